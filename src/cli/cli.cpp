@@ -1,0 +1,125 @@
+#include "cli/cli.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "core/fd.h"
+#include "core/log.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--backups-path,-r,--repo", g.backups_path,
+                 "Repository location (env HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY)");
+  app.add_option("--restic-password", g.restic_password, "Repository password (env RESTIC_PASSWORD)");
+  app.add_option("--restic-password-file,--password-file", g.password_file,
+                 "File holding the repository password (env RESTIC_PASSWORD_FILE)");
+  app.add_option("-e,--engine", g.engine, "Database engine: cnpg|postgres|mariadb|galera");
+  app.add_option("-c,--cluster", g.cluster, "Cluster name (env HASTEWARD_CLUSTER)");
+  app.add_option("-n,--namespace", g.ns, "Namespace (env HASTEWARD_NAMESPACE)");
+  app.add_option("--inventory", g.inventory, "Inventory file (env HASTEWARD_INVENTORY)");
+  app.add_option("--output,-o_format", g.output, "Output: auto|human|json|jsonl")
+      ->check(CLI::IsMember({"auto", "human", "json", "jsonl"}));
+  app.add_flag("--json", g.json, "JSON output");
+  app.add_flag("-q,--quiet", g.quiet, "Only warnings and errors");
+  app.add_flag("--dry-run", g.dry_run, "Print what would be done, change nothing");
+  app.add_option("--log-format", g.log_format, "Log format: text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--progress", g.progress, "Progress: auto|always|never|json")
+      ->check(CLI::IsMember({"auto", "always", "never", "json"}));
+}
+
+}  // namespace
+
+void GlobalOptions::ApplyEnvironment() {
+  if (backups_path.empty()) backups_path = Env("HASTEWARD_BACKUPS_PATH");
+  if (backups_path.empty()) backups_path = Env("RESTIC_REPOSITORY");
+  if (restic_password.empty()) restic_password = Env("RESTIC_PASSWORD");
+  if (password_file.empty()) password_file = Env("RESTIC_PASSWORD_FILE");
+  if (engine.empty()) engine = Env("HASTEWARD_ENGINE");
+  if (cluster.empty()) cluster = Env("HASTEWARD_CLUSTER");
+  if ((ns.empty() || ns == "default") && !Env("HASTEWARD_NAMESPACE").empty()) {
+    ns = Env("HASTEWARD_NAMESPACE");
+  }
+  if (inventory.empty()) inventory = Env("HASTEWARD_INVENTORY");
+  if (Env("HASTEWARD_OUTPUT").size() > 0 && output == "auto") output = Env("HASTEWARD_OUTPUT");
+}
+
+core::Result<std::string> GlobalOptions::Password() const {
+  if (!restic_password.empty()) {
+    return restic_password;
+  }
+  if (!password_file.empty()) {
+    auto content = core::ReadFileToString(password_file);
+    if (!content.ok()) {
+      return core::Usage("cannot read password file '" + password_file + "'",
+                         "check --restic-password-file / RESTIC_PASSWORD_FILE");
+    }
+    std::string p = *content;
+    while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) {
+      p.pop_back();
+    }
+    return p;
+  }
+  return core::Usage("no repository password given",
+                     "pass --restic-password, or set RESTIC_PASSWORD or RESTIC_PASSWORD_FILE");
+}
+
+core::Result<std::string> GlobalOptions::Repository() const {
+  if (backups_path.empty()) {
+    return core::Usage("no repository given",
+                       "pass --backups-path, or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
+  }
+  return backups_path;
+}
+
+void PrintError(const core::Status& status, const GlobalOptions& g) {
+  if (g.WantsJson()) {
+    std::fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"exit_code\":%d,\"message\":%s}}\n",
+                 core::ErrorCodeName(status.code()), static_cast<int>(status.code()),
+                 ("\"" + status.message() + "\"").c_str());
+    return;
+  }
+  std::fprintf(stderr, "error: %s\n", status.message().c_str());
+  if (!status.hint().empty()) {
+    std::fprintf(stderr, "HINT: %s\n", status.hint().c_str());
+  }
+}
+
+int Main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"hasteward: triage, repair, back up and restore database clusters"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for all subcommands");
+  GlobalOptions g;
+  CommandOutcome out;
+  AddGlobalFlags(app, g);
+  app.parse_complete_callback([&g] {
+    g.ApplyEnvironment();
+    core::Log::SetJson(g.log_format == "json");
+    core::Log::SetQuiet(g.quiet);
+  });
+  RegisterVersionCommand(app, g, out);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(core::ErrorCode::kUsage);
+  }
+  if (!out.status.ok()) {
+    PrintError(out.status, g);
+    return static_cast<int>(out.status.code());
+  }
+  return out.exit_code_override >= 0 ? out.exit_code_override : 0;
+}
+
+}  // namespace hasteward::cli

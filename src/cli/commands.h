@@ -1,0 +1,11 @@
+#pragma once
+
+#include "cli/cli.h"
+
+namespace hasteward::cli {
+
+// Each command group registers its subcommands on the root app. The callbacks store their result
+// in `out`. Add a new group here and in cli.cpp.
+void RegisterVersionCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+
+}  // namespace hasteward::cli

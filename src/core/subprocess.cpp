@@ -1,0 +1,397 @@
+#include "core/subprocess.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;  // NOLINT
+
+namespace hasteward::core {
+
+namespace {
+
+constexpr size_t kStderrTailBytes = 8192;
+constexpr size_t kStderrMaxBytes = 1 << 20;
+
+struct ChildPlan {
+  std::vector<std::string> env_strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+ChildPlan MakePlan(const SubprocessOptions& o, std::vector<std::string>& argv_store) {
+  ChildPlan plan;
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) {
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  for (const auto& k : o.env_unset) {
+    env.erase(k);
+  }
+  for (const auto& [k, v] : o.env_set) {
+    env[k] = v;
+  }
+  for (const auto& [k, v] : env) {
+    plan.env_strings.push_back(k + "=" + v);
+  }
+  for (auto& s : plan.env_strings) {
+    plan.envp.push_back(s.data());
+  }
+  plan.envp.push_back(nullptr);
+  for (auto& s : argv_store) {
+    plan.argv.push_back(s.data());
+  }
+  plan.argv.push_back(nullptr);
+  return plan;
+}
+
+[[noreturn]] void ChildFail(int err_fd, int err) {
+  ssize_t ignored = ::write(err_fd, &err, sizeof(err));
+  (void)ignored;
+  ::_exit(127);
+}
+
+int OpenFor(StdioMode mode, const std::string& file, int flags) {
+  if (mode == StdioMode::kNull) {
+    return ::open("/dev/null", O_RDWR);
+  }
+  return ::open(file.c_str(), flags, 0600);
+}
+
+// Runs in the child between fork and exec: only async-signal-safe calls.
+[[noreturn]] void ExecChild(const SubprocessOptions& o, ChildPlan& plan, int in_r, int out_w,
+                            int err_w, int status_w) {
+  if (o.new_process_group) {
+    ::setpgid(0, 0);
+  }
+  ::signal(SIGPIPE, SIG_DFL);
+  int in_fd = in_r;
+  if (o.stdin_mode == StdioMode::kNull || o.stdin_mode == StdioMode::kFile) {
+    in_fd = OpenFor(o.stdin_mode, o.stdin_file, O_RDONLY);
+  }
+  int out_fd = out_w;
+  if (o.stdout_mode == StdioMode::kNull || o.stdout_mode == StdioMode::kFile) {
+    out_fd = OpenFor(o.stdout_mode, o.stdout_file, O_WRONLY | O_CREAT | O_TRUNC);
+  }
+  int err_fd = err_w;
+  if (o.stderr_mode == StdioMode::kNull || o.stderr_mode == StdioMode::kFile) {
+    err_fd = OpenFor(o.stderr_mode, o.stderr_file, O_WRONLY | O_CREAT | O_APPEND);
+  }
+  if ((in_fd >= 0 && ::dup2(in_fd, 0) < 0) || (out_fd >= 0 && ::dup2(out_fd, 1) < 0) ||
+      (err_fd >= 0 && ::dup2(err_fd, 2) < 0)) {
+    ChildFail(status_w, errno);
+  }
+  if (o.gid && ::setgid(*o.gid) != 0) {
+    ChildFail(status_w, errno);
+  }
+  if (o.gid && ::setgroups(0, nullptr) != 0 && errno != EPERM) {
+    ChildFail(status_w, errno);
+  }
+  if (o.uid && ::setuid(*o.uid) != 0) {
+    ChildFail(status_w, errno);
+  }
+  if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) {
+    ChildFail(status_w, errno);
+  }
+  ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
+  ChildFail(status_w, errno);
+}
+
+struct Pipe {
+  UniqueFd r, w;
+  Status Open() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      return ErrnoStatus("pipe", errno);
+    }
+    r.Reset(fds[0]);
+    w.Reset(fds[1]);
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::string ExitStatus::Describe() const {
+  if (signal != 0) {
+    return std::string("killed by signal ") + std::to_string(signal) + " (" +
+           ::strsignal(signal) + ")";
+  }
+  return "exited with status " + std::to_string(exit_code);
+}
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) {
+      s += ' ';
+    }
+    s += a;
+  }
+  return s;
+}
+
+Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o) {
+  if (o.argv.empty()) {
+    return Internal("subprocess started without argv");
+  }
+  Pipe in, out, err, status;
+  if (o.stdin_mode == StdioMode::kPipe) HS_TRY(in.Open());
+  if (o.stdout_mode == StdioMode::kPipe) HS_TRY(out.Open());
+  if (o.stderr_mode == StdioMode::kPipe) HS_TRY(err.Open());
+  HS_TRY(status.Open());
+  std::vector<std::string> argv_store = o.argv;
+  ChildPlan plan = MakePlan(o, argv_store);
+  std::unique_ptr<Subprocess> p(new Subprocess());
+  p->name_ = o.argv[0];
+  p->group_ = o.new_process_group;
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return ErrnoStatus("fork", errno);
+  }
+  if (pid == 0) {
+    ExecChild(o, plan, in.r.get(), out.w.get(), err.w.get(), status.w.get());
+  }
+  p->pid_ = pid;
+  status.w.Reset();
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(status.r.get(), &child_errno, sizeof(child_errno));
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof(child_errno)) {
+    p->Wait();
+    Status s = ErrnoStatus("start '" + o.argv[0] + "'", child_errno);
+    if (child_errno == ENOENT) {
+      s.WithHint("install the program or put it on PATH (tools/setup.sh installs all of them)");
+    }
+    return s;
+  }
+  p->stdin_ = std::move(in.w);
+  p->stdout_ = std::move(out.r);
+  if (o.stderr_mode == StdioMode::kPipe) {
+    p->StartStderrReader(err.r.Release());
+  }
+  return p;
+}
+
+void Subprocess::StartStderrReader(int fd) {
+  stderr_thread_ = std::thread([this, fd] {
+    UniqueFd owned(fd);
+    char buf[4096];
+    while (true) {
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        break;
+      }
+      std::lock_guard<std::mutex> lock(stderr_mu_);
+      stderr_buf_.append(buf, static_cast<size_t>(n));
+      if (stderr_buf_.size() > kStderrMaxBytes) {
+        stderr_buf_.erase(0, stderr_buf_.size() - kStderrMaxBytes);
+      }
+    }
+  });
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && !exit_) {
+    Signal(SIGKILL);
+    Wait();
+  }
+  stdin_.Reset();
+  stdout_.Reset();
+  if (stderr_thread_.joinable()) {
+    stderr_thread_.join();
+  }
+}
+
+ExitStatus Subprocess::Wait() {
+  if (exit_) {
+    return *exit_;
+  }
+  int wstatus = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &wstatus, 0);
+  } while (r < 0 && errno == EINTR);
+  ExitStatus st;
+  if (r == pid_) {
+    if (WIFEXITED(wstatus)) {
+      st.exit_code = WEXITSTATUS(wstatus);
+    } else if (WIFSIGNALED(wstatus)) {
+      st.signal = WTERMSIG(wstatus);
+    }
+  }
+  exit_ = st;
+  if (stderr_thread_.joinable()) {
+    stderr_thread_.join();
+  }
+  return st;
+}
+
+std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout) {
+  if (exit_) {
+    return exit_;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int wstatus = 0;
+    pid_t r = ::waitpid(pid_, &wstatus, WNOHANG);
+    if (r == pid_) {
+      ExitStatus st;
+      if (WIFEXITED(wstatus)) {
+        st.exit_code = WEXITSTATUS(wstatus);
+      } else if (WIFSIGNALED(wstatus)) {
+        st.signal = WTERMSIG(wstatus);
+      }
+      exit_ = st;
+      if (stderr_thread_.joinable()) {
+        stderr_thread_.join();
+      }
+      return st;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void Subprocess::Signal(int sig) {
+  if (pid_ <= 0 || exit_) {
+    return;
+  }
+  if (group_) {
+    ::kill(-pid_, sig);
+  } else {
+    ::kill(pid_, sig);
+  }
+}
+
+std::string Subprocess::StderrTail() const {
+  std::lock_guard<std::mutex> lock(stderr_mu_);
+  if (stderr_buf_.size() <= kStderrTailBytes) {
+    return stderr_buf_;
+  }
+  return stderr_buf_.substr(stderr_buf_.size() - kStderrTailBytes);
+}
+
+std::string Subprocess::StderrAll() const {
+  std::lock_guard<std::mutex> lock(stderr_mu_);
+  return stderr_buf_;
+}
+
+namespace {
+std::string TrimTail(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+}  // namespace
+
+Result<RunOutput> Run(SubprocessOptions options, const std::optional<std::string>& input) {
+  options.stdin_mode = input ? StdioMode::kPipe : options.stdin_mode;
+  options.stdout_mode = StdioMode::kPipe;
+  options.stderr_mode = StdioMode::kPipe;
+  HS_ASSIGN_OR_RETURN(auto proc, Subprocess::Start(options));
+  std::thread writer;
+  if (input) {
+    int fd = proc->stdin_fd();
+    writer = std::thread([fd, &input] { (void)WriteAll(fd, AsBytes(*input)); });
+  }
+  RunOutput out;
+  char buf[65536];
+  while (true) {
+    auto n = ReadSome(proc->stdout_fd(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
+                                                            sizeof(buf)));
+    if (!n.ok() || *n == 0) {
+      break;
+    }
+    out.out.append(buf, *n);
+  }
+  if (writer.joinable()) {
+    writer.join();
+  }
+  proc->CloseStdin();
+  out.status = proc->Wait();
+  out.err = proc->StderrAll();
+  return out;
+}
+
+Result<std::string> RunChecked(SubprocessOptions options, const std::optional<std::string>& input) {
+  std::string cmd = JoinArgv(options.argv);
+  HS_ASSIGN_OR_RETURN(RunOutput r, Run(std::move(options), input));
+  if (!r.status.ok()) {
+    std::string tail = TrimTail(r.err.size() > 2000 ? r.err.substr(r.err.size() - 2000) : r.err);
+    return Status(ErrorCode::kInternal, "'" + cmd + "' " + r.status.Describe() +
+                                            (tail.empty() ? "" : ": " + tail));
+  }
+  return std::move(r.out);
+}
+
+Result<size_t> ProcessSource::Read(std::span<uint8_t> buf) {
+  if (done_) {
+    return size_t{0};
+  }
+  HS_ASSIGN_OR_RETURN(size_t n, ReadSome(proc_->stdout_fd(), buf));
+  if (n > 0) {
+    return n;
+  }
+  ExitStatus st = proc_->Wait();
+  done_ = true;
+  if (!st.ok()) {
+    std::string tail = TrimTail(proc_->StderrTail());
+    return Status(ErrorCode::kDumpFailed,
+                  "'" + proc_->name() + "' " + st.Describe() + (tail.empty() ? "" : ": " + tail));
+  }
+  return size_t{0};
+}
+
+Status ProcessSink::ExitError(const ExitStatus& st) {
+  std::string tail = TrimTail(proc_->StderrTail());
+  return {ErrorCode::kDumpFailed,
+          "'" + proc_->name() + "' " + st.Describe() + (tail.empty() ? "" : ": " + tail)};
+}
+
+Status ProcessSink::Write(ByteView data) {
+  if (closed_) {
+    return Internal("write to a closed process sink");
+  }
+  Status s = WriteAll(proc_->stdin_fd(), data);
+  if (!s.ok()) {
+    proc_->CloseStdin();
+    closed_ = true;
+    ExitStatus st = proc_->Wait();
+    return st.ok() ? s : ExitError(st);
+  }
+  return s;
+}
+
+Status ProcessSink::Close() {
+  if (closed_) {
+    return Status::Ok();
+  }
+  closed_ = true;
+  proc_->CloseStdin();
+  ExitStatus st = proc_->Wait();
+  if (!st.ok()) {
+    return ExitError(st);
+  }
+  return Status::Ok();
+}
+
+}  // namespace hasteward::core

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+
+namespace hasteward::core {
+
+// A directory created with mkdtemp and removed recursively on destruction (unless Keep()).
+class TempDir {
+ public:
+  // `parent` defaults to $TMPDIR or /tmp; `prefix` names the owner ("hasteward-verify-").
+  static Result<TempDir> Create(const std::string& prefix = "hasteward-",
+                                const std::string& parent = "");
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&& other) noexcept;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+  void Keep() { path_.clear(); }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// rm -rf without following symlinks. Missing path is not an error.
+Status RemoveAll(const std::string& path);
+
+// mkdir -p with the given mode.
+Status MakeDirs(const std::string& path, unsigned mode = 0700);
+
+}  // namespace hasteward::core

@@ -1,0 +1,77 @@
+// storage: where repository files live. One small interface (Backend) that every driver implements
+// — local filesystem, S3, restic's REST server — plus decorators for cross-cutting behaviour (retry,
+// concurrency limits, request counting) and a registry that opens a backend from a location string
+// ("/path", "local:/path", "s3:http://host/bucket/prefix", "rest:http://host/path"). It knows file
+// types and names but nothing about their content (no crypto, no packs); it depends only on core.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/byte_stream.h"
+#include "core/status.h"
+
+namespace hasteward::storage {
+
+// The restic repository's object kinds. The backend maps them to paths (config, keys/<id>,
+// data/<id[0:2]>/<id>, index/<id>, snapshots/<id>, locks/<id>).
+enum class FileType { kConfig, kKey, kSnapshot, kIndex, kPack, kLock };
+
+const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
+
+struct Handle {
+  FileType type = FileType::kConfig;
+  std::string name;  // 64 lowercase hex chars; ignored for kConfig
+};
+
+struct FileInfo {
+  std::string name;
+  uint64_t size = 0;
+};
+
+// Counters of requests by kind, reported at the end of a command (`--json` too).
+struct RequestCounts {
+  uint64_t save = 0, load = 0, stat = 0, list = 0, remove = 0, retries = 0;
+  uint64_t bytes_written = 0, bytes_read = 0;
+};
+
+// The driver contract. Every method is thread-safe: the repository calls them from worker threads.
+// Errors: a missing object is ErrorCode::kNotFound; other failures are kStorage with retryable()
+// set when retrying may help (timeouts, resets, 5xx) and clear when it cannot (ENOSPC, 403).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Human-readable location ("/srv/repo", "s3:http://127.0.0.1:7480/bucket/p").
+  virtual std::string Location() const = 0;
+
+  // Creates the repository's directory skeleton (idempotent). Called by `repo init` only.
+  virtual core::Status Create() = 0;
+
+  // Stores the whole object atomically and durably: after Save returns ok the object is complete
+  // and survives a crash; after a failure (or a crash during Save) the object is absent, never
+  // partial. Saving an existing name replaces it (names are content hashes, so the content is equal).
+  virtual core::Status Save(const Handle& h, core::ByteView data) = 0;
+
+  // Reads `length` bytes from `offset` (length 0 = to the end) into `out` (replacing its content).
+  // A short object is an error (kCorruption-free: kStorage), never a silently short buffer.
+  virtual core::Status Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) = 0;
+
+  virtual core::Result<FileInfo> Stat(const Handle& h) = 0;
+
+  // Calls fn for every object of the type, in no particular order; stops at the first error fn
+  // returns. A listing failure is an error, never an empty list.
+  virtual core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) = 0;
+
+  // Removes the object; removing a missing object is ok (idempotent).
+  virtual core::Status Remove(const Handle& h) = 0;
+
+  // How many requests the backend serves well in parallel (local: many, S3: a few per core).
+  virtual int Connections() const { return 4; }
+
+  virtual RequestCounts Counts() const { return {}; }
+};
+
+}  // namespace hasteward::storage

@@ -1,0 +1,214 @@
+#include "storage/local/local_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <random>
+
+#include "core/fd.h"
+#include "core/temp_dir.h"
+
+namespace hasteward::storage {
+
+namespace {
+
+using core::ErrnoStatus;
+using core::Status;
+using core::UniqueFd;
+
+Status FsyncDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return ErrnoStatus("open directory '" + dir + "'", errno);
+  }
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) {
+    return ErrnoStatus("fsync directory '" + dir + "'", errno);
+  }
+  return Status::Ok();
+}
+
+std::string RandomSuffix() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+bool IsHexName(const char* name) {
+  size_t n = 0;
+  for (; name[n] != '\0'; ++n) {
+    char c = name[n];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return n == 64;
+}
+
+Status ListDir(const std::string& dir, const std::function<Status(const FileInfo&)>& fn) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) {
+      return Status::Ok();
+    }
+    return ErrnoStatus("list '" + dir + "'", errno);
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  while (true) {
+    errno = 0;
+    dirent* e = ::readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) {
+        return ErrnoStatus("list '" + dir + "'", errno);
+      }
+      return Status::Ok();
+    }
+    if (!IsHexName(e->d_name)) {
+      continue;  // temp files, dot entries
+    }
+    struct stat st {};
+    std::string path = dir + "/" + e->d_name;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) {
+        continue;  // removed concurrently
+      }
+      return ErrnoStatus("stat '" + path + "'", errno);
+    }
+    HS_TRY(fn(FileInfo{e->d_name, static_cast<uint64_t>(st.st_size)}));
+  }
+}
+
+}  // namespace
+
+std::string LocalBackend::PathOf(const Handle& h) const {
+  if (h.type == FileType::kConfig) {
+    return root_ + "/config";
+  }
+  if (h.type == FileType::kPack) {
+    return root_ + "/data/" + h.name.substr(0, 2) + "/" + h.name;
+  }
+  return root_ + "/" + FileTypeDir(h.type) + "/" + h.name;
+}
+
+Status LocalBackend::Create() {
+  for (const char* d : {"keys", "snapshots", "index", "locks", "data"}) {
+    HS_TRY(core::MakeDirs(root_ + "/" + d, 0700));
+  }
+  char sub[3];
+  for (int i = 0; i < 256; ++i) {
+    std::snprintf(sub, sizeof(sub), "%02x", i);
+    HS_TRY(core::MakeDirs(root_ + "/data/" + sub, 0700));
+  }
+  return FsyncDir(root_);
+}
+
+Status LocalBackend::Save(const Handle& h, core::ByteView data) {
+  std::string path = PathOf(h);
+  std::string dir = path.substr(0, path.rfind('/'));
+  std::string tmp = path + ".tmp-" + RandomSuffix();
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid() && errno == ENOENT) {
+    HS_TRY(core::MakeDirs(dir, 0700));
+    fd.Reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  }
+  if (!fd.valid()) {
+    return ErrnoStatus("create '" + tmp + "'", errno);
+  }
+  Status s = core::WriteAll(fd.get(), data);
+  if (s.ok() && ::fsync(fd.get()) != 0) {
+    s = ErrnoStatus("fsync '" + tmp + "'", errno);
+  }
+  if (s.ok() && ::fchmod(fd.get(), 0400) != 0) {
+    s = ErrnoStatus("chmod '" + tmp + "'", errno);
+  }
+  fd.Reset();
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = ErrnoStatus("rename '" + tmp + "'", errno);
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s.Wrap("save '" + path + "'");
+  }
+  return FsyncDir(dir);
+}
+
+Status LocalBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {
+  std::string path = PathOf(h);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return core::NotFound("'" + path + "' does not exist");
+    }
+    return ErrnoStatus("open '" + path + "'", errno);
+  }
+  if (length == 0) {
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+      return ErrnoStatus("stat '" + path + "'", errno);
+    }
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (offset > size) {
+      return core::StorageError("read '" + path + "': offset beyond end of file");
+    }
+    length = size - offset;
+  }
+  out->resize(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd.get(), out->data() + done, length - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return ErrnoStatus("read '" + path + "'", errno);
+    }
+    if (n == 0) {
+      return core::StorageError("read '" + path + "': file is shorter than expected (" +
+                                std::to_string(offset + done) + " bytes)");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+core::Result<FileInfo> LocalBackend::Stat(const Handle& h) {
+  std::string path = PathOf(h);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return core::NotFound("'" + path + "' does not exist");
+    }
+    return ErrnoStatus("stat '" + path + "'", errno);
+  }
+  return FileInfo{h.name, static_cast<uint64_t>(st.st_size)};
+}
+
+Status LocalBackend::List(FileType t, const std::function<Status(const FileInfo&)>& fn) {
+  if (t == FileType::kConfig) {
+    return core::Usage("config is not listable");
+  }
+  if (t != FileType::kPack) {
+    return ListDir(root_ + "/" + FileTypeDir(t), fn);
+  }
+  char sub[3];
+  for (int i = 0; i < 256; ++i) {
+    std::snprintf(sub, sizeof(sub), "%02x", i);
+    HS_TRY(ListDir(root_ + "/data/" + sub, fn));
+  }
+  return Status::Ok();
+}
+
+Status LocalBackend::Remove(const Handle& h) {
+  std::string path = PathOf(h);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove '" + path + "'", errno);
+  }
+  return Status::Ok();
+}
+
+}  // namespace hasteward::storage

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything HASteward builds, tests and benchmarks with, from Debian 12 packages.
+# Idempotent: packages already present are skipped by apt-get.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PKGS=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libssl-dev libzstd-dev zstd nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  libpq-dev libmariadb-dev
+  clang-format clang-tidy
+  restic
+  postgresql-15 postgresql-client-15 postgresql-contrib
+  mariadb-server mariadb-client mariadb-backup galera-4 rsync socat
+  sysbench time procps psmisc iproute2 python3
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's packages start system-wide servers on install; tests start their own on loopback.
+for svc in mariadb postgresql; do
+  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done
+echo "setup: dependencies present"
