@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/platform.h"
+
+namespace hasteward::platform::sandbox {
+
+// What `hasteward sandbox up` makes: a real local cluster from Debian's packages, every instance
+// in its own data directory and loopback port under state_dir/<ns>/<name>/, recorded in the
+// inventory so every other command finds it by namespace and name.
+struct SandboxSpec {
+  std::string name;
+  std::string ns = "default";
+  EngineKind engine = EngineKind::kPostgres;
+  int instances = 3;                        // primary + (instances-1) replicas, or Galera nodes
+  std::string replication_mode = "async";   // MariaDB replication: async | semisync
+  std::string state_dir;                    // "" = DefaultStateDir()
+  std::string inventory_path;               // "" = DefaultInventoryPath()
+};
+
+// $HASTEWARD_STATE_DIR, else $XDG_STATE_HOME/hasteward, else ~/.local/state/hasteward.
+std::string DefaultStateDir();
+
+// Creates, starts and registers the cluster; on failure removes whatever it made.
+// kAlreadyExists when a cluster of that namespace/name is in the inventory.
+core::Result<Cluster> Up(const SandboxSpec& spec);
+
+// Stops every instance and removes exactly the directories Up made, then the inventory entry.
+// Idempotent: a cluster that is not in the inventory is ok.
+core::Status Down(const std::string& inventory_path, const std::string& ns, const std::string& name);
+
+}  // namespace hasteward::platform::sandbox
