@@ -7,6 +7,9 @@
 
 namespace hasteward::platform {
 
+// $HASTEWARD_STATE_DIR, else $XDG_STATE_HOME/hasteward, else ~/.local/state/hasteward.
+std::string DefaultStateDir();
+
 // $HASTEWARD_INVENTORY, else <DefaultStateDir()>/inventory.yaml.
 std::string DefaultInventoryPath();
 
@@ -29,6 +32,8 @@ class LocalPlatform : public Platform {
   // Inventory editing (used by sandbox; atomic rewrite of the file).
   core::Status AddCluster(const Cluster& c);
   core::Status RemoveCluster(const std::string& ns, const std::string& name);
+
+  const std::string& path() const { return path_; }
 
  private:
   explicit LocalPlatform(std::string path) : path_(std::move(path)) {}

@@ -1,0 +1,133 @@
+#include "platform/local/local_platform.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/fd.h"
+#include "core/temp_dir.h"
+#include "platform/local/instance_control.h"
+#include "platform/local/inventory.h"
+#include "platform/local/process_util.h"
+
+namespace hasteward::platform {
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// An exclusive flock on "<inventory>.lock" for a read-modify-write of the inventory, so two
+// sandbox commands running at once do not lose each other's entries.
+class InventoryLock {
+ public:
+  static core::Result<InventoryLock> Acquire(const std::string& inventory_path) {
+    std::string dir = std::filesystem::path(inventory_path).parent_path().string();
+    if (!dir.empty()) HS_TRY(core::MakeDirs(dir, 0700));
+    std::string path = inventory_path + ".lock";
+    core::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+      return core::ErrnoStatus("open inventory lock '" + path + "'", errno);
+    }
+    if (::flock(fd.get(), LOCK_EX) != 0) {
+      return core::ErrnoStatus("lock inventory '" + inventory_path + "'", errno);
+    }
+    return InventoryLock(std::move(fd));
+  }
+
+ private:
+  explicit InventoryLock(core::UniqueFd fd) : fd_(std::move(fd)) {}
+  core::UniqueFd fd_;  // closing it releases the lock
+};
+
+std::string KnownClusters(const std::vector<Cluster>& clusters) {
+  std::string s;
+  for (const auto& c : clusters) {
+    s += (s.empty() ? "" : ", ") + c.ns + "/" + c.name;
+  }
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+std::string DefaultStateDir() {
+  if (auto v = Env("HASTEWARD_STATE_DIR"); !v.empty()) return v;
+  if (auto v = Env("XDG_STATE_HOME"); !v.empty()) return v + "/hasteward";
+  std::string home = Env("HOME");
+  if (home.empty()) home = CurrentOsUser().home;
+  return home + "/.local/state/hasteward";
+}
+
+std::string DefaultInventoryPath() {
+  if (auto v = Env("HASTEWARD_INVENTORY"); !v.empty()) return v;
+  return DefaultStateDir() + "/inventory.yaml";
+}
+
+core::Result<std::unique_ptr<LocalPlatform>> LocalPlatform::Open(const std::string& inventory_path) {
+  std::string path = inventory_path.empty() ? DefaultInventoryPath() : inventory_path;
+  HS_ASSIGN_OR_RETURN(auto clusters, LoadInventory(path));
+  std::unique_ptr<LocalPlatform> p(new LocalPlatform(path));
+  p->clusters_ = std::move(clusters);
+  return p;
+}
+
+core::Result<std::vector<Cluster>> LocalPlatform::ListClusters() { return clusters_; }
+
+core::Result<Cluster> LocalPlatform::FindCluster(const std::string& ns, const std::string& name) {
+  for (const auto& c : clusters_) {
+    if (c.ns == ns && c.name == name) {
+      return c;
+    }
+  }
+  return core::NotFound("cluster '" + ns + "/" + name + "' is not in inventory '" + path_ + "'",
+                        "known clusters: " + KnownClusters(clusters_) +
+                            "; check -n/-c, --inventory, or run `hasteward sandbox up`");
+}
+
+core::Status LocalPlatform::StartInstance(const Cluster& c, const Instance& i) {
+  return StartLocalInstance(c.engine, i);
+}
+
+core::Status LocalPlatform::StopInstance(const Cluster& c, const Instance& i) {
+  return StopLocalInstance(c.engine, i);
+}
+
+core::Result<bool> LocalPlatform::IsRunning(const Cluster& c, const Instance& i) {
+  return RunningPid(c.engine, i).has_value();
+}
+
+core::Result<std::unique_ptr<core::Subprocess>> LocalPlatform::Exec(const Cluster& /*c*/,
+                                                                    const Instance& i,
+                                                                    core::SubprocessOptions options) {
+  return ExecLocal(i, std::move(options));
+}
+
+core::Status LocalPlatform::AddCluster(const Cluster& c) {
+  HS_ASSIGN_OR_RETURN(auto lock, InventoryLock::Acquire(path_));
+  HS_ASSIGN_OR_RETURN(clusters_, LoadInventory(path_));
+  for (const auto& existing : clusters_) {
+    if (existing.ns == c.ns && existing.name == c.name) {
+      return core::Status(core::ErrorCode::kAlreadyExists,
+                          "cluster '" + c.ns + "/" + c.name + "' is already in inventory '" +
+                              path_ + "'",
+                          "choose another name, or remove the existing cluster first");
+    }
+  }
+  clusters_.push_back(c);
+  return SaveInventory(path_, clusters_);
+}
+
+core::Status LocalPlatform::RemoveCluster(const std::string& ns, const std::string& name) {
+  HS_ASSIGN_OR_RETURN(auto lock, InventoryLock::Acquire(path_));
+  HS_ASSIGN_OR_RETURN(clusters_, LoadInventory(path_));
+  std::erase_if(clusters_, [&](const Cluster& c) { return c.ns == ns && c.name == name; });
+  return SaveInventory(path_, clusters_);
+}
+
+}  // namespace hasteward::platform
