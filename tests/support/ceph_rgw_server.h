@@ -1,0 +1,64 @@
+// A real S3 server for tests: a one-host Ceph cluster (mon + memstore OSD) and a RADOS Gateway
+// on 127.0.0.1, everything under a temp directory (facts: shared/docs/s3-test-server-ceph-rgw.md).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/subprocess.h"
+#include "core/temp_dir.h"
+
+namespace hasteward::testing {
+
+// RAII: Start() brings the cluster up (about 3 s), creates an S3 user and the bucket; destruction
+// stops radosgw, the OSD and the mon in that order (SIGTERM, SIGKILL after 5 s) and removes the
+// directory. Not thread-safe; one instance serves any number of concurrent S3 clients.
+class CephRgwServer {
+ public:
+  static constexpr const char* kAccessKey = "HASTEWARDTESTKEY0001";
+  static constexpr const char* kSecretKey = "hastewardtestsecret000000000000000000001";
+  static constexpr const char* kBucket = "hasteward-test";
+
+  // Starts the servers; fails with the tail of the failing daemon's log.
+  static core::Result<std::unique_ptr<CephRgwServer>> Start();
+  // One server per process, started on first use (tests run one per process under ctest).
+  // Returns nullptr (after printing why) if it cannot start.
+  static CephRgwServer* Shared();
+  ~CephRgwServer();
+  CephRgwServer(const CephRgwServer&) = delete;
+  CephRgwServer& operator=(const CephRgwServer&) = delete;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:PORT".
+  std::string Endpoint() const;
+  // "s3:http://127.0.0.1:PORT/<bucket>/<prefix>".
+  std::string Location(const std::string& prefix) const;
+  // Environment for clients (restic, hasteward): AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+  std::vector<std::pair<std::string, std::string>> ClientEnv() const;
+  // Sets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in this process's environment.
+  void ExportClientEnv() const;
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  explicit CephRgwServer(core::TempDir dir) : dir_(std::move(dir)) {}
+  core::Status Boot();
+  core::Status WriteConfig(int mon_port);
+  core::Status StartDaemon(std::vector<std::string> argv, const std::string& log_name);
+  core::Status WaitFor(const std::string& what, const std::function<bool()>& ready, int seconds);
+  core::Result<std::string> Ceph(std::vector<std::string> args);
+  void Stop();
+
+  core::TempDir dir_;
+  int port_ = 0;
+  std::map<std::string, std::string> env_;
+  std::vector<std::unique_ptr<core::Subprocess>> daemons_;  // start order: mon, osd, rgw
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int PickFreePort();
+
+}  // namespace hasteward::testing
