@@ -7,7 +7,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libssl-dev libzstd-dev zstd nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libssl-dev libzstd-dev zstd zlib1g-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libpq-dev libmariadb-dev
   clang-format clang-tidy

@@ -27,7 +27,7 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
   app.add_option("-c,--cluster", g.cluster, "Cluster name (env HASTEWARD_CLUSTER)");
   app.add_option("-n,--namespace", g.ns, "Namespace (env HASTEWARD_NAMESPACE)");
   app.add_option("--inventory", g.inventory, "Inventory file (env HASTEWARD_INVENTORY)");
-  app.add_option("--output,-o_format", g.output, "Output: auto|human|json|jsonl")
+  app.add_option("--output", g.output, "Output: auto|human|json|jsonl")
       ->check(CLI::IsMember({"auto", "human", "json", "jsonl"}));
   app.add_flag("--json", g.json, "JSON output");
   app.add_flag("-q,--quiet", g.quiet, "Only warnings and errors");
@@ -47,8 +47,9 @@ void GlobalOptions::ApplyEnvironment() {
   if (password_file.empty()) password_file = Env("RESTIC_PASSWORD_FILE");
   if (engine.empty()) engine = Env("HASTEWARD_ENGINE");
   if (cluster.empty()) cluster = Env("HASTEWARD_CLUSTER");
-  if ((ns.empty() || ns == "default") && !Env("HASTEWARD_NAMESPACE").empty()) {
+  if (!ns_explicit && !Env("HASTEWARD_NAMESPACE").empty()) {
     ns = Env("HASTEWARD_NAMESPACE");
+    ns_explicit = true;
   }
   if (inventory.empty()) inventory = Env("HASTEWARD_INVENTORY");
   if (Env("HASTEWARD_OUTPUT").size() > 0 && output == "auto") output = Env("HASTEWARD_OUTPUT");
@@ -103,12 +104,19 @@ int Main(int argc, char** argv) {
   GlobalOptions g;
   CommandOutcome out;
   AddGlobalFlags(app, g);
-  app.parse_complete_callback([&g] {
+  app.parse_complete_callback([&g, &app] {
+    g.ns_explicit = app.get_option("--namespace")->count() > 0;
     g.ApplyEnvironment();
     core::Log::SetJson(g.log_format == "json");
     core::Log::SetQuiet(g.quiet);
   });
+  app.fallthrough();
   RegisterVersionCommand(app, g, out);
+  RegisterRepoCommands(app, g, out);
+  RegisterBackupCommand(app, g, out);
+  RegisterExportCommand(app, g, out);
+  RegisterGetCommand(app, g, out);
+  RegisterSandboxCommand(app, g, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

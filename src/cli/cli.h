@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::string engine;             // -e, HASTEWARD_ENGINE
   std::string cluster;            // -c, HASTEWARD_CLUSTER
   std::string ns = "default";     // -n, HASTEWARD_NAMESPACE
+  bool ns_explicit = false;       // -n or HASTEWARD_NAMESPACE was given (filters use it)
   std::string inventory;          // --inventory, HASTEWARD_INVENTORY
   std::string output = "auto";    // --output auto|human|json|jsonl
   bool json = false;              // --json (same as --output json)

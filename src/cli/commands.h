@@ -7,5 +7,10 @@ namespace hasteward::cli {
 // Each command group registers its subcommands on the root app. The callbacks store their result
 // in `out`. Add a new group here and in cli.cpp.
 void RegisterVersionCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterSandboxCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 
 }  // namespace hasteward::cli

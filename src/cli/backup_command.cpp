@@ -1,0 +1,101 @@
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/repo_access.h"
+#include "core/fd.h"
+#include "repo/backup/stream_backup.h"
+#include "repo/lock/repo_lock.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct BackupFlags {
+  bool from_stdin = false;
+  std::string stdin_filename = "stdin";
+  std::vector<std::string> tags;
+  std::string time;
+  std::string host;
+  std::string compression = "auto";
+  std::string method = "dump";
+  int threads = 0;
+};
+
+void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
+  if (g.WantsJson()) {
+    std::printf(
+        "{\"message_type\":\"summary\",\"snapshot_id\":\"%s\",\"total_bytes_processed\":%llu,"
+        "\"data_blobs\":%llu,\"data_blobs_new\":%llu,\"data_added\":%llu,\"data_added_packed\":%llu,"
+        "\"packs_written\":%zu,\"total_duration\":%.3f}\n",
+        repo::IdToHex(s.snapshot_id).c_str(), static_cast<unsigned long long>(s.bytes_read),
+        static_cast<unsigned long long>(s.chunks), static_cast<unsigned long long>(s.chunks_new),
+        static_cast<unsigned long long>(s.bytes_new),
+        static_cast<unsigned long long>(s.bytes_stored), s.packs_written, s.seconds);
+    return;
+  }
+  if (g.quiet) return;
+  double rate = s.seconds > 0 ? static_cast<double>(s.bytes_read) / s.seconds : 0;
+  std::printf("snapshot %s saved: %s read, %llu of %llu chunks new, %s stored in %.1fs (%s/s)\n",
+              repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), HumanBytes(s.bytes_read).c_str(),
+              static_cast<unsigned long long>(s.chunks_new),
+              static_cast<unsigned long long>(s.chunks), HumanBytes(s.bytes_stored).c_str(),
+              s.seconds, HumanBytes(static_cast<uint64_t>(rate)).c_str());
+}
+
+core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  repo::BackupOptions opts;
+  opts.filename = f.stdin_filename;
+  opts.tags = f.tags;
+  opts.hostname = f.host;
+  opts.threads = f.threads;
+  HS_ASSIGN_OR_RETURN(opts.compression, repo::ParseCompression(f.compression));
+  if (!f.time.empty()) {
+    HS_ASSIGN_OR_RETURN(opts.time, repo::ParseLocalTime(f.time));
+  }
+  ProgressPrinter progress(g, "backup");
+  opts.progress = [&progress](const repo::BackupProgress& p) {
+    progress.Update(p.bytes_read, 0, p.seconds);
+  };
+  core::FdSource in(0);
+  auto summary = repo::BackupStream(*r, in, opts);
+  progress.Finish();
+  if (!summary.ok()) {
+    core::Status s = summary.TakeStatus();
+    if (s.code() == core::ErrorCode::kStorage || s.code() == core::ErrorCode::kInternal) {
+      // Reading stdin failed: the input, not the repository, is at fault.
+      if (s.message().find("read:") != std::string::npos) {
+        return core::Status(core::ErrorCode::kIncompleteInput, s.message(),
+                            "the input stream failed; no snapshot was saved");
+      }
+    }
+    return s;
+  }
+  PrintSummary(g, *summary);
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<BackupFlags>();
+  auto* cmd = app.add_subcommand("backup", "Back up a database cluster or a stream");
+  cmd->add_flag("--stdin", flags->from_stdin, "Read the data to back up from standard input");
+  cmd->add_option("--stdin-filename", flags->stdin_filename, "Path of the stdin data in the snapshot");
+  cmd->add_option("--tag", flags->tags, "Tag (k=v), repeatable; commas separate several");
+  cmd->add_option("--time", flags->time, "Snapshot time, \"YYYY-MM-DD HH:MM:SS\" local time");
+  cmd->add_option("--host", flags->host, "Hostname stored in the snapshot");
+  cmd->add_option("--compression", flags->compression, "auto|off|max|fastest|<zstd level>");
+  cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
+  cmd->add_option("-m,--method", flags->method, "Backup method: dump");
+  cmd->callback([&g, &out, flags] {
+    if (flags->from_stdin) {
+      out.status = RunStdinBackup(g, *flags);
+    } else {
+      out.status = core::Usage("backup needs --stdin or a cluster (-e ENGINE -c CLUSTER -n NS)");
+    }
+  });
+}
+
+}  // namespace hasteward::cli

@@ -1,0 +1,73 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/repo_access.h"
+#include "cli/snapshot_filter.h"
+#include "cli/table.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct GetFlags {
+  std::string type;
+};
+
+std::string Dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s) {
+  nlohmann::ordered_json j;
+  j["id"] = repo::IdToHex(s.id);
+  j["short_id"] = repo::IdToHex(s.id).substr(0, 8);
+  j["time"] = s.time.Format();
+  j["hostname"] = s.hostname;
+  j["paths"] = s.paths;
+  j["tags"] = s.tags;
+  j["engine"] = s.TagValue("engine");
+  j["cluster"] = s.TagValue("cluster");
+  j["namespace"] = s.TagValue("namespace");
+  j["type"] = s.TagValue("type");
+  j["job"] = s.TagValue("job");
+  return j;
+}
+
+core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
+  SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
+  filter.type = f.type;
+  auto selected = filter.Apply(snaps);
+  if (g.WantsJson()) {
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& s : selected) arr.push_back(SnapshotJson(s));
+    std::printf("%s\n", arr.dump().c_str());
+    return core::Status::Ok();
+  }
+  Table t({"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "HOST", "PATH"});
+  for (const auto& s : selected) {
+    auto c = s.time.ToCivil();
+    char when[32];
+    std::snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.month, c.day,
+                  c.hour, c.minute, c.second);
+    t.AddRow({repo::IdToHex(s.id).substr(0, 8), when, Dash(s.TagValue("engine")),
+              Dash(s.TagValue("namespace")), Dash(s.TagValue("cluster")),
+              Dash(s.TagValue("type")), Dash(s.TagValue("job")), s.hostname,
+              s.paths.empty() ? "-" : s.paths[0]});
+  }
+  std::printf("%s%zu snapshot(s)\n", t.Render().c_str(), selected.size());
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<GetFlags>();
+  auto* get = app.add_subcommand("get", "Show backups, status, policies and repositories");
+  get->require_subcommand(1);
+  auto* backups = get->add_subcommand("backups", "List backups (snapshots) in the repository");
+  backups->add_option("-t,--type", flags->type, "backup|diverged|verification|all");
+  backups->callback([&g, &out, flags] { out.status = RunGetBackups(g, *flags); });
+}
+
+}  // namespace hasteward::cli

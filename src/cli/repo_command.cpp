@@ -1,0 +1,106 @@
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "cli/repo_access.h"
+#include "core/hex.h"
+#include "core/log.h"
+#include "repo/check/checker.h"
+#include "repo/lock/repo_lock.h"
+#include "storage/registry.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct RepoFlags {
+  bool read_data = false;
+  bool remove_all = false;
+  std::string polynomial;
+  int lock_wait_seconds = 0;
+};
+
+core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
+  HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
+  HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
+  repo::InitOptions opts;
+  opts.hostname = repo::LocalHostname();
+  opts.username = repo::LocalUsername();
+  if (!f.polynomial.empty()) {
+    opts.polynomial = std::strtoull(f.polynomial.c_str(), nullptr, 16);
+  }
+  HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Init(std::move(backend), password, opts));
+  if (g.WantsJson()) {
+    std::printf("{\"message_type\":\"initialized\",\"id\":\"%s\",\"repository\":\"%s\"}\n",
+                r->config().id.c_str(), location.c_str());
+  } else {
+    std::printf("created repository %s at %s\n", r->config().id.substr(0, 10).c_str(),
+                location.c_str());
+  }
+  return core::Status::Ok();
+}
+
+core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  repo::LockOptions lo;
+  lo.exclusive = true;
+  lo.wait = std::chrono::seconds(f.lock_wait_seconds);
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, lo));
+  HS_ASSIGN_OR_RETURN(auto report, repo::CheckRepository(*r, repo::CheckOptions{f.read_data, 0}));
+  HS_TRY(lock->Release());
+  for (const auto& h : report.hints) {
+    std::fprintf(stderr, "hint: %s\n", h.c_str());
+  }
+  for (const auto& e : report.errors) {
+    std::fprintf(stderr, "error: %s\n", e.c_str());
+  }
+  if (g.WantsJson()) {
+    std::printf("{\"ok\":%s,\"errors\":%zu,\"snapshots\":%zu,\"packs\":%zu,\"blobs\":%zu,"
+                "\"bytes_read\":%llu}\n",
+                report.ok() ? "true" : "false", report.errors.size(), report.snapshots,
+                report.packs, report.blobs, static_cast<unsigned long long>(report.bytes_read));
+  } else if (report.ok()) {
+    std::printf("checked %zu snapshots, %zu packs, %zu blobs%s: no errors were found\n",
+                report.snapshots, report.packs, report.blobs, f.read_data ? " (data read)" : "");
+  }
+  if (!report.ok()) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        "check found " + std::to_string(report.errors.size()) + " error(s)",
+                        "snapshots that do not use the damaged files still restore; see the "
+                        "errors above");
+  }
+  return core::Status::Ok();
+}
+
+core::Status RunUnlock(const GlobalOptions& g, const RepoFlags& f) {
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(int removed, repo::RemoveLocks(*r, f.remove_all));
+  if (g.WantsJson()) {
+    std::printf("{\"removed\":%d}\n", removed);
+  } else {
+    std::printf("removed %d %slock(s)\n", removed, f.remove_all ? "" : "stale ");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<RepoFlags>();
+  auto* repo_cmd = app.add_subcommand("repo", "Create, check and unlock the backup repository");
+  repo_cmd->require_subcommand(1);
+  auto* init = repo_cmd->add_subcommand("init", "Create a new repository (restic format v2)");
+  init->add_option("--polynomial", flags->polynomial,
+                   "Chunker polynomial in hex (default: random, as restic)");
+  init->callback([&g, &out, flags] { out.status = RunInit(g, *flags); });
+  auto* check = repo_cmd->add_subcommand("check", "Verify the repository's structure and data");
+  check->add_flag("--read-data", flags->read_data, "Also read and verify every pack");
+  check->add_option("--lock-wait", flags->lock_wait_seconds, "Seconds to wait for other locks");
+  check->callback([&g, &out, flags] { out.status = RunCheck(g, *flags); });
+  auto* unlock = repo_cmd->add_subcommand("unlock", "Remove stale locks");
+  unlock->add_flag("--remove-all", flags->remove_all, "Remove all locks, also live ones");
+  unlock->callback([&g, &out, flags] { out.status = RunUnlock(g, *flags); });
+}
+
+}  // namespace hasteward::cli

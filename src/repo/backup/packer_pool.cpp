@@ -1,0 +1,84 @@
+#include "repo/backup/packer_pool.h"
+
+namespace hasteward::repo {
+
+namespace {
+size_t TypeIndex(BlobType t) { return static_cast<size_t>(t); }
+}  // namespace
+
+bool PackerPool::Claim(const Id& id, BlobType type) {
+  if (repo_.index().Has(id, type)) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return claimed_[TypeIndex(type)].insert(id).second;
+}
+
+core::Status PackerPool::Add(EncodedBlob&& blob) {
+  std::unique_ptr<PackWriter> full;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& open = open_[TypeIndex(blob.type)];
+    if (!open) {
+      open = std::make_unique<PackWriter>(&repo_.key());
+    }
+    open->Add(std::move(blob));
+    if (open->size() + open->HeaderSize() >= pack_size_) {
+      full = std::move(open);
+    }
+  }
+  if (full) {
+    return Save(full->Finish());
+  }
+  return core::Status::Ok();
+}
+
+core::Status PackerPool::Flush() {
+  for (auto& slot : open_) {
+    std::unique_ptr<PackWriter> pack;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pack = std::move(slot);
+    }
+    if (pack && pack->count() > 0) {
+      HS_TRY(Save(pack->Finish()));
+    }
+  }
+  return core::Status::Ok();
+}
+
+core::Status PackerPool::Save(PackWriter::Finished&& pack) {
+  // Verify the pack before it leaves: a bit flip between encryption and upload (bad RAM) must
+  // fail the backup instead of storing a pack that check would reject later.
+  if (Sha256(pack.data) != pack.id) {
+    return core::Internal("pack changed in memory before upload");
+  }
+  core::Status s = repo_.backend().Save(storage::Handle{storage::FileType::kPack, IdToHex(pack.id)},
+                                        pack.data);
+  if (!s.ok()) {
+    return s.Wrap("save pack '" + IdToHex(pack.id) + "'");
+  }
+  repo_.index().AddPack(pack.id, pack.blobs);
+  std::lock_guard<std::mutex> lock(mu_);
+  bytes_stored_ += pack.data.size();
+  ++packs_saved_;
+  saved_.emplace_back(pack.id, std::move(pack.blobs));
+  return core::Status::Ok();
+}
+
+std::vector<std::pair<Id, std::vector<PackedBlob>>> PackerPool::TakeSavedPacks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(saved_);
+}
+
+uint64_t PackerPool::bytes_stored() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_stored_;
+}
+
+size_t PackerPool::packs_saved() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return packs_saved_;
+}
+
+}  // namespace hasteward::repo

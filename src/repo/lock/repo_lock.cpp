@@ -1,0 +1,211 @@
+#include "repo/lock/repo_lock.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+
+namespace hasteward::repo {
+
+namespace {
+
+using storage::FileType;
+
+constexpr int64_t kStaleSeconds = 30 * 60;
+constexpr auto kRefreshInterval = std::chrono::minutes(5);
+constexpr auto kSettleDelay = std::chrono::milliseconds(200);
+constexpr auto kPollInterval = std::chrono::milliseconds(500);
+
+std::string EncodeLock(const LockInfo& l) {
+  std::string out = "{\"time\":" + GoJsonString(l.time.Format()) +
+                    ",\"exclusive\":" + (l.exclusive ? "true" : "false") +
+                    ",\"hostname\":" + GoJsonString(l.hostname) +
+                    ",\"username\":" + GoJsonString(l.username) +
+                    ",\"pid\":" + std::to_string(l.pid);
+  if (l.uid != 0) out += ",\"uid\":" + std::to_string(l.uid);
+  if (l.gid != 0) out += ",\"gid\":" + std::to_string(l.gid);
+  return out + "}";
+}
+
+std::string Describe(const LockInfo& l) {
+  return std::string(l.exclusive ? "exclusive" : "shared") + " lock '" + IdToHex(l.id).substr(0, 8) +
+         "' held by PID " + std::to_string(l.pid) + " on host '" + l.hostname + "' (user '" +
+         l.username + "') since " + l.time.Format();
+}
+
+bool Conflicts(const LockInfo& other, bool want_exclusive) {
+  return want_exclusive || other.exclusive;
+}
+
+int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+std::string LocalHostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string LocalUsername() {
+  struct passwd pw {};
+  struct passwd* result = nullptr;
+  char buf[1024];
+  if (::getpwuid_r(::geteuid(), &pw, buf, sizeof(buf), &result) == 0 && result != nullptr) {
+    return pw.pw_name;
+  }
+  return std::to_string(::geteuid());
+}
+
+bool IsLockStale(const LockInfo& lock, int64_t now_unix, const std::string& this_host) {
+  if (now_unix - lock.time.unix_seconds > kStaleSeconds) {
+    return true;
+  }
+  if (lock.hostname != this_host || lock.pid <= 0) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(lock.pid), 0) != 0 && errno == ESRCH;
+}
+
+core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
+  HS_ASSIGN_OR_RETURN(auto files, repo.ListFiles(FileType::kLock));
+  std::vector<LockInfo> locks;
+  for (const auto& f : files) {
+    LockInfo info;
+    HS_ASSIGN_OR_RETURN(info.id, IdFromHex(f.name));
+    auto json = repo.LoadUnpacked(FileType::kLock, info.id);
+    if (!json.ok()) {
+      if (json.status().code() == core::ErrorCode::kNotFound) continue;  // removed meanwhile
+      core::LogWarn("ignoring unreadable lock '" + f.name + "': " + json.status().message());
+      continue;
+    }
+    auto j = nlohmann::json::parse(*json, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    auto t = ParseGoTime(j.value("time", ""));
+    if (t.ok()) info.time = *t;
+    info.exclusive = j.value("exclusive", false);
+    info.hostname = j.value("hostname", "");
+    info.username = j.value("username", "");
+    info.pid = j.value("pid", int64_t{0});
+    locks.push_back(info);
+  }
+  return locks;
+}
+
+core::Result<int> RemoveLocks(Repository& repo, bool all) {
+  HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
+  int removed = 0;
+  std::string host = LocalHostname();
+  for (const auto& l : locks) {
+    if (all || IsLockStale(l, NowUnix(), host)) {
+      HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
+      core::LogInfo("removed " + std::string(all ? "" : "stale ") + Describe(l));
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+core::Status RepoLock::WriteLockFile() {
+  LockInfo l;
+  l.time = LocalTimeFromUnix(NowUnix(), 0);
+  l.exclusive = exclusive_;
+  l.hostname = LocalHostname();
+  l.username = LocalUsername();
+  l.pid = ::getpid();
+  l.uid = ::geteuid();
+  l.gid = ::getegid();
+  HS_ASSIGN_OR_RETURN(current_, repo_.SaveUnpacked(FileType::kLock, EncodeLock(l)));
+  return core::Status::Ok();
+}
+
+core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
+                                                           const LockOptions& opts) {
+  std::unique_ptr<RepoLock> lock(new RepoLock(repo, opts.exclusive));
+  auto deadline = std::chrono::steady_clock::now() + opts.wait;
+  std::string host = LocalHostname();
+  bool announced = false;
+  while (true) {
+    HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
+    const LockInfo* conflict = nullptr;
+    for (const auto& l : locks) {
+      if (l.id == lock->current_) continue;
+      if (opts.remove_stale && IsLockStale(l, NowUnix(), host)) {
+        HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
+        core::LogInfo("removed stale " + Describe(l));
+        continue;
+      }
+      if (Conflicts(l, opts.exclusive)) {
+        conflict = &l;
+        break;
+      }
+    }
+    if (conflict == nullptr && !lock->released_ && lock->current_ == Id{}) {
+      HS_TRY(lock->WriteLockFile());
+      std::this_thread::sleep_for(kSettleDelay);
+      continue;  // re-check: another process may have locked at the same moment
+    }
+    if (conflict == nullptr) {
+      break;
+    }
+    std::string holder = Describe(*conflict);
+    if (lock->current_ != Id{}) {
+      (void)repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(lock->current_)});
+      lock->current_ = Id{};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return core::Status(core::ErrorCode::kLocked,
+                          "repository is locked: " + holder,
+                          "wait for that process to finish; if it is gone, run 'hasteward repo "
+                          "unlock' (or use --lock-wait to wait)");
+    }
+    if (!announced) {
+      core::LogInfo("waiting for " + holder);
+      announced = true;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  lock->refresher_ = std::thread([raw = lock.get()] { raw->RefreshLoop(); });
+  return lock;
+}
+
+void RepoLock::RefreshLoop() {
+  std::unique_lock<std::mutex> guard(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(guard, kRefreshInterval, [this] { return stop_; })) break;
+    Id old = current_;
+    auto exists = repo_.backend().Stat(storage::Handle{FileType::kLock, IdToHex(old)});
+    if (!exists.ok()) {
+      core::LogError("repository lock was removed by another process; aborting");
+      lost_ = true;
+      break;
+    }
+    if (!WriteLockFile().ok()) {
+      lost_ = true;
+      break;
+    }
+    (void)repo_.backend().Remove(storage::Handle{FileType::kLock, IdToHex(old)});
+  }
+}
+
+core::Status RepoLock::Release() {
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (released_) return core::Status::Ok();
+    released_ = true;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+  if (current_ == Id{}) return core::Status::Ok();
+  return repo_.backend().Remove(storage::Handle{FileType::kLock, IdToHex(current_)});
+}
+
+RepoLock::~RepoLock() { (void)Release(); }
+
+}  // namespace hasteward::repo

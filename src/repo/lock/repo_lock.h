@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "repo/repository.h"
+
+namespace hasteward::repo {
+
+// A lock file's content (restic-format.md §7).
+struct LockInfo {
+  Id id{};
+  GoTime time;
+  bool exclusive = false;
+  std::string hostname;
+  std::string username;
+  int64_t pid = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// restic's staleness rule: older than 30 minutes, or on this host with a dead PID.
+bool IsLockStale(const LockInfo& lock, int64_t now_unix, const std::string& this_host);
+
+std::string LocalHostname();
+std::string LocalUsername();
+
+struct LockOptions {
+  bool exclusive = false;
+  // How long to wait for a conflicting live lock to go away before refusing (kLocked).
+  std::chrono::milliseconds wait{0};
+  // Remove stale locks (dead PID on this host, or older than 30 min) found on the way, with a log.
+  bool remove_stale = true;
+};
+
+// A held repository lock. Non-exclusive locks coexist; an exclusive lock tolerates no other lock,
+// so a backup never runs while a prune rewrites the index. The lock file is refreshed every 5
+// minutes (as restic does) and removed on destruction.
+class RepoLock {
+ public:
+  static core::Result<std::unique_ptr<RepoLock>> Acquire(Repository& repo, const LockOptions& opts);
+  ~RepoLock();
+  RepoLock(const RepoLock&) = delete;
+  RepoLock& operator=(const RepoLock&) = delete;
+
+  // Removes the lock file now. Idempotent.
+  core::Status Release();
+  // True when a refresh failed or our lock file was removed by someone else (the caller must not
+  // commit a snapshot then).
+  bool Lost() const { return lost_; }
+
+ private:
+  RepoLock(Repository& repo, bool exclusive) : repo_(repo), exclusive_(exclusive) {}
+  core::Status WriteLockFile();
+  void RefreshLoop();
+
+  Repository& repo_;
+  bool exclusive_;
+  Id current_{};
+  std::atomic<bool> lost_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool released_ = false;
+  std::thread refresher_;
+};
+
+// All lock files. Unreadable lock files are returned with pid 0 and an empty host.
+core::Result<std::vector<LockInfo>> ListLocks(Repository& repo);
+
+// Removes stale locks (or all locks with `all`); returns how many were removed.
+core::Result<int> RemoveLocks(Repository& repo, bool all);
+
+}  // namespace hasteward::repo

@@ -1,0 +1,210 @@
+#include "repo/restore/file_dumper.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace hasteward::repo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr uint64_t kMaxSpan = 32 * 1024 * 1024;
+
+// A run of consecutive file blobs stored in one pack, fetched with one ranged read.
+struct Batch {
+  Id pack{};
+  uint64_t start = 0;
+  uint64_t end = 0;
+  std::vector<PackedBlob> blobs;  // in file order
+  uint64_t plain_bytes = 0;
+};
+
+core::Result<std::vector<Batch>> PlanBatches(Repository& repo, const Node& file) {
+  std::vector<Batch> batches;
+  for (const Id& id : file.content) {
+    auto loc = repo.index().Lookup(id, BlobType::kData);
+    if (!loc) {
+      return core::Corruption("data blob '" + IdToHex(id) + "' is missing from the index")
+          .WithHint("run 'hasteward repo check' to find the damage");
+    }
+    uint64_t b_start = loc->blob.offset;
+    uint64_t b_end = b_start + loc->blob.length;
+    if (!batches.empty()) {
+      Batch& last = batches.back();
+      uint64_t ns = std::min(last.start, b_start);
+      uint64_t ne = std::max(last.end, b_end);
+      if (last.pack == loc->pack_id && ne - ns <= kMaxSpan) {
+        last.start = ns;
+        last.end = ne;
+        last.blobs.push_back(loc->blob);
+        last.plain_bytes += loc->blob.PlaintextLength();
+        continue;
+      }
+    }
+    batches.push_back(Batch{loc->pack_id, b_start, b_end, {loc->blob}, loc->blob.PlaintextLength()});
+  }
+  return batches;
+}
+
+// Ordered hand-over from fetch workers to the writer, bounded in bytes.
+class Reorder {
+ public:
+  explicit Reorder(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // Reserves room for a batch; blocks while over budget, unless it is the next one to write.
+  bool Reserve(size_t index, uint64_t bytes) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failed_ || index == next_ || in_flight_ + bytes <= max_bytes_; });
+    if (failed_) return false;
+    in_flight_ += bytes;
+    return true;
+  }
+  void Put(size_t index, std::vector<core::Bytes>&& data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_.emplace(index, std::move(data));
+    cv_.notify_all();
+  }
+  // Next batch in order, or false on failure.
+  bool TakeNext(std::vector<core::Bytes>* out) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failed_ || ready_.count(next_) != 0; });
+    if (failed_) return false;
+    *out = std::move(ready_[next_]);
+    ready_.erase(next_);
+    return true;
+  }
+  void Done(uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ -= bytes;
+    ++next_;
+    cv_.notify_all();
+  }
+  void Fail(core::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_.ok()) error_ = std::move(s);
+    failed_ = true;
+    cv_.notify_all();
+  }
+  core::Status error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<size_t, std::vector<core::Bytes>> ready_;
+  size_t next_ = 0;
+  uint64_t in_flight_ = 0;
+  size_t max_bytes_;
+  bool failed_ = false;
+  core::Status error_;
+};
+
+core::Status FetchBatch(Repository& repo, const Batch& b, std::vector<core::Bytes>* out) {
+  core::Bytes raw;
+  std::string pack = IdToHex(b.pack);
+  HS_TRY(repo.backend().Load(storage::Handle{storage::FileType::kPack, pack}, b.start,
+                             b.end - b.start, &raw));
+  out->resize(b.blobs.size());
+  for (size_t i = 0; i < b.blobs.size(); ++i) {
+    const PackedBlob& blob = b.blobs[i];
+    core::ByteView stored(raw.data() + (blob.offset - b.start), blob.length);
+    core::Status s = DecodeBlob(repo.key(), blob, stored, &(*out)[i]);
+    if (!s.ok()) return s.Wrap("pack '" + pack + "'");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Result<Node> FindFileNode(Repository& repo, const Snapshot& snap, const std::string& path) {
+  Id tree = snap.tree;
+  std::vector<std::string> parts;
+  for (size_t s = 0; s <= path.size();) {
+    size_t e = path.find('/', s);
+    if (e == std::string::npos) e = path.size();
+    if (e > s) parts.push_back(path.substr(s, e - s));
+    s = e + 1;
+  }
+  for (size_t depth = 0;; ++depth) {
+    HS_ASSIGN_OR_RETURN(core::Bytes json, repo.LoadBlob(tree, BlobType::kTree));
+    HS_ASSIGN_OR_RETURN(std::vector<Node> nodes, ParseTreeJson(core::AsString(json)));
+    const Node* next = nullptr;
+    if (depth < parts.size()) {
+      for (const auto& n : nodes) {
+        if (n.name == parts[depth]) next = &n;
+      }
+    } else if (parts.empty() && nodes.size() == 1) {
+      next = &nodes[0];
+    }
+    if (next == nullptr) {
+      return core::NotFound("path '" + path + "' not found in snapshot '" +
+                            IdToHex(snap.id).substr(0, 8) + "'");
+    }
+    if (next->type == "file" && (parts.empty() || depth + 1 == parts.size())) {
+      return *next;
+    }
+    if (next->type != "dir" || !next->subtree) {
+      return core::NotFound("path '" + path + "' is not a file in snapshot '" +
+                            IdToHex(snap.id).substr(0, 8) + "'");
+    }
+    tree = *next->subtree;
+  }
+}
+
+core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSink& sink,
+                                const DumpOptions& opts) {
+  auto start = Clock::now();
+  HS_ASSIGN_OR_RETURN(std::vector<Batch> batches, PlanBatches(repo, file));
+  int threads = opts.threads > 0 ? opts.threads
+                                 : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  Reorder reorder(opts.max_in_flight_bytes);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    while (true) {
+      size_t i = next++;
+      if (i >= batches.size()) return;
+      if (!reorder.Reserve(i, batches[i].plain_bytes)) return;
+      std::vector<core::Bytes> data;
+      core::Status s = FetchBatch(repo, batches[i], &data);
+      if (!s.ok()) {
+        reorder.Fail(std::move(s));
+        return;
+      }
+      reorder.Put(i, std::move(data));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  uint64_t written = 0;
+  auto last = Clock::now();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    std::vector<core::Bytes> data;
+    if (!reorder.TakeNext(&data)) break;
+    core::Status s;
+    for (const auto& blob : data) {
+      s = sink.Write(blob);
+      if (!s.ok()) break;
+      written += blob.size();
+    }
+    reorder.Done(batches[i].plain_bytes);
+    if (!s.ok()) {
+      reorder.Fail(std::move(s));
+      break;
+    }
+    if (opts.progress && Clock::now() - last > std::chrono::milliseconds(200)) {
+      last = Clock::now();
+      opts.progress(DumpProgress{written, file.size,
+                                 std::chrono::duration<double>(Clock::now() - start).count()});
+    }
+  }
+  for (auto& t : pool) t.join();
+  HS_TRY(reorder.error());
+  return written;
+}
+
+}  // namespace hasteward::repo
