@@ -1,0 +1,252 @@
+#include "repo/maintenance/retention_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+namespace hasteward::repo {
+namespace {
+
+constexpr const char* kTagKeys[] = {"engine", "cluster", "namespace", "type", "job"};
+
+// The HASteward tags of one snapshot, or why it is unmanaged.
+struct ManagedTags {
+  std::string engine, cluster, namespace_name, type, job;
+};
+
+std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* out) {
+  std::map<std::string, std::string> values;
+  for (const std::string& tag : sn.tags) {
+    const size_t eq = tag.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = tag.substr(0, eq);
+    if (std::find(std::begin(kTagKeys), std::end(kTagKeys), key) == std::end(kTagKeys)) continue;
+    const std::string value = tag.substr(eq + 1);
+    auto [it, inserted] = values.emplace(key, value);
+    if (!inserted && it->second != value) return "conflicting tags '" + key + "='";
+  }
+  for (const char* key : {"engine", "cluster", "namespace", "type"}) {
+    if (values[key].empty()) return std::string("missing tag '") + key + "='";
+  }
+  *out = {values["engine"], values["cluster"], values["namespace"], values["type"], values["job"]};
+  if (out->type != "backup" && out->type != "diverged") {
+    return "unknown type '" + out->type + "'";
+  }
+  if (out->type == "diverged" && out->job.empty()) return "diverged snapshot without a 'job=' tag";
+  if (out->type == "backup") out->job.clear();  // a job tag on a backup does not group it
+  return std::nullopt;
+}
+
+bool InScope(const ManagedTags& t, const PruneOptions& o) {
+  if (o.type == PruneType::kBackup && t.type != "backup") return false;
+  if (o.type == PruneType::kDiverged && t.type != "diverged") return false;
+  if (!o.engine.empty() && t.engine != o.engine) return false;
+  if (!o.cluster.empty() && t.cluster != o.cluster) return false;
+  return o.namespace_name.empty() || t.namespace_name == o.namespace_name;
+}
+
+struct Member {
+  size_t index;  // into the input
+  SnapshotTime time;
+};
+
+// One retention unit: a backup snapshot or a diverged job group.
+struct Unit {
+  std::vector<Member> members;  // listing order
+  size_t newest = 0;            // index into members
+};
+
+struct GroupBuilder {
+  PlanGroup group;
+  std::vector<Unit> units;                 // order of first appearance
+  std::map<std::string, size_t> job_unit;  // job tag -> index into units
+};
+
+void AddToGroup(GroupBuilder* g, size_t index, const SnapshotTime& time, const std::string& job) {
+  if (job.empty()) {
+    g->units.push_back(Unit{{Member{index, time}}, 0});
+    return;
+  }
+  auto [it, inserted] = g->job_unit.emplace(job, g->units.size());
+  if (inserted) g->units.push_back(Unit{});
+  Unit& unit = g->units[it->second];
+  unit.members.push_back(Member{index, time});
+  if (time.After(unit.members[unit.newest].time)) unit.newest = unit.members.size() - 1;
+}
+
+void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
+                 const std::vector<std::string>& jobs, const PruneOptions& options) {
+  std::vector<RetentionItem> items;
+  items.reserve(g->units.size());
+  for (const Unit& unit : g->units) {
+    RetentionItem item{unit.members[unit.newest].time, {}};
+    for (const Member& m : unit.members) item.member_tags.push_back(snapshots[m.index].tags);
+    items.push_back(std::move(item));
+  }
+  const RetentionResult result = ApplyRetentionPolicy(items, options.policy, options.now);
+  g->group.units = g->units.size();
+  for (size_t unit_index : result.order) {
+    const RetentionDecision& decision = result.decisions[unit_index];
+    std::vector<Member> members = g->units[unit_index].members;
+    std::stable_sort(members.begin(), members.end(),
+                     [](const Member& a, const Member& b) { return a.time.After(b.time); });
+    if (decision.keep) ++g->group.kept_units;
+    for (const Member& m : members) {
+      const SnapshotMeta& sn = snapshots[m.index];
+      g->group.snapshots.push_back(
+          PlannedSnapshot{sn.id, sn.time_rfc3339, jobs[m.index], decision.keep, decision.reasons});
+    }
+  }
+}
+
+std::string ShortId(const std::string& id) { return id.substr(0, 8); }
+
+core::Status SafetyCheck(const std::vector<PlanGroup>& groups) {
+  std::vector<const PlanGroup*> emptied;
+  for (const PlanGroup& g : groups) {
+    if (g.units > 0 && g.kept_units == 0) emptied.push_back(&g);
+  }
+  if (emptied.empty()) return core::Status::Ok();
+  const PlanGroup& first = *emptied.front();
+  std::string message = "policy would remove all " + std::to_string(first.snapshots.size()) +
+                        " snapshots of '" + first.Key() + "'";
+  if (emptied.size() > 1) {
+    message += " and of " + std::to_string(emptied.size() - 1) + " more group(s)";
+  }
+  return core::Status(core::ErrorCode::kSafetyStop, message,
+                      "keep at least one snapshot (e.g. --keep-last 1), or pass --allow-empty "
+                      "to remove them all");
+}
+
+}  // namespace
+
+core::Result<PruneType> ParsePruneType(std::string_view text) {
+  if (text == "backup") return PruneType::kBackup;
+  if (text == "diverged") return PruneType::kDiverged;
+  if (text == "all") return PruneType::kAll;
+  return core::Usage("unknown snapshot type '" + std::string(text) + "'",
+                     "use -t backup, -t diverged or -t all");
+}
+
+std::string PlanGroup::Key() const {
+  return engine + "/" + namespace_name + "/" + cluster + "/" + type;
+}
+
+core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snapshots,
+                                          const PruneOptions& options) {
+  HS_TRY(options.policy.Validate());
+  RetentionPlan plan;
+  std::map<std::string, GroupBuilder> builders;
+  std::vector<std::string> jobs(snapshots.size());
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    const SnapshotMeta& sn = snapshots[i];
+    ManagedTags tags;
+    if (std::optional<std::string> why = ReadManagedTags(sn, &tags)) {
+      plan.unmanaged.push_back({sn.id, sn.time_rfc3339, *why});
+      continue;
+    }
+    core::Result<SnapshotTime> time = ParseRfc3339Nano(sn.time_rfc3339);
+    if (!time.ok()) {
+      plan.unmanaged.push_back({sn.id, sn.time_rfc3339, time.status().message()});
+      continue;
+    }
+    if (!InScope(tags, options)) {
+      ++plan.out_of_scope;
+      continue;
+    }
+    PlanGroup key_group{tags.engine, tags.cluster, tags.namespace_name, tags.type, {}, 0, 0};
+    GroupBuilder& g = builders[key_group.Key()];
+    if (g.group.type.empty()) g.group = key_group;
+    jobs[i] = tags.job;
+    AddToGroup(&g, i, *time, tags.job);
+  }
+  for (auto& [key, g] : builders) {
+    DecideGroup(&g, snapshots, jobs, options);
+    plan.groups.push_back(std::move(g.group));
+  }
+  if (!options.allow_empty) HS_TRY(SafetyCheck(plan.groups));
+  return plan;
+}
+
+std::vector<std::string> RetentionPlan::KeepIds() const {
+  std::vector<std::string> out;
+  for (const PlanGroup& g : groups) {
+    for (const PlannedSnapshot& s : g.snapshots) {
+      if (s.keep) out.push_back(s.id);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> RetentionPlan::RemoveIds() const {
+  std::vector<std::string> out;
+  for (const PlanGroup& g : groups) {
+    for (const PlannedSnapshot& s : g.snapshots) {
+      if (!s.keep) out.push_back(s.id);
+    }
+  }
+  return out;
+}
+
+nlohmann::json RetentionPlan::ToJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  out["groups"] = nlohmann::json::array();
+  size_t keep = 0, remove = 0;
+  for (const PlanGroup& g : groups) {
+    nlohmann::json jg = {{"engine", g.engine},          {"cluster", g.cluster},
+                         {"namespace", g.namespace_name}, {"type", g.type},
+                         {"units", g.units},            {"kept_units", g.kept_units}};
+    jg["keep"] = nlohmann::json::array();
+    jg["remove"] = nlohmann::json::array();
+    jg["snapshots"] = nlohmann::json::array();
+    for (const PlannedSnapshot& s : g.snapshots) {
+      nlohmann::json js = {{"id", s.id}, {"short_id", ShortId(s.id)}, {"time", s.time}};
+      if (!s.job.empty()) js["job"] = s.job;
+      js["action"] = s.keep ? "keep" : "remove";
+      js["reasons"] = s.reasons;
+      jg["snapshots"].push_back(std::move(js));
+      jg[s.keep ? "keep" : "remove"].push_back(s.id);
+      ++(s.keep ? keep : remove);
+    }
+    out["groups"].push_back(std::move(jg));
+  }
+  out["unmanaged"] = nlohmann::json::array();
+  for (const UnmanagedSnapshot& u : unmanaged) {
+    out["unmanaged"].push_back(
+        {{"id", u.id}, {"short_id", ShortId(u.id)}, {"time", u.time}, {"reason", u.reason}});
+  }
+  out["summary"] = {{"keep", keep},
+                    {"remove", remove},
+                    {"unmanaged", unmanaged.size()},
+                    {"out_of_scope", out_of_scope}};
+  return out;
+}
+
+std::string RetentionPlan::ToText() const {
+  std::string out;
+  for (const PlanGroup& g : groups) {
+    const char* unit = g.type == "diverged" ? "job groups" : "snapshots";
+    out += "group " + g.Key() + ": keep " + std::to_string(g.kept_units) + " of " +
+           std::to_string(g.units) + " " + unit + "\n";
+    for (const PlannedSnapshot& s : g.snapshots) {
+      out += std::string(s.keep ? "  keep    " : "  remove  ") + ShortId(s.id) + "  " + s.time;
+      if (!s.job.empty()) out += "  job=" + s.job;
+      for (size_t i = 0; i < s.reasons.size(); ++i) out += (i ? ", " : "  ") + s.reasons[i];
+      out += "\n";
+    }
+  }
+  if (!unmanaged.empty()) {
+    out += "not managed by hasteward, never touched: " + std::to_string(unmanaged.size()) + "\n";
+    for (const UnmanagedSnapshot& u : unmanaged) {
+      out += "  " + ShortId(u.id) + "  " + u.time + "  " + u.reason + "\n";
+    }
+  }
+  if (out_of_scope > 0) {
+    out += std::to_string(out_of_scope) + " snapshot(s) outside the selected type/scope\n";
+  }
+  return out;
+}
+
+}  // namespace hasteward::repo
