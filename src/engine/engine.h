@@ -1,0 +1,132 @@
+// engine: what HASteward knows about each database engine — PostgreSQL ("cnpg"), MariaDB with
+// primary/replica GTID replication ("mariadb") and MariaDB Galera ("galera"). An engine talks to
+// real servers with the native client libraries (libpq, MariaDB Connector/C) and the engine's own
+// tools (pg_dumpall/psql, mariadb-dump/mariadb), chooses which instance serves a backup, produces a
+// dump as a core::ByteSource and consumes a restore as a core::ByteSink, and reads cluster health
+// (triage). It reaches instances only through platform::Platform and depends only on platform and
+// core: it never includes repo/ or storage/ — the jobs layer connects these streams to the
+// repository (backup = OpenDump -> repository; restore = repository -> OpenRestore).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/byte_stream.h"
+#include "core/status.h"
+#include "core/subprocess.h"
+#include "platform/platform.h"
+
+namespace hasteward::engine {
+
+using platform::EngineKind;
+
+// Which instance serves a backup, and why. Made by DumpSource::PlanBackup from the live state of
+// the cluster; consumed by DumpSource::OpenDump.
+struct BackupPlan {
+  platform::Instance source;     // a copy of the chosen instance (safe to keep after the Cluster)
+  std::string role;              // "primary", "replica" or "galera-node"
+  std::string reason;            // one line for logs: "replica 'db-1' is healthy (lag 0 s)"
+  std::string virtual_filename;  // "pgdumpall.sql" or "mysqldump.sql"
+  // Facts known at planning time, e.g. "gtid_current_pos", "wsrep_last_committed",
+  // "skipped" (instances passed over and why). Never contains secrets.
+  std::map<std::string, std::string> metadata;
+};
+
+// The running dump of one cluster. Read() yields the dump (SQL text). A failed dump is never a
+// backup: a non-zero exit of the dump tool, its death by a signal, a lost connection, or an end of
+// stream without the tool's end marker is returned as an error (kDumpFailed, naming the cause and
+// the tool's stderr tail) from the read that would otherwise report end of stream. Not
+// thread-safe. Destroying the stream kills a dump tool that is still running.
+class DumpStream : public core::ByteSource {
+ public:
+  // The dump tool's process, e.g. to log its pid (tests use it to kill the dump mid-stream).
+  virtual core::Subprocess& process() = 0;
+  // Facts read from the dump itself, complete once Read() returned end of stream, e.g.
+  // "gtid_position" ("0-1-42") and "binlog_file"/"binlog_pos" for MariaDB.
+  virtual std::map<std::string, std::string> metadata() const = 0;
+  // Dump bytes delivered so far.
+  virtual uint64_t bytes_read() const = 0;
+};
+
+// What a restore does to existing data (destructive — read before calling OpenRestore):
+//  - PostgreSQL: the pg_dumpall --clean --if-exists dump DROPs and recreates every database in it
+//    (including "postgres" and "template1") and drops and recreates its roles (except the role the
+//    restore connects as). Client sessions connected to user databases are terminated first so the
+//    databases can be dropped. Databases that are not in the dump are left alone.
+//  - MariaDB / Galera: every database in the dump is DROPped and recreated (DROP DATABASE IF
+//    EXISTS, then its tables, routines, events and triggers); users in the dump are created when
+//    missing (existing users keep their passwords). The "mysql" system schema is not touched.
+//    Databases that are not in the dump are left alone. Replicas / other Galera nodes receive the
+//    restore through replication.
+struct RestoreOptions {
+  // Without it, restoring into a cluster whose target holds user databases (or, for PostgreSQL,
+  // user tables in "postgres") fails with kConfirmationRequired naming them. The CLI maps its
+  // confirmation flag to this field.
+  bool confirm_overwrite = false;
+};
+
+// Which instance a restore goes into, and why.
+struct RestorePlan {
+  platform::Instance target;
+  std::string reason;
+  std::vector<std::string> user_databases;  // what the restore may overwrite
+};
+
+// Capability: make a backup dump of a cluster.
+class DumpSource {
+ public:
+  virtual ~DumpSource() = default;
+  // Inspects every instance (read-only) and chooses the backup source:
+  //  PostgreSQL: the one primary (pg_is_in_recovery() = false); kSplitBrain when more than one
+  //    instance is writable; kUnreachable when no primary answers.
+  //  Galera: a Synced node of the Primary component (wsrep_ready=ON), preferring a node other
+  //    than ordinal 0; kUnreachable when none is synced.
+  //  MariaDB replication: a healthy replica (IO and SQL threads running, lag <= 10 s), the least
+  //    lagging, lowest ordinal first; else the primary; kUnreachable when neither answers.
+  // kAuthFailed when every instance that answered rejected the credentials.
+  virtual core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
+                                              const platform::Cluster& cluster) = 0;
+  // Starts the dump tool against plan.source. Passwords reach the tool through a 0600 file in a
+  // private temp directory owned by the stream (PGPASSFILE / --defaults-file), never argv or env.
+  virtual core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
+                                                             const platform::Cluster& cluster,
+                                                             const BackupPlan& plan) = 0;
+};
+
+// Capability: restore a dump made by the same engine into a cluster.
+class RestoreTarget {
+ public:
+  virtual ~RestoreTarget() = default;
+  // Chooses the target (PostgreSQL and MariaDB replication: the primary; Galera: a Synced node)
+  // and lists the user databases it holds. Read-only. kUnreachable / kNotFound / kSplitBrain when
+  // there is no single target; kConfirmationRequired when it holds user databases and
+  // !options.confirm_overwrite.
+  virtual core::Result<RestorePlan> PlanRestore(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const RestoreOptions& options) = 0;
+  // PlanRestore, then starts the restore client (psql -v ON_ERROR_STOP=1 / mariadb) on the
+  // target. Write the dump into the sink, then Close(): Close's status is the restore's outcome
+  // (kDumpFailed with the client's stderr tail when any statement failed). The caller must ignore
+  // SIGPIPE (the CLI does) so a client that dies mid-restore is an error, not a signal.
+  virtual core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(
+      platform::Platform& platform, const platform::Cluster& cluster,
+      const RestoreOptions& options) = 0;
+};
+
+// Everything an engine provides. More capabilities (triage, repair, switchover) join as the
+// issues that need them land.
+class Engine : public DumpSource, public RestoreTarget {
+ public:
+  virtual EngineKind kind() const = 0;
+  // The snapshot's virtual file name: "pgdumpall.sql" or "mysqldump.sql".
+  virtual const char* DumpFileName() const = 0;
+};
+
+// The engine for a kind. Never fails for a kind of the enum; kInternal for an out-of-range value.
+core::Result<std::unique_ptr<Engine>> MakeEngine(EngineKind kind);
+
+// The dump file name for a kind without making an engine.
+const char* DumpFileName(EngineKind kind);
+
+}  // namespace hasteward::engine

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "engine/sql_rows.h"
+#include "platform/platform.h"
+
+typedef struct st_mysql MYSQL;  // NOLINT(modernize-use-using): Connector/C's own declaration
+
+namespace hasteward::engine::mariadb {
+
+struct MariadbConnectParams {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string socket;  // used when port is 0
+  std::string user = "root";
+  std::string password;  // never logged
+  int connect_timeout_seconds = 3;
+  int read_timeout_seconds = 30;
+  std::string display_name;  // for messages
+};
+
+// One MariaDB Connector/C connection (RAII). Errors name the instance, never the password:
+// rejected credentials (1045, 1044, 1698) are kAuthFailed; refused, timed-out or lost connections
+// (2002, 2003, 2005, 2006, 2013) are kUnreachable (retryable). Not thread-safe.
+class MariadbConnection {
+ public:
+  static core::Result<std::unique_ptr<MariadbConnection>> Connect(const MariadbConnectParams& params);
+  static core::Result<std::unique_ptr<MariadbConnection>> ConnectInstance(
+      const platform::Cluster& cluster, const platform::Instance& instance);
+  ~MariadbConnection();
+  MariadbConnection(const MariadbConnection&) = delete;
+  MariadbConnection& operator=(const MariadbConnection&) = delete;
+
+  // Runs one statement and returns its rows (empty for statements without a result set).
+  core::Result<SqlRows> Query(const std::string& sql);
+  core::Result<std::optional<std::string>> QueryValue(const std::string& sql);
+  core::Status Execute(const std::string& sql);
+  // SHOW GLOBAL STATUS/VARIABLES LIKE 'name' -> value (nullopt when the server has no such name).
+  core::Result<std::optional<std::string>> GlobalStatus(const std::string& name);
+  core::Result<std::optional<std::string>> GlobalVariable(const std::string& name);
+  const std::string& display_name() const { return display_name_; }
+
+ private:
+  MariadbConnection(MYSQL* conn, std::string display_name)
+      : conn_(conn), display_name_(std::move(display_name)) {}
+  core::Status QueryError(const std::string& what);
+  MYSQL* conn_;
+  std::string display_name_;
+};
+
+// kAuthFailed or kUnreachable for a connect-time client error number.
+core::ErrorCode ClassifyMariadbConnectError(unsigned errnum);
+
+// The admin user for a cluster ("root" when the inventory names none).
+std::string MariadbUser(const platform::Cluster& cluster);
+
+}  // namespace hasteward::engine::mariadb

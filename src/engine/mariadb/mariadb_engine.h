@@ -1,0 +1,85 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/sql_rows.h"
+
+namespace hasteward::engine::mariadb {
+
+// What one read-only look at a MariaDB instance found. `status` is not ok when the instance could
+// not be reached or queried; the other fields are then unset.
+struct InstanceProbe {
+  const platform::Instance* instance = nullptr;
+  core::Status status;
+  bool read_only = false;
+  bool log_bin = false;
+  SqlRows replication;  // SHOW ALL SLAVES STATUS (empty on a primary)
+  std::map<std::string, std::string> vars;  // gtid_current_pos, wsrep_* status, ...
+};
+
+// Probes every instance of `cluster` (connect, status, variables, replication), in order.
+std::vector<InstanceProbe> ProbeInstances(const platform::Cluster& cluster, bool galera);
+
+// Whether every replication connection of a replica has both threads running and a lag of at
+// most `max_lag_seconds`; `why` says what is wrong otherwise.
+bool ReplicaHealthy(const SqlRows& replication, int max_lag_seconds, std::string* why,
+                    int* lag_seconds);
+
+// Whether a Galera node is Synced in a Primary component and ready.
+bool GaleraSynced(const InstanceProbe& probe, std::string* why);
+
+// Parses mariadb-dump's head / tail: "gtid_position", "binlog_file", "binlog_pos".
+std::map<std::string, std::string> ParseMariadbDumpMetadata(const std::string& head,
+                                                            const std::string& tail);
+
+// The end marker mariadb-dump writes last.
+inline constexpr const char* kMariadbDumpEndMarker = "-- Dump completed";
+
+// Shared by the MariaDB replication and Galera engines: mariadb-dump / mariadb plumbing.
+class MariadbFamilyEngine : public Engine {
+ public:
+  const char* DumpFileName() const override { return "mysqldump.sql"; }
+  core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
+                                                     const platform::Cluster& cluster,
+                                                     const BackupPlan& plan) override;
+  core::Result<RestorePlan> PlanRestore(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const RestoreOptions& options) override;
+  core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(platform::Platform& platform,
+                                                            const platform::Cluster& cluster,
+                                                            const RestoreOptions& options) override;
+
+ protected:
+  // The instance a restore goes into, and why.
+  virtual core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,
+                                                        const std::vector<InstanceProbe>& probes) = 0;
+};
+
+// MariaDB primary + GTID replicas ("mariadb").
+class MariadbEngine : public MariadbFamilyEngine {
+ public:
+  static constexpr int kMaxBackupLagSeconds = 10;
+  EngineKind kind() const override { return EngineKind::kMariadb; }
+  core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
+                                      const platform::Cluster& cluster) override;
+
+ protected:
+  core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,
+                                                const std::vector<InstanceProbe>& probes) override;
+};
+
+// The dump flags for a source: consistent snapshot, routines, events, triggers, users, and the
+// GTID position (--master-data=2 --gtid when the source writes a binlog, else --dump-slave=2
+// --gtid on a replica — which pauses its SQL thread during the dump).
+std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan);
+
+// Helpers shared with Galera.
+core::Status NoUsableInstance(const platform::Cluster& cluster,
+                              const std::vector<InstanceProbe>& probes, const std::string& wanted);
+std::string SkippedSummary(const std::vector<InstanceProbe>& probes);
+
+}  // namespace hasteward::engine::mariadb

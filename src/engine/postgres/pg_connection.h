@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "engine/sql_rows.h"
+#include "platform/platform.h"
+
+typedef struct pg_conn PGconn;  // NOLINT(modernize-use-using): libpq's own declaration
+
+namespace hasteward::engine::postgres {
+
+struct PgConnectParams {
+  std::string host = "127.0.0.1";  // a host name, or a socket directory (starts with '/')
+  int port = 5432;
+  std::string user = "postgres";
+  std::string password;  // never logged
+  std::string dbname = "postgres";
+  int connect_timeout_seconds = 3;
+  std::string display_name;  // for messages, e.g. "'pg-0' (127.0.0.1:5432)"
+};
+
+// One libpq connection (RAII: closed on destruction). Errors name the instance, never the
+// password: rejected credentials are kAuthFailed; refused, timed-out or unresolvable connections
+// and a server that is starting or shutting down are kUnreachable (retryable). Not thread-safe.
+class PgConnection {
+ public:
+  static core::Result<std::unique_ptr<PgConnection>> Connect(const PgConnectParams& params);
+  // Connects to `instance` with the cluster's admin credentials (password resolved here).
+  static core::Result<std::unique_ptr<PgConnection>> ConnectInstance(
+      const platform::Cluster& cluster, const platform::Instance& instance,
+      const std::string& dbname = "postgres");
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one statement and returns its rows (empty for commands). kInternal with the server's
+  // message on SQL errors; kUnreachable when the connection is lost.
+  core::Result<SqlRows> Query(const std::string& sql);
+  // The first column of the first row (nullopt for NULL or no rows).
+  core::Result<std::optional<std::string>> QueryValue(const std::string& sql);
+  core::Status Execute(const std::string& sql);
+  const std::string& display_name() const { return display_name_; }
+
+ private:
+  PgConnection(PGconn* conn, std::string display_name)
+      : conn_(conn), display_name_(std::move(display_name)) {}
+  PGconn* conn_;
+  std::string display_name_;
+};
+
+// Classifies a libpq connection failure message: kAuthFailed or kUnreachable.
+core::ErrorCode ClassifyPgConnectError(const std::string& message);
+
+// The admin user for a cluster ("postgres" when the inventory names none).
+std::string PgUser(const platform::Cluster& cluster);
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/byte_stream.h"
+#include "engine/engine.h"
+
+namespace hasteward::engine::postgres {
+
+// The PostgreSQL engine ("cnpg", also "postgres"): backups with pg_dumpall from the primary,
+// restores with psql into the primary (standbys follow by streaming replication).
+class PostgresEngine : public Engine {
+ public:
+  EngineKind kind() const override { return EngineKind::kPostgres; }
+  const char* DumpFileName() const override { return "pgdumpall.sql"; }
+  core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
+                                      const platform::Cluster& cluster) override;
+  core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
+                                                     const platform::Cluster& cluster,
+                                                     const BackupPlan& plan) override;
+  core::Result<RestorePlan> PlanRestore(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const RestoreOptions& options) override;
+  core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(platform::Platform& platform,
+                                                            const platform::Cluster& cluster,
+                                                            const RestoreOptions& options) override;
+};
+
+// The end marker pg_dumpall writes last.
+inline constexpr const char* kPgDumpallEndMarker = "PostgreSQL database cluster dump complete";
+
+// A ByteSink decorator for restoring a pg_dumpall --clean script as `role`: in the roles section
+// (before the first "\connect" line) it drops the lines "DROP ROLE [IF EXISTS] <role>;" and
+// "CREATE ROLE <role>;", which would fail under ON_ERROR_STOP because a session cannot drop or
+// recreate its own role (the following ALTER ROLE still applies the dumped attributes). All other
+// bytes pass through unchanged; after the roles section it is a plain pass-through.
+class RoleFilterSink : public core::ByteSink {
+ public:
+  RoleFilterSink(std::unique_ptr<core::ByteSink> inner, const std::string& role);
+  core::Status Write(core::ByteView data) override;
+  core::Status Close() override;
+
+ private:
+  core::Status EmitLine(std::string_view line);
+
+  std::unique_ptr<core::ByteSink> inner_;
+  std::vector<std::string> skip_lines_;
+  std::string pending_;
+  bool filtering_ = true;
+};
+
+// `role` as pg_dumpall prints it: bare when it is lowercase letters, digits and '_' not starting
+// with a digit, else double-quoted with inner quotes doubled.
+std::string QuoteIdentForDump(const std::string& role);
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "engine/postgres/postgres_engine.h"
+
+namespace hasteward::engine::postgres {
+namespace {
+
+// Owns a MemorySink the filter writes into, to inspect afterwards.
+class Recorder : public core::ByteSink {
+ public:
+  explicit Recorder(std::string* out) : out_(out) {}
+  core::Status Write(core::ByteView data) override {
+    out_->append(core::AsString(data));
+    return core::Status::Ok();
+  }
+  core::Status Close() override { return core::Status::Ok(); }
+
+ private:
+  std::string* out_;
+};
+
+std::string Filter(const std::string& role, const std::string& in, size_t piece) {
+  std::string out;
+  RoleFilterSink sink(std::make_unique<Recorder>(&out), role);
+  for (size_t i = 0; i < in.size(); i += piece) {
+    EXPECT_TRUE(sink.Write(core::AsBytes(in.substr(i, piece))).ok());
+  }
+  EXPECT_TRUE(sink.Close().ok());
+  return out;
+}
+
+TEST(RoleFilterSinkTest, DropsOwnRoleDropAndCreateOnlyInRolesSection) {
+  std::string in =
+      "DROP DATABASE IF EXISTS app;\nDROP ROLE IF EXISTS app_user;\nDROP ROLE IF EXISTS postgres;\n"
+      "CREATE ROLE app_user;\nCREATE ROLE postgres;\nALTER ROLE postgres WITH SUPERUSER;\n"
+      "\\connect app\nCREATE ROLE postgres;\n";
+  std::string want =
+      "DROP DATABASE IF EXISTS app;\nDROP ROLE IF EXISTS app_user;\n"
+      "CREATE ROLE app_user;\nALTER ROLE postgres WITH SUPERUSER;\n"
+      "\\connect app\nCREATE ROLE postgres;\n";
+  for (size_t piece : {1, 5, 1000}) {
+    EXPECT_EQ(Filter("postgres", in, piece), want) << "piece " << piece;
+  }
+}
+
+TEST(RoleFilterSinkTest, MatchesQuotedRoleNames) {
+  EXPECT_EQ(QuoteIdentForDump("Admin"), "\"Admin\"");
+  EXPECT_EQ(QuoteIdentForDump("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(QuoteIdentForDump("app_1"), "app_1");
+  std::string in = "DROP ROLE IF EXISTS \"Admin\";\nCREATE ROLE \"Admin\";\nx\n";
+  EXPECT_EQ(Filter("Admin", in, 4), "x\n");
+}
+
+TEST(RoleFilterSinkTest, KeepsUnterminatedLastLine) {
+  EXPECT_EQ(Filter("postgres", "SELECT 1;", 3), "SELECT 1;");
+}
+
+}  // namespace
+}  // namespace hasteward::engine::postgres
