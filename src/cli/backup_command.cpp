@@ -4,6 +4,7 @@
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "core/fd.h"
+#include "core/subprocess.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -20,6 +21,8 @@ struct BackupFlags {
   std::string compression = "auto";
   std::string method = "dump";
   int threads = 0;
+  bool from_command = false;
+  std::vector<std::string> command;
 };
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
@@ -58,8 +61,19 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
   opts.progress = [&progress](const repo::BackupProgress& p) {
     progress.Update(p.bytes_read, 0, p.seconds);
   };
-  core::FdSource in(0);
-  auto summary = repo::BackupStream(*r, in, opts);
+  std::unique_ptr<core::ByteSource> in;
+  if (f.from_command) {
+    if (f.command.empty()) {
+      return core::Usage("--stdin-from-command needs a command after '--'");
+    }
+    core::SubprocessOptions so;
+    so.argv = f.command;
+    HS_ASSIGN_OR_RETURN(auto proc, core::Subprocess::Start(so));
+    in = std::make_unique<core::ProcessSource>(std::move(proc));
+  } else {
+    in = std::make_unique<core::FdSource>(0);
+  }
+  auto summary = repo::BackupStream(*r, *in, opts);
   progress.Finish();
   if (!summary.ok()) {
     core::Status s = summary.TakeStatus();
@@ -89,8 +103,12 @@ void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
   cmd->add_option("--compression", flags->compression, "auto|off|max|fastest|<zstd level>");
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
   cmd->add_option("-m,--method", flags->method, "Backup method: dump");
+  cmd->add_flag("--stdin-from-command", flags->from_command,
+                "Run the command after '--' and back up its output; a failing command saves "
+                "no snapshot");
+  cmd->add_option("command", flags->command, "Command for --stdin-from-command");
   cmd->callback([&g, &out, flags] {
-    if (flags->from_stdin) {
+    if (flags->from_stdin || flags->from_command) {
       out.status = RunStdinBackup(g, *flags);
     } else {
       out.status = core::Usage("backup needs --stdin or a cluster (-e ENGINE -c CLUSTER -n NS)");

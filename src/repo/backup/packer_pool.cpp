@@ -1,5 +1,7 @@
 #include "repo/backup/packer_pool.h"
 
+#include "core/failpoint.h"
+
 namespace hasteward::repo {
 
 namespace {
@@ -58,6 +60,7 @@ core::Status PackerPool::Save(PackWriter::Finished&& pack) {
   if (!s.ok()) {
     return s.Wrap("save pack '" + IdToHex(pack.id) + "'");
   }
+  core::Failpoint("after-pack-save");
   repo_.index().AddPack(pack.id, pack.blobs);
   std::lock_guard<std::mutex> lock(mu_);
   bytes_stored_ += pack.data.size();

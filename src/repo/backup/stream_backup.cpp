@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "repo/backup/chunk_queue.h"
 #include "repo/backup/packer_pool.h"
@@ -239,7 +240,9 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
   GoTime t = opts.time ? *opts.time : LocalTimeFromUnix(std::time(nullptr), 0);
   HS_ASSIGN_OR_RETURN(Id tree, SaveTrees(run, parts, *total, t));
   HS_TRY(run.pool.Flush());
+  core::Failpoint("before-index-save");
   HS_TRY(SaveIndex(run));
+  core::Failpoint("before-snapshot-save");
   if (lock->Lost()) {
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during the backup",
                         "another process removed our lock; no snapshot was saved");
@@ -255,6 +258,7 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
   snap.tags = NormalizeTags(opts.tags);
   HS_ASSIGN_OR_RETURN(Id snap_id, repo.SaveUnpacked(storage::FileType::kSnapshot,
                                                     EncodeSnapshotJson(snap)));
+  core::Failpoint("after-snapshot-save");
   HS_TRY(lock->Release());
   BackupSummary sum;
   sum.snapshot_id = snap_id;

@@ -1,0 +1,11 @@
+#pragma once
+
+namespace hasteward::core {
+
+// Crash injection for tests (reliability-scenarios.md A.2). When the environment variable
+// HASTEWARD_FAILPOINT is "<name>" or "<name>:<n>", the n-th (default first) call of
+// Failpoint("<name>") kills the process with SIGKILL, exactly like a power cut between two durable
+// steps. Costs one getenv on first use; compiled in always so CI tests the release binary.
+void Failpoint(const char* name);
+
+}  // namespace hasteward::core
