@@ -7,7 +7,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
+#include "core/subprocess.h"
 #include "core/temp_dir.h"
 #include "support/command.h"
 
@@ -196,6 +198,31 @@ TEST_F(RepoInteropTest, FailingProducerSavesNoSnapshot) {
   EXPECT_NE(r.err.find("lost connection"), std::string::npos) << r.err;
   EXPECT_EQ(ResticSnapshotCount(), 0u);
   ExpectResticCheckPasses();
+}
+
+TEST_F(RepoInteropTest, LiveLockIsRefusedClearly) {
+  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  core::SubprocessOptions o;
+  o.argv = {HastewardBin(), "backup", "--stdin", "--stdin-filename", "slow.sql"};
+  o.env_set = env_;
+  o.stdin_mode = core::StdioMode::kPipe;
+  auto backup = core::Subprocess::Start(o);
+  ASSERT_TRUE(backup.ok());
+  std::string chunk(1 << 20, 'q');
+  ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(chunk)).ok());
+  for (int i = 0; i < 100 && fs::is_empty(repo_ + "/locks"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(fs::is_empty(repo_ + "/locks")) << "the running backup holds a lock";
+  auto check = Hs({"repo", "check"});
+  EXPECT_EQ(check.exit_code, 11);
+  EXPECT_NE(check.err.find("locked"), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("PID " + std::to_string((*backup)->pid())), std::string::npos)
+      << check.err;
+  EXPECT_EQ(Hs({"repo", "unlock"}).out.find("removed 0"), 0u) << "a live lock is not stale";
+  (*backup)->CloseStdin();
+  EXPECT_TRUE((*backup)->Wait().ok());
+  EXPECT_EQ(Hs({"repo", "check"}).exit_code, 0);
 }
 
 TEST_F(RepoInteropTest, StaleLockOfKilledBackupIsClearedByUnlock) {
