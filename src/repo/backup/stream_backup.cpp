@@ -50,7 +50,34 @@ struct Run {
     queue.Abort();
   }
 
+  // Chunk buffers are recycled between the reader and the workers: fresh 1 MiB buffers would
+  // cost a page fault per 4 KiB on every chunk.
+  std::mutex free_mu;
+  std::vector<core::Bytes> free_buffers;
+
+  core::Bytes TakeBuffer() {
+    std::lock_guard<std::mutex> lock(free_mu);
+    if (free_buffers.empty()) {
+      core::Bytes b;
+      b.reserve(2 * Chunker::kMinSize);
+      return b;
+    }
+    core::Bytes b = std::move(free_buffers.back());
+    free_buffers.pop_back();
+    b.clear();
+    return b;
+  }
+
+  void ReturnBuffer(core::Bytes&& b) {
+    std::lock_guard<std::mutex> lock(free_mu);
+    if (free_buffers.size() < 4 && b.capacity() <= 4 * Chunker::kMinSize) {
+      free_buffers.push_back(std::move(b));
+    }
+  }
+
   void Worker() {
+    core::Bytes scratch;
+    core::Bytes encrypted;
     while (auto chunk = queue.Pop()) {
       Id id = Sha256(chunk->data);
       {
@@ -58,12 +85,15 @@ struct Run {
         if (content.size() <= chunk->seq) content.resize(chunk->seq + 1);
         content[chunk->seq] = id;
       }
-      if (!pool.Claim(id, BlobType::kData)) continue;
-      EncodedBlob blob = EncodeBlob(repo.key(), BlobType::kData, id, chunk->data,
-                                    opts.compression.enabled, opts.compression.level);
+      if (!pool.Claim(id, BlobType::kData)) {
+        ReturnBuffer(std::move(chunk->data));
+        continue;
+      }
+      uint32_t ulen = EncodeBlobInto(repo.key(), chunk->data, opts.compression.enabled,
+                                     opts.compression.level, &scratch, &encrypted);
       size_t plain = chunk->data.size();
-      chunk->data = core::Bytes();  // release before the (possibly slow) pack upload
-      core::Status s = pool.Add(std::move(blob));
+      ReturnBuffer(std::move(chunk->data));  // before the (possibly slow) pack upload
+      core::Status s = pool.Add(id, BlobType::kData, encrypted, ulen);
       if (!s.ok()) {
         Fail(std::move(s));
         return;
@@ -78,15 +108,13 @@ struct Run {
 core::Result<uint64_t> ReadAndChunk(Run& run, core::ByteSource& source, Clock::time_point start) {
   Chunker chunker(run.repo.config().chunker_polynomial);
   core::Bytes buf(kReadSize);
-  core::Bytes cur;
-  cur.reserve(2 * Chunker::kMinSize);
+  core::Bytes cur = run.TakeBuffer();
   uint64_t seq = 0;
   uint64_t total = 0;
   auto last_progress = Clock::now();
   auto push = [&]() -> bool {
     Chunk c{seq++, std::move(cur)};
-    cur = core::Bytes();
-    cur.reserve(2 * Chunker::kMinSize);
+    cur = run.TakeBuffer();
     return run.queue.Push(std::move(c));
   };
   while (!run.failed) {

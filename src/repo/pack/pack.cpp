@@ -31,23 +31,27 @@ size_t EntrySize(const PackedBlob& b) {
 
 const char* BlobTypeName(BlobType t) { return t == BlobType::kTree ? "tree" : "data"; }
 
+uint32_t EncodeBlobInto(const MasterKey& key, core::ByteView plaintext, bool compress, int level,
+                        core::Bytes* scratch, core::Bytes* out) {
+  out->clear();
+  // restic never compresses an empty blob: a zero uncompressed length means "stored raw".
+  if (compress && !plaintext.empty()) {
+    scratch->clear();
+    ZstdCompressAppend(plaintext, level, scratch);
+    EncryptAppend(key, *scratch, out);
+    return static_cast<uint32_t>(plaintext.size());
+  }
+  EncryptAppend(key, plaintext, out);
+  return 0;
+}
+
 EncodedBlob EncodeBlob(const MasterKey& key, BlobType type, const Id& id, core::ByteView plaintext,
                        bool compress, int level) {
   EncodedBlob blob;
   blob.id = id;
   blob.type = type;
-  // restic never compresses an empty blob: a zero uncompressed length means "stored raw".
-  if (compress && !plaintext.empty()) {
-    core::Bytes packed;
-    packed.reserve(plaintext.size() / 2 + 64);
-    ZstdCompressAppend(plaintext, level, &packed);
-    blob.data.reserve(packed.size() + kCryptoOverhead);
-    EncryptAppend(key, packed, &blob.data);
-    blob.uncompressed_length = static_cast<uint32_t>(plaintext.size());
-  } else {
-    blob.data.reserve(plaintext.size() + kCryptoOverhead);
-    EncryptAppend(key, plaintext, &blob.data);
-  }
+  core::Bytes scratch;
+  blob.uncompressed_length = EncodeBlobInto(key, plaintext, compress, level, &scratch, &blob.data);
   return blob;
 }
 
@@ -72,17 +76,18 @@ core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::Byte
 }
 
 void PackWriter::Add(EncodedBlob&& blob) {
+  Add(blob.id, blob.type, blob.data, blob.uncompressed_length);
+}
+
+void PackWriter::Add(const Id& id, BlobType type, core::ByteView encrypted,
+                     uint32_t uncompressed_length) {
   PackedBlob pb;
-  pb.id = blob.id;
-  pb.type = blob.type;
+  pb.id = id;
+  pb.type = type;
   pb.offset = static_cast<uint32_t>(data_.size());
-  pb.length = static_cast<uint32_t>(blob.data.size());
-  pb.uncompressed_length = blob.uncompressed_length;
-  if (data_.empty()) {
-    data_ = std::move(blob.data);
-  } else {
-    data_.insert(data_.end(), blob.data.begin(), blob.data.end());
-  }
+  pb.length = static_cast<uint32_t>(encrypted.size());
+  pb.uncompressed_length = uncompressed_length;
+  data_.insert(data_.end(), encrypted.begin(), encrypted.end());
   blobs_.push_back(pb);
 }
 

@@ -40,6 +40,12 @@ struct EncodedBlob {
 EncodedBlob EncodeBlob(const MasterKey& key, BlobType type, const Id& id, core::ByteView plaintext,
                        bool compress, int level);
 
+// The same into caller-owned buffers (reused across calls on hot paths, so no page faults per
+// blob): `out` receives the encrypted bytes; returns the uncompressed length for the header
+// (0 when stored raw). `scratch` holds the compressed form.
+uint32_t EncodeBlobInto(const MasterKey& key, core::ByteView plaintext, bool compress, int level,
+                        core::Bytes* scratch, core::Bytes* out);
+
 // Decrypts, decompresses and verifies SHA-256(plaintext) == blob.id. kCorruption names the blob.
 core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::ByteView stored,
                         core::Bytes* plaintext);
@@ -47,9 +53,13 @@ core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::Byte
 // Builds one pack in memory. Not thread-safe; the packer manager serialises access.
 class PackWriter {
  public:
-  explicit PackWriter(const MasterKey* key) : key_(key) {}
+  // `buffer` is recycled storage (its capacity is kept, its content dropped).
+  explicit PackWriter(const MasterKey* key, core::Bytes buffer = {}) : key_(key), data_(std::move(buffer)) {
+    data_.clear();
+  }
 
   void Add(EncodedBlob&& blob);
+  void Add(const Id& id, BlobType type, core::ByteView encrypted, uint32_t uncompressed_length);
   size_t size() const { return data_.size(); }
   size_t count() const { return blobs_.size(); }
   // Size of the header once encrypted.
