@@ -310,8 +310,13 @@ Result<RunOutput> Run(SubprocessOptions options, const std::optional<std::string
   HS_ASSIGN_OR_RETURN(auto proc, Subprocess::Start(options));
   std::thread writer;
   if (input) {
-    int fd = proc->stdin_fd();
-    writer = std::thread([fd, &input] { (void)WriteAll(fd, AsBytes(*input)); });
+    // Close stdin once the input is written: a child reading to EOF (psql, mariadb) would
+    // otherwise wait for it while we wait for its stdout.
+    Subprocess* p = proc.get();
+    writer = std::thread([p, &input] {
+      (void)WriteAll(p->stdin_fd(), AsBytes(*input));
+      p->CloseStdin();
+    });
   }
   RunOutput out;
   char buf[65536];

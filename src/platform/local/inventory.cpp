@@ -278,10 +278,18 @@ core::Result<std::vector<Cluster>> LoadInventory(const std::string& path) {
   return ParseInventory(*text, path);
 }
 
+core::Status EnsureDir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) {
+    return core::Status::Ok();
+  }
+  return core::MakeDirs(dir, 0700);
+}
+
 core::Status SaveInventory(const std::string& path, const std::vector<Cluster>& clusters) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  HS_TRY(core::MakeDirs(dir, 0700));
+  HS_TRY(EnsureDir(dir));
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::string text = EmitInventory(clusters);
   {

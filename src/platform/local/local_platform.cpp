@@ -29,7 +29,7 @@ class InventoryLock {
  public:
   static core::Result<InventoryLock> Acquire(const std::string& inventory_path) {
     std::string dir = std::filesystem::path(inventory_path).parent_path().string();
-    if (!dir.empty()) HS_TRY(core::MakeDirs(dir, 0700));
+    if (!dir.empty()) HS_TRY(EnsureDir(dir));
     std::string path = inventory_path + ".lock";
     core::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd.valid()) {

@@ -32,4 +32,16 @@ core::Result<Cluster> Up(const SandboxSpec& spec);
 // Idempotent: a cluster that is not in the inventory is ok.
 core::Status Down(const std::string& inventory_path, const std::string& ns, const std::string& name);
 
+// Cluster options Up records (beside "replication_mode" for MariaDB).
+inline constexpr char kOptionSandbox[] = "sandbox";        // "true"
+inline constexpr char kOptionSandboxDir[] = "sandboxDir";  // the directory Down removes
+
+struct SandboxStatus {
+  Cluster cluster;
+  std::vector<bool> running;  // per instance, in cluster.instances order
+};
+
+// The sandbox clusters of the inventory and whether each instance's server is running.
+core::Result<std::vector<SandboxStatus>> List(const std::string& inventory_path);
+
 }  // namespace hasteward::platform::sandbox

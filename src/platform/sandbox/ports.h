@@ -1,0 +1,16 @@
+#pragma once
+
+#include <vector>
+
+#include "core/status.h"
+
+namespace hasteward::platform::sandbox {
+
+// `count` distinct loopback TCP ports that are free right now: all are bound to 127.0.0.1:0 at
+// once (so the kernel hands out distinct ones), read back, then released together.
+core::Result<std::vector<int>> FreeLoopbackPorts(int count);
+
+// Whether 127.0.0.1:port can be bound right now.
+bool PortIsFree(int port);
+
+}  // namespace hasteward::platform::sandbox

@@ -1,0 +1,137 @@
+#include "platform/sandbox/sandbox_build.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/fd.h"
+#include "platform/local/process_util.h"
+
+namespace hasteward::platform::sandbox {
+
+std::string SandboxBuild::InstanceDir(int ordinal) const {
+  return cluster_dir + "/" + InstanceName(ordinal);
+}
+
+std::string SandboxBuild::InstanceName(int ordinal) const {
+  return spec.name + "-" + std::to_string(ordinal);
+}
+
+core::Result<std::string> GeneratePassword() {
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  core::UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return core::ErrnoStatus("open '/dev/urandom'", errno);
+  }
+  uint8_t raw[24];
+  size_t got = 0;
+  while (got < sizeof(raw)) {
+    HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(fd.get(), std::span<uint8_t>(raw + got,
+                                                                              sizeof(raw) - got)));
+    if (n == 0) return core::Internal("short read from '/dev/urandom'");
+    got += n;
+  }
+  std::string out;
+  for (uint8_t b : raw) out += kAlphabet[b % (sizeof(kAlphabet) - 1)];
+  return out;
+}
+
+namespace {
+
+core::Status Chown(const std::string& path, const std::string& owner) {
+  if (owner.empty() || !RunningAsRoot()) {
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(OsUser u, LookupOsUser(owner));
+  if (::chown(path.c_str(), u.uid, u.gid) != 0) {
+    return core::ErrnoStatus("chown '" + path + "' to '" + owner + "'", errno);
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Status WriteFile(const std::string& path, const std::string& text, unsigned mode,
+                       const std::string& owner) {
+  core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd.valid()) {
+    return core::ErrnoStatus("create '" + path + "'", errno);
+  }
+  if (::fchmod(fd.get(), mode) != 0) {
+    return core::ErrnoStatus("chmod '" + path + "'", errno);
+  }
+  HS_TRY(core::WriteAll(fd.get(), core::AsBytes(text)));
+  return Chown(path, owner);
+}
+
+core::Status MakeOwnedDir(const std::string& path, unsigned mode, const std::string& owner) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return core::ErrnoStatus("create directory '" + path + "'", errno);
+  }
+  if (::chmod(path.c_str(), mode) != 0) {
+    return core::ErrnoStatus("chmod '" + path + "'", errno);
+  }
+  return Chown(path, owner);
+}
+
+core::Status CheckReachable(const std::string& path, const std::string& os_user) {
+  if (os_user.empty() || !RunningAsRoot()) {
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(OsUser u, LookupOsUser(os_user));
+  for (auto p = std::filesystem::path(path); !p.empty() && p != p.root_path();
+       p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+      continue;  // not made yet
+    }
+    bool ok = (st.st_mode & S_IXOTH) != 0 || (st.st_uid == u.uid && (st.st_mode & S_IXUSR)) ||
+              (st.st_gid == u.gid && (st.st_mode & S_IXGRP));
+    if (!ok) {
+      return core::Usage("os user '" + os_user + "' cannot reach '" + p.string() + "'",
+                         "chmod o+x '" + p.string() +
+                             "', or set HASTEWARD_STATE_DIR to a directory other users can "
+                             "traverse (the database servers run as '" + os_user + "')");
+    }
+  }
+  return core::Status::Ok();
+}
+
+core::Result<std::string> RunAs(const std::string& os_user, std::vector<std::string> argv,
+                                const std::optional<std::string>& input,
+                                const std::map<std::string, std::string>& env) {
+  core::SubprocessOptions o;
+  o.argv = std::move(argv);
+  o.env_set = env;
+  HS_TRY(RunAsOsUser(os_user, o));
+  return core::RunChecked(std::move(o), input);
+}
+
+core::Status PollFor(const std::string& what, std::chrono::milliseconds timeout,
+                     const std::function<core::Result<bool>()>& probe) {
+  const auto& clock = core::SystemClock::Get();
+  auto deadline = clock.Monotonic() + timeout;
+  core::Status last;
+  while (true) {
+    auto r = probe();
+    if (r.ok() && *r) {
+      return core::Status::Ok();
+    }
+    if (!r.ok()) last = r.TakeStatus();
+    if (clock.Monotonic() >= deadline) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "timed out waiting for " + what +
+                              (last.ok() ? "" : " (last error: " + last.message() + ")"),
+                          "check the instance logs under the sandbox directory");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace hasteward::platform::sandbox
