@@ -17,6 +17,9 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// Server NOTICEs ("database does not exist, skipping") are not errors; keep them off stderr.
+void DropNotice(void* /*arg*/, const char* /*message*/) {}
+
 bool Contains(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
 
 }  // namespace
@@ -66,6 +69,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
     }
     return s;
   }
+  PQsetNoticeProcessor(conn, DropNotice, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn, name));
 }
 
