@@ -1,10 +1,12 @@
 #include <cstdio>
 
+#include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "core/fd.h"
 #include "core/subprocess.h"
+#include "jobs/jobs.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -90,11 +92,51 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
   return core::Status::Ok();
 }
 
-}  // namespace
+core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
+  if (f.method != "dump") {
+    return core::Usage("backup method '" + f.method + "' is not supported here",
+                       "use --method dump (physical backups arrive with point-in-time recovery)");
+  }
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  jobs::ClusterBackupOptions opts;
+  opts.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  HS_ASSIGN_OR_RETURN(opts.compression, repo::ParseCompression(f.compression));
+  if (g.dry_run) {
+    HS_ASSIGN_OR_RETURN(auto plan, ctx.engine->PlanBackup(*ctx.platform, ctx.cluster));
+    std::printf("would back up '%s/%s' from instance '%s' (%s)\n", ctx.cluster.ns.c_str(),
+                ctx.cluster.name.c_str(), plan.source.name.c_str(), plan.reason.c_str());
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  ProgressPrinter progress(g, "backup");
+  opts.progress = [&progress](const repo::BackupProgress& p) {
+    progress.Update(p.bytes_read, 0, p.seconds);
+  };
+  auto result = jobs::BackupCluster(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  progress.Finish();
+  HS_TRY(result.status());
+  const auto& s = result->summary;
+  if (g.WantsJson()) {
+    std::printf(
+        "{\"message_type\":\"summary\",\"snapshot_id\":\"%s\",\"cluster\":\"%s\","
+        "\"namespace\":\"%s\",\"source_instance\":\"%s\",\"source_role\":\"%s\",\"path\":\"%s\","
+        "\"total_bytes_processed\":%llu,\"data_blobs_new\":%llu,\"data_added_packed\":%llu,"
+        "\"total_duration\":%.3f}\n",
+        repo::IdToHex(s.snapshot_id).c_str(), ctx.cluster.name.c_str(), ctx.cluster.ns.c_str(),
+        result->plan.source.name.c_str(), result->plan.role.c_str(), result->path.c_str(),
+        static_cast<unsigned long long>(s.bytes_read),
+        static_cast<unsigned long long>(s.chunks_new),
+        static_cast<unsigned long long>(s.bytes_stored), s.seconds);
+  } else if (!g.quiet) {
+    std::printf("backup of %s/%s from %s (%s): snapshot %s, %s dumped, %s stored in %.1fs\n",
+                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
+                result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
+                HumanBytes(s.bytes_read).c_str(), HumanBytes(s.bytes_stored).c_str(), s.seconds);
+  }
+  return core::Status::Ok();
+}
 
-void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
-  auto flags = std::make_shared<BackupFlags>();
-  auto* cmd = app.add_subcommand("backup", "Back up a database cluster or a stream");
+void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_flag("--stdin", flags->from_stdin, "Read the data to back up from standard input");
   cmd->add_option("--stdin-filename", flags->stdin_filename, "Path of the stdin data in the snapshot");
   cmd->add_option("--tag", flags->tags, "Tag (k=v), repeatable; commas separate several");
@@ -107,12 +149,28 @@ void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
                 "Run the command after '--' and back up its output; a failing command saves "
                 "no snapshot");
   cmd->add_option("command", flags->command, "Command for --stdin-from-command");
-  cmd->callback([&g, &out, flags] {
-    if (flags->from_stdin || flags->from_command) {
-      out.status = RunStdinBackup(g, *flags);
-    } else {
-      out.status = core::Usage("backup needs --stdin or a cluster (-e ENGINE -c CLUSTER -n NS)");
-    }
+}
+
+core::Status RunBackup(const GlobalOptions& g, const BackupFlags& f) {
+  if (f.from_stdin || f.from_command) return RunStdinBackup(g, f);
+  return RunClusterBackup(g, f);
+}
+
+}  // namespace
+
+void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<BackupFlags>();
+  auto* cmd = app.add_subcommand("backup", "Back up a database cluster (-e -c -n) or a stream");
+  AddBackupFlags(cmd, flags);
+  // Newer HASteward releases group the backup verbs: backup create|list|export|prune.
+  cmd->require_subcommand(0, 1);
+  auto* create = cmd->add_subcommand("create", "Back up a database cluster (same as 'backup')");
+  auto create_flags = std::make_shared<BackupFlags>();
+  AddBackupFlags(create, create_flags);
+  create->callback([&g, &out, create_flags] { out.status = RunBackup(g, *create_flags); });
+  RegisterGroupedBackupVerbs(*cmd, g, out);
+  cmd->callback([&g, &out, flags, cmd] {
+    if (cmd->get_subcommands().empty()) out.status = RunBackup(g, *flags);
   });
 }
 

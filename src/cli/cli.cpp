@@ -116,6 +116,7 @@ int Main(int argc, char** argv) {
   RegisterBackupCommand(app, g, out);
   RegisterExportCommand(app, g, out);
   RegisterGetCommand(app, g, out);
+  RegisterRestoreCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);
   try {
     app.parse(argc, argv);

@@ -11,6 +11,14 @@ void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+
+// Shared pieces for the grouped forms (`backup list|export|prune`).
+void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
+                      CommandOutcome& out);
+void AddListBackupsCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
+                           CommandOutcome& out);
+void RegisterGroupedBackupVerbs(CLI::App& backup, GlobalOptions& g, CommandOutcome& out);
 void RegisterSandboxCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 
 }  // namespace hasteward::cli

@@ -73,11 +73,18 @@ void AddExportFlags(CLI::App* cmd, const std::shared_ptr<ExportFlags>& flags) {
 
 }  // namespace
 
-void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
+                      CommandOutcome& out) {
   auto flags = std::make_shared<ExportFlags>();
-  auto* cmd = app.add_subcommand("export", "Write a backup's dump to a file or stdout");
+  auto* cmd = parent.add_subcommand(name, "Write a backup's dump to a file or stdout");
   AddExportFlags(cmd, flags);
   cmd->callback([&g, &out, flags] { out.status = RunExport(g, *flags); });
 }
 
+}  // namespace hasteward::cli
+
+namespace hasteward::cli {
+void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  AddExportCommand(app, "export", g, out);
+}
 }  // namespace hasteward::cli

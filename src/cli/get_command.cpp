@@ -61,13 +61,18 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
 
 }  // namespace
 
-void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+void AddListBackupsCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
+                           CommandOutcome& out) {
   auto flags = std::make_shared<GetFlags>();
-  auto* get = app.add_subcommand("get", "Show backups, status, policies and repositories");
-  get->require_subcommand(1);
-  auto* backups = get->add_subcommand("backups", "List backups (snapshots) in the repository");
+  auto* backups = parent.add_subcommand(name, "List backups (snapshots) in the repository");
   backups->add_option("-t,--type", flags->type, "backup|diverged|verification|all");
   backups->callback([&g, &out, flags] { out.status = RunGetBackups(g, *flags); });
+}
+
+void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto* get = app.add_subcommand("get", "Show backups, status, policies and repositories");
+  get->require_subcommand(1);
+  AddListBackupsCommand(*get, "backups", g, out);
 }
 
 }  // namespace hasteward::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <memory>
+
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "platform/platform.h"
+
+namespace hasteward::cli {
+
+// The platform, cluster and engine named by -e/-c/-n and --inventory. kUsage when -c is missing;
+// kNotFound (listing known clusters) when the cluster is unknown; kUsage when -e contradicts the
+// inventory's engine.
+struct ClusterContext {
+  std::unique_ptr<platform::Platform> platform;
+  platform::Cluster cluster;
+  std::unique_ptr<engine::Engine> engine;
+};
+
+core::Result<ClusterContext> OpenCluster(const GlobalOptions& g);
+
+}  // namespace hasteward::cli

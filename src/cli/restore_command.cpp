@@ -1,0 +1,70 @@
+#include <cstdio>
+
+#include "cli/cluster_access.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/repo_access.h"
+#include "jobs/jobs.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct RestoreFlags {
+  std::string snapshot = "latest";
+  bool confirm_overwrite = false;
+};
+
+core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  jobs::ClusterRestoreOptions opts;
+  opts.snapshot = f.snapshot;
+  opts.engine_options.confirm_overwrite = f.confirm_overwrite;
+  if (g.dry_run) {
+    auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
+    HS_TRY(plan.status());
+    std::printf("would restore snapshot '%s' into instance '%s' (%s)\n", f.snapshot.c_str(),
+                plan->target.name.c_str(), plan->reason.c_str());
+    return core::Status::Ok();
+  }
+  ProgressPrinter progress(g, "restore");
+  opts.progress = [&progress](uint64_t done, uint64_t total, double secs) {
+    progress.Update(done, total, secs);
+  };
+  auto result = jobs::RestoreCluster(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  progress.Finish();
+  if (!result.ok()) {
+    core::Status s = result.TakeStatus();
+    if (s.code() == core::ErrorCode::kConfirmationRequired) {
+      s.WithHint("restore replaces the databases in the dump; pass --confirm-overwrite");
+    }
+    return s;
+  }
+  if (g.WantsJson()) {
+    std::printf("{\"restored\":\"%s\",\"cluster\":\"%s\",\"namespace\":\"%s\",\"bytes\":%llu}\n",
+                repo::IdToHex(result->snapshot.id).c_str(), ctx.cluster.name.c_str(),
+                ctx.cluster.ns.c_str(), static_cast<unsigned long long>(result->bytes));
+  } else if (!g.quiet) {
+    std::printf("restored snapshot %s (%s) into %s/%s\n",
+                repo::IdToHex(result->snapshot.id).substr(0, 8).c_str(),
+                HumanBytes(result->bytes).c_str(), ctx.cluster.ns.c_str(), ctx.cluster.name.c_str());
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<RestoreFlags>();
+  auto* cmd = app.add_subcommand(
+      "restore",
+      "Restore a backup into a cluster. DESTRUCTIVE: every database in the dump is dropped and "
+      "recreated (see docs/restore.md); needs --confirm-overwrite when the target holds data");
+  cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
+  cmd->add_flag("--confirm-overwrite", flags->confirm_overwrite,
+                "Allow replacing the databases that the dump contains");
+  cmd->callback([&g, &out, flags] { out.status = RunRestore(g, *flags); });
+}
+
+}  // namespace hasteward::cli

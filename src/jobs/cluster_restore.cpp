@@ -1,0 +1,59 @@
+#include "core/log.h"
+#include "jobs/jobs.h"
+#include "repo/lock/repo_lock.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::jobs {
+
+core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& repo,
+                                                           const platform::Cluster& cluster,
+                                                           const std::string& type) {
+  HS_ASSIGN_OR_RETURN(auto all, repo.ListSnapshots());
+  std::vector<repo::Snapshot> out;
+  for (auto& s : all) {
+    if (s.TagValue("cluster") == cluster.name && s.TagValue("namespace") == cluster.ns &&
+        s.TagValue("engine") == platform::EngineKindName(cluster.engine) &&
+        (type.empty() || s.TagValue("type") == type)) {
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  engine::Engine& engine, repo::Repository& repo,
+                                                  const ClusterRestoreOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  HS_ASSIGN_OR_RETURN(auto snaps, ClusterSnapshots(repo, cluster, "backup"));
+  auto snap = repo::Repository::FindSnapshot(snaps, options.snapshot);
+  if (!snap.ok()) {
+    return snap.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");
+  }
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, *snap, ""));
+  // Plan (and refuse) before the restore client starts, so a refusal changes nothing.
+  HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
+  core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +
+                plan.target.name + "': " + plan.reason);
+  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, options.engine_options));
+  repo::DumpOptions dopts;
+  if (options.progress) {
+    dopts.progress = [&options](const repo::DumpProgress& p) {
+      options.progress(p.bytes_written, p.total_bytes, p.seconds);
+    };
+  }
+  auto written = repo::DumpFile(repo, node, *sink, dopts);
+  if (!written.ok()) {
+    // Kill the client instead of closing its input, so it does not run the half-sent tail.
+    sink.reset();
+    return written.TakeStatus()
+        .Wrap("restore of '" + cluster.ns + "/" + cluster.name + "' stopped")
+        .WithHint("the target may be partly restored; fix the cause and run the restore again");
+  }
+  HS_TRY(sink->Close());
+  HS_TRY(lock->Release());
+  return ClusterRestoreResult{*snap, *written};
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,67 @@
+// jobs: the operations users run, assembled from the layers below — back up a cluster (engine dump
+// stream -> repository), restore one (repository -> engine restore stream), capture diverged
+// instances. Policy (which snapshot, which tags, which time) lives here; mechanisms live in repo and
+// engine, which never see each other.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "platform/platform.h"
+#include "repo/backup/stream_backup.h"
+#include "repo/repository.h"
+
+namespace hasteward::jobs {
+
+struct ClusterBackupOptions {
+  std::string type = "backup";  // "backup" or "diverged"
+  std::string job;              // job tag (diverged captures of one repair share it)
+  int ordinal_prefix = -1;      // diverged: "<ns>/<cluster>/<N>-<file>"
+  repo::GoTime job_start;       // snapshot time: when the job began (README "Snapshot Timestamps")
+  repo::CompressionOptions compression;
+  std::function<void(const repo::BackupProgress&)> progress;
+};
+
+struct ClusterBackupResult {
+  repo::BackupSummary summary;
+  engine::BackupPlan plan;
+  std::string path;
+};
+
+// The tags every HASteward snapshot carries (engine, cluster, namespace, type[, job]).
+std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
+                                      const std::string& job);
+
+// Plans the backup source, streams its dump into the repository and saves a snapshot tagged for
+// the cluster. The dump's failure (exit status, lost connection, missing end marker) fails the job
+// and saves no snapshot.
+core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                engine::Engine& engine, repo::Repository& repo,
+                                                const ClusterBackupOptions& options);
+
+struct ClusterRestoreOptions {
+  std::string snapshot = "latest";  // ID, prefix or "latest" among the cluster's type=backup
+  engine::RestoreOptions engine_options;
+  std::function<void(uint64_t done, uint64_t total, double seconds)> progress;
+};
+
+struct ClusterRestoreResult {
+  repo::Snapshot snapshot;
+  uint64_t bytes = 0;
+};
+
+// Restores a snapshot of the cluster (selected by its tags) into the cluster's restore target.
+core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  engine::Engine& engine, repo::Repository& repo,
+                                                  const ClusterRestoreOptions& options);
+
+// The cluster's snapshots of a type ("" = any), oldest first.
+core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& repo,
+                                                           const platform::Cluster& cluster,
+                                                           const std::string& type);
+
+}  // namespace hasteward::jobs
