@@ -55,8 +55,8 @@ class DumpStream : public core::ByteSource {
 //    restore connects as). Client sessions connected to user databases are terminated first so the
 //    databases can be dropped. Databases that are not in the dump are left alone.
 //  - MariaDB / Galera: every database in the dump is DROPped and recreated (DROP DATABASE IF
-//    EXISTS, then its tables, routines, events and triggers); users in the dump are created when
-//    missing (existing users keep their passwords). The "mysql" system schema is not touched.
+//    EXISTS, then its tables, routines, events and triggers). The "mysql" system schema (users,
+//    grants) is neither dumped nor touched: users are the cluster's own configuration.
 //    Databases that are not in the dump are left alone. Replicas / other Galera nodes receive the
 //    restore through replication.
 struct RestoreOptions {

@@ -226,8 +226,7 @@ std::map<std::string, std::string> ParseMariadbDumpMetadata(const std::string& h
 
 std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
   std::vector<std::string> flags = {
-      "--all-databases", "--ignore-database=mysql", "--system=users", "--insert-ignore",
-      "--single-transaction", "--routines", "--events", "--triggers", "--hex-blob",
+      "--all-databases", "--ignore-database=mysql", "--single-transaction", "--routines", "--events", "--triggers", "--hex-blob",
       "--add-drop-database", "--max-allowed-packet=1G"};
   auto log_bin = plan.metadata.find("log_bin");
   if (log_bin != plan.metadata.end() && log_bin->second == "ON") {
@@ -263,7 +262,9 @@ core::Result<SecretDir> ClientArgs(const platform::Cluster& cluster, const platf
   } else {
     argv->push_back("--socket=" + inst.socket);
   }
-  argv->push_back("--connect-timeout=5");
+  if (tool == "mariadb") {  // mariadb-dump has no such option
+    argv->push_back("--connect-timeout=5");
+  }
   return secrets;
 }
 

@@ -72,7 +72,10 @@ class MariadbEngine : public MariadbFamilyEngine {
                                                 const std::vector<InstanceProbe>& probes) override;
 };
 
-// The dump flags for a source: consistent snapshot, routines, events, triggers, users, and the
+// The dump flags for a source: every database but the "mysql" system schema (its users, grants and
+// Aria tables are the cluster's own configuration; restoring them over a live cluster, or
+// through Galera, which does not replicate Aria writes, would break it), a consistent snapshot,
+// routines, events, triggers, and the
 // GTID position (--master-data=2 --gtid when the source writes a binlog, else --dump-slave=2
 // --gtid on a replica — which pauses its SQL thread during the dump).
 std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan);

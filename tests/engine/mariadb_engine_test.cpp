@@ -1,0 +1,159 @@
+// Integration: the MariaDB replication engine against a real sandbox (primary + 2 GTID replicas).
+#include "engine/mariadb/mariadb_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "engine/engine_sandbox.h"
+#include "engine/mariadb_test_util.h"
+
+namespace hasteward::engine::mariadb {
+namespace {
+
+class MariadbEngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::signal(SIGPIPE, SIG_IGN);
+    auto s = EngineSandbox::Up(EngineKind::kMariadb, 3, "engmy");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    sandbox_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    sandbox_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(sandbox_, nullptr);
+    cluster_ = sandbox_->cluster();
+  }
+  // Waits until `ordinal` has the primary's checksums.
+  void WaitForReplica(int ordinal, const std::map<std::string, std::string>& want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (MariadbChecksums(cluster_, ordinal) != want &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(MariadbChecksums(cluster_, ordinal), want) << "replica " << ordinal;
+  }
+
+  static EngineSandbox* sandbox_;
+  platform::Cluster cluster_;
+  MariadbEngine engine_;
+};
+
+EngineSandbox* MariadbEngineTest::sandbox_ = nullptr;
+
+TEST_F(MariadbEngineTest, BackupFromReplicaDropRestoreGivesOriginalChecksums) {
+  WriteMariadbDataset(cluster_, 0);
+  auto before = MariadbChecksums(cluster_, 0);
+  WaitForReplica(1, before);
+  WaitForReplica(2, before);
+  // A database only on each instance (not binlogged) shows which instance served the dump.
+  for (int i = 0; i < 3; ++i) {
+    auto conn = ConnectTo(cluster_, i);
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Execute("SET SESSION sql_log_bin = 0").ok());
+    ASSERT_TRUE(conn->Execute("CREATE DATABASE IF NOT EXISTS marker_" + std::to_string(i)).ok());
+  }
+
+  auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->role, "replica");
+  EXPECT_EQ(plan->source.ordinal, 1);
+  EXPECT_EQ(plan->virtual_filename, "mysqldump.sql");
+  std::map<std::string, std::string> md;
+  auto dump = DumpAll(engine_, sandbox_->platform(), cluster_, *plan, &md);
+  ASSERT_TRUE(dump.ok()) << dump.status().ToString();
+  EXPECT_NE(dump->find("`marker_1`"), std::string::npos);
+  EXPECT_EQ(dump->find("`marker_0`"), std::string::npos);
+  EXPECT_EQ(dump->find("`marker_2`"), std::string::npos);
+  EXPECT_FALSE(md["gtid_position"].empty()) << "the dump records its GTID position";
+  EXPECT_NE(dump->find("CREATE DEFINER"), std::string::npos) << "routines and triggers dumped";
+  for (int i = 0; i < 3; ++i) {
+    auto conn = ConnectTo(cluster_, i);
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Execute("SET SESSION sql_log_bin = 0").ok());
+    ASSERT_TRUE(conn->Execute("DROP DATABASE IF EXISTS marker_" + std::to_string(i)).ok());
+  }
+
+  RunSql(cluster_, 0, "DROP TABLE app.items");
+  RunSql(cluster_, 0, "UPDATE app.blobs SET data = 'x' WHERE id < 10");
+  auto refused = RestoreAll(engine_, sandbox_->platform(), cluster_, *dump, false);
+  EXPECT_EQ(refused.code(), core::ErrorCode::kConfirmationRequired) << refused.ToString();
+  EXPECT_NE(refused.message().find("'app'"), std::string::npos);
+
+  auto st = RestoreAll(engine_, sandbox_->platform(), cluster_, *dump, true);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(MariadbChecksums(cluster_, 0), before);
+  WaitForReplica(1, before);
+  WaitForReplica(2, before);
+  // The restore went into the primary: replication kept running on both replicas.
+  auto again = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->role, "replica");
+}
+
+TEST_F(MariadbEngineTest, StoppedReplicationFallsBackToNextReplicaThenPrimary) {
+  RunSql(cluster_, 1, "STOP SLAVE");
+  auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->source.ordinal, 2);
+  EXPECT_NE(plan->metadata["skipped"].find("thread not running"), std::string::npos);
+  RunSql(cluster_, 2, "STOP SLAVE");
+  plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->source.ordinal, 0);
+  EXPECT_EQ(plan->role, "primary");
+  auto dump = DumpAll(engine_, sandbox_->platform(), cluster_, *plan);
+  EXPECT_TRUE(dump.ok()) << dump.status().ToString();
+  RunSql(cluster_, 1, "START SLAVE");
+  RunSql(cluster_, 2, "START SLAVE");
+}
+
+TEST_F(MariadbEngineTest, WrongPasswordIsAuthFailed) {
+  ::setenv("HS_ENGINE_TEST_WRONG_PW", "not-the-password", 1);
+  cluster_.credentials.password = {"", "HS_ENGINE_TEST_WRONG_PW"};
+  auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), core::ErrorCode::kAuthFailed) << plan.status().ToString();
+  EXPECT_EQ(plan.status().ToString().find("not-the-password"), std::string::npos);
+  EXPECT_EQ(engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true}).status().code(),
+            core::ErrorCode::kAuthFailed);
+}
+
+TEST_F(MariadbEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
+  WriteMariadbDataset(cluster_, 0);
+  RunSql(cluster_, 0,
+         "INSERT INTO app.items SELECT seq, REPEAT(MD5(seq), 3), 1 FROM app.seq_3000_to_60000");
+  auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(plan.ok());
+  auto stream = engine_.OpenDump(sandbox_->platform(), cluster_, *plan);
+  ASSERT_TRUE(stream.ok());
+  std::vector<uint8_t> buf(4096);
+  ASSERT_TRUE((*stream)->Read(buf).ok());
+  (*stream)->process().Signal(SIGKILL);
+  core::Status failure = ReadUntilFailure(**stream);
+  EXPECT_EQ(failure.code(), core::ErrorCode::kDumpFailed) << "a killed dump must not end cleanly";
+  EXPECT_NE(failure.message().find("signal 9"), std::string::npos) << failure.message();
+}
+
+// Last: stops instances.
+TEST_F(MariadbEngineTest, ZzInstancesDownFallBackThenUnreachable) {
+  ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(1)).ok());
+  auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->source.ordinal, 2);
+  EXPECT_NE(plan->metadata["skipped"].find(cluster_.FindInstance(1)->name), std::string::npos);
+  ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(0)).ok());
+  auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
+  EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable) << restore.status().ToString();
+  ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(2)).ok());
+  plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
+  EXPECT_EQ(plan.status().code(), core::ErrorCode::kUnreachable) << plan.status().ToString();
+}
+
+}  // namespace
+}  // namespace hasteward::engine::mariadb
