@@ -17,6 +17,12 @@ core::Result<core::UniqueFd> BindLoopback(int port) {
   if (!fd.valid()) {
     return core::ErrnoStatus("socket", errno);
   }
+  // SO_REUSEADDR as every server sets it: connections in TIME_WAIT do not hold the port, only
+  // a live listener or bound socket does.
+  int one = 1;
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+    return core::ErrnoStatus("setsockopt SO_REUSEADDR", errno);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

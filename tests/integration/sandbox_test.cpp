@@ -1,0 +1,210 @@
+// Drives `hasteward sandbox up|list|down` end to end on real servers: each engine comes up,
+// replicates a row written on the primary, and `down` leaves no process, port or directory.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/subprocess.h"
+#include "core/temp_dir.h"
+#include "platform/local/inventory.h"
+#include "platform/local/process_util.h"
+#include "platform/sandbox/ports.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward {
+namespace {
+
+using platform::EngineKind;
+
+class SandboxCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bin = std::getenv("HASTEWARD_TEST_BIN");  // NOLINT(concurrency-mt-unsafe)
+    ASSERT_NE(bin, nullptr) << "HASTEWARD_TEST_BIN is not set";
+    bin_ = bin;
+    auto dir = core::TempDir::Create("hasteward-sandbox-it-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::make_unique<core::TempDir>(std::move(dir).value());
+    ASSERT_EQ(::chmod(dir_->path().c_str(), 0755), 0);
+    state_dir_ = dir_->path() + "/state";
+    inventory_ = dir_->path() + "/inventory.yaml";
+  }
+
+  core::RunOutput Hasteward(std::vector<std::string> args) {
+    core::SubprocessOptions o;
+    o.argv = {bin_};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env_set = {{"HASTEWARD_STATE_DIR", state_dir_}, {"HASTEWARD_INVENTORY", inventory_}};
+    auto r = core::Run(o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : core::RunOutput{};
+  }
+
+  platform::Cluster LoadCluster(const std::string& ns, const std::string& name) {
+    auto clusters = platform::LoadInventory(inventory_);
+    EXPECT_TRUE(clusters.ok());
+    for (const auto& c : *clusters) {
+      if (c.ns == ns && c.name == name) return c;
+    }
+    ADD_FAILURE() << "cluster " << ns << "/" << name << " not in inventory";
+    return {};
+  }
+
+  // Polls `sql` on instance `ordinal` until its output contains `want` (30 s deadline).
+  void ExpectEventually(const platform::Cluster& c, int ordinal, const std::string& sql,
+                        const std::string& want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto out = testing::RunClusterSql(c, ordinal, sql);
+      last = out.ok() ? *out : out.status().message();
+      if (out.ok() && out->find(want) != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "instance " << ordinal << " never returned '" << want << "'; last: " << last;
+  }
+
+  void UpReplicateDown(const std::string& engine, const std::string& name,
+                       const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"sandbox", "up", "-e", engine, "-c", name, "-n", "it",
+                                  "--instances", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto start = std::chrono::steady_clock::now();
+    auto up = Hasteward(args);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_EQ(up.status.exit_code, 0) << up.err;
+    std::cout << "[ timing ] sandbox up " << engine << " x3 " << secs << " s\n";
+    RecordProperty("sandbox_up_seconds", std::to_string(secs));
+
+    platform::Cluster c = LoadCluster("it", name);
+    ASSERT_EQ(c.instances.size(), 3u);
+    ExpectReplication(c);
+    ExpectListedRunning(name);
+    ExpectDownLeavesNothing(c);
+  }
+
+  void ExpectReplication(const platform::Cluster& c) {
+    bool pg = c.engine == EngineKind::kPostgres;
+    std::string create = pg ? "CREATE TABLE t (id int primary key, v text);"
+                              "INSERT INTO t VALUES (1, 'written-on-primary');"
+                            : "CREATE DATABASE d; CREATE TABLE d.t (id int primary key, v text);"
+                              "INSERT INTO d.t VALUES (1, 'written-on-primary');";
+    auto w = testing::RunClusterSql(c, 0, create);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    std::string read = pg ? "SELECT v FROM t WHERE id = 1;" : "SELECT v FROM d.t WHERE id = 1;";
+    for (int n = 1; n < 3; ++n) ExpectEventually(c, n, read, "written-on-primary");
+  }
+
+  void ExpectListedRunning(const std::string& name) {
+    auto list = Hasteward({"sandbox", "list", "--json"});
+    ASSERT_EQ(list.status.exit_code, 0) << list.err;
+    auto j = nlohmann::json::parse(list.out);
+    bool found = false;
+    for (const auto& c : j) {
+      if (c["name"] != name) continue;
+      found = true;
+      for (const auto& i : c["instances"]) EXPECT_TRUE(i["running"].get<bool>()) << i.dump();
+    }
+    EXPECT_TRUE(found) << list.out;
+  }
+
+  void ExpectDownLeavesNothing(const platform::Cluster& c) {
+    std::string cluster_dir = c.options.at("sandboxDir");
+    auto down = Hasteward({"sandbox", "down", "-c", c.name, "-n", c.ns});
+    ASSERT_EQ(down.status.exit_code, 0) << down.err;
+    EXPECT_TRUE(platform::ProcessesMentioning(state_dir_).empty()) << "processes left";
+    for (const auto& i : c.instances) {
+      EXPECT_TRUE(platform::sandbox::PortIsFree(i.port)) << "port " << i.port << " still bound";
+      if (i.labels.count("gmcastPort")) {
+        EXPECT_TRUE(platform::sandbox::PortIsFree(std::stoi(i.labels.at("gmcastPort"))));
+      }
+    }
+    EXPECT_FALSE(std::filesystem::exists(cluster_dir)) << cluster_dir;
+    EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/" + c.ns));
+    auto clusters = platform::LoadInventory(inventory_);
+    ASSERT_TRUE(clusters.ok());
+    EXPECT_TRUE(clusters->empty());
+  }
+
+  std::string bin_;
+  std::unique_ptr<core::TempDir> dir_;
+  std::string state_dir_;
+  std::string inventory_;
+};
+
+TEST_F(SandboxCliTest, PostgresStreamsToStandbysAndDownLeavesNothing) {
+  UpReplicateDown("cnpg", "pg");
+}
+
+TEST_F(SandboxCliTest, MariadbAsyncReplicatesAndDownLeavesNothing) {
+  UpReplicateDown("mariadb", "maria");
+}
+
+TEST_F(SandboxCliTest, MariadbSemisyncReplicatesWithSemisyncOn) {
+  auto up = Hasteward({"sandbox", "up", "-e", "mariadb", "-c", "semi", "-n", "it", "--instances",
+                       "3", "--replication-mode", "semisync"});
+  ASSERT_EQ(up.status.exit_code, 0) << up.err;
+  platform::Cluster c = LoadCluster("it", "semi");
+  EXPECT_EQ(c.options["replication_mode"], "semisync");
+  ExpectReplication(c);
+  auto status = testing::RunClusterSql(c, 0, "SHOW STATUS LIKE 'Rpl_semi_sync_master_status';");
+  ASSERT_TRUE(status.ok());
+  EXPECT_NE(status->find("ON"), std::string::npos) << *status;
+  auto clients = testing::RunClusterSql(c, 0, "SHOW STATUS LIKE 'Rpl_semi_sync_master_clients';");
+  ASSERT_TRUE(clients.ok());
+  EXPECT_NE(clients->find("\t2"), std::string::npos) << *clients;
+  ExpectDownLeavesNothing(c);
+}
+
+TEST_F(SandboxCliTest, GaleraFormsClusterOfThreeAndDownLeavesNothing) {
+  UpReplicateDown("galera", "gal");
+}
+
+TEST_F(SandboxCliTest, SecondUpOfSameClusterIsAlreadyExists) {
+  auto up = Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it",
+                       "--instances", "1"});
+  ASSERT_EQ(up.status.exit_code, 0) << up.err;
+  auto again = Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it",
+                          "--instances", "1"});
+  EXPECT_EQ(again.status.exit_code, static_cast<int>(core::ErrorCode::kAlreadyExists)) << again.err;
+  ExpectDownLeavesNothing(LoadCluster("it", "dup"));
+}
+
+TEST_F(SandboxCliTest, DownOfUnknownClusterSucceeds) {
+  auto down = Hasteward({"sandbox", "down", "-c", "never-made", "-n", "it"});
+  EXPECT_EQ(down.status.exit_code, 0) << down.err;
+}
+
+TEST_F(SandboxCliTest, BadInputIsUsage) {
+  auto engine = Hasteward({"sandbox", "up", "-e", "oracle", "-c", "x"});
+  EXPECT_EQ(engine.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << engine.err;
+  auto name = Hasteward({"sandbox", "up", "-e", "cnpg", "-c", "Bad_Name"});
+  EXPECT_EQ(name.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << name.err;
+  auto no_name = Hasteward({"sandbox", "up", "-e", "cnpg"});
+  EXPECT_EQ(no_name.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << no_name.err;
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/default"));
+}
+
+// The RAII helper other tests use: Create brings a cluster up, Sql reaches it, Down removes it.
+TEST(SandboxClusterHelperTest, CreateSqlAndDown) {
+  auto pg = testing::SandboxCluster::Create({.engine = EngineKind::kPostgres, .instances = 2});
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  auto one = (*pg)->Sql(1, "SELECT pg_is_in_recovery();");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, "t\n");
+  std::string dir = (*pg)->cluster().options.at("sandboxDir");
+  EXPECT_TRUE(std::filesystem::exists(dir));
+  ASSERT_TRUE((*pg)->Down().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_TRUE(platform::ProcessesMentioning(dir).empty());
+}
+
+}  // namespace
+}  // namespace hasteward
