@@ -1,13 +1,23 @@
 #include "storage/registry.h"
 
+#include "storage/count/counting_backend.h"
+#include "storage/limit/limit_backend.h"
 #include "storage/local/local_backend.h"
+#include "storage/rest/rest_backend.h"
+#include "storage/s3/s3_backend.h"
+#include "storage/s3/s3_config.h"
 
 namespace hasteward::storage {
+namespace {
 
-core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
-  if (location.empty()) {
-    return core::Usage("no repository given",
-                       "pass --backups-path or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
+core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
+  if (location.rfind("s3:", 0) == 0) {
+    HS_ASSIGN_OR_RETURN(auto cfg, s3::ParseS3Location(location, s3::ProcessEnv()));
+    return std::unique_ptr<Backend>(std::make_unique<s3::S3Backend>(std::move(cfg)));
+  }
+  if (location.rfind("rest:", 0) == 0) {
+    HS_ASSIGN_OR_RETURN(auto cfg, rest::ParseRestLocation(location));
+    return std::unique_ptr<Backend>(std::make_unique<rest::RestBackend>(std::move(cfg)));
   }
   std::string path = location;
   if (path.rfind("local:", 0) == 0) {
@@ -21,6 +31,25 @@ core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) 
     path.pop_back();
   }
   return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(path));
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
+  return OpenBackend(location, OpenOptions{});
+}
+
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options) {
+  if (location.empty()) {
+    return core::Usage("no repository given",
+                       "pass --backups-path or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
+  }
+  HS_ASSIGN_OR_RETURN(auto driver, OpenDriver(location));
+  int limit = options.connections > 0 ? options.connections : driver->Connections();
+  std::unique_ptr<Backend> b = std::make_unique<CountingBackend>(std::move(driver));
+  b = std::make_unique<LimitBackend>(std::move(b), limit);
+  if (options.retry) b = std::make_unique<RetryBackend>(std::move(b), options.retry_options);
+  return b;
 }
 
 }  // namespace hasteward::storage

@@ -5,11 +5,21 @@
 
 #include "core/status.h"
 #include "storage/backend.h"
+#include "storage/retry/retry_backend.h"
 
 namespace hasteward::storage {
 
+struct OpenOptions {
+  bool retry = true;        // wrap in RetryBackend
+  RetryOptions retry_options;
+  int connections = 0;      // concurrency limit; 0 = the driver's Connections()
+};
+
 // Opens a backend from a location: a plain path or "local:<path>" (local filesystem),
 // "s3:<endpoint>/<bucket>[/prefix]", "rest:<url>". Unknown schemes are a usage error.
+// The driver is wrapped as Retry(Limit(Counting(driver))): retries with backoff on retryable
+// errors, a bound on requests in flight, and request counts in Counts().
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options);
 
 }  // namespace hasteward::storage

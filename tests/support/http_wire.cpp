@@ -127,7 +127,13 @@ bool HttpConn::ReadBody(const HttpHead& head, bool is_response, bool head_reques
 }
 
 bool HttpConn::Write(std::string_view data) {
-  return core::WriteAll(fd_.get(), {reinterpret_cast<const uint8_t*>(data.data()), data.size()}).ok();  // NOLINT
+  while (!data.empty()) {
+    ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);  // no SIGPIPE
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
 }
 
 void HttpConn::Reset() {
