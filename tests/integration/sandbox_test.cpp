@@ -148,9 +148,13 @@ TEST_F(SandboxCliTest, MariadbAsyncReplicatesAndDownLeavesNothing) {
 }
 
 TEST_F(SandboxCliTest, MariadbSemisyncReplicatesWithSemisyncOn) {
+  auto start = std::chrono::steady_clock::now();
   auto up = Hasteward({"sandbox", "up", "-e", "mariadb", "-c", "semi", "-n", "it", "--instances",
                        "3", "--replication-mode", "semisync"});
   ASSERT_EQ(up.status.exit_code, 0) << up.err;
+  std::cout << "[ timing ] sandbox up mariadb semisync x3 "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            << " s\n";
   platform::Cluster c = LoadCluster("it", "semi");
   EXPECT_EQ(c.options["replication_mode"], "semisync");
   ExpectReplication(c);

@@ -84,6 +84,13 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
   }
   HS_TRY(StartAll(c.instances));
   const Instance& primary = c.instances[0];
+  bool semisync = b.spec.replication_mode == "semisync" && c.instances.size() > 1;
+  // Until a replica is connected every semi-sync commit would wait out the master timeout, so
+  // the setup statements run with semi-sync off; it is switched on once the replicas are in.
+  if (semisync) {
+    auto off = MariadbSql(primary, "SET GLOBAL rpl_semi_sync_master_enabled = OFF;");
+    if (!off.ok()) return off.TakeStatus();
+  }
   auto users = MariadbSql(primary, CreateUsersSql(secrets));
   if (!users.ok()) return core::Internal("create users on '" + primary.name + "' failed");
   for (size_t n = 1; n < c.instances.size(); ++n) {
@@ -93,7 +100,9 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
   for (size_t n = 1; n < c.instances.size(); ++n) {
     HS_TRY(WaitCaughtUp(primary, c.instances[n]));
   }
-  if (b.spec.replication_mode == "semisync" && c.instances.size() > 1) {
+  if (semisync) {
+    auto on = MariadbSql(primary, "SET GLOBAL rpl_semi_sync_master_enabled = ON;");
+    if (!on.ok()) return on.TakeStatus();
     int want = static_cast<int>(c.instances.size()) - 1;
     HS_TRY(PollFor("semi-sync replicas of '" + c.name + "'", std::chrono::seconds(30),
                    [&] { return SemisyncClients(primary, want); }));
