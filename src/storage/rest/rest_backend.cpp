@@ -74,6 +74,7 @@ core::Status RestBackend::SaveOverExisting(const Handle& h, core::ByteView data,
   std::string what = "POST '" + PathOf(UrlOf(h)) + "'";
   core::Bytes existing;
   core::Status st = Load(h, 0, 0, &existing);
+  if (st.retryable()) return st.Wrap(what + ": check the existing object");  // retry the save
   if (!st.ok()) return ErrorOf(what, resp);
   if (existing.size() == data.size() && std::equal(existing.begin(), existing.end(), data.begin())) {
     return core::Status::Ok();
