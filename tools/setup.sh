@@ -15,6 +15,7 @@ PKGS=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   mariadb-server mariadb-client mariadb-backup galera-4 rsync socat
   sysbench time procps psmisc iproute2 python3
+  ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 )
 missing=()
 for p in "${PKGS[@]}"; do
