@@ -153,3 +153,35 @@ core::Status ToolRestoreSink::Write(core::ByteView data) { return Annotate(sink_
 core::Status ToolRestoreSink::Close() { return Annotate(sink_->Close()); }
 
 }  // namespace hasteward::engine
+
+namespace hasteward::engine {
+
+core::Result<std::string> RunOnInstance(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance,
+                                        std::vector<std::string> argv) {
+  core::SubprocessOptions o;
+  o.argv = std::move(argv);
+  o.env_set["LC_ALL"] = "C";
+  o.stdin_mode = core::StdioMode::kNull;
+  o.stdout_mode = core::StdioMode::kPipe;
+  o.stderr_mode = core::StdioMode::kPipe;
+  std::string cmd = core::JoinArgv(o.argv);
+  HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
+  std::string out;
+  std::vector<uint8_t> buf(16384);
+  while (true) {
+    HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
+    if (n == 0) break;
+    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+  }
+  core::ExitStatus st = proc->Wait();
+  if (!st.ok()) {
+    return core::Status(core::ErrorCode::kInternal, "'" + cmd + "' on '" + instance.name + "' " +
+                                                        st.Describe() + ": " +
+                                                        TrimTail(proc->StderrTail()));
+  }
+  return out;
+}
+
+}  // namespace hasteward::engine

@@ -91,3 +91,14 @@ class ToolRestoreSink : public core::ByteSink {
 std::string DescribeInstance(const platform::Instance& instance);
 
 }  // namespace hasteward::engine
+
+namespace hasteward::engine {
+
+// Runs a short read-only command where `instance` lives (Platform::Exec, as its OS user) and
+// returns its stdout; a non-zero exit is kInternal naming the command and its stderr tail.
+core::Result<std::string> RunOnInstance(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance,
+                                        std::vector<std::string> argv);
+
+}  // namespace hasteward::engine

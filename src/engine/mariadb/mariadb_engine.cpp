@@ -13,7 +13,8 @@ namespace {
 const char* const kGaleraStatus[] = {"wsrep_local_state_comment", "wsrep_ready",
                                      "wsrep_cluster_status", "wsrep_last_committed",
                                      "wsrep_cluster_state_uuid", "wsrep_cluster_size",
-                                     "wsrep_connected"};
+                                     "wsrep_connected", "wsrep_cluster_conf_id",
+                                     "wsrep_local_state_uuid"};
 
 core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
   HS_ASSIGN_OR_RETURN(SqlRows vars,
@@ -24,6 +25,17 @@ core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
   p->vars["gtid_current_pos"] = vars.GetOr(0, "@@global.gtid_current_pos");
   p->vars["gtid_binlog_pos"] = vars.GetOr(0, "@@global.gtid_binlog_pos");
   HS_ASSIGN_OR_RETURN(p->replication, conn.Query("SHOW ALL SLAVES STATUS"));
+  if (!galera) {
+    HS_ASSIGN_OR_RETURN(SqlRows semi, conn.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'"));
+    for (const auto& row : semi.rows) {
+      if (row.size() > 1) p->vars[row[0].value_or("")] = row[1].value_or("");
+    }
+    HS_ASSIGN_OR_RETURN(SqlRows semi_vars,
+                        conn.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'"));
+    for (const auto& row : semi_vars.rows) {
+      if (row.size() > 1) p->vars[row[0].value_or("")] = row[1].value_or("");
+    }
+  }
   if (galera) {
     HS_ASSIGN_OR_RETURN(SqlRows st, conn.Query("SHOW GLOBAL STATUS LIKE 'wsrep%'"));
     for (const auto& row : st.rows) {

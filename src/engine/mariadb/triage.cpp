@@ -1,0 +1,152 @@
+#include "engine/mariadb/triage.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/clock.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/mariadb_engine.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+std::string Fact(const InstanceHealth& h, const std::string& key) {
+  auto it = h.facts.find(key);
+  return it == h.facts.end() ? "" : it->second;
+}
+
+InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& cluster,
+                         const InstanceProbe& p) {
+  InstanceHealth h;
+  h.instance = *p.instance;
+  if (!p.status.ok()) {
+    auto running = platform.IsRunning(cluster, *p.instance);
+    h.state = running.ok() && !*running ? InstanceState::kStopped : InstanceState::kUnknown;
+    h.error = p.status.message();
+    return h;
+  }
+  h.facts = p.vars;
+  h.facts["read_only"] = p.read_only ? "ON" : "OFF";
+  h.writable = !p.read_only;
+  h.state = InstanceState::kHealthy;
+  if (p.replication.empty()) {
+    h.role = "primary";
+    return h;
+  }
+  h.role = "replica";
+  std::string why;
+  int lag = 0;
+  if (ReplicaHealthy(p.replication, MariadbEngine::kMaxBackupLagSeconds * 3, &why, &lag)) {
+    h.facts["lag_seconds"] = std::to_string(lag);
+  } else {
+    h.state = InstanceState::kDegraded;
+    h.facts["replication_problem"] = why;
+  }
+  h.facts["master_port"] = p.replication.GetOr(0, "Master_Port");
+  return h;
+}
+
+}  // namespace
+
+std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list) {
+  std::map<long, std::pair<long, long>> out;
+  std::istringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \n"));
+    long d = 0, s = 0, n = 0;
+    char dash1 = 0, dash2 = 0;
+    std::istringstream f(item);
+    if (f >> d >> dash1 >> s >> dash2 >> n && dash1 == '-' && dash2 == '-') {
+      out[d] = {s, n};
+    }
+  }
+  return out;
+}
+
+std::string ErrantGtids(const std::string& replica, const std::string& primary) {
+  auto r = ParseGtidList(replica);
+  auto p = ParseGtidList(primary);
+  std::string out;
+  for (const auto& [domain, pos] : r) {
+    auto it = p.find(domain);
+    if (it == p.end() || pos.second > it->second.second) {
+      out += (out.empty() ? "" : ",") + std::to_string(domain) + "-" + std::to_string(pos.first) +
+             "-" + std::to_string(pos.second);
+    }
+  }
+  return out;
+}
+
+Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
+                       std::vector<Finding>* findings) {
+  Verdict v = Verdict::kHealthy;
+  AddUnreadableFindings(instances, findings, &v);
+  std::vector<const InstanceHealth*> writable, primaries;
+  for (const auto& i : instances) {
+    bool readable = i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded;
+    if (readable && i.writable) writable.push_back(&i);
+    if (readable && i.role == "primary") primaries.push_back(&i);
+  }
+  if (writable.size() > 1) {
+    std::string names;
+    for (const auto* w : writable) names += (names.empty() ? "'" : ", '") + w->instance.name + "'";
+    findings->push_back({Severity::kCritical, "", "more than one writable instance: " + names});
+    Raise(&v, Verdict::kSplitBrain);
+  }
+  if (primaries.empty()) {
+    findings->push_back({Severity::kCritical, "", "no primary (every readable instance replicates)"});
+    Raise(&v, Verdict::kDegraded);
+  }
+  for (const auto& i : instances) {
+    if (i.role == "replica" && primaries.size() == 1) {
+      std::string errant = ErrantGtids(Fact(i, "gtid_current_pos"),
+                                       Fact(*primaries[0], "gtid_binlog_pos"));
+      if (!errant.empty()) {
+        findings->push_back({Severity::kCritical, i.instance.name,
+                             "errant transactions: the replica has GTIDs the primary lacks (" +
+                                 errant + ")"});
+        Raise(&v, Verdict::kSplitBrain);
+      }
+    }
+    if (i.state == InstanceState::kDegraded) {
+      findings->push_back({Severity::kWarning, i.instance.name,
+                           "replication broken or lagging: " + Fact(i, "replication_problem")});
+      Raise(&v, Verdict::kDegraded);
+    }
+    if (i.role == "primary" && Fact(i, "rpl_semi_sync_master_enabled") == "ON" &&
+        Fact(i, "Rpl_semi_sync_master_status") == "OFF") {
+      findings->push_back({Severity::kWarning, i.instance.name,
+                           "semi-sync is enabled but fell back to async (no semi-sync replica)"});
+      Raise(&v, Verdict::kDegraded);
+    }
+  }
+  return v;
+}
+
+core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
+                                         const platform::Cluster& cluster) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto start = clock.Monotonic();
+  TriageReport report;
+  report.cluster = cluster.name;
+  report.ns = cluster.ns;
+  report.engine = cluster.engine;
+  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+  for (const auto& p : probes) {
+    report.instances.push_back(FromProbe(platform, cluster, p));
+  }
+  for (auto& h : report.instances) {  // re-read primaries last (see header)
+    if (h.role != "primary") continue;
+    auto conn = MariadbConnection::ConnectInstance(cluster, h.instance);
+    if (!conn.ok()) continue;
+    auto pos = (*conn)->QueryValue("SELECT @@global.gtid_binlog_pos");
+    if (pos.ok()) h.facts["gtid_binlog_pos"] = pos->value_or("");
+  }
+  report.verdict = MariadbVerdict(report.instances, &report.findings);
+  report.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Monotonic() - start);
+  return report;
+}
+
+}  // namespace hasteward::engine::mariadb

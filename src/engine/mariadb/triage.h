@@ -1,0 +1,29 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/triage.h"
+
+namespace hasteward::engine::mariadb {
+
+// Reads every instance (read-only): SHOW ALL SLAVES STATUS (threads, errors, lag),
+// gtid_current_pos / gtid_binlog_pos, read_only, semi-sync state. The primaries' positions are
+// read again after the replicas' so a write in between never looks like an errant transaction.
+core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
+                                         const platform::Cluster& cluster);
+
+// The verdict (pure): split-brain when more than one instance is writable or a replica holds
+// GTIDs its primary lacks (errant transactions); degraded when there is no primary, a replica's
+// replication is broken or lagging, semi-sync fell back to async, or an instance is unreadable.
+Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances, std::vector<Finding>* findings);
+
+// "0-1-42,1-2-7" -> {domain: (server_id, seqno)}. Malformed entries are skipped.
+std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list);
+
+// GTIDs of `replica` that `primary` lacks, as "d-s-n" entries ("" when none).
+std::string ErrantGtids(const std::string& replica, const std::string& primary);
+
+}  // namespace hasteward::engine::mariadb

@@ -1,0 +1,202 @@
+#include "engine/postgres/triage.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/clock.h"
+#include "engine/client_tools.h"
+#include "engine/postgres/pg_connection.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+std::string Fact(const InstanceHealth& h, const std::string& key) {
+  auto it = h.facts.find(key);
+  return it == h.facts.end() ? "" : it->second;
+}
+
+void ReadControlData(platform::Platform& platform, const platform::Cluster& cluster,
+                     InstanceHealth* h) {
+  if (h->instance.data_dir.empty()) {
+    return;
+  }
+  auto out = RunOnInstance(platform, cluster, h->instance,
+                           {ToolPath(h->instance, "pg_controldata"), "-D", h->instance.data_dir});
+  if (!out.ok()) {
+    h->facts["controldata_error"] = out.status().message();
+    return;
+  }
+  auto cd = ParseControlData(*out);
+  h->facts["control_state"] = cd["Database cluster state"];
+  h->facts["control_timeline"] = cd["Latest checkpoint's TimeLineID"];
+  h->facts["checkpoint_lsn"] = cd["Latest checkpoint location"];
+  h->facts["redo_lsn"] = cd["Latest checkpoint's REDO location"];
+}
+
+void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
+                 InstanceHealth* h) {
+  if (h->instance.data_dir.empty()) {
+    return;
+  }
+  auto out = RunOnInstance(platform, cluster, h->instance, {"df", "-Pk", h->instance.data_dir});
+  if (!out.ok()) {
+    return;
+  }
+  std::istringstream lines(*out);
+  std::string header, line;
+  std::getline(lines, header);
+  if (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::string fs, total, used, avail, pct;
+    f >> fs >> total >> used >> avail >> pct;
+    h->facts["disk_avail_kb"] = avail;
+    if (!pct.empty() && pct.back() == '%') pct.pop_back();
+    h->facts["disk_used_pct"] = pct;
+  }
+}
+
+core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, h->instance));
+  HS_ASSIGN_OR_RETURN(SqlRows base,
+                      conn->Query("SELECT pg_is_in_recovery() AS in_recovery, "
+                                  "(SELECT timeline_id FROM pg_control_checkpoint()) AS timeline"));
+  bool standby = base.GetOr(0, "in_recovery") == "t";
+  h->facts["timeline"] = base.GetOr(0, "timeline");
+  h->role = standby ? "standby" : "primary";
+  h->writable = !standby;
+  h->state = InstanceState::kHealthy;
+  if (!standby) {
+    HS_ASSIGN_OR_RETURN(SqlRows reps,
+                        conn->Query("SELECT application_name, state, "
+                                    "coalesce(extract(epoch FROM replay_lag), 0)::float8 AS lag "
+                                    "FROM pg_stat_replication ORDER BY application_name"));
+    std::string list;
+    for (size_t r = 0; r < reps.size(); ++r) {
+      list += (list.empty() ? "" : ",") + reps.GetOr(r, "application_name") + ":" +
+              reps.GetOr(r, "state");
+    }
+    h->facts["streaming_standbys"] = std::to_string(reps.size());
+    h->facts["replication"] = list;
+    HS_ASSIGN_OR_RETURN(auto lsn, conn->QueryValue("SELECT pg_current_wal_lsn()::text"));
+    h->facts["wal_lsn"] = lsn.value_or("");
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(
+      SqlRows rx,
+      conn->Query("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none') AS status, "
+                  "pg_last_wal_replay_lsn()::text AS replay_lsn, "
+                  "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
+                  "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) "
+                  "END::float8 AS lag"));
+  h->facts["wal_receiver_status"] = rx.GetOr(0, "status");
+  h->facts["replay_lsn"] = rx.GetOr(0, "replay_lsn");
+  h->facts["replay_lag_seconds"] = rx.GetOr(0, "lag", "0");
+  if (h->facts["wal_receiver_status"] != "streaming" ||
+      std::atof(h->facts["replay_lag_seconds"].c_str()) > kMaxHealthyReplayLagSeconds) {
+    h->state = InstanceState::kDegraded;
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ParseControlData(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    out[line.substr(0, colon)] = value;
+  }
+  return out;
+}
+
+Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
+                        std::vector<Finding>* findings) {
+  Verdict v = Verdict::kHealthy;
+  AddUnreadableFindings(instances, findings, &v);
+  std::vector<const InstanceHealth*> primaries;
+  for (const auto& i : instances) {
+    if (i.writable && (i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded)) {
+      primaries.push_back(&i);
+    }
+  }
+  if (primaries.size() > 1) {
+    std::string names;
+    for (const auto* p : primaries) names += (names.empty() ? "'" : ", '") + p->instance.name + "'";
+    findings->push_back({Severity::kCritical, "", "more than one writable primary: " + names});
+    Raise(&v, Verdict::kSplitBrain);
+  } else if (primaries.empty()) {
+    findings->push_back({Severity::kCritical, "", "no writable primary"});
+    Raise(&v, Verdict::kDegraded);
+  }
+  if (primaries.size() == 1) {
+    long primary_tl = std::atol(Fact(*primaries[0], "timeline").c_str());
+    for (const auto& i : instances) {
+      long tl = std::atol(Fact(i, "timeline").c_str());
+      if (i.role == "standby" && tl > primary_tl && primary_tl > 0) {
+        findings->push_back({Severity::kCritical, i.instance.name,
+                             "standby is on timeline " + std::to_string(tl) +
+                                 ", ahead of the primary's " + std::to_string(primary_tl) +
+                                 ": the timelines have forked"});
+        Raise(&v, Verdict::kSplitBrain);
+      }
+    }
+  }
+  for (const auto& i : instances) {
+    if (i.state == InstanceState::kDegraded) {
+      std::string why = i.role == "standby"
+                            ? "standby not streaming or lagging (wal receiver '" +
+                                  Fact(i, "wal_receiver_status") + "', replay lag " +
+                                  Fact(i, "replay_lag_seconds") + " s)"
+                            : "instance degraded";
+      findings->push_back({Severity::kWarning, i.instance.name, why});
+      Raise(&v, Verdict::kDegraded);
+    }
+    std::string pct = Fact(i, "disk_used_pct");
+    if (!pct.empty() && std::atoi(pct.c_str()) > kMaxDiskUsedPercent) {
+      findings->push_back({Severity::kWarning, i.instance.name,
+                           "data directory disk is " + pct + "% full"});
+      Raise(&v, Verdict::kDegraded);
+    }
+  }
+  return v;
+}
+
+core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
+                                          const platform::Cluster& cluster) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto start = clock.Monotonic();
+  TriageReport report;
+  report.cluster = cluster.name;
+  report.ns = cluster.ns;
+  report.engine = cluster.engine;
+  for (const auto& inst : cluster.instances) {
+    InstanceHealth h;
+    h.instance = inst;
+    auto running = platform.IsRunning(cluster, inst);
+    ReadControlData(platform, cluster, &h);
+    ReadDiskUse(platform, cluster, &h);
+    if (running.ok() && !*running) {
+      h.state = InstanceState::kStopped;
+    } else {
+      core::Status st = ReadSql(cluster, &h);
+      if (!st.ok()) {
+        h.state = InstanceState::kUnknown;
+        h.role = "unknown";
+        h.writable = false;
+        h.error = st.message();
+      }
+    }
+    report.instances.push_back(std::move(h));
+  }
+  report.verdict = PostgresVerdict(report.instances, &report.findings);
+  report.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Monotonic() - start);
+  return report;
+}
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,196 @@
+#include "engine/triage.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/galera/triage.h"
+#include "engine/mariadb/triage.h"
+#include "engine/postgres/triage.h"
+
+namespace hasteward::engine {
+namespace {
+
+InstanceHealth Node(const std::string& name, InstanceState state, const std::string& role,
+                    bool writable, std::map<std::string, std::string> facts = {}) {
+  InstanceHealth h;
+  h.instance.name = name;
+  h.state = state;
+  h.role = role;
+  h.writable = writable;
+  h.facts = std::move(facts);
+  return h;
+}
+
+bool Mentions(const std::vector<Finding>& findings, const std::string& text) {
+  for (const auto& f : findings) {
+    if (f.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(TriageTest, VerdictsMapToDocumentedExitCodes) {
+  EXPECT_EQ(VerdictExitCode(Verdict::kHealthy), core::ErrorCode::kOk);
+  EXPECT_EQ(VerdictExitCode(Verdict::kDegraded), core::ErrorCode::kHealthDegraded);
+  EXPECT_EQ(VerdictExitCode(Verdict::kSplitBrain), core::ErrorCode::kSplitBrain);
+  EXPECT_STREQ(VerdictName(Verdict::kSplitBrain), "split-brain");
+}
+
+TEST(PostgresTriageTest, PrimaryAndStreamingStandbyAreHealthy) {
+  std::vector<Finding> f;
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kHealthy, "primary", true, {{"timeline", "1"}}),
+       Node("pg-1", InstanceState::kHealthy, "standby", false, {{"timeline", "1"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kHealthy);
+  EXPECT_TRUE(f.empty());
+}
+
+TEST(PostgresTriageTest, TwoWritablePrimariesAreSplitBrain) {
+  std::vector<Finding> f;
+  auto v = postgres::PostgresVerdict({Node("pg-0", InstanceState::kHealthy, "primary", true),
+                                      Node("pg-1", InstanceState::kHealthy, "primary", true)},
+                                     &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+  EXPECT_TRUE(Mentions(f, "'pg-0', 'pg-1'"));
+}
+
+TEST(PostgresTriageTest, StandbyOnLaterTimelineIsSplitBrain) {
+  std::vector<Finding> f;
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kHealthy, "primary", true, {{"timeline", "1"}}),
+       Node("pg-1", InstanceState::kDegraded, "standby", false, {{"timeline", "2"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+  EXPECT_TRUE(Mentions(f, "forked"));
+}
+
+TEST(PostgresTriageTest, UnreadableInstanceIsUnknownAndDegradedNeverMissing) {
+  std::vector<Finding> f;
+  auto unknown = Node("pg-1", InstanceState::kUnknown, "unknown", false);
+  unknown.error = "timeout expired";
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kHealthy, "primary", true), unknown}, &f);
+  EXPECT_EQ(v, Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "UNKNOWN"));
+  EXPECT_FALSE(Mentions(f, "missing"));
+}
+
+TEST(PostgresTriageTest, NoPrimaryAndFullDiskAreDegraded) {
+  std::vector<Finding> f;
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kStopped, "unknown", false),
+       Node("pg-1", InstanceState::kHealthy, "standby", false, {{"disk_used_pct", "97"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "no writable primary"));
+  EXPECT_TRUE(Mentions(f, "97% full"));
+}
+
+TEST(PostgresTriageTest, ParsesControlData) {
+  auto cd = postgres::ParseControlData(
+      "Database cluster state:               in production\n"
+      "Latest checkpoint's TimeLineID:       3\n");
+  EXPECT_EQ(cd["Database cluster state"], "in production");
+  EXPECT_EQ(cd["Latest checkpoint's TimeLineID"], "3");
+}
+
+TEST(MariadbTriageTest, ErrantGtidsAreThoseThePrimaryLacks) {
+  EXPECT_EQ(mariadb::ErrantGtids("0-1-10", "0-1-12"), "");
+  EXPECT_EQ(mariadb::ErrantGtids("0-1-10", "0-1-10"), "");
+  EXPECT_EQ(mariadb::ErrantGtids("0-2-11", "0-1-10"), "0-2-11");
+  EXPECT_EQ(mariadb::ErrantGtids("0-1-10,5-3-1", "0-1-10"), "5-3-1");
+  EXPECT_EQ(mariadb::ParseGtidList("0-1-10, 1-2-3").size(), 2u);
+  EXPECT_TRUE(mariadb::ParseGtidList("").empty());
+}
+
+TEST(MariadbTriageTest, ErrantTransactionOnReplicaIsSplitBrain) {
+  std::vector<Finding> f;
+  auto v = mariadb::MariadbVerdict(
+      {Node("my-0", InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-10"}}),
+       Node("my-1", InstanceState::kHealthy, "replica", false, {{"gtid_current_pos", "0-2-11"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+  EXPECT_TRUE(Mentions(f, "errant"));
+}
+
+TEST(MariadbTriageTest, TwoWritableInstancesAreSplitBrain) {
+  std::vector<Finding> f;
+  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, "primary", true),
+                                    Node("my-1", InstanceState::kHealthy, "replica", true)},
+                                   &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+}
+
+TEST(MariadbTriageTest, BrokenReplicaAndSemiSyncFallbackAreDegraded) {
+  std::vector<Finding> f;
+  auto v = mariadb::MariadbVerdict(
+      {Node("my-0", InstanceState::kHealthy, "primary", true,
+            {{"gtid_binlog_pos", "0-1-10"},
+             {"rpl_semi_sync_master_enabled", "ON"},
+             {"Rpl_semi_sync_master_status", "OFF"}}),
+       Node("my-1", InstanceState::kDegraded, "replica", false,
+            {{"gtid_current_pos", "0-1-9"}, {"replication_problem", "SQL thread not running"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "SQL thread"));
+  EXPECT_TRUE(Mentions(f, "async"));
+}
+
+std::map<std::string, std::string> Wsrep(const std::string& uuid, const std::string& status,
+                                         const std::string& conf = "3") {
+  return {{"wsrep_cluster_state_uuid", uuid},
+          {"wsrep_cluster_status", status},
+          {"wsrep_cluster_conf_id", conf},
+          {"wsrep_local_state_comment", "Synced"}};
+}
+
+TEST(GaleraTriageTest, AllSyncedIsHealthy) {
+  std::vector<Finding> f;
+  auto v = galera::GaleraVerdict(
+      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary"))},
+      &f);
+  EXPECT_EQ(v, Verdict::kHealthy);
+}
+
+TEST(GaleraTriageTest, DifferentClusterUuidsAreSplitBrain) {
+  std::vector<Finding> f;
+  auto v = galera::GaleraVerdict(
+      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u2", "Primary"))},
+      &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+  EXPECT_TRUE(Mentions(f, "UUIDs"));
+}
+
+TEST(GaleraTriageTest, TwoPrimaryComponentsAreSplitBrain) {
+  std::vector<Finding> f;
+  auto v = galera::GaleraVerdict(
+      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary", "3")),
+       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary", "5"))},
+      &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+}
+
+TEST(GaleraTriageTest, NonPrimaryOrUnknownNodesAreDegraded) {
+  std::vector<Finding> f;
+  auto v = galera::GaleraVerdict(
+      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kDegraded, "galera-node", false, Wsrep("u1", "non-Primary")),
+       Node("g-2", InstanceState::kUnknown, "galera-node", false)},
+      &f);
+  EXPECT_EQ(v, Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "UNKNOWN"));
+  EXPECT_TRUE(Mentions(f, "non-Primary"));
+}
+
+TEST(GaleraTriageTest, ParsesGrastate) {
+  auto gs = galera::ParseGrastate(
+      "# GALERA saved state\nversion: 2.1\nuuid:    5ee99582-bb8d-11e2-b8e3-23de375c1d30\n"
+      "seqno:   -1\nsafe_to_bootstrap: 0\n");
+  EXPECT_EQ(gs["uuid"], "5ee99582-bb8d-11e2-b8e3-23de375c1d30");
+  EXPECT_EQ(gs["seqno"], "-1");
+  EXPECT_EQ(gs["safe_to_bootstrap"], "0");
+}
+
+}  // namespace
+}  // namespace hasteward::engine
