@@ -117,6 +117,7 @@ int Main(int argc, char** argv) {
   RegisterExportCommand(app, g, out);
   RegisterGetCommand(app, g, out);
   RegisterRestoreCommand(app, g, out);
+  RegisterInstanceCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@ void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
 void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 
 // Shared pieces for the grouped forms (`backup list|export|prune`).
 void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,

@@ -1,0 +1,51 @@
+#include <cstdio>
+
+#include "cli/cluster_access.h"
+#include "cli/commands.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct InstanceFlags {
+  int ordinal = -1;
+};
+
+core::Status RunInstance(const GlobalOptions& g, const InstanceFlags& f, const std::string& verb) {
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  const platform::Instance* inst = ctx.cluster.FindInstance(f.ordinal);
+  if (inst == nullptr) {
+    return core::NotFound("instance " + std::to_string(f.ordinal) + " of '" + ctx.cluster.ns +
+                              "/" + ctx.cluster.name + "' does not exist",
+                          "instances are numbered from 0; see 'hasteward sandbox list'");
+  }
+  if (verb == "stop") {
+    HS_TRY(ctx.platform->StopInstance(ctx.cluster, *inst));
+  } else if (verb == "start") {
+    HS_TRY(ctx.platform->StartInstance(ctx.cluster, *inst));
+  }
+  HS_ASSIGN_OR_RETURN(bool running, ctx.platform->IsRunning(ctx.cluster, *inst));
+  if (g.WantsJson()) {
+    std::printf("{\"instance\":\"%s\",\"running\":%s}\n", inst->name.c_str(),
+                running ? "true" : "false");
+  } else {
+    std::printf("%s: %s\n", inst->name.c_str(), running ? "running" : "stopped");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<InstanceFlags>();
+  auto* cmd = app.add_subcommand("instance", "Start, stop or show one instance of a cluster");
+  cmd->require_subcommand(1);
+  for (const char* verb : {"start", "stop", "status"}) {
+    auto* sub = cmd->add_subcommand(verb, std::string(verb) + " instance -i N of -c CLUSTER");
+    sub->add_option("-i,--instance", flags->ordinal, "Instance ordinal")->required();
+    std::string v = verb;
+    sub->callback([&g, &out, flags, v] { out.status = RunInstance(g, *flags, v); });
+  }
+}
+
+}  // namespace hasteward::cli
