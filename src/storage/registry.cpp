@@ -1,5 +1,8 @@
 #include "storage/registry.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "storage/count/counting_backend.h"
 #include "storage/limit/limit_backend.h"
 #include "storage/local/local_backend.h"
@@ -36,7 +39,11 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
 }  // namespace
 
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
-  return OpenBackend(location, OpenOptions{});
+  OpenOptions options;
+  if (const char* secs = std::getenv("HASTEWARD_STORAGE_RETRY_SECONDS"); secs != nullptr && *secs != 0) {  // NOLINT
+    options.retry_options.max_total = std::chrono::seconds(std::max(0L, std::atol(secs)));
+  }
+  return OpenBackend(location, options);
 }
 
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options) {

@@ -19,6 +19,8 @@ struct OpenOptions {
 // "s3:<endpoint>/<bucket>[/prefix]", "rest:<url>". Unknown schemes are a usage error.
 // The driver is wrapped as Retry(Limit(Counting(driver))): retries with backoff on retryable
 // errors, a bound on requests in flight, and request counts in Counts().
+// The one-argument form uses default options, except that HASTEWARD_STORAGE_RETRY_SECONDS (if
+// set) bounds the time one call may spend retrying (default 120 s).
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options);
 
