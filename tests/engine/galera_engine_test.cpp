@@ -9,6 +9,7 @@
 
 #include "engine/engine_sandbox.h"
 #include "engine/mariadb_test_util.h"
+#include "engine/galera/triage.h"
 
 namespace hasteward::engine::galera {
 namespace {
@@ -112,6 +113,18 @@ TEST_F(GaleraEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
   EXPECT_EQ(failure.code(), core::ErrorCode::kDumpFailed) << "a killed dump must not end cleanly";
 }
 
+TEST_F(GaleraEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
+  auto report = TriageGalera(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->verdict, Verdict::kHealthy);
+  for (const auto& i : report->instances) {
+    EXPECT_EQ(i.state, InstanceState::kHealthy) << i.instance.name;
+    EXPECT_FALSE(i.facts.at("grastate_uuid").empty()) << i.instance.name;
+  }
+  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
+  std::cout << "galera triage of 3 nodes took " << report->took.count() << " ms\n";
+}
+
 // Last: stops nodes.
 TEST_F(GaleraEngineTest, ZzNodeDownFallsBackToAnotherSyncedNode) {
   ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(1)).ok());
@@ -121,6 +134,11 @@ TEST_F(GaleraEngineTest, ZzNodeDownFallsBackToAnotherSyncedNode) {
   EXPECT_NE(plan->metadata["skipped"].find(cluster_.FindInstance(1)->name), std::string::npos);
   auto dump = mariadb::DumpAll(engine_, sandbox_->platform(), cluster_, *plan);
   EXPECT_TRUE(dump.ok()) << dump.status().ToString();
+  auto report = TriageGalera(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kDegraded);
+  EXPECT_EQ(report->instances[1].state, InstanceState::kStopped);
+  EXPECT_FALSE(report->instances[1].facts["grastate_seqno"].empty());
 }
 
 }  // namespace

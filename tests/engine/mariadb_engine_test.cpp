@@ -9,6 +9,7 @@
 
 #include "engine/engine_sandbox.h"
 #include "engine/mariadb_test_util.h"
+#include "engine/mariadb/triage.h"
 
 namespace hasteward::engine::mariadb {
 namespace {
@@ -138,6 +139,27 @@ TEST_F(MariadbEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
   core::Status failure = ReadUntilFailure(**stream);
   EXPECT_EQ(failure.code(), core::ErrorCode::kDumpFailed) << "a killed dump must not end cleanly";
   EXPECT_NE(failure.message().find("signal 9"), std::string::npos) << failure.message();
+}
+
+TEST_F(MariadbEngineTest, TriageHealthyThenErrantTransactionIsSplitBrain) {
+  auto report = TriageMariadb(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->verdict, Verdict::kHealthy) << (report->findings.empty() ? "" : report->findings[0].message);
+  EXPECT_EQ(report->instances[0].role, "primary");
+  EXPECT_EQ(report->instances[1].role, "replica");
+  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
+  std::cout << "mariadb triage of 3 instances took " << report->took.count() << " ms\n";
+  // A write on a replica (the admin bypasses read_only) is an errant transaction.
+  RunSql(cluster_, 2, "CREATE DATABASE IF NOT EXISTS errant_db");
+  report = TriageMariadb(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kSplitBrain);
+  bool named = false;
+  for (const auto& f : report->findings) {
+    named = named || (f.instance == cluster_.FindInstance(2)->name &&
+                      f.message.find("errant") != std::string::npos);
+  }
+  EXPECT_TRUE(named);
 }
 
 // Last: stops instances.

@@ -9,6 +9,7 @@
 
 #include "engine/engine_sandbox.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/triage.h"
 
 namespace hasteward::engine::postgres {
 namespace {
@@ -203,6 +204,21 @@ TEST_F(PostgresEngineTest, UnknownPortIsUnreachable) {
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable);
 }
 
+TEST_F(PostgresEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
+  auto report = TriagePostgres(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->verdict, Verdict::kHealthy);
+  ASSERT_EQ(report->instances.size(), 2u);
+  EXPECT_EQ(report->instances[0].role, "primary");
+  EXPECT_EQ(report->instances[1].role, "standby");
+  EXPECT_EQ(report->instances[1].facts["wal_receiver_status"], "streaming");
+  EXPECT_EQ(report->instances[0].facts["control_state"], "in production");
+  EXPECT_EQ(report->instances[0].facts["streaming_standbys"], "1");
+  EXPECT_FALSE(report->instances[0].facts["disk_used_pct"].empty());
+  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
+  std::cout << "postgres triage of 2 instances took " << report->took.count() << " ms\n";
+}
+
 // Last: stops the primary.
 TEST_F(PostgresEngineTest, ZzPrimaryDownIsUnreachableAndNamesIt) {
   const auto* primary = cluster_.FindInstance(0);
@@ -213,6 +229,11 @@ TEST_F(PostgresEngineTest, ZzPrimaryDownIsUnreachableAndNamesIt) {
   EXPECT_NE(plan.status().message().find(primary->name), std::string::npos);
   auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable);
+  auto report = TriagePostgres(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kDegraded);
+  EXPECT_EQ(report->instances[0].state, InstanceState::kStopped);
+  EXPECT_EQ(report->instances[0].facts["control_state"], "shut down");
 }
 
 }  // namespace

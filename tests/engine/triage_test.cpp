@@ -112,6 +112,22 @@ TEST(MariadbTriageTest, ErrantTransactionOnReplicaIsSplitBrain) {
   EXPECT_TRUE(Mentions(f, "errant"));
 }
 
+TEST(MariadbTriageTest, LaggingReplicasOwnWriteIsErrant) {
+  EXPECT_EQ(mariadb::LocalGtids("0-3-7", "0-1-6", "3"), "0-3-7");
+  EXPECT_EQ(mariadb::LocalGtids("0-1-6", "0-1-6", "3"), "");
+  EXPECT_EQ(mariadb::LocalGtids("0-3-7", "0-3-7", "3"), "");  // a former primary's own history
+  std::vector<Finding> f;
+  auto v = mariadb::MariadbVerdict(
+      {Node("my-0", InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-900"}}),
+       Node("my-1", InstanceState::kHealthy, "replica", false,
+            {{"gtid_current_pos", "0-3-7"},
+             {"gtid_binlog_pos", "0-3-7"},
+             {"gtid_slave_pos", "0-1-6"},
+             {"server_id", "3"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kSplitBrain);
+}
+
 TEST(MariadbTriageTest, TwoWritableInstancesAreSplitBrain) {
   std::vector<Finding> f;
   auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, "primary", true),

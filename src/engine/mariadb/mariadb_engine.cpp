@@ -19,11 +19,14 @@ const char* const kGaleraStatus[] = {"wsrep_local_state_comment", "wsrep_ready",
 core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
   HS_ASSIGN_OR_RETURN(SqlRows vars,
                       conn.Query("SELECT @@global.read_only, @@global.log_bin, "
-                                 "@@global.gtid_current_pos, @@global.gtid_binlog_pos"));
+                                 "@@global.gtid_current_pos, @@global.gtid_binlog_pos, "
+                                 "@@global.gtid_slave_pos, @@global.server_id"));
   p->read_only = vars.GetOr(0, "@@global.read_only") == "1";
   p->log_bin = vars.GetOr(0, "@@global.log_bin") == "1";
   p->vars["gtid_current_pos"] = vars.GetOr(0, "@@global.gtid_current_pos");
   p->vars["gtid_binlog_pos"] = vars.GetOr(0, "@@global.gtid_binlog_pos");
+  p->vars["gtid_slave_pos"] = vars.GetOr(0, "@@global.gtid_slave_pos");
+  p->vars["server_id"] = vars.GetOr(0, "@@global.server_id");
   HS_ASSIGN_OR_RETURN(p->replication, conn.Query("SHOW ALL SLAVES STATUS"));
   if (!galera) {
     HS_ASSIGN_OR_RETURN(SqlRows semi, conn.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'"));

@@ -79,6 +79,22 @@ std::string ErrantGtids(const std::string& replica, const std::string& primary) 
   return out;
 }
 
+std::string LocalGtids(const std::string& binlog_pos, const std::string& slave_pos,
+                       const std::string& server_id) {
+  auto binlog = ParseGtidList(binlog_pos);
+  auto slave = ParseGtidList(slave_pos);
+  long own = std::atol(server_id.c_str());
+  std::string out;
+  for (const auto& [domain, pos] : binlog) {
+    auto it = slave.find(domain);
+    if (pos.first == own && own != 0 && (it == slave.end() || it->second != pos)) {
+      out += (out.empty() ? "" : ",") + std::to_string(domain) + "-" + std::to_string(pos.first) +
+             "-" + std::to_string(pos.second);
+    }
+  }
+  return out;
+}
+
 Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
                        std::vector<Finding>* findings) {
   Verdict v = Verdict::kHealthy;
@@ -103,6 +119,10 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     if (i.role == "replica" && primaries.size() == 1) {
       std::string errant = ErrantGtids(Fact(i, "gtid_current_pos"),
                                        Fact(*primaries[0], "gtid_binlog_pos"));
+      if (errant.empty()) {
+        errant = LocalGtids(Fact(i, "gtid_binlog_pos"), Fact(i, "gtid_slave_pos"),
+                            Fact(i, "server_id"));
+      }
       if (!errant.empty()) {
         findings->push_back({Severity::kCritical, i.instance.name,
                              "errant transactions: the replica has GTIDs the primary lacks (" +

@@ -23,7 +23,14 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances, std::vector
 // "0-1-42,1-2-7" -> {domain: (server_id, seqno)}. Malformed entries are skipped.
 std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list);
 
-// GTIDs of `replica` that `primary` lacks, as "d-s-n" entries ("" when none).
+// GTIDs of `replica` that `primary` lacks, as "d-s-n" entries ("" when none): a domain the
+// primary does not have or a later sequence number. (A lagging replica's errant write has a lower
+// sequence number; LocalGtids catches it.)
 std::string ErrantGtids(const std::string& replica, const std::string& primary);
+
+// Transactions a replica originated itself: entries of its gtid_binlog_pos that carry its own
+// server_id and differ from its gtid_slave_pos (what replication gave it).
+std::string LocalGtids(const std::string& binlog_pos, const std::string& slave_pos,
+                       const std::string& server_id);
 
 }  // namespace hasteward::engine::mariadb
