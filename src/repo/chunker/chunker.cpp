@@ -8,6 +8,8 @@ namespace hasteward::repo {
 
 namespace {
 
+__extension__ using Uint128 = unsigned __int128;  // GCC/Clang builtin; pedantic-clean
+
 uint64_t PolyMod(uint64_t x, uint64_t p) {
   int dp = PolynomialDegree(p);
   int dx = PolynomialDegree(x);
@@ -20,16 +22,16 @@ uint64_t PolyMod(uint64_t x, uint64_t p) {
 
 // (a * b) mod p over GF(2), for deg(a), deg(b) < deg(p) <= 63.
 uint64_t PolyMulMod(uint64_t a, uint64_t b, uint64_t p) {
-  unsigned __int128 prod = 0;
+  Uint128 prod = 0;
   for (int i = 0; i < 64; ++i) {
     if ((b >> i) & 1) {
-      prod ^= static_cast<unsigned __int128>(a) << i;
+      prod ^= static_cast<Uint128>(a) << i;
     }
   }
   int dp = PolynomialDegree(p);
   for (int bit = 127; bit >= dp; --bit) {
     if ((prod >> bit) & 1) {
-      prod ^= static_cast<unsigned __int128>(p) << (bit - dp);
+      prod ^= static_cast<Uint128>(p) << (bit - dp);
     }
   }
   return static_cast<uint64_t>(prod);

@@ -39,10 +39,13 @@ size_t Utf8Length(std::string_view s, size_t i, uint32_t* rune) {
   return len;
 }
 
+// "\\u%04x" (JSON) or "\\x%02x" (Go quoting).
 void AppendHexEscape(std::string* out, const char* fmt, unsigned v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), fmt, v);
-  *out += buf;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  int width = fmt[1] == 'u' ? 4 : 2;
+  *out += '\\';
+  *out += fmt[1];
+  for (int i = width - 1; i >= 0; --i) *out += kDigits[(v >> (4 * i)) & 0xf];
 }
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
