@@ -60,4 +60,11 @@ void Raise(Verdict* verdict, Verdict at_least);
 void AddUnreadableFindings(const std::vector<InstanceHealth>& instances,
                            std::vector<Finding>* findings, Verdict* verdict);
 
+// Triage of a cluster by its engine kind (PostgreSQL, MariaDB replication or Galera).
+core::Result<TriageReport> TriageCluster(platform::Platform& platform,
+                                         const platform::Cluster& cluster);
+
+// Index of the instance named `name` in report.instances, or -1.
+int FindInstanceHealth(const TriageReport& report, const std::string& name);
+
 }  // namespace hasteward::engine

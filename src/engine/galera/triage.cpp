@@ -1,10 +1,12 @@
 #include "engine/galera/triage.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
 #include "core/clock.h"
 #include "engine/client_tools.h"
+#include "engine/galera/triage_recover.h"
 #include "engine/mariadb/mariadb_engine.h"
 
 namespace hasteward::engine::galera {
@@ -50,16 +52,35 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
                                 Fact(i, "wsrep_cluster_conf_id"));
     }
   }
-  if (uuids.size() > 1) {
-    findings->push_back({Severity::kCritical, "", "nodes report " + std::to_string(uuids.size()) +
-                                                      " different cluster state UUIDs"});
+  std::set<std::string> history_uuids;  // running and stopped nodes' recorded positions
+  std::string uuid_list;
+  for (const auto& i : instances) {
+    GaleraPosition pos = PositionFromFacts(i);
+    if (!pos.valid()) {
+      if (i.state == InstanceState::kStopped) {
+        findings->push_back({Severity::kWarning, i.instance.name,
+                             "committed position UNKNOWN (" + Fact(i, "position_error") +
+                                 "); no bootstrap or donor choice is safe until it is read"});
+      }
+      continue;
+    }
+    if (history_uuids.insert(pos.uuid).second) {
+      uuid_list += (uuid_list.empty() ? "" : ", ") + pos.uuid;
+    }
+    uuid_list += " ('" + i.instance.name + "' seqno " + std::to_string(pos.seqno) + ")";
+  }
+  if (uuids.size() > 1 || history_uuids.size() > 1) {
+    findings->push_back({Severity::kCritical, "",
+                         "nodes hold " + std::to_string(std::max(uuids.size(), history_uuids.size())) +
+                             " different cluster state UUIDs: " + uuid_list});
     Raise(&v, Verdict::kSplitBrain);
   } else if (primary_components.size() > 1) {
     findings->push_back({Severity::kCritical, "", "more than one Primary component"});
     Raise(&v, Verdict::kSplitBrain);
   }
   if (primary_components.empty()) {
-    findings->push_back({Severity::kCritical, "", "no node is in a Primary component"});
+    findings->push_back({Severity::kCritical, "",
+                         "no node is in a Primary component (the whole cluster is down)"});
     Raise(&v, Verdict::kDegraded);
   }
   for (const auto& i : instances) {
@@ -103,6 +124,7 @@ core::Result<TriageReport> TriageGalera(platform::Platform& platform,
       h.state = mariadb::GaleraSynced(p, &why) ? InstanceState::kHealthy : InstanceState::kDegraded;
       h.writable = !p.read_only && h.state == InstanceState::kHealthy;
     }
+    ReadPosition(platform, cluster, &h);
     report.instances.push_back(std::move(h));
   }
   report.verdict = GaleraVerdict(report.instances, &report.findings);

@@ -1,11 +1,14 @@
 #include "engine/postgres/triage.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
 #include "core/clock.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/triage_timeline.h"
 
 namespace hasteward::engine::postgres {
 
@@ -25,6 +28,10 @@ void ReadControlData(platform::Platform& platform, const platform::Cluster& clus
                            {ToolPath(h->instance, "pg_controldata"), "-D", h->instance.data_dir});
   if (!out.ok()) {
     h->facts["controldata_error"] = out.status().message();
+    auto present = RunOnInstance(platform, cluster, h->instance,
+                                 {"sh", "-c", "test -e \"$1\" && echo present || echo missing",
+                                  "probe", h->instance.data_dir + "/global/pg_control"});
+    if (present.ok() && present->rfind("missing", 0) == 0) h->facts["data_dir_state"] = "missing";
     return;
   }
   auto cd = ParseControlData(*out);
@@ -78,25 +85,79 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
     }
     h->facts["streaming_standbys"] = std::to_string(reps.size());
     h->facts["replication"] = list;
-    HS_ASSIGN_OR_RETURN(auto lsn, conn->QueryValue("SELECT pg_current_wal_lsn()::text"));
-    h->facts["wal_lsn"] = lsn.value_or("");
+    HS_ASSIGN_OR_RETURN(SqlRows pos, conn->Query("SELECT pg_current_wal_lsn()::text AS lsn, "
+                                                 "pg_walfile_name(pg_current_wal_lsn()) AS walfile"));
+    h->facts["wal_lsn"] = pos.GetOr(0, "lsn");
+    h->facts["sql_timeline"] =
+        std::to_string(std::strtoul(pos.GetOr(0, "walfile").substr(0, 8).c_str(), nullptr, 16));
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(
       SqlRows rx,
       conn->Query("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none') AS status, "
                   "pg_last_wal_replay_lsn()::text AS replay_lsn, "
+                  "coalesce(pg_last_wal_receive_lsn()::text, '') AS receive_lsn, "
+                  "coalesce((SELECT received_tli FROM pg_stat_wal_receiver), 0) AS received_tli, "
                   "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
                   "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) "
                   "END::float8 AS lag"));
   h->facts["wal_receiver_status"] = rx.GetOr(0, "status");
   h->facts["replay_lsn"] = rx.GetOr(0, "replay_lsn");
+  h->facts["receive_lsn"] = rx.GetOr(0, "receive_lsn");
+  h->facts["sql_timeline"] = rx.GetOr(0, "received_tli");
   h->facts["replay_lag_seconds"] = rx.GetOr(0, "lag", "0");
   if (h->facts["wal_receiver_status"] != "streaming" ||
       std::atof(h->facts["replay_lag_seconds"].c_str()) > kMaxHealthyReplayLagSeconds) {
     h->state = InstanceState::kDegraded;
   }
   return core::Status::Ok();
+}
+
+// The instance's timeline lineage (see triage_timeline.h): its timeline (the highest of what SQL,
+// pg_control and the history files in pg_wal say), its position (live WAL position when running,
+// else the last checkpoint, a lower bound) and the history file of that timeline.
+void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
+                 InstanceHealth* h) {
+  unsigned long tli = std::max(std::strtoul(Fact(*h, "sql_timeline").c_str(), nullptr, 10),
+                               std::strtoul(Fact(*h, "control_timeline").c_str(), nullptr, 10));
+  if (!h->instance.data_dir.empty()) {
+    auto files = RunOnInstance(platform, cluster, h->instance,
+                               {"find", h->instance.data_dir + "/pg_wal", "-maxdepth", "1",
+                                "-name", "*.history"});
+    if (files.ok()) {
+      std::istringstream lines(*files);
+      std::string f;
+      while (std::getline(lines, f)) {
+        auto slash = f.rfind('/');
+        std::string base = f.substr(slash == std::string::npos ? 0 : slash + 1);
+        if (base.size() == 16) tli = std::max(tli, std::strtoul(base.substr(0, 8).c_str(), nullptr, 16));
+      }
+    }
+  }
+  std::string lsn = Fact(*h, "wal_lsn");
+  std::string source = "wal";
+  if (h->state == InstanceState::kHealthy || h->state == InstanceState::kDegraded) {
+    if (h->role == "standby") {
+      auto rcv = ParseLsn(Fact(*h, "receive_lsn")), rep = ParseLsn(Fact(*h, "replay_lsn"));
+      uint64_t best = std::max(rcv.value_or(0), rep.value_or(0));
+      lsn = best == 0 ? "" : FormatLsn(best);
+      source = "replay";
+    }
+  } else {
+    lsn = Fact(*h, "checkpoint_lsn");
+    source = "checkpoint";
+  }
+  if (tli == 0 || lsn.empty()) return;
+  h->facts["lineage_timeline"] = std::to_string(tli);
+  h->facts["position_lsn"] = lsn;
+  h->facts["position_source"] = source;
+  if (tli > 1 && !h->instance.data_dir.empty()) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%08lX.history", tli);
+    auto text = RunOnInstance(platform, cluster, h->instance,
+                              {"cat", h->instance.data_dir + "/pg_wal/" + name});
+    if (text.ok()) h->facts["history"] = FormatHistory(ParseTimelineHistory(*text));
+  }
 }
 
 }  // namespace
@@ -134,6 +195,7 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
     findings->push_back({Severity::kCritical, "", "no writable primary"});
     Raise(&v, Verdict::kDegraded);
   }
+  AddTimelineFindings(instances, findings, &v);
   if (primaries.size() == 1) {
     long primary_tl = std::atol(Fact(*primaries[0], "timeline").c_str());
     for (const auto& i : instances) {
@@ -192,6 +254,7 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
         h.error = st.message();
       }
     }
+    ReadLineage(platform, cluster, &h);
     report.instances.push_back(std::move(h));
   }
   report.verdict = PostgresVerdict(report.instances, &report.findings);

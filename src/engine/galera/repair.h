@@ -1,0 +1,26 @@
+#pragma once
+
+#include "engine/galera/triage_recover.h"
+#include "engine/repair.h"
+
+namespace hasteward::engine::galera {
+
+// Heals one node of a running cluster: stop it, keep copies of grastate.dat and galera.cache in
+// <dataDir>.hasteward-kept-<stamp>, remove grastate.dat so it rejoins by state transfer, start it
+// with its recorded (join) command and wait until it is Synced.
+core::Status HealNode(platform::Platform& platform, const platform::Cluster& cluster,
+                      const platform::Instance& target, const HealOptions& options);
+
+// Whole-cluster-down recovery from `node` (the planner chose it: the highest committed position
+// of nodes that all share one cluster UUID): stop any node still running, keep a copy of its
+// grastate.dat, write its recovered position with safe_to_bootstrap: 1 (on this node only), start
+// it with --wsrep-new-cluster and wait until it is Synced as a Primary component of one.
+core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& node, const GaleraPosition& position,
+                           const HealOptions& options);
+
+// Starts a stopped node with its recorded join command and waits until it is Synced.
+core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& cluster,
+                        const platform::Instance& node, const HealOptions& options);
+
+}  // namespace hasteward::engine::galera

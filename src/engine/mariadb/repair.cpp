@@ -1,0 +1,151 @@
+#include "engine/mariadb/repair.h"
+#include "core/log.h"
+
+#include "engine/client_tools.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/mariadb_engine.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+void Log(const HealOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.log) o.log(line);
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string Ident(const std::string& s) {
+  std::string out = "`";
+  for (char c : s) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+core::Result<std::vector<std::string>> UserDatabasesOf(MariadbConnection& conn) {
+  HS_ASSIGN_OR_RETURN(SqlRows rows,
+                      conn.Query("SELECT schema_name FROM information_schema.schemata WHERE "
+                                 "schema_name NOT IN ('mysql', 'information_schema', "
+                                 "'performance_schema', 'sys') ORDER BY schema_name"));
+  std::vector<std::string> out;
+  for (const auto& r : rows.rows) out.push_back(r[0].value_or(""));
+  return out;
+}
+
+// Streams a dump of the primary into the replica's mariadb client without binlogging it.
+core::Result<std::string> CopyDump(platform::Platform& platform, const platform::Cluster& cluster,
+                                   const platform::Instance& target,
+                                   const platform::Instance& primary, const HealOptions& o) {
+  MariadbEngine engine;
+  BackupPlan plan;
+  plan.source = primary;
+  plan.role = "primary";
+  plan.metadata["log_bin"] = "ON";
+  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
+  core::SubprocessOptions sp;
+  sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
+  HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
+  HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
+  HS_ASSIGN_OR_RETURN(std::string cnf,
+                      secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
+  sp.argv = {ToolPath(target, "mariadb"), "--defaults-file=" + cnf,
+             "--host=" + (target.host.empty() ? std::string("127.0.0.1") : target.host),
+             "--port=" + std::to_string(target.port), "--protocol=tcp", "--batch",
+             "--binary-mode", "--max-allowed-packet=1G"};
+  HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
+                                                        DescribeInstance(target)));
+  HS_TRY(sink->Write(core::AsBytes(std::string("SET SESSION sql_log_bin=0;\n"))));
+  std::vector<uint8_t> buf(1 << 16);
+  uint64_t total = 0;
+  while (true) {
+    HS_ASSIGN_OR_RETURN(size_t n, dump->Read(buf));
+    if (n == 0) break;
+    total += n;
+    HS_TRY(sink->Write(core::ByteView(buf.data(), n)));
+  }
+  HS_TRY(sink->Close());
+  auto md = dump->metadata();
+  auto it = md.find("gtid_position");
+  if (it == md.end()) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "the dump of '" + primary.name + "' carries no GTID position",
+                        "check that the primary writes a binary log (log_bin)");
+  }
+  Log(o, "loaded a dump of '" + primary.name + "' (" + std::to_string(total) + " bytes, GTID " +
+             it->second + ") into '" + target.name + "'");
+  return it->second;
+}
+
+core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::Instance& target,
+                            const platform::Instance& primary) {
+  HS_ASSIGN_OR_RETURN(auto p, MariadbConnection::ConnectInstance(cluster, primary));
+  HS_ASSIGN_OR_RETURN(auto pos, p->QueryValue("SELECT @@global.gtid_binlog_pos"));
+  HS_ASSIGN_OR_RETURN(auto r, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(SqlRows st, r->Query("SHOW ALL SLAVES STATUS"));
+  if (st.size() != 1 || st.GetOr(0, "Slave_IO_Running") != "Yes" ||
+      st.GetOr(0, "Slave_SQL_Running") != "Yes") {
+    return false;
+  }
+  HS_ASSIGN_OR_RETURN(auto w, r->QueryValue("SELECT MASTER_GTID_WAIT(" + Quote(pos.value_or("")) +
+                                            ", 1)"));
+  return w.value_or("") == "0";
+}
+
+}  // namespace
+
+std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
+                            const std::string& password) {
+  return "CHANGE MASTER TO MASTER_HOST=" + Quote(primary.host.empty() ? "127.0.0.1" : primary.host) +
+         ", MASTER_PORT=" + std::to_string(primary.port) + ", MASTER_USER=" + Quote(user) +
+         ", MASTER_PASSWORD=" + Quote(password) +
+         ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
+}
+
+core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
+                         const platform::Instance& target, const platform::Instance& primary,
+                         const HealOptions& o) {
+  const platform::Credentials& repl =
+      cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
+  HS_ASSIGN_OR_RETURN(std::string repl_password, repl.password.Resolve());
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  HS_TRY(conn->Execute("STOP ALL SLAVES"));
+  HS_TRY(conn->Execute("RESET SLAVE ALL"));
+  Log(o, "stopped and reset the replication of '" + target.name + "'");
+  HS_TRY(conn->Execute("SET SESSION sql_log_bin=0"));
+  HS_ASSIGN_OR_RETURN(auto dbs, UserDatabasesOf(*conn));
+  std::string names;
+  for (const auto& d : dbs) {
+    HS_TRY(conn->Execute("DROP DATABASE " + Ident(d)));
+    names += (names.empty() ? "'" : ", '") + d + "'";
+  }
+  Log(o, "dropped the user databases of '" + target.name + "': " +
+             (names.empty() ? "(none)" : names) +
+             " (the primary holds every transaction they had; the escrow snapshot keeps the "
+             "primary's data)");
+  HS_TRY(conn->Execute("RESET MASTER"));
+  HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=''"));
+  Log(o, "reset the binary log and GTID state of '" + target.name + "'");
+  HS_ASSIGN_OR_RETURN(std::string gtid, CopyDump(platform, cluster, target, primary, o));
+  HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=" + Quote(gtid)));
+  HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
+  HS_TRY(conn->Execute("START SLAVE"));
+  Log(o, "'" + target.name + "' replicates from '" + primary.name +
+             "' with MASTER_USE_GTID=slave_pos from " + gtid);
+  HS_TRY(PollUntil("'" + target.name + "' IO and SQL threads to run and catch up",
+                   o.heal_timeout, [&] { return CaughtUp(cluster, target, primary); }));
+  Log(o, "'" + target.name + "' caught up with '" + primary.name + "'");
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::engine::mariadb

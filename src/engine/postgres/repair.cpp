@@ -1,0 +1,122 @@
+#include "engine/postgres/repair.h"
+#include "core/log.h"
+
+#include "engine/client_tools.h"
+#include "engine/postgres/pg_connection.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+constexpr char kMoveAside[] =
+    "if [ -e \"$1\" ]; then mv \"$1\" \"$2\" && echo moved; else echo absent; fi";
+
+constexpr char kBaseBackup[] =
+    "umask 077; d=$(mktemp -d) || exit 1; cat > \"$d/pgpass\"; "
+    "PGPASSFILE=\"$d/pgpass\" timeout -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D \"$5\" "
+    "-R -X stream -c fast -w; rc=$?; rm -rf \"$d\"; exit $rc";
+
+// Copies the instance's own config files from the kept directory over the primary's copies.
+constexpr char kRestoreConfig[] =
+    "for f in postgresql.conf pg_hba.conf pg_ident.conf; do "
+    "if [ -f \"$1/$f\" ]; then cp -p \"$1/$f\" \"$2/$f\" || exit 1; fi; done";
+
+constexpr char kAppendConfig[] = "cat >> \"$1\"";
+
+void Log(const HealOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.log) o.log(line);
+}
+
+std::string OwnSettings(const platform::Instance& i) {
+  std::string s = "\n# hasteward repair: settings of '" + i.name + "' from the inventory\n";
+  s += "port = " + std::to_string(i.port) + "\n";
+  if (!i.host.empty()) s += "listen_addresses = '" + i.host + "'\n";
+  if (!i.socket.empty()) s += "unix_socket_directories = '" + i.socket + "'\n";
+  s += "cluster_name = '" + i.name + "'\n";
+  return s;
+}
+
+core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::Instance& target) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto v, conn->QueryValue(
+                                  "SELECT pg_is_in_recovery() AND coalesce((SELECT status FROM "
+                                  "pg_stat_wal_receiver), '') = 'streaming'"));
+  return v.value_or("") == "t";
+}
+
+}  // namespace
+
+core::Status HealStandby(platform::Platform& platform, const platform::Cluster& cluster,
+                         const platform::Instance& target, const platform::Instance& primary,
+                         const HealOptions& o) {
+  if (target.data_dir.empty()) {
+    return core::Usage("instance '" + target.name + "' has no data directory in the inventory");
+  }
+  const std::string kept = target.data_dir + ".hasteward-replaced-" + o.stamp;
+  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
+  if (running) {
+    HS_TRY(platform.StopInstance(cluster, target).Wrap("fence (stop) '" + target.name + "'"));
+    Log(o, "fenced '" + target.name + "': server stopped");
+  }
+  HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, target, "move data aside",
+                                                    kMoveAside, {target.data_dir, kept}));
+  bool have_kept = moved.rfind("moved", 0) == 0;
+  if (have_kept) {
+    Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept +
+               "' (kept until the heal succeeds)");
+  } else {
+    Log(o, "data directory '" + target.data_dir + "' was absent; nothing to keep");
+  }
+  auto fail = [&](core::Status s) {
+    if (have_kept) {
+      s.WithHint("the previous data directory of '" + target.name + "' is kept at '" + kept +
+                 "'; move it back to '" + target.data_dir + "' to undo");
+    }
+    return s;
+  };
+  const platform::Credentials& creds =
+      cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
+  auto password = creds.password.Resolve();
+  if (!password.ok()) return fail(password.TakeStatus());
+  Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
+             primary.host + ":" + std::to_string(primary.port) + ")");
+  auto bb = RunScript(platform, cluster, target, "pg_basebackup", kBaseBackup,
+                      {ToolPath(target, "pg_basebackup"), primary.host,
+                       std::to_string(primary.port), creds.user, target.data_dir,
+                       std::to_string(o.heal_timeout.count())},
+                      PgPassLine(creds.user, *password));
+  if (!bb.ok()) return fail(bb.TakeStatus());
+  if (have_kept) {
+    auto cfg = RunScript(platform, cluster, target, "restore config", kRestoreConfig,
+                         {kept, target.data_dir});
+    if (!cfg.ok()) return fail(cfg.TakeStatus());
+    Log(o, "restored the configuration of '" + target.name + "' from '" + kept + "'");
+  } else {
+    std::string conf = target.config_file.empty() ? target.data_dir + "/postgresql.conf"
+                                                  : target.config_file;
+    auto cfg = RunScript(platform, cluster, target, "write config", kAppendConfig, {conf},
+                         OwnSettings(target));
+    if (!cfg.ok()) return fail(cfg.TakeStatus());
+    Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
+  }
+  core::Status started = platform.StartInstance(cluster, target);
+  if (!started.ok()) return fail(started.Wrap("start (unfence) '" + target.name + "'"));
+  Log(o, "unfenced '" + target.name + "': started as a standby");
+  core::Status streaming = PollUntil("'" + target.name + "' to stream from '" + primary.name + "'",
+                                     o.heal_timeout, [&] { return Streaming(cluster, target); });
+  if (!streaming.ok()) return fail(streaming);
+  Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
+  if (have_kept && !o.keep_replaced) {
+    auto rm = RunScript(platform, cluster, target, "remove replaced data", "rm -rf -- \"$1\"", {kept});
+    if (rm.ok()) {
+      Log(o, "removed the replaced data directory '" + kept + "' (the heal succeeded)");
+    } else {
+      Log(o, "could not remove '" + kept + "': " + rm.status().message());
+    }
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,63 @@
+#include "engine/repair_exec.h"
+
+#include <thread>
+
+#include "core/clock.h"
+#include "core/fd.h"
+
+namespace hasteward::engine {
+
+core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
+                                    const platform::Instance& instance, const std::string& what,
+                                    const std::string& script, const std::vector<std::string>& args,
+                                    const std::optional<std::string>& input) {
+  core::SubprocessOptions o;
+  o.argv = {"sh", "-c", script, "repair"};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env_set["LC_ALL"] = "C";
+  o.stdin_mode = input ? core::StdioMode::kPipe : core::StdioMode::kNull;
+  HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
+  if (input) {
+    core::Status w = core::WriteAll(proc->stdin_fd(), core::AsBytes(*input));
+    proc->CloseStdin();
+    if (!w.ok()) return w.Wrap(what + " on '" + instance.name + "'");
+  }
+  std::string out;
+  std::vector<uint8_t> buf(16384);
+  while (true) {
+    HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
+    if (n == 0) break;
+    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+  }
+  core::ExitStatus st = proc->Wait();
+  if (!st.ok()) {
+    std::string tail = proc->StderrTail();
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+    if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
+    return core::Status(st.exit_code == 124 ? core::ErrorCode::kTimeout : core::ErrorCode::kInternal,
+                        what + " on '" + instance.name + "' " + st.Describe() + ": " + tail);
+  }
+  return out;
+}
+
+core::Status PollUntil(const std::string& what, std::chrono::milliseconds timeout,
+                       const std::function<core::Result<bool>()>& probe) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto deadline = clock.Monotonic() + timeout;
+  std::string last;
+  while (true) {
+    auto r = probe();
+    if (r.ok() && *r) return core::Status::Ok();
+    if (!r.ok()) last = r.status().message();
+    if (clock.Monotonic() >= deadline) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "timed out after " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                              " s waiting for " + what + (last.empty() ? "" : " (last error: " + last + ")"),
+                          "raise --heal-timeout, or check the instance's log");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace hasteward::engine
