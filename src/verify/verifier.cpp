@@ -1,0 +1,142 @@
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "jobs/jobs.h"
+#include "repo/backup/stream_backup.h"
+#include "verify/evidence.h"
+#include "verify/health_checks.h"
+#include "verify/orphans.h"
+#include "verify/restore_into.h"
+#include "verify/scratch_instance.h"
+#include "verify/verify.h"
+#include "verify/watchdog.h"
+
+namespace hasteward::verify {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+double Since(Steady::time_point t) {
+  return std::chrono::duration<double>(core::SystemClock::Get().Monotonic() - t).count();
+}
+
+repo::GoTime Now() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                core::SystemClock::Get().Now().time_since_epoch()).count();
+  return repo::LocalTimeFromUnix(ns / 1000000000, static_cast<int32_t>(ns % 1000000000));
+}
+
+// Restore errors that say something about the backup (a verdict), not about this machine.
+bool IsVerdictError(core::ErrorCode code) {
+  return code == core::ErrorCode::kDumpFailed || code == core::ErrorCode::kCorruption ||
+         code == core::ErrorCode::kNotFound || code == core::ErrorCode::kIncompleteInput;
+}
+
+// Restore + checks inside a running scratch instance; fills the report's evidence.
+core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
+                     VerificationReport& report) {
+  auto phase = core::SystemClock::Get().Monotonic();
+  auto restored = RestoreInto(repo, snap, scratch);
+  report.phase_seconds["restore"] = Since(phase);
+  if (!restored.ok()) {
+    if (!IsVerdictError(restored.status().code())) return restored.TakeStatus();
+    report.failures.push_back("restore failed: " + restored.status().message());
+    return core::Status::Ok();
+  }
+  report.restored_bytes = restored->bytes;
+  if (!restored->dump_complete) {
+    report.failures.push_back(std::string("dump is incomplete: it does not end with '") +
+                              DumpEndMarker(scratch.cluster().engine) +
+                              "' (truncated or cut short when it was made)");
+  }
+  phase = core::SystemClock::Get().Monotonic();
+  core::Status reset = ResetAdminPassword(scratch.cluster());
+  if (!reset.ok()) report.failures.push_back(reset.message());
+  CheckResult checks = CheckRestored(scratch.cluster());
+  report.phase_seconds["checks"] = Since(phase);
+  report.tables = std::move(checks.tables);
+  report.notes.insert(report.notes.end(), checks.notes.begin(), checks.notes.end());
+  report.failures.insert(report.failures.end(), checks.failures.begin(), checks.failures.end());
+  return core::Status::Ok();
+}
+
+// Brings the scratch instance up, examines, tears it down; kTimeout when the watchdog fired.
+core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& repo,
+                          const repo::Snapshot& snap, const VerifyOptions& options,
+                          const std::string& root, VerificationReport& report) {
+  Watchdog watchdog(options.timeout, root + "/" + std::to_string(::getpid()) + "-");
+  auto phase = core::SystemClock::Get().Monotonic();
+  auto scratch = ScratchInstance::Create(cluster.engine, root);
+  report.phase_seconds["sandbox_up"] = Since(phase);
+  core::Status st = scratch.ok() ? Examine(repo, snap, **scratch, report) : scratch.status();
+  if (scratch.ok()) {
+    phase = core::SystemClock::Get().Monotonic();
+    core::Status down = (*scratch)->Teardown();
+    report.phase_seconds["teardown"] = Since(phase);
+    if (st.ok() && !down.ok()) st = down;
+  }
+  if (watchdog.expired()) {
+    return core::Status(core::ErrorCode::kTimeout,
+                        "verification of snapshot " + report.snapshot_id.substr(0, 8) +
+                            " did not finish within " + std::to_string(options.timeout.count()) + "s",
+                        "raise --timeout; no evidence was recorded");
+  }
+  return st;
+}
+
+}  // namespace
+
+core::Result<std::string> RecordReport(repo::Repository& repo, const VerificationReport& report) {
+  std::string json = EncodeReport(report);
+  core::MemorySource src(core::Bytes(json.begin(), json.end()));
+  repo::BackupOptions bo;
+  bo.filename = report.ns + "/" + report.cluster + "/verification.json";
+  bo.tags = {"engine=" + report.engine, "cluster=" + report.cluster, "namespace=" + report.ns,
+             std::string("type=") + kTypeVerification,
+             std::string(kTagVerifies) + "=" + report.snapshot_id,
+             std::string(kTagVerdict) + "=" + report.Verdict()};
+  bo.hostname = report.ns + "-" + report.cluster;
+  bo.time = Now();
+  HS_ASSIGN_OR_RETURN(auto summary, repo::BackupStream(repo, src, bo));
+  return repo::IdToHex(summary.snapshot_id);
+}
+
+core::Result<VerifyOutcome> VerifyCluster(const platform::Cluster& cluster, repo::Repository& repo,
+                                          const VerifyOptions& options) {
+  VerifyOutcome out;
+  std::string root = options.verify_root.empty() ? DefaultVerifyRoot() : options.verify_root;
+  HS_ASSIGN_OR_RETURN(auto orphans, CleanupOrphans(root));
+  out.orphans_removed = static_cast<int>(orphans.size());
+  HS_ASSIGN_OR_RETURN(auto backups, jobs::ClusterSnapshots(repo, cluster, "backup"));
+  HS_ASSIGN_OR_RETURN(auto verifications, jobs::ClusterSnapshots(repo, cluster, kTypeVerification));
+  auto decision = DecideVerification(backups, IndexVerifications(verifications), options.snapshot,
+                                     options.force);
+  if (!decision.ok()) {
+    return decision.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");
+  }
+  out.reason = decision->reason;
+  if (decision->already_verified) {
+    out.skipped = true;
+    return out;
+  }
+  VerificationReport& report = out.report;
+  report.snapshot_id = repo::IdToHex(decision->target->id);
+  report.engine = platform::EngineKindName(cluster.engine);
+  report.cluster = cluster.name;
+  report.ns = cluster.ns;
+  report.tool_version = options.tool_version;
+  report.started = Now().Format();
+  auto start = core::SystemClock::Get().Monotonic();
+  core::LogInfo("verifying snapshot " + report.snapshot_id.substr(0, 8),
+                {{"cluster", cluster.ns + "/" + cluster.name}});
+  HS_TRY(RunInScratch(cluster, repo, *decision->target, options, root, report));
+  report.finished = Now().Format();
+  report.duration_seconds = Since(start);
+  report.ok = report.failures.empty();
+  HS_ASSIGN_OR_RETURN(out.evidence_id, RecordReport(repo, report));
+  return out;
+}
+
+}  // namespace hasteward::verify
