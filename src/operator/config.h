@@ -1,0 +1,83 @@
+// operator/config: the YAML file `hasteward serve` reads, shaped like HASteward's BackupPolicy and
+// BackupRepository resources plus the clusters that opt in (docs/operator.md has the format):
+//
+//   repositories: [{name, repository|path|url, passwordFile}]
+//   policies: [{name, backupSchedule, triageSchedule, verifySchedule, mode: triage|repair,
+//               repositories: [names], retention: {keepLast, keepHourly, keepDaily, keepWeekly,
+//               keepMonthly, keepYearly}}]
+//   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
+//               mode?, exclude?}]
+//   inventory: path (optional), stateFile: path (optional)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "repo/maintenance/retention_policy.h"
+
+namespace hasteward::op {
+
+struct RepositorySpec {
+  std::string name;
+  std::string location;       // path or URL
+  std::string password_file;
+};
+
+struct PolicySpec {
+  std::string name;
+  std::string backup_schedule;   // "" = no scheduled backups
+  std::string triage_schedule;
+  std::string verify_schedule;
+  std::string mode = "triage";   // triage | repair
+  std::vector<std::string> repositories;
+  repo::RetentionPolicy retention;
+};
+
+struct ClusterSpec {
+  std::string ns = "default";
+  std::string name;
+  std::string policy = "default";
+  std::string backup_schedule;   // "" = the policy's
+  std::string triage_schedule;
+  std::string verify_schedule;
+  std::string mode;
+  bool exclude = false;
+};
+
+struct ServeConfig {
+  std::string source;            // the file it was read from
+  std::string inventory;         // "" = the default inventory
+  std::string state_file;        // "" = <state dir>/serve-state.json
+  std::vector<RepositorySpec> repositories;
+  std::vector<PolicySpec> policies;
+  std::vector<ClusterSpec> clusters;
+};
+
+// A cluster with its policy and overrides applied.
+struct ManagedCluster {
+  std::string ns;
+  std::string name;
+  std::string policy;
+  std::string backup_schedule;
+  std::string triage_schedule;
+  std::string verify_schedule;
+  std::string mode;
+  std::vector<RepositorySpec> repositories;  // in policy order; the first one is verified
+  repo::RetentionPolicy retention;
+
+  std::string Key() const { return ns + "/" + name; }
+};
+
+// Parses the YAML text; kUsage naming `source` and the problem (unknown key, bad mode, bad cron
+// expression, unknown policy or repository, duplicate names).
+core::Result<ServeConfig> ParseServeConfig(const std::string& text, const std::string& source);
+core::Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// The clusters to manage: every non-excluded cluster with its policy and overrides applied.
+core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& config);
+
+// The state file path the config names, or the default.
+std::string StateFilePath(const ServeConfig& config);
+
+}  // namespace hasteward::op

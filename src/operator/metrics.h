@@ -1,0 +1,30 @@
+// operator/metrics: the Prometheus text exposition (format 0.0.4) of what `serve` knows, rendered
+// from the persisted state (state_store.h) so that a restarted operator reports the last results
+// at once. Names follow Prometheus conventions (units as suffixes, _total for counters); labels
+// cluster, namespace, engine per cluster, job per job kind.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "operator/config.h"
+#include "operator/state_store.h"
+
+namespace hasteward::op {
+
+struct MetricsContext {
+  std::map<std::string, std::string> engines;  // cluster key -> engine name
+  int jobs_running = 0;
+  bool triage_available = true;
+  bool repair_available = false;
+  bool retention_available = false;
+};
+
+std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const ServeState& state,
+                          const MetricsContext& ctx);
+
+// Escapes a label value (backslash, double quote, newline).
+std::string EscapeLabel(const std::string& value);
+
+}  // namespace hasteward::op

@@ -1,0 +1,74 @@
+// operator/scheduler: runs each managed cluster's jobs on their cron schedules, at most one job
+// per cluster at a time (due jobs of a busy cluster wait; the job due longest goes first, ties:
+// backup before verify before triage, so a frequent backup cannot starve verification).
+// A job is due when its schedule's next time after its last run (or after the operator's first
+// start) has passed; the run is recorded in the state store when it starts, so a restart neither
+// repeats a slot nor forgets one that was missed while down (it runs once, then follows the
+// schedule). Every job start and end is one log line with duration and outcome.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "operator/config.h"
+#include "operator/cron.h"
+#include "operator/job_runner.h"
+#include "operator/state_store.h"
+
+namespace hasteward::op {
+
+class Scheduler {
+ public:
+  // `engines`: cluster key -> engine name (for job requests and labels).
+  Scheduler(std::vector<ManagedCluster> clusters, std::map<std::string, std::string> engines,
+            StateStore& state, JobRunner& runner, const core::Clock& clock);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts every due job whose cluster is idle, each on its own thread; returns how many started.
+  int Tick();
+  // Stops starting jobs, waits up to `grace` for running jobs to finish, then aborts the rest
+  // (JobRunner abort) and joins them. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace);
+  int running() const;
+  // The next time `kind` runs for a cluster (nullopt when it has no schedule).
+  std::optional<TimePoint> NextRun(const ManagedCluster& c, JobKind kind) const;
+
+ private:
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::optional<JobKind> DueJob(const ManagedCluster& c, const ServeState& s, int64_t now) const;
+  void Execute(JobRequest request);
+  void Record(const JobRequest& request, const JobResult& result);
+  void ReapFinished();
+
+  std::vector<ManagedCluster> clusters_;
+  std::map<std::string, std::string> engines_;
+  std::map<std::string, std::map<JobKind, CronSchedule>> schedules_;
+  StateStore& state_;
+  JobRunner& runner_;
+  const core::Clock& clock_;
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::set<std::string> busy_;
+  std::vector<Worker> workers_;
+  std::atomic<bool> abort_{false};
+  bool stopping_ = false;
+};
+
+int64_t UnixSeconds(TimePoint t);
+
+}  // namespace hasteward::op

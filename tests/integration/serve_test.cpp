@@ -1,0 +1,257 @@
+// `hasteward serve` against a real sandbox PostgreSQL cluster with a fast scheduler clock
+// (--tick-seconds): scheduled backups, verification and triage happen and show in metrics scraped
+// over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot or leftover process;
+// a restart resumes the schedule from the state file.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/subprocess.h"
+#include "core/temp_dir.h"
+#include "support/command.h"
+
+namespace hasteward::testing {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  socklen_t len = sizeof(sa);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+// GET http://127.0.0.1:port/path over a plain socket; "" when nothing answers.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ::send(fd, req.data(), req.size(), 0);
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-serve-").value()));
+    ::chmod(tmp_->path().c_str(), 0755);
+    env_ = {{"HASTEWARD_STATE_DIR", tmp_->path() + "/state"},
+            {"HASTEWARD_INVENTORY", tmp_->path() + "/inventory.yaml"},
+            {"HASTEWARD_BACKUPS_PATH", tmp_->path() + "/repo"},
+            {"RESTIC_REPOSITORY", tmp_->path() + "/repo"},
+            {"RESTIC_PASSWORD", "serve-test"},
+            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"}};
+    WriteFile(tmp_->path() + "/password", "serve-test\n");
+    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+    auto up = Hs({"sandbox", "up", "-e", "cnpg", "-c", "shop", "-n", "test", "--instances", "1"});
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+  }
+
+  void TearDown() override {
+    serve_.reset();
+    Hs({"sandbox", "down", "-c", "shop", "-n", "test"});
+  }
+
+  CmdResult Hs(std::vector<std::string> args) {
+    args.insert(args.begin(), HastewardBin());
+    return RunCommand(args, env_);
+  }
+
+  void Psql(const std::string& db, const std::string& sql) {
+    auto list = Json::parse(Hs({"sandbox", "list", "--json"}).out);
+    const auto& inst = list[0]["instances"][0];
+    auto r = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", inst["socket"], "-p",
+                         std::to_string(inst["port"].get<int>()), "-d", db, "-X", "-q", "-v",
+                         "ON_ERROR_STOP=1", "-c", sql});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  void LoadRows(int rows) {
+    Psql("postgres", "CREATE DATABASE shop");
+    Psql("shop", "CREATE TABLE orders (id INT PRIMARY KEY, note TEXT);"
+                 "INSERT INTO orders SELECT g, md5(g::text) || md5((g+1)::text) FROM generate_series(1, " +
+                     std::to_string(rows) + ") g;");
+  }
+
+  std::string WriteConfig(const std::string& backup, const std::string& verify,
+                          const std::string& triage) {
+    std::string path = tmp_->path() + "/serve.yaml";
+    WriteFile(path, "inventory: " + tmp_->path() + "/inventory.yaml\n"
+                    "stateFile: " + tmp_->path() + "/serve-state.json\n"
+                    "repositories:\n"
+                    "  - {name: local, repository: " + tmp_->path() + "/repo, passwordFile: " +
+                    tmp_->path() + "/password}\n"
+                    "policies:\n"
+                    "  - name: default\n"
+                    "    backupSchedule: \"" + backup + "\"\n"
+                    "    verifySchedule: \"" + verify + "\"\n"
+                    "    triageSchedule: \"" + triage + "\"\n"
+                    "    mode: triage\n"
+                    "    repositories: [local]\n"
+                    "    retention: {keepLast: 2}\n"
+                    "clusters:\n"
+                    "  - {namespace: test, name: shop, policy: default}\n");
+    return path;
+  }
+
+  void StartServe(const std::string& config, double tick, int grace) {
+    metrics_port_ = FreePort();
+    health_port_ = FreePort();
+    core::SubprocessOptions o;
+    o.argv = {HastewardBin(), "serve", "--config", config, "--tick-seconds", std::to_string(tick),
+              "--shutdown-grace", std::to_string(grace), "--metrics-addr",
+              "127.0.0.1:" + std::to_string(metrics_port_), "--health-addr",
+              "127.0.0.1:" + std::to_string(health_port_), "--log-format", "json"};
+    o.env_set = env_;
+    o.stdout_mode = core::StdioMode::kNull;
+    auto p = core::Subprocess::Start(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    serve_ = std::move(p).value();
+    ASSERT_TRUE(WaitFor([&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; }, 20s))
+        << serve_->StderrAll();
+  }
+
+  // Polls `cond` every 100 ms until it holds or `limit` passes.
+  template <typename F>
+  bool WaitFor(F cond, std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return cond();
+  }
+
+  std::string Metrics() { return HttpGet(metrics_port_, "/metrics"); }
+
+  int Snapshots(const std::string& type) {
+    auto r = Hs({"get", "backups", "--json", "-t", type});
+    return r.exit_code == 0 ? static_cast<int>(Json::parse(r.out).size()) : -1;
+  }
+
+  int StopServe() {
+    serve_->Signal(SIGTERM);
+    auto st = serve_->WaitFor(60s);
+    return st ? st->exit_code : -2;
+  }
+
+  // Processes whose command line mentions the test's directory (other than the sandbox cluster).
+  std::vector<std::string> StrayProcesses() {
+    std::vector<std::string> found;
+    DIR* d = ::opendir("/proc");
+    while (dirent* e = ::readdir(d)) {
+      std::string pid = e->d_name;
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream f("/proc/" + pid + "/cmdline");
+      std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      for (auto& c : cmd) c = c == '\0' ? ' ' : c;
+      if (cmd.find(tmp_->path()) != std::string::npos && cmd.find("/test/shop/") == std::string::npos) {
+        found.push_back(pid + ": " + cmd);
+      }
+    }
+    ::closedir(d);
+    return found;
+  }
+
+  std::unique_ptr<core::TempDir> tmp_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<core::Subprocess> serve_;
+  int metrics_port_ = 0;
+  int health_port_ = 0;
+};
+
+const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
+
+TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) {
+  LoadRows(20000);
+  std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
+  StartServe(config, 2, 30);
+  std::string m;
+  bool seen = WaitFor([&] {
+    m = Metrics();
+    return m.find(std::string("hasteward_backup_success") + kLabels + " 1") != std::string::npos &&
+           m.find(std::string("hasteward_verification_success") + kLabels + " 1") != std::string::npos &&
+           m.find("state=\"healthy\"} 1") != std::string::npos;
+  }, 100s);
+  ASSERT_TRUE(seen) << m << "\n" << serve_->StderrAll();
+  EXPECT_NE(m.find(std::string("hasteward_last_backup_timestamp_seconds") + kLabels), std::string::npos);
+  EXPECT_NE(m.find(std::string("hasteward_last_backup_size_bytes") + kLabels), std::string::npos);
+  EXPECT_NE(m.find("hasteward_job_errors_total{job=\"backup\"} 0"), std::string::npos) << m;
+  EXPECT_NE(HttpGet(health_port_, "/healthz").find(" 200 "), std::string::npos);
+  EXPECT_GE(Snapshots("backup"), 1);
+  EXPECT_GE(Snapshots("verification"), 1);
+  EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
+  std::string logs = serve_->StderrAll();
+  EXPECT_NE(logs.find("\"msg\":\"job start\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("\"duration_seconds\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("retention"), std::string::npos) << logs;
+  EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());
+
+  auto status = Hs({"get", "status", "--config", config, "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto rows = Json::parse(status.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["backup"]["outcome"], "ok");
+  EXPECT_EQ(rows[0]["triage"]["outcome"], "healthy");
+  auto before = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  int64_t runs = before["jobs"]["test/shop/backup"]["runs"];
+
+  // Restart: the last results are served at once and the schedule goes on from the state file.
+  StartServe(config, 2, 30);
+  EXPECT_NE(Metrics().find(std::string("hasteward_backup_success") + kLabels + " 1"), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] {
+    auto now = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+    return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
+  }, 60s)) << serve_->StderrAll();
+  auto after = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  EXPECT_EQ(after["first_start"], before["first_start"]);
+  EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
+  EXPECT_EQ(StopServe(), 0);
+  EXPECT_EQ(RunCommand({"restic", "check"}, env_).exit_code, 0);
+}
+
+TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
+  LoadRows(600000);
+  std::string config = WriteConfig("* * * * *", "", "");
+  StartServe(config, 1, 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return serve_->StderrAll().find("\"msg\":\"job start\"") != std::string::npos;
+  }, 30s)) << serve_->StderrAll();
+  EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
+  std::string logs = serve_->StderrAll();
+  EXPECT_NE(logs.find("\"outcome\":\"aborted\""), std::string::npos) << logs;
+  EXPECT_EQ(Snapshots("backup"), 0) << logs;
+  EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());
+  auto state = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  EXPECT_EQ(state["jobs"]["test/shop/backup"]["outcome"], "aborted");
+  auto check = RunCommand({"restic", "check"}, env_);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+}  // namespace
+}  // namespace hasteward::testing

@@ -1,0 +1,74 @@
+#include "operator/config.h"
+
+#include <gtest/gtest.h>
+
+namespace hasteward::op {
+namespace {
+
+constexpr char kConfig[] = R"(
+repositories:
+  - name: local
+    repository: /backups/local
+    passwordFile: /etc/pw
+policies:
+  - name: default
+    backupSchedule: "0 2 * * *"
+    triageSchedule: "*/15 * * * *"
+    verifySchedule: "0 4 * * *"
+    mode: repair
+    repositories: [local]
+    retention: {keepLast: 7, keepDaily: 30}
+clusters:
+  - {namespace: shop, name: pg, policy: default}
+  - {namespace: shop, name: maria, policy: default, backupSchedule: "0 3 * * *", mode: triage}
+  - {namespace: shop, name: old, policy: default, exclude: true}
+)";
+
+TEST(ServeConfigTest, AppliesPolicyAndOverrides) {
+  auto c = ParseServeConfig(kConfig, "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto clusters = ResolveClusters(*c);
+  ASSERT_TRUE(clusters.ok());
+  ASSERT_EQ(clusters->size(), 2u) << "excluded clusters are not managed";
+  const auto& pg = (*clusters)[0];
+  EXPECT_EQ(pg.Key(), "shop/pg");
+  EXPECT_EQ(pg.backup_schedule, "0 2 * * *");
+  EXPECT_EQ(pg.verify_schedule, "0 4 * * *");
+  EXPECT_EQ(pg.mode, "repair");
+  ASSERT_EQ(pg.repositories.size(), 1u);
+  EXPECT_EQ(pg.repositories[0].location, "/backups/local");
+  EXPECT_EQ(pg.retention.keep_last, 7);
+  EXPECT_EQ(pg.retention.keep_daily, 30);
+  const auto& maria = (*clusters)[1];
+  EXPECT_EQ(maria.backup_schedule, "0 3 * * *");
+  EXPECT_EQ(maria.mode, "triage");
+}
+
+core::ErrorCode ErrorOf(const std::string& yaml) {
+  return ParseServeConfig(yaml, "bad.yaml").status().code();
+}
+
+TEST(ServeConfigTest, RejectsBadInput) {
+  EXPECT_EQ(ErrorOf("clusters: [{name: a, policy: nope}]"), core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("policies: [{name: default, mode: fix}]\nclusters: [{name: a}]"),
+            core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("policies: [{name: default, backupSchedule: '61 * * * *', repositories: [r]}]\n"
+                    "repositories: [{name: r, path: /x}]\nclusters: [{name: a}]"),
+            core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("policies: [{name: default, backupSchedule: '* * * * *', repositories: [r]}]\n"
+                    "clusters: [{name: a}]"),
+            core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("bogus: 1"), core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("policies: [{name: default}]\nclusters: [{name: a}, {name: a}]"),
+            core::ErrorCode::kUsage);
+  EXPECT_EQ(ErrorOf("[unclosed"), core::ErrorCode::kUsage);
+}
+
+TEST(ServeConfigTest, MessagesNameTheProblem) {
+  auto c = ParseServeConfig("clusters: [{name: a, policy: nope}]", "x.yaml");
+  EXPECT_NE(c.status().message().find("'nope'"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("x.yaml"), std::string::npos) << c.status().message();
+}
+
+}  // namespace
+}  // namespace hasteward::op
