@@ -13,6 +13,10 @@ void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterTriageCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `get status` without an operator config: the last triage of every known cluster.
+core::Status ShowLastTriages(const GlobalOptions& g);
 
 // Shared pieces for the grouped forms (`backup list|export|prune`).
 void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,

@@ -13,6 +13,7 @@ namespace {
 struct RestoreFlags {
   std::string snapshot = "latest";
   bool confirm_overwrite = false;
+  bool confirm_rewind = false;
 };
 
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
@@ -21,6 +22,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   jobs::ClusterRestoreOptions opts;
   opts.snapshot = f.snapshot;
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;
+  opts.confirm_rewind = f.confirm_rewind;
   if (g.dry_run) {
     auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
     HS_TRY(plan.status());
@@ -36,7 +38,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   progress.Finish();
   if (!result.ok()) {
     core::Status s = result.TakeStatus();
-    if (s.code() == core::ErrorCode::kConfirmationRequired) {
+    if (s.code() == core::ErrorCode::kConfirmationRequired &&
+        s.hint().find("--confirm-rewind") == std::string::npos) {
       s.WithHint("restore replaces the databases in the dump; pass --confirm-overwrite");
     }
     return s;
@@ -64,6 +67,9 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
   cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
   cmd->add_flag("--confirm-overwrite", flags->confirm_overwrite,
                 "Allow replacing the databases that the dump contains");
+  cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
+                "Restore even though triage found a split-brain or an UNKNOWN instance that may "
+                "hold newer data (the restore rewinds it)");
   cmd->callback([&g, &out, flags] { out.status = RunRestore(g, *flags); });
 }
 

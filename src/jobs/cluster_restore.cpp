@@ -1,5 +1,7 @@
 #include "core/log.h"
+#include "engine/triage.h"
 #include "jobs/jobs.h"
+#include "jobs/repair_restore_guard.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/restore/file_dumper.h"
 
@@ -32,6 +34,10 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   }
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, *snap, ""));
+  // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
+  auto triage = engine::TriageCluster(platform, cluster);
+  if (!triage.ok()) return triage.TakeStatus().Wrap("triage before restore");
+  HS_TRY(CheckRestoreTarget(*triage, options.confirm_rewind));
   // Plan (and refuse) before the restore client starts, so a refusal changes nothing.
   HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
   core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +

@@ -45,6 +45,9 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
 struct ClusterRestoreOptions {
   std::string snapshot = "latest";  // ID, prefix or "latest" among the cluster's type=backup
   engine::RestoreOptions engine_options;
+  // The restore triages the cluster first (jobs/repair_restore_guard.h); this confirms rewinding a
+  // split-brain cluster or one with an UNKNOWN instance.
+  bool confirm_rewind = false;
   std::function<void(uint64_t done, uint64_t total, double seconds)> progress;
 };
 

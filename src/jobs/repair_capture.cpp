@@ -1,0 +1,43 @@
+#include "core/log.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "jobs/repair_job.h"
+
+namespace hasteward::jobs {
+
+core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
+                                                 const platform::Cluster& cluster,
+                                                 engine::Engine& engine, repo::Repository& repo,
+                                                 const platform::Instance& instance,
+                                                 const std::string& role,
+                                                 const ClusterBackupOptions& options) {
+  engine::BackupPlan plan;
+  plan.source = instance;
+  plan.role = role;
+  plan.reason = "chosen instance '" + instance.name + "' (" + options.type + ")";
+  plan.virtual_filename = engine.DumpFileName();
+  if (cluster.engine != platform::EngineKind::kPostgres) {
+    HS_ASSIGN_OR_RETURN(auto conn, engine::mariadb::MariadbConnection::ConnectInstance(cluster, instance));
+    HS_ASSIGN_OR_RETURN(auto log_bin, conn->GlobalVariable("log_bin"));
+    plan.metadata["log_bin"] = log_bin.value_or("OFF");
+    if (plan.metadata["log_bin"] != "ON" && role == "replica") plan.role = "primary";
+  }
+  core::LogInfo("capture source: " + plan.reason,
+                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", instance.name}});
+  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
+  std::string file = engine.DumpFileName();
+  if (options.ordinal_prefix >= 0) file = std::to_string(options.ordinal_prefix) + "-" + file;
+  repo::BackupOptions bo;
+  bo.filename = cluster.ns + "/" + cluster.name + "/" + file;
+  bo.tags = SnapshotTags(cluster, options.type, options.job);
+  bo.time = options.job_start;
+  bo.hostname = cluster.ns + "-" + cluster.name;
+  bo.compression = options.compression;
+  bo.progress = options.progress;
+  auto summary = repo::BackupStream(repo, *dump, bo);
+  if (!summary.ok()) {
+    return summary.TakeStatus().Wrap(options.type + " capture of '" + instance.name + "'");
+  }
+  return ClusterBackupResult{*summary, plan, "/" + bo.filename};
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,186 @@
+#include "jobs/repair_job.h"
+
+#include <ctime>
+
+#include "core/log.h"
+#include "engine/galera/repair.h"
+#include "engine/mariadb/repair.h"
+#include "engine/postgres/repair.h"
+#include "jobs/triage_job.h"
+#include "repo/crypto/crypto.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+void Log(const engine::HealOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.log) o.log(line);
+}
+
+const engine::InstanceHealth* Find(const engine::TriageReport& r, const platform::Instance& i) {
+  int n = engine::FindInstanceHealth(r, i.name);
+  return n < 0 ? nullptr : &r.instances[static_cast<size_t>(n)];
+}
+
+core::Status Escrow(platform::Platform& platform, const platform::Cluster& cluster,
+                    engine::Engine& engine, const RepairJobOptions& o,
+                    const platform::Instance& source, const std::string& role,
+                    RepairJobResult* result) {
+  ClusterBackupOptions bo;
+  bo.type = "backup";
+  bo.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  auto r = BackupInstance(platform, cluster, engine, *o.repo, source, role, bo);
+  if (!r.ok()) {
+    return r.TakeStatus().Wrap("escrow backup before repair (nothing was changed)");
+  }
+  result->escrow_snapshot = repo::IdToHex(r->summary.snapshot_id);
+  Log(o.heal, "escrow: snapshot " + result->escrow_snapshot.substr(0, 8) + " (type=backup) of '" +
+                  source.name + "' at " + r->path);
+  return core::Status::Ok();
+}
+
+core::Status CaptureDiverged(platform::Platform& platform, const platform::Cluster& cluster,
+                             engine::Engine& engine, const RepairJobOptions& o,
+                             RepairJobResult* result) {
+  ClusterBackupOptions bo;
+  bo.type = "diverged";
+  bo.job = o.heal.stamp;
+  bo.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  for (const auto& inst : result->plan.diverged) {
+    const auto* h = Find(result->before, inst);
+    bo.ordinal_prefix = inst.ordinal;
+    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst, h ? h->role : "primary", bo);
+    if (!r.ok()) {
+      return r.TakeStatus().Wrap("diverged capture (nothing was healed)");
+    }
+    std::string id = repo::IdToHex(r->summary.snapshot_id);
+    result->diverged_snapshots.push_back(id + " " + r->path);
+    Log(o.heal, "diverged: snapshot " + id.substr(0, 8) + " (type=diverged, job=" + bo.job +
+                    ") of '" + inst.name + "' at " + r->path);
+  }
+  return core::Status::Ok();
+}
+
+// Re-reads the cluster and re-applies the authority rule right before a destructive step.
+core::Status Recheck(platform::Platform& platform, const platform::Cluster& cluster,
+                     const RepairJobOptions& o, const RepairJobResult& result,
+                     const platform::Instance& target) {
+  HS_ASSIGN_OR_RETURN(auto fresh, engine::TriageCluster(platform, cluster));
+  const auto* t = Find(fresh, target);
+  const auto* d = result.plan.donor ? Find(fresh, *result.plan.donor) : nullptr;
+  if (t == nullptr || d == nullptr) return core::Internal("instance vanished from triage");
+  if (d->state != engine::InstanceState::kHealthy && d->state != engine::InstanceState::kDegraded) {
+    return core::Status(core::ErrorCode::kNoDonor,
+                        "ABORT: donor '" + d->instance.name + "' is no longer readable (" +
+                            engine::InstanceStateName(d->state) + ")",
+                        "bring it back and run the repair again");
+  }
+  std::string why = engine::AuthorityObjection(fresh, *t, *d,
+                                               result.plan.split_brain && o.request.force);
+  if (!why.empty()) {
+    return core::Status(core::ErrorCode::kSafetyStop, "refusing to heal '" + target.name + "': " + why,
+                        "never re-clone the instance holding the newest data; back it up, make it "
+                        "the primary, then heal the others from it");
+  }
+  return core::Status::Ok();
+}
+
+core::Status HealOne(platform::Platform& platform, const platform::Cluster& cluster,
+                     const RepairJobOptions& o, const RepairJobResult& result,
+                     const engine::HealStep& step) {
+  const platform::Instance& donor = *result.plan.donor;
+  Log(o.heal, "healing '" + step.target.name + "' (" + step.reason + ") from '" + donor.name + "'");
+  if (cluster.engine == platform::EngineKind::kMariadb) {
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, step.target));
+    if (!running) {
+      HS_TRY(platform.StartInstance(cluster, step.target).Wrap("start '" + step.target.name + "'"));
+      Log(o.heal, "started '" + step.target.name + "' to read its position");
+    }
+  }
+  HS_TRY(Recheck(platform, cluster, o, result, step.target));
+  switch (cluster.engine) {
+    case platform::EngineKind::kPostgres:
+      return engine::postgres::HealStandby(platform, cluster, step.target, donor, o.heal);
+    case platform::EngineKind::kMariadb:
+      return engine::mariadb::HealReplica(platform, cluster, step.target, donor, o.heal);
+    case platform::EngineKind::kGalera:
+      return engine::galera::HealNode(platform, cluster, step.target, o.heal);
+  }
+  return core::Internal("unknown engine");
+}
+
+core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster& cluster,
+                           engine::Engine& engine, const RepairJobOptions& o,
+                           RepairJobResult* result) {
+  const platform::Instance& node = *result->plan.bootstrap;
+  const auto* h = Find(result->before, node);
+  if (h == nullptr) return core::Internal("bootstrap node vanished from triage");
+  for (const auto& other : result->before.instances) {  // nothing may run while we bootstrap
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, other.instance));
+    if (running && other.instance.name != node.name) {
+      HS_TRY(platform.StopInstance(cluster, other.instance).Wrap("stop '" + other.instance.name + "'"));
+      Log(o.heal, "stopped '" + other.instance.name + "' (not in a Primary component)");
+    }
+  }
+  HS_TRY(engine::galera::BootstrapNode(platform, cluster, node,
+                                       engine::galera::PositionFromFacts(*h), o.heal));
+  result->healed.push_back(node.name);
+  if (!o.no_escrow) {
+    HS_TRY(Escrow(platform, cluster, engine, o, node, "galera-node", result)
+               .WithHint("the cluster runs on '" + node.name + "' only; back it up, then run "
+                         "repair again to rejoin the other nodes"));
+  }
+  for (const auto& step : result->plan.heals) {
+    Log(o.heal, "rejoining '" + step.target.name + "' (" + step.reason + ")");
+    HS_TRY(engine::galera::RejoinNode(platform, cluster, step.target, o.heal));
+    result->healed.push_back(step.target.name);
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            engine::Engine& engine,
+                                            const RepairJobOptions& o) {
+  RepairJobResult result;
+  result.dry_run = o.dry_run;
+  HS_ASSIGN_OR_RETURN(result.before, TriageAndRecord(platform, cluster, o.state_dir));
+  auto plan = engine::PlanRepair(result.before, o.request);
+  if (!plan.ok()) return plan.TakeStatus();
+  result.plan = std::move(plan).value();
+  for (const auto& line : engine::DescribeRepairPlan(result.plan)) Log(o.heal, "plan: " + line);
+  if (o.dry_run || result.plan.empty()) {
+    result.after = result.before;
+    return result;
+  }
+  if (o.no_escrow) {
+    core::LogWarn("--no-escrow: healing without a pre-repair backup" +
+                  std::string(result.plan.diverged.empty() ? "" : " and without diverged captures"));
+    if (o.heal.log) o.heal.log("WARNING: --no-escrow: no escrow backup, no diverged captures");
+  } else if (o.repo == nullptr) {
+    return core::Usage("repair needs a repository for the escrow backup",
+                       "pass --backups-path (or --no-escrow to heal without a backup)");
+  }
+  if (result.plan.bootstrap) {
+    HS_TRY(RecoverGalera(platform, cluster, engine, o, &result));
+  } else {
+    if (!o.no_escrow) {
+      const auto* d = Find(result.before, *result.plan.donor);
+      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor, d ? d->role : "primary",
+                    &result));
+      if (!result.plan.diverged.empty()) HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
+    }
+    for (const auto& step : result.plan.heals) {
+      HS_TRY(HealOne(platform, cluster, o, result, step));
+      result.healed.push_back(step.target.name);
+    }
+  }
+  HS_ASSIGN_OR_RETURN(result.after, TriageAndRecord(platform, cluster, o.state_dir));
+  Log(o.heal, std::string("re-triage: ") + engine::VerdictName(result.after.verdict));
+  return result;
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,79 @@
+#include "jobs/triage_job.h"
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "core/log.h"
+#include "core/temp_dir.h"
+#include "engine/triage_json.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+std::string NowRfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+core::Status RecordTriage(const std::string& state_dir, const engine::TriageReport& report) {
+  std::string dir = state_dir + "/triage/" + report.ns;
+  HS_TRY(core::MakeDirs(dir, 0700));
+  auto j = engine::TriageReportToJson(report);
+  j["recorded_at"] = NowRfc3339();
+  std::string path = dir + "/" + report.cluster + ".json";
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump(2) << "\n";
+    if (!f.good()) return core::StorageError("cannot write triage state '" + tmp + "'");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return core::StorageError("cannot rename triage state into '" + path + "'");
+  }
+  return core::Status::Ok();
+}
+
+core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   const std::string& state_dir) {
+  HS_ASSIGN_OR_RETURN(auto report, engine::TriageCluster(platform, cluster));
+  if (!state_dir.empty()) {
+    core::Status st = RecordTriage(state_dir, report);
+    if (!st.ok()) core::LogWarn("triage not recorded: " + st.message());
+  }
+  return report;
+}
+
+core::Result<std::vector<nlohmann::json>> LoadRecordedTriages(const std::string& state_dir) {
+  std::vector<nlohmann::json> out;
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::path(state_dir) / "triage";
+  if (!std::filesystem::exists(root, ec)) return out;
+  std::vector<std::filesystem::path> files;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& p : files) {
+    std::ifstream f(p);
+    auto j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_discarded()) {
+      core::LogWarn("skipping unreadable triage state '" + p.string() + "'");
+      continue;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,27 @@
+// Triage as a job: read the cluster's health (engine::TriageCluster) and record the report as the
+// cluster's last triage under the state dir (<stateDir>/triage/<ns>/<cluster>.json), which
+// `get status` lists for every known cluster.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/triage.h"
+#include "platform/platform.h"
+
+namespace hasteward::jobs {
+
+// Triage, then record it (a failure to record is logged as a warning, never fails the triage).
+core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   const std::string& state_dir);
+
+// Writes the report (with "recorded_at", RFC 3339 UTC) atomically.
+core::Status RecordTriage(const std::string& state_dir, const engine::TriageReport& report);
+
+// Every recorded last triage, ordered by namespace and cluster. A missing directory is empty.
+core::Result<std::vector<nlohmann::json>> LoadRecordedTriages(const std::string& state_dir);
+
+}  // namespace hasteward::jobs
