@@ -1,0 +1,280 @@
+// Repair on real sandbox clusters, driving the hasteward binary: every row of the safety table
+// gives its documented outcome with the data directories untouched on refusal; replicas that lost
+// their data directory, were stopped for a long time or broke their replication thread are healed
+// with every row written before and during the repair; a PostgreSQL split-brain is captured
+// (type=diverged, one job) before a forced targeted heal; Galera recovers from kill -9 of every node
+// by bootstrapping from the most advanced node without losing a committed row.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/temp_dir.h"
+#include "support/command.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+using platform::EngineKind;
+
+class RepairTest : public ::testing::Test {
+ protected:
+  void Up(EngineKind engine, int instances) {
+    auto c = SandboxCluster::Create({.engine = engine, .instances = instances, .ns = "rt"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    sc_ = std::move(*c);
+    repo_ = sc_->state_dir() + "/../repo";
+    env_ = {{"HASTEWARD_INVENTORY", sc_->inventory_path()},
+            {"HASTEWARD_STATE_DIR", sc_->state_dir()},
+            {"HASTEWARD_BACKUPS_PATH", repo_},
+            {"RESTIC_PASSWORD", "repair-test"}};
+    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  }
+
+  CmdResult Hs(std::vector<std::string> args) {
+    args.insert(args.begin(), HastewardBin());
+    return RunCommand(args, env_);
+  }
+  // A command on this cluster: <verb> -e <engine> -c <name> -n rt <args...>
+  CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> a = {verb, "-e", platform::EngineKindName(sc_->cluster().engine), "-c",
+                                  sc_->cluster().name, "-n", "rt"};
+    a.insert(a.end(), args.begin(), args.end());
+    return Hs(a);
+  }
+  std::string Sql(int n, const std::string& sql, const std::string& db = "") {
+    auto r = sc_->Sql(n, sql, db);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? *r : "";
+  }
+  std::map<std::string, std::string> Digest(int n) { return TreeDigest(sc_->instance(n).data_dir); }
+  void Stop(int n) { ASSERT_EQ(Hs({"instance", "stop", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)}).exit_code, 0); }
+  void Start(int n) { ASSERT_EQ(Hs({"instance", "start", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)}).exit_code, 0); }
+  int Verdict() { return On("triage").exit_code; }
+  // Polls (30 s) until instance n has every id 1..want in t (rows replicate asynchronously).
+  bool PollCount(int n, int want, const std::string& db = "") {
+    std::string q = sc_->cluster().engine == EngineKind::kPostgres
+                        ? "SELECT count(*) FROM t WHERE id <= " + std::to_string(want) + ";"
+                        : "SELECT count(*) FROM shop.t WHERE id <= " + std::to_string(want) + ";";
+    for (int tries = 0; tries < 60; ++tries) {
+      auto r = sc_->Sql(n, q, db);
+      if (r.ok() && Trim(*r) == std::to_string(want)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
+  }
+  static std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+
+  std::unique_ptr<SandboxCluster> sc_;
+  std::string repo_;
+  std::map<std::string, std::string> env_;
+};
+
+// Rows 1..n of table t(id int primary key) as one comma list.
+std::string Count(const std::string& out) {
+  std::string s = out;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
+  Up(EngineKind::kPostgres, 3);
+  Sql(0, "CREATE TABLE t (id int PRIMARY KEY, side text); INSERT INTO t SELECT g, 'before' FROM generate_series(1, 100) g;");
+
+  // Target is the primary: HARD STOP, no override; nothing touched.
+  Stop(2);  // a static data dir to checksum
+  auto before2 = Digest(2);
+  for (bool force : {false, true}) {
+    std::vector<std::string> a = {"-i", "0"};
+    if (force) a.push_back("--force");
+    auto r = On("repair", a);
+    EXPECT_EQ(r.exit_code, 24) << r.out << r.err;
+    EXPECT_NE(r.err.find("HARD STOP"), std::string::npos) << r.err;
+  }
+  // Healthy target: skipped (no escrow taken, exit reflects the degraded cluster).
+  auto skip = On("repair", {"-i", "1"});
+  EXPECT_NE(skip.out.find("healthy, skipped"), std::string::npos) << skip.out << skip.err;
+  EXPECT_EQ(Digest(2), before2);
+
+  // Stopped for a long time: rows written meanwhile, many WAL segments; then untargeted repair
+  // while a writer keeps inserting. Instance 1 additionally loses its data directory.
+  Sql(0, "INSERT INTO t SELECT g, 'while-stopped' FROM generate_series(101, 5000) g; SELECT pg_switch_wal();");
+  Stop(1);
+  ASSERT_TRUE(core::RemoveAll(sc_->instance(1).data_dir).ok());
+  EXPECT_EQ(Verdict(), 4);
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{5000};
+  std::thread writer([&] {
+    while (!stop) {
+      int id = written + 1;
+      if (sc_->Sql(0, "INSERT INTO t VALUES (" + std::to_string(id) + ", 'during');").ok()) written = id;
+    }
+  });
+  auto heal = On("repair", {"--heal-timeout", "120s"});
+  stop = true;
+  writer.join();
+  ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_NE(heal.err.find("escrow: snapshot"), std::string::npos) << heal.err;
+  EXPECT_NE(heal.err.find("was absent"), std::string::npos) << heal.err;  // deleted data dir
+  EXPECT_NE(heal.err.find("moved data directory"), std::string::npos) << heal.err;
+  EXPECT_GT(written.load(), 5000);
+  EXPECT_EQ(Verdict(), 0);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(PollCount(n, written.load())) << "instance " << n;
+  }
+
+  // Split-brain: promote instance 2 and write on both sides.
+  Sql(2, "SELECT pg_promote(true, 60);");
+  Sql(2, "INSERT INTO t VALUES (900001, 'promoted-side');");
+  Sql(0, "INSERT INTO t VALUES (900002, 'old-primary-side');");
+  EXPECT_EQ(Verdict(), 5);
+  auto hard = On("repair");
+  EXPECT_EQ(hard.exit_code, 5) << hard.err;
+  EXPECT_NE(hard.err.find("HARD STOP"), std::string::npos);
+  auto unforced = On("repair", {"-i", "2"});
+  EXPECT_EQ(unforced.exit_code, 5) << unforced.err;
+  auto forced = On("repair", {"-i", "2", "--force", "--json"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  auto j = nlohmann::json::parse(forced.out);
+  ASSERT_EQ(j["diverged_snapshots"].size(), 3u) << forced.out;
+  EXPECT_EQ(j["after"]["verdict"], "healthy");
+  // Every diverged capture exports; the two writable sides hold their own rows.
+  std::string all;
+  for (const auto& d : j["diverged_snapshots"]) {
+    std::string id = d.get<std::string>().substr(0, 8);
+    auto e = On("export", {"--snapshot", id, "-o", "-"});
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    all += e.out;
+    if (d.get<std::string>().find("/2-pgdumpall.sql") != std::string::npos) {
+      EXPECT_NE(e.out.find("900001\tpromoted-side"), std::string::npos);
+    }
+    if (d.get<std::string>().find("/0-pgdumpall.sql") != std::string::npos) {
+      EXPECT_NE(e.out.find("900002\told-primary-side"), std::string::npos);
+    }
+  }
+  auto list = Hs({"get", "backups", "-t", "diverged", "--json"});
+  auto snaps = nlohmann::json::parse(list.out);
+  ASSERT_EQ(snaps.size(), 3u);
+  EXPECT_EQ(snaps[0]["job"], snaps[2]["job"]);
+  EXPECT_EQ(Count(Sql(2, "SELECT count(*) FROM t WHERE id = 900002;")), "1");
+
+  // No healthy donor: every instance stopped; ABORT and nothing touched.
+  for (int n : {0, 1, 2}) Stop(n);
+  std::vector<std::map<std::string, std::string>> digests = {Digest(0), Digest(1), Digest(2)};
+  auto abort = On("repair");
+  EXPECT_EQ(abort.exit_code, 25) << abort.err;
+  auto abort_t = On("repair", {"-i", "1", "--force"});
+  EXPECT_EQ(abort_t.exit_code, 25) << abort_t.err;
+  for (int n : {0, 1, 2}) EXPECT_EQ(Digest(n), digests[static_cast<size_t>(n)]) << n;
+}
+
+TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected) {
+  Up(EngineKind::kMariadb, 3);
+  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
+         "INSERT INTO shop.t VALUES (1, 'a'), (2, 'b');");
+  ASSERT_TRUE(PollCount(1, 2));
+  // Broken replication thread: a conflicting row on replica 1 (not binlogged), then the same key
+  // on the primary stops its SQL thread with a duplicate-key error.
+  Sql(1, "SET SESSION sql_log_bin=0; INSERT INTO shop.t VALUES (3, 'conflict');");
+  Sql(0, "INSERT INTO shop.t VALUES (3, 'primary');");
+  // Replica 2 stopped for a long time while rows are written.
+  Stop(2);
+  for (int id = 4; id <= 200; id += 49) {
+    Sql(0, "INSERT INTO shop.t SELECT seq, 'bulk' FROM seq_" + std::to_string(id) + "_to_" +
+               std::to_string(id + 48) + ";");
+  }
+  EXPECT_EQ(Verdict(), 4);
+  auto primary_before = Digest(0).size();
+  (void)primary_before;
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{200};
+  std::thread writer([&] {
+    while (!stop) {
+      int id = written + 1;
+      if (sc_->Sql(0, "INSERT INTO shop.t VALUES (" + std::to_string(id) + ", 'during');").ok()) written = id;
+    }
+  });
+  auto heal = On("repair", {"--heal-timeout", "120s"});
+  stop = true;
+  writer.join();
+  ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_NE(heal.err.find("dropped the user databases"), std::string::npos) << heal.err;
+  for (int n : {1, 2}) ASSERT_TRUE(PollCount(n, written.load())) << "instance " << n;
+  EXPECT_EQ(Trim(Sql(1, "SELECT v FROM shop.t WHERE id = 3;")), "primary");
+  EXPECT_EQ(Verdict(), 0);
+
+  // Errant transaction: a write on replica 2 with the binlog on.
+  Sql(2, "SET GLOBAL read_only=OFF; INSERT INTO shop.t VALUES (999999, 'errant'); "
+         "SET GLOBAL read_only=ON;");
+  auto t = On("triage");
+  EXPECT_EQ(t.exit_code, 5) << t.out;
+  EXPECT_NE(t.out.find("errant transactions"), std::string::npos) << t.out;
+  auto hard = On("repair");
+  EXPECT_EQ(hard.exit_code, 5);
+}
+
+// Pids of every node's server (from the pid files).
+std::vector<pid_t> NodePids(const SandboxCluster& sc) {
+  std::vector<pid_t> out;
+  for (const auto& i : sc.cluster().instances) {
+    std::ifstream f(i.data_dir + "/../mariadbd.pid");
+    pid_t p = 0;
+    if (f >> p) out.push_back(p);
+  }
+  return out;
+}
+
+TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
+  Up(EngineKind::kGalera, 3);
+  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
+         "INSERT INTO shop.t SELECT seq, 'first' FROM seq_1_to_100;");
+  auto pids = NodePids(*sc_);
+  ASSERT_EQ(pids.size(), 3u);
+  ::kill(pids[2], SIGKILL);  // node 2 misses the next writes
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (int tries = 0; tries < 40; ++tries) {  // the two survivors keep a Primary component
+    if (sc_->Sql(0, "INSERT INTO shop.t SELECT seq, 'second' FROM seq_101_to_200;").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(Trim(Sql(1, "SELECT count(*) FROM shop.t;")), "200");
+  ::kill(pids[0], SIGKILL);
+  ::kill(pids[1], SIGKILL);
+  for (int tries = 0; tries < 40 && Verdict() == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto t = On("triage", {"--json"});
+  EXPECT_EQ(t.exit_code, 4) << t.out << t.err;
+  auto heal = On("repair", {"--heal-timeout", "180s"});
+  ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_TRUE(heal.out.find("bootstrap: '" + sc_->instance(0).name + "'") != std::string::npos ||
+              heal.out.find("bootstrap: '" + sc_->instance(1).name + "'") != std::string::npos)
+      << heal.out;
+  for (int n : {0, 1, 2}) EXPECT_EQ(Trim(Sql(n, "SELECT count(*) FROM shop.t;")), "200") << n;
+  EXPECT_EQ(Verdict(), 0);
+
+  // A node with another cluster UUID in its grastate.dat is split-brain.
+  Stop(2);
+  std::string gs = sc_->instance(2).data_dir + "/grastate.dat";
+  std::ifstream in(gs);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto pos = text.find("uuid:");
+  ASSERT_NE(pos, std::string::npos);
+  auto eol = text.find('\n', pos);
+  text = text.substr(0, pos) + "uuid:    99999999-aaaa-bbbb-cccc-dddddddddddd" + text.substr(eol);
+  auto s = text.find("seqno:");
+  text = text.substr(0, s) + "seqno:   7" + text.substr(text.find('\n', s));
+  std::ofstream(gs) << text;
+  auto sb = On("triage");
+  EXPECT_EQ(sb.exit_code, 5) << sb.out;
+  EXPECT_NE(sb.out.find("different cluster state UUIDs"), std::string::npos) << sb.out;
+}
+
+}  // namespace
+}  // namespace hasteward::testing
