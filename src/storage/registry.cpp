@@ -25,10 +25,11 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
   std::string path = location;
   if (path.rfind("local:", 0) == 0) {
     path = path.substr(6);
-  } else if (auto colon = path.find(':'); colon != std::string::npos && path[0] != '/' &&
-                                          path.find('/') > colon) {
-    return core::Usage("unsupported repository location '" + location + "'",
-                       "use a path, local:/path, s3:http(s)://host/bucket/prefix or rest:http://host/");
+  } else if (auto colon = path.find(':');
+             colon != std::string::npos && path[0] != '/' && path.find('/') > colon) {
+    return core::Usage(
+        "unsupported repository location '" + location + "'",
+        "use a path, local:/path, s3:http(s)://host/bucket/prefix or rest:http://host/");
   }
   while (path.size() > 1 && path.back() == '/') {
     path.pop_back();
@@ -40,13 +41,15 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
 
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
   OpenOptions options;
-  if (const char* secs = std::getenv("HASTEWARD_STORAGE_RETRY_SECONDS"); secs != nullptr && *secs != 0) {  // NOLINT
+  if (const char* secs = std::getenv("HASTEWARD_STORAGE_RETRY_SECONDS");
+      secs != nullptr && *secs != 0) {  // NOLINT
     options.retry_options.max_total = std::chrono::seconds(std::max(0L, std::atol(secs)));
   }
   return OpenBackend(location, options);
 }
 
-core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options) {
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location,
+                                                   const OpenOptions& options) {
   if (location.empty()) {
     return core::Usage("no repository given",
                        "pass --backups-path or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
@@ -55,7 +58,8 @@ core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, 
   int limit = options.connections > 0 ? options.connections : driver->Connections();
   std::unique_ptr<Backend> b = std::make_unique<CountingBackend>(std::move(driver));
   b = std::make_unique<LimitBackend>(std::move(b), limit);
-  if (options.retry) b = std::make_unique<RetryBackend>(std::move(b), options.retry_options);
+  if (options.retry)
+    b = std::make_unique<RetryBackend>(std::move(b), options.retry_options);
   return b;
 }
 

@@ -10,9 +10,9 @@
 namespace hasteward::storage {
 
 struct OpenOptions {
-  bool retry = true;        // wrap in RetryBackend
+  bool retry = true;  // wrap in RetryBackend
   RetryOptions retry_options;
-  int connections = 0;      // concurrency limit; 0 = the driver's Connections()
+  int connections = 0;  // concurrency limit; 0 = the driver's Connections()
 };
 
 // Opens a backend from a location: a plain path or "local:<path>" (local filesystem),
@@ -22,6 +22,7 @@ struct OpenOptions {
 // The one-argument form uses default options, except that HASTEWARD_STORAGE_RETRY_SECONDS (if
 // set) bounds the time one call may spend retrying (default 120 s).
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
-core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location, const OpenOptions& options);
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location,
+                                                   const OpenOptions& options);
 
 }  // namespace hasteward::storage

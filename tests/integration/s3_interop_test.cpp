@@ -2,11 +2,11 @@
 // checks (--read-data) and dumps what hasteward wrote, directly and through a proxy injecting
 // faults into 20% of requests; hasteward exports what restic wrote; an unreachable or failing
 // server makes the command fail clearly within a bounded time and leaves no snapshot.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 #include "support/ceph_rgw_server.h"
@@ -23,11 +23,15 @@ class S3InteropTest : public ::testing::Test {
     ASSERT_NE(rgw_, nullptr);
     tmp_ = std::make_unique<core::TempDir>(core::TempDir::Create("hs-s3-itest-").value());
     prefix_ = "it" + std::to_string(std::random_device{}());
-    env_ = {{"RESTIC_PASSWORD", "s3-interop-pw"}, {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"}, {"TZ", "UTC"}};
-    for (const auto& [k, v] : rgw_->ClientEnv()) env_[k] = v;
+    env_ = {{"RESTIC_PASSWORD", "s3-interop-pw"},
+            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
+            {"TZ", "UTC"}};
+    for (const auto& [k, v] : rgw_->ClientEnv())
+      env_[k] = v;
     std::mt19937_64 rng(99);
     std::string data(24 << 20, '\0');
-    for (auto& c : data) c = static_cast<char>(rng() % 5 == 0 ? 'a' : rng());
+    for (auto& c : data)
+      c = static_cast<char>(rng() % 5 == 0 ? 'a' : rng());
     input_ = WriteFile(tmp_->path() + "/input.bin", data);
     input_sha_ = Sha256String(data);
   }
@@ -36,15 +40,18 @@ class S3InteropTest : public ::testing::Test {
                std::map<std::string, std::string> extra = {}) {
     args.insert(args.begin(), {HastewardBin(), "-r", repo});
     auto env = env_;
-    for (const auto& [k, v] : extra) env[k] = v;
+    for (const auto& [k, v] : extra)
+      env[k] = v;
     return RunCommand(args, env, in);
   }
-  CmdResult Restic(const std::string& repo, std::vector<std::string> args, const std::string& in = "") {
+  CmdResult Restic(const std::string& repo, std::vector<std::string> args,
+                   const std::string& in = "") {
     args.insert(args.begin(), {"restic", "-r", repo});
     return RunCommand(args, env_, in);
   }
   std::string ViaPort(int port) const {
-    return "s3:http://127.0.0.1:" + std::to_string(port) + "/" + CephRgwServer::kBucket + "/" + prefix_;
+    return "s3:http://127.0.0.1:" + std::to_string(port) + "/" + CephRgwServer::kBucket + "/" +
+           prefix_;
   }
   // restic check --read-data and dump latest (byte-identical) on the repository, directly on RGW.
   void ExpectResticVerifies() {

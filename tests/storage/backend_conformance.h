@@ -4,12 +4,12 @@
 //                            BackendFactoryName);
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/byte_stream.h"
 #include "storage/backend.h"
@@ -26,7 +26,9 @@ struct BackendFactory {
   std::function<std::unique_ptr<Backend>()> make_failing_writer;
 };
 
-inline void PrintTo(const BackendFactory& f, std::ostream* os) { *os << f.name; }
+inline void PrintTo(const BackendFactory& f, std::ostream* os) {
+  *os << f.name;
+}
 
 inline std::string BackendFactoryName(const ::testing::TestParamInfo<BackendFactory>& info) {
   return info.param.name;

@@ -14,7 +14,8 @@ namespace hasteward::storage::testing {
 TestObject MakeTestObject(FileType type, size_t size, uint32_t seed) {
   std::mt19937 rng(seed);
   core::Bytes data(size);
-  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  for (auto& b : data)
+    b = static_cast<uint8_t>(rng());
   std::string name = type == FileType::kConfig ? "" : s3::Sha256Hex(data);
   return TestObject{Handle{type, name}, std::move(data)};
 }
@@ -81,7 +82,8 @@ TEST_P(BackendConformanceTest, MissingObjectIsNotFound) {
   core::Bytes got;
   EXPECT_EQ(backend_->Load(o.handle, 0, 0, &got).code(), core::ErrorCode::kNotFound);
   EXPECT_EQ(backend_->Stat(o.handle).status().code(), core::ErrorCode::kNotFound);
-  EXPECT_EQ(backend_->Stat(Handle{FileType::kConfig, ""}).status().code(), core::ErrorCode::kNotFound);
+  EXPECT_EQ(backend_->Stat(Handle{FileType::kConfig, ""}).status().code(),
+            core::ErrorCode::kNotFound);
 }
 
 TEST_P(BackendConformanceTest, StatReportsTheSize) {
@@ -95,7 +97,8 @@ TEST_P(BackendConformanceTest, StatReportsTheSize) {
 TEST_P(BackendConformanceTest, ListsEveryTypeWithNamesAndSizes) {
   std::map<FileType, std::map<std::string, uint64_t>> want;
   uint32_t seed = 100;
-  for (FileType t : {FileType::kKey, FileType::kSnapshot, FileType::kIndex, FileType::kLock, FileType::kPack}) {
+  for (FileType t :
+       {FileType::kKey, FileType::kSnapshot, FileType::kIndex, FileType::kLock, FileType::kPack}) {
     int n = t == FileType::kPack ? 20 : 3;  // 20 packs land in many data/<xx>/ directories
     for (int i = 0; i < n; ++i) {
       auto o = MakeTestObject(t, 50 + seed % 97, seed++);
@@ -105,7 +108,8 @@ TEST_P(BackendConformanceTest, ListsEveryTypeWithNamesAndSizes) {
   }
   auto config = MakeTestObject(FileType::kConfig, 155, 1);
   SaveOk(*backend_, config);
-  for (const auto& [t, objs] : want) EXPECT_EQ(ListAll(*backend_, t), objs) << FileTypeDir(t);
+  for (const auto& [t, objs] : want)
+    EXPECT_EQ(ListAll(*backend_, t), objs) << FileTypeDir(t);
   auto cfg = backend_->Stat(config.handle);
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->size, 155u);
@@ -120,7 +124,8 @@ TEST_P(BackendConformanceTest, ListOfAnEmptyTypeIsEmptyAndOk) {
 }
 
 TEST_P(BackendConformanceTest, ListStopsAtTheCallbacksError) {
-  for (uint32_t i = 0; i < 3; ++i) SaveOk(*backend_, MakeTestObject(FileType::kLock, 10, 200 + i));
+  for (uint32_t i = 0; i < 3; ++i)
+    SaveOk(*backend_, MakeTestObject(FileType::kLock, 10, 200 + i));
   int calls = 0;
   auto st = backend_->List(FileType::kLock, [&](const FileInfo&) {
     ++calls;
@@ -162,19 +167,24 @@ TEST_P(BackendConformanceTest, ConcurrentSavesAllLand) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        auto o = MakeTestObject(FileType::kPack, 20000 + i, static_cast<uint32_t>(1000 + t * 100 + i));
+        auto o =
+            MakeTestObject(FileType::kPack, 20000 + i, static_cast<uint32_t>(1000 + t * 100 + i));
         auto st = backend_->Save(o.handle, o.data);
-        if (!st.ok()) errors[t] = st.ToString();
+        if (!st.ok())
+          errors[t] = st.ToString();
       }
     });
   }
-  for (auto& th : threads) th.join();
-  for (const auto& e : errors) EXPECT_EQ(e, "");
+  for (auto& th : threads)
+    th.join();
+  for (const auto& e : errors)
+    EXPECT_EQ(e, "");
   EXPECT_EQ(ListAll(*backend_, FileType::kPack).size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 TEST_P(BackendConformanceTest, FailedSaveLeavesNoObject) {
-  if (!GetParam().make_failing_writer) GTEST_FAIL() << "factory has no failing writer";
+  if (!GetParam().make_failing_writer)
+    GTEST_FAIL() << "factory has no failing writer";
   auto failing = GetParam().make_failing_writer();
   auto o = MakeTestObject(FileType::kPack, 3 << 20, 14);
   auto st = failing->Save(o.handle, o.data);

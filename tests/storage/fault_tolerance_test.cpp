@@ -2,11 +2,11 @@
 // of a real Ceph RGW and of our REST server, Save/Load/List via OpenBackend (retry decorator)
 // succeed and every stored object's content hash equals its name; an unreachable server fails
 // clearly within a bounded time.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 #include "storage/backend_conformance.h"
@@ -36,7 +36,8 @@ OpenOptions FastRetries() {
 void ExerciseThroughFaults(Backend& b, std::map<std::string, core::Bytes>* saved) {
   ASSERT_TRUE(b.Create().ok());
   for (uint32_t i = 0; i < 40; ++i) {
-    auto o = MakeTestObject(i % 4 == 0 ? FileType::kIndex : FileType::kPack, 1000 + i * 20011, 500 + i);
+    auto o =
+        MakeTestObject(i % 4 == 0 ? FileType::kIndex : FileType::kPack, 1000 + i * 20011, 500 + i);
     auto st = b.Save(o.handle, o.data);
     ASSERT_TRUE(st.ok()) << st.ToString();
     (*saved)[o.handle.name] = o.data;
@@ -65,13 +66,13 @@ void ExpectContentMatchesNames(Backend& b, size_t want) {
   size_t n = 0;
   for (FileType t : {FileType::kPack, FileType::kIndex}) {
     ASSERT_TRUE(b.List(t, [&](const FileInfo& fi) {
-      core::Bytes data;
-      HS_TRY(b.Load(Handle{t, fi.name}, 0, 0, &data));
-      EXPECT_EQ(s3::Sha256Hex(data), fi.name);
-      EXPECT_EQ(data.size(), fi.size);
-      ++n;
-      return core::Status::Ok();
-    }).ok());
+                   core::Bytes data;
+                   HS_TRY(b.Load(Handle{t, fi.name}, 0, 0, &data));
+                   EXPECT_EQ(s3::Sha256Hex(data), fi.name);
+                   EXPECT_EQ(data.size(), fi.size);
+                   ++n;
+                   return core::Status::Ok();
+                 }).ok());
   }
   EXPECT_EQ(n, want);
 }
@@ -92,12 +93,14 @@ TEST(FaultToleranceTest, S3ThroughTwentyPercentFaultsStoresExactContent) {
   auto proxy = StartProxy(rgw->port(), 20240601);
   std::string prefix = "faults" + std::to_string(std::random_device{}());
   auto b = OpenBackend("s3:http://127.0.0.1:" + std::to_string(proxy->port()) + "/" +
-                           CephRgwServer::kBucket + "/" + prefix, FastRetries());
+                           CephRgwServer::kBucket + "/" + prefix,
+                       FastRetries());
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   std::map<std::string, core::Bytes> saved;
   ExerciseThroughFaults(**b, &saved);
   auto stats = proxy->stats();
-  SCOPED_TRACE("proxy saw " + std::to_string(stats.requests) + " requests, " + std::to_string(stats.faults) + " faults");
+  SCOPED_TRACE("proxy saw " + std::to_string(stats.requests) + " requests, " +
+               std::to_string(stats.faults) + " faults");
   EXPECT_GT(stats.faults, stats.requests / 10);
   EXPECT_GT((*b)->Counts().retries, 0u);
   auto direct = OpenBackend(rgw->Location(prefix));
@@ -109,7 +112,8 @@ TEST(FaultToleranceTest, RestThroughTwentyPercentFaultsStoresExactContent) {
   auto dir = core::TempDir::Create("hs-rest-faults-").value();
   auto server = RestTestServer::Start(dir.path()).value();
   auto proxy = StartProxy(server->port(), 77);
-  auto b = OpenBackend("rest:http://127.0.0.1:" + std::to_string(proxy->port()) + "/r/", FastRetries());
+  auto b =
+      OpenBackend("rest:http://127.0.0.1:" + std::to_string(proxy->port()) + "/r/", FastRetries());
   ASSERT_TRUE(b.ok());
   std::map<std::string, core::Bytes> saved;
   ExerciseThroughFaults(**b, &saved);
@@ -120,8 +124,8 @@ TEST(FaultToleranceTest, RestThroughTwentyPercentFaultsStoresExactContent) {
 }
 
 TEST(FaultToleranceTest, UnreachableServerFailsClearlyWithinTheBudget) {
-  setenv("AWS_ACCESS_KEY_ID", "x", 1);  // NOLINT
-  setenv("AWS_SECRET_ACCESS_KEY", "y", 1);  // NOLINT
+  setenv("AWS_ACCESS_KEY_ID", "x", 1);            // NOLINT
+  setenv("AWS_SECRET_ACCESS_KEY", "y", 1);        // NOLINT
   int port = hasteward::testing::PickFreePort();  // nothing listens there
   OpenOptions o = FastRetries();
   o.retry_options.max_total = std::chrono::milliseconds(3000);
@@ -138,10 +142,13 @@ TEST(FaultToleranceTest, UnreachableServerFailsClearlyWithinTheBudget) {
     EXPECT_NE(st.message().find("127.0.0.1"), std::string::npos) << st.ToString();
     EXPECT_LT(took, std::chrono::seconds(10)) << loc;
     int listed = 0;
-    EXPECT_FALSE((*b)->List(FileType::kSnapshot, [&](const FileInfo&) {
-      ++listed;
-      return core::Status::Ok();
-    }).ok()) << "an unreachable server is an error, never an empty listing";
+    EXPECT_FALSE((*b)->List(FileType::kSnapshot,
+                            [&](const FileInfo&) {
+                              ++listed;
+                              return core::Status::Ok();
+                            })
+                     .ok())
+        << "an unreachable server is an error, never an empty listing";
   }
 }
 

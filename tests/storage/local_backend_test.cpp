@@ -1,12 +1,13 @@
 // Conformance of the local filesystem backend.
-#include <sys/resource.h>
+#include "storage/local/local_backend.h"
 
 #include <csignal>
 #include <memory>
 
+#include <sys/resource.h>
+
 #include "core/temp_dir.h"
 #include "storage/backend_conformance.h"
-#include "storage/local/local_backend.h"
 
 namespace hasteward::storage::testing {
 namespace {
@@ -36,7 +37,8 @@ BackendFactory LocalFactory() {
   f.make = [dir]() -> std::unique_ptr<Backend> {
     static std::unique_ptr<core::TempDir> tmp;  // one per test process (gtest_discover_tests)
     auto t = core::TempDir::Create("hs-local-conformance-");
-    if (!t.ok()) return nullptr;
+    if (!t.ok())
+      return nullptr;
     tmp = std::make_unique<core::TempDir>(std::move(*t));
     *dir = tmp->path() + "/repo";
     return std::make_unique<LocalBackend>(*dir);

@@ -3,16 +3,16 @@
 // driving the server end to end (init, backup --stdin, check --read-data, dump).
 #include "storage/rest/rest_backend.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 #include "storage/backend_conformance.h"
 #include "storage/registry.h"
-#include "storage/s3/sigv4.h"
 #include "storage/restic_cli.h"
+#include "storage/s3/sigv4.h"
 #include "support/fault_proxy.h"
 #include "support/rest_test_server.h"
 
@@ -54,7 +54,8 @@ BackendFactory RestFactory() {
     o.fault_rate = 1.0;
     o.faults = {FaultProxy::Fault::kResetMidRequest};
     Env().proxy = FaultProxy::Start(o).value();
-    auto cfg = rest::ParseRestLocation("rest:http://127.0.0.1:" + std::to_string(Env().proxy->port()) + "/" + *path);
+    auto cfg = rest::ParseRestLocation(
+        "rest:http://127.0.0.1:" + std::to_string(Env().proxy->port()) + "/" + *path);
     return std::make_unique<rest::RestBackend>(*cfg);
   };
   return f;
@@ -63,13 +64,15 @@ BackendFactory RestFactory() {
 std::string RandomBytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
+  for (auto& c : s)
+    c = static_cast<char>(rng());
   return s;
 }
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Rest, BackendConformanceTest, ::testing::Values(RestFactory()), BackendFactoryName);
+INSTANTIATE_TEST_SUITE_P(Rest, BackendConformanceTest, ::testing::Values(RestFactory()),
+                         BackendFactoryName);
 
 TEST(RestBackendTest, ServerRejectsABodyThatDoesNotHashToItsName) {
   auto b = OpenBackend(Env().server->Location("hash/"), OpenOptions{.retry = false});

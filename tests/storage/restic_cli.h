@@ -21,7 +21,8 @@ inline core::Result<std::string> RunRestic(const std::string& repo, std::vector<
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env_set = env;
   o.env_set["RESTIC_PASSWORD"] = "conformance-password";
-  if (input) o.stdin_mode = core::StdioMode::kPipe;
+  if (input)
+    o.stdin_mode = core::StdioMode::kPipe;
   return core::RunChecked(o, input);
 }
 

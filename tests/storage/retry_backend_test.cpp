@@ -3,12 +3,12 @@
 // is in fault_tolerance_test.cpp).
 #include "storage/retry/retry_backend.h"
 
-#include <gtest/gtest.h>
-
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "storage/http/http_client.h"
@@ -38,7 +38,8 @@ class FakeScriptedBackend : public Backend {
   }
   core::Result<FileInfo> Stat(const Handle&) override {
     core::Status st = Next();
-    if (!st.ok()) return st;
+    if (!st.ok())
+      return st;
     return FileInfo{"x", 3};
   }
   core::Status List(FileType, const std::function<core::Status(const FileInfo&)>& fn) override {
@@ -52,7 +53,8 @@ class FakeScriptedBackend : public Backend {
   std::mutex mu_;
   core::Status Next() {
     ++calls;
-    if (script.empty()) return core::Status::Ok();
+    if (script.empty())
+      return core::Status::Ok();
     core::Status st = script.front();
     script.pop_front();
     return st;
@@ -77,7 +79,9 @@ struct Harness {
   }
 };
 
-core::Status Transient() { return core::StorageError("GET 'x': HTTP 503 SlowDown", true); }
+core::Status Transient() {
+  return core::StorageError("GET 'x': HTTP 503 SlowDown", true);
+}
 
 TEST(RetryBackendTest, RetriesRetryableErrorsUntilSuccess) {
   Harness h;
@@ -93,7 +97,8 @@ TEST(RetryBackendTest, NeverRetriesPermanentErrors) {
   EXPECT_EQ(h.retry->Save(Handle{FileType::kPack, "x"}, {}).code(), core::ErrorCode::kStorage);
   EXPECT_EQ(h.fake->calls, 1);
   h.fake->script = {core::NotFound("missing")};
-  EXPECT_EQ(h.retry->Stat(Handle{FileType::kPack, "x"}).status().code(), core::ErrorCode::kNotFound);
+  EXPECT_EQ(h.retry->Stat(Handle{FileType::kPack, "x"}).status().code(),
+            core::ErrorCode::kNotFound);
   EXPECT_EQ(h.fake->calls, 2);
   EXPECT_TRUE(h.sleeps.empty());
 }
@@ -115,7 +120,8 @@ TEST(RetryBackendTest, BackoffGrowsExponentiallyWithinTheJitterBand) {
 
 TEST(RetryBackendTest, HonoursRetryAfter) {
   Harness h;
-  h.fake->script = {core::StorageError("GET 'x': HTTP 503" + http::RetryAfterSuffix(std::chrono::seconds(7)), true)};
+  h.fake->script = {core::StorageError(
+      "GET 'x': HTTP 503" + http::RetryAfterSuffix(std::chrono::seconds(7)), true)};
   core::Bytes out;
   ASSERT_TRUE(h.retry->Load(Handle{FileType::kPack, "x"}, 0, 0, &out).ok());
   ASSERT_EQ(h.sleeps.size(), 1u);
@@ -127,13 +133,15 @@ TEST(RetryBackendTest, GivesUpWithinTheTotalTimeBudget) {
   o.max_total = std::chrono::milliseconds(5000);
   o.max_attempts = 1000;
   Harness h(o);
-  for (int i = 0; i < 1000; ++i) h.fake->script.push_back(Transient());
+  for (int i = 0; i < 1000; ++i)
+    h.fake->script.push_back(Transient());
   auto st = h.retry->Save(Handle{FileType::kPack, "x"}, {});
   EXPECT_EQ(st.code(), core::ErrorCode::kStorage);
   EXPECT_FALSE(st.retryable());
   EXPECT_NE(st.message().find("giving up after"), std::string::npos) << st.message();
   std::chrono::milliseconds total{0};
-  for (auto s : h.sleeps) total += s;
+  for (auto s : h.sleeps)
+    total += s;
   EXPECT_LE(total, o.max_total);
 }
 
@@ -141,10 +149,13 @@ TEST(RetryBackendTest, ARetriedListingReportsEachEntryOnce) {
   Harness h;
   h.fake->script = {Transient()};
   std::vector<std::string> seen;
-  ASSERT_TRUE(h.retry->List(FileType::kIndex, [&](const FileInfo& fi) {
-    seen.push_back(fi.name);
-    return core::Status::Ok();
-  }).ok());
+  ASSERT_TRUE(h.retry
+                  ->List(FileType::kIndex,
+                         [&](const FileInfo& fi) {
+                           seen.push_back(fi.name);
+                           return core::Status::Ok();
+                         })
+                  .ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
 }
 
@@ -169,10 +180,12 @@ TEST(LimitBackendTest, BoundsRequestsInFlight) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      for (int j = 0; j < 50; ++j) EXPECT_TRUE(limit.Save(Handle{FileType::kPack, "x"}, {}).ok());
+      for (int j = 0; j < 50; ++j)
+        EXPECT_TRUE(limit.Save(Handle{FileType::kPack, "x"}, {}).ok());
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_LE(limit.PeakInFlightForTest(), 2);
   EXPECT_GE(limit.PeakInFlightForTest(), 1);
 }

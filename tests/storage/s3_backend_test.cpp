@@ -1,11 +1,11 @@
 // The S3 driver against a real Ceph RGW: the conformance suite, pagination, and error classes.
 #include "storage/s3/s3_backend.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/backend_conformance.h"
 #include "support/ceph_rgw_server.h"
@@ -38,9 +38,11 @@ BackendFactory S3Factory() {
   f.name = "S3";
   f.make = [prefix]() -> std::unique_ptr<Backend> {
     CephRgwServer* rgw = CephRgwServer::Shared();
-    if (rgw == nullptr) return nullptr;
+    if (rgw == nullptr)
+      return nullptr;
     *prefix = UniquePrefix();
-    return std::make_unique<s3::S3Backend>(ConfigFor("127.0.0.1:" + std::to_string(rgw->port()), *prefix));
+    return std::make_unique<s3::S3Backend>(
+        ConfigFor("127.0.0.1:" + std::to_string(rgw->port()), *prefix));
   };
   f.make_failing_writer = [prefix]() -> std::unique_ptr<Backend> {
     static std::unique_ptr<FaultProxy> proxy;
@@ -49,16 +51,19 @@ BackendFactory S3Factory() {
     o.fault_rate = 1.0;
     o.faults = {FaultProxy::Fault::kResetMidRequest};
     auto p = FaultProxy::Start(o);
-    if (!p.ok()) return nullptr;
+    if (!p.ok())
+      return nullptr;
     proxy = std::move(*p);
-    return std::make_unique<s3::S3Backend>(ConfigFor("127.0.0.1:" + std::to_string(proxy->port()), *prefix));
+    return std::make_unique<s3::S3Backend>(
+        ConfigFor("127.0.0.1:" + std::to_string(proxy->port()), *prefix));
   };
   return f;
 }
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(S3, BackendConformanceTest, ::testing::Values(S3Factory()), BackendFactoryName);
+INSTANTIATE_TEST_SUITE_P(S3, BackendConformanceTest, ::testing::Values(S3Factory()),
+                         BackendFactoryName);
 
 class S3BackendTest : public ::testing::Test {
  protected:
@@ -84,12 +89,13 @@ TEST_F(S3BackendTest, ListFollowsContinuationTokensPastOneThousandKeys) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   std::set<std::string> names;
   ASSERT_TRUE(b.List(FileType::kIndex, [&](const FileInfo& fi) {
-    names.insert(fi.name);
-    return core::Status::Ok();
-  }).ok());
+                 names.insert(fi.name);
+                 return core::Status::Ok();
+               }).ok());
   EXPECT_EQ(names.size(), static_cast<size_t>(kCount));
 }
 

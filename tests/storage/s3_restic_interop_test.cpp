@@ -1,10 +1,10 @@
 // Interop with stock restic 0.14 over S3 (real Ceph RGW): we list and load exactly what restic
 // wrote, and restic checks (--read-data) and dumps a repository whose objects we saved.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <random>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 #include "storage/backend_conformance.h"
@@ -19,19 +19,21 @@ namespace {
 
 using hasteward::testing::CephRgwServer;
 
-constexpr FileType kAllTypes[] = {FileType::kKey, FileType::kSnapshot, FileType::kIndex, FileType::kPack,
-                                  FileType::kLock};
+constexpr FileType kAllTypes[] = {FileType::kKey, FileType::kSnapshot, FileType::kIndex,
+                                  FileType::kPack, FileType::kLock};
 
 std::string RandomInput(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng() % 7 == 0 ? 'x' : rng());  // partly compressible
+  for (auto& c : s)
+    c = static_cast<char>(rng() % 7 == 0 ? 'x' : rng());  // partly compressible
   return s;
 }
 
 std::map<std::string, std::string> ResticEnv(const CephRgwServer& rgw) {
   std::map<std::string, std::string> env;
-  for (const auto& [k, v] : rgw.ClientEnv()) env[k] = v;
+  for (const auto& [k, v] : rgw.ClientEnv())
+    env[k] = v;
   return env;
 }
 
@@ -64,7 +66,8 @@ TEST_F(S3ResticInteropTest, WeListAndLoadExactlyWhatResticWrote) {
   std::string repo = rgw_->Location(prefix_);
   std::string input = RandomInput(12 << 20, 5);
   ASSERT_TRUE(RunRestic(repo, {"init"}, ResticEnv(*rgw_)).ok());
-  auto backup = RunRestic(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, ResticEnv(*rgw_), input);
+  auto backup =
+      RunRestic(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, ResticEnv(*rgw_), input);
   ASSERT_TRUE(backup.ok()) << backup.status().ToString();
 
   auto ours = OpenBackend(repo);
@@ -75,7 +78,8 @@ TEST_F(S3ResticInteropTest, WeListAndLoadExactlyWhatResticWrote) {
     auto slash = path.find('/');
     FileType t = FileType::kPack;
     for (FileType c : kAllTypes) {
-      if (path.substr(0, slash) == FileTypeDir(c)) t = c;
+      if (path.substr(0, slash) == FileTypeDir(c))
+        t = c;
     }
     ++per_type[path.substr(0, slash)];
     core::Bytes data;
@@ -99,7 +103,8 @@ TEST_F(S3ResticInteropTest, ResticChecksAndDumpsARepositoryWeSaved) {
   std::string local_repo = local_dir.path() + "/repo";
   std::string input = RandomInput(9 << 20, 6);
   ASSERT_TRUE(RunRestic(local_repo, {"init"}, {}).ok());
-  ASSERT_TRUE(RunRestic(local_repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, {}, input).ok());
+  ASSERT_TRUE(
+      RunRestic(local_repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, {}, input).ok());
 
   LocalBackend local(local_repo);
   auto s3 = OpenBackend(rgw_->Location(prefix_));
@@ -109,11 +114,14 @@ TEST_F(S3ResticInteropTest, ResticChecksAndDumpsARepositoryWeSaved) {
   ASSERT_TRUE(local.Load(Handle{FileType::kConfig, ""}, 0, 0, &data).ok());
   ASSERT_TRUE((*s3)->Save(Handle{FileType::kConfig, ""}, data).ok());
   for (FileType t : kAllTypes) {
-    ASSERT_TRUE(local.List(t, [&](const FileInfo& fi) {
-      core::Bytes obj;
-      HS_TRY(local.Load(Handle{t, fi.name}, 0, 0, &obj));
-      return (*s3)->Save(Handle{t, fi.name}, obj);
-    }).ok());
+    ASSERT_TRUE(local
+                    .List(t,
+                          [&](const FileInfo& fi) {
+                            core::Bytes obj;
+                            HS_TRY(local.Load(Handle{t, fi.name}, 0, 0, &obj));
+                            return (*s3)->Save(Handle{t, fi.name}, obj);
+                          })
+                    .ok());
   }
   EXPECT_EQ(Inventory(**s3), Inventory(local));
 
@@ -122,7 +130,8 @@ TEST_F(S3ResticInteropTest, ResticChecksAndDumpsARepositoryWeSaved) {
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   auto dump = RunRestic(repo, {"dump", "latest", "db.sql"}, ResticEnv(*rgw_));
   ASSERT_TRUE(dump.ok()) << dump.status().ToString();
-  EXPECT_TRUE(*dump == input) << "dump returned " << dump->size() << " of " << input.size() << " bytes";
+  EXPECT_TRUE(*dump == input) << "dump returned " << dump->size() << " of " << input.size()
+                              << " bytes";
 }
 
 }  // namespace

@@ -8,15 +8,18 @@ namespace {
 std::string ErrorResponse(int status, const std::string& code) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code +
                      "</Code><Message>injected by FaultProxy</Message></Error>";
-  return "HTTP/1.1 " + std::to_string(status) + (status == 500 ? " Internal Server Error" : " Service Unavailable") +
-         "\r\nContent-Type: application/xml\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         (status == 500 ? " Internal Server Error" : " Service Unavailable") +
+         "\r\nContent-Type: application/xml\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 }  // namespace
 
 core::Result<std::unique_ptr<FaultProxy>> FaultProxy::Start(Options options) {
   std::unique_ptr<FaultProxy> p(new FaultProxy(std::move(options)));
-  HS_ASSIGN_OR_RETURN(p->server_, LoopbackServer::Start([raw = p.get()](HttpConn& c) { raw->Serve(c); }));
+  HS_ASSIGN_OR_RETURN(p->server_,
+                      LoopbackServer::Start([raw = p.get()](HttpConn& c) { raw->Serve(c); }));
   return p;
 }
 
@@ -35,7 +38,8 @@ std::optional<FaultProxy::Fault> FaultProxy::Draw(const std::string& method) {
   ++stats_.requests;
   ++stats_.by_method[method];
   std::uniform_real_distribution<double> u(0.0, 1.0);
-  if (options_.faults.empty() || u(rng_) >= options_.fault_rate) return std::nullopt;
+  if (options_.faults.empty() || u(rng_) >= options_.fault_rate)
+    return std::nullopt;
   ++stats_.faults;
   return options_.faults[rng_() % options_.faults.size()];
 }
@@ -46,21 +50,26 @@ void FaultProxy::Count(uint64_t up, uint64_t down) {
   stats_.bytes_down += down;
 }
 
-bool FaultProxy::Forward(std::unique_ptr<HttpConn>& upstream, const HttpHead& head, const std::string& request,
-                         std::string* response, HttpHead* response_head) {
+bool FaultProxy::Forward(std::unique_ptr<HttpConn>& upstream, const HttpHead& head,
+                         const std::string& request, std::string* response,
+                         HttpHead* response_head) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!upstream) {
       auto fd = ConnectLoopback(options_.upstream_port);
-      if (!fd.ok()) return false;
+      if (!fd.ok())
+        return false;
       upstream = std::make_unique<HttpConn>(std::move(*fd));
     }
     std::string raw;
     if (upstream->Write(request) && upstream->ReadHead(&raw)) {
       *response_head = HttpHead{};
-      if (!ParseHead(raw, response_head)) return false;
+      if (!ParseHead(raw, response_head))
+        return false;
       response->swap(raw);
-      if (!upstream->ReadBody(*response_head, true, head.method == "HEAD", response)) return false;
-      if (response_head->Get("connection") == "close") upstream.reset();
+      if (!upstream->ReadBody(*response_head, true, head.method == "HEAD", response))
+        return false;
+      if (response_head->Get("connection") == "close")
+        upstream.reset();
       return true;
     }
     upstream.reset();  // a kept-alive connection the server closed: reconnect once
@@ -73,13 +82,17 @@ void FaultProxy::Serve(HttpConn& client) {
   for (;;) {
     std::string request;
     HttpHead head;
-    if (!client.ReadHead(&request) || !ParseHead(request, &head)) return;
+    if (!client.ReadHead(&request) || !ParseHead(request, &head))
+      return;
     size_t head_size = request.size();
-    if (!client.ReadBody(head, false, false, &request)) return;
+    if (!client.ReadBody(head, false, false, &request))
+      return;
     std::optional<Fault> fault = Draw(head.method);
-    if (fault == Fault::kReset) return client.Reset();
+    if (fault == Fault::kReset)
+      return client.Reset();
     if (fault == Fault::kError503) {
-      if (!client.Write(ErrorResponse(503, "SlowDown"))) return;
+      if (!client.Write(ErrorResponse(503, "SlowDown")))
+        return;
       continue;
     }
     if (fault == Fault::kResetMidRequest) {
@@ -92,22 +105,27 @@ void FaultProxy::Serve(HttpConn& client) {
       }
       return client.Reset();
     }
-    if (fault == Fault::kSlow) std::this_thread::sleep_for(options_.slow_delay);
+    if (fault == Fault::kSlow)
+      std::this_thread::sleep_for(options_.slow_delay);
     std::string response;
     HttpHead rhead;
-    if (!Forward(upstream, head, request, &response, &rhead)) return client.Reset();
+    if (!Forward(upstream, head, request, &response, &rhead))
+      return client.Reset();
     Count(request.size(), response.size());
     if (fault == Fault::kError500) {
-      if (!client.Write(ErrorResponse(500, "InternalError"))) return;
+      if (!client.Write(ErrorResponse(500, "InternalError")))
+        return;
       continue;
     }
     if (fault == Fault::kTruncateBody) {
       auto body_at = response.find("\r\n\r\n") + 4;
-      if (response.size() - body_at < 2) return client.Reset();
+      if (response.size() - body_at < 2)
+        return client.Reset();
       client.Write(std::string_view(response).substr(0, body_at + (response.size() - body_at) / 2));
       return client.Reset();
     }
-    if (!client.Write(response)) return;
+    if (!client.Write(response))
+      return;
   }
 }
 

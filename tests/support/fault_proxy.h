@@ -41,8 +41,8 @@ class FaultProxy {
   struct Stats {
     uint64_t requests = 0;
     uint64_t faults = 0;
-    uint64_t bytes_up = 0;  // request bytes forwarded upstream
-    uint64_t bytes_down = 0;  // response bytes sent to clients
+    uint64_t bytes_up = 0;                      // request bytes forwarded upstream
+    uint64_t bytes_down = 0;                    // response bytes sent to clients
     std::map<std::string, uint64_t> by_method;  // "GET" → count (faulted requests included)
   };
 
@@ -57,8 +57,8 @@ class FaultProxy {
   void Serve(HttpConn& client);
   std::optional<Fault> Draw(const std::string& method);
   // Sends the request upstream (reconnecting once) and reads the response; false on failure.
-  bool Forward(std::unique_ptr<HttpConn>& upstream, const HttpHead& head, const std::string& request,
-               std::string* response, HttpHead* response_head);
+  bool Forward(std::unique_ptr<HttpConn>& upstream, const HttpHead& head,
+               const std::string& request, std::string* response, HttpHead* response_head);
   void Count(uint64_t up, uint64_t down);
 
   Options options_;

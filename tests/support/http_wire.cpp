@@ -1,29 +1,31 @@
 #include "support/http_wire.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <sstream>
-
 namespace hasteward::testing {
 namespace {
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
 }
 
 }  // namespace
 
 std::string HttpHead::Get(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (IEquals(k, name)) return v;
+    if (IEquals(k, name))
+      return v;
   }
   return "";
 }
@@ -31,8 +33,10 @@ std::string HttpHead::Get(std::string_view name) const {
 bool ParseHead(const std::string& raw, HttpHead* head) {
   std::istringstream in(raw);
   std::string line;
-  if (!std::getline(in, line)) return false;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (!std::getline(in, line))
+    return false;
+  if (!line.empty() && line.back() == '\r')
+    line.pop_back();
   std::istringstream start(line);
   std::string a, b;
   start >> a >> b;
@@ -43,10 +47,13 @@ bool ParseHead(const std::string& raw, HttpHead* head) {
     head->target = b;
   }
   while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.empty())
+      break;
     auto colon = line.find(':');
-    if (colon == std::string::npos) return false;
+    if (colon == std::string::npos)
+      return false;
     std::string v = line.substr(colon + 1);
     v.erase(0, v.find_first_not_of(" \t"));
     head->headers.emplace_back(line.substr(0, colon), v);
@@ -62,7 +69,8 @@ bool HttpConn::Fill() {
       buf_.append(tmp, static_cast<size_t>(n));
       return true;
     }
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     return false;
   }
 }
@@ -75,13 +83,15 @@ bool HttpConn::ReadHead(std::string* raw) {
       buf_.erase(0, end + 4);
       return true;
     }
-    if (buf_.size() > 65536 || !Fill()) return false;
+    if (buf_.size() > 65536 || !Fill())
+      return false;
   }
 }
 
 bool HttpConn::ReadExact(size_t n, std::string* out) {
   while (buf_.size() < n) {
-    if (!Fill()) return false;
+    if (!Fill())
+      return false;
   }
   out->append(buf_, 0, n);
   buf_.erase(0, n);
@@ -93,7 +103,8 @@ bool HttpConn::ReadChunkedRaw(std::string* out) {
     std::string line;
     size_t eol;
     while ((eol = buf_.find("\r\n")) == std::string::npos) {
-      if (!Fill()) return false;
+      if (!Fill())
+        return false;
     }
     line = buf_.substr(0, eol + 2);
     buf_.erase(0, eol + 2);
@@ -102,23 +113,32 @@ bool HttpConn::ReadChunkedRaw(std::string* out) {
     if (size == 0) {  // trailer lines until an empty one
       for (;;) {
         while ((eol = buf_.find("\r\n")) == std::string::npos) {
-          if (!Fill()) return false;
+          if (!Fill())
+            return false;
         }
         out->append(buf_, 0, eol + 2);
         buf_.erase(0, eol + 2);
-        if (eol == 0) return true;
+        if (eol == 0)
+          return true;
       }
     }
-    if (!ReadExact(size + 2, out)) return false;
+    if (!ReadExact(size + 2, out))
+      return false;
   }
 }
 
-bool HttpConn::ReadBody(const HttpHead& head, bool is_response, bool head_request, std::string* out) {
-  if (is_response && (head_request || head.status == 204 || head.status == 304 || head.status < 200)) return true;
-  if (IEquals(head.Get("transfer-encoding"), "chunked")) return ReadChunkedRaw(out);
+bool HttpConn::ReadBody(const HttpHead& head, bool is_response, bool head_request,
+                        std::string* out) {
+  if (is_response &&
+      (head_request || head.status == 204 || head.status == 304 || head.status < 200))
+    return true;
+  if (IEquals(head.Get("transfer-encoding"), "chunked"))
+    return ReadChunkedRaw(out);
   std::string len = head.Get("content-length");
-  if (!len.empty()) return ReadExact(std::stoull(len), out);
-  if (!is_response) return true;
+  if (!len.empty())
+    return ReadExact(std::stoull(len), out);
+  if (!is_response)
+    return true;
   while (Fill()) {
   }
   out->append(buf_);
@@ -129,8 +149,10 @@ bool HttpConn::ReadBody(const HttpHead& head, bool is_response, bool head_reques
 bool HttpConn::Write(std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);  // no SIGPIPE
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
@@ -163,7 +185,8 @@ core::Result<std::unique_ptr<LoopbackServer>> LoopbackServer::Start(ServeFn serv
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||  // NOLINT
+  if (::bind(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
+          0 ||  // NOLINT
       ::listen(s->listen_fd_.get(), 128) != 0) {
     return core::ErrnoStatus("listen on 127.0.0.1", errno);
   }
@@ -178,11 +201,13 @@ void LoopbackServer::AcceptLoop() {
   for (;;) {
     int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (stopping_) {
-      if (fd >= 0) ::close(fd);
+      if (fd >= 0)
+        ::close(fd);
       return;
     }
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
       return;
     }
     int one = 1;
@@ -201,14 +226,17 @@ void LoopbackServer::AcceptLoop() {
 LoopbackServer::~LoopbackServer() {
   stopping_ = true;
   ::shutdown(listen_fd_.get(), SHUT_RDWR);
-  if (acceptor_.joinable()) acceptor_.join();
+  if (acceptor_.joinable())
+    acceptor_.join();
   std::vector<std::thread> workers;
   {
     std::lock_guard lock(mu_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    for (int fd : open_fds_)
+      ::shutdown(fd, SHUT_RDWR);
     workers.swap(workers_);
   }
-  for (auto& t : workers) t.join();
+  for (auto& t : workers)
+    t.join();
 }
 
 }  // namespace hasteward::testing

@@ -1,11 +1,11 @@
 #include "support/rest_test_server.h"
 
+#include <filesystem>
+#include <regex>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <filesystem>
-#include <regex>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -34,7 +34,8 @@ std::string StatusText(int status) {
 
 core::Result<std::unique_ptr<RestTestServer>> RestTestServer::Start(const std::string& root) {
   std::unique_ptr<RestTestServer> s(new RestTestServer(root));
-  HS_ASSIGN_OR_RETURN(s->server_, LoopbackServer::Start([raw = s.get()](HttpConn& c) { raw->Serve(c); }));
+  HS_ASSIGN_OR_RETURN(s->server_,
+                      LoopbackServer::Start([raw = s.get()](HttpConn& c) { raw->Serve(c); }));
   return s;
 }
 
@@ -46,18 +47,23 @@ void RestTestServer::Serve(HttpConn& conn) {
   for (;;) {
     std::string raw;
     HttpHead head;
-    if (!conn.ReadHead(&raw) || !ParseHead(raw, &head)) return;
+    if (!conn.ReadHead(&raw) || !ParseHead(raw, &head))
+      return;
     std::string body;
-    if (!conn.ReadBody(head, false, false, &body)) return;  // a cut-off upload stores nothing
+    if (!conn.ReadBody(head, false, false, &body))
+      return;  // a cut-off upload stores nothing
     ++requests_;
     Response r = Handle(head, body);
     uint64_t len = head.method == "HEAD" ? r.content_length : r.body.size();
     std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + StatusText(r.status) +
                       "\r\nContent-Length: " + std::to_string(len) + "\r\n";
-    if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+    if (!r.content_type.empty())
+      out += "Content-Type: " + r.content_type + "\r\n";
     out += "\r\n";
-    if (head.method != "HEAD") out += r.body;
-    if (!conn.Write(out)) return;
+    if (head.method != "HEAD")
+      out += r.body;
+    if (!conn.Write(out))
+      return;
   }
 }
 
@@ -71,21 +77,27 @@ RestTestServer::Response RestTestServer::Handle(const HttpHead& head, const std:
     query = target.substr(q + 1);
     target = target.substr(0, q);
   }
-  if (target.find("..") != std::string::npos) return {400, "", "bad path\n"};
+  if (target.find("..") != std::string::npos)
+    return {400, "", "bad path\n"};
   std::smatch m;
-  if (head.method == "POST" && query == "create=true") return Create(root_ + target);
+  if (head.method == "POST" && query == "create=true")
+    return Create(root_ + target);
   if (std::regex_match(target, m, kConfig)) {
     std::string file = root_ + m[1].str() + "config";
-    if (head.method == "POST") return Post(file, "", body);
-    if (head.method == "DELETE") return {fs::remove(file) ? 200 : 404, "", ""};
+    if (head.method == "POST")
+      return Post(file, "", body);
+    if (head.method == "DELETE")
+      return {fs::remove(file) ? 200 : 404, "", ""};
     return Get(file, head, head.method == "HEAD");
   }
   if (std::regex_match(target, m, kObject)) {
     std::string id = m[3].str();
     std::string dir = root_ + m[1].str() + m[2].str();
     std::string file = dir + "/" + (m[2] == "data" ? id.substr(0, 2) + "/" : "") + id;
-    if (head.method == "POST") return Post(file, id, body);
-    if (head.method == "DELETE") return {fs::remove(file) ? 200 : 404, "", ""};
+    if (head.method == "POST")
+      return Post(file, id, body);
+    if (head.method == "DELETE")
+      return {fs::remove(file) ? 200 : 404, "", ""};
     return Get(file, head, head.method == "HEAD");
   }
   if (head.method == "GET" && std::regex_match(target, m, kListing)) {
@@ -97,62 +109,82 @@ RestTestServer::Response RestTestServer::Handle(const HttpHead& head, const std:
 
 RestTestServer::Response RestTestServer::Create(const std::string& repo) {
   std::error_code ec;
-  for (const char* t : kTypes) fs::create_directories(repo + "/" + t, ec);
+  for (const char* t : kTypes)
+    fs::create_directories(repo + "/" + t, ec);
   for (int i = 0; i < 256 && !ec; ++i) {
     char sub[3];
     std::snprintf(sub, sizeof(sub), "%02x", i);
     fs::create_directories(repo + "/data/" + sub, ec);
   }
-  if (ec) return {500, "", ec.message() + "\n"};
+  if (ec)
+    return {500, "", ec.message() + "\n"};
   return {200, "", ""};
 }
 
-RestTestServer::Response RestTestServer::List(const std::string& dir, const std::string& type, bool v2) {
+RestTestServer::Response RestTestServer::List(const std::string& dir, const std::string& type,
+                                              bool v2) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return {404, "", "not found\n"};
+  if (!fs::is_directory(dir, ec))
+    return {404, "", "not found\n"};
   std::string out = "[";
   auto add = [&](const fs::directory_entry& e) {
-    if (!e.is_regular_file() || e.path().filename().string().find(".tmp") != std::string::npos) return;
-    if (out.size() > 1) out += ",";
+    if (!e.is_regular_file() || e.path().filename().string().find(".tmp") != std::string::npos)
+      return;
+    if (out.size() > 1)
+      out += ",";
     std::string name = e.path().filename().string();
-    out += v2 ? R"({"name":")" + name + R"(","size":)" + std::to_string(e.file_size()) + "}" : "\"" + name + "\"";
+    out += v2 ? R"({"name":")" + name + R"(","size":)" + std::to_string(e.file_size()) + "}"
+              : "\"" + name + "\"";
   };
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (type == "data" && e.is_directory()) {
-      for (const auto& f : fs::directory_iterator(e.path(), ec)) add(f);
+      for (const auto& f : fs::directory_iterator(e.path(), ec))
+        add(f);
     } else {
       add(e);
     }
   }
-  if (ec) return {500, "", ec.message() + "\n"};
-  return {200, v2 ? "application/vnd.x.restic.rest.v2" : "application/vnd.x.restic.rest.v1", out + "]"};
+  if (ec)
+    return {500, "", ec.message() + "\n"};
+  return {200, v2 ? "application/vnd.x.restic.rest.v2" : "application/vnd.x.restic.rest.v1",
+          out + "]"};
 }
 
-RestTestServer::Response RestTestServer::Get(const std::string& file, const HttpHead& head, bool head_only) {
+RestTestServer::Response RestTestServer::Get(const std::string& file, const HttpHead& head,
+                                             bool head_only) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return {404, "", "not found\n"};
+  if (!fs::is_regular_file(file, ec))
+    return {404, "", "not found\n"};
   uint64_t size = fs::file_size(file, ec);
-  if (head_only) return {200, "application/octet-stream", "", size};
+  if (head_only)
+    return {200, "application/octet-stream", "", size};
   auto data = core::ReadFileToString(file);
-  if (!data.ok()) return {500, "", data.status().message()};
+  if (!data.ok())
+    return {500, "", data.status().message()};
   std::string range = head.Get("range");
-  if (range.rfind("bytes=", 0) != 0) return {200, "application/octet-stream", *data};
+  if (range.rfind("bytes=", 0) != 0)
+    return {200, "application/octet-stream", *data};
   uint64_t from = std::stoull(range.substr(6));
   auto dash = range.find('-');
   uint64_t to = dash + 1 < range.size() ? std::stoull(range.substr(dash + 1)) : size - 1;
-  if (from >= size) return {416, "", ""};
+  if (from >= size)
+    return {416, "", ""};
   to = std::min<uint64_t>(to, size - 1);
   return {206, "application/octet-stream", data->substr(from, to - from + 1)};
 }
 
-RestTestServer::Response RestTestServer::Post(const std::string& file, const std::string& id, const std::string& body) {
-  if (!id.empty() && storage::s3::Sha256Hex(core::AsBytes(body)) != id) return {400, "", "hash mismatch\n"};
+RestTestServer::Response RestTestServer::Post(const std::string& file, const std::string& id,
+                                              const std::string& body) {
+  if (!id.empty() && storage::s3::Sha256Hex(core::AsBytes(body)) != id)
+    return {400, "", "hash mismatch\n"};
   std::error_code ec;
-  if (fs::exists(file, ec)) return {403, "", "object exists\n"};
+  if (fs::exists(file, ec))
+    return {403, "", "object exists\n"};
   fs::create_directories(fs::path(file).parent_path(), ec);
   std::string tmp = file + ".tmp" + std::to_string(::gettid());
   core::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid() || !core::WriteAll(fd.get(), core::AsBytes(body)).ok() || ::fsync(fd.get()) != 0) {
+  if (!fd.valid() || !core::WriteAll(fd.get(), core::AsBytes(body)).ok() ||
+      ::fsync(fd.get()) != 0) {
     fs::remove(tmp, ec);
     return {500, "", "write failed\n"};
   }

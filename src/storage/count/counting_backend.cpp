@@ -5,14 +5,17 @@ namespace hasteward::storage {
 core::Status CountingBackend::Save(const Handle& h, core::ByteView data) {
   ++save_;
   core::Status st = inner_->Save(h, data);
-  if (st.ok()) bytes_written_ += data.size();
+  if (st.ok())
+    bytes_written_ += data.size();
   return st;
 }
 
-core::Status CountingBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {
+core::Status CountingBackend::Load(const Handle& h, uint64_t offset, uint64_t length,
+                                   core::Bytes* out) {
   ++load_;
   core::Status st = inner_->Load(h, offset, length, out);
-  if (st.ok()) bytes_read_ += out->size();
+  if (st.ok())
+    bytes_read_ += out->size();
   return st;
 }
 
@@ -21,7 +24,8 @@ core::Result<FileInfo> CountingBackend::Stat(const Handle& h) {
   return inner_->Stat(h);
 }
 
-core::Status CountingBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
+core::Status CountingBackend::List(FileType t,
+                                   const std::function<core::Status(const FileInfo&)>& fn) {
   ++list_;
   return inner_->List(t, fn);
 }

@@ -1,10 +1,10 @@
 #include "storage/http/http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+
+#include <curl/curl.h>
 
 namespace hasteward::storage::http {
 namespace {
@@ -38,9 +38,11 @@ size_t WriteHeader(char* buf, size_t size, size_t n, void* user) {
     return size * n;
   }
   auto colon = line.find(':');
-  if (colon == std::string::npos) return size * n;
+  if (colon == std::string::npos)
+    return size * n;
   std::string name = line.substr(0, colon);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   std::string value = line.substr(colon + 1);
   auto b = value.find_first_not_of(" \t");
   auto e = value.find_last_not_of(" \t\r\n");
@@ -55,10 +57,8 @@ bool Permanent(CURLcode code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return true;
-    default:
-      return false;
+    case CURLE_COULDNT_RESOLVE_HOST: return true;
+    default: return false;
   }
 }
 
@@ -70,7 +70,8 @@ void ConfigureMethod(CURL* c, const HttpRequest& req, Upload* up) {
     curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
     curl_easy_setopt(c, CURLOPT_READDATA, up);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-    if (req.method == "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
+    if (req.method == "POST")
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
   } else if (req.method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
@@ -88,7 +89,8 @@ HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
 }
 
 HttpClient::~HttpClient() {
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  for (void* h : idle_)
+    curl_easy_cleanup(static_cast<CURL*>(h));
 }
 
 void* HttpClient::Acquire() {
@@ -110,13 +112,15 @@ void HttpClient::Release(void* handle) {
 
 core::Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   CURL* c = static_cast<CURL*>(Acquire());
-  if (c == nullptr) return core::Internal("curl_easy_init failed");
+  if (c == nullptr)
+    return core::Internal("curl_easy_init failed");
   curl_easy_reset(c);
   HttpResponse resp;
   Upload up{req.body, 0};
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");  // no 100-continue round trip
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : req.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -125,7 +129,8 @@ core::Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                    std::max(1L, static_cast<long>(options_.stall_timeout.count() / 1000)));
@@ -134,7 +139,8 @@ core::Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   }
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.ca_file.empty())
+    curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
   ConfigureMethod(c, req, &up);
   CURLcode rc = curl_easy_perform(c);
   long status = 0;
@@ -165,7 +171,8 @@ std::chrono::milliseconds RetryAfterOf(const core::Status& status) {
   static const std::string kMark = "(retry after ";
   const std::string& m = status.message();
   auto pos = m.rfind(kMark);
-  if (pos == std::string::npos) return std::chrono::milliseconds(0);
+  if (pos == std::string::npos)
+    return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(std::strtoll(m.c_str() + pos + kMark.size(), nullptr, 10));
 }
 

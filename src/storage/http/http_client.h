@@ -17,8 +17,8 @@
 namespace hasteward::storage::http {
 
 struct HttpOptions {
-  bool verify_tls = true;    // certificate and host name verification (on by default)
-  std::string ca_file;       // PEM bundle to trust instead of the system store ("" = system)
+  bool verify_tls = true;  // certificate and host name verification (on by default)
+  std::string ca_file;     // PEM bundle to trust instead of the system store ("" = system)
   std::chrono::milliseconds connect_timeout{10000};
   // A transfer slower than 1 byte/s for this long is aborted (a stalled server), whatever its size.
   std::chrono::milliseconds stall_timeout{30000};

@@ -4,16 +4,21 @@ namespace hasteward::storage::http {
 
 core::Status StatusFromResponse(const std::string& what, const HttpResponse& resp,
                                 const std::string& code) {
-  std::string msg = what + ": HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code);
-  if (resp.status == 404) return core::NotFound(msg);
+  std::string msg =
+      what + ": HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code);
+  if (resp.status == 404)
+    return core::NotFound(msg);
   bool retryable = resp.status == 408 || resp.status == 429 || resp.status >= 500;
-  if (code == "SlowDown" || code == "RequestTimeout" || code == "BadDigest" || code == "InternalError") {
+  if (code == "SlowDown" || code == "RequestTimeout" || code == "BadDigest" ||
+      code == "InternalError") {
     retryable = true;
   }
-  if (resp.status == 507 || resp.status == 501) retryable = false;
+  if (resp.status == 507 || resp.status == 501)
+    retryable = false;
   if (retryable) {
     auto delay = ParseRetryAfter(resp.Header("retry-after"));
-    if (delay.count() > 0) msg += RetryAfterSuffix(delay);
+    if (delay.count() > 0)
+      msg += RetryAfterSuffix(delay);
     return core::StorageError(msg, true);
   }
   core::Status st = core::StorageError(msg, false);

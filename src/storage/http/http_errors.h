@@ -14,6 +14,8 @@ namespace hasteward::storage::http {
 core::Status StatusFromResponse(const std::string& what, const HttpResponse& resp,
                                 const std::string& code = "");
 
-inline bool IsSuccess(const HttpResponse& resp) { return resp.status >= 200 && resp.status < 300; }
+inline bool IsSuccess(const HttpResponse& resp) {
+  return resp.status >= 200 && resp.status < 300;
+}
 
 }  // namespace hasteward::storage::http

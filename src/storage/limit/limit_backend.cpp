@@ -40,7 +40,8 @@ core::Status LimitBackend::Save(const Handle& h, core::ByteView data) {
   return inner_->Save(h, data);
 }
 
-core::Status LimitBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {
+core::Status LimitBackend::Load(const Handle& h, uint64_t offset, uint64_t length,
+                                core::Bytes* out) {
   Slot s(*this);
   return inner_->Load(h, offset, length, out);
 }
@@ -50,7 +51,8 @@ core::Result<FileInfo> LimitBackend::Stat(const Handle& h) {
   return inner_->Stat(h);
 }
 
-core::Status LimitBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
+core::Status LimitBackend::List(FileType t,
+                                const std::function<core::Status(const FileInfo&)>& fn) {
   Slot s(*this);
   return inner_->List(t, fn);
 }

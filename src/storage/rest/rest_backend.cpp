@@ -18,15 +18,18 @@ std::string PathOf(const std::string& url) {
 }  // namespace
 
 core::Result<RestConfig> ParseRestLocation(const std::string& location) {
-  if (location.rfind("rest:", 0) != 0) return core::Usage("invalid REST location '" + location + "'");
+  if (location.rfind("rest:", 0) != 0)
+    return core::Usage("invalid REST location '" + location + "'");
   RestConfig cfg;
   cfg.url = location.substr(5);
   if (cfg.url.rfind("http://", 0) != 0 && cfg.url.rfind("https://", 0) != 0) {
     return core::Usage("invalid REST location '" + location + "'",
                        "use rest:http(s)://[user:password@]host[:port]/[path/]");
   }
-  if (cfg.url.back() != '/') cfg.url.push_back('/');
-  if (const char* ca = std::getenv("HASTEWARD_REST_CA_FILE")) cfg.http.ca_file = ca;  // NOLINT
+  if (cfg.url.back() != '/')
+    cfg.url.push_back('/');
+  if (const char* ca = std::getenv("HASTEWARD_REST_CA_FILE"))
+    cfg.http.ca_file = ca;  // NOLINT
   return cfg;
 }
 
@@ -44,18 +47,22 @@ std::string RestBackend::Location() const {
 }
 
 std::string RestBackend::UrlOf(const Handle& h) const {
-  if (h.type == FileType::kConfig) return config_.url + "config";
+  if (h.type == FileType::kConfig)
+    return config_.url + "config";
   return config_.url + FileTypeDir(h.type) + "/" + h.name;
 }
 
-core::Result<http::HttpResponse> RestBackend::Send(const std::string& method, const std::string& url,
-                                                   core::ByteView body, const std::string& range) {
+core::Result<http::HttpResponse> RestBackend::Send(const std::string& method,
+                                                   const std::string& url, core::ByteView body,
+                                                   const std::string& range) {
   http::HttpRequest req;
   req.method = method;
   req.url = url;
   req.headers = {{"Accept", kV2}};
-  if (method == "POST") req.headers.emplace_back("Content-Type", "application/octet-stream");
-  if (!range.empty()) req.headers.emplace_back("Range", range);
+  if (method == "POST")
+    req.headers.emplace_back("Content-Type", "application/octet-stream");
+  if (!range.empty())
+    req.headers.emplace_back("Range", range);
   req.body = body;
   return client_.Do(req);
 }
@@ -66,45 +73,58 @@ core::Status RestBackend::ErrorOf(const std::string& what, const http::HttpRespo
 
 core::Status RestBackend::Create() {
   HS_ASSIGN_OR_RETURN(auto resp, Send("POST", config_.url + "?create=true"));
-  if (http::IsSuccess(resp)) return core::Status::Ok();
+  if (http::IsSuccess(resp))
+    return core::Status::Ok();
   return ErrorOf("create repository", resp);
 }
 
-core::Status RestBackend::SaveOverExisting(const Handle& h, core::ByteView data, const http::HttpResponse& resp) {
+core::Status RestBackend::SaveOverExisting(const Handle& h, core::ByteView data,
+                                           const http::HttpResponse& resp) {
   std::string what = "POST '" + PathOf(UrlOf(h)) + "'";
   core::Bytes existing;
   core::Status st = Load(h, 0, 0, &existing);
-  if (st.retryable()) return st.Wrap(what + ": check the existing object");  // retry the save
-  if (!st.ok()) return ErrorOf(what, resp);
-  if (existing.size() == data.size() && std::equal(existing.begin(), existing.end(), data.begin())) {
+  if (st.retryable())
+    return st.Wrap(what + ": check the existing object");  // retry the save
+  if (!st.ok())
+    return ErrorOf(what, resp);
+  if (existing.size() == data.size() &&
+      std::equal(existing.begin(), existing.end(), data.begin())) {
     return core::Status::Ok();
   }
-  return core::StorageError(what + ": a different object of that name exists and the server refuses to replace it");
+  return core::StorageError(
+      what + ": a different object of that name exists and the server refuses to replace it");
 }
 
 core::Status RestBackend::Save(const Handle& h, core::ByteView data) {
   HS_ASSIGN_OR_RETURN(auto resp, Send("POST", UrlOf(h), data));
-  if (http::IsSuccess(resp)) return core::Status::Ok();
-  if (resp.status == 403) return SaveOverExisting(h, data, resp);
+  if (http::IsSuccess(resp))
+    return core::Status::Ok();
+  if (resp.status == 403)
+    return SaveOverExisting(h, data, resp);
   return ErrorOf("POST '" + PathOf(UrlOf(h)) + "'", resp);
 }
 
-core::Status RestBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {
+core::Status RestBackend::Load(const Handle& h, uint64_t offset, uint64_t length,
+                               core::Bytes* out) {
   std::string range;
   if (offset > 0 || length > 0) {
-    range = "bytes=" + std::to_string(offset) + "-" + (length > 0 ? std::to_string(offset + length - 1) : "");
+    range = "bytes=" + std::to_string(offset) + "-" +
+            (length > 0 ? std::to_string(offset + length - 1) : "");
   }
   std::string what = "GET '" + PathOf(UrlOf(h)) + "'";
   HS_ASSIGN_OR_RETURN(auto resp, Send("GET", UrlOf(h), {}, range));
-  if (!http::IsSuccess(resp)) return ErrorOf(what, resp);
+  if (!http::IsSuccess(resp))
+    return ErrorOf(what, resp);
   if (!range.empty() && resp.status != 206) {
-    if (offset > resp.body.size()) return core::StorageError(what + ": offset past the end");
+    if (offset > resp.body.size())
+      return core::StorageError(what + ": offset past the end");
     resp.body.erase(resp.body.begin(), resp.body.begin() + static_cast<long>(offset));
   }
-  if (length > 0 && resp.body.size() > length) resp.body.resize(length);
+  if (length > 0 && resp.body.size() > length)
+    resp.body.resize(length);
   if (length > 0 && resp.body.size() != length) {
-    return core::StorageError(what + ": short object (" + std::to_string(resp.body.size()) + " of " +
-                              std::to_string(length) + " bytes)");
+    return core::StorageError(what + ": short object (" + std::to_string(resp.body.size()) +
+                              " of " + std::to_string(length) + " bytes)");
   }
   *out = std::move(resp.body);
   return core::Status::Ok();
@@ -113,29 +133,37 @@ core::Status RestBackend::Load(const Handle& h, uint64_t offset, uint64_t length
 core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
   std::string what = "HEAD '" + PathOf(UrlOf(h)) + "'";
   HS_ASSIGN_OR_RETURN(auto resp, Send("HEAD", UrlOf(h)));
-  if (!http::IsSuccess(resp)) return ErrorOf(what, resp);
+  if (!http::IsSuccess(resp))
+    return ErrorOf(what, resp);
   std::string len = resp.Header("content-length");
-  if (len.empty()) return core::StorageError(what + ": no content-length", true);
+  if (len.empty())
+    return core::StorageError(what + ": no content-length", true);
   return FileInfo{h.type == FileType::kConfig ? "config" : h.name, std::stoull(len)};
 }
 
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});
-    if (!info.ok()) return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok() : info.TakeStatus();
+    if (!info.ok())
+      return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok()
+                                                                : info.TakeStatus();
     return fn(*info);
   }
   std::string url = config_.url + FileTypeDir(t) + "/";
   std::string what = "list '" + PathOf(url) + "'";
   HS_ASSIGN_OR_RETURN(auto resp, Send("GET", url));
-  if (resp.status == 404) return core::Status::Ok();
-  if (!http::IsSuccess(resp)) return ErrorOf(what, resp);
+  if (resp.status == 404)
+    return core::Status::Ok();
+  if (!http::IsSuccess(resp))
+    return ErrorOf(what, resp);
   auto doc = nlohmann::json::parse(resp.body.begin(), resp.body.end(), nullptr, false);
-  if (!doc.is_array()) return core::StorageError(what + ": malformed listing", true);
+  if (!doc.is_array())
+    return core::StorageError(what + ": malformed listing", true);
   for (const auto& e : doc) {
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("size") ||
         !e["size"].is_number_unsigned()) {
-      return core::StorageError(what + ": malformed listing entry (is the server protocol v2?)", true);
+      return core::StorageError(what + ": malformed listing entry (is the server protocol v2?)",
+                                true);
     }
     HS_TRY(fn(FileInfo{e["name"].get<std::string>(), e["size"].get<uint64_t>()}));
   }
@@ -144,7 +172,8 @@ core::Status RestBackend::List(FileType t, const std::function<core::Status(cons
 
 core::Status RestBackend::Remove(const Handle& h) {
   HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", UrlOf(h)));
-  if (http::IsSuccess(resp) || resp.status == 404) return core::Status::Ok();
+  if (http::IsSuccess(resp) || resp.status == 404)
+    return core::Status::Ok();
   return ErrorOf("DELETE '" + PathOf(UrlOf(h)) + "'", resp);
 }
 

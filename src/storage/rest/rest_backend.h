@@ -46,7 +46,8 @@ class RestBackend : public Backend {
   core::Result<http::HttpResponse> Send(const std::string& method, const std::string& url,
                                         core::ByteView body = {}, const std::string& range = "");
   core::Status ErrorOf(const std::string& what, const http::HttpResponse& resp) const;
-  core::Status SaveOverExisting(const Handle& h, core::ByteView data, const http::HttpResponse& resp);
+  core::Status SaveOverExisting(const Handle& h, core::ByteView data,
+                                const http::HttpResponse& resp);
 
   RestConfig config_;
   http::HttpClient client_;

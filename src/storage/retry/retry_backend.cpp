@@ -8,17 +8,23 @@
 
 namespace hasteward::storage {
 
-RetryBackend::RetryBackend(std::unique_ptr<Backend> inner, RetryOptions options, const core::Clock& clock)
-    : inner_(std::move(inner)), options_(std::move(options)), clock_(clock),
+RetryBackend::RetryBackend(std::unique_ptr<Backend> inner, RetryOptions options,
+                           const core::Clock& clock)
+    : inner_(std::move(inner)),
+      options_(std::move(options)),
+      clock_(clock),
       rng_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
   if (!options_.sleep) {
-    options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    options_.sleep = [](std::chrono::milliseconds d) {
+      std::this_thread::sleep_for(d);
+    };
   }
 }
 
 std::chrono::milliseconds RetryBackend::Backoff(int attempt) {
   double base = static_cast<double>(options_.initial_backoff.count());
-  for (int i = 1; i < attempt; ++i) base *= options_.multiplier;
+  for (int i = 1; i < attempt; ++i)
+    base *= options_.multiplier;
   base = std::min(base, static_cast<double>(options_.max_backoff.count()));
   std::lock_guard lock(rng_mu_);
   std::uniform_real_distribution<double> factor(1.0 - options_.jitter, 1.0 + options_.jitter);
@@ -29,14 +35,17 @@ core::Status RetryBackend::Run(const std::string& what, const std::function<core
   auto start = clock_.Monotonic();
   for (int attempt = 1;; ++attempt) {
     core::Status st = op();
-    if (st.ok() || !st.retryable()) return st;
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Monotonic() - start);
+    if (st.ok() || !st.retryable())
+      return st;
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Monotonic() - start);
     auto delay = std::max(Backoff(attempt), http::RetryAfterOf(st));
     if (attempt >= options_.max_attempts || elapsed + delay > options_.max_total) {
       st.Wrap(what + ": giving up after " + std::to_string(attempt) + " attempts in " +
               std::to_string(elapsed.count()) + "ms");
       st.SetRetryable(false);
-      if (st.hint().empty()) st.WithHint("check that the storage server is reachable and healthy, then retry");
+      if (st.hint().empty())
+        st.WithHint("check that the storage server is reachable and healthy, then retry");
       return st;
     }
     ++retries_;
@@ -52,7 +61,8 @@ core::Status RetryBackend::Save(const Handle& h, core::ByteView data) {
   return Run("save", [&] { return inner_->Save(h, data); });
 }
 
-core::Status RetryBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {
+core::Status RetryBackend::Load(const Handle& h, uint64_t offset, uint64_t length,
+                                core::Bytes* out) {
   return Run("load", [&] { return inner_->Load(h, offset, length, out); });
 }
 
@@ -65,7 +75,8 @@ core::Result<FileInfo> RetryBackend::Stat(const Handle& h) {
   return info;
 }
 
-core::Status RetryBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
+core::Status RetryBackend::List(FileType t,
+                                const std::function<core::Status(const FileInfo&)>& fn) {
   std::vector<FileInfo> all;
   HS_TRY(Run("list", [&] {
     all.clear();
@@ -74,7 +85,8 @@ core::Status RetryBackend::List(FileType t, const std::function<core::Status(con
       return core::Status::Ok();
     });
   }));
-  for (const auto& fi : all) HS_TRY(fn(fi));
+  for (const auto& fi : all)
+    HS_TRY(fn(fi));
   return core::Status::Ok();
 }
 

@@ -17,10 +17,11 @@ struct RetryOptions {
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{10000};
   double multiplier = 2.0;
-  double jitter = 0.5;                         // each delay is scaled by a factor in [1-j, 1+j]
-  std::chrono::milliseconds max_total{120000}; // a call gives up when the next wait would pass this
+  double jitter = 0.5;  // each delay is scaled by a factor in [1-j, 1+j]
+  std::chrono::milliseconds max_total{
+      120000};  // a call gives up when the next wait would pass this
   int max_attempts = 15;
-  uint32_t seed = 0;                           // jitter RNG seed; 0 = random
+  uint32_t seed = 0;  // jitter RNG seed; 0 = random
   // How to wait (tests inject a recorder); default sleeps the calling thread.
   std::function<void(std::chrono::milliseconds)> sleep;
 };

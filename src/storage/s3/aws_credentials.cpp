@@ -10,7 +10,8 @@ namespace {
 
 std::string Trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
+  if (b == std::string::npos)
+    return "";
   auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
 }
@@ -25,12 +26,14 @@ std::string Get(const EnvLookup& env, const std::string& name) {
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
-    if (v == nullptr) return std::nullopt;
+    if (v == nullptr)
+      return std::nullopt;
     return std::string(v);
   };
 }
 
-std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text, const std::string& profile) {
+std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text,
+                                                   const std::string& profile) {
   std::istringstream in(text);
   std::string line;
   bool inside = false;
@@ -38,39 +41,50 @@ std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text, cons
   AwsCredentials creds;
   while (std::getline(in, line)) {
     line = Trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.empty() || line[0] == '#' || line[0] == ';')
+      continue;
     if (line.front() == '[' && line.back() == ']') {
       std::string name = Trim(line.substr(1, line.size() - 2));
-      if (name.rfind("profile ", 0) == 0) name = Trim(name.substr(8));
+      if (name.rfind("profile ", 0) == 0)
+        name = Trim(name.substr(8));
       inside = name == profile;
       found = found || inside;
       continue;
     }
     auto eq = line.find('=');
-    if (!inside || eq == std::string::npos) continue;
+    if (!inside || eq == std::string::npos)
+      continue;
     std::string key = Trim(line.substr(0, eq));
     std::string value = Trim(line.substr(eq + 1));
-    if (key == "aws_access_key_id") creds.access_key = value;
-    if (key == "aws_secret_access_key") creds.secret_key = value;
-    if (key == "aws_session_token") creds.session_token = value;
+    if (key == "aws_access_key_id")
+      creds.access_key = value;
+    if (key == "aws_secret_access_key")
+      creds.secret_key = value;
+    if (key == "aws_session_token")
+      creds.session_token = value;
   }
-  if (!found) return std::nullopt;
+  if (!found)
+    return std::nullopt;
   return creds;
 }
 
 core::Result<AwsCredentials> LoadAwsCredentials(const EnvLookup& env) {
   AwsCredentials creds{Get(env, "AWS_ACCESS_KEY_ID"), Get(env, "AWS_SECRET_ACCESS_KEY"),
                        Get(env, "AWS_SESSION_TOKEN")};
-  if (!creds.access_key.empty() && !creds.secret_key.empty()) return creds;
+  if (!creds.access_key.empty() && !creds.secret_key.empty())
+    return creds;
   std::string profile = Get(env, "AWS_PROFILE");
-  if (profile.empty()) profile = "default";
+  if (profile.empty())
+    profile = "default";
   std::string file = Get(env, "AWS_SHARED_CREDENTIALS_FILE");
-  if (file.empty() && !Get(env, "HOME").empty()) file = Get(env, "HOME") + "/.aws/credentials";
+  if (file.empty() && !Get(env, "HOME").empty())
+    file = Get(env, "HOME") + "/.aws/credentials";
   if (!file.empty()) {
     auto text = core::ReadFileToString(file);
     if (text.ok()) {
       auto parsed = ParseCredentialsFile(*text, profile);
-      if (parsed && !parsed->access_key.empty() && !parsed->secret_key.empty()) return *parsed;
+      if (parsed && !parsed->access_key.empty() && !parsed->secret_key.empty())
+        return *parsed;
     }
   }
   return core::Usage("no S3 credentials found",
@@ -81,7 +95,8 @@ core::Result<AwsCredentials> LoadAwsCredentials(const EnvLookup& env) {
 std::string ResolveRegion(const EnvLookup& env) {
   for (const char* name : {"AWS_DEFAULT_REGION", "AWS_REGION"}) {
     std::string v = Get(env, name);
-    if (!v.empty()) return v;
+    if (!v.empty())
+      return v;
   }
   return "us-east-1";
 }

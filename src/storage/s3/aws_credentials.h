@@ -26,7 +26,8 @@ EnvLookup ProcessEnv();
 core::Result<AwsCredentials> LoadAwsCredentials(const EnvLookup& env);
 
 // Parses one profile of an AWS credentials INI text; nullopt when the profile is absent.
-std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text, const std::string& profile);
+std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text,
+                                                   const std::string& profile);
 
 // AWS_DEFAULT_REGION, else AWS_REGION, else "us-east-1".
 std::string ResolveRegion(const EnvLookup& env);

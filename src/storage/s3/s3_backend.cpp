@@ -23,18 +23,22 @@ S3Backend::S3Backend(S3Config config) : config_(std::move(config)), client_(conf
 
 std::string S3Backend::KeyOf(const Handle& h) const {
   std::string base = config_.prefix.empty() ? "" : config_.prefix + "/";
-  if (h.type == FileType::kConfig) return base + "config";
+  if (h.type == FileType::kConfig)
+    return base + "config";
   std::string dir = FileTypeDir(h.type);
-  if (h.type == FileType::kPack) return base + dir + "/" + h.name.substr(0, 2) + "/" + h.name;
+  if (h.type == FileType::kPack)
+    return base + dir + "/" + h.name.substr(0, 2) + "/" + h.name;
   return base + dir + "/" + h.name;
 }
 
 core::Result<http::HttpResponse> S3Backend::Send(const std::string& method, const std::string& key,
                                                  const KeyValues& query, core::ByteView body,
                                                  KeyValues extra_headers) {
-  std::string host = config_.path_style ? config_.endpoint : config_.bucket + "." + config_.endpoint;
+  std::string host =
+      config_.path_style ? config_.endpoint : config_.bucket + "." + config_.endpoint;
   std::string path = config_.path_style ? "/" + UriEncode(config_.bucket, true) : "";
-  if (!key.empty() || !config_.path_style) path += "/" + UriEncode(key, false);
+  if (!key.empty() || !config_.path_style)
+    path += "/" + UriEncode(key, false);
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(
       core::SystemClock::Get().Now().time_since_epoch());
   SigV4Scope scope{config_.credentials.access_key, config_.credentials.secret_key, config_.region,
@@ -64,17 +68,23 @@ core::Status S3Backend::ErrorOf(const std::string& what, const http::HttpRespons
 
 core::Status S3Backend::Create() {
   HS_ASSIGN_OR_RETURN(auto head, Send("HEAD", "", {}, {}, {}));
-  if (http::IsSuccess(head)) return core::Status::Ok();
-  if (head.status != 404) return ErrorOf("HEAD bucket '" + config_.bucket + "'", head);
+  if (http::IsSuccess(head))
+    return core::Status::Ok();
+  if (head.status != 404)
+    return ErrorOf("HEAD bucket '" + config_.bucket + "'", head);
   std::string body;
   if (config_.region != "us-east-1") {
-    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-           "<LocationConstraint>" + config_.region + "</LocationConstraint></CreateBucketConfiguration>";
+    body =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        config_.region + "</LocationConstraint></CreateBucketConfiguration>";
   }
   HS_ASSIGN_OR_RETURN(auto put, Send("PUT", "", {}, core::AsBytes(body), {}));
-  if (http::IsSuccess(put)) return core::Status::Ok();
+  if (http::IsSuccess(put))
+    return core::Status::Ok();
   std::string code = XmlText(core::AsString(put.body), "Code");
-  if (code == "BucketAlreadyOwnedByYou") return core::Status::Ok();
+  if (code == "BucketAlreadyOwnedByYou")
+    return core::Status::Ok();
   return ErrorOf("create bucket '" + config_.bucket + "'", put);
 }
 
@@ -84,12 +94,15 @@ core::Status S3Backend::Save(const Handle& h, core::ByteView data) {
   KeyValues headers = {{"content-md5", core::Base64Encode(md5)},
                        {"content-type", "application/octet-stream"}};
   HS_ASSIGN_OR_RETURN(auto resp, Send("PUT", key, {}, data, std::move(headers)));
-  if (!http::IsSuccess(resp)) return ErrorOf("PUT '" + key + "'", resp);
+  if (!http::IsSuccess(resp))
+    return ErrorOf("PUT '" + key + "'", resp);
   // A single-part PUT's ETag is the hex MD5 of what the server stored.
   std::string etag = resp.Header("etag");
-  if (etag.size() == 34 && etag.front() == '"') etag = etag.substr(1, 32);
+  if (etag.size() == 34 && etag.front() == '"')
+    etag = etag.substr(1, 32);
   if (etag.size() == 32 && etag != core::HexEncode(md5)) {
-    return core::StorageError("PUT '" + key + "': server stored different bytes (etag " + etag + ")", true);
+    return core::StorageError(
+        "PUT '" + key + "': server stored different bytes (etag " + etag + ")", true);
   }
   return core::Status::Ok();
 }
@@ -99,20 +112,25 @@ core::Status S3Backend::Load(const Handle& h, uint64_t offset, uint64_t length, 
   KeyValues headers;
   if (offset > 0 || length > 0) {
     std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length > 0) range += std::to_string(offset + length - 1);
+    if (length > 0)
+      range += std::to_string(offset + length - 1);
     headers.emplace_back("range", range);
   }
   HS_ASSIGN_OR_RETURN(auto resp, Send("GET", key, {}, {}, std::move(headers)));
-  if (!http::IsSuccess(resp)) return ErrorOf("GET '" + key + "'", resp);
+  if (!http::IsSuccess(resp))
+    return ErrorOf("GET '" + key + "'", resp);
   if ((offset > 0 || length > 0) && resp.status != 206) {
     // The server ignored the range: take the slice ourselves.
-    if (offset > resp.body.size()) return core::StorageError("GET '" + key + "': offset past the end");
+    if (offset > resp.body.size())
+      return core::StorageError("GET '" + key + "': offset past the end");
     resp.body.erase(resp.body.begin(), resp.body.begin() + static_cast<long>(offset));
   }
-  if (length > 0 && resp.body.size() > length) resp.body.resize(length);
+  if (length > 0 && resp.body.size() > length)
+    resp.body.resize(length);
   if (length > 0 && resp.body.size() != length) {
-    return core::StorageError("GET '" + key + "': short object (" + std::to_string(resp.body.size()) +
-                              " of " + std::to_string(length) + " bytes)");
+    return core::StorageError("GET '" + key + "': short object (" +
+                              std::to_string(resp.body.size()) + " of " + std::to_string(length) +
+                              " bytes)");
   }
   *out = std::move(resp.body);
   return core::Status::Ok();
@@ -121,9 +139,11 @@ core::Status S3Backend::Load(const Handle& h, uint64_t offset, uint64_t length, 
 core::Result<FileInfo> S3Backend::Stat(const Handle& h) {
   std::string key = KeyOf(h);
   HS_ASSIGN_OR_RETURN(auto resp, Send("HEAD", key, {}, {}, {}));
-  if (!http::IsSuccess(resp)) return ErrorOf("HEAD '" + key + "'", resp);
+  if (!http::IsSuccess(resp))
+    return ErrorOf("HEAD '" + key + "'", resp);
   std::string len = resp.Header("content-length");
-  if (len.empty()) return core::StorageError("HEAD '" + key + "': no content-length", true);
+  if (len.empty())
+    return core::StorageError("HEAD '" + key + "': no content-length", true);
   return FileInfo{h.type == FileType::kConfig ? "config" : h.name, std::stoull(len)};
 }
 
@@ -132,16 +152,19 @@ core::Status S3Backend::ListPrefix(const std::string& prefix,
   std::string token;
   do {
     KeyValues query = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", "1000"}};
-    if (!token.empty()) query.emplace_back("continuation-token", token);
+    if (!token.empty())
+      query.emplace_back("continuation-token", token);
     HS_ASSIGN_OR_RETURN(auto resp, Send("GET", "", query, {}, {}));
-    if (!http::IsSuccess(resp)) return ErrorOf("list '" + prefix + "'", resp);
+    if (!http::IsSuccess(resp))
+      return ErrorOf("list '" + prefix + "'", resp);
     ListPage page;
     if (!ParseListPage(core::AsString(resp.body), &page)) {
       return core::StorageError("list '" + prefix + "': malformed ListObjectsV2 response", true);
     }
     for (const auto& obj : page.objects) {
       std::string name = BaseName(obj.key);
-      if (name.empty() || obj.key.size() <= prefix.size()) continue;  // directory markers
+      if (name.empty() || obj.key.size() <= prefix.size())
+        continue;  // directory markers
       HS_TRY(fn(FileInfo{name, obj.size}));
     }
     token = page.truncated ? page.next_token : "";
@@ -152,7 +175,9 @@ core::Status S3Backend::ListPrefix(const std::string& prefix,
 core::Status S3Backend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{FileType::kConfig, ""});
-    if (!info.ok()) return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok() : info.TakeStatus();
+    if (!info.ok())
+      return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok()
+                                                                : info.TakeStatus();
     return fn(*info);
   }
   std::string base = config_.prefix.empty() ? "" : config_.prefix + "/";
@@ -162,7 +187,8 @@ core::Status S3Backend::List(FileType t, const std::function<core::Status(const 
 core::Status S3Backend::Remove(const Handle& h) {
   std::string key = KeyOf(h);
   HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", key, {}, {}, {}));
-  if (http::IsSuccess(resp) || resp.status == 404) return core::Status::Ok();
+  if (http::IsSuccess(resp) || resp.status == 404)
+    return core::Status::Ok();
   return ErrorOf("DELETE '" + key + "'", resp);
 }
 

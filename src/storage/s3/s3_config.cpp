@@ -19,23 +19,29 @@ std::string S3Config::Location() const {
 }
 
 core::Result<S3Config> ParseS3Location(const std::string& location, const EnvLookup& env) {
-  if (location.rfind("s3:", 0) != 0) return BadLocation(location);
+  if (location.rfind("s3:", 0) != 0)
+    return BadLocation(location);
   S3Config cfg;
   std::string rest = location.substr(3);
   if (auto sep = rest.find("://"); sep != std::string::npos) {
     cfg.scheme = rest.substr(0, sep);
     rest = rest.substr(sep + 3);
-    if (cfg.scheme != "http" && cfg.scheme != "https") return BadLocation(location);
+    if (cfg.scheme != "http" && cfg.scheme != "https")
+      return BadLocation(location);
   }
   auto slash = rest.find('/');
-  if (slash == std::string::npos || slash == 0) return BadLocation(location);
+  if (slash == std::string::npos || slash == 0)
+    return BadLocation(location);
   cfg.endpoint = rest.substr(0, slash);
   std::string path = rest.substr(slash + 1);
-  while (!path.empty() && path.back() == '/') path.pop_back();
+  while (!path.empty() && path.back() == '/')
+    path.pop_back();
   auto bslash = path.find('/');
   cfg.bucket = path.substr(0, bslash);
-  if (bslash != std::string::npos) cfg.prefix = path.substr(bslash + 1);
-  if (cfg.bucket.empty()) return BadLocation(location);
+  if (bslash != std::string::npos)
+    cfg.prefix = path.substr(bslash + 1);
+  if (cfg.bucket.empty())
+    return BadLocation(location);
   HS_ASSIGN_OR_RETURN(cfg.credentials, LoadAwsCredentials(env));
   cfg.region = ResolveRegion(env);
   std::string lookup = env("HASTEWARD_S3_BUCKET_LOOKUP").value_or("auto");

@@ -13,12 +13,12 @@ struct S3Config {
   std::string scheme = "https";  // "http" or "https"
   std::string endpoint;          // "host[:port]"
   std::string bucket;
-  std::string prefix;            // no leading or trailing '/'; may be empty
+  std::string prefix;  // no leading or trailing '/'; may be empty
   std::string region = "us-east-1";
-  bool path_style = true;        // false: virtual-hosted style ("bucket.host")
+  bool path_style = true;  // false: virtual-hosted style ("bucket.host")
   AwsCredentials credentials;
   http::HttpOptions http;
-  int connections = 5;           // parallel requests the backend serves well
+  int connections = 5;  // parallel requests the backend serves well
 
   // "s3:http://127.0.0.1:7480/bucket/prefix" (how this config prints itself).
   std::string Location() const;

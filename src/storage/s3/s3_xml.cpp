@@ -18,14 +18,20 @@ std::string DecodeEntities(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out.push_back('&');
-    else if (ent == "lt") out.push_back('<');
-    else if (ent == "gt") out.push_back('>');
-    else if (ent == "quot") out.push_back('"');
-    else if (ent == "apos") out.push_back('\'');
+    if (ent == "amp")
+      out.push_back('&');
+    else if (ent == "lt")
+      out.push_back('<');
+    else if (ent == "gt")
+      out.push_back('>');
+    else if (ent == "quot")
+      out.push_back('"');
+    else if (ent == "apos")
+      out.push_back('\'');
     else if (!ent.empty() && ent[0] == '#') {
-      long cp = ent.size() > 1 && ent[1] == 'x' ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
-                                                 : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      long cp = ent.size() > 1 && ent[1] == 'x'
+                    ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
+                    : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
       out.push_back(static_cast<char>(cp));  // keys here are ASCII
     } else {
       out += "&" + std::string(ent) + ";";
@@ -36,13 +42,16 @@ std::string DecodeEntities(std::string_view s) {
 }
 
 // Finds <tag>...</tag> from `from`; returns the inner range or npos.
-size_t FindElement(std::string_view xml, std::string_view tag, size_t from, std::string_view* inner) {
+size_t FindElement(std::string_view xml, std::string_view tag, size_t from,
+                   std::string_view* inner) {
   std::string open = "<" + std::string(tag) + ">";
   std::string close = "</" + std::string(tag) + ">";
   auto b = xml.find(open, from);
-  if (b == std::string_view::npos) return b;
+  if (b == std::string_view::npos)
+    return b;
   auto e = xml.find(close, b + open.size());
-  if (e == std::string_view::npos) return std::string_view::npos;
+  if (e == std::string_view::npos)
+    return std::string_view::npos;
   *inner = xml.substr(b + open.size(), e - b - open.size());
   return e + close.size();
 }
@@ -51,12 +60,14 @@ size_t FindElement(std::string_view xml, std::string_view tag, size_t from, std:
 
 std::string XmlText(std::string_view xml, std::string_view tag) {
   std::string_view inner;
-  if (FindElement(xml, tag, 0, &inner) == std::string_view::npos) return "";
+  if (FindElement(xml, tag, 0, &inner) == std::string_view::npos)
+    return "";
   return DecodeEntities(inner);
 }
 
 bool ParseListPage(std::string_view xml, ListPage* page) {
-  if (xml.find("<ListBucketResult") == std::string_view::npos) return false;
+  if (xml.find("<ListBucketResult") == std::string_view::npos)
+    return false;
   page->objects.clear();
   size_t pos = 0;
   std::string_view contents;
@@ -64,7 +75,8 @@ bool ParseListPage(std::string_view xml, ListPage* page) {
     ListedObject obj;
     obj.key = XmlText(contents, "Key");
     std::string size = XmlText(contents, "Size");
-    if (obj.key.empty() || size.empty()) return false;
+    if (obj.key.empty() || size.empty())
+      return false;
     obj.size = std::strtoull(size.c_str(), nullptr, 10);
     page->objects.push_back(std::move(obj));
   }

@@ -1,10 +1,10 @@
 #include "storage/s3/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <ctime>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core/hex.h"
 
@@ -42,7 +42,8 @@ std::string TrimAll(const std::string& v) {
       space = !out.empty();
       continue;
     }
-    if (space) out.push_back(' ');
+    if (space)
+      out.push_back(' ');
     space = false;
     out.push_back(c);
   }
@@ -55,7 +56,8 @@ std::string UriEncode(std::string_view s, bool encode_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (c == '/' && !encode_slash)) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -68,11 +70,13 @@ std::string UriEncode(std::string_view s, bool encode_slash) {
 
 std::string CanonicalQuery(const KeyValues& query) {
   KeyValues enc;
-  for (const auto& [k, v] : query) enc.emplace_back(UriEncode(k, true), UriEncode(v, true));
+  for (const auto& [k, v] : query)
+    enc.emplace_back(UriEncode(k, true), UriEncode(v, true));
   std::sort(enc.begin(), enc.end());
   std::string out;
   for (const auto& [k, v] : enc) {
-    if (!out.empty()) out.push_back('&');
+    if (!out.empty())
+      out.push_back('&');
     out += k + "=" + v;
   }
   return out;
@@ -80,8 +84,10 @@ std::string CanonicalQuery(const KeyValues& query) {
 
 std::string CanonicalRequest(const SigV4Request& req, std::string* signed_headers) {
   KeyValues hs;
-  for (const auto& [k, v] : req.headers) hs.emplace_back(Lower(k), TrimAll(v));
-  std::stable_sort(hs.begin(), hs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, v] : req.headers)
+    hs.emplace_back(Lower(k), TrimAll(v));
+  std::stable_sort(hs.begin(), hs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string canon_headers;
   std::string names;
   for (size_t i = 0; i < hs.size(); ++i) {
@@ -93,7 +99,8 @@ std::string CanonicalRequest(const SigV4Request& req, std::string* signed_header
     canon_headers += hs[i].first + ":" + hs[i].second + "\n";
     names += (names.empty() ? "" : ";") + hs[i].first;
   }
-  if (signed_headers != nullptr) *signed_headers = names;
+  if (signed_headers != nullptr)
+    *signed_headers = names;
   return req.method + "\n" + req.canonical_uri + "\n" + CanonicalQuery(req.query) + "\n" +
          canon_headers + "\n" + names + "\n" + req.payload_hash;
 }
@@ -115,14 +122,18 @@ std::string Signature(const SigV4Scope& scope, const std::string& string_to_sign
 std::string Authorization(const SigV4Scope& scope, const SigV4Request& req) {
   std::string names;
   std::string canon = CanonicalRequest(req, &names);
-  return "AWS4-HMAC-SHA256 Credential=" + scope.access_key + "/" + scope.amz_date.substr(0, 8) + "/" +
-         scope.region + "/" + scope.service + "/aws4_request, SignedHeaders=" + names +
+  return "AWS4-HMAC-SHA256 Credential=" + scope.access_key + "/" + scope.amz_date.substr(0, 8) +
+         "/" + scope.region + "/" + scope.service + "/aws4_request, SignedHeaders=" + names +
          ", Signature=" + Signature(scope, StringToSign(scope, canon));
 }
 
-std::string Sha256Hex(core::ByteView data) { return core::HexEncode(Digest(EVP_sha256(), data)); }
+std::string Sha256Hex(core::ByteView data) {
+  return core::HexEncode(Digest(EVP_sha256(), data));
+}
 
-core::Bytes Md5(core::ByteView data) { return Digest(EVP_md5(), data); }
+core::Bytes Md5(core::ByteView data) {
+  return Digest(EVP_md5(), data);
+}
 
 std::string AmzDate(long long unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

@@ -14,19 +14,19 @@ namespace hasteward::storage::s3 {
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 struct SigV4Request {
-  std::string method;          // "GET"
-  std::string canonical_uri;   // the path exactly as sent, already URI-encoded ("/bucket/a%20b")
-  KeyValues query;             // unencoded query parameters, any order
-  KeyValues headers;           // every header to sign (must include host and x-amz-date)
-  std::string payload_hash;    // lowercase hex SHA-256 of the body (or "UNSIGNED-PAYLOAD")
+  std::string method;         // "GET"
+  std::string canonical_uri;  // the path exactly as sent, already URI-encoded ("/bucket/a%20b")
+  KeyValues query;            // unencoded query parameters, any order
+  KeyValues headers;          // every header to sign (must include host and x-amz-date)
+  std::string payload_hash;   // lowercase hex SHA-256 of the body (or "UNSIGNED-PAYLOAD")
 };
 
 struct SigV4Scope {
   std::string access_key;
   std::string secret_key;
-  std::string region;   // "us-east-1"
-  std::string service;  // "s3"
-  std::string amz_date; // "20150830T123600Z"; the scope date is its first 8 characters
+  std::string region;    // "us-east-1"
+  std::string service;   // "s3"
+  std::string amz_date;  // "20150830T123600Z"; the scope date is its first 8 characters
 };
 
 // RFC 3986 percent-encoding of everything but unreserved characters; '/' kept when !encode_slash.
