@@ -8,6 +8,8 @@
 namespace hasteward::engine {
 namespace {
 
+using platform::EngineKind;
+
 InstanceHealth Node(int ordinal, InstanceState state, const std::string& role, bool writable,
                     std::map<std::string, std::string> facts = {}) {
   InstanceHealth h;

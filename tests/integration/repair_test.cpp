@@ -24,7 +24,7 @@ using platform::EngineKind;
 class RepairTest : public ::testing::Test {
  protected:
   void Up(EngineKind engine, int instances) {
-    auto c = SandboxCluster::Create({.engine = engine, .instances = instances, .ns = "rt"});
+    auto c = SandboxCluster::Create({.engine = engine, .instances = instances, .replication_mode = "async", .name = "", .ns = "rt"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     sc_ = std::move(*c);
     repo_ = sc_->state_dir() + "/../repo";

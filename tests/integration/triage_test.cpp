@@ -13,7 +13,7 @@ namespace hasteward::testing {
 namespace {
 
 TEST(TriageCliTest, TableJsonExitCodesAndStatus) {
-  auto sc = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres, .instances = 3,
+  auto sc = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres, .instances = 3, .replication_mode = "async",
                                     .name = "tri", .ns = "tt"});
   ASSERT_TRUE(sc.ok()) << sc.status().ToString();
   std::map<std::string, std::string> env = {{"HASTEWARD_INVENTORY", (*sc)->inventory_path()},
