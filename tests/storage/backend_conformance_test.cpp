@@ -101,7 +101,8 @@ TEST_P(BackendConformanceTest, ListsEveryTypeWithNamesAndSizes) {
        {FileType::kKey, FileType::kSnapshot, FileType::kIndex, FileType::kLock, FileType::kPack}) {
     int n = t == FileType::kPack ? 20 : 3;  // 20 packs land in many data/<xx>/ directories
     for (int i = 0; i < n; ++i) {
-      auto o = MakeTestObject(t, 50 + seed % 97, seed++);
+      auto o = MakeTestObject(t, 50 + seed % 97, seed);
+      ++seed;
       SaveOk(*backend_, o);
       want[t][o.handle.name] = o.data.size();
     }

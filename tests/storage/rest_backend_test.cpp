@@ -75,7 +75,9 @@ INSTANTIATE_TEST_SUITE_P(Rest, BackendConformanceTest, ::testing::Values(RestFac
                          BackendFactoryName);
 
 TEST(RestBackendTest, ServerRejectsABodyThatDoesNotHashToItsName) {
-  auto b = OpenBackend(Env().server->Location("hash/"), OpenOptions{.retry = false});
+  OpenOptions no_retry;
+  no_retry.retry = false;
+  auto b = OpenBackend(Env().server->Location("hash/"), no_retry);
   ASSERT_TRUE(b.ok());
   ASSERT_TRUE((*b)->Create().ok());
   auto o = MakeTestObject(FileType::kPack, 100, 1);
