@@ -118,6 +118,7 @@ int Main(int argc, char** argv) {
   RegisterGetCommand(app, g, out);
   RegisterRestoreCommand(app, g, out);
   RegisterInstanceCommand(app, g, out);
+  RegisterPruneCommand(app, g, out);
   RegisterTriageCommand(app, g, out);
   RegisterRepairCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);

@@ -13,6 +13,7 @@ void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterPruneCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterTriageCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `get status` without an operator config: the last triage of every known cluster.
@@ -23,6 +24,8 @@ void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& 
                       CommandOutcome& out);
 void AddListBackupsCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
                            CommandOutcome& out);
+void AddPruneCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
+                     CommandOutcome& out);
 void RegisterGroupedBackupVerbs(CLI::App& backup, GlobalOptions& g, CommandOutcome& out);
 void RegisterSandboxCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 

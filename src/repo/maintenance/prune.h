@@ -1,0 +1,50 @@
+// repo/maintenance: `prune` end to end (docs/prune.md): take the exclusive lock (waiting up to
+// lock_wait for live locks, clearing stale ones), list snapshots, plan retention
+// (retention_plan.h), delete the forgotten snapshot files, then collect garbage: mark the blobs
+// the remaining snapshots use, plan (gc_plan.h) and execute (gc_execute.h). A dry run takes a
+// shared lock, plans both steps and changes nothing.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "repo/maintenance/gc_execute.h"
+#include "repo/maintenance/gc_plan.h"
+#include "repo/maintenance/retention_plan.h"
+#include "repo/repository.h"
+
+namespace hasteward::repo {
+
+struct PruneRunOptions {
+  PruneOptions retention;  // policy, type, scope, allow_empty, now
+  GcPlanOptions gc;        // --max-unused, pack size
+  bool dry_run = false;
+  std::chrono::milliseconds lock_wait{0};
+  int threads = 0;  // 0 = backend connections
+};
+
+struct PruneReport {
+  bool dry_run = false;
+  RetentionPlan plan;
+  size_t snapshots_removed = 0;  // files deleted (0 in a dry run)
+  size_t snapshots_remaining = 0;
+  GcStats gc;                    // what garbage collection found (and did, unless a dry run)
+  GcResult executed;
+  size_t index_blobs = 0;
+  double seconds = 0;
+
+  // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed" and "gc".
+  nlohmann::json ToJson() const;
+  // The plan's text plus a summary of the garbage collection.
+  std::string ToText() const;
+};
+
+// Errors: kLocked (a live lock remained for lock_wait), kSafetyStop (the plan would empty a group
+// without allow_empty; nothing is deleted), kCorruption (a used blob is missing or damaged;
+// nothing is deleted), kUsage (invalid policy), storage errors. The repository is consistent
+// after any error or crash (stale lock aside).
+core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& options);
+
+}  // namespace hasteward::repo
