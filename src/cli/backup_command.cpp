@@ -89,6 +89,7 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
     return s;
   }
   PrintSummary(g, *summary);
+  ReportRequests(g, *r);
   return core::Status::Ok();
 }
 
@@ -115,6 +116,7 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   auto result = jobs::BackupCluster(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
   progress.Finish();
   HS_TRY(result.status());
+  ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
     std::printf(

@@ -55,6 +55,7 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
   HS_TRY(written.status());
   HS_TRY(sink->Close());
   HS_TRY(lock->Release());
+  ReportRequests(g, *r);
   if (f.output != "-" && !g.quiet) {
     std::fprintf(stderr, "exported snapshot %s (%s) to %s\n",
                  repo::IdToHex(snap.id).substr(0, 8).c_str(), HumanBytes(*written).c_str(),

@@ -1,5 +1,7 @@
 #include "cli/repo_access.h"
 
+#include <cstdio>
+
 #include "storage/registry.h"
 
 namespace hasteward::cli {
@@ -9,6 +11,30 @@ core::Result<std::unique_ptr<repo::Repository>> OpenRepository(const GlobalOptio
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
   return repo::Repository::Open(std::move(backend), password);
+}
+
+}  // namespace hasteward::cli
+
+namespace hasteward::cli {
+
+void ReportRequests(const GlobalOptions& g, repo::Repository& r) {
+  storage::RequestCounts c = r.backend().Counts();
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (g.WantsJson()) {
+    std::fprintf(stderr,
+                 "{\"message_type\":\"requests\",\"save\":%llu,\"load\":%llu,\"stat\":%llu,"
+                 "\"list\":%llu,\"remove\":%llu,\"retries\":%llu,\"bytes_written\":%llu,"
+                 "\"bytes_read\":%llu}\n",
+                 u(c.save), u(c.load), u(c.stat), u(c.list), u(c.remove), u(c.retries),
+                 u(c.bytes_written), u(c.bytes_read));
+    return;
+  }
+  std::string loc = r.backend().Location();
+  bool remote = loc.rfind("s3:", 0) == 0 || loc.rfind("rest:", 0) == 0;
+  if (g.quiet || !remote) return;
+  std::fprintf(stderr,
+               "requests: %llu save, %llu load, %llu stat, %llu list, %llu remove, %llu retries\n",
+               u(c.save), u(c.load), u(c.stat), u(c.list), u(c.remove), u(c.retries));
 }
 
 }  // namespace hasteward::cli

@@ -10,4 +10,8 @@ namespace hasteward::cli {
 // Opens the repository named by the global flags with the given password source.
 core::Result<std::unique_ptr<repo::Repository>> OpenRepository(const GlobalOptions& g);
 
+// Reports the backend requests a command made, by kind (issue: cost-aware I/O). Prints one line
+// on stderr for remote backends (always with --json, as a JSON object), nothing for quiet runs.
+void ReportRequests(const GlobalOptions& g, repo::Repository& r);
+
 }  // namespace hasteward::cli

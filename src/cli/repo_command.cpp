@@ -34,7 +34,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   if (g.WantsJson()) {
     std::printf("{\"message_type\":\"initialized\",\"id\":\"%s\",\"repository\":\"%s\"}\n",
                 r->config().id.c_str(), location.c_str());
-  } else {
+  } else if (!g.quiet) {
     std::printf("created repository %s at %s\n", r->config().id.substr(0, 10).c_str(),
                 location.c_str());
   }
@@ -49,6 +49,7 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, lo));
   HS_ASSIGN_OR_RETURN(auto report, repo::CheckRepository(*r, repo::CheckOptions{f.read_data, 0}));
   HS_TRY(lock->Release());
+  ReportRequests(g, *r);
   for (const auto& h : report.hints) {
     std::fprintf(stderr, "hint: %s\n", h.c_str());
   }
