@@ -1,9 +1,9 @@
 // `hasteward prune` and `hasteward backup prune`: retention (docs/retention.md) plus garbage
 // collection (docs/prune.md). Flags only; the work is repo::RunPrune.
-#include <sys/resource.h>
-
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "cli/commands.h"
 #include "cli/repo_access.h"
@@ -33,7 +33,8 @@ struct PruneFlags {
 };
 
 core::Status ParseWithin(const std::string& text, repo::KeepWithin* out) {
-  if (text.empty()) return core::Status::Ok();
+  if (text.empty())
+    return core::Status::Ok();
   HS_ASSIGN_OR_RETURN(*out, repo::ParseKeepWithin(text));
   return core::Status::Ok();
 }
@@ -43,9 +44,12 @@ std::vector<std::string> SplitComma(const std::string& s) {
   size_t start = 0;
   while (true) {
     size_t comma = s.find(',', start);
-    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) return out;
+    std::string part =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty())
+      out.push_back(part);
+    if (comma == std::string::npos)
+      return out;
     start = comma + 1;
   }
 }
@@ -53,7 +57,8 @@ std::vector<std::string> SplitComma(const std::string& s) {
 core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const PruneFlags& f) {
   repo::PruneRunOptions o;
   o.retention.policy = f.policy;
-  for (const auto& t : f.keep_tags) o.retention.policy.keep_tags.push_back(SplitComma(t));
+  for (const auto& t : f.keep_tags)
+    o.retention.policy.keep_tags.push_back(SplitComma(t));
   auto& p = o.retention.policy;
   HS_TRY(ParseWithin(f.within, &p.keep_within));
   HS_TRY(ParseWithin(f.within_hourly, &p.keep_within_hourly));
@@ -68,7 +73,8 @@ core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const P
   o.retention.allow_empty = f.allow_empty;
   o.retention.now = std::chrono::system_clock::now();
   HS_ASSIGN_OR_RETURN(o.gc.max_unused, repo::ParseMaxUnused(f.max_unused));
-  if (f.lock_wait_seconds < 0) return core::Usage("--lock-wait must be >= 0");
+  if (f.lock_wait_seconds < 0)
+    return core::Usage("--lock-wait must be >= 0");
   o.lock_wait = std::chrono::seconds(f.lock_wait_seconds);
   o.dry_run = g.dry_run;
   o.threads = f.threads;
@@ -107,7 +113,8 @@ void AddPruneFlags(CLI::App* cmd, const std::shared_ptr<PruneFlags>& f) {
   cmd->add_option("--keep-monthly", p.keep_monthly, "Keep N monthly snapshots")
       ->capture_default_str();
   cmd->add_option("--keep-yearly", p.keep_yearly, "Keep N yearly snapshots");
-  cmd->add_option("--keep-tag", f->keep_tags, "Keep snapshots with all these tags (a,b; repeatable)");
+  cmd->add_option("--keep-tag", f->keep_tags,
+                  "Keep snapshots with all these tags (a,b; repeatable)");
   cmd->add_option("--keep-within", f->within, "Keep snapshots newer than latest - D (1y5m7d2h)");
   cmd->add_option("--keep-within-hourly", f->within_hourly, "Hourly snapshots within D");
   cmd->add_option("--keep-within-daily", f->within_daily, "Daily snapshots within D");

@@ -22,7 +22,8 @@ core::Status RemoveAll(Repository& repo, FileType type, const std::vector<std::s
                        int threads, const char* fp) {
   return ParallelFor(names.size(), threads, [&](size_t i) {
     core::Status s = repo.backend().Remove(Handle{type, names[i]});
-    if (!s.ok()) return s.Wrap("remove '" + std::string(storage::FileTypeDir(type)) + "/" + names[i] + "'");
+    if (!s.ok())
+      return s.Wrap("remove '" + std::string(storage::FileTypeDir(type)) + "/" + names[i] + "'");
     core::Failpoint(fp);
     return core::Status::Ok();
   });
@@ -51,9 +52,11 @@ core::Status Repack(Repository& repo, const GcPlan& plan, const GcExecuteOptions
                     GcResult* result) {
   std::vector<const PackDecision*> todo;
   for (const auto& d : plan.packs) {
-    if (d.action == PackAction::kRepack) todo.push_back(&d);
+    if (d.action == PackAction::kRepack)
+      todo.push_back(&d);
   }
-  if (todo.empty()) return core::Status::Ok();
+  if (todo.empty())
+    return core::Status::Ok();
   PackerPool pool(repo, o.pack_size);
   HS_TRY(ParallelFor(todo.size(), o.threads,
                      [&](size_t i) { return RepackOne(repo, *todo[i], &pool); }));
@@ -70,12 +73,14 @@ core::Status WriteIndex(Repository& repo, const GcPlan& plan, const GcExecuteOpt
                         GcResult* result) {
   std::unordered_set<Id, IdHash> gone;
   for (const auto& d : plan.packs) {
-    if (d.action != PackAction::kKeep) gone.insert(d.id);
+    if (d.action != PackAction::kKeep)
+      gone.insert(d.id);
   }
   std::vector<IndexFile> files(1);
   size_t blobs = 0;
   repo.index().ForEachPack([&](const Id& id, const std::vector<PackedBlob>& pack_blobs) {
-    if (gone.count(id) != 0) return;
+    if (gone.count(id) != 0)
+      return;
     if (blobs > 0 && blobs + pack_blobs.size() > o.max_index_blobs) {
       files.emplace_back();
       blobs = 0;
@@ -83,12 +88,15 @@ core::Status WriteIndex(Repository& repo, const GcPlan& plan, const GcExecuteOpt
     files.back().packs.emplace_back(id, pack_blobs);
     blobs += pack_blobs.size();
   });
-  if (files.back().packs.empty()) files.pop_back();  // nothing remains
-  if (!files.empty()) files.back().supersedes = repo.index_files();
+  if (files.back().packs.empty())
+    files.pop_back();  // nothing remains
+  if (!files.empty())
+    files.back().supersedes = repo.index_files();
   for (const auto& f : files) {
     HS_TRY(StillLocked(o));
     auto id = repo.SaveUnpacked(FileType::kIndex, EncodeIndexJson(f));
-    if (!id.ok()) return id.TakeStatus().Wrap("save new index");
+    if (!id.ok())
+      return id.TakeStatus().Wrap("save new index");
     ++result->index_files_written;
     core::Failpoint("prune-after-index-save");
   }
@@ -97,8 +105,7 @@ core::Status WriteIndex(Repository& repo, const GcPlan& plan, const GcExecuteOpt
 
 }  // namespace
 
-core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan,
-                                 const GcExecuteOptions& o) {
+core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan, const GcExecuteOptions& o) {
   GcResult result;
   std::vector<std::string> names;
   for (const auto& f : plan.unreferenced) {
@@ -108,7 +115,8 @@ core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan,
   HS_TRY(StillLocked(o));
   HS_TRY(RemoveAll(repo, FileType::kPack, names, o.threads, "prune-after-unreferenced-delete"));
   result.packs_deleted = names.size();
-  if (!plan.RewritesIndex()) return result;
+  if (!plan.RewritesIndex())
+    return result;
   HS_TRY(StillLocked(o));
   core::Failpoint("prune-before-repack");
   HS_TRY(Repack(repo, plan, o, &result));
@@ -116,7 +124,8 @@ core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan,
   HS_TRY(WriteIndex(repo, plan, o, &result));
   HS_TRY(StillLocked(o));
   names.clear();
-  for (const auto& id : repo.index_files()) names.push_back(IdToHex(id));
+  for (const auto& id : repo.index_files())
+    names.push_back(IdToHex(id));
   HS_TRY(RemoveAll(repo, FileType::kIndex, names, o.threads, "prune-after-index-delete"));
   result.index_files_removed = names.size();
   names.clear();

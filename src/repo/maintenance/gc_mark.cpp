@@ -19,7 +19,8 @@ struct Marker {
 
   // Loads one tree; records its data blobs and returns the subtrees not seen before.
   core::Status Visit(const Id& tree, const std::string& where, std::vector<Id>* next) {
-    if (!repo.index().Has(tree, BlobType::kTree)) return Missing(BlobType::kTree, tree, where);
+    if (!repo.index().Has(tree, BlobType::kTree))
+      return Missing(BlobType::kTree, tree, where);
     HS_ASSIGN_OR_RETURN(core::Bytes json, repo.LoadBlob(tree, BlobType::kTree));
     auto nodes = ParseTreeJson(core::AsString(json));
     if (!nodes.ok()) {
@@ -35,7 +36,8 @@ struct Marker {
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& n : *nodes) {
       used.data.insert(n.content.begin(), n.content.end());
-      if (n.subtree && used.tree.insert(*n.subtree).second) next->push_back(*n.subtree);
+      if (n.subtree && used.tree.insert(*n.subtree).second)
+        next->push_back(*n.subtree);
     }
     return core::Status::Ok();
   }
@@ -58,9 +60,8 @@ core::Result<BlobSet> MarkUsedBlobs(Repository& repo, const std::vector<Snapshot
   }
   while (!level.empty()) {
     std::vector<std::vector<Id>> next(level.size());
-    HS_TRY(ParallelFor(level.size(), threads, [&](size_t i) {
-      return m.Visit(level[i], owner[i], &next[i]);
-    }));
+    HS_TRY(ParallelFor(level.size(), threads,
+                       [&](size_t i) { return m.Visit(level[i], owner[i], &next[i]); }));
     std::vector<Id> flat;
     std::vector<std::string> flat_owner;
     for (size_t i = 0; i < next.size(); ++i) {

@@ -15,22 +15,27 @@ struct PackState {
   const std::vector<PackedBlob>* blobs = nullptr;
   bool eligible = false;  // exists with the size the index implies
   bool exists = false;
-  size_t hits = 0;        // blobs that are in the used set (before deduplication)
+  size_t hits = 0;  // blobs that are in the used set (before deduplication)
 };
 
 uint64_t HeaderBytes(const std::vector<PackedBlob>& blobs) {
   uint64_t sum = 0;
-  for (const auto& b : blobs) sum += b.length;
+  for (const auto& b : blobs)
+    sum += b.length;
   return PackSizeFromBlobs(blobs) - sum;
 }
 
 // Fully used packs first, then by share of used blobs: the copies there are the ones counted.
 std::vector<size_t> AssignmentOrder(const std::vector<PackState>& packs) {
   std::vector<size_t> order(packs.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto full = [&](size_t i) { return packs[i].hits == packs[i].blobs->size(); };
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  auto full = [&](size_t i) {
+    return packs[i].hits == packs[i].blobs->size();
+  };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (full(a) != full(b)) return full(a);
+    if (full(a) != full(b))
+      return full(a);
     // hits_a / n_a > hits_b / n_b, without division
     return packs[a].hits * packs[b].blobs->size() > packs[b].hits * packs[a].blobs->size();
   });
@@ -78,18 +83,19 @@ bool Classify(const PackState& p, PackDecision* d, uint64_t target) {
 // fits the budget.
 void ApplyBudget(GcPlan* plan, std::vector<size_t> candidates, uint64_t budget) {
   auto& packs = plan->packs;
-  uint64_t remaining = 0;
+  uint64_t remaining = 0;  // candidates are still kKeep here
   for (const auto& d : packs) {
-    if (d.action == PackAction::kKeep) remaining += d.unused_bytes;
+    if (d.action == PackAction::kKeep)
+      remaining += d.unused_bytes;
   }
-  for (size_t i : candidates) remaining += packs[i].unused_bytes;
   std::stable_sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
     // unused_a / used_a > unused_b / used_b
     return static_cast<long double>(packs[a].unused_bytes) * packs[b].used_bytes >
            static_cast<long double>(packs[b].unused_bytes) * packs[a].used_bytes;
   });
   for (size_t i : candidates) {
-    if (remaining <= budget) break;
+    if (remaining <= budget)
+      break;
     packs[i].action = PackAction::kRepack;
     remaining -= packs[i].unused_bytes;
   }
@@ -99,7 +105,8 @@ void ApplyBudget(GcPlan* plan, std::vector<size_t> candidates, uint64_t budget) 
 void Tally(GcPlan* plan) {
   GcStats& s = plan->stats;
   for (auto& d : plan->packs) {
-    if (d.action != PackAction::kRepack) d.copy.clear();
+    if (d.action != PackAction::kRepack)
+      d.copy.clear();
     ++s.packs;
     s.used_blobs += d.used_blobs;
     s.unused_blobs += d.unused_blobs;
@@ -107,17 +114,22 @@ void Tally(GcPlan* plan) {
     s.unused_bytes += d.unused_bytes;
     switch (d.action) {
       case PackAction::kKeep: ++s.keep; break;
-      case PackAction::kRemove: ++s.remove; s.remove_bytes += d.size; break;
+      case PackAction::kRemove:
+        ++s.remove;
+        s.remove_bytes += d.size;
+        break;
       case PackAction::kDrop: ++s.drop; break;
       case PackAction::kRepack:
         ++s.repack;
         s.repack_bytes += d.size;
-        for (const auto& b : d.copy) s.repack_copy_bytes += b.length;
+        for (const auto& b : d.copy)
+          s.repack_copy_bytes += b.length;
         break;
     }
   }
   s.unreferenced = plan->unreferenced.size();
-  for (const auto& f : plan->unreferenced) s.remove_bytes += f.size;
+  for (const auto& f : plan->unreferenced)
+    s.remove_bytes += f.size;
 }
 
 }  // namespace
@@ -127,17 +139,21 @@ uint64_t MaxUnused::Budget(uint64_t used_bytes) const {
     case Kind::kUnlimited: return UINT64_MAX;
     case Kind::kBytes: return bytes;
     case Kind::kPercent:
-      return static_cast<uint64_t>(static_cast<long double>(used_bytes) * percent / (100 - percent));
+      return static_cast<uint64_t>(static_cast<long double>(used_bytes) * percent /
+                                   (100 - percent));
   }
   return 0;
 }
 
 std::string MaxUnused::ToString() const {
-  if (kind == Kind::kUnlimited) return "unlimited";
-  if (kind == Kind::kBytes) return std::to_string(bytes);
+  if (kind == Kind::kUnlimited)
+    return "unlimited";
+  if (kind == Kind::kBytes)
+    return std::to_string(bytes);
   std::string p = std::to_string(percent);
   p.erase(p.find_last_not_of('0') + 1);
-  if (!p.empty() && p.back() == '.') p.pop_back();
+  if (!p.empty() && p.back() == '.')
+    p.pop_back();
   return p + "%";
 }
 
@@ -151,25 +167,34 @@ core::Result<MaxUnused> ParseMaxUnused(std::string_view text) {
     m.kind = MaxUnused::Kind::kUnlimited;
     return m;
   }
-  if (text.empty()) return bad();
+  if (text.empty())
+    return bad();
   std::string s(text);
   char* end = nullptr;
   if (s.back() == '%') {
     double p = std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size() - 1 || !(p >= 0) || p >= 100) return bad();
+    if (end != s.c_str() + s.size() - 1 || !(p >= 0) || p >= 100)
+      return bad();
     m.percent = p;
     return m;
   }
   unsigned long long n = std::strtoull(s.c_str(), &end, 10);
-  if (end == s.c_str() || s[0] == '-') return bad();
+  if (end == s.c_str() || s[0] == '-')
+    return bad();
   int shift = 0;
   std::string unit(end);
-  if (unit == "K" || unit == "k") shift = 10;
-  else if (unit == "M" || unit == "m") shift = 20;
-  else if (unit == "G" || unit == "g") shift = 30;
-  else if (unit == "T" || unit == "t") shift = 40;
-  else if (!unit.empty()) return bad();
-  if (shift > 0 && n > (UINT64_MAX >> shift)) return bad();
+  if (unit == "K" || unit == "k")
+    shift = 10;
+  else if (unit == "M" || unit == "m")
+    shift = 20;
+  else if (unit == "G" || unit == "g")
+    shift = 30;
+  else if (unit == "T" || unit == "t")
+    shift = 40;
+  else if (!unit.empty())
+    return bad();
+  if (shift > 0 && n > (UINT64_MAX >> shift))
+    return bad();
   m.kind = MaxUnused::Kind::kBytes;
   m.bytes = static_cast<uint64_t>(n) << shift;
   return m;
@@ -192,9 +217,11 @@ core::Result<GcPlan> PlanGc(const MasterIndex& index, BlobSet used,
   GcPlan plan;
   for (const auto& f : pack_files) {
     auto id = IdFromHex(f.name);
-    if (!id.ok()) continue;  // not a pack name; never ours to delete
+    if (!id.ok())
+      continue;  // not a pack name; never ours to delete
     sizes.emplace(*id, f.size);
-    if (!index.HasPack(*id)) plan.unreferenced.push_back(f);
+    if (!index.HasPack(*id))
+      plan.unreferenced.push_back(f);
   }
   std::vector<PackState> packs;
   index.ForEachPack([&](const Id& id, const std::vector<PackedBlob>& blobs) {
@@ -202,31 +229,38 @@ core::Result<GcPlan> PlanGc(const MasterIndex& index, BlobSet used,
     auto it = sizes.find(id);
     p.exists = it != sizes.end();
     p.eligible = p.exists && it->second == PackSizeFromBlobs(blobs) && !blobs.empty();
-    for (const auto& b : blobs) p.hits += used.Of(b.type).count(b.id);
+    for (const auto& b : blobs)
+      p.hits += used.Of(b.type).count(b.id);
     packs.push_back(p);
   });
   plan.packs.resize(packs.size());
-  for (size_t i : AssignmentOrder(packs)) plan.packs[i] = Account(packs[i], &used);
+  for (size_t i : AssignmentOrder(packs))
+    plan.packs[i] = Account(packs[i], &used);
   for (BlobType t : {BlobType::kTree, BlobType::kData}) {
     if (!used.Of(t).empty()) {
-      return core::Corruption(std::to_string(used.size()) + " used blob(s) are in no intact pack, e.g. " +
-                              BlobTypeName(t) + " blob '" + IdToHex(*used.Of(t).begin()) + "'")
-          .WithHint("the pack holding it is missing or has the wrong size; nothing was deleted. "
-                    "Run 'restic check' and 'restic rebuild-index'");
+      return core::Corruption(std::to_string(used.size()) +
+                              " used blob(s) are in no intact pack, e.g. " + BlobTypeName(t) +
+                              " blob '" + IdToHex(*used.Of(t).begin()) + "'")
+          .WithHint(
+              "the pack holding it is missing or has the wrong size; nothing was deleted. "
+              "Run 'restic check' and 'restic rebuild-index'");
     }
   }
   std::vector<size_t> candidates;
   uint64_t target = options.pack_size / 25;
   for (size_t i = 0; i < packs.size(); ++i) {
-    if (Classify(packs[i], &plan.packs[i], target)) candidates.push_back(i);
+    if (Classify(packs[i], &plan.packs[i], target))
+      candidates.push_back(i);
   }
   uint64_t used_total = 0;
-  for (const auto& d : plan.packs) used_total += d.used_bytes;
+  for (const auto& d : plan.packs)
+    used_total += d.used_bytes;
   plan.stats.unused_budget = options.max_unused.Budget(used_total);
   ApplyBudget(&plan, std::move(candidates), plan.stats.unused_budget);
   Tally(&plan);
   size_t hits = 0;
-  for (const auto& p : packs) hits += p.eligible ? p.hits : 0;
+  for (const auto& p : packs)
+    hits += p.eligible ? p.hits : 0;
   plan.stats.duplicate_blobs = hits - plan.stats.used_blobs;
   return plan;
 }

@@ -71,10 +71,10 @@ struct GcStats {
   size_t packs = 0, keep = 0, remove = 0, repack = 0, drop = 0, unreferenced = 0;
   size_t used_blobs = 0, unused_blobs = 0, duplicate_blobs = 0;
   uint64_t used_bytes = 0, unused_bytes = 0;
-  uint64_t remove_bytes = 0;        // pack bytes deleted without copying (remove + unreferenced)
-  uint64_t repack_bytes = 0;        // bytes of the packs rewritten
-  uint64_t repack_copy_bytes = 0;   // bytes copied into new packs
-  uint64_t unused_after = 0;        // unused bytes left in kept packs
+  uint64_t remove_bytes = 0;       // pack bytes deleted without copying (remove + unreferenced)
+  uint64_t repack_bytes = 0;       // bytes of the packs rewritten
+  uint64_t repack_copy_bytes = 0;  // bytes copied into new packs
+  uint64_t unused_after = 0;       // unused bytes left in kept packs
   uint64_t unused_budget = 0;
 };
 

@@ -1,8 +1,9 @@
 #include "repo/maintenance/prune.h"
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <unordered_set>
+
+#include <nlohmann/json.hpp>
 
 #include "core/failpoint.h"
 #include "repo/lock/repo_lock.h"
@@ -39,7 +40,8 @@ core::Status DeleteSnapshots(Repository& repo, const std::vector<std::string>& i
   for (const auto& id : ids) {
     HS_TRY(still_locked());
     core::Status s = repo.backend().Remove(storage::Handle{storage::FileType::kSnapshot, id});
-    if (!s.ok()) return s.Wrap("remove snapshot '" + id.substr(0, 8) + "'");
+    if (!s.ok())
+      return s.Wrap("remove snapshot '" + id.substr(0, 8) + "'");
     core::Failpoint("prune-after-snapshot-delete");
   }
   return core::Status::Ok();
@@ -56,7 +58,8 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, lo));
   core::Failpoint("prune-after-lock");
   std::function<core::Status()> still_locked = [&lock] {
-    if (!lock->Lost()) return core::Status::Ok();
+    if (!lock->Lost())
+      return core::Status::Ok();
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during prune",
                         "another process removed our lock; run prune again");
   };
@@ -69,7 +72,8 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   std::unordered_set<std::string> removing(remove_ids.begin(), remove_ids.end());
   std::vector<Snapshot> remaining;
   for (auto& s : snapshots) {
-    if (removing.count(IdToHex(s.id)) == 0) remaining.push_back(std::move(s));
+    if (removing.count(IdToHex(s.id)) == 0)
+      remaining.push_back(std::move(s));
   }
   r.snapshots_remaining = remaining.size();
   // Everything is checked before anything is deleted: a missing or undecodable used blob stops

@@ -6,8 +6,9 @@
 #pragma once
 
 #include <chrono>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/status.h"
 #include "repo/maintenance/gc_execute.h"
@@ -30,7 +31,7 @@ struct PruneReport {
   RetentionPlan plan;
   size_t snapshots_removed = 0;  // files deleted (0 in a dry run)
   size_t snapshots_remaining = 0;
-  GcStats gc;                    // what garbage collection found (and did, unless a dry run)
+  GcStats gc;  // what garbage collection found (and did, unless a dry run)
   GcResult executed;
   size_t index_blobs = 0;
   double seconds = 0;
