@@ -1,9 +1,9 @@
 // Per-stage throughput of the backup pipeline on SQL-like data (bytes/s per core): chunker,
 // SHA-256, zstd at several levels, AES-256-CTR + Poly1305. Run: build/bench/hasteward_bench
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "repo/chunker/chunker.h"
 #include "repo/compress/zstd_codec.h"
@@ -19,7 +19,8 @@ const Bytes& SqlLikeData() {
     std::string s;
     std::vector<std::string> words(2000);
     for (auto& w : words) {
-      for (int i = 0; i < 8; ++i) w += static_cast<char>('a' + rng() % 26);
+      for (int i = 0; i < 8; ++i)
+        w += static_cast<char>('a' + rng() % 26);
     }
     while (s.size() < (16u << 20)) {
       s += "INSERT INTO `sbtest1` VALUES (" + std::to_string(rng()) + "," +
@@ -49,7 +50,8 @@ BENCHMARK(BmChunker);
 
 void BmSha256(benchmark::State& state) {
   const Bytes& d = SqlLikeData();
-  for (auto _ : state) benchmark::DoNotOptimize(hasteward::repo::Sha256(d));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(hasteward::repo::Sha256(d));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * d.size()));
 }
 BENCHMARK(BmSha256);

@@ -31,7 +31,8 @@ void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
   if (g.WantsJson()) {
     std::printf(
         "{\"message_type\":\"summary\",\"snapshot_id\":\"%s\",\"total_bytes_processed\":%llu,"
-        "\"data_blobs\":%llu,\"data_blobs_new\":%llu,\"data_added\":%llu,\"data_added_packed\":%llu,"
+        "\"data_blobs\":%llu,\"data_blobs_new\":%llu,\"data_added\":%llu,\"data_added_packed\":%"
+        "llu,"
         "\"packs_written\":%zu,\"total_duration\":%.3f}\n",
         repo::IdToHex(s.snapshot_id).c_str(), static_cast<unsigned long long>(s.bytes_read),
         static_cast<unsigned long long>(s.chunks), static_cast<unsigned long long>(s.chunks_new),
@@ -39,7 +40,8 @@ void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
         static_cast<unsigned long long>(s.bytes_stored), s.packs_written, s.seconds);
     return;
   }
-  if (g.quiet) return;
+  if (g.quiet)
+    return;
   double rate = s.seconds > 0 ? static_cast<double>(s.bytes_read) / s.seconds : 0;
   std::printf("snapshot %s saved: %s read, %llu of %llu chunks new, %s stored in %.1fs (%s/s)\n",
               repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), HumanBytes(s.bytes_read).c_str(),
@@ -140,7 +142,8 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
 
 void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_flag("--stdin", flags->from_stdin, "Read the data to back up from standard input");
-  cmd->add_option("--stdin-filename", flags->stdin_filename, "Path of the stdin data in the snapshot");
+  cmd->add_option("--stdin-filename", flags->stdin_filename,
+                  "Path of the stdin data in the snapshot");
   cmd->add_option("--tag", flags->tags, "Tag (k=v), repeatable; commas separate several");
   cmd->add_option("--time", flags->time, "Snapshot time, \"YYYY-MM-DD HH:MM:SS\" local time");
   cmd->add_option("--host", flags->host, "Hostname stored in the snapshot");
@@ -154,7 +157,8 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
 }
 
 core::Status RunBackup(const GlobalOptions& g, const BackupFlags& f) {
-  if (f.from_stdin || f.from_command) return RunStdinBackup(g, f);
+  if (f.from_stdin || f.from_command)
+    return RunStdinBackup(g, f);
   return RunClusterBackup(g, f);
 }
 
@@ -172,7 +176,8 @@ void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
   create->callback([&g, &out, create_flags] { out.status = RunBackup(g, *create_flags); });
   RegisterGroupedBackupVerbs(*cmd, g, out);
   cmd->callback([&g, &out, flags, cmd] {
-    if (cmd->get_subcommands().empty()) out.status = RunBackup(g, *flags);
+    if (cmd->get_subcommands().empty())
+      out.status = RunBackup(g, *flags);
   });
 }
 

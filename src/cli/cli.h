@@ -1,6 +1,6 @@
 // cli: the `hasteward` command line. One file per command group (`<name>_command.cpp`); each only
-// parses flags, calls the layer that does the work, and maps the returned Status to text and an exit
-// code (docs/exit-codes.md). Nothing includes cli; it is the top of the dependency table.
+// parses flags, calls the layer that does the work, and maps the returned Status to text and an
+// exit code (docs/exit-codes.md). Nothing includes cli; it is the top of the dependency table.
 #pragma once
 
 #include <string>
@@ -12,18 +12,18 @@ namespace hasteward::cli {
 
 // Flags shared by every command, with their environment fallbacks (HASteward README).
 struct GlobalOptions {
-  std::string backups_path;       // --backups-path, HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY
-  std::string restic_password;    // --restic-password, RESTIC_PASSWORD
-  std::string password_file;      // --restic-password-file, RESTIC_PASSWORD_FILE
-  std::string engine;             // -e, HASTEWARD_ENGINE
-  std::string cluster;            // -c, HASTEWARD_CLUSTER
-  std::string ns = "default";     // -n, HASTEWARD_NAMESPACE
-  bool ns_explicit = false;       // -n or HASTEWARD_NAMESPACE was given (filters use it)
-  std::string inventory;          // --inventory, HASTEWARD_INVENTORY
-  std::string output = "auto";    // --output auto|human|json|jsonl
-  bool json = false;              // --json (same as --output json)
-  bool quiet = false;             // -q
-  bool dry_run = false;           // --dry-run
+  std::string backups_path;         // --backups-path, HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY
+  std::string restic_password;      // --restic-password, RESTIC_PASSWORD
+  std::string password_file;        // --restic-password-file, RESTIC_PASSWORD_FILE
+  std::string engine;               // -e, HASTEWARD_ENGINE
+  std::string cluster;              // -c, HASTEWARD_CLUSTER
+  std::string ns = "default";       // -n, HASTEWARD_NAMESPACE
+  bool ns_explicit = false;         // -n or HASTEWARD_NAMESPACE was given (filters use it)
+  std::string inventory;            // --inventory, HASTEWARD_INVENTORY
+  std::string output = "auto";      // --output auto|human|json|jsonl
+  bool json = false;                // --json (same as --output json)
+  bool quiet = false;               // -q
+  bool dry_run = false;             // --dry-run
   std::string log_format = "text";  // --log-format text|json
   std::string progress = "auto";    // --progress auto|always|never|json
 

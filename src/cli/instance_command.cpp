@@ -15,8 +15,8 @@ core::Status RunInstance(const GlobalOptions& g, const InstanceFlags& f, const s
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   const platform::Instance* inst = ctx.cluster.FindInstance(f.ordinal);
   if (inst == nullptr) {
-    return core::NotFound("instance " + std::to_string(f.ordinal) + " of '" + ctx.cluster.ns +
-                              "/" + ctx.cluster.name + "' does not exist",
+    return core::NotFound("instance " + std::to_string(f.ordinal) + " of '" + ctx.cluster.ns + "/" +
+                              ctx.cluster.name + "' does not exist",
                           "instances are numbered from 0; see 'hasteward sandbox list'");
   }
   if (verb == "stop") {

@@ -1,8 +1,8 @@
 #include "cli/progress.h"
 
-#include <unistd.h>
-
 #include <cstdio>
+
+#include <unistd.h>
 
 namespace hasteward::cli {
 
@@ -19,7 +19,8 @@ std::string HumanBytes(uint64_t bytes) {
   return buf;
 }
 
-ProgressPrinter::ProgressPrinter(const GlobalOptions& g, std::string verb) : verb_(std::move(verb)) {
+ProgressPrinter::ProgressPrinter(const GlobalOptions& g, std::string verb)
+    : verb_(std::move(verb)) {
   if (g.progress == "json") {
     mode_ = Mode::kJson;
   } else if (g.progress == "always" || (g.progress == "auto" && !g.quiet && ::isatty(2) != 0)) {
@@ -37,7 +38,8 @@ void ProgressPrinter::Update(uint64_t done, uint64_t total, double seconds) {
                  static_cast<unsigned long long>(total), seconds, rate);
     return;
   }
-  if (mode_ != Mode::kTerminal) return;
+  if (mode_ != Mode::kTerminal)
+    return;
   std::string eta;
   if (total > done && rate > 0) {
     auto secs = static_cast<uint64_t>(static_cast<double>(total - done) / rate);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_access.h"
@@ -58,7 +59,8 @@ bool EnvTrue(const char* name) {
 core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutcome& out) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   jobs::RepairJobOptions o;
-  if (f.instance >= 0) o.request.target = f.instance;
+  if (f.instance >= 0)
+    o.request.target = f.instance;
   o.request.force = f.force || EnvTrue("HASTEWARD_FORCE");
   o.no_escrow = f.no_escrow || EnvTrue("HASTEWARD_NO_ESCROW");
   o.dry_run = g.dry_run;
@@ -69,7 +71,8 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
   o.heal.keep_replaced = f.keep_replaced;
   bool quiet = g.quiet;
   o.heal.log = [quiet](const std::string& line) {
-    if (!quiet) std::fprintf(stderr, "repair: %s\n", line.c_str());
+    if (!quiet)
+      std::fprintf(stderr, "repair: %s\n", line.c_str());
   };
   std::unique_ptr<repo::Repository> r;
   if (!o.no_escrow && !o.dry_run) {
@@ -97,12 +100,14 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
     }
     if (!result.dry_run) {
       std::string healed;
-      for (const auto& h : result.healed) healed += (healed.empty() ? "" : ", ") + h;
+      for (const auto& h : result.healed)
+        healed += (healed.empty() ? "" : ", ") + h;
       std::printf("healed: %s\n", healed.empty() ? "(none)" : healed.c_str());
       if (!result.escrow_snapshot.empty()) {
         std::printf("escrow snapshot: %s\n", result.escrow_snapshot.substr(0, 8).c_str());
       }
-      for (const auto& d : result.diverged_snapshots) std::printf("diverged: %s\n", d.c_str());
+      for (const auto& d : result.diverged_snapshots)
+        std::printf("diverged: %s\n", d.c_str());
       std::printf("re-triage:\n");
       PrintTriageReport(g, result.after);
     }
@@ -122,7 +127,8 @@ void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
   cmd->add_flag("-f,--force", f->force,
                 "Targeted repair only: heal during split-brain (after diverged captures) or "
                 "re-clone a healthy instance (env HASTEWARD_FORCE)");
-  cmd->add_flag("--no-escrow", f->no_escrow, "Skip the pre-repair backup (env HASTEWARD_NO_ESCROW)");
+  cmd->add_flag("--no-escrow", f->no_escrow,
+                "Skip the pre-repair backup (env HASTEWARD_NO_ESCROW)");
   cmd->add_option("--heal-timeout", f->heal_timeout, "Time a healed instance has to rejoin (10m)");
   cmd->add_option("--delete-timeout", f->delete_timeout, "Time to fence (stop) an instance (2m)");
   cmd->add_flag("--keep-replaced", f->keep_replaced,

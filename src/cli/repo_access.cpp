@@ -19,7 +19,9 @@ namespace hasteward::cli {
 
 void ReportRequests(const GlobalOptions& g, repo::Repository& r) {
   storage::RequestCounts c = r.backend().Counts();
-  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  auto u = [](uint64_t v) {
+    return static_cast<unsigned long long>(v);
+  };
   if (g.WantsJson()) {
     std::fprintf(stderr,
                  "{\"message_type\":\"requests\",\"save\":%llu,\"load\":%llu,\"stat\":%llu,"
@@ -31,7 +33,8 @@ void ReportRequests(const GlobalOptions& g, repo::Repository& r) {
   }
   std::string loc = r.backend().Location();
   bool remote = loc.rfind("s3:", 0) == 0 || loc.rfind("rest:", 0) == 0;
-  if (g.quiet || !remote) return;
+  if (g.quiet || !remote)
+    return;
   std::fprintf(stderr,
                "requests: %llu save, %llu load, %llu stat, %llu list, %llu remove, %llu retries\n",
                u(c.save), u(c.load), u(c.stat), u(c.list), u(c.remove), u(c.retries));

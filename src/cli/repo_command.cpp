@@ -57,10 +57,11 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
     std::fprintf(stderr, "error: %s\n", e.c_str());
   }
   if (g.WantsJson()) {
-    std::printf("{\"ok\":%s,\"errors\":%zu,\"snapshots\":%zu,\"packs\":%zu,\"blobs\":%zu,"
-                "\"bytes_read\":%llu}\n",
-                report.ok() ? "true" : "false", report.errors.size(), report.snapshots,
-                report.packs, report.blobs, static_cast<unsigned long long>(report.bytes_read));
+    std::printf(
+        "{\"ok\":%s,\"errors\":%zu,\"snapshots\":%zu,\"packs\":%zu,\"blobs\":%zu,"
+        "\"bytes_read\":%llu}\n",
+        report.ok() ? "true" : "false", report.errors.size(), report.snapshots, report.packs,
+        report.blobs, static_cast<unsigned long long>(report.bytes_read));
   } else if (report.ok()) {
     std::printf("checked %zu snapshots, %zu packs, %zu blobs%s: no errors were found\n",
                 report.snapshots, report.packs, report.blobs, f.read_data ? " (data read)" : "");

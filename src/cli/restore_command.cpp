@@ -51,7 +51,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   } else if (!g.quiet) {
     std::printf("restored snapshot %s (%s) into %s/%s\n",
                 repo::IdToHex(result->snapshot.id).substr(0, 8).c_str(),
-                HumanBytes(result->bytes).c_str(), ctx.cluster.ns.c_str(), ctx.cluster.name.c_str());
+                HumanBytes(result->bytes).c_str(), ctx.cluster.ns.c_str(),
+                ctx.cluster.name.c_str());
   }
   return core::Status::Ok();
 }

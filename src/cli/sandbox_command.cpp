@@ -27,9 +27,10 @@ core::Status RequireCluster(const GlobalOptions& g) {
 }
 
 nlohmann::json InstanceJson(const platform::Instance& i, bool running) {
-  return {{"name", i.name},       {"ordinal", i.ordinal}, {"host", i.host},
-          {"port", i.port},       {"socket", i.socket},   {"dataDir", i.data_dir},
-          {"running", running},   {"role", i.labels.count("role") ? i.labels.at("role") : ""}};
+  return {{"name", i.name},     {"ordinal", i.ordinal},
+          {"host", i.host},     {"port", i.port},
+          {"socket", i.socket}, {"dataDir", i.data_dir},
+          {"running", running}, {"role", i.labels.count("role") ? i.labels.at("role") : ""}};
 }
 
 nlohmann::json ClusterJson(const platform::Cluster& c, const std::vector<bool>& running) {
@@ -46,8 +47,8 @@ nlohmann::json ClusterJson(const platform::Cluster& c, const std::vector<bool>& 
 core::Status RunUp(const GlobalOptions& g, const SandboxFlags& f) {
   HS_TRY(RequireCluster(g));
   HS_ASSIGN_OR_RETURN(auto engine, platform::ParseEngineKind(g.engine.empty() ? "cnpg" : g.engine));
-  platform::sandbox::SandboxSpec spec{g.cluster, g.ns, engine, f.instances, f.replication_mode,
-                                      f.state_dir, g.inventory};
+  platform::sandbox::SandboxSpec spec{g.cluster,          g.ns,        engine,     f.instances,
+                                      f.replication_mode, f.state_dir, g.inventory};
   const auto& clock = core::SystemClock::Get();
   auto start = clock.Monotonic();
   HS_ASSIGN_OR_RETURN(platform::Cluster c, platform::sandbox::Up(spec));
@@ -82,12 +83,13 @@ core::Status RunList(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(auto list, platform::sandbox::List(inventory));
   if (g.WantsJson()) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& s : list) j.push_back(ClusterJson(s.cluster, s.running));
+    for (const auto& s : list)
+      j.push_back(ClusterJson(s.cluster, s.running));
     std::printf("%s\n", j.dump().c_str());
     return core::Status::Ok();
   }
-  std::printf("%-12s %-20s %-8s %-20s %-6s %-8s %s\n", "NAMESPACE", "CLUSTER", "ENGINE",
-              "INSTANCE", "PORT", "ROLE", "STATE");
+  std::printf("%-12s %-20s %-8s %-20s %-6s %-8s %s\n", "NAMESPACE", "CLUSTER", "ENGINE", "INSTANCE",
+              "PORT", "ROLE", "STATE");
   for (const auto& s : list) {
     for (size_t n = 0; n < s.cluster.instances.size(); ++n) {
       const auto& i = s.cluster.instances[n];

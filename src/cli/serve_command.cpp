@@ -20,9 +20,11 @@ struct ServeFlags {
 void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand(
-      "serve", "Run the operator: scheduled backups, verification and triage with metrics "
-               "(docs/operator.md)");
-  cmd->add_option("--config", flags->config, "Policy/repository config YAML (env HASTEWARD_CONFIG)");
+      "serve",
+      "Run the operator: scheduled backups, verification and triage with metrics "
+      "(docs/operator.md)");
+  cmd->add_option("--config", flags->config,
+                  "Policy/repository config YAML (env HASTEWARD_CONFIG)");
   cmd->add_option("--metrics-addr", flags->metrics_addr, "Metrics listen address (/metrics)");
   cmd->add_option("--health-addr", flags->health_addr, "Probe listen address (/healthz, /readyz)");
   cmd->add_option("--tick-seconds", flags->tick_seconds,

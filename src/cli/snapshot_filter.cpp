@@ -16,17 +16,23 @@ SnapshotFilter SnapshotFilter::FromGlobals(const GlobalOptions& g) {
 }
 
 bool SnapshotFilter::Matches(const repo::Snapshot& s) const {
-  if (!engine.empty() && s.TagValue("engine") != engine) return false;
-  if (!cluster.empty() && s.TagValue("cluster") != cluster) return false;
-  if (!ns.empty() && s.TagValue("namespace") != ns) return false;
-  if (!type.empty() && type != "all" && s.TagValue("type") != type) return false;
+  if (!engine.empty() && s.TagValue("engine") != engine)
+    return false;
+  if (!cluster.empty() && s.TagValue("cluster") != cluster)
+    return false;
+  if (!ns.empty() && s.TagValue("namespace") != ns)
+    return false;
+  if (!type.empty() && type != "all" && s.TagValue("type") != type)
+    return false;
   if (instance >= 0) {
     std::string prefix = "/" + std::to_string(instance) + "-";
     bool found = false;
     for (const auto& p : s.paths) {
-      if (p.find(prefix) != std::string::npos) found = true;
+      if (p.find(prefix) != std::string::npos)
+        found = true;
     }
-    if (!found) return false;
+    if (!found)
+      return false;
   }
   return true;
 }
@@ -34,7 +40,8 @@ bool SnapshotFilter::Matches(const repo::Snapshot& s) const {
 std::vector<repo::Snapshot> SnapshotFilter::Apply(const std::vector<repo::Snapshot>& snaps) const {
   std::vector<repo::Snapshot> out;
   for (const auto& s : snaps) {
-    if (Matches(s)) out.push_back(s);
+    if (Matches(s))
+      out.push_back(s);
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // `get status` without an operator config: the last triage of every known cluster (inventory
 // clusters never triaged show as "never"), read from <stateDir>/triage.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -24,8 +25,11 @@ core::Status ShowLastTriages(const GlobalOptions& g) {
       states += (states.empty() ? "" : " ") + i.value("name", "") + "=" + i.value("state", "");
     }
     size_t findings = r.value("findings", nlohmann::json::array()).size();
-    arr.push_back({{"namespace", ns}, {"cluster", name}, {"engine", r.value("engine", "")},
-                   {"triage", r.value("verdict", "")}, {"triaged_at", r.value("recorded_at", "")},
+    arr.push_back({{"namespace", ns},
+                   {"cluster", name},
+                   {"engine", r.value("engine", "")},
+                   {"triage", r.value("verdict", "")},
+                   {"triaged_at", r.value("recorded_at", "")},
                    {"instances", r.value("instances", nlohmann::json::array())},
                    {"findings", r.value("findings", nlohmann::json::array())}});
     t.AddRow({ns, name, r.value("engine", ""), r.value("verdict", ""), states,
@@ -36,9 +40,12 @@ core::Status ShowLastTriages(const GlobalOptions& g) {
     auto clusters = (*platform)->ListClusters();
     if (clusters.ok()) {
       for (const auto& c : *clusters) {
-        if (seen.count(c.ns + "/" + c.name) != 0) continue;
-        arr.push_back({{"namespace", c.ns}, {"cluster", c.name},
-                       {"engine", platform::EngineKindName(c.engine)}, {"triage", "never"}});
+        if (seen.count(c.ns + "/" + c.name) != 0)
+          continue;
+        arr.push_back({{"namespace", c.ns},
+                       {"cluster", c.name},
+                       {"engine", platform::EngineKindName(c.engine)},
+                       {"triage", "never"}});
         t.AddRow({c.ns, c.name, platform::EngineKindName(c.engine), "never", "-", "-", "-"});
       }
     }
@@ -55,7 +62,8 @@ void AddTriageStatusCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
     return found.empty() ? nullptr : found[0];
   };
   CLI::App* get = child(&app, "get");
-  if (get == nullptr || child(get, "status") != nullptr) return;
+  if (get == nullptr || child(get, "status") != nullptr)
+    return;
   auto* cmd = get->add_subcommand("status", "Show the last triage of every known cluster");
   cmd->callback([&g, &out] { out.status = ShowLastTriages(g); });
 }

@@ -12,19 +12,23 @@ std::string Table::Render() const {
     }
   };
   measure(header_);
-  for (const auto& r : rows_) measure(r);
+  for (const auto& r : rows_)
+    measure(r);
   auto line = [&width](const std::vector<std::string>& row) {
     std::string out;
     for (size_t i = 0; i < width.size(); ++i) {
       std::string cell = i < row.size() ? row[i] : "";
       out += cell;
-      if (i + 1 < width.size()) out += std::string(width[i] - cell.size() + 2, ' ');
+      if (i + 1 < width.size())
+        out += std::string(width[i] - cell.size() + 2, ' ');
     }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
+    while (!out.empty() && out.back() == ' ')
+      out.pop_back();
     return out + "\n";
   };
   std::string out = line(header_);
-  for (const auto& r : rows_) out += line(r);
+  for (const auto& r : rows_)
+    out += line(r);
   return out;
 }
 

@@ -37,18 +37,22 @@ std::string Position(const engine::TriageReport& r, const engine::InstanceHealth
 }
 
 std::string Detail(const engine::TriageReport& r, const engine::InstanceHealth& h) {
-  if (!h.error.empty()) return h.error;
+  if (!h.error.empty())
+    return h.error;
   switch (r.engine) {
     case platform::EngineKind::kPostgres:
       if (h.role == "standby") {
         return "wal receiver " + Fact(h, "wal_receiver_status") + ", lag " +
                Fact(h, "replay_lag_seconds") + " s";
       }
-      if (h.role == "primary") return "streaming standbys: " + Fact(h, "streaming_standbys");
+      if (h.role == "primary")
+        return "streaming standbys: " + Fact(h, "streaming_standbys");
       return Fact(h, "control_state");
     case platform::EngineKind::kMariadb:
-      if (!Fact(h, "replication_problem").empty()) return Fact(h, "replication_problem");
-      if (h.role == "replica") return "lag " + Fact(h, "lag_seconds") + " s";
+      if (!Fact(h, "replication_problem").empty())
+        return Fact(h, "replication_problem");
+      if (h.role == "replica")
+        return "lag " + Fact(h, "lag_seconds") + " s";
       return "read_only " + Fact(h, "read_only");
     case platform::EngineKind::kGalera:
       return Fact(h, "wsrep_local_state_comment").empty()

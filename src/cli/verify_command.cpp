@@ -1,4 +1,5 @@
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_access.h"
@@ -37,7 +38,8 @@ void PrintOutcome(const GlobalOptions& g, const verify::VerifyOutcome& o) {
   std::printf("verification of snapshot %s: %s in %.1fs (%zu tables), evidence %s\n",
               r.snapshot_id.substr(0, 8).c_str(), r.ok ? "ok" : "FAILED", r.duration_seconds,
               r.tables.size(), o.evidence_id.substr(0, 8).c_str());
-  for (const auto& f : r.failures) std::printf("  failure: %s\n", f.c_str());
+  for (const auto& f : r.failures)
+    std::printf("  failure: %s\n", f.c_str());
 }
 
 core::Status RunVerify(const GlobalOptions& g, const VerifyFlags& f, CommandOutcome& out) {
@@ -60,8 +62,9 @@ core::Status RunVerify(const GlobalOptions& g, const VerifyFlags& f, CommandOutc
 void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto flags = std::make_shared<VerifyFlags>();
   auto* cmd = app.add_subcommand(
-      "verify", "Prove a backup restores: restore it into a throwaway instance, check it, record "
-                "the verdict in the repository (exit 28 when it fails)");
+      "verify",
+      "Prove a backup restores: restore it into a throwaway instance, check it, record "
+      "the verdict in the repository (exit 28 when it fails)");
   cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
   cmd->add_flag("--force", flags->force, "Verify again although the snapshot has evidence");
   cmd->add_option("--timeout", flags->timeout_seconds, "Give up after N seconds (0 = never)");

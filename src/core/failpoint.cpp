@@ -1,12 +1,12 @@
 #include "core/failpoint.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <signal.h>
+#include <unistd.h>
 
 namespace hasteward::core {
 
@@ -20,11 +20,13 @@ const Config& GetConfig() {
   static const Config kConfig = [] {
     Config c;
     const char* v = std::getenv("HASTEWARD_FAILPOINT");  // NOLINT(concurrency-mt-unsafe)
-    if (v == nullptr) return c;
+    if (v == nullptr)
+      return c;
     std::string s(v);
     auto colon = s.find(':');
     c.name = s.substr(0, colon);
-    if (colon != std::string::npos) c.target = std::atoi(s.c_str() + colon + 1);
+    if (colon != std::string::npos)
+      c.target = std::atoi(s.c_str() + colon + 1);
     return c;
   }();
   return kConfig;
@@ -35,7 +37,8 @@ std::atomic<int> g_hits{0};
 
 void Failpoint(const char* name) {
   const Config& c = GetConfig();
-  if (c.name.empty() || c.name != name) return;
+  if (c.name.empty() || c.name != name)
+    return;
   if (++g_hits == c.target) {
     ::kill(::getpid(), SIGKILL);
   }

@@ -1,10 +1,10 @@
 #include "core/fd.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace hasteward::core {
 
@@ -81,9 +81,9 @@ Result<std::string> ReadFileToString(const std::string& path) {
   std::string out;
   char buf[65536];
   while (true) {
-    HS_ASSIGN_OR_RETURN(size_t n, ReadSome(fd.get(), std::span<uint8_t>(
-                                                         reinterpret_cast<uint8_t*>(buf),  // NOLINT
-                                                         sizeof(buf))));
+    HS_ASSIGN_OR_RETURN(
+        size_t n, ReadSome(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
+                                                        sizeof(buf))));
     if (n == 0) {
       break;
     }

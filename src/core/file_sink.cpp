@@ -1,12 +1,12 @@
 #include "core/file_sink.h"
 
+#include <cerrno>
+#include <vector>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#include <cerrno>
-#include <vector>
 
 namespace hasteward::core {
 
@@ -26,12 +26,17 @@ AtomicFileSink::~AtomicFileSink() {
   }
 }
 
-Status AtomicFileSink::Write(ByteView data) { return WriteAll(fd_.get(), data); }
+Status AtomicFileSink::Write(ByteView data) {
+  return WriteAll(fd_.get(), data);
+}
 
 Status AtomicFileSink::Close() {
-  if (done_) return Status::Ok();
-  if (::fsync(fd_.get()) != 0) return ErrnoStatus("fsync '" + tmp_ + "'", errno);
-  if (::fchmod(fd_.get(), 0644) != 0) return ErrnoStatus("chmod '" + tmp_ + "'", errno);
+  if (done_)
+    return Status::Ok();
+  if (::fsync(fd_.get()) != 0)
+    return ErrnoStatus("fsync '" + tmp_ + "'", errno);
+  if (::fchmod(fd_.get(), 0644) != 0)
+    return ErrnoStatus("chmod '" + tmp_ + "'", errno);
   fd_.Reset();
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     return ErrnoStatus("rename '" + tmp_ + "' to '" + path_ + "'", errno);
@@ -51,7 +56,9 @@ GzipSink::GzipSink(std::unique_ptr<ByteSink> inner, int level)
   deflateInit2(&state_->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
 
-GzipSink::~GzipSink() { deflateEnd(&state_->z); }
+GzipSink::~GzipSink() {
+  deflateEnd(&state_->z);
+}
 
 Status GzipSink::Pump(int flush) {
   z_stream& z = state_->z;
@@ -59,10 +66,13 @@ Status GzipSink::Pump(int flush) {
     z.next_out = state_->out.data();
     z.avail_out = static_cast<uInt>(state_->out.size());
     int rc = deflate(&z, flush);
-    if (rc == Z_STREAM_ERROR) return Internal("gzip: deflate failed");
+    if (rc == Z_STREAM_ERROR)
+      return Internal("gzip: deflate failed");
     size_t have = state_->out.size() - z.avail_out;
-    if (have > 0) HS_TRY(inner_->Write(ByteView(state_->out.data(), have)));
-    if (flush == Z_FINISH ? rc == Z_STREAM_END : z.avail_out != 0) return Status::Ok();
+    if (have > 0)
+      HS_TRY(inner_->Write(ByteView(state_->out.data(), have)));
+    if (flush == Z_FINISH ? rc == Z_STREAM_END : z.avail_out != 0)
+      return Status::Ok();
   }
 }
 
@@ -74,7 +84,8 @@ Status GzipSink::Write(ByteView data) {
 }
 
 Status GzipSink::Close() {
-  if (closed_) return Status::Ok();
+  if (closed_)
+    return Status::Ok();
   closed_ = true;
   state_->z.avail_in = 0;
   HS_TRY(Pump(Z_FINISH));
@@ -93,17 +104,21 @@ GunzipSource::GunzipSource(std::unique_ptr<ByteSource> inner)
   inflateInit2(&state_->z, 15 + 32);
 }
 
-GunzipSource::~GunzipSource() { inflateEnd(&state_->z); }
+GunzipSource::~GunzipSource() {
+  inflateEnd(&state_->z);
+}
 
 Result<size_t> GunzipSource::Read(std::span<uint8_t> buf) {
   z_stream& z = state_->z;
-  if (state_->done) return size_t{0};
+  if (state_->done)
+    return size_t{0};
   z.next_out = buf.data();
   z.avail_out = static_cast<uInt>(buf.size());
   while (z.avail_out == buf.size()) {
     if (z.avail_in == 0 && !state_->eof) {
       HS_ASSIGN_OR_RETURN(size_t n, inner_->Read(state_->in));
-      if (n == 0) state_->eof = true;
+      if (n == 0)
+        state_->eof = true;
       z.next_in = state_->in.data();
       z.avail_in = static_cast<uInt>(n);
     }
@@ -112,7 +127,8 @@ Result<size_t> GunzipSource::Read(std::span<uint8_t> buf) {
       state_->done = true;
       break;
     }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return Corruption("gzip: corrupt input");
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      return Corruption("gzip: corrupt input");
     if (state_->eof && z.avail_in == 0 && z.avail_out == buf.size()) {
       return Status(ErrorCode::kIncompleteInput, "gzip: truncated input");
     }

@@ -17,9 +17,12 @@ std::string HexEncode(ByteView data) {
 
 namespace {
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 }  // namespace
@@ -61,8 +64,10 @@ std::optional<Bytes> Base64Decode(std::string_view b64) {
   }
   size_t len = static_cast<size_t>(n);
   // EVP_DecodeBlock does not strip the bytes that padding stands for.
-  if (!b64.empty() && b64[b64.size() - 1] == '=') --len;
-  if (b64.size() > 1 && b64[b64.size() - 2] == '=') --len;
+  if (!b64.empty() && b64[b64.size() - 1] == '=')
+    --len;
+  if (b64.size() > 1 && b64[b64.size() - 2] == '=')
+    --len;
   out.resize(len);
   return out;
 }

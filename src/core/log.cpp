@@ -56,9 +56,15 @@ std::string TimestampUtc() {
 }
 }  // namespace
 
-void Log::SetLevel(LogLevel level) { g_level = static_cast<int>(level); }
-void Log::SetJson(bool json) { g_json = json; }
-void Log::SetQuiet(bool quiet) { g_quiet = quiet; }
+void Log::SetLevel(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
+void Log::SetJson(bool json) {
+  g_json = json;
+}
+void Log::SetQuiet(bool quiet) {
+  g_quiet = quiet;
+}
 
 void Log::Write(LogLevel level, const std::string& msg,
                 const std::map<std::string, std::string>& fields) {

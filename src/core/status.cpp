@@ -38,9 +38,9 @@ const char* ErrorCodeName(ErrorCode code) {
 }
 
 Status::Status(ErrorCode code, std::string message, std::string hint)
-    : rep_(code == ErrorCode::kOk ? nullptr
-                                  : std::make_unique<Rep>(Rep{code, std::move(message),
-                                                              std::move(hint)})) {}
+    : rep_(code == ErrorCode::kOk
+               ? nullptr
+               : std::make_unique<Rep>(Rep{code, std::move(message), std::move(hint)})) {}
 
 Status::Status(const Status& other)
     : rep_(other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr) {}
@@ -52,8 +52,12 @@ Status& Status::operator=(const Status& other) {
   return *this;
 }
 
-const std::string& Status::message() const { return rep_ ? rep_->message : EmptyString(); }
-const std::string& Status::hint() const { return rep_ ? rep_->hint : EmptyString(); }
+const std::string& Status::message() const {
+  return rep_ ? rep_->message : EmptyString();
+}
+const std::string& Status::hint() const {
+  return rep_ ? rep_->hint : EmptyString();
+}
 
 Status& Status::Wrap(const std::string& context) {
   if (rep_) {
@@ -93,7 +97,9 @@ std::string Status::ToString() const {
   return rep_->message + "\nHINT: " + rep_->hint;
 }
 
-Status Internal(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
+Status Internal(std::string message) {
+  return {ErrorCode::kInternal, std::move(message)};
+}
 Status Usage(std::string message, std::string hint) {
   return {ErrorCode::kUsage, std::move(message), std::move(hint)};
 }

@@ -1,7 +1,7 @@
 // core: the small base every layer stands on — errors as values (Status, Result<T>), the stable
 // error-code table that becomes the process exit code, clock, subprocesses, temp directories, file
-// descriptors, byte streams and logging. It depends on the C++ standard library and OpenSSL only and
-// must never include any other HASteward layer.
+// descriptors, byte streams and logging. It depends on the C++ standard library and OpenSSL only
+// and must never include any other HASteward layer.
 #pragma once
 
 #include <memory>
@@ -16,27 +16,27 @@ namespace hasteward::core {
 // renumber. Values 10-12 match restic's own exit codes so scripts written for restic keep working.
 enum class ErrorCode : int {
   kOk = 0,
-  kInternal = 1,           // a bug or an unclassified failure
-  kUsage = 2,              // bad flags or arguments
-  kIncompleteInput = 3,    // the input stream or dump producer failed; nothing was saved
-  kHealthDegraded = 4,     // triage: cluster works but something is unhealthy
-  kSplitBrain = 5,         // triage/repair: diverged instances detected
-  kRepoNotFound = 10,      // no repository at the given location
-  kLocked = 11,            // repository locked by another live process
-  kWrongPassword = 12,     // no key in the repository opens with this password
-  kCorruption = 13,        // repository data failed verification
-  kStorage = 14,           // backend I/O failure (disk full, network, permissions)
-  kNotFound = 20,          // snapshot, cluster, instance or object does not exist
-  kUnreachable = 21,       // a database instance or server cannot be reached
-  kAuthFailed = 22,        // database credentials rejected
-  kDumpFailed = 23,        // dump or restore tool failed
-  kSafetyStop = 24,        // a safety gate refused the operation (no override, or --force needed)
-  kNoDonor = 25,           // repair aborted: no healthy donor
+  kInternal = 1,         // a bug or an unclassified failure
+  kUsage = 2,            // bad flags or arguments
+  kIncompleteInput = 3,  // the input stream or dump producer failed; nothing was saved
+  kHealthDegraded = 4,   // triage: cluster works but something is unhealthy
+  kSplitBrain = 5,       // triage/repair: diverged instances detected
+  kRepoNotFound = 10,    // no repository at the given location
+  kLocked = 11,          // repository locked by another live process
+  kWrongPassword = 12,   // no key in the repository opens with this password
+  kCorruption = 13,      // repository data failed verification
+  kStorage = 14,         // backend I/O failure (disk full, network, permissions)
+  kNotFound = 20,        // snapshot, cluster, instance or object does not exist
+  kUnreachable = 21,     // a database instance or server cannot be reached
+  kAuthFailed = 22,      // database credentials rejected
+  kDumpFailed = 23,      // dump or restore tool failed
+  kSafetyStop = 24,      // a safety gate refused the operation (no override, or --force needed)
+  kNoDonor = 25,         // repair aborted: no healthy donor
   kConfirmationRequired = 26,  // destructive action needs an explicit confirmation flag
-  kTimeout = 27,           // a bounded operation ran out of time
-  kVerifyFailed = 28,      // restore verification failed
-  kAlreadyExists = 29,     // target already exists (e.g. repo init on an existing repository)
-  kInterrupted = 130,      // SIGINT/SIGTERM
+  kTimeout = 27,               // a bounded operation ran out of time
+  kVerifyFailed = 28,          // restore verification failed
+  kAlreadyExists = 29,         // target already exists (e.g. repo init on an existing repository)
+  kInterrupted = 130,          // SIGINT/SIGTERM
 };
 
 // Short lowercase name of a code ("wrong-password"), used in JSON output.
@@ -95,7 +95,7 @@ Status StorageError(std::string message, bool retryable = false);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) {
       v_ = Status(ErrorCode::kInternal, "result constructed from an ok status");
@@ -130,12 +130,14 @@ class [[nodiscard]] Result {
 #define HS_TRY(expr)                                   \
   do {                                                 \
     ::hasteward::core::Status hs_try_status_ = (expr); \
-    if (!hs_try_status_.ok()) return hs_try_status_;   \
+    if (!hs_try_status_.ok())                          \
+      return hs_try_status_;                           \
   } while (0)
 
 #define HS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.TakeStatus();        \
+  if (!tmp.ok())                                 \
+    return tmp.TakeStatus();                     \
   lhs = std::move(tmp).value()
 
 // `HS_ASSIGN_OR_RETURN(auto x, ComputeX());` declares x or returns the error.

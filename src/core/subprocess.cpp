@@ -1,14 +1,14 @@
 #include "core/subprocess.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 extern char** environ;  // NOLINT
 
@@ -124,8 +124,8 @@ struct Pipe {
 
 std::string ExitStatus::Describe() const {
   if (signal != 0) {
-    return std::string("killed by signal ") + std::to_string(signal) + " (" +
-           ::strsignal(signal) + ")";
+    return std::string("killed by signal ") + std::to_string(signal) + " (" + ::strsignal(signal) +
+           ")";
   }
   return "exited with status " + std::to_string(exit_code);
 }
@@ -146,9 +146,12 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o
     return Internal("subprocess started without argv");
   }
   Pipe in, out, err, status;
-  if (o.stdin_mode == StdioMode::kPipe) HS_TRY(in.Open());
-  if (o.stdout_mode == StdioMode::kPipe) HS_TRY(out.Open());
-  if (o.stderr_mode == StdioMode::kPipe) HS_TRY(err.Open());
+  if (o.stdin_mode == StdioMode::kPipe)
+    HS_TRY(in.Open());
+  if (o.stdout_mode == StdioMode::kPipe)
+    HS_TRY(out.Open());
+  if (o.stderr_mode == StdioMode::kPipe)
+    HS_TRY(err.Open());
   HS_TRY(status.Open());
   std::vector<std::string> argv_store = o.argv;
   ChildPlan plan = MakePlan(o, argv_store);
@@ -321,8 +324,9 @@ Result<RunOutput> Run(SubprocessOptions options, const std::optional<std::string
   RunOutput out;
   char buf[65536];
   while (true) {
-    auto n = ReadSome(proc->stdout_fd(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
-                                                            sizeof(buf)));
+    auto n =
+        ReadSome(proc->stdout_fd(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
+                                                       sizeof(buf)));
     if (!n.ok() || *n == 0) {
       break;
     }
@@ -342,8 +346,8 @@ Result<std::string> RunChecked(SubprocessOptions options, const std::optional<st
   HS_ASSIGN_OR_RETURN(RunOutput r, Run(std::move(options), input));
   if (!r.status.ok()) {
     std::string tail = TrimTail(r.err.size() > 2000 ? r.err.substr(r.err.size() - 2000) : r.err);
-    return Status(ErrorCode::kInternal, "'" + cmd + "' " + r.status.Describe() +
-                                            (tail.empty() ? "" : ": " + tail));
+    return Status(ErrorCode::kInternal,
+                  "'" + cmd + "' " + r.status.Describe() + (tail.empty() ? "" : ": " + tail));
   }
   return std::move(r.out);
 }

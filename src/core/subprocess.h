@@ -1,7 +1,5 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <map>
 #include <memory>
@@ -10,6 +8,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "core/byte_stream.h"
 #include "core/fd.h"
@@ -32,7 +32,7 @@ struct SubprocessOptions {
   std::string stderr_file;                   // for kFile (appended)
   std::optional<uid_t> uid;                  // drop privileges in the child (needs root)
   std::optional<gid_t> gid;
-  bool new_process_group = false;            // so a daemon's children can be signalled together
+  bool new_process_group = false;  // so a daemon's children can be signalled together
 };
 
 struct ExitStatus {

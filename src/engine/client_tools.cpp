@@ -1,9 +1,9 @@
 #include "engine/client_tools.h"
 
+#include <cerrno>
+
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "core/fd.h"
 
@@ -14,7 +14,8 @@ core::Result<SecretDir> SecretDir::Create() {
   return SecretDir(std::move(dir));
 }
 
-core::Result<std::string> SecretDir::WriteFile(const std::string& name, const std::string& content) {
+core::Result<std::string> SecretDir::WriteFile(const std::string& name,
+                                               const std::string& content) {
   std::string path = dir_.path() + "/" + name;
   core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd.valid()) {
@@ -85,8 +86,8 @@ std::string ToolPath(const platform::Instance& instance, const std::string& tool
 }
 
 std::string DescribeInstance(const platform::Instance& instance) {
-  std::string where = instance.port > 0 ? instance.host + ":" + std::to_string(instance.port)
-                                        : instance.socket;
+  std::string where =
+      instance.port > 0 ? instance.host + ":" + std::to_string(instance.port) : instance.socket;
   return "'" + instance.name + "' (" + where + ")";
 }
 
@@ -113,8 +114,8 @@ core::Result<std::unique_ptr<ToolDumpStream>> ToolDumpStream::Start(core::Subpro
   HS_ASSIGN_OR_RETURN(auto proc, core::Subprocess::Start(options));
   core::Subprocess* raw = proc.get();
   auto source = std::make_unique<core::ProcessSource>(std::move(proc));
-  auto checked = std::make_unique<TrailerCheckSource>(std::move(source), tool, std::move(end_marker),
-                                                      [raw] { return raw->StderrTail(); });
+  auto checked = std::make_unique<TrailerCheckSource>(
+      std::move(source), tool, std::move(end_marker), [raw] { return raw->StderrTail(); });
   return std::unique_ptr<ToolDumpStream>(
       new ToolDumpStream(std::move(secrets), raw, std::move(checked), std::move(parser)));
 }
@@ -127,9 +128,8 @@ core::Result<size_t> ToolDumpStream::Read(std::span<uint8_t> buf) {
   return n;
 }
 
-core::Result<std::unique_ptr<ToolRestoreSink>> ToolRestoreSink::Start(core::SubprocessOptions options,
-                                                                      SecretDir secrets,
-                                                                      std::string target) {
+core::Result<std::unique_ptr<ToolRestoreSink>> ToolRestoreSink::Start(
+    core::SubprocessOptions options, SecretDir secrets, std::string target) {
   options.stdin_mode = core::StdioMode::kPipe;
   options.stdout_mode = core::StdioMode::kNull;
   options.stderr_mode = core::StdioMode::kPipe;
@@ -148,9 +148,13 @@ core::Status ToolRestoreSink::Annotate(core::Status s) const {
   return out;
 }
 
-core::Status ToolRestoreSink::Write(core::ByteView data) { return Annotate(sink_->Write(data)); }
+core::Status ToolRestoreSink::Write(core::ByteView data) {
+  return Annotate(sink_->Write(data));
+}
 
-core::Status ToolRestoreSink::Close() { return Annotate(sink_->Close()); }
+core::Status ToolRestoreSink::Close() {
+  return Annotate(sink_->Close());
+}
 
 }  // namespace hasteward::engine
 
@@ -172,7 +176,8 @@ core::Result<std::string> RunOnInstance(platform::Platform& platform,
   std::vector<uint8_t> buf(16384);
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
   }
   core::ExitStatus st = proc->Wait();

@@ -40,8 +40,8 @@ std::string MyCnfContent(const std::string& user, const std::string& password);
 std::string ToolPath(const platform::Instance& instance, const std::string& tool);
 
 // Extracts metadata from the kept head and tail of a finished dump.
-using DumpMetadataParser =
-    std::function<std::map<std::string, std::string>(const std::string& head, const std::string& tail)>;
+using DumpMetadataParser = std::function<std::map<std::string, std::string>(
+    const std::string& head, const std::string& tail)>;
 
 // A DumpStream over a local dump tool's stdout, validated by TrailerCheckSource.
 class ToolDumpStream : public DumpStream {
@@ -72,7 +72,8 @@ class ToolDumpStream : public DumpStream {
 class ToolRestoreSink : public core::ByteSink {
  public:
   static core::Result<std::unique_ptr<ToolRestoreSink>> Start(core::SubprocessOptions options,
-                                                              SecretDir secrets, std::string target);
+                                                              SecretDir secrets,
+                                                              std::string target);
   core::Status Write(core::ByteView data) override;
   core::Status Close() override;
   core::Subprocess& process() { return sink_->process(); }

@@ -56,7 +56,7 @@ std::vector<std::string> DescribeRepairPlan(const RepairPlan& plan);
 using RepairLog = std::function<void(const std::string& line)>;
 
 struct HealOptions {
-  std::chrono::seconds heal_timeout{600};   // a healed instance must be back within this
+  std::chrono::seconds heal_timeout{600};    // a healed instance must be back within this
   std::chrono::seconds delete_timeout{120};  // stopping (fencing) an instance
   std::string stamp;                         // "20060102T150405Z": names kept copies
   bool keep_replaced = false;                // keep the moved-aside data after success

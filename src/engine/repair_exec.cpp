@@ -20,22 +20,27 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   if (input) {
     core::Status w = core::WriteAll(proc->stdin_fd(), core::AsBytes(*input));
     proc->CloseStdin();
-    if (!w.ok()) return w.Wrap(what + " on '" + instance.name + "'");
+    if (!w.ok())
+      return w.Wrap(what + " on '" + instance.name + "'");
   }
   std::string out;
   std::vector<uint8_t> buf(16384);
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
   }
   core::ExitStatus st = proc->Wait();
   if (!st.ok()) {
     std::string tail = proc->StderrTail();
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
-    if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
-    return core::Status(st.exit_code == 124 ? core::ErrorCode::kTimeout : core::ErrorCode::kInternal,
-                        what + " on '" + instance.name + "' " + st.Describe() + ": " + tail);
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' '))
+      tail.pop_back();
+    if (tail.size() > 600)
+      tail = tail.substr(tail.size() - 600);
+    return core::Status(
+        st.exit_code == 124 ? core::ErrorCode::kTimeout : core::ErrorCode::kInternal,
+        what + " on '" + instance.name + "' " + st.Describe() + ": " + tail);
   }
   return out;
 }
@@ -47,14 +52,17 @@ core::Status PollUntil(const std::string& what, std::chrono::milliseconds timeou
   std::string last;
   while (true) {
     auto r = probe();
-    if (r.ok() && *r) return core::Status::Ok();
-    if (!r.ok()) last = r.status().message();
+    if (r.ok() && *r)
+      return core::Status::Ok();
+    if (!r.ok())
+      last = r.status().message();
     if (clock.Monotonic() >= deadline) {
-      return core::Status(core::ErrorCode::kTimeout,
-                          "timed out after " +
-                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                              " s waiting for " + what + (last.empty() ? "" : " (last error: " + last + ")"),
-                          "raise --heal-timeout, or check the instance's log");
+      return core::Status(
+          core::ErrorCode::kTimeout,
+          "timed out after " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+              " s waiting for " + what + (last.empty() ? "" : " (last error: " + last + ")"),
+          "raise --heal-timeout, or check the instance's log");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }

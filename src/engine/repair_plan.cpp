@@ -16,7 +16,9 @@ bool Readable(const InstanceHealth& h) {
   return h.state == InstanceState::kHealthy || h.state == InstanceState::kDegraded;
 }
 
-std::string Q(const InstanceHealth& h) { return "'" + h.instance.name + "'"; }
+std::string Q(const InstanceHealth& h) {
+  return "'" + h.instance.name + "'";
+}
 
 // The instance data is cloned from: the single writable primary (several writable: the one the
 // inventory labels primary); Galera: the lowest-ordinal Synced node. -1 when there is none.
@@ -24,27 +26,32 @@ int ChooseDonor(const TriageReport& r, std::string* why) {
   std::vector<int> candidates;
   for (size_t n = 0; n < r.instances.size(); ++n) {
     const auto& h = r.instances[n];
-    if (!Readable(h)) continue;
+    if (!Readable(h))
+      continue;
     bool ok = r.engine == platform::EngineKind::kGalera ? h.state == InstanceState::kHealthy
-                                              : h.writable && h.role == "primary";
-    if (ok) candidates.push_back(static_cast<int>(n));
+                                                        : h.writable && h.role == "primary";
+    if (ok)
+      candidates.push_back(static_cast<int>(n));
   }
-  if (candidates.size() == 1 || (r.engine == platform::EngineKind::kGalera && !candidates.empty())) {
+  if (candidates.size() == 1 ||
+      (r.engine == platform::EngineKind::kGalera && !candidates.empty())) {
     return candidates[0];
   }
   if (candidates.empty()) {
     *why = r.engine == platform::EngineKind::kGalera ? "no node is Synced in a Primary component"
-                                           : "no writable primary answers";
+                                                     : "no writable primary answers";
     return -1;
   }
   std::vector<int> labelled;
   for (int c : candidates) {
     auto it = r.instances[static_cast<size_t>(c)].instance.labels.find("role");
-    if (it != r.instances[static_cast<size_t>(c)].instance.labels.end() && it->second == "primary") {
+    if (it != r.instances[static_cast<size_t>(c)].instance.labels.end() &&
+        it->second == "primary") {
       labelled.push_back(c);
     }
   }
-  if (labelled.size() == 1) return labelled[0];
+  if (labelled.size() == 1)
+    return labelled[0];
   *why = std::to_string(candidates.size()) +
          " instances are writable and the inventory does not name one primary";
   return -1;
@@ -53,7 +60,8 @@ int ChooseDonor(const TriageReport& r, std::string* why) {
 std::string PostgresObjection(const InstanceHealth& t, const InstanceHealth& d, bool forced) {
   auto lt = postgres::LineageFromFacts(t), ld = postgres::LineageFromFacts(d);
   if (!lt.known()) {
-    if (Fact(t, "data_dir_state") == "missing") return "";
+    if (Fact(t, "data_dir_state") == "missing")
+      return "";
     return "the position of " + Q(t) + " could not be read (UNKNOWN" +
            (Fact(t, "controldata_error").empty() ? "" : ": " + Fact(t, "controldata_error")) +
            "); it may hold the most advanced data";
@@ -68,23 +76,24 @@ std::string PostgresObjection(const InstanceHealth& t, const InstanceHealth& d, 
              " lacks: it is the authority, not the primary";
     case postgres::LineageRelation::kForked:
       return forced ? "" : Q(t) + " has diverged from the primary " + Q(d);
-    case postgres::LineageRelation::kUnknown:
-      return "the primary's position could not be read";
-    default:
-      return "";
+    case postgres::LineageRelation::kUnknown: return "the primary's position could not be read";
+    default: return "";
   }
 }
 
 std::string MariadbObjection(const InstanceHealth& t, const InstanceHealth& d, bool forced) {
-  if (t.state == InstanceState::kStopped) return "";  // started and re-checked before healing
-  if (!Readable(t)) return "the position of " + Q(t) + " could not be read (UNKNOWN)";
+  if (t.state == InstanceState::kStopped)
+    return "";  // started and re-checked before healing
+  if (!Readable(t))
+    return "the position of " + Q(t) + " could not be read (UNKNOWN)";
   std::string mine = Fact(t, "gtid_current_pos"), theirs = Fact(d, "gtid_binlog_pos");
   std::string extra = mariadb::ErrantGtids(mine, theirs);
   if (extra.empty()) {
     extra = mariadb::LocalGtids(Fact(t, "gtid_binlog_pos"), Fact(t, "gtid_slave_pos"),
                                 Fact(t, "server_id"));
   }
-  if (extra.empty()) return "";
+  if (extra.empty())
+    return "";
   if (mariadb::ErrantGtids(theirs, mine).empty()) {
     return Q(t) + " holds every transaction of the primary " + Q(d) + " and more (" + extra +
            "): it is the authority, not the primary";
@@ -95,10 +104,12 @@ std::string MariadbObjection(const InstanceHealth& t, const InstanceHealth& d, b
 std::string GaleraObjection(const InstanceHealth& t, const InstanceHealth& d, bool forced) {
   auto pt = galera::PositionFromFacts(t), pd = galera::PositionFromFacts(d);
   if (!pt.valid()) {
-    return "the committed position of " + Q(t) + " could not be read (UNKNOWN: " +
-           Fact(t, "position_error") + "); it may hold the most advanced data";
+    return "the committed position of " + Q(t) +
+           " could not be read (UNKNOWN: " + Fact(t, "position_error") +
+           "); it may hold the most advanced data";
   }
-  if (!pd.valid()) return "the donor's position could not be read";
+  if (!pd.valid())
+    return "the donor's position could not be read";
   if (pt.uuid != pd.uuid) {
     return forced ? "" : Q(t) + " belongs to another cluster history (UUID " + pt.uuid + ")";
   }
@@ -140,22 +151,25 @@ core::Status PlanBootstrap(const TriageReport& r, RepairPlan* plan) {
       best_seqno = p.seqno;
     }
   }
-  if (best < 0) return core::NotFound("cluster '" + r.cluster + "' has no nodes");
+  if (best < 0)
+    return core::NotFound("cluster '" + r.cluster + "' has no nodes");
   const auto& b = r.instances[static_cast<size_t>(best)];
   plan->bootstrap = b.instance;
   plan->notes.push_back("bootstrap from " + Q(b) + ": highest committed seqno " +
                         std::to_string(best_seqno) + " of cluster " + uuid);
   for (const auto& h : r.instances) {
-    if (&h == &b) continue;
-    plan->heals.push_back({h.instance, "rejoin the bootstrapped cluster (seqno " +
-                                           Fact(h, "position_seqno") + ")"});
+    if (&h == &b)
+      continue;
+    plan->heals.push_back(
+        {h.instance, "rejoin the bootstrapped cluster (seqno " + Fact(h, "position_seqno") + ")"});
   }
   return core::Status::Ok();
 }
 
 bool WholeGaleraClusterDown(const TriageReport& r) {
   for (const auto& h : r.instances) {
-    if (Readable(h) && Fact(h, "wsrep_cluster_status") == "Primary") return false;
+    if (Readable(h) && Fact(h, "wsrep_cluster_status") == "Primary")
+      return false;
   }
   return true;
 }
@@ -167,10 +181,8 @@ std::string AuthorityObjection(const TriageReport& report, const InstanceHealth&
   switch (report.engine) {
     case platform::EngineKind::kPostgres:
       return PostgresObjection(target, donor, split_brain_forced);
-    case platform::EngineKind::kMariadb:
-      return MariadbObjection(target, donor, split_brain_forced);
-    case platform::EngineKind::kGalera:
-      return GaleraObjection(target, donor, split_brain_forced);
+    case platform::EngineKind::kMariadb: return MariadbObjection(target, donor, split_brain_forced);
+    case platform::EngineKind::kGalera: return GaleraObjection(target, donor, split_brain_forced);
   }
   return "unknown engine";
 }
@@ -195,10 +207,12 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
   }
   std::string no_donor;
   int donor = ChooseDonor(r, &no_donor);
-  if (donor >= 0) plan.donor = r.instances[static_cast<size_t>(donor)].instance;
+  if (donor >= 0)
+    plan.donor = r.instances[static_cast<size_t>(donor)].instance;
   if (plan.split_brain) {
     for (const auto& h : r.instances) {
-      if (Readable(h)) plan.diverged.push_back(h.instance);
+      if (Readable(h))
+        plan.diverged.push_back(h.instance);
     }
   }
   auto abort_no_donor = [&] {
@@ -208,37 +222,42 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
                         "shows every instance");
   };
   if (r.engine == platform::EngineKind::kGalera && donor < 0 && WholeGaleraClusterDown(r)) {
-    if (req.target) return abort_no_donor().WithHint("the whole cluster is down: run repair "
-                                                     "without -i to recover it from the most "
-                                                     "advanced node");
+    if (req.target)
+      return abort_no_donor().WithHint(
+          "the whole cluster is down: run repair "
+          "without -i to recover it from the most "
+          "advanced node");
     HS_TRY(PlanBootstrap(r, &plan));
     return plan;
   }
   auto check = [&](const InstanceHealth& t) -> core::Status {
-    if (donor < 0) return abort_no_donor();
+    if (donor < 0)
+      return abort_no_donor();
     std::string why = AuthorityObjection(r, t, r.instances[static_cast<size_t>(donor)],
                                          plan.split_brain && req.force);
-    if (why.empty()) return core::Status::Ok();
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "refusing to heal " + Q(t) + ": " + why,
+    if (why.empty())
+      return core::Status::Ok();
+    return core::Status(core::ErrorCode::kSafetyStop, "refusing to heal " + Q(t) + ": " + why,
                         "never re-clone the instance holding the newest data; back it up "
                         "('hasteward backup'), make it the primary, then heal the others from it");
   };
   if (req.target) {
     int idx = -1;
     for (size_t n = 0; n < r.instances.size(); ++n) {
-      if (r.instances[n].instance.ordinal == *req.target) idx = static_cast<int>(n);
+      if (r.instances[n].instance.ordinal == *req.target)
+        idx = static_cast<int>(n);
     }
     if (idx < 0) {
-      return core::NotFound("cluster " + cluster + " has no instance " +
-                                std::to_string(*req.target),
-                            "'hasteward triage' lists the instances and their ordinals");
+      return core::NotFound(
+          "cluster " + cluster + " has no instance " + std::to_string(*req.target),
+          "'hasteward triage' lists the instances and their ordinals");
     }
     const auto& t = r.instances[static_cast<size_t>(idx)];
     if (idx == donor || (donor < 0 && t.role == "primary" && t.writable)) {
       return core::Status(core::ErrorCode::kSafetyStop,
-                          "HARD STOP: " + Q(t) + " is the primary; repair never heals the "
-                                                  "primary (no override)",
+                          "HARD STOP: " + Q(t) +
+                              " is the primary; repair never heals the "
+                              "primary (no override)",
                           "heal the replicas, or switch the primary over first");
     }
     if (t.state == InstanceState::kHealthy && !req.force) {
@@ -258,7 +277,8 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
   }
   for (size_t n = 0; n < r.instances.size(); ++n) {
     const auto& t = r.instances[n];
-    if (static_cast<int>(n) == donor) continue;
+    if (static_cast<int>(n) == donor)
+      continue;
     if (t.state == InstanceState::kHealthy) {
       plan.skipped.push_back(Q(t) + ": healthy");
       continue;
@@ -275,13 +295,20 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
 
 std::vector<std::string> DescribeRepairPlan(const RepairPlan& plan) {
   std::vector<std::string> out;
-  if (plan.donor) out.push_back("donor: '" + plan.donor->name + "'");
-  if (plan.bootstrap) out.push_back("bootstrap: '" + plan.bootstrap->name + "' (--wsrep-new-cluster)");
-  for (const auto& d : plan.diverged) out.push_back("capture diverged: '" + d.name + "'");
-  for (const auto& h : plan.heals) out.push_back("heal: '" + h.target.name + "' (" + h.reason + ")");
-  for (const auto& s : plan.skipped) out.push_back("skip: " + s);
-  for (const auto& n : plan.notes) out.push_back("note: " + n);
-  if (plan.empty()) out.push_back("nothing to heal");
+  if (plan.donor)
+    out.push_back("donor: '" + plan.donor->name + "'");
+  if (plan.bootstrap)
+    out.push_back("bootstrap: '" + plan.bootstrap->name + "' (--wsrep-new-cluster)");
+  for (const auto& d : plan.diverged)
+    out.push_back("capture diverged: '" + d.name + "'");
+  for (const auto& h : plan.heals)
+    out.push_back("heal: '" + h.target.name + "' (" + h.reason + ")");
+  for (const auto& s : plan.skipped)
+    out.push_back("skip: " + s);
+  for (const auto& n : plan.notes)
+    out.push_back("note: " + n);
+  if (plan.empty())
+    out.push_back("nothing to heal");
   return out;
 }
 

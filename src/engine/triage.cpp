@@ -4,38 +4,28 @@ namespace hasteward::engine {
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kHealthy:
-      return "healthy";
-    case Verdict::kDegraded:
-      return "degraded";
-    case Verdict::kSplitBrain:
-      return "split-brain";
+    case Verdict::kHealthy: return "healthy";
+    case Verdict::kDegraded: return "degraded";
+    case Verdict::kSplitBrain: return "split-brain";
   }
   return "unknown";
 }
 
 core::ErrorCode VerdictExitCode(Verdict v) {
   switch (v) {
-    case Verdict::kHealthy:
-      return core::ErrorCode::kOk;
-    case Verdict::kDegraded:
-      return core::ErrorCode::kHealthDegraded;
-    case Verdict::kSplitBrain:
-      return core::ErrorCode::kSplitBrain;
+    case Verdict::kHealthy: return core::ErrorCode::kOk;
+    case Verdict::kDegraded: return core::ErrorCode::kHealthDegraded;
+    case Verdict::kSplitBrain: return core::ErrorCode::kSplitBrain;
   }
   return core::ErrorCode::kInternal;
 }
 
 const char* InstanceStateName(InstanceState s) {
   switch (s) {
-    case InstanceState::kHealthy:
-      return "healthy";
-    case InstanceState::kDegraded:
-      return "degraded";
-    case InstanceState::kStopped:
-      return "stopped";
-    case InstanceState::kUnknown:
-      return "unknown";
+    case InstanceState::kHealthy: return "healthy";
+    case InstanceState::kDegraded: return "degraded";
+    case InstanceState::kStopped: return "stopped";
+    case InstanceState::kUnknown: return "unknown";
   }
   return "unknown";
 }

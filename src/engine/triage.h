@@ -40,7 +40,7 @@ struct InstanceHealth {
   std::string role = "unknown";  // primary, standby, replica, galera-node, unknown
   bool writable = false;         // accepts writes (PostgreSQL primary, MariaDB read_only=OFF)
   std::map<std::string, std::string> facts;  // engine-specific, e.g. "timeline", "gtid_current_pos"
-  std::string error;             // why the state could not be read (kUnknown)
+  std::string error;                         // why the state could not be read (kUnknown)
 };
 
 struct TriageReport {

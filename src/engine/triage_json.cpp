@@ -4,12 +4,9 @@ namespace hasteward::engine {
 
 const char* SeverityName(Severity s) {
   switch (s) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kCritical:
-      return "critical";
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kCritical: return "critical";
   }
   return "info";
 }
@@ -30,7 +27,8 @@ nlohmann::ordered_json TriageReportToJson(const TriageReport& report) {
     ij["state"] = InstanceStateName(i.state);
     ij["role"] = i.role;
     ij["writable"] = i.writable;
-    if (!i.error.empty()) ij["error"] = i.error;
+    if (!i.error.empty())
+      ij["error"] = i.error;
     ij["facts"] = i.facts;
     instances.push_back(std::move(ij));
   }

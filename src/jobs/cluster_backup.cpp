@@ -5,10 +5,11 @@ namespace hasteward::jobs {
 
 std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
                                       const std::string& job) {
-  std::vector<std::string> tags = {std::string("engine=") + platform::EngineKindName(cluster.engine),
-                                   "cluster=" + cluster.name, "namespace=" + cluster.ns,
-                                   "type=" + type};
-  if (!job.empty()) tags.push_back("job=" + job);
+  std::vector<std::string> tags = {
+      std::string("engine=") + platform::EngineKindName(cluster.engine), "cluster=" + cluster.name,
+      "namespace=" + cluster.ns, "type=" + type};
+  if (!job.empty())
+    tags.push_back("job=" + job);
   return tags;
 }
 
@@ -21,7 +22,8 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
                 {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
   HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
   std::string file = engine.DumpFileName();
-  if (options.ordinal_prefix >= 0) file = std::to_string(options.ordinal_prefix) + "-" + file;
+  if (options.ordinal_prefix >= 0)
+    file = std::to_string(options.ordinal_prefix) + "-" + file;
   repo::BackupOptions bo;
   bo.filename = cluster.ns + "/" + cluster.name + "/" + file;
   bo.tags = SnapshotTags(cluster, options.type, options.job);
@@ -31,8 +33,8 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
   bo.progress = options.progress;
   auto summary = repo::BackupStream(repo, *dump, bo);
   if (!summary.ok()) {
-    return summary.TakeStatus().Wrap("backup of '" + cluster.ns + "/" + cluster.name +
-                                     "' from '" + plan.source.name + "'");
+    return summary.TakeStatus().Wrap("backup of '" + cluster.ns + "/" + cluster.name + "' from '" +
+                                     plan.source.name + "'");
   }
   return ClusterBackupResult{*summary, plan, "/" + bo.filename};
 }

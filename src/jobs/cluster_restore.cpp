@@ -36,7 +36,8 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, *snap, ""));
   // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
   auto triage = engine::TriageCluster(platform, cluster);
-  if (!triage.ok()) return triage.TakeStatus().Wrap("triage before restore");
+  if (!triage.ok())
+    return triage.TakeStatus().Wrap("triage before restore");
   HS_TRY(CheckRestoreTarget(*triage, options.confirm_rewind));
   // Plan (and refuse) before the restore client starts, so a refusal changes nothing.
   HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));

@@ -1,7 +1,7 @@
 // jobs: the operations users run, assembled from the layers below — back up a cluster (engine dump
 // stream -> repository), restore one (repository -> engine restore stream), capture diverged
-// instances. Policy (which snapshot, which tags, which time) lives here; mechanisms live in repo and
-// engine, which never see each other.
+// instances. Policy (which snapshot, which tags, which time) lives here; mechanisms live in repo
+// and engine, which never see each other.
 #pragma once
 
 #include <functional>

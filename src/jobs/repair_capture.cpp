@@ -16,16 +16,19 @@ core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
   plan.reason = "chosen instance '" + instance.name + "' (" + options.type + ")";
   plan.virtual_filename = engine.DumpFileName();
   if (cluster.engine != platform::EngineKind::kPostgres) {
-    HS_ASSIGN_OR_RETURN(auto conn, engine::mariadb::MariadbConnection::ConnectInstance(cluster, instance));
+    HS_ASSIGN_OR_RETURN(auto conn,
+                        engine::mariadb::MariadbConnection::ConnectInstance(cluster, instance));
     HS_ASSIGN_OR_RETURN(auto log_bin, conn->GlobalVariable("log_bin"));
     plan.metadata["log_bin"] = log_bin.value_or("OFF");
-    if (plan.metadata["log_bin"] != "ON" && role == "replica") plan.role = "primary";
+    if (plan.metadata["log_bin"] != "ON" && role == "replica")
+      plan.role = "primary";
   }
   core::LogInfo("capture source: " + plan.reason,
                 {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", instance.name}});
   HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
   std::string file = engine.DumpFileName();
-  if (options.ordinal_prefix >= 0) file = std::to_string(options.ordinal_prefix) + "-" + file;
+  if (options.ordinal_prefix >= 0)
+    file = std::to_string(options.ordinal_prefix) + "-" + file;
   repo::BackupOptions bo;
   bo.filename = cluster.ns + "/" + cluster.name + "/" + file;
   bo.tags = SnapshotTags(cluster, options.type, options.job);

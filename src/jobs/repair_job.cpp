@@ -15,7 +15,8 @@ namespace {
 
 void Log(const engine::HealOptions& o, const std::string& line) {
   core::LogInfo(line);
-  if (o.log) o.log(line);
+  if (o.log)
+    o.log(line);
 }
 
 const engine::InstanceHealth* Find(const engine::TriageReport& r, const platform::Instance& i) {
@@ -69,17 +70,19 @@ core::Status Recheck(platform::Platform& platform, const platform::Cluster& clus
   HS_ASSIGN_OR_RETURN(auto fresh, engine::TriageCluster(platform, cluster));
   const auto* t = Find(fresh, target);
   const auto* d = result.plan.donor ? Find(fresh, *result.plan.donor) : nullptr;
-  if (t == nullptr || d == nullptr) return core::Internal("instance vanished from triage");
+  if (t == nullptr || d == nullptr)
+    return core::Internal("instance vanished from triage");
   if (d->state != engine::InstanceState::kHealthy && d->state != engine::InstanceState::kDegraded) {
     return core::Status(core::ErrorCode::kNoDonor,
                         "ABORT: donor '" + d->instance.name + "' is no longer readable (" +
                             engine::InstanceStateName(d->state) + ")",
                         "bring it back and run the repair again");
   }
-  std::string why = engine::AuthorityObjection(fresh, *t, *d,
-                                               result.plan.split_brain && o.request.force);
+  std::string why =
+      engine::AuthorityObjection(fresh, *t, *d, result.plan.split_brain && o.request.force);
   if (!why.empty()) {
-    return core::Status(core::ErrorCode::kSafetyStop, "refusing to heal '" + target.name + "': " + why,
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "refusing to heal '" + target.name + "': " + why,
                         "never re-clone the instance holding the newest data; back it up, make it "
                         "the primary, then heal the others from it");
   }
@@ -115,11 +118,13 @@ core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster
                            RepairJobResult* result) {
   const platform::Instance& node = *result->plan.bootstrap;
   const auto* h = Find(result->before, node);
-  if (h == nullptr) return core::Internal("bootstrap node vanished from triage");
+  if (h == nullptr)
+    return core::Internal("bootstrap node vanished from triage");
   for (const auto& other : result->before.instances) {  // nothing may run while we bootstrap
     HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, other.instance));
     if (running && other.instance.name != node.name) {
-      HS_TRY(platform.StopInstance(cluster, other.instance).Wrap("stop '" + other.instance.name + "'"));
+      HS_TRY(platform.StopInstance(cluster, other.instance)
+                 .Wrap("stop '" + other.instance.name + "'"));
       Log(o.heal, "stopped '" + other.instance.name + "' (not in a Primary component)");
     }
   }
@@ -128,7 +133,8 @@ core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster
   result->healed.push_back(node.name);
   if (!o.no_escrow) {
     HS_TRY(Escrow(platform, cluster, engine, o, node, "galera-node", result)
-               .WithHint("the cluster runs on '" + node.name + "' only; back it up, then run "
+               .WithHint("the cluster runs on '" + node.name +
+                         "' only; back it up, then run "
                          "repair again to rejoin the other nodes"));
   }
   for (const auto& step : result->plan.heals) {
@@ -143,23 +149,26 @@ core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster
 
 core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
                                             const platform::Cluster& cluster,
-                                            engine::Engine& engine,
-                                            const RepairJobOptions& o) {
+                                            engine::Engine& engine, const RepairJobOptions& o) {
   RepairJobResult result;
   result.dry_run = o.dry_run;
   HS_ASSIGN_OR_RETURN(result.before, TriageAndRecord(platform, cluster, o.state_dir));
   auto plan = engine::PlanRepair(result.before, o.request);
-  if (!plan.ok()) return plan.TakeStatus();
+  if (!plan.ok())
+    return plan.TakeStatus();
   result.plan = std::move(plan).value();
-  for (const auto& line : engine::DescribeRepairPlan(result.plan)) Log(o.heal, "plan: " + line);
+  for (const auto& line : engine::DescribeRepairPlan(result.plan))
+    Log(o.heal, "plan: " + line);
   if (o.dry_run || result.plan.empty()) {
     result.after = result.before;
     return result;
   }
   if (o.no_escrow) {
-    core::LogWarn("--no-escrow: healing without a pre-repair backup" +
-                  std::string(result.plan.diverged.empty() ? "" : " and without diverged captures"));
-    if (o.heal.log) o.heal.log("WARNING: --no-escrow: no escrow backup, no diverged captures");
+    core::LogWarn(
+        "--no-escrow: healing without a pre-repair backup" +
+        std::string(result.plan.diverged.empty() ? "" : " and without diverged captures"));
+    if (o.heal.log)
+      o.heal.log("WARNING: --no-escrow: no escrow backup, no diverged captures");
   } else if (o.repo == nullptr) {
     return core::Usage("repair needs a repository for the escrow backup",
                        "pass --backups-path (or --no-escrow to heal without a backup)");
@@ -171,7 +180,8 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
       const auto* d = Find(result.before, *result.plan.donor);
       HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor, d ? d->role : "primary",
                     &result));
-      if (!result.plan.diverged.empty()) HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
+      if (!result.plan.diverged.empty())
+        HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
     }
     for (const auto& step : result.plan.heals) {
       HS_TRY(HealOne(platform, cluster, o, result, step));

@@ -26,9 +26,9 @@ struct RepairJobOptions {
   engine::RepairRequest request;
   bool no_escrow = false;
   bool dry_run = false;
-  engine::HealOptions heal;      // heal.stamp doubles as the diverged job tag
+  engine::HealOptions heal;          // heal.stamp doubles as the diverged job tag
   repo::Repository* repo = nullptr;  // required unless no_escrow or dry_run
-  std::string state_dir;         // where the before/after triage is recorded ("" = not recorded)
+  std::string state_dir;  // where the before/after triage is recorded ("" = not recorded)
 };
 
 struct RepairJobResult {

@@ -15,22 +15,27 @@ std::string LivePosition(const engine::InstanceHealth& h) {
   if (!Fact(h, "position_lsn").empty()) {
     return "timeline " + Fact(h, "lineage_timeline") + " at " + Fact(h, "position_lsn");
   }
-  if (!Fact(h, "gtid_binlog_pos").empty()) return "GTID " + Fact(h, "gtid_binlog_pos");
-  if (!Fact(h, "position_seqno").empty()) return "seqno " + Fact(h, "position_seqno");
+  if (!Fact(h, "gtid_binlog_pos").empty())
+    return "GTID " + Fact(h, "gtid_binlog_pos");
+  if (!Fact(h, "position_seqno").empty())
+    return "seqno " + Fact(h, "position_seqno");
   return "its current data";
 }
 
 }  // namespace
 
 core::Status CheckRestoreTarget(const engine::TriageReport& r, bool confirm_rewind) {
-  const std::string hint = "pass --confirm-rewind to rewind anyway (back up first: 'hasteward backup')";
+  const std::string hint =
+      "pass --confirm-rewind to rewind anyway (back up first: 'hasteward backup')";
   const engine::InstanceHealth* primary = nullptr;
   for (const auto& h : r.instances) {
-    if (h.writable && h.role == "primary" && primary == nullptr) primary = &h;
+    if (h.writable && h.role == "primary" && primary == nullptr)
+      primary = &h;
   }
   if (primary != nullptr) {
     for (const auto& h : r.instances) {
-      if (&h == primary) continue;
+      if (&h == primary)
+        continue;
       std::string why = engine::AuthorityObjection(r, h, *primary, /*split_brain_forced=*/true);
       if (why.find("authority") != std::string::npos) {
         return core::Status(core::ErrorCode::kSafetyStop,
@@ -40,7 +45,8 @@ core::Status CheckRestoreTarget(const engine::TriageReport& r, bool confirm_rewi
       }
     }
   }
-  if (confirm_rewind) return core::Status::Ok();
+  if (confirm_rewind)
+    return core::Status::Ok();
   if (r.verdict == engine::Verdict::kSplitBrain) {
     return core::Status(core::ErrorCode::kSplitBrain,
                         "refusing to restore into a split-brain cluster: the restore would "
@@ -52,7 +58,8 @@ core::Status CheckRestoreTarget(const engine::TriageReport& r, bool confirm_rewi
       return core::Status(core::ErrorCode::kConfirmationRequired,
                           "refusing to restore: '" + h.instance.name +
                               "' is UNKNOWN and may hold newer data than the snapshot; the "
-                              "restore would rewind " + (primary ? LivePosition(*primary) : "the cluster"),
+                              "restore would rewind " +
+                              (primary ? LivePosition(*primary) : "the cluster"),
                           hint);
     }
   }

@@ -34,7 +34,8 @@ core::Status RecordTriage(const std::string& state_dir, const engine::TriageRepo
   {
     std::ofstream f(tmp, std::ios::trunc);
     f << j.dump(2) << "\n";
-    if (!f.good()) return core::StorageError("cannot write triage state '" + tmp + "'");
+    if (!f.good())
+      return core::StorageError("cannot write triage state '" + tmp + "'");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return core::StorageError("cannot rename triage state into '" + path + "'");
@@ -48,7 +49,8 @@ core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(auto report, engine::TriageCluster(platform, cluster));
   if (!state_dir.empty()) {
     core::Status st = RecordTriage(state_dir, report);
-    if (!st.ok()) core::LogWarn("triage not recorded: " + st.message());
+    if (!st.ok())
+      core::LogWarn("triage not recorded: " + st.message());
   }
   return report;
 }
@@ -57,11 +59,13 @@ core::Result<std::vector<nlohmann::json>> LoadRecordedTriages(const std::string&
   std::vector<nlohmann::json> out;
   std::error_code ec;
   std::filesystem::path root = std::filesystem::path(state_dir) / "triage";
-  if (!std::filesystem::exists(root, ec)) return out;
+  if (!std::filesystem::exists(root, ec))
+    return out;
   std::vector<std::filesystem::path> files;
   for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
+    if (it->is_regular_file() && it->path().extension() == ".json")
+      files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   for (const auto& p : files) {

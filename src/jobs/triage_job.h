@@ -3,9 +3,10 @@
 // `get status` lists for every known cluster.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "engine/triage.h"

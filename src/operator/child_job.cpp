@@ -31,7 +31,8 @@ core::Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
   }
   out.err_tail = child->StderrTail();
   auto text = core::ReadFileToString(o.stdout_file);
-  if (text.ok()) out.out = std::move(text).value();
+  if (text.ok())
+    out.out = std::move(text).value();
   return out;
 }
 

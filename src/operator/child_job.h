@@ -12,9 +12,9 @@ namespace hasteward::op {
 
 struct ChildOutcome {
   core::ExitStatus status;
-  std::string out;        // the child's stdout
-  std::string err_tail;   // the child's last stderr bytes
-  bool aborted = false;   // killed because `abort` became true
+  std::string out;       // the child's stdout
+  std::string err_tail;  // the child's last stderr bytes
+  bool aborted = false;  // killed because `abort` became true
 };
 
 // Starts argv (stdout to a private temp file, stderr captured), polls for exit and kills the

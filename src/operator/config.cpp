@@ -1,8 +1,8 @@
 #include "operator/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <set>
+
+#include <yaml-cpp/yaml.h>
 
 #include "core/fd.h"
 #include "operator/cron.h"
@@ -14,7 +14,8 @@ namespace {
 
 core::Status CheckKeys(const YAML::Node& node, const std::set<std::string>& known,
                        const std::string& where) {
-  if (!node.IsMap()) return core::Usage(where + " must be a mapping");
+  if (!node.IsMap())
+    return core::Usage(where + " must be a mapping");
   for (const auto& kv : node) {
     auto key = kv.first.as<std::string>();
     if (!known.count(key)) {
@@ -30,15 +31,19 @@ std::string Str(const YAML::Node& n, const char* key, std::string fallback = "")
 }
 
 core::Status CheckSchedule(const std::string& expr, const std::string& where) {
-  if (expr.empty()) return core::Status::Ok();
+  if (expr.empty())
+    return core::Status::Ok();
   auto c = CronSchedule::Parse(expr);
   return c.ok() ? core::Status::Ok() : c.TakeStatus().Wrap(where);
 }
 
-core::Status ParseRetention(const YAML::Node& n, repo::RetentionPolicy& r, const std::string& where) {
-  if (!n) return core::Status::Ok();
-  HS_TRY(CheckKeys(n, {"keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"},
-                   where));
+core::Status ParseRetention(const YAML::Node& n, repo::RetentionPolicy& r,
+                            const std::string& where) {
+  if (!n)
+    return core::Status::Ok();
+  HS_TRY(CheckKeys(
+      n, {"keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"},
+      where));
   r.keep_last = n["keepLast"].as<int>(0);
   r.keep_hourly = n["keepHourly"].as<int>(0);
   r.keep_daily = n["keepDaily"].as<int>(0);
@@ -60,29 +65,36 @@ core::Status ParseRepository(const YAML::Node& n, ServeConfig& c) {
 }
 
 core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
-  HS_TRY(CheckKeys(n, {"name", "backupSchedule", "triageSchedule", "verifySchedule", "mode",
-                       "repositories", "retention"}, "a policy"));
+  HS_TRY(CheckKeys(n,
+                   {"name", "backupSchedule", "triageSchedule", "verifySchedule", "mode",
+                    "repositories", "retention"},
+                   "a policy"));
   PolicySpec p;
   p.name = Str(n, "name");
-  if (p.name.empty()) return core::Usage("a policy needs a 'name'");
+  if (p.name.empty())
+    return core::Usage("a policy needs a 'name'");
   std::string where = "policy '" + p.name + "'";
   p.backup_schedule = Str(n, "backupSchedule");
   p.triage_schedule = Str(n, "triageSchedule");
   p.verify_schedule = Str(n, "verifySchedule");
   p.mode = Str(n, "mode", "triage");
-  if (n["repositories"]) p.repositories = n["repositories"].as<std::vector<std::string>>();
+  if (n["repositories"])
+    p.repositories = n["repositories"].as<std::vector<std::string>>();
   HS_TRY(ParseRetention(n["retention"], p.retention, where + " retention"));
   c.policies.push_back(std::move(p));
   return core::Status::Ok();
 }
 
 core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
-  HS_TRY(CheckKeys(n, {"namespace", "name", "policy", "backupSchedule", "triageSchedule",
-                       "verifySchedule", "mode", "exclude"}, "a cluster"));
+  HS_TRY(CheckKeys(n,
+                   {"namespace", "name", "policy", "backupSchedule", "triageSchedule",
+                    "verifySchedule", "mode", "exclude"},
+                   "a cluster"));
   ClusterSpec s;
   s.ns = Str(n, "namespace", "default");
   s.name = Str(n, "name");
-  if (s.name.empty()) return core::Usage("a cluster needs a 'name'");
+  if (s.name.empty())
+    return core::Usage("a cluster needs a 'name'");
   s.policy = Str(n, "policy", "default");
   s.backup_schedule = Str(n, "backupSchedule");
   s.triage_schedule = Str(n, "triageSchedule");
@@ -98,9 +110,12 @@ core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
                    "the config"));
   c.inventory = Str(root, "inventory");
   c.state_file = Str(root, "stateFile");
-  for (const auto& n : root["repositories"]) HS_TRY(ParseRepository(n, c));
-  for (const auto& n : root["policies"]) HS_TRY(ParsePolicy(n, c));
-  for (const auto& n : root["clusters"]) HS_TRY(ParseCluster(n, c));
+  for (const auto& n : root["repositories"])
+    HS_TRY(ParseRepository(n, c));
+  for (const auto& n : root["policies"])
+    HS_TRY(ParsePolicy(n, c));
+  for (const auto& n : root["clusters"])
+    HS_TRY(ParseCluster(n, c));
   return core::Status::Ok();
 }
 
@@ -115,14 +130,16 @@ core::Result<ServeConfig> ParseServeConfig(const std::string& text, const std::s
     return core::Usage("config '" + source + "': " + e.what(), "fix the YAML");
   }
   auto resolved = ResolveClusters(c);
-  if (!resolved.ok()) return resolved.TakeStatus().Wrap("config '" + source + "'");
+  if (!resolved.ok())
+    return resolved.TakeStatus().Wrap("config '" + source + "'");
   return c;
 }
 
 core::Result<ServeConfig> LoadServeConfig(const std::string& path) {
   auto text = core::ReadFileToString(path);
   if (!text.ok()) {
-    return core::Usage("cannot read config '" + path + "'", "pass --config FILE (docs/operator.md)");
+    return core::Usage("cannot read config '" + path + "'",
+                       "pass --config FILE (docs/operator.md)");
   }
   return ParseServeConfig(*text, path);
 }
@@ -132,15 +149,23 @@ core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& con
   std::set<std::string> seen;
   for (const auto& s : config.clusters) {
     const PolicySpec* p = nullptr;
-    for (const auto& cand : config.policies) p = cand.name == s.policy ? &cand : p;
-    if (p == nullptr) return core::Usage("cluster '" + s.ns + "/" + s.name + "' names unknown policy '" + s.policy + "'");
-    ManagedCluster m{s.ns, s.name, p->name,
+    for (const auto& cand : config.policies)
+      p = cand.name == s.policy ? &cand : p;
+    if (p == nullptr)
+      return core::Usage("cluster '" + s.ns + "/" + s.name + "' names unknown policy '" + s.policy +
+                         "'");
+    ManagedCluster m{s.ns,
+                     s.name,
+                     p->name,
                      s.backup_schedule.empty() ? p->backup_schedule : s.backup_schedule,
                      s.triage_schedule.empty() ? p->triage_schedule : s.triage_schedule,
                      s.verify_schedule.empty() ? p->verify_schedule : s.verify_schedule,
-                     s.mode.empty() ? p->mode : s.mode, {}, p->retention};
+                     s.mode.empty() ? p->mode : s.mode,
+                     {},
+                     p->retention};
     std::string where = "cluster '" + m.Key() + "'";
-    if (!seen.insert(m.Key()).second) return core::Usage(where + " is listed twice");
+    if (!seen.insert(m.Key()).second)
+      return core::Usage(where + " is listed twice");
     if (m.mode != "triage" && m.mode != "repair") {
       return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");
     }
@@ -149,14 +174,18 @@ core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& con
     HS_TRY(CheckSchedule(m.verify_schedule, where + " verifySchedule"));
     for (const auto& name : p->repositories) {
       const RepositorySpec* r = nullptr;
-      for (const auto& cand : config.repositories) r = cand.name == name ? &cand : r;
-      if (r == nullptr) return core::Usage("policy '" + p->name + "' names unknown repository '" + name + "'");
+      for (const auto& cand : config.repositories)
+        r = cand.name == name ? &cand : r;
+      if (r == nullptr)
+        return core::Usage("policy '" + p->name + "' names unknown repository '" + name + "'");
       m.repositories.push_back(*r);
     }
     if (m.repositories.empty() && !(m.backup_schedule.empty() && m.verify_schedule.empty())) {
-      return core::Usage(where + " has backup or verify schedules but its policy names no repository");
+      return core::Usage(where +
+                         " has backup or verify schedules but its policy names no repository");
     }
-    if (!s.exclude) out.push_back(std::move(m));
+    if (!s.exclude)
+      out.push_back(std::move(m));
   }
   return out;
 }

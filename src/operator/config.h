@@ -20,16 +20,16 @@ namespace hasteward::op {
 
 struct RepositorySpec {
   std::string name;
-  std::string location;       // path or URL
+  std::string location;  // path or URL
   std::string password_file;
 };
 
 struct PolicySpec {
   std::string name;
-  std::string backup_schedule;   // "" = no scheduled backups
+  std::string backup_schedule;  // "" = no scheduled backups
   std::string triage_schedule;
   std::string verify_schedule;
-  std::string mode = "triage";   // triage | repair
+  std::string mode = "triage";  // triage | repair
   std::vector<std::string> repositories;
   repo::RetentionPolicy retention;
 };
@@ -38,7 +38,7 @@ struct ClusterSpec {
   std::string ns = "default";
   std::string name;
   std::string policy = "default";
-  std::string backup_schedule;   // "" = the policy's
+  std::string backup_schedule;  // "" = the policy's
   std::string triage_schedule;
   std::string verify_schedule;
   std::string mode;
@@ -46,9 +46,9 @@ struct ClusterSpec {
 };
 
 struct ServeConfig {
-  std::string source;            // the file it was read from
-  std::string inventory;         // "" = the default inventory
-  std::string state_file;        // "" = <state dir>/serve-state.json
+  std::string source;      // the file it was read from
+  std::string inventory;   // "" = the default inventory
+  std::string state_file;  // "" = <state dir>/serve-state.json
   std::vector<RepositorySpec> repositories;
   std::vector<PolicySpec> policies;
   std::vector<ClusterSpec> clusters;

@@ -20,10 +20,25 @@ const FieldSpec kFields[5] = {
     {"minute", 0, 59, {}},
     {"hour", 0, 23, {}},
     {"day of month", 1, 31, {}},
-    {"month", 1, 12, {{"jan", 1}, {"feb", 2}, {"mar", 3}, {"apr", 4}, {"may", 5}, {"jun", 6},
-                      {"jul", 7}, {"aug", 8}, {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}}},
-    {"day of week", 0, 7, {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5},
-                           {"sat", 6}}},
+    {"month",
+     1,
+     12,
+     {{"jan", 1},
+      {"feb", 2},
+      {"mar", 3},
+      {"apr", 4},
+      {"may", 5},
+      {"jun", 6},
+      {"jul", 7},
+      {"aug", 8},
+      {"sep", 9},
+      {"oct", 10},
+      {"nov", 11},
+      {"dec", 12}}},
+    {"day of week",
+     0,
+     7,
+     {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}},
 };
 
 const std::map<std::string, std::string> kMacros = {
@@ -35,13 +50,15 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::string cur;
   std::istringstream in(s);
-  while (std::getline(in, cur, sep)) out.push_back(cur);
+  while (std::getline(in, cur, sep))
+    out.push_back(cur);
   return out;
 }
 
 bool ParseNumber(const std::string& s, const FieldSpec& f, int* out) {
   std::string lower;
-  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : s)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto named = f.names.find(lower);
   if (named != f.names.end()) {
     *out = named->second;
@@ -66,21 +83,25 @@ bool ParsePart(const std::string& part, const FieldSpec& f, std::vector<bool>& b
       return false;
     }
     step = std::stoi(st);
-    if (step <= 0) return false;
+    if (step <= 0)
+      return false;
   }
   int lo = f.min;
   int hi = f.max == 7 ? 6 : f.max;
   if (range != "*") {
     auto dash = range.find('-');
-    if (!ParseNumber(range.substr(0, dash), f, &lo)) return false;
+    if (!ParseNumber(range.substr(0, dash), f, &lo))
+      return false;
     hi = lo;
     if (dash != std::string::npos) {
-      if (!ParseNumber(range.substr(dash + 1), f, &hi) || hi < lo) return false;
+      if (!ParseNumber(range.substr(dash + 1), f, &hi) || hi < lo)
+        return false;
     } else if (slash != std::string::npos) {
       hi = f.max == 7 ? 6 : f.max;  // "5/15" means 5-max/15
     }
   }
-  for (int v = lo; v <= hi; v += step) bits[static_cast<size_t>(v == 7 && f.max == 7 ? 0 : v)] = true;
+  for (int v = lo; v <= hi; v += step)
+    bits[static_cast<size_t>(v == 7 && f.max == 7 ? 0 : v)] = true;
   return true;
 }
 
@@ -88,9 +109,11 @@ template <size_t N>
 bool ParseField(const std::string& text, const FieldSpec& f, std::bitset<N>& out) {
   std::vector<bool> bits(N + 1, false);
   for (const auto& part : Split(text, ',')) {
-    if (!ParsePart(part, f, bits)) return false;
+    if (!ParsePart(part, f, bits))
+      return false;
   }
-  for (size_t i = 0; i < N; ++i) out[i] = bits[i];
+  for (size_t i = 0; i < N; ++i)
+    out[i] = bits[i];
   return out.any();
 }
 
@@ -99,14 +122,16 @@ bool ParseField(const std::string& text, const FieldSpec& f, std::bitset<N>& out
 core::Result<CronSchedule> CronSchedule::Parse(const std::string& expr_in) {
   std::string expr = expr_in;
   auto macro = kMacros.find(expr);
-  if (macro != kMacros.end()) expr = macro->second;
+  if (macro != kMacros.end())
+    expr = macro->second;
   std::istringstream in(expr);
   std::vector<std::string> fields;
-  for (std::string f; in >> f;) fields.push_back(f);
+  for (std::string f; in >> f;)
+    fields.push_back(f);
   if (fields.size() != 5) {
-    return core::Usage("cron schedule '" + expr_in + "' has " + std::to_string(fields.size()) +
-                           " fields, not 5",
-                       "write \"minute hour day-of-month month day-of-week\", e.g. \"0 2 * * *\"");
+    return core::Usage(
+        "cron schedule '" + expr_in + "' has " + std::to_string(fields.size()) + " fields, not 5",
+        "write \"minute hour day-of-month month day-of-week\", e.g. \"0 2 * * *\"");
   }
   CronSchedule c;
   c.text_ = expr_in;
@@ -127,9 +152,12 @@ core::Result<CronSchedule> CronSchedule::Parse(const std::string& expr_in) {
 bool CronSchedule::DayMatches(int mday, int wday) const {
   bool dom = days_[static_cast<size_t>(mday)];
   bool dow = weekdays_[static_cast<size_t>(wday)];
-  if (days_star_ && weekdays_star_) return true;
-  if (days_star_) return dow;
-  if (weekdays_star_) return dom;
+  if (days_star_ && weekdays_star_)
+    return true;
+  if (days_star_)
+    return dow;
+  if (weekdays_star_)
+    return dom;
   return dom || dow;
 }
 

@@ -1,12 +1,12 @@
 #include "operator/http_server.h"
 
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "core/log.h"
 
@@ -20,18 +20,12 @@ constexpr int kAcceptPollMs = 200;
 
 const char* Reason(int status) {
   switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Error";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Error";
   }
 }
 
@@ -41,9 +35,11 @@ std::string ReadHead(int conn) {
   char chunk[1024];
   while (buf.find("\r\n\r\n") == std::string::npos && buf.size() < kMaxRequest) {
     pollfd p{conn, POLLIN, 0};
-    if (::poll(&p, 1, kReadTimeoutMs) <= 0) return "";
+    if (::poll(&p, 1, kReadTimeoutMs) <= 0)
+      return "";
     ssize_t n = ::recv(conn, chunk, sizeof(chunk), 0);
-    if (n <= 0) return "";
+    if (n <= 0)
+      return "";
     buf.append(chunk, static_cast<size_t>(n));
   }
   return buf.find("\r\n\r\n") == std::string::npos ? "" : buf;
@@ -54,7 +50,8 @@ void Send(int conn, const HttpResponse& r, bool head_only) {
                     "\r\nContent-Type: " + r.content_type +
                     "\r\nContent-Length: " + std::to_string(r.body.size()) +
                     "\r\nConnection: close\r\n\r\n";
-  if (!head_only) out += r.body;
+  if (!head_only)
+    out += r.body;
   core::WriteAll(conn, core::AsBytes(out)).ok();  // a client that went away is not our problem
 }
 
@@ -65,7 +62,8 @@ core::Status ParseListenAddr(const std::string& addr, std::string* host, int* po
   std::string p = colon == std::string::npos ? "" : addr.substr(colon + 1);
   if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(p) > 65535) {
-    return core::Usage("listen address '" + addr + "' is not host:port", "e.g. :8080 or 127.0.0.1:9090");
+    return core::Usage("listen address '" + addr + "' is not host:port",
+                       "e.g. :8080 or 127.0.0.1:9090");
   }
   *host = addr.substr(0, colon);
   *port = std::stoi(p);
@@ -85,7 +83,8 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& a
     return core::Usage("listen host '" + host + "' is not an IPv4 address");
   }
   core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return core::ErrnoStatus("socket", errno);
+  if (!fd.valid())
+    return core::ErrnoStatus("socket", errno);
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||  // NOLINT
@@ -96,22 +95,26 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& a
   }
   socklen_t len = sizeof(sa);
   ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);  // NOLINT
-  std::unique_ptr<HttpServer> s(new HttpServer(std::move(fd), ntohs(sa.sin_port), std::move(handler)));
+  std::unique_ptr<HttpServer> s(
+      new HttpServer(std::move(fd), ntohs(sa.sin_port), std::move(handler)));
   s->thread_ = std::thread([p = s.get()] { p->Loop(); });
   return s;
 }
 
 HttpServer::~HttpServer() {
   stop_ = true;
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable())
+    thread_.join();
 }
 
 void HttpServer::Loop() {
   while (!stop_) {
     pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, kAcceptPollMs) <= 0) continue;
+    if (::poll(&p, 1, kAcceptPollMs) <= 0)
+      continue;
     core::UniqueFd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (conn.valid()) Serve(conn.get());
+    if (conn.valid())
+      Serve(conn.get());
   }
 }
 

@@ -50,11 +50,23 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
 std::vector<std::string> ChildArgs(const std::string& exe, const std::string& verb,
                                    const JobRequest& req, const RepositorySpec& repo,
                                    const std::string& inventory, const std::string& log_format) {
-  std::vector<std::string> a = {exe, verb, "-c", req.cluster.name, "-n", req.cluster.ns,
-                                "--backups-path", repo.location, "--restic-password-file",
-                                repo.password_file, "--json", "--progress", "never",
-                                "--log-format", log_format};
-  if (!inventory.empty()) a.insert(a.end(), {"--inventory", inventory});
+  std::vector<std::string> a = {exe,
+                                verb,
+                                "-c",
+                                req.cluster.name,
+                                "-n",
+                                req.cluster.ns,
+                                "--backups-path",
+                                repo.location,
+                                "--restic-password-file",
+                                repo.password_file,
+                                "--json",
+                                "--progress",
+                                "never",
+                                "--log-format",
+                                log_format};
+  if (!inventory.empty())
+    a.insert(a.end(), {"--inventory", inventory});
   return a;
 }
 
@@ -64,15 +76,9 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
   auto start = core::SystemClock::Get().Monotonic();
   JobResult r;
   switch (request.kind) {
-    case JobKind::kBackup:
-      r = Backup(request, abort);
-      break;
-    case JobKind::kVerify:
-      r = Verify(request, abort);
-      break;
-    case JobKind::kTriage:
-      r = Triage(request);
-      break;
+    case JobKind::kBackup: r = Backup(request, abort); break;
+    case JobKind::kVerify: r = Verify(request, abort); break;
+    case JobKind::kTriage: r = Triage(request); break;
   }
   r.seconds = Since(start);
   return r;
@@ -81,17 +87,19 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
 JobResult ProcessJobRunner::Backup(const JobRequest& req, const std::atomic<bool>& abort) {
   JobResult r;
   for (const auto& repo : req.cluster.repositories) {
-    auto child = RunChild(ChildArgs(self_exe_, "backup", req, repo, inventory_, log_format_), abort);
+    auto child =
+        RunChild(ChildArgs(self_exe_, "backup", req, repo, inventory_, log_format_), abort);
     JobResult one = FromChild(child);
-    if (!one.ok) return one;
+    if (!one.ok)
+      return one;
     auto j = LastJson(child->out);
     r = one;
     r.snapshot_id = j.value("snapshot_id", "");
     r.size_bytes = j.value("total_bytes_processed", uint64_t{0});
     auto retention = ApplyRetentionAfterBackup(repo, req.cluster, req.engine);
     if (!retention.ok()) {
-      core::LogError("retention failed", {{"cluster", req.cluster.Key()},
-                                          {"error", retention.status().message()}});
+      core::LogError("retention failed",
+                     {{"cluster", req.cluster.Key()}, {"error", retention.status().message()}});
       r.retention_failed = true;
     } else {
       r.retention_removed += retention->removed;
@@ -106,12 +114,14 @@ JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool
   if (child.ok() && child->aborted) {
     // The killed verifier's scratch instance is an orphan now: remove it before we go.
     auto removed = verify::CleanupOrphans(verify::DefaultVerifyRoot());
-    if (!removed.ok()) core::LogError("orphan cleanup", {{"error", removed.status().message()}});
+    if (!removed.ok())
+      core::LogError("orphan cleanup", {{"error", removed.status().message()}});
   }
   bool failed_verdict = child.ok() && !child->aborted &&
                         child->status.exit_code == static_cast<int>(core::ErrorCode::kVerifyFailed);
   JobResult r = failed_verdict ? JobResult{} : FromChild(child);
-  if (!child.ok() || (!r.ok && !failed_verdict)) return r;
+  if (!child.ok() || (!r.ok && !failed_verdict))
+    return r;
   auto j = LastJson(child->out);
   if (j.value("skipped", false)) {
     r.outcome = "skipped";
@@ -121,7 +131,8 @@ JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool
   r.snapshot_id = report.value("snapshot_id", "");
   r.ok = report.value("verdict", "") == "ok";
   r.outcome = r.ok ? "ok" : "failed";
-  if (!r.ok) r.error = report.value("failures", nlohmann::json::array()).dump();
+  if (!r.ok)
+    r.error = report.value("failures", nlohmann::json::array()).dump();
   return r;
 }
 

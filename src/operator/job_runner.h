@@ -22,7 +22,7 @@ struct JobRequest {
 
 struct JobResult {
   bool ok = false;
-  std::string outcome;      // "ok", "failed" (verdict), "error", "aborted", "skipped", triage verdict
+  std::string outcome;  // "ok", "failed" (verdict), "error", "aborted", "skipped", triage verdict
   std::string error;
   double seconds = 0;
   uint64_t size_bytes = 0;
@@ -43,7 +43,8 @@ class ProcessJobRunner : public JobRunner {
   // `self_exe`: this binary; `inventory`: passed to children and used by triage;
   // `log_format`: "text" or "json" for the children's logs.
   ProcessJobRunner(std::string self_exe, std::string inventory, std::string log_format)
-      : self_exe_(std::move(self_exe)), inventory_(std::move(inventory)),
+      : self_exe_(std::move(self_exe)),
+        inventory_(std::move(inventory)),
         log_format_(std::move(log_format)) {}
   JobResult Run(const JobRequest& request, const std::atomic<bool>& abort) override;
 

@@ -21,7 +21,8 @@ class Writer {
   }
   void Sample(const char* name, const std::string& labels, double value) {
     out_ << name;
-    if (!labels.empty()) out_ << "{" << labels << "}";
+    if (!labels.empty())
+      out_ << "{" << labels << "}";
     out_ << " " << value << "\n";
   }
   std::string str() const { return out_.str(); }
@@ -47,7 +48,8 @@ void PerCluster(Writer& w, const Family& f, const std::vector<ManagedCluster>& c
                 double (*value)(const JobRecord&)) {
   w.Head(f);
   for (const auto& c : clusters) {
-    if (const JobRecord* r = Find(s, c, kind)) w.Sample(f.name, ClusterLabels(c, ctx), value(*r));
+    if (const JobRecord* r = Find(s, c, kind))
+      w.Sample(f.name, ClusterLabels(c, ctx), value(*r));
   }
 }
 
@@ -70,7 +72,8 @@ void TriageStates(Writer& w, const std::vector<ManagedCluster>& clusters, const 
 std::string EscapeLabel(const std::string& value) {
   std::string out;
   for (char ch : value) {
-    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\\' || ch == '"')
+      out += '\\';
     out += ch == '\n' ? std::string("\\n") : std::string(1, ch);
   }
   return out;
@@ -79,28 +82,34 @@ std::string EscapeLabel(const std::string& value) {
 std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const ServeState& s,
                           const MetricsContext& ctx) {
   Writer w;
-  PerCluster(w, {"hasteward_last_backup_timestamp_seconds", "gauge",
-                 "Unix time the last successful backup finished"},
+  PerCluster(w,
+             {"hasteward_last_backup_timestamp_seconds", "gauge",
+              "Unix time the last successful backup finished"},
              clusters, s, ctx, JobKind::kBackup,
              [](const JobRecord& r) { return static_cast<double>(r.last_success); });
   PerCluster(w, {"hasteward_last_backup_size_bytes", "gauge", "Bytes dumped by the last backup"},
              clusters, s, ctx, JobKind::kBackup,
              [](const JobRecord& r) { return static_cast<double>(r.size_bytes); });
   PerCluster(w, {"hasteward_last_backup_duration_seconds", "gauge", "Duration of the last backup"},
-             clusters, s, ctx, JobKind::kBackup, [](const JobRecord& r) { return r.duration_seconds; });
-  PerCluster(w, {"hasteward_backup_success", "gauge", "1 when the last backup succeeded"},
-             clusters, s, ctx, JobKind::kBackup, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
-  PerCluster(w, {"hasteward_last_verification_timestamp_seconds", "gauge",
-                 "Unix time the last verification verdict was recorded"},
+             clusters, s, ctx, JobKind::kBackup,
+             [](const JobRecord& r) { return r.duration_seconds; });
+  PerCluster(w, {"hasteward_backup_success", "gauge", "1 when the last backup succeeded"}, clusters,
+             s, ctx, JobKind::kBackup, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
+  PerCluster(w,
+             {"hasteward_last_verification_timestamp_seconds", "gauge",
+              "Unix time the last verification verdict was recorded"},
              clusters, s, ctx, JobKind::kVerify,
              [](const JobRecord& r) { return static_cast<double>(r.last_success); });
-  PerCluster(w, {"hasteward_verification_success", "gauge",
-                 "1 when the last verified backup restored and passed every check"},
-             clusters, s, ctx, JobKind::kVerify, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
+  PerCluster(w,
+             {"hasteward_verification_success", "gauge",
+              "1 when the last verified backup restored and passed every check"},
+             clusters, s, ctx, JobKind::kVerify,
+             [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
   TriageStates(w, clusters, s, ctx);
   static const Family repairs{"hasteward_repairs_total", "counter", "Repairs performed"};
   w.Head(repairs);
-  for (const auto& c : clusters) w.Sample(repairs.name, ClusterLabels(c, ctx), 0);
+  for (const auto& c : clusters)
+    w.Sample(repairs.name, ClusterLabels(c, ctx), 0);
   static const Family removed{"hasteward_retention_removed_snapshots_total", "counter",
                               "Snapshots removed by retention after backups"};
   w.Head(removed);

@@ -13,19 +13,23 @@ namespace {
 
 core::Result<std::string> ReadPassword(const std::string& file) {
   HS_ASSIGN_OR_RETURN(std::string p, core::ReadFileToString(file));
-  while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
+  while (!p.empty() && (p.back() == '\n' || p.back() == '\r'))
+    p.pop_back();
   return p;
 }
 
 }  // namespace
 
-bool RetentionAvailable() { return false; }
+bool RetentionAvailable() {
+  return false;
+}
 
 core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& repository,
                                                          const ManagedCluster& cluster,
                                                          const std::string& engine) {
   RetentionOutcome out;
-  if (cluster.retention.IsEmpty()) return out;
+  if (cluster.retention.IsEmpty())
+    return out;
   HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(repository.password_file));
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(repository.location));
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Open(std::move(backend), password));
@@ -43,7 +47,8 @@ core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& r
   HS_ASSIGN_OR_RETURN(auto plan, repo::PlanRetention(metas, po));
   out.planned_removals = plan.RemoveIds().size();
   core::LogInfo("retention planned (prune library not available yet: nothing removed)",
-                {{"cluster", cluster.Key()}, {"repository", repository.name},
+                {{"cluster", cluster.Key()},
+                 {"repository", repository.name},
                  {"would_remove", std::to_string(out.planned_removals)}});
   return out;
 }

@@ -12,7 +12,7 @@
 namespace hasteward::op {
 
 struct RetentionOutcome {
-  bool applied = false;    // false: plan only (no prune library yet)
+  bool applied = false;  // false: plan only (no prune library yet)
   size_t planned_removals = 0;
   size_t removed = 0;
 };

@@ -2,8 +2,10 @@
 
 namespace hasteward::op {
 
-ScaledClock::ScaledClock(std::chrono::system_clock::time_point start, double real_seconds_per_minute)
-    : start_(start), mono_start_(core::SystemClock::Get().Monotonic()),
+ScaledClock::ScaledClock(std::chrono::system_clock::time_point start,
+                         double real_seconds_per_minute)
+    : start_(start),
+      mono_start_(core::SystemClock::Get().Monotonic()),
       factor_(60.0 / real_seconds_per_minute) {}
 
 std::chrono::system_clock::time_point ScaledClock::Now() const {

@@ -24,15 +24,21 @@ int64_t UnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-Scheduler::Scheduler(std::vector<ManagedCluster> clusters, std::map<std::string, std::string> engines,
-                     StateStore& state, JobRunner& runner, const core::Clock& clock)
-    : clusters_(std::move(clusters)), engines_(std::move(engines)), state_(state), runner_(runner),
+Scheduler::Scheduler(std::vector<ManagedCluster> clusters,
+                     std::map<std::string, std::string> engines, StateStore& state,
+                     JobRunner& runner, const core::Clock& clock)
+    : clusters_(std::move(clusters)),
+      engines_(std::move(engines)),
+      state_(state),
+      runner_(runner),
       clock_(clock) {
   for (const auto& c : clusters_) {
     auto add = [&](JobKind kind, const std::string& expr) {
-      if (expr.empty()) return;
+      if (expr.empty())
+        return;
       auto cron = CronSchedule::Parse(expr);  // validated by ResolveClusters
-      if (cron.ok()) schedules_[c.Key()].emplace(kind, std::move(cron).value());
+      if (cron.ok())
+        schedules_[c.Key()].emplace(kind, std::move(cron).value());
     };
     add(JobKind::kBackup, c.backup_schedule);
     add(JobKind::kVerify, c.verify_schedule);
@@ -40,11 +46,14 @@ Scheduler::Scheduler(std::vector<ManagedCluster> clusters, std::map<std::string,
   }
 }
 
-Scheduler::~Scheduler() { Shutdown(std::chrono::milliseconds(0)); }
+Scheduler::~Scheduler() {
+  Shutdown(std::chrono::milliseconds(0));
+}
 
 std::optional<TimePoint> Scheduler::NextRun(const ManagedCluster& c, JobKind kind) const {
   auto cs = schedules_.find(c.Key());
-  if (cs == schedules_.end() || !cs->second.count(kind)) return std::nullopt;
+  if (cs == schedules_.end() || !cs->second.count(kind))
+    return std::nullopt;
   ServeState s = state_.Snapshot();
   auto rec = s.jobs.find(JobKey(c.Key(), kind));
   int64_t last = rec == s.jobs.end() ? s.first_start : rec->second.last_run;
@@ -54,12 +63,14 @@ std::optional<TimePoint> Scheduler::NextRun(const ManagedCluster& c, JobKind kin
 std::optional<JobKind> Scheduler::DueJob(const ManagedCluster& c, const ServeState& s,
                                          int64_t now) const {
   auto cs = schedules_.find(c.Key());
-  if (cs == schedules_.end()) return std::nullopt;
+  if (cs == schedules_.end())
+    return std::nullopt;
   std::optional<JobKind> pick;
   TimePoint pick_due = TimePoint::max();
   for (JobKind kind : kPriority) {  // ties go to the earlier kind in kPriority
     auto sched = cs->second.find(kind);
-    if (sched == cs->second.end()) continue;
+    if (sched == cs->second.end())
+      continue;
     auto rec = s.jobs.find(JobKey(c.Key(), kind));
     int64_t last = rec == s.jobs.end() ? s.first_start : rec->second.last_run;
     TimePoint due = sched->second.Next(TimePoint(std::chrono::seconds(last)));
@@ -77,16 +88,20 @@ int Scheduler::Tick() {
   ServeState s = state_.Snapshot();
   int started = 0;
   std::lock_guard<std::mutex> l(mu_);
-  if (stopping_) return 0;
+  if (stopping_)
+    return 0;
   for (const auto& c : clusters_) {
-    if (busy_.count(c.Key())) continue;
+    if (busy_.count(c.Key()))
+      continue;
     auto kind = DueJob(c, s, now);
-    if (!kind) continue;
+    if (!kind)
+      continue;
     core::Status st = state_.Update([&](ServeState& state) {
       state.jobs[JobKey(c.Key(), *kind)].last_run = now;
       state.clock_now = now;
     });
-    if (!st.ok()) core::LogError("save serve state", {{"error", st.message()}});
+    if (!st.ok())
+      core::LogError("save serve state", {{"error", st.message()}});
     busy_.insert(c.Key());
     auto e = engines_.find(c.Key());
     JobRequest req{*kind, c, e == engines_.end() ? "" : e->second};
@@ -105,11 +120,14 @@ void Scheduler::Execute(JobRequest request) {
   std::string job = JobKindName(request.kind);
   core::LogInfo("job start", {{"job", job}, {"cluster", request.cluster.Key()}});
   JobResult r = runner_.Run(request, abort_);
-  std::map<std::string, std::string> fields = {{"job", job}, {"cluster", request.cluster.Key()},
+  std::map<std::string, std::string> fields = {{"job", job},
+                                               {"cluster", request.cluster.Key()},
                                                {"outcome", r.outcome},
                                                {"duration_seconds", Format(r.seconds)}};
-  if (!r.snapshot_id.empty()) fields["snapshot"] = r.snapshot_id.substr(0, 8);
-  if (!r.error.empty()) fields["error"] = r.error;
+  if (!r.snapshot_id.empty())
+    fields["snapshot"] = r.snapshot_id.substr(0, 8);
+  if (!r.error.empty())
+    fields["error"] = r.error;
   if (r.outcome == "error" || r.outcome == "aborted") {
     core::LogError("job end", fields);
   } else {
@@ -128,10 +146,13 @@ void Scheduler::Record(const JobRequest& request, const JobResult& r) {
     rec.runs++;
     rec.last_finish = now;
     s.clock_now = now;
-    if (r.retention_failed) s.job_errors["retention"]++;
+    if (r.retention_failed)
+      s.job_errors["retention"]++;
     s.retention_removed[request.cluster.Key()] += static_cast<int64_t>(r.retention_removed);
-    if (r.outcome == "skipped") return;  // gating: the evidence is already in the repository
-    if (r.outcome == "error" || r.outcome == "aborted") s.job_errors[JobKindName(request.kind)]++;
+    if (r.outcome == "skipped")
+      return;  // gating: the evidence is already in the repository
+    if (r.outcome == "error" || r.outcome == "aborted")
+      s.job_errors[JobKindName(request.kind)]++;
     rec.ok = r.ok;
     rec.outcome = r.outcome;
     rec.error = r.error;
@@ -139,10 +160,12 @@ void Scheduler::Record(const JobRequest& request, const JobResult& r) {
     if (r.ok || r.outcome == "failed") {
       rec.last_success = now;  // verify: when a verdict was recorded
       rec.snapshot_id = r.snapshot_id;
-      if (request.kind == JobKind::kBackup) rec.size_bytes = r.size_bytes;
+      if (request.kind == JobKind::kBackup)
+        rec.size_bytes = r.size_bytes;
     }
   });
-  if (!st.ok()) core::LogError("save serve state", {{"error", st.message()}});
+  if (!st.ok())
+    core::LogError("save serve state", {{"error", st.message()}});
 }
 
 void Scheduler::ReapFinished() {
@@ -158,15 +181,17 @@ void Scheduler::ReapFinished() {
       }
     }
   }
-  for (auto& w : finished) w.thread.join();
+  for (auto& w : finished)
+    w.thread.join();
 }
 
 void Scheduler::Shutdown(std::chrono::milliseconds grace) {
   std::unique_lock<std::mutex> l(mu_);
   stopping_ = true;
   if (!busy_.empty()) {
-    core::LogInfo("waiting for running jobs", {{"running", std::to_string(busy_.size())},
-                                               {"grace_seconds", std::to_string(grace.count() / 1000)}});
+    core::LogInfo("waiting for running jobs",
+                  {{"running", std::to_string(busy_.size())},
+                   {"grace_seconds", std::to_string(grace.count() / 1000)}});
     if (!idle_cv_.wait_for(l, grace, [this] { return busy_.empty(); })) {
       core::LogWarn("grace period over, aborting running jobs");
       abort_ = true;
@@ -175,7 +200,8 @@ void Scheduler::Shutdown(std::chrono::milliseconds grace) {
   std::vector<Worker> all = std::move(workers_);
   workers_.clear();
   l.unlock();
-  for (auto& w : all) w.thread.join();
+  for (auto& w : all)
+    w.thread.join();
 }
 
 int Scheduler::running() const {

@@ -1,10 +1,10 @@
 #include "operator/serve.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
 #include <thread>
+
+#include <unistd.h>
 
 #include "core/log.h"
 #include "operator/http_server.h"
@@ -20,7 +20,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void OnStopSignal(int /*sig*/) { g_stop = 1; }
+void OnStopSignal(int /*sig*/) {
+  g_stop = 1;
+}
 
 void InstallStopSignals() {
   struct sigaction sa {};
@@ -33,9 +35,11 @@ void InstallStopSignals() {
 std::map<std::string, std::string> ClusterEngines(const std::vector<ManagedCluster>& clusters,
                                                   const std::string& inventory) {
   std::map<std::string, std::string> out;
-  auto p = platform::LocalPlatform::Open(inventory.empty() ? platform::DefaultInventoryPath() : inventory);
+  auto p = platform::LocalPlatform::Open(inventory.empty() ? platform::DefaultInventoryPath()
+                                                           : inventory);
   for (const auto& c : clusters) {
-    auto found = p.ok() ? (*p)->FindCluster(c.ns, c.name) : core::Result<platform::Cluster>(p.status());
+    auto found =
+        p.ok() ? (*p)->FindCluster(c.ns, c.name) : core::Result<platform::Cluster>(p.status());
     if (found.ok()) {
       out[c.Key()] = platform::EngineKindName(found->engine);
     } else {
@@ -47,7 +51,8 @@ std::map<std::string, std::string> ClusterEngines(const std::vector<ManagedClust
 
 std::unique_ptr<core::Clock> MakeClock(const ServeOptions& o, const ServeState& s) {
   auto real = core::SystemClock::Get().Now();
-  if (o.tick_seconds == 60) return std::make_unique<core::SystemClock>();
+  if (o.tick_seconds == 60)
+    return std::make_unique<core::SystemClock>();
   auto resume = std::chrono::system_clock::time_point(std::chrono::seconds(s.clock_now));
   return std::make_unique<ScaledClock>(std::max(real, resume), o.tick_seconds);
 }
@@ -57,41 +62,49 @@ struct Servers {
   std::unique_ptr<HttpServer> health;
 };
 
-core::Result<Servers> StartServers(const ServeOptions& o, const std::vector<ManagedCluster>& clusters,
-                                   StateStore& state, Scheduler& scheduler,
+core::Result<Servers> StartServers(const ServeOptions& o,
+                                   const std::vector<ManagedCluster>& clusters, StateStore& state,
+                                   Scheduler& scheduler,
                                    const std::map<std::string, std::string>& engines,
                                    std::atomic<bool>& ready) {
   Servers s;
-  HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
-    if (path != "/metrics") return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-    MetricsContext ctx{engines, scheduler.running(), true, false, RetentionAvailable()};
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        RenderMetrics(clusters, state.Snapshot(), ctx)};
-  }));
+  HS_ASSIGN_OR_RETURN(
+      s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
+        if (path != "/metrics")
+          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+        MetricsContext ctx{engines, scheduler.running(), true, false, RetentionAvailable()};
+        return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                            RenderMetrics(clusters, state.Snapshot(), ctx)};
+      }));
   HS_ASSIGN_OR_RETURN(s.health, HttpServer::Start(o.health_addr, [&](const std::string& path) {
-    if (path == "/healthz") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-    if (path == "/readyz") {
-      return ready ? HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
-                   : HttpResponse{503, "text/plain; charset=utf-8", "not ready\n"};
-    }
-    return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-  }));
-  core::LogInfo("serving", {{"metrics", o.metrics_addr + " (port " + std::to_string(s.metrics->port()) + ")"},
-                            {"health", o.health_addr + " (port " + std::to_string(s.health->port()) + ")"}});
+                        if (path == "/healthz")
+                          return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+                        if (path == "/readyz") {
+                          return ready ? HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
+                                       : HttpResponse{503, "text/plain; charset=utf-8",
+                                                      "not ready\n"};
+                        }
+                        return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+                      }));
+  core::LogInfo("serving",
+                {{"metrics", o.metrics_addr + " (port " + std::to_string(s.metrics->port()) + ")"},
+                 {"health", o.health_addr + " (port " + std::to_string(s.health->port()) + ")"}});
   return s;
 }
 
 }  // namespace
 
 core::Status Serve(const ServeOptions& o) {
-  if (o.tick_seconds <= 0) return core::Usage("--tick-seconds must be positive");
+  if (o.tick_seconds <= 0)
+    return core::Usage("--tick-seconds must be positive");
   HS_ASSIGN_OR_RETURN(ServeConfig config, LoadServeConfig(o.config_path));
   HS_ASSIGN_OR_RETURN(auto clusters, ResolveClusters(config));
   HS_ASSIGN_OR_RETURN(auto state, StateStore::Open(StateFilePath(config)));
   auto clock = MakeClock(o, state->Snapshot());
   int64_t now = UnixSeconds(clock->Now());
   HS_TRY(state->Update([now](ServeState& s) {
-    if (s.first_start == 0) s.first_start = now;
+    if (s.first_start == 0)
+      s.first_start = now;
     s.clock_now = now;
   }));
   auto engines = ClusterEngines(clusters, config.inventory);
@@ -106,9 +119,10 @@ core::Status Serve(const ServeOptions& o) {
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();
-  HS_ASSIGN_OR_RETURN(Servers servers, StartServers(o, clusters, *state, scheduler, engines, ready));
-  core::LogInfo("operator started", {{"clusters", std::to_string(clusters.size())},
-                                     {"state", state->path()}});
+  HS_ASSIGN_OR_RETURN(Servers servers,
+                      StartServers(o, clusters, *state, scheduler, engines, ready));
+  core::LogInfo("operator started",
+                {{"clusters", std::to_string(clusters.size())}, {"state", state->path()}});
   ready = true;
   while (g_stop == 0) {
     scheduler.Tick();

@@ -17,10 +17,10 @@ struct ServeOptions {
   std::string config_path;
   std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
-  double tick_seconds = 60;               // real seconds per scheduler minute (tests: e.g. 2)
-  std::chrono::seconds grace{30};         // how long a running job may finish on SIGTERM
-  std::string self_exe;                   // "" = /proc/self/exe
-  std::string log_format = "text";        // passed to job children
+  double tick_seconds = 60;         // real seconds per scheduler minute (tests: e.g. 2)
+  std::chrono::seconds grace{30};   // how long a running job may finish on SIGTERM
+  std::string self_exe;             // "" = /proc/self/exe
+  std::string log_format = "text";  // passed to job children
 };
 
 // Runs until SIGTERM or SIGINT. Errors: bad config (kUsage), ports in use (kUnreachable).

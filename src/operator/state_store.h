@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -19,23 +19,23 @@ enum class JobKind { kBackup, kVerify, kTriage };
 const char* JobKindName(JobKind kind);  // "backup", "verify", "triage"
 
 struct JobRecord {
-  int64_t last_run = 0;       // scheduled (clock) time the last run started, unix seconds
+  int64_t last_run = 0;  // scheduled (clock) time the last run started, unix seconds
   int64_t last_finish = 0;
-  int64_t last_success = 0;   // finish time of the last successful run
+  int64_t last_success = 0;  // finish time of the last successful run
   bool ok = false;
   double duration_seconds = 0;
-  uint64_t size_bytes = 0;    // backup: bytes dumped
-  std::string snapshot_id;    // backup: the snapshot; verify: the verified snapshot
-  std::string outcome;        // "ok", "failed", "error", "aborted", "skipped", triage verdict
+  uint64_t size_bytes = 0;  // backup: bytes dumped
+  std::string snapshot_id;  // backup: the snapshot; verify: the verified snapshot
+  std::string outcome;      // "ok", "failed", "error", "aborted", "skipped", triage verdict
   std::string error;
   int64_t runs = 0;
 };
 
 struct ServeState {
-  int64_t first_start = 0;    // clock time of the first start (jobs never run count from here)
-  int64_t clock_now = 0;      // last clock reading (a scaled test clock resumes from it)
-  std::map<std::string, JobRecord> jobs;          // "<ns>/<cluster>/<job>"
-  std::map<std::string, int64_t> job_errors;      // job kind -> failures
+  int64_t first_start = 0;  // clock time of the first start (jobs never run count from here)
+  int64_t clock_now = 0;    // last clock reading (a scaled test clock resumes from it)
+  std::map<std::string, JobRecord> jobs;             // "<ns>/<cluster>/<job>"
+  std::map<std::string, int64_t> job_errors;         // job kind -> failures
   std::map<std::string, int64_t> retention_removed;  // "<ns>/<cluster>" -> snapshots removed
 };
 

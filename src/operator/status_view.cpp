@@ -23,7 +23,8 @@ JobStatus Job(const ServeState& s, const std::string& key, JobKind kind, const s
     if (cron.ok()) {
       auto next = cron->Next(TimePoint(std::chrono::seconds(from)));
       if (next != TimePoint::max()) {
-        j.next_run = std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
+        j.next_run =
+            std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
       }
     }
   }
@@ -46,7 +47,8 @@ core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config,
 }
 
 std::string FormatUnix(int64_t t) {
-  if (t == 0) return "-";
+  if (t == 0)
+    return "-";
   time_t tt = static_cast<time_t>(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);

@@ -11,9 +11,9 @@
 namespace hasteward::op {
 
 struct JobStatus {
-  std::string outcome;      // "" = never ran
-  int64_t last_run = 0;     // unix seconds (scheduler clock)
-  int64_t next_run = 0;     // 0 = not scheduled
+  std::string outcome;   // "" = never ran
+  int64_t last_run = 0;  // unix seconds (scheduler clock)
+  int64_t next_run = 0;  // 0 = not scheduled
   std::string snapshot_id;
   std::string error;
 };
@@ -29,7 +29,8 @@ struct ClusterStatus {
 };
 
 // One row per managed cluster. Next runs are computed like the scheduler does.
-core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config, const ServeState& state);
+core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config,
+                                                     const ServeState& state);
 
 // "2026-03-01T10:05:00Z" (UTC), or "-" for 0.
 std::string FormatUnix(int64_t t);

@@ -22,12 +22,9 @@ core::Result<EngineKind> ParseEngineKind(const std::string& name) {
 
 const char* EngineKindName(EngineKind kind) {
   switch (kind) {
-    case EngineKind::kPostgres:
-      return "cnpg";
-    case EngineKind::kMariadb:
-      return "mariadb";
-    case EngineKind::kGalera:
-      return "galera";
+    case EngineKind::kPostgres: return "cnpg";
+    case EngineKind::kMariadb: return "mariadb";
+    case EngineKind::kGalera: return "galera";
   }
   return "unknown";
 }
@@ -46,9 +43,9 @@ std::string StripTrailingNewlines(std::string s) {
 // Error texts name the file or variable only: the secret itself never reaches a message.
 core::Result<std::string> SecretRef::Resolve() const {
   if (!file.empty() && !env.empty()) {
-    return core::Usage("secret refers to both file '" + file + "' and environment variable '" +
-                           env + "'",
-                       "give exactly one of passwordFile or passwordEnv in the inventory");
+    return core::Usage(
+        "secret refers to both file '" + file + "' and environment variable '" + env + "'",
+        "give exactly one of passwordFile or passwordEnv in the inventory");
   }
   if (!file.empty()) {
     auto content = core::ReadFileToString(file);

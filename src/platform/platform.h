@@ -1,10 +1,10 @@
 // platform: where database instances live and how to reach them. A Platform resolves a cluster
 // (namespace + name) to its instances — host, port or socket, data directory, OS user, how to stop
-// and start it — and runs commands "on" an instance (locally for plain hosts and the sandbox; a later
-// Kubernetes platform will use pod exec). Engines reach instances only through this interface, so
-// they never know whether a cluster is a local sandbox, a plain host or a pod. Credentials are held
-// by reference (file or env var) and resolved only when a connection is made; they never appear in
-// logs, argv or error messages. Depends only on core.
+// and start it — and runs commands "on" an instance (locally for plain hosts and the sandbox; a
+// later Kubernetes platform will use pod exec). Engines reach instances only through this
+// interface, so they never know whether a cluster is a local sandbox, a plain host or a pod.
+// Credentials are held by reference (file or env var) and resolved only when a connection is made;
+// they never appear in logs, argv or error messages. Depends only on core.
 #pragma once
 
 #include <map>
@@ -38,14 +38,14 @@ struct Credentials {
 };
 
 struct Instance {
-  std::string name;      // e.g. "pg-0"
-  int ordinal = 0;       // 0, 1, 2 ... (the HASteward -i N)
+  std::string name;  // e.g. "pg-0"
+  int ordinal = 0;   // 0, 1, 2 ... (the HASteward -i N)
   std::string host = "127.0.0.1";
   int port = 0;
-  std::string socket;    // unix socket path (or directory for PostgreSQL), optional
+  std::string socket;  // unix socket path (or directory for PostgreSQL), optional
   std::string data_dir;
-  std::string os_user;   // the OS user that owns data_dir and runs the server ("" = current)
-  std::string bin_dir;   // where the server binaries live (PostgreSQL: /usr/lib/postgresql/15/bin)
+  std::string os_user;  // the OS user that owns data_dir and runs the server ("" = current)
+  std::string bin_dir;  // where the server binaries live (PostgreSQL: /usr/lib/postgresql/15/bin)
   std::vector<std::string> start_command;  // argv; empty = platform default for the engine
   std::vector<std::string> stop_command;
   std::string config_file;  // my.cnf / postgresql.conf path when relevant
@@ -58,8 +58,8 @@ struct Cluster {
   std::string ns = "default";
   EngineKind engine = EngineKind::kPostgres;
   std::vector<Instance> instances;
-  Credentials credentials;   // superuser / admin credentials
-  Credentials replication;   // replication user (optional)
+  Credentials credentials;                     // superuser / admin credentials
+  Credentials replication;                     // replication user (optional)
   std::map<std::string, std::string> options;  // engine options, e.g. "replication_mode"="semisync"
 
   const Instance* FindInstance(int ordinal) const;

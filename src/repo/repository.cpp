@@ -4,11 +4,12 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <thread>
 
-#include "repo/compress/zstd_codec.h"
+#include <nlohmann/json.hpp>
+
 #include "repo/chunker/chunker.h"
+#include "repo/compress/zstd_codec.h"
 
 namespace hasteward::repo {
 
@@ -29,20 +30,25 @@ core::Status ParallelFor(size_t n, int threads, const std::function<core::Status
   auto worker = [&] {
     while (!failed) {
       size_t i = next++;
-      if (i >= n) return;
+      if (i >= n)
+        return;
       core::Status s = fn(i);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = std::move(s);
+        if (first.ok())
+          first = std::move(s);
         failed = true;
       }
     }
   };
   size_t count = std::min<size_t>(static_cast<size_t>(std::max(threads, 1)), n);
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < count; ++t) pool.emplace_back(worker);
-  if (count > 0) worker();
-  for (auto& t : pool) t.join();
+  for (size_t t = 1; t < count; ++t)
+    pool.emplace_back(worker);
+  if (count > 0)
+    worker();
+  for (auto& t : pool)
+    t.join();
   return first;
 }
 
@@ -95,7 +101,8 @@ core::Result<std::unique_ptr<Repository>> Repository::Init(
   RandomBytes(rid.data(), rid.size());
   config.id = IdToHex(rid);
   config.chunker_polynomial = options.polynomial != 0 ? options.polynomial : RandomPolynomial();
-  KeyFileInfo info{options.hostname, options.username, LocalTimeFromUnix(std::time(nullptr), 0).Format()};
+  KeyFileInfo info{options.hostname, options.username,
+                   LocalTimeFromUnix(std::time(nullptr), 0).Format()};
   HS_ASSIGN_OR_RETURN(std::string key_json, MakeKeyFile(master, password, options.kdf, info));
   Id key_id = Sha256(core::AsBytes(key_json));
   HS_TRY(backend->Save(Handle{FileType::kKey, IdToHex(key_id)}, core::AsBytes(key_json)));
@@ -165,8 +172,10 @@ core::Result<std::string> Repository::LoadUnpacked(FileType type, const Id& id) 
   }
   core::Bytes plain;
   core::Status s = DecryptInto(key_, enc, &plain);
-  if (!s.ok()) return s.Wrap("'" + what + "'");
-  if (plain.empty()) return core::Corruption("'" + what + "' is empty");
+  if (!s.ok())
+    return s.Wrap("'" + what + "'");
+  if (plain.empty())
+    return core::Corruption("'" + what + "' is empty");
   if (plain[0] == '{' || plain[0] == '[') {
     return core::AsString(plain);
   }
@@ -176,7 +185,8 @@ core::Result<std::string> Repository::LoadUnpacked(FileType type, const Id& id) 
   }
   core::Bytes json;
   s = ZstdDecompress(core::ByteView(plain).subspan(1), 0, &json);
-  if (!s.ok()) return s.Wrap("'" + what + "'");
+  if (!s.ok())
+    return s.Wrap("'" + what + "'");
   return core::AsString(json);
 }
 
@@ -188,7 +198,8 @@ core::Status Repository::LoadIndex() {
     HS_ASSIGN_OR_RETURN(ids[i], IdFromHex(files[i].name));
     HS_ASSIGN_OR_RETURN(std::string json, LoadUnpacked(FileType::kIndex, ids[i]));
     auto idx = ParseIndexJson(json);
-    if (!idx.ok()) return idx.TakeStatus().Wrap("index '" + files[i].name + "'");
+    if (!idx.ok())
+      return idx.TakeStatus().Wrap("index '" + files[i].name + "'");
     parsed[i] = std::move(*idx);
     return core::Status::Ok();
   }));
@@ -212,7 +223,8 @@ core::Result<core::Bytes> Repository::LoadBlob(const Id& id, BlobType type) {
                         loc->blob.length, &stored));
   core::Bytes plain;
   core::Status s = DecodeBlob(key_, loc->blob, stored, &plain);
-  if (!s.ok()) return s.Wrap("pack '" + IdToHex(loc->pack_id) + "'");
+  if (!s.ok())
+    return s.Wrap("pack '" + IdToHex(loc->pack_id) + "'");
   return plain;
 }
 
@@ -230,7 +242,8 @@ core::Result<std::vector<storage::FileInfo>> Repository::ListFiles(FileType type
 core::Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
   HS_ASSIGN_OR_RETURN(std::string json, LoadUnpacked(FileType::kSnapshot, id));
   auto snap = ParseSnapshotJson(json);
-  if (!snap.ok()) return snap.TakeStatus().Wrap("snapshot '" + IdToHex(id) + "'");
+  if (!snap.ok())
+    return snap.TakeStatus().Wrap("snapshot '" + IdToHex(id) + "'");
   snap->id = id;
   return snap;
 }
@@ -256,7 +269,8 @@ core::Result<Snapshot> Repository::FindSnapshot(const std::vector<Snapshot>& can
     }
     const Snapshot* best = &candidates.front();
     for (const auto& s : candidates) {
-      if (!(s.time < best->time)) best = &s;
+      if (!(s.time < best->time))
+        best = &s;
     }
     return *best;
   }

@@ -1,6 +1,7 @@
 // storage: where repository files live. One small interface (Backend) that every driver implements
-// — local filesystem, S3, restic's REST server — plus decorators for cross-cutting behaviour (retry,
-// concurrency limits, request counting) and a registry that opens a backend from a location string
+// — local filesystem, S3, restic's REST server — plus decorators for cross-cutting behaviour
+// (retry, concurrency limits, request counting) and a registry that opens a backend from a location
+// string
 // ("/path", "local:/path", "s3:http://host/bucket/prefix", "rest:http://host/path"). It knows file
 // types and names but nothing about their content (no crypto, no packs); it depends only on core.
 #pragma once
@@ -52,12 +53,14 @@ class Backend {
 
   // Stores the whole object atomically and durably: after Save returns ok the object is complete
   // and survives a crash; after a failure (or a crash during Save) the object is absent, never
-  // partial. Saving an existing name replaces it (names are content hashes, so the content is equal).
+  // partial. Saving an existing name replaces it (names are content hashes, so the content is
+  // equal).
   virtual core::Status Save(const Handle& h, core::ByteView data) = 0;
 
   // Reads `length` bytes from `offset` (length 0 = to the end) into `out` (replacing its content).
   // A short object is an error (kCorruption-free: kStorage), never a silently short buffer.
-  virtual core::Status Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) = 0;
+  virtual core::Status Load(const Handle& h, uint64_t offset, uint64_t length,
+                            core::Bytes* out) = 0;
 
   virtual core::Result<FileInfo> Stat(const Handle& h) = 0;
 

@@ -8,12 +8,15 @@ std::map<std::string, VerificationState> IndexVerifications(
     const std::vector<repo::Snapshot>& snapshots) {
   std::map<std::string, VerificationState> index;
   for (const auto& s : snapshots) {
-    if (s.TagValue("type") != kTypeVerification) continue;
+    if (s.TagValue("type") != kTypeVerification)
+      continue;
     std::string target = s.TagValue(kTagVerifies);
     std::string verdict = s.TagValue(kTagVerdict);
-    if (target.empty() || verdict.empty()) continue;
+    if (target.empty() || verdict.empty())
+      continue;
     auto it = index.find(target);
-    if (it != index.end() && s.time < it->second.time) continue;
+    if (it != index.end() && s.time < it->second.time)
+      continue;
     index[target] = VerificationState{verdict, s.time, repo::IdToHex(s.id)};
   }
   return index;
@@ -22,7 +25,8 @@ std::map<std::string, VerificationState> IndexVerifications(
 std::string DescribeVerification(const std::map<std::string, VerificationState>& index,
                                  const std::string& backup_id) {
   auto it = index.find(backup_id);
-  if (it == index.end()) return "never";
+  if (it == index.end())
+    return "never";
   return it->second.verdict == "ok" ? "verified ok" : "failed";
 }
 
@@ -30,8 +34,7 @@ core::Result<GateDecision> DecideVerification(const std::vector<repo::Snapshot>&
                                               const std::map<std::string, VerificationState>& index,
                                               const std::string& ref, bool force) {
   if (backups.empty()) {
-    return core::NotFound("no backup to verify",
-                          "run `hasteward backup` for the cluster first");
+    return core::NotFound("no backup to verify", "run `hasteward backup` for the cluster first");
   }
   HS_ASSIGN_OR_RETURN(repo::Snapshot snap, repo::Repository::FindSnapshot(backups, ref));
   GateDecision d;

@@ -9,14 +9,16 @@ using engine::mariadb::MariadbConnection;
 
 std::string Ident(const std::string& s) {
   std::string out = "`";
-  for (char c : s) out += c == '`' ? std::string("``") : std::string(1, c);
+  for (char c : s)
+    out += c == '`' ? std::string("``") : std::string(1, c);
   return out + "`";
 }
 
 std::string Literal(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
+    if (c == '\'' || c == '\\')
+      out += '\\';
     out += c;
   }
   return out + "'";
@@ -26,12 +28,14 @@ std::string Literal(const std::string& s) {
 // "Table is already up to date") when the table is sound, "error" rows otherwise.
 std::string CheckTable(MariadbConnection& conn, const std::string& name) {
   auto rows = conn.Query("CHECK TABLE " + name);
-  if (!rows.ok()) return rows.status().message();
+  if (!rows.ok())
+    return rows.status().message();
   std::string problem;
   for (size_t i = 0; i < rows->size(); ++i) {
     std::string type = rows->GetOr(i, "Msg_type");
     std::string text = rows->GetOr(i, "Msg_text");
-    if (type == "error" || (type == "status" && text != "OK" && text.find("up to date") == std::string::npos)) {
+    if (type == "error" ||
+        (type == "status" && text != "OK" && text.find("up to date") == std::string::npos)) {
       problem += (problem.empty() ? "" : "; ") + text;
     }
   }
@@ -51,7 +55,8 @@ void CheckOneTable(MariadbConnection& conn, const std::string& db, const std::st
     t.rows = std::stoll(count->value_or("0"));
     t.checksum = sum->GetOr(0, "Checksum", "NULL");
     t.check = CheckTable(conn, name);
-    if (t.check != "ok") out.failures.push_back("table '" + db + "." + table + "': " + t.check);
+    if (t.check != "ok")
+      out.failures.push_back("table '" + db + "." + table + "': " + t.check);
   }
   out.tables.push_back(std::move(t));
 }
@@ -77,12 +82,14 @@ CheckResult CheckMariadb(const platform::Cluster& cluster) {
     std::string db = row[0].value_or("");
     auto tables = (*conn)->Query(
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND "
-        "table_schema = " + Literal(db) + " ORDER BY 1");
+        "table_schema = " +
+        Literal(db) + " ORDER BY 1");
     if (!tables.ok()) {
       out.failures.push_back("list tables of '" + db + "': " + tables.status().message());
       continue;
     }
-    for (const auto& t : tables->rows) CheckOneTable(**conn, db, t[0].value_or(""), out);
+    for (const auto& t : tables->rows)
+      CheckOneTable(**conn, db, t[0].value_or(""), out);
   }
   return out;
 }

@@ -1,10 +1,10 @@
 #include "verify/orphans.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "core/clock.h"
 #include "core/fd.h"
@@ -22,9 +22,11 @@ constexpr int64_t kOwnerlessGraceSeconds = 60;
 
 bool OldEnough(const std::string& dir) {
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return false;
+  if (::stat(dir.c_str(), &st) != 0)
+    return false;
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 core::SystemClock::Get().Now().time_since_epoch()).count();
+                 core::SystemClock::Get().Now().time_since_epoch())
+                 .count();
   return now - st.st_mtime > kOwnerlessGraceSeconds;
 }
 
@@ -34,25 +36,31 @@ std::optional<uint64_t> ProcessStartTicks(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto paren = text.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
+  if (paren == std::string::npos)
+    return std::nullopt;
   std::istringstream rest(text.substr(paren + 2));
   std::string field;
   // After "pid (comm) " come state (field 3) ... starttime (field 22): skip 19 fields.
-  for (int i = 3; i < 22; ++i) rest >> field;
+  for (int i = 3; i < 22; ++i)
+    rest >> field;
   uint64_t ticks = 0;
-  if (!(rest >> ticks)) return std::nullopt;
+  if (!(rest >> ticks))
+    return std::nullopt;
   return ticks;
 }
 
 bool RunDirOwnerAlive(const std::string& run_dir) {
   auto text = core::ReadFileToString(run_dir + "/" + kOwnerFile);
-  if (!text.ok()) return !OldEnough(run_dir);
+  if (!text.ok())
+    return !OldEnough(run_dir);
   std::istringstream in(*text);
   long long pid = 0;
   unsigned long long ticks = 0;
   in >> pid >> ticks;
-  if (pid <= 0) return false;
-  if (!platform::ProcessAlive(static_cast<pid_t>(pid))) return false;
+  if (pid <= 0)
+    return false;
+  if (!platform::ProcessAlive(static_cast<pid_t>(pid)))
+    return false;
   auto now_ticks = ProcessStartTicks(static_cast<pid_t>(pid));
   return ticks == 0 || (now_ticks && *now_ticks == ticks);
 }
@@ -60,15 +68,18 @@ bool RunDirOwnerAlive(const std::string& run_dir) {
 core::Result<std::vector<std::string>> CleanupOrphans(const std::string& verify_root) {
   std::vector<std::string> removed;
   DIR* d = ::opendir(verify_root.c_str());
-  if (d == nullptr) return removed;
+  if (d == nullptr)
+    return removed;
   std::vector<std::string> dirs;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name != "." && name != "..") dirs.push_back(verify_root + "/" + name);
+    if (name != "." && name != "..")
+      dirs.push_back(verify_root + "/" + name);
   }
   ::closedir(d);
   for (const auto& dir : dirs) {
-    if (RunDirOwnerAlive(dir)) continue;
+    if (RunDirOwnerAlive(dir))
+      continue;
     core::LogWarn("removing orphaned verification instance", {{"dir", dir}});
     HS_TRY(RemoveRunDir(dir));
     removed.push_back(dir);

@@ -3,12 +3,12 @@
 // file is gone (or is another process that reused the pid: the start time differs).
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "core/status.h"
 

@@ -9,7 +9,8 @@ using engine::postgres::PgConnection;
 
 std::string Quote(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
 
@@ -40,7 +41,8 @@ void CheckTable(PgConnection& conn, const std::string& db, const std::string& ta
     t.checksum = rows->rows[0][1].value_or("0");
   }
   if (amcheck && rows.ok()) {
-    auto heap = conn.QueryValue("SELECT count(*) FROM verify_heapam(" + Quote(table) + "::regclass)");
+    auto heap =
+        conn.QueryValue("SELECT count(*) FROM verify_heapam(" + Quote(table) + "::regclass)");
     if (!heap.ok() || heap->value_or("0") != "0") {
       t.check = heap.ok() ? "verify_heapam reported " + heap->value_or("?") + " problem(s)"
                           : heap.status().message();
@@ -59,17 +61,20 @@ void CheckIndexes(PgConnection& conn, const std::string& db, CheckResult& out) {
   for (const auto& row : indexes->rows) {
     std::string idx = row[0].value_or("");
     core::Status st = conn.Execute("SELECT bt_index_check(" + Quote(idx) + "::regclass, true)");
-    if (!st.ok()) out.failures.push_back("index '" + db + "." + idx + "': " + st.message());
+    if (!st.ok())
+      out.failures.push_back("index '" + db + "." + idx + "': " + st.message());
   }
 }
 
 bool EnableAmcheck(PgConnection& conn, CheckResult& out) {
-  auto avail = conn.QueryValue("SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'");
+  auto avail =
+      conn.QueryValue("SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'");
   if (!avail.ok() || avail->value_or("0") == "0") {
     return false;
   }
   core::Status st = conn.Execute("CREATE EXTENSION IF NOT EXISTS amcheck");
-  if (!st.ok()) out.notes.push_back("amcheck: " + st.message());
+  if (!st.ok())
+    out.notes.push_back("amcheck: " + st.message());
   return st.ok();
 }
 
@@ -85,8 +90,10 @@ void CheckDatabase(const platform::Cluster& cluster, const std::string& db, Chec
     out.failures.push_back("list tables of '" + db + "': " + tables.status().message());
     return;
   }
-  for (const auto& row : tables->rows) CheckTable(**conn, db, row[0].value_or(""), amcheck, out);
-  if (amcheck) CheckIndexes(**conn, db, out);
+  for (const auto& row : tables->rows)
+    CheckTable(**conn, db, row[0].value_or(""), amcheck, out);
+  if (amcheck)
+    CheckIndexes(**conn, db, out);
 }
 
 }  // namespace
@@ -105,9 +112,11 @@ CheckResult CheckPostgres(const platform::Cluster& cluster) {
     return out;
   }
   bool amcheck_available = EnableAmcheck(**conn, out);
-  out.notes.push_back(amcheck_available ? "amcheck: bt_index_check(heapallindexed) and verify_heapam"
-                                        : "amcheck: not available; row reads only");
-  for (const auto& row : dbs->rows) CheckDatabase(cluster, row[0].value_or(""), out);
+  out.notes.push_back(amcheck_available
+                          ? "amcheck: bt_index_check(heapallindexed) and verify_heapam"
+                          : "amcheck: not available; row reads only");
+  for (const auto& row : dbs->rows)
+    CheckDatabase(cluster, row[0].value_or(""), out);
   return out;
 }
 

@@ -21,8 +21,11 @@ std::string EncodeReport(const VerificationReport& r) {
   j["tool_version"] = r.tool_version;
   auto tables = nlohmann::ordered_json::array();
   for (const auto& t : r.tables) {
-    tables.push_back({{"database", t.database}, {"table", t.table}, {"rows", t.rows},
-                      {"checksum", t.checksum}, {"check", t.check}});
+    tables.push_back({{"database", t.database},
+                      {"table", t.table},
+                      {"rows", t.rows},
+                      {"checksum", t.checksum},
+                      {"check", t.check}});
   }
   j["tables"] = tables;
   return j.dump(2) + "\n";
@@ -46,8 +49,9 @@ core::Result<VerificationReport> DecodeReport(const std::string& json) {
     r.restored_bytes = j.value("restored_bytes", uint64_t{0});
     r.tool_version = j.value("tool_version", "");
     for (const auto& t : j.value("tables", nlohmann::json::array())) {
-      r.tables.push_back({t.value("database", ""), t.value("table", ""), t.value("rows", int64_t{0}),
-                          t.value("checksum", ""), t.value("check", "")});
+      r.tables.push_back({t.value("database", ""), t.value("table", ""),
+                          t.value("rows", int64_t{0}), t.value("checksum", ""),
+                          t.value("check", "")});
     }
     return r;
   } catch (const nlohmann::json::exception& e) {

@@ -15,7 +15,7 @@ namespace hasteward::verify {
 // What was found in one restored table.
 struct TableEvidence {
   std::string database;
-  std::string table;     // schema-qualified for PostgreSQL ("public.orders")
+  std::string table;  // schema-qualified for PostgreSQL ("public.orders")
   int64_t rows = 0;
   std::string checksum;  // md5-based row-set sum (PostgreSQL) / CHECKSUM TABLE (MariaDB)
   std::string check;     // "ok", or the engine check's complaint
@@ -26,7 +26,7 @@ struct VerificationReport {
   std::string engine;
   std::string cluster;
   std::string ns;
-  std::string started;      // RFC3339
+  std::string started;  // RFC3339
   std::string finished;
   double duration_seconds = 0;
   std::map<std::string, double> phase_seconds;  // sandbox_up, restore, checks, teardown

@@ -15,7 +15,9 @@ namespace hasteward::verify {
 
 struct RestoreIntoResult {
   uint64_t bytes = 0;
-  bool dump_complete = false;  // the dump's last bytes held the engine's end marker
+  bool stream_complete = false;  // every byte of the snapshot's file reached the client
+  bool dump_complete = false;    // ... and its last bytes held the engine's end marker
+  core::Status restore;          // the restore client's (or the stream's) failure, if any
 };
 
 // The end marker the engine's dump tool writes last ("PostgreSQL database cluster dump complete",
@@ -24,7 +26,8 @@ const char* DumpEndMarker(platform::EngineKind engine);
 
 // Restores `snap` (its only file) into the scratch instance with the engine's restore client.
 // Calls the failpoint "verify-mid-restore" after the first block reached the client. A failing
-// restore client is an error (kDumpFailed with its stderr tail).
+// restore client or an unreadable snapshot is reported in `restore` (a verdict, not an error);
+// errors are what stops the restore from starting (lock, index, the scratch server).
 core::Result<RestoreIntoResult> RestoreInto(repo::Repository& repo, const repo::Snapshot& snap,
                                             ScratchInstance& scratch);
 

@@ -1,10 +1,10 @@
 #include "verify/scratch_instance.h"
 
+#include <chrono>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <chrono>
 
 #include "core/clock.h"
 #include "core/fd.h"
@@ -24,7 +24,8 @@ constexpr std::chrono::seconds kKillGrace{5};
 core::Status WriteOwner(const std::string& dir) {
   std::string path = dir + "/" + kOwnerFile;
   core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return core::ErrnoStatus("create '" + path + "'", errno);
+  if (!fd.valid())
+    return core::ErrnoStatus("create '" + path + "'", errno);
   std::string text = std::to_string(::getpid()) + " " +
                      std::to_string(ProcessStartTicks(::getpid()).value_or(0)) + "\n";
   return core::WriteAll(fd.get(), core::AsBytes(text));
@@ -32,18 +33,22 @@ core::Status WriteOwner(const std::string& dir) {
 
 std::string RunDirName() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                core::SystemClock::Get().Now().time_since_epoch()).count();
+                core::SystemClock::Get().Now().time_since_epoch())
+                .count();
   return std::to_string(::getpid()) + "-" + std::to_string(ms);
 }
 
 }  // namespace
 
-std::string DefaultVerifyRoot() { return platform::DefaultStateDir() + "/verify"; }
+std::string DefaultVerifyRoot() {
+  return platform::DefaultStateDir() + "/verify";
+}
 
 core::Status RemoveRunDir(const std::string& dir) {
-  core::Status down = platform::sandbox::Down(dir + "/inventory.yaml", kScratchNamespace,
-                                              kScratchName);
-  if (!down.ok()) core::LogWarn("scratch sandbox down failed", {{"error", down.message()}});
+  core::Status down =
+      platform::sandbox::Down(dir + "/inventory.yaml", kScratchNamespace, kScratchName);
+  if (!down.ok())
+    core::LogWarn("scratch sandbox down failed", {{"error", down.message()}});
   for (pid_t pid : platform::ProcessesMentioning(dir + "/")) {
     platform::TerminateProcess(pid, kKillGrace);
   }
@@ -92,7 +97,8 @@ core::Result<std::unique_ptr<ScratchInstance>> ScratchInstance::Create(
 }
 
 core::Status ScratchInstance::Teardown() {
-  if (down_) return core::Status::Ok();
+  if (down_)
+    return core::Status::Ok();
   down_ = true;
   platform_.reset();
   return RemoveRunDir(dir_);
@@ -100,7 +106,8 @@ core::Status ScratchInstance::Teardown() {
 
 ScratchInstance::~ScratchInstance() {
   core::Status st = Teardown();
-  if (!st.ok()) core::LogError("scratch instance teardown failed", {{"error", st.message()}});
+  if (!st.ok())
+    core::LogError("scratch instance teardown failed", {{"error", st.message()}});
 }
 
 }  // namespace hasteward::verify

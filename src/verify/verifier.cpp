@@ -24,36 +24,37 @@ double Since(Steady::time_point t) {
 
 repo::GoTime Now() {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                core::SystemClock::Get().Now().time_since_epoch()).count();
+                core::SystemClock::Get().Now().time_since_epoch())
+                .count();
   return repo::LocalTimeFromUnix(ns / 1000000000, static_cast<int32_t>(ns % 1000000000));
 }
 
-// Restore errors that say something about the backup (a verdict), not about this machine.
-bool IsVerdictError(core::ErrorCode code) {
-  return code == core::ErrorCode::kDumpFailed || code == core::ErrorCode::kCorruption ||
-         code == core::ErrorCode::kNotFound || code == core::ErrorCode::kIncompleteInput;
+// A failure line of bounded length: long client output keeps its end, where the error is.
+std::string Clip(const std::string& s) {
+  constexpr size_t kMax = 600;
+  return s.size() <= kMax ? s : "..." + s.substr(s.size() - kMax);
 }
 
 // Restore + checks inside a running scratch instance; fills the report's evidence.
 core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
                      VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
-  auto restored = RestoreInto(repo, snap, scratch);
+  HS_ASSIGN_OR_RETURN(RestoreIntoResult restored, RestoreInto(repo, snap, scratch));
   report.phase_seconds["restore"] = Since(phase);
-  if (!restored.ok()) {
-    if (!IsVerdictError(restored.status().code())) return restored.TakeStatus();
-    report.failures.push_back("restore failed: " + restored.status().message());
-    return core::Status::Ok();
-  }
-  report.restored_bytes = restored->bytes;
-  if (!restored->dump_complete) {
+  report.restored_bytes = restored.bytes;
+  if (restored.stream_complete && !restored.dump_complete) {
     report.failures.push_back(std::string("dump is incomplete: it does not end with '") +
                               DumpEndMarker(scratch.cluster().engine) +
                               "' (truncated or cut short when it was made)");
   }
+  if (!restored.restore.ok()) {
+    report.failures.push_back("restore failed: " + Clip(restored.restore.message()));
+    return core::Status::Ok();
+  }
   phase = core::SystemClock::Get().Monotonic();
   core::Status reset = ResetAdminPassword(scratch.cluster());
-  if (!reset.ok()) report.failures.push_back(reset.message());
+  if (!reset.ok())
+    report.failures.push_back(reset.message());
   CheckResult checks = CheckRestored(scratch.cluster());
   report.phase_seconds["checks"] = Since(phase);
   report.tables = std::move(checks.tables);
@@ -75,12 +76,14 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();
     report.phase_seconds["teardown"] = Since(phase);
-    if (st.ok() && !down.ok()) st = down;
+    if (st.ok() && !down.ok())
+      st = down;
   }
   if (watchdog.expired()) {
     return core::Status(core::ErrorCode::kTimeout,
                         "verification of snapshot " + report.snapshot_id.substr(0, 8) +
-                            " did not finish within " + std::to_string(options.timeout.count()) + "s",
+                            " did not finish within " + std::to_string(options.timeout.count()) +
+                            "s",
                         "raise --timeout; no evidence was recorded");
   }
   return st;
@@ -93,7 +96,9 @@ core::Result<std::string> RecordReport(repo::Repository& repo, const Verificatio
   core::MemorySource src(core::Bytes(json.begin(), json.end()));
   repo::BackupOptions bo;
   bo.filename = report.ns + "/" + report.cluster + "/verification.json";
-  bo.tags = {"engine=" + report.engine, "cluster=" + report.cluster, "namespace=" + report.ns,
+  bo.tags = {"engine=" + report.engine,
+             "cluster=" + report.cluster,
+             "namespace=" + report.ns,
              std::string("type=") + kTypeVerification,
              std::string(kTagVerifies) + "=" + report.snapshot_id,
              std::string(kTagVerdict) + "=" + report.Verdict()};

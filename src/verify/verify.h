@@ -17,19 +17,19 @@
 namespace hasteward::verify {
 
 struct VerifyOptions {
-  std::string snapshot = "latest";    // ID, prefix or "latest" among the cluster's backups
-  bool force = false;                 // verify again although evidence exists
-  std::chrono::seconds timeout{0};    // 0 = none; on expiry the scratch server is killed
-  std::string verify_root;            // "" = DefaultVerifyRoot()
+  std::string snapshot = "latest";  // ID, prefix or "latest" among the cluster's backups
+  bool force = false;               // verify again although evidence exists
+  std::chrono::seconds timeout{0};  // 0 = none; on expiry the scratch server is killed
+  std::string verify_root;          // "" = DefaultVerifyRoot()
   std::string tool_version = "0.1.0";
 };
 
 struct VerifyOutcome {
-  bool skipped = false;          // gating: the snapshot already has evidence
-  std::string reason;            // why it ran or was skipped
-  VerificationReport report;     // when !skipped
-  std::string evidence_id;       // hex ID of the verification snapshot written
-  int orphans_removed = 0;       // leftovers of crashed runs cleaned first
+  bool skipped = false;       // gating: the snapshot already has evidence
+  std::string reason;         // why it ran or was skipped
+  VerificationReport report;  // when !skipped
+  std::string evidence_id;    // hex ID of the verification snapshot written
+  int orphans_removed = 0;    // leftovers of crashed runs cleaned first
 };
 
 // Verifies a backup of `cluster` (engine/cluster/namespace tags select its snapshots). A failed

@@ -9,7 +9,8 @@
 namespace hasteward::verify {
 
 Watchdog::Watchdog(std::chrono::seconds timeout, std::string needle) : needle_(std::move(needle)) {
-  if (timeout.count() <= 0) return;
+  if (timeout.count() <= 0)
+    return;
   auto deadline = core::SystemClock::Get().Monotonic() + timeout;
   thread_ = std::thread([this, deadline] { Run(deadline); });
 }
@@ -20,15 +21,18 @@ Watchdog::~Watchdog() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable())
+    thread_.join();
 }
 
 void Watchdog::Run(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> l(mu_);
-  if (cv_.wait_until(l, deadline, [this] { return stop_; })) return;
+  if (cv_.wait_until(l, deadline, [this] { return stop_; }))
+    return;
   expired_ = true;
   core::LogWarn("verification timed out, killing the scratch instance");
-  for (pid_t pid : platform::ProcessesMentioning(needle_)) ::kill(pid, SIGKILL);
+  for (pid_t pid : platform::ProcessesMentioning(needle_))
+    ::kill(pid, SIGKILL);
 }
 
 }  // namespace hasteward::verify

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <cstdlib>
+
+#include <gtest/gtest.h>
 
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/postgres/pg_connection.h"

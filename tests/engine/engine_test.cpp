@@ -85,7 +85,8 @@ TEST(MariadbDumpTest, FlagsRecordGtidPositionFromBinlogOrReplica) {
 }
 
 TEST(MariadbDumpTest, ParsesGtidAndBinlogPosition) {
-  std::string head = "-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000003', MASTER_LOG_POS=791;\n";
+  std::string head =
+      "-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000003', MASTER_LOG_POS=791;\n";
   std::string tail = "-- SET GLOBAL gtid_slave_pos='0-1-12,1-2-3';\n-- Dump completed on x\n";
   auto md = mariadb::ParseMariadbDumpMetadata(head, tail);
   EXPECT_EQ(md["gtid_position"], "0-1-12,1-2-3");
@@ -95,8 +96,8 @@ TEST(MariadbDumpTest, ParsesGtidAndBinlogPosition) {
 
 SqlRows ReplicaRows(const std::string& io, const std::string& sql, std::optional<std::string> lag) {
   SqlRows rows;
-  rows.columns = {"Connection_name", "Slave_IO_Running", "Slave_SQL_Running",
-                  "Seconds_Behind_Master", "Last_IO_Error", "Last_SQL_Error"};
+  rows.columns = {"Connection_name",       "Slave_IO_Running", "Slave_SQL_Running",
+                  "Seconds_Behind_Master", "Last_IO_Error",    "Last_SQL_Error"};
   rows.rows.push_back({"", io, sql, std::move(lag), "", "Duplicate entry"});
   return rows;
 }
@@ -109,7 +110,8 @@ TEST(MariadbReplicaTest, HealthyNeedsBothThreadsAndSmallLag) {
   EXPECT_FALSE(mariadb::ReplicaHealthy(ReplicaRows("Yes", "No", "0"), 10, &why, &lag));
   EXPECT_NE(why.find("SQL thread"), std::string::npos);
   EXPECT_NE(why.find("Duplicate entry"), std::string::npos);
-  EXPECT_FALSE(mariadb::ReplicaHealthy(ReplicaRows("Connecting", "Yes", std::nullopt), 10, &why, &lag));
+  EXPECT_FALSE(
+      mariadb::ReplicaHealthy(ReplicaRows("Connecting", "Yes", std::nullopt), 10, &why, &lag));
   EXPECT_NE(why.find("IO thread"), std::string::npos);
   EXPECT_FALSE(mariadb::ReplicaHealthy(ReplicaRows("Yes", "Yes", "11"), 10, &why, &lag));
   EXPECT_NE(why.find("lag 11"), std::string::npos);

@@ -1,15 +1,15 @@
 // Integration: the Galera engine against a real 3-node sandbox (galera-4).
 #include "engine/galera/galera_engine.h"
 
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "engine/engine_sandbox.h"
-#include "engine/mariadb_test_util.h"
 #include "engine/galera/triage.h"
+#include "engine/mariadb_test_util.h"
 
 namespace hasteward::engine::galera {
 namespace {
@@ -65,7 +65,8 @@ TEST_F(GaleraEngineTest, BackupFromSyncedNonFirstNodeDropRestoreGivesOriginalChe
   auto before = MariadbChecksums(cluster_, 0);
   WaitForNode(1, before);
   WaitForNode(2, before);
-  for (int i = 0; i < 3; ++i) Mark(i, true);
+  for (int i = 0; i < 3; ++i)
+    Mark(i, true);
 
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -78,7 +79,8 @@ TEST_F(GaleraEngineTest, BackupFromSyncedNonFirstNodeDropRestoreGivesOriginalChe
   EXPECT_NE(dump->find("`marker_1`"), std::string::npos);
   EXPECT_EQ(dump->find("`marker_0`"), std::string::npos);
   EXPECT_EQ(dump->find("`marker_2`"), std::string::npos);
-  for (int i = 0; i < 3; ++i) Mark(i, false);
+  for (int i = 0; i < 3; ++i)
+    Mark(i, false);
 
   RunSql(cluster_, 0, "DROP TABLE app.items");
   RunSql(cluster_, 2, "UPDATE app.blobs SET data = 'x' WHERE id < 10");
@@ -86,7 +88,8 @@ TEST_F(GaleraEngineTest, BackupFromSyncedNonFirstNodeDropRestoreGivesOriginalChe
   EXPECT_EQ(refused.code(), core::ErrorCode::kConfirmationRequired) << refused.ToString();
   auto st = mariadb::RestoreAll(engine_, sandbox_->platform(), cluster_, *dump, true);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  for (int i = 0; i < 3; ++i) WaitForNode(i, before);
+  for (int i = 0; i < 3; ++i)
+    WaitForNode(i, before);
 }
 
 TEST_F(GaleraEngineTest, WrongPasswordIsAuthFailed) {

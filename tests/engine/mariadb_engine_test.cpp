@@ -1,15 +1,15 @@
 // Integration: the MariaDB replication engine against a real sandbox (primary + 2 GTID replicas).
 #include "engine/mariadb/mariadb_engine.h"
 
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "engine/engine_sandbox.h"
-#include "engine/mariadb_test_util.h"
 #include "engine/mariadb/triage.h"
+#include "engine/mariadb_test_util.h"
 
 namespace hasteward::engine::mariadb {
 namespace {
@@ -121,8 +121,9 @@ TEST_F(MariadbEngineTest, WrongPasswordIsAuthFailed) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kAuthFailed) << plan.status().ToString();
   EXPECT_EQ(plan.status().ToString().find("not-the-password"), std::string::npos);
-  EXPECT_EQ(engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true}).status().code(),
-            core::ErrorCode::kAuthFailed);
+  EXPECT_EQ(
+      engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true}).status().code(),
+      core::ErrorCode::kAuthFailed);
 }
 
 TEST_F(MariadbEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
@@ -144,7 +145,8 @@ TEST_F(MariadbEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
 TEST_F(MariadbEngineTest, TriageHealthyThenErrantTransactionIsSplitBrain) {
   auto report = TriageMariadb(sandbox_->platform(), cluster_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(report->verdict, Verdict::kHealthy) << (report->findings.empty() ? "" : report->findings[0].message);
+  EXPECT_EQ(report->verdict, Verdict::kHealthy)
+      << (report->findings.empty() ? "" : report->findings[0].message);
   EXPECT_EQ(report->instances[0].role, "primary");
   EXPECT_EQ(report->instances[1].role, "replica");
   EXPECT_LT(report->took, std::chrono::milliseconds(1000));

@@ -1,11 +1,11 @@
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "engine/engine.h"
 #include "engine/mariadb/mariadb_connection.h"
@@ -43,7 +43,8 @@ inline void WriteMariadbDataset(const platform::Cluster& c, int ordinal) {
 }
 
 // CHECKSUM TABLE per table, plus routine and trigger names.
-inline std::map<std::string, std::string> MariadbChecksums(const platform::Cluster& c, int ordinal) {
+inline std::map<std::string, std::string> MariadbChecksums(const platform::Cluster& c,
+                                                           int ordinal) {
   std::map<std::string, std::string> out;
   auto conn = MariadbConnection::ConnectInstance(c, *c.FindInstance(ordinal));
   if (!conn.ok()) {
@@ -70,7 +71,8 @@ inline core::Result<std::string> DumpAll(Engine& engine, platform::Platform& pla
   std::vector<uint8_t> buf(65536);
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t n, stream->Read(buf));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
   }
   if (metadata != nullptr) {
@@ -94,8 +96,10 @@ inline core::Status ReadUntilFailure(DumpStream& stream) {
   std::vector<uint8_t> buf(4096);
   while (true) {
     auto n = stream.Read(buf);
-    if (!n.ok()) return n.TakeStatus();
-    if (*n == 0) return core::Status::Ok();
+    if (!n.ok())
+      return n.TakeStatus();
+    if (*n == 0)
+      return core::Status::Ok();
   }
 }
 

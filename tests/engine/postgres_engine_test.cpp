@@ -1,11 +1,11 @@
 // Integration: the PostgreSQL engine against a real sandbox (primary + 1 streaming standby).
 #include "engine/postgres/postgres_engine.h"
 
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "engine/engine_sandbox.h"
 #include "engine/postgres/pg_connection.h"
@@ -46,10 +46,12 @@ class PostgresEngineTest : public ::testing::Test {
   std::map<std::string, std::string> Checksums(int ordinal = 0) {
     std::map<std::string, std::string> out;
     auto c = Connect(ordinal, "app");
-    if (!c) return out;
+    if (!c)
+      return out;
     for (const char* t : {"items", "blobs"}) {
       auto v = c->QueryValue(std::string("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY "
-                                         "x.id), '')) || ':' || count(*) FROM ") + t + " x");
+                                         "x.id), '')) || ':' || count(*) FROM ") +
+                             t + " x");
       out[t] = v.ok() ? v->value_or("NULL") : "ERROR " + v.status().message();
     }
     return out;
@@ -74,7 +76,8 @@ class PostgresEngineTest : public ::testing::Test {
     std::vector<uint8_t> buf(65536);
     while (true) {
       HS_ASSIGN_OR_RETURN(size_t n, stream->Read(buf));
-      if (n == 0) break;
+      if (n == 0)
+        break;
       HS_TRY(sink.Write(core::ByteView(buf.data(), n)));
     }
     return core::AsString(sink.data());
@@ -142,7 +145,8 @@ TEST_F(PostgresEngineTest, WrongPasswordIsAuthFailed) {
 
 TEST_F(PostgresEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
   WriteDataset();
-  Sql("INSERT INTO items SELECT g, repeat(md5(g::text), 20), 1 FROM generate_series(3000, 12000) g");
+  Sql("INSERT INTO items SELECT g, repeat(md5(g::text), 20), 1 FROM generate_series(3000, 12000) "
+      "g");
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok());
   auto stream = engine_.OpenDump(sandbox_->platform(), cluster_, *plan);
@@ -165,7 +169,8 @@ TEST_F(PostgresEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
 
 TEST_F(PostgresEngineTest, ConnectionLostMidStreamIsAnError) {
   WriteDataset();
-  Sql("INSERT INTO items SELECT g, repeat(md5(g::text), 20), 1 FROM generate_series(3000, 12000) g");
+  Sql("INSERT INTO items SELECT g, repeat(md5(g::text), 20), 1 FROM generate_series(3000, 12000) "
+      "g");
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok());
   auto stream = engine_.OpenDump(sandbox_->platform(), cluster_, *plan);

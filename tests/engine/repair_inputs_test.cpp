@@ -54,9 +54,8 @@ TEST(TimelineTest, ForkedInstancesAreSplitBrainAndRewindIsAWarning) {
   };
   std::vector<Finding> f;
   Verdict v = Verdict::kHealthy;
-  postgres::AddTimelineFindings({node("a", "1", "0/9000000", ""),
-                                 node("b", "2", "0/8000000", "1:0/6000000")},
-                                &f, &v);
+  postgres::AddTimelineFindings(
+      {node("a", "1", "0/9000000", ""), node("b", "2", "0/8000000", "1:0/6000000")}, &f, &v);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   ASSERT_EQ(f.size(), 1u);
   f.clear();
@@ -66,7 +65,8 @@ TEST(TimelineTest, ForkedInstancesAreSplitBrainAndRewindIsAWarning) {
                                 &f, &v);
   EXPECT_EQ(v, Verdict::kHealthy);
   f.clear();
-  postgres::AddTimelineFindings({node("a", "3", "0/5000000", "1:0/3000000,2:0/9000000")}, &f, &v);
+  postgres::AddTimelineFindings({node("a", "4", "0/5000000", "1:0/3000000,2:0/9000000,3:0/4000000")},
+                                &f, &v);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, Severity::kWarning);
 }

@@ -46,11 +46,11 @@ TriageReport PgDegraded() {
 }
 
 TriageReport PgSplitBrain() {
-  auto r = Report(EngineKind::kPostgres, Verdict::kSplitBrain,
-                  {Node(0, InstanceState::kHealthy, "primary", true, Pg("1", "0/9000000")),
-                   Node(1, InstanceState::kHealthy, "primary", true,
-                        Pg("2", "0/8000000", "1:0/6000000")),
-                   Node(2, InstanceState::kHealthy, "standby", false, Pg("1", "0/9000000"))});
+  auto r = Report(
+      EngineKind::kPostgres, Verdict::kSplitBrain,
+      {Node(0, InstanceState::kHealthy, "primary", true, Pg("1", "0/9000000")),
+       Node(1, InstanceState::kHealthy, "primary", true, Pg("2", "0/8000000", "1:0/6000000")),
+       Node(2, InstanceState::kHealthy, "standby", false, Pg("1", "0/9000000"))});
   r.instances[2].facts["wal_receiver_status"] = "streaming";
   return r;
 }
@@ -146,11 +146,10 @@ TEST(RepairPlanTest, UnknownPositionFailsClosedButMissingDataDirHeals) {
 }
 
 TEST(RepairPlanTest, MariadbReplicaAheadOfPrimaryIsTheAuthority) {
-  auto r = Report(EngineKind::kMariadb, Verdict::kDegraded,
-                  {Node(0, InstanceState::kHealthy, "primary", true,
-                        {{"gtid_binlog_pos", "0-1-10"}}),
-                   Node(1, InstanceState::kDegraded, "replica", false,
-                        {{"gtid_current_pos", "0-1-12"}})});
+  auto r = Report(
+      EngineKind::kMariadb, Verdict::kDegraded,
+      {Node(0, InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-10"}}),
+       Node(1, InstanceState::kDegraded, "replica", false, {{"gtid_current_pos", "0-1-12"}})});
   auto p = PlanRepair(r, {1, true});
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("authority"), std::string::npos);

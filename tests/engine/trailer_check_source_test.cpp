@@ -1,8 +1,8 @@
 #include "engine/trailer_check_source.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace hasteward::engine {
 namespace {

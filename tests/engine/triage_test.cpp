@@ -22,7 +22,8 @@ InstanceHealth Node(const std::string& name, InstanceState state, const std::str
 
 bool Mentions(const std::vector<Finding>& findings, const std::string& text) {
   for (const auto& f : findings) {
-    if (f.message.find(text) != std::string::npos) return true;
+    if (f.message.find(text) != std::string::npos)
+      return true;
   }
   return false;
 }

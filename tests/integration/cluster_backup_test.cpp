@@ -1,9 +1,9 @@
 // End to end on real sandbox clusters, driving the hasteward binary: back up a cluster, damage its
 // data, restore, and compare per-table checksums; load the exported .sql.gz into a fresh instance;
 // bad input (unknown cluster, wrong credentials, instance down) fails clearly and saves nothing.
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -34,7 +34,8 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
   }
 
   void TearDown() override {
-    for (const auto& c : clusters_) Hs({"sandbox", "down", "-c", c, "-n", "test"});
+    for (const auto& c : clusters_)
+      Hs({"sandbox", "down", "-c", c, "-n", "test"});
   }
 
   CmdResult Hs(std::vector<std::string> args) {
@@ -43,8 +44,8 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
   }
 
   void Up(const std::string& name, int instances) {
-    auto r = Hs({"sandbox", "up", "-e", GetParam().engine, "-c", name, "-n", "test",
-                 "--instances", std::to_string(instances)});
+    auto r = Hs({"sandbox", "up", "-e", GetParam().engine, "-c", name, "-n", "test", "--instances",
+                 std::to_string(instances)});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     clusters_.push_back(name);
   }
@@ -54,7 +55,8 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
     auto r = Hs({"sandbox", "list", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const auto& c : nlohmann::json::parse(r.out)) {
-      if (c.value("name", "") == name) return c;
+      if (c.value("name", "") == name)
+        return c;
     }
     ADD_FAILURE() << "cluster " << name << " not listed: " << r.out;
     return {};
@@ -66,7 +68,8 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
 
   std::string Password(const std::string& cluster) {
     std::string dir = tmp_->path() + "/state/test/" + cluster;
-    std::string file = GetParam().engine == "cnpg" ? dir + "/superuser.password" : dir + "/admin.password";
+    std::string file =
+        GetParam().engine == "cnpg" ? dir + "/superuser.password" : dir + "/admin.password";
     std::ifstream f(file);
     std::string pw;
     std::getline(f, pw);
@@ -82,12 +85,13 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
       // Peer authentication over the socket: a restored dump may bring other role passwords.
       std::string socket = Cluster(cluster)["instances"][ordinal]["socket"].get<std::string>();
       r = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", socket, "-p", port, "-d",
-                      db.empty() ? "postgres" : db, "-X", "-q", "-t", "-A", "-v",
-                      "ON_ERROR_STOP=1", "-c", sql});
+                      db.empty() ? "postgres" : db, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                      "-c", sql});
     } else {
-      std::vector<std::string> argv = {"mariadb", "-h", "127.0.0.1", "-P", port, "-u", "admin",
-                                       "-N", "-B", "-e", sql};
-      if (!db.empty()) argv.push_back(db);
+      std::vector<std::string> argv = {"mariadb", "-h", "127.0.0.1", "-P", port, "-u",
+                                       "admin",   "-N", "-B",        "-e", sql};
+      if (!db.empty())
+        argv.push_back(db);
       r = RunCommand(argv, {{"MYSQL_PWD", Password(cluster)}});
     }
     EXPECT_EQ(r.exit_code, 0) << sql << ": " << r.err;
@@ -99,11 +103,13 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
     std::string make =
         "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total DECIMAL(10,2));"
         "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));";
-    std::string fill = GetParam().engine == "cnpg"
-        ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 FROM generate_series(1, 5000) g;"
-          "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 300) g;"
-        : "INSERT INTO orders SELECT seq, CONCAT('c', seq % 97), seq * 1.25 FROM seq_1_to_5000;"
-          "INSERT INTO items SELECT seq, CONCAT('item-', seq) FROM seq_1_to_300;";
+    std::string fill =
+        GetParam().engine == "cnpg"
+            ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 FROM generate_series(1, "
+              "5000) g;"
+              "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 300) g;"
+            : "INSERT INTO orders SELECT seq, CONCAT('c', seq % 97), seq * 1.25 FROM seq_1_to_5000;"
+              "INSERT INTO items SELECT seq, CONCAT('item-', seq) FROM seq_1_to_300;";
     Sql(cluster, 0, make + fill, "shop");
   }
 
@@ -152,23 +158,27 @@ TEST_P(ClusterBackupTest, BackupDamageRestoreAndExportRoundTrip) {
   EXPECT_EQ(refused.exit_code, 26) << refused.err;
   EXPECT_NE(refused.err.find("--confirm-overwrite"), std::string::npos) << refused.err;
 
-  auto restored = Hs({"restore", "-e", p.engine, "-c", "shop", "-n", "test", "--confirm-overwrite"});
+  auto restored =
+      Hs({"restore", "-e", p.engine, "-c", "shop", "-n", "test", "--confirm-overwrite"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Checksums("shop", 0), before);
 
   std::string gz = tmp_->path() + "/shop.sql.gz";
-  ASSERT_EQ(Hs({"export", "-e", p.engine, "-c", "shop", "-n", "test", "--snapshot", "latest", "-o",
-                gz}).exit_code, 0);
+  ASSERT_EQ(
+      Hs({"export", "-e", p.engine, "-c", "shop", "-n", "test", "--snapshot", "latest", "-o", gz})
+          .exit_code,
+      0);
   Up("fresh", 1);
   std::string port = std::to_string(Port("fresh", 0));
-  std::string load = p.engine == "cnpg"
-      // As PostgreSQL documents for pg_dumpall output: psql without ON_ERROR_STOP (the dump
-      // recreates the role the load connects as), over the socket with peer authentication
-      // because the dump also brings the source cluster's role passwords.
-      ? "zcat '" + gz + "' | runuser -u postgres -- psql -X -q -h '" +
-            Cluster("fresh")["instances"][0]["socket"].get<std::string>() + "' -p " + port +
-            " -d postgres >/dev/null"
-      : "zcat '" + gz + "' | mariadb -h 127.0.0.1 -P " + port + " -u admin";
+  std::string load =
+      p.engine == "cnpg"
+          // As PostgreSQL documents for pg_dumpall output: psql without ON_ERROR_STOP (the dump
+          // recreates the role the load connects as), over the socket with peer authentication
+          // because the dump also brings the source cluster's role passwords.
+          ? "zcat '" + gz + "' | runuser -u postgres -- psql -X -q -h '" +
+                Cluster("fresh")["instances"][0]["socket"].get<std::string>() + "' -p " + port +
+                " -d postgres >/dev/null"
+          : "zcat '" + gz + "' | mariadb -h 127.0.0.1 -P " + port + " -u admin";
   auto loaded = RunCommand({"sh", "-c", load},
                            {{"PGPASSWORD", Password("fresh")}, {"MYSQL_PWD", Password("fresh")}});
   ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
@@ -184,8 +194,9 @@ TEST_P(ClusterBackupTest, BadInputFailsClearlyAndSavesNothing) {
   std::string inv = tmp_->path() + "/inventory.yaml";
   std::string bad_pw = WriteFile(tmp_->path() + "/wrong.password", "definitely-wrong\n");
   std::string bad_inv = tmp_->path() + "/bad-inventory.yaml";
-  auto sed = RunCommand({"sh", "-c", "sed -E 's#(passwordFile: ).*(superuser|admin)\\.password#\\1" +
-                                         bad_pw + "#' '" + inv + "' > '" + bad_inv + "'"});
+  auto sed = RunCommand({"sh", "-c",
+                         "sed -E 's#(passwordFile: ).*(superuser|admin)\\.password#\\1" + bad_pw +
+                             "#' '" + inv + "' > '" + bad_inv + "'"});
   ASSERT_EQ(sed.exit_code, 0);
   auto wrong = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", bad_inv});
   EXPECT_EQ(wrong.exit_code, 22) << wrong.err;

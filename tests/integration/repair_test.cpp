@@ -2,15 +2,15 @@
 // gives its documented outcome with the data directories untouched on refusal; replicas that lost
 // their data directory, were stopped for a long time or broke their replication thread are healed
 // with every row written before and during the repair; a PostgreSQL split-brain is captured
-// (type=diverged, one job) before a forced targeted heal; Galera recovers from kill -9 of every node
-// by bootstrapping from the most advanced node without losing a committed row.
-#include <gtest/gtest.h>
-#include <signal.h>
-
+// (type=diverged, one job) before a forced targeted heal; Galera recovers from kill -9 of every
+// node by bootstrapping from the most advanced node without losing a committed row.
 #include <atomic>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
 
 #include "core/temp_dir.h"
 #include "support/command.h"
@@ -24,7 +24,11 @@ using platform::EngineKind;
 class RepairTest : public ::testing::Test {
  protected:
   void Up(EngineKind engine, int instances) {
-    auto c = SandboxCluster::Create({.engine = engine, .instances = instances, .replication_mode = "async", .name = "", .ns = "rt"});
+    auto c = SandboxCluster::Create({.engine = engine,
+                                     .instances = instances,
+                                     .replication_mode = "async",
+                                     .name = "",
+                                     .ns = "rt"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     sc_ = std::move(*c);
     repo_ = sc_->state_dir() + "/../repo";
@@ -41,8 +45,9 @@ class RepairTest : public ::testing::Test {
   }
   // A command on this cluster: <verb> -e <engine> -c <name> -n rt <args...>
   CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
-    std::vector<std::string> a = {verb, "-e", platform::EngineKindName(sc_->cluster().engine), "-c",
-                                  sc_->cluster().name, "-n", "rt"};
+    std::vector<std::string> a = {
+        verb, "-e", platform::EngineKindName(sc_->cluster().engine), "-c", sc_->cluster().name,
+        "-n", "rt"};
     a.insert(a.end(), args.begin(), args.end());
     return Hs(a);
   }
@@ -52,8 +57,18 @@ class RepairTest : public ::testing::Test {
     return r.ok() ? *r : "";
   }
   std::map<std::string, std::string> Digest(int n) { return TreeDigest(sc_->instance(n).data_dir); }
-  void Stop(int n) { ASSERT_EQ(Hs({"instance", "stop", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)}).exit_code, 0); }
-  void Start(int n) { ASSERT_EQ(Hs({"instance", "start", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)}).exit_code, 0); }
+  void Stop(int n) {
+    ASSERT_EQ(
+        Hs({"instance", "stop", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)})
+            .exit_code,
+        0);
+  }
+  void Start(int n) {
+    ASSERT_EQ(
+        Hs({"instance", "start", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)})
+            .exit_code,
+        0);
+  }
   int Verdict() { return On("triage").exit_code; }
   // Polls (30 s) until instance n has every id 1..want in t (rows replicate asynchronously).
   bool PollCount(int n, int want, const std::string& db = "") {
@@ -62,13 +77,15 @@ class RepairTest : public ::testing::Test {
                         : "SELECT count(*) FROM shop.t WHERE id <= " + std::to_string(want) + ";";
     for (int tries = 0; tries < 60; ++tries) {
       auto r = sc_->Sql(n, q, db);
-      if (r.ok() && Trim(*r) == std::to_string(want)) return true;
+      if (r.ok() && Trim(*r) == std::to_string(want))
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;
   }
   static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+      s.pop_back();
     return s;
   }
 
@@ -80,20 +97,24 @@ class RepairTest : public ::testing::Test {
 // Rows 1..n of table t(id int primary key) as one comma list.
 std::string Count(const std::string& out) {
   std::string s = out;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 
 TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   Up(EngineKind::kPostgres, 3);
-  Sql(0, "CREATE TABLE t (id int PRIMARY KEY, side text); INSERT INTO t SELECT g, 'before' FROM generate_series(1, 100) g;");
+  Sql(0,
+      "CREATE TABLE t (id int PRIMARY KEY, side text); INSERT INTO t SELECT g, 'before' FROM "
+      "generate_series(1, 100) g;");
 
   // Target is the primary: HARD STOP, no override; nothing touched.
   Stop(2);  // a static data dir to checksum
   auto before2 = Digest(2);
   for (bool force : {false, true}) {
     std::vector<std::string> a = {"-i", "0"};
-    if (force) a.push_back("--force");
+    if (force)
+      a.push_back("--force");
     auto r = On("repair", a);
     EXPECT_EQ(r.exit_code, 24) << r.out << r.err;
     EXPECT_NE(r.err.find("HARD STOP"), std::string::npos) << r.err;
@@ -105,7 +126,9 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
 
   // Stopped for a long time: rows written meanwhile, many WAL segments; then untargeted repair
   // while a writer keeps inserting. Instance 1 additionally loses its data directory.
-  Sql(0, "INSERT INTO t SELECT g, 'while-stopped' FROM generate_series(101, 5000) g; SELECT pg_switch_wal();");
+  Sql(0,
+      "INSERT INTO t SELECT g, 'while-stopped' FROM generate_series(101, 5000) g; SELECT "
+      "pg_switch_wal();");
   Stop(1);
   ASSERT_TRUE(core::RemoveAll(sc_->instance(1).data_dir).ok());
   EXPECT_EQ(Verdict(), 4);
@@ -114,7 +137,8 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   std::thread writer([&] {
     while (!stop) {
       int id = written + 1;
-      if (sc_->Sql(0, "INSERT INTO t VALUES (" + std::to_string(id) + ", 'during');").ok()) written = id;
+      if (sc_->Sql(0, "INSERT INTO t VALUES (" + std::to_string(id) + ", 'during');").ok())
+        written = id;
     }
   });
   auto heal = On("repair", {"--heal-timeout", "120s"});
@@ -166,19 +190,22 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   EXPECT_EQ(Count(Sql(2, "SELECT count(*) FROM t WHERE id = 900002;")), "1");
 
   // No healthy donor: every instance stopped; ABORT and nothing touched.
-  for (int n : {0, 1, 2}) Stop(n);
+  for (int n : {0, 1, 2})
+    Stop(n);
   std::vector<std::map<std::string, std::string>> digests = {Digest(0), Digest(1), Digest(2)};
   auto abort = On("repair");
   EXPECT_EQ(abort.exit_code, 25) << abort.err;
   auto abort_t = On("repair", {"-i", "1", "--force"});
   EXPECT_EQ(abort_t.exit_code, 25) << abort_t.err;
-  for (int n : {0, 1, 2}) EXPECT_EQ(Digest(n), digests[static_cast<size_t>(n)]) << n;
+  for (int n : {0, 1, 2})
+    EXPECT_EQ(Digest(n), digests[static_cast<size_t>(n)]) << n;
 }
 
 TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected) {
   Up(EngineKind::kMariadb, 3);
-  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
-         "INSERT INTO shop.t VALUES (1, 'a'), (2, 'b');");
+  Sql(0,
+      "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
+      "INSERT INTO shop.t VALUES (1, 'a'), (2, 'b');");
   ASSERT_TRUE(PollCount(1, 2));
   // Broken replication thread: a conflicting row on replica 1 (not binlogged), then the same key
   // on the primary stops its SQL thread with a duplicate-key error.
@@ -198,7 +225,8 @@ TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected)
   std::thread writer([&] {
     while (!stop) {
       int id = written + 1;
-      if (sc_->Sql(0, "INSERT INTO shop.t VALUES (" + std::to_string(id) + ", 'during');").ok()) written = id;
+      if (sc_->Sql(0, "INSERT INTO shop.t VALUES (" + std::to_string(id) + ", 'during');").ok())
+        written = id;
     }
   });
   auto heal = On("repair", {"--heal-timeout", "120s"});
@@ -206,13 +234,15 @@ TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected)
   writer.join();
   ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
   EXPECT_NE(heal.err.find("dropped the user databases"), std::string::npos) << heal.err;
-  for (int n : {1, 2}) ASSERT_TRUE(PollCount(n, written.load())) << "instance " << n;
+  for (int n : {1, 2})
+    ASSERT_TRUE(PollCount(n, written.load())) << "instance " << n;
   EXPECT_EQ(Trim(Sql(1, "SELECT v FROM shop.t WHERE id = 3;")), "primary");
   EXPECT_EQ(Verdict(), 0);
 
   // Errant transaction: a write on replica 2 with the binlog on.
-  Sql(2, "SET GLOBAL read_only=OFF; INSERT INTO shop.t VALUES (999999, 'errant'); "
-         "SET GLOBAL read_only=ON;");
+  Sql(2,
+      "SET GLOBAL read_only=OFF; INSERT INTO shop.t VALUES (999999, 'errant'); "
+      "SET GLOBAL read_only=ON;");
   auto t = On("triage");
   EXPECT_EQ(t.exit_code, 5) << t.out;
   EXPECT_NE(t.out.find("errant transactions"), std::string::npos) << t.out;
@@ -226,21 +256,24 @@ std::vector<pid_t> NodePids(const SandboxCluster& sc) {
   for (const auto& i : sc.cluster().instances) {
     std::ifstream f(i.data_dir + "/../mariadbd.pid");
     pid_t p = 0;
-    if (f >> p) out.push_back(p);
+    if (f >> p)
+      out.push_back(p);
   }
   return out;
 }
 
 TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
   Up(EngineKind::kGalera, 3);
-  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
-         "INSERT INTO shop.t SELECT seq, 'first' FROM seq_1_to_100;");
+  Sql(0,
+      "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB; "
+      "INSERT INTO shop.t SELECT seq, 'first' FROM seq_1_to_100;");
   auto pids = NodePids(*sc_);
   ASSERT_EQ(pids.size(), 3u);
   ::kill(pids[2], SIGKILL);  // node 2 misses the next writes
   std::this_thread::sleep_for(std::chrono::seconds(1));
   for (int tries = 0; tries < 40; ++tries) {  // the two survivors keep a Primary component
-    if (sc_->Sql(0, "INSERT INTO shop.t SELECT seq, 'second' FROM seq_101_to_200;").ok()) break;
+    if (sc_->Sql(0, "INSERT INTO shop.t SELECT seq, 'second' FROM seq_101_to_200;").ok())
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   ASSERT_EQ(Trim(Sql(1, "SELECT count(*) FROM shop.t;")), "200");
@@ -256,7 +289,8 @@ TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
   EXPECT_TRUE(heal.out.find("bootstrap: '" + sc_->instance(0).name + "'") != std::string::npos ||
               heal.out.find("bootstrap: '" + sc_->instance(1).name + "'") != std::string::npos)
       << heal.out;
-  for (int n : {0, 1, 2}) EXPECT_EQ(Trim(Sql(n, "SELECT count(*) FROM shop.t;")), "200") << n;
+  for (int n : {0, 1, 2})
+    EXPECT_EQ(Trim(Sql(n, "SELECT count(*) FROM shop.t;")), "200") << n;
   EXPECT_EQ(Verdict(), 0);
 
   // A node with another cluster UUID in its grastate.dat is split-brain.

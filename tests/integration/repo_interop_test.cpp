@@ -1,13 +1,13 @@
 // Stock restic 0.14 is the referee: it must check and dump what hasteward writes, and hasteward
 // must read what restic writes. Every test drives the real binaries.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
 
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
@@ -23,15 +23,19 @@ class RepoInteropTest : public ::testing::Test {
   void SetUp() override {
     tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-interop-").value()));
     repo_ = tmp_->path() + "/repo";
-    env_ = {{"RESTIC_PASSWORD", "interop-pw"}, {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
-            {"TZ", "UTC"}, {"HASTEWARD_BACKUPS_PATH", repo_}, {"RESTIC_REPOSITORY", repo_}};
+    env_ = {{"RESTIC_PASSWORD", "interop-pw"},
+            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
+            {"TZ", "UTC"},
+            {"HASTEWARD_BACKUPS_PATH", repo_},
+            {"RESTIC_REPOSITORY", repo_}};
   }
 
   CmdResult Hs(std::vector<std::string> args, const std::string& in = "",
                std::map<std::string, std::string> extra = {}) {
     args.insert(args.begin(), HastewardBin());
     auto env = env_;
-    for (const auto& [k, v] : extra) env[k] = v;
+    for (const auto& [k, v] : extra)
+      env[k] = v;
     return RunCommand(args, env, in);
   }
   CmdResult Restic(std::vector<std::string> args, const std::string& in = "") {
@@ -42,7 +46,8 @@ class RepoInteropTest : public ::testing::Test {
   std::string RandomFile(const std::string& name, size_t n, uint32_t seed) {
     std::mt19937_64 rng(seed);
     std::string data(n, '\0');
-    for (auto& c : data) c = static_cast<char>(rng());
+    for (auto& c : data)
+      c = static_cast<char>(rng());
     return WriteFile(tmp_->path() + "/" + name, data);
   }
 
@@ -73,8 +78,8 @@ TEST_F(RepoInteropTest, ResticChecksListsAndDumpsWhatHastewardWrites) {
   ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 20 << 20, 1);
   auto b = Hs({"backup", "--stdin", "--stdin-filename", "ns1/pg/pgdumpall.sql", "--tag",
-               "engine=cnpg", "--tag", "cluster=pg,namespace=ns1", "--tag", "type=backup",
-               "--time", "2023-01-02 03:04:05", "--host", "H"},
+               "engine=cnpg", "--tag", "cluster=pg,namespace=ns1", "--tag", "type=backup", "--time",
+               "2023-01-02 03:04:05", "--host", "H"},
               in);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   ExpectResticCheckPasses();
@@ -83,8 +88,8 @@ TEST_F(RepoInteropTest, ResticChecksListsAndDumpsWhatHastewardWrites) {
   EXPECT_EQ(snaps[0]["time"], "2023-01-02T03:04:05Z");
   EXPECT_EQ(snaps[0]["hostname"], "H");
   EXPECT_EQ(snaps[0]["paths"][0], "/ns1/pg/pgdumpall.sql");
-  EXPECT_EQ(snaps[0]["tags"], nlohmann::json::parse(
-                                  R"(["engine=cnpg","cluster=pg","namespace=ns1","type=backup"])"));
+  EXPECT_EQ(snaps[0]["tags"],
+            nlohmann::json::parse(R"(["engine=cnpg","cluster=pg","namespace=ns1","type=backup"])"));
   auto dump = Restic({"dump", "latest", "/ns1/pg/pgdumpall.sql"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_EQ(Sha256String(dump.out), Sha256File(in));
@@ -114,7 +119,8 @@ TEST_F(RepoInteropTest, EdgeInputsRoundTripThroughBothTools) {
   std::mt19937_64 rng(3);
   auto random = [&rng](size_t n) {
     std::string s(n, '\0');
-    for (auto& c : s) c = static_cast<char>(rng());
+    for (auto& c : s)
+      c = static_cast<char>(rng());
     return s;
   };
   std::vector<Case> cases = {
@@ -139,7 +145,8 @@ TEST_F(RepoInteropTest, EdgeInputsRoundTripThroughBothTools) {
   }
   ExpectResticCheckPasses();
   size_t before = ResticSnapshotCount();
-  auto empty = Hs({"backup", "--stdin", "--stdin-filename", "empty"}, WriteFile(tmp_->path() + "/e", ""));
+  auto empty =
+      Hs({"backup", "--stdin", "--stdin-filename", "empty"}, WriteFile(tmp_->path() + "/e", ""));
   EXPECT_EQ(empty.exit_code, 3) << "empty input: documented exit code 3";
   EXPECT_NE(empty.err.find("no data read"), std::string::npos) << empty.err;
   EXPECT_EQ(ResticSnapshotCount(), before);
@@ -246,8 +253,8 @@ TEST_F(RepoInteropTest, KillAtAnyPointNeverBreaksTheRepository) {
   for (const std::string fp : {"after-pack-save:1", "after-pack-save:2", "before-index-save",
                                "before-snapshot-save", "after-snapshot-save"}) {
     SCOPED_TRACE(fp);
-    auto r = Hs({"backup", "--stdin", "--stdin-filename", "second"}, in,
-                {{"HASTEWARD_FAILPOINT", fp}});
+    auto r =
+        Hs({"backup", "--stdin", "--stdin-filename", "second"}, in, {{"HASTEWARD_FAILPOINT", fp}});
     ASSERT_EQ(r.exit_code, -1) << r.err;
     ASSERT_EQ(Restic({"unlock"}).exit_code, 0);
     ExpectResticCheckPasses();

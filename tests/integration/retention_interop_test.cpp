@@ -3,18 +3,18 @@
 // `restic forget --dry-run --json` for random policies (docs/retention.md).
 //
 // Seed: HASTEWARD_RETENTION_SEED=<n> replays a run; otherwise a random seed is printed.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
@@ -29,16 +29,20 @@ constexpr const char* kPassword = "retention-interop";
 
 struct Zone {
   const char* tz;
-  int offset;      // fixed offset in seconds; ignored for DST zones
+  int offset;  // fixed offset in seconds; ignored for DST zones
   bool fixed;
 };
 
 // Fixed zones let one instant be written with several offsets; DST zones exercise Go's zone
 // lookup (their wall clock is chosen directly, away from the 01:00-04:00 transition hours).
-constexpr Zone kZones[] = {{"UTC", 0, true},           {"Asia/Kolkata", 19800, true},
-                           {"Pacific/Kiritimati", 50400, true}, {"Etc/GMT+5", -18000, true},
-                           {"Etc/GMT-1", 3600, true},  {"America/New_York", 0, false},
-                           {"Europe/Berlin", 0, false}, {"Pacific/Auckland", 0, false}};
+constexpr Zone kZones[] = {{"UTC", 0, true},
+                           {"Asia/Kolkata", 19800, true},
+                           {"Pacific/Kiritimati", 50400, true},
+                           {"Etc/GMT+5", -18000, true},
+                           {"Etc/GMT-1", 3600, true},
+                           {"America/New_York", 0, false},
+                           {"Europe/Berlin", 0, false},
+                           {"Pacific/Auckland", 0, false}};
 
 struct Cluster {
   std::string engine, ns, name;
@@ -70,12 +74,14 @@ core::Result<std::string> Restic(const std::string& repo, std::vector<std::strin
   o.argv = {"restic", "-r", repo, "--no-cache"};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env_set = {{"RESTIC_PASSWORD", kPassword}, {"TZ", tz}};
-  if (input) o.stdin_mode = core::StdioMode::kPipe;
+  if (input)
+    o.stdin_mode = core::StdioMode::kPipe;
   return core::RunChecked(o, input);
 }
 
 std::string Filename(const Cluster& c, const std::string& prefix) {
-  return c.ns + "/" + c.name + "/" + prefix + (c.engine == "cnpg" ? "pgdumpall.sql" : "mysqldump.sql");
+  return c.ns + "/" + c.name + "/" + prefix +
+         (c.engine == "cnpg" ? "pgdumpall.sql" : "mysqldump.sql");
 }
 
 std::vector<std::string> Tags(const Cluster& c, const std::string& type) {
@@ -92,7 +98,8 @@ std::vector<BackupCall> MakeHistory(std::mt19937_64& rng) {
   const int target = static_cast<int>(uniform(60, 100));
   const int days = static_cast<int>(uniform(target / 3, target / 2));
   std::vector<int64_t> day_list;
-  for (int i = 0; i < days; ++i) day_list.push_back(start + uniform(0, 195) * 86400);
+  for (int i = 0; i < days; ++i)
+    day_list.push_back(start + uniform(0, 195) * 86400);
   std::vector<BackupCall> calls;
   std::map<size_t, std::vector<std::pair<int64_t, BackupCall>>> history;  // cluster -> backups
   int jobs = 0;
@@ -101,8 +108,8 @@ std::vector<BackupCall> MakeHistory(std::mt19937_64& rng) {
     const Cluster& c = kClusters[ci];
     const int hour = uniform(0, 9) < 3 ? static_cast<int>(uniform(0, 1) ? 23 : 0)
                                        : static_cast<int>(uniform(4, 22));
-    int64_t instant = day_list[static_cast<size_t>(uniform(0, days - 1))] + hour * 3600 +
-                      uniform(0, 59) * 60;
+    int64_t instant =
+        day_list[static_cast<size_t>(uniform(0, days - 1))] + hour * 3600 + uniform(0, 59) * 60;
     const Zone& zone = uniform(0, 1) ? kZones[0] : kZones[uniform(1, std::size(kZones) - 1)];
     BackupCall call{zone.tz, "", "node-" + c.ns + "-" + c.name, Filename(c, ""), Tags(c, "backup")};
     call.wall = zone.fixed ? Wall(instant, zone.offset) : Wall(instant, 0);
@@ -124,7 +131,8 @@ std::vector<BackupCall> MakeHistory(std::mt19937_64& rng) {
       }
       known_instant = prev.first >= 0;
     }
-    if (uniform(0, 9) == 0) call.tags.push_back("keepme");
+    if (uniform(0, 9) == 0)
+      call.tags.push_back("keepme");
     if (uniform(0, 7) == 0) {  // a repair job: 2-3 diverged captures at the job start time
       const std::string job = "job" + std::to_string(++jobs);
       const int members = static_cast<int>(uniform(2, 3));
@@ -149,19 +157,24 @@ core::Status RunBackups(const std::string& repo, const std::vector<BackupCall>& 
   auto worker = [&] {
     for (size_t i = next++; i < calls.size(); i = next++) {
       const BackupCall& c = calls[i];
-      std::vector<std::string> args = {"backup", "-q", "--stdin", "--stdin-filename", c.filename,
-                                       "--time", c.wall, "--host", c.host};
-      for (const std::string& t : c.tags) args.insert(args.end(), {"--tag", t});
+      std::vector<std::string> args = {"backup",   "-q",     "--stdin", "--stdin-filename",
+                                       c.filename, "--time", c.wall,    "--host",
+                                       c.host};
+      for (const std::string& t : c.tags)
+        args.insert(args.end(), {"--tag", t});
       core::Result<std::string> r = Restic(repo, args, c.tz, "dump " + std::to_string(i) + "\n");
       if (!r.ok()) {
         std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = r.TakeStatus();
+        if (first_error.ok())
+          first_error = r.TakeStatus();
       }
     }
   };
   std::vector<std::thread> threads;
-  for (int t = 0; t < 3; ++t) threads.emplace_back(worker);
-  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back(worker);
+  for (std::thread& t : threads)
+    t.join();
   return first_error;
 }
 
@@ -169,7 +182,8 @@ std::vector<SnapshotMeta> ReadSnapshots(const std::string& repo) {
   core::Result<std::string> out = Restic(repo, {"snapshots", "--json"});
   EXPECT_TRUE(out.ok()) << out.status().ToString();
   std::vector<SnapshotMeta> snaps;
-  if (!out.ok()) return snaps;
+  if (!out.ok())
+    return snaps;
   for (const nlohmann::json& j : nlohmann::json::parse(*out)) {
     snaps.push_back({j.at("id"), j.at("time"), j.at("hostname"),
                      j.at("paths").get<std::vector<std::string>>(),
@@ -192,32 +206,40 @@ std::vector<ResticGroup> ResticForget(const std::string& repo, const RetentionPo
   core::Result<std::string> out = Restic(repo, args);
   EXPECT_TRUE(out.ok()) << out.status().ToString();
   std::vector<ResticGroup> groups;
-  if (!out.ok()) return groups;
+  if (!out.ok())
+    return groups;
   for (const nlohmann::json& g : nlohmann::json::parse(*out)) {
     ResticGroup rg;
     for (const char* field : {"keep", "remove"}) {
-      if (!g.contains(field) || g[field].is_null()) continue;
-      for (const nlohmann::json& sn : g[field]) (field[0] == 'k' ? rg.keep : rg.remove).insert(sn.at("id").get<std::string>());
+      if (!g.contains(field) || g[field].is_null())
+        continue;
+      for (const nlohmann::json& sn : g[field])
+        (field[0] == 'k' ? rg.keep : rg.remove).insert(sn.at("id").get<std::string>());
     }
     groups.push_back(std::move(rg));
   }
   return groups;
 }
 
-SnapshotTime TimeOf(const SnapshotMeta& s) { return *ParseRfc3339Nano(s.time_rfc3339); }
+SnapshotTime TimeOf(const SnapshotMeta& s) {
+  return *ParseRfc3339Nano(s.time_rfc3339);
+}
 
 // restic orders equal instants by listing order, which is arbitrary; so a result matches when
 // some order of the tied snapshots yields it. Returns the number of orders tried (0 = no match).
-size_t MatchUnderSomeTieOrder(std::vector<SnapshotMeta> list, const IdSet& want_kept,
-                              const std::function<IdSet(const std::vector<SnapshotMeta>&)>& decide) {
+size_t MatchUnderSomeTieOrder(
+    std::vector<SnapshotMeta> list, const IdSet& want_kept,
+    const std::function<IdSet(const std::vector<SnapshotMeta>&)>& decide) {
   std::stable_sort(list.begin(), list.end(), [](const SnapshotMeta& a, const SnapshotMeta& b) {
     return TimeOf(a).After(TimeOf(b)) || (TimeOf(a).SameInstant(TimeOf(b)) && a.id < b.id);
   });
   std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of equal instants
   for (size_t i = 0; i < list.size();) {
     size_t j = i + 1;
-    while (j < list.size() && TimeOf(list[j]).SameInstant(TimeOf(list[i]))) ++j;
-    if (j - i > 1) runs.emplace_back(i, j);
+    while (j < list.size() && TimeOf(list[j]).SameInstant(TimeOf(list[i])))
+      ++j;
+    if (j - i > 1)
+      runs.emplace_back(i, j);
     i = j;
   }
   size_t tried = 0;
@@ -229,38 +251,56 @@ size_t MatchUnderSomeTieOrder(std::vector<SnapshotMeta> list, const IdSet& want_
     const auto begin = list.begin() + static_cast<std::ptrdiff_t>(runs[run].first);
     const auto end = list.begin() + static_cast<std::ptrdiff_t>(runs[run].second);
     do {
-      if (search(run + 1)) return true;
-      if (tried > 200000) return false;
-    } while (std::next_permutation(begin, end, [](const SnapshotMeta& a, const SnapshotMeta& b) {
-      return a.id < b.id;
-    }));
+      if (search(run + 1))
+        return true;
+      if (tried > 200000)
+        return false;
+    } while (std::next_permutation(
+        begin, end, [](const SnapshotMeta& a, const SnapshotMeta& b) { return a.id < b.id; }));
     return false;
   };
   return search(0) ? tried : 0;
 }
 
 RetentionPolicy RandomPolicy(std::mt19937_64& rng) {
-  auto chance = [&](int percent) { return std::uniform_int_distribution<int>(0, 99)(rng) < percent; };
-  auto count = [&](int hi) { return std::uniform_int_distribution<int>(1, hi)(rng); };
+  auto chance = [&](int percent) {
+    return std::uniform_int_distribution<int>(0, 99)(rng) < percent;
+  };
+  auto count = [&](int hi) {
+    return std::uniform_int_distribution<int>(1, hi)(rng);
+  };
   RetentionPolicy p;
-  if (chance(50)) p.keep_last = count(6);
-  if (chance(20)) p.keep_hourly = count(12);
-  if (chance(60)) p.keep_daily = count(25);
-  if (chance(50)) p.keep_weekly = count(10);
-  if (chance(50)) p.keep_monthly = count(5);
-  if (chance(20)) p.keep_yearly = count(2);
-  if (chance(30)) p.keep_tags = {{"keepme"}};
-  if (chance(20)) p.keep_within = {0, count(2) - 1, count(20), count(30) - 1};
-  if (chance(15)) p.keep_within_daily = {0, 0, count(40), 0};
-  if (chance(15)) p.keep_within_weekly = {0, count(3), 0, 0};
-  if (chance(10)) p.keep_within_hourly = {0, 0, count(10), count(5)};
-  if (p.IsEmpty()) p.keep_last = count(3);
+  if (chance(50))
+    p.keep_last = count(6);
+  if (chance(20))
+    p.keep_hourly = count(12);
+  if (chance(60))
+    p.keep_daily = count(25);
+  if (chance(50))
+    p.keep_weekly = count(10);
+  if (chance(50))
+    p.keep_monthly = count(5);
+  if (chance(20))
+    p.keep_yearly = count(2);
+  if (chance(30))
+    p.keep_tags = {{"keepme"}};
+  if (chance(20))
+    p.keep_within = {0, count(2) - 1, count(20), count(30) - 1};
+  if (chance(15))
+    p.keep_within_daily = {0, 0, count(40), 0};
+  if (chance(15))
+    p.keep_within_weekly = {0, count(3), 0, 0};
+  if (chance(10))
+    p.keep_within_hourly = {0, 0, count(10), count(5)};
+  if (p.IsEmpty())
+    p.keep_last = count(3);
   return p;
 }
 
 std::string Describe(const RetentionPolicy& p) {
   std::string out;
-  for (const std::string& a : p.ToResticArgs()) out += a + " ";
+  for (const std::string& a : p.ToResticArgs())
+    out += a + " ";
   return out;
 }
 
@@ -278,7 +318,8 @@ void CompareBackupPlan(const std::string& repo, const std::vector<SnapshotMeta>&
   core::Result<RetentionPlan> plan = PlanRetention(snaps, options);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::map<std::string, const SnapshotMeta*> by_id;
-  for (const SnapshotMeta& s : snaps) by_id[s.id] = &s;
+  for (const SnapshotMeta& s : snaps)
+    by_id[s.id] = &s;
   ASSERT_EQ(restic.size(), plan->groups.size());
   for (const PlanGroup& g : plan->groups) {
     SCOPED_TRACE("group " + g.Key());
@@ -300,7 +341,8 @@ void CompareBackupPlan(const std::string& repo, const std::vector<SnapshotMeta>&
       return IdSet(ids.begin(), ids.end());
     });
     EXPECT_GT(tried, 0u) << "no order of tied snapshots reproduces restic's kept set";
-    if (tried > 1) ++*tie_searches;
+    if (tried > 1)
+      ++*tie_searches;
   }
 }
 
@@ -312,7 +354,8 @@ void CompareResticGrouping(const std::string& repo, const std::vector<SnapshotMe
   const std::vector<ResticGroup> restic = ResticForget(repo, policy, {"--group-by", "tags"});
   const ResticGroupBy by_tags = *ParseResticGroupBy("tags");
   std::map<std::string, std::vector<SnapshotMeta>> ours;
-  for (const SnapshotMeta& s : snaps) ours[ResticGroupKey(by_tags, s.hostname, s.paths, s.tags)].push_back(s);
+  for (const SnapshotMeta& s : snaps)
+    ours[ResticGroupKey(by_tags, s.hostname, s.paths, s.tags)].push_back(s);
   ASSERT_EQ(restic.size(), ours.size());
   for (const auto& [key, members] : ours) {
     SCOPED_TRACE("restic group " + key);
@@ -323,11 +366,13 @@ void CompareResticGrouping(const std::string& repo, const std::vector<SnapshotMe
     ASSERT_EQ(rg->keep.size() + rg->remove.size(), members.size());
     const size_t tried = MatchUnderSomeTieOrder(members, rg->keep, [&](const auto& list) {
       std::vector<RetentionItem> items;
-      for (const SnapshotMeta& s : list) items.push_back({TimeOf(s), {s.tags}});
+      for (const SnapshotMeta& s : list)
+        items.push_back({TimeOf(s), {s.tags}});
       const RetentionResult r = ApplyRetentionPolicy(items, policy, now);
       IdSet kept;
       for (size_t i = 0; i < list.size(); ++i) {
-        if (r.decisions[i].keep) kept.insert(list[i].id);
+        if (r.decisions[i].keep)
+          kept.insert(list[i].id);
       }
       return kept;
     });
@@ -351,7 +396,8 @@ TEST(RetentionInteropTest, KeptSetsEqualResticForgetForRandomHistories) {
   const std::vector<SnapshotMeta> snaps = ReadSnapshots(repo);
   ASSERT_EQ(snaps.size(), calls.size());
   std::set<int> offsets;
-  for (const SnapshotMeta& s : snaps) offsets.insert(TimeOf(s).offset_seconds());
+  for (const SnapshotMeta& s : snaps)
+    offsets.insert(TimeOf(s).offset_seconds());
   std::printf("seed %llu: %zu snapshots, %zu distinct UTC offsets\n",
               static_cast<unsigned long long>(seed), snaps.size(), offsets.size());
 
@@ -360,12 +406,14 @@ TEST(RetentionInteropTest, KeptSetsEqualResticForgetForRandomHistories) {
   defaults.keep_last = 7, defaults.keep_daily = 30, defaults.keep_weekly = 12,
   defaults.keep_monthly = 24;
   policies.push_back(defaults);
-  for (int i = 0; i < 7; ++i) policies.push_back(RandomPolicy(rng));
+  for (int i = 0; i < 7; ++i)
+    policies.push_back(RandomPolicy(rng));
   size_t tie_searches = 0;
   for (size_t i = 0; i < policies.size(); ++i) {
     SCOPED_TRACE("policy " + Describe(policies[i]));
     CompareBackupPlan(repo, snaps, policies[i], &tie_searches);
-    if (i % 2 == 0) CompareResticGrouping(repo, snaps, policies[i]);
+    if (i % 2 == 0)
+      CompareResticGrouping(repo, snaps, policies[i]);
   }
   std::printf("groups that needed a tie-order search: %zu\n", tie_searches);
 }

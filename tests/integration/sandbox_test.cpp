@@ -1,15 +1,14 @@
 // Drives `hasteward sandbox up|list|down` end to end on real servers: each engine comes up,
 // replicates a row written on the primary, and `down` leaves no process, port or directory.
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
@@ -51,7 +50,8 @@ class SandboxCliTest : public ::testing::Test {
     auto clusters = platform::LoadInventory(inventory_);
     EXPECT_TRUE(clusters.ok());
     for (const auto& c : *clusters) {
-      if (c.ns == ns && c.name == name) return c;
+      if (c.ns == ns && c.name == name)
+        return c;
     }
     ADD_FAILURE() << "cluster " << ns << "/" << name << " not in inventory";
     return {};
@@ -65,7 +65,8 @@ class SandboxCliTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       auto out = testing::RunClusterSql(c, ordinal, sql);
       last = out.ok() ? *out : out.status().message();
-      if (out.ok() && out->find(want) != std::string::npos) return;
+      if (out.ok() && out->find(want) != std::string::npos)
+        return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ADD_FAILURE() << "instance " << ordinal << " never returned '" << want << "'; last: " << last;
@@ -73,8 +74,8 @@ class SandboxCliTest : public ::testing::Test {
 
   void UpReplicateDown(const std::string& engine, const std::string& name,
                        const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"sandbox", "up", "-e", engine, "-c", name, "-n", "it",
-                                  "--instances", "3"};
+    std::vector<std::string> args{"sandbox", "up", "-e", engine,        "-c",
+                                  name,      "-n", "it", "--instances", "3"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto start = std::chrono::steady_clock::now();
     auto up = Hasteward(args);
@@ -99,7 +100,8 @@ class SandboxCliTest : public ::testing::Test {
     auto w = testing::RunClusterSql(c, 0, create);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     std::string read = pg ? "SELECT v FROM t WHERE id = 1;" : "SELECT v FROM d.t WHERE id = 1;";
-    for (int n = 1; n < 3; ++n) ExpectEventually(c, n, read, "written-on-primary");
+    for (int n = 1; n < 3; ++n)
+      ExpectEventually(c, n, read, "written-on-primary");
   }
 
   void ExpectListedRunning(const std::string& name) {
@@ -108,9 +110,11 @@ class SandboxCliTest : public ::testing::Test {
     auto j = nlohmann::json::parse(list.out);
     bool found = false;
     for (const auto& c : j) {
-      if (c["name"] != name) continue;
+      if (c["name"] != name)
+        continue;
       found = true;
-      for (const auto& i : c["instances"]) EXPECT_TRUE(i["running"].get<bool>()) << i.dump();
+      for (const auto& i : c["instances"])
+        EXPECT_TRUE(i["running"].get<bool>()) << i.dump();
     }
     EXPECT_TRUE(found) << list.out;
   }
@@ -172,11 +176,11 @@ TEST_F(SandboxCliTest, GaleraFormsClusterOfThreeAndDownLeavesNothing) {
 }
 
 TEST_F(SandboxCliTest, SecondUpOfSameClusterIsAlreadyExists) {
-  auto up = Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it",
-                       "--instances", "1"});
+  auto up =
+      Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
   ASSERT_EQ(up.status.exit_code, 0) << up.err;
-  auto again = Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it",
-                          "--instances", "1"});
+  auto again =
+      Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
   EXPECT_EQ(again.status.exit_code, static_cast<int>(core::ErrorCode::kAlreadyExists)) << again.err;
   ExpectDownLeavesNothing(LoadCluster("it", "dup"));
 }

@@ -2,18 +2,18 @@
 // (--tick-seconds): scheduled backups, verification and triage happen and show in metrics scraped
 // over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot or leftover process;
 // a restart resumes the schedule from the state file.
+#include <csignal>
+#include <fstream>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <csignal>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <thread>
 
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
@@ -49,7 +49,8 @@ std::string HttpGet(int port, const std::string& path) {
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
     ::send(fd, req.data(), req.size(), 0);
     char buf[8192];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
   return out;
@@ -93,29 +94,40 @@ class ServeTest : public ::testing::Test {
 
   void LoadRows(int rows) {
     Psql("postgres", "CREATE DATABASE shop");
-    Psql("shop", "CREATE TABLE orders (id INT PRIMARY KEY, note TEXT);"
-                 "INSERT INTO orders SELECT g, md5(g::text) || md5((g+1)::text) FROM generate_series(1, " +
-                     std::to_string(rows) + ") g;");
+    Psql("shop",
+         "CREATE TABLE orders (id INT PRIMARY KEY, note TEXT);"
+         "INSERT INTO orders SELECT g, md5(g::text) || md5((g+1)::text) FROM generate_series(1, " +
+             std::to_string(rows) + ") g;");
   }
 
   std::string WriteConfig(const std::string& backup, const std::string& verify,
                           const std::string& triage) {
     std::string path = tmp_->path() + "/serve.yaml";
-    WriteFile(path, "inventory: " + tmp_->path() + "/inventory.yaml\n"
-                    "stateFile: " + tmp_->path() + "/serve-state.json\n"
-                    "repositories:\n"
-                    "  - {name: local, repository: " + tmp_->path() + "/repo, passwordFile: " +
-                    tmp_->path() + "/password}\n"
-                    "policies:\n"
-                    "  - name: default\n"
-                    "    backupSchedule: \"" + backup + "\"\n"
-                    "    verifySchedule: \"" + verify + "\"\n"
-                    "    triageSchedule: \"" + triage + "\"\n"
-                    "    mode: triage\n"
-                    "    repositories: [local]\n"
-                    "    retention: {keepLast: 2}\n"
-                    "clusters:\n"
-                    "  - {namespace: test, name: shop, policy: default}\n");
+    WriteFile(path, "inventory: " + tmp_->path() +
+                        "/inventory.yaml\n"
+                        "stateFile: " +
+                        tmp_->path() +
+                        "/serve-state.json\n"
+                        "repositories:\n"
+                        "  - {name: local, repository: " +
+                        tmp_->path() + "/repo, passwordFile: " + tmp_->path() +
+                        "/password}\n"
+                        "policies:\n"
+                        "  - name: default\n"
+                        "    backupSchedule: \"" +
+                        backup +
+                        "\"\n"
+                        "    verifySchedule: \"" +
+                        verify +
+                        "\"\n"
+                        "    triageSchedule: \"" +
+                        triage +
+                        "\"\n"
+                        "    mode: triage\n"
+                        "    repositories: [local]\n"
+                        "    retention: {keepLast: 2}\n"
+                        "clusters:\n"
+                        "  - {namespace: test, name: shop, policy: default}\n");
     return path;
   }
 
@@ -123,16 +135,20 @@ class ServeTest : public ::testing::Test {
     metrics_port_ = FreePort();
     health_port_ = FreePort();
     core::SubprocessOptions o;
-    o.argv = {HastewardBin(), "serve", "--config", config, "--tick-seconds", std::to_string(tick),
-              "--shutdown-grace", std::to_string(grace), "--metrics-addr",
-              "127.0.0.1:" + std::to_string(metrics_port_), "--health-addr",
-              "127.0.0.1:" + std::to_string(health_port_), "--log-format", "json"};
+    o.argv = {HastewardBin(),     "serve",
+              "--config",         config,
+              "--tick-seconds",   std::to_string(tick),
+              "--shutdown-grace", std::to_string(grace),
+              "--metrics-addr",   "127.0.0.1:" + std::to_string(metrics_port_),
+              "--health-addr",    "127.0.0.1:" + std::to_string(health_port_),
+              "--log-format",     "json"};
     o.env_set = env_;
     o.stdout_mode = core::StdioMode::kNull;
     auto p = core::Subprocess::Start(o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     serve_ = std::move(p).value();
-    ASSERT_TRUE(WaitFor([&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; }, 20s))
+    ASSERT_TRUE(WaitFor(
+        [&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; }, 20s))
         << serve_->StderrAll();
   }
 
@@ -141,7 +157,8 @@ class ServeTest : public ::testing::Test {
   bool WaitFor(F cond, std::chrono::seconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
+      if (cond())
+        return true;
       std::this_thread::sleep_for(100ms);
     }
     return cond();
@@ -166,11 +183,14 @@ class ServeTest : public ::testing::Test {
     DIR* d = ::opendir("/proc");
     while (dirent* e = ::readdir(d)) {
       std::string pid = e->d_name;
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (pid.find_first_not_of("0123456789") != std::string::npos)
+        continue;
       std::ifstream f("/proc/" + pid + "/cmdline");
       std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      for (auto& c : cmd) c = c == '\0' ? ' ' : c;
-      if (cmd.find(tmp_->path()) != std::string::npos && cmd.find("/test/shop/") == std::string::npos) {
+      for (auto& c : cmd)
+        c = c == '\0' ? ' ' : c;
+      if (cmd.find(tmp_->path()) != std::string::npos &&
+          cmd.find("/test/shop/") == std::string::npos) {
         found.push_back(pid + ": " + cmd);
       }
     }
@@ -192,14 +212,19 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
   StartServe(config, 2, 30);
   std::string m;
-  bool seen = WaitFor([&] {
-    m = Metrics();
-    return m.find(std::string("hasteward_backup_success") + kLabels + " 1") != std::string::npos &&
-           m.find(std::string("hasteward_verification_success") + kLabels + " 1") != std::string::npos &&
-           m.find("state=\"healthy\"} 1") != std::string::npos;
-  }, 100s);
+  bool seen = WaitFor(
+      [&] {
+        m = Metrics();
+        return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
+                   std::string::npos &&
+               m.find(std::string("hasteward_verification_success") + kLabels + " 1") !=
+                   std::string::npos &&
+               m.find("state=\"healthy\"} 1") != std::string::npos;
+      },
+      100s);
   ASSERT_TRUE(seen) << m << "\n" << serve_->StderrAll();
-  EXPECT_NE(m.find(std::string("hasteward_last_backup_timestamp_seconds") + kLabels), std::string::npos);
+  EXPECT_NE(m.find(std::string("hasteward_last_backup_timestamp_seconds") + kLabels),
+            std::string::npos);
   EXPECT_NE(m.find(std::string("hasteward_last_backup_size_bytes") + kLabels), std::string::npos);
   EXPECT_NE(m.find("hasteward_job_errors_total{job=\"backup\"} 0"), std::string::npos) << m;
   EXPECT_NE(HttpGet(health_port_, "/healthz").find(" 200 "), std::string::npos);
@@ -223,11 +248,15 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
 
   // Restart: the last results are served at once and the schedule goes on from the state file.
   StartServe(config, 2, 30);
-  EXPECT_NE(Metrics().find(std::string("hasteward_backup_success") + kLabels + " 1"), std::string::npos);
-  ASSERT_TRUE(WaitFor([&] {
-    auto now = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
-    return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
-  }, 60s)) << serve_->StderrAll();
+  EXPECT_NE(Metrics().find(std::string("hasteward_backup_success") + kLabels + " 1"),
+            std::string::npos);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto now = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+        return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
+      },
+      60s))
+      << serve_->StderrAll();
   auto after = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
   EXPECT_EQ(after["first_start"], before["first_start"]);
   EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
@@ -239,9 +268,9 @@ TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
   LoadRows(600000);
   std::string config = WriteConfig("* * * * *", "", "");
   StartServe(config, 1, 0);
-  ASSERT_TRUE(WaitFor([&] {
-    return serve_->StderrAll().find("\"msg\":\"job start\"") != std::string::npos;
-  }, 30s)) << serve_->StderrAll();
+  ASSERT_TRUE(WaitFor(
+      [&] { return serve_->StderrAll().find("\"msg\":\"job start\"") != std::string::npos; }, 30s))
+      << serve_->StderrAll();
   EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
   std::string logs = serve_->StderrAll();
   EXPECT_NE(logs.find("\"outcome\":\"aborted\""), std::string::npos) << logs;

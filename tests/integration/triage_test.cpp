@@ -1,9 +1,9 @@
 // `hasteward triage` and `get status` driving the binary on a real 3-instance PostgreSQL sandbox:
 // table and JSON output, exit codes 0/4 (healthy/degraded), the recorded last triage, and the
 // time a triage of a 3-node cluster takes on loopback (must be under a second; printed).
-#include <gtest/gtest.h>
-
 #include <cstdio>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/command.h"
@@ -13,8 +13,11 @@ namespace hasteward::testing {
 namespace {
 
 TEST(TriageCliTest, TableJsonExitCodesAndStatus) {
-  auto sc = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres, .instances = 3, .replication_mode = "async",
-                                    .name = "tri", .ns = "tt"});
+  auto sc = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                    .instances = 3,
+                                    .replication_mode = "async",
+                                    .name = "tri",
+                                    .ns = "tt"});
   ASSERT_TRUE(sc.ok()) << sc.status().ToString();
   std::map<std::string, std::string> env = {{"HASTEWARD_INVENTORY", (*sc)->inventory_path()},
                                             {"HASTEWARD_STATE_DIR", (*sc)->state_dir()}};

@@ -3,13 +3,13 @@
 // verdict; a verifier killed with -9 mid-restore leaves an orphan that the next run removes; a
 // timeout tears down; gating restores only when a newer backup exists. After every run no
 // scratch server, process or directory remains.
-#include <dirent.h>
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <fstream>
+
+#include <dirent.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "core/temp_dir.h"
 #include "support/command.h"
@@ -45,12 +45,15 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
   CmdResult Hs(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) {
     args.insert(args.begin(), HastewardBin());
     auto env = env_;
-    for (auto& [k, v] : extra) env[k] = v;
+    for (auto& [k, v] : extra)
+      env[k] = v;
     return RunCommand(args, env);
   }
 
-  CmdResult Verify(std::vector<std::string> more = {}, std::map<std::string, std::string> extra = {}) {
-    std::vector<std::string> args = {"verify", "-e", Engine(), "-c", "shop", "-n", "test", "--json"};
+  CmdResult Verify(std::vector<std::string> more = {},
+                   std::map<std::string, std::string> extra = {}) {
+    std::vector<std::string> args = {"verify", "-e", Engine(), "-c",
+                                     "shop",   "-n", "test",   "--json"};
     args.insert(args.end(), more.begin(), more.end());
     return Hs(args, std::move(extra));
   }
@@ -68,11 +71,12 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
         ASSERT_EQ(r.exit_code, 0) << r.err;
       };
       psql("postgres", "CREATE DATABASE shop");
-      psql("shop",
-           "CREATE TABLE orders (id INT PRIMARY KEY, customer TEXT, total NUMERIC(10,2));"
-           "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 FROM generate_series(1, 50000) g;"
-           "CREATE TABLE items (id INT PRIMARY KEY, name TEXT);"
-           "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 300) g;");
+      psql(
+          "shop",
+          "CREATE TABLE orders (id INT PRIMARY KEY, customer TEXT, total NUMERIC(10,2));"
+          "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 FROM generate_series(1, 50000) g;"
+          "CREATE TABLE items (id INT PRIMARY KEY, name TEXT);"
+          "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 300) g;");
       return;
     }
     std::ifstream f(tmp_->path() + "/state/test/shop/admin.password");
@@ -103,14 +107,16 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
 
   std::string VerificationOf(const std::string& id) {
     for (const auto& s : Listing()) {
-      if (s["id"] == id) return s["verification"];
+      if (s["id"] == id)
+        return s["verification"];
     }
     return "(not listed)";
   }
 
   int VerificationSnapshots() {
     int n = 0;
-    for (const auto& s : Listing()) n += s["type"] == "verification" ? 1 : 0;
+    for (const auto& s : Listing())
+      n += s["type"] == "verification" ? 1 : 0;
     return n;
   }
 
@@ -120,17 +126,20 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
     if (DIR* d = ::opendir(VerifyRoot().c_str())) {
       while (dirent* e = ::readdir(d)) {
         std::string n = e->d_name;
-        if (n != "." && n != "..") found.push_back("dir " + n);
+        if (n != "." && n != "..")
+          found.push_back("dir " + n);
       }
       ::closedir(d);
     }
     if (DIR* d = ::opendir("/proc")) {
       while (dirent* e = ::readdir(d)) {
         std::string pid = e->d_name;
-        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (pid.find_first_not_of("0123456789") != std::string::npos)
+          continue;
         std::ifstream f("/proc/" + pid + "/cmdline");
         std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (cmd.find(VerifyRoot()) != std::string::npos) found.push_back("process " + pid);
+        if (cmd.find(VerifyRoot()) != std::string::npos)
+          found.push_back("process " + pid);
       }
       ::closedir(d);
     }
@@ -158,7 +167,8 @@ TEST_P(VerifyTest, GoodBackupPassesAndRecordsEvidence) {
   EXPECT_EQ(report["snapshot_id"], id);
   bool orders = false;
   for (const auto& t : report["tables"]) {
-    if (t["database"] == "shop" && t["table"].get<std::string>().find("orders") != std::string::npos) {
+    if (t["database"] == "shop" &&
+        t["table"].get<std::string>().find("orders") != std::string::npos) {
       orders = true;
       EXPECT_EQ(t["rows"], 50000);
       EXPECT_EQ(t["check"], "ok");
@@ -175,7 +185,8 @@ TEST_P(VerifyTest, GoodBackupPassesAndRecordsEvidence) {
   auto snaps = Json::parse(rs.out);
   ASSERT_EQ(snaps.size(), 1u);
   bool tagged = false;
-  for (const auto& t : snaps[0]["tags"]) tagged |= t == "verifies=" + id;
+  for (const auto& t : snaps[0]["tags"])
+    tagged |= t == "verifies=" + id;
   EXPECT_TRUE(tagged) << snaps.dump();
   auto dump = RunCommand({"restic", "dump", snaps[0]["id"], "/test/shop/verification.json"}, env_);
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
@@ -196,14 +207,16 @@ TEST_P(VerifyTest, TruncatedDumpFailsWithClearVerdict) {
   std::string id = Backup();
   std::string full = tmp_->path() + "/full.sql";
   ASSERT_EQ(Hs({"export", "-e", Engine(), "-c", "shop", "-n", "test", "--snapshot", id, "-o", full})
-                .exit_code, 0);
+                .exit_code,
+            0);
   struct stat st {};
   ASSERT_EQ(::stat(full.c_str(), &st), 0);
   ASSERT_EQ(::truncate(full.c_str(), st.st_size * 6 / 10), 0);
   std::string file = Pg() ? "pgdumpall.sql" : "mysqldump.sql";
-  auto b = RunCommand({HastewardBin(), "backup", "--stdin", "--stdin-filename", "test/shop/" + file,
-                       "--tag", "engine=" + Engine() + ",cluster=shop,namespace=test,type=backup",
-                       "--json"}, env_, full);
+  auto b = RunCommand(
+      {HastewardBin(), "backup", "--stdin", "--stdin-filename", "test/shop/" + file, "--tag",
+       "engine=" + Engine() + ",cluster=shop,namespace=test,type=backup", "--json"},
+      env_, full);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   std::string bad = Json::parse(b.out)["snapshot_id"];
   auto v = Verify();

@@ -1,8 +1,8 @@
 #include "operator/cron.h"
 
-#include <gtest/gtest.h>
-
 #include <ctime>
+
+#include <gtest/gtest.h>
 
 namespace hasteward::op {
 namespace {
@@ -67,9 +67,9 @@ TEST(CronScheduleTest, MacrosMatchTheirExpansion) {
 }
 
 TEST(CronScheduleTest, RejectsMalformedExpressions) {
-  for (const char* bad : {"", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *",
-                          "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *", "a * * * *",
-                          "1,,2 * * * *"}) {
+  for (const char* bad :
+       {"", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
+        "* * * * 8", "*/0 * * * *", "5-1 * * * *", "a * * * *", "1,,2 * * * *"}) {
     auto c = CronSchedule::Parse(bad);
     EXPECT_FALSE(c.ok()) << "'" << bad << "' parsed";
     if (!c.ok()) {

@@ -20,14 +20,16 @@ std::string Exchange(int port, const std::string& request) {
   EXPECT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string out;
   char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
+    out.append(buf, static_cast<size_t>(n));
   ::close(fd);
   return out;
 }
 
 std::unique_ptr<HttpServer> Start() {
   auto s = HttpServer::Start("127.0.0.1:0", [](const std::string& path) {
-    if (path == "/metrics") return HttpResponse{200, "text/plain", "up 1\n"};
+    if (path == "/metrics")
+      return HttpResponse{200, "text/plain", "up 1\n"};
     return HttpResponse{404, "text/plain", "not found\n"};
   });
   EXPECT_TRUE(s.ok()) << s.status().ToString();

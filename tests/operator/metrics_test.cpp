@@ -33,12 +33,16 @@ TEST(MetricsTest, RendersBackupVerificationTriageAndErrors) {
   ctx.engines["shop/pg"] = "cnpg";
   std::string text = RenderMetrics({Cluster()}, s, ctx);
   const std::string labels = "{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\"}";
-  EXPECT_NE(text.find("hasteward_last_backup_timestamp_seconds" + labels + " 1750000000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("hasteward_last_backup_timestamp_seconds" + labels + " 1750000000\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("hasteward_last_backup_size_bytes" + labels + " 12345\n"), std::string::npos);
-  EXPECT_NE(text.find("hasteward_last_backup_duration_seconds" + labels + " 1.5\n"), std::string::npos);
+  EXPECT_NE(text.find("hasteward_last_backup_duration_seconds" + labels + " 1.5\n"),
+            std::string::npos);
   EXPECT_NE(text.find("hasteward_backup_success" + labels + " 1\n"), std::string::npos);
   EXPECT_NE(text.find("hasteward_verification_success" + labels + " 0\n"), std::string::npos);
-  EXPECT_NE(text.find("hasteward_triage_state{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\",state=\"degraded\"} 1"),
+  EXPECT_NE(text.find("hasteward_triage_state{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\","
+                      "state=\"degraded\"} 1"),
             std::string::npos);
   EXPECT_NE(text.find("hasteward_job_errors_total{job=\"backup\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE hasteward_job_errors_total counter\n"), std::string::npos);

@@ -84,7 +84,8 @@ clusters:
     instances:
       - name: pg-a
         port: 5432
-)", "mem");
+)",
+                            "mem");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 1u);
   EXPECT_EQ((*out)[0].ns, "default");
@@ -112,14 +113,20 @@ TEST(InventoryTest, RejectsUnknownKeyWithLine) {
 
 TEST(InventoryTest, RejectsBadEngineDuplicatesAndBothPasswordSources) {
   EXPECT_FALSE(ParseInventory("clusters: [{name: x, engine: oracle}]", "i").ok());
-  EXPECT_FALSE(ParseInventory("clusters: [{name: x, engine: cnpg}, {name: x, engine: galera}]",
-                              "i").ok());
+  EXPECT_FALSE(
+      ParseInventory("clusters: [{name: x, engine: cnpg}, {name: x, engine: galera}]", "i").ok());
   EXPECT_FALSE(ParseInventory("clusters: [{name: x, engine: cnpg, credentials: "
-                              "{user: u, passwordFile: /f, passwordEnv: E}}]", "i").ok());
+                              "{user: u, passwordFile: /f, passwordEnv: E}}]",
+                              "i")
+                   .ok());
   EXPECT_FALSE(ParseInventory("clusters: [{name: x, engine: cnpg, instances: "
-                              "[{name: a, ordinal: 1}, {name: b, ordinal: 1}]}]", "i").ok());
+                              "[{name: a, ordinal: 1}, {name: b, ordinal: 1}]}]",
+                              "i")
+                   .ok());
   EXPECT_FALSE(ParseInventory("clusters: [{name: x, engine: cnpg, instances: "
-                              "[{name: a, port: notaport}]}]", "i").ok());
+                              "[{name: a, port: notaport}]}]",
+                              "i")
+                   .ok());
 }
 
 TEST(InventoryTest, MissingFileIsEmptyAndSaveIsPrivateAndReadable) {

@@ -1,9 +1,9 @@
 #include "repo/chunker/chunker.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-
-#include <vector>
 
 #include "repo/crypto/crypto.h"
 
@@ -43,7 +43,8 @@ std::vector<size_t> ChunkLengths(uint64_t pol, const std::vector<uint8_t>& data,
     }
     pos += n;
   }
-  if (cur > 0) lengths.push_back(cur);
+  if (cur > 0)
+    lengths.push_back(cur);
   return lengths;
 }
 
@@ -59,7 +60,7 @@ TEST(ChunkerTest, TablesMatchReferenceValues) {
 
 TEST(ChunkerTest, CutsWhereResticCutsWhateverTheReadSize) {
   auto data = AesZeroStream(20971520);
-  const std::vector<size_t> expected = {551133, 640712, 2766582, 898583, 2782732, 2263350,
+  const std::vector<size_t> expected = {551133, 640712,  2766582, 898583,  2782732, 2263350,
                                         531615, 1191198, 3039727, 3056265, 3249623};
   for (size_t step : {size_t{4096}, size_t{1} << 20, size_t{20971520}}) {
     SCOPED_TRACE(step);
@@ -71,7 +72,7 @@ TEST(ChunkerTest, CutsWhereResticCutsWhateverTheReadSize) {
 
 TEST(ChunkerTest, ResticGeneratedPolynomialBoundaries) {
   auto data = AesZeroStream(20971520);
-  const std::vector<size_t> expected = {1189166, 1146208, 1307912, 816594, 1933461,
+  const std::vector<size_t> expected = {1189166, 1146208, 1307912, 816594,  1933461,
                                         4020186, 901307,  987466,  1272178, 849916,
                                         2476039, 1819450, 1715150, 536487};
   EXPECT_EQ(ChunkLengths(0x289a96a37c686d, data, 1 << 20), expected);
@@ -81,8 +82,7 @@ TEST(ChunkerTest, ZerosCutAtMinimumAndConstantRunsAtMaximum) {
   std::vector<uint8_t> zeros(2097152, 0);
   EXPECT_EQ(ChunkLengths(kPol, zeros, 65536), std::vector<size_t>(4, 524288));
   std::vector<uint8_t> ones(20971520, 1);
-  EXPECT_EQ(ChunkLengths(kPol, ones, 1 << 20),
-            (std::vector<size_t>{8388608, 8388608, 4194304}));
+  EXPECT_EQ(ChunkLengths(kPol, ones, 1 << 20), (std::vector<size_t>{8388608, 8388608, 4194304}));
 }
 
 TEST(ChunkerTest, SmallInputIsOneChunk) {
@@ -93,9 +93,10 @@ TEST(ChunkerTest, SmallInputIsOneChunk) {
 TEST(ChunkerTest, PolynomialValidity) {
   EXPECT_TRUE(IsValidPolynomial(kPol));
   EXPECT_TRUE(IsValidPolynomial(0x289a96a37c686d));
-  EXPECT_FALSE(IsValidPolynomial(kPol ^ 2));  // reducible or wrong: one flipped coefficient
+  EXPECT_FALSE(IsValidPolynomial(kPol ^ 2));         // reducible or wrong: one flipped coefficient
   EXPECT_FALSE(IsValidPolynomial(0x3da3358b4dc17));  // degree 49
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(IsValidPolynomial(RandomPolynomial()));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(IsValidPolynomial(RandomPolynomial()));
 }
 
 }  // namespace

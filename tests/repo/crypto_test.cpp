@@ -10,7 +10,9 @@
 namespace hasteward::repo {
 namespace {
 
-MasterKey Tv4Key() { return *ParseMasterKeyJson(tv4::kMasterKeyJson); }
+MasterKey Tv4Key() {
+  return *ParseMasterKeyJson(tv4::kMasterKeyJson);
+}
 
 TEST(CryptoTest, OpensResticKeyFileWithPassword) {
   auto key = OpenKeyFile(tv4::kKeyFile, tv4::kPassword);

@@ -12,7 +12,9 @@
 namespace hasteward::repo {
 namespace {
 
-MasterKey Tv4Key() { return *ParseMasterKeyJson(tv4::kMasterKeyJson); }
+MasterKey Tv4Key() {
+  return *ParseMasterKeyJson(tv4::kMasterKeyJson);
+}
 
 TEST(GoJsonTest, EscapesLikeGo) {
   EXPECT_EQ(GoJsonString("a<b>&\"\\\n\x01"), "\"a\\u003cb\\u003e\\u0026\\\"\\\\\\n\\u0001\"");
@@ -79,7 +81,8 @@ TEST(PackTest, ParsesResticPackAndDecodesItsBlob) {
   EXPECT_EQ(b.uncompressed_length, 6u);
   EXPECT_EQ(IdToHex(b.id), tv4::kHelloBlobId);
   core::Bytes plain;
-  ASSERT_TRUE(DecodeBlob(Tv4Key(), b, core::ByteView(pack.data() + b.offset, b.length), &plain).ok());
+  ASSERT_TRUE(
+      DecodeBlob(Tv4Key(), b, core::ByteView(pack.data() + b.offset, b.length), &plain).ok());
   EXPECT_EQ(core::AsString(plain), "hello\n");
   EXPECT_EQ(PackSizeFromBlobs(*blobs), pack.size());
 }
@@ -101,7 +104,8 @@ TEST(PackTest, WriterOutputParsesBackAndDetectsFlippedBytes) {
   core::Bytes plain;
   for (size_t i = 0; i < 3; ++i) {
     const auto& b = (*blobs)[i];
-    ASSERT_TRUE(DecodeBlob(key, b, core::ByteView(f.data.data() + b.offset, b.length), &plain).ok());
+    ASSERT_TRUE(
+        DecodeBlob(key, b, core::ByteView(f.data.data() + b.offset, b.length), &plain).ok());
     EXPECT_EQ(core::AsString(plain), payloads[i]);
   }
   core::Bytes bad = f.data;
@@ -117,10 +121,11 @@ TEST(IndexTest, EncodesLikeResticAndParsesBack) {
   PackedBlob b{*IdFromHex(tv4::kHelloBlobId), BlobType::kData, 0, 47, 6};
   idx.packs.push_back({*IdFromHex(tv4::kDataPackId), {b}});
   std::string json = EncodeIndexJson(idx);
-  EXPECT_EQ(json,
-            "{\"packs\":[{\"id\":\"953f8ba7bf64d21baa892a496a5594acb0e63c99d773ae0cfc4682147014fee0\","
-            "\"blobs\":[{\"id\":\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\","
-            "\"type\":\"data\",\"offset\":0,\"length\":47,\"uncompressed_length\":6}]}]}\n");
+  EXPECT_EQ(
+      json,
+      "{\"packs\":[{\"id\":\"953f8ba7bf64d21baa892a496a5594acb0e63c99d773ae0cfc4682147014fee0\","
+      "\"blobs\":[{\"id\":\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\","
+      "\"type\":\"data\",\"offset\":0,\"length\":47,\"uncompressed_length\":6}]}]}\n");
   auto parsed = ParseIndexJson(json);
   ASSERT_TRUE(parsed.ok());
   MasterIndex mi;

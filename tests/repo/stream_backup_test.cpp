@@ -1,8 +1,8 @@
 #include "repo/backup/stream_backup.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 #include "repo/check/checker.h"
@@ -16,7 +16,8 @@ namespace {
 class StreamBackupTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-repo-test-").value()));
+    dir_ =
+        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-repo-test-").value()));
     InitOptions opts;
     opts.kdf = KdfParams{1024, 8, 1};  // fast for tests; real repositories use restic's cost
     opts.polynomial = 0x3da3358b4dc173;
@@ -28,7 +29,8 @@ class StreamBackupTest : public ::testing::Test {
   core::Bytes Random(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);
     core::Bytes b(n);
-    for (auto& c : b) c = static_cast<uint8_t>(rng());
+    for (auto& c : b)
+      c = static_cast<uint8_t>(rng());
     return b;
   }
 

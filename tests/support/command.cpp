@@ -1,11 +1,11 @@
 #include "support/command.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <openssl/evp.h>
 
 #include "core/hex.h"
 #include "core/subprocess.h"
@@ -61,7 +61,8 @@ std::string Sha256File(const std::string& path) {
 std::map<std::string, std::string> TreeDigest(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) out[e.path().string()] = Sha256File(e.path().string());
+    if (e.is_regular_file())
+      out[e.path().string()] = Sha256File(e.path().string());
   }
   return out;
 }

@@ -1,8 +1,8 @@
 #include "support/sandbox_cluster.h"
 
-#include <sys/stat.h>
-
 #include <atomic>
+
+#include <sys/stat.h>
 
 #include "core/subprocess.h"
 #include "platform/sandbox/sandbox.h"
@@ -13,9 +13,9 @@ namespace {
 
 std::string DefaultName(platform::EngineKind engine) {
   static std::atomic<int> counter{0};
-  std::string base = engine == platform::EngineKind::kPostgres ? "pg"
+  std::string base = engine == platform::EngineKind::kPostgres  ? "pg"
                      : engine == platform::EngineKind::kMariadb ? "maria"
-                                                                 : "galera";
+                                                                : "galera";
   return base + std::to_string(counter++);
 }
 
@@ -43,7 +43,9 @@ core::Result<std::unique_ptr<SandboxCluster>> SandboxCluster::Create(const Optio
   return sc;
 }
 
-SandboxCluster::~SandboxCluster() { (void)Down(); }
+SandboxCluster::~SandboxCluster() {
+  (void)Down();
+}
 
 core::Status SandboxCluster::Down() {
   if (!up_) {
@@ -82,14 +84,27 @@ core::Result<std::string> RunClusterSql(const platform::Cluster& cluster, int or
   }
   core::SubprocessOptions o;
   if (cluster.engine == platform::EngineKind::kPostgres) {
-    o.argv = {"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", i->host, "-p",
-              std::to_string(i->port), "-U", cluster.credentials.user, "-d",
+    o.argv = {"psql",
+              "-X",
+              "-q",
+              "-A",
+              "-t",
+              "-v",
+              "ON_ERROR_STOP=1",
+              "-h",
+              i->host,
+              "-p",
+              std::to_string(i->port),
+              "-U",
+              cluster.credentials.user,
+              "-d",
               database.empty() ? "postgres" : database};
     o.env_set["PGPASSWORD"] = PasswordOf(cluster);
   } else {
-    o.argv = {"mariadb", "--no-defaults", "-h", i->host, "-P", std::to_string(i->port), "-u",
-              cluster.credentials.user, "-N", "-B"};
-    if (!database.empty()) o.argv.push_back(database);
+    o.argv = {"mariadb", "--no-defaults",          "-h", i->host, "-P", std::to_string(i->port),
+              "-u",      cluster.credentials.user, "-N", "-B"};
+    if (!database.empty())
+      o.argv.push_back(database);
     o.env_set["MYSQL_PWD"] = PasswordOf(cluster);
   }
   return core::RunChecked(o, sql);

@@ -54,7 +54,8 @@ class SandboxCluster {
 
  private:
   SandboxCluster(core::TempDir dir, std::string state_dir, std::string inventory)
-      : dir_(std::move(dir)), state_dir_(std::move(state_dir)),
+      : dir_(std::move(dir)),
+        state_dir_(std::move(state_dir)),
         inventory_path_(std::move(inventory)) {}
 
   core::TempDir dir_;

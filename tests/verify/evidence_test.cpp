@@ -23,15 +23,17 @@ std::string Hex(uint8_t id) {
   return repo::IdToHex(x);
 }
 
-repo::Snapshot Backup(uint8_t id, int64_t t) { return Snap(id, t, {"type=backup"}); }
+repo::Snapshot Backup(uint8_t id, int64_t t) {
+  return Snap(id, t, {"type=backup"});
+}
 
 repo::Snapshot Verification(uint8_t id, int64_t t, uint8_t target, const std::string& verdict) {
   return Snap(id, t, {"type=verification", "verifies=" + Hex(target), "verdict=" + verdict});
 }
 
 TEST(EvidenceTest, NewestVerificationOfABackupWins) {
-  auto index = IndexVerifications({Backup(1, 100), Verification(2, 200, 1, "failed"),
-                                   Verification(3, 300, 1, "ok")});
+  auto index = IndexVerifications(
+      {Backup(1, 100), Verification(2, 200, 1, "failed"), Verification(3, 300, 1, "ok")});
   ASSERT_EQ(index.size(), 1u);
   EXPECT_EQ(index.at(Hex(1)).verdict, "ok");
   EXPECT_EQ(DescribeVerification(index, Hex(1)), "verified ok");

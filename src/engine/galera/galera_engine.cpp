@@ -43,8 +43,9 @@ core::Result<BackupPlan> GaleraEngine::PlanBackup(platform::Platform& /*platform
   BackupPlan plan;
   plan.source = *chosen->instance;
   plan.role = "galera-node";
-  plan.reason = "galera node '" + chosen->instance->name + "' is Synced in the Primary component" +
-                (chosen->instance->ordinal != 0 ? " (a node other than ordinal 0 is preferred)" : "");
+  plan.reason =
+      "galera node '" + chosen->instance->name + "' is Synced in the Primary component" +
+      (chosen->instance->ordinal != 0 ? " (a node other than ordinal 0 is preferred)" : "");
   plan.virtual_filename = DumpFileName();
   plan.metadata = chosen->vars;
   plan.metadata["log_bin"] = chosen->log_bin ? "ON" : "OFF";

@@ -1,6 +1,6 @@
 #include "engine/galera/repair.h"
-#include "core/log.h"
 
+#include "core/log.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/repair_exec.h"
 
@@ -10,7 +10,8 @@ namespace {
 
 void Log(const HealOptions& o, const std::string& line) {
   core::LogInfo(line);
-  if (o.log) o.log(line);
+  if (o.log)
+    o.log(line);
 }
 
 // Copies grastate.dat and galera.cache (when present) into $2; prints what it kept.
@@ -28,7 +29,8 @@ core::Result<bool> Synced(const platform::Cluster& cluster, const platform::Inst
 core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster& cluster,
                            const platform::Instance& node, const HealOptions& o) {
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, node));
-  if (!running) return core::Status::Ok();
+  if (!running)
+    return core::Status::Ok();
   HS_TRY(platform.StopInstance(cluster, node).Wrap("stop '" + node.name + "'"));
   Log(o, "stopped '" + node.name + "'");
   return core::Status::Ok();
@@ -40,10 +42,11 @@ core::Status KeepState(platform::Platform& platform, const platform::Cluster& cl
   HS_ASSIGN_OR_RETURN(std::string files, RunScript(platform, cluster, node, "keep galera state",
                                                    kKeepState, {node.data_dir, kept}));
   for (auto& c : files) {
-    if (c == '\n') c = ' ';
+    if (c == '\n')
+      c = ' ';
   }
-  Log(o, "kept a copy of " + (files.empty() ? std::string("(no state files) ") : files) +
-             "of '" + node.name + "' in '" + kept + "'");
+  Log(o, "kept a copy of " + (files.empty() ? std::string("(no state files) ") : files) + "of '" +
+             node.name + "' in '" + kept + "'");
   return core::Status::Ok();
 }
 

@@ -29,9 +29,11 @@ std::map<std::string, std::string> ParseGrastate(const std::string& text) {
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty() || line[0] == '#')
+      continue;
     auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos)
+      continue;
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     out[line.substr(0, colon)] = value;
@@ -45,8 +47,10 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
   AddUnreadableFindings(instances, findings, &v);
   std::set<std::string> uuids, primary_components;
   for (const auto& i : instances) {
-    if (!Readable(i)) continue;
-    if (!Fact(i, "wsrep_cluster_state_uuid").empty()) uuids.insert(Fact(i, "wsrep_cluster_state_uuid"));
+    if (!Readable(i))
+      continue;
+    if (!Fact(i, "wsrep_cluster_state_uuid").empty())
+      uuids.insert(Fact(i, "wsrep_cluster_state_uuid"));
     if (Fact(i, "wsrep_cluster_status") == "Primary") {
       primary_components.insert(Fact(i, "wsrep_cluster_state_uuid") + "/" +
                                 Fact(i, "wsrep_cluster_conf_id"));
@@ -71,7 +75,8 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
   }
   if (uuids.size() > 1 || history_uuids.size() > 1) {
     findings->push_back({Severity::kCritical, "",
-                         "nodes hold " + std::to_string(std::max(uuids.size(), history_uuids.size())) +
+                         "nodes hold " +
+                             std::to_string(std::max(uuids.size(), history_uuids.size())) +
                              " different cluster state UUIDs: " + uuid_list});
     Raise(&v, Verdict::kSplitBrain);
   } else if (primary_components.size() > 1) {
@@ -79,8 +84,8 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
     Raise(&v, Verdict::kSplitBrain);
   }
   if (primary_components.empty()) {
-    findings->push_back({Severity::kCritical, "",
-                         "no node is in a Primary component (the whole cluster is down)"});
+    findings->push_back(
+        {Severity::kCritical, "", "no node is in a Primary component (the whole cluster is down)"});
     Raise(&v, Verdict::kDegraded);
   }
   for (const auto& i : instances) {
@@ -111,7 +116,8 @@ core::Result<TriageReport> TriageGalera(platform::Platform& platform,
       auto gs = RunOnInstance(platform, cluster, h.instance,
                               {"cat", h.instance.data_dir + "/grastate.dat"});
       if (gs.ok()) {
-        for (const auto& [k, val] : ParseGrastate(*gs)) h.facts["grastate_" + k] = val;
+        for (const auto& [k, val] : ParseGrastate(*gs))
+          h.facts["grastate_" + k] = val;
       }
     }
     if (!p.status.ok()) {
@@ -119,7 +125,8 @@ core::Result<TriageReport> TriageGalera(platform::Platform& platform,
       h.state = running.ok() && !*running ? InstanceState::kStopped : InstanceState::kUnknown;
       h.error = p.status.message();
     } else {
-      for (const auto& [k, val] : p.vars) h.facts[k] = val;
+      for (const auto& [k, val] : p.vars)
+        h.facts[k] = val;
       std::string why;
       h.state = mariadb::GaleraSynced(p, &why) ? InstanceState::kHealthy : InstanceState::kDegraded;
       h.writable = !p.read_only && h.state == InstanceState::kHealthy;

@@ -19,7 +19,8 @@ std::string ServerBinary(const platform::Instance& i) {
   for (const auto& a : i.start_command) {
     auto slash = a.rfind('/');
     std::string base = a.substr(slash == std::string::npos ? 0 : slash + 1);
-    if (base == "mariadbd" || base == "mysqld") return a;
+    if (base == "mariadbd" || base == "mysqld")
+      return a;
   }
   return i.bin_dir.empty() ? "mariadbd" : i.bin_dir + "/mariadbd";
 }
@@ -45,7 +46,8 @@ std::optional<GaleraPosition> ParseRecoveredPosition(const std::string& log) {
     p.source = "wsrep-recover";
     out = p;
   }
-  if (out && !out->valid()) return std::nullopt;
+  if (out && !out->valid())
+    return std::nullopt;
   return out;
 }
 
@@ -59,15 +61,21 @@ core::Result<GaleraPosition> RecoverPosition(platform::Platform& platform,
                         "add configFile to the instance so wsrep-recover can read its settings");
   }
   core::SubprocessOptions o;
-  o.argv = {"sh", "-c", kRecoverScript, "wsrep-recover", ServerBinary(instance),
-            instance.config_file, std::to_string(timeout.count())};
+  o.argv = {"sh",
+            "-c",
+            kRecoverScript,
+            "wsrep-recover",
+            ServerBinary(instance),
+            instance.config_file,
+            std::to_string(timeout.count())};
   o.env_set["LC_ALL"] = "C";
   HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
   std::string out;
   std::vector<uint8_t> buf(16384);
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
   }
   core::ExitStatus st = proc->Wait();
@@ -125,8 +133,8 @@ void ReadPosition(platform::Platform& platform, const platform::Cluster& cluster
     return;
   }
   if (!p.valid()) {
-    h->facts["position_error"] = "no valid position (uuid '" + p.uuid + "', seqno " +
-                                 std::to_string(p.seqno) + ")";
+    h->facts["position_error"] =
+        "no valid position (uuid '" + p.uuid + "', seqno " + std::to_string(p.seqno) + ")";
     return;
   }
   h->facts["position_uuid"] = p.uuid;

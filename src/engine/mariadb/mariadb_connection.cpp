@@ -1,8 +1,8 @@
 #include "engine/mariadb/mariadb_connection.h"
 
-#include <mysql.h>
-
 #include <vector>
+
+#include <mysql.h>
 
 #include "engine/client_tools.h"
 
@@ -17,8 +17,8 @@ constexpr unsigned kServerGone = 2006;
 constexpr unsigned kServerLost = 2013;
 
 bool IsConnectionLost(unsigned errnum) {
-  return errnum == kServerGone || errnum == kServerLost || (errnum >= 2000 && errnum < 2100 &&
-                                                            errnum != 2014 && errnum != 2027);
+  return errnum == kServerGone || errnum == kServerLost ||
+         (errnum >= 2000 && errnum < 2100 && errnum != 2014 && errnum != 2027);
 }
 
 }  // namespace
@@ -38,7 +38,8 @@ core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::Connect(
     const MariadbConnectParams& p) {
   MYSQL* conn = mysql_init(nullptr);
   if (conn == nullptr) {
-    return core::Status(core::ErrorCode::kInternal, "mariadb client could not allocate a connection");
+    return core::Status(core::ErrorCode::kInternal,
+                        "mariadb client could not allocate a connection");
   }
   unsigned connect_timeout = static_cast<unsigned>(p.connect_timeout_seconds);
   unsigned read_timeout = static_cast<unsigned>(p.read_timeout_seconds);
@@ -49,13 +50,12 @@ core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::Connect(
     unsigned proto = MYSQL_PROTOCOL_TCP;
     mysql_options(conn, MYSQL_OPT_PROTOCOL, &proto);
   }
-  std::string name = p.display_name.empty() ? "'" + p.host + ":" + std::to_string(p.port) + "'"
-                                            : p.display_name;
-  MYSQL* ok = mysql_real_connect(conn, p.port > 0 ? p.host.c_str() : nullptr, p.user.c_str(),
-                                 p.password.empty() ? nullptr : p.password.c_str(), nullptr,
-                                 static_cast<unsigned>(p.port),
-                                 p.port > 0 || p.socket.empty() ? nullptr : p.socket.c_str(),
-                                 CLIENT_MULTI_RESULTS);
+  std::string name =
+      p.display_name.empty() ? "'" + p.host + ":" + std::to_string(p.port) + "'" : p.display_name;
+  MYSQL* ok = mysql_real_connect(
+      conn, p.port > 0 ? p.host.c_str() : nullptr, p.user.c_str(),
+      p.password.empty() ? nullptr : p.password.c_str(), nullptr, static_cast<unsigned>(p.port),
+      p.port > 0 || p.socket.empty() ? nullptr : p.socket.c_str(), CLIENT_MULTI_RESULTS);
   if (ok == nullptr) {
     unsigned errnum = mysql_errno(conn);
     std::string msg = mysql_error(conn);
@@ -155,7 +155,9 @@ core::Result<std::optional<std::string>> MariadbConnection::QueryValue(const std
   return rows.rows[0][0];
 }
 
-core::Status MariadbConnection::Execute(const std::string& sql) { return Query(sql).TakeStatus(); }
+core::Status MariadbConnection::Execute(const std::string& sql) {
+  return Query(sql).TakeStatus();
+}
 
 core::Result<std::optional<std::string>> MariadbConnection::GlobalStatus(const std::string& name) {
   HS_ASSIGN_OR_RETURN(SqlRows rows, Query("SHOW GLOBAL STATUS LIKE '" + name + "'"));
@@ -165,7 +167,8 @@ core::Result<std::optional<std::string>> MariadbConnection::GlobalStatus(const s
   return rows.rows[0].size() > 1 ? rows.rows[0][1] : std::nullopt;
 }
 
-core::Result<std::optional<std::string>> MariadbConnection::GlobalVariable(const std::string& name) {
+core::Result<std::optional<std::string>> MariadbConnection::GlobalVariable(
+    const std::string& name) {
   HS_ASSIGN_OR_RETURN(SqlRows rows, Query("SHOW GLOBAL VARIABLES LIKE '" + name + "'"));
   if (rows.empty()) {
     return std::optional<std::string>();

@@ -28,7 +28,8 @@ struct MariadbConnectParams {
 // (2002, 2003, 2005, 2006, 2013) are kUnreachable (retryable). Not thread-safe.
 class MariadbConnection {
  public:
-  static core::Result<std::unique_ptr<MariadbConnection>> Connect(const MariadbConnectParams& params);
+  static core::Result<std::unique_ptr<MariadbConnection>> Connect(
+      const MariadbConnectParams& params);
   static core::Result<std::unique_ptr<MariadbConnection>> ConnectInstance(
       const platform::Cluster& cluster, const platform::Instance& instance);
   ~MariadbConnection();

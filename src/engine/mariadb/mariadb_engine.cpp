@@ -11,9 +11,9 @@ namespace hasteward::engine::mariadb {
 namespace {
 
 const char* const kGaleraStatus[] = {"wsrep_local_state_comment", "wsrep_ready",
-                                     "wsrep_cluster_status", "wsrep_last_committed",
-                                     "wsrep_cluster_state_uuid", "wsrep_cluster_size",
-                                     "wsrep_connected", "wsrep_cluster_conf_id",
+                                     "wsrep_cluster_status",      "wsrep_last_committed",
+                                     "wsrep_cluster_state_uuid",  "wsrep_cluster_size",
+                                     "wsrep_connected",           "wsrep_cluster_conf_id",
                                      "wsrep_local_state_uuid"};
 
 core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
@@ -31,12 +31,14 @@ core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
   if (!galera) {
     HS_ASSIGN_OR_RETURN(SqlRows semi, conn.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'"));
     for (const auto& row : semi.rows) {
-      if (row.size() > 1) p->vars[row[0].value_or("")] = row[1].value_or("");
+      if (row.size() > 1)
+        p->vars[row[0].value_or("")] = row[1].value_or("");
     }
     HS_ASSIGN_OR_RETURN(SqlRows semi_vars,
                         conn.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'"));
     for (const auto& row : semi_vars.rows) {
-      if (row.size() > 1) p->vars[row[0].value_or("")] = row[1].value_or("");
+      if (row.size() > 1)
+        p->vars[row[0].value_or("")] = row[1].value_or("");
     }
   }
   if (galera) {
@@ -100,11 +102,11 @@ core::Result<const InstanceProbe*> SinglePrimary(const platform::Cluster& cluste
     if (writable.size() == 1) {
       return writable[0];
     }
-    return core::Status(core::ErrorCode::kSplitBrain,
-                        "cluster '" + cluster.name +
-                            "' has more than one instance that replicates from no one: " +
-                            Quote(primaries),
-                        "run 'hasteward triage' and repair the cluster before backup or restore");
+    return core::Status(
+        core::ErrorCode::kSplitBrain,
+        "cluster '" + cluster.name +
+            "' has more than one instance that replicates from no one: " + Quote(primaries),
+        "run 'hasteward triage' and repair the cluster before backup or restore");
   }
   if (primaries.empty()) {
     return NoUsableInstance(cluster, probes, "primary");
@@ -213,8 +215,8 @@ core::Status NoUsableInstance(const platform::Cluster& cluster,
   }
   if (!failed.empty()) {
     core::Status s(core::ErrorCode::kUnreachable,
-                   "no " + wanted + " of cluster '" + cluster.name + "' is reachable: " +
-                       SkippedSummary(probes),
+                   "no " + wanted + " of cluster '" + cluster.name +
+                       "' is reachable: " + SkippedSummary(probes),
                    "start the instances (or run 'hasteward triage') and retry");
     s.SetRetryable();
     return s;
@@ -240,9 +242,15 @@ std::map<std::string, std::string> ParseMariadbDumpMetadata(const std::string& h
 }
 
 std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
-  std::vector<std::string> flags = {
-      "--all-databases", "--ignore-database=mysql", "--single-transaction", "--routines", "--events", "--triggers", "--hex-blob",
-      "--add-drop-database", "--max-allowed-packet=1G"};
+  std::vector<std::string> flags = {"--all-databases",
+                                    "--ignore-database=mysql",
+                                    "--single-transaction",
+                                    "--routines",
+                                    "--events",
+                                    "--triggers",
+                                    "--hex-blob",
+                                    "--add-drop-database",
+                                    "--max-allowed-packet=1G"};
   auto log_bin = plan.metadata.find("log_bin");
   if (log_bin != plan.metadata.end() && log_bin->second == "ON") {
     flags.emplace_back("--master-data=2");
@@ -263,8 +271,9 @@ core::Result<SecretDir> ClientArgs(const platform::Cluster& cluster, const platf
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
   argv->push_back(ToolPath(inst, tool));
   if (!password.empty()) {
-    HS_ASSIGN_OR_RETURN(std::string path,
-                        secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
+    HS_ASSIGN_OR_RETURN(
+        std::string path,
+        secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
     argv->push_back("--defaults-file=" + path);  // must be the first option
   } else {
     argv->push_back("--no-defaults");
@@ -367,8 +376,9 @@ core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& /*platfor
   plan.virtual_filename = DumpFileName();
   if (best != nullptr) {
     plan.role = "replica";
-    plan.reason = "replica '" + best->instance->name + "' is healthy (IO and SQL threads running, lag " +
-                  std::to_string(best_lag) + " s)";
+    plan.reason = "replica '" + best->instance->name +
+                  "' is healthy (IO and SQL threads running, lag " + std::to_string(best_lag) +
+                  " s)";
   } else {
     HS_ASSIGN_OR_RETURN(best, SinglePrimary(cluster, probes));
     plan.role = "primary";

@@ -17,7 +17,7 @@ struct InstanceProbe {
   core::Status status;
   bool read_only = false;
   bool log_bin = false;
-  SqlRows replication;  // SHOW ALL SLAVES STATUS (empty on a primary)
+  SqlRows replication;                      // SHOW ALL SLAVES STATUS (empty on a primary)
   std::map<std::string, std::string> vars;  // gtid_current_pos, wsrep_* status, ...
 };
 
@@ -55,8 +55,8 @@ class MariadbFamilyEngine : public Engine {
 
  protected:
   // The instance a restore goes into, and why.
-  virtual core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,
-                                                        const std::vector<InstanceProbe>& probes) = 0;
+  virtual core::Result<RestorePlan> ChooseRestoreTarget(
+      const platform::Cluster& cluster, const std::vector<InstanceProbe>& probes) = 0;
 };
 
 // MariaDB primary + GTID replicas ("mariadb").

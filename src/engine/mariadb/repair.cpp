@@ -1,6 +1,6 @@
 #include "engine/mariadb/repair.h"
-#include "core/log.h"
 
+#include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
@@ -12,13 +12,15 @@ namespace {
 
 void Log(const HealOptions& o, const std::string& line) {
   core::LogInfo(line);
-  if (o.log) o.log(line);
+  if (o.log)
+    o.log(line);
 }
 
 std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
+    if (c == '\'' || c == '\\')
+      out += '\\';
     out += c;
   }
   return out + "'";
@@ -27,7 +29,8 @@ std::string Quote(const std::string& s) {
 std::string Ident(const std::string& s) {
   std::string out = "`";
   for (char c : s) {
-    if (c == '`') out += '`';
+    if (c == '`')
+      out += '`';
     out += c;
   }
   return out + "`";
@@ -39,7 +42,8 @@ core::Result<std::vector<std::string>> UserDatabasesOf(MariadbConnection& conn) 
                                  "schema_name NOT IN ('mysql', 'information_schema', "
                                  "'performance_schema', 'sys') ORDER BY schema_name"));
   std::vector<std::string> out;
-  for (const auto& r : rows.rows) out.push_back(r[0].value_or(""));
+  for (const auto& r : rows.rows)
+    out.push_back(r[0].value_or(""));
   return out;
 }
 
@@ -57,12 +61,17 @@ core::Result<std::string> CopyDump(platform::Platform& platform, const platform:
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
   HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
-  HS_ASSIGN_OR_RETURN(std::string cnf,
-                      secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
-  sp.argv = {ToolPath(target, "mariadb"), "--defaults-file=" + cnf,
+  HS_ASSIGN_OR_RETURN(
+      std::string cnf,
+      secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
+  sp.argv = {ToolPath(target, "mariadb"),
+             "--defaults-file=" + cnf,
              "--host=" + (target.host.empty() ? std::string("127.0.0.1") : target.host),
-             "--port=" + std::to_string(target.port), "--protocol=tcp", "--batch",
-             "--binary-mode", "--max-allowed-packet=1G"};
+             "--port=" + std::to_string(target.port),
+             "--protocol=tcp",
+             "--batch",
+             "--binary-mode",
+             "--max-allowed-packet=1G"};
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
                                                         DescribeInstance(target)));
   HS_TRY(sink->Write(core::AsBytes(std::string("SET SESSION sql_log_bin=0;\n"))));
@@ -70,7 +79,8 @@ core::Result<std::string> CopyDump(platform::Platform& platform, const platform:
   uint64_t total = 0;
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t n, dump->Read(buf));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     total += n;
     HS_TRY(sink->Write(core::ByteView(buf.data(), n)));
   }
@@ -97,8 +107,8 @@ core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::In
       st.GetOr(0, "Slave_SQL_Running") != "Yes") {
     return false;
   }
-  HS_ASSIGN_OR_RETURN(auto w, r->QueryValue("SELECT MASTER_GTID_WAIT(" + Quote(pos.value_or("")) +
-                                            ", 1)"));
+  HS_ASSIGN_OR_RETURN(auto w,
+                      r->QueryValue("SELECT MASTER_GTID_WAIT(" + Quote(pos.value_or("")) + ", 1)"));
   return w.value_or("") == "0";
 }
 
@@ -106,7 +116,8 @@ core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::In
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
                             const std::string& password) {
-  return "CHANGE MASTER TO MASTER_HOST=" + Quote(primary.host.empty() ? "127.0.0.1" : primary.host) +
+  return "CHANGE MASTER TO MASTER_HOST=" +
+         Quote(primary.host.empty() ? "127.0.0.1" : primary.host) +
          ", MASTER_PORT=" + std::to_string(primary.port) + ", MASTER_USER=" + Quote(user) +
          ", MASTER_PASSWORD=" + Quote(password) +
          ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
@@ -129,8 +140,8 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
     HS_TRY(conn->Execute("DROP DATABASE " + Ident(d)));
     names += (names.empty() ? "'" : ", '") + d + "'";
   }
-  Log(o, "dropped the user databases of '" + target.name + "': " +
-             (names.empty() ? "(none)" : names) +
+  Log(o, "dropped the user databases of '" + target.name +
+             "': " + (names.empty() ? "(none)" : names) +
              " (the primary holds every transaction they had; the escrow snapshot keeps the "
              "primary's data)");
   HS_TRY(conn->Execute("RESET MASTER"));
@@ -142,8 +153,8 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   HS_TRY(conn->Execute("START SLAVE"));
   Log(o, "'" + target.name + "' replicates from '" + primary.name +
              "' with MASTER_USE_GTID=slave_pos from " + gtid);
-  HS_TRY(PollUntil("'" + target.name + "' IO and SQL threads to run and catch up",
-                   o.heal_timeout, [&] { return CaughtUp(cluster, target, primary); }));
+  HS_TRY(PollUntil("'" + target.name + "' IO and SQL threads to run and catch up", o.heal_timeout,
+                   [&] { return CaughtUp(cluster, target, primary); }));
   Log(o, "'" + target.name + "' caught up with '" + primary.name + "'");
   return core::Status::Ok();
 }

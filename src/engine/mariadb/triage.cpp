@@ -102,31 +102,35 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
   std::vector<const InstanceHealth*> writable, primaries;
   for (const auto& i : instances) {
     bool readable = i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded;
-    if (readable && i.writable) writable.push_back(&i);
-    if (readable && i.role == "primary") primaries.push_back(&i);
+    if (readable && i.writable)
+      writable.push_back(&i);
+    if (readable && i.role == "primary")
+      primaries.push_back(&i);
   }
   if (writable.size() > 1) {
     std::string names;
-    for (const auto* w : writable) names += (names.empty() ? "'" : ", '") + w->instance.name + "'";
+    for (const auto* w : writable)
+      names += (names.empty() ? "'" : ", '") + w->instance.name + "'";
     findings->push_back({Severity::kCritical, "", "more than one writable instance: " + names});
     Raise(&v, Verdict::kSplitBrain);
   }
   if (primaries.empty()) {
-    findings->push_back({Severity::kCritical, "", "no primary (every readable instance replicates)"});
+    findings->push_back(
+        {Severity::kCritical, "", "no primary (every readable instance replicates)"});
     Raise(&v, Verdict::kDegraded);
   }
   for (const auto& i : instances) {
     if (i.role == "replica" && primaries.size() == 1) {
-      std::string errant = ErrantGtids(Fact(i, "gtid_current_pos"),
-                                       Fact(*primaries[0], "gtid_binlog_pos"));
+      std::string errant =
+          ErrantGtids(Fact(i, "gtid_current_pos"), Fact(*primaries[0], "gtid_binlog_pos"));
       if (errant.empty()) {
-        errant = LocalGtids(Fact(i, "gtid_binlog_pos"), Fact(i, "gtid_slave_pos"),
-                            Fact(i, "server_id"));
+        errant =
+            LocalGtids(Fact(i, "gtid_binlog_pos"), Fact(i, "gtid_slave_pos"), Fact(i, "server_id"));
       }
       if (!errant.empty()) {
-        findings->push_back({Severity::kCritical, i.instance.name,
-                             "errant transactions: the replica has GTIDs the primary lacks (" +
-                                 errant + ")"});
+        findings->push_back(
+            {Severity::kCritical, i.instance.name,
+             "errant transactions: the replica has GTIDs the primary lacks (" + errant + ")"});
         Raise(&v, Verdict::kSplitBrain);
       }
     }
@@ -158,11 +162,14 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
     report.instances.push_back(FromProbe(platform, cluster, p));
   }
   for (auto& h : report.instances) {  // re-read primaries last (see header)
-    if (h.role != "primary") continue;
+    if (h.role != "primary")
+      continue;
     auto conn = MariadbConnection::ConnectInstance(cluster, h.instance);
-    if (!conn.ok()) continue;
+    if (!conn.ok())
+      continue;
     auto pos = (*conn)->QueryValue("SELECT @@global.gtid_binlog_pos");
-    if (pos.ok()) h.facts["gtid_binlog_pos"] = pos->value_or("");
+    if (pos.ok())
+      h.facts["gtid_binlog_pos"] = pos->value_or("");
   }
   report.verdict = MariadbVerdict(report.instances, &report.findings);
   report.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Monotonic() - start);

@@ -18,7 +18,8 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
 // The verdict (pure): split-brain when more than one instance is writable or a replica holds
 // GTIDs its primary lacks (errant transactions); degraded when there is no primary, a replica's
 // replication is broken or lagging, semi-sync fell back to async, or an instance is unreadable.
-Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances, std::vector<Finding>* findings);
+Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
+                       std::vector<Finding>* findings);
 
 // "0-1-42,1-2-7" -> {domain: (server_id, seqno)}. Malformed entries are skipped.
 std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list);

@@ -1,8 +1,8 @@
 #include "engine/postgres/pg_connection.h"
 
-#include <libpq-fe.h>
-
 #include <vector>
+
+#include <libpq-fe.h>
 
 #include "engine/client_tools.h"
 
@@ -20,7 +20,9 @@ std::string Trim(std::string s) {
 // Server NOTICEs ("database does not exist, skipping") are not errors; keep them off stderr.
 void DropNotice(void* /*arg*/, const char* /*message*/) {}
 
-bool Contains(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+bool Contains(const std::string& s, const char* needle) {
+  return s.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -41,9 +43,9 @@ std::string PgUser(const platform::Cluster& cluster) {
 core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectParams& p) {
   std::string port = std::to_string(p.port);
   std::string timeout = std::to_string(p.connect_timeout_seconds);
-  std::vector<const char*> keys = {"host", "port", "user", "dbname", "connect_timeout",
-                                   "application_name"};
-  std::vector<const char*> values = {p.host.c_str(), port.c_str(), p.user.c_str(),
+  std::vector<const char*> keys = {
+      "host", "port", "user", "dbname", "connect_timeout", "application_name"};
+  std::vector<const char*> values = {p.host.c_str(),   port.c_str(),    p.user.c_str(),
                                      p.dbname.c_str(), timeout.c_str(), "hasteward"};
   if (!p.password.empty()) {
     keys.push_back("password");
@@ -74,7 +76,8 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
 }
 
 core::Result<std::unique_ptr<PgConnection>> PgConnection::ConnectInstance(
-    const platform::Cluster& cluster, const platform::Instance& instance, const std::string& dbname) {
+    const platform::Cluster& cluster, const platform::Instance& instance,
+    const std::string& dbname) {
   PgConnectParams p;
   p.host = instance.host.empty() ? instance.socket : instance.host;
   p.port = instance.port > 0 ? instance.port : 5432;
@@ -122,7 +125,8 @@ core::Result<SqlRows> PgConnection::Query(const std::string& sql) {
       if (PQgetisnull(res, r, c)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+        row.emplace_back(
+            std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
       }
     }
     rows.rows.push_back(std::move(row));
@@ -139,6 +143,8 @@ core::Result<std::optional<std::string>> PgConnection::QueryValue(const std::str
   return rows.rows[0][0];
 }
 
-core::Status PgConnection::Execute(const std::string& sql) { return Query(sql).TakeStatus(); }
+core::Status PgConnection::Execute(const std::string& sql) {
+  return Query(sql).TakeStatus();
+}
 
 }  // namespace hasteward::engine::postgres

@@ -69,10 +69,10 @@ core::Result<const platform::Instance*> FindPrimary(const platform::Cluster& clu
     }
   }
   if (primaries.size() > 1) {
-    return core::Status(core::ErrorCode::kSplitBrain,
-                        "cluster '" + cluster.name + "' has more than one writable primary: " +
-                            Names(primaries),
-                        "run 'hasteward triage' and repair the split-brain before backup or restore");
+    return core::Status(
+        core::ErrorCode::kSplitBrain,
+        "cluster '" + cluster.name + "' has more than one writable primary: " + Names(primaries),
+        "run 'hasteward triage' and repair the split-brain before backup or restore");
   }
   if (primaries.size() == 1) {
     return primaries[0]->instance;
@@ -87,8 +87,9 @@ core::Result<const platform::Instance*> FindPrimary(const platform::Cluster& clu
     s.SetRetryable();
     return s;
   }
-  return core::NotFound("cluster '" + cluster.name + "' has no primary: every instance is a standby",
-                        "promote one standby (or run 'hasteward repair') and retry");
+  return core::NotFound(
+      "cluster '" + cluster.name + "' has no primary: every instance is a standby",
+      "promote one standby (or run 'hasteward repair') and retry");
 }
 
 bool IsBareIdent(const std::string& s) {
@@ -104,9 +105,10 @@ std::string PgHost(const platform::Instance& inst) {
   return inst.host.empty() ? inst.socket : inst.host;
 }
 
-std::vector<std::string> ConnArgs(const platform::Cluster& cluster, const platform::Instance& inst) {
-  return {"-h", PgHost(inst), "-p", std::to_string(inst.port > 0 ? inst.port : 5432), "-U",
-          PgUser(cluster), "-w"};
+std::vector<std::string> ConnArgs(const platform::Cluster& cluster,
+                                  const platform::Instance& inst) {
+  return {"-h", PgHost(inst),    "-p", std::to_string(inst.port > 0 ? inst.port : 5432),
+          "-U", PgUser(cluster), "-w"};
 }
 
 // A SecretDir with a PGPASSFILE when the cluster has a password, and the environment for tools.
@@ -127,10 +129,9 @@ core::Result<SecretDir> PgSecrets(const platform::Cluster& cluster,
 }
 
 core::Result<std::vector<std::string>> UserDatabases(PgConnection& conn) {
-  HS_ASSIGN_OR_RETURN(
-      SqlRows dbs,
-      conn.Query("SELECT datname FROM pg_database WHERE datname NOT IN "
-                 "('postgres', 'template0', 'template1') ORDER BY datname"));
+  HS_ASSIGN_OR_RETURN(SqlRows dbs,
+                      conn.Query("SELECT datname FROM pg_database WHERE datname NOT IN "
+                                 "('postgres', 'template0', 'template1') ORDER BY datname"));
   std::vector<std::string> names;
   for (const auto& row : dbs.rows) {
     names.push_back(row[0].value_or(""));
@@ -201,7 +202,8 @@ core::Result<std::unique_ptr<DumpStream>> PostgresEngine::OpenDump(platform::Pla
   for (const char* a : {"-l", "postgres", "--clean", "--if-exists"}) {
     options.argv.emplace_back(a);
   }
-  core::LogInfo("starting dump", {{"instance", plan.source.name}, {"command", core::JoinArgv(options.argv)}});
+  core::LogInfo("starting dump",
+                {{"instance", plan.source.name}, {"command", core::JoinArgv(options.argv)}});
   HS_ASSIGN_OR_RETURN(auto stream, ToolDumpStream::Start(std::move(options), std::move(secrets),
                                                          kPgDumpallEndMarker));
   return std::unique_ptr<DumpStream>(std::move(stream));
@@ -227,9 +229,10 @@ core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& /*plat
       list += (list.empty() ? "'" : ", '") + d + "'";
     }
     return core::Status(core::ErrorCode::kConfirmationRequired,
-                        "restore into cluster '" + cluster.name + "' would drop and recreate the "
-                        "databases in the dump; its primary '" + plan.target.name +
-                            "' holds user data: " + list,
+                        "restore into cluster '" + cluster.name +
+                            "' would drop and recreate the "
+                            "databases in the dump; its primary '" +
+                            plan.target.name + "' holds user data: " + list,
                         "check the target, then confirm the overwrite (--yes) to proceed");
   }
   return plan;
@@ -241,9 +244,9 @@ core::Result<std::unique_ptr<core::ByteSink>> PostgresEngine::OpenRestore(
   {
     // Sessions in the databases the dump drops would make DROP DATABASE fail.
     HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.target));
-    HS_TRY(conn->Execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
-        "'client backend' AND pid <> pg_backend_pid() AND datname IS NOT NULL"));
+    HS_TRY(
+        conn->Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
+                      "'client backend' AND pid <> pg_backend_pid() AND datname IS NOT NULL"));
   }
   core::SubprocessOptions sp;
   HS_ASSIGN_OR_RETURN(SecretDir secrets, PgSecrets(cluster, &sp));

@@ -1,6 +1,6 @@
 #include "engine/postgres/repair.h"
-#include "core/log.h"
 
+#include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/repair_exec.h"
@@ -26,23 +26,26 @@ constexpr char kAppendConfig[] = "cat >> \"$1\"";
 
 void Log(const HealOptions& o, const std::string& line) {
   core::LogInfo(line);
-  if (o.log) o.log(line);
+  if (o.log)
+    o.log(line);
 }
 
 std::string OwnSettings(const platform::Instance& i) {
   std::string s = "\n# hasteward repair: settings of '" + i.name + "' from the inventory\n";
   s += "port = " + std::to_string(i.port) + "\n";
-  if (!i.host.empty()) s += "listen_addresses = '" + i.host + "'\n";
-  if (!i.socket.empty()) s += "unix_socket_directories = '" + i.socket + "'\n";
+  if (!i.host.empty())
+    s += "listen_addresses = '" + i.host + "'\n";
+  if (!i.socket.empty())
+    s += "unix_socket_directories = '" + i.socket + "'\n";
   s += "cluster_name = '" + i.name + "'\n";
   return s;
 }
 
 core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::Instance& target) {
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
-  HS_ASSIGN_OR_RETURN(auto v, conn->QueryValue(
-                                  "SELECT pg_is_in_recovery() AND coalesce((SELECT status FROM "
-                                  "pg_stat_wal_receiver), '') = 'streaming'"));
+  HS_ASSIGN_OR_RETURN(
+      auto v, conn->QueryValue("SELECT pg_is_in_recovery() AND coalesce((SELECT status FROM "
+                               "pg_stat_wal_receiver), '') = 'streaming'"));
   return v.value_or("") == "t";
 }
 
@@ -61,7 +64,7 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
     Log(o, "fenced '" + target.name + "': server stopped");
   }
   HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, target, "move data aside",
-                                                    kMoveAside, {target.data_dir, kept}));
+                                                   kMoveAside, {target.data_dir, kept}));
   bool have_kept = moved.rfind("moved", 0) == 0;
   if (have_kept) {
     Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept +
@@ -79,37 +82,44 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
   const platform::Credentials& creds =
       cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
   auto password = creds.password.Resolve();
-  if (!password.ok()) return fail(password.TakeStatus());
+  if (!password.ok())
+    return fail(password.TakeStatus());
   Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
              primary.host + ":" + std::to_string(primary.port) + ")");
-  auto bb = RunScript(platform, cluster, target, "pg_basebackup", kBaseBackup,
-                      {ToolPath(target, "pg_basebackup"), primary.host,
-                       std::to_string(primary.port), creds.user, target.data_dir,
-                       std::to_string(o.heal_timeout.count())},
-                      PgPassLine(creds.user, *password));
-  if (!bb.ok()) return fail(bb.TakeStatus());
+  auto bb =
+      RunScript(platform, cluster, target, "pg_basebackup", kBaseBackup,
+                {ToolPath(target, "pg_basebackup"), primary.host, std::to_string(primary.port),
+                 creds.user, target.data_dir, std::to_string(o.heal_timeout.count())},
+                PgPassLine(creds.user, *password));
+  if (!bb.ok())
+    return fail(bb.TakeStatus());
   if (have_kept) {
     auto cfg = RunScript(platform, cluster, target, "restore config", kRestoreConfig,
                          {kept, target.data_dir});
-    if (!cfg.ok()) return fail(cfg.TakeStatus());
+    if (!cfg.ok())
+      return fail(cfg.TakeStatus());
     Log(o, "restored the configuration of '" + target.name + "' from '" + kept + "'");
   } else {
-    std::string conf = target.config_file.empty() ? target.data_dir + "/postgresql.conf"
-                                                  : target.config_file;
+    std::string conf =
+        target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
     auto cfg = RunScript(platform, cluster, target, "write config", kAppendConfig, {conf},
                          OwnSettings(target));
-    if (!cfg.ok()) return fail(cfg.TakeStatus());
+    if (!cfg.ok())
+      return fail(cfg.TakeStatus());
     Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
   }
   core::Status started = platform.StartInstance(cluster, target);
-  if (!started.ok()) return fail(started.Wrap("start (unfence) '" + target.name + "'"));
+  if (!started.ok())
+    return fail(started.Wrap("start (unfence) '" + target.name + "'"));
   Log(o, "unfenced '" + target.name + "': started as a standby");
   core::Status streaming = PollUntil("'" + target.name + "' to stream from '" + primary.name + "'",
                                      o.heal_timeout, [&] { return Streaming(cluster, target); });
-  if (!streaming.ok()) return fail(streaming);
+  if (!streaming.ok())
+    return fail(streaming);
   Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
   if (have_kept && !o.keep_replaced) {
-    auto rm = RunScript(platform, cluster, target, "remove replaced data", "rm -rf -- \"$1\"", {kept});
+    auto rm =
+        RunScript(platform, cluster, target, "remove replaced data", "rm -rf -- \"$1\"", {kept});
     if (rm.ok()) {
       Log(o, "removed the replaced data directory '" + kept + "' (the heal succeeded)");
     } else {

@@ -31,7 +31,8 @@ void ReadControlData(platform::Platform& platform, const platform::Cluster& clus
     auto present = RunOnInstance(platform, cluster, h->instance,
                                  {"sh", "-c", "test -e \"$1\" && echo present || echo missing",
                                   "probe", h->instance.data_dir + "/global/pg_control"});
-    if (present.ok() && present->rfind("missing", 0) == 0) h->facts["data_dir_state"] = "missing";
+    if (present.ok() && present->rfind("missing", 0) == 0)
+      h->facts["data_dir_state"] = "missing";
     return;
   }
   auto cd = ParseControlData(*out);
@@ -58,7 +59,8 @@ void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
     std::string fs, total, used, avail, pct;
     f >> fs >> total >> used >> avail >> pct;
     h->facts["disk_avail_kb"] = avail;
-    if (!pct.empty() && pct.back() == '%') pct.pop_back();
+    if (!pct.empty() && pct.back() == '%')
+      pct.pop_back();
     h->facts["disk_used_pct"] = pct;
   }
 }
@@ -85,8 +87,9 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
     }
     h->facts["streaming_standbys"] = std::to_string(reps.size());
     h->facts["replication"] = list;
-    HS_ASSIGN_OR_RETURN(SqlRows pos, conn->Query("SELECT pg_current_wal_lsn()::text AS lsn, "
-                                                 "pg_walfile_name(pg_current_wal_lsn()) AS walfile"));
+    HS_ASSIGN_OR_RETURN(SqlRows pos,
+                        conn->Query("SELECT pg_current_wal_lsn()::text AS lsn, "
+                                    "pg_walfile_name(pg_current_wal_lsn()) AS walfile"));
     h->facts["wal_lsn"] = pos.GetOr(0, "lsn");
     h->facts["sql_timeline"] =
         std::to_string(std::strtoul(pos.GetOr(0, "walfile").substr(0, 8).c_str(), nullptr, 16));
@@ -121,16 +124,17 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
   unsigned long tli = std::max(std::strtoul(Fact(*h, "sql_timeline").c_str(), nullptr, 10),
                                std::strtoul(Fact(*h, "control_timeline").c_str(), nullptr, 10));
   if (!h->instance.data_dir.empty()) {
-    auto files = RunOnInstance(platform, cluster, h->instance,
-                               {"find", h->instance.data_dir + "/pg_wal", "-maxdepth", "1",
-                                "-name", "*.history"});
+    auto files = RunOnInstance(
+        platform, cluster, h->instance,
+        {"find", h->instance.data_dir + "/pg_wal", "-maxdepth", "1", "-name", "*.history"});
     if (files.ok()) {
       std::istringstream lines(*files);
       std::string f;
       while (std::getline(lines, f)) {
         auto slash = f.rfind('/');
         std::string base = f.substr(slash == std::string::npos ? 0 : slash + 1);
-        if (base.size() == 16) tli = std::max(tli, std::strtoul(base.substr(0, 8).c_str(), nullptr, 16));
+        if (base.size() == 16)
+          tli = std::max(tli, std::strtoul(base.substr(0, 8).c_str(), nullptr, 16));
       }
     }
   }
@@ -147,7 +151,8 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
     lsn = Fact(*h, "checkpoint_lsn");
     source = "checkpoint";
   }
-  if (tli == 0 || lsn.empty()) return;
+  if (tli == 0 || lsn.empty())
+    return;
   h->facts["lineage_timeline"] = std::to_string(tli);
   h->facts["position_lsn"] = lsn;
   h->facts["position_source"] = source;
@@ -156,7 +161,8 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
     std::snprintf(name, sizeof(name), "%08lX.history", tli);
     auto text = RunOnInstance(platform, cluster, h->instance,
                               {"cat", h->instance.data_dir + "/pg_wal/" + name});
-    if (text.ok()) h->facts["history"] = FormatHistory(ParseTimelineHistory(*text));
+    if (text.ok())
+      h->facts["history"] = FormatHistory(ParseTimelineHistory(*text));
   }
 }
 
@@ -168,7 +174,8 @@ std::map<std::string, std::string> ParseControlData(const std::string& text) {
   std::string line;
   while (std::getline(lines, line)) {
     auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos)
+      continue;
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     out[line.substr(0, colon)] = value;
@@ -188,7 +195,8 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
   }
   if (primaries.size() > 1) {
     std::string names;
-    for (const auto* p : primaries) names += (names.empty() ? "'" : ", '") + p->instance.name + "'";
+    for (const auto* p : primaries)
+      names += (names.empty() ? "'" : ", '") + p->instance.name + "'";
     findings->push_back({Severity::kCritical, "", "more than one writable primary: " + names});
     Raise(&v, Verdict::kSplitBrain);
   } else if (primaries.empty()) {
@@ -221,8 +229,8 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
     }
     std::string pct = Fact(i, "disk_used_pct");
     if (!pct.empty() && std::atoi(pct.c_str()) > kMaxDiskUsedPercent) {
-      findings->push_back({Severity::kWarning, i.instance.name,
-                           "data directory disk is " + pct + "% full"});
+      findings->push_back(
+          {Severity::kWarning, i.instance.name, "data directory disk is " + pct + "% full"});
       Raise(&v, Verdict::kDegraded);
     }
   }

@@ -17,9 +17,11 @@ std::string Fact(const InstanceHealth& h, const std::string& key) {
 
 // Whether `x`'s lineage passes through `y`'s position (y is an ancestor of, or equal to, x).
 bool Contains(const Lineage& x, const Lineage& y) {
-  if (x.timeline == y.timeline) return y.lsn <= x.lsn;
+  if (x.timeline == y.timeline)
+    return y.lsn <= x.lsn;
   for (const auto& s : x.history) {
-    if (s.parent == y.timeline) return y.lsn <= s.switch_lsn;
+    if (s.parent == y.timeline)
+      return y.lsn <= s.switch_lsn;
   }
   return false;
 }
@@ -32,13 +34,16 @@ std::string Describe(const std::string& name, const Lineage& l) {
 
 std::optional<uint64_t> ParseLsn(const std::string& text) {
   auto slash = text.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size()) return std::nullopt;
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size())
+    return std::nullopt;
   char* end = nullptr;
   std::string hi_s = text.substr(0, slash), lo_s = text.substr(slash + 1);
   uint64_t hi = std::strtoull(hi_s.c_str(), &end, 16);
-  if (end == nullptr || *end != '\0') return std::nullopt;
+  if (end == nullptr || *end != '\0')
+    return std::nullopt;
   uint64_t lo = std::strtoull(lo_s.c_str(), &end, 16);
-  if (end == nullptr || *end != '\0' || hi > 0xFFFFFFFFULL || lo > 0xFFFFFFFFULL) return std::nullopt;
+  if (end == nullptr || *end != '\0' || hi > 0xFFFFFFFFULL || lo > 0xFFFFFFFFULL)
+    return std::nullopt;
   return (hi << 32) | lo;
 }
 
@@ -55,11 +60,13 @@ std::vector<TimelineSwitch> ParseTimelineHistory(const std::string& text) {
   while (std::getline(lines, line)) {
     std::istringstream f(line);
     std::string tli, lsn;
-    if (!(f >> tli >> lsn) || tli.empty() || tli[0] == '#') continue;
+    if (!(f >> tli >> lsn) || tli.empty() || tli[0] == '#')
+      continue;
     char* end = nullptr;
     unsigned long parent = std::strtoul(tli.c_str(), &end, 10);
     auto pos = ParseLsn(lsn);
-    if (end == nullptr || *end != '\0' || parent == 0 || !pos) continue;
+    if (end == nullptr || *end != '\0' || parent == 0 || !pos)
+      continue;
     out.push_back({static_cast<uint32_t>(parent), *pos});
   }
   return out;
@@ -79,37 +86,38 @@ std::vector<TimelineSwitch> ParseHistoryFact(const std::string& fact) {
   std::string item;
   while (std::getline(in, item, ',')) {
     auto colon = item.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos)
+      continue;
     auto lsn = ParseLsn(item.substr(colon + 1));
     long tli = std::atol(item.substr(0, colon).c_str());
-    if (lsn && tli > 0) out.push_back({static_cast<uint32_t>(tli), *lsn});
+    if (lsn && tli > 0)
+      out.push_back({static_cast<uint32_t>(tli), *lsn});
   }
   return out;
 }
 
 const char* LineageRelationName(LineageRelation r) {
   switch (r) {
-    case LineageRelation::kEqual:
-      return "equal";
-    case LineageRelation::kAhead:
-      return "ahead";
-    case LineageRelation::kBehind:
-      return "behind";
-    case LineageRelation::kForked:
-      return "forked";
-    case LineageRelation::kUnknown:
-      return "unknown";
+    case LineageRelation::kEqual: return "equal";
+    case LineageRelation::kAhead: return "ahead";
+    case LineageRelation::kBehind: return "behind";
+    case LineageRelation::kForked: return "forked";
+    case LineageRelation::kUnknown: return "unknown";
   }
   return "unknown";
 }
 
 LineageRelation CompareLineage(const Lineage& a, const Lineage& b) {
-  if (!a.known() || !b.known()) return LineageRelation::kUnknown;
+  if (!a.known() || !b.known())
+    return LineageRelation::kUnknown;
   bool a_has_b = Contains(a, b);
   bool b_has_a = Contains(b, a);
-  if (a_has_b && b_has_a) return LineageRelation::kEqual;
-  if (a_has_b) return LineageRelation::kAhead;
-  if (b_has_a) return LineageRelation::kBehind;
+  if (a_has_b && b_has_a)
+    return LineageRelation::kEqual;
+  if (a_has_b)
+    return LineageRelation::kAhead;
+  if (b_has_a)
+    return LineageRelation::kBehind;
   return LineageRelation::kForked;
 }
 
@@ -139,7 +147,8 @@ void AddTimelineFindings(const std::vector<InstanceHealth>& instances,
     Lineage la = LineageFromFacts(instances[a]);
     for (size_t b = a + 1; b < instances.size(); ++b) {
       Lineage lb = LineageFromFacts(instances[b]);
-      if (CompareLineage(la, lb) != LineageRelation::kForked) continue;
+      if (CompareLineage(la, lb) != LineageRelation::kForked)
+        continue;
       findings->push_back({Severity::kCritical, "",
                            "timelines have forked: " + Describe(instances[a].instance.name, la) +
                                " and " + Describe(instances[b].instance.name, lb) +
@@ -150,7 +159,8 @@ void AddTimelineFindings(const std::vector<InstanceHealth>& instances,
   std::map<std::string, std::string> signals;  // signal -> instances
   for (const auto& i : instances) {
     std::string s = RewindSignal(LineageFromFacts(i).history);
-    if (s.empty()) continue;
+    if (s.empty())
+      continue;
     auto& names = signals[s];
     names += (names.empty() ? "'" : ", '") + i.instance.name + "'";
   }

@@ -20,8 +20,8 @@ struct TimelineSwitch {
 };
 
 struct Lineage {
-  uint32_t timeline = 0;               // current timeline (0 = unknown)
-  uint64_t lsn = 0;                    // position on it (0 = unknown)
+  uint32_t timeline = 0;                // current timeline (0 = unknown)
+  uint64_t lsn = 0;                     // position on it (0 = unknown)
   std::vector<TimelineSwitch> history;  // ancestors, oldest first
   bool known() const { return timeline != 0 && lsn != 0; }
 };

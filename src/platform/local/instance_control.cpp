@@ -24,10 +24,12 @@ std::string PidFileFromConfig(const std::string& config_file) {
   std::string line;
   while (std::getline(in, line)) {
     auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
+    if (eq == std::string::npos)
+      continue;
     std::string key = line.substr(0, eq);
     key.erase(key.find_last_not_of(" \t") + 1);
-    if (key != "pid-file" && key != "pid_file") continue;
+    if (key != "pid-file" && key != "pid_file")
+      continue;
     std::string v = line.substr(eq + 1);
     v.erase(0, v.find_first_not_of(" \t"));
     v.erase(v.find_last_not_of(" \t\r") + 1);
@@ -38,11 +40,14 @@ std::string PidFileFromConfig(const std::string& config_file) {
 
 std::string TailOfFile(const std::string& path) {
   auto text = core::ReadFileToString(path);
-  if (!text.ok()) return "";
+  if (!text.ok())
+    return "";
   std::string s = *text;
   constexpr size_t kTail = 2000;
-  if (s.size() > kTail) s = s.substr(s.size() - kTail);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (s.size() > kTail)
+    s = s.substr(s.size() - kTail);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 

@@ -1,12 +1,12 @@
 #include "platform/local/inventory.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <yaml-cpp/yaml.h>
-
 #include <cerrno>
 #include <filesystem>
 #include <set>
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -85,7 +85,8 @@ Credentials ParseCredentials(const YAML::Node& node, const char* what) {
   c.password.file = Str(node, "passwordFile");
   c.password.env = Str(node, "passwordEnv");
   if (!c.password.file.empty() && !c.password.env.empty()) {
-    throw InventoryError{std::string(what) + " gives both passwordFile and passwordEnv", node.Mark()};
+    throw InventoryError{std::string(what) + " gives both passwordFile and passwordEnv",
+                         node.Mark()};
   }
   return c;
 }
@@ -165,8 +166,8 @@ std::vector<Cluster> ParseRoot(const YAML::Node& root) {
   for (const auto& node : root["clusters"]) {
     out.push_back(ParseCluster(node));
     if (!seen.insert({out.back().ns, out.back().name}).second) {
-      throw InventoryError{"cluster '" + out.back().ns + "/" + out.back().name + "' is listed twice",
-                           node.Mark()};
+      throw InventoryError{
+          "cluster '" + out.back().ns + "/" + out.back().name + "' is listed twice", node.Mark()};
     }
   }
   return out;
@@ -178,8 +179,10 @@ void EmitCredentials(YAML::Emitter& y, const char* key, const Credentials& c) {
   }
   y << YAML::Key << key << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "user" << YAML::Value << c.user;
-  if (!c.password.file.empty()) y << YAML::Key << "passwordFile" << YAML::Value << c.password.file;
-  if (!c.password.env.empty()) y << YAML::Key << "passwordEnv" << YAML::Value << c.password.env;
+  if (!c.password.file.empty())
+    y << YAML::Key << "passwordFile" << YAML::Value << c.password.file;
+  if (!c.password.env.empty())
+    y << YAML::Key << "passwordEnv" << YAML::Value << c.password.env;
   y << YAML::EndMap;
 }
 
@@ -198,7 +201,8 @@ void EmitArgv(YAML::Emitter& y, const char* key, const std::vector<std::string>&
 void EmitMap(YAML::Emitter& y, const char* key, const std::map<std::string, std::string>& m) {
   if (!m.empty()) {
     y << YAML::Key << key << YAML::Value << YAML::BeginMap;
-    for (const auto& [k, v] : m) y << YAML::Key << k << YAML::Value << v;
+    for (const auto& [k, v] : m)
+      y << YAML::Key << k << YAML::Value << v;
     y << YAML::EndMap;
   }
 }
@@ -230,7 +234,8 @@ void EmitCluster(YAML::Emitter& y, const Cluster& c) {
   EmitCredentials(y, "replication", c.replication);
   EmitMap(y, "options", c.options);
   y << YAML::Key << "instances" << YAML::Value << YAML::BeginSeq;
-  for (const auto& i : c.instances) EmitInstance(y, i);
+  for (const auto& i : c.instances)
+    EmitInstance(y, i);
   y << YAML::EndSeq << YAML::EndMap;
 }
 
@@ -262,7 +267,8 @@ std::string EmitInventory(const std::vector<Cluster>& clusters) {
   y << YAML::BeginMap;
   y << YAML::Key << "version" << YAML::Value << 1;
   y << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq;
-  for (const auto& c : clusters) EmitCluster(y, c);
+  for (const auto& c : clusters)
+    EmitCluster(y, c);
   y << YAML::EndSeq << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }
@@ -288,7 +294,8 @@ core::Status EnsureDir(const std::string& dir) {
 
 core::Status SaveInventory(const std::string& path, const std::vector<Cluster>& clusters) {
   std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  if (dir.empty())
+    dir = ".";
   HS_TRY(EnsureDir(dir));
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::string text = EmitInventory(clusters);

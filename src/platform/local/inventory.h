@@ -11,7 +11,8 @@ namespace hasteward::platform {
 
 // Parses inventory YAML. `source` names the file in errors. Malformed YAML, unknown keys, a bad
 // engine or a duplicate namespace/name are kUsage naming the file and line.
-core::Result<std::vector<Cluster>> ParseInventory(const std::string& text, const std::string& source);
+core::Result<std::vector<Cluster>> ParseInventory(const std::string& text,
+                                                  const std::string& source);
 
 // Renders clusters as inventory YAML that ParseInventory reads back unchanged.
 std::string EmitInventory(const std::vector<Cluster>& clusters);

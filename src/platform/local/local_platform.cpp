@@ -1,12 +1,12 @@
 #include "platform/local/local_platform.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -29,7 +29,8 @@ class InventoryLock {
  public:
   static core::Result<InventoryLock> Acquire(const std::string& inventory_path) {
     std::string dir = std::filesystem::path(inventory_path).parent_path().string();
-    if (!dir.empty()) HS_TRY(EnsureDir(dir));
+    if (!dir.empty())
+      HS_TRY(EnsureDir(dir));
     std::string path = inventory_path + ".lock";
     core::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd.valid()) {
@@ -57,19 +58,24 @@ std::string KnownClusters(const std::vector<Cluster>& clusters) {
 }  // namespace
 
 std::string DefaultStateDir() {
-  if (auto v = Env("HASTEWARD_STATE_DIR"); !v.empty()) return v;
-  if (auto v = Env("XDG_STATE_HOME"); !v.empty()) return v + "/hasteward";
+  if (auto v = Env("HASTEWARD_STATE_DIR"); !v.empty())
+    return v;
+  if (auto v = Env("XDG_STATE_HOME"); !v.empty())
+    return v + "/hasteward";
   std::string home = Env("HOME");
-  if (home.empty()) home = CurrentOsUser().home;
+  if (home.empty())
+    home = CurrentOsUser().home;
   return home + "/.local/state/hasteward";
 }
 
 std::string DefaultInventoryPath() {
-  if (auto v = Env("HASTEWARD_INVENTORY"); !v.empty()) return v;
+  if (auto v = Env("HASTEWARD_INVENTORY"); !v.empty())
+    return v;
   return DefaultStateDir() + "/inventory.yaml";
 }
 
-core::Result<std::unique_ptr<LocalPlatform>> LocalPlatform::Open(const std::string& inventory_path) {
+core::Result<std::unique_ptr<LocalPlatform>> LocalPlatform::Open(
+    const std::string& inventory_path) {
   std::string path = inventory_path.empty() ? DefaultInventoryPath() : inventory_path;
   HS_ASSIGN_OR_RETURN(auto clusters, LoadInventory(path));
   std::unique_ptr<LocalPlatform> p(new LocalPlatform(path));
@@ -77,7 +83,9 @@ core::Result<std::unique_ptr<LocalPlatform>> LocalPlatform::Open(const std::stri
   return p;
 }
 
-core::Result<std::vector<Cluster>> LocalPlatform::ListClusters() { return clusters_; }
+core::Result<std::vector<Cluster>> LocalPlatform::ListClusters() {
+  return clusters_;
+}
 
 core::Result<Cluster> LocalPlatform::FindCluster(const std::string& ns, const std::string& name) {
   for (const auto& c : clusters_) {
@@ -102,9 +110,8 @@ core::Result<bool> LocalPlatform::IsRunning(const Cluster& c, const Instance& i)
   return RunningPid(c.engine, i).has_value();
 }
 
-core::Result<std::unique_ptr<core::Subprocess>> LocalPlatform::Exec(const Cluster& /*c*/,
-                                                                    const Instance& i,
-                                                                    core::SubprocessOptions options) {
+core::Result<std::unique_ptr<core::Subprocess>> LocalPlatform::Exec(
+    const Cluster& /*c*/, const Instance& i, core::SubprocessOptions options) {
   return ExecLocal(i, std::move(options));
 }
 
@@ -113,10 +120,10 @@ core::Status LocalPlatform::AddCluster(const Cluster& c) {
   HS_ASSIGN_OR_RETURN(clusters_, LoadInventory(path_));
   for (const auto& existing : clusters_) {
     if (existing.ns == c.ns && existing.name == c.name) {
-      return core::Status(core::ErrorCode::kAlreadyExists,
-                          "cluster '" + c.ns + "/" + c.name + "' is already in inventory '" +
-                              path_ + "'",
-                          "choose another name, or remove the existing cluster first");
+      return core::Status(
+          core::ErrorCode::kAlreadyExists,
+          "cluster '" + c.ns + "/" + c.name + "' is already in inventory '" + path_ + "'",
+          "choose another name, or remove the existing cluster first");
     }
   }
   clusters_.push_back(c);

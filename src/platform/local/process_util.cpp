@@ -1,5 +1,10 @@
 #include "platform/local/process_util.h"
 
+#include <cerrno>
+#include <functional>
+#include <thread>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -7,11 +12,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <functional>
-#include <thread>
-#include <vector>
 
 #include "core/clock.h"
 #include "core/fd.h"
@@ -61,7 +61,9 @@ OsUser CurrentOsUser() {
   return OsUser{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir};
 }
 
-bool RunningAsRoot() { return ::geteuid() == 0; }
+bool RunningAsRoot() {
+  return ::geteuid() == 0;
+}
 
 core::Status RunAsOsUser(const std::string& os_user, core::SubprocessOptions& options) {
   if (os_user.empty() || !RunningAsRoot()) {
@@ -102,9 +104,8 @@ core::Status WaitForTcp(const std::string& host, int port, std::chrono::millisec
     return core::Status::Ok();
   }
   return core::Status(core::ErrorCode::kTimeout,
-                      what + " did not accept connections on " + host + ":" +
-                          std::to_string(port) + " within " +
-                          std::to_string(timeout.count() / 1000) + "s",
+                      what + " did not accept connections on " + host + ":" + std::to_string(port) +
+                          " within " + std::to_string(timeout.count() / 1000) + "s",
                       "check the server log");
 }
 

@@ -2,12 +2,12 @@
 // files and /proc scans. Used by LocalPlatform and the sandbox.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "core/status.h"
 #include "core/subprocess.h"

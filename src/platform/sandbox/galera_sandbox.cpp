@@ -20,8 +20,8 @@ std::vector<std::string> GaleraSettings(const SandboxBuild& b, const std::vector
                                         const Instance& i) {
   const NodePorts& p = all[static_cast<size_t>(i.ordinal)];
   std::string members;
-  for (const auto& n : all) members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                                       std::to_string(n.gmcast);
+  for (const auto& n : all)
+    members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.gmcast);
   return {"binlog_format = ROW",
           "default_storage_engine = InnoDB",
           "innodb_autoinc_lock_mode = 2",
@@ -42,21 +42,22 @@ std::vector<std::string> GaleraSettings(const SandboxBuild& b, const std::vector
 core::Result<std::string> StatusValue(const Instance& i, const std::string& name) {
   HS_ASSIGN_OR_RETURN(std::string r, MariadbSql(i, "SHOW STATUS LIKE '" + name + "';"));
   auto tab = r.find('\t');
-  if (tab == std::string::npos) return std::string();
+  if (tab == std::string::npos)
+    return std::string();
   std::string v = r.substr(tab + 1);
-  while (!v.empty() && v.back() == '\n') v.pop_back();
+  while (!v.empty() && v.back() == '\n')
+    v.pop_back();
   return v;
 }
 
 core::Status WaitSynced(const Instance& i, int cluster_size) {
-  return PollFor("galera node '" + i.name + "' to be synced in a cluster of " +
-                     std::to_string(cluster_size),
-                 std::chrono::seconds(120), [&]() -> core::Result<bool> {
-                   HS_ASSIGN_OR_RETURN(std::string state,
-                                       StatusValue(i, "wsrep_local_state_comment"));
-                   HS_ASSIGN_OR_RETURN(std::string size, StatusValue(i, "wsrep_cluster_size"));
-                   return state == "Synced" && size == std::to_string(cluster_size);
-                 });
+  return PollFor(
+      "galera node '" + i.name + "' to be synced in a cluster of " + std::to_string(cluster_size),
+      std::chrono::seconds(120), [&]() -> core::Result<bool> {
+        HS_ASSIGN_OR_RETURN(std::string state, StatusValue(i, "wsrep_local_state_comment"));
+        HS_ASSIGN_OR_RETURN(std::string size, StatusValue(i, "wsrep_cluster_size"));
+        return state == "Synced" && size == std::to_string(cluster_size);
+      });
 }
 
 core::Status Bootstrap(const Instance& first) {
@@ -82,13 +83,15 @@ core::Status BuildGalera(SandboxBuild& b) {
   }
   HS_TRY(InstallDataDir(b, c.instances[0]));
   for (auto& i : c.instances) {
-    if (i.ordinal != 0) HS_TRY(CopyDataDir(b, c.instances[0], i));
+    if (i.ordinal != 0)
+      HS_TRY(CopyDataDir(b, c.instances[0], i));
     HS_TRY(WriteMyCnf(i, i.ordinal + 1, GaleraSettings(b, node_ports, i)));
   }
   HS_TRY(Bootstrap(c.instances[0]));
   HS_TRY(WaitSynced(c.instances[0], 1));
   auto users = MariadbSql(c.instances[0], CreateUsersSql(secrets));
-  if (!users.ok()) return core::Internal("create users on '" + c.instances[0].name + "' failed");
+  if (!users.ok())
+    return core::Internal("create users on '" + c.instances[0].name + "' failed");
   for (size_t n = 1; n < c.instances.size(); ++n) {
     HS_TRY(StartLocalInstance(EngineKind::kGalera, c.instances[n]));
     HS_TRY(WaitSynced(c.instances[n], static_cast<int>(n) + 1));

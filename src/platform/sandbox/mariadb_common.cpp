@@ -28,16 +28,18 @@ core::Status WriteMyCnf(const Instance& i, int server_id, const std::vector<std:
   std::string dir = i.data_dir.substr(0, i.data_dir.rfind('/'));
   std::string cnf = "# hasteward sandbox instance " + i.name + "\n[mysqld]\n";
   for (const std::string& line : std::vector<std::string>{
-           "datadir = " + i.data_dir, "port = " + std::to_string(i.port), std::string("bind-address = 127.0.0.1"),
-        "socket = " + i.socket, "pid-file = " + dir + "/mariadbd.pid",
-        "log-error = " + i.log_file, "server_id = " + std::to_string(server_id),
-        std::string("skip-name-resolve"), std::string("performance_schema = OFF"),
-        std::string("innodb_buffer_pool_size = 32M"), std::string("innodb_log_file_size = 16M"),
-        std::string("innodb_flush_log_at_trx_commit = 2"), std::string("sync_binlog = 0"),
-        std::string("innodb_doublewrite = 0"), std::string("max_connections = 100")}) {
+           "datadir = " + i.data_dir, "port = " + std::to_string(i.port),
+           std::string("bind-address = 127.0.0.1"), "socket = " + i.socket,
+           "pid-file = " + dir + "/mariadbd.pid", "log-error = " + i.log_file,
+           "server_id = " + std::to_string(server_id), std::string("skip-name-resolve"),
+           std::string("performance_schema = OFF"), std::string("innodb_buffer_pool_size = 32M"),
+           std::string("innodb_log_file_size = 16M"),
+           std::string("innodb_flush_log_at_trx_commit = 2"), std::string("sync_binlog = 0"),
+           std::string("innodb_doublewrite = 0"), std::string("max_connections = 100")}) {
     cnf += line + "\n";
   }
-  for (const auto& line : extra) cnf += line + "\n";
+  for (const auto& line : extra)
+    cnf += line + "\n";
   cnf += "\n[client]\nsocket = " + i.socket + "\nport = " + std::to_string(i.port) + "\n";
   return WriteFile(i.config_file, cnf, 0644, i.os_user);
 }
@@ -52,27 +54,34 @@ core::Status MakeInstanceDir(const SandboxBuild& b, const Instance& i) {
 
 core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeInstanceDir(b, i));
-  std::vector<std::string> argv{"mariadb-install-db", "--no-defaults", "--datadir=" + i.data_dir,
-                                "--auth-root-authentication-method=socket", "--skip-test-db",
-                                "--skip-name-resolve", "--innodb-log-file-size=16M",
+  std::vector<std::string> argv{"mariadb-install-db",
+                                "--no-defaults",
+                                "--datadir=" + i.data_dir,
+                                "--auth-root-authentication-method=socket",
+                                "--skip-test-db",
+                                "--skip-name-resolve",
+                                "--innodb-log-file-size=16M",
                                 "--innodb-buffer-pool-size=32M"};
   std::string user = b.os_user.empty() ? CurrentOsUser().name : b.os_user;
   argv.push_back("--user=" + user);
   auto out = RunAs(b.os_user, argv);
-  if (!out.ok()) return out.TakeStatus().Wrap("mariadb-install-db for '" + i.name + "'");
+  if (!out.ok())
+    return out.TakeStatus().Wrap("mariadb-install-db for '" + i.name + "'");
   return core::Status::Ok();
 }
 
 core::Status CopyDataDir(const SandboxBuild& b, const Instance& from, const Instance& i) {
   HS_TRY(MakeInstanceDir(b, i));
   auto out = RunAs(b.os_user, {"cp", "-a", from.data_dir, i.data_dir});
-  if (!out.ok()) return out.TakeStatus().Wrap("copy data dir for '" + i.name + "'");
+  if (!out.ok())
+    return out.TakeStatus().Wrap("copy data dir for '" + i.name + "'");
   return core::Status::Ok();
 }
 
 core::Result<std::string> MariadbSql(const Instance& i, const std::string& sql) {
-  return RunAs("", {"mariadb", "--defaults-file=" + i.config_file, "--protocol=socket", "-u",
-                    CurrentOsUser().name, "-N", "-B"},
+  return RunAs("",
+               {"mariadb", "--defaults-file=" + i.config_file, "--protocol=socket", "-u",
+                CurrentOsUser().name, "-N", "-B"},
                sql);
 }
 

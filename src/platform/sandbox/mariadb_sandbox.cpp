@@ -13,11 +13,12 @@ namespace hasteward::platform::sandbox {
 namespace {
 
 std::vector<std::string> ReplicationSettings(const SandboxBuild& b, bool primary) {
-  std::vector<std::string> s{"log_bin = mariadb-bin",  "binlog_format = ROW",
-                             "gtid_strict_mode = ON",  "log_slave_updates = ON",
-                             "relay_log = relay-bin",  "gtid_domain_id = 0",
+  std::vector<std::string> s{"log_bin = mariadb-bin", "binlog_format = ROW",
+                             "gtid_strict_mode = ON", "log_slave_updates = ON",
+                             "relay_log = relay-bin", "gtid_domain_id = 0",
                              "slave_net_timeout = 10"};
-  if (!primary) s.push_back("read_only = ON");
+  if (!primary)
+    s.push_back("read_only = ON");
   if (b.spec.replication_mode == "semisync") {
     s.push_back(primary ? "rpl_semi_sync_master_enabled = ON" : "rpl_semi_sync_slave_enabled = ON");
     s.push_back("rpl_semi_sync_master_timeout = 10000");
@@ -34,7 +35,8 @@ core::Status StartAll(const std::vector<Instance>& instances) {
   core::Status first;
   for (auto& f : starts) {
     core::Status st = f.get();
-    if (first.ok() && !st.ok()) first = st;
+    if (first.ok() && !st.ok())
+      first = st;
   }
   return first;
 }
@@ -49,19 +51,21 @@ std::string ChangeMasterSql(const Instance& primary, const MariadbSecrets& s) {
 // The replica has applied everything the primary had written when we asked.
 core::Status WaitCaughtUp(const Instance& primary, const Instance& replica) {
   HS_ASSIGN_OR_RETURN(std::string pos, MariadbSql(primary, "SELECT @@gtid_binlog_pos;"));
-  while (!pos.empty() && pos.back() == '\n') pos.pop_back();
+  while (!pos.empty() && pos.back() == '\n')
+    pos.pop_back();
   return PollFor("replica '" + replica.name + "' to catch up", std::chrono::seconds(60),
                  [&]() -> core::Result<bool> {
-                   HS_ASSIGN_OR_RETURN(std::string r,
-                                       MariadbSql(replica, "SELECT MASTER_GTID_WAIT('" + pos +
-                                                               "', 1);"));
+                   HS_ASSIGN_OR_RETURN(
+                       std::string r,
+                       MariadbSql(replica, "SELECT MASTER_GTID_WAIT('" + pos + "', 1);"));
                    return r.rfind('0', 0) == 0;
                  });
 }
 
 core::Result<bool> SemisyncClients(const Instance& primary, int want) {
-  HS_ASSIGN_OR_RETURN(std::string r, MariadbSql(primary, "SHOW STATUS LIKE "
-                                                         "'Rpl_semi_sync_master_clients';"));
+  HS_ASSIGN_OR_RETURN(std::string r, MariadbSql(primary,
+                                                "SHOW STATUS LIKE "
+                                                "'Rpl_semi_sync_master_clients';"));
   auto tab = r.find('\t');
   return tab != std::string::npos && std::stoi(r.substr(tab + 1)) >= want;
 }
@@ -79,7 +83,8 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
   }
   HS_TRY(InstallDataDir(b, c.instances[0]));
   for (auto& i : c.instances) {
-    if (i.ordinal != 0) HS_TRY(CopyDataDir(b, c.instances[0], i));
+    if (i.ordinal != 0)
+      HS_TRY(CopyDataDir(b, c.instances[0], i));
     HS_TRY(WriteMyCnf(i, i.ordinal + 1, ReplicationSettings(b, i.ordinal == 0)));
   }
   HS_TRY(StartAll(c.instances));
@@ -89,20 +94,24 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
   // the setup statements run with semi-sync off; it is switched on once the replicas are in.
   if (semisync) {
     auto off = MariadbSql(primary, "SET GLOBAL rpl_semi_sync_master_enabled = OFF;");
-    if (!off.ok()) return off.TakeStatus();
+    if (!off.ok())
+      return off.TakeStatus();
   }
   auto users = MariadbSql(primary, CreateUsersSql(secrets));
-  if (!users.ok()) return core::Internal("create users on '" + primary.name + "' failed");
+  if (!users.ok())
+    return core::Internal("create users on '" + primary.name + "' failed");
   for (size_t n = 1; n < c.instances.size(); ++n) {
     auto r = MariadbSql(c.instances[n], ChangeMasterSql(primary, secrets));
-    if (!r.ok()) return core::Internal("configure replica '" + c.instances[n].name + "' failed");
+    if (!r.ok())
+      return core::Internal("configure replica '" + c.instances[n].name + "' failed");
   }
   for (size_t n = 1; n < c.instances.size(); ++n) {
     HS_TRY(WaitCaughtUp(primary, c.instances[n]));
   }
   if (semisync) {
     auto on = MariadbSql(primary, "SET GLOBAL rpl_semi_sync_master_enabled = ON;");
-    if (!on.ok()) return on.TakeStatus();
+    if (!on.ok())
+      return on.TakeStatus();
     int want = static_cast<int>(c.instances.size()) - 1;
     HS_TRY(PollFor("semi-sync replicas of '" + c.name + "'", std::chrono::seconds(30),
                    [&] { return SemisyncClients(primary, want); }));

@@ -1,10 +1,10 @@
 #include "platform/sandbox/ports.h"
 
+#include <cerrno>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-
-#include <cerrno>
 
 #include "core/fd.h"
 
@@ -51,6 +51,8 @@ core::Result<std::vector<int>> FreeLoopbackPorts(int count) {
   return ports;
 }
 
-bool PortIsFree(int port) { return BindLoopback(port).ok(); }
+bool PortIsFree(int port) {
+  return BindLoopback(port).ok();
+}
 
 }  // namespace hasteward::platform::sandbox

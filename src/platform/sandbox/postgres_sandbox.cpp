@@ -1,8 +1,8 @@
 // PostgreSQL 15 sandbox: a primary made with initdb and N-1 streaming standbys made with
 // pg_basebackup -R. Servers run as OS user `postgres` when we are root.
-#include <unistd.h>
-
 #include <string>
+
+#include <unistd.h>
 
 #include "platform/local/instance_control.h"
 #include "platform/local/process_util.h"
@@ -39,11 +39,18 @@ Instance MakePgInstance(const SandboxBuild& b, int ordinal, int port) {
 // primary's block it inherited through pg_basebackup. fsync=off: sandboxes trade durability for
 // speed.
 std::string PgSettings(const Instance& i) {
-  return "\n# hasteward sandbox (" + i.name + ")\n"
+  return "\n# hasteward sandbox (" + i.name +
+         ")\n"
          "listen_addresses = '127.0.0.1'\n"
-         "port = " + std::to_string(i.port) + "\n"
-         "unix_socket_directories = '" + i.socket + "'\n"
-         "cluster_name = '" + i.name + "'\n"
+         "port = " +
+         std::to_string(i.port) +
+         "\n"
+         "unix_socket_directories = '" +
+         i.socket +
+         "'\n"
+         "cluster_name = '" +
+         i.name +
+         "'\n"
          "wal_level = replica\n"
          "archive_mode = off\n"
          "max_wal_senders = 10\n"
@@ -59,7 +66,8 @@ std::string PgSettings(const Instance& i) {
 
 core::Status AppendSettings(const Instance& i) {
   auto current = core::ReadFileToString(i.config_file);
-  if (!current.ok()) return current.TakeStatus();
+  if (!current.ok())
+    return current.TakeStatus();
   return WriteFile(i.config_file, *current + PgSettings(i), 0600, i.os_user);
 }
 
@@ -80,12 +88,13 @@ core::Status InitPrimary(SandboxBuild& b, Instance& i, const std::string& superu
   HS_TRY(MakeInstanceDir(b, i));
   std::string pwfile = b.InstanceDir(0) + "/initdb.pw";
   HS_TRY(WriteFile(pwfile, superuser_password + "\n", 0600, b.os_user));
-  auto out = RunAs(b.os_user, {std::string(kPgBinDir) + "/initdb", "-D", i.data_dir, "-U",
-                               kSuperuser, "--pwfile=" + pwfile, "--auth-local=peer",
-                               "--auth-host=scram-sha-256", "--data-checksums", "--no-sync",
-                               "--encoding=UTF8", "--locale=C"});
+  auto out =
+      RunAs(b.os_user, {std::string(kPgBinDir) + "/initdb", "-D", i.data_dir, "-U", kSuperuser,
+                        "--pwfile=" + pwfile, "--auth-local=peer", "--auth-host=scram-sha-256",
+                        "--data-checksums", "--no-sync", "--encoding=UTF8", "--locale=C"});
   ::unlink(pwfile.c_str());
-  if (!out.ok()) return out.TakeStatus().Wrap("initdb of '" + i.name + "'");
+  if (!out.ok())
+    return out.TakeStatus().Wrap("initdb of '" + i.name + "'");
   HS_TRY(AppendSettings(i));
   return StartLocalInstance(EngineKind::kPostgres, i);
 }
@@ -98,14 +107,16 @@ core::Status MakeStandby(SandboxBuild& b, Instance& i, const Instance& primary,
                     std::to_string(primary.port), "-U", kReplicationUser, "-D", i.data_dir, "-R",
                     "-X", "stream", "-c", "fast", "--no-sync", "-w"},
                    std::nullopt, {{"PGPASSFILE", pgpass}});
-  if (!out.ok()) return out.TakeStatus().Wrap("pg_basebackup for '" + i.name + "'");
+  if (!out.ok())
+    return out.TakeStatus().Wrap("pg_basebackup for '" + i.name + "'");
   HS_TRY(AppendSettings(i));
   return StartLocalInstance(EngineKind::kPostgres, i);
 }
 
 core::Result<bool> AllStreaming(const Instance& primary, int standbys) {
-  HS_ASSIGN_OR_RETURN(std::string n, Psql(primary, "SELECT count(*) FROM pg_stat_replication "
-                                                   "WHERE state = 'streaming';"));
+  HS_ASSIGN_OR_RETURN(std::string n, Psql(primary,
+                                          "SELECT count(*) FROM pg_stat_replication "
+                                          "WHERE state = 'streaming';"));
   return std::stoi(n) >= standbys;
 }
 

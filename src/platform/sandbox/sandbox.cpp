@@ -1,10 +1,10 @@
 #include "platform/sandbox/sandbox.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <regex>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "core/log.h"
@@ -57,7 +57,8 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
     core::Status st = StopLocalInstance(engine, i, kTeardownStopTimeout);
     if (!st.ok()) {
       core::LogWarn("stop failed, killing", {{"instance", i.name}, {"error", st.message()}});
-      if (auto pid = RunningPid(engine, i)) TerminateProcess(*pid, kKillGrace);
+      if (auto pid = RunningPid(engine, i))
+        TerminateProcess(*pid, kKillGrace);
     }
   }
   for (pid_t pid : ProcessesMentioning(cluster_dir + "/")) {
@@ -76,12 +77,9 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
 
 core::Status Build(SandboxBuild& b) {
   switch (b.spec.engine) {
-    case EngineKind::kPostgres:
-      return BuildPostgres(b);
-    case EngineKind::kMariadb:
-      return BuildMariadbReplication(b);
-    case EngineKind::kGalera:
-      return BuildGalera(b);
+    case EngineKind::kPostgres: return BuildPostgres(b);
+    case EngineKind::kMariadb: return BuildMariadbReplication(b);
+    case EngineKind::kGalera: return BuildGalera(b);
   }
   return core::Internal("unknown engine");
 }
@@ -104,37 +102,45 @@ core::Status PrepareDirs(SandboxBuild& b, const std::string& state_dir) {
 
 }  // namespace
 
-std::string DefaultStateDir() { return platform::DefaultStateDir(); }
+std::string DefaultStateDir() {
+  return platform::DefaultStateDir();
+}
 
 core::Result<Cluster> Up(const SandboxSpec& spec_in) {
   SandboxSpec spec = spec_in;
   HS_TRY(Validate(spec));
   std::string state_dir = spec.state_dir.empty() ? DefaultStateDir() : spec.state_dir;
-  if (spec.inventory_path.empty()) spec.inventory_path = DefaultInventoryPath();
+  if (spec.inventory_path.empty())
+    spec.inventory_path = DefaultInventoryPath();
   HS_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Open(spec.inventory_path));
   if (platform->FindCluster(spec.ns, spec.name).ok()) {
     return core::Status(core::ErrorCode::kAlreadyExists,
                         "cluster '" + spec.ns + "/" + spec.name + "' already exists",
-                        "pick another name, or run `hasteward sandbox down -n " + spec.ns +
-                            " -c " + spec.name + "` first");
+                        "pick another name, or run `hasteward sandbox down -n " + spec.ns + " -c " +
+                            spec.name + "` first");
   }
   SandboxBuild b;
   b.spec = spec;
   b.cluster_dir = state_dir + "/" + spec.ns + "/" + spec.name;
-  if (RunningAsRoot()) b.os_user = spec.engine == EngineKind::kPostgres ? "postgres" : "mysql";
+  if (RunningAsRoot())
+    b.os_user = spec.engine == EngineKind::kPostgres ? "postgres" : "mysql";
   b.cluster.name = spec.name;
   b.cluster.ns = spec.ns;
   b.cluster.engine = spec.engine;
   b.cluster.options[kOptionSandbox] = "true";
   b.cluster.options[kOptionSandboxDir] = b.cluster_dir;
-  if (spec.engine == EngineKind::kMariadb) b.cluster.options["replication_mode"] = spec.replication_mode;
+  if (spec.engine == EngineKind::kMariadb)
+    b.cluster.options["replication_mode"] = spec.replication_mode;
   core::Status st = PrepareDirs(b, state_dir);
-  if (st.ok()) st = Build(b);
-  if (st.ok()) st = platform->AddCluster(b.cluster);
+  if (st.ok())
+    st = Build(b);
+  if (st.ok())
+    st = platform->AddCluster(b.cluster);
   if (!st.ok()) {
     if (st.code() != core::ErrorCode::kAlreadyExists) {
       core::Status td = Teardown(spec.engine, b.cluster.instances, b.cluster_dir);
-      if (!td.ok()) core::LogError("cleanup after failed sandbox up", {{"error", td.message()}});
+      if (!td.ok())
+        core::LogError("cleanup after failed sandbox up", {{"error", td.message()}});
     }
     return st.Wrap("sandbox up '" + spec.ns + "/" + spec.name + "'");
   }
@@ -148,7 +154,7 @@ core::Status Down(const std::string& inventory_path, const std::string& ns,
   auto found = platform->FindCluster(ns, name);
   if (!found.ok()) {
     return found.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok()
-                                                                : found.TakeStatus();
+                                                               : found.TakeStatus();
   }
   const Cluster& c = *found;
   auto dir = c.options.find(kOptionSandboxDir);
@@ -161,10 +167,10 @@ core::Status Down(const std::string& inventory_path, const std::string& ns,
   struct stat st {};
   bool dir_exists = ::stat(dir->second.c_str(), &st) == 0;
   if (dir_exists && (!marker.ok() || *marker != MarkerText(ns, name))) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "directory '" + dir->second + "' does not belong to sandbox '" + ns + "/" +
-                            name + "'",
-                        "fix sandboxDir in the inventory, or remove the directory by hand");
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "directory '" + dir->second + "' does not belong to sandbox '" + ns + "/" + name + "'",
+        "fix sandboxDir in the inventory, or remove the directory by hand");
   }
   HS_TRY(Teardown(c.engine, c.instances, dir->second));
   return platform->RemoveCluster(ns, name);
@@ -175,9 +181,11 @@ core::Result<std::vector<SandboxStatus>> List(const std::string& inventory_path)
   HS_ASSIGN_OR_RETURN(auto clusters, platform->ListClusters());
   std::vector<SandboxStatus> out;
   for (auto& c : clusters) {
-    if (c.options.count(kOptionSandbox) == 0) continue;
+    if (c.options.count(kOptionSandbox) == 0)
+      continue;
     SandboxStatus s;
-    for (const auto& i : c.instances) s.running.push_back(RunningPid(c.engine, i).has_value());
+    for (const auto& i : c.instances)
+      s.running.push_back(RunningPid(c.engine, i).has_value());
     s.cluster = std::move(c);
     out.push_back(std::move(s));
   }

@@ -15,10 +15,10 @@ struct SandboxSpec {
   std::string name;
   std::string ns = "default";
   EngineKind engine = EngineKind::kPostgres;
-  int instances = 3;                        // primary + (instances-1) replicas, or Galera nodes
-  std::string replication_mode = "async";   // MariaDB replication: async | semisync
-  std::string state_dir;                    // "" = DefaultStateDir()
-  std::string inventory_path;               // "" = DefaultInventoryPath()
+  int instances = 3;                       // primary + (instances-1) replicas, or Galera nodes
+  std::string replication_mode = "async";  // MariaDB replication: async | semisync
+  std::string state_dir;                   // "" = DefaultStateDir()
+  std::string inventory_path;              // "" = DefaultInventoryPath()
 };
 
 // $HASTEWARD_STATE_DIR, else $XDG_STATE_HOME/hasteward, else ~/.local/state/hasteward.
@@ -30,7 +30,8 @@ core::Result<Cluster> Up(const SandboxSpec& spec);
 
 // Stops every instance and removes exactly the directories Up made, then the inventory entry.
 // Idempotent: a cluster that is not in the inventory is ok.
-core::Status Down(const std::string& inventory_path, const std::string& ns, const std::string& name);
+core::Status Down(const std::string& inventory_path, const std::string& ns,
+                  const std::string& name);
 
 // Cluster options Up records (beside "replication_mode" for MariaDB).
 inline constexpr char kOptionSandbox[] = "sandbox";        // "true"

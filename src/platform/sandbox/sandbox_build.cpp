@@ -1,12 +1,12 @@
 #include "platform/sandbox/sandbox_build.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <filesystem>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/fd.h"
@@ -32,13 +32,15 @@ core::Result<std::string> GeneratePassword() {
   uint8_t raw[24];
   size_t got = 0;
   while (got < sizeof(raw)) {
-    HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(fd.get(), std::span<uint8_t>(raw + got,
-                                                                              sizeof(raw) - got)));
-    if (n == 0) return core::Internal("short read from '/dev/urandom'");
+    HS_ASSIGN_OR_RETURN(size_t n,
+                        core::ReadSome(fd.get(), std::span<uint8_t>(raw + got, sizeof(raw) - got)));
+    if (n == 0)
+      return core::Internal("short read from '/dev/urandom'");
     got += n;
   }
   std::string out;
-  for (uint8_t b : raw) out += kAlphabet[b % (sizeof(kAlphabet) - 1)];
+  for (uint8_t b : raw)
+    out += kAlphabet[b % (sizeof(kAlphabet) - 1)];
   return out;
 }
 
@@ -97,7 +99,8 @@ core::Status CheckReachable(const std::string& path, const std::string& os_user)
       return core::Usage("os user '" + os_user + "' cannot reach '" + p.string() + "'",
                          "chmod o+x '" + p.string() +
                              "', or set HASTEWARD_STATE_DIR to a directory other users can "
-                             "traverse (the database servers run as '" + os_user + "')");
+                             "traverse (the database servers run as '" +
+                             os_user + "')");
     }
   }
   return core::Status::Ok();
@@ -123,7 +126,8 @@ core::Status PollFor(const std::string& what, std::chrono::milliseconds timeout,
     if (r.ok() && *r) {
       return core::Status::Ok();
     }
-    if (!r.ok()) last = r.TakeStatus();
+    if (!r.ok())
+      last = r.TakeStatus();
     if (clock.Monotonic() >= deadline) {
       return core::Status(core::ErrorCode::kTimeout,
                           "timed out waiting for " + what +

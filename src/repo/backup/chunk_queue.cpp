@@ -6,7 +6,8 @@ bool ChunkQueue::Push(Chunk&& c) {
   std::unique_lock<std::mutex> lock(mu_);
   // A chunk larger than the budget still goes in when the queue is empty.
   cv_.wait(lock, [&] { return aborted_ || q_.empty() || bytes_ + c.data.size() <= max_bytes_; });
-  if (aborted_) return false;
+  if (aborted_)
+    return false;
   bytes_ += c.data.size();
   q_.push_back(std::move(c));
   cv_.notify_all();
@@ -16,7 +17,8 @@ bool ChunkQueue::Push(Chunk&& c) {
 std::optional<Chunk> ChunkQueue::Pop() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return aborted_ || closed_ || !q_.empty(); });
-  if (aborted_ || q_.empty()) return std::nullopt;
+  if (aborted_ || q_.empty())
+    return std::nullopt;
   Chunk c = std::move(q_.front());
   q_.pop_front();
   bytes_ -= c.data.size();

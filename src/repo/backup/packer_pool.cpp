@@ -5,7 +5,9 @@
 namespace hasteward::repo {
 
 namespace {
-size_t TypeIndex(BlobType t) { return static_cast<size_t>(t); }
+size_t TypeIndex(BlobType t) {
+  return static_cast<size_t>(t);
+}
 }  // namespace
 
 bool PackerPool::Claim(const Id& id, BlobType type) {
@@ -63,8 +65,8 @@ core::Status PackerPool::Flush() {
 }
 
 core::Status PackerPool::Save(PackWriter::Finished&& pack) {
-  core::Status s = repo_.backend().Save(storage::Handle{storage::FileType::kPack, IdToHex(pack.id)},
-                                        pack.data);
+  core::Status s =
+      repo_.backend().Save(storage::Handle{storage::FileType::kPack, IdToHex(pack.id)}, pack.data);
   if (!s.ok()) {
     return s.Wrap("save pack '" + IdToHex(pack.id) + "'");
   }

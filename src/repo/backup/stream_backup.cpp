@@ -1,10 +1,10 @@
 #include "repo/backup/stream_backup.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 #include "core/failpoint.h"
 #include "core/log.h"
@@ -45,7 +45,8 @@ struct Run {
 
   void Fail(core::Status s) {
     std::lock_guard<std::mutex> lock(mu);
-    if (error.ok()) error = std::move(s);
+    if (error.ok())
+      error = std::move(s);
     failed = true;
     queue.Abort();
   }
@@ -82,7 +83,8 @@ struct Run {
       Id id = Sha256(chunk->data);
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (content.size() <= chunk->seq) content.resize(chunk->seq + 1);
+        if (content.size() <= chunk->seq)
+          content.resize(chunk->seq + 1);
         content[chunk->seq] = id;
       }
       if (!pool.Claim(id, BlobType::kData)) {
@@ -122,7 +124,8 @@ core::Result<uint64_t> ReadAndChunk(Run& run, core::ByteSource& source, Clock::t
     if (!n.ok()) {
       return n.TakeStatus();
     }
-    if (*n == 0) break;
+    if (*n == 0)
+      break;
     total += *n;
     for (size_t pos = 0; pos < *n;) {
       bool cut = false;
@@ -130,14 +133,16 @@ core::Result<uint64_t> ReadAndChunk(Run& run, core::ByteSource& source, Clock::t
       cur.insert(cur.end(), buf.begin() + static_cast<ptrdiff_t>(pos),
                  buf.begin() + static_cast<ptrdiff_t>(pos + used));
       pos += used;
-      if (cut && !push()) return total;
+      if (cut && !push())
+        return total;
     }
     if (run.opts.progress && Clock::now() - last_progress > std::chrono::milliseconds(200)) {
       last_progress = Clock::now();
       run.opts.progress(BackupProgress{total, run.pool.bytes_stored(), Since(start)});
     }
   }
-  if (!cur.empty() && !run.failed) push();
+  if (!cur.empty() && !run.failed)
+    push();
   return total;
 }
 
@@ -157,13 +162,15 @@ std::vector<std::string> SplitPath(const std::string& path) {
   std::string cur;
   for (char c : path) {
     if (c == '/') {
-      if (!cur.empty()) parts.push_back(cur);
+      if (!cur.empty())
+        parts.push_back(cur);
       cur.clear();
     } else {
       cur += c;
     }
   }
-  if (!cur.empty()) parts.push_back(cur);
+  if (!cur.empty())
+    parts.push_back(cur);
   return parts;
 }
 
@@ -172,8 +179,8 @@ core::Result<Id> SaveTree(Run& run, const std::vector<Node>& nodes) {
   Id id = Sha256(core::AsBytes(json));
   if (run.pool.Claim(id, BlobType::kTree)) {
     // Tree blobs are always compressed, as restic does in repository version 2.
-    HS_TRY(run.pool.Add(EncodeBlob(run.repo.key(), BlobType::kTree, id, core::AsBytes(json), true,
-                                   3)));
+    HS_TRY(run.pool.Add(
+        EncodeBlob(run.repo.key(), BlobType::kTree, id, core::AsBytes(json), true, 3)));
   }
   return id;
 }
@@ -220,12 +227,14 @@ std::vector<std::string> NormalizeTags(const std::vector<std::string>& tags) {
     size_t start = 0;
     while (start <= t.size()) {
       size_t comma = t.find(',', start);
-      std::string part = t.substr(start, comma == std::string::npos ? std::string::npos
-                                                                    : comma - start);
+      std::string part =
+          t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       size_t b = part.find_first_not_of(" \t");
       size_t e = part.find_last_not_of(" \t");
-      if (b != std::string::npos) out.push_back(part.substr(b, e - b + 1));
-      if (comma == std::string::npos) break;
+      if (b != std::string::npos)
+        out.push_back(part.substr(b, e - b + 1));
+      if (comma == std::string::npos)
+        break;
       start = comma + 1;
     }
   }
@@ -242,17 +251,22 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
   HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, LockOptions{}));
   HS_TRY(repo.LoadIndex());
   Run run(repo, opts);
-  int threads = opts.threads > 0 ? opts.threads
-                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = opts.threads > 0
+                    ? opts.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> workers;
-  for (int i = 0; i < threads; ++i) workers.emplace_back([&run] { run.Worker(); });
+  for (int i = 0; i < threads; ++i)
+    workers.emplace_back([&run] { run.Worker(); });
   auto total = ReadAndChunk(run, source, start);
-  if (!total.ok()) run.Fail(total.status());
+  if (!total.ok())
+    run.Fail(total.status());
   run.queue.Close();
-  for (auto& w : workers) w.join();
+  for (auto& w : workers)
+    w.join();
   if (!run.failed) {
     core::Status s = run.pool.Flush();
-    if (!s.ok()) run.Fail(std::move(s));
+    if (!s.ok())
+      run.Fail(std::move(s));
   }
   // Index what was stored even on failure, so a retry deduplicates against it. The data is
   // unreachable from any snapshot and the next prune removes it.
@@ -284,8 +298,8 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
   snap.uid = ::geteuid();
   snap.gid = ::getegid();
   snap.tags = NormalizeTags(opts.tags);
-  HS_ASSIGN_OR_RETURN(Id snap_id, repo.SaveUnpacked(storage::FileType::kSnapshot,
-                                                    EncodeSnapshotJson(snap)));
+  HS_ASSIGN_OR_RETURN(Id snap_id,
+                      repo.SaveUnpacked(storage::FileType::kSnapshot, EncodeSnapshotJson(snap)));
   core::Failpoint("after-snapshot-save");
   HS_TRY(lock->Release());
   BackupSummary sum;

@@ -20,14 +20,14 @@ struct BackupProgress {
 };
 
 struct BackupOptions {
-  std::string filename = "stdin";   // path inside the snapshot; may contain '/' ("ns/c/x.sql")
-  std::vector<std::string> tags;    // stored in order; "a,b" is split like restic does
-  std::optional<GoTime> time;       // snapshot and file time; default: now, local zone
-  std::string hostname;             // default: this host
+  std::string filename = "stdin";  // path inside the snapshot; may contain '/' ("ns/c/x.sql")
+  std::vector<std::string> tags;   // stored in order; "a,b" is split like restic does
+  std::optional<GoTime> time;      // snapshot and file time; default: now, local zone
+  std::string hostname;            // default: this host
   CompressionOptions compression;
-  int threads = 0;                  // encoding workers; 0 = one per core
+  int threads = 0;  // encoding workers; 0 = one per core
   size_t pack_size = 16 * 1024 * 1024;
-  size_t max_in_flight_bytes = 16 * 1024 * 1024;  // chunk bytes queued for workers
+  size_t max_in_flight_bytes = 16 * 1024 * 1024;        // chunk bytes queued for workers
   std::function<void(const BackupProgress&)> progress;  // called from the reading thread
 };
 
@@ -37,8 +37,8 @@ struct BackupSummary {
   uint64_t bytes_read = 0;
   uint64_t chunks = 0;
   uint64_t chunks_new = 0;
-  uint64_t bytes_new = 0;      // plaintext bytes of new blobs
-  uint64_t bytes_stored = 0;   // pack bytes written
+  uint64_t bytes_new = 0;     // plaintext bytes of new blobs
+  uint64_t bytes_stored = 0;  // pack bytes written
   size_t packs_written = 0;
   double seconds = 0;
 };

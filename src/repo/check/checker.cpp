@@ -33,7 +33,8 @@ struct Checker {
     HS_ASSIGN_OR_RETURN(auto files, repo.ListFiles(storage::FileType::kPack));
     for (const auto& f : files) {
       auto id = IdFromHex(f.name);
-      if (id.ok()) (*sizes)[*id] = f.size;
+      if (id.ok())
+        (*sizes)[*id] = f.size;
     }
     repo.index().ForEachPack([&](const Id& pack, const std::vector<PackedBlob>& blobs) {
       ++report.packs;
@@ -56,7 +57,8 @@ struct Checker {
   }
 
   void CheckTree(const Id& tree, std::unordered_set<Id, IdHash>* seen, const std::string& where) {
-    if (!seen->insert(tree).second) return;
+    if (!seen->insert(tree).second)
+      return;
     auto json = repo.LoadBlob(tree, BlobType::kTree);
     if (!json.ok()) {
       Error(where + ": tree '" + IdToHex(tree) + "': " + json.status().message());
@@ -91,7 +93,8 @@ struct Checker {
     for (const auto& f : files) {
       ++report.snapshots;
       auto id = IdFromHex(f.name);
-      if (!id.ok()) continue;
+      if (!id.ok())
+        continue;
       auto snap = repo.LoadSnapshot(*id);
       if (!snap.ok()) {
         Error("snapshot '" + f.name + "': " + snap.status().message());
@@ -105,8 +108,8 @@ struct Checker {
   void ReadPack(const Id& pack, uint64_t size) {
     std::string name = IdToHex(pack);
     core::Bytes data;
-    core::Status s = repo.backend().Load(storage::Handle{storage::FileType::kPack, name}, 0, 0,
-                                         &data);
+    core::Status s =
+        repo.backend().Load(storage::Handle{storage::FileType::kPack, name}, 0, 0, &data);
     if (!s.ok()) {
       Error("pack '" + name + "': " + s.message());
       return;
@@ -131,15 +134,15 @@ struct Checker {
     // The index may list a pack's blobs in any order; match them to the header by offset.
     std::unordered_map<uint32_t, PackedBlob> by_offset;
     if (indexed != nullptr) {
-      for (const auto& x : *indexed) by_offset[x.offset] = x;
+      for (const auto& x : *indexed)
+        by_offset[x.offset] = x;
     }
     core::Bytes plain;
     for (const PackedBlob& b : *header) {
       auto it = by_offset.find(b.offset);
-      if (indexed != nullptr &&
-          (it == by_offset.end() || it->second.id != b.id || it->second.type != b.type ||
-           it->second.length != b.length ||
-           it->second.uncompressed_length != b.uncompressed_length)) {
+      if (indexed != nullptr && (it == by_offset.end() || it->second.id != b.id ||
+                                 it->second.type != b.type || it->second.length != b.length ||
+                                 it->second.uncompressed_length != b.uncompressed_length)) {
         Error("pack '" + name + "': blob '" + IdToHex(b.id) + "' does not match the index");
       }
       core::ByteView stored(data.data() + b.offset, b.length);
@@ -154,7 +157,8 @@ struct Checker {
     std::vector<std::pair<Id, uint64_t>> packs;
     repo.index().ForEachPack([&](const Id& pack, const std::vector<PackedBlob>&) {
       auto it = sizes.find(pack);
-      if (it != sizes.end()) packs.emplace_back(pack, it->second);
+      if (it != sizes.end())
+        packs.emplace_back(pack, it->second);
     });
     (void)ParallelFor(packs.size(), Threads(), [&](size_t i) {
       ReadPack(packs[i].first, packs[i].second);

@@ -48,7 +48,9 @@ uint64_t PolyGcd(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-int PolynomialDegree(uint64_t p) { return p == 0 ? -1 : 63 - __builtin_clzll(p); }
+int PolynomialDegree(uint64_t p) {
+  return p == 0 ? -1 : 63 - __builtin_clzll(p);
+}
 
 bool IsValidPolynomial(uint64_t p) {
   if (PolynomialDegree(p) != 53) {

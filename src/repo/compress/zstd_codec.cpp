@@ -1,9 +1,9 @@
 #include "repo/compress/zstd_codec.h"
 
-#include <zstd.h>
-
 #include <memory>
 #include <string>
+
+#include <zstd.h>
 
 namespace hasteward::repo {
 
@@ -12,30 +12,37 @@ constexpr size_t kMaxUnknownSize = size_t{1} << 30;
 
 ZSTD_CCtx* CCtx() {
   thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(),
-                                                                         ZSTD_freeCCtx);
+                                                                        ZSTD_freeCCtx);
   return ctx.get();
 }
 
 ZSTD_DCtx* DCtx() {
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(),
-                                                                         ZSTD_freeDCtx);
+                                                                        ZSTD_freeDCtx);
   return ctx.get();
 }
 }  // namespace
 
 core::Result<CompressionOptions> ParseCompression(const std::string& s) {
-  if (s == "auto" || s.empty()) return CompressionOptions{true, 1};
-  if (s == "off") return CompressionOptions{false, 0};
-  if (s == "max") return CompressionOptions{true, 19};
-  if (s == "fastest") return CompressionOptions{true, -1};
-  if (s == "better") return CompressionOptions{true, 6};
+  if (s == "auto" || s.empty())
+    return CompressionOptions{true, 1};
+  if (s == "off")
+    return CompressionOptions{false, 0};
+  if (s == "max")
+    return CompressionOptions{true, 19};
+  if (s == "fastest")
+    return CompressionOptions{true, -1};
+  if (s == "better")
+    return CompressionOptions{true, 6};
   try {
     size_t used = 0;
     int level = std::stoi(s, &used);
-    if (used == s.size() && level >= -7 && level <= 22) return CompressionOptions{true, level};
+    if (used == s.size() && level >= -7 && level <= 22)
+      return CompressionOptions{true, level};
   } catch (...) {  // NOLINT(bugprone-empty-catch): falls through to the usage error
   }
-  return core::Usage("invalid compression '" + s + "'", "use auto, off, max, fastest or a zstd level");
+  return core::Usage("invalid compression '" + s + "'",
+                     "use auto, off, max, fastest or a zstd level");
 }
 
 void ZstdCompressAppend(core::ByteView in, int level, core::Bytes* out) {
@@ -91,7 +98,8 @@ core::Status ZstdDecompress(core::ByteView in, size_t expected_size, core::Bytes
       return core::Corruption(std::string("zstd: ") + ZSTD_getErrorName(r));
     }
     out->resize(start + ob.pos);
-    if (r == 0) break;
+    if (r == 0)
+      break;
     if (ib.pos == ib.size && ob.pos < chunk) {
       return core::Corruption("zstd: truncated frame");
     }

@@ -1,11 +1,11 @@
 #include "repo/crypto/crypto.h"
 
+#include <cstring>
+#include <memory>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-#include <cstring>
-#include <memory>
 
 #include "core/hex.h"
 
@@ -92,7 +92,9 @@ Id Sha256(core::ByteView data) {
   return id;
 }
 
-std::string IdToHex(const Id& id) { return core::HexEncode(id); }
+std::string IdToHex(const Id& id) {
+  return core::HexEncode(id);
+}
 
 core::Result<Id> IdFromHex(const std::string& hex) {
   auto bytes = core::HexDecode(hex);
@@ -129,7 +131,8 @@ MasterKey MasterKey::Random() {
 bool MasterKey::Valid() const {
   auto nonzero = [](const auto& a) {
     for (uint8_t b : a) {
-      if (b != 0) return true;
+      if (b != 0)
+        return true;
     }
     return false;
   };

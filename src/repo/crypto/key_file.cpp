@@ -1,10 +1,10 @@
 #include "repo/crypto/key_file.h"
 
+#include <cstring>
+
+#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-
-#include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "core/hex.h"
 
@@ -37,9 +37,11 @@ core::Result<MasterKey> DeriveUserKey(const std::string& password, core::ByteVie
 
 template <size_t N>
 bool DecodeInto(const json& j, std::array<uint8_t, N>* out) {
-  if (!j.is_string()) return false;
+  if (!j.is_string())
+    return false;
   auto bytes = core::Base64Decode(j.get<std::string>());
-  if (!bytes || bytes->size() != N) return false;
+  if (!bytes || bytes->size() != N)
+    return false;
   std::memcpy(out->data(), bytes->data(), N);
   return true;
 }

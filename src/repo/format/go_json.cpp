@@ -27,14 +27,17 @@ size_t Utf8Length(std::string_view s, size_t i, uint32_t* rune) {
   } else {
     return 0;
   }
-  if (i + len > s.size()) return 0;
+  if (i + len > s.size())
+    return 0;
   for (size_t k = 1; k < len; ++k) {
     auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xc0) != 0x80) return 0;
+    if ((cc & 0xc0) != 0x80)
+      return 0;
     r = (r << 6) | (cc & 0x3f);
   }
   static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (r < kMin[len] || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return 0;
+  if (r < kMin[len] || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
+    return 0;
   *rune = r;
   return len;
 }
@@ -45,7 +48,8 @@ void AppendHexEscape(std::string* out, const char* fmt, unsigned v) {
   int width = fmt[1] == 'u' ? 4 : 2;
   *out += '\\';
   *out += fmt[1];
-  for (int i = width - 1; i >= 0; --i) *out += kDigits[(v >> (4 * i)) & 0xf];
+  for (int i = width - 1; i >= 0; --i)
+    *out += kDigits[(v >> (4 * i)) & 0xf];
 }
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -78,11 +82,13 @@ GoTime::Civil CivilFromDays(int64_t z, int64_t secs_of_day) {
 }
 
 bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* out) {
-  if (*pos + n > s.size()) return false;
+  if (*pos + n > s.size())
+    return false;
   int v = 0;
   for (size_t i = 0; i < n; ++i) {
     char c = s[*pos + i];
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9')
+      return false;
     v = v * 10 + (c - '0');
   }
   *pos += n;
@@ -91,7 +97,8 @@ bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* out) {
 }
 
 bool Expect(std::string_view s, size_t* pos, char c) {
-  if (*pos >= s.size() || s[*pos] != c) return false;
+  if (*pos >= s.size() || s[*pos] != c)
+    return false;
   ++*pos;
   return true;
 }
@@ -109,7 +116,9 @@ std::string GoJsonString(std::string_view s) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        case '<': case '>': case '&': AppendHexEscape(&out, "\\u%04x", c); break;
+        case '<':
+        case '>':
+        case '&': AppendHexEscape(&out, "\\u%04x", c); break;
         default:
           if (c < 0x20) {
             AppendHexEscape(&out, "\\u%04x", c);
@@ -150,8 +159,8 @@ std::string GoQuoteName(std::string_view s) {
       } else {
         // Non-ASCII runes are kept raw; Go escapes the few non-printable ones (e.g. U+00A0,
         // U+200B, U+FEFF) — handled for the common ones here.
-        if (r == 0xa0 || r == 0xad || (r >= 0x2000 && r <= 0x200f) || r == 0x2028 ||
-            r == 0x2029 || r == 0xfeff || (r >= 0x80 && r < 0xa0)) {
+        if (r == 0xa0 || r == 0xad || (r >= 0x2000 && r <= 0x200f) || r == 0x2028 || r == 0x2029 ||
+            r == 0xfeff || (r >= 0x80 && r < 0xa0)) {
           AppendHexEscape(&out, "\\u%04x", r);
         } else {
           out.append(s.substr(i, len));
@@ -189,7 +198,8 @@ core::Result<std::string> GoUnquoteName(std::string_view s) {
       out += s[i];
       continue;
     }
-    if (++i >= s.size()) return core::Corruption("malformed quoted name");
+    if (++i >= s.size())
+      return core::Corruption("malformed quoted name");
     char e = s[i];
     switch (e) {
       case 'a': out += '\a'; break;
@@ -202,15 +212,21 @@ core::Result<std::string> GoUnquoteName(std::string_view s) {
       case '\\': out += '\\'; break;
       case '"': out += '"'; break;
       case '\'': out += '\''; break;
-      case 'x': case 'u': case 'U': {
+      case 'x':
+      case 'u':
+      case 'U': {
         size_t n = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
-        if (i + n >= s.size()) return core::Corruption("malformed quoted name");
+        if (i + n >= s.size())
+          return core::Corruption("malformed quoted name");
         uint32_t v = 0;
         for (size_t k = 1; k <= n; ++k) {
           char h = s[i + k];
-          int d = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                  : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-          if (d < 0) return core::Corruption("malformed quoted name");
+          int d = (h >= '0' && h <= '9')   ? h - '0'
+                  : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                  : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                           : -1;
+          if (d < 0)
+            return core::Corruption("malformed quoted name");
           v = v * 16 + static_cast<uint32_t>(d);
         }
         i += n;
@@ -254,7 +270,8 @@ std::string GoTime::Format() const {
   if (nanos != 0) {
     std::snprintf(buf, sizeof(buf), ".%09d", nanos);
     std::string frac = buf;
-    while (frac.back() == '0') frac.pop_back();
+    while (frac.back() == '0')
+      frac.pop_back();
     out += frac;
   }
   if (offset_seconds == 0) {
@@ -271,8 +288,10 @@ std::string GoTime::Format() const {
 core::Result<GoTime> ParseGoTime(std::string_view s) {
   size_t p = 0;
   int y, mo, d, h, mi, se;
-  auto bad = [&] { return core::Usage("invalid time '" + std::string(s) + "'",
-                                      "use RFC3339, e.g. 2023-01-02T03:04:05Z"); };
+  auto bad = [&] {
+    return core::Usage("invalid time '" + std::string(s) + "'",
+                       "use RFC3339, e.g. 2023-01-02T03:04:05Z");
+  };
   if (!ReadDigits(s, &p, 4, &y) || !Expect(s, &p, '-') || !ReadDigits(s, &p, 2, &mo) ||
       !Expect(s, &p, '-') || !ReadDigits(s, &p, 2, &d) ||
       !(Expect(s, &p, 'T') || Expect(s, &p, 't') || Expect(s, &p, ' ')) ||
@@ -292,8 +311,10 @@ core::Result<GoTime> ParseGoTime(std::string_view s) {
       }
       ++p;
     }
-    if (digits == 0) return bad();
-    while (digits++ < 9) frac *= 10;
+    if (digits == 0)
+      return bad();
+    while (digits++ < 9)
+      frac *= 10;
     t.nanos = static_cast<int32_t>(frac);
   }
   if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
@@ -331,7 +352,8 @@ core::Result<GoTime> ParseLocalTime(std::string_view s) {
   if (end == nullptr || *end != '\0') {
     // Also accept a full RFC3339 time.
     auto t = ParseGoTime(s);
-    if (t.ok()) return t;
+    if (t.ok())
+      return t;
     return core::Usage("invalid time '" + str + "'", "use \"YYYY-MM-DD HH:MM:SS\" (local time)");
   }
   tm.tm_isdst = -1;

@@ -1,6 +1,7 @@
 #include "repo/index/master_index.h"
 
 #include <mutex>
+
 #include <nlohmann/json.hpp>
 
 namespace hasteward::repo {

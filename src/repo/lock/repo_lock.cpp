@@ -1,12 +1,12 @@
 #include "repo/lock/repo_lock.h"
 
+#include <cerrno>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <ctime>
-#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 
@@ -27,28 +27,33 @@ std::string EncodeLock(const LockInfo& l) {
                     ",\"hostname\":" + GoJsonString(l.hostname) +
                     ",\"username\":" + GoJsonString(l.username) +
                     ",\"pid\":" + std::to_string(l.pid);
-  if (l.uid != 0) out += ",\"uid\":" + std::to_string(l.uid);
-  if (l.gid != 0) out += ",\"gid\":" + std::to_string(l.gid);
+  if (l.uid != 0)
+    out += ",\"uid\":" + std::to_string(l.uid);
+  if (l.gid != 0)
+    out += ",\"gid\":" + std::to_string(l.gid);
   return out + "}";
 }
 
 std::string Describe(const LockInfo& l) {
-  return std::string(l.exclusive ? "exclusive" : "shared") + " lock '" + IdToHex(l.id).substr(0, 8) +
-         "' held by PID " + std::to_string(l.pid) + " on host '" + l.hostname + "' (user '" +
-         l.username + "') since " + l.time.Format();
+  return std::string(l.exclusive ? "exclusive" : "shared") + " lock '" +
+         IdToHex(l.id).substr(0, 8) + "' held by PID " + std::to_string(l.pid) + " on host '" +
+         l.hostname + "' (user '" + l.username + "') since " + l.time.Format();
 }
 
 bool Conflicts(const LockInfo& other, bool want_exclusive) {
   return want_exclusive || other.exclusive;
 }
 
-int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t NowUnix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 
 }  // namespace
 
 std::string LocalHostname() {
   char buf[256] = {0};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  if (::gethostname(buf, sizeof(buf) - 1) != 0)
+    return "localhost";
   return buf;
 }
 
@@ -80,14 +85,17 @@ core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
     HS_ASSIGN_OR_RETURN(info.id, IdFromHex(f.name));
     auto json = repo.LoadUnpacked(FileType::kLock, info.id);
     if (!json.ok()) {
-      if (json.status().code() == core::ErrorCode::kNotFound) continue;  // removed meanwhile
+      if (json.status().code() == core::ErrorCode::kNotFound)
+        continue;  // removed meanwhile
       core::LogWarn("ignoring unreadable lock '" + f.name + "': " + json.status().message());
       continue;
     }
     auto j = nlohmann::json::parse(*json, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) continue;
+    if (j.is_discarded() || !j.is_object())
+      continue;
     auto t = ParseGoTime(j.value("time", ""));
-    if (t.ok()) info.time = *t;
+    if (t.ok())
+      info.time = *t;
     info.exclusive = j.value("exclusive", false);
     info.hostname = j.value("hostname", "");
     info.username = j.value("username", "");
@@ -125,7 +133,7 @@ core::Status RepoLock::WriteLockFile() {
 }
 
 core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
-                                                           const LockOptions& opts) {
+                                                          const LockOptions& opts) {
   std::unique_ptr<RepoLock> lock(new RepoLock(repo, opts.exclusive));
   auto deadline = std::chrono::steady_clock::now() + opts.wait;
   std::string host = LocalHostname();
@@ -134,7 +142,8 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
     HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
     const LockInfo* conflict = nullptr;
     for (const auto& l : locks) {
-      if (l.id == lock->current_) continue;
+      if (l.id == lock->current_)
+        continue;
       if (opts.remove_stale && IsLockStale(l, NowUnix(), host)) {
         HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
         core::LogInfo("removed stale " + Describe(l));
@@ -159,8 +168,7 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
       lock->current_ = Id{};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return core::Status(core::ErrorCode::kLocked,
-                          "repository is locked: " + holder,
+      return core::Status(core::ErrorCode::kLocked, "repository is locked: " + holder,
                           "wait for that process to finish; if it is gone, run 'hasteward repo "
                           "unlock' (or use --lock-wait to wait)");
     }
@@ -177,7 +185,8 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
 void RepoLock::RefreshLoop() {
   std::unique_lock<std::mutex> guard(mu_);
   while (!stop_) {
-    if (cv_.wait_for(guard, kRefreshInterval, [this] { return stop_; })) break;
+    if (cv_.wait_for(guard, kRefreshInterval, [this] { return stop_; }))
+      break;
     Id old = current_;
     auto exists = repo_.backend().Stat(storage::Handle{FileType::kLock, IdToHex(old)});
     if (!exists.ok()) {
@@ -196,16 +205,21 @@ void RepoLock::RefreshLoop() {
 core::Status RepoLock::Release() {
   {
     std::lock_guard<std::mutex> guard(mu_);
-    if (released_) return core::Status::Ok();
+    if (released_)
+      return core::Status::Ok();
     released_ = true;
     stop_ = true;
   }
   cv_.notify_all();
-  if (refresher_.joinable()) refresher_.join();
-  if (current_ == Id{}) return core::Status::Ok();
+  if (refresher_.joinable())
+    refresher_.join();
+  if (current_ == Id{})
+    return core::Status::Ok();
   return repo_.backend().Remove(storage::Handle{FileType::kLock, IdToHex(current_)});
 }
 
-RepoLock::~RepoLock() { (void)Release(); }
+RepoLock::~RepoLock() {
+  (void)Release();
+}
 
 }  // namespace hasteward::repo

@@ -20,30 +20,40 @@ std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* 
   std::map<std::string, std::string> values;
   for (const std::string& tag : sn.tags) {
     const size_t eq = tag.find('=');
-    if (eq == std::string::npos) continue;
+    if (eq == std::string::npos)
+      continue;
     const std::string key = tag.substr(0, eq);
-    if (std::find(std::begin(kTagKeys), std::end(kTagKeys), key) == std::end(kTagKeys)) continue;
+    if (std::find(std::begin(kTagKeys), std::end(kTagKeys), key) == std::end(kTagKeys))
+      continue;
     const std::string value = tag.substr(eq + 1);
     auto [it, inserted] = values.emplace(key, value);
-    if (!inserted && it->second != value) return "conflicting tags '" + key + "='";
+    if (!inserted && it->second != value)
+      return "conflicting tags '" + key + "='";
   }
   for (const char* key : {"engine", "cluster", "namespace", "type"}) {
-    if (values[key].empty()) return std::string("missing tag '") + key + "='";
+    if (values[key].empty())
+      return std::string("missing tag '") + key + "='";
   }
   *out = {values["engine"], values["cluster"], values["namespace"], values["type"], values["job"]};
   if (out->type != "backup" && out->type != "diverged") {
     return "unknown type '" + out->type + "'";
   }
-  if (out->type == "diverged" && out->job.empty()) return "diverged snapshot without a 'job=' tag";
-  if (out->type == "backup") out->job.clear();  // a job tag on a backup does not group it
+  if (out->type == "diverged" && out->job.empty())
+    return "diverged snapshot without a 'job=' tag";
+  if (out->type == "backup")
+    out->job.clear();  // a job tag on a backup does not group it
   return std::nullopt;
 }
 
 bool InScope(const ManagedTags& t, const PruneOptions& o) {
-  if (o.type == PruneType::kBackup && t.type != "backup") return false;
-  if (o.type == PruneType::kDiverged && t.type != "diverged") return false;
-  if (!o.engine.empty() && t.engine != o.engine) return false;
-  if (!o.cluster.empty() && t.cluster != o.cluster) return false;
+  if (o.type == PruneType::kBackup && t.type != "backup")
+    return false;
+  if (o.type == PruneType::kDiverged && t.type != "diverged")
+    return false;
+  if (!o.engine.empty() && t.engine != o.engine)
+    return false;
+  if (!o.cluster.empty() && t.cluster != o.cluster)
+    return false;
   return o.namespace_name.empty() || t.namespace_name == o.namespace_name;
 }
 
@@ -70,10 +80,12 @@ void AddToGroup(GroupBuilder* g, size_t index, const SnapshotTime& time, const s
     return;
   }
   auto [it, inserted] = g->job_unit.emplace(job, g->units.size());
-  if (inserted) g->units.push_back(Unit{});
+  if (inserted)
+    g->units.push_back(Unit{});
   Unit& unit = g->units[it->second];
   unit.members.push_back(Member{index, time});
-  if (time.After(unit.members[unit.newest].time)) unit.newest = unit.members.size() - 1;
+  if (time.After(unit.members[unit.newest].time))
+    unit.newest = unit.members.size() - 1;
 }
 
 void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
@@ -82,7 +94,8 @@ void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
   items.reserve(g->units.size());
   for (const Unit& unit : g->units) {
     RetentionItem item{unit.members[unit.newest].time, {}};
-    for (const Member& m : unit.members) item.member_tags.push_back(snapshots[m.index].tags);
+    for (const Member& m : unit.members)
+      item.member_tags.push_back(snapshots[m.index].tags);
     items.push_back(std::move(item));
   }
   const RetentionResult result = ApplyRetentionPolicy(items, options.policy, options.now);
@@ -92,7 +105,8 @@ void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
     std::vector<Member> members = g->units[unit_index].members;
     std::stable_sort(members.begin(), members.end(),
                      [](const Member& a, const Member& b) { return a.time.After(b.time); });
-    if (decision.keep) ++g->group.kept_units;
+    if (decision.keep)
+      ++g->group.kept_units;
     for (const Member& m : members) {
       const SnapshotMeta& sn = snapshots[m.index];
       g->group.snapshots.push_back(
@@ -101,14 +115,18 @@ void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
   }
 }
 
-std::string ShortId(const std::string& id) { return id.substr(0, 8); }
+std::string ShortId(const std::string& id) {
+  return id.substr(0, 8);
+}
 
 core::Status SafetyCheck(const std::vector<PlanGroup>& groups) {
   std::vector<const PlanGroup*> emptied;
   for (const PlanGroup& g : groups) {
-    if (g.units > 0 && g.kept_units == 0) emptied.push_back(&g);
+    if (g.units > 0 && g.kept_units == 0)
+      emptied.push_back(&g);
   }
-  if (emptied.empty()) return core::Status::Ok();
+  if (emptied.empty())
+    return core::Status::Ok();
   const PlanGroup& first = *emptied.front();
   std::string message = "policy would remove all " + std::to_string(first.snapshots.size()) +
                         " snapshots of '" + first.Key() + "'";
@@ -123,9 +141,12 @@ core::Status SafetyCheck(const std::vector<PlanGroup>& groups) {
 }  // namespace
 
 core::Result<PruneType> ParsePruneType(std::string_view text) {
-  if (text == "backup") return PruneType::kBackup;
-  if (text == "diverged") return PruneType::kDiverged;
-  if (text == "all") return PruneType::kAll;
+  if (text == "backup")
+    return PruneType::kBackup;
+  if (text == "diverged")
+    return PruneType::kDiverged;
+  if (text == "all")
+    return PruneType::kAll;
   return core::Usage("unknown snapshot type '" + std::string(text) + "'",
                      "use -t backup, -t diverged or -t all");
 }
@@ -158,7 +179,8 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
     }
     PlanGroup key_group{tags.engine, tags.cluster, tags.namespace_name, tags.type, {}, 0, 0};
     GroupBuilder& g = builders[key_group.Key()];
-    if (g.group.type.empty()) g.group = key_group;
+    if (g.group.type.empty())
+      g.group = key_group;
     jobs[i] = tags.job;
     AddToGroup(&g, i, *time, tags.job);
   }
@@ -166,7 +188,8 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
     DecideGroup(&g, snapshots, jobs, options);
     plan.groups.push_back(std::move(g.group));
   }
-  if (!options.allow_empty) HS_TRY(SafetyCheck(plan.groups));
+  if (!options.allow_empty)
+    HS_TRY(SafetyCheck(plan.groups));
   return plan;
 }
 
@@ -174,7 +197,8 @@ std::vector<std::string> RetentionPlan::KeepIds() const {
   std::vector<std::string> out;
   for (const PlanGroup& g : groups) {
     for (const PlannedSnapshot& s : g.snapshots) {
-      if (s.keep) out.push_back(s.id);
+      if (s.keep)
+        out.push_back(s.id);
     }
   }
   return out;
@@ -184,7 +208,8 @@ std::vector<std::string> RetentionPlan::RemoveIds() const {
   std::vector<std::string> out;
   for (const PlanGroup& g : groups) {
     for (const PlannedSnapshot& s : g.snapshots) {
-      if (!s.keep) out.push_back(s.id);
+      if (!s.keep)
+        out.push_back(s.id);
     }
   }
   return out;
@@ -195,15 +220,16 @@ nlohmann::json RetentionPlan::ToJson() const {
   out["groups"] = nlohmann::json::array();
   size_t keep = 0, remove = 0;
   for (const PlanGroup& g : groups) {
-    nlohmann::json jg = {{"engine", g.engine},          {"cluster", g.cluster},
-                         {"namespace", g.namespace_name}, {"type", g.type},
-                         {"units", g.units},            {"kept_units", g.kept_units}};
+    nlohmann::json jg = {
+        {"engine", g.engine}, {"cluster", g.cluster}, {"namespace", g.namespace_name},
+        {"type", g.type},     {"units", g.units},     {"kept_units", g.kept_units}};
     jg["keep"] = nlohmann::json::array();
     jg["remove"] = nlohmann::json::array();
     jg["snapshots"] = nlohmann::json::array();
     for (const PlannedSnapshot& s : g.snapshots) {
       nlohmann::json js = {{"id", s.id}, {"short_id", ShortId(s.id)}, {"time", s.time}};
-      if (!s.job.empty()) js["job"] = s.job;
+      if (!s.job.empty())
+        js["job"] = s.job;
       js["action"] = s.keep ? "keep" : "remove";
       js["reasons"] = s.reasons;
       jg["snapshots"].push_back(std::move(js));
@@ -232,8 +258,10 @@ std::string RetentionPlan::ToText() const {
            std::to_string(g.units) + " " + unit + "\n";
     for (const PlannedSnapshot& s : g.snapshots) {
       out += std::string(s.keep ? "  keep    " : "  remove  ") + ShortId(s.id) + "  " + s.time;
-      if (!s.job.empty()) out += "  job=" + s.job;
-      for (size_t i = 0; i < s.reasons.size(); ++i) out += (i ? ", " : "  ") + s.reasons[i];
+      if (!s.job.empty())
+        out += "  job=" + s.job;
+      for (size_t i = 0; i < s.reasons.size(); ++i)
+        out += (i ? ", " : "  ") + s.reasons[i];
       out += "\n";
     }
   }

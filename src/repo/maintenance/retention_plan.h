@@ -22,8 +22,8 @@ namespace hasteward::repo {
 
 // What the engine needs to know about one snapshot (as listed; order matters only for ties).
 struct SnapshotMeta {
-  std::string id;             // full hex ID
-  std::string time_rfc3339;   // as stored, with its UTC offset
+  std::string id;            // full hex ID
+  std::string time_rfc3339;  // as stored, with its UTC offset
   std::string hostname;
   std::vector<std::string> paths;
   std::vector<std::string> tags;
@@ -50,8 +50,8 @@ struct PruneOptions {
 
 struct PlannedSnapshot {
   std::string id;
-  std::string time;                  // as stored
-  std::string job;                   // job tag value (diverged), else empty
+  std::string time;  // as stored
+  std::string job;   // job tag value (diverged), else empty
   bool keep = false;
   std::vector<std::string> reasons;  // restic's words; empty when removed
 };
@@ -60,9 +60,9 @@ struct PlanGroup {
   std::string engine;
   std::string cluster;
   std::string namespace_name;
-  std::string type;                         // "backup" or "diverged"
-  std::vector<PlannedSnapshot> snapshots;   // newest unit first; members of a job together
-  size_t units = 0;                         // snapshots (backup) or job groups (diverged)
+  std::string type;                        // "backup" or "diverged"
+  std::vector<PlannedSnapshot> snapshots;  // newest unit first; members of a job together
+  size_t units = 0;                        // snapshots (backup) or job groups (diverged)
   size_t kept_units = 0;
 
   // "engine/namespace/cluster/type"
@@ -78,9 +78,9 @@ struct UnmanagedSnapshot {
 };
 
 struct RetentionPlan {
-  std::vector<PlanGroup> groups;              // sorted by Key()
-  std::vector<UnmanagedSnapshot> unmanaged;   // in listing order
-  size_t out_of_scope = 0;                    // managed, but excluded by -t/-e/-c/-n
+  std::vector<PlanGroup> groups;             // sorted by Key()
+  std::vector<UnmanagedSnapshot> unmanaged;  // in listing order
+  size_t out_of_scope = 0;                   // managed, but excluded by -t/-e/-c/-n
 
   std::vector<std::string> KeepIds() const;
   std::vector<std::string> RemoveIds() const;

@@ -13,7 +13,9 @@ namespace {
 // keeps the item when the value differs from the last one it kept (restic's bucket functions).
 using Bucketer = int64_t (*)(const SnapshotTime& t, size_t nr);
 
-int64_t BucketAlways(const SnapshotTime& /*t*/, size_t nr) { return static_cast<int64_t>(nr); }
+int64_t BucketAlways(const SnapshotTime& /*t*/, size_t nr) {
+  return static_cast<int64_t>(nr);
+}
 int64_t BucketHour(const SnapshotTime& t, size_t /*nr*/) {
   return int64_t{t.Year()} * 1000000 + t.Month() * 10000 + t.Day() * 100 + t.Hour();
 }
@@ -28,7 +30,9 @@ int64_t BucketWeek(const SnapshotTime& t, size_t /*nr*/) {
 int64_t BucketMonth(const SnapshotTime& t, size_t /*nr*/) {
   return int64_t{t.Year()} * 100 + t.Month();
 }
-int64_t BucketYear(const SnapshotTime& t, size_t /*nr*/) { return t.Year(); }
+int64_t BucketYear(const SnapshotTime& t, size_t /*nr*/) {
+  return t.Year();
+}
 
 struct CountedBucket {
   int count;
@@ -54,7 +58,8 @@ SnapshotTime WithinCutoff(const SnapshotTime& latest, const KeepWithin& w) {
 SnapshotTime LatestNotInFuture(const std::vector<RetentionItem>& items, const SnapshotTime& now) {
   SnapshotTime latest(-62135596800, 0, 0);  // Go's zero time.Time: 0001-01-01T00:00:00Z
   for (const RetentionItem& item : items) {
-    if (item.time.After(latest) && item.time.Before(now)) latest = item.time;
+    if (item.time.After(latest) && item.time.Before(now))
+      latest = item.time;
   }
   return latest;
 }
@@ -67,7 +72,8 @@ bool HasAllTags(const std::vector<std::string>& have, const std::vector<std::str
 
 std::string TagListString(const std::vector<std::string>& tags) {
   std::string out = "[";
-  for (size_t i = 0; i < tags.size(); ++i) out += (i ? ", " : "") + tags[i];
+  for (size_t i = 0; i < tags.size(); ++i)
+    out += (i ? ", " : "") + tags[i];
   return out + "]";
 }
 
@@ -87,10 +93,14 @@ void ApplyTagRules(const RetentionItem& item, const RetentionPolicy& policy,
 
 std::string KeepWithin::ToString() const {
   std::string out;
-  if (years != 0) out += std::to_string(years) + "y";
-  if (months != 0) out += std::to_string(months) + "m";
-  if (days != 0) out += std::to_string(days) + "d";
-  if (hours != 0) out += std::to_string(hours) + "h";
+  if (years != 0)
+    out += std::to_string(years) + "y";
+  if (months != 0)
+    out += std::to_string(months) + "m";
+  if (days != 0)
+    out += std::to_string(days) + "d";
+  if (hours != 0)
+    out += std::to_string(hours) + "h";
   return out;
 }
 
@@ -99,16 +109,20 @@ core::Result<KeepWithin> ParseKeepWithin(std::string_view text) {
   const std::string quoted = "'" + std::string(text) + "'";
   const char* hint = "write a duration like 1y5m7d2h (years, months, days, hours)";
   size_t pos = 0;
-  if (text.empty()) return core::Usage("empty duration", hint);
+  if (text.empty())
+    return core::Usage("empty duration", hint);
   while (pos < text.size()) {
     int64_t num = 0;
     const size_t start = pos;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
       num = num * 10 + (text[pos++] - '0');
-      if (num > 1000000) return core::Usage("duration " + quoted + " is too large", hint);
+      if (num > 1000000)
+        return core::Usage("duration " + quoted + " is too large", hint);
     }
-    if (pos == start) return core::Usage("duration " + quoted + " needs a number before a unit", hint);
-    if (pos == text.size()) return core::Usage("duration " + quoted + " has no unit after a number", hint);
+    if (pos == start)
+      return core::Usage("duration " + quoted + " needs a number before a unit", hint);
+    if (pos == text.size())
+      return core::Usage("duration " + quoted + " has no unit after a number", hint);
     const int value = static_cast<int>(num);
     switch (text[pos++]) {  // a repeated unit replaces the earlier value, as in restic
       case 'y': out.years = value; break;
@@ -124,9 +138,8 @@ core::Result<KeepWithin> ParseKeepWithin(std::string_view text) {
 bool RetentionPolicy::IsEmpty() const {
   return keep_last == 0 && keep_hourly == 0 && keep_daily == 0 && keep_weekly == 0 &&
          keep_monthly == 0 && keep_yearly == 0 && keep_tags.empty() && keep_within.IsZero() &&
-         keep_within_hourly.IsZero() && keep_within_daily.IsZero() &&
-         keep_within_weekly.IsZero() && keep_within_monthly.IsZero() &&
-         keep_within_yearly.IsZero();
+         keep_within_hourly.IsZero() && keep_within_daily.IsZero() && keep_within_weekly.IsZero() &&
+         keep_within_monthly.IsZero() && keep_within_yearly.IsZero();
 }
 
 core::Status RetentionPolicy::Validate() const {
@@ -138,8 +151,9 @@ core::Status RetentionPolicy::Validate() const {
                                                               {"--keep-yearly", keep_yearly}}};
   for (const auto& [flag, value] : counts) {
     if (value < 0) {
-      return core::Usage(std::string("'") + flag + "' must not be negative",
-                         "use 0 to turn a rule off; there is no 'unlimited' (restic 0.14 semantics)");
+      return core::Usage(
+          std::string("'") + flag + "' must not be negative",
+          "use 0 to turn a rule off; there is no 'unlimited' (restic 0.14 semantics)");
     }
   }
   for (const KeepWithin* w : {&keep_within, &keep_within_hourly, &keep_within_daily,
@@ -149,7 +163,8 @@ core::Status RetentionPolicy::Validate() const {
     }
   }
   for (const auto& list : keep_tags) {
-    if (list.empty()) return core::Usage("'--keep-tag' needs at least one tag");
+    if (list.empty())
+      return core::Usage("'--keep-tag' needs at least one tag");
   }
   return core::Status::Ok();
 }
@@ -157,10 +172,12 @@ core::Status RetentionPolicy::Validate() const {
 std::vector<std::string> RetentionPolicy::ToResticArgs() const {
   std::vector<std::string> args;
   auto count = [&](const char* flag, int v) {
-    if (v != 0) args.insert(args.end(), {flag, std::to_string(v)});
+    if (v != 0)
+      args.insert(args.end(), {flag, std::to_string(v)});
   };
   auto within = [&](const char* flag, const KeepWithin& w) {
-    if (!w.IsZero()) args.insert(args.end(), {flag, w.ToString()});
+    if (!w.IsZero())
+      args.insert(args.end(), {flag, w.ToString()});
   };
   count("--keep-last", keep_last);
   count("--keep-hourly", keep_hourly);
@@ -176,7 +193,8 @@ std::vector<std::string> RetentionPolicy::ToResticArgs() const {
   within("--keep-within-yearly", keep_within_yearly);
   for (const auto& list : keep_tags) {
     std::string joined;
-    for (size_t i = 0; i < list.size(); ++i) joined += (i ? "," : "") + list[i];
+    for (size_t i = 0; i < list.size(); ++i)
+      joined += (i ? "," : "") + list[i];
     args.insert(args.end(), {"--keep-tag", joined});
   }
   return args;
@@ -192,10 +210,12 @@ RetentionResult ApplyRetentionPolicy(const std::vector<RetentionItem>& items,
                    [&](size_t a, size_t b) { return items[a].time.After(items[b].time); });
   result.decisions.resize(items.size());
   if (policy.IsEmpty()) {
-    for (RetentionDecision& d : result.decisions) d = {true, {"policy is empty"}, {}};
+    for (RetentionDecision& d : result.decisions)
+      d = {true, {"policy is empty"}, {}};
     return result;
   }
-  if (items.empty()) return result;
+  if (items.empty())
+    return result;
 
   std::array<CountedBucket, 6> counted = {{
       {policy.keep_last, BucketAlways, -1, "last snapshot", "last"},
@@ -218,13 +238,13 @@ RetentionResult ApplyRetentionPolicy(const std::vector<RetentionItem>& items,
     const RetentionItem& item = items[result.order[nr]];
     RetentionDecision& decision = result.decisions[result.order[nr]];
     ApplyTagRules(item, policy, &decision);
-    if (!policy.keep_within.IsZero() &&
-        item.time.After(WithinCutoff(latest, policy.keep_within))) {
+    if (!policy.keep_within.IsZero() && item.time.After(WithinCutoff(latest, policy.keep_within))) {
       decision.keep = true;
       decision.reasons.push_back("within " + policy.keep_within.ToString());
     }
     for (CountedBucket& b : counted) {
-      if (b.count <= 0) continue;
+      if (b.count <= 0)
+        continue;
       const int64_t value = b.bucketer(item.time, nr);
       if (value != b.last) {
         decision.keep = true;
@@ -234,7 +254,8 @@ RetentionResult ApplyRetentionPolicy(const std::vector<RetentionItem>& items,
       }
     }
     for (WithinBucket& b : within) {
-      if (b.within.IsZero() || !item.time.After(WithinCutoff(latest, b.within))) continue;
+      if (b.within.IsZero() || !item.time.After(WithinCutoff(latest, b.within)))
+        continue;
       const int64_t value = b.bucketer(item.time, nr);
       if (value != b.last) {
         decision.keep = true;
@@ -244,7 +265,8 @@ RetentionResult ApplyRetentionPolicy(const std::vector<RetentionItem>& items,
     }
     if (decision.keep) {
       for (const CountedBucket& b : counted) {
-        if (b.count > 0) decision.counters[b.counter_name] = b.count;
+        if (b.count > 0)
+          decision.counters[b.counter_name] = b.count;
       }
     }
   }
@@ -256,7 +278,8 @@ core::Result<ResticGroupBy> ParseResticGroupBy(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
+    if (comma == std::string_view::npos)
+      comma = text.size();
     const std::string_view field = text.substr(pos, comma - pos);
     if (field == "host") {
       out.host = true;

@@ -9,11 +9,14 @@ constexpr int64_t kSecondsPerDay = 86400;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    --q;
   return q;
 }
 
-int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
+int64_t FloorMod(int64_t a, int64_t b) {
+  return a - FloorDiv(a, b) * b;
+}
 
 // Inverse of DaysFromCivil for in-range results (Hinnant's algorithm).
 void CivilFromDays(int64_t z, int* year, int* month, int* day) {
@@ -30,7 +33,9 @@ void CivilFromDays(int64_t z, int* year, int* month, int* day) {
   *day = static_cast<int>(d);
 }
 
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int DaysInMonth(int64_t year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -38,7 +43,9 @@ int DaysInMonth(int64_t year, int month) {
 }
 
 // Monday = 1 ... Sunday = 7; day 0 (1970-01-01) was a Thursday.
-int IsoWeekday(int64_t days) { return static_cast<int>(FloorMod(days + 3, 7)) + 1; }
+int IsoWeekday(int64_t days) {
+  return static_cast<int>(FloorMod(days + 3, 7)) + 1;
+}
 
 // A cursor over the text being parsed.
 class Scanner {
@@ -47,14 +54,16 @@ class Scanner {
   bool Digits(int count, int* out) {
     int v = 0;
     for (int i = 0; i < count; ++i) {
-      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9') return false;
+      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
+        return false;
       v = v * 10 + (text_[pos_++] - '0');
     }
     *out = v;
     return true;
   }
   bool Literal(char c) {
-    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    if (pos_ >= text_.size() || text_[pos_] != c)
+      return false;
     ++pos_;
     return true;
   }
@@ -87,7 +96,8 @@ int32_t ParseFraction(Scanner* s) {
     }
     s->Skip();
   }
-  for (; digits < 9; ++digits) nanos *= 10;
+  for (; digits < 9; ++digits)
+    nanos *= 10;
   return nanos;
 }
 
@@ -110,7 +120,8 @@ SnapshotTime::SnapshotTime(int64_t unix_seconds, int32_t nanos, int32_t offset_s
 }
 
 SnapshotTime SnapshotTime::FromTimePoint(std::chrono::system_clock::time_point tp) {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
   const int64_t secs = FloorDiv(ns, 1000000000);
   return SnapshotTime(secs, static_cast<int32_t>(ns - secs * 1000000000), 0);
 }
@@ -126,7 +137,8 @@ void SnapshotTime::ComputeCivil() {
 }
 
 bool SnapshotTime::Before(const SnapshotTime& other) const {
-  if (unix_seconds_ != other.unix_seconds_) return unix_seconds_ < other.unix_seconds_;
+  if (unix_seconds_ != other.unix_seconds_)
+    return unix_seconds_ < other.unix_seconds_;
   return nanos_ < other.nanos_;
 }
 
@@ -163,10 +175,12 @@ std::string SnapshotTime::Format() const {
   if (nanos_ != 0) {
     std::snprintf(buf, sizeof(buf), ".%09d", nanos_);
     std::string frac(buf);
-    while (frac.back() == '0') frac.pop_back();
+    while (frac.back() == '0')
+      frac.pop_back();
     out += frac;
   }
-  if (offset_seconds_ == 0) return out + "Z";
+  if (offset_seconds_ == 0)
+    return out + "Z";
   const int32_t abs_off = offset_seconds_ < 0 ? -offset_seconds_ : offset_seconds_;
   n = std::snprintf(buf, sizeof(buf), "%c%02d:%02d", offset_seconds_ < 0 ? '-' : '+',
                     abs_off / 3600, abs_off / 60 % 60);
@@ -181,9 +195,12 @@ core::Result<SnapshotTime> ParseRfc3339Nano(std::string_view text) {
       !s.Digits(2, &minute) || !s.Literal(':') || !s.Digits(2, &second)) {
     return BadTime(text, "expected YYYY-MM-DDTHH:MM:SS");
   }
-  if (month < 1 || month > 12) return BadTime(text, "month out of range");
-  if (day < 1 || day > DaysInMonth(year, month)) return BadTime(text, "day out of range");
-  if (hour > 23 || minute > 59 || second > 59) return BadTime(text, "clock field out of range");
+  if (month < 1 || month > 12)
+    return BadTime(text, "month out of range");
+  if (day < 1 || day > DaysInMonth(year, month))
+    return BadTime(text, "day out of range");
+  if (hour > 23 || minute > 59 || second > 59)
+    return BadTime(text, "clock field out of range");
   int32_t nanos = 0;
   if ((s.Peek() == '.' || s.Peek() == ',') && s.PeekDigitAt(1)) {
     s.Skip();
@@ -193,16 +210,18 @@ core::Result<SnapshotTime> ParseRfc3339Nano(std::string_view text) {
   if (!s.Literal('Z')) {
     const char sign = s.Peek();
     int oh = 0, om = 0;
-    if (sign != '+' && sign != '-') return BadTime(text, "expected 'Z' or a ±hh:mm offset");
+    if (sign != '+' && sign != '-')
+      return BadTime(text, "expected 'Z' or a ±hh:mm offset");
     s.Skip();
     if (!s.Digits(2, &oh) || !s.Literal(':') || !s.Digits(2, &om) || oh > 23 || om > 59) {
       return BadTime(text, "bad UTC offset");
     }
     offset = (oh * 60 + om) * 60 * (sign == '-' ? -1 : 1);
   }
-  if (!s.AtEnd()) return BadTime(text, "extra text after the offset");
-  const int64_t local = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 +
-                        minute * 60 + second;
+  if (!s.AtEnd())
+    return BadTime(text, "extra text after the offset");
+  const int64_t local =
+      DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second;
   return SnapshotTime(local - offset, nanos, offset);
 }
 

@@ -29,7 +29,9 @@ size_t EntrySize(const PackedBlob& b) {
 
 }  // namespace
 
-const char* BlobTypeName(BlobType t) { return t == BlobType::kTree ? "tree" : "data"; }
+const char* BlobTypeName(BlobType t) {
+  return t == BlobType::kTree ? "tree" : "data";
+}
 
 uint32_t EncodeBlobInto(const MasterKey& key, core::ByteView plaintext, bool compress, int level,
                         core::Bytes* scratch, core::Bytes* out) {
@@ -133,7 +135,9 @@ uint64_t PackSizeFromBlobs(const std::vector<PackedBlob>& blobs) {
   return size;
 }
 
-uint32_t PackHeaderLength(core::ByteView last4) { return GetU32(last4.data()); }
+uint32_t PackHeaderLength(core::ByteView last4) {
+  return GetU32(last4.data());
+}
 
 core::Result<std::vector<PackedBlob>> ParsePackHeader(const MasterKey& key, core::ByteView tail,
                                                       uint64_t pack_size) {
@@ -156,8 +160,7 @@ core::Result<std::vector<PackedBlob>> ParsePackHeader(const MasterKey& key, core
     uint8_t type = header[p];
     size_t entry = type >= 2 ? kEntrySizeCompressed : kEntrySizePlain;
     if (type > 3 || p + entry > header.size()) {
-      return core::Corruption("pack header entry " + std::to_string(blobs.size()) +
-                              " is invalid");
+      return core::Corruption("pack header entry " + std::to_string(blobs.size()) + " is invalid");
     }
     PackedBlob b;
     b.type = (type & 1) ? BlobType::kTree : BlobType::kData;

@@ -54,7 +54,8 @@ core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::Byte
 class PackWriter {
  public:
   // `buffer` is recycled storage (its capacity is kept, its content dropped).
-  explicit PackWriter(const MasterKey* key, core::Bytes buffer = {}) : key_(key), data_(std::move(buffer)) {
+  explicit PackWriter(const MasterKey* key, core::Bytes buffer = {})
+      : key_(key), data_(std::move(buffer)) {
     data_.clear();
   }
 

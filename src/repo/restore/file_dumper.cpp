@@ -44,7 +44,8 @@ core::Result<std::vector<Batch>> PlanBatches(Repository& repo, const Node& file)
         continue;
       }
     }
-    batches.push_back(Batch{loc->pack_id, b_start, b_end, {loc->blob}, loc->blob.PlaintextLength()});
+    batches.push_back(
+        Batch{loc->pack_id, b_start, b_end, {loc->blob}, loc->blob.PlaintextLength()});
   }
   return batches;
 }
@@ -58,7 +59,8 @@ class Reorder {
   bool Reserve(size_t index, uint64_t bytes) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return failed_ || index == next_ || in_flight_ + bytes <= max_bytes_; });
-    if (failed_) return false;
+    if (failed_)
+      return false;
     in_flight_ += bytes;
     return true;
   }
@@ -71,7 +73,8 @@ class Reorder {
   bool TakeNext(std::vector<core::Bytes>* out) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return failed_ || ready_.count(next_) != 0; });
-    if (failed_) return false;
+    if (failed_)
+      return false;
     *out = std::move(ready_[next_]);
     ready_.erase(next_);
     return true;
@@ -84,7 +87,8 @@ class Reorder {
   }
   void Fail(core::Status s) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (error_.ok()) error_ = std::move(s);
+    if (error_.ok())
+      error_ = std::move(s);
     failed_ = true;
     cv_.notify_all();
   }
@@ -110,14 +114,16 @@ class BufferPool {
  public:
   core::Bytes Take() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (free_.empty()) return {};
+    if (free_.empty())
+      return {};
     core::Bytes b = std::move(free_.back());
     free_.pop_back();
     return b;
   }
   void Give(core::Bytes&& b) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < 24) free_.push_back(std::move(b));
+    if (free_.size() < 24)
+      free_.push_back(std::move(b));
   }
 
  private:
@@ -137,7 +143,8 @@ core::Status FetchBatch(Repository& repo, const Batch& b, BufferPool& pool,
     core::ByteView stored(raw.data() + (blob.offset - b.start), blob.length);
     (*out)[i] = pool.Take();
     core::Status s = DecodeBlob(repo.key(), blob, stored, &(*out)[i]);
-    if (!s.ok()) return s.Wrap("pack '" + pack + "'");
+    if (!s.ok())
+      return s.Wrap("pack '" + pack + "'");
   }
   return core::Status::Ok();
 }
@@ -149,8 +156,10 @@ core::Result<Node> FindFileNode(Repository& repo, const Snapshot& snap, const st
   std::vector<std::string> parts;
   for (size_t s = 0; s <= path.size();) {
     size_t e = path.find('/', s);
-    if (e == std::string::npos) e = path.size();
-    if (e > s) parts.push_back(path.substr(s, e - s));
+    if (e == std::string::npos)
+      e = path.size();
+    if (e > s)
+      parts.push_back(path.substr(s, e - s));
     s = e + 1;
   }
   for (size_t depth = 0;; ++depth) {
@@ -159,7 +168,8 @@ core::Result<Node> FindFileNode(Repository& repo, const Snapshot& snap, const st
     const Node* next = nullptr;
     if (depth < parts.size()) {
       for (const auto& n : nodes) {
-        if (n.name == parts[depth]) next = &n;
+        if (n.name == parts[depth])
+          next = &n;
       }
     } else if (parts.empty() && nodes.size() == 1) {
       next = &nodes[0];
@@ -183,16 +193,19 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
                                 const DumpOptions& opts) {
   auto start = Clock::now();
   HS_ASSIGN_OR_RETURN(std::vector<Batch> batches, PlanBatches(repo, file));
-  int threads = opts.threads > 0 ? opts.threads
-                                 : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  int threads = opts.threads > 0
+                    ? opts.threads
+                    : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   Reorder reorder(opts.max_in_flight_bytes);
   BufferPool buffers;
   std::atomic<size_t> next{0};
   auto worker = [&] {
     while (true) {
       size_t i = next++;
-      if (i >= batches.size()) return;
-      if (!reorder.Reserve(i, batches[i].plain_bytes)) return;
+      if (i >= batches.size())
+        return;
+      if (!reorder.Reserve(i, batches[i].plain_bytes))
+        return;
       std::vector<core::Bytes> data;
       core::Status s = FetchBatch(repo, batches[i], buffers, &data);
       if (!s.ok()) {
@@ -203,12 +216,14 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back(worker);
   uint64_t written = 0;
   auto last = Clock::now();
   for (size_t i = 0; i < batches.size(); ++i) {
     std::vector<core::Bytes> data;
-    if (!reorder.TakeNext(&data)) break;
+    if (!reorder.TakeNext(&data))
+      break;
     core::Status s;
     for (auto& blob : data) {
       if (s.ok()) {
@@ -228,7 +243,8 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
                                  std::chrono::duration<double>(Clock::now() - start).count()});
     }
   }
-  for (auto& t : pool) t.join();
+  for (auto& t : pool)
+    t.join();
   HS_TRY(reorder.error());
   return written;
 }

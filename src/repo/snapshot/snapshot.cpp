@@ -1,6 +1,7 @@
 #include "repo/snapshot/snapshot.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace hasteward::repo {
@@ -10,7 +11,8 @@ namespace {
 std::string JsonStringList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
+    if (i > 0)
+      out += ',';
     out += GoJsonString(items[i]);
   }
   return out + "]";
@@ -19,23 +21,27 @@ std::string JsonStringList(const std::vector<std::string>& items) {
 std::string EncodeNode(const Node& n) {
   std::string out = "{\"name\":" + GoJsonString(GoQuoteName(n.name));
   out += ",\"type\":" + GoJsonString(n.type);
-  if (n.mode != 0) out += ",\"mode\":" + std::to_string(n.mode);
+  if (n.mode != 0)
+    out += ",\"mode\":" + std::to_string(n.mode);
   out += ",\"mtime\":" + GoJsonString(n.mtime.Format());
   out += ",\"atime\":" + GoJsonString(n.atime.Format());
   out += ",\"ctime\":" + GoJsonString(n.ctime.Format());
   out += ",\"uid\":" + std::to_string(n.uid) + ",\"gid\":" + std::to_string(n.gid);
-  if (n.size != 0) out += ",\"size\":" + std::to_string(n.size);
+  if (n.size != 0)
+    out += ",\"size\":" + std::to_string(n.size);
   if (n.type == "file") {
     out += ",\"content\":[";
     for (size_t i = 0; i < n.content.size(); ++i) {
-      if (i > 0) out += ',';
+      if (i > 0)
+        out += ',';
       out += '"' + IdToHex(n.content[i]) + '"';
     }
     out += "]";
   } else {
     out += ",\"content\":null";
   }
-  if (n.subtree) out += ",\"subtree\":\"" + IdToHex(*n.subtree) + "\"";
+  if (n.subtree)
+    out += ",\"subtree\":\"" + IdToHex(*n.subtree) + "\"";
   return out + "}";
 }
 
@@ -51,7 +57,8 @@ core::Result<GoTime> TimeField(const nlohmann::json& j, const char* key) {
 std::string Snapshot::TagValue(const std::string& key) const {
   std::string prefix = key + "=";
   for (const auto& t : tags) {
-    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
+    if (t.rfind(prefix, 0) == 0)
+      return t.substr(prefix.size());
   }
   return "";
 }
@@ -62,16 +69,24 @@ bool Snapshot::HasTag(const std::string& tag) const {
 
 std::string EncodeSnapshotJson(const Snapshot& s) {
   std::string out = "{\"time\":" + GoJsonString(s.time.Format());
-  if (s.parent) out += ",\"parent\":\"" + IdToHex(*s.parent) + "\"";
+  if (s.parent)
+    out += ",\"parent\":\"" + IdToHex(*s.parent) + "\"";
   out += ",\"tree\":\"" + IdToHex(s.tree) + "\"";
   out += ",\"paths\":" + JsonStringList(s.paths);
-  if (!s.hostname.empty()) out += ",\"hostname\":" + GoJsonString(s.hostname);
-  if (!s.username.empty()) out += ",\"username\":" + GoJsonString(s.username);
-  if (s.uid != 0) out += ",\"uid\":" + std::to_string(s.uid);
-  if (s.gid != 0) out += ",\"gid\":" + std::to_string(s.gid);
-  if (!s.excludes.empty()) out += ",\"excludes\":" + JsonStringList(s.excludes);
-  if (!s.tags.empty()) out += ",\"tags\":" + JsonStringList(s.tags);
-  if (s.original) out += ",\"original\":\"" + IdToHex(*s.original) + "\"";
+  if (!s.hostname.empty())
+    out += ",\"hostname\":" + GoJsonString(s.hostname);
+  if (!s.username.empty())
+    out += ",\"username\":" + GoJsonString(s.username);
+  if (s.uid != 0)
+    out += ",\"uid\":" + std::to_string(s.uid);
+  if (s.gid != 0)
+    out += ",\"gid\":" + std::to_string(s.gid);
+  if (!s.excludes.empty())
+    out += ",\"excludes\":" + JsonStringList(s.excludes);
+  if (!s.tags.empty())
+    out += ",\"tags\":" + JsonStringList(s.tags);
+  if (s.original)
+    out += ",\"original\":\"" + IdToHex(*s.original) + "\"";
   return out + "}";
 }
 
@@ -93,7 +108,8 @@ core::Result<Snapshot> ParseSnapshotJson(const std::string& text) {
     auto strings = [&j](const char* key) {
       std::vector<std::string> v;
       if (j.contains(key) && j[key].is_array()) {
-        for (const auto& e : j[key]) v.push_back(e.get<std::string>());
+        for (const auto& e : j[key])
+          v.push_back(e.get<std::string>());
       }
       return v;
     };
@@ -115,7 +131,8 @@ std::string EncodeTreeJson(std::vector<Node> nodes) {
             [](const Node& a, const Node& b) { return a.name < b.name; });
   std::string out = "{\"nodes\":[";
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (i > 0) out += ',';
+    if (i > 0)
+      out += ',';
     out += EncodeNode(nodes[i]);
   }
   return out + "]}\n";
@@ -128,7 +145,8 @@ core::Result<std::vector<Node>> ParseTreeJson(const std::string& text) {
   }
   std::vector<Node> nodes;
   try {
-    if (j["nodes"].is_null()) return nodes;
+    if (j["nodes"].is_null())
+      return nodes;
     for (const auto& n : j["nodes"]) {
       Node node;
       HS_ASSIGN_OR_RETURN(node.name, GoUnquoteName(n.at("name").get<std::string>()));

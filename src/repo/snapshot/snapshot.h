@@ -46,8 +46,8 @@ struct Node {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint64_t size = 0;
-  std::vector<Id> content;       // files
-  std::optional<Id> subtree;     // dirs
+  std::vector<Id> content;    // files
+  std::optional<Id> subtree;  // dirs
 };
 
 // `{"nodes":[...]}\n` with nodes sorted by name; byte-identical to restic for stdin backups.

@@ -1,13 +1,13 @@
 #include "storage/local/local_backend.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <random>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <random>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -159,8 +159,8 @@ Status LocalBackend::Load(const Handle& h, uint64_t offset, uint64_t length, cor
   out->resize(length);
   size_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd.get(), out->data() + done, length - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd.get(), out->data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;

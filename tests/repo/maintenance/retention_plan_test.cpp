@@ -1,10 +1,10 @@
 #include "repo/maintenance/retention_plan.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace hasteward::repo {
 namespace {
@@ -12,15 +12,22 @@ namespace {
 const std::chrono::system_clock::time_point kNow =
     std::chrono::system_clock::from_time_t(1900000000);
 
-SnapshotMeta Backup(const std::string& id, const std::string& time, const std::string& cluster = "c1",
-                    const std::string& ns = "ns1", const std::string& engine = "cnpg") {
-  return {id, time, "host", {"/" + ns + "/" + cluster + "/pgdumpall.sql"},
+SnapshotMeta Backup(const std::string& id, const std::string& time,
+                    const std::string& cluster = "c1", const std::string& ns = "ns1",
+                    const std::string& engine = "cnpg") {
+  return {id,
+          time,
+          "host",
+          {"/" + ns + "/" + cluster + "/pgdumpall.sql"},
           {"engine=" + engine, "cluster=" + cluster, "namespace=" + ns, "type=backup"}};
 }
 
 SnapshotMeta Diverged(const std::string& id, const std::string& time, const std::string& job,
                       const std::string& cluster = "c1") {
-  return {id, time, "host", {"/ns1/" + cluster + "/0-pgdumpall.sql"},
+  return {id,
+          time,
+          "host",
+          {"/ns1/" + cluster + "/0-pgdumpall.sql"},
           {"engine=cnpg", "cluster=" + cluster, "namespace=ns1", "type=diverged", "job=" + job}};
 }
 
@@ -43,9 +50,12 @@ std::set<std::string> RemoveSet(const RetentionPlan& plan) {
 
 TEST(RetentionPlanTest, GroupsByClusterAndNamespaceAcrossTheRepository) {
   const std::vector<SnapshotMeta> snaps = {
-      Backup("a1", "2023-01-01T00:00:00Z"), Backup("a2", "2023-01-02T00:00:00Z"),
-      Backup("b1", "2023-01-01T00:00:00Z", "c2"), Backup("b2", "2023-01-02T00:00:00Z", "c2"),
-      Backup("n1", "2023-01-01T00:00:00Z", "c1", "ns2"), Backup("g1", "2023-01-03T00:00:00Z", "c1", "ns1", "galera")};
+      Backup("a1", "2023-01-01T00:00:00Z"),
+      Backup("a2", "2023-01-02T00:00:00Z"),
+      Backup("b1", "2023-01-01T00:00:00Z", "c2"),
+      Backup("b2", "2023-01-02T00:00:00Z", "c2"),
+      Backup("n1", "2023-01-01T00:00:00Z", "c1", "ns2"),
+      Backup("g1", "2023-01-03T00:00:00Z", "c1", "ns1", "galera")};
   PruneOptions o = Options();
   o.policy.keep_last = 1;
   core::Result<RetentionPlan> plan = PlanRetention(snaps, o);
@@ -79,10 +89,10 @@ TEST(RetentionPlanTest, JobGroupCountsAsOneUnitAndStaysTogether) {
   std::vector<SnapshotMeta> snaps;
   for (int job = 1; job <= 3; ++job) {
     for (int inst = 0; inst < 3; ++inst) {
-      snaps.push_back(Diverged("j" + std::to_string(job) + "i" + std::to_string(inst),
-                               "2023-01-0" + std::to_string(job) + "T10:00:0" +
-                                   std::to_string(inst) + "Z",
-                               "2023010" + std::to_string(job) + "T100000Z"));
+      snaps.push_back(
+          Diverged("j" + std::to_string(job) + "i" + std::to_string(inst),
+                   "2023-01-0" + std::to_string(job) + "T10:00:0" + std::to_string(inst) + "Z",
+                   "2023010" + std::to_string(job) + "T100000Z"));
     }
   }
   PruneOptions o = Options(PruneType::kDiverged);
@@ -103,9 +113,9 @@ TEST(RetentionPlanTest, JobGroupCountsAsOneUnitAndStaysTogether) {
 
 TEST(RetentionPlanTest, JobGroupUsesItsNewestMemberTime) {
   // Job A spans day 1 and day 5 (listed first, oldest member first); job B is on day 3.
-  const std::vector<SnapshotMeta> snaps = {
-      Diverged("a-old", "2023-01-01T10:00:00Z", "A"), Diverged("b", "2023-01-03T10:00:00Z", "B"),
-      Diverged("a-new", "2023-01-05T10:00:00+01:00", "A")};
+  const std::vector<SnapshotMeta> snaps = {Diverged("a-old", "2023-01-01T10:00:00Z", "A"),
+                                           Diverged("b", "2023-01-03T10:00:00Z", "B"),
+                                           Diverged("a-new", "2023-01-05T10:00:00+01:00", "A")};
   PruneOptions o = Options(PruneType::kDiverged);
   o.policy.keep_last = 1;
   core::Result<RetentionPlan> plan = PlanRetention(snaps, o);
@@ -120,9 +130,9 @@ TEST(RetentionPlanTest, JobGroupUsesItsNewestMemberTime) {
 TEST(RetentionPlanTest, JobGroupBucketsUseTheNewestMembersOffset) {
   // Both jobs' newest members are at the same UTC day, but job X's is 2023-01-01 at -05:00, so
   // keep-daily 2 keeps both jobs (different wall-clock days), keep-daily 1 only the first listed.
-  const std::vector<SnapshotMeta> snaps = {
-      Diverged("x1", "2023-01-01T20:00:00-05:00", "X"), Diverged("x2", "2022-12-30T10:00:00Z", "X"),
-      Diverged("y1", "2023-01-02T01:00:00Z", "Y")};
+  const std::vector<SnapshotMeta> snaps = {Diverged("x1", "2023-01-01T20:00:00-05:00", "X"),
+                                           Diverged("x2", "2022-12-30T10:00:00Z", "X"),
+                                           Diverged("y1", "2023-01-02T01:00:00Z", "Y")};
   PruneOptions o = Options(PruneType::kDiverged);
   o.policy.keep_daily = 2;
   EXPECT_EQ(RemoveSet(*PlanRetention(snaps, o)), std::set<std::string>{});
@@ -232,7 +242,8 @@ TEST(RetentionPlanTest, InvalidPolicyIsAUsageError) {
 
 TEST(RetentionPlanTest, JsonAndTextShowEverySnapshotAndWhy) {
   const std::vector<SnapshotMeta> snaps = {
-      Backup("0123456789abcdef", "2023-01-01T10:00:00Z"), Backup("fedcba9876543210", "2023-01-02T10:00:00Z"),
+      Backup("0123456789abcdef", "2023-01-01T10:00:00Z"),
+      Backup("fedcba9876543210", "2023-01-02T10:00:00Z"),
       {"99999999aaaa", "2023-01-01T10:00:00Z", "h", {"/etc"}, {}}};
   PruneOptions o = Options();
   o.policy.keep_daily = 1;
@@ -250,10 +261,14 @@ TEST(RetentionPlanTest, JsonAndTextShowEverySnapshotAndWhy) {
   EXPECT_EQ(g["snapshots"][0]["reasons"], nlohmann::json::array({"daily snapshot"}));
   EXPECT_EQ(g["snapshots"][1]["action"], "remove");
   EXPECT_EQ(j["unmanaged"][0]["reason"], "missing tag 'engine='");
-  EXPECT_EQ(j["summary"], nlohmann::json({{"keep", 1}, {"remove", 1}, {"unmanaged", 1}, {"out_of_scope", 0}}));
+  EXPECT_EQ(j["summary"],
+            nlohmann::json({{"keep", 1}, {"remove", 1}, {"unmanaged", 1}, {"out_of_scope", 0}}));
   const std::string text = plan->ToText();
-  EXPECT_NE(text.find("group cnpg/ns1/c1/backup: keep 1 of 2 snapshots"), std::string::npos) << text;
-  EXPECT_NE(text.find("  keep    fedcba98  2023-01-02T10:00:00Z  daily snapshot\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("group cnpg/ns1/c1/backup: keep 1 of 2 snapshots"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  keep    fedcba98  2023-01-02T10:00:00Z  daily snapshot\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("  remove  01234567  2023-01-01T10:00:00Z\n"), std::string::npos) << text;
   EXPECT_NE(text.find("never touched: 1"), std::string::npos) << text;
 }

@@ -1,8 +1,8 @@
 #include "repo/maintenance/retention_policy.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace hasteward::repo {
 namespace {
@@ -26,17 +26,18 @@ std::vector<size_t> Kept(const std::vector<RetentionItem>& items, const Retentio
   const RetentionResult r = ApplyRetentionPolicy(items, policy, kNow);
   std::vector<size_t> kept;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (r.decisions[i].keep) kept.push_back(i);
+    if (r.decisions[i].keep)
+      kept.push_back(i);
   }
   return kept;
 }
 
 // TV-7 (restic-format.md §13): verified against restic 0.14.
-const std::vector<std::string> kTv7 = {
-    "2023-01-01T10:00:00Z", "2023-01-01T12:00:00Z",      "2023-01-02T09:00:00Z",
-    "2023-01-03T22:00:00-05:00", "2023-01-04T01:00:00Z", "2023-01-08T09:00:00Z",
-    "2023-01-15T09:00:00Z", "2023-02-01T09:00:00Z",      "2023-03-01T09:00:00Z",
-    "2023-03-01T09:00:00Z"};
+const std::vector<std::string> kTv7 = {"2023-01-01T10:00:00Z", "2023-01-01T12:00:00Z",
+                                       "2023-01-02T09:00:00Z", "2023-01-03T22:00:00-05:00",
+                                       "2023-01-04T01:00:00Z", "2023-01-08T09:00:00Z",
+                                       "2023-01-15T09:00:00Z", "2023-02-01T09:00:00Z",
+                                       "2023-03-01T09:00:00Z", "2023-03-01T09:00:00Z"};
 
 TEST(RetentionPolicyTest, Tv7KeepDaily10) {
   RetentionPolicy p;
@@ -69,9 +70,9 @@ TEST(RetentionPolicyTest, Tv7KeepMonthly5HasNoOldestRule) {
 TEST(RetentionPolicyTest, ReasonsAndCountersMatchResticJson) {
   // Observed with restic 0.14 (`forget --dry-run --json --keep-last 3 --keep-hourly 3
   // --keep-daily 4 --keep-weekly 5 --keep-monthly 6 --keep-yearly 7`) on these times.
-  const auto items = Items({"2023-01-01T10:00:00Z", "2023-01-01T12:00:00Z",
-                            "2023-01-03T22:00:00-05:00", "2023-01-04T01:00:00Z",
-                            "2023-03-01T09:00:00Z", "2023-03-01T09:00:00Z"});
+  const auto items =
+      Items({"2023-01-01T10:00:00Z", "2023-01-01T12:00:00Z", "2023-01-03T22:00:00-05:00",
+             "2023-01-04T01:00:00Z", "2023-03-01T09:00:00Z", "2023-03-01T09:00:00Z"});
   RetentionPolicy p;
   p.keep_last = 3, p.keep_hourly = 3, p.keep_daily = 4, p.keep_weekly = 5, p.keep_monthly = 6,
   p.keep_yearly = 7;
@@ -84,11 +85,14 @@ TEST(RetentionPolicyTest, ReasonsAndCountersMatchResticJson) {
   EXPECT_EQ(r.decisions[2].reasons,
             (std::vector<std::string>{"last snapshot", "hourly snapshot", "daily snapshot",
                                       "weekly snapshot", "monthly snapshot"}));
-  EXPECT_EQ(r.decisions[3].reasons, (std::vector<std::string>{"hourly snapshot", "daily snapshot"}));
-  EXPECT_EQ(r.decisions[1].reasons, (std::vector<std::string>{"daily snapshot", "weekly snapshot"}));
+  EXPECT_EQ(r.decisions[3].reasons,
+            (std::vector<std::string>{"hourly snapshot", "daily snapshot"}));
+  EXPECT_EQ(r.decisions[1].reasons,
+            (std::vector<std::string>{"daily snapshot", "weekly snapshot"}));
   EXPECT_FALSE(r.decisions[0].keep);
-  EXPECT_EQ(r.decisions[3].counters,
-            (std::map<std::string, int>{{"daily", 1}, {"weekly", 3}, {"monthly", 4}, {"yearly", 6}}));
+  EXPECT_EQ(
+      r.decisions[3].counters,
+      (std::map<std::string, int>{{"daily", 1}, {"weekly", 3}, {"monthly", 4}, {"yearly", 6}}));
   EXPECT_EQ(r.decisions[1].counters,
             (std::map<std::string, int>{{"weekly", 2}, {"monthly", 4}, {"yearly", 6}}));
 }
@@ -109,7 +113,8 @@ TEST(RetentionPolicyTest, TiesKeepInputOrderAndOffsetsDecideTheDay) {
 
 TEST(RetentionPolicyTest, WeeklyBucketsFollowIsoWeeksAcrossNewYear) {
   // Sat 2022-12-31 and Sun 2023-01-01 are ISO week 2022-52; Mon 2023-01-02 is 2023-01.
-  const auto items = Items({"2022-12-31T08:00:00Z", "2023-01-01T08:00:00Z", "2023-01-02T08:00:00Z"});
+  const auto items =
+      Items({"2022-12-31T08:00:00Z", "2023-01-01T08:00:00Z", "2023-01-02T08:00:00Z"});
   RetentionPolicy p;
   p.keep_weekly = 5;
   EXPECT_EQ(Kept(items, p), (std::vector<size_t>{1, 2}));
@@ -168,7 +173,8 @@ TEST(RetentionPolicyTest, ParsesKeepWithinLikeRestic) {
   EXPECT_EQ(ParseKeepWithin("2h1d")->ToString(), "1d2h");
   EXPECT_EQ(ParseKeepWithin("1d2d")->ToString(), "2d");  // a repeated unit replaces
   EXPECT_EQ(ParseKeepWithin("5d0h")->ToString(), "5d");
-  for (const char* bad : {"", "10", "1x", "-1d", "d"}) EXPECT_FALSE(ParseKeepWithin(bad).ok()) << bad;
+  for (const char* bad : {"", "10", "1x", "-1d", "d"})
+    EXPECT_FALSE(ParseKeepWithin(bad).ok()) << bad;
 }
 
 TEST(RetentionPolicyTest, ValidateRejectsNegativeCounts) {
@@ -188,9 +194,9 @@ TEST(RetentionPolicyTest, ResticArgsSpellThePolicy) {
   p.keep_weekly = 2;
   p.keep_tags = {{"a", "b"}};
   p.keep_within = *ParseKeepWithin("1m3d");
-  EXPECT_EQ(p.ToResticArgs(), (std::vector<std::string>{"--keep-last", "7", "--keep-weekly", "2",
-                                                        "--keep-within", "1m3d", "--keep-tag",
-                                                        "a,b"}));
+  EXPECT_EQ(p.ToResticArgs(),
+            (std::vector<std::string>{"--keep-last", "7", "--keep-weekly", "2", "--keep-within",
+                                      "1m3d", "--keep-tag", "a,b"}));
 }
 
 TEST(RetentionPolicyTest, ResticGroupKeySortsPathsAndTags) {
@@ -200,7 +206,8 @@ TEST(RetentionPolicyTest, ResticGroupKeySortsPathsAndTags) {
   const ResticGroupBy host_paths = *ParseResticGroupBy("host,paths");
   EXPECT_EQ(ResticGroupKey(host_paths, "h", {"/b", "/a"}, {"x"}),
             ResticGroupKey(host_paths, "h", {"/a", "/b"}, {"y"}));
-  EXPECT_NE(ResticGroupKey(host_paths, "h", {"/a"}, {}), ResticGroupKey(host_paths, "g", {"/a"}, {}));
+  EXPECT_NE(ResticGroupKey(host_paths, "h", {"/a"}, {}),
+            ResticGroupKey(host_paths, "g", {"/a"}, {}));
   EXPECT_FALSE(ParseResticGroupBy("hosts").ok());
   const ResticGroupBy none = *ParseResticGroupBy("");
   EXPECT_EQ(ResticGroupKey(none, "h", {"/a"}, {"t"}), ResticGroupKey(none, "g", {"/b"}, {}));
