@@ -49,7 +49,8 @@ std::optional<uint64_t> ParseLsn(const std::string& text) {
 
 std::string FormatLsn(uint64_t lsn) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%" PRIX64 "/%" PRIX64, lsn >> 32, static_cast<uint64_t>(lsn & 0xFFFFFFFFU));
+  std::snprintf(buf, sizeof(buf), "%" PRIX64 "/%" PRIX64, lsn >> 32,
+                static_cast<uint64_t>(lsn & 0xFFFFFFFFU));
   return buf;
 }
 
