@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/repo_access.h"
+#include "core/clock.h"
 #include "repo/maintenance/prune.h"
 
 namespace hasteward::cli {
@@ -71,7 +72,7 @@ core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const P
   o.retention.cluster = g.cluster;
   o.retention.namespace_name = g.ns_explicit ? g.ns : "";
   o.retention.allow_empty = f.allow_empty;
-  o.retention.now = std::chrono::system_clock::now();
+  o.retention.now = core::SystemClock::Get().Now();
   HS_ASSIGN_OR_RETURN(o.gc.max_unused, repo::ParseMaxUnused(f.max_unused));
   if (f.lock_wait_seconds < 0)
     return core::Usage("--lock-wait must be >= 0");
