@@ -3,7 +3,7 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/log.h"
-#include "repo/maintenance/retention_plan.h"
+#include "repo/maintenance/prune.h"
 #include "repo/repository.h"
 #include "storage/registry.h"
 
@@ -11,45 +11,44 @@ namespace hasteward::op {
 
 namespace {
 
+// Other clusters' backups into the same repository hold shared locks; prune needs the exclusive
+// one, so it waits this long for them.
+constexpr std::chrono::seconds kLockWait{120};
+
 core::Result<std::string> ReadPassword(const std::string& file) {
   HS_ASSIGN_OR_RETURN(std::string p, core::ReadFileToString(file));
-  while (!p.empty() && (p.back() == '\n' || p.back() == '\r'))
-    p.pop_back();
+  while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
   return p;
 }
 
 }  // namespace
 
-bool RetentionAvailable() {
-  return false;
-}
+bool RetentionAvailable() { return true; }
 
 core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& repository,
                                                          const ManagedCluster& cluster,
                                                          const std::string& engine) {
   RetentionOutcome out;
-  if (cluster.retention.IsEmpty())
-    return out;
+  if (cluster.retention.IsEmpty()) return out;
   HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(repository.password_file));
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(repository.location));
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Open(std::move(backend), password));
-  HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
-  std::vector<repo::SnapshotMeta> metas;
-  for (const auto& s : snaps) {
-    metas.push_back({repo::IdToHex(s.id), s.time.Format(), s.hostname, s.paths, s.tags});
-  }
-  repo::PruneOptions po;
-  po.policy = cluster.retention;
-  po.engine = engine;
-  po.cluster = cluster.name;
-  po.namespace_name = cluster.ns;
-  po.now = core::SystemClock::Get().Now();
-  HS_ASSIGN_OR_RETURN(auto plan, repo::PlanRetention(metas, po));
-  out.planned_removals = plan.RemoveIds().size();
-  core::LogInfo("retention planned (prune library not available yet: nothing removed)",
-                {{"cluster", cluster.Key()},
-                 {"repository", repository.name},
-                 {"would_remove", std::to_string(out.planned_removals)}});
+  repo::PruneRunOptions po;
+  po.retention.policy = cluster.retention;
+  po.retention.type = repo::PruneType::kBackup;
+  po.retention.engine = engine;
+  po.retention.cluster = cluster.name;
+  po.retention.namespace_name = cluster.ns;
+  po.retention.now = core::SystemClock::Get().Now();
+  po.lock_wait = kLockWait;
+  HS_ASSIGN_OR_RETURN(auto report, repo::RunPrune(*r, po));
+  out.applied = true;
+  out.removed = report.snapshots_removed;
+  out.remaining = report.snapshots_remaining;
+  core::LogInfo("retention applied", {{"cluster", cluster.Key()},
+                                      {"repository", repository.name},
+                                      {"removed", std::to_string(out.removed)},
+                                      {"remaining", std::to_string(out.remaining)}});
   return out;
 }
 

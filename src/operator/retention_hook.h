@@ -1,7 +1,7 @@
-// operator/retention_hook: "applies retention after backups". The deletion itself (forget +
-// garbage collection) belongs to the prune library being built in repo/maintenance; until it
-// lands this hook computes the retention plan with PlanRetention, logs what would be removed and
-// removes nothing (metrics report capability retention=0). TODO(#prune): call the prune library.
+// operator/retention_hook: "applies retention after backups" — runs the prune library
+// (repo/maintenance/prune.h: forget by the policy's retention, then garbage collection) for the
+// cluster's type=backup snapshots in one repository. An empty retention policy keeps everything
+// and does nothing.
 #pragma once
 
 #include <string>
@@ -12,14 +12,15 @@
 namespace hasteward::op {
 
 struct RetentionOutcome {
-  bool applied = false;  // false: plan only (no prune library yet)
-  size_t planned_removals = 0;
-  size_t removed = 0;
+  bool applied = false;  // false: empty policy, nothing done
+  size_t removed = 0;    // snapshots removed
+  size_t remaining = 0;
 };
 
 // Whether this build deletes snapshots after backups.
 bool RetentionAvailable();
 
+// Errors: kLocked (another process held the repository for the whole lock wait), prune errors.
 core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& repository,
                                                          const ManagedCluster& cluster,
                                                          const std::string& engine);

@@ -54,7 +54,8 @@ core::Result<ServeState> DecodeState(const std::string& json) {
     s.clock_now = j.value("clock_now", int64_t{0});
     s.job_errors = j.value("job_errors", std::map<std::string, int64_t>{});
     s.retention_removed = j.value("retention_removed", std::map<std::string, int64_t>{});
-    for (const auto& [k, v] : j.value("jobs", nlohmann::json::object()).items()) {
+    const nlohmann::json jobs = j.value("jobs", nlohmann::json::object());
+    for (const auto& [k, v] : jobs.items()) {
       JobRecord r;
       r.last_run = v.value("last_run", int64_t{0});
       r.last_finish = v.value("last_finish", int64_t{0});

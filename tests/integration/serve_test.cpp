@@ -207,6 +207,13 @@ class ServeTest : public ::testing::Test {
 
 const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
 
+// The value of `name` + kLabels in a scrape, or -1.
+double Sample(const std::string& metrics, const std::string& name) {
+  std::string key = name + kLabels + " ";
+  auto pos = metrics.find(key);
+  return pos == std::string::npos ? -1 : std::stod(metrics.substr(pos + key.size()));
+}
+
 TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) {
   LoadRows(20000);
   std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
@@ -229,12 +236,14 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   EXPECT_NE(m.find("hasteward_job_errors_total{job=\"backup\"} 0"), std::string::npos) << m;
   EXPECT_NE(HttpGet(health_port_, "/healthz").find(" 200 "), std::string::npos);
   EXPECT_GE(Snapshots("backup"), 1);
+  EXPECT_LE(Snapshots("backup"), 3) << "keepLast: 2 (plus at most one backup since the prune)";
   EXPECT_GE(Snapshots("verification"), 1);
+  EXPECT_GT(Sample(m, "hasteward_last_backup_size_bytes"), 0);
   EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
   std::string logs = serve_->StderrAll();
   EXPECT_NE(logs.find("\"msg\":\"job start\""), std::string::npos) << logs;
   EXPECT_NE(logs.find("\"duration_seconds\""), std::string::npos) << logs;
-  EXPECT_NE(logs.find("retention"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("\"msg\":\"retention applied\""), std::string::npos) << logs;
   EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());
 
   auto status = Hs({"get", "status", "--config", config, "--json"});

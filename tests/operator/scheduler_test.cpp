@@ -18,7 +18,9 @@ class FakeJobRunner : public JobRunner {
     std::unique_lock<std::mutex> l(mu_);
     started_.push_back(std::string(JobKindName(req.kind)) + ":" + req.cluster.Key());
     cv_.notify_all();
-    cv_.wait(l, [&] { return released_ > 0 || abort; });
+    // The scheduler flips `abort` without notifying our condition variable: re-check often.
+    while (!cv_.wait_for(l, 10ms, [&] { return released_ > 0 || abort; })) {
+    }
     JobResult r;
     if (abort && released_ == 0) {
       r.outcome = "aborted";
@@ -139,7 +141,9 @@ TEST_F(SchedulerTest, RestartResumesFromTheStateFile) {
     runner_.Release(1);
     WaitIdle(s);
   }
-  auto reopened = std::move(StateStore::Open(store_->path()).value());
+  auto opened = StateStore::Open(store_->path());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto reopened = std::move(opened).value();
   Scheduler again({Cluster("a", "*/10 * * * *")}, {}, *reopened, runner_, clock_);
   EXPECT_EQ(again.Tick(), 0) << "the slot that ran before the restart does not run again";
   clock_.Advance(25min);  // down across two slots: one catch-up run, not two
