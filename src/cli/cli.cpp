@@ -118,10 +118,12 @@ int Main(int argc, char** argv) {
   RegisterGetCommand(app, g, out);
   RegisterRestoreCommand(app, g, out);
   RegisterInstanceCommand(app, g, out);
-  RegisterPruneCommand(app, g, out);
   RegisterTriageCommand(app, g, out);
   RegisterRepairCommand(app, g, out);
+  RegisterPruneCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);
+  RegisterVerifyCommand(app, g, out);
+  RegisterServeCommand(app, g, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

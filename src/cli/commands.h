@@ -13,11 +13,11 @@ void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
-void RegisterPruneCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterTriageCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `get status` without an operator config: the last triage of every known cluster.
 core::Status ShowLastTriages(const GlobalOptions& g);
+void RegisterPruneCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 
 // Shared pieces for the grouped forms (`backup list|export|prune`).
 void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,
@@ -28,5 +28,9 @@ void AddPruneCommand(CLI::App& parent, const std::string& name, GlobalOptions& g
                      CommandOutcome& out);
 void RegisterGroupedBackupVerbs(CLI::App& backup, GlobalOptions& g, CommandOutcome& out);
 void RegisterSandboxCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `get policies|repositories|status` (operator config and state).
+void AddOperatorGetCommands(CLI::App& get, GlobalOptions& g, CommandOutcome& out);
 
 }  // namespace hasteward::cli

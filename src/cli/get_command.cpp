@@ -5,6 +5,7 @@
 #include "cli/repo_access.h"
 #include "cli/snapshot_filter.h"
 #include "cli/table.h"
+#include "verify/evidence.h"
 
 namespace hasteward::cli {
 
@@ -16,7 +17,15 @@ struct GetFlags {
 
 std::string Dash(const std::string& s) { return s.empty() ? "-" : s; }
 
-nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s) {
+using VerificationIndex = std::map<std::string, verify::VerificationState>;
+
+// The verification state of a type=backup snapshot; "-" for other types.
+std::string VerificationOf(const VerificationIndex& index, const repo::Snapshot& s) {
+  if (s.TagValue("type") != "backup") return "-";
+  return verify::DescribeVerification(index, repo::IdToHex(s.id));
+}
+
+nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s, const VerificationIndex& index) {
   nlohmann::ordered_json j;
   j["id"] = repo::IdToHex(s.id);
   j["short_id"] = repo::IdToHex(s.id).substr(0, 8);
@@ -29,6 +38,11 @@ nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s) {
   j["namespace"] = s.TagValue("namespace");
   j["type"] = s.TagValue("type");
   j["job"] = s.TagValue("job");
+  j["verification"] = VerificationOf(index, s);
+  if (s.TagValue("type") == verify::kTypeVerification) {
+    j["verifies"] = s.TagValue(verify::kTagVerifies);
+    j["verdict"] = s.TagValue(verify::kTagVerdict);
+  }
   return j;
 }
 
@@ -38,13 +52,15 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
   SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
   filter.type = f.type;
   auto selected = filter.Apply(snaps);
+  VerificationIndex index = verify::IndexVerifications(snaps);
   if (g.WantsJson()) {
     auto arr = nlohmann::ordered_json::array();
-    for (const auto& s : selected) arr.push_back(SnapshotJson(s));
+    for (const auto& s : selected) arr.push_back(SnapshotJson(s, index));
     std::printf("%s\n", arr.dump().c_str());
     return core::Status::Ok();
   }
-  Table t({"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "HOST", "PATH"});
+  Table t({"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "VERIFIED", "HOST",
+           "PATH"});
   for (const auto& s : selected) {
     auto c = s.time.ToCivil();
     char when[32];
@@ -52,7 +68,7 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
                   c.hour, c.minute, c.second);
     t.AddRow({repo::IdToHex(s.id).substr(0, 8), when, Dash(s.TagValue("engine")),
               Dash(s.TagValue("namespace")), Dash(s.TagValue("cluster")),
-              Dash(s.TagValue("type")), Dash(s.TagValue("job")), s.hostname,
+              Dash(s.TagValue("type")), Dash(s.TagValue("job")), VerificationOf(index, s), s.hostname,
               s.paths.empty() ? "-" : s.paths[0]});
   }
   std::printf("%s%zu snapshot(s)\n", t.Render().c_str(), selected.size());
@@ -73,6 +89,7 @@ void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto* get = app.add_subcommand("get", "Show backups, status, policies and repositories");
   get->require_subcommand(1);
   AddListBackupsCommand(*get, "backups", g, out);
+  AddOperatorGetCommands(*get, g, out);
 }
 
 }  // namespace hasteward::cli
