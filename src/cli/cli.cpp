@@ -20,7 +20,8 @@ std::string Env(const char* name) {
 void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
   app.add_option("--backups-path,-r,--repo", g.backups_path,
                  "Repository location (env HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY)");
-  app.add_option("--restic-password", g.restic_password, "Repository password (env RESTIC_PASSWORD)");
+  app.add_option("--restic-password", g.restic_password,
+                 "Repository password (env RESTIC_PASSWORD)");
   app.add_option("--restic-password-file,--password-file", g.password_file,
                  "File holding the repository password (env RESTIC_PASSWORD_FILE)");
   app.add_option("-e,--engine", g.engine, "Database engine: cnpg|postgres|mariadb|galera");
@@ -41,18 +42,26 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
 }  // namespace
 
 void GlobalOptions::ApplyEnvironment() {
-  if (backups_path.empty()) backups_path = Env("HASTEWARD_BACKUPS_PATH");
-  if (backups_path.empty()) backups_path = Env("RESTIC_REPOSITORY");
-  if (restic_password.empty()) restic_password = Env("RESTIC_PASSWORD");
-  if (password_file.empty()) password_file = Env("RESTIC_PASSWORD_FILE");
-  if (engine.empty()) engine = Env("HASTEWARD_ENGINE");
-  if (cluster.empty()) cluster = Env("HASTEWARD_CLUSTER");
+  if (backups_path.empty())
+    backups_path = Env("HASTEWARD_BACKUPS_PATH");
+  if (backups_path.empty())
+    backups_path = Env("RESTIC_REPOSITORY");
+  if (restic_password.empty())
+    restic_password = Env("RESTIC_PASSWORD");
+  if (password_file.empty())
+    password_file = Env("RESTIC_PASSWORD_FILE");
+  if (engine.empty())
+    engine = Env("HASTEWARD_ENGINE");
+  if (cluster.empty())
+    cluster = Env("HASTEWARD_CLUSTER");
   if (!ns_explicit && !Env("HASTEWARD_NAMESPACE").empty()) {
     ns = Env("HASTEWARD_NAMESPACE");
     ns_explicit = true;
   }
-  if (inventory.empty()) inventory = Env("HASTEWARD_INVENTORY");
-  if (Env("HASTEWARD_OUTPUT").size() > 0 && output == "auto") output = Env("HASTEWARD_OUTPUT");
+  if (inventory.empty())
+    inventory = Env("HASTEWARD_INVENTORY");
+  if (Env("HASTEWARD_OUTPUT").size() > 0 && output == "auto")
+    output = Env("HASTEWARD_OUTPUT");
 }
 
 core::Result<std::string> GlobalOptions::Password() const {

@@ -1,4 +1,5 @@
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -15,13 +16,16 @@ struct GetFlags {
   std::string type;
 };
 
-std::string Dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string Dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 using VerificationIndex = std::map<std::string, verify::VerificationState>;
 
 // The verification state of a type=backup snapshot; "-" for other types.
 std::string VerificationOf(const VerificationIndex& index, const repo::Snapshot& s) {
-  if (s.TagValue("type") != "backup") return "-";
+  if (s.TagValue("type") != "backup")
+    return "-";
   return verify::DescribeVerification(index, repo::IdToHex(s.id));
 }
 
@@ -55,20 +59,21 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
   VerificationIndex index = verify::IndexVerifications(snaps);
   if (g.WantsJson()) {
     auto arr = nlohmann::ordered_json::array();
-    for (const auto& s : selected) arr.push_back(SnapshotJson(s, index));
+    for (const auto& s : selected)
+      arr.push_back(SnapshotJson(s, index));
     std::printf("%s\n", arr.dump().c_str());
     return core::Status::Ok();
   }
-  Table t({"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "VERIFIED", "HOST",
-           "PATH"});
+  Table t(
+      {"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "VERIFIED", "HOST", "PATH"});
   for (const auto& s : selected) {
     auto c = s.time.ToCivil();
     char when[32];
     std::snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.month, c.day,
                   c.hour, c.minute, c.second);
     t.AddRow({repo::IdToHex(s.id).substr(0, 8), when, Dash(s.TagValue("engine")),
-              Dash(s.TagValue("namespace")), Dash(s.TagValue("cluster")),
-              Dash(s.TagValue("type")), Dash(s.TagValue("job")), VerificationOf(index, s), s.hostname,
+              Dash(s.TagValue("namespace")), Dash(s.TagValue("cluster")), Dash(s.TagValue("type")),
+              Dash(s.TagValue("job")), VerificationOf(index, s), s.hostname,
               s.paths.empty() ? "-" : s.paths[0]});
   }
   std::printf("%s%zu snapshot(s)\n", t.Render().c_str(), selected.size());

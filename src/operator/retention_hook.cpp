@@ -17,19 +17,23 @@ constexpr std::chrono::seconds kLockWait{120};
 
 core::Result<std::string> ReadPassword(const std::string& file) {
   HS_ASSIGN_OR_RETURN(std::string p, core::ReadFileToString(file));
-  while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
+  while (!p.empty() && (p.back() == '\n' || p.back() == '\r'))
+    p.pop_back();
   return p;
 }
 
 }  // namespace
 
-bool RetentionAvailable() { return true; }
+bool RetentionAvailable() {
+  return true;
+}
 
 core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& repository,
                                                          const ManagedCluster& cluster,
                                                          const std::string& engine) {
   RetentionOutcome out;
-  if (cluster.retention.IsEmpty()) return out;
+  if (cluster.retention.IsEmpty())
+    return out;
   HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(repository.password_file));
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(repository.location));
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Open(std::move(backend), password));

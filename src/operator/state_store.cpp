@@ -1,11 +1,11 @@
 #include "operator/state_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
+
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -14,12 +14,9 @@ namespace hasteward::op {
 
 const char* JobKindName(JobKind kind) {
   switch (kind) {
-    case JobKind::kBackup:
-      return "backup";
-    case JobKind::kVerify:
-      return "verify";
-    case JobKind::kTriage:
-      return "triage";
+    case JobKind::kBackup: return "backup";
+    case JobKind::kVerify: return "verify";
+    case JobKind::kTriage: return "triage";
   }
   return "unknown";
 }
@@ -36,10 +33,15 @@ std::string EncodeState(const ServeState& s) {
   j["retention_removed"] = s.retention_removed;
   auto jobs = nlohmann::ordered_json::object();
   for (const auto& [k, r] : s.jobs) {
-    jobs[k] = {{"last_run", r.last_run}, {"last_finish", r.last_finish},
-               {"last_success", r.last_success}, {"ok", r.ok},
-               {"duration_seconds", r.duration_seconds}, {"size_bytes", r.size_bytes},
-               {"snapshot_id", r.snapshot_id}, {"outcome", r.outcome}, {"error", r.error},
+    jobs[k] = {{"last_run", r.last_run},
+               {"last_finish", r.last_finish},
+               {"last_success", r.last_success},
+               {"ok", r.ok},
+               {"duration_seconds", r.duration_seconds},
+               {"size_bytes", r.size_bytes},
+               {"snapshot_id", r.snapshot_id},
+               {"outcome", r.outcome},
+               {"error", r.error},
                {"runs", r.runs}};
   }
   j["jobs"] = jobs;
@@ -80,7 +82,8 @@ core::Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& pa
   auto text = core::ReadFileToString(path);
   if (text.ok()) {
     auto st = DecodeState(*text);
-    if (!st.ok()) return st.TakeStatus().Wrap("state file '" + path + "'");
+    if (!st.ok())
+      return st.TakeStatus().Wrap("state file '" + path + "'");
     s->state_ = std::move(st).value();
   }
   return s;
@@ -99,13 +102,16 @@ core::Status StateStore::Update(const std::function<void(ServeState&)>& fn) {
 
 core::Status StateStore::SaveLocked() const {
   std::string dir = std::filesystem::path(path_).parent_path().string();
-  if (!dir.empty()) HS_TRY(core::MakeDirs(dir, 0755));
+  if (!dir.empty())
+    HS_TRY(core::MakeDirs(dir, 0755));
   std::string tmp = path_ + ".tmp";
   {
     core::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) return core::ErrnoStatus("write state file '" + tmp + "'", errno);
+    if (!fd.valid())
+      return core::ErrnoStatus("write state file '" + tmp + "'", errno);
     HS_TRY(core::WriteAll(fd.get(), core::AsBytes(EncodeState(state_))));
-    if (::fsync(fd.get()) != 0) return core::ErrnoStatus("fsync '" + tmp + "'", errno);
+    if (::fsync(fd.get()) != 0)
+      return core::ErrnoStatus("fsync '" + tmp + "'", errno);
   }
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {
     return core::ErrnoStatus("rename state file to '" + path_ + "'", errno);

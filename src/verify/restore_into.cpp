@@ -20,7 +20,8 @@ class TailKeepingSink : public core::ByteSink {
   core::Status Write(core::ByteView data) override {
     HS_TRY(inner_.Write(data));
     tail_.append(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
-    if (tail_.size() > 2 * kKeepTail) tail_.erase(0, tail_.size() - kKeepTail);
+    if (tail_.size() > 2 * kKeepTail)
+      tail_.erase(0, tail_.size() - kKeepTail);
     if (!first_written_) {
       first_written_ = true;
       core::Failpoint("verify-mid-restore");
@@ -42,15 +43,18 @@ class TailKeepingSink : public core::ByteSink {
 class AdminPasswordFilter : public core::ByteSink {
  public:
   AdminPasswordFilter(core::ByteSink& inner, const std::string& role)
-      : inner_(inner), prefixes_{"ALTER ROLE " + role + " WITH", "ALTER ROLE \"" + role + "\" WITH"} {}
+      : inner_(inner),
+        prefixes_{"ALTER ROLE " + role + " WITH", "ALTER ROLE \"" + role + "\" WITH"} {}
   core::Status Write(core::ByteView data) override {
-    if (!active_) return inner_.Write(data);
+    if (!active_)
+      return inner_.Write(data);
     std::string_view in(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
     while (active_ && !in.empty()) {
       size_t nl = in.find('\n');
       if (nl == std::string_view::npos) {
         pending_.append(in);
-        if (pending_.size() > kMaxLine) return Flush();
+        if (pending_.size() > kMaxLine)
+          return Flush();
         return core::Status::Ok();
       }
       pending_.append(in.substr(0, nl + 1));
@@ -72,10 +76,12 @@ class AdminPasswordFilter : public core::ByteSink {
   core::Status EmitLine() {
     std::string line = std::move(pending_);
     pending_.clear();
-    if (line.rfind("\\connect", 0) == 0) active_ = false;
+    if (line.rfind("\\connect", 0) == 0)
+      active_ = false;
     for (const auto& p : prefixes_) {
       auto pw = line.find(" PASSWORD '");
-      if (line.rfind(p, 0) == 0 && pw != std::string::npos) line = line.substr(0, pw) + ";\n";
+      if (line.rfind(p, 0) == 0 && pw != std::string::npos)
+        line = line.substr(0, pw) + ";\n";
     }
     return inner_.Write(core::AsBytes(line));
   }
@@ -102,8 +108,8 @@ core::Result<RestoreIntoResult> RestoreInto(repo::Repository& repo, const repo::
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
   HS_ASSIGN_OR_RETURN(auto sink, eng->OpenRestore(scratch.platform(), scratch.cluster(), ro));
-  std::string admin = scratch.cluster().credentials.user.empty() ? "postgres"
-                                                                : scratch.cluster().credentials.user;
+  std::string admin =
+      scratch.cluster().credentials.user.empty() ? "postgres" : scratch.cluster().credentials.user;
   AdminPasswordFilter filtered(*sink, admin);
   core::ByteSink& into = scratch.cluster().engine == platform::EngineKind::kPostgres
                              ? static_cast<core::ByteSink&>(filtered)
@@ -120,7 +126,8 @@ core::Result<RestoreIntoResult> RestoreInto(repo::Repository& repo, const repo::
   r.stream_complete = true;
   r.dump_complete = tail.tail().find(DumpEndMarker(scratch.cluster().engine)) != std::string::npos;
   r.restore = into.Close();
-  if (r.restore.ok() && &into != sink.get()) r.restore = sink->Close();
+  if (r.restore.ok() && &into != sink.get())
+    r.restore = sink->Close();
   HS_TRY(lock->Release());
   return r;
 }

@@ -65,8 +65,8 @@ TEST(TimelineTest, ForkedInstancesAreSplitBrainAndRewindIsAWarning) {
                                 &f, &v);
   EXPECT_EQ(v, Verdict::kHealthy);
   f.clear();
-  postgres::AddTimelineFindings({node("a", "4", "0/5000000", "1:0/3000000,2:0/9000000,3:0/4000000")},
-                                &f, &v);
+  postgres::AddTimelineFindings(
+      {node("a", "4", "0/5000000", "1:0/3000000,2:0/9000000,3:0/4000000")}, &f, &v);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, Severity::kWarning);
 }

@@ -2,13 +2,13 @@
 // at any step of it) `restic check --read-data` passes and every kept snapshot restores
 // byte-identical; a running backup is never broken; a dry run changes nothing; a policy that
 // would empty a cluster is refused.
-#include <gtest/gtest.h>
-
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/fd.h"
 #include "core/subprocess.h"
@@ -30,10 +30,12 @@ std::string Dump(int day) {
   std::string out;
   for (int i = 0; i < kSegments; ++i) {
     int version = 0;
-    for (int d = 1; d <= day; ++d) version += (d % kSegments == i) ? 1 : 0;
+    for (int d = 1; d <= day; ++d)
+      version += (d % kSegments == i) ? 1 : 0;
     std::mt19937_64 rng(static_cast<uint64_t>(i) * 1000 + version);
     std::string seg(kSegmentSize, '\0');
-    for (auto& c : seg) c = static_cast<char>(rng());
+    for (auto& c : seg)
+      c = static_cast<char>(rng());
     out += seg;
   }
   return out;
@@ -47,14 +49,18 @@ class PruneTest : public ::testing::Test {
   }
   void UseRepo(const std::string& repo) {
     repo_ = repo;
-    env_ = {{"RESTIC_PASSWORD", "prune-pw"}, {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
-            {"TZ", "UTC"}, {"HASTEWARD_BACKUPS_PATH", repo_}, {"RESTIC_REPOSITORY", repo_}};
+    env_ = {{"RESTIC_PASSWORD", "prune-pw"},
+            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
+            {"TZ", "UTC"},
+            {"HASTEWARD_BACKUPS_PATH", repo_},
+            {"RESTIC_REPOSITORY", repo_}};
   }
   CmdResult Hs(std::vector<std::string> args, const std::string& in = "",
                std::map<std::string, std::string> extra = {}) {
     args.insert(args.begin(), HastewardBin());
     auto env = env_;
-    for (const auto& [k, v] : extra) env[k] = v;
+    for (const auto& [k, v] : extra)
+      env[k] = v;
     return RunCommand(args, env, in);
   }
   CmdResult Restic(std::vector<std::string> args) {
@@ -65,8 +71,8 @@ class PruneTest : public ::testing::Test {
   // Backs up the next dump of `cluster` (each shares all but one segment with the previous one)
   // at 10:00 on that day; returns the snapshot ID.
   std::string Backup(const std::string& cluster, int day, int month = 1) {
-    std::string in = tmp_->path() + "/" + cluster + "-" + std::to_string(month) + "-" +
-                     std::to_string(day);
+    std::string in =
+        tmp_->path() + "/" + cluster + "-" + std::to_string(month) + "-" + std::to_string(day);
     WriteFile(in, Dump((cluster == "db1" ? 0 : 100) + ++sequence_[cluster]));
     char time[32];
     std::snprintf(time, sizeof(time), "2023-%02d-%02d 10:00:00", month, day);
@@ -84,7 +90,8 @@ class PruneTest : public ::testing::Test {
   void BuildHistory() {
     ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
     for (int month = 1; month <= 3; ++month) {
-      for (int day : {2, 9, 10, 20}) Backup("db1", day, month);
+      for (int day : {2, 9, 10, 20})
+        Backup("db1", day, month);
     }
     Backup("db2", 5);
     Backup("db2", 6);
@@ -94,7 +101,8 @@ class PruneTest : public ::testing::Test {
     auto r = Restic({"snapshots", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::set<std::string> ids;
-    for (const auto& s : Json::parse(r.out)) ids.insert(s["id"].get<std::string>());
+    for (const auto& s : Json::parse(r.out))
+      ids.insert(s["id"].get<std::string>());
     return ids;
   }
 
@@ -117,7 +125,8 @@ class PruneTest : public ::testing::Test {
   static std::set<std::string> Ids(const Json& plan, const std::string& action) {
     std::set<std::string> ids;
     for (const auto& g : plan["groups"]) {
-      for (const auto& id : g[action]) ids.insert(id.get<std::string>());
+      for (const auto& id : g[action])
+        ids.insert(id.get<std::string>());
     }
     return ids;
   }
@@ -125,12 +134,13 @@ class PruneTest : public ::testing::Test {
   uint64_t DataBytes() {
     uint64_t n = 0;
     for (const auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
-      if (e.is_regular_file()) n += e.file_size();
+      if (e.is_regular_file())
+        n += e.file_size();
     }
     return n;
   }
 
-  const std::vector<std::string> kPolicy = {"--keep-last", "2", "--keep-daily", "0",
+  const std::vector<std::string> kPolicy = {"--keep-last",   "2", "--keep-daily",   "0",
                                             "--keep-weekly", "0", "--keep-monthly", "2"};
 
   std::unique_ptr<core::TempDir> tmp_;
@@ -158,8 +168,10 @@ TEST_F(PruneTest, PrunesRepacksAndResticAgrees) {
   EXPECT_EQ(j["gc"]["unused_after"], 0) << "--max-unused 0 leaves nothing unused";
   EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 0u);
   std::set<std::string> after = SnapshotIds();
-  for (const auto& id : remove) EXPECT_EQ(after.count(id), 0u) << "removed " << id;
-  for (const auto& id : keep) EXPECT_EQ(after.count(id), 1u) << "kept " << id;
+  for (const auto& id : remove)
+    EXPECT_EQ(after.count(id), 0u) << "removed " << id;
+  for (const auto& id : keep)
+    EXPECT_EQ(after.count(id), 1u) << "kept " << id;
   EXPECT_EQ(after.size(), before.size() - remove.size()) << "db2 untouched";
   EXPECT_LT(DataBytes(), bytes_before);
   EXPECT_GT(j["gc"]["bytes_deleted"].get<uint64_t>(), j["gc"]["bytes_written"].get<uint64_t>());
@@ -192,9 +204,8 @@ TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
   std::set<std::string> keep = Ids(Json::parse(dry.out), "keep");
   for (const std::string fp :
        {"prune-after-lock", "prune-after-snapshot-delete:3", "prune-after-unreferenced-delete",
-        "prune-before-repack", "after-pack-save:1", "prune-after-repack",
-        "prune-after-index-save", "prune-after-index-delete:1", "prune-after-pack-delete:2",
-        "prune-done"}) {
+        "prune-before-repack", "after-pack-save:1", "prune-after-repack", "prune-after-index-save",
+        "prune-after-index-delete:1", "prune-after-pack-delete:2", "prune-done"}) {
     SCOPED_TRACE(fp);
     std::string copy = tmp_->path() + "/crash";
     fs::remove_all(copy);
@@ -205,7 +216,8 @@ TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
     ASSERT_EQ(Restic({"unlock"}).exit_code, 0);
     ExpectCheckPasses();
     std::set<std::string> now = SnapshotIds();
-    for (const auto& id : keep) EXPECT_EQ(now.count(id), 1u) << id;
+    for (const auto& id : keep)
+      EXPECT_EQ(now.count(id), 1u) << id;
     ExpectRestores(keep);
     auto rerun = Hs(args);
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
@@ -233,8 +245,15 @@ TEST_F(PruneTest, StaleLockOfADeadProcessIsClearedWithALogLine) {
 TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   BuildHistory();
   core::SubprocessOptions o;
-  o.argv = {HastewardBin(), "backup", "--stdin", "--stdin-filename", "ns/db1/dump.sql", "--tag",
-            "engine=cnpg,cluster=db1,namespace=ns,type=backup", "--time", "2023-04-01 10:00:00",
+  o.argv = {HastewardBin(),
+            "backup",
+            "--stdin",
+            "--stdin-filename",
+            "ns/db1/dump.sql",
+            "--tag",
+            "engine=cnpg,cluster=db1,namespace=ns,type=backup",
+            "--time",
+            "2023-04-01 10:00:00",
             "--json"};
   o.env_set = env_;
   o.stdin_mode = core::StdioMode::kPipe;
@@ -300,7 +319,9 @@ TEST_F(PruneTest, DryRunListsEverySnapshotWithAReasonAndChangesNothing) {
   for (const auto& g : j["groups"]) {
     for (const auto& s : g["snapshots"]) {
       listed.insert(s["id"].get<std::string>());
-      if (s["action"] == "keep") EXPECT_FALSE(s["reasons"].empty()) << s.dump();
+      if (s["action"] == "keep") {
+        EXPECT_FALSE(s["reasons"].empty()) << s.dump();
+      }
       EXPECT_NE(text.out.find(s["short_id"].get<std::string>()), std::string::npos);
     }
   }
@@ -315,9 +336,10 @@ TEST_F(PruneTest, DryRunListsEverySnapshotWithAReasonAndChangesNothing) {
 TEST_F(PruneTest, RefusesToEmptyAClusterUnlessAllowed) {
   BuildHistory();
   auto digest = TreeDigest(repo_);
-  std::vector<std::string> args = {"backup",      "prune",         "-c", "db2", "--keep-tag",
-                                   "nonexistent", "--keep-last",   "0",  "--keep-daily", "0",
-                                   "--keep-weekly", "0", "--keep-monthly", "0"};
+  std::vector<std::string> args = {
+      "backup",         "prune", "-c",           "db2", "--keep-tag",    "nonexistent",
+      "--keep-last",    "0",     "--keep-daily", "0",   "--keep-weekly", "0",
+      "--keep-monthly", "0"};
   auto refused = Hs(args);
   EXPECT_EQ(refused.exit_code, 24) << refused.err;
   EXPECT_NE(refused.err.find("--allow-empty"), std::string::npos) << refused.err;

@@ -1,8 +1,8 @@
 #include "operator/scheduler.h"
 
-#include <gtest/gtest.h>
-
 #include <condition_variable>
+
+#include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
 
@@ -54,7 +54,8 @@ class FakeJobRunner : public JobRunner {
   int released_ = 0;
 };
 
-ManagedCluster Cluster(const std::string& name, const std::string& backup, const std::string& verify = "") {
+ManagedCluster Cluster(const std::string& name, const std::string& backup,
+                       const std::string& verify = "") {
   ManagedCluster c;
   c.ns = "test";
   c.name = name;
@@ -69,15 +70,18 @@ class SchedulerTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-sched-").value()));
     store_ = std::move(StateStore::Open(dir_->path() + "/state.json").value());
-    ASSERT_TRUE(store_->Update([&](ServeState& s) { s.first_start = UnixSeconds(clock_.Now()); }).ok());
+    ASSERT_TRUE(
+        store_->Update([&](ServeState& s) { s.first_start = UnixSeconds(clock_.Now()); }).ok());
   }
   // Waits (bounded) until no job runs.
   void WaitIdle(Scheduler& s) {
-    for (int i = 0; i < 500 && s.running() > 0; ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 500 && s.running() > 0; ++i)
+      std::this_thread::sleep_for(10ms);
     ASSERT_EQ(s.running(), 0);
   }
 
-  core::ManualClock clock_{std::chrono::system_clock::time_point(std::chrono::seconds(1767225600))};  // 2026-01-01 00:00 UTC
+  core::ManualClock clock_{std::chrono::system_clock::time_point(
+      std::chrono::seconds(1767225600))};  // 2026-01-01 00:00 UTC
   std::unique_ptr<core::TempDir> dir_;
   std::unique_ptr<StateStore> store_;
   FakeJobRunner runner_;

@@ -15,11 +15,12 @@ TEST(StateStoreTest, SurvivesAReopen) {
     auto s = StateStore::Open(path);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_TRUE((*s)->Update([](ServeState& st) {
-      st.first_start = 10;
-      st.jobs["test/a/backup"].runs = 3;
-      st.jobs["test/a/backup"].snapshot_id = "abc";
-      st.job_errors["verify"] = 2;
-    }).ok());
+                      st.first_start = 10;
+                      st.jobs["test/a/backup"].runs = 3;
+                      st.jobs["test/a/backup"].snapshot_id = "abc";
+                      st.job_errors["verify"] = 2;
+                    })
+                    .ok());
   }
   auto again = StateStore::Open(path);
   ASSERT_TRUE(again.ok()) << again.status().ToString();

@@ -8,7 +8,8 @@ namespace {
 
 Id MakeId(uint32_t n) {
   Id id{};
-  for (int i = 0; i < 4; ++i) id[i] = static_cast<uint8_t>(n >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    id[i] = static_cast<uint8_t>(n >> (8 * i));
   id[31] = 0xab;
   return id;
 }
@@ -27,11 +28,13 @@ class GcPlanTest : public ::testing::Test {
     }
     Id id = MakeId(0x1000000 + pack);
     index_.AddPack(id, blobs);
-    if (file_exists) files_.push_back({IdToHex(id), PackSizeFromBlobs(blobs)});
+    if (file_exists)
+      files_.push_back({IdToHex(id), PackSizeFromBlobs(blobs)});
     return id;
   }
   void Use(uint32_t first_blob, int n, BlobType type = BlobType::kData) {
-    for (int i = 0; i < n; ++i) used_.Of(type).insert(MakeId(first_blob + i));
+    for (int i = 0; i < n; ++i)
+      used_.Of(type).insert(MakeId(first_blob + i));
   }
   GcPlan Plan(const std::string& max_unused = "5%") {
     GcPlanOptions o;
@@ -42,7 +45,8 @@ class GcPlanTest : public ::testing::Test {
   }
   static PackAction ActionOf(const GcPlan& plan, const Id& id) {
     for (const auto& d : plan.packs) {
-      if (d.id == id) return d.action;
+      if (d.id == id)
+        return d.action;
     }
     ADD_FAILURE() << "pack not in plan";
     return PackAction::kKeep;
@@ -86,7 +90,8 @@ TEST_F(GcPlanTest, PartlyUsedDataPackRepackedOverBudgetKeptWithinIt) {
   EXPECT_EQ(ActionOf(plan, half), PackAction::kRepack);
   const auto& d = plan.packs[0];
   ASSERT_EQ(d.copy.size(), 5u) << "only the used blobs are copied";
-  for (const auto& b : d.copy) EXPECT_EQ(used_.data.count(b.id), 1u);
+  for (const auto& b : d.copy)
+    EXPECT_EQ(used_.data.count(b.id), 1u);
   EXPECT_EQ(plan.stats.unused_after, 0u);
   EXPECT_EQ(ActionOf(Plan("unlimited"), half), PackAction::kKeep);
 }
