@@ -12,10 +12,12 @@ namespace {
 constexpr char kMoveAside[] =
     "if [ -e \"$1\" ]; then mv \"$1\" \"$2\" && echo moved; else echo absent; fi";
 
+// The password file ($7, 0600, the OS user's) outlives the run: -R records it as the standby's
+// primary_conninfo passfile, so the password never lands in argv or postgresql.auto.conf.
 constexpr char kBaseBackup[] =
-    "umask 077; d=$(mktemp -d) || exit 1; cat > \"$d/pgpass\"; "
-    "PGPASSFILE=\"$d/pgpass\" timeout -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D \"$5\" "
-    "-R -X stream -c fast -w; rc=$?; rm -rf \"$d\"; exit $rc";
+    "umask 077; cat > \"$7.tmp\" && mv \"$7.tmp\" \"$7\" || exit 1; "
+    "PGPASSFILE=\"$7\" timeout -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D \"$5\" "
+    "-R -X stream -c fast -w";
 
 // Copies the instance's own config files from the kept directory over the primary's copies.
 constexpr char kRestoreConfig[] =
@@ -89,7 +91,8 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
   auto bb =
       RunScript(platform, cluster, target, "pg_basebackup", kBaseBackup,
                 {ToolPath(target, "pg_basebackup"), primary.host, std::to_string(primary.port),
-                 creds.user, target.data_dir, std::to_string(o.heal_timeout.count())},
+                 creds.user, target.data_dir, std::to_string(o.heal_timeout.count()),
+                 target.data_dir + ".pgpass"},
                 PgPassLine(creds.user, *password));
   if (!bb.ok())
     return fail(bb.TakeStatus());
