@@ -88,12 +88,11 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
     return fail(password.TakeStatus());
   Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
              primary.host + ":" + std::to_string(primary.port) + ")");
-  auto bb =
-      RunScript(platform, cluster, target, "pg_basebackup", kBaseBackup,
-                {ToolPath(target, "pg_basebackup"), primary.host, std::to_string(primary.port),
-                 creds.user, target.data_dir, std::to_string(o.heal_timeout.count()),
-                 target.data_dir + ".pgpass"},
-                PgPassLine(creds.user, *password));
+  auto bb = RunScript(
+      platform, cluster, target, "pg_basebackup", kBaseBackup,
+      {ToolPath(target, "pg_basebackup"), primary.host, std::to_string(primary.port), creds.user,
+       target.data_dir, std::to_string(o.heal_timeout.count()), target.data_dir + ".pgpass"},
+      PgPassLine(creds.user, *password));
   if (!bb.ok())
     return fail(bb.TakeStatus());
   if (have_kept) {
