@@ -132,6 +132,12 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   Stop(1);
   ASSERT_TRUE(core::RemoveAll(sc_->instance(1).data_dir).ok());
   EXPECT_EQ(Verdict(), 4);
+  auto stopped2 = Digest(2);
+  auto dry = On("repair", {"--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("dry-run plan"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("heal: '" + sc_->instance(1).name + "'"), std::string::npos) << dry.out;
+  EXPECT_EQ(Digest(2), stopped2);
   std::atomic<bool> stop{false};
   std::atomic<int> written{5000};
   std::thread writer([&] {
