@@ -2,6 +2,8 @@
 # End-to-end database backup, in one run, on a sandbox cluster filled by sysbench (MariaDB) or
 # pgbench (PostgreSQL): the dump tool alone to /dev/null, `dump | restic backup --stdin`, and
 # `hasteward backup -e ... -c ...`; prints MB/s of the three and the ratios.
+# Each of the three runs REPEAT times (default 3), interleaved, and the median time is reported,
+# so one noisy run does not decide the ratio.
 # Usage: bench/cluster_backup_compare.sh mariadb|cnpg [scale]
 #   mariadb scale = rows per table (8 tables; default 1000000 -> ~1.6 GB dump)
 #   cnpg scale    = pgbench scale (default 100 -> ~1 GB dump)
@@ -33,16 +35,24 @@ else
 fi
 size=$("${dump[@]}" | wc -c)
 t() { local s; s=$(date +%s.%N); "$@" >/dev/null; python3 -c "print($(date +%s.%N) - $s)"; }
-tool=$(t sh -c '"$@" > /dev/null' _ "${dump[@]}")
 export RESTIC_REPOSITORY="$work/restic-repo"  # hasteward prefers HASTEWARD_BACKUPS_PATH
-restic init -q
-pipeline=$(t sh -c '"$@" | restic backup -q --stdin --stdin-filename dump.sql' _ "${dump[@]}")
-"$HS" repo init -q
-hs=$(t "$HS" backup -e "$ENGINE" -c bench -n bench -q)
+tool_runs=() pipe_runs=() hs_runs=()
+for _ in $(seq "${REPEAT:-3}"); do
+  # Fresh repositories each round: every run stores the whole dump (no deduplication).
+  rm -rf "$RESTIC_REPOSITORY" "$HASTEWARD_BACKUPS_PATH"
+  restic init -q
+  "$HS" repo init -q
+  tool_runs+=("$(t sh -c '"$@" > /dev/null' _ "${dump[@]}")")
+  pipe_runs+=("$(t sh -c '"$@" | restic backup -q --stdin --stdin-filename dump.sql' _ "${dump[@]}")")
+  hs_runs+=("$(t "$HS" backup -e "$ENGINE" -c bench -n bench -q)")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "runs (s): tool ${tool_runs[*]} | restic pipeline ${pipe_runs[*]} | hasteward ${hs_runs[*]}"
+tool=$(median "${tool_runs[@]}") pipeline=$(median "${pipe_runs[@]}") hs=$(median "${hs_runs[@]}")
 python3 - "$size" "$tool" "$pipeline" "$hs" <<'PY'
 import sys
 size, tool, pipe, hs = int(sys.argv[1]) / 1e6, *map(float, sys.argv[2:])
-print(f"dump size: {size:.0f} MB")
+print(f"dump size: {size:.0f} MB (median of the runs)")
 print(f"{'dump tool alone':<34}{size / tool:>8.1f} MB/s")
 print(f"{'dump | restic backup --stdin':<34}{size / pipe:>8.1f} MB/s")
 print(f"{'hasteward backup':<34}{size / hs:>8.1f} MB/s")

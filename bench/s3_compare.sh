@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Backs up and restores the same ~1 GB file to a real S3 server (Ceph RGW on loopback, started by
+# Backs up and restores the same dump to a real S3 server (Ceph RGW on loopback, started by
 # build/bench/s3_bench_server behind a request-counting proxy) with hasteward and with restic
 # 0.14, and prints MB/s and S3 request counts of each and the ratios (target: hasteward >= 2x
 # restic's throughput with no more requests).
-# Usage: bench/s3_compare.sh [FILE]   (default: 1 GiB of partly compressible random data)
-#        BUILD=build-dir (default build), SIZE_MB=1024
+# Usage: bench/s3_compare.sh [FILE|synthetic]
+#   default: the sysbench mariadb-dump from bench/make_sysbench_dump.sh (~1.6 GB, cached);
+#   synthetic: SIZE_MB (1024) of half random, half zero MiBs. On a 2-core machine the S3 server
+#   shares the cores, so with incompressible input its own CPU bounds both tools' throughput.
+#   BUILD=build-dir (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-$PWD/build}
@@ -16,8 +19,8 @@ trap 'exec {SRV[1]}>&-; wait "$SRV_PID" 2>/dev/null || true; rm -rf "$work"' EXI
 read -r _ endpoint <&"${SRV[0]}"; read -r _ bucket <&"${SRV[0]}"
 read -r _ AWS_ACCESS_KEY_ID <&"${SRV[0]}"; read -r _ AWS_SECRET_ACCESS_KEY <&"${SRV[0]}"
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$work/cache"
-input=${1:-}
-if [ -z "$input" ]; then
+input=${1:-$(bench/make_sysbench_dump.sh)}
+if [ "$input" = synthetic ]; then
   input=$work/input.bin
   python3 - "$input" "${SIZE_MB:-1024}" <<'PY'
 import os, sys

@@ -148,8 +148,13 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o
   Pipe in, out, err, status;
   if (o.stdin_mode == StdioMode::kPipe)
     HS_TRY(in.Open());
-  if (o.stdout_mode == StdioMode::kPipe)
+  if (o.stdout_mode == StdioMode::kPipe) {
     HS_TRY(out.Open());
+    // Dumps stream gigabytes through this pipe: a 1 MiB pipe (the unprivileged maximum) lets
+    // producer and reader run in longer turns than the default 64 KiB, with far fewer wake-ups.
+    // Best effort: a smaller pipe only costs speed.
+    (void)::fcntl(out.r.get(), F_SETPIPE_SZ, 1 << 20);
+  }
   if (o.stderr_mode == StdioMode::kPipe)
     HS_TRY(err.Open());
   HS_TRY(status.Open());

@@ -74,6 +74,12 @@ class Backend {
   // How many requests the backend serves well in parallel (local: many, S3: a few per core).
   virtual int Connections() const { return 4; }
 
+  // True when a List that starts after a Save has returned always includes that object. Lockers
+  // then need no settle delay between writing their lock and checking for rivals: of two
+  // processes that write-then-list, the later lister always sees the earlier writer. Stores that
+  // do not promise it (some S3-compatible servers) keep the delay.
+  virtual bool ListSeesCompletedWrites() const { return false; }
+
   virtual RequestCounts Counts() const { return {}; }
 };
 

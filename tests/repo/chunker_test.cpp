@@ -1,5 +1,6 @@
 #include "repo/chunker/chunker.h"
 
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -83,6 +84,61 @@ TEST(ChunkerTest, ZerosCutAtMinimumAndConstantRunsAtMaximum) {
   EXPECT_EQ(ChunkLengths(kPol, zeros, 65536), std::vector<size_t>(4, 524288));
   std::vector<uint8_t> ones(20971520, 1);
   EXPECT_EQ(ChunkLengths(kPol, ones, 1 << 20), (std::vector<size_t>{8388608, 8388608, 4194304}));
+}
+
+// The byte-at-a-time definition of restic's chunker, written from the format description
+// (restic-format.md section 8) without any of the production fast paths.
+std::vector<size_t> ReferenceChunkLengths(uint64_t pol, const std::vector<uint8_t>& data) {
+  Chunker tables(pol);
+  const int shift = PolynomialDegree(pol) - 8;
+  std::vector<size_t> lengths;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    uint8_t window[64] = {0};
+    size_t wpos = 0;
+    uint64_t d = 0;
+    auto slide = [&](uint8_t in) {
+      uint8_t out = window[wpos];
+      window[wpos] = in;
+      wpos = (wpos + 1) % 64;
+      d ^= tables.out_table(out);
+      d = ((d << 8) | in) ^ tables.mod_table(static_cast<int>(d >> shift));
+    };
+    slide(1);
+    size_t len = std::min(Chunker::kMinSize - 64, data.size() - pos);
+    for (; pos + len < data.size();) {
+      slide(data[pos + len]);
+      ++len;
+      if (len >= Chunker::kMinSize && ((d & Chunker::kSplitMask) == 0 || len >= Chunker::kMaxSize))
+        break;
+    }
+    lengths.push_back(len);
+    pos += len;
+  }
+  return lengths;
+}
+
+TEST(ChunkerTest, EqualsTheByteAtATimeDefinitionForManyInputsAndReadSizes) {
+  std::mt19937_64 rng(7);
+  std::vector<uint8_t> data;
+  auto append_random = [&](size_t n, int alphabet) {
+    for (size_t k = 0; k < n; ++k)
+      data.push_back(static_cast<uint8_t>(rng() % static_cast<uint64_t>(alphabet)));
+  };
+  append_random(9 << 20, 256);           // ordinary cuts
+  data.insert(data.end(), 10 << 20, 7);  // a constant run: forced cuts at kMaxSize
+  append_random(6 << 20, 3);             // low-entropy text-like bytes
+  data.insert(data.end(), 1 << 20, 0);   // zeros: cuts right at kMinSize
+  append_random(3 << 20, 256);
+  for (uint64_t pol : {kPol, uint64_t{0x289a96a37c686d}}) {
+    auto want = ReferenceChunkLengths(pol, data);
+    ASSERT_GT(want.size(), 12u);
+    for (size_t step : {size_t{1} << 20, size_t{65536}, size_t{100003}, size_t{20000000}})
+      EXPECT_EQ(ChunkLengths(pol, data, step), want) << "step " << step;
+  }
+  // Very small reads keep the ring-window path busy across calls.
+  std::vector<uint8_t> head(data.begin(), data.begin() + (3 << 20));
+  EXPECT_EQ(ChunkLengths(kPol, head, 61), ReferenceChunkLengths(kPol, head));
 }
 
 TEST(ChunkerTest, SmallInputIsOneChunk) {

@@ -109,6 +109,19 @@ inline void Chunker::Slide(uint8_t in) {
   digest_ = ((digest_ << 8) | in) ^ mod_[digest_ >> shift_];
 }
 
+// Once a chunk is kMinSize long, the fingerprint at a position depends only on the 64 bytes
+// of the window ending there (the Reset marker and the skipped bytes have slid out). So a long
+// run can be split into lanes whose fingerprints are computed independently, each lane warmed
+// up on the 64 bytes before it. The per-byte update is a chain of dependent table lookups;
+// interleaving independent lanes lets the core overlap them, which is most of the chunker's
+// cost. The first cut found in the lowest lane is the cut restic makes.
+uint64_t Chunker::WindowFingerprint(const uint8_t* window) const {
+  uint64_t d = 0;
+  for (size_t k = 0; k < kWindowSize; ++k)
+    d = ((d << 8) | window[k]) ^ mod_[d >> shift_];
+  return d;
+}
+
 size_t Chunker::Scan(const uint8_t* data, size_t n, bool* cut) {
   *cut = false;
   size_t i = 0;
@@ -123,7 +136,15 @@ size_t Chunker::Scan(const uint8_t* data, size_t n, bool* cut) {
   size_t wpos = wpos_;
   size_t len = length_;
   const int shift = shift_;
-  for (; i < n; ++i) {
+  auto finish_cut = [&](size_t consumed) {
+    *cut = true;
+    Reset();
+    return consumed;
+  };
+
+  // Ring-window path: the window's older bytes live in window_ (first 64 bytes of this call),
+  // or the fingerprint still carries the Reset marker (before kMinSize).
+  while (i < n && (i < kWindowSize || len < kMinSize)) {
     uint8_t in = data[i];
     uint8_t out = window_[wpos];
     window_[wpos] = in;
@@ -131,14 +152,70 @@ size_t Chunker::Scan(const uint8_t* data, size_t n, bool* cut) {
     d ^= out_[out];
     d = ((d << 8) | in) ^ mod_[d >> shift];
     ++len;
-    if (len >= kMinSize && ((d & kSplitMask) == 0 || len >= kMaxSize)) {
-      *cut = true;
-      Reset();
-      return i + 1;
-    }
+    ++i;
+    if (len >= kMinSize && ((d & kSplitMask) == 0 || len >= kMaxSize))
+      return finish_cut(i);
   }
+  if (i == n) {
+    digest_ = d;
+    wpos_ = wpos;
+    length_ = len;
+    return n;
+  }
+
+  // In-buffer path: i >= 64 and len >= kMinSize, so every outgoing byte is data[pos - 64].
+  const size_t limit = std::min(n, i + (kMaxSize - len));  // the forced cut at kMaxSize
+  constexpr size_t kLanes = 6;
+  constexpr size_t kLaneBytes = 4096;
+  while (limit - i >= kLanes * kLaneBytes) {
+    const uint8_t* base = data + i;
+    uint64_t lane[kLanes];
+    lane[0] = d;
+    for (size_t j = 1; j < kLanes; ++j)
+      lane[j] = WindowFingerprint(base + j * kLaneBytes - kWindowSize);
+    size_t first_hit[kLanes];
+    for (size_t j = 0; j < kLanes; ++j)
+      first_hit[j] = kLaneBytes;
+    for (size_t k = 0; k < kLaneBytes; ++k) {
+      bool any = false;
+#pragma GCC unroll 8
+      for (size_t j = 0; j < kLanes; ++j) {
+        size_t pos = j * kLaneBytes + k;
+        uint64_t x = lane[j] ^ out_[base[pos - kWindowSize]];
+        x = ((x << 8) | base[pos]) ^ mod_[x >> shift];
+        lane[j] = x;
+        any |= (x & kSplitMask) == 0;
+      }
+      if (__builtin_expect(any, 0)) {
+        for (size_t j = 0; j < kLanes; ++j) {
+          if (first_hit[j] == kLaneBytes && (lane[j] & kSplitMask) == 0)
+            first_hit[j] = k;
+        }
+      }
+    }
+    for (size_t j = 0; j < kLanes; ++j) {
+      if (first_hit[j] != kLaneBytes) {
+        size_t consumed = j * kLaneBytes + first_hit[j] + 1;
+        return finish_cut(i + consumed);
+      }
+    }
+    d = lane[kLanes - 1];
+    i += kLanes * kLaneBytes;
+    len += kLanes * kLaneBytes;
+  }
+  for (; i < limit; ++i) {
+    d ^= out_[data[i - kWindowSize]];
+    d = ((d << 8) | data[i]) ^ mod_[d >> shift];
+    ++len;
+    if ((d & kSplitMask) == 0)
+      return finish_cut(i + 1);
+  }
+  if (len >= kMaxSize)
+    return finish_cut(i);
+  // No cut: keep the last 64 bytes as the ring window for the next call.
+  std::memcpy(window_.data(), data + i - kWindowSize, kWindowSize);
+  wpos_ = 0;
   digest_ = d;
-  wpos_ = wpos;
   length_ = len;
   return n;
 }

@@ -38,6 +38,8 @@ class Chunker {
 
  private:
   void Slide(uint8_t in);
+  // Fingerprint of exactly these 64 bytes (what a settled window holds).
+  uint64_t WindowFingerprint(const uint8_t* window) const;
 
   std::array<uint64_t, 256> out_{};
   std::array<uint64_t, 256> mod_{};

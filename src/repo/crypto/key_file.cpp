@@ -7,6 +7,7 @@
 #include <openssl/kdf.h>
 
 #include "core/hex.h"
+#include "repo/crypto/scrypt.h"
 
 namespace hasteward::repo {
 
@@ -21,12 +22,10 @@ struct UserKey {
 core::Result<MasterKey> DeriveUserKey(const std::string& password, core::ByteView salt,
                                       const KdfParams& p) {
   uint8_t out[64];
-  // scrypt needs 128*r*N bytes (+ 128*r*p); allow up to 1 GiB so stored parameters are honoured.
-  uint64_t maxmem = 1ULL << 30;
-  if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), p.n, p.r, p.p,
-                     maxmem, out, sizeof(out)) != 1) {
-    return core::Corruption("key derivation (scrypt) failed for N=" + std::to_string(p.n) +
-                            " r=" + std::to_string(p.r) + " p=" + std::to_string(p.p));
+  // Up to 1 GiB per lane so every stored parameter set restic can write is honoured.
+  auto derived = Scrypt(password, salt, p.n, p.r, p.p, out, sizeof(out));
+  if (!derived.ok()) {
+    return core::Corruption("key derivation (scrypt) failed: " + derived.message());
   }
   MasterKey k;
   std::memcpy(k.encrypt.data(), out, 32);

@@ -156,7 +156,8 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
     }
     if (conflict == nullptr && !lock->released_ && lock->current_ == Id{}) {
       HS_TRY(lock->WriteLockFile());
-      std::this_thread::sleep_for(kSettleDelay);
+      if (!repo.backend().ListSeesCompletedWrites())
+        std::this_thread::sleep_for(kSettleDelay);  // let a rival's lock become listable
       continue;  // re-check: another process may have locked at the same moment
     }
     if (conflict == nullptr) {

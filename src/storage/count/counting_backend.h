@@ -22,6 +22,7 @@ class CountingBackend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return inner_->Connections(); }
+  bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
   RequestCounts Counts() const override;
 
  private:

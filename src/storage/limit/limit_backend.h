@@ -23,6 +23,7 @@ class LimitBackend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return limit_; }
+  bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
   RequestCounts Counts() const override { return inner_->Counts(); }
 
   // The most calls that were ever in flight at once (for tests).

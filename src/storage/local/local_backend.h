@@ -22,6 +22,7 @@ class LocalBackend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return 8; }
+  bool ListSeesCompletedWrites() const override { return true; }  // one POSIX directory
 
   // The path of an object (exposed for tests that damage files on purpose).
   std::string PathOf(const Handle& h) const;

@@ -38,6 +38,8 @@ class RestBackend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return config_.connections; }
+  // rest-server stores each object as a file before answering the request.
+  bool ListSeesCompletedWrites() const override { return true; }
 
   // "{base}data/<id>" (flat, as the protocol wants).
   std::string UrlOf(const Handle& h) const;

@@ -45,6 +45,7 @@ class RetryBackend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return inner_->Connections(); }
+  bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
   // The inner backend's counts plus `retries` (attempts after the first).
   RequestCounts Counts() const override;
 
