@@ -15,7 +15,8 @@ namespace {
 class RepoLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-lock-test-").value()));
+    dir_ =
+        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-lock-test-").value()));
     InitOptions opts;
     opts.kdf = KdfParams{1024, 8, 1};
     auto r = Repository::Init(std::make_unique<storage::LocalBackend>(dir_->path()), "pw", opts);

@@ -1,7 +1,6 @@
 #include "repo/crypto/scrypt.h"
 
 #include <gtest/gtest.h>
-
 #include <openssl/evp.h>
 
 #include "core/hex.h"
@@ -9,8 +8,8 @@
 namespace hasteward::repo {
 namespace {
 
-std::string DeriveHex(const std::string& password, const std::string& salt, uint64_t n,
-                      uint32_t r, uint32_t p, size_t len, int threads) {
+std::string DeriveHex(const std::string& password, const std::string& salt, uint64_t n, uint32_t r,
+                      uint32_t p, size_t len, int threads) {
   std::vector<uint8_t> out(len);
   core::ByteView s(reinterpret_cast<const uint8_t*>(salt.data()), salt.size());
   auto st = Scrypt(password, s, n, r, p, out.data(), out.size(), threads);
@@ -19,8 +18,8 @@ std::string DeriveHex(const std::string& password, const std::string& salt, uint
 }
 
 // OpenSSL's single-threaded scrypt is the independent referee.
-std::string OpensslHex(const std::string& password, const std::string& salt, uint64_t n,
-                       uint32_t r, uint32_t p, size_t len) {
+std::string OpensslHex(const std::string& password, const std::string& salt, uint64_t n, uint32_t r,
+                       uint32_t p, size_t len) {
   std::vector<uint8_t> out(len);
   EXPECT_EQ(EVP_PBE_scrypt(password.data(), password.size(),
                            reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r,

@@ -7,13 +7,14 @@
 #include <optional>
 
 #include "core/byte_stream.h"
+#include "core/page_buffer.h"
 
 namespace hasteward::repo {
 
 // One chunk of the input, numbered in stream order.
 struct Chunk {
   uint64_t seq = 0;
-  core::Bytes data;
+  core::PageBuffer data;
 };
 
 // A bounded multi-consumer queue of chunks, bounded by total bytes so memory stays fixed whatever

@@ -8,6 +8,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "core/page_buffer.h"
 #include "repo/backup/chunk_queue.h"
 #include "repo/backup/packer_pool.h"
 #include "repo/chunker/chunker.h"
@@ -51,27 +52,36 @@ struct Run {
     queue.Abort();
   }
 
-  // Chunk buffers are recycled between the reader and the workers: fresh 1 MiB buffers would
-  // cost a page fault per 4 KiB on every chunk.
+  // Chunk buffers are recycled between the reader and the workers: a fresh buffer costs a page
+  // fault per 4 KiB. Each buffer has room for the largest chunk (address space only), so a chunk
+  // is appended once and never moved. A returned buffer keeps at most kKeepPerBuffer mapped and
+  // is kept only while the kept buffers' pages stay under kFreeBudget, so resident memory stays
+  // near the queued bytes whatever the chunk sizes.
+  static constexpr size_t kKeepPerBuffer = 3 * 1024 * 1024;
+  static constexpr size_t kFreeBudget = 8 * 1024 * 1024;
   std::mutex free_mu;
-  std::vector<core::Bytes> free_buffers;
+  std::vector<core::PageBuffer> free_buffers;
+  size_t free_touched = 0;
 
-  core::Bytes TakeBuffer() {
-    std::lock_guard<std::mutex> lock(free_mu);
-    if (free_buffers.empty()) {
-      core::Bytes b;
-      b.reserve(2 * Chunker::kMinSize);
-      return b;
+  core::Result<core::PageBuffer> TakeBuffer() {
+    {
+      std::lock_guard<std::mutex> lock(free_mu);
+      if (!free_buffers.empty()) {
+        core::PageBuffer b = std::move(free_buffers.back());
+        free_buffers.pop_back();
+        free_touched -= b.touched();
+        return b;
+      }
     }
-    core::Bytes b = std::move(free_buffers.back());
-    free_buffers.pop_back();
-    b.clear();
-    return b;
+    return core::PageBuffer::Create(Chunker::kMaxSize);
   }
 
-  void ReturnBuffer(core::Bytes&& b) {
+  void ReturnBuffer(core::PageBuffer&& b) {
+    b.Clear();
+    b.Trim(kKeepPerBuffer);
     std::lock_guard<std::mutex> lock(free_mu);
-    if (free_buffers.size() < 4 && b.capacity() <= 4 * Chunker::kMinSize) {
+    if (free_touched + b.touched() <= kFreeBudget) {
+      free_touched += b.touched();
       free_buffers.push_back(std::move(b));
     }
   }
@@ -110,13 +120,13 @@ struct Run {
 core::Result<uint64_t> ReadAndChunk(Run& run, core::ByteSource& source, Clock::time_point start) {
   Chunker chunker(run.repo.config().chunker_polynomial);
   core::Bytes buf(kReadSize);
-  core::Bytes cur = run.TakeBuffer();
+  HS_ASSIGN_OR_RETURN(core::PageBuffer cur, run.TakeBuffer());
   uint64_t seq = 0;
   uint64_t total = 0;
   auto last_progress = Clock::now();
-  auto push = [&]() -> bool {
+  auto push = [&]() -> core::Result<bool> {
     Chunk c{seq++, std::move(cur)};
-    cur = run.TakeBuffer();
+    HS_ASSIGN_OR_RETURN(cur, run.TakeBuffer());
     return run.queue.Push(std::move(c));
   };
   while (!run.failed) {
@@ -130,19 +140,23 @@ core::Result<uint64_t> ReadAndChunk(Run& run, core::ByteSource& source, Clock::t
     for (size_t pos = 0; pos < *n;) {
       bool cut = false;
       size_t used = chunker.Scan(buf.data() + pos, *n - pos, &cut);
-      cur.insert(cur.end(), buf.begin() + static_cast<ptrdiff_t>(pos),
-                 buf.begin() + static_cast<ptrdiff_t>(pos + used));
+      cur.Append(core::ByteView(buf.data() + pos, used));  // a chunk never exceeds kMaxSize
       pos += used;
-      if (cut && !push())
-        return total;
+      if (cut) {
+        HS_ASSIGN_OR_RETURN(bool pushed, push());
+        if (!pushed)
+          return total;
+      }
     }
     if (run.opts.progress && Clock::now() - last_progress > std::chrono::milliseconds(200)) {
       last_progress = Clock::now();
       run.opts.progress(BackupProgress{total, run.pool.bytes_stored(), Since(start)});
     }
   }
-  if (!cur.empty() && !run.failed)
-    push();
+  if (cur.size() > 0 && !run.failed) {
+    HS_ASSIGN_OR_RETURN(bool pushed, push());
+    (void)pushed;
+  }
   return total;
 }
 
