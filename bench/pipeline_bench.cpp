@@ -4,10 +4,12 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <openssl/evp.h>
 
 #include "repo/chunker/chunker.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/crypto/crypto.h"
+#include "repo/crypto/scrypt.h"
 
 namespace {
 
@@ -85,3 +87,27 @@ void BmEncrypt(benchmark::State& state) {
 BENCHMARK(BmEncrypt);
 
 }  // namespace
+
+// Key derivation with restic's usual parameters (N=2^15, r=8, p=4): every command pays it once.
+void BmScrypt(benchmark::State& state) {
+  uint8_t out[64];
+  std::string salt(64, 's');
+  hasteward::core::ByteView sv(reinterpret_cast<const uint8_t*>(salt.data()), salt.size());
+  for (auto _ : state) {
+    auto st = hasteward::repo::Scrypt("password", sv, 32768, 8, 4, out, sizeof(out),
+                                      static_cast<int>(state.range(0)));
+    benchmark::DoNotOptimize(st);
+  }
+}
+BENCHMARK(BmScrypt)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BmScryptOpenssl(benchmark::State& state) {
+  uint8_t out[64];
+  std::string salt(64, 's');
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(EVP_PBE_scrypt("password", 8,
+                                            reinterpret_cast<const unsigned char*>(salt.data()),
+                                            salt.size(), 32768, 8, 4, 1ULL << 30, out, 64));
+  }
+}
+BENCHMARK(BmScryptOpenssl)->Unit(benchmark::kMillisecond)->UseRealTime();

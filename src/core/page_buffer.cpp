@@ -1,12 +1,12 @@
 #include "core/page_buffer.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace hasteward::core {
 
