@@ -4,6 +4,9 @@
 # `hasteward backup -e ... -c ...`; prints MB/s of the three and the ratios.
 # Each of the three runs REPEAT times (default 3), interleaved, and the median time is reported,
 # so one noisy run does not decide the ratio.
+# UNCOMPRESSED=1 adds a fourth run, `hasteward backup --compression off`, which shows how much of
+# the gap to the dump tool is compression CPU (on a 2-core machine the dump tool and the server
+# already use most of both cores).
 # Usage: bench/cluster_backup_compare.sh mariadb|cnpg [scale]
 #   mariadb scale = rows per table (8 tables; default 1000000 -> ~1.6 GB dump)
 #   cnpg scale    = pgbench scale (default 100 -> ~1 GB dump)
@@ -36,7 +39,7 @@ fi
 size=$("${dump[@]}" | wc -c)
 t() { local s; s=$(date +%s.%N); "$@" >/dev/null; python3 -c "print($(date +%s.%N) - $s)"; }
 export RESTIC_REPOSITORY="$work/restic-repo"  # hasteward prefers HASTEWARD_BACKUPS_PATH
-tool_runs=() pipe_runs=() hs_runs=()
+tool_runs=() pipe_runs=() hs_runs=() off_runs=()
 for _ in $(seq "${REPEAT:-3}"); do
   # Fresh repositories each round: every run stores the whole dump (no deduplication).
   rm -rf "$RESTIC_REPOSITORY" "$HASTEWARD_BACKUPS_PATH"
@@ -45,9 +48,18 @@ for _ in $(seq "${REPEAT:-3}"); do
   tool_runs+=("$(t sh -c '"$@" > /dev/null' _ "${dump[@]}")")
   pipe_runs+=("$(t sh -c '"$@" | restic backup -q --stdin --stdin-filename dump.sql' _ "${dump[@]}")")
   hs_runs+=("$(t "$HS" backup -e "$ENGINE" -c bench -n bench -q)")
+  if [ -n "${UNCOMPRESSED:-}" ]; then
+    rm -rf "$HASTEWARD_BACKUPS_PATH"
+    "$HS" repo init -q
+    off_runs+=("$(t "$HS" backup -e "$ENGINE" -c bench -n bench -q --compression off)")
+  fi
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "runs (s): tool ${tool_runs[*]} | restic pipeline ${pipe_runs[*]} | hasteward ${hs_runs[*]}"
+if [ -n "${UNCOMPRESSED:-}" ]; then
+  off=$(median "${off_runs[@]}")
+  echo "hasteward --compression off: runs ${off_runs[*]}; median $(python3 -c "print(f'{$size / 1e6 / $off:.1f} MB/s, {$(median "${tool_runs[@]}") / $off:.2f} of the dump tool alone')")"
+fi
 tool=$(median "${tool_runs[@]}") pipeline=$(median "${pipe_runs[@]}") hs=$(median "${hs_runs[@]}")
 python3 - "$size" "$tool" "$pipeline" "$hs" <<'PY'
 import sys

@@ -123,7 +123,7 @@ core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster
   for (const auto& other : result->before.instances) {  // nothing may run while we bootstrap
     HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, other.instance));
     if (running && other.instance.name != node.name) {
-      HS_TRY(platform.StopInstance(cluster, other.instance)
+      HS_TRY(platform.StopInstanceWithin(cluster, other.instance, o.heal.delete_timeout)
                  .Wrap("stop '" + other.instance.name + "'"));
       Log(o.heal, "stopped '" + other.instance.name + "' (not in a Primary component)");
     }

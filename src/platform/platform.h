@@ -7,6 +7,7 @@
 // they never appear in logs, argv or error messages. Depends only on core.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,7 +78,14 @@ class Platform {
 
   // Starts/stops one instance and waits until it is up (accepting connections) / down.
   virtual core::Status StartInstance(const Cluster& c, const Instance& i) = 0;
-  virtual core::Status StopInstance(const Cluster& c, const Instance& i) = 0;
+  core::Status StopInstance(const Cluster& c, const Instance& i) {
+    return StopInstanceWithin(c, i, kDefaultStopTimeout);
+  }
+  // Stops within `timeout` (the stop command and the wait for the process to exit together);
+  // kTimeout when the server is still running then. Repair's --delete-timeout arrives here.
+  virtual core::Status StopInstanceWithin(const Cluster& c, const Instance& i,
+                                          std::chrono::milliseconds timeout) = 0;
+  static constexpr std::chrono::seconds kDefaultStopTimeout{60};
   // Whether the instance's server process is running (not whether it is healthy).
   virtual core::Result<bool> IsRunning(const Cluster& c, const Instance& i) = 0;
 

@@ -95,8 +95,12 @@ TEST(SecretRefTest, EmptyRefResolvesToEmpty) {
 
 TEST(ClusterTest, FindInstanceByOrdinal) {
   Cluster c;
-  c.instances.push_back(Instance{.name = "a-0", .ordinal = 0});
-  c.instances.push_back(Instance{.name = "a-2", .ordinal = 2});
+  for (int ordinal : {0, 2}) {
+    Instance i;
+    i.name = "a-" + std::to_string(ordinal);
+    i.ordinal = ordinal;
+    c.instances.push_back(i);
+  }
   ASSERT_NE(c.FindInstance(2), nullptr);
   EXPECT_EQ(c.FindInstance(2)->name, "a-2");
   EXPECT_EQ(c.FindInstance(1), nullptr);

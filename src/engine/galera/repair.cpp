@@ -31,7 +31,8 @@ core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, node));
   if (!running)
     return core::Status::Ok();
-  HS_TRY(platform.StopInstance(cluster, node).Wrap("stop '" + node.name + "'"));
+  HS_TRY(platform.StopInstanceWithin(cluster, node, o.delete_timeout)
+             .Wrap("stop '" + node.name + "'"));
   Log(o, "stopped '" + node.name + "'");
   return core::Status::Ok();
 }

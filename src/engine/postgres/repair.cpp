@@ -62,7 +62,8 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
   const std::string kept = target.data_dir + ".hasteward-replaced-" + o.stamp;
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
   if (running) {
-    HS_TRY(platform.StopInstance(cluster, target).Wrap("fence (stop) '" + target.name + "'"));
+    HS_TRY(platform.StopInstanceWithin(cluster, target, o.delete_timeout)
+               .Wrap("fence (stop) '" + target.name + "'"));
     Log(o, "fenced '" + target.name + "': server stopped");
   }
   HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, target, "move data aside",

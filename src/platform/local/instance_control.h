@@ -14,7 +14,7 @@
 namespace hasteward::platform {
 
 constexpr std::chrono::seconds kDefaultStartTimeout{120};
-constexpr std::chrono::seconds kDefaultStopTimeout{60};
+constexpr std::chrono::seconds kDefaultStopTimeout = Platform::kDefaultStopTimeout;
 
 // The argv used when the inventory gives none: pg_ctl for PostgreSQL, `setsid -f mariadbd
 // --defaults-file=<configFile>` / SIGTERM by pid file for MariaDB and Galera.

@@ -102,8 +102,9 @@ core::Status LocalPlatform::StartInstance(const Cluster& c, const Instance& i) {
   return StartLocalInstance(c.engine, i);
 }
 
-core::Status LocalPlatform::StopInstance(const Cluster& c, const Instance& i) {
-  return StopLocalInstance(c.engine, i);
+core::Status LocalPlatform::StopInstanceWithin(const Cluster& c, const Instance& i,
+                                               std::chrono::milliseconds timeout) {
+  return StopLocalInstance(c.engine, i, timeout);
 }
 
 core::Result<bool> LocalPlatform::IsRunning(const Cluster& c, const Instance& i) {
