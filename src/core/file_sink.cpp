@@ -124,8 +124,21 @@ Result<size_t> GunzipSource::Read(std::span<uint8_t> buf) {
     }
     int rc = inflate(&z, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
-      state_->done = true;
-      break;
+      // A gzip file may hold several members (`cat a.gz b.gz`); like gunzip, read them all
+      // rather than silently dropping everything after the first.
+      if (z.avail_in == 0 && !state_->eof) {
+        HS_ASSIGN_OR_RETURN(size_t n, inner_->Read(state_->in));
+        if (n == 0)
+          state_->eof = true;
+        z.next_in = state_->in.data();
+        z.avail_in = static_cast<uInt>(n);
+      }
+      if (z.avail_in == 0) {
+        state_->done = true;
+        break;
+      }
+      inflateReset(&z);
+      continue;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR)
       return Corruption("gzip: corrupt input");

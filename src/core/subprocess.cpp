@@ -358,15 +358,15 @@ Result<std::string> RunChecked(SubprocessOptions options, const std::optional<st
 }
 
 Result<size_t> ProcessSource::Read(std::span<uint8_t> buf) {
-  if (done_) {
-    return size_t{0};
+  if (!done_) {
+    HS_ASSIGN_OR_RETURN(size_t n, ReadSome(proc_->stdout_fd(), buf));
+    if (n > 0) {
+      return n;
+    }
+    done_ = true;
   }
-  HS_ASSIGN_OR_RETURN(size_t n, ReadSome(proc_->stdout_fd(), buf));
-  if (n > 0) {
-    return n;
-  }
+  // Wait() caches the exit status, so a failed producer stays an error on every later read too.
   ExitStatus st = proc_->Wait();
-  done_ = true;
   if (!st.ok()) {
     std::string tail = TrimTail(proc_->StderrTail());
     return Status(ErrorCode::kDumpFailed,

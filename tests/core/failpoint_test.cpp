@@ -1,0 +1,85 @@
+#include "core/failpoint.h"
+
+#include <csignal>
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace hasteward::core {
+namespace {
+
+// Failpoint reads HASTEWARD_FAILPOINT once per process and kills the process with SIGKILL, so every
+// case runs in a gtest death-test child. The "threadsafe" style re-executes the test binary for
+// each child, so the child's configuration is read fresh from the variable the statement sets and
+// the test process itself is never armed.
+
+void Say(const char* text) {
+  ssize_t ignored = ::write(2, text, std::char_traits<char>::length(text));
+  (void)ignored;
+}
+
+class FailpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(FailpointTest, UnarmedFailpointDoesNothing) {
+  EXPECT_EXIT(
+      {
+        ::unsetenv("HASTEWARD_FAILPOINT");  // NOLINT(concurrency-mt-unsafe)
+        for (int i = 0; i < 5; ++i) {
+          Failpoint("repo.index.after-upload");
+        }
+        Say("survived");
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(0), "survived");
+}
+
+TEST_F(FailpointTest, FailpointArmedForAnotherNameDoesNothing) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "repo.snapshot.before-save", 1);  // NOLINT
+        for (int i = 0; i < 5; ++i) {
+          Failpoint("repo.index.after-upload");
+          Failpoint("repo.snapshot");  // a prefix of the armed name is another name
+        }
+        Say("survived");
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(0), "survived");
+}
+
+TEST_F(FailpointTest, ArmedNameKillsOnFirstCallByDefault) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "repo.index.after-upload", 1);  // NOLINT
+        Say("before");
+        Failpoint("repo.index.after-upload");
+        Say("after");
+        ::_exit(0);
+      },
+      ::testing::KilledBySignal(SIGKILL), "before$");
+}
+
+TEST_F(FailpointTest, CountedFormKillsOnTheNthCallOfThatNameOnly) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:3", 1);  // NOLINT
+        Failpoint("pack.upload");
+        Failpoint("other");
+        Say("[1]");
+        Failpoint("pack.upload");
+        Failpoint("other");
+        Failpoint("other");
+        Say("[2]");
+        Failpoint("pack.upload");
+        Say("[3]");
+        ::_exit(0);
+      },
+      ::testing::KilledBySignal(SIGKILL), "\\[1\\]\\[2\\]$");
+}
+
+}  // namespace
+}  // namespace hasteward::core

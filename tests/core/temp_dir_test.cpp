@@ -1,0 +1,147 @@
+#include "core/temp_dir.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace hasteward::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path);
+  out << content;
+}
+
+TEST(TempDirTest, CreatesPrivateDirectoryUnderParentWithPrefix) {
+  auto parent = TempDir::Create("hs-temp-dir-test-parent-");
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  auto dir = TempDir::Create("owner-", parent->path());
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_EQ(dir->path().rfind(parent->path() + "/owner-", 0), 0U) << dir->path();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir->path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700U);
+}
+
+TEST(TempDirTest, TwoDirectoriesAreDistinct) {
+  auto a = TempDir::Create("hs-temp-dir-test-");
+  auto b = TempDir::Create("hs-temp-dir-test-");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->path(), b->path());
+}
+
+TEST(TempDirTest, DestructionRemovesNestedContent) {
+  std::string path;
+  {
+    auto dir = TempDir::Create("hs-temp-dir-test-");
+    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+    path = dir->path();
+    ASSERT_TRUE(MakeDirs(path + "/a/b/c").ok());
+    WriteFile(path + "/top.txt", "top");
+    WriteFile(path + "/a/b/c/deep.txt", "deep");
+    ASSERT_EQ(::chmod((path + "/a/b").c_str(), 0500), 0);  // read-only dir: root removes anyway
+    ASSERT_TRUE(fs::exists(path + "/a/b/c/deep.txt"));
+  }
+  EXPECT_FALSE(fs::exists(path)) << path << " survived its TempDir";
+}
+
+TEST(TempDirTest, RemovalDoesNotFollowSymlinks) {
+  auto outside = TempDir::Create("hs-temp-dir-test-outside-");
+  ASSERT_TRUE(outside.ok()) << outside.status().ToString();
+  WriteFile(outside->path() + "/precious.txt", "keep me");
+  std::string path;
+  {
+    auto dir = TempDir::Create("hs-temp-dir-test-");
+    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+    path = dir->path();
+    fs::create_directory_symlink(outside->path(), path + "/link");
+    ASSERT_TRUE(fs::exists(path + "/link/precious.txt"));
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(fs::exists(outside->path() + "/precious.txt"))
+      << "removing a temp dir deleted files behind a symlink";
+}
+
+TEST(TempDirTest, KeepLeavesTheDirectory) {
+  std::string path;
+  {
+    auto dir = TempDir::Create("hs-temp-dir-test-");
+    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+    path = dir->path();
+    dir->Keep();
+    EXPECT_EQ(dir->path(), "");
+  }
+  EXPECT_TRUE(fs::is_directory(path));
+  EXPECT_TRUE(RemoveAll(path).ok());
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(TempDirTest, MoveTransfersOwnership) {
+  std::string path;
+  {
+    auto dir = TempDir::Create("hs-temp-dir-test-");
+    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+    path = dir->path();
+    TempDir moved(std::move(*dir));
+    EXPECT_EQ(moved.path(), path);
+    EXPECT_EQ(dir->path(), "");  // NOLINT(bugprone-use-after-move): documents the moved-from state
+    { TempDir sink = std::move(moved); }
+    EXPECT_FALSE(fs::exists(path)) << "the new owner's destruction removes it";
+  }
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(TempDirTest, MoveAssignmentRemovesTheDirectoryItReplaces) {
+  auto a = TempDir::Create("hs-temp-dir-test-");
+  auto b = TempDir::Create("hs-temp-dir-test-");
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string a_path = a->path();
+  std::string b_path = b->path();
+  *a = std::move(*b);
+  EXPECT_FALSE(fs::exists(a_path));
+  EXPECT_EQ(a->path(), b_path);
+  EXPECT_TRUE(fs::exists(b_path));
+}
+
+TEST(TempDirTest, CreateUnderMissingParentFails) {
+  auto dir = TempDir::Create("x-", "/nonexistent/hasteward/parent");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(dir.status().message().find("'/nonexistent/hasteward/parent'"), std::string::npos)
+      << dir.status().message();
+}
+
+TEST(RemoveAllTest, MissingPathAndEmptyPathAreNotErrors) {
+  EXPECT_TRUE(RemoveAll("/nonexistent/hasteward/path").ok());
+  EXPECT_TRUE(RemoveAll("").ok());
+}
+
+TEST(MakeDirsTest, CreatesParentsWithModeAndIsIdempotent) {
+  auto dir = TempDir::Create("hs-temp-dir-test-");
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  std::string leaf = dir->path() + "/x/y/z";
+  ASSERT_TRUE(MakeDirs(leaf, 0750).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(leaf.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0750U);
+  EXPECT_TRUE(MakeDirs(leaf, 0750).ok());
+}
+
+TEST(MakeDirsTest, FailsWhenAFileIsInTheWay) {
+  auto dir = TempDir::Create("hs-temp-dir-test-");
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  WriteFile(dir->path() + "/file", "x");
+  Status s = MakeDirs(dir->path() + "/file/sub");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kStorage);
+  EXPECT_NE(s.message().find("/file/sub'"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace hasteward::core
