@@ -13,13 +13,12 @@ std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const st
   return tags;
 }
 
-core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
-                                                const platform::Cluster& cluster,
-                                                engine::Engine& engine, repo::Repository& repo,
-                                                const ClusterBackupOptions& options) {
-  HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, engine.PlanBackup(platform, cluster));
-  core::LogInfo("backup source: " + plan.reason,
-                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
+core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   engine::Engine& engine, repo::Repository& repo,
+                                                   const engine::BackupPlan& plan,
+                                                   const ClusterBackupOptions& options,
+                                                   const std::string& what) {
   HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
   std::string file = engine.DumpFileName();
   if (options.ordinal_prefix >= 0)
@@ -33,10 +32,21 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
   bo.progress = options.progress;
   auto summary = repo::BackupStream(repo, *dump, bo);
   if (!summary.ok()) {
-    return summary.TakeStatus().Wrap("backup of '" + cluster.ns + "/" + cluster.name + "' from '" +
-                                     plan.source.name + "'");
+    return summary.TakeStatus().Wrap(what);
   }
   return ClusterBackupResult{*summary, plan, "/" + bo.filename};
+}
+
+core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                engine::Engine& engine, repo::Repository& repo,
+                                                const ClusterBackupOptions& options) {
+  HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, engine.PlanBackup(platform, cluster));
+  core::LogInfo("backup source: " + plan.reason,
+                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
+  return StorePlannedDump(
+      platform, cluster, engine, repo, plan, options,
+      "backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'");
 }
 
 }  // namespace hasteward::jobs

@@ -1,5 +1,6 @@
 #include "core/log.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "jobs/jobs.h"
 #include "jobs/repair_job.h"
 
 namespace hasteward::jobs {
@@ -25,22 +26,8 @@ core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
   }
   core::LogInfo("capture source: " + plan.reason,
                 {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", instance.name}});
-  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
-  std::string file = engine.DumpFileName();
-  if (options.ordinal_prefix >= 0)
-    file = std::to_string(options.ordinal_prefix) + "-" + file;
-  repo::BackupOptions bo;
-  bo.filename = cluster.ns + "/" + cluster.name + "/" + file;
-  bo.tags = SnapshotTags(cluster, options.type, options.job);
-  bo.time = options.job_start;
-  bo.hostname = cluster.ns + "-" + cluster.name;
-  bo.compression = options.compression;
-  bo.progress = options.progress;
-  auto summary = repo::BackupStream(repo, *dump, bo);
-  if (!summary.ok()) {
-    return summary.TakeStatus().Wrap(options.type + " capture of '" + instance.name + "'");
-  }
-  return ClusterBackupResult{*summary, plan, "/" + bo.filename};
+  return StorePlannedDump(platform, cluster, engine, repo, plan, options,
+                          options.type + " capture of '" + instance.name + "'");
 }
 
 }  // namespace hasteward::jobs
