@@ -1,6 +1,7 @@
 // End to end on real sandbox clusters, driving the hasteward binary: back up a cluster, damage its
 // data, restore, and compare per-table checksums; load the exported .sql.gz into a fresh instance;
-// bad input (unknown cluster, wrong credentials, instance down) fails clearly and saves nothing.
+// bad input (unknown cluster, wrong credentials, a dump killed mid-stream, instance down) fails
+// clearly and saves nothing.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -202,6 +203,27 @@ TEST_P(ClusterBackupTest, BadInputFailsClearlyAndSavesNothing) {
   EXPECT_EQ(wrong.exit_code, 22) << wrong.err;
   EXPECT_EQ(wrong.err.find("definitely-wrong"), std::string::npos) << "secrets never printed";
 
+  // The dump process dies by SIGKILL after 64 KiB of output: the instance's binDir points at a
+  // wrapper that runs the real dump tool, truncates it and kills itself.
+  std::string real_tool =
+      p.engine == "cnpg" ? "/usr/lib/postgresql/15/bin/pg_dumpall" : "/usr/bin/mariadb-dump";
+  std::string tool_name = real_tool.substr(real_tool.rfind('/') + 1);
+  std::string kill_bin = tmp_->path() + "/killbin";
+  ::mkdir(kill_bin.c_str(), 0755);
+  WriteFile(kill_bin + "/" + tool_name,
+            "#!/bin/sh\n\"" + real_tool + "\" \"$@\" | head -c 65536\nkill -9 $$\n");
+  ::chmod((kill_bin + "/" + tool_name).c_str(), 0755);
+  std::string kill_inv = tmp_->path() + "/kill-inventory.yaml";
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "sed -E 's#^( *)binDir: .*#\\1binDir: " + kill_bin + "#' '" + inv +
+                            "' > '" + kill_inv + "'"})
+                .exit_code,
+            0);
+  auto killed = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", kill_inv});
+  EXPECT_EQ(killed.exit_code, 23) << killed.err;
+  EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
+  EXPECT_EQ(SnapshotCount(), 0u) << "a killed dump must not become a snapshot";
+
   for (int i = p.instances - 1; i >= 0; --i) {
     auto stop = Hs({"instance", "stop", "-c", "shop", "-n", "test", "-i", std::to_string(i)});
     ASSERT_EQ(stop.exit_code, 0) << stop.err;
@@ -215,7 +237,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, ClusterBackupTest,
                          ::testing::Values(EngineCase{"cnpg", 2, "primary"},
                                            EngineCase{"mariadb", 3, "replica"},
                                            EngineCase{"galera", 3, "galera-node"}),
-                         [](const auto& info) { return info.param.engine; });
+                         [](const auto& test_info) { return test_info.param.engine; });
 
 }  // namespace
 }  // namespace hasteward::testing
