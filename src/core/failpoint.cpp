@@ -1,6 +1,7 @@
 #include "core/failpoint.h"
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -25,8 +26,18 @@ const Config& GetConfig() {
     std::string s(v);
     auto colon = s.find(':');
     c.name = s.substr(0, colon);
-    if (colon != std::string::npos)
-      c.target = std::atoi(s.c_str() + colon + 1);
+    if (colon != std::string::npos) {
+      // A typo must not silently disarm a crash test: anything but a positive count is fatal.
+      const char* count = s.c_str() + colon + 1;
+      char* end = nullptr;
+      long n = std::strtol(count, &end, 10);
+      if (*count == '\0' || *end != '\0' || n < 1 || n > 1000000) {
+        std::fprintf(stderr, "HASTEWARD_FAILPOINT='%s': the count after ':' must be 1..1000000\n",
+                     v);
+        std::_Exit(2);
+      }
+      c.target = static_cast<int>(n);
+    }
     return c;
   }();
   return kConfig;

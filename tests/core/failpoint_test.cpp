@@ -81,5 +81,19 @@ TEST_F(FailpointTest, CountedFormKillsOnTheNthCallOfThatNameOnly) {
       ::testing::KilledBySignal(SIGKILL), "\\[1\\]\\[2\\]$");
 }
 
+TEST_F(FailpointTest, MalformedCountIsFatalNotSilentlyDisarmed) {
+  for (const char* bad : {"pack.upload:0", "pack.upload:", "pack.upload:abc", "pack.upload:3x"}) {
+    EXPECT_EXIT(
+        {
+          ::setenv("HASTEWARD_FAILPOINT", bad, 1);  // NOLINT
+          Failpoint("pack.upload");
+          Say("survived");
+          ::_exit(0);
+        },
+        ::testing::ExitedWithCode(2), "count after ':'")
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace hasteward::core
