@@ -29,6 +29,7 @@ struct PruneFlags {
   std::string type = "backup";
   bool allow_empty = false;
   std::string max_unused = "5%";
+  std::string max_repack_size;
   int lock_wait_seconds = 0;
   int threads = 0;
 };
@@ -74,6 +75,13 @@ core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const P
   o.retention.allow_empty = f.allow_empty;
   o.retention.now = core::SystemClock::Get().Now();
   HS_ASSIGN_OR_RETURN(o.gc.max_unused, repo::ParseMaxUnused(f.max_unused));
+  if (!f.max_repack_size.empty()) {
+    auto cap = repo::ParseMaxUnused(f.max_repack_size);
+    if (!cap.ok() || cap->kind != repo::MaxUnused::Kind::kBytes)
+      return core::Usage("--max-repack-size '" + f.max_repack_size + "' is not a size",
+                         "give bytes or a size such as 500M or 2G");
+    o.gc.max_repack_bytes = cap->bytes;
+  }
   if (f.lock_wait_seconds < 0)
     return core::Usage("--lock-wait must be >= 0");
   o.lock_wait = std::chrono::seconds(f.lock_wait_seconds);
@@ -128,6 +136,8 @@ void AddPruneFlags(CLI::App* cmd, const std::shared_ptr<PruneFlags>& f) {
   cmd->add_option("--max-unused", f->max_unused,
                   "Unused space left after prune: 5%, 100M, unlimited")
       ->capture_default_str();
+  cmd->add_option("--max-repack-size", f->max_repack_size,
+                  "Repack at most this much per run (e.g. 500M, 2G); the rest waits for the next");
   cmd->add_option("--lock-wait", f->lock_wait_seconds,
                   "Seconds to wait for another process's lock before refusing")
       ->capture_default_str();

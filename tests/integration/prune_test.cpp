@@ -186,6 +186,29 @@ TEST_F(PruneTest, PrunesRepacksAndResticAgrees) {
   EXPECT_NE(rp.out.find("total prune:           0 blobs / 0 B"), std::string::npos) << rp.out;
 }
 
+TEST_F(PruneTest, MaxRepackSizeDefersTheRestToTheNextPrune) {
+  BuildHistory();
+  std::vector<std::string> args = {
+      "prune", "-c", "db1", "--max-unused", "0", "--json", "--max-repack-size",
+      "1"};  // one byte: repack nothing
+  args.insert(args.end(), kPolicy.begin(), kPolicy.end());
+  auto capped = Hs(args);
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  Json j = Json::parse(capped.out);
+  EXPECT_EQ(j["gc"]["repack"], 0) << capped.out;
+  EXPECT_GT(j["gc"]["unused_after"].get<uint64_t>(), 0u) << "the deferred waste is reported";
+  std::set<std::string> after = SnapshotIds();
+  ExpectCheckPasses();
+  ExpectRestores(after);
+  auto bad = Hs({"prune", "-c", "db1", "--max-repack-size", "lots"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  auto rest = Hs({"prune", "-c", "db1", "--max-unused", "0", "--json"});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_GT(Json::parse(rest.out)["gc"]["repack"].get<int>(), 0) << rest.out;
+  EXPECT_EQ(Json::parse(rest.out)["gc"]["unused_after"], 0);
+  ExpectCheckPasses();
+}
+
 TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
   BuildHistory();
   // A backup killed after its first pack: an unreferenced pack and a stale lock (dead PID).

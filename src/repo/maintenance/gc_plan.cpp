@@ -81,7 +81,7 @@ bool Classify(const PackState& p, PackDecision* d, uint64_t target) {
 
 // restic 0.14: repack candidates with the most unused space first until what remains unused
 // fits the budget.
-void ApplyBudget(GcPlan* plan, std::vector<size_t> candidates, uint64_t budget) {
+std::vector<size_t> ApplyBudget(GcPlan* plan, std::vector<size_t> candidates, uint64_t budget) {
   auto& packs = plan->packs;
   uint64_t remaining = 0;  // candidates are still kKeep here
   for (const auto& d : packs) {
@@ -100,6 +100,38 @@ void ApplyBudget(GcPlan* plan, std::vector<size_t> candidates, uint64_t budget) 
     remaining -= packs[i].unused_bytes;
   }
   plan->stats.unused_after = remaining;
+  return candidates;  // in budget order
+}
+
+// Keeps repacks within `cap` bytes, in priority order: packs that Classify marked (trees and
+// mixed packs first, then small data packs), then the budget's choices, emptiest first.
+void ApplyRepackCap(GcPlan* plan, const std::vector<size_t>& budget_order, uint64_t cap) {
+  if (cap == UINT64_MAX)
+    return;
+  auto& packs = plan->packs;
+  std::vector<size_t> order;
+  std::vector<bool> from_budget(packs.size(), false);
+  for (size_t i : budget_order)
+    from_budget[i] = true;
+  for (bool trees : {true, false}) {
+    for (size_t i = 0; i < packs.size(); ++i) {
+      if (packs[i].action == PackAction::kRepack && !from_budget[i] && packs[i].has_tree == trees)
+        order.push_back(i);
+    }
+  }
+  for (size_t i : budget_order) {
+    if (packs[i].action == PackAction::kRepack)
+      order.push_back(i);
+  }
+  uint64_t total = 0;
+  for (size_t i : order) {
+    if (total + packs[i].size <= cap) {
+      total += packs[i].size;
+      continue;
+    }
+    packs[i].action = PackAction::kKeep;
+    plan->stats.unused_after += packs[i].unused_bytes;
+  }
 }
 
 void Tally(GcPlan* plan) {
@@ -256,7 +288,8 @@ core::Result<GcPlan> PlanGc(const MasterIndex& index, BlobSet used,
   for (const auto& d : plan.packs)
     used_total += d.used_bytes;
   plan.stats.unused_budget = options.max_unused.Budget(used_total);
-  ApplyBudget(&plan, std::move(candidates), plan.stats.unused_budget);
+  auto budget_order = ApplyBudget(&plan, std::move(candidates), plan.stats.unused_budget);
+  ApplyRepackCap(&plan, budget_order, options.max_repack_bytes);
   Tally(&plan);
   size_t hits = 0;
   for (const auto& p : packs)

@@ -49,6 +49,10 @@ struct GcPlanOptions {
   MaxUnused max_unused;
   // Target pack size; a partly used pack smaller than pack_size / 25 is always repacked.
   uint64_t pack_size = 16ull << 20;
+  // restic's --max-repack-size: the packs chosen for repacking add up to at most this many
+  // bytes; the rest are kept as they are (always safe) and left for a later prune. Tree and
+  // mixed packs go first, then small packs, then the emptiest data packs.
+  uint64_t max_repack_bytes = UINT64_MAX;
 };
 
 enum class PackAction { kKeep, kRemove, kRepack, kDrop };

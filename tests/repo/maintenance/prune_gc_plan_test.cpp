@@ -36,9 +36,10 @@ class GcPlanTest : public ::testing::Test {
     for (int i = 0; i < n; ++i)
       used_.Of(type).insert(MakeId(first_blob + i));
   }
-  GcPlan Plan(const std::string& max_unused = "5%") {
+  GcPlan Plan(const std::string& max_unused = "5%", uint64_t max_repack_bytes = UINT64_MAX) {
     GcPlanOptions o;
     o.max_unused = *ParseMaxUnused(max_unused);
+    o.max_repack_bytes = max_repack_bytes;
     auto plan = PlanGc(index_, used_, files_, o);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     return plan.ok() ? *plan : GcPlan{};
@@ -133,6 +134,32 @@ TEST_F(GcPlanTest, BudgetRepacksTheEmptiestPacksFirst) {
   EXPECT_EQ(plan.stats.unused_after, 1u << 20);
   // Absolute budget: 0 bytes repacks every partly used pack.
   EXPECT_EQ(Plan("0").stats.repack, 4u);
+}
+
+TEST_F(GcPlanTest, MaxRepackSizeCapsTheRepackTreesFirstThenTheEmptiestDataPacks) {
+  Id tree = AddPack(1, 0, 4, BlobType::kTree, 1 << 18);  // 1 MiB, half unused: always repacked
+  Use(0, 2, BlobType::kTree);
+  Id emptiest = AddPack(2, 100, 8);  // 8 MiB, 1 used
+  Use(100, 1);
+  Id middle = AddPack(3, 200, 8);  // 8 MiB, 4 used
+  Use(200, 4);
+  Id fullish = AddPack(4, 300, 8);  // 8 MiB, 7 used
+  Use(300, 7);
+  GcPlan all = Plan("0");
+  EXPECT_EQ(all.stats.repack, 4u);
+  // Room for the tree pack and one 8 MiB data pack: the emptiest one.
+  GcPlan capped = Plan("0", 10ull << 20);
+  EXPECT_EQ(ActionOf(capped, tree), PackAction::kRepack);
+  EXPECT_EQ(ActionOf(capped, emptiest), PackAction::kRepack);
+  EXPECT_EQ(ActionOf(capped, middle), PackAction::kKeep);
+  EXPECT_EQ(ActionOf(capped, fullish), PackAction::kKeep);
+  EXPECT_LE(capped.stats.repack_bytes, 10ull << 20);
+  EXPECT_EQ(capped.stats.unused_after, (4ull + 1) << 20) << "what stays unused is reported";
+  // A cap smaller than any pack repacks nothing, and removing unused packs is not capped.
+  Id dead = AddPack(5, 400, 2);
+  GcPlan tiny = Plan("0", 1000);
+  EXPECT_EQ(tiny.stats.repack, 0u);
+  EXPECT_EQ(ActionOf(tiny, dead), PackAction::kRemove);
 }
 
 TEST_F(GcPlanTest, DuplicateCountsOnceAndPrefersTheFullyUsedCopy) {
