@@ -202,7 +202,10 @@ TEST_F(SandboxCliTest, BadInputIsUsage) {
 
 // The RAII helper other tests use: Create brings a cluster up, Sql reaches it, Down removes it.
 TEST(SandboxClusterHelperTest, CreateSqlAndDown) {
-  auto pg = testing::SandboxCluster::Create({.engine = EngineKind::kPostgres, .instances = 2});
+  testing::SandboxCluster::Options options;
+  options.engine = EngineKind::kPostgres;
+  options.instances = 2;
+  auto pg = testing::SandboxCluster::Create(options);
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   auto one = (*pg)->Sql(1, "SELECT pg_is_in_recovery();");
   ASSERT_TRUE(one.ok()) << one.status().ToString();
