@@ -60,7 +60,7 @@ void GlobalOptions::ApplyEnvironment() {
   }
   if (inventory.empty())
     inventory = Env("HASTEWARD_INVENTORY");
-  if (Env("HASTEWARD_OUTPUT").size() > 0 && output == "auto")
+  if (!Env("HASTEWARD_OUTPUT").empty() && output == "auto")
     output = Env("HASTEWARD_OUTPUT");
 }
 

@@ -77,9 +77,10 @@ core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const P
   HS_ASSIGN_OR_RETURN(o.gc.max_unused, repo::ParseMaxUnused(f.max_unused));
   if (!f.max_repack_size.empty()) {
     auto cap = repo::ParseMaxUnused(f.max_repack_size);
-    if (!cap.ok() || cap->kind != repo::MaxUnused::Kind::kBytes)
+    if (!cap.ok() || cap->kind != repo::MaxUnused::Kind::kBytes) {
       return core::Usage("--max-repack-size '" + f.max_repack_size + "' is not a size",
                          "give bytes or a size such as 500M or 2G");
+    }
     o.gc.max_repack_bytes = cap->bytes;
   }
   if (f.lock_wait_seconds < 0)

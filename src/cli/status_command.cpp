@@ -19,7 +19,7 @@ core::Status ShowLastTriages(const GlobalOptions& g) {
   std::set<std::string> seen;
   for (const auto& r : records) {
     std::string ns = r.value("namespace", ""), name = r.value("cluster", "");
-    seen.insert(ns + "/" + name);
+    seen.insert(std::string(ns).append("/").append(name));
     std::string states;
     for (const auto& i : r.value("instances", nlohmann::json::array())) {
       states += (states.empty() ? "" : " ") + i.value("name", "") + "=" + i.value("state", "");

@@ -85,7 +85,7 @@ void Log::Write(LogLevel level, const std::string& msg,
   } else {
     line = (level >= LogLevel::kWarn ? std::string(LevelName(level)) + ": " : std::string()) + msg;
     for (const auto& [k, v] : fields) {
-      line += " " + k + "=" + v;
+      line.append(" ").append(k).append("=").append(v);
     }
     line += "\n";
   }

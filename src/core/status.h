@@ -134,11 +134,14 @@ class [[nodiscard]] Result {
       return hs_try_status_;                           \
   } while (0)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` names a variable and `lhs` is a declaration
+// ("auto x"); neither can be parenthesized.
 #define HS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok())                                 \
     return tmp.TakeStatus();                     \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // `HS_ASSIGN_OR_RETURN(auto x, ComputeX());` declares x or returns the error.
 #define HS_ASSIGN_OR_RETURN(lhs, expr) \

@@ -42,7 +42,7 @@ ChildPlan MakePlan(const SubprocessOptions& o, std::vector<std::string>& argv_st
     env[k] = v;
   }
   for (const auto& [k, v] : env) {
-    plan.env_strings.push_back(k + "=" + v);
+    plan.env_strings.push_back(std::string(k).append("=").append(v));
   }
   for (auto& s : plan.env_strings) {
     plan.envp.push_back(s.data());

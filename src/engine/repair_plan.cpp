@@ -222,11 +222,12 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
                         "shows every instance");
   };
   if (r.engine == platform::EngineKind::kGalera && donor < 0 && WholeGaleraClusterDown(r)) {
-    if (req.target)
+    if (req.target) {
       return abort_no_donor().WithHint(
           "the whole cluster is down: run repair "
           "without -i to recover it from the most "
           "advanced node");
+    }
     HS_TRY(PlanBootstrap(r, &plan));
     return plan;
   }

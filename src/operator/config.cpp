@@ -19,6 +19,7 @@ core::Status CheckKeys(const YAML::Node& node, const std::set<std::string>& know
   for (const auto& kv : node) {
     auto key = kv.first.as<std::string>();
     if (!known.count(key)) {
+      // NOLINTNEXTLINE(performance-inefficient-string-concatenation): error path, runs once
       return core::Usage("unknown key '" + key + "' in " + where,
                          "see docs/operator.md for the config format");
     }
@@ -27,7 +28,7 @@ core::Status CheckKeys(const YAML::Node& node, const std::set<std::string>& know
 }
 
 std::string Str(const YAML::Node& n, const char* key, std::string fallback = "") {
-  return n[key] ? n[key].as<std::string>() : fallback;
+  return n[key] ? n[key].as<std::string>() : std::move(fallback);
 }
 
 core::Status CheckSchedule(const std::string& expr, const std::string& where) {
@@ -151,9 +152,10 @@ core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& con
     const PolicySpec* p = nullptr;
     for (const auto& cand : config.policies)
       p = cand.name == s.policy ? &cand : p;
-    if (p == nullptr)
+    if (p == nullptr) {
       return core::Usage("cluster '" + s.ns + "/" + s.name + "' names unknown policy '" + s.policy +
                          "'");
+    }
     ManagedCluster m{s.ns,
                      s.name,
                      p->name,

@@ -16,6 +16,7 @@ struct FieldSpec {
   std::map<std::string, int> names;
 };
 
+// NOLINTNEXTLINE(cert-err58-cpp): only std::bad_alloc can escape, and out-of-memory is fatal
 const FieldSpec kFields[5] = {
     {"minute", 0, 59, {}},
     {"hour", 0, 23, {}},
@@ -41,6 +42,7 @@ const FieldSpec kFields[5] = {
      {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}},
 };
 
+// NOLINTNEXTLINE(cert-err58-cpp): only std::bad_alloc can escape, and out-of-memory is fatal
 const std::map<std::string, std::string> kMacros = {
     {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
     {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
@@ -170,15 +172,15 @@ TimePoint CronSchedule::Next(TimePoint t) const {
     time_t tt = static_cast<time_t>(cur);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    if (!months_[static_cast<size_t>(tm.tm_mon + 1)]) {
+    if (!months_[static_cast<size_t>(tm.tm_mon) + 1]) {
       tm.tm_mon += 1;
       tm.tm_mday = 1;
       tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
       cur = timegm(&tm);
     } else if (!DayMatches(tm.tm_mday, tm.tm_wday)) {
-      cur += (24 - tm.tm_hour) * 3600 - tm.tm_min * 60;
+      cur += int64_t{24 - tm.tm_hour} * 3600 - int64_t{tm.tm_min} * 60;
     } else if (!hours_[static_cast<size_t>(tm.tm_hour)]) {
-      cur += (60 - tm.tm_min) * 60;
+      cur += int64_t{60 - tm.tm_min} * 60;
     } else if (!minutes_[static_cast<size_t>(tm.tm_min)]) {
       cur += 60;
     } else {

@@ -116,7 +116,7 @@ int Scheduler::Tick() {
   return started;
 }
 
-void Scheduler::Execute(JobRequest request) {
+void Scheduler::Execute(const JobRequest& request) {
   std::string job = JobKindName(request.kind);
   core::LogInfo("job start", {{"job", job}, {"cluster", request.cluster.Key()}});
   JobResult r = runner_.Run(request, abort_);

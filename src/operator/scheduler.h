@@ -51,7 +51,7 @@ class Scheduler {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::optional<JobKind> DueJob(const ManagedCluster& c, const ServeState& s, int64_t now) const;
-  void Execute(JobRequest request);
+  void Execute(const JobRequest& request);
   void Record(const JobRequest& request, const JobResult& result);
   void ReapFinished();
 

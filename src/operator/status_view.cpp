@@ -37,6 +37,7 @@ core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config,
                                                      const ServeState& state) {
   HS_ASSIGN_OR_RETURN(auto clusters, ResolveClusters(config));
   std::vector<ClusterStatus> out;
+  out.reserve(clusters.size());
   for (const auto& c : clusters) {
     out.push_back({c.ns, c.name, c.policy, c.mode,
                    Job(state, c.Key(), JobKind::kBackup, c.backup_schedule),

@@ -74,7 +74,7 @@ core::Result<std::vector<std::string>> CleanupOrphans(const std::string& verify_
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != "..")
-      dirs.push_back(verify_root + "/" + name);
+      dirs.push_back(std::string(verify_root).append("/").append(name));
   }
   ::closedir(d);
   for (const auto& dir : dirs) {

@@ -62,7 +62,9 @@ void CheckIndexes(PgConnection& conn, const std::string& db, CheckResult& out) {
     std::string idx = row[0].value_or("");
     core::Status st = conn.Execute("SELECT bt_index_check(" + Quote(idx) + "::regclass, true)");
     if (!st.ok())
-      out.failures.push_back("index '" + db + "." + idx + "': " + st.message());
+      out.failures.push_back(
+          std::string("index '").append(db).append(".").append(idx).append("': ").append(
+              st.message()));
   }
 }
 

@@ -166,9 +166,10 @@ void AddTimelineFindings(const std::vector<InstanceHealth>& instances,
     names += (names.empty() ? "'" : ", '") + i.instance.name + "'";
   }
   for (const auto& [signal, names] : signals) {
-    findings->push_back({Severity::kWarning, "",
-                         "timeline history of " + names + ": " + signal +
-                             " (an instance from before the rewind may hold the newest data)"});
+    std::string text = "timeline history of ";
+    text.append(names).append(": ").append(signal).append(
+        " (an instance from before the rewind may hold the newest data)");
+    findings->push_back({Severity::kWarning, "", std::move(text)});
   }
 }
 

@@ -28,6 +28,7 @@ std::vector<std::string> ReplicationSettings(const SandboxBuild& b, bool primary
 
 core::Status StartAll(const std::vector<Instance>& instances) {
   std::vector<std::future<core::Status>> starts;
+  starts.reserve(instances.size());
   for (const auto& i : instances) {
     starts.push_back(std::async(std::launch::async,
                                 [&i] { return StartLocalInstance(EngineKind::kMariadb, i); }));

@@ -35,7 +35,7 @@ core::Status PackerPool::Add(const Id& id, BlobType type, core::ByteView encrypt
         spare_.pop_back();
       } else {
         // One allocation per pack: a pack overshoots its target by less than one blob.
-        buffer.reserve(pack_size_ + 9 * 1024 * 1024);
+        buffer.reserve(pack_size_ + size_t{9} * 1024 * 1024);
       }
       open = std::make_unique<PackWriter>(&repo_.key(), std::move(buffer));
     }

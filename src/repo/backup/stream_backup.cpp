@@ -57,8 +57,8 @@ struct Run {
   // is appended once and never moved. A returned buffer keeps at most kKeepPerBuffer mapped and
   // is kept only while the kept buffers' pages stay under kFreeBudget, so resident memory stays
   // near the queued bytes whatever the chunk sizes.
-  static constexpr size_t kKeepPerBuffer = 3 * 1024 * 1024;
-  static constexpr size_t kFreeBudget = 8 * 1024 * 1024;
+  static constexpr size_t kKeepPerBuffer = size_t{3} * 1024 * 1024;
+  static constexpr size_t kFreeBudget = size_t{8} * 1024 * 1024;
   std::mutex free_mu;
   std::vector<core::PageBuffer> free_buffers;
   size_t free_touched = 0;
@@ -269,6 +269,7 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
                     ? opts.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i)
     workers.emplace_back([&run] { run.Worker(); });
   auto total = ReadAndChunk(run, source, start);

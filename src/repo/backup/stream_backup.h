@@ -26,9 +26,9 @@ struct BackupOptions {
   std::string hostname;            // default: this host
   CompressionOptions compression;
   int threads = 0;  // encoding workers; 0 = one per core
-  size_t pack_size = 16 * 1024 * 1024;
-  size_t max_in_flight_bytes = 8 * 1024 * 1024;         // chunk bytes queued for workers
-  std::function<void(const BackupProgress&)> progress;  // called from the reading thread
+  size_t pack_size = size_t{16} * 1024 * 1024;
+  size_t max_in_flight_bytes = size_t{8} * 1024 * 1024;  // chunk bytes queued for workers
+  std::function<void(const BackupProgress&)> progress;   // called from the reading thread
 };
 
 struct BackupSummary {

@@ -14,8 +14,8 @@ namespace hasteward::repo {
 // exactly where restic does, so blob IDs (and deduplication) match restic's.
 class Chunker {
  public:
-  static constexpr size_t kMinSize = 512 * 1024;
-  static constexpr size_t kMaxSize = 8 * 1024 * 1024;
+  static constexpr size_t kMinSize = size_t{512} * 1024;
+  static constexpr size_t kMaxSize = size_t{8} * 1024 * 1024;
   static constexpr size_t kWindowSize = 64;
   static constexpr uint64_t kSplitMask = (1u << 20) - 1;
 

@@ -73,14 +73,14 @@ void Salsa208(uint32_t b[16]) {
 // BlockMix_{Salsa20/8, r}: `in` and `out` hold 2r blocks of 16 words; they must not overlap.
 void BlockMix(const uint32_t* in, uint32_t* out, uint32_t r) {
   uint32_t x[16];
-  std::memcpy(x, in + (2 * r - 1) * 16, sizeof(x));
+  std::memcpy(x, in + (size_t{2} * r - 1) * 16, sizeof(x));
   for (uint32_t i = 0; i < 2 * r; ++i) {
     for (int w = 0; w < 16; ++w)
       x[w] ^= in[i * 16 + w];
     Salsa208(x);
     // Even blocks go to the first half of the output, odd ones to the second.
     uint32_t dest = (i % 2 == 0) ? i / 2 : r + i / 2;
-    std::memcpy(out + dest * 16, x, sizeof(x));
+    std::memcpy(out + size_t{dest} * 16, x, sizeof(x));
   }
 }
 
@@ -110,6 +110,8 @@ void RoMix(uint8_t* lane, uint64_t n, uint32_t r, uint32_t* v) {
 
 }  // namespace
 
+// Nine parameters: RFC 7914's (password, salt, N, r, p, DK, dkLen) plus two limits.
+// NOLINTNEXTLINE(readability-function-size): the RFC's parameter list, see above
 core::Status Scrypt(const std::string& password, core::ByteView salt, uint64_t n, uint32_t r,
                     uint32_t p, uint8_t* out, size_t out_len, int threads, uint64_t max_memory) {
   if (n < 2 || (n & (n - 1)) != 0 || r == 0 || p == 0 || n > (1ULL << 40) / (128ULL * r))

@@ -15,7 +15,8 @@ size_t Utf8Length(std::string_view s, size_t i, uint32_t* rune) {
   if (c < 0x80) {
     *rune = c;
     return 1;
-  } else if ((c & 0xe0) == 0xc0) {
+  }
+  if ((c & 0xe0) == 0xc0) {
     len = 2;
     r = c & 0x1f;
   } else if ((c & 0xf0) == 0xe0) {
@@ -230,9 +231,7 @@ core::Result<std::string> GoUnquoteName(std::string_view s) {
           v = v * 16 + static_cast<uint32_t>(d);
         }
         i += n;
-        if (e == 'x') {
-          out += static_cast<char>(v);
-        } else if (v < 0x80) {
+        if (e == 'x' || v < 0x80) {
           out += static_cast<char>(v);
         } else if (v < 0x800) {
           out += static_cast<char>(0xc0 | (v >> 6));
@@ -334,7 +333,7 @@ core::Result<GoTime> ParseGoTime(std::string_view s) {
     return bad();
   }
   t.unix_seconds = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                   h * 3600 + mi * 60 + se - t.offset_seconds;
+                   int64_t{h} * 3600 + int64_t{mi} * 60 + se - t.offset_seconds;
   return t;
 }
 

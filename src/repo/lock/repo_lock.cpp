@@ -16,7 +16,7 @@ namespace {
 
 using storage::FileType;
 
-constexpr int64_t kStaleSeconds = 30 * 60;
+constexpr int64_t kStaleSeconds = int64_t{30} * 60;
 constexpr auto kRefreshInterval = std::chrono::minutes(5);
 constexpr auto kSettleDelay = std::chrono::milliseconds(200);
 constexpr auto kPollInterval = std::chrono::milliseconds(500);

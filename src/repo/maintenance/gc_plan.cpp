@@ -67,8 +67,8 @@ bool Classify(const PackState& p, PackDecision* d, uint64_t target) {
     d->action = PackAction::kDrop;
   } else if (d->used_blobs == 0) {
     d->action = PackAction::kRemove;
-  } else if (d->has_data && d->has_tree) {
-    d->action = PackAction::kRepack;  // mixed packs are split
+  } else if (d->has_data && d->has_tree) {  // NOLINT(bugprone-branch-clone): must precede kKeep
+    d->action = PackAction::kRepack;        // mixed packs are split
   } else if (d->unused_blobs == 0) {
     d->action = PackAction::kKeep;
   } else if (d->has_tree || d->size < target) {

@@ -17,10 +17,11 @@ int64_t BucketAlways(const SnapshotTime& /*t*/, size_t nr) {
   return static_cast<int64_t>(nr);
 }
 int64_t BucketHour(const SnapshotTime& t, size_t /*nr*/) {
-  return int64_t{t.Year()} * 1000000 + t.Month() * 10000 + t.Day() * 100 + t.Hour();
+  return int64_t{t.Year()} * 1000000 + int64_t{t.Month()} * 10000 + int64_t{t.Day()} * 100 +
+         t.Hour();
 }
 int64_t BucketDay(const SnapshotTime& t, size_t /*nr*/) {
-  return int64_t{t.Year()} * 10000 + t.Month() * 100 + t.Day();
+  return int64_t{t.Year()} * 10000 + int64_t{t.Month()} * 100 + t.Day();
 }
 int64_t BucketWeek(const SnapshotTime& t, size_t /*nr*/) {
   int year = 0, week = 0;

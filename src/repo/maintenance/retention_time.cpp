@@ -159,7 +159,8 @@ void SnapshotTime::IsoWeek(int* iso_year, int* iso_week) const {
 SnapshotTime SnapshotTime::AddDate(int years, int months, int days) const {
   const int64_t day_number =
       DaysFromCivil(int64_t{year_} + years, int64_t{month_} + months, int64_t{day_} + days);
-  const int64_t local = day_number * kSecondsPerDay + hour_ * 3600 + minute_ * 60 + second_;
+  const int64_t local =
+      day_number * kSecondsPerDay + int64_t{hour_} * 3600 + int64_t{minute_} * 60 + second_;
   return SnapshotTime(local - offset_seconds_, nanos_, offset_seconds_);
 }
 
@@ -220,8 +221,8 @@ core::Result<SnapshotTime> ParseRfc3339Nano(std::string_view text) {
   }
   if (!s.AtEnd())
     return BadTime(text, "extra text after the offset");
-  const int64_t local =
-      DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second;
+  const int64_t local = DaysFromCivil(year, month, day) * kSecondsPerDay + int64_t{hour} * 3600 +
+                        int64_t{minute} * 60 + second;
   return SnapshotTime(local - offset, nanos, offset);
 }
 

@@ -11,7 +11,7 @@ namespace hasteward::repo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr uint64_t kMaxSpan = 8 * 1024 * 1024;
+constexpr uint64_t kMaxSpan = uint64_t{8} * 1024 * 1024;
 
 // A run of consecutive file blobs stored in one pack, fetched with one ranged read.
 struct Batch {
@@ -216,6 +216,7 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
     }
   };
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t)
     pool.emplace_back(worker);
   uint64_t written = 0;

@@ -18,7 +18,7 @@ struct DumpProgress {
 
 struct DumpOptions {
   int threads = 0;  // fetch/decrypt workers; 0 = one per core, at least 2
-  size_t max_in_flight_bytes = 32 * 1024 * 1024;
+  size_t max_in_flight_bytes = size_t{32} * 1024 * 1024;
   std::function<void(const DumpProgress&)> progress;
 };
 

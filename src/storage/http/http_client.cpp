@@ -120,7 +120,7 @@ core::Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");  // no 100-continue round trip
   for (const auto& [k, v] : req.headers)
-    headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    headers = curl_slist_append(headers, std::string(k).append(": ").append(v).c_str());
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

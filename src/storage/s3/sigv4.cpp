@@ -77,7 +77,7 @@ std::string CanonicalQuery(const KeyValues& query) {
   for (const auto& [k, v] : enc) {
     if (!out.empty())
       out.push_back('&');
-    out += k + "=" + v;
+    out.append(k).append("=").append(v);
   }
   return out;
 }
