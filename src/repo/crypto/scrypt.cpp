@@ -114,14 +114,16 @@ void RoMix(uint8_t* lane, uint64_t n, uint32_t r, uint32_t* v) {
 // NOLINTNEXTLINE(readability-function-size): the RFC's parameter list, see above
 core::Status Scrypt(const std::string& password, core::ByteView salt, uint64_t n, uint32_t r,
                     uint32_t p, uint8_t* out, size_t out_len, int threads, uint64_t max_memory) {
-  if (n < 2 || (n & (n - 1)) != 0 || r == 0 || p == 0 || n > (1ULL << 40) / (128ULL * r))
+  if (n < 2 || (n & (n - 1)) != 0 || r == 0 || p == 0 || n > (1ULL << 40) / (128ULL * r)) {
     return core::Usage("invalid scrypt parameters N=" + std::to_string(n) +
                        " r=" + std::to_string(r) + " p=" + std::to_string(p));
+  }
   const uint64_t lane_bytes = 128ULL * r;
   const uint64_t v_bytes = lane_bytes * n;
-  if (v_bytes > max_memory)
+  if (v_bytes > max_memory) {
     return core::Usage("scrypt parameters need " + std::to_string(v_bytes >> 20) +
                        " MiB, more than the allowed " + std::to_string(max_memory >> 20) + " MiB");
+  }
   std::vector<uint8_t> b(lane_bytes * p);
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
                         static_cast<int>(salt.size()), 1, EVP_sha256(), static_cast<int>(b.size()),

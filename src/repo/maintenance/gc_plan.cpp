@@ -215,16 +215,17 @@ core::Result<MaxUnused> ParseMaxUnused(std::string_view text) {
     return bad();
   int shift = 0;
   std::string unit(end);
-  if (unit == "K" || unit == "k")
+  if (unit == "K" || unit == "k") {
     shift = 10;
-  else if (unit == "M" || unit == "m")
+  } else if (unit == "M" || unit == "m") {
     shift = 20;
-  else if (unit == "G" || unit == "g")
+  } else if (unit == "G" || unit == "g") {
     shift = 30;
-  else if (unit == "T" || unit == "t")
+  } else if (unit == "T" || unit == "t") {
     shift = 40;
-  else if (!unit.empty())
+  } else if (!unit.empty()) {
     return bad();
+  }
   if (shift > 0 && n > (UINT64_MAX >> shift))
     return bad();
   m.kind = MaxUnused::Kind::kBytes;
