@@ -61,10 +61,11 @@ void CheckIndexes(PgConnection& conn, const std::string& db, CheckResult& out) {
   for (const auto& row : indexes->rows) {
     std::string idx = row[0].value_or("");
     core::Status st = conn.Execute("SELECT bt_index_check(" + Quote(idx) + "::regclass, true)");
-    if (!st.ok())
+    if (!st.ok()) {
       out.failures.push_back(
           std::string("index '").append(db).append(".").append(idx).append("': ").append(
               st.message()));
+    }
   }
 }
 

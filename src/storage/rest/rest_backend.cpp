@@ -144,9 +144,10 @@ core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});
-    if (!info.ok())
+    if (!info.ok()) {
       return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok()
                                                                 : info.TakeStatus();
+    }
     return fn(*info);
   }
   std::string url = config_.url + FileTypeDir(t) + "/";

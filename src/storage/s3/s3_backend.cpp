@@ -175,9 +175,10 @@ core::Status S3Backend::ListPrefix(const std::string& prefix,
 core::Status S3Backend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{FileType::kConfig, ""});
-    if (!info.ok())
+    if (!info.ok()) {
       return info.status().code() == core::ErrorCode::kNotFound ? core::Status::Ok()
                                                                 : info.TakeStatus();
+    }
     return fn(*info);
   }
   std::string base = config_.prefix.empty() ? "" : config_.prefix + "/";

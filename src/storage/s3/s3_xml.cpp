@@ -18,17 +18,17 @@ std::string DecodeEntities(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp")
+    if (ent == "amp") {
       out.push_back('&');
-    else if (ent == "lt")
+    } else if (ent == "lt") {
       out.push_back('<');
-    else if (ent == "gt")
+    } else if (ent == "gt") {
       out.push_back('>');
-    else if (ent == "quot")
+    } else if (ent == "quot") {
       out.push_back('"');
-    else if (ent == "apos")
+    } else if (ent == "apos") {
       out.push_back('\'');
-    else if (!ent.empty() && ent[0] == '#') {
+    } else if (!ent.empty() && ent[0] == '#') {
       long cp = ent.size() > 1 && ent[1] == 'x'
                     ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
                     : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
