@@ -122,6 +122,40 @@ uint64_t Chunker::WindowFingerprint(const uint8_t* window) const {
   return d;
 }
 
+size_t Chunker::ScanLanes(const uint8_t* base, uint64_t* digest) const {
+  const int shift = shift_;
+  uint64_t lane[kLanes];
+  lane[0] = *digest;
+  for (size_t j = 1; j < kLanes; ++j)
+    lane[j] = WindowFingerprint(base + j * kLaneBytes - kWindowSize);
+  size_t first_hit[kLanes];
+  for (size_t j = 0; j < kLanes; ++j)
+    first_hit[j] = kLaneBytes;
+  for (size_t k = 0; k < kLaneBytes; ++k) {
+    bool any = false;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < kLanes; ++j) {
+      size_t pos = j * kLaneBytes + k;
+      uint64_t x = lane[j] ^ out_[base[pos - kWindowSize]];
+      x = ((x << 8) | base[pos]) ^ mod_[x >> shift];
+      lane[j] = x;
+      any |= (x & kSplitMask) == 0;
+    }
+    if (__builtin_expect(any, 0)) {
+      for (size_t j = 0; j < kLanes; ++j) {
+        if (first_hit[j] == kLaneBytes && (lane[j] & kSplitMask) == 0)
+          first_hit[j] = k;
+      }
+    }
+  }
+  for (size_t j = 0; j < kLanes; ++j) {
+    if (first_hit[j] != kLaneBytes)
+      return j * kLaneBytes + first_hit[j];
+  }
+  *digest = lane[kLanes - 1];
+  return kNoHit;
+}
+
 size_t Chunker::Scan(const uint8_t* data, size_t n, bool* cut) {
   *cut = false;
   size_t i = 0;
@@ -165,41 +199,10 @@ size_t Chunker::Scan(const uint8_t* data, size_t n, bool* cut) {
 
   // In-buffer path: i >= 64 and len >= kMinSize, so every outgoing byte is data[pos - 64].
   const size_t limit = std::min(n, i + (kMaxSize - len));  // the forced cut at kMaxSize
-  constexpr size_t kLanes = 6;
-  constexpr size_t kLaneBytes = 4096;
   while (limit - i >= kLanes * kLaneBytes) {
-    const uint8_t* base = data + i;
-    uint64_t lane[kLanes];
-    lane[0] = d;
-    for (size_t j = 1; j < kLanes; ++j)
-      lane[j] = WindowFingerprint(base + j * kLaneBytes - kWindowSize);
-    size_t first_hit[kLanes];
-    for (size_t j = 0; j < kLanes; ++j)
-      first_hit[j] = kLaneBytes;
-    for (size_t k = 0; k < kLaneBytes; ++k) {
-      bool any = false;
-#pragma GCC unroll 8
-      for (size_t j = 0; j < kLanes; ++j) {
-        size_t pos = j * kLaneBytes + k;
-        uint64_t x = lane[j] ^ out_[base[pos - kWindowSize]];
-        x = ((x << 8) | base[pos]) ^ mod_[x >> shift];
-        lane[j] = x;
-        any |= (x & kSplitMask) == 0;
-      }
-      if (__builtin_expect(any, 0)) {
-        for (size_t j = 0; j < kLanes; ++j) {
-          if (first_hit[j] == kLaneBytes && (lane[j] & kSplitMask) == 0)
-            first_hit[j] = k;
-        }
-      }
-    }
-    for (size_t j = 0; j < kLanes; ++j) {
-      if (first_hit[j] != kLaneBytes) {
-        size_t consumed = j * kLaneBytes + first_hit[j] + 1;
-        return finish_cut(i + consumed);
-      }
-    }
-    d = lane[kLanes - 1];
+    size_t hit = ScanLanes(data + i, &d);
+    if (hit != kNoHit)
+      return finish_cut(i + hit + 1);
     i += kLanes * kLaneBytes;
     len += kLanes * kLaneBytes;
   }

@@ -40,6 +40,13 @@ class Chunker {
   void Slide(uint8_t in);
   // Fingerprint of exactly these 64 bytes (what a settled window holds).
   uint64_t WindowFingerprint(const uint8_t* window) const;
+  // One block of kLanes * kLaneBytes bytes past kMinSize, fingerprinted in interleaved lanes
+  // (base[-64..) must be readable). Returns the offset of the first cut in the block, or kNoHit
+  // and the fingerprint after the block in *digest.
+  static constexpr size_t kLanes = 6;
+  static constexpr size_t kLaneBytes = 4096;
+  static constexpr size_t kNoHit = SIZE_MAX;
+  size_t ScanLanes(const uint8_t* base, uint64_t* digest) const;
 
   std::array<uint64_t, 256> out_{};
   std::array<uint64_t, 256> mod_{};
