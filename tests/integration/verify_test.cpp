@@ -4,6 +4,7 @@
 // timeout tears down; gating restores only when a newer backup exists. After every run no
 // scratch server, process or directory remains.
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 #include <dirent.h>
@@ -248,7 +249,19 @@ TEST_P(VerifyTest, KilledVerifierLeavesOrphanThatTheNextRunRemoves) {
 
 TEST_P(VerifyTest, TimeoutTearsDownAndRecordsNothing) {
   Backup();
-  auto v = Verify({"--timeout", "1"});
+  // The restore client starts 5 s late (a wrapper first on PATH), so the 1 s timeout always
+  // fires during the restore however fast the machine is. PostgreSQL's psql comes from the
+  // server's bin directory, so only the MariaDB client needs the wrapper; the PostgreSQL
+  // scratch instance takes longer than 1 s to start anyway.
+  std::string slow_bin = tmp_->path() + "/slow-bin";
+  ::mkdir(slow_bin.c_str(), 0755);
+  for (const char* tool : {"mariadb", "psql"}) {
+    std::string real = std::string("/usr/bin/") + tool;
+    WriteFile(slow_bin + "/" + tool, "#!/bin/sh\nsleep 5\nexec " + real + " \"$@\"\n");
+    ::chmod((slow_bin + "/" + tool).c_str(), 0755);
+  }
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): read before threads
+  auto v = Verify({"--timeout", "1"}, {{"PATH", slow_bin + ":" + (path ? path : "/usr/bin:/bin")}});
   EXPECT_EQ(v.exit_code, 27) << v.out << v.err;
   EXPECT_EQ(VerificationSnapshots(), 0);
   EXPECT_TRUE(Leftovers().empty()) << ::testing::PrintToString(Leftovers());
