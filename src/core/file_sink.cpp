@@ -114,7 +114,7 @@ Result<size_t> GunzipSource::Read(std::span<uint8_t> buf) {
     return size_t{0};
   z.next_out = buf.data();
   z.avail_out = static_cast<uInt>(buf.size());
-  while (z.avail_out == buf.size()) {
+  auto refill = [&]() -> Status {
     if (z.avail_in == 0 && !state_->eof) {
       HS_ASSIGN_OR_RETURN(size_t n, inner_->Read(state_->in));
       if (n == 0)
@@ -122,17 +122,15 @@ Result<size_t> GunzipSource::Read(std::span<uint8_t> buf) {
       z.next_in = state_->in.data();
       z.avail_in = static_cast<uInt>(n);
     }
+    return Status::Ok();
+  };
+  while (z.avail_out == buf.size()) {
+    HS_TRY(refill());
     int rc = inflate(&z, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
       // A gzip file may hold several members (`cat a.gz b.gz`); like gunzip, read them all
       // rather than silently dropping everything after the first.
-      if (z.avail_in == 0 && !state_->eof) {
-        HS_ASSIGN_OR_RETURN(size_t n, inner_->Read(state_->in));
-        if (n == 0)
-          state_->eof = true;
-        z.next_in = state_->in.data();
-        z.avail_in = static_cast<uInt>(n);
-      }
+      HS_TRY(refill());
       if (z.avail_in == 0) {
         state_->done = true;
         break;
