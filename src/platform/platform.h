@@ -78,6 +78,11 @@ class Platform {
 
   // Starts/stops one instance and waits until it is up (accepting connections) / down.
   virtual core::Status StartInstance(const Cluster& c, const Instance& i) = 0;
+  // Galera: starts one stopped node so that it forms a new Primary component on its own
+  // (`mariadbd --wsrep-new-cluster`, added to the instance's start command or to the platform
+  // default when the inventory gives none), and waits until it accepts connections. The caller
+  // must have made sure that no other node runs and that this node holds the newest data.
+  virtual core::Status BootstrapInstance(const Cluster& c, const Instance& i) = 0;
   core::Status StopInstance(const Cluster& c, const Instance& i) {
     return StopInstanceWithin(c, i, kDefaultStopTimeout);
   }

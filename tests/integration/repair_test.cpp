@@ -6,6 +6,7 @@
 // node by bootstrapping from the most advanced node without losing a committed row.
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -308,6 +309,65 @@ TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
   auto sb = On("triage");
   EXPECT_EQ(sb.exit_code, 5) << sb.out;
   EXPECT_NE(sb.out.find("different cluster state UUIDs"), std::string::npos) << sb.out;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+// Rewrites every instance's `start: [...]` line of an inventory: removed when `replacement` is
+// empty (the platform default start command applies), else replaced by `start: <replacement>`.
+void SetStartCommands(const std::string& inventory, const std::string& replacement) {
+  std::istringstream in(ReadText(inventory));
+  std::string out;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto key = line.find("start: [");
+    if (key != std::string::npos && line.find_first_not_of(' ') == key) {
+      if (replacement.empty())
+        continue;
+      line = line.substr(0, key) + "start: " + replacement;
+    }
+    out += line + "\n";
+  }
+  WriteFile(inventory, out);
+}
+
+// Defect d of issue 11: with no `start:` in the inventory, the bootstrap ran "--wsrep-new-cluster"
+// as a program after writing safe_to_bootstrap: 1. A failing bootstrap start now sets the flag
+// back to 0; with the default start command the cluster comes back with every committed row.
+TEST_F(RepairTest, GaleraBootstrapWithDefaultStartCommandAndFailedStartUndone) {
+  Up(EngineKind::kGalera, 3);
+  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB;");
+  Sql(0, "INSERT INTO shop.t SELECT seq, 'row' FROM seq_1_to_300;", "shop");
+  auto pids = NodePids(*sc_);
+  ASSERT_EQ(pids.size(), 3u);
+  for (pid_t p : pids)
+    ::kill(p, SIGKILL);
+  for (int tries = 0; tries < 40 && Verdict() == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+
+  // A start command that fails: the repair fails and no node claims safe_to_bootstrap: 1.
+  SetStartCommands(sc_->inventory_path(), "[/bin/false]");
+  auto failed = On("repair", {"--heal-timeout", "60s"});
+  EXPECT_NE(failed.exit_code, 0) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("safe_to_bootstrap: 0 again"), std::string::npos) << failed.err;
+  for (int n : {0, 1, 2}) {
+    std::string state = ReadText(sc_->instance(n).data_dir + "/grastate.dat");
+    EXPECT_EQ(state.find("safe_to_bootstrap: 1"), std::string::npos) << n << ": " << state;
+  }
+
+  // No start command at all: the platform default gets --wsrep-new-cluster.
+  SetStartCommands(sc_->inventory_path(), "");
+  ASSERT_EQ(ReadText(sc_->inventory_path()).find("start:"), std::string::npos);
+  auto heal = On("repair", {"--heal-timeout", "180s"});
+  ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_NE(heal.out.find("bootstrap: '"), std::string::npos) << heal.out;
+  for (int n : {0, 1, 2})
+    EXPECT_EQ(Trim(Sql(n, "SELECT count(*) FROM shop.t;")), "300") << n;
+  EXPECT_EQ(Verdict(), 0);
 }
 
 }  // namespace

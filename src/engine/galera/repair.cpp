@@ -51,6 +51,40 @@ core::Status KeepState(platform::Platform& platform, const platform::Cluster& cl
   return core::Status::Ok();
 }
 
+// Turns `safe_to_bootstrap: 1` back into 0 in grastate.dat (uuid and seqno as the server left
+// them); nothing when the file is absent.
+constexpr char kClearSafeToBootstrap[] =
+    "f=\"$1/grastate.dat\"; [ -f \"$f\" ] || exit 0; "
+    "sed 's/^safe_to_bootstrap:[[:space:]]*1/safe_to_bootstrap: 0/' \"$f\" > \"$f.hasteward\" && "
+    "mv \"$f.hasteward\" \"$f\"";
+
+// After a bootstrap that did not produce a Synced Primary: stop what may have started and take
+// back the safe_to_bootstrap flag we wrote. Why: the flag tells the next operator (or
+// `galera_new_cluster`) that this node may form a cluster on its own; left set on a node that
+// never became primary, a later manual bootstrap could pick it blindly after other nodes moved
+// on. With the flag cleared, the next `hasteward repair` reads every position again and decides
+// afresh. Returns `failure`, with what was (or could not be) undone.
+core::Status UndoBootstrap(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& node, const HealOptions& o,
+                           core::Status failure) {
+  std::string first = failure.hint().empty() ? "" : failure.hint() + "; ";
+  core::Status stopped = StopIfRunning(platform, cluster, node, o);
+  core::Status cleared = stopped.ok()
+                             ? RunScript(platform, cluster, node, "clear safe_to_bootstrap",
+                                         kClearSafeToBootstrap, {node.data_dir})
+                                   .status()
+                             : stopped;
+  if (!cleared.ok()) {
+    Log(o, "could not undo the bootstrap of '" + node.name + "': " + cleared.message());
+    return failure.WithHint(first + "'" + node.name +
+                            "' may still claim safe_to_bootstrap: 1 in grastate.dat; stop it, "
+                            "set it to 0 and run 'hasteward repair' again");
+  }
+  Log(o, "bootstrap of '" + node.name + "' failed; set safe_to_bootstrap: 0 again in its " +
+             "grastate.dat (the position is kept)");
+  return failure.WithHint(first + "then run 'hasteward repair' again");
+}
+
 }  // namespace
 
 core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& cluster,
@@ -93,11 +127,14 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
              .status());
   Log(o, "set safe_to_bootstrap: 1 and position " + position.uuid + ":" +
              std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");
-  platform::Instance bootstrap = node;
-  bootstrap.start_command.push_back("--wsrep-new-cluster");
-  HS_TRY(platform.StartInstance(cluster, bootstrap).Wrap("bootstrap '" + node.name + "'"));
-  HS_TRY(PollUntil("'" + node.name + "' to form a Primary component", o.heal_timeout,
-                   [&] { return Synced(cluster, node); }));
+  core::Status started =
+      platform.BootstrapInstance(cluster, node).Wrap("bootstrap '" + node.name + "'");
+  if (started.ok()) {
+    started = PollUntil("'" + node.name + "' to form a Primary component", o.heal_timeout,
+                        [&] { return Synced(cluster, node); });
+  }
+  if (!started.ok())
+    return UndoBootstrap(platform, cluster, node, o, std::move(started));
   Log(o, "'" + node.name + "' bootstrapped a new Primary component with --wsrep-new-cluster");
   return core::Status::Ok();
 }

@@ -14,7 +14,9 @@ core::Status HealNode(platform::Platform& platform, const platform::Cluster& clu
 // Whole-cluster-down recovery from `node` (the planner chose it: the highest committed position
 // of nodes that all share one cluster UUID): stop any node still running, keep a copy of its
 // grastate.dat, write its recovered position with safe_to_bootstrap: 1 (on this node only), start
-// it with --wsrep-new-cluster and wait until it is Synced as a Primary component of one.
+// it through Platform::BootstrapInstance (--wsrep-new-cluster added to its start command, or to
+// the platform default) and wait until it is Synced as a Primary component of one. When the start
+// or the wait fails, the node is stopped again and safe_to_bootstrap is set back to 0.
 core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster& cluster,
                            const platform::Instance& node, const GaleraPosition& position,
                            const HealOptions& options);

@@ -126,13 +126,23 @@ std::optional<pid_t> RunningPid(EngineKind engine, const Instance& i) {
   return std::nullopt;
 }
 
+std::vector<std::string> StartArgv(EngineKind engine, const Instance& i, StartMode mode) {
+  auto argv = i.start_command.empty() ? DefaultStartCommand(engine, i) : i.start_command;
+  if (mode == StartMode::kBootstrapNewCluster) {
+    // Why appended to the resolved argv: an inventory without `start:` means "the default
+    // command", so the flag belongs after `mariadbd --defaults-file=...`; on its own it is not
+    // a program.
+    argv.emplace_back("--wsrep-new-cluster");
+  }
+  return argv;
+}
+
 core::Status StartLocalInstance(EngineKind engine, const Instance& i,
-                                std::chrono::milliseconds timeout) {
+                                std::chrono::milliseconds timeout, StartMode mode) {
   auto deadline = core::SystemClock::Get().Monotonic() + timeout;
   bool running = RunningPid(engine, i).has_value();
   if (!running) {
-    auto argv = i.start_command.empty() ? DefaultStartCommand(engine, i) : i.start_command;
-    HS_TRY(RunControlCommand(i, argv, "start", timeout));
+    HS_TRY(RunControlCommand(i, StartArgv(engine, i, mode), "start", timeout));
   }
   if (i.port > 0) {
     return WaitForTcp(i.host, i.port, Remaining(deadline), "instance '" + i.name + "'");

@@ -28,10 +28,22 @@ std::string InstancePidFile(EngineKind engine, const Instance& i);
 // The pid of the running server, or nullopt.
 std::optional<pid_t> RunningPid(EngineKind engine, const Instance& i);
 
+enum class StartMode {
+  kNormal,
+  // Galera: form a new Primary component from this node: "--wsrep-new-cluster" is appended to the
+  // start argv (the inventory's, else DefaultStartCommand), never used as the argv itself.
+  kBootstrapNewCluster,
+};
+
+// The argv that starts `i`: its inventory start command, else DefaultStartCommand, plus what
+// `mode` needs.
+std::vector<std::string> StartArgv(EngineKind engine, const Instance& i, StartMode mode);
+
 // Runs the start argv as the instance's OS user (its output goes to <logFile>.start), then waits
 // until host:port accepts TCP connections. Ok at once when already running and accepting.
 core::Status StartLocalInstance(EngineKind engine, const Instance& i,
-                                std::chrono::milliseconds timeout = kDefaultStartTimeout);
+                                std::chrono::milliseconds timeout = kDefaultStartTimeout,
+                                StartMode mode = StartMode::kNormal);
 
 // Runs the stop argv and waits until the server process is gone. Ok when not running.
 // kTimeout when the process outlives the deadline (it is not killed).

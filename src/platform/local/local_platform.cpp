@@ -102,6 +102,10 @@ core::Status LocalPlatform::StartInstance(const Cluster& c, const Instance& i) {
   return StartLocalInstance(c.engine, i);
 }
 
+core::Status LocalPlatform::BootstrapInstance(const Cluster& c, const Instance& i) {
+  return StartLocalInstance(c.engine, i, kDefaultStartTimeout, StartMode::kBootstrapNewCluster);
+}
+
 core::Status LocalPlatform::StopInstanceWithin(const Cluster& c, const Instance& i,
                                                std::chrono::milliseconds timeout) {
   return StopLocalInstance(c.engine, i, timeout);

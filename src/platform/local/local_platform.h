@@ -24,6 +24,7 @@ class LocalPlatform : public Platform {
   core::Result<std::vector<Cluster>> ListClusters() override;
   core::Result<Cluster> FindCluster(const std::string& ns, const std::string& name) override;
   core::Status StartInstance(const Cluster& c, const Instance& i) override;
+  core::Status BootstrapInstance(const Cluster& c, const Instance& i) override;
   core::Status StopInstanceWithin(const Cluster& c, const Instance& i,
                                   std::chrono::milliseconds timeout) override;
   core::Result<bool> IsRunning(const Cluster& c, const Instance& i) override;

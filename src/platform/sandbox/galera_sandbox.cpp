@@ -61,9 +61,8 @@ core::Status WaitSynced(const Instance& i, int cluster_size) {
 }
 
 core::Status Bootstrap(const Instance& first) {
-  Instance bootstrap = first;
-  bootstrap.start_command.push_back("--wsrep-new-cluster");
-  return StartLocalInstance(EngineKind::kGalera, bootstrap);
+  return StartLocalInstance(EngineKind::kGalera, first, kDefaultStartTimeout,
+                            StartMode::kBootstrapNewCluster);
 }
 
 }  // namespace
