@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "core/temp_dir.h"
 #include "support/command.h"
@@ -250,6 +251,51 @@ TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected)
   EXPECT_NE(t.out.find("errant transactions"), std::string::npos) << t.out;
   auto hard = On("repair");
   EXPECT_EQ(hard.exit_code, 5);
+}
+
+// Defect l of issue 11: the heal dropped the replica's databases and reset its binlog before
+// the donor's dump had arrived, so a donor dump that failed mid-stream left the replica empty.
+// The donor's mariadb-dump is a wrapper that passes 64 KiB of the real dump and exits 7.
+TEST_F(RepairTest, MariadbHealWithFailingDonorDumpKeepsTheReplicaData) {
+  Up(EngineKind::kMariadb, 2);
+  Sql(0, "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, v text) ENGINE=InnoDB;");
+  Sql(0, "INSERT INTO shop.t SELECT seq, repeat('x', 200) FROM seq_1_to_2000;", "shop");
+  ASSERT_TRUE(PollCount(1, 2000));
+  // Break replica 1's SQL thread (a conflicting row, not binlogged) so the repair heals it.
+  Sql(1, "SET SESSION sql_log_bin=0; INSERT INTO shop.t VALUES (2001, 'conflict');");
+  Sql(0, "INSERT INTO shop.t VALUES (2001, 'primary');");
+  EXPECT_EQ(Verdict(), 4);
+
+  std::string fail_bin = sc_->state_dir() + "/../failbin";
+  ASSERT_EQ(::mkdir(fail_bin.c_str(), 0755), 0);
+  WriteFile(fail_bin + "/mariadb-dump",
+            "#!/bin/sh\n/usr/bin/mariadb-dump \"$@\" | head -c 65536\nexit 7\n");
+  ASSERT_EQ(::chmod((fail_bin + "/mariadb-dump").c_str(), 0755), 0);
+  std::string fail_inv = sc_->state_dir() + "/../fail-inventory.yaml";
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "sed -E 's#^( *)binDir: .*#\\1binDir: " + fail_bin + "#' '" +
+                            sc_->inventory_path() + "' > '" + fail_inv + "'"})
+                .exit_code,
+            0);
+  auto failed = On("repair", {"--no-escrow", "--heal-timeout", "60s", "--inventory", fail_inv});
+  EXPECT_EQ(failed.exit_code, 23) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("exited with status 7"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("nothing on '" + sc_->instance(1).name + "' was changed"),
+            std::string::npos)
+      << failed.err;
+  // The replica still holds its databases and rows.
+  EXPECT_EQ(Trim(Sql(1, "SELECT count(*) FROM shop.t;")), "2001");
+  EXPECT_EQ(Trim(Sql(1, "SELECT v FROM shop.t WHERE id = 2001;")), "conflict");
+
+  // A normal heal still works.
+  auto heal = On("repair", {"--heal-timeout", "120s"});
+  ASSERT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_NE(heal.err.find("dumped '" + sc_->instance(0).name + "' completely"), std::string::npos)
+      << heal.err;
+  EXPECT_EQ(Trim(Sql(1, "SELECT v FROM shop.t WHERE id = 2001;")), "primary");
+  Sql(0, "INSERT INTO shop.t VALUES (2002, 'after');");
+  EXPECT_TRUE(PollCount(1, 2002));
+  EXPECT_EQ(Verdict(), 0);
 }
 
 // Pids of every node's server (from the pid files).

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/dump_spool.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/repair_exec.h"
@@ -47,16 +48,42 @@ core::Result<std::vector<std::string>> UserDatabasesOf(MariadbConnection& conn) 
   return out;
 }
 
-// Streams a dump of the primary into the replica's mariadb client without binlogging it.
-core::Result<std::string> CopyDump(platform::Platform& platform, const platform::Cluster& cluster,
-                                   const platform::Instance& target,
-                                   const platform::Instance& primary, const HealOptions& o) {
+// Reads a complete, consistent dump of the primary into a local spool. Touches nothing on the
+// target; fails with the dump tool's exit status when the donor or its dump fails.
+core::Result<DumpSpool> SpoolDump(platform::Platform& platform, const platform::Cluster& cluster,
+                                  const platform::Instance& target,
+                                  const platform::Instance& primary, const HealOptions& o) {
   MariadbEngine engine;
   BackupPlan plan;
   plan.source = primary;
   plan.role = "primary";
   plan.metadata["log_bin"] = "ON";
-  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
+  std::string what = "dump of '" + primary.name + "' for healing '" + target.name + "'";
+  auto dump = engine.OpenDump(platform, cluster, plan);
+  if (!dump.ok())
+    return dump.TakeStatus().Wrap(what + " (nothing on '" + target.name + "' was changed)");
+  auto spool = DumpSpool::Fill(**dump);
+  if (!spool.ok()) {
+    return spool.TakeStatus()
+        .Wrap(what + " (nothing on '" + target.name + "' was changed)")
+        .WithHint("fix the donor (see the dump tool's error), then run the repair again");
+  }
+  auto it = spool->metadata().find("gtid_position");
+  if (it == spool->metadata().end()) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "the dump of '" + primary.name +
+                            "' carries no GTID position (nothing on '" + target.name +
+                            "' was changed)",
+                        "check that the primary writes a binary log (log_bin)");
+  }
+  Log(o, "dumped '" + primary.name + "' completely (" + std::to_string(spool->size()) +
+             " bytes, GTID " + it->second + ") before changing '" + target.name + "'");
+  return spool;
+}
+
+// Loads the spooled dump into the replica's mariadb client without binlogging it.
+core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance& target,
+                      const DumpSpool& spool) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
   HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
@@ -75,26 +102,8 @@ core::Result<std::string> CopyDump(platform::Platform& platform, const platform:
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
                                                         DescribeInstance(target)));
   HS_TRY(sink->Write(core::AsBytes(std::string("SET SESSION sql_log_bin=0;\n"))));
-  std::vector<uint8_t> buf(1 << 16);
-  uint64_t total = 0;
-  while (true) {
-    HS_ASSIGN_OR_RETURN(size_t n, dump->Read(buf));
-    if (n == 0)
-      break;
-    total += n;
-    HS_TRY(sink->Write(core::ByteView(buf.data(), n)));
-  }
-  HS_TRY(sink->Close());
-  auto md = dump->metadata();
-  auto it = md.find("gtid_position");
-  if (it == md.end()) {
-    return core::Status(core::ErrorCode::kDumpFailed,
-                        "the dump of '" + primary.name + "' carries no GTID position",
-                        "check that the primary writes a binary log (log_bin)");
-  }
-  Log(o, "loaded a dump of '" + primary.name + "' (" + std::to_string(total) + " bytes, GTID " +
-             it->second + ") into '" + target.name + "'");
-  return it->second;
+  HS_TRY(spool.CopyTo(*sink));
+  return sink->Close();
 }
 
 core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::Instance& target,
@@ -129,6 +138,16 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   const platform::Credentials& repl =
       cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
   HS_ASSIGN_OR_RETURN(std::string repl_password, repl.password.Resolve());
+  // Why the whole dump is read before anything is dropped: the old data must stay until the new
+  // copy is complete. Streaming the donor straight into the replica (as before) left it empty
+  // when the donor or its dump failed mid-stream. Of the ways to keep it — a side instance or
+  // side directory swapped in afterwards, or a complete local copy of the dump — the spool is
+  // the simplest and nearly as fast: one extra sequential write and read of the dump on local
+  // disk, no second server, no port, no datadir swap. What stays between DROP and the end of the
+  // load is only the replica's own client; the donor is out of the picture by then, and the
+  // escrow snapshot and the donor still hold every row.
+  HS_ASSIGN_OR_RETURN(DumpSpool spool, SpoolDump(platform, cluster, target, primary, o));
+  std::string gtid = spool.metadata().at("gtid_position");
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
   HS_TRY(conn->Execute("STOP ALL SLAVES"));
   HS_TRY(conn->Execute("RESET SLAVE ALL"));
@@ -147,7 +166,11 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   HS_TRY(conn->Execute("RESET MASTER"));
   HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=''"));
   Log(o, "reset the binary log and GTID state of '" + target.name + "'");
-  HS_ASSIGN_OR_RETURN(std::string gtid, CopyDump(platform, cluster, target, primary, o));
+  HS_TRY(LoadDump(cluster, target, spool)
+             .WithHint("'" + target.name +
+                       "' may be partly loaded; run the repair again (it dumps '" + primary.name +
+                       "' afresh)"));
+  Log(o, "loaded the dump of '" + primary.name + "' into '" + target.name + "'");
   HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=" + Quote(gtid)));
   HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
   HS_TRY(conn->Execute("START SLAVE"));

@@ -4,9 +4,11 @@
 
 namespace hasteward::engine::mariadb {
 
-// Re-clones a (running) replica from the primary with a dump: stop and reset its replication,
-// drop its user databases and reset its binary log (logged by name), load a consistent
-// mariadb-dump of the primary (--single-transaction --master-data --gtid) without binlogging it,
+// Re-clones a (running) replica from the primary with a dump: first read a consistent
+// mariadb-dump of the primary (--single-transaction --master-data --gtid) completely into a local
+// spool (a donor that fails mid-stream fails the heal with the replica untouched), then stop and
+// reset its replication, drop its user databases and reset its binary log (logged by name), load
+// the spooled dump without binlogging it,
 // set gtid_slave_pos to the dump's position, reconnect with MASTER_USE_GTID=slave_pos and wait
 // until the IO and SQL threads run and the replica has caught up with the primary.
 core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
