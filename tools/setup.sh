@@ -16,7 +16,11 @@ PKGS=(
   mariadb-server mariadb-client mariadb-backup galera-4 rsync socat
   sysbench time procps psmisc iproute2 python3
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
+  python3-kubernetes
 )
+# kubectl for the fake Kubernetes API's fidelity tests: Debian's kubernetes-client (1.20) unless a
+# kubectl is already installed (a newer one from another package would conflict with it).
+if ! command -v kubectl >/dev/null 2>&1; then PKGS+=(kubernetes-client); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

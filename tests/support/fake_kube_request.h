@@ -1,0 +1,38 @@
+// One HTTP request to FakeKubeApi, parsed: method, path, decoded query, headers, body and the
+// authenticated user; plus the response writers of the fake.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/kubernetes/net_stream.h"
+#include "support/fake_kube_rbac.h"
+#include "support/fake_kube_store.h"
+
+namespace hasteward::testing {
+
+struct FakeKubeRequest {
+  std::string method;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  FakeKubeUser user;
+
+  std::string Query(const std::string& name) const;  // first value or ""
+  std::vector<std::string> QueryAll(const std::string& name) const;
+  bool QueryFlag(const std::string& name) const;  // true, True, 1, t ... (Go ParseBool)
+  std::string Header(const std::string& name) const;  // case-insensitive, first value or ""
+};
+
+// Reads and parses the next request on a connection (head and body). An error ends the
+// connection.
+core::Result<FakeKubeRequest> ReadFakeKubeRequest(platform::kubernetes::BufferedReader& reader);
+
+// Writes a JSON response with Content-Length (the connection stays open).
+bool WriteFakeKubeReply(platform::kubernetes::NetStream& stream, const FakeKubeReply& reply);
+
+}  // namespace hasteward::testing
