@@ -52,7 +52,8 @@ Result<double> LocalPipe(size_t mib) {
 
 Result<double> ThroughExec(const k8s::KubeClient& client, size_t mib) {
   auto start = std::chrono::steady_clock::now();
-  HS_ASSIGN_OR_RETURN(auto exec, k8s::PodExec::Start(client, {"default", "db-0", "", Producer(mib), false}));
+  HS_ASSIGN_OR_RETURN(auto exec,
+                      k8s::PodExec::Start(client, {"default", "db-0", "", Producer(mib), false}));
   k8s::PodExecSource source(std::move(exec));
   HS_ASSIGN_OR_RETURN(size_t bytes, Drain(source));
   if (bytes != mib << 20) {

@@ -29,7 +29,7 @@ std::string RandomToken() {
 
 std::string Base64(const std::string& text) {
   std::string out(4 * ((text.size() + 2) / 3), '\0');
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),  // NOLINT
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),         // NOLINT
                                 reinterpret_cast<const unsigned char*>(text.data()),  // NOLINT
                                 static_cast<int>(text.size()));
   out.resize(static_cast<size_t>(written));
@@ -94,9 +94,10 @@ std::string FakeKubeApi::url() const {
 void FakeKubeApi::AddServiceAccountToken(const std::string& token, const std::string& ns,
                                          const std::string& name) {
   std::lock_guard lock(mu_);
-  tokens_[token] = {"system:serviceaccount:" + ns + ":" + name,
-                    {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
-                    false};
+  tokens_[token] = {
+      "system:serviceaccount:" + ns + ":" + name,
+      {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+      false};
 }
 
 core::Result<FakePemPair> FakeKubeApi::IssueClientCertificate(const std::string& user,
@@ -106,7 +107,8 @@ core::Result<FakePemPair> FakeKubeApi::IssueClientCertificate(const std::string&
 
 core::Result<std::string> FakeKubeApi::WriteKubeconfig(const std::string& token,
                                                        const std::string& ns) const {
-  const std::string path = dir_->path() + "/kubeconfig-" + std::to_string(std::hash<std::string>{}(token));
+  const std::string path =
+      dir_->path() + "/kubeconfig-" + std::to_string(std::hash<std::string>{}(token));
   std::ofstream out(path);
   out << "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: " << url()
       << "\n    certificate-authority-data: " << Base64(pki_->ca_pem())

@@ -5,10 +5,10 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include <fcntl.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,9 +99,10 @@ nlohmann::json ExitStatusObject(int wait_status) {
   }
   return {{"metadata", nlohmann::json::object()},
           {"status", "Failure"},
-          {"message", "command terminated with non-zero exit code: error executing command, "
-                      "exit code " +
-                          std::to_string(code)},
+          {"message",
+           "command terminated with non-zero exit code: error executing command, "
+           "exit code " +
+               std::to_string(code)},
           {"reason", "NonZeroExitCode"},
           {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
 }

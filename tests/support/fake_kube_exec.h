@@ -30,8 +30,8 @@ struct FakePodProcess {
 
 // Maps the exec request's command and container to the local process; the default runs the
 // command as given.
-using FakePodExecutor =
-    std::function<FakePodProcess(const std::vector<std::string>& command, const std::string& container)>;
+using FakePodExecutor = std::function<FakePodProcess(const std::vector<std::string>& command,
+                                                     const std::string& container)>;
 
 struct FakeExecRequest {
   std::vector<std::string> command;

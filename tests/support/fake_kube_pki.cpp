@@ -14,7 +14,9 @@ core::Status PkiError(const std::string& what) {
   return core::Internal("fake API server certificates: " + what + " failed");
 }
 
-EVP_PKEY* NewKey() { return EVP_EC_gen("P-256"); }
+EVP_PKEY* NewKey() {
+  return EVP_EC_gen("P-256");
+}
 
 void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -29,7 +31,8 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate for `key`, signed by issuer_key (self-signed when issuer is null).
 X509* NewCertificate(EVP_PKEY* key, const std::string& common_name, const std::string& org,
-                     X509* issuer, EVP_PKEY* issuer_key, long serial) {  // NOLINT(google-runtime-int)
+                     X509* issuer, EVP_PKEY* issuer_key,
+                     long serial) {  // NOLINT(google-runtime-int)
   X509* cert = X509_new();
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);

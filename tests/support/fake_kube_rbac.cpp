@@ -1,6 +1,7 @@
 #include "support/fake_kube_rbac.h"
 
 #include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include "core/fd.h"
@@ -56,8 +57,11 @@ core::Status FakeKubeRbac::LoadYaml(const std::string& text) {
       }
       roles_.push_back(std::move(role));
     } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
-      Binding binding{kind == "RoleBinding" ? ns : "", doc["roleRef"]["kind"].as<std::string>(""),
-                      doc["roleRef"]["name"].as<std::string>(""), {}, {}};
+      Binding binding{kind == "RoleBinding" ? ns : "",
+                      doc["roleRef"]["kind"].as<std::string>(""),
+                      doc["roleRef"]["name"].as<std::string>(""),
+                      {},
+                      {}};
       for (const auto& subject : doc["subjects"]) {
         const std::string subject_kind = subject["kind"].as<std::string>("");
         const std::string subject_name = subject["name"].as<std::string>("");

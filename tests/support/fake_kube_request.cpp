@@ -105,8 +105,9 @@ core::Result<FakeKubeRequest> ReadFakeKubeRequest(platform::kubernetes::Buffered
     std::string pair;
     while (std::getline(pairs, pair, '&')) {
       size_t equals = pair.find('=');
-      request.query.emplace_back(UrlDecode(pair.substr(0, equals)),
-                                 equals == std::string::npos ? "" : UrlDecode(pair.substr(equals + 1)));
+      request.query.emplace_back(
+          UrlDecode(pair.substr(0, equals)),
+          equals == std::string::npos ? "" : UrlDecode(pair.substr(equals + 1)));
     }
   }
   core::Bytes body;

@@ -2,10 +2,11 @@
 // authenticated user; plus the response writers of the fake.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "platform/kubernetes/net_stream.h"
@@ -24,7 +25,7 @@ struct FakeKubeRequest {
 
   std::string Query(const std::string& name) const;  // first value or ""
   std::vector<std::string> QueryAll(const std::string& name) const;
-  bool QueryFlag(const std::string& name) const;  // true, True, 1, t ... (Go ParseBool)
+  bool QueryFlag(const std::string& name) const;      // true, True, 1, t ... (Go ParseBool)
   std::string Header(const std::string& name) const;  // case-insensitive, first value or ""
 };
 

@@ -182,11 +182,13 @@ bool FakeKubeApi::HandleResource(FakeKubeRequest& request, k8s::NetStream& strea
   const std::string verb = VerbOf(request, path);
   const std::string resource =
       path.subresource.empty() ? path.plural : path.plural + "/" + path.subresource;
-  if (!rbac_.empty() && !rbac_.Allows(request.user, {verb, path.group, resource, path.ns, path.name})) {
-    std::string message = resource + (path.name.empty() ? "" : " \"" + path.name + "\"") +
-                          " is forbidden: User \"" + request.user.name + "\" cannot " + verb +
-                          " resource \"" + resource + "\" in API group \"" + path.group + "\"" +
-                          (path.ns.empty() ? " at the cluster scope" : " in the namespace \"" + path.ns + "\"");
+  if (!rbac_.empty() &&
+      !rbac_.Allows(request.user, {verb, path.group, resource, path.ns, path.name})) {
+    std::string message =
+        resource + (path.name.empty() ? "" : " \"" + path.name + "\"") + " is forbidden: User \"" +
+        request.user.name + "\" cannot " + verb + " resource \"" + resource + "\" in API group \"" +
+        path.group + "\"" +
+        (path.ns.empty() ? " at the cluster scope" : " in the namespace \"" + path.ns + "\"");
     return WriteFakeKubeReply(stream, StatusReply(403, "Forbidden", message));
   }
   {
@@ -227,8 +229,8 @@ bool FakeKubeApi::HandleResource(FakeKubeRequest& request, k8s::NetStream& strea
     } else if (type.starts_with("application/json-patch+json")) {
       reply = store_.Patch(*res, path.ns, path.name, FakePatchType::kJson, body, status_only);
     } else if (type.starts_with("application/strategic-merge-patch+json") && res->group.empty()) {
-      reply = store_.Patch(*res, path.ns, path.name, FakePatchType::kStrategicMerge, body,
-                           status_only);
+      reply =
+          store_.Patch(*res, path.ns, path.name, FakePatchType::kStrategicMerge, body, status_only);
     } else {
       reply = StatusReply(415, "UnsupportedMediaType",
                           "the body of the request was in an unknown format - accepted media "
@@ -303,12 +305,11 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
   exec.stdin = request.QueryFlag("stdin");
   exec.stdout = request.QueryFlag("stdout");
   exec.stderr = request.QueryFlag("stderr");
-  const json containers =
-      pod.body.value("spec", json::object()).value("containers", json::array());
+  const json containers = pod.body.value("spec", json::object()).value("containers", json::array());
   if (exec.container.empty() && containers.size() > 1) {
     return WriteFakeKubeReply(
-        stream, StatusReply(400, "BadRequest",
-                            "a container name must be specified for pod " + path.name));
+        stream,
+        StatusReply(400, "BadRequest", "a container name must be specified for pod " + path.name));
   }
   if (exec.command.empty()) {
     return WriteFakeKubeReply(
@@ -322,8 +323,8 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
     client_protocols.push_back(item);
   }
   for (const auto& wanted : options_.exec_protocols) {
-    if (exec.protocol.empty() &&
-        std::find(client_protocols.begin(), client_protocols.end(), wanted) != client_protocols.end()) {
+    if (exec.protocol.empty() && std::find(client_protocols.begin(), client_protocols.end(),
+                                           wanted) != client_protocols.end()) {
       exec.protocol = wanted;
     }
   }
@@ -345,12 +346,13 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
       fault = FakeExecFault::kOmitStatus;
     }
   }
-  FakePodProcess process =
-      executor ? executor(exec.command, exec.container) : FakePodProcess{exec.command, {}, {}, {}, {}};
-  const std::string head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
-                           "Upgrade\r\nSec-WebSocket-Accept: " +
-                           k8s::WsAcceptFor(request.Header("Sec-WebSocket-Key")) +
-                           "\r\nSec-WebSocket-Protocol: " + exec.protocol + "\r\n\r\n";
+  FakePodProcess process = executor ? executor(exec.command, exec.container)
+                                    : FakePodProcess{exec.command, {}, {}, {}, {}};
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\nSec-WebSocket-Accept: " +
+      k8s::WsAcceptFor(request.Header("Sec-WebSocket-Key")) +
+      "\r\nSec-WebSocket-Protocol: " + exec.protocol + "\r\n\r\n";
   if (!stream.WriteAll(core::AsBytes(head)).ok()) {
     return false;
   }

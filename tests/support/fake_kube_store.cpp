@@ -57,8 +57,8 @@ bool TermMatches(const std::string& term, const json& labels) {
     if (size_t at = term.find(op); at != std::string::npos) {
       const json* value = value_of(Trim(term.substr(0, at)));
       auto values = SetValues(term, term.find('(', at));
-      bool listed = value != nullptr &&
-                    std::find(values.begin(), values.end(), value->get<std::string>()) != values.end();
+      bool listed = value != nullptr && std::find(values.begin(), values.end(),
+                                                  value->get<std::string>()) != values.end();
       return std::string(op) == " in " ? listed : !listed;
     }
   }
@@ -186,9 +186,9 @@ FakeKubeReply FakeKubeStore::Get(const FakeKubeResource& res, const std::string&
   std::lock_guard lock(mu_);
   auto it = objects_.find(Key(res, ns, name));
   if (it == objects_.end()) {
-    return StatusReply(404, "NotFound",
-                       res.plural + (res.group.empty() ? "" : "." + res.group) + " \"" + name +
-                           "\" not found");
+    return StatusReply(
+        404, "NotFound",
+        res.plural + (res.group.empty() ? "" : "." + res.group) + " \"" + name + "\" not found");
   }
   return {200, it->second};
 }
@@ -214,8 +214,8 @@ FakeKubeReply FakeKubeStore::List(const FakeKubeResource& res, const std::string
            {"items", items}}};
 }
 
-FakeKubeReply FakeKubeStore::Commit(const FakeKubeResource& res, const std::string& ns,
-                                    json object, const std::string& event_type) {
+FakeKubeReply FakeKubeStore::Commit(const FakeKubeResource& res, const std::string& ns, json object,
+                                    const std::string& event_type) {
   ++version_;
   object["metadata"]["resourceVersion"] = std::to_string(version_);
   const std::string name = object["metadata"]["name"];
@@ -377,7 +377,9 @@ void FakeKubeStore::Compact() {
   history_.clear();
 }
 
-void FakeKubeStore::WakeAll() { changed_.notify_all(); }
+void FakeKubeStore::WakeAll() {
+  changed_.notify_all();
+}
 
 void FakeKubeStore::Watch(const FakeKubeResource& res, const std::string& ns,
                           const WatchOptions& options,
@@ -410,10 +412,9 @@ void FakeKubeStore::Watch(const FakeKubeResource& res, const std::string& ns,
     sent = std::stoull(options.from_version);
     if (sent < compacted_) {
       lock.unlock();
-      FakeKubeReply expired = StatusReply(
-          410, "Expired",
-          "too old resource version: " + options.from_version + " (" + std::to_string(compacted_) +
-              ")");
+      FakeKubeReply expired = StatusReply(410, "Expired",
+                                          "too old resource version: " + options.from_version +
+                                              " (" + std::to_string(compacted_) + ")");
       emit({"ERROR", expired.body});
       return;
     }
@@ -449,10 +450,9 @@ void FakeKubeStore::Watch(const FakeKubeResource& res, const std::string& ns,
       }
     }
     lock.lock();
-    auto wake = std::min(options.deadline, options.bookmarks
-                                               ? next_bookmark
-                                               : std::chrono::steady_clock::now() +
-                                                     std::chrono::milliseconds(200));
+    auto wake = std::min(options.deadline, options.bookmarks ? next_bookmark
+                                                             : std::chrono::steady_clock::now() +
+                                                                   std::chrono::milliseconds(200));
     changed_.wait_until(lock, wake, [&] {
       return stopped() || (!history_.empty() && history_.back().version > sent);
     });

@@ -12,9 +12,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace hasteward::testing {
 
@@ -105,8 +106,8 @@ class FakeKubeStore {
                          const std::string& name);
   FakeKubeReply Commit(const FakeKubeResource& res, const std::string& ns, nlohmann::json object,
                        const std::string& event_type);  // needs mu_
-  FakeKubeReply Replace(const FakeKubeResource& res, const std::string& ns,
-                        const std::string& name, nlohmann::json object, bool status_only);
+  FakeKubeReply Replace(const FakeKubeResource& res, const std::string& ns, const std::string& name,
+                        nlohmann::json object, bool status_only);
 
   mutable std::mutex mu_;
   std::condition_variable changed_;

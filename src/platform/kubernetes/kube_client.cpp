@@ -6,6 +6,8 @@
 namespace hasteward::platform::kubernetes {
 
 namespace resources {
+// NOLINTBEGIN(cert-err58-cpp): short literal strings; an allocation failure before main ends the
+// program either way.
 const KubeResource kPods{"", "v1", "pods", true};
 const KubeResource kSecrets{"", "v1", "secrets", true};
 const KubeResource kEvents{"", "v1", "events", true};
@@ -14,6 +16,7 @@ const KubeResource kStatefulSets{"apps", "v1", "statefulsets", true};
 const KubeResource kLeases{"coordination.k8s.io", "v1", "leases", true};
 const KubeResource kCnpgClusters{"postgresql.cnpg.io", "v1", "clusters", true};
 const KubeResource kMariaDbs{"k8s.mariadb.com", "v1alpha1", "mariadbs", true};
+// NOLINTEND(cert-err58-cpp)
 }  // namespace resources
 
 namespace {
@@ -66,8 +69,8 @@ core::Result<std::string> ReadBody(BufferedReader& reader, const HttpAnswerHead&
 
 std::string ResourcePath(const KubeResource& res, const std::string& ns, const std::string& name,
                          const std::string& subresource) {
-  std::string path = res.group.empty() ? "/api/" + res.version
-                                       : "/apis/" + res.group + "/" + res.version;
+  std::string path =
+      res.group.empty() ? "/api/" + res.version : "/apis/" + res.group + "/" + res.version;
   if (res.namespaced && !ns.empty()) {
     path += "/namespaces/" + ns;
   }
@@ -182,8 +185,8 @@ core::Result<std::string> KubeClient::RequestHead(const std::string& method,
   return head;
 }
 
-core::Result<KubeResponse> KubeClient::Request(const std::string& method,
-                                               const std::string& target, const std::string& body,
+core::Result<KubeResponse> KubeClient::Request(const std::string& method, const std::string& target,
+                                               const std::string& body,
                                                const std::string& content_type) const {
   HS_ASSIGN_OR_RETURN(std::unique_ptr<NetStream> stream, Connect());
   HS_ASSIGN_OR_RETURN(std::string head, RequestHead(method, target));
@@ -239,9 +242,9 @@ core::Result<nlohmann::json> KubeClient::List(const KubeResource& res, const std
 
 core::Result<nlohmann::json> KubeClient::Create(const KubeResource& res, const std::string& ns,
                                                 const nlohmann::json& object) const {
-  return JsonCall("POST", ResourcePath(res, ns), object.dump(), "application/json",
-                  "create " + res.plural + " '" + ns + "/" +
-                      object["metadata"].value("name", "") + "'");
+  return JsonCall(
+      "POST", ResourcePath(res, ns), object.dump(), "application/json",
+      "create " + res.plural + " '" + ns + "/" + object["metadata"].value("name", "") + "'");
 }
 
 core::Result<nlohmann::json> KubeClient::Replace(const KubeResource& res, const std::string& ns,
@@ -255,10 +258,10 @@ core::Result<nlohmann::json> KubeClient::Patch(const KubeResource& res, const st
                                                const std::string& name, PatchType type,
                                                const nlohmann::json& patch,
                                                const std::string& subresource) const {
-  return JsonCall("PATCH", ResourcePath(res, ns, name, subresource), patch.dump(),
-                  type == PatchType::kMerge ? "application/merge-patch+json"
-                                            : "application/json-patch+json",
-                  "patch " + res.plural + " '" + ns + "/" + name + "'");
+  return JsonCall(
+      "PATCH", ResourcePath(res, ns, name, subresource), patch.dump(),
+      type == PatchType::kMerge ? "application/merge-patch+json" : "application/json-patch+json",
+      "patch " + res.plural + " '" + ns + "/" + name + "'");
 }
 
 core::Status KubeClient::Delete(const KubeResource& res, const std::string& ns,

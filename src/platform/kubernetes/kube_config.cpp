@@ -2,9 +2,9 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <yaml-cpp/yaml.h>
 
 #include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
 
 #include "core/fd.h"
 
@@ -26,7 +26,7 @@ core::Result<std::string> DecodeBase64(const std::string& encoded, const std::st
     }
   }
   std::string out(3 * compact.size() / 4 + 3, '\0');
-  int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),  // NOLINT
+  int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),            // NOLINT
                                 reinterpret_cast<const unsigned char*>(compact.data()),  // NOLINT
                                 static_cast<int>(compact.size()));
   if (written < 0) {
@@ -115,19 +115,18 @@ core::Result<KubeConfig> FromKubeconfig(const YAML::Node& root, const std::strin
   HS_TRY(ParseServer(cluster["server"].as<std::string>(), &config));
   config.ns = context["namespace"].as<std::string>("default");
   HS_ASSIGN_OR_RETURN(config.tls.ca_pem, DataOrFile(cluster, "certificate-authority-data",
-                                                     "certificate-authority", base_dir));
+                                                    "certificate-authority", base_dir));
   config.tls.insecure_skip_verify = cluster["insecure-skip-tls-verify"].as<bool>(false);
   config.tls.server_name = cluster["tls-server-name"].as<std::string>("");
   if (user) {
-    HS_ASSIGN_OR_RETURN(config.tls.client_cert_pem,
-                        DataOrFile(user, "client-certificate-data", "client-certificate", base_dir));
+    HS_ASSIGN_OR_RETURN(config.tls.client_cert_pem, DataOrFile(user, "client-certificate-data",
+                                                               "client-certificate", base_dir));
     HS_ASSIGN_OR_RETURN(config.tls.client_key_pem,
                         DataOrFile(user, "client-key-data", "client-key", base_dir));
     config.token = user["token"].as<std::string>("");
     config.token_file = user["tokenFile"].as<std::string>("");
     if (user["exec"] || user["auth-provider"]) {
-      return core::Usage("kubeconfig '" + path + "': user '" +
-                             context["user"].as<std::string>("") +
+      return core::Usage("kubeconfig '" + path + "': user '" + context["user"].as<std::string>("") +
                              "' authenticates through an exec plugin or auth provider, which "
                              "HASteward does not run",
                          "use a service account token or a client certificate");
@@ -156,8 +155,7 @@ EnvLookup ProcessEnv() {
   };
 }
 
-core::Result<KubeConfig> LoadInClusterConfig(const EnvLookup& env,
-                                             const std::string& account_dir) {
+core::Result<KubeConfig> LoadInClusterConfig(const EnvLookup& env, const std::string& account_dir) {
   auto host = env("KUBERNETES_SERVICE_HOST");
   auto port = env("KUBERNETES_SERVICE_PORT");
   if (!host || !port || host->empty()) {

@@ -17,8 +17,8 @@ struct KubeConfig {
   int port = 443;
   bool use_tls = true;
   TlsClientOptions tls;
-  std::string token;       // bearer token; "" when the token comes from token_file or a cert
-  std::string token_file;  // re-read on every connection (service account tokens rotate)
+  std::string token;           // bearer token; "" when the token comes from token_file or a cert
+  std::string token_file;      // re-read on every connection (service account tokens rotate)
   std::string ns = "default";  // the context's (or the pod's) namespace
 
   // The bearer token to send now ("" for none).

@@ -7,9 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "platform/kubernetes/kube_client.h"

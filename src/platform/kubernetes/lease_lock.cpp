@@ -41,11 +41,12 @@ nlohmann::json LeaseLock::Spec(const std::string& holder, std::chrono::seconds d
           {"leaseTransitions", transitions}};
 }
 
-bool LeaseLock::IsLeader() const { return observed_holder_ == settings_.identity; }
+bool LeaseLock::IsLeader() const {
+  return observed_holder_ == settings_.identity;
+}
 
 core::Result<bool> LeaseLock::TryAcquireOrRenew() {
-  const auto duration =
-      std::chrono::duration_cast<std::chrono::seconds>(settings_.lease_duration);
+  const auto duration = std::chrono::duration_cast<std::chrono::seconds>(settings_.lease_duration);
   auto current = client_.Get(resources::kLeases, settings_.ns, settings_.name);
   if (!current.ok()) {
     if (current.status().code() != core::ErrorCode::kNotFound) {
@@ -82,10 +83,10 @@ core::Result<bool> LeaseLock::TryAcquireOrRenew() {
     return false;
   }
   const int transitions = spec.value("leaseTransitions", 0);
-  lease["spec"] = IsLeader() ? Spec(settings_.identity, duration,
-                                    spec.value("acquireTime", MicroTime(clock_.Now())), transitions)
-                             : Spec(settings_.identity, duration, MicroTime(clock_.Now()),
-                                    transitions + 1);
+  lease["spec"] =
+      IsLeader() ? Spec(settings_.identity, duration,
+                        spec.value("acquireTime", MicroTime(clock_.Now())), transitions)
+                 : Spec(settings_.identity, duration, MicroTime(clock_.Now()), transitions + 1);
   auto updated = client_.Replace(resources::kLeases, settings_.ns, lease);
   if (!updated.ok()) {
     // A 409 means another candidate wrote first: not leader this round.

@@ -11,8 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/status.h"

@@ -90,8 +90,8 @@ core::Result<core::UniqueFd> ConnectTcp(const std::string& host, int port,
 
 // Loads PEM certificates (one or many) into the context's trust store.
 core::Status AddCaPem(SSL_CTX* ctx, const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                                BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   int added = 0;
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
@@ -256,11 +256,11 @@ core::Result<std::unique_ptr<NetStream>> NetStream::Connect(const std::string& h
     }
     long verify = SSL_get_verify_result(ssl);  // NOLINT(google-runtime-int): OpenSSL's type
     if (verify != X509_V_OK) {
-      return core::Status(core::ErrorCode::kUnreachable,
-                          "TLS handshake with " + host + ":" + std::to_string(port) +
-                              ": certificate verification failed: " +
-                              X509_verify_cert_error_string(verify),
-                          "check the cluster's certificate-authority in the kubeconfig");
+      return core::Status(
+          core::ErrorCode::kUnreachable,
+          "TLS handshake with " + host + ":" + std::to_string(port) +
+              ": certificate verification failed: " + X509_verify_cert_error_string(verify),
+          "check the cluster's certificate-authority in the kubeconfig");
     }
     return TlsError("TLS handshake with " + host + ":" + std::to_string(port));
   }
@@ -365,7 +365,9 @@ core::Status NetStream::WriteAll(core::ByteView data) {
   return core::Status::Ok();
 }
 
-void NetStream::Shutdown() { ::shutdown(fd_.get(), SHUT_RDWR); }
+void NetStream::Shutdown() {
+  ::shutdown(fd_.get(), SHUT_RDWR);
+}
 
 std::string NetStream::PeerCommonName() const {
   if (ssl_ == nullptr) {

@@ -17,7 +17,6 @@
 #include "core/fd.h"
 #include "core/status.h"
 
-
 namespace hasteward::platform::kubernetes {
 
 // TLS settings of a client connection. PEM text, never file names (kubeconfig gives both; the

@@ -1,6 +1,7 @@
 #include "platform/kubernetes/pod_exec.h"
 
 #include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "platform/kubernetes/websocket.h"
@@ -41,9 +42,10 @@ core::Result<std::unique_ptr<PodExec>> PodExec::Start(const KubeClient& client,
   HS_ASSIGN_OR_RETURN(exec->stream_, client.Connect());
   HS_ASSIGN_OR_RETURN(std::string head, client.RequestHead("GET", ExecTarget(request)));
   const std::string key = NewWsKey();
-  head += "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-          "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Protocol: " + kV5 + ", " + kV4 +
-          "\r\n\r\n";
+  head +=
+      "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: " +
+      key + "\r\nSec-WebSocket-Protocol: " + kV5 + ", " + kV4 + "\r\n\r\n";
   HS_TRY(exec->stream_->WriteAll(core::AsBytes(head)));
   exec->reader_ = std::make_unique<BufferedReader>(exec->stream_.get());
   HS_ASSIGN_OR_RETURN(HttpAnswerHead answer, ReadAnswerHead(*exec->reader_));
@@ -65,11 +67,11 @@ core::Result<std::unique_ptr<PodExec>> PodExec::Start(const KubeClient& client,
   } else if (protocol == kV4) {
     exec->protocol_ = ExecProtocol::kV4;
   } else {
-    return core::Status(core::ErrorCode::kUnreachable,
-                        exec->what_ + ": the server chose no channel protocol we speak ('" +
-                            protocol + "')",
-                        "HASteward needs a Kubernetes API server that serves exec over "
-                        "WebSocket (v4.channel.k8s.io or later, Kubernetes 1.4+)");
+    return core::Status(
+        core::ErrorCode::kUnreachable,
+        exec->what_ + ": the server chose no channel protocol we speak ('" + protocol + "')",
+        "HASteward needs a Kubernetes API server that serves exec over "
+        "WebSocket (v4.channel.k8s.io or later, Kubernetes 1.4+)");
   }
   return exec;
 }
@@ -104,7 +106,9 @@ core::Status PodExec::CloseStdin() {
   return stream_->WriteAll(frame);
 }
 
-void PodExec::Abort() { stream_->Shutdown(); }
+void PodExec::Abort() {
+  stream_->Shutdown();
+}
 
 core::Status PodExec::Receive(core::ByteSink* err) {
   auto message = ReadWsMessage(*reader_, *stream_, WsMasking::kMasked, kMaxMessage);
@@ -236,10 +240,10 @@ core::Result<ExecExit> RunInPod(const KubeClient& client, const ExecRequest& req
     return result.TakeStatus();
   }
   if (result->exit_code != 0) {
-    return core::Status(core::ErrorCode::kDumpFailed,
-                        "command in pod '" + request.ns + "/" + request.pod +
-                            "' exited with status " + std::to_string(result->exit_code) + ": " +
-                            result->stderr_tail);
+    return core::Status(core::ErrorCode::kDumpFailed, "command in pod '" + request.ns + "/" +
+                                                          request.pod + "' exited with status " +
+                                                          std::to_string(result->exit_code) + ": " +
+                                                          result->stderr_tail);
   }
   return result;
 }
@@ -247,10 +251,9 @@ core::Result<ExecExit> RunInPod(const KubeClient& client, const ExecRequest& req
 core::Result<size_t> PodExecSource::Read(std::span<uint8_t> buf) {
   HS_ASSIGN_OR_RETURN(size_t got, exec_->ReadStdout(buf));
   if (got == 0 && exec_->exit().exit_code != 0) {
-    return core::Status(core::ErrorCode::kDumpFailed,
-                        "command in the pod exited with status " +
-                            std::to_string(exec_->exit().exit_code) + ": " +
-                            exec_->exit().stderr_tail);
+    return core::Status(core::ErrorCode::kDumpFailed, "command in the pod exited with status " +
+                                                          std::to_string(exec_->exit().exit_code) +
+                                                          ": " + exec_->exit().stderr_tail);
   }
   return got;
 }

@@ -3,8 +3,9 @@
 // kubectl (get, apply, watch, exec, delete). Each semantic broken on purpose makes the real
 // client's check fail, so these checks can fail.
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "support/command.h"
 #include "support/fake_kube_api.h"
@@ -78,10 +79,9 @@ TEST_F(FakeKubeFidelityTest, PythonClientWatchGetsBookmarks) {
 }
 
 void CreateSecret(FakeKubeApi& api, const std::string& name) {
-  ASSERT_TRUE(api.CreateForTest({{"apiVersion", "v1"},
-                                 {"kind", "Secret"},
-                                 {"metadata", {{"name", name}}}})
-                  .ok());
+  ASSERT_TRUE(
+      api.CreateForTest({{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}}}})
+          .ok());
 }
 
 TEST_F(FakeKubeFidelityTest, PythonClientGets410FromACompactedVersionAndRelists) {
@@ -176,4 +176,3 @@ TEST_F(FakeKubeFidelityTest, KubectlExecOverWebSocketWithStdinAndExitCode) {
 
 }  // namespace
 }  // namespace hasteward::testing
-

@@ -68,8 +68,8 @@ TEST(FakeKubeRbacTest, GrantsOnlyWhatTheRulesSay) {
   EXPECT_EQ(client.Get(resources::kLeases, "db", "other").status().code(),
             core::ErrorCode::kAuthFailed);
   EXPECT_EQ((*api)->GrantsUsedForTest(),
-            (std::set<std::string>{"create pods/exec", "get coordination.k8s.io/leases",
-                                   "get pods", "list pods"}));
+            (std::set<std::string>{"create pods/exec", "get coordination.k8s.io/leases", "get pods",
+                                   "list pods"}));
 }
 
 }  // namespace

@@ -53,10 +53,10 @@ TEST_F(KubeWatchTest, ListsThenStreamsChanges) {
     ASSERT_TRUE(event.ok()) << event.status().ToString();
     seen.emplace_back(event->type, event->object["metadata"]["name"]);
   }
-  EXPECT_EQ(seen, (std::vector<std::pair<WatchEventType, std::string>>{
-                      {WatchEventType::kAdded, "b"},
-                      {WatchEventType::kModified, "a"},
-                      {WatchEventType::kDeleted, "b"}}));
+  EXPECT_EQ(seen,
+            (std::vector<std::pair<WatchEventType, std::string>>{{WatchEventType::kAdded, "b"},
+                                                                 {WatchEventType::kModified, "a"},
+                                                                 {WatchEventType::kDeleted, "b"}}));
 }
 
 TEST_F(KubeWatchTest, ResumesAfterTheServerEndsTheStream) {
@@ -90,8 +90,7 @@ TEST_F(KubeWatchTest, RelistsAfter410Expired) {
 TEST_F(KubeWatchTest, BookmarksAdvanceTheResumeVersion) {
   ResourceWatch watch(*client_, resources::kCnpgClusters, "db", {}, std::chrono::seconds(1));
   ASSERT_TRUE(watch.Next().ok());
-  ASSERT_TRUE(client_->Create(resources::kSecrets, "db",
-                              {{"metadata", {{"name", "elsewhere"}}}})
+  ASSERT_TRUE(client_->Create(resources::kSecrets, "db", {{"metadata", {{"name", "elsewhere"}}}})
                   .ok());  // moves the global version; no cluster event
   const std::string listed = watch.resource_version();
   std::thread later([this] {

@@ -20,8 +20,12 @@ class LeaseLockTest : public ::testing::Test {
     client_ = std::make_unique<KubeClient>(*config);
   }
   LeaseSettings Settings(const std::string& identity) {
-    return {"hasteward", "hasteward-operator", identity, std::chrono::seconds(15),
-            std::chrono::seconds(10), std::chrono::seconds(2)};
+    return {"hasteward",
+            "hasteward-operator",
+            identity,
+            std::chrono::seconds(15),
+            std::chrono::seconds(10),
+            std::chrono::seconds(2)};
   }
   std::unique_ptr<FakeKubeApi> api_;
   std::unique_ptr<KubeClient> client_;
@@ -92,13 +96,15 @@ TEST_F(LeaseLockTest, ElectionLoopHandsOverAfterTheLeaderStops) {
   LeaseLock b(*client_, fast_b, core::SystemClock::Get());
   std::atomic<bool> stop_a{false}, stop_b{false}, a_leads{false}, b_leads{false};
   std::thread ta([&] {
-    (void)RunLeaderElection(a, [&] { a_leads = true; }, [&] { a_leads = false; }, stop_a);
+    (void)RunLeaderElection(
+        a, [&] { a_leads = true; }, [&] { a_leads = false; }, stop_a);
   });
   while (!a_leads) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::thread tb([&] {
-    (void)RunLeaderElection(b, [&] { b_leads = true; }, [&] { b_leads = false; }, stop_b);
+    (void)RunLeaderElection(
+        b, [&] { b_leads = true; }, [&] { b_leads = false; }, stop_b);
   });
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_FALSE(b_leads) << "one leader at a time";
