@@ -13,7 +13,7 @@ namespace hasteward::cli {
 namespace {
 
 std::string Env(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  const char* v = std::getenv(name);
   return v == nullptr ? std::string() : std::string(v);
 }
 

@@ -17,7 +17,7 @@ namespace {
 core::Result<op::ServeConfig> LoadConfig(const std::string& flag) {
   std::string path = flag;
   if (path.empty() && std::getenv("HASTEWARD_CONFIG") != nullptr)
-    path = std::getenv("HASTEWARD_CONFIG");  // NOLINT
+    path = std::getenv("HASTEWARD_CONFIG");
   if (path.empty())
     return core::Usage("no config given", "pass --config FILE or set HASTEWARD_CONFIG");
   return op::LoadServeConfig(path);
@@ -76,7 +76,7 @@ nlohmann::ordered_json JobJson(const op::JobStatus& j) {
 core::Status Status(const GlobalOptions& g, const std::string& path) {
   // Without an operator config: the last triage of every known cluster (status_command.cpp).
   if (path.empty() && std::getenv("HASTEWARD_CONFIG") == nullptr)
-    return ShowLastTriages(g);  // NOLINT
+    return ShowLastTriages(g);
   HS_ASSIGN_OR_RETURN(auto config, LoadConfig(path));
   HS_ASSIGN_OR_RETURN(auto store, op::StateStore::Open(op::StateFilePath(config)));
   HS_ASSIGN_OR_RETURN(auto rows, op::BuildStatus(config, store->Snapshot()));

@@ -52,7 +52,7 @@ std::string Stamp() {
 }
 
 bool EnvTrue(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  const char* v = std::getenv(name);
   return v != nullptr && (std::string(v) == "1" || std::string(v) == "true");
 }
 

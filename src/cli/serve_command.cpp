@@ -34,8 +34,8 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   cmd->callback([&g, &out, flags] {
     op::ServeOptions o;
     o.config_path = flags->config;
-    if (o.config_path.empty() && std::getenv("HASTEWARD_CONFIG") != nullptr) {  // NOLINT
-      o.config_path = std::getenv("HASTEWARD_CONFIG");                          // NOLINT
+    if (o.config_path.empty() && std::getenv("HASTEWARD_CONFIG") != nullptr) {
+      o.config_path = std::getenv("HASTEWARD_CONFIG");
     }
     if (o.config_path.empty()) {
       out.status = core::Usage("no config given", "pass --config FILE (docs/operator.md)");

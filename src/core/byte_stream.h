@@ -14,10 +14,10 @@ using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
 inline ByteView AsBytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};  // NOLINT
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 inline std::string AsString(ByteView b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
 // A pull source of bytes (stdin, a dump process's stdout, a file). Read returns the number of bytes

@@ -20,7 +20,7 @@ struct Config {
 const Config& GetConfig() {
   static const Config kConfig = [] {
     Config c;
-    const char* v = std::getenv("HASTEWARD_FAILPOINT");  // NOLINT(concurrency-mt-unsafe)
+    const char* v = std::getenv("HASTEWARD_FAILPOINT");
     if (v == nullptr)
       return c;
     std::string s(v);

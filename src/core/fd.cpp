@@ -82,8 +82,8 @@ Result<std::string> ReadFileToString(const std::string& path) {
   char buf[65536];
   while (true) {
     HS_ASSIGN_OR_RETURN(
-        size_t n, ReadSome(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
-                                                        sizeof(buf))));
+        size_t n,
+        ReadSome(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), sizeof(buf))));
     if (n == 0) {
       break;
     }

@@ -78,7 +78,7 @@ Status GzipSink::Pump(int flush) {
 
 Status GzipSink::Write(ByteView data) {
   z_stream& z = state_->z;
-  z.next_in = const_cast<Bytef*>(data.data());  // NOLINT: zlib's API is not const-correct
+  z.next_in = const_cast<Bytef*>(data.data());
   z.avail_in = static_cast<uInt>(data.size());
   return Pump(Z_NO_FLUSH);
 }

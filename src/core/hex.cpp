@@ -46,8 +46,8 @@ std::optional<Bytes> HexDecode(std::string_view hex) {
 std::string Base64Encode(ByteView data) {
   std::string out;
   out.resize(4 * ((data.size() + 2) / 3) + 1);
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),  // NOLINT
-                          data.data(), static_cast<int>(data.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
+                          static_cast<int>(data.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -57,7 +57,7 @@ std::optional<Bytes> Base64Decode(std::string_view b64) {
     return std::nullopt;
   }
   Bytes out(b64.size() / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()),  // NOLINT
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()),
                           static_cast<int>(b64.size()));
   if (n < 0) {
     return std::nullopt;

@@ -95,8 +95,11 @@ Status StorageError(std::string message, bool retryable = false);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+  // Implicit on purpose: `return value;` and `return status;` both make a Result.
+  // NOLINTNEXTLINE(google-explicit-constructor): see above
+  Result(T value) : v_(std::move(value)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): see above
+  Result(Status status) : v_(std::move(status)) {
     if (std::get<Status>(v_).ok()) {
       v_ = Status(ErrorCode::kInternal, "result constructed from an ok status");
     }

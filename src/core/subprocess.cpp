@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;  // NOLINT
+extern char** environ;
 
 namespace hasteward::core {
 
@@ -329,9 +329,8 @@ Result<RunOutput> Run(SubprocessOptions options, const std::optional<std::string
   RunOutput out;
   char buf[65536];
   while (true) {
-    auto n =
-        ReadSome(proc->stdout_fd(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf),  // NOLINT
-                                                       sizeof(buf)));
+    auto n = ReadSome(proc->stdout_fd(),
+                      std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), sizeof(buf)));
     if (!n.ok() || *n == 0) {
       break;
     }

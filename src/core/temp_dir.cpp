@@ -13,7 +13,7 @@ namespace hasteward::core {
 Result<TempDir> TempDir::Create(const std::string& prefix, const std::string& parent) {
   std::string base = parent;
   if (base.empty()) {
-    const char* env = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+    const char* env = std::getenv("TMPDIR");
     base = (env != nullptr && *env != '\0') ? env : "/tmp";
   }
   std::string tmpl = base + "/" + prefix + "XXXXXX";

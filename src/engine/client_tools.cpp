@@ -178,7 +178,7 @@ core::Result<std::string> RunOnInstance(platform::Platform& platform,
     HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
     if (n == 0)
       break;
-    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   }
   core::ExitStatus st = proc->Wait();
   if (!st.ok()) {

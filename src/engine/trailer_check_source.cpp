@@ -27,7 +27,7 @@ TrailerCheckSource::TrailerCheckSource(std::unique_ptr<core::ByteSource> inner, 
       stderr_tail_(std::move(stderr_tail)) {}
 
 void TrailerCheckSource::Keep(const uint8_t* data, size_t n) {
-  const char* p = reinterpret_cast<const char*>(data);  // NOLINT
+  const char* p = reinterpret_cast<const char*>(data);
   if (head_.size() < kKeepBytes) {
     head_.append(p, std::min(n, kKeepBytes - head_.size()));
   }

@@ -87,14 +87,14 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& a
     return core::ErrnoStatus("socket", errno);
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||  // NOLINT
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
       ::listen(fd.get(), 16) != 0) {
     return core::Status(core::ErrorCode::kUnreachable,
                         "cannot listen on '" + addr + "': " + std::strerror(errno),
                         "pick a free port with --metrics-addr / --health-addr");
   }
   socklen_t len = sizeof(sa);
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);  // NOLINT
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);
   std::unique_ptr<HttpServer> s(
       new HttpServer(std::move(fd), ntohs(sa.sin_port), std::move(handler)));
   s->thread_ = std::thread([p = s.get()] { p->Loop(); });

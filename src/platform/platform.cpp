@@ -57,7 +57,7 @@ core::Result<std::string> SecretRef::Resolve() const {
     return StripTrailingNewlines(std::move(content).value());
   }
   if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());  // NOLINT(concurrency-mt-unsafe)
+    const char* v = std::getenv(env.c_str());
     if (v == nullptr) {
       return core::Usage("environment variable '" + env + "' holding a secret is not set",
                          "export " + env + " before running hasteward");

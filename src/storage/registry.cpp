@@ -42,7 +42,7 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
   OpenOptions options;
   if (const char* secs = std::getenv("HASTEWARD_STORAGE_RETRY_SECONDS");
-      secs != nullptr && *secs != 0) {  // NOLINT
+      secs != nullptr && *secs != 0) {
     options.retry_options.max_total = std::chrono::seconds(std::max(0L, std::atol(secs)));
   }
   return OpenBackend(location, options);

@@ -19,7 +19,7 @@ class TailKeepingSink : public core::ByteSink {
   explicit TailKeepingSink(core::ByteSink& inner) : inner_(inner) {}
   core::Status Write(core::ByteView data) override {
     HS_TRY(inner_.Write(data));
-    tail_.append(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
+    tail_.append(reinterpret_cast<const char*>(data.data()), data.size());
     if (tail_.size() > 2 * kKeepTail)
       tail_.erase(0, tail_.size() - kKeepTail);
     if (!first_written_) {
@@ -48,7 +48,7 @@ class AdminPasswordFilter : public core::ByteSink {
   core::Status Write(core::ByteView data) override {
     if (!active_)
       return inner_.Write(data);
-    std::string_view in(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
+    std::string_view in(reinterpret_cast<const char*>(data.data()), data.size());
     while (active_ && !in.empty()) {
       size_t nl = in.find('\n');
       if (nl == std::string_view::npos) {

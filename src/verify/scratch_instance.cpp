@@ -58,13 +58,13 @@ core::Status RemoveRunDir(const std::string& dir) {
 core::Result<std::unique_ptr<ScratchInstance>> ScratchInstance::Create(
     platform::EngineKind engine, const std::string& verify_root) {
   HS_TRY(core::MakeDirs(verify_root, 0755));
-  ::chmod(verify_root.c_str(), 0755);  // NOLINT: the server's OS user must traverse it
+  ::chmod(verify_root.c_str(), 0755);
   std::unique_ptr<ScratchInstance> s(new ScratchInstance());
   s->dir_ = verify_root + "/" + RunDirName();
   if (::mkdir(s->dir_.c_str(), 0755) != 0) {
     return core::ErrnoStatus("create verify directory '" + s->dir_ + "'", errno);
   }
-  ::chmod(s->dir_.c_str(), 0755);  // NOLINT: umask
+  ::chmod(s->dir_.c_str(), 0755);
   core::Status st = WriteOwner(s->dir_);
   platform::sandbox::SandboxSpec spec;
   spec.name = kScratchName;

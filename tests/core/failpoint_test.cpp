@@ -27,7 +27,7 @@ class FailpointTest : public ::testing::Test {
 TEST_F(FailpointTest, UnarmedFailpointDoesNothing) {
   EXPECT_EXIT(
       {
-        ::unsetenv("HASTEWARD_FAILPOINT");  // NOLINT(concurrency-mt-unsafe)
+        ::unsetenv("HASTEWARD_FAILPOINT");
         for (int i = 0; i < 5; ++i) {
           Failpoint("repo.index.after-upload");
         }
@@ -40,7 +40,7 @@ TEST_F(FailpointTest, UnarmedFailpointDoesNothing) {
 TEST_F(FailpointTest, FailpointArmedForAnotherNameDoesNothing) {
   EXPECT_EXIT(
       {
-        ::setenv("HASTEWARD_FAILPOINT", "repo.snapshot.before-save", 1);  // NOLINT
+        ::setenv("HASTEWARD_FAILPOINT", "repo.snapshot.before-save", 1);
         for (int i = 0; i < 5; ++i) {
           Failpoint("repo.index.after-upload");
           Failpoint("repo.snapshot");  // a prefix of the armed name is another name
@@ -54,7 +54,7 @@ TEST_F(FailpointTest, FailpointArmedForAnotherNameDoesNothing) {
 TEST_F(FailpointTest, ArmedNameKillsOnFirstCallByDefault) {
   EXPECT_EXIT(
       {
-        ::setenv("HASTEWARD_FAILPOINT", "repo.index.after-upload", 1);  // NOLINT
+        ::setenv("HASTEWARD_FAILPOINT", "repo.index.after-upload", 1);
         Say("before");
         Failpoint("repo.index.after-upload");
         Say("after");
@@ -66,7 +66,7 @@ TEST_F(FailpointTest, ArmedNameKillsOnFirstCallByDefault) {
 TEST_F(FailpointTest, CountedFormKillsOnTheNthCallOfThatNameOnly) {
   EXPECT_EXIT(
       {
-        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:3", 1);  // NOLINT
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:3", 1);
         Failpoint("pack.upload");
         Failpoint("other");
         Say("[1]");
@@ -85,7 +85,7 @@ TEST_F(FailpointTest, MalformedCountIsFatalNotSilentlyDisarmed) {
   for (const char* bad : {"pack.upload:0", "pack.upload:", "pack.upload:abc", "pack.upload:3x"}) {
     EXPECT_EXIT(
         {
-          ::setenv("HASTEWARD_FAILPOINT", bad, 1);  // NOLINT
+          ::setenv("HASTEWARD_FAILPOINT", bad, 1);
           Failpoint("pack.upload");
           Say("survived");
           ::_exit(0);

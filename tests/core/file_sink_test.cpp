@@ -105,7 +105,7 @@ Status Gunzip(std::unique_ptr<ByteSource> in, std::string* out) {
     if (n == 0) {
       return Status::Ok();
     }
-    out->append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out->append(reinterpret_cast<const char*>(buf.data()), n);
   }
 }
 

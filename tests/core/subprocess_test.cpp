@@ -69,7 +69,7 @@ Status Drain(ByteSource& src, std::string* out, size_t buf_size = 65536) {
     if (n == 0) {
       return Status::Ok();
     }
-    out->append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out->append(reinterpret_cast<const char*>(buf.data()), n);
   }
 }
 
@@ -195,13 +195,13 @@ TEST(SubprocessTest, RunCheckedTurnsFailureIntoErrorWithStderr) {
 TEST(SubprocessTest, EnvironmentAndWorkingDirectory) {
   auto dir = TempDir::Create("hs-subprocess-test-");
   ASSERT_TRUE(dir.ok()) << dir.status().ToString();
-  ::setenv("HS_SUBPROCESS_TEST_DROP", "present", 1);  // NOLINT(concurrency-mt-unsafe)
+  ::setenv("HS_SUBPROCESS_TEST_DROP", "present", 1);
   SubprocessOptions o = Sh("echo \"$HS_A|${HS_SUBPROCESS_TEST_DROP:-unset}\"; pwd");
   o.env_set = {{"HS_A", "value a"}};
   o.env_unset = {"HS_SUBPROCESS_TEST_DROP"};
   o.cwd = dir->path();
   auto r = RunChecked(o);
-  ::unsetenv("HS_SUBPROCESS_TEST_DROP");  // NOLINT(concurrency-mt-unsafe)
+  ::unsetenv("HS_SUBPROCESS_TEST_DROP");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, "value a|unset\n" + dir->path() + "\n");
 }

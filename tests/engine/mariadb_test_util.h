@@ -73,7 +73,7 @@ inline core::Result<std::string> DumpAll(Engine& engine, platform::Platform& pla
     HS_ASSIGN_OR_RETURN(size_t n, stream->Read(buf));
     if (n == 0)
       break;
-    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   }
   if (metadata != nullptr) {
     *metadata = stream->metadata();

@@ -20,7 +20,7 @@ core::Result<std::string> Drain(core::ByteSource& src, size_t piece = 7) {
     if (n == 0) {
       return out;
     }
-    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   }
 }
 

@@ -25,7 +25,7 @@ using platform::EngineKind;
 class SandboxCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bin = std::getenv("HASTEWARD_TEST_BIN");  // NOLINT(concurrency-mt-unsafe)
+    const char* bin = std::getenv("HASTEWARD_TEST_BIN");
     ASSERT_NE(bin, nullptr) << "HASTEWARD_TEST_BIN is not set";
     bin_ = bin;
     auto dir = core::TempDir::Create("hasteward-sandbox-it-");

@@ -124,8 +124,8 @@ TEST(FaultToleranceTest, RestThroughTwentyPercentFaultsStoresExactContent) {
 }
 
 TEST(FaultToleranceTest, UnreachableServerFailsClearlyWithinTheBudget) {
-  setenv("AWS_ACCESS_KEY_ID", "x", 1);            // NOLINT
-  setenv("AWS_SECRET_ACCESS_KEY", "y", 1);        // NOLINT
+  setenv("AWS_ACCESS_KEY_ID", "x", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "y", 1);
   int port = hasteward::testing::PickFreePort();  // nothing listens there
   OpenOptions o = FastRetries();
   o.retry_options.max_total = std::chrono::milliseconds(3000);

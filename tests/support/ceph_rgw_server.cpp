@@ -42,9 +42,9 @@ int PickFreePort() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-    return 0;  // NOLINT
+    return 0;
   socklen_t len = sizeof(addr);
-  getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
+  getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
   return ntohs(addr.sin_port);
 }
 
@@ -91,7 +91,7 @@ std::vector<std::pair<std::string, std::string>> CephRgwServer::ClientEnv() cons
 
 void CephRgwServer::ExportClientEnv() const {
   for (const auto& [k, v] : ClientEnv())
-    setenv(k.c_str(), v.c_str(), 1);  // NOLINT
+    setenv(k.c_str(), v.c_str(), 1);
 }
 
 core::Status CephRgwServer::WriteConfig(int mon_port) {

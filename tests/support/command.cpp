@@ -34,7 +34,7 @@ CmdResult RunCommand(const std::vector<std::string>& argv,
 }
 
 std::string HastewardBin() {
-  const char* bin = std::getenv("HASTEWARD_TEST_BIN");  // NOLINT(concurrency-mt-unsafe)
+  const char* bin = std::getenv("HASTEWARD_TEST_BIN");
   return bin != nullptr ? bin : "hasteward";
 }
 

@@ -170,7 +170,7 @@ core::Result<core::UniqueFd> ConnectLoopback(int port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {  // NOLINT
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return core::ErrnoStatus("connect 127.0.0.1:" + std::to_string(port), errno);
   }
   int one = 1;
@@ -185,13 +185,12 @@ core::Result<std::unique_ptr<LoopbackServer>> LoopbackServer::Start(ServeFn serv
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
-          0 ||  // NOLINT
+  if (::bind(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::listen(s->listen_fd_.get(), 128) != 0) {
     return core::ErrnoStatus("listen on 127.0.0.1", errno);
   }
   socklen_t len = sizeof(addr);
-  getsockname(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
+  getsockname(s->listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
   s->port_ = ntohs(addr.sin_port);
   s->acceptor_ = std::thread([p = s.get()] { p->AcceptLoop(); });
   return s;

@@ -76,7 +76,7 @@ core::Result<GaleraPosition> RecoverPosition(platform::Platform& platform,
     HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(proc->stdout_fd(), buf));
     if (n == 0)
       break;
-    out.append(reinterpret_cast<const char*>(buf.data()), n);  // NOLINT
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   }
   core::ExitStatus st = proc->Wait();
   if (st.exit_code == 124 || st.exit_code == 137) {

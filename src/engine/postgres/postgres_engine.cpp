@@ -289,15 +289,14 @@ core::Status RoleFilterSink::EmitLine(std::string_view line) {
   } else if (std::find(skip_lines_.begin(), skip_lines_.end(), body) != skip_lines_.end()) {
     return core::Status::Ok();
   }
-  return inner_->Write(core::ByteView(reinterpret_cast<const uint8_t*>(line.data()),  // NOLINT
-                                      line.size()));
+  return inner_->Write(core::ByteView(reinterpret_cast<const uint8_t*>(line.data()), line.size()));
 }
 
 core::Status RoleFilterSink::Write(core::ByteView data) {
   if (!filtering_) {
     return inner_->Write(data);
   }
-  std::string_view in(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
+  std::string_view in(reinterpret_cast<const char*>(data.data()), data.size());
   while (filtering_ && !in.empty()) {
     size_t nl = in.find('\n');
     if (nl == std::string_view::npos) {
@@ -317,8 +316,7 @@ core::Status RoleFilterSink::Write(core::ByteView data) {
     HS_TRY(EmitLine(line));
   }
   if (!in.empty()) {
-    return inner_->Write(core::ByteView(reinterpret_cast<const uint8_t*>(in.data()),  // NOLINT
-                                        in.size()));
+    return inner_->Write(core::ByteView(reinterpret_cast<const uint8_t*>(in.data()), in.size()));
   }
   return core::Status::Ok();
 }

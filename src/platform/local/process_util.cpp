@@ -95,7 +95,7 @@ bool TcpAccepts(const std::string& host, int port) {
   if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1) {
     return false;
   }
-  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;  // NOLINT
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 
 core::Status WaitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,

@@ -27,7 +27,7 @@ core::Result<core::UniqueFd> BindLoopback(int port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {  // NOLINT
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return core::ErrnoStatus("bind 127.0.0.1:" + std::to_string(port), errno);
   }
   return fd;
@@ -42,7 +42,7 @@ core::Result<std::vector<int>> FreeLoopbackPorts(int count) {
     HS_ASSIGN_OR_RETURN(auto fd, BindLoopback(0));
     sockaddr_in addr{};
     socklen_t len = sizeof(addr);
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {  // NOLINT
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       return core::ErrnoStatus("getsockname", errno);
     }
     ports.push_back(ntohs(addr.sin_port));

@@ -69,7 +69,7 @@ bool IsValidPolynomial(uint64_t p) {
 uint64_t RandomPolynomial() {
   for (int i = 0; i < 1000000; ++i) {
     uint64_t f;
-    RandomBytes(reinterpret_cast<uint8_t*>(&f), sizeof(f));  // NOLINT
+    RandomBytes(reinterpret_cast<uint8_t*>(&f), sizeof(f));
     f &= (1ULL << 54) - 1;
     f |= (1ULL << 53) | 1;
     if (IsValidPolynomial(f)) {

@@ -29,7 +29,7 @@ core::Result<RestConfig> ParseRestLocation(const std::string& location) {
   if (cfg.url.back() != '/')
     cfg.url.push_back('/');
   if (const char* ca = std::getenv("HASTEWARD_REST_CA_FILE"))
-    cfg.http.ca_file = ca;  // NOLINT
+    cfg.http.ca_file = ca;
   return cfg;
 }
 

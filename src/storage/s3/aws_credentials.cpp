@@ -25,7 +25,7 @@ std::string Get(const EnvLookup& env, const std::string& name) {
 
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
+    const char* v = std::getenv(name.c_str());
     if (v == nullptr)
       return std::nullopt;
     return std::string(v);

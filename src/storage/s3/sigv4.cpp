@@ -15,7 +15,7 @@ core::Bytes Hmac(core::ByteView key, std::string_view msg) {
   core::Bytes out(EVP_MAX_MD_SIZE);
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out.data(), &len);  // NOLINT
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out.data(), &len);
   out.resize(len);
   return out;
 }
