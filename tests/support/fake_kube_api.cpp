@@ -29,8 +29,8 @@ std::string RandomToken() {
 
 std::string Base64(const std::string& text) {
   std::string out(4 * ((text.size() + 2) / 3), '\0');
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),         // NOLINT
-                                reinterpret_cast<const unsigned char*>(text.data()),  // NOLINT
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));
   out.resize(static_cast<size_t>(written));
   return out;

@@ -43,7 +43,7 @@ Child Spawn(const FakePodProcess& process) {
   (void)::pipe2(err, O_CLOEXEC);
   ::fcntl(out[0], F_SETPIPE_SZ, kPipeSize);
   std::vector<std::string> env_store;
-  for (char** entry = environ; *entry != nullptr; ++entry) {  // NOLINT(*-pointer-arithmetic)
+  for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string text(*entry);
     if (process.env.count(text.substr(0, text.find('='))) == 0) {
       env_store.push_back(text);

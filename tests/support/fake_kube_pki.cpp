@@ -31,8 +31,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate for `key`, signed by issuer_key (self-signed when issuer is null).
 X509* NewCertificate(EVP_PKEY* key, const std::string& common_name, const std::string& org,
-                     X509* issuer, EVP_PKEY* issuer_key,
-                     long serial) {  // NOLINT(google-runtime-int)
+                     X509* issuer, EVP_PKEY* issuer_key, long serial) {
   X509* cert = X509_new();
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
@@ -41,7 +40,7 @@ X509* NewCertificate(EVP_PKEY* key, const std::string& common_name, const std::s
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
   auto text = [](const std::string& value) {
-    return reinterpret_cast<const unsigned char*>(value.c_str());  // NOLINT(*-reinterpret-cast)
+    return reinterpret_cast<const unsigned char*>(value.c_str());
   };
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, text(common_name), -1, -1, 0);
   if (!org.empty()) {

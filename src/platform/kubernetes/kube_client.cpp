@@ -59,7 +59,7 @@ core::Result<std::string> ReadBody(BufferedReader& reader, const HttpAnswerHead&
       if (got == 0) {
         break;
       }
-      body.insert(body.end(), chunk, chunk + got);  // NOLINT(*-pointer-arithmetic)
+      body.insert(body.end(), chunk, chunk + got);
     }
   }
   return core::AsString(body);

@@ -26,8 +26,8 @@ core::Result<std::string> DecodeBase64(const std::string& encoded, const std::st
     }
   }
   std::string out(3 * compact.size() / 4 + 3, '\0');
-  int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),            // NOLINT
-                                reinterpret_cast<const unsigned char*>(compact.data()),  // NOLINT
+  int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(compact.data()),
                                 static_cast<int>(compact.size()));
   if (written < 0) {
     return core::Usage(what + " is not valid base64");

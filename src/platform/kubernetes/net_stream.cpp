@@ -151,7 +151,7 @@ core::Result<SSL_CTX*> ClientContext(const TlsClientOptions& tls) {
 // A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO write()s, and a peer that
 // has gone would kill the process with SIGPIPE instead of returning an error.
 int NoSigpipeWrite(BIO* bio, const char* data, int size) {
-  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));  // NOLINT
+  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
   ssize_t sent = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
   BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
   if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -161,7 +161,7 @@ int NoSigpipeWrite(BIO* bio, const char* data, int size) {
 }
 
 int NoSigpipeRead(BIO* bio, char* data, int size) {
-  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));  // NOLINT
+  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
   ssize_t got = ::recv(fd, data, static_cast<size_t>(size), 0);
   BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
   if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -170,8 +170,7 @@ int NoSigpipeRead(BIO* bio, char* data, int size) {
   return static_cast<int>(got);
 }
 
-long NoSigpipeCtrl(BIO* /*bio*/, int command, long /*num*/,  // NOLINT(google-runtime-int)
-                   void* /*ptr*/) {
+long NoSigpipeCtrl(BIO* /*bio*/, int command, long /*num*/, void* /*ptr*/) {
   return command == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -189,7 +188,7 @@ const BIO_METHOD* NoSigpipeMethod() {
 // Attaches the socket to `ssl` through the MSG_NOSIGNAL BIO.
 void AttachSocket(SSL* ssl, int fd) {
   BIO* bio = BIO_new(NoSigpipeMethod());
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));  // NOLINT
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl, bio, bio);
 }

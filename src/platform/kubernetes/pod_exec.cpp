@@ -174,7 +174,7 @@ core::Result<size_t> PodExec::ReadStdout(std::span<uint8_t> buf) {
   for (;;) {
     if (stdout_pos_ < stdout_buf_.size()) {
       size_t take = std::min(buf.size(), stdout_buf_.size() - stdout_pos_);
-      std::memcpy(buf.data(), stdout_buf_.data() + stdout_pos_, take);  // NOLINT(*-arithmetic)
+      std::memcpy(buf.data(), stdout_buf_.data() + stdout_pos_, take);
       stdout_pos_ += take;
       return take;
     }

@@ -16,8 +16,8 @@ constexpr size_t kMaskSize = 4;
 
 std::string Base64(const uint8_t* data, size_t size) {
   std::string out(4 * ((size + 2) / 3), '\0');
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),  // NOLINT
-                                data, static_cast<int>(size));
+  int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<size_t>(written));
   return out;
 }
@@ -26,7 +26,7 @@ std::string Base64(const uint8_t* data, size_t size) {
 void ApplyMask(const std::array<uint8_t, kMaskSize>& mask, uint8_t* data, size_t size) {
   uint64_t wide = 0;
   std::memcpy(&wide, mask.data(), kMaskSize);
-  std::memcpy(reinterpret_cast<uint8_t*>(&wide) + kMaskSize, mask.data(), kMaskSize);  // NOLINT
+  std::memcpy(reinterpret_cast<uint8_t*>(&wide) + kMaskSize, mask.data(), kMaskSize);
   size_t index = 0;
   for (; index + sizeof(wide) <= size; index += sizeof(wide)) {
     uint64_t word = 0;
@@ -66,7 +66,7 @@ void AppendWsFrame(WsOpcode opcode, core::ByteView payload, WsMasking masking, c
   out->insert(out->end(), mask.begin(), mask.end());
   start += kMaskSize;
   out->insert(out->end(), payload.begin(), payload.end());
-  ApplyMask(mask, out->data() + start, payload.size());  // NOLINT(*-pointer-arithmetic)
+  ApplyMask(mask, out->data() + start, payload.size());
 }
 
 core::Result<WsFrame> ReadWsFrame(BufferedReader& reader, size_t max_payload) {
@@ -145,8 +145,7 @@ std::string NewWsKey() {
 std::string WsAcceptFor(const std::string& key) {
   const std::string joined = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   std::array<uint8_t, SHA_DIGEST_LENGTH> digest{};
-  SHA1(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(),  // NOLINT
-       digest.data());
+  SHA1(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), digest.data());
   return Base64(digest.data(), digest.size());
 }
 
