@@ -6,6 +6,8 @@
 #include "cli/snapshot_filter.h"
 #include "core/fd.h"
 #include "core/file_sink.h"
+#include "engine/users_mode.h"
+#include "platform/platform.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/restore/file_dumper.h"
 
@@ -19,7 +21,26 @@ struct ExportFlags {
   std::string path;
   std::string type;
   int instance = -1;
+  std::string users;  // MariaDB/Galera: "skip" (default) | "include"
 };
+
+// Why a MariaDB-family export leaves out the accounts by default: an export is loaded by hand
+// into some server, and the dump's CREATE USER / GRANT statements would fail on the accounts that
+// server already has (root, mariadb.sys) or reset their passwords to the backup's. `restore`
+// applies them safely (--users); `--users include` exports the dump exactly as stored.
+core::Result<std::unique_ptr<core::ByteSink>> FilterAccounts(const repo::Snapshot& snap,
+                                                             const ExportFlags& f,
+                                                             std::unique_ptr<core::ByteSink> sink) {
+  auto engine = platform::ParseEngineKind(snap.TagValue("engine"));
+  bool mariadb_family = engine.ok() && *engine != platform::EngineKind::kPostgres;
+  if (!f.users.empty() && !mariadb_family) {
+    return core::Usage("--users applies to exports of mariadb and galera snapshots",
+                       "drop --users; a cnpg dump holds its roles as pg_dumpall wrote them");
+  }
+  if (!mariadb_family || f.users == "include")
+    return sink;
+  return engine::WithoutAccounts(std::move(sink));
+}
 
 core::Result<std::unique_ptr<core::ByteSink>> OpenOutput(const std::string& output) {
   if (output == "-" || output.empty()) {
@@ -44,7 +65,8 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
                       repo::Repository::FindSnapshot(filter.Apply(snaps), f.snapshot));
   HS_TRY(r->LoadIndex());
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(*r, snap, f.path));
-  HS_ASSIGN_OR_RETURN(auto sink, OpenOutput(f.output));
+  HS_ASSIGN_OR_RETURN(auto output, OpenOutput(f.output));
+  HS_ASSIGN_OR_RETURN(auto sink, FilterAccounts(snap, f, std::move(output)));
   ProgressPrinter progress(g, "export");
   repo::DumpOptions opts;
   opts.progress = [&progress](const repo::DumpProgress& p) {
@@ -70,6 +92,11 @@ void AddExportFlags(CLI::App* cmd, const std::shared_ptr<ExportFlags>& flags) {
   cmd->add_option("--path", flags->path, "File inside the snapshot (default: its only file)");
   cmd->add_option("-t,--type", flags->type, "Snapshot type for 'latest': backup|diverged");
   cmd->add_option("-i,--instance", flags->instance, "Diverged capture of instance N");
+  cmd->add_option("--users", flags->users,
+                  "MariaDB/Galera: skip (default: leave out the users and grants, so the file "
+                  "loads into any server) or include (the dump as stored; use 'restore' to "
+                  "apply accounts safely)")
+      ->check(CLI::IsMember({"skip", "include"}));
 }
 
 }  // namespace

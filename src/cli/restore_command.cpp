@@ -14,7 +14,21 @@ struct RestoreFlags {
   std::string snapshot = "latest";
   bool confirm_overwrite = false;
   bool confirm_rewind = false;
+  std::string users;  // "" = the default (create-missing)
 };
+
+// --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
+// the flag is refused there rather than silently ignored.
+core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
+  if (f.users.empty())
+    return engine::UsersMode::kCreateMissing;
+  if (ctx.cluster.engine == platform::EngineKind::kPostgres) {
+    return core::Usage("--users applies to mariadb and galera clusters",
+                       "a cnpg restore recreates the roles of the dump (pg_dumpall --clean); drop "
+                       "--users");
+  }
+  return engine::ParseUsersMode(f.users);
+}
 
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
@@ -22,12 +36,17 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   jobs::ClusterRestoreOptions opts;
   opts.snapshot = f.snapshot;
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;
+  HS_ASSIGN_OR_RETURN(opts.engine_options.users, UsersModeFor(ctx, f));
   opts.confirm_rewind = f.confirm_rewind;
   if (g.dry_run) {
     auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
     HS_TRY(plan.status());
-    std::printf("would restore snapshot '%s' into instance '%s' (%s)\n", f.snapshot.c_str(),
-                plan->target.name.c_str(), plan->reason.c_str());
+    std::string users =
+        ctx.cluster.engine == platform::EngineKind::kPostgres
+            ? ""
+            : std::string("; users: ") + engine::UsersModeName(opts.engine_options.users);
+    std::printf("would restore snapshot '%s' into instance '%s' (%s%s)\n", f.snapshot.c_str(),
+                plan->target.name.c_str(), plan->reason.c_str(), users.c_str());
     return core::Status::Ok();
   }
   ProgressPrinter progress(g, "restore");
@@ -68,6 +87,13 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
   cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
   cmd->add_flag("--confirm-overwrite", flags->confirm_overwrite,
                 "Allow replacing the databases that the dump contains");
+  cmd->add_option("--users", flags->users,
+                  "MariaDB/Galera: what happens to the users and grants in the dump: "
+                  "create-missing (default: create the accounts the target lacks, leave existing "
+                  "ones as they are), replace (recreate every account of the dump with its "
+                  "password and grants), skip (restore no account). The account HASteward "
+                  "connects as, the replication user and root are never touched")
+      ->check(CLI::IsMember({"skip", "create-missing", "replace"}));
   cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
                 "Restore even though triage found a split-brain or an UNKNOWN instance that may "
                 "hold newer data (the restore rewinds it)");

@@ -15,6 +15,7 @@
 #include "core/byte_stream.h"
 #include "core/status.h"
 #include "core/subprocess.h"
+#include "engine/users_mode.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine {
@@ -55,15 +56,19 @@ class DumpStream : public core::ByteSource {
 //    restore connects as). Client sessions connected to user databases are terminated first so the
 //    databases can be dropped. Databases that are not in the dump are left alone.
 //  - MariaDB / Galera: every database in the dump is DROPped and recreated (DROP DATABASE IF
-//    EXISTS, then its tables, routines, events and triggers). The "mysql" system schema (users,
-//    grants) is neither dumped nor touched: users are the cluster's own configuration.
-//    Databases that are not in the dump are left alone. Replicas / other Galera nodes receive the
-//    restore through replication.
+//    EXISTS, then its tables, routines, events and triggers). The "mysql" system schema is not
+//    dumped as tables; its users, roles and grants are, as portable CREATE USER / GRANT
+//    statements, and `users` says what happens to them (protected accounts — the one the restore
+//    connects as, the replication user, root — are never touched). Databases that are not in the
+//    dump are left alone. Replicas / other Galera nodes receive the restore through replication.
 struct RestoreOptions {
   // Without it, restoring into a cluster whose target holds user databases (or, for PostgreSQL,
   // user tables in "postgres") fails with kConfirmationRequired naming them. The CLI maps its
   // confirmation flag to this field.
   bool confirm_overwrite = false;
+  // MariaDB / Galera: the accounts in the dump (PostgreSQL restores roles as pg_dumpall wrote
+  // them).
+  UsersMode users = UsersMode::kCreateMissing;
 };
 
 // Which instance a restore goes into, and why.

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/mariadb/account_filter.h"
 #include "engine/mariadb/mariadb_connection.h"
 
 namespace hasteward::engine::mariadb {
@@ -242,14 +243,11 @@ std::map<std::string, std::string> ParseMariadbDumpMetadata(const std::string& h
 }
 
 std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
-  std::vector<std::string> flags = {"--all-databases",
-                                    "--ignore-database=mysql",
-                                    "--single-transaction",
-                                    "--routines",
-                                    "--events",
-                                    "--triggers",
-                                    "--hex-blob",
-                                    "--add-drop-database",
+  std::vector<std::string> flags = {"--all-databases", "--ignore-database=mysql",
+                                    // Why: without its accounts a disaster restore into a new
+                                    // cluster holds data no application can log in to.
+                                    "--system=users", "--single-transaction", "--routines",
+                                    "--events", "--triggers", "--hex-blob", "--add-drop-database",
                                     "--max-allowed-packet=1G"};
   auto log_bin = plan.metadata.find("log_bin");
   if (log_bin != plan.metadata.end() && log_bin->second == "ON") {
@@ -290,6 +288,21 @@ core::Result<SecretDir> ClientArgs(const platform::Cluster& cluster, const platf
     argv->push_back("--connect-timeout=5");
   }
   return secrets;
+}
+
+// What the restore may do with the dump's accounts on `target`: the accounts it already has, and
+// the users never touched (the one we connect as, the replication user, the server's own).
+core::Result<AccountFilterOptions> AccountOptions(const platform::Cluster& cluster,
+                                                  const platform::Instance& target,
+                                                  const RestoreOptions& options) {
+  AccountFilterOptions out = AccountFilterFor(cluster, options.users);
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto current, conn->QueryValue("SELECT CURRENT_USER()"));
+  out.current_user = current.value_or("");
+  HS_ASSIGN_OR_RETURN(SqlRows rows, conn->Query("SELECT user, host FROM mysql.user"));
+  for (const auto& r : rows.rows)
+    out.existing.insert(AccountKey(r[0].value_or(""), r.size() > 1 ? r[1].value_or("") : ""));
+  return out;
 }
 
 }  // namespace
@@ -345,10 +358,14 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }
-  core::LogInfo("starting restore", {{"instance", plan.target.name}, {"reason", plan.reason}});
+  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts, AccountOptions(cluster, plan.target, options));
+  core::LogInfo("starting restore", {{"instance", plan.target.name},
+                                     {"reason", plan.reason},
+                                     {"users", UsersModeName(options.users)}});
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
                                                         DescribeInstance(plan.target)));
-  return std::unique_ptr<core::ByteSink>(std::move(sink));
+  return std::unique_ptr<core::ByteSink>(
+      std::make_unique<AccountRestoreFilter>(std::move(sink), std::move(accounts)));
 }
 
 core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& /*platform*/,

@@ -72,12 +72,13 @@ class MariadbEngine : public MariadbFamilyEngine {
                                                 const std::vector<InstanceProbe>& probes) override;
 };
 
-// The dump flags for a source: every database but the "mysql" system schema (its users, grants and
-// Aria tables are the cluster's own configuration; restoring them over a live cluster, or
-// through Galera, which does not replicate Aria writes, would break it), a consistent snapshot,
-// routines, events, triggers, and the
-// GTID position (--master-data=2 --gtid when the source writes a binlog, else --dump-slave=2
-// --gtid on a replica — which pauses its SQL thread during the dump).
+// The dump flags for a source: every database but the "mysql" system schema (its Aria tables are
+// the cluster's own configuration; restoring them as tables over a live cluster, or through
+// Galera, which does not replicate Aria writes, would break it), then its users, roles and grants
+// as portable CREATE USER / GRANT statements (--system=users; replicated by Galera as DDL, applied
+// by the restore per RestoreOptions::users), a consistent snapshot, routines, events, triggers,
+// and the GTID position (--master-data=2 --gtid when the source writes a binlog, else
+// --dump-slave=2 --gtid on a replica — which pauses its SQL thread during the dump).
 std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan);
 
 // Helpers shared with Galera.

@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/dump_spool.h"
+#include "engine/mariadb/account_filter.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/repair_exec.h"
@@ -99,11 +100,14 @@ core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance
              "--batch",
              "--binary-mode",
              "--max-allowed-packet=1G"};
-  HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
-                                                        DescribeInstance(target)));
-  HS_TRY(sink->Write(core::AsBytes(std::string("SET SESSION sql_log_bin=0;\n"))));
-  HS_TRY(spool.CopyTo(*sink));
-  return sink->Close();
+  HS_ASSIGN_OR_RETURN(auto client, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
+                                                          DescribeInstance(target)));
+  // Why replace: the healed replica becomes a copy of the primary, accounts included (the dump
+  // carries them); the admin, replication and server accounts are never touched.
+  AccountRestoreFilter sink(std::move(client), AccountFilterFor(cluster, UsersMode::kReplace));
+  HS_TRY(sink.Write(core::AsBytes(std::string("SET SESSION sql_log_bin=0;\n"))));
+  HS_TRY(spool.CopyTo(sink));
+  return sink.Close();
 }
 
 core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::Instance& target,
