@@ -5,65 +5,12 @@
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "engine/engine.h"
 #include "engine/triage_json.h"
 #include "jobs/triage_job.h"
 #include "platform/local/local_platform.h"
 
 namespace hasteward::cli {
-
-namespace {
-
-std::string Fact(const engine::InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
-std::string Position(const engine::TriageReport& r, const engine::InstanceHealth& h) {
-  switch (r.engine) {
-    case platform::EngineKind::kPostgres:
-      return Fact(h, "lineage_timeline").empty()
-                 ? "-"
-                 : "TL" + Fact(h, "lineage_timeline") + " " + Fact(h, "position_lsn") +
-                       (Fact(h, "position_source") == "checkpoint" ? " (ckpt)" : "");
-    case platform::EngineKind::kMariadb:
-      return Fact(h, "gtid_current_pos").empty() ? "-" : Fact(h, "gtid_current_pos");
-    case platform::EngineKind::kGalera:
-      return Fact(h, "position_seqno").empty()
-                 ? "UNKNOWN"
-                 : Fact(h, "position_uuid").substr(0, 8) + ":" + Fact(h, "position_seqno") + " (" +
-                       Fact(h, "position_source") + ")";
-  }
-  return "-";
-}
-
-std::string Detail(const engine::TriageReport& r, const engine::InstanceHealth& h) {
-  if (!h.error.empty())
-    return h.error;
-  switch (r.engine) {
-    case platform::EngineKind::kPostgres:
-      if (h.role == "standby") {
-        return "wal receiver " + Fact(h, "wal_receiver_status") + ", lag " +
-               Fact(h, "replay_lag_seconds") + " s";
-      }
-      if (h.role == "primary")
-        return "streaming standbys: " + Fact(h, "streaming_standbys");
-      return Fact(h, "control_state");
-    case platform::EngineKind::kMariadb:
-      if (!Fact(h, "replication_problem").empty())
-        return Fact(h, "replication_problem");
-      if (h.role == "replica")
-        return "lag " + Fact(h, "lag_seconds") + " s";
-      return "read_only " + Fact(h, "read_only");
-    case platform::EngineKind::kGalera:
-      return Fact(h, "wsrep_local_state_comment").empty()
-                 ? "grastate seqno " + Fact(h, "grastate_seqno")
-                 : Fact(h, "wsrep_local_state_comment") + ", " + Fact(h, "wsrep_cluster_status") +
-                       ", size " + Fact(h, "wsrep_cluster_size");
-  }
-  return "";
-}
-
-}  // namespace
 
 void PrintTriageReport(const GlobalOptions& g, const engine::TriageReport& r) {
   if (g.WantsJson()) {
@@ -73,11 +20,14 @@ void PrintTriageReport(const GlobalOptions& g, const engine::TriageReport& r) {
   std::printf("cluster %s/%s (%s): %s  [triaged in %lld ms]\n", r.ns.c_str(), r.cluster.c_str(),
               platform::EngineKindName(r.engine), engine::VerdictName(r.verdict),
               static_cast<long long>(r.took.count()));
+  auto eng = engine::MakeEngine(r.engine);
   Table t({"ORD", "INSTANCE", "ROLE", "STATE", "WRITABLE", "POSITION", "DETAIL"});
   for (const auto& h : r.instances) {
-    t.AddRow({std::to_string(h.instance.ordinal), h.instance.name, h.role,
-              engine::InstanceStateName(h.state), h.writable ? "yes" : "no", Position(r, h),
-              Detail(r, h)});
+    engine::InstanceDescription d =
+        eng.ok() ? (*eng)->DescribeInstance(h) : engine::InstanceDescription{"-", h.error};
+    t.AddRow({std::to_string(h.instance.ordinal), h.instance.name, engine::RoleName(h.role),
+              engine::InstanceStateName(h.state), h.writable ? "yes" : "no", d.position,
+              d.detail});
   }
   std::printf("%s", t.Render().c_str());
   for (const auto& f : r.findings) {

@@ -15,6 +15,7 @@
 #include "core/byte_stream.h"
 #include "core/status.h"
 #include "core/subprocess.h"
+#include "engine/triage.h"
 #include "engine/users_mode.h"
 #include "platform/platform.h"
 
@@ -119,9 +120,22 @@ class RestoreTarget {
       const RestoreOptions& options) = 0;
 };
 
-// Everything an engine provides. More capabilities (triage, repair, switchover) join as the
-// issues that need them land.
-class Engine : public DumpSource, public RestoreTarget {
+// Capability: read the health of a cluster (triage). Read-only: it never changes anything.
+class HealthReader {
+ public:
+  virtual ~HealthReader() = default;
+  // Reads every instance and gives one verdict; engine/<kind>/triage.h says what each engine
+  // reads and when it calls a cluster degraded or split-brain.
+  virtual core::Result<TriageReport> Triage(platform::Platform& platform,
+                                            const platform::Cluster& cluster) = 0;
+  // The triage table's position and detail of one instance, from its facts. Never empty: an
+  // instance without a known position shows "-" (or "UNKNOWN" where that is a finding).
+  virtual InstanceDescription DescribeInstance(const InstanceHealth& health) const = 0;
+};
+
+// Everything an engine provides. More capabilities (switchover, archiving) join as the issues
+// that need them land.
+class Engine : public DumpSource, public RestoreTarget, public HealthReader {
  public:
   virtual EngineKind kind() const = 0;
   // The snapshot's virtual file name: "pgdumpall.sql" or "mysqldump.sql".

@@ -7,11 +7,6 @@ namespace hasteward::engine {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 bool Readable(const InstanceHealth& h) {
   return h.state == InstanceState::kHealthy || h.state == InstanceState::kDegraded;
 }
@@ -29,7 +24,7 @@ int ChooseDonor(const TriageReport& r, std::string* why) {
     if (!Readable(h))
       continue;
     bool ok = r.engine == platform::EngineKind::kGalera ? h.state == InstanceState::kHealthy
-                                                        : h.writable && h.role == "primary";
+                                                        : h.writable && h.role == InstanceRole::kPrimary;
     if (ok)
       candidates.push_back(static_cast<int>(n));
   }
@@ -60,13 +55,13 @@ int ChooseDonor(const TriageReport& r, std::string* why) {
 std::string PostgresObjection(const InstanceHealth& t, const InstanceHealth& d, bool forced) {
   auto lt = postgres::LineageFromFacts(t), ld = postgres::LineageFromFacts(d);
   if (!lt.known()) {
-    if (Fact(t, "data_dir_state") == "missing")
+    if (t.Fact("data_dir_state") == "missing")
       return "";
     return "the position of " + Q(t) + " could not be read (UNKNOWN" +
-           (Fact(t, "controldata_error").empty() ? "" : ": " + Fact(t, "controldata_error")) +
+           (t.Fact("controldata_error").empty() ? "" : ": " + t.Fact("controldata_error")) +
            "); it may hold the most advanced data";
   }
-  if (Readable(t) && Fact(t, "wal_receiver_status") == "streaming" && lt.timeline == ld.timeline) {
+  if (Readable(t) && t.Fact("wal_receiver_status") == "streaming" && lt.timeline == ld.timeline) {
     return "";  // it is receiving from the primary: it cannot hold anything the primary lacks
   }
   switch (postgres::CompareLineage(lt, ld)) {
@@ -86,11 +81,11 @@ std::string MariadbObjection(const InstanceHealth& t, const InstanceHealth& d, b
     return "";  // started and re-checked before healing
   if (!Readable(t))
     return "the position of " + Q(t) + " could not be read (UNKNOWN)";
-  std::string mine = Fact(t, "gtid_current_pos"), theirs = Fact(d, "gtid_binlog_pos");
+  std::string mine = t.Fact("gtid_current_pos"), theirs = d.Fact("gtid_binlog_pos");
   std::string extra = mariadb::ErrantGtids(mine, theirs);
   if (extra.empty()) {
-    extra = mariadb::LocalGtids(Fact(t, "gtid_binlog_pos"), Fact(t, "gtid_slave_pos"),
-                                Fact(t, "server_id"));
+    extra = mariadb::LocalGtids(t.Fact("gtid_binlog_pos"), t.Fact("gtid_slave_pos"),
+                                t.Fact("server_id"));
   }
   if (extra.empty())
     return "";
@@ -105,7 +100,7 @@ std::string GaleraObjection(const InstanceHealth& t, const InstanceHealth& d, bo
   auto pt = galera::PositionFromFacts(t), pd = galera::PositionFromFacts(d);
   if (!pt.valid()) {
     return "the committed position of " + Q(t) +
-           " could not be read (UNKNOWN: " + Fact(t, "position_error") +
+           " could not be read (UNKNOWN: " + t.Fact("position_error") +
            "); it may hold the most advanced data";
   }
   if (!pd.valid())
@@ -132,7 +127,7 @@ core::Status PlanBootstrap(const TriageReport& r, RepairPlan* plan) {
     if (!p.valid()) {
       return core::Status(core::ErrorCode::kSafetyStop,
                           "refusing to bootstrap: the committed position of " + Q(h) +
-                              " is UNKNOWN (" + Fact(h, "position_error") +
+                              " is UNKNOWN (" + h.Fact("position_error") +
                               "); it may be the most advanced node",
                           "make the node's data directory readable (or its wsrep-recover succeed) "
                           "and run 'hasteward triage' again; never bootstrap blind");
@@ -145,7 +140,7 @@ core::Status PlanBootstrap(const TriageReport& r, RepairPlan* plan) {
     }
     uuid = p.uuid;
     bool better = p.seqno > best_seqno ||
-                  (p.seqno == best_seqno && Fact(h, "grastate_safe_to_bootstrap") == "1");
+                  (p.seqno == best_seqno && h.Fact("grastate_safe_to_bootstrap") == "1");
     if (better) {
       best = static_cast<int>(n);
       best_seqno = p.seqno;
@@ -161,14 +156,14 @@ core::Status PlanBootstrap(const TriageReport& r, RepairPlan* plan) {
     if (&h == &b)
       continue;
     plan->heals.push_back(
-        {h.instance, "rejoin the bootstrapped cluster (seqno " + Fact(h, "position_seqno") + ")"});
+        {h.instance, "rejoin the bootstrapped cluster (seqno " + h.Fact("position_seqno") + ")"});
   }
   return core::Status::Ok();
 }
 
 bool WholeGaleraClusterDown(const TriageReport& r) {
   for (const auto& h : r.instances) {
-    if (Readable(h) && Fact(h, "wsrep_cluster_status") == "Primary")
+    if (Readable(h) && h.Fact("wsrep_cluster_status") == "Primary")
       return false;
   }
   return true;
@@ -254,7 +249,7 @@ core::Result<RepairPlan> PlanRepair(const TriageReport& r, const RepairRequest& 
           "'hasteward triage' lists the instances and their ordinals");
     }
     const auto& t = r.instances[static_cast<size_t>(idx)];
-    if (idx == donor || (donor < 0 && t.role == "primary" && t.writable)) {
+    if (idx == donor || (donor < 0 && t.role == InstanceRole::kPrimary && t.writable)) {
       return core::Status(core::ErrorCode::kSafetyStop,
                           "HARD STOP: " + Q(t) +
                               " is the primary; repair never heals the "

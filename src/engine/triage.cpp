@@ -30,6 +30,22 @@ const char* InstanceStateName(InstanceState s) {
   return "unknown";
 }
 
+const char* RoleName(InstanceRole role) {
+  switch (role) {
+    case InstanceRole::kPrimary: return "primary";
+    case InstanceRole::kStandby: return "standby";
+    case InstanceRole::kReplica: return "replica";
+    case InstanceRole::kGaleraNode: return "galera-node";
+    case InstanceRole::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string InstanceHealth::Fact(const std::string& key) const {
+  auto it = facts.find(key);
+  return it == facts.end() ? "" : it->second;
+}
+
 void Raise(Verdict* verdict, Verdict at_least) {
   if (static_cast<int>(at_least) > static_cast<int>(*verdict)) {
     *verdict = at_least;

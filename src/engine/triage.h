@@ -34,13 +34,39 @@ struct Finding {
   std::string message;
 };
 
+// What an instance does in its cluster. The names (RoleName) are the triage table's and JSON's.
+enum class InstanceRole {
+  kPrimary,     // PostgreSQL primary, MariaDB replication primary
+  kStandby,     // PostgreSQL streaming standby
+  kReplica,     // MariaDB GTID replica
+  kGaleraNode,  // any Galera node (all are equal)
+  kUnknown,     // could not be read
+};
+// "primary", "standby", "replica", "galera-node", "unknown".
+const char* RoleName(InstanceRole role);
+
 struct InstanceHealth {
   platform::Instance instance;
   InstanceState state = InstanceState::kUnknown;
-  std::string role = "unknown";  // primary, standby, replica, galera-node, unknown
-  bool writable = false;         // accepts writes (PostgreSQL primary, MariaDB read_only=OFF)
+  InstanceRole role = InstanceRole::kUnknown;
+  bool writable = false;  // accepts writes (PostgreSQL primary, MariaDB read_only=OFF)
   std::map<std::string, std::string> facts;  // engine-specific, e.g. "timeline", "gtid_current_pos"
   std::string error;                         // why the state could not be read (kUnknown)
+
+  // The fact named `key`, or "" when the engine did not record it.
+  std::string Fact(const std::string& key) const;
+  // Whether its state was read (healthy or degraded): only then do its facts describe it now.
+  bool readable() const {
+    return state == InstanceState::kHealthy || state == InstanceState::kDegraded;
+  }
+};
+
+// How the triage table shows one instance: its replication position ("TL2 0/3000060",
+// "0-1-42", "a1b2c3d4:17 (wsrep)") and one detail line (lag, receiver state, cluster status).
+// Built by the engine (Engine::DescribeInstance) from the instance's facts.
+struct InstanceDescription {
+  std::string position;
+  std::string detail;
 };
 
 struct TriageReport {
@@ -60,7 +86,7 @@ void Raise(Verdict* verdict, Verdict at_least);
 void AddUnreadableFindings(const std::vector<InstanceHealth>& instances,
                            std::vector<Finding>* findings, Verdict* verdict);
 
-// Triage of a cluster by its engine kind (PostgreSQL, MariaDB replication or Galera).
+// Triage of a cluster by its engine (engine::MakeEngine(cluster.engine)->Triage).
 core::Result<TriageReport> TriageCluster(platform::Platform& platform,
                                          const platform::Cluster& cluster);
 

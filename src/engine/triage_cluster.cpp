@@ -1,18 +1,12 @@
-#include "engine/galera/triage.h"
-#include "engine/mariadb/triage.h"
-#include "engine/postgres/triage.h"
+#include "engine/engine.h"
 #include "engine/triage.h"
 
 namespace hasteward::engine {
 
 core::Result<TriageReport> TriageCluster(platform::Platform& platform,
                                          const platform::Cluster& cluster) {
-  switch (cluster.engine) {
-    case platform::EngineKind::kPostgres: return postgres::TriagePostgres(platform, cluster);
-    case platform::EngineKind::kMariadb: return mariadb::TriageMariadb(platform, cluster);
-    case platform::EngineKind::kGalera: return galera::TriageGalera(platform, cluster);
-  }
-  return core::Internal("triage: unknown engine kind");
+  HS_ASSIGN_OR_RETURN(auto engine, MakeEngine(cluster.engine));
+  return engine->Triage(platform, cluster);
 }
 
 int FindInstanceHealth(const TriageReport& report, const std::string& name) {

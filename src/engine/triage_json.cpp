@@ -25,7 +25,7 @@ nlohmann::ordered_json TriageReportToJson(const TriageReport& report) {
     ij["name"] = i.instance.name;
     ij["ordinal"] = i.instance.ordinal;
     ij["state"] = InstanceStateName(i.state);
-    ij["role"] = i.role;
+    ij["role"] = RoleName(i.role);
     ij["writable"] = i.writable;
     if (!i.error.empty())
       ij["error"] = i.error;

@@ -6,19 +6,14 @@ namespace hasteward::jobs {
 
 namespace {
 
-std::string Fact(const engine::InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 std::string LivePosition(const engine::InstanceHealth& h) {
-  if (!Fact(h, "position_lsn").empty()) {
-    return "timeline " + Fact(h, "lineage_timeline") + " at " + Fact(h, "position_lsn");
+  if (!h.Fact("position_lsn").empty()) {
+    return "timeline " + h.Fact("lineage_timeline") + " at " + h.Fact("position_lsn");
   }
-  if (!Fact(h, "gtid_binlog_pos").empty())
-    return "GTID " + Fact(h, "gtid_binlog_pos");
-  if (!Fact(h, "position_seqno").empty())
-    return "seqno " + Fact(h, "position_seqno");
+  if (!h.Fact("gtid_binlog_pos").empty())
+    return "GTID " + h.Fact("gtid_binlog_pos");
+  if (!h.Fact("position_seqno").empty())
+    return "seqno " + h.Fact("position_seqno");
   return "its current data";
 }
 
@@ -29,7 +24,7 @@ core::Status CheckRestoreTarget(const engine::TriageReport& r, bool confirm_rewi
       "pass --confirm-rewind to rewind anyway (back up first: 'hasteward backup')";
   const engine::InstanceHealth* primary = nullptr;
   for (const auto& h : r.instances) {
-    if (h.writable && h.role == "primary" && primary == nullptr)
+    if (h.writable && h.role == engine::InstanceRole::kPrimary && primary == nullptr)
       primary = &h;
   }
   if (primary != nullptr) {

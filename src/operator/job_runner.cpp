@@ -4,9 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "engine/galera/triage.h"
-#include "engine/mariadb/triage.h"
-#include "engine/postgres/triage.h"
+#include "engine/triage.h"
 #include "operator/child_job.h"
 #include "operator/retention_hook.h"
 #include "platform/local/local_platform.h"
@@ -147,18 +145,7 @@ JobResult ProcessJobRunner::Triage(const JobRequest& req) {
     r.error = cluster.status().message();
     return r;
   }
-  core::Result<engine::TriageReport> report = core::Internal("unknown engine");
-  switch (cluster->engine) {
-    case platform::EngineKind::kPostgres:
-      report = engine::postgres::TriagePostgres(**platform, *cluster);
-      break;
-    case platform::EngineKind::kMariadb:
-      report = engine::mariadb::TriageMariadb(**platform, *cluster);
-      break;
-    case platform::EngineKind::kGalera:
-      report = engine::galera::TriageGalera(**platform, *cluster);
-      break;
-  }
+  auto report = engine::TriageCluster(**platform, *cluster);
   if (!report.ok()) {
     r.outcome = "error";
     r.error = report.status().message();

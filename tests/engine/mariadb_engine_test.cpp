@@ -147,8 +147,8 @@ TEST_F(MariadbEngineTest, TriageHealthyThenErrantTransactionIsSplitBrain) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->verdict, Verdict::kHealthy)
       << (report->findings.empty() ? "" : report->findings[0].message);
-  EXPECT_EQ(report->instances[0].role, "primary");
-  EXPECT_EQ(report->instances[1].role, "replica");
+  EXPECT_EQ(report->instances[0].role, InstanceRole::kPrimary);
+  EXPECT_EQ(report->instances[1].role, InstanceRole::kReplica);
   EXPECT_LT(report->took, std::chrono::milliseconds(1000));
   std::cout << "mariadb triage of 3 instances took " << report->took.count() << " ms\n";
   // A write on a replica (the admin bypasses read_only) is an errant transaction.

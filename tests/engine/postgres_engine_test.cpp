@@ -214,8 +214,8 @@ TEST_F(PostgresEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->verdict, Verdict::kHealthy);
   ASSERT_EQ(report->instances.size(), 2u);
-  EXPECT_EQ(report->instances[0].role, "primary");
-  EXPECT_EQ(report->instances[1].role, "standby");
+  EXPECT_EQ(report->instances[0].role, InstanceRole::kPrimary);
+  EXPECT_EQ(report->instances[1].role, InstanceRole::kStandby);
   EXPECT_EQ(report->instances[1].facts["wal_receiver_status"], "streaming");
   EXPECT_EQ(report->instances[0].facts["control_state"], "in production");
   EXPECT_EQ(report->instances[0].facts["streaming_standbys"], "1");

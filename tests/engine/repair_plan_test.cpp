@@ -10,7 +10,7 @@ namespace {
 
 using platform::EngineKind;
 
-InstanceHealth Node(int ordinal, InstanceState state, const std::string& role, bool writable,
+InstanceHealth Node(int ordinal, InstanceState state, InstanceRole role, bool writable,
                     std::map<std::string, std::string> facts = {}) {
   InstanceHealth h;
   h.instance.name = "db-" + std::to_string(ordinal);
@@ -40,17 +40,17 @@ TriageReport Report(EngineKind kind, Verdict v, std::vector<InstanceHealth> inst
 
 TriageReport PgDegraded() {
   return Report(EngineKind::kPostgres, Verdict::kDegraded,
-                {Node(0, InstanceState::kHealthy, "primary", true, Pg("1", "0/5000000")),
-                 Node(1, InstanceState::kHealthy, "standby", false, Pg("1", "0/5000000")),
-                 Node(2, InstanceState::kStopped, "unknown", false, Pg("1", "0/3000000"))});
+                {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("1", "0/5000000")),
+                 Node(1, InstanceState::kHealthy, InstanceRole::kStandby, false, Pg("1", "0/5000000")),
+                 Node(2, InstanceState::kStopped, InstanceRole::kUnknown, false, Pg("1", "0/3000000"))});
 }
 
 TriageReport PgSplitBrain() {
   auto r = Report(
       EngineKind::kPostgres, Verdict::kSplitBrain,
-      {Node(0, InstanceState::kHealthy, "primary", true, Pg("1", "0/9000000")),
-       Node(1, InstanceState::kHealthy, "primary", true, Pg("2", "0/8000000", "1:0/6000000")),
-       Node(2, InstanceState::kHealthy, "standby", false, Pg("1", "0/9000000"))});
+      {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("1", "0/9000000")),
+       Node(1, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("2", "0/8000000", "1:0/6000000")),
+       Node(2, InstanceState::kHealthy, InstanceRole::kStandby, false, Pg("1", "0/9000000"))});
   r.instances[2].facts["wal_receiver_status"] = "streaming";
   return r;
 }
@@ -148,8 +148,8 @@ TEST(RepairPlanTest, UnknownPositionFailsClosedButMissingDataDirHeals) {
 TEST(RepairPlanTest, MariadbReplicaAheadOfPrimaryIsTheAuthority) {
   auto r = Report(
       EngineKind::kMariadb, Verdict::kDegraded,
-      {Node(0, InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-10"}}),
-       Node(1, InstanceState::kDegraded, "replica", false, {{"gtid_current_pos", "0-1-12"}})});
+      {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-10"}}),
+       Node(1, InstanceState::kDegraded, InstanceRole::kReplica, false, {{"gtid_current_pos", "0-1-12"}})});
   auto p = PlanRepair(r, {1, true});
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("authority"), std::string::npos);
@@ -165,9 +165,9 @@ constexpr char kUuid[] = "11111111-2222-3333-4444-555555555555";
 
 TEST(RepairPlanTest, GaleraBootstrapsFromTheHighestSeqno) {
   auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "12")),
-                   Node(2, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "11"))});
+                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "12")),
+                   Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
   auto p = PlanRepair(r, {});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_TRUE(p->bootstrap);
@@ -181,10 +181,10 @@ TEST(RepairPlanTest, GaleraBootstrapRefusesWhileAPositionIsUnknown) {
   // The node that failed wsrep-recover may be the most advanced: never bootstrap from the best
   // of the nodes that answered.
   auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, "galera-node", false,
+                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
                         {{"position_error", "wsrep-recover timed out"}}),
-                   Node(2, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "11"))});
+                   Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
   auto p = PlanRepair(r, {});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), core::ErrorCode::kSafetyStop);
@@ -193,8 +193,8 @@ TEST(RepairPlanTest, GaleraBootstrapRefusesWhileAPositionIsUnknown) {
 
 TEST(RepairPlanTest, GaleraBootstrapRefusesMismatchedUuids) {
   auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, "galera-node", false,
+                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
                         Gal("99999999-2222-3333-4444-555555555555", "50"))});
   auto p = PlanRepair(r, {});
   ASSERT_FALSE(p.ok());
@@ -203,8 +203,8 @@ TEST(RepairPlanTest, GaleraBootstrapRefusesMismatchedUuids) {
 
 TEST(RepairPlanTest, GaleraNodeAheadOfTheClusterIsNotHealed) {
   auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kHealthy, "galera-node", true, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, "galera-node", false, Gal(kUuid, "14"))});
+                  {Node(0, InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Gal(kUuid, "10")),
+                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "14"))});
   r.instances[0].facts["wsrep_cluster_status"] = "Primary";
   auto p = PlanRepair(r, {1, true});
   ASSERT_FALSE(p.ok());

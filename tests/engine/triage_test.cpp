@@ -9,7 +9,7 @@
 namespace hasteward::engine {
 namespace {
 
-InstanceHealth Node(const std::string& name, InstanceState state, const std::string& role,
+InstanceHealth Node(const std::string& name, InstanceState state, InstanceRole role,
                     bool writable, std::map<std::string, std::string> facts = {}) {
   InstanceHealth h;
   h.instance.name = name;
@@ -38,8 +38,8 @@ TEST(TriageTest, VerdictsMapToDocumentedExitCodes) {
 TEST(PostgresTriageTest, PrimaryAndStreamingStandbyAreHealthy) {
   std::vector<Finding> f;
   auto v = postgres::PostgresVerdict(
-      {Node("pg-0", InstanceState::kHealthy, "primary", true, {{"timeline", "1"}}),
-       Node("pg-1", InstanceState::kHealthy, "standby", false, {{"timeline", "1"}})},
+      {Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"timeline", "1"}}),
+       Node("pg-1", InstanceState::kHealthy, InstanceRole::kStandby, false, {{"timeline", "1"}})},
       &f);
   EXPECT_EQ(v, Verdict::kHealthy);
   EXPECT_TRUE(f.empty());
@@ -47,8 +47,8 @@ TEST(PostgresTriageTest, PrimaryAndStreamingStandbyAreHealthy) {
 
 TEST(PostgresTriageTest, TwoWritablePrimariesAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = postgres::PostgresVerdict({Node("pg-0", InstanceState::kHealthy, "primary", true),
-                                      Node("pg-1", InstanceState::kHealthy, "primary", true)},
+  auto v = postgres::PostgresVerdict({Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
+                                      Node("pg-1", InstanceState::kHealthy, InstanceRole::kPrimary, true)},
                                      &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "'pg-0', 'pg-1'"));
@@ -57,8 +57,8 @@ TEST(PostgresTriageTest, TwoWritablePrimariesAreSplitBrain) {
 TEST(PostgresTriageTest, StandbyOnLaterTimelineIsSplitBrain) {
   std::vector<Finding> f;
   auto v = postgres::PostgresVerdict(
-      {Node("pg-0", InstanceState::kHealthy, "primary", true, {{"timeline", "1"}}),
-       Node("pg-1", InstanceState::kDegraded, "standby", false, {{"timeline", "2"}})},
+      {Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"timeline", "1"}}),
+       Node("pg-1", InstanceState::kDegraded, InstanceRole::kStandby, false, {{"timeline", "2"}})},
       &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "forked"));
@@ -66,10 +66,10 @@ TEST(PostgresTriageTest, StandbyOnLaterTimelineIsSplitBrain) {
 
 TEST(PostgresTriageTest, UnreadableInstanceIsUnknownAndDegradedNeverMissing) {
   std::vector<Finding> f;
-  auto unknown = Node("pg-1", InstanceState::kUnknown, "unknown", false);
+  auto unknown = Node("pg-1", InstanceState::kUnknown, InstanceRole::kUnknown, false);
   unknown.error = "timeout expired";
   auto v = postgres::PostgresVerdict(
-      {Node("pg-0", InstanceState::kHealthy, "primary", true), unknown}, &f);
+      {Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true), unknown}, &f);
   EXPECT_EQ(v, Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "UNKNOWN"));
   EXPECT_FALSE(Mentions(f, "missing"));
@@ -78,8 +78,8 @@ TEST(PostgresTriageTest, UnreadableInstanceIsUnknownAndDegradedNeverMissing) {
 TEST(PostgresTriageTest, NoPrimaryAndFullDiskAreDegraded) {
   std::vector<Finding> f;
   auto v = postgres::PostgresVerdict(
-      {Node("pg-0", InstanceState::kStopped, "unknown", false),
-       Node("pg-1", InstanceState::kHealthy, "standby", false, {{"disk_used_pct", "97"}})},
+      {Node("pg-0", InstanceState::kStopped, InstanceRole::kUnknown, false),
+       Node("pg-1", InstanceState::kHealthy, InstanceRole::kStandby, false, {{"disk_used_pct", "97"}})},
       &f);
   EXPECT_EQ(v, Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "no writable primary"));
@@ -106,8 +106,8 @@ TEST(MariadbTriageTest, ErrantGtidsAreThoseThePrimaryLacks) {
 TEST(MariadbTriageTest, ErrantTransactionOnReplicaIsSplitBrain) {
   std::vector<Finding> f;
   auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-10"}}),
-       Node("my-1", InstanceState::kHealthy, "replica", false, {{"gtid_current_pos", "0-2-11"}})},
+      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-10"}}),
+       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false, {{"gtid_current_pos", "0-2-11"}})},
       &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "errant"));
@@ -119,8 +119,8 @@ TEST(MariadbTriageTest, LaggingReplicasOwnWriteIsErrant) {
   EXPECT_EQ(mariadb::LocalGtids("0-3-7", "0-3-7", "3"), "");  // a former primary's own history
   std::vector<Finding> f;
   auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, "primary", true, {{"gtid_binlog_pos", "0-1-900"}}),
-       Node("my-1", InstanceState::kHealthy, "replica", false,
+      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-900"}}),
+       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false,
             {{"gtid_current_pos", "0-3-7"},
              {"gtid_binlog_pos", "0-3-7"},
              {"gtid_slave_pos", "0-1-6"},
@@ -131,8 +131,8 @@ TEST(MariadbTriageTest, LaggingReplicasOwnWriteIsErrant) {
 
 TEST(MariadbTriageTest, TwoWritableInstancesAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, "primary", true),
-                                    Node("my-1", InstanceState::kHealthy, "replica", true)},
+  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
+                                    Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, true)},
                                    &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
 }
@@ -140,11 +140,11 @@ TEST(MariadbTriageTest, TwoWritableInstancesAreSplitBrain) {
 TEST(MariadbTriageTest, BrokenReplicaAndSemiSyncFallbackAreDegraded) {
   std::vector<Finding> f;
   auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, "primary", true,
+      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true,
             {{"gtid_binlog_pos", "0-1-10"},
              {"rpl_semi_sync_master_enabled", "ON"},
              {"Rpl_semi_sync_master_status", "OFF"}}),
-       Node("my-1", InstanceState::kDegraded, "replica", false,
+       Node("my-1", InstanceState::kDegraded, InstanceRole::kReplica, false,
             {{"gtid_current_pos", "0-1-9"}, {"replication_problem", "SQL thread not running"}})},
       &f);
   EXPECT_EQ(v, Verdict::kDegraded);
@@ -163,8 +163,8 @@ std::map<std::string, std::string> Wsrep(const std::string& uuid, const std::str
 TEST(GaleraTriageTest, AllSyncedIsHealthy) {
   std::vector<Finding> f;
   auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary"))},
+      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary"))},
       &f);
   EXPECT_EQ(v, Verdict::kHealthy);
 }
@@ -172,8 +172,8 @@ TEST(GaleraTriageTest, AllSyncedIsHealthy) {
 TEST(GaleraTriageTest, DifferentClusterUuidsAreSplitBrain) {
   std::vector<Finding> f;
   auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u2", "Primary"))},
+      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u2", "Primary"))},
       &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "UUIDs"));
@@ -182,8 +182,8 @@ TEST(GaleraTriageTest, DifferentClusterUuidsAreSplitBrain) {
 TEST(GaleraTriageTest, TwoPrimaryComponentsAreSplitBrain) {
   std::vector<Finding> f;
   auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary", "3")),
-       Node("g-1", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary", "5"))},
+      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary", "3")),
+       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary", "5"))},
       &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
 }
@@ -191,9 +191,9 @@ TEST(GaleraTriageTest, TwoPrimaryComponentsAreSplitBrain) {
 TEST(GaleraTriageTest, NonPrimaryOrUnknownNodesAreDegraded) {
   std::vector<Finding> f;
   auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, "galera-node", true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kDegraded, "galera-node", false, Wsrep("u1", "non-Primary")),
-       Node("g-2", InstanceState::kUnknown, "galera-node", false)},
+      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kDegraded, InstanceRole::kGaleraNode, false, Wsrep("u1", "non-Primary")),
+       Node("g-2", InstanceState::kUnknown, InstanceRole::kGaleraNode, false)},
       &f);
   EXPECT_EQ(v, Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "UNKNOWN"));

@@ -12,6 +12,9 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
   EngineKind kind() const override { return EngineKind::kGalera; }
   core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                       const platform::Cluster& cluster) override;
+  core::Result<TriageReport> Triage(platform::Platform& platform,
+                                    const platform::Cluster& cluster) override;
+  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
 
  protected:
   core::Result<RestorePlan> ChooseRestoreTarget(

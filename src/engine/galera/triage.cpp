@@ -13,11 +13,6 @@ namespace hasteward::engine::galera {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 bool Readable(const InstanceHealth& h) {
   return h.state == InstanceState::kHealthy || h.state == InstanceState::kDegraded;
 }
@@ -49,11 +44,11 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
   for (const auto& i : instances) {
     if (!Readable(i))
       continue;
-    if (!Fact(i, "wsrep_cluster_state_uuid").empty())
-      uuids.insert(Fact(i, "wsrep_cluster_state_uuid"));
-    if (Fact(i, "wsrep_cluster_status") == "Primary") {
-      primary_components.insert(Fact(i, "wsrep_cluster_state_uuid") + "/" +
-                                Fact(i, "wsrep_cluster_conf_id"));
+    if (!i.Fact("wsrep_cluster_state_uuid").empty())
+      uuids.insert(i.Fact("wsrep_cluster_state_uuid"));
+    if (i.Fact("wsrep_cluster_status") == "Primary") {
+      primary_components.insert(i.Fact("wsrep_cluster_state_uuid") + "/" +
+                                i.Fact("wsrep_cluster_conf_id"));
     }
   }
   std::set<std::string> history_uuids;  // running and stopped nodes' recorded positions
@@ -63,7 +58,7 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
     if (!pos.valid()) {
       if (i.state == InstanceState::kStopped) {
         findings->push_back({Severity::kWarning, i.instance.name,
-                             "committed position UNKNOWN (" + Fact(i, "position_error") +
+                             "committed position UNKNOWN (" + i.Fact("position_error") +
                                  "); no bootstrap or donor choice is safe until it is read"});
       }
       continue;
@@ -91,8 +86,8 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
   for (const auto& i : instances) {
     if (i.state == InstanceState::kDegraded) {
       findings->push_back({Severity::kWarning, i.instance.name,
-                           "node not synced: state '" + Fact(i, "wsrep_local_state_comment") +
-                               "', cluster status '" + Fact(i, "wsrep_cluster_status") + "'"});
+                           "node not synced: state '" + i.Fact("wsrep_local_state_comment") +
+                               "', cluster status '" + i.Fact("wsrep_cluster_status") + "'"});
       Raise(&v, Verdict::kDegraded);
     }
   }
@@ -111,7 +106,7 @@ core::Result<TriageReport> TriageGalera(platform::Platform& platform,
   for (const auto& p : probes) {
     InstanceHealth h;
     h.instance = *p.instance;
-    h.role = "galera-node";
+    h.role = InstanceRole::kGaleraNode;
     if (!h.instance.data_dir.empty()) {
       auto gs = RunOnInstance(platform, cluster, h.instance,
                               {"cat", h.instance.data_dir + "/grastate.dat"});

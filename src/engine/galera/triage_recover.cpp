@@ -9,11 +9,6 @@ namespace hasteward::engine::galera {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 // The server binary from the recorded start argv (…/mariadbd or …/mysqld), else "mariadbd".
 std::string ServerBinary(const platform::Instance& i) {
   for (const auto& a : i.start_command) {
@@ -99,10 +94,10 @@ core::Result<GaleraPosition> RecoverPosition(platform::Platform& platform,
 
 GaleraPosition PositionFromFacts(const InstanceHealth& h) {
   GaleraPosition p;
-  p.uuid = Fact(h, "position_uuid");
-  std::string s = Fact(h, "position_seqno");
+  p.uuid = h.Fact("position_uuid");
+  std::string s = h.Fact("position_seqno");
   p.seqno = s.empty() ? -1 : std::atoll(s.c_str());
-  p.source = Fact(h, "position_source");
+  p.source = h.Fact("position_source");
   return p;
 }
 
@@ -110,13 +105,13 @@ void ReadPosition(platform::Platform& platform, const platform::Cluster& cluster
                   InstanceHealth* h) {
   GaleraPosition p;
   if (h->state == InstanceState::kHealthy || h->state == InstanceState::kDegraded) {
-    p.uuid = Fact(*h, "wsrep_cluster_state_uuid");
-    std::string lc = Fact(*h, "wsrep_last_committed");
+    p.uuid = h->Fact("wsrep_cluster_state_uuid");
+    std::string lc = h->Fact("wsrep_last_committed");
     p.seqno = lc.empty() ? -1 : std::atoll(lc.c_str());
     p.source = "wsrep";
   } else if (h->state == InstanceState::kStopped) {
-    p.uuid = Fact(*h, "grastate_uuid");
-    std::string s = Fact(*h, "grastate_seqno");
+    p.uuid = h->Fact("grastate_uuid");
+    std::string s = h->Fact("grastate_seqno");
     p.seqno = s.empty() ? -1 : std::atoll(s.c_str());
     p.source = "grastate";
     if (!p.valid()) {

@@ -66,6 +66,9 @@ class MariadbEngine : public MariadbFamilyEngine {
   EngineKind kind() const override { return EngineKind::kMariadb; }
   core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                       const platform::Cluster& cluster) override;
+  core::Result<TriageReport> Triage(platform::Platform& platform,
+                                    const platform::Cluster& cluster) override;
+  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
 
  protected:
   core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,

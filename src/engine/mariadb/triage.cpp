@@ -11,11 +11,6 @@ namespace hasteward::engine::mariadb {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& cluster,
                          const InstanceProbe& p) {
   InstanceHealth h;
@@ -31,10 +26,10 @@ InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& 
   h.writable = !p.read_only;
   h.state = InstanceState::kHealthy;
   if (p.replication.empty()) {
-    h.role = "primary";
+    h.role = InstanceRole::kPrimary;
     return h;
   }
-  h.role = "replica";
+  h.role = InstanceRole::kReplica;
   std::string why;
   int lag = 0;
   if (ReplicaHealthy(p.replication, MariadbEngine::kMaxBackupLagSeconds * 3, &why, &lag)) {
@@ -104,7 +99,7 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     bool readable = i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded;
     if (readable && i.writable)
       writable.push_back(&i);
-    if (readable && i.role == "primary")
+    if (readable && i.role == InstanceRole::kPrimary)
       primaries.push_back(&i);
   }
   if (writable.size() > 1) {
@@ -120,12 +115,12 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     Raise(&v, Verdict::kDegraded);
   }
   for (const auto& i : instances) {
-    if (i.role == "replica" && primaries.size() == 1) {
+    if (i.role == InstanceRole::kReplica && primaries.size() == 1) {
       std::string errant =
-          ErrantGtids(Fact(i, "gtid_current_pos"), Fact(*primaries[0], "gtid_binlog_pos"));
+          ErrantGtids(i.Fact("gtid_current_pos"), primaries[0]->Fact("gtid_binlog_pos"));
       if (errant.empty()) {
         errant =
-            LocalGtids(Fact(i, "gtid_binlog_pos"), Fact(i, "gtid_slave_pos"), Fact(i, "server_id"));
+            LocalGtids(i.Fact("gtid_binlog_pos"), i.Fact("gtid_slave_pos"), i.Fact("server_id"));
       }
       if (!errant.empty()) {
         findings->push_back(
@@ -136,11 +131,11 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     }
     if (i.state == InstanceState::kDegraded) {
       findings->push_back({Severity::kWarning, i.instance.name,
-                           "replication broken or lagging: " + Fact(i, "replication_problem")});
+                           "replication broken or lagging: " + i.Fact("replication_problem")});
       Raise(&v, Verdict::kDegraded);
     }
-    if (i.role == "primary" && Fact(i, "rpl_semi_sync_master_enabled") == "ON" &&
-        Fact(i, "Rpl_semi_sync_master_status") == "OFF") {
+    if (i.role == InstanceRole::kPrimary && i.Fact("rpl_semi_sync_master_enabled") == "ON" &&
+        i.Fact("Rpl_semi_sync_master_status") == "OFF") {
       findings->push_back({Severity::kWarning, i.instance.name,
                            "semi-sync is enabled but fell back to async (no semi-sync replica)"});
       Raise(&v, Verdict::kDegraded);
@@ -162,7 +157,7 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
     report.instances.push_back(FromProbe(platform, cluster, p));
   }
   for (auto& h : report.instances) {  // re-read primaries last (see header)
-    if (h.role != "primary")
+    if (h.role != InstanceRole::kPrimary)
       continue;
     auto conn = MariadbConnection::ConnectInstance(cluster, h.instance);
     if (!conn.ok())

@@ -26,6 +26,9 @@ class PostgresEngine : public Engine {
   core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(platform::Platform& platform,
                                                             const platform::Cluster& cluster,
                                                             const RestoreOptions& options) override;
+  core::Result<TriageReport> Triage(platform::Platform& platform,
+                                    const platform::Cluster& cluster) override;
+  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
 };
 
 // The end marker pg_dumpall writes last.

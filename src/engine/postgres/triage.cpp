@@ -14,11 +14,6 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 void ReadControlData(platform::Platform& platform, const platform::Cluster& cluster,
                      InstanceHealth* h) {
   if (h->instance.data_dir.empty()) {
@@ -72,7 +67,7 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
                                   "(SELECT timeline_id FROM pg_control_checkpoint()) AS timeline"));
   bool standby = base.GetOr(0, "in_recovery") == "t";
   h->facts["timeline"] = base.GetOr(0, "timeline");
-  h->role = standby ? "standby" : "primary";
+  h->role = standby ? InstanceRole::kStandby : InstanceRole::kPrimary;
   h->writable = !standby;
   h->state = InstanceState::kHealthy;
   if (!standby) {
@@ -121,8 +116,8 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
 // else the last checkpoint, a lower bound) and the history file of that timeline.
 void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
                  InstanceHealth* h) {
-  unsigned long tli = std::max(std::strtoul(Fact(*h, "sql_timeline").c_str(), nullptr, 10),
-                               std::strtoul(Fact(*h, "control_timeline").c_str(), nullptr, 10));
+  unsigned long tli = std::max(std::strtoul(h->Fact("sql_timeline").c_str(), nullptr, 10),
+                               std::strtoul(h->Fact("control_timeline").c_str(), nullptr, 10));
   if (!h->instance.data_dir.empty()) {
     auto files = RunOnInstance(
         platform, cluster, h->instance,
@@ -138,17 +133,17 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
       }
     }
   }
-  std::string lsn = Fact(*h, "wal_lsn");
+  std::string lsn = h->Fact("wal_lsn");
   std::string source = "wal";
   if (h->state == InstanceState::kHealthy || h->state == InstanceState::kDegraded) {
-    if (h->role == "standby") {
-      auto rcv = ParseLsn(Fact(*h, "receive_lsn")), rep = ParseLsn(Fact(*h, "replay_lsn"));
+    if (h->role == InstanceRole::kStandby) {
+      auto rcv = ParseLsn(h->Fact("receive_lsn")), rep = ParseLsn(h->Fact("replay_lsn"));
       uint64_t best = std::max(rcv.value_or(0), rep.value_or(0));
       lsn = best == 0 ? "" : FormatLsn(best);
       source = "replay";
     }
   } else {
-    lsn = Fact(*h, "checkpoint_lsn");
+    lsn = h->Fact("checkpoint_lsn");
     source = "checkpoint";
   }
   if (tli == 0 || lsn.empty())
@@ -205,10 +200,10 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
   }
   AddTimelineFindings(instances, findings, &v);
   if (primaries.size() == 1) {
-    long primary_tl = std::atol(Fact(*primaries[0], "timeline").c_str());
+    long primary_tl = std::atol(primaries[0]->Fact("timeline").c_str());
     for (const auto& i : instances) {
-      long tl = std::atol(Fact(i, "timeline").c_str());
-      if (i.role == "standby" && tl > primary_tl && primary_tl > 0) {
+      long tl = std::atol(i.Fact("timeline").c_str());
+      if (i.role == InstanceRole::kStandby && tl > primary_tl && primary_tl > 0) {
         findings->push_back({Severity::kCritical, i.instance.name,
                              "standby is on timeline " + std::to_string(tl) +
                                  ", ahead of the primary's " + std::to_string(primary_tl) +
@@ -219,15 +214,15 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
   }
   for (const auto& i : instances) {
     if (i.state == InstanceState::kDegraded) {
-      std::string why = i.role == "standby"
+      std::string why = i.role == InstanceRole::kStandby
                             ? "standby not streaming or lagging (wal receiver '" +
-                                  Fact(i, "wal_receiver_status") + "', replay lag " +
-                                  Fact(i, "replay_lag_seconds") + " s)"
+                                  i.Fact("wal_receiver_status") + "', replay lag " +
+                                  i.Fact("replay_lag_seconds") + " s)"
                             : "instance degraded";
       findings->push_back({Severity::kWarning, i.instance.name, why});
       Raise(&v, Verdict::kDegraded);
     }
-    std::string pct = Fact(i, "disk_used_pct");
+    std::string pct = i.Fact("disk_used_pct");
     if (!pct.empty() && std::atoi(pct.c_str()) > kMaxDiskUsedPercent) {
       findings->push_back(
           {Severity::kWarning, i.instance.name, "data directory disk is " + pct + "% full"});
@@ -257,7 +252,7 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
       core::Status st = ReadSql(cluster, &h);
       if (!st.ok()) {
         h.state = InstanceState::kUnknown;
-        h.role = "unknown";
+        h.role = InstanceRole::kUnknown;
         h.writable = false;
         h.error = st.message();
       }

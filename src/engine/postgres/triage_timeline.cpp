@@ -10,11 +10,6 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
-std::string Fact(const InstanceHealth& h, const std::string& key) {
-  auto it = h.facts.find(key);
-  return it == h.facts.end() ? "" : it->second;
-}
-
 // Whether `x`'s lineage passes through `y`'s position (y is an ancestor of, or equal to, x).
 bool Contains(const Lineage& x, const Lineage& y) {
   if (x.timeline == y.timeline)
@@ -136,9 +131,9 @@ std::string RewindSignal(const std::vector<TimelineSwitch>& history) {
 
 Lineage LineageFromFacts(const InstanceHealth& h) {
   Lineage l;
-  l.timeline = static_cast<uint32_t>(std::atol(Fact(h, "lineage_timeline").c_str()));
-  l.lsn = ParseLsn(Fact(h, "position_lsn")).value_or(0);
-  l.history = ParseHistoryFact(Fact(h, "history"));
+  l.timeline = static_cast<uint32_t>(std::atol(h.Fact("lineage_timeline").c_str()));
+  l.lsn = ParseLsn(h.Fact("position_lsn")).value_or(0);
+  l.history = ParseHistoryFact(h.Fact("history"));
   return l;
 }
 
