@@ -24,7 +24,7 @@ void PrintTriageReport(const GlobalOptions& g, const engine::TriageReport& r) {
   Table t({"ORD", "INSTANCE", "ROLE", "STATE", "WRITABLE", "POSITION", "DETAIL"});
   for (const auto& h : r.instances) {
     engine::InstanceDescription d =
-        eng.ok() ? (*eng)->DescribeInstance(h) : engine::InstanceDescription{"-", h.error};
+        eng.ok() ? (*eng)->DescribeInstanceHealth(h) : engine::InstanceDescription{"-", h.error};
     t.AddRow({std::to_string(h.instance.ordinal), h.instance.name, engine::RoleName(h.role),
               engine::InstanceStateName(h.state), h.writable ? "yes" : "no", d.position,
               d.detail});

@@ -15,6 +15,7 @@
 #include "core/byte_stream.h"
 #include "core/status.h"
 #include "core/subprocess.h"
+#include "engine/repair.h"
 #include "engine/triage.h"
 #include "engine/users_mode.h"
 #include "platform/platform.h"
@@ -98,6 +99,13 @@ class DumpSource {
   virtual core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
                                                              const platform::Cluster& cluster,
                                                              const BackupPlan& plan) = 0;
+  // A plan for dumping one chosen instance rather than the usual source (repair captures: the
+  // escrow backup of the donor, each diverged side). `role` is its triage role. MariaDB reads
+  // whether the instance writes a binlog, which decides how the dump records its position.
+  virtual core::Result<BackupPlan> PlanBackupOf(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const platform::Instance& instance,
+                                                InstanceRole role);
 };
 
 // Capability: restore a dump made by the same engine into a cluster.
@@ -111,13 +119,14 @@ class RestoreTarget {
   virtual core::Result<RestorePlan> PlanRestore(platform::Platform& platform,
                                                 const platform::Cluster& cluster,
                                                 const RestoreOptions& options) = 0;
-  // PlanRestore, then starts the restore client (psql -v ON_ERROR_STOP=1 / mariadb) on the
-  // target. Write the dump into the sink, then Close(): Close's status is the restore's outcome
-  // (kDumpFailed with the client's stderr tail when any statement failed). The caller must ignore
-  // SIGPIPE (the CLI does) so a client that dies mid-restore is an error, not a signal.
+  // Starts the restore client (psql -v ON_ERROR_STOP=1 / mariadb) on the target PlanRestore
+  // chose — as OpenDump takes the backup plan, so the cluster is planned (and probed) once and a
+  // refusal happens before anything starts. Write the dump into the sink, then Close(): Close's
+  // status is the restore's outcome (kDumpFailed with the client's stderr tail when any
+  // statement failed). The caller must ignore SIGPIPE (the CLI does) so a client that dies
+  // mid-restore is an error, not a signal.
   virtual core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(
-      platform::Platform& platform, const platform::Cluster& cluster,
-      const RestoreOptions& options) = 0;
+      platform::Platform& platform, const platform::Cluster& cluster, const RestorePlan& plan) = 0;
 };
 
 // Capability: read the health of a cluster (triage). Read-only: it never changes anything.
@@ -130,17 +139,44 @@ class HealthReader {
                                             const platform::Cluster& cluster) = 0;
   // The triage table's position and detail of one instance, from its facts. Never empty: an
   // instance without a known position shows "-" (or "UNKNOWN" where that is a finding).
-  virtual InstanceDescription DescribeInstance(const InstanceHealth& health) const = 0;
+  virtual InstanceDescription DescribeInstanceHealth(const InstanceHealth& health) const = 0;
 };
 
-// Everything an engine provides. More capabilities (switchover, archiving) join as the issues
-// that need them land.
-class Engine : public DumpSource, public RestoreTarget, public HealthReader {
+// Capabilities that later issues fill in. They are declared here so those issues add an engine's
+// implementation (and the engines that lack one keep returning nullptr) without touching any
+// caller: a caller asks `engine.archiving()` and, on nullptr, reports Unsupported(engine, ...).
+//  - Archiving: continuous WAL / binlog archiving for point-in-time recovery.
+//  - Switchover: a planned change of primary.
+class Archiving {
+ public:
+  virtual ~Archiving() = default;
+};
+class Switchover {
+ public:
+  virtual ~Switchover() = default;
+};
+
+// Everything an engine provides: backup (DumpSource), restore (RestoreTarget), triage
+// (HealthReader), the repair safety table's rules (RepairRules) and heals (Healer). The factory
+// (MakeEngine) is the only place that switches on the engine kind; everything above the engine
+// layer talks to this interface.
+class Engine : public DumpSource,
+               public RestoreTarget,
+               public HealthReader,
+               public RepairRules,
+               public Healer {
  public:
   virtual EngineKind kind() const = 0;
   // The snapshot's virtual file name: "pgdumpall.sql" or "mysqldump.sql".
   virtual const char* DumpFileName() const = 0;
+  // Optional capabilities; nullptr = this engine does not support it (the default).
+  virtual Archiving* archiving() { return nullptr; }
+  virtual Switchover* switchover() { return nullptr; }
 };
+
+// kUsage "engine 'galera' does not support <capability>", with a hint, for a capability
+// accessor that returned nullptr.
+core::Status Unsupported(const Engine& engine, const std::string& capability);
 
 // The engine for a kind. Never fails for a kind of the enum; kInternal for an out-of-range value.
 core::Result<std::unique_ptr<Engine>> MakeEngine(EngineKind kind);

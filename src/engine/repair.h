@@ -44,9 +44,38 @@ struct RepairPlan {
   bool empty() const { return heals.empty() && !bootstrap; }
 };
 
-// Applies the safety table to a triage report. Errors: kSplitBrain (split-brain refusals),
-// kSafetyStop (target is the primary or the authority, unknown positions), kNoDonor, kNotFound
-// (no instance -i N). Pure.
+// The engine-specific rules the safety table consults (engine::Engine implements them). Every
+// answer comes from triage facts only — no I/O — so PlanRepair stays pure and unit-testable on
+// hand-built reports.
+class RepairRules {
+ public:
+  virtual ~RepairRules() = default;
+  // Whether a readable instance may be the donor heals clone from (PostgreSQL/MariaDB: the
+  // writable primary; Galera: a Synced node of the Primary component).
+  virtual bool DonorCandidate(const InstanceHealth& health) const = 0;
+  // Whether several donor candidates are equivalent (Galera: every Synced node holds the same
+  // data) rather than a conflict the inventory must settle (two writable primaries).
+  virtual bool DonorsAreEquivalent() const { return false; }
+  // Why there is no donor when no instance is a candidate ("no writable primary answers").
+  virtual std::string NoDonorReason() const = 0;
+  // Why `target` must not be healed from `donor` (it holds the most advanced data, or its
+  // position is unknown), or "" when it may be. `split_brain_forced`: --force on a split-brain,
+  // where a diverged target (captured first) may be healed but an authority never.
+  virtual std::string AuthorityObjection(const InstanceHealth& target, const InstanceHealth& donor,
+                                         bool split_brain_forced) const = 0;
+  // Whether no instance can serve as donor because the whole cluster is down and it can only
+  // come back by bootstrapping one instance (Galera). False for engines without bootstrap.
+  virtual bool NeedsBootstrap(const TriageReport& /*report*/) const { return false; }
+  // Chooses the bootstrap instance (plan->bootstrap) and the heals that rejoin the others.
+  virtual core::Status PlanBootstrap(const TriageReport& report, RepairPlan* plan) const;
+};
+
+// Applies the safety table to a triage report with the engine's rules. Errors: kSplitBrain
+// (split-brain refusals), kSafetyStop (target is the primary or the authority, unknown
+// positions), kNoDonor, kNotFound (no instance -i N). Pure.
+core::Result<RepairPlan> PlanRepair(const RepairRules& rules, const TriageReport& report,
+                                    const RepairRequest& request);
+// The same with the rules of report.engine.
 core::Result<RepairPlan> PlanRepair(const TriageReport& report, const RepairRequest& request);
 
 // The plan as text lines for --dry-run and logs.
@@ -63,10 +92,37 @@ struct HealOptions {
   RepairLog log;
 };
 
-// Why `target` must not be healed from `donor` (it holds the most advanced data, or its position
-// is unknown), or "" when it may be. Engine-specific; used by PlanRepair and re-checked by the
-// heal flows on fresh data right before the first destructive step.
+// RepairRules::AuthorityObjection of report.engine. Used by PlanRepair, re-checked by the repair
+// job on fresh data right before the first destructive step, and by the restore guard.
 std::string AuthorityObjection(const TriageReport& report, const InstanceHealth& target,
                                const InstanceHealth& donor, bool split_brain_forced);
+
+// Capability: change instances so they rejoin their cluster. Every destructive step keeps what it
+// replaces (named with HealOptions::stamp) and says where in HealOptions::log.
+class Healer {
+ public:
+  virtual ~Healer() = default;
+  // Makes the target's position readable before the authority re-check (MariaDB: a stopped
+  // replica's GTID position is only readable from the running server, so it is started). No-op
+  // by default.
+  virtual core::Status PrepareToHeal(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& target, const HealOptions& options);
+  // Re-clones `target` from `donor` (PostgreSQL: pg_basebackup; MariaDB: dump and GTID
+  // reconnect; Galera: state transfer from the running cluster) and waits until it is healthy.
+  virtual core::Status HealInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                                    const platform::Instance& target,
+                                    const platform::Instance& donor,
+                                    const HealOptions& options) = 0;
+  // Whole-cluster recovery (RepairRules::PlanBootstrap chose `node`): starts it as a new cluster
+  // from its recorded position. kUsage for engines without bootstrap.
+  virtual core::Status BootstrapInstance(platform::Platform& platform,
+                                         const platform::Cluster& cluster,
+                                         const InstanceHealth& node, const HealOptions& options);
+  // After a bootstrap: starts a stopped instance so it joins the bootstrapped one. kUsage for
+  // engines without bootstrap.
+  virtual core::Status RejoinInstance(platform::Platform& platform,
+                                      const platform::Cluster& cluster,
+                                      const platform::Instance& node, const HealOptions& options);
+};
 
 }  // namespace hasteward::engine

@@ -59,11 +59,13 @@ struct InstanceHealth {
   bool readable() const {
     return state == InstanceState::kHealthy || state == InstanceState::kDegraded;
   }
+  // "'db-1'": the instance name as messages quote it.
+  std::string quoted_name() const { return "'" + instance.name + "'"; }
 };
 
 // How the triage table shows one instance: its replication position ("TL2 0/3000060",
 // "0-1-42", "a1b2c3d4:17 (wsrep)") and one detail line (lag, receiver state, cluster status).
-// Built by the engine (Engine::DescribeInstance) from the instance's facts.
+// Built by the engine (Engine::DescribeInstanceHealth) from the instance's facts.
 struct InstanceDescription {
   std::string position;
   std::string detail;

@@ -35,7 +35,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, *snap, ""));
   // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
-  auto triage = engine::TriageCluster(platform, cluster);
+  auto triage = engine.Triage(platform, cluster);
   if (!triage.ok())
     return triage.TakeStatus().Wrap("triage before restore");
   HS_TRY(CheckRestoreTarget(*triage, options.confirm_rewind));
@@ -43,7 +43,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
   core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +
                 plan.target.name + "': " + plan.reason);
-  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, options.engine_options));
+  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, plan));
   repo::DumpOptions dopts;
   if (options.progress) {
     dopts.progress = [&options](const repo::DumpProgress& p) {

@@ -3,9 +3,6 @@
 #include <ctime>
 
 #include "core/log.h"
-#include "engine/galera/repair.h"
-#include "engine/mariadb/repair.h"
-#include "engine/postgres/repair.h"
 #include "jobs/triage_job.h"
 #include "repo/crypto/crypto.h"
 
@@ -26,7 +23,7 @@ const engine::InstanceHealth* Find(const engine::TriageReport& r, const platform
 
 core::Status Escrow(platform::Platform& platform, const platform::Cluster& cluster,
                     engine::Engine& engine, const RepairJobOptions& o,
-                    const platform::Instance& source, const std::string& role,
+                    const platform::Instance& source, engine::InstanceRole role,
                     RepairJobResult* result) {
   ClusterBackupOptions bo;
   bo.type = "backup";
@@ -51,7 +48,7 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
   for (const auto& inst : result->plan.diverged) {
     const auto* h = Find(result->before, inst);
     bo.ordinal_prefix = inst.ordinal;
-    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst, h ? h->role : "primary", bo);
+    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst, h ? h->role : engine::InstanceRole::kPrimary, bo);
     if (!r.ok()) {
       return r.TakeStatus().Wrap("diverged capture (nothing was healed)");
     }
@@ -65,9 +62,9 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
 
 // Re-reads the cluster and re-applies the authority rule right before a destructive step.
 core::Status Recheck(platform::Platform& platform, const platform::Cluster& cluster,
-                     const RepairJobOptions& o, const RepairJobResult& result,
-                     const platform::Instance& target) {
-  HS_ASSIGN_OR_RETURN(auto fresh, engine::TriageCluster(platform, cluster));
+                     engine::Engine& engine, const RepairJobOptions& o,
+                     const RepairJobResult& result, const platform::Instance& target) {
+  HS_ASSIGN_OR_RETURN(auto fresh, engine.Triage(platform, cluster));
   const auto* t = Find(fresh, target);
   const auto* d = result.plan.donor ? Find(fresh, *result.plan.donor) : nullptr;
   if (t == nullptr || d == nullptr)
@@ -78,8 +75,7 @@ core::Status Recheck(platform::Platform& platform, const platform::Cluster& clus
                             engine::InstanceStateName(d->state) + ")",
                         "bring it back and run the repair again");
   }
-  std::string why =
-      engine::AuthorityObjection(fresh, *t, *d, result.plan.split_brain && o.request.force);
+  std::string why = engine.AuthorityObjection(*t, *d, result.plan.split_brain && o.request.force);
   if (!why.empty()) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "refusing to heal '" + target.name + "': " + why,
@@ -90,30 +86,18 @@ core::Status Recheck(platform::Platform& platform, const platform::Cluster& clus
 }
 
 core::Status HealOne(platform::Platform& platform, const platform::Cluster& cluster,
-                     const RepairJobOptions& o, const RepairJobResult& result,
-                     const engine::HealStep& step) {
+                     engine::Engine& engine, const RepairJobOptions& o,
+                     const RepairJobResult& result, const engine::HealStep& step) {
   const platform::Instance& donor = *result.plan.donor;
   Log(o.heal, "healing '" + step.target.name + "' (" + step.reason + ") from '" + donor.name + "'");
-  if (cluster.engine == platform::EngineKind::kMariadb) {
-    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, step.target));
-    if (!running) {
-      HS_TRY(platform.StartInstance(cluster, step.target).Wrap("start '" + step.target.name + "'"));
-      Log(o.heal, "started '" + step.target.name + "' to read its position");
-    }
-  }
-  HS_TRY(Recheck(platform, cluster, o, result, step.target));
-  switch (cluster.engine) {
-    case platform::EngineKind::kPostgres:
-      return engine::postgres::HealStandby(platform, cluster, step.target, donor, o.heal);
-    case platform::EngineKind::kMariadb:
-      return engine::mariadb::HealReplica(platform, cluster, step.target, donor, o.heal);
-    case platform::EngineKind::kGalera:
-      return engine::galera::HealNode(platform, cluster, step.target, o.heal);
-  }
-  return core::Internal("unknown engine");
+  HS_TRY(engine.PrepareToHeal(platform, cluster, step.target, o.heal));
+  HS_TRY(Recheck(platform, cluster, engine, o, result, step.target));
+  return engine.HealInstance(platform, cluster, step.target, donor, o.heal);
 }
 
-core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster& cluster,
+// Whole-cluster recovery (the plan chose a bootstrap instance): stop whatever still runs, start
+// the bootstrap instance as a new cluster, back it up, then rejoin the others to it.
+core::Status RecoverWholeCluster(platform::Platform& platform, const platform::Cluster& cluster,
                            engine::Engine& engine, const RepairJobOptions& o,
                            RepairJobResult* result) {
   const platform::Instance& node = *result->plan.bootstrap;
@@ -128,18 +112,17 @@ core::Status RecoverGalera(platform::Platform& platform, const platform::Cluster
       Log(o.heal, "stopped '" + other.instance.name + "' (not in a Primary component)");
     }
   }
-  HS_TRY(engine::galera::BootstrapNode(platform, cluster, node,
-                                       engine::galera::PositionFromFacts(*h), o.heal));
+  HS_TRY(engine.BootstrapInstance(platform, cluster, *h, o.heal));
   result->healed.push_back(node.name);
   if (!o.no_escrow) {
-    HS_TRY(Escrow(platform, cluster, engine, o, node, "galera-node", result)
+    HS_TRY(Escrow(platform, cluster, engine, o, node, h->role, result)
                .WithHint("the cluster runs on '" + node.name +
                          "' only; back it up, then run "
                          "repair again to rejoin the other nodes"));
   }
   for (const auto& step : result->plan.heals) {
     Log(o.heal, "rejoining '" + step.target.name + "' (" + step.reason + ")");
-    HS_TRY(engine::galera::RejoinNode(platform, cluster, step.target, o.heal));
+    HS_TRY(engine.RejoinInstance(platform, cluster, step.target, o.heal));
     result->healed.push_back(step.target.name);
   }
   return core::Status::Ok();
@@ -153,7 +136,7 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
   RepairJobResult result;
   result.dry_run = o.dry_run;
   HS_ASSIGN_OR_RETURN(result.before, TriageAndRecord(platform, cluster, o.state_dir));
-  auto plan = engine::PlanRepair(result.before, o.request);
+  auto plan = engine::PlanRepair(engine, result.before, o.request);
   if (!plan.ok())
     return plan.TakeStatus();
   result.plan = std::move(plan).value();
@@ -174,17 +157,17 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
                        "pass --backups-path (or --no-escrow to heal without a backup)");
   }
   if (result.plan.bootstrap) {
-    HS_TRY(RecoverGalera(platform, cluster, engine, o, &result));
+    HS_TRY(RecoverWholeCluster(platform, cluster, engine, o, &result));
   } else {
     if (!o.no_escrow) {
       const auto* d = Find(result.before, *result.plan.donor);
-      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor, d ? d->role : "primary",
+      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor, d ? d->role : engine::InstanceRole::kPrimary,
                     &result));
       if (!result.plan.diverged.empty())
         HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
     }
     for (const auto& step : result.plan.heals) {
-      HS_TRY(HealOne(platform, cluster, o, result, step));
+      HS_TRY(HealOne(platform, cluster, engine, o, result, step));
       result.healed.push_back(step.target.name);
     }
   }

@@ -19,7 +19,7 @@ core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  engine::Engine& engine, repo::Repository& repo,
                                                  const platform::Instance& instance,
-                                                 const std::string& role,
+                                                 engine::InstanceRole role,
                                                  const ClusterBackupOptions& options);
 
 struct RepairJobOptions {

@@ -107,7 +107,8 @@ core::Result<RestoreIntoResult> RestoreInto(repo::Repository& repo, const repo::
   HS_ASSIGN_OR_RETURN(auto eng, engine::MakeEngine(scratch.cluster().engine));
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
-  HS_ASSIGN_OR_RETURN(auto sink, eng->OpenRestore(scratch.platform(), scratch.cluster(), ro));
+  HS_ASSIGN_OR_RETURN(auto plan, eng->PlanRestore(scratch.platform(), scratch.cluster(), ro));
+  HS_ASSIGN_OR_RETURN(auto sink, eng->OpenRestore(scratch.platform(), scratch.cluster(), plan));
   std::string admin =
       scratch.cluster().credentials.user.empty() ? "postgres" : scratch.cluster().credentials.user;
   AdminPasswordFilter filtered(*sink, admin);

@@ -122,7 +122,7 @@ TEST_F(MariadbEngineTest, WrongPasswordIsAuthFailed) {
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kAuthFailed) << plan.status().ToString();
   EXPECT_EQ(plan.status().ToString().find("not-the-password"), std::string::npos);
   EXPECT_EQ(
-      engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true}).status().code(),
+      engine_.PlanRestore(sandbox_->platform(), cluster_, RestoreOptions{true}).status().code(),
       core::ErrorCode::kAuthFailed);
 }
 
@@ -172,7 +172,7 @@ TEST_F(MariadbEngineTest, ZzInstancesDownFallBackThenUnreachable) {
   EXPECT_EQ(plan->source.ordinal, 2);
   EXPECT_NE(plan->metadata["skipped"].find(cluster_.FindInstance(1)->name), std::string::npos);
   ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(0)).ok());
-  auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
+  auto restore = engine_.PlanRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable) << restore.status().ToString();
   ASSERT_TRUE(sandbox_->platform().StopInstance(cluster_, *cluster_.FindInstance(2)).ok());
   plan = engine_.PlanBackup(sandbox_->platform(), cluster_);

@@ -86,7 +86,8 @@ inline core::Status RestoreAll(Engine& engine, platform::Platform& platform,
                                bool confirm) {
   RestoreOptions o;
   o.confirm_overwrite = confirm;
-  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, o));
+  HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, o));
+  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, plan));
   HS_TRY(sink->Write(core::AsBytes(dump)));
   return sink->Close();
 }

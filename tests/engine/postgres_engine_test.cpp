@@ -85,7 +85,8 @@ class PostgresEngineTest : public ::testing::Test {
   core::Status Restore(const std::string& dump, bool confirm) {
     RestoreOptions o;
     o.confirm_overwrite = confirm;
-    HS_ASSIGN_OR_RETURN(auto sink, engine_.OpenRestore(sandbox_->platform(), cluster_, o));
+    HS_ASSIGN_OR_RETURN(auto plan, engine_.PlanRestore(sandbox_->platform(), cluster_, o));
+    HS_ASSIGN_OR_RETURN(auto sink, engine_.OpenRestore(sandbox_->platform(), cluster_, plan));
     HS_TRY(sink->Write(core::AsBytes(dump)));
     return sink->Close();
   }
@@ -139,7 +140,7 @@ TEST_F(PostgresEngineTest, WrongPasswordIsAuthFailed) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kAuthFailed) << plan.status().ToString();
   EXPECT_EQ(plan.status().ToString().find("not-the-password"), std::string::npos);
-  auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
+  auto restore = engine_.PlanRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kAuthFailed);
 }
 
@@ -205,7 +206,7 @@ TEST_F(PostgresEngineTest, UnknownPortIsUnreachable) {
   }
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kUnreachable) << plan.status().ToString();
-  auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
+  auto restore = engine_.PlanRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable);
 }
 
@@ -232,7 +233,7 @@ TEST_F(PostgresEngineTest, ZzPrimaryDownIsUnreachableAndNamesIt) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kUnreachable) << plan.status().ToString();
   EXPECT_NE(plan.status().message().find(primary->name), std::string::npos);
-  auto restore = engine_.OpenRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
+  auto restore = engine_.PlanRestore(sandbox_->platform(), cluster_, RestoreOptions{true});
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable);
   auto report = TriagePostgres(sandbox_->platform(), cluster_);
   ASSERT_TRUE(report.ok());

@@ -14,7 +14,21 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
                                       const platform::Cluster& cluster) override;
   core::Result<TriageReport> Triage(platform::Platform& platform,
                                     const platform::Cluster& cluster) override;
-  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
+  InstanceDescription DescribeInstanceHealth(const InstanceHealth& health) const override;
+  bool DonorCandidate(const InstanceHealth& health) const override;
+  std::string NoDonorReason() const override;
+  std::string AuthorityObjection(const InstanceHealth& target, const InstanceHealth& donor,
+                                 bool split_brain_forced) const override;
+  core::Status HealInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                            const platform::Instance& target, const platform::Instance& donor,
+                            const HealOptions& options) override;
+  bool DonorsAreEquivalent() const override { return true; }
+  bool NeedsBootstrap(const TriageReport& report) const override;
+  core::Status PlanBootstrap(const TriageReport& report, RepairPlan* plan) const override;
+  core::Status BootstrapInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                                 const InstanceHealth& node, const HealOptions& options) override;
+  core::Status RejoinInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                              const platform::Instance& node, const HealOptions& options) override;
 
  protected:
   core::Result<RestorePlan> ChooseRestoreTarget(

@@ -10,7 +10,7 @@ core::Result<TriageReport> GaleraEngine::Triage(platform::Platform& platform,
   return TriageGalera(platform, cluster);
 }
 
-InstanceDescription GaleraEngine::DescribeInstance(const InstanceHealth& h) const {
+InstanceDescription GaleraEngine::DescribeInstanceHealth(const InstanceHealth& h) const {
   InstanceDescription d;
   // A node without a committed position is a finding (it may be the most advanced node), so the
   // table says UNKNOWN rather than "-".

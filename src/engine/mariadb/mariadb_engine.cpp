@@ -350,8 +350,7 @@ core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& /
 }
 
 core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
-    platform::Platform& platform, const platform::Cluster& cluster, const RestoreOptions& options) {
-  HS_ASSIGN_OR_RETURN(RestorePlan plan, PlanRestore(platform, cluster, options));
+    platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
   HS_ASSIGN_OR_RETURN(SecretDir secrets, ClientArgs(cluster, plan.target, "mariadb", &sp.argv));

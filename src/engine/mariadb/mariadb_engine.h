@@ -43,6 +43,10 @@ inline constexpr const char* kMariadbDumpEndMarker = "-- Dump completed";
 class MariadbFamilyEngine : public Engine {
  public:
   const char* DumpFileName() const override { return "mysqldump.sql"; }
+  core::Result<BackupPlan> PlanBackupOf(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance,
+                                        InstanceRole role) override;
   core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
                                                      const platform::Cluster& cluster,
                                                      const BackupPlan& plan) override;
@@ -51,7 +55,7 @@ class MariadbFamilyEngine : public Engine {
                                         const RestoreOptions& options) override;
   core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(platform::Platform& platform,
                                                             const platform::Cluster& cluster,
-                                                            const RestoreOptions& options) override;
+                                                            const RestorePlan& plan) override;
 
  protected:
   // The instance a restore goes into, and why.
@@ -68,7 +72,16 @@ class MariadbEngine : public MariadbFamilyEngine {
                                       const platform::Cluster& cluster) override;
   core::Result<TriageReport> Triage(platform::Platform& platform,
                                     const platform::Cluster& cluster) override;
-  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
+  InstanceDescription DescribeInstanceHealth(const InstanceHealth& health) const override;
+  bool DonorCandidate(const InstanceHealth& health) const override;
+  std::string NoDonorReason() const override;
+  std::string AuthorityObjection(const InstanceHealth& target, const InstanceHealth& donor,
+                                 bool split_brain_forced) const override;
+  core::Status HealInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                            const platform::Instance& target, const platform::Instance& donor,
+                            const HealOptions& options) override;
+  core::Status PrepareToHeal(platform::Platform& platform, const platform::Cluster& cluster,
+                             const platform::Instance& target, const HealOptions& options) override;
 
  protected:
   core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,

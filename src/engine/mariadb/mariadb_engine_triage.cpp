@@ -10,7 +10,7 @@ core::Result<TriageReport> MariadbEngine::Triage(platform::Platform& platform,
   return TriageMariadb(platform, cluster);
 }
 
-InstanceDescription MariadbEngine::DescribeInstance(const InstanceHealth& h) const {
+InstanceDescription MariadbEngine::DescribeInstanceHealth(const InstanceHealth& h) const {
   InstanceDescription d;
   d.position = h.Fact("gtid_current_pos").empty() ? "-" : h.Fact("gtid_current_pos");
   if (!h.error.empty()) {

@@ -239,8 +239,7 @@ core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& /*plat
 }
 
 core::Result<std::unique_ptr<core::ByteSink>> PostgresEngine::OpenRestore(
-    platform::Platform& platform, const platform::Cluster& cluster, const RestoreOptions& options) {
-  HS_ASSIGN_OR_RETURN(RestorePlan plan, PlanRestore(platform, cluster, options));
+    platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
   {
     // Sessions in the databases the dump drops would make DROP DATABASE fail.
     HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.target));

@@ -25,10 +25,17 @@ class PostgresEngine : public Engine {
                                         const RestoreOptions& options) override;
   core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(platform::Platform& platform,
                                                             const platform::Cluster& cluster,
-                                                            const RestoreOptions& options) override;
+                                                            const RestorePlan& plan) override;
   core::Result<TriageReport> Triage(platform::Platform& platform,
                                     const platform::Cluster& cluster) override;
-  InstanceDescription DescribeInstance(const InstanceHealth& health) const override;
+  InstanceDescription DescribeInstanceHealth(const InstanceHealth& health) const override;
+  bool DonorCandidate(const InstanceHealth& health) const override;
+  std::string NoDonorReason() const override;
+  std::string AuthorityObjection(const InstanceHealth& target, const InstanceHealth& donor,
+                                 bool split_brain_forced) const override;
+  core::Status HealInstance(platform::Platform& platform, const platform::Cluster& cluster,
+                            const platform::Instance& target, const platform::Instance& donor,
+                            const HealOptions& options) override;
 };
 
 // The end marker pg_dumpall writes last.

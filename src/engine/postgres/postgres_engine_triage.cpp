@@ -10,7 +10,7 @@ core::Result<TriageReport> PostgresEngine::Triage(platform::Platform& platform,
   return TriagePostgres(platform, cluster);
 }
 
-InstanceDescription PostgresEngine::DescribeInstance(const InstanceHealth& h) const {
+InstanceDescription PostgresEngine::DescribeInstanceHealth(const InstanceHealth& h) const {
   InstanceDescription d;
   // The lineage (timeline + LSN) is what the authority rule compares; "(ckpt)" says it was read
   // from pg_controldata of a stopped server, so it is the last checkpoint, not the WAL end.
