@@ -15,6 +15,7 @@
 #include "core/byte_stream.h"
 #include "core/status.h"
 #include "core/subprocess.h"
+#include "engine/data_check.h"
 #include "engine/repair.h"
 #include "engine/triage.h"
 #include "engine/users_mode.h"
@@ -169,6 +170,13 @@ class Engine : public DumpSource,
   virtual EngineKind kind() const = 0;
   // The snapshot's virtual file name: "pgdumpall.sql" or "mysqldump.sql".
   virtual const char* DumpFileName() const = 0;
+  // The line the engine's dump tool writes last ("PostgreSQL database cluster dump complete",
+  // "-- Dump completed"): a dump without it was cut short.
+  virtual const char* DumpEndMarker() const = 0;
+  // Reads every user table of `instance` (DataCheck). Read-only apart from enabling the
+  // PostgreSQL amcheck extension where it is available.
+  virtual DataCheck CheckData(const platform::Cluster& cluster,
+                              const platform::Instance& instance) = 0;
   // Optional capabilities; nullptr = this engine does not support it (the default).
   virtual Archiving* archiving() { return nullptr; }
   virtual Switchover* switchover() { return nullptr; }

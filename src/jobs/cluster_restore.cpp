@@ -2,8 +2,8 @@
 #include "engine/triage.h"
 #include "jobs/jobs.h"
 #include "jobs/repair_restore_guard.h"
+#include "jobs/restore_into.h"
 #include "repo/lock/repo_lock.h"
-#include "repo/restore/file_dumper.h"
 
 namespace hasteward::jobs {
 
@@ -33,7 +33,6 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
     return snap.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");
   }
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, *snap, ""));
   // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
   auto triage = engine.Triage(platform, cluster);
   if (!triage.ok())
@@ -43,24 +42,17 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
   core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +
                 plan.target.name + "': " + plan.reason);
-  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, plan));
-  repo::DumpOptions dopts;
-  if (options.progress) {
-    dopts.progress = [&options](const repo::DumpProgress& p) {
-      options.progress(p.bytes_written, p.total_bytes, p.seconds);
-    };
-  }
-  auto written = repo::DumpFile(repo, node, *sink, dopts);
-  if (!written.ok()) {
-    // Kill the client instead of closing its input, so it does not run the half-sent tail.
-    sink.reset();
-    return written.TakeStatus()
-        .Wrap("restore of '" + cluster.ns + "/" + cluster.name + "' stopped")
+  RestoreIntoOptions into;
+  into.progress = options.progress;
+  HS_ASSIGN_OR_RETURN(RestoreIntoResult restored,
+                      RestoreSnapshotInto(repo, *snap, engine, platform, cluster, plan, into));
+  if (!restored.stream_complete) {
+    return restored.restore.Wrap("restore of '" + cluster.ns + "/" + cluster.name + "' stopped")
         .WithHint("the target may be partly restored; fix the cause and run the restore again");
   }
-  HS_TRY(sink->Close());
+  HS_TRY(restored.restore);  // the client's failure, or a dump without its end marker
   HS_TRY(lock->Release());
-  return ClusterRestoreResult{*snap, *written};
+  return ClusterRestoreResult{*snap, restored.bytes};
 }
 
 }  // namespace hasteward::jobs

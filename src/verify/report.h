@@ -9,17 +9,12 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/data_check.h"
 
 namespace hasteward::verify {
 
-// What was found in one restored table.
-struct TableEvidence {
-  std::string database;
-  std::string table;  // schema-qualified for PostgreSQL ("public.orders")
-  int64_t rows = 0;
-  std::string checksum;  // md5-based row-set sum (PostgreSQL) / CHECKSUM TABLE (MariaDB)
-  std::string check;     // "ok", or the engine check's complaint
-};
+// What was found in one restored table (the engine's data check of it).
+using TableEvidence = engine::TableCheck;
 
 struct VerificationReport {
   std::string snapshot_id;  // full hex ID of the verified type=backup snapshot

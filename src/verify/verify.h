@@ -1,5 +1,5 @@
 // verify: proving that a backup restores. A verification restores one type=backup snapshot into a
-// throwaway single-instance server (scratch_instance.h), proves it healthy (health_checks.h),
+// throwaway single-instance server (scratch_instance.h), proves it healthy (Engine::CheckData),
 // always tears it down, and records a verdict in the repository as a small snapshot tagged
 // type=verification, verifies=<id>, verdict=ok|failed holding a JSON report (report.h) that
 // stock restic reads like any other snapshot. Gating (evidence.h) makes a repeated run restore

@@ -55,5 +55,22 @@ TEST(RoleFilterSinkTest, KeepsUnterminatedLastLine) {
   EXPECT_EQ(Filter("postgres", "SELECT 1;", 3), "SELECT 1;");
 }
 
+// The restoring role's password stays the target's own (verification's scratch instance and a
+// restore into a new cluster both connect with it); other roles keep their dumped passwords.
+TEST(RoleFilterSinkTest, KeepsOwnRolePasswordOnlyInRolesSection) {
+  std::string in =
+      "ALTER ROLE app_user WITH LOGIN PASSWORD 'SCRAM-SHA-256$app';\n"
+      "ALTER ROLE postgres WITH SUPERUSER LOGIN PASSWORD 'SCRAM-SHA-256$src';\n"
+      "\\connect app\nALTER ROLE postgres WITH SUPERUSER LOGIN PASSWORD 'x';\n";
+  std::string want =
+      "ALTER ROLE app_user WITH LOGIN PASSWORD 'SCRAM-SHA-256$app';\n"
+      "ALTER ROLE postgres WITH SUPERUSER LOGIN;\n"
+      "\\connect app\nALTER ROLE postgres WITH SUPERUSER LOGIN PASSWORD 'x';\n";
+  for (size_t piece : {1, 7, 4096})
+    EXPECT_EQ(Filter("postgres", in, piece), want) << "piece " << piece;
+  EXPECT_EQ(Filter("Admin", "ALTER ROLE \"Admin\" WITH LOGIN PASSWORD 'p';\n", 5),
+            "ALTER ROLE \"Admin\" WITH LOGIN;\n");
+}
+
 }  // namespace
 }  // namespace hasteward::engine::postgres

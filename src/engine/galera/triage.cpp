@@ -68,6 +68,8 @@ Verdict GaleraVerdict(const std::vector<InstanceHealth>& instances,
     }
     uuid_list += " ('" + i.instance.name + "' seqno " + std::to_string(pos.seqno) + ")";
   }
+  // Different cluster state UUIDs mean separately bootstrapped histories; two Primary
+  // components mean two halves each accepting writes. Either way no node's data contains all.
   if (uuids.size() > 1 || history_uuids.size() > 1) {
     findings->push_back({Severity::kCritical, "",
                          "nodes hold " +

@@ -43,6 +43,9 @@ inline constexpr const char* kMariadbDumpEndMarker = "-- Dump completed";
 class MariadbFamilyEngine : public Engine {
  public:
   const char* DumpFileName() const override { return "mysqldump.sql"; }
+  const char* DumpEndMarker() const override { return kMariadbDumpEndMarker; }
+  DataCheck CheckData(const platform::Cluster& cluster,
+                      const platform::Instance& instance) override;
   core::Result<BackupPlan> PlanBackupOf(platform::Platform& platform,
                                         const platform::Cluster& cluster,
                                         const platform::Instance& instance,

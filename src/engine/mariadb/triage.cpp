@@ -102,6 +102,8 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     if (readable && i.role == InstanceRole::kPrimary)
       primaries.push_back(&i);
   }
+  // read_only=OFF on more than one instance lets clients commit on both: split-brain whether or
+  // not anyone wrote yet (MariaDB replication has no fencing of its own).
   if (writable.size() > 1) {
     std::string names;
     for (const auto* w : writable)
@@ -122,6 +124,8 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
         errant =
             LocalGtids(i.Fact("gtid_binlog_pos"), i.Fact("gtid_slave_pos"), i.Fact("server_id"));
       }
+      // A replica holding GTIDs its primary lacks was written to directly: its data is no
+      // longer a copy of the primary's, and re-cloning it would lose those writes.
       if (!errant.empty()) {
         findings->push_back(
             {Severity::kCritical, i.instance.name,

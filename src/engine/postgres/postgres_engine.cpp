@@ -275,6 +275,7 @@ RoleFilterSink::RoleFilterSink(std::unique_ptr<core::ByteSink> inner, const std:
     skip_lines_.push_back("DROP ROLE IF EXISTS " + f + ";");
     skip_lines_.push_back("DROP ROLE " + f + ";");
     skip_lines_.push_back("CREATE ROLE " + f + ";");
+    own_alter_prefixes_.push_back("ALTER ROLE " + f + " WITH");
   }
 }
 
@@ -287,6 +288,15 @@ core::Status RoleFilterSink::EmitLine(std::string_view line) {
     filtering_ = false;
   } else if (std::find(skip_lines_.begin(), skip_lines_.end(), body) != skip_lines_.end()) {
     return core::Status::Ok();
+  }
+  // The restoring role keeps its own password: the dump's (the source cluster's) would make the
+  // client's next \connect — and every later HASteward connection — fail authentication.
+  auto password = body.find(" PASSWORD '");
+  if (filtering_ && password != std::string_view::npos) {
+    for (const auto& prefix : own_alter_prefixes_) {
+      if (body.rfind(prefix, 0) == 0)
+        return inner_->Write(core::AsBytes(std::string(body.substr(0, password)) + ";\n"));
+    }
   }
   return inner_->Write(core::ByteView(reinterpret_cast<const uint8_t*>(line.data()), line.size()));
 }

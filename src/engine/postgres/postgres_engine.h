@@ -15,6 +15,9 @@ class PostgresEngine : public Engine {
  public:
   EngineKind kind() const override { return EngineKind::kPostgres; }
   const char* DumpFileName() const override { return "pgdumpall.sql"; }
+  const char* DumpEndMarker() const override;
+  DataCheck CheckData(const platform::Cluster& cluster,
+                      const platform::Instance& instance) override;
   core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                       const platform::Cluster& cluster) override;
   core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
@@ -44,8 +47,10 @@ inline constexpr const char* kPgDumpallEndMarker = "PostgreSQL database cluster 
 // A ByteSink decorator for restoring a pg_dumpall --clean script as `role`: in the roles section
 // (before the first "\connect" line) it drops the lines "DROP ROLE [IF EXISTS] <role>;" and
 // "CREATE ROLE <role>;", which would fail under ON_ERROR_STOP because a session cannot drop or
-// recreate its own role (the following ALTER ROLE still applies the dumped attributes). All other
-// bytes pass through unchanged; after the roles section it is a plain pass-through.
+// recreate its own role (the following ALTER ROLE still applies the dumped attributes), and it
+// cuts the PASSWORD clause from "ALTER ROLE <role> WITH ... PASSWORD '...';" so the role keeps the
+// password HASteward connects with. All other bytes pass through unchanged; after the roles
+// section it is a plain pass-through.
 class RoleFilterSink : public core::ByteSink {
  public:
   RoleFilterSink(std::unique_ptr<core::ByteSink> inner, const std::string& role);
@@ -57,6 +62,7 @@ class RoleFilterSink : public core::ByteSink {
 
   std::unique_ptr<core::ByteSink> inner_;
   std::vector<std::string> skip_lines_;
+  std::vector<std::string> own_alter_prefixes_;  // "ALTER ROLE <role> WITH" in each quoting
   std::string pending_;
   bool filtering_ = true;
 };

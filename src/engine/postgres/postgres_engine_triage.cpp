@@ -5,6 +5,10 @@
 
 namespace hasteward::engine::postgres {
 
+const char* PostgresEngine::DumpEndMarker() const {
+  return kPgDumpallEndMarker;
+}
+
 core::Result<TriageReport> PostgresEngine::Triage(platform::Platform& platform,
                                                   const platform::Cluster& cluster) {
   return TriagePostgres(platform, cluster);

@@ -188,6 +188,8 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
       primaries.push_back(&i);
     }
   }
+  // Two writable instances both accept commits the other never sees: their histories diverge
+  // with every write, so this is split-brain even if no write happened yet.
   if (primaries.size() > 1) {
     std::string names;
     for (const auto* p : primaries)
@@ -203,6 +205,8 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
     long primary_tl = std::atol(primaries[0]->Fact("timeline").c_str());
     for (const auto& i : instances) {
       long tl = std::atol(i.Fact("timeline").c_str());
+      // A standby on a later timeline was promoted at some point and then demoted: it holds
+      // a history the primary never had (a forked timeline), not merely older data.
       if (i.role == InstanceRole::kStandby && tl > primary_tl && primary_tl > 0) {
         findings->push_back({Severity::kCritical, i.instance.name,
                              "standby is on timeline " + std::to_string(tl) +

@@ -1,11 +1,11 @@
+// MariadbFamilyEngine::CheckData: per-table row count, CHECKSUM TABLE and CHECK TABLE of every
+// base table outside the system schemas.
 #include "engine/mariadb/mariadb_connection.h"
-#include "verify/health_checks.h"
+#include "engine/mariadb/mariadb_engine.h"
 
-namespace hasteward::verify {
+namespace hasteward::engine::mariadb {
 
 namespace {
-
-using engine::mariadb::MariadbConnection;
 
 std::string Ident(const std::string& s) {
   std::string out = "`";
@@ -43,9 +43,9 @@ std::string CheckTable(MariadbConnection& conn, const std::string& name) {
 }
 
 void CheckOneTable(MariadbConnection& conn, const std::string& db, const std::string& table,
-                   CheckResult& out) {
+                   DataCheck& out) {
   std::string name = Ident(db) + "." + Ident(table);
-  TableEvidence t{db, table, 0, "", "ok"};
+  TableCheck t{db, table, 0, "", "ok"};
   auto count = conn.QueryValue("SELECT COUNT(*) FROM " + name);
   auto sum = conn.Query("CHECKSUM TABLE " + name);
   if (!count.ok() || !sum.ok()) {
@@ -63,12 +63,13 @@ void CheckOneTable(MariadbConnection& conn, const std::string& db, const std::st
 
 }  // namespace
 
-CheckResult CheckMariadb(const platform::Cluster& cluster) {
-  CheckResult out;
+DataCheck MariadbFamilyEngine::CheckData(const platform::Cluster& cluster,
+                                        const platform::Instance& instance) {
+  DataCheck out;
   out.notes.push_back("engine check: CHECK TABLE on every base table");
-  auto conn = MariadbConnection::ConnectInstance(cluster, cluster.instances[0]);
+  auto conn = MariadbConnection::ConnectInstance(cluster, instance);
   if (!conn.ok()) {
-    out.failures.push_back("restored server does not answer: " + conn.status().message());
+    out.failures.push_back("server does not answer: " + conn.status().message());
     return out;
   }
   auto dbs = (*conn)->Query(
@@ -94,9 +95,4 @@ CheckResult CheckMariadb(const platform::Cluster& cluster) {
   return out;
 }
 
-CheckResult CheckRestored(const platform::Cluster& cluster) {
-  return cluster.engine == platform::EngineKind::kPostgres ? CheckPostgres(cluster)
-                                                           : CheckMariadb(cluster);
-}
-
-}  // namespace hasteward::verify
+}  // namespace hasteward::engine::mariadb

@@ -1,11 +1,11 @@
+// PostgresEngine::CheckData: per-table row count and checksum in every database that allows
+// connections, amcheck (verify_heapam, bt_index_check with heapallindexed) where available.
 #include "engine/postgres/pg_connection.h"
-#include "verify/health_checks.h"
+#include "engine/postgres/postgres_engine.h"
 
-namespace hasteward::verify {
+namespace hasteward::engine::postgres {
 
 namespace {
-
-using engine::postgres::PgConnection;
 
 std::string Quote(const std::string& s) {
   std::string out = "'";
@@ -30,8 +30,8 @@ constexpr char kIndexesSql[] =
     "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1";
 
 void CheckTable(PgConnection& conn, const std::string& db, const std::string& table, bool amcheck,
-                CheckResult& out) {
-  TableEvidence t{db, table, 0, "", "ok"};
+                DataCheck& out) {
+  TableCheck t{db, table, 0, "", "ok"};
   auto rows = conn.Query(kTableSql + table + " t");
   if (!rows.ok()) {
     t.check = rows.status().message();
@@ -52,7 +52,7 @@ void CheckTable(PgConnection& conn, const std::string& db, const std::string& ta
   out.tables.push_back(std::move(t));
 }
 
-void CheckIndexes(PgConnection& conn, const std::string& db, CheckResult& out) {
+void CheckIndexes(PgConnection& conn, const std::string& db, DataCheck& out) {
   auto indexes = conn.Query(kIndexesSql);
   if (!indexes.ok()) {
     out.failures.push_back("list indexes of '" + db + "': " + indexes.status().message());
@@ -69,7 +69,7 @@ void CheckIndexes(PgConnection& conn, const std::string& db, CheckResult& out) {
   }
 }
 
-bool EnableAmcheck(PgConnection& conn, CheckResult& out) {
+bool EnableAmcheck(PgConnection& conn, DataCheck& out) {
   auto avail =
       conn.QueryValue("SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'");
   if (!avail.ok() || avail->value_or("0") == "0") {
@@ -81,8 +81,9 @@ bool EnableAmcheck(PgConnection& conn, CheckResult& out) {
   return st.ok();
 }
 
-void CheckDatabase(const platform::Cluster& cluster, const std::string& db, CheckResult& out) {
-  auto conn = PgConnection::ConnectInstance(cluster, cluster.instances[0], db);
+void CheckDatabase(const platform::Cluster& cluster, const platform::Instance& instance,
+                   const std::string& db, DataCheck& out) {
+  auto conn = PgConnection::ConnectInstance(cluster, instance, db);
   if (!conn.ok()) {
     out.failures.push_back("database '" + db + "' is not reachable: " + conn.status().message());
     return;
@@ -101,11 +102,12 @@ void CheckDatabase(const platform::Cluster& cluster, const std::string& db, Chec
 
 }  // namespace
 
-CheckResult CheckPostgres(const platform::Cluster& cluster) {
-  CheckResult out;
-  auto conn = PgConnection::ConnectInstance(cluster, cluster.instances[0], "postgres");
+DataCheck PostgresEngine::CheckData(const platform::Cluster& cluster,
+                                   const platform::Instance& instance) {
+  DataCheck out;
+  auto conn = PgConnection::ConnectInstance(cluster, instance, "postgres");
   if (!conn.ok()) {
-    out.failures.push_back("restored server does not answer: " + conn.status().message());
+    out.failures.push_back("server does not answer: " + conn.status().message());
     return out;
   }
   auto dbs = (*conn)->Query(
@@ -119,8 +121,8 @@ CheckResult CheckPostgres(const platform::Cluster& cluster) {
                           ? "amcheck: bt_index_check(heapallindexed) and verify_heapam"
                           : "amcheck: not available; row reads only");
   for (const auto& row : dbs->rows)
-    CheckDatabase(cluster, row[0].value_or(""), out);
+    CheckDatabase(cluster, instance, row[0].value_or(""), out);
   return out;
 }
 
-}  // namespace hasteward::verify
+}  // namespace hasteward::engine::postgres
