@@ -1,0 +1,265 @@
+// The engine conformance scenarios (engine_conformance.h), instantiated for PostgreSQL ("cnpg"),
+// MariaDB replication and Galera on real sandbox clusters.
+#include "engine/engine_conformance.h"
+
+#include <csignal>
+#include <thread>
+
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::engine::testing {
+
+namespace {
+
+std::string g_sandbox_case;  // which EngineCase Sandbox() currently holds
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+std::string Findings(const TriageReport& r) {
+  std::string out;
+  for (const auto& f : r.findings)
+    out += "\n  " + f.instance + ": " + f.message;
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<EngineSandbox>& EngineConformanceTest::Sandbox() {
+  static std::unique_ptr<EngineSandbox> sandbox;
+  return sandbox;
+}
+
+void EngineConformanceTest::TearDownTestSuite() {
+  Sandbox().reset();
+  g_sandbox_case.clear();
+}
+
+void EngineConformanceTest::SetUp() {
+  std::signal(SIGPIPE, SIG_IGN);
+  const EngineCase& c = GetParam();
+  if (g_sandbox_case != c.name || Sandbox() == nullptr) {
+    Sandbox().reset();
+    auto up = EngineSandbox::Up(c.kind, c.instances, "conf" + c.name);
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    Sandbox() = std::move(up).value();
+    g_sandbox_case = c.name;
+  }
+  cluster_ = Sandbox()->cluster();
+  auto engine = MakeEngine(c.kind);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  engine_ = std::move(engine).value();
+}
+
+std::string EngineConformanceTest::Sql(int ordinal, const std::string& sql,
+                                       const std::string& database) {
+  auto out = hasteward::testing::RunClusterSql(cluster_, ordinal, sql, database);
+  EXPECT_TRUE(out.ok()) << sql << ": " << out.status().ToString();
+  return out.ok() ? Trim(*out) : "";
+}
+
+std::string EngineConformanceTest::WaitForRows(int ordinal, const std::string& want) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::string got;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto out = hasteward::testing::RunClusterSql(cluster_, ordinal, GetParam().count_rows,
+                                                  GetParam().database);
+    got = out.ok() ? Trim(*out) : out.status().message();
+    if (got == want)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return got;
+}
+
+std::vector<std::string> EngineConformanceTest::Checksums(const platform::Instance& instance) {
+  DataCheck check = engine_->CheckData(cluster_, instance);
+  EXPECT_TRUE(check.failures.empty()) << check.failures.front();
+  std::vector<std::string> out;
+  for (const auto& t : check.tables) {
+    out.push_back(t.database + "." + t.table + " " + std::to_string(t.rows) + " " + t.checksum);
+  }
+  return out;
+}
+
+TEST_P(EngineConformanceTest, HealthyClusterTriageIsHealthyWithDocumentedWriters) {
+  auto report = engine_->Triage(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->verdict, Verdict::kHealthy) << Findings(*report);
+  EXPECT_EQ(report->engine, GetParam().kind);
+  ASSERT_EQ(report->instances.size(), static_cast<size_t>(GetParam().instances));
+  int writable = 0;
+  for (const auto& h : report->instances) {
+    EXPECT_EQ(h.state, InstanceState::kHealthy) << h.instance.name << ": " << h.error;
+    EXPECT_NE(h.role, InstanceRole::kUnknown) << h.instance.name;
+    writable += h.writable ? 1 : 0;
+  }
+  EXPECT_EQ(writable, GetParam().writable);
+}
+
+TEST_P(EngineConformanceTest, DescribesEveryInstance) {
+  auto report = engine_->Triage(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& h : report->instances) {
+    InstanceDescription d = engine_->DescribeInstanceHealth(h);
+    EXPECT_FALSE(d.position.empty()) << h.instance.name;
+    EXPECT_NE(d.position, "-") << h.instance.name << ": a healthy instance has a position";
+    EXPECT_NE(d.position, "UNKNOWN") << h.instance.name;
+    EXPECT_FALSE(d.detail.empty()) << h.instance.name;
+  }
+}
+
+TEST_P(EngineConformanceTest, BackupRoundTripsThroughRestorePlanWithEqualChecksums) {
+  const EngineCase& c = GetParam();
+  for (const auto& sql : c.create_data)
+    Sql(0, sql);
+  for (int n = 0; n < c.instances; ++n)
+    ASSERT_EQ(WaitForRows(n, "100"), "100") << "instance " << n;
+
+  auto plan = engine_->PlanBackup(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(plan->reason.empty());
+  EXPECT_EQ(plan->virtual_filename, engine_->DumpFileName());
+  EXPECT_TRUE(plan->role == "primary" || plan->role == "replica" || plan->role == "galera-node")
+      << plan->role;
+  std::vector<std::string> before = Checksums(plan->source);
+  ASSERT_FALSE(before.empty());
+
+  auto stream = engine_->OpenDump(Sandbox()->platform(), cluster_, *plan);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  std::string dump;
+  std::vector<uint8_t> buf(65536);
+  while (true) {
+    auto n = (*stream)->Read(buf);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0)
+      break;
+    dump.append(core::AsString(core::ByteView(buf.data(), *n)));
+  }
+  EXPECT_NE(dump.find(engine_->DumpEndMarker()), std::string::npos);
+
+  Sql(0, c.drop_data);
+  RestoreOptions confirm;
+  confirm.confirm_overwrite = true;
+  auto restore_plan = engine_->PlanRestore(Sandbox()->platform(), cluster_, confirm);
+  ASSERT_TRUE(restore_plan.ok()) << restore_plan.status().ToString();
+  auto sink = engine_->OpenRestore(Sandbox()->platform(), cluster_, *restore_plan);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE((*sink)->Write(core::AsBytes(dump)).ok());
+  core::Status closed = (*sink)->Close();
+  ASSERT_TRUE(closed.ok()) << closed.ToString();
+
+  EXPECT_EQ(Checksums(restore_plan->target), before);
+  for (int n = 0; n < c.instances; ++n)
+    EXPECT_EQ(WaitForRows(n, "100"), "100") << "instance " << n << " after the restore";
+}
+
+TEST_P(EngineConformanceTest, RestoreWithoutConfirmationIsRefusedAndChangesNothing) {
+  auto report = engine_->Triage(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::vector<std::string> before = Checksums(cluster_.instances.front());
+  ASSERT_FALSE(before.empty()) << "the round-trip scenario leaves user data";
+
+  auto plan = engine_->PlanRestore(Sandbox()->platform(), cluster_, RestoreOptions{});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), core::ErrorCode::kConfirmationRequired)
+      << plan.status().ToString();
+  EXPECT_NE(plan.status().message().find("conf"), std::string::npos) << plan.status().message();
+  EXPECT_EQ(Checksums(cluster_.instances.front()), before);
+}
+
+TEST_P(EngineConformanceTest, OptionalCapabilitiesReportUnsupported) {
+  EXPECT_EQ(engine_->archiving(), nullptr);
+  EXPECT_EQ(engine_->switchover(), nullptr);
+  core::Status st = Unsupported(*engine_, "switchover");
+  EXPECT_EQ(st.code(), core::ErrorCode::kUsage);
+  EXPECT_NE(st.message().find(platform::EngineKindName(GetParam().kind)), std::string::npos);
+  EXPECT_FALSE(st.hint().empty());
+}
+
+// Runs last (Zz): it stops an instance. Rows written while it is down must reach it after the heal.
+TEST_P(EngineConformanceTest, ZzStoppedInstanceIsDegradedAndHealBringsItBack) {
+  const EngineCase& c = GetParam();
+  const platform::Instance& victim = cluster_.instances.back();
+  ASSERT_TRUE(Sandbox()->platform().StopInstance(cluster_, victim).ok());
+
+  auto degraded = engine_->Triage(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(degraded.ok()) << degraded.status().ToString();
+  EXPECT_EQ(degraded->verdict, Verdict::kDegraded) << Findings(*degraded);
+  bool named = false;
+  for (const auto& f : degraded->findings)
+    named = named || f.instance == victim.name;
+  EXPECT_TRUE(named) << "no finding names '" << victim.name << "'" << Findings(*degraded);
+
+  Sql(0, c.insert_row);
+  ASSERT_EQ(WaitForRows(0, "101"), "101");
+
+  auto plan = PlanRepair(*engine_, *degraded, RepairRequest{});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_TRUE(plan->donor.has_value());
+  ASSERT_EQ(plan->heals.size(), 1U);
+  EXPECT_EQ(plan->heals[0].target.name, victim.name);
+
+  HealOptions options;
+  options.stamp = "conformance";
+  options.heal_timeout = std::chrono::seconds(120);
+  options.log = [](const std::string& line) { std::fprintf(stderr, "heal: %s\n", line.c_str()); };
+  core::Status prepared =
+      engine_->PrepareToHeal(Sandbox()->platform(), cluster_, victim, options);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
+  core::Status healed =
+      engine_->HealInstance(Sandbox()->platform(), cluster_, victim, *plan->donor, options);
+  ASSERT_TRUE(healed.ok()) << healed.ToString();
+
+  auto after = engine_->Triage(Sandbox()->platform(), cluster_);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->verdict, Verdict::kHealthy) << Findings(*after);
+  EXPECT_EQ(WaitForRows(c.instances - 1, "101"), "101");
+}
+
+EngineCase PostgresCase() {
+  EngineCase c;
+  c.name = "cnpg";
+  c.kind = platform::EngineKind::kPostgres;
+  c.instances = 2;
+  c.create_data = {"CREATE DATABASE conf",
+                   "\\connect conf\nCREATE TABLE items (id int PRIMARY KEY, name text);\n"
+                   "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g;"};
+  c.insert_row = "\\connect conf\nINSERT INTO items VALUES (101, 'written while down');";
+  c.count_rows = "SELECT count(*) FROM items";
+  c.drop_data = "DROP DATABASE conf WITH (FORCE)";
+  c.database = "conf";
+  return c;
+}
+
+EngineCase MariadbCase(const std::string& name, platform::EngineKind kind, int instances,
+                       int writable) {
+  EngineCase c;
+  c.name = name;
+  c.kind = kind;
+  c.instances = instances;
+  c.writable = writable;
+  c.create_data = {
+      "CREATE DATABASE conf; CREATE TABLE conf.items (id int PRIMARY KEY, name text); "
+      "INSERT INTO conf.items SELECT seq, CONCAT('item ', seq) FROM seq_1_to_100;"};
+  c.insert_row = "INSERT INTO conf.items VALUES (101, 'written while down');";
+  c.count_rows = "SELECT COUNT(*) FROM conf.items";
+  c.drop_data = "DROP DATABASE conf";
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cnpg, EngineConformanceTest, ::testing::Values(PostgresCase()),
+                         EngineCaseName);
+INSTANTIATE_TEST_SUITE_P(Mariadb, EngineConformanceTest,
+                         ::testing::Values(MariadbCase("mariadb", platform::EngineKind::kMariadb,
+                                                       2, 1)),
+                         EngineCaseName);
+INSTANTIATE_TEST_SUITE_P(Galera, EngineConformanceTest,
+                         ::testing::Values(MariadbCase("galera", platform::EngineKind::kGalera, 3,
+                                                       3)),
+                         EngineCaseName);
+
+}  // namespace hasteward::engine::testing
