@@ -26,8 +26,7 @@ void PrintTriageReport(const GlobalOptions& g, const engine::TriageReport& r) {
     engine::InstanceDescription d =
         eng.ok() ? (*eng)->DescribeInstanceHealth(h) : engine::InstanceDescription{"-", h.error};
     t.AddRow({std::to_string(h.instance.ordinal), h.instance.name, engine::RoleName(h.role),
-              engine::InstanceStateName(h.state), h.writable ? "yes" : "no", d.position,
-              d.detail});
+              engine::InstanceStateName(h.state), h.writable ? "yes" : "no", d.position, d.detail});
   }
   std::printf("%s", t.Render().c_str());
   for (const auto& f : r.findings) {

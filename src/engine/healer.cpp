@@ -19,8 +19,7 @@ core::Status Healer::PrepareToHeal(platform::Platform& /*platform*/,
 
 core::Status Healer::BootstrapInstance(platform::Platform& /*platform*/,
                                        const platform::Cluster& /*cluster*/,
-                                       const InstanceHealth& node,
-                                       const HealOptions& /*options*/) {
+                                       const InstanceHealth& node, const HealOptions& /*options*/) {
   return core::Usage("cannot bootstrap '" + node.instance.name +
                      "': this engine has no whole-cluster bootstrap");
 }

@@ -121,10 +121,10 @@ core::Status PlanTargeted(const Planning& p, RepairPlan* plan) {
   }
   // UNKNOWN fails closed: an instance we cannot read may be the one holding the newest data.
   if (t.state == InstanceState::kUnknown) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "refusing to heal " + t.quoted_name() + ": its state is UNKNOWN (" +
-                            t.error + ")",
-                        "find out why it cannot be read; it may hold the most advanced data");
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "refusing to heal " + t.quoted_name() + ": its state is UNKNOWN (" + t.error + ")",
+        "find out why it cannot be read; it may hold the most advanced data");
   }
   HS_TRY(CheckAuthority(p, *plan, t));
   plan->heals.push_back({t.instance, t.state == InstanceState::kHealthy

@@ -48,7 +48,8 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
   for (const auto& inst : result->plan.diverged) {
     const auto* h = Find(result->before, inst);
     bo.ordinal_prefix = inst.ordinal;
-    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst, h ? h->role : engine::InstanceRole::kPrimary, bo);
+    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst,
+                            h ? h->role : engine::InstanceRole::kPrimary, bo);
     if (!r.ok()) {
       return r.TakeStatus().Wrap("diverged capture (nothing was healed)");
     }
@@ -98,8 +99,8 @@ core::Status HealOne(platform::Platform& platform, const platform::Cluster& clus
 // Whole-cluster recovery (the plan chose a bootstrap instance): stop whatever still runs, start
 // the bootstrap instance as a new cluster, back it up, then rejoin the others to it.
 core::Status RecoverWholeCluster(platform::Platform& platform, const platform::Cluster& cluster,
-                           engine::Engine& engine, const RepairJobOptions& o,
-                           RepairJobResult* result) {
+                                 engine::Engine& engine, const RepairJobOptions& o,
+                                 RepairJobResult* result) {
   const platform::Instance& node = *result->plan.bootstrap;
   const auto* h = Find(result->before, node);
   if (h == nullptr)
@@ -161,8 +162,8 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
   } else {
     if (!o.no_escrow) {
       const auto* d = Find(result.before, *result.plan.donor);
-      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor, d ? d->role : engine::InstanceRole::kPrimary,
-                    &result));
+      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor,
+                    d ? d->role : engine::InstanceRole::kPrimary, &result));
       if (!result.plan.diverged.empty())
         HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
     }

@@ -35,12 +35,9 @@ struct RestoreIntoResult {
 // holds the repository lock and has loaded the index. A failing stream or restore client is
 // reported in `restore` (the client is killed, never left to run a half-sent statement); errors
 // are what stops the restore from starting (no such file, the client does not start).
-core::Result<RestoreIntoResult> RestoreSnapshotInto(repo::Repository& repo,
-                                                    const repo::Snapshot& snapshot,
-                                                    engine::Engine& engine,
-                                                    platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
-                                                    const engine::RestorePlan& plan,
-                                                    const RestoreIntoOptions& options);
+core::Result<RestoreIntoResult> RestoreSnapshotInto(
+    repo::Repository& repo, const repo::Snapshot& snapshot, engine::Engine& engine,
+    platform::Platform& platform, const platform::Cluster& cluster, const engine::RestorePlan& plan,
+    const RestoreIntoOptions& options);
 
 }  // namespace hasteward::jobs

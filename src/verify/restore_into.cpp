@@ -15,7 +15,9 @@ core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
   HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(scratch.platform(), scratch.cluster(), ro));
   jobs::RestoreIntoOptions options;
-  options.after_first_block = [] { core::Failpoint("verify-mid-restore"); };
+  options.after_first_block = [] {
+    core::Failpoint("verify-mid-restore");
+  };
   // Verification restores into its own scratch instance: a dump without its end marker is run
   // to the end so the checks show what is missing, and reported as incomplete.
   options.finish_incomplete_dump = true;

@@ -17,7 +17,6 @@ namespace hasteward::verify {
 // errors are what stops the restore from starting (lock, index, the scratch server).
 core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
                                                   const repo::Snapshot& snap,
-                                                  engine::Engine& engine,
-                                                  ScratchInstance& scratch);
+                                                  engine::Engine& engine, ScratchInstance& scratch);
 
 }  // namespace hasteward::verify

@@ -66,7 +66,7 @@ std::string EngineConformanceTest::WaitForRows(int ordinal, const std::string& w
   std::string got;
   while (std::chrono::steady_clock::now() < deadline) {
     auto out = hasteward::testing::RunClusterSql(cluster_, ordinal, GetParam().count_rows,
-                                                  GetParam().database);
+                                                 GetParam().database);
     got = out.ok() ? Trim(*out) : out.status().message();
     if (got == want)
       break;
@@ -206,9 +206,10 @@ TEST_P(EngineConformanceTest, ZzStoppedInstanceIsDegradedAndHealBringsItBack) {
   HealOptions options;
   options.stamp = "conformance";
   options.heal_timeout = std::chrono::seconds(120);
-  options.log = [](const std::string& line) { std::fprintf(stderr, "heal: %s\n", line.c_str()); };
-  core::Status prepared =
-      engine_->PrepareToHeal(Sandbox()->platform(), cluster_, victim, options);
+  options.log = [](const std::string& line) {
+    std::fprintf(stderr, "heal: %s\n", line.c_str());
+  };
+  core::Status prepared = engine_->PrepareToHeal(Sandbox()->platform(), cluster_, victim, options);
   ASSERT_TRUE(prepared.ok()) << prepared.ToString();
   core::Status healed =
       engine_->HealInstance(Sandbox()->platform(), cluster_, victim, *plan->donor, options);
@@ -254,8 +255,8 @@ EngineCase MariadbCase(const std::string& name, platform::EngineKind kind, int i
 INSTANTIATE_TEST_SUITE_P(Cnpg, EngineConformanceTest, ::testing::Values(PostgresCase()),
                          EngineCaseName);
 INSTANTIATE_TEST_SUITE_P(Mariadb, EngineConformanceTest,
-                         ::testing::Values(MariadbCase("mariadb", platform::EngineKind::kMariadb,
-                                                       2, 1)),
+                         ::testing::Values(MariadbCase("mariadb", platform::EngineKind::kMariadb, 2,
+                                                       1)),
                          EngineCaseName);
 INSTANTIATE_TEST_SUITE_P(Galera, EngineConformanceTest,
                          ::testing::Values(MariadbCase("galera", platform::EngineKind::kGalera, 3,

@@ -39,17 +39,19 @@ TriageReport Report(EngineKind kind, Verdict v, std::vector<InstanceHealth> inst
 }
 
 TriageReport PgDegraded() {
-  return Report(EngineKind::kPostgres, Verdict::kDegraded,
-                {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("1", "0/5000000")),
-                 Node(1, InstanceState::kHealthy, InstanceRole::kStandby, false, Pg("1", "0/5000000")),
-                 Node(2, InstanceState::kStopped, InstanceRole::kUnknown, false, Pg("1", "0/3000000"))});
+  return Report(
+      EngineKind::kPostgres, Verdict::kDegraded,
+      {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("1", "0/5000000")),
+       Node(1, InstanceState::kHealthy, InstanceRole::kStandby, false, Pg("1", "0/5000000")),
+       Node(2, InstanceState::kStopped, InstanceRole::kUnknown, false, Pg("1", "0/3000000"))});
 }
 
 TriageReport PgSplitBrain() {
   auto r = Report(
       EngineKind::kPostgres, Verdict::kSplitBrain,
       {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("1", "0/9000000")),
-       Node(1, InstanceState::kHealthy, InstanceRole::kPrimary, true, Pg("2", "0/8000000", "1:0/6000000")),
+       Node(1, InstanceState::kHealthy, InstanceRole::kPrimary, true,
+            Pg("2", "0/8000000", "1:0/6000000")),
        Node(2, InstanceState::kHealthy, InstanceRole::kStandby, false, Pg("1", "0/9000000"))});
   r.instances[2].facts["wal_receiver_status"] = "streaming";
   return r;
@@ -146,10 +148,11 @@ TEST(RepairPlanTest, UnknownPositionFailsClosedButMissingDataDirHeals) {
 }
 
 TEST(RepairPlanTest, MariadbReplicaAheadOfPrimaryIsTheAuthority) {
-  auto r = Report(
-      EngineKind::kMariadb, Verdict::kDegraded,
-      {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-10"}}),
-       Node(1, InstanceState::kDegraded, InstanceRole::kReplica, false, {{"gtid_current_pos", "0-1-12"}})});
+  auto r = Report(EngineKind::kMariadb, Verdict::kDegraded,
+                  {Node(0, InstanceState::kHealthy, InstanceRole::kPrimary, true,
+                        {{"gtid_binlog_pos", "0-1-10"}}),
+                   Node(1, InstanceState::kDegraded, InstanceRole::kReplica, false,
+                        {{"gtid_current_pos", "0-1-12"}})});
   auto p = PlanRepair(r, {1, true});
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("authority"), std::string::npos);
@@ -164,10 +167,11 @@ std::map<std::string, std::string> Gal(const std::string& uuid, const std::strin
 constexpr char kUuid[] = "11111111-2222-3333-4444-555555555555";
 
 TEST(RepairPlanTest, GaleraBootstrapsFromTheHighestSeqno) {
-  auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "12")),
-                   Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
+  auto r = Report(
+      EngineKind::kGalera, Verdict::kDegraded,
+      {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+       Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "12")),
+       Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
   auto p = PlanRepair(r, {});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_TRUE(p->bootstrap);
@@ -180,11 +184,12 @@ TEST(RepairPlanTest, GaleraBootstrapsFromTheHighestSeqno) {
 TEST(RepairPlanTest, GaleraBootstrapRefusesWhileAPositionIsUnknown) {
   // The node that failed wsrep-recover may be the most advanced: never bootstrap from the best
   // of the nodes that answered.
-  auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
-                        {{"position_error", "wsrep-recover timed out"}}),
-                   Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
+  auto r = Report(
+      EngineKind::kGalera, Verdict::kDegraded,
+      {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+       Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
+            {{"position_error", "wsrep-recover timed out"}}),
+       Node(2, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "11"))});
   auto p = PlanRepair(r, {});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), core::ErrorCode::kSafetyStop);
@@ -192,19 +197,21 @@ TEST(RepairPlanTest, GaleraBootstrapRefusesWhileAPositionIsUnknown) {
 }
 
 TEST(RepairPlanTest, GaleraBootstrapRefusesMismatchedUuids) {
-  auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
-                        Gal("99999999-2222-3333-4444-555555555555", "50"))});
+  auto r =
+      Report(EngineKind::kGalera, Verdict::kDegraded,
+             {Node(0, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "10")),
+              Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false,
+                   Gal("99999999-2222-3333-4444-555555555555", "50"))});
   auto p = PlanRepair(r, {});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), core::ErrorCode::kSplitBrain);
 }
 
 TEST(RepairPlanTest, GaleraNodeAheadOfTheClusterIsNotHealed) {
-  auto r = Report(EngineKind::kGalera, Verdict::kDegraded,
-                  {Node(0, InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Gal(kUuid, "10")),
-                   Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "14"))});
+  auto r = Report(
+      EngineKind::kGalera, Verdict::kDegraded,
+      {Node(0, InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Gal(kUuid, "10")),
+       Node(1, InstanceState::kStopped, InstanceRole::kGaleraNode, false, Gal(kUuid, "14"))});
   r.instances[0].facts["wsrep_cluster_status"] = "Primary";
   auto p = PlanRepair(r, {1, true});
   ASSERT_FALSE(p.ok());

@@ -9,8 +9,8 @@
 namespace hasteward::engine {
 namespace {
 
-InstanceHealth Node(const std::string& name, InstanceState state, InstanceRole role,
-                    bool writable, std::map<std::string, std::string> facts = {}) {
+InstanceHealth Node(const std::string& name, InstanceState state, InstanceRole role, bool writable,
+                    std::map<std::string, std::string> facts = {}) {
   InstanceHealth h;
   h.instance.name = name;
   h.state = state;
@@ -47,9 +47,10 @@ TEST(PostgresTriageTest, PrimaryAndStreamingStandbyAreHealthy) {
 
 TEST(PostgresTriageTest, TwoWritablePrimariesAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = postgres::PostgresVerdict({Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
-                                      Node("pg-1", InstanceState::kHealthy, InstanceRole::kPrimary, true)},
-                                     &f);
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
+       Node("pg-1", InstanceState::kHealthy, InstanceRole::kPrimary, true)},
+      &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "'pg-0', 'pg-1'"));
 }
@@ -79,7 +80,8 @@ TEST(PostgresTriageTest, NoPrimaryAndFullDiskAreDegraded) {
   std::vector<Finding> f;
   auto v = postgres::PostgresVerdict(
       {Node("pg-0", InstanceState::kStopped, InstanceRole::kUnknown, false),
-       Node("pg-1", InstanceState::kHealthy, InstanceRole::kStandby, false, {{"disk_used_pct", "97"}})},
+       Node("pg-1", InstanceState::kHealthy, InstanceRole::kStandby, false,
+            {{"disk_used_pct", "97"}})},
       &f);
   EXPECT_EQ(v, Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "no writable primary"));
@@ -105,10 +107,11 @@ TEST(MariadbTriageTest, ErrantGtidsAreThoseThePrimaryLacks) {
 
 TEST(MariadbTriageTest, ErrantTransactionOnReplicaIsSplitBrain) {
   std::vector<Finding> f;
-  auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-10"}}),
-       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false, {{"gtid_current_pos", "0-2-11"}})},
-      &f);
+  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary,
+                                         true, {{"gtid_binlog_pos", "0-1-10"}}),
+                                    Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica,
+                                         false, {{"gtid_current_pos", "0-2-11"}})},
+                                   &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "errant"));
 }
@@ -118,22 +121,24 @@ TEST(MariadbTriageTest, LaggingReplicasOwnWriteIsErrant) {
   EXPECT_EQ(mariadb::LocalGtids("0-1-6", "0-1-6", "3"), "");
   EXPECT_EQ(mariadb::LocalGtids("0-3-7", "0-3-7", "3"), "");  // a former primary's own history
   std::vector<Finding> f;
-  auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true, {{"gtid_binlog_pos", "0-1-900"}}),
-       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false,
-            {{"gtid_current_pos", "0-3-7"},
-             {"gtid_binlog_pos", "0-3-7"},
-             {"gtid_slave_pos", "0-1-6"},
-             {"server_id", "3"}})},
-      &f);
+  auto v =
+      mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true,
+                                    {{"gtid_binlog_pos", "0-1-900"}}),
+                               Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false,
+                                    {{"gtid_current_pos", "0-3-7"},
+                                     {"gtid_binlog_pos", "0-3-7"},
+                                     {"gtid_slave_pos", "0-1-6"},
+                                     {"server_id", "3"}})},
+                              &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
 }
 
 TEST(MariadbTriageTest, TwoWritableInstancesAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
-                                    Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, true)},
-                                   &f);
+  auto v =
+      mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, true),
+                               Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, true)},
+                              &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
 }
 
@@ -162,37 +167,42 @@ std::map<std::string, std::string> Wsrep(const std::string& uuid, const std::str
 
 TEST(GaleraTriageTest, AllSyncedIsHealthy) {
   std::vector<Finding> f;
-  auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary"))},
-      &f);
+  auto v = galera::GaleraVerdict({Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u1", "Primary")),
+                                  Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u1", "Primary"))},
+                                 &f);
   EXPECT_EQ(v, Verdict::kHealthy);
 }
 
 TEST(GaleraTriageTest, DifferentClusterUuidsAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u2", "Primary"))},
-      &f);
+  auto v = galera::GaleraVerdict({Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u1", "Primary")),
+                                  Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u2", "Primary"))},
+                                 &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
   EXPECT_TRUE(Mentions(f, "UUIDs"));
 }
 
 TEST(GaleraTriageTest, TwoPrimaryComponentsAreSplitBrain) {
   std::vector<Finding> f;
-  auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary", "3")),
-       Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary", "5"))},
-      &f);
+  auto v = galera::GaleraVerdict({Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u1", "Primary", "3")),
+                                  Node("g-1", InstanceState::kHealthy, InstanceRole::kGaleraNode,
+                                       true, Wsrep("u1", "Primary", "5"))},
+                                 &f);
   EXPECT_EQ(v, Verdict::kSplitBrain);
 }
 
 TEST(GaleraTriageTest, NonPrimaryOrUnknownNodesAreDegraded) {
   std::vector<Finding> f;
   auto v = galera::GaleraVerdict(
-      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true, Wsrep("u1", "Primary")),
-       Node("g-1", InstanceState::kDegraded, InstanceRole::kGaleraNode, false, Wsrep("u1", "non-Primary")),
+      {Node("g-0", InstanceState::kHealthy, InstanceRole::kGaleraNode, true,
+            Wsrep("u1", "Primary")),
+       Node("g-1", InstanceState::kDegraded, InstanceRole::kGaleraNode, false,
+            Wsrep("u1", "non-Primary")),
        Node("g-2", InstanceState::kUnknown, InstanceRole::kGaleraNode, false)},
       &f);
   EXPECT_EQ(v, Verdict::kDegraded);

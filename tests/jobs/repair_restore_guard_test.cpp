@@ -27,13 +27,15 @@ engine::TriageReport Report(std::vector<engine::InstanceHealth> i, engine::Verdi
 }
 
 TEST(RestoreGuardTest, HealthyClusterPasses) {
-  auto r = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"), Pg("b", engine::InstanceRole::kStandby, false, "0/5000000")},
+  auto r = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"),
+                   Pg("b", engine::InstanceRole::kStandby, false, "0/5000000")},
                   engine::Verdict::kHealthy);
   EXPECT_TRUE(CheckRestoreTarget(r, false).ok());
 }
 
 TEST(RestoreGuardTest, NewestDataOnAReplicaIsRefusedEvenWhenConfirmed) {
-  auto r = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"), Pg("b", engine::InstanceRole::kStandby, false, "0/7000000")},
+  auto r = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"),
+                   Pg("b", engine::InstanceRole::kStandby, false, "0/7000000")},
                   engine::Verdict::kDegraded);
   r.instances[1].state = engine::InstanceState::kStopped;
   for (bool confirm : {false, true}) {
@@ -43,10 +45,12 @@ TEST(RestoreGuardTest, NewestDataOnAReplicaIsRefusedEvenWhenConfirmed) {
 }
 
 TEST(RestoreGuardTest, SplitBrainAndUnknownNeedConfirmRewind) {
-  auto sb = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000")}, engine::Verdict::kSplitBrain);
+  auto sb = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000")},
+                   engine::Verdict::kSplitBrain);
   EXPECT_EQ(CheckRestoreTarget(sb, false).code(), core::ErrorCode::kSplitBrain);
   EXPECT_TRUE(CheckRestoreTarget(sb, true).ok());
-  auto u = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"), Pg("b", engine::InstanceRole::kUnknown, false, "")},
+  auto u = Report({Pg("a", engine::InstanceRole::kPrimary, true, "0/5000000"),
+                   Pg("b", engine::InstanceRole::kUnknown, false, "")},
                   engine::Verdict::kDegraded);
   u.instances[1].state = engine::InstanceState::kUnknown;
   u.instances[1].facts.clear();

@@ -26,11 +26,13 @@ std::string GaleraEngine::AuthorityObjection(const InstanceHealth& t, const Inst
   if (!pd.valid())
     return "the donor's position could not be read";
   if (pt.uuid != pd.uuid) {
-    return split_brain_forced ? "" : t.quoted_name() + " belongs to another cluster history (UUID " + pt.uuid + ")";
+    return split_brain_forced
+               ? ""
+               : t.quoted_name() + " belongs to another cluster history (UUID " + pt.uuid + ")";
   }
   if (pt.seqno > pd.seqno) {
-    return t.quoted_name() + " has committed seqno " + std::to_string(pt.seqno) + ", ahead of the cluster's " +
-           std::to_string(pd.seqno) + ": it is the authority";
+    return t.quoted_name() + " has committed seqno " + std::to_string(pt.seqno) +
+           ", ahead of the cluster's " + std::to_string(pd.seqno) + ": it is the authority";
   }
   return "";
 }

@@ -64,7 +64,7 @@ void CheckOneTable(MariadbConnection& conn, const std::string& db, const std::st
 }  // namespace
 
 DataCheck MariadbFamilyEngine::CheckData(const platform::Cluster& cluster,
-                                        const platform::Instance& instance) {
+                                         const platform::Instance& instance) {
   DataCheck out;
   out.notes.push_back("engine check: CHECK TABLE on every base table");
   auto conn = MariadbConnection::ConnectInstance(cluster, instance);

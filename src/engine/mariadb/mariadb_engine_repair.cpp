@@ -26,16 +26,17 @@ std::string MariadbEngine::AuthorityObjection(const InstanceHealth& t, const Ins
   std::string mine = t.Fact("gtid_current_pos"), theirs = d.Fact("gtid_binlog_pos");
   std::string extra = ErrantGtids(mine, theirs);
   if (extra.empty()) {
-    extra = LocalGtids(t.Fact("gtid_binlog_pos"), t.Fact("gtid_slave_pos"),
-                                t.Fact("server_id"));
+    extra = LocalGtids(t.Fact("gtid_binlog_pos"), t.Fact("gtid_slave_pos"), t.Fact("server_id"));
   }
   if (extra.empty())
     return "";
   if (ErrantGtids(theirs, mine).empty()) {
-    return t.quoted_name() + " holds every transaction of the primary " + d.quoted_name() + " and more (" + extra +
-           "): it is the authority, not the primary";
+    return t.quoted_name() + " holds every transaction of the primary " + d.quoted_name() +
+           " and more (" + extra + "): it is the authority, not the primary";
   }
-  return split_brain_forced ? "" : t.quoted_name() + " holds transactions the primary lacks (" + extra + ")";
+  return split_brain_forced
+             ? ""
+             : t.quoted_name() + " holds transactions the primary lacks (" + extra + ")";
 }
 
 core::Result<BackupPlan> MariadbFamilyEngine::PlanBackupOf(platform::Platform& platform,

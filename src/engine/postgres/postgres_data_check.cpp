@@ -103,7 +103,7 @@ void CheckDatabase(const platform::Cluster& cluster, const platform::Instance& i
 }  // namespace
 
 DataCheck PostgresEngine::CheckData(const platform::Cluster& cluster,
-                                   const platform::Instance& instance) {
+                                    const platform::Instance& instance) {
   DataCheck out;
   auto conn = PgConnection::ConnectInstance(cluster, instance, "postgres");
   if (!conn.ok()) {

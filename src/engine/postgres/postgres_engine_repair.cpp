@@ -36,7 +36,9 @@ std::string PostgresEngine::AuthorityObjection(const InstanceHealth& t, const In
              FormatLsn(lt.lsn) + ") holds WAL the primary " + d.quoted_name() +
              " lacks: it is the authority, not the primary";
     case LineageRelation::kForked:
-      return split_brain_forced ? "" : t.quoted_name() + " has diverged from the primary " + d.quoted_name();
+      return split_brain_forced
+                 ? ""
+                 : t.quoted_name() + " has diverged from the primary " + d.quoted_name();
     case LineageRelation::kUnknown: return "the primary's position could not be read";
     default: return "";
   }
