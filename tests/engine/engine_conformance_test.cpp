@@ -245,7 +245,7 @@ EngineCase MariadbCase(const std::string& name, platform::EngineKind kind, int i
   c.writable = writable;
   c.create_data = {
       "CREATE DATABASE conf; CREATE TABLE conf.items (id int PRIMARY KEY, name text); "
-      "INSERT INTO conf.items SELECT seq, CONCAT('item ', seq) FROM seq_1_to_100;"};
+      "USE conf; INSERT INTO items SELECT seq, CONCAT('item ', seq) FROM seq_1_to_100;"};
   c.insert_row = "INSERT INTO conf.items VALUES (101, 'written while down');";
   c.count_rows = "SELECT COUNT(*) FROM conf.items";
   c.drop_data = "DROP DATABASE conf";
