@@ -7,7 +7,7 @@
 #include "cli/table.h"
 #include "engine/triage_json.h"
 #include "jobs/triage_job.h"
-#include "platform/local/local_platform.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 

@@ -1,5 +1,5 @@
+#include "core/os_user.h"
 #include "core/subprocess.h"
-#include "platform/local/process_util.h"
 #include "verify/health_checks.h"
 
 namespace hasteward::verify {
@@ -29,7 +29,7 @@ core::Status ResetAdminPassword(const platform::Cluster& cluster) {
             "-d",
             "postgres"};
   o.stdin_mode = core::StdioMode::kPipe;
-  HS_TRY(platform::RunAsOsUser(i.os_user, o));
+  HS_TRY(core::RunAsOsUser(i.os_user, o));
   std::string sql = "ALTER ROLE \"" + user + "\" PASSWORD " + quoted + ";\n";
   auto out = core::RunChecked(o, sql);
   if (!out.ok())
