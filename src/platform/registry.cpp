@@ -39,6 +39,7 @@ std::string JoinedNames() {
 
 std::vector<std::string> PlatformNames() {
   std::vector<std::string> out;
+  out.reserve(kPlatforms.size());
   for (const auto& r : kPlatforms) {
     out.emplace_back(r.name);
   }
