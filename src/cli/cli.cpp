@@ -28,6 +28,8 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
   app.add_option("-c,--cluster", g.cluster, "Cluster name (env HASTEWARD_CLUSTER)");
   app.add_option("-n,--namespace", g.ns, "Namespace (env HASTEWARD_NAMESPACE)");
   app.add_option("--inventory", g.inventory, "Inventory file (env HASTEWARD_INVENTORY)");
+  app.add_option("--platform", g.platform,
+                 "Where clusters live: local (default) (env HASTEWARD_PLATFORM)");
   app.add_option("--output", g.output, "Output: auto|human|json|jsonl")
       ->check(CLI::IsMember({"auto", "human", "json", "jsonl"}));
   app.add_flag("--json", g.json, "JSON output");
@@ -60,6 +62,8 @@ void GlobalOptions::ApplyEnvironment() {
   }
   if (inventory.empty())
     inventory = Env("HASTEWARD_INVENTORY");
+  if (platform.empty())
+    platform = Env("HASTEWARD_PLATFORM");
   if (!Env("HASTEWARD_OUTPUT").empty() && output == "auto")
     output = Env("HASTEWARD_OUTPUT");
 }

@@ -20,6 +20,7 @@ struct GlobalOptions {
   std::string ns = "default";       // -n, HASTEWARD_NAMESPACE
   bool ns_explicit = false;         // -n or HASTEWARD_NAMESPACE was given (filters use it)
   std::string inventory;            // --inventory, HASTEWARD_INVENTORY
+  std::string platform;             // --platform, HASTEWARD_PLATFORM ("" = local)
   std::string output = "auto";      // --output auto|human|json|jsonl
   bool json = false;                // --json (same as --output json)
   bool quiet = false;               // -q

@@ -1,6 +1,6 @@
 #include "cli/cluster_access.h"
 
-#include "platform/local/local_platform.h"
+#include "platform/registry.h"
 
 namespace hasteward::cli {
 
@@ -8,10 +8,9 @@ core::Result<ClusterContext> OpenCluster(const GlobalOptions& g) {
   if (g.cluster.empty()) {
     return core::Usage("no cluster given", "pass -c CLUSTER (and -n NAMESPACE, -e ENGINE)");
   }
-  std::string inventory = g.inventory.empty() ? platform::DefaultInventoryPath() : g.inventory;
-  HS_ASSIGN_OR_RETURN(auto local, platform::LocalPlatform::Open(inventory));
+  HS_ASSIGN_OR_RETURN(auto opened, OpenPlatform(g));
   ClusterContext ctx;
-  HS_ASSIGN_OR_RETURN(ctx.cluster, local->FindCluster(g.ns, g.cluster));
+  HS_ASSIGN_OR_RETURN(ctx.cluster, opened->FindCluster(g.ns, g.cluster));
   if (!g.engine.empty()) {
     HS_ASSIGN_OR_RETURN(auto kind, platform::ParseEngineKind(g.engine));
     if (kind != ctx.cluster.engine) {
@@ -21,8 +20,15 @@ core::Result<ClusterContext> OpenCluster(const GlobalOptions& g) {
     }
   }
   HS_ASSIGN_OR_RETURN(ctx.engine, engine::MakeEngine(ctx.cluster.engine));
-  ctx.platform = std::move(local);
+  ctx.platform = std::move(opened);
   return ctx;
+}
+
+core::Result<std::unique_ptr<platform::Platform>> OpenPlatform(const GlobalOptions& g) {
+  platform::PlatformOptions o;
+  o.name = g.platform;
+  o.inventory_path = g.inventory;
+  return platform::OpenPlatform(o);
 }
 
 }  // namespace hasteward::cli

@@ -19,4 +19,8 @@ struct ClusterContext {
 
 core::Result<ClusterContext> OpenCluster(const GlobalOptions& g);
 
+// The platform named by --platform / HASTEWARD_PLATFORM (default local), opened with --inventory.
+// kUsage naming the known platforms when the name is unknown.
+core::Result<std::unique_ptr<platform::Platform>> OpenPlatform(const GlobalOptions& g);
+
 }  // namespace hasteward::cli

@@ -13,7 +13,7 @@
 #include "cli/repo_access.h"
 #include "engine/triage_json.h"
 #include "jobs/repair_job.h"
-#include "platform/local/local_platform.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 

@@ -6,8 +6,9 @@
 
 #include "cli/commands.h"
 #include "core/clock.h"
-#include "platform/local/local_platform.h"
-#include "platform/sandbox/sandbox.h"
+#include "platform/registry.h"
+#include "platform/sandbox.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 
@@ -19,7 +20,17 @@ struct SandboxFlags {
   std::string state_dir;
 };
 
+// Sandbox clusters are local servers recorded in the local platform's inventory.
+core::Status RequireLocalPlatform(const GlobalOptions& g) {
+  if (!g.platform.empty() && g.platform != platform::kDefaultPlatform) {
+    return core::Usage("sandbox clusters live on the local platform, not '" + g.platform + "'",
+                       "drop --platform / HASTEWARD_PLATFORM for sandbox commands");
+  }
+  return core::Status::Ok();
+}
+
 core::Status RequireCluster(const GlobalOptions& g) {
+  HS_TRY(RequireLocalPlatform(g));
   if (g.cluster.empty()) {
     return core::Usage("no cluster name given", "pass -c NAME (or set HASTEWARD_CLUSTER)");
   }
@@ -79,6 +90,7 @@ core::Status RunDown(const GlobalOptions& g) {
 }
 
 core::Status RunList(const GlobalOptions& g) {
+  HS_TRY(RequireLocalPlatform(g));
   std::string inventory = g.inventory.empty() ? platform::DefaultInventoryPath() : g.inventory;
   HS_ASSIGN_OR_RETURN(auto list, platform::sandbox::List(inventory));
   if (g.WantsJson()) {

@@ -5,10 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "jobs/triage_job.h"
-#include "platform/local/local_platform.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 
@@ -35,7 +36,7 @@ core::Status ShowLastTriages(const GlobalOptions& g) {
     t.AddRow({ns, name, r.value("engine", ""), r.value("verdict", ""), states,
               std::to_string(findings), r.value("recorded_at", "")});
   }
-  auto platform = platform::LocalPlatform::Open(g.inventory);
+  auto platform = OpenPlatform(g);
   if (platform.ok()) {
     auto clusters = (*platform)->ListClusters();
     if (clusters.ok()) {

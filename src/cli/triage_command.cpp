@@ -8,7 +8,7 @@
 #include "engine/engine.h"
 #include "engine/triage_json.h"
 #include "jobs/triage_job.h"
-#include "platform/local/local_platform.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 

@@ -1,12 +1,14 @@
 #include "operator/config.h"
 
+#include <algorithm>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/fd.h"
 #include "operator/cron.h"
-#include "platform/local/local_platform.h"
+#include "platform/registry.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::op {
 
@@ -106,9 +108,26 @@ core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   return core::Status::Ok();
 }
 
+// The operator opens its platform only when it starts serving; a misspelt name is caught here,
+// with the config's other mistakes.
+core::Status CheckPlatform(const std::string& name) {
+  auto names = platform::PlatformNames();
+  if (name.empty() || std::find(names.begin(), names.end(), name) != names.end()) {
+    return core::Status::Ok();
+  }
+  std::string known;
+  for (const auto& n : names)
+    known += (known.empty() ? "" : ", ") + n;
+  return core::Usage("unknown platform '" + name + "' in the config",
+                     "set platform: to one of: " + known);
+}
+
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
-  HS_TRY(CheckKeys(root, {"inventory", "stateFile", "repositories", "policies", "clusters"},
+  HS_TRY(CheckKeys(root,
+                   {"platform", "inventory", "stateFile", "repositories", "policies", "clusters"},
                    "the config"));
+  c.platform = Str(root, "platform");
+  HS_TRY(CheckPlatform(c.platform));
   c.inventory = Str(root, "inventory");
   c.state_file = Str(root, "stateFile");
   for (const auto& n : root["repositories"])

@@ -47,6 +47,7 @@ struct ClusterSpec {
 
 struct ServeConfig {
   std::string source;      // the file it was read from
+  std::string platform;    // "" = local (platform/registry.h)
   std::string inventory;   // "" = the default inventory
   std::string state_file;  // "" = <state dir>/serve-state.json
   std::vector<RepositorySpec> repositories;

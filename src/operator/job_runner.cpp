@@ -7,7 +7,7 @@
 #include "engine/triage.h"
 #include "operator/child_job.h"
 #include "operator/retention_hook.h"
-#include "platform/local/local_platform.h"
+#include "platform/registry.h"
 #include "verify/orphans.h"
 #include "verify/scratch_instance.h"
 
@@ -47,7 +47,8 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
 
 std::vector<std::string> ChildArgs(const std::string& exe, const std::string& verb,
                                    const JobRequest& req, const RepositorySpec& repo,
-                                   const std::string& inventory, const std::string& log_format) {
+                                   const platform::PlatformOptions& platform,
+                                   const std::string& log_format) {
   std::vector<std::string> a = {exe,
                                 verb,
                                 "-c",
@@ -63,8 +64,10 @@ std::vector<std::string> ChildArgs(const std::string& exe, const std::string& ve
                                 "never",
                                 "--log-format",
                                 log_format};
-  if (!inventory.empty())
-    a.insert(a.end(), {"--inventory", inventory});
+  if (!platform.name.empty())
+    a.insert(a.end(), {"--platform", platform.name});
+  if (!platform.inventory_path.empty())
+    a.insert(a.end(), {"--inventory", platform.inventory_path});
   return a;
 }
 
@@ -85,8 +88,7 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
 JobResult ProcessJobRunner::Backup(const JobRequest& req, const std::atomic<bool>& abort) {
   JobResult r;
   for (const auto& repo : req.cluster.repositories) {
-    auto child =
-        RunChild(ChildArgs(self_exe_, "backup", req, repo, inventory_, log_format_), abort);
+    auto child = RunChild(ChildArgs(self_exe_, "backup", req, repo, platform_, log_format_), abort);
     JobResult one = FromChild(child);
     if (!one.ok)
       return one;
@@ -108,7 +110,7 @@ JobResult ProcessJobRunner::Backup(const JobRequest& req, const std::atomic<bool
 
 JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool>& abort) {
   const auto& repo = req.cluster.repositories.front();
-  auto child = RunChild(ChildArgs(self_exe_, "verify", req, repo, inventory_, log_format_), abort);
+  auto child = RunChild(ChildArgs(self_exe_, "verify", req, repo, platform_, log_format_), abort);
   if (child.ok() && child->aborted) {
     // The killed verifier's scratch instance is an orphan now: remove it before we go.
     auto removed = verify::CleanupOrphans(verify::DefaultVerifyRoot());
@@ -136,8 +138,7 @@ JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool
 
 JobResult ProcessJobRunner::Triage(const JobRequest& req) {
   JobResult r;
-  auto platform = platform::LocalPlatform::Open(
-      inventory_.empty() ? platform::DefaultInventoryPath() : inventory_);
+  auto platform = platform::OpenPlatform(platform_);
   auto cluster = platform.ok() ? (*platform)->FindCluster(req.cluster.ns, req.cluster.name)
                                : core::Result<platform::Cluster>(platform.status());
   if (!cluster.ok()) {

@@ -11,6 +11,7 @@
 
 #include "operator/config.h"
 #include "operator/state_store.h"
+#include "platform/registry.h"
 
 namespace hasteward::op {
 
@@ -40,11 +41,11 @@ class JobRunner {
 
 class ProcessJobRunner : public JobRunner {
  public:
-  // `self_exe`: this binary; `inventory`: passed to children and used by triage;
-  // `log_format`: "text" or "json" for the children's logs.
-  ProcessJobRunner(std::string self_exe, std::string inventory, std::string log_format)
+  // `self_exe`: this binary; `platform`: passed to children (--platform, --inventory) and
+  // opened by triage; `log_format`: "text" or "json" for the children's logs.
+  ProcessJobRunner(std::string self_exe, platform::PlatformOptions platform, std::string log_format)
       : self_exe_(std::move(self_exe)),
-        inventory_(std::move(inventory)),
+        platform_(std::move(platform)),
         log_format_(std::move(log_format)) {}
   JobResult Run(const JobRequest& request, const std::atomic<bool>& abort) override;
 
@@ -54,7 +55,7 @@ class ProcessJobRunner : public JobRunner {
   JobResult Triage(const JobRequest& request);
 
   std::string self_exe_;
-  std::string inventory_;
+  platform::PlatformOptions platform_;
   std::string log_format_;
 };
 

@@ -12,7 +12,7 @@
 #include "operator/retention_hook.h"
 #include "operator/scaled_clock.h"
 #include "operator/scheduler.h"
-#include "platform/local/local_platform.h"
+#include "platform/registry.h"
 
 namespace hasteward::op {
 
@@ -33,10 +33,9 @@ void InstallStopSignals() {
 }
 
 std::map<std::string, std::string> ClusterEngines(const std::vector<ManagedCluster>& clusters,
-                                                  const std::string& inventory) {
+                                                  const platform::PlatformOptions& where) {
   std::map<std::string, std::string> out;
-  auto p = platform::LocalPlatform::Open(inventory.empty() ? platform::DefaultInventoryPath()
-                                                           : inventory);
+  auto p = platform::OpenPlatform(where);
   for (const auto& c : clusters) {
     auto found =
         p.ok() ? (*p)->FindCluster(c.ns, c.name) : core::Result<platform::Cluster>(p.status());
@@ -107,14 +106,17 @@ core::Status Serve(const ServeOptions& o) {
       s.first_start = now;
     s.clock_now = now;
   }));
-  auto engines = ClusterEngines(clusters, config.inventory);
+  platform::PlatformOptions where;
+  where.name = config.platform;
+  where.inventory_path = config.inventory;
+  auto engines = ClusterEngines(clusters, where);
   std::string exe = o.self_exe;
   if (exe.empty()) {
     char buf[4096];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
     exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "/proc/self/exe";
   }
-  ProcessJobRunner runner(exe, config.inventory, o.log_format);
+  ProcessJobRunner runner(exe, where, o.log_format);
   Scheduler scheduler(clusters, engines, *state, runner, *clock);
   std::atomic<bool> ready{false};
   g_stop = 0;

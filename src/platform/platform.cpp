@@ -1,79 +1,32 @@
 #include "platform/platform.h"
 
-#include <cstdlib>
-
-#include "core/fd.h"
-
 namespace hasteward::platform {
 
-core::Result<EngineKind> ParseEngineKind(const std::string& name) {
-  if (name == "cnpg" || name == "postgres" || name == "postgresql") {
-    return EngineKind::kPostgres;
-  }
-  if (name == "mariadb" || name == "mysql") {
-    return EngineKind::kMariadb;
-  }
-  if (name == "galera") {
-    return EngineKind::kGalera;
-  }
-  return core::Usage("unknown engine '" + name + "'",
-                     "use one of: cnpg (or postgres), mariadb, galera");
+core::Status Platform::StartInstance(const Cluster& c, const Instance& i) {
+  HS_ASSIGN_OR_RETURN(auto handle, OpenInstance(c, i));
+  return handle->Start();
 }
 
-const char* EngineKindName(EngineKind kind) {
-  switch (kind) {
-    case EngineKind::kPostgres: return "cnpg";
-    case EngineKind::kMariadb: return "mariadb";
-    case EngineKind::kGalera: return "galera";
-  }
-  return "unknown";
+core::Status Platform::BootstrapInstance(const Cluster& c, const Instance& i) {
+  HS_ASSIGN_OR_RETURN(auto handle, OpenInstance(c, i));
+  return handle->StartNewCluster(InstanceHandle::kDefaultStartTimeout);
 }
 
-namespace {
-
-std::string StripTrailingNewlines(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
-    s.pop_back();
-  }
-  return s;
+core::Status Platform::StopInstanceWithin(const Cluster& c, const Instance& i,
+                                          std::chrono::milliseconds timeout) {
+  HS_ASSIGN_OR_RETURN(auto handle, OpenInstance(c, i));
+  return handle->Stop(timeout);
 }
 
-}  // namespace
-
-// Error texts name the file or variable only: the secret itself never reaches a message.
-core::Result<std::string> SecretRef::Resolve() const {
-  if (!file.empty() && !env.empty()) {
-    return core::Usage(
-        "secret refers to both file '" + file + "' and environment variable '" + env + "'",
-        "give exactly one of passwordFile or passwordEnv in the inventory");
-  }
-  if (!file.empty()) {
-    auto content = core::ReadFileToString(file);
-    if (!content.ok()) {
-      return core::Status(core::ErrorCode::kUsage,
-                          "cannot read secret file '" + file + "': " + content.status().message(),
-                          "check that the file exists and is readable by this user");
-    }
-    return StripTrailingNewlines(std::move(content).value());
-  }
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (v == nullptr) {
-      return core::Usage("environment variable '" + env + "' holding a secret is not set",
-                         "export " + env + " before running hasteward");
-    }
-    return StripTrailingNewlines(v);
-  }
-  return std::string();
+core::Result<bool> Platform::IsRunning(const Cluster& c, const Instance& i) {
+  HS_ASSIGN_OR_RETURN(auto handle, OpenInstance(c, i));
+  return handle->IsRunning();
 }
 
-const Instance* Cluster::FindInstance(int ordinal) const {
-  for (const auto& i : instances) {
-    if (i.ordinal == ordinal) {
-      return &i;
-    }
-  }
-  return nullptr;
+core::Result<std::unique_ptr<core::Subprocess>> Platform::Exec(const Cluster& c, const Instance& i,
+                                                               core::SubprocessOptions options) {
+  HS_ASSIGN_OR_RETURN(auto handle, OpenInstance(c, i));
+  return handle->Exec(std::move(options));
 }
 
 }  // namespace hasteward::platform

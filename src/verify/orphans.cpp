@@ -9,7 +9,7 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/log.h"
-#include "platform/local/process_util.h"
+#include "core/process_info.h"
 #include "verify/scratch_instance.h"
 
 namespace hasteward::verify {
@@ -59,7 +59,7 @@ bool RunDirOwnerAlive(const std::string& run_dir) {
   in >> pid >> ticks;
   if (pid <= 0)
     return false;
-  if (!platform::ProcessAlive(static_cast<pid_t>(pid)))
+  if (!core::ProcessAlive(static_cast<pid_t>(pid)))
     return false;
   auto now_ticks = ProcessStartTicks(static_cast<pid_t>(pid));
   return ticks == 0 || (now_ticks && *now_ticks == ticks);

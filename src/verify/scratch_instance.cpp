@@ -9,10 +9,11 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/process_info.h"
 #include "core/temp_dir.h"
-#include "platform/local/local_platform.h"
-#include "platform/local/process_util.h"
-#include "platform/sandbox/sandbox.h"
+#include "platform/registry.h"
+#include "platform/sandbox.h"
+#include "platform/state_dir.h"
 #include "verify/orphans.h"
 
 namespace hasteward::verify {
@@ -49,8 +50,8 @@ core::Status RemoveRunDir(const std::string& dir) {
       platform::sandbox::Down(dir + "/inventory.yaml", kScratchNamespace, kScratchName);
   if (!down.ok())
     core::LogWarn("scratch sandbox down failed", {{"error", down.message()}});
-  for (pid_t pid : platform::ProcessesMentioning(dir + "/")) {
-    platform::TerminateProcess(pid, kKillGrace);
+  for (pid_t pid : core::ProcessesMentioning(dir + "/")) {
+    core::TerminateProcess(pid, kKillGrace);
   }
   return core::RemoveAll(dir);
 }
@@ -82,7 +83,11 @@ core::Result<std::unique_ptr<ScratchInstance>> ScratchInstance::Create(
     }
   }
   if (st.ok()) {
-    auto local = platform::LocalPlatform::Open(spec.inventory_path);
+    // A sandbox is always served by the local platform, whatever --platform says.
+    platform::PlatformOptions where;
+    where.name = platform::kDefaultPlatform;
+    where.inventory_path = spec.inventory_path;
+    auto local = platform::OpenPlatform(where);
     if (local.ok()) {
       s->platform_ = std::move(local).value();
     } else {

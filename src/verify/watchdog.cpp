@@ -4,7 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "platform/local/process_util.h"
+#include "core/process_info.h"
 
 namespace hasteward::verify {
 
@@ -31,7 +31,7 @@ void Watchdog::Run(std::chrono::steady_clock::time_point deadline) {
     return;
   expired_ = true;
   core::LogWarn("verification timed out, killing the scratch instance");
-  for (pid_t pid : platform::ProcessesMentioning(needle_))
+  for (pid_t pid : core::ProcessesMentioning(needle_))
     ::kill(pid, SIGKILL);
 }
 

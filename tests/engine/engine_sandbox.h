@@ -4,13 +4,14 @@
 #include <string>
 
 #include "core/status.h"
-#include "platform/local/local_platform.h"
+#include "platform/registry.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::engine {
 
 // A real sandbox cluster (tests/support SandboxCluster: torn down on destruction) plus a
-// LocalPlatform opened on its private inventory, which is what the engines are given.
+// local platform (from the registry) opened on its private inventory, which is what the engines are
+// given.
 class EngineSandbox {
  public:
   static core::Result<std::unique_ptr<EngineSandbox>> Up(platform::EngineKind engine, int instances,
@@ -21,7 +22,9 @@ class EngineSandbox {
     o.name = name;
     HS_ASSIGN_OR_RETURN(auto cluster, testing::SandboxCluster::Create(o));
     std::unique_ptr<EngineSandbox> s(new EngineSandbox());
-    HS_ASSIGN_OR_RETURN(s->platform_, platform::LocalPlatform::Open(cluster->inventory_path()));
+    platform::PlatformOptions where;
+    where.inventory_path = cluster->inventory_path();
+    HS_ASSIGN_OR_RETURN(s->platform_, platform::OpenPlatform(where));
     s->sandbox_ = std::move(cluster);
     return s;
   }
@@ -31,7 +34,7 @@ class EngineSandbox {
  private:
   EngineSandbox() = default;
   std::unique_ptr<testing::SandboxCluster> sandbox_;
-  std::unique_ptr<platform::LocalPlatform> platform_;
+  std::unique_ptr<platform::Platform> platform_;
 };
 
 }  // namespace hasteward::engine

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/process_info.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
 #include "platform/local/inventory.h"
-#include "platform/local/process_util.h"
 #include "platform/sandbox/ports.h"
 #include "support/sandbox_cluster.h"
 
@@ -123,7 +123,7 @@ class SandboxCliTest : public ::testing::Test {
     std::string cluster_dir = c.options.at("sandboxDir");
     auto down = Hasteward({"sandbox", "down", "-c", c.name, "-n", c.ns});
     ASSERT_EQ(down.status.exit_code, 0) << down.err;
-    EXPECT_TRUE(platform::ProcessesMentioning(state_dir_).empty()) << "processes left";
+    EXPECT_TRUE(core::ProcessesMentioning(state_dir_).empty()) << "processes left";
     for (const auto& i : c.instances) {
       EXPECT_TRUE(platform::sandbox::PortIsFree(i.port)) << "port " << i.port << " still bound";
       if (i.labels.count("gmcastPort")) {
@@ -214,7 +214,7 @@ TEST(SandboxClusterHelperTest, CreateSqlAndDown) {
   EXPECT_TRUE(std::filesystem::exists(dir));
   ASSERT_TRUE((*pg)->Down().ok());
   EXPECT_FALSE(std::filesystem::exists(dir));
-  EXPECT_TRUE(platform::ProcessesMentioning(dir).empty());
+  EXPECT_TRUE(core::ProcessesMentioning(dir).empty());
 }
 
 }  // namespace

@@ -64,6 +64,20 @@ TEST(ServeConfigTest, RejectsBadInput) {
   EXPECT_EQ(ErrorOf("[unclosed"), core::ErrorCode::kUsage);
 }
 
+TEST(ServeConfigTest, PlatformIsOptionalAndMustBeRegistered) {
+  auto local = ParseServeConfig("platform: local\nclusters: []", "p.yaml");
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_EQ(local->platform, "local");
+  auto unset = ParseServeConfig("clusters: []", "p.yaml");
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_EQ(unset->platform, "");
+  auto bad = ParseServeConfig("platform: mainframe\nclusters: []", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(bad.status().message().find("'mainframe'"), std::string::npos);
+  EXPECT_NE(bad.status().hint().find("local"), std::string::npos) << bad.status().hint();
+}
+
 TEST(ServeConfigTest, MessagesNameTheProblem) {
   auto c = ParseServeConfig("clusters: [{name: a, policy: nope}]", "x.yaml");
   EXPECT_NE(c.status().message().find("'nope'"), std::string::npos) << c.status().message();

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "core/subprocess.h"
-#include "platform/sandbox/sandbox.h"
+#include "platform/sandbox.h"
 
 namespace hasteward::testing {
 

@@ -1,42 +1,15 @@
 #include "platform/local/instance_control.h"
 
-#include <sstream>
-
 #include "core/clock.h"
 #include "core/fd.h"
-#include "platform/local/process_util.h"
+#include "core/os_user.h"
+#include "core/process_info.h"
+#include "core/tcp_probe.h"
+#include "platform/local/engine_profile.h"
 
 namespace hasteward::platform {
 
 namespace {
-
-std::string Bin(const Instance& i, const std::string& name) {
-  return i.bin_dir.empty() ? name : i.bin_dir + "/" + name;
-}
-
-// The value of `pid-file` / `pid_file` in a my.cnf, or "".
-std::string PidFileFromConfig(const std::string& config_file) {
-  auto text = core::ReadFileToString(config_file);
-  if (!text.ok()) {
-    return "";
-  }
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos)
-      continue;
-    std::string key = line.substr(0, eq);
-    key.erase(key.find_last_not_of(" \t") + 1);
-    if (key != "pid-file" && key != "pid_file")
-      continue;
-    std::string v = line.substr(eq + 1);
-    v.erase(0, v.find_first_not_of(" \t"));
-    v.erase(v.find_last_not_of(" \t\r") + 1);
-    return v;
-  }
-  return "";
-}
 
 std::string TailOfFile(const std::string& path) {
   auto text = core::ReadFileToString(path);
@@ -68,7 +41,7 @@ core::Status RunControlCommand(const Instance& i, const std::vector<std::string>
     o.stderr_mode = core::StdioMode::kFile;
     o.stderr_file = out_file;
   }
-  HS_TRY(RunAsOsUser(i.os_user, o));
+  HS_TRY(core::RunAsOsUser(i.os_user, o));
   HS_ASSIGN_OR_RETURN(auto proc, core::Subprocess::Start(o));
   auto st = proc->WaitFor(timeout);
   if (!st) {
@@ -89,38 +62,20 @@ core::Status RunControlCommand(const Instance& i, const std::vector<std::string>
 }  // namespace
 
 std::vector<std::string> DefaultStartCommand(EngineKind engine, const Instance& i) {
-  if (engine == EngineKind::kPostgres) {
-    std::vector<std::string> argv{Bin(i, "pg_ctl"), "-D", i.data_dir, "-w", "-t", "60"};
-    if (!i.log_file.empty()) {
-      argv.insert(argv.end(), {"-l", i.log_file});
-    }
-    argv.push_back("start");
-    return argv;
-  }
-  return {"setsid", "-f", Bin(i, "mariadbd"), "--defaults-file=" + i.config_file};
+  return LocalProfile(engine).default_start_command(i);
 }
 
 std::vector<std::string> DefaultStopCommand(EngineKind engine, const Instance& i) {
-  if (engine == EngineKind::kPostgres) {
-    return {Bin(i, "pg_ctl"), "-D", i.data_dir, "-w", "-t", "60", "stop", "-m", "fast"};
-  }
-  return {"sh", "-c", "kill -TERM \"$(cat \"$1\")\"", "stop", InstancePidFile(engine, i)};
+  return LocalProfile(engine).default_stop_command(i);
 }
 
 std::string InstancePidFile(EngineKind engine, const Instance& i) {
-  if (engine == EngineKind::kPostgres) {
-    return i.data_dir + "/postmaster.pid";
-  }
-  std::string from_config = i.config_file.empty() ? "" : PidFileFromConfig(i.config_file);
-  if (!from_config.empty()) {
-    return from_config[0] == '/' ? from_config : i.data_dir + "/" + from_config;
-  }
-  return i.data_dir + "/mariadbd.pid";
+  return LocalProfile(engine).pid_file(i);
 }
 
 std::optional<pid_t> RunningPid(EngineKind engine, const Instance& i) {
-  auto pid = ReadPidFile(InstancePidFile(engine, i));
-  if (pid && ProcessAlive(*pid)) {
+  auto pid = core::ReadPidFile(InstancePidFile(engine, i));
+  if (pid && core::ProcessAlive(*pid)) {
     return pid;
   }
   return std::nullopt;
@@ -145,7 +100,7 @@ core::Status StartLocalInstance(EngineKind engine, const Instance& i,
     HS_TRY(RunControlCommand(i, StartArgv(engine, i, mode), "start", timeout));
   }
   if (i.port > 0) {
-    return WaitForTcp(i.host, i.port, Remaining(deadline), "instance '" + i.name + "'");
+    return core::WaitForTcp(i.host, i.port, Remaining(deadline), "instance '" + i.name + "'");
   }
   return core::Status::Ok();
 }
@@ -159,7 +114,7 @@ core::Status StopLocalInstance(EngineKind engine, const Instance& i,
   }
   auto argv = i.stop_command.empty() ? DefaultStopCommand(engine, i) : i.stop_command;
   HS_TRY(RunControlCommand(i, argv, "stop", timeout));
-  if (!WaitForExit(*pid, Remaining(deadline))) {
+  if (!core::WaitForExit(*pid, Remaining(deadline))) {
     return core::Status(core::ErrorCode::kTimeout,
                         "instance '" + i.name + "' (pid " + std::to_string(*pid) +
                             ") is still running after its stop command",
@@ -170,7 +125,7 @@ core::Status StopLocalInstance(EngineKind engine, const Instance& i,
 
 core::Result<std::unique_ptr<core::Subprocess>> ExecLocal(const Instance& i,
                                                           core::SubprocessOptions options) {
-  HS_TRY(RunAsOsUser(i.os_user, options));
+  HS_TRY(core::RunAsOsUser(i.os_user, options));
   return core::Subprocess::Start(options);
 }
 

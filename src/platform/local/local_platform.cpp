@@ -1,7 +1,6 @@
 #include "platform/local/local_platform.h"
 
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -10,18 +9,12 @@
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
-#include "platform/local/instance_control.h"
 #include "platform/local/inventory.h"
-#include "platform/local/process_util.h"
+#include "platform/local/local_instance.h"
 
 namespace hasteward::platform {
 
 namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 // An exclusive flock on "<inventory>.lock" for a read-modify-write of the inventory, so two
 // sandbox commands running at once do not lose each other's entries.
@@ -57,23 +50,6 @@ std::string KnownClusters(const std::vector<Cluster>& clusters) {
 
 }  // namespace
 
-std::string DefaultStateDir() {
-  if (auto v = Env("HASTEWARD_STATE_DIR"); !v.empty())
-    return v;
-  if (auto v = Env("XDG_STATE_HOME"); !v.empty())
-    return v + "/hasteward";
-  std::string home = Env("HOME");
-  if (home.empty())
-    home = CurrentOsUser().home;
-  return home + "/.local/state/hasteward";
-}
-
-std::string DefaultInventoryPath() {
-  if (auto v = Env("HASTEWARD_INVENTORY"); !v.empty())
-    return v;
-  return DefaultStateDir() + "/inventory.yaml";
-}
-
 core::Result<std::unique_ptr<LocalPlatform>> LocalPlatform::Open(
     const std::string& inventory_path) {
   std::string path = inventory_path.empty() ? DefaultInventoryPath() : inventory_path;
@@ -98,26 +74,9 @@ core::Result<Cluster> LocalPlatform::FindCluster(const std::string& ns, const st
                             "; check -n/-c, --inventory, or run `hasteward sandbox up`");
 }
 
-core::Status LocalPlatform::StartInstance(const Cluster& c, const Instance& i) {
-  return StartLocalInstance(c.engine, i);
-}
-
-core::Status LocalPlatform::BootstrapInstance(const Cluster& c, const Instance& i) {
-  return StartLocalInstance(c.engine, i, kDefaultStartTimeout, StartMode::kBootstrapNewCluster);
-}
-
-core::Status LocalPlatform::StopInstanceWithin(const Cluster& c, const Instance& i,
-                                               std::chrono::milliseconds timeout) {
-  return StopLocalInstance(c.engine, i, timeout);
-}
-
-core::Result<bool> LocalPlatform::IsRunning(const Cluster& c, const Instance& i) {
-  return RunningPid(c.engine, i).has_value();
-}
-
-core::Result<std::unique_ptr<core::Subprocess>> LocalPlatform::Exec(
-    const Cluster& /*c*/, const Instance& i, core::SubprocessOptions options) {
-  return ExecLocal(i, std::move(options));
+core::Result<std::unique_ptr<InstanceHandle>> LocalPlatform::OpenInstance(const Cluster& c,
+                                                                          const Instance& i) {
+  return std::unique_ptr<InstanceHandle>(std::make_unique<LocalInstance>(c, i));
 }
 
 core::Status LocalPlatform::AddCluster(const Cluster& c) {

@@ -1,7 +1,7 @@
 #include "platform/sandbox/mariadb_common.h"
 
+#include "core/os_user.h"
 #include "platform/local/instance_control.h"
-#include "platform/local/process_util.h"
 
 namespace hasteward::platform::sandbox {
 
@@ -62,7 +62,7 @@ core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
                                 "--skip-name-resolve",
                                 "--innodb-log-file-size=16M",
                                 "--innodb-buffer-pool-size=32M"};
-  std::string user = b.os_user.empty() ? CurrentOsUser().name : b.os_user;
+  std::string user = b.os_user.empty() ? core::CurrentOsUser().name : b.os_user;
   argv.push_back("--user=" + user);
   auto out = RunAs(b.os_user, argv);
   if (!out.ok())
@@ -81,7 +81,7 @@ core::Status CopyDataDir(const SandboxBuild& b, const Instance& from, const Inst
 core::Result<std::string> MariadbSql(const Instance& i, const std::string& sql) {
   return RunAs("",
                {"mariadb", "--defaults-file=" + i.config_file, "--protocol=socket", "-u",
-                CurrentOsUser().name, "-N", "-B"},
+                core::CurrentOsUser().name, "-N", "-B"},
                sql);
 }
 

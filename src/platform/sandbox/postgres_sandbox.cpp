@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "platform/local/instance_control.h"
-#include "platform/local/process_util.h"
 #include "platform/sandbox/ports.h"
 #include "platform/sandbox/sandbox_build.h"
 

@@ -1,4 +1,4 @@
-#include "platform/sandbox/sandbox.h"
+#include "platform/sandbox.h"
 
 #include <filesystem>
 #include <regex>
@@ -8,11 +8,14 @@
 
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/os_user.h"
+#include "core/process_info.h"
 #include "core/temp_dir.h"
+#include "platform/local/engine_profile.h"
 #include "platform/local/instance_control.h"
 #include "platform/local/local_platform.h"
-#include "platform/local/process_util.h"
 #include "platform/sandbox/sandbox_build.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::platform::sandbox {
 
@@ -39,7 +42,7 @@ core::Status Validate(const SandboxSpec& spec) {
     return core::Usage("unknown replication mode '" + spec.replication_mode + "'",
                        "use async or semisync");
   }
-  if (spec.replication_mode == "semisync" && spec.engine != EngineKind::kMariadb) {
+  if (spec.replication_mode == "semisync" && !LocalProfile(spec.engine).has_replication_mode) {
     return core::Usage("--replication-mode semisync applies to the mariadb engine only");
   }
   return core::Status::Ok();
@@ -58,14 +61,14 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
     if (!st.ok()) {
       core::LogWarn("stop failed, killing", {{"instance", i.name}, {"error", st.message()}});
       if (auto pid = RunningPid(engine, i))
-        TerminateProcess(*pid, kKillGrace);
+        core::TerminateProcess(*pid, kKillGrace);
     }
   }
-  for (pid_t pid : ProcessesMentioning(cluster_dir + "/")) {
+  for (pid_t pid : core::ProcessesMentioning(cluster_dir + "/")) {
     core::LogWarn("killing leftover process", {{"pid", std::to_string(pid)}});
-    TerminateProcess(pid, kKillGrace);
+    core::TerminateProcess(pid, kKillGrace);
   }
-  auto left = ProcessesMentioning(cluster_dir + "/");
+  auto left = core::ProcessesMentioning(cluster_dir + "/");
   if (!left.empty()) {
     return core::Internal("process " + std::to_string(left[0]) + " of sandbox '" + cluster_dir +
                           "' survived SIGKILL");
@@ -73,15 +76,6 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
   HS_TRY(core::RemoveAll(cluster_dir));
   ::rmdir(std::filesystem::path(cluster_dir).parent_path().c_str());  // the ns dir, when empty
   return core::Status::Ok();
-}
-
-core::Status Build(SandboxBuild& b) {
-  switch (b.spec.engine) {
-    case EngineKind::kPostgres: return BuildPostgres(b);
-    case EngineKind::kMariadb: return BuildMariadbReplication(b);
-    case EngineKind::kGalera: return BuildGalera(b);
-  }
-  return core::Internal("unknown engine");
 }
 
 core::Status PrepareDirs(SandboxBuild& b, const std::string& state_dir) {
@@ -102,10 +96,6 @@ core::Status PrepareDirs(SandboxBuild& b, const std::string& state_dir) {
 
 }  // namespace
 
-std::string DefaultStateDir() {
-  return platform::DefaultStateDir();
-}
-
 core::Result<Cluster> Up(const SandboxSpec& spec_in) {
   SandboxSpec spec = spec_in;
   HS_TRY(Validate(spec));
@@ -119,21 +109,22 @@ core::Result<Cluster> Up(const SandboxSpec& spec_in) {
                         "pick another name, or run `hasteward sandbox down -n " + spec.ns + " -c " +
                             spec.name + "` first");
   }
+  const LocalEngineProfile& profile = LocalProfile(spec.engine);
   SandboxBuild b;
   b.spec = spec;
   b.cluster_dir = state_dir + "/" + spec.ns + "/" + spec.name;
-  if (RunningAsRoot())
-    b.os_user = spec.engine == EngineKind::kPostgres ? "postgres" : "mysql";
+  if (core::RunningAsRoot())
+    b.os_user = profile.server_os_user;
   b.cluster.name = spec.name;
   b.cluster.ns = spec.ns;
   b.cluster.engine = spec.engine;
   b.cluster.options[kOptionSandbox] = "true";
   b.cluster.options[kOptionSandboxDir] = b.cluster_dir;
-  if (spec.engine == EngineKind::kMariadb)
+  if (profile.has_replication_mode)
     b.cluster.options["replication_mode"] = spec.replication_mode;
   core::Status st = PrepareDirs(b, state_dir);
   if (st.ok())
-    st = Build(b);
+    st = profile.build_sandbox(b);
   if (st.ok())
     st = platform->AddCluster(b.cluster);
   if (!st.ok()) {

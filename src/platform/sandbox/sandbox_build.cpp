@@ -10,7 +10,7 @@
 
 #include "core/clock.h"
 #include "core/fd.h"
-#include "platform/local/process_util.h"
+#include "core/os_user.h"
 
 namespace hasteward::platform::sandbox {
 
@@ -47,10 +47,10 @@ core::Result<std::string> GeneratePassword() {
 namespace {
 
 core::Status Chown(const std::string& path, const std::string& owner) {
-  if (owner.empty() || !RunningAsRoot()) {
+  if (owner.empty() || !core::RunningAsRoot()) {
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(OsUser u, LookupOsUser(owner));
+  HS_ASSIGN_OR_RETURN(core::OsUser u, core::LookupOsUser(owner));
   if (::chown(path.c_str(), u.uid, u.gid) != 0) {
     return core::ErrnoStatus("chown '" + path + "' to '" + owner + "'", errno);
   }
@@ -83,10 +83,10 @@ core::Status MakeOwnedDir(const std::string& path, unsigned mode, const std::str
 }
 
 core::Status CheckReachable(const std::string& path, const std::string& os_user) {
-  if (os_user.empty() || !RunningAsRoot()) {
+  if (os_user.empty() || !core::RunningAsRoot()) {
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(OsUser u, LookupOsUser(os_user));
+  HS_ASSIGN_OR_RETURN(core::OsUser u, core::LookupOsUser(os_user));
   for (auto p = std::filesystem::path(path); !p.empty() && p != p.root_path();
        p = p.parent_path()) {
     struct stat st {};
@@ -112,7 +112,7 @@ core::Result<std::string> RunAs(const std::string& os_user, std::vector<std::str
   core::SubprocessOptions o;
   o.argv = std::move(argv);
   o.env_set = env;
-  HS_TRY(RunAsOsUser(os_user, o));
+  HS_TRY(core::RunAsOsUser(os_user, o));
   return core::RunChecked(std::move(o), input);
 }
 

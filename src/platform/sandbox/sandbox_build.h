@@ -11,7 +11,7 @@
 
 #include "core/status.h"
 #include "platform/platform.h"
-#include "platform/sandbox/sandbox.h"
+#include "platform/sandbox.h"
 
 namespace hasteward::platform::sandbox {
 

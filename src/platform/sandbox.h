@@ -1,3 +1,5 @@
+// platform/sandbox: the public API of `hasteward sandbox` (real local clusters for tests and
+// demos, served by the local platform). The builders behind it live in platform/sandbox/.
 #pragma once
 
 #include <string>
@@ -17,12 +19,9 @@ struct SandboxSpec {
   EngineKind engine = EngineKind::kPostgres;
   int instances = 3;                       // primary + (instances-1) replicas, or Galera nodes
   std::string replication_mode = "async";  // MariaDB replication: async | semisync
-  std::string state_dir;                   // "" = DefaultStateDir()
+  std::string state_dir;                   // "" = DefaultStateDir() (platform/state_dir.h)
   std::string inventory_path;              // "" = DefaultInventoryPath()
 };
-
-// $HASTEWARD_STATE_DIR, else $XDG_STATE_HOME/hasteward, else ~/.local/state/hasteward.
-std::string DefaultStateDir();
 
 // Creates, starts and registers the cluster; on failure removes whatever it made.
 // kAlreadyExists when a cluster of that namespace/name is in the inventory.

@@ -1,0 +1,19 @@
+// TCP reachability probes: whether a server accepts connections yet (after a start) or still
+// (health). IPv4 literals and "localhost" only, which is what local instances listen on.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "core/status.h"
+
+namespace hasteward::core {
+
+// Whether a TCP connection to host:port succeeds right now.
+bool TcpAccepts(const std::string& host, int port);
+
+// Polls TcpAccepts until it succeeds; kTimeout naming `what` after `timeout`.
+Status WaitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
+                  const std::string& what);
+
+}  // namespace hasteward::core

@@ -1,0 +1,60 @@
+#include "platform/registry.h"
+
+#include <array>
+
+#include "platform/local/local_platform.h"
+
+namespace hasteward::platform {
+
+namespace {
+
+using Factory = core::Result<std::unique_ptr<Platform>> (*)(const PlatformOptions&);
+
+struct Registration {
+  const char* name;
+  Factory open;
+};
+
+core::Result<std::unique_ptr<Platform>> OpenLocal(const PlatformOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto local, LocalPlatform::Open(options.inventory_path));
+  return std::unique_ptr<Platform>(std::move(local));
+}
+
+// One row per platform folder. The table is explicit rather than filled by static registrars
+// in each folder: the layer is a static library, and the linker drops object files nothing
+// references, registrars included.
+constexpr std::array<Registration, 1> kPlatforms = {{
+    {"local", &OpenLocal},
+}};
+
+std::string JoinedNames() {
+  std::string out;
+  for (const auto& r : kPlatforms) {
+    out += (out.empty() ? "" : ", ") + std::string(r.name);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> PlatformNames() {
+  std::vector<std::string> out;
+  out.reserve(kPlatforms.size());
+  for (const auto& r : kPlatforms) {
+    out.emplace_back(r.name);
+  }
+  return out;
+}
+
+core::Result<std::unique_ptr<Platform>> OpenPlatform(const PlatformOptions& options) {
+  std::string name = options.name.empty() ? kDefaultPlatform : options.name;
+  for (const auto& r : kPlatforms) {
+    if (name == r.name) {
+      return r.open(options);
+    }
+  }
+  return core::Usage("unknown platform '" + name + "'",
+                     "use --platform (or HASTEWARD_PLATFORM) with one of: " + JoinedNames());
+}
+
+}  // namespace hasteward::platform

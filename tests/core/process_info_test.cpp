@@ -1,0 +1,80 @@
+#include "core/process_info.h"
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "core/subprocess.h"
+#include "core/temp_dir.h"
+
+namespace hasteward::core {
+namespace {
+
+std::unique_ptr<Subprocess> StartSleeper(const std::string& marker) {
+  SubprocessOptions o;
+  // The marker is the shell's $0, so it stays in this child's command line (an exec'd sleep
+  // would replace it) and ProcessesMentioning finds exactly this child.
+  o.argv = {"sh", "-c", "while :; do sleep 1; done", marker};
+  auto p = Subprocess::Start(o);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(*p) : nullptr;
+}
+
+TEST(ProcessInfoTest, ReadPidFileTakesTheFirstLineAndRejectsGarbage) {
+  auto dir = TempDir::Create("hs-pid-");
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/x.pid";
+  std::ofstream(path) << "4242\n/var/lib/postgresql\n";
+  EXPECT_EQ(ReadPidFile(path), std::optional<pid_t>(4242));
+  std::ofstream(path) << "not a pid\n";
+  EXPECT_EQ(ReadPidFile(path), std::nullopt);
+  std::ofstream(path) << "-3\n";
+  EXPECT_EQ(ReadPidFile(path), std::nullopt);
+  EXPECT_EQ(ReadPidFile(dir->path() + "/missing.pid"), std::nullopt);
+}
+
+TEST(ProcessInfoTest, ALiveChildIsAliveAndAReapedOneIsNot) {
+  auto child = StartSleeper("hs-alive-marker");
+  ASSERT_NE(child, nullptr);
+  pid_t pid = child->pid();
+  EXPECT_TRUE(ProcessAlive(::getpid()));
+  EXPECT_TRUE(ProcessAlive(pid));
+  EXPECT_FALSE(ProcessAlive(0));
+  EXPECT_FALSE(ProcessAlive(-1));
+  child.reset();  // kills and reaps
+  EXPECT_FALSE(ProcessAlive(pid));
+}
+
+TEST(ProcessInfoTest, AZombieCountsAsGone) {
+  auto child = StartSleeper("hs-zombie-marker");
+  ASSERT_NE(child, nullptr);
+  ::kill(child->pid(), SIGKILL);
+  // Not reaped yet: kill(pid, 0) still succeeds, but the process has exited.
+  EXPECT_TRUE(WaitForExit(child->pid(), std::chrono::seconds(10)));
+}
+
+TEST(ProcessInfoTest, WaitForExitTimesOutOnARunningProcess) {
+  auto child = StartSleeper("hs-wait-marker");
+  ASSERT_NE(child, nullptr);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(WaitForExit(child->pid(), std::chrono::milliseconds(200)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+}
+
+TEST(ProcessInfoTest, ProcessesMentioningFindsTheChildAndTerminateEndsIt) {
+  auto child = StartSleeper("hs-mention-marker-7f3a");
+  ASSERT_NE(child, nullptr);
+  auto found = ProcessesMentioning("hs-mention-marker-7f3a");
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(found[0], child->pid());
+  std::thread reaper([&child] { child->Wait(); });
+  EXPECT_TRUE(TerminateProcess(found[0], std::chrono::seconds(5)));
+  reaper.join();
+  EXPECT_TRUE(ProcessesMentioning("hs-mention-marker-7f3a").empty());
+}
+
+}  // namespace
+}  // namespace hasteward::core
