@@ -47,6 +47,8 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
   return r;
 }
 
+constexpr const char* kScheduledBackupLockWait = "10m";
+
 std::vector<std::string> ChildArgs(const std::string& exe, const std::string& verb,
                                    const JobRequest& req, const RepositorySpec& repo,
                                    const std::string& inventory, const std::string& log_format) {
@@ -67,6 +69,12 @@ std::vector<std::string> ChildArgs(const std::string& exe, const std::string& ve
                                 log_format};
   if (!inventory.empty())
     a.insert(a.end(), {"--inventory", inventory});
+  if (verb == "backup") {
+    // A scheduled backup waits for another job's exclusive lock (the retention prune of another
+    // cluster on the same repository) instead of failing at once; prune holds it only while it
+    // deletes, so minutes are plenty, and a wedged holder still ends in a clear kLocked error.
+    a.insert(a.end(), {"--retry-lock", kScheduledBackupLockWait});
+  }
   return a;
 }
 

@@ -100,9 +100,8 @@ TEST(AtomicFileTest, ConcurrentWritersNeverInterleave) {
   std::vector<Status> results(kWriters);
   std::vector<std::thread> threads;
   for (int writer = 0; writer < kWriters; ++writer) {
-    threads.emplace_back([&, writer] {
-      results[writer] = WriteFileAtomically(path, AsBytes(contents[writer]));
-    });
+    threads.emplace_back(
+        [&, writer] { results[writer] = WriteFileAtomically(path, AsBytes(contents[writer])); });
   }
   for (auto& thread : threads) {
     thread.join();
