@@ -2,6 +2,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "core/fd.h"
@@ -25,6 +26,7 @@ struct BackupFlags {
   int threads = 0;
   bool from_command = false;
   std::vector<std::string> command;
+  std::string retry_lock = "0";
 };
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
@@ -57,6 +59,7 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
   opts.tags = f.tags;
   opts.hostname = f.host;
   opts.threads = f.threads;
+  HS_ASSIGN_OR_RETURN(opts.lock_wait, ParseDuration("--retry-lock", f.retry_lock, true));
   HS_ASSIGN_OR_RETURN(opts.compression, repo::ParseCompression(f.compression));
   if (!f.time.empty()) {
     HS_ASSIGN_OR_RETURN(opts.time, repo::ParseLocalTime(f.time));
@@ -102,7 +105,8 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   }
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   jobs::ClusterBackupOptions opts;
-  opts.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  opts.job_start = repo::LocalTimeNow(core::SystemClock::Get());
+  HS_ASSIGN_OR_RETURN(opts.lock_wait, ParseDuration("--retry-lock", f.retry_lock, true));
   HS_ASSIGN_OR_RETURN(opts.compression, repo::ParseCompression(f.compression));
   if (g.dry_run) {
     HS_ASSIGN_OR_RETURN(auto plan, ctx.engine->PlanBackup(*ctx.platform, ctx.cluster));
@@ -150,6 +154,9 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_option("--compression", flags->compression, "auto|off|max|fastest|<zstd level>");
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
   cmd->add_option("-m,--method", flags->method, "Backup method: dump");
+  cmd->add_option("--retry-lock", flags->retry_lock,
+                  "Wait up to this long (90s, 10m) for another job's exclusive repository lock, "
+                  "e.g. a prune, instead of failing at once (default 0; serve waits 10m)");
   cmd->add_flag("--stdin-from-command", flags->from_command,
                 "Run the command after '--' and back up its output; a failing command saves "
                 "no snapshot");

@@ -10,6 +10,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/repo_access.h"
 #include "engine/triage_json.h"
 #include "jobs/repair_job.h"
@@ -30,20 +31,8 @@ struct RepairFlags {
   std::string delete_timeout = "2m";
 };
 
-// "90", "90s", "10m", "1h" -> seconds.
-core::Result<std::chrono::seconds> ParseDuration(const std::string& flag, const std::string& s) {
-  char* end = nullptr;
-  long v = std::strtol(s.c_str(), &end, 10);
-  std::string unit = end == nullptr ? "" : end;
-  long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-  if (v <= 0 || mult < 0 || end == s.c_str()) {
-    return core::Usage("invalid " + flag + " '" + s + "'", "use a duration such as 90s, 10m or 1h");
-  }
-  return std::chrono::seconds(v * mult);
-}
-
-std::string Stamp() {
-  std::time_t t = std::time(nullptr);
+std::string Stamp(int64_t unix_seconds) {
+  auto t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -67,7 +56,10 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
   o.state_dir = platform::DefaultStateDir();
   HS_ASSIGN_OR_RETURN(o.heal.heal_timeout, ParseDuration("--heal-timeout", f.heal_timeout));
   HS_ASSIGN_OR_RETURN(o.heal.delete_timeout, ParseDuration("--delete-timeout", f.delete_timeout));
-  o.heal.stamp = Stamp();
+  // One clock read names the job: the kept-copy stamp and the time of every snapshot it takes.
+  int64_t job_start = core::SystemClock::Get().NowUnixSeconds();
+  o.heal.stamp = Stamp(job_start);
+  o.job_start = repo::LocalTimeFromUnix(job_start, 0);
   o.heal.keep_replaced = f.keep_replaced;
   bool quiet = g.quiet;
   o.heal.log = [quiet](const std::string& line) {

@@ -1,49 +1,10 @@
 #include "core/file_sink.h"
 
-#include <cerrno>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 namespace hasteward::core {
-
-Result<std::unique_ptr<AtomicFileSink>> AtomicFileSink::Create(const std::string& path) {
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    return ErrnoStatus("create '" + tmp + "'", errno);
-  }
-  return std::unique_ptr<AtomicFileSink>(new AtomicFileSink(path, tmp, std::move(fd)));
-}
-
-AtomicFileSink::~AtomicFileSink() {
-  if (!done_) {
-    fd_.Reset();
-    ::unlink(tmp_.c_str());
-  }
-}
-
-Status AtomicFileSink::Write(ByteView data) {
-  return WriteAll(fd_.get(), data);
-}
-
-Status AtomicFileSink::Close() {
-  if (done_)
-    return Status::Ok();
-  if (::fsync(fd_.get()) != 0)
-    return ErrnoStatus("fsync '" + tmp_ + "'", errno);
-  if (::fchmod(fd_.get(), 0644) != 0)
-    return ErrnoStatus("chmod '" + tmp_ + "'", errno);
-  fd_.Reset();
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    return ErrnoStatus("rename '" + tmp_ + "' to '" + path_ + "'", errno);
-  }
-  done_ = true;
-  return Status::Ok();
-}
 
 struct GzipSink::State {
   z_stream z{};

@@ -3,31 +3,10 @@
 #include <memory>
 #include <string>
 
+#include "core/atomic_file.h"  // AtomicFileSink, the usual inner sink of a GzipSink
 #include "core/byte_stream.h"
-#include "core/fd.h"
 
 namespace hasteward::core {
-
-// Writes a file atomically: data goes to "<path>.tmp-<pid>", Close() fsyncs and renames it into
-// place. Destroyed without a successful Close (an error mid-way), it removes the temp file, so a
-// failed export never leaves a partial file under the final name.
-class AtomicFileSink : public ByteSink {
- public:
-  static Result<std::unique_ptr<AtomicFileSink>> Create(const std::string& path);
-  ~AtomicFileSink() override;
-  AtomicFileSink(const AtomicFileSink&) = delete;
-  AtomicFileSink& operator=(const AtomicFileSink&) = delete;
-  Status Write(ByteView data) override;
-  Status Close() override;
-
- private:
-  AtomicFileSink(std::string path, std::string tmp, UniqueFd fd)
-      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(std::move(fd)) {}
-  std::string path_;
-  std::string tmp_;
-  UniqueFd fd_;
-  bool done_ = false;
-};
 
 // gzip-compresses into another sink (level 1 by default: dumps are large and gzip is the
 // bottleneck above that). Close finishes the gzip stream, then closes the inner sink.

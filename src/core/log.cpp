@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "core/clock.h"
+
 namespace hasteward::core {
 
 namespace {
@@ -46,7 +48,7 @@ std::string JsonEscape(const std::string& s) {
 }
 
 std::string TimestampUtc() {
-  auto now = std::chrono::system_clock::now();
+  auto now = SystemClock::Get().Now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);

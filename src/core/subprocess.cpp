@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+
 extern char** environ;
 
 namespace hasteward::core {
@@ -254,7 +256,8 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
   if (exit_) {
     return exit_;
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const Clock& clock = SystemClock::Get();
+  auto deadline = clock.Monotonic() + timeout;
   while (true) {
     int wstatus = 0;
     pid_t r = ::waitpid(pid_, &wstatus, WNOHANG);
@@ -271,7 +274,7 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
       }
       return st;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock.Monotonic() >= deadline) {
       return std::nullopt;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

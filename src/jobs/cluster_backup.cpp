@@ -13,13 +13,10 @@ std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const st
   return tags;
 }
 
-core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
-                                                   engine::Engine& engine, repo::Repository& repo,
-                                                   const engine::BackupPlan& plan,
-                                                   const ClusterBackupOptions& options,
-                                                   const std::string& what) {
-  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
+namespace {
+
+repo::BackupOptions DumpBackupOptions(const platform::Cluster& cluster, engine::Engine& engine,
+                                      const ClusterBackupOptions& options) {
   std::string file = engine.DumpFileName();
   if (options.ordinal_prefix >= 0)
     file = std::to_string(options.ordinal_prefix) + "-" + file;
@@ -30,7 +27,26 @@ core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
   bo.hostname = cluster.ns + "-" + cluster.name;
   bo.compression = options.compression;
   bo.progress = options.progress;
-  auto summary = repo::BackupStream(repo, *dump, bo);
+  bo.lock_wait = options.lock_wait;
+  return bo;
+}
+
+}  // namespace
+
+core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   engine::Engine& engine, repo::Repository& repo,
+                                                   const engine::BackupPlan& plan,
+                                                   const ClusterBackupOptions& options,
+                                                   const std::string& what) {
+  repo::BackupOptions bo = DumpBackupOptions(cluster, engine, options);
+  // The lock first, then the dump: a dump held back while we wait for the repository would keep
+  // its database snapshot (and, on PostgreSQL, every old row version) open all that time.
+  auto writer = repo::SnapshotWriter::Open(repo, repo::StreamWriterOptions(bo));
+  if (!writer.ok())
+    return writer.TakeStatus().Wrap(what);
+  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
+  auto summary = repo::CommitStream(**writer, *dump, bo);
   if (!summary.ok()) {
     return summary.TakeStatus().Wrap(what);
   }

@@ -4,6 +4,7 @@
 // and engine, which never see each other.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,9 @@ struct ClusterBackupOptions {
   repo::GoTime job_start;       // snapshot time: when the job began (README "Snapshot Timestamps")
   repo::CompressionOptions compression;
   std::function<void(const repo::BackupProgress&)> progress;
+  // How long to wait for another job's exclusive repository lock (a prune) before failing with
+  // kLocked; `serve` waits minutes, the CLI as long as --retry-lock says.
+  std::chrono::milliseconds lock_wait{0};
 };
 
 struct ClusterBackupResult {

@@ -27,7 +27,7 @@ core::Status Escrow(platform::Platform& platform, const platform::Cluster& clust
                     RepairJobResult* result) {
   ClusterBackupOptions bo;
   bo.type = "backup";
-  bo.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  bo.job_start = o.job_start;
   auto r = BackupInstance(platform, cluster, engine, *o.repo, source, role, bo);
   if (!r.ok()) {
     return r.TakeStatus().Wrap("escrow backup before repair (nothing was changed)");
@@ -44,7 +44,7 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
   ClusterBackupOptions bo;
   bo.type = "diverged";
   bo.job = o.heal.stamp;
-  bo.job_start = repo::LocalTimeFromUnix(std::time(nullptr), 0);
+  bo.job_start = o.job_start;
   for (const auto& inst : result->plan.diverged) {
     const auto* h = Find(result->before, inst);
     bo.ordinal_prefix = inst.ordinal;

@@ -29,6 +29,9 @@ struct RepairJobOptions {
   engine::HealOptions heal;          // heal.stamp doubles as the diverged job tag
   repo::Repository* repo = nullptr;  // required unless no_escrow or dry_run
   std::string state_dir;  // where the before/after triage is recorded ("" = not recorded)
+  // The job's start time, read once by the caller: the escrow and every diverged capture carry it
+  // (README "Snapshot Timestamps"), so one repair's snapshots sort and group together.
+  repo::GoTime job_start;
 };
 
 struct RepairJobResult {

@@ -1,10 +1,11 @@
 #include "jobs/triage_job.h"
 
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 
+#include "core/atomic_file.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/triage_json.h"
@@ -14,7 +15,7 @@ namespace hasteward::jobs {
 namespace {
 
 std::string NowRfc3339() {
-  std::time_t t = std::time(nullptr);
+  std::time_t t = static_cast<std::time_t>(core::SystemClock::Get().NowUnixSeconds());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -30,17 +31,8 @@ core::Status RecordTriage(const std::string& state_dir, const engine::TriageRepo
   auto j = engine::TriageReportToJson(report);
   j["recorded_at"] = NowRfc3339();
   std::string path = dir + "/" + report.cluster + ".json";
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << j.dump(2) << "\n";
-    if (!f.good())
-      return core::StorageError("cannot write triage state '" + tmp + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return core::StorageError("cannot rename triage state into '" + path + "'");
-  }
-  return core::Status::Ok();
+  return core::WriteFileAtomically(path, core::AsBytes(j.dump(2) + "\n"))
+      .Wrap("record triage state");
 }
 
 core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,

@@ -45,6 +45,8 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
   return r;
 }
 
+constexpr const char* kScheduledBackupLockWait = "10m";
+
 std::vector<std::string> ChildArgs(const std::string& exe, const std::string& verb,
                                    const JobRequest& req, const RepositorySpec& repo,
                                    const platform::PlatformOptions& platform,
@@ -68,6 +70,12 @@ std::vector<std::string> ChildArgs(const std::string& exe, const std::string& ve
     a.insert(a.end(), {"--platform", platform.name});
   if (!platform.inventory_path.empty())
     a.insert(a.end(), {"--inventory", platform.inventory_path});
+  if (verb == "backup") {
+    // A scheduled backup waits for another job's exclusive lock (the retention prune of another
+    // cluster on the same repository) instead of failing at once; prune holds it only while it
+    // deletes, so minutes are plenty, and a wedged holder still ends in a clear kLocked error.
+    a.insert(a.end(), {"--retry-lock", kScheduledBackupLockWait});
+  }
   return a;
 }
 

@@ -1,12 +1,8 @@
 #include "operator/state_store.h"
 
-#include <cstdio>
-#include <filesystem>
-
-#include <fcntl.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
 
@@ -101,22 +97,10 @@ core::Status StateStore::Update(const std::function<void(ServeState&)>& fn) {
 }
 
 core::Status StateStore::SaveLocked() const {
-  std::string dir = std::filesystem::path(path_).parent_path().string();
-  if (!dir.empty())
-    HS_TRY(core::MakeDirs(dir, 0755));
-  std::string tmp = path_ + ".tmp";
-  {
-    core::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid())
-      return core::ErrnoStatus("write state file '" + tmp + "'", errno);
-    HS_TRY(core::WriteAll(fd.get(), core::AsBytes(EncodeState(state_))));
-    if (::fsync(fd.get()) != 0)
-      return core::ErrnoStatus("fsync '" + tmp + "'", errno);
-  }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    return core::ErrnoStatus("rename state file to '" + path_ + "'", errno);
-  }
-  return core::Status::Ok();
+  core::AtomicFileOptions opts;
+  opts.parent_dir_mode = 0755;
+  return core::WriteFileAtomically(path_, core::AsBytes(EncodeState(state_)), opts)
+      .Wrap("save state file '" + path_ + "'");
 }
 
 }  // namespace hasteward::op

@@ -102,7 +102,7 @@ core::Result<std::unique_ptr<Repository>> Repository::Init(
   config.id = IdToHex(rid);
   config.chunker_polynomial = options.polynomial != 0 ? options.polynomial : RandomPolynomial();
   KeyFileInfo info{options.hostname, options.username,
-                   LocalTimeFromUnix(std::time(nullptr), 0).Format()};
+                   LocalTimeNow(core::SystemClock::Get()).Format()};
   HS_ASSIGN_OR_RETURN(std::string key_json, MakeKeyFile(master, password, options.kdf, info));
   Id key_id = Sha256(core::AsBytes(key_json));
   HS_TRY(backend->Save(Handle{FileType::kKey, IdToHex(key_id)}, core::AsBytes(key_json)));

@@ -5,6 +5,7 @@
 // (type=diverged, one job) before a forced targeted heal; Galera recovers from kill -9 of every
 // node by bootstrapping from the most advanced node without losing a committed row.
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "core/temp_dir.h"
 #include "support/command.h"
 #include "support/sandbox_cluster.h"
@@ -89,6 +91,28 @@ class RepairTest : public ::testing::Test {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
       s.pop_back();
     return s;
+  }
+
+  // Points the inventory's PostgreSQL bin_dir at a copy whose pg_dumpall first sleeps 1.5 s, so
+  // the captures of one repair job are taken in different wall-clock seconds.
+  void SlowDownPgDumpall() {
+    const std::string real = "/usr/lib/postgresql/15/bin";
+    std::string slow = sc_->state_dir() + "/../slow-bin";
+    ASSERT_TRUE(core::MakeDirs(slow, 0755).ok());
+    for (const auto& entry : std::filesystem::directory_iterator(real)) {
+      std::string name = entry.path().filename().string();
+      if (name != "pg_dumpall")
+        std::filesystem::create_symlink(entry.path(), slow + "/" + name);
+    }
+    WriteFile(slow + "/pg_dumpall", "#!/bin/sh\nsleep 1.5\nexec " + real + "/pg_dumpall \"$@\"\n");
+    ::chmod(slow.c_str(), 0755);  // the tools may run as the database user
+    ::chmod((slow + "/pg_dumpall").c_str(), 0755);
+    auto inventory = core::ReadFileToString(sc_->inventory_path());
+    ASSERT_TRUE(inventory.ok());
+    std::string text = *inventory;
+    for (size_t at = text.find(real); at != std::string::npos; at = text.find(real, at))
+      text.replace(at, real.size(), slow);
+    WriteFile(sc_->inventory_path(), text);
   }
 
   std::unique_ptr<SandboxCluster> sc_;
@@ -172,10 +196,22 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   EXPECT_NE(hard.err.find("HARD STOP"), std::string::npos);
   auto unforced = On("repair", {"-i", "2"});
   EXPECT_EQ(unforced.exit_code, 5) << unforced.err;
+  SlowDownPgDumpall();  // the escrow dump now outlasts a second (defect h below)
   auto forced = On("repair", {"-i", "2", "--force", "--json"});
   ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
   auto j = nlohmann::json::parse(forced.out);
   ASSERT_EQ(j["diverged_snapshots"].size(), 3u) << forced.out;
+  // Every snapshot of the repair job carries the job's start time (README "Snapshot
+  // Timestamps"): the escrow and the three diverged captures, taken seconds apart.
+  std::map<std::string, std::string> times;
+  for (const auto& s : nlohmann::json::parse(Hs({"get", "backups", "--json"}).out))
+    times[s["id"].get<std::string>()] = s["time"].get<std::string>();
+  std::string escrow_time = times[j["escrow_snapshot"].get<std::string>()];
+  ASSERT_FALSE(escrow_time.empty()) << forced.out;
+  for (const auto& d : j["diverged_snapshots"]) {
+    std::string id = d.get<std::string>().substr(0, 64);
+    EXPECT_EQ(times[id], escrow_time) << "diverged capture " << id << " of the same repair job";
+  }
   EXPECT_EQ(j["after"]["verdict"], "healthy");
   // Every diverged capture exports; the two writable sides hold their own rows.
   std::string all;

@@ -1,8 +1,10 @@
 #include "repo/backup/stream_backup.h"
 
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/temp_dir.h"
 #include "repo/check/checker.h"
@@ -122,6 +124,43 @@ TEST_F(StreamBackupTest, ExclusiveLockBlocksBackup) {
   ASSERT_FALSE(sum.ok());
   EXPECT_EQ(sum.status().code(), core::ErrorCode::kLocked);
   EXPECT_NE(sum.status().message().find("exclusive lock"), std::string::npos);
+}
+
+TEST_F(StreamBackupTest, WaitsForAnExclusiveLockWithinTheBound) {
+  auto lock = RepoLock::Acquire(*repo_, LockOptions{true, {}, true});
+  ASSERT_TRUE(lock.ok());
+  std::thread release([&lock] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_TRUE((*lock)->Release().ok());
+  });
+  core::Bytes data = Random(1 << 20, 3);
+  core::MemorySource src(data);
+  BackupOptions opts;
+  opts.lock_wait = std::chrono::seconds(60);
+  auto sum = BackupStream(*repo_, src, opts);
+  release.join();
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(Export(sum->snapshot_id), data);
+}
+
+// The bound is measured on the injected clock: five minutes of waiting pass at once.
+TEST_F(StreamBackupTest, GivesUpAfterTheBoundNamingTheHolder) {
+  auto lock = RepoLock::Acquire(*repo_, LockOptions{true, {}, true});
+  ASSERT_TRUE(lock.ok());
+  core::ManualClock clock(core::SystemClock::Get().Now());
+  core::MemorySource src(Random(1000, 4));
+  BackupOptions opts;
+  opts.lock_wait = std::chrono::minutes(5);
+  opts.clock = &clock;
+  auto sum = BackupStream(*repo_, src, opts);
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(sum.status().code(), core::ErrorCode::kLocked);
+  EXPECT_NE(sum.status().message().find("held by PID " + std::to_string(::getpid())),
+            std::string::npos)
+      << sum.status().message();
+  EXPECT_NE(sum.status().message().find("waited 300s"), std::string::npos);
+  EXPECT_GE(clock.Monotonic().time_since_epoch(), std::chrono::minutes(5));
+  EXPECT_TRUE(repo_->ListSnapshots()->empty());
 }
 
 TEST(TagsTest, SplitsLikeRestic) {

@@ -23,10 +23,11 @@ std::string MicroTime(std::chrono::system_clock::time_point when) {
 
 // Sleeps `period` unless `stop` is set first (checked every 50 ms).
 void SleepUnlessStopped(std::chrono::milliseconds period, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + period;
-  while (!stop && std::chrono::steady_clock::now() < until) {
+  const core::Clock& clock = core::SystemClock::Get();
+  const auto until = clock.Monotonic() + period;
+  while (!stop && clock.Monotonic() < until) {
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+        std::chrono::milliseconds(50), until - clock.Monotonic()));
   }
 }
 

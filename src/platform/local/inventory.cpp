@@ -1,13 +1,11 @@
 #include "platform/local/inventory.h"
 
-#include <cerrno>
 #include <filesystem>
 #include <set>
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
 
@@ -239,14 +237,6 @@ void EmitCluster(YAML::Emitter& y, const Cluster& c) {
   y << YAML::EndSeq << YAML::EndMap;
 }
 
-core::Status FsyncDir(const std::string& dir) {
-  core::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0) {
-    return core::ErrnoStatus("fsync directory '" + dir + "'", errno);
-  }
-  return core::Status::Ok();
-}
-
 }  // namespace
 
 core::Result<std::vector<Cluster>> ParseInventory(const std::string& text,
@@ -297,28 +287,9 @@ core::Status SaveInventory(const std::string& path, const std::vector<Cluster>& 
   if (dir.empty())
     dir = ".";
   HS_TRY(EnsureDir(dir));
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::string text = EmitInventory(clusters);
-  {
-    core::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid()) {
-      return core::ErrnoStatus("create '" + tmp + "'", errno);
-    }
-    core::Status st = core::WriteAll(fd.get(), core::AsBytes(text));
-    if (st.ok() && ::fsync(fd.get()) != 0) {
-      st = core::ErrnoStatus("fsync '" + tmp + "'", errno);
-    }
-    if (!st.ok()) {
-      ::unlink(tmp.c_str());
-      return st;
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return core::ErrnoStatus("rename '" + tmp + "' to '" + path + "'", err);
-  }
-  return FsyncDir(dir);
+  core::AtomicFileOptions opts;
+  opts.mode = 0600;  // inventories may hold credentials
+  return core::WriteFileAtomically(path, core::AsBytes(EmitInventory(clusters)), opts);
 }
 
 }  // namespace hasteward::platform

@@ -11,10 +11,12 @@
 
 namespace hasteward::repo {
 
-// One chunk of the input, numbered in stream order.
+// One chunk of the input: its position in its file, and which file (a snapshot writer numbers
+// the files it adds).
 struct Chunk {
   uint64_t seq = 0;
   core::PageBuffer data;
+  size_t file = 0;
 };
 
 // A bounded multi-consumer queue of chunks, bounded by total bytes so memory stays fixed whatever

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -7,17 +8,13 @@
 #include <vector>
 
 #include "core/byte_stream.h"
+#include "core/clock.h"
 #include "core/status.h"
+#include "repo/backup/snapshot_writer.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/repository.h"
 
 namespace hasteward::repo {
-
-struct BackupProgress {
-  uint64_t bytes_read = 0;
-  uint64_t bytes_stored = 0;
-  double seconds = 0;
-};
 
 struct BackupOptions {
   std::string filename = "stdin";  // path inside the snapshot; may contain '/' ("ns/c/x.sql")
@@ -28,30 +25,27 @@ struct BackupOptions {
   int threads = 0;  // encoding workers; 0 = one per core
   size_t pack_size = size_t{16} * 1024 * 1024;
   size_t max_in_flight_bytes = size_t{8} * 1024 * 1024;  // chunk bytes queued for workers
+  // How long to wait for an exclusive lock held by someone else (restic's --retry-lock).
+  std::chrono::milliseconds lock_wait{0};
   std::function<void(const BackupProgress&)> progress;   // called from the reading thread
+  const core::Clock* clock = &core::SystemClock::Get();  // snapshot time, lock, durations
 };
 
-struct BackupSummary {
-  Id snapshot_id{};
-  Id tree_id{};
-  uint64_t bytes_read = 0;
-  uint64_t chunks = 0;
-  uint64_t chunks_new = 0;
-  uint64_t bytes_new = 0;     // plaintext bytes of new blobs
-  uint64_t bytes_stored = 0;  // pack bytes written
-  size_t packs_written = 0;
-  double seconds = 0;
-};
-
-// Backs up one stream as one file: read -> chunk -> hash -> compress -> encrypt -> pack -> save,
-// with workers in parallel and memory bounded by max_in_flight_bytes plus one open pack per
-// worker. Takes a shared repository lock and loads the index itself. The snapshot is written only
-// after every pack and the index are durable and the source ended cleanly: a source error, an
-// empty source or a lost lock saves no snapshot (kIncompleteInput / the source's error).
+// Backs up one stream as one file (a SnapshotWriter with one content-defined file): read ->
+// chunk -> hash -> compress -> encrypt -> pack -> save, with workers in parallel and memory
+// bounded by max_in_flight_bytes plus one open pack per worker. Takes a shared repository lock
+// and loads the index itself. The snapshot is written only after every pack and the index are
+// durable and the source ended cleanly: a source error, an empty source or a lost lock saves no
+// snapshot (kIncompleteInput / the source's error).
 core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& source,
                                          const BackupOptions& options);
 
-// Splits "--tag a,b" values like restic: on commas, trimmed, empties dropped.
-std::vector<std::string> NormalizeTags(const std::vector<std::string>& tags);
+// The two halves of BackupStream, for callers that must hold the lock before they start the
+// producer of the stream (a dump held back by a busy repository would keep its database snapshot
+// open): the writer options for `options`, then the stream stored as the writer's one file and
+// committed.
+SnapshotWriterOptions StreamWriterOptions(const BackupOptions& options);
+core::Result<BackupSummary> CommitStream(SnapshotWriter& writer, core::ByteSource& source,
+                                         const BackupOptions& options);
 
 }  // namespace hasteward::repo

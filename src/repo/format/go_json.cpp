@@ -344,6 +344,10 @@ GoTime LocalTimeFromUnix(int64_t unix_seconds, int32_t nanos) {
   return GoTime{unix_seconds, nanos, static_cast<int32_t>(tm.tm_gmtoff)};
 }
 
+GoTime LocalTimeNow(const core::Clock& clock) {
+  return LocalTimeFromUnix(clock.NowUnixSeconds(), 0);
+}
+
 core::Result<GoTime> ParseLocalTime(std::string_view s) {
   std::tm tm{};
   std::string str(s);

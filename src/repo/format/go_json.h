@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace hasteward::repo {
@@ -45,5 +46,8 @@ core::Result<GoTime> ParseGoTime(std::string_view s);
 core::Result<GoTime> ParseLocalTime(std::string_view s);
 // A system_clock value expressed in the process's local time zone.
 GoTime LocalTimeFromUnix(int64_t unix_seconds, int32_t nanos);
+// `clock`'s Now() in local time, in whole seconds: a job's start time names its snapshots and is
+// compared for equality across them (README "Snapshot Timestamps"), so no sub-second digits.
+GoTime LocalTimeNow(const core::Clock& clock);
 
 }  // namespace hasteward::repo

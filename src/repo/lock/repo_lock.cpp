@@ -1,7 +1,8 @@
 #include "repo/lock/repo_lock.h"
 
+#include <algorithm>
 #include <cerrno>
-#include <ctime>
+#include <random>
 
 #include <nlohmann/json.hpp>
 #include <pwd.h>
@@ -19,7 +20,11 @@ using storage::FileType;
 constexpr int64_t kStaleSeconds = int64_t{30} * 60;
 constexpr auto kRefreshInterval = std::chrono::minutes(5);
 constexpr auto kSettleDelay = std::chrono::milliseconds(200);
-constexpr auto kPollInterval = std::chrono::milliseconds(500);
+// Retries back off from kFirstRetry, doubling to kMaxRetry: a short wait is noticed quickly,
+// and a waiter of many minutes lists the locks only every few seconds (each list is a request
+// to the backend). Jitter keeps rival waiters from retrying in lock step.
+constexpr auto kFirstRetry = std::chrono::milliseconds(500);
+constexpr auto kMaxRetry = std::chrono::milliseconds(4000);
 
 std::string EncodeLock(const LockInfo& l) {
   std::string out = "{\"time\":" + GoJsonString(l.time.Format()) +
@@ -34,6 +39,18 @@ std::string EncodeLock(const LockInfo& l) {
   return out + "}";
 }
 
+std::chrono::milliseconds NextRetry(std::chrono::milliseconds previous) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  auto doubled = std::min(previous * 2, kMaxRetry);
+  std::uniform_int_distribution<int64_t> jitter(doubled.count() * 3 / 4, doubled.count());
+  return std::chrono::milliseconds(jitter(rng));
+}
+
+std::string FormatWait(std::chrono::milliseconds wait) {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wait).count();
+  return std::to_string(seconds) + "s";
+}
+
 std::string Describe(const LockInfo& l) {
   return std::string(l.exclusive ? "exclusive" : "shared") + " lock '" +
          IdToHex(l.id).substr(0, 8) + "' held by PID " + std::to_string(l.pid) + " on host '" +
@@ -42,10 +59,6 @@ std::string Describe(const LockInfo& l) {
 
 bool Conflicts(const LockInfo& other, bool want_exclusive) {
   return want_exclusive || other.exclusive;
-}
-
-int64_t NowUnix() {
-  return static_cast<int64_t>(std::time(nullptr));
 }
 
 }  // namespace
@@ -105,12 +118,12 @@ core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
   return locks;
 }
 
-core::Result<int> RemoveLocks(Repository& repo, bool all) {
+core::Result<int> RemoveLocks(Repository& repo, bool all, const core::Clock& clock) {
   HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
   int removed = 0;
   std::string host = LocalHostname();
   for (const auto& l : locks) {
-    if (all || IsLockStale(l, NowUnix(), host)) {
+    if (all || IsLockStale(l, clock.NowUnixSeconds(), host)) {
       HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
       core::LogInfo("removed " + std::string(all ? "" : "stale ") + Describe(l));
       ++removed;
@@ -121,7 +134,7 @@ core::Result<int> RemoveLocks(Repository& repo, bool all) {
 
 core::Status RepoLock::WriteLockFile() {
   LockInfo l;
-  l.time = LocalTimeFromUnix(NowUnix(), 0);
+  l.time = LocalTimeNow(clock_);
   l.exclusive = exclusive_;
   l.hostname = LocalHostname();
   l.username = LocalUsername();
@@ -134,17 +147,19 @@ core::Status RepoLock::WriteLockFile() {
 
 core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
                                                           const LockOptions& opts) {
-  std::unique_ptr<RepoLock> lock(new RepoLock(repo, opts.exclusive));
-  auto deadline = std::chrono::steady_clock::now() + opts.wait;
+  const core::Clock& clock = *opts.clock;
+  std::unique_ptr<RepoLock> lock(new RepoLock(repo, opts.exclusive, clock));
+  auto deadline = clock.Monotonic() + opts.wait;
   std::string host = LocalHostname();
   bool announced = false;
+  auto retry = kFirstRetry / 2;
   while (true) {
     HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
     const LockInfo* conflict = nullptr;
     for (const auto& l : locks) {
       if (l.id == lock->current_)
         continue;
-      if (opts.remove_stale && IsLockStale(l, NowUnix(), host)) {
+      if (opts.remove_stale && IsLockStale(l, clock.NowUnixSeconds(), host)) {
         HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
         core::LogInfo("removed stale " + Describe(l));
         continue;
@@ -157,7 +172,7 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
     if (conflict == nullptr && !lock->released_ && lock->current_ == Id{}) {
       HS_TRY(lock->WriteLockFile());
       if (!repo.backend().ListSeesCompletedWrites())
-        std::this_thread::sleep_for(kSettleDelay);  // let a rival's lock become listable
+        clock.SleepFor(kSettleDelay);  // let a rival's lock become listable
       continue;  // re-check: another process may have locked at the same moment
     }
     if (conflict == nullptr) {
@@ -168,16 +183,21 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
       (void)repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(lock->current_)});
       lock->current_ = Id{};
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return core::Status(core::ErrorCode::kLocked, "repository is locked: " + holder,
-                          "wait for that process to finish; if it is gone, run 'hasteward repo "
-                          "unlock' (or use --lock-wait to wait)");
+    auto now = clock.Monotonic();
+    if (now >= deadline) {
+      std::string message = "repository is locked: " + holder;
+      if (opts.wait.count() > 0)
+        message += " (waited " + FormatWait(opts.wait) + ")";
+      return core::Status(core::ErrorCode::kLocked, message,
+                          "wait for that process to finish, or let this command wait for it "
+                          "(--retry-lock 10m); if it is gone, run 'hasteward repo unlock'");
     }
     if (!announced) {
       core::LogInfo("waiting for " + holder);
       announced = true;
     }
-    std::this_thread::sleep_for(kPollInterval);
+    retry = NextRetry(retry);
+    clock.SleepFor(std::min<std::chrono::nanoseconds>(retry, deadline - now));
   }
   lock->refresher_ = std::thread([raw = lock.get()] { raw->RefreshLoop(); });
   return lock;

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "repo/repository.h"
 
@@ -38,6 +39,8 @@ struct LockOptions {
   std::chrono::milliseconds wait{0};
   // Remove stale locks (dead PID on this host, or older than 30 min) found on the way, with a log.
   bool remove_stale = true;
+  // Lock file times, staleness and the wait's deadline; tests pass a core::ManualClock.
+  const core::Clock* clock = &core::SystemClock::Get();
 };
 
 // A held repository lock. Non-exclusive locks coexist; an exclusive lock tolerates no other lock,
@@ -57,12 +60,14 @@ class RepoLock {
   bool Lost() const { return lost_; }
 
  private:
-  RepoLock(Repository& repo, bool exclusive) : repo_(repo), exclusive_(exclusive) {}
+  RepoLock(Repository& repo, bool exclusive, const core::Clock& clock)
+      : repo_(repo), exclusive_(exclusive), clock_(clock) {}
   core::Status WriteLockFile();
   void RefreshLoop();
 
   Repository& repo_;
   bool exclusive_;
+  const core::Clock& clock_;
   Id current_{};
   std::atomic<bool> lost_{false};
   std::mutex mu_;
@@ -76,6 +81,7 @@ class RepoLock {
 core::Result<std::vector<LockInfo>> ListLocks(Repository& repo);
 
 // Removes stale locks (or all locks with `all`); returns how many were removed.
-core::Result<int> RemoveLocks(Repository& repo, bool all);
+core::Result<int> RemoveLocks(Repository& repo, bool all,
+                              const core::Clock& clock = core::SystemClock::Get());
 
 }  // namespace hasteward::repo

@@ -1,11 +1,14 @@
 #include "repo/maintenance/prune.h"
 
 #include <cstdio>
+#include <set>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/failpoint.h"
+#include "core/log.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/maintenance/gc_mark.h"
 
@@ -47,56 +50,126 @@ core::Status DeleteSnapshots(Repository& repo, const std::vector<std::string>& i
   return core::Status::Ok();
 }
 
-}  // namespace
+// What prune decided, and what the repository looked like when it did.
+struct PrunePlan {
+  std::set<std::string> snapshot_files;
+  std::set<Id> index_files;
+  RetentionPlan retention;
+  std::vector<std::string> remove_ids;
+  size_t remaining = 0;
+  size_t index_blobs = 0;
+  GcPlan gc;
+};
 
-core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
-  auto start = std::chrono::steady_clock::now();
-  HS_TRY(o.retention.policy.Validate());
-  LockOptions lo;
-  lo.exclusive = !o.dry_run;  // a dry run reads only and may run beside a backup
-  lo.wait = o.lock_wait;
-  HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, lo));
-  core::Failpoint("prune-after-lock");
+LockOptions PruneLock(const PruneRunOptions& o, bool exclusive) {
+  LockOptions lock;
+  lock.exclusive = exclusive;
+  lock.wait = o.lock_wait;
+  return lock;
+}
+
+core::Result<std::set<std::string>> FileNames(Repository& repo, storage::FileType type) {
+  HS_ASSIGN_OR_RETURN(auto files, repo.ListFiles(type));
+  std::set<std::string> names;
+  for (const auto& file : files)
+    names.insert(file.name);
+  return names;
+}
+
+// Everything is checked before anything is deleted: a missing or undecodable used blob stops
+// prune here with the repository untouched.
+core::Result<PrunePlan> PlanPrune(Repository& repo, const PruneRunOptions& o, int threads) {
+  PrunePlan plan;
+  HS_ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, repo.ListSnapshots());
+  for (const auto& snapshot : snapshots)
+    plan.snapshot_files.insert(IdToHex(snapshot.id));
+  HS_ASSIGN_OR_RETURN(plan.retention, PlanRetention(Metas(snapshots), o.retention));
+  plan.remove_ids = plan.retention.RemoveIds();
+  std::unordered_set<std::string> removing(plan.remove_ids.begin(), plan.remove_ids.end());
+  std::vector<Snapshot> remaining;
+  for (auto& snapshot : snapshots) {
+    if (removing.count(IdToHex(snapshot.id)) == 0)
+      remaining.push_back(std::move(snapshot));
+  }
+  plan.remaining = remaining.size();
+  HS_TRY(repo.LoadIndex());
+  plan.index_files.insert(repo.index_files().begin(), repo.index_files().end());
+  plan.index_blobs = repo.index().BlobCount();
+  HS_ASSIGN_OR_RETURN(BlobSet used, MarkUsedBlobs(repo, remaining, threads));
+  remaining.clear();
+  HS_ASSIGN_OR_RETURN(auto pack_files, repo.ListFiles(storage::FileType::kPack));
+  HS_ASSIGN_OR_RETURN(plan.gc, PlanGc(repo.index(), std::move(used), pack_files, o.gc));
+  return plan;
+}
+
+core::Result<bool> UnchangedSincePlan(Repository& repo, const PrunePlan& plan) {
+  HS_ASSIGN_OR_RETURN(auto snapshots, FileNames(repo, storage::FileType::kSnapshot));
+  HS_ASSIGN_OR_RETURN(auto index_names, FileNames(repo, storage::FileType::kIndex));
+  std::set<Id> index_files;
+  for (const auto& name : index_names) {
+    HS_ASSIGN_OR_RETURN(Id id, IdFromHex(name));
+    index_files.insert(id);
+  }
+  return snapshots == plan.snapshot_files && index_files == plan.index_files;
+}
+
+core::Status ExecutePrune(Repository& repo, RepoLock& lock, const PrunePlan& plan, int threads,
+                          const PruneRunOptions& o, PruneReport* report) {
   std::function<core::Status()> still_locked = [&lock] {
-    if (!lock->Lost())
+    if (!lock.Lost())
       return core::Status::Ok();
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during prune",
                         "another process removed our lock; run prune again");
   };
+  HS_TRY(DeleteSnapshots(repo, plan.remove_ids, still_locked));
+  report->snapshots_removed = plan.remove_ids.size();
+  GcExecuteOptions eo;
+  eo.threads = threads;
+  eo.pack_size = o.gc.pack_size;
+  eo.still_locked = still_locked;
+  HS_ASSIGN_OR_RETURN(report->executed, ExecuteGc(repo, plan.gc, eo));
+  core::Failpoint("prune-done");
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto start = clock.Monotonic();
+  HS_TRY(o.retention.policy.Validate());
   int threads = o.threads > 0 ? o.threads : std::max(2, repo.backend().Connections());
+  // Why two locks: marking reads every tree of every snapshot and takes long on a big repository;
+  // under an exclusive lock it would hold off every scheduled backup (of any cluster sharing the
+  // repository) for all that time. So prune plans under a shared lock, beside running backups,
+  // and takes the exclusive lock only to delete and repack. What it planned is executed only if
+  // no snapshot or index file appeared or vanished meanwhile (a backup that ran beside the plan
+  // adds both); otherwise it plans again under the exclusive lock, which is as safe as restic's
+  // single exclusive prune.
+  PrunePlan plan;
+  {
+    HS_ASSIGN_OR_RETURN(auto shared, RepoLock::Acquire(repo, PruneLock(o, false)));
+    core::Failpoint("prune-after-lock");
+    HS_ASSIGN_OR_RETURN(plan, PlanPrune(repo, o, threads));
+    HS_TRY(shared->Release());
+  }
   PruneReport r;
   r.dry_run = o.dry_run;
-  HS_ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, repo.ListSnapshots());
-  HS_ASSIGN_OR_RETURN(r.plan, PlanRetention(Metas(snapshots), o.retention));
-  std::vector<std::string> remove_ids = r.plan.RemoveIds();
-  std::unordered_set<std::string> removing(remove_ids.begin(), remove_ids.end());
-  std::vector<Snapshot> remaining;
-  for (auto& s : snapshots) {
-    if (removing.count(IdToHex(s.id)) == 0)
-      remaining.push_back(std::move(s));
-  }
-  r.snapshots_remaining = remaining.size();
-  // Everything is checked before anything is deleted: a missing or undecodable used blob stops
-  // prune here with the repository untouched.
-  HS_TRY(repo.LoadIndex());
-  r.index_blobs = repo.index().BlobCount();
-  HS_ASSIGN_OR_RETURN(BlobSet used, MarkUsedBlobs(repo, remaining, threads));
-  remaining.clear();
-  HS_ASSIGN_OR_RETURN(auto pack_files, repo.ListFiles(storage::FileType::kPack));
-  HS_ASSIGN_OR_RETURN(GcPlan gc, PlanGc(repo.index(), std::move(used), pack_files, o.gc));
-  r.gc = gc.stats;
   if (!o.dry_run) {
-    HS_TRY(DeleteSnapshots(repo, remove_ids, still_locked));
-    r.snapshots_removed = remove_ids.size();
-    GcExecuteOptions eo;
-    eo.threads = threads;
-    eo.pack_size = o.gc.pack_size;
-    eo.still_locked = still_locked;
-    HS_ASSIGN_OR_RETURN(r.executed, ExecuteGc(repo, gc, eo));
-    core::Failpoint("prune-done");
+    HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, PruneLock(o, true)));
+    HS_ASSIGN_OR_RETURN(bool unchanged, UnchangedSincePlan(repo, plan));
+    if (!unchanged) {
+      core::LogInfo("prune: the repository changed while planning; planning again");
+      HS_ASSIGN_OR_RETURN(plan, PlanPrune(repo, o, threads));
+    }
+    HS_TRY(ExecutePrune(repo, *lock, plan, threads, o, &r));
+    HS_TRY(lock->Release());
   }
-  HS_TRY(lock->Release());
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.plan = std::move(plan.retention);
+  r.snapshots_remaining = plan.remaining;
+  r.index_blobs = plan.index_blobs;
+  r.gc = plan.gc.stats;
+  r.seconds = core::SecondsSince(clock, start);
   return r;
 }
 

@@ -6,11 +6,12 @@
 #include <mutex>
 #include <thread>
 
+#include "core/clock.h"
+
 namespace hasteward::repo {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr uint64_t kMaxSpan = uint64_t{8} * 1024 * 1024;
 
 // A run of consecutive file blobs stored in one pack, fetched with one ranged read.
@@ -191,7 +192,8 @@ core::Result<Node> FindFileNode(Repository& repo, const Snapshot& snap, const st
 
 core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSink& sink,
                                 const DumpOptions& opts) {
-  auto start = Clock::now();
+  const core::Clock& clock = core::SystemClock::Get();
+  auto start = clock.Monotonic();
   HS_ASSIGN_OR_RETURN(std::vector<Batch> batches, PlanBatches(repo, file));
   int threads = opts.threads > 0
                     ? opts.threads
@@ -220,7 +222,7 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
   for (int t = 0; t < threads; ++t)
     pool.emplace_back(worker);
   uint64_t written = 0;
-  auto last = Clock::now();
+  auto last = clock.Monotonic();
   for (size_t i = 0; i < batches.size(); ++i) {
     std::vector<core::Bytes> data;
     if (!reorder.TakeNext(&data))
@@ -238,10 +240,9 @@ core::Result<uint64_t> DumpFile(Repository& repo, const Node& file, core::ByteSi
       reorder.Fail(std::move(s));
       break;
     }
-    if (opts.progress && Clock::now() - last > std::chrono::milliseconds(200)) {
-      last = Clock::now();
-      opts.progress(DumpProgress{written, file.size,
-                                 std::chrono::duration<double>(Clock::now() - start).count()});
+    if (opts.progress && clock.Monotonic() - last > std::chrono::milliseconds(200)) {
+      last = clock.Monotonic();
+      opts.progress(DumpProgress{written, file.size, core::SecondsSince(clock, start)});
     }
   }
   for (auto& t : pool)

@@ -27,8 +27,14 @@ std::string EncodeNode(const Node& n) {
   out += ",\"atime\":" + GoJsonString(n.atime.Format());
   out += ",\"ctime\":" + GoJsonString(n.ctime.Format());
   out += ",\"uid\":" + std::to_string(n.uid) + ",\"gid\":" + std::to_string(n.gid);
+  if (!n.user.empty())
+    out += ",\"user\":" + GoJsonString(n.user);
+  if (!n.group.empty())
+    out += ",\"group\":" + GoJsonString(n.group);
   if (n.size != 0)
     out += ",\"size\":" + std::to_string(n.size);
+  if (!n.linktarget.empty())
+    out += ",\"linktarget\":" + GoJsonString(n.linktarget);
   if (n.type == "file") {
     out += ",\"content\":[";
     for (size_t i = 0; i < n.content.size(); ++i) {
@@ -53,6 +59,28 @@ core::Result<GoTime> TimeField(const nlohmann::json& j, const char* key) {
 }
 
 }  // namespace
+
+uint32_t GoModeFromPosix(uint32_t posix_permissions) {
+  uint32_t mode = posix_permissions & 0777;
+  if ((posix_permissions & 04000) != 0)
+    mode |= kGoModeSetuid;
+  if ((posix_permissions & 02000) != 0)
+    mode |= kGoModeSetgid;
+  if ((posix_permissions & 01000) != 0)
+    mode |= kGoModeSticky;
+  return mode;
+}
+
+uint32_t PosixFromGoMode(uint32_t go_mode) {
+  uint32_t mode = go_mode & 0777;
+  if ((go_mode & kGoModeSetuid) != 0)
+    mode |= 04000;
+  if ((go_mode & kGoModeSetgid) != 0)
+    mode |= 02000;
+  if ((go_mode & kGoModeSticky) != 0)
+    mode |= 01000;
+  return mode;
+}
 
 std::string Snapshot::TagValue(const std::string& key) const {
   std::string prefix = key + "=";
@@ -155,6 +183,9 @@ core::Result<std::vector<Node>> ParseTreeJson(const std::string& text) {
       node.uid = n.value("uid", uint32_t{0});
       node.gid = n.value("gid", uint32_t{0});
       node.size = n.value("size", uint64_t{0});
+      node.user = n.value("user", "");
+      node.group = n.value("group", "");
+      node.linktarget = n.value("linktarget", "");
       HS_ASSIGN_OR_RETURN(node.mtime, TimeField(n, "mtime"));
       if (n.contains("content") && n["content"].is_array()) {
         for (const auto& c : n["content"]) {

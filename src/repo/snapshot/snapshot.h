@@ -45,7 +45,10 @@ struct Node {
   GoTime mtime, atime, ctime;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  std::string user;  // owner names, omitted when empty (stdin backups have none)
+  std::string group;
   uint64_t size = 0;
+  std::string linktarget;     // symlinks
   std::vector<Id> content;    // files
   std::optional<Id> subtree;  // dirs
 };
@@ -54,6 +57,15 @@ struct Node {
 std::string EncodeTreeJson(std::vector<Node> nodes);
 core::Result<std::vector<Node>> ParseTreeJson(const std::string& json);
 
+// Go os.FileMode type bits (restic-format.md §6.3); permission bits are POSIX's 0777.
 constexpr uint32_t kGoModeDir = 1u << 31;
+constexpr uint32_t kGoModeSymlink = 1u << 27;
+constexpr uint32_t kGoModeSetuid = 1u << 23;
+constexpr uint32_t kGoModeSetgid = 1u << 22;
+constexpr uint32_t kGoModeSticky = 1u << 20;
+
+// POSIX permission bits (07777 of st_mode) as Go mode bits, and back.
+uint32_t GoModeFromPosix(uint32_t posix_permissions);
+uint32_t PosixFromGoMode(uint32_t go_mode);
 
 }  // namespace hasteward::repo

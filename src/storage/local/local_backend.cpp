@@ -2,13 +2,13 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <random>
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
 
@@ -19,24 +19,6 @@ namespace {
 using core::ErrnoStatus;
 using core::Status;
 using core::UniqueFd;
-
-Status FsyncDir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return ErrnoStatus("open directory '" + dir + "'", errno);
-  }
-  if (::fsync(fd.get()) != 0 && errno != EINVAL) {
-    return ErrnoStatus("fsync directory '" + dir + "'", errno);
-  }
-  return Status::Ok();
-}
-
-std::string RandomSuffix() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
-}
 
 bool IsHexName(const char* name) {
   size_t n = 0;
@@ -103,37 +85,15 @@ Status LocalBackend::Create() {
     std::snprintf(sub, sizeof(sub), "%02x", i);
     HS_TRY(core::MakeDirs(root_ + "/data/" + sub, 0700));
   }
-  return FsyncDir(root_);
+  return core::FsyncDir(root_);
 }
 
 Status LocalBackend::Save(const Handle& h, core::ByteView data) {
   std::string path = PathOf(h);
-  std::string dir = path.substr(0, path.rfind('/'));
-  std::string tmp = path + ".tmp-" + RandomSuffix();
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid() && errno == ENOENT) {
-    HS_TRY(core::MakeDirs(dir, 0700));
-    fd.Reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  }
-  if (!fd.valid()) {
-    return ErrnoStatus("create '" + tmp + "'", errno);
-  }
-  Status s = core::WriteAll(fd.get(), data);
-  if (s.ok() && ::fsync(fd.get()) != 0) {
-    s = ErrnoStatus("fsync '" + tmp + "'", errno);
-  }
-  if (s.ok() && ::fchmod(fd.get(), 0400) != 0) {
-    s = ErrnoStatus("chmod '" + tmp + "'", errno);
-  }
-  fd.Reset();
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = ErrnoStatus("rename '" + tmp + "'", errno);
-  }
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s.Wrap("save '" + path + "'");
-  }
-  return FsyncDir(dir);
+  core::AtomicFileOptions opts;
+  opts.mode = 0400;  // repository files are immutable, as restic writes them
+  opts.parent_dir_mode = 0700;
+  return core::WriteFileAtomically(path, data, opts).Wrap("save '" + path + "'");
 }
 
 Status LocalBackend::Load(const Handle& h, uint64_t offset, uint64_t length, core::Bytes* out) {

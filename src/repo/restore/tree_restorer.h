@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "repo/repository.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::repo {
+
+struct TreeRestoreOptions {
+  DumpOptions dump;  // fetch parallelism per file
+  // fsync every restored file and directory: a database started on the restored tree right
+  // after must find it on disk after a crash, as after its own checkpoint.
+  bool sync = true;
+  // chown files to the uid/gid recorded in the snapshot (needs root; off: the restoring user).
+  bool restore_owner = false;
+};
+
+struct TreeRestoreSummary {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t symlinks = 0;
+  uint64_t bytes = 0;
+};
+
+// Recreates the tree at `path` of the snapshot ("" = its root) under `target_dir`, which must be
+// missing or empty (nothing is ever overwritten): directories, files (content verified blob by
+// blob), symlinks, permission bits and modification times, as `restic restore` does. Other node
+// types (devices, fifos, sockets) are refused. The index must be loaded.
+// Errors: kUsage (target not empty), kNotFound (path), kCorruption (a tree or blob fails its
+// hash, a node name that would leave the target), storage errors.
+core::Result<TreeRestoreSummary> RestoreTree(Repository& repo, const Snapshot& snapshot,
+                                             const std::string& path, const std::string& target_dir,
+                                             const TreeRestoreOptions& options);
+
+}  // namespace hasteward::repo
