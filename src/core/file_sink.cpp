@@ -35,8 +35,6 @@ Status AtomicFileSink::Close() {
     return Status::Ok();
   if (::fsync(fd_.get()) != 0)
     return ErrnoStatus("fsync '" + tmp_ + "'", errno);
-  if (::fchmod(fd_.get(), 0644) != 0)
-    return ErrnoStatus("chmod '" + tmp_ + "'", errno);
   fd_.Reset();
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     return ErrnoStatus("rename '" + tmp_ + "' to '" + path_ + "'", errno);

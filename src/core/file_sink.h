@@ -8,9 +8,10 @@
 
 namespace hasteward::core {
 
-// Writes a file atomically: data goes to "<path>.tmp-<pid>", Close() fsyncs and renames it into
-// place. Destroyed without a successful Close (an error mid-way), it removes the temp file, so a
-// failed export never leaves a partial file under the final name.
+// Writes a file atomically: data goes to "<path>.tmp-<pid>" (mode 0600: exports hold password
+// hashes, so only the owner may read them), Close() fsyncs and renames it into place. Destroyed
+// without a successful Close (an error mid-way), it removes the temp file, so a failed export never
+// leaves a partial file under the final name.
 class AtomicFileSink : public ByteSink {
  public:
   static Result<std::unique_ptr<AtomicFileSink>> Create(const std::string& path);
