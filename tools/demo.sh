@@ -5,18 +5,38 @@
 # Everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./tools/setup.sh >/dev/null
-./tools/build.sh hasteward >/dev/null
-HS="$PWD/build/src/hasteward"
+step() { printf '\n== %s\n' "$*"; }
 work=$(mktemp -d /tmp/hasteward-demo-XXXXXX)
 chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+# Runs a long preparation step with its output in a log, so apt's and the compiler's chatter do
+# not bury the demo; on failure the end of the log is shown.
+quietly() {
+  local log="$work/$1.log"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "demo: '$*' failed; full log above (last 40 lines)" >&2
+    exit 1
+  fi
+}
+
+step "install the Debian 12 packages HASteward needs (first run: several minutes)"
+quietly setup ./tools/setup.sh
+echo "dependencies present"
+step "build hasteward (first build: about 10 minutes on 2 cores)"
+quietly build ./tools/build.sh hasteward
+HS="$PWD/build/src/hasteward"
+echo "built $HS"
 export HASTEWARD_STATE_DIR="$work/state" HASTEWARD_INVENTORY="$work/inventory.yaml"
 export HASTEWARD_BACKUPS_PATH="$work/repo" RESTIC_PASSWORD="demo-password"
 cleanup() { "$HS" sandbox down -c shop -n demo >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
-step() { printf '\n== %s\n' "$*"; }
+# psql runs as the postgres user; from a directory that user can read (the checkout may not be),
+# so it does not print "could not change directory".
+psql_as_postgres() { (cd / && runuser -u postgres -- psql -X -q -h "$sock" -p "$port" "$@"); }
 sql() {  # peer authentication over the sandbox's unix socket
-  runuser -u postgres -- psql -X -q -t -A -h "$sock" -p "$port" -d shop -c "$1"
+  psql_as_postgres -t -A -d shop -c "$1"
 }
 checksum() { sql "SELECT count(*) || ' rows, md5 ' || md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o"; }
 
@@ -24,7 +44,7 @@ step "start a sandbox PostgreSQL 15 cluster (primary + 1 streaming standby)"
 "$HS" sandbox up -e cnpg -c shop -n demo --instances 2
 port=$("$HS" sandbox list --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["instances"][0]["port"])')
 sock=$("$HS" sandbox list --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["instances"][0]["socket"])')
-runuser -u postgres -- psql -X -q -h "$sock" -p "$port" -d postgres -c "CREATE DATABASE shop"
+psql_as_postgres -d postgres -c "CREATE DATABASE shop"
 
 step "write a dataset"
 sql "CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(10,2));

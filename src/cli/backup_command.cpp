@@ -3,6 +3,7 @@
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/duration_flag.h"
+#include "cli/json_messages.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "core/fd.h"
@@ -31,15 +32,14 @@ struct BackupFlags {
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
   if (g.WantsJson()) {
-    std::printf(
-        "{\"message_type\":\"summary\",\"snapshot_id\":\"%s\",\"total_bytes_processed\":%llu,"
-        "\"data_blobs\":%llu,\"data_blobs_new\":%llu,\"data_added\":%llu,\"data_added_packed\":%"
-        "llu,"
-        "\"packs_written\":%zu,\"total_duration\":%.3f}\n",
-        repo::IdToHex(s.snapshot_id).c_str(), static_cast<unsigned long long>(s.bytes_read),
-        static_cast<unsigned long long>(s.chunks), static_cast<unsigned long long>(s.chunks_new),
-        static_cast<unsigned long long>(s.bytes_new),
-        static_cast<unsigned long long>(s.bytes_stored), s.packs_written, s.seconds);
+    PrintJsonLine(stdout, StreamBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
+                                                     .total_bytes_processed = s.bytes_read,
+                                                     .data_blobs = s.chunks,
+                                                     .data_blobs_new = s.chunks_new,
+                                                     .data_added = s.bytes_new,
+                                                     .data_added_packed = s.bytes_stored,
+                                                     .packs_written = s.packs_written,
+                                                     .total_duration = s.seconds});
     return;
   }
   if (g.quiet)
@@ -53,6 +53,8 @@ void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
 }
 
 core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
+  HS_TRY(RefuseDryRun(g, "backup --stdin", "the input can be read only once",
+                      "run it without --dry-run; 'hasteward get backups' lists what was saved"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   repo::BackupOptions opts;
   opts.filename = f.stdin_filename;
@@ -125,16 +127,16 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
-    std::printf(
-        "{\"message_type\":\"summary\",\"snapshot_id\":\"%s\",\"cluster\":\"%s\","
-        "\"namespace\":\"%s\",\"source_instance\":\"%s\",\"source_role\":\"%s\",\"path\":\"%s\","
-        "\"total_bytes_processed\":%llu,\"data_blobs_new\":%llu,\"data_added_packed\":%llu,"
-        "\"total_duration\":%.3f}\n",
-        repo::IdToHex(s.snapshot_id).c_str(), ctx.cluster.name.c_str(), ctx.cluster.ns.c_str(),
-        result->plan.source.name.c_str(), result->plan.role.c_str(), result->path.c_str(),
-        static_cast<unsigned long long>(s.bytes_read),
-        static_cast<unsigned long long>(s.chunks_new),
-        static_cast<unsigned long long>(s.bytes_stored), s.seconds);
+    PrintJsonLine(stdout, ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
+                                                      .cluster = ctx.cluster.name,
+                                                      .ns = ctx.cluster.ns,
+                                                      .source_instance = result->plan.source.name,
+                                                      .source_role = result->plan.role,
+                                                      .path = result->path,
+                                                      .total_bytes_processed = s.bytes_read,
+                                                      .data_blobs_new = s.chunks_new,
+                                                      .data_added_packed = s.bytes_stored,
+                                                      .total_duration = s.seconds});
   } else if (!g.quiet) {
     std::printf("backup of %s/%s from %s (%s): snapshot %s, %s dumped, %s stored in %.1fs\n",
                 ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
@@ -153,7 +155,8 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_option("--host", flags->host, "Hostname stored in the snapshot");
   cmd->add_option("--compression", flags->compression, "auto|off|max|fastest|<zstd level>");
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
-  cmd->add_option("-m,--method", flags->method, "Backup method: dump");
+  cmd->add_option("-m,--method", flags->method, "Backup method: dump (env HASTEWARD_BACKUP_METHOD)")
+      ->envname("HASTEWARD_BACKUP_METHOD");
   cmd->add_option("--retry-lock", flags->retry_lock,
                   "Wait up to this long (90s, 10m) for another job's exclusive repository lock, "
                   "e.g. a prune, instead of failing at once (default 0; serve waits 10m)");

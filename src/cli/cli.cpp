@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/json_messages.h"
 #include "core/fd.h"
 #include "core/log.h"
 
@@ -34,6 +35,8 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"auto", "human", "json", "jsonl"}));
   app.add_flag("--json", g.json, "JSON output");
   app.add_flag("-q,--quiet", g.quiet, "Only warnings and errors");
+  app.add_flag("-v,--verbose", g.verbose, "Debug logging (env HASTEWARD_VERBOSE)")
+      ->envname("HASTEWARD_VERBOSE");
   app.add_flag("--dry-run", g.dry_run, "Print what would be done, change nothing");
   app.add_option("--log-format", g.log_format, "Log format: text|json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -48,10 +51,13 @@ void GlobalOptions::ApplyEnvironment() {
     backups_path = Env("HASTEWARD_BACKUPS_PATH");
   if (backups_path.empty())
     backups_path = Env("RESTIC_REPOSITORY");
-  if (restic_password.empty())
+  // Explicit flags beat the environment, as in restic: a password file named on the command line
+  // is used even when RESTIC_PASSWORD is set (the operator passes each repository's own file).
+  if (restic_password.empty() && password_file.empty()) {
     restic_password = Env("RESTIC_PASSWORD");
-  if (password_file.empty())
-    password_file = Env("RESTIC_PASSWORD_FILE");
+    if (restic_password.empty())
+      password_file = Env("RESTIC_PASSWORD_FILE");
+  }
   if (engine.empty())
     engine = Env("HASTEWARD_ENGINE");
   if (cluster.empty())
@@ -69,6 +75,10 @@ void GlobalOptions::ApplyEnvironment() {
 }
 
 core::Result<std::string> GlobalOptions::Password() const {
+  if (!restic_password.empty() && !password_file.empty()) {
+    return core::Usage("both --restic-password and --restic-password-file are given",
+                       "pass only one of them");
+  }
   if (!restic_password.empty()) {
     return restic_password;
   }
@@ -96,11 +106,16 @@ core::Result<std::string> GlobalOptions::Repository() const {
   return backups_path;
 }
 
+core::Status RefuseDryRun(const GlobalOptions& g, const std::string& command,
+                          const std::string& why, const std::string& hint) {
+  if (!g.dry_run)
+    return core::Status::Ok();
+  return core::Usage("'" + command + "' does not support --dry-run: " + why, hint);
+}
+
 void PrintError(const core::Status& status, const GlobalOptions& g) {
   if (g.WantsJson()) {
-    std::fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"exit_code\":%d,\"message\":%s}}\n",
-                 core::ErrorCodeName(status.code()), static_cast<int>(status.code()),
-                 ("\"" + status.message() + "\"").c_str());
+    PrintJsonLine(stderr, ErrorMessage{status.code(), status.message(), status.hint()});
     return;
   }
   std::fprintf(stderr, "error: %s\n", status.message().c_str());
@@ -122,6 +137,8 @@ int Main(int argc, char** argv) {
     g.ApplyEnvironment();
     core::Log::SetJson(g.log_format == "json");
     core::Log::SetQuiet(g.quiet);
+    if (g.verbose && !g.quiet)
+      core::Log::SetLevel(core::LogLevel::kDebug);
   });
   app.fallthrough();
   RegisterVersionCommand(app, g, out);

@@ -24,6 +24,7 @@ struct GlobalOptions {
   std::string output = "auto";      // --output auto|human|json|jsonl
   bool json = false;                // --json (same as --output json)
   bool quiet = false;               // -q
+  bool verbose = false;             // -v, HASTEWARD_VERBOSE: debug logging
   bool dry_run = false;             // --dry-run
   std::string log_format = "text";  // --log-format text|json
   std::string progress = "auto";    // --progress auto|always|never|json
@@ -44,6 +45,12 @@ struct CommandOutcome {
 
 // Runs the CLI and returns the process exit code.
 int Main(int argc, char** argv);
+
+// Every command honours --dry-run or refuses it; a command that cannot preview what it would do
+// calls this first. Ok when --dry-run is not given; otherwise a usage error naming the command,
+// `why` it cannot preview and what to run instead (`hint`).
+core::Status RefuseDryRun(const GlobalOptions& g, const std::string& command,
+                          const std::string& why, const std::string& hint);
 
 // Prints an error the way every command does: "error: <message>" and "HINT: <hint>".
 void PrintError(const core::Status& status, const GlobalOptions& g);

@@ -46,7 +46,9 @@ core::Result<std::unique_ptr<core::ByteSink>> OpenOutput(const std::string& outp
   if (output == "-" || output.empty()) {
     return std::unique_ptr<core::ByteSink>(std::make_unique<core::FdSink>(1));
   }
-  HS_ASSIGN_OR_RETURN(auto file, core::AtomicFileSink::Create(output));
+  // 0600: a MariaDB export can hold password hashes (--users include) and any dump holds the data
+  // itself; only the owner may read it, as with restic's own files.
+  HS_ASSIGN_OR_RETURN(auto file, core::AtomicFileSink::Create(output, {.mode = 0600}));
   std::unique_ptr<core::ByteSink> sink = std::move(file);
   if (output.size() > 3 && output.substr(output.size() - 3) == ".gz") {
     sink = std::make_unique<core::GzipSink>(std::move(sink));
@@ -59,10 +61,16 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, repo::LockOptions{}));
   HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
   SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
-  filter.type = f.type.empty() ? (f.instance >= 0 ? "diverged" : "") : f.type;
+  filter.type = SnapshotTypeFor(f.snapshot, f.type, f.instance);
   filter.instance = f.instance;
   HS_ASSIGN_OR_RETURN(repo::Snapshot snap,
                       repo::Repository::FindSnapshot(filter.Apply(snaps), f.snapshot));
+  if (g.dry_run) {
+    std::printf("would export snapshot %s (%s) to %s\n",
+                repo::IdToHex(snap.id).substr(0, 8).c_str(), snap.TagValue("type").c_str(),
+                f.output.c_str());
+    return lock->Release();
+  }
   HS_TRY(r->LoadIndex());
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(*r, snap, f.path));
   HS_ASSIGN_OR_RETURN(auto output, OpenOutput(f.output));
@@ -87,11 +95,15 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
 }
 
 void AddExportFlags(CLI::App* cmd, const std::shared_ptr<ExportFlags>& flags) {
-  cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
+  cmd->add_option("--snapshot", flags->snapshot,
+                  "Snapshot ID, prefix or 'latest' (env HASTEWARD_SNAPSHOT)")
+      ->envname("HASTEWARD_SNAPSHOT");
   cmd->add_option("-o,--output-file", flags->output, "Output file ('-' = stdout; .gz compresses)");
   cmd->add_option("--path", flags->path, "File inside the snapshot (default: its only file)");
   cmd->add_option("-t,--type", flags->type, "Snapshot type for 'latest': backup|diverged");
-  cmd->add_option("-i,--instance", flags->instance, "Diverged capture of instance N");
+  cmd->add_option("-i,--instance", flags->instance,
+                  "Diverged capture of instance N (env HASTEWARD_INSTANCE)")
+      ->envname("HASTEWARD_INSTANCE");
   cmd->add_option("--users", flags->users,
                   "MariaDB/Galera: skip (default: leave out the users and grants, so the file "
                   "loads into any server) or include (the dump as stored; use 'restore' to "

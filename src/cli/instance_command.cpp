@@ -2,6 +2,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/json_messages.h"
 
 namespace hasteward::cli {
 
@@ -12,6 +13,10 @@ struct InstanceFlags {
 };
 
 core::Status RunInstance(const GlobalOptions& g, const InstanceFlags& f, const std::string& verb) {
+  if (verb != "status") {
+    HS_TRY(RefuseDryRun(g, "instance " + verb, "it acts at once",
+                        "run 'hasteward instance status' to see the instance's state"));
+  }
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   const platform::Instance* inst = ctx.cluster.FindInstance(f.ordinal);
   if (inst == nullptr) {
@@ -26,8 +31,7 @@ core::Status RunInstance(const GlobalOptions& g, const InstanceFlags& f, const s
   }
   HS_ASSIGN_OR_RETURN(bool running, ctx.platform->IsRunning(ctx.cluster, *inst));
   if (g.WantsJson()) {
-    std::printf("{\"instance\":\"%s\",\"running\":%s}\n", inst->name.c_str(),
-                running ? "true" : "false");
+    PrintJsonLine(stdout, InstanceStateMessage{.instance = inst->name, .running = running});
   } else {
     std::printf("%s: %s\n", inst->name.c_str(), running ? "running" : "stopped");
   }
@@ -42,7 +46,9 @@ void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& ou
   cmd->require_subcommand(1);
   for (const char* verb : {"start", "stop", "status"}) {
     auto* sub = cmd->add_subcommand(verb, std::string(verb) + " instance -i N of -c CLUSTER");
-    sub->add_option("-i,--instance", flags->ordinal, "Instance ordinal")->required();
+    sub->add_option("-i,--instance", flags->ordinal, "Instance ordinal (env HASTEWARD_INSTANCE)")
+        ->envname("HASTEWARD_INSTANCE")
+        ->required();
     std::string v = verb;
     sub->callback([&g, &out, flags, v] { out.status = RunInstance(g, *flags, v); });
   }

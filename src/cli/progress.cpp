@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include "cli/json_messages.h"
+
 namespace hasteward::cli {
 
 std::string HumanBytes(uint64_t bytes) {
@@ -31,11 +33,11 @@ ProgressPrinter::ProgressPrinter(const GlobalOptions& g, std::string verb)
 void ProgressPrinter::Update(uint64_t done, uint64_t total, double seconds) {
   double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
   if (mode_ == Mode::kJson) {
-    std::fprintf(stderr,
-                 "{\"message_type\":\"status\",\"action\":\"%s\",\"bytes_done\":%llu,"
-                 "\"total_bytes\":%llu,\"seconds_elapsed\":%.1f,\"bytes_per_second\":%.0f}\n",
-                 verb_.c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), seconds, rate);
+    PrintJsonLine(stderr, ProgressStatusMessage{.action = verb_,
+                                                .bytes_done = done,
+                                                .total_bytes = total,
+                                                .seconds_elapsed = seconds,
+                                                .bytes_per_second = rate});
     return;
   }
   if (mode_ != Mode::kTerminal)

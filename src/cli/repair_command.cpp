@@ -27,8 +27,8 @@ struct RepairFlags {
   bool force = false;
   bool no_escrow = false;
   bool keep_replaced = false;
-  std::string heal_timeout = "10m";
-  std::string delete_timeout = "2m";
+  std::string heal_timeout = "600s";
+  std::string delete_timeout = "300s";  // HASteward README: default 300 s
 };
 
 std::string Stamp(int64_t unix_seconds) {
@@ -46,8 +46,11 @@ bool EnvTrue(const char* name) {
 }
 
 core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutcome& out) {
-  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   jobs::RepairJobOptions o;
+  // Flags (and their environment variables) are checked before the cluster is touched.
+  HS_ASSIGN_OR_RETURN(o.heal.heal_timeout, ParseDuration("--heal-timeout", f.heal_timeout));
+  HS_ASSIGN_OR_RETURN(o.heal.delete_timeout, ParseDuration("--delete-timeout", f.delete_timeout));
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   if (f.instance >= 0)
     o.request.target = f.instance;
   o.request.force = f.force || EnvTrue("HASTEWARD_FORCE");
@@ -115,14 +118,20 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
 void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto f = std::make_shared<RepairFlags>();
   auto* cmd = app.add_subcommand("repair", "Heal unhealthy instances (with a pre-repair backup)");
-  cmd->add_option("-i,--instance", f->instance, "Heal only this instance (ordinal)");
+  cmd->add_option("-i,--instance", f->instance,
+                  "Heal only this instance (ordinal; env HASTEWARD_INSTANCE)")
+      ->envname("HASTEWARD_INSTANCE");
   cmd->add_flag("-f,--force", f->force,
                 "Targeted repair only: heal during split-brain (after diverged captures) or "
                 "re-clone a healthy instance (env HASTEWARD_FORCE)");
   cmd->add_flag("--no-escrow", f->no_escrow,
                 "Skip the pre-repair backup (env HASTEWARD_NO_ESCROW)");
-  cmd->add_option("--heal-timeout", f->heal_timeout, "Time a healed instance has to rejoin (10m)");
-  cmd->add_option("--delete-timeout", f->delete_timeout, "Time to fence (stop) an instance (2m)");
+  cmd->add_option("--heal-timeout", f->heal_timeout,
+                  "Time a healed instance has to rejoin (default 600s; env HASTEWARD_HEAL_TIMEOUT)")
+      ->envname("HASTEWARD_HEAL_TIMEOUT");
+  cmd->add_option("--delete-timeout", f->delete_timeout,
+                  "Time to fence (stop) an instance (default 300s; env HASTEWARD_DELETE_TIMEOUT)")
+      ->envname("HASTEWARD_DELETE_TIMEOUT");
   cmd->add_flag("--keep-replaced", f->keep_replaced,
                 "Keep the moved-aside data directory after a successful heal");
   cmd->callback([&g, &out, f] { out.status = RunRepair(g, *f, out); });

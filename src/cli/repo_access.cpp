@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/json_messages.h"
 #include "storage/registry.h"
 
 namespace hasteward::cli {
@@ -23,12 +24,14 @@ void ReportRequests(const GlobalOptions& g, repo::Repository& r) {
     return static_cast<unsigned long long>(v);
   };
   if (g.WantsJson()) {
-    std::fprintf(stderr,
-                 "{\"message_type\":\"requests\",\"save\":%llu,\"load\":%llu,\"stat\":%llu,"
-                 "\"list\":%llu,\"remove\":%llu,\"retries\":%llu,\"bytes_written\":%llu,"
-                 "\"bytes_read\":%llu}\n",
-                 u(c.save), u(c.load), u(c.stat), u(c.list), u(c.remove), u(c.retries),
-                 u(c.bytes_written), u(c.bytes_read));
+    PrintJsonLine(stderr, RequestsMessage{.save = c.save,
+                                          .load = c.load,
+                                          .stat = c.stat,
+                                          .list = c.list,
+                                          .remove = c.remove,
+                                          .retries = c.retries,
+                                          .bytes_written = c.bytes_written,
+                                          .bytes_read = c.bytes_read});
     return;
   }
   std::string loc = r.backend().Location();

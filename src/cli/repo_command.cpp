@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/json_messages.h"
 #include "cli/repo_access.h"
 #include "core/hex.h"
 #include "core/log.h"
@@ -23,6 +24,11 @@ struct RepoFlags {
 core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  if (g.dry_run) {
+    // Nothing is created, not even the backend's directory.
+    std::printf("would create a repository at %s\n", location.c_str());
+    return core::Status::Ok();
+  }
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
   repo::InitOptions opts;
   opts.hostname = repo::LocalHostname();
@@ -32,8 +38,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   }
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Init(std::move(backend), password, opts));
   if (g.WantsJson()) {
-    std::printf("{\"message_type\":\"initialized\",\"id\":\"%s\",\"repository\":\"%s\"}\n",
-                r->config().id.c_str(), location.c_str());
+    PrintJsonLine(stdout, RepoInitializedMessage{.id = r->config().id, .repository = location});
   } else if (!g.quiet) {
     std::printf("created repository %s at %s\n", r->config().id.substr(0, 10).c_str(),
                 location.c_str());
@@ -57,11 +62,12 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
     std::fprintf(stderr, "error: %s\n", e.c_str());
   }
   if (g.WantsJson()) {
-    std::printf(
-        "{\"ok\":%s,\"errors\":%zu,\"snapshots\":%zu,\"packs\":%zu,\"blobs\":%zu,"
-        "\"bytes_read\":%llu}\n",
-        report.ok() ? "true" : "false", report.errors.size(), report.snapshots, report.packs,
-        report.blobs, static_cast<unsigned long long>(report.bytes_read));
+    PrintJsonLine(stdout, RepoCheckMessage{.ok = report.ok(),
+                                           .errors = report.errors.size(),
+                                           .snapshots = report.snapshots,
+                                           .packs = report.packs,
+                                           .blobs = report.blobs,
+                                           .bytes_read = report.bytes_read});
   } else if (report.ok()) {
     std::printf("checked %zu snapshots, %zu packs, %zu blobs%s: no errors were found\n",
                 report.snapshots, report.packs, report.blobs, f.read_data ? " (data read)" : "");
@@ -76,10 +82,13 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
 }
 
 core::Status RunUnlock(const GlobalOptions& g, const RepoFlags& f) {
+  HS_TRY(RefuseDryRun(g, "repo unlock", "it cannot tell which locks it would remove",
+                      "run 'hasteward repo check' to see the lock holders, then unlock without "
+                      "--dry-run"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(int removed, repo::RemoveLocks(*r, f.remove_all));
   if (g.WantsJson()) {
-    std::printf("{\"removed\":%d}\n", removed);
+    PrintJsonLine(stdout, RepoUnlockMessage{.removed = removed});
   } else {
     std::printf("removed %d %slock(s)\n", removed, f.remove_all ? "" : "stale ");
   }

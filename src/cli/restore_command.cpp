@@ -2,8 +2,10 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/json_messages.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
+#include "cli/snapshot_filter.h"
 #include "jobs/jobs.h"
 
 namespace hasteward::cli {
@@ -12,6 +14,8 @@ namespace {
 
 struct RestoreFlags {
   std::string snapshot = "latest";
+  std::string type;
+  int instance = -1;
   bool confirm_overwrite = false;
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
@@ -35,6 +39,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   jobs::ClusterRestoreOptions opts;
   opts.snapshot = f.snapshot;
+  opts.type = SnapshotTypeFor(f.snapshot, f.type, f.instance);
+  opts.instance = f.instance;
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;
   HS_ASSIGN_OR_RETURN(opts.engine_options.users, UsersModeFor(ctx, f));
   opts.confirm_rewind = f.confirm_rewind;
@@ -64,9 +70,10 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
     return s;
   }
   if (g.WantsJson()) {
-    std::printf("{\"restored\":\"%s\",\"cluster\":\"%s\",\"namespace\":\"%s\",\"bytes\":%llu}\n",
-                repo::IdToHex(result->snapshot.id).c_str(), ctx.cluster.name.c_str(),
-                ctx.cluster.ns.c_str(), static_cast<unsigned long long>(result->bytes));
+    PrintJsonLine(stdout, RestoreResultMessage{.restored = repo::IdToHex(result->snapshot.id),
+                                               .cluster = ctx.cluster.name,
+                                               .ns = ctx.cluster.ns,
+                                               .bytes = result->bytes});
   } else if (!g.quiet) {
     std::printf("restored snapshot %s (%s) into %s/%s\n",
                 repo::IdToHex(result->snapshot.id).substr(0, 8).c_str(),
@@ -84,7 +91,13 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
       "restore",
       "Restore a backup into a cluster. DESTRUCTIVE: every database in the dump is dropped and "
       "recreated (see docs/restore.md); needs --confirm-overwrite when the target holds data");
-  cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
+  cmd->add_option("--snapshot", flags->snapshot,
+                  "Snapshot ID, prefix or 'latest' (env HASTEWARD_SNAPSHOT)")
+      ->envname("HASTEWARD_SNAPSHOT");
+  cmd->add_option("-t,--type", flags->type, "Snapshot type for 'latest': backup|diverged");
+  cmd->add_option("-i,--instance", flags->instance,
+                  "Restore the diverged capture of instance N (env HASTEWARD_INSTANCE)")
+      ->envname("HASTEWARD_INSTANCE");
   cmd->add_flag("--confirm-overwrite", flags->confirm_overwrite,
                 "Allow replacing the databases that the dump contains");
   cmd->add_option("--users", flags->users,

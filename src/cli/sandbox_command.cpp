@@ -56,6 +56,8 @@ nlohmann::json ClusterJson(const platform::Cluster& c, const std::vector<bool>& 
 }
 
 core::Status RunUp(const GlobalOptions& g, const SandboxFlags& f) {
+  HS_TRY(RefuseDryRun(g, "sandbox up", "it starts real servers",
+                      "run it without --dry-run; 'hasteward sandbox down' removes it again"));
   HS_TRY(RequireCluster(g));
   HS_ASSIGN_OR_RETURN(auto engine, platform::ParseEngineKind(g.engine.empty() ? "cnpg" : g.engine));
   platform::sandbox::SandboxSpec spec{g.cluster,          g.ns,        engine,     f.instances,
@@ -81,6 +83,8 @@ core::Status RunUp(const GlobalOptions& g, const SandboxFlags& f) {
 }
 
 core::Status RunDown(const GlobalOptions& g) {
+  HS_TRY(RefuseDryRun(g, "sandbox down", "it removes the cluster's processes and directories",
+                      "run 'hasteward sandbox list' to see what exists"));
   HS_TRY(RequireCluster(g));
   HS_TRY(platform::sandbox::Down(g.inventory, g.ns, g.cluster));
   if (!g.quiet && !g.WantsJson()) {

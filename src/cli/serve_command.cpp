@@ -32,6 +32,11 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   cmd->add_option("--shutdown-grace", flags->grace_seconds,
                   "Seconds a running job may finish after SIGTERM before it is aborted");
   cmd->callback([&g, &out, flags] {
+    out.status =
+        RefuseDryRun(g, "serve", "the operator runs jobs on a schedule",
+                     "run single commands with --dry-run, e.g. 'hasteward repair --dry-run'");
+    if (!out.status.ok())
+      return;
     op::ServeOptions o;
     o.config_path = flags->config;
     if (o.config_path.empty() && std::getenv("HASTEWARD_CONFIG") != nullptr) {

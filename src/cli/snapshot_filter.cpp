@@ -22,7 +22,9 @@ bool SnapshotFilter::Matches(const repo::Snapshot& s) const {
     return false;
   if (!ns.empty() && s.TagValue("namespace") != ns)
     return false;
-  if (!type.empty() && type != "all" && s.TagValue("type") != type)
+  // A snapshot without a type tag (`backup --stdin`, or written by restic) is a backup.
+  std::string snapshot_type = s.TagValue("type").empty() ? "backup" : s.TagValue("type");
+  if (!type.empty() && type != "all" && snapshot_type != type)
     return false;
   if (instance >= 0) {
     std::string prefix = "/" + std::to_string(instance) + "-";
@@ -44,6 +46,15 @@ std::vector<repo::Snapshot> SnapshotFilter::Apply(const std::vector<repo::Snapsh
       out.push_back(s);
   }
   return out;
+}
+
+std::string SnapshotTypeFor(const std::string& snapshot_ref, const std::string& type_flag,
+                            int instance) {
+  if (!type_flag.empty())
+    return type_flag;
+  if (instance >= 0)
+    return "diverged";
+  return snapshot_ref == "latest" || snapshot_ref.empty() ? "backup" : "";
 }
 
 }  // namespace hasteward::cli

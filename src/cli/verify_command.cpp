@@ -43,6 +43,8 @@ void PrintOutcome(const GlobalOptions& g, const verify::VerifyOutcome& o) {
 }
 
 core::Status RunVerify(const GlobalOptions& g, const VerifyFlags& f, CommandOutcome& out) {
+  HS_TRY(RefuseDryRun(g, "verify", "a verification is a restore into a throwaway instance",
+                      "run it without --dry-run; it never changes the cluster"));
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   verify::VerifyOptions opts;
@@ -65,7 +67,9 @@ void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
       "verify",
       "Prove a backup restores: restore it into a throwaway instance, check it, record "
       "the verdict in the repository (exit 28 when it fails)");
-  cmd->add_option("--snapshot", flags->snapshot, "Snapshot ID, prefix or 'latest'");
+  cmd->add_option("--snapshot", flags->snapshot,
+                  "Snapshot ID, prefix or 'latest' (env HASTEWARD_SNAPSHOT)")
+      ->envname("HASTEWARD_SNAPSHOT");
   cmd->add_flag("--force", flags->force, "Verify again although the snapshot has evidence");
   cmd->add_option("--timeout", flags->timeout_seconds, "Give up after N seconds (0 = never)");
   cmd->callback([&g, &out, flags] { out.status = RunVerify(g, *flags, out); });

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "core/log.h"
 #include "engine/triage.h"
 #include "jobs/jobs.h"
@@ -27,7 +29,16 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
                                                   engine::Engine& engine, repo::Repository& repo,
                                                   const ClusterRestoreOptions& options) {
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
-  HS_ASSIGN_OR_RETURN(auto snaps, ClusterSnapshots(repo, cluster, "backup"));
+  HS_ASSIGN_OR_RETURN(auto snaps, ClusterSnapshots(repo, cluster, options.type));
+  if (options.instance >= 0) {
+    // Diverged captures name the instance in the file: "<ns>/<cluster>/<N>-<dump file>".
+    std::string prefix = "/" + std::to_string(options.instance) + "-";
+    std::erase_if(snaps, [&prefix](const repo::Snapshot& s) {
+      return std::none_of(s.paths.begin(), s.paths.end(), [&prefix](const std::string& p) {
+        return p.find(prefix) != std::string::npos;
+      });
+    });
+  }
   auto snap = repo::Repository::FindSnapshot(snaps, options.snapshot);
   if (!snap.ok()) {
     return snap.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");

@@ -57,7 +57,10 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
                                                 const ClusterBackupOptions& options);
 
 struct ClusterRestoreOptions {
-  std::string snapshot = "latest";  // ID, prefix or "latest" among the cluster's type=backup
+  std::string snapshot =
+      "latest";                 // ID, prefix or "latest" among the cluster's snapshots of `type`
+  std::string type = "backup";  // "" = any type (an explicit ID)
+  int instance = -1;            // >= 0: the diverged capture of this instance ordinal
   engine::RestoreOptions engine_options;
   // The restore triages the cluster first (jobs/repair_restore_guard.h); this confirms rewinding a
   // split-brain cluster or one with an UNKNOWN instance.

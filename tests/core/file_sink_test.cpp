@@ -126,7 +126,7 @@ TEST(AtomicFileSinkTest, ContentAppearsOnlyOnClose) {
   EXPECT_EQ(ListDir(dir->path()), std::vector<std::string>{"export.sql"}) << "temp file left";
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0644U);
+  EXPECT_EQ(st.st_mode & 0777, 0600U) << "exports hold password hashes: owner only";
   EXPECT_TRUE((*sink)->Close().ok()) << "a second Close is a no-op";
   EXPECT_FALSE((*sink)->Write(AsBytes("late")).ok()) << "write after Close must fail";
   sink->reset();

@@ -8,8 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -23,37 +22,25 @@ struct EngineCase {
 class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
  protected:
   void SetUp() override {
-    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-cluster-").value()));
-    ::chmod(tmp_->path().c_str(), 0755);  // the postgres OS user must reach its data dirs
-    env_ = {{"HASTEWARD_STATE_DIR", tmp_->path() + "/state"},
-            {"HASTEWARD_INVENTORY", tmp_->path() + "/inventory.yaml"},
-            {"HASTEWARD_BACKUPS_PATH", tmp_->path() + "/repo"},
-            {"RESTIC_PASSWORD", "cluster-test"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"}};
-    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     Up("shop", GetParam().instances);
   }
 
   void TearDown() override {
     for (const auto& c : clusters_)
-      Hs({"sandbox", "down", "-c", c, "-n", "test"});
-  }
-
-  CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.begin(), HastewardBin());
-    return RunCommand(args, env_);
+      hs_.Run({"sandbox", "down", "-c", c, "-n", "test"});
   }
 
   void Up(const std::string& name, int instances) {
-    auto r = Hs({"sandbox", "up", "-e", GetParam().engine, "-c", name, "-n", "test", "--instances",
-                 std::to_string(instances)});
+    auto r = hs_.Run({"sandbox", "up", "-e", GetParam().engine, "-c", name, "-n", "test",
+                      "--instances", std::to_string(instances)});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     clusters_.push_back(name);
   }
 
   // The inventory entry of a cluster (as written by sandbox up).
   nlohmann::json Cluster(const std::string& name) {
-    auto r = Hs({"sandbox", "list", "--json"});
+    auto r = hs_.Run({"sandbox", "list", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const auto& c : nlohmann::json::parse(r.out)) {
       if (c.value("name", "") == name)
@@ -68,7 +55,7 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
   }
 
   std::string Password(const std::string& cluster) {
-    std::string dir = tmp_->path() + "/state/test/" + cluster;
+    std::string dir = hs_.dir() + "/state/test/" + cluster;
     std::string file =
         GetParam().engine == "cnpg" ? dir + "/superuser.password" : dir + "/admin.password";
     std::ifstream f(file);
@@ -126,13 +113,12 @@ class ClusterBackupTest : public ::testing::TestWithParam<EngineCase> {
   }
 
   size_t SnapshotCount() {
-    auto r = Hs({"get", "backups", "--json"});
+    auto r = hs_.Run({"get", "backups", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out).size();
   }
 
-  std::unique_ptr<core::TempDir> tmp_;
-  std::map<std::string, std::string> env_;
+  HastewardEnv hs_{"hs-cluster-", "cluster-test"};
   std::vector<std::string> clusters_;
 };
 
@@ -142,33 +128,33 @@ TEST_P(ClusterBackupTest, BackupDamageRestoreAndExportRoundTrip) {
   std::string before = Checksums("shop", 0);
   ASSERT_FALSE(before.empty());
 
-  auto b = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--json"});
+  auto b = hs_.Run({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--json"});
   ASSERT_EQ(b.exit_code, 0) << b.err;
   auto summary = nlohmann::json::parse(b.out.substr(b.out.find('{')));
   EXPECT_EQ(summary["source_role"], p.expect_source_role) << b.out;
   if (p.engine != "cnpg") {
     EXPECT_NE(summary["source_instance"], "shop-0") << "a replica / non-first node serves dumps";
   }
-  auto list = nlohmann::json::parse(Hs({"get", "backups", "-c", "shop", "--json"}).out);
+  auto list = nlohmann::json::parse(hs_.Run({"get", "backups", "-c", "shop", "--json"}).out);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["type"], "backup");
   EXPECT_EQ(list[0]["namespace"], "test");
 
   Sql("shop", 0, "DELETE FROM orders WHERE id > 100; DROP TABLE items;", "shop");
-  auto refused = Hs({"restore", "-e", p.engine, "-c", "shop", "-n", "test"});
+  auto refused = hs_.Run({"restore", "-e", p.engine, "-c", "shop", "-n", "test"});
   EXPECT_EQ(refused.exit_code, 26) << refused.err;
   EXPECT_NE(refused.err.find("--confirm-overwrite"), std::string::npos) << refused.err;
 
   auto restored =
-      Hs({"restore", "-e", p.engine, "-c", "shop", "-n", "test", "--confirm-overwrite"});
+      hs_.Run({"restore", "-e", p.engine, "-c", "shop", "-n", "test", "--confirm-overwrite"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Checksums("shop", 0), before);
 
-  std::string gz = tmp_->path() + "/shop.sql.gz";
-  ASSERT_EQ(
-      Hs({"export", "-e", p.engine, "-c", "shop", "-n", "test", "--snapshot", "latest", "-o", gz})
-          .exit_code,
-      0);
+  std::string gz = hs_.dir() + "/shop.sql.gz";
+  ASSERT_EQ(hs_.Run({"export", "-e", p.engine, "-c", "shop", "-n", "test", "--snapshot", "latest",
+                     "-o", gz})
+                .exit_code,
+            0);
   Up("fresh", 1);
   std::string port = std::to_string(Port("fresh", 0));
   std::string load =
@@ -188,18 +174,19 @@ TEST_P(ClusterBackupTest, BackupDamageRestoreAndExportRoundTrip) {
 
 TEST_P(ClusterBackupTest, BadInputFailsClearlyAndSavesNothing) {
   const auto& p = GetParam();
-  auto unknown = Hs({"backup", "-e", p.engine, "-c", "nosuch", "-n", "test"});
+  auto unknown = hs_.Run({"backup", "-e", p.engine, "-c", "nosuch", "-n", "test"});
   EXPECT_EQ(unknown.exit_code, 20) << unknown.err;
   EXPECT_NE(unknown.err.find("nosuch"), std::string::npos) << unknown.err;
 
-  std::string inv = tmp_->path() + "/inventory.yaml";
-  std::string bad_pw = WriteFile(tmp_->path() + "/wrong.password", "definitely-wrong\n");
-  std::string bad_inv = tmp_->path() + "/bad-inventory.yaml";
+  std::string inv = hs_.dir() + "/inventory.yaml";
+  std::string bad_pw = WriteFile(hs_.dir() + "/wrong.password", "definitely-wrong\n");
+  std::string bad_inv = hs_.dir() + "/bad-inventory.yaml";
   auto sed = RunCommand({"sh", "-c",
                          "sed -E 's#(passwordFile: ).*(superuser|admin)\\.password#\\1" + bad_pw +
                              "#' '" + inv + "' > '" + bad_inv + "'"});
   ASSERT_EQ(sed.exit_code, 0);
-  auto wrong = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", bad_inv});
+  auto wrong =
+      hs_.Run({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", bad_inv});
   EXPECT_EQ(wrong.exit_code, 22) << wrong.err;
   EXPECT_EQ(wrong.err.find("definitely-wrong"), std::string::npos) << "secrets never printed";
 
@@ -208,27 +195,28 @@ TEST_P(ClusterBackupTest, BadInputFailsClearlyAndSavesNothing) {
   std::string real_tool =
       p.engine == "cnpg" ? "/usr/lib/postgresql/15/bin/pg_dumpall" : "/usr/bin/mariadb-dump";
   std::string tool_name = real_tool.substr(real_tool.rfind('/') + 1);
-  std::string kill_bin = tmp_->path() + "/killbin";
+  std::string kill_bin = hs_.dir() + "/killbin";
   ::mkdir(kill_bin.c_str(), 0755);
   WriteFile(kill_bin + "/" + tool_name,
             "#!/bin/sh\n\"" + real_tool + "\" \"$@\" | head -c 65536\nkill -9 $$\n");
   ::chmod((kill_bin + "/" + tool_name).c_str(), 0755);
-  std::string kill_inv = tmp_->path() + "/kill-inventory.yaml";
+  std::string kill_inv = hs_.dir() + "/kill-inventory.yaml";
   ASSERT_EQ(RunCommand({"sh", "-c",
                         "sed -E 's#^( *)binDir: .*#\\1binDir: " + kill_bin + "#' '" + inv +
                             "' > '" + kill_inv + "'"})
                 .exit_code,
             0);
-  auto killed = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", kill_inv});
+  auto killed =
+      hs_.Run({"backup", "-e", p.engine, "-c", "shop", "-n", "test", "--inventory", kill_inv});
   EXPECT_EQ(killed.exit_code, 23) << killed.err;
   EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
   EXPECT_EQ(SnapshotCount(), 0u) << "a killed dump must not become a snapshot";
 
   for (int i = p.instances - 1; i >= 0; --i) {
-    auto stop = Hs({"instance", "stop", "-c", "shop", "-n", "test", "-i", std::to_string(i)});
+    auto stop = hs_.Run({"instance", "stop", "-c", "shop", "-n", "test", "-i", std::to_string(i)});
     ASSERT_EQ(stop.exit_code, 0) << stop.err;
   }
-  auto down = Hs({"backup", "-e", p.engine, "-c", "shop", "-n", "test"});
+  auto down = hs_.Run({"backup", "-e", p.engine, "-c", "shop", "-n", "test"});
   EXPECT_EQ(down.exit_code, 21) << down.err;
   EXPECT_EQ(SnapshotCount(), 0u);
 }

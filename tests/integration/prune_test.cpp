@@ -12,8 +12,7 @@
 
 #include "core/fd.h"
 #include "core/subprocess.h"
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -43,43 +42,18 @@ std::string Dump(int day) {
 
 class PruneTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-prune-").value()));
-    UseRepo(tmp_->path() + "/repo");
-  }
-  void UseRepo(const std::string& repo) {
-    repo_ = repo;
-    env_ = {{"RESTIC_PASSWORD", "prune-pw"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
-            {"TZ", "UTC"},
-            {"HASTEWARD_BACKUPS_PATH", repo_},
-            {"RESTIC_REPOSITORY", repo_}};
-  }
-  CmdResult Hs(std::vector<std::string> args, const std::string& in = "",
-               std::map<std::string, std::string> extra = {}) {
-    args.insert(args.begin(), HastewardBin());
-    auto env = env_;
-    for (const auto& [k, v] : extra)
-      env[k] = v;
-    return RunCommand(args, env, in);
-  }
-  CmdResult Restic(std::vector<std::string> args) {
-    args.insert(args.begin(), "restic");
-    return RunCommand(args, env_);
-  }
-
   // Backs up the next dump of `cluster` (each shares all but one segment with the previous one)
   // at 10:00 on that day; returns the snapshot ID.
   std::string Backup(const std::string& cluster, int day, int month = 1) {
     std::string in =
-        tmp_->path() + "/" + cluster + "-" + std::to_string(month) + "-" + std::to_string(day);
+        hs_.dir() + "/" + cluster + "-" + std::to_string(month) + "-" + std::to_string(day);
     WriteFile(in, Dump((cluster == "db1" ? 0 : 100) + ++sequence_[cluster]));
     char time[32];
     std::snprintf(time, sizeof(time), "2023-%02d-%02d 10:00:00", month, day);
-    auto r = Hs({"backup", "--stdin", "--stdin-filename", "ns/" + cluster + "/dump.sql", "--tag",
-                 "engine=cnpg,cluster=" + cluster + ",namespace=ns,type=backup", "--time", time,
-                 "--host", "pod-0", "--json"},
-                in);
+    auto r = hs_.Run({"backup", "--stdin", "--stdin-filename", "ns/" + cluster + "/dump.sql",
+                      "--tag", "engine=cnpg,cluster=" + cluster + ",namespace=ns,type=backup",
+                      "--time", time, "--host", "pod-0", "--json"},
+                     in);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::string id = Json::parse(r.out).value("snapshot_id", "");
     inputs_[id] = in;
@@ -88,7 +62,7 @@ class PruneTest : public ::testing::Test {
 
   // Three months of db1 backups (several a week), plus a second cluster db2.
   void BuildHistory() {
-    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     for (int month = 1; month <= 3; ++month) {
       for (int day : {2, 9, 10, 20})
         Backup("db1", day, month);
@@ -98,7 +72,7 @@ class PruneTest : public ::testing::Test {
   }
 
   std::set<std::string> SnapshotIds() {
-    auto r = Restic({"snapshots", "--json"});
+    auto r = hs_.Restic({"snapshots", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::set<std::string> ids;
     for (const auto& s : Json::parse(r.out))
@@ -107,7 +81,7 @@ class PruneTest : public ::testing::Test {
   }
 
   void ExpectCheckPasses() {
-    auto r = Restic({"check", "--read-data"});
+    auto r = hs_.Restic({"check", "--read-data"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
@@ -115,8 +89,8 @@ class PruneTest : public ::testing::Test {
   void ExpectRestores(const std::set<std::string>& ids) {
     for (const auto& id : ids) {
       ASSERT_EQ(inputs_.count(id), 1u) << id;
-      std::string out = tmp_->path() + "/export.bin";
-      auto r = Hs({"export", "--snapshot", id, "-o", out});
+      std::string out = hs_.dir() + "/export.bin";
+      auto r = hs_.Run({"export", "--snapshot", id, "-o", out});
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_EQ(Sha256File(out), Sha256File(inputs_[id])) << "snapshot " << id;
     }
@@ -133,7 +107,7 @@ class PruneTest : public ::testing::Test {
 
   uint64_t DataBytes() {
     uint64_t n = 0;
-    for (const auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
+    for (const auto& e : fs::recursive_directory_iterator(hs_.repository() + "/data")) {
       if (e.is_regular_file())
         n += e.file_size();
     }
@@ -143,9 +117,7 @@ class PruneTest : public ::testing::Test {
   const std::vector<std::string> kPolicy = {"--keep-last",   "2", "--keep-daily",   "0",
                                             "--keep-weekly", "0", "--keep-monthly", "2"};
 
-  std::unique_ptr<core::TempDir> tmp_;
-  std::string repo_;
-  std::map<std::string, std::string> env_;
+  HastewardEnv hs_{"hs-prune-", "prune-pw"};
   std::map<std::string, std::string> inputs_;  // snapshot ID -> input file
   std::map<std::string, int> sequence_;        // dumps made per cluster
 };
@@ -156,7 +128,7 @@ TEST_F(PruneTest, PrunesRepacksAndResticAgrees) {
   uint64_t bytes_before = DataBytes();
   std::vector<std::string> args = {"prune", "-c", "db1", "--max-unused", "0", "--json"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
-  auto r = Hs(args);
+  auto r = hs_.Run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json j = Json::parse(r.out);
   std::set<std::string> keep = Ids(j, "keep"), remove = Ids(j, "remove");
@@ -178,10 +150,10 @@ TEST_F(PruneTest, PrunesRepacksAndResticAgrees) {
   ExpectCheckPasses();
   ExpectRestores(after);
   // Nothing is left to do, and restic's own prune finds nothing to remove either.
-  auto again = Hs({"prune", "-c", "db1", "--max-unused", "0", "--json"});
+  auto again = hs_.Run({"prune", "-c", "db1", "--max-unused", "0", "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(Json::parse(again.out)["gc"]["packs_deleted"], 0);
-  auto rp = Restic({"prune", "--dry-run", "--max-unused", "0"});
+  auto rp = hs_.Restic({"prune", "--dry-run", "--max-unused", "0"});
   EXPECT_EQ(rp.exit_code, 0) << rp.err;
   EXPECT_NE(rp.out.find("total prune:           0 blobs / 0 B"), std::string::npos) << rp.out;
 }
@@ -192,7 +164,7 @@ TEST_F(PruneTest, MaxRepackSizeDefersTheRestToTheNextPrune) {
       "prune", "-c", "db1", "--max-unused", "0", "--json", "--max-repack-size",
       "1"};  // one byte: repack nothing
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
-  auto capped = Hs(args);
+  auto capped = hs_.Run(args);
   ASSERT_EQ(capped.exit_code, 0) << capped.err;
   Json j = Json::parse(capped.out);
   EXPECT_EQ(j["gc"]["repack"], 0) << capped.out;
@@ -200,9 +172,9 @@ TEST_F(PruneTest, MaxRepackSizeDefersTheRestToTheNextPrune) {
   std::set<std::string> after = SnapshotIds();
   ExpectCheckPasses();
   ExpectRestores(after);
-  auto bad = Hs({"prune", "-c", "db1", "--max-repack-size", "lots"});
+  auto bad = hs_.Run({"prune", "-c", "db1", "--max-repack-size", "lots"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
-  auto rest = Hs({"prune", "-c", "db1", "--max-unused", "0", "--json"});
+  auto rest = hs_.Run({"prune", "-c", "db1", "--max-unused", "0", "--json"});
   ASSERT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_GT(Json::parse(rest.out)["gc"]["repack"].get<int>(), 0) << rest.out;
   EXPECT_EQ(Json::parse(rest.out)["gc"]["unused_after"], 0);
@@ -212,17 +184,17 @@ TEST_F(PruneTest, MaxRepackSizeDefersTheRestToTheNextPrune) {
 TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
   BuildHistory();
   // A backup killed after its first pack: an unreferenced pack and a stale lock (dead PID).
-  std::string big = tmp_->path() + "/big";
+  std::string big = hs_.dir() + "/big";
   WriteFile(big, Dump(200) + Dump(201) + Dump(202));
-  auto killed = Hs({"backup", "--stdin"}, big, {{"HASTEWARD_FAILPOINT", "after-pack-save:1"}});
+  auto killed = hs_.Run({"backup", "--stdin"}, big, {{"HASTEWARD_FAILPOINT", "after-pack-save:1"}});
   ASSERT_EQ(killed.exit_code, -1);
-  std::string base = tmp_->path() + "/base";
-  fs::copy(repo_, base, fs::copy_options::recursive);
+  std::string base = hs_.dir() + "/base";
+  fs::copy(hs_.repository(), base, fs::copy_options::recursive);
   std::vector<std::string> args = {"prune", "-c", "db1", "--max-unused", "0"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
   auto dry_args = args;
   dry_args.insert(dry_args.end(), {"--dry-run", "--json"});
-  auto dry = Hs(dry_args);
+  auto dry = hs_.Run(dry_args);
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   std::set<std::string> keep = Ids(Json::parse(dry.out), "keep");
   for (const std::string fp :
@@ -230,19 +202,19 @@ TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
         "prune-before-repack", "after-pack-save:1", "prune-after-repack", "prune-after-index-save",
         "prune-after-index-delete:1", "prune-after-pack-delete:2", "prune-done"}) {
     SCOPED_TRACE(fp);
-    std::string copy = tmp_->path() + "/crash";
+    std::string copy = hs_.dir() + "/crash";
     fs::remove_all(copy);
     fs::copy(base, copy, fs::copy_options::recursive);
-    UseRepo(copy);
-    auto r = Hs(args, "", {{"HASTEWARD_FAILPOINT", fp}});
+    hs_.UseRepository(copy);
+    auto r = hs_.Run(args, "", {{"HASTEWARD_FAILPOINT", fp}});
     ASSERT_EQ(r.exit_code, -1) << "the failpoint kills prune: " << r.out << r.err;
-    ASSERT_EQ(Restic({"unlock"}).exit_code, 0);
+    ASSERT_EQ(hs_.Restic({"unlock"}).exit_code, 0);
     ExpectCheckPasses();
     std::set<std::string> now = SnapshotIds();
     for (const auto& id : keep)
       EXPECT_EQ(now.count(id), 1u) << id;
     ExpectRestores(keep);
-    auto rerun = Hs(args);
+    auto rerun = hs_.Run(args);
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
     ExpectCheckPasses();
     EXPECT_EQ(SnapshotIds().size(), keep.size() + 2) << "db1's kept snapshots and db2's two";
@@ -252,16 +224,16 @@ TEST_F(PruneTest, KillAtEveryStepLeavesACheckableRepository) {
 
 TEST_F(PruneTest, StaleLockOfADeadProcessIsClearedWithALogLine) {
   BuildHistory();
-  auto killed = Hs({"backup", "--stdin"}, inputs_.begin()->second,
-                   {{"HASTEWARD_FAILPOINT", "before-snapshot-save"}});
+  auto killed = hs_.Run({"backup", "--stdin"}, inputs_.begin()->second,
+                        {{"HASTEWARD_FAILPOINT", "before-snapshot-save"}});
   ASSERT_EQ(killed.exit_code, -1);
-  ASSERT_FALSE(fs::is_empty(repo_ + "/locks"));
+  ASSERT_FALSE(fs::is_empty(hs_.repository() + "/locks"));
   std::vector<std::string> args = {"prune", "-c", "db1"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
-  auto r = Hs(args);
+  auto r = hs_.Run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("removed stale"), std::string::npos) << r.err;
-  EXPECT_TRUE(fs::is_empty(repo_ + "/locks"));
+  EXPECT_TRUE(fs::is_empty(hs_.repository() + "/locks"));
   ExpectCheckPasses();
 }
 
@@ -278,21 +250,21 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
             "--time",
             "2023-04-01 10:00:00",
             "--json"};
-  o.env_set = env_;
+  o.env_set = hs_.vars();
   o.stdin_mode = core::StdioMode::kPipe;
   o.stdout_mode = core::StdioMode::kFile;
-  o.stdout_file = tmp_->path() + "/backup.out";
+  o.stdout_file = hs_.dir() + "/backup.out";
   auto backup = core::Subprocess::Start(o);
   ASSERT_TRUE(backup.ok());
   std::string data = Dump(300);
   ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(data.substr(0, 1 << 20))).ok());
-  for (int i = 0; i < 200 && fs::is_empty(repo_ + "/locks"); ++i) {
+  for (int i = 0; i < 200 && fs::is_empty(hs_.repository() + "/locks"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_FALSE(fs::is_empty(repo_ + "/locks"));
+  ASSERT_FALSE(fs::is_empty(hs_.repository() + "/locks"));
   std::vector<std::string> args = {"prune", "-c", "db1", "--lock-wait", "0"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
-  auto refused = Hs(args);
+  auto refused = hs_.Run(args);
   EXPECT_EQ(refused.exit_code, 11) << refused.err;
   EXPECT_NE(refused.err.find("PID " + std::to_string((*backup)->pid())), std::string::npos)
       << refused.err;
@@ -302,9 +274,9 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   p.argv = {HastewardBin()};
   p.argv.insert(p.argv.end(), args.begin(), args.end());
   p.argv[5] = "120";  // --lock-wait 120
-  p.env_set = env_;
+  p.env_set = hs_.vars();
   p.stdout_mode = core::StdioMode::kFile;
-  p.stdout_file = tmp_->path() + "/prune.out";
+  p.stdout_file = hs_.dir() + "/prune.out";
   auto prune = core::Subprocess::Start(p);
   ASSERT_TRUE(prune.ok());
   for (int i = 0; i < 200 && (*prune)->StderrAll().find("waiting for") == std::string::npos; ++i) {
@@ -316,9 +288,9 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   (*backup)->CloseStdin();
   ASSERT_TRUE((*backup)->Wait().ok()) << (*backup)->StderrAll();
   EXPECT_TRUE((*prune)->Wait().ok()) << (*prune)->StderrAll();
-  auto backup_out = Json::parse(*core::ReadFileToString(tmp_->path() + "/backup.out"));
+  auto backup_out = Json::parse(*core::ReadFileToString(hs_.dir() + "/backup.out"));
   std::string new_id = backup_out["snapshot_id"];
-  inputs_[new_id] = WriteFile(tmp_->path() + "/live.in", data);
+  inputs_[new_id] = WriteFile(hs_.dir() + "/live.in", data);
   ExpectCheckPasses();
   std::set<std::string> ids = SnapshotIds();
   EXPECT_EQ(ids.count(new_id), 1u) << "the backup's snapshot is kept (newest)";
@@ -327,15 +299,15 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
 
 TEST_F(PruneTest, DryRunListsEverySnapshotWithAReasonAndChangesNothing) {
   BuildHistory();
-  auto digest = TreeDigest(repo_);
+  auto digest = TreeDigest(hs_.repository());
   std::vector<std::string> args = {"prune", "--dry-run", "-t", "all"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
-  auto text = Hs(args);
+  auto text = hs_.Run(args);
   ASSERT_EQ(text.exit_code, 0) << text.err;
   args.push_back("--json");
-  auto json = Hs(args);
+  auto json = hs_.Run(args);
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_EQ(TreeDigest(repo_), digest);
+  EXPECT_EQ(TreeDigest(hs_.repository()), digest);
   Json j = Json::parse(json.out);
   EXPECT_EQ(j["dry_run"], true);
   std::set<std::string> listed;
@@ -358,17 +330,17 @@ TEST_F(PruneTest, DryRunListsEverySnapshotWithAReasonAndChangesNothing) {
 
 TEST_F(PruneTest, RefusesToEmptyAClusterUnlessAllowed) {
   BuildHistory();
-  auto digest = TreeDigest(repo_);
+  auto digest = TreeDigest(hs_.repository());
   std::vector<std::string> args = {
       "backup",         "prune", "-c",           "db2", "--keep-tag",    "nonexistent",
       "--keep-last",    "0",     "--keep-daily", "0",   "--keep-weekly", "0",
       "--keep-monthly", "0"};
-  auto refused = Hs(args);
+  auto refused = hs_.Run(args);
   EXPECT_EQ(refused.exit_code, 24) << refused.err;
   EXPECT_NE(refused.err.find("--allow-empty"), std::string::npos) << refused.err;
-  EXPECT_EQ(TreeDigest(repo_), digest) << "a refused prune changes nothing";
+  EXPECT_EQ(TreeDigest(hs_.repository()), digest) << "a refused prune changes nothing";
   args.push_back("--allow-empty");
-  auto r = Hs(args);
+  auto r = hs_.Run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(SnapshotIds().size(), 12u) << "db2's two snapshots are gone, db1's twelve stay";
   ExpectCheckPasses();

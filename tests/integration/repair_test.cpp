@@ -18,6 +18,7 @@
 #include "core/fd.h"
 #include "core/temp_dir.h"
 #include "support/command.h"
+#include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -35,25 +36,23 @@ class RepairTest : public ::testing::Test {
                                      .ns = "rt"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     sc_ = std::move(*c);
-    repo_ = sc_->state_dir() + "/../repo";
-    env_ = {{"HASTEWARD_INVENTORY", sc_->inventory_path()},
-            {"HASTEWARD_STATE_DIR", sc_->state_dir()},
-            {"HASTEWARD_BACKUPS_PATH", repo_},
-            {"RESTIC_PASSWORD", "repair-test"}};
-    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+    HastewardEnv::Options options;
+    options.temp_prefix = "hs-repair-";
+    options.password = "repair-test";
+    options.state_dir = sc_->state_dir();
+    options.inventory = sc_->inventory_path();
+    options.repository = sc_->state_dir() + "/../repo";
+    hs_ = std::make_unique<HastewardEnv>(options);
+    ASSERT_EQ(hs_->Run({"repo", "init"}).exit_code, 0);
   }
 
-  CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.begin(), HastewardBin());
-    return RunCommand(args, env_);
-  }
   // A command on this cluster: <verb> -e <engine> -c <name> -n rt <args...>
   CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
     std::vector<std::string> a = {
         verb, "-e", platform::EngineKindName(sc_->cluster().engine), "-c", sc_->cluster().name,
         "-n", "rt"};
     a.insert(a.end(), args.begin(), args.end());
-    return Hs(a);
+    return hs_->Run(a);
   }
   std::string Sql(int n, const std::string& sql, const std::string& db = "") {
     auto r = sc_->Sql(n, sql, db);
@@ -62,16 +61,16 @@ class RepairTest : public ::testing::Test {
   }
   std::map<std::string, std::string> Digest(int n) { return TreeDigest(sc_->instance(n).data_dir); }
   void Stop(int n) {
-    ASSERT_EQ(
-        Hs({"instance", "stop", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)})
-            .exit_code,
-        0);
+    ASSERT_EQ(hs_->Run({"instance", "stop", "-c", sc_->cluster().name, "-n", "rt", "-i",
+                        std::to_string(n)})
+                  .exit_code,
+              0);
   }
   void Start(int n) {
-    ASSERT_EQ(
-        Hs({"instance", "start", "-c", sc_->cluster().name, "-n", "rt", "-i", std::to_string(n)})
-            .exit_code,
-        0);
+    ASSERT_EQ(hs_->Run({"instance", "start", "-c", sc_->cluster().name, "-n", "rt", "-i",
+                        std::to_string(n)})
+                  .exit_code,
+              0);
   }
   int Verdict() { return On("triage").exit_code; }
   // Polls (30 s) until instance n has every id 1..want in t (rows replicate asynchronously).
@@ -116,8 +115,7 @@ class RepairTest : public ::testing::Test {
   }
 
   std::unique_ptr<SandboxCluster> sc_;
-  std::string repo_;
-  std::map<std::string, std::string> env_;
+  std::unique_ptr<HastewardEnv> hs_;  // made by Up() on the sandbox cluster's directories
 };
 
 // Rows 1..n of table t(id int primary key) as one comma list.
@@ -227,7 +225,7 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
       EXPECT_NE(e.out.find("900002\told-primary-side"), std::string::npos);
     }
   }
-  auto list = Hs({"get", "backups", "-t", "diverged", "--json"});
+  auto list = hs_->Run({"get", "backups", "-t", "diverged", "--json"});
   auto snaps = nlohmann::json::parse(list.out);
   ASSERT_EQ(snaps.size(), 3u);
   EXPECT_EQ(snaps[0]["job"], snaps[2]["job"]);

@@ -10,8 +10,7 @@
 #include <signal.h>
 
 #include "core/subprocess.h"
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -20,98 +19,73 @@ namespace fs = std::filesystem;
 
 class RepoInteropTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-interop-").value()));
-    repo_ = tmp_->path() + "/repo";
-    env_ = {{"RESTIC_PASSWORD", "interop-pw"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
-            {"TZ", "UTC"},
-            {"HASTEWARD_BACKUPS_PATH", repo_},
-            {"RESTIC_REPOSITORY", repo_}};
-  }
-
-  CmdResult Hs(std::vector<std::string> args, const std::string& in = "",
-               std::map<std::string, std::string> extra = {}) {
-    args.insert(args.begin(), HastewardBin());
-    auto env = env_;
-    for (const auto& [k, v] : extra)
-      env[k] = v;
-    return RunCommand(args, env, in);
-  }
-  CmdResult Restic(std::vector<std::string> args, const std::string& in = "") {
-    args.insert(args.begin(), "restic");
-    return RunCommand(args, env_, in);
-  }
-
   std::string RandomFile(const std::string& name, size_t n, uint32_t seed) {
     std::mt19937_64 rng(seed);
     std::string data(n, '\0');
     for (auto& c : data)
       c = static_cast<char>(rng());
-    return WriteFile(tmp_->path() + "/" + name, data);
+    return WriteFile(hs_.dir() + "/" + name, data);
   }
 
   std::string ExportSha(const std::string& snapshot = "latest") {
-    std::string out = tmp_->path() + "/export.bin";
-    auto r = Hs({"export", "--snapshot", snapshot, "-o", out});
+    std::string out = hs_.dir() + "/export.bin";
+    auto r = hs_.Run({"export", "--snapshot", snapshot, "-o", out});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return Sha256File(out);
   }
 
   size_t ResticSnapshotCount() {
-    auto r = Restic({"snapshots", "--json"});
+    auto r = hs_.Restic({"snapshots", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out).size();
   }
 
   void ExpectResticCheckPasses() {
-    auto r = Restic({"check", "--read-data"});
+    auto r = hs_.Restic({"check", "--read-data"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
-  std::unique_ptr<core::TempDir> tmp_;
-  std::string repo_;
-  std::map<std::string, std::string> env_;
+  HastewardEnv hs_{"hs-interop-", "interop-pw"};
 };
 
 TEST_F(RepoInteropTest, ResticChecksListsAndDumpsWhatHastewardWrites) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 20 << 20, 1);
-  auto b = Hs({"backup", "--stdin", "--stdin-filename", "ns1/pg/pgdumpall.sql", "--tag",
-               "engine=cnpg", "--tag", "cluster=pg,namespace=ns1", "--tag", "type=backup", "--time",
-               "2023-01-02 03:04:05", "--host", "H"},
-              in);
+  auto b = hs_.Run({"backup", "--stdin", "--stdin-filename", "ns1/pg/pgdumpall.sql", "--tag",
+                    "engine=cnpg", "--tag", "cluster=pg,namespace=ns1", "--tag", "type=backup",
+                    "--time", "2023-01-02 03:04:05", "--host", "H"},
+                   in);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   ExpectResticCheckPasses();
-  auto snaps = nlohmann::json::parse(Restic({"snapshots", "--json"}).out);
+  auto snaps = nlohmann::json::parse(hs_.Restic({"snapshots", "--json"}).out);
   ASSERT_EQ(snaps.size(), 1u);
   EXPECT_EQ(snaps[0]["time"], "2023-01-02T03:04:05Z");
   EXPECT_EQ(snaps[0]["hostname"], "H");
   EXPECT_EQ(snaps[0]["paths"][0], "/ns1/pg/pgdumpall.sql");
   EXPECT_EQ(snaps[0]["tags"],
             nlohmann::json::parse(R"(["engine=cnpg","cluster=pg","namespace=ns1","type=backup"])"));
-  auto dump = Restic({"dump", "latest", "/ns1/pg/pgdumpall.sql"});
+  auto dump = hs_.Restic({"dump", "latest", "/ns1/pg/pgdumpall.sql"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_EQ(Sha256String(dump.out), Sha256File(in));
 }
 
 TEST_F(RepoInteropTest, HastewardReadsAndDeduplicatesAgainstResticsRepository) {
-  ASSERT_EQ(Restic({"init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Restic({"init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 12 << 20, 2);
-  ASSERT_EQ(Restic({"backup", "--stdin", "--stdin-filename", "db.sql"}, in).exit_code, 0);
+  ASSERT_EQ(hs_.Restic({"backup", "--stdin", "--stdin-filename", "db.sql"}, in).exit_code, 0);
   EXPECT_EQ(ExportSha(), Sha256File(in));
-  auto b = Hs({"backup", "--stdin", "--stdin-filename", "again.sql", "--json"}, in);
+  auto b = hs_.Run({"backup", "--stdin", "--stdin-filename", "again.sql", "--json"}, in);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   auto summary = nlohmann::json::parse(b.out);
   EXPECT_GT(summary["data_blobs"].get<int>(), 5);
   EXPECT_EQ(summary["data_blobs_new"], 0) << "same input must add no data blobs";
   ExpectResticCheckPasses();
-  auto dump = Restic({"dump", "latest", "/again.sql"});
+  auto dump = hs_.Restic({"dump", "latest", "/again.sql"});
   EXPECT_EQ(Sha256String(dump.out), Sha256File(in));
 }
 
 TEST_F(RepoInteropTest, EdgeInputsRoundTripThroughBothTools) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   struct Case {
     std::string name;
     std::string data;
@@ -136,42 +110,42 @@ TEST_F(RepoInteropTest, EdgeInputsRoundTripThroughBothTools) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    std::string in = WriteFile(tmp_->path() + "/" + c.name, c.data);
-    auto b = Hs({"backup", "--stdin", "--stdin-filename", c.name}, in);
+    std::string in = WriteFile(hs_.dir() + "/" + c.name, c.data);
+    auto b = hs_.Run({"backup", "--stdin", "--stdin-filename", c.name}, in);
     ASSERT_EQ(b.exit_code, 0) << b.err;
-    auto dump = Restic({"dump", "latest", "/" + c.name});
+    auto dump = hs_.Restic({"dump", "latest", "/" + c.name});
     EXPECT_EQ(Sha256String(dump.out), Sha256String(c.data));
     EXPECT_EQ(ExportSha(), Sha256String(c.data));
   }
   ExpectResticCheckPasses();
   size_t before = ResticSnapshotCount();
   auto empty =
-      Hs({"backup", "--stdin", "--stdin-filename", "empty"}, WriteFile(tmp_->path() + "/e", ""));
+      hs_.Run({"backup", "--stdin", "--stdin-filename", "empty"}, WriteFile(hs_.dir() + "/e", ""));
   EXPECT_EQ(empty.exit_code, 3) << "empty input: documented exit code 3";
   EXPECT_NE(empty.err.find("no data read"), std::string::npos) << empty.err;
   EXPECT_EQ(ResticSnapshotCount(), before);
 }
 
 TEST_F(RepoInteropTest, WrongPasswordChangesNothing) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 1 << 20, 4);
-  ASSERT_EQ(Hs({"backup", "--stdin"}, in).exit_code, 0);
-  auto before = TreeDigest(repo_);
-  auto r = Hs({"backup", "--stdin"}, in, {{"RESTIC_PASSWORD", "wrong"}});
+  ASSERT_EQ(hs_.Run({"backup", "--stdin"}, in).exit_code, 0);
+  auto before = TreeDigest(hs_.repository());
+  auto r = hs_.Run({"backup", "--stdin"}, in, {{"RESTIC_PASSWORD", "wrong"}});
   EXPECT_EQ(r.exit_code, 12);
   EXPECT_NE(r.err.find("wrong password"), std::string::npos) << r.err;
-  EXPECT_EQ(Hs({"get", "backups"}, "", {{"RESTIC_PASSWORD", "wrong"}}).exit_code, 12);
-  EXPECT_EQ(TreeDigest(repo_), before);
+  EXPECT_EQ(hs_.Run({"get", "backups"}, "", {{"RESTIC_PASSWORD", "wrong"}}).exit_code, 12);
+  EXPECT_EQ(TreeDigest(hs_.repository()), before);
 }
 
 TEST_F(RepoInteropTest, FlippedByteInPackIsNamedByCheck) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 3 << 20, 5);
-  ASSERT_EQ(Hs({"backup", "--stdin"}, in).exit_code, 0);
-  ASSERT_EQ(Hs({"repo", "check", "--read-data"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"backup", "--stdin"}, in).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "check", "--read-data"}).exit_code, 0);
   std::string victim;
   uintmax_t biggest = 0;
-  for (const auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
+  for (const auto& e : fs::recursive_directory_iterator(hs_.repository() + "/data")) {
     if (e.is_regular_file() && e.file_size() > biggest) {
       biggest = e.file_size();
       victim = e.path().string();
@@ -188,17 +162,19 @@ TEST_F(RepoInteropTest, FlippedByteInPackIsNamedByCheck) {
     c = static_cast<char>(c ^ 0x40);
     f.write(&c, 1);
   }
-  auto r = Hs({"repo", "check", "--read-data"});
+  auto r = hs_.Run({"repo", "check", "--read-data"});
   EXPECT_EQ(r.exit_code, 13);
   std::string pack = fs::path(victim).filename().string();
   EXPECT_NE(r.err.find(pack), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("blob '"), std::string::npos) << r.err;
-  EXPECT_NE(Restic({"check", "--read-data"}).exit_code, 0) << "restic agrees the pack is damaged";
+  EXPECT_NE(hs_.Restic({"check", "--read-data"}).exit_code, 0)
+      << "restic agrees the pack is damaged";
 }
 
 TEST_F(RepoInteropTest, FailingProducerSavesNoSnapshot) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
-  auto r = Hs({"backup", "--stdin-from-command", "--stdin-filename", "db.sql", "--", "sh", "-c",
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+  auto r =
+      hs_.Run({"backup", "--stdin-from-command", "--stdin-filename", "db.sql", "--", "sh", "-c",
                "head -c 6000000 /dev/urandom; echo 'dump: lost connection' >&2; exit 2"});
   EXPECT_EQ(r.exit_code, 23) << r.err;
   EXPECT_NE(r.err.find("no snapshot was saved"), std::string::npos) << r.err;
@@ -208,62 +184,62 @@ TEST_F(RepoInteropTest, FailingProducerSavesNoSnapshot) {
 }
 
 TEST_F(RepoInteropTest, LiveLockIsRefusedClearly) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   core::SubprocessOptions o;
   o.argv = {HastewardBin(), "backup", "--stdin", "--stdin-filename", "slow.sql"};
-  o.env_set = env_;
+  o.env_set = hs_.vars();
   o.stdin_mode = core::StdioMode::kPipe;
   auto backup = core::Subprocess::Start(o);
   ASSERT_TRUE(backup.ok());
   std::string chunk(1 << 20, 'q');
   ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(chunk)).ok());
-  for (int i = 0; i < 100 && fs::is_empty(repo_ + "/locks"); ++i) {
+  for (int i = 0; i < 100 && fs::is_empty(hs_.repository() + "/locks"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_FALSE(fs::is_empty(repo_ + "/locks")) << "the running backup holds a lock";
-  auto check = Hs({"repo", "check"});
+  ASSERT_FALSE(fs::is_empty(hs_.repository() + "/locks")) << "the running backup holds a lock";
+  auto check = hs_.Run({"repo", "check"});
   EXPECT_EQ(check.exit_code, 11);
   EXPECT_NE(check.err.find("locked"), std::string::npos) << check.err;
   EXPECT_NE(check.err.find("PID " + std::to_string((*backup)->pid())), std::string::npos)
       << check.err;
-  EXPECT_EQ(Hs({"repo", "unlock"}).out.find("removed 0"), 0u) << "a live lock is not stale";
+  EXPECT_EQ(hs_.Run({"repo", "unlock"}).out.find("removed 0"), 0u) << "a live lock is not stale";
   (*backup)->CloseStdin();
   EXPECT_TRUE((*backup)->Wait().ok());
-  EXPECT_EQ(Hs({"repo", "check"}).exit_code, 0);
+  EXPECT_EQ(hs_.Run({"repo", "check"}).exit_code, 0);
 }
 
 TEST_F(RepoInteropTest, StaleLockOfKilledBackupIsClearedByUnlock) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   std::string in = RandomFile("in.bin", 40 << 20, 6);
-  auto killed = Hs({"backup", "--stdin"}, in, {{"HASTEWARD_FAILPOINT", "after-pack-save:1"}});
+  auto killed = hs_.Run({"backup", "--stdin"}, in, {{"HASTEWARD_FAILPOINT", "after-pack-save:1"}});
   ASSERT_EQ(killed.exit_code, -1) << "the failpoint kills the process";
-  EXPECT_NE(Restic({"check"}).exit_code, 0) << "restic 0.14 refuses while a lock file remains";
-  auto unlock = Hs({"repo", "unlock"});
+  EXPECT_NE(hs_.Restic({"check"}).exit_code, 0) << "restic 0.14 refuses while a lock file remains";
+  auto unlock = hs_.Run({"repo", "unlock"});
   EXPECT_EQ(unlock.exit_code, 0) << unlock.err;
   EXPECT_NE(unlock.out.find("removed 1 stale"), std::string::npos) << unlock.out;
   ExpectResticCheckPasses();
 }
 
 TEST_F(RepoInteropTest, KillAtAnyPointNeverBreaksTheRepository) {
-  ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
   std::string first = RandomFile("first.bin", 5 << 20, 7);
-  ASSERT_EQ(Hs({"backup", "--stdin", "--stdin-filename", "first"}, first).exit_code, 0);
-  std::string first_id = nlohmann::json::parse(Restic({"snapshots", "--json"}).out)[0]["id"];
+  ASSERT_EQ(hs_.Run({"backup", "--stdin", "--stdin-filename", "first"}, first).exit_code, 0);
+  std::string first_id = nlohmann::json::parse(hs_.Restic({"snapshots", "--json"}).out)[0]["id"];
   std::string in = RandomFile("in.bin", 48 << 20, 8);
   for (const std::string fp : {"after-pack-save:1", "after-pack-save:2", "before-index-save",
                                "before-snapshot-save", "after-snapshot-save"}) {
     SCOPED_TRACE(fp);
-    auto r =
-        Hs({"backup", "--stdin", "--stdin-filename", "second"}, in, {{"HASTEWARD_FAILPOINT", fp}});
+    auto r = hs_.Run({"backup", "--stdin", "--stdin-filename", "second"}, in,
+                     {{"HASTEWARD_FAILPOINT", fp}});
     ASSERT_EQ(r.exit_code, -1) << r.err;
-    ASSERT_EQ(Restic({"unlock"}).exit_code, 0);
+    ASSERT_EQ(hs_.Restic({"unlock"}).exit_code, 0);
     ExpectResticCheckPasses();
-    EXPECT_EQ(Sha256String(Restic({"dump", first_id, "/first"}).out), Sha256File(first));
+    EXPECT_EQ(Sha256String(hs_.Restic({"dump", first_id, "/first"}).out), Sha256File(first));
     if (fp == "after-snapshot-save") {
-      EXPECT_EQ(Sha256String(Restic({"dump", "latest", "/second"}).out), Sha256File(in));
+      EXPECT_EQ(Sha256String(hs_.Restic({"dump", "latest", "/second"}).out), Sha256File(in));
     }
   }
-  auto final_backup = Hs({"backup", "--stdin", "--stdin-filename", "second", "--json"}, in);
+  auto final_backup = hs_.Run({"backup", "--stdin", "--stdin-filename", "second", "--json"}, in);
   ASSERT_EQ(final_backup.exit_code, 0) << final_backup.err;
   EXPECT_EQ(nlohmann::json::parse(final_backup.out)["data_blobs_new"], 0)
       << "data stored before the crashes is reused";

@@ -5,8 +5,7 @@
 // the account HASteward connects as is never touched; export leaves accounts out by default.
 #include <gtest/gtest.h>
 
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -17,9 +16,6 @@ using platform::EngineKind;
 class RestoreUsersTest : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override {
-    auto dir = core::TempDir::Create("hs-users-");
-    ASSERT_TRUE(dir.ok());
-    tmp_ = std::make_unique<core::TempDir>(std::move(*dir));
     source_ = Make();
     ASSERT_NE(source_, nullptr);
   }
@@ -34,16 +30,16 @@ class RestoreUsersTest : public ::testing::TestWithParam<EngineKind> {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
+  // `hasteward <verb> -e -c accounts -n ut <args...>` on cluster `on` (each sandbox has its own
+  // inventory and state dir; the repository is shared).
   CmdResult Hs(const SandboxCluster& on, const std::string& verb,
                std::vector<std::string> args = {}) {
     std::vector<std::string> argv = {
-        HastewardBin(), verb,       "-e", platform::EngineKindName(GetParam()),
-        "-c",           "accounts", "-n", "ut"};
+        verb, "-e", platform::EngineKindName(GetParam()), "-c", "accounts", "-n", "ut"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {{"HASTEWARD_INVENTORY", on.inventory_path()},
-                             {"HASTEWARD_STATE_DIR", on.state_dir()},
-                             {"HASTEWARD_BACKUPS_PATH", tmp_->path() + "/repo"},
-                             {"RESTIC_PASSWORD", "users-test"}});
+    return hs_.Run(
+        argv, "",
+        {{"HASTEWARD_INVENTORY", on.inventory_path()}, {"HASTEWARD_STATE_DIR", on.state_dir()}});
   }
 
   void Admin(const SandboxCluster& on, const std::string& sql) {
@@ -59,7 +55,7 @@ class RestoreUsersTest : public ::testing::TestWithParam<EngineKind> {
                       {{"MYSQL_PWD", password}});
   }
 
-  std::unique_ptr<core::TempDir> tmp_;
+  HastewardEnv hs_{"hs-users-", "users-test"};
   std::unique_ptr<SandboxCluster> source_;
 };
 

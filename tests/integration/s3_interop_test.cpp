@@ -8,10 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/temp_dir.h"
 #include "support/ceph_rgw_server.h"
-#include "support/command.h"
 #include "support/fault_proxy.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -21,34 +20,17 @@ class S3InteropTest : public ::testing::Test {
   void SetUp() override {
     rgw_ = CephRgwServer::Shared();
     ASSERT_NE(rgw_, nullptr);
-    tmp_ = std::make_unique<core::TempDir>(core::TempDir::Create("hs-s3-itest-").value());
     prefix_ = "it" + std::to_string(std::random_device{}());
-    env_ = {{"RESTIC_PASSWORD", "s3-interop-pw"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"},
-            {"TZ", "UTC"}};
     for (const auto& [k, v] : rgw_->ClientEnv())
-      env_[k] = v;
+      hs_.Set(k, v);
     std::mt19937_64 rng(99);
     std::string data(24 << 20, '\0');
     for (auto& c : data)
       c = static_cast<char>(rng() % 5 == 0 ? 'a' : rng());
-    input_ = WriteFile(tmp_->path() + "/input.bin", data);
+    input_ = WriteFile(hs_.dir() + "/input.bin", data);
     input_sha_ = Sha256String(data);
   }
 
-  CmdResult Hs(const std::string& repo, std::vector<std::string> args, const std::string& in = "",
-               std::map<std::string, std::string> extra = {}) {
-    args.insert(args.begin(), {HastewardBin(), "-r", repo});
-    auto env = env_;
-    for (const auto& [k, v] : extra)
-      env[k] = v;
-    return RunCommand(args, env, in);
-  }
-  CmdResult Restic(const std::string& repo, std::vector<std::string> args,
-                   const std::string& in = "") {
-    args.insert(args.begin(), {"restic", "-r", repo});
-    return RunCommand(args, env_, in);
-  }
   std::string ViaPort(int port) const {
     return "s3:http://127.0.0.1:" + std::to_string(port) + "/" + CephRgwServer::kBucket + "/" +
            prefix_;
@@ -56,29 +38,29 @@ class S3InteropTest : public ::testing::Test {
   // restic check --read-data and dump latest (byte-identical) on the repository, directly on RGW.
   void ExpectResticVerifies() {
     std::string repo = rgw_->Location(prefix_);
-    auto check = Restic(repo, {"check", "--read-data"});
+    auto check = hs_.Restic({"-r", repo, "check", "--read-data"});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-    auto dump = Restic(repo, {"dump", "latest", "db.sql"});
+    auto dump = hs_.Restic({"-r", repo, "dump", "latest", "db.sql"});
     ASSERT_EQ(dump.exit_code, 0) << dump.err;
     EXPECT_EQ(Sha256String(dump.out), input_sha_);
   }
 
   CephRgwServer* rgw_ = nullptr;
-  std::unique_ptr<core::TempDir> tmp_;
+  // Every command names its repository with -r (the S3 location or a proxy in front of it).
+  HastewardEnv hs_{"hs-s3-itest-", "s3-interop-pw"};
   std::string prefix_;
-  std::map<std::string, std::string> env_;
   std::string input_;
   std::string input_sha_;
 };
 
 TEST_F(S3InteropTest, ResticVerifiesWhatHastewardWroteToS3) {
   std::string repo = rgw_->Location(prefix_);
-  auto init = Hs(repo, {"repo", "init"});
+  auto init = hs_.Run({"-r", repo, "repo", "init"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  auto backup = Hs(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
+  auto backup = hs_.Run({"-r", repo, "backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   ExpectResticVerifies();
-  auto check = Hs(repo, {"repo", "check", "--read-data"});
+  auto check = hs_.Run({"-r", repo, "repo", "check", "--read-data"});
   EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 
@@ -89,12 +71,12 @@ TEST_F(S3InteropTest, HastewardBacksUpThroughTwentyPercentFaults) {
   o.seed = 4242;
   auto proxy = FaultProxy::Start(o).value();
   std::string repo = ViaPort(proxy->port());
-  auto init = Hs(repo, {"repo", "init"});
+  auto init = hs_.Run({"-r", repo, "repo", "init"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  auto backup = Hs(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
+  auto backup = hs_.Run({"-r", repo, "backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  std::string out = tmp_->path() + "/restored.bin";
-  auto exp = Hs(repo, {"export", "--snapshot", "latest", "-o", out});
+  std::string out = hs_.dir() + "/restored.bin";
+  auto exp = hs_.Run({"-r", repo, "export", "--snapshot", "latest", "-o", out});
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_EQ(Sha256File(out), input_sha_);
   auto stats = proxy->stats();
@@ -104,11 +86,11 @@ TEST_F(S3InteropTest, HastewardBacksUpThroughTwentyPercentFaults) {
 
 TEST_F(S3InteropTest, HastewardExportsWhatResticWroteToS3) {
   std::string repo = rgw_->Location(prefix_);
-  ASSERT_EQ(Restic(repo, {"init"}).exit_code, 0);
-  auto backup = Restic(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
+  ASSERT_EQ(hs_.Restic({"-r", repo, "init"}).exit_code, 0);
+  auto backup = hs_.Restic({"-r", repo, "backup", "--stdin", "--stdin-filename", "db.sql"}, input_);
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  std::string out = tmp_->path() + "/exported.bin";
-  auto exp = Hs(repo, {"export", "--snapshot", "latest", "-o", out});
+  std::string out = hs_.dir() + "/exported.bin";
+  auto exp = hs_.Run({"-r", repo, "export", "--snapshot", "latest", "-o", out});
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_EQ(Sha256File(out), input_sha_);
 }
@@ -116,8 +98,8 @@ TEST_F(S3InteropTest, HastewardExportsWhatResticWroteToS3) {
 TEST_F(S3InteropTest, UnreachableServerFailsClearlyWithinBoundedTime) {
   std::string repo = ViaPort(PickFreePort());  // nothing listens there
   auto start = std::chrono::steady_clock::now();
-  auto r = Hs(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, input_,
-              {{"HASTEWARD_STORAGE_RETRY_SECONDS", "5"}});
+  auto r = hs_.Run({"-r", repo, "backup", "--stdin", "--stdin-filename", "db.sql"}, input_,
+                   {{"HASTEWARD_STORAGE_RETRY_SECONDS", "5"}});
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("127.0.0.1"), std::string::npos) << r.err;
@@ -131,14 +113,14 @@ TEST_F(S3InteropTest, FailingServerLeavesNoSnapshot) {
   o.faults = {FaultProxy::Fault::kError503};
   auto proxy = FaultProxy::Start(o).value();
   std::string repo = ViaPort(proxy->port());
-  ASSERT_EQ(Hs(repo, {"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(hs_.Run({"-r", repo, "repo", "init"}).exit_code, 0);
   proxy->SetFaultRate(1.0);  // from now on every request gets 503 SlowDown
   auto start = std::chrono::steady_clock::now();
-  auto r = Hs(repo, {"backup", "--stdin", "--stdin-filename", "db.sql"}, input_,
-              {{"HASTEWARD_STORAGE_RETRY_SECONDS", "5"}});
+  auto r = hs_.Run({"-r", repo, "backup", "--stdin", "--stdin-filename", "db.sql"}, input_,
+                   {{"HASTEWARD_STORAGE_RETRY_SECONDS", "5"}});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(90));
-  auto snaps = Restic(rgw_->Location(prefix_), {"snapshots", "--json"});
+  auto snaps = hs_.Restic({"-r", rgw_->Location(prefix_), "snapshots", "--json"});
   ASSERT_EQ(snaps.exit_code, 0) << snaps.err;
   EXPECT_EQ(snaps.out.find("\"id\""), std::string::npos) << snaps.out;
 }

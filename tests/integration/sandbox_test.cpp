@@ -1,20 +1,20 @@
 // Drives `hasteward sandbox up|list|down` end to end on real servers: each engine comes up,
 // replicates a row written on the primary, and `down` leaves no process, port or directory.
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "core/process_info.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
+#include "core/status.h"
 #include "platform/local/inventory.h"
 #include "platform/sandbox/ports.h"
+#include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward {
@@ -24,30 +24,8 @@ using platform::EngineKind;
 
 class SandboxCliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* bin = std::getenv("HASTEWARD_TEST_BIN");
-    ASSERT_NE(bin, nullptr) << "HASTEWARD_TEST_BIN is not set";
-    bin_ = bin;
-    auto dir = core::TempDir::Create("hasteward-sandbox-it-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = std::make_unique<core::TempDir>(std::move(dir).value());
-    ASSERT_EQ(::chmod(dir_->path().c_str(), 0755), 0);
-    state_dir_ = dir_->path() + "/state";
-    inventory_ = dir_->path() + "/inventory.yaml";
-  }
-
-  core::RunOutput Hasteward(std::vector<std::string> args) {
-    core::SubprocessOptions o;
-    o.argv = {bin_};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env_set = {{"HASTEWARD_STATE_DIR", state_dir_}, {"HASTEWARD_INVENTORY", inventory_}};
-    auto r = core::Run(o);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : core::RunOutput{};
-  }
-
   platform::Cluster LoadCluster(const std::string& ns, const std::string& name) {
-    auto clusters = platform::LoadInventory(inventory_);
+    auto clusters = platform::LoadInventory(hs_.inventory());
     EXPECT_TRUE(clusters.ok());
     for (const auto& c : *clusters) {
       if (c.ns == ns && c.name == name)
@@ -78,9 +56,9 @@ class SandboxCliTest : public ::testing::Test {
                                   name,      "-n", "it", "--instances", "3"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto start = std::chrono::steady_clock::now();
-    auto up = Hasteward(args);
+    auto up = hs_.Run(args);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    ASSERT_EQ(up.status.exit_code, 0) << up.err;
+    ASSERT_EQ(up.exit_code, 0) << up.err;
     std::cout << "[ timing ] sandbox up " << engine << " x3 " << secs << " s\n";
     RecordProperty("sandbox_up_seconds", std::to_string(secs));
 
@@ -105,8 +83,8 @@ class SandboxCliTest : public ::testing::Test {
   }
 
   void ExpectListedRunning(const std::string& name) {
-    auto list = Hasteward({"sandbox", "list", "--json"});
-    ASSERT_EQ(list.status.exit_code, 0) << list.err;
+    auto list = hs_.Run({"sandbox", "list", "--json"});
+    ASSERT_EQ(list.exit_code, 0) << list.err;
     auto j = nlohmann::json::parse(list.out);
     bool found = false;
     for (const auto& c : j) {
@@ -121,9 +99,9 @@ class SandboxCliTest : public ::testing::Test {
 
   void ExpectDownLeavesNothing(const platform::Cluster& c) {
     std::string cluster_dir = c.options.at("sandboxDir");
-    auto down = Hasteward({"sandbox", "down", "-c", c.name, "-n", c.ns});
-    ASSERT_EQ(down.status.exit_code, 0) << down.err;
-    EXPECT_TRUE(core::ProcessesMentioning(state_dir_).empty()) << "processes left";
+    auto down = hs_.Run({"sandbox", "down", "-c", c.name, "-n", c.ns});
+    ASSERT_EQ(down.exit_code, 0) << down.err;
+    EXPECT_TRUE(core::ProcessesMentioning(hs_.state_dir()).empty()) << "processes left";
     for (const auto& i : c.instances) {
       EXPECT_TRUE(platform::sandbox::PortIsFree(i.port)) << "port " << i.port << " still bound";
       if (i.labels.count("gmcastPort")) {
@@ -131,16 +109,13 @@ class SandboxCliTest : public ::testing::Test {
       }
     }
     EXPECT_FALSE(std::filesystem::exists(cluster_dir)) << cluster_dir;
-    EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/" + c.ns));
-    auto clusters = platform::LoadInventory(inventory_);
+    EXPECT_FALSE(std::filesystem::exists(hs_.state_dir() + "/" + c.ns));
+    auto clusters = platform::LoadInventory(hs_.inventory());
     ASSERT_TRUE(clusters.ok());
     EXPECT_TRUE(clusters->empty());
   }
 
-  std::string bin_;
-  std::unique_ptr<core::TempDir> dir_;
-  std::string state_dir_;
-  std::string inventory_;
+  testing::HastewardEnv hs_{"hasteward-sandbox-it-", "sandbox-test"};
 };
 
 TEST_F(SandboxCliTest, PostgresStreamsToStandbysAndDownLeavesNothing) {
@@ -153,9 +128,9 @@ TEST_F(SandboxCliTest, MariadbAsyncReplicatesAndDownLeavesNothing) {
 
 TEST_F(SandboxCliTest, MariadbSemisyncReplicatesWithSemisyncOn) {
   auto start = std::chrono::steady_clock::now();
-  auto up = Hasteward({"sandbox", "up", "-e", "mariadb", "-c", "semi", "-n", "it", "--instances",
-                       "3", "--replication-mode", "semisync"});
-  ASSERT_EQ(up.status.exit_code, 0) << up.err;
+  auto up = hs_.Run({"sandbox", "up", "-e", "mariadb", "-c", "semi", "-n", "it", "--instances", "3",
+                     "--replication-mode", "semisync"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
   std::cout << "[ timing ] sandbox up mariadb semisync x3 "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
             << " s\n";
@@ -177,27 +152,27 @@ TEST_F(SandboxCliTest, GaleraFormsClusterOfThreeAndDownLeavesNothing) {
 
 TEST_F(SandboxCliTest, SecondUpOfSameClusterIsAlreadyExists) {
   auto up =
-      Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
-  ASSERT_EQ(up.status.exit_code, 0) << up.err;
+      hs_.Run({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
   auto again =
-      Hasteward({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
-  EXPECT_EQ(again.status.exit_code, static_cast<int>(core::ErrorCode::kAlreadyExists)) << again.err;
+      hs_.Run({"sandbox", "up", "-e", "postgres", "-c", "dup", "-n", "it", "--instances", "1"});
+  EXPECT_EQ(again.exit_code, static_cast<int>(core::ErrorCode::kAlreadyExists)) << again.err;
   ExpectDownLeavesNothing(LoadCluster("it", "dup"));
 }
 
 TEST_F(SandboxCliTest, DownOfUnknownClusterSucceeds) {
-  auto down = Hasteward({"sandbox", "down", "-c", "never-made", "-n", "it"});
-  EXPECT_EQ(down.status.exit_code, 0) << down.err;
+  auto down = hs_.Run({"sandbox", "down", "-c", "never-made", "-n", "it"});
+  EXPECT_EQ(down.exit_code, 0) << down.err;
 }
 
 TEST_F(SandboxCliTest, BadInputIsUsage) {
-  auto engine = Hasteward({"sandbox", "up", "-e", "oracle", "-c", "x"});
-  EXPECT_EQ(engine.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << engine.err;
-  auto name = Hasteward({"sandbox", "up", "-e", "cnpg", "-c", "Bad_Name"});
-  EXPECT_EQ(name.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << name.err;
-  auto no_name = Hasteward({"sandbox", "up", "-e", "cnpg"});
-  EXPECT_EQ(no_name.status.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << no_name.err;
-  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/default"));
+  auto engine = hs_.Run({"sandbox", "up", "-e", "oracle", "-c", "x"});
+  EXPECT_EQ(engine.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << engine.err;
+  auto name = hs_.Run({"sandbox", "up", "-e", "cnpg", "-c", "Bad_Name"});
+  EXPECT_EQ(name.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << name.err;
+  auto no_name = hs_.Run({"sandbox", "up", "-e", "cnpg"});
+  EXPECT_EQ(no_name.exit_code, static_cast<int>(core::ErrorCode::kUsage)) << no_name.err;
+  EXPECT_FALSE(std::filesystem::exists(hs_.state_dir() + "/default"));
 }
 
 // The RAII helper other tests use: Create brings a cluster up, Sql reaches it, Down removes it.

@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 #include "core/subprocess.h"
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -59,32 +58,20 @@ std::string HttpGet(int port, const std::string& path) {
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-serve-").value()));
-    ::chmod(tmp_->path().c_str(), 0755);
-    env_ = {{"HASTEWARD_STATE_DIR", tmp_->path() + "/state"},
-            {"HASTEWARD_INVENTORY", tmp_->path() + "/inventory.yaml"},
-            {"HASTEWARD_BACKUPS_PATH", tmp_->path() + "/repo"},
-            {"RESTIC_REPOSITORY", tmp_->path() + "/repo"},
-            {"RESTIC_PASSWORD", "serve-test"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"}};
-    WriteFile(tmp_->path() + "/password", "serve-test\n");
-    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
-    auto up = Hs({"sandbox", "up", "-e", "cnpg", "-c", "shop", "-n", "test", "--instances", "1"});
+    WriteFile(hs_.dir() + "/password", "serve-test\n");
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    auto up =
+        hs_.Run({"sandbox", "up", "-e", "cnpg", "-c", "shop", "-n", "test", "--instances", "1"});
     ASSERT_EQ(up.exit_code, 0) << up.err;
   }
 
   void TearDown() override {
     serve_.reset();
-    Hs({"sandbox", "down", "-c", "shop", "-n", "test"});
-  }
-
-  CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.begin(), HastewardBin());
-    return RunCommand(args, env_);
+    hs_.Run({"sandbox", "down", "-c", "shop", "-n", "test"});
   }
 
   void Psql(const std::string& db, const std::string& sql) {
-    auto list = Json::parse(Hs({"sandbox", "list", "--json"}).out);
+    auto list = Json::parse(hs_.Run({"sandbox", "list", "--json"}).out);
     const auto& inst = list[0]["instances"][0];
     auto r = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", inst["socket"], "-p",
                          std::to_string(inst["port"].get<int>()), "-d", db, "-X", "-q", "-v",
@@ -102,15 +89,15 @@ class ServeTest : public ::testing::Test {
 
   std::string WriteConfig(const std::string& backup, const std::string& verify,
                           const std::string& triage) {
-    std::string path = tmp_->path() + "/serve.yaml";
-    WriteFile(path, "inventory: " + tmp_->path() +
+    std::string path = hs_.dir() + "/serve.yaml";
+    WriteFile(path, "inventory: " + hs_.dir() +
                         "/inventory.yaml\n"
                         "stateFile: " +
-                        tmp_->path() +
+                        hs_.dir() +
                         "/serve-state.json\n"
                         "repositories:\n"
                         "  - {name: local, repository: " +
-                        tmp_->path() + "/repo, passwordFile: " + tmp_->path() +
+                        hs_.dir() + "/repo, passwordFile: " + hs_.dir() +
                         "/password}\n"
                         "policies:\n"
                         "  - name: default\n"
@@ -142,7 +129,7 @@ class ServeTest : public ::testing::Test {
               "--metrics-addr",   "127.0.0.1:" + std::to_string(metrics_port_),
               "--health-addr",    "127.0.0.1:" + std::to_string(health_port_),
               "--log-format",     "json"};
-    o.env_set = env_;
+    o.env_set = hs_.vars();
     o.stdout_mode = core::StdioMode::kNull;
     auto p = core::Subprocess::Start(o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -167,7 +154,7 @@ class ServeTest : public ::testing::Test {
   std::string Metrics() { return HttpGet(metrics_port_, "/metrics"); }
 
   int Snapshots(const std::string& type) {
-    auto r = Hs({"get", "backups", "--json", "-t", type});
+    auto r = hs_.Run({"get", "backups", "--json", "-t", type});
     return r.exit_code == 0 ? static_cast<int>(Json::parse(r.out).size()) : -1;
   }
 
@@ -189,7 +176,7 @@ class ServeTest : public ::testing::Test {
       std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
       for (auto& c : cmd)
         c = c == '\0' ? ' ' : c;
-      if (cmd.find(tmp_->path()) != std::string::npos &&
+      if (cmd.find(hs_.dir()) != std::string::npos &&
           cmd.find("/test/shop/") == std::string::npos) {
         found.push_back(pid + ": " + cmd);
       }
@@ -198,8 +185,7 @@ class ServeTest : public ::testing::Test {
     return found;
   }
 
-  std::unique_ptr<core::TempDir> tmp_;
-  std::map<std::string, std::string> env_;
+  HastewardEnv hs_{"hs-serve-", "serve-test"};
   std::unique_ptr<core::Subprocess> serve_;
   int metrics_port_ = 0;
   int health_port_ = 0;
@@ -246,13 +232,13 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   EXPECT_NE(logs.find("\"msg\":\"retention applied\""), std::string::npos) << logs;
   EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());
 
-  auto status = Hs({"get", "status", "--config", config, "--json"});
+  auto status = hs_.Run({"get", "status", "--config", config, "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   auto rows = Json::parse(status.out);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["backup"]["outcome"], "ok");
   EXPECT_EQ(rows[0]["triage"]["outcome"], "healthy");
-  auto before = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  auto before = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
   int64_t runs = before["jobs"]["test/shop/backup"]["runs"];
 
   // Restart: the last results are served at once and the schedule goes on from the state file.
@@ -261,16 +247,16 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
             std::string::npos);
   ASSERT_TRUE(WaitFor(
       [&] {
-        auto now = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+        auto now = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
         return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
       },
       60s))
       << serve_->StderrAll();
-  auto after = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  auto after = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
   EXPECT_EQ(after["first_start"], before["first_start"]);
   EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
   EXPECT_EQ(StopServe(), 0);
-  EXPECT_EQ(RunCommand({"restic", "check"}, env_).exit_code, 0);
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
 }
 
 TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
@@ -285,9 +271,9 @@ TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
   EXPECT_NE(logs.find("\"outcome\":\"aborted\""), std::string::npos) << logs;
   EXPECT_EQ(Snapshots("backup"), 0) << logs;
   EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());
-  auto state = Json::parse(RunCommand({"cat", tmp_->path() + "/serve-state.json"}).out);
+  auto state = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
   EXPECT_EQ(state["jobs"]["test/shop/backup"]["outcome"], "aborted");
-  auto check = RunCommand({"restic", "check"}, env_);
+  auto check = hs_.Restic({"check"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 

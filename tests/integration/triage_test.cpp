@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/command.h"
+#include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -19,24 +19,23 @@ TEST(TriageCliTest, TableJsonExitCodesAndStatus) {
                                     .name = "tri",
                                     .ns = "tt"});
   ASSERT_TRUE(sc.ok()) << sc.status().ToString();
-  std::map<std::string, std::string> env = {{"HASTEWARD_INVENTORY", (*sc)->inventory_path()},
-                                            {"HASTEWARD_STATE_DIR", (*sc)->state_dir()}};
-  auto hs = [&](std::vector<std::string> a) {
-    a.insert(a.begin(), HastewardBin());
-    return RunCommand(a, env);
-  };
-  auto status0 = hs({"get", "status", "--json"});
+  HastewardEnv::Options options;
+  options.temp_prefix = "hs-triage-";
+  options.state_dir = (*sc)->state_dir();
+  options.inventory = (*sc)->inventory_path();
+  HastewardEnv hs(options);
+  auto status0 = hs.Run({"get", "status", "--json"});
   ASSERT_EQ(status0.exit_code, 0) << status0.err;
   EXPECT_EQ(nlohmann::json::parse(status0.out)[0]["triage"], "never");
 
-  auto table = hs({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt"});
+  auto table = hs.Run({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt"});
   EXPECT_EQ(table.exit_code, 0) << table.out << table.err;
   EXPECT_NE(table.out.find("tri-0"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("healthy"), std::string::npos);
 
   long best = 1 << 30;
   for (int n = 0; n < 3; ++n) {
-    auto j = hs({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt", "--json"});
+    auto j = hs.Run({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt", "--json"});
     ASSERT_EQ(j.exit_code, 0) << j.err;
     auto report = nlohmann::json::parse(j.out);
     EXPECT_EQ(report["verdict"], "healthy");
@@ -49,21 +48,21 @@ TEST(TriageCliTest, TableJsonExitCodesAndStatus) {
   }
   std::printf("[figure] triage of a 3-instance PostgreSQL cluster on loopback: %ld ms\n", best);
 
-  auto stop = hs({"instance", "stop", "-c", "tri", "-n", "tt", "-i", "2"});
+  auto stop = hs.Run({"instance", "stop", "-c", "tri", "-n", "tt", "-i", "2"});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
-  auto degraded = hs({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt", "--json"});
+  auto degraded = hs.Run({"triage", "-e", "cnpg", "-c", "tri", "-n", "tt", "--json"});
   EXPECT_EQ(degraded.exit_code, 4) << degraded.out;
   auto d = nlohmann::json::parse(degraded.out);
   EXPECT_EQ(d["instances"][2]["state"], "stopped");
   EXPECT_NE(d["instances"][2]["facts"]["position_source"], nullptr);  // read from pg_control
 
-  auto status = hs({"get", "status", "--json"});
+  auto status = hs.Run({"get", "status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   auto rows = nlohmann::json::parse(status.out);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["cluster"], "tri");
   EXPECT_EQ(rows[0]["triage"], "degraded");
-  auto human = hs({"get", "status"});
+  auto human = hs.Run({"get", "status"});
   EXPECT_NE(human.out.find("degraded"), std::string::npos) << human.out;
 }
 

@@ -12,8 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
-#include "core/temp_dir.h"
-#include "support/command.h"
+#include "support/hasteward_env.h"
 
 namespace hasteward::testing {
 namespace {
@@ -23,45 +22,30 @@ using Json = nlohmann::json;
 class VerifyTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    tmp_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-verify-").value()));
-    ::chmod(tmp_->path().c_str(), 0755);  // the server OS users must reach their data dirs
-    env_ = {{"HASTEWARD_STATE_DIR", tmp_->path() + "/state"},
-            {"HASTEWARD_INVENTORY", tmp_->path() + "/inventory.yaml"},
-            {"HASTEWARD_BACKUPS_PATH", tmp_->path() + "/repo"},
-            {"RESTIC_PASSWORD", "verify-test"},
-            {"RESTIC_REPOSITORY", tmp_->path() + "/repo"},
-            {"RESTIC_CACHE_DIR", tmp_->path() + "/cache"}};
-    ASSERT_EQ(Hs({"repo", "init"}).exit_code, 0);
-    auto up = Hs({"sandbox", "up", "-e", Engine(), "-c", "shop", "-n", "test", "--instances", "1"});
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    auto up =
+        hs_.Run({"sandbox", "up", "-e", Engine(), "-c", "shop", "-n", "test", "--instances", "1"});
     ASSERT_EQ(up.exit_code, 0) << up.err;
     LoadDataset();
   }
 
-  void TearDown() override { Hs({"sandbox", "down", "-c", "shop", "-n", "test"}); }
+  void TearDown() override { hs_.Run({"sandbox", "down", "-c", "shop", "-n", "test"}); }
 
   std::string Engine() const { return GetParam(); }
   bool Pg() const { return GetParam() == "cnpg"; }
-  std::string VerifyRoot() const { return tmp_->path() + "/state/verify"; }
-
-  CmdResult Hs(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) {
-    args.insert(args.begin(), HastewardBin());
-    auto env = env_;
-    for (auto& [k, v] : extra)
-      env[k] = v;
-    return RunCommand(args, env);
-  }
+  std::string VerifyRoot() const { return hs_.dir() + "/state/verify"; }
 
   CmdResult Verify(std::vector<std::string> more = {},
                    std::map<std::string, std::string> extra = {}) {
     std::vector<std::string> args = {"verify", "-e", Engine(), "-c",
                                      "shop",   "-n", "test",   "--json"};
     args.insert(args.end(), more.begin(), more.end());
-    return Hs(args, std::move(extra));
+    return hs_.Run(args, "", extra);
   }
 
   // Creates database "shop" with two tables through the stock client of the sandbox.
   void LoadDataset() {
-    auto list = Json::parse(Hs({"sandbox", "list", "--json"}).out);
+    auto list = Json::parse(hs_.Run({"sandbox", "list", "--json"}).out);
     const auto& inst = list[0]["instances"][0];
     std::string port = std::to_string(inst["port"].get<int>());
     if (Pg()) {
@@ -80,7 +64,7 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
           "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 300) g;");
       return;
     }
-    std::ifstream f(tmp_->path() + "/state/test/shop/admin.password");
+    std::ifstream f(hs_.dir() + "/state/test/shop/admin.password");
     std::string pw;
     std::getline(f, pw);
     auto r = RunCommand(
@@ -95,13 +79,13 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string Backup() {
-    auto b = Hs({"backup", "-e", Engine(), "-c", "shop", "-n", "test", "--json"});
+    auto b = hs_.Run({"backup", "-e", Engine(), "-c", "shop", "-n", "test", "--json"});
     EXPECT_EQ(b.exit_code, 0) << b.err;
     return Json::parse(b.out.substr(b.out.find('{')))["snapshot_id"].get<std::string>();
   }
 
   Json Listing() {
-    auto r = Hs({"get", "backups", "--json"});
+    auto r = hs_.Run({"get", "backups", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return Json::parse(r.out);
   }
@@ -147,8 +131,7 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
     return found;
   }
 
-  std::unique_ptr<core::TempDir> tmp_;
-  std::map<std::string, std::string> env_;
+  HastewardEnv hs_{"hs-verify-", "verify-test"};
 };
 
 double Seconds(std::chrono::steady_clock::time_point t) {
@@ -181,7 +164,7 @@ TEST_P(VerifyTest, GoodBackupPassesAndRecordsEvidence) {
   EXPECT_TRUE(Leftovers().empty()) << ::testing::PrintToString(Leftovers());
 
   // Stock restic lists the evidence and dumps the report.
-  auto rs = RunCommand({"restic", "snapshots", "--json", "--tag", "type=verification"}, env_);
+  auto rs = hs_.Restic({"snapshots", "--json", "--tag", "type=verification"});
   ASSERT_EQ(rs.exit_code, 0) << rs.err;
   auto snaps = Json::parse(rs.out);
   ASSERT_EQ(snaps.size(), 1u);
@@ -189,15 +172,15 @@ TEST_P(VerifyTest, GoodBackupPassesAndRecordsEvidence) {
   for (const auto& t : snaps[0]["tags"])
     tagged |= t == "verifies=" + id;
   EXPECT_TRUE(tagged) << snaps.dump();
-  auto dump = RunCommand({"restic", "dump", snaps[0]["id"], "/test/shop/verification.json"}, env_);
+  auto dump = hs_.Restic({"dump", snaps[0]["id"], "/test/shop/verification.json"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_EQ(Json::parse(dump.out)["verdict"], "ok");
-  EXPECT_EQ(RunCommand({"restic", "check"}, env_).exit_code, 0);
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
 
   // The overhead: the same snapshot restored plainly into the source cluster.
   t0 = std::chrono::steady_clock::now();
-  auto r = Hs({"restore", "-e", Engine(), "-c", "shop", "-n", "test", "--snapshot", id,
-               "--confirm-overwrite"});
+  auto r = hs_.Run({"restore", "-e", Engine(), "-c", "shop", "-n", "test", "--snapshot", id,
+                    "--confirm-overwrite"});
   double restore_s = Seconds(t0);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::printf("[figures] %s verify %.2fs (phases %s) vs plain restore %.2fs\n", Engine().c_str(),
@@ -206,18 +189,18 @@ TEST_P(VerifyTest, GoodBackupPassesAndRecordsEvidence) {
 
 TEST_P(VerifyTest, TruncatedDumpFailsWithClearVerdict) {
   std::string id = Backup();
-  std::string full = tmp_->path() + "/full.sql";
-  ASSERT_EQ(Hs({"export", "-e", Engine(), "-c", "shop", "-n", "test", "--snapshot", id, "-o", full})
-                .exit_code,
-            0);
+  std::string full = hs_.dir() + "/full.sql";
+  ASSERT_EQ(
+      hs_.Run({"export", "-e", Engine(), "-c", "shop", "-n", "test", "--snapshot", id, "-o", full})
+          .exit_code,
+      0);
   struct stat st {};
   ASSERT_EQ(::stat(full.c_str(), &st), 0);
   ASSERT_EQ(::truncate(full.c_str(), st.st_size * 6 / 10), 0);
   std::string file = Pg() ? "pgdumpall.sql" : "mysqldump.sql";
-  auto b = RunCommand(
-      {HastewardBin(), "backup", "--stdin", "--stdin-filename", "test/shop/" + file, "--tag",
-       "engine=" + Engine() + ",cluster=shop,namespace=test,type=backup", "--json"},
-      env_, full);
+  auto b = hs_.Run({"backup", "--stdin", "--stdin-filename", "test/shop/" + file, "--tag",
+                    "engine=" + Engine() + ",cluster=shop,namespace=test,type=backup", "--json"},
+                   full);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   std::string bad = Json::parse(b.out)["snapshot_id"];
   auto v = Verify();
@@ -253,7 +236,7 @@ TEST_P(VerifyTest, TimeoutTearsDownAndRecordsNothing) {
   // fires during the restore however fast the machine is. PostgreSQL's psql comes from the
   // server's bin directory, so only the MariaDB client needs the wrapper; the PostgreSQL
   // scratch instance takes longer than 1 s to start anyway.
-  std::string slow_bin = tmp_->path() + "/slow-bin";
+  std::string slow_bin = hs_.dir() + "/slow-bin";
   ::mkdir(slow_bin.c_str(), 0755);
   for (const char* tool : {"mariadb", "psql"}) {
     std::string real = std::string("/usr/bin/") + tool;
@@ -272,7 +255,7 @@ TEST_P(VerifyTest, GatingRestoresOnlyForANewerBackup) {
   auto first = Verify();
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_FALSE(Json::parse(first.out)["skipped"].get<bool>());
-  auto second = Hs({"verify", "-e", Engine(), "-c", "shop", "-n", "test"});
+  auto second = hs_.Run({"verify", "-e", Engine(), "-c", "shop", "-n", "test"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.out.find("already verified"), std::string::npos) << second.out;
   EXPECT_EQ(VerificationSnapshots(), 1);
