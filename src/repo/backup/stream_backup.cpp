@@ -9,6 +9,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/page_buffer.h"
+#include "core/stop_signal.h"
 #include "repo/backup/chunk_queue.h"
 #include "repo/backup/packer_pool.h"
 #include "repo/chunker/chunker.h"
@@ -17,6 +18,11 @@
 namespace hasteward::repo {
 
 namespace {
+
+core::Status StopCheck() {
+  core::Status stopped = core::StopStatus();
+  return stopped.ok() ? stopped : stopped.Wrap("backup aborted, no snapshot was saved");
+}
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kReadSize = 1 << 20;
@@ -255,6 +261,23 @@ std::vector<std::string> NormalizeTags(const std::vector<std::string>& tags) {
   return out;
 }
 
+namespace {
+
+Snapshot MakeSnapshot(const BackupOptions& opts, const GoTime& time, const Id& tree) {
+  Snapshot snap;
+  snap.time = time;
+  snap.tree = tree;
+  snap.paths = {"/" + opts.filename.substr(opts.filename.find_first_not_of('/'))};
+  snap.hostname = opts.hostname.empty() ? LocalHostname() : opts.hostname;
+  snap.username = LocalUsername();
+  snap.uid = ::geteuid();
+  snap.gid = ::getegid();
+  snap.tags = NormalizeTags(opts.tags);
+  return snap;
+}
+
+}  // namespace
+
 core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& source,
                                          const BackupOptions& opts) {
   auto start = Clock::now();
@@ -290,6 +313,9 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
     return core::Status(run.error).Wrap("backup aborted, no snapshot was saved");
   }
   HS_TRY(index_status);
+  // A stop signal may have ended the input early (Ctrl-C reaches the producer too, whose EOF then
+  // looks complete): never a snapshot after a stop.
+  HS_TRY(StopCheck());
   if (*total == 0) {
     return core::Status(core::ErrorCode::kIncompleteInput, "no data read from the input",
                         "an empty dump is not a backup; check the producer of the stream");
@@ -300,21 +326,14 @@ core::Result<BackupSummary> BackupStream(Repository& repo, core::ByteSource& sou
   core::Failpoint("before-index-save");
   HS_TRY(SaveIndex(run));
   core::Failpoint("before-snapshot-save");
+  HS_TRY(StopCheck());
   if (lock->Lost()) {
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during the backup",
                         "another process removed our lock; no snapshot was saved");
   }
-  Snapshot snap;
-  snap.time = t;
-  snap.tree = tree;
-  snap.paths = {"/" + opts.filename.substr(opts.filename.find_first_not_of('/'))};
-  snap.hostname = opts.hostname.empty() ? LocalHostname() : opts.hostname;
-  snap.username = LocalUsername();
-  snap.uid = ::geteuid();
-  snap.gid = ::getegid();
-  snap.tags = NormalizeTags(opts.tags);
   HS_ASSIGN_OR_RETURN(Id snap_id,
-                      repo.SaveUnpacked(storage::FileType::kSnapshot, EncodeSnapshotJson(snap)));
+                      repo.SaveUnpacked(storage::FileType::kSnapshot,
+                                        EncodeSnapshotJson(MakeSnapshot(opts, t, tree))));
   core::Failpoint("after-snapshot-save");
   HS_TRY(lock->Release());
   BackupSummary sum;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/failpoint.h"
+#include "core/stop_signal.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/maintenance/gc_mark.h"
 
@@ -57,7 +58,10 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   lo.wait = o.lock_wait;
   HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, lo));
   core::Failpoint("prune-after-lock");
+  // Called between steps that each leave the repository consistent (restic's order: snapshots,
+  // then new packs and index, then old index and packs), so a stop there is clean.
   std::function<core::Status()> still_locked = [&lock] {
+    HS_TRY(core::StopStatus());
     if (!lock->Lost())
       return core::Status::Ok();
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during prune",
@@ -66,6 +70,7 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   int threads = o.threads > 0 ? o.threads : std::max(2, repo.backend().Connections());
   PruneReport r;
   r.dry_run = o.dry_run;
+  HS_TRY(still_locked());
   HS_ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, repo.ListSnapshots());
   HS_ASSIGN_OR_RETURN(r.plan, PlanRetention(Metas(snapshots), o.retention));
   std::vector<std::string> remove_ids = r.plan.RemoveIds();
