@@ -8,6 +8,7 @@
 #include "cli/json_messages.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 
 namespace hasteward::cli {
 
@@ -126,6 +127,7 @@ void PrintError(const core::Status& status, const GlobalOptions& g) {
 
 int Main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  core::InstallStopSignalHandlers();
   CLI::App app{"hasteward: triage, repair, back up and restore database clusters"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for all subcommands");
@@ -159,6 +161,16 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(core::ErrorCode::kUsage);
+  }
+  if (int sig = core::StopSignal(); sig != 0) {
+    // Whatever failed after the stop (a killed dump tool, a closed pipe) is its consequence.
+    core::Status stopped = core::StopStatus();
+    if (!out.status.ok() && out.status.code() != stopped.code()) {
+      std::string hint = out.status.hint().empty() ? stopped.hint() : out.status.hint();
+      stopped = core::Status(stopped.code(), stopped.message() + ": " + out.status.message(), hint);
+    }
+    PrintError(stopped, g);
+    return core::StopExitCode(sig);
   }
   if (!out.status.ok()) {
     PrintError(out.status, g);

@@ -1,21 +1,47 @@
 #include "core/failpoint.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <signal.h>
 #include <unistd.h>
 
+#include "core/stop_signal.h"
+
 namespace hasteward::core {
 
 namespace {
+enum class Action { kKill, kPause };
+
 struct Config {
   std::string name;
   int target = 1;
+  Action action = Action::kKill;
 };
+
+[[noreturn]] void BadSpec(const char* spec) {
+  std::fprintf(
+      stderr,
+      "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause]; the count after ':' must "
+      "be 1..1000000\n",
+      spec);
+  std::_Exit(2);
+}
+
+// Parses "<count>" (1..1000000) into `target`; false if it is not a count.
+bool ParseCount(const std::string& text, int* target) {
+  char* end = nullptr;
+  long n = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || n < 1 || n > 1000000)
+    return false;
+  *target = static_cast<int>(n);
+  return true;
+}
 
 const Config& GetConfig() {
   static const Config kConfig = [] {
@@ -26,17 +52,24 @@ const Config& GetConfig() {
     std::string s(v);
     auto colon = s.find(':');
     c.name = s.substr(0, colon);
-    if (colon != std::string::npos) {
-      // A typo must not silently disarm a crash test: anything but a positive count is fatal.
-      const char* count = s.c_str() + colon + 1;
-      char* end = nullptr;
-      long n = std::strtol(count, &end, 10);
-      if (*count == '\0' || *end != '\0' || n < 1 || n > 1000000) {
-        std::fprintf(stderr, "HASTEWARD_FAILPOINT='%s': the count after ':' must be 1..1000000\n",
-                     v);
-        std::_Exit(2);
+    std::string rest = colon == std::string::npos ? "" : s.substr(colon + 1);
+    // A typo must not silently disarm a crash test: anything unparsable is fatal.
+    if (rest.empty() && colon != std::string::npos)
+      BadSpec(v);
+    if (!rest.empty()) {
+      auto second = rest.find(':');
+      std::string first = rest.substr(0, second);
+      std::string action = second == std::string::npos ? "" : rest.substr(second + 1);
+      if (!ParseCount(first, &c.target)) {
+        if (second != std::string::npos)
+          BadSpec(v);
+        action = first;
       }
-      c.target = static_cast<int>(n);
+      if (action == "pause") {
+        c.action = Action::kPause;
+      } else if (!action.empty() && action != "kill") {
+        BadSpec(v);
+      }
     }
     return c;
   }();
@@ -50,8 +83,18 @@ void Failpoint(const char* name) {
   const Config& c = GetConfig();
   if (c.name.empty() || c.name != name)
     return;
-  if (++g_hits == c.target) {
+  if (++g_hits != c.target)
+    return;
+  if (c.action == Action::kKill) {
     ::kill(::getpid(), SIGKILL);
+  }
+  // Pause: hold this step until a stop signal arrives, so a test can signal the process at a known
+  // point; then the caller continues and meets its next stop check.
+  std::fprintf(stderr, "hasteward: failpoint '%s' paused (pid %d)\n", name,
+               static_cast<int>(::getpid()));
+  std::fflush(stderr);
+  while (StopSignal() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 

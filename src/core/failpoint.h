@@ -5,7 +5,10 @@ namespace hasteward::core {
 // Crash injection for tests (reliability-scenarios.md A.2). When the environment variable
 // HASTEWARD_FAILPOINT is "<name>" or "<name>:<n>", the n-th (default first) call of
 // Failpoint("<name>") kills the process with SIGKILL, exactly like a power cut between two durable
-// steps. Costs one getenv on first use; compiled in always so CI tests the release binary.
+// steps. "<name>[:<n>]:pause" instead prints "hasteward: failpoint '<name>' paused (pid P)" to
+// stderr and holds that call until SIGINT/SIGTERM arrives (core/stop_signal.h), so a test can stop
+// the process at a known step. Costs one getenv on first use; compiled in always so CI tests the
+// release binary.
 void Failpoint(const char* name);
 
 }  // namespace hasteward::core

@@ -33,6 +33,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kVerifyFailed: return "verify-failed";
     case ErrorCode::kAlreadyExists: return "already-exists";
     case ErrorCode::kInterrupted: return "interrupted";
+    case ErrorCode::kTerminated: return "terminated";
   }
   return "unknown";
 }

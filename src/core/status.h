@@ -36,7 +36,8 @@ enum class ErrorCode : int {
   kTimeout = 27,               // a bounded operation ran out of time
   kVerifyFailed = 28,          // restore verification failed
   kAlreadyExists = 29,         // target already exists (e.g. repo init on an existing repository)
-  kInterrupted = 130,          // SIGINT/SIGTERM
+  kInterrupted = 130,          // stopped by SIGINT (128 + 2)
+  kTerminated = 143,           // stopped by SIGTERM (128 + 15)
 };
 
 // Short lowercase name of a code ("wrong-password"), used in JSON output.

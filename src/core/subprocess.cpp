@@ -7,10 +7,12 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/stop_signal.h"
 
 extern char** environ;
 
@@ -70,9 +72,44 @@ int OpenFor(StdioMode mode, const std::string& file, int flags) {
   return ::open(file.c_str(), flags, 0600);
 }
 
+// The pipe ends the child uses (-1 when unused) and the parent's pid, captured before fork.
+struct ChildFds {
+  int in_r = -1;
+  int in_w = -1;
+  int out_w = -1;
+  int err_w = -1;
+  int status_w = -1;
+  pid_t parent = 0;
+};
+
+void ClearCloexec(int fd, int status_w) {
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+    ChildFail(status_w, errno);
+  }
+}
+
+// In the child: the inherited descriptors lose O_CLOEXEC, and a helper gets its death signal.
+void KeepAcrossExec(const SubprocessOptions& o, int in_w, int status_w, pid_t parent) {
+  for (int fd : o.inherit_fds) {
+    ClearCloexec(fd, status_w);
+  }
+  if (o.stdin_held_open && in_w >= 0) {
+    ClearCloexec(in_w, status_w);
+  }
+  // After setuid (which clears it): the death signal survives exec of a non-setuid tool. If the
+  // parent died before prctl, no signal will come: leave now.
+  if (o.helper && (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)) {
+    ChildFail(status_w, ESRCH);
+  }
+}
+
 // Runs in the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void ExecChild(const SubprocessOptions& o, ChildPlan& plan, int in_r, int out_w,
-                            int err_w, int status_w) {
+[[noreturn]] void ExecChild(const SubprocessOptions& o, ChildPlan& plan, const ChildFds& fds) {
+  const int in_r = fds.in_r;
+  const int out_w = fds.out_w;
+  const int err_w = fds.err_w;
+  const int status_w = fds.status_w;
   if (o.new_process_group) {
     ::setpgid(0, 0);
   }
@@ -105,6 +142,7 @@ int OpenFor(StdioMode mode, const std::string& file, int flags) {
   if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) {
     ChildFail(status_w, errno);
   }
+  KeepAcrossExec(o, fds.in_w, status_w, fds.parent);
   ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
   ChildFail(status_w, errno);
 }
@@ -165,14 +203,20 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o
   std::unique_ptr<Subprocess> p(new Subprocess());
   p->name_ = o.argv[0];
   p->group_ = o.new_process_group;
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     return ErrnoStatus("fork", errno);
   }
   if (pid == 0) {
-    ExecChild(o, plan, in.r.get(), out.w.get(), err.w.get(), status.w.get());
+    ExecChild(o, plan,
+              ChildFds{in.r.get(), in.w.get(), out.w.get(), err.w.get(), status.w.get(), parent});
   }
   p->pid_ = pid;
+  if (o.helper) {
+    p->helper_ = true;
+    RegisterHelperChild(pid, o.new_process_group);
+  }
   status.w.Reset();
   int child_errno = 0;
   ssize_t n;
@@ -228,10 +272,26 @@ Subprocess::~Subprocess() {
   }
 }
 
+bool Subprocess::WaitExited(bool block) {
+  siginfo_t info{};
+  int r;
+  do {
+    // WNOWAIT: the child stays a zombie (its pid cannot be reused) until it left the helper list.
+    r = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+  } while (r < 0 && errno == EINTR);
+  bool exited = r == 0 && info.si_pid == pid_;
+  if ((exited || r < 0) && helper_) {
+    UnregisterHelperChild(pid_);
+    helper_ = false;
+  }
+  return exited || r < 0;
+}
+
 ExitStatus Subprocess::Wait() {
   if (exit_) {
     return *exit_;
   }
+  WaitExited(true);
   int wstatus = 0;
   pid_t r;
   do {
@@ -260,7 +320,7 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
   auto deadline = clock.Monotonic() + timeout;
   while (true) {
     int wstatus = 0;
-    pid_t r = ::waitpid(pid_, &wstatus, WNOHANG);
+    pid_t r = WaitExited(false) ? ::waitpid(pid_, &wstatus, WNOHANG) : 0;
     if (r == pid_) {
       ExitStatus st;
       if (WIFEXITED(wstatus)) {

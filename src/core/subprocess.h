@@ -33,6 +33,16 @@ struct SubprocessOptions {
   std::optional<uid_t> uid;                  // drop privileges in the child (needs root)
   std::optional<gid_t> gid;
   bool new_process_group = false;  // so a daemon's children can be signalled together
+  // A short-lived helper tool (dump tool, restore client, base-backup script), never a server: it
+  // dies with hasteward (PR_SET_PDEATHSIG, SIGKILL) and is killed on SIGINT/SIGTERM
+  // (core/stop_signal.h). Its owner's thread must outlive it (the death signal follows the thread).
+  bool helper = false;
+  // Descriptors (opened O_CLOEXEC by the caller) the child keeps under the same numbers, e.g. a
+  // memfd with a password read as /dev/fd/N. Only this child sees them.
+  std::vector<int> inherit_fds;
+  // With stdin_mode kPipe: the child also holds its stdin pipe's write end, so it never reads
+  // end-of-input; it must be told to finish in-band (a restore client's quit command).
+  bool stdin_held_open = false;
 };
 
 struct ExitStatus {
@@ -72,9 +82,12 @@ class Subprocess {
  private:
   Subprocess() = default;
   void StartStderrReader(int fd);
+  // True once the child exited (or cannot be waited for); leaves it to be reaped by waitpid.
+  bool WaitExited(bool block);
 
   pid_t pid_ = -1;
   bool group_ = false;
+  bool helper_ = false;  // registered with core/stop_signal.h until it exited
   std::optional<ExitStatus> exit_;
   UniqueFd stdin_;
   UniqueFd stdout_;

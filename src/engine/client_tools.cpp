@@ -1,28 +1,43 @@
 #include "engine/client_tools.h"
 
 #include <cerrno>
+#include <csignal>
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/fd.h"
+#include "core/stop_signal.h"
 
 namespace hasteward::engine {
 
-core::Result<SecretDir> SecretDir::Create() {
-  HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-secret-"));
-  return SecretDir(std::move(dir));
-}
-
-core::Result<std::string> SecretDir::WriteFile(const std::string& name,
-                                               const std::string& content) {
-  std::string path = dir_.path() + "/" + name;
-  core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+core::Result<std::string> ToolSecrets::Add(const std::string& name, const std::string& content) {
+  // O_CLOEXEC: only the tool started with these fds inherits them (inherit_fds), never a server
+  // or another tool forked meanwhile.
+  core::UniqueFd fd(::memfd_create(("hasteward-" + name).c_str(), MFD_CLOEXEC));
   if (!fd.valid()) {
-    return core::ErrnoStatus("create secret file '" + path + "'", errno);
+    return core::ErrnoStatus("create an in-memory secret file for '" + name + "'", errno);
+  }
+  // memfds start as 0777; libpq ignores a password file with group/world access and MariaDB a
+  // world-writable option file.
+  if (::fchmod(fd.get(), 0600) != 0) {
+    return core::ErrnoStatus("chmod the in-memory secret file for '" + name + "'", errno);
   }
   HS_TRY(core::WriteAll(fd.get(), core::AsBytes(content)));
+  std::string path = "/dev/fd/" + std::to_string(fd.get());
+  files_.push_back(std::move(fd));
   return path;
+}
+
+std::vector<int> ToolSecrets::fds() const {
+  std::vector<int> out;
+  for (const auto& f : files_) {
+    out.push_back(f.get());
+  }
+  return out;
 }
 
 namespace {
@@ -91,7 +106,7 @@ std::string DescribeInstance(const platform::Instance& instance) {
   return "'" + instance.name + "' (" + where + ")";
 }
 
-ToolDumpStream::ToolDumpStream(SecretDir secrets, core::Subprocess* process,
+ToolDumpStream::ToolDumpStream(ToolSecrets secrets, core::Subprocess* process,
                                std::unique_ptr<TrailerCheckSource> checked,
                                DumpMetadataParser parser)
     : secrets_(std::move(secrets)),
@@ -100,9 +115,13 @@ ToolDumpStream::ToolDumpStream(SecretDir secrets, core::Subprocess* process,
       parser_(std::move(parser)) {}
 
 core::Result<std::unique_ptr<ToolDumpStream>> ToolDumpStream::Start(core::SubprocessOptions options,
-                                                                    SecretDir secrets,
+                                                                    ToolSecrets secrets,
                                                                     std::string end_marker,
                                                                     DumpMetadataParser parser) {
+  options.helper = true;
+  for (int fd : secrets.fds()) {
+    options.inherit_fds.push_back(fd);
+  }
   options.stdin_mode = core::StdioMode::kNull;
   options.stdout_mode = core::StdioMode::kPipe;
   options.stderr_mode = core::StdioMode::kPipe;
@@ -122,6 +141,9 @@ core::Result<std::unique_ptr<ToolDumpStream>> ToolDumpStream::Start(core::Subpro
 
 core::Result<size_t> ToolDumpStream::Read(std::span<uint8_t> buf) {
   HS_ASSIGN_OR_RETURN(size_t n, checked_->Read(buf));
+  if (n > 0) {
+    core::Failpoint("dump-mid-stream");
+  }
   if (n == 0 && checked_->complete() && metadata_.empty() && parser_) {
     metadata_ = parser_(checked_->head(), checked_->tail());
   }
@@ -129,13 +151,20 @@ core::Result<size_t> ToolDumpStream::Read(std::span<uint8_t> buf) {
 }
 
 core::Result<std::unique_ptr<ToolRestoreSink>> ToolRestoreSink::Start(
-    core::SubprocessOptions options, SecretDir secrets, std::string target) {
+    core::SubprocessOptions options, ToolSecrets secrets, std::string target,
+    RestoreClientEnd end) {
+  options.helper = true;
+  options.stdin_held_open = true;
+  for (int fd : secrets.fds()) {
+    options.inherit_fds.push_back(fd);
+  }
   options.stdin_mode = core::StdioMode::kPipe;
   options.stdout_mode = core::StdioMode::kNull;
   options.stderr_mode = core::StdioMode::kPipe;
   HS_ASSIGN_OR_RETURN(auto proc, core::Subprocess::Start(options));
-  return std::unique_ptr<ToolRestoreSink>(new ToolRestoreSink(
-      std::move(secrets), std::make_unique<core::ProcessSink>(std::move(proc)), std::move(target)));
+  return std::unique_ptr<ToolRestoreSink>(
+      new ToolRestoreSink(std::move(secrets), std::make_unique<core::ProcessSink>(std::move(proc)),
+                          std::move(target), std::move(end)));
 }
 
 core::Status ToolRestoreSink::Annotate(core::Status s) const {
@@ -149,11 +178,54 @@ core::Status ToolRestoreSink::Annotate(core::Status s) const {
 }
 
 core::Status ToolRestoreSink::Write(core::ByteView data) {
-  return Annotate(sink_->Write(data));
+  HS_TRY(Annotate(sink_->Write(data)));
+  constexpr size_t kKeepTail = 4096;
+  tail_.append(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
+  if (tail_.size() > 2 * kKeepTail) {
+    tail_.erase(0, tail_.size() - kKeepTail);
+  }
+  core::Failpoint("restore-mid-stream");
+  // A stop signal killed the client already; say so instead of a broken pipe on the next write.
+  return core::StopStatus();
+}
+
+bool ToolRestoreSink::EndedOnQuitError() {
+  if (end_.quit_error.empty() || sink_->process().Wait().exit_code != 1) {
+    return false;
+  }
+  // Without --force the client stops at the first error, so the quit error being the last line
+  // means every statement before it succeeded.
+  std::string tail = TrimTail(sink_->process().StderrTail());
+  return tail.size() >= end_.quit_error.size() &&
+         tail.compare(tail.size() - end_.quit_error.size(), std::string::npos, end_.quit_error) ==
+             0;
 }
 
 core::Status ToolRestoreSink::Close() {
-  return Annotate(sink_->Close());
+  HS_TRY(core::StopStatus());
+  if (tail_.find(end_.dump_end_marker) == std::string::npos) {
+    sink_->process().Signal(SIGKILL);  // the unterminated tail never runs
+    return core::Status(core::ErrorCode::kIncompleteInput,
+                        "restore into " + target_ + " stopped: the dump does not end with '" +
+                            end_.dump_end_marker + "' (it is truncated)",
+                        "the target may be partly restored; restore a complete snapshot");
+  }
+  HS_TRY(Annotate(sink_->Write(core::AsBytes(end_.quit_command))));
+  core::Status closed = sink_->Close();
+  if (!closed.ok() && EndedOnQuitError()) {
+    return core::Status::Ok();
+  }
+  return Annotate(closed);
+}
+
+RestoreClientEnd PsqlEnd(std::string dump_end_marker) {
+  return {std::move(dump_end_marker), "\n\\q\n", ""};
+}
+
+RestoreClientEnd MariadbClientEnd(std::string dump_end_marker) {
+  return {std::move(dump_end_marker),
+          "\nSIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'hasteward: end of restore';\n",
+          "hasteward: end of restore"};
 }
 
 }  // namespace hasteward::engine

@@ -95,8 +95,8 @@ class DumpSource {
   // kAuthFailed when every instance that answered rejected the credentials.
   virtual core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                               const platform::Cluster& cluster) = 0;
-  // Starts the dump tool against plan.source. Passwords reach the tool through a 0600 file in a
-  // private temp directory owned by the stream (PGPASSFILE / --defaults-file), never argv or env.
+  // Starts the dump tool against plan.source. Passwords reach the tool through an in-memory 0600
+  // file it inherits as /dev/fd/N (PGPASSFILE / --defaults-file), never argv, env or disk.
   virtual core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,
                                                              const platform::Cluster& cluster,
                                                              const BackupPlan& plan) = 0;
@@ -126,6 +126,8 @@ class RestoreTarget {
   // status is the restore's outcome (kDumpFailed with the client's stderr tail when any
   // statement failed). The caller must ignore SIGPIPE (the CLI does) so a client that dies
   // mid-restore is an error, not a signal.
+  // Only Close() ends the client normally: destroying the sink without Close(), a stop signal or
+  // hasteward's death kills the client, so a half-received statement is never executed.
   virtual core::Result<std::unique_ptr<core::ByteSink>> OpenRestore(
       platform::Platform& platform, const platform::Cluster& cluster, const RestorePlan& plan) = 0;
 };

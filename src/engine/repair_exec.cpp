@@ -4,8 +4,25 @@
 
 #include "core/clock.h"
 #include "core/fd.h"
+#include "core/stop_signal.h"
 
 namespace hasteward::engine {
+
+namespace {
+
+// "<what> exited with status 1: <stderr tail>"; timeout(1)'s 124 is kTimeout.
+core::Status ScriptFailure(core::Subprocess& proc, const core::ExitStatus& st,
+                           const std::string& what) {
+  std::string tail = proc.StderrTail();
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' '))
+    tail.pop_back();
+  if (tail.size() > 600)
+    tail = tail.substr(tail.size() - 600);
+  return core::Status(st.exit_code == 124 ? core::ErrorCode::kTimeout : core::ErrorCode::kInternal,
+                      what + " " + st.Describe() + ": " + tail);
+}
+
+}  // namespace
 
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
                                     const platform::Instance& instance, const std::string& what,
@@ -16,6 +33,10 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env_set["LC_ALL"] = "C";
   o.stdin_mode = input ? core::StdioMode::kPipe : core::StdioMode::kNull;
+  // The script and what it starts (pg_basebackup, mariadb-backup) are killed together when
+  // hasteward stops or dies; the instance's server is never started from here.
+  o.helper = true;
+  o.new_process_group = true;
   HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
   if (input) {
     core::Status w = core::WriteAll(proc->stdin_fd(), core::AsBytes(*input));
@@ -33,14 +54,7 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   }
   core::ExitStatus st = proc->Wait();
   if (!st.ok()) {
-    std::string tail = proc->StderrTail();
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' '))
-      tail.pop_back();
-    if (tail.size() > 600)
-      tail = tail.substr(tail.size() - 600);
-    return core::Status(
-        st.exit_code == 124 ? core::ErrorCode::kTimeout : core::ErrorCode::kInternal,
-        what + " on '" + instance.name + "' " + st.Describe() + ": " + tail);
+    return ScriptFailure(*proc, st, what + " on '" + instance.name + "'");
   }
   return out;
 }
@@ -51,6 +65,7 @@ core::Status PollUntil(const std::string& what, std::chrono::milliseconds timeou
   auto deadline = clock.Monotonic() + timeout;
   std::string last;
   while (true) {
+    HS_TRY(core::StopStatus());
     auto r = probe();
     if (r.ok() && *r)
       return core::Status::Ok();

@@ -1,10 +1,14 @@
 #include "core/failpoint.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include "core/stop_signal.h"
 
 namespace hasteward::core {
 namespace {
@@ -93,6 +97,36 @@ TEST_F(FailpointTest, MalformedCountIsFatalNotSilentlyDisarmed) {
         ::testing::ExitedWithCode(2), "count after ':'")
         << bad;
   }
+}
+
+TEST_F(FailpointTest, PauseHoldsTheCallUntilAStopSignal) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:2:pause", 1);  // NOLINT
+        InstallStopSignalHandlers();
+        Failpoint("pack.upload");
+        Say("[1]");
+        std::thread stopper([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          ::kill(::getpid(), SIGTERM);
+        });
+        Failpoint("pack.upload");  // paused until the SIGTERM above
+        stopper.join();
+        Say(StopSignal() == SIGTERM ? "[resumed]" : "[no signal]");
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "\\[1\\]hasteward: failpoint 'pack.upload' paused.*\\[resumed\\]");
+}
+
+TEST_F(FailpointTest, UnknownActionIsFatal) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:1:explode", 1);  // NOLINT
+        Failpoint("pack.upload");
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(2), "count after ':'");
 }
 
 }  // namespace

@@ -260,6 +260,7 @@ TEST(ErrorCodeTest, ValuesAndNamesMatchDocsExitCodesTable) {
       ErrorCode::kVerifyFailed,
       ErrorCode::kAlreadyExists,
       ErrorCode::kInterrupted,
+      ErrorCode::kTerminated,
   };
   for (ErrorCode c : all) {
     int value = static_cast<int>(c);
@@ -278,6 +279,7 @@ TEST(ErrorCodeTest, ResticCompatibleAndKeyCodesHaveFixedValues) {
   EXPECT_EQ(static_cast<int>(ErrorCode::kDumpFailed), 23);
   EXPECT_EQ(static_cast<int>(ErrorCode::kSafetyStop), 24);
   EXPECT_EQ(static_cast<int>(ErrorCode::kInterrupted), 130);
+  EXPECT_EQ(static_cast<int>(ErrorCode::kTerminated), 143);
   EXPECT_STREQ(ErrorCodeName(ErrorCode::kWrongPassword), "wrong-password");
   EXPECT_STREQ(ErrorCodeName(static_cast<ErrorCode>(99)), "unknown");
 }

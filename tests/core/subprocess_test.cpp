@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
@@ -433,6 +434,59 @@ TEST(ProcessSinkTest, ConsumerDyingEarlyMakesWriteFailWithItsExitStatus) {
 TEST(JoinArgvTest, JoinsWithSpaces) {
   EXPECT_EQ(JoinArgv({"pg_dumpall", "--clean", "-h", "db"}), "pg_dumpall --clean -h db");
   EXPECT_EQ(JoinArgv({}), "");
+}
+
+}  // namespace
+}  // namespace hasteward::core
+
+namespace hasteward::core {
+namespace {
+
+TEST(SubprocessHelperTest, InheritedDescriptorIsReadableAsDevFd) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]);
+  UniqueFd w(fds[1]);
+  ASSERT_TRUE(WriteAll(w.get(), AsBytes(std::string("in-memory secret"))).ok());
+  w.Reset();
+  SubprocessOptions o = Cmd({"cat", "/dev/fd/" + std::to_string(r.get())});
+  o.inherit_fds = {r.get()};
+  auto out = RunChecked(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, "in-memory secret");
+  // Without inherit_fds the O_CLOEXEC descriptor is not there.
+  auto hidden = core::Run(Cmd({"sh", "-c", "test -e /dev/fd/" + std::to_string(r.get())}));
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_NE(hidden->status.exit_code, 0);
+}
+
+TEST(SubprocessHelperTest, StdinHeldOpenNeverSeesEndOfInput) {
+  SubprocessOptions o = Cmd({"cat"});
+  o.stdin_mode = StdioMode::kPipe;
+  o.stdin_held_open = true;
+  auto p = Subprocess::Start(o);
+  ASSERT_TRUE(p.ok());
+  (*p)->CloseStdin();
+  EXPECT_FALSE((*p)->WaitFor(milliseconds(300)).has_value())
+      << "a child holding its own stdin writer must not see EOF when the parent closes it";
+}
+
+TEST(SubprocessHelperTest, HelperDiesWithTheThreadThatStartedIt) {
+  pid_t helper = -1;
+  std::thread starter([&helper] {
+    SubprocessOptions o = Cmd({"sleep", "60"});
+    o.helper = true;
+    auto p = Subprocess::Start(o);
+    ASSERT_TRUE(p.ok());
+    helper = (*p)->pid();
+    (*p).release();  // NOLINT(bugprone-unused-return-value): simulate an owner that never cleans up
+  });
+  starter.join();
+  ASSERT_GT(helper, 0);
+  auto deadline = steady_clock::now() + seconds(5);
+  while (!ProcessGone(helper) && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_TRUE(ProcessGone(helper)) << "PR_SET_PDEATHSIG must kill the helper";
 }
 
 }  // namespace

@@ -1,7 +1,13 @@
 #include "engine/engine.h"
 
-#include <gtest/gtest.h>
+#include <fstream>
 
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/temp_dir.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/postgres/postgres_engine.h"
@@ -44,26 +50,78 @@ TEST(ClientToolsTest, MyCnfQuotesPassword) {
             "[client]\nuser=\"root\"\npassword=\"p\\\"w\\\\d #x\"\n");
 }
 
-TEST(ClientToolsTest, SecretFileIsPrivate) {
-  auto dir = SecretDir::Create();
-  ASSERT_TRUE(dir.ok());
-  auto path = dir->WriteFile("pgpass", "x");
-  ASSERT_TRUE(path.ok());
+// Secrets live in anonymous memory the tool opens as /dev/fd/N: nothing on disk for kill -9 to
+// leave behind, yet libpq's and MariaDB's permission checks see a private regular file.
+TEST(ClientToolsTest, SecretIsAPrivateInMemoryFile) {
+  ToolSecrets secrets;
+  auto path = secrets.Add("pgpass", "*:*:*:postgres:pw\n");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  ASSERT_EQ(path->rfind("/dev/fd/", 0), 0u) << *path;
   struct stat st {};
   ASSERT_EQ(::stat(path->c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  ASSERT_EQ(::stat(dir->path().c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0077, 0u);
+  char target[256] = {};
+  ASSERT_GT(::readlink(("/proc/self/fd/" + path->substr(8)).c_str(), target, sizeof(target) - 1),
+            0);
+  EXPECT_EQ(std::string(target).rfind("/memfd:", 0), 0u) << target;
+  std::ifstream in(*path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "*:*:*:postgres:pw");
 }
 
-TEST(ClientToolsTest, SecretDirIsRemovedWithItsOwner) {
-  std::string path;
+TEST(ClientToolsTest, SecretIsGoneWithItsOwner) {
+  int fd = -1;
   {
-    auto dir = SecretDir::Create();
-    ASSERT_TRUE(dir.ok());
-    path = dir->path();
+    ToolSecrets secrets;
+    ASSERT_TRUE(secrets.Add("client.cnf", "x").ok());
+    fd = secrets.fds().at(0);
+    EXPECT_EQ(::fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC) << "only the tool inherits it";
   }
-  EXPECT_NE(::access(path.c_str(), F_OK), 0);
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+}
+
+// A restore client that appends its input lines to `out` and ends only on "quit".
+core::SubprocessOptions LineClient(const std::string& out) {
+  core::SubprocessOptions o;
+  o.argv = {"sh", "-c",
+            "while IFS= read -r l; do [ \"$l\" = quit ] && exit 0; echo \"$l\" >> '" + out +
+                "'; done; echo eof >> '" + out + "'"};
+  return o;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(ToolRestoreSinkTest, CompleteStreamEndsOnTheQuitCommandNotOnEndOfInput) {
+  auto dir = core::TempDir::Create("hs-sink-");
+  ASSERT_TRUE(dir.ok());
+  std::string out = dir->path() + "/out";
+  auto sink = ToolRestoreSink::Start(LineClient(out), ToolSecrets(), "'test'",
+                                     RestoreClientEnd{"END", "\nquit\n", ""});
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE((*sink)->Write(core::AsBytes(std::string("a\nEND\n"))).ok());
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(ReadAll(out), "a\nEND\n\n") << "ended by quit, never by end-of-input";
+}
+
+TEST(ToolRestoreSinkTest, TruncatedStreamKillsTheClientBeforeItRunsTheTail) {
+  auto dir = core::TempDir::Create("hs-sink-");
+  ASSERT_TRUE(dir.ok());
+  std::string out = dir->path() + "/out";
+  auto sink = ToolRestoreSink::Start(LineClient(out), ToolSecrets(), "'test'",
+                                     RestoreClientEnd{"END", "\nquit\n", ""});
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE((*sink)->Write(core::AsBytes(std::string("a\nhalf-a-stat"))).ok());
+  core::Status closed = (*sink)->Close();
+  EXPECT_EQ(closed.code(), core::ErrorCode::kIncompleteInput) << closed.ToString();
+  sink->reset();
+  std::string got = ReadAll(out);
+  EXPECT_EQ(got.find("half-a-stat"), std::string::npos) << got;
+  EXPECT_EQ(got.find("eof"), std::string::npos) << "the client must never see end-of-input";
 }
 
 TEST(MariadbDumpTest, FlagsRecordGtidPositionFromBinlogOrReplica) {

@@ -263,15 +263,15 @@ std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
 namespace {
 
 // argv prefix and secrets for a MariaDB client tool against `inst`.
-core::Result<SecretDir> ClientArgs(const platform::Cluster& cluster, const platform::Instance& inst,
-                                   const std::string& tool, std::vector<std::string>* argv) {
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
+core::Result<ToolSecrets> ClientArgs(const platform::Cluster& cluster,
+                                     const platform::Instance& inst, const std::string& tool,
+                                     std::vector<std::string>* argv) {
+  ToolSecrets secrets;
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
   argv->push_back(ToolPath(inst, tool));
   if (!password.empty()) {
-    HS_ASSIGN_OR_RETURN(
-        std::string path,
-        secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
+    HS_ASSIGN_OR_RETURN(std::string path,
+                        secrets.Add("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
     argv->push_back("--defaults-file=" + path);  // must be the first option
   } else {
     argv->push_back("--no-defaults");
@@ -311,7 +311,7 @@ core::Result<std::unique_ptr<DumpStream>> MariadbFamilyEngine::OpenDump(
     platform::Platform& /*platform*/, const platform::Cluster& cluster, const BackupPlan& plan) {
   core::SubprocessOptions options;
   options.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  HS_ASSIGN_OR_RETURN(SecretDir secrets,
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets,
                       ClientArgs(cluster, plan.source, "mariadb-dump", &options.argv));
   for (auto& f : MariadbDumpFlags(plan)) {
     options.argv.push_back(std::move(f));
@@ -353,7 +353,7 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
     platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, ClientArgs(cluster, plan.target, "mariadb", &sp.argv));
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, ClientArgs(cluster, plan.target, "mariadb", &sp.argv));
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }
@@ -362,7 +362,8 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
                                      {"reason", plan.reason},
                                      {"users", UsersModeName(options.users)}});
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
-                                                        DescribeInstance(plan.target)));
+                                                        DescribeInstance(plan.target),
+                                                        MariadbClientEnd(kMariadbDumpEndMarker)));
   return std::unique_ptr<core::ByteSink>(
       std::make_unique<AccountRestoreFilter>(std::move(sink), std::move(accounts)));
 }

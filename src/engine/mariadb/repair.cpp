@@ -87,11 +87,10 @@ core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance
                       const DumpSpool& spool) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
+  ToolSecrets secrets;
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
-  HS_ASSIGN_OR_RETURN(
-      std::string cnf,
-      secrets.WriteFile("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
+  HS_ASSIGN_OR_RETURN(std::string cnf,
+                      secrets.Add("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
   sp.argv = {ToolPath(target, "mariadb"),
              "--defaults-file=" + cnf,
              "--host=" + (target.host.empty() ? std::string("127.0.0.1") : target.host),
@@ -101,7 +100,8 @@ core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance
              "--binary-mode",
              "--max-allowed-packet=1G"};
   HS_ASSIGN_OR_RETURN(auto client, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
-                                                          DescribeInstance(target)));
+                                                          DescribeInstance(target),
+                                                          MariadbClientEnd(kMariadbDumpEndMarker)));
   // Why replace: the healed replica becomes a copy of the primary, accounts included (the dump
   // carries them); the admin, replication and server accounts are never touched.
   AccountRestoreFilter sink(std::move(client), AccountFilterFor(cluster, UsersMode::kReplace));

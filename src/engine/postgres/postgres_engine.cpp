@@ -111,16 +111,16 @@ std::vector<std::string> ConnArgs(const platform::Cluster& cluster,
           "-U", PgUser(cluster), "-w"};
 }
 
-// A SecretDir with a PGPASSFILE when the cluster has a password, and the environment for tools.
-core::Result<SecretDir> PgSecrets(const platform::Cluster& cluster,
-                                  core::SubprocessOptions* options) {
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, SecretDir::Create());
+// ToolSecrets with a PGPASSFILE when the cluster has a password, and the environment for tools.
+core::Result<ToolSecrets> PgSecrets(const platform::Cluster& cluster,
+                                    core::SubprocessOptions* options) {
+  ToolSecrets secrets;
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
   options->env_unset = {"PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGDATABASE"};
   options->env_set["PGCONNECT_TIMEOUT"] = "5";
   if (!password.empty()) {
     HS_ASSIGN_OR_RETURN(std::string path,
-                        secrets.WriteFile("pgpass", PgPassLine(PgUser(cluster), password)));
+                        secrets.Add("pgpass", PgPassLine(PgUser(cluster), password)));
     options->env_set["PGPASSFILE"] = path;
   } else {
     options->env_set["PGPASSFILE"] = "/dev/null";
@@ -194,7 +194,7 @@ core::Result<std::unique_ptr<DumpStream>> PostgresEngine::OpenDump(platform::Pla
                                                                    const platform::Cluster& cluster,
                                                                    const BackupPlan& plan) {
   core::SubprocessOptions options;
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, PgSecrets(cluster, &options));
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, PgSecrets(cluster, &options));
   options.argv = {ToolPath(plan.source, "pg_dumpall")};
   for (auto& a : ConnArgs(cluster, plan.source)) {
     options.argv.push_back(std::move(a));
@@ -248,7 +248,7 @@ core::Result<std::unique_ptr<core::ByteSink>> PostgresEngine::OpenRestore(
                       "'client backend' AND pid <> pg_backend_pid() AND datname IS NOT NULL"));
   }
   core::SubprocessOptions sp;
-  HS_ASSIGN_OR_RETURN(SecretDir secrets, PgSecrets(cluster, &sp));
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, PgSecrets(cluster, &sp));
   sp.argv = {ToolPath(plan.target, "psql")};
   for (auto& a : ConnArgs(cluster, plan.target)) {
     sp.argv.push_back(std::move(a));
@@ -258,7 +258,8 @@ core::Result<std::unique_ptr<core::ByteSink>> PostgresEngine::OpenRestore(
   }
   core::LogInfo("starting restore", {{"instance", plan.target.name}, {"reason", plan.reason}});
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
-                                                        DescribeInstance(plan.target)));
+                                                        DescribeInstance(plan.target),
+                                                        PsqlEnd(kPgDumpallEndMarker)));
   return std::unique_ptr<core::ByteSink>(
       std::make_unique<RoleFilterSink>(std::move(sink), PgUser(cluster)));
 }

@@ -14,9 +14,11 @@ constexpr char kMoveAside[] =
 
 // The password file ($7, 0600, the OS user's) outlives the run: -R records it as the standby's
 // primary_conninfo passfile, so the password never lands in argv or postgresql.auto.conf.
+// --foreground keeps pg_basebackup in the script's process group, which a stop kills.
 constexpr char kBaseBackup[] =
     "umask 077; cat > \"$7.tmp\" && mv \"$7.tmp\" \"$7\" || exit 1; "
-    "PGPASSFILE=\"$7\" timeout -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D \"$5\" "
+    "PGPASSFILE=\"$7\" timeout --foreground -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D "
+    "\"$5\" "
     "-R -X stream -c fast -w";
 
 // Copies the instance's own config files from the kept directory over the primary's copies.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/failpoint.h"
+#include "core/stop_signal.h"
 
 namespace hasteward::repo {
 
@@ -291,6 +292,7 @@ core::Result<BackupSummary> SnapshotWriter::CommitDrained(const CommitOptions& o
   core::Failpoint("before-index-save");
   HS_TRY(pipeline_->SaveIndex());
   core::Failpoint("before-snapshot-save");
+  HS_TRY(core::StopStatus());
   if (lock_->Lost()) {
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during the backup",
                         "another process removed our lock; no snapshot was saved");
@@ -321,6 +323,12 @@ core::Result<BackupSummary> SnapshotWriter::Commit(const CommitOptions& options)
   if (open_file_)
     return core::Internal("Commit while a file is open (call FinishFile first)");
   HS_TRY(Usable());
+  // A stop signal may have ended the input early (Ctrl-C reaches the producer too, whose EOF then
+  // looks complete): never a snapshot after a stop.
+  if (core::Status stopped = core::StopStatus(); !stopped.ok()) {
+    Abort();
+    return stopped.Wrap("backup aborted, no snapshot was saved");
+  }
   if (root_->children.empty()) {
     Abort();
     return core::Status(core::ErrorCode::kIncompleteInput, "nothing was added to the snapshot",

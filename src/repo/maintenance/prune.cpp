@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/maintenance/gc_mark.h"
 
@@ -116,6 +117,7 @@ core::Result<bool> UnchangedSincePlan(Repository& repo, const PrunePlan& plan) {
 core::Status ExecutePrune(Repository& repo, RepoLock& lock, const PrunePlan& plan, int threads,
                           const PruneRunOptions& o, PruneReport* report) {
   std::function<core::Status()> still_locked = [&lock] {
+    HS_TRY(core::StopStatus());
     if (!lock.Lost())
       return core::Status::Ok();
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during prune",
