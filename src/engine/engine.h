@@ -79,6 +79,9 @@ struct RestorePlan {
   platform::Instance target;
   std::string reason;
   std::vector<std::string> user_databases;  // what the restore may overwrite
+  // Carried from RestoreOptions so OpenRestore needs only the plan: what the restore does with
+  // the dump's accounts (MariaDB / Galera).
+  UsersMode users = UsersMode::kCreateMissing;
 };
 
 // Capability: make a backup dump of a cluster.

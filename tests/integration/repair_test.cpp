@@ -202,7 +202,7 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   // Every snapshot of the repair job carries the job's start time (README "Snapshot
   // Timestamps"): the escrow and the three diverged captures, taken seconds apart.
   std::map<std::string, std::string> times;
-  for (const auto& s : nlohmann::json::parse(Hs({"get", "backups", "--json"}).out))
+  for (const auto& s : nlohmann::json::parse(hs_->Run({"get", "backups", "--json"}).out))
     times[s["id"].get<std::string>()] = s["time"].get<std::string>();
   std::string escrow_time = times[j["escrow_snapshot"].get<std::string>()];
   ASSERT_FALSE(escrow_time.empty()) << forced.out;

@@ -294,8 +294,8 @@ core::Result<ToolSecrets> ClientArgs(const platform::Cluster& cluster,
 // the users never touched (the one we connect as, the replication user, the server's own).
 core::Result<AccountFilterOptions> AccountOptions(const platform::Cluster& cluster,
                                                   const platform::Instance& target,
-                                                  const RestoreOptions& options) {
-  AccountFilterOptions out = AccountFilterFor(cluster, options.users);
+                                                  UsersMode users) {
+  AccountFilterOptions out = AccountFilterFor(cluster, users);
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(auto current, conn->QueryValue("SELECT CURRENT_USER()"));
   out.current_user = current.value_or("");
@@ -333,6 +333,7 @@ core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& /
     return chosen.TakeStatus().Wrap("restore into cluster '" + cluster.name + "'");
   }
   RestorePlan plan = std::move(chosen).value();
+  plan.users = options.users;
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, plan.target));
   HS_ASSIGN_OR_RETURN(plan.user_databases, UserDatabases(*conn));
   if (!plan.user_databases.empty() && !options.confirm_overwrite) {
@@ -357,10 +358,10 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }
-  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts, AccountOptions(cluster, plan.target, options));
+  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts, AccountOptions(cluster, plan.target, plan.users));
   core::LogInfo("starting restore", {{"instance", plan.target.name},
                                      {"reason", plan.reason},
-                                     {"users", UsersModeName(options.users)}});
+                                     {"users", UsersModeName(plan.users)}});
   HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(sp), std::move(secrets),
                                                         DescribeInstance(plan.target),
                                                         MariadbClientEnd(kMariadbDumpEndMarker)));
