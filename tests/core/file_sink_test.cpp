@@ -113,7 +113,8 @@ TEST(AtomicFileSinkTest, ContentAppearsOnlyOnClose) {
   auto dir = TempDir::Create("hs-file-sink-test-");
   ASSERT_TRUE(dir.ok()) << dir.status().ToString();
   std::string path = dir->path() + "/export.sql";
-  auto sink = AtomicFileSink::Create(path);
+  // The export command's options (tests/integration/cli_surface_test checks the command itself).
+  auto sink = AtomicFileSink::Create(path, {.mode = 0600});
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   ASSERT_TRUE((*sink)->Write(AsBytes("CREATE TABLE t (a int);\n")).ok());
   EXPECT_FALSE(fs::exists(path)) << "final name visible before Close";

@@ -11,10 +11,9 @@
 namespace hasteward::core {
 namespace {
 
-// docs/exit-codes.md, found from this file's own path (tests/core/ -> repository root).
+// docs/exit-codes.md of the checkout the tests were built from.
 std::string ExitCodesDocPath() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind("/tests/core/")) + "/docs/exit-codes.md";
+  return std::string(HS_SOURCE_DIR) + "/docs/exit-codes.md";
 }
 
 // The "| code | name | meaning |" table of docs/exit-codes.md as code -> name.

@@ -14,7 +14,7 @@ namespace hasteward::testing {
 namespace {
 
 std::string ScriptPath() {
-  return (std::filesystem::path(__FILE__).parent_path() / "fidelity_client.py").string();
+  return std::string(HS_SOURCE_DIR) + "/tests/platform/kubernetes/fidelity_client.py";
 }
 
 class FakeKubeFidelityTest : public ::testing::Test {
