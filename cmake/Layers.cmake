@@ -18,7 +18,12 @@ endfunction()
 
 # One gtest binary per layer: tests/<layer>/**/*_test.cpp, linking only that layer (and below).
 function(hasteward_add_layer_tests name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  # DISCOVERY_FILTER: a gtest filter for the tests ctest registers one by one (suites that share
+  # one expensive fixture across their tests are registered as one ctest test by the caller).
+  cmake_parse_arguments(ARG "" "DISCOVERY_FILTER" "DEPS" ${ARGN})
+  if(NOT ARG_DISCOVERY_FILTER)
+    set(ARG_DISCOVERY_FILTER "*")
+  endif()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*_test.cpp)
   if(NOT srcs)
     return()
@@ -27,6 +32,6 @@ function(hasteward_add_layer_tests name)
   target_link_libraries(${name}_tests PRIVATE hs_${name} ${ARG_DEPS} hs_test_support
                         GTest::gtest GTest::gtest_main GTest::gmock)
   hasteward_warnings(${name}_tests)
-  gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60
+  gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_DISCOVERY_FILTER}"
                        PROPERTIES LABELS "unit" ENVIRONMENT "HASTEWARD_TEST_BIN=$<TARGET_FILE:hasteward>")
 endfunction()

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/process_info.h"
+#include "core/status.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
-#include "core/status.h"
 #include "platform/local/inventory.h"
 #include "platform/sandbox/ports.h"
 #include "support/hasteward_env.h"

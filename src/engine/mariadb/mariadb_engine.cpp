@@ -358,7 +358,8 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }
-  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts, AccountOptions(cluster, plan.target, plan.users));
+  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts,
+                      AccountOptions(cluster, plan.target, plan.users));
   core::LogInfo("starting restore", {{"instance", plan.target.name},
                                      {"reason", plan.reason},
                                      {"users", UsersModeName(plan.users)}});
