@@ -180,7 +180,7 @@ core::Status ToolRestoreSink::Annotate(core::Status s) const {
 core::Status ToolRestoreSink::Write(core::ByteView data) {
   HS_TRY(Annotate(sink_->Write(data)));
   constexpr size_t kKeepTail = 4096;
-  tail_.append(reinterpret_cast<const char*>(data.data()), data.size());  // NOLINT
+  tail_.append(reinterpret_cast<const char*>(data.data()), data.size());
   if (tail_.size() > 2 * kKeepTail) {
     tail_.erase(0, tail_.size() - kKeepTail);
   }

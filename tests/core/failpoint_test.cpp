@@ -102,7 +102,7 @@ TEST_F(FailpointTest, MalformedCountIsFatalNotSilentlyDisarmed) {
 TEST_F(FailpointTest, PauseHoldsTheCallUntilAStopSignal) {
   EXPECT_EXIT(
       {
-        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:2:pause", 1);  // NOLINT
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:2:pause", 1);
         InstallStopSignalHandlers();
         Failpoint("pack.upload");
         Say("[1]");
@@ -122,7 +122,7 @@ TEST_F(FailpointTest, PauseHoldsTheCallUntilAStopSignal) {
 TEST_F(FailpointTest, UnknownActionIsFatal) {
   EXPECT_EXIT(
       {
-        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:1:explode", 1);  // NOLINT
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:1:explode", 1);
         Failpoint("pack.upload");
         ::_exit(0);
       },
