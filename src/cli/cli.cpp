@@ -8,6 +8,7 @@
 #include "cli/json_messages.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/redact.h"
 #include "core/stop_signal.h"
 
 namespace hasteward::cli {
@@ -115,13 +116,16 @@ core::Status RefuseDryRun(const GlobalOptions& g, const std::string& command,
 }
 
 void PrintError(const core::Status& status, const GlobalOptions& g) {
+  // Errors quote repository locations and URLs; whatever layer made them, no password leaves.
+  std::string message = core::RedactUrlCredentials(status.message());
+  std::string hint = core::RedactUrlCredentials(status.hint());
   if (g.WantsJson()) {
-    PrintJsonLine(stderr, ErrorMessage{status.code(), status.message(), status.hint()});
+    PrintJsonLine(stderr, ErrorMessage{status.code(), message, hint});
     return;
   }
-  std::fprintf(stderr, "error: %s\n", status.message().c_str());
-  if (!status.hint().empty()) {
-    std::fprintf(stderr, "HINT: %s\n", status.hint().c_str());
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  if (!hint.empty()) {
+    std::fprintf(stderr, "HINT: %s\n", hint.c_str());
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "core/redact.h"
 #include "operator/config.h"
 #include "operator/status_view.h"
 
@@ -57,9 +58,9 @@ core::Status Repositories(const GlobalOptions& g, const std::string& path) {
   auto arr = nlohmann::ordered_json::array();
   Table t({"NAME", "REPOSITORY", "PASSWORD FILE"});
   for (const auto& r : config.repositories) {
-    arr.push_back(
-        {{"name", r.name}, {"repository", r.location}, {"passwordFile", r.password_file}});
-    t.AddRow({r.name, r.location, Or(r.password_file)});
+    std::string location = core::RedactUrlCredentials(r.location);
+    arr.push_back({{"name", r.name}, {"repository", location}, {"passwordFile", r.password_file}});
+    t.AddRow({r.name, location, Or(r.password_file)});
   }
   std::printf("%s", g.WantsJson() ? (arr.dump() + "\n").c_str() : t.Render().c_str());
   return core::Status::Ok();
@@ -81,8 +82,8 @@ core::Status Status(const GlobalOptions& g, const std::string& path) {
   HS_ASSIGN_OR_RETURN(auto store, op::StateStore::Open(op::StateFilePath(config)));
   HS_ASSIGN_OR_RETURN(auto rows, op::BuildStatus(config, store->Snapshot()));
   auto arr = nlohmann::ordered_json::array();
-  Table t({"NAMESPACE", "CLUSTER", "POLICY", "MODE", "TRIAGE", "LAST BACKUP", "BACKUP", "VERIFIED",
-           "NEXT BACKUP"});
+  Table t({"NAMESPACE", "CLUSTER", "POLICY", "MODE", "TRIAGE", "REPAIR", "LAST BACKUP", "BACKUP",
+           "VERIFIED", "NEXT BACKUP"});
   for (const auto& r : rows) {
     arr.push_back({{"namespace", r.ns},
                    {"cluster", r.name},
@@ -90,8 +91,9 @@ core::Status Status(const GlobalOptions& g, const std::string& path) {
                    {"mode", r.mode},
                    {"backup", JobJson(r.backup)},
                    {"verify", JobJson(r.verify)},
-                   {"triage", JobJson(r.triage)}});
-    t.AddRow({r.ns, r.name, r.policy, r.mode, Or(r.triage.outcome, "unknown"),
+                   {"triage", JobJson(r.triage)},
+                   {"repair", JobJson(r.repair)}});
+    t.AddRow({r.ns, r.name, r.policy, r.mode, Or(r.triage.outcome, "unknown"), Or(r.repair.outcome),
               op::FormatUnix(r.backup.last_run), Or(r.backup.outcome),
               Or(r.verify.outcome, "never"), op::FormatUnix(r.backup.next_run)});
   }

@@ -6,6 +6,7 @@
 #include "cli/repo_access.h"
 #include "core/hex.h"
 #include "core/log.h"
+#include "core/redact.h"
 #include "repo/check/checker.h"
 #include "repo/lock/repo_lock.h"
 #include "storage/registry.h"
@@ -26,7 +27,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
   if (g.dry_run) {
     // Nothing is created, not even the backend's directory.
-    std::printf("would create a repository at %s\n", location.c_str());
+    std::printf("would create a repository at %s\n", core::RedactUrlCredentials(location).c_str());
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
@@ -38,10 +39,10 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   }
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Init(std::move(backend), password, opts));
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, RepoInitializedMessage{.id = r->config().id, .repository = location});
+    PrintJsonLine(stdout, RepoInitializedMessage{.id = r->config().id, .repository = core::RedactUrlCredentials(location)});
   } else if (!g.quiet) {
     std::printf("created repository %s at %s\n", r->config().id.substr(0, 10).c_str(),
-                location.c_str());
+                core::RedactUrlCredentials(location).c_str());
   }
   return core::Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/clock.h"
+#include "core/redact.h"
 
 namespace hasteward::core {
 
@@ -91,6 +92,8 @@ void Log::Write(LogLevel level, const std::string& msg,
     }
     line += "\n";
   }
+  // Messages and fields quote errors that may carry a repository URL: no credentials in logs.
+  line = RedactUrlCredentials(line);
   std::lock_guard<std::mutex> lock(g_mu);
   std::fputs(line.c_str(), stderr);
 }

@@ -1,17 +1,22 @@
 #include "operator/child_job.h"
 
-#include <csignal>
-
 #include "core/fd.h"
 #include "core/temp_dir.h"
 
 namespace hasteward::op {
 
-core::Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
-                                    const std::atomic<bool>& abort) {
+namespace {
+
+// How long a child stopped with SIGTERM may take to clean up before it is killed.
+constexpr std::chrono::seconds kAbortGrace{60};
+
+}  // namespace
+
+core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atomic<bool>& abort) {
   HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-job-"));
   core::SubprocessOptions o;
-  o.argv = argv;
+  o.argv = command.argv;
+  o.env_set = command.env;
   o.stdout_mode = core::StdioMode::kFile;
   o.stdout_file = dir.path() + "/stdout";
   o.stderr_mode = core::StdioMode::kPipe;
@@ -23,8 +28,15 @@ core::Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
       break;
     }
     if (abort) {
-      child->Signal(SIGKILL);
-      out.status = child->Wait();
+      child->Signal(command.abort_signal);
+      std::optional<core::ExitStatus> st;
+      if (command.abort_signal != SIGKILL)
+        st = child->WaitFor(kAbortGrace);
+      if (!st) {
+        child->Signal(SIGKILL);
+        st = child->Wait();
+      }
+      out.status = *st;
       out.aborted = true;
       break;
     }

@@ -1,7 +1,9 @@
-// operator/child_job: one `hasteward` child process run to completion or killed on abort.
+// operator/child_job: one `hasteward` child process run to completion or stopped on abort.
 #pragma once
 
 #include <atomic>
+#include <csignal>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,16 +12,27 @@
 
 namespace hasteward::op {
 
+struct ChildCommand {
+  std::vector<std::string> argv;
+  // Added to the operator's environment. Repository locations go here, never into argv: a URL
+  // may carry credentials and every local user can read /proc/<pid>/cmdline, while
+  // /proc/<pid>/environ is readable by the process owner only.
+  std::map<std::string, std::string> env;
+  // How an abort stops the child: SIGKILL for jobs whose partial work is harmless (a killed
+  // backup writes no snapshot), SIGTERM for a repair, whose own stop handling puts a moved-aside
+  // data directory back before it exits (it is killed after kAbortGrace when it does not).
+  int abort_signal = SIGKILL;
+};
+
 struct ChildOutcome {
   core::ExitStatus status;
   std::string out;       // the child's stdout
   std::string err_tail;  // the child's last stderr bytes
-  bool aborted = false;  // killed because `abort` became true
+  bool aborted = false;  // stopped because `abort` became true
 };
 
-// Starts argv (stdout to a private temp file, stderr captured), polls for exit and kills the
-// child (SIGKILL) as soon as `abort` is set.
-core::Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
-                                    const std::atomic<bool>& abort);
+// Starts the command (stdout to a private temp file, stderr captured), polls for exit and stops
+// the child as soon as `abort` is set.
+core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atomic<bool>& abort);
 
 }  // namespace hasteward::op

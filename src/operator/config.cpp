@@ -205,6 +205,11 @@ core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& con
       return core::Usage(where +
                          " has backup or verify schedules but its policy names no repository");
     }
+    if (m.repositories.empty() && m.mode == "repair") {
+      // A repair takes an escrow backup first; the operator never heals without one.
+      return core::Usage(where + " is in mode repair but its policy names no repository",
+                         "name a repository in the policy: the repair's escrow backup goes there");
+    }
     if (!s.exclude)
       out.push_back(std::move(m));
   }

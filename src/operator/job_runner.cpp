@@ -47,36 +47,93 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
 
 constexpr const char* kScheduledBackupLockWait = "10m";
 
-std::vector<std::string> ChildArgs(const std::string& exe, const std::string& verb,
-                                   const JobRequest& req, const RepositorySpec& repo,
-                                   const platform::PlatformOptions& platform,
-                                   const std::string& log_format) {
-  std::vector<std::string> a = {exe,
-                                verb,
-                                "-c",
-                                req.cluster.name,
-                                "-n",
-                                req.cluster.ns,
-                                "--backups-path",
-                                repo.location,
-                                "--restic-password-file",
-                                repo.password_file,
-                                "--json",
-                                "--progress",
-                                "never",
-                                "--log-format",
-                                log_format};
+// `hasteward <verb> -c <cluster> -n <ns> ... --json` against `repo`. The repository location is
+// passed as HASTEWARD_BACKUPS_PATH: it may be a URL with credentials, which argv would show to
+// every local user (/proc/<pid>/cmdline).
+ChildCommand MakeChild(const std::string& exe, const std::string& verb, const JobRequest& req,
+                       const RepositorySpec& repo, const platform::PlatformOptions& platform,
+                       const std::string& log_format) {
+  ChildCommand c;
+  c.argv = {exe,
+            verb,
+            "-c",
+            req.cluster.name,
+            "-n",
+            req.cluster.ns,
+            "--restic-password-file",
+            repo.password_file,
+            "--json",
+            "--progress",
+            "never",
+            "--log-format",
+            log_format};
+  c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
   if (!platform.name.empty())
-    a.insert(a.end(), {"--platform", platform.name});
+    c.argv.insert(c.argv.end(), {"--platform", platform.name});
   if (!platform.inventory_path.empty())
-    a.insert(a.end(), {"--inventory", platform.inventory_path});
+    c.argv.insert(c.argv.end(), {"--inventory", platform.inventory_path});
   if (verb == "backup") {
     // A scheduled backup waits for another job's exclusive lock (the retention prune of another
     // cluster on the same repository) instead of failing at once; prune holds it only while it
     // deletes, so minutes are plenty, and a wedged holder still ends in a clear kLocked error.
-    a.insert(a.end(), {"--retry-lock", kScheduledBackupLockWait});
+    c.argv.insert(c.argv.end(), {"--retry-lock", kScheduledBackupLockWait});
   }
-  return a;
+  return c;
+}
+
+// The "error" object of the last JSON error line a child printed on stderr ({} when none).
+nlohmann::json LastError(const std::string& err_tail) {
+  std::string line;
+  for (size_t end = err_tail.size(); end > 0;) {
+    size_t start = err_tail.rfind('\n', end - 1);
+    start = start == std::string::npos ? 0 : start + 1;
+    line = err_tail.substr(start, end - start);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object())
+      return j["error"];
+    end = start == 0 ? 0 : start - 1;
+  }
+  return nlohmann::json::object();
+}
+
+// The exit codes with which the repair command refuses before it touches anything: the hard
+// stops of the safety table (engine/repair.h). Anything else that is not a heal is a failure.
+bool IsRefusal(int exit_code) {
+  switch (static_cast<core::ErrorCode>(exit_code)) {
+    case core::ErrorCode::kSplitBrain:
+    case core::ErrorCode::kSafetyStop:
+    case core::ErrorCode::kNoDonor:
+    case core::ErrorCode::kConfirmationRequired: return true;
+    default: return false;
+  }
+}
+
+RepairReport ClassifyRepair(const core::Result<ChildOutcome>& child) {
+  RepairReport r;
+  if (!child.ok()) {
+    r.error = child.status().message();
+    return r;
+  }
+  r.exit_code = child->status.exit_code;
+  if (child->aborted) {
+    r.error = "aborted on shutdown";
+    return r;
+  }
+  auto result = LastJson(child->out);
+  if (result.contains("after")) {
+    // The repair ran: it healed when the re-triage is healthy (exit 0).
+    r.verdict = result["after"].value("verdict", "");
+    r.healed = result.value("healed", std::vector<std::string>{});
+    r.escrow_snapshot = result.value("escrow_snapshot", "");
+    r.result = child->status.ok() ? RepairResult::kHealed : RepairResult::kFailed;
+    if (!child->status.ok())
+      r.error = "the cluster is " + r.verdict + " after the repair";
+    return r;
+  }
+  auto error = LastError(child->err_tail);
+  r.error = error.value("message", child->status.Describe() + ": " + child->err_tail);
+  r.result = IsRefusal(r.exit_code) ? RepairResult::kRefused : RepairResult::kFailed;
+  return r;
 }
 
 }  // namespace
@@ -87,7 +144,12 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
   switch (request.kind) {
     case JobKind::kBackup: r = Backup(request, abort); break;
     case JobKind::kVerify: r = Verify(request, abort); break;
-    case JobKind::kTriage: r = Triage(request); break;
+    case JobKind::kTriage: r = Triage(request, abort); break;
+    case JobKind::kRepair:
+      // Never scheduled: a repair follows the triage that found the cluster unhealthy.
+      r.outcome = "error";
+      r.error = "a repair runs after a triage in mode repair, not as a job of its own";
+      break;
   }
   r.seconds = Since(start);
   return r;
@@ -96,7 +158,7 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
 JobResult ProcessJobRunner::Backup(const JobRequest& req, const std::atomic<bool>& abort) {
   JobResult r;
   for (const auto& repo : req.cluster.repositories) {
-    auto child = RunChild(ChildArgs(self_exe_, "backup", req, repo, platform_, log_format_), abort);
+    auto child = RunChild(MakeChild(self_exe_, "backup", req, repo, platform_, log_format_), abort);
     JobResult one = FromChild(child);
     if (!one.ok)
       return one;
@@ -118,7 +180,7 @@ JobResult ProcessJobRunner::Backup(const JobRequest& req, const std::atomic<bool
 
 JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool>& abort) {
   const auto& repo = req.cluster.repositories.front();
-  auto child = RunChild(ChildArgs(self_exe_, "verify", req, repo, platform_, log_format_), abort);
+  auto child = RunChild(MakeChild(self_exe_, "verify", req, repo, platform_, log_format_), abort);
   if (child.ok() && child->aborted) {
     // The killed verifier's scratch instance is an orphan now: remove it before we go.
     auto removed = verify::CleanupOrphans(verify::DefaultVerifyRoot());
@@ -144,7 +206,7 @@ JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool
   return r;
 }
 
-JobResult ProcessJobRunner::Triage(const JobRequest& req) {
+JobResult ProcessJobRunner::Triage(const JobRequest& req, const std::atomic<bool>& abort) {
   JobResult r;
   auto platform = platform::OpenPlatform(platform_);
   auto cluster = platform.ok() ? (*platform)->FindCluster(req.cluster.ns, req.cluster.name)
@@ -162,10 +224,25 @@ JobResult ProcessJobRunner::Triage(const JobRequest& req) {
   }
   r.ok = true;
   r.outcome = engine::VerdictName(report->verdict);
-  if (req.cluster.mode == "repair" && report->verdict != engine::Verdict::kHealthy) {
-    core::LogWarn("repair mode: repair is not available in this build; triage only",
-                  {{"cluster", req.cluster.Key()}, {"verdict", r.outcome}});
+  // The triage record keeps what triage saw; what the repair did is recorded beside it.
+  if (req.cluster.mode == "repair" && report->verdict != engine::Verdict::kHealthy)
+    r.repair = Repair(req, abort);
+  return r;
+}
+
+RepairReport ProcessJobRunner::Repair(const JobRequest& req, const std::atomic<bool>& abort) {
+  auto start = core::SystemClock::Get().Monotonic();
+  if (req.cluster.repositories.empty()) {  // ResolveClusters refuses this; never heal unescrowed
+    RepairReport none;
+    none.error = "no repository for the repair's escrow backup";
+    return none;
   }
+  // Escrow goes to the first repository, the one verifications read. No --force, ever.
+  ChildCommand command = MakeChild(self_exe_, "repair", req, req.cluster.repositories.front(),
+                                   platform_, log_format_);
+  command.abort_signal = SIGTERM;
+  RepairReport r = ClassifyRepair(RunChild(command, abort));
+  r.seconds = Since(start);
   return r;
 }
 

@@ -2,12 +2,17 @@
 // processes of this same binary (`hasteward backup|verify ... --json`), so aborting one on
 // shutdown is a kill: a killed backup never writes its snapshot (snapshots are written last), and
 // a killed verification's scratch instance is removed right after by orphan cleanup. Triage runs
-// in-process (read-only and short).
+// in-process (read-only and short). In `mode: repair` an unhealthy triage is followed by a
+// `hasteward repair ... --json` child: the repair command's safety table, escrow and hard stops
+// apply unchanged, and the operator never passes --force (a split brain stays a human decision).
+// Repository locations reach children through the environment, never argv (child_job.h).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "operator/config.h"
 #include "operator/state_store.h"
@@ -21,6 +26,17 @@ struct JobRequest {
   std::string engine;  // engine name from the inventory ("cnpg", ...)
 };
 
+// What the repair that followed a triage did.
+struct RepairReport {
+  RepairResult result = RepairResult::kFailed;
+  int exit_code = 0;    // the repair command's exit code (docs/exit-codes.md)
+  std::string error;    // the refusal (HARD STOP ...) or failure, "" when healed
+  std::string verdict;  // triage verdict after the repair ("" when it did not run)
+  std::vector<std::string> healed;
+  std::string escrow_snapshot;
+  double seconds = 0;
+};
+
 struct JobResult {
   bool ok = false;
   std::string outcome;  // "ok", "failed" (verdict), "error", "aborted", "skipped", triage verdict
@@ -30,6 +46,7 @@ struct JobResult {
   std::string snapshot_id;
   size_t retention_removed = 0;
   bool retention_failed = false;
+  std::optional<RepairReport> repair;  // triage in mode repair, cluster unhealthy
 };
 
 class JobRunner {
@@ -52,7 +69,8 @@ class ProcessJobRunner : public JobRunner {
  private:
   JobResult Backup(const JobRequest& request, const std::atomic<bool>& abort);
   JobResult Verify(const JobRequest& request, const std::atomic<bool>& abort);
-  JobResult Triage(const JobRequest& request);
+  JobResult Triage(const JobRequest& request, const std::atomic<bool>& abort);
+  RepairReport Repair(const JobRequest& request, const std::atomic<bool>& abort);
 
   std::string self_exe_;
   platform::PlatformOptions platform_;

@@ -106,10 +106,23 @@ std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const Ser
              clusters, s, ctx, JobKind::kVerify,
              [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
   TriageStates(w, clusters, s, ctx);
-  static const Family repairs{"hasteward_repairs_total", "counter", "Repairs performed"};
+  static const Family repairs{"hasteward_repairs_total", "counter",
+                              "Repairs run after an unhealthy triage (mode repair), by result: "
+                              "healed, refused (a hard stop of the safety table) or failed"};
   w.Head(repairs);
-  for (const auto& c : clusters)
-    w.Sample(repairs.name, ClusterLabels(c, ctx), 0);
+  for (const auto& c : clusters) {
+    auto counts = s.repairs.find(c.Key());
+    for (RepairResult result : kRepairResults) {
+      const char* name = RepairResultName(result);
+      int64_t n = 0;
+      if (counts != s.repairs.end()) {
+        auto it = counts->second.find(name);
+        n = it == counts->second.end() ? 0 : it->second;
+      }
+      w.Sample(repairs.name, ClusterLabels(c, ctx) + ",result=\"" + name + "\"",
+               static_cast<double>(n));
+    }
+  }
   static const Family removed{"hasteward_retention_removed_snapshots_total", "counter",
                               "Snapshots removed by retention after backups"};
   w.Head(removed);
@@ -120,7 +133,7 @@ std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const Ser
   }
   static const Family errors{"hasteward_job_errors_total", "counter", "Jobs that failed, by job"};
   w.Head(errors);
-  for (const char* job : {"backup", "verify", "triage", "retention"}) {
+  for (const char* job : {"backup", "verify", "triage", "repair", "retention"}) {
     auto it = s.job_errors.find(job);
     w.Sample(errors.name, std::string("job=\"") + job + "\"",
              it == s.job_errors.end() ? 0 : static_cast<double>(it->second));

@@ -17,7 +17,7 @@ struct MetricsContext {
   std::map<std::string, std::string> engines;  // cluster key -> engine name
   int jobs_running = 0;
   bool triage_available = true;
-  bool repair_available = false;
+  bool repair_available = true;
   bool retention_available = false;
 };
 

@@ -18,6 +18,27 @@ std::string Format(double seconds) {
   return o.str();
 }
 
+// The repair that followed a triage: its own record (shown by `get status`), the per-result
+// counter behind hasteward_repairs_total, and a job error unless it healed or refused (a refusal
+// is the safety table working, reported as such, not an operator error).
+void RecordRepair(ServeState& s, const std::string& cluster_key, const RepairReport& repair,
+                  int64_t started, int64_t now) {
+  JobRecord& rec = s.jobs[JobKey(cluster_key, JobKind::kRepair)];
+  rec.runs++;
+  rec.last_run = started;
+  rec.last_finish = now;
+  rec.ok = repair.result == RepairResult::kHealed;
+  if (rec.ok)
+    rec.last_success = now;
+  rec.outcome = RepairResultName(repair.result);
+  rec.error = repair.error;
+  rec.duration_seconds = repair.seconds;
+  rec.snapshot_id = repair.escrow_snapshot;
+  s.repairs[cluster_key][rec.outcome]++;
+  if (repair.result == RepairResult::kFailed)
+    s.job_errors[JobKindName(JobKind::kRepair)]++;
+}
+
 }  // namespace
 
 int64_t UnixSeconds(TimePoint t) {
@@ -133,10 +154,29 @@ void Scheduler::Execute(const JobRequest& request) {
   } else {
     core::LogInfo("job end", fields);
   }
+  if (r.repair)
+    LogRepair(request, *r.repair);
   Record(request, r);
   std::lock_guard<std::mutex> l(mu_);
   busy_.erase(request.cluster.Key());
   idle_cv_.notify_all();
+}
+
+void Scheduler::LogRepair(const JobRequest& request, const RepairReport& repair) {
+  std::map<std::string, std::string> fields = {{"job", JobKindName(JobKind::kRepair)},
+                                               {"cluster", request.cluster.Key()},
+                                               {"result", RepairResultName(repair.result)},
+                                               {"exit_code", std::to_string(repair.exit_code)},
+                                               {"duration_seconds", Format(repair.seconds)}};
+  if (!repair.error.empty())
+    fields["error"] = repair.error;
+  if (!repair.verdict.empty())
+    fields["verdict"] = repair.verdict;
+  if (repair.result == RepairResult::kHealed) {
+    core::LogInfo("repair end", fields);
+  } else {
+    core::LogError("repair end", fields);
+  }
 }
 
 void Scheduler::Record(const JobRequest& request, const JobResult& r) {
@@ -149,6 +189,8 @@ void Scheduler::Record(const JobRequest& request, const JobResult& r) {
     if (r.retention_failed)
       s.job_errors["retention"]++;
     s.retention_removed[request.cluster.Key()] += static_cast<int64_t>(r.retention_removed);
+    if (r.repair)
+      RecordRepair(s, request.cluster.Key(), *r.repair, rec.last_run, now);
     if (r.outcome == "skipped")
       return;  // gating: the evidence is already in the repository
     if (r.outcome == "error" || r.outcome == "aborted")

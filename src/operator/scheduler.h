@@ -53,6 +53,7 @@ class Scheduler {
   std::optional<JobKind> DueJob(const ManagedCluster& c, const ServeState& s, int64_t now) const;
   void Execute(const JobRequest& request);
   void Record(const JobRequest& request, const JobResult& result);
+  static void LogRepair(const JobRequest& request, const RepairReport& repair);
   void ReapFinished();
 
   std::vector<ManagedCluster> clusters_;

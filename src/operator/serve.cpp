@@ -71,7 +71,7 @@ core::Result<Servers> StartServers(const ServeOptions& o,
       s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
         if (path != "/metrics")
           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-        MetricsContext ctx{engines, scheduler.running(), true, false, RetentionAvailable()};
+        MetricsContext ctx{engines, scheduler.running(), true, true, RetentionAvailable()};
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             RenderMetrics(clusters, state.Snapshot(), ctx)};
       }));

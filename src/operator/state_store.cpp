@@ -13,8 +13,18 @@ const char* JobKindName(JobKind kind) {
     case JobKind::kBackup: return "backup";
     case JobKind::kVerify: return "verify";
     case JobKind::kTriage: return "triage";
+    case JobKind::kRepair: return "repair";
   }
   return "unknown";
+}
+
+const char* RepairResultName(RepairResult result) {
+  switch (result) {
+    case RepairResult::kHealed: return "healed";
+    case RepairResult::kRefused: return "refused";
+    case RepairResult::kFailed: return "failed";
+  }
+  return "failed";
 }
 
 std::string JobKey(const std::string& cluster_key, JobKind kind) {
@@ -27,6 +37,7 @@ std::string EncodeState(const ServeState& s) {
   j["clock_now"] = s.clock_now;
   j["job_errors"] = s.job_errors;
   j["retention_removed"] = s.retention_removed;
+  j["repairs"] = s.repairs;
   auto jobs = nlohmann::ordered_json::object();
   for (const auto& [k, r] : s.jobs) {
     jobs[k] = {{"last_run", r.last_run},
@@ -52,6 +63,7 @@ core::Result<ServeState> DecodeState(const std::string& json) {
     s.clock_now = j.value("clock_now", int64_t{0});
     s.job_errors = j.value("job_errors", std::map<std::string, int64_t>{});
     s.retention_removed = j.value("retention_removed", std::map<std::string, int64_t>{});
+    s.repairs = j.value("repairs", std::map<std::string, std::map<std::string, int64_t>>{});
     const nlohmann::json jobs = j.value("jobs", nlohmann::json::object());
     for (const auto& [k, v] : jobs.items()) {
       JobRecord r;

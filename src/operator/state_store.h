@@ -15,8 +15,17 @@
 
 namespace hasteward::op {
 
-enum class JobKind { kBackup, kVerify, kTriage };
-const char* JobKindName(JobKind kind);  // "backup", "verify", "triage"
+// kRepair is never scheduled on its own: in `mode: repair` a triage that finds the cluster
+// unhealthy runs it (job_runner.h), and its record sits beside the scheduled jobs'.
+enum class JobKind { kBackup, kVerify, kTriage, kRepair };
+const char* JobKindName(JobKind kind);  // "backup", "verify", "triage", "repair"
+
+// How one operator repair ended: the repair command healed the cluster, refused (a hard stop of
+// the safety table: split brain, no healthy donor, ...; nothing was touched), or failed.
+enum class RepairResult { kHealed, kRefused, kFailed };
+inline constexpr RepairResult kRepairResults[] = {RepairResult::kHealed, RepairResult::kRefused,
+                                                  RepairResult::kFailed};
+const char* RepairResultName(RepairResult result);  // "healed", "refused", "failed"
 
 struct JobRecord {
   int64_t last_run = 0;  // scheduled (clock) time the last run started, unix seconds
@@ -37,6 +46,8 @@ struct ServeState {
   std::map<std::string, JobRecord> jobs;             // "<ns>/<cluster>/<job>"
   std::map<std::string, int64_t> job_errors;         // job kind -> failures
   std::map<std::string, int64_t> retention_removed;  // "<ns>/<cluster>" -> snapshots removed
+  // "<ns>/<cluster>" -> RepairResultName -> repairs that ended so
+  std::map<std::string, std::map<std::string, int64_t>> repairs;
 };
 
 std::string JobKey(const std::string& cluster_key, JobKind kind);

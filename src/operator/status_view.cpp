@@ -42,7 +42,8 @@ core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config,
     out.push_back({c.ns, c.name, c.policy, c.mode,
                    Job(state, c.Key(), JobKind::kBackup, c.backup_schedule),
                    Job(state, c.Key(), JobKind::kVerify, c.verify_schedule),
-                   Job(state, c.Key(), JobKind::kTriage, c.triage_schedule)});
+                   Job(state, c.Key(), JobKind::kTriage, c.triage_schedule),
+                   Job(state, c.Key(), JobKind::kRepair, "")});
   }
   return out;
 }

@@ -26,6 +26,9 @@ struct ClusterStatus {
   JobStatus backup;
   JobStatus verify;
   JobStatus triage;
+  // The last repair (mode repair, after an unhealthy triage): outcome healed | refused | failed,
+  // error the hard stop or failure, snapshot_id the escrow snapshot.
+  JobStatus repair;
 };
 
 // One row per managed cluster. Next runs are computed like the scheduler does.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/redact.h"
 #include "storage/count/counting_backend.h"
 #include "storage/limit/limit_backend.h"
 #include "storage/local/local_backend.h"
@@ -28,7 +29,7 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
   } else if (auto colon = path.find(':');
              colon != std::string::npos && path[0] != '/' && path.find('/') > colon) {
     return core::Usage(
-        "unsupported repository location '" + location + "'",
+        "unsupported repository location '" + core::RedactUrlCredentials(location) + "'",
         "use a path, local:/path, s3:http(s)://host/bucket/prefix or rest:http://host/");
   }
   while (path.size() > 1 && path.back() == '/') {

@@ -54,6 +54,22 @@ TEST(MetricsTest, NeverRunJobsHaveNoSample) {
   EXPECT_NE(text.find("state=\"unknown\"} 1"), std::string::npos);
 }
 
+TEST(MetricsTest, RepairsAreCountedByClusterAndResult) {
+  ServeState s;
+  s.repairs["shop/pg"] = {{"healed", 2}, {"refused", 1}};
+  MetricsContext ctx;
+  ctx.engines["shop/pg"] = "cnpg";
+  std::string text = RenderMetrics({Cluster()}, s, ctx);
+  const std::string labels = "{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\",result=";
+  EXPECT_NE(text.find("hasteward_repairs_total" + labels + "\"healed\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hasteward_repairs_total" + labels + "\"refused\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("hasteward_repairs_total" + labels + "\"failed\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("hasteward_job_errors_total{job=\"repair\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("hasteward_capability_available{capability=\"repair\"} 1\n"),
+            std::string::npos);
+}
+
 TEST(MetricsTest, EscapesLabelValues) {
   EXPECT_EQ(EscapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }

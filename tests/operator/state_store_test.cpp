@@ -19,6 +19,7 @@ TEST(StateStoreTest, SurvivesAReopen) {
                       st.jobs["test/a/backup"].runs = 3;
                       st.jobs["test/a/backup"].snapshot_id = "abc";
                       st.job_errors["verify"] = 2;
+                      st.repairs["test/a"]["refused"] = 4;
                     })
                     .ok());
   }
@@ -29,6 +30,7 @@ TEST(StateStoreTest, SurvivesAReopen) {
   EXPECT_EQ(st.jobs.at("test/a/backup").runs, 3);
   EXPECT_EQ(st.jobs.at("test/a/backup").snapshot_id, "abc");
   EXPECT_EQ(st.job_errors.at("verify"), 2);
+  EXPECT_EQ(st.repairs.at("test/a").at("refused"), 4);  // hasteward_repairs_total survives
 }
 
 TEST(StateStoreTest, GarbageIsCorruption) {

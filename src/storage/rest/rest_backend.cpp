@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redact.h"
 #include "storage/http/http_errors.h"
 
 namespace hasteward::storage::rest {
@@ -19,11 +20,11 @@ std::string PathOf(const std::string& url) {
 
 core::Result<RestConfig> ParseRestLocation(const std::string& location) {
   if (location.rfind("rest:", 0) != 0)
-    return core::Usage("invalid REST location '" + location + "'");
+    return core::Usage("invalid REST location '" + core::RedactUrlCredentials(location) + "'");
   RestConfig cfg;
   cfg.url = location.substr(5);
   if (cfg.url.rfind("http://", 0) != 0 && cfg.url.rfind("https://", 0) != 0) {
-    return core::Usage("invalid REST location '" + location + "'",
+    return core::Usage("invalid REST location '" + core::RedactUrlCredentials(location) + "'",
                        "use rest:http(s)://[user:password@]host[:port]/[path/]");
   }
   if (cfg.url.back() != '/')
@@ -36,14 +37,7 @@ core::Result<RestConfig> ParseRestLocation(const std::string& location) {
 RestBackend::RestBackend(RestConfig config) : config_(std::move(config)), client_(config_.http) {}
 
 std::string RestBackend::Location() const {
-  std::string url = config_.url;
-  auto scheme = url.find("://");
-  auto at = url.find('@');
-  auto colon = url.find(':', scheme + 3);
-  if (at != std::string::npos && colon != std::string::npos && colon < at) {
-    url.replace(colon + 1, at - colon - 1, "***");
-  }
-  return "rest:" + url;
+  return core::RedactUrlCredentials("rest:" + config_.url);
 }
 
 std::string RestBackend::UrlOf(const Handle& h) const {

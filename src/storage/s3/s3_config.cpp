@@ -1,10 +1,11 @@
 #include "storage/s3/s3_config.h"
 
+#include "core/redact.h"
 namespace hasteward::storage::s3 {
 namespace {
 
 core::Status BadLocation(const std::string& location) {
-  return core::Usage("invalid S3 location '" + location + "'",
+  return core::Usage("invalid S3 location '" + core::RedactUrlCredentials(location) + "'",
                      "use s3:http(s)://host[:port]/bucket[/prefix] or s3:host/bucket[/prefix]");
 }
 
@@ -15,7 +16,8 @@ bool EndsWith(const std::string& s, const std::string& tail) {
 }  // namespace
 
 std::string S3Config::Location() const {
-  return "s3:" + scheme + "://" + endpoint + "/" + bucket + (prefix.empty() ? "" : "/" + prefix);
+  return core::RedactUrlCredentials("s3:" + scheme + "://" + endpoint + "/" + bucket +
+                                    (prefix.empty() ? "" : "/" + prefix));
 }
 
 core::Result<S3Config> ParseS3Location(const std::string& location, const EnvLookup& env) {
