@@ -1,0 +1,114 @@
+#include "support/serve_process.h"
+
+#include <csignal>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/fd.h"
+#include "support/command.h"
+
+namespace hasteward::testing {
+
+using namespace std::chrono_literals;
+
+int FreeLoopbackPort() {
+  core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  socklen_t len = sizeof(sa);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);
+  return ntohs(sa.sin_port);
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ::send(fd.get(), req.data(), req.size(), 0);
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd.get(), buf, sizeof(buf), 0)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition())
+      return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return condition();
+}
+
+ServeProcess::~ServeProcess() {
+  Stop();
+}
+
+core::Status ServeProcess::Start(const std::string& config,
+                                 const std::map<std::string, std::string>& env,
+                                 const Options& options) {
+  metrics_port_ = FreeLoopbackPort();
+  health_port_ = FreeLoopbackPort();
+  core::SubprocessOptions o;
+  o.argv = {HastewardBin(),
+            "serve",
+            "--config",
+            config,
+            "--tick-seconds",
+            std::to_string(options.tick_seconds),
+            "--shutdown-grace",
+            std::to_string(options.grace_seconds),
+            "--metrics-addr",
+            "127.0.0.1:" + std::to_string(metrics_port_),
+            "--health-addr",
+            "127.0.0.1:" + std::to_string(health_port_),
+            "--log-format",
+            "json"};
+  o.env_set = env;
+  o.stdout_mode = core::StdioMode::kNull;
+  Stop();  // a restart: the previous serve goes first
+  exit_code_.reset();
+  HS_ASSIGN_OR_RETURN(process_, core::Subprocess::Start(o));
+  if (!WaitUntil([&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; },
+                 20s)) {
+    return {core::ErrorCode::kTimeout, "serve did not become ready: " + process_->StderrAll()};
+  }
+  return core::Status::Ok();
+}
+
+int ServeProcess::Stop() {
+  if (!process_)
+    return -2;
+  if (exit_code_)
+    return *exit_code_;
+  process_->Signal(SIGTERM);
+  auto st = process_->WaitFor(60s);
+  if (!st) {
+    process_->Signal(SIGKILL);
+    process_->Wait();
+  }
+  exit_code_ = st ? st->exit_code : -2;
+  return *exit_code_;
+}
+
+double MetricSample(const std::string& scrape, const std::string& name,
+                    const std::string& labels) {
+  std::string key = name + "{" + labels + "} ";
+  auto pos = scrape.find(key);
+  return pos == std::string::npos ? -1 : std::stod(scrape.substr(pos + key.size()));
+}
+
+}  // namespace hasteward::testing

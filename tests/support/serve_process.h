@@ -1,0 +1,67 @@
+// A real `hasteward serve` for integration tests: started on free loopback ports with a fast
+// scheduler clock (--tick-seconds), its metrics scraped and health probed over real HTTP, stopped
+// with SIGTERM by Stop() or the destructor.
+//
+//   ServeProcess serve;
+//   ASSERT_TRUE(serve.Start(config_path, hs.vars(), {.tick_seconds = 1}).ok());
+//   ASSERT_TRUE(WaitUntil([&] { return serve.Metrics().find("...") != npos; }, 60s));
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "core/subprocess.h"
+
+namespace hasteward::testing {
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int FreeLoopbackPort();
+
+// GET http://127.0.0.1:port/path over a plain socket: the raw response, "" when nothing answers.
+std::string HttpGet(int port, const std::string& path);
+
+// Polls `condition` every 100 ms until it holds or `limit` passes; its last answer.
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds limit);
+
+class ServeProcess {
+ public:
+  struct Options {
+    double tick_seconds = 2;  // real seconds per scheduler minute
+    int grace_seconds = 30;   // --shutdown-grace
+  };
+
+  ServeProcess() = default;
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  // Starts (or restarts) `hasteward serve --config config --log-format json` with `env` and waits (20 s) until
+  // /readyz answers 200.
+  core::Status Start(const std::string& config, const std::map<std::string, std::string>& env,
+                     const Options& options);
+  // SIGTERM and wait (60 s): serve's exit code, -2 when it did not stop (then SIGKILL). Logs()
+  // stay readable afterwards.
+  int Stop();
+
+  std::string Metrics() const { return HttpGet(metrics_port_, "/metrics"); }
+  int health_port() const { return health_port_; }
+  // Everything serve logged so far (JSON lines).
+  std::string Logs() const { return process_ ? process_->StderrAll() : ""; }
+  core::Subprocess& process() { return *process_; }
+
+ private:
+  std::unique_ptr<core::Subprocess> process_;
+  std::optional<int> exit_code_;  // set once stopped
+  int metrics_port_ = 0;
+  int health_port_ = 0;
+};
+
+// The value of the sample `name{labels}` in a Prometheus scrape, or -1 when it is absent.
+double MetricSample(const std::string& scrape, const std::string& name, const std::string& labels);
+
+}  // namespace hasteward::testing
