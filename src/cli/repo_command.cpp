@@ -39,7 +39,9 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   }
   HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Init(std::move(backend), password, opts));
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, RepoInitializedMessage{.id = r->config().id, .repository = core::RedactUrlCredentials(location)});
+    PrintJsonLine(stdout,
+                  RepoInitializedMessage{.id = r->config().id,
+                                         .repository = core::RedactUrlCredentials(location)});
   } else if (!g.quiet) {
     std::printf("created repository %s at %s\n", r->config().id.substr(0, 10).c_str(),
                 core::RedactUrlCredentials(location).c_str());

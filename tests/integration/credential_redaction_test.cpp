@@ -2,11 +2,10 @@
 // "rest:http://user:password@host/" or "s3:https://KEY:SECRET@host/bucket" location never appears
 // in what hasteward prints (stdout, stderr, JSON, logs) for succeeding and failing commands, nor
 // in an operator job child's command line (/proc/<pid>/cmdline is readable by every local user).
-#include <dirent.h>
-
 #include <fstream>
 #include <set>
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -69,9 +68,10 @@ TEST(CredentialRedactionTest, NeitherSucceedingNorFailingCommandsPrintThePasswor
   for (const std::string& location :
        {dead, std::string("s3:https://AKIAKEY:") + kSecret + "@host.example",
         std::string("ftp://user:") + kSecret + "@host/repo"}) {
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"get", "backups", "--json"}, {"get", "backups", "-v", "--log-format", "json"},
-             {"repo", "init"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"get", "backups", "--json"},
+                                               {"get", "backups", "-v", "--log-format", "json"},
+                                               {"repo", "init"}}) {
       auto r = hs.Run(args, "", {{"HASTEWARD_BACKUPS_PATH", location}});
       EXPECT_NE(r.exit_code, 0) << location;
       ExpectNoSecret(r, location + " " + args[0] + " " + args[1]);
@@ -121,8 +121,8 @@ TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCom
   hs.UseRepository(hs.Path("no-such-repo"));
   WriteFile(hs.Path("password"), "redact-test\n");
   std::string config = hs.Path("serve.yaml");
-  WriteFile(config, "inventory: " + (*sc)->inventory_path() + "\nstateFile: " +
-                        hs.Path("serve-state.json") +
+  WriteFile(config, "inventory: " + (*sc)->inventory_path() +
+                        "\nstateFile: " + hs.Path("serve-state.json") +
                         "\nrepositories:\n"
                         "  - {name: remote, repository: \"" +
                         location + "\", passwordFile: " + hs.Path("password") +
@@ -151,8 +151,9 @@ TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCom
         }
         m = serve.Metrics();
         return !children.empty() &&
-               m.find("hasteward_backup_success{cluster=\"shop\",namespace=\"redact\","
-                      "engine=\"cnpg\"} 1") != std::string::npos;
+               m.find(
+                   "hasteward_backup_success{cluster=\"shop\",namespace=\"redact\","
+                   "engine=\"cnpg\"} 1") != std::string::npos;
       },
       120s);
   ASSERT_TRUE(backed_up) << m << "\n" << serve.Logs();
@@ -161,10 +162,10 @@ TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCom
   EXPECT_EQ(serve.Logs().find(kSecret), std::string::npos) << serve.Logs();
   auto state = RunCommand({"cat", hs.Path("serve-state.json")});
   EXPECT_EQ(state.out.find(kSecret), std::string::npos) << state.out;
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"get", "repositories", "--config", config, "--json"},
-           {"get", "repositories", "--config", config},
-           {"get", "status", "--config", config, "--json"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"get", "repositories", "--config", config, "--json"},
+                                             {"get", "repositories", "--config", config},
+                                             {"get", "status", "--config", config, "--json"}}) {
     auto r = hs.Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     ExpectNoSecret(r, args[1]);

@@ -34,16 +34,17 @@ class ServeRepairTest : public ::testing::Test {
     hs_ = std::make_unique<HastewardEnv>(options);
     WriteFile(hs_->Path("password"), "serve-repair-test\n");
     ASSERT_EQ(hs_->Run({"repo", "init"}).exit_code, 0);
-    ASSERT_TRUE(sc_->Sql(0, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT "
-                            "generate_series(1, 1000);")
+    ASSERT_TRUE(sc_->Sql(0,
+                         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT "
+                         "generate_series(1, 1000);")
                     .ok());
   }
 
   // Triage every scheduler minute, nothing else; mode repair.
   std::string WriteConfig() {
     std::string path = hs_->Path("serve.yaml");
-    WriteFile(path, "inventory: " + sc_->inventory_path() + "\nstateFile: " +
-                        hs_->Path("serve-state.json") +
+    WriteFile(path, "inventory: " + sc_->inventory_path() +
+                        "\nstateFile: " + hs_->Path("serve-state.json") +
                         "\nrepositories:\n"
                         "  - {name: local, repository: " +
                         hs_->repository() + ", passwordFile: " + hs_->Path("password") +
@@ -57,9 +58,9 @@ class ServeRepairTest : public ::testing::Test {
   }
 
   double Repairs(const std::string& scrape, const std::string& result) {
-    return MetricSample(scrape, "hasteward_repairs_total",
-                        "cluster=\"shop\",namespace=\"srt\",engine=\"cnpg\",result=\"" + result +
-                            "\"");
+    return MetricSample(
+        scrape, "hasteward_repairs_total",
+        "cluster=\"shop\",namespace=\"srt\",engine=\"cnpg\",result=\"" + result + "\"");
   }
 
   Json Status(const std::string& config) {

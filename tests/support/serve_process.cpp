@@ -63,27 +63,21 @@ core::Status ServeProcess::Start(const std::string& config,
   metrics_port_ = FreeLoopbackPort();
   health_port_ = FreeLoopbackPort();
   core::SubprocessOptions o;
-  o.argv = {HastewardBin(),
-            "serve",
-            "--config",
-            config,
-            "--tick-seconds",
-            std::to_string(options.tick_seconds),
-            "--shutdown-grace",
-            std::to_string(options.grace_seconds),
-            "--metrics-addr",
-            "127.0.0.1:" + std::to_string(metrics_port_),
-            "--health-addr",
-            "127.0.0.1:" + std::to_string(health_port_),
-            "--log-format",
-            "json"};
+  o.argv = {HastewardBin(),     "serve",
+            "--config",         config,
+            "--tick-seconds",   std::to_string(options.tick_seconds),
+            "--shutdown-grace", std::to_string(options.grace_seconds),
+            "--metrics-addr",   "127.0.0.1:" + std::to_string(metrics_port_),
+            "--health-addr",    "127.0.0.1:" + std::to_string(health_port_),
+            "--log-format",     "json"};
   o.env_set = env;
   o.stdout_mode = core::StdioMode::kNull;
   Stop();  // a restart: the previous serve goes first
   exit_code_.reset();
   HS_ASSIGN_OR_RETURN(process_, core::Subprocess::Start(o));
-  if (!WaitUntil([&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; },
-                 20s)) {
+  if (!WaitUntil(
+          [&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; },
+          20s)) {
     return {core::ErrorCode::kTimeout, "serve did not become ready: " + process_->StderrAll()};
   }
   return core::Status::Ok();
@@ -104,8 +98,7 @@ int ServeProcess::Stop() {
   return *exit_code_;
 }
 
-double MetricSample(const std::string& scrape, const std::string& name,
-                    const std::string& labels) {
+double MetricSample(const std::string& scrape, const std::string& name, const std::string& labels) {
   std::string key = name + "{" + labels + "} ";
   auto pos = scrape.find(key);
   return pos == std::string::npos ? -1 : std::stod(scrape.substr(pos + key.size()));

@@ -40,8 +40,8 @@ class ServeProcess {
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
 
-  // Starts (or restarts) `hasteward serve --config config --log-format json` with `env` and waits (20 s) until
-  // /readyz answers 200.
+  // Starts (or restarts) `hasteward serve --config config --log-format json` with `env` and waits
+  // (20 s) until /readyz answers 200.
   core::Status Start(const std::string& config, const std::map<std::string, std::string>& env,
                      const Options& options);
   // SIGTERM and wait (60 s): serve's exit code, -2 when it did not stop (then SIGKILL). Logs()

@@ -151,7 +151,8 @@ core::Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   if (rc != CURLE_OK) {
     curl_easy_cleanup(c);  // a failed connection is not reused
     std::string detail = errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc);
-    return core::StorageError(req.method + " '" + core::RedactUrlCredentials(req.url) + "': " + detail, !Permanent(rc));
+    return core::StorageError(
+        req.method + " '" + core::RedactUrlCredentials(req.url) + "': " + detail, !Permanent(rc));
   }
   Release(c);
   resp.status = static_cast<int>(status);
