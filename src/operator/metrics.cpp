@@ -42,14 +42,41 @@ const JobRecord* Find(const ServeState& s, const ManagedCluster& c, JobKind kind
   return it == s.jobs.end() ? nullptr : &it->second;
 }
 
+// What every family is rendered from.
+struct Source {
+  const std::vector<ManagedCluster>& clusters;
+  const ServeState& state;
+  const MetricsContext& ctx;
+};
+
 // One gauge per cluster from the cluster's record of `kind` (skipped when never run).
-void PerCluster(Writer& w, const Family& f, const std::vector<ManagedCluster>& clusters,
-                const ServeState& s, const MetricsContext& ctx, JobKind kind,
+void PerCluster(Writer& w, const Family& f, const Source& src, JobKind kind,
                 double (*value)(const JobRecord&)) {
   w.Head(f);
-  for (const auto& c : clusters) {
-    if (const JobRecord* r = Find(s, c, kind))
-      w.Sample(f.name, ClusterLabels(c, ctx), value(*r));
+  for (const auto& c : src.clusters) {
+    if (const JobRecord* r = Find(src.state, c, kind))
+      w.Sample(f.name, ClusterLabels(c, src.ctx), value(*r));
+  }
+}
+
+// hasteward_repairs_total: one sample per cluster and result, 0 for results never seen.
+void Repairs(Writer& w, const Source& src) {
+  static const Family repairs{"hasteward_repairs_total", "counter",
+                              "Repairs run after an unhealthy triage (mode repair), by result: "
+                              "healed, refused (a hard stop of the safety table) or failed"};
+  w.Head(repairs);
+  for (const auto& c : src.clusters) {
+    auto counts = src.state.repairs.find(c.Key());
+    for (RepairResult result : kRepairResults) {
+      const char* name = RepairResultName(result);
+      int64_t n = 0;
+      if (counts != src.state.repairs.end()) {
+        auto it = counts->second.find(name);
+        n = it == counts->second.end() ? 0 : it->second;
+      }
+      w.Sample(repairs.name, ClusterLabels(c, src.ctx) + ",result=\"" + name + "\"",
+               static_cast<double>(n));
+    }
   }
 }
 
@@ -82,47 +109,30 @@ std::string EscapeLabel(const std::string& value) {
 std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const ServeState& s,
                           const MetricsContext& ctx) {
   Writer w;
+  const Source src{clusters, s, ctx};
   PerCluster(w,
              {"hasteward_last_backup_timestamp_seconds", "gauge",
               "Unix time the last successful backup finished"},
-             clusters, s, ctx, JobKind::kBackup,
+             src, JobKind::kBackup,
              [](const JobRecord& r) { return static_cast<double>(r.last_success); });
   PerCluster(w, {"hasteward_last_backup_size_bytes", "gauge", "Bytes dumped by the last backup"},
-             clusters, s, ctx, JobKind::kBackup,
+             src, JobKind::kBackup,
              [](const JobRecord& r) { return static_cast<double>(r.size_bytes); });
   PerCluster(w, {"hasteward_last_backup_duration_seconds", "gauge", "Duration of the last backup"},
-             clusters, s, ctx, JobKind::kBackup,
-             [](const JobRecord& r) { return r.duration_seconds; });
-  PerCluster(w, {"hasteward_backup_success", "gauge", "1 when the last backup succeeded"}, clusters,
-             s, ctx, JobKind::kBackup, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
+             src, JobKind::kBackup, [](const JobRecord& r) { return r.duration_seconds; });
+  PerCluster(w, {"hasteward_backup_success", "gauge", "1 when the last backup succeeded"}, src,
+             JobKind::kBackup, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
   PerCluster(w,
              {"hasteward_last_verification_timestamp_seconds", "gauge",
               "Unix time the last verification verdict was recorded"},
-             clusters, s, ctx, JobKind::kVerify,
+             src, JobKind::kVerify,
              [](const JobRecord& r) { return static_cast<double>(r.last_success); });
   PerCluster(w,
              {"hasteward_verification_success", "gauge",
               "1 when the last verified backup restored and passed every check"},
-             clusters, s, ctx, JobKind::kVerify,
-             [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
+             src, JobKind::kVerify, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
   TriageStates(w, clusters, s, ctx);
-  static const Family repairs{"hasteward_repairs_total", "counter",
-                              "Repairs run after an unhealthy triage (mode repair), by result: "
-                              "healed, refused (a hard stop of the safety table) or failed"};
-  w.Head(repairs);
-  for (const auto& c : clusters) {
-    auto counts = s.repairs.find(c.Key());
-    for (RepairResult result : kRepairResults) {
-      const char* name = RepairResultName(result);
-      int64_t n = 0;
-      if (counts != s.repairs.end()) {
-        auto it = counts->second.find(name);
-        n = it == counts->second.end() ? 0 : it->second;
-      }
-      w.Sample(repairs.name, ClusterLabels(c, ctx) + ",result=\"" + name + "\"",
-               static_cast<double>(n));
-    }
-  }
+  Repairs(w, src);
   static const Family removed{"hasteward_retention_removed_snapshots_total", "counter",
                               "Snapshots removed by retention after backups"};
   w.Head(removed);
