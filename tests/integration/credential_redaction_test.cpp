@@ -2,10 +2,8 @@
 // "rest:http://user:password@host/" or "s3:https://KEY:SECRET@host/bucket" location never appears
 // in what hasteward prints (stdout, stderr, JSON, logs) for succeeding and failing commands, nor
 // in an operator job child's command line (/proc/<pid>/cmdline is readable by every local user).
-#include <fstream>
 #include <set>
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -80,25 +78,6 @@ TEST(CredentialRedactionTest, NeitherSucceedingNorFailingCommandsPrintThePasswor
   }
 }
 
-// Every /proc/<pid>/cmdline now, NULs as spaces.
-std::vector<std::string> CommandLines() {
-  std::vector<std::string> out;
-  DIR* d = ::opendir("/proc");
-  while (dirent* e = ::readdir(d)) {
-    std::string pid = e->d_name;
-    if (pid.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    std::ifstream f("/proc/" + pid + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    for (auto& c : cmd)
-      c = c == '\0' ? ' ' : c;
-    if (!cmd.empty())
-      out.push_back(pid + ": " + cmd);
-  }
-  ::closedir(d);
-  return out;
-}
-
 TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCommandLine) {
   auto sc = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
                                     .instances = 1,
@@ -142,7 +121,7 @@ TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCom
   bool backed_up = WaitUntil(
       [&] {
         for (int i = 0; i < 20; ++i) {
-          for (const auto& cmd : CommandLines()) {
+          for (const auto& cmd : ProcessCommandLines()) {
             if (cmd.find(kSecret) != std::string::npos)
               leaks.push_back(cmd);
             if (cmd.find(" backup -c shop -n redact ") != std::string::npos)

@@ -2,58 +2,17 @@
 // (--tick-seconds): scheduled backups, verification and triage happen and show in metrics scraped
 // over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot or leftover process;
 // a restart resumes the schedule from the state file.
-#include <csignal>
-#include <fstream>
-#include <thread>
-
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "core/subprocess.h"
 #include "support/hasteward_env.h"
+#include "support/serve_process.h"
 
 namespace hasteward::testing {
 namespace {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-  socklen_t len = sizeof(sa);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
-// GET http://127.0.0.1:port/path over a plain socket; "" when nothing answers.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    ::send(fd, req.data(), req.size(), 0);
-    char buf[8192];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
-      out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -66,7 +25,7 @@ class ServeTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    serve_.reset();
+    serve_.Stop();
     hs_.Run({"sandbox", "down", "-c", "shop", "-n", "test"});
   }
 
@@ -119,76 +78,33 @@ class ServeTest : public ::testing::Test {
   }
 
   void StartServe(const std::string& config, double tick, int grace) {
-    metrics_port_ = FreePort();
-    health_port_ = FreePort();
-    core::SubprocessOptions o;
-    o.argv = {HastewardBin(),     "serve",
-              "--config",         config,
-              "--tick-seconds",   std::to_string(tick),
-              "--shutdown-grace", std::to_string(grace),
-              "--metrics-addr",   "127.0.0.1:" + std::to_string(metrics_port_),
-              "--health-addr",    "127.0.0.1:" + std::to_string(health_port_),
-              "--log-format",     "json"};
-    o.env_set = hs_.vars();
-    o.stdout_mode = core::StdioMode::kNull;
-    auto p = core::Subprocess::Start(o);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    serve_ = std::move(p).value();
-    ASSERT_TRUE(WaitFor(
-        [&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; }, 20s))
-        << serve_->StderrAll();
+    auto st = serve_.Start(config, hs_.vars(), {.tick_seconds = tick, .grace_seconds = grace});
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  // Polls `cond` every 100 ms until it holds or `limit` passes.
-  template <typename F>
-  bool WaitFor(F cond, std::chrono::seconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond())
-        return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return cond();
-  }
-
-  std::string Metrics() { return HttpGet(metrics_port_, "/metrics"); }
+  std::string Metrics() { return serve_.Metrics(); }
 
   int Snapshots(const std::string& type) {
     auto r = hs_.Run({"get", "backups", "--json", "-t", type});
     return r.exit_code == 0 ? static_cast<int>(Json::parse(r.out).size()) : -1;
   }
 
-  int StopServe() {
-    serve_->Signal(SIGTERM);
-    auto st = serve_->WaitFor(60s);
-    return st ? st->exit_code : -2;
-  }
+  int StopServe() { return serve_.Stop(); }
 
   // Processes whose command line mentions the test's directory (other than the sandbox cluster).
   std::vector<std::string> StrayProcesses() {
     std::vector<std::string> found;
-    DIR* d = ::opendir("/proc");
-    while (dirent* e = ::readdir(d)) {
-      std::string pid = e->d_name;
-      if (pid.find_first_not_of("0123456789") != std::string::npos)
-        continue;
-      std::ifstream f("/proc/" + pid + "/cmdline");
-      std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      for (auto& c : cmd)
-        c = c == '\0' ? ' ' : c;
+    for (const auto& cmd : ProcessCommandLines()) {
       if (cmd.find(hs_.dir()) != std::string::npos &&
           cmd.find("/test/shop/") == std::string::npos) {
-        found.push_back(pid + ": " + cmd);
+        found.push_back(cmd);
       }
     }
-    ::closedir(d);
     return found;
   }
 
   HastewardEnv hs_{"hs-serve-", "serve-test"};
-  std::unique_ptr<core::Subprocess> serve_;
-  int metrics_port_ = 0;
-  int health_port_ = 0;
+  ServeProcess serve_;
 };
 
 const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
@@ -205,7 +121,7 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
   StartServe(config, 2, 30);
   std::string m;
-  bool seen = WaitFor(
+  bool seen = WaitUntil(
       [&] {
         m = Metrics();
         return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
@@ -215,18 +131,18 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
                m.find("state=\"healthy\"} 1") != std::string::npos;
       },
       100s);
-  ASSERT_TRUE(seen) << m << "\n" << serve_->StderrAll();
+  ASSERT_TRUE(seen) << m << "\n" << serve_.Logs();
   EXPECT_NE(m.find(std::string("hasteward_last_backup_timestamp_seconds") + kLabels),
             std::string::npos);
   EXPECT_NE(m.find(std::string("hasteward_last_backup_size_bytes") + kLabels), std::string::npos);
   EXPECT_NE(m.find("hasteward_job_errors_total{job=\"backup\"} 0"), std::string::npos) << m;
-  EXPECT_NE(HttpGet(health_port_, "/healthz").find(" 200 "), std::string::npos);
+  EXPECT_NE(HttpGet(serve_.health_port(), "/healthz").find(" 200 "), std::string::npos);
   EXPECT_GE(Snapshots("backup"), 1);
   EXPECT_LE(Snapshots("backup"), 3) << "keepLast: 2 (plus at most one backup since the prune)";
   EXPECT_GE(Snapshots("verification"), 1);
   EXPECT_GT(Sample(m, "hasteward_last_backup_size_bytes"), 0);
-  EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
-  std::string logs = serve_->StderrAll();
+  EXPECT_EQ(StopServe(), 0) << serve_.Logs();
+  std::string logs = serve_.Logs();
   EXPECT_NE(logs.find("\"msg\":\"job start\""), std::string::npos) << logs;
   EXPECT_NE(logs.find("\"duration_seconds\""), std::string::npos) << logs;
   EXPECT_NE(logs.find("\"msg\":\"retention applied\""), std::string::npos) << logs;
@@ -245,13 +161,13 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   StartServe(config, 2, 30);
   EXPECT_NE(Metrics().find(std::string("hasteward_backup_success") + kLabels + " 1"),
             std::string::npos);
-  ASSERT_TRUE(WaitFor(
+  ASSERT_TRUE(WaitUntil(
       [&] {
         auto now = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
         return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
       },
       60s))
-      << serve_->StderrAll();
+      << serve_.Logs();
   auto after = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
   EXPECT_EQ(after["first_start"], before["first_start"]);
   EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
@@ -263,11 +179,11 @@ TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
   LoadRows(600000);
   std::string config = WriteConfig("* * * * *", "", "");
   StartServe(config, 1, 0);
-  ASSERT_TRUE(WaitFor(
-      [&] { return serve_->StderrAll().find("\"msg\":\"job start\"") != std::string::npos; }, 30s))
-      << serve_->StderrAll();
-  EXPECT_EQ(StopServe(), 0) << serve_->StderrAll();
-  std::string logs = serve_->StderrAll();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return serve_.Logs().find("\"msg\":\"job start\"") != std::string::npos; }, 30s))
+      << serve_.Logs();
+  EXPECT_EQ(StopServe(), 0) << serve_.Logs();
+  std::string logs = serve_.Logs();
   EXPECT_NE(logs.find("\"outcome\":\"aborted\""), std::string::npos) << logs;
   EXPECT_EQ(Snapshots("backup"), 0) << logs;
   EXPECT_TRUE(StrayProcesses().empty()) << ::testing::PrintToString(StrayProcesses());

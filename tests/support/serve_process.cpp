@@ -1,9 +1,11 @@
 #include "support/serve_process.h"
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,9 +22,12 @@ int FreeLoopbackPort() {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  // Port 0: the kernel picks a free one, which getsockname reports; 0 when that fails.
   socklen_t len = sizeof(sa);
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    return 0;
+  }
   return ntohs(sa.sin_port);
 }
 
@@ -96,6 +101,25 @@ int ServeProcess::Stop() {
   }
   exit_code_ = st ? st->exit_code : -2;
   return *exit_code_;
+}
+
+std::vector<std::string> ProcessCommandLines() {
+  std::vector<std::string> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
+  if (!proc)
+    return out;
+  while (dirent* e = ::readdir(proc.get())) {
+    std::string pid = e->d_name;
+    if (pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    std::ifstream f("/proc/" + pid + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    for (auto& c : cmd)
+      c = c == '\0' ? ' ' : c;
+    if (!cmd.empty())
+      out.push_back(pid.append(": ").append(cmd));
+  }
+  return out;
 }
 
 double MetricSample(const std::string& scrape, const std::string& name, const std::string& labels) {

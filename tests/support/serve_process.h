@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "core/subprocess.h"
@@ -60,6 +61,10 @@ class ServeProcess {
   int metrics_port_ = 0;
   int health_port_ = 0;
 };
+
+// "<pid>: <command line>" (NULs as spaces) of every process now, from /proc/<pid>/cmdline:
+// what any local user can read (stray children, secrets on command lines).
+std::vector<std::string> ProcessCommandLines();
 
 // The value of the sample `name{labels}` in a Prometheus scrape, or -1 when it is absent.
 double MetricSample(const std::string& scrape, const std::string& name, const std::string& labels);
