@@ -38,7 +38,7 @@ class PageBuffer {
   // Bytes of this buffer that may be resident (the high-water mark since the last Trim).
   size_t touched() const { return touched_; }
   ByteView view() const { return ByteView(base_, size_); }
-  operator ByteView() const { return view(); }
+  explicit operator ByteView() const { return view(); }
 
  private:
   void Release();

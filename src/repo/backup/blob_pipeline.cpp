@@ -76,7 +76,7 @@ void BlobPipeline::Worker() {
   core::Bytes scratch;
   core::Bytes encrypted;
   while (auto chunk = queue_.Pop()) {
-    Id id = Sha256(chunk->data);
+    Id id = Sha256(chunk->data.view());
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto& content = contents_[chunk->file];
@@ -88,7 +88,7 @@ void BlobPipeline::Worker() {
       ReturnBuffer(std::move(chunk->data));
       continue;
     }
-    uint32_t ulen = EncodeBlobInto(repo_.key(), chunk->data, options_.compression.enabled,
+    uint32_t ulen = EncodeBlobInto(repo_.key(), chunk->data.view(), options_.compression.enabled,
                                    options_.compression.level, &scratch, &encrypted);
     size_t plain = chunk->data.size();
     ReturnBuffer(std::move(chunk->data));  // before the (possibly slow) pack upload
