@@ -25,12 +25,12 @@ core::Status ScriptFailure(core::Subprocess& proc, const core::ExitStatus& st,
 }  // namespace
 
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
-                                    const platform::Instance& instance, const std::string& what,
-                                    const std::string& script, const std::vector<std::string>& args,
-                                    const std::optional<std::string>& input) {
+                                    const platform::Instance& instance, const Script& script) {
+  const std::string& what = script.what;
+  const std::optional<std::string>& input = script.input;
   core::SubprocessOptions o;
-  o.argv = {"sh", "-c", script, "repair"};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.argv = {"sh", "-c", script.text, "repair"};
+  o.argv.insert(o.argv.end(), script.args.begin(), script.args.end());
   o.env_set["LC_ALL"] = "C";
   o.stdin_mode = input ? core::StdioMode::kPipe : core::StdioMode::kNull;
   // The script and what it starts (pg_basebackup, mariadb-backup) are killed together when

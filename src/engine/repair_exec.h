@@ -13,12 +13,19 @@
 
 namespace hasteward::engine {
 
-// Runs `sh -c script repair args...` via Platform::Exec; `input` (if any) is written to stdin.
-// Returns stdout; a non-zero exit is kInternal naming `what` and the stderr tail.
+// One shell snippet for RunScript: `sh -c text repair args...`.
+struct Script {
+  std::string what;  // names the step in errors ("move data aside")
+  std::string text;  // the snippet; its arguments are $1..
+  std::vector<std::string> args = {};
+  // Written to stdin (secrets go here, never into args).
+  std::optional<std::string> input = std::nullopt;
+};
+
+// Runs `script` via Platform::Exec where `instance` lives. Returns stdout; a non-zero exit is
+// kInternal naming `script.what` and the stderr tail.
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
-                                    const platform::Instance& instance, const std::string& what,
-                                    const std::string& script, const std::vector<std::string>& args,
-                                    const std::optional<std::string>& input = std::nullopt);
+                                    const platform::Instance& instance, const Script& script);
 
 // Calls `probe` every 500 ms until it returns true; kTimeout naming `what` (with the last probe
 // error, if any) once `timeout` has passed.

@@ -40,8 +40,10 @@ core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster
 core::Status KeepState(platform::Platform& platform, const platform::Cluster& cluster,
                        const platform::Instance& node, const HealOptions& o) {
   std::string kept = node.data_dir + ".hasteward-kept-" + o.stamp;
-  HS_ASSIGN_OR_RETURN(std::string files, RunScript(platform, cluster, node, "keep galera state",
-                                                   kKeepState, {node.data_dir, kept}));
+  HS_ASSIGN_OR_RETURN(
+      std::string files,
+      RunScript(platform, cluster, node,
+                {.what = "keep galera state", .text = kKeepState, .args = {node.data_dir, kept}}));
   for (auto& c : files) {
     if (c == '\n')
       c = ' ';
@@ -69,11 +71,12 @@ core::Status UndoBootstrap(platform::Platform& platform, const platform::Cluster
                            core::Status failure) {
   std::string first = failure.hint().empty() ? "" : failure.hint() + "; ";
   core::Status stopped = StopIfRunning(platform, cluster, node, o);
-  core::Status cleared = stopped.ok()
-                             ? RunScript(platform, cluster, node, "clear safe_to_bootstrap",
-                                         kClearSafeToBootstrap, {node.data_dir})
-                                   .status()
-                             : stopped;
+  core::Status cleared = stopped.ok() ? RunScript(platform, cluster, node,
+                                                  {.what = "clear safe_to_bootstrap",
+                                                   .text = kClearSafeToBootstrap,
+                                                   .args = {node.data_dir}})
+                                            .status()
+                                      : stopped;
   if (!cleared.ok()) {
     Log(o, "could not undo the bootstrap of '" + node.name + "': " + cleared.message());
     return failure.WithHint(first + "'" + node.name +
@@ -100,8 +103,10 @@ core::Status HealNode(platform::Platform& platform, const platform::Cluster& clu
                       const platform::Instance& target, const HealOptions& o) {
   HS_TRY(StopIfRunning(platform, cluster, target, o));
   HS_TRY(KeepState(platform, cluster, target, o));
-  HS_TRY(RunScript(platform, cluster, target, "reset galera state", "rm -f -- \"$1/grastate.dat\"",
-                   {target.data_dir})
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "reset galera state",
+                    .text = "rm -f -- \"$1/grastate.dat\"",
+                    .args = {target.data_dir}})
              .status());
   Log(o, "removed grastate.dat of '" + target.name + "': it rejoins by state transfer");
   return RejoinNode(platform, cluster, target, o);
@@ -120,10 +125,12 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
   std::string grastate = "# GALERA saved state\nversion: 2.1\nuuid:    " + position.uuid +
                          "\nseqno:   " + std::to_string(position.seqno) +
                          "\nsafe_to_bootstrap: 1\n";
-  HS_TRY(RunScript(platform, cluster, node, "write grastate.dat",
-                   "cat > \"$1/grastate.dat.hasteward\" && mv \"$1/grastate.dat.hasteward\" "
-                   "\"$1/grastate.dat\"",
-                   {node.data_dir}, grastate)
+  HS_TRY(RunScript(platform, cluster, node,
+                   {.what = "write grastate.dat",
+                    .text = "cat > \"$1/grastate.dat.hasteward\" && mv "
+                            "\"$1/grastate.dat.hasteward\" \"$1/grastate.dat\"",
+                    .args = {node.data_dir},
+                    .input = grastate})
              .status());
   Log(o, "set safe_to_bootstrap: 1 and position " + position.uuid + ":" +
              std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");

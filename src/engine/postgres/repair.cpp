@@ -1,5 +1,7 @@
 #include "engine/postgres/repair.h"
 
+#include <optional>
+
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
@@ -53,6 +55,101 @@ core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::I
   return v.value_or("") == "t";
 }
 
+// Fences `target` (stops its server) and moves its data directory aside to `kept`. Returns
+// whether there was a directory to keep.
+core::Result<bool> FenceAndMoveAside(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& target, const std::string& kept,
+                                     const HealOptions& o) {
+  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
+  if (running) {
+    HS_TRY(platform.StopInstanceWithin(cluster, target, o.delete_timeout)
+               .Wrap("fence (stop) '" + target.name + "'"));
+    Log(o, "fenced '" + target.name + "': server stopped");
+  }
+  HS_ASSIGN_OR_RETURN(
+      std::string moved,
+      RunScript(platform, cluster, target,
+                {.what = "move data aside", .text = kMoveAside, .args = {target.data_dir, kept}}));
+  bool have_kept = moved.rfind("moved", 0) == 0;
+  if (have_kept) {
+    Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept +
+               "' (kept until the heal succeeds)");
+  } else {
+    Log(o, "data directory '" + target.data_dir + "' was absent; nothing to keep");
+  }
+  return have_kept;
+}
+
+// pg_basebackup -R of the primary into the target's (now empty) data directory.
+core::Status CloneFromPrimary(platform::Platform& platform, const platform::Cluster& cluster,
+                              const platform::Instance& target, const platform::Instance& primary,
+                              const HealOptions& o) {
+  const platform::Credentials& creds =
+      cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
+  HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
+  Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
+             primary.host + ":" + std::to_string(primary.port) + ")");
+  return RunScript(platform, cluster, target,
+                   {.what = "pg_basebackup",
+                    .text = kBaseBackup,
+                    .args = {ToolPath(target, "pg_basebackup"), primary.host,
+                             std::to_string(primary.port), creds.user, target.data_dir,
+                             std::to_string(o.heal_timeout.count()), target.data_dir + ".pgpass"},
+                    .input = PgPassLine(creds.user, password)})
+      .status();
+}
+
+// The clone carries the primary's configuration: put back the instance's own files from the kept
+// directory, or (nothing kept) append its port/socket/name from the inventory.
+core::Status RestoreOwnConfig(platform::Platform& platform, const platform::Cluster& cluster,
+                              const platform::Instance& target,
+                              const std::optional<std::string>& kept, const HealOptions& o) {
+  if (kept) {
+    HS_TRY(RunScript(
+               platform, cluster, target,
+               {.what = "restore config", .text = kRestoreConfig, .args = {*kept, target.data_dir}})
+               .status());
+    Log(o, "restored the configuration of '" + target.name + "' from '" + *kept + "'");
+    return core::Status::Ok();
+  }
+  std::string conf =
+      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "write config",
+                    .text = kAppendConfig,
+                    .args = {conf},
+                    .input = OwnSettings(target)})
+             .status());
+  Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
+  return core::Status::Ok();
+}
+
+// Starts the target (unfence) and waits until it streams from the primary.
+core::Status UnfenceAndWait(platform::Platform& platform, const platform::Cluster& cluster,
+                            const platform::Instance& target, const platform::Instance& primary,
+                            const HealOptions& o) {
+  HS_TRY(platform.StartInstance(cluster, target).Wrap("start (unfence) '" + target.name + "'"));
+  Log(o, "unfenced '" + target.name + "': started as a standby");
+  HS_TRY(PollUntil("'" + target.name + "' to stream from '" + primary.name + "'", o.heal_timeout,
+                   [&] { return Streaming(cluster, target); }));
+  Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
+  return core::Status::Ok();
+}
+
+// After a successful heal the kept directory is only clutter; failing to remove it is logged, not
+// an error (the heal itself succeeded).
+void RemoveReplaced(platform::Platform& platform, const platform::Cluster& cluster,
+                    const platform::Instance& target, const std::string& kept,
+                    const HealOptions& o) {
+  auto rm = RunScript(platform, cluster, target,
+                      {.what = "remove replaced data", .text = "rm -rf -- \"$1\"", .args = {kept}});
+  if (rm.ok()) {
+    Log(o, "removed the replaced data directory '" + kept + "' (the heal succeeded)");
+  } else {
+    Log(o, "could not remove '" + kept + "': " + rm.status().message());
+  }
+}
+
 }  // namespace
 
 core::Status HealStandby(platform::Platform& platform, const platform::Cluster& cluster,
@@ -61,76 +158,28 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
   if (target.data_dir.empty()) {
     return core::Usage("instance '" + target.name + "' has no data directory in the inventory");
   }
-  const std::string kept = target.data_dir + ".hasteward-replaced-" + o.stamp;
-  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
-  if (running) {
-    HS_TRY(platform.StopInstanceWithin(cluster, target, o.delete_timeout)
-               .Wrap("fence (stop) '" + target.name + "'"));
-    Log(o, "fenced '" + target.name + "': server stopped");
-  }
-  HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, target, "move data aside",
-                                                   kMoveAside, {target.data_dir, kept}));
-  bool have_kept = moved.rfind("moved", 0) == 0;
-  if (have_kept) {
-    Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept +
-               "' (kept until the heal succeeds)");
-  } else {
-    Log(o, "data directory '" + target.data_dir + "' was absent; nothing to keep");
-  }
+  const std::string kept_path = target.data_dir + ".hasteward-replaced-" + o.stamp;
+  HS_ASSIGN_OR_RETURN(bool have_kept, FenceAndMoveAside(platform, cluster, target, kept_path, o));
+  const std::optional<std::string> kept =
+      have_kept ? std::optional<std::string>(kept_path) : std::nullopt;
+  // Every failure from here on leaves the old data directory where the log said; the hint says how
+  // to undo.
   auto fail = [&](core::Status s) {
-    if (have_kept) {
-      s.WithHint("the previous data directory of '" + target.name + "' is kept at '" + kept +
+    if (kept) {
+      s.WithHint("the previous data directory of '" + target.name + "' is kept at '" + *kept +
                  "'; move it back to '" + target.data_dir + "' to undo");
     }
     return s;
   };
-  const platform::Credentials& creds =
-      cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
-  auto password = creds.password.Resolve();
-  if (!password.ok())
-    return fail(password.TakeStatus());
-  Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
-             primary.host + ":" + std::to_string(primary.port) + ")");
-  auto bb = RunScript(
-      platform, cluster, target, "pg_basebackup", kBaseBackup,
-      {ToolPath(target, "pg_basebackup"), primary.host, std::to_string(primary.port), creds.user,
-       target.data_dir, std::to_string(o.heal_timeout.count()), target.data_dir + ".pgpass"},
-      PgPassLine(creds.user, *password));
-  if (!bb.ok())
-    return fail(bb.TakeStatus());
-  if (have_kept) {
-    auto cfg = RunScript(platform, cluster, target, "restore config", kRestoreConfig,
-                         {kept, target.data_dir});
-    if (!cfg.ok())
-      return fail(cfg.TakeStatus());
-    Log(o, "restored the configuration of '" + target.name + "' from '" + kept + "'");
-  } else {
-    std::string conf =
-        target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
-    auto cfg = RunScript(platform, cluster, target, "write config", kAppendConfig, {conf},
-                         OwnSettings(target));
-    if (!cfg.ok())
-      return fail(cfg.TakeStatus());
-    Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
-  }
-  core::Status started = platform.StartInstance(cluster, target);
-  if (!started.ok())
-    return fail(started.Wrap("start (unfence) '" + target.name + "'"));
-  Log(o, "unfenced '" + target.name + "': started as a standby");
-  core::Status streaming = PollUntil("'" + target.name + "' to stream from '" + primary.name + "'",
-                                     o.heal_timeout, [&] { return Streaming(cluster, target); });
-  if (!streaming.ok())
-    return fail(streaming);
-  Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
-  if (have_kept && !o.keep_replaced) {
-    auto rm =
-        RunScript(platform, cluster, target, "remove replaced data", "rm -rf -- \"$1\"", {kept});
-    if (rm.ok()) {
-      Log(o, "removed the replaced data directory '" + kept + "' (the heal succeeded)");
-    } else {
-      Log(o, "could not remove '" + kept + "': " + rm.status().message());
-    }
-  }
+  core::Status healed = CloneFromPrimary(platform, cluster, target, primary, o);
+  if (healed.ok())
+    healed = RestoreOwnConfig(platform, cluster, target, kept, o);
+  if (healed.ok())
+    healed = UnfenceAndWait(platform, cluster, target, primary, o);
+  if (!healed.ok())
+    return fail(std::move(healed));
+  if (kept && !o.keep_replaced)
+    RemoveReplaced(platform, cluster, target, *kept, o);
   return core::Status::Ok();
 }
 
