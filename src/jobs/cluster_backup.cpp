@@ -36,21 +36,21 @@ repo::BackupOptions DumpBackupOptions(const platform::Cluster& cluster, engine::
 core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
                                                    const platform::Cluster& cluster,
                                                    engine::Engine& engine, repo::Repository& repo,
-                                                   const engine::BackupPlan& plan,
-                                                   const ClusterBackupOptions& options,
-                                                   const std::string& what) {
+                                                   const PlannedDump& dump,
+                                                   const ClusterBackupOptions& options) {
+  const std::string& what = dump.what;
   repo::BackupOptions bo = DumpBackupOptions(cluster, engine, options);
   // The lock first, then the dump: a dump held back while we wait for the repository would keep
   // its database snapshot (and, on PostgreSQL, every old row version) open all that time.
   auto writer = repo::SnapshotWriter::Open(repo, repo::StreamWriterOptions(bo));
   if (!writer.ok())
     return writer.TakeStatus().Wrap(what);
-  HS_ASSIGN_OR_RETURN(auto dump, engine.OpenDump(platform, cluster, plan));
-  auto summary = repo::CommitStream(**writer, *dump, bo);
+  HS_ASSIGN_OR_RETURN(auto source, engine.OpenDump(platform, cluster, dump.plan));
+  auto summary = repo::CommitStream(**writer, *source, bo);
   if (!summary.ok()) {
     return summary.TakeStatus().Wrap(what);
   }
-  return ClusterBackupResult{*summary, plan, "/" + bo.filename};
+  return ClusterBackupResult{*summary, dump.plan, "/" + bo.filename};
 }
 
 core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
@@ -60,9 +60,10 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, engine.PlanBackup(platform, cluster));
   core::LogInfo("backup source: " + plan.reason,
                 {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
-  return StorePlannedDump(
-      platform, cluster, engine, repo, plan, options,
-      "backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'");
+  std::string what =
+      "backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'";
+  return StorePlannedDump(platform, cluster, engine, repo,
+                          {.plan = std::move(plan), .what = std::move(what)}, options);
 }
 
 }  // namespace hasteward::jobs

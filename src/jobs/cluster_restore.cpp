@@ -54,9 +54,10 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
   core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +
                 plan.target.name + "': " + plan.reason);
   RestoreIntoOptions into;
+  into.plan = std::move(plan);
   into.progress = options.progress;
   HS_ASSIGN_OR_RETURN(RestoreIntoResult restored,
-                      RestoreSnapshotInto(repo, *snap, engine, platform, cluster, plan, into));
+                      RestoreSnapshotInto(repo, *snap, engine, platform, cluster, into));
   if (!restored.stream_complete) {
     return restored.restore.Wrap("restore of '" + cluster.ns + "/" + cluster.name + "' stopped")
         .WithHint("the target may be partly restored; fix the cause and run the restore again");

@@ -38,15 +38,20 @@ struct ClusterBackupResult {
 std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
                                       const std::string& job);
 
+// A planned dump and how errors name the job storing it ("backup of 'ns/db' from 'db-1'").
+struct PlannedDump {
+  engine::BackupPlan plan;
+  std::string what;
+};
+
 // Opens the planned source's dump and stores it as one snapshot with the HASteward tags, virtual
-// path <ns>/<cluster>/[<ordinal>-]<dump file> and the job start time. `what` names the job in
-// errors ("backup of 'ns/db' from 'db-1'"). Shared by backups and repair captures.
+// path <ns>/<cluster>/[<ordinal>-]<dump file> and the job start time. Shared by backups and
+// repair captures.
 core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
                                                    const platform::Cluster& cluster,
                                                    engine::Engine& engine, repo::Repository& repo,
-                                                   const engine::BackupPlan& plan,
-                                                   const ClusterBackupOptions& options,
-                                                   const std::string& what);
+                                                   const PlannedDump& dump,
+                                                   const ClusterBackupOptions& options);
 
 // Plans the backup source, streams its dump into the repository and saves a snapshot tagged for
 // the cluster. The dump's failure (exit status, lost connection, missing end marker) fails the job

@@ -7,17 +7,18 @@ namespace hasteward::jobs {
 core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  engine::Engine& engine, repo::Repository& repo,
-                                                 const platform::Instance& instance,
-                                                 engine::InstanceRole role,
+                                                 const CaptureSource& source,
                                                  const ClusterBackupOptions& options) {
+  const platform::Instance& instance = source.instance;
   HS_ASSIGN_OR_RETURN(engine::BackupPlan plan,
-                      engine.PlanBackupOf(platform, cluster, instance, role));
+                      engine.PlanBackupOf(platform, cluster, instance, source.role));
   plan.reason = "chosen instance '" + instance.name + "' (" + options.type + ")";
   plan.virtual_filename = engine.DumpFileName();
   core::LogInfo("capture source: " + plan.reason,
                 {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", instance.name}});
-  return StorePlannedDump(platform, cluster, engine, repo, plan, options,
-                          options.type + " capture of '" + instance.name + "'");
+  std::string what = options.type + " capture of '" + instance.name + "'";
+  return StorePlannedDump(platform, cluster, engine, repo,
+                          {.plan = std::move(plan), .what = std::move(what)}, options);
 }
 
 }  // namespace hasteward::jobs

@@ -21,20 +21,26 @@ const engine::InstanceHealth* Find(const engine::TriageReport& r, const platform
   return n < 0 ? nullptr : &r.instances[static_cast<size_t>(n)];
 }
 
+// The instance as triage saw it before the repair; an instance triage did not place is dumped
+// as a primary.
+CaptureSource SourceBefore(const RepairJobResult& result, const platform::Instance& instance) {
+  const auto* h = Find(result.before, instance);
+  return {.instance = instance, .role = h ? h->role : engine::InstanceRole::kPrimary};
+}
+
 core::Status Escrow(platform::Platform& platform, const platform::Cluster& cluster,
-                    engine::Engine& engine, const RepairJobOptions& o,
-                    const platform::Instance& source, engine::InstanceRole role,
+                    engine::Engine& engine, const RepairJobOptions& o, const CaptureSource& source,
                     RepairJobResult* result) {
   ClusterBackupOptions bo;
   bo.type = "backup";
   bo.job_start = o.job_start;
-  auto r = BackupInstance(platform, cluster, engine, *o.repo, source, role, bo);
+  auto r = BackupInstance(platform, cluster, engine, *o.repo, source, bo);
   if (!r.ok()) {
     return r.TakeStatus().Wrap("escrow backup before repair (nothing was changed)");
   }
   result->escrow_snapshot = repo::IdToHex(r->summary.snapshot_id);
   Log(o.heal, "escrow: snapshot " + result->escrow_snapshot.substr(0, 8) + " (type=backup) of '" +
-                  source.name + "' at " + r->path);
+                  source.instance.name + "' at " + r->path);
   return core::Status::Ok();
 }
 
@@ -46,10 +52,8 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
   bo.job = o.heal.stamp;
   bo.job_start = o.job_start;
   for (const auto& inst : result->plan.diverged) {
-    const auto* h = Find(result->before, inst);
     bo.ordinal_prefix = inst.ordinal;
-    auto r = BackupInstance(platform, cluster, engine, *o.repo, inst,
-                            h ? h->role : engine::InstanceRole::kPrimary, bo);
+    auto r = BackupInstance(platform, cluster, engine, *o.repo, SourceBefore(*result, inst), bo);
     if (!r.ok()) {
       return r.TakeStatus().Wrap("diverged capture (nothing was healed)");
     }
@@ -116,7 +120,7 @@ core::Status RecoverWholeCluster(platform::Platform& platform, const platform::C
   HS_TRY(engine.BootstrapInstance(platform, cluster, *h, o.heal));
   result->healed.push_back(node.name);
   if (!o.no_escrow) {
-    HS_TRY(Escrow(platform, cluster, engine, o, node, h->role, result)
+    HS_TRY(Escrow(platform, cluster, engine, o, {.instance = node, .role = h->role}, result)
                .WithHint("the cluster runs on '" + node.name +
                          "' only; back it up, then run "
                          "repair again to rejoin the other nodes"));
@@ -161,9 +165,8 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
     HS_TRY(RecoverWholeCluster(platform, cluster, engine, o, &result));
   } else {
     if (!o.no_escrow) {
-      const auto* d = Find(result.before, *result.plan.donor);
-      HS_TRY(Escrow(platform, cluster, engine, o, *result.plan.donor,
-                    d ? d->role : engine::InstanceRole::kPrimary, &result));
+      HS_TRY(
+          Escrow(platform, cluster, engine, o, SourceBefore(result, *result.plan.donor), &result));
       if (!result.plan.diverged.empty())
         HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
     }

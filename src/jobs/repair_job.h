@@ -14,12 +14,18 @@
 
 namespace hasteward::jobs {
 
+// The instance a repair capture dumps and the role it plays there (which decides how the engine
+// dumps it).
+struct CaptureSource {
+  platform::Instance instance;
+  engine::InstanceRole role = engine::InstanceRole::kPrimary;
+};
+
 // A dump of one chosen instance (not the engine's usual backup source) saved as a snapshot.
 core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  engine::Engine& engine, repo::Repository& repo,
-                                                 const platform::Instance& instance,
-                                                 engine::InstanceRole role,
+                                                 const CaptureSource& source,
                                                  const ClusterBackupOptions& options);
 
 struct RepairJobOptions {

@@ -39,12 +39,14 @@ class TailKeepingSink : public core::ByteSink {
 
 }  // namespace
 
-core::Result<RestoreIntoResult> RestoreSnapshotInto(
-    repo::Repository& repo, const repo::Snapshot& snapshot, engine::Engine& engine,
-    platform::Platform& platform, const platform::Cluster& cluster, const engine::RestorePlan& plan,
-    const RestoreIntoOptions& options) {
+core::Result<RestoreIntoResult> RestoreSnapshotInto(repo::Repository& repo,
+                                                    const repo::Snapshot& snapshot,
+                                                    engine::Engine& engine,
+                                                    platform::Platform& platform,
+                                                    const platform::Cluster& cluster,
+                                                    const RestoreIntoOptions& options) {
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, snapshot, ""));
-  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, plan));
+  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, options.plan));
   TailKeepingSink tail(*sink, options.after_first_block);
   repo::DumpOptions dump_options;
   if (options.progress) {

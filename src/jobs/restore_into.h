@@ -15,6 +15,9 @@
 namespace hasteward::jobs {
 
 struct RestoreIntoOptions {
+  // Where and how the engine restores: Engine::PlanRestore for the same platform and cluster,
+  // made (and any refusal returned) before anything starts.
+  engine::RestorePlan plan;
   std::function<void(uint64_t done, uint64_t total, double seconds)> progress;
   // Called once after the first block reached the restore client (failpoints in tests).
   std::function<void()> after_first_block;
@@ -31,13 +34,15 @@ struct RestoreIntoResult {
   core::Status restore;          // the restore client's (or the stream's) failure, if any
 };
 
-// Streams the snapshot's only file into engine.OpenRestore(platform, cluster, plan). The caller
-// holds the repository lock and has loaded the index. A failing stream or restore client is
+// Streams the snapshot's only file into engine.OpenRestore(platform, cluster, options.plan). The
+// caller holds the repository lock and has loaded the index. A failing stream or restore client is
 // reported in `restore` (the client is killed, never left to run a half-sent statement); errors
 // are what stops the restore from starting (no such file, the client does not start).
-core::Result<RestoreIntoResult> RestoreSnapshotInto(
-    repo::Repository& repo, const repo::Snapshot& snapshot, engine::Engine& engine,
-    platform::Platform& platform, const platform::Cluster& cluster, const engine::RestorePlan& plan,
-    const RestoreIntoOptions& options);
+core::Result<RestoreIntoResult> RestoreSnapshotInto(repo::Repository& repo,
+                                                    const repo::Snapshot& snapshot,
+                                                    engine::Engine& engine,
+                                                    platform::Platform& platform,
+                                                    const platform::Cluster& cluster,
+                                                    const RestoreIntoOptions& options);
 
 }  // namespace hasteward::jobs

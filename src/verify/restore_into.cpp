@@ -13,8 +13,8 @@ core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
   HS_TRY(repo.LoadIndex());
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
-  HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(scratch.platform(), scratch.cluster(), ro));
   jobs::RestoreIntoOptions options;
+  HS_ASSIGN_OR_RETURN(options.plan, engine.PlanRestore(scratch.platform(), scratch.cluster(), ro));
   options.after_first_block = [] {
     core::Failpoint("verify-mid-restore");
   };
@@ -22,7 +22,7 @@ core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
   // to the end so the checks show what is missing, and reported as incomplete.
   options.finish_incomplete_dump = true;
   HS_ASSIGN_OR_RETURN(auto r, jobs::RestoreSnapshotInto(repo, snap, engine, scratch.platform(),
-                                                        scratch.cluster(), plan, options));
+                                                        scratch.cluster(), options));
   if (!r.stream_complete)
     r.restore.Wrap("stream snapshot into the scratch instance");
   HS_TRY(lock->Release());
