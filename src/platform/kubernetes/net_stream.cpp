@@ -148,10 +148,16 @@ core::Result<SSL_CTX*> ClientContext(const TlsClientOptions& tls) {
   return owned.release();
 }
 
+// The socket of a BIO made by AttachSocket: its data slot points at the NetStream's descriptor,
+// which outlives the BIO (the stream frees its SSL, and with it the BIO, in its destructor).
+int SocketOf(BIO* bio) {
+  return static_cast<const core::UniqueFd*>(BIO_get_data(bio))->get();
+}
+
 // A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO write()s, and a peer that
 // has gone would kill the process with SIGPIPE instead of returning an error.
 int NoSigpipeWrite(BIO* bio, const char* data, int size) {
-  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+  const int fd = SocketOf(bio);
   ssize_t sent = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
   BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
   if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -161,7 +167,7 @@ int NoSigpipeWrite(BIO* bio, const char* data, int size) {
 }
 
 int NoSigpipeRead(BIO* bio, char* data, int size) {
-  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+  const int fd = SocketOf(bio);
   ssize_t got = ::recv(fd, data, static_cast<size_t>(size), 0);
   BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
   if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -185,10 +191,10 @@ const BIO_METHOD* NoSigpipeMethod() {
   return method;
 }
 
-// Attaches the socket to `ssl` through the MSG_NOSIGNAL BIO.
-void AttachSocket(SSL* ssl, int fd) {
+// Attaches the socket to `ssl` through the MSG_NOSIGNAL BIO. `fd` must outlive `ssl`.
+void AttachSocket(SSL* ssl, core::UniqueFd& fd) {
   BIO* bio = BIO_new(NoSigpipeMethod());
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  BIO_set_data(bio, &fd);
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl, bio, bio);
 }
@@ -238,7 +244,7 @@ core::Result<std::unique_ptr<NetStream>> NetStream::Connect(const std::string& h
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(raw_ctx, SSL_CTX_free);
   SSL* ssl = SSL_new(ctx.get());  // holds its own reference to ctx
   std::unique_ptr<NetStream> stream(new NetStream(std::move(fd), ssl));
-  AttachSocket(ssl, stream->fd_.get());
+  AttachSocket(ssl, stream->fd_);
   SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (!tls->insecure_skip_verify) {
     ExpectPeerName(ssl, tls->server_name.empty() ? host : tls->server_name);
@@ -275,7 +281,7 @@ core::Result<std::unique_ptr<NetStream>> NetStream::FromAcceptedTls(core::Unique
   HS_TRY(SetNonBlocking(fd.get()));
   SSL* ssl = SSL_new(ctx);
   std::unique_ptr<NetStream> stream(new NetStream(std::move(fd), ssl));
-  AttachSocket(ssl, stream->fd_.get());
+  AttachSocket(ssl, stream->fd_);
   SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   for (;;) {
     int rc = SSL_accept(ssl);
