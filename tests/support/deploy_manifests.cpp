@@ -9,7 +9,9 @@ namespace {
 
 constexpr char kNamespacePlaceholder[] = "DATABASE_NAMESPACE";
 
-std::string DeployDir() { return std::string(HS_SOURCE_DIR) + "/deploy"; }
+std::string DeployDir() {
+  return std::string(HS_SOURCE_DIR) + "/deploy";
+}
 
 }  // namespace
 
@@ -26,8 +28,9 @@ core::Result<std::string> RenderDeployManifests() {
 core::Result<std::string> WriteDeployRbacFile(const std::string& path,
                                               const std::vector<std::string>& secret_namespaces) {
   HS_ASSIGN_OR_RETURN(std::string text, RenderDeployManifests());
-  HS_ASSIGN_OR_RETURN(std::string example,
-                      core::ReadFileToString(DeployDir() + "/examples/secret-reader-rolebinding.yaml"));
+  HS_ASSIGN_OR_RETURN(
+      std::string example,
+      core::ReadFileToString(DeployDir() + "/examples/secret-reader-rolebinding.yaml"));
   for (const auto& ns : secret_namespaces) {
     std::string binding = example;
     const std::string placeholder = kNamespacePlaceholder;

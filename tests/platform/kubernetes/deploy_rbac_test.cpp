@@ -1,5 +1,6 @@
 // The RBAC of deploy/ (rendered by the real kubectl) loaded into FakeKubeApi through
-// WriteDeployRbacFile: the operator's ServiceAccount gets what the manifests grant and nothing else.
+// WriteDeployRbacFile: the operator's ServiceAccount gets what the manifests grant and nothing
+// else.
 #include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
