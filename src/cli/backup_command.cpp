@@ -9,6 +9,7 @@
 #include "core/fd.h"
 #include "core/subprocess.h"
 #include "jobs/jobs.h"
+#include "jobs/native_backup.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -28,6 +29,7 @@ struct BackupFlags {
   bool from_command = false;
   std::vector<std::string> command;
   std::string retry_lock = "0";
+  size_t block_size = 0;  // --method native: data-file block size (0 = the engine's default)
 };
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
@@ -100,12 +102,64 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
   return core::Status::Ok();
 }
 
+// --method native: the engine's base backup stored as a file tree (jobs/native_backup.h).
+core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, ClusterContext& ctx) {
+  jobs::NativeBackupOptions opts;
+  opts.cluster.job_start = repo::LocalTimeNow(core::SystemClock::Get());
+  HS_ASSIGN_OR_RETURN(opts.cluster.lock_wait, ParseDuration("--retry-lock", f.retry_lock, true));
+  HS_ASSIGN_OR_RETURN(opts.cluster.compression, repo::ParseCompression(f.compression));
+  opts.block_size = f.block_size;
+  opts.threads = f.threads;
+  if (g.dry_run) {
+    engine::NativeBackup* native = ctx.engine->native_backup();
+    if (native == nullptr)
+      return engine::Unsupported(*ctx.engine, "native backups (--method native)");
+    HS_ASSIGN_OR_RETURN(auto plan, native->PlanNativeBackup(*ctx.platform, ctx.cluster));
+    std::printf("would take a native backup of '%s/%s' from instance '%s' (%s)\n",
+                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), plan.source.name.c_str(),
+                plan.reason.c_str());
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  ProgressPrinter progress(g, "backup");
+  opts.cluster.progress = [&progress](const repo::BackupProgress& p) {
+    progress.Update(p.bytes_read, 0, p.seconds);
+  };
+  auto result = jobs::BackupClusterNative(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  progress.Finish();
+  HS_TRY(result.status());
+  ReportRequests(g, *r);
+  const auto& s = result->summary;
+  if (g.WantsJson()) {
+    PrintJsonLine(stdout, ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
+                                                      .cluster = ctx.cluster.name,
+                                                      .ns = ctx.cluster.ns,
+                                                      .source_instance = result->plan.source.name,
+                                                      .source_role = result->plan.role,
+                                                      .path = result->path,
+                                                      .total_bytes_processed = s.bytes_read,
+                                                      .data_blobs_new = s.chunks_new,
+                                                      .data_added_packed = s.bytes_stored,
+                                                      .total_duration = s.seconds});
+  } else if (!g.quiet) {
+    std::printf("native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
+                "in %.1fs\n",
+                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
+                result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
+                static_cast<unsigned long long>(s.files), HumanBytes(s.bytes_read).c_str(),
+                HumanBytes(s.bytes_stored).c_str(), s.seconds);
+  }
+  return core::Status::Ok();
+}
+
 core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
-  if (f.method != "dump") {
-    return core::Usage("backup method '" + f.method + "' is not supported here",
-                       "use --method dump (physical backups arrive with point-in-time recovery)");
+  if (f.method != "dump" && f.method != "native") {
+    return core::Usage("backup method '" + f.method + "' is not supported",
+                       "use --method dump (logical) or --method native (physical)");
   }
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  if (f.method == "native")
+    return RunNativeBackup(g, f, ctx);
   jobs::ClusterBackupOptions opts;
   opts.job_start = repo::LocalTimeNow(core::SystemClock::Get());
   HS_ASSIGN_OR_RETURN(opts.lock_wait, ParseDuration("--retry-lock", f.retry_lock, true));
@@ -155,8 +209,13 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_option("--host", flags->host, "Hostname stored in the snapshot");
   cmd->add_option("--compression", flags->compression, "auto|off|max|fastest|<zstd level>");
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
-  cmd->add_option("-m,--method", flags->method, "Backup method: dump (env HASTEWARD_BACKUP_METHOD)")
+  cmd->add_option("-m,--method", flags->method,
+                  "Backup method: dump (logical, default) or native (the engine's base backup "
+                  "stored as a file tree; cnpg) (env HASTEWARD_BACKUP_METHOD)")
       ->envname("HASTEWARD_BACKUP_METHOD");
+  cmd->add_option("--block-size", flags->block_size,
+                  "--method native: block size in bytes for data files, a multiple of the "
+                  "engine's page (default: the engine's, 64 KiB for cnpg)");
   cmd->add_option("--retry-lock", flags->retry_lock,
                   "Wait up to this long (90s, 10m) for another job's exclusive repository lock, "
                   "e.g. a prune, instead of failing at once (default 0; serve waits 10m)");

@@ -31,15 +31,6 @@ struct RepairFlags {
   std::string delete_timeout = "300s";  // HASteward README: default 300 s
 };
 
-std::string Stamp(int64_t unix_seconds) {
-  auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 bool EnvTrue(const char* name) {
   const char* v = std::getenv(name);
   return v != nullptr && (std::string(v) == "1" || std::string(v) == "true");
@@ -61,7 +52,7 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
   HS_ASSIGN_OR_RETURN(o.heal.delete_timeout, ParseDuration("--delete-timeout", f.delete_timeout));
   // One clock read names the job: the kept-copy stamp and the time of every snapshot it takes.
   int64_t job_start = core::SystemClock::Get().NowUnixSeconds();
-  o.heal.stamp = Stamp(job_start);
+  o.heal.stamp = jobs::JobStamp(job_start);
   o.job_start = repo::LocalTimeFromUnix(job_start, 0);
   o.heal.keep_replaced = f.keep_replaced;
   bool quiet = g.quiet;

@@ -19,6 +19,7 @@ struct RestoreFlags {
   bool confirm_overwrite = false;
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
+  bool force = false;
 };
 
 // --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
@@ -44,6 +45,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;
   HS_ASSIGN_OR_RETURN(opts.engine_options.users, UsersModeFor(ctx, f));
   opts.confirm_rewind = f.confirm_rewind;
+  opts.force = f.force;
+  opts.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   if (g.dry_run) {
     auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
     HS_TRY(plan.status());
@@ -64,7 +67,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   if (!result.ok()) {
     core::Status s = result.TakeStatus();
     if (s.code() == core::ErrorCode::kConfirmationRequired &&
-        s.hint().find("--confirm-rewind") == std::string::npos) {
+        s.hint().find("--confirm-rewind") == std::string::npos &&
+        s.hint().find("--yes") == std::string::npos) {
       s.WithHint("restore replaces the databases in the dump; pass --confirm-overwrite");
     }
     return s;
@@ -98,8 +102,12 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
   cmd->add_option("-i,--instance", flags->instance,
                   "Restore the diverged capture of instance N (env HASTEWARD_INSTANCE)")
       ->envname("HASTEWARD_INSTANCE");
-  cmd->add_flag("--confirm-overwrite", flags->confirm_overwrite,
-                "Allow replacing the databases that the dump contains");
+  cmd->add_flag("--confirm-overwrite,--yes", flags->confirm_overwrite,
+                "Allow replacing the databases that the dump contains (a native snapshot: the "
+                "target's data directory, and re-cloning the other instances from it)");
+  cmd->add_flag("--force", flags->force,
+                "Native snapshots: restore one whose system identifier or major version differs "
+                "from the target's data directory");
   cmd->add_option("--users", flags->users,
                   "MariaDB/Galera: what happens to the users and grants in the dump: "
                   "create-missing (default: create the accounts the target lacks, leave existing "

@@ -171,6 +171,10 @@ Result<std::optional<TarEntry>> TarReader::Next() {
   while (entry.path.size() > 1 && entry.path.back() == '/') {
     entry.path.pop_back();
   }
+  // "./pg_wal/x" and "pg_wal/x" are the same member (pg_basebackup writes both forms).
+  while (entry.path.rfind("./", 0) == 0) {
+    entry.path.erase(0, 2);
+  }
   HS_ASSIGN_OR_RETURN(entry.type, EntryType(static_cast<char>(block[kTypeOff]), entry.path));
   HS_ASSIGN_OR_RETURN(uint64_t mode, ParseTarNumber(Span(block, kModeOff, kIdLen)));
   HS_ASSIGN_OR_RETURN(uint64_t uid, ParseTarNumber(Span(block, kUidOff, kIdLen)));

@@ -17,7 +17,9 @@ namespace hasteward::core {
 enum class TarEntryType { kFile, kDirectory, kSymlink };
 
 struct TarEntry {
-  std::string path;  // as stored, without a trailing '/' ("base/1/1259", "pg_wal")
+  // As stored, without a leading "./" or a trailing '/' ("base/1/1259", "pg_wal"; the archive's
+  // root is ".").
+  std::string path;
   TarEntryType type = TarEntryType::kFile;
   uint32_t mode = 0;   // permission bits (07777)
   int64_t mtime = 0;   // seconds since the epoch

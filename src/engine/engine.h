@@ -161,6 +161,8 @@ class Switchover {
  public:
   virtual ~Switchover() = default;
 };
+// Physical backups and their restore (engine/native_backup.h).
+class NativeBackup;
 
 // Everything an engine provides: backup (DumpSource), restore (RestoreTarget), triage
 // (HealthReader), the repair safety table's rules (RepairRules) and heals (Healer). The factory
@@ -185,6 +187,7 @@ class Engine : public DumpSource,
   // Optional capabilities; nullptr = this engine does not support it (the default).
   virtual Archiving* archiving() { return nullptr; }
   virtual Switchover* switchover() { return nullptr; }
+  virtual NativeBackup* native_backup() { return nullptr; }
 };
 
 // kUsage "engine 'galera' does not support <capability>", with a hint, for a capability

@@ -1,7 +1,18 @@
+#include <ctime>
+
 #include "core/log.h"
 #include "jobs/jobs.h"
 
 namespace hasteward::jobs {
+
+std::string JobStamp(int64_t unix_seconds) {
+  auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
 
 std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
                                       const std::string& job) {

@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "engine/triage.h"
 #include "jobs/jobs.h"
+#include "jobs/native_backup.h"
 #include "jobs/repair_restore_guard.h"
 #include "jobs/restore_into.h"
 #include "repo/lock/repo_lock.h"
@@ -44,6 +45,18 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
     return snap.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");
   }
   HS_TRY(repo.LoadIndex());
+  if (IsNativeSnapshot(*snap)) {
+    // A physical restore replaces the whole cluster from one stopped instance; the engine refuses a
+    // running target and another cluster's backup, and rebuilds the other instances.
+    engine::NativeRestoreOptions native;
+    native.confirm_overwrite = options.engine_options.confirm_overwrite;
+    native.force = options.force;
+    native.heal.stamp = options.stamp;
+    HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
+                        RestoreNativeSnapshot(platform, cluster, engine, repo, *snap, native));
+    HS_TRY(lock->Release());
+    return ClusterRestoreResult{*snap, restored.bytes};
+  }
   // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
   auto triage = engine.Triage(platform, cluster);
   if (!triage.ok())

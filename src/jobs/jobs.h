@@ -34,6 +34,9 @@ struct ClusterBackupResult {
   std::string path;
 };
 
+// "20060102T150405Z" (UTC): names what a job keeps (moved-aside data directories) and tags it.
+std::string JobStamp(int64_t unix_seconds);
+
 // The tags every HASteward snapshot carries (engine, cluster, namespace, type[, job]).
 std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
                                       const std::string& job);
@@ -71,6 +74,10 @@ struct ClusterRestoreOptions {
   // split-brain cluster or one with an UNKNOWN instance.
   bool confirm_rewind = false;
   std::function<void(uint64_t done, uint64_t total, double seconds)> progress;
+  // Native snapshots (method=native): restore one of another system identifier or major version
+  // than the target's data; the stamp naming the kept data directories.
+  bool force = false;
+  std::string stamp;
 };
 
 struct ClusterRestoreResult {

@@ -86,16 +86,16 @@ TEST_F(TarReaderTest, ReadsMembersWithContentModesAndLongPaths) {
   for (auto& m : *members) {
     by_path[m.entry.path] = m;
   }
-  ASSERT_TRUE(by_path.count("./base/1/1259"));
-  EXPECT_EQ(by_path["./base/1/1259"].content, std::string(8192 * 3 + 100, 'p'));
-  EXPECT_EQ(by_path["./base/1/1259"].entry.size, 8192u * 3 + 100);
-  EXPECT_EQ(by_path["./PG_VERSION"].content, "15\n");
-  EXPECT_EQ(by_path["./PG_VERSION"].entry.mode, 0600u);
-  EXPECT_EQ(by_path["./PG_VERSION"].entry.uid, ::getuid());
-  EXPECT_EQ(by_path["./base"].entry.type, TarEntryType::kDirectory);  // no trailing '/'
-  EXPECT_EQ(by_path["./link"].entry.type, TarEntryType::kSymlink);
-  EXPECT_EQ(by_path["./link"].entry.link_target, "/elsewhere/target");
-  std::string long_file = "./" + std::string(60, 'd') + "/" + std::string(60, 'e') + "/file";
+  ASSERT_TRUE(by_path.count("base/1/1259"));
+  EXPECT_EQ(by_path["base/1/1259"].content, std::string(8192 * 3 + 100, 'p'));
+  EXPECT_EQ(by_path["base/1/1259"].entry.size, 8192u * 3 + 100);
+  EXPECT_EQ(by_path["PG_VERSION"].content, "15\n");
+  EXPECT_EQ(by_path["PG_VERSION"].entry.mode, 0600u);
+  EXPECT_EQ(by_path["PG_VERSION"].entry.uid, ::getuid());
+  EXPECT_EQ(by_path["base"].entry.type, TarEntryType::kDirectory);  // no "./", no trailing '/'
+  EXPECT_EQ(by_path["link"].entry.type, TarEntryType::kSymlink);
+  EXPECT_EQ(by_path["link"].entry.link_target, "/elsewhere/target");
+  std::string long_file = std::string(60, 'd') + "/" + std::string(60, 'e') + "/file";
   ASSERT_TRUE(by_path.count(long_file)) << "the ustar prefix field must be joined to the name";
   EXPECT_EQ(by_path[long_file].content, "long path");
 }

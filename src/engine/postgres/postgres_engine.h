@@ -6,6 +6,7 @@
 
 #include "core/byte_stream.h"
 #include "engine/engine.h"
+#include "engine/postgres/native_backup.h"
 
 namespace hasteward::engine::postgres {
 
@@ -39,6 +40,10 @@ class PostgresEngine : public Engine {
   core::Status HealInstance(platform::Platform& platform, const platform::Cluster& cluster,
                             const platform::Instance& target, const platform::Instance& donor,
                             const HealOptions& options) override;
+  NativeBackup* native_backup() override { return &native_; }
+
+ private:
+  PgNativeBackup native_{*this};
 };
 
 // The end marker pg_dumpall writes last.

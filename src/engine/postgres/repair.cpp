@@ -36,8 +36,10 @@ void Log(const HealOptions& o, const std::string& line) {
     o.log(line);
 }
 
-std::string OwnSettings(const platform::Instance& i) {
-  std::string s = "\n# hasteward repair: settings of '" + i.name + "' from the inventory\n";
+}  // namespace
+
+std::string OwnSettings(const platform::Instance& i, const std::string& why) {
+  std::string s = "\n# hasteward " + why + ": settings of '" + i.name + "' from the inventory\n";
   s += "port = " + std::to_string(i.port) + "\n";
   if (!i.host.empty())
     s += "listen_addresses = '" + i.host + "'\n";
@@ -46,6 +48,8 @@ std::string OwnSettings(const platform::Instance& i) {
   s += "cluster_name = '" + i.name + "'\n";
   return s;
 }
+
+namespace {
 
 core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::Instance& target) {
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
@@ -118,7 +122,7 @@ core::Status RestoreOwnConfig(platform::Platform& platform, const platform::Clus
                    {.what = "write config",
                     .text = kAppendConfig,
                     .args = {conf},
-                    .input = OwnSettings(target)})
+                    .input = OwnSettings(target, "repair")})
              .status());
   Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
   return core::Status::Ok();

@@ -14,4 +14,8 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
                          const platform::Instance& target, const platform::Instance& primary,
                          const HealOptions& options);
 
+// postgresql.conf lines giving `instance` its inventory port, listen address, socket directory and
+// cluster_name (later lines win), headed by a comment naming `why` ("repair", "native restore").
+std::string OwnSettings(const platform::Instance& instance, const std::string& why);
+
 }  // namespace hasteward::engine::postgres

@@ -1,0 +1,112 @@
+// engine/native_backup: the NativeBackup capability — physical backups (copies of the data files
+// taken by the engine's own base-backup tool) and their restore into a stopped instance. The
+// engine produces the backup as a sequence of members (files, directories, symlinks of the data
+// directory) and says which members are page-structured data files; the jobs layer stores them as
+// a file tree in one snapshot (jobs/native_backup.h). Restoring is three steps around the jobs
+// layer's tree restore: plan (refusals first), prepare (an empty staging directory), finish (move
+// the staging directory into place, start, rebuild the other instances from it).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/subprocess.h"
+#include "core/tar_reader.h"
+#include "engine/engine.h"
+#include "engine/repair.h"
+#include "platform/platform.h"
+
+namespace hasteward::engine {
+
+// One member of a physical backup, in the order the tool sends it.
+struct NativeMember {
+  core::TarEntry entry;  // path relative to the data directory
+  // > 0: a page-structured data file, best stored in fixed blocks of this size (a multiple of the
+  // engine's page size) so a changed page re-stores only its block; 0: content-defined chunking.
+  size_t block_size = 0;
+};
+
+// The running base backup. Next() yields the members; the content of the current member is read
+// with ReadContent before the next Next() (unread content is skipped). A failed backup is never a
+// whole one: a non-zero exit of the tool, its death by a signal, a stream cut before the archive's
+// end or without the engine's completion evidence (PostgreSQL: backup_label and backup_manifest)
+// is an error (kDumpFailed naming the cause and the tool's stderr tail) from Next() at the latest
+// when it would otherwise report the end. Destroying the stream kills a tool that still runs.
+class NativeBackupStream {
+ public:
+  virtual ~NativeBackupStream() = default;
+  virtual core::Result<std::optional<NativeMember>> Next() = 0;
+  virtual core::Result<size_t> ReadContent(std::span<uint8_t> buf) = 0;
+  // Facts of the backup, complete once Next() returned nullopt. PostgreSQL: "system_identifier",
+  // "pg_version" (major), "timeline", "start_lsn", "stop_lsn".
+  virtual std::map<std::string, std::string> metadata() const = 0;
+  // The base-backup tool's process (tests kill it mid-stream).
+  virtual core::Subprocess& process() = 0;
+  // Archive bytes received so far.
+  virtual uint64_t bytes_read() const = 0;
+};
+
+struct NativeRestoreOptions {
+  // Restoring replaces the target's data directory and rebuilds every other instance from it:
+  // without this, PlanNativeRestore fails with kConfirmationRequired.
+  bool confirm_overwrite = false;
+  // Restore a backup of another system identifier or major version than the target's data.
+  bool force = false;
+  HealOptions heal;  // rebuilding the other instances (timeouts, names of kept copies)
+};
+
+struct NativeRestorePlan {
+  platform::Instance target;
+  std::string reason;
+  // An empty directory beside the target's data directory that the jobs layer fills with the
+  // snapshot's tree (FinishNativeRestore moves it into place).
+  std::string staging_dir;
+  // Whether files restored by this process must be chowned to the owners the snapshot recorded
+  // (the instance runs as another OS user than hasteward).
+  bool restore_owner = false;
+  std::vector<platform::Instance> rebuild;  // rebuilt from the target once it runs
+};
+
+class NativeBackup {
+ public:
+  virtual ~NativeBackup() = default;
+  // The engine's data page size (PostgreSQL: 8 KiB); a block size must be a multiple of it.
+  virtual size_t PageSize() const = 0;
+  // The default block size for data files (see docs/native-backups.md for the measurement).
+  virtual size_t DefaultBlockSize() const = 0;
+  // Chooses the instance the base backup is taken from (read-only; errors as PlanBackup).
+  virtual core::Result<BackupPlan> PlanNativeBackup(platform::Platform& platform,
+                                                    const platform::Cluster& cluster) = 0;
+  // Starts the base-backup tool against plan.source; data files get `block_size` (a multiple of
+  // PageSize()). Credentials reach the tool as in OpenDump (an in-memory file, never argv).
+  virtual core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
+      platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+      size_t block_size) = 0;
+
+  // Chooses the target of a restore of a backup with `facts` (its metadata()) and refuses, before
+  // anything changes: kConfirmationRequired without options.confirm_overwrite; kSafetyStop when
+  // the target's server runs, or when its data directory holds another system identifier or
+  // major version than the backup (unless options.force).
+  virtual core::Result<NativeRestorePlan> PlanNativeRestore(
+      platform::Platform& platform, const platform::Cluster& cluster,
+      const std::map<std::string, std::string>& facts, const NativeRestoreOptions& options) = 0;
+  // Creates plan.staging_dir empty (removing what a failed earlier restore left there).
+  virtual core::Status PrepareNativeRestore(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            const NativeRestorePlan& plan) = 0;
+  // With the snapshot's tree in plan.staging_dir: moves the target's data directory aside (kept,
+  // named with options.heal.stamp), moves the staging directory into its place, starts the target
+  // and waits until it accepts writes, then rebuilds every instance of plan.rebuild from it.
+  virtual core::Status FinishNativeRestore(platform::Platform& platform,
+                                           const platform::Cluster& cluster,
+                                           const NativeRestorePlan& plan,
+                                           const NativeRestoreOptions& options) = 0;
+};
+
+}  // namespace hasteward::engine

@@ -1,0 +1,187 @@
+// PgNativeBackup's restore: a stopped instance's data directory replaced by a base backup, then the
+// other instances re-cloned from it.
+#include <unistd.h>
+
+#include "core/log.h"
+#include "engine/postgres/native_backup.h"
+#include "engine/postgres/native_stream.h"
+#include "engine/postgres/pg_connection.h"
+#include "engine/postgres/repair.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
+
+// $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
+// into place (same parent: atomic); the old one is kept, never deleted. A restored standby's
+// signal files would start the primary as a standby.
+constexpr char kSwapIn[] =
+    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$3\"; echo kept; fi; mv -- \"$2\" \"$1\"; "
+    "chmod 700 \"$1\"; rm -f -- \"$1/standby.signal\" \"$1/recovery.signal\"";
+
+constexpr char kAppendConfig[] = "cat >> \"$1\"";
+
+void Log(const NativeRestoreOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.heal.log) {
+    o.heal.log(line);
+  }
+}
+
+const platform::Instance* TargetOf(const platform::Cluster& cluster,
+                                   const std::map<std::string, std::string>& facts) {
+  // The instance the backup came from: its configuration in the backup fits it as is.
+  auto source = facts.find("source_instance");
+  for (const auto& i : cluster.instances) {
+    if (source != facts.end() && i.name == source->second) {
+      return &i;
+    }
+  }
+  return cluster.FindInstance(0);
+}
+
+// Compares the target's current data (when it has any) with the backup's identity.
+core::Status CheckIdentity(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& target,
+                           const std::map<std::string, std::string>& facts, bool force) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  auto control = handle->ReadDataFile("global/pg_control");
+  if (!control.ok()) {
+    if (control.status().code() == core::ErrorCode::kNotFound) {
+      return core::Status::Ok();  // no data to compare with (a destroyed data directory)
+    }
+    return control.TakeStatus().Wrap("read the pg_control of '" + target.name + "'");
+  }
+  HS_ASSIGN_OR_RETURN(std::string current_id, SystemIdentifierFromControl(*control));
+  std::string current_version;
+  auto version = handle->ReadDataFile("PG_VERSION");
+  if (version.ok()) {
+    current_version = version->substr(0, version->find('\n'));
+  }
+  auto wanted = [&facts](const char* key) {
+    auto it = facts.find(key);
+    return it == facts.end() ? std::string() : it->second;
+  };
+  std::string mismatch;
+  if (!wanted("system_identifier").empty() && wanted("system_identifier") != current_id) {
+    mismatch = "system identifier " + wanted("system_identifier") + " (the data directory holds " +
+               current_id + ")";
+  } else if (!wanted("pg_version").empty() && !current_version.empty() &&
+             wanted("pg_version") != current_version) {
+    mismatch = "major version " + wanted("pg_version") + " (the data directory holds " +
+               current_version + ")";
+  }
+  if (mismatch.empty()) {
+    return core::Status::Ok();
+  }
+  if (force) {
+    core::LogWarn("restoring a backup of another cluster into '" + target.name + "': " + mismatch);
+    return core::Status::Ok();
+  }
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      "the backup belongs to another cluster than '" + target.name +
+                          "': " + mismatch,
+                      "check the snapshot and cluster; pass --force to restore it anyway");
+}
+
+core::Result<bool> AcceptsWrites(const platform::Cluster& cluster,
+                                 const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(auto v, conn->QueryValue("SELECT NOT pg_is_in_recovery()"));
+  return v.value_or("") == "t";
+}
+
+}  // namespace
+
+core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const std::map<std::string, std::string>& facts, const NativeRestoreOptions& options) {
+  const platform::Instance* target = TargetOf(cluster, facts);
+  if (target == nullptr) {
+    return core::NotFound("cluster '" + cluster.ns + "/" + cluster.name + "' has no instances",
+                          "add its instances to the inventory");
+  }
+  if (target->data_dir.empty()) {
+    return core::Usage("instance '" + target->name + "' has no data directory in the inventory");
+  }
+  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, *target));
+  if (running) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "instance '" + target->name +
+                            "' is running; a native restore replaces its data directory",
+                        "stop it first ('hasteward instance stop -c " + cluster.name + " -n " +
+                            cluster.ns + " -i " + std::to_string(target->ordinal) +
+                            "'), then restore again");
+  }
+  HS_TRY(CheckIdentity(platform, cluster, *target, facts, options.force));
+  NativeRestorePlan plan;
+  plan.target = *target;
+  plan.staging_dir = target->data_dir + ".hasteward-restore";
+  // Restored as root for an instance run by another OS user: the files must be that user's.
+  plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
+  std::string others;
+  for (const auto& i : cluster.instances) {
+    if (i.name != target->name) {
+      plan.rebuild.push_back(i);
+      others += (others.empty() ? "'" : ", '") + i.name + "'";
+    }
+  }
+  plan.reason = "data directory of '" + target->name + "' (" + target->data_dir + ")" +
+                (others.empty() ? "" : "; then " + others + " re-cloned from it");
+  if (!options.confirm_overwrite) {
+    return core::Status(core::ErrorCode::kConfirmationRequired,
+                        "a native restore replaces the " + plan.reason,
+                        "check the target, then confirm the overwrite (--yes) to proceed");
+  }
+  return plan;
+}
+
+core::Status PgNativeBackup::PrepareNativeRestore(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  const NativeRestorePlan& plan) {
+  return RunScript(platform, cluster, plan.target,
+                   {.what = "create the staging directory",
+                    .text = kMakeStaging,
+                    .args = {plan.staging_dir}})
+      .status();
+}
+
+core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
+                                                 const platform::Cluster& cluster,
+                                                 const NativeRestorePlan& plan,
+                                                 const NativeRestoreOptions& options) {
+  const platform::Instance& target = plan.target;
+  std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
+  HS_ASSIGN_OR_RETURN(std::string swapped,
+                      RunScript(platform, cluster, target,
+                                {.what = "move the restored data into place",
+                                 .text = kSwapIn,
+                                 .args = {target.data_dir, plan.staging_dir, kept}}));
+  if (swapped.rfind("kept", 0) == 0) {
+    Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
+  }
+  // The backup carries its source's configuration; another instance needs its own port/socket.
+  std::string conf =
+      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "write config",
+                    .text = kAppendConfig,
+                    .args = {conf},
+                    .input = OwnSettings(target, "native restore")})
+             .status());
+  HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
+  HS_TRY(PollUntil("'" + target.name + "' to finish recovery from the backup",
+                   options.heal.heal_timeout, [&] { return AcceptsWrites(cluster, target); }));
+  Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
+  for (const auto& standby : plan.rebuild) {
+    HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)
+               .Wrap("re-clone '" + standby.name + "' from the restored '" + target.name + "'"));
+    Log(options, "'" + standby.name + "' re-cloned from '" + target.name + "' and streaming");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::engine::postgres

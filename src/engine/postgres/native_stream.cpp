@@ -1,0 +1,159 @@
+#include "engine/postgres/native_stream.h"
+
+#include <regex>
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+// The manifest's WAL-Ranges section is its last; a tail this long holds it for any timeline
+// history a cluster plausibly has.
+constexpr size_t kManifestTailBytes = 64 * 1024;
+constexpr size_t kSmallFileBytes = 64 * 1024;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ParseBackupLabel(const std::string& label) {
+  std::map<std::string, std::string> facts;
+  std::smatch m;
+  static const std::regex kStart(R"(START WAL LOCATION: ([0-9A-Fa-f]+/[0-9A-Fa-f]+))");
+  static const std::regex kTimeline(R"(START TIMELINE: (\d+))");
+  if (std::regex_search(label, m, kStart)) {
+    facts["start_lsn"] = m[1];
+  }
+  if (std::regex_search(label, m, kTimeline)) {
+    facts["timeline"] = m[1];
+  }
+  return facts;
+}
+
+std::map<std::string, std::string> ParseManifestWalRange(const std::string& manifest_tail) {
+  std::map<std::string, std::string> facts;
+  static const std::regex kRange(
+      R"re(\{\s*"Timeline":\s*(\d+),\s*"Start-LSN":\s*"([0-9A-Fa-f/]+)",\s*"End-LSN":\s*"([0-9A-Fa-f/]+)"\s*\})re");
+  // The last range is the one the backup ended on.
+  for (auto it = std::sregex_iterator(manifest_tail.begin(), manifest_tail.end(), kRange);
+       it != std::sregex_iterator(); ++it) {
+    facts["timeline"] = (*it)[1];
+    facts["stop_lsn"] = (*it)[3];
+  }
+  return facts;
+}
+
+core::Result<std::string> SystemIdentifierFromControl(const std::string& pg_control) {
+  if (pg_control.size() < 8) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        "pg_control is " + std::to_string(pg_control.size()) + " bytes",
+                        "the base backup is damaged; take it again");
+  }
+  uint64_t id = 0;
+  for (int i = 7; i >= 0; --i) {
+    id = (id << 8) | static_cast<uint8_t>(pg_control[static_cast<size_t>(i)]);
+  }
+  return std::to_string(id);
+}
+
+bool IsRelationPath(const std::string& path) {
+  return path.rfind("base/", 0) == 0 || path.rfind("global/", 0) == 0;
+}
+
+core::Status PgNativeStream::Incomplete(const std::string& cause) const {
+  return core::Status(core::ErrorCode::kDumpFailed, "base backup by 'pg_basebackup' is incomplete: " + cause,
+                      "the backup was not saved; check the database server's log and retry");
+}
+
+core::Status PgNativeStream::Complete() {
+  if (!files_.count(Kept::kLabel)) {
+    return Incomplete("the archive holds no backup_label");
+  }
+  if (!files_.count(Kept::kManifest)) {
+    return Incomplete("the archive holds no backup_manifest");
+  }
+  if (!files_.count(Kept::kControl)) {
+    return Incomplete("the archive holds no global/pg_control");
+  }
+  metadata_ = ParseBackupLabel(files_[Kept::kLabel]);
+  for (auto& [key, value] : ParseManifestWalRange(files_[Kept::kManifest])) {
+    metadata_[key] = value;
+  }
+  if (!metadata_.count("start_lsn") || !metadata_.count("stop_lsn")) {
+    return Incomplete("backup_label or backup_manifest lacks the WAL range");
+  }
+  HS_ASSIGN_OR_RETURN(metadata_["system_identifier"],
+                      SystemIdentifierFromControl(files_[Kept::kControl]));
+  metadata_["pg_version"] = Trim(files_[Kept::kVersion]);
+  return core::Status::Ok();
+}
+
+void PgNativeStream::OwnServerFiles(core::TarEntry& entry) {
+  // pg_basebackup writes the backup_manifest it appends with made-up owner ids (uid 2048, gid
+  // 1024, no names); the server's own members carry the data directory's owner. A restore as root
+  // must give every file to the server's user, or pg_verifybackup and the server cannot read it.
+  if (entry.path == "backup_manifest") {
+    if (owner_) {
+      entry.uid = owner_->uid;
+      entry.gid = owner_->gid;
+      entry.user = owner_->user;
+      entry.group = owner_->group;
+    }
+  } else if (!owner_) {
+    owner_ = entry;
+  }
+}
+
+core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
+  if (done_) {
+    return std::optional<NativeMember>();
+  }
+  kept_ = Kept::kNone;
+  HS_ASSIGN_OR_RETURN(auto entry, reader_.Next());
+  if (!entry) {
+    // The reader drained the tool's stdout: its exit status has been checked by now.
+    HS_TRY(Complete());
+    done_ = true;
+    return std::optional<NativeMember>();
+  }
+  NativeMember member{std::move(*entry), 0};
+  OwnServerFiles(member.entry);
+  const std::string& path = member.entry.path;
+  if (member.entry.type == core::TarEntryType::kFile) {
+    if (IsRelationPath(path)) {
+      member.block_size = block_size_;
+    }
+    if (path == "backup_label") {
+      kept_ = Kept::kLabel;
+    } else if (path == "backup_manifest") {
+      kept_ = Kept::kManifest;
+    } else if (path == "global/pg_control") {
+      kept_ = Kept::kControl;
+    } else if (path == "PG_VERSION") {
+      kept_ = Kept::kVersion;
+    }
+    if (kept_ != Kept::kNone) {
+      files_[kept_].clear();
+    }
+  }
+  return std::optional<NativeMember>(std::move(member));
+}
+
+core::Result<size_t> PgNativeStream::ReadContent(std::span<uint8_t> buf) {
+  HS_ASSIGN_OR_RETURN(size_t n, reader_.ReadContent(buf));
+  if (kept_ != Kept::kNone && n > 0) {
+    std::string& kept = files_[kept_];
+    kept.append(reinterpret_cast<const char*>(buf.data()), n);
+    size_t limit = kept_ == Kept::kManifest ? kManifestTailBytes : kSmallFileBytes;
+    if (kept.size() > limit) {
+      kept.erase(0, kept.size() - limit);
+    }
+  }
+  return n;
+}
+
+}  // namespace hasteward::engine::postgres

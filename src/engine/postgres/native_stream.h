@@ -1,0 +1,58 @@
+// The members of a pg_basebackup tar stream (-F tar -D - -X fetch), with the facts PostgreSQL
+// writes into it: backup_label (start LSN, timeline), backup_manifest (WAL range), global/pg_control
+// (system identifier) and PG_VERSION (major version).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/tar_reader.h"
+#include "engine/client_tools.h"
+#include "engine/native_backup.h"
+
+namespace hasteward::engine::postgres {
+
+inline constexpr size_t kPgPageSize = 8192;
+
+// Facts read from the small files of a base backup. Pure functions, unit-tested.
+// "START WAL LOCATION: 0/2000028 (file ...)" and "START TIMELINE: 1" -> start_lsn, timeline.
+std::map<std::string, std::string> ParseBackupLabel(const std::string& label);
+// The last WAL range of the manifest ('"End-LSN": "0/2000100"') -> stop_lsn (and timeline when the
+// label gave none). `manifest_tail` is the manifest's end (the WAL-Ranges section is last).
+std::map<std::string, std::string> ParseManifestWalRange(const std::string& manifest_tail);
+// The system identifier: the first 8 bytes of pg_control, little-endian. kCorruption when short.
+core::Result<std::string> SystemIdentifierFromControl(const std::string& pg_control);
+
+// Whether a data-directory path holds page-structured relation files (base/, global/ except
+// pg_control, pg_filenode.map and the like are still page-sized or tiny: one block either way).
+bool IsRelationPath(const std::string& path);
+
+class PgNativeStream : public NativeBackupStream {
+ public:
+  PgNativeStream(std::unique_ptr<ToolDumpStream> tool, size_t block_size)
+      : tool_(std::move(tool)), reader_(*tool_), block_size_(block_size) {}
+
+  core::Result<std::optional<NativeMember>> Next() override;
+  core::Result<size_t> ReadContent(std::span<uint8_t> buf) override;
+  std::map<std::string, std::string> metadata() const override { return metadata_; }
+  core::Subprocess& process() override { return tool_->process(); }
+  uint64_t bytes_read() const override { return reader_.bytes_read(); }
+
+ private:
+  enum class Kept { kNone, kLabel, kManifest, kControl, kVersion };
+  core::Status Complete();
+  core::Status Incomplete(const std::string& cause) const;
+  void OwnServerFiles(core::TarEntry& entry);
+
+  std::unique_ptr<ToolDumpStream> tool_;
+  core::TarReader reader_;
+  size_t block_size_;
+  Kept kept_ = Kept::kNone;
+  std::map<Kept, std::string> files_;  // the kept small files (the manifest: its tail)
+  std::map<std::string, std::string> metadata_;
+  std::optional<core::TarEntry> owner_;  // the first server-sent member: the data directory's owner
+  bool done_ = false;
+};
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,176 @@
+#include "jobs/native_backup.h"
+
+#include <vector>
+
+#include "core/log.h"
+#include "repo/backup/snapshot_writer.h"
+#include "repo/restore/tree_restorer.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+constexpr size_t kReadBuffer = size_t{1} << 20;
+
+repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
+  repo::NodeAttributes attributes;
+  attributes.permissions = entry.mode;
+  attributes.mtime = repo::LocalTimeFromUnix(entry.mtime, 0);
+  attributes.uid = entry.uid;
+  attributes.gid = entry.gid;
+  attributes.user = entry.user;
+  attributes.group = entry.group;
+  return attributes;
+}
+
+core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
+                       const engine::NativeMember& member, const std::string& path,
+                       std::vector<uint8_t>& buffer) {
+  repo::NodeAttributes attributes = AttributesOf(member.entry);
+  switch (member.entry.type) {
+    case core::TarEntryType::kDirectory:
+      return writer.AddDirectory(path, attributes);
+    case core::TarEntryType::kSymlink:
+      return writer.AddSymlink(path, member.entry.link_target, attributes);
+    case core::TarEntryType::kFile:
+      break;
+  }
+  repo::Chunking chunking = member.block_size > 0 ? repo::Chunking::FixedSize(member.block_size)
+                                                  : repo::Chunking::ContentDefined();
+  HS_TRY(writer.BeginFile(path, attributes, chunking));
+  for (;;) {
+    HS_ASSIGN_OR_RETURN(size_t n, stream.ReadContent(buffer));
+    if (n == 0) {
+      break;
+    }
+    HS_TRY(writer.Append(core::ByteView(buffer.data(), n)));
+  }
+  return writer.FinishFile().status();
+}
+
+core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
+                          const std::string& root) {
+  std::vector<uint8_t> buffer(kReadBuffer);
+  bool have_root = false;
+  for (;;) {
+    HS_ASSIGN_OR_RETURN(auto member, stream.Next());
+    if (!member) {
+      return core::Status::Ok();
+    }
+    if (member->entry.path.empty() || member->entry.path == ".") {
+      continue;  // the archive's own root is `root`
+    }
+    if (!have_root) {
+      // The data directory itself is not a member: it gets its files' owner (a restore as root
+      // must give the server its directory) and the mode PostgreSQL insists on.
+      repo::NodeAttributes root_attributes = AttributesOf(member->entry);
+      root_attributes.permissions = 0700;
+      HS_TRY(writer.AddDirectory(root, root_attributes));
+      have_root = true;
+    }
+    HS_TRY(AddMember(writer, stream, *member, root + "/" + member->entry.path, buffer));
+  }
+}
+
+}  // namespace
+
+std::string NativeDataPath(const platform::Cluster& cluster) {
+  return cluster.ns + "/" + cluster.name + "/data";
+}
+
+bool IsNativeSnapshot(const repo::Snapshot& snapshot) {
+  return snapshot.TagValue("method") == "native";
+}
+
+core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platform,
+                                                     const platform::Cluster& cluster,
+                                                     engine::Engine& engine, repo::Repository& repo,
+                                                     const NativeBackupOptions& options) {
+  engine::NativeBackup* native = engine.native_backup();
+  if (native == nullptr) {
+    return engine::Unsupported(engine, "native backups (--method native)");
+  }
+  HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, native->PlanNativeBackup(platform, cluster));
+  core::LogInfo("native backup source: " + plan.reason,
+                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
+  std::string what =
+      "native backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'";
+  repo::SnapshotWriterOptions writer_options;
+  writer_options.compression = options.cluster.compression;
+  writer_options.threads = options.threads;
+  writer_options.lock_wait = options.cluster.lock_wait;
+  writer_options.progress = options.cluster.progress;
+  // The lock first, then the base backup: a backup held back while we wait for the repository
+  // would pin WAL on the server all that time.
+  auto writer = repo::SnapshotWriter::Open(repo, writer_options);
+  if (!writer.ok()) {
+    return writer.TakeStatus().Wrap(what);
+  }
+  size_t block_size = options.block_size > 0 ? options.block_size : native->DefaultBlockSize();
+  HS_ASSIGN_OR_RETURN(auto stream,
+                      native->OpenNativeBackup(platform, cluster, plan, block_size));
+  const std::string root = NativeDataPath(cluster);
+  core::Status stored = StoreMembers(**writer, *stream, root);
+  if (!stored.ok()) {
+    (*writer)->Abort();
+    return stored.Wrap(what);
+  }
+  NativeBackupResult result;
+  result.plan = plan;
+  result.path = "/" + root;
+  result.facts = stream->metadata();
+  repo::CommitOptions commit;
+  commit.tags = SnapshotTags(cluster, options.cluster.type, options.cluster.job);
+  commit.tags.emplace_back("method=native");
+  commit.tags.push_back("source_instance=" + plan.source.name);
+  for (const auto& [key, value] : result.facts) {
+    commit.tags.push_back(key + "=" + value);
+  }
+  commit.time = options.cluster.job_start;
+  commit.hostname = cluster.ns + "-" + cluster.name;
+  commit.paths = {result.path};
+  auto summary = (*writer)->Commit(commit);
+  if (!summary.ok()) {
+    return summary.TakeStatus().Wrap(what);
+  }
+  result.summary = *summary;
+  return result;
+}
+
+core::Result<NativeRestoreResult> RestoreNativeSnapshot(
+    platform::Platform& platform, const platform::Cluster& cluster, engine::Engine& engine,
+    repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options) {
+  engine::NativeBackup* native = engine.native_backup();
+  if (native == nullptr) {
+    return engine::Unsupported(engine, "native restores");
+  }
+  std::map<std::string, std::string> facts;
+  for (const auto& tag : snapshot.tags) {
+    auto eq = tag.find('=');
+    if (eq != std::string::npos) {
+      facts[tag.substr(0, eq)] = tag.substr(eq + 1);
+    }
+  }
+  NativeRestoreResult result;
+  HS_ASSIGN_OR_RETURN(result.plan,
+                      native->PlanNativeRestore(platform, cluster, facts, options));
+  core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
+                " into " + result.plan.reason);
+  HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
+  repo::TreeRestoreOptions tree_options;
+  tree_options.restore_owner = result.plan.restore_owner;
+  auto restored = repo::RestoreTree(repo, snapshot, NativeDataPath(cluster),
+                                    result.plan.staging_dir, tree_options);
+  if (!restored.ok()) {
+    return restored.TakeStatus()
+        .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
+        .WithHint("the instance's data directory was not touched; fix the cause and retry");
+  }
+  result.bytes = restored->bytes;
+  result.files = restored->files;
+  HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, options));
+  return result;
+}
+
+}  // namespace hasteward::jobs

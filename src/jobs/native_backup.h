@@ -1,0 +1,63 @@
+// jobs/native_backup: physical backups (`backup --method native`) stored as a file tree in one
+// snapshot, and their restore. The engine's NativeBackup capability produces the members of the
+// data directory and restores into a stopped instance; this layer connects them to the repository:
+// each member becomes a node under "<ns>/<cluster>/data" (page-structured data files chunked in
+// fixed blocks so a changed page re-stores only its block; stock `restic restore` of that path
+// gives a data directory), and the backup's facts become tags.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "core/status.h"
+#include "engine/native_backup.h"
+#include "jobs/jobs.h"
+
+namespace hasteward::jobs {
+
+struct NativeBackupOptions {
+  ClusterBackupOptions cluster;  // type, job start, compression, progress, lock wait
+  size_t block_size = 0;         // data-file block size; 0 = the engine's default
+  int threads = 0;               // encoding workers; 0 = one per core
+};
+
+struct NativeBackupResult {
+  repo::BackupSummary summary;
+  engine::BackupPlan plan;
+  std::string path;                          // "/<ns>/<cluster>/data"
+  std::map<std::string, std::string> facts;  // the engine's metadata (also stored as tags)
+};
+
+// "<ns>/<cluster>/data": where a native snapshot keeps the data directory.
+std::string NativeDataPath(const platform::Cluster& cluster);
+
+// Plans the source, streams its base backup into one snapshot tagged method=native (plus the
+// usual tags, source_instance and the engine's facts: system identifier, timeline, start/stop
+// LSN, major version). A failed or killed base backup saves no snapshot. kUsage when the engine has
+// no native backups.
+core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platform,
+                                                     const platform::Cluster& cluster,
+                                                     engine::Engine& engine, repo::Repository& repo,
+                                                     const NativeBackupOptions& options);
+
+struct NativeRestoreResult {
+  engine::NativeRestorePlan plan;
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+};
+
+// Restores a native snapshot of the cluster: the engine plans (and refuses) first, then the tree
+// is restored into its staging directory and the engine moves it into place, starts the target
+// and re-clones the other instances. The caller holds the repository lock and loaded the index.
+core::Result<NativeRestoreResult> RestoreNativeSnapshot(platform::Platform& platform,
+                                                        const platform::Cluster& cluster,
+                                                        engine::Engine& engine,
+                                                        repo::Repository& repo,
+                                                        const repo::Snapshot& snapshot,
+                                                        const engine::NativeRestoreOptions& options);
+
+// Whether a snapshot holds a native backup (tag method=native).
+bool IsNativeSnapshot(const repo::Snapshot& snapshot);
+
+}  // namespace hasteward::jobs
