@@ -173,8 +173,25 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                     .input = OwnSettings(target, "native restore")})
              .status());
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
+  // Rejected credentials will not heal by waiting: the backup (of another cluster, --force)
+  // brought its own roles and passwords.
+  core::Status rejected;
   HS_TRY(PollUntil("'" + target.name + "' to finish recovery from the backup",
-                   options.heal.heal_timeout, [&] { return AcceptsWrites(cluster, target); }));
+                   options.heal.heal_timeout, [&]() -> core::Result<bool> {
+                     auto writable = AcceptsWrites(cluster, target);
+                     if (!writable.ok() && writable.status().code() == core::ErrorCode::kAuthFailed) {
+                       rejected = writable.TakeStatus();
+                       return true;
+                     }
+                     return writable;
+                   }));
+  if (!rejected.ok()) {
+    return rejected
+        .Wrap("'" + target.name + "' runs on the restored data but rejects the inventory's "
+              "credentials (the backup brought its own roles and passwords)")
+        .WithHint("set the cluster's passwords in the inventory to the restored cluster's, then "
+                  "run 'hasteward repair' to re-clone the other instances");
+  }
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
   for (const auto& standby : plan.rebuild) {
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)

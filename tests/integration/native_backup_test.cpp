@@ -1,0 +1,237 @@
+// Native (physical) PostgreSQL backups end to end on a real sandbox cluster, driving the hasteward
+// binary: `backup --method native` stores pg_basebackup's data directory as a file tree with its
+// facts as tags; destroying the primary's data directory and restoring gives back every row, and
+// the standby is re-cloned and replicates again; stock `restic restore` of the snapshot gives a
+// data directory that pg_verifybackup accepts and postgres starts on; a running target, a missing
+// confirmation and another cluster's data are refused; a killed pg_basebackup saves nothing.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+constexpr char kPgBin[] = "/usr/lib/postgresql/15/bin";
+
+std::unique_ptr<SandboxCluster> MakePg(const std::string& ns, int instances) {
+  auto c = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                   .instances = instances,
+                                   .replication_mode = "async",
+                                   .name = "shop",
+                                   .ns = ns});
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+class NativeBackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pg_ = MakePg("nt", 2);
+    ASSERT_NE(pg_, nullptr);
+    ASSERT_EQ(Hs(*pg_, "repo", {"init"}).exit_code, 0);
+    Sql(0,
+        "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text);"
+        "INSERT INTO accounts SELECT g, g * 7, md5(g::text) FROM generate_series(1, 50000) g;"
+        "CREATE TABLE events (id bigserial PRIMARY KEY, body jsonb);"
+        "INSERT INTO events (body) SELECT jsonb_build_object('n', g) FROM generate_series(1, "
+        "5000) g;");
+  }
+
+  // `hasteward <verb> -e cnpg -c shop -n <ns> <args...>` against `on`'s inventory and state.
+  CmdResult Hs(const SandboxCluster& on, const std::string& verb,
+               std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {verb};
+    if (verb != "repo") {
+      argv.insert(argv.end(), {"-e", "cnpg", "-c", "shop", "-n", on.cluster().ns});
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hs_.Run(
+        argv, "",
+        {{"HASTEWARD_INVENTORY", on.inventory_path()}, {"HASTEWARD_STATE_DIR", on.state_dir()}});
+  }
+
+  std::string Sql(int ordinal, const std::string& sql) {
+    auto r = pg_->Sql(ordinal, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? *r : "";
+  }
+
+  // Per-table checksums: md5 over the ordered rows of every user table.
+  std::string Checksums(int ordinal) {
+    return Sql(ordinal,
+               "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' "
+               "|| (SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)");
+  }
+
+  std::vector<nlohmann::json> Snapshots() {
+    auto r = hs_.Restic({"snapshots", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<nlohmann::json> out;
+    for (auto& s : nlohmann::json::parse(r.out.empty() ? "[]" : r.out)) {
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  static std::string Tag(const nlohmann::json& snapshot, const std::string& key) {
+    for (const auto& t : snapshot["tags"]) {
+      std::string tag = t.get<std::string>();
+      if (tag.rfind(key + "=", 0) == 0) {
+        return tag.substr(key.size() + 1);
+      }
+    }
+    return "";
+  }
+
+  // The snapshot ID of a successful `backup --method native --json`.
+  std::string NativeBackup() {
+    auto r = Hs(*pg_, "backup", {"--method", "native", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"")));
+    return summary.value("snapshot_id", "");
+  }
+
+  HastewardEnv hs_{"hs-native-", "native-test"};
+  std::unique_ptr<SandboxCluster> pg_;
+};
+
+TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain) {
+  std::string before = Checksums(0);
+  std::string system_id = Sql(0, "SELECT system_identifier FROM pg_control_system()");
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  auto snaps = Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(Tag(snaps[0], "method"), "native");
+  EXPECT_EQ(Tag(snaps[0], "type"), "backup");
+  EXPECT_EQ(Tag(snaps[0], "system_identifier") + "\n", system_id);
+  EXPECT_EQ(Tag(snaps[0], "pg_version"), "15");
+  EXPECT_EQ(Tag(snaps[0], "timeline"), "1");
+  EXPECT_FALSE(Tag(snaps[0], "start_lsn").empty());
+  EXPECT_FALSE(Tag(snaps[0], "stop_lsn").empty());
+  EXPECT_EQ(snaps[0]["paths"][0], "/nt/shop/data");
+
+  // Rows written after the backup are gone after the restore: the restore is the backup's state.
+  Sql(0, "DELETE FROM accounts WHERE id % 3 = 0; INSERT INTO events (body) VALUES ('{}')");
+  ASSERT_NE(Checksums(0), before);
+
+  // A running target is never overwritten.
+  auto running = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(running.exit_code, 24) << running.err;
+  EXPECT_NE(running.err.find("is running"), std::string::npos) << running.err;
+
+  auto stop = Hs(*pg_, "instance", {"stop", "-i", "0"});
+  ASSERT_EQ(stop.exit_code, 0) << stop.err;
+  std::string data_dir = pg_->instance(0).data_dir;
+  ASSERT_EQ(RunCommand({"rm", "-rf", data_dir}).exit_code, 0);
+
+  auto unconfirmed = Hs(*pg_, "restore", {"--snapshot", id});
+  EXPECT_EQ(unconfirmed.exit_code, 26) << unconfirmed.err;
+  EXPECT_NE(unconfirmed.err.find("--yes"), std::string::npos) << unconfirmed.err;
+
+  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Checksums(0), before);
+  EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+
+  // The standby was re-cloned from the restored primary: it has the restored rows and streams.
+  EXPECT_EQ(Checksums(1), before);
+  Sql(0, "INSERT INTO events (body) VALUES ('{\"after\": \"restore\"}')");
+  std::string seen;
+  for (int i = 0; i < 60 && seen != "1\n"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    seen = Sql(1, "SELECT count(*) FROM events WHERE body ? 'after'");
+  }
+  EXPECT_EQ(seen, "1\n") << "the standby does not replicate from the restored primary";
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) {
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  std::string target = hs_.Path("rescued");
+  auto restore = hs_.Restic({"restore", id, "--target", target});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  ::chmod(target.c_str(), 0755);  // restic makes its target 0700; postgres must reach below it
+  std::string data = target + "/nt/shop/data";
+  auto verified =
+      RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  std::string sock = hs_.Path("rescued-sock");
+  ASSERT_EQ(RunCommand({"install", "-d", "-o", "postgres", "-m", "0700", sock}).exit_code, 0);
+  std::string port = std::to_string(pg_->instance(0).port + 1000);
+  auto started = RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl",
+                             "-D", data, "-l", sock + "/log", "-w", "-t", "60", "-o",
+                             "-p " + port + " -k " + sock + " -c listen_addresses=''", "start"});
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  auto rows = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", sock, "-p", port, "-X",
+                          "-A", "-t", "-c",
+                          "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts "
+                          "a) || ' ' || (SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM "
+                          "events e)"});
+  EXPECT_EQ(rows.out, before) << rows.err;
+  RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl", "-D", data, "-w",
+              "-m", "fast", "stop"});
+}
+
+TEST_F(NativeBackupTest, KilledBaseBackupSavesNoSnapshot) {
+  // pg_basebackup dies by SIGKILL after 1 MiB of output: the instance's binDir points at a wrapper
+  // that runs the real tool, truncates its stream and kills itself.
+  std::string kill_bin = hs_.Path("killbin");
+  ::mkdir(kill_bin.c_str(), 0755);
+  WriteFile(kill_bin + "/pg_basebackup", "#!/bin/sh\n\"" + std::string(kPgBin) +
+                                             "/pg_basebackup\" \"$@\" | head -c 1048576\nkill -9 $$\n");
+  ::chmod((kill_bin + "/pg_basebackup").c_str(), 0755);
+  std::string kill_inv = hs_.Path("kill-inventory.yaml");
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "sed -E 's#^( *)binDir: .*#\\1binDir: " + kill_bin + "#' '" +
+                            pg_->inventory_path() + "' > '" + kill_inv + "'"})
+                .exit_code,
+            0);
+  auto killed = hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"},
+                        "", {{"HASTEWARD_INVENTORY", kill_inv},
+                             {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+  EXPECT_EQ(killed.exit_code, 23) << killed.err;
+  EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
+  EXPECT_TRUE(Snapshots().empty()) << "a killed base backup must not become a snapshot";
+  auto check = hs_.Restic({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  // The next backup works and deduplicates against what the killed one stored.
+  EXPECT_FALSE(NativeBackup().empty());
+}
+
+TEST_F(NativeBackupTest, AnotherClustersBackupIsRefusedUnlessForced) {
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  // A different cluster of the same name and namespace (another initdb: another system identifier).
+  pg_.reset();
+  auto other = MakePg("nt", 1);
+  ASSERT_NE(other, nullptr);
+  ASSERT_EQ(Hs(*other, "instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto refused = Hs(*other, "restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(refused.exit_code, 24) << refused.err;
+  EXPECT_NE(refused.err.find("system identifier"), std::string::npos) << refused.err;
+  // Forced, the data is restored and the server runs on it; the backup brought the first
+  // cluster's roles, so the inventory's password is rejected and said so (not waited on).
+  auto forced = Hs(*other, "restore", {"--snapshot", id, "--yes", "--force"});
+  EXPECT_EQ(forced.exit_code, 22) << forced.err;
+  EXPECT_NE(forced.err.find("rejects the inventory's credentials"), std::string::npos)
+      << forced.err;
+  const platform::Instance& restored = other->instance(0);
+  auto rows = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", restored.socket, "-p",
+                          std::to_string(restored.port), "-X", "-A", "-t", "-c",
+                          "SELECT count(*) FROM accounts"});
+  EXPECT_EQ(rows.out, "50000\n") << rows.err;
+}
+
+}  // namespace
+}  // namespace hasteward::testing
