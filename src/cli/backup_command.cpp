@@ -142,12 +142,13 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
                                                       .data_added_packed = s.bytes_stored,
                                                       .total_duration = s.seconds});
   } else if (!g.quiet) {
-    std::printf("native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
-                "in %.1fs\n",
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
-                result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
-                static_cast<unsigned long long>(s.files), HumanBytes(s.bytes_read).c_str(),
-                HumanBytes(s.bytes_stored).c_str(), s.seconds);
+    std::printf(
+        "native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
+        "in %.1fs\n",
+        ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
+        result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
+        static_cast<unsigned long long>(s.files), HumanBytes(s.bytes_read).c_str(),
+        HumanBytes(s.bytes_stored).c_str(), s.seconds);
   }
   return core::Status::Ok();
 }

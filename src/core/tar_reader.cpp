@@ -54,10 +54,8 @@ Result<TarEntryType> EntryType(char flag, const std::string& path) {
     case '\0':
     case '7':  // contiguous file: a regular file for every reader
       return TarEntryType::kFile;
-    case '5':
-      return TarEntryType::kDirectory;
-    case '2':
-      return TarEntryType::kSymlink;
+    case '5': return TarEntryType::kDirectory;
+    case '2': return TarEntryType::kSymlink;
     default:
       return Status(ErrorCode::kCorruption,
                     "tar member '" + path + "' has type '" + std::string(1, flag) +

@@ -21,11 +21,11 @@ struct TarEntry {
   // root is ".").
   std::string path;
   TarEntryType type = TarEntryType::kFile;
-  uint32_t mode = 0;   // permission bits (07777)
-  int64_t mtime = 0;   // seconds since the epoch
+  uint32_t mode = 0;  // permission bits (07777)
+  int64_t mtime = 0;  // seconds since the epoch
   uint32_t uid = 0;
   uint32_t gid = 0;
-  std::string user;   // owner names (may be empty)
+  std::string user;  // owner names (may be empty)
   std::string group;
   std::string link_target;  // kSymlink
   uint64_t size = 0;        // kFile: content bytes

@@ -28,12 +28,10 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
                        std::vector<uint8_t>& buffer) {
   repo::NodeAttributes attributes = AttributesOf(member.entry);
   switch (member.entry.type) {
-    case core::TarEntryType::kDirectory:
-      return writer.AddDirectory(path, attributes);
+    case core::TarEntryType::kDirectory: return writer.AddDirectory(path, attributes);
     case core::TarEntryType::kSymlink:
       return writer.AddSymlink(path, member.entry.link_target, attributes);
-    case core::TarEntryType::kFile:
-      break;
+    case core::TarEntryType::kFile: break;
   }
   repo::Chunking chunking = member.block_size > 0 ? repo::Chunking::FixedSize(member.block_size)
                                                   : repo::Chunking::ContentDefined();
@@ -107,8 +105,7 @@ core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platfor
     return writer.TakeStatus().Wrap(what);
   }
   size_t block_size = options.block_size > 0 ? options.block_size : native->DefaultBlockSize();
-  HS_ASSIGN_OR_RETURN(auto stream,
-                      native->OpenNativeBackup(platform, cluster, plan, block_size));
+  HS_ASSIGN_OR_RETURN(auto stream, native->OpenNativeBackup(platform, cluster, plan, block_size));
   const std::string root = NativeDataPath(cluster);
   core::Status stored = StoreMembers(**writer, *stream, root);
   if (!stored.ok()) {
@@ -153,10 +150,9 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     }
   }
   NativeRestoreResult result;
-  HS_ASSIGN_OR_RETURN(result.plan,
-                      native->PlanNativeRestore(platform, cluster, facts, options));
-  core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
-                " into " + result.plan.reason);
+  HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
+  core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
+                result.plan.reason);
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
   repo::TreeRestoreOptions tree_options;
   tree_options.restore_owner = result.plan.restore_owner;

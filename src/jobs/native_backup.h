@@ -50,12 +50,10 @@ struct NativeRestoreResult {
 // Restores a native snapshot of the cluster: the engine plans (and refuses) first, then the tree
 // is restored into its staging directory and the engine moves it into place, starts the target
 // and re-clones the other instances. The caller holds the repository lock and loaded the index.
-core::Result<NativeRestoreResult> RestoreNativeSnapshot(platform::Platform& platform,
-                                                        const platform::Cluster& cluster,
-                                                        engine::Engine& engine,
-                                                        repo::Repository& repo,
-                                                        const repo::Snapshot& snapshot,
-                                                        const engine::NativeRestoreOptions& options);
+core::Result<NativeRestoreResult> RestoreNativeSnapshot(
+    platform::Platform& platform, const platform::Cluster& cluster, engine::Engine& engine,
+    repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options);
 
 // Whether a snapshot holds a native backup (tag method=native).
 bool IsNativeSnapshot(const repo::Snapshot& snapshot);

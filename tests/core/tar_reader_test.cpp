@@ -142,8 +142,7 @@ TEST_F(TarReaderTest, HardLinkIsRefused) {
   auto members = ReadAll(Archive());
   ASSERT_FALSE(members.ok());
   EXPECT_EQ(members.status().code(), ErrorCode::kCorruption);
-  EXPECT_NE(members.status().message().find("not a file, directory or symlink"),
-            std::string::npos);
+  EXPECT_NE(members.status().message().find("not a file, directory or symlink"), std::string::npos);
 }
 
 TEST(TarNumberTest, OctalAndBase256) {

@@ -162,8 +162,8 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   ::chmod(target.c_str(), 0755);  // restic makes its target 0700; postgres must reach below it
   std::string data = target + "/nt/shop/data";
-  auto verified =
-      RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
+  auto verified = RunCommand(
+      {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 
   std::string sock = hs_.Path("rescued-sock");
@@ -188,8 +188,9 @@ TEST_F(NativeBackupTest, KilledBaseBackupSavesNoSnapshot) {
   // that runs the real tool, truncates its stream and kills itself.
   std::string kill_bin = hs_.Path("killbin");
   ::mkdir(kill_bin.c_str(), 0755);
-  WriteFile(kill_bin + "/pg_basebackup", "#!/bin/sh\n\"" + std::string(kPgBin) +
-                                             "/pg_basebackup\" \"$@\" | head -c 1048576\nkill -9 $$\n");
+  WriteFile(kill_bin + "/pg_basebackup",
+            "#!/bin/sh\n\"" + std::string(kPgBin) +
+                "/pg_basebackup\" \"$@\" | head -c 1048576\nkill -9 $$\n");
   ::chmod((kill_bin + "/pg_basebackup").c_str(), 0755);
   std::string kill_inv = hs_.Path("kill-inventory.yaml");
   ASSERT_EQ(RunCommand({"sh", "-c",
@@ -197,9 +198,9 @@ TEST_F(NativeBackupTest, KilledBaseBackupSavesNoSnapshot) {
                             pg_->inventory_path() + "' > '" + kill_inv + "'"})
                 .exit_code,
             0);
-  auto killed = hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"},
-                        "", {{"HASTEWARD_INVENTORY", kill_inv},
-                             {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+  auto killed =
+      hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"}, "",
+              {{"HASTEWARD_INVENTORY", kill_inv}, {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
   EXPECT_EQ(killed.exit_code, 23) << killed.err;
   EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
   EXPECT_TRUE(Snapshots().empty()) << "a killed base backup must not become a snapshot";

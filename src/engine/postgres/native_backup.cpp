@@ -21,8 +21,12 @@ const platform::Credentials& ReplicationCredentials(const platform::Cluster& clu
 
 }  // namespace
 
-size_t PgNativeBackup::PageSize() const { return kPgPageSize; }
-size_t PgNativeBackup::DefaultBlockSize() const { return kDefaultBlock; }
+size_t PgNativeBackup::PageSize() const {
+  return kPgPageSize;
+}
+size_t PgNativeBackup::DefaultBlockSize() const {
+  return kDefaultBlock;
+}
 
 core::Result<BackupPlan> PgNativeBackup::PlanNativeBackup(platform::Platform& platform,
                                                           const platform::Cluster& cluster) {

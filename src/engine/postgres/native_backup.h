@@ -19,10 +19,10 @@ class PgNativeBackup : public NativeBackup {
   core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
       platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
       size_t block_size) override;
-  core::Result<NativeRestorePlan> PlanNativeRestore(
-      platform::Platform& platform, const platform::Cluster& cluster,
-      const std::map<std::string, std::string>& facts,
-      const NativeRestoreOptions& options) override;
+  core::Result<NativeRestorePlan> PlanNativeRestore(platform::Platform& platform,
+                                                    const platform::Cluster& cluster,
+                                                    const std::map<std::string, std::string>& facts,
+                                                    const NativeRestoreOptions& options) override;
   core::Status PrepareNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                     const NativeRestorePlan& plan) override;
   core::Status FinishNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,

@@ -81,10 +81,10 @@ core::Status CheckIdentity(platform::Platform& platform, const platform::Cluster
     core::LogWarn("restoring a backup of another cluster into '" + target.name + "': " + mismatch);
     return core::Status::Ok();
   }
-  return core::Status(core::ErrorCode::kSafetyStop,
-                      "the backup belongs to another cluster than '" + target.name +
-                          "': " + mismatch,
-                      "check the snapshot and cluster; pass --force to restore it anyway");
+  return core::Status(
+      core::ErrorCode::kSafetyStop,
+      "the backup belongs to another cluster than '" + target.name + "': " + mismatch,
+      "check the snapshot and cluster; pass --force to restore it anyway");
 }
 
 core::Result<bool> AcceptsWrites(const platform::Cluster& cluster,
@@ -109,12 +109,11 @@ core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
   }
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, *target));
   if (running) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "instance '" + target->name +
-                            "' is running; a native restore replaces its data directory",
-                        "stop it first ('hasteward instance stop -c " + cluster.name + " -n " +
-                            cluster.ns + " -i " + std::to_string(target->ordinal) +
-                            "'), then restore again");
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "instance '" + target->name + "' is running; a native restore replaces its data directory",
+        "stop it first ('hasteward instance stop -c " + cluster.name + " -n " + cluster.ns +
+            " -i " + std::to_string(target->ordinal) + "'), then restore again");
   }
   HS_TRY(CheckIdentity(platform, cluster, *target, facts, options.force));
   NativeRestorePlan plan;
@@ -179,7 +178,8 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   HS_TRY(PollUntil("'" + target.name + "' to finish recovery from the backup",
                    options.heal.heal_timeout, [&]() -> core::Result<bool> {
                      auto writable = AcceptsWrites(cluster, target);
-                     if (!writable.ok() && writable.status().code() == core::ErrorCode::kAuthFailed) {
+                     if (!writable.ok() &&
+                         writable.status().code() == core::ErrorCode::kAuthFailed) {
                        rejected = writable.TakeStatus();
                        return true;
                      }
@@ -187,10 +187,12 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                    }));
   if (!rejected.ok()) {
     return rejected
-        .Wrap("'" + target.name + "' runs on the restored data but rejects the inventory's "
+        .Wrap("'" + target.name +
+              "' runs on the restored data but rejects the inventory's "
               "credentials (the backup brought its own roles and passwords)")
-        .WithHint("set the cluster's passwords in the inventory to the restored cluster's, then "
-                  "run 'hasteward repair' to re-clone the other instances");
+        .WithHint(
+            "set the cluster's passwords in the inventory to the restored cluster's, then "
+            "run 'hasteward repair' to re-clone the other instances");
   }
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
   for (const auto& standby : plan.rebuild) {

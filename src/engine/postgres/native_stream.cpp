@@ -65,7 +65,8 @@ bool IsRelationPath(const std::string& path) {
 }
 
 core::Status PgNativeStream::Incomplete(const std::string& cause) const {
-  return core::Status(core::ErrorCode::kDumpFailed, "base backup by 'pg_basebackup' is incomplete: " + cause,
+  return core::Status(core::ErrorCode::kDumpFailed,
+                      "base backup by 'pg_basebackup' is incomplete: " + cause,
                       "the backup was not saved; check the database server's log and retry");
 }
 

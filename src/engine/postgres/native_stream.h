@@ -1,6 +1,6 @@
 // The members of a pg_basebackup tar stream (-F tar -D - -X fetch), with the facts PostgreSQL
-// writes into it: backup_label (start LSN, timeline), backup_manifest (WAL range), global/pg_control
-// (system identifier) and PG_VERSION (major version).
+// writes into it: backup_label (start LSN, timeline), backup_manifest (WAL range),
+// global/pg_control (system identifier) and PG_VERSION (major version).
 #pragma once
 
 #include <map>
