@@ -17,6 +17,7 @@ constexpr size_t kLinkOff = 157, kLinkLen = 100;
 constexpr size_t kMagicOff = 257;
 constexpr size_t kUserOff = 265, kGroupOff = 297, kOwnerLen = 32;
 constexpr size_t kPrefixOff = 345, kPrefixLen = 155;
+constexpr size_t kSkipBuffer = size_t{64} * 1024;
 
 std::string Field(const std::array<uint8_t, TarReader::kBlock>& block, size_t off, size_t len) {
   const auto* begin = reinterpret_cast<const char*>(block.data() + off);
@@ -110,7 +111,7 @@ Status TarReader::ReadBlock(std::array<uint8_t, kBlock>& block, bool* at_end) {
 }
 
 Status TarReader::Skip(uint64_t bytes) {
-  std::vector<uint8_t> scratch(64 * 1024);
+  std::vector<uint8_t> scratch(kSkipBuffer);
   while (bytes > 0) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(bytes, scratch.size()));
     HS_ASSIGN_OR_RETURN(size_t n, ReadFull(source_, std::span<uint8_t>(scratch.data(), want)));
@@ -145,7 +146,7 @@ Result<std::optional<TarEntry>> TarReader::Next() {
     // The end-of-archive marker. Whatever follows (the second zero block, record padding) is
     // read and ignored so the producer is never stopped by a closed pipe.
     finished_ = true;
-    std::vector<uint8_t> rest(64 * 1024);
+    std::vector<uint8_t> rest(kSkipBuffer);
     for (;;) {
       HS_ASSIGN_OR_RETURN(size_t n, source_.Read(rest));
       if (n == 0) {

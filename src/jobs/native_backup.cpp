@@ -121,7 +121,8 @@ core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platfor
   commit.tags.emplace_back("method=native");
   commit.tags.push_back("source_instance=" + plan.source.name);
   for (const auto& [key, value] : result.facts) {
-    commit.tags.push_back(key + "=" + value);
+    commit.tags.push_back(key);
+    commit.tags.back().append("=").append(value);
   }
   commit.time = options.cluster.job_start;
   commit.hostname = cluster.ns + "-" + cluster.name;

@@ -8,8 +8,8 @@ namespace {
 
 // The manifest's WAL-Ranges section is its last; a tail this long holds it for any timeline
 // history a cluster plausibly has.
-constexpr size_t kManifestTailBytes = 64 * 1024;
-constexpr size_t kSmallFileBytes = 64 * 1024;
+constexpr size_t kManifestTailBytes = size_t{64} * 1024;
+constexpr size_t kSmallFileBytes = size_t{64} * 1024;
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
