@@ -100,6 +100,12 @@ class NativeBackup {
   virtual core::Status PrepareNativeRestore(platform::Platform& platform,
                                             const platform::Cluster& cluster,
                                             const NativeRestorePlan& plan) = 0;
+  // Checks the tree in plan.staging_dir before anything is replaced (PostgreSQL: pg_verifybackup
+  // against the backup's manifest: every file's size and checksum, and the WAL it needs).
+  // kVerifyFailed naming what differs.
+  virtual core::Status CheckRestoredTree(platform::Platform& platform,
+                                         const platform::Cluster& cluster,
+                                         const NativeRestorePlan& plan) = 0;
   // With the snapshot's tree in plan.staging_dir: moves the target's data directory aside (kept,
   // named with options.heal.stamp), moves the staging directory into its place, starts the target
   // and waits until it accepts writes, then rebuilds every instance of plan.rebuild from it.

@@ -157,8 +157,11 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
   repo::TreeRestoreOptions tree_options;
   tree_options.restore_owner = result.plan.restore_owner;
-  auto restored = repo::RestoreTree(repo, snapshot, NativeDataPath(cluster),
-                                    result.plan.staging_dir, tree_options);
+  // The snapshot names where it keeps the data directory (a verification restores another
+  // cluster's snapshot into its scratch cluster).
+  std::string tree = snapshot.paths.empty() ? NativeDataPath(cluster) : snapshot.paths.front();
+  auto restored =
+      repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
   if (!restored.ok()) {
     return restored.TakeStatus()
         .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
@@ -166,6 +169,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   }
   result.bytes = restored->bytes;
   result.files = restored->files;
+  HS_TRY(native->CheckRestoredTree(platform, cluster, result.plan));
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, options));
   return result;
 }

@@ -3,10 +3,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
+#include "jobs/native_backup.h"
 #include "repo/backup/stream_backup.h"
 #include "verify/evidence.h"
 #include "verify/orphans.h"
 #include "verify/restore_into.h"
+#include "verify/restore_native.h"
 #include "verify/scratch_instance.h"
 #include "verify/verify.h"
 #include "verify/watchdog.h"
@@ -34,11 +36,41 @@ std::string Clip(const std::string& s) {
   return s.size() <= kMax ? s : "..." + s.substr(s.size() - kMax);
 }
 
+void AddChecks(engine::DataCheck checks, VerificationReport& report) {
+  report.tables = std::move(checks.tables);
+  report.notes.insert(report.notes.end(), checks.notes.begin(), checks.notes.end());
+  report.failures.insert(report.failures.end(), checks.failures.begin(), checks.failures.end());
+}
+
+// A native snapshot: its data directory replaces the scratch server's (checked against its
+// manifest first), the server recovers on it, then the usual checks with the cluster's own
+// credentials (the restored data holds its roles).
+core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
+                           ScratchInstance& scratch, const platform::Credentials& credentials,
+                           engine::Engine& engine, VerificationReport& report) {
+  auto phase = core::SystemClock::Get().Monotonic();
+  uint64_t bytes = 0;
+  auto restored = RestoreNativeInto(repo, snap, engine, scratch, credentials, &bytes);
+  report.phase_seconds["restore"] = Since(phase);
+  report.restored_bytes = bytes;
+  if (!restored.ok()) {
+    report.failures.push_back("native restore failed: " + Clip(restored.status().message()));
+    return core::Status::Ok();
+  }
+  phase = core::SystemClock::Get().Monotonic();
+  AddChecks(engine.CheckData(*restored, restored->instances.front()), report);
+  report.phase_seconds["checks"] = Since(phase);
+  return core::Status::Ok();
+}
+
 // Restore + checks inside a running scratch instance; fills the report's evidence.
 core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
-                     VerificationReport& report) {
+                     const platform::Credentials& credentials, VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(scratch.cluster().engine));
+  if (jobs::IsNativeSnapshot(snap)) {
+    return ExamineNative(repo, snap, scratch, credentials, *engine, report);
+  }
   HS_ASSIGN_OR_RETURN(jobs::RestoreIntoResult restored, RestoreInto(repo, snap, *engine, scratch));
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = restored.bytes;
@@ -54,12 +86,8 @@ core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, Scratch
   phase = core::SystemClock::Get().Monotonic();
   // The restore kept the scratch admin's own password (the engine's restore never replaces the
   // password of the role it restores as), so the checks connect with the scratch credentials.
-  engine::DataCheck checks =
-      engine->CheckData(scratch.cluster(), scratch.cluster().instances.front());
+  AddChecks(engine->CheckData(scratch.cluster(), scratch.cluster().instances.front()), report);
   report.phase_seconds["checks"] = Since(phase);
-  report.tables = std::move(checks.tables);
-  report.notes.insert(report.notes.end(), checks.notes.begin(), checks.notes.end());
-  report.failures.insert(report.failures.end(), checks.failures.begin(), checks.failures.end());
   return core::Status::Ok();
 }
 
@@ -71,7 +99,8 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
   auto phase = core::SystemClock::Get().Monotonic();
   auto scratch = ScratchInstance::Create(cluster.engine, root);
   report.phase_seconds["sandbox_up"] = Since(phase);
-  core::Status st = scratch.ok() ? Examine(repo, snap, **scratch, report) : scratch.status();
+  core::Status st = scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, report)
+                                 : scratch.status();
   if (scratch.ok()) {
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();

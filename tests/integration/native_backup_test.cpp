@@ -183,6 +183,17 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
               "-m", "fast", "stop"});
 }
 
+TEST_F(NativeBackupTest, VerifyRestoresTheDataDirectoryIntoAScratchServerAndReadsIt) {
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  auto verified = Hs(*pg_, "verify", {"--snapshot", id});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find(": ok in"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("(2 tables)"), std::string::npos) << verified.out;
+  // The scratch server is gone and the cluster untouched.
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM accounts"), "50000\n");
+}
+
 TEST_F(NativeBackupTest, KilledBaseBackupSavesNoSnapshot) {
   // pg_basebackup dies by SIGKILL after 1 MiB of output: the instance's binDir points at a wrapper
   // that runs the real tool, truncates its stream and kills itself.

@@ -25,6 +25,8 @@ class PgNativeBackup : public NativeBackup {
                                                     const NativeRestoreOptions& options) override;
   core::Status PrepareNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                     const NativeRestorePlan& plan) override;
+  core::Status CheckRestoredTree(platform::Platform& platform, const platform::Cluster& cluster,
+                                 const NativeRestorePlan& plan) override;
   core::Status FinishNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                    const NativeRestorePlan& plan,
                                    const NativeRestoreOptions& options) override;

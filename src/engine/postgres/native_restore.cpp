@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "engine/client_tools.h"
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/pg_connection.h"
@@ -146,6 +147,24 @@ core::Status PgNativeBackup::PrepareNativeRestore(platform::Platform& platform,
                     .text = kMakeStaging,
                     .args = {plan.staging_dir}})
       .status();
+}
+
+core::Status PgNativeBackup::CheckRestoredTree(platform::Platform& platform,
+                                               const platform::Cluster& cluster,
+                                               const NativeRestorePlan& plan) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.target));
+  HS_ASSIGN_OR_RETURN(core::RunOutput out,
+                      handle->Run({ToolPath(plan.target, "pg_verifybackup"), "--quiet",
+                                   plan.staging_dir}));
+  if (!out.status.ok()) {
+    std::string detail = out.err.empty() ? out.out : out.err;
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "the restored data directory does not match its backup manifest: " +
+                            detail.substr(0, 2000),
+                        "the instance was not touched; check the repository ('hasteward repo "
+                        "check --read-data') and restore another snapshot");
+  }
+  return core::Status::Ok();
 }
 
 core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,

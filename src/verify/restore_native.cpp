@@ -1,0 +1,31 @@
+#include "verify/restore_native.h"
+
+#include "jobs/native_backup.h"
+#include "repo/lock/repo_lock.h"
+
+namespace hasteward::verify {
+
+core::Result<platform::Cluster> RestoreNativeInto(repo::Repository& repo,
+                                                  const repo::Snapshot& snap,
+                                                  engine::Engine& engine, ScratchInstance& scratch,
+                                                  const platform::Credentials& credentials,
+                                                  uint64_t* bytes) {
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  HS_TRY(repo.LoadIndex());
+  platform::Cluster cluster = scratch.cluster();
+  cluster.credentials = credentials;
+  HS_TRY(scratch.platform()
+             .StopInstance(cluster, cluster.instances.front())
+             .Wrap("stop the scratch server before the native restore"));
+  engine::NativeRestoreOptions options;
+  options.confirm_overwrite = true;  // the scratch instance is ours
+  options.force = true;              // its system identifier is its own initdb's, never the backup's
+  options.heal.stamp = "verify";
+  HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(scratch.platform(), cluster, engine,
+                                                                 repo, snap, options));
+  *bytes = restored.bytes;
+  HS_TRY(lock->Release());
+  return cluster;
+}
+
+}  // namespace hasteward::verify
