@@ -22,6 +22,15 @@ std::string Dash(const std::string& s) {
 
 using VerificationIndex = std::map<std::string, verify::VerificationState>;
 
+// How a backup or capture was taken: "native" (physical, tag method=native) or "dump" (logical;
+// dump snapshots carry no method tag); "-" for verification evidence.
+std::string MethodOf(const repo::Snapshot& s) {
+  if (s.TagValue("type") == verify::kTypeVerification)
+    return "-";
+  std::string method = s.TagValue("method");
+  return method.empty() ? "dump" : method;
+}
+
 // The verification state of a type=backup snapshot; "-" for other types.
 std::string VerificationOf(const VerificationIndex& index, const repo::Snapshot& s) {
   if (s.TagValue("type") != "backup")
@@ -41,6 +50,7 @@ nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s, const VerificationI
   j["cluster"] = s.TagValue("cluster");
   j["namespace"] = s.TagValue("namespace");
   j["type"] = s.TagValue("type");
+  j["method"] = MethodOf(s);
   j["job"] = s.TagValue("job");
   j["verification"] = VerificationOf(index, s);
   if (s.TagValue("type") == verify::kTypeVerification) {
@@ -64,8 +74,8 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
     std::printf("%s\n", arr.dump().c_str());
     return core::Status::Ok();
   }
-  Table t(
-      {"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "JOB", "VERIFIED", "HOST", "PATH"});
+  Table t({"ID", "TIME", "ENGINE", "NAMESPACE", "CLUSTER", "TYPE", "METHOD", "JOB", "VERIFIED",
+           "HOST", "PATH"});
   for (const auto& s : selected) {
     auto c = s.time.ToCivil();
     char when[32];
@@ -73,7 +83,7 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
                   c.hour, c.minute, c.second);
     t.AddRow({repo::IdToHex(s.id).substr(0, 8), when, Dash(s.TagValue("engine")),
               Dash(s.TagValue("namespace")), Dash(s.TagValue("cluster")), Dash(s.TagValue("type")),
-              Dash(s.TagValue("job")), VerificationOf(index, s), s.hostname,
+              MethodOf(s), Dash(s.TagValue("job")), VerificationOf(index, s), s.hostname,
               s.paths.empty() ? "-" : s.paths[0]});
   }
   std::printf("%s%zu snapshot(s)\n", t.Render().c_str(), selected.size());

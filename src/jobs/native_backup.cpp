@@ -160,8 +160,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   // The snapshot names where it keeps the data directory (a verification restores another
   // cluster's snapshot into its scratch cluster).
   std::string tree = snapshot.paths.empty() ? NativeDataPath(cluster) : snapshot.paths.front();
-  auto restored =
-      repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
+  auto restored = repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
   if (!restored.ok()) {
     return restored.TakeStatus()
         .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")

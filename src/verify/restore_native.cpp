@@ -19,10 +19,10 @@ core::Result<platform::Cluster> RestoreNativeInto(repo::Repository& repo,
              .Wrap("stop the scratch server before the native restore"));
   engine::NativeRestoreOptions options;
   options.confirm_overwrite = true;  // the scratch instance is ours
-  options.force = true;              // its system identifier is its own initdb's, never the backup's
+  options.force = true;  // its system identifier is its own initdb's, never the backup's
   options.heal.stamp = "verify";
-  HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(scratch.platform(), cluster, engine,
-                                                                 repo, snap, options));
+  HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(scratch.platform(), cluster,
+                                                                 engine, repo, snap, options));
   *bytes = restored.bytes;
   HS_TRY(lock->Release());
   return cluster;

@@ -99,8 +99,8 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
   auto phase = core::SystemClock::Get().Monotonic();
   auto scratch = ScratchInstance::Create(cluster.engine, root);
   report.phase_seconds["sandbox_up"] = Since(phase);
-  core::Status st = scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, report)
-                                 : scratch.status();
+  core::Status st =
+      scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, report) : scratch.status();
   if (scratch.ok()) {
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();

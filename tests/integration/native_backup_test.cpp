@@ -116,6 +116,9 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_FALSE(Tag(snaps[0], "start_lsn").empty());
   EXPECT_FALSE(Tag(snaps[0], "stop_lsn").empty());
   EXPECT_EQ(snaps[0]["paths"][0], "/nt/shop/data");
+  auto listed = nlohmann::json::parse(Hs(*pg_, "get", {"backups", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["method"], "native");
 
   // Rows written after the backup are gone after the restore: the restore is the backup's state.
   Sql(0, "DELETE FROM accounts WHERE id % 3 = 0; INSERT INTO events (body) VALUES ('{}')");
@@ -186,7 +189,11 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
 TEST_F(NativeBackupTest, VerifyRestoresTheDataDirectoryIntoAScratchServerAndReadsIt) {
   std::string id = NativeBackup();
   ASSERT_FALSE(id.empty());
-  auto verified = Hs(*pg_, "verify", {"--snapshot", id});
+  // The scratch server lives below the state dir; the sandbox's own is too deep for a unix
+  // socket path (107 bytes), so verification gets a short one (the inventory stays the sandbox's).
+  auto verified = hs_.Run(
+      {"verify", "-e", "cnpg", "-c", "shop", "-n", "nt", "--snapshot", id}, "",
+      {{"HASTEWARD_INVENTORY", pg_->inventory_path()}, {"HASTEWARD_STATE_DIR", hs_.Path("vs")}});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_NE(verified.out.find(": ok in"), std::string::npos) << verified.out;
   EXPECT_NE(verified.out.find("(2 tables)"), std::string::npos) << verified.out;

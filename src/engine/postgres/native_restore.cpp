@@ -153,16 +153,15 @@ core::Status PgNativeBackup::CheckRestoredTree(platform::Platform& platform,
                                                const platform::Cluster& cluster,
                                                const NativeRestorePlan& plan) {
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.target));
-  HS_ASSIGN_OR_RETURN(core::RunOutput out,
-                      handle->Run({ToolPath(plan.target, "pg_verifybackup"), "--quiet",
-                                   plan.staging_dir}));
+  HS_ASSIGN_OR_RETURN(core::RunOutput out, handle->Run({ToolPath(plan.target, "pg_verifybackup"),
+                                                        "--quiet", plan.staging_dir}));
   if (!out.status.ok()) {
     std::string detail = out.err.empty() ? out.out : out.err;
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "the restored data directory does not match its backup manifest: " +
-                            detail.substr(0, 2000),
-                        "the instance was not touched; check the repository ('hasteward repo "
-                        "check --read-data') and restore another snapshot");
+    return core::Status(
+        core::ErrorCode::kVerifyFailed,
+        "the restored data directory does not match its backup manifest: " + detail.substr(0, 2000),
+        "the instance was not touched; check the repository ('hasteward repo "
+        "check --read-data') and restore another snapshot");
   }
   return core::Status::Ok();
 }
