@@ -68,7 +68,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
     core::Status s = result.TakeStatus();
     if (s.code() == core::ErrorCode::kConfirmationRequired &&
         s.hint().find("--confirm-rewind") == std::string::npos &&
-        s.hint().find("--yes") == std::string::npos) {
+        s.hint().find("--confirm-overwrite") == std::string::npos) {
       s.WithHint("restore replaces the databases in the dump; pass --confirm-overwrite");
     }
     return s;

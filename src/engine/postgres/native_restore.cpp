@@ -134,7 +134,8 @@ core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
   if (!options.confirm_overwrite) {
     return core::Status(core::ErrorCode::kConfirmationRequired,
                         "a native restore replaces the " + plan.reason,
-                        "check the target, then confirm the overwrite (--yes) to proceed");
+                        "check the target, then confirm the overwrite (--yes or "
+                        "--confirm-overwrite) to proceed");
   }
   return plan;
 }
