@@ -6,6 +6,7 @@
 #include "cli/snapshot_filter.h"
 #include "core/fd.h"
 #include "core/file_sink.h"
+#include "engine/engine.h"
 #include "engine/users_mode.h"
 #include "platform/platform.h"
 #include "repo/lock/repo_lock.h"
@@ -31,8 +32,11 @@ struct ExportFlags {
 core::Result<std::unique_ptr<core::ByteSink>> FilterAccounts(const repo::Snapshot& snap,
                                                              const ExportFlags& f,
                                                              std::unique_ptr<core::ByteSink> sink) {
-  auto engine = platform::ParseEngineKind(snap.TagValue("engine"));
-  bool mariadb_family = engine.ok() && *engine != platform::EngineKind::kPostgres;
+  bool mariadb_family = false;  // an untagged snapshot is exported as stored
+  if (auto kind = platform::ParseEngineKind(snap.TagValue("engine")); kind.ok()) {
+    HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(*kind));
+    mariadb_family = engine->HasSelectableAccounts();
+  }
   if (!f.users.empty() && !mariadb_family) {
     return core::Usage("--users applies to exports of mariadb and galera snapshots",
                        "drop --users; a cnpg dump holds its roles as pg_dumpall wrote them");

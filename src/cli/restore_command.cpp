@@ -27,7 +27,7 @@ struct RestoreFlags {
 core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
   if (f.users.empty())
     return engine::UsersMode::kCreateMissing;
-  if (ctx.cluster.engine == platform::EngineKind::kPostgres) {
+  if (!ctx.engine->HasSelectableAccounts()) {
     return core::Usage("--users applies to mariadb and galera clusters",
                        "a cnpg restore recreates the roles of the dump (pg_dumpall --clean); drop "
                        "--users");
@@ -51,7 +51,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
     auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
     HS_TRY(plan.status());
     std::string users =
-        ctx.cluster.engine == platform::EngineKind::kPostgres
+        !ctx.engine->HasSelectableAccounts()
             ? ""
             : std::string("; users: ") + engine::UsersModeName(opts.engine_options.users);
     std::printf("would restore snapshot '%s' into instance '%s' (%s%s)\n", f.snapshot.c_str(),

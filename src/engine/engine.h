@@ -184,6 +184,13 @@ class Engine : public DumpSource,
   // PostgreSQL amcheck extension where it is available.
   virtual DataCheck CheckData(const platform::Cluster& cluster,
                               const platform::Instance& instance) = 0;
+  // Whether restore and export can choose what happens to the dump's accounts (UsersMode):
+  // the MariaDB family dumps them as statements we can filter; pg_dumpall's roles section is
+  // restored as written (the restoring role keeps its own password).
+  virtual bool HasSelectableAccounts() const = 0;
+  // The engine of the throwaway single instance a dump of this engine is verified in: a Galera
+  // dump restores into a plain MariaDB server (a one-node cluster adds nothing to the proof).
+  virtual EngineKind ScratchKind() const { return kind(); }
   // Optional capabilities; nullptr = this engine does not support it (the default).
   virtual Archiving* archiving() { return nullptr; }
   virtual Switchover* switchover() { return nullptr; }

@@ -70,7 +70,7 @@ core::Result<std::unique_ptr<ScratchInstance>> ScratchInstance::Create(
   platform::sandbox::SandboxSpec spec;
   spec.name = kScratchName;
   spec.ns = kScratchNamespace;
-  spec.engine = engine == platform::EngineKind::kGalera ? platform::EngineKind::kMariadb : engine;
+  spec.engine = engine;
   spec.instances = 1;
   spec.state_dir = s->dir_ + "/state";
   spec.inventory_path = s->dir_ + "/inventory.yaml";

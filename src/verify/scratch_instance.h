@@ -22,8 +22,9 @@ std::string DefaultVerifyRoot();
 class ScratchInstance {
  public:
   // Makes the run directory (mode 0755, so the server's OS user can reach its data dir), writes
-  // the owner file, then brings up one instance of `engine` (Galera backups restore into a plain
-  // MariaDB instance: the dump format is the same). On failure nothing is left behind.
+  // the owner file, then brings up one instance of `engine` (the verified engine's ScratchKind():
+  // Galera backups restore into a plain MariaDB instance, the dump format is the same). On failure
+  // nothing is left behind.
   static core::Result<std::unique_ptr<ScratchInstance>> Create(platform::EngineKind engine,
                                                                const std::string& verify_root);
   // Tears down (see Teardown); errors are logged.

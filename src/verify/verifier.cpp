@@ -97,7 +97,9 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
                           const std::string& root, VerificationReport& report) {
   Watchdog watchdog(options.timeout, root + "/" + std::to_string(::getpid()) + "-");
   auto phase = core::SystemClock::Get().Monotonic();
-  auto scratch = ScratchInstance::Create(cluster.engine, root);
+  auto cluster_engine = engine::MakeEngine(cluster.engine);
+  HS_TRY(cluster_engine.status());
+  auto scratch = ScratchInstance::Create((*cluster_engine)->ScratchKind(), root);
   report.phase_seconds["sandbox_up"] = Since(phase);
   core::Status st =
       scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, report) : scratch.status();

@@ -10,6 +10,7 @@ namespace hasteward::engine::galera {
 class GaleraEngine : public mariadb::MariadbFamilyEngine {
  public:
   EngineKind kind() const override { return EngineKind::kGalera; }
+  EngineKind ScratchKind() const override { return EngineKind::kMariadb; }
   core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                       const platform::Cluster& cluster) override;
   core::Result<TriageReport> Triage(platform::Platform& platform,
@@ -31,6 +32,7 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
                               const platform::Instance& node, const HealOptions& options) override;
 
  protected:
+  bool IsGaleraCluster() const override { return true; }
   core::Result<RestorePlan> ChooseRestoreTarget(
       const platform::Cluster& cluster, const std::vector<mariadb::InstanceProbe>& probes) override;
 };

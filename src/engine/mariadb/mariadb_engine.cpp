@@ -327,7 +327,7 @@ core::Result<std::unique_ptr<DumpStream>> MariadbFamilyEngine::OpenDump(
 core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& /*platform*/,
                                                            const platform::Cluster& cluster,
                                                            const RestoreOptions& options) {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, kind() == EngineKind::kGalera);
+  std::vector<InstanceProbe> probes = ProbeInstances(cluster, IsGaleraCluster());
   auto chosen = ChooseRestoreTarget(cluster, probes);
   if (!chosen.ok()) {
     return chosen.TakeStatus().Wrap("restore into cluster '" + cluster.name + "'");

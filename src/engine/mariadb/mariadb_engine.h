@@ -60,7 +60,11 @@ class MariadbFamilyEngine : public Engine {
                                                             const platform::Cluster& cluster,
                                                             const RestorePlan& plan) override;
 
+  bool HasSelectableAccounts() const override { return true; }
+
  protected:
+  // Whether instances are probed for their Galera state (wsrep_*) too.
+  virtual bool IsGaleraCluster() const = 0;
   // The instance a restore goes into, and why.
   virtual core::Result<RestorePlan> ChooseRestoreTarget(
       const platform::Cluster& cluster, const std::vector<InstanceProbe>& probes) = 0;
@@ -87,6 +91,7 @@ class MariadbEngine : public MariadbFamilyEngine {
                              const platform::Instance& target, const HealOptions& options) override;
 
  protected:
+  bool IsGaleraCluster() const override { return false; }
   core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,
                                                 const std::vector<InstanceProbe>& probes) override;
 };

@@ -15,6 +15,7 @@ namespace hasteward::engine::postgres {
 class PostgresEngine : public Engine {
  public:
   EngineKind kind() const override { return EngineKind::kPostgres; }
+  bool HasSelectableAccounts() const override { return false; }
   const char* DumpFileName() const override { return "pgdumpall.sql"; }
   const char* DumpEndMarker() const override;
   DataCheck CheckData(const platform::Cluster& cluster,
