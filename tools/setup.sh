@@ -16,7 +16,7 @@ PKGS=(
   mariadb-server mariadb-client mariadb-backup galera-4 rsync socat
   sysbench time procps psmisc iproute2 python3
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
-  python3-kubernetes
+  python3-kubernetes python3-jsonschema python3-yaml
 )
 # kubectl for the fake Kubernetes API's fidelity tests: Debian's kubernetes-client (1.20) unless a
 # kubectl is already installed (a newer one from another package would conflict with it).
