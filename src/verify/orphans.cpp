@@ -1,6 +1,5 @@
 #include "verify/orphans.h"
 
-#include <fstream>
 #include <sstream>
 
 #include <dirent.h>
@@ -33,8 +32,12 @@ bool OldEnough(const std::string& dir) {
 }  // namespace
 
 std::optional<uint64_t> ProcessStartTicks(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Not an ifstream: a process that exits mid-read fails the read with ESRCH, which libstdc++'s
+  // filebuf throws through an istreambuf_iterator; here it is just a process that is gone.
+  auto read = core::ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+  if (!read.ok())
+    return std::nullopt;
+  const std::string& text = *read;
   auto paren = text.rfind(')');
   if (paren == std::string::npos)
     return std::nullopt;

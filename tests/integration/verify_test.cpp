@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "support/hasteward_env.h"
 
 namespace hasteward::testing {
@@ -121,9 +122,9 @@ class VerifyTest : public ::testing::TestWithParam<std::string> {
         std::string pid = e->d_name;
         if (pid.find_first_not_of("0123456789") != std::string::npos)
           continue;
-        std::ifstream f("/proc/" + pid + "/cmdline");
-        std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (cmd.find(VerifyRoot()) != std::string::npos)
+        // A process that exits mid-read is gone, not a leftover (an ifstream would throw).
+        auto cmd = core::ReadFileToString("/proc/" + pid + "/cmdline");
+        if (cmd.ok() && cmd->find(VerifyRoot()) != std::string::npos)
           found.push_back("process " + pid);
       }
       ::closedir(d);

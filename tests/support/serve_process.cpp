@@ -1,7 +1,6 @@
 #include "support/serve_process.h"
 
 #include <csignal>
-#include <fstream>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -112,8 +111,12 @@ std::vector<std::string> ProcessCommandLines() {
     std::string pid = e->d_name;
     if (pid.find_first_not_of("0123456789") != std::string::npos)
       continue;
-    std::ifstream f("/proc/" + pid + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // A process may exit between readdir and the read (the read then fails with ESRCH, which an
+    // ifstream reports by throwing): it has no command line any more, skip it.
+    auto read = core::ReadFileToString("/proc/" + pid + "/cmdline");
+    if (!read.ok())
+      continue;
+    std::string cmd = std::move(read).value();
     for (auto& c : cmd)
       c = c == '\0' ? ' ' : c;
     if (!cmd.empty())
