@@ -123,9 +123,17 @@ TEST_F(ServeRepairTest, StoppedStandbyIsHealedWithEscrowAndCounted) {
 }
 
 TEST_F(ServeRepairTest, SplitBrainIsRefusedAndReportedInStatusAndMetrics) {
+  // The standby must have replayed the table before it is promoted (replication is async).
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto rows = sc_->Sql(1, "SELECT count(*) FROM t;");
+        return rows.ok() && rows->substr(0, 4) == "1000";
+      },
+      std::chrono::seconds(60)));
   // Promote the standby and write on both sides: a split brain, which only a human may resolve.
   ASSERT_TRUE(sc_->Sql(1, "SELECT pg_promote(true, 60);").ok());
-  ASSERT_TRUE(sc_->Sql(1, "INSERT INTO t VALUES (900001);").ok());
+  auto promoted_write = sc_->Sql(1, "INSERT INTO t VALUES (900001);");
+  ASSERT_TRUE(promoted_write.ok()) << promoted_write.status().ToString();
   ASSERT_TRUE(sc_->Sql(0, "INSERT INTO t VALUES (900002);").ok());
   ASSERT_EQ(Triage(), 5);
   std::string config = WriteConfig();
