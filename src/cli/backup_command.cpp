@@ -102,6 +102,24 @@ core::Status RunStdinBackup(const GlobalOptions& g, const BackupFlags& f) {
   return core::Status::Ok();
 }
 
+// The --json line of a cluster backup, dump or native (both results carry the plan, the stored
+// path and the repository summary).
+template <typename ClusterBackupResult>
+ClusterBackupSummaryMessage SummaryMessage(const ClusterContext& ctx,
+                                           const ClusterBackupResult& result) {
+  const auto& s = result.summary;
+  return ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
+                                     .cluster = ctx.cluster.name,
+                                     .ns = ctx.cluster.ns,
+                                     .source_instance = result.plan.source.name,
+                                     .source_role = result.plan.role,
+                                     .path = result.path,
+                                     .total_bytes_processed = s.bytes_read,
+                                     .data_blobs_new = s.chunks_new,
+                                     .data_added_packed = s.bytes_stored,
+                                     .total_duration = s.seconds};
+}
+
 // --method native: the engine's base backup stored as a file tree (jobs/native_backup.h).
 core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, ClusterContext& ctx) {
   jobs::NativeBackupOptions opts;
@@ -131,16 +149,7 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
-                                                      .cluster = ctx.cluster.name,
-                                                      .ns = ctx.cluster.ns,
-                                                      .source_instance = result->plan.source.name,
-                                                      .source_role = result->plan.role,
-                                                      .path = result->path,
-                                                      .total_bytes_processed = s.bytes_read,
-                                                      .data_blobs_new = s.chunks_new,
-                                                      .data_added_packed = s.bytes_stored,
-                                                      .total_duration = s.seconds});
+    PrintJsonLine(stdout, SummaryMessage(ctx, *result));
   } else if (!g.quiet) {
     std::printf(
         "native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
@@ -182,16 +191,7 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
-                                                      .cluster = ctx.cluster.name,
-                                                      .ns = ctx.cluster.ns,
-                                                      .source_instance = result->plan.source.name,
-                                                      .source_role = result->plan.role,
-                                                      .path = result->path,
-                                                      .total_bytes_processed = s.bytes_read,
-                                                      .data_blobs_new = s.chunks_new,
-                                                      .data_added_packed = s.bytes_stored,
-                                                      .total_duration = s.seconds});
+    PrintJsonLine(stdout, SummaryMessage(ctx, *result));
   } else if (!g.quiet) {
     std::printf("backup of %s/%s from %s (%s): snapshot %s, %s dumped, %s stored in %.1fs\n",
                 ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
