@@ -239,6 +239,58 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o
   return p;
 }
 
+Result<std::unique_ptr<Subprocess>> Subprocess::StartRemote(
+    const SubprocessOptions& o, std::unique_ptr<RemoteCommand> command) {
+  for (StdioMode mode : {o.stdin_mode, o.stdout_mode, o.stderr_mode}) {
+    if (mode != StdioMode::kPipe && mode != StdioMode::kNull) {
+      return Usage("'" + (o.argv.empty() ? std::string("command") : o.argv[0]) +
+                       "' runs remotely: its stdio can only be piped or discarded",
+                   "stream through the pipes instead of naming files");
+    }
+  }
+  // Descriptors and a working directory of this machine mean nothing where the command runs.
+  if (!o.inherit_fds.empty() || !o.cwd.empty()) {
+    return Usage("'" + (o.argv.empty() ? std::string("command") : o.argv[0]) +
+                     "' runs remotely: it cannot inherit local descriptors or a local directory",
+                 "pass what it needs through stdin");
+  }
+  Pipe in, out, err;
+  if (o.stdin_mode == StdioMode::kPipe)
+    HS_TRY(in.Open());
+  if (o.stdout_mode == StdioMode::kPipe) {
+    HS_TRY(out.Open());
+    (void)::fcntl(out.r.get(), F_SETPIPE_SZ, 1 << 20);
+  }
+  if (o.stderr_mode == StdioMode::kPipe)
+    HS_TRY(err.Open());
+  std::unique_ptr<Subprocess> p(new Subprocess());
+  p->name_ = o.argv.empty() ? std::string("remote command") : o.argv[0];
+  p->remote_ = std::move(command);
+  p->stdin_ = std::move(in.w);
+  p->stdout_ = std::move(out.r);
+  if (o.stderr_mode == StdioMode::kPipe) {
+    p->StartStderrReader(err.r.Release());
+  }
+  Subprocess* self = p.get();
+  p->remote_thread_ = std::thread([self, in_r = std::move(in.r), out_w = std::move(out.w),
+                                   err_w = std::move(err.w)]() mutable {
+    self->remote_exit_ = self->remote_->Run(std::move(in_r), std::move(out_w), std::move(err_w));
+    self->remote_done_ = true;
+  });
+  return p;
+}
+
+ExitStatus Subprocess::WaitRemote() {
+  if (remote_thread_.joinable()) {
+    remote_thread_.join();
+  }
+  exit_ = remote_exit_;
+  if (stderr_thread_.joinable()) {
+    stderr_thread_.join();
+  }
+  return *exit_;
+}
+
 void Subprocess::StartStderrReader(int fd) {
   stderr_thread_ = std::thread([this, fd] {
     UniqueFd owned(fd);
@@ -261,6 +313,12 @@ void Subprocess::StartStderrReader(int fd) {
 }
 
 Subprocess::~Subprocess() {
+  if (remote_ != nullptr && !exit_) {
+    remote_->Abort();
+    stdin_.Reset();
+    stdout_.Reset();
+    WaitRemote();
+  }
   if (pid_ > 0 && !exit_) {
     Signal(SIGKILL);
     Wait();
@@ -291,6 +349,9 @@ ExitStatus Subprocess::Wait() {
   if (exit_) {
     return *exit_;
   }
+  if (remote_ != nullptr) {
+    return WaitRemote();
+  }
   WaitExited(true);
   int wstatus = 0;
   pid_t r;
@@ -319,8 +380,11 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
   const Clock& clock = SystemClock::Get();
   auto deadline = clock.Monotonic() + timeout;
   while (true) {
+    if (remote_ != nullptr && remote_done_) {
+      return WaitRemote();
+    }
     int wstatus = 0;
-    pid_t r = WaitExited(false) ? ::waitpid(pid_, &wstatus, WNOHANG) : 0;
+    pid_t r = remote_ != nullptr ? 0 : WaitExited(false) ? ::waitpid(pid_, &wstatus, WNOHANG) : 0;
     if (r == pid_) {
       ExitStatus st;
       if (WIFEXITED(wstatus)) {
@@ -342,6 +406,11 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
 }
 
 void Subprocess::Signal(int sig) {
+  if (remote_ != nullptr && !exit_) {
+    // A remote command cannot be signalled: any signal ends it, as closing a session does.
+    remote_->Abort();
+    return;
+  }
   if (pid_ <= 0 || exit_) {
     return;
   }

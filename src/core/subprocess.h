@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -52,11 +53,29 @@ struct ExitStatus {
   std::string Describe() const;  // "exited with status 2" / "killed by signal 9"
 };
 
+// A command that runs somewhere else (in a Kubernetes pod, through pod exec) but is driven like a
+// child process: Subprocess::StartRemote runs it on a thread of its own, connected to the same
+// pipes a local child would get, so callers stream to and from it unchanged.
+class RemoteCommand {
+ public:
+  virtual ~RemoteCommand() = default;
+  // Runs the command to its end: `in` (invalid unless stdin is kPipe) feeds its stdin and is
+  // half-closed at end of input; its stdout goes to `out` and its stderr to `err` (each invalid
+  // when not wanted). A transport failure is reported on `err` with a non-zero exit.
+  virtual ExitStatus Run(UniqueFd in, UniqueFd out, UniqueFd err) = 0;
+  // Ends the command early, from another thread; Run returns soon after.
+  virtual void Abort() = 0;
+};
+
 // A running child process. Destruction kills (SIGKILL) and reaps a child that is still running,
 // so no process outlives its owner by accident. Not thread-safe except where noted.
 class Subprocess {
  public:
   static Result<std::unique_ptr<Subprocess>> Start(const SubprocessOptions& options);
+  // Drives `command` like a child started with `options`' stdio modes (kPipe or kNull only; the
+  // argv names it in messages); pid() is -1 and Signal aborts it.
+  static Result<std::unique_ptr<Subprocess>> StartRemote(const SubprocessOptions& options,
+                                                         std::unique_ptr<RemoteCommand> command);
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -84,6 +103,12 @@ class Subprocess {
   void StartStderrReader(int fd);
   // True once the child exited (or cannot be waited for); leaves it to be reaped by waitpid.
   bool WaitExited(bool block);
+  ExitStatus WaitRemote();
+
+  std::unique_ptr<RemoteCommand> remote_;
+  std::thread remote_thread_;
+  std::atomic<bool> remote_done_{false};
+  ExitStatus remote_exit_;
 
   pid_t pid_ = -1;
   bool group_ = false;

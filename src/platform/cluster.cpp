@@ -47,6 +47,9 @@ core::Result<std::string> SecretRef::Resolve() const {
         "secret refers to both file '" + file + "' and environment variable '" + env + "'",
         "give exactly one of passwordFile or passwordEnv in the inventory");
   }
+  if (fetch) {
+    return fetch();
+  }
   if (!file.empty()) {
     auto content = core::ReadFileToString(file);
     if (!content.ok()) {

@@ -4,6 +4,7 @@
 // logs, argv or error messages. Depends only on core.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,12 +19,25 @@ enum class EngineKind { kPostgres, kMariadb, kGalera };
 core::Result<EngineKind> ParseEngineKind(const std::string& name);
 const char* EngineKindName(EngineKind kind);  // "cnpg", "mariadb", "galera"
 
-// A secret given by reference. Exactly one of file/env is set.
+// A secret given by reference. Exactly one of file/env/fetch is set.
 struct SecretRef {
+  SecretRef() = default;
+  // Written {file, env} across the inventory and sandbox code.
+  SecretRef(std::string file_path, std::string env_name)
+      : file(std::move(file_path)), env(std::move(env_name)) {}
+  // A secret the platform fetches when a connection is made.
+  static SecretRef Fetched(std::function<core::Result<std::string>()> fetcher) {
+    SecretRef ref;
+    ref.fetch = std::move(fetcher);
+    return ref;
+  }
+
   std::string file;  // path to a file holding the secret (trailing newline stripped)
   std::string env;   // name of an environment variable holding it
+  // Asks the platform for it (a Kubernetes Secret read through the API), so it is never on disk.
+  std::function<core::Result<std::string>()> fetch;
   core::Result<std::string> Resolve() const;
-  bool empty() const { return file.empty() && env.empty(); }
+  bool empty() const { return file.empty() && env.empty() && !fetch; }
 };
 
 struct Credentials {

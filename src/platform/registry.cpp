@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "platform/kubernetes/kubernetes_platform.h"
 #include "platform/local/local_platform.h"
 
 namespace hasteward::platform {
@@ -20,11 +21,17 @@ core::Result<std::unique_ptr<Platform>> OpenLocal(const PlatformOptions& options
   return std::unique_ptr<Platform>(std::move(local));
 }
 
+core::Result<std::unique_ptr<Platform>> OpenKubernetes(const PlatformOptions& /*options*/) {
+  HS_ASSIGN_OR_RETURN(auto kube, kubernetes::KubernetesPlatform::Open(kubernetes::ProcessEnv()));
+  return std::unique_ptr<Platform>(std::move(kube));
+}
+
 // One row per platform folder. The table is explicit rather than filled by static registrars
 // in each folder: the layer is a static library, and the linker drops object files nothing
 // references, registrars included.
-constexpr std::array<Registration, 1> kPlatforms = {{
+constexpr std::array<Registration, 2> kPlatforms = {{
     {"local", &OpenLocal},
+    {"kubernetes", &OpenKubernetes},
 }};
 
 std::string JoinedNames() {

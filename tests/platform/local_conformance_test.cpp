@@ -43,7 +43,8 @@ PlatformFactory LocalFactory() {
   return PlatformFactory{
       "local",
       {Capability::kCanStartStop, Capability::kLocalFilesystem, Capability::kDataDirFiles},
-      &LocalFixture::Make};
+      &LocalFixture::Make,
+      ""};
 }
 
 INSTANTIATE_TEST_SUITE_P(Local, PlatformConformanceTest, ::testing::Values(LocalFactory()),

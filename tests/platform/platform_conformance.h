@@ -34,6 +34,9 @@ struct PlatformFactory {
   std::string name;  // the registry name; gtest-safe (letters and digits)
   Capabilities expected_capabilities;
   std::function<core::Result<std::unique_ptr<PlatformFixture>>()> make;
+  // Platforms whose instances are operator-owned (no can-start-stop): the owner that lifecycle
+  // and data-directory calls must name in their Unsupported (kUsage) answer.
+  std::string lifecycle_owner;
 };
 
 inline void PrintTo(const PlatformFactory& f, std::ostream* os) {
@@ -55,6 +58,9 @@ class PlatformConformanceTest : public ::testing::TestWithParam<PlatformFactory>
   const Cluster& cluster() const { return fixture_->cluster(); }
   // A handle on instance 0 of cluster().
   std::unique_ptr<InstanceHandle> OpenFirst();
+  // Checks that `status` is the Unsupported answer of an operator-owned instance: kUsage naming
+  // the factory's lifecycle_owner.
+  void ExpectUnsupported(const core::Status& status, const std::string& call);
 
  private:
   PlatformFixture* fixture_ = nullptr;

@@ -1,0 +1,78 @@
+#include "platform/kubernetes/kubernetes_platform.h"
+
+#include "platform/kubernetes/operator_discovery.h"
+#include "platform/kubernetes/pod_instance.h"
+
+namespace hasteward::platform::kubernetes {
+
+core::Result<std::unique_ptr<KubernetesPlatform>> KubernetesPlatform::Open(const EnvLookup& env) {
+  auto config = LoadDefaultConfig(env);
+  if (!config.ok()) {
+    return config.TakeStatus().Wrap("kubernetes platform");
+  }
+  return std::make_unique<KubernetesPlatform>(std::move(config).value());
+}
+
+core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::string& ns) {
+  std::vector<Cluster> out;
+  HS_ASSIGN_OR_RETURN(auto cnpg, client_->List(resources::kCnpgClusters, ns));
+  for (const auto& cr : cnpg.value("items", nlohmann::json::array())) {
+    const std::string name = cr.value("/metadata/name"_json_pointer, std::string());
+    HS_ASSIGN_OR_RETURN(auto pods,
+                        client_->List(resources::kPods, ns, {CnpgPodSelector(name), ""}));
+    HS_ASSIGN_OR_RETURN(auto c, ClusterFromCnpg(client_, cr, pods));
+    out.push_back(std::move(c));
+  }
+  HS_ASSIGN_OR_RETURN(auto mariadbs, client_->List(resources::kMariaDbs, ns));
+  for (const auto& cr : mariadbs.value("items", nlohmann::json::array())) {
+    const std::string name = cr.value("/metadata/name"_json_pointer, std::string());
+    HS_ASSIGN_OR_RETURN(auto pods,
+                        client_->List(resources::kPods, ns, {MariaDbPodSelector(name), ""}));
+    HS_ASSIGN_OR_RETURN(auto c, ClusterFromMariaDb(client_, cr, pods));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+core::Result<std::vector<Cluster>> KubernetesPlatform::ListClusters() {
+  return ClustersIn(client_->config().ns);
+}
+
+core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,
+                                                      const std::string& name) {
+  auto cnpg = client_->Get(resources::kCnpgClusters, ns, name);
+  if (cnpg.ok()) {
+    HS_ASSIGN_OR_RETURN(auto pods,
+                        client_->List(resources::kPods, ns, {CnpgPodSelector(name), ""}));
+    return ClusterFromCnpg(client_, *cnpg, pods);
+  }
+  if (cnpg.status().code() != core::ErrorCode::kNotFound) {
+    return cnpg.TakeStatus();
+  }
+  auto mariadb = client_->Get(resources::kMariaDbs, ns, name);
+  if (mariadb.ok()) {
+    HS_ASSIGN_OR_RETURN(auto pods,
+                        client_->List(resources::kPods, ns, {MariaDbPodSelector(name), ""}));
+    return ClusterFromMariaDb(client_, *mariadb, pods);
+  }
+  if (mariadb.status().code() != core::ErrorCode::kNotFound) {
+    return mariadb.TakeStatus();
+  }
+  std::string known;
+  if (auto all = ClustersIn(ns); all.ok()) {
+    for (const auto& c : *all) {
+      known += (known.empty() ? "" : ", ") + c.name + " (" + EngineKindName(c.engine) + ")";
+    }
+  }
+  return core::NotFound(
+      "no CloudNativePG Cluster or MariaDB named '" + name + "' in namespace '" + ns + "'",
+      "clusters in '" + ns + "': " + (known.empty() ? std::string("none") : known) +
+          "; check -n/-c and the kubeconfig context");
+}
+
+core::Result<std::unique_ptr<InstanceHandle>> KubernetesPlatform::OpenInstance(const Cluster& c,
+                                                                               const Instance& i) {
+  return std::unique_ptr<InstanceHandle>(std::make_unique<PodInstance>(client_, c, i));
+}
+
+}  // namespace hasteward::platform::kubernetes

@@ -1,0 +1,192 @@
+#include "platform/kubernetes/operator_discovery.h"
+
+#include <algorithm>
+
+#include "core/hex.h"
+
+namespace hasteward::platform::kubernetes {
+namespace {
+
+using nlohmann::json;
+
+// CloudNativePG: pods carry cnpg.io/cluster; the role is cnpg.io/instanceRole (since 1.18) and
+// the older `role` label; the database container is "postgres" with a port named "postgresql".
+constexpr char kCnpgClusterLabel[] = "cnpg.io/cluster";
+constexpr char kCnpgRoleLabel[] = "cnpg.io/instanceRole";
+constexpr char kCnpgLegacyRoleLabel[] = "role";
+constexpr char kCnpgContainer[] = "postgres";
+constexpr char kCnpgPortName[] = "postgresql";
+constexpr int kPostgresPort = 5432;
+// mariadb-operator: pods carry app.kubernetes.io/instance; the container is "mariadb".
+constexpr char kMariaDbInstanceLabel[] = "app.kubernetes.io/instance";
+constexpr char kMariaDbContainer[] = "mariadb";
+constexpr int kMariaDbPort = 3306;
+
+std::string StringAt(const json& object, const json::json_pointer& path) {
+  if (!object.contains(path) || !object.at(path).is_string()) {
+    return "";
+  }
+  return object.at(path).get<std::string>();
+}
+
+// The container's port named `port_name`, else its first port, else `fallback`.
+int ContainerPort(const json& pod, const std::string& container, const std::string& port_name,
+                  int fallback) {
+  const json containers = pod.value("/spec/containers"_json_pointer, json::array());
+  for (const auto& c : containers) {
+    if (c.value("name", "") != container || !c.contains("ports")) {
+      continue;
+    }
+    int first = 0;
+    for (const auto& p : c["ports"]) {
+      int number = p.value("containerPort", 0);
+      if (!port_name.empty() && p.value("name", "") == port_name) {
+        return number;
+      }
+      first = first == 0 ? number : first;
+    }
+    if (first != 0) {
+      return first;
+    }
+  }
+  return fallback;
+}
+
+// Pods in name order (pg-1, pg-2, ... as the operators number them), each an instance.
+std::vector<json> SortedPods(const json& pods) {
+  std::vector<json> out;
+  for (const auto& p : pods.value("items", json::array())) {
+    out.push_back(p);
+  }
+  std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
+    std::string an = StringAt(a, "/metadata/name"_json_pointer);
+    std::string bn = StringAt(b, "/metadata/name"_json_pointer);
+    // Numeric suffixes compare by length first so "pg-10" follows "pg-9".
+    return an.size() != bn.size() ? an.size() < bn.size() : an < bn;
+  });
+  return out;
+}
+
+Instance InstanceFromPod(const json& pod, int ordinal, const std::string& container,
+                         const std::string& port_name, int default_port) {
+  Instance i;
+  i.name = StringAt(pod, "/metadata/name"_json_pointer);
+  i.ordinal = ordinal;
+  // The pod IP: HASteward runs in the cluster (or reaches the pod network) like the operators.
+  i.host = StringAt(pod, "/status/podIP"_json_pointer);
+  i.port = ContainerPort(pod, container, port_name, default_port);
+  i.labels[kPodLabel] = i.name;
+  i.labels[kContainerLabel] = container;
+  return i;
+}
+
+core::Result<std::string> SecretValue(const KubeClient& client, const std::string& ns,
+                                      const std::string& name, const std::string& key) {
+  auto secret = client.Get(resources::kSecrets, ns, name);
+  if (!secret.ok()) {
+    return secret.TakeStatus().Wrap("read Secret '" + ns + "/" + name + "'");
+  }
+  const json data = secret->value("data", json::object());
+  if (!data.contains(key) || !data[key].is_string()) {
+    return core::NotFound("Secret '" + ns + "/" + name + "' has no key '" + key + "'",
+                          "check the operator's credentials Secret");
+  }
+  auto decoded = core::Base64Decode(data[key].get<std::string>());
+  if (!decoded) {
+    return core::Usage("Secret '" + ns + "/" + name + "' key '" + key + "' is not base64",
+                       "check the Secret's data");
+  }
+  return core::AsString(*decoded);
+}
+
+}  // namespace
+
+std::string CnpgPodSelector(const std::string& cluster_name) {
+  return std::string(kCnpgClusterLabel) + "=" + cluster_name;
+}
+
+std::string MariaDbPodSelector(const std::string& cluster_name) {
+  return std::string(kMariaDbInstanceLabel) + "=" + cluster_name;
+}
+
+SecretRef KubeSecretRef(std::shared_ptr<const KubeClient> client, const std::string& ns,
+                        const std::string& name, const std::string& key) {
+  return SecretRef::Fetched([client = std::move(client), ns, name, key]() {
+    return SecretValue(*client, ns, name, key);
+  });
+}
+
+core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, const json& cr,
+                                      const json& pods) {
+  Cluster c;
+  c.name = StringAt(cr, "/metadata/name"_json_pointer);
+  c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
+  c.engine = EngineKind::kPostgres;
+  c.options[kOperatorOption] = "cloudnative-pg";
+  const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);
+  int ordinal = 0;
+  for (const auto& pod : SortedPods(pods)) {
+    Instance i = InstanceFromPod(pod, ordinal++, kCnpgContainer, kCnpgPortName, kPostgresPort);
+    std::string role = StringAt(pod, json::json_pointer("/metadata/labels") / kCnpgRoleLabel);
+    if (role.empty()) {
+      role = StringAt(pod, json::json_pointer("/metadata/labels/") / kCnpgLegacyRoleLabel);
+    }
+    if (role.empty() && !primary.empty()) {
+      role = i.name == primary ? "primary" : "replica";
+    }
+    if (!role.empty()) {
+      i.labels["role"] = role;
+    }
+    i.os_user = "postgres";
+    c.instances.push_back(std::move(i));
+  }
+  // spec.superuserSecret.name overrides the Secret the operator creates, <cluster>-superuser
+  // (kubernetes.io/basic-auth: username and password keys; present with enableSuperuserAccess).
+  std::string secret = StringAt(cr, "/spec/superuserSecret/name"_json_pointer);
+  if (secret.empty()) {
+    secret = c.name + "-superuser";
+  }
+  auto user = SecretValue(*client, c.ns, secret, "username");
+  if (!user.ok() && user.status().code() != core::ErrorCode::kNotFound) {
+    return user.TakeStatus();
+  }
+  // A missing Secret is not fatal for discovery (triage of a cluster without superuser access
+  // still lists it); connecting then fails naming the Secret.
+  c.credentials.user = user.ok() ? *user : "postgres";
+  c.credentials.password = KubeSecretRef(std::move(client), c.ns, secret, "password");
+  return c;
+}
+
+core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> client, const json& cr,
+                                         const json& pods) {
+  Cluster c;
+  c.name = StringAt(cr, "/metadata/name"_json_pointer);
+  c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
+  const bool galera = cr.value("/spec/galera/enabled"_json_pointer, false);
+  c.engine = galera ? EngineKind::kGalera : EngineKind::kMariadb;
+  c.options[kOperatorOption] = "mariadb-operator";
+  const int port = cr.value("/spec/port"_json_pointer, kMariaDbPort);
+  // status.currentPrimary names the primary pod of a replication cluster.
+  const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);
+  int ordinal = 0;
+  for (const auto& pod : SortedPods(pods)) {
+    Instance i = InstanceFromPod(pod, ordinal++, kMariaDbContainer, "", port);
+    if (!galera && !primary.empty()) {
+      i.labels["role"] = i.name == primary ? "primary" : "replica";
+    }
+    i.os_user = "mysql";
+    c.instances.push_back(std::move(i));
+  }
+  const std::string secret = StringAt(cr, "/spec/rootPasswordSecretKeyRef/name"_json_pointer);
+  const std::string key = StringAt(cr, "/spec/rootPasswordSecretKeyRef/key"_json_pointer);
+  if (secret.empty() || key.empty()) {
+    return core::Usage(
+        "MariaDB '" + c.ns + "/" + c.name + "' has no spec.rootPasswordSecretKeyRef name and key",
+        "the operator defaults it; check that the resource was reconciled");
+  }
+  c.credentials.user = "root";
+  c.credentials.password = KubeSecretRef(std::move(client), c.ns, secret, key);
+  return c;
+}
+
+}  // namespace hasteward::platform::kubernetes

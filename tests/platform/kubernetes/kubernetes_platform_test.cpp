@@ -1,0 +1,249 @@
+// The kubernetes platform's discovery against FakeKubeApi with the platform's RBAC
+// (platform_rbac.yaml): CloudNativePG Clusters and mariadb-operator MariaDBs become clusters,
+// their pods instances, their operator Secrets credentials fetched through the API.
+//
+// Contract: the CR fields read are those of the upstream CRDs (checked against the
+// cloudnative-pg/cloudnative-pg and mariadb-operator/mariadb-operator sources and docs):
+//   CNPG postgresql.cnpg.io/v1 Cluster: metadata.name/namespace, spec.superuserSecret.name
+//     (a LocalObjectReference; default Secret <cluster>-superuser, type basic-auth with keys
+//     username and password, kept while spec.enableSuperuserAccess), status.currentPrimary (pod
+//     name). Pods: label cnpg.io/cluster=<cluster>, role in cnpg.io/instanceRole (the older
+//     label `role` before it), database container "postgres" with port "postgresql" (5432).
+//   mariadb-operator k8s.mariadb.com/v1alpha1 MariaDB: spec.galera.enabled, spec.port (default
+//     3306), spec.rootPasswordSecretKeyRef {name, key}, status.currentPrimary (pod name).
+//     Pods: label app.kubernetes.io/instance=<name>, named <name>-<index>, container "mariadb".
+#include "platform/kubernetes/kubernetes_platform.h"
+
+#include <gtest/gtest.h>
+
+#include "platform/kubernetes/operator_discovery.h"
+#include "platform/registry.h"
+#include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+
+namespace hasteward::platform::kubernetes {
+namespace {
+
+using hasteward::testing::kPlatformNamespace;
+using hasteward::testing::OperatorPod;
+using hasteward::testing::SecretObject;
+using nlohmann::json;
+
+class KubernetesPlatformTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hasteward::testing::FakeKubeApiOptions options;
+    options.rbac_file = hasteward::testing::PlatformRbacFile();
+    auto started = hasteward::testing::FakeKubeApi::Start(options);
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    api_ = std::move(started).value();
+    api_->AddServiceAccountToken(hasteward::testing::kPlatformServiceAccountToken, "hasteward",
+                                 "hasteward");
+    auto path =
+        api_->WriteKubeconfig(hasteward::testing::kPlatformServiceAccountToken, kPlatformNamespace);
+    ASSERT_TRUE(path.ok());
+    auto config = LoadKubeconfig(*path);
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    platform_ = std::make_unique<KubernetesPlatform>(*config);
+  }
+
+  void Create(const json& object) {
+    auto created = api_->CreateForTest(object);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+  }
+
+  // A CNPG cluster "pg" with pods pg-2 (primary) and pg-1, pg-10 (replicas).
+  void CreateCnpg() {
+    Create({{"apiVersion", "postgresql.cnpg.io/v1"},
+            {"kind", "Cluster"},
+            {"metadata", {{"name", "pg"}, {"namespace", kPlatformNamespace}}},
+            {"spec", {{"instances", 3}, {"enableSuperuserAccess", true}}},
+            {"status", {{"currentPrimary", "pg-2"}}}});
+    for (const char* pod : {"pg-10", "pg-2", "pg-1"}) {
+      std::string role = std::string(pod) == "pg-2" ? "primary" : "replica";
+      Create(OperatorPod(kPlatformNamespace, pod,
+                         {{"cnpg.io/cluster", "pg"}, {"cnpg.io/instanceRole", role}}, "postgres",
+                         "postgresql", 5432));
+    }
+    // A pod of another cluster must not be picked up.
+    Create(OperatorPod(kPlatformNamespace, "other-1", {{"cnpg.io/cluster", "other"}}, "postgres",
+                       "postgresql", 5432));
+    Create(SecretObject(kPlatformNamespace, "pg-superuser",
+                        {{"username", "postgres"}, {"password", "s3cret pw"}}));
+  }
+
+  void CreateMariaDb(const std::string& name, bool galera) {
+    Create({{"apiVersion", "k8s.mariadb.com/v1alpha1"},
+            {"kind", "MariaDB"},
+            {"metadata", {{"name", name}, {"namespace", kPlatformNamespace}}},
+            {"spec",
+             {{"replicas", 2},
+              {"port", 3307},
+              {"galera", {{"enabled", galera}}},
+              {"rootPasswordSecretKeyRef", {{"name", name + "-root"}, {"key", "root-password"}}}}},
+            {"status", {{"currentPrimary", name + "-1"}}}});
+    for (int index = 0; index < 2; ++index) {
+      Create(OperatorPod(kPlatformNamespace, name + "-" + std::to_string(index),
+                         {{"app.kubernetes.io/instance", name}}, "mariadb", "", 3307));
+    }
+    Create(SecretObject(kPlatformNamespace, name + "-root", {{"root-password", "root pw"}}));
+  }
+
+  std::unique_ptr<hasteward::testing::FakeKubeApi> api_;
+  std::unique_ptr<KubernetesPlatform> platform_;
+};
+
+TEST_F(KubernetesPlatformTest, RegisteredAsKubernetes) {
+  auto names = PlatformNames();
+  EXPECT_NE(std::find(names.begin(), names.end(), "kubernetes"), names.end());
+}
+
+TEST_F(KubernetesPlatformTest, FindsACnpgClusterWithItsPodsRolesAndSuperuser) {
+  CreateCnpg();
+  auto c = platform_->FindCluster(kPlatformNamespace, "pg");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->engine, EngineKind::kPostgres);
+  EXPECT_EQ(c->ns, kPlatformNamespace);
+  ASSERT_EQ(c->instances.size(), 3U);
+  EXPECT_EQ(c->instances[0].name, "pg-1");
+  EXPECT_EQ(c->instances[1].name, "pg-2");
+  EXPECT_EQ(c->instances[2].name, "pg-10") << "pod numbers order numerically";
+  EXPECT_EQ(c->instances[1].ordinal, 1);
+  EXPECT_EQ(c->instances[1].labels.at("role"), "primary");
+  EXPECT_EQ(c->instances[0].labels.at("role"), "replica");
+  EXPECT_EQ(c->instances[0].host, "127.0.0.1");
+  EXPECT_EQ(c->instances[0].port, 5432);
+  EXPECT_EQ(c->credentials.user, "postgres");
+  auto password = c->credentials.password.Resolve();
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  EXPECT_EQ(*password, "s3cret pw");
+}
+
+TEST_F(KubernetesPlatformTest, CnpgLegacyRoleLabelAndSuperuserSecretOverride) {
+  Create({{"apiVersion", "postgresql.cnpg.io/v1"},
+          {"kind", "Cluster"},
+          {"metadata", {{"name", "old"}, {"namespace", kPlatformNamespace}}},
+          {"spec", {{"instances", 1}, {"superuserSecret", {{"name", "my-admin"}}}}}});
+  Create(OperatorPod(kPlatformNamespace, "old-1", {{"cnpg.io/cluster", "old"}, {"role", "primary"}},
+                     "postgres", "postgresql", 6543));
+  Create(SecretObject(kPlatformNamespace, "my-admin", {{"username", "admin"}, {"password", "pw"}}));
+  auto c = platform_->FindCluster(kPlatformNamespace, "old");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->instances.size(), 1U);
+  EXPECT_EQ(c->instances[0].labels.at("role"), "primary");
+  EXPECT_EQ(c->instances[0].port, 6543) << "the port named postgresql";
+  EXPECT_EQ(c->credentials.user, "admin");
+  EXPECT_EQ(*c->credentials.password.Resolve(), "pw");
+}
+
+TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
+  CreateMariaDb("maria", false);
+  CreateMariaDb("gal", true);
+  auto maria = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(maria.ok()) << maria.status().ToString();
+  EXPECT_EQ(maria->engine, EngineKind::kMariadb);
+  ASSERT_EQ(maria->instances.size(), 2U);
+  EXPECT_EQ(maria->instances[0].name, "maria-0");
+  EXPECT_EQ(maria->instances[0].port, 3307);
+  EXPECT_EQ(maria->instances[1].labels.at("role"), "primary") << "status.currentPrimary";
+  EXPECT_EQ(maria->instances[0].labels.at("role"), "replica");
+  EXPECT_EQ(maria->credentials.user, "root");
+  EXPECT_EQ(*maria->credentials.password.Resolve(), "root pw");
+
+  auto gal = platform_->FindCluster(kPlatformNamespace, "gal");
+  ASSERT_TRUE(gal.ok()) << gal.status().ToString();
+  EXPECT_EQ(gal->engine, EngineKind::kGalera);
+  EXPECT_EQ(gal->instances.size(), 2U);
+  EXPECT_EQ(gal->instances[0].labels.count("role"), 0U) << "galera nodes are all primaries";
+}
+
+TEST_F(KubernetesPlatformTest, ListsBothOperatorsAndNamesThemWhenOneIsMissing) {
+  CreateCnpg();
+  CreateMariaDb("maria", false);
+  auto all = platform_->ListClusters();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ((*all)[0].name, "pg");
+  EXPECT_EQ((*all)[1].name, "maria");
+  auto missing = platform_->FindCluster(kPlatformNamespace, "nope");
+  ASSERT_EQ(missing.status().code(), core::ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().hint().find("pg (cnpg)"), std::string::npos)
+      << missing.status().hint();
+  EXPECT_NE(missing.status().hint().find("maria (mariadb)"), std::string::npos);
+}
+
+TEST_F(KubernetesPlatformTest, AMissingSecretFailsAtConnectionNamingIt) {
+  Create({{"apiVersion", "postgresql.cnpg.io/v1"},
+          {"kind", "Cluster"},
+          {"metadata", {{"name", "nosu"}, {"namespace", kPlatformNamespace}}},
+          {"spec", {{"instances", 1}}}});
+  auto c = platform_->FindCluster(kPlatformNamespace, "nosu");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto password = c->credentials.password.Resolve();
+  ASSERT_FALSE(password.ok());
+  EXPECT_NE(password.status().ToString().find("nosu-superuser"), std::string::npos)
+      << password.status().ToString();
+}
+
+TEST_F(KubernetesPlatformTest, ExecRunsInThePodAndLifecycleCallsNameTheOperator) {
+  CreateCnpg();
+  auto c = platform_->FindCluster(kPlatformNamespace, "pg");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto handle = platform_->OpenInstance(*c, c->instances[0]);
+  ASSERT_TRUE(handle.ok());
+  EXPECT_EQ((*handle)->capabilities().Describe(), "operator-owns-lifecycle");
+  core::SubprocessOptions o;
+  o.argv = {"sh", "-c", "cat; echo \"$HS_KUBE_PROBE\"; echo err >&2; exit 5"};
+  o.env_set["HS_KUBE_PROBE"] = "through-env";
+  o.stdin_mode = core::StdioMode::kPipe;
+  auto proc = (*handle)->Exec(o);
+  ASSERT_TRUE(proc.ok()) << proc.status().ToString();
+  ASSERT_TRUE(core::WriteAll((*proc)->stdin_fd(), core::AsBytes(std::string("from-stdin\n"))).ok());
+  (*proc)->CloseStdin();
+  std::string out;
+  std::vector<uint8_t> buf(4096);
+  while (true) {
+    auto n = core::ReadSome((*proc)->stdout_fd(), buf);
+    ASSERT_TRUE(n.ok());
+    if (*n == 0) {
+      break;
+    }
+    out.append(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  EXPECT_EQ((*proc)->Wait().exit_code, 5);
+  EXPECT_EQ(out, "from-stdin\nthrough-env\n");
+  EXPECT_NE((*proc)->StderrAll().find("err"), std::string::npos);
+
+  auto stop = (*handle)->Stop(std::chrono::seconds(1));
+  EXPECT_EQ(stop.code(), core::ErrorCode::kUsage);
+  EXPECT_NE(stop.message().find("cloudnative-pg"), std::string::npos) << stop.message();
+  EXPECT_EQ(api_->GrantsUsedForTest().count("create pods/exec"), 1U);
+}
+
+// Every rule of platform_rbac.yaml is needed: this flow uses each, and none is left over.
+TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
+  CreateCnpg();
+  CreateMariaDb("maria", false);
+  ASSERT_TRUE(platform_->ListClusters().ok());
+  for (const char* name : {"pg", "maria"}) {
+    auto c = platform_->FindCluster(kPlatformNamespace, name);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE(c->credentials.password.Resolve().ok());
+    auto handle = platform_->OpenInstance(*c, c->instances[0]);
+    ASSERT_TRUE(handle.ok());
+    auto running = (*handle)->IsRunning();
+    ASSERT_TRUE(running.ok()) << running.status().ToString();
+    EXPECT_TRUE(*running);
+    auto run = (*handle)->Run({"true"});
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    EXPECT_TRUE(run->status.ok());
+  }
+  EXPECT_EQ(api_->GrantsUsedForTest(),
+            (std::set<std::string>{"create pods/exec", "get k8s.mariadb.com/mariadbs", "get pods",
+                                   "get postgresql.cnpg.io/clusters", "get secrets",
+                                   "list k8s.mariadb.com/mariadbs", "list pods",
+                                   "list postgresql.cnpg.io/clusters"}));
+}
+
+}  // namespace
+}  // namespace hasteward::platform::kubernetes

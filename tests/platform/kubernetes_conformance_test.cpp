@@ -1,0 +1,74 @@
+// The platform conformance suite against the kubernetes platform: FakeKubeApi (with the
+// platform's RBAC) serving a CloudNativePG Cluster whose pod is a real PostgreSQL sandbox
+// instance, opened through the registry with KUBECONFIG pointing at the fake, as
+// `hasteward --platform kubernetes` opens it.
+#include <cstdlib>
+
+#include "core/os_user.h"
+#include "platform/platform_conformance.h"
+#include "platform/registry.h"
+#include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::platform::testing {
+namespace {
+
+using hasteward::testing::FakeKubeApi;
+
+class KubernetesFixture : public PlatformFixture {
+ public:
+  static core::Result<std::unique_ptr<PlatformFixture>> Make() {
+    hasteward::testing::SandboxCluster::Options o;
+    o.engine = EngineKind::kPostgres;
+    o.instances = 1;
+    o.name = "conformance";
+    std::unique_ptr<KubernetesFixture> f(new KubernetesFixture());
+    HS_ASSIGN_OR_RETURN(f->sandbox_, hasteward::testing::SandboxCluster::Create(o));
+    hasteward::testing::FakeKubeApiOptions api_options;
+    api_options.rbac_file = hasteward::testing::PlatformRbacFile();
+    HS_ASSIGN_OR_RETURN(f->api_, FakeKubeApi::Start(api_options));
+    f->api_->AddServiceAccountToken(hasteward::testing::kPlatformServiceAccountToken, "hasteward",
+                                    "hasteward");
+    HS_TRY(hasteward::testing::PublishSandboxAsCnpg(*f->api_, *f->sandbox_,
+                                                    hasteward::testing::kPlatformNamespace));
+    HS_ASSIGN_OR_RETURN(std::string kubeconfig,
+                        f->api_->WriteKubeconfig(hasteward::testing::kPlatformServiceAccountToken,
+                                                 hasteward::testing::kPlatformNamespace));
+    // The registry reads the kubeconfig location from the environment, as the binary does.
+    ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
+    PlatformOptions where;
+    where.name = "kubernetes";
+    HS_ASSIGN_OR_RETURN(f->platform_, OpenPlatform(where));
+    HS_ASSIGN_OR_RETURN(f->cluster_,
+                        f->platform_->FindCluster(hasteward::testing::kPlatformNamespace, o.name));
+    return std::unique_ptr<PlatformFixture>(std::move(f));
+  }
+
+  Platform& platform() override { return *platform_; }
+  const Cluster& cluster() const override { return cluster_; }
+  std::string expected_os_user() const override {
+    const std::string& os_user = sandbox_->instance(0).os_user;
+    return core::RunningAsRoot() && !os_user.empty() ? os_user : core::CurrentOsUser().name;
+  }
+
+ private:
+  KubernetesFixture() = default;
+  std::unique_ptr<hasteward::testing::SandboxCluster> sandbox_;
+  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<Platform> platform_;
+  Cluster cluster_;
+};
+
+PlatformFactory KubernetesFactory() {
+  return PlatformFactory{"kubernetes",
+                         {Capability::kOperatorOwnsLifecycle},
+                         &KubernetesFixture::Make,
+                         "cloudnative-pg"};
+}
+
+INSTANTIATE_TEST_SUITE_P(Kubernetes, PlatformConformanceTest,
+                         ::testing::Values(KubernetesFactory()), PlatformFactoryName);
+
+}  // namespace
+}  // namespace hasteward::platform::testing
