@@ -129,7 +129,7 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
     Instance i = InstanceFromPod(pod, ordinal++, kCnpgContainer, kCnpgPortName, kPostgresPort);
     std::string role = StringAt(pod, json::json_pointer("/metadata/labels") / kCnpgRoleLabel);
     if (role.empty()) {
-      role = StringAt(pod, json::json_pointer("/metadata/labels/") / kCnpgLegacyRoleLabel);
+      role = StringAt(pod, json::json_pointer("/metadata/labels") / kCnpgLegacyRoleLabel);
     }
     if (role.empty() && !primary.empty()) {
       role = i.name == primary ? "primary" : "replica";
