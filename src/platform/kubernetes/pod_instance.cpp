@@ -111,7 +111,8 @@ core::Result<std::unique_ptr<core::Subprocess>> PodInstance::Exec(core::Subproce
       request.command.push_back(name);
     }
     for (const auto& [name, value] : options.env_set) {
-      request.command.push_back(name + "=" + value);
+      request.command.push_back(name);
+      request.command.back().append("=").append(value);
     }
   }
   request.command.insert(request.command.end(), options.argv.begin(), options.argv.end());
