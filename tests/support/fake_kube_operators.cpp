@@ -1,5 +1,7 @@
 #include "support/fake_kube_operators.h"
 
+#include <unistd.h>
+
 #include "core/hex.h"
 #include "core/os_user.h"
 
@@ -41,6 +43,42 @@ json SecretObject(const std::string& ns, const std::string& name,
           {"data", data}};
 }
 
+core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
+                                                 const std::string& container_data_dir) {
+  // The "container" is the local instance: commands run as its OS user (only root can switch).
+  FakePodProcess as_user;
+  if (core::RunningAsRoot() && !instance.os_user.empty()) {
+    HS_ASSIGN_OR_RETURN(core::OsUser user, core::LookupOsUser(instance.os_user));
+    as_user.uid = user.uid;
+    as_user.gid = user.gid;
+    as_user.env = {{"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}};
+    as_user.cwd = "/";
+  }
+  const std::string bin_dir = instance.bin_dir;
+  const std::string data_dir = instance.data_dir;
+  // The image's PATH holds the server's tools (for `env NAME=value tool ...` too).
+  if (!bin_dir.empty()) {
+    as_user.env["PATH"] = bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  }
+  return FakePodExecutor([as_user, bin_dir, data_dir, container_data_dir](
+                             const std::vector<std::string>& command, const std::string&) {
+    FakePodProcess process = as_user;
+    process.argv = command;
+    // The fake's exec searches its own PATH, so a bare tool name is resolved here.
+    if (!process.argv.empty() && process.argv[0].find('/') == std::string::npos &&
+        !bin_dir.empty() && ::access((bin_dir + "/" + process.argv[0]).c_str(), X_OK) == 0) {
+      process.argv[0] = bin_dir + "/" + process.argv[0];
+    }
+    // The volume mount: the container's data directory is the instance's.
+    for (auto& arg : process.argv) {
+      if (!container_data_dir.empty() && arg.rfind(container_data_dir, 0) == 0) {
+        arg = data_dir + arg.substr(container_data_dir.size());
+      }
+    }
+    return process;
+  });
+}
+
 core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbox,
                                   const std::string& ns) {
   const platform::Cluster& cluster = sandbox.cluster();
@@ -59,27 +97,50 @@ core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbo
                    {"cnpg.io/instanceRole", instance.ordinal == 0 ? "primary" : "replica"}};
     HS_TRY(api.CreateForTest(OperatorPod(ns, pod, labels, "postgres", "postgresql", instance.port))
                .status());
-    // The "container" is the local instance: commands run as its OS user (only root can switch).
-    FakePodProcess as_user;
-    if (core::RunningAsRoot() && !instance.os_user.empty()) {
-      HS_ASSIGN_OR_RETURN(core::OsUser user, core::LookupOsUser(instance.os_user));
-      as_user.uid = user.uid;
-      as_user.gid = user.gid;
-      as_user.env = {{"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}};
-      as_user.cwd = "/";
-    }
-    api.SetPodExecutor(ns, pod,
-                       [as_user](const std::vector<std::string>& command, const std::string&) {
-                         FakePodProcess process = as_user;
-                         process.argv = command;
-                         return process;
-                       });
+    HS_ASSIGN_OR_RETURN(FakePodExecutor executor, SandboxPodExecutor(instance, kCnpgPodDataDir));
+    api.SetPodExecutor(ns, pod, std::move(executor));
   }
   return api
       .CreateForTest(
           SecretObject(ns, cluster.name + "-superuser",
                        {{"username", cluster.credentials.user}, {"password", sandbox.password()}}))
       .status();
+}
+
+core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& sandbox,
+                                     const std::string& ns) {
+  const platform::Cluster& cluster = sandbox.cluster();
+  const bool galera = cluster.engine == platform::EngineKind::kGalera;
+  const std::string secret = cluster.name + "-root";
+  // The operator's root account, reachable over TCP with the Secret's password (the sandbox's
+  // admin password); created on the first instance and replicated (galera and async alike).
+  HS_TRY(sandbox
+             .Sql(0, "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '" +
+                         sandbox.password() +
+                         "'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;")
+             .status());
+  HS_TRY(
+      api.CreateForTest({{"apiVersion", "k8s.mariadb.com/v1alpha1"},
+                         {"kind", "MariaDB"},
+                         {"metadata", {{"name", cluster.name}, {"namespace", ns}}},
+                         {"spec",
+                          {{"replicas", cluster.instances.size()},
+                           {"port", cluster.instances.front().port},
+                           {"galera", {{"enabled", galera}}},
+                           {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
+                         {"status", {{"currentPrimary", cluster.name + "-0"}}}})
+          .status());
+  // Pods <name>-0.. (StatefulSet ordinals); each declares its instance's port (all share the
+  // pod IP 127.0.0.1 here, where a real cluster gives each pod its own IP and spec.port).
+  for (const auto& instance : cluster.instances) {
+    const std::string pod = cluster.name + "-" + std::to_string(instance.ordinal);
+    HS_TRY(api.CreateForTest(OperatorPod(ns, pod, {{"app.kubernetes.io/instance", cluster.name}},
+                                         "mariadb", "", instance.port))
+               .status());
+    HS_ASSIGN_OR_RETURN(FakePodExecutor executor, SandboxPodExecutor(instance, kMariaDbPodDataDir));
+    api.SetPodExecutor(ns, pod, std::move(executor));
+  }
+  return api.CreateForTest(SecretObject(ns, secret, {{"password", sandbox.password()}})).status();
 }
 
 }  // namespace hasteward::testing

@@ -29,10 +29,27 @@ nlohmann::json OperatorPod(const std::string& ns, const std::string& name,
 nlohmann::json SecretObject(const std::string& ns, const std::string& name,
                             const std::map<std::string, std::string>& values);
 
+// Where the operators' images keep the data directory (the PVC mount), as discovery assumes.
+inline constexpr char kCnpgPodDataDir[] = "/var/lib/postgresql/data/pgdata";
+inline constexpr char kMariaDbPodDataDir[] = "/var/lib/mysql";
+
+// How a pod backed by sandbox `instance` runs exec commands: as the instance's OS user, a bare
+// command name found in the instance's bin_dir (the image's PATH), and paths below
+// `container_data_dir` mapped to the instance's data directory (the volume mount).
+core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
+                                                 const std::string& container_data_dir);
+
 // Publishes a PostgreSQL sandbox as CNPG Cluster `sandbox.cluster().name` in `ns`: the CR (status
 // currentPrimary = the first pod), pods <name>-1.. (instanceRole primary for the first), the
 // <name>-superuser Secret, and an executor per pod running commands as the instance's OS user.
 core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbox,
                                   const std::string& ns);
+
+// Publishes a MariaDB or Galera sandbox as mariadb-operator MariaDB `sandbox.cluster().name` in
+// `ns`: the CR (galera.enabled for Galera, status.currentPrimary = <name>-0), pods <name>-0..
+// with the instances' ports, the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
+// created in the database with that password (the operator's root account).
+core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& sandbox,
+                                     const std::string& ns);
 
 }  // namespace hasteward::testing

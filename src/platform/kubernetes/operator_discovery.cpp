@@ -17,10 +17,15 @@ constexpr char kCnpgLegacyRoleLabel[] = "role";
 constexpr char kCnpgContainer[] = "postgres";
 constexpr char kCnpgPortName[] = "postgresql";
 constexpr int kPostgresPort = 5432;
+// PGDATA in every CloudNativePG instance pod (the PVC is mounted at /var/lib/postgresql/data):
+// triage reads pg_control and the WAL history there through exec.
+constexpr char kCnpgDataDir[] = "/var/lib/postgresql/data/pgdata";
 // mariadb-operator: pods carry app.kubernetes.io/instance; the container is "mariadb".
 constexpr char kMariaDbInstanceLabel[] = "app.kubernetes.io/instance";
 constexpr char kMariaDbContainer[] = "mariadb";
 constexpr int kMariaDbPort = 3306;
+// mariadb-operator mounts the storage PVC at /var/lib/mysql (galera triage reads grastate.dat).
+constexpr char kMariaDbDataDir[] = "/var/lib/mysql";
 
 std::string StringAt(const json& object, const json::json_pointer& path) {
   if (!object.contains(path) || !object.at(path).is_string()) {
@@ -138,6 +143,7 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
       i.labels["role"] = role;
     }
     i.os_user = "postgres";
+    i.data_dir = kCnpgDataDir;
     c.instances.push_back(std::move(i));
   }
   // spec.superuserSecret.name overrides the Secret the operator creates, <cluster>-superuser
@@ -175,6 +181,7 @@ core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> clien
       i.labels["role"] = i.name == primary ? "primary" : "replica";
     }
     i.os_user = "mysql";
+    i.data_dir = kMariaDbDataDir;
     c.instances.push_back(std::move(i));
   }
   const std::string secret = StringAt(cr, "/spec/rootPasswordSecretKeyRef/name"_json_pointer);

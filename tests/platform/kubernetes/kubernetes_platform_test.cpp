@@ -8,10 +8,12 @@
 //     (a LocalObjectReference; default Secret <cluster>-superuser, type basic-auth with keys
 //     username and password, kept while spec.enableSuperuserAccess), status.currentPrimary (pod
 //     name). Pods: label cnpg.io/cluster=<cluster>, role in cnpg.io/instanceRole (the older
-//     label `role` before it), database container "postgres" with port "postgresql" (5432).
+//     label `role` before it), database container "postgres" with port "postgresql" (5432),
+//     PGDATA /var/lib/postgresql/data/pgdata.
 //   mariadb-operator k8s.mariadb.com/v1alpha1 MariaDB: spec.galera.enabled, spec.port (default
 //     3306), spec.rootPasswordSecretKeyRef {name, key}, status.currentPrimary (pod name).
-//     Pods: label app.kubernetes.io/instance=<name>, named <name>-<index>, container "mariadb".
+//     Pods: label app.kubernetes.io/instance=<name>, named <name>-<index>, container "mariadb",
+//     data directory /var/lib/mysql.
 #include "platform/kubernetes/kubernetes_platform.h"
 
 #include <gtest/gtest.h>
@@ -113,6 +115,7 @@ TEST_F(KubernetesPlatformTest, FindsACnpgClusterWithItsPodsRolesAndSuperuser) {
   EXPECT_EQ(c->instances[0].labels.at("role"), "replica");
   EXPECT_EQ(c->instances[0].host, "127.0.0.1");
   EXPECT_EQ(c->instances[0].port, 5432);
+  EXPECT_EQ(c->instances[0].data_dir, "/var/lib/postgresql/data/pgdata");
   EXPECT_EQ(c->credentials.user, "postgres");
   auto password = c->credentials.password.Resolve();
   ASSERT_TRUE(password.ok()) << password.status().ToString();
@@ -145,6 +148,7 @@ TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
   ASSERT_EQ(maria->instances.size(), 2U);
   EXPECT_EQ(maria->instances[0].name, "maria-0");
   EXPECT_EQ(maria->instances[0].port, 3307);
+  EXPECT_EQ(maria->instances[0].data_dir, "/var/lib/mysql");
   EXPECT_EQ(maria->instances[1].labels.at("role"), "primary") << "status.currentPrimary";
   EXPECT_EQ(maria->instances[0].labels.at("role"), "replica");
   EXPECT_EQ(maria->credentials.user, "root");
