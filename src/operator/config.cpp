@@ -108,6 +108,26 @@ core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   return core::Status::Ok();
 }
 
+core::Status ParseLeaderElection(const YAML::Node& n, platform::LeaderElectionSettings& s) {
+  if (!n)
+    return core::Status::Ok();
+  HS_TRY(CheckKeys(n,
+                   {"leaseName", "namespace", "leaseDurationSeconds", "renewDeadlineSeconds",
+                    "retryPeriodSeconds"},
+                   "leaderElection"));
+  s.lease_name = Str(n, "leaseName", s.lease_name);
+  s.ns = Str(n, "namespace");
+  // Fractions of a second are accepted so tests can elect fast.
+  auto millis = [&n](const char* key, std::chrono::milliseconds fallback) {
+    return n[key] ? std::chrono::milliseconds(static_cast<int64_t>(n[key].as<double>() * 1000))
+                  : fallback;
+  };
+  s.lease_duration = millis("leaseDurationSeconds", s.lease_duration);
+  s.renew_deadline = millis("renewDeadlineSeconds", s.renew_deadline);
+  s.retry_period = millis("retryPeriodSeconds", s.retry_period);
+  return s.Validate();
+}
+
 // The operator opens its platform only when it starts serving; a misspelt name is caught here,
 // with the config's other mistakes.
 core::Status CheckPlatform(const std::string& name) {
@@ -124,12 +144,14 @@ core::Status CheckPlatform(const std::string& name) {
 
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   HS_TRY(CheckKeys(root,
-                   {"platform", "inventory", "stateFile", "repositories", "policies", "clusters"},
+                   {"platform", "inventory", "stateFile", "repositories", "policies", "clusters",
+                    "leaderElection"},
                    "the config"));
   c.platform = Str(root, "platform");
   HS_TRY(CheckPlatform(c.platform));
   c.inventory = Str(root, "inventory");
   c.state_file = Str(root, "stateFile");
+  HS_TRY(ParseLeaderElection(root["leaderElection"], c.leader_election));
   for (const auto& n : root["repositories"])
     HS_TRY(ParseRepository(n, c));
   for (const auto& n : root["policies"])

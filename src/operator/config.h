@@ -8,12 +8,15 @@
 //   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
 //               mode?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
+//   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,
+//                    retryPeriodSeconds} (optional; platforms with replicas, e.g. kubernetes)
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "platform/leader_election.h"
 #include "repo/maintenance/retention_policy.h"
 
 namespace hasteward::op {
@@ -53,6 +56,8 @@ struct ServeConfig {
   std::vector<RepositorySpec> repositories;
   std::vector<PolicySpec> policies;
   std::vector<ClusterSpec> clusters;
+  // Used when the platform elects a leader among replicas (kubernetes); defaults are client-go's.
+  platform::LeaderElectionSettings leader_election;
 };
 
 // A cluster with its policy and overrides applied.

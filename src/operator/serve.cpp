@@ -91,6 +91,43 @@ core::Result<Servers> StartServers(const ServeOptions& o,
   return s;
 }
 
+// Opens and starts the platform's leader election; nullptr when the platform needs none (one
+// operator per host), and then this replica always acts.
+core::Result<std::unique_ptr<platform::LeaderElection>> StartElection(
+    const ServeConfig& config, const platform::PlatformOptions& where) {
+  HS_ASSIGN_OR_RETURN(auto p, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(auto election, p->OpenLeaderElection(config.leader_election));
+  if (election) {
+    core::LogInfo("campaigning for leadership", {{"identity", election->identity()},
+                                                 {"lease", config.leader_election.lease_name}});
+    election->Start();
+  }
+  return election;
+}
+
+// The scheduler runs only while this replica leads. Returns true when leadership was lost: then
+// the replica stops acting at once (another may take over when the lease expires).
+bool RunWhileLeading(Scheduler& scheduler, const platform::LeaderElection* election) {
+  bool acting = false;
+  while (g_stop == 0) {
+    const bool leading = election == nullptr || election->Leading();
+    // Leading() turns false when renewals stopped succeeding within the renew deadline: that is
+    // a loss too, even before the election thread says so (this replica may have been frozen).
+    if (election != nullptr && (election->Lost() || (acting && !leading))) {
+      return true;
+    }
+    if (leading && !acting) {
+      core::LogInfo("acting as leader");
+      acting = true;
+    }
+    if (leading) {
+      scheduler.Tick();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 }  // namespace
 
 core::Status Serve(const ServeOptions& o) {
@@ -109,6 +146,7 @@ core::Status Serve(const ServeOptions& o) {
   platform::PlatformOptions where;
   where.name = config.platform;
   where.inventory_path = config.inventory;
+  HS_ASSIGN_OR_RETURN(auto election, StartElection(config, where));
   auto engines = ClusterEngines(clusters, where);
   std::string exe = o.self_exe;
   if (exe.empty()) {
@@ -126,13 +164,23 @@ core::Status Serve(const ServeOptions& o) {
   core::LogInfo("operator started",
                 {{"clusters", std::to_string(clusters.size())}, {"state", state->path()}});
   ready = true;
-  while (g_stop == 0) {
-    scheduler.Tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (RunWhileLeading(scheduler, election.get())) {
+    // No grace: the other replica may start jobs as soon as the lease expires.
+    ready = false;
+    core::LogError("leadership lost: aborting running jobs and exiting");
+    scheduler.Shutdown(std::chrono::milliseconds(0));
+    return {core::ErrorCode::kSafetyStop, "leadership of the operator lease was lost",
+            "another replica acts now; this one exits and is restarted as a candidate"};
   }
   ready = false;
   core::LogInfo("shutting down", {{"grace_seconds", std::to_string(o.grace.count())}});
   scheduler.Shutdown(o.grace);
+  // Released only after the running jobs ended, so a successor never overlaps them.
+  if (election) {
+    core::Status released = election->Stop();
+    if (!released.ok())
+      core::LogWarn("release leadership", {{"error", released.message()}});
+  }
   HS_TRY(state->Update([&](ServeState& s) { s.clock_now = UnixSeconds(clock->Now()); }));
   core::LogInfo("operator stopped");
   return core::Status::Ok();

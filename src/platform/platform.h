@@ -16,6 +16,7 @@
 #include "core/subprocess.h"
 #include "platform/cluster.h"
 #include "platform/instance_handle.h"
+#include "platform/leader_election.h"
 
 namespace hasteward::platform {
 
@@ -52,6 +53,11 @@ class Platform {
   static constexpr std::chrono::seconds kDefaultStopTimeout = InstanceHandle::kDefaultStopTimeout;
   // Whether the instance's server process is running (not whether it is healthy).
   core::Result<bool> IsRunning(const Cluster& c, const Instance& i);
+
+  // Leader election among operator replicas (leader_election.h), not yet started; nullptr when the
+  // platform runs one operator per host and needs none (local). kUsage on invalid settings.
+  virtual core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(
+      const LeaderElectionSettings& settings);
 
   // Runs a command where the instance lives, as the instance's OS user. The options' argv,
   // env and stdio are honoured; uid/gid are filled in by the platform.

@@ -78,6 +78,30 @@ TEST(ServeConfigTest, PlatformIsOptionalAndMustBeRegistered) {
   EXPECT_NE(bad.status().hint().find("local"), std::string::npos) << bad.status().hint();
 }
 
+TEST(ServeConfigTest, LeaderElectionDefaultsToClientGoAndIsConfigurable) {
+  auto defaults = ParseServeConfig("clusters: []", "p.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->leader_election.lease_name, "hasteward-leader");
+  EXPECT_EQ(defaults->leader_election.lease_duration, std::chrono::seconds(15));
+  EXPECT_EQ(defaults->leader_election.renew_deadline, std::chrono::seconds(10));
+  EXPECT_EQ(defaults->leader_election.retry_period, std::chrono::seconds(2));
+  auto fast = ParseServeConfig(
+      "leaderElection: {leaseName: l, namespace: ops, leaseDurationSeconds: 3,"
+      " renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5}\nclusters: []",
+      "p.yaml");
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  EXPECT_EQ(fast->leader_election.lease_name, "l");
+  EXPECT_EQ(fast->leader_election.ns, "ops");
+  EXPECT_EQ(fast->leader_election.retry_period, std::chrono::milliseconds(500));
+  // A renew deadline as long as the lease would let two replicas act at once.
+  auto unsafe = ParseServeConfig(
+      "leaderElection: {leaseDurationSeconds: 10, renewDeadlineSeconds: 10}\nclusters: []",
+      "p.yaml");
+  EXPECT_EQ(unsafe.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(unsafe.status().message().find("renew deadline"), std::string::npos);
+  EXPECT_EQ(ErrorOf("leaderElection: {leaseSeconds: 3}\nclusters: []"), core::ErrorCode::kUsage);
+}
+
 TEST(ServeConfigTest, MessagesNameTheProblem) {
   auto c = ParseServeConfig("clusters: [{name: a, policy: nope}]", "x.yaml");
   EXPECT_NE(c.status().message().find("'nope'"), std::string::npos) << c.status().message();

@@ -167,6 +167,14 @@ std::set<std::string> FakeKubeApi::GrantsUsedForTest() const {
   return grants_used_;
 }
 
+std::set<std::string> FakeKubeApi::GrantsOfServiceAccountForTest(const std::string& ns,
+                                                                 const std::string& name) const {
+  return rbac_.GrantsFor(
+      {"system:serviceaccount:" + ns + ":" + name,
+       {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+       false});
+}
+
 void FakeKubeApi::AcceptLoop() {
   for (;;) {
     int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
@@ -207,6 +215,22 @@ void FakeKubeApi::Serve(core::UniqueFd fd) {
   std::lock_guard lock(conn_mu_);
   open_fds_.erase(raw_fd);  // erased before the stream closes the fd, so no one shuts it after
   stream.reset();
+}
+
+void FakeKubeApi::SetTokenPartitionedForTest(const std::string& token, bool partitioned) {
+  std::lock_guard lock(mu_);
+  if (partitioned) {
+    partitioned_tokens_.insert(token);
+  } else {
+    partitioned_tokens_.erase(token);
+  }
+}
+
+bool FakeKubeApi::IsPartitioned(const FakeKubeRequest& request) const {
+  const std::string authorization = request.Header("Authorization");
+  std::lock_guard lock(mu_);
+  return authorization.starts_with("Bearer ") &&
+         partitioned_tokens_.count(authorization.substr(7)) != 0;
 }
 
 bool FakeKubeApi::Authenticate(FakeKubeRequest& request, k8s::NetStream& stream) const {

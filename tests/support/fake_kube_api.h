@@ -73,6 +73,9 @@ class FakeKubeApi {
   // How commands run "in" a pod (the pod object must exist for exec to reach it).
   void SetPodExecutor(const std::string& ns, const std::string& pod, FakePodExecutor executor);
   void SetFaultForTest(FakeKubeFault fault, bool on);
+  // While on, every request carrying `token` is dropped without an answer (its client is cut off
+  // from the API server, as by a network partition); other clients are served as usual.
+  void SetTokenPartitionedForTest(const std::string& token, bool partitioned);
 
   // Creates an object as an admin (kind and apiVersion pick the resource; namespace from
   // metadata, "default" when absent); returns it as stored.
@@ -81,6 +84,9 @@ class FakeKubeApi {
   const FakeKubeResource* FindResource(const std::string& group, const std::string& plural) const;
   // Requests that carried each user-visible verb, for RBAC coverage ("list pods", ...).
   std::set<std::string> GrantsUsedForTest() const;
+  // Everything the loaded RBAC grants service account `ns/name`, in the same format.
+  std::set<std::string> GrantsOfServiceAccountForTest(const std::string& ns,
+                                                      const std::string& name) const;
 
  private:
   explicit FakeKubeApi(FakeKubeApiOptions options) : options_(std::move(options)) {}
@@ -89,6 +95,7 @@ class FakeKubeApi {
   bool HandleOne(platform::kubernetes::NetStream& stream,
                  platform::kubernetes::BufferedReader& reader);
   bool Authenticate(FakeKubeRequest& request, platform::kubernetes::NetStream& stream) const;
+  bool IsPartitioned(const FakeKubeRequest& request) const;
   FakeKubeReply HandleDiscovery(const std::string& path) const;
   bool HandleResource(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
                       platform::kubernetes::BufferedReader& reader);
@@ -109,6 +116,7 @@ class FakeKubeApi {
   std::map<std::string, FakeKubeUser> tokens_;
   std::map<std::string, FakePodExecutor> executors_;  // "ns/pod"
   std::set<FakeKubeFault> faults_;
+  std::set<std::string> partitioned_tokens_;
   std::set<std::string> grants_used_;
 
   core::UniqueFd listen_fd_;

@@ -97,6 +97,34 @@ bool FakeKubeRbac::RuleAllows(const Rule& rule, const FakeKubeAccess& access) {
          (rule.names.empty() || (!access.name.empty() && Listed(rule.names, access.name)));
 }
 
+bool FakeKubeRbac::Binds(const Binding& binding, const FakeKubeUser& user) const {
+  bool subject = Listed(binding.users, user.name);
+  for (const auto& group : user.groups) {
+    subject = subject || Listed(binding.groups, group);
+  }
+  return subject;
+}
+
+std::set<std::string> FakeKubeRbac::GrantsFor(const FakeKubeUser& user) const {
+  std::set<std::string> out;
+  for (const auto& binding : bindings_) {
+    const Role* role = Binds(binding, user) ? FindRole(binding) : nullptr;
+    if (role == nullptr) {
+      continue;
+    }
+    for (const auto& rule : role->rules) {
+      for (const auto& group : rule.groups) {
+        for (const auto& resource : rule.resources) {
+          for (const auto& verb : rule.verbs) {
+            out.insert(verb + " " + (group.empty() ? "" : group + "/") + resource);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 bool FakeKubeRbac::Allows(const FakeKubeUser& user, const FakeKubeAccess& access) const {
   if (user.admin) {
     return true;
@@ -106,11 +134,7 @@ bool FakeKubeRbac::Allows(const FakeKubeUser& user, const FakeKubeAccess& access
     if (!binding.ns.empty() && binding.ns != access.ns) {
       continue;
     }
-    bool subject = Listed(binding.users, user.name);
-    for (const auto& group : user.groups) {
-      subject = subject || Listed(binding.groups, group);
-    }
-    const Role* role = subject ? FindRole(binding) : nullptr;
+    const Role* role = Binds(binding, user) ? FindRole(binding) : nullptr;
     if (role == nullptr) {
       continue;
     }

@@ -3,6 +3,7 @@
 // a call those manifests do not grant fails the tests with 403 Forbidden, as on a real cluster.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class FakeKubeRbac {
   core::Status LoadYaml(const std::string& text);
   core::Status LoadYamlFile(const std::string& path);
   bool Allows(const FakeKubeUser& user, const FakeKubeAccess& access) const;
+  // Every "verb group/resource" (core group: "verb resource") some binding grants `user`, in any
+  // namespace and for any resource names: the format of FakeKubeApi::GrantsUsedForTest.
+  std::set<std::string> GrantsFor(const FakeKubeUser& user) const;
   bool empty() const { return roles_.empty(); }
 
  private:
@@ -52,6 +56,7 @@ class FakeKubeRbac {
     std::vector<std::string> users, groups;  // service accounts as user names
   };
   const Role* FindRole(const Binding& binding) const;
+  bool Binds(const Binding& binding, const FakeKubeUser& user) const;
   static bool RuleAllows(const Rule& rule, const FakeKubeAccess& access);
 
   std::vector<Role> roles_;

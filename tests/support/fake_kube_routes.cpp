@@ -158,6 +158,9 @@ bool FakeKubeApi::HandleOne(k8s::NetStream& stream, k8s::BufferedReader& reader)
     return false;
   }
   FakeKubeRequest& request = *read;
+  if (IsPartitioned(request)) {
+    return false;  // the connection drops unanswered
+  }
   if (!Authenticate(request, stream)) {
     return WriteFakeKubeReply(stream, StatusReply(401, "Unauthorized", "Unauthorized"));
   }

@@ -1,5 +1,6 @@
 #include "platform/kubernetes/kubernetes_platform.h"
 
+#include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_instance.h"
 
@@ -10,7 +11,7 @@ core::Result<std::unique_ptr<KubernetesPlatform>> KubernetesPlatform::Open(const
   if (!config.ok()) {
     return config.TakeStatus().Wrap("kubernetes platform");
   }
-  return std::make_unique<KubernetesPlatform>(std::move(config).value());
+  return std::make_unique<KubernetesPlatform>(std::move(config).value(), env);
 }
 
 core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::string& ns) {
@@ -73,6 +74,14 @@ core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,
 core::Result<std::unique_ptr<InstanceHandle>> KubernetesPlatform::OpenInstance(const Cluster& c,
                                                                                const Instance& i) {
   return std::unique_ptr<InstanceHandle>(std::make_unique<PodInstance>(client_, c, i));
+}
+
+core::Result<std::unique_ptr<LeaderElection>> KubernetesPlatform::OpenLeaderElection(
+    const LeaderElectionSettings& settings) {
+  HS_TRY(settings.Validate());
+  return std::unique_ptr<LeaderElection>(std::make_unique<LeaseElection>(
+      client_, ResolveLeaseSettings(settings, env_, client_->config().ns),
+      core::SystemClock::Get()));
 }
 
 }  // namespace hasteward::platform::kubernetes

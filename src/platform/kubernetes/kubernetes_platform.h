@@ -17,8 +17,8 @@ class KubernetesPlatform : public Platform {
  public:
   // kUsage/kNotFound from the configuration when no API server is configured.
   static core::Result<std::unique_ptr<KubernetesPlatform>> Open(const EnvLookup& env);
-  explicit KubernetesPlatform(KubeConfig config)
-      : client_(std::make_shared<const KubeClient>(std::move(config))) {}
+  explicit KubernetesPlatform(KubeConfig config, EnvLookup env = ProcessEnv())
+      : client_(std::make_shared<const KubeClient>(std::move(config))), env_(std::move(env)) {}
 
   std::string name() const override { return "kubernetes"; }
   // Clusters of both operators in the configuration's namespace.
@@ -28,10 +28,15 @@ class KubernetesPlatform : public Platform {
   core::Result<Cluster> FindCluster(const std::string& ns, const std::string& name) override;
   core::Result<std::unique_ptr<InstanceHandle>> OpenInstance(const Cluster& c,
                                                              const Instance& i) override;
+  // A LeaseElection (lease_election.h) in the settings' namespace, else $POD_NAMESPACE, else the
+  // configuration's namespace.
+  core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(
+      const LeaderElectionSettings& settings) override;
 
  private:
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);
   std::shared_ptr<const KubeClient> client_;
+  EnvLookup env_;
 };
 
 }  // namespace hasteward::platform::kubernetes
