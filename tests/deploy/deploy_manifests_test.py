@@ -31,25 +31,13 @@ KUBECTL = os.environ.get("KUBECTL", "kubectl")
 # purpose (and be needed by a test against FakeKubeApi, which enforces these rules).
 # (binding kind, role name, api group, resource, verb, resourceNames)
 EXPECTED_GRANTS = {
-    ("ClusterRoleBinding", "hasteward-operator", "", "pods", verb, ()) for verb in ("get", "list", "watch")
+    ("ClusterRoleBinding", "hasteward-operator", "", "pods", verb, ()) for verb in ("get", "list")
 } | {
     ("ClusterRoleBinding", "hasteward-operator", "", "pods/exec", "create", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "", "persistentvolumeclaims", "get", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "", "persistentvolumeclaims", "list", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "", "persistentvolumeclaims", "delete", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "", "events", "patch", ()),
-    ("ClusterRoleBinding", "hasteward-operator", "apps", "statefulsets", "get", ()),
 } | {
     ("ClusterRoleBinding", "hasteward-operator", group, plural, verb, ())
     for group, plural in (("postgresql.cnpg.io", "clusters"), ("k8s.mariadb.com", "mariadbs"))
-    for verb in ("get", "list", "watch", "patch")
-} | {
-    ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural, verb, ())
-    for plural in ("backuppolicies", "backuprepositories") for verb in ("get", "list", "watch")
-} | {
-    ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural + "/status", verb, ())
-    for plural in ("backuppolicies", "backuprepositories") for verb in ("get", "patch", "update")
+    for verb in ("get", "list")
 } | {
     ("RoleBinding", "hasteward-secret-reader", "", "secrets", "get", ()),
     ("RoleBinding", "hasteward-leader-election", "coordination.k8s.io", "leases", "create", ()),

@@ -5,8 +5,11 @@
 
 #include "core/temp_dir.h"
 #include "platform/kubernetes/kube_client.h"
+#include "platform/kubernetes/kubernetes_platform.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+#include "support/serve_process.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -37,7 +40,9 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
   EXPECT_TRUE(client.List(resources::kPods, "db").ok());
   EXPECT_TRUE(client.List(resources::kPods, "other").ok());
   EXPECT_EQ(client.Delete(resources::kPods, "db", "pg-1").code(), core::ErrorCode::kAuthFailed);
-  EXPECT_TRUE(client.List(resources::kPersistentVolumeClaims, "db").ok());
+  EXPECT_EQ(client.List(resources::kPersistentVolumeClaims, "db").status().code(),
+            core::ErrorCode::kAuthFailed)
+      << "no code touches PVCs yet";
   EXPECT_TRUE(client.List(resources::kCnpgClusters, "db").ok());
   EXPECT_TRUE(client.List(resources::kMariaDbs, "db").ok());
   EXPECT_EQ(client.List(resources::kStatefulSets, "db").status().code(),
@@ -58,6 +63,78 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
             core::ErrorCode::kAuthFailed);
   EXPECT_EQ(client.Get(resources::kLeases, "db", testing::kDeployLeaseName).status().code(),
             core::ErrorCode::kAuthFailed);
+}
+
+// The other half of least privilege: every grant of deploy/ is used. The flows of the kubernetes
+// platform (discovery of both operators' clusters, Secrets, pod exec, the leader Lease of
+// `serve`) run as the operator's ServiceAccount, and the grants they used are exactly the grants
+// deploy/ gives it. A rule added without code that needs it (or code needing a rule deploy/ lacks)
+// fails here.
+TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
+  auto dir = core::TempDir::Create("deploy-rbac-");
+  ASSERT_TRUE(dir.ok());
+  auto rbac_file = testing::WriteDeployRbacFile(dir->path() + "/rbac.yaml", {"db"});
+  ASSERT_TRUE(rbac_file.ok()) << rbac_file.status().ToString();
+  testing::FakeKubeApiOptions options;
+  options.rbac_file = *rbac_file;
+  auto api = testing::FakeKubeApi::Start(options);
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  (*api)->AddServiceAccountToken("sa-token", testing::kDeployNamespace,
+                                 testing::kDeployServiceAccount);
+  ASSERT_TRUE((*api)
+                  ->CreateForTest({{"apiVersion", "postgresql.cnpg.io/v1"},
+                                   {"kind", "Cluster"},
+                                   {"metadata", {{"name", "pg"}, {"namespace", "db"}}},
+                                   {"spec", {{"instances", 1}}}})
+                  .ok());
+  ASSERT_TRUE((*api)
+                  ->CreateForTest(testing::OperatorPod("db", "pg-1", {{"cnpg.io/cluster", "pg"}},
+                                                       "postgres", "postgresql", 5432))
+                  .ok());
+  ASSERT_TRUE((*api)
+                  ->CreateForTest(testing::SecretObject("db", "pg-superuser", {{"password", "pw"}}))
+                  .ok());
+  ASSERT_TRUE((*api)
+                  ->CreateForTest({{"apiVersion", "k8s.mariadb.com/v1alpha1"},
+                                   {"kind", "MariaDB"},
+                                   {"metadata", {{"name", "maria"}, {"namespace", "db"}}},
+                                   {"spec",
+                                    {{"rootPasswordSecretKeyRef",
+                                      {{"name", "pg-superuser"}, {"key", "password"}}}}}})
+                  .ok());
+  auto config = LoadKubeconfig(*(*api)->WriteKubeconfig("sa-token", "db"));
+  ASSERT_TRUE(config.ok());
+  KubernetesPlatform platform(*config, [](const std::string& name) -> std::optional<std::string> {
+    return name == "POD_NAMESPACE" ? std::optional<std::string>(testing::kDeployNamespace)
+                                   : std::nullopt;
+  });
+
+  auto all = platform.ListClusters();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2U);
+  auto pg = platform.FindCluster("db", "pg");
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  ASSERT_TRUE(platform.FindCluster("db", "maria").ok());
+  ASSERT_TRUE(pg->credentials.password.Resolve().ok());
+  auto handle = platform.OpenInstance(*pg, pg->instances[0]);
+  ASSERT_TRUE(handle.ok());
+  ASSERT_TRUE((*handle)->IsRunning().ok());
+  auto run = (*handle)->Run({"true"});
+  ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
+
+  LeaderElectionSettings settings;
+  settings.lease_duration = std::chrono::milliseconds(1200);
+  settings.renew_deadline = std::chrono::milliseconds(800);
+  settings.retry_period = std::chrono::milliseconds(100);
+  auto election = platform.OpenLeaderElection(settings);
+  ASSERT_TRUE(election.ok() && *election) << election.status().ToString();
+  (*election)->Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return (*election)->Leading(); }, std::chrono::seconds(5)));
+  ASSERT_TRUE((*election)->Stop().ok());
+
+  EXPECT_EQ((*api)->GrantsUsedForTest(),
+            (*api)->GrantsOfServiceAccountForTest(testing::kDeployNamespace,
+                                                  testing::kDeployServiceAccount));
 }
 
 }  // namespace
