@@ -3,7 +3,8 @@
 // hasteward/hasteward-leader with short test durations (lease 3 s, renew deadline 2 s, retry
 // 0.5 s): exactly one replica runs scheduled jobs; after kill -9 of the leader the other takes
 // over within the lease duration (plus the retry periods in which the expiry is noticed); a
-// leader cut off from the API stops acting and exits before the other replica can take over.
+// leader cut off from the API stops acting and exits before the other replica can take over; a
+// leader frozen past its lease starts no job when it wakes.
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -152,6 +153,25 @@ TEST_F(ServeLeaderElectionTest, ALeaderCutOffFromTheApiStopsActingBeforeTheOther
   EXPECT_EQ(exited->exit_code, kSafetyStopExit) << replicas_[0].Logs();
   EXPECT_EQ(JobStarts(0), leader_jobs) << "no job after leadership was lost";
   EXPECT_TRUE(WaitUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
+}
+
+// The lease is not a fence: a leader frozen (SIGSTOP) past the lease believes it still leads when
+// it wakes. By its monotonic clock its last renewal is older than the renew deadline, so it starts
+// no job and exits, while the other replica (which took over meanwhile) acts.
+TEST_F(ServeLeaderElectionTest, AFrozenLeaderStartsNoJobWhenItWakesUp) {
+  StartReplica(0);
+  ASSERT_GE(SecondsUntilLeads(0, 20s), 0) << replicas_[0].Logs();
+  StartReplica(1);
+  ASSERT_TRUE(WaitUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
+  replicas_[0].process().Signal(SIGSTOP);
+  ASSERT_GE(SecondsUntilLeads(1, 30s), 0) << replicas_[1].Logs();
+  ASSERT_TRUE(WaitUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
+  const size_t frozen_jobs = JobStarts(0);
+  replicas_[0].process().Signal(SIGCONT);
+  auto exited = replicas_[0].process().WaitFor(10s);
+  ASSERT_TRUE(exited.has_value()) << "the woken replica gives up" << replicas_[0].Logs();
+  EXPECT_EQ(exited->exit_code, kSafetyStopExit) << replicas_[0].Logs();
+  EXPECT_EQ(JobStarts(0), frozen_jobs) << "no job after waking" << replicas_[0].Logs();
 }
 
 }  // namespace
