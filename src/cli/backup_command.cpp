@@ -212,11 +212,12 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: one per core)");
   cmd->add_option("-m,--method", flags->method,
                   "Backup method: dump (logical, default) or native (the engine's base backup "
-                  "stored as a file tree; cnpg) (env HASTEWARD_BACKUP_METHOD)")
+                  "stored as a file tree: pg_basebackup for cnpg, mariadb-backup for mariadb "
+                  "and galera) (env HASTEWARD_BACKUP_METHOD)")
       ->envname("HASTEWARD_BACKUP_METHOD");
   cmd->add_option("--block-size", flags->block_size,
                   "--method native: block size in bytes for data files, a multiple of the "
-                  "engine's page (default: the engine's, 64 KiB for cnpg)");
+                  "engine's page (default: the engine's, 64 KiB: 8 PostgreSQL or 4 InnoDB pages)");
   cmd->add_option("--retry-lock", flags->retry_lock,
                   "Wait up to this long (90s, 10m) for another job's exclusive repository lock, "
                   "e.g. a prune, instead of failing at once (default 0; serve waits 10m)");

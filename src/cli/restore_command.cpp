@@ -20,6 +20,7 @@ struct RestoreFlags {
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
   bool force = false;
+  std::string method;  // "" = any
 };
 
 // --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
@@ -42,20 +43,24 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.snapshot = f.snapshot;
   opts.type = SnapshotTypeFor(f.snapshot, f.type, f.instance);
   opts.instance = f.instance;
+  HS_ASSIGN_OR_RETURN(opts.method, jobs::ParseSnapshotMethod(f.method));
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;
   HS_ASSIGN_OR_RETURN(opts.engine_options.users, UsersModeFor(ctx, f));
   opts.confirm_rewind = f.confirm_rewind;
   opts.force = f.force;
   opts.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   if (g.dry_run) {
-    auto plan = ctx.engine->PlanRestore(*ctx.platform, ctx.cluster, opts.engine_options);
-    HS_TRY(plan.status());
+    // The snapshot decides the plan: a native one replaces a data directory, a dump is loaded.
+    HS_ASSIGN_OR_RETURN(auto preview,
+                        jobs::PreviewRestore(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts));
     std::string users =
-        !ctx.engine->HasSelectableAccounts()
+        preview.native || !ctx.engine->HasSelectableAccounts()
             ? ""
             : std::string("; users: ") + engine::UsersModeName(opts.engine_options.users);
-    std::printf("would restore snapshot '%s' into instance '%s' (%s%s)\n", f.snapshot.c_str(),
-                plan->target.name.c_str(), plan->reason.c_str(), users.c_str());
+    std::printf("would restore %s snapshot %s into instance '%s' (%s%s)\n",
+                preview.native ? "native" : "dump",
+                repo::IdToHex(preview.snapshot.id).substr(0, 8).c_str(), preview.target.c_str(),
+                preview.reason.c_str(), users.c_str());
     return core::Status::Ok();
   }
   ProgressPrinter progress(g, "restore");
@@ -99,6 +104,11 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
                   "Snapshot ID, prefix or 'latest' (env HASTEWARD_SNAPSHOT)")
       ->envname("HASTEWARD_SNAPSHOT");
   cmd->add_option("-t,--type", flags->type, "Snapshot type for 'latest': backup|diverged");
+  cmd->add_option("-m,--method", flags->method,
+                  "Which backups 'latest' selects: dump, native or any (default) (env "
+                  "HASTEWARD_BACKUP_METHOD, as for backup)")
+      ->envname("HASTEWARD_BACKUP_METHOD")
+      ->check(CLI::IsMember({"any", "dump", "native"}));
   cmd->add_option("-i,--instance", flags->instance,
                   "Restore the diverged capture of instance N (env HASTEWARD_INSTANCE)")
       ->envname("HASTEWARD_INSTANCE");

@@ -71,6 +71,9 @@ struct NativeRestorePlan {
   // (the instance runs as another OS user than hasteward).
   bool restore_owner = false;
   std::vector<platform::Instance> rebuild;  // rebuilt from the target once it runs
+  // The backup's facts as PlanNativeRestore got them (MariaDB: the GTID position and Galera
+  // seqno the restored server continues from).
+  std::map<std::string, std::string> facts;
 };
 
 class NativeBackup {

@@ -25,11 +25,32 @@ core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& rep
   return out;
 }
 
-core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
-                                                  const platform::Cluster& cluster,
-                                                  engine::Engine& engine, repo::Repository& repo,
-                                                  const ClusterRestoreOptions& options) {
-  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+core::Result<SnapshotMethod> ParseSnapshotMethod(const std::string& name) {
+  if (name.empty() || name == "any") {
+    return SnapshotMethod::kAny;
+  }
+  if (name == "dump") {
+    return SnapshotMethod::kDump;
+  }
+  if (name == "native") {
+    return SnapshotMethod::kNative;
+  }
+  return core::Usage("backup method '" + name + "' is not known",
+                     "use --method dump (logical) or --method native (physical)");
+}
+
+bool HasMethod(const repo::Snapshot& snapshot, SnapshotMethod method) {
+  switch (method) {
+    case SnapshotMethod::kAny: return true;
+    case SnapshotMethod::kDump: return !IsNativeSnapshot(snapshot);
+    case SnapshotMethod::kNative: return IsNativeSnapshot(snapshot);
+  }
+  return false;
+}
+
+core::Result<repo::Snapshot> SelectRestoreSnapshot(repo::Repository& repo,
+                                                   const platform::Cluster& cluster,
+                                                   const ClusterRestoreOptions& options) {
   HS_ASSIGN_OR_RETURN(auto snaps, ClusterSnapshots(repo, cluster, options.type));
   if (options.instance >= 0) {
     // Diverged captures name the instance in the file: "<ns>/<cluster>/<N>-<dump file>".
@@ -40,9 +61,53 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
       });
     });
   }
+  // Why the method filters before "latest" is resolved: the newest snapshot of a cluster backed
+  // up both ways is often the other kind than the one asked for.
+  std::erase_if(snaps,
+                [&options](const repo::Snapshot& s) { return !HasMethod(s, options.method); });
   auto snap = repo::Repository::FindSnapshot(snaps, options.snapshot);
   if (!snap.ok()) {
     return snap.TakeStatus().Wrap("cluster '" + cluster.ns + "/" + cluster.name + "'");
+  }
+  return std::move(*snap);
+}
+
+core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            engine::Engine& engine, repo::Repository& repo,
+                                            const ClusterRestoreOptions& options) {
+  RestorePreview preview;
+  HS_ASSIGN_OR_RETURN(preview.snapshot, SelectRestoreSnapshot(repo, cluster, options));
+  if (IsNativeSnapshot(preview.snapshot)) {
+    engine::NativeBackup* native = engine.native_backup();
+    if (native == nullptr) {
+      return engine::Unsupported(engine, "native restores");
+    }
+    engine::NativeRestoreOptions native_options;
+    native_options.confirm_overwrite = options.engine_options.confirm_overwrite;
+    native_options.force = options.force;
+    HS_ASSIGN_OR_RETURN(
+        auto plan, native->PlanNativeRestore(platform, cluster, SnapshotFacts(preview.snapshot),
+                                             native_options));
+    preview.native = true;
+    preview.target = plan.target.name;
+    preview.reason = "replaces the " + plan.reason;
+    return preview;
+  }
+  HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
+  preview.target = plan.target.name;
+  preview.reason = plan.reason;
+  return preview;
+}
+
+core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  engine::Engine& engine, repo::Repository& repo,
+                                                  const ClusterRestoreOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  auto snap = SelectRestoreSnapshot(repo, cluster, options);
+  if (!snap.ok()) {
+    return snap.TakeStatus();
   }
   HS_TRY(repo.LoadIndex());
   if (IsNativeSnapshot(*snap)) {

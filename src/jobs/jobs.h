@@ -64,11 +64,20 @@ core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
                                                 engine::Engine& engine, repo::Repository& repo,
                                                 const ClusterBackupOptions& options);
 
+// How a backup was taken: a logical dump (no method tag) or a native one (tag method=native).
+enum class SnapshotMethod { kAny, kDump, kNative };
+// "" or "any" -> kAny, "dump", "native"; kUsage naming the choices otherwise.
+core::Result<SnapshotMethod> ParseSnapshotMethod(const std::string& name);
+// Whether `snapshot` was taken by `method` (kAny: always).
+bool HasMethod(const repo::Snapshot& snapshot, SnapshotMethod method);
+
 struct ClusterRestoreOptions {
   std::string snapshot =
       "latest";                 // ID, prefix or "latest" among the cluster's snapshots of `type`
   std::string type = "backup";  // "" = any type (an explicit ID)
   int instance = -1;            // >= 0: the diverged capture of this instance ordinal
+  // Which backups "latest" (or a prefix) may select: any, dump or native (tag method=native).
+  SnapshotMethod method = SnapshotMethod::kAny;
   engine::RestoreOptions engine_options;
   // The restore triages the cluster first (jobs/repair_restore_guard.h); this confirms rewinding a
   // split-brain cluster or one with an UNKNOWN instance.
@@ -90,6 +99,25 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
                                                   const platform::Cluster& cluster,
                                                   engine::Engine& engine, repo::Repository& repo,
                                                   const ClusterRestoreOptions& options);
+
+// The snapshot a restore with `options` selects (snapshot, type, instance, method). Read-only.
+core::Result<repo::Snapshot> SelectRestoreSnapshot(repo::Repository& repo,
+                                                   const platform::Cluster& cluster,
+                                                   const ClusterRestoreOptions& options);
+
+// What a restore would do, changing nothing (restore --dry-run): the selected snapshot and the
+// engine's plan for it (a native snapshot: the data directory it replaces and the instances it
+// rebuilds; a dump: the instance it is loaded into). The plan's refusals are returned as errors.
+struct RestorePreview {
+  repo::Snapshot snapshot;
+  bool native = false;
+  std::string target;  // instance name
+  std::string reason;
+};
+core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            engine::Engine& engine, repo::Repository& repo,
+                                            const ClusterRestoreOptions& options);
 
 // The cluster's snapshots of a type ("" = any), oldest first.
 core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& repo,

@@ -80,6 +80,17 @@ bool IsNativeSnapshot(const repo::Snapshot& snapshot) {
   return snapshot.TagValue("method") == "native";
 }
 
+std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot) {
+  std::map<std::string, std::string> facts;
+  for (const auto& tag : snapshot.tags) {
+    auto eq = tag.find('=');
+    if (eq != std::string::npos) {
+      facts[tag.substr(0, eq)] = tag.substr(eq + 1);
+    }
+  }
+  return facts;
+}
+
 core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platform,
                                                      const platform::Cluster& cluster,
                                                      engine::Engine& engine, repo::Repository& repo,
@@ -143,13 +154,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   if (native == nullptr) {
     return engine::Unsupported(engine, "native restores");
   }
-  std::map<std::string, std::string> facts;
-  for (const auto& tag : snapshot.tags) {
-    auto eq = tag.find('=');
-    if (eq != std::string::npos) {
-      facts[tag.substr(0, eq)] = tag.substr(eq + 1);
-    }
-  }
+  std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
   NativeRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +

@@ -58,4 +58,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
 // Whether a snapshot holds a native backup (tag method=native).
 bool IsNativeSnapshot(const repo::Snapshot& snapshot);
 
+// A native snapshot's facts: its "key=value" tags as a map (source_instance, the engine's facts).
+std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot);
+
 }  // namespace hasteward::jobs

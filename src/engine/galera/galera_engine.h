@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/galera/native_backup.h"
 #include "engine/mariadb/mariadb_engine.h"
 
 namespace hasteward::engine::galera {
@@ -30,11 +31,15 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
                                  const InstanceHealth& node, const HealOptions& options) override;
   core::Status RejoinInstance(platform::Platform& platform, const platform::Cluster& cluster,
                               const platform::Instance& node, const HealOptions& options) override;
+  NativeBackup* native_backup() override { return &native_; }
 
  protected:
   bool IsGaleraCluster() const override { return true; }
   core::Result<RestorePlan> ChooseRestoreTarget(
       const platform::Cluster& cluster, const std::vector<mariadb::InstanceProbe>& probes) override;
+
+ private:
+  GaleraNativeBackup native_{*this};
 };
 
 }  // namespace hasteward::engine::galera

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/mariadb/native_backup.h"
 #include "engine/sql_rows.h"
 
 namespace hasteward::engine::mariadb {
@@ -89,11 +90,15 @@ class MariadbEngine : public MariadbFamilyEngine {
                             const HealOptions& options) override;
   core::Status PrepareToHeal(platform::Platform& platform, const platform::Cluster& cluster,
                              const platform::Instance& target, const HealOptions& options) override;
+  NativeBackup* native_backup() override { return &native_; }
 
  protected:
   bool IsGaleraCluster() const override { return false; }
   core::Result<RestorePlan> ChooseRestoreTarget(const platform::Cluster& cluster,
                                                 const std::vector<InstanceProbe>& probes) override;
+
+ private:
+  MariadbNativeBackup native_{*this};
 };
 
 // The dump flags for a source: every database but the "mysql" system schema (its Aria tables are

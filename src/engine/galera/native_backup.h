@@ -1,0 +1,28 @@
+#pragma once
+
+#include "engine/mariadb/native_backup.h"
+
+namespace hasteward::engine::galera {
+
+// Galera physical backups: mariadb-backup --galera-info from a Synced node that is desynced
+// (wsrep_desync) while it is read, so the other nodes keep committing without flow control. A
+// restore needs every node stopped (a restored node bootstraps a new Primary component, which
+// must not meet the old one): the target is the backup's source node (else ordinal 0), it
+// bootstraps at the backup's position, and every other node joins it by state transfer.
+class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
+ public:
+  explicit GaleraNativeBackup(DumpSource& planner) : MariadbNativeBackup(planner) {}
+
+ protected:
+  std::vector<std::string> SourceFlags(const BackupPlan& plan) const override;
+  core::Result<std::unique_ptr<mariadb::BackupHold>> HoldSource(const platform::Cluster& cluster,
+                                                                const BackupPlan& plan) override;
+  core::Result<const platform::Instance*> ChooseRestoreTarget(
+      platform::Platform& platform, const platform::Cluster& cluster,
+      const std::map<std::string, std::string>& facts) override;
+  core::Status StartAndRebuild(platform::Platform& platform, const platform::Cluster& cluster,
+                               const NativeRestorePlan& plan,
+                               const NativeRestoreOptions& options) override;
+};
+
+}  // namespace hasteward::engine::galera

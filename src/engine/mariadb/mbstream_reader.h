@@ -1,0 +1,61 @@
+// The xbstream ("mbstream") format of `mariadb-backup --backup --stream=mbstream`, read file by
+// file from a byte stream without temporary files. A stream is a sequence of chunks, each
+//   "XBSTCK01", flags (1 byte), type (1 byte: 'P' payload, 'E' end of file),
+//   path length (4 bytes LE), path, and for 'P': payload length (8 LE), offset (8 LE),
+//   CRC-32 of the payload (4 LE), payload.
+// mariadb-backup with one copy thread (its default) sends each file's chunks in order, ended by
+// its 'E' chunk; the reader insists on that (a chunk of another file in the middle of one, or an
+// offset that skips or repeats bytes, is refused rather than stored wrongly).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+
+#include "core/byte_stream.h"
+#include "core/status.h"
+
+namespace hasteward::engine::mariadb {
+
+class MbstreamReader {
+ public:
+  explicit MbstreamReader(core::ByteSource& source) : source_(source) {}
+
+  // The path of the next file ("ibdata1", "shop/accounts.ibd"), skipping what the caller left
+  // unread of the current one; nullopt at the end of the stream. Errors: kCorruption for a bad
+  // magic, an unknown chunk type, a path that is absolute or has "..", a checksum mismatch or
+  // chunks out of order; kDumpFailed when the stream ends inside a chunk or inside a file (the
+  // tool was cut short); the source's own errors are passed through.
+  core::Result<std::optional<std::string>> Next();
+  // Up to buf.size() bytes of the current file's content; 0 at its end.
+  core::Result<size_t> ReadContent(std::span<uint8_t> buf);
+
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  struct Header {
+    char type = 0;
+    std::string path;
+    uint64_t length = 0;
+    uint64_t offset = 0;
+    uint32_t checksum = 0;
+  };
+  // Reads one chunk header; nullopt at a clean end of stream (no byte of a header read).
+  core::Result<std::optional<Header>> ReadHeader();
+  core::Status ReadExact(std::span<uint8_t> buf, bool* clean_end);
+  core::Status FinishPayload();
+
+  core::ByteSource& source_;
+  std::string path_;          // the current file ("" before the first)
+  bool in_file_ = false;      // between the current file's first chunk and its 'E' chunk
+  uint64_t file_offset_ = 0;  // content bytes of the current file delivered so far
+  uint64_t remaining_ = 0;    // payload bytes of the current chunk not yet read
+  uint32_t expected_crc_ = 0;
+  uint32_t crc_ = 0;
+  std::set<std::string> seen_;  // files already sent (one entry per file of the backup)
+  uint64_t bytes_read_ = 0;
+};
+
+}  // namespace hasteward::engine::mariadb

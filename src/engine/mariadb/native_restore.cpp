@@ -1,0 +1,233 @@
+// MariadbNativeBackup's restore: a stopped instance's data directory replaced by a prepared
+// mariadb-backup tree, then the replicas re-cloned from it.
+#include <unistd.h>
+
+#include "core/log.h"
+#include "engine/client_tools.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/native_backup.h"
+#include "engine/mariadb/repair.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
+
+// $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
+// into place (same parent: atomic); the old one is kept, never deleted.
+constexpr char kSwapIn[] =
+    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$3\"; echo kept; fi; mv -- \"$2\" \"$1\"; "
+    "chmod 700 \"$1\"";
+
+void Log(const NativeRestoreOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.heal.log) {
+    o.heal.log(line);
+  }
+}
+
+std::string Fact(const std::map<std::string, std::string>& facts, const std::string& key) {
+  auto it = facts.find(key);
+  return it == facts.end() ? std::string() : it->second;
+}
+
+std::string Quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "'";
+}
+
+// The restored server answers; a rejected login is returned at once (it will not heal by
+// waiting: a backup of another cluster brought its own accounts).
+core::Status WaitAnswers(const platform::Cluster& cluster, const platform::Instance& target,
+                         const NativeRestoreOptions& options) {
+  core::Status rejected;
+  HS_TRY(PollUntil("'" + target.name + "' to start on the restored data", options.heal.heal_timeout,
+                   [&]() -> core::Result<bool> {
+                     auto conn = MariadbConnection::ConnectInstance(cluster, target);
+                     if (!conn.ok() && conn.status().code() == core::ErrorCode::kAuthFailed) {
+                       rejected = conn.TakeStatus();
+                       return true;
+                     }
+                     return conn.ok();
+                   }));
+  if (!rejected.ok()) {
+    return rejected
+        .Wrap("'" + target.name +
+              "' runs on the restored data but rejects the inventory's credentials (the backup "
+              "brought its own accounts)")
+        .WithHint(
+            "set the cluster's passwords in the inventory to the restored cluster's, then "
+            "run 'hasteward repair' to rebuild the other instances");
+  }
+  return core::Status::Ok();
+}
+
+// The restored primary replicates from no one and continues the backup's GTID sequence: its
+// binary log starts empty (mariadb-backup copies none), so without the backup's binlog state the
+// next transaction would reuse sequence numbers the old replicas and a point-in-time recovery
+// already know.
+core::Status BecomePrimary(const platform::Cluster& cluster, const platform::Instance& target,
+                           const std::string& gtid, const NativeRestoreOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(SqlRows replication, conn->Query("SHOW ALL SLAVES STATUS"));
+  if (!replication.empty()) {
+    HS_TRY(conn->Execute("STOP ALL SLAVES"));
+    HS_TRY(conn->Execute("RESET SLAVE ALL"));
+  }
+  HS_ASSIGN_OR_RETURN(auto log_bin, conn->QueryValue("SELECT @@global.log_bin"));
+  if (log_bin.value_or("0") == "1" && !gtid.empty()) {
+    HS_TRY(conn->Execute("RESET MASTER"));
+    HS_TRY(conn->Execute("SET GLOBAL gtid_binlog_state = " + Quote(gtid)));
+    Log(options, "'" + target.name + "' continues the backup's GTID position " + gtid);
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Result<const platform::Instance*> MariadbNativeBackup::ChooseRestoreTarget(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const std::map<std::string, std::string>& /*facts*/) {
+  // Why the stopped instance, not the backup's source: the backup usually comes from a replica,
+  // and the instance the operator stopped for the restore is the one meant to become the primary.
+  for (const auto& instance : cluster.instances) {
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
+    if (!running) {
+      return &instance;
+    }
+  }
+  if (cluster.instances.empty()) {
+    return core::NotFound("cluster '" + cluster.ns + "/" + cluster.name + "' has no instances",
+                          "add its instances to the inventory");
+  }
+  const platform::Instance& first = cluster.instances.front();
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      "every instance of '" + cluster.ns + "/" + cluster.name +
+                          "' is running; a native restore replaces the data directory of a "
+                          "stopped one",
+                      "stop the instance to restore into (it becomes the primary), e.g. "
+                      "'hasteward instance stop -c " +
+                          cluster.name + " -n " + cluster.ns + " -i " +
+                          std::to_string(first.ordinal) + "', then restore again");
+}
+
+core::Result<NativeRestorePlan> MariadbNativeBackup::PlanNativeRestore(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const std::map<std::string, std::string>& facts, const NativeRestoreOptions& options) {
+  HS_ASSIGN_OR_RETURN(const platform::Instance* target,
+                      ChooseRestoreTarget(platform, cluster, facts));
+  if (target->data_dir.empty()) {
+    return core::Usage("instance '" + target->name + "' has no data directory in the inventory");
+  }
+  NativeRestorePlan plan;
+  plan.target = *target;
+  plan.staging_dir = target->data_dir + ".hasteward-restore";
+  plan.facts = facts;
+  // Restored as root for an instance run by another OS user: the files must be that user's.
+  plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
+  std::string others;
+  for (const auto& instance : cluster.instances) {
+    if (instance.name != target->name) {
+      plan.rebuild.push_back(instance);
+      others += (others.empty() ? "'" : ", '") + instance.name + "'";
+    }
+  }
+  plan.reason = "data directory of '" + target->name + "' (" + target->data_dir + ")" +
+                (others.empty() ? "" : "; then " + others + " rebuilt from it");
+  if (!options.confirm_overwrite) {
+    return core::Status(core::ErrorCode::kConfirmationRequired,
+                        "a native restore replaces the " + plan.reason,
+                        "check the target, then confirm the overwrite (--yes or "
+                        "--confirm-overwrite) to proceed");
+  }
+  return plan;
+}
+
+core::Status MariadbNativeBackup::PrepareNativeRestore(platform::Platform& platform,
+                                                       const platform::Cluster& cluster,
+                                                       const NativeRestorePlan& plan) {
+  return RunScript(platform, cluster, plan.target,
+                   {.what = "create the staging directory",
+                    .text = kMakeStaging,
+                    .args = {plan.staging_dir}})
+      .status();
+}
+
+core::Status MariadbNativeBackup::CheckRestoredTree(platform::Platform& platform,
+                                                    const platform::Cluster& cluster,
+                                                    const NativeRestorePlan& plan) {
+  // --prepare applies the redo log copied with the backup; it fails on a page or log that does
+  // not check out, so it is also the proof that the restored tree is whole.
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.target));
+  HS_ASSIGN_OR_RETURN(core::RunOutput out,
+                      handle->Run({ToolPath(plan.target, "mariadb-backup"), "--prepare",
+                                   "--target-dir=" + plan.staging_dir}));
+  if (!out.status.ok()) {
+    std::string detail = out.err.empty() ? out.out : out.err;
+    if (detail.size() > 2000) {
+      detail = detail.substr(detail.size() - 2000);
+    }
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "mariadb-backup --prepare failed on the restored data directory: " + detail,
+                        "the instance was not touched; check the repository ('hasteward repo "
+                        "check --read-data') and restore another snapshot");
+  }
+  return core::Status::Ok();
+}
+
+core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
+                                         const platform::Cluster& cluster,
+                                         const NativeRestorePlan& plan,
+                                         const NativeRestoreOptions& options) {
+  const platform::Instance& target = plan.target;
+  std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
+  HS_ASSIGN_OR_RETURN(std::string swapped,
+                      RunScript(platform, cluster, target,
+                                {.what = "move the restored data into place",
+                                 .text = kSwapIn,
+                                 .args = {target.data_dir, plan.staging_dir, kept}}));
+  if (swapped.rfind("kept", 0) == 0) {
+    Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
+  }
+  return core::Status::Ok();
+}
+
+core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  const NativeRestorePlan& plan,
+                                                  const NativeRestoreOptions& options) {
+  const platform::Instance& target = plan.target;
+  HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
+  HS_TRY(WaitAnswers(cluster, target, options));
+  HS_TRY(BecomePrimary(cluster, target, Fact(plan.facts, "gtid_position"), options));
+  Log(options, "'" + target.name + "' runs on the restored data");
+  for (const auto& replica : plan.rebuild) {
+    // HealReplica re-clones a running replica (its GTID state lives in the server).
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, replica));
+    if (!running) {
+      HS_TRY(platform.StartInstance(cluster, replica).Wrap("start '" + replica.name + "'"));
+    }
+    HS_TRY(HealReplica(platform, cluster, replica, target, options.heal)
+               .Wrap("rebuild '" + replica.name + "' from the restored '" + target.name + "'"));
+    Log(options, "'" + replica.name + "' rebuilt from '" + target.name + "' and replicating");
+  }
+  return core::Status::Ok();
+}
+
+core::Status MariadbNativeBackup::FinishNativeRestore(platform::Platform& platform,
+                                                      const platform::Cluster& cluster,
+                                                      const NativeRestorePlan& plan,
+                                                      const NativeRestoreOptions& options) {
+  HS_TRY(SwapIn(platform, cluster, plan, options));
+  return StartAndRebuild(platform, cluster, plan, options);
+}
+
+}  // namespace hasteward::engine::mariadb

@@ -1,0 +1,351 @@
+// Native (physical) MariaDB and Galera backups end to end on real sandbox clusters, driving the
+// hasteward binary: `backup --method native` stores mariadb-backup's mbstream as a data-directory
+// tree with the binlog position and GTID as tags; destroying the primary's data directory and
+// restoring gives back every table (per-table checksums), and the replica is rebuilt and
+// replicates again; stock `restic restore` + `mariadb-backup --prepare` gives a directory mariadbd
+// starts on; Galera keeps committing on the other nodes while the source node is desynced, and a
+// restore bootstraps the source node and joins the others; a killed mariadb-backup saves nothing
+// and leaves no node desynced; restore --dry-run and --method see the snapshot's method.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+using platform::EngineKind;
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+class NativeMariadbTest : public ::testing::Test {
+ protected:
+  void Up(EngineKind kind, int instances) {
+    kind_ = kind == EngineKind::kGalera ? "galera" : "mariadb";
+    auto c = SandboxCluster::Create(
+        {.engine = kind, .instances = instances, .name = "shop", .ns = "nm"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    db_ = std::move(*c);
+    ASSERT_EQ(Hs("repo", {"init"}).exit_code, 0);
+    Sql(0,
+        "CREATE DATABASE shop; CREATE TABLE shop.accounts (id int PRIMARY KEY, balance bigint, "
+        "note varchar(64)) ENGINE=InnoDB; INSERT INTO shop.accounts SELECT seq, seq * 7, "
+        "md5(seq) FROM seq_1_to_50000; CREATE TABLE shop.events (id int AUTO_INCREMENT PRIMARY "
+        "KEY, body text) ENGINE=InnoDB; INSERT INTO shop.events (body) SELECT concat('n', seq) "
+        "FROM seq_1_to_5000; CREATE TABLE shop.during (id int AUTO_INCREMENT PRIMARY KEY, "
+        "node int) ENGINE=InnoDB;");
+  }
+
+  CmdResult Hs(const std::string& verb, std::vector<std::string> args = {},
+               const std::string& inventory = "") {
+    std::vector<std::string> argv = {verb};
+    if (verb != "repo") {
+      argv.insert(argv.end(), {"-e", kind_, "-c", "shop", "-n", "nm"});
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hs_.Run(argv, "",
+                   {{"HASTEWARD_INVENTORY", inventory.empty() ? db_->inventory_path() : inventory},
+                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+  }
+
+  std::string Sql(int ordinal, const std::string& sql) {
+    auto r = db_->Sql(ordinal, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? Trim(*r) : "";
+  }
+
+  // Per-table checksums of the tables the backup must bring back.
+  std::string Checksums(int ordinal) {
+    return Sql(ordinal, "CHECKSUM TABLE shop.accounts, shop.events EXTENDED");
+  }
+
+  // Polls until instance `ordinal` has the same checksums as `want` (replication is async).
+  bool ConvergesTo(int ordinal, const std::string& want) {
+    for (int i = 0; i < 120; ++i) {
+      auto r = db_->Sql(ordinal, "CHECKSUM TABLE shop.accounts, shop.events EXTENDED");
+      if (r.ok() && Trim(*r) == want) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
+  }
+
+  bool Replicates(int from, int to, int marker) {
+    Sql(from, "INSERT INTO shop.events (id, body) VALUES (" + std::to_string(marker) +
+                  ", 'after restore')");
+    for (int i = 0; i < 120; ++i) {
+      auto r =
+          db_->Sql(to, "SELECT count(*) FROM shop.events WHERE id = " + std::to_string(marker));
+      if (r.ok() && Trim(*r) == "1") {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
+  }
+
+  std::vector<nlohmann::json> Snapshots() {
+    auto r = hs_.Restic({"snapshots", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<nlohmann::json> out;
+    for (auto& s : nlohmann::json::parse(r.out.empty() ? "[]" : r.out)) {
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  static std::string Tag(const nlohmann::json& snapshot, const std::string& key) {
+    for (const auto& t : snapshot["tags"]) {
+      std::string tag = t.get<std::string>();
+      if (tag.rfind(key + "=", 0) == 0) {
+        return tag.substr(key.size() + 1);
+      }
+    }
+    return "";
+  }
+
+  std::string NativeBackup() {
+    auto r = Hs("backup", {"--method", "native", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (r.exit_code != 0) {
+      return "";
+    }
+    auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"")));
+    return summary.value("snapshot_id", "");
+  }
+
+  // An inventory whose instances find a mariadb-backup that passes 1 MiB of the real stream and
+  // then dies by SIGKILL.
+  std::string KillingInventory() {
+    std::string kill_bin = hs_.Path("killbin");
+    ::mkdir(kill_bin.c_str(), 0755);
+    WriteFile(kill_bin + "/mariadb-backup",
+              "#!/bin/sh\n/usr/bin/mariadb-backup \"$@\" | head -c 1048576\nkill -9 $$\n");
+    ::chmod((kill_bin + "/mariadb-backup").c_str(), 0755);
+    std::string inventory = hs_.Path("kill-inventory.yaml");
+    auto sed = RunCommand({"sh", "-c",
+                           "sed -E 's#^( *)binDir: .*#\\1binDir: " + kill_bin + "#' '" +
+                               db_->inventory_path() + "' > '" + inventory + "'"});
+    EXPECT_EQ(sed.exit_code, 0);
+    return inventory;
+  }
+
+  void StopAll(int instances) {
+    for (int i = 0; i < instances; ++i) {
+      auto stop = Hs("instance", {"stop", "-i", std::to_string(i)});
+      ASSERT_EQ(stop.exit_code, 0) << stop.err;
+    }
+  }
+
+  HastewardEnv hs_{"hs-native-mb-", "native-mb-test"};
+  std::unique_ptr<SandboxCluster> db_;
+  std::string kind_;
+};
+
+TEST_F(NativeMariadbTest, DestroyedPrimaryIsRestoredAndTheReplicaReplicatesAgain) {
+  Up(EngineKind::kMariadb, 2);
+  std::string before = Checksums(0);
+  ASSERT_TRUE(ConvergesTo(1, before));
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  auto snaps = Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(Tag(snaps[0], "method"), "native");
+  EXPECT_EQ(Tag(snaps[0], "source_instance"), db_->instance(1).name);  // the healthy replica
+  EXPECT_EQ(Tag(snaps[0], "gtid_position"), Sql(0, "SELECT @@global.gtid_binlog_pos"));
+  EXPECT_EQ(Tag(snaps[0], "gtid_slave_pos"), Sql(0, "SELECT @@global.gtid_binlog_pos"));
+  EXPECT_NE(Tag(snaps[0], "binlog_file").find("mariadb-bin."), std::string::npos);
+  EXPECT_FALSE(Tag(snaps[0], "binlog_pos").empty());
+  EXPECT_EQ(Tag(snaps[0], "mariadb_version"), "10.11");
+  EXPECT_EQ(snaps[0]["paths"][0], "/nm/shop/data");
+  auto listed = nlohmann::json::parse(Hs("get", {"backups", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["method"], "native");
+
+  Sql(0, "DELETE FROM shop.accounts WHERE id % 3 = 0; INSERT INTO shop.events (body) VALUES ('x')");
+  ASSERT_NE(Checksums(0), before);
+  auto running = Hs("restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(running.exit_code, 24) << running.err;
+  EXPECT_NE(running.err.find("is running"), std::string::npos) << running.err;
+
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  ASSERT_EQ(RunCommand({"rm", "-rf", db_->instance(0).data_dir}).exit_code, 0);
+  auto unconfirmed = Hs("restore", {"--snapshot", id});
+  EXPECT_EQ(unconfirmed.exit_code, 26) << unconfirmed.err;
+  auto restored = Hs("restore", {"--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Checksums(0), before);
+  EXPECT_EQ(Sql(0, "SELECT @@global.gtid_binlog_pos"), Tag(snaps[0], "gtid_position"))
+      << "the restored primary continues the backup's GTID sequence";
+  EXPECT_TRUE(ConvergesTo(1, before)) << "the replica was not rebuilt from the restored primary";
+  EXPECT_TRUE(Replicates(0, 1, 900001)) << "the replica does not replicate after the restore";
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+TEST_F(NativeMariadbTest, StockResticRestoreThenPrepareGivesADirectoryMariadbdStartsOn) {
+  Up(EngineKind::kMariadb, 1);
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  std::string target = hs_.Path("rescued");
+  auto restore = hs_.Restic({"restore", id, "--target", target});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  std::string data = target + "/nm/shop/data";
+  for (const std::string& dir : {target, target + "/nm", target + "/nm/shop"}) {
+    ::chmod(dir.c_str(), 0755);  // restic makes its target 0700; mariadbd must reach below it
+  }
+  const std::string os_user = db_->instance(0).os_user.empty() ? "root" : db_->instance(0).os_user;
+  auto prepared = RunCommand(
+      {"runuser", "-u", os_user, "--", "mariadb-backup", "--prepare", "--target-dir=" + data});
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.out << prepared.err;
+  std::string run = hs_.Path("rescued-run");
+  ASSERT_EQ(RunCommand({"install", "-d", "-o", os_user, "-m", "0700", run}).exit_code, 0);
+  std::string sock = run + "/sock";
+  auto started =
+      RunCommand({"sh", "-c",
+                  "runuser -u " + os_user + " -- mariadbd --no-defaults --datadir=" + data +
+                      " --socket=" + sock + " --pid-file=" + run + "/pid --log-error=" + run +
+                      "/err --skip-networking --skip-grant-tables --innodb-buffer-pool-size=32M "
+                      ">/dev/null 2>&1 &"});
+  ASSERT_EQ(started.exit_code, 0);
+  CmdResult rows;
+  for (int i = 0; i < 120; ++i) {
+    rows = RunCommand({"mariadb", "--no-defaults", "-S", sock, "-N", "-B", "-e",
+                       "CHECKSUM TABLE shop.accounts, shop.events EXTENDED"});
+    if (rows.exit_code == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(Trim(rows.out), before) << rows.err << RunCommand({"cat", run + "/err"}).out;
+  RunCommand({"mariadb-admin", "--no-defaults", "-S", sock, "shutdown"});
+}
+
+TEST_F(NativeMariadbTest, VerifyPreparesTheSnapshotInAScratchServerAndReadsIt) {
+  Up(EngineKind::kMariadb, 1);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  auto verified = hs_.Run(
+      {"verify", "-e", "mariadb", "-c", "shop", "-n", "nm", "--snapshot", id}, "",
+      {{"HASTEWARD_INVENTORY", db_->inventory_path()}, {"HASTEWARD_STATE_DIR", hs_.Path("vs")}});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find(": ok in"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("(3 tables)"), std::string::npos) << verified.out;
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM shop.accounts"), "50000");
+}
+
+TEST_F(NativeMariadbTest, DryRunAndLatestSeeTheSnapshotsMethod) {
+  Up(EngineKind::kMariadb, 1);
+  std::string native = NativeBackup();
+  ASSERT_FALSE(native.empty());
+  auto dump = Hs("backup", {"--json"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  // "latest" is the dump (taken last) unless the method asks for native.
+  auto latest_dump = Hs("restore", {"--dry-run", "--method", "dump", "--yes"});
+  EXPECT_EQ(latest_dump.exit_code, 0) << latest_dump.err;
+  EXPECT_NE(latest_dump.out.find("would restore dump snapshot"), std::string::npos)
+      << latest_dump.out << latest_dump.err;
+  auto latest_any = Hs("restore", {"--dry-run", "--yes"});
+  EXPECT_NE(latest_any.out.find("would restore dump snapshot"), std::string::npos)
+      << latest_any.out << latest_any.err;
+
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  // The native snapshot's plan is the data directory it replaces, not the dump's target.
+  auto dry = Hs("restore", {"--dry-run", "--snapshot", native, "--yes"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would restore native snapshot " + native.substr(0, 8)), std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("data directory of '" + db_->instance(0).name + "'"), std::string::npos)
+      << dry.out;
+  auto latest_native = Hs("restore", {"--dry-run", "--method", "native", "--yes"});
+  EXPECT_EQ(latest_native.exit_code, 0) << latest_native.err;
+  EXPECT_NE(latest_native.out.find("native snapshot " + native.substr(0, 8)), std::string::npos)
+      << latest_native.out;
+  auto latest_env =
+      hs_.Run({"restore", "-e", "mariadb", "-c", "shop", "-n", "nm", "--dry-run", "--yes"}, "",
+              {{"HASTEWARD_INVENTORY", db_->inventory_path()},
+               {"HASTEWARD_STATE_DIR", db_->state_dir()},
+               {"HASTEWARD_BACKUP_METHOD", "native"}});
+  EXPECT_NE(latest_env.out.find("native snapshot " + native.substr(0, 8)), std::string::npos)
+      << latest_env.out << latest_env.err;
+}
+
+TEST_F(NativeMariadbTest, KilledMariadbBackupSavesNoSnapshot) {
+  Up(EngineKind::kMariadb, 1);
+  auto killed = Hs("backup", {"--method", "native"}, KillingInventory());
+  EXPECT_EQ(killed.exit_code, 23) << killed.err;
+  EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
+  EXPECT_TRUE(Snapshots().empty()) << "a killed mariadb-backup must not become a snapshot";
+  auto check = hs_.Restic({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_FALSE(NativeBackup().empty());
+}
+
+TEST_F(NativeMariadbTest, GaleraCommitsDuringTheBackupAndARestoreRebuildsEveryNode) {
+  Up(EngineKind::kGalera, 3);
+  std::string before = Checksums(0);
+  ASSERT_TRUE(ConvergesTo(1, before));
+  // A killed backup leaves the source node synced again.
+  auto killed = Hs("backup", {"--method", "native"}, KillingInventory());
+  EXPECT_EQ(killed.exit_code, 23) << killed.err;
+  EXPECT_TRUE(Snapshots().empty());
+  EXPECT_EQ(Sql(1, "SELECT @@global.wsrep_desync"), "0");
+
+  // Writes on node 0 commit while node 1 (the source) is read and desynced.
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0};
+  std::atomic<bool> saw_desync{false};
+  std::thread writer([&] {
+    while (!stop) {
+      if (db_->Sql(0, "INSERT INTO shop.during (node) VALUES (0)").ok()) {
+        ++committed;
+      }
+      auto desync = db_->Sql(1, "SELECT @@global.wsrep_desync");
+      if (desync.ok() && Trim(*desync) == "1") {
+        saw_desync = true;
+      }
+    }
+  });
+  std::string id = NativeBackup();
+  stop = true;
+  writer.join();
+  ASSERT_FALSE(id.empty());
+  EXPECT_TRUE(saw_desync.load()) << "the source node was never desynced during the backup";
+  EXPECT_GT(committed.load(), 0);
+  EXPECT_EQ(Sql(1, "SELECT @@global.wsrep_desync"), "0") << "the source node stays desynced";
+  auto snaps = Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(Tag(snaps[0], "source_instance"), db_->instance(1).name);
+  EXPECT_EQ(Tag(snaps[0], "wsrep_uuid"),
+            Sql(0,
+                "SELECT variable_value FROM information_schema.global_status WHERE "
+                "variable_name = 'WSREP_CLUSTER_STATE_UUID'"));
+  EXPECT_FALSE(Tag(snaps[0], "wsrep_seqno").empty());
+
+  auto running = Hs("restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(running.exit_code, 24) << running.err;
+  StopAll(3);
+  ASSERT_EQ(RunCommand({"rm", "-rf", db_->instance(1).data_dir}).exit_code, 0);
+  auto restored = Hs("restore", {"--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  for (int node = 0; node < 3; ++node) {
+    EXPECT_EQ(Checksums(node), before) << "node " << node;
+  }
+  EXPECT_TRUE(Replicates(0, 2, 900002)) << "the nodes do not replicate after the restore";
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace hasteward::testing
