@@ -10,6 +10,8 @@
 #include "core/temp_dir.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/mariadb_engine.h"
+#include "engine/native_backup.h"
+#include "platform/registry.h"
 #include "engine/postgres/postgres_engine.h"
 
 namespace hasteward::engine {
@@ -25,6 +27,33 @@ TEST(EngineTest, MakeEngineMapsEveryKind) {
   EXPECT_STREQ(DumpFileName(EngineKind::kPostgres), "pgdumpall.sql");
   EXPECT_STREQ(DumpFileName(EngineKind::kGalera), "mysqldump.sql");
   EXPECT_STREQ(DumpFileName(EngineKind::kMariadb), "mysqldump.sql");
+}
+
+// Every engine has native backups now; their data-file blocks are whole pages, and a block size
+// that splits a page is refused before any tool starts or any server is contacted.
+TEST(EngineTest, EveryEngineHasNativeBackupsInWholePages) {
+  platform::PlatformOptions where;
+  where.inventory_path = "/nonexistent/hasteward-inventory.yaml";
+  auto local = platform::OpenPlatform(where);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  for (auto kind : {EngineKind::kPostgres, EngineKind::kMariadb, EngineKind::kGalera}) {
+    auto e = MakeEngine(kind);
+    ASSERT_TRUE(e.ok());
+    NativeBackup* native = (*e)->native_backup();
+    ASSERT_NE(native, nullptr) << platform::EngineKindName(kind);
+    EXPECT_EQ(native->DefaultBlockSize() % native->PageSize(), 0u);
+    platform::Cluster cluster;
+    cluster.engine = kind;
+    BackupPlan plan;
+    plan.source.name = "db-0";
+    plan.source.data_dir = "/nonexistent";
+    auto opened =
+        native->OpenNativeBackup(**local, cluster, plan, native->PageSize() + 512);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.status().code(), core::ErrorCode::kUsage) << opened.status().ToString();
+  }
+  auto mariadb = MakeEngine(EngineKind::kMariadb);
+  EXPECT_EQ((*mariadb)->native_backup()->PageSize(), 16384u);
 }
 
 TEST(EngineTest, MakeEngineRejectsOutOfRangeKind) {

@@ -38,13 +38,15 @@ class NativeMariadbTest : public ::testing::Test {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     db_ = std::move(*c);
     ASSERT_EQ(Hs("repo", {"init"}).exit_code, 0);
+    Sql(0, "CREATE DATABASE shop");
     Sql(0,
-        "CREATE DATABASE shop; CREATE TABLE shop.accounts (id int PRIMARY KEY, balance bigint, "
+        "CREATE TABLE shop.accounts (id int PRIMARY KEY, balance bigint, "
         "note varchar(64)) ENGINE=InnoDB; INSERT INTO shop.accounts SELECT seq, seq * 7, "
         "md5(seq) FROM seq_1_to_50000; CREATE TABLE shop.events (id int AUTO_INCREMENT PRIMARY "
         "KEY, body text) ENGINE=InnoDB; INSERT INTO shop.events (body) SELECT concat('n', seq) "
         "FROM seq_1_to_5000; CREATE TABLE shop.during (id int AUTO_INCREMENT PRIMARY KEY, "
-        "node int) ENGINE=InnoDB;");
+        "node int) ENGINE=InnoDB;",
+        "shop");
   }
 
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {},
@@ -59,8 +61,8 @@ class NativeMariadbTest : public ::testing::Test {
                     {"HASTEWARD_STATE_DIR", db_->state_dir()}});
   }
 
-  std::string Sql(int ordinal, const std::string& sql) {
-    auto r = db_->Sql(ordinal, sql);
+  std::string Sql(int ordinal, const std::string& sql, const std::string& database = "") {
+    auto r = db_->Sql(ordinal, sql, database);
     EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
     return r.ok() ? Trim(*r) : "";
   }

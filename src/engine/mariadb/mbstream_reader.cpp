@@ -98,6 +98,9 @@ core::Result<std::optional<MbstreamReader::Header>> MbstreamReader::ReadHeader()
   header.path.resize(path_length);
   HS_TRY(
       ReadExact(std::span(reinterpret_cast<uint8_t*>(header.path.data()), path_length), nullptr));
+  while (header.path.rfind("./", 0) == 0) {
+    header.path.erase(0, 2);  // "./ibdata1" is "ibdata1"
+  }
   if (!SafePath(header.path)) {
     return Corrupt("names the unsafe path '" + header.path + "'");
   }

@@ -93,22 +93,19 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
   HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::Create("hasteward-mariadb-backup-"));
   HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
   auto hold = std::make_unique<ScratchHold>(std::move(scratch_dir), std::move(held));
-  ToolSecrets secrets;
+  // One option file, first on the command line (mariadb-backup takes no second one): the
+  // server's own file included (the InnoDB layout: page size, log and undo directories), then the
+  // credentials for [client] and mariadb-backup's own group. In memory, never on disk.
   std::string credentials = MyCnfContent(MariadbUser(cluster), password);
-  // mariadb-backup reads its connection options from [client] and its own group.
   credentials += "[mariadb-backup]" + credentials.substr(credentials.find('\n'));
+  if (!source.config_file.empty()) {
+    credentials = "!include " + source.config_file + "\n" + credentials;
+  }
+  ToolSecrets secrets;
   HS_ASSIGN_OR_RETURN(std::string cnf, secrets.Add("backup.cnf", credentials));
   core::SubprocessOptions options;
   options.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  // The server's own option file first: mariadb-backup reads the InnoDB layout (page size, log
-  // and undo directories) from it, as the server does.
-  options.argv = {ToolPath(source, "mariadb-backup")};
-  if (!source.config_file.empty()) {
-    options.argv.push_back("--defaults-file=" + source.config_file);
-    options.argv.push_back("--defaults-extra-file=" + cnf);
-  } else {
-    options.argv.push_back("--defaults-file=" + cnf);
-  }
+  options.argv = {ToolPath(source, "mariadb-backup"), "--defaults-file=" + cnf};
   for (std::string flag :
        std::vector<std::string>{"--backup", "--stream=mbstream", "--target-dir=" + hold->path(),
                                 "--tmpdir=" + hold->path(), "--datadir=" + source.data_dir,

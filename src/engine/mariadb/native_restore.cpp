@@ -194,7 +194,7 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
                                 {.what = "move the restored data into place",
                                  .text = kSwapIn,
                                  .args = {target.data_dir, plan.staging_dir, kept}}));
-  if (swapped.rfind("kept", 0) == 0) {
+  if (swapped.starts_with("kept")) {
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
   }
   return core::Status::Ok();
