@@ -5,8 +5,24 @@
 #include "core/log.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
+#include "engine/repair_exec.h"
 
 namespace hasteward::engine::galera {
+
+namespace {
+
+// $1 data dir, $2 where it is kept: moved aside (never deleted), an empty one in its place.
+constexpr char kMoveAside[] =
+    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$2\"; echo kept; fi; mkdir -m 700 -- \"$1\"";
+
+void Log(const NativeRestoreOptions& options, const std::string& line) {
+  core::LogInfo(line);
+  if (options.heal.log) {
+    options.heal.log(line);
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> GaleraNativeBackup::SourceFlags(const BackupPlan& /*plan*/) const {
   return {"--galera-info"};  // the cluster UUID and seqno a restored node bootstraps at
@@ -74,9 +90,21 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
   HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
              .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
   for (const auto& node : plan.rebuild) {
-    // HealNode keeps the node's grastate.dat, removes it and starts the node: it joins by a full
-    // state transfer from the restored node, whatever its old data held.
-    HS_TRY(HealNode(platform, cluster, node, options.heal)
+    // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
+    // position from InnoDB when grastate.dat is missing, and a node that committed after the
+    // backup (same cluster UUID, higher seqno) then refuses to join the restored, older cluster.
+    // With an empty data directory it joins by a full state transfer; the old one is kept.
+    std::string kept = node.data_dir + ".hasteward-replaced-" + options.heal.stamp;
+    HS_ASSIGN_OR_RETURN(std::string moved,
+                        RunScript(platform, cluster, node,
+                                  {.what = "move the data directory aside",
+                                   .text = kMoveAside,
+                                   .args = {node.data_dir, kept}}));
+    if (moved.starts_with("kept")) {
+      Log(options, "kept the data directory of '" + node.name + "' at '" + kept +
+                       "'; it joins by a full state transfer");
+    }
+    HS_TRY(RejoinNode(platform, cluster, node, options.heal)
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
   }
   return core::Status::Ok();
