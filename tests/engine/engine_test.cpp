@@ -11,8 +11,8 @@
 #include "engine/client_tools.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/native_backup.h"
-#include "platform/registry.h"
 #include "engine/postgres/postgres_engine.h"
+#include "platform/registry.h"
 
 namespace hasteward::engine {
 namespace {
@@ -47,8 +47,7 @@ TEST(EngineTest, EveryEngineHasNativeBackupsInWholePages) {
     BackupPlan plan;
     plan.source.name = "db-0";
     plan.source.data_dir = "/nonexistent";
-    auto opened =
-        native->OpenNativeBackup(**local, cluster, plan, native->PageSize() + 512);
+    auto opened = native->OpenNativeBackup(**local, cluster, plan, native->PageSize() + 512);
     ASSERT_FALSE(opened.ok());
     EXPECT_EQ(opened.status().code(), core::ErrorCode::kUsage) << opened.status().ToString();
   }

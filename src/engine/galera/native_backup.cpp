@@ -95,11 +95,10 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
     // backup (same cluster UUID, higher seqno) then refuses to join the restored, older cluster.
     // With an empty data directory it joins by a full state transfer; the old one is kept.
     std::string kept = node.data_dir + ".hasteward-replaced-" + options.heal.stamp;
-    HS_ASSIGN_OR_RETURN(std::string moved,
-                        RunScript(platform, cluster, node,
-                                  {.what = "move the data directory aside",
-                                   .text = kMoveAside,
-                                   .args = {node.data_dir, kept}}));
+    HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, node,
+                                                     {.what = "move the data directory aside",
+                                                      .text = kMoveAside,
+                                                      .args = {node.data_dir, kept}}));
     if (moved.starts_with("kept")) {
       Log(options, "kept the data directory of '" + node.name + "' at '" + kept +
                        "'; it joins by a full state transfer");
