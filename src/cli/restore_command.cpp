@@ -107,8 +107,9 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
   cmd->add_option("-m,--method", flags->method,
                   "Which backups 'latest' selects: dump, native or any (default) (env "
                   "HASTEWARD_BACKUP_METHOD, as for backup)")
-      ->envname("HASTEWARD_BACKUP_METHOD")
-      ->check(CLI::IsMember({"any", "dump", "native"}));
+      // Checked by ParseSnapshotMethod when restore runs: CLI11 checks an env-fed option of every
+      // subcommand, and the variable may hold a backup method meant for another command.
+      ->envname("HASTEWARD_BACKUP_METHOD");
   cmd->add_option("-i,--instance", flags->instance,
                   "Restore the diverged capture of instance N (env HASTEWARD_INSTANCE)")
       ->envname("HASTEWARD_INSTANCE");
