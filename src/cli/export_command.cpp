@@ -61,12 +61,12 @@ core::Result<std::unique_ptr<core::ByteSink>> OpenOutput(const std::string& outp
 }
 
 core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
+  SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
+  HS_ASSIGN_OR_RETURN(filter.type, SnapshotTypeFor(f.snapshot, f.type, f.instance));
+  filter.instance = f.instance;
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, repo::LockOptions{}));
   HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
-  SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
-  filter.type = SnapshotTypeFor(f.snapshot, f.type, f.instance);
-  filter.instance = f.instance;
   HS_ASSIGN_OR_RETURN(repo::Snapshot snap,
                       repo::Repository::FindSnapshot(filter.Apply(snaps), f.snapshot));
   if (g.dry_run) {

@@ -25,15 +25,16 @@ using VerificationIndex = std::map<std::string, verify::VerificationState>;
 // How a backup or capture was taken: "native" (physical, tag method=native) or "dump" (logical;
 // dump snapshots carry no method tag); "-" for verification evidence.
 std::string MethodOf(const repo::Snapshot& s) {
-  if (s.TagValue("type") == verify::kTypeVerification)
+  if (repo::TypeOf(s) == repo::SnapshotType::kVerification)
     return "-";
   std::string method = s.TagValue("method");
   return method.empty() ? "dump" : method;
 }
 
-// The verification state of a type=backup snapshot; "-" for other types.
+// The verification state of a cluster backup; "-" for other types and for snapshots without a type
+// tag (`backup --stdin`, restic's own), which name no cluster to verify into.
 std::string VerificationOf(const VerificationIndex& index, const repo::Snapshot& s) {
-  if (s.TagValue("type") != "backup")
+  if (s.TagValue("type").empty() || repo::TypeOf(s) != repo::SnapshotType::kBackup)
     return "-";
   return verify::DescribeVerification(index, repo::IdToHex(s.id));
 }
@@ -53,7 +54,7 @@ nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s, const VerificationI
   j["method"] = MethodOf(s);
   j["job"] = s.TagValue("job");
   j["verification"] = VerificationOf(index, s);
-  if (s.TagValue("type") == verify::kTypeVerification) {
+  if (repo::TypeOf(s) == repo::SnapshotType::kVerification) {
     j["verifies"] = s.TagValue(verify::kTagVerifies);
     j["verdict"] = s.TagValue(verify::kTagVerdict);
   }
@@ -61,10 +62,12 @@ nlohmann::ordered_json SnapshotJson(const repo::Snapshot& s, const VerificationI
 }
 
 core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
+  SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
+  if (!f.type.empty()) {  // without -t every type is listed
+    HS_ASSIGN_OR_RETURN(filter.type, repo::ParseTypeSelector(f.type));
+  }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
-  SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
-  filter.type = f.type;
   auto selected = filter.Apply(snaps);
   VerificationIndex index = verify::IndexVerifications(snaps);
   if (g.WantsJson()) {

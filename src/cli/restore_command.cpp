@@ -41,7 +41,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   jobs::ClusterRestoreOptions opts;
   opts.snapshot = f.snapshot;
-  opts.type = SnapshotTypeFor(f.snapshot, f.type, f.instance);
+  HS_ASSIGN_OR_RETURN(opts.type, SnapshotTypeFor(f.snapshot, f.type, f.instance));
   opts.instance = f.instance;
   HS_ASSIGN_OR_RETURN(opts.method, jobs::ParseSnapshotMethod(f.method));
   opts.engine_options.confirm_overwrite = f.confirm_overwrite;

@@ -22,9 +22,7 @@ bool SnapshotFilter::Matches(const repo::Snapshot& s) const {
     return false;
   if (!ns.empty() && s.TagValue("namespace") != ns)
     return false;
-  // A snapshot without a type tag (`backup --stdin`, or written by restic) is a backup.
-  std::string snapshot_type = s.TagValue("type").empty() ? "backup" : s.TagValue("type");
-  if (!type.empty() && type != "all" && snapshot_type != type)
+  if (!repo::MatchesType(s, type))
     return false;
   if (instance >= 0) {
     std::string prefix = "/" + std::to_string(instance) + "-";
@@ -48,13 +46,16 @@ std::vector<repo::Snapshot> SnapshotFilter::Apply(const std::vector<repo::Snapsh
   return out;
 }
 
-std::string SnapshotTypeFor(const std::string& snapshot_ref, const std::string& type_flag,
-                            int instance) {
+core::Result<repo::SnapshotTypeSelector> SnapshotTypeFor(const std::string& snapshot_ref,
+                                                         const std::string& type_flag,
+                                                         int instance) {
   if (!type_flag.empty())
-    return type_flag;
+    return repo::ParseTypeSelector(type_flag);
   if (instance >= 0)
-    return "diverged";
-  return snapshot_ref == "latest" || snapshot_ref.empty() ? "backup" : "";
+    return repo::SnapshotTypeSelector{repo::SnapshotType::kDiverged};
+  if (snapshot_ref == "latest" || snapshot_ref.empty())
+    return repo::SnapshotTypeSelector{repo::SnapshotType::kBackup};
+  return repo::SnapshotTypeSelector{};
 }
 
 }  // namespace hasteward::cli

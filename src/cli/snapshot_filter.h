@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "repo/snapshot/snapshot.h"
+#include "repo/snapshot/snapshot_type.h"
 
 namespace hasteward::cli {
 
@@ -14,18 +15,19 @@ struct SnapshotFilter {
   std::string engine;
   std::string cluster;
   std::string ns;
-  std::string type;   // "" or "all" = any; "backup" includes snapshots without a type tag
-  int instance = -1;  // -1 = any
+  repo::SnapshotTypeSelector type;  // empty = any; a backup includes snapshots without a type tag
+  int instance = -1;                // -1 = any
 
   static SnapshotFilter FromGlobals(const GlobalOptions& g);
   bool Matches(const repo::Snapshot& s) const;
   std::vector<repo::Snapshot> Apply(const std::vector<repo::Snapshot>& snaps) const;
 };
 
-// The snapshot type a command selects from: `type_flag` (-t) when given; "diverged" when an
-// instance (-i N) is named; "backup" for "latest" (a verification or diverged capture made after
-// the last backup is never "latest"); any type for an explicit ID.
-std::string SnapshotTypeFor(const std::string& snapshot_ref, const std::string& type_flag,
-                            int instance);
+// The snapshot type a command selects from: `type_flag` (-t) when given; diverged when an
+// instance (-i N) is named; backup for "latest" (a verification or diverged capture made after
+// the last backup is never "latest"); any type for an explicit ID. kUsage for an unknown -t.
+core::Result<repo::SnapshotTypeSelector> SnapshotTypeFor(const std::string& snapshot_ref,
+                                                         const std::string& type_flag,
+                                                         int instance);
 
 }  // namespace hasteward::cli

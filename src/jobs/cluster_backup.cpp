@@ -14,11 +14,11 @@ std::string JobStamp(int64_t unix_seconds) {
   return buf;
 }
 
-std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
+std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, repo::SnapshotType type,
                                       const std::string& job) {
   std::vector<std::string> tags = {
       std::string("engine=") + platform::EngineKindName(cluster.engine), "cluster=" + cluster.name,
-      "namespace=" + cluster.ns, "type=" + type};
+      "namespace=" + cluster.ns, repo::TypeTag(type)};
   if (!job.empty())
     tags.push_back("job=" + job);
   return tags;

@@ -13,14 +13,15 @@
 #include "platform/platform.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/repository.h"
+#include "repo/snapshot/snapshot_type.h"
 
 namespace hasteward::jobs {
 
 struct ClusterBackupOptions {
-  std::string type = "backup";  // "backup" or "diverged"
-  std::string job;              // job tag (diverged captures of one repair share it)
-  int ordinal_prefix = -1;      // diverged: "<ns>/<cluster>/<N>-<file>"
-  repo::GoTime job_start;       // snapshot time: when the job began (README "Snapshot Timestamps")
+  repo::SnapshotType type = repo::SnapshotType::kBackup;  // or kDiverged (repair captures)
+  std::string job;          // job tag (diverged captures of one repair share it)
+  int ordinal_prefix = -1;  // diverged: "<ns>/<cluster>/<N>-<file>"
+  repo::GoTime job_start;   // snapshot time: when the job began (README "Snapshot Timestamps")
   repo::CompressionOptions compression;
   std::function<void(const repo::BackupProgress&)> progress;
   // How long to wait for another job's exclusive repository lock (a prune) before failing with
@@ -38,7 +39,7 @@ struct ClusterBackupResult {
 std::string JobStamp(int64_t unix_seconds);
 
 // The tags every HASteward snapshot carries (engine, cluster, namespace, type[, job]).
-std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, const std::string& type,
+std::vector<std::string> SnapshotTags(const platform::Cluster& cluster, repo::SnapshotType type,
                                       const std::string& job);
 
 // A planned dump and how errors name the job storing it ("backup of 'ns/db' from 'db-1'").
@@ -73,9 +74,10 @@ bool HasMethod(const repo::Snapshot& snapshot, SnapshotMethod method);
 
 struct ClusterRestoreOptions {
   std::string snapshot =
-      "latest";                 // ID, prefix or "latest" among the cluster's snapshots of `type`
-  std::string type = "backup";  // "" = any type (an explicit ID)
-  int instance = -1;            // >= 0: the diverged capture of this instance ordinal
+      "latest";  // ID, prefix or "latest" among the cluster's snapshots of `type`
+  // Any type (nullopt) when an explicit ID is given.
+  repo::SnapshotTypeSelector type = repo::SnapshotType::kBackup;
+  int instance = -1;  // >= 0: the diverged capture of this instance ordinal
   // Which backups "latest" (or a prefix) may select: any, dump or native (tag method=native).
   SnapshotMethod method = SnapshotMethod::kAny;
   engine::RestoreOptions engine_options;
@@ -119,9 +121,9 @@ core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
                                             engine::Engine& engine, repo::Repository& repo,
                                             const ClusterRestoreOptions& options);
 
-// The cluster's snapshots of a type ("" = any), oldest first.
+// The cluster's snapshots of the selected type (any when the selector is empty), oldest first.
 core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& repo,
                                                            const platform::Cluster& cluster,
-                                                           const std::string& type);
+                                                           const repo::SnapshotTypeSelector& type);
 
 }  // namespace hasteward::jobs

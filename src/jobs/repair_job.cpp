@@ -32,7 +32,7 @@ core::Status Escrow(platform::Platform& platform, const platform::Cluster& clust
                     engine::Engine& engine, const RepairJobOptions& o, const CaptureSource& source,
                     RepairJobResult* result) {
   ClusterBackupOptions bo;
-  bo.type = "backup";
+  bo.type = repo::SnapshotType::kBackup;
   bo.job_start = o.job_start;
   auto r = BackupInstance(platform, cluster, engine, *o.repo, source, bo);
   if (!r.ok()) {
@@ -48,7 +48,7 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
                              engine::Engine& engine, const RepairJobOptions& o,
                              RepairJobResult* result) {
   ClusterBackupOptions bo;
-  bo.type = "diverged";
+  bo.type = repo::SnapshotType::kDiverged;
   bo.job = o.heal.stamp;
   bo.job_start = o.job_start;
   for (const auto& inst : result->plan.diverged) {

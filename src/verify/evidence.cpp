@@ -8,7 +8,7 @@ std::map<std::string, VerificationState> IndexVerifications(
     const std::vector<repo::Snapshot>& snapshots) {
   std::map<std::string, VerificationState> index;
   for (const auto& s : snapshots) {
-    if (s.TagValue("type") != kTypeVerification)
+    if (repo::TypeOf(s) != repo::SnapshotType::kVerification)
       continue;
     std::string target = s.TagValue(kTagVerifies);
     std::string verdict = s.TagValue(kTagVerdict);

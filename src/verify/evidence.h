@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "repo/snapshot/snapshot.h"
+#include "repo/snapshot/snapshot_type.h"
 
 namespace hasteward::verify {
 
-// Tags of a verification snapshot beyond engine/cluster/namespace.
-inline constexpr char kTypeVerification[] = "verification";
+// Tags of a verification snapshot (type=verification) beyond engine/cluster/namespace.
 inline constexpr char kTagVerifies[] = "verifies";
 inline constexpr char kTagVerdict[] = "verdict";
 

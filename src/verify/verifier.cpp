@@ -130,7 +130,7 @@ core::Result<std::string> RecordReport(repo::Repository& repo, const Verificatio
   bo.tags = {"engine=" + report.engine,
              "cluster=" + report.cluster,
              "namespace=" + report.ns,
-             std::string("type=") + kTypeVerification,
+             repo::TypeTag(repo::SnapshotType::kVerification),
              std::string(kTagVerifies) + "=" + report.snapshot_id,
              std::string(kTagVerdict) + "=" + report.Verdict()};
   bo.hostname = report.ns + "-" + report.cluster;
@@ -145,8 +145,10 @@ core::Result<VerifyOutcome> VerifyCluster(const platform::Cluster& cluster, repo
   std::string root = options.verify_root.empty() ? DefaultVerifyRoot() : options.verify_root;
   HS_ASSIGN_OR_RETURN(auto orphans, CleanupOrphans(root));
   out.orphans_removed = static_cast<int>(orphans.size());
-  HS_ASSIGN_OR_RETURN(auto backups, jobs::ClusterSnapshots(repo, cluster, "backup"));
-  HS_ASSIGN_OR_RETURN(auto verifications, jobs::ClusterSnapshots(repo, cluster, kTypeVerification));
+  HS_ASSIGN_OR_RETURN(auto backups,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  HS_ASSIGN_OR_RETURN(auto verifications,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kVerification));
   auto decision = DecideVerification(backups, IndexVerifications(verifications), options.snapshot,
                                      options.force);
   if (!decision.ok()) {

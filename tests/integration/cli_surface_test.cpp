@@ -129,6 +129,21 @@ TEST_F(CliSurfaceTest, DivergedCaptureIsExportedWithInstance) {
   EXPECT_EQ(ReadAll(out), "-- instance 1\n");
 }
 
+TEST_F(CliSurfaceTest, AMisspeltSnapshotTypeIsAUsageErrorNotAnEmptySelection) {
+  Backup("-- the dump\n", "pgdumpall.sql", "backup", "2024-01-01 10:00:00");
+  // "backups" used to select nothing: `get backups` printed an empty table and export said
+  // "no snapshot found", hiding the typo.
+  auto listed = hs_.Run({"get", "backups", "-t", "backups"});
+  EXPECT_EQ(listed.exit_code, kUsage) << listed.out << listed.err;
+  EXPECT_NE(listed.err.find("-t all"), std::string::npos) << listed.err;
+  auto exported = hs_.Run({"export", "-e", "cnpg", "-c", "shop", "-n", "test", "-t", "backups",
+                           "-o", hs_.Path("typo.sql")});
+  EXPECT_EQ(exported.exit_code, kUsage) << exported.err;
+  auto verified = hs_.Run({"get", "backups", "-t", "verification", "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(Json::parse(verified.out).size(), 0U);
+}
+
 TEST_F(CliSurfaceTest, ExportFileIsReadableByItsOwnerOnly) {
   Backup("-- password hashes\n", "pgdumpall.sql", "backup", "2024-01-01 10:00:00");
   for (const std::string name : {"dump.sql", "dump.sql.gz"}) {

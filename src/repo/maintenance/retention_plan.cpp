@@ -13,7 +13,9 @@ constexpr const char* kTagKeys[] = {"engine", "cluster", "namespace", "type", "j
 
 // The HASteward tags of one snapshot, or why it is unmanaged.
 struct ManagedTags {
-  std::string engine, cluster, namespace_name, type, job;
+  std::string engine, cluster, namespace_name;
+  SnapshotType type = SnapshotType::kBackup;
+  std::string job;
 };
 
 std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* out) {
@@ -34,21 +36,23 @@ std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* 
     if (values[key].empty())
       return std::string("missing tag '") + key + "='";
   }
-  *out = {values["engine"], values["cluster"], values["namespace"], values["type"], values["job"]};
-  if (out->type != "backup" && out->type != "diverged") {
-    return "unknown type '" + out->type + "'";
-  }
-  if (out->type == "diverged" && out->job.empty())
+  // Only backups and diverged captures are retained by policy; verification reports (and types a
+  // newer HASteward may write) are left alone rather than guessed at.
+  std::optional<SnapshotType> type = ParseSnapshotType(values["type"]);
+  if (type != SnapshotType::kBackup && type != SnapshotType::kDiverged)
+    return "unknown type '" + values["type"] + "'";
+  *out = {values["engine"], values["cluster"], values["namespace"], *type, values["job"]};
+  if (out->type == SnapshotType::kDiverged && out->job.empty())
     return "diverged snapshot without a 'job=' tag";
-  if (out->type == "backup")
+  if (out->type == SnapshotType::kBackup)
     out->job.clear();  // a job tag on a backup does not group it
   return std::nullopt;
 }
 
 bool InScope(const ManagedTags& t, const PruneOptions& o) {
-  if (o.type == PruneType::kBackup && t.type != "backup")
+  if (o.type == PruneType::kBackup && t.type != SnapshotType::kBackup)
     return false;
-  if (o.type == PruneType::kDiverged && t.type != "diverged")
+  if (o.type == PruneType::kDiverged && t.type != SnapshotType::kDiverged)
     return false;
   if (!o.engine.empty() && t.engine != o.engine)
     return false;
@@ -152,7 +156,7 @@ core::Result<PruneType> ParsePruneType(std::string_view text) {
 }
 
 std::string PlanGroup::Key() const {
-  return engine + "/" + namespace_name + "/" + cluster + "/" + type;
+  return engine + "/" + namespace_name + "/" + cluster + "/" + std::string(SnapshotTypeName(type));
 }
 
 core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snapshots,
@@ -179,7 +183,7 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
     }
     PlanGroup key_group{tags.engine, tags.cluster, tags.namespace_name, tags.type, {}, 0, 0};
     GroupBuilder& g = builders[key_group.Key()];
-    if (g.group.type.empty())
+    if (g.group.engine.empty())  // the group's first member (every managed snapshot has an engine)
       g.group = key_group;
     jobs[i] = tags.job;
     AddToGroup(&g, i, *time, tags.job);
@@ -220,9 +224,12 @@ nlohmann::json RetentionPlan::ToJson() const {
   out["groups"] = nlohmann::json::array();
   size_t keep = 0, remove = 0;
   for (const PlanGroup& g : groups) {
-    nlohmann::json jg = {
-        {"engine", g.engine}, {"cluster", g.cluster}, {"namespace", g.namespace_name},
-        {"type", g.type},     {"units", g.units},     {"kept_units", g.kept_units}};
+    nlohmann::json jg = {{"engine", g.engine},
+                         {"cluster", g.cluster},
+                         {"namespace", g.namespace_name},
+                         {"type", SnapshotTypeName(g.type)},
+                         {"units", g.units},
+                         {"kept_units", g.kept_units}};
     jg["keep"] = nlohmann::json::array();
     jg["remove"] = nlohmann::json::array();
     jg["snapshots"] = nlohmann::json::array();
@@ -253,7 +260,7 @@ nlohmann::json RetentionPlan::ToJson() const {
 std::string RetentionPlan::ToText() const {
   std::string out;
   for (const PlanGroup& g : groups) {
-    const char* unit = g.type == "diverged" ? "job groups" : "snapshots";
+    const char* unit = g.type == SnapshotType::kDiverged ? "job groups" : "snapshots";
     out += "group " + g.Key() + ": keep " + std::to_string(g.kept_units) + " of " +
            std::to_string(g.units) + " " + unit + "\n";
     for (const PlannedSnapshot& s : g.snapshots) {

@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "repo/maintenance/retention_policy.h"
+#include "repo/snapshot/snapshot_type.h"
 
 namespace hasteward::repo {
 
@@ -60,9 +61,9 @@ struct PlanGroup {
   std::string engine;
   std::string cluster;
   std::string namespace_name;
-  std::string type;                        // "backup" or "diverged"
-  std::vector<PlannedSnapshot> snapshots;  // newest unit first; members of a job together
-  size_t units = 0;                        // snapshots (backup) or job groups (diverged)
+  SnapshotType type = SnapshotType::kBackup;  // kBackup or kDiverged
+  std::vector<PlannedSnapshot> snapshots;     // newest unit first; members of a job together
+  size_t units = 0;                           // snapshots (backup) or job groups (diverged)
   size_t kept_units = 0;
 
   // "engine/namespace/cluster/type"

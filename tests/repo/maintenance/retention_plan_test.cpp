@@ -175,7 +175,7 @@ TEST(RetentionPlanTest, TypeAllPlansBackupsAndJobsSeparately) {
   core::Result<RetentionPlan> plan = PlanRetention(snaps, o);
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(plan->groups.size(), 2u);
-  EXPECT_EQ(plan->groups[1].type, "diverged");
+  EXPECT_EQ(plan->groups[1].type, SnapshotType::kDiverged);
   EXPECT_EQ(RemoveSet(*plan), (std::set<std::string>{"b1", "d1", "d2"}));
 }
 
