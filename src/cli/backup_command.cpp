@@ -109,8 +109,8 @@ ClusterBackupSummaryMessage SummaryMessage(const ClusterContext& ctx,
                                            const ClusterBackupResult& result) {
   const auto& s = result.summary;
   return ClusterBackupSummaryMessage{.snapshot_id = repo::IdToHex(s.snapshot_id),
-                                     .cluster = ctx.cluster.name,
-                                     .ns = ctx.cluster.ns,
+                                     .cluster = ctx.target.cluster().name,
+                                     .ns = ctx.target.cluster().ns,
                                      .source_instance = result.plan.source.name,
                                      .source_role = result.plan.role,
                                      .path = result.path,
@@ -129,13 +129,14 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   opts.block_size = f.block_size;
   opts.threads = f.threads;
   if (g.dry_run) {
-    engine::NativeBackup* native = ctx.engine->native_backup();
+    engine::NativeBackup* native = ctx.target.engine().native_backup();
     if (native == nullptr)
-      return engine::Unsupported(*ctx.engine, "native backups (--method native)");
-    HS_ASSIGN_OR_RETURN(auto plan, native->PlanNativeBackup(*ctx.platform, ctx.cluster));
+      return engine::Unsupported(ctx.target.engine(), "native backups (--method native)");
+    HS_ASSIGN_OR_RETURN(auto plan,
+                        native->PlanNativeBackup(ctx.target.platform(), ctx.target.cluster()));
     std::printf("would take a native backup of '%s/%s' from instance '%s' (%s)\n",
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), plan.source.name.c_str(),
-                plan.reason.c_str());
+                ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
+                plan.source.name.c_str(), plan.reason.c_str());
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
@@ -143,7 +144,7 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   opts.cluster.progress = [&progress](const repo::BackupProgress& p) {
     progress.Update(p.bytes_read, 0, p.seconds);
   };
-  auto result = jobs::BackupClusterNative(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  auto result = jobs::BackupClusterNative(ctx.target, *r, opts);
   progress.Finish();
   HS_TRY(result.status());
   ReportRequests(g, *r);
@@ -154,10 +155,10 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
     std::printf(
         "native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
         "in %.1fs\n",
-        ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
-        result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
-        static_cast<unsigned long long>(s.files), HumanBytes(s.bytes_read).c_str(),
-        HumanBytes(s.bytes_stored).c_str(), s.seconds);
+        ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
+        result->plan.source.name.c_str(), result->plan.role.c_str(),
+        repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), static_cast<unsigned long long>(s.files),
+        HumanBytes(s.bytes_read).c_str(), HumanBytes(s.bytes_stored).c_str(), s.seconds);
   }
   return core::Status::Ok();
 }
@@ -175,9 +176,10 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   HS_ASSIGN_OR_RETURN(opts.lock_wait, ParseDuration("--retry-lock", f.retry_lock, true));
   HS_ASSIGN_OR_RETURN(opts.compression, repo::ParseCompression(f.compression));
   if (g.dry_run) {
-    HS_ASSIGN_OR_RETURN(auto plan, ctx.engine->PlanBackup(*ctx.platform, ctx.cluster));
-    std::printf("would back up '%s/%s' from instance '%s' (%s)\n", ctx.cluster.ns.c_str(),
-                ctx.cluster.name.c_str(), plan.source.name.c_str(), plan.reason.c_str());
+    HS_ASSIGN_OR_RETURN(
+        auto plan, ctx.target.engine().PlanBackup(ctx.target.platform(), ctx.target.cluster()));
+    std::printf("would back up '%s/%s' from instance '%s' (%s)\n", ctx.target.cluster().ns.c_str(),
+                ctx.target.cluster().name.c_str(), plan.source.name.c_str(), plan.reason.c_str());
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
@@ -185,7 +187,7 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   opts.progress = [&progress](const repo::BackupProgress& p) {
     progress.Update(p.bytes_read, 0, p.seconds);
   };
-  auto result = jobs::BackupCluster(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  auto result = jobs::BackupCluster(ctx.target, *r, opts);
   progress.Finish();
   HS_TRY(result.status());
   ReportRequests(g, *r);
@@ -194,9 +196,10 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
     PrintJsonLine(stdout, SummaryMessage(ctx, *result));
   } else if (!g.quiet) {
     std::printf("backup of %s/%s from %s (%s): snapshot %s, %s dumped, %s stored in %.1fs\n",
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result->plan.source.name.c_str(),
-                result->plan.role.c_str(), repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(),
-                HumanBytes(s.bytes_read).c_str(), HumanBytes(s.bytes_stored).c_str(), s.seconds);
+                ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
+                result->plan.source.name.c_str(), result->plan.role.c_str(),
+                repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), HumanBytes(s.bytes_read).c_str(),
+                HumanBytes(s.bytes_stored).c_str(), s.seconds);
   }
   return core::Status::Ok();
 }

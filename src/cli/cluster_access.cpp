@@ -9,19 +9,18 @@ core::Result<ClusterContext> OpenCluster(const GlobalOptions& g) {
     return core::Usage("no cluster given", "pass -c CLUSTER (and -n NAMESPACE, -e ENGINE)");
   }
   HS_ASSIGN_OR_RETURN(auto opened, OpenPlatform(g));
-  ClusterContext ctx;
-  HS_ASSIGN_OR_RETURN(ctx.cluster, opened->FindCluster(g.ns, g.cluster));
+  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, opened->FindCluster(g.ns, g.cluster));
   if (!g.engine.empty()) {
     HS_ASSIGN_OR_RETURN(auto kind, platform::ParseEngineKind(g.engine));
-    if (kind != ctx.cluster.engine) {
+    if (kind != cluster.engine) {
       return core::Usage(std::string("cluster '") + g.ns + "/" + g.cluster + "' is a '" +
-                         platform::EngineKindName(ctx.cluster.engine) + "' cluster, not '" +
-                         g.engine + "'");
+                         platform::EngineKindName(cluster.engine) + "' cluster, not '" + g.engine +
+                         "'");
     }
   }
-  HS_ASSIGN_OR_RETURN(ctx.engine, engine::MakeEngine(ctx.cluster.engine));
-  ctx.platform = std::move(opened);
-  return ctx;
+  HS_ASSIGN_OR_RETURN(engine::ClusterHandle target,
+                      engine::ClusterHandle::Open(*opened, std::move(cluster)));
+  return ClusterContext{.platform = std::move(opened), .target = std::move(target)};
 }
 
 core::Result<std::unique_ptr<platform::Platform>> OpenPlatform(const GlobalOptions& g) {

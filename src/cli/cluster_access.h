@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/cli.h"
-#include "engine/engine.h"
+#include "engine/cluster_handle.h"
 #include "platform/platform.h"
 
 namespace hasteward::cli {
@@ -12,9 +12,8 @@ namespace hasteward::cli {
 // kNotFound (listing known clusters) when the cluster is unknown; kUsage when -e contradicts the
 // inventory's engine.
 struct ClusterContext {
-  std::unique_ptr<platform::Platform> platform;
-  platform::Cluster cluster;
-  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<platform::Platform> platform;  // owned here; `target` refers to it
+  engine::ClusterHandle target;
 };
 
 core::Result<ClusterContext> OpenCluster(const GlobalOptions& g);

@@ -18,18 +18,19 @@ core::Status RunInstance(const GlobalOptions& g, const InstanceFlags& f, const s
                         "run 'hasteward instance status' to see the instance's state"));
   }
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  const platform::Instance* inst = ctx.cluster.FindInstance(f.ordinal);
+  const platform::Instance* inst = ctx.target.cluster().FindInstance(f.ordinal);
   if (inst == nullptr) {
-    return core::NotFound("instance " + std::to_string(f.ordinal) + " of '" + ctx.cluster.ns + "/" +
-                              ctx.cluster.name + "' does not exist",
+    return core::NotFound("instance " + std::to_string(f.ordinal) + " of '" +
+                              ctx.target.cluster().ns + "/" + ctx.target.cluster().name +
+                              "' does not exist",
                           "instances are numbered from 0; see 'hasteward sandbox list'");
   }
   if (verb == "stop") {
-    HS_TRY(ctx.platform->StopInstance(ctx.cluster, *inst));
+    HS_TRY(ctx.target.platform().StopInstance(ctx.target.cluster(), *inst));
   } else if (verb == "start") {
-    HS_TRY(ctx.platform->StartInstance(ctx.cluster, *inst));
+    HS_TRY(ctx.target.platform().StartInstance(ctx.target.cluster(), *inst));
   }
-  HS_ASSIGN_OR_RETURN(bool running, ctx.platform->IsRunning(ctx.cluster, *inst));
+  HS_ASSIGN_OR_RETURN(bool running, ctx.target.platform().IsRunning(ctx.target.cluster(), *inst));
   if (g.WantsJson()) {
     PrintJsonLine(stdout, InstanceStateMessage{.instance = inst->name, .running = running});
   } else {

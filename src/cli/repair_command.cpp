@@ -65,11 +65,11 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
     HS_ASSIGN_OR_RETURN(r, OpenRepository(g));
     o.repo = r.get();
   }
-  HS_ASSIGN_OR_RETURN(auto result, jobs::RepairCluster(*ctx.platform, ctx.cluster, *ctx.engine, o));
+  HS_ASSIGN_OR_RETURN(auto result, jobs::RepairCluster(ctx.target, o));
   if (g.WantsJson()) {
     nlohmann::ordered_json j;
-    j["cluster"] = ctx.cluster.name;
-    j["namespace"] = ctx.cluster.ns;
+    j["cluster"] = ctx.target.cluster().name;
+    j["namespace"] = ctx.target.cluster().ns;
     j["dry_run"] = result.dry_run;
     j["plan"] = engine::DescribeRepairPlan(result.plan);
     j["escrow_snapshot"] = result.escrow_snapshot;
@@ -80,7 +80,7 @@ core::Status RunRepair(const GlobalOptions& g, const RepairFlags& f, CommandOutc
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s plan for %s/%s:\n", result.dry_run ? "dry-run" : "repair",
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str());
+                ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str());
     for (const auto& line : engine::DescribeRepairPlan(result.plan)) {
       std::printf("  %s\n", line.c_str());
     }

@@ -28,7 +28,7 @@ struct RestoreFlags {
 core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
   if (f.users.empty())
     return engine::UsersMode::kCreateMissing;
-  if (!ctx.engine->HasSelectableAccounts()) {
+  if (!ctx.target.engine().HasSelectableAccounts()) {
     return core::Usage("--users applies to mariadb and galera clusters",
                        "a cnpg restore recreates the roles of the dump (pg_dumpall --clean); drop "
                        "--users");
@@ -52,9 +52,9 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   if (g.dry_run) {
     // The snapshot decides the plan: a native one replaces a data directory, a dump is loaded.
     HS_ASSIGN_OR_RETURN(auto preview,
-                        jobs::PreviewRestore(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts));
+                        jobs::PreviewRestore(ctx.target, *r, opts));
     std::string users =
-        preview.native || !ctx.engine->HasSelectableAccounts()
+        preview.native || !ctx.target.engine().HasSelectableAccounts()
             ? ""
             : std::string("; users: ") + engine::UsersModeName(opts.engine_options.users);
     std::printf("would restore %s snapshot %s into instance '%s' (%s%s)\n",
@@ -67,7 +67,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.progress = [&progress](uint64_t done, uint64_t total, double secs) {
     progress.Update(done, total, secs);
   };
-  auto result = jobs::RestoreCluster(*ctx.platform, ctx.cluster, *ctx.engine, *r, opts);
+  auto result = jobs::RestoreCluster(ctx.target, *r, opts);
   progress.Finish();
   if (!result.ok()) {
     core::Status s = result.TakeStatus();
@@ -80,14 +80,14 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   }
   if (g.WantsJson()) {
     PrintJsonLine(stdout, RestoreResultMessage{.restored = repo::IdToHex(result->snapshot.id),
-                                               .cluster = ctx.cluster.name,
-                                               .ns = ctx.cluster.ns,
+                                               .cluster = ctx.target.cluster().name,
+                                               .ns = ctx.target.cluster().ns,
                                                .bytes = result->bytes});
   } else if (!g.quiet) {
     std::printf("restored snapshot %s (%s) into %s/%s\n",
                 repo::IdToHex(result->snapshot.id).substr(0, 8).c_str(),
-                HumanBytes(result->bytes).c_str(), ctx.cluster.ns.c_str(),
-                ctx.cluster.name.c_str());
+                HumanBytes(result->bytes).c_str(), ctx.target.cluster().ns.c_str(),
+                ctx.target.cluster().name.c_str());
   }
   return core::Status::Ok();
 }

@@ -43,7 +43,7 @@ void RunTriage(const GlobalOptions& g, CommandOutcome& out) {
     out.status = ctx.TakeStatus();
     return;
   }
-  auto report = jobs::TriageAndRecord(*ctx->platform, ctx->cluster, platform::DefaultStateDir());
+  auto report = jobs::TriageAndRecord(ctx->target, platform::DefaultStateDir());
   if (!report.ok()) {
     out.status = report.TakeStatus();
     return;

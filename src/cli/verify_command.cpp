@@ -51,7 +51,7 @@ core::Status RunVerify(const GlobalOptions& g, const VerifyFlags& f, CommandOutc
   opts.snapshot = f.snapshot;
   opts.force = f.force;
   opts.timeout = std::chrono::seconds(f.timeout_seconds);
-  HS_ASSIGN_OR_RETURN(auto outcome, verify::VerifyCluster(ctx.cluster, *r, opts));
+  HS_ASSIGN_OR_RETURN(auto outcome, verify::VerifyCluster(ctx.target.cluster(), *r, opts));
   PrintOutcome(g, outcome);
   if (!outcome.skipped && !outcome.report.ok) {
     out.exit_code_override = static_cast<int>(core::ErrorCode::kVerifyFailed);

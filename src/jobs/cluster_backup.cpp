@@ -44,19 +44,18 @@ repo::BackupOptions DumpBackupOptions(const platform::Cluster& cluster, engine::
 
 }  // namespace
 
-core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
-                                                   engine::Engine& engine, repo::Repository& repo,
-                                                   const PlannedDump& dump,
+core::Result<ClusterBackupResult> StorePlannedDump(const engine::ClusterHandle& target,
+                                                   repo::Repository& repo, const PlannedDump& dump,
                                                    const ClusterBackupOptions& options) {
   const std::string& what = dump.what;
-  repo::BackupOptions bo = DumpBackupOptions(cluster, engine, options);
+  repo::BackupOptions bo = DumpBackupOptions(target.cluster(), target.engine(), options);
   // The lock first, then the dump: a dump held back while we wait for the repository would keep
   // its database snapshot (and, on PostgreSQL, every old row version) open all that time.
   auto writer = repo::SnapshotWriter::Open(repo, repo::StreamWriterOptions(bo));
   if (!writer.ok())
     return writer.TakeStatus().Wrap(what);
-  HS_ASSIGN_OR_RETURN(auto source, engine.OpenDump(platform, cluster, dump.plan));
+  HS_ASSIGN_OR_RETURN(auto source,
+                      target.engine().OpenDump(target.platform(), target.cluster(), dump.plan));
   auto summary = repo::CommitStream(**writer, *source, bo);
   if (!summary.ok()) {
     return summary.TakeStatus().Wrap(what);
@@ -64,17 +63,16 @@ core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
   return ClusterBackupResult{*summary, dump.plan, "/" + bo.filename};
 }
 
-core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
-                                                const platform::Cluster& cluster,
-                                                engine::Engine& engine, repo::Repository& repo,
+core::Result<ClusterBackupResult> BackupCluster(const engine::ClusterHandle& target,
+                                                repo::Repository& repo,
                                                 const ClusterBackupOptions& options) {
-  HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, engine.PlanBackup(platform, cluster));
+  HS_ASSIGN_OR_RETURN(engine::BackupPlan plan,
+                      target.engine().PlanBackup(target.platform(), target.cluster()));
   core::LogInfo("backup source: " + plan.reason,
-                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
-  std::string what =
-      "backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'";
-  return StorePlannedDump(platform, cluster, engine, repo,
-                          {.plan = std::move(plan), .what = std::move(what)}, options);
+                {{"cluster", target.QualifiedName()}, {"instance", plan.source.name}});
+  std::string what = "backup of '" + target.QualifiedName() + "' from '" + plan.source.name + "'";
+  return StorePlannedDump(target, repo, {.plan = std::move(plan), .what = std::move(what)},
+                          options);
 }
 
 }  // namespace hasteward::jobs

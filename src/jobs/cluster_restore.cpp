@@ -72,10 +72,12 @@ core::Result<repo::Snapshot> SelectRestoreSnapshot(repo::Repository& repo,
   return std::move(*snap);
 }
 
-core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
-                                            const platform::Cluster& cluster,
-                                            engine::Engine& engine, repo::Repository& repo,
+core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
+                                            repo::Repository& repo,
                                             const ClusterRestoreOptions& options) {
+  platform::Platform& platform = target.platform();
+  const platform::Cluster& cluster = target.cluster();
+  engine::Engine& engine = target.engine();
   RestorePreview preview;
   HS_ASSIGN_OR_RETURN(preview.snapshot, SelectRestoreSnapshot(repo, cluster, options));
   if (IsNativeSnapshot(preview.snapshot)) {
@@ -100,10 +102,10 @@ core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
   return preview;
 }
 
-core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
-                                                  const platform::Cluster& cluster,
-                                                  engine::Engine& engine, repo::Repository& repo,
+core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& target,
+                                                  repo::Repository& repo,
                                                   const ClusterRestoreOptions& options) {
+  const platform::Cluster& cluster = target.cluster();
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   auto snap = SelectRestoreSnapshot(repo, cluster, options);
   if (!snap.ok()) {
@@ -118,26 +120,27 @@ core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
     native.force = options.force;
     native.heal.stamp = options.stamp;
     HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
-                        RestoreNativeSnapshot(platform, cluster, engine, repo, *snap, native));
+                        RestoreNativeSnapshot(target, repo, *snap, native));
     HS_TRY(lock->Release());
     return ClusterRestoreResult{*snap, restored.bytes};
   }
   // Triage first: never rewind newer data the restore cannot see (restoring blind is refused).
-  auto triage = engine.Triage(platform, cluster);
+  engine::Engine& engine = target.engine();
+  auto triage = engine.Triage(target.platform(), cluster);
   if (!triage.ok())
     return triage.TakeStatus().Wrap("triage before restore");
   HS_TRY(CheckRestoreTarget(*triage, options.confirm_rewind));
   // Plan (and refuse) before the restore client starts, so a refusal changes nothing.
-  HS_ASSIGN_OR_RETURN(auto plan, engine.PlanRestore(platform, cluster, options.engine_options));
+  HS_ASSIGN_OR_RETURN(auto plan,
+                      engine.PlanRestore(target.platform(), cluster, options.engine_options));
   core::LogInfo("restoring snapshot " + repo::IdToHex(snap->id).substr(0, 8) + " into '" +
                 plan.target.name + "': " + plan.reason);
   RestoreIntoOptions into;
   into.plan = std::move(plan);
   into.progress = options.progress;
-  HS_ASSIGN_OR_RETURN(RestoreIntoResult restored,
-                      RestoreSnapshotInto(repo, *snap, engine, platform, cluster, into));
+  HS_ASSIGN_OR_RETURN(RestoreIntoResult restored, RestoreSnapshotInto(repo, *snap, target, into));
   if (!restored.stream_complete) {
-    return restored.restore.Wrap("restore of '" + cluster.ns + "/" + cluster.name + "' stopped")
+    return restored.restore.Wrap("restore of '" + target.QualifiedName() + "' stopped")
         .WithHint("the target may be partly restored; fix the cause and run the restore again");
   }
   HS_TRY(restored.restore);  // the client's failure, or a dump without its end marker

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/cluster_handle.h"
 #include "engine/engine.h"
 #include "platform/platform.h"
 #include "repo/backup/stream_backup.h"
@@ -51,18 +52,15 @@ struct PlannedDump {
 // Opens the planned source's dump and stores it as one snapshot with the HASteward tags, virtual
 // path <ns>/<cluster>/[<ordinal>-]<dump file> and the job start time. Shared by backups and
 // repair captures.
-core::Result<ClusterBackupResult> StorePlannedDump(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
-                                                   engine::Engine& engine, repo::Repository& repo,
-                                                   const PlannedDump& dump,
+core::Result<ClusterBackupResult> StorePlannedDump(const engine::ClusterHandle& target,
+                                                   repo::Repository& repo, const PlannedDump& dump,
                                                    const ClusterBackupOptions& options);
 
 // Plans the backup source, streams its dump into the repository and saves a snapshot tagged for
 // the cluster. The dump's failure (exit status, lost connection, missing end marker) fails the job
 // and saves no snapshot.
-core::Result<ClusterBackupResult> BackupCluster(platform::Platform& platform,
-                                                const platform::Cluster& cluster,
-                                                engine::Engine& engine, repo::Repository& repo,
+core::Result<ClusterBackupResult> BackupCluster(const engine::ClusterHandle& target,
+                                                repo::Repository& repo,
                                                 const ClusterBackupOptions& options);
 
 // How a backup was taken: a logical dump (no method tag) or a native one (tag method=native).
@@ -97,9 +95,8 @@ struct ClusterRestoreResult {
 };
 
 // Restores a snapshot of the cluster (selected by its tags) into the cluster's restore target.
-core::Result<ClusterRestoreResult> RestoreCluster(platform::Platform& platform,
-                                                  const platform::Cluster& cluster,
-                                                  engine::Engine& engine, repo::Repository& repo,
+core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& target,
+                                                  repo::Repository& repo,
                                                   const ClusterRestoreOptions& options);
 
 // The snapshot a restore with `options` selects (snapshot, type, instance, method). Read-only.
@@ -116,9 +113,8 @@ struct RestorePreview {
   std::string target;  // instance name
   std::string reason;
 };
-core::Result<RestorePreview> PreviewRestore(platform::Platform& platform,
-                                            const platform::Cluster& cluster,
-                                            engine::Engine& engine, repo::Repository& repo,
+core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
+                                            repo::Repository& repo,
                                             const ClusterRestoreOptions& options);
 
 // The cluster's snapshots of the selected type (any when the selector is empty), oldest first.

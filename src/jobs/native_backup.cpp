@@ -91,19 +91,20 @@ std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot)
   return facts;
 }
 
-core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platform,
-                                                     const platform::Cluster& cluster,
-                                                     engine::Engine& engine, repo::Repository& repo,
+core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle& target,
+                                                     repo::Repository& repo,
                                                      const NativeBackupOptions& options) {
-  engine::NativeBackup* native = engine.native_backup();
+  platform::Platform& platform = target.platform();
+  const platform::Cluster& cluster = target.cluster();
+  engine::NativeBackup* native = target.engine().native_backup();
   if (native == nullptr) {
-    return engine::Unsupported(engine, "native backups (--method native)");
+    return engine::Unsupported(target.engine(), "native backups (--method native)");
   }
   HS_ASSIGN_OR_RETURN(engine::BackupPlan plan, native->PlanNativeBackup(platform, cluster));
   core::LogInfo("native backup source: " + plan.reason,
-                {{"cluster", cluster.ns + "/" + cluster.name}, {"instance", plan.source.name}});
+                {{"cluster", target.QualifiedName()}, {"instance", plan.source.name}});
   std::string what =
-      "native backup of '" + cluster.ns + "/" + cluster.name + "' from '" + plan.source.name + "'";
+      "native backup of '" + target.QualifiedName() + "' from '" + plan.source.name + "'";
   repo::SnapshotWriterOptions writer_options;
   writer_options.compression = options.cluster.compression;
   writer_options.threads = options.threads;
@@ -147,12 +148,13 @@ core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platfor
 }
 
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
-    platform::Platform& platform, const platform::Cluster& cluster, engine::Engine& engine,
-    repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options) {
-  engine::NativeBackup* native = engine.native_backup();
+  platform::Platform& platform = target.platform();
+  const platform::Cluster& cluster = target.cluster();
+  engine::NativeBackup* native = target.engine().native_backup();
   if (native == nullptr) {
-    return engine::Unsupported(engine, "native restores");
+    return engine::Unsupported(target.engine(), "native restores");
   }
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
   NativeRestoreResult result;

@@ -36,9 +36,8 @@ std::string NativeDataPath(const platform::Cluster& cluster);
 // usual tags, source_instance and the engine's facts: system identifier, timeline, start/stop
 // LSN, major version). A failed or killed base backup saves no snapshot. kUsage when the engine has
 // no native backups.
-core::Result<NativeBackupResult> BackupClusterNative(platform::Platform& platform,
-                                                     const platform::Cluster& cluster,
-                                                     engine::Engine& engine, repo::Repository& repo,
+core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle& target,
+                                                     repo::Repository& repo,
                                                      const NativeBackupOptions& options);
 
 struct NativeRestoreResult {
@@ -51,8 +50,7 @@ struct NativeRestoreResult {
 // is restored into its staging directory and the engine moves it into place, starts the target
 // and re-clones the other instances. The caller holds the repository lock and loaded the index.
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
-    platform::Platform& platform, const platform::Cluster& cluster, engine::Engine& engine,
-    repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options);
 
 // Whether a snapshot holds a native backup (tag method=native).

@@ -28,13 +28,12 @@ CaptureSource SourceBefore(const RepairJobResult& result, const platform::Instan
   return {.instance = instance, .role = h ? h->role : engine::InstanceRole::kPrimary};
 }
 
-core::Status Escrow(platform::Platform& platform, const platform::Cluster& cluster,
-                    engine::Engine& engine, const RepairJobOptions& o, const CaptureSource& source,
-                    RepairJobResult* result) {
+core::Status Escrow(const engine::ClusterHandle& target, const RepairJobOptions& o,
+                    const CaptureSource& source, RepairJobResult* result) {
   ClusterBackupOptions bo;
   bo.type = repo::SnapshotType::kBackup;
   bo.job_start = o.job_start;
-  auto r = BackupInstance(platform, cluster, engine, *o.repo, source, bo);
+  auto r = BackupInstance(target, *o.repo, source, bo);
   if (!r.ok()) {
     return r.TakeStatus().Wrap("escrow backup before repair (nothing was changed)");
   }
@@ -44,8 +43,7 @@ core::Status Escrow(platform::Platform& platform, const platform::Cluster& clust
   return core::Status::Ok();
 }
 
-core::Status CaptureDiverged(platform::Platform& platform, const platform::Cluster& cluster,
-                             engine::Engine& engine, const RepairJobOptions& o,
+core::Status CaptureDiverged(const engine::ClusterHandle& target, const RepairJobOptions& o,
                              RepairJobResult* result) {
   ClusterBackupOptions bo;
   bo.type = repo::SnapshotType::kDiverged;
@@ -53,7 +51,7 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
   bo.job_start = o.job_start;
   for (const auto& inst : result->plan.diverged) {
     bo.ordinal_prefix = inst.ordinal;
-    auto r = BackupInstance(platform, cluster, engine, *o.repo, SourceBefore(*result, inst), bo);
+    auto r = BackupInstance(target, *o.repo, SourceBefore(*result, inst), bo);
     if (!r.ok()) {
       return r.TakeStatus().Wrap("diverged capture (nothing was healed)");
     }
@@ -66,11 +64,11 @@ core::Status CaptureDiverged(platform::Platform& platform, const platform::Clust
 }
 
 // Re-reads the cluster and re-applies the authority rule right before a destructive step.
-core::Status Recheck(platform::Platform& platform, const platform::Cluster& cluster,
-                     engine::Engine& engine, const RepairJobOptions& o,
-                     const RepairJobResult& result, const platform::Instance& target) {
-  HS_ASSIGN_OR_RETURN(auto fresh, engine.Triage(platform, cluster));
-  const auto* t = Find(fresh, target);
+core::Status Recheck(const engine::ClusterHandle& target, const RepairJobOptions& o,
+                     const RepairJobResult& result, const platform::Instance& healed) {
+  engine::Engine& engine = target.engine();
+  HS_ASSIGN_OR_RETURN(auto fresh, engine.Triage(target.platform(), target.cluster()));
+  const auto* t = Find(fresh, healed);
   const auto* d = result.plan.donor ? Find(fresh, *result.plan.donor) : nullptr;
   if (t == nullptr || d == nullptr)
     return core::Internal("instance vanished from triage");
@@ -83,28 +81,30 @@ core::Status Recheck(platform::Platform& platform, const platform::Cluster& clus
   std::string why = engine.AuthorityObjection(*t, *d, result.plan.split_brain && o.request.force);
   if (!why.empty()) {
     return core::Status(core::ErrorCode::kSafetyStop,
-                        "refusing to heal '" + target.name + "': " + why,
+                        "refusing to heal '" + healed.name + "': " + why,
                         "never re-clone the instance holding the newest data; back it up, make it "
                         "the primary, then heal the others from it");
   }
   return core::Status::Ok();
 }
 
-core::Status HealOne(platform::Platform& platform, const platform::Cluster& cluster,
-                     engine::Engine& engine, const RepairJobOptions& o,
+core::Status HealOne(const engine::ClusterHandle& target, const RepairJobOptions& o,
                      const RepairJobResult& result, const engine::HealStep& step) {
   const platform::Instance& donor = *result.plan.donor;
   Log(o.heal, "healing '" + step.target.name + "' (" + step.reason + ") from '" + donor.name + "'");
-  HS_TRY(engine.PrepareToHeal(platform, cluster, step.target, o.heal));
-  HS_TRY(Recheck(platform, cluster, engine, o, result, step.target));
-  return engine.HealInstance(platform, cluster, step.target, donor, o.heal);
+  engine::Engine& engine = target.engine();
+  HS_TRY(engine.PrepareToHeal(target.platform(), target.cluster(), step.target, o.heal));
+  HS_TRY(Recheck(target, o, result, step.target));
+  return engine.HealInstance(target.platform(), target.cluster(), step.target, donor, o.heal);
 }
 
 // Whole-cluster recovery (the plan chose a bootstrap instance): stop whatever still runs, start
 // the bootstrap instance as a new cluster, back it up, then rejoin the others to it.
-core::Status RecoverWholeCluster(platform::Platform& platform, const platform::Cluster& cluster,
-                                 engine::Engine& engine, const RepairJobOptions& o,
+core::Status RecoverWholeCluster(const engine::ClusterHandle& target, const RepairJobOptions& o,
                                  RepairJobResult* result) {
+  platform::Platform& platform = target.platform();
+  const platform::Cluster& cluster = target.cluster();
+  engine::Engine& engine = target.engine();
   const platform::Instance& node = *result->plan.bootstrap;
   const auto* h = Find(result->before, node);
   if (h == nullptr)
@@ -120,7 +120,7 @@ core::Status RecoverWholeCluster(platform::Platform& platform, const platform::C
   HS_TRY(engine.BootstrapInstance(platform, cluster, *h, o.heal));
   result->healed.push_back(node.name);
   if (!o.no_escrow) {
-    HS_TRY(Escrow(platform, cluster, engine, o, {.instance = node, .role = h->role}, result)
+    HS_TRY(Escrow(target, o, {.instance = node, .role = h->role}, result)
                .WithHint("the cluster runs on '" + node.name +
                          "' only; back it up, then run "
                          "repair again to rejoin the other nodes"));
@@ -135,13 +135,12 @@ core::Status RecoverWholeCluster(platform::Platform& platform, const platform::C
 
 }  // namespace
 
-core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
-                                            const platform::Cluster& cluster,
-                                            engine::Engine& engine, const RepairJobOptions& o) {
+core::Result<RepairJobResult> RepairCluster(const engine::ClusterHandle& target,
+                                            const RepairJobOptions& o) {
   RepairJobResult result;
   result.dry_run = o.dry_run;
-  HS_ASSIGN_OR_RETURN(result.before, TriageAndRecord(platform, cluster, o.state_dir));
-  auto plan = engine::PlanRepair(engine, result.before, o.request);
+  HS_ASSIGN_OR_RETURN(result.before, TriageAndRecord(target, o.state_dir));
+  auto plan = engine::PlanRepair(target.engine(), result.before, o.request);
   if (!plan.ok())
     return plan.TakeStatus();
   result.plan = std::move(plan).value();
@@ -162,20 +161,19 @@ core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
                        "pass --backups-path (or --no-escrow to heal without a backup)");
   }
   if (result.plan.bootstrap) {
-    HS_TRY(RecoverWholeCluster(platform, cluster, engine, o, &result));
+    HS_TRY(RecoverWholeCluster(target, o, &result));
   } else {
     if (!o.no_escrow) {
-      HS_TRY(
-          Escrow(platform, cluster, engine, o, SourceBefore(result, *result.plan.donor), &result));
+      HS_TRY(Escrow(target, o, SourceBefore(result, *result.plan.donor), &result));
       if (!result.plan.diverged.empty())
-        HS_TRY(CaptureDiverged(platform, cluster, engine, o, &result));
+        HS_TRY(CaptureDiverged(target, o, &result));
     }
     for (const auto& step : result.plan.heals) {
-      HS_TRY(HealOne(platform, cluster, engine, o, result, step));
+      HS_TRY(HealOne(target, o, result, step));
       result.healed.push_back(step.target.name);
     }
   }
-  HS_ASSIGN_OR_RETURN(result.after, TriageAndRecord(platform, cluster, o.state_dir));
+  HS_ASSIGN_OR_RETURN(result.after, TriageAndRecord(target, o.state_dir));
   Log(o.heal, std::string("re-triage: ") + engine::VerdictName(result.after.verdict));
   return result;
 }

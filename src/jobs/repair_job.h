@@ -22,9 +22,8 @@ struct CaptureSource {
 };
 
 // A dump of one chosen instance (not the engine's usual backup source) saved as a snapshot.
-core::Result<ClusterBackupResult> BackupInstance(platform::Platform& platform,
-                                                 const platform::Cluster& cluster,
-                                                 engine::Engine& engine, repo::Repository& repo,
+core::Result<ClusterBackupResult> BackupInstance(const engine::ClusterHandle& target,
+                                                 repo::Repository& repo,
                                                  const CaptureSource& source,
                                                  const ClusterBackupOptions& options);
 
@@ -50,9 +49,7 @@ struct RepairJobResult {
   bool dry_run = false;
 };
 
-core::Result<RepairJobResult> RepairCluster(platform::Platform& platform,
-                                            const platform::Cluster& cluster,
-                                            engine::Engine& engine,
+core::Result<RepairJobResult> RepairCluster(const engine::ClusterHandle& target,
                                             const RepairJobOptions& options);
 
 }  // namespace hasteward::jobs

@@ -41,12 +41,12 @@ class TailKeepingSink : public core::ByteSink {
 
 core::Result<RestoreIntoResult> RestoreSnapshotInto(repo::Repository& repo,
                                                     const repo::Snapshot& snapshot,
-                                                    engine::Engine& engine,
-                                                    platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
+                                                    const engine::ClusterHandle& target,
                                                     const RestoreIntoOptions& options) {
+  engine::Engine& engine = target.engine();
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(repo, snapshot, ""));
-  HS_ASSIGN_OR_RETURN(auto sink, engine.OpenRestore(platform, cluster, options.plan));
+  HS_ASSIGN_OR_RETURN(auto sink,
+                      engine.OpenRestore(target.platform(), target.cluster(), options.plan));
   TailKeepingSink tail(*sink, options.after_first_block);
   repo::DumpOptions dump_options;
   if (options.progress) {

@@ -9,7 +9,7 @@
 #include <functional>
 
 #include "core/status.h"
-#include "engine/engine.h"
+#include "engine/cluster_handle.h"
 #include "repo/repository.h"
 
 namespace hasteward::jobs {
@@ -34,15 +34,13 @@ struct RestoreIntoResult {
   core::Status restore;          // the restore client's (or the stream's) failure, if any
 };
 
-// Streams the snapshot's only file into engine.OpenRestore(platform, cluster, options.plan). The
+// Streams the snapshot's only file into the target engine's OpenRestore(options.plan). The
 // caller holds the repository lock and has loaded the index. A failing stream or restore client is
 // reported in `restore` (the client is killed, never left to run a half-sent statement); errors
 // are what stops the restore from starting (no such file, the client does not start).
 core::Result<RestoreIntoResult> RestoreSnapshotInto(repo::Repository& repo,
                                                     const repo::Snapshot& snapshot,
-                                                    engine::Engine& engine,
-                                                    platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
+                                                    const engine::ClusterHandle& target,
                                                     const RestoreIntoOptions& options);
 
 }  // namespace hasteward::jobs

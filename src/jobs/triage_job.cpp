@@ -35,10 +35,9 @@ core::Status RecordTriage(const std::string& state_dir, const engine::TriageRepo
       .Wrap("record triage state");
 }
 
-core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
+core::Result<engine::TriageReport> TriageAndRecord(const engine::ClusterHandle& target,
                                                    const std::string& state_dir) {
-  HS_ASSIGN_OR_RETURN(auto report, engine::TriageCluster(platform, cluster));
+  HS_ASSIGN_OR_RETURN(auto report, target.engine().Triage(target.platform(), target.cluster()));
   if (!state_dir.empty()) {
     core::Status st = RecordTriage(state_dir, report);
     if (!st.ok())

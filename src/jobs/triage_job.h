@@ -1,4 +1,4 @@
-// Triage as a job: read the cluster's health (engine::TriageCluster) and record the report as the
+// Triage as a job: read the cluster's health (its engine's Triage) and record the report as the
 // cluster's last triage under the state dir (<stateDir>/triage/<ns>/<cluster>.json), which
 // `get status` lists for every known cluster.
 #pragma once
@@ -9,14 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "engine/cluster_handle.h"
 #include "engine/triage.h"
 #include "platform/platform.h"
 
 namespace hasteward::jobs {
 
 // Triage, then record it (a failure to record is logged as a warning, never fails the triage).
-core::Result<engine::TriageReport> TriageAndRecord(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
+core::Result<engine::TriageReport> TriageAndRecord(const engine::ClusterHandle& target,
                                                    const std::string& state_dir);
 
 // Writes the report (with "recorded_at", RFC 3339 UTC) atomically.

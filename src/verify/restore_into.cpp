@@ -7,22 +7,21 @@ namespace hasteward::verify {
 
 core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
                                                   const repo::Snapshot& snap,
-                                                  engine::Engine& engine,
-                                                  ScratchInstance& scratch) {
+                                                  const engine::ClusterHandle& scratch_target) {
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
   jobs::RestoreIntoOptions options;
-  HS_ASSIGN_OR_RETURN(options.plan, engine.PlanRestore(scratch.platform(), scratch.cluster(), ro));
+  HS_ASSIGN_OR_RETURN(options.plan, scratch_target.engine().PlanRestore(
+                                        scratch_target.platform(), scratch_target.cluster(), ro));
   options.after_first_block = [] {
     core::Failpoint("verify-mid-restore");
   };
   // Verification restores into its own scratch instance: a dump without its end marker is run
   // to the end so the checks show what is missing, and reported as incomplete.
   options.finish_incomplete_dump = true;
-  HS_ASSIGN_OR_RETURN(auto r, jobs::RestoreSnapshotInto(repo, snap, engine, scratch.platform(),
-                                                        scratch.cluster(), options));
+  HS_ASSIGN_OR_RETURN(auto r, jobs::RestoreSnapshotInto(repo, snap, scratch_target, options));
   if (!r.stream_complete)
     r.restore.Wrap("stream snapshot into the scratch instance");
   HS_TRY(lock->Release());

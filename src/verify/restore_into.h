@@ -4,19 +4,19 @@
 #pragma once
 
 #include "core/status.h"
-#include "engine/engine.h"
+#include "engine/cluster_handle.h"
 #include "jobs/restore_into.h"
 #include "repo/repository.h"
-#include "verify/scratch_instance.h"
 
 namespace hasteward::verify {
 
-// Restores `snap` (its only file) into the scratch instance with the engine's restore client.
+// Restores `snap` (its only file) into `scratch_target` (the scratch instance's platform, cluster
+// and engine) with the engine's restore client.
 // Calls the failpoint "verify-mid-restore" after the first block reached the client. A failing
 // restore client or an unreadable snapshot is reported in `restore` (a verdict, not an error);
 // errors are what stops the restore from starting (lock, index, the scratch server).
 core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
                                                   const repo::Snapshot& snap,
-                                                  engine::Engine& engine, ScratchInstance& scratch);
+                                                  const engine::ClusterHandle& scratch_target);
 
 }  // namespace hasteward::verify

@@ -5,11 +5,11 @@
 
 namespace hasteward::verify {
 
-core::Result<platform::Cluster> RestoreNativeInto(repo::Repository& repo,
-                                                  const repo::Snapshot& snap,
-                                                  engine::Engine& engine, ScratchInstance& scratch,
-                                                  const platform::Credentials& credentials,
-                                                  uint64_t* bytes) {
+core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
+                                                      const repo::Snapshot& snap,
+                                                      ScratchInstance& scratch,
+                                                      const platform::Credentials& credentials,
+                                                      uint64_t* bytes) {
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   platform::Cluster cluster = scratch.cluster();
@@ -21,11 +21,11 @@ core::Result<platform::Cluster> RestoreNativeInto(repo::Repository& repo,
   options.confirm_overwrite = true;  // the scratch instance is ours
   options.force = true;  // its system identifier is its own initdb's, never the backup's
   options.heal.stamp = "verify";
-  HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(scratch.platform(), cluster,
-                                                                 engine, repo, snap, options));
+  HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
+  HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(target, repo, snap, options));
   *bytes = restored.bytes;
   HS_TRY(lock->Release());
-  return cluster;
+  return target;
 }
 
 }  // namespace hasteward::verify

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "core/status.h"
-#include "engine/engine.h"
+#include "engine/cluster_handle.h"
 #include "repo/repository.h"
 #include "verify/scratch_instance.h"
 
@@ -14,11 +14,11 @@ namespace hasteward::verify {
 
 // The restored data brings the backed-up cluster's roles and passwords, so the scratch cluster
 // connects with `credentials` (the backed-up cluster's own) from then on: the returned cluster is
-// the scratch cluster with them. Takes the repository lock and loads the index.
-core::Result<platform::Cluster> RestoreNativeInto(repo::Repository& repo,
-                                                  const repo::Snapshot& snap,
-                                                  engine::Engine& engine, ScratchInstance& scratch,
-                                                  const platform::Credentials& credentials,
-                                                  uint64_t* bytes);
+// the scratch cluster (with its engine) with them. Takes the repository lock and loads the index.
+core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
+                                                      const repo::Snapshot& snap,
+                                                      ScratchInstance& scratch,
+                                                      const platform::Credentials& credentials,
+                                                      uint64_t* bytes);
 
 }  // namespace hasteward::verify

@@ -47,10 +47,10 @@ void AddChecks(engine::DataCheck checks, VerificationReport& report) {
 // credentials (the restored data holds its roles).
 core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
                            ScratchInstance& scratch, const platform::Credentials& credentials,
-                           engine::Engine& engine, VerificationReport& report) {
+                           VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   uint64_t bytes = 0;
-  auto restored = RestoreNativeInto(repo, snap, engine, scratch, credentials, &bytes);
+  auto restored = RestoreNativeInto(repo, snap, scratch, credentials, &bytes);
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = bytes;
   if (!restored.ok()) {
@@ -58,7 +58,9 @@ core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
     return core::Status::Ok();
   }
   phase = core::SystemClock::Get().Monotonic();
-  AddChecks(engine.CheckData(*restored, restored->instances.front()), report);
+  AddChecks(
+      restored->engine().CheckData(restored->cluster(), restored->cluster().instances.front()),
+      report);
   report.phase_seconds["checks"] = Since(phase);
   return core::Status::Ok();
 }
@@ -67,16 +69,18 @@ core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
 core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
                      const platform::Credentials& credentials, VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
-  HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(scratch.cluster().engine));
   if (jobs::IsNativeSnapshot(snap)) {
-    return ExamineNative(repo, snap, scratch, credentials, *engine, report);
+    return ExamineNative(repo, snap, scratch, credentials, report);
   }
-  HS_ASSIGN_OR_RETURN(jobs::RestoreIntoResult restored, RestoreInto(repo, snap, *engine, scratch));
+  HS_ASSIGN_OR_RETURN(auto target,
+                      engine::ClusterHandle::Open(scratch.platform(), scratch.cluster()));
+  engine::Engine& engine = target.engine();
+  HS_ASSIGN_OR_RETURN(jobs::RestoreIntoResult restored, RestoreInto(repo, snap, target));
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = restored.bytes;
   if (restored.stream_complete && !restored.dump_complete) {
     report.failures.push_back(std::string("dump is incomplete: it does not end with '") +
-                              engine->DumpEndMarker() +
+                              engine.DumpEndMarker() +
                               "' (truncated or cut short when it was made)");
   }
   if (!restored.restore.ok()) {
@@ -86,7 +90,7 @@ core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, Scratch
   phase = core::SystemClock::Get().Monotonic();
   // The restore kept the scratch admin's own password (the engine's restore never replaces the
   // password of the role it restores as), so the checks connect with the scratch credentials.
-  AddChecks(engine->CheckData(scratch.cluster(), scratch.cluster().instances.front()), report);
+  AddChecks(engine.CheckData(scratch.cluster(), scratch.cluster().instances.front()), report);
   report.phase_seconds["checks"] = Since(phase);
   return core::Status::Ok();
 }

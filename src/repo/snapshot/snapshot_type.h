@@ -24,8 +24,8 @@ std::string_view SnapshotTypeName(SnapshotType type);
 // The tag value parsed; nullopt for a value HASteward does not write.
 std::optional<SnapshotType> ParseSnapshotType(std::string_view text);
 
-// The type a listed snapshot has. A snapshot without a type tag (`backup --stdin`, or one written by
-// restic) counts as a backup; nullopt for an unknown type value.
+// The type a listed snapshot has. A snapshot without a type tag (`backup --stdin`, or one written
+// by restic) counts as a backup; nullopt for an unknown type value.
 std::optional<SnapshotType> TypeOf(const Snapshot& snapshot);
 
 // "type=<name>", the tag a snapshot of this type carries.
