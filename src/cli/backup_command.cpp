@@ -112,7 +112,7 @@ ClusterBackupSummaryMessage SummaryMessage(const ClusterContext& ctx,
                                      .cluster = ctx.target.cluster().name,
                                      .ns = ctx.target.cluster().ns,
                                      .source_instance = result.plan.source.name,
-                                     .source_role = result.plan.role,
+                                     .source_role = engine::RoleName(result.plan.role),
                                      .path = result.path,
                                      .total_bytes_processed = s.bytes_read,
                                      .data_blobs_new = s.chunks_new,
@@ -156,7 +156,7 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
         "native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
         "in %.1fs\n",
         ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
-        result->plan.source.name.c_str(), result->plan.role.c_str(),
+        result->plan.source.name.c_str(), engine::RoleName(result->plan.role),
         repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), static_cast<unsigned long long>(s.files),
         HumanBytes(s.bytes_read).c_str(), HumanBytes(s.bytes_stored).c_str(), s.seconds);
   }
@@ -197,7 +197,7 @@ core::Status RunClusterBackup(const GlobalOptions& g, const BackupFlags& f) {
   } else if (!g.quiet) {
     std::printf("backup of %s/%s from %s (%s): snapshot %s, %s dumped, %s stored in %.1fs\n",
                 ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
-                result->plan.source.name.c_str(), result->plan.role.c_str(),
+                result->plan.source.name.c_str(), engine::RoleName(result->plan.role),
                 repo::IdToHex(s.snapshot_id).substr(0, 8).c_str(), HumanBytes(s.bytes_read).c_str(),
                 HumanBytes(s.bytes_stored).c_str(), s.seconds);
   }

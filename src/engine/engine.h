@@ -28,8 +28,8 @@ using platform::EngineKind;
 // Which instance serves a backup, and why. Made by DumpSource::PlanBackup from the live state of
 // the cluster; consumed by DumpSource::OpenDump.
 struct BackupPlan {
-  platform::Instance source;     // a copy of the chosen instance (safe to keep after the Cluster)
-  std::string role;              // "primary", "replica" or "galera-node"
+  platform::Instance source;  // a copy of the chosen instance (safe to keep after the Cluster)
+  InstanceRole role = InstanceRole::kPrimary;  // kPrimary, kStandby, kReplica or kGaleraNode
   std::string reason;            // one line for logs: "replica 'db-1' is healthy (lag 0 s)"
   std::string virtual_filename;  // "pgdumpall.sql" or "mysqldump.sql"
   // Facts known at planning time, e.g. "gtid_current_pos", "wsrep_last_committed",

@@ -38,7 +38,7 @@ core::Result<BackupPlan> DumpSource::PlanBackupOf(platform::Platform& /*platform
                                                   InstanceRole role) {
   BackupPlan plan;
   plan.source = instance;
-  plan.role = RoleName(role);
+  plan.role = role;
   return plan;
 }
 

@@ -13,6 +13,17 @@
 
 namespace hasteward::op {
 
+const char* JobOutcomeName(JobOutcome outcome) {
+  switch (outcome) {
+    case JobOutcome::kOk: return "ok";
+    case JobOutcome::kFailed: return "failed";
+    case JobOutcome::kError: return "error";
+    case JobOutcome::kAborted: return "aborted";
+    case JobOutcome::kSkipped: return "skipped";
+  }
+  return "error";
+}
+
 namespace {
 
 double Since(std::chrono::steady_clock::time_point t) {
@@ -30,17 +41,17 @@ nlohmann::json LastJson(const std::string& out) {
 JobResult FromChild(const core::Result<ChildOutcome>& child) {
   JobResult r;
   if (!child.ok()) {
-    r.outcome = "error";
+    r.outcome = JobOutcome::kError;
     r.error = child.status().message();
   } else if (child->aborted) {
-    r.outcome = "aborted";
+    r.outcome = JobOutcome::kAborted;
     r.error = "aborted on shutdown";
   } else if (!child->status.ok()) {
-    r.outcome = "error";
+    r.outcome = JobOutcome::kError;
     r.error = child->status.Describe() + ": " + child->err_tail;
   } else {
     r.ok = true;
-    r.outcome = "ok";
+    r.outcome = JobOutcome::kOk;
   }
   return r;
 }
@@ -147,7 +158,7 @@ JobResult ProcessJobRunner::Run(const JobRequest& request, const std::atomic<boo
     case JobKind::kTriage: r = Triage(request, abort); break;
     case JobKind::kRepair:
       // Never scheduled: a repair follows the triage that found the cluster unhealthy.
-      r.outcome = "error";
+      r.outcome = JobOutcome::kError;
       r.error = "a repair runs after a triage in mode repair, not as a job of its own";
       break;
   }
@@ -194,13 +205,13 @@ JobResult ProcessJobRunner::Verify(const JobRequest& req, const std::atomic<bool
     return r;
   auto j = LastJson(child->out);
   if (j.value("skipped", false)) {
-    r.outcome = "skipped";
+    r.outcome = JobOutcome::kSkipped;
     return r;
   }
   auto report = j.value("report", nlohmann::json::object());
   r.snapshot_id = report.value("snapshot_id", "");
   r.ok = report.value("verdict", "") == "ok";
-  r.outcome = r.ok ? "ok" : "failed";
+  r.outcome = r.ok ? JobOutcome::kOk : JobOutcome::kFailed;
   if (!r.ok)
     r.error = report.value("failures", nlohmann::json::array()).dump();
   return r;
@@ -212,18 +223,19 @@ JobResult ProcessJobRunner::Triage(const JobRequest& req, const std::atomic<bool
   auto cluster = platform.ok() ? (*platform)->FindCluster(req.cluster.ns, req.cluster.name)
                                : core::Result<platform::Cluster>(platform.status());
   if (!cluster.ok()) {
-    r.outcome = "error";
+    r.outcome = JobOutcome::kError;
     r.error = cluster.status().message();
     return r;
   }
   auto report = engine::TriageCluster(**platform, *cluster);
   if (!report.ok()) {
-    r.outcome = "error";
+    r.outcome = JobOutcome::kError;
     r.error = report.status().message();
     return r;
   }
   r.ok = true;
-  r.outcome = engine::VerdictName(report->verdict);
+  r.outcome = JobOutcome::kOk;
+  r.verdict = engine::VerdictName(report->verdict);
   // The triage record keeps what triage saw; what the repair did is recorded beside it.
   if (req.cluster.mode == "repair" && report->verdict != engine::Verdict::kHealthy)
     r.repair = Repair(req, abort);

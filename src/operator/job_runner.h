@@ -37,9 +37,21 @@ struct RepairReport {
   double seconds = 0;
 };
 
+// How a job ended. The scheduler decides on it: errors and aborts count as job errors, a skipped
+// verification keeps the last record, a failed verdict is still a recorded result.
+enum class JobOutcome {
+  kOk,       // done (a triage: done, whatever it found; its verdict is JobResult::verdict)
+  kFailed,   // a verification ran and its verdict is "failed"
+  kError,    // the job could not run or its command failed
+  kAborted,  // stopped on shutdown
+  kSkipped,  // a verification found its backup already verified (gating)
+};
+const char* JobOutcomeName(JobOutcome outcome);  // "ok", "failed", "error", "aborted", "skipped"
+
 struct JobResult {
   bool ok = false;
-  std::string outcome;  // "ok", "failed" (verdict), "error", "aborted", "skipped", triage verdict
+  JobOutcome outcome = JobOutcome::kError;
+  std::string verdict;  // triage: the verdict's name ("healthy", "degraded", ...); else ""
   std::string error;
   double seconds = 0;
   uint64_t size_bytes = 0;
@@ -52,7 +64,7 @@ struct JobResult {
 class JobRunner {
  public:
   virtual ~JobRunner() = default;
-  // Runs the job to completion, or until `abort` becomes true (then outcome "aborted").
+  // Runs the job to completion, or until `abort` becomes true (then JobOutcome::kAborted).
   virtual JobResult Run(const JobRequest& request, const std::atomic<bool>& abort) = 0;
 };
 

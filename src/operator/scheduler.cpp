@@ -11,6 +11,12 @@ namespace {
 
 constexpr JobKind kPriority[] = {JobKind::kBackup, JobKind::kVerify, JobKind::kTriage};
 
+// What the state file and `get status` show for a finished job: a triage's verdict, else the
+// outcome's name.
+std::string RecordedOutcome(const JobResult& result) {
+  return result.verdict.empty() ? JobOutcomeName(result.outcome) : result.verdict;
+}
+
 std::string Format(double seconds) {
   std::ostringstream o;
   o.precision(3);
@@ -143,13 +149,13 @@ void Scheduler::Execute(const JobRequest& request) {
   JobResult r = runner_.Run(request, abort_);
   std::map<std::string, std::string> fields = {{"job", job},
                                                {"cluster", request.cluster.Key()},
-                                               {"outcome", r.outcome},
+                                               {"outcome", RecordedOutcome(r)},
                                                {"duration_seconds", Format(r.seconds)}};
   if (!r.snapshot_id.empty())
     fields["snapshot"] = r.snapshot_id.substr(0, 8);
   if (!r.error.empty())
     fields["error"] = r.error;
-  if (r.outcome == "error" || r.outcome == "aborted") {
+  if (r.outcome == JobOutcome::kError || r.outcome == JobOutcome::kAborted) {
     core::LogError("job end", fields);
   } else {
     core::LogInfo("job end", fields);
@@ -191,15 +197,15 @@ void Scheduler::Record(const JobRequest& request, const JobResult& r) {
     s.retention_removed[request.cluster.Key()] += static_cast<int64_t>(r.retention_removed);
     if (r.repair)
       RecordRepair(s, request.cluster.Key(), *r.repair, rec.last_run, now);
-    if (r.outcome == "skipped")
+    if (r.outcome == JobOutcome::kSkipped)
       return;  // gating: the evidence is already in the repository
-    if (r.outcome == "error" || r.outcome == "aborted")
+    if (r.outcome == JobOutcome::kError || r.outcome == JobOutcome::kAborted)
       s.job_errors[JobKindName(request.kind)]++;
     rec.ok = r.ok;
-    rec.outcome = r.outcome;
+    rec.outcome = RecordedOutcome(r);
     rec.error = r.error;
     rec.duration_seconds = r.seconds;
-    if (r.ok || r.outcome == "failed") {
+    if (r.ok || r.outcome == JobOutcome::kFailed) {
       rec.last_success = now;  // verify: when a verdict was recorded
       rec.snapshot_id = r.snapshot_id;
       if (request.kind == JobKind::kBackup)

@@ -131,8 +131,9 @@ TEST_P(EngineConformanceTest, BackupRoundTripsThroughRestorePlanWithEqualChecksu
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_FALSE(plan->reason.empty());
   EXPECT_EQ(plan->virtual_filename, engine_->DumpFileName());
-  EXPECT_TRUE(plan->role == "primary" || plan->role == "replica" || plan->role == "galera-node")
-      << plan->role;
+  EXPECT_TRUE(plan->role == InstanceRole::kPrimary || plan->role == InstanceRole::kReplica ||
+              plan->role == InstanceRole::kGaleraNode)
+      << RoleName(plan->role);
   std::vector<std::string> before = Checksums(plan->source);
   ASSERT_FALSE(before.empty());
 

@@ -154,18 +154,18 @@ TEST(ToolRestoreSinkTest, TruncatedStreamKillsTheClientBeforeItRunsTheTail) {
 
 TEST(MariadbDumpTest, FlagsRecordGtidPositionFromBinlogOrReplica) {
   BackupPlan plan;
-  plan.role = "primary";
+  plan.role = InstanceRole::kPrimary;
   plan.metadata["log_bin"] = "ON";
   auto flags = mariadb::MariadbDumpFlags(plan);
   for (const char* f : {"--single-transaction", "--routines", "--events", "--triggers",
                         "--hex-blob", "--master-data=2", "--gtid", "--all-databases"}) {
     EXPECT_NE(std::find(flags.begin(), flags.end(), f), flags.end()) << f;
   }
-  plan.role = "replica";
+  plan.role = InstanceRole::kReplica;
   plan.metadata["log_bin"] = "OFF";
   flags = mariadb::MariadbDumpFlags(plan);
   EXPECT_NE(std::find(flags.begin(), flags.end(), "--dump-slave=2"), flags.end());
-  plan.role = "galera-node";
+  plan.role = InstanceRole::kGaleraNode;
   flags = mariadb::MariadbDumpFlags(plan);
   EXPECT_EQ(std::find(flags.begin(), flags.end(), "--gtid"), flags.end());
 }

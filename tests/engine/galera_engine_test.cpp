@@ -70,7 +70,7 @@ TEST_F(GaleraEngineTest, BackupFromSyncedNonFirstNodeDropRestoreGivesOriginalChe
 
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(plan->role, "galera-node");
+  EXPECT_EQ(plan->role, InstanceRole::kGaleraNode);
   EXPECT_EQ(plan->source.ordinal, 1);
   EXPECT_EQ(plan->metadata["wsrep_local_state_comment"], "Synced");
   EXPECT_FALSE(plan->metadata["wsrep_last_committed"].empty());

@@ -62,7 +62,7 @@ TEST_F(MariadbEngineTest, BackupFromReplicaDropRestoreGivesOriginalChecksums) {
 
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(plan->role, "replica");
+  EXPECT_EQ(plan->role, InstanceRole::kReplica);
   EXPECT_EQ(plan->source.ordinal, 1);
   EXPECT_EQ(plan->virtual_filename, "mysqldump.sql");
   std::map<std::string, std::string> md;
@@ -107,7 +107,7 @@ TEST_F(MariadbEngineTest, StoppedReplicationFallsBackToNextReplicaThenPrimary) {
   plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->source.ordinal, 0);
-  EXPECT_EQ(plan->role, "primary");
+  EXPECT_EQ(plan->role, InstanceRole::kPrimary);
   auto dump = DumpAll(engine_, sandbox_->platform(), cluster_, *plan);
   EXPECT_TRUE(dump.ok()) << dump.status().ToString();
   RunSql(cluster_, 1, "START SLAVE");

@@ -107,7 +107,7 @@ TEST_F(PostgresEngineTest, BackupDropRestoreGivesOriginalChecksums) {
   auto plan = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->source.ordinal, 0);
-  EXPECT_EQ(plan->role, "primary");
+  EXPECT_EQ(plan->role, InstanceRole::kPrimary);
   EXPECT_EQ(plan->virtual_filename, "pgdumpall.sql");
   EXPECT_NE(plan->metadata["skipped"].find("standby"), std::string::npos);
   auto dump = DumpAll(*plan);

@@ -23,12 +23,12 @@ class FakeJobRunner : public JobRunner {
     }
     JobResult r;
     if (abort && released_ == 0) {
-      r.outcome = "aborted";
+      r.outcome = JobOutcome::kAborted;
       return r;
     }
     --released_;
     r.ok = true;
-    r.outcome = "ok";
+    r.outcome = JobOutcome::kOk;
     r.size_bytes = 100;
     return r;
   }

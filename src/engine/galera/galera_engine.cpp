@@ -42,7 +42,7 @@ core::Result<BackupPlan> GaleraEngine::PlanBackup(platform::Platform& /*platform
   }
   BackupPlan plan;
   plan.source = *chosen->instance;
-  plan.role = "galera-node";
+  plan.role = InstanceRole::kGaleraNode;
   plan.reason =
       "galera node '" + chosen->instance->name + "' is Synced in the Primary component" +
       (chosen->instance->ordinal != 0 ? " (a node other than ordinal 0 is preferred)" : "");

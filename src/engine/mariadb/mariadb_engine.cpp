@@ -253,7 +253,7 @@ std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
   if (log_bin != plan.metadata.end() && log_bin->second == "ON") {
     flags.emplace_back("--master-data=2");
     flags.emplace_back("--gtid");
-  } else if (plan.role == "replica") {
+  } else if (plan.role == InstanceRole::kReplica) {
     flags.emplace_back("--dump-slave=2");
     flags.emplace_back("--gtid");
   }
@@ -394,13 +394,13 @@ core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& /*platfor
   BackupPlan plan;
   plan.virtual_filename = DumpFileName();
   if (best != nullptr) {
-    plan.role = "replica";
+    plan.role = InstanceRole::kReplica;
     plan.reason = "replica '" + best->instance->name +
                   "' is healthy (IO and SQL threads running, lag " + std::to_string(best_lag) +
                   " s)";
   } else {
     HS_ASSIGN_OR_RETURN(best, SinglePrimary(cluster, probes));
-    plan.role = "primary";
+    plan.role = InstanceRole::kPrimary;
     plan.reason = "no healthy replica; primary '" + best->instance->name + "'";
   }
   plan.source = *best->instance;

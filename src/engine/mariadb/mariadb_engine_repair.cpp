@@ -51,7 +51,7 @@ core::Result<BackupPlan> MariadbFamilyEngine::PlanBackupOf(platform::Platform& p
   // without a binlog it is dumped like a primary, never with --dump-slave, which stops the SQL
   // thread of a replication setup that may not work.
   if (plan.metadata["log_bin"] != "ON" && role == InstanceRole::kReplica)
-    plan.role = RoleName(InstanceRole::kPrimary);
+    plan.role = InstanceRole::kPrimary;
   return plan;
 }
 

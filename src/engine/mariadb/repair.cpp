@@ -57,7 +57,7 @@ core::Result<DumpSpool> SpoolDump(platform::Platform& platform, const platform::
   MariadbEngine engine;
   BackupPlan plan;
   plan.source = primary;
-  plan.role = "primary";
+  plan.role = InstanceRole::kPrimary;
   plan.metadata["log_bin"] = "ON";
   std::string what = "dump of '" + primary.name + "' for healing '" + target.name + "'";
   auto dump = engine.OpenDump(platform, cluster, plan);

@@ -170,7 +170,7 @@ core::Result<BackupPlan> PostgresEngine::PlanBackup(platform::Platform& /*platfo
   HS_ASSIGN_OR_RETURN(const platform::Instance* primary, FindPrimary(cluster, probes, &skipped));
   BackupPlan plan;
   plan.source = *primary;
-  plan.role = "primary";
+  plan.role = InstanceRole::kPrimary;
   plan.reason = "primary '" + primary->name + "' (pg_is_in_recovery() = false)";
   plan.virtual_filename = DumpFileName();
   if (!skipped.empty()) {
