@@ -94,7 +94,7 @@ TEST_F(MariadbEngineTest, BackupFromReplicaDropRestoreGivesOriginalChecksums) {
   // The restore went into the primary: replication kept running on both replicas.
   auto again = engine_.PlanBackup(sandbox_->platform(), cluster_);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->role, "replica");
+  EXPECT_EQ(again->role, InstanceRole::kReplica);
 }
 
 TEST_F(MariadbEngineTest, StoppedReplicationFallsBackToNextReplicaThenPrimary) {
