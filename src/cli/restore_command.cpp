@@ -51,8 +51,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   if (g.dry_run) {
     // The snapshot decides the plan: a native one replaces a data directory, a dump is loaded.
-    HS_ASSIGN_OR_RETURN(auto preview,
-                        jobs::PreviewRestore(ctx.target, *r, opts));
+    HS_ASSIGN_OR_RETURN(auto preview, jobs::PreviewRestore(ctx.target, *r, opts));
     std::string users =
         preview.native || !ctx.target.engine().HasSelectableAccounts()
             ? ""

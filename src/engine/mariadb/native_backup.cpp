@@ -54,7 +54,7 @@ core::Result<BackupPlan> MariadbNativeBackup::PlanNativeBackup(platform::Platfor
                                                                const platform::Cluster& cluster) {
   HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
   plan.virtual_filename = "data";
-  if (plan.role == "primary") {
+  if (plan.role == InstanceRole::kPrimary) {
     core::LogWarn("no healthy replica: the native backup copies the primary '" + plan.source.name +
                   "' (it pays the copy's I/O)");
   }
@@ -64,7 +64,7 @@ core::Result<BackupPlan> MariadbNativeBackup::PlanNativeBackup(platform::Platfor
 std::vector<std::string> MariadbNativeBackup::SourceFlags(const BackupPlan& plan) const {
   // A replica's own GTID position (gtid_slave_pos) as well as its binlog's: either can start a
   // point-in-time recovery or a new replica.
-  if (plan.role == "replica") {
+  if (plan.role == InstanceRole::kReplica) {
     return {"--slave-info"};
   }
   return {};
