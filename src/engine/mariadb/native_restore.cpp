@@ -7,13 +7,12 @@
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/repair.h"
+#include "engine/native_restore_steps.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::mariadb {
 
 namespace {
-
-constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
 
 // $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
 // into place (same parent: atomic); the old one is kept, never deleted.
@@ -133,32 +132,14 @@ core::Result<NativeRestorePlan> MariadbNativeBackup::PlanNativeRestore(
   plan.facts = facts;
   // Restored as root for an instance run by another OS user: the files must be that user's.
   plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
-  std::string others;
-  for (const auto& instance : cluster.instances) {
-    if (instance.name != target->name) {
-      plan.rebuild.push_back(instance);
-      others += (others.empty() ? "'" : ", '") + instance.name + "'";
-    }
-  }
-  plan.reason = "data directory of '" + target->name + "' (" + target->data_dir + ")" +
-                (others.empty() ? "" : "; then " + others + " rebuilt from it");
-  if (!options.confirm_overwrite) {
-    return core::Status(core::ErrorCode::kConfirmationRequired,
-                        "a native restore replaces the " + plan.reason,
-                        "check the target, then confirm the overwrite (--yes or "
-                        "--confirm-overwrite) to proceed");
-  }
+  HS_TRY(CompleteNativeRestorePlan(cluster, *target, "rebuilt", options, plan));
   return plan;
 }
 
 core::Status MariadbNativeBackup::PrepareNativeRestore(platform::Platform& platform,
                                                        const platform::Cluster& cluster,
                                                        const NativeRestorePlan& plan) {
-  return RunScript(platform, cluster, plan.target,
-                   {.what = "create the staging directory",
-                    .text = kMakeStaging,
-                    .args = {plan.staging_dir}})
-      .status();
+  return MakeStagingDirectory(platform, cluster, plan);
 }
 
 core::Status MariadbNativeBackup::CheckRestoredTree(platform::Platform& platform,

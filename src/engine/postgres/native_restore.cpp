@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/native_restore_steps.h"
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/pg_connection.h"
@@ -13,8 +14,6 @@
 namespace hasteward::engine::postgres {
 
 namespace {
-
-constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
 
 // $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
 // into place (same parent: atomic); the old one is kept, never deleted. A restored standby's
@@ -122,32 +121,14 @@ core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
   plan.staging_dir = target->data_dir + ".hasteward-restore";
   // Restored as root for an instance run by another OS user: the files must be that user's.
   plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
-  std::string others;
-  for (const auto& i : cluster.instances) {
-    if (i.name != target->name) {
-      plan.rebuild.push_back(i);
-      others += (others.empty() ? "'" : ", '") + i.name + "'";
-    }
-  }
-  plan.reason = "data directory of '" + target->name + "' (" + target->data_dir + ")" +
-                (others.empty() ? "" : "; then " + others + " re-cloned from it");
-  if (!options.confirm_overwrite) {
-    return core::Status(core::ErrorCode::kConfirmationRequired,
-                        "a native restore replaces the " + plan.reason,
-                        "check the target, then confirm the overwrite (--yes or "
-                        "--confirm-overwrite) to proceed");
-  }
+  HS_TRY(CompleteNativeRestorePlan(cluster, *target, "re-cloned", options, plan));
   return plan;
 }
 
 core::Status PgNativeBackup::PrepareNativeRestore(platform::Platform& platform,
                                                   const platform::Cluster& cluster,
                                                   const NativeRestorePlan& plan) {
-  return RunScript(platform, cluster, plan.target,
-                   {.what = "create the staging directory",
-                    .text = kMakeStaging,
-                    .args = {plan.staging_dir}})
-      .status();
+  return MakeStagingDirectory(platform, cluster, plan);
 }
 
 core::Status PgNativeBackup::CheckRestoredTree(platform::Platform& platform,
