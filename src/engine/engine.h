@@ -152,15 +152,12 @@ class HealthReader {
 // implementation (and the engines that lack one keep returning nullptr) without touching any
 // caller: a caller asks `engine.archiving()` and, on nullptr, reports Unsupported(engine, ...).
 //  - Archiving: continuous WAL / binlog archiving for point-in-time recovery.
-//  - Switchover: a planned change of primary.
 class Archiving {
  public:
   virtual ~Archiving() = default;
 };
-class Switchover {
- public:
-  virtual ~Switchover() = default;
-};
+// A planned or forced change of primary (engine/switchover.h).
+class Switchover;
 // Physical backups and their restore (engine/native_backup.h).
 class NativeBackup;
 
