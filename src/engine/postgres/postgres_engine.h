@@ -7,6 +7,7 @@
 #include "core/byte_stream.h"
 #include "engine/engine.h"
 #include "engine/postgres/native_backup.h"
+#include "engine/postgres/switchover.h"
 
 namespace hasteward::engine::postgres {
 
@@ -42,9 +43,11 @@ class PostgresEngine : public Engine {
                             const platform::Instance& target, const platform::Instance& donor,
                             const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
+  Switchover* switchover() override { return &switchover_; }
 
  private:
   PgNativeBackup native_{*this};
+  PgSwitchover switchover_;
 };
 
 // The end marker pg_dumpall writes last.

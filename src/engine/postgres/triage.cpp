@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "engine/client_tools.h"
+#include "engine/postgres/fence.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
 
@@ -217,6 +218,14 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
     }
   }
   for (const auto& i : instances) {
+    // A fence left by failover (or by an interrupted switchover) keeps the instance read-only;
+    // it is named apart from "stopped" or "lagging" because only `repair` may lift it: the old
+    // primary may hold commits the new one lacks.
+    std::string fence = i.Fact("hasteward_fence");
+    if (!fence.empty()) {
+      findings->push_back({Severity::kWarning, i.instance.name, "fenced by hasteward: " + fence});
+      Raise(&v, Verdict::kDegraded);
+    }
     if (i.state == InstanceState::kDegraded) {
       std::string why = i.role == InstanceRole::kStandby
                             ? "standby not streaming or lagging (wal receiver '" +
@@ -262,6 +271,8 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
       }
     }
     ReadLineage(platform, cluster, &h);
+    if (auto fence = ReadFence(platform, cluster, inst))
+      h.facts["hasteward_fence"] = *fence;
     report.instances.push_back(std::move(h));
   }
   report.verdict = PostgresVerdict(report.instances, &report.findings);

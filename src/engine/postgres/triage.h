@@ -19,7 +19,8 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
 
 // The verdict from collected instances (pure; unit-tested on hand-built inputs):
 //  split-brain: more than one writable primary, or a standby on a later timeline than the primary;
-//  degraded: no primary, any instance stopped / unknown / degraded, high lag or a full disk.
+//  degraded: no primary, any instance stopped / unknown / degraded, high lag, a full disk, or an
+//    instance fenced by hasteward (fact "hasteward_fence": failover's old primary).
 Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
                         std::vector<Finding>* findings);
 

@@ -1,0 +1,231 @@
+// PgSwitchover::PlanFailover / RunFailover: promote the most advanced standby when the primary is
+// down, and leave the old primary fenced in its data directory until `repair` re-clones it.
+#include "engine/postgres/cluster_view.h"
+#include "engine/postgres/fence.h"
+#include "engine/postgres/promotion.h"
+#include "engine/postgres/switchover.h"
+#include "engine/postgres/switchover_decision.h"
+#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/triage_timeline.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+core::Status SafetyStop(std::string message, std::string hint = {}) {
+  return {core::ErrorCode::kSafetyStop, std::move(message), std::move(hint)};
+}
+
+// The primary that went down: the silent instance the standbys' primary_conninfo names, else the
+// only silent instance. Fenced instances (an earlier failover's old primary) are not candidates.
+core::Result<const ObservedInstance*> FindOldPrimary(const std::vector<ObservedInstance>& seen) {
+  std::vector<const ObservedInstance*> silent, named;
+  for (const auto& o : seen) {
+    if (o.answers() || o.fence)
+      continue;
+    silent.push_back(&o);
+    for (const auto& s : seen) {
+      if (s.standby() && s.state->upstream_port == o.instance.port &&
+          s.state->upstream_host == o.instance.host) {
+        named.push_back(&o);
+        break;
+      }
+    }
+  }
+  if (named.size() == 1)
+    return named[0];
+  if (named.empty() && silent.size() == 1)
+    return silent[0];
+  return SafetyStop(silent.empty() ? "every instance answers, none as a primary"
+                                   : "cannot tell which of the silent instances was the primary",
+                    "run `hasteward triage`; bring the instances up or repair the cluster");
+}
+
+std::vector<StandbyPosition> Positions(const std::vector<ObservedInstance>& seen,
+                                       const ObservedInstance& old) {
+  std::vector<StandbyPosition> out;
+  for (const auto& o : seen) {
+    if (&o == &old || o.fence)
+      continue;
+    StandbyPosition p;
+    p.name = o.instance.name;
+    p.ordinal = o.instance.ordinal;
+    p.reachable = o.standby();
+    p.error = o.error;
+    if (o.state) {
+      p.timeline = o.state->timeline;
+      p.receive_lsn = o.state->receive_lsn;
+      p.replay_lsn = o.state->replay_lsn;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& platform,
+                                                        const platform::Cluster& cluster,
+                                                        const SwitchoverOptions& options) {
+  auto seen = ObserveCluster(platform, cluster);
+  auto primaries = Primaries(seen);
+  if (!primaries.empty()) {
+    return SafetyStop("the primary '" + primaries[0]->instance.name + "' answers",
+                      "use `hasteward switchover` to change a running primary");
+  }
+  HS_ASSIGN_OR_RETURN(const ObservedInstance* old, FindOldPrimary(seen));
+  HS_ASSIGN_OR_RETURN(FailoverChoice choice, ChooseFailoverCandidate(Positions(seen, *old),
+                                                                     options.candidate,
+                                                                     options.force));
+  SwitchoverPlan plan;
+  plan.old_primary = old->instance;
+  for (const auto& o : seen) {
+    if (o.instance.name == choice.name)
+      plan.candidate = o.instance;
+    else if (o.standby() && !o.fence)
+      plan.others.push_back(o.instance);
+  }
+  plan.reason = choice.reason;
+  for (const auto& overridden : choice.overridden)
+    plan.reason += "; forced past: " + overridden;
+  const std::string old_name = "'" + old->instance.name + "'", cand = "'" + choice.name + "'";
+  plan.steps = {"pre-check: " + old_name + " still does not answer; " + cand + " is a standby",
+                "fence: stop " + old_name + " if it still runs; standby.signal and a fence marker "
+                "in its data directory",
+                "prove-fence: " + old_name + " is down and its fence is readable",
+                "catch-up: " + cand + " replays all the WAL it received",
+                "promote: pg_promote on " + cand,
+                "repoint: " + std::to_string(plan.others.size()) + " other standby(s) follow " +
+                    cand + "; " + old_name + " stays fenced until `hasteward repair`",
+                "prove-writable: a write commits on " + cand};
+  return plan;
+}
+
+namespace {
+
+class FailoverRun {
+ public:
+  FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
+              const SwitchoverPlan& plan, const SwitchoverOptions& options)
+      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+
+  core::Result<std::string> PreCheck() {
+    auto seen = ObserveCluster(platform_, cluster_);
+    auto primaries = Primaries(seen);
+    if (!primaries.empty()) {
+      return SafetyStop("'" + primaries[0]->instance.name + "' answers as a primary again",
+                        "use `hasteward switchover`, or plan the failover again");
+    }
+    for (const auto& o : seen) {
+      if (o.instance.name == plan_.candidate.name && o.standby())
+        return "no primary answers; '" + o.instance.name + "' answers as a standby";
+    }
+    return SafetyStop("'" + plan_.candidate.name + "' no longer answers as a standby",
+                      "plan the failover again");
+  }
+
+  // The old primary may be hung rather than dead: stop it, then persist the fence so that it can
+  // never come back writable (a restarted old primary next to the promoted one forks the data).
+  core::Result<std::string> Fence() {
+    const platform::Instance& old = plan_.old_primary;
+    std::string detail;
+    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    auto running = handle->IsRunning();
+    if (running.ok() && *running) {
+      HS_TRY(handle->Fence(options_.timeout).Wrap("stop the unresponsive '" + old.name + "'"));
+      detail = "stopped the unresponsive '" + old.name + "'; ";
+    } else if (!running.ok()) {
+      if (!options_.force) {
+        return SafetyStop("cannot tell whether '" + old.name + "' runs: " +
+                              running.status().message(),
+                          "stop it by other means, then retry with --force");
+      }
+      detail = "could not check '" + old.name + "' (forced); ";
+    }
+    core::Status persisted =
+        PersistFence(platform_, cluster_, old,
+                     "old primary fenced by a failover to '" + plan_.candidate.name +
+                         "': it may hold commits the new primary lacks; rejoin it with "
+                         "`hasteward repair`");
+    if (!persisted.ok()) {
+      if (!options_.force) {
+        return SafetyStop("cannot fence '" + old.name + "': " + persisted.message(),
+                          "make sure it cannot start as a primary, then retry with --force");
+      }
+      return detail + "fence not persisted (forced): " + persisted.message();
+    }
+    return detail + "standby.signal and fence marker persisted in '" + old.name + "'";
+  }
+
+  core::Result<std::string> ProveFence() {
+    const platform::Instance& old = plan_.old_primary;
+    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    auto running = handle->IsRunning();
+    bool down = running.ok() && !*running && !ReadServerState(cluster_, old).ok();
+    bool fenced = ReadFence(platform_, cluster_, old).has_value();
+    if (down && fenced)
+      return "'" + old.name + "' is down and carries its fence";
+    if (!options_.force) {
+      return SafetyStop("'" + old.name + "' is " + (down ? "down" : "not proven down") +
+                        (fenced ? " and fenced" : " without a readable fence"));
+    }
+    return std::string("fence of '" + old.name + "' not proven (forced)");
+  }
+
+  // A promotion ends recovery at whatever was replayed; waiting for the replay of everything
+  // received keeps the commits the standby already holds.
+  core::Result<std::string> CatchUp() {
+    const platform::Instance& candidate = plan_.candidate;
+    uint64_t replayed = 0;
+    HS_TRY(WaitUntil("'" + candidate.name + "' to replay all the WAL it received",
+                     options_.timeout, [&]() -> core::Result<bool> {
+                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+                       replayed = s.replay_lsn.value_or(0);
+                       return s.in_recovery && replayed >= s.receive_lsn.value_or(0);
+                     }));
+    promoted_at_ = FormatLsn(replayed);
+    return "'" + candidate.name + "' replayed through " + promoted_at_;
+  }
+
+  const std::string& promoted_at() const { return promoted_at_; }
+
+ private:
+  platform::Platform& platform_;
+  const platform::Cluster& cluster_;
+  const SwitchoverPlan& plan_;
+  const SwitchoverOptions& options_;
+  std::string promoted_at_;
+};
+
+}  // namespace
+
+SwitchoverReport PgSwitchover::RunFailover(platform::Platform& platform,
+                                           const platform::Cluster& cluster,
+                                           const SwitchoverPlan& plan,
+                                           const SwitchoverOptions& options) {
+  SwitchoverReport report;
+  report.plan = plan;
+  StepLog log(&report);
+  FailoverRun run(platform, cluster, plan, options);
+  // No undo on an abort: the primary was down before we started, and its fence stays (a rerun
+  // or `repair` decides); undoing it could only bring back the instance that failed.
+  bool promoted = log.Run(SwitchoverStep::kPreCheck, [&] { return run.PreCheck(); }) &&
+                  log.Run(SwitchoverStep::kFence, [&] { return run.Fence(); }) &&
+                  log.Run(SwitchoverStep::kProveFence, [&] { return run.ProveFence(); }) &&
+                  log.Run(SwitchoverStep::kCatchUp, [&] { return run.CatchUp(); }) &&
+                  log.Run(SwitchoverStep::kPromote,
+                          [&] { return Promote(cluster, plan.candidate, options.timeout); });
+  if (promoted) {
+    report.promoted_at = run.promoted_at();
+    if (log.Run(SwitchoverStep::kRepoint, [&] {
+          return RepointStandbys(platform, cluster, plan.others, plan.candidate, options.timeout);
+        })) {
+      log.Run(SwitchoverStep::kProveWritable,
+              [&] { return ProveWritable(cluster, plan.candidate); });
+    }
+  }
+  log.Finish();
+  return report;
+}
+
+}  // namespace hasteward::engine::postgres

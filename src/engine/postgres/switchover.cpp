@@ -1,0 +1,292 @@
+// PgSwitchover::PlanSwitchover / RunSwitchover (failover is in failover.cpp).
+#include "engine/postgres/switchover.h"
+
+#include "engine/postgres/cluster_view.h"
+#include "engine/postgres/fence.h"
+#include "engine/postgres/pg_connection.h"
+#include "engine/postgres/promotion.h"
+#include "engine/postgres/switchover_decision.h"
+#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/triage_timeline.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+// Bound on bringing the old primary back after an abort: the writes are down until it is up.
+constexpr std::chrono::seconds kUndoTimeout{30};
+
+core::Status SafetyStop(std::string message, std::string hint = {}) {
+  return {core::ErrorCode::kSafetyStop, std::move(message), std::move(hint)};
+}
+
+CandidateView ViewOf(const ObservedInstance& candidate, const ObservedInstance& primary) {
+  const ServerState& c = *candidate.state;
+  return {.name = candidate.instance.name,
+          .in_recovery = c.in_recovery,
+          .receiver_status = c.receiver_status,
+          .follows_primary =
+              StreamsFrom(c, candidate.instance, *primary.state, primary.instance),
+          .timeline = c.timeline,
+          .receive_lsn = c.receive_lsn.value_or(0),
+          .replay_lsn = c.replay_lsn.value_or(0),
+          .primary_timeline = primary.state->timeline,
+          .primary_lsn = primary.state->current_lsn};
+}
+
+// The requested candidate, else the standby streaming from the primary that has replayed most
+// (ties: lowest ordinal), which makes the catch-up wait shortest.
+core::Result<const ObservedInstance*> ChooseCandidate(const std::vector<ObservedInstance>& seen,
+                                                      const ObservedInstance& primary,
+                                                      const std::string& requested) {
+  const ObservedInstance* best = nullptr;
+  for (const auto& o : seen) {
+    if (!requested.empty()) {
+      if (o.instance.name == requested)
+        return &o;
+      continue;
+    }
+    if (!o.standby() || o.fence || !ViewOf(o, primary).follows_primary)
+      continue;
+    if (best == nullptr || o.state->replay_lsn > best->state->replay_lsn)
+      best = &o;
+  }
+  if (!requested.empty()) {
+    return core::NotFound("no instance '" + requested + "' in this cluster",
+                          "name one of its standbys with --to");
+  }
+  if (best == nullptr) {
+    return SafetyStop("no standby streams from the primary '" + primary.instance.name + "'",
+                      "repair the standbys first (`hasteward triage` shows them)");
+  }
+  return best;
+}
+
+std::vector<std::string> PlanLines(const SwitchoverPlan& plan) {
+  const std::string old = "'" + plan.old_primary.name + "'", cand = "'" + plan.candidate.name + "'";
+  return {"pre-check: " + cand + " streams from " + old + " with bounded lag",
+          "fence: CHECKPOINT, fast shutdown of " + old + ", standby.signal in its data directory",
+          "prove-fence: " + old + " is down and refuses connections; its final LSN from pg_control",
+          "catch-up: wait until " + cand + " has replayed that LSN (else restart " + old +
+              " as the primary)",
+          "promote: pg_promote on " + cand,
+          "repoint: restart " + old + " as a standby of " + cand + "; repoint " +
+              std::to_string(plan.others.size()) + " other standby(s)",
+          "prove-writable: a write commits on " + cand};
+}
+
+}  // namespace
+
+core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& platform,
+                                                          const platform::Cluster& cluster,
+                                                          const SwitchoverOptions& options) {
+  auto seen = ObserveCluster(platform, cluster);
+  auto primaries = Primaries(seen);
+  if (primaries.size() > 1) {
+    return core::Status(core::ErrorCode::kSplitBrain, "more than one instance accepts writes",
+                        "run `hasteward triage`, then `hasteward repair`");
+  }
+  if (primaries.empty()) {
+    return core::Status(core::ErrorCode::kUnreachable, "no primary answers",
+                        "use `hasteward failover` to promote a standby");
+  }
+  const ObservedInstance& primary = *primaries[0];
+  HS_ASSIGN_OR_RETURN(const ObservedInstance* candidate,
+                      ChooseCandidate(seen, primary, options.candidate));
+  if (!candidate->answers()) {
+    return SafetyStop("'" + candidate->instance.name + "' does not answer (" + candidate->error +
+                      ")");
+  }
+  std::string objection = SwitchoverCandidateObjection(ViewOf(*candidate, primary));
+  if (!objection.empty())
+    return SafetyStop("refusing to switch over to '" + candidate->instance.name + "': " + objection);
+  SwitchoverPlan plan;
+  plan.old_primary = primary.instance;
+  plan.candidate = candidate->instance;
+  for (const auto& o : seen) {
+    // A standby fenced by an earlier failover may hold commits nobody else has: it waits for
+    // `repair`, never for a silent repoint.
+    if (o.standby() && &o != candidate && !o.fence)
+      plan.others.push_back(o.instance);
+  }
+  plan.reason = (options.candidate.empty() ? "most replayed streaming standby: " : "requested: ") +
+                FormatLsn(candidate->state->replay_lsn.value_or(0)) + ", primary at " +
+                FormatLsn(primary.state->current_lsn);
+  plan.steps = PlanLines(plan);
+  return plan;
+}
+
+namespace {
+
+// One switchover run; its methods are the steps.
+class SwitchoverRun {
+ public:
+  SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
+                const SwitchoverPlan& plan, const SwitchoverOptions& options)
+      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+
+  core::Result<std::string> PreCheck() {
+    auto seen = ObserveCluster(platform_, cluster_);
+    auto primaries = Primaries(seen);
+    if (primaries.size() != 1 || primaries[0]->instance.name != plan_.old_primary.name)
+      return SafetyStop("the primary changed since the plan was made", "plan again");
+    for (const auto& o : seen) {
+      if (o.instance.name != plan_.candidate.name)
+        continue;
+      if (!o.answers())
+        return SafetyStop("'" + o.instance.name + "' does not answer (" + o.error + ")");
+      std::string objection = SwitchoverCandidateObjection(ViewOf(o, *primaries[0]));
+      if (!objection.empty())
+        return SafetyStop(objection);
+      return "'" + o.instance.name + "' streams, replayed " +
+             FormatLsn(o.state->replay_lsn.value_or(0)) + " of " +
+             FormatLsn(primaries[0]->state->current_lsn);
+    }
+    return core::NotFound("'" + plan_.candidate.name + "' is no longer in the cluster");
+  }
+
+  core::Result<std::string> Fence() {
+    const platform::Instance& old = plan_.old_primary;
+    {
+      // CHECKPOINT first: the shutdown checkpoint then has little left to write, which keeps
+      // the fast shutdown (the start of the write outage) short.
+      HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster_, old));
+      HS_TRY(conn->Execute("CHECKPOINT"));
+    }
+    fence_started_ = true;
+    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    // A fast shutdown ends the sessions, writes the shutdown checkpoint and waits until every
+    // connected standby has flushed all WAL up to it before the server exits.
+    HS_TRY(handle->Fence(options_.timeout));
+    // Persisted before anything is promoted: if this run dies from here on, whoever starts the
+    // old primary gets a read-only standby, never a second writable instance.
+    HS_TRY(PersistFence(platform_, cluster_, old,
+                        "switchover from '" + old.name + "' to '" + plan_.candidate.name +
+                            "' in progress (an interrupted run leaves it here: see `hasteward "
+                            "triage`)"));
+    return "'" + old.name + "' stopped (fast shutdown); standby.signal persisted";
+  }
+
+  core::Result<std::string> ProveFence() {
+    const platform::Instance& old = plan_.old_primary;
+    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_ASSIGN_OR_RETURN(bool running, handle->IsRunning());
+    if (running)
+      return SafetyStop("'" + old.name + "' still runs after its fast shutdown");
+    if (ReadServerState(cluster_, old).ok())
+      return SafetyStop("'" + old.name + "' still accepts connections after its shutdown");
+    HS_ASSIGN_OR_RETURN(final_, ReadShutdownPosition(platform_, cluster_, old));
+    // A server that did not write a shutdown checkpoint ("in production": it crashed) has no
+    // known final position: the candidate could be promoted short of it.
+    if (!final_.clean()) {
+      return SafetyStop("'" + old.name + "' did not shut down cleanly (pg_control: '" +
+                        final_.cluster_state + "')");
+    }
+    return "'" + old.name + "' is down and refuses connections; its WAL ends with the shutdown "
+           "checkpoint at " +
+           FormatLsn(final_.checkpoint_lsn) + " on timeline " + std::to_string(final_.timeline);
+  }
+
+  core::Result<std::string> CatchUp() {
+    const platform::Instance& candidate = plan_.candidate;
+    uint64_t replayed = 0;
+    HS_TRY(WaitUntil("'" + candidate.name + "' to replay the old primary's WAL through " +
+                         FormatLsn(final_.checkpoint_lsn),
+                     options_.timeout, [&]() -> core::Result<bool> {
+                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+                       if (!s.in_recovery) {
+                         return SafetyStop("'" + candidate.name +
+                                           "' left recovery on its own during the switchover");
+                       }
+                       replayed = s.replay_lsn.value_or(0);
+                       return ReplayedShutdownCheckpoint(replayed, final_.checkpoint_lsn);
+                     }));
+    promoted_at_ = FormatLsn(replayed);
+    return "'" + candidate.name + "' replayed through " + promoted_at_;
+  }
+
+  // After an abort before the promotion: the old primary becomes the writable primary again (the
+  // candidate was never promoted, so there is still exactly one). Returns what happened, for the
+  // report's message.
+  std::string Undo() {
+    const platform::Instance& old = plan_.old_primary;
+    core::Status st = LiftFence(platform_, cluster_, old, /*writable=*/true);
+    if (st.ok())
+      st = platform_.StartInstance(cluster_, old);
+    if (st.ok()) {
+      st = WaitUntil("'" + old.name + "' to accept writes", kUndoTimeout, [&]() -> core::Result<bool> {
+        HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
+        return !s.in_recovery;
+      });
+    }
+    if (st.ok())
+      return "; the old primary '" + old.name + "' is writable again";
+    return "; restarting the old primary '" + old.name + "' failed too (" + st.message() +
+           "): remove standby.signal from its data directory and start it";
+  }
+
+  core::Result<std::string> Repoint() {
+    const platform::Instance& old = plan_.old_primary;
+    // It restarts with standby.signal still in place: read-only from its first second.
+    HS_TRY(platform_.StartInstance(cluster_, old).Wrap("restart '" + old.name + "' as a standby"));
+    std::vector<platform::Instance> standbys = plan_.others;
+    standbys.push_back(old);
+    HS_ASSIGN_OR_RETURN(std::string detail, RepointStandbys(platform_, cluster_, standbys,
+                                                            plan_.candidate, options_.timeout));
+    // It streams from the new primary: it is an ordinary standby now, the marker only misleads.
+    HS_TRY(LiftFence(platform_, cluster_, old, /*writable=*/false));
+    return detail;
+  }
+
+  bool fence_started() const { return fence_started_; }
+  const std::string& promoted_at() const { return promoted_at_; }
+
+ private:
+  platform::Platform& platform_;
+  const platform::Cluster& cluster_;
+  const SwitchoverPlan& plan_;
+  const SwitchoverOptions& options_;
+  bool fence_started_ = false;
+  ShutdownPosition final_;
+  std::string promoted_at_;
+};
+
+}  // namespace
+
+SwitchoverReport PgSwitchover::RunSwitchover(platform::Platform& platform,
+                                             const platform::Cluster& cluster,
+                                             const SwitchoverPlan& plan,
+                                             const SwitchoverOptions& options) {
+  SwitchoverReport report;
+  report.plan = plan;
+  StepLog log(&report);
+  SwitchoverRun run(platform, cluster, plan, options);
+  bool ready = log.Run(SwitchoverStep::kPreCheck, [&] { return run.PreCheck(); }) &&
+               log.Run(SwitchoverStep::kFence, [&] { return run.Fence(); }) &&
+               log.Run(SwitchoverStep::kProveFence, [&] { return run.ProveFence(); }) &&
+               log.Run(SwitchoverStep::kCatchUp, [&] { return run.CatchUp(); });
+  if (!ready) {
+    if (run.fence_started()) {
+      std::string undone = run.Undo();
+      report.status = core::Status(report.status.code(), report.status.message() + undone,
+                                   report.status.hint());
+    }
+    log.Finish();
+    return report;
+  }
+  // No undo from here on: a promotion that reported failure may still complete, and restarting
+  // the old primary then would make two writable instances. Failing closed (no primary until an
+  // operator looks) is the lesser harm.
+  if (log.Run(SwitchoverStep::kPromote,
+              [&] { return Promote(cluster, plan.candidate, options.timeout); })) {
+    report.promoted_at = run.promoted_at();
+    if (log.Run(SwitchoverStep::kRepoint, [&] { return run.Repoint(); })) {
+      log.Run(SwitchoverStep::kProveWritable,
+              [&] { return ProveWritable(cluster, plan.candidate); });
+    }
+  }
+  log.Finish();
+  return report;
+}
+
+}  // namespace hasteward::engine::postgres
