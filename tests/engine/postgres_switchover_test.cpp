@@ -1,7 +1,5 @@
 // Integration: PostgreSQL switchover and failover (engine/postgres/switchover.h) against a real
 // sandbox (a primary and two streaming standbys), with a client writing throughout.
-#include "engine/postgres/switchover.h"
-
 #include <csignal>
 
 #include <gtest/gtest.h>
@@ -13,6 +11,7 @@
 #include "engine/postgres/repair.h"
 #include "engine/postgres/server_state.h"
 #include "engine/postgres/standby_follow.h"
+#include "engine/postgres/switchover.h"
 #include "support/postgres_crash.h"
 #include "support/postgres_set_writer.h"
 
@@ -131,8 +130,9 @@ TEST_F(PostgresSwitchoverTest, PausedCandidateAbortsAndOldPrimaryIsWritableAgain
   int paused = (old_primary + 1) % 3;
   ASSERT_TRUE(Execute(paused, "SELECT pg_wal_replay_pause()").ok());
   // WAL the paused standby receives but cannot replay.
-  ASSERT_TRUE(Execute(old_primary, "CREATE TABLE IF NOT EXISTS paused_probe (id int); "
-                                   "INSERT INTO paused_probe SELECT generate_series(1, 100)")
+  ASSERT_TRUE(Execute(old_primary,
+                      "CREATE TABLE IF NOT EXISTS paused_probe (id int); "
+                      "INSERT INTO paused_probe SELECT generate_series(1, 100)")
                   .ok());
 
   const auto timeout = std::chrono::seconds(3);
@@ -183,7 +183,8 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
   // The sandbox replicates asynchronously; a kill -9 may lose what no standby received. With a
   // synchronous standby and synchronous_commit = on, an acknowledged commit is on a standby's
   // disk: that is the guarantee this test proves (the most advanced standby holds them all).
-  ASSERT_TRUE(Execute(old_primary, "ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (*)'").ok());
+  ASSERT_TRUE(
+      Execute(old_primary, "ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (*)'").ok());
   ASSERT_TRUE(Execute(old_primary, "SELECT pg_reload_conf()").ok());
   auto writer = PostgresSetWriter::Start({.cluster = cluster_, .synchronous_commit = "on"});
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
@@ -195,8 +196,7 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
   auto plan = engine_.switchover()->PlanFailover(platform(), cluster_, options);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->old_primary.name, At(old_primary).name);
-  SwitchoverReport report =
-      engine_.switchover()->RunFailover(platform(), cluster_, *plan, options);
+  SwitchoverReport report = engine_.switchover()->RunFailover(platform(), cluster_, *plan, options);
   ASSERT_TRUE(report.status.ok()) << Steps(report);
   EXPECT_TRUE((*writer)->WaitForMore(100, std::chrono::seconds(30))) << "writes did not resume";
   (*writer)->Stop();
@@ -205,8 +205,8 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
   ASSERT_EQ(At(new_primary).name, plan->candidate.name);
   auto outcome = (*writer)->Check(new_primary);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
-  std::cout << "failover " << report.total.count() << " ms, acknowledged "
-            << outcome->acknowledged << "\n"
+  std::cout << "failover " << report.total.count() << " ms, acknowledged " << outcome->acknowledged
+            << "\n"
             << Steps(report) << "\n";
   EXPECT_EQ(outcome->lost, 0u) << "first lost id " << outcome->first_lost;
   EXPECT_EQ(outcome->duplicates, 0u);

@@ -91,7 +91,8 @@ void PostgresSetWriter::Loop() {
       }
     }
     int64_t id = next_id++;  // never reused, whatever happens to this insert
-    if (!Exec(conn.get(), "INSERT INTO " + options_.table + " VALUES (" + std::to_string(id) + ")")) {
+    if (!Exec(conn.get(),
+              "INSERT INTO " + options_.table + " VALUES (" + std::to_string(id) + ")")) {
       conn.reset();  // read-only, shut down or gone: find the primary again
       continue;
     }

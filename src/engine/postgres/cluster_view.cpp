@@ -11,10 +11,11 @@ std::vector<ObservedInstance> ObserveCluster(platform::Platform& platform,
     ObservedInstance o;
     o.instance = instance;
     auto state = ReadServerState(cluster, instance);
-    if (state.ok())
+    if (state.ok()) {
       o.state = std::move(state).value();
-    else
+    } else {
       o.error = state.status().message();
+    }
     o.fence = ReadFence(platform, cluster, instance);
     seen.push_back(std::move(o));
   }

@@ -74,24 +74,26 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& plat
                       "use `hasteward switchover` to change a running primary");
   }
   HS_ASSIGN_OR_RETURN(const ObservedInstance* old, FindOldPrimary(seen));
-  HS_ASSIGN_OR_RETURN(FailoverChoice choice, ChooseFailoverCandidate(Positions(seen, *old),
-                                                                     options.candidate,
-                                                                     options.force));
+  HS_ASSIGN_OR_RETURN(
+      FailoverChoice choice,
+      ChooseFailoverCandidate(Positions(seen, *old), options.candidate, options.force));
   SwitchoverPlan plan;
   plan.old_primary = old->instance;
   for (const auto& o : seen) {
-    if (o.instance.name == choice.name)
+    if (o.instance.name == choice.name) {
       plan.candidate = o.instance;
-    else if (o.standby() && !o.fence)
+    } else if (o.standby() && !o.fence) {
       plan.others.push_back(o.instance);
+    }
   }
   plan.reason = choice.reason;
   for (const auto& overridden : choice.overridden)
     plan.reason += "; forced past: " + overridden;
   const std::string old_name = "'" + old->instance.name + "'", cand = "'" + choice.name + "'";
   plan.steps = {"pre-check: " + old_name + " still does not answer; " + cand + " is a standby",
-                "fence: stop " + old_name + " if it still runs; standby.signal and a fence marker "
-                "in its data directory",
+                "fence: stop " + old_name +
+                    " if it still runs; standby.signal and a fence marker "
+                    "in its data directory",
                 "prove-fence: " + old_name + " is down and its fence is readable",
                 "catch-up: " + cand + " replays all the WAL it received",
                 "promote: pg_promote on " + cand,
@@ -136,9 +138,9 @@ class FailoverRun {
       detail = "stopped the unresponsive '" + old.name + "'; ";
     } else if (!running.ok()) {
       if (!options_.force) {
-        return SafetyStop("cannot tell whether '" + old.name + "' runs: " +
-                              running.status().message(),
-                          "stop it by other means, then retry with --force");
+        return SafetyStop(
+            "cannot tell whether '" + old.name + "' runs: " + running.status().message(),
+            "stop it by other means, then retry with --force");
       }
       detail = "could not check '" + old.name + "' (forced); ";
     }
@@ -177,8 +179,8 @@ class FailoverRun {
   core::Result<std::string> CatchUp() {
     const platform::Instance& candidate = plan_.candidate;
     uint64_t replayed = 0;
-    HS_TRY(WaitUntil("'" + candidate.name + "' to replay all the WAL it received",
-                     options_.timeout, [&]() -> core::Result<bool> {
+    HS_TRY(WaitUntil("'" + candidate.name + "' to replay all the WAL it received", options_.timeout,
+                     [&]() -> core::Result<bool> {
                        HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
                        replayed = s.replay_lsn.value_or(0);
                        return s.in_recovery && replayed >= s.receive_lsn.value_or(0);

@@ -36,8 +36,7 @@ core::Status LiftFence(platform::Platform& platform, const platform::Cluster& cl
       .status();
 }
 
-std::optional<std::string> ReadFence(platform::Platform& platform,
-                                     const platform::Cluster& cluster,
+std::optional<std::string> ReadFence(platform::Platform& platform, const platform::Cluster& cluster,
                                      const platform::Instance& instance) {
   if (instance.data_dir.empty())
     return std::nullopt;

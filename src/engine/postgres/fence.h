@@ -27,8 +27,7 @@ core::Status LiftFence(platform::Platform& platform, const platform::Cluster& cl
                        const platform::Instance& instance, bool writable);
 
 // The marker's reason, nullopt when the instance carries no marker (or it cannot be read).
-std::optional<std::string> ReadFence(platform::Platform& platform,
-                                     const platform::Cluster& cluster,
+std::optional<std::string> ReadFence(platform::Platform& platform, const platform::Cluster& cluster,
                                      const platform::Instance& instance);
 
 }  // namespace hasteward::engine::postgres

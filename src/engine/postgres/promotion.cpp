@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/clock.h"
-
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/postgres/standby_follow.h"
@@ -15,8 +14,8 @@ core::Result<std::string> Promote(const platform::Cluster& cluster,
                                   const platform::Instance& candidate,
                                   std::chrono::milliseconds timeout) {
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, candidate));
-  auto seconds = std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+  auto seconds =
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
   HS_ASSIGN_OR_RETURN(auto promoted,
                       conn->QueryValue("SELECT pg_promote(true, " + std::to_string(seconds) + ")"));
   if (promoted.value_or("") != "t") {
@@ -46,23 +45,25 @@ core::Result<std::string> RepointStandbys(platform::Platform& platform,
   std::vector<const platform::Instance*> pointed;
   for (const auto& standby : standbys) {
     core::Status st = FollowPrimary(platform, cluster, standby, primary);
-    if (st.ok())
+    if (st.ok()) {
       pointed.push_back(&standby);
-    else
+    } else {
       note(st);
+    }
   }
   // One deadline for all: they reconnect in parallel, so waiting in turn costs nothing extra.
   const core::Clock& clock = core::SystemClock::Get();
   auto deadline = clock.Monotonic() + timeout;
   for (const auto* standby : pointed) {
-    auto left = std::max(std::chrono::milliseconds(0),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             deadline - clock.Monotonic()));
+    auto left = std::max(
+        std::chrono::milliseconds(0),
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.Monotonic()));
     core::Status st = WaitStreaming(cluster, *standby, primary, left);
-    if (st.ok())
+    if (st.ok()) {
       done += (done.empty() ? "'" : ", '") + standby->name + "'";
-    else
+    } else {
       note(st);
+    }
   }
   if (!failed.empty()) {
     return core::Status(code, failed,

@@ -47,10 +47,11 @@ void ParseUpstream(const std::string& conninfo, ServerState* state) {
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr)
       continue;
-    if (std::string(o->keyword) == "host")
+    if (std::string(o->keyword) == "host") {
       state->upstream_host = o->val;
-    else if (std::string(o->keyword) == "port")
+    } else if (std::string(o->keyword) == "port") {
       state->upstream_port = std::atoi(o->val);
+    }
   }
   PQconninfoFree(options);
 }
@@ -112,10 +113,9 @@ bool StreamsFrom(const ServerState& standby, const platform::Instance& standby_i
 core::Result<ShutdownPosition> ReadShutdownPosition(platform::Platform& platform,
                                                     const platform::Cluster& cluster,
                                                     const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(
-      std::string out,
-      RunOnInstance(platform, cluster, instance,
-                    {ToolPath(instance, "pg_controldata"), "-D", instance.data_dir}));
+  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(platform, cluster, instance,
+                                                     {ToolPath(instance, "pg_controldata"), "-D",
+                                                      instance.data_dir}));
   auto fields = ParseControlData(out);
   ShutdownPosition p;
   p.cluster_state = fields["Database cluster state"];

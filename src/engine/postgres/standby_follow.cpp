@@ -74,11 +74,12 @@ core::Status FollowPrimary(platform::Platform& platform, const platform::Cluster
 
 core::Status WaitStreaming(const platform::Cluster& cluster, const platform::Instance& standby,
                            const platform::Instance& primary, std::chrono::milliseconds timeout) {
-  return WaitUntil("'" + standby.name + "' to stream from '" + primary.name + "'", timeout, [&]() -> core::Result<bool> {
-    HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(cluster, primary));
-    HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(cluster, standby));
-    return StreamsFrom(to, standby, from, primary) && to.timeline == from.timeline;
-  });
+  return WaitUntil("'" + standby.name + "' to stream from '" + primary.name + "'", timeout,
+                   [&]() -> core::Result<bool> {
+                     HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(cluster, primary));
+                     HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(cluster, standby));
+                     return StreamsFrom(to, standby, from, primary) && to.timeline == from.timeline;
+                   });
 }
 
 }  // namespace hasteward::engine::postgres

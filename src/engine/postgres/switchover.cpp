@@ -25,8 +25,7 @@ CandidateView ViewOf(const ObservedInstance& candidate, const ObservedInstance& 
   return {.name = candidate.instance.name,
           .in_recovery = c.in_recovery,
           .receiver_status = c.receiver_status,
-          .follows_primary =
-              StreamsFrom(c, candidate.instance, *primary.state, primary.instance),
+          .follows_primary = StreamsFrom(c, candidate.instance, *primary.state, primary.instance),
           .timeline = c.timeline,
           .receive_lsn = c.receive_lsn.value_or(0),
           .replay_lsn = c.replay_lsn.value_or(0),
@@ -98,8 +97,10 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& pl
                       ")");
   }
   std::string objection = SwitchoverCandidateObjection(ViewOf(*candidate, primary));
-  if (!objection.empty())
-    return SafetyStop("refusing to switch over to '" + candidate->instance.name + "': " + objection);
+  if (!objection.empty()) {
+    return SafetyStop("refusing to switch over to '" + candidate->instance.name +
+                      "': " + objection);
+  }
   SwitchoverPlan plan;
   plan.old_primary = primary.instance;
   plan.candidate = candidate->instance;
@@ -182,7 +183,8 @@ class SwitchoverRun {
       return SafetyStop("'" + old.name + "' did not shut down cleanly (pg_control: '" +
                         final_.cluster_state + "')");
     }
-    return "'" + old.name + "' is down and refuses connections; its WAL ends with the shutdown "
+    return "'" + old.name +
+           "' is down and refuses connections; its WAL ends with the shutdown "
            "checkpoint at " +
            FormatLsn(final_.checkpoint_lsn) + " on timeline " + std::to_string(final_.timeline);
   }
@@ -214,10 +216,11 @@ class SwitchoverRun {
     if (st.ok())
       st = platform_.StartInstance(cluster_, old);
     if (st.ok()) {
-      st = WaitUntil("'" + old.name + "' to accept writes", kUndoTimeout, [&]() -> core::Result<bool> {
-        HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
-        return !s.in_recovery;
-      });
+      st = WaitUntil("'" + old.name + "' to accept writes", kUndoTimeout,
+                     [&]() -> core::Result<bool> {
+                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
+                       return !s.in_recovery;
+                     });
     }
     if (st.ok())
       return "; the old primary '" + old.name + "' is writable again";

@@ -109,8 +109,8 @@ core::Result<FailoverChoice> ChooseFailoverCandidate(const std::vector<StandbyPo
   std::string all;
   for (const auto& s : standbys)
     all += (all.empty() ? "" : ", ") + Describe(s);
-  choice.reason = (requested.empty() ? "most advanced: " : "requested: ") +
-                  FormatLsn(choice.lsn) + " (of " + all + ")";
+  choice.reason = (requested.empty() ? "most advanced: " : "requested: ") + FormatLsn(choice.lsn) +
+                  " (of " + all + ")";
   auto objections = Objections(standbys, *chosen);
   if (objections.empty())
     return choice;

@@ -25,9 +25,9 @@ struct CandidateView {
   // The candidate's receiver connects to the primary: its sender host:port is the primary's, or
   // the primary lists the candidate as a streaming walsender.
   bool follows_primary = false;
-  uint32_t timeline = 0;         // the timeline it receives
-  uint64_t receive_lsn = 0;      // WAL it has flushed
-  uint64_t replay_lsn = 0;       // WAL it has applied
+  uint32_t timeline = 0;     // the timeline it receives
+  uint64_t receive_lsn = 0;  // WAL it has flushed
+  uint64_t replay_lsn = 0;   // WAL it has applied
   uint32_t primary_timeline = 0;
   uint64_t primary_lsn = 0;  // pg_current_wal_lsn() on the primary
 };
