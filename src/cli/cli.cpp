@@ -160,6 +160,8 @@ int Main(int argc, char** argv) {
   RegisterSandboxCommand(app, g, out);
   RegisterVerifyCommand(app, g, out);
   RegisterServeCommand(app, g, out);
+  RegisterWalCommands(app, g, out);
+  RegisterPitrCommands(app, g, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,10 @@ void RegisterGroupedBackupVerbs(CLI::App& backup, GlobalOptions& g, CommandOutco
 void RegisterSandboxCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `wal-push` / `wal-fetch` (the server's archive and restore commands).
+void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `archive enable` and `pitr status`.
+void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `get policies|repositories|status` (operator config and state).
 void AddOperatorGetCommands(CLI::App& get, GlobalOptions& g, CommandOutcome& out);
 

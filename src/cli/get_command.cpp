@@ -6,6 +6,7 @@
 #include "cli/repo_access.h"
 #include "cli/snapshot_filter.h"
 #include "cli/table.h"
+#include "pitr/pitr.h"
 #include "verify/evidence.h"
 
 namespace hasteward::cli {
@@ -69,6 +70,13 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(auto snaps, r->ListSnapshots());
   auto selected = filter.Apply(snaps);
+  if (f.type.empty()) {
+    // WAL snapshots are pieces of the continuous archive, not backups: `-t wal` or `-t all`
+    // lists them (a month of archiving would bury the backups otherwise).
+    std::erase_if(selected, [](const repo::Snapshot& s) {
+      return s.TagValue("type") == pitr::kWalSnapshotType;
+    });
+  }
   VerificationIndex index = verify::IndexVerifications(snaps);
   if (g.WantsJson()) {
     auto arr = nlohmann::ordered_json::array();
@@ -99,7 +107,7 @@ void AddListBackupsCommand(CLI::App& parent, const std::string& name, GlobalOpti
                            CommandOutcome& out) {
   auto flags = std::make_shared<GetFlags>();
   auto* backups = parent.add_subcommand(name, "List backups (snapshots) in the repository");
-  backups->add_option("-t,--type", flags->type, "backup|diverged|verification|all");
+  backups->add_option("-t,--type", flags->type, "backup|diverged|verification|wal|all");
   backups->callback([&g, &out, flags] { out.status = RunGetBackups(g, *flags); });
 }
 

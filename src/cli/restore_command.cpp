@@ -6,7 +6,9 @@
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "cli/snapshot_filter.h"
+#include "cli/wal_identity.h"
 #include "jobs/jobs.h"
+#include "pitr/pitr_restore.h"
 
 namespace hasteward::cli {
 
@@ -21,6 +23,8 @@ struct RestoreFlags {
   std::string users;  // "" = the default (create-missing)
   bool force = false;
   std::string method;  // "" = any
+  std::string until;      // point-in-time: RFC 3339 time
+  std::string until_lsn;  // point-in-time: WAL position
 };
 
 // --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
@@ -36,8 +40,66 @@ core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const Re
   return engine::ParseUsersMode(f.users);
 }
 
+core::Result<pitr::PointTarget> PointTargetFor(const ClusterContext& ctx, const RestoreFlags& f) {
+  engine::Archiving* archiving = ctx.engine->archiving();
+  if (archiving == nullptr) {
+    return engine::Unsupported(*ctx.engine, "point-in-time restores (--until, --until-lsn)");
+  }
+  if (!f.until.empty() && !f.until_lsn.empty()) {
+    return core::Usage("--until and --until-lsn are both given", "pass one target");
+  }
+  pitr::PointTarget target;
+  if (!f.until.empty()) {
+    target.kind = engine::RecoveryTargetKind::kTime;
+    auto time = repo::ParseGoTime(f.until);
+    if (!time.ok()) {
+      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
+                         "write it with its zone, e.g. 2026-11-22T16:40:01.5Z or "
+                         "2026-11-22T17:40:01+01:00");
+    }
+    target.time = *time;
+  } else {
+    target.kind = engine::RecoveryTargetKind::kPosition;
+    HS_ASSIGN_OR_RETURN(target.position, archiving->ParsePosition(f.until_lsn));
+  }
+  return target;
+}
+
+core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
+  if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
+    return core::Usage("a point-in-time restore chooses its base backup itself",
+                       "drop --snapshot, -t and -i; 'hasteward pitr status' shows the windows");
+  }
+  HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
+                      "run 'hasteward pitr status' to see which base and window apply"));
+  pitr::PointRestoreOptions options;
+  HS_ASSIGN_OR_RETURN(options.target, PointTargetFor(ctx, f));
+  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, ServerArchiveCommands(g, ctx.cluster));
+  options.restore_command = commands.restore_command;
+  options.confirm_overwrite = f.confirm_overwrite;
+  options.force = f.force;
+  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
+                      pitr::RestoreToPoint(*ctx.platform, ctx.cluster, *ctx.engine, *r, options));
+  std::string base = repo::IdToHex(result.plan.base.snapshot.id);
+  if (g.WantsJson()) {
+    PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
+                                               .cluster = ctx.cluster.name,
+                                               .ns = ctx.cluster.ns,
+                                               .bytes = result.bytes});
+  } else if (!g.quiet) {
+    std::printf("restored base %s into %s/%s and replayed WAL to %s\n", base.substr(0, 8).c_str(),
+                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result.plan.target.c_str());
+  }
+  return core::Status::Ok();
+}
+
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  if (!f.until.empty() || !f.until_lsn.empty()) {
+    return RunPointRestore(g, f, ctx);
+  }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   jobs::ClusterRestoreOptions opts;
   opts.snapshot = f.snapshot;
@@ -125,6 +187,12 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
                   "password and grants), skip (restore no account). The account HASteward "
                   "connects as, the replication user and root are never touched")
       ->check(CLI::IsMember({"skip", "create-missing", "replace"}));
+  cmd->add_option("--until", flags->until,
+                  "Point-in-time: replay archived WAL onto the newest native base backup up to "
+                  "this RFC 3339 time (refused before anything changes when the archive cannot "
+                  "reach it)");
+  cmd->add_option("--until-lsn", flags->until_lsn,
+                  "Point-in-time: as --until, up to this WAL position (e.g. 0/3000A38)");
   cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
                 "Restore even though triage found a split-brain or an UNKNOWN instance that may "
                 "hold newer data (the restore rewinds it)");

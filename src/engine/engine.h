@@ -151,15 +151,12 @@ class HealthReader {
 // Capabilities that later issues fill in. They are declared here so those issues add an engine's
 // implementation (and the engines that lack one keep returning nullptr) without touching any
 // caller: a caller asks `engine.archiving()` and, on nullptr, reports Unsupported(engine, ...).
-//  - Archiving: continuous WAL / binlog archiving for point-in-time recovery.
-class Archiving {
- public:
-  virtual ~Archiving() = default;
-};
 // A planned or forced change of primary (engine/switchover.h).
 class Switchover;
 // Physical backups and their restore (engine/native_backup.h).
 class NativeBackup;
+// Continuous archiving for point-in-time recovery (engine/archiving.h).
+class Archiving;
 
 // Everything an engine provides: backup (DumpSource), restore (RestoreTarget), triage
 // (HealthReader), the repair safety table's rules (RepairRules) and heals (Healer). The factory

@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "core/subprocess.h"
 #include "core/tar_reader.h"
+#include "engine/archiving.h"
 #include "engine/engine.h"
 #include "engine/repair.h"
 #include "platform/platform.h"
@@ -59,6 +60,10 @@ struct NativeRestoreOptions {
   // Restore a backup of another system identifier or major version than the target's data.
   bool force = false;
   HealOptions heal;  // rebuilding the other instances (timeouts, names of kept copies)
+  // Point-in-time restore: the restored backup replays archived WAL (fetched with
+  // recovery->restore_command) up to the target, is promoted, and FinishNativeRestore checks that
+  // replay stopped at the target rather than at the end of the archive (kVerifyFailed otherwise).
+  std::optional<RecoveryRequest> recovery;
 };
 
 struct NativeRestorePlan {

@@ -31,6 +31,7 @@ struct EngineCase {
   std::string count_rows;                // prints the row count of that table
   std::string drop_data;                 // drops database "conf" (run outside it)
   std::string database;                  // the database count_rows runs in ("" = none)
+  bool archives = false;                 // has the Archiving capability (point-in-time recovery)
 };
 
 inline void PrintTo(const EngineCase& c, std::ostream* os) {

@@ -181,7 +181,7 @@ TEST_P(EngineConformanceTest, RestoreWithoutConfirmationIsRefusedAndChangesNothi
 }
 
 TEST_P(EngineConformanceTest, OptionalCapabilitiesReportUnsupported) {
-  EXPECT_EQ(engine_->archiving(), nullptr);
+  EXPECT_EQ(engine_->archiving() != nullptr, GetParam().archives);
   EXPECT_EQ(engine_->switchover(), nullptr);
   core::Status st = Unsupported(*engine_, "switchover");
   EXPECT_EQ(st.code(), core::ErrorCode::kUsage);
@@ -242,6 +242,7 @@ EngineCase PostgresCase() {
   c.count_rows = "SELECT count(*) FROM items";
   c.drop_data = "DROP DATABASE conf WITH (FORCE)";
   c.database = "conf";
+  c.archives = true;
   return c;
 }
 

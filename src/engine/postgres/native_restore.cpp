@@ -8,6 +8,7 @@
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/recovery_target.h"
 #include "engine/postgres/repair.h"
 #include "engine/repair_exec.h"
 
@@ -94,6 +95,50 @@ core::Result<bool> AcceptsWrites(const platform::Cluster& cluster,
   return v.value_or("") == "t";
 }
 
+// Waits until the restored server accepts writes (after a point-in-time restore: was promoted).
+core::Status WaitUntilWritable(platform::Platform& platform, const platform::Cluster& cluster,
+                               const platform::Instance& target,
+                               const NativeRestoreOptions& options) {
+  // Rejected credentials will not heal by waiting: the backup (of another cluster, --force)
+  // brought its own roles and passwords.
+  core::Status rejected;
+  HS_TRY(PollUntil(
+      "'" + target.name + "' to finish recovery from the backup", options.heal.heal_timeout,
+      [&]() -> core::Result<bool> {
+        auto writable = AcceptsWrites(cluster, target);
+        if (!writable.ok() && writable.status().code() == core::ErrorCode::kAuthFailed) {
+          rejected = writable.TakeStatus();
+          return true;
+        }
+        if (!writable.ok() && options.recovery) {
+          // A recovery that cannot reach its target ends with the server's exit.
+          HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
+          if (!running) {
+            rejected =
+                core::Status(core::ErrorCode::kVerifyFailed,
+                             "'" + target.name + "' stopped during recovery before reaching " +
+                                 options.recovery->target,
+                             "read the server log; the previous data directory was kept");
+            return true;
+          }
+        }
+        return writable;
+      }));
+  if (!rejected.ok() && rejected.code() == core::ErrorCode::kVerifyFailed) {
+    return rejected;
+  }
+  if (!rejected.ok()) {
+    return rejected
+        .Wrap("'" + target.name +
+              "' runs on the restored data but rejects the inventory's "
+              "credentials (the backup brought its own roles and passwords)")
+        .WithHint(
+            "set the cluster's passwords in the inventory to the restored cluster's, then "
+            "run 'hasteward repair' to re-clone the other instances");
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
@@ -171,30 +216,16 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                     .args = {conf},
                     .input = OwnSettings(target, "native restore")})
              .status());
-  HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
-  // Rejected credentials will not heal by waiting: the backup (of another cluster, --force)
-  // brought its own roles and passwords.
-  core::Status rejected;
-  HS_TRY(PollUntil("'" + target.name + "' to finish recovery from the backup",
-                   options.heal.heal_timeout, [&]() -> core::Result<bool> {
-                     auto writable = AcceptsWrites(cluster, target);
-                     if (!writable.ok() &&
-                         writable.status().code() == core::ErrorCode::kAuthFailed) {
-                       rejected = writable.TakeStatus();
-                       return true;
-                     }
-                     return writable;
-                   }));
-  if (!rejected.ok()) {
-    return rejected
-        .Wrap("'" + target.name +
-              "' runs on the restored data but rejects the inventory's "
-              "credentials (the backup brought its own roles and passwords)")
-        .WithHint(
-            "set the cluster's passwords in the inventory to the restored cluster's, then "
-            "run 'hasteward repair' to re-clone the other instances");
+  if (options.recovery) {
+    HS_TRY(WriteRecoverySettings(platform, cluster, target, *options.recovery));
+    Log(options, "'" + target.name + "' replays archived WAL up to " + options.recovery->target);
   }
+  HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
+  HS_TRY(WaitUntilWritable(platform, cluster, target, options));
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
+  if (options.recovery) {
+    HS_TRY(CheckTargetReached(platform, cluster, target, *options.recovery, options));
+  }
   for (const auto& standby : plan.rebuild) {
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)
                .Wrap("re-clone '" + standby.name + "' from the restored '" + target.name + "'"));

@@ -7,6 +7,7 @@
 #include "core/byte_stream.h"
 #include "engine/engine.h"
 #include "engine/postgres/native_backup.h"
+#include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/switchover.h"
 
 namespace hasteward::engine::postgres {
@@ -44,10 +45,12 @@ class PostgresEngine : public Engine {
                             const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
   Switchover* switchover() override { return &switchover_; }
+  Archiving* archiving() override { return &archiving_; }
 
  private:
   PgNativeBackup native_{*this};
   PgSwitchover switchover_;
+  PgArchiving archiving_{*this};
 };
 
 // The end marker pg_dumpall writes last.

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# hasteward wal-push / wal-fetch against pgBackRest archive-push / archive-get (issue #13's
+# benchmark), one run each on the same WAL segments of one sandbox cluster (pgbench writes).
+# Prints segments/s for: push one call per segment with an empty queue (the server caught up),
+# push with every segment queued (.ready: the server fell behind, hasteward batches), and fetch of
+# every segment in order (hasteward prefetches 8; pgBackRest's archive-get without async).
+#
+#   SEGMENTS=64 bench/wal_compare.sh [path/to/hasteward]
+#
+# Needs root (the server runs as 'postgres'), pgbench, pgbackrest (Debian package), restic.
+set -euo pipefail
+HW=${1:-$(cd "$(dirname "$0")/.." && pwd)/build/src/hasteward}
+SEGMENTS=${SEGMENTS:-64}
+PGBIN=/usr/lib/postgresql/15/bin
+command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get install pgbackrest)"; exit 2; }
+
+W=$(mktemp -d /tmp/hs-bench-wal-XXXXXX)
+chmod 755 "$W"
+export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
+cleanup() { "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
+trap cleanup EXIT
+
+"$HW" sandbox up -e cnpg -c bench -n b --instances 1 >/dev/null
+DATA=$W/state/b/bench/bench-0/data
+SOCK=$W/state/b/bench/bench-0/sock
+PORT=$(sed -n 's/^ *port: //p' "$HASTEWARD_INVENTORY" | head -1)
+psql_() { runuser -u postgres -- psql -h "$SOCK" -p "$PORT" -X -q -A -t "$@"; }
+
+# Segments to archive: written by pgbench, copied out of pg_wal as the server completes them.
+psql_ -c "ALTER SYSTEM SET wal_keep_size = '4GB'" -c "SELECT pg_reload_conf()" >/dev/null
+FIRST=$(psql_ -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+runuser -u postgres -- pgbench -h "$SOCK" -p "$PORT" -i -s 1 -q postgres 2>/dev/null
+while :; do
+  CUR=$(psql_ -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+  N=$(( 16#${CUR:16:8} - 16#${FIRST:16:8} ))
+  [ "$N" -ge "$SEGMENTS" ] && break
+  runuser -u postgres -- pgbench -h "$SOCK" -p "$PORT" -n -T 2 -c 2 postgres >/dev/null 2>&1
+done
+psql_ -c "CHECKPOINT" >/dev/null
+install -d -o postgres -m 700 "$W/wal/pg_wal/archive_status"
+mapfile -t SEGS < <(cd "$DATA/pg_wal" && ls | grep -E '^[0-9A-F]{24}$' | sort | awk -v f="$FIRST" '$0 >= f' | head -"$SEGMENTS")
+for s in "${SEGS[@]}"; do cp "$DATA/pg_wal/$s" "$W/wal/pg_wal/$s"; done
+chown -R postgres "$W/wal"
+COUNT=${#SEGS[@]}
+echo "segments: $COUNT x 16 MiB"
+
+rate() {  # <label> <seconds>
+  awk -v l="$1" -v s="$2" -v n="$COUNT" 'BEGIN { printf "%-44s %6.1f s %7.1f segments/s\n", l, s, n / s }'
+}
+timed() {  # <cmd...>: seconds
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
+}
+
+# --- hasteward (local repository) ---
+export RESTIC_REPOSITORY=$W/hw HASTEWARD_BACKUPS_PATH=$W/hw
+"$HW" repo init >/dev/null
+push_each() { for s in "${SEGS[@]}"; do "$HW" -q wal-push -e cnpg -c bench -n b "$W/wal/pg_wal/$s"; done; }
+rate "hasteward wal-push, empty queue" "$(timed push_each)"
+export RESTIC_REPOSITORY=$W/hw2 HASTEWARD_BACKUPS_PATH=$W/hw2
+"$HW" repo init >/dev/null
+for s in "${SEGS[@]}"; do : >"$W/wal/pg_wal/archive_status/$s.ready"; done
+rate "hasteward wal-push, all queued (batches)" "$(timed push_each)"
+rm -f "$W"/wal/pg_wal/archive_status/*.ready
+install -d "$W/restore/pg_wal"
+fetch_each() {
+  for s in "${SEGS[@]}"; do "$HW" -q wal-fetch -e cnpg -c bench -n b "$s" "$W/restore/pg_wal/RECOVERYXLOG"; done
+}
+rate "hasteward wal-fetch (prefetch 8)" "$(timed fetch_each)"
+echo "hasteward stored: $(du -sb "$W/hw" | cut -f1) bytes"
+
+# --- pgBackRest (same compression family: zstd level 3) ---
+install -d -o postgres -m 700 "$W/pgbr" "$W/pgbr-log" "$W/pgbr-spool"
+cat >"$W/pgbackrest.conf" <<CONF
+[global]
+repo1-path=$W/pgbr
+log-path=$W/pgbr-log
+spool-path=$W/pgbr-spool
+compress-type=zst
+compress-level=3
+[bench]
+pg1-path=$DATA
+pg1-port=$PORT
+pg1-socket-path=$SOCK
+CONF
+chmod 644 "$W/pgbackrest.conf"
+BR=(runuser -u postgres -- pgbackrest --config="$W/pgbackrest.conf" --stanza=bench)
+"${BR[@]}" stanza-create >/dev/null
+br_push() { for s in "${SEGS[@]}"; do "${BR[@]}" archive-push "$W/wal/pg_wal/$s"; done; }
+rate "pgbackrest archive-push" "$(timed br_push)"
+install -d -o postgres "$W/restore-br/pg_wal"
+br_get() { for s in "${SEGS[@]}"; do "${BR[@]}" archive-get "$s" "$W/restore-br/pg_wal/RECOVERYXLOG"; done; }
+rate "pgbackrest archive-get" "$(timed br_get)"
+echo "pgbackrest stored: $(du -sb "$W/pgbr/archive" | cut -f1) bytes"

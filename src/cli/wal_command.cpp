@@ -1,0 +1,77 @@
+// `hasteward wal-push %p` (PostgreSQL's archive_command) and `hasteward wal-fetch %f %p`
+// (restore_command). The server runs them as its OS user with the flags `archive enable` wrote:
+// -e/-c/-n name the cluster (no inventory is read), -r and --password-file the repository.
+#include <algorithm>
+
+#include "cli/commands.h"
+#include "cli/repo_access.h"
+#include "cli/wal_identity.h"
+#include "core/log.h"
+#include "pitr/wal_archive.h"
+
+namespace hasteward::cli {
+
+namespace {
+
+struct WalFlags {
+  std::string path;         // wal-push: %p
+  std::string name;         // wal-fetch: %f
+  std::string destination;  // wal-fetch: %p
+  size_t batch = 64;
+  size_t prefetch = 8;
+};
+
+core::Status RunWalPush(const GlobalOptions& g, const WalFlags& f) {
+  HS_TRY(RefuseDryRun(g, "wal-push", "the server runs it to archive a file",
+                      "run 'hasteward pitr status' to see what is archived"));
+  HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  pitr::WalPushOptions options;
+  options.batch_limit = std::max<size_t>(f.batch, 1);
+  HS_ASSIGN_OR_RETURN(pitr::WalPushResult pushed,
+                      pitr::PushWal(*repo, id.cluster, *id.archiving, f.path, options));
+  if (pushed.already_archived) {
+    core::LogInfo("'" + f.path + "' was archived before with the same content");
+  }
+  return core::Status::Ok();
+}
+
+core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
+  HS_TRY(RefuseDryRun(g, "wal-fetch", "the server runs it during recovery",
+                      "run 'hasteward pitr status' to see what is archived"));
+  HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+  pitr::WalFetchOptions options;
+  options.prefetch = f.prefetch;
+  auto opener = [&g]() { return OpenRepository(g); };
+  HS_ASSIGN_OR_RETURN(
+      pitr::WalFetchResult fetched,
+      pitr::FetchWal(opener, id.cluster, *id.archiving, f.name, f.destination, options));
+  core::LogDebug("fetched '" + f.name + "'",
+                 {{"prefetched", std::to_string(fetched.prefetched)},
+                  {"from_prefetch", fetched.from_prefetch ? "yes" : "no"}});
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
+  auto flags = std::make_shared<WalFlags>();
+  auto* push = app.add_subcommand(
+      "wal-push",
+      "archive_command: store a WAL file (and the others the server has queued) durably; an "
+      "archived file is never overwritten (same bytes: success, other bytes: error)");
+  push->add_option("path", flags->path, "The file to archive (%p)")->required();
+  push->add_option("--batch", flags->batch, "Files stored in one snapshot at most (default 64)");
+  push->callback([&g, &out, flags] { out.status = RunWalPush(g, *flags); });
+
+  auto* fetch = app.add_subcommand(
+      "wal-fetch",
+      "restore_command: write an archived WAL file where the server asks (exit 20 when it is not "
+      "archived) and prefetch the following segments");
+  fetch->add_option("name", flags->name, "The archived file's name (%f)")->required();
+  fetch->add_option("destination", flags->destination, "Where to write it (%p)")->required();
+  fetch->add_option("--prefetch", flags->prefetch, "Segments fetched ahead (default 8)");
+  fetch->callback([&g, &out, flags] { out.status = RunWalFetch(g, *flags); });
+}
+
+}  // namespace hasteward::cli

@@ -1,0 +1,48 @@
+#include "cli/wal_identity.h"
+
+#include <filesystem>
+
+#include "pitr/pitr.h"
+
+namespace hasteward::cli {
+
+core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g) {
+  if (g.engine.empty() || g.cluster.empty()) {
+    return core::Usage("the archive commands need -e ENGINE and -c CLUSTER (and -n NAMESPACE)",
+                       "use the command line 'hasteward archive enable' wrote into the server's "
+                       "configuration");
+  }
+  WalIdentity id;
+  HS_ASSIGN_OR_RETURN(id.cluster.engine, platform::ParseEngineKind(g.engine));
+  id.cluster.name = g.cluster;
+  id.cluster.ns = g.ns;
+  HS_ASSIGN_OR_RETURN(id.engine, engine::MakeEngine(id.cluster.engine));
+  id.archiving = id.engine->archiving();
+  if (id.archiving == nullptr) {
+    return engine::Unsupported(*id.engine, "WAL archiving (point-in-time recovery)");
+  }
+  return id;
+}
+
+core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
+                                                            const platform::Cluster& cluster) {
+  pitr::WalCommandContext context;
+  std::error_code error;
+  auto binary = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) {
+    return core::Internal("cannot read /proc/self/exe: " + error.message());
+  }
+  context.binary = binary.string();
+  HS_ASSIGN_OR_RETURN(context.repository, g.Repository());
+  if (context.repository.find(':') == std::string::npos) {
+    // A local path: the server runs the command in its data directory.
+    context.repository = std::filesystem::absolute(context.repository, error).string();
+  }
+  if (!g.password_file.empty()) {
+    context.password_file = std::filesystem::absolute(g.password_file, error).string();
+  }
+  context.cluster = cluster;
+  return pitr::BuildArchiveCommands(context);
+}
+
+}  // namespace hasteward::cli

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/cli.h"
+#include "engine/archiving.h"
+#include "engine/engine.h"
+#include "platform/platform.h"
+
+namespace hasteward::cli {
+
+// The cluster a server's archive/restore command names with -e/-c/-n, without reading an
+// inventory (the server's OS user need not read it), and its engine's archiving.
+struct WalIdentity {
+  platform::Cluster cluster;  // engine, namespace and name only
+  std::unique_ptr<engine::Engine> engine;
+  engine::Archiving* archiving = nullptr;
+};
+
+// kUsage without -e or -c, or for an engine without archiving.
+core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g);
+
+// The archive_command / restore_command for `cluster`'s servers: this binary, the repository and
+// the password file of the global flags (made absolute). kUsage without a password file.
+core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
+                                                            const platform::Cluster& cluster);
+
+}  // namespace hasteward::cli

@@ -1,0 +1,85 @@
+// engine/archiving: the Archiving capability — what an engine knows about its continuous archive
+// (PostgreSQL: WAL segments and timeline history files) for point-in-time recovery. The engine
+// names and orders archive files, finds the files its server has queued for archiving, turns the
+// server's archiving on, and (engine/native_backup.h, NativeRestoreOptions::recovery) replays a
+// restored base backup up to a target. It never sees the repository: the pitr layer stores and
+// fetches the files (pitr/wal_archive.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/platform.h"
+
+namespace hasteward::engine {
+
+enum class ArchiveFileKind {
+  kSegment,       // a whole WAL segment
+  kPartial,       // the last, partial segment of a timeline the server left at a promotion
+  kHistory,       // a timeline history file: never overwritten, never deleted
+  kBackupLabel,   // a ".backup" file the server archives after a base backup
+};
+
+// A parsed archive file name.
+struct ArchiveFile {
+  std::string name;  // the bare file name ("000000010000000000000003")
+  ArchiveFileKind kind = ArchiveFileKind::kSegment;
+  uint32_t timeline = 0;
+  uint64_t segment = 0;  // segment number on its timeline (0 for history files)
+};
+
+// Where a point-in-time restore stops.
+enum class RecoveryTargetKind { kTime, kPosition };
+
+struct RecoveryRequest {
+  // The server's command for fetching an archived file (hasteward wal-fetch ...).
+  std::string restore_command;
+  RecoveryTargetKind kind = RecoveryTargetKind::kTime;
+  // In the engine's own syntax: "2026-11-22 16:40:01.123456+00" or "0/3000A38".
+  std::string target;
+  uint32_t timeline = 0;  // the base backup's timeline; replay stays on it
+};
+
+// The commands a server runs to archive and fetch its files (built by the pitr layer; they name
+// the repository and a password file, never a password).
+struct ArchiveCommands {
+  std::string archive_command;
+  std::string restore_command;
+};
+
+class Archiving {
+ public:
+  virtual ~Archiving() = default;
+
+  // Parses a bare archive file name; kUsage for a name the server never archives.
+  virtual core::Result<ArchiveFile> ParseFileName(const std::string& name) const = 0;
+  // The file name of segment `segment` on `timeline`.
+  virtual std::string SegmentFileName(uint32_t timeline, uint64_t segment) const = 0;
+  // The only size a whole segment has (PostgreSQL: 16 MiB; other sizes are refused for now).
+  virtual uint64_t SegmentBytes() const = 0;
+  // Parses a position ("0/3000A38"); kUsage otherwise.
+  virtual core::Result<uint64_t> ParsePosition(const std::string& text) const = 0;
+  virtual std::string FormatPosition(uint64_t position) const = 0;
+
+  // The other files the server has queued for archiving (ready but not yet archived), beside the
+  // one it asked for at `requested_path` (archive_command's %p), oldest first, at most `limit`.
+  // They are only read, never acknowledged: the server marks each one done only after its own
+  // archive call for it succeeded, so nothing queued is ever dropped.
+  virtual core::Result<std::vector<std::string>> QueuedFiles(const std::string& requested_path,
+                                                             size_t limit) const = 0;
+  // The directory where prefetched files wait for the server's next fetch calls, given the path
+  // the server asked a fetched file to be written to (restore_command's %p).
+  virtual std::string PrefetchDir(const std::string& requested_path) const = 0;
+
+  // Turns archiving on at the cluster's primary with these commands (restarting it when the
+  // archive mode changes), then proves it: forces a segment switch and waits until the server
+  // reports that segment archived. kTimeout / kDumpFailed naming the server's last failure.
+  virtual core::Status EnableArchiving(platform::Platform& platform,
+                                       const platform::Cluster& cluster,
+                                       const ArchiveCommands& commands) = 0;
+};
+
+}  // namespace hasteward::engine

@@ -1,0 +1,163 @@
+#include "engine/postgres/pg_archiving.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "core/log.h"
+#include "engine/postgres/pg_connection.h"
+#include "engine/postgres/wal_names.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+constexpr char kReadySuffix[] = ".ready";
+constexpr auto kArchiveProofTimeout = std::chrono::seconds(90);
+
+std::string DirectoryOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// Waits until the server reports `segment` (or a later file) archived; fails at once when the
+// archiver reports a failure of that very file, quoting what the server logged about it.
+core::Status WaitArchived(PgConnection& conn, const std::string& segment,
+                          const std::string& instance) {
+  core::Status failed;
+  core::Status waited = PollUntil(
+      "'" + instance + "' to archive '" + segment + "'", kArchiveProofTimeout,
+      [&]() -> core::Result<bool> {
+        HS_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT coalesce(last_archived_wal, ''), "
+                                                  "coalesce(last_failed_wal, ''), failed_count "
+                                                  "FROM pg_stat_archiver"));
+        if (rows.rows.empty() || rows.rows[0].size() < 3) {
+          return false;
+        }
+        const auto& row = rows.rows[0];
+        if (row[0].value_or("") >= segment) {
+          return true;
+        }
+        if (row[1].value_or("") == segment) {
+          failed = core::Status(core::ErrorCode::kDumpFailed,
+                                "'" + instance + "' failed to archive '" + segment + "' (" +
+                                    row[2].value_or("?") + " failures so far)",
+                                "read the server log for the archive_command's error (repository "
+                                "location, password file readable by the server's OS user)");
+          return true;
+        }
+        return false;
+      });
+  HS_TRY(waited);
+  return failed;
+}
+
+}  // namespace
+
+std::string SqlLiteral(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') {
+      out += '\'';
+    }
+  }
+  return out + "'";
+}
+
+core::Result<ArchiveFile> PgArchiving::ParseFileName(const std::string& name) const {
+  return ParseWalFileName(name);
+}
+std::string PgArchiving::SegmentFileName(uint32_t timeline, uint64_t segment) const {
+  return WalSegmentFileName(timeline, segment);
+}
+uint64_t PgArchiving::SegmentBytes() const {
+  return kWalSegmentBytes;
+}
+core::Result<uint64_t> PgArchiving::ParsePosition(const std::string& text) const {
+  return ParseLsn(text);
+}
+std::string PgArchiving::FormatPosition(uint64_t position) const {
+  return FormatLsn(position);
+}
+
+core::Result<std::vector<std::string>> PgArchiving::QueuedFiles(const std::string& requested_path,
+                                                                size_t limit) const {
+  std::string wal_dir = DirectoryOf(requested_path);
+  std::string requested = requested_path.substr(requested_path.rfind('/') + 1);
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(wal_dir + "/archive_status", error)) {
+    std::string file = entry.path().filename().string();
+    if (!file.ends_with(kReadySuffix)) {
+      continue;
+    }
+    std::string name = file.substr(0, file.size() - std::string(kReadySuffix).size());
+    if (name != requested && ParseWalFileName(name).ok()) {
+      names.push_back(name);
+    }
+  }
+  if (error) {
+    // Without the queue the push still stores the requested file; batching is only a speed-up.
+    core::LogWarn("cannot read '" + wal_dir + "/archive_status': " + error.message());
+    return std::vector<std::string>{};
+  }
+  // History files sort after segments of the same timeline in name order; the server archives
+  // them first, and so do we (a restore needs the history before the new timeline's segments).
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    bool a_history = a.ends_with(".history");
+    bool b_history = b.ends_with(".history");
+    return a_history != b_history ? a_history : a < b;
+  });
+  if (names.size() > limit) {
+    names.resize(limit);
+  }
+  std::vector<std::string> paths;
+  paths.reserve(names.size());
+  for (const auto& name : names) {
+    paths.push_back(wal_dir + "/" + name);
+  }
+  return paths;
+}
+
+std::string PgArchiving::PrefetchDir(const std::string& requested_path) const {
+  // Below pg_wal: the server ignores names that are not WAL files there, and base backups do not
+  // copy the directory's contents.
+  return DirectoryOf(requested_path) + "/hasteward-prefetch";
+}
+
+core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
+                                          const platform::Cluster& cluster,
+                                          const ArchiveCommands& commands) {
+  HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
+  const platform::Instance& primary = plan.source;
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary));
+  HS_ASSIGN_OR_RETURN(auto mode, conn->QueryValue("SHOW archive_mode"));
+  HS_TRY(conn->Execute("ALTER SYSTEM SET archive_command = " +
+                       SqlLiteral(commands.archive_command)));
+  HS_TRY(conn->Execute("ALTER SYSTEM SET restore_command = " +
+                       SqlLiteral(commands.restore_command)));
+  if (mode.value_or("") != "on") {
+    // archive_mode takes effect only at server start.
+    HS_TRY(conn->Execute("ALTER SYSTEM SET archive_mode = 'on'"));
+    conn.reset();
+    core::LogInfo("restarting '" + primary.name + "' to turn archive_mode on");
+    HS_TRY(platform.StopInstance(cluster, primary).Wrap("stop '" + primary.name + "'"));
+    HS_TRY(platform.StartInstance(cluster, primary).Wrap("start '" + primary.name + "'"));
+    HS_ASSIGN_OR_RETURN(conn, PgConnection::ConnectInstance(cluster, primary));
+  } else {
+    HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
+  }
+  // Proof that the command works: a committed transaction, then a switch completes its segment.
+  HS_TRY(conn->Execute("SELECT txid_current()"));
+  HS_ASSIGN_OR_RETURN(auto segment, conn->QueryValue("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+  HS_TRY(conn->Execute("SELECT pg_switch_wal()"));
+  HS_TRY(WaitArchived(*conn, segment.value_or(""), primary.name));
+  core::LogInfo("'" + primary.name + "' archives through hasteward",
+                {{"segment", segment.value_or("")}});
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "engine/archiving.h"
+#include "engine/engine.h"
+
+namespace hasteward::engine::postgres {
+
+// PostgreSQL's continuous archive: WAL segments, partial segments, timeline history and backup
+// label files named as the server names them (wal_names.h); the server's queue is
+// pg_wal/archive_status/*.ready; archiving is switched on with ALTER SYSTEM at the primary, which
+// `planner` chooses as for a dump.
+class PgArchiving : public Archiving {
+ public:
+  explicit PgArchiving(DumpSource& planner) : planner_(planner) {}
+
+  core::Result<ArchiveFile> ParseFileName(const std::string& name) const override;
+  std::string SegmentFileName(uint32_t timeline, uint64_t segment) const override;
+  uint64_t SegmentBytes() const override;
+  core::Result<uint64_t> ParsePosition(const std::string& text) const override;
+  std::string FormatPosition(uint64_t position) const override;
+  core::Result<std::vector<std::string>> QueuedFiles(const std::string& requested_path,
+                                                     size_t limit) const override;
+  std::string PrefetchDir(const std::string& requested_path) const override;
+  core::Status EnableArchiving(platform::Platform& platform, const platform::Cluster& cluster,
+                               const ArchiveCommands& commands) override;
+
+ private:
+  DumpSource& planner_;
+};
+
+// A SQL string literal ('...' with quotes doubled) for settings written with ALTER SYSTEM.
+std::string SqlLiteral(const std::string& text);
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,107 @@
+// The recovery half of a point-in-time restore: settings written before the start, and the
+// proof afterwards that replay stopped at the target.
+#include "engine/postgres/recovery_target.h"
+
+#include "core/log.h"
+#include "engine/postgres/pg_archiving.h"
+#include "engine/postgres/pg_connection.h"
+#include "engine/repair_exec.h"
+
+namespace hasteward::engine::postgres {
+
+namespace {
+
+// $1 data dir; stdin: the recovery settings. postgresql.auto.conf, not postgresql.conf: ALTER
+// SYSTEM RESET removes them again once the server is promoted, so a standby cloned from it later
+// never inherits a recovery target (it would stop replicating there and promote itself).
+constexpr char kRecoveryConfig[] =
+    "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
+// $1 data dir: segments wal-fetch prefetched past the target.
+constexpr char kDropPrefetched[] = "rm -rf -- \"$1/pg_wal/hasteward-prefetch\"";
+constexpr const char* kRecoveryTargetSettings[] = {
+    "recovery_target_time", "recovery_target_lsn", "recovery_target_action",
+    "recovery_target_timeline"};
+
+void Log(const NativeRestoreOptions& o, const std::string& line) {
+  core::LogInfo(line);
+  if (o.heal.log) {
+    o.heal.log(line);
+  }
+}
+
+std::string RecoverySettingsText(const RecoveryRequest& recovery) {
+  std::string target_setting =
+      recovery.kind == RecoveryTargetKind::kTime ? "recovery_target_time" : "recovery_target_lsn";
+  return "\n# hasteward point-in-time restore\nrestore_command = " +
+         SqlLiteral(recovery.restore_command) + "\n" + target_setting + " = " +
+         SqlLiteral(recovery.target) +
+         "\nrecovery_target_action = 'promote'\n"
+         // The base backup's timeline: a target on it is reached without guessing which later
+         // timeline (another restore's, a failover's) the user meant.
+         "recovery_target_timeline = '" +
+         std::to_string(recovery.timeline) + "'\n";
+}
+
+// The reason PostgreSQL wrote into the new timeline's history file when recovery ended: "before
+// 2026-... " / "after LSN ..." when it stopped at the target, "no recovery target specified" when
+// it ran out of WAL instead.
+core::Result<std::string> RecoveryStopReason(platform::Platform& platform,
+                                             const platform::Cluster& cluster,
+                                             const platform::Instance& target, PgConnection& conn) {
+  HS_ASSIGN_OR_RETURN(auto timeline,
+                      conn.QueryValue("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(std::string history,
+                      handle->ReadDataFile("pg_wal/" + timeline.value_or("") + ".history"));
+  while (!history.empty() && history.back() == '\n') {
+    history.pop_back();
+  }
+  std::string last = history.substr(history.rfind('\n') == std::string::npos
+                                        ? 0
+                                        : history.rfind('\n') + 1);
+  auto tab = last.rfind('\t');
+  return tab == std::string::npos ? last : last.substr(tab + 1);
+}
+
+}  // namespace
+
+core::Status WriteRecoverySettings(platform::Platform& platform, const platform::Cluster& cluster,
+                                   const platform::Instance& target,
+                                   const RecoveryRequest& recovery) {
+  return RunScript(platform, cluster, target,
+                   {.what = "write the recovery settings",
+                    .text = kRecoveryConfig,
+                    .args = {target.data_dir},
+                    .input = RecoverySettingsText(recovery)})
+      .status();
+}
+
+core::Status CheckTargetReached(platform::Platform& platform, const platform::Cluster& cluster,
+                                const platform::Instance& target, const RecoveryRequest& recovery,
+                                const NativeRestoreOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(std::string reason, RecoveryStopReason(platform, cluster, target, *conn));
+  std::string check =
+      recovery.kind == RecoveryTargetKind::kTime
+          ? "SELECT coalesce(pg_last_xact_replay_timestamp() <= " + SqlLiteral(recovery.target) +
+                "::timestamptz, true)"
+          : "SELECT pg_last_wal_replay_lsn() >= " + SqlLiteral(recovery.target) + "::pg_lsn";
+  HS_ASSIGN_OR_RETURN(auto within, conn->QueryValue(check));
+  bool stopped_at_target = reason.rfind("before ", 0) == 0 || reason.rfind("after ", 0) == 0;
+  if (!stopped_at_target || within.value_or("") != "t") {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "'" + target.name + "' ended recovery without reaching " +
+                            recovery.target + " (the server recorded: " + reason + ")",
+                        "run 'hasteward pitr status' for the archive's window; the previous data "
+                        "directory was kept");
+  }
+  Log(options, "'" + target.name + "' stopped recovery at the target: " + reason);
+  for (const char* setting : kRecoveryTargetSettings) {
+    HS_TRY(conn->Execute(std::string("ALTER SYSTEM RESET ") + setting));
+  }
+  return RunScript(platform, cluster, target,
+                   {.what = "remove prefetched WAL", .text = kDropPrefetched, .args = {target.data_dir}})
+      .status();
+}
+
+}  // namespace hasteward::engine::postgres

@@ -1,0 +1,59 @@
+#include "pitr/pitr.h"
+
+namespace hasteward::pitr {
+
+std::string WalPath(const platform::Cluster& cluster) {
+  return cluster.ns + "/" + cluster.name + "/wal";
+}
+
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandContext& context) {
+  if (context.password_file.empty()) {
+    return core::Usage(
+        "the server's archive and restore commands need the repository password in a file",
+        "pass --password-file (or set RESTIC_PASSWORD_FILE) naming a file the database's OS "
+        "user can read (mode 0600, owned by it); a password is never written into the server's "
+        "configuration");
+  }
+  auto scheme_end = context.repository.find("://");
+  auto at = context.repository.find('@');
+  auto path_start = context.repository.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  if (scheme_end != std::string::npos && at != std::string::npos && at < path_start) {
+    return core::Usage("the repository location carries credentials",
+                       "they would be written into the server's configuration; give the server "
+                       "a location without user:password");
+  }
+  std::string identity = std::string(" -e ") + platform::EngineKindName(context.cluster.engine) +
+                         " -c " + ShellQuote(context.cluster.name) + " -n " +
+                         ShellQuote(context.cluster.ns) + " -r " + ShellQuote(context.repository) +
+                         " --password-file " + ShellQuote(context.password_file);
+  auto with_verb = [&](const std::string& verb) {
+    // The server expands %p/%f/%r and turns %% into %: a '%' of ours must not become a path.
+    std::string line = ShellQuote(context.binary) + " -q " + verb + identity;
+    std::string escaped;
+    for (char c : line) {
+      escaped += c;
+      if (c == '%') {
+        escaped += '%';
+      }
+    }
+    return escaped;
+  };
+  engine::ArchiveCommands commands;
+  commands.archive_command = with_verb("wal-push") + " \"%p\"";
+  commands.restore_command = with_verb("wal-fetch") + " \"%f\" \"%p\"";
+  return commands;
+}
+
+}  // namespace hasteward::pitr

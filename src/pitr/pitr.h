@@ -1,0 +1,42 @@
+// pitr: point-in-time recovery. The engine's Archiving capability names the files a server
+// archives (PostgreSQL: WAL segments and timeline history files); this layer stores them in the
+// repository as snapshots tagged type=wal (many files per snapshot: a push also takes the files the
+// server has already queued), fetches them back for the server's recovery with prefetching,
+// computes the recoverable window of every native base backup and names the gaps, and restores a
+// base backup replayed up to a time or position after checking that the archive reaches it.
+// Depends on jobs and below; never on operator or cli.
+#pragma once
+
+#include <string>
+
+#include "engine/archiving.h"
+#include "platform/platform.h"
+
+namespace hasteward::pitr {
+
+// The type tag of WAL snapshots: `latest`, `get backups` and retention select type=backup.
+inline constexpr char kWalSnapshotType[] = "wal";
+
+// "<ns>/<cluster>/wal": where WAL snapshots keep the archived files (stock `restic dump <id>
+// /<ns>/<cluster>/wal/<file>` gives one back).
+std::string WalPath(const platform::Cluster& cluster);
+
+// What a server's archive_command / restore_command run: this binary with the cluster's identity,
+// the repository and a password file (never the password itself: postgresql.conf is readable by
+// the server's OS user and copied into every base backup).
+struct WalCommandContext {
+  std::string binary;         // absolute path of hasteward
+  std::string repository;     // location, without credentials
+  std::string password_file;  // readable by the server's OS user
+  platform::Cluster cluster;  // engine, namespace, name
+};
+
+// `'<binary>' -q wal-push -e E -c C -n NS -r '<repo>' --password-file '<file>' "%p"` and the
+// matching wal-fetch "%f" "%p". kUsage when the password file is missing or the repository
+// location carries credentials (they would be written into the server's configuration).
+core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandContext& context);
+
+// POSIX shell single-quoting.
+std::string ShellQuote(const std::string& text);
+
+}  // namespace hasteward::pitr

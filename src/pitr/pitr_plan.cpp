@@ -1,0 +1,127 @@
+#include "pitr/pitr_plan.h"
+
+#include <cstdio>
+
+#include "jobs/jobs.h"
+#include "jobs/native_backup.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+std::string Describe(const PointTarget& target, const engine::Archiving& archiving) {
+  return target.kind == engine::RecoveryTargetKind::kTime
+             ? RecoveryTimeText(target.time)
+             : "position " + archiving.FormatPosition(target.position);
+}
+
+bool Precedes(const BaseBackup& base, const PointTarget& target) {
+  return target.kind == engine::RecoveryTargetKind::kTime ? base.snapshot.time < target.time
+                                                          : base.stop <= target.position;
+}
+
+std::string Missing(const BaseWindow& window, const engine::Archiving& archiving) {
+  uint32_t timeline = window.base.timeline;
+  if (!window.reach.gap) {
+    uint64_t next = window.reach.starts ? window.reach.last + 1 : window.first_segment;
+    return "the archive ends before '" + archiving.SegmentFileName(timeline, next) + "'";
+  }
+  return "'" + archiving.SegmentFileName(timeline, window.reach.gap->first) + "' to '" +
+         archiving.SegmentFileName(timeline, window.reach.gap->last) + "' are missing";
+}
+
+}  // namespace
+
+core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
+                                                      const platform::Cluster& cluster,
+                                                      const engine::Archiving& archiving) {
+  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, "backup"));
+  std::vector<BaseBackup> bases;
+  for (auto& snapshot : snapshots) {
+    if (!jobs::IsNativeSnapshot(snapshot)) {
+      continue;
+    }
+    auto start = archiving.ParsePosition(snapshot.TagValue("start_lsn"));
+    auto stop = archiving.ParsePosition(snapshot.TagValue("stop_lsn"));
+    std::string timeline = snapshot.TagValue("timeline");
+    if (!start.ok() || !stop.ok() || timeline.empty() || timeline.size() > 9 ||
+        timeline.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    bases.push_back(BaseBackup{std::move(snapshot), static_cast<uint32_t>(std::stoul(timeline)),
+                               *start, *stop});
+  }
+  return bases;
+}
+
+SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline) {
+  SegmentTimes times;
+  for (const auto& [segment, archived] : catalog.Segments(timeline)) {
+    times.emplace(segment, archived->node.mtime);
+  }
+  return times;
+}
+
+BaseWindow WindowOf(const BaseBackup& base, const SegmentTimes& segments,
+                    const engine::Archiving& archiving) {
+  BaseWindow window;
+  window.base = base;
+  window.first_segment = base.stop / archiving.SegmentBytes();
+  window.reach = FollowChain(segments, window.first_segment);
+  if (window.reach.starts) {
+    window.end_time = segments.at(window.reach.last);
+    window.end_position = (window.reach.last + 1) * archiving.SegmentBytes();
+  }
+  return window;
+}
+
+core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
+                                  const engine::Archiving& archiving, const PointTarget& target,
+                                  const platform::Cluster& cluster) {
+  const BaseBackup* chosen = nullptr;
+  for (const auto& base : bases) {
+    if (Precedes(base, target)) {
+      chosen = &base;  // oldest first: the last match is the newest
+    }
+  }
+  std::string what = "'" + cluster.ns + "/" + cluster.name + "' to " + Describe(target, archiving);
+  if (chosen == nullptr) {
+    return core::NotFound("no native base backup precedes the restore of " + what,
+                          "'hasteward pitr status' lists the base backups and their windows");
+  }
+  SegmentTimes segments = TimesOf(catalog, chosen->timeline);
+  BaseWindow window = WindowOf(*chosen, segments, archiving);
+  std::optional<uint64_t> needed;
+  if (target.kind == engine::RecoveryTargetKind::kPosition) {
+    needed = target.position / archiving.SegmentBytes();
+  } else {
+    needed = SegmentReachingTime(segments, window.first_segment, target.time);
+  }
+  std::string base_id = repo::IdToHex(chosen->snapshot.id).substr(0, 8);
+  if (!window.reach.starts || !needed || window.reach.last < *needed) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the archived WAL cannot replay base backup " + base_id + " to " + what +
+                            ": " + Missing(window, archiving),
+                        "nothing was changed; restore to a point inside the window that "
+                        "'hasteward pitr status' shows, or restore the base backup alone");
+  }
+  PointPlan plan;
+  plan.base = *chosen;
+  plan.last_segment = *needed;
+  plan.target = target.kind == engine::RecoveryTargetKind::kTime
+                    ? RecoveryTimeText(target.time)
+                    : archiving.FormatPosition(target.position);
+  return plan;
+}
+
+std::string RecoveryTimeText(const repo::GoTime& time) {
+  repo::GoTime utc = time;
+  utc.offset_seconds = 0;
+  repo::GoTime::Civil civil = utc.ToCivil();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", civil.year, civil.month,
+                civil.day, civil.hour, civil.minute, civil.second, time.nanos / 1000);
+  return buf;
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,70 @@
+// pitr/pitr_plan: the native base backups of a cluster, the window each one can be replayed
+// through with the archived WAL, and the choice of base (and the refusal) for a restore to a
+// point. Read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/archiving.h"
+#include "pitr/wal_catalog.h"
+#include "pitr/wal_chain.h"
+#include "platform/platform.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+struct BaseBackup {
+  repo::Snapshot snapshot;
+  uint32_t timeline = 0;
+  uint64_t start = 0;  // position where replay of the base begins
+  uint64_t stop = 0;   // position where the base is consistent
+};
+
+// The cluster's native backups (type=backup, method=native) with the facts a replay needs, oldest
+// first. Snapshots without readable facts are skipped.
+core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
+                                                      const platform::Cluster& cluster,
+                                                      const engine::Archiving& archiving);
+
+// The archived segments of `timeline` and their files' last write times.
+SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline);
+
+// How far a base can be replayed: from the segment holding its consistency point along the
+// unbroken run of archived segments.
+struct BaseWindow {
+  BaseBackup base;
+  uint64_t first_segment = 0;
+  ChainReach reach;
+  repo::GoTime end_time;      // last write of the run's last segment (when reach.starts)
+  uint64_t end_position = 0;  // the end of that segment
+};
+
+BaseWindow WindowOf(const BaseBackup& base, const SegmentTimes& segments,
+                    const engine::Archiving& archiving);
+
+struct PointTarget {
+  engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
+  repo::GoTime time;
+  uint64_t position = 0;
+};
+
+struct PointPlan {
+  BaseBackup base;
+  uint64_t last_segment = 0;  // the last archived segment the replay needs
+  std::string target;         // in the engine's syntax
+};
+
+// The newest base before the target whose window reaches it. kNotFound when no base is older than
+// the target; kSafetyStop naming the missing segments (or where the archive ends) when the newest
+// such base cannot be replayed to the target. Nothing is touched either way.
+core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
+                                  const engine::Archiving& archiving, const PointTarget& target,
+                                  const platform::Cluster& cluster);
+
+// "2026-11-22 16:40:01.123456+00" (UTC, microseconds), PostgreSQL's timestamptz input.
+std::string RecoveryTimeText(const repo::GoTime& time);
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,38 @@
+// pitr/pitr_restore: `restore --until TIME | --until-lsn LSN` — the newest native base backup
+// before the target, checked to be replayable to it with the archived WAL before anything is
+// touched, restored, replayed by the server up to the target and promoted.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "engine/repair.h"
+#include "pitr/pitr_plan.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+struct PointRestoreOptions {
+  PointTarget target;
+  std::string restore_command;  // BuildArchiveCommands(...).restore_command
+  bool confirm_overwrite = false;
+  bool force = false;  // as for a native restore: another system identifier or version
+  engine::HealOptions heal;  // stamp, timeouts, log
+};
+
+struct PointRestoreResult {
+  PointPlan plan;
+  uint64_t bytes = 0;
+};
+
+// Plans (PlanPoint: kNotFound / kSafetyStop before anything changes), then restores the base like
+// a native restore (the engine's refusals: running target, missing confirmation, another cluster)
+// with recovery to the target; the engine checks that replay stopped at the target
+// (kVerifyFailed otherwise). Takes a shared repository lock.
+core::Result<PointRestoreResult> RestoreToPoint(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                engine::Engine& engine, repo::Repository& repo,
+                                                const PointRestoreOptions& options);
+
+}  // namespace hasteward::pitr

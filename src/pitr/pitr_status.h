@@ -1,0 +1,35 @@
+// pitr/pitr_status: `hasteward pitr status` — per native base backup, the window the archived WAL
+// can replay it through, and the first gap after that window.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "pitr/pitr_plan.h"
+
+namespace hasteward::pitr {
+
+struct PitrStatus {
+  std::string cluster;  // "ns/name"
+  std::vector<BaseWindow> windows;  // oldest base first
+  size_t wal_files = 0;
+  size_t wal_snapshots = 0;
+  // Rendering needs the engine's names for segments and positions.
+  const engine::Archiving* archiving = nullptr;
+
+  // {"cluster","wal_files","wal_snapshots","bases":[{"snapshot","time","timeline","start",
+  //  "recoverable":bool,"end_time","end","last_segment","gap":{"first","last"}|null}]}
+  nlohmann::json ToJson() const;
+  std::string ToText() const;
+};
+
+// Reads the cluster's base backups and archived WAL. The index is loaded here. kUsage when the
+// engine has no archiving.
+core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::Cluster& cluster,
+                                        engine::Engine& engine);
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,79 @@
+#include "pitr/wal_catalog.h"
+
+#include <sstream>
+
+#include "jobs/jobs.h"
+#include "pitr/pitr.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+core::Result<std::vector<repo::Node>> LoadTree(repo::Repository& repo, const repo::Id& id) {
+  HS_ASSIGN_OR_RETURN(core::Bytes blob, repo.LoadBlob(id, repo::BlobType::kTree));
+  return repo::ParseTreeJson(std::string(blob.begin(), blob.end()));
+}
+
+}  // namespace
+
+core::Result<std::vector<repo::Node>> LoadDirectory(repo::Repository& repo,
+                                                    const repo::Snapshot& snapshot,
+                                                    const std::string& path) {
+  HS_ASSIGN_OR_RETURN(auto nodes, LoadTree(repo, snapshot.tree));
+  std::istringstream components(path);
+  std::string component;
+  while (std::getline(components, component, '/')) {
+    if (component.empty()) {
+      continue;
+    }
+    const repo::Node* dir = nullptr;
+    for (const auto& node : nodes) {
+      if (node.name == component && node.type == "dir" && node.subtree) {
+        dir = &node;
+      }
+    }
+    if (dir == nullptr) {
+      return core::NotFound("snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " has no '" +
+                            path + "'");
+    }
+    repo::Id subtree = *dir->subtree;
+    HS_ASSIGN_OR_RETURN(nodes, LoadTree(repo, subtree));
+  }
+  return nodes;
+}
+
+core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform::Cluster& cluster,
+                                          const engine::Archiving& archiving) {
+  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, kWalSnapshotType));
+  WalCatalog catalog;
+  catalog.snapshots_ = snapshots.size();
+  for (const auto& snapshot : snapshots) {
+    HS_ASSIGN_OR_RETURN(auto nodes, LoadDirectory(repo, snapshot, WalPath(cluster)));
+    for (auto& node : nodes) {
+      auto file = archiving.ParseFileName(node.name);
+      if (node.type != "file" || !file.ok() || catalog.files_.count(node.name) != 0) {
+        continue;
+      }
+      catalog.files_.emplace(node.name, ArchivedFile{*file, std::move(node), snapshot.id});
+    }
+  }
+  return catalog;
+}
+
+const ArchivedFile* WalCatalog::Find(const std::string& name) const {
+  auto it = files_.find(name);
+  return it == files_.end() ? nullptr : &it->second;
+}
+
+std::map<uint64_t, const ArchivedFile*> WalCatalog::Segments(uint32_t timeline) const {
+  std::map<uint64_t, const ArchivedFile*> out;
+  for (const auto& [name, archived] : files_) {
+    if (archived.file.kind == engine::ArchiveFileKind::kSegment &&
+        archived.file.timeline == timeline) {
+      out.emplace(archived.file.segment, &archived);
+    }
+  }
+  return out;
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,191 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "core/fd.h"
+#include "core/log.h"
+#include "jobs/jobs.h"
+#include "pitr/pitr.h"
+#include "pitr/wal_archive.h"
+#include "pitr/wal_catalog.h"
+#include "repo/backup/snapshot_writer.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+std::string BaseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+struct LocalFile {
+  std::string path;
+  std::string name;
+  core::UniqueFd fd;
+  struct stat info {};
+};
+
+core::Result<LocalFile> OpenLocal(const std::string& path) {
+  LocalFile file;
+  file.path = path;
+  file.name = BaseName(path);
+  file.fd = core::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.fd.valid() || ::fstat(file.fd.get(), &file.info) != 0) {
+    return core::ErrnoStatus("open '" + path + "'", errno);
+  }
+  return file;
+}
+
+// Compares what DumpFile writes with the local file, byte by byte.
+class CompareSink : public core::ByteSink {
+ public:
+  explicit CompareSink(int fd) : fd_(fd) {}
+  core::Status Write(core::ByteView data) override {
+    local_.resize(data.size());
+    size_t filled = 0;
+    while (filled < data.size()) {
+      HS_ASSIGN_OR_RETURN(size_t n,
+                          core::ReadSome(fd_, std::span<uint8_t>(local_).subspan(filled)));
+      if (n == 0) {
+        break;
+      }
+      filled += n;
+    }
+    if (filled != data.size() || std::memcmp(local_.data(), data.data(), data.size()) != 0) {
+      differs_ = true;
+      return core::Status(core::ErrorCode::kSafetyStop, "content differs");
+    }
+    return core::Status::Ok();
+  }
+  core::Status Close() override { return core::Status::Ok(); }
+  bool differs() const { return differs_; }
+
+ private:
+  int fd_;
+  std::vector<uint8_t> local_;
+  bool differs_ = false;
+};
+
+core::Status CompareWithArchived(repo::Repository& repo, const ArchivedFile& archived,
+                                 LocalFile& local) {
+  bool same = archived.node.size == static_cast<uint64_t>(local.info.st_size);
+  if (same) {
+    CompareSink compare(local.fd.get());
+    auto dumped = repo::DumpFile(repo, archived.node, compare, {});
+    if (!dumped.ok() && !compare.differs()) {
+      return dumped.TakeStatus().Wrap("read the archived '" + local.name + "' to compare");
+    }
+    same = dumped.ok();
+  }
+  if (!same) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "'" + local.name + "' is already archived (snapshot " +
+            repo::IdToHex(archived.snapshot).substr(0, 8) +
+            ") with different content; an archived file is never overwritten",
+        "another server may archive under this cluster's name (check its system identifier), or "
+        "the local file is damaged; keep the archived copy and investigate before retrying");
+  }
+  return core::Status::Ok();
+}
+
+// The file must be whole: a segment of another size is refused rather than stored wrong.
+core::Status CheckSize(const engine::Archiving& archiving, const engine::ArchiveFile& file,
+                       const LocalFile& local) {
+  if (file.kind == engine::ArchiveFileKind::kSegment &&
+      static_cast<uint64_t>(local.info.st_size) != archiving.SegmentBytes()) {
+    return core::Usage("'" + local.path + "' has " + std::to_string(local.info.st_size) +
+                           " bytes, not a whole " + std::to_string(archiving.SegmentBytes()) +
+                           "-byte segment",
+                       "only the default wal_segment_size (16 MiB) is supported");
+  }
+  return core::Status::Ok();
+}
+
+// The requested file first, then queued files that are well-formed and not yet archived.
+std::vector<LocalFile> CollectBatch(LocalFile requested, const WalCatalog& catalog,
+                                    const engine::Archiving& archiving,
+                                    const std::vector<std::string>& queued) {
+  std::vector<LocalFile> batch;
+  batch.push_back(std::move(requested));
+  for (const auto& path : queued) {
+    auto name = BaseName(path);
+    auto parsed = archiving.ParseFileName(name);
+    if (!parsed.ok() || catalog.Find(name) != nullptr) {
+      continue;
+    }
+    auto local = OpenLocal(path);
+    // A queued file we cannot use now is left to the server's own call for it.
+    if (local.ok() && CheckSize(archiving, *parsed, *local).ok()) {
+      batch.push_back(std::move(*local));
+    }
+  }
+  return batch;
+}
+
+core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
+                                             const platform::Cluster& cluster,
+                                             std::vector<LocalFile>& batch,
+                                             const WalPushOptions& options) {
+  repo::SnapshotWriterOptions writer_options;
+  writer_options.compression = options.compression;
+  writer_options.clock = options.clock;
+  HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, writer_options));
+  const std::string dir = WalPath(cluster);
+  for (auto& file : batch) {
+    repo::NodeAttributes attributes;
+    attributes.permissions = 0600;
+    // The server's last write to the file: a restore to a time uses it to know which segment
+    // holds that time.
+    attributes.mtime = repo::LocalTimeFromUnix(file.info.st_mtim.tv_sec,
+                                               static_cast<int32_t>(file.info.st_mtim.tv_nsec));
+    core::FdSource source(file.fd.get());
+    auto added = writer->AddFile(dir + "/" + file.name, source, attributes);
+    if (!added.ok()) {
+      writer->Abort();
+      return added.TakeStatus().Wrap("read '" + file.path + "'");
+    }
+  }
+  repo::CommitOptions commit;
+  commit.tags = jobs::SnapshotTags(cluster, kWalSnapshotType, "");
+  commit.tags.push_back("wal_first=" + batch.front().name);
+  commit.tags.push_back("wal_files=" + std::to_string(batch.size()));
+  commit.hostname = cluster.ns + "-" + cluster.name;
+  commit.paths = {"/" + dir};
+  return writer->Commit(commit);
+}
+
+}  // namespace
+
+core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Cluster& cluster,
+                                    const engine::Archiving& archiving, const std::string& path,
+                                    const WalPushOptions& options) {
+  HS_ASSIGN_OR_RETURN(LocalFile requested, OpenLocal(path));
+  HS_ASSIGN_OR_RETURN(engine::ArchiveFile file, archiving.ParseFileName(requested.name));
+  HS_TRY(CheckSize(archiving, file, requested));
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, archiving));
+  WalPushResult result;
+  if (const ArchivedFile* archived = catalog.Find(requested.name)) {
+    HS_TRY(CompareWithArchived(repo, *archived, requested));
+    result.already_archived = true;
+    return result;
+  }
+  HS_ASSIGN_OR_RETURN(auto queued, archiving.QueuedFiles(path, options.batch_limit - 1));
+  std::vector<LocalFile> batch = CollectBatch(std::move(requested), catalog, archiving, queued);
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, StoreBatch(repo, cluster, batch, options));
+  result.stored = batch.size();
+  result.snapshot_id = repo::IdToHex(summary.snapshot_id);
+  core::LogInfo("archived '" + batch.front().name + "'",
+                {{"files", std::to_string(batch.size())},
+                 {"snapshot", result.snapshot_id.substr(0, 8)}});
+  return result;
+}
+
+}  // namespace hasteward::pitr

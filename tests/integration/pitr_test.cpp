@@ -1,0 +1,262 @@
+// Point-in-time recovery of PostgreSQL end to end on real sandbox clusters, driving the hasteward
+// binary: `archive enable` makes the primary archive through `hasteward wal-push` into a REST
+// repository (the server runs it as its own OS user); `restore --until T` replays the newest base
+// backup before T and stops there (marker rows r1, r2 before T are back, r3 after it is not), also
+// across a base-backup boundary; a deleted WAL piece in the middle is named by `pitr status` and a
+// restore past it is refused before anything changes, while one before it succeeds; wal-push of
+// an archived segment succeeds with the same bytes and fails with others; stock restic dumps any
+// archived segment.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/fd.h"
+#include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+constexpr char kPassword[] = "pitr-test";
+constexpr size_t kSegmentBytes = size_t{16} * 1024 * 1024;
+
+class PitrTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                           .instances = 1,
+                                           .name = "shop",
+                                           .ns = "pt"});
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    pg_ = std::move(*cluster);
+    // The server's archive_command runs as its OS user: the repository is reached over HTTP and
+    // the password comes from a file that user owns.
+    auto server = RestTestServer::Start(hs_.Path("rest"));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    hs_.UseRepository(server_->Location("repo/"));
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    password_file_ = hs_.Path("password");
+    WriteFile(password_file_, std::string(kPassword) + "\n");
+    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
+    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto enabled = Hs("archive", {"enable"});
+    ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+    Sql("CREATE TABLE markers (id text PRIMARY KEY)");
+  }
+
+  // `hasteward <verb> [sub] -e cnpg -c shop -n pt --password-file F <args...>`.
+  CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {verb};
+    size_t sub = verb == "archive" || verb == "pitr" || verb == "instance" || verb == "get" ? 1 : 0;
+    argv.insert(argv.end(), args.begin(), args.begin() + static_cast<long>(sub));
+    argv.insert(argv.end(), {"-e", "cnpg", "-c", "shop", "-n", "pt", "--password-file",
+                             password_file_});
+    argv.insert(argv.end(), args.begin() + static_cast<long>(sub), args.end());
+    return hs_.Run(argv, "",
+                   {{"HASTEWARD_INVENTORY", pg_->inventory_path()},
+                    {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+  }
+
+  std::string Sql(const std::string& sql) {
+    auto r = pg_->Sql(0, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? *r : "";
+  }
+
+  void Mark(const std::string& id) { Sql("INSERT INTO markers VALUES ('" + id + "')"); }
+
+  std::string Markers() { return Sql("SELECT string_agg(id, ',' ORDER BY id) FROM markers"); }
+
+  // The server's clock now, as RFC 3339 UTC with microseconds.
+  std::string Now() {
+    std::string t = Sql(
+        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    return t.substr(0, t.find('\n'));
+  }
+
+  // Completes the current segment and waits until the server reports it archived; its name.
+  std::string SwitchAndWaitArchived() {
+    std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
+    segment = segment.substr(0, segment.find('\n'));
+    for (int i = 0; i < 240; ++i) {
+      std::string last = Sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+      if (last.substr(0, last.find('\n')) >= segment) {
+        return segment;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ADD_FAILURE() << "segment " << segment << " was not archived within 60 s";
+    return segment;
+  }
+
+  std::string NativeBackup() {
+    auto r = Hs("backup", {"--method", "native", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"")));
+    return summary.value("snapshot_id", "");
+  }
+
+  CmdResult RestoreUntil(const std::string& flag, const std::string& target) {
+    auto stopped = Hs("instance", {"stop", "-i", "0"});
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+    return Hs("restore", {flag, target, "--yes"});
+  }
+
+  nlohmann::json ResticWalSnapshots() {
+    auto r = hs_.Restic({"snapshots", "--tag", "type=wal", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out.empty() ? "[]" : r.out);
+  }
+
+  static std::string Tag(const nlohmann::json& snapshot, const std::string& key) {
+    for (const auto& t : snapshot["tags"]) {
+      std::string tag = t.get<std::string>();
+      if (tag.rfind(key + "=", 0) == 0) {
+        return tag.substr(key.size() + 1);
+      }
+    }
+    return "";
+  }
+
+  HastewardEnv hs_{"hs-pitr-", kPassword};
+  std::unique_ptr<SandboxCluster> pg_;
+  std::unique_ptr<RestTestServer> server_;
+  std::string password_file_;
+};
+
+TEST_F(PitrTest, RestoreUntilTimeKeepsRowsBeforeItAndNotAfter) {
+  std::string base = NativeBackup();
+  ASSERT_FALSE(base.empty());
+  Mark("r1");
+  Mark("r2");
+  std::string t = Now();
+  Mark("r3");
+  SwitchAndWaitArchived();
+  ASSERT_EQ(Markers(), "r1,r2,r3\n");
+
+  auto restored = RestoreUntil("--until", t);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("restored base " + base.substr(0, 8)), std::string::npos)
+      << restored.out;
+  EXPECT_EQ(Markers(), "r1,r2\n");
+  EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
+  // Backup listing and `latest` ignore the WAL snapshots.
+  auto listed = nlohmann::json::parse(Hs("get", {"backups", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["id"], base);
+}
+
+TEST_F(PitrTest, RestoreAcrossABaseBackupBoundaryPicksTheNewestBaseBeforeTheTarget) {
+  std::string first = NativeBackup();
+  Mark("r1");
+  std::string t1 = Now();
+  Mark("r2");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // snapshot times are whole seconds
+  std::string second = NativeBackup();
+  ASSERT_NE(first, second);
+  Mark("r3");
+  std::string t2 = Now();
+  Mark("r4");
+  SwitchAndWaitArchived();
+
+  auto early = RestoreUntil("--until", t1);
+  ASSERT_EQ(early.exit_code, 0) << early.out << early.err;
+  EXPECT_NE(early.out.find("restored base " + first.substr(0, 8)), std::string::npos) << early.out;
+  EXPECT_EQ(Markers(), "r1\n");
+
+  auto late = RestoreUntil("--until", t2);
+  ASSERT_EQ(late.exit_code, 0) << late.out << late.err;
+  EXPECT_NE(late.out.find("restored base " + second.substr(0, 8)), std::string::npos) << late.out;
+  EXPECT_EQ(Markers(), "r1,r2,r3\n");
+}
+
+TEST_F(PitrTest, WalPushAcceptsTheSameBytesAndRefusesOthersAndResticDumpsSegments) {
+  ASSERT_FALSE(NativeBackup().empty());
+  Mark("r1");
+  std::string segment = SwitchAndWaitArchived();
+  std::string wal_dir = hs_.Path("copy/pg_wal");
+  std::filesystem::create_directories(wal_dir);
+  std::string copy = wal_dir + "/" + segment;
+  nlohmann::json wal = ResticWalSnapshots();
+  ASSERT_FALSE(wal.empty());
+  // Stock restic gets a segment back from whichever WAL snapshot holds it.
+  bool dumped = false;
+  for (const auto& snapshot : wal) {
+    auto r = hs_.Restic(
+        {"dump", snapshot["id"].get<std::string>(), "/pt/shop/wal/" + segment});
+    if (r.exit_code == 0) {
+      WriteFile(copy, r.out);
+      dumped = true;
+    }
+  }
+  ASSERT_TRUE(dumped) << "restic dump found no WAL snapshot holding " << segment;
+  ASSERT_EQ(std::filesystem::file_size(copy), kSegmentBytes);
+
+  auto same = Hs("wal-push", {copy});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  std::string changed = core::ReadFileToString(copy).value();
+  changed[kSegmentBytes / 2] = static_cast<char>(changed[kSegmentBytes / 2] ^ 0x5A);
+  WriteFile(copy, changed);
+  auto other = Hs("wal-push", {copy});
+  EXPECT_EQ(other.exit_code, 24) << other.err;
+  EXPECT_NE(other.err.find("different content"), std::string::npos) << other.err;
+  EXPECT_EQ(ResticWalSnapshots().size(), wal.size()) << "a refused push must store nothing";
+}
+
+TEST_F(PitrTest, DeletedPieceIsNamedAndARestorePastItIsRefusedBeforeAnythingChanges) {
+  ASSERT_FALSE(NativeBackup().empty());
+  SwitchAndWaitArchived();
+  Mark("r1");
+  std::string before_gap = Sql("SELECT pg_current_wal_lsn()");
+  before_gap = before_gap.substr(0, before_gap.find('\n'));
+  SwitchAndWaitArchived();
+  Mark("r2");
+  std::string gap = SwitchAndWaitArchived();
+  std::string t = Now();
+  Mark("r3");
+  SwitchAndWaitArchived();
+  // Remove the piece holding `gap` (one segment per push: each was archived before the next).
+  std::string removed;
+  for (const auto& snapshot : ResticWalSnapshots()) {
+    if (Tag(snapshot, "wal_first") == gap) {
+      ASSERT_EQ(Tag(snapshot, "wal_files"), "1");
+      removed = snapshot["id"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(removed.empty());
+  ASSERT_EQ(hs_.Restic({"forget", removed}).exit_code, 0);
+
+  auto status = Hs("pitr", {"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto bases = nlohmann::json::parse(status.out)["bases"];
+  ASSERT_EQ(bases.size(), 1u);
+  EXPECT_TRUE(bases[0]["recoverable"].get<bool>());
+  EXPECT_EQ(bases[0]["gap"]["first"], gap);
+  EXPECT_EQ(bases[0]["gap"]["last"], gap);
+  EXPECT_NE(Hs("pitr", {"status"}).out.find("gap: '" + gap + "'"), std::string::npos);
+
+  auto refused = RestoreUntil("--until", t);
+  EXPECT_EQ(refused.exit_code, 24) << refused.err;
+  EXPECT_NE(refused.err.find(gap), std::string::npos) << refused.err;
+  // Nothing was touched: no staging or kept data directory, and the data is as it was.
+  std::string data_dir = pg_->instance(0).data_dir;
+  EXPECT_FALSE(std::filesystem::exists(data_dir + ".hasteward-restore"));
+  ASSERT_EQ(Hs("instance", {"start", "-i", "0"}).exit_code, 0);
+  EXPECT_EQ(Markers(), "r1,r2,r3\n");
+
+  auto before = RestoreUntil("--until-lsn", before_gap);
+  ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
+  EXPECT_EQ(Markers(), "r1\n");
+}
+
+}  // namespace
+}  // namespace hasteward::testing
