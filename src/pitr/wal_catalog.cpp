@@ -54,7 +54,8 @@ core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform
       if (node.type != "file" || !file.ok() || catalog.files_.count(node.name) != 0) {
         continue;
       }
-      catalog.files_.emplace(node.name, ArchivedFile{*file, std::move(node), snapshot.id});
+      std::string name = node.name;  // the key, before the node moves into the value
+      catalog.files_.emplace(std::move(name), ArchivedFile{*file, std::move(node), snapshot.id});
     }
   }
   return catalog;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/archiving.h"
+#include "engine/engine.h"
+
 namespace hasteward::engine::postgres {
 namespace {
 
@@ -40,14 +43,18 @@ TEST(WalNamesTest, RejectsNamesTheServerNeverArchives) {
   }
 }
 
-TEST(WalNamesTest, PositionsParseAndFormatAsPostgresWritesThem) {
-  auto lsn = ParseLsn("1/3000a38");
+TEST(WalNamesTest, ArchivingParsesPositionsAsPostgresWritesThem) {
+  auto engine = MakeEngine(platform::EngineKind::kPostgres);
+  ASSERT_TRUE(engine.ok());
+  Archiving* archiving = (*engine)->archiving();
+  ASSERT_NE(archiving, nullptr);
+  auto lsn = archiving->ParsePosition("1/3000a38");
   ASSERT_TRUE(lsn.ok());
   EXPECT_EQ(*lsn, (uint64_t{1} << 32) | 0x3000A38);
-  EXPECT_EQ(FormatLsn(*lsn), "1/3000A38");
-  EXPECT_FALSE(ParseLsn("3000A38").ok());
-  EXPECT_FALSE(ParseLsn("0/").ok());
-  EXPECT_FALSE(ParseLsn("0/xyz").ok());
+  EXPECT_EQ(archiving->FormatPosition(*lsn), "1/3000A38");
+  auto bad = archiving->ParsePosition("yesterday");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
 }
 
 }  // namespace

@@ -128,8 +128,9 @@ class PitrTest : public ::testing::Test {
   }
 
   HastewardEnv hs_{"hs-pitr-", kPassword};
-  std::unique_ptr<SandboxCluster> pg_;
+  // Destroyed after the cluster: the server archives until it has stopped.
   std::unique_ptr<RestTestServer> server_;
+  std::unique_ptr<SandboxCluster> pg_;
   std::string password_file_;
 };
 

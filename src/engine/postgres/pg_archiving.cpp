@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 #include "engine/repair_exec.h"
 
@@ -76,7 +77,12 @@ uint64_t PgArchiving::SegmentBytes() const {
   return kWalSegmentBytes;
 }
 core::Result<uint64_t> PgArchiving::ParsePosition(const std::string& text) const {
-  return ParseLsn(text);
+  std::optional<uint64_t> lsn = ParseLsn(text);
+  if (!lsn) {
+    return core::Usage("'" + text + "' is not a WAL position",
+                       "write it as PostgreSQL does, e.g. 0/3000A38 (pg_current_wal_lsn())");
+  }
+  return *lsn;
 }
 std::string PgArchiving::FormatPosition(uint64_t position) const {
   return FormatLsn(position);

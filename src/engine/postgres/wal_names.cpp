@@ -71,28 +71,4 @@ std::string WalSegmentFileName(uint32_t timeline, uint64_t segment) {
   return buf;
 }
 
-core::Result<uint64_t> ParseLsn(const std::string& text) {
-  auto slash = text.find('/');
-  std::string high = text.substr(0, slash);
-  std::string low = slash == std::string::npos ? "" : text.substr(slash + 1);
-  auto upper = [](std::string s) {
-    for (char& c : s) {
-      c = static_cast<char>(c >= 'a' && c <= 'f' ? c - 'a' + 'A' : c);
-    }
-    return s;
-  };
-  if (!IsUpperHex(upper(high)) || !IsUpperHex(upper(low)) || high.size() > 8 || low.size() > 8) {
-    return core::Usage("'" + text + "' is not a WAL position",
-                       "write it as PostgreSQL does, e.g. 0/3000A38 (pg_current_wal_lsn())");
-  }
-  return (Hex(high) << 32) | Hex(low);
-}
-
-std::string FormatLsn(uint64_t lsn) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%X/%X", static_cast<uint32_t>(lsn >> 32),
-                static_cast<uint32_t>(lsn & 0xFFFFFFFFu));
-  return buf;
-}
-
 }  // namespace hasteward::engine::postgres

@@ -17,8 +17,5 @@ inline constexpr uint64_t kWalSegmentBytes = uint64_t{16} * 1024 * 1024;
 // kUsage for anything that is not one of the four archive file forms.
 core::Result<ArchiveFile> ParseWalFileName(const std::string& name);
 std::string WalSegmentFileName(uint32_t timeline, uint64_t segment);
-// "0/3000A38" -> 0x3000A38; kUsage otherwise.
-core::Result<uint64_t> ParseLsn(const std::string& text);
-std::string FormatLsn(uint64_t lsn);
 
 }  // namespace hasteward::engine::postgres
