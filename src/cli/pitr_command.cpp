@@ -23,10 +23,11 @@ core::Status RunArchiveEnable(const GlobalOptions& g) {
   }
   HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, ServerArchiveCommands(g, ctx.cluster));
   if (g.dry_run) {
-    std::printf("would set on the primary of %s/%s:\narchive_mode = on\narchive_command = %s\n"
-                "restore_command = %s\n",
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(),
-                commands.archive_command.c_str(), commands.restore_command.c_str());
+    std::printf(
+        "would set on the primary of %s/%s:\narchive_mode = on\narchive_command = %s\n"
+        "restore_command = %s\n",
+        ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), commands.archive_command.c_str(),
+        commands.restore_command.c_str());
     return core::Status::Ok();
   }
   // The password must open the repository before the server is told to use it.
@@ -35,8 +36,7 @@ core::Status RunArchiveEnable(const GlobalOptions& g) {
              .Wrap("enable archiving on '" + ctx.cluster.ns + "/" + ctx.cluster.name + "'"));
   if (!g.quiet) {
     std::printf("archiving %s/%s into %s\narchive_command = %s\n", ctx.cluster.ns.c_str(),
-                ctx.cluster.name.c_str(), g.backups_path.c_str(),
-                commands.archive_command.c_str());
+                ctx.cluster.name.c_str(), g.backups_path.c_str(), commands.archive_command.c_str());
   }
   return core::Status::Ok();
 }

@@ -42,7 +42,9 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
   pitr::WalFetchOptions options;
   options.prefetch = f.prefetch;
-  auto opener = [&g]() { return OpenRepository(g); };
+  auto opener = [&g]() {
+    return OpenRepository(g);
+  };
   HS_ASSIGN_OR_RETURN(
       pitr::WalFetchResult fetched,
       pitr::FetchWal(opener, id.cluster, *id.archiving, f.name, f.destination, options));

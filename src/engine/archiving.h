@@ -17,10 +17,10 @@
 namespace hasteward::engine {
 
 enum class ArchiveFileKind {
-  kSegment,       // a whole WAL segment
-  kPartial,       // the last, partial segment of a timeline the server left at a promotion
-  kHistory,       // a timeline history file: never overwritten, never deleted
-  kBackupLabel,   // a ".backup" file the server archives after a base backup
+  kSegment,      // a whole WAL segment
+  kPartial,      // the last, partial segment of a timeline the server left at a promotion
+  kHistory,      // a timeline history file: never overwritten, never deleted
+  kBackupLabel,  // a ".backup" file the server archives after a base backup
 };
 
 // A parsed archive file name.

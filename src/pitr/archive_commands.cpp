@@ -28,7 +28,8 @@ core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandConte
   }
   auto scheme_end = context.repository.find("://");
   auto at = context.repository.find('@');
-  auto path_start = context.repository.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  auto path_start =
+      context.repository.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
   if (scheme_end != std::string::npos && at != std::string::npos && at < path_start) {
     return core::Usage("the repository location carries credentials",
                        "they would be written into the server's configuration; give the server "

@@ -20,11 +20,11 @@ core::Result<PointRestoreResult> RestoreToPoint(platform::Platform& platform,
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
-  core::LogInfo("point-in-time restore from base " +
-                    repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " +
-                    result.plan.target,
-                {{"last_segment",
-                  archiving->SegmentFileName(result.plan.base.timeline, result.plan.last_segment)}});
+  core::LogInfo(
+      "point-in-time restore from base " +
+          repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,
+      {{"last_segment",
+        archiving->SegmentFileName(result.plan.base.timeline, result.plan.last_segment)}});
   engine::NativeRestoreOptions native;
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;

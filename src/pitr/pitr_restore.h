@@ -17,7 +17,7 @@ struct PointRestoreOptions {
   PointTarget target;
   std::string restore_command;  // BuildArchiveCommands(...).restore_command
   bool confirm_overwrite = false;
-  bool force = false;  // as for a native restore: another system identifier or version
+  bool force = false;        // as for a native restore: another system identifier or version
   engine::HealOptions heal;  // stamp, timeouts, log
 };
 

@@ -60,8 +60,8 @@ std::string PitrStatus::ToText() const {
              archiving->SegmentFileName(timeline, window.first_segment) + "' is not archived\n";
     }
     if (window.reach.gap) {
-      out += "  gap: '" + archiving->SegmentFileName(timeline, window.reach.gap->first) +
-             "' to '" + archiving->SegmentFileName(timeline, window.reach.gap->last) +
+      out += "  gap: '" + archiving->SegmentFileName(timeline, window.reach.gap->first) + "' to '" +
+             archiving->SegmentFileName(timeline, window.reach.gap->last) +
              "' missing; the archive continues after it\n";
     }
   }

@@ -14,7 +14,7 @@
 namespace hasteward::pitr {
 
 struct PitrStatus {
-  std::string cluster;  // "ns/name"
+  std::string cluster;              // "ns/name"
   std::vector<BaseWindow> windows;  // oldest base first
   size_t wal_files = 0;
   size_t wal_snapshots = 0;

@@ -25,9 +25,9 @@ struct WalPushOptions {
 };
 
 struct WalPushResult {
-  size_t stored = 0;            // files written into the new snapshot (0: already archived)
+  size_t stored = 0;              // files written into the new snapshot (0: already archived)
   bool already_archived = false;  // the requested file was archived before, with the same bytes
-  std::string snapshot_id;      // hex, when a snapshot was written
+  std::string snapshot_id;        // hex, when a snapshot was written
 };
 
 // Archives the file at `path` (the server's %p). Returns only once the file is durable in the

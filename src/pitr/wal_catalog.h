@@ -13,8 +13,8 @@ namespace hasteward::pitr {
 
 struct ArchivedFile {
   engine::ArchiveFile file;
-  repo::Node node;         // content, size and the modification time the server's file had
-  repo::Id snapshot{};     // the WAL snapshot holding it
+  repo::Node node;      // content, size and the modification time the server's file had
+  repo::Id snapshot{};  // the WAL snapshot holding it
 };
 
 class WalCatalog {

@@ -86,8 +86,8 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo, cluster, archiving));
   const ArchivedFile* archived = catalog.Find(name);
   if (archived == nullptr) {
-    return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" +
-                          cluster.name + "'");
+    return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
+                          "'");
   }
   HS_TRY(WriteArchived(*repo, *archived, destination, 0));
   if (file.kind == engine::ArchiveFileKind::kSegment && options.prefetch > 0) {

@@ -1,10 +1,10 @@
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 #include <span>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "core/fd.h"
 #include "core/log.h"
@@ -182,9 +182,9 @@ core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Clus
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, StoreBatch(repo, cluster, batch, options));
   result.stored = batch.size();
   result.snapshot_id = repo::IdToHex(summary.snapshot_id);
-  core::LogInfo("archived '" + batch.front().name + "'",
-                {{"files", std::to_string(batch.size())},
-                 {"snapshot", result.snapshot_id.substr(0, 8)}});
+  core::LogInfo(
+      "archived '" + batch.front().name + "'",
+      {{"files", std::to_string(batch.size())}, {"snapshot", result.snapshot_id.substr(0, 8)}});
   return result;
 }
 

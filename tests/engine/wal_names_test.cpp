@@ -32,9 +32,10 @@ TEST(WalNamesTest, RecognisesHistoryPartialAndBackupLabelFiles) {
 }
 
 TEST(WalNamesTest, RejectsNamesTheServerNeverArchives) {
-  for (const char* name : {"", "RECOVERYXLOG", "00000001000000000000003", "0000000100000000000000g3",
-                           "000000010000000000000100", "000000010000000000000003.tmp",
-                           "../000000010000000000000003", "0000000a.history"}) {
+  for (const char* name :
+       {"", "RECOVERYXLOG", "00000001000000000000003", "0000000100000000000000g3",
+        "000000010000000000000100", "000000010000000000000003.tmp", "../000000010000000000000003",
+        "0000000a.history"}) {
     auto parsed = ParseWalFileName(name);
     EXPECT_FALSE(parsed.ok()) << name;
     if (!parsed.ok()) {

@@ -6,15 +6,14 @@
 // restore past it is refused before anything changes, while one before it succeeds; wal-push of
 // an archived segment succeeds with the same bytes and fails with others; stock restic dumps any
 // archived segment.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "support/hasteward_env.h"
@@ -30,10 +29,8 @@ constexpr size_t kSegmentBytes = size_t{16} * 1024 * 1024;
 class PitrTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
-                                           .instances = 1,
-                                           .name = "shop",
-                                           .ns = "pt"});
+    auto cluster = SandboxCluster::Create(
+        {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "pt"});
     ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
     pg_ = std::move(*cluster);
     // The server's archive_command runs as its OS user: the repository is reached over HTTP and
@@ -57,8 +54,8 @@ class PitrTest : public ::testing::Test {
     std::vector<std::string> argv = {verb};
     size_t sub = verb == "archive" || verb == "pitr" || verb == "instance" || verb == "get" ? 1 : 0;
     argv.insert(argv.end(), args.begin(), args.begin() + static_cast<long>(sub));
-    argv.insert(argv.end(), {"-e", "cnpg", "-c", "shop", "-n", "pt", "--password-file",
-                             password_file_});
+    argv.insert(argv.end(),
+                {"-e", "cnpg", "-c", "shop", "-n", "pt", "--password-file", password_file_});
     argv.insert(argv.end(), args.begin() + static_cast<long>(sub), args.end());
     return hs_.Run(argv, "",
                    {{"HASTEWARD_INVENTORY", pg_->inventory_path()},
@@ -77,9 +74,9 @@ class PitrTest : public ::testing::Test {
 
   // The server's clock now, as RFC 3339 UTC with microseconds.
   std::string Now() {
-    std::string t = Sql(
-        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    std::string t =
+        Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
     return t.substr(0, t.find('\n'));
   }
 
@@ -192,8 +189,7 @@ TEST_F(PitrTest, WalPushAcceptsTheSameBytesAndRefusesOthersAndResticDumpsSegment
   // Stock restic gets a segment back from whichever WAL snapshot holds it.
   bool dumped = false;
   for (const auto& snapshot : wal) {
-    auto r = hs_.Restic(
-        {"dump", snapshot["id"].get<std::string>(), "/pt/shop/wal/" + segment});
+    auto r = hs_.Restic({"dump", snapshot["id"].get<std::string>(), "/pt/shop/wal/" + segment});
     if (r.exit_code == 0) {
       WriteFile(copy, r.out);
       dumped = true;

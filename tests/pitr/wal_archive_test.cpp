@@ -2,12 +2,11 @@
 // server's pg_wal (segments and archive_status/*.ready), using the PostgreSQL engine's archiving.
 #include "pitr/wal_archive.h"
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
@@ -24,7 +23,8 @@ constexpr size_t kSegment = size_t{16} * 1024 * 1024;
 class WalArchiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-wal-test-").value()));
+    dir_ =
+        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-wal-test-").value()));
     repo::InitOptions options;
     options.kdf = repo::KdfParams{1024, 8, 1};  // fast for tests
     auto backend = storage::OpenBackend(dir_->path() + "/repo");
@@ -138,8 +138,8 @@ TEST_F(WalArchiveTest, FetchPrefetchesFollowingSegmentsAndServesThemWithoutTheRe
   std::string destination = dir_->path() + "/restore/pg_wal/RECOVERYXLOG";
   std::filesystem::create_directories(dir_->path() + "/restore/pg_wal");
   WalFetchOptions options;
-  auto first = FetchWal(Opener(), cluster_, *archiving_, "000000010000000000000001", destination,
-                        options);
+  auto first =
+      FetchWal(Opener(), cluster_, *archiving_, "000000010000000000000001", destination, options);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->prefetched, 3u);
   auto content = core::ReadFileToString(destination);
@@ -148,8 +148,8 @@ TEST_F(WalArchiveTest, FetchPrefetchesFollowingSegmentsAndServesThemWithoutTheRe
   EXPECT_EQ(content->size(), kSegment);
 
   int opens_before = opens_;
-  auto second = FetchWal(Opener(), cluster_, *archiving_, "000000010000000000000002", destination,
-                         options);
+  auto second =
+      FetchWal(Opener(), cluster_, *archiving_, "000000010000000000000002", destination, options);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_TRUE(second->from_prefetch);
   EXPECT_EQ(opens_, opens_before);

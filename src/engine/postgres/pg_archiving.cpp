@@ -123,7 +123,8 @@ core::Result<std::vector<std::string>> PgArchiving::QueuedFiles(const std::strin
   std::vector<std::string> paths;
   paths.reserve(names.size());
   for (const auto& name : names) {
-    paths.push_back(wal_dir + "/" + name);
+    paths.push_back(wal_dir);
+    paths.back().append("/").append(name);
   }
   return paths;
 }
@@ -141,10 +142,10 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   const platform::Instance& primary = plan.source;
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary));
   HS_ASSIGN_OR_RETURN(auto mode, conn->QueryValue("SHOW archive_mode"));
-  HS_TRY(conn->Execute("ALTER SYSTEM SET archive_command = " +
-                       SqlLiteral(commands.archive_command)));
-  HS_TRY(conn->Execute("ALTER SYSTEM SET restore_command = " +
-                       SqlLiteral(commands.restore_command)));
+  HS_TRY(
+      conn->Execute("ALTER SYSTEM SET archive_command = " + SqlLiteral(commands.archive_command)));
+  HS_TRY(
+      conn->Execute("ALTER SYSTEM SET restore_command = " + SqlLiteral(commands.restore_command)));
   if (mode.value_or("") != "on") {
     // archive_mode takes effect only at server start.
     HS_TRY(conn->Execute("ALTER SYSTEM SET archive_mode = 'on'"));
@@ -158,7 +159,8 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   }
   // Proof that the command works: a committed transaction, then a switch completes its segment.
   HS_TRY(conn->Execute("SELECT txid_current()"));
-  HS_ASSIGN_OR_RETURN(auto segment, conn->QueryValue("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+  HS_ASSIGN_OR_RETURN(auto segment,
+                      conn->QueryValue("SELECT pg_walfile_name(pg_current_wal_lsn())"));
   HS_TRY(conn->Execute("SELECT pg_switch_wal()"));
   HS_TRY(WaitArchived(*conn, segment.value_or(""), primary.name));
   core::LogInfo("'" + primary.name + "' archives through hasteward",

@@ -18,9 +18,9 @@ constexpr char kRecoveryConfig[] =
     "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
 // $1 data dir: segments wal-fetch prefetched past the target.
 constexpr char kDropPrefetched[] = "rm -rf -- \"$1/pg_wal/hasteward-prefetch\"";
-constexpr const char* kRecoveryTargetSettings[] = {
-    "recovery_target_time", "recovery_target_lsn", "recovery_target_action",
-    "recovery_target_timeline"};
+constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "recovery_target_lsn",
+                                                   "recovery_target_action",
+                                                   "recovery_target_timeline"};
 
 void Log(const NativeRestoreOptions& o, const std::string& line) {
   core::LogInfo(line);
@@ -48,17 +48,16 @@ std::string RecoverySettingsText(const RecoveryRequest& recovery) {
 core::Result<std::string> RecoveryStopReason(platform::Platform& platform,
                                              const platform::Cluster& cluster,
                                              const platform::Instance& target, PgConnection& conn) {
-  HS_ASSIGN_OR_RETURN(auto timeline,
-                      conn.QueryValue("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
+  HS_ASSIGN_OR_RETURN(
+      auto timeline, conn.QueryValue("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(std::string history,
                       handle->ReadDataFile("pg_wal/" + timeline.value_or("") + ".history"));
   while (!history.empty() && history.back() == '\n') {
     history.pop_back();
   }
-  std::string last = history.substr(history.rfind('\n') == std::string::npos
-                                        ? 0
-                                        : history.rfind('\n') + 1);
+  std::string last =
+      history.substr(history.rfind('\n') == std::string::npos ? 0 : history.rfind('\n') + 1);
   auto tab = last.rfind('\t');
   return tab == std::string::npos ? last : last.substr(tab + 1);
 }
@@ -90,8 +89,8 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
   bool stopped_at_target = reason.rfind("before ", 0) == 0 || reason.rfind("after ", 0) == 0;
   if (!stopped_at_target || within.value_or("") != "t") {
     return core::Status(core::ErrorCode::kVerifyFailed,
-                        "'" + target.name + "' ended recovery without reaching " +
-                            recovery.target + " (the server recorded: " + reason + ")",
+                        "'" + target.name + "' ended recovery without reaching " + recovery.target +
+                            " (the server recorded: " + reason + ")",
                         "run 'hasteward pitr status' for the archive's window; the previous data "
                         "directory was kept");
   }
@@ -99,8 +98,9 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
   for (const char* setting : kRecoveryTargetSettings) {
     HS_TRY(conn->Execute(std::string("ALTER SYSTEM RESET ") + setting));
   }
-  return RunScript(platform, cluster, target,
-                   {.what = "remove prefetched WAL", .text = kDropPrefetched, .args = {target.data_dir}})
+  return RunScript(
+             platform, cluster, target,
+             {.what = "remove prefetched WAL", .text = kDropPrefetched, .args = {target.data_dir}})
       .status();
 }
 
