@@ -74,7 +74,7 @@ core::Status RunGetBackups(const GlobalOptions& g, const GetFlags& f) {
     // WAL snapshots are pieces of the continuous archive, not backups: `-t wal` or `-t all`
     // lists them (a month of archiving would bury the backups otherwise).
     std::erase_if(selected, [](const repo::Snapshot& s) {
-      return s.TagValue("type") == pitr::kWalSnapshotType;
+      return repo::TypeOf(s) == repo::SnapshotType::kWal;
     });
   }
   VerificationIndex index = verify::IndexVerifications(snaps);

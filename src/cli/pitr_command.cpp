@@ -17,26 +17,29 @@ namespace {
 
 core::Status RunArchiveEnable(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  engine::Archiving* archiving = ctx.engine->archiving();
+  engine::Archiving* archiving = ctx.target.engine().archiving();
   if (archiving == nullptr) {
-    return engine::Unsupported(*ctx.engine, "WAL archiving (point-in-time recovery)");
+    return engine::Unsupported(ctx.target.engine(), "WAL archiving (point-in-time recovery)");
   }
-  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, ServerArchiveCommands(g, ctx.cluster));
+  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
+                      ServerArchiveCommands(g, ctx.target.cluster()));
   if (g.dry_run) {
     std::printf(
         "would set on the primary of %s/%s:\narchive_mode = on\narchive_command = %s\n"
         "restore_command = %s\n",
-        ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), commands.archive_command.c_str(),
-        commands.restore_command.c_str());
+        ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
+        commands.archive_command.c_str(), commands.restore_command.c_str());
     return core::Status::Ok();
   }
   // The password must open the repository before the server is told to use it.
   HS_TRY(OpenRepository(g).status());
-  HS_TRY(archiving->EnableArchiving(*ctx.platform, ctx.cluster, commands)
-             .Wrap("enable archiving on '" + ctx.cluster.ns + "/" + ctx.cluster.name + "'"));
+  HS_TRY(archiving->EnableArchiving(ctx.target.platform(), ctx.target.cluster(), commands)
+             .Wrap("enable archiving on '" + ctx.target.cluster().ns + "/" +
+                   ctx.target.cluster().name + "'"));
   if (!g.quiet) {
-    std::printf("archiving %s/%s into %s\narchive_command = %s\n", ctx.cluster.ns.c_str(),
-                ctx.cluster.name.c_str(), g.backups_path.c_str(), commands.archive_command.c_str());
+    std::printf("archiving %s/%s into %s\narchive_command = %s\n", ctx.target.cluster().ns.c_str(),
+                ctx.target.cluster().name.c_str(), g.backups_path.c_str(),
+                commands.archive_command.c_str());
   }
   return core::Status::Ok();
 }
@@ -45,7 +48,7 @@ core::Status RunPitrStatus(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(pitr::PitrStatus status,
-                      pitr::ReadPitrStatus(*repo, ctx.cluster, *ctx.engine));
+                      pitr::ReadPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
   if (g.WantsJson()) {
     std::printf("%s\n", status.ToJson().dump().c_str());
   } else {

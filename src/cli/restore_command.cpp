@@ -22,7 +22,7 @@ struct RestoreFlags {
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
   bool force = false;
-  std::string method;  // "" = any
+  std::string method;     // "" = any
   std::string until;      // point-in-time: RFC 3339 time
   std::string until_lsn;  // point-in-time: WAL position
 };
@@ -41,9 +41,10 @@ core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const Re
 }
 
 core::Result<pitr::PointTarget> PointTargetFor(const ClusterContext& ctx, const RestoreFlags& f) {
-  engine::Archiving* archiving = ctx.engine->archiving();
+  engine::Archiving* archiving = ctx.target.engine().archiving();
   if (archiving == nullptr) {
-    return engine::Unsupported(*ctx.engine, "point-in-time restores (--until, --until-lsn)");
+    return engine::Unsupported(ctx.target.engine(),
+                               "point-in-time restores (--until, --until-lsn)");
   }
   if (!f.until.empty() && !f.until_lsn.empty()) {
     return core::Usage("--until and --until-lsn are both given", "pass one target");
@@ -74,23 +75,25 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
                       "run 'hasteward pitr status' to see which base and window apply"));
   pitr::PointRestoreOptions options;
   HS_ASSIGN_OR_RETURN(options.target, PointTargetFor(ctx, f));
-  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, ServerArchiveCommands(g, ctx.cluster));
+  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
+                      ServerArchiveCommands(g, ctx.target.cluster()));
   options.restore_command = commands.restore_command;
   options.confirm_overwrite = f.confirm_overwrite;
   options.force = f.force;
   options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
-                      pitr::RestoreToPoint(*ctx.platform, ctx.cluster, *ctx.engine, *r, options));
+                      pitr::RestoreToPoint(ctx.target, *r, options));
   std::string base = repo::IdToHex(result.plan.base.snapshot.id);
   if (g.WantsJson()) {
     PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
-                                               .cluster = ctx.cluster.name,
-                                               .ns = ctx.cluster.ns,
+                                               .cluster = ctx.target.cluster().name,
+                                               .ns = ctx.target.cluster().ns,
                                                .bytes = result.bytes});
   } else if (!g.quiet) {
     std::printf("restored base %s into %s/%s and replayed WAL to %s\n", base.substr(0, 8).c_str(),
-                ctx.cluster.ns.c_str(), ctx.cluster.name.c_str(), result.plan.target.c_str());
+                ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
+                result.plan.target.c_str());
   }
   return core::Status::Ok();
 }

@@ -1,6 +1,7 @@
 // pitr: point-in-time recovery. The engine's Archiving capability names the files a server
 // archives (PostgreSQL: WAL segments and timeline history files); this layer stores them in the
-// repository as snapshots tagged type=wal (many files per snapshot: a push also takes the files the
+// repository as snapshots of repo::SnapshotType::kWal (tag type=wal; `latest`, `get backups` and
+// retention select backups only) (many files per snapshot: a push also takes the files the
 // server has already queued), fetches them back for the server's recovery with prefetching,
 // computes the recoverable window of every native base backup and names the gaps, and restores a
 // base backup replayed up to a time or position after checking that the archive reaches it.
@@ -13,9 +14,6 @@
 #include "platform/platform.h"
 
 namespace hasteward::pitr {
-
-// The type tag of WAL snapshots: `latest`, `get backups` and retention select type=backup.
-inline constexpr char kWalSnapshotType[] = "wal";
 
 // "<ns>/<cluster>/wal": where WAL snapshots keep the archived files (stock `restic dump <id>
 // /<ns>/<cluster>/wal/<file>` gives one back).

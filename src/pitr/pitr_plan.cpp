@@ -35,7 +35,8 @@ std::string Missing(const BaseWindow& window, const engine::Archiving& archiving
 core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
                                                       const platform::Cluster& cluster,
                                                       const engine::Archiving& archiving) {
-  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, "backup"));
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   std::vector<BaseBackup> bases;
   for (auto& snapshot : snapshots) {
     if (!jobs::IsNativeSnapshot(snapshot)) {

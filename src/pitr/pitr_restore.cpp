@@ -6,13 +6,13 @@
 
 namespace hasteward::pitr {
 
-core::Result<PointRestoreResult> RestoreToPoint(platform::Platform& platform,
-                                                const platform::Cluster& cluster,
-                                                engine::Engine& engine, repo::Repository& repo,
+core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& target,
+                                                repo::Repository& repo,
                                                 const PointRestoreOptions& options) {
-  engine::Archiving* archiving = engine.archiving();
+  const platform::Cluster& cluster = target.cluster();
+  engine::Archiving* archiving = target.engine().archiving();
   if (archiving == nullptr) {
-    return engine::Unsupported(engine, "point-in-time recovery");
+    return engine::Unsupported(target.engine(), "point-in-time recovery");
   }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
@@ -34,8 +34,7 @@ core::Result<PointRestoreResult> RestoreToPoint(platform::Platform& platform,
                                             .target = result.plan.target,
                                             .timeline = result.plan.base.timeline};
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
-                      jobs::RestoreNativeSnapshot(platform, cluster, engine, repo,
-                                                  result.plan.base.snapshot, native));
+                      jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
   result.bytes = restored.bytes;
   HS_TRY(lock->Release());
   return result;

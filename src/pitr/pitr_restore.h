@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "engine/engine.h"
+#include "engine/cluster_handle.h"
 #include "engine/repair.h"
 #include "pitr/pitr_plan.h"
 #include "repo/repository.h"
@@ -30,9 +30,8 @@ struct PointRestoreResult {
 // a native restore (the engine's refusals: running target, missing confirmation, another cluster)
 // with recovery to the target; the engine checks that replay stopped at the target
 // (kVerifyFailed otherwise). Takes a shared repository lock.
-core::Result<PointRestoreResult> RestoreToPoint(platform::Platform& platform,
-                                                const platform::Cluster& cluster,
-                                                engine::Engine& engine, repo::Repository& repo,
+core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& target,
+                                                repo::Repository& repo,
                                                 const PointRestoreOptions& options);
 
 }  // namespace hasteward::pitr

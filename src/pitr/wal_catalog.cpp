@@ -44,7 +44,8 @@ core::Result<std::vector<repo::Node>> LoadDirectory(repo::Repository& repo,
 
 core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform::Cluster& cluster,
                                           const engine::Archiving& archiving) {
-  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, kWalSnapshotType));
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
   WalCatalog catalog;
   catalog.snapshots_ = snapshots.size();
   for (const auto& snapshot : snapshots) {

@@ -153,7 +153,7 @@ core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
     }
   }
   repo::CommitOptions commit;
-  commit.tags = jobs::SnapshotTags(cluster, kWalSnapshotType, "");
+  commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
   commit.tags.push_back("wal_first=" + batch.front().name);
   commit.tags.push_back("wal_files=" + std::to_string(batch.size()));
   commit.hostname = cluster.ns + "-" + cluster.name;

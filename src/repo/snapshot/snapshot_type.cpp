@@ -6,10 +6,11 @@
 namespace hasteward::repo {
 namespace {
 
-constexpr std::array<std::pair<SnapshotType, std::string_view>, 3> kNames{{
+constexpr std::array<std::pair<SnapshotType, std::string_view>, 4> kNames{{
     {SnapshotType::kBackup, "backup"},
     {SnapshotType::kDiverged, "diverged"},
     {SnapshotType::kVerification, "verification"},
+    {SnapshotType::kWal, "wal"},
 }};
 
 }  // namespace
@@ -47,7 +48,7 @@ core::Result<SnapshotTypeSelector> ParseTypeSelector(std::string_view text) {
   if (auto type = ParseSnapshotType(text))
     return SnapshotTypeSelector{*type};
   return core::Usage("unknown snapshot type '" + std::string(text) + "'",
-                     "use -t backup, -t diverged, -t verification or -t all");
+                     "use -t backup, -t diverged, -t verification, -t wal or -t all");
 }
 
 bool MatchesType(const Snapshot& snapshot, const SnapshotTypeSelector& selector) {

@@ -12,8 +12,8 @@ Snapshot WithTags(std::vector<std::string> tags) {
 }
 
 TEST(SnapshotTypeTest, NamesRoundTripThroughTheTag) {
-  for (SnapshotType type :
-       {SnapshotType::kBackup, SnapshotType::kDiverged, SnapshotType::kVerification}) {
+  for (SnapshotType type : {SnapshotType::kBackup, SnapshotType::kDiverged,
+                            SnapshotType::kVerification, SnapshotType::kWal}) {
     EXPECT_EQ(ParseSnapshotType(SnapshotTypeName(type)), type);
     EXPECT_EQ(TypeOf(WithTags({"cluster=db", TypeTag(type)})), type);
   }
