@@ -101,8 +101,7 @@ class Switchover {
                                                     const platform::Cluster& cluster,
                                                     const SwitchoverOptions& options) = 0;
   virtual SwitchoverReport RunFailover(platform::Platform& platform,
-                                       const platform::Cluster& cluster,
-                                       const SwitchoverPlan& plan,
+                                       const platform::Cluster& cluster, const SwitchoverPlan& plan,
                                        const SwitchoverOptions& options) = 0;
 };
 

@@ -1,9 +1,8 @@
 // Unit: the pure decisions of PostgreSQL switchover and failover (engine/postgres/
 // switchover_decision.h) and the triage finding for a fenced old primary.
-#include "engine/postgres/switchover_decision.h"
-
 #include <gtest/gtest.h>
 
+#include "engine/postgres/switchover_decision.h"
 #include "engine/postgres/triage.h"
 
 namespace hasteward::engine::postgres {
@@ -30,8 +29,8 @@ StandbyPosition Unreadable(const std::string& name, int ordinal) {
 
 TEST(PgFailoverChoiceTest, ChoosesTheMostAdvancedByReceivedOrReplayed) {
   // db-2 received more than it replayed: what it received is on its disk and survives promotion.
-  auto choice = ChooseFailoverCandidate({At("db-1", 1, 0x5000, 0x5000), At("db-2", 2, 0x6000, 0x4000)},
-                                        "", false);
+  auto choice = ChooseFailoverCandidate(
+      {At("db-1", 1, 0x5000, 0x5000), At("db-2", 2, 0x6000, 0x4000)}, "", false);
   ASSERT_TRUE(choice.ok()) << choice.status().ToString();
   EXPECT_EQ(choice->name, "db-2");
   EXPECT_EQ(choice->lsn, 0x6000u);
@@ -39,15 +38,15 @@ TEST(PgFailoverChoiceTest, ChoosesTheMostAdvancedByReceivedOrReplayed) {
 }
 
 TEST(PgFailoverChoiceTest, TieGoesToTheLowestOrdinal) {
-  auto choice = ChooseFailoverCandidate({At("db-2", 2, 0x5000, 0x5000), At("db-1", 1, 0x5000, 0x5000)},
-                                        "", false);
+  auto choice = ChooseFailoverCandidate(
+      {At("db-2", 2, 0x5000, 0x5000), At("db-1", 1, 0x5000, 0x5000)}, "", false);
   ASSERT_TRUE(choice.ok());
   EXPECT_EQ(choice->name, "db-1");
 }
 
 TEST(PgFailoverChoiceTest, RefusesARequestedStandbyBehindAnother) {
-  auto choice = ChooseFailoverCandidate({At("db-1", 1, 0x4000, 0x4000), At("db-2", 2, 0x6000, 0x6000)},
-                                        "db-1", false);
+  auto choice = ChooseFailoverCandidate(
+      {At("db-1", 1, 0x4000, 0x4000), At("db-2", 2, 0x6000, 0x6000)}, "db-1", false);
   ASSERT_FALSE(choice.ok());
   EXPECT_EQ(choice.status().code(), core::ErrorCode::kSafetyStop);
   EXPECT_NE(choice.status().message().find("'db-2' (0/6000) is ahead"), std::string::npos)

@@ -1,9 +1,9 @@
 #include "engine/switchover.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace hasteward::engine {
 namespace {
@@ -11,9 +11,9 @@ namespace {
 // Every step has its own name: an abort report and the serve metric name the failed step, so two
 // steps sharing a name would make an aborted fence look like an aborted catch-up.
 TEST(SwitchoverStepTest, EveryStepHasADistinctName) {
-  const SwitchoverStep steps[] = {SwitchoverStep::kPreCheck,   SwitchoverStep::kFence,
-                                  SwitchoverStep::kProveFence, SwitchoverStep::kCatchUp,
-                                  SwitchoverStep::kPromote,    SwitchoverStep::kRepoint,
+  const SwitchoverStep steps[] = {SwitchoverStep::kPreCheck,     SwitchoverStep::kFence,
+                                  SwitchoverStep::kProveFence,   SwitchoverStep::kCatchUp,
+                                  SwitchoverStep::kPromote,      SwitchoverStep::kRepoint,
                                   SwitchoverStep::kProveWritable};
   std::set<std::string> names;
   for (SwitchoverStep step : steps) {
