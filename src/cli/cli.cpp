@@ -156,6 +156,7 @@ int Main(int argc, char** argv) {
   RegisterInstanceCommand(app, g, out);
   RegisterTriageCommand(app, g, out);
   RegisterRepairCommand(app, g, out);
+  RegisterReconfigureCommand(app, g, out);
   RegisterPruneCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);
   RegisterVerifyCommand(app, g, out);

@@ -15,6 +15,7 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
 void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterTriageCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRepairCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+void RegisterReconfigureCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `get status` without an operator config: the last triage of every known cluster.
 core::Status ShowLastTriages(const GlobalOptions& g);
 void RegisterPruneCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);

@@ -157,6 +157,8 @@ class Switchover;
 class NativeBackup;
 // Continuous archiving for point-in-time recovery (engine/archiving.h).
 class Archiving;
+// Server variables and replication mode that survive restarts (engine/reconfigure.h).
+class Reconfigure;
 
 // Everything an engine provides: backup (DumpSource), restore (RestoreTarget), triage
 // (HealthReader), the repair safety table's rules (RepairRules) and heals (Healer). The factory
@@ -189,6 +191,7 @@ class Engine : public DumpSource,
   virtual Archiving* archiving() { return nullptr; }
   virtual Switchover* switchover() { return nullptr; }
   virtual NativeBackup* native_backup() { return nullptr; }
+  virtual Reconfigure* reconfigure() { return nullptr; }
 };
 
 // kUsage "engine 'galera' does not support <capability>", with a hint, for a capability

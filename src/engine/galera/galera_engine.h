@@ -32,6 +32,7 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
   core::Status RejoinInstance(platform::Platform& platform, const platform::Cluster& cluster,
                               const platform::Instance& node, const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
+  Reconfigure* reconfigure() override { return &reconfigure_; }
 
  protected:
   bool IsGaleraCluster() const override { return true; }
@@ -40,6 +41,7 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
 
  private:
   GaleraNativeBackup native_{*this};
+  mariadb::MariadbReconfigure reconfigure_{true};
 };
 
 }  // namespace hasteward::engine::galera

@@ -36,7 +36,10 @@ core::Status ProbeOne(MariadbConnection& conn, bool galera, InstanceProbe* p) {
         p->vars[row[0].value_or("")] = row[1].value_or("");
     }
     HS_ASSIGN_OR_RETURN(SqlRows semi_vars,
-                        conn.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'"));
+                        conn.Query("SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+                                   "('rpl_semi_sync_master_enabled', "
+                                   "'rpl_semi_sync_slave_enabled', "
+                                   "'rpl_semi_sync_master_wait_point')"));
     for (const auto& row : semi_vars.rows) {
       if (row.size() > 1)
         p->vars[row[0].value_or("")] = row[1].value_or("");

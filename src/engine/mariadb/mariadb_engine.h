@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "engine/mariadb/native_backup.h"
+#include "engine/mariadb/reconfigure.h"
 #include "engine/sql_rows.h"
 
 namespace hasteward::engine::mariadb {
@@ -91,6 +92,7 @@ class MariadbEngine : public MariadbFamilyEngine {
   core::Status PrepareToHeal(platform::Platform& platform, const platform::Cluster& cluster,
                              const platform::Instance& target, const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
+  Reconfigure* reconfigure() override { return &reconfigure_; }
 
  protected:
   bool IsGaleraCluster() const override { return false; }
@@ -99,6 +101,7 @@ class MariadbEngine : public MariadbFamilyEngine {
 
  private:
   MariadbNativeBackup native_{*this};
+  MariadbReconfigure reconfigure_{false};
 };
 
 // The dump flags for a source: every database but the "mysql" system schema (its Aria tables are

@@ -6,6 +6,8 @@
 #include "core/clock.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
+#include "engine/mariadb/override_file.h"
+#include "engine/mariadb/semisync_mode.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -40,6 +42,27 @@ InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& 
   }
   h.facts["master_port"] = p.replication.GetOr(0, "Master_Port");
   return h;
+}
+
+// The semi-sync variables `health` would start with, as kPersistedPrefix facts (the server's
+// defaults where the config says nothing), or a "config_error" fact when the config cannot be read.
+void ReadPersistedSemisync(platform::Platform& platform, const platform::Cluster& cluster,
+                           InstanceHealth* health) {
+  auto handle = platform.OpenInstance(cluster, health->instance);
+  core::Result<OptionOverrides> startup =
+      handle.ok() ? ReadStartupOptions(**handle) : core::Result<OptionOverrides>(handle.status());
+  if (!startup.ok()) {
+    health->facts["config_error"] = startup.status().message();
+    return;
+  }
+  const std::pair<const char*, const char*> kDefaults[] = {{kSemisyncMasterEnabled, "OFF"},
+                                                           {kSemisyncSlaveEnabled, "OFF"},
+                                                           {kSemisyncWaitPoint, "AFTER_COMMIT"}};
+  for (const auto& [name, server_default] : kDefaults) {
+    auto it = startup->find(name);
+    health->facts[std::string(kPersistedPrefix) + name] =
+        it == startup->end() ? server_default : it->second;
+  }
 }
 
 }  // namespace
@@ -170,7 +193,12 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
     if (pos.ok())
       h.facts["gtid_binlog_pos"] = pos->value_or("");
   }
+  for (auto& h : report.instances) {
+    if (h.readable())
+      ReadPersistedSemisync(platform, cluster, &h);
+  }
   report.verdict = MariadbVerdict(report.instances, &report.findings);
+  AddSemisyncConfigFindings(&report.instances, &report.findings, &report.verdict);
   report.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Monotonic() - start);
   return report;
 }

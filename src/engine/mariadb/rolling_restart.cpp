@@ -1,0 +1,75 @@
+#include "engine/mariadb/rolling_restart.h"
+
+#include <cstdint>
+
+#include "core/wait_until.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/mariadb_engine.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+constexpr std::chrono::seconds kServingTimeout{120};
+
+// Whether the restarted instance does its job again.
+bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan, bool galera) {
+  auto conn = MariadbConnection::ConnectInstance(cluster, plan.instance);
+  if (!conn.ok())
+    return false;
+  if (galera) {
+    auto state = (*conn)->GlobalStatus("wsrep_local_state_comment");
+    return state.ok() && state->value_or("") == "Synced";
+  }
+  if (plan.primary)
+    return true;
+  auto replication = (*conn)->Query("SHOW ALL SLAVES STATUS");
+  std::string why;
+  int lag = 0;
+  // Lag is not waited for: the threads running means the replica catches up by itself.
+  return replication.ok() && ReplicaHealthy(*replication, INT32_MAX, &why, &lag);
+}
+
+core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
+                         bool galera, const std::string& after) {
+  if (core::WaitUntil(
+          kServingTimeout, [&] { return Serving(cluster, plan, galera); },
+          std::chrono::milliseconds(250))) {
+    return core::Status::Ok();
+  }
+  return core::Status(core::ErrorCode::kTimeout,
+                      "'" + plan.instance.name + "' did not serve again within " +
+                          std::to_string(kServingTimeout.count()) + " s after " + after,
+                      "run 'hasteward triage'; the instances after it were not restarted");
+}
+
+core::Status RestartOne(platform::Platform& platform, const platform::Cluster& cluster,
+                        const InstanceReconfigurePlan& plan, bool galera,
+                        const std::function<void(const std::string&)>& log) {
+  if (log)
+    log("restarting '" + plan.instance.name + "'");
+  HS_TRY(platform.StopInstance(cluster, plan.instance));
+  HS_TRY(platform.StartInstance(cluster, plan.instance));
+  return WaitServing(cluster, plan, galera, "its restart");
+}
+
+}  // namespace
+
+core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
+                            const ReconfigurePlan& plan, bool galera,
+                            const std::function<void(const std::string&)>& log) {
+  for (bool primary_pass : {false, true}) {
+    for (const auto& instance : plan.instances) {
+      if (instance.primary == primary_pass)
+        HS_TRY(RestartOne(platform, cluster, instance, galera, log));
+    }
+  }
+  // The replicas lost their primary during its restart: done when they replicate again.
+  for (const auto& instance : plan.instances) {
+    if (!instance.primary)
+      HS_TRY(WaitServing(cluster, instance, galera, "the primary's restart"));
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::engine::mariadb
