@@ -68,9 +68,9 @@ void PrintPlan(const GlobalOptions& g, const engine::ReconfigurePlan& plan, bool
   std::printf("%s plan:\n", applied ? "reconfigure" : "dry-run");
   for (const auto& line : plan.Describe())
     std::printf("  %s\n", line.c_str());
-  std::printf("%s\n", !applied          ? "dry-run: nothing changed"
-                      : plan.Empty()    ? "nothing to change"
-                                        : "applied");
+  std::printf("%s\n", !applied       ? "dry-run: nothing changed"
+                      : plan.Empty() ? "nothing to change"
+                                     : "applied");
 }
 
 core::Status RunReconfigure(const GlobalOptions& g, const ReconfigureFlags& flags) {
@@ -80,12 +80,12 @@ core::Status RunReconfigure(const GlobalOptions& g, const ReconfigureFlags& flag
   engine::Reconfigure* reconfigure = ctx.target.engine().reconfigure();
   if (reconfigure == nullptr)
     return engine::Unsupported(ctx.target.engine(), "reconfigure");
-  HS_ASSIGN_OR_RETURN(engine::ReconfigurePlan plan,
-                      reconfigure->PlanReconfigure(ctx.target.platform(), ctx.target.cluster(),
-                                                   request));
+  HS_ASSIGN_OR_RETURN(
+      engine::ReconfigurePlan plan,
+      reconfigure->PlanReconfigure(ctx.target.platform(), ctx.target.cluster(), request));
   if (!g.dry_run && !plan.Empty()) {
-    HS_TRY(reconfigure->ApplyReconfigure(ctx.target.platform(), ctx.target.cluster(), plan,
-                                         request));
+    HS_TRY(
+        reconfigure->ApplyReconfigure(ctx.target.platform(), ctx.target.cluster(), plan, request));
   }
   PrintPlan(g, plan, !g.dry_run);
   return core::Status::Ok();

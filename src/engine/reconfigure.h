@@ -24,9 +24,9 @@ const char* ReplicationModeName(ReplicationMode mode);
 // kUsage naming the valid values on anything else.
 core::Result<ReplicationMode> ParseReplicationMode(const std::string& name);
 
-// When a semi-sync primary waits for the replica's acknowledgement. kAfterSync (the default): before
-// the commit is visible to other clients, so an acknowledged commit is on a replica; kAfterCommit:
-// after it, so others may read a commit a failover then loses.
+// When a semi-sync primary waits for the replica's acknowledgement. kAfterSync (the default):
+// before the commit is visible to other clients, so an acknowledged commit is on a replica;
+// kAfterCommit: after it, so others may read a commit a failover then loses.
 enum class SemisyncWaitPoint { kAfterSync, kAfterCommit };
 // "after_sync", "after_commit".
 const char* SemisyncWaitPointName(SemisyncWaitPoint point);
@@ -54,9 +54,9 @@ struct ReconfigureRequest {
 
 // What happens to one variable on one instance.
 enum class ChangeAction {
-  kUnchanged,       // running and persisted values already equal the request: nothing is written
-  kPersistOnly,     // running value is right, the persisted one differs
-  kApplyAndPersist,  // a dynamic variable: set at runtime and persisted
+  kUnchanged,          // running and persisted values already equal the request: nothing is written
+  kPersistOnly,        // running value is right, the persisted one differs
+  kApplyAndPersist,    // a dynamic variable: set at runtime and persisted
   kPersistAndRestart,  // a static variable: persisted, takes effect at the restart
 };
 // "unchanged", "persist", "apply+persist", "persist+restart".

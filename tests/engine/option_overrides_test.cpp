@@ -70,9 +70,9 @@ TEST(OptionOverridesTest, HandEditedFileIsNotParsed) {
 }
 
 TEST(OptionOverridesTest, PrintDefaultsLastOccurrenceWins) {
-  OptionOverrides options =
-      ParsePrintDefaults("--port=3306\n--rpl-semi-sync-master-enabled=ON\n--skip-name-resolve\n"
-                         "--loose-rpl_semi_sync_master_enabled=OFF\n--log-bin\n");
+  OptionOverrides options = ParsePrintDefaults(
+      "--port=3306\n--rpl-semi-sync-master-enabled=ON\n--skip-name-resolve\n"
+      "--loose-rpl_semi_sync_master_enabled=OFF\n--log-bin\n");
   EXPECT_EQ(options["port"], "3306");
   EXPECT_EQ(options["rpl_semi_sync_master_enabled"], "OFF");
   EXPECT_EQ(options["name_resolve"], "OFF");

@@ -28,8 +28,8 @@ TEST(ReconfigureTest, ModeNamesRoundTripAndUnknownIsUsage) {
 TEST(ReconfigureTest, PlanOfUnchangedValuesIsEmpty) {
   ReconfigurePlan plan;
   plan.instances.push_back({});
-  plan.instances[0].changes.push_back({"max_connections", "100", "100", "100",
-                                       ChangeAction::kUnchanged});
+  plan.instances[0].changes.push_back(
+      {"max_connections", "100", "100", "100", ChangeAction::kUnchanged});
   EXPECT_TRUE(plan.Empty());
   plan.instances[0].changes[0].action = ChangeAction::kPersistOnly;
   EXPECT_FALSE(plan.Empty());

@@ -12,7 +12,8 @@ InstanceHealth Health(InstanceRole role, const std::string& running, const std::
   health.instance.name = role == InstanceRole::kPrimary ? "db-0" : "db-1";
   health.role = role;
   health.state = InstanceState::kHealthy;
-  const char* name = role == InstanceRole::kPrimary ? kSemisyncMasterEnabled : kSemisyncSlaveEnabled;
+  const char* name =
+      role == InstanceRole::kPrimary ? kSemisyncMasterEnabled : kSemisyncSlaveEnabled;
   health.facts[name] = running;
   if (!persisted.empty())
     health.facts[std::string(kPersistedPrefix) + name] = persisted;

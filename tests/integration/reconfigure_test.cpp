@@ -156,11 +156,10 @@ TEST_F(ReconfigureTest, RuntimeOnlyChangeIsADisagreeingTriage) {
 TEST_F(ReconfigureTest, ConflictingRequestIsRefusedWithNothingChanged) {
   ASSERT_EQ(On("reconfigure", {"--set", "max_connections=120"}).exit_code, 0);
   auto before = Everything();
-  auto refused = On("reconfigure", {"--replication-mode", "async", "--set",
-                                    "rpl_semi_sync_master_enabled=ON"});
+  auto refused = On("reconfigure",
+                    {"--replication-mode", "async", "--set", "rpl_semi_sync_master_enabled=ON"});
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
-  EXPECT_NE(refused.err.find("contradicts the replication mode"), std::string::npos)
-      << refused.err;
+  EXPECT_NE(refused.err.find("contradicts the replication mode"), std::string::npos) << refused.err;
   EXPECT_EQ(Everything(), before);
 }
 
@@ -172,8 +171,8 @@ TEST_F(ReconfigureTest, InjectionInNamesAndValuesIsRefusedAndFileUnchanged) {
        {"max_connections\nread_only=1", "[mysqld]=1", "max_connections#x=1", "a;b=1",
         "max'connections=1", "max_connections=1\nread_only=OFF", "max_connections=131 # x",
         "max_connections=131;", "max_connections=[client]", "init_connect='x'",
-        "init_connect=x\\'; DROP DATABASE mysql; --", "max_connections=1\r",
-        "max_connections=\x01", "no_such_variable=1"}) {
+        "init_connect=x\\'; DROP DATABASE mysql; --", "max_connections=1\r", "max_connections=\x01",
+        "no_such_variable=1"}) {
     auto refused = On("reconfigure", {"--set", attempt});
     EXPECT_EQ(refused.exit_code, 2) << attempt << ": " << refused.err;
   }

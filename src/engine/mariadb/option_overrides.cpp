@@ -58,8 +58,7 @@ core::Result<std::string> NormalizeBoolean(const std::string& name, const std::s
     return std::string("ON");
   if (upper == "OFF" || upper == "0" || upper == "FALSE" || upper == "NO")
     return std::string("OFF");
-  return core::Usage("value '" + value + "' of '" + name + "' is not a boolean",
-                     "use ON or OFF");
+  return core::Usage("value '" + value + "' of '" + name + "' is not a boolean", "use ON or OFF");
 }
 
 core::Result<std::string> NormalizeEnum(const std::string& name, const std::string& value,
@@ -100,11 +99,12 @@ core::Status CheckOptionValue(const std::string& name, const std::string& value)
   // Why a whitelist: the value goes both into an option file line and into SQL; a character
   // missed by a blacklist (a newline, '#', a quote) would let the value write another option or
   // statement. Server values that need anything else are set by hand.
-  bool valid = !value.empty() && value.size() <= kMaxValueLength &&
-               std::all_of(value.begin(), value.end(), [](unsigned char c) {
-                 return std::isalnum(c) != 0 || std::string(kValuePunctuation).find(
-                                                    static_cast<char>(c)) != std::string::npos;
-               });
+  bool valid =
+      !value.empty() && value.size() <= kMaxValueLength &&
+      std::all_of(value.begin(), value.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 ||
+               std::string(kValuePunctuation).find(static_cast<char>(c)) != std::string::npos;
+      });
   if (!valid) {
     return core::Usage("value of '" + name + "' has a character reconfigure does not write",
                        std::string("a value is 1-1024 letters, digits and ") + kValuePunctuation +
@@ -129,8 +129,7 @@ VariableType ClassifyVariableType(const std::string& server_type) {
 }
 
 core::Result<std::string> NormalizeValue(const std::string& name, VariableType type,
-                                         const std::string& value,
-                                         const std::string& enum_values) {
+                                         const std::string& value, const std::string& enum_values) {
   HS_TRY(CheckOptionValue(name, value));
   switch (type) {
     case VariableType::kBoolean: return NormalizeBoolean(name, value);
@@ -166,7 +165,7 @@ std::string RenderOverrides(const OptionOverrides& overrides) {
       "# Change them with 'hasteward reconfigure --set name=value'; this file is included last\n"
       "# by the instance's config file, so its values win.\n[mysqld]\n";
   for (const auto& [name, value] : overrides)
-    text += name + " = " + value + "\n";
+    text.append(name).append(" = ").append(value).append("\n");
   return text;
 }
 
@@ -217,7 +216,9 @@ OptionOverrides ParsePrintDefaults(const std::string& output) {
   return out;
 }
 
-std::string IncludeLine(const std::string& override_path) { return "!include " + override_path; }
+std::string IncludeLine(const std::string& override_path) {
+  return "!include " + override_path;
+}
 
 bool IncludesOverrideFile(const std::string& config_text, const std::string& override_path) {
   std::istringstream in(config_text);

@@ -35,8 +35,7 @@ VariableType ClassifyVariableType(const std::string& server_type);
 // without leading zeros, enum and set members uppercase. kUsage when the value cannot be of the
 // type (or is not one of `enum_values`, the server's comma-separated list, when that is given).
 core::Result<std::string> NormalizeValue(const std::string& name, VariableType type,
-                                         const std::string& value,
-                                         const std::string& enum_values);
+                                         const std::string& value, const std::string& enum_values);
 
 // The value as an SQL literal for SET GLOBAL: numbers and booleans bare, the rest in quotes
 // (CheckOptionValue guarantees there is no quote or backslash to escape).

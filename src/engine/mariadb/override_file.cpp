@@ -34,8 +34,7 @@ core::Status WriteLike(const std::string& path, const std::string& content,
                        const std::string& like) {
   struct stat st {};
   if (::stat(like.c_str(), &st) != 0) {
-    return core::Status(core::ErrorCode::kStorage,
-                        "stat '" + like + "': " + std::strerror(errno),
+    return core::Status(core::ErrorCode::kStorage, "stat '" + like + "': " + std::strerror(errno),
                         "check that the instance's config file exists");
   }
   core::AtomicFileOptions options;
@@ -53,7 +52,8 @@ core::Status SavedFile::Restore() const {
   if (existed)
     return WriteLike(path, content, path);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return core::Status(core::ErrorCode::kStorage, "remove '" + path + "': " + std::strerror(errno));
+    return core::Status(core::ErrorCode::kStorage,
+                        "remove '" + path + "': " + std::strerror(errno));
   return core::Status::Ok();
 }
 
@@ -64,8 +64,7 @@ core::Result<std::string> OverrideFilePath(const platform::InstanceHandle& handl
                        "set configFile for the instance: reconfigure persists settings beside it");
   }
   if (!handle.capabilities().Has(platform::Capability::kLocalFilesystem)) {
-    return core::Usage("the config file of instance '" + instance.name +
-                           "' is not on this machine",
+    return core::Usage("the config file of instance '" + instance.name + "' is not on this machine",
                        "run hasteward where the instance's files are, or change its settings in "
                        "the platform's own configuration");
   }
@@ -83,8 +82,10 @@ core::Result<OptionOverrides> ReadOverrides(const platform::InstanceHandle& hand
     return text.TakeStatus();
   auto parsed = ParseOverrides(*text);
   if (!parsed.ok()) {
-    return parsed.TakeStatus().Wrap("'" + path + "'").WithHint(
-        "fix or remove the file by hand; hasteward does not rewrite a file it did not write");
+    return parsed.TakeStatus()
+        .Wrap("'" + path + "'")
+        .WithHint(
+            "fix or remove the file by hand; hasteward does not rewrite a file it did not write");
   }
   return parsed;
 }

@@ -41,9 +41,9 @@ class Undo {
     }
     for (auto it = values_.rbegin(); it != values_.rend(); ++it) {
       auto conn = MariadbConnection::ConnectInstance(cluster, it->instance);
-      core::Status restored =
-          conn.ok() ? (*conn)->Execute("SET GLOBAL " + it->name + " = " + it->literal)
-                    : conn.status();
+      core::Status restored = conn.ok()
+                                  ? (*conn)->Execute("SET GLOBAL " + it->name + " = " + it->literal)
+                                  : conn.status();
       all = all && restored.ok();
       Log(request, "put back " + it->name + " on '" + it->instance.name +
                        "': " + (restored.ok() ? "ok" : restored.message()));
@@ -69,8 +69,8 @@ core::Status ApplyRuntime(MariadbConnection& conn, const InstanceReconfigurePlan
   // Plan checked the running value with CheckOptionValue; an empty one is an empty string.
   std::string old_literal =
       change.running.empty() ? "''" : SqlLiteral(variable->type, change.running);
-  HS_TRY(conn.Execute("SET GLOBAL " + change.name + " = " +
-                      SqlLiteral(variable->type, change.value)));
+  HS_TRY(
+      conn.Execute("SET GLOBAL " + change.name + " = " + SqlLiteral(variable->type, change.value)));
   undo->AddValue(plan.instance, change.name, old_literal);
   // A replica negotiates semi-sync with its primary when its IO thread connects.
   if (change.name == kSemisyncSlaveEnabled && !plan.primary) {
@@ -123,9 +123,8 @@ void WaitForSemisyncClients(const platform::Cluster& cluster, const ReconfigureP
       kSemisyncClientsWait,
       [&] {
         auto conn = MariadbConnection::ConnectInstance(cluster, primary->instance);
-        auto clients =
-            conn.ok() ? (*conn)->GlobalStatus("Rpl_semi_sync_master_clients")
-                      : core::Result<std::optional<std::string>>(conn.status());
+        auto clients = conn.ok() ? (*conn)->GlobalStatus("Rpl_semi_sync_master_clients")
+                                 : core::Result<std::optional<std::string>>(conn.status());
         return clients.ok() && clients->value_or("") == want;
       },
       std::chrono::milliseconds(200));

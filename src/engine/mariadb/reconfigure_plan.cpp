@@ -86,7 +86,8 @@ core::Result<PlannedChange> PlanChange(MariadbConnection& conn, const OptionOver
   } else if (!change.running.empty() && !CheckOptionValue(name, change.running).ok()) {
     // Why refuse: the running value is what a failed later step puts back with SET GLOBAL, and
     // one reconfigure would not write cannot be written back safely either.
-    return core::Usage("the running value of '" + name + "' cannot be restored if a later step "
+    return core::Usage("the running value of '" + name +
+                           "' cannot be restored if a later step "
                            "fails",
                        "set '" + name + "' by hand");
   } else {
@@ -130,11 +131,10 @@ core::Result<std::optional<ServerVariable>> QueryServerVariable(MariadbConnectio
                                                                 const std::string& name) {
   // `name` passed NormalizeVariableName: letters, digits and '_' only, safe inside quotes.
   HS_ASSIGN_OR_RETURN(
-      SqlRows rows,
-      conn.Query("SELECT VARIABLE_NAME, GLOBAL_VALUE, DEFAULT_VALUE, VARIABLE_TYPE, "
-                 "ENUM_VALUE_LIST, READ_ONLY, VARIABLE_SCOPE FROM "
-                 "information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = '" +
-                 Upper(name) + "'"));
+      SqlRows rows, conn.Query("SELECT VARIABLE_NAME, GLOBAL_VALUE, DEFAULT_VALUE, VARIABLE_TYPE, "
+                               "ENUM_VALUE_LIST, READ_ONLY, VARIABLE_SCOPE FROM "
+                               "information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = '" +
+                               Upper(name) + "'"));
   if (rows.empty())
     return std::optional<ServerVariable>();
   ServerVariable variable;
@@ -157,11 +157,11 @@ core::Result<ReconfigurePlan> MariadbReconfigure::PlanReconfigure(
     auto planned = PlanInstance(platform, cluster, instance, requested, request, galera_);
     if (!planned.ok())
       return planned.TakeStatus().Wrap("reconfigure '" + instance.name + "'");
-    plan.restart = plan.restart || std::any_of(planned->changes.begin(), planned->changes.end(),
-                                               [](const PlannedChange& change) {
-                                                 return change.action ==
-                                                        ChangeAction::kPersistAndRestart;
-                                               });
+    plan.restart =
+        plan.restart || std::any_of(planned->changes.begin(), planned->changes.end(),
+                                    [](const PlannedChange& change) {
+                                      return change.action == ChangeAction::kPersistAndRestart;
+                                    });
     plan.instances.push_back(std::move(planned).value());
   }
   // Replicas first, the primary last: switching semi-sync on, the replicas acknowledge before the

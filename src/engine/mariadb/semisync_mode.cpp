@@ -16,7 +16,9 @@ std::string Persisted(const InstanceHealth& health, const std::string& name) {
   return health.Fact(kPersistedPrefix + name);
 }
 
-bool Enabled(const std::string& value) { return Canonical(kSemisyncMasterEnabled, value) == "ON"; }
+bool Enabled(const std::string& value) {
+  return Canonical(kSemisyncMasterEnabled, value) == "ON";
+}
 
 }  // namespace
 
@@ -39,10 +41,11 @@ core::Result<OptionOverrides> MergeModeSettings(const OptionOverrides& mode_sett
   for (const auto& [name, value] : mode_settings) {
     auto it = requested.find(name);
     if (it != requested.end() && Canonical(name, it->second) != Canonical(name, value)) {
-      return core::Usage("--set " + name + "=" + it->second +
-                             " contradicts the replication mode, which sets it to " + value +
-                             " on '" + instance + "'",
-                         "drop the --set (the mode sets it) or change --replication-mode");
+      std::string message = "--set " + name;
+      message.append("=").append(it->second);
+      message.append(" contradicts the replication mode, which sets it to ").append(value);
+      message.append(" on '").append(instance).append("'");
+      return core::Usage(message, "drop the --set (the mode sets it) or change --replication-mode");
     }
     merged[name] = value;
   }

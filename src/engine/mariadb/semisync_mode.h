@@ -35,10 +35,10 @@ core::Result<OptionOverrides> MergeModeSettings(const OptionOverrides& mode_sett
 
 // Triage's comparison of running and persisted semi-sync state.
 enum class SemisyncConfigCheck {
-  kAgree,               // the server would start in the mode it runs in
-  kDisagree,            // a restart would change the mode (runtime change not persisted)
-  kEngineUnreadable,    // the server's running state could not be read
-  kConfigUnreadable,    // its persisted configuration could not be read
+  kAgree,                // the server would start in the mode it runs in
+  kDisagree,             // a restart would change the mode (runtime change not persisted)
+  kEngineUnreadable,     // the server's running state could not be read
+  kConfigUnreadable,     // its persisted configuration could not be read
   kPrimaryOnReplicaOff,  // the primary waits for semi-sync acks no replica sends
 };
 // "agree", "disagree", "engine-unreadable", "config-unreadable", "primary-on-replica-off".
