@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "pitr/pitr.h"
 #include "pitr/wal_archive.h"
 #include "pitr/wal_catalog.h"
+#include "pitr/wal_retention.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/restore/file_dumper.h"
 
@@ -129,8 +131,36 @@ std::vector<LocalFile> CollectBatch(LocalFile requested, const WalCatalog& catal
   return batch;
 }
 
+// The tags prune decides a piece by without reading its tree (pitr/wal_retention.h): the newest
+// segment it holds and how many timeline history files.
+std::vector<std::string> RetentionTags(const std::vector<LocalFile>& batch,
+                                       const engine::Archiving& archiving) {
+  std::optional<engine::ArchiveFile> newest;
+  size_t history_files = 0;
+  for (const auto& file : batch) {
+    auto parsed = archiving.ParseFileName(file.name);
+    if (!parsed.ok()) {
+      continue;  // never queued: the batch holds parsed names only
+    }
+    if (parsed->kind == engine::ArchiveFileKind::kHistory) {
+      ++history_files;
+    } else if (!newest || parsed->segment > newest->segment) {
+      newest = *parsed;
+    }
+  }
+  std::vector<std::string> tags;
+  if (newest) {
+    tags.push_back(std::string(kWalLastTag) + "=" + newest->name);
+  }
+  if (history_files > 0) {
+    tags.push_back(std::string(kWalHistoryTag) + "=" + std::to_string(history_files));
+  }
+  return tags;
+}
+
 core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
                                              const platform::Cluster& cluster,
+                                             const engine::Archiving& archiving,
                                              std::vector<LocalFile>& batch,
                                              const WalPushOptions& options) {
   repo::SnapshotWriterOptions writer_options;
@@ -156,6 +186,9 @@ core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
   commit.tags.push_back("wal_first=" + batch.front().name);
   commit.tags.push_back("wal_files=" + std::to_string(batch.size()));
+  for (std::string& tag : RetentionTags(batch, archiving)) {
+    commit.tags.push_back(std::move(tag));
+  }
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + dir};
   return writer->Commit(commit);
@@ -179,7 +212,8 @@ core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Clus
   }
   HS_ASSIGN_OR_RETURN(auto queued, archiving.QueuedFiles(path, options.batch_limit - 1));
   std::vector<LocalFile> batch = CollectBatch(std::move(requested), catalog, archiving, queued);
-  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, StoreBatch(repo, cluster, batch, options));
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary,
+                      StoreBatch(repo, cluster, archiving, batch, options));
   result.stored = batch.size();
   result.snapshot_id = repo::IdToHex(summary.snapshot_id);
   core::LogInfo(

@@ -5,9 +5,11 @@
 // across a base-backup boundary; a deleted WAL piece in the middle is named by `pitr status` and a
 // restore past it is refused before anything changes, while one before it succeeds; wal-push of
 // an archived segment succeeds with the same bytes and fails with others; stock restic dumps any
-// archived segment.
+// archived segment; prune keeps exactly the WAL the kept bases need.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -253,6 +255,93 @@ TEST_F(PitrTest, DeletedPieceIsNamedAndARestorePastItIsRefusedBeforeAnythingChan
   auto before = RestoreUntil("--until-lsn", before_gap);
   ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
   EXPECT_EQ(Markers(), "r1\n");
+}
+
+// "Prune with PITR on keeps exactly the pieces the kept backups need": the WAL pieces left after
+// a prune are exactly those holding a segment at or after the oldest kept native base's start
+// segment (or a timeline history file), read back with stock restic; every kept base's window is
+// still whole (`pitr status`), restic's full read check passes, and the kept window restores.
+TEST_F(PitrTest, PruneKeepsExactlyTheWalTheKeptBasesNeed) {
+  std::string first = NativeBackup();
+  ASSERT_FALSE(first.empty());
+  Mark("r1");
+  SwitchAndWaitArchived();
+  Mark("r2");
+  SwitchAndWaitArchived();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // snapshot times are whole seconds
+  std::string second = NativeBackup();
+  ASSERT_NE(first, second);
+  Mark("r3");
+  std::string t = Now();
+  Mark("r4");
+  SwitchAndWaitArchived();
+
+  // The segment a base starts replaying from, from its start_lsn tag ("X/Y", 16 MiB segments).
+  auto start_segment = [&](const std::string& id) {
+    auto bases =
+        nlohmann::json::parse(hs_.Restic({"snapshots", "--tag", "type=backup", "--json"}).out);
+    for (const auto& base : bases) {
+      if (base["id"] != id) {
+        continue;
+      }
+      std::string start = Tag(base, "start_lsn");
+      uint64_t lsn = (std::stoull(start.substr(0, start.find('/')), nullptr, 16) << 32) |
+                     std::stoull(start.substr(start.find('/') + 1), nullptr, 16);
+      uint64_t segment = lsn / kSegmentBytes;
+      char name[25];
+      std::snprintf(name, sizeof(name), "00000001%08X%08X", static_cast<unsigned>(segment / 256),
+                    static_cast<unsigned>(segment % 256));
+      return std::string(name);
+    }
+    ADD_FAILURE() << "no base " << id;
+    return std::string();
+  };
+  // The ids of the WAL pieces in the repository, and of those a base starting at `from` needs.
+  auto pieces = [&](const std::string& from, std::set<std::string>* needed) {
+    std::set<std::string> all;
+    for (const auto& piece : ResticWalSnapshots()) {
+      std::string id = piece["id"].get<std::string>();
+      all.insert(id);
+      if (Tag(piece, "wal_last") >= from || !Tag(piece, "wal_history").empty()) {
+        needed->insert(id);
+      }
+    }
+    return all;
+  };
+
+  const std::string first_start = start_segment(first);
+  const std::string second_start = start_segment(second);
+  std::set<std::string> needed_by_first, needed_by_second;
+  const std::set<std::string> before = pieces(first_start, &needed_by_first);
+  pieces(second_start, &needed_by_second);
+  ASSERT_LT(needed_by_second.size(), needed_by_first.size()) << "the first base's pieces";
+
+  auto both = Hs("prune", {"--keep-last", "2"});
+  ASSERT_EQ(both.exit_code, 0) << both.out << both.err;
+  std::set<std::string> unused;
+  EXPECT_EQ(pieces(first_start, &unused), needed_by_first) << both.out;
+  auto status = nlohmann::json::parse(Hs("pitr", {"status", "--json"}).out);
+  ASSERT_EQ(status["bases"].size(), 2u);
+  for (const auto& window : status["bases"]) {
+    EXPECT_TRUE(window["recoverable"].get<bool>()) << status.dump();
+    EXPECT_TRUE(window["gap"].is_null()) << status.dump();
+  }
+
+  auto pruned = Hs("prune", {"--keep-last", "1"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  EXPECT_EQ(pieces(second_start, &unused), needed_by_second) << pruned.out;
+  status = nlohmann::json::parse(Hs("pitr", {"status", "--json"}).out);
+  ASSERT_EQ(status["bases"].size(), 1u);
+  EXPECT_EQ(status["bases"][0]["snapshot"], second) << status.dump();
+  EXPECT_TRUE(status["bases"][0]["recoverable"].get<bool>()) << status.dump();
+  EXPECT_TRUE(status["bases"][0]["gap"].is_null()) << status.dump();
+
+  auto check = hs_.Restic({"check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto restored = RestoreUntil("--until", t);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("restored base " + second.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(Markers(), "r1,r2,r3\n");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/maintenance/archive_retention.h"
+
 namespace hasteward::repo {
 namespace {
 
@@ -36,10 +38,12 @@ std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* 
     if (values[key].empty())
       return std::string("missing tag '") + key + "='";
   }
-  // Only backups and diverged captures are retained by policy; verification reports (and types a
-  // newer HASteward may write) are left alone rather than guessed at.
+  // Backups and diverged captures are retained by policy, archive pieces follow the kept
+  // backups; verification reports (and types a newer HASteward may write) are left alone rather
+  // than guessed at.
   std::optional<SnapshotType> type = ParseSnapshotType(values["type"]);
-  if (type != SnapshotType::kBackup && type != SnapshotType::kDiverged)
+  if (type != SnapshotType::kBackup && type != SnapshotType::kDiverged &&
+      type != SnapshotType::kWal)
     return "unknown type '" + values["type"] + "'";
   *out = {values["engine"], values["cluster"], values["namespace"], *type, values["job"]};
   if (out->type == SnapshotType::kDiverged && out->job.empty())
@@ -50,7 +54,11 @@ std::optional<std::string> ReadManagedTags(const SnapshotMeta& sn, ManagedTags* 
 }
 
 bool InScope(const ManagedTags& t, const PruneOptions& o) {
-  if (o.type == PruneType::kBackup && t.type != SnapshotType::kBackup)
+  // Archive pieces are decided with their cluster's backups.
+  if (o.type == PruneType::kBackup && t.type != SnapshotType::kBackup &&
+      t.type != SnapshotType::kWal)
+    return false;
+  if (t.type == SnapshotType::kWal && o.type == PruneType::kDiverged)
     return false;
   if (o.type == PruneType::kDiverged && t.type != SnapshotType::kDiverged)
     return false;
@@ -126,6 +134,10 @@ std::string ShortId(const std::string& id) {
 core::Status SafetyCheck(const std::vector<PlanGroup>& groups) {
   std::vector<const PlanGroup*> emptied;
   for (const PlanGroup& g : groups) {
+    // Removing every archive piece is the archive retention's decision (none is needed by a
+    // kept backup), not a policy that forgot a --keep rule.
+    if (g.type == SnapshotType::kWal)
+      continue;
     if (g.units > 0 && g.kept_units == 0)
       emptied.push_back(&g);
   }
@@ -140,6 +152,51 @@ core::Status SafetyCheck(const std::vector<PlanGroup>& groups) {
   return core::Status(core::ErrorCode::kSafetyStop, message,
                       "keep at least one snapshot (e.g. --keep-last 1), or pass --allow-empty "
                       "to remove them all");
+}
+
+struct ArchivePiece {
+  size_t index;  // into the input
+  SnapshotTime time;
+};
+
+// The archive pieces of one cluster, decided from the snapshots its backup group keeps. A
+// cluster without a planned backup group passes no kept backup: the archive retention then keeps
+// every piece.
+PlanGroup DecideArchive(const PlanGroup& key, std::vector<ArchivePiece> pieces,
+                        const std::vector<PlanGroup>& backup_groups,
+                        const std::map<std::string, size_t>& index_of_id,
+                        const std::vector<SnapshotMeta>& snapshots,
+                        const ArchiveRetention& archive) {
+  std::vector<const SnapshotMeta*> kept;
+  for (const PlanGroup& g : backup_groups) {
+    if (g.type != SnapshotType::kBackup || g.engine != key.engine || g.cluster != key.cluster ||
+        g.namespace_name != key.namespace_name)
+      continue;
+    for (const PlannedSnapshot& planned : g.snapshots) {
+      if (planned.keep)
+        kept.push_back(&snapshots[index_of_id.at(planned.id)]);
+    }
+  }
+  std::stable_sort(pieces.begin(), pieces.end(), [](const ArchivePiece& a, const ArchivePiece& b) {
+    return a.time.After(b.time);
+  });
+  std::vector<const SnapshotMeta*> metas;
+  metas.reserve(pieces.size());
+  for (const ArchivePiece& piece : pieces)
+    metas.push_back(&snapshots[piece.index]);
+  std::vector<ArchivePieceDecision> decisions = archive.Decide(key.engine, kept, metas);
+  PlanGroup group = key;
+  group.units = pieces.size();
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    // A decision missing from a faulty implementation keeps the piece.
+    ArchivePieceDecision decision =
+        i < decisions.size() ? decisions[i] : ArchivePieceDecision{true, "no decision"};
+    if (decision.keep)
+      ++group.kept_units;
+    group.snapshots.push_back(PlannedSnapshot{
+        metas[i]->id, metas[i]->time_rfc3339, "", decision.keep, {decision.reason}});
+  }
+  return group;
 }
 
 }  // namespace
@@ -164,6 +221,8 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
   HS_TRY(options.policy.Validate());
   RetentionPlan plan;
   std::map<std::string, GroupBuilder> builders;
+  std::map<std::string, std::pair<PlanGroup, std::vector<ArchivePiece>>> archives;
+  std::map<std::string, size_t> index_of_id;
   std::vector<std::string> jobs(snapshots.size());
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const SnapshotMeta& sn = snapshots[i];
@@ -172,6 +231,12 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
       plan.unmanaged.push_back({sn.id, sn.time_rfc3339, *why});
       continue;
     }
+    if (tags.type == SnapshotType::kWal && options.archive == nullptr) {
+      plan.unmanaged.push_back(
+          {sn.id, sn.time_rfc3339, "archive piece (type=wal): no archive retention to decide it"});
+      continue;
+    }
+    index_of_id.emplace(sn.id, i);
     core::Result<SnapshotTime> time = ParseRfc3339Nano(sn.time_rfc3339);
     if (!time.ok()) {
       plan.unmanaged.push_back({sn.id, sn.time_rfc3339, time.status().message()});
@@ -182,6 +247,12 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
       continue;
     }
     PlanGroup key_group{tags.engine, tags.cluster, tags.namespace_name, tags.type, {}, 0, 0};
+    if (tags.type == SnapshotType::kWal) {
+      auto& [group, pieces] = archives[key_group.Key()];
+      group = key_group;
+      pieces.push_back(ArchivePiece{i, *time});
+      continue;
+    }
     GroupBuilder& g = builders[key_group.Key()];
     if (g.group.engine.empty())  // the group's first member (every managed snapshot has an engine)
       g.group = key_group;
@@ -192,6 +263,14 @@ core::Result<RetentionPlan> PlanRetention(const std::vector<SnapshotMeta>& snaps
     DecideGroup(&g, snapshots, jobs, options);
     plan.groups.push_back(std::move(g.group));
   }
+  for (auto& [key, archive] : archives) {
+    PlanGroup decided = DecideArchive(archive.first, std::move(archive.second), plan.groups,
+                                      index_of_id, snapshots, *options.archive);
+    plan.groups.push_back(std::move(decided));
+  }
+  // Sorted by Key() as documented: a cluster's wal group sits after its backup group.
+  std::stable_sort(plan.groups.begin(), plan.groups.end(),
+                   [](const PlanGroup& a, const PlanGroup& b) { return a.Key() < b.Key(); });
   if (!options.allow_empty)
     HS_TRY(SafetyCheck(plan.groups));
   return plan;

@@ -6,7 +6,9 @@
 // Groups: one per (engine, cluster, namespace, type) tag values. type=backup: each snapshot is a
 // unit. type=diverged: snapshots sharing a `job` tag form one unit (kept or removed together,
 // counted once, timed by the newest member). Within a group, restic 0.14 `forget` semantics
-// apply to the units (retention_policy.h).
+// apply to the units (retention_policy.h). type=wal (archive pieces for point-in-time recovery)
+// has no policy of its own: its pieces follow the cluster's kept backups, decided by an
+// ArchiveRetention (archive_retention.h) after the backups' groups.
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,8 @@
 #include "repo/snapshot/snapshot_type.h"
 
 namespace hasteward::repo {
+
+class ArchiveRetention;
 
 // What the engine needs to know about one snapshot (as listed; order matters only for ties).
 struct SnapshotMeta {
@@ -47,6 +51,9 @@ struct PruneOptions {
   bool allow_empty = false;
   // "Now" for the within rules (items in the future never count as the latest).
   std::chrono::system_clock::time_point now;
+  // Decides the archive pieces (type=wal) of every cluster whose backups are in scope (-t backup
+  // or all). nullptr: archive pieces are unmanaged, never removed.
+  const ArchiveRetention* archive = nullptr;
 };
 
 struct PlannedSnapshot {
@@ -61,7 +68,7 @@ struct PlanGroup {
   std::string engine;
   std::string cluster;
   std::string namespace_name;
-  SnapshotType type = SnapshotType::kBackup;  // kBackup or kDiverged
+  SnapshotType type = SnapshotType::kBackup;  // kBackup, kDiverged or kWal
   std::vector<PlannedSnapshot> snapshots;     // newest unit first; members of a job together
   size_t units = 0;                           // snapshots (backup) or job groups (diverged)
   size_t kept_units = 0;

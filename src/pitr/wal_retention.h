@@ -1,0 +1,27 @@
+// pitr: which archived WAL pieces prune keeps (repo::ArchiveRetention for the engines with the
+// Archiving capability). A base backup replays from its start position onwards, so the pieces
+// the kept backups need are those holding any segment at or after the oldest kept native base's
+// start segment; older pieces serve only bases that are being removed. Timeline history files
+// are kept for ever (the server reads them to choose a timeline, and they are tiny).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "repo/maintenance/archive_retention.h"
+
+namespace hasteward::pitr {
+
+// The tags a WAL snapshot carries so that prune can decide from the listing alone, without
+// reading every piece's tree: its newest segment and whether it holds a history file.
+constexpr const char* kWalLastTag = "wal_last";
+constexpr const char* kWalHistoryTag = "wal_history";
+
+class WalRetention : public repo::ArchiveRetention {
+ public:
+  std::vector<repo::ArchivePieceDecision> Decide(
+      const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
+      const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+};
+
+}  // namespace hasteward::pitr
