@@ -157,6 +157,7 @@ int Main(int argc, char** argv) {
   RegisterTriageCommand(app, g, out);
   RegisterRepairCommand(app, g, out);
   RegisterReconfigureCommand(app, g, out);
+  RegisterSwitchoverCommands(app, g, out);
   RegisterPruneCommand(app, g, out);
   RegisterSandboxCommand(app, g, out);
   RegisterVerifyCommand(app, g, out);

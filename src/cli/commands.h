@@ -19,6 +19,8 @@ void RegisterReconfigureCommand(CLI::App& app, GlobalOptions& g, CommandOutcome&
 // `get status` without an operator config: the last triage of every known cluster.
 core::Status ShowLastTriages(const GlobalOptions& g);
 void RegisterPruneCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `switchover` and `failover`.
+void RegisterSwitchoverCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 
 // Shared pieces for the grouped forms (`backup list|export|prune`).
 void AddExportCommand(CLI::App& parent, const std::string& name, GlobalOptions& g,

@@ -228,5 +228,25 @@ TEST_F(CliSurfaceTest, ReadmeEnvironmentVariablesWorkAndFlagsBeatThem) {
             0);
 }
 
+// An engine whose switchover() is nullptr (Galera: no primary to change) answers with a usage
+// error naming the capability, before any instance is contacted (nothing listens on its port).
+TEST_F(CliSurfaceTest, SwitchoverAndFailoverOnGaleraAreUnsupported) {
+  WriteFile(hs_.inventory(),
+            "clusters:\n- name: ring\n  namespace: test\n  engine: galera\n"
+            "  credentials: {user: admin}\n  instances:\n  - {name: ring-0, port: 1}\n");
+  for (const std::string verb : {"switchover", "failover"}) {
+    auto r = hs_.Run({verb, "-e", "galera", "-c", "ring", "-n", "test", "--dry-run"});
+    EXPECT_EQ(r.exit_code, kUsage) << verb << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("does not support " + verb), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(CliSurfaceTest, SwitchoverRejectsABadTimeoutBeforeTouchingTheCluster) {
+  auto r =
+      hs_.Run({"switchover", "-e", "mariadb", "-c", "nowhere", "-n", "test", "--timeout", "soon"});
+  EXPECT_EQ(r.exit_code, kUsage) << r.out << r.err;
+  EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace hasteward::testing
