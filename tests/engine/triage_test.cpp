@@ -157,6 +157,35 @@ TEST(MariadbTriageTest, BrokenReplicaAndSemiSyncFallbackAreDegraded) {
   EXPECT_TRUE(Mentions(f, "async"));
 }
 
+// After a failover the old primary comes back read-only (persisted fence) and replicates from no
+// one: triage names it and marks it degraded, so `repair` rejoins it as a replica.
+TEST(MariadbTriageTest, AFencedOldPrimaryIsNamedAndDegraded) {
+  std::vector<InstanceHealth> nodes = {
+      Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, false,
+           {{"gtid_binlog_pos", "0-1-10"}, {"persisted_fence", "read_only"}}),
+      Node("my-1", InstanceState::kHealthy, InstanceRole::kPrimary, true,
+           {{"gtid_binlog_pos", "0-2-11"}})};
+  mariadb::MarkFencedOldPrimaries(&nodes);
+  EXPECT_EQ(nodes[0].state, InstanceState::kDegraded);
+  EXPECT_EQ(nodes[1].state, InstanceState::kHealthy);
+  std::vector<Finding> f;
+  EXPECT_EQ(mariadb::MariadbVerdict(nodes, &f), Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "fenced old primary"));
+}
+
+// A demoted primary that rejoined as a replica keeps the persisted read_only: nothing to report.
+TEST(MariadbTriageTest, AFencedInstanceThatReplicatesIsNotReported) {
+  std::vector<InstanceHealth> nodes = {
+      Node("my-0", InstanceState::kHealthy, InstanceRole::kReplica, false,
+           {{"gtid_current_pos", "0-2-11"}, {"persisted_fence", "read_only"}}),
+      Node("my-1", InstanceState::kHealthy, InstanceRole::kPrimary, true,
+           {{"gtid_binlog_pos", "0-2-11"}})};
+  mariadb::MarkFencedOldPrimaries(&nodes);
+  std::vector<Finding> f;
+  EXPECT_EQ(mariadb::MariadbVerdict(nodes, &f), Verdict::kHealthy);
+  EXPECT_FALSE(Mentions(f, "fenced"));
+}
+
 std::map<std::string, std::string> Wsrep(const std::string& uuid, const std::string& status,
                                          const std::string& conf = "3") {
   return {{"wsrep_cluster_state_uuid", uuid},

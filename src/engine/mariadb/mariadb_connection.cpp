@@ -155,6 +155,10 @@ core::Result<std::optional<std::string>> MariadbConnection::QueryValue(const std
   return rows.rows[0][0];
 }
 
+unsigned MariadbConnection::last_errno() const {
+  return mysql_errno(conn_);
+}
+
 core::Status MariadbConnection::Execute(const std::string& sql) {
   return Query(sql).TakeStatus();
 }

@@ -44,6 +44,9 @@ class MariadbConnection {
   core::Result<std::optional<std::string>> GlobalStatus(const std::string& name);
   core::Result<std::optional<std::string>> GlobalVariable(const std::string& name);
   const std::string& display_name() const { return display_name_; }
+  // The server's error number of the last statement (0 after a success), e.g. 1290 for a write
+  // refused by read_only: the fence proof tells that refusal from any other failure.
+  unsigned last_errno() const;
 
  private:
   MariadbConnection(MYSQL* conn, std::string display_name)

@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/reconfigure.h"
+#include "engine/mariadb/switchover.h"
 #include "engine/sql_rows.h"
 
 namespace hasteward::engine::mariadb {
@@ -93,6 +94,7 @@ class MariadbEngine : public MariadbFamilyEngine {
                              const platform::Instance& target, const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
   Reconfigure* reconfigure() override { return &reconfigure_; }
+  Switchover* switchover() override { return &switchover_; }
 
  protected:
   bool IsGaleraCluster() const override { return false; }
@@ -102,6 +104,7 @@ class MariadbEngine : public MariadbFamilyEngine {
  private:
   MariadbNativeBackup native_{*this};
   MariadbReconfigure reconfigure_{false};
+  MariadbSwitchover switchover_;
 };
 
 // The dump flags for a source: every database but the "mysql" system schema (its Aria tables are

@@ -7,6 +7,7 @@
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/mariadb/override_file.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/semisync_mode.h"
 
 namespace hasteward::engine::mariadb {
@@ -17,6 +18,8 @@ InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& 
                          const InstanceProbe& p) {
   InstanceHealth h;
   h.instance = *p.instance;
+  if (ReadsPersistedFence(platform, cluster, *p.instance))
+    h.facts["persisted_fence"] = "read_only";
   if (!p.status.ok()) {
     auto running = platform.IsRunning(cluster, *p.instance);
     h.state = running.ok() && !*running ? InstanceState::kStopped : InstanceState::kUnknown;
@@ -66,6 +69,25 @@ void ReadPersistedSemisync(platform::Platform& platform, const platform::Cluster
 }
 
 }  // namespace
+
+void MarkFencedOldPrimaries(std::vector<InstanceHealth>* instances) {
+  bool writable_primary = false;
+  for (const auto& h : *instances) {
+    writable_primary =
+        writable_primary || (h.readable() && h.role == InstanceRole::kPrimary && h.writable);
+  }
+  for (auto& h : *instances) {
+    bool fenced_config = h.Fact("persisted_fence") == "read_only";
+    bool stopped_fenced = h.state == InstanceState::kStopped && fenced_config;
+    bool running_fenced = h.readable() && h.role == InstanceRole::kPrimary && !h.writable &&
+                          (writable_primary || fenced_config);
+    if (!stopped_fenced && !running_fenced)
+      continue;
+    h.facts["fenced_old_primary"] = "yes";
+    if (running_fenced)
+      h.state = InstanceState::kDegraded;
+  }
+}
 
 std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list) {
   std::map<long, std::pair<long, long>> out;
@@ -156,6 +178,16 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
         Raise(&v, Verdict::kSplitBrain);
       }
     }
+    // A demoted old primary that replicates from no one (a failover's, or one whose repoint
+    // failed): read-only, so it takes no writes, but it is out of the cluster until repair rejoins
+    // it as a replica (TriageMariadb marks it degraded so repair heals it).
+    if (i.Fact("fenced_old_primary") == "yes") {
+      findings->push_back({Severity::kWarning, i.instance.name,
+                           "fenced old primary (read-only, replicates from no one): run "
+                           "'hasteward repair' to rejoin it as a replica"});
+      Raise(&v, Verdict::kDegraded);
+      continue;
+    }
     if (i.state == InstanceState::kDegraded) {
       findings->push_back({Severity::kWarning, i.instance.name,
                            "replication broken or lagging: " + i.Fact("replication_problem")});
@@ -197,6 +229,7 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
     if (h.readable())
       ReadPersistedSemisync(platform, cluster, &h);
   }
+  MarkFencedOldPrimaries(&report.instances);
   report.verdict = MariadbVerdict(report.instances, &report.findings);
   AddSemisyncConfigFindings(&report.instances, &report.findings, &report.verdict);
   report.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Monotonic() - start);

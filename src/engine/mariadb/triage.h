@@ -21,6 +21,11 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
 Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
                        std::vector<Finding>* findings);
 
+// Marks (fact "fenced_old_primary") a demoted old primary: stopped with the persisted fence in its
+// config, or running read-only, replicating from no one, beside a writable primary (or with the
+// persisted fence). A running one becomes kDegraded, so `repair` rejoins it as a replica.
+void MarkFencedOldPrimaries(std::vector<InstanceHealth>* instances);
+
 // "0-1-42,1-2-7" -> {domain: (server_id, seqno)}. Malformed entries are skipped.
 std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list);
 

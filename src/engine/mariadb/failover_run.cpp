@@ -1,0 +1,202 @@
+// MariadbSwitchover::PlanFailover and RunFailover: the primary is down; the most advanced replica
+// applies everything it received, is promoted, the others follow it, and the old primary is left
+// fenced in its configuration (and at runtime if it answers again) until `repair` rejoins it.
+#include "engine/mariadb/failover_checks.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/persisted_fence.h"
+#include "engine/mariadb/promotion.h"
+#include "engine/mariadb/switchover.h"
+#include "engine/switchover_step_runner.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+class FailoverRun {
+ public:
+  FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
+              const SwitchoverPlan& plan, const SwitchoverOptions& options)
+      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+
+  SwitchoverReport Execute();
+
+ private:
+  core::Result<std::string> PreCheck();
+  core::Result<std::string> Fence();
+  core::Result<std::string> ProveFence();
+  core::Result<std::string> CatchUp();
+  core::Result<std::string> PromoteCandidate();
+  core::Result<std::string> RepointReplicas();
+
+  platform::Platform& platform_;
+  const platform::Cluster& cluster_;
+  const SwitchoverPlan& plan_;
+  const SwitchoverOptions& options_;
+  bool semisync_ = true;
+  std::string received_;
+  std::vector<platform::Instance> others_;
+  std::string skipped_;
+  std::unique_ptr<MariadbConnection> candidate_;
+  bool fence_persisted_ = false;
+};
+
+SwitchoverReport FailoverRun::Execute() {
+  SwitchoverReport report;
+  report.plan = plan_;
+  SwitchoverStepRunner steps(&report);
+  steps.Run(SwitchoverStep::kPreCheck, [this] { return PreCheck(); });
+  steps.Run(SwitchoverStep::kFence, [this] { return Fence(); });
+  steps.Run(SwitchoverStep::kProveFence, [this] { return ProveFence(); });
+  steps.Run(SwitchoverStep::kCatchUp, [this] { return CatchUp(); });
+  if (steps.Run(SwitchoverStep::kPromote, [this] { return PromoteCandidate(); }))
+    report.promoted_at = received_;
+  steps.Run(SwitchoverStep::kRepoint, [this] { return RepointReplicas(); });
+  const platform::Instance* follower = others_.empty() ? nullptr : &others_.front();
+  steps.Run(SwitchoverStep::kProveWritable,
+            [&] { return ProveWritable(cluster_, plan_.candidate, follower, options_.timeout); });
+  steps.Finish();
+  return report;
+}
+
+core::Result<std::string> FailoverRun::PreCheck() {
+  std::vector<InstanceProbe> probes = ProbeInstances(cluster_, false);
+  HS_ASSIGN_OR_RETURN(
+      FailoverTopology topology,
+      CheckFailover(cluster_, probes,
+                    options_.candidate.empty() ? plan_.candidate.name : options_.candidate,
+                    options_.force));
+  if (topology.candidate->instance->name != plan_.candidate.name) {
+    return core::Status(core::ErrorCode::kSafetyStop, "the candidate changed since the plan",
+                        "run the failover again");
+  }
+  semisync_ = topology.semisync;
+  received_ = topology.candidate_received;
+  for (const auto* other : topology.others) {
+    if (other->status.ok()) {
+      others_.push_back(*other->instance);
+    } else {
+      skipped_ += (skipped_.empty() ? "'" : ", '") + other->instance->name + "'";
+    }
+  }
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  return topology.choice.reason + "; semi-sync: " + (semisync_ ? "on" : "off");
+}
+
+core::Result<std::string> FailoverRun::Fence() {
+  // Why persisted: the old primary is down now, but whatever restarts it (a supervisor, a host
+  // reboot) would bring it back writable beside the new primary.
+  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  if (!persisted.ok() && !options_.force) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "cannot fence the old primary '" + plan_.old_primary.name +
+                            "' in its configuration: " + persisted.message(),
+                        "fix the config file, or --force to promote anyway (then keep '" +
+                            plan_.old_primary.name + "' down until it is repaired)");
+  }
+  fence_persisted_ = persisted.ok();
+  std::string detail = fence_persisted_
+                           ? "read_only = ON written to " + plan_.old_primary.config_file
+                           : "NOT persisted (forced): " + persisted.message();
+  auto conn = MariadbConnection::ConnectInstance(cluster_, plan_.old_primary);
+  if (conn.ok()) {
+    HS_TRY((*conn)->Execute("SET GLOBAL read_only = ON"));
+    detail += "; it answers: read_only=ON now";
+  } else {
+    detail += "; it is down";
+  }
+  return "'" + plan_.old_primary.name + "': " + detail;
+}
+
+core::Result<std::string> FailoverRun::ProveFence() {
+  if (fence_persisted_ && !ReadsPersistedFence(platform_, cluster_, plan_.old_primary)) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "the fence written to " + plan_.old_primary.config_file + " is not there when read back",
+        "check the file system of '" + plan_.old_primary.name + "'");
+  }
+  auto conn = MariadbConnection::ConnectInstance(cluster_, plan_.old_primary);
+  if (conn.ok()) {
+    HS_ASSIGN_OR_RETURN(auto read_only, (*conn)->QueryValue("SELECT @@global.read_only"));
+    if (read_only.value_or("0") != "1") {
+      return core::Status(core::ErrorCode::kSafetyStop,
+                          "the old primary '" + plan_.old_primary.name + "' is writable again",
+                          "stop it, then run the failover again");
+    }
+  }
+  return fence_persisted_ ? "the config of '" + plan_.old_primary.name + "' keeps it read-only"
+                          : "not proven (forced)";
+}
+
+core::Result<std::string> FailoverRun::CatchUp() {
+  // The candidate applies everything it received before it takes writes: what it received from
+  // the old primary is acknowledged data (semi-sync acknowledges on receipt).
+  HS_ASSIGN_OR_RETURN(std::string detail, WaitAppliedExactly(*candidate_, plan_.candidate.name,
+                                                             received_, options_.timeout));
+  return detail + " (everything it received)";
+}
+
+core::Result<std::string> FailoverRun::PromoteCandidate() {
+  HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
+  HS_TRY(Promote(*candidate_, semisync_));
+  return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
+         (semisync_ ? " (semi-sync master side on)" : "");
+}
+
+core::Result<std::string> FailoverRun::RepointReplicas() {
+  std::string names;
+  for (const auto& other : others_) {
+    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
+    HS_TRY(Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+               .Wrap("repoint '" + other.name + "'"));
+    names += (names.empty() ? "'" : ", '") + other.name + "'";
+  }
+  std::string detail =
+      names.empty() ? "no other replica" : names + " replicate from '" + plan_.candidate.name + "'";
+  if (!skipped_.empty())
+    detail += "; not answering, left as they were: " + skipped_;
+  return detail + "; '" + plan_.old_primary.name + "' stays fenced until 'hasteward repair'";
+}
+
+}  // namespace
+
+core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform& /*platform*/,
+                                                             const platform::Cluster& cluster,
+                                                             const SwitchoverOptions& options) {
+  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+  HS_ASSIGN_OR_RETURN(FailoverTopology topology,
+                      CheckFailover(cluster, probes, options.candidate, options.force));
+  SwitchoverPlan plan;
+  plan.old_primary = *topology.old_primary;
+  plan.candidate = *topology.candidate->instance;
+  for (const auto* other : topology.others)
+    plan.others.push_back(*other->instance);
+  plan.reason = topology.choice.reason;
+  const std::string& old_name = plan.old_primary.name;
+  const std::string& new_name = plan.candidate.name;
+  plan.steps = {
+      "pre-check: '" + old_name + "' does not answer; '" + new_name + "' holds " +
+          topology.candidate_received,
+      "fence '" + old_name + "': read_only = ON in " +
+          (plan.old_primary.config_file.empty() ? std::string("(no config file)")
+                                                : plan.old_primary.config_file) +
+          " (and now, if it answers)",
+      "prove-fence: the config file carries the fence when read back",
+      "catch-up: '" + new_name + "' applies everything it received (" +
+          topology.candidate_received + ")",
+      "promote '" + new_name + "': STOP SLAVE, RESET SLAVE ALL, " +
+          (topology.semisync ? "semi-sync master on, " : "") + "read_only=OFF",
+      "repoint the other replicas to '" + new_name + "' (MASTER_USE_GTID=slave_pos)",
+      "prove-writable: a probe write on '" + new_name + "' must be accepted",
+  };
+  return plan;
+}
+
+SwitchoverReport MariadbSwitchover::RunFailover(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const SwitchoverPlan& plan,
+                                                const SwitchoverOptions& options) {
+  FailoverRun run(platform, cluster, plan, options);
+  return run.Execute();
+}
+
+}  // namespace hasteward::engine::mariadb

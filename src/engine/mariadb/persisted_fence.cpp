@@ -1,0 +1,106 @@
+#include "engine/mariadb/persisted_fence.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/atomic_file.h"
+#include "core/fd.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+// The config file path when the platform lets HASteward open it from here.
+core::Result<std::string> LocalConfigFile(platform::Platform& platform,
+                                          const platform::Cluster& cluster,
+                                          const platform::Instance& instance) {
+  if (instance.config_file.empty()) {
+    return core::Usage("the inventory names no config file for '" + instance.name + "'",
+                       "add configFile to the instance so a fence survives a restart");
+  }
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    return core::Usage("the config file of '" + instance.name + "' is not reachable from here",
+                       "fence it in the platform's own configuration");
+  }
+  return instance.config_file;
+}
+
+core::Status Rewrite(const std::string& path, const std::string& content) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return core::Status(core::ErrorCode::kStorage, "stat '" + path + "': " + std::strerror(errno),
+                        "check that the instance's config file exists");
+  }
+  core::AtomicFileOptions options;
+  options.mode = st.st_mode & 07777;
+  HS_TRY(core::WriteFileAtomically(path, core::AsBytes(content), options));
+  // The server reads its config as its own OS user: the new file keeps the old owner.
+  if (::chown(path.c_str(), st.st_uid, st.st_gid) != 0 && errno != EPERM) {
+    return core::Status(core::ErrorCode::kStorage, "chown '" + path + "': " + std::strerror(errno));
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+bool HasFenceBlock(const std::string& config) {
+  return config.find(kFenceBlockBegin) != std::string::npos;
+}
+
+std::string WithFenceBlock(const std::string& config) {
+  if (HasFenceBlock(config))
+    return config;
+  std::string out = config;
+  if (!out.empty() && out.back() != '\n')
+    out += '\n';
+  // A [mysqld] group at the end: a later value of an option wins over an earlier one.
+  return out + kFenceBlockBegin + "\n[mysqld]\nread_only = ON\n" + kFenceBlockEnd + "\n";
+}
+
+std::string WithoutFenceBlock(const std::string& config) {
+  size_t begin = config.find(kFenceBlockBegin);
+  if (begin == std::string::npos)
+    return config;
+  size_t end = config.find(kFenceBlockEnd, begin);
+  if (end == std::string::npos)
+    return config;
+  end += std::strlen(kFenceBlockEnd);
+  if (end < config.size() && config[end] == '\n')
+    ++end;
+  return config.substr(0, begin) + config.substr(end);
+}
+
+core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
+                                  const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(platform, cluster, instance));
+  HS_ASSIGN_OR_RETURN(std::string config, core::ReadFileToString(path));
+  if (HasFenceBlock(config))
+    return core::Status::Ok();
+  return Rewrite(path, WithFenceBlock(config));
+}
+
+core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
+                                  const platform::Instance& instance) {
+  if (instance.config_file.empty())
+    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(platform, cluster, instance));
+  HS_ASSIGN_OR_RETURN(std::string config, core::ReadFileToString(path));
+  if (!HasFenceBlock(config))
+    return core::Status::Ok();
+  return Rewrite(path, WithoutFenceBlock(config));
+}
+
+bool ReadsPersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
+                         const platform::Instance& instance) {
+  auto path = LocalConfigFile(platform, cluster, instance);
+  if (!path.ok())
+    return false;
+  auto config = core::ReadFileToString(*path);
+  return config.ok() && HasFenceBlock(*config);
+}
+
+}  // namespace hasteward::engine::mariadb

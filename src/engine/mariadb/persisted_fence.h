@@ -1,0 +1,37 @@
+// The fence a failover (and a switchover) leaves on an old primary: `read_only = ON` in a marked
+// block at the end of its configuration file (the inventory's configFile; the sandbox's my.cnf),
+// so a restart — a host reboot, a process supervisor — never brings it back writable beside the
+// promoted replica (the fail-back that left two writable clusters elsewhere). The block stays
+// until the instance is promoted again; `triage` names an instance that carries it.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "platform/platform.h"
+
+namespace hasteward::engine::mariadb {
+
+// The first line of the block (how triage and the removal find it).
+inline constexpr char kFenceBlockBegin[] =
+    "# hasteward: demoted old primary - read_only until hasteward promotes it again";
+inline constexpr char kFenceBlockEnd[] = "# hasteward: end of fence";
+
+// `config` with the fence block at its end (unchanged when it has one already).
+std::string WithFenceBlock(const std::string& config);
+// `config` without the fence block (unchanged when it has none).
+std::string WithoutFenceBlock(const std::string& config);
+bool HasFenceBlock(const std::string& config);
+
+// Writes the block into the instance's config file atomically, keeping its owner and mode.
+// kUsage when the inventory names no config file or the platform cannot reach it from here.
+core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
+                                  const platform::Instance& instance);
+// Removes the block (ok when there is none, or no config file).
+core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
+                                  const platform::Instance& instance);
+// Whether the instance's config file carries the block; false when it cannot be read from here.
+bool ReadsPersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
+                         const platform::Instance& instance);
+
+}  // namespace hasteward::engine::mariadb

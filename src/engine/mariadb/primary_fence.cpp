@@ -1,0 +1,187 @@
+#include "engine/mariadb/primary_fence.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/clock.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+constexpr unsigned kUnknownThread = 1094;
+
+// "'user'@'host'" -> user, host.
+bool ParseGrantee(const std::string& grantee, std::string* user, std::string* host) {
+  size_t at = grantee.rfind("'@'");
+  if (grantee.size() < 5 || grantee.front() != '\'' || grantee.back() != '\'' ||
+      at == std::string::npos) {
+    return false;
+  }
+  *user = grantee.substr(1, at - 1);
+  *host = grantee.substr(at + 3, grantee.size() - at - 4);
+  return true;
+}
+
+// Before 10.11, SUPER included READ ONLY ADMIN (MariaDB took it out of SUPER in 10.11.0).
+core::Result<bool> SuperBypassesReadOnly(MariadbConnection& conn) {
+  HS_ASSIGN_OR_RETURN(auto version, conn.QueryValue("SELECT VERSION()"));
+  std::string text = version.value_or("");
+  int major = std::atoi(text.c_str());
+  size_t dot = text.find('.');
+  int minor = dot == std::string::npos ? 0 : std::atoi(text.c_str() + dot + 1);
+  return major < 10 || (major == 10 && minor < 11);
+}
+
+std::string PrivilegeList(const BypassAccount& account) {
+  std::string list;
+  for (const auto& privilege : account.privileges)
+    list += (list.empty() ? "" : ", ") + privilege;
+  return list;
+}
+
+}  // namespace
+
+std::string BypassAccount::quoted() const {
+  return SqlQuote(user) + "@" + SqlQuote(host);
+}
+
+core::Result<std::vector<BypassAccount>> FindBypassAccounts(
+    MariadbConnection& conn, const std::vector<std::string>& exempt) {
+  HS_ASSIGN_OR_RETURN(bool super_bypasses, SuperBypassesReadOnly(conn));
+  std::string types = super_bypasses ? "'READ_ONLY ADMIN', 'SUPER'" : "'READ_ONLY ADMIN'";
+  HS_ASSIGN_OR_RETURN(SqlRows rows, conn.Query("SELECT GRANTEE, PRIVILEGE_TYPE FROM "
+                                               "information_schema.USER_PRIVILEGES WHERE "
+                                               "PRIVILEGE_TYPE IN (" +
+                                               types + ") ORDER BY GRANTEE, PRIVILEGE_TYPE"));
+  std::vector<BypassAccount> accounts;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    BypassAccount account;
+    if (!ParseGrantee(rows.GetOr(r, "GRANTEE"), &account.user, &account.host))
+      continue;
+    // HASteward's admin runs this switchover and the replication user feeds the replicas; the
+    // probe account holds no such privilege.
+    if (std::find(exempt.begin(), exempt.end(), account.user) != exempt.end())
+      continue;
+    if (!accounts.empty() && accounts.back().user == account.user &&
+        accounts.back().host == account.host) {
+      accounts.back().privileges.push_back(rows.GetOr(r, "PRIVILEGE_TYPE"));
+      continue;
+    }
+    account.privileges.push_back(rows.GetOr(r, "PRIVILEGE_TYPE"));
+    accounts.push_back(std::move(account));
+  }
+  return accounts;
+}
+
+PrimaryFence::PrimaryFence(const platform::Cluster& cluster, platform::Instance primary,
+                           std::chrono::milliseconds timeout)
+    : cluster_(cluster), primary_(std::move(primary)), timeout_(timeout) {}
+
+core::Result<MariadbConnection*> PrimaryFence::Connection() {
+  if (conn_ == nullptr) {
+    HS_ASSIGN_OR_RETURN(conn_, MariadbConnection::ConnectInstance(cluster_, primary_));
+    long seconds = std::max<long>(
+        1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(timeout_).count()));
+    // SET GLOBAL read_only waits for sessions holding table locks: the wait is bounded.
+    HS_TRY(conn_->Execute("SET SESSION lock_wait_timeout = " + std::to_string(seconds)));
+  }
+  return conn_.get();
+}
+
+core::Status PrimaryFence::Raise() {
+  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+  std::vector<std::string> exempt = {MariadbUser(cluster_), kProbeUser, "mariadb.sys"};
+  if (!cluster_.replication.user.empty())
+    exempt.push_back(cluster_.replication.user);
+  HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> accounts, FindBypassAccounts(*conn, exempt));
+  // Revoked first, so a session these accounts open from now on has no bypass; then the sessions
+  // they already hold (which keep the privileges they connected with) are killed.
+  for (auto& account : accounts) {
+    HS_TRY(conn->Execute("REVOKE " + PrivilegeList(account) + " ON *.* FROM " + account.quoted())
+               .Wrap("take " + PrivilegeList(account) + " from " + account.quoted()));
+    revoked_.push_back(account);
+  }
+  for (const auto& account : accounts) {
+    HS_ASSIGN_OR_RETURN(SqlRows sessions,
+                        conn->Query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> "
+                                    "CONNECTION_ID() AND USER = " +
+                                    SqlQuote(account.user)));
+    for (size_t r = 0; r < sessions.size(); ++r) {
+      core::Status killed = conn->Execute("KILL CONNECTION " + sessions.GetOr(r, "ID"));
+      if (!killed.ok() && conn->last_errno() != kUnknownThread)
+        return killed;
+      killed_sessions_ += killed.ok() ? 1 : 0;
+    }
+  }
+  read_only_set_ = true;  // Lift() clears it even when the statement below timed out halfway
+  return conn->Execute("SET GLOBAL read_only = ON")
+      .WithHint(
+          "a session holds a table lock (LOCK TABLES / FLUSH TABLES WITH READ LOCK) longer "
+          "than --timeout; find it in SHOW PROCESSLIST");
+}
+
+core::Result<std::string> PrimaryFence::Prove(ProbeAccount& probe,
+                                              std::chrono::milliseconds settle) {
+  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+  HS_ASSIGN_OR_RETURN(auto before, conn->QueryValue("SELECT @@global.gtid_binlog_pos"));
+  HS_ASSIGN_OR_RETURN(ProbeWrite write, probe.TryWrite("fence probe"));
+  if (write.accepted) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "a write by an ordinary account was accepted on '" + primary_.name + "' after read_only=ON",
+        "check that nothing sets read_only back (an agent, a proxy's health "
+        "check) and run the switchover again");
+  }
+  if (write.error_number != kReadOnlyErrno) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the fence of '" + primary_.name +
+                            "' could not be proven: the probe write failed with another error "
+                            "than read-only: " +
+                            write.error,
+                        "fix the cause (see the error), then run the switchover again");
+  }
+  core::SystemClock::Get().SleepFor(settle);
+  HS_ASSIGN_OR_RETURN(auto after, conn->QueryValue("SELECT @@global.gtid_binlog_pos"));
+  // Why the position must stand still: a write that still lands after read_only (a session we
+  // did not see, an event, a trigger of a bypass account) would be missing from the final set
+  // the candidate waits for, and lost at the promotion.
+  if (before.value_or("") != after.value_or("")) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the position of '" + primary_.name + "' moved after the fence (" +
+                            before.value_or("") + " -> " + after.value_or("") +
+                            "): something still writes",
+                        "find the writer in SHOW PROCESSLIST (events, accounts with READ ONLY "
+                        "ADMIN), then run the switchover again");
+  }
+  return after.value_or("");
+}
+
+core::Status PrimaryFence::Lift() {
+  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+  if (read_only_set_) {
+    HS_TRY(conn->Execute("SET GLOBAL read_only = OFF")
+               .Wrap("make '" + primary_.name + "' writable again")
+               .WithHint("it stays read-only (safe, but refusing writes): run SET GLOBAL "
+                         "read_only=OFF on it"));
+    read_only_set_ = false;
+  }
+  while (!revoked_.empty()) {
+    const BypassAccount& account = revoked_.back();
+    HS_TRY(conn->Execute("GRANT " + PrivilegeList(account) + " ON *.* TO " + account.quoted())
+               .Wrap("give " + PrivilegeList(account) + " back to " + account.quoted()));
+    revoked_.pop_back();
+  }
+  return core::Status::Ok();
+}
+
+std::string PrimaryFence::Describe() const {
+  std::string out = "read_only=ON";
+  for (const auto& account : revoked_)
+    out += "; revoked " + PrivilegeList(account) + " from " + account.quoted();
+  if (killed_sessions_ > 0)
+    out += "; killed " + std::to_string(killed_sessions_) + " session(s)";
+  return out;
+}
+
+}  // namespace hasteward::engine::mariadb

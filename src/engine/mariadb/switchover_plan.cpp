@@ -1,0 +1,79 @@
+// MariadbSwitchover::PlanSwitchover: the pre-checks on a fresh probe of every instance, and the
+// plan --dry-run prints (read-only).
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/primary_fence.h"
+#include "engine/mariadb/switchover.h"
+#include "engine/mariadb/switchover_checks.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+std::string Names(const std::vector<platform::Instance>& instances) {
+  std::string out;
+  for (const auto& i : instances)
+    out += (out.empty() ? "'" : ", '") + i.name + "'";
+  return out;
+}
+
+std::string BypassSummary(const platform::Cluster& cluster, const platform::Instance& primary) {
+  auto conn = MariadbConnection::ConnectInstance(cluster, primary);
+  if (!conn.ok())
+    return "(accounts not readable: " + conn.status().message() + ")";
+  std::vector<std::string> exempt = {MariadbUser(cluster), kProbeUser, "mariadb.sys"};
+  if (!cluster.replication.user.empty())
+    exempt.push_back(cluster.replication.user);
+  auto accounts = FindBypassAccounts(**conn, exempt);
+  if (!accounts.ok())
+    return "(accounts not readable: " + accounts.status().message() + ")";
+  std::string out;
+  for (const auto& account : *accounts)
+    out += (out.empty() ? "" : ", ") + account.quoted();
+  return out.empty() ? "no other account can write through read_only"
+                     : "take the bypass from " + out;
+}
+
+}  // namespace
+
+core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platform& /*platform*/,
+                                                               const platform::Cluster& cluster,
+                                                               const SwitchoverOptions& options) {
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster);
+  HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
+                      CheckSwitchover(cluster, probes, options.candidate));
+  SwitchoverPlan plan;
+  plan.old_primary = *topology.primary->instance;
+  plan.candidate = *topology.candidate->instance;
+  for (const auto* other : topology.others)
+    plan.others.push_back(*other->instance);
+  auto position = topology.candidate->vars.find("gtid_current_pos");
+  plan.reason =
+      (options.candidate.empty() ? "most advanced healthy replica" : "requested with --to") +
+      std::string(", at ") + (position == topology.candidate->vars.end() ? "?" : position->second);
+  const std::string& old_name = plan.old_primary.name;
+  const std::string& new_name = plan.candidate.name;
+  std::string seconds = std::to_string(static_cast<double>(options.timeout.count()) / 1000.0);
+  seconds.erase(seconds.find_last_not_of('0') + 1);
+  if (!seconds.empty() && seconds.back() == '.')
+    seconds.pop_back();
+  plan.steps = {
+      "pre-check: '" + new_name + "' " + topology.candidate_summary + "; semi-sync " +
+          (topology.semisync ? "on (or unreadable: treated as on)" : "off"),
+      "fence '" + old_name + "': " + BypassSummary(cluster, plan.old_primary) +
+          ", kill their sessions, read_only=ON",
+      "prove-fence: a probe account's write on '" + old_name +
+          "' must be refused and its gtid_binlog_pos stay still",
+      "catch-up: wait at most " + seconds + "s until '" + new_name +
+          "' applied exactly the final GTID set of '" + old_name + "'",
+      "promote '" + new_name + "': STOP SLAVE, RESET SLAVE ALL, " +
+          (topology.semisync ? "semi-sync master on, " : "") + "read_only=OFF",
+      "repoint '" + old_name + "'" + (plan.others.empty() ? "" : ", " + Names(plan.others)) +
+          " to '" + new_name + "' (CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos)",
+      "prove-writable: a probe write on '" + new_name + "' must be accepted and reach '" +
+          old_name + "'",
+      "on an abort before the promotion, '" + old_name + "' is made writable again",
+  };
+  return plan;
+}
+
+}  // namespace hasteward::engine::mariadb

@@ -1,0 +1,184 @@
+// MariadbSwitchover::RunSwitchover: the steps of a planned switchover (switchover.h), each a
+// method of SwitchoverRun, run in order by SwitchoverStepRunner; an abort before the promotion
+// lifts the fence so the old primary takes writes again.
+#include <memory>
+
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/persisted_fence.h"
+#include "engine/mariadb/primary_fence.h"
+#include "engine/mariadb/probe_account.h"
+#include "engine/mariadb/promotion.h"
+#include "engine/mariadb/switchover.h"
+#include "engine/mariadb/switchover_checks.h"
+#include "engine/switchover_step_runner.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+// How long the old primary's position must stand still after the fence.
+constexpr std::chrono::milliseconds kFenceSettle{200};
+
+class SwitchoverRun {
+ public:
+  SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
+                const SwitchoverPlan& plan, const SwitchoverOptions& options)
+      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+
+  SwitchoverReport Execute();
+
+ private:
+  core::Result<std::string> PreCheck();
+  core::Result<std::string> Fence();
+  core::Result<std::string> ProveFence();
+  core::Result<std::string> CatchUp();
+  core::Result<std::string> PromoteCandidate();
+  core::Result<std::string> RepointReplicas();
+  core::Result<std::string> ProveNewPrimary();
+  // After an abort before the promotion took effect: the candidate follows the old primary again
+  // (when it was already detached) and the old primary takes writes again.
+  std::string Undo();
+
+  platform::Platform& platform_;
+  const platform::Cluster& cluster_;
+  const SwitchoverPlan& plan_;
+  const SwitchoverOptions& options_;
+  bool semisync_ = true;
+  std::vector<platform::Instance> others_;
+  std::string skipped_;  // replicas that did not answer the pre-check (not repointed)
+  std::unique_ptr<MariadbConnection> candidate_;
+  std::unique_ptr<ProbeAccount> old_probe_;
+  std::unique_ptr<PrimaryFence> fence_;
+  std::string final_position_;
+  bool candidate_detached_ = false;
+  bool candidate_writable_ = false;
+};
+
+SwitchoverReport SwitchoverRun::Execute() {
+  SwitchoverReport report;
+  report.plan = plan_;
+  SwitchoverStepRunner steps(&report);
+  steps.Run(SwitchoverStep::kPreCheck, [this] { return PreCheck(); });
+  steps.Run(SwitchoverStep::kFence, [this] { return Fence(); });
+  steps.Run(SwitchoverStep::kProveFence, [this] { return ProveFence(); });
+  steps.Run(SwitchoverStep::kCatchUp, [this] { return CatchUp(); });
+  steps.Run(SwitchoverStep::kPromote, [this] { return PromoteCandidate(); });
+  if (steps.failed() && !candidate_writable_)
+    steps.AppendToFailure(Undo());
+  steps.Run(SwitchoverStep::kRepoint, [this] { return RepointReplicas(); });
+  steps.Run(SwitchoverStep::kProveWritable, [this] { return ProveNewPrimary(); });
+  if (candidate_writable_)
+    report.promoted_at = final_position_;
+  old_probe_.reset();  // drops the probe account on the old primary
+  steps.Finish();
+  return report;
+}
+
+core::Result<std::string> SwitchoverRun::PreCheck() {
+  // Re-read: the plan may be minutes old (a --dry-run, a confirmation), and the cluster moves.
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster_);
+  HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
+                      CheckSwitchover(cluster_, probes, plan_.candidate.name));
+  if (topology.primary->instance->name != plan_.old_primary.name) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the primary changed since the plan ('" + plan_.old_primary.name +
+                            "' -> '" + topology.primary->instance->name + "')",
+                        "run the switchover again");
+  }
+  semisync_ = topology.semisync;
+  for (const auto* other : topology.others) {
+    if (other->status.ok()) {
+      others_.push_back(*other->instance);
+    } else {
+      skipped_ += (skipped_.empty() ? "'" : ", '") + other->instance->name + "'";
+    }
+  }
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+  HS_TRY(EnsureProbeTable(*admin));
+  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(plan_.old_primary, std::move(admin)));
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  return "'" + plan_.candidate.name + "': " + topology.candidate_summary +
+         "; semi-sync: " + (semisync_ ? "on (or unreadable: treated as on)" : "off");
+}
+
+core::Result<std::string> SwitchoverRun::Fence() {
+  fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
+  HS_TRY(fence_->Raise());
+  return "'" + plan_.old_primary.name + "': " + fence_->Describe();
+}
+
+core::Result<std::string> SwitchoverRun::ProveFence() {
+  HS_ASSIGN_OR_RETURN(final_position_, fence_->Prove(*old_probe_, kFenceSettle));
+  return "a probe write was refused (read-only) and gtid_binlog_pos stayed at " + final_position_;
+}
+
+core::Result<std::string> SwitchoverRun::CatchUp() {
+  return WaitAppliedExactly(*candidate_, plan_.candidate.name, final_position_, options_.timeout);
+}
+
+core::Result<std::string> SwitchoverRun::PromoteCandidate() {
+  // A candidate that was itself demoted once carries the persisted fence: a restart must not
+  // bring the new primary back read-only.
+  HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
+  candidate_detached_ = true;
+  HS_TRY(Promote(*candidate_, semisync_));
+  candidate_writable_ = true;
+  return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
+         (semisync_ ? " (semi-sync master side on)" : "");
+}
+
+core::Result<std::string> SwitchoverRun::RepointReplicas() {
+  HS_ASSIGN_OR_RETURN(auto old_primary,
+                      MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+  HS_TRY(Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
+             .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
+  std::string names = "'" + plan_.old_primary.name + "'";
+  for (const auto& other : others_) {
+    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
+    HS_TRY(Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+               .Wrap("repoint '" + other.name + "'"));
+    names += ", '" + other.name + "'";
+  }
+  std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID";
+  // Why persisted: the demoted primary's own config says nothing of read_only, so a restart
+  // would bring it back writable beside the new primary.
+  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  detail += persisted.ok() ? "; read_only = ON persisted in " + plan_.old_primary.config_file
+                           : "; read_only NOT persisted: " + persisted.message();
+  if (!skipped_.empty())
+    detail += "; not answering, left as they were: " + skipped_;
+  return detail;
+}
+
+core::Result<std::string> SwitchoverRun::ProveNewPrimary() {
+  return ProveWritable(cluster_, plan_.candidate, &plan_.old_primary, options_.timeout);
+}
+
+std::string SwitchoverRun::Undo() {
+  std::string done;
+  if (candidate_detached_ && candidate_ != nullptr) {
+    core::Status back = Repoint(*candidate_, cluster_, plan_.old_primary, {semisync_, ""});
+    done += back.ok() ? "; '" + plan_.candidate.name + "' replicates from '" +
+                            plan_.old_primary.name + "' again"
+                      : "; re-attaching '" + plan_.candidate.name + "' failed: " + back.message();
+  }
+  if (fence_ == nullptr)
+    return done;
+  core::Status lifted = fence_->Lift();
+  return done + (lifted.ok()
+                     ? "; the old primary '" + plan_.old_primary.name + "' takes writes again"
+                     : "; making the old primary writable again FAILED: " + lifted.message() +
+                           " (it stays read-only)");
+}
+
+}  // namespace
+
+SwitchoverReport MariadbSwitchover::RunSwitchover(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  const SwitchoverPlan& plan,
+                                                  const SwitchoverOptions& options) {
+  SwitchoverRun run(platform, cluster, plan, options);
+  return run.Execute();
+}
+
+}  // namespace hasteward::engine::mariadb

@@ -1,0 +1,244 @@
+// MariaDB switchover and failover on real sandbox clusters, driving the hasteward binary with a
+// client writing unique ids throughout (support/mariadb_set_writer.h): every acknowledged id is on
+// the new primary afterwards and none twice, after a switchover (async) and after a failover from
+// a kill -9 of the primary (semi-sync); a candidate whose applier is stopped makes the switchover
+// wait out --timeout and abort at catch-up, with the old primary writable again at once and the
+// candidate never promoted; after a switchover an account holding SUPER and READ ONLY ADMIN
+// cannot write on the old primary; --dry-run changes nothing.
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/hasteward_env.h"
+#include "support/mariadb_set_writer.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+using Json = nlohmann::json;
+using platform::EngineKind;
+
+constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
+constexpr char kAppPassword[] = "app-secret";
+constexpr char kDbaPassword[] = "dba-secret";
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+class SwitchoverTest : public ::testing::Test {
+ protected:
+  void Up(const std::string& mode) {
+    auto c = SandboxCluster::Create({.engine = EngineKind::kMariadb,
+                                     .instances = 3,
+                                     .replication_mode = mode,
+                                     .name = "shop",
+                                     .ns = "sw"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    db_ = std::move(*c);
+    // An application account (no privilege beyond its table) and a DBA account holding SUPER and
+    // READ ONLY ADMIN (ALL PRIVILEGES), both created on the primary and replicated.
+    Sql(0, std::string("CREATE DATABASE app; CREATE TABLE app.ids (seq BIGINT AUTO_INCREMENT "
+                       "PRIMARY KEY, id BIGINT NOT NULL, KEY (id)) ENGINE=InnoDB; "
+                       "CREATE USER 'app'@'%' IDENTIFIED BY '") +
+               kAppPassword +
+               "'; GRANT SELECT, INSERT ON app.* TO 'app'@'%'; CREATE USER 'dba'@'%' "
+               "IDENTIFIED BY '" +
+               kDbaPassword + "'; GRANT ALL PRIVILEGES ON *.* TO 'dba'@'%';");
+    WaitReplicated();
+  }
+
+  CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {verb, "-e", "mariadb", "-c", "shop", "-n", "sw"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hs_.Run(argv, "",
+                   {{"HASTEWARD_INVENTORY", db_->inventory_path()},
+                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+  }
+
+  std::string Sql(int ordinal, const std::string& sql) {
+    auto r = db_->Sql(ordinal, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? Trim(*r) : "";
+  }
+
+  // Runs `sql` on instance `ordinal` as `user` with the stock client; the exit code and output.
+  CmdResult SqlAs(int ordinal, const std::string& user, const std::string& password,
+                  const std::string& sql) {
+    const platform::Instance& i = db_->instance(ordinal);
+    return RunCommand({"mariadb", "--no-defaults", "--protocol=tcp", "-h", i.host, "-P",
+                       std::to_string(i.port), "-u", user, "--batch", "-N", "-e", sql},
+                      {{"MYSQL_PWD", password}});
+  }
+
+  // Every replica applied the primary's position.
+  void WaitReplicated(int primary = 0) {
+    std::string pos = Sql(primary, "SELECT @@global.gtid_binlog_pos");
+    for (int n = 0; n < 3; ++n) {
+      if (n == primary)
+        continue;
+      EXPECT_EQ(Sql(n, "SELECT MASTER_GTID_WAIT('" + pos + "', 30)"), "0") << "instance " << n;
+    }
+  }
+
+  MariadbSetWriter::Options WriterOptions() {
+    MariadbSetWriter::Options o;
+    for (int n = 0; n < 3; ++n)
+      o.endpoints.emplace_back(db_->instance(n).host, db_->instance(n).port);
+    o.user = "app";
+    o.password = kAppPassword;
+    o.table = "app.ids";
+    return o;
+  }
+
+  // The writer's acknowledged ids against the rows on instance `ordinal`.
+  SetCheck Check(const MariadbSetWriter& writer, int ordinal) {
+    return CheckSet(writer.acknowledged(), Sql(ordinal, "SELECT id FROM app.ids"));
+  }
+
+  // The state a dry run must not change: positions, read_only, sources and grants of each.
+  std::string State() {
+    std::string out;
+    for (int n = 0; n < 3; ++n) {
+      out += Sql(n, "SELECT @@global.gtid_binlog_pos, @@global.read_only") + "|";
+      out += Sql(n,
+                 "SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE "
+                 "= 'READ_ONLY ADMIN'") +
+             "|";
+      auto status = db_->Sql(n, "SHOW ALL SLAVES STATUS");
+      out += std::to_string(status.ok() && status->find(std::to_string(db_->instance(0).port)) !=
+                                               std::string::npos) +
+             "\n";
+    }
+    return out;
+  }
+
+  void KillPrimary(int ordinal) {
+    const std::string& config = db_->instance(ordinal).config_file;
+    std::ifstream pid_file(config.substr(0, config.rfind('/')) + "/mariadbd.pid");
+    pid_t pid = 0;
+    pid_file >> pid;
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  HastewardEnv hs_{"hs-switchover-", "switchover-test"};
+  std::unique_ptr<SandboxCluster> db_;
+};
+
+TEST_F(SwitchoverTest, SwitchoverUnderWritesLosesNoAcknowledgedId) {
+  Up("async");
+  MariadbSetWriter writer(WriterOptions());
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForAcknowledged(200, std::chrono::seconds(30)));
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  EXPECT_EQ(report["candidate"], db_->instance(1).name);
+  EXPECT_EQ(report["steps"].size(), 7U) << r.out;
+  ASSERT_TRUE(writer.WaitForAcknowledged(200, std::chrono::seconds(30)))
+      << "the writer never reached the new primary";
+  writer.Stop();
+  WaitReplicated(1);
+  SetCheck check = Check(writer, 1);
+  std::printf(
+      "switchover set test: %ld acknowledged, %ld present, %ld lost, %ld duplicated, "
+      "%ld failed attempts, switchover %.3f s\n",
+      check.acknowledged, check.present, check.lost, check.duplicated, writer.failures(),
+      report["total_seconds"].get<double>());
+  EXPECT_EQ(check.lost, 0);
+  EXPECT_EQ(check.duplicated, 0);
+  EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
+  EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "0");
+  EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
+}
+
+TEST_F(SwitchoverTest, AfterDemotionASuperAccountCannotWriteOnTheOldPrimary) {
+  Up("async");
+  ASSERT_EQ(SqlAs(0, "dba", kDbaPassword, "INSERT INTO app.ids (id) VALUES (-1)").exit_code, 0);
+  auto r = Hs("switchover", {"--to", db_->instance(1).name});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  CmdResult refused = SqlAs(0, "dba", kDbaPassword, "INSERT INTO app.ids (id) VALUES (-2)");
+  EXPECT_NE(refused.exit_code, 0) << "the old primary took a write from a SUPER account";
+  EXPECT_NE(refused.err.find("read-only"), std::string::npos) << refused.err;
+  // The new primary still takes that account's writes: it is not read-only.
+  EXPECT_EQ(SqlAs(1, "dba", kDbaPassword, "INSERT INTO app.ids (id) VALUES (-3)").exit_code, 0);
+}
+
+TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWritesAgain) {
+  Up("async");
+  Sql(1, "STOP SLAVE SQL_THREAD");
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--timeout", "3s", "--json"});
+  auto aborted = std::chrono::steady_clock::now();
+  ASSERT_EQ(r.exit_code, kTimeoutExit) << r.out << r.err;
+  EXPECT_EQ(Json::parse(r.out)["failed_step"], "catch-up") << r.out;
+  EXPECT_NE(r.err.find("catch-up"), std::string::npos) << r.err;
+  CmdResult write;
+  while (std::chrono::steady_clock::now() - aborted < std::chrono::seconds(5)) {
+    write = SqlAs(0, "app", kAppPassword, "INSERT INTO app.ids (id) VALUES (1)");
+    if (write.exit_code == 0)
+      break;
+  }
+  EXPECT_EQ(write.exit_code, 0) << "the old primary is not writable 5 s after the abort: "
+                                << write.err;
+  EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "1") << "the lagging candidate was promoted";
+  EXPECT_NE(Sql(1, "SHOW ALL SLAVES STATUS"), "") << "the lagging candidate stopped replicating";
+  // The bypass privileges the fence took are back.
+  EXPECT_NE(Sql(0, "SHOW GRANTS FOR 'dba'@'%'").find("ALL PRIVILEGES"), std::string::npos);
+  Sql(1, "START SLAVE SQL_THREAD");
+  WaitReplicated();
+  EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
+}
+
+TEST_F(SwitchoverTest, DryRunPrintsThePlanAndChangesNothing) {
+  Up("async");
+  std::string before = State();
+  auto r = Hs("switchover", {"--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("prove-fence"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'dba'@'%'"), std::string::npos) << "the plan names the bypass account";
+  EXPECT_EQ(State(), before);
+}
+
+TEST_F(SwitchoverTest, SemisyncFailoverAfterKillNineLosesNoAcknowledgedId) {
+  Up("semisync");
+  MariadbSetWriter writer(WriterOptions());
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForAcknowledged(300, std::chrono::seconds(30)));
+  KillPrimary(0);
+  auto r = Hs("failover", {"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  int promoted = report["candidate"] == db_->instance(1).name ? 1 : 2;
+  ASSERT_TRUE(writer.WaitForAcknowledged(200, std::chrono::seconds(30)))
+      << "the writer never reached the new primary";
+  writer.Stop();
+  SetCheck check = Check(writer, promoted);
+  std::printf(
+      "failover set test: %ld acknowledged, %ld present, %ld lost, %ld duplicated, "
+      "failover %.3f s\n",
+      check.acknowledged, check.present, check.lost, check.duplicated,
+      report["total_seconds"].get<double>());
+  EXPECT_EQ(check.lost, 0);
+  EXPECT_EQ(check.duplicated, 0);
+  // The old primary comes back read-only (its config carries the fence) and triage names it.
+  auto started = hs_.Run(
+      {"instance", "start", "-c", "shop", "-n", "sw", "-i", "0"}, "",
+      {{"HASTEWARD_INVENTORY", db_->inventory_path()}, {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
+  auto triage = Hs("triage");
+  EXPECT_NE(triage.out.find("fenced old primary"), std::string::npos) << triage.out;
+}
+
+}  // namespace
+}  // namespace hasteward::testing
