@@ -1,0 +1,184 @@
+// PostgreSQL switchover and failover on real sandbox clusters (a primary and two streaming
+// standbys), driving the hasteward binary with a client writing unique ids throughout
+// (support/postgres_set_writer.h): every acknowledged id is on the new primary afterwards and none
+// twice, after a switchover and after a failover from a kill -9 of the primary (with a synchronous
+// standby: the guarantee covers commits acknowledged with synchronous_commit = on); a candidate
+// whose replay is paused makes the switchover wait out --timeout and abort at catch-up, with the
+// old primary writable again within 5 s and the candidate never promoted; after the failover the
+// old primary stays fenced (read-only when started; triage names it); --dry-run changes nothing.
+#include <chrono>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "support/hasteward_env.h"
+#include "support/postgres_crash.h"
+#include "support/postgres_set_writer.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+using Json = nlohmann::json;
+using platform::EngineKind;
+
+constexpr int kTimeoutExit = 27;   // docs/exit-codes.md
+constexpr int kDegradedExit = 4;   // triage: degraded
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+class PostgresSwitchoverCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = SandboxCluster::Create(
+        {.engine = EngineKind::kPostgres, .instances = 3, .name = "pgsw", .ns = "sw"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    db_ = std::move(*c);
+  }
+
+  CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {verb, "-e", "cnpg", "-c", "pgsw", "-n", "sw"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hs_.Run(argv, "",
+                   {{"HASTEWARD_INVENTORY", db_->inventory_path()},
+                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+  }
+
+  // The trimmed output of `sql` on instance `ordinal`, or "ERROR: ..." when it fails.
+  std::string Sql(int ordinal, const std::string& sql) {
+    auto r = db_->Sql(ordinal, sql);
+    return r.ok() ? Trim(*r) : "ERROR: " + r.status().message();
+  }
+  bool InRecovery(int ordinal) { return Sql(ordinal, "SELECT pg_is_in_recovery()") == "t"; }
+
+  // Waits until both standbys of `primary` stream from it (pg_stat_replication).
+  bool StandbysStream(int primary) {
+    const core::Clock& clock = core::SystemClock::Get();
+    auto deadline = clock.Monotonic() + std::chrono::seconds(30);
+    while (clock.Monotonic() < deadline) {
+      if (Sql(primary, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "2")
+        return true;
+      clock.SleepFor(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  void Report(const char* what, const PostgresSetWriter& writer,
+              const PostgresSetWriter::Outcome& outcome, const Json& report) {
+    std::printf("%s set test: %zu acknowledged, %zu present, %zu lost, %zu duplicated, longest "
+                "write gap %.3f s, %s %.3f s\n",
+                what, outcome.acknowledged, outcome.present, outcome.lost, outcome.duplicates,
+                static_cast<double>(writer.longest_gap().count()) / 1000.0, what,
+                report["total_seconds"].get<double>());
+  }
+
+  HastewardEnv hs_{"hs-pgswitchover-", "switchover-test"};
+  std::unique_ptr<SandboxCluster> db_;
+};
+
+TEST_F(PostgresSwitchoverCliTest, SwitchoverUnderWritesLosesNoAcknowledgedId) {
+  ASSERT_TRUE(StandbysStream(0));
+  auto writer = PostgresSetWriter::Start({.cluster = db_->cluster()});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->WaitForMore(200, std::chrono::seconds(30)));
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  EXPECT_EQ(report["candidate"], db_->instance(1).name);
+  EXPECT_EQ(report["steps"].size(), 7U) << r.out;
+  ASSERT_TRUE((*writer)->WaitForMore(200, std::chrono::seconds(30)))
+      << "the writer never reached the new primary";
+  (*writer)->Stop();
+  auto outcome = (*writer)->Check(1);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  Report("switchover", **writer, *outcome, report);
+  EXPECT_EQ(outcome->lost, 0U) << "first lost id " << outcome->first_lost;
+  EXPECT_EQ(outcome->duplicates, 0U);
+  EXPECT_TRUE(InRecovery(0)) << "the old primary must be a standby now";
+  EXPECT_FALSE(InRecovery(1));
+  EXPECT_TRUE(StandbysStream(1));
+  auto triage = Hs("triage");
+  EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+}
+
+TEST_F(PostgresSwitchoverCliTest, PausedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWritesAgain) {
+  ASSERT_TRUE(StandbysStream(0));
+  ASSERT_EQ(Sql(1, "SELECT pg_wal_replay_pause()"), "");
+  ASSERT_EQ(Sql(0, "CREATE TABLE t (id int); INSERT INTO t VALUES (1)"), "");
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--timeout", "3s", "--json"});
+  const core::Clock& clock = core::SystemClock::Get();
+  auto aborted = clock.Monotonic();
+  ASSERT_EQ(r.exit_code, kTimeoutExit) << r.out << r.err;
+  EXPECT_EQ(Json::parse(r.out)["failed_step"], "catch-up") << r.out;
+  std::string wrote;
+  while (clock.Monotonic() - aborted < std::chrono::seconds(5)) {
+    wrote = Sql(0, "INSERT INTO t VALUES (2)");
+    if (wrote.empty())
+      break;
+    clock.SleepFor(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(wrote, "") << "the old primary is not writable 5 s after the abort";
+  EXPECT_TRUE(InRecovery(1)) << "the paused candidate was promoted";
+  ASSERT_EQ(Sql(1, "SELECT pg_wal_replay_resume()"), "");
+  EXPECT_TRUE(StandbysStream(0));
+  auto triage = Hs("triage");
+  EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+}
+
+TEST_F(PostgresSwitchoverCliTest, FailoverAfterKillKeepsSynchronousCommitsAndFencesOldPrimary) {
+  ASSERT_TRUE(StandbysStream(0));
+  // The sandbox replicates asynchronously, where a kill -9 may lose what no standby received. With
+  // a synchronous standby, a commit acknowledged under synchronous_commit = on is on a standby's
+  // disk; failover promotes the most advanced standby, so it holds all of them.
+  ASSERT_EQ(Sql(0, "ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (*)'"), "");
+  ASSERT_EQ(Sql(0, "SELECT pg_reload_conf()"), "t");
+  auto writer = PostgresSetWriter::Start({.cluster = db_->cluster(), .synchronous_commit = "on"});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->WaitForMore(200, std::chrono::seconds(30)));
+  ASSERT_TRUE(KillPostgresHard(db_->instance(0)).ok());
+  auto r = Hs("failover", {"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  EXPECT_EQ(report["old_primary"], db_->instance(0).name);
+  ASSERT_TRUE((*writer)->WaitForMore(100, std::chrono::seconds(30)))
+      << "the writer never reached the new primary";
+  (*writer)->Stop();
+  int promoted = report["candidate"] == db_->instance(1).name ? 1 : 2;
+  auto outcome = (*writer)->Check(promoted);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  Report("failover", **writer, *outcome, report);
+  EXPECT_EQ(outcome->lost, 0U) << "first lost id " << outcome->first_lost;
+  EXPECT_EQ(outcome->duplicates, 0U);
+  // Fenced until repair: standby.signal in its data directory, and triage says why.
+  EXPECT_TRUE(std::filesystem::exists(db_->instance(0).data_dir + "/standby.signal"));
+  auto triage = Hs("triage");
+  EXPECT_EQ(triage.exit_code, kDegradedExit) << triage.out << triage.err;
+  EXPECT_NE((triage.out + triage.err).find("fenced by hasteward"), std::string::npos)
+      << triage.out << triage.err;
+  // `repair` re-clones it from the new primary, which lifts the fence.
+  auto repair = Hs("repair", {"-i", "0", "--no-escrow", "--heal-timeout", "120s"});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_TRUE(InRecovery(0));
+  auto healed = Hs("triage");
+  EXPECT_EQ(healed.exit_code, 0) << healed.out << healed.err;
+}
+
+TEST_F(PostgresSwitchoverCliTest, DryRunPrintsThePlanAndChangesNothing) {
+  ASSERT_TRUE(StandbysStream(0));
+  auto r = Hs("switchover", {"--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("catch-up"), std::string::npos) << r.out;
+  EXPECT_FALSE(InRecovery(0));
+  EXPECT_TRUE(InRecovery(1));
+  EXPECT_TRUE(InRecovery(2));
+  EXPECT_TRUE(StandbysStream(0));
+}
+
+}  // namespace
+}  // namespace hasteward::testing
