@@ -24,8 +24,8 @@ namespace {
 using Json = nlohmann::json;
 using platform::EngineKind;
 
-constexpr int kTimeoutExit = 27;   // docs/exit-codes.md
-constexpr int kDegradedExit = 4;   // triage: degraded
+constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
+constexpr int kDegradedExit = 4;  // triage: degraded
 
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
@@ -71,11 +71,12 @@ class PostgresSwitchoverCliTest : public ::testing::Test {
 
   void Report(const char* what, const PostgresSetWriter& writer,
               const PostgresSetWriter::Outcome& outcome, const Json& report) {
-    std::printf("%s set test: %zu acknowledged, %zu present, %zu lost, %zu duplicated, longest "
-                "write gap %.3f s, %s %.3f s\n",
-                what, outcome.acknowledged, outcome.present, outcome.lost, outcome.duplicates,
-                static_cast<double>(writer.longest_gap().count()) / 1000.0, what,
-                report["total_seconds"].get<double>());
+    std::printf(
+        "%s set test: %zu acknowledged, %zu present, %zu lost, %zu duplicated, longest "
+        "write gap %.3f s, %s %.3f s\n",
+        what, outcome.acknowledged, outcome.present, outcome.lost, outcome.duplicates,
+        static_cast<double>(writer.longest_gap().count()) / 1000.0, what,
+        report["total_seconds"].get<double>());
   }
 
   HastewardEnv hs_{"hs-pgswitchover-", "switchover-test"};
