@@ -35,7 +35,7 @@ trap cleanup EXIT
 # PGPASSWORD).
 until_writable() {
   local start=$1 port=$2
-  until psql -h 127.0.0.1 -p "$port" -U postgres -X -q -c "CREATE TEMP TABLE w (i int)" postgres >/dev/null 2>&1; do
+  until PGPASSWORD=$PGPASSWORD psql -h 127.0.0.1 -p "$port" -U postgres -X -q -c "CREATE TEMP TABLE w (i int)" postgres >/dev/null 2>&1; do
     sleep 0.02
   done
   echo "$(date +%s.%N) - $start" | bc
@@ -45,15 +45,16 @@ until_writable() {
 "$HW" sandbox up -e cnpg -c bench -n b --instances 2 >/dev/null
 P0=$(sed -n 's/^ *port: //p' "$HASTEWARD_INVENTORY" | sed -n 1p)
 P1=$(sed -n 's/^ *port: //p' "$HASTEWARD_INVENTORY" | sed -n 2p)
-export PGPASSWORD
-PGPASSWORD=$(cat "$W/state/b/bench/superuser.password")
-pgbench -h 127.0.0.1 -p "$P0" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
-pgbench -h 127.0.0.1 -p "$P0" -U postgres -c "$CLIENTS" -T 30 -n postgres >"$W/hs-load" 2>&1 &
+# Not exported: a server that hasteward (re)starts inherits its environment, and a PGPASSWORD
+# there would override the standby's replication password file.
+PW=$(cat "$W/state/b/bench/superuser.password")
+PGPASSWORD=$PW pgbench -h 127.0.0.1 -p "$P0" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
+PGPASSWORD=$PW pgbench -h 127.0.0.1 -p "$P0" -U postgres -c "$CLIENTS" -T 30 -n postgres >"$W/hs-load" 2>&1 &
 LOAD=$!
 sleep 5
 start=$(date +%s.%N)
 "$HW" switchover -e cnpg -c bench -n b --to bench-1 --json >"$W/hs-report" 2>"$W/hs-err" || { cat "$W/hs-err" "$W/hs-report"; exit 1; }
-HS=$(until_writable "$start" "$P1")
+HS=$(PGPASSWORD=$PW until_writable "$start" "$P1")
 kill "$LOAD" 2>/dev/null || true
 wait "$LOAD" 2>/dev/null || true
 python3 - "$W/hs-report" <<'PY'
@@ -109,7 +110,7 @@ PIDS+=($!)
 sleep 8
 runuser -u postgres -- patroni "$W/patroni/pg1.yml" >"$W/patroni1.log" 2>&1 &
 PIDS+=($!)
-PGPASSWORD=$PPW
+export PGPASSWORD=$PPW
 for _ in $(seq 120); do
   if [ "$(psql -h 127.0.0.1 -p 15440 -U postgres -X -A -t -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" postgres 2>/dev/null)" = "1" ]; then break; fi
   sleep 1
