@@ -213,7 +213,8 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
 
   // The old primary is fenced: started by anyone, it is read-only, and triage names it.
   EXPECT_TRUE(ReadFence(platform(), cluster_, At(old_primary)).has_value());
-  ASSERT_TRUE(platform().StartInstance(cluster_, At(old_primary)).ok());
+  core::Status started = platform().StartInstance(cluster_, At(old_primary));
+  ASSERT_TRUE(started.ok()) << started.ToString();
   auto state = State(old_primary);
   ASSERT_TRUE(state.has_value());
   EXPECT_TRUE(state->in_recovery) << "a fenced old primary must never come back writable";

@@ -38,6 +38,13 @@ bool Dead(pid_t pid) {
   return state.empty() || state == "Z";
 }
 
+// Gone from the process table. A crashed host's init reaps the dead postmaster at once; the init
+// of this test machine reaps orphans only every few seconds, and while the zombie keeps its pid a
+// new postmaster reads that pid in postmaster.pid, finds it "alive" and refuses to start.
+bool Reaped(pid_t pid) {
+  return ReadStat("/proc/" + std::to_string(pid) + "/stat").state.empty();
+}
+
 std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> out;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -70,6 +77,16 @@ core::Status KillPostgresHard(const platform::Instance& instance) {
         return core::Internal("'" + instance.name + "' survived SIGKILL");
       clock.SleepFor(std::chrono::milliseconds(10));
     }
+  }
+  // The crash has happened (every process is dead); the tests that restart the instance later
+  // need the postmaster's pid released as on a host whose init reaps at once.
+  auto reap_deadline = clock.Monotonic() + std::chrono::seconds(60);
+  while (!Reaped(postmaster)) {
+    if (clock.Monotonic() >= reap_deadline) {
+      return core::Internal("the killed postmaster of '" + instance.name +
+                            "' was not reaped within 60 s");
+    }
+    clock.SleepFor(std::chrono::milliseconds(50));
   }
   return core::Status::Ok();
 }
