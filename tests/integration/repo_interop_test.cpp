@@ -72,7 +72,8 @@ TEST_F(RepoInteropTest, ResticChecksListsAndDumpsWhatHastewardWrites) {
 TEST_F(RepoInteropTest, HastewardReadsAndDeduplicatesAgainstResticsRepository) {
   ASSERT_EQ(hs_.Restic({"init"}).exit_code, 0);
   // 40 MiB: restic's chunk boundaries depend on the repository's random polynomial, and 12 MiB
-  // sometimes came out as only 4 chunks (expected about 8); 40 MiB gives about 27 (at most 8 MiB each: at least 5).
+  // sometimes came out as only 4 chunks (expected about 8); 40 MiB gives about 27 (chunks are
+  // at most 8 MiB, so at least 5).
   std::string in = RandomFile("in.bin", 40 << 20, 2);
   ASSERT_EQ(hs_.Restic({"backup", "--stdin", "--stdin-filename", "db.sql"}, in).exit_code, 0);
   EXPECT_EQ(ExportSha(), Sha256File(in));
