@@ -51,9 +51,10 @@ core::Status WriteLike(const std::string& path, const std::string& content,
 core::Status SavedFile::Restore() const {
   if (existed)
     return WriteLike(path, content, path);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return core::Status(core::ErrorCode::kStorage,
                         "remove '" + path + "': " + std::strerror(errno));
+  }
   return core::Status::Ok();
 }
 
