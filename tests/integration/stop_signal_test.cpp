@@ -3,6 +3,7 @@
 // known step; the test signals it there and checks: the documented exit code (130/143), no new
 // snapshot and a repository restic still checks, no helper child left, no temp dir left, the
 // cluster's servers untouched, and no file holding the database password.
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -184,6 +185,8 @@ class StopSignalTest : public ::testing::TestWithParam<StopCase> {
     std::vector<std::string> ids;
     for (const auto& s : nlohmann::json::parse(r.out.empty() ? "[]" : r.out))
       ids.push_back(s["id"].get<std::string>());
+    // restic orders snapshots by time; two taken in the same second come back in any order.
+    std::sort(ids.begin(), ids.end());
     return ids;
   }
 
