@@ -32,6 +32,7 @@ function(hasteward_add_layer_tests name)
   target_link_libraries(${name}_tests PRIVATE hs_${name} ${ARG_DEPS} hs_test_support
                         GTest::gtest GTest::gtest_main GTest::gmock)
   hasteward_warnings(${name}_tests)
+  hasteward_test_build_flags(${name}_tests)
   gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_DISCOVERY_FILTER}"
                        PROPERTIES LABELS "unit" ENVIRONMENT "HASTEWARD_TEST_BIN=$<TARGET_FILE:hasteward>")
 endfunction()

@@ -11,7 +11,7 @@
 # keys, which only a later run in the same build directory could use). HASTEWARD_TIDY=OFF skips it
 # for a quick local run.
 # ctest runs HASTEWARD_TEST_JOBS tests at a time (default 2); tests with a tight wall-clock bound
-# run alone (cmake/SerialTests.cmake).
+# run alone (cmake/DiscoveredTests.cmake).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { echo "== $* ($(date -u +%H:%M:%S))"; }

@@ -2,7 +2,8 @@
 // `hasteward failover ... [--to NAME] [--force]`: plan (printed by --dry-run, which changes
 // nothing), then run the engine's switchover / failover and print each completed step with its
 // time and the total; an abort names the failed step (JSON "failed_step") and exits with its
-// failure class's code (docs/exit-codes.md).
+// failure class's code (docs/exit-codes.md). Every run but a dry run is recorded for `serve`
+// (jobs/switchover_record.h).
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,11 @@
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/duration_flag.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "jobs/switchover_job.h"
+#include "jobs/switchover_record.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::cli {
 
@@ -101,6 +106,14 @@ core::Status RunSwitchover(const GlobalOptions& g, const SwitchoverFlags& flags,
   options.dry_run = g.dry_run;
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   jobs::SwitchoverJobResult result = jobs::RunSwitchoverJob(ctx.target, options);
+  if (!result.dry_run) {
+    // For `serve`'s metrics; the switchover's own outcome does not depend on it.
+    core::Status saved = jobs::SaveSwitchoverRecord(
+        platform::DefaultStateDir(),
+        jobs::MakeSwitchoverRecord(ctx.target, result, core::SystemClock::Get().NowUnixSeconds()));
+    if (!saved.ok())
+      core::LogWarn("switchover not recorded: " + saved.message());
+  }
   if (g.WantsJson()) {
     std::printf("%s\n", ReportJson(ctx.target, result).dump().c_str());
   } else if (!g.quiet || !result.report.status.ok()) {

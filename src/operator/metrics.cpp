@@ -94,6 +94,44 @@ void TriageStates(Writer& w, const std::vector<ManagedCluster>& clusters, const 
   }
 }
 
+std::string SwitchoverLabels(const jobs::SwitchoverRecord& r) {
+  return "cluster=\"" + EscapeLabel(r.cluster) + "\",namespace=\"" + EscapeLabel(r.ns) +
+         "\",engine=\"" + EscapeLabel(r.engine) + "\",kind=\"" + EscapeLabel(r.kind) + "\"";
+}
+
+// The last switchover / failover per cluster: how long it took, whether it completed, when, and
+// (as an info metric) which step failed and which instance is primary since.
+void Switchovers(Writer& w, const std::vector<jobs::SwitchoverRecord>& records) {
+  static const Family duration{"hasteward_switchover_last_duration_seconds", "gauge",
+                               "Wall time of the last switchover or failover, pre-check to its "
+                               "last step"};
+  static const Family success{"hasteward_switchover_last_success", "gauge",
+                              "1 when the last switchover or failover completed, 0 when it "
+                              "aborted"};
+  static const Family when{"hasteward_switchover_last_timestamp_seconds", "gauge",
+                           "Unix time the last switchover or failover ended"};
+  static const Family info{"hasteward_switchover_last_info", "gauge",
+                           "Always 1; labels name the failed step (empty when it completed), the "
+                           "old primary and the promoted instance"};
+  w.Head(duration);
+  for (const auto& r : records)
+    w.Sample(duration.name, SwitchoverLabels(r), r.duration_seconds);
+  w.Head(success);
+  for (const auto& r : records)
+    w.Sample(success.name, SwitchoverLabels(r), r.ok ? 1 : 0);
+  w.Head(when);
+  for (const auto& r : records)
+    w.Sample(when.name, SwitchoverLabels(r), static_cast<double>(r.finished_at));
+  w.Head(info);
+  for (const auto& r : records) {
+    w.Sample(info.name,
+             SwitchoverLabels(r) + ",failed_step=\"" + EscapeLabel(r.failed_step) +
+                 "\",old_primary=\"" + EscapeLabel(r.old_primary) + "\",new_primary=\"" +
+                 EscapeLabel(r.new_primary) + "\"",
+             1);
+  }
+}
+
 }  // namespace
 
 std::string EscapeLabel(const std::string& value) {
@@ -133,6 +171,7 @@ std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const Ser
              src, JobKind::kVerify, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
   TriageStates(w, clusters, s, ctx);
   Repairs(w, src);
+  Switchovers(w, ctx.switchovers);
   static const Family removed{"hasteward_retention_removed_snapshots_total", "counter",
                               "Snapshots removed by retention after backups"};
   w.Head(removed);

@@ -1,13 +1,15 @@
 // operator/metrics: the Prometheus text exposition (format 0.0.4) of what `serve` knows, rendered
 // from the persisted state (state_store.h) so that a restarted operator reports the last results
 // at once. Names follow Prometheus conventions (units as suffixes, _total for counters); labels
-// cluster, namespace, engine per cluster, job per job kind.
+// cluster, namespace, engine per cluster, job per job kind; the switchover families add kind
+// (switchover / failover).
 #pragma once
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "jobs/switchover_record.h"
 #include "operator/config.h"
 #include "operator/state_store.h"
 
@@ -19,6 +21,9 @@ struct MetricsContext {
   bool triage_available = true;
   bool repair_available = true;
   bool retention_available = false;
+  // The last switchover or failover of each cluster that had one (jobs/switchover_record.h),
+  // managed by this operator or not: the CLI ran it, serve only reports it.
+  std::vector<jobs::SwitchoverRecord> switchovers;
 };
 
 std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const ServeState& state,

@@ -13,6 +13,7 @@
 #include "operator/scaled_clock.h"
 #include "operator/scheduler.h"
 #include "platform/registry.h"
+#include "platform/state_dir.h"
 
 namespace hasteward::op {
 
@@ -67,14 +68,19 @@ core::Result<Servers> StartServers(const ServeOptions& o,
                                    const std::map<std::string, std::string>& engines,
                                    std::atomic<bool>& ready) {
   Servers s;
-  HS_ASSIGN_OR_RETURN(
-      s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
-        if (path != "/metrics")
-          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-        MetricsContext ctx{engines, scheduler.running(), true, true, RetentionAvailable()};
-        return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                            RenderMetrics(clusters, state.Snapshot(), ctx)};
-      }));
+  HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
+                        if (path != "/metrics")
+                          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+                        MetricsContext ctx{
+                            engines,
+                            scheduler.running(),
+                            true,
+                            true,
+                            RetentionAvailable(),
+                            jobs::LoadSwitchoverRecords(platform::DefaultStateDir())};
+                        return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                            RenderMetrics(clusters, state.Snapshot(), ctx)};
+                      }));
   HS_ASSIGN_OR_RETURN(s.health, HttpServer::Start(o.health_addr, [&](const std::string& path) {
                         if (path == "/healthz")
                           return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};

@@ -5,6 +5,7 @@
 // an unchanged value does not rewrite the file; values survive kill -9 and a restart of mariadbd;
 // --restart restarts every instance to apply a static variable.
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -50,7 +51,12 @@ class ReconfigureTest : public ::testing::Test {
                                            .replication_mode = "async",
                                            .name = "",
                                            .ns = "rc"});
-    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
+    // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
+    if (!cluster.ok()) {
+      suite_error_ = cluster.status().ToString();
+      return;
+    }
     sc_ = std::move(*cluster).release();
     HastewardEnv::Options options;
     options.temp_prefix = "hs-reconf-";
@@ -58,6 +64,9 @@ class ReconfigureTest : public ::testing::Test {
     options.inventory = sc_->inventory_path();
     options.repository = sc_->state_dir() + "/../repo";
     hs_ = new HastewardEnv(options);
+  }
+  void SetUp() override {
+    ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
   }
   static void TearDownTestSuite() {
     delete hs_;
@@ -120,6 +129,7 @@ class ReconfigureTest : public ::testing::Test {
     ASSERT_EQ(start.exit_code, 0) << start.err;
   }
 
+  inline static std::string suite_error_;
   static SandboxCluster* sc_;
   static HastewardEnv* hs_;
 };
@@ -196,6 +206,26 @@ TEST_F(ReconfigureTest, UnchangedValueDoesNotRewriteAndStaticNeedsRestart) {
   for (int n = 0; n < 3; ++n)
     EXPECT_EQ(Value(n, "back_log"), "77") << n;
   ExpectTriageAgrees();
+}
+
+TEST_F(ReconfigureTest, DryRunChangesNothingAndAHandEditedFileIsRefusedUntouched) {
+  ASSERT_EQ(On("reconfigure", {"--set", "max_connections=150"}).exit_code, 0);
+  auto before = Everything();
+  auto dry = On("reconfigure", {"--set", "max_connections=155", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("max_connections"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("dry-run: nothing changed"), std::string::npos) << dry.out;
+  EXPECT_EQ(Everything(), before);
+  // A line hasteward did not write: it refuses to rewrite the file (a safety stop, 24) and leaves
+  // every file and value as it was.
+  std::string saved = StateOf(OverridePath(1)).bytes;
+  std::ofstream(OverridePath(1), std::ios::app) << "skip-grant-tables but not as we write it\n";
+  auto edited = Everything();
+  auto refused = On("reconfigure", {"--set", "max_connections=160"});
+  EXPECT_EQ(refused.exit_code, 24) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("by hand"), std::string::npos) << refused.err;
+  EXPECT_EQ(Everything(), edited);
+  std::ofstream(OverridePath(1), std::ios::trunc) << saved;
 }
 
 // Last: kills servers.

@@ -16,6 +16,7 @@
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
+#include "support/serve_process.h"
 
 namespace hasteward::testing {
 namespace {
@@ -120,6 +121,26 @@ class SwitchoverTest : public ::testing::Test {
     return out;
   }
 
+  // One scrape of a fresh `serve` watching this cluster (no schedules: it only reports).
+  std::string ServeScrape() {
+    std::string config = hs_.Path("serve.yaml");
+    std::ofstream(config) << "policies:\n  - name: default\nclusters:\n"
+                             "  - {namespace: sw, name: shop, policy: default}\n";
+    auto env = hs_.vars();
+    env["HASTEWARD_INVENTORY"] = db_->inventory_path();
+    env["HASTEWARD_STATE_DIR"] = db_->state_dir();
+    ServeProcess serve;
+    auto started = serve.Start(config, env, {});
+    EXPECT_TRUE(started.ok()) << started.ToString() << serve.Logs();
+    std::string scrape = started.ok() ? serve.Metrics() : "";
+    EXPECT_EQ(serve.Stop(), 0) << serve.Logs();
+    return scrape;
+  }
+
+  static std::string SwitchoverLabels(const char* kind) {
+    return std::string(R"(cluster="shop",namespace="sw",engine="mariadb",kind=")") + kind + "\"";
+  }
+
   void KillPrimary(int ordinal) {
     const std::string& config = db_->instance(ordinal).config_file;
     std::ifstream pid_file(config.substr(0, config.rfind('/')) + "/mariadbd.pid");
@@ -160,6 +181,19 @@ TEST_F(SwitchoverTest, SwitchoverUnderWritesLosesNoAcknowledgedId) {
   EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
   EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "0");
   EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
+  // serve exposes the last switchover's duration and outcome.
+  std::string scrape = ServeScrape();
+  EXPECT_EQ(
+      MetricSample(scrape, "hasteward_switchover_last_success", SwitchoverLabels("switchover")), 1)
+      << scrape;
+  EXPECT_NEAR(MetricSample(scrape, "hasteward_switchover_last_duration_seconds",
+                           SwitchoverLabels("switchover")),
+              report["total_seconds"].get<double>(), 0.001)
+      << scrape;
+  EXPECT_NE(scrape.find(",failed_step=\"\",old_primary=\"" + db_->instance(0).name +
+                        "\",new_primary=\"" + db_->instance(1).name + "\"} 1"),
+            std::string::npos)
+      << scrape;
 }
 
 TEST_F(SwitchoverTest, AfterDemotionASuperAccountCannotWriteOnTheOldPrimary) {
@@ -197,6 +231,15 @@ TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWrite
   Sql(1, "START SLAVE SQL_THREAD");
   WaitReplicated();
   EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
+  // serve reports the abort, the step it stopped at, and that nothing was promoted.
+  std::string scrape = ServeScrape();
+  EXPECT_EQ(
+      MetricSample(scrape, "hasteward_switchover_last_success", SwitchoverLabels("switchover")), 0)
+      << scrape;
+  EXPECT_NE(scrape.find(",failed_step=\"catch-up\",old_primary=\"" + db_->instance(0).name +
+                        "\",new_primary=\"\"} 1"),
+            std::string::npos)
+      << scrape;
 }
 
 TEST_F(SwitchoverTest, DryRunPrintsThePlanAndChangesNothing) {

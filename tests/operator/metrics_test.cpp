@@ -75,4 +75,51 @@ TEST(MetricsTest, EscapesLabelValues) {
 }
 
 }  // namespace
+TEST(MetricsTest, RendersTheLastSwitchoverOfEachCluster) {
+  jobs::SwitchoverRecord done;
+  done.ns = "shop";
+  done.cluster = "db";
+  done.engine = "mariadb";
+  done.kind = "switchover";
+  done.finished_at = 1750000200;
+  done.duration_seconds = 0.75;
+  done.ok = true;
+  done.old_primary = "db-0";
+  done.new_primary = "db-1";
+  jobs::SwitchoverRecord aborted;
+  aborted.ns = "shop";
+  aborted.cluster = "pg";
+  aborted.engine = "cnpg";
+  aborted.kind = "failover";
+  aborted.finished_at = 1750000300;
+  aborted.duration_seconds = 30.5;
+  aborted.failed_step = "catch-up";
+  aborted.old_primary = "pg-1";
+  MetricsContext ctx;
+  ctx.switchovers = {done, aborted};
+  std::string text = RenderMetrics({}, ServeState{}, ctx);
+  const std::string db =
+      "{cluster=\"db\",namespace=\"shop\",engine=\"mariadb\",kind=\"switchover\"";
+  const std::string pg = "{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\",kind=\"failover\"";
+  for (const std::string& line :
+       {std::string("# TYPE hasteward_switchover_last_duration_seconds gauge\n"),
+        "hasteward_switchover_last_duration_seconds" + db + "} 0.75\n",
+        "hasteward_switchover_last_duration_seconds" + pg + "} 30.5\n",
+        "hasteward_switchover_last_success" + db + "} 1\n",
+        "hasteward_switchover_last_success" + pg + "} 0\n",
+        "hasteward_switchover_last_timestamp_seconds" + pg + "} 1750000300\n",
+        "hasteward_switchover_last_info" + db +
+            ",failed_step=\"\",old_primary=\"db-0\",new_primary=\"db-1\"} 1\n",
+        "hasteward_switchover_last_info" + pg +
+            ",failed_step=\"catch-up\",old_primary=\"pg-1\",new_primary=\"\"} 1\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+}
+
+TEST(MetricsTest, NoSwitchoverRecordsRendersTheFamiliesWithoutSamples) {
+  std::string text = RenderMetrics({}, ServeState{}, MetricsContext{});
+  EXPECT_NE(text.find("# TYPE hasteward_switchover_last_success gauge\n"), std::string::npos);
+  EXPECT_EQ(text.find("hasteward_switchover_last_success{"), std::string::npos) << text;
+}
+
 }  // namespace hasteward::op

@@ -1,11 +1,14 @@
 #include "platform/local/instance_control.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/credential_env.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
 #include "platform/local/local_platform.h"
@@ -64,6 +67,27 @@ TEST_F(StopTimeoutTest, AStopCommandThatWorksReturnsOnceTheProcessIsGone) {
   reaper.join();
   EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_FALSE(RunningPid(EngineKind::kMariadb, instance_).has_value());
+}
+
+// A server outlives the hasteward that started it: hasteward's credentials must not be in its
+// environment (readable in /proc/<pid>/environ), while the rest of the environment is kept.
+TEST(StartInstanceTest, TheServerDoesNotInheritCredentialVariables) {
+  auto dir = core::TempDir::Create("hs-start-env-");
+  ASSERT_TRUE(dir.ok());
+  std::string env_file = dir->path() + "/env";
+  Instance instance;
+  instance.name = "envcheck-0";
+  instance.data_dir = dir->path();
+  instance.start_command = {"sh", "-c", "env > '" + env_file + "'"};
+  for (const auto& name : core::CredentialEnvironmentVariables())
+    ::setenv(name.c_str(), "hs-secret-value", 1);
+  ::setenv("HS_TEST_PLAIN_VARIABLE", "kept", 1);
+  auto st = StartLocalInstance(EngineKind::kMariadb, instance);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::ifstream in(env_file);
+  std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(env.find("hs-secret-value"), std::string::npos) << env;
+  EXPECT_NE(env.find("HS_TEST_PLAIN_VARIABLE=kept"), std::string::npos) << env;
 }
 
 }  // namespace

@@ -83,10 +83,12 @@ core::Result<OptionOverrides> ReadOverrides(const platform::InstanceHandle& hand
     return text.TakeStatus();
   auto parsed = ParseOverrides(*text);
   if (!parsed.ok()) {
-    return parsed.TakeStatus()
-        .Wrap("'" + path + "'")
-        .WithHint(
-            "fix or remove the file by hand; hasteward does not rewrite a file it did not write");
+    // A safety stop, not repository corruption: the file is fine for the server, but rewriting
+    // it could drop what somebody put there by hand.
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "'" + path + "': " + parsed.status().message(),
+                        "fix or remove the line by hand; hasteward does not rewrite a file it "
+                        "cannot read back");
   }
   return parsed;
 }

@@ -29,8 +29,8 @@ struct SavedFile {
 // here (Capability::kLocalFilesystem).
 core::Result<std::string> OverrideFilePath(const platform::InstanceHandle& handle);
 
-// The overrides written so far ({} when there is no file yet); kCorruption when the file is not
-// as hasteward writes it.
+// The overrides written so far ({} when there is no file yet); kSafetyStop when the file is not
+// as hasteward writes it (somebody edited it: it is never rewritten).
 core::Result<OptionOverrides> ReadOverrides(const platform::InstanceHandle& handle);
 
 // Merges `values` into the instance's overrides and writes the file atomically — only when its

@@ -1,6 +1,7 @@
 #include "platform/local/instance_control.h"
 
 #include "core/clock.h"
+#include "core/credential_env.h"
 #include "core/fd.h"
 #include "core/os_user.h"
 #include "core/process_info.h"
@@ -34,6 +35,8 @@ core::Status RunControlCommand(const Instance& i, const std::vector<std::string>
                                const std::string& what, std::chrono::milliseconds timeout) {
   core::SubprocessOptions o;
   o.argv = argv;
+  // A server started here lives on after hasteward: it must not carry hasteward's credentials.
+  o.env_unset = core::CredentialEnvironmentVariables();
   o.stdout_mode = core::StdioMode::kNull;
   o.stderr_mode = core::StdioMode::kNull;
   std::string out_file = i.log_file.empty() ? "" : i.log_file + "." + what;

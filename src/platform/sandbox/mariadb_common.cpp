@@ -1,5 +1,8 @@
 #include "platform/sandbox/mariadb_common.h"
 
+#include <filesystem>
+
+#include "core/log.h"
 #include "core/os_user.h"
 #include "platform/local/instance_control.h"
 
@@ -65,6 +68,17 @@ core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
   std::string user = b.os_user.empty() ? core::CurrentOsUser().name : b.os_user;
   argv.push_back("--user=" + user);
   auto out = RunAs(b.os_user, argv);
+  // mariadbd --bootstrap crashed once (SIGSEGV, "Segmentation fault" from the script) in CI
+  // with two sandboxes starting at once, and the next attempt worked. A crash is the server's,
+  // not a verdict on the request: one retry from an empty data directory, logged. Any other
+  // failure (bad option, no space, permissions) is returned at once.
+  if (!out.ok() && out.status().message().find("Segmentation fault") != std::string::npos) {
+    core::LogWarn("mariadb-install-db crashed; retrying once from an empty data directory",
+                  {{"instance", i.name}});
+    std::error_code ec;
+    std::filesystem::remove_all(i.data_dir, ec);
+    out = RunAs(b.os_user, argv);
+  }
   if (!out.ok())
     return out.TakeStatus().Wrap("mariadb-install-db for '" + i.name + "'");
   return core::Status::Ok();
