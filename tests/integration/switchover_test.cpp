@@ -242,6 +242,42 @@ TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWrite
       << scrape;
 }
 
+// The deadlock that stalls SET GLOBAL read_only under a transactional load: session A holds a row
+// lock in an open transaction, session B's INSERT waits for that lock (a running write, which
+// read_only waits for), and A's next statement waits for the pending read_only. MariaDB sees no
+// cycle (the row lock is InnoDB's); without the fence killing the open transactions, the
+// switchover would wait out --timeout and abort.
+TEST_F(SwitchoverTest, OpenTransactionsWaitingOnEachOtherDoNotHoldTheFenceBack) {
+  Up("async");
+  CmdResult holder;
+  CmdResult waiter;
+  std::thread holding([&] {
+    holder = SqlAs(0, "app", kAppPassword,
+                   "BEGIN; INSERT INTO app.ids (seq, id) VALUES (1000001, -7); DO SLEEP(3); "
+                   "INSERT INTO app.ids (id) VALUES (-8); COMMIT;");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // A holds the row lock
+  std::thread waiting([&] {
+    waiter = SqlAs(0, "app", kAppPassword, "INSERT INTO app.ids (seq, id) VALUES (1000001, -9)");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // B waits for it
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--timeout", "10s", "--json"});
+  holding.join();
+  waiting.join();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  EXPECT_LT(report["total_seconds"].get<double>(), 5.0) << r.out;
+  EXPECT_NE(report["steps"][1]["detail"].get<std::string>().find("open transaction"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(holder.exit_code, 0) << "the open transaction committed on a fenced primary";
+  WaitReplicated(1);
+  EXPECT_EQ(Sql(1, "SELECT COUNT(*) FROM app.ids WHERE id IN (-7, -8)"), "0");
+  // B's insert either never ran (killed) or ran before the fence; either way it is everywhere.
+  EXPECT_EQ(Sql(1, "SELECT COUNT(*) FROM app.ids WHERE id = -9"),
+            waiter.exit_code == 0 ? "1" : "0");
+}
+
 TEST_F(SwitchoverTest, DryRunPrintsThePlanAndChangesNothing) {
   Up("async");
   std::string before = State();

@@ -1,7 +1,9 @@
 #include "engine/mariadb/primary_fence.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "core/clock.h"
 
@@ -10,6 +12,17 @@ namespace hasteward::engine::mariadb {
 namespace {
 
 constexpr unsigned kUnknownThread = 1094;
+// How long SET GLOBAL read_only may wait on its own before open transactions are killed: an
+// autocommit load lets it through in milliseconds.
+constexpr std::chrono::milliseconds kGraceBeforeKilling{200};
+constexpr std::chrono::milliseconds kKillPollInterval{50};
+
+std::string SqlList(const std::vector<std::string>& values) {
+  std::string list;
+  for (const auto& value : values)
+    list += (list.empty() ? "" : ", ") + SqlQuote(value);
+  return list;
+}
 
 // "'user'@'host'" -> user, host.
 bool ParseGrantee(const std::string& grantee, std::string* user, std::string* host) {
@@ -89,12 +102,55 @@ core::Result<MariadbConnection*> PrimaryFence::Connection() {
   return conn_.get();
 }
 
-core::Status PrimaryFence::Raise() {
-  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+std::vector<std::string> PrimaryFence::ExemptUsers() const {
   std::vector<std::string> exempt = {MariadbUser(cluster_), kProbeUser, "mariadb.sys"};
   if (!cluster_.replication.user.empty())
     exempt.push_back(cluster_.replication.user);
-  HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> accounts, FindBypassAccounts(*conn, exempt));
+  return exempt;
+}
+
+// SET GLOBAL read_only=ON waits until every open transaction has ended, and while it waits every
+// write blocks, the next statement of a transaction already open included. Under a transactional
+// load (BEGIN; UPDATE; INSERT; COMMIT) the two wait on each other until lock_wait_timeout, and the
+// fence would time out. So while the statement is pending, a second connection kills the sessions
+// that hold an open transaction (never the exempt accounts'). A killed transaction was not
+// committed and its client was never told it was: it retries, and finds the new primary.
+core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
+  HS_ASSIGN_OR_RETURN(auto own_id, conn.QueryValue("SELECT CONNECTION_ID()"));
+  HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(cluster_, primary_));
+  const std::string open_transactions =
+      "SELECT t.trx_mysql_thread_id AS ID FROM information_schema.INNODB_TRX t JOIN "
+      "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID NOT IN (" +
+      own_id.value_or("0") + ", CONNECTION_ID()) AND p.USER NOT IN (" + SqlList(ExemptUsers()) +
+      ")";
+  std::atomic<bool> done{false};
+  core::Status result;
+  {
+    std::jthread setter([&] {
+      result = conn.Execute("SET GLOBAL read_only = ON");
+      done = true;
+    });
+    auto kill_after = core::SystemClock::Get().Monotonic() + kGraceBeforeKilling;
+    while (!done) {
+      core::SystemClock::Get().SleepFor(kKillPollInterval);
+      if (done || core::SystemClock::Get().Monotonic() < kill_after)
+        continue;
+      auto sessions = killer->Query(open_transactions);
+      if (!sessions.ok())
+        break;  // the setter's own bound (lock_wait_timeout) still ends the wait
+      for (size_t r = 0; r < sessions->size(); ++r) {
+        core::Status killed = killer->Execute("KILL CONNECTION " + sessions->GetOr(r, "ID"));
+        killed_transactions_ += killed.ok() ? 1 : 0;
+      }
+    }
+  }  // the setter has finished here
+  return result;
+}
+
+core::Status PrimaryFence::Raise() {
+  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+  HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> accounts,
+                      FindBypassAccounts(*conn, ExemptUsers()));
   // Revoked first, so a session these accounts open from now on has no bypass; then the sessions
   // they already hold (which keep the privileges they connected with) are killed.
   for (auto& account : accounts) {
@@ -115,10 +171,9 @@ core::Status PrimaryFence::Raise() {
     }
   }
   read_only_set_ = true;  // Lift() clears it even when the statement below timed out halfway
-  return conn->Execute("SET GLOBAL read_only = ON")
-      .WithHint(
-          "a session holds a table lock (LOCK TABLES / FLUSH TABLES WITH READ LOCK) longer "
-          "than --timeout; find it in SHOW PROCESSLIST");
+  return SetReadOnly(*conn).WithHint(
+      "a session holds a table lock (LOCK TABLES / FLUSH TABLES WITH READ LOCK) longer than "
+      "--timeout; find it in SHOW PROCESSLIST");
 }
 
 core::Result<std::string> PrimaryFence::Prove(ProbeAccount& probe,
@@ -181,6 +236,10 @@ std::string PrimaryFence::Describe() const {
     out += "; revoked " + PrivilegeList(account) + " from " + account.quoted();
   if (killed_sessions_ > 0)
     out += "; killed " + std::to_string(killed_sessions_) + " session(s)";
+  if (killed_transactions_ > 0) {
+    out += "; killed " + std::to_string(killed_transactions_) +
+           " session(s) with an open transaction that held read_only back";
+  }
   return out;
 }
 

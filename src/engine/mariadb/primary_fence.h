@@ -44,8 +44,9 @@ class PrimaryFence {
                std::chrono::milliseconds timeout);
 
   // Revokes the bypass privileges, kills the sessions of those accounts, sets read_only=ON
-  // (bounded by `timeout` through lock_wait_timeout: it waits for table locks). Partial effects
-  // are recorded, so Lift() undoes whatever was done.
+  // (bounded by `timeout` through lock_wait_timeout: it waits for table locks), killing the
+  // sessions whose open transaction holds it back. Partial effects are recorded, so Lift()
+  // undoes whatever was done.
   core::Status Raise();
   // Proves the fence: `probe` (an ordinary account) inserts a row and must be refused with the
   // read-only error (1290), and gtid_binlog_pos must not move over `settle`. Returns the final
@@ -61,6 +62,9 @@ class PrimaryFence {
 
  private:
   core::Result<MariadbConnection*> Connection();
+  // HASteward's admin, the probe and replication accounts, mariadb.sys: never fenced or killed.
+  std::vector<std::string> ExemptUsers() const;
+  core::Status SetReadOnly(MariadbConnection& conn);
 
   const platform::Cluster& cluster_;
   platform::Instance primary_;
@@ -68,6 +72,7 @@ class PrimaryFence {
   std::unique_ptr<MariadbConnection> conn_;
   std::vector<BypassAccount> revoked_;
   int killed_sessions_ = 0;
+  int killed_transactions_ = 0;
   bool read_only_set_ = false;
 };
 
