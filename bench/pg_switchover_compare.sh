@@ -8,13 +8,15 @@
 #
 #   bench/pg_switchover_compare.sh [path/to/hasteward]
 #
-# Needs root (servers run as 'postgres'), pgbench, and the Debian packages patroni, etcd-server.
+# Needs root (servers run as 'postgres'), pgbench, and the Debian packages patroni, etcd-server,
+# python3-etcd (tools/setup.sh --bench installs them).
 set -euo pipefail
 HW=${1:-$(cd "$(dirname "$0")/.." && pwd)/build/src/hasteward}
 CLIENTS=${CLIENTS:-4}
 PGBIN=/usr/lib/postgresql/15/bin
 command -v patroni >/dev/null || { echo "patroni is not installed (apt-get install patroni)"; exit 2; }
 command -v etcd >/dev/null || { echo "etcd is not installed (apt-get install etcd-server)"; exit 2; }
+/usr/bin/python3 -c "import etcd" 2>/dev/null || { echo "Patroni's etcd client is missing (apt-get install python3-etcd)"; exit 2; }
 
 W=$(mktemp -d /tmp/hs-bench-pgswitch-XXXXXX)
 chmod 755 "$W"

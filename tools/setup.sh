@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything HASteward builds, tests and benchmarks with, from Debian 12 packages.
-# Idempotent: packages already present are skipped by apt-get.
+# Installs everything HASteward builds and tests with, from Debian 12 packages; with --bench also
+# the peers bench/ compares against (pgBackRest, barman, Patroni with etcd, mydumper), which CI
+# does not need. Idempotent: packages already present are skipped by apt-get.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -18,6 +19,11 @@ PKGS=(
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
   python3-kubernetes python3-jsonschema python3-yaml
 )
+if [ "${1:-}" = --bench ]; then
+  # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni
+  # package only recommends it.
+  PKGS+=(pgbackrest barman patroni etcd-server python3-etcd mydumper)
+fi
 # kubectl for the fake Kubernetes API's fidelity tests: Debian's kubernetes-client (1.20) unless a
 # kubectl is already installed (a newer one from another package would conflict with it).
 if ! command -v kubectl >/dev/null 2>&1; then PKGS+=(kubernetes-client); fi

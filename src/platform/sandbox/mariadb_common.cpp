@@ -34,9 +34,9 @@ core::Status WriteMyCnf(const Instance& i, int server_id, const std::vector<std:
            "datadir = " + i.data_dir, "port = " + std::to_string(i.port),
            std::string("bind-address = 127.0.0.1"), "socket = " + i.socket,
            "pid-file = " + dir + "/mariadbd.pid", "log-error = " + i.log_file,
-           "server_id = " + std::to_string(server_id), std::string("skip-name-resolve"),
-           std::string("performance_schema = OFF"), std::string("innodb_buffer_pool_size = 32M"),
-           std::string("innodb_log_file_size = 16M"),
+           "tmpdir = " + dir + "/tmp", "server_id = " + std::to_string(server_id),
+           std::string("skip-name-resolve"), std::string("performance_schema = OFF"),
+           std::string("innodb_buffer_pool_size = 32M"), std::string("innodb_log_file_size = 16M"),
            std::string("innodb_flush_log_at_trx_commit = 2"), std::string("sync_binlog = 0"),
            std::string("innodb_doublewrite = 0"), std::string("max_connections = 100")}) {
     cnf += line + "\n";
@@ -49,8 +49,17 @@ core::Status WriteMyCnf(const Instance& i, int server_id, const std::vector<std:
 
 namespace {
 
+// The instance's own tmpdir: a starting mariadbd deletes every "#sql*" file it finds in its
+// tmpdir (temporary tables left by a crash), so servers sharing /tmp delete each other's live
+// temporary tables. Two sandboxes bootstrapping at once failed that way in CI ("Unknown table
+// 'mysql.tmp_user_sys'", and once a SIGSEGV inside mariadbd --bootstrap).
+std::string InstanceTmpDir(const SandboxBuild& b, const Instance& i) {
+  return b.InstanceDir(i.ordinal) + "/tmp";
+}
+
 core::Status MakeInstanceDir(const SandboxBuild& b, const Instance& i) {
-  return MakeOwnedDir(b.InstanceDir(i.ordinal), 0750, b.os_user);
+  HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0750, b.os_user));
+  return MakeOwnedDir(InstanceTmpDir(b, i), 0700, b.os_user);
 }
 
 }  // namespace
@@ -60,6 +69,7 @@ core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
   std::vector<std::string> argv{"mariadb-install-db",
                                 "--no-defaults",
                                 "--datadir=" + i.data_dir,
+                                "--tmpdir=" + InstanceTmpDir(b, i),
                                 "--auth-root-authentication-method=socket",
                                 "--skip-test-db",
                                 "--skip-name-resolve",
@@ -69,9 +79,9 @@ core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
   argv.push_back("--user=" + user);
   auto out = RunAs(b.os_user, argv);
   // mariadbd --bootstrap crashed once (SIGSEGV, "Segmentation fault" from the script) in CI
-  // with two sandboxes starting at once, and the next attempt worked. A crash is the server's,
-  // not a verdict on the request: one retry from an empty data directory, logged. Any other
-  // failure (bad option, no space, permissions) is returned at once.
+  // with two sandboxes starting at once (before each had its own tmpdir, see InstanceTmpDir). A
+  // crash is the server's, not a verdict on the request: one retry from an empty data
+  // directory, logged. Any other failure (bad option, no space, permissions) is returned at once.
   if (!out.ok() && out.status().message().find("Segmentation fault") != std::string::npos) {
     core::LogWarn("mariadb-install-db crashed; retrying once from an empty data directory",
                   {{"instance", i.name}});
