@@ -109,12 +109,14 @@ std::vector<std::string> PrimaryFence::ExemptUsers() const {
   return exempt;
 }
 
-// SET GLOBAL read_only=ON waits until every open transaction has ended, and while it waits every
-// write blocks, the next statement of a transaction already open included. Under a transactional
-// load (BEGIN; UPDATE; INSERT; COMMIT) the two wait on each other until lock_wait_timeout, and the
-// fence would time out. So while the statement is pending, a second connection kills the sessions
-// that hold an open transaction (never the exempt accounts'). A killed transaction was not
-// committed and its client was never told it was: it retries, and finds the new primary.
+// SET GLOBAL read_only=ON waits for every running write statement, and while it waits every new
+// write blocks. Under a transactional load a cycle forms that MariaDB cannot see: B's write waits
+// for a row lock held by A's open transaction (InnoDB's lock), read_only waits for B's write, and
+// A's next write waits for read_only (metadata locks). All wait until lock_wait_timeout, and the
+// fence times out (seen under sysbench oltp_write_only). So while the statement is pending, a
+// second connection kills the sessions that hold an open transaction (never the exempt accounts').
+// A killed transaction was not committed and its client was never told it was: it retries, and
+// finds the new primary.
 core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
   HS_ASSIGN_OR_RETURN(auto own_id, conn.QueryValue("SELECT CONNECTION_ID()"));
   HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(cluster_, primary_));
