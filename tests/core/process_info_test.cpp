@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -67,12 +68,30 @@ TEST(ProcessInfoTest, WaitForExitTimesOutOnARunningProcess) {
 TEST(ProcessInfoTest, ProcessesMentioningFindsTheChildAndTerminateEndsIt) {
   auto child = StartSleeper("hs-mention-marker-7f3a");
   ASSERT_NE(child, nullptr);
-  auto found = ProcessesMentioning("hs-mention-marker-7f3a");
+  // Until the child has exec'd sh it still carries our command line, and each loop turn the
+  // shell forks a copy of itself (marker included) that becomes `sleep 1`. Poll until the only
+  // match is the shell itself; a wrong match, or none at all, fails after the deadline.
+  std::vector<pid_t> found;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    found = ProcessesMentioning("hs-mention-marker-7f3a");
+    if (found.size() == 1U && found[0] == child->pid()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
   ASSERT_EQ(found.size(), 1U);
   EXPECT_EQ(found[0], child->pid());
   std::thread reaper([&child] { child->Wait(); });
   EXPECT_TRUE(TerminateProcess(found[0], std::chrono::seconds(5)));
   reaper.join();
+  // A loop-turn fork taken just before the TERM may still carry the marker for the instant
+  // before it execs sleep; it must disappear, the shell must not come back.
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!ProcessesMentioning("hs-mention-marker-7f3a").empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_TRUE(ProcessesMentioning("hs-mention-marker-7f3a").empty());
 }
 
