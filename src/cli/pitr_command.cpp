@@ -1,6 +1,9 @@
 // `hasteward archive enable` (continuous WAL archiving into the repository) and `hasteward pitr
 // status` (the recoverable window of every native base backup).
+#include <chrono>
 #include <cstdio>
+#include <memory>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +11,12 @@
 #include "cli/commands.h"
 #include "cli/repo_access.h"
 #include "cli/wal_identity.h"
+#include "cli/duration_flag.h"
+#include "core/log.h"
+#include "core/stop_signal.h"
 #include "engine/archiving.h"
+#include "engine/binlog_archiving.h"
+#include "pitr/binlog_archive.h"
 #include "pitr/pitr_status.h"
 
 namespace hasteward::cli {
@@ -44,6 +52,72 @@ core::Status RunArchiveEnable(const GlobalOptions& g) {
   return core::Status::Ok();
 }
 
+struct BinlogFlags {
+  bool follow = false;
+  std::string interval = "1";
+};
+
+// Errors a following archiver waits out: the writer or the repository is away for a while
+// (a switchover, a restart, an outage). Everything else stops it.
+bool Transient(core::ErrorCode code) {
+  return code == core::ErrorCode::kUnreachable || code == core::ErrorCode::kStorage ||
+         code == core::ErrorCode::kLocked || code == core::ErrorCode::kTimeout;
+}
+
+void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
+  if (g.WantsJson()) {
+    nlohmann::json json = {{"writer", cycle.writer},
+                           {"pieces", cycle.pieces},
+                           {"bytes", cycle.bytes},
+                           {"transactions", cycle.transactions},
+                           {"snapshot", cycle.snapshot_id},
+                           {"archived_gtid", cycle.archived_state},
+                           {"last_transaction_time", cycle.last_transaction_time},
+                           {"files_behind", cycle.files_behind},
+                           {"bytes_behind", cycle.bytes_behind}};
+    std::printf("%s\n", json.dump().c_str());
+  } else if (!g.quiet) {
+    std::printf("archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
+                cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
+                cycle.writer.c_str(),
+                cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
+  }
+  std::fflush(stdout);
+}
+
+core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
+  HS_TRY(RefuseDryRun(g, "archive binlog", "it only copies binlogs into the repository",
+                      "run 'hasteward pitr status' to see what is archived"));
+  HS_ASSIGN_OR_RETURN(std::chrono::seconds interval, ParseDuration("--interval", f.interval));
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  engine::BinlogArchiving* binlogs = ctx.target.engine().binlog_archiving();
+  if (binlogs == nullptr) {
+    return engine::Unsupported(ctx.target.engine(), "binlog archiving (use 'archive enable')");
+  }
+  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  pitr::BinlogArchiver archiver(*repo, ctx.target.platform(), ctx.target.cluster(), *binlogs, {});
+  while (true) {
+    auto cycle = archiver.RunCycle();
+    if (cycle.ok()) {
+      PrintCycle(g, *cycle);
+    } else if (!f.follow || !Transient(cycle.status().code())) {
+      return cycle.TakeStatus().Wrap("archive the binlogs of '" + ctx.target.cluster().ns + "/" +
+                                     ctx.target.cluster().name + "'");
+    } else {
+      core::LogWarn("binlog archiving cycle failed; retrying: " + cycle.status().ToString());
+    }
+    if (!f.follow) {
+      return core::Status::Ok();
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < interval;
+         waited += std::chrono::milliseconds(100)) {
+      HS_TRY(core::StopStatus());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    HS_TRY(core::StopStatus());
+  }
+}
+
 core::Status RunPitrStatus(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
@@ -69,6 +143,16 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
                        "if needed, and prove a segment gets archived. Needs --password-file "
                        "readable by the database's OS user")
       ->callback([&g, &out] { out.status = RunArchiveEnable(g); });
+  auto binlog_flags = std::make_shared<BinlogFlags>();
+  auto* binlog = archive->add_subcommand(
+      "binlog",
+      "MariaDB/Galera: copy the binlog of the instance that writes now into the repository, "
+      "whole transactions only, the active file's tail included; with --follow, every "
+      "--interval until stopped (a switchover or failover is followed at the next cycle)");
+  binlog->add_flag("--follow", binlog_flags->follow, "Keep archiving until SIGINT/SIGTERM");
+  binlog->add_option("--interval", binlog_flags->interval,
+                     "Time between cycles with --follow (default 1s)");
+  binlog->callback([&g, &out, binlog_flags] { out.status = RunArchiveBinlog(g, *binlog_flags); });
   auto* pitr = app.add_subcommand("pitr", "Point-in-time recovery");
   pitr->require_subcommand(1);
   pitr->add_subcommand("status",

@@ -159,6 +159,8 @@ class NativeBackup;
 class Archiving;
 // Server variables and replication mode that survive restarts (engine/reconfigure.h).
 class Reconfigure;
+// Binlogs pulled into the archive for point-in-time recovery (engine/binlog_archiving.h).
+class BinlogArchiving;
 
 // Everything an engine provides: backup (DumpSource), restore (RestoreTarget), triage
 // (HealthReader), the repair safety table's rules (RepairRules) and heals (Healer). The factory
@@ -192,6 +194,7 @@ class Engine : public DumpSource,
   virtual Switchover* switchover() { return nullptr; }
   virtual NativeBackup* native_backup() { return nullptr; }
   virtual Reconfigure* reconfigure() { return nullptr; }
+  virtual BinlogArchiving* binlog_archiving() { return nullptr; }
 };
 
 // kUsage "engine 'galera' does not support <capability>", with a hint, for a capability

@@ -33,6 +33,7 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
                               const platform::Instance& node, const HealOptions& options) override;
   NativeBackup* native_backup() override { return &native_; }
   Reconfigure* reconfigure() override { return &reconfigure_; }
+  BinlogArchiving* binlog_archiving() override { return &binlogs_; }
 
  protected:
   bool IsGaleraCluster() const override { return true; }
@@ -42,6 +43,7 @@ class GaleraEngine : public mariadb::MariadbFamilyEngine {
  private:
   GaleraNativeBackup native_{*this};
   mariadb::MariadbReconfigure reconfigure_{true};
+  mariadb::MariadbBinlogSource binlogs_{true};
 };
 
 }  // namespace hasteward::engine::galera

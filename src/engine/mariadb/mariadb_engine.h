@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/mariadb/binlog_source.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/reconfigure.h"
 #include "engine/mariadb/switchover.h"
@@ -95,6 +96,7 @@ class MariadbEngine : public MariadbFamilyEngine {
   NativeBackup* native_backup() override { return &native_; }
   Reconfigure* reconfigure() override { return &reconfigure_; }
   Switchover* switchover() override { return &switchover_; }
+  BinlogArchiving* binlog_archiving() override { return &binlogs_; }
 
  protected:
   bool IsGaleraCluster() const override { return false; }
@@ -105,6 +107,7 @@ class MariadbEngine : public MariadbFamilyEngine {
   MariadbNativeBackup native_{*this};
   MariadbReconfigure reconfigure_{false};
   MariadbSwitchover switchover_;
+  MariadbBinlogSource binlogs_{false};
 };
 
 // The dump flags for a source: every database but the "mysql" system schema (its Aria tables are

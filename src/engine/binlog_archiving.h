@@ -1,0 +1,102 @@
+// engine/binlog_archiving: the BinlogArchiving capability — what the MariaDB family knows about
+// its binary logs for point-in-time recovery. The server keeps its binlogs itself; HASteward pulls
+// them: each cycle it asks which instance writes now, lists that instance's binlog files, reads
+// the bytes after what is archived, and ships only whole transactions. The engine reads the
+// server and the binlog format; it never sees the repository (pitr/binlog_archive.h stores them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/platform.h"
+
+namespace hasteward::engine {
+
+// The instance whose binlog holds every transaction the cluster commits now.
+struct BinlogWriter {
+  platform::Instance instance;
+  // The server's identity in its binlogs. Galera nodes may share one server id, so the instance
+  // name goes with it into the archive's keys (pitr/binlog_archive.h).
+  uint32_t server_id = 0;
+  // Where its binlog files are, on the instance (from log_bin_basename).
+  std::string binlog_dir;
+  // The server's GTID position (gtid_binlog_pos) when the writer was chosen.
+  std::string gtid_binlog_pos;
+};
+
+// One binlog file as the server lists it (SHOW BINARY LOGS).
+struct BinlogFileInfo {
+  std::string name;   // "mariadb-bin.000003"
+  uint64_t size = 0;  // bytes written so far (the last file is still being written)
+};
+
+// What the start of a binlog file says about all of it.
+struct BinlogFileHeader {
+  uint32_t server_id = 0;
+  uint32_t created = 0;       // seconds since the epoch: tells same-named files apart
+  std::string gtid_list;      // the GTID state before the file's first transaction
+  uint64_t header_end = 0;    // offset where its first transaction starts
+  bool checksums = false;     // whether its events end with a CRC-32
+};
+
+// The whole transactions in a run of a binlog file's bytes.
+struct BinlogRun {
+  uint64_t start_offset = 0;
+  uint64_t complete_end = 0;  // after the last whole transaction: ship [start_offset, complete_end)
+  size_t transactions = 0;
+  std::string first_gtid;     // "0-1-42"; empty when there is no transaction
+  std::string last_gtid;
+  uint32_t first_time = 0;    // the transactions' commit times (seconds since the epoch)
+  uint32_t last_time = 0;
+  // The GTIDs of the run's transactions in order ("0-1-42", ...): the archive's manifest keeps the
+  // GTID state after every piece.
+  std::vector<std::string> gtids;
+  bool sealed = false;        // the file ends inside these bytes: nothing more will be written
+};
+
+class BinlogArchiving {
+ public:
+  virtual ~BinlogArchiving() = default;
+
+  // The instance to archive from now. Replication: the one primary (not a replica, writable);
+  // Galera: a Synced node with binlogs, `preferred` when it still qualifies (an archive keeps to
+  // one node while it can: the nodes' binlog files and boundaries differ). kUnreachable when no
+  // instance qualifies or two primaries do (never archive from a forked cluster); kUsage when the
+  // writer has no binlog (log_bin off).
+  virtual core::Result<BinlogWriter> FindWriter(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const std::string& preferred) = 0;
+  // The writer's binlog files, oldest first.
+  virtual core::Result<std::vector<BinlogFileInfo>> ListFiles(platform::Platform& platform,
+                                                              const platform::Cluster& cluster,
+                                                              const BinlogWriter& writer) = 0;
+  // Up to `max_bytes` of the binlog file `name` from `offset` (fewer at its current end).
+  virtual core::Result<std::string> ReadFile(platform::Platform& platform,
+                                             const platform::Cluster& cluster,
+                                             const BinlogWriter& writer, const std::string& name,
+                                             uint64_t offset, uint64_t max_bytes) = 0;
+  // Parses the head of a file; nullopt when `head` is too short to hold the header (read more).
+  // kCorruption for bytes that are no binlog.
+  virtual core::Result<std::optional<BinlogFileHeader>> ReadHeader(
+      std::string_view head) const = 0;
+  // The whole transactions in `bytes`, which start at file offset `offset` (the header's end or a
+  // previous run's complete_end). kCorruption names the offset; a cut last event is not
+  // an error.
+  virtual core::Result<BinlogRun> ScanRun(std::string_view bytes, uint64_t offset,
+                                          const BinlogFileHeader& header) const = 0;
+
+  // GTID states ("0-1-42,1-2-7": per replication domain, the last transaction) as the archive
+  // tracks them. The state after `gtids` were applied on top of `state`.
+  virtual std::string AdvanceGtidState(const std::string& state,
+                                       const std::vector<std::string>& gtids) const = 0;
+  // Per domain the furthest of `states`: everything any of them includes.
+  virtual std::string MergeGtidStates(const std::vector<std::string>& states) const = 0;
+  // Whether every transaction up to `position` is included in `state`.
+  virtual bool StateIncludes(const std::string& state, const std::string& position) const = 0;
+};
+
+}  // namespace hasteward::engine

@@ -1,0 +1,298 @@
+#include "engine/mariadb/binlog_source.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "engine/mariadb/binlog_events.h"
+#include "engine/mariadb/gtid_compare.h"
+#include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/triage.h"
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+// Galera's wsrep_local_state for a node that applies and accepts writes.
+constexpr const char* kGaleraSynced = "4";
+
+// What one instance says about itself as a possible binlog writer.
+struct WriterProbe {
+  const platform::Instance* instance = nullptr;
+  bool reachable = false;
+  std::string unreachable_reason;
+  bool log_bin = false;
+  bool writable = false;    // read_only off
+  bool replicates = false;  // has a replication source configured
+  bool galera_synced = false;
+  uint32_t server_id = 0;
+  std::string gtid_binlog_pos;
+  std::string binlog_basename;
+};
+
+core::Result<uint32_t> ParseServerId(const std::string& text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(),
+                                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return core::Status(core::ErrorCode::kInternal, "server_id '" + text + "' is not a number");
+  }
+  return static_cast<uint32_t>(std::stoul(text));
+}
+
+WriterProbe Probe(const platform::Cluster& cluster, const platform::Instance& instance,
+                  bool galera) {
+  WriterProbe probe;
+  probe.instance = &instance;
+  auto conn = MariadbConnection::ConnectInstance(cluster, instance);
+  if (!conn.ok()) {
+    probe.unreachable_reason = conn.status().message();
+    return probe;
+  }
+  auto vars = (*conn)->Query(
+      "SELECT @@server_id AS server_id, @@log_bin AS log_bin, @@read_only AS read_only, "
+      "@@gtid_binlog_pos AS gtid_binlog_pos, IFNULL(@@log_bin_basename, '') AS basename");
+  auto replication = (*conn)->Query("SHOW SLAVE STATUS");
+  std::optional<std::string> state;
+  if (galera) {
+    auto status = (*conn)->GlobalStatus("wsrep_local_state");
+    state = status.ok() ? *status : std::nullopt;
+  }
+  if (!vars.ok() || vars->size() != 1 || !replication.ok()) {
+    probe.unreachable_reason = !vars.ok()          ? vars.status().message()
+                               : !replication.ok() ? replication.status().message()
+                                                   : "no answer to the variables query";
+    return probe;
+  }
+  auto server_id = ParseServerId(vars->GetOr(0, "server_id"));
+  if (!server_id.ok()) {
+    probe.unreachable_reason = server_id.status().message();
+    return probe;
+  }
+  probe.reachable = true;
+  probe.server_id = *server_id;
+  probe.log_bin = vars->GetOr(0, "log_bin") == "1";
+  probe.writable = vars->GetOr(0, "read_only") == "0";
+  probe.gtid_binlog_pos = vars->GetOr(0, "gtid_binlog_pos");
+  probe.binlog_basename = vars->GetOr(0, "basename");
+  probe.replicates = replication->size() > 0 && !replication->GetOr(0, "Master_Host").empty();
+  probe.galera_synced = state.has_value() && *state == kGaleraSynced;
+  return probe;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+core::Result<BinlogWriter> ToWriter(const WriterProbe& probe) {
+  if (!probe.log_bin || probe.binlog_basename.empty()) {
+    return core::Usage("'" + probe.instance->name + "' writes no binlog (log_bin is off)",
+                       "point-in-time recovery of MariaDB needs log_bin on the writing instances "
+                       "(and log_slave_updates on replicas and Galera nodes)");
+  }
+  BinlogWriter writer;
+  writer.instance = *probe.instance;
+  writer.server_id = probe.server_id;
+  writer.binlog_dir = DirectoryOf(probe.binlog_basename);
+  writer.gtid_binlog_pos = probe.gtid_binlog_pos;
+  return writer;
+}
+
+std::string DescribeProbes(const std::vector<WriterProbe>& probes) {
+  std::string text;
+  for (const auto& probe : probes) {
+    text += (text.empty() ? "" : "; ") + probe.instance->name + ": ";
+    if (!probe.reachable) {
+      text += "unreachable (" + probe.unreachable_reason + ")";
+    } else {
+      text += std::string(probe.writable ? "writable" : "read-only") +
+              (probe.replicates ? ", replicates" : "") + (probe.log_bin ? "" : ", no binlog");
+    }
+  }
+  return text;
+}
+
+using GtidState = std::map<long, std::pair<long, long>>;  // domain -> (server id, sequence)
+
+std::string FormatGtidState(const GtidState& state) {
+  std::string text;
+  for (const auto& [domain, position] : state) {
+    text += (text.empty() ? "" : ",") + std::to_string(domain) + "-" +
+            std::to_string(position.first) + "-" + std::to_string(position.second);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string MariadbBinlogSource::AdvanceGtidState(const std::string& state,
+                                                  const std::vector<std::string>& gtids) const {
+  GtidState advanced = ParseGtidList(state);
+  for (const auto& gtid : gtids) {
+    for (const auto& [domain, position] : ParseGtidList(gtid)) {
+      advanced[domain] = position;  // binlog order: the later transaction of a domain wins
+    }
+  }
+  return FormatGtidState(advanced);
+}
+
+std::string MariadbBinlogSource::MergeGtidStates(const std::vector<std::string>& states) const {
+  GtidState merged;
+  for (const auto& state : states) {
+    for (const auto& [domain, position] : ParseGtidList(state)) {
+      auto it = merged.find(domain);
+      if (it == merged.end() || position.second > it->second.second) {
+        merged[domain] = position;
+      }
+    }
+  }
+  return FormatGtidState(merged);
+}
+
+bool MariadbBinlogSource::StateIncludes(const std::string& state,
+                                        const std::string& position) const {
+  GtidOrder order = CompareGtidPositions(position, state);
+  return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
+}
+
+bool IsPlainBinlogFileName(const std::string& name) {
+  return !name.empty() && name.front() != '.' &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) {
+           return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_';
+         });
+}
+
+core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /*platform*/,
+                                                           const platform::Cluster& cluster,
+                                                           const std::string& preferred) {
+  std::vector<WriterProbe> probes;
+  probes.reserve(cluster.instances.size());
+  for (const auto& instance : cluster.instances) {
+    probes.push_back(Probe(cluster, instance, galera_));
+  }
+  std::vector<const WriterProbe*> candidates;
+  for (const auto& probe : probes) {
+    bool qualifies = galera_ ? probe.reachable && probe.galera_synced
+                             : probe.reachable && probe.writable && !probe.replicates;
+    if (qualifies) {
+      candidates.push_back(&probe);
+    }
+  }
+  if (candidates.empty()) {
+    return core::Status(core::ErrorCode::kUnreachable,
+                        std::string("no instance of '") + cluster.name + "' " +
+                            (galera_ ? "is a Synced Galera node" : "is a writable primary") +
+                            " to archive binlogs from (" + DescribeProbes(probes) + ")",
+                        "archiving resumes from where it stopped once a writer is back; check "
+                        "'hasteward triage'");
+  }
+  if (galera_) {
+    // Stay on the node the archive follows while it qualifies: switching nodes means finding the
+    // same GTID in another node's files. Else the lowest ordinal, so every cycle picks the same.
+    for (const WriterProbe* candidate : candidates) {
+      if (candidate->instance->name == preferred) {
+        return ToWriter(*candidate);
+      }
+    }
+    return ToWriter(*candidates.front());
+  }
+  if (candidates.size() > 1) {
+    // Two writable primaries have forked the data: archiving either would store one side of the
+    // fork as the cluster's history.
+    return core::Status(core::ErrorCode::kUnreachable,
+                        "more than one writable primary in '" + cluster.name + "' (" +
+                            DescribeProbes(probes) + "); not archiving a forked cluster",
+                        "run 'hasteward triage' and 'hasteward repair' first");
+  }
+  return ToWriter(*candidates.front());
+}
+
+core::Result<std::vector<BinlogFileInfo>> MariadbBinlogSource::ListFiles(
+    platform::Platform& /*platform*/, const platform::Cluster& cluster,
+    const BinlogWriter& writer) {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, writer.instance));
+  HS_ASSIGN_OR_RETURN(SqlRows rows, conn->Query("SHOW BINARY LOGS"));
+  std::vector<BinlogFileInfo> files;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    BinlogFileInfo file;
+    file.name = rows.GetOr(row, "Log_name");
+    std::string size = rows.GetOr(row, "File_size", "0");
+    if (!IsPlainBinlogFileName(file.name) || size.empty() ||
+        !std::all_of(size.begin(), size.end(),
+                     [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      return core::Status(core::ErrorCode::kInternal,
+                          "'" + writer.instance.name + "' lists a binlog file '" + file.name +
+                              "' of size '" + size + "' that HASteward cannot read safely");
+    }
+    file.size = std::stoull(size);
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+core::Result<std::string> MariadbBinlogSource::ReadFile(platform::Platform& platform,
+                                                        const platform::Cluster& cluster,
+                                                        const BinlogWriter& writer,
+                                                        const std::string& name, uint64_t offset,
+                                                        uint64_t max_bytes) {
+  if (!IsPlainBinlogFileName(name)) {
+    return core::Usage("'" + name + "' is not a binlog file name");
+  }
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, writer.instance));
+  // dd where the server lives (a pod on Kubernetes), as its OS user: only the requested range
+  // crosses, never the whole file.
+  HS_ASSIGN_OR_RETURN(core::RunOutput output,
+                      handle->Run({"dd", "if=" + writer.binlog_dir + "/" + name,
+                                   "iflag=skip_bytes,count_bytes", "skip=" + std::to_string(offset),
+                                   "count=" + std::to_string(max_bytes), "bs=1M", "status=none"}));
+  if (!output.status.ok()) {
+    return core::Status(core::ErrorCode::kUnreachable,
+                        "read binlog '" + name + "' on '" + writer.instance.name +
+                            "': dd " + output.status.Describe() + ": " + output.err,
+                        "the server may have purged the file; the next cycle lists the files again");
+  }
+  return std::move(output.out);
+}
+
+core::Result<std::optional<BinlogFileHeader>> MariadbBinlogSource::ReadHeader(
+    std::string_view head) const {
+  auto parsed = ReadBinlogHeader(head);
+  if (!parsed.ok() && parsed.status().code() == kBinlogHeadTooShort) {
+    return std::optional<BinlogFileHeader>();
+  }
+  HS_ASSIGN_OR_RETURN(BinlogHeader header, std::move(parsed));
+  BinlogFileHeader out;
+  out.server_id = header.server_id;
+  out.created = header.created;
+  out.gtid_list = header.gtid_list;
+  out.header_end = header.header_end;
+  out.checksums = header.checksums;
+  return std::optional<BinlogFileHeader>(out);
+}
+
+core::Result<BinlogRun> MariadbBinlogSource::ScanRun(std::string_view bytes, uint64_t offset,
+                                                     const BinlogFileHeader& header) const {
+  BinlogHeader format;
+  format.server_id = header.server_id;
+  format.created = header.created;
+  format.gtid_list = header.gtid_list;
+  format.header_end = header.header_end;
+  format.checksums = header.checksums;
+  HS_ASSIGN_OR_RETURN(BinlogScan scan, ScanBinlog(bytes, offset, format));
+  BinlogRun run;
+  run.start_offset = offset;
+  run.complete_end = scan.sealed ? scan.sealed_end : scan.complete_end;
+  run.transactions = scan.transactions.size();
+  run.sealed = scan.sealed;
+  for (const auto& transaction : scan.transactions) {
+    run.gtids.push_back(transaction.gtid.ToString());
+  }
+  if (!scan.transactions.empty()) {
+    run.first_gtid = run.gtids.front();
+    run.last_gtid = run.gtids.back();
+    run.first_time = scan.transactions.front().timestamp;
+    run.last_time = scan.transactions.back().timestamp;
+  }
+  return run;
+}
+
+}  // namespace hasteward::engine::mariadb

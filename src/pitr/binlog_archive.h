@@ -1,0 +1,69 @@
+// pitr/binlog_archive: the MariaDB binlog archiver. One cycle: ask the engine which instance
+// writes now (the primary; a Synced Galera node, staying on the same node while it can), list its
+// binlog files, read the bytes after what is archived, and store every run of whole transactions
+// as a piece in one type=wal snapshot with a manifest (pitr/binlog_catalog.h). The active file's
+// tail goes too, so the archive trails the server by one cycle, not by one file. A writer that
+// changed (switchover, failover, another Galera node) is picked up at the next cycle: its files
+// whose transactions the archive already holds (by GTID) are skipped, the others are archived from
+// their start, so the archive continues at the exact GTID where the previous writer's ended.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "engine/binlog_archiving.h"
+#include "pitr/binlog_catalog.h"
+#include "platform/platform.h"
+#include "repo/compress/zstd_codec.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+struct BinlogArchiveOptions {
+  // Bytes read from one file per cycle (more when a single transaction is bigger).
+  uint64_t read_bytes = 64ULL << 20;
+  repo::CompressionOptions compression;
+  const core::Clock* clock = &core::SystemClock::Get();
+};
+
+struct BinlogCycleResult {
+  std::string writer;           // the instance archived from
+  size_t pieces = 0;            // pieces stored this cycle
+  uint64_t bytes = 0;
+  size_t transactions = 0;
+  std::string snapshot_id;      // hex, when something was stored
+  std::string archived_state;   // the GTID state the archive reaches now
+  uint32_t last_transaction_time = 0;  // commit time of the newest archived transaction
+  size_t files_behind = 0;      // the writer's files not archived to their current end
+  uint64_t bytes_behind = 0;    // and their bytes
+};
+
+class BinlogArchiver {
+ public:
+  BinlogArchiver(repo::Repository& repo, platform::Platform& platform,
+                 const platform::Cluster& cluster, engine::BinlogArchiving& binlogs,
+                 BinlogArchiveOptions options)
+      : repo_(repo),
+        platform_(platform),
+        cluster_(cluster),
+        binlogs_(binlogs),
+        options_(std::move(options)) {}
+
+  // One cycle. Stores only whole transactions; returns once the snapshot is committed (nothing
+  // is presented as archived before that). Errors leave the archive as it was: the next cycle
+  // starts again from the catalog.
+  core::Result<BinlogCycleResult> RunCycle();
+
+ private:
+  repo::Repository& repo_;
+  platform::Platform& platform_;
+  platform::Cluster cluster_;
+  engine::BinlogArchiving& binlogs_;
+  BinlogArchiveOptions options_;
+  std::optional<BinlogCatalog> catalog_;  // loaded at the first cycle, then kept up to date
+};
+
+}  // namespace hasteward::pitr
