@@ -124,6 +124,7 @@ uint32_t UnixSecondsUtc(const std::smatch& event_line) {
 struct OracleFile {
   std::string gtid_list;
   std::vector<BinlogTransaction> transactions;
+  size_t compressed_events = 0;  // Query_compressed, Write_compressed_rows, ...
 };
 
 OracleFile AskMariadbBinlog(const std::string& path) {
@@ -146,7 +147,7 @@ OracleFile AskMariadbBinlog(const std::string& path) {
   const std::regex at_line(R"(^# at (\d+)$)");
   // mariadb-binlog prints "#YYMMDD HH:MM:SS" in TZ (UTC here), then the end position.
   const std::regex event_line(
-      R"(^#(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d) server id \d+\s+end_log_pos (\d+).*\t(.*)$)");
+      R"(^#(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d) server id \d+\s+end_log_pos (\d+)[^\t]*\t(.*)$)");
   const std::regex gtid_text(R"(^GTID (\d+)-(\d+)-(\d+))");
   const std::regex gtid_list_text(R"(^Gtid list \[(.*)\])");
   std::istringstream lines(text.ok() ? *text : "");
@@ -160,6 +161,8 @@ OracleFile AskMariadbBinlog(const std::string& path) {
       continue;
     const uint64_t end = std::stoull(match[7]);
     const std::string description = match[8];
+    if (description.find("_compressed") != std::string::npos)
+      ++oracle.compressed_events;
     std::smatch fields;
     if (std::regex_search(description, fields, gtid_text)) {
       close_open();
@@ -190,8 +193,8 @@ struct WrittenBinlogs {
   std::string error;            // why they could not be written ("" = written)
   WrittenBinlog checked;        // bl.000001: every way a transaction ends, CRC-32s, closed by FLUSH
   WrittenBinlog after_checked;  // bl.000002: one transaction, closed by binlog_checksum=NONE
-  WrittenBinlog unchecked;      // bl.000003: binlog_checksum=NONE, closed by FLUSH
-  WrittenBinlog open;           // bl.000004: still being written when read
+  WrittenBinlog unchecked;  // bl.000003: binlog_checksum=NONE, compressed events, closed by FLUSH
+  WrittenBinlog open;       // bl.000004: still being written when read
 };
 
 // The transactions bl.000001 holds, in the order written: each way a group ends.
@@ -205,6 +208,13 @@ constexpr const char* kRollbackPastMyisam =
 constexpr const char* kPreparedThenCommittedXa =
     "XA START 'x1'; INSERT INTO d.t VALUES (5, 'xa'); XA END 'x1'; XA PREPARE 'x1'; "
     "XA COMMIT 'x1'";
+
+// A DDL longer than log_bin_compress_min_len (256), so it is logged compressed.
+constexpr const char* kCompressedDdl =
+    "CREATE TABLE d.big (id INT PRIMARY KEY, body TEXT) ENGINE=InnoDB COMMENT "
+    "'a table comment long enough to make this statement pass the 256 bytes from which the "
+    "server compresses a statement in the binlog when log_bin_compress is on, so the scanner "
+    "meets a Query_compressed event as the one statement of a standalone group'";
 
 core::Status WriteBinlogs(const ScratchMariadb& server) {
   for (const char* statements :
@@ -220,6 +230,9 @@ core::Status WriteBinlogs(const ScratchMariadb& server) {
         "INSERT INTO d.t VALUES (6, 'second file')", "SET GLOBAL binlog_checksum = NONE",
         "INSERT INTO d.t VALUES (7, 'unchecked')",
         "BEGIN; INSERT INTO d.t VALUES (8, 'h'); INSERT INTO d.m (v) VALUES (8); COMMIT",
+        // Compressed events (a Query_compressed DDL, compressed rows) inside groups.
+        "SET GLOBAL log_bin_compress = ON", kCompressedDdl,
+        "INSERT INTO d.big VALUES (1, REPEAT('z', 2000))", "SET GLOBAL log_bin_compress = OFF",
         "FLUSH BINARY LOGS", "INSERT INTO d.t VALUES (9, 'open')",
         "INSERT INTO d.m (v) VALUES (9)"}) {
     HS_TRY(server.Sql(statements).Wrap(statements));
@@ -330,8 +343,10 @@ TEST_F(BinlogEventsTest, ScansFileWithoutChecksums) {
   EXPECT_FALSE(header.checksums);
   EXPECT_EQ(header.gtid_list, file.oracle.gtid_list);
   BinlogScan scan = ScanAfterHeader(file.bytes, header);
-  // The MyISAM row of the mixed transaction is logged as a group of its own before it.
-  EXPECT_EQ(scan.transactions.size(), 3U);
+  // The MyISAM row of the mixed transaction is logged as a group of its own before it; then the
+  // compressed DDL and insert.
+  EXPECT_EQ(scan.transactions.size(), 5U);
+  EXPECT_EQ(file.oracle.compressed_events, 2U);
   ExpectOracleTransactions(scan, file.oracle);
   EXPECT_TRUE(scan.sealed);
   EXPECT_EQ(scan.sealed_end, file.bytes.size());
