@@ -58,6 +58,7 @@ core::Result<std::optional<FileHead>> ReadHead(engine::BinlogArchiving& binlogs,
 
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   if (!catalog_) {
+    HS_TRY(repo_.LoadIndex());
     HS_ASSIGN_OR_RETURN(BinlogCatalog loaded, BinlogCatalog::Load(repo_, cluster_));
     catalog_ = std::move(loaded);
   }

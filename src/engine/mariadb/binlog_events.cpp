@@ -23,6 +23,9 @@ constexpr size_t kTypeAt = 4;
 constexpr size_t kServerIdAt = 5;
 constexpr size_t kEventSizeAt = 9;
 constexpr size_t kLogPosAt = 13;
+constexpr size_t kEventFlagsAt = 17;
+// LOG_EVENT_BINLOG_IN_USE_F: the file is open (the server clears it when it closes the file).
+constexpr uint8_t kBinlogInUseFlag = 0x1;
 
 // Format description body: binlog version u16, server version char[50], create time u32, header
 // length u8, one post-header length per event type, then the checksum algorithm u8 and a CRC-32
@@ -175,7 +178,14 @@ core::Result<BinlogHeader> ReadFormatDescription(const Event& event) {
   if (algorithm == ChecksumAlgorithm::kCrc32) {
     header.checksums = true;
     const size_t checked = event.whole.size() - kChecksumSize;
-    if (Crc32(event.whole.substr(0, checked)) != LittleEndian(event.whole, checked, 4))
+    // The server sets LOG_EVENT_BINLOG_IN_USE_F in a file's format description event while the
+    // file is open and clears it at close, in place, without recomputing the checksum: the
+    // checksum covers the event with that flag clear. (An open file's event fails the plain
+    // check, which is how the first archiving attempt of a live server found this.)
+    std::string as_closed(event.whole.substr(0, checked));
+    as_closed[kEventFlagsAt] = static_cast<char>(static_cast<uint8_t>(as_closed[kEventFlagsAt]) &
+                                                 ~kBinlogInUseFlag);
+    if (Crc32(as_closed) != LittleEndian(event.whole, checked, 4))
       return CorruptAt(event.offset, "format description event fails its CRC-32");
   } else if (algorithm != ChecksumAlgorithm::kOff) {
     return CorruptAt(event.offset,
