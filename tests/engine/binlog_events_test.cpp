@@ -149,10 +149,16 @@ OracleFile AskMariadbBinlog(const std::string& path) {
   const std::regex event_line(
       R"(^#(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d) server id \d+\s+end_log_pos (\d+)[^\t]*\t(.*)$)");
   const std::regex gtid_text(R"(^GTID (\d+)-(\d+)-(\d+))");
-  const std::regex gtid_list_text(R"(^Gtid list \[(.*)\])");
+  const std::regex gtid_list_text(R"(^Gtid list \[([^\]]*)(\]?))");
   std::istringstream lines(text.ok() ? *text : "");
   std::smatch match;
+  bool in_gtid_list = false;  // it prints one GTID a line: "Gtid list [0-7-17,", "# 3-7-1]"
   for (std::string line; std::getline(lines, line);) {
+    if (in_gtid_list && line.starts_with("# ")) {
+      oracle.gtid_list += line.substr(2, line.find(']') - 2);
+      in_gtid_list = line.find(']') == std::string::npos;
+      continue;
+    }
     if (std::regex_match(line, match, at_line)) {
       at = std::stoull(match[1]);
       continue;
@@ -175,8 +181,10 @@ OracleFile AskMariadbBinlog(const std::string& path) {
                description.starts_with("Rotate to") || description.starts_with("Stop") ||
                description.starts_with("Start:") || description.starts_with("Gtid list")) {
       close_open();
-      if (std::regex_search(description, fields, gtid_list_text))
+      if (std::regex_search(description, fields, gtid_list_text)) {
         oracle.gtid_list = fields[1];
+        in_gtid_list = fields[2] != "]";
+      }
     }
     last_end = end;
   }
@@ -192,7 +200,8 @@ struct WrittenBinlog {
 struct WrittenBinlogs {
   std::string error;            // why they could not be written ("" = written)
   WrittenBinlog checked;        // bl.000001: every way a transaction ends, CRC-32s, closed by FLUSH
-  WrittenBinlog after_checked;  // bl.000002: one transaction, closed by binlog_checksum=NONE
+  WrittenBinlog after_checked;  // bl.000002: one transaction in domain 0, one in 3, closed by
+                                // binlog_checksum=NONE
   WrittenBinlog unchecked;  // bl.000003: binlog_checksum=NONE, compressed events, closed by FLUSH
   WrittenBinlog open;       // bl.000004: still being written when read
 };
@@ -227,8 +236,9 @@ core::Status WriteBinlogs(const ScratchMariadb& server) {
         // Statement logging: Intvar and User_var events before the statement.
         "SET SESSION binlog_format=STATEMENT; SET @x = 5; INSERT INTO d.m (v) VALUES (@x)",
         kRollbackPastMyisam, kPreparedThenCommittedXa, "FLUSH BINARY LOGS",
-        "INSERT INTO d.t VALUES (6, 'second file')", "SET GLOBAL binlog_checksum = NONE",
-        "INSERT INTO d.t VALUES (7, 'unchecked')",
+        "INSERT INTO d.t VALUES (6, 'second file')",
+        "SET SESSION gtid_domain_id = 3; INSERT INTO d.t VALUES (16, 'domain 3')",
+        "SET GLOBAL binlog_checksum = NONE", "INSERT INTO d.t VALUES (7, 'unchecked')",
         "BEGIN; INSERT INTO d.t VALUES (8, 'h'); INSERT INTO d.m (v) VALUES (8); COMMIT",
         // Compressed events (a Query_compressed DDL, compressed rows) inside groups.
         "SET GLOBAL log_bin_compress = ON", kCompressedDdl,
@@ -332,8 +342,9 @@ TEST_F(BinlogEventsTest, NextFileStartsFromTheStateAfterThePrevious) {
   EXPECT_EQ(header.gtid_list, second.oracle.gtid_list);
   BinlogScan scan = ScanAfterHeader(second.bytes, header);
   ExpectOracleTransactions(scan, second.oracle);
-  ASSERT_EQ(scan.transactions.size(), 1U);
+  ASSERT_EQ(scan.transactions.size(), 2U);
   EXPECT_EQ(scan.transactions[0].gtid.sequence, first.transactions.back().gtid.sequence + 1);
+  EXPECT_EQ(scan.transactions[1].gtid.domain, 3U);
   EXPECT_TRUE(scan.sealed);
 }
 
@@ -342,6 +353,8 @@ TEST_F(BinlogEventsTest, ScansFileWithoutChecksums) {
   BinlogHeader header = HeaderOf(file.bytes);
   EXPECT_FALSE(header.checksums);
   EXPECT_EQ(header.gtid_list, file.oracle.gtid_list);
+  EXPECT_NE(header.gtid_list.find("3-7-"), std::string::npos);  // both domains
+  EXPECT_NE(header.gtid_list.find(','), std::string::npos);
   BinlogScan scan = ScanAfterHeader(file.bytes, header);
   // The MyISAM row of the mixed transaction is logged as a group of its own before it; then the
   // compressed DDL and insert.

@@ -1,6 +1,8 @@
 #include "engine/mariadb/binlog_events.h"
 
+#include <algorithm>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include <zlib.h>
@@ -207,13 +209,20 @@ core::Result<std::string> ReadGtidList(const Event& event) {
                                        " bytes does not hold its " + std::to_string(count) +
                                        " GTIDs");
   }
-  std::string list;
+  std::vector<BinlogGtid> gtids(count);
   for (size_t i = 0; i < count; ++i) {
     const size_t entry_at = 4 + i * kGtidListEntrySize;
-    BinlogGtid gtid;
-    gtid.domain = static_cast<uint32_t>(LittleEndian(body, entry_at, 4));
-    gtid.server_id = static_cast<uint32_t>(LittleEndian(body, entry_at + 4, 4));
-    gtid.sequence = LittleEndian(body, entry_at + 8, 8);
+    gtids[i].domain = static_cast<uint32_t>(LittleEndian(body, entry_at, 4));
+    gtids[i].server_id = static_cast<uint32_t>(LittleEndian(body, entry_at + 4, 4));
+    gtids[i].sequence = LittleEndian(body, entry_at + 8, 8);
+  }
+  // The server writes its hash order; sorted by domain the same state always reads the same (and
+  // as mariadb-binlog prints it).
+  std::sort(gtids.begin(), gtids.end(), [](const BinlogGtid& left, const BinlogGtid& right) {
+    return std::tie(left.domain, left.server_id) < std::tie(right.domain, right.server_id);
+  });
+  std::string list;
+  for (const BinlogGtid& gtid : gtids) {
     list += (list.empty() ? "" : ",") + gtid.ToString();
   }
   return list;

@@ -49,16 +49,19 @@ struct BinlogGtid {
 
 // What the start of a binlog file says about all of it.
 struct BinlogHeader {
-  bool checksums = false;  // events end with a CRC-32 (binlog_checksum=CRC32), from the format
-                           // description event
-  uint32_t created = 0;    // the format description event's timestamp (seconds since the epoch):
-                         // together with the server id and the file name it tells two files of the
-                         // same name apart (a server whose numbering started again)
-  uint32_t server_id = 0;   // the server id in the format description event's header
-  std::string gtid_list;    // the Gtid_list event: the GTID state before this file ("0-1-10,1-2-3";
-                            // empty when none)
-  uint64_t header_end = 0;  // offset after the format description, Gtid_list and (first)
-                            // Binlog_checkpoint events (where the first transaction starts)
+  // Events end with a CRC-32 (binlog_checksum=CRC32), from the format description event.
+  bool checksums = false;
+  // The format description event's timestamp (seconds since the epoch): together with the server
+  // id and the file name it tells two files of the same name apart (a server whose numbering
+  // started again).
+  uint32_t created = 0;
+  uint32_t server_id = 0;  // the server id in the format description event's header
+  // The Gtid_list event: the GTID state before this file ("0-1-10,1-2-3", sorted by domain; empty
+  // when none).
+  std::string gtid_list;
+  // Offset after the format description, Gtid_list and (first) Binlog_checkpoint events (where the
+  // first transaction starts).
+  uint64_t header_end = 0;
 };
 
 struct BinlogTransaction {
