@@ -9,9 +9,9 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/repo_access.h"
 #include "cli/wal_identity.h"
-#include "cli/duration_flag.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "engine/archiving.h"
@@ -77,10 +77,11 @@ void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
                            {"bytes_behind", cycle.bytes_behind}};
     std::printf("%s\n", json.dump().c_str());
   } else if (!g.quiet) {
-    std::printf("archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
-                cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
-                cycle.writer.c_str(),
-                cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
+    std::printf(
+        "archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
+        cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
+        cycle.writer.c_str(),
+        cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
   }
   std::fflush(stdout);
 }

@@ -37,10 +37,10 @@ struct BinlogFileInfo {
 // What the start of a binlog file says about all of it.
 struct BinlogFileHeader {
   uint32_t server_id = 0;
-  uint32_t created = 0;       // seconds since the epoch: tells same-named files apart
-  std::string gtid_list;      // the GTID state before the file's first transaction
-  uint64_t header_end = 0;    // offset where its first transaction starts
-  bool checksums = false;     // whether its events end with a CRC-32
+  uint32_t created = 0;     // seconds since the epoch: tells same-named files apart
+  std::string gtid_list;    // the GTID state before the file's first transaction
+  uint64_t header_end = 0;  // offset where its first transaction starts
+  bool checksums = false;   // whether its events end with a CRC-32
 };
 
 // The whole transactions in a run of a binlog file's bytes.
@@ -48,14 +48,14 @@ struct BinlogRun {
   uint64_t start_offset = 0;
   uint64_t complete_end = 0;  // after the last whole transaction: ship [start_offset, complete_end)
   size_t transactions = 0;
-  std::string first_gtid;     // "0-1-42"; empty when there is no transaction
+  std::string first_gtid;  // "0-1-42"; empty when there is no transaction
   std::string last_gtid;
-  uint32_t first_time = 0;    // the transactions' commit times (seconds since the epoch)
+  uint32_t first_time = 0;  // the transactions' commit times (seconds since the epoch)
   uint32_t last_time = 0;
   // The GTIDs of the run's transactions in order ("0-1-42", ...): the archive's manifest keeps the
   // GTID state after every piece.
   std::vector<std::string> gtids;
-  bool sealed = false;        // the file ends inside these bytes: nothing more will be written
+  bool sealed = false;  // the file ends inside these bytes: nothing more will be written
 };
 
 class BinlogArchiving {
@@ -81,8 +81,7 @@ class BinlogArchiving {
                                              uint64_t offset, uint64_t max_bytes) = 0;
   // Parses the head of a file; nullopt when `head` is too short to hold the header (read more).
   // kCorruption for bytes that are no binlog.
-  virtual core::Result<std::optional<BinlogFileHeader>> ReadHeader(
-      std::string_view head) const = 0;
+  virtual core::Result<std::optional<BinlogFileHeader>> ReadHeader(std::string_view head) const = 0;
   // The whole transactions in `bytes`, which start at file offset `offset` (the header's end or a
   // previous run's complete_end). kCorruption names the offset; a cut last event is not
   // an error.

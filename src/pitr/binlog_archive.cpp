@@ -16,45 +16,138 @@ namespace {
 
 // Enough for a file's header events (format description, Gtid_list, checkpoint) in practice;
 // more is read when a header is longer.
-constexpr uint64_t kHeaderProbeBytes = 64 * 1024;
+constexpr uint64_t kHeaderProbeBytes = 64ULL * 1024;
 // A single transaction may exceed the per-cycle read; the read grows up to this.
 constexpr uint64_t kMaxReadBytes = 1ULL << 30;
 
-struct FileHead {
-  engine::BinlogFileInfo info;
-  engine::BinlogFileHeader header;
-};
+}  // namespace
 
-struct NewPiece {
-  BinlogPiece piece;
-  std::string bytes;
-};
-
-core::Result<std::optional<FileHead>> ReadHead(engine::BinlogArchiving& binlogs,
-                                               platform::Platform& platform,
-                                               const platform::Cluster& cluster,
-                                               const engine::BinlogWriter& writer,
-                                               const engine::BinlogFileInfo& info) {
-  uint64_t probe = kHeaderProbeBytes;
-  while (true) {
-    HS_ASSIGN_OR_RETURN(std::string head,
-                        binlogs.ReadFile(platform, cluster, writer, info.name, 0, probe));
-    auto header = binlogs.ReadHeader(head);
-    if (!header.ok()) {
-      return header.TakeStatus().Wrap("read the header of binlog '" + info.name + "' on '" +
-                                      writer.instance.name + "'");
+core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
+    const engine::BinlogWriter& writer) {
+  HS_ASSIGN_OR_RETURN(auto files, binlogs_.ListFiles(platform_, cluster_, writer));
+  std::vector<FileHead> heads;
+  for (const auto& info : files) {
+    uint64_t probe = kHeaderProbeBytes;
+    while (true) {
+      HS_ASSIGN_OR_RETURN(std::string head,
+                          binlogs_.ReadFile(platform_, cluster_, writer, info.name, 0, probe));
+      auto header = binlogs_.ReadHeader(head);
+      if (!header.ok()) {
+        return header.TakeStatus().Wrap("read the header of binlog '" + info.name + "' on '" +
+                                        writer.instance.name + "'");
+      }
+      if (header->has_value()) {
+        heads.push_back(FileHead{info, **header});
+        break;
+      }
+      if (head.size() < probe) {
+        break;  // being created: the next cycle reads it
+      }
+      probe *= 2;
     }
-    if (header->has_value()) {
-      return std::optional<FileHead>(FileHead{info, **header});
-    }
-    if (head.size() < probe) {
-      return std::optional<FileHead>();  // being created: the next cycle reads it
-    }
-    probe *= 2;
   }
+  return heads;
 }
 
-}  // namespace
+core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
+    const engine::BinlogWriter& writer, const FileHead& head, const ArchivedBinlogFile* archived,
+    BinlogCycleResult* result) {
+  const uint64_t start = archived == nullptr ? 0 : archived->End();
+  if (start >= head.info.size) {
+    return std::optional<NewPiece>();
+  }
+  const uint64_t scan_from = std::max(start, head.header.header_end);
+  uint64_t read = options_.read_bytes;
+  std::string bytes;
+  engine::BinlogRun run;
+  while (true) {
+    HS_ASSIGN_OR_RETURN(
+        bytes, binlogs_.ReadFile(platform_, cluster_, writer, head.info.name, start, read));
+    if (bytes.size() < scan_from - start) {
+      return core::Status(core::ErrorCode::kUnreachable,
+                          "binlog '" + head.info.name + "' on '" + writer.instance.name +
+                              "' is shorter than its header",
+                          "the server may have purged it; the next cycle lists the files again");
+    }
+    HS_ASSIGN_OR_RETURN(run, binlogs_.ScanRun(std::string_view(bytes).substr(scan_from - start),
+                                              scan_from, head.header));
+    bool whole_transaction_found = run.complete_end > scan_from || run.sealed;
+    bool more_in_file = start + bytes.size() < head.info.size;
+    if (whole_transaction_found || !more_in_file || read >= kMaxReadBytes) {
+      break;
+    }
+    read *= 2;  // one transaction is bigger than the read
+  }
+  const uint64_t end = run.complete_end;
+  result->bytes_behind += head.info.size - std::max(start, end);
+  if (std::max(start, end) < head.info.size) {
+    ++result->files_behind;
+  }
+  // Nothing whole yet (a file's start holds only its header until the first commit).
+  if (end <= start || (start == 0 && run.transactions == 0 && !run.sealed)) {
+    return std::optional<NewPiece>();
+  }
+  NewPiece piece;
+  piece.piece.identity = {writer.instance.name, head.header.server_id, head.header.created,
+                          head.info.name};
+  piece.piece.start = start;
+  piece.piece.end = end;
+  piece.piece.transactions = run.transactions;
+  piece.piece.first_gtid = run.first_gtid;
+  piece.piece.last_gtid = run.last_gtid;
+  piece.piece.first_time = run.first_time;
+  piece.piece.last_time = run.last_time;
+  piece.piece.gtid_list_at_file_start = head.header.gtid_list;
+  const std::string& before =
+      archived == nullptr ? head.header.gtid_list : archived->pieces.back().gtid_state_after;
+  piece.piece.gtid_state_after = binlogs_.AdvanceGtidState(before, run.gtids);
+  piece.piece.sealed = run.sealed;
+  piece.bytes = bytes.substr(0, end - start);
+  return std::optional<NewPiece>(std::move(piece));
+}
+
+core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& batch,
+                                                const engine::BinlogWriter& writer) {
+  repo::SnapshotWriterOptions writer_options;
+  writer_options.compression = options_.compression;
+  writer_options.clock = options_.clock;
+  HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo_, writer_options));
+  const std::string dir = BinlogPath(cluster_);
+  nlohmann::json manifest = {{"version", 1}, {"pieces", nlohmann::json::array()}};
+  for (const auto& piece : batch) {
+    repo::NodeAttributes attributes;
+    attributes.permissions = 0600;
+    if (piece.piece.last_time > 0) {
+      attributes.mtime = repo::LocalTimeFromUnix(piece.piece.last_time, 0);
+    }
+    core::MemorySource source(core::Bytes(piece.bytes.begin(), piece.bytes.end()));
+    auto added = snapshot_writer->AddFile(dir + "/" + piece.piece.PieceName(), source, attributes);
+    if (!added.ok()) {
+      snapshot_writer->Abort();
+      return added.TakeStatus().Wrap("store binlog piece " + piece.piece.PieceName());
+    }
+    manifest["pieces"].push_back(PieceToJson(piece.piece));
+  }
+  std::string manifest_text = manifest.dump(1);
+  core::MemorySource manifest_source(core::Bytes(manifest_text.begin(), manifest_text.end()));
+  repo::NodeAttributes manifest_attributes;
+  manifest_attributes.permissions = 0600;
+  auto added = snapshot_writer->AddFile(dir + "/" + kBinlogManifestName, manifest_source,
+                                        manifest_attributes);
+  if (!added.ok()) {
+    snapshot_writer->Abort();
+    return added.TakeStatus().Wrap("store the binlog manifest");
+  }
+  repo::CommitOptions commit;
+  commit.tags = jobs::SnapshotTags(cluster_, repo::SnapshotType::kWal, "");
+  commit.tags.emplace_back(kBinlogArchiveTag);
+  commit.tags.push_back("binlog_writer=" + writer.instance.name);
+  commit.tags.push_back("binlog_pieces=" + std::to_string(batch.size()));
+  commit.hostname = cluster_.ns + "-" + cluster_.name;
+  commit.paths = {"/" + dir};
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
+  return repo::IdToHex(summary.snapshot_id);
+}
 
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   if (!catalog_) {
@@ -64,27 +157,17 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   }
   HS_ASSIGN_OR_RETURN(engine::BinlogWriter writer,
                       binlogs_.FindWriter(platform_, cluster_, catalog_->last_instance()));
-  HS_ASSIGN_OR_RETURN(auto files, binlogs_.ListFiles(platform_, cluster_, writer));
-  std::vector<FileHead> heads;
-  for (const auto& info : files) {
-    HS_ASSIGN_OR_RETURN(auto head, ReadHead(binlogs_, platform_, cluster_, writer, info));
-    if (head) {
-      heads.push_back(std::move(*head));
-    }
-  }
+  HS_ASSIGN_OR_RETURN(std::vector<FileHead> heads, ReadHeads(writer));
   const std::string archived_state = binlogs_.MergeGtidStates(catalog_->States());
-  const uint64_t now_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          options_.clock->Now().time_since_epoch())
+  const auto now_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock->Now().time_since_epoch())
           .count());
-
   BinlogCycleResult result;
   result.writer = writer.instance.name;
   std::vector<NewPiece> batch;
   for (size_t i = 0; i < heads.size(); ++i) {
-    const FileHead& head = heads[i];
-    BinlogFileIdentity identity{writer.instance.name, head.header.server_id, head.header.created,
-                                head.info.name};
+    BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
+                                heads[i].header.created, heads[i].info.name};
     const ArchivedBinlogFile* archived = catalog_->Find(identity);
     if (archived != nullptr && archived->Sealed()) {
       continue;
@@ -95,106 +178,20 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
         binlogs_.StateIncludes(archived_state, heads[i + 1].header.gtid_list)) {
       continue;
     }
-    const uint64_t start = archived == nullptr ? 0 : archived->End();
-    if (start >= head.info.size) {
-      continue;
+    HS_ASSIGN_OR_RETURN(auto piece, NextPiece(writer, heads[i], archived, &result));
+    if (piece) {
+      piece->piece.archived_at_ns = now_ns + batch.size();  // distinct, ordered within the cycle
+      batch.push_back(std::move(*piece));
     }
-    const uint64_t scan_from = std::max(start, head.header.header_end);
-    uint64_t read = options_.read_bytes;
-    std::string bytes;
-    engine::BinlogRun run;
-    while (true) {
-      HS_ASSIGN_OR_RETURN(bytes, binlogs_.ReadFile(platform_, cluster_, writer, head.info.name,
-                                                   start, read));
-      if (bytes.size() < scan_from - start) {
-        return core::Status(core::ErrorCode::kUnreachable,
-                            "binlog '" + head.info.name + "' on '" + writer.instance.name +
-                                "' is shorter than its header",
-                            "the server may have purged it; the next cycle lists the files again");
-      }
-      HS_ASSIGN_OR_RETURN(
-          run, binlogs_.ScanRun(std::string_view(bytes).substr(scan_from - start), scan_from,
-                                head.header));
-      bool whole_transaction_found = run.complete_end > scan_from || run.sealed;
-      bool more_in_file = start + bytes.size() < head.info.size;
-      if (whole_transaction_found || !more_in_file || read >= kMaxReadBytes) {
-        break;
-      }
-      read *= 2;  // one transaction is bigger than the read
-    }
-    const uint64_t end = run.complete_end;
-    result.bytes_behind += head.info.size - std::max(start, end);
-    if (std::max(start, end) < head.info.size) {
-      ++result.files_behind;
-    }
-    // Nothing whole yet (a file's start holds only its header until the first commit).
-    if (end <= start || (start == 0 && run.transactions == 0 && !run.sealed)) {
-      continue;
-    }
-    NewPiece piece;
-    piece.piece.identity = identity;
-    piece.piece.start = start;
-    piece.piece.end = end;
-    piece.piece.transactions = run.transactions;
-    piece.piece.first_gtid = run.first_gtid;
-    piece.piece.last_gtid = run.last_gtid;
-    piece.piece.first_time = run.first_time;
-    piece.piece.last_time = run.last_time;
-    piece.piece.gtid_list_at_file_start = head.header.gtid_list;
-    const std::string& before =
-        archived == nullptr ? head.header.gtid_list : archived->pieces.back().gtid_state_after;
-    piece.piece.gtid_state_after = binlogs_.AdvanceGtidState(before, run.gtids);
-    piece.piece.sealed = run.sealed;
-    piece.piece.archived_at_ns = now_ns + batch.size();  // distinct and ordered within the cycle
-    piece.bytes = bytes.substr(0, end - start);
-    batch.push_back(std::move(piece));
   }
-
-  std::vector<BinlogPiece> stored;
   if (!batch.empty()) {
-    repo::SnapshotWriterOptions writer_options;
-    writer_options.compression = options_.compression;
-    writer_options.clock = options_.clock;
-    HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo_, writer_options));
-    const std::string dir = BinlogPath(cluster_);
-    nlohmann::json manifest = {{"version", 1}, {"pieces", nlohmann::json::array()}};
-    for (auto& piece : batch) {
-      repo::NodeAttributes attributes;
-      attributes.permissions = 0600;
-      if (piece.piece.last_time > 0) {
-        attributes.mtime = repo::LocalTimeFromUnix(piece.piece.last_time, 0);
-      }
-      core::MemorySource source(core::Bytes(piece.bytes.begin(), piece.bytes.end()));
-      auto added = snapshot_writer->AddFile(dir + "/" + piece.piece.PieceName(), source,
-                                            attributes);
-      if (!added.ok()) {
-        snapshot_writer->Abort();
-        return added.TakeStatus().Wrap("store binlog piece " + piece.piece.PieceName());
-      }
-      manifest["pieces"].push_back(PieceToJson(piece.piece));
+    HS_ASSIGN_OR_RETURN(result.snapshot_id, Store(batch, writer));
+    std::vector<BinlogPiece> stored;
+    for (const auto& piece : batch) {
       result.bytes += piece.bytes.size();
       result.transactions += piece.piece.transactions;
       stored.push_back(piece.piece);
     }
-    std::string manifest_text = manifest.dump(1);
-    core::MemorySource manifest_source(core::Bytes(manifest_text.begin(), manifest_text.end()));
-    repo::NodeAttributes manifest_attributes;
-    manifest_attributes.permissions = 0600;
-    auto added = snapshot_writer->AddFile(dir + "/" + kBinlogManifestName, manifest_source,
-                                          manifest_attributes);
-    if (!added.ok()) {
-      snapshot_writer->Abort();
-      return added.TakeStatus().Wrap("store the binlog manifest");
-    }
-    repo::CommitOptions commit;
-    commit.tags = jobs::SnapshotTags(cluster_, repo::SnapshotType::kWal, "");
-    commit.tags.emplace_back(kBinlogArchiveTag);
-    commit.tags.push_back("binlog_writer=" + writer.instance.name);
-    commit.tags.push_back("binlog_pieces=" + std::to_string(batch.size()));
-    commit.hostname = cluster_.ns + "-" + cluster_.name;
-    commit.paths = {"/" + dir};
-    HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
-    result.snapshot_id = repo::IdToHex(summary.snapshot_id);
     result.pieces = batch.size();
     catalog_->Add(stored);
   }

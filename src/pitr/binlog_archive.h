@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -30,15 +31,15 @@ struct BinlogArchiveOptions {
 };
 
 struct BinlogCycleResult {
-  std::string writer;           // the instance archived from
-  size_t pieces = 0;            // pieces stored this cycle
+  std::string writer;  // the instance archived from
+  size_t pieces = 0;   // pieces stored this cycle
   uint64_t bytes = 0;
   size_t transactions = 0;
-  std::string snapshot_id;      // hex, when something was stored
-  std::string archived_state;   // the GTID state the archive reaches now
+  std::string snapshot_id;             // hex, when something was stored
+  std::string archived_state;          // the GTID state the archive reaches now
   uint32_t last_transaction_time = 0;  // commit time of the newest archived transaction
-  size_t files_behind = 0;      // the writer's files not archived to their current end
-  uint64_t bytes_behind = 0;    // and their bytes
+  size_t files_behind = 0;             // the writer's files not archived to their current end
+  uint64_t bytes_behind = 0;           // and their bytes
 };
 
 class BinlogArchiver {
@@ -46,11 +47,7 @@ class BinlogArchiver {
   BinlogArchiver(repo::Repository& repo, platform::Platform& platform,
                  const platform::Cluster& cluster, engine::BinlogArchiving& binlogs,
                  BinlogArchiveOptions options)
-      : repo_(repo),
-        platform_(platform),
-        cluster_(cluster),
-        binlogs_(binlogs),
-        options_(std::move(options)) {}
+      : repo_(repo), platform_(platform), cluster_(cluster), binlogs_(binlogs), options_(options) {}
 
   // One cycle. Stores only whole transactions; returns once the snapshot is committed (nothing
   // is presented as archived before that). Errors leave the archive as it was: the next cycle
@@ -58,6 +55,25 @@ class BinlogArchiver {
   core::Result<BinlogCycleResult> RunCycle();
 
  private:
+  struct NewPiece {
+    BinlogPiece piece;
+    std::string bytes;
+  };
+  struct FileHead {
+    engine::BinlogFileInfo info;
+    engine::BinlogFileHeader header;
+  };
+  // The writer's files whose header can be read now (a file being created is left for later).
+  core::Result<std::vector<FileHead>> ReadHeads(const engine::BinlogWriter& writer);
+  // The next piece of `head` (nullopt when nothing whole is new); counts what stays behind.
+  core::Result<std::optional<NewPiece>> NextPiece(const engine::BinlogWriter& writer,
+                                                  const FileHead& head,
+                                                  const ArchivedBinlogFile* archived,
+                                                  BinlogCycleResult* result);
+  // One snapshot holding the pieces and their manifest.
+  core::Result<std::string> Store(const std::vector<NewPiece>& batch,
+                                  const engine::BinlogWriter& writer);
+
   repo::Repository& repo_;
   platform::Platform& platform_;
   platform::Cluster cluster_;

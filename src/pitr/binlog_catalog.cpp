@@ -118,8 +118,8 @@ core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
                         "run 'hasteward repo check'; the archive's continuity is unknown");
   }
   if (piece.end < piece.start) {
-    return core::Status(core::ErrorCode::kCorruption, "binlog piece " + piece.PieceName() +
-                                                       " ends before it starts");
+    return core::Status(core::ErrorCode::kCorruption,
+                        "binlog piece " + piece.PieceName() + " ends before it starts");
   }
   return piece;
 }
@@ -166,10 +166,9 @@ void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {
       continue;  // a retried cycle stored it twice
     }
     file.pieces.push_back(piece);
-    std::sort(file.pieces.begin(), file.pieces.end(),
-              [](const BinlogPiece& left, const BinlogPiece& right) {
-                return left.start < right.start;
-              });
+    std::sort(
+        file.pieces.begin(), file.pieces.end(),
+        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
     if (piece.archived_at_ns >= last_archived_at_ns_) {
       last_archived_at_ns_ = piece.archived_at_ns;
       last_instance_ = piece.identity.instance;

@@ -71,8 +71,7 @@ class BinlogCatalog {
   // Reads the manifests of the cluster's binlog snapshots (the index must be loaded). A piece in
   // several snapshots (a retried cycle) is listed once. A manifest that cannot be read is an
   // error: the archive's continuity would be unknown.
-  static core::Result<BinlogCatalog> Load(repo::Repository& repo,
-                                          const platform::Cluster& cluster);
+  static core::Result<BinlogCatalog> Load(repo::Repository& repo, const platform::Cluster& cluster);
 
   // Adds pieces just stored (the archiver keeps its catalog between cycles).
   void Add(const std::vector<BinlogPiece>& pieces);

@@ -185,8 +185,8 @@ core::Result<BinlogHeader> ReadFormatDescription(const Event& event) {
     // checksum covers the event with that flag clear. (An open file's event fails the plain
     // check, which is how the first archiving attempt of a live server found this.)
     std::string as_closed(event.whole.substr(0, checked));
-    as_closed[kEventFlagsAt] = static_cast<char>(static_cast<uint8_t>(as_closed[kEventFlagsAt]) &
-                                                 ~kBinlogInUseFlag);
+    as_closed[kEventFlagsAt] =
+        static_cast<char>(static_cast<uint8_t>(as_closed[kEventFlagsAt]) & ~kBinlogInUseFlag);
     if (Crc32(as_closed) != LittleEndian(event.whole, checked, 4))
       return CorruptAt(event.offset, "format description event fails its CRC-32");
   } else if (algorithm != ChecksumAlgorithm::kOff) {

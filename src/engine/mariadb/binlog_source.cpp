@@ -73,7 +73,7 @@ WriterProbe Probe(const platform::Cluster& cluster, const platform::Instance& in
   probe.writable = vars->GetOr(0, "read_only") == "0";
   probe.gtid_binlog_pos = vars->GetOr(0, "gtid_binlog_pos");
   probe.binlog_basename = vars->GetOr(0, "basename");
-  probe.replicates = replication->size() > 0 && !replication->GetOr(0, "Master_Host").empty();
+  probe.replicates = !replication->empty() && !replication->GetOr(0, "Master_Host").empty();
   probe.galera_synced = state.has_value() && *state == kGaleraSynced;
   return probe;
 }
@@ -245,10 +245,11 @@ core::Result<std::string> MariadbBinlogSource::ReadFile(platform::Platform& plat
                                    "iflag=skip_bytes,count_bytes", "skip=" + std::to_string(offset),
                                    "count=" + std::to_string(max_bytes), "bs=1M", "status=none"}));
   if (!output.status.ok()) {
-    return core::Status(core::ErrorCode::kUnreachable,
-                        "read binlog '" + name + "' on '" + writer.instance.name +
-                            "': dd " + output.status.Describe() + ": " + output.err,
-                        "the server may have purged the file; the next cycle lists the files again");
+    return core::Status(
+        core::ErrorCode::kUnreachable,
+        "read binlog '" + name + "' on '" + writer.instance.name + "': dd " +
+            output.status.Describe() + ": " + output.err,
+        "the server may have purged the file; the next cycle lists the files again");
   }
   return std::move(output.out);
 }

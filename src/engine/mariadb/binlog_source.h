@@ -19,12 +19,10 @@ class MariadbBinlogSource : public BinlogArchiving {
   core::Result<std::vector<BinlogFileInfo>> ListFiles(platform::Platform& platform,
                                                       const platform::Cluster& cluster,
                                                       const BinlogWriter& writer) override;
-  core::Result<std::string> ReadFile(platform::Platform& platform,
-                                     const platform::Cluster& cluster, const BinlogWriter& writer,
-                                     const std::string& name, uint64_t offset,
-                                     uint64_t max_bytes) override;
-  core::Result<std::optional<BinlogFileHeader>> ReadHeader(
-      std::string_view head) const override;
+  core::Result<std::string> ReadFile(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const BinlogWriter& writer, const std::string& name,
+                                     uint64_t offset, uint64_t max_bytes) override;
+  core::Result<std::optional<BinlogFileHeader>> ReadHeader(std::string_view head) const override;
   core::Result<BinlogRun> ScanRun(std::string_view bytes, uint64_t offset,
                                   const BinlogFileHeader& header) const override;
   std::string AdvanceGtidState(const std::string& state,
