@@ -37,6 +37,41 @@ core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfi
                       "run 'hasteward triage'; the instances after it were not restarted");
 }
 
+// Whether the standby replayed the primary's WAL up to `lsn`.
+bool Replayed(const platform::Cluster& cluster, const platform::Instance& standby,
+              const std::string& lsn_literal) {
+  auto conn = PgConnection::ConnectInstance(cluster, standby);
+  if (!conn.ok())
+    return false;
+  auto replayed =
+      (*conn)->QueryValue("SELECT pg_last_wal_replay_lsn() >= " + lsn_literal + "::pg_lsn");
+  return replayed.ok() && replayed->value_or("") == "t";
+}
+
+// After the primary restarted first: waits until every standby replayed the WAL the primary wrote
+// at its start, which records the new hot-standby limits. A standby stopped before that restarts
+// from a position where the primary's old, higher limit is in force and refuses to run.
+core::Status WaitStandbysReplayed(const platform::Cluster& cluster, const ReconfigurePlan& plan,
+                                  const InstanceReconfigurePlan& primary) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary.instance));
+  HS_ASSIGN_OR_RETURN(auto lsn, conn->QueryValue("SELECT pg_current_wal_lsn()"));
+  HS_ASSIGN_OR_RETURN(std::string literal, conn->QuoteLiteral(lsn.value_or("0/0")));
+  for (const auto& instance : plan.instances) {
+    if (instance.primary)
+      continue;
+    if (!core::WaitUntil(
+            kServingTimeout, [&] { return Replayed(cluster, instance.instance, literal); },
+            std::chrono::milliseconds(250))) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "'" + instance.instance.name + "' did not replay the restarted " +
+                              "primary's WAL within " + std::to_string(kServingTimeout.count()) +
+                              " s",
+                          "run 'hasteward triage'; the standbys were not restarted");
+    }
+  }
+  return core::Status::Ok();
+}
+
 core::Status RestartOne(platform::Platform& platform, const platform::Cluster& cluster,
                         const InstanceReconfigurePlan& plan,
                         const std::function<void(const std::string&)>& log) {
@@ -56,8 +91,11 @@ core::Status RollingRestart(platform::Platform& platform, const platform::Cluste
                             const std::function<void(const std::string&)>& log) {
   for (bool primary_pass : {primary_first, !primary_first}) {
     for (const auto& instance : plan.instances) {
-      if (instance.primary == primary_pass)
-        HS_TRY(RestartOne(platform, cluster, instance, log));
+      if (instance.primary != primary_pass)
+        continue;
+      HS_TRY(RestartOne(platform, cluster, instance, log));
+      if (instance.primary && primary_first)
+        HS_TRY(WaitStandbysReplayed(cluster, plan, instance));
     }
   }
   // The standbys lost their primary during its restart: done when they stream again.
