@@ -221,9 +221,10 @@ core::Status PostgresReconfigure::ApplyReconfigure(platform::Platform& platform,
   if (!plan.restart)
     return core::Status::Ok();
   HS_ASSIGN_OR_RETURN(bool primary_first, PrimaryRestartsFirst(cluster, plan));
-  if (primary_first)
+  if (primary_first) {
     Log(request,
         "a hot-standby limit is lowered: the primary restarts first, the standbys after it");
+  }
   HS_TRY(RollingRestart(platform, cluster, plan, primary_first, request.log));
   return VerifyRestarted(cluster, plan);
 }
