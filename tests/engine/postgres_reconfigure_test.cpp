@@ -4,6 +4,7 @@
 // mode (one verdict per case).
 #include <gtest/gtest.h>
 
+#include "engine/postgres/auto_conf_undo.h"
 #include "engine/postgres/reconfigure_request.h"
 #include "engine/postgres/setting_value.h"
 
@@ -187,6 +188,23 @@ TEST(PostgresReconfigureRequestTest, ContradictionsWaitPointAndDuplicatesAreRefu
   twice.settings = {{"work_mem", "8MB"}, {"WORK_MEM", "9MB"}};
   EXPECT_EQ(PostgresSettingsOf(twice).status().code(), core::ErrorCode::kUsage);
   EXPECT_EQ(PostgresSettingsOf(ReconfigureRequest{}).status().code(), core::ErrorCode::kUsage);
+}
+
+TEST(PostgresAutoConfUndoTest, LinesFromTheFirstChangedOneAreSetAgainInFileOrder) {
+  AutoConfEntries before = {{"primary_conninfo", "host=a"},
+                            {"log_line_prefix", "%m [%p] "},
+                            {"work_mem", "5MB"},
+                            {"max_connections", "60"}};
+  // work_mem was set, log_line_prefix moved to the end by a set; shared_buffers had no line.
+  auto steps = AutoConfUndoSteps(before, {"log_line_prefix", "work_mem", "shared_buffers"});
+  std::vector<AlterSystemStep> want = {{"shared_buffers", std::nullopt},
+                                       {"log_line_prefix", "%m [%p] "},
+                                       {"work_mem", "5MB"},
+                                       {"max_connections", "60"}};
+  EXPECT_EQ(steps, want);
+  EXPECT_TRUE(AutoConfUndoSteps(before, {}).empty());
+  EXPECT_EQ(AutoConfUndoSteps({}, {"work_mem"}),
+            (std::vector<AlterSystemStep>{{"work_mem", std::nullopt}}));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/postgres/auto_conf_undo.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/setting_value.h"
 #include "engine/reconfigure.h"
@@ -19,9 +20,8 @@ namespace hasteward::engine::postgres {
 // configuration files give it; nullopt when the server has no such setting.
 core::Result<std::optional<PgSetting>> QuerySetting(PgConnection& conn, const std::string& name);
 
-// The value postgresql.auto.conf gives `name` (what ALTER SYSTEM wrote), nullopt when it has none.
-core::Result<std::optional<std::string>> QueryAutoConfValue(PgConnection& conn,
-                                                            const std::string& name);
+// The lines of postgresql.auto.conf (what ALTER SYSTEM wrote) in file order.
+core::Result<AutoConfEntries> QueryAutoConf(PgConnection& conn);
 
 class PostgresReconfigure : public Reconfigure {
  public:

@@ -38,34 +38,41 @@ core::Status Reload(PgConnection& conn) {
 // What was written so far, to put back when a later step fails.
 class Undo {
  public:
-  void Add(platform::Instance instance, std::string name, std::optional<std::string> auto_conf) {
-    entries_.push_back({std::move(instance), std::move(name), std::move(auto_conf)});
+  // Before the first write on `instance`: its postgresql.auto.conf as it is.
+  void Begin(platform::Instance instance, AutoConfEntries before) {
+    instances_.push_back({std::move(instance), std::move(before), {}});
   }
-  // Best effort, newest first, each instance reloaded after its settings are back: what cannot be
-  // put back is logged; the caller returns the error that made the undo necessary. Whether
-  // everything was put back.
+  // After a write of `name` on the instance of the last Begin.
+  void Written(const std::string& name) { instances_.back().changed.push_back(name); }
+  // Best effort, newest instance first, each reloaded after its file is back: what cannot be put
+  // back is logged; the caller returns the error that made the undo necessary. Whether everything
+  // was put back.
   bool Run(const platform::Cluster& cluster, const ReconfigureRequest& request) {
     bool all = true;
-    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-      auto conn = PgConnection::ConnectInstance(cluster, it->instance);
-      core::Status restored =
-          conn.ok() ? AlterSystem(**conn, it->name, it->auto_conf) : conn.status();
-      if (restored.ok())
-        restored = Reload(**conn);
+    for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+      if (it->changed.empty())
+        continue;
+      core::Status restored = PutBack(cluster, *it);
       all = all && restored.ok();
-      Log(request, "put back " + it->name + " on '" + it->instance.name +
+      Log(request, "put back postgresql.auto.conf on '" + it->instance.name +
                        "': " + (restored.ok() ? "ok" : restored.message()));
     }
     return all;
   }
 
  private:
-  struct Entry {
+  struct InstanceUndo {
     platform::Instance instance;
-    std::string name;
-    std::optional<std::string> auto_conf;  // nullopt: it was not in postgresql.auto.conf
+    AutoConfEntries before;
+    std::vector<std::string> changed;
   };
-  std::vector<Entry> entries_;
+  static core::Status PutBack(const platform::Cluster& cluster, const InstanceUndo& undo) {
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, undo.instance));
+    for (const auto& step : AutoConfUndoSteps(undo.before, undo.changed))
+      HS_TRY(AlterSystem(*conn, step.name, step.value).Wrap("ALTER SYSTEM for " + step.name));
+    return Reload(*conn);
+  }
+  std::vector<InstanceUndo> instances_;
 };
 
 // Polls new sessions until `change` runs with its requested value (the reload reached the
@@ -108,10 +115,11 @@ core::Status ApplyInstance(const platform::Cluster& cluster, const InstanceRecon
   if (!writes)
     return core::Status::Ok();
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.instance));
+  HS_ASSIGN_OR_RETURN(AutoConfEntries before, QueryAutoConf(*conn));
+  undo->Begin(plan.instance, std::move(before));
   for (const auto& change : plan.changes) {
     if (change.action == ChangeAction::kUnchanged)
       continue;
-    HS_ASSIGN_OR_RETURN(auto previous, QueryAutoConfValue(*conn, change.name));
     core::Status written = AlterSystem(*conn, change.name, change.value);
     if (!written.ok()) {
       // The server checks the value the same way on every instance: a value it rejects is a
@@ -120,7 +128,7 @@ core::Status ApplyInstance(const platform::Cluster& cluster, const InstanceRecon
         return core::Usage(written.message(), "give a value the server accepts");
       return written.Wrap("ALTER SYSTEM SET " + change.name);
     }
-    undo->Add(plan.instance, change.name, std::move(previous));
+    undo->Written(change.name);
     Log(request, "'" + plan.instance.name + "': " + change.name + " = '" + change.value + "' (" +
                      ChangeActionName(change.action) + ")");
   }

@@ -93,17 +93,14 @@ core::Result<std::optional<PgSetting>> QuerySetting(PgConnection& conn, const st
   return std::optional<PgSetting>(std::move(setting));
 }
 
-core::Result<std::optional<std::string>> QueryAutoConfValue(PgConnection& conn,
-                                                            const std::string& name) {
-  HS_ASSIGN_OR_RETURN(std::string literal, conn.QuoteLiteral(name));
-  HS_ASSIGN_OR_RETURN(
-      SqlRows rows,
-      conn.Query("SELECT setting FROM pg_file_settings WHERE lower(name) = " + literal +
-                 " AND sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno "
-                 "DESC LIMIT 1"));
-  if (rows.empty())
-    return std::optional<std::string>();
-  return std::optional<std::string>(rows.GetOr(0, "setting"));
+core::Result<AutoConfEntries> QueryAutoConf(PgConnection& conn) {
+  HS_ASSIGN_OR_RETURN(SqlRows rows,
+                      conn.Query("SELECT lower(name) AS name, setting FROM pg_file_settings "
+                                 "WHERE sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno"));
+  AutoConfEntries entries;
+  for (size_t row = 0; row < rows.size(); ++row)
+    entries.emplace_back(rows.GetOr(row, "name"), rows.GetOr(row, "setting"));
+  return entries;
 }
 
 core::Result<ReconfigurePlan> PostgresReconfigure::PlanReconfigure(
