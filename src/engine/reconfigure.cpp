@@ -76,7 +76,9 @@ std::vector<std::string> ReconfigurePlan::Describe() const {
     }
   }
   if (restart)
-    lines.emplace_back("rolling restart: replicas first, then the primary, one at a time");
+    lines.emplace_back(primary_restarts_first
+                           ? "rolling restart: the primary first, then the replicas, one at a time"
+                           : "rolling restart: replicas first, then the primary, one at a time");
   return lines;
 }
 

@@ -181,6 +181,8 @@ TEST_F(PostgresReconfigureTest, UnchangedValueDoesNotRewriteAndStaticNeedsRestar
   // Lowering a hot-standby limit takes the primary first; every standby must still run after it.
   auto lowered = Reconfigure({"--set", "max_connections=60", "--restart"});
   ASSERT_EQ(lowered.exit_code, 0) << lowered.out << lowered.err;
+  EXPECT_NE(lowered.out.find("rolling restart: the primary first"), std::string::npos)
+      << lowered.out;
   for (int n = 0; n < kInstances; ++n)
     EXPECT_EQ(Value(n, "max_connections"), "60") << n;
   EXPECT_TRUE(WaitHealthy());

@@ -171,24 +171,6 @@ void WaitForSyncStandby(const platform::Cluster& cluster, const ReconfigurePlan&
                          "triage'): commits on the primary wait until one does");
 }
 
-// Whether the restart must take the primary first (a lowered hot-standby limit); read from the
-// primary, which still runs the old values until its restart.
-core::Result<bool> PrimaryRestartsFirst(const platform::Cluster& cluster,
-                                        const ReconfigurePlan& plan) {
-  const InstanceReconfigurePlan* primary = PrimaryOf(plan);
-  if (primary == nullptr)
-    return false;
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary->instance));
-  for (const auto& change : primary->changes) {
-    if (change.action != ChangeAction::kPersistAndRestart)
-      continue;
-    HS_ASSIGN_OR_RETURN(auto setting, QuerySetting(*conn, change.name));
-    if (setting && LowersStandbyLimit(*setting, change.value))
-      return true;
-  }
-  return false;
-}
-
 // After the restart every instance must run what was persisted.
 core::Status VerifyRestarted(const platform::Cluster& cluster, const ReconfigurePlan& plan) {
   for (const auto& instance : plan.instances) {
@@ -228,12 +210,11 @@ core::Status PostgresReconfigure::ApplyReconfigure(platform::Platform& platform,
   WaitForSyncStandby(cluster, plan, request);
   if (!plan.restart)
     return core::Status::Ok();
-  HS_ASSIGN_OR_RETURN(bool primary_first, PrimaryRestartsFirst(cluster, plan));
-  if (primary_first) {
+  if (plan.primary_restarts_first) {
     Log(request,
         "a hot-standby limit is lowered: the primary restarts first, the standbys after it");
   }
-  HS_TRY(RollingRestart(platform, cluster, plan, primary_first, request.log));
+  HS_TRY(RollingRestart(platform, cluster, plan, request.log));
   return VerifyRestarted(cluster, plan);
 }
 

@@ -30,10 +30,12 @@ std::vector<std::string> SplitEnumValues(const std::string& text) {
   return out;
 }
 
+// `lowers_limit` is set when a restart-only change lowers a hot-standby limit on the primary.
 core::Result<InstanceReconfigurePlan> PlanInstance(const platform::Cluster& cluster,
                                                    const platform::Instance& instance,
                                                    const std::map<std::string, std::string>& wanted,
-                                                   const ReconfigureRequest& request) {
+                                                   const ReconfigureRequest& request,
+                                                   bool* lowers_limit) {
   InstanceReconfigurePlan plan;
   plan.instance = instance;
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
@@ -47,6 +49,10 @@ core::Result<InstanceReconfigurePlan> PlanInstance(const platform::Cluster& clus
     }
     HS_ASSIGN_OR_RETURN(std::string value, NormalizeSettingValue(*setting, raw));
     HS_ASSIGN_OR_RETURN(PlannedChange change, DecideChange(*setting, value, request.restart));
+    if (plan.primary && change.action == ChangeAction::kPersistAndRestart &&
+        LowersStandbyLimit(*setting, value)) {
+      *lowers_limit = true;
+    }
     plan.changes.push_back(std::move(change));
   }
   return plan;
@@ -109,7 +115,7 @@ core::Result<ReconfigurePlan> PostgresReconfigure::PlanReconfigure(
   HS_ASSIGN_OR_RETURN(auto wanted, PostgresSettingsOf(request));
   ReconfigurePlan plan;
   for (const auto& instance : cluster.instances) {
-    auto planned = PlanInstance(cluster, instance, wanted, request);
+    auto planned = PlanInstance(cluster, instance, wanted, request, &plan.primary_restarts_first);
     if (!planned.ok())
       return planned.TakeStatus().Wrap("reconfigure '" + instance.name + "'");
     plan.restart =

@@ -87,8 +87,9 @@ core::Status RestartOne(platform::Platform& platform, const platform::Cluster& c
 }  // namespace
 
 core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan, bool primary_first,
+                            const ReconfigurePlan& plan,
                             const std::function<void(const std::string&)>& log) {
+  bool primary_first = plan.primary_restarts_first;
   for (bool primary_pass : {primary_first, !primary_first}) {
     for (const auto& instance : plan.instances) {
       if (instance.primary != primary_pass)

@@ -14,11 +14,12 @@
 namespace hasteward::engine::postgres {
 
 // Restarts every instance of `plan`: standbys first, then the primary; the primary first when
-// `primary_first` (a lowered hot-standby limit: a standby must never run with less than its
-// primary). kTimeout naming the instance when one does not serve again within two minutes (the
-// instances after it are not restarted). `log` (may be empty) gets one line per step.
+// plan.primary_restarts_first (a lowered hot-standby limit: a standby must never run with less
+// than its primary), the standbys once they replayed the primary's WAL since its start. kTimeout
+// naming the instance when one does not serve again within two minutes (the instances after it are
+// not restarted). `log` (may be empty) gets one line per step.
 core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan, bool primary_first,
+                            const ReconfigurePlan& plan,
                             const std::function<void(const std::string&)>& log);
 
 }  // namespace hasteward::engine::postgres
