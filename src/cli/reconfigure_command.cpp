@@ -1,4 +1,4 @@
-// `hasteward reconfigure -e mariadb|galera -c -n --set name=value... [--replication-mode
+// `hasteward reconfigure -e mariadb|galera|cnpg -c -n --set name=value... [--replication-mode
 // async|semisync] [--semisync-wait-point after_sync|after_commit] [--restart] [--dry-run]`:
 // server variables changed at runtime and persisted on every instance (engine/reconfigure.h).
 // The plan is printed first; --dry-run stops there.
@@ -101,9 +101,11 @@ void RegisterReconfigureCommand(CLI::App& app, GlobalOptions& g, CommandOutcome&
                   "name=value of a server variable (repeatable); applied at runtime where the "
                   "server allows it and persisted so it survives a restart");
   cmd->add_option("--replication-mode", flags->replication_mode,
-                  "async or semisync (mariadb): the semi-sync variables of every instance");
+                  "async or semisync: the semi-sync variables of every instance (mariadb) or "
+                  "synchronous_standby_names 'ANY 1 (*)' / '' (cnpg)");
   cmd->add_option("--semisync-wait-point", flags->wait_point,
-                  "after_sync (default: an acknowledged commit is on a replica) or after_commit");
+                  "after_sync (default: an acknowledged commit is on a replica) or after_commit "
+                  "(mariadb only)");
   cmd->add_flag("--restart", flags->restart,
                 "Allow static variables: persist them and restart the instances one at a time "
                 "(replicas first, then the primary)");

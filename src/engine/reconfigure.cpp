@@ -75,8 +75,11 @@ std::vector<std::string> ReconfigurePlan::Describe() const {
                       ", persisted " + change.persisted + ", requested " + change.value + ")");
     }
   }
-  if (restart)
-    lines.emplace_back("rolling restart: replicas first, then the primary, one at a time");
+  if (restart) {
+    lines.emplace_back(primary_restarts_first
+                           ? "rolling restart: the primary first, then the replicas, one at a time"
+                           : "rolling restart: replicas first, then the primary, one at a time");
+  }
   return lines;
 }
 

@@ -79,6 +79,9 @@ struct InstanceReconfigurePlan {
 struct ReconfigurePlan {
   std::vector<InstanceReconfigurePlan> instances;  // in the order they are changed
   bool restart = false;  // a rolling restart follows (a static variable changes)
+  // The restart takes the primary first (PostgreSQL: a lowered limit a standby must have at least
+  // as high as its primary); otherwise replicas first.
+  bool primary_restarts_first = false;
   // Whether any instance has something to do.
   bool Empty() const;
   // One line per change for --dry-run and the command's output.

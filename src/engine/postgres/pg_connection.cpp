@@ -147,4 +147,15 @@ core::Status PgConnection::Execute(const std::string& sql) {
   return Query(sql).TakeStatus();
 }
 
+core::Result<std::string> PgConnection::QuoteLiteral(const std::string& text) {
+  char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+  if (quoted == nullptr) {
+    return core::Internal("cannot quote a value for postgresql " + display_name_ + ": " +
+                          Trim(PQerrorMessage(conn_)));
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
 }  // namespace hasteward::engine::postgres

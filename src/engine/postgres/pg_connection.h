@@ -42,6 +42,10 @@ class PgConnection {
   // The first column of the first row (nullopt for NULL or no rows).
   core::Result<std::optional<std::string>> QueryValue(const std::string& sql);
   core::Status Execute(const std::string& sql);
+  // `text` as an SQL string literal, quotes included (libpq's PQescapeLiteral: quotes doubled,
+  // backslashes escaped as this connection's standard_conforming_strings needs). kInternal when
+  // libpq refuses it (invalid encoding).
+  core::Result<std::string> QuoteLiteral(const std::string& text);
   const std::string& display_name() const { return display_name_; }
 
  private:

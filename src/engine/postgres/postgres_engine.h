@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/pg_archiving.h"
+#include "engine/postgres/reconfigure.h"
 #include "engine/postgres/switchover.h"
 
 namespace hasteward::engine::postgres {
@@ -46,11 +47,13 @@ class PostgresEngine : public Engine {
   NativeBackup* native_backup() override { return &native_; }
   Switchover* switchover() override { return &switchover_; }
   Archiving* archiving() override { return &archiving_; }
+  Reconfigure* reconfigure() override { return &reconfigure_; }
 
  private:
   PgNativeBackup native_{*this};
   PgSwitchover switchover_;
   PgArchiving archiving_{*this};
+  PostgresReconfigure reconfigure_;
 };
 
 // The end marker pg_dumpall writes last.
