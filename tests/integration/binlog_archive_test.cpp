@@ -156,15 +156,27 @@ TEST_F(BinlogArchiveTest, PiecesRebuildEachFileByteForByteWithTheActiveTail) {
   EXPECT_EQ(second["archived_gtid"], Sql(0, "SELECT @@gtid_binlog_pos"));
   EXPECT_EQ(second["files_behind"], 0);
 
-  // Stock restic gives back pieces that concatenate to the server's files, byte for byte.
+  // Stock restic gives back pieces that concatenate to the server's files, byte for byte: a
+  // closed file whole, the active one as a prefix (the server appends a Binlog_checkpoint event
+  // to it on its own some time after it starts, whether or not we archived in between).
   auto files = Rebuild(RestoreAllPieces("restore-1"));
+  std::string active;
+  for (const auto& [identity, bytes] : files) {
+    active = std::max(active, identity.substr(identity.find("mariadb-bin")));
+  }
   size_t compared = 0;
   for (const auto& [identity, bytes] : files) {
     std::string file_name = identity.substr(identity.find("mariadb-bin"));
-    if (identity.rfind(sc_->instance(0).name + ".", 0) == 0) {
-      EXPECT_EQ(AsClosed(bytes), ServerFile(0, file_name)) << identity;
-      ++compared;
+    if (identity.rfind(sc_->instance(0).name + ".", 0) != 0) {
+      continue;
     }
+    std::string server = ServerFile(0, file_name);
+    if (file_name == active) {
+      EXPECT_EQ(AsClosed(bytes), server.substr(0, bytes.size())) << identity;
+    } else {
+      EXPECT_EQ(AsClosed(bytes), server) << identity;
+    }
+    ++compared;
   }
   EXPECT_GE(compared, 2U);
 }
