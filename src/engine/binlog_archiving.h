@@ -65,8 +65,8 @@ class BinlogArchiving {
   // The instance to archive from now. Replication: the one primary (not a replica, writable);
   // Galera: a Synced node with binlogs, `preferred` when it still qualifies (an archive keeps to
   // one node while it can: the nodes' binlog files and boundaries differ). kUnreachable when no
-  // instance qualifies or two primaries do (never archive from a forked cluster); kUsage when the
-  // writer has no binlog (log_bin off).
+  // instance qualifies, kSplitBrain when two primaries do (never archive from a forked cluster);
+  // kUsage when the writer has no binlog (log_bin off).
   virtual core::Result<BinlogWriter> FindWriter(platform::Platform& platform,
                                                 const platform::Cluster& cluster,
                                                 const std::string& preferred) = 0;

@@ -83,4 +83,11 @@ std::vector<std::string> ReconfigurePlan::Describe() const {
   return lines;
 }
 
+std::string ApplyFailureHint(bool undone) {
+  return undone ? "every change made before the failure was put back; fix the cause and run "
+                  "reconfigure again"
+                : "some changes could not be put back (see the lines above); run 'hasteward "
+                  "triage' and reconfigure again";
+}
+
 }  // namespace hasteward::engine

@@ -88,6 +88,9 @@ struct ReconfigurePlan {
   std::vector<std::string> Describe() const;
 };
 
+// The hint of a failed apply: whether every change made before the failure was put back.
+std::string ApplyFailureHint(bool undone);
+
 // Capability (Engine::reconfigure(); nullptr = unsupported).
 class Reconfigure {
  public:

@@ -13,6 +13,7 @@
 
 #include "core/fd.h"
 #include "support/command.h"
+#include "support/file_state.h"
 #include "support/hasteward_env.h"
 #include "support/postgres_crash.h"
 #include "support/sandbox_cluster.h"
@@ -24,26 +25,6 @@ using platform::EngineKind;
 
 constexpr int kUsageExit = 2;  // docs/exit-codes.md
 constexpr int kInstances = 3;
-
-// The bytes and mtime of a file (exists = false when it does not).
-struct FileState {
-  bool exists = false;
-  std::string bytes;
-  int64_t mtime_ns = 0;
-  bool operator==(const FileState&) const = default;
-};
-
-FileState StateOf(const std::string& path) {
-  FileState state;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return state;
-  state.exists = true;
-  state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  auto bytes = core::ReadFileToString(path);
-  state.bytes = bytes.ok() ? *bytes : "";
-  return state;
-}
 
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))

@@ -198,7 +198,7 @@ core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /
   if (candidates.size() > 1) {
     // Two writable primaries have forked the data: archiving either would store one side of the
     // fork as the cluster's history.
-    return core::Status(core::ErrorCode::kUnreachable,
+    return core::Status(core::ErrorCode::kSplitBrain,
                         "more than one writable primary in '" + cluster.name + "' (" +
                             DescribeProbes(probes) + "); not archiving a forked cluster",
                         "run 'hasteward triage' and 'hasteward repair' first");

@@ -144,10 +144,7 @@ core::Status MariadbReconfigure::ApplyReconfigure(platform::Platform& platform,
     if (!applied.ok()) {
       bool undone = undo.Run(cluster, request);
       return applied.Wrap("reconfigure '" + instance.instance.name + "'")
-          .WithHint(undone ? "every change made before the failure was put back; fix the cause "
-                             "and run reconfigure again"
-                           : "some changes could not be put back (see the lines above); run "
-                             "'hasteward triage' and reconfigure again");
+          .WithHint(ApplyFailureHint(undone));
     }
   }
   WaitForSemisyncClients(cluster, plan, request);
