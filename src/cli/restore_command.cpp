@@ -8,6 +8,7 @@
 #include "cli/snapshot_filter.h"
 #include "cli/wal_identity.h"
 #include "jobs/jobs.h"
+#include "pitr/binlog_restore.h"
 #include "pitr/pitr_restore.h"
 
 namespace hasteward::cli {
@@ -25,6 +26,7 @@ struct RestoreFlags {
   std::string method;     // "" = any
   std::string until;      // point-in-time: RFC 3339 time
   std::string until_lsn;  // point-in-time: WAL position
+  std::string until_gtid;  // point-in-time: MariaDB GTID position
 };
 
 // --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
@@ -98,9 +100,59 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
   return core::Status::Ok();
 }
 
+// MariaDB/Galera: the base backup plus the archived binlogs (pitr/binlog_restore.h).
+core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f,
+                                   ClusterContext& ctx) {
+  if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
+    return core::Usage("a point-in-time restore chooses its base backup itself",
+                       "drop --snapshot, -t and -i");
+  }
+  if (!f.until_lsn.empty()) {
+    return core::Usage("--until-lsn is PostgreSQL's; MariaDB takes --until TIME or --until-gtid");
+  }
+  HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
+                      "run 'hasteward snapshots' to see the native base backups"));
+  pitr::BinlogRestoreOptions options;
+  if (!f.until.empty()) {
+    auto time = repo::ParseGoTime(f.until);
+    if (!time.ok()) {
+      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
+                         "write it with its zone, e.g. 2026-11-22T16:40:01Z");
+    }
+    options.target.time_unix = time->unix_seconds;
+  }
+  options.target.gtid = f.until_gtid;
+  options.confirm_overwrite = f.confirm_overwrite;
+  options.force = f.force;
+  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreResult result,
+                      pitr::RestoreBinlogsToPoint(ctx.target, *r, options));
+  std::string base = repo::IdToHex(result.plan.base.id);
+  if (g.WantsJson()) {
+    PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
+                                               .cluster = ctx.target.cluster().name,
+                                               .ns = ctx.target.cluster().ns,
+                                               .bytes = result.bytes});
+  } else if (!g.quiet) {
+    std::printf("restored base %s into %s/%s and replayed %zu archived transactions to GTID %s\n",
+                base.substr(0, 8).c_str(), ctx.target.cluster().ns.c_str(),
+                ctx.target.cluster().name.c_str(), result.plan.transactions,
+                result.plan.final_state.c_str());
+  }
+  return core::Status::Ok();
+}
+
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  if (!f.until.empty() || !f.until_lsn.empty()) {
+  bool point = !f.until.empty() || !f.until_lsn.empty() || !f.until_gtid.empty();
+  if (point && ctx.target.engine().binlog_archiving() != nullptr) {
+    return RunBinlogPointRestore(g, f, ctx);
+  }
+  if (!f.until_gtid.empty()) {
+    return engine::Unsupported(ctx.target.engine(), "--until-gtid (MariaDB and Galera only)");
+  }
+  if (point) {
     return RunPointRestore(g, f, ctx);
   }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
@@ -196,6 +248,9 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
                   "reach it)");
   cmd->add_option("--until-lsn", flags->until_lsn,
                   "Point-in-time: as --until, up to this WAL position (e.g. 0/3000A38)");
+  cmd->add_option("--until-gtid", flags->until_gtid,
+                  "Point-in-time, MariaDB/Galera: replay archived binlogs onto the newest native "
+                  "base backup up to and including this GTID position (e.g. 0-1-42)");
   cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
                 "Restore even though triage found a split-brain or an UNKNOWN instance that may "
                 "hold newer data (the restore rewinds it)");

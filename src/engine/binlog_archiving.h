@@ -43,6 +43,14 @@ struct BinlogFileHeader {
   bool checksums = false;   // whether its events end with a CRC-32
 };
 
+// One whole transaction in a binlog file.
+struct BinlogTransactionSpan {
+  std::string gtid;      // "0-1-42"
+  uint64_t start = 0;    // file offsets [start, end)
+  uint64_t end = 0;
+  uint32_t time = 0;     // its commit time (seconds since the epoch)
+};
+
 // The whole transactions in a run of a binlog file's bytes.
 struct BinlogRun {
   uint64_t start_offset = 0;
@@ -55,6 +63,7 @@ struct BinlogRun {
   // The GTIDs of the run's transactions in order ("0-1-42", ...): the archive's manifest keeps the
   // GTID state after every piece.
   std::vector<std::string> gtids;
+  std::vector<BinlogTransactionSpan> spans;  // the same transactions with their offsets and times
   bool sealed = false;  // the file ends inside these bytes: nothing more will be written
 };
 
@@ -96,6 +105,19 @@ class BinlogArchiving {
   virtual std::string MergeGtidStates(const std::vector<std::string>& states) const = 0;
   // Whether every transaction up to `position` is included in `state`.
   virtual bool StateIncludes(const std::string& state, const std::string& position) const = 0;
+  // Whether `gtid` is the very next transaction of its domain after `state` (no transaction of
+  // that domain missing in between): a replay that skips one would fork the data.
+  virtual bool Follows(const std::string& state, const std::string& gtid) const = 0;
+
+  // Applies every transaction of the binlog file at `local_path` (on this machine) to `target`,
+  // each with its original GTID, through the server's own client; kDumpFailed naming the
+  // statement the server refused. The caller makes sure nothing else writes to `target` meanwhile.
+  virtual core::Status ReplayBinlog(platform::Platform& platform, const platform::Cluster& cluster,
+                                    const platform::Instance& target,
+                                    const std::string& local_path) = 0;
+  // The GTID position `instance` has written to its binlog (gtid_binlog_pos).
+  virtual core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
+                                                   const platform::Instance& instance) = 0;
 };
 
 }  // namespace hasteward::engine

@@ -139,8 +139,11 @@ core::Result<BinlogCatalog> BinlogCatalog::Load(repo::Repository& repo,
     for (auto& piece : pieces) {
       bool stored = false;
       for (const auto& node : nodes) {
-        stored = stored || (node.name == piece.PieceName() && node.type == "file" &&
-                            node.size == piece.end - piece.start);
+        if (node.name == piece.PieceName() && node.type == "file" &&
+            node.size == piece.end - piece.start) {
+          stored = true;
+          catalog.nodes_.emplace(node.name, node);
+        }
       }
       if (!stored) {
         return core::Status(core::ErrorCode::kCorruption,
@@ -179,6 +182,11 @@ void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {
 const ArchivedBinlogFile* BinlogCatalog::Find(const BinlogFileIdentity& identity) const {
   auto it = files_.find(identity.Key());
   return it == files_.end() ? nullptr : &it->second;
+}
+
+const repo::Node* BinlogCatalog::NodeOf(const BinlogPiece& piece) const {
+  auto it = nodes_.find(piece.PieceName());
+  return it == nodes_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> BinlogCatalog::States() const {

@@ -84,9 +84,14 @@ class BinlogCatalog {
   const std::string& last_instance() const { return last_instance_; }
   // The GTID states after every archived piece (the caller merges them with the engine's rules).
   std::vector<std::string> States() const;
+  // When the newest piece was stored (0 when empty): the archive was current then.
+  uint64_t last_archived_at_ns() const { return last_archived_at_ns_; }
+  // The stored file of a piece listed by Load (nullptr for pieces only added by Add).
+  const repo::Node* NodeOf(const BinlogPiece& piece) const;
 
  private:
   std::map<std::string, ArchivedBinlogFile> files_;  // by identity key
+  std::map<std::string, repo::Node> nodes_;           // by piece name
   size_t snapshots_ = 0;
   std::string last_instance_;
   uint64_t last_archived_at_ns_ = 0;

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <map>
 
+#include "engine/client_tools.h"
 #include "engine/mariadb/binlog_events.h"
+#include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/triage.h"
@@ -154,6 +156,59 @@ bool MariadbBinlogSource::StateIncludes(const std::string& state,
   return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
 }
 
+bool MariadbBinlogSource::Follows(const std::string& state, const std::string& gtid) const {
+  GtidState parsed = ParseGtidList(gtid);
+  if (parsed.size() != 1) {
+    return false;
+  }
+  const auto& [domain, position] = *parsed.begin();
+  GtidState current = ParseGtidList(state);
+  auto it = current.find(domain);
+  long previous = it == current.end() ? 0 : it->second.second;
+  return position.second == previous + 1;
+}
+
+core::Status MariadbBinlogSource::ReplayBinlog(platform::Platform& /*platform*/,
+                                               const platform::Cluster& cluster,
+                                               const platform::Instance& target,
+                                               const std::string& local_path) {
+  // mariadb-binlog turns the events into statements that carry each transaction's GTID
+  // (SET gtid_domain_id / server_id / gtid_seq_no), so the target writes them to its own binlog
+  // with their original GTIDs and its replicas receive them; its last line is the end marker the
+  // restore client waits for before it is told to quit.
+  constexpr const char* kDecodedEndMarker = "# End of log file";
+  core::SubprocessOptions decode;
+  decode.argv = {ToolPath(target, "mariadb-binlog"), "--no-defaults", local_path};
+  HS_ASSIGN_OR_RETURN(auto decoded,
+                      ToolDumpStream::Start(std::move(decode), ToolSecrets(), kDecodedEndMarker));
+  core::SubprocessOptions apply;
+  apply.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets,
+                      MariadbClientArgs(cluster, target, "mariadb", &apply.argv));
+  for (const char* flag : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
+    apply.argv.emplace_back(flag);
+  }
+  HS_ASSIGN_OR_RETURN(auto sink, ToolRestoreSink::Start(std::move(apply), std::move(secrets),
+                                                        DescribeInstance(target),
+                                                        MariadbClientEnd(kDecodedEndMarker)));
+  std::vector<uint8_t> buffer(1 << 20);
+  while (true) {
+    HS_ASSIGN_OR_RETURN(size_t read, decoded->Read(buffer));
+    if (read == 0) {
+      break;
+    }
+    HS_TRY(sink->Write(core::ByteView(buffer.data(), read)));
+  }
+  return sink->Close();
+}
+
+core::Result<std::string> MariadbBinlogSource::BinlogPosition(const platform::Cluster& cluster,
+                                                              const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(auto position, conn->QueryValue("SELECT @@gtid_binlog_pos"));
+  return position.value_or("");
+}
+
 bool IsPlainBinlogFileName(const std::string& name) {
   return !name.empty() && name.front() != '.' &&
          std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -286,6 +341,8 @@ core::Result<BinlogRun> MariadbBinlogSource::ScanRun(std::string_view bytes, uin
   run.sealed = scan.sealed;
   for (const auto& transaction : scan.transactions) {
     run.gtids.push_back(transaction.gtid.ToString());
+    run.spans.push_back({run.gtids.back(), transaction.start_offset, transaction.end_offset,
+                         transaction.timestamp});
   }
   if (!scan.transactions.empty()) {
     run.first_gtid = run.gtids.front();

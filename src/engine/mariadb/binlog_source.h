@@ -29,6 +29,12 @@ class MariadbBinlogSource : public BinlogArchiving {
                                const std::vector<std::string>& gtids) const override;
   std::string MergeGtidStates(const std::vector<std::string>& states) const override;
   bool StateIncludes(const std::string& state, const std::string& position) const override;
+  bool Follows(const std::string& state, const std::string& gtid) const override;
+  core::Status ReplayBinlog(platform::Platform& platform, const platform::Cluster& cluster,
+                            const platform::Instance& target,
+                            const std::string& local_path) override;
+  core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
+                                           const platform::Instance& instance) override;
 
  private:
   bool galera_;

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/account_filter.h"
+#include "engine/mariadb/client_args.h"
 #include "engine/mariadb/mariadb_connection.h"
 
 namespace hasteward::engine::mariadb {
@@ -265,34 +266,6 @@ std::vector<std::string> MariadbDumpFlags(const BackupPlan& plan) {
 
 namespace {
 
-// argv prefix and secrets for a MariaDB client tool against `inst`.
-core::Result<ToolSecrets> ClientArgs(const platform::Cluster& cluster,
-                                     const platform::Instance& inst, const std::string& tool,
-                                     std::vector<std::string>* argv) {
-  ToolSecrets secrets;
-  HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
-  argv->push_back(ToolPath(inst, tool));
-  if (!password.empty()) {
-    HS_ASSIGN_OR_RETURN(std::string path,
-                        secrets.Add("client.cnf", MyCnfContent(MariadbUser(cluster), password)));
-    argv->push_back("--defaults-file=" + path);  // must be the first option
-  } else {
-    argv->push_back("--no-defaults");
-  }
-  argv->push_back("--user=" + MariadbUser(cluster));
-  if (inst.port > 0) {
-    argv->push_back("--host=" + (inst.host.empty() ? std::string("127.0.0.1") : inst.host));
-    argv->push_back("--port=" + std::to_string(inst.port));
-    argv->push_back("--protocol=tcp");
-  } else {
-    argv->push_back("--socket=" + inst.socket);
-  }
-  if (tool == "mariadb") {  // mariadb-dump has no such option
-    argv->push_back("--connect-timeout=5");
-  }
-  return secrets;
-}
-
 // What the restore may do with the dump's accounts on `target`: the accounts it already has, and
 // the users never touched (the one we connect as, the replication user, the server's own).
 core::Result<AccountFilterOptions> AccountOptions(const platform::Cluster& cluster,
@@ -315,7 +288,7 @@ core::Result<std::unique_ptr<DumpStream>> MariadbFamilyEngine::OpenDump(
   core::SubprocessOptions options;
   options.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
   HS_ASSIGN_OR_RETURN(ToolSecrets secrets,
-                      ClientArgs(cluster, plan.source, "mariadb-dump", &options.argv));
+                      MariadbClientArgs(cluster, plan.source, "mariadb-dump", &options.argv));
   for (auto& f : MariadbDumpFlags(plan)) {
     options.argv.push_back(std::move(f));
   }
@@ -357,7 +330,7 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
     platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, ClientArgs(cluster, plan.target, "mariadb", &sp.argv));
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, MariadbClientArgs(cluster, plan.target, "mariadb", &sp.argv));
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }

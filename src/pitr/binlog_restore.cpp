@@ -1,0 +1,282 @@
+#include "pitr/binlog_restore.h"
+
+#include <algorithm>
+
+#include "core/atomic_file.h"
+#include "core/log.h"
+#include "core/temp_dir.h"
+#include "engine/binlog_archiving.h"
+#include "jobs/jobs.h"
+#include "jobs/native_backup.h"
+#include "repo/lock/repo_lock.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1000000000;
+
+// One archived file rebuilt from its pieces, with its whole transactions.
+struct LoadedFile {
+  BinlogFileIdentity identity;
+  std::string bytes;
+  engine::BinlogFileHeader header;
+  std::vector<engine::BinlogTransactionSpan> spans;
+  uint64_t first_archived_at_ns = 0;
+};
+
+// Every archived file, each from its start up to its first missing piece (what follows a missing
+// piece is unusable: a replay must not skip a transaction), in the order they were archived.
+core::Result<std::vector<LoadedFile>> LoadFiles(repo::Repository& repo,
+                                                const BinlogCatalog& catalog,
+                                                const engine::BinlogArchiving& binlogs) {
+  std::vector<LoadedFile> files;
+  for (const auto& [key, archived] : catalog.files()) {
+    LoadedFile file;
+    file.identity = archived.identity;
+    file.first_archived_at_ns = archived.pieces.front().archived_at_ns;
+    for (const auto& piece : archived.pieces) {
+      const repo::Node* node = catalog.NodeOf(piece);
+      if (piece.start != file.bytes.size() || node == nullptr) {
+        break;
+      }
+      core::MemorySink sink;
+      auto dumped = repo::DumpFile(repo, *node, sink, {});
+      if (!dumped.ok()) {
+        return dumped.TakeStatus().Wrap("read binlog piece " + piece.PieceName());
+      }
+      file.bytes.append(sink.data().begin(), sink.data().end());
+    }
+    auto header = binlogs.ReadHeader(file.bytes);
+    if (!header.ok()) {
+      return header.TakeStatus().Wrap("read archived binlog " + key);
+    }
+    if (!header->has_value()) {
+      continue;  // not even its header is archived
+    }
+    file.header = **header;
+    auto run = binlogs.ScanRun(std::string_view(file.bytes).substr(file.header.header_end),
+                               file.header.header_end, file.header);
+    if (!run.ok()) {
+      return run.TakeStatus().Wrap("read archived binlog " + key);
+    }
+    file.spans = std::move(run->spans);
+    files.push_back(std::move(file));
+  }
+  std::sort(files.begin(), files.end(), [](const LoadedFile& left, const LoadedFile& right) {
+    return left.first_archived_at_ns < right.first_archived_at_ns;
+  });
+  return files;
+}
+
+// Follows the archive from `state` one transaction at a time, each the next of its domain, in
+// each file's order, until the target (or the archive's end).
+struct ChainWalk {
+  std::string state;
+  std::vector<BinlogReplayPlan::FileReplay> files;
+  size_t transactions = 0;
+  bool reached = false;
+};
+
+ChainWalk Walk(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
+               const std::string& from, const BinlogTarget& target) {
+  ChainWalk walk;
+  walk.state = from;
+  if (!target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid)) {
+    walk.reached = true;
+    return walk;
+  }
+  bool progressed = true;
+  while (progressed && !walk.reached) {
+    progressed = false;
+    for (const LoadedFile& file : files) {
+      size_t next = 0;
+      while (next < file.spans.size() && binlogs.StateIncludes(walk.state, file.spans[next].gtid)) {
+        ++next;
+      }
+      if (next == file.spans.size() || !binlogs.Follows(walk.state, file.spans[next].gtid)) {
+        continue;
+      }
+      BinlogReplayPlan::FileReplay replay{file.identity, {}};
+      for (size_t index = next; index < file.spans.size() && !walk.reached; ++index) {
+        const engine::BinlogTransactionSpan& span = file.spans[index];
+        if (binlogs.StateIncludes(walk.state, span.gtid)) {
+          continue;
+        }
+        if (!binlogs.Follows(walk.state, span.gtid)) {
+          break;  // this file skips a transaction here; another file may hold it
+        }
+        if (target.time_unix && static_cast<int64_t>(span.time) > *target.time_unix) {
+          walk.reached = true;  // the first transaction after the target: all before it is here
+          break;
+        }
+        replay.spans.push_back(index);
+        walk.state = binlogs.AdvanceGtidState(walk.state, {span.gtid});
+        ++walk.transactions;
+        walk.reached = !target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid);
+      }
+      if (!replay.spans.empty()) {
+        walk.files.push_back(std::move(replay));
+        progressed = true;
+        break;  // look again from the first file: another may continue where this one stopped
+      }
+    }
+  }
+  return walk;
+}
+
+// The base's own transactions must all be at or before a time target: a backup taken while the
+// target passed holds transactions after it that no replay can take back.
+bool BaseEndsBefore(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
+                    const std::string& base_state, int64_t target_time) {
+  for (const LoadedFile& file : files) {
+    for (const auto& span : file.spans) {
+      if (static_cast<int64_t>(span.time) > target_time &&
+          binlogs.StateIncludes(base_state, span.gtid)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::string DescribeTarget(const BinlogTarget& target) {
+  return target.gtid.empty()
+             ? repo::LocalTimeFromUnix(target.time_unix.value_or(0), 0).Format()
+             : "GTID " + target.gtid;
+}
+
+core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo,
+                                          const platform::Cluster& cluster,
+                                          const std::vector<LoadedFile>& files,
+                                          const BinlogCatalog& catalog,
+                                          const engine::BinlogArchiving& binlogs,
+                                          const BinlogTarget& target) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  std::string refusal;
+  bool any_base = false;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {  // newest first
+    const repo::Snapshot& snapshot = *it;
+    if (!jobs::IsNativeSnapshot(snapshot)) {
+      continue;
+    }
+    const std::string base_state = snapshot.TagValue("gtid_position");
+    if (target.time_unix && (snapshot.time.unix_seconds > *target.time_unix ||
+                             !BaseEndsBefore(files, binlogs, base_state, *target.time_unix))) {
+      continue;
+    }
+    if (!target.gtid.empty() && !binlogs.StateIncludes(target.gtid, base_state)) {
+      continue;
+    }
+    any_base = true;
+    ChainWalk walk = Walk(files, binlogs, base_state, target);
+    // A time target past the last archived transaction is reached only when the archive was
+    // current after the target's second (a later cycle found nothing new before it stored).
+    if (!walk.reached && target.time_unix &&
+        catalog.last_archived_at_ns() >=
+            static_cast<uint64_t>((*target.time_unix + 1) * kNanosPerSecond)) {
+      walk.reached = true;
+    }
+    if (walk.reached) {
+      BinlogReplayPlan plan;
+      plan.base = snapshot;
+      plan.base_state = base_state;
+      plan.final_state = walk.state;
+      plan.transactions = walk.transactions;
+      plan.files = std::move(walk.files);
+      return plan;
+    }
+    if (refusal.empty()) {
+      refusal = "the archived binlogs continue base " + repo::IdToHex(snapshot.id).substr(0, 8) +
+                " (GTID " + (base_state.empty() ? "none" : base_state) + ") only to GTID " +
+                (walk.state.empty() ? "none" : walk.state) + ", not to " + DescribeTarget(target);
+    }
+  }
+  if (!any_base) {
+    return core::NotFound("no native base backup of '" + cluster.ns + "/" + cluster.name +
+                              "' is before " + DescribeTarget(target),
+                          "take one with 'hasteward backup --method native'; 'hasteward "
+                          "snapshots' lists the backups");
+  }
+  return core::Status(core::ErrorCode::kSafetyStop, refusal + "; nothing was changed",
+                      "a piece of the archive is missing or the archiver has not caught up: run "
+                      "'hasteward archive binlog' and retry, or choose an earlier target");
+}
+
+// The replay input for one file: its header, then the chosen transactions.
+core::Status WriteReplayFile(const LoadedFile& file, const BinlogReplayPlan::FileReplay& replay,
+                             const std::string& path) {
+  std::string bytes = file.bytes.substr(0, file.header.header_end);
+  for (size_t index : replay.spans) {
+    const auto& span = file.spans[index];
+    bytes.append(file.bytes, span.start, span.end - span.start);
+  }
+  core::AtomicFileOptions private_file;
+  private_file.mode = 0600;  // the cluster's data
+  return core::WriteFileAtomically(path, core::AsBytes(bytes), private_file);
+}
+
+}  // namespace
+
+core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
+                                                        repo::Repository& repo,
+                                                        const BinlogRestoreOptions& options) {
+  const platform::Cluster& cluster = target.cluster();
+  engine::BinlogArchiving* binlogs = target.engine().binlog_archiving();
+  if (binlogs == nullptr) {
+    return engine::Unsupported(target.engine(), "binlog point-in-time recovery");
+  }
+  if (options.target.time_unix.has_value() == !options.target.gtid.empty()) {
+    return core::Usage("a binlog point-in-time restore needs exactly one target",
+                       "pass --until TIME or --until-gtid GTID");
+  }
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(std::vector<LoadedFile> files, LoadFiles(repo, catalog, *binlogs));
+  BinlogRestoreResult result;
+  HS_ASSIGN_OR_RETURN(result.plan,
+                      PlanReplay(repo, cluster, files, catalog, *binlogs, options.target));
+  core::LogInfo("point-in-time restore from base " +
+                    repo::IdToHex(result.plan.base.id).substr(0, 8) + " to " +
+                    DescribeTarget(options.target),
+                {{"transactions", std::to_string(result.plan.transactions)},
+                 {"final_gtid", result.plan.final_state}});
+  HS_ASSIGN_OR_RETURN(core::TempDir scratch, core::TempDir::Create("hasteward-binlog-replay-"));
+  // Written before anything changes: a failure here leaves the cluster as it was.
+  std::vector<std::string> replay_paths;
+  for (const auto& replay : result.plan.files) {
+    auto file = std::find_if(files.begin(), files.end(), [&replay](const LoadedFile& loaded) {
+      return loaded.identity.Key() == replay.identity.Key();
+    });
+    replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");
+    HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
+  }
+  engine::NativeRestoreOptions native;
+  native.confirm_overwrite = options.confirm_overwrite;
+  native.force = options.force;
+  native.heal = options.heal;
+  HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
+                      jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
+  result.bytes = restored.bytes;
+  HS_TRY(lock->Release());
+  const platform::Instance& primary = restored.plan.target;
+  for (const auto& path : replay_paths) {
+    HS_TRY(binlogs->ReplayBinlog(target.platform(), cluster, primary, path)
+               .Wrap("replay the archived binlogs on '" + primary.name + "'"));
+  }
+  HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(cluster, primary));
+  if (!binlogs->StateIncludes(position, result.plan.final_state) ||
+      !binlogs->StateIncludes(result.plan.final_state, position)) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "after the replay '" + primary.name + "' is at GTID " + position +
+                            ", not at the target's " + result.plan.final_state,
+                        "something else wrote to it during the replay, or the archive is "
+                        "damaged; inspect it before using it");
+  }
+  return result;
+}
+
+}  // namespace hasteward::pitr

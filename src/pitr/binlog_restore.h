@@ -1,0 +1,62 @@
+// pitr/binlog_restore: `restore --until TIME | --until-gtid GTID` for MariaDB — the newest native
+// base backup before the target, the archived binlog transactions that follow its GTID position,
+// checked to reach the target with no gap before anything is touched, the base restored, the
+// transactions replayed on the restored primary with their original GTIDs (its replicas receive
+// them), and the final GTID position checked to be exactly the target's.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/cluster_handle.h"
+#include "engine/repair.h"
+#include "pitr/binlog_catalog.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+// Where a binlog replay stops. Binlog times have whole-second precision: a transaction committed
+// in the target's second counts as before it.
+struct BinlogTarget {
+  std::optional<int64_t> time_unix;  // --until
+  std::string gtid;                  // --until-gtid ("0-1-42,1-2-7")
+};
+
+struct BinlogRestoreOptions {
+  BinlogTarget target;
+  bool confirm_overwrite = false;
+  bool force = false;
+  engine::HealOptions heal;
+};
+
+// What the archive gives for a restore, decided before anything changes.
+struct BinlogReplayPlan {
+  repo::Snapshot base;
+  std::string base_state;      // the base's GTID position
+  std::string final_state;     // the position after the last replayed transaction
+  size_t transactions = 0;
+  // The archived files the transactions come from, in replay order, with the transactions of each.
+  struct FileReplay {
+    BinlogFileIdentity identity;
+    std::vector<size_t> spans;  // indexes into the file's scanned transactions
+  };
+  std::vector<FileReplay> files;
+};
+
+struct BinlogRestoreResult {
+  BinlogReplayPlan plan;
+  uint64_t bytes = 0;  // of the base backup
+};
+
+// Plans (kNotFound: no base before the target; kSafetyStop naming the gap or where the archive
+// ends, before anything changes), restores the base like a native restore (the engine's
+// refusals), replays, and verifies (kVerifyFailed when the final position is not the target's).
+// Takes a shared repository lock.
+core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
+                                                        repo::Repository& repo,
+                                                        const BinlogRestoreOptions& options);
+
+}  // namespace hasteward::pitr
