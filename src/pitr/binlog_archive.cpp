@@ -22,6 +22,52 @@ constexpr uint64_t kMaxReadBytes = 1ULL << 30;
 
 }  // namespace
 
+std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs) {
+  const BinlogRewind* latest = nullptr;
+  for (const auto& rewind : catalog.rewinds()) {
+    if (latest == nullptr || rewind.at_ns > latest->at_ns) {
+      latest = &rewind;
+    }
+  }
+  std::vector<std::string> states;
+  if (latest != nullptr) {
+    states.push_back(latest->state);
+  }
+  for (const auto& [key, file] : catalog.files()) {
+    for (const auto& piece : file.pieces) {
+      if (latest == nullptr || piece.archived_at_ns > latest->at_ns) {
+        states.push_back(piece.gtid_state_after);
+      }
+    }
+  }
+  return binlogs.MergeGtidStates(states);
+}
+
+core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster& cluster,
+                                const BinlogRewind& rewind) {
+  HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo, {}));
+  nlohmann::json manifest = {{"version", 1},
+                             {"pieces", nlohmann::json::array()},
+                             {"rewinds", nlohmann::json::array({RewindToJson(rewind)})}};
+  std::string text = manifest.dump(1);
+  core::MemorySource source(core::Bytes(text.begin(), text.end()));
+  repo::NodeAttributes attributes;
+  attributes.permissions = 0600;
+  auto added = snapshot_writer->AddFile(BinlogPath(cluster) + "/" + kBinlogManifestName, source,
+                                        attributes);
+  if (!added.ok()) {
+    snapshot_writer->Abort();
+    return added.TakeStatus().Wrap("store the binlog rewind");
+  }
+  repo::CommitOptions commit;
+  commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
+  commit.tags.emplace_back(kBinlogArchiveTag);
+  commit.tags.emplace_back("binlog_rewind=yes");  // the state is in the manifest (tags split at ',')
+  commit.hostname = cluster.ns + "-" + cluster.name;
+  commit.paths = {"/" + BinlogPath(cluster)};
+  return snapshot_writer->Commit(commit).status();
+}
+
 core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
     const engine::BinlogWriter& writer) {
   HS_ASSIGN_OR_RETURN(auto files, binlogs_.ListFiles(platform_, cluster_, writer));
@@ -150,15 +196,19 @@ core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& bat
 }
 
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
+  // Every cycle sees what others stored meanwhile: another archiver (a leader handover) or a
+  // restore's rewind, which changes what the archive reaches.
+  HS_TRY(repo_.LoadIndex());
   if (!catalog_) {
-    HS_TRY(repo_.LoadIndex());
     HS_ASSIGN_OR_RETURN(BinlogCatalog loaded, BinlogCatalog::Load(repo_, cluster_));
     catalog_ = std::move(loaded);
+  } else {
+    HS_TRY(catalog_->Refresh(repo_, cluster_));
   }
   HS_ASSIGN_OR_RETURN(engine::BinlogWriter writer,
                       binlogs_.FindWriter(platform_, cluster_, catalog_->last_instance()));
   HS_ASSIGN_OR_RETURN(std::vector<FileHead> heads, ReadHeads(writer));
-  const std::string archived_state = binlogs_.MergeGtidStates(catalog_->States());
+  const std::string archived_state = ArchivedState(*catalog_, binlogs_);
   const auto now_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock->Now().time_since_epoch())
           .count());
@@ -195,7 +245,7 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
     result.pieces = batch.size();
     catalog_->Add(stored);
   }
-  result.archived_state = binlogs_.MergeGtidStates(catalog_->States());
+  result.archived_state = ArchivedState(*catalog_, binlogs_);
   for (const auto& [key, file] : catalog_->files()) {
     for (const auto& piece : file.pieces) {
       result.last_transaction_time = std::max(result.last_transaction_time, piece.last_time);

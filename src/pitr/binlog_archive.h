@@ -42,6 +42,16 @@ struct BinlogCycleResult {
   uint64_t bytes_behind = 0;           // and their bytes
 };
 
+// The GTID state the archive reaches: every piece's state after, merged, except that a restore's
+// rewind (BinlogRewind) starts the count again from its state (the abandoned future's GTIDs come
+// back with other content).
+std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs);
+
+// Stores a rewind (a snapshot holding only a manifest) so that archivers and later restores treat
+// what was archived before `at_ns` beyond `state` as the abandoned future.
+core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster& cluster,
+                                const BinlogRewind& rewind);
+
 class BinlogArchiver {
  public:
   BinlogArchiver(repo::Repository& repo, platform::Platform& platform,

@@ -30,9 +30,13 @@ bool IsBinlogSnapshot(const repo::Snapshot& snapshot) {
   return false;
 }
 
-core::Result<std::vector<BinlogPiece>> ReadManifest(repo::Repository& repo,
-                                                    const repo::Snapshot& snapshot,
-                                                    const std::vector<repo::Node>& nodes) {
+struct Manifest {
+  std::vector<BinlogPiece> pieces;
+  std::vector<BinlogRewind> rewinds;
+};
+
+core::Result<Manifest> ReadManifest(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                    const std::vector<repo::Node>& nodes) {
   const std::string id = repo::IdToHex(snapshot.id).substr(0, 8);
   for (const auto& node : nodes) {
     if (node.name != kBinlogManifestName || node.type != "file") {
@@ -51,12 +55,21 @@ core::Result<std::vector<BinlogPiece>> ReadManifest(repo::Repository& repo,
                           "the manifest of binlog snapshot " + id + " is not valid JSON",
                           "run 'hasteward repo check'; the archive's continuity is unknown");
     }
-    std::vector<BinlogPiece> pieces;
+    Manifest manifest;
     for (const auto& item : json["pieces"]) {
       HS_ASSIGN_OR_RETURN(BinlogPiece piece, PieceFromJson(item));
-      pieces.push_back(std::move(piece));
+      manifest.pieces.push_back(std::move(piece));
     }
-    return pieces;
+    for (const auto& item : json.value("rewinds", nlohmann::json::array())) {
+      if (!item.is_object() || !item.contains("at_ns") || !item["at_ns"].is_number_unsigned() ||
+          !item.contains("state") || !item["state"].is_string()) {
+        return core::Status(core::ErrorCode::kCorruption,
+                            "a rewind in the manifest of binlog snapshot " + id + " is malformed",
+                            "run 'hasteward repo check'; the archive's continuity is unknown");
+      }
+      manifest.rewinds.push_back({item["at_ns"].get<uint64_t>(), item["state"].get<std::string>()});
+    }
+    return manifest;
   }
   return core::Status(core::ErrorCode::kCorruption, "binlog snapshot " + id + " has no manifest",
                       "run 'hasteward repo check'; the archive's continuity is unknown");
@@ -94,6 +107,10 @@ nlohmann::json PieceToJson(const BinlogPiece& piece) {
           {"archived_at_ns", piece.archived_at_ns}};
 }
 
+nlohmann::json RewindToJson(const BinlogRewind& rewind) {
+  return {{"at_ns", rewind.at_ns}, {"state", rewind.state}};
+}
+
 core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
   BinlogPiece piece;
   try {
@@ -126,23 +143,28 @@ core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
 
 core::Result<BinlogCatalog> BinlogCatalog::Load(repo::Repository& repo,
                                                 const platform::Cluster& cluster) {
+  BinlogCatalog catalog;
+  HS_TRY(catalog.Refresh(repo, cluster));
+  return catalog;
+}
+
+core::Status BinlogCatalog::Refresh(repo::Repository& repo, const platform::Cluster& cluster) {
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
-  BinlogCatalog catalog;
   for (const auto& snapshot : snapshots) {
-    if (!IsBinlogSnapshot(snapshot)) {
+    if (!IsBinlogSnapshot(snapshot) || !seen_snapshots_.insert(repo::IdToHex(snapshot.id)).second) {
       continue;
     }
-    ++catalog.snapshots_;
+    ++snapshots_;
     HS_ASSIGN_OR_RETURN(auto nodes, LoadDirectory(repo, snapshot, BinlogPath(cluster)));
-    HS_ASSIGN_OR_RETURN(auto pieces, ReadManifest(repo, snapshot, nodes));
-    for (auto& piece : pieces) {
+    HS_ASSIGN_OR_RETURN(Manifest manifest, ReadManifest(repo, snapshot, nodes));
+    for (auto& piece : manifest.pieces) {
       bool stored = false;
       for (const auto& node : nodes) {
         if (node.name == piece.PieceName() && node.type == "file" &&
             node.size == piece.end - piece.start) {
           stored = true;
-          catalog.nodes_.emplace(node.name, node);
+          nodes_.emplace(node.name, node);
         }
       }
       if (!stored) {
@@ -152,9 +174,12 @@ core::Result<BinlogCatalog> BinlogCatalog::Load(repo::Repository& repo,
                             "run 'hasteward repo check'");
       }
     }
-    catalog.Add(pieces);
+    Add(manifest.pieces);
+    for (const auto& rewind : manifest.rewinds) {
+      AddRewind(rewind);
+    }
   }
-  return catalog;
+  return core::Status::Ok();
 }
 
 void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,7 +55,16 @@ struct BinlogPiece {
   std::string PieceName() const;
 };
 
+// A point-in-time restore moved the cluster back to `state` at `at_ns`: transactions archived
+// before then beyond that state belong to the abandoned future (the restored cluster writes the
+// same GTIDs again with other content) and are never replayed or counted again.
+struct BinlogRewind {
+  uint64_t at_ns = 0;
+  std::string state;
+};
+
 nlohmann::json PieceToJson(const BinlogPiece& piece);
+nlohmann::json RewindToJson(const BinlogRewind& rewind);
 core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json);
 
 // One archived file: its pieces in offset order.
@@ -72,6 +82,9 @@ class BinlogCatalog {
   // several snapshots (a retried cycle) is listed once. A manifest that cannot be read is an
   // error: the archive's continuity would be unknown.
   static core::Result<BinlogCatalog> Load(repo::Repository& repo, const platform::Cluster& cluster);
+  // Reads the manifests of binlog snapshots written since Load or the last Refresh (by another
+  // archiver, or a restore's rewind). The caller loads the index again first.
+  core::Status Refresh(repo::Repository& repo, const platform::Cluster& cluster);
 
   // Adds pieces just stored (the archiver keeps its catalog between cycles).
   void Add(const std::vector<BinlogPiece>& pieces);
@@ -84,6 +97,8 @@ class BinlogCatalog {
   const std::string& last_instance() const { return last_instance_; }
   // The GTID states after every archived piece (the caller merges them with the engine's rules).
   std::vector<std::string> States() const;
+  void AddRewind(const BinlogRewind& rewind) { rewinds_.push_back(rewind); }
+  const std::vector<BinlogRewind>& rewinds() const { return rewinds_; }
   // When the newest piece was stored (0 when empty): the archive was current then.
   uint64_t last_archived_at_ns() const { return last_archived_at_ns_; }
   // The stored file of a piece listed by Load (nullptr for pieces only added by Add).
@@ -92,6 +107,8 @@ class BinlogCatalog {
  private:
   std::map<std::string, ArchivedBinlogFile> files_;  // by identity key
   std::map<std::string, repo::Node> nodes_;           // by piece name
+  std::vector<BinlogRewind> rewinds_;
+  std::set<std::string> seen_snapshots_;  // ids whose manifests are read
   size_t snapshots_ = 0;
   std::string last_instance_;
   uint64_t last_archived_at_ns_ = 0;

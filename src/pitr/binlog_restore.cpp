@@ -1,13 +1,16 @@
 #include "pitr/binlog_restore.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/atomic_file.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
+#include "pitr/binlog_archive.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/restore/file_dumper.h"
 
@@ -17,6 +20,12 @@ namespace {
 
 constexpr int64_t kNanosPerSecond = 1000000000;
 
+uint64_t NowNanos() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   core::SystemClock::Get().Now().time_since_epoch())
+                                   .count());
+}
+
 // One archived file rebuilt from its pieces, with its whole transactions.
 struct LoadedFile {
   BinlogFileIdentity identity;
@@ -25,6 +34,24 @@ struct LoadedFile {
   std::vector<engine::BinlogTransactionSpan> spans;
   uint64_t first_archived_at_ns = 0;
 };
+
+// Whether `span` belongs to a future a restore abandoned: archived before a rewind, beyond its
+// state (the restored cluster writes those GTIDs again with other content).
+bool Abandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+               const std::vector<BinlogPiece>& pieces,
+               const engine::BinlogTransactionSpan& span) {
+  uint64_t archived_at_ns = 0;
+  for (const auto& piece : pieces) {
+    if (piece.start <= span.start && span.start < piece.end) {
+      archived_at_ns = piece.archived_at_ns;
+    }
+  }
+  return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
+                     [&](const BinlogRewind& rewind) {
+                       return archived_at_ns < rewind.at_ns &&
+                              !binlogs.StateIncludes(rewind.state, span.gtid);
+                     });
+}
 
 // Every archived file, each from its start up to its first missing piece (what follows a missing
 // piece is unusable: a replay must not skip a transaction), in the order they were archived.
@@ -61,7 +88,11 @@ core::Result<std::vector<LoadedFile>> LoadFiles(repo::Repository& repo,
     if (!run.ok()) {
       return run.TakeStatus().Wrap("read archived binlog " + key);
     }
-    file.spans = std::move(run->spans);
+    for (auto& span : run->spans) {
+      if (!Abandoned(catalog, binlogs, archived.pieces, span)) {
+        file.spans.push_back(std::move(span));
+      }
+    }
     files.push_back(std::move(file));
   }
   std::sort(files.begin(), files.end(), [](const LoadedFile& left, const LoadedFile& right) {
@@ -170,6 +201,16 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo,
     if (!target.gtid.empty() && !binlogs.StateIncludes(target.gtid, base_state)) {
       continue;
     }
+    // A backup of a future a restore abandoned is no base for the history that followed.
+    bool abandoned_base = std::any_of(
+        catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
+          return static_cast<uint64_t>(snapshot.time.unix_seconds) * kNanosPerSecond <
+                     rewind.at_ns &&
+                 !binlogs.StateIncludes(rewind.state, base_state);
+        });
+    if (abandoned_base) {
+      continue;
+    }
     any_base = true;
     ChainWalk walk = Walk(files, binlogs, base_state, target);
     // A time target past the last archived transaction is reached only when the archive was
@@ -261,6 +302,10 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;
+  // The cluster now continues from the target: what was archived beyond it is the abandoned
+  // future, and its GTIDs will be written again with other content.
+  HS_TRY(RecordBinlogRewind(repo, cluster, {NowNanos(), result.plan.final_state})
+             .Wrap("record the restore in the binlog archive"));
   HS_TRY(lock->Release());
   const platform::Instance& primary = restored.plan.target;
   for (const auto& path : replay_paths) {
