@@ -23,9 +23,9 @@ struct RestoreFlags {
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
   bool force = false;
-  std::string method;     // "" = any
-  std::string until;      // point-in-time: RFC 3339 time
-  std::string until_lsn;  // point-in-time: WAL position
+  std::string method;      // "" = any
+  std::string until;       // point-in-time: RFC 3339 time
+  std::string until_lsn;   // point-in-time: WAL position
   std::string until_gtid;  // point-in-time: MariaDB GTID position
 };
 

@@ -45,10 +45,10 @@ struct BinlogFileHeader {
 
 // One whole transaction in a binlog file.
 struct BinlogTransactionSpan {
-  std::string gtid;      // "0-1-42"
-  uint64_t start = 0;    // file offsets [start, end)
+  std::string gtid;    // "0-1-42"
+  uint64_t start = 0;  // file offsets [start, end)
   uint64_t end = 0;
-  uint32_t time = 0;     // its commit time (seconds since the epoch)
+  uint32_t time = 0;  // its commit time (seconds since the epoch)
 };
 
 // The whole transactions in a run of a binlog file's bytes.

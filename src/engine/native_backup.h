@@ -64,6 +64,11 @@ struct NativeRestoreOptions {
   // recovery->restore_command) up to the target, is promoted, and FinishNativeRestore checks that
   // replay stopped at the target rather than at the end of the archive (kVerifyFailed otherwise).
   std::optional<RecoveryRequest> recovery;
+  // Asks the engine to leave plan.rebuild to the caller where that matters: a MariaDB replica
+  // rebuilt before a binlog replay skips the replayed transactions that carry its own server id
+  // (the replica filter), so a point-in-time restore replays first and rebuilds afterwards. The
+  // plan says whether the engine did (NativeRestorePlan::rebuild_deferred).
+  bool rebuild_later = false;
 };
 
 struct NativeRestorePlan {
@@ -76,6 +81,9 @@ struct NativeRestorePlan {
   // (the instance runs as another OS user than hasteward).
   bool restore_owner = false;
   std::vector<platform::Instance> rebuild;  // rebuilt from the target once it runs
+  // The engine left `rebuild` to the caller (NativeRestoreOptions::rebuild_later): rebuild each
+  // with Healer::HealInstance from the target.
+  bool rebuild_deferred = false;
   // The backup's facts as PlanNativeRestore got them (MariaDB: the GTID position and Galera
   // seqno the restored server continues from).
   std::map<std::string, std::string> facts;

@@ -53,8 +53,8 @@ core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster&
   core::MemorySource source(core::Bytes(text.begin(), text.end()));
   repo::NodeAttributes attributes;
   attributes.permissions = 0600;
-  auto added = snapshot_writer->AddFile(BinlogPath(cluster) + "/" + kBinlogManifestName, source,
-                                        attributes);
+  auto added =
+      snapshot_writer->AddFile(BinlogPath(cluster) + "/" + kBinlogManifestName, source, attributes);
   if (!added.ok()) {
     snapshot_writer->Abort();
     return added.TakeStatus().Wrap("store the binlog rewind");
@@ -62,7 +62,8 @@ core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster&
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
   commit.tags.emplace_back(kBinlogArchiveTag);
-  commit.tags.emplace_back("binlog_rewind=yes");  // the state is in the manifest (tags split at ',')
+  commit.tags.emplace_back(
+      "binlog_rewind=yes");  // the state is in the manifest (tags split at ',')
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + BinlogPath(cluster)};
   return snapshot_writer->Commit(commit).status();

@@ -106,7 +106,7 @@ class BinlogCatalog {
 
  private:
   std::map<std::string, ArchivedBinlogFile> files_;  // by identity key
-  std::map<std::string, repo::Node> nodes_;           // by piece name
+  std::map<std::string, repo::Node> nodes_;          // by piece name
   std::vector<BinlogRewind> rewinds_;
   std::set<std::string> seen_snapshots_;  // ids whose manifests are read
   size_t snapshots_ = 0;

@@ -38,19 +38,17 @@ struct LoadedFile {
 // Whether `span` belongs to a future a restore abandoned: archived before a rewind, beyond its
 // state (the restored cluster writes those GTIDs again with other content).
 bool Abandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
-               const std::vector<BinlogPiece>& pieces,
-               const engine::BinlogTransactionSpan& span) {
+               const std::vector<BinlogPiece>& pieces, const engine::BinlogTransactionSpan& span) {
   uint64_t archived_at_ns = 0;
   for (const auto& piece : pieces) {
     if (piece.start <= span.start && span.start < piece.end) {
       archived_at_ns = piece.archived_at_ns;
     }
   }
-  return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
-                     [&](const BinlogRewind& rewind) {
-                       return archived_at_ns < rewind.at_ns &&
-                              !binlogs.StateIncludes(rewind.state, span.gtid);
-                     });
+  return std::any_of(
+      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
+        return archived_at_ns < rewind.at_ns && !binlogs.StateIncludes(rewind.state, span.gtid);
+      });
 }
 
 // Every archived file, each from its start up to its first missing piece (what follows a missing
@@ -173,13 +171,11 @@ bool BaseEndsBefore(const std::vector<LoadedFile>& files, const engine::BinlogAr
 }
 
 std::string DescribeTarget(const BinlogTarget& target) {
-  return target.gtid.empty()
-             ? repo::LocalTimeFromUnix(target.time_unix.value_or(0), 0).Format()
-             : "GTID " + target.gtid;
+  return target.gtid.empty() ? repo::LocalTimeFromUnix(target.time_unix.value_or(0), 0).Format()
+                             : "GTID " + target.gtid;
 }
 
-core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo,
-                                          const platform::Cluster& cluster,
+core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
                                           const std::vector<LoadedFile>& files,
                                           const BinlogCatalog& catalog,
                                           const engine::BinlogArchiving& binlogs,
@@ -259,6 +255,25 @@ core::Status WriteReplayFile(const LoadedFile& file, const BinlogReplayPlan::Fil
   return core::WriteFileAtomically(path, core::AsBytes(bytes), private_file);
 }
 
+// The other instances, rebuilt from the replayed primary (after the replay: see
+// NativeRestoreOptions::rebuild_later).
+core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::Instance& primary,
+                         const std::vector<platform::Instance>& replicas,
+                         const engine::HealOptions& heal) {
+  for (const auto& replica : replicas) {
+    HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), replica));
+    if (!running) {
+      HS_TRY(target.platform()
+                 .StartInstance(target.cluster(), replica)
+                 .Wrap("start '" + replica.name + "'"));
+    }
+    HS_TRY(target.engine()
+               .HealInstance(target.platform(), target.cluster(), replica, primary, heal)
+               .Wrap("rebuild '" + replica.name + "' from the restored '" + primary.name + "'"));
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
@@ -299,6 +314,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
   native.heal = options.heal;
+  native.rebuild_later = true;
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;
@@ -320,6 +336,9 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                             ", not at the target's " + result.plan.final_state,
                         "something else wrote to it during the replay, or the archive is "
                         "damaged; inspect it before using it");
+  }
+  if (restored.plan.rebuild_deferred) {
+    HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
   }
   return result;
 }

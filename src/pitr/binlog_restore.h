@@ -35,8 +35,8 @@ struct BinlogRestoreOptions {
 // What the archive gives for a restore, decided before anything changes.
 struct BinlogReplayPlan {
   repo::Snapshot base;
-  std::string base_state;      // the base's GTID position
-  std::string final_state;     // the position after the last replayed transaction
+  std::string base_state;   // the base's GTID position
+  std::string final_state;  // the position after the last replayed transaction
   size_t transactions = 0;
   // The archived files the transactions come from, in replay order, with the transactions of each.
   struct FileReplay {

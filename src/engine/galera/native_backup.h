@@ -20,6 +20,7 @@ class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
   core::Result<const platform::Instance*> ChooseRestoreTarget(
       platform::Platform& platform, const platform::Cluster& cluster,
       const std::map<std::string, std::string>& facts) override;
+  bool CanRebuildLater() const override { return false; }
   core::Status StartAndRebuild(platform::Platform& platform, const platform::Cluster& cluster,
                                const NativeRestorePlan& plan,
                                const NativeRestoreOptions& options) override;

@@ -5,8 +5,8 @@
 namespace hasteward::engine::mariadb {
 
 core::Result<ToolSecrets> MariadbClientArgs(const platform::Cluster& cluster,
-                                     const platform::Instance& inst, const std::string& tool,
-                                     std::vector<std::string>* argv) {
+                                            const platform::Instance& inst, const std::string& tool,
+                                            std::vector<std::string>* argv) {
   ToolSecrets secrets;
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
   argv->push_back(ToolPath(inst, tool));

@@ -15,8 +15,7 @@ namespace hasteward::engine::mariadb {
 // Appends the tool's path and its connection options for `inst` to `argv`; returns the secrets
 // the tool reads (keep them alive until it exits).
 core::Result<ToolSecrets> MariadbClientArgs(const platform::Cluster& cluster,
-                                            const platform::Instance& inst,
-                                            const std::string& tool,
+                                            const platform::Instance& inst, const std::string& tool,
                                             std::vector<std::string>* argv);
 
 }  // namespace hasteward::engine::mariadb

@@ -330,7 +330,8 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
     platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  HS_ASSIGN_OR_RETURN(ToolSecrets secrets, MariadbClientArgs(cluster, plan.target, "mariadb", &sp.argv));
+  HS_ASSIGN_OR_RETURN(ToolSecrets secrets,
+                      MariadbClientArgs(cluster, plan.target, "mariadb", &sp.argv));
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }

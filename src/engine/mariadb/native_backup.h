@@ -46,6 +46,9 @@ class MariadbNativeBackup : public NativeBackup {
       platform::Platform& platform, const platform::Cluster& cluster,
       const std::map<std::string, std::string>& facts);
   // After the swap: start the target and rebuild the others (replicas re-cloned by HealReplica).
+  // Whether the replicas may be rebuilt by the caller after the restore (a Galera node joins by
+  // state transfer as part of the restore itself).
+  virtual bool CanRebuildLater() const { return true; }
   virtual core::Status StartAndRebuild(platform::Platform& platform,
                                        const platform::Cluster& cluster,
                                        const NativeRestorePlan& plan,

@@ -6,6 +6,7 @@
 #include "engine/client_tools.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/native_backup.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/repair.h"
 #include "engine/native_restore_steps.h"
 #include "engine/repair_exec.h"
@@ -87,6 +88,9 @@ core::Status BecomePrimary(const platform::Cluster& cluster, const platform::Ins
     HS_TRY(conn->Execute("SET GLOBAL gtid_binlog_state = " + Quote(gtid)));
     Log(options, "'" + target.name + "' continues the backup's GTID position " + gtid);
   }
+  // The restored instance is the primary now, whatever it was before (a former replica starts
+  // with read_only from its configuration).
+  HS_TRY(conn->Execute("SET GLOBAL read_only = OFF"));
   return core::Status::Ok();
 }
 
@@ -133,6 +137,7 @@ core::Result<NativeRestorePlan> MariadbNativeBackup::PlanNativeRestore(
   // Restored as root for an instance run by another OS user: the files must be that user's.
   plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
   HS_TRY(CompleteNativeRestorePlan(cluster, *target, "rebuilt", options, plan));
+  plan.rebuild_deferred = options.rebuild_later && CanRebuildLater();
   return plan;
 }
 
@@ -186,10 +191,15 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                   const NativeRestorePlan& plan,
                                                   const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
+  // A demoted old primary's fence would bring the new primary back read-only at its next start.
+  HS_TRY(RemovePersistedFence(platform, cluster, target));
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   HS_TRY(WaitAnswers(cluster, target, options));
   HS_TRY(BecomePrimary(cluster, target, Fact(plan.facts, "gtid_position"), options));
   Log(options, "'" + target.name + "' runs on the restored data");
+  if (plan.rebuild_deferred) {
+    return core::Status::Ok();
+  }
   for (const auto& replica : plan.rebuild) {
     // HealReplica re-clones a running replica (its GTID state lives in the server).
     HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, replica));

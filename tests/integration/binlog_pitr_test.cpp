@@ -1,0 +1,219 @@
+// MariaDB point-in-time restores from archived binlogs on a real replication sandbox, driving the
+// binary, in one story (each test continues the cluster the one before left):
+// - marker: rows r1, r2, note the time T, r3; `restore --until T`: r1 and r2 on every instance,
+//   r3 nowhere, the GTID position exactly the one after r2;
+// - after that restore the cluster writes r3's GTID again with other content (r4): the archive
+//   follows, and a later restore replays r4, never the abandoned r3;
+// - across a base-backup boundary with `--until-gtid`: the newest base before the target is used;
+// - after a switchover the archive continues on the new primary and a restore reaches its rows;
+// - a missing piece in the middle: a restore past it is refused (24) before anything changes, a
+//   restore before it succeeds.
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/command.h"
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+using platform::EngineKind;
+
+constexpr int kSafetyStopExit = 24;  // docs/exit-codes.md
+
+class BinlogPitrTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto cluster = SandboxCluster::Create({.engine = EngineKind::kMariadb,
+                                           .instances = 2,
+                                           .replication_mode = "async",
+                                           .name = "",
+                                           .ns = "bp"});
+    // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
+    if (!cluster.ok()) {
+      suite_error_ = cluster.status().ToString();
+      return;
+    }
+    sc_ = std::move(*cluster).release();
+    HastewardEnv::Options options;
+    options.temp_prefix = "hs-binlog-pitr-";
+    options.state_dir = sc_->state_dir();
+    options.inventory = sc_->inventory_path();
+    options.repository = sc_->state_dir() + "/../repo";
+    hs_ = new HastewardEnv(options);
+    auto init = hs_->Run({"repo", "init"});
+    if (init.exit_code != 0) {
+      suite_error_ = "repo init: " + init.err;
+      return;
+    }
+    Sql(0,
+        "CREATE DATABASE pit; CREATE TABLE pit.m (id INT PRIMARY KEY, note VARCHAR(20)); "
+        "INSERT INTO pit.m VALUES (0, 'before the base');");
+  }
+  void SetUp() override {
+    ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
+    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+  }
+  static void TearDownTestSuite() {
+    delete hs_;
+    delete sc_;
+  }
+
+  static std::string Sql(int ordinal, const std::string& sql) {
+    auto out = sc_->Sql(ordinal, sql);
+    std::string text = out.ok() ? *out : "ERROR " + out.status().ToString();
+    while (!text.empty() && text.back() == '\n') {
+      text.pop_back();
+    }
+    return text;
+  }
+  static CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> all = {verb, "-e", "mariadb", "-c", sc_->cluster().name, "-n", "bp"};
+    all.insert(all.end(), args.begin(), args.end());
+    return hs_->Run(all);
+  }
+  static void Archive() {
+    auto run =
+        hs_->Run({"archive", "binlog", "-e", "mariadb", "-c", sc_->cluster().name, "-n", "bp"});
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
+  static void NativeBackup() {
+    auto run = On("backup", {"--method", "native"});
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
+  static void Insert(int ordinal, int id, const std::string& note) {
+    Sql(ordinal, "INSERT INTO pit.m VALUES (" + std::to_string(id) + ", '" + note + "')");
+  }
+  // The current second as RFC 3339, after a pause on both sides: binlog times are whole seconds,
+  // so a target must not share its second with a row on either side of it.
+  static std::string MarkTime() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    std::time_t now = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    return text;
+  }
+  static std::string Rows(int ordinal) {
+    return Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id SEPARATOR ',') FROM pit.m");
+  }
+  // Stops `ordinal` (a native restore goes into a stopped instance) and restores with `args`.
+  static CmdResult RestoreInto(int ordinal, std::vector<std::string> args) {
+    auto stop = hs_->Run(
+        {"instance", "stop", "-c", sc_->cluster().name, "-n", "bp", "-i", std::to_string(ordinal)});
+    EXPECT_EQ(stop.exit_code, 0) << stop.err;
+    args.emplace_back("--yes");
+    return On("restore", args);
+  }
+  // Both instances hold `rows` and the same GTID position.
+  static void ExpectEverywhere(const std::string& rows) {
+    for (int attempt = 0; attempt < 100 && Rows(1) != rows; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(Rows(0), rows);
+    EXPECT_EQ(Rows(1), rows);
+    EXPECT_EQ(Sql(0, "SELECT @@gtid_binlog_pos"), Sql(1, "SELECT @@gtid_current_pos"));
+    EXPECT_EQ(On("triage").exit_code, 0);
+  }
+
+  inline static std::string suite_error_;
+  inline static SandboxCluster* sc_ = nullptr;
+  inline static HastewardEnv* hs_ = nullptr;
+};
+
+TEST_F(BinlogPitrTest, MarkerRestoreUntilTimeKeepsTheRowsBeforeIt) {
+  NativeBackup();
+  Insert(0, 1, "r1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Insert(0, 2, "r2");
+  std::string after_r2 = Sql(0, "SELECT @@gtid_binlog_pos");
+  std::string target = MarkTime();
+  Insert(0, 3, "r3");
+  Archive();
+  auto restored = RestoreInto(0, {"--until", target});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  ExpectEverywhere("before the base,r1,r2");
+  EXPECT_EQ(Sql(0, "SELECT @@gtid_binlog_pos"), after_r2);
+}
+
+TEST_F(BinlogPitrTest, TheNewHistoryReplaysInsteadOfTheAbandonedFuture) {
+  // r4 takes the GTID r3 had before the restore, with other content.
+  Insert(0, 4, "r4");
+  std::string target = MarkTime();
+  Insert(0, 5, "r5");
+  Archive();
+  auto restored = RestoreInto(0, {"--until", target});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  ExpectEverywhere("before the base,r1,r2,r4");
+}
+
+TEST_F(BinlogPitrTest, UntilGtidUsesTheNewestBaseBeforeTheTarget) {
+  NativeBackup();
+  auto natives = hs_->Restic({"snapshots", "--json", "--tag", "method=native"});
+  ASSERT_EQ(natives.exit_code, 0) << natives.err;
+  std::string newest_base = nlohmann::json::parse(natives.out).back()["id"];
+  Insert(0, 6, "r6");
+  std::string after_r6 = Sql(0, "SELECT @@gtid_binlog_pos");
+  Insert(0, 7, "r7");
+  Archive();
+  auto restored = RestoreInto(0, {"--until-gtid", after_r6, "--json"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find(newest_base), std::string::npos) << restored.out;
+  ExpectEverywhere("before the base,r1,r2,r4,r6");
+  EXPECT_EQ(Sql(0, "SELECT @@gtid_binlog_pos"), after_r6);
+}
+
+TEST_F(BinlogPitrTest, AfterASwitchoverARestoreReachesTheNewPrimarysRows) {
+  Archive();
+  auto switched = On("switchover", {"--to", sc_->instance(1).name});
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
+  Insert(1, 8, "r8");
+  std::string target = MarkTime();
+  Insert(1, 9, "r9");
+  Archive();
+  auto restored = RestoreInto(1, {"--until", target});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  // The restored instance 1 is the primary now; instance 0 was rebuilt from it.
+  for (int attempt = 0; attempt < 100 && Rows(0) != Rows(1); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8");
+  EXPECT_EQ(Rows(0), Rows(1));
+  EXPECT_EQ(On("triage").exit_code, 0);
+}
+
+TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges) {
+  // Instance 1 is the primary since the switchover.
+  Insert(1, 10, "r10");
+  std::string after_r10 = Sql(1, "SELECT @@gtid_binlog_pos");
+  Archive();
+  Insert(1, 11, "r11");
+  Archive();  // the piece that goes missing
+  auto pieces = hs_->Restic({"snapshots", "--json", "--tag", "archive=binlog"});
+  ASSERT_EQ(pieces.exit_code, 0) << pieces.err;
+  std::string middle = nlohmann::json::parse(pieces.out).back()["id"];
+  Insert(1, 12, "r12");
+  Archive();
+  ASSERT_EQ(hs_->Restic({"forget", middle}).exit_code, 0);
+
+  std::string rows_before = Rows(1);
+  std::string position_before = Sql(1, "SELECT @@gtid_binlog_pos");
+  auto refused = On("restore", {"--until-gtid", position_before, "--yes"});
+  EXPECT_EQ(refused.exit_code, kSafetyStopExit) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("only to GTID " + after_r10), std::string::npos) << refused.err;
+  EXPECT_EQ(Rows(1), rows_before) << "a refused restore changed the primary";
+  EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), position_before);
+
+  auto restored = RestoreInto(1, {"--until-gtid", after_r10});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10");
+  EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), after_r10);
+}
+
+}  // namespace
+}  // namespace hasteward::testing
