@@ -155,6 +155,15 @@ ChainWalk Walk(const std::vector<LoadedFile>& files, const engine::BinlogArchivi
   return walk;
 }
 
+// Whether every archived transaction (the abandoned future left out) is in `state`.
+bool TookEverything(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
+                    const std::string& state) {
+  return std::all_of(files.begin(), files.end(), [&](const LoadedFile& file) {
+    return std::all_of(file.spans.begin(), file.spans.end(),
+                       [&](const auto& span) { return binlogs.StateIncludes(state, span.gtid); });
+  });
+}
+
 // The base's own transactions must all be at or before a time target: a backup taken while the
 // target passed holds transactions after it that no replay can take back.
 bool BaseEndsBefore(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
@@ -209,9 +218,10 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     }
     any_base = true;
     ChainWalk walk = Walk(files, binlogs, base_state, target);
-    // A time target past the last archived transaction is reached only when the archive was
-    // current after the target's second (a later cycle found nothing new before it stored).
-    if (!walk.reached && target.time_unix &&
+    // A time target past the last archived transaction is reached only when the walk took every
+    // archived transaction (none is left behind a gap) and the archive was current after the
+    // target's second.
+    if (!walk.reached && target.time_unix && TookEverything(files, binlogs, walk.state) &&
         catalog.last_archived_at_ns() >=
             static_cast<uint64_t>((*target.time_unix + 1) * kNanosPerSecond)) {
       walk.reached = true;

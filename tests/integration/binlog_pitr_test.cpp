@@ -6,6 +6,7 @@
 //   follows, and a later restore replays r4, never the abandoned r3;
 // - across a base-backup boundary with `--until-gtid`: the newest base before the target is used;
 // - after a switchover the archive continues on the new primary and a restore reaches its rows;
+// - a row committed 5 s before the target, with nothing after it, is restored;
 // - a missing piece in the middle: a restore past it is refused (24) before anything changes, a
 //   restore before it succeeds.
 #include <chrono>
@@ -187,6 +188,18 @@ TEST_F(BinlogPitrTest, AfterASwitchoverARestoreReachesTheNewPrimarysRows) {
   EXPECT_EQ(On("triage").exit_code, 0);
 }
 
+TEST_F(BinlogPitrTest, ARowCommittedFiveSecondsBeforeTheTargetIsThere) {
+  // Instance 1 is the primary since the switchover. Nothing is written after r_now: the archive
+  // being current after the target (a later cycle) is what says nothing more belongs before it.
+  Insert(1, 20, "now-5s");
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  std::string target = MarkTime();
+  Archive();
+  auto restored = RestoreInto(1, {"--until", target});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,now-5s");
+}
+
 TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges) {
   // Instance 1 is the primary since the switchover.
   Insert(1, 10, "r10");
@@ -209,9 +222,16 @@ TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges
   EXPECT_EQ(Rows(1), rows_before) << "a refused restore changed the primary";
   EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), position_before);
 
+  // A time target past the gap is refused too, though the archive was current after it.
+  std::string after_everything = MarkTime();
+  Archive();
+  auto refused_time = On("restore", {"--until", after_everything, "--yes"});
+  EXPECT_EQ(refused_time.exit_code, kSafetyStopExit) << refused_time.out << refused_time.err;
+  EXPECT_EQ(Rows(1), rows_before);
+
   auto restored = RestoreInto(1, {"--until-gtid", after_r10});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10");
+  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10,now-5s");
   EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), after_r10);
 }
 
