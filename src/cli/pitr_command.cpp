@@ -135,7 +135,9 @@ core::Status RunPitrStatus(const GlobalOptions& g) {
 }  // namespace
 
 void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
-  auto* archive = app.add_subcommand("archive", "Continuous WAL archiving into the repository");
+  auto* archive = app.add_subcommand(
+      "archive",
+      "Continuous archiving into the repository: WAL (PostgreSQL), binlogs (MariaDB/Galera)");
   archive->require_subcommand(1);
   archive
       ->add_subcommand("enable",

@@ -111,7 +111,7 @@ core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f
     return core::Usage("--until-lsn is PostgreSQL's; MariaDB takes --until TIME or --until-gtid");
   }
   HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
-                      "run 'hasteward snapshots' to see the native base backups"));
+                      "run 'hasteward get backups' to see the native base backups"));
   pitr::BinlogRestoreOptions options;
   if (!f.until.empty()) {
     auto time = repo::ParseGoTime(f.until);

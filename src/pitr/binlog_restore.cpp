@@ -244,8 +244,8 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
   if (!any_base) {
     return core::NotFound("no native base backup of '" + cluster.ns + "/" + cluster.name +
                               "' is before " + DescribeTarget(target),
-                          "take one with 'hasteward backup --method native'; 'hasteward "
-                          "snapshots' lists the backups");
+                          "take one with 'hasteward backup --method native'; 'hasteward get "
+                          "backups' lists the backups");
   }
   return core::Status(core::ErrorCode::kSafetyStop, refusal + "; nothing was changed",
                       "a piece of the archive is missing or the archiver has not caught up: run "
