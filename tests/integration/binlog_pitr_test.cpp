@@ -11,6 +11,7 @@
 //   restore before it succeeds.
 #include <chrono>
 #include <ctime>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -99,6 +100,15 @@ class BinlogPitrTest : public ::testing::Test {
     std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     return text;
+  }
+  static std::set<std::string> BinlogSnapshotIds() {
+    auto listed = hs_->Restic({"snapshots", "--json", "--tag", "archive=binlog"});
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    std::set<std::string> ids;
+    for (const auto& snapshot : nlohmann::json::parse(listed.out)) {
+      ids.insert(snapshot["id"].get<std::string>());
+    }
+    return ids;
   }
   static std::string Rows(int ordinal) {
     return Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id SEPARATOR ',') FROM pit.m");
@@ -205,11 +215,18 @@ TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges
   Insert(1, 10, "r10");
   std::string after_r10 = Sql(1, "SELECT @@gtid_binlog_pos");
   Archive();
+  std::set<std::string> before_middle = BinlogSnapshotIds();
   Insert(1, 11, "r11");
   Archive();  // the piece that goes missing
-  auto pieces = hs_->Restic({"snapshots", "--json", "--tag", "archive=binlog"});
-  ASSERT_EQ(pieces.exit_code, 0) << pieces.err;
-  std::string middle = nlohmann::json::parse(pieces.out).back()["id"];
+  // The snapshot that cycle wrote, found by difference: restic lists snapshots taken in the same
+  // second in either order.
+  std::string middle;
+  for (const auto& id : BinlogSnapshotIds()) {
+    if (before_middle.count(id) == 0) {
+      middle = id;
+    }
+  }
+  ASSERT_FALSE(middle.empty());
   Insert(1, 12, "r12");
   Archive();
   ASSERT_EQ(hs_->Restic({"forget", middle}).exit_code, 0);
