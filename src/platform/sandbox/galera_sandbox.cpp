@@ -1,6 +1,7 @@
 // Galera sandbox: N MariaDB nodes with galera-4 on loopback, each with its own SQL, group
 // communication (gmcast), IST and SST ports. The first node bootstraps a new cluster; the others
 // join one after another by rsync SST, so each join has a donor to itself.
+#include "core/fd.h"
 #include "platform/local/instance_control.h"
 #include "platform/sandbox/mariadb_common.h"
 #include "platform/sandbox/ports.h"
@@ -50,14 +51,35 @@ core::Result<std::string> StatusValue(const Instance& i, const std::string& name
   return v;
 }
 
+// The last `count` lines of the node's error log, for a failure message: a joiner that never
+// syncs has usually said why there (SST refused, port in use, donor gone).
+std::string ErrorLogTail(const Instance& i, size_t count) {
+  auto text = core::ReadFileToString(i.log_file);
+  if (!text.ok())
+    return "(no error log at '" + i.log_file + "')";
+  size_t start = text->size();
+  for (size_t seen = 0; start > 0 && seen <= count;) {
+    --start;
+    if ((*text)[start] == '\n')
+      ++seen;
+  }
+  return text->substr(start == 0 ? 0 : start + 1);
+}
+
 core::Status WaitSynced(const Instance& i, int cluster_size) {
-  return PollFor(
+  core::Status synced = PollFor(
       "galera node '" + i.name + "' to be synced in a cluster of " + std::to_string(cluster_size),
       std::chrono::seconds(120), [&]() -> core::Result<bool> {
         HS_ASSIGN_OR_RETURN(std::string state, StatusValue(i, "wsrep_local_state_comment"));
         HS_ASSIGN_OR_RETURN(std::string size, StatusValue(i, "wsrep_cluster_size"));
         return state == "Synced" && size == std::to_string(cluster_size);
       });
+  if (synced.ok())
+    return synced;
+  return {
+      synced.code(),
+      synced.message() + "; the end of its error log '" + i.log_file + "':\n" + ErrorLogTail(i, 20),
+      synced.hint()};
 }
 
 core::Status Bootstrap(const Instance& first) {

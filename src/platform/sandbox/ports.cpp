@@ -1,6 +1,9 @@
 #include "platform/sandbox/ports.h"
 
 #include <cerrno>
+#include <fstream>
+#include <random>
+#include <string>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,18 +38,49 @@ core::Result<core::UniqueFd> BindLoopback(int port) {
 
 }  // namespace
 
+std::pair<int, int> SandboxPortRange(const std::string& range_file) {
+  constexpr int kFirst = 20000;
+  constexpr int kFallbackEnd = 32768;
+  // Room for several sandboxes at once; below this the range is not worth using.
+  constexpr int kMinimumWidth = 2000;
+  std::ifstream in(range_file);
+  int ephemeral_low = 0;
+  int ephemeral_high = 0;
+  if (in >> ephemeral_low >> ephemeral_high && ephemeral_low - kFirst >= kMinimumWidth) {
+    return {kFirst, ephemeral_low};
+  }
+  return {kFirst, kFallbackEnd};
+}
+
 core::Result<std::vector<int>> FreeLoopbackPorts(int count) {
+  auto [first, last] = SandboxPortRange();
+  const int width = last - first;
+  if (count > width) {
+    return core::Usage("cannot reserve " + std::to_string(count) +
+                       " sandbox ports from a range of " + std::to_string(width));
+  }
+  // A random starting point, so that sandboxes started at the same moment by different processes
+  // (parallel tests) rarely probe the same ports; the bind below settles any overlap.
+  std::random_device seed;
+  std::uniform_int_distribution<int> start(0, width - 1);
+  const int offset = start(seed);
   std::vector<core::UniqueFd> held;
   std::vector<int> ports;
-  for (int n = 0; n < count; ++n) {
-    HS_ASSIGN_OR_RETURN(auto fd, BindLoopback(0));
-    sockaddr_in addr{};
-    socklen_t len = sizeof(addr);
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return core::ErrnoStatus("getsockname", errno);
+  for (int step = 0; step < width && static_cast<int>(ports.size()) < count; ++step) {
+    int port = first + (offset + step) % width;
+    auto fd = BindLoopback(port);
+    if (!fd.ok()) {
+      continue;  // in use: a listener, or a socket in a state SO_REUSEADDR does not cover
     }
-    ports.push_back(ntohs(addr.sin_port));
-    held.push_back(std::move(fd));
+    ports.push_back(port);
+    held.push_back(std::move(fd).value());
+  }
+  if (static_cast<int>(ports.size()) < count) {
+    return core::Status(core::ErrorCode::kUnreachable,
+                        "only " + std::to_string(ports.size()) + " of " + std::to_string(count) +
+                            " loopback ports in " + std::to_string(first) + ".." +
+                            std::to_string(last - 1) + " are free",
+                        "stop other sandboxes (hasteward sandbox down) and retry");
   }
   return ports;
 }
