@@ -128,6 +128,21 @@ core::Status ParseLeaderElection(const YAML::Node& n, platform::LeaderElectionSe
   return s.Validate();
 }
 
+core::Status ParseDiscovery(const YAML::Node& n, DiscoverySpec& d) {
+  if (!n)
+    return core::Status::Ok();
+  HS_TRY(CheckKeys(n, {"annotations", "resyncSeconds"}, "discovery"));
+  d.annotations = n["annotations"].as<bool>(false);
+  // Fractions of a second are accepted so tests can resync fast.
+  if (n["resyncSeconds"]) {
+    const double seconds = n["resyncSeconds"].as<double>();
+    if (seconds <= 0)
+      return core::Usage("discovery.resyncSeconds must be positive");
+    d.resync = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
+  return core::Status::Ok();
+}
+
 // The operator opens its platform only when it starts serving; a misspelt name is caught here,
 // with the config's other mistakes.
 core::Status CheckPlatform(const std::string& name) {
@@ -145,13 +160,14 @@ core::Status CheckPlatform(const std::string& name) {
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   HS_TRY(CheckKeys(root,
                    {"platform", "inventory", "stateFile", "repositories", "policies", "clusters",
-                    "leaderElection"},
+                    "leaderElection", "discovery"},
                    "the config"));
   c.platform = Str(root, "platform");
   HS_TRY(CheckPlatform(c.platform));
   c.inventory = Str(root, "inventory");
   c.state_file = Str(root, "stateFile");
   HS_TRY(ParseLeaderElection(root["leaderElection"], c.leader_election));
+  HS_TRY(ParseDiscovery(root["discovery"], c.discovery));
   for (const auto& n : root["repositories"])
     HS_TRY(ParseRepository(n, c));
   for (const auto& n : root["policies"])
@@ -186,52 +202,57 @@ core::Result<ServeConfig> LoadServeConfig(const std::string& path) {
   return ParseServeConfig(*text, path);
 }
 
+core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const ClusterSpec& s) {
+  const PolicySpec* p = nullptr;
+  for (const auto& cand : config.policies)
+    p = cand.name == s.policy ? &cand : p;
+  if (p == nullptr) {
+    return core::Usage("cluster '" + s.ns + "/" + s.name + "' names unknown policy '" + s.policy +
+                       "'");
+  }
+  ManagedCluster m{s.ns,
+                   s.name,
+                   p->name,
+                   s.backup_schedule.empty() ? p->backup_schedule : s.backup_schedule,
+                   s.triage_schedule.empty() ? p->triage_schedule : s.triage_schedule,
+                   s.verify_schedule.empty() ? p->verify_schedule : s.verify_schedule,
+                   s.mode.empty() ? p->mode : s.mode,
+                   {},
+                   p->retention};
+  std::string where = "cluster '" + m.Key() + "'";
+  if (m.mode != "triage" && m.mode != "repair") {
+    return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");
+  }
+  HS_TRY(CheckSchedule(m.backup_schedule, where + " backupSchedule"));
+  HS_TRY(CheckSchedule(m.triage_schedule, where + " triageSchedule"));
+  HS_TRY(CheckSchedule(m.verify_schedule, where + " verifySchedule"));
+  for (const auto& name : p->repositories) {
+    const RepositorySpec* r = nullptr;
+    for (const auto& cand : config.repositories)
+      r = cand.name == name ? &cand : r;
+    if (r == nullptr)
+      return core::Usage("policy '" + p->name + "' names unknown repository '" + name + "'");
+    m.repositories.push_back(*r);
+  }
+  if (m.repositories.empty() && !(m.backup_schedule.empty() && m.verify_schedule.empty())) {
+    return core::Usage(where +
+                       " has backup or verify schedules but its policy names no repository");
+  }
+  if (m.repositories.empty() && m.mode == "repair") {
+    // A repair takes an escrow backup first; the operator never heals without one.
+    return core::Usage(where + " is in mode repair but its policy names no repository",
+                       "name a repository in the policy: the repair's escrow backup goes there");
+  }
+  return m;
+}
+
 core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& config) {
   std::vector<ManagedCluster> out;
   std::set<std::string> seen;
   for (const auto& s : config.clusters) {
-    const PolicySpec* p = nullptr;
-    for (const auto& cand : config.policies)
-      p = cand.name == s.policy ? &cand : p;
-    if (p == nullptr) {
-      return core::Usage("cluster '" + s.ns + "/" + s.name + "' names unknown policy '" + s.policy +
-                         "'");
-    }
-    ManagedCluster m{s.ns,
-                     s.name,
-                     p->name,
-                     s.backup_schedule.empty() ? p->backup_schedule : s.backup_schedule,
-                     s.triage_schedule.empty() ? p->triage_schedule : s.triage_schedule,
-                     s.verify_schedule.empty() ? p->verify_schedule : s.verify_schedule,
-                     s.mode.empty() ? p->mode : s.mode,
-                     {},
-                     p->retention};
-    std::string where = "cluster '" + m.Key() + "'";
+    HS_ASSIGN_OR_RETURN(ManagedCluster m, ResolveCluster(config, s));
     if (!seen.insert(m.Key()).second)
-      return core::Usage(where + " is listed twice");
-    if (m.mode != "triage" && m.mode != "repair") {
-      return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");
-    }
-    HS_TRY(CheckSchedule(m.backup_schedule, where + " backupSchedule"));
-    HS_TRY(CheckSchedule(m.triage_schedule, where + " triageSchedule"));
-    HS_TRY(CheckSchedule(m.verify_schedule, where + " verifySchedule"));
-    for (const auto& name : p->repositories) {
-      const RepositorySpec* r = nullptr;
-      for (const auto& cand : config.repositories)
-        r = cand.name == name ? &cand : r;
-      if (r == nullptr)
-        return core::Usage("policy '" + p->name + "' names unknown repository '" + name + "'");
-      m.repositories.push_back(*r);
-    }
-    if (m.repositories.empty() && !(m.backup_schedule.empty() && m.verify_schedule.empty())) {
-      return core::Usage(where +
-                         " has backup or verify schedules but its policy names no repository");
-    }
-    if (m.repositories.empty() && m.mode == "repair") {
-      // A repair takes an escrow backup first; the operator never heals without one.
-      return core::Usage(where + " is in mode repair but its policy names no repository",
-                         "name a repository in the policy: the repair's escrow backup goes there");
-    }
+      return core::Usage("cluster '" + m.Key() + "' is listed twice");
     if (!s.exclude)
       out.push_back(std::move(m));
   }

@@ -8,10 +8,13 @@
 //   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
 //               mode?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
+//   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
+//              their annotations, operator/cluster_annotations.h)
 //   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,
 //                    retryPeriodSeconds} (optional; platforms with replicas, e.g. kubernetes)
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,15 @@ struct ClusterSpec {
   bool exclude = false;
 };
 
+// Clusters found on the platform rather than listed in the config.
+struct DiscoverySpec {
+  // Manage every cluster whose annotations opt in (operator/cluster_annotations.h).
+  bool annotations = false;
+  // How often the platform's clusters are listed again even without a change notification (the
+  // kubernetes platform watches its CRs; the local one is polled at this interval alone).
+  std::chrono::milliseconds resync{std::chrono::seconds(300)};
+};
+
 struct ServeConfig {
   std::string source;      // the file it was read from
   std::string platform;    // "" = local (platform/registry.h)
@@ -58,6 +70,7 @@ struct ServeConfig {
   std::vector<ClusterSpec> clusters;
   // Used when the platform elects a leader among replicas (kubernetes); defaults are client-go's.
   platform::LeaderElectionSettings leader_election;
+  DiscoverySpec discovery;
 };
 
 // A cluster with its policy and overrides applied.
@@ -79,6 +92,10 @@ struct ManagedCluster {
 // expression, unknown policy or repository, duplicate names).
 core::Result<ServeConfig> ParseServeConfig(const std::string& text, const std::string& source);
 core::Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// One cluster with its policy and overrides applied; kUsage naming the cluster on an unknown
+// policy or repository, a bad mode or cron expression (exclude is not looked at).
+core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const ClusterSpec& spec);
 
 // The clusters to manage: every non-excluded cluster with its policy and overrides applied.
 core::Result<std::vector<ManagedCluster>> ResolveClusters(const ServeConfig& config);

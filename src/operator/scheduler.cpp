@@ -1,5 +1,6 @@
 #include "operator/scheduler.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <sstream>
 
@@ -59,11 +60,16 @@ Scheduler::Scheduler(std::vector<ManagedCluster> clusters,
       state_(state),
       runner_(runner),
       clock_(clock) {
+  BuildSchedules();
+}
+
+void Scheduler::BuildSchedules() {
+  schedules_.clear();
   for (const auto& c : clusters_) {
     auto add = [&](JobKind kind, const std::string& expr) {
       if (expr.empty())
         return;
-      auto cron = CronSchedule::Parse(expr);  // validated by ResolveClusters
+      auto cron = CronSchedule::Parse(expr);  // validated by ResolveCluster
       if (cron.ok())
         schedules_[c.Key()].emplace(kind, std::move(cron).value());
     };
@@ -73,18 +79,57 @@ Scheduler::Scheduler(std::vector<ManagedCluster> clusters,
   }
 }
 
+void Scheduler::SetClusters(std::vector<ManagedCluster> clusters,
+                            std::map<std::string, std::string> engines) {
+  const int64_t now = UnixSeconds(clock_.Now());
+  std::lock_guard<std::mutex> l(mu_);
+  std::set<std::string> before;
+  for (const auto& c : clusters_)
+    before.insert(c.Key());
+  std::set<std::string> after;
+  for (const auto& c : clusters) {
+    after.insert(c.Key());
+    if (!before.count(c.Key()) && !joined_.count(c.Key()))
+      joined_[c.Key()] = now;
+  }
+  // A cluster that leaves and comes back later starts from its return.
+  for (auto it = joined_.begin(); it != joined_.end();) {
+    it = after.count(it->first) ? std::next(it) : joined_.erase(it);
+  }
+  clusters_ = std::move(clusters);
+  engines_ = std::move(engines);
+  BuildSchedules();
+}
+
+std::vector<ManagedCluster> Scheduler::clusters() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return clusters_;
+}
+
+std::map<std::string, std::string> Scheduler::engines() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return engines_;
+}
+
+int64_t Scheduler::LastRun(const ManagedCluster& c, JobKind kind, const ServeState& s) const {
+  auto rec = s.jobs.find(JobKey(c.Key(), kind));
+  if (rec != s.jobs.end())
+    return rec->second.last_run;
+  auto joined = joined_.find(c.Key());
+  return joined == joined_.end() ? s.first_start : std::max(s.first_start, joined->second);
+}
+
 Scheduler::~Scheduler() {
   Shutdown(std::chrono::milliseconds(0));
 }
 
 std::optional<TimePoint> Scheduler::NextRun(const ManagedCluster& c, JobKind kind) const {
+  ServeState s = state_.Snapshot();
+  std::lock_guard<std::mutex> l(mu_);
   auto cs = schedules_.find(c.Key());
   if (cs == schedules_.end() || !cs->second.count(kind))
     return std::nullopt;
-  ServeState s = state_.Snapshot();
-  auto rec = s.jobs.find(JobKey(c.Key(), kind));
-  int64_t last = rec == s.jobs.end() ? s.first_start : rec->second.last_run;
-  return cs->second.at(kind).Next(TimePoint(std::chrono::seconds(last)));
+  return cs->second.at(kind).Next(TimePoint(std::chrono::seconds(LastRun(c, kind, s))));
 }
 
 std::optional<JobKind> Scheduler::DueJob(const ManagedCluster& c, const ServeState& s,
@@ -98,9 +143,7 @@ std::optional<JobKind> Scheduler::DueJob(const ManagedCluster& c, const ServeSta
     auto sched = cs->second.find(kind);
     if (sched == cs->second.end())
       continue;
-    auto rec = s.jobs.find(JobKey(c.Key(), kind));
-    int64_t last = rec == s.jobs.end() ? s.first_start : rec->second.last_run;
-    TimePoint due = sched->second.Next(TimePoint(std::chrono::seconds(last)));
+    TimePoint due = sched->second.Next(TimePoint(std::chrono::seconds(LastRun(c, kind, s))));
     if (due <= TimePoint(std::chrono::seconds(now)) && due < pick_due) {
       pick = kind;
       pick_due = due;

@@ -38,6 +38,15 @@ class Scheduler {
 
   // Starts every due job whose cluster is idle, each on its own thread; returns how many started.
   int Tick();
+  // Replaces the managed clusters (the operator found clusters that opted in or out). A cluster
+  // that leaves starts no new job; one of its jobs already running finishes. A cluster new to
+  // this scheduler with no job on record starts its schedules from now: opting in later is not a
+  // missed slot since the operator's first start.
+  void SetClusters(std::vector<ManagedCluster> clusters,
+                   std::map<std::string, std::string> engines);
+  // Copies of the managed clusters and their engines, for the metrics and status pages.
+  std::vector<ManagedCluster> clusters() const;
+  std::map<std::string, std::string> engines() const;
   // Stops starting jobs, waits up to `grace` for running jobs to finish, then aborts the rest
   // (JobRunner abort) and joins them. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
@@ -51,6 +60,9 @@ class Scheduler {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::optional<JobKind> DueJob(const ManagedCluster& c, const ServeState& s, int64_t now) const;
+  // When `kind` last ran for `c`, or when its schedule started (operator start or opt-in).
+  int64_t LastRun(const ManagedCluster& c, JobKind kind, const ServeState& s) const;
+  void BuildSchedules();
   void Execute(const JobRequest& request);
   void Record(const JobRequest& request, const JobResult& result);
   static void LogRepair(const JobRequest& request, const RepairReport& repair);
@@ -59,6 +71,8 @@ class Scheduler {
   std::vector<ManagedCluster> clusters_;
   std::map<std::string, std::string> engines_;
   std::map<std::string, std::map<JobKind, CronSchedule>> schedules_;
+  // Clusters added by SetClusters: cluster key -> unix seconds when they joined.
+  std::map<std::string, int64_t> joined_;
   StateStore& state_;
   JobRunner& runner_;
   const core::Clock& clock_;

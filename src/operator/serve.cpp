@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "operator/cluster_discovery.h"
 #include "operator/http_server.h"
 #include "operator/metrics.h"
 #include "operator/retention_hook.h"
@@ -33,22 +34,6 @@ void InstallStopSignals() {
   ::sigaction(SIGINT, &sa, nullptr);
 }
 
-std::map<std::string, std::string> ClusterEngines(const std::vector<ManagedCluster>& clusters,
-                                                  const platform::PlatformOptions& where) {
-  std::map<std::string, std::string> out;
-  auto p = platform::OpenPlatform(where);
-  for (const auto& c : clusters) {
-    auto found =
-        p.ok() ? (*p)->FindCluster(c.ns, c.name) : core::Result<platform::Cluster>(p.status());
-    if (found.ok()) {
-      out[c.Key()] = platform::EngineKindName(found->engine);
-    } else {
-      core::LogWarn("managed cluster not in the inventory", {{"cluster", c.Key()}});
-    }
-  }
-  return out;
-}
-
 std::unique_ptr<core::Clock> MakeClock(const ServeOptions& o, const ServeState& s) {
   auto real = core::SystemClock::Get().Now();
   if (o.tick_seconds == 60)
@@ -62,17 +47,16 @@ struct Servers {
   std::unique_ptr<HttpServer> health;
 };
 
-core::Result<Servers> StartServers(const ServeOptions& o,
-                                   const std::vector<ManagedCluster>& clusters, StateStore& state,
-                                   Scheduler& scheduler,
-                                   const std::map<std::string, std::string>& engines,
+core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, Scheduler& scheduler,
                                    std::atomic<bool>& ready) {
   Servers s;
   HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
                         if (path != "/metrics")
                           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+                        // Copies: discovery may change the managed set meanwhile.
+                        const auto clusters = scheduler.clusters();
                         MetricsContext ctx{
-                            engines,
+                            scheduler.engines(),
                             scheduler.running(),
                             true,
                             true,
@@ -112,8 +96,10 @@ core::Result<std::unique_ptr<platform::LeaderElection>> StartElection(
 }
 
 // The scheduler runs only while this replica leads. Returns true when leadership was lost: then
-// the replica stops acting at once (another may take over when the lease expires).
-bool RunWhileLeading(Scheduler& scheduler, const platform::LeaderElection* election) {
+// the replica stops acting at once (another may take over when the lease expires). Discovery runs
+// on every replica, so a new leader starts with the current set.
+bool RunWhileLeading(Scheduler& scheduler, ClusterDiscovery& discovery,
+                     const platform::LeaderElection* election) {
   bool acting = false;
   while (g_stop == 0) {
     const bool leading = election == nullptr || election->Leading();
@@ -125,6 +111,9 @@ bool RunWhileLeading(Scheduler& scheduler, const platform::LeaderElection* elect
     if (leading && !acting) {
       core::LogInfo("acting as leader");
       acting = true;
+    }
+    if (auto changed = discovery.Poll(core::SystemClock::Get().Monotonic())) {
+      scheduler.SetClusters(std::move(changed->clusters), std::move(changed->engines));
     }
     if (leading) {
       scheduler.Tick();
@@ -153,7 +142,8 @@ core::Status Serve(const ServeOptions& o) {
   where.name = config.platform;
   where.inventory_path = config.inventory;
   HS_ASSIGN_OR_RETURN(auto election, StartElection(config, where));
-  auto engines = ClusterEngines(clusters, where);
+  ClusterDiscovery discovery(config, clusters, [where] { return platform::OpenPlatform(where); });
+  ManagedSet managed = discovery.Start(core::SystemClock::Get().Monotonic());
   std::string exe = o.self_exe;
   if (exe.empty()) {
     char buf[4096];
@@ -161,16 +151,15 @@ core::Status Serve(const ServeOptions& o) {
     exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "/proc/self/exe";
   }
   ProcessJobRunner runner(exe, where, o.log_format);
-  Scheduler scheduler(clusters, engines, *state, runner, *clock);
+  Scheduler scheduler(managed.clusters, managed.engines, *state, runner, *clock);
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();
-  HS_ASSIGN_OR_RETURN(Servers servers,
-                      StartServers(o, clusters, *state, scheduler, engines, ready));
+  HS_ASSIGN_OR_RETURN(Servers servers, StartServers(o, *state, scheduler, ready));
   core::LogInfo("operator started",
-                {{"clusters", std::to_string(clusters.size())}, {"state", state->path()}});
+                {{"clusters", std::to_string(managed.clusters.size())}, {"state", state->path()}});
   ready = true;
-  if (RunWhileLeading(scheduler, election.get())) {
+  if (RunWhileLeading(scheduler, discovery, election.get())) {
     // No grace: the other replica may start jobs as soon as the lease expires.
     ready = false;
     core::LogError("leadership lost: aborting running jobs and exiting");

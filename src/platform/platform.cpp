@@ -29,6 +29,10 @@ core::Result<std::unique_ptr<core::Subprocess>> Platform::Exec(const Cluster& c,
   return handle->Exec(std::move(options));
 }
 
+core::Result<std::unique_ptr<ClusterChangeFeed>> Platform::WatchClusters() {
+  return std::unique_ptr<ClusterChangeFeed>();
+}
+
 core::Result<std::unique_ptr<LeaderElection>> Platform::OpenLeaderElection(
     const LeaderElectionSettings& settings) {
   HS_TRY(settings.Validate());

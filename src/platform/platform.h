@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "core/subprocess.h"
 #include "platform/cluster.h"
+#include "platform/cluster_change_feed.h"
 #include "platform/instance_handle.h"
 #include "platform/leader_election.h"
 
@@ -53,6 +54,11 @@ class Platform {
   static constexpr std::chrono::seconds kDefaultStopTimeout = InstanceHandle::kDefaultStopTimeout;
   // Whether the instance's server process is running (not whether it is healthy).
   core::Result<bool> IsRunning(const Cluster& c, const Instance& i);
+
+  // A feed of changes to ListClusters' answer (cluster_change_feed.h), already running; nullptr
+  // when the platform cannot tell (local: the inventory is a file read on each list), and then
+  // readers poll.
+  virtual core::Result<std::unique_ptr<ClusterChangeFeed>> WatchClusters();
 
   // Leader election among operator replicas (leader_election.h), not yet started; nullptr when the
   // platform runs one operator per host and needs none (local). kUsage on invalid settings.

@@ -137,6 +137,38 @@ TEST_F(SchedulerTest, ShutdownAbortsAJobThatOutlivesTheGrace) {
   EXPECT_EQ(s.Tick(), 0) << "no new job after shutdown";
 }
 
+TEST_F(SchedulerTest, AClusterThatOptsInLaterStartsItsScheduleThenNotAtTheOperatorsStart) {
+  Scheduler s({}, {}, *store_, runner_, clock_);
+  clock_.Advance(30min);  // the operator ran for half an hour without the cluster
+  s.SetClusters({Cluster("late", "*/10 * * * *")}, {{"test/late", "cnpg"}});
+  EXPECT_EQ(s.Tick(), 0) << "the slots before it opted in are not missed slots";
+  clock_.Advance(10min);
+  EXPECT_EQ(s.Tick(), 1);
+  ASSERT_TRUE(runner_.WaitStarted(1));
+  EXPECT_EQ(runner_.started().back(), "backup:test/late");
+  runner_.Release(1);
+  WaitIdle(s);
+  EXPECT_EQ(s.engines().at("test/late"), "cnpg");
+  ASSERT_EQ(s.clusters().size(), 1U);
+}
+
+TEST_F(SchedulerTest, AClusterThatLeavesStartsNoNewJobAndItsRunningJobFinishes) {
+  Scheduler s({Cluster("a", "* * * * *"), Cluster("b", "* * * * *")}, {}, *store_, runner_, clock_);
+  clock_.Advance(1min);
+  ASSERT_EQ(s.Tick(), 2);
+  ASSERT_TRUE(runner_.WaitStarted(2));
+  s.SetClusters({Cluster("b", "* * * * *")}, {});
+  runner_.Release(2);
+  WaitIdle(s);
+  EXPECT_EQ(store_->Snapshot().jobs.at("test/a/backup").runs, 1) << "a's job was recorded";
+  clock_.Advance(1min);
+  EXPECT_EQ(s.Tick(), 1) << "only b";
+  ASSERT_TRUE(runner_.WaitStarted(3));
+  EXPECT_EQ(runner_.started().back(), "backup:test/b");
+  runner_.Release(1);
+  WaitIdle(s);
+}
+
 TEST_F(SchedulerTest, RestartResumesFromTheStateFile) {
   {
     Scheduler s({Cluster("a", "*/10 * * * *")}, {}, *store_, runner_, clock_);

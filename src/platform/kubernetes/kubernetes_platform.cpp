@@ -1,5 +1,6 @@
 #include "platform/kubernetes/kubernetes_platform.h"
 
+#include "platform/kubernetes/cluster_change_watch.h"
 #include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_instance.h"
@@ -37,6 +38,12 @@ core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::str
 
 core::Result<std::vector<Cluster>> KubernetesPlatform::ListClusters() {
   return ClustersIn(client_->config().ns);
+}
+
+core::Result<std::unique_ptr<ClusterChangeFeed>> KubernetesPlatform::WatchClusters() {
+  return std::unique_ptr<ClusterChangeFeed>(std::make_unique<ClusterChangeWatch>(
+      client_, client_->config().ns,
+      std::vector<KubeResource>{resources::kCnpgClusters, resources::kMariaDbs}));
 }
 
 core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,

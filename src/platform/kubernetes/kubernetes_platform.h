@@ -28,6 +28,9 @@ class KubernetesPlatform : public Platform {
   core::Result<Cluster> FindCluster(const std::string& ns, const std::string& name) override;
   core::Result<std::unique_ptr<InstanceHandle>> OpenInstance(const Cluster& c,
                                                              const Instance& i) override;
+  // A ClusterChangeWatch (cluster_change_watch.h) on both CR kinds in the configuration's
+  // namespace, the one ListClusters reads.
+  core::Result<std::unique_ptr<ClusterChangeFeed>> WatchClusters() override;
   // A LeaseElection (lease_election.h) in the settings' namespace, else $POD_NAMESPACE, else the
   // configuration's namespace.
   core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(

@@ -104,6 +104,23 @@ core::Result<std::string> SecretValue(const KubeClient& client, const std::strin
   return core::AsString(*decoded);
 }
 
+// metadata.annotations, string values only (the API allows nothing else; a malformed object
+// must not make the cluster undiscoverable).
+std::map<std::string, std::string> AnnotationsOf(const json& object) {
+  std::map<std::string, std::string> out;
+  auto found = object.find("metadata");
+  if (found == object.end() || !found->is_object())
+    return out;
+  auto annotations = found->find("annotations");
+  if (annotations == found->end() || !annotations->is_object())
+    return out;
+  for (const auto& [key, value] : annotations->items()) {
+    if (value.is_string())
+      out[key] = value.get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string CnpgPodSelector(const std::string& cluster_name) {
@@ -128,6 +145,7 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
   c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
   c.engine = EngineKind::kPostgres;
   c.options[kOperatorOption] = "cloudnative-pg";
+  c.annotations = AnnotationsOf(cr);
   const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);
   int ordinal = 0;
   for (const auto& pod : SortedPods(pods)) {
@@ -171,6 +189,7 @@ core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> clien
   const bool galera = cr.value("/spec/galera/enabled"_json_pointer, false);
   c.engine = galera ? EngineKind::kGalera : EngineKind::kMariadb;
   c.options[kOperatorOption] = "mariadb-operator";
+  c.annotations = AnnotationsOf(cr);
   const int port = cr.value("/spec/port"_json_pointer, kMariaDbPort);
   // status.currentPrimary names the primary pod of a replication cluster.
   const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);

@@ -116,7 +116,8 @@ Instance ParseInstance(const YAML::Node& node) {
 
 Cluster ParseCluster(const YAML::Node& node) {
   CheckKeys(node,
-            {"name", "namespace", "engine", "credentials", "replication", "options", "instances"},
+            {"name", "namespace", "engine", "credentials", "replication", "options", "annotations",
+             "instances"},
             "cluster");
   Cluster c;
   c.name = Str(node, "name");
@@ -132,6 +133,7 @@ Cluster ParseCluster(const YAML::Node& node) {
   c.credentials = ParseCredentials(node["credentials"], "credentials");
   c.replication = ParseCredentials(node["replication"], "replication");
   c.options = StrMap(node, "options");
+  c.annotations = StrMap(node, "annotations");
   std::set<int> ordinals;
   if (node["instances"] && !node["instances"].IsSequence()) {
     throw InventoryError{"'instances' must be a list", node["instances"].Mark()};
@@ -231,6 +233,7 @@ void EmitCluster(YAML::Emitter& y, const Cluster& c) {
   EmitCredentials(y, "credentials", c.credentials);
   EmitCredentials(y, "replication", c.replication);
   EmitMap(y, "options", c.options);
+  EmitMap(y, "annotations", c.annotations);
   y << YAML::Key << "instances" << YAML::Value << YAML::BeginSeq;
   for (const auto& i : c.instances)
     EmitInstance(y, i);

@@ -122,6 +122,18 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   auto run = (*handle)->Run({"true"});
   ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
 
+  // `serve` watches both CR kinds for the opt-in annotations.
+  auto feed = platform.WatchClusters();
+  ASSERT_TRUE(feed.ok() && *feed) << feed.status().ToString();
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        auto used = (*api)->GrantsUsedForTest();
+        return used.count("watch postgresql.cnpg.io/clusters") &&
+               used.count("watch k8s.mariadb.com/mariadbs");
+      },
+      std::chrono::seconds(5)));
+  feed->reset();
+
   LeaderElectionSettings settings;
   settings.lease_duration = std::chrono::milliseconds(1200);
   settings.renew_deadline = std::chrono::milliseconds(800);

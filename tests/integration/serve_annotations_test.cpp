@@ -1,0 +1,138 @@
+// `hasteward serve` on the kubernetes platform picks up the opt-in annotation of a database CR
+// through its watch (FakeKubeApi, deploy/ RBAC): a CloudNativePG Cluster published from a real
+// PostgreSQL sandbox is not managed until `clinic.hasteward.prplanit.com/policy` is added, then it
+// is backed up on the policy's schedule (a snapshot lands in the repository); removing the
+// annotation stops its jobs. The resync interval is an hour, so only the watch can explain a pickup
+// within seconds.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/command.h"
+#include "support/deploy_manifests.h"
+#include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+#include "support/serve_process.h"
+
+namespace hasteward::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kToken[] = "hasteward-operator-token";
+constexpr char kCluster[] = "annotated";
+constexpr char kPolicyAnnotation[] = "clinic.hasteward.prplanit.com/policy";
+
+size_t CountAfter(const std::string& text, const std::string& what, size_t from) {
+  size_t n = 0;
+  for (auto at = text.find(what, from); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+class ServeAnnotationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sandbox = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                           .instances = 1,
+                                           .name = kCluster,
+                                           .ns = "local"});
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    sandbox_ = std::move(sandbox).value();
+    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
+    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
+    FakeKubeApiOptions options;
+    options.rbac_file = *rbac;
+    auto api = FakeKubeApi::Start(options);
+    ASSERT_TRUE(api.ok()) << api.status().ToString();
+    api_ = std::move(api).value();
+    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
+    core::Status published = PublishSandboxAsCnpg(*api_, *sandbox_, kPlatformNamespace);
+    ASSERT_TRUE(published.ok()) << published.ToString();
+    auto kubeconfig = api_->WriteKubeconfig(kToken, kPlatformNamespace);
+    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    hs_.Set("KUBECONFIG", *kubeconfig);
+    hs_.Set("POD_NAME", "hasteward-0");
+    hs_.Set("POD_NAMESPACE", kDeployNamespace);
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    WriteFile(hs_.Path("password"), hs_.password() + "\n");
+  }
+
+  void TearDown() override { serve_.Stop(); }
+
+  void StartServe() {
+    const std::string config =
+        WriteFile(hs_.Path("serve.yaml"),
+                  "platform: kubernetes\n"
+                  "stateFile: " +
+                      hs_.Path("serve-state.json") +
+                      "\n"
+                      "discovery: {annotations: true, resyncSeconds: 3600}\n"
+                      "repositories:\n"
+                      "  - {name: main, repository: " +
+                      hs_.repository() + ", passwordFile: " + hs_.Path("password") +
+                      "}\n"
+                      "policies:\n"
+                      "  - {name: minutely, backupSchedule: '* * * * *', repositories: [main]}\n");
+    auto started = serve_.Start(config, hs_.vars(), {.tick_seconds = 0.5, .grace_seconds = 20});
+    ASSERT_TRUE(started.ok()) << started.ToString() << serve_.Logs();
+  }
+
+  // Sets (or with null, removes) the policy annotation on the Cluster CR, as `kubectl annotate`.
+  void Annotate(const json& value) {
+    const FakeKubeResource* clusters = api_->FindResource("postgresql.cnpg.io", "clusters");
+    ASSERT_NE(clusters, nullptr);
+    json patch = {{"metadata", {{"annotations", {{kPolicyAnnotation, value}}}}}};
+    auto reply = api_->store().Patch(*clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
+                                     patch, false);
+    ASSERT_EQ(reply.code, 200) << reply.body.dump();
+  }
+
+  size_t BackupSnapshots() const {
+    auto listed = hs_.Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
+    if (listed.exit_code != 0)
+      return 0;
+    return json::parse(listed.out).size();
+  }
+
+  HastewardEnv hs_{"hs-annotations-", "annotations-test"};
+  std::unique_ptr<SandboxCluster> sandbox_;
+  std::unique_ptr<FakeKubeApi> api_;
+  ServeProcess serve_;
+};
+
+TEST_F(ServeAnnotationsTest, AnAnnotationAddedThroughTheWatchSchedulesBackupsAndRemovingItStops) {
+  StartServe();
+  const std::string job_start = std::string("\"job start\"");
+  // Six scheduler minutes without the annotation: the cluster is not managed.
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(CountAfter(serve_.Logs(), job_start, 0), 0U) << serve_.Logs();
+
+  Annotate("minutely");
+  ASSERT_TRUE(WaitUntil(
+      [&] { return serve_.Logs().find("\"cluster now managed\"") != std::string::npos; }, 10s))
+      << "the watch did not deliver the annotation" << serve_.Logs();
+  ASSERT_TRUE(
+      WaitUntil([&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 60s))
+      << serve_.Logs();
+  EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
+  EXPECT_GE(BackupSnapshots(), 1U) << "the backup is in the policy's repository";
+
+  Annotate(nullptr);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return serve_.Logs().find("\"cluster no longer managed\"") != std::string::npos; },
+      10s))
+      << serve_.Logs();
+  const size_t removed_at = serve_.Logs().find("\"cluster no longer managed\"");
+  // A backup that was running when the annotation went may finish; none starts afterwards.
+  std::this_thread::sleep_for(4s);  // eight scheduler minutes
+  EXPECT_EQ(CountAfter(serve_.Logs(), job_start, removed_at), 0U) << serve_.Logs();
+}
+
+}  // namespace
+}  // namespace hasteward::testing
