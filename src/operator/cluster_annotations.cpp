@@ -26,7 +26,9 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
                                                kModeAnnotation,           kExcludeAnnotation};
   for (const auto& [key, value] : cluster.annotations) {
     if (key.rfind(kAnnotationPrefix, 0) == 0 && !kKnown.count(key)) {
-      return core::Usage(where + " has unknown annotation '" + key + "'",
+      std::string message = where;
+      message += " has unknown annotation '" + key + "'";
+      return core::Usage(message,
                          "the annotations are policy, backup-schedule, triage-schedule, "
                          "verify-schedule, mode and exclude (docs/operator.md)");
     }

@@ -6,7 +6,8 @@
 
 namespace hasteward::platform::kubernetes {
 
-ClusterChangeWatch::ClusterChangeWatch(std::shared_ptr<const KubeClient> client, std::string ns,
+ClusterChangeWatch::ClusterChangeWatch(std::shared_ptr<const KubeClient> client,
+                                       const std::string& ns,
                                        const std::vector<KubeResource>& resources)
     : client_(std::move(client)) {
   for (const auto& resource : resources) {

@@ -23,7 +23,7 @@ class ClusterChangeWatch : public ClusterChangeFeed {
  public:
   // Starts watching `resources` in namespace `ns`. `client` must be usable from several threads
   // (KubeClient opens a connection per request).
-  ClusterChangeWatch(std::shared_ptr<const KubeClient> client, std::string ns,
+  ClusterChangeWatch(std::shared_ptr<const KubeClient> client, const std::string& ns,
                      const std::vector<KubeResource>& resources);
   ~ClusterChangeWatch() override;
   ClusterChangeWatch(const ClusterChangeWatch&) = delete;
