@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/temp_dir.h"
+#include "core/utc_time.h"
 #include "engine/triage_json.h"
 
 namespace hasteward::jobs {
@@ -15,12 +16,7 @@ namespace hasteward::jobs {
 namespace {
 
 std::string NowRfc3339() {
-  std::time_t t = static_cast<std::time_t>(core::SystemClock::Get().NowUnixSeconds());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return core::Rfc3339Utc(core::SystemClock::Get().NowUnixSeconds());
 }
 
 }  // namespace

@@ -206,6 +206,8 @@ void Scheduler::Execute(const JobRequest& request) {
   if (r.repair)
     LogRepair(request, *r.repair);
   Record(request, r);
+  if (observer_)
+    observer_(request, r);
   std::lock_guard<std::mutex> l(mu_);
   busy_.erase(request.cluster.Key());
   idle_cv_.notify_all();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ class Scheduler {
   // missed slot since the operator's first start.
   void SetClusters(std::vector<ManagedCluster> clusters,
                    std::map<std::string, std::string> engines);
+  // Called on the job's thread after each job's result is recorded (serve: Events on the
+  // cluster). Set before the first Tick.
+  using JobObserver = std::function<void(const JobRequest&, const JobResult&)>;
+  void SetJobObserver(JobObserver observer) { observer_ = std::move(observer); }
   // Copies of the managed clusters and their engines, for the metrics and status pages.
   std::vector<ManagedCluster> clusters() const;
   std::map<std::string, std::string> engines() const;
@@ -81,6 +86,7 @@ class Scheduler {
   std::set<std::string> busy_;
   std::vector<Worker> workers_;
   std::atomic<bool> abort_{false};
+  JobObserver observer_;
   bool stopping_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "operator/cluster_discovery.h"
 #include "operator/http_server.h"
+#include "operator/job_events.h"
 #include "operator/metrics.h"
 #include "operator/retention_hook.h"
 #include "operator/scaled_clock.h"
@@ -79,6 +80,26 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, Sch
                 {{"metrics", o.metrics_addr + " (port " + std::to_string(s.metrics->port()) + ")"},
                  {"health", o.health_addr + " (port " + std::to_string(s.health->port()) + ")"}});
   return s;
+}
+
+// Leaves the job's Events on its cluster (platform::RecordEvent: on Kubernetes beside the CR). A
+// failure is logged, never a job error: the job's result is already recorded.
+void RecordJobEvents(const platform::PlatformOptions& where, const JobRequest& request,
+                     const JobResult& result) {
+  auto platform = platform::OpenPlatform(where);
+  auto cluster = platform.ok() ? (*platform)->FindCluster(request.cluster.ns, request.cluster.name)
+                               : core::Result<platform::Cluster>(platform.status());
+  core::Status recorded = cluster.status();
+  for (const auto& event : JobEvents(request, result)) {
+    if (!recorded.ok())
+      break;
+    recorded = (*platform)->RecordEvent(*cluster, event);
+  }
+  if (!recorded.ok()) {
+    core::LogWarn("record job event", {{"cluster", request.cluster.Key()},
+                                       {"job", JobKindName(request.kind)},
+                                       {"error", recorded.message()}});
+  }
 }
 
 // Opens and starts the platform's leader election; nullptr when the platform needs none (one
@@ -152,6 +173,9 @@ core::Status Serve(const ServeOptions& o) {
   }
   ProcessJobRunner runner(exe, where, o.log_format);
   Scheduler scheduler(managed.clusters, managed.engines, *state, runner, *clock);
+  scheduler.SetJobObserver([where](const JobRequest& request, const JobResult& result) {
+    RecordJobEvents(where, request, result);
+  });
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();

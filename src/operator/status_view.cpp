@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/utc_time.h"
 #include "operator/cron.h"
 
 namespace hasteward::op {
@@ -51,12 +52,7 @@ core::Result<std::vector<ClusterStatus>> BuildStatus(const ServeConfig& config,
 std::string FormatUnix(int64_t t) {
   if (t == 0)
     return "-";
-  time_t tt = static_cast<time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return core::Rfc3339Utc(t);
 }
 
 }  // namespace hasteward::op

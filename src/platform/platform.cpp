@@ -33,6 +33,10 @@ core::Result<std::unique_ptr<ClusterChangeFeed>> Platform::WatchClusters() {
   return std::unique_ptr<ClusterChangeFeed>();
 }
 
+core::Status Platform::RecordEvent(const Cluster& /*cluster*/, const ClusterEvent& /*event*/) {
+  return core::Status::Ok();
+}
+
 core::Result<std::unique_ptr<LeaderElection>> Platform::OpenLeaderElection(
     const LeaderElectionSettings& settings) {
   HS_TRY(settings.Validate());

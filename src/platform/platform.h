@@ -16,6 +16,7 @@
 #include "core/subprocess.h"
 #include "platform/cluster.h"
 #include "platform/cluster_change_feed.h"
+#include "platform/cluster_event.h"
 #include "platform/instance_handle.h"
 #include "platform/leader_election.h"
 
@@ -59,6 +60,11 @@ class Platform {
   // when the platform cannot tell (local: the inventory is a file read on each list), and then
   // readers poll.
   virtual core::Result<std::unique_ptr<ClusterChangeFeed>> WatchClusters();
+
+  // Shows `event` beside the cluster where the platform has such a place (kubernetes: an Event on
+  // the cluster's resource). The default does nothing: on plain hosts the operator's log line is
+  // the record.
+  virtual core::Status RecordEvent(const Cluster& cluster, const ClusterEvent& event);
 
   // Leader election among operator replicas (leader_election.h), not yet started; nullptr when the
   // platform runs one operator per host and needs none (local). kUsage on invalid settings.

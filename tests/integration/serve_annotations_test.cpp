@@ -2,8 +2,8 @@
 // through its watch (FakeKubeApi, deploy/ RBAC): a CloudNativePG Cluster published from a real
 // PostgreSQL sandbox is not managed until `clinic.hasteward.prplanit.com/policy` is added, then it
 // is backed up on the policy's schedule (a snapshot lands in the repository); removing the
-// annotation stops its jobs. The resync interval is an hour, so only the watch can explain a pickup
-// within seconds.
+// annotation stops its jobs. Each job leaves an Event on the CR. The resync interval is an hour, so
+// only the watch can explain a pickup within seconds.
 #include <chrono>
 #include <thread>
 
@@ -100,6 +100,20 @@ class ServeAnnotationsTest : public ::testing::Test {
     return json::parse(listed.out).size();
   }
 
+  // Events in the cluster's namespace about the Cluster CR with reason BackupSucceeded.
+  size_t BackupEvents() {
+    const FakeKubeResource* events = api_->FindResource("", "events");
+    auto listed = api_->store().List(*events, kPlatformNamespace, {});
+    size_t n = 0;
+    for (const auto& event : listed.body.value("items", json::array())) {
+      const json& involved = event.value("involvedObject", json::object());
+      if (involved.value("kind", "") == "Cluster" && involved.value("name", "") == kCluster &&
+          event.value("reason", "") == "BackupSucceeded" && event.value("type", "") == "Normal")
+        ++n;
+    }
+    return n;
+  }
+
   HastewardEnv hs_{"hs-annotations-", "annotations-test"};
   std::unique_ptr<SandboxCluster> sandbox_;
   std::unique_ptr<FakeKubeApi> api_;
@@ -122,6 +136,8 @@ TEST_F(ServeAnnotationsTest, AnAnnotationAddedThroughTheWatchSchedulesBackupsAnd
       << serve_.Logs();
   EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
   EXPECT_GE(BackupSnapshots(), 1U) << "the backup is in the policy's repository";
+  // The job left an Event on the Cluster resource, as `kubectl describe` would list it.
+  ASSERT_TRUE(WaitUntil([&] { return BackupEvents() >= 1; }, 10s));
 
   Annotate(nullptr);
   ASSERT_TRUE(WaitUntil(

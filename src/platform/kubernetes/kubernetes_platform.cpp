@@ -1,6 +1,8 @@
 #include "platform/kubernetes/kubernetes_platform.h"
 
+#include "core/clock.h"
 #include "platform/kubernetes/cluster_change_watch.h"
+#include "platform/kubernetes/cluster_events.h"
 #include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_instance.h"
@@ -44,6 +46,13 @@ core::Result<std::unique_ptr<ClusterChangeFeed>> KubernetesPlatform::WatchCluste
   return std::unique_ptr<ClusterChangeFeed>(std::make_unique<ClusterChangeWatch>(
       client_, client_->config().ns,
       std::vector<KubeResource>{resources::kCnpgClusters, resources::kMariaDbs}));
+}
+
+core::Status KubernetesPlatform::RecordEvent(const Cluster& cluster, const ClusterEvent& event) {
+  HS_ASSIGN_OR_RETURN(auto object, EventObject(cluster, event, env_("POD_NAME").value_or(""),
+                                               core::SystemClock::Get().NowUnixSeconds()));
+  auto created = client_->Create(resources::kEvents, cluster.ns, object);
+  return created.ok() ? core::Status::Ok() : created.TakeStatus().Wrap("record event");
 }
 
 core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,

@@ -31,6 +31,8 @@ class KubernetesPlatform : public Platform {
   // A ClusterChangeWatch (cluster_change_watch.h) on both CR kinds in the configuration's
   // namespace, the one ListClusters reads.
   core::Result<std::unique_ptr<ClusterChangeFeed>> WatchClusters() override;
+  // A core/v1 Event on the cluster's CR (cluster_events.h), reported as $POD_NAME.
+  core::Status RecordEvent(const Cluster& cluster, const ClusterEvent& event) override;
   // A LeaseElection (lease_election.h) in the settings' namespace, else $POD_NAMESPACE, else the
   // configuration's namespace.
   core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/hex.h"
+#include "platform/kubernetes/cluster_events.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -145,6 +146,8 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
   c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
   c.engine = EngineKind::kPostgres;
   c.options[kOperatorOption] = "cloudnative-pg";
+  if (std::string uid = StringAt(cr, "/metadata/uid"_json_pointer); !uid.empty())
+    c.options[kUidOption] = uid;
   c.annotations = AnnotationsOf(cr);
   const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);
   int ordinal = 0;
@@ -189,6 +192,8 @@ core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> clien
   const bool galera = cr.value("/spec/galera/enabled"_json_pointer, false);
   c.engine = galera ? EngineKind::kGalera : EngineKind::kMariadb;
   c.options[kOperatorOption] = "mariadb-operator";
+  if (std::string uid = StringAt(cr, "/metadata/uid"_json_pointer); !uid.empty())
+    c.options[kUidOption] = uid;
   c.annotations = AnnotationsOf(cr);
   const int port = cr.value("/spec/port"_json_pointer, kMariaDbPort);
   // status.currentPrimary names the primary pod of a replication cluster.

@@ -122,6 +122,8 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   auto run = (*handle)->Run({"true"});
   ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
 
+  // `serve` leaves an Event on the CR for each job.
+  ASSERT_TRUE(platform.RecordEvent(*pg, {ClusterEventType::kNormal, "BackupSucceeded", "ok"}).ok());
   // `serve` watches both CR kinds for the opt-in annotations.
   auto feed = platform.WatchClusters();
   ASSERT_TRUE(feed.ok() && *feed) << feed.status().ToString();
