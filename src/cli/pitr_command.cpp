@@ -17,6 +17,7 @@
 #include "engine/archiving.h"
 #include "engine/binlog_archiving.h"
 #include "pitr/binlog_archive.h"
+#include "pitr/binlog_status.h"
 #include "pitr/pitr_status.h"
 
 namespace hasteward::cli {
@@ -119,16 +120,29 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   }
 }
 
-core::Status RunPitrStatus(const GlobalOptions& g) {
-  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  HS_ASSIGN_OR_RETURN(pitr::PitrStatus status,
-                      pitr::ReadPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+template <typename Status>
+void PrintStatus(const GlobalOptions& g, const Status& status) {
   if (g.WantsJson()) {
     std::printf("%s\n", status.ToJson().dump().c_str());
   } else {
     std::printf("%s", status.ToText().c_str());
   }
+}
+
+core::Status RunPitrStatus(const GlobalOptions& g) {
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  // The engine's capability says which archive the cluster has: binlogs or WAL.
+  if (ctx.target.engine().binlog_archiving() != nullptr) {
+    HS_ASSIGN_OR_RETURN(
+        pitr::BinlogPitrStatus status,
+        pitr::ReadBinlogPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+    PrintStatus(g, status);
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(pitr::PitrStatus status,
+                      pitr::ReadPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+  PrintStatus(g, status);
   return core::Status::Ok();
 }
 
@@ -159,8 +173,8 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   auto* pitr = app.add_subcommand("pitr", "Point-in-time recovery");
   pitr->require_subcommand(1);
   pitr->add_subcommand("status",
-                       "Per native base backup: how far the archived WAL can replay it, and the "
-                       "first gap")
+                       "Per native base backup: how far the archived WAL (PostgreSQL) or binlogs "
+                       "(MariaDB/Galera) can replay it, and the first gap")
       ->callback([&g, &out] { out.status = RunPitrStatus(g); });
 }
 
