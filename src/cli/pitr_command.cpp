@@ -17,7 +17,6 @@
 #include "engine/archiving.h"
 #include "engine/binlog_archiving.h"
 #include "pitr/binlog_archive.h"
-#include "pitr/binlog_status.h"
 #include "pitr/pitr_status.h"
 
 namespace hasteward::cli {
@@ -120,29 +119,17 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   }
 }
 
-template <typename Status>
-void PrintStatus(const GlobalOptions& g, const Status& status) {
-  if (g.WantsJson()) {
-    std::printf("%s\n", status.ToJson().dump().c_str());
-  } else {
-    std::printf("%s", status.ToText().c_str());
-  }
-}
-
 core::Status RunPitrStatus(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  // The engine's capability says which archive the cluster has: binlogs or WAL.
-  if (ctx.target.engine().binlog_archiving() != nullptr) {
-    HS_ASSIGN_OR_RETURN(
-        pitr::BinlogPitrStatus status,
-        pitr::ReadBinlogPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
-    PrintStatus(g, status);
-    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(
+      pitr::RenderedPitrStatus status,
+      pitr::ReadClusterPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+  if (g.WantsJson()) {
+    std::printf("%s\n", status.json.dump().c_str());
+  } else {
+    std::printf("%s", status.text.c_str());
   }
-  HS_ASSIGN_OR_RETURN(pitr::PitrStatus status,
-                      pitr::ReadPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
-  PrintStatus(g, status);
   return core::Status::Ok();
 }
 
