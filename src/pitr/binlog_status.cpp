@@ -69,7 +69,10 @@ struct Resume {
 uint64_t ArchivedAt(const BinlogCatalog& catalog, const BinlogFileIdentity& identity,
                     uint64_t offset) {
   const ArchivedBinlogFile* file = catalog.Find(identity);
-  for (const auto& piece : file == nullptr ? std::vector<BinlogPiece>() : file->pieces) {
+  if (file == nullptr) {
+    return 0;
+  }
+  for (const auto& piece : file->pieces) {
     if (piece.start <= offset && offset < piece.end) {
       return piece.archived_at_ns;
     }
