@@ -122,12 +122,13 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
 core::Status RunPitrStatus(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  HS_ASSIGN_OR_RETURN(pitr::PitrStatus status,
-                      pitr::ReadPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+  HS_ASSIGN_OR_RETURN(
+      pitr::RenderedPitrStatus status,
+      pitr::ReadClusterPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
   if (g.WantsJson()) {
-    std::printf("%s\n", status.ToJson().dump().c_str());
+    std::printf("%s\n", status.json.dump().c_str());
   } else {
-    std::printf("%s", status.ToText().c_str());
+    std::printf("%s", status.text.c_str());
   }
   return core::Status::Ok();
 }
@@ -159,8 +160,8 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   auto* pitr = app.add_subcommand("pitr", "Point-in-time recovery");
   pitr->require_subcommand(1);
   pitr->add_subcommand("status",
-                       "Per native base backup: how far the archived WAL can replay it, and the "
-                       "first gap")
+                       "Per native base backup: how far the archived WAL (PostgreSQL) or binlogs "
+                       "(MariaDB/Galera) can replay it, and the first gap")
       ->callback([&g, &out] { out.status = RunPitrStatus(g); });
 }
 

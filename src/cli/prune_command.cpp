@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/repo_access.h"
 #include "core/clock.h"
-#include "pitr/wal_retention.h"
+#include "pitr/pitr_retention.h"
 #include "repo/maintenance/prune.h"
 
 namespace hasteward::cli {
@@ -75,9 +75,9 @@ core::Result<repo::PruneRunOptions> BuildOptions(const GlobalOptions& g, const P
   o.retention.namespace_name = g.ns_explicit ? g.ns : "";
   o.retention.allow_empty = f.allow_empty;
   o.retention.now = core::SystemClock::Get().Now();
-  // Archived WAL follows the kept base backups: only pieces no kept base needs go.
-  static const pitr::WalRetention kWalRetention;
-  o.retention.archive = &kWalRetention;
+  // Archived WAL and binlogs follow the kept base backups: only pieces no kept base needs go.
+  static const pitr::PitrRetention kArchiveRetention;
+  o.retention.archive = &kArchiveRetention;
   HS_ASSIGN_OR_RETURN(o.gc.max_unused, repo::ParseMaxUnused(f.max_unused));
   if (!f.max_repack_size.empty()) {
     auto cap = repo::ParseMaxUnused(f.max_repack_size);

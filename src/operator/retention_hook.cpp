@@ -3,7 +3,7 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/log.h"
-#include "pitr/wal_retention.h"
+#include "pitr/pitr_retention.h"
 #include "repo/maintenance/prune.h"
 #include "repo/repository.h"
 #include "storage/registry.h"
@@ -46,9 +46,9 @@ core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& r
   po.retention.namespace_name = cluster.ns;
   po.retention.now = core::SystemClock::Get().Now();
   po.lock_wait = kLockWait;
-  // Archived WAL follows the kept base backups: only pieces no kept base needs go.
-  static const pitr::WalRetention kWalRetention;
-  po.retention.archive = &kWalRetention;
+  // Archived WAL and binlogs follow the kept base backups: only pieces no kept base needs go.
+  static const pitr::PitrRetention kArchiveRetention;
+  po.retention.archive = &kArchiveRetention;
   HS_ASSIGN_OR_RETURN(auto report, repo::RunPrune(*r, po));
   out.applied = true;
   out.removed = report.snapshots_removed;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jobs/jobs.h"
+#include "pitr/binlog_tags.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/format/go_json.h"
 
@@ -62,8 +63,10 @@ core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster&
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
   commit.tags.emplace_back(kBinlogArchiveTag);
-  commit.tags.emplace_back(
-      "binlog_rewind=yes");  // the state is in the manifest (tags split at ',')
+  commit.tags.push_back(std::string(kBinlogRewindTag) + "=yes");
+  // Repeated from the manifest for prune, which decides from the listing (pitr/binlog_tags.h).
+  commit.tags.push_back(std::string(kBinlogRewindAtTag) + "=" + std::to_string(rewind.at_ns));
+  commit.tags.push_back(std::string(kBinlogRewindStateTag) + "=" + StateToTag(rewind.state));
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + BinlogPath(cluster)};
   return snapshot_writer->Commit(commit).status();
@@ -189,7 +192,10 @@ core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& bat
   commit.tags = jobs::SnapshotTags(cluster_, repo::SnapshotType::kWal, "");
   commit.tags.emplace_back(kBinlogArchiveTag);
   commit.tags.push_back("binlog_writer=" + writer.instance.name);
-  commit.tags.push_back("binlog_pieces=" + std::to_string(batch.size()));
+  commit.tags.push_back(std::string(kBinlogPiecesTag) + "=" + std::to_string(batch.size()));
+  for (const auto& piece : batch) {
+    commit.tags.push_back(BinlogPieceTag(piece.piece));  // prune decides from these
+  }
   commit.hostname = cluster_.ns + "-" + cluster_.name;
   commit.paths = {"/" + dir};
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));

@@ -12,7 +12,6 @@
 #include "jobs/native_backup.h"
 #include "pitr/binlog_archive.h"
 #include "repo/lock/repo_lock.h"
-#include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
 
@@ -26,149 +25,12 @@ uint64_t NowNanos() {
                                    .count());
 }
 
-// One archived file rebuilt from its pieces, with its whole transactions.
-struct LoadedFile {
-  BinlogFileIdentity identity;
-  std::string bytes;
-  engine::BinlogFileHeader header;
-  std::vector<engine::BinlogTransactionSpan> spans;
-  uint64_t first_archived_at_ns = 0;
-};
-
-// Whether `span` belongs to a future a restore abandoned: archived before a rewind, beyond its
-// state (the restored cluster writes those GTIDs again with other content).
-bool Abandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
-               const std::vector<BinlogPiece>& pieces, const engine::BinlogTransactionSpan& span) {
-  uint64_t archived_at_ns = 0;
-  for (const auto& piece : pieces) {
-    if (piece.start <= span.start && span.start < piece.end) {
-      archived_at_ns = piece.archived_at_ns;
-    }
-  }
-  return std::any_of(
-      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
-        return archived_at_ns < rewind.at_ns && !binlogs.StateIncludes(rewind.state, span.gtid);
-      });
-}
-
-// Every archived file, each from its start up to its first missing piece (what follows a missing
-// piece is unusable: a replay must not skip a transaction), in the order they were archived.
-core::Result<std::vector<LoadedFile>> LoadFiles(repo::Repository& repo,
-                                                const BinlogCatalog& catalog,
-                                                const engine::BinlogArchiving& binlogs) {
-  std::vector<LoadedFile> files;
-  for (const auto& [key, archived] : catalog.files()) {
-    LoadedFile file;
-    file.identity = archived.identity;
-    file.first_archived_at_ns = archived.pieces.front().archived_at_ns;
-    for (const auto& piece : archived.pieces) {
-      const repo::Node* node = catalog.NodeOf(piece);
-      if (piece.start != file.bytes.size() || node == nullptr) {
-        break;
-      }
-      core::MemorySink sink;
-      auto dumped = repo::DumpFile(repo, *node, sink, {});
-      if (!dumped.ok()) {
-        return dumped.TakeStatus().Wrap("read binlog piece " + piece.PieceName());
-      }
-      file.bytes.append(sink.data().begin(), sink.data().end());
-    }
-    auto header = binlogs.ReadHeader(file.bytes);
-    if (!header.ok()) {
-      return header.TakeStatus().Wrap("read archived binlog " + key);
-    }
-    if (!header->has_value()) {
-      continue;  // not even its header is archived
-    }
-    file.header = **header;
-    auto run = binlogs.ScanRun(std::string_view(file.bytes).substr(file.header.header_end),
-                               file.header.header_end, file.header);
-    if (!run.ok()) {
-      return run.TakeStatus().Wrap("read archived binlog " + key);
-    }
-    for (auto& span : run->spans) {
-      if (!Abandoned(catalog, binlogs, archived.pieces, span)) {
-        file.spans.push_back(std::move(span));
-      }
-    }
-    files.push_back(std::move(file));
-  }
-  std::sort(files.begin(), files.end(), [](const LoadedFile& left, const LoadedFile& right) {
-    return left.first_archived_at_ns < right.first_archived_at_ns;
-  });
-  return files;
-}
-
-// Follows the archive from `state` one transaction at a time, each the next of its domain, in
-// each file's order, until the target (or the archive's end).
-struct ChainWalk {
-  std::string state;
-  std::vector<BinlogReplayPlan::FileReplay> files;
-  size_t transactions = 0;
-  bool reached = false;
-};
-
-ChainWalk Walk(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
-               const std::string& from, const BinlogTarget& target) {
-  ChainWalk walk;
-  walk.state = from;
-  if (!target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid)) {
-    walk.reached = true;
-    return walk;
-  }
-  bool progressed = true;
-  while (progressed && !walk.reached) {
-    progressed = false;
-    for (const LoadedFile& file : files) {
-      size_t next = 0;
-      while (next < file.spans.size() && binlogs.StateIncludes(walk.state, file.spans[next].gtid)) {
-        ++next;
-      }
-      if (next == file.spans.size() || !binlogs.Follows(walk.state, file.spans[next].gtid)) {
-        continue;
-      }
-      BinlogReplayPlan::FileReplay replay{file.identity, {}};
-      for (size_t index = next; index < file.spans.size() && !walk.reached; ++index) {
-        const engine::BinlogTransactionSpan& span = file.spans[index];
-        if (binlogs.StateIncludes(walk.state, span.gtid)) {
-          continue;
-        }
-        if (!binlogs.Follows(walk.state, span.gtid)) {
-          break;  // this file skips a transaction here; another file may hold it
-        }
-        if (target.time_unix && static_cast<int64_t>(span.time) > *target.time_unix) {
-          walk.reached = true;  // the first transaction after the target: all before it is here
-          break;
-        }
-        replay.spans.push_back(index);
-        walk.state = binlogs.AdvanceGtidState(walk.state, {span.gtid});
-        ++walk.transactions;
-        walk.reached = !target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid);
-      }
-      if (!replay.spans.empty()) {
-        walk.files.push_back(std::move(replay));
-        progressed = true;
-        break;  // look again from the first file: another may continue where this one stopped
-      }
-    }
-  }
-  return walk;
-}
-
-// Whether every archived transaction (the abandoned future left out) is in `state`.
-bool TookEverything(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
-                    const std::string& state) {
-  return std::all_of(files.begin(), files.end(), [&](const LoadedFile& file) {
-    return std::all_of(file.spans.begin(), file.spans.end(),
-                       [&](const auto& span) { return binlogs.StateIncludes(state, span.gtid); });
-  });
-}
-
 // The base's own transactions must all be at or before a time target: a backup taken while the
 // target passed holds transactions after it that no replay can take back.
-bool BaseEndsBefore(const std::vector<LoadedFile>& files, const engine::BinlogArchiving& binlogs,
-                    const std::string& base_state, int64_t target_time) {
-  for (const LoadedFile& file : files) {
+bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
+                    const engine::BinlogArchiving& binlogs, const std::string& base_state,
+                    int64_t target_time) {
+  for (const LoadedBinlogFile& file : files) {
     for (const auto& span : file.spans) {
       if (static_cast<int64_t>(span.time) > target_time &&
           binlogs.StateIncludes(base_state, span.gtid)) {
@@ -185,7 +47,7 @@ std::string DescribeTarget(const BinlogTarget& target) {
 }
 
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
-                                          const std::vector<LoadedFile>& files,
+                                          const std::vector<LoadedBinlogFile>& files,
                                           const BinlogCatalog& catalog,
                                           const engine::BinlogArchiving& binlogs,
                                           const BinlogTarget& target) {
@@ -207,21 +69,15 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
       continue;
     }
     // A backup of a future a restore abandoned is no base for the history that followed.
-    bool abandoned_base = std::any_of(
-        catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
-          return static_cast<uint64_t>(snapshot.time.unix_seconds) * kNanosPerSecond <
-                     rewind.at_ns &&
-                 !binlogs.StateIncludes(rewind.state, base_state);
-        });
-    if (abandoned_base) {
+    if (BaseAbandoned(catalog, binlogs, snapshot, base_state)) {
       continue;
     }
     any_base = true;
-    ChainWalk walk = Walk(files, binlogs, base_state, target);
+    BinlogChainWalk walk = WalkBinlogChain(files, binlogs, base_state, target);
     // A time target past the last archived transaction is reached only when the walk took every
     // archived transaction (none is left behind a gap) and the archive was current after the
     // target's second.
-    if (!walk.reached && target.time_unix && TookEverything(files, binlogs, walk.state) &&
+    if (!walk.reached && target.time_unix && TookEveryTransaction(files, binlogs, walk.state) &&
         catalog.last_archived_at_ns() >=
             static_cast<uint64_t>((*target.time_unix + 1) * kNanosPerSecond)) {
       walk.reached = true;
@@ -253,8 +109,8 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
 }
 
 // The replay input for one file: its header, then the chosen transactions.
-core::Status WriteReplayFile(const LoadedFile& file, const BinlogReplayPlan::FileReplay& replay,
-                             const std::string& path) {
+core::Status WriteReplayFile(const LoadedBinlogFile& file,
+                             const BinlogReplayPlan::FileReplay& replay, const std::string& path) {
   std::string bytes = file.bytes.substr(0, file.header.header_end);
   for (size_t index : replay.spans) {
     const auto& span = file.spans[index];
@@ -301,7 +157,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
-  HS_ASSIGN_OR_RETURN(std::vector<LoadedFile> files, LoadFiles(repo, catalog, *binlogs));
+  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files,
+                      LoadBinlogFiles(repo, catalog, *binlogs));
   BinlogRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan,
                       PlanReplay(repo, cluster, files, catalog, *binlogs, options.target));
@@ -314,7 +171,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // Written before anything changes: a failure here leaves the cluster as it was.
   std::vector<std::string> replay_paths;
   for (const auto& replay : result.plan.files) {
-    auto file = std::find_if(files.begin(), files.end(), [&replay](const LoadedFile& loaded) {
+    auto file = std::find_if(files.begin(), files.end(), [&replay](const LoadedBinlogFile& loaded) {
       return loaded.identity.Key() == replay.identity.Key();
     });
     replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");

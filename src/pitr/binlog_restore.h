@@ -13,17 +13,10 @@
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/repair.h"
-#include "pitr/binlog_catalog.h"
+#include "pitr/binlog_chain.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
-
-// Where a binlog replay stops. Binlog times have whole-second precision: a transaction committed
-// in the target's second counts as before it.
-struct BinlogTarget {
-  std::optional<int64_t> time_unix;  // --until
-  std::string gtid;                  // --until-gtid ("0-1-42,1-2-7")
-};
 
 struct BinlogRestoreOptions {
   BinlogTarget target;
@@ -39,10 +32,7 @@ struct BinlogReplayPlan {
   std::string final_state;  // the position after the last replayed transaction
   size_t transactions = 0;
   // The archived files the transactions come from, in replay order, with the transactions of each.
-  struct FileReplay {
-    BinlogFileIdentity identity;
-    std::vector<size_t> spans;  // indexes into the file's scanned transactions
-  };
+  using FileReplay = BinlogFileReplay;
   std::vector<FileReplay> files;
 };
 

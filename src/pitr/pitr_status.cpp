@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/binlog_archiving.h"
+#include "pitr/binlog_status.h"
+
 namespace hasteward::pitr {
 
 namespace {
@@ -86,6 +89,18 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
     status.windows.push_back(WindowOf(base, TimesOf(catalog, base.timeline), *archiving));
   }
   return status;
+}
+
+core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
+                                                       const platform::Cluster& cluster,
+                                                       engine::Engine& engine) {
+  // The engine's capability says which archive the cluster has.
+  if (engine.binlog_archiving() != nullptr) {
+    HS_ASSIGN_OR_RETURN(BinlogPitrStatus status, ReadBinlogPitrStatus(repo, cluster, engine));
+    return RenderedPitrStatus{status.ToJson(), status.ToText()};
+  }
+  HS_ASSIGN_OR_RETURN(PitrStatus status, ReadPitrStatus(repo, cluster, engine));
+  return RenderedPitrStatus{status.ToJson(), status.ToText()};
 }
 
 }  // namespace hasteward::pitr

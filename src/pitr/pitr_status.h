@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "engine/engine.h"
@@ -26,6 +26,18 @@ struct PitrStatus {
   nlohmann::json ToJson() const;
   std::string ToText() const;
 };
+
+// A status rendered both ways, for a caller that does not care which archive it came from.
+struct RenderedPitrStatus {
+  nlohmann::json json;
+  std::string text;
+};
+
+// The status of the archive the engine keeps: binlogs (engine::BinlogArchiving,
+// pitr/binlog_status.h) or WAL (ReadPitrStatus). Errors as theirs.
+core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
+                                                       const platform::Cluster& cluster,
+                                                       engine::Engine& engine);
 
 // Reads the cluster's base backups and archived WAL. The index is loaded here. kUsage when the
 // engine has no archiving.

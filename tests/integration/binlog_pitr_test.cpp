@@ -8,7 +8,10 @@
 // - after a switchover the archive continues on the new primary and a restore reaches its rows;
 // - a row committed 5 s before the target, with nothing after it, is restored;
 // - a missing piece in the middle: a restore past it is refused (24) before anything changes, a
-//   restore before it succeeds.
+//   restore before it succeeds; `pitr status` names the missing bytes and where the archive
+//   resumes;
+// - prune keeps exactly the binlog snapshots the kept base needs (the file it continues in from
+//   its start, rewinds), `restic check --read-data` passes, and a restore inside the window works.
 #include <chrono>
 #include <ctime>
 #include <set>
@@ -109,6 +112,25 @@ class BinlogPitrTest : public ::testing::Test {
       ids.insert(snapshot["id"].get<std::string>());
     }
     return ids;
+  }
+  static CmdResult PitrStatus(const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"pitr", "status", "-e", "mariadb", "-c", sc_->cluster().name,
+                                     "-n",   "bp"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return hs_->Run(args);
+  }
+  // The binlog snapshot the next archiving cycle stores (found by difference: restic lists
+  // snapshots taken in the same second in either order).
+  static std::string ArchiveIntoNewSnapshot() {
+    std::set<std::string> before = BinlogSnapshotIds();
+    Archive();
+    for (const auto& id : BinlogSnapshotIds()) {
+      if (before.count(id) == 0) {
+        return id;
+      }
+    }
+    ADD_FAILURE() << "the archiving cycle stored nothing";
+    return "";
   }
   static std::string Rows(int ordinal) {
     return Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id SEPARATOR ',') FROM pit.m");
@@ -215,21 +237,26 @@ TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges
   Insert(1, 10, "r10");
   std::string after_r10 = Sql(1, "SELECT @@gtid_binlog_pos");
   Archive();
-  std::set<std::string> before_middle = BinlogSnapshotIds();
   Insert(1, 11, "r11");
-  Archive();  // the piece that goes missing
-  // The snapshot that cycle wrote, found by difference: restic lists snapshots taken in the same
-  // second in either order.
-  std::string middle;
-  for (const auto& id : BinlogSnapshotIds()) {
-    if (before_middle.count(id) == 0) {
-      middle = id;
-    }
-  }
+  std::string middle = ArchiveIntoNewSnapshot();  // the piece that goes missing
   ASSERT_FALSE(middle.empty());
   Insert(1, 12, "r12");
   Archive();
   ASSERT_EQ(hs_->Restic({"forget", middle}).exit_code, 0);
+
+  // `pitr status` names the gap: the bytes the forgotten snapshot held, and r12 after them.
+  auto status = PitrStatus({"--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  for (const auto& base : nlohmann::json::parse(status.out)["bases"]) {
+    EXPECT_TRUE(base["recoverable"].get<bool>()) << status.out;
+    EXPECT_EQ(base["end"], after_r10) << status.out;
+    ASSERT_FALSE(base["gap"].is_null()) << status.out;
+    EXPECT_EQ(base["gap"]["resumes_at"], Sql(1, "SELECT @@gtid_binlog_pos")) << status.out;
+    EXPECT_FALSE(base["gap"]["missing"].is_null()) << status.out;
+  }
+  auto text = PitrStatus({});
+  EXPECT_NE(text.out.find("gap: after GTID " + after_r10 + ", bytes "), std::string::npos)
+      << text.out;
 
   std::string rows_before = Rows(1);
   std::string position_before = Sql(1, "SELECT @@gtid_binlog_pos");
@@ -250,6 +277,51 @@ TEST_F(BinlogPitrTest, ZzAMissingPieceRefusesARestorePastItBeforeAnythingChanges
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10,now-5s");
   EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), after_r10);
+}
+
+TEST_F(BinlogPitrTest, ZzBPruneKeepsExactlyTheBinlogSnapshotsTheKeptBaseNeeds) {
+  // Instance 1 is the primary (restored last). r13 is archived before the base: the base
+  // continues inside that file, whose first piece a restore needs although the base holds r13.
+  Insert(1, 13, "r13");
+  const std::string file_head = ArchiveIntoNewSnapshot();
+  ASSERT_FALSE(file_head.empty());
+  NativeBackup();
+  const std::set<std::string> before_base = BinlogSnapshotIds();
+  Insert(1, 14, "r14");
+  std::string target = MarkTime();
+  Insert(1, 15, "r15");
+  Archive();
+  auto rewinds = hs_->Restic({"snapshots", "--json", "--tag", "binlog_rewind=yes"});
+  ASSERT_EQ(rewinds.exit_code, 0) << rewinds.err;
+  std::set<std::string> expected = {file_head};
+  for (const auto& snapshot : nlohmann::json::parse(rewinds.out)) {
+    expected.insert(snapshot["id"].get<std::string>());  // rewinds are kept for ever
+  }
+  size_t older = 0;  // archived before the base, holding nothing it needs
+  for (const auto& id : BinlogSnapshotIds()) {
+    if (before_base.count(id) == 0) {
+      expected.insert(id);
+    } else if (expected.count(id) == 0) {
+      ++older;
+    }
+  }
+  ASSERT_GT(older, 0u) << "nothing to prune";
+
+  auto pruned = On("prune", {"--keep-last", "1"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  EXPECT_EQ(BinlogSnapshotIds(), expected) << pruned.out;
+  auto check = hs_->Restic({"check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto status = PitrStatus({"--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  auto bases = nlohmann::json::parse(status.out)["bases"];
+  ASSERT_EQ(bases.size(), 1u) << status.out;
+  EXPECT_TRUE(bases[0]["recoverable"].get<bool>()) << status.out;
+  EXPECT_TRUE(bases[0]["gap"].is_null()) << status.out;
+
+  auto restored = RestoreInto(1, {"--until", target});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10,r13,r14,now-5s");
 }
 
 }  // namespace
