@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <string_view>
 
 #include "engine/client_tools.h"
 #include "engine/mariadb/binlog_events.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/session_server_id_filter.h"
 #include "engine/mariadb/triage.h"
 
 namespace hasteward::engine::mariadb {
@@ -124,6 +126,14 @@ std::string FormatGtidState(const GtidState& state) {
   return text;
 }
 
+std::string WithoutServerIds(const std::string& state) {
+  GtidState parsed = ParseGtidList(state);
+  for (auto& [domain, position] : parsed) {
+    position.first = 0;
+  }
+  return FormatGtidState(parsed);
+}
+
 }  // namespace
 
 std::string MariadbBinlogSource::AdvanceGtidState(const std::string& state,
@@ -152,6 +162,13 @@ std::string MariadbBinlogSource::MergeGtidStates(const std::vector<std::string>&
 
 bool MariadbBinlogSource::StateIncludes(const std::string& state,
                                         const std::string& position) const {
+  if (galera_) {
+    // A Galera write set's GTID is its cluster domain and sequence number; the server id in it
+    // is that of the node that bootstrapped the cluster last (a restore bootstraps again), so
+    // the same transaction, replayed, carries another one. Compared by sequence number alone.
+    GtidOrder order = CompareGtidPositions(WithoutServerIds(position), WithoutServerIds(state));
+    return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
+  }
   GtidOrder order = CompareGtidPositions(position, state);
   return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
 }
@@ -192,12 +209,24 @@ core::Status MariadbBinlogSource::ReplayBinlog(platform::Platform& /*platform*/,
                                                         DescribeInstance(target),
                                                         MariadbClientEnd(kDecodedEndMarker)));
   std::vector<uint8_t> buffer(1 << 20);
+  SessionServerIdFilter filter;
+  auto write = [&sink](const std::string& text) {
+    return sink->Write(core::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  };
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t read, decoded->Read(buffer));
     if (read == 0) {
       break;
     }
-    HS_TRY(sink->Write(core::ByteView(buffer.data(), read)));
+    if (!galera_) {
+      HS_TRY(sink->Write(core::ByteView(buffer.data(), read)));
+      continue;
+    }
+    HS_TRY(
+        write(filter.Feed(std::string_view(reinterpret_cast<const char*>(buffer.data()), read))));
+  }
+  if (galera_) {
+    HS_TRY(write(filter.Finish()));
   }
   return sink->Close();
 }
