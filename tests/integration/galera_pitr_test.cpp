@@ -4,9 +4,8 @@
 //   r1 and r2 on every node, r3 on none, every node at the same GTID position;
 // - the archiving node is killed (kill -9) while `archive binlog --follow` runs under a write
 //   load; the archiver continues on another node; a restore to a time after the switch has
-//   exactly the rows the cluster held at that time (no gap, no duplicate).
-#include <signal.h>
-
+//   exactly the rows the cluster held at that time (no gap, no duplicate);
+// - a node without wsrep_gtid_mode is refused as the archive's source.
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -15,6 +14,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 
 #include "core/subprocess.h"
 #include "support/command.h"
@@ -29,6 +29,7 @@ namespace {
 using platform::EngineKind;
 
 constexpr int kNodes = 3;
+constexpr int kUsageExit = 2;  // docs/exit-codes.md
 
 class GaleraPitrTest : public ::testing::Test {
  protected:
@@ -220,8 +221,8 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         auto text = core::ReadFileToString(follow.stdout_file);
-        return text.ok() && text->find("\"archived_gtid\":\"" + position + "\"") !=
-                                std::string::npos;
+        return text.ok() &&
+               text->find("\"archived_gtid\":\"" + position + "\"") != std::string::npos;
       },
       std::chrono::seconds(60)))
       << *core::ReadFileToString(follow.stdout_file);
@@ -246,6 +247,24 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
     EXPECT_EQ(check.duplicated, 0) << "node " << ordinal;
   }
   EXPECT_EQ(On("triage").exit_code, 0);
+}
+
+TEST_F(GaleraPitrTest, ZzArchivingRefusesANodeWithoutWsrepGtidMode) {
+  // Each node would number the write sets its own way: archiving it, then another, would lose
+  // or repeat transactions.
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    Sql(ordinal, "SET GLOBAL wsrep_gtid_mode = OFF");
+  }
+  std::vector<std::string> args = {"archive", "binlog"};
+  for (auto& flag : Scope()) {
+    args.push_back(flag);
+  }
+  auto refused = hs_->Run(args);
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    Sql(ordinal, "SET GLOBAL wsrep_gtid_mode = ON");
+  }
+  EXPECT_EQ(refused.exit_code, kUsageExit) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("wsrep_gtid_mode"), std::string::npos) << refused.err;
 }
 
 }  // namespace
