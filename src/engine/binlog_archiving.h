@@ -103,7 +103,9 @@ class BinlogArchiving {
                                        const std::vector<std::string>& gtids) const = 0;
   // Per domain the furthest of `states`: everything any of them includes.
   virtual std::string MergeGtidStates(const std::vector<std::string>& states) const = 0;
-  // Whether every transaction up to `position` is included in `state`.
+  // Whether every transaction up to `position` is included in `state`. Galera compares its
+  // domains by sequence number alone: the server id in a write set's GTID is the one of the node
+  // that bootstrapped the cluster last, so a restored cluster replays with another one.
   virtual bool StateIncludes(const std::string& state, const std::string& position) const = 0;
   // Whether `gtid` is the very next transaction of its domain after `state` (no transaction of
   // that domain missing in between): a replay that skips one would fork the data.
@@ -112,6 +114,8 @@ class BinlogArchiving {
   // Applies every transaction of the binlog file at `local_path` (on this machine) to `target`,
   // each with its original GTID, through the server's own client; kDumpFailed naming the
   // statement the server refused. The caller makes sure nothing else writes to `target` meanwhile.
+  // Galera: the node gives each write set the cluster's next GTID itself (wsrep_gtid_mode), which
+  // is the original's domain and sequence number when the replay starts at the base's position.
   virtual core::Status ReplayBinlog(platform::Platform& platform, const platform::Cluster& cluster,
                                     const platform::Instance& target,
                                     const std::string& local_path) = 0;

@@ -181,6 +181,15 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
   native.heal = options.heal;
+  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
+  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
+  // state transfer, data directory moved aside, before it returns, and the replay then goes
+  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
+  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
+  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
+  // node writes the replayed write sets to its own binlog, so the archive can follow any node
+  // right after. A client writing through another node meanwhile moves the final position past
+  // the target, which the check below refuses (kVerifyFailed).
   native.rebuild_later = true;
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));

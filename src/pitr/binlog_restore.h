@@ -2,7 +2,8 @@
 // base backup before the target, the archived binlog transactions that follow its GTID position,
 // checked to reach the target with no gap before anything is touched, the base restored, the
 // transactions replayed on the restored primary with their original GTIDs (its replicas receive
-// them), and the final GTID position checked to be exactly the target's.
+// them; on Galera the restored node, whose joined nodes receive them as write sets), and the
+// final GTID position checked to be exactly the target's.
 #pragma once
 
 #include <cstdint>

@@ -27,5 +27,18 @@ TEST(BinlogSourceTest, GtidStatesAdvanceMergeAndInclude) {
   EXPECT_FALSE(source.StateIncludes("0-1-6", "0-1-7"));
 }
 
+TEST(BinlogSourceTest, GaleraComparesTheClusterDomainBySequenceNumber) {
+  // A restored Galera cluster stamps the replayed write sets with its bootstrap node's server id.
+  MariadbBinlogSource galera(true);
+  EXPECT_TRUE(galera.StateIncludes("1-2-11", "1-1-11"));
+  EXPECT_TRUE(galera.StateIncludes("1-1-11", "1-2-11"));
+  EXPECT_TRUE(galera.StateIncludes("1-2-12", "1-1-11"));
+  EXPECT_FALSE(galera.StateIncludes("1-2-11", "1-1-12"));
+  EXPECT_FALSE(galera.StateIncludes("1-2-11", "1-1-11,2-2-1"));
+  // Replication keeps the server id: the same sequence number from two servers is a fork.
+  MariadbBinlogSource replication(false);
+  EXPECT_FALSE(replication.StateIncludes("1-2-11", "1-1-11"));
+}
+
 }  // namespace
 }  // namespace hasteward::engine::mariadb

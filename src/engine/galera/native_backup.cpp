@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
+#include "engine/mariadb/binlog_gtid_at.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::galera {
@@ -15,6 +16,65 @@ namespace {
 constexpr char kMoveAside[] =
     "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$2\"; echo kept; fi; mkdir -m 700 -- \"$1\"";
 
+// The MariaDB backup stream with the GTID position added to its facts at its end.
+class GaleraNativeStream : public NativeBackupStream {
+ public:
+  GaleraNativeStream(std::unique_ptr<NativeBackupStream> inner, platform::Platform& platform,
+                     platform::Cluster cluster, platform::Instance source)
+      : inner_(std::move(inner)),
+        platform_(platform),
+        cluster_(std::move(cluster)),
+        source_(std::move(source)) {}
+
+  core::Result<std::optional<NativeMember>> Next() override {
+    HS_ASSIGN_OR_RETURN(auto member, inner_->Next());
+    if (!member.has_value() && !completed_) {
+      HS_TRY(AddGtidPosition());
+      completed_ = true;
+    }
+    return member;
+  }
+  core::Result<size_t> ReadContent(std::span<uint8_t> buf) override {
+    return inner_->ReadContent(buf);
+  }
+  std::map<std::string, std::string> metadata() const override { return metadata_; }
+  core::Subprocess& process() override { return inner_->process(); }
+  uint64_t bytes_read() const override { return inner_->bytes_read(); }
+
+ private:
+  core::Status AddGtidPosition() {
+    metadata_ = inner_->metadata();
+    auto file = metadata_.find("binlog_file");
+    auto pos = metadata_.find("binlog_pos");
+    // No binlog (log_bin off): no position, and no point-in-time base. What mariadb-backup wrote
+    // as the GTID (gtid_current_pos) is replaced even where it is not empty: it leaves out every
+    // domain whose write sets carry another node's server id.
+    if (file == metadata_.end() || pos == metadata_.end()) {
+      return core::Status::Ok();
+    }
+    uint64_t offset = 0;
+    auto parsed =
+        std::from_chars(pos->second.data(), pos->second.data() + pos->second.size(), offset);
+    if (parsed.ec != std::errc() || parsed.ptr != pos->second.data() + pos->second.size()) {
+      return core::Status(
+          core::ErrorCode::kCorruption,
+          "mariadb-backup recorded binlog position '" + pos->second + "', which is not a number",
+          "take the backup again");
+    }
+    HS_ASSIGN_OR_RETURN(
+        metadata_["gtid_position"],
+        mariadb::GtidStateAtBinlogPosition(platform_, cluster_, source_, file->second, offset));
+    return core::Status::Ok();
+  }
+
+  std::unique_ptr<NativeBackupStream> inner_;
+  platform::Platform& platform_;
+  platform::Cluster cluster_;
+  platform::Instance source_;
+  std::map<std::string, std::string> metadata_;
+  bool completed_ = false;
+};
+
 void Log(const NativeRestoreOptions& options, const std::string& line) {
   core::LogInfo(line);
   if (options.heal.log) {
@@ -23,6 +83,15 @@ void Log(const NativeRestoreOptions& options, const std::string& line) {
 }
 
 }  // namespace
+
+core::Result<std::unique_ptr<NativeBackupStream>> GaleraNativeBackup::OpenNativeBackup(
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+    size_t block_size) {
+  HS_ASSIGN_OR_RETURN(auto inner,
+                      MariadbNativeBackup::OpenNativeBackup(platform, cluster, plan, block_size));
+  return std::unique_ptr<NativeBackupStream>(
+      std::make_unique<GaleraNativeStream>(std::move(inner), platform, cluster, plan.source));
+}
 
 std::vector<std::string> GaleraNativeBackup::SourceFlags(const BackupPlan& /*plan*/) const {
   return {"--galera-info"};  // the cluster UUID and seqno a restored node bootstraps at

@@ -13,6 +13,14 @@ class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
  public:
   explicit GaleraNativeBackup(DumpSource& planner) : MariadbNativeBackup(planner) {}
 
+  // The MariaDB backup, whose facts also get the source's GTID position ("gtid_position") once
+  // the stream ends: computed from the binlog position mariadb-backup recorded, since its own
+  // GTID field is empty on Galera nodes (engine/mariadb/binlog_gtid_at.h). A point-in-time
+  // restore replays the archived binlogs from there.
+  core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
+      platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+      size_t block_size) override;
+
  protected:
   std::vector<std::string> SourceFlags(const BackupPlan& plan) const override;
   core::Result<std::unique_ptr<mariadb::BackupHold>> HoldSource(const platform::Cluster& cluster,

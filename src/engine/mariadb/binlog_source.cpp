@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <string_view>
 
 #include "engine/client_tools.h"
 #include "engine/mariadb/binlog_events.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/session_server_id_filter.h"
 #include "engine/mariadb/triage.h"
 
 namespace hasteward::engine::mariadb {
@@ -27,6 +29,9 @@ struct WriterProbe {
   bool writable = false;    // read_only off
   bool replicates = false;  // has a replication source configured
   bool galera_synced = false;
+  // Galera: every write set in this node's binlog (log_slave_updates), with the GTID every node
+  // gives it (wsrep_gtid_mode).
+  bool galera_logs_every_write_set = false;
   uint32_t server_id = 0;
   std::string gtid_binlog_pos;
   std::string binlog_basename;
@@ -57,6 +62,8 @@ WriterProbe Probe(const platform::Cluster& cluster, const platform::Instance& in
   if (galera) {
     auto status = (*conn)->GlobalStatus("wsrep_local_state");
     state = status.ok() ? *status : std::nullopt;
+    auto modes = (*conn)->QueryValue("SELECT @@log_slave_updates AND @@wsrep_gtid_mode");
+    probe.galera_logs_every_write_set = modes.ok() && modes->value_or("0") == "1";
   }
   if (!vars.ok() || vars->size() != 1 || !replication.ok()) {
     probe.unreachable_reason = !vars.ok()          ? vars.status().message()
@@ -85,11 +92,21 @@ std::string DirectoryOf(const std::string& path) {
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
-core::Result<BinlogWriter> ToWriter(const WriterProbe& probe) {
+core::Result<BinlogWriter> ToWriter(const WriterProbe& probe, bool galera) {
   if (!probe.log_bin || probe.binlog_basename.empty()) {
     return core::Usage("'" + probe.instance->name + "' writes no binlog (log_bin is off)",
                        "point-in-time recovery of MariaDB needs log_bin on the writing instances "
                        "(and log_slave_updates on replicas and Galera nodes)");
+  }
+  // Why refuse: without log_slave_updates a node's binlog lacks the write sets other nodes took,
+  // and without wsrep_gtid_mode each node numbers them its own way, so switching nodes would lose
+  // or repeat transactions silently (a collector that switched nodes did exactly that).
+  if (galera && !probe.galera_logs_every_write_set) {
+    return core::Usage("galera node '" + probe.instance->name +
+                           "' runs without log_slave_updates or wsrep_gtid_mode: its binlog does "
+                           "not hold every write set under the GTID the other nodes give it",
+                       "set log_slave_updates = ON, wsrep_gtid_mode = ON and one "
+                       "wsrep_gtid_domain_id on every node (docs/pitr.md)");
   }
   BinlogWriter writer;
   writer.instance = *probe.instance;
@@ -124,6 +141,14 @@ std::string FormatGtidState(const GtidState& state) {
   return text;
 }
 
+std::string WithoutServerIds(const std::string& state) {
+  GtidState parsed = ParseGtidList(state);
+  for (auto& [domain, position] : parsed) {
+    position.first = 0;
+  }
+  return FormatGtidState(parsed);
+}
+
 }  // namespace
 
 std::string MariadbBinlogSource::AdvanceGtidState(const std::string& state,
@@ -152,6 +177,13 @@ std::string MariadbBinlogSource::MergeGtidStates(const std::vector<std::string>&
 
 bool MariadbBinlogSource::StateIncludes(const std::string& state,
                                         const std::string& position) const {
+  if (galera_) {
+    // A Galera write set's GTID is its cluster domain and sequence number; the server id in it
+    // is that of the node that bootstrapped the cluster last (a restore bootstraps again), so
+    // the same transaction, replayed, carries another one. Compared by sequence number alone.
+    GtidOrder order = CompareGtidPositions(WithoutServerIds(position), WithoutServerIds(state));
+    return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
+  }
   GtidOrder order = CompareGtidPositions(position, state);
   return order == GtidOrder::kEqual || order == GtidOrder::kBehind;
 }
@@ -192,12 +224,24 @@ core::Status MariadbBinlogSource::ReplayBinlog(platform::Platform& /*platform*/,
                                                         DescribeInstance(target),
                                                         MariadbClientEnd(kDecodedEndMarker)));
   std::vector<uint8_t> buffer(1 << 20);
+  SessionServerIdFilter filter;
+  auto write = [&sink](const std::string& text) {
+    return sink->Write(core::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  };
   while (true) {
     HS_ASSIGN_OR_RETURN(size_t read, decoded->Read(buffer));
     if (read == 0) {
       break;
     }
-    HS_TRY(sink->Write(core::ByteView(buffer.data(), read)));
+    if (!galera_) {
+      HS_TRY(sink->Write(core::ByteView(buffer.data(), read)));
+      continue;
+    }
+    HS_TRY(
+        write(filter.Feed(std::string_view(reinterpret_cast<const char*>(buffer.data()), read))));
+  }
+  if (galera_) {
+    HS_TRY(write(filter.Finish()));
   }
   return sink->Close();
 }
@@ -245,10 +289,10 @@ core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /
     // same GTID in another node's files. Else the lowest ordinal, so every cycle picks the same.
     for (const WriterProbe* candidate : candidates) {
       if (candidate->instance->name == preferred) {
-        return ToWriter(*candidate);
+        return ToWriter(*candidate, galera_);
       }
     }
-    return ToWriter(*candidates.front());
+    return ToWriter(*candidates.front(), galera_);
   }
   if (candidates.size() > 1) {
     // Two writable primaries have forked the data: archiving either would store one side of the
@@ -258,7 +302,7 @@ core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /
                             DescribeProbes(probes) + "); not archiving a forked cluster",
                         "run 'hasteward triage' and 'hasteward repair' first");
   }
-  return ToWriter(*candidates.front());
+  return ToWriter(*candidates.front(), galera_);
 }
 
 core::Result<std::vector<BinlogFileInfo>> MariadbBinlogSource::ListFiles(

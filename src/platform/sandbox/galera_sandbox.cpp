@@ -12,6 +12,8 @@ namespace {
 
 constexpr char kGaleraProvider[] = "/usr/lib/galera/libgalera_smm.so";
 constexpr int kPortsPerNode = 4;  // sql, gmcast, ist, sst
+// The GTID domain of every write set the cluster replicates (wsrep_gtid_domain_id).
+constexpr int kClusterGtidDomain = 1;
 
 struct NodePorts {
   int sql, gmcast, ist, sst;
@@ -23,7 +25,18 @@ std::vector<std::string> GaleraSettings(const SandboxBuild& b, const std::vector
   std::string members;
   for (const auto& n : all)
     members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.gmcast);
-  return {"binlog_format = ROW",
+  // Binlogs on every node, for point-in-time recovery: any node may be the one archived, so each
+  // logs every write set it applies (log_slave_updates), under the same binlog name. With
+  // wsrep_gtid_mode every node gives a write set the same GTID in the cluster's one domain
+  // (wsrep_gtid_domain_id, the same on all nodes); a node's own domain (gtid_domain_id) differs
+  // from it and from every other node's, so a local transaction (wsrep_on off) never takes a
+  // cluster GTID. As "Using MariaDB GTIDs with MariaDB Galera Cluster" (MariaDB docs) asks.
+  return {"log_bin = mariadb-bin",
+          "log_slave_updates = ON",
+          "wsrep_gtid_mode = ON",
+          "wsrep_gtid_domain_id = " + std::to_string(kClusterGtidDomain),
+          "gtid_domain_id = " + std::to_string(kClusterGtidDomain + 1 + i.ordinal),
+          "binlog_format = ROW",
           "default_storage_engine = InnoDB",
           "innodb_autoinc_lock_mode = 2",
           "wsrep_on = ON",

@@ -1,0 +1,34 @@
+#include "engine/mariadb/session_server_id_filter.h"
+
+#include <utility>
+
+namespace hasteward::engine::mariadb {
+
+namespace {
+
+// How mariadb-binlog sets the session's server id for the transactions that follow (one line).
+constexpr std::string_view kSessionServerIdLine = "/*M!100001 SET @@session.server_id=";
+
+}  // namespace
+
+std::string SessionServerIdFilter::Feed(std::string_view chunk) {
+  pending_.append(chunk);
+  std::string out;
+  size_t start = 0;
+  for (size_t end = pending_.find('\n'); end != std::string::npos;
+       end = pending_.find('\n', start)) {
+    std::string_view line(pending_.data() + start, end + 1 - start);
+    if (!line.starts_with(kSessionServerIdLine)) {
+      out.append(line);
+    }
+    start = end + 1;
+  }
+  pending_.erase(0, start);
+  return out;
+}
+
+std::string SessionServerIdFilter::Finish() {
+  return std::exchange(pending_, std::string());
+}
+
+}  // namespace hasteward::engine::mariadb
