@@ -164,6 +164,7 @@ int Main(int argc, char** argv) {
   RegisterServeCommand(app, g, out);
   RegisterWalCommands(app, g, out);
   RegisterPitrCommands(app, g, out);
+  RegisterStandbyCommands(app, g, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -37,6 +37,8 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `archive enable` and `pitr status`.
 void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `standby status` (cross-cluster DR standby).
+void RegisterStandbyCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `get policies|repositories|status` (operator config and state).
 void AddOperatorGetCommands(CLI::App& get, GlobalOptions& g, CommandOutcome& out);
 

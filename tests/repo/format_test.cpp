@@ -70,6 +70,24 @@ TEST(SnapshotTest, DecodesResticSnapshotAndEncodesItBack) {
   EXPECT_EQ(EncodeSnapshotJson(*snap), tv4::kSnapshotJson);
 }
 
+// restic 0.17 writes a "summary" with more fields than HASteward models: the start and end are
+// read from it, and a snapshot without one (restic before 0.17) has neither.
+TEST(SnapshotTest, ReadsBackupStartAndEndFromResticSummary) {
+  std::string json = std::string(tv4::kSnapshotJson);
+  json.insert(json.size() - 1,
+              ",\"summary\":{\"backup_start\":\"2026-11-22T10:00:00.5Z\",\"backup_end\":"
+              "\"2026-11-22T10:07:00+01:00\",\"files_new\":3,\"data_added\":12}");
+  auto snap = ParseSnapshotJson(json);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  ASSERT_TRUE(snap->backup_start && snap->backup_end);
+  EXPECT_EQ(snap->backup_end->Format(), "2026-11-22T10:07:00+01:00");
+  EXPECT_EQ(snap->backup_end->unix_seconds - snap->backup_start->unix_seconds, 7 * 60 - 3600);
+  auto again = ParseSnapshotJson(EncodeSnapshotJson(*snap));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->backup_end->Format(), "2026-11-22T10:07:00+01:00");
+  EXPECT_FALSE(ParseSnapshotJson(tv4::kSnapshotJson)->backup_end.has_value());
+}
+
 TEST(PackTest, ParsesResticPackAndDecodesItsBlob) {
   core::Bytes pack = *core::HexDecode(tv4::kDataPackHex);
   EXPECT_EQ(IdToHex(Sha256(pack)), tv4::kDataPackId);

@@ -142,6 +142,29 @@ TEST_F(SnapshotWriterTest, TreeRoundTripsThroughRestoreAndExport) {
   EXPECT_EQ(sink.data(), relation);
 }
 
+// The snapshot time is the job's start; the end is recorded at commit from the writer's clock
+// (restic's summary), so a DR standby can order backups by when they ended.
+TEST_F(SnapshotWriterTest, RecordsBackupStartAndEndInTheSummary) {
+  core::ManualClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(1700000900)) +
+                          std::chrono::milliseconds(250));
+  SnapshotWriterOptions options;
+  options.clock = &clock;
+  auto writer = SnapshotWriter::Open(*repo_, options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE(AddBytes(**writer, "dump.sql", RandomBytes(100, 7)).ok());
+  CommitOptions commit;
+  commit.time = At(1700000200);
+  auto summary = (*writer)->Commit(commit);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  auto snap = repo_->LoadSnapshot(summary->snapshot_id);
+  ASSERT_TRUE(snap.ok());
+  ASSERT_TRUE(snap->backup_start && snap->backup_end);
+  EXPECT_EQ(snap->backup_start->unix_seconds, 1700000200);
+  EXPECT_EQ(snap->backup_end->unix_seconds, 1700000900);
+  EXPECT_EQ(snap->backup_end->nanos, 250000000);
+  ExpectCheckPasses();
+}
+
 // Fixed-size blobs follow the pages: after one changed page a second backup stores one blob.
 TEST_F(SnapshotWriterTest, FixedSizeChunkingStoresOnlyChangedPages) {
   core::Bytes relation = RandomBytes(256 * 8192, 3);

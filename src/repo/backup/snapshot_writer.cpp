@@ -1,5 +1,7 @@
 #include "repo/backup/snapshot_writer.h"
 
+#include <chrono>
+
 #include <unistd.h>
 
 #include "core/failpoint.h"
@@ -310,6 +312,16 @@ core::Result<BackupSummary> SnapshotWriter::CommitDrained(const CommitOptions& o
   snap.uid = ::geteuid();
   snap.gid = ::getegid();
   snap.tags = NormalizeTags(options.tags);
+  // The end is read after every pack and the index are durable: a DR standby picks the newest
+  // backup by it (a long backup that started first may end last).
+  snap.backup_start = time;
+  // With nanoseconds: two backups ending in the same second still order.
+  auto since_epoch = options_.clock->Now().time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  snap.backup_end = LocalTimeFromUnix(
+      seconds.count(),
+      static_cast<int32_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
   HS_ASSIGN_OR_RETURN(Id snap_id,
                       repo_.SaveUnpacked(storage::FileType::kSnapshot, EncodeSnapshotJson(snap)));
   state_ = State::kCommitted;

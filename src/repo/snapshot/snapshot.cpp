@@ -115,6 +115,10 @@ std::string EncodeSnapshotJson(const Snapshot& s) {
     out += ",\"tags\":" + JsonStringList(s.tags);
   if (s.original)
     out += ",\"original\":\"" + IdToHex(*s.original) + "\"";
+  if (s.backup_start && s.backup_end) {
+    out += ",\"summary\":{\"backup_start\":" + GoJsonString(s.backup_start->Format()) +
+           ",\"backup_end\":" + GoJsonString(s.backup_end->Format()) + "}";
+  }
   return out + "}";
 }
 
@@ -148,6 +152,13 @@ core::Result<Snapshot> ParseSnapshotJson(const std::string& text) {
     s.username = j.value("username", "");
     s.uid = j.value("uid", uint32_t{0});
     s.gid = j.value("gid", uint32_t{0});
+    if (j.contains("summary") && j["summary"].is_object()) {
+      const nlohmann::json& summary = j["summary"];
+      if (summary.contains("backup_start") && summary.contains("backup_end")) {
+        HS_ASSIGN_OR_RETURN(s.backup_start, TimeField(summary, "backup_start"));
+        HS_ASSIGN_OR_RETURN(s.backup_end, TimeField(summary, "backup_end"));
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     return core::Corruption(std::string("snapshot is malformed: ") + e.what());
   }

@@ -26,6 +26,12 @@ struct Snapshot {
   std::vector<std::string> excludes;
   std::vector<std::string> tags;
   std::optional<Id> original;
+  // When the backup began and ended: restic's "summary" object (restic 0.17 writes it; older
+  // versions ignore it when reading). HASteward writes both at commit, so the end of a long
+  // backup is known without trusting the snapshot time (the job's start) or a listing's order.
+  // Unset for snapshots written without it (older HASteward, restic before 0.17).
+  std::optional<GoTime> backup_start;
+  std::optional<GoTime> backup_end;
 
   // Value of a "key=value" tag, or "" when absent.
   std::string TagValue(const std::string& key) const;

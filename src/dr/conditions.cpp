@@ -1,0 +1,169 @@
+#include "dr/conditions.h"
+
+#include <array>
+#include <utility>
+
+namespace hasteward::dr {
+
+namespace {
+
+constexpr std::array<std::pair<ConditionType, const char*>, 5> kTypeNames = {{
+    {ConditionType::kBucketReadable, "BucketReadable"},
+    {ConditionType::kSourceConfigKnown, "SourceConfigKnown"},
+    {ConditionType::kRestorable, "Restorable"},
+    {ConditionType::kFresh, "Fresh"},
+    {ConditionType::kStale, "Stale"},
+}};
+
+constexpr std::array<std::pair<ConditionStatus, const char*>, 3> kStatusNames = {{
+    {ConditionStatus::kTrue, "True"},
+    {ConditionStatus::kFalse, "False"},
+    {ConditionStatus::kUnknown, "Unknown"},
+}};
+
+ConditionStatus StatusOf(bool value) {
+  return value ? ConditionStatus::kTrue : ConditionStatus::kFalse;
+}
+
+std::string Short(const std::string& id) {
+  return id.substr(0, 8);
+}
+
+Condition SourceConfigKnown(const Discovery& discovery) {
+  if (!discovery.newest_backup) {
+    return {ConditionType::kSourceConfigKnown, ConditionStatus::kFalse, "NoBackups",
+            "the repository holds no backup of the source cluster; check source.cluster", 0};
+  }
+  const DiscoveredBackup& newest = *discovery.newest_backup;
+  std::string message = std::to_string(discovery.backups) + " backup(s); newest " +
+                        Short(newest.id) + " ended " + newest.end.Format() +
+                        (newest.end_recorded ? "" : " (no recorded end: its start time)");
+  if (discovery.archive) {
+    message += "; archive of " + std::to_string(discovery.archive->pieces) + " piece(s)" +
+               (discovery.archive->wal ? " up to " + discovery.archive->wal->name : "");
+  }
+  return {ConditionType::kSourceConfigKnown, ConditionStatus::kTrue, "BackupsFound", message, 0};
+}
+
+// Restorable is True only when the backup an activation would restore (the newest) has an ok
+// verification: an older verified backup proves less (its successor may be broken), and the
+// gating of seed 003 verifies again only for a newer backup.
+Condition Restorable(const Discovery& discovery) {
+  if (!discovery.newest_backup) {
+    return {ConditionType::kRestorable, ConditionStatus::kFalse, "NoBackups", "nothing to restore",
+            0};
+  }
+  const DiscoveredBackup& newest = *discovery.newest_backup;
+  if (discovery.newest_verified && discovery.newest_verified->id == newest.id) {
+    return {ConditionType::kRestorable, ConditionStatus::kTrue, "Verified",
+            "the newest backup " + Short(newest.id) + " has an ok verification", 0};
+  }
+  std::string message = "the newest backup " + Short(newest.id) + " has no ok verification";
+  message += discovery.newest_verified
+                 ? "; the newest verified one is " + Short(discovery.newest_verified->id)
+                 : "; no backup is verified";
+  return {ConditionType::kRestorable, ConditionStatus::kFalse, "NewestBackupUnverified",
+          message + " (run 'hasteward verify' for it)", 0};
+}
+
+}  // namespace
+
+const char* ConditionTypeName(ConditionType type) {
+  for (const auto& [value, name] : kTypeNames) {
+    if (value == type) {
+      return name;
+    }
+  }
+  return "Unknown";
+}
+
+std::optional<ConditionType> ParseConditionType(const std::string& name) {
+  for (const auto& [value, text] : kTypeNames) {
+    if (name == text) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+const char* ConditionStatusName(ConditionStatus status) {
+  for (const auto& [value, name] : kStatusNames) {
+    if (value == status) {
+      return name;
+    }
+  }
+  return "Unknown";
+}
+
+std::optional<ConditionStatus> ParseConditionStatus(const std::string& name) {
+  for (const auto& [value, text] : kStatusNames) {
+    if (name == text) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+const char* OpenFailureReason(const core::Status& open_error) {
+  switch (open_error.code()) {
+    case core::ErrorCode::kWrongPassword: return "WrongPassword";
+    case core::ErrorCode::kRepoNotFound: return "RepositoryNotFound";
+    case core::ErrorCode::kUsage: return "PasswordFileUnreadable";
+    case core::ErrorCode::kStorage:
+    case core::ErrorCode::kUnreachable:
+    case core::ErrorCode::kTimeout: return "Unreachable";
+    default: return "OpenFailed";
+  }
+}
+
+std::vector<Condition> UnreadableConditions(const core::Status& open_error) {
+  std::vector<Condition> conditions = {{ConditionType::kBucketReadable, ConditionStatus::kFalse,
+                                        OpenFailureReason(open_error), open_error.message(), 0}};
+  for (ConditionType type : {ConditionType::kSourceConfigKnown, ConditionType::kRestorable,
+                             ConditionType::kFresh, ConditionType::kStale}) {
+    conditions.push_back({type, ConditionStatus::kUnknown, "BucketUnreadable",
+                          "the source repository could not be read", 0});
+  }
+  return conditions;
+}
+
+std::vector<Condition> EvaluateConditions(const Discovery& discovery, const Freshness& freshness) {
+  std::vector<Condition> conditions = {{ConditionType::kBucketReadable, ConditionStatus::kTrue,
+                                        "Opened", "the repository opens with the password", 0}};
+  conditions.push_back(SourceConfigKnown(discovery));
+  conditions.push_back(Restorable(discovery));
+  std::string reason = FreshnessStateName(freshness.state);
+  if (freshness.state == FreshnessState::kNoBackups) {
+    conditions.push_back(
+        {ConditionType::kFresh, ConditionStatus::kUnknown, reason, freshness.message, 0});
+    conditions.push_back(
+        {ConditionType::kStale, ConditionStatus::kUnknown, reason, freshness.message, 0});
+    return conditions;
+  }
+  conditions.push_back(
+      {ConditionType::kFresh, StatusOf(!freshness.stale), reason, freshness.message, 0});
+  conditions.push_back(
+      {ConditionType::kStale, StatusOf(freshness.stale), reason, freshness.message, 0});
+  return conditions;
+}
+
+std::vector<Condition> MergeTransitions(const std::vector<Condition>& previous,
+                                        std::vector<Condition> current, int64_t now) {
+  for (auto& condition : current) {
+    const Condition* before = FindCondition(previous, condition.type);
+    condition.last_transition =
+        before != nullptr && before->status == condition.status ? before->last_transition : now;
+  }
+  return current;
+}
+
+const Condition* FindCondition(const std::vector<Condition>& conditions, ConditionType type) {
+  for (const auto& condition : conditions) {
+    if (condition.type == type) {
+      return &condition;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace hasteward::dr

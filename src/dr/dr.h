@@ -1,0 +1,63 @@
+// dr: the cross-cluster DR standby. A standby lives on the DR side and follows a source cluster
+// through the only link the two sites share, the source's repository (bucket): it declares the
+// relationship ahead of time (standby_spec.h), discovers from snapshot metadata the newest backup
+// by its recorded end, the archive's last position and the newest verified backup
+// (discovery.h), and reports conditions — BucketReadable, SourceConfigKnown, Restorable,
+// Fresh/Stale measured by archive position and backlog with an explicit idle state — whose
+// transition times persist across runs (conditions.h, freshness.h, standby_state.h). It never
+// calls the source cluster. Depends on jobs and below (repo, engine, storage, platform, core);
+// never on verify, pitr, operator or cli: the verification and archive tags it reads are
+// restated in discovery.h and tested against their owners.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "dr/conditions.h"
+#include "dr/discovery.h"
+#include "dr/freshness.h"
+#include "dr/standby_spec.h"
+
+namespace hasteward::dr {
+
+// One discovery of a standby and the conditions it gave.
+struct StandbyReport {
+  std::string name;
+  std::string repository;  // the source repository's location
+  platform::Cluster source;
+  int64_t checked_at = 0;  // unix seconds
+  bool readable = false;
+  core::Status open_error;  // why the repository could not be read (when !readable)
+  Discovery discovery;
+  Freshness freshness;
+  std::vector<Condition> conditions;  // transition times merged with the state file's
+  std::string state_file;
+
+  // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
+  //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
+  //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds}}
+  nlohmann::json ToJson() const;
+  // One line per condition and what was discovered, for people.
+  std::string ToText() const;
+  // The exit code of `standby status` (docs/exit-codes.md): the open error's code when the
+  // repository cannot be read, kNotFound without a backup of the source, kHealthDegraded when
+  // Stale or not Restorable, kOk otherwise.
+  core::ErrorCode ExitCode() const;
+};
+
+struct CheckOptions {
+  const core::Clock* clock = &core::SystemClock::Get();
+};
+
+// Opens the source repository with the declared password file (read only: nothing is written
+// there), lists its snapshots once, discovers, evaluates the conditions and records them in the
+// standby's state file. A repository that cannot be opened or listed is a report with
+// BucketReadable False, not an error; errors: the state file cannot be read or written.
+core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOptions& options);
+
+}  // namespace hasteward::dr

@@ -1,0 +1,67 @@
+// CheckStandby: one discovery of a standby (dr/dr.h).
+#include <memory>
+
+#include "core/fd.h"
+#include "dr/dr.h"
+#include "dr/standby_state.h"
+#include "engine/engine.h"
+#include "repo/repository.h"
+#include "storage/registry.h"
+
+namespace hasteward::dr {
+
+namespace {
+
+core::Result<std::string> ReadPassword(const std::string& path) {
+  auto content = core::ReadFileToString(path);
+  if (!content.ok()) {
+    return core::Usage("cannot read the source password file '" + path + "'",
+                       "check source.passwordFile in the standby declaration");
+  }
+  std::string password = *content;
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  return password;
+}
+
+// Read only: Open writes nothing and listing takes no lock, so read-only credentials suffice.
+core::Result<std::vector<repo::Snapshot>> ListSource(const SourceSpec& source) {
+  HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository));
+  HS_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(std::move(backend), password));
+  return repository->ListSnapshots();
+}
+
+}  // namespace
+
+core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOptions& options) {
+  StandbyReport report;
+  report.name = spec.name;
+  report.repository = spec.source.repository;
+  report.source = spec.SourceCluster();
+  report.state_file = StandbyStateFile(spec);
+  auto now = options.clock->Now();
+  report.checked_at = options.clock->NowUnixSeconds();
+  HS_ASSIGN_OR_RETURN(StandbyState state, LoadStandbyState(report.state_file));
+  auto snapshots = ListSource(spec.source);
+  std::vector<Condition> conditions;
+  if (snapshots.ok()) {
+    report.readable = true;
+    HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
+    report.discovery = Discover(*snapshots, report.source, engine->archiving());
+    report.freshness = EvaluateFreshness(report.discovery, now, spec.freshness.max_staleness);
+    conditions = EvaluateConditions(report.discovery, report.freshness);
+  } else {
+    report.open_error = snapshots.TakeStatus();
+    conditions = UnreadableConditions(report.open_error);
+  }
+  report.conditions = MergeTransitions(state.conditions, std::move(conditions), report.checked_at);
+  state.name = spec.name;
+  state.last_discovery = report.checked_at;
+  state.conditions = report.conditions;
+  HS_TRY(SaveStandbyState(report.state_file, state));
+  return report;
+}
+
+}  // namespace hasteward::dr

@@ -1,0 +1,101 @@
+// StandbyReport's renderings and exit code (dr/dr.h).
+#include <nlohmann/json.hpp>
+
+#include "dr/dr.h"
+#include "repo/format/go_json.h"
+
+namespace hasteward::dr {
+
+namespace {
+
+std::string Utc(int64_t unix_seconds) {
+  return repo::GoTime{unix_seconds, 0, 0}.Format();
+}
+
+nlohmann::json BackupJson(const std::optional<DiscoveredBackup>& backup) {
+  if (!backup) {
+    return nullptr;
+  }
+  nlohmann::json json = {{"id", backup->id},
+                         {"end", backup->end.Format()},
+                         {"endRecorded", backup->end_recorded},
+                         {"native", backup->native}};
+  json["endSegment"] = backup->end_position ? nlohmann::json(backup->end_position->name) : nullptr;
+  return json;
+}
+
+nlohmann::json ArchiveJson(const std::optional<ArchiveHead>& archive) {
+  if (!archive) {
+    return nullptr;
+  }
+  return {{"pieces", archive->pieces},
+          {"newestPiece", archive->newest_piece_id},
+          {"newestPieceAt", archive->newest_piece_at.Format()},
+          {"lastSegment", archive->wal ? nlohmann::json(archive->wal->name) : nullptr}};
+}
+
+bool IsTrue(const std::vector<Condition>& conditions, ConditionType type) {
+  const Condition* condition = FindCondition(conditions, type);
+  return condition != nullptr && condition->status == ConditionStatus::kTrue;
+}
+
+}  // namespace
+
+nlohmann::json StandbyReport::ToJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& condition : conditions) {
+    list.push_back({{"type", ConditionTypeName(condition.type)},
+                    {"status", ConditionStatusName(condition.status)},
+                    {"reason", condition.reason},
+                    {"message", condition.message},
+                    {"lastTransitionTime", Utc(condition.last_transition)}});
+  }
+  nlohmann::json json = {{"name", name},
+                         {"repository", repository},
+                         {"source",
+                          {{"engine", platform::EngineKindName(source.engine)},
+                           {"namespace", source.ns},
+                           {"name", source.name}}},
+                         {"checkedAt", Utc(checked_at)},
+                         {"conditions", list},
+                         {"stateFile", state_file}};
+  if (readable) {
+    json["discovered"] = {{"backups", discovery.backups},
+                          {"verifications", discovery.verifications},
+                          {"newestBackup", BackupJson(discovery.newest_backup)},
+                          {"newestVerified", BackupJson(discovery.newest_verified)},
+                          {"archive", ArchiveJson(discovery.archive)}};
+    json["freshness"] = {{"state", FreshnessStateName(freshness.state)},
+                         {"stale", freshness.stale},
+                         {"backlogSegments", freshness.backlog_segments},
+                         {"evidenceAgeSeconds", freshness.evidence_age_seconds}};
+  }
+  return json;
+}
+
+std::string StandbyReport::ToText() const {
+  std::string out = "standby " + name + ": source " + source.ns + "/" + source.name + " (" +
+                    platform::EngineKindName(source.engine) + ") in " + repository + "\n";
+  for (const auto& condition : conditions) {
+    out += std::string("  ") + ConditionTypeName(condition.type) + "=" +
+           ConditionStatusName(condition.status) + " " + condition.reason + " (since " +
+           Utc(condition.last_transition) + "): " + condition.message + "\n";
+  }
+  return out;
+}
+
+core::ErrorCode StandbyReport::ExitCode() const {
+  if (!readable) {
+    return open_error.code();
+  }
+  if (!discovery.newest_backup) {
+    return core::ErrorCode::kNotFound;
+  }
+  if (IsTrue(conditions, ConditionType::kStale) ||
+      !IsTrue(conditions, ConditionType::kRestorable)) {
+    return core::ErrorCode::kHealthDegraded;
+  }
+  return core::ErrorCode::kOk;
+}
+
+}  // namespace hasteward::dr

@@ -1,0 +1,89 @@
+// dr/standby_spec: the declaration of a DR standby, written ahead of time on the DR side so that a
+// recovery is never a YAML scramble: which repository and cluster it follows, the cluster it
+// creates on activation, how fresh the source must stay and how activation behaves. The file may
+// declare several standbys:
+//
+//   standbys:
+//   - name: shop-dr
+//     source:
+//       repository: /srv/repo | s3:... | rest:...      (read access; its own cursor object later)
+//       passwordFile: /etc/hasteward/source-password
+//       cluster: {engine: cnpg, namespace: pt, name: shop}
+//     template: {engine: cnpg, instances: 1, platform: local, namespace: dr, name: shop}
+//     freshness: {discoveryInterval: 5m, verifySchedule: "0 4 * * *", maxStaleness: 48h,
+//                 suspend: false}
+//     activation: {pointInTime: 2026-11-22T10:00:00Z, acceptUnverified: false,
+//                  restoreTimeout: 2h}
+//     stateFile: /var/lib/hasteward/standby-shop-dr.json   (optional)
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/platform.h"
+
+namespace hasteward::dr {
+
+struct SourceSpec {
+  std::string repository;     // location, as for --backups-path
+  std::string password_file;  // never the password itself: the file is read when opening
+  platform::EngineKind engine = platform::EngineKind::kPostgres;
+  std::string ns = "default";
+  std::string name;
+};
+
+// The cluster activation materializes (docs/standby.md: activation is not built yet).
+struct ClusterTemplate {
+  platform::EngineKind engine = platform::EngineKind::kPostgres;
+  int instances = 1;
+  std::string platform;  // "" = local (platform/registry.h)
+  std::string ns = "default";
+  std::string name;
+};
+
+struct FreshnessSpec {
+  std::chrono::seconds discovery_interval{std::chrono::minutes(5)};
+  std::string verify_schedule;  // five-field cron; "" = no scheduled verification
+  std::chrono::seconds max_staleness{std::chrono::hours(48)};
+  bool suspend = false;
+};
+
+struct ActivationSpec {
+  std::optional<std::string> point_in_time;  // RFC 3339; none = the last archived position
+  bool accept_unverified = false;
+  std::chrono::seconds restore_timeout{std::chrono::hours(2)};
+};
+
+struct StandbySpec {
+  std::string name;
+  SourceSpec source;
+  ClusterTemplate cluster_template;
+  FreshnessSpec freshness;
+  ActivationSpec activation;
+  std::string state_file;  // "" = <state dir>/standby-<name>.json
+
+  platform::Cluster SourceCluster() const;
+};
+
+// Parses every standby of the YAML text. kUsage naming `source`, the standby and the field for an
+// unknown key, a missing name, repository, password file or cluster, a bad engine, duration,
+// count, schedule or time, or a name declared twice.
+core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text,
+                                                         const std::string& source);
+
+// Reads `path` and returns the standby called `name`; kUsage when the file cannot be read or
+// declares no such standby (the message lists the names it has).
+core::Result<StandbySpec> LoadStandbySpec(const std::string& path, const std::string& name);
+
+// Where the standby's conditions persist: its state_file, else <state dir>/standby-<name>.json.
+std::string StandbyStateFile(const StandbySpec& spec);
+
+// "30s", "5m", "48h", "1h30m", "2d" or bare seconds ("90") -> seconds; kUsage naming `field`
+// otherwise and for zero or negative values.
+core::Result<std::chrono::seconds> ParseSpecDuration(const std::string& field,
+                                                     const std::string& text);
+
+}  // namespace hasteward::dr
