@@ -18,4 +18,12 @@ inline constexpr std::string_view kRedactedPassword = "***";
 // without credentials is returned unchanged.
 std::string RedactUrlCredentials(std::string_view text);
 
+// Replaces the quoted secret after `IDENTIFIED BY`, `PASSWORD` (also `PASSWORD(` and
+// `PASSWORD =`) and `USING` (any case) by "***", in text a database tool printed: a client quoting
+// the statement it refused (`CREATE USER ... IDENTIFIED BY '<secret>'`, psql's `LINE 1: ALTER
+// ROLE ... PASSWORD '<secret>'`) must not carry the secret into an error message or log.
+//   "IDENTIFIED BY 's3cr''et'" -> "IDENTIFIED BY '***'"
+// A quote that never closes (a cut-off tail) hides the rest of that line.
+std::string RedactSqlSecrets(std::string_view text);
+
 }  // namespace hasteward::core

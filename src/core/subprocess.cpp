@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/redact.h"
 #include "core/stop_signal.h"
 
 extern char** environ;
@@ -423,10 +424,13 @@ void Subprocess::Signal(int sig) {
 
 std::string Subprocess::StderrTail() const {
   std::lock_guard<std::mutex> lock(stderr_mu_);
+  // The tail ends up in error messages: a database client quoting a refused statement must not
+  // carry a password there (core/redact.h).
   if (stderr_buf_.size() <= kStderrTailBytes) {
-    return stderr_buf_;
+    return RedactSqlSecrets(stderr_buf_);
   }
-  return stderr_buf_.substr(stderr_buf_.size() - kStderrTailBytes);
+  return RedactSqlSecrets(
+      std::string_view(stderr_buf_).substr(stderr_buf_.size() - kStderrTailBytes));
 }
 
 std::string Subprocess::StderrAll() const {

@@ -92,7 +92,8 @@ class Subprocess {
   std::optional<ExitStatus> WaitFor(std::chrono::milliseconds timeout);
   // Sends a signal to the child (or its group when started with new_process_group).
   void Signal(int sig);
-  // The last bytes (up to 8 KiB) the child wrote to a captured stderr. Thread-safe.
+  // The last bytes (up to 8 KiB) the child wrote to a captured stderr, with SQL secrets a
+  // database client quoted replaced (core/redact.h): it ends up in error messages. Thread-safe.
   std::string StderrTail() const;
   // Full captured stderr, up to 1 MiB. Thread-safe.
   std::string StderrAll() const;

@@ -34,5 +34,32 @@ TEST(RedactUrlCredentials, RedactsEveryUrlInsideAMessage) {
             "{\"repository\":\"rest:http://u:***@h:1/\"}");
 }
 
+TEST(RedactSqlSecrets, HidesQuotedSecretsAfterTheirKeywordsInAnyCase) {
+  EXPECT_EQ(
+      RedactSqlSecrets("ERROR 1396 at line 9: CREATE USER 'app'@'%' IDENTIFIED BY 's3cr''et'"),
+      "ERROR 1396 at line 9: CREATE USER 'app'@'%' IDENTIFIED BY '***'");
+  EXPECT_EQ(RedactSqlSecrets("LINE 1: ALTER ROLE app WITH password 'pw\\'x' LOGIN;"),
+            "LINE 1: ALTER ROLE app WITH password '***' LOGIN;");
+  EXPECT_EQ(RedactSqlSecrets("identified by password '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'"),
+            "identified by password '***'");
+  EXPECT_EQ(RedactSqlSecrets("SET PASSWORD FOR 'a'@'%' = PASSWORD(\"x\")"),
+            "SET PASSWORD FOR 'a'@'%' = PASSWORD(\"***\")");
+  EXPECT_EQ(RedactSqlSecrets("IDENTIFIED VIA ed25519 USING PASSWORD('y') OR unix_socket"),
+            "IDENTIFIED VIA ed25519 USING PASSWORD('***') OR unix_socket");
+}
+
+TEST(RedactSqlSecrets, ACutOffSecretHidesTheRestOfItsLineOnly) {
+  EXPECT_EQ(RedactSqlSecrets("near 'IDENTIFIED BY 'abc\nnext line"),
+            "near 'IDENTIFIED BY '***\nnext line");
+}
+
+TEST(RedactSqlSecrets, OtherTextIsUnchanged) {
+  for (const std::string text :
+       {"ERROR 1062 (23000): Duplicate entry '5' for key 'PRIMARY'", "passwords 'x'",
+        "the password file '/etc/x' is missing", "", "USING", "IDENTIFIED BY"}) {
+    EXPECT_EQ(RedactSqlSecrets(text), text);
+  }
+}
+
 }  // namespace
 }  // namespace hasteward::core

@@ -37,7 +37,9 @@ EXPECTED_GRANTS = {
 } | {
     ("ClusterRoleBinding", "hasteward-operator", group, plural, verb, ())
     for group, plural in (("postgresql.cnpg.io", "clusters"), ("k8s.mariadb.com", "mariadbs"))
-    for verb in ("get", "list")
+    for verb in ("get", "list", "watch")
+} | {
+    ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
 } | {
     ("RoleBinding", "hasteward-secret-reader", "", "secrets", "get", ()),
     ("RoleBinding", "hasteward-leader-election", "coordination.k8s.io", "leases", "create", ()),
