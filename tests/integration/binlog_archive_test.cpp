@@ -19,6 +19,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
+#include "support/story_cluster.h"
 
 namespace hasteward::testing {
 namespace {
@@ -28,45 +29,31 @@ using platform::EngineKind;
 class BinlogArchiveTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto cluster = SandboxCluster::Create({.engine = EngineKind::kMariadb,
-                                           .instances = 2,
-                                           .replication_mode = "async",
-                                           .name = "",
-                                           .ns = "ba"});
+    auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
+                                      .instances = 2,
+                                      .replication_mode = "async",
+                                      .name = "",
+                                      .ns = "ba"},
+                                     "hs-binlog-");
     // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!cluster.ok()) {
-      suite_error_ = cluster.status().ToString();
+    if (!story.ok()) {
+      suite_error_ = story.status().ToString();
       return;
     }
-    sc_ = std::move(*cluster).release();
-    HastewardEnv::Options options;
-    options.temp_prefix = "hs-binlog-";
-    options.state_dir = sc_->state_dir();
-    options.inventory = sc_->inventory_path();
-    options.repository = sc_->state_dir() + "/../repo";
-    hs_ = new HastewardEnv(options);
-    auto init = hs_->Run({"repo", "init"});
-    if (init.exit_code != 0) {
-      suite_error_ = "repo init: " + init.err;
-    }
+    story_ = std::move(story).value().release();
+    sc_ = &story_->sandbox();
+    hs_ = &story_->env();
   }
   void SetUp() override {
     ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
     ASSERT_TRUE(suite_error_.empty()) << suite_error_;
   }
   static void TearDownTestSuite() {
-    delete hs_;
-    delete sc_;
+    delete story_;
+    story_ = nullptr;
   }
 
-  static std::string Sql(int ordinal, const std::string& sql) {
-    auto out = sc_->Sql(ordinal, sql);
-    std::string text = out.ok() ? *out : "ERROR " + out.status().ToString();
-    while (!text.empty() && text.back() == '\n') {
-      text.pop_back();
-    }
-    return text;
-  }
+  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
   // One archiving cycle; its JSON report.
   static nlohmann::json Archive() {
     auto run = hs_->Run(
@@ -135,6 +122,7 @@ class BinlogArchiveTest : public ::testing::Test {
   }
 
   inline static std::string suite_error_;
+  inline static StoryCluster* story_ = nullptr;
   inline static SandboxCluster* sc_ = nullptr;
   inline static HastewardEnv* hs_ = nullptr;
 };

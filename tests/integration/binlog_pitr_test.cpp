@@ -23,6 +23,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
+#include "support/story_cluster.h"
 
 namespace hasteward::testing {
 namespace {
@@ -34,28 +35,20 @@ constexpr int kSafetyStopExit = 24;  // docs/exit-codes.md
 class BinlogPitrTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto cluster = SandboxCluster::Create({.engine = EngineKind::kMariadb,
-                                           .instances = 2,
-                                           .replication_mode = "async",
-                                           .name = "",
-                                           .ns = "bp"});
+    auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
+                                      .instances = 2,
+                                      .replication_mode = "async",
+                                      .name = "",
+                                      .ns = "bp"},
+                                     "hs-binlog-pitr-");
     // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!cluster.ok()) {
-      suite_error_ = cluster.status().ToString();
+    if (!story.ok()) {
+      suite_error_ = story.status().ToString();
       return;
     }
-    sc_ = std::move(*cluster).release();
-    HastewardEnv::Options options;
-    options.temp_prefix = "hs-binlog-pitr-";
-    options.state_dir = sc_->state_dir();
-    options.inventory = sc_->inventory_path();
-    options.repository = sc_->state_dir() + "/../repo";
-    hs_ = new HastewardEnv(options);
-    auto init = hs_->Run({"repo", "init"});
-    if (init.exit_code != 0) {
-      suite_error_ = "repo init: " + init.err;
-      return;
-    }
+    story_ = std::move(story).value().release();
+    sc_ = &story_->sandbox();
+    hs_ = &story_->env();
     Sql(0,
         "CREATE DATABASE pit; CREATE TABLE pit.m (id INT PRIMARY KEY, note VARCHAR(20)); "
         "INSERT INTO pit.m VALUES (0, 'before the base');");
@@ -65,18 +58,11 @@ class BinlogPitrTest : public ::testing::Test {
     ASSERT_TRUE(suite_error_.empty()) << suite_error_;
   }
   static void TearDownTestSuite() {
-    delete hs_;
-    delete sc_;
+    delete story_;
+    story_ = nullptr;
   }
 
-  static std::string Sql(int ordinal, const std::string& sql) {
-    auto out = sc_->Sql(ordinal, sql);
-    std::string text = out.ok() ? *out : "ERROR " + out.status().ToString();
-    while (!text.empty() && text.back() == '\n') {
-      text.pop_back();
-    }
-    return text;
-  }
+  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
   static CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
     std::vector<std::string> all = {verb, "-e", "mariadb", "-c", sc_->cluster().name, "-n", "bp"};
     all.insert(all.end(), args.begin(), args.end());
@@ -155,6 +141,7 @@ class BinlogPitrTest : public ::testing::Test {
   }
 
   inline static std::string suite_error_;
+  inline static StoryCluster* story_ = nullptr;
   inline static SandboxCluster* sc_ = nullptr;
   inline static HastewardEnv* hs_ = nullptr;
 };

@@ -23,6 +23,7 @@
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
+#include "support/story_cluster.h"
 
 namespace hasteward::testing {
 namespace {
@@ -35,25 +36,17 @@ constexpr int kUsageExit = 2;  // docs/exit-codes.md
 class GaleraPitrTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto cluster = SandboxCluster::Create(
-        {.engine = EngineKind::kGalera, .instances = kNodes, .name = "", .ns = "gp"});
+    auto story = StoryCluster::Start(
+        {.engine = EngineKind::kGalera, .instances = kNodes, .name = "", .ns = "gp"},
+        "hs-galera-pitr-");
     // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!cluster.ok()) {
-      suite_error_ = cluster.status().ToString();
+    if (!story.ok()) {
+      suite_error_ = story.status().ToString();
       return;
     }
-    sc_ = std::move(*cluster).release();
-    HastewardEnv::Options options;
-    options.temp_prefix = "hs-galera-pitr-";
-    options.state_dir = sc_->state_dir();
-    options.inventory = sc_->inventory_path();
-    options.repository = sc_->state_dir() + "/../repo";
-    hs_ = new HastewardEnv(options);
-    auto init = hs_->Run({"repo", "init"});
-    if (init.exit_code != 0) {
-      suite_error_ = "repo init: " + init.err;
-      return;
-    }
+    story_ = std::move(story).value().release();
+    sc_ = &story_->sandbox();
+    hs_ = &story_->env();
     Sql(0,
         "CREATE DATABASE pit; CREATE TABLE pit.m (id INT PRIMARY KEY, note VARCHAR(20)); "
         "CREATE TABLE pit.w (seq BIGINT AUTO_INCREMENT PRIMARY KEY, id BIGINT); "
@@ -64,18 +57,11 @@ class GaleraPitrTest : public ::testing::Test {
     ASSERT_TRUE(suite_error_.empty()) << suite_error_;
   }
   static void TearDownTestSuite() {
-    delete hs_;
-    delete sc_;
+    delete story_;
+    story_ = nullptr;
   }
 
-  static std::string Sql(int ordinal, const std::string& sql) {
-    auto out = sc_->Sql(ordinal, sql);
-    std::string text = out.ok() ? *out : "ERROR " + out.status().ToString();
-    while (!text.empty() && text.back() == '\n') {
-      text.pop_back();
-    }
-    return text;
-  }
+  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
   static std::vector<std::string> Scope() {
     return {"-e", "galera", "-c", sc_->cluster().name, "-n", "gp"};
   }
@@ -144,6 +130,7 @@ class GaleraPitrTest : public ::testing::Test {
   }
 
   inline static std::string suite_error_;
+  inline static StoryCluster* story_ = nullptr;
   inline static SandboxCluster* sc_ = nullptr;
   inline static HastewardEnv* hs_ = nullptr;
 };
