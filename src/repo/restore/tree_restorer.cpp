@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,10 +16,15 @@
 #include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
+#include "repo/restore/restore_work_queue.h"
 
 namespace hasteward::repo {
 
 namespace {
+
+constexpr size_t kMinInFlightPerFile = size_t{4} * 1024 * 1024;
+// Files queued per worker: enough that a worker finishing a small file finds the next one ready.
+constexpr size_t kQueuedFilesPerWorker = 8;
 
 struct timespec ToTimespec(const GoTime& time) {
   struct timespec ts {};
@@ -35,45 +44,110 @@ core::Status ApplyAttributes(int fd, const Node& node, const std::string& path,
   struct timespec times[2] = {ToTimespec(node.mtime), ToTimespec(node.mtime)};
   if (::futimens(fd, times) != 0)
     return core::ErrnoStatus("set times of '" + path + "'", errno);
-  if (options.sync && ::fsync(fd) != 0)
-    return core::ErrnoStatus("fsync '" + path + "'", errno);
   return core::Status::Ok();
 }
 
+int FileWorkers(const TreeRestoreOptions& options) {
+  if (options.file_workers > 0)
+    return options.file_workers;
+  return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+// Each worker's share of the fetch budget, so parallel files stay within the caller's bound.
+DumpOptions PerFileDumpOptions(const TreeRestoreOptions& options, int workers) {
+  DumpOptions per_file = options.dump;
+  if (workers > 1) {
+    per_file.max_in_flight_bytes = std::max(
+        kMinInFlightPerFile, options.dump.max_in_flight_bytes / static_cast<size_t>(workers));
+    per_file.progress = nullptr;  // per-file progress from several threads would interleave
+  }
+  return per_file;
+}
+
+// Restores a tree in three steps. The walk (this thread) creates directories and symlinks and
+// queues files; workers write the files in parallel, since a data directory is mostly many files
+// each too small to keep the fetch pipeline of one file busy; directory modes and times come last,
+// deepest first, because creating a child changes its directory's mtime.
 class TreeRestorer {
  public:
   TreeRestorer(Repository& repo, const TreeRestoreOptions& options)
-      : repo_(repo), options_(options) {}
+      : repo_(repo),
+        options_(options),
+        workers_(FileWorkers(options)),
+        per_file_(PerFileDumpOptions(options, workers_)) {}
 
-  core::Status RestoreDir(const Id& tree, const std::string& dir);
+  core::Status RestoreRoot(const Id& tree, const std::string& dir);
   core::Status RestoreFile(const Node& node, const std::string& path);
-  const TreeRestoreSummary& summary() const { return summary_; }
+  TreeRestoreSummary summary() const {
+    std::lock_guard<std::mutex> lock(summary_mutex_);
+    return summary_;
+  }
 
  private:
-  core::Status RestoreNode(const Node& node, const std::string& dir);
+  core::Status Walk(const Id& tree, const std::string& dir, RestoreWorkQueue& queue);
+  core::Status WalkNode(Node node, const std::string& dir, RestoreWorkQueue& queue);
   core::Status RestoreSymlink(const Node& node, const std::string& path);
+  core::Status ApplyDirectoryAttributes();
+  void RunWorker(RestoreWorkQueue& queue);
 
   Repository& repo_;
   const TreeRestoreOptions& options_;
+  int workers_;
+  DumpOptions per_file_;
+  // Post-order (children before their parent), the order their attributes are applied in.
+  std::vector<std::pair<Node, std::string>> directories_;
+  mutable std::mutex summary_mutex_;
   TreeRestoreSummary summary_;
 };
 
-core::Status TreeRestorer::RestoreDir(const Id& tree, const std::string& dir) {
+core::Status TreeRestorer::RestoreRoot(const Id& tree, const std::string& dir) {
+  RestoreWorkQueue queue(static_cast<size_t>(workers_) * kQueuedFilesPerWorker);
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(static_cast<size_t>(workers_));
+    for (int worker = 0; worker < workers_; ++worker)
+      threads.emplace_back([this, &queue] { RunWorker(queue); });
+    core::Status walked = Walk(tree, dir, queue);
+    if (walked.ok()) {
+      queue.Close();
+    } else {
+      queue.Fail(std::move(walked));
+    }
+  }  // joins the workers
+  HS_TRY(queue.error());
+  return ApplyDirectoryAttributes();
+}
+
+void TreeRestorer::RunWorker(RestoreWorkQueue& queue) {
+  while (std::optional<FileRestoreWork> work = queue.Pop()) {
+    core::Status restored = RestoreFile(work->node, work->path);
+    if (!restored.ok()) {
+      queue.Fail(std::move(restored));
+      return;
+    }
+  }
+}
+
+core::Status TreeRestorer::Walk(const Id& tree, const std::string& dir, RestoreWorkQueue& queue) {
   HS_ASSIGN_OR_RETURN(core::Bytes json, repo_.LoadBlob(tree, BlobType::kTree));
   HS_ASSIGN_OR_RETURN(std::vector<Node> nodes, ParseTreeJson(core::AsString(json)));
-  for (const auto& node : nodes)
-    HS_TRY(RestoreNode(node, dir));
+  for (auto& node : nodes)
+    HS_TRY(WalkNode(std::move(node), dir, queue));
   return core::Status::Ok();
 }
 
-core::Status TreeRestorer::RestoreNode(const Node& node, const std::string& dir) {
+core::Status TreeRestorer::WalkNode(Node node, const std::string& dir, RestoreWorkQueue& queue) {
   if (node.name.empty() || node.name == "." || node.name == ".." ||
       node.name.find('/') != std::string::npos) {
     return core::Corruption("tree node name '" + node.name + "' would leave the target directory");
   }
   std::string path = dir + "/" + node.name;
-  if (node.type == "file")
-    return RestoreFile(node, path);
+  if (node.type == "file") {
+    // A worker's failure closes the queue; its error is the one reported.
+    if (!queue.Push(FileRestoreWork{std::move(node), std::move(path)}))
+      return queue.error();
+    return core::Status::Ok();
+  }
   if (node.type == "symlink")
     return RestoreSymlink(node, path);
   if (node.type != "dir" || !node.subtree) {
@@ -82,14 +156,23 @@ core::Status TreeRestorer::RestoreNode(const Node& node, const std::string& dir)
   }
   if (::mkdir(path.c_str(), 0700) != 0)
     return core::ErrnoStatus("create directory '" + path + "'", errno);
-  ++summary_.dirs;
-  HS_TRY(RestoreDir(*node.subtree, path));
-  // Mode and time last: creating the children changed the directory's mtime (and a read-only
-  // mode would have refused them).
-  core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid())
-    return core::ErrnoStatus("open directory '" + path + "'", errno);
-  return ApplyAttributes(fd.get(), node, path, options_);
+  {
+    std::lock_guard<std::mutex> lock(summary_mutex_);
+    ++summary_.dirs;
+  }
+  HS_TRY(Walk(*node.subtree, path, queue));
+  directories_.emplace_back(std::move(node), std::move(path));
+  return core::Status::Ok();
+}
+
+core::Status TreeRestorer::ApplyDirectoryAttributes() {
+  for (const auto& [node, path] : directories_) {
+    core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid())
+      return core::ErrnoStatus("open directory '" + path + "'", errno);
+    HS_TRY(ApplyAttributes(fd.get(), node, path, options_));
+  }
+  return core::Status::Ok();
 }
 
 core::Status TreeRestorer::RestoreFile(const Node& node, const std::string& path) {
@@ -98,14 +181,16 @@ core::Status TreeRestorer::RestoreFile(const Node& node, const std::string& path
   if (!fd.valid())
     return core::ErrnoStatus("create '" + path + "'", errno);
   core::FdSink sink(fd.get());
-  HS_ASSIGN_OR_RETURN(uint64_t written, DumpFile(repo_, node, sink, options_.dump));
+  HS_ASSIGN_OR_RETURN(uint64_t written, DumpFile(repo_, node, sink, per_file_));
   if (written != node.size) {
     return core::Corruption("'" + path + "' restored " + std::to_string(written) + " bytes, the " +
                             "snapshot records " + std::to_string(node.size));
   }
+  HS_TRY(ApplyAttributes(fd.get(), node, path, options_));
+  std::lock_guard<std::mutex> lock(summary_mutex_);
   ++summary_.files;
   summary_.bytes += written;
-  return ApplyAttributes(fd.get(), node, path, options_);
+  return core::Status::Ok();
 }
 
 core::Status TreeRestorer::RestoreSymlink(const Node& node, const std::string& path) {
@@ -116,6 +201,7 @@ core::Status TreeRestorer::RestoreSymlink(const Node& node, const std::string& p
   struct timespec times[2] = {ToTimespec(node.mtime), ToTimespec(node.mtime)};
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
     return core::ErrnoStatus("set times of '" + path + "'", errno);
+  std::lock_guard<std::mutex> lock(summary_mutex_);
   ++summary_.symlinks;
   return core::Status::Ok();
 }
@@ -169,16 +255,23 @@ core::Result<TreeRestoreSummary> RestoreTree(Repository& repo, const Snapshot& s
                                              const TreeRestoreOptions& options) {
   HS_ASSIGN_OR_RETURN(Node node, FindNode(repo, snapshot, path));
   HS_TRY(RequireEmptyDir(target_dir));
+  // Opened before the first write: syncfs reports the write-back errors of the filesystem since
+  // this descriptor was opened (Linux >= 5.8), so a failed write-back of any restored file shows.
+  core::UniqueFd target(::open(target_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!target.valid())
+    return core::ErrnoStatus("open directory '" + target_dir + "'", errno);
   TreeRestorer restorer(repo, options);
   if (node.type == "dir" && node.subtree) {
-    HS_TRY(restorer.RestoreDir(*node.subtree, target_dir));
+    HS_TRY(restorer.RestoreRoot(*node.subtree, target_dir));
   } else if (node.type == "file") {
     HS_TRY(restorer.RestoreFile(node, target_dir + "/" + node.name));
   } else {
     return core::Usage("'" + path + "' is a " + node.type + " node; restore a file or directory");
   }
-  if (options.sync)
-    HS_TRY(core::FsyncDir(target_dir));
+  // One flush of the filesystem instead of an fsync per file: a data directory holds thousands
+  // of files, and each fsync is a journal commit of its own.
+  if (options.sync && ::syncfs(target.get()) != 0)
+    return core::ErrnoStatus("flush the restored files under '" + target_dir + "' to disk", errno);
   return restorer.summary();
 }
 

@@ -10,9 +10,12 @@
 namespace hasteward::repo {
 
 struct TreeRestoreOptions {
-  DumpOptions dump;  // fetch parallelism per file
-  // fsync every restored file and directory: a database started on the restored tree right
-  // after must find it on disk after a crash, as after its own checkpoint.
+  DumpOptions dump;  // fetch parallelism and memory bound (shared by the files in flight)
+  // Files written at once; 0 = one per core, at least 2.
+  int file_workers = 0;
+  // Flush every restored file and directory to disk before returning (one syncfs of the target's
+  // filesystem): a database started on the restored tree right after must find it on disk after
+  // a crash, as after its own checkpoint.
   bool sync = true;
   // chown files to the uid/gid recorded in the snapshot (needs root; off: the restoring user).
   bool restore_owner = false;
