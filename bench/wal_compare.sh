@@ -61,6 +61,16 @@ export RESTIC_REPOSITORY=$W/hw HASTEWARD_BACKUPS_PATH=$W/hw
 "$HW" repo init >/dev/null
 push_each() { for s in "${SEGS[@]}"; do "$HW" -q wal-push -e cnpg -c bench -n b "$W/wal/pg_wal/$s"; done; }
 rate "hasteward wal-push, empty queue" "$(timed push_each)"
+# The same calls handing each segment to a running `hasteward wal-agent` (repository kept open).
+export RESTIC_REPOSITORY=$W/hw-agent HASTEWARD_BACKUPS_PATH=$W/hw-agent
+"$HW" repo init >/dev/null
+"$HW" wal-agent -e cnpg -c bench -n b --socket "$W/agent.sock" --client-user root 2>"$W/agent.log" &
+AGENT=$!
+for _ in $(seq 100); do [ -S "$W/agent.sock" ] && break; sleep 0.1; done
+push_agent() { for s in "${SEGS[@]}"; do "$HW" -q wal-push -e cnpg -c bench -n b --agent-socket "$W/agent.sock" "$W/wal/pg_wal/$s"; done; }
+rate "hasteward wal-push through wal-agent" "$(timed push_agent)"
+kill -TERM "$AGENT"; wait "$AGENT" || true
+echo "  requests the agent archived: $(grep -c "archived '" "$W/agent.log" || true)"
 export RESTIC_REPOSITORY=$W/hw2 HASTEWARD_BACKUPS_PATH=$W/hw2
 "$HW" repo init >/dev/null
 for s in "${SEGS[@]}"; do : >"$W/wal/pg_wal/archive_status/$s.ready"; done

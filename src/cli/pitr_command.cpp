@@ -23,14 +23,14 @@ namespace hasteward::cli {
 
 namespace {
 
-core::Status RunArchiveEnable(const GlobalOptions& g) {
+core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_socket) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   engine::Archiving* archiving = ctx.target.engine().archiving();
   if (archiving == nullptr) {
     return engine::Unsupported(ctx.target.engine(), "WAL archiving (point-in-time recovery)");
   }
   HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
-                      ServerArchiveCommands(g, ctx.target.cluster()));
+                      ServerArchiveCommands(g, ctx.target.cluster(), agent_socket));
   if (g.dry_run) {
     std::printf(
         "would set on the primary of %s/%s:\narchive_mode = on\narchive_command = %s\n"
@@ -140,13 +140,16 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
       "archive",
       "Continuous archiving into the repository: WAL (PostgreSQL), binlogs (MariaDB/Galera)");
   archive->require_subcommand(1);
-  archive
-      ->add_subcommand("enable",
-                       "Set archive_mode, archive_command (hasteward wal-push) and "
-                       "restore_command (hasteward wal-fetch) on the cluster's primary, restart it "
-                       "if needed, and prove a segment gets archived. Needs --password-file "
-                       "readable by the database's OS user")
-      ->callback([&g, &out] { out.status = RunArchiveEnable(g); });
+  auto agent_socket = std::make_shared<std::string>();
+  auto* enable = archive->add_subcommand(
+      "enable",
+      "Set archive_mode, archive_command (hasteward wal-push) and restore_command (hasteward "
+      "wal-fetch) on the cluster's primary, restart it if needed, and prove a segment gets "
+      "archived. Needs --password-file readable by the database's OS user");
+  enable->add_option("--agent-socket", *agent_socket,
+                     "Socket of a 'hasteward wal-agent' that wal-push hands its files to (it "
+                     "archives alone when no agent answers)");
+  enable->callback([&g, &out, agent_socket] { out.status = RunArchiveEnable(g, *agent_socket); });
   auto binlog_flags = std::make_shared<BinlogFlags>();
   auto* binlog = archive->add_subcommand(
       "binlog",

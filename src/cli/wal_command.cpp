@@ -7,6 +7,9 @@
 #include "cli/repo_access.h"
 #include "cli/wal_identity.h"
 #include "core/log.h"
+#include "core/os_user.h"
+#include "core/stop_signal.h"
+#include "pitr/wal_agent.h"
 #include "pitr/wal_archive.h"
 
 namespace hasteward::cli {
@@ -19,20 +22,58 @@ struct WalFlags {
   std::string destination;  // wal-fetch: %p
   size_t batch = 64;
   size_t prefetch = 8;
+  std::string agent_socket;              // wal-push: try this agent first; wal-agent: listen here
+  std::string client_user = "postgres";  // wal-agent: the server's OS user
+  int agent_timeout_seconds = 120;       // wal-push: how long to wait for the agent's answer
 };
 
 core::Status RunWalPush(const GlobalOptions& g, const WalFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-push", "the server runs it to archive a file",
                       "run 'hasteward pitr status' to see what is archived"));
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+  const size_t batch_limit = std::max<size_t>(f.batch, 1);
+  if (!f.agent_socket.empty()) {
+    HS_ASSIGN_OR_RETURN(
+        std::optional<pitr::WalPushResult> through_agent,
+        pitr::PushWalThroughAgent(f.agent_socket, *id.archiving, f.path, batch_limit,
+                                  std::chrono::seconds(f.agent_timeout_seconds)));
+    if (through_agent) {
+      core::LogDebug("archived through the agent",
+                     {{"stored", std::to_string(through_agent->stored)}});
+      return core::Status::Ok();
+    }
+  }
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
   pitr::WalPushOptions options;
-  options.batch_limit = std::max<size_t>(f.batch, 1);
+  options.batch_limit = batch_limit;
   HS_ASSIGN_OR_RETURN(pitr::WalPushResult pushed,
                       pitr::PushWal(*repo, id.cluster, *id.archiving, f.path, options));
   if (pushed.already_archived) {
     core::LogInfo("'" + f.path + "' was archived before with the same content");
   }
+  return core::Status::Ok();
+}
+
+core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
+  HS_TRY(RefuseDryRun(g, "wal-agent", "it archives what the server hands it",
+                      "run 'hasteward pitr status' to see what is archived"));
+  HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+  HS_ASSIGN_OR_RETURN(core::OsUser client, core::LookupOsUser(f.client_user));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  core::InstallStopSignalHandlers();
+  pitr::WalAgentOptions options;
+  options.socket_path = f.agent_socket;
+  options.client_uid = client.uid;
+  options.client_gid = client.gid;
+  options.push.batch_limit = std::max<size_t>(f.batch, 1);
+  options.stop_requested = [] {
+    return core::StopSignal() != 0;
+  };
+  HS_ASSIGN_OR_RETURN(pitr::WalAgentCounters counters,
+                      pitr::RunWalAgent(*repo, id.cluster, *id.archiving, options));
+  core::LogInfo("archive agent stopped", {{"requests", std::to_string(counters.requests)},
+                                          {"stored_files", std::to_string(counters.stored_files)},
+                                          {"refused", std::to_string(counters.refused)}});
   return core::Status::Ok();
 }
 
@@ -64,7 +105,23 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
       "archived file is never overwritten (same bytes: success, other bytes: error)");
   push->add_option("path", flags->path, "The file to archive (%p)")->required();
   push->add_option("--batch", flags->batch, "Files stored in one snapshot at most (default 64)");
+  push->add_option("--agent-socket", flags->agent_socket,
+                   "Hand the file to the 'hasteward wal-agent' listening here (archives alone "
+                   "when none answers)");
+  push->add_option("--agent-timeout", flags->agent_timeout_seconds,
+                   "Seconds to wait for the agent's answer before archiving alone (default 120)");
   push->callback([&g, &out, flags] { out.status = RunWalPush(g, *flags); });
+
+  auto* agent = app.add_subcommand(
+      "wal-agent",
+      "Keep the repository open and archive the WAL files wal-push hands over a local socket "
+      "(open descriptors, never paths), so each archive_command call skips opening the "
+      "repository; stops on SIGTERM/SIGINT");
+  agent->add_option("--socket", flags->agent_socket, "The socket to listen on")->required();
+  agent->add_option("--client-user", flags->client_user,
+                    "The server's OS user, who owns the socket (default postgres)");
+  agent->add_option("--batch", flags->batch, "Files stored in one snapshot at most (default 64)");
+  agent->callback([&g, &out, flags] { out.status = RunWalAgent(g, *flags); });
 
   auto* fetch = app.add_subcommand(
       "wal-fetch",

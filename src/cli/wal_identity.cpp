@@ -25,7 +25,8 @@ core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g) {
 }
 
 core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
-                                                            const platform::Cluster& cluster) {
+                                                            const platform::Cluster& cluster,
+                                                            const std::string& agent_socket) {
   pitr::WalCommandContext context;
   std::error_code error;
   auto binary = std::filesystem::read_symlink("/proc/self/exe", error);
@@ -42,6 +43,9 @@ core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions&
     context.password_file = std::filesystem::absolute(g.password_file, error).string();
   }
   context.cluster = cluster;
+  if (!agent_socket.empty()) {
+    context.agent_socket = std::filesystem::absolute(agent_socket, error).string();
+  }
   return pitr::BuildArchiveCommands(context);
 }
 

@@ -23,7 +23,9 @@ core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g);
 
 // The archive_command / restore_command for `cluster`'s servers: this binary, the repository and
 // the password file of the global flags (made absolute). kUsage without a password file.
+// `agent_socket` ("" = none) is the archive agent wal-push hands its files to (pitr/wal_agent.h).
 core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
-                                                            const platform::Cluster& cluster);
+                                                            const platform::Cluster& cluster,
+                                                            const std::string& agent_socket = "");
 
 }  // namespace hasteward::cli

@@ -52,7 +52,11 @@ core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandConte
     return escaped;
   };
   engine::ArchiveCommands commands;
-  commands.archive_command = with_verb("wal-push") + " \"%p\"";
+  std::string push = with_verb("wal-push");
+  if (!context.agent_socket.empty()) {
+    push += " --agent-socket " + ShellQuote(context.agent_socket);
+  }
+  commands.archive_command = push + " \"%p\"";
   commands.restore_command = with_verb("wal-fetch") + " \"%f\" \"%p\"";
   return commands;
 }

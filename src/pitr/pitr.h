@@ -27,6 +27,8 @@ struct WalCommandContext {
   std::string repository;     // location, without credentials
   std::string password_file;  // readable by the server's OS user
   platform::Cluster cluster;  // engine, namespace, name
+  // The archive agent's socket wal-push tries first ("" = none: each call archives alone).
+  std::string agent_socket;
 };
 
 // `'<binary>' -q wal-push -e E -c C -n NS -r '<repo>' --password-file '<file>' "%p"` and the

@@ -7,8 +7,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
+#include "core/fd.h"
 #include "core/status.h"
 #include "engine/archiving.h"
 #include "platform/platform.h"
@@ -39,6 +41,20 @@ struct WalPushResult {
 core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Cluster& cluster,
                                     const engine::Archiving& archiving, const std::string& path,
                                     const WalPushOptions& options);
+
+// A file handed over open: the archive agent (pitr/wal_agent.h) receives descriptors from
+// wal-push, never paths it would have to trust.
+struct OpenWalFile {
+  std::string name;  // the server's %f: a WAL segment or history file name
+  core::UniqueFd fd;
+};
+
+// PushWal for files already open: `requested` is archived (same contract as PushWal); `queued`
+// are the files the server has queued, stored in the same snapshot when not archived yet.
+core::Result<WalPushResult> PushOpenWal(repo::Repository& repo, const platform::Cluster& cluster,
+                                        const engine::Archiving& archiving, OpenWalFile requested,
+                                        std::vector<OpenWalFile> queued,
+                                        const WalPushOptions& options);
 
 struct WalFetchOptions {
   size_t prefetch = 8;  // following segments fetched ahead into the prefetch directory

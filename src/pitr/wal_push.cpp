@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -113,20 +114,17 @@ core::Status CheckSize(const engine::Archiving& archiving, const engine::Archive
 // The requested file first, then queued files that are well-formed and not yet archived.
 std::vector<LocalFile> CollectBatch(LocalFile requested, const WalCatalog& catalog,
                                     const engine::Archiving& archiving,
-                                    const std::vector<std::string>& queued) {
+                                    std::vector<LocalFile> queued) {
   std::vector<LocalFile> batch;
   batch.push_back(std::move(requested));
-  for (const auto& path : queued) {
-    auto name = BaseName(path);
-    auto parsed = archiving.ParseFileName(name);
-    if (!parsed.ok() || catalog.Find(name) != nullptr) {
+  for (auto& local : queued) {
+    auto parsed = archiving.ParseFileName(local.name);
+    // A queued file we cannot use now is left to the server's own call for it.
+    if (!parsed.ok() || catalog.Find(local.name) != nullptr || local.name == batch.front().name ||
+        !CheckSize(archiving, *parsed, local).ok()) {
       continue;
     }
-    auto local = OpenLocal(path);
-    // A queued file we cannot use now is left to the server's own call for it.
-    if (local.ok() && CheckSize(archiving, *parsed, *local).ok()) {
-      batch.push_back(std::move(*local));
-    }
+    batch.push_back(std::move(local));
   }
   return batch;
 }
@@ -194,12 +192,27 @@ core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
   return writer->Commit(commit);
 }
 
-}  // namespace
+LocalFile FromOpen(OpenWalFile file) {
+  LocalFile local;
+  local.path = file.name;
+  local.name = std::move(file.name);
+  local.fd = std::move(file.fd);
+  return local;
+}
 
-core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Cluster& cluster,
-                                    const engine::Archiving& archiving, const std::string& path,
-                                    const WalPushOptions& options) {
-  HS_ASSIGN_OR_RETURN(LocalFile requested, OpenLocal(path));
+using QueuedOpener = std::function<core::Result<std::vector<LocalFile>>()>;
+
+core::Result<WalPushResult> PushLocal(repo::Repository& repo, const platform::Cluster& cluster,
+                                      const engine::Archiving& archiving, LocalFile requested,
+                                      const QueuedOpener& open_queued,
+                                      const WalPushOptions& options) {
+  if (::fstat(requested.fd.get(), &requested.info) != 0) {
+    return core::ErrnoStatus("stat '" + requested.path + "'", errno);
+  }
+  if (!S_ISREG(requested.info.st_mode)) {
+    return core::Usage("'" + requested.path + "' is not a regular file",
+                       "archive_command passes the server's %p, a file in pg_wal");
+  }
   HS_ASSIGN_OR_RETURN(engine::ArchiveFile file, archiving.ParseFileName(requested.name));
   HS_TRY(CheckSize(archiving, file, requested));
   HS_TRY(repo.LoadIndex());
@@ -210,8 +223,9 @@ core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Clus
     result.already_archived = true;
     return result;
   }
-  HS_ASSIGN_OR_RETURN(auto queued, archiving.QueuedFiles(path, options.batch_limit - 1));
-  std::vector<LocalFile> batch = CollectBatch(std::move(requested), catalog, archiving, queued);
+  HS_ASSIGN_OR_RETURN(std::vector<LocalFile> queued, open_queued());
+  std::vector<LocalFile> batch =
+      CollectBatch(std::move(requested), catalog, archiving, std::move(queued));
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary,
                       StoreBatch(repo, cluster, archiving, batch, options));
   result.stored = batch.size();
@@ -220,6 +234,43 @@ core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Clus
       "archived '" + batch.front().name + "'",
       {{"files", std::to_string(batch.size())}, {"snapshot", result.snapshot_id.substr(0, 8)}});
   return result;
+}
+
+}  // namespace
+
+core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Cluster& cluster,
+                                    const engine::Archiving& archiving, const std::string& path,
+                                    const WalPushOptions& options) {
+  HS_ASSIGN_OR_RETURN(LocalFile requested, OpenLocal(path));
+  auto open_queued = [&]() -> core::Result<std::vector<LocalFile>> {
+    HS_ASSIGN_OR_RETURN(auto queued, archiving.QueuedFiles(path, options.batch_limit - 1));
+    std::vector<LocalFile> opened;
+    for (const auto& queued_path : queued) {
+      auto local = OpenLocal(queued_path);
+      if (local.ok()) {
+        opened.push_back(std::move(*local));
+      }
+    }
+    return opened;
+  };
+  return PushLocal(repo, cluster, archiving, std::move(requested), open_queued, options);
+}
+
+core::Result<WalPushResult> PushOpenWal(repo::Repository& repo, const platform::Cluster& cluster,
+                                        const engine::Archiving& archiving, OpenWalFile requested,
+                                        std::vector<OpenWalFile> queued,
+                                        const WalPushOptions& options) {
+  auto open_queued = [&]() -> core::Result<std::vector<LocalFile>> {
+    std::vector<LocalFile> opened;
+    for (auto& file : queued) {
+      LocalFile local = FromOpen(std::move(file));
+      if (::fstat(local.fd.get(), &local.info) == 0) {
+        opened.push_back(std::move(local));
+      }
+    }
+    return opened;
+  };
+  return PushLocal(repo, cluster, archiving, FromOpen(std::move(requested)), open_queued, options);
 }
 
 }  // namespace hasteward::pitr

@@ -5,7 +5,9 @@
 // across a base-backup boundary; a deleted WAL piece in the middle is named by `pitr status` and a
 // restore past it is refused before anything changes, while one before it succeeds; wal-push of
 // an archived segment succeeds with the same bytes and fails with others; stock restic dumps any
-// archived segment; prune keeps exactly the WAL the kept bases need.
+// archived segment; prune keeps exactly the WAL the kept bases need; with `hasteward wal-agent`
+// running, wal-push hands segments to it (same refusal of other bytes) and archives alone again
+// once the agent is gone.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/subprocess.h"
+#include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
@@ -209,6 +213,82 @@ TEST_F(PitrTest, WalPushAcceptsTheSameBytesAndRefusesOthersAndResticDumpsSegment
   EXPECT_EQ(other.exit_code, 24) << other.err;
   EXPECT_NE(other.err.find("different content"), std::string::npos) << other.err;
   EXPECT_EQ(ResticWalSnapshots().size(), wal.size()) << "a refused push must store nothing";
+}
+
+// The agent keeps the repository open; wal-push hands it the open segment. What it archives is
+// the same as wal-push alone (restic dumps it, other bytes under an archived name are refused
+// with exit 24), and with the agent stopped the server's archiving goes on without it.
+TEST_F(PitrTest, WalAgentArchivesHandedOverSegmentsAndWalPushFallsBackWithoutIt) {
+  const std::string socket = hs_.Path("agent.sock");
+  core::SubprocessOptions agent_options;
+  agent_options.argv = {HastewardBin(),
+                        "wal-agent",
+                        "-e",
+                        "cnpg",
+                        "-c",
+                        "shop",
+                        "-n",
+                        "pt",
+                        "--password-file",
+                        password_file_,
+                        "--socket",
+                        socket,
+                        "--client-user",
+                        pg_->instance(0).os_user};
+  agent_options.env_set = hs_.vars();
+  agent_options.stdout_mode = core::StdioMode::kNull;
+  auto agent = core::Subprocess::Start(agent_options);
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(std::filesystem::exists(socket)) << (*agent)->StderrAll();
+  struct stat socket_info {};
+  ASSERT_EQ(::stat(socket.c_str(), &socket_info), 0);
+  EXPECT_EQ(socket_info.st_mode & 0777, 0600U) << "only the server's OS user may connect";
+  auto enabled = Hs("archive", {"enable", "--agent-socket", socket});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.err;
+  EXPECT_NE(enabled.out.find("--agent-socket"), std::string::npos) << enabled.out;
+
+  Mark("r1");
+  std::string through_agent = SwitchAndWaitArchived();
+  std::string copy = hs_.Path("agent-copy");
+  bool dumped = false;
+  for (const auto& snapshot : ResticWalSnapshots()) {
+    auto r =
+        hs_.Restic({"dump", snapshot["id"].get<std::string>(), "/pt/shop/wal/" + through_agent});
+    if (r.exit_code == 0) {
+      WriteFile(copy, r.out);
+      dumped = true;
+    }
+  }
+  ASSERT_TRUE(dumped) << "no WAL snapshot holds " << through_agent;
+  std::string changed = core::ReadFileToString(copy).value();
+  ASSERT_EQ(changed.size(), kSegmentBytes);
+  changed[kSegmentBytes / 3] = static_cast<char>(changed[kSegmentBytes / 3] ^ 0x33);
+  std::string other_dir = hs_.Path("other/pg_wal");
+  std::filesystem::create_directories(other_dir);
+  WriteFile(other_dir + "/" + through_agent, changed);
+  size_t snapshots_before = ResticWalSnapshots().size();
+  auto refused = Hs("wal-push", {"--agent-socket", socket, other_dir + "/" + through_agent});
+  EXPECT_EQ(refused.exit_code, 24) << refused.err;
+  EXPECT_NE(refused.err.find("(archive agent)"), std::string::npos)
+      << "the refusal must come from the agent: " << refused.err;
+  EXPECT_EQ(ResticWalSnapshots().size(), snapshots_before);
+
+  (*agent)->Signal(SIGTERM);
+  auto exited = (*agent)->WaitFor(std::chrono::seconds(30));
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->exit_code, 143)
+      << "stopped by SIGTERM, like every command: " << (*agent)->StderrAll();
+  std::string log = (*agent)->StderrAll();
+  EXPECT_NE(log.find("archived '" + through_agent + "'"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(socket)) << "the agent removes its socket";
+
+  Mark("r2");
+  std::string alone = SwitchAndWaitArchived();
+  EXPECT_GT(alone, through_agent);
+  EXPECT_GT(ResticWalSnapshots().size(), snapshots_before);
 }
 
 TEST_F(PitrTest, DeletedPieceIsNamedAndARestorePastItIsRefusedBeforeAnythingChanges) {
