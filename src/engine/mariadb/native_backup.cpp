@@ -76,7 +76,7 @@ core::Result<std::unique_ptr<BackupHold>> MariadbNativeBackup::HoldSource(
 }
 
 core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativeBackup(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster, const BackupPlan& plan,
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
     size_t block_size) {
   if (block_size < kInnodbPageSize || block_size % kInnodbPageSize != 0) {
     return core::Usage(
@@ -87,6 +87,16 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
   if (source.data_dir.empty()) {
     return core::Usage("instance '" + source.name + "' has no data directory in the inventory",
                        "mariadb-backup copies the data files: set dataDir for the instance");
+  }
+  // mariadb-backup runs here and reads the data files by path: where the instance's files are
+  // not on this machine (a pod), that path would name another server's files or none, and the
+  // snapshot would hold the wrong data. Refuse instead of storing it.
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, source));
+  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    return core::Usage("the data files of '" + source.name + "' are not on this machine, and "
+                           "mariadb-backup reads them by path",
+                       "take a logical backup (without --method native) on this platform; a "
+                       "native MariaDB backup needs HASteward beside the server");
   }
   HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerOf(source));
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
