@@ -40,40 +40,64 @@ bool CoversPod(const std::set<std::string>& fenced, const std::string& pod) {
   return fenced.count(pod) != 0 || fenced.count(kCnpgFenceAll) != 0;
 }
 
+namespace {
+
+// One read-change-patch round: true when the annotation says what was asked, false when another
+// writer changed the Cluster in between (409 on the read resourceVersion).
+core::Result<bool> TrySetFenced(const KubeClient& client, const std::string& ns,
+                                const std::string& cluster, const std::string& pod, bool fenced) {
+  HS_ASSIGN_OR_RETURN(json cr, client.Get(resources::kCnpgClusters, ns, cluster));
+  HS_ASSIGN_OR_RETURN(std::set<std::string> names, FencedInstances(cr));
+  if (!fenced && names.count(pod) == 0 && names.count(kCnpgFenceAll) != 0) {
+    return core::Usage("every instance of Cluster '" + ns + "/" + cluster + "' is fenced ('*'); '" +
+                           pod + "' cannot be unfenced alone",
+                       "lift the cluster-wide fence ('kubectl cnpg fencing off " + cluster +
+                           " \"*\"') when its reason is gone");
+  }
+  if (fenced == (names.count(pod) != 0)) {
+    return true;
+  }
+  if (fenced) {
+    names.insert(pod);
+  } else {
+    names.erase(pod);
+  }
+  // An empty list is written as no annotation, as `kubectl cnpg fencing off` leaves it.
+  json value = names.empty() ? json(nullptr) : json(json(names).dump());
+  json patch = {{"metadata",
+                 {{"resourceVersion", cr.value("/metadata/resourceVersion"_json_pointer, "")},
+                  {"annotations", {{kCnpgFencingAnnotation, value}}}}}};
+  auto patched = client.Patch(resources::kCnpgClusters, ns, cluster, PatchType::kMerge, patch);
+  if (!patched.ok() && patched.status().code() == core::ErrorCode::kAlreadyExists) {
+    return false;
+  }
+  HS_TRY(patched.status());
+  return true;
+}
+
+}  // namespace
+
 core::Status SetFenced(const KubeClient& client, const std::string& ns, const std::string& cluster,
                        const std::string& pod, bool fenced) {
-  const std::string what = "Cluster '" + ns + "/" + cluster + "'";
-  for (int attempt = 0;; ++attempt) {
-    HS_ASSIGN_OR_RETURN(json cr, client.Get(resources::kCnpgClusters, ns, cluster));
-    HS_ASSIGN_OR_RETURN(std::set<std::string> names, FencedInstances(cr));
-    if (!fenced && names.count(pod) == 0 && names.count(kCnpgFenceAll) != 0) {
-      return core::Usage(
-          "every instance of " + what + " is fenced ('*'); '" + pod + "' cannot be unfenced alone",
-          "lift the cluster-wide fence ('kubectl cnpg fencing off " + cluster +
-              " \"*\"') when its reason is gone");
-    }
-    if (fenced == (names.count(pod) != 0)) {
-      return core::Status::Ok();
-    }
-    if (fenced) {
-      names.insert(pod);
-    } else {
-      names.erase(pod);
-    }
-    // An empty list is written as no annotation, as `kubectl cnpg fencing off` leaves it.
-    json value = names.empty() ? json(nullptr) : json(json(names).dump());
-    json patch = {{"metadata",
-                   {{"resourceVersion", cr.value("/metadata/resourceVersion"_json_pointer, "")},
-                    {"annotations", {{kCnpgFencingAnnotation, value}}}}}};
-    auto patched = client.Patch(resources::kCnpgClusters, ns, cluster, PatchType::kMerge, patch);
-    if (patched.ok()) {
-      return core::Status::Ok();
-    }
-    if (patched.status().code() != core::ErrorCode::kAlreadyExists || attempt >= kConflictRetries) {
-      return patched.TakeStatus().Wrap(std::string(fenced ? "fence" : "unfence") + " '" + pod +
-                                       "' in " + what);
+  core::Result<bool> done = false;
+  for (int attempt = 0; attempt <= kConflictRetries; ++attempt) {
+    done = TrySetFenced(client, ns, cluster, pod, fenced);
+    if (!done.ok() || *done) {
+      break;
     }
   }
+  const std::string what = std::string(fenced ? "fence '" : "unfence '") + pod + "' in Cluster '" +
+                           ns + "/" + cluster + "'";
+  if (!done.ok()) {
+    return done.TakeStatus().Wrap(what);
+  }
+  if (!*done) {
+    return core::Status(core::ErrorCode::kAlreadyExists,
+                        what + ": the Cluster kept changing under " +
+                            std::to_string(kConflictRetries + 1) + " attempts",
+                        "run the command again");
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::platform::kubernetes
