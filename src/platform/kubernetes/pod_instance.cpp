@@ -145,10 +145,10 @@ core::Status PodInstance::WriteDataFile(const std::string& relative_path,
 
 Capabilities PodInstance::capabilities() const {
   Capabilities out{Capability::kOperatorOwnsLifecycle};
-  return FencedByCnpg() ? out.With(Capability::kCanStartStop) : out;
+  return UsesCnpgFencing() ? out.With(Capability::kCanStartStop) : out;
 }
 
-bool PodInstance::FencedByCnpg() const {
+bool PodInstance::UsesCnpgFencing() const {
   auto op = cluster().options.find(kOperatorOption);
   return op != cluster().options.end() && op->second == kCnpgOperator;
 }
@@ -173,7 +173,7 @@ core::Result<PodInstance::PodState> PodInstance::ReadPodState() const {
   return state;
 }
 
-core::Result<bool> PodInstance::Fenced() const {
+core::Result<bool> PodInstance::InFenceList() const {
   HS_ASSIGN_OR_RETURN(auto cr,
                       client_->Get(resources::kCnpgClusters, cluster().ns, cluster().name));
   HS_ASSIGN_OR_RETURN(auto fenced, FencedInstances(cr));
@@ -200,7 +200,7 @@ core::Status PodInstance::WaitUntil(const std::string& what, std::chrono::millis
 }
 
 core::Status PodInstance::Start(std::chrono::milliseconds timeout) {
-  if (!FencedByCnpg()) {
+  if (!UsesCnpgFencing()) {
     return Unsupported("start the server");
   }
   HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), false));
@@ -218,11 +218,11 @@ core::Status PodInstance::StartNewCluster(std::chrono::milliseconds /*timeout*/)
 core::Status PodInstance::Stop(std::chrono::milliseconds timeout) {
   // A stop that the instance manager undid at once would let repair move a data directory away
   // under a starting server: the fence is the stop.
-  return FencedByCnpg() ? Fence(timeout) : Unsupported("stop the server");
+  return UsesCnpgFencing() ? Fence(timeout) : Unsupported("stop the server");
 }
 
 core::Status PodInstance::Fence(std::chrono::milliseconds timeout) {
-  if (!FencedByCnpg()) {
+  if (!UsesCnpgFencing()) {
     return Unsupported("fence the server");
   }
   HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), true));
@@ -237,12 +237,12 @@ core::Result<bool> PodInstance::IsRunning() {
   if (!state.container_running) {
     return false;
   }
-  if (!FencedByCnpg() || state.ready) {
+  if (!UsesCnpgFencing() || state.ready) {
     return true;
   }
   // A fenced CNPG pod keeps running with PostgreSQL stopped; its readiness drops once the
   // instance manager has stopped it. Not ready without a fence is a server still starting.
-  HS_ASSIGN_OR_RETURN(bool fenced, Fenced());
+  HS_ASSIGN_OR_RETURN(bool fenced, InFenceList());
   return !fenced;
 }
 

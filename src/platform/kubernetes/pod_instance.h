@@ -45,9 +45,12 @@ class PodInstance : public InstanceHandle {
     bool container_running = false;
     bool ready = false;
   };
-  bool FencedByCnpg() const;
+  // Whether this pod's lifecycle goes through CloudNativePG's fencing (a CNPG cluster's pod).
+  bool UsesCnpgFencing() const;
+  // The database container's state from the pod object.
   core::Result<PodState> ReadPodState() const;
-  core::Result<bool> Fenced() const;
+  // Whether the Cluster's fencing annotation names this pod (or "*").
+  core::Result<bool> InFenceList() const;
   // Polls `probe` until it holds; kTimeout naming `what` after `timeout`.
   core::Status WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
                          const std::function<core::Result<bool>()>& probe) const;
