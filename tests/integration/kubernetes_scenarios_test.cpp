@@ -156,9 +156,16 @@ TEST_F(CnpgScenarioTest, AFencedReplicaThatLostItsDataIsHealedAfterAnEscrowBacku
                  false)
           .code,
       200);
-  ASSERT_TRUE(
-      WaitUntil([] { return !kube().sandbox().Sql(1, "SELECT 1").ok(); }, std::chrono::seconds(30)))
+  // Done when the pod turns unready (what `kubectl get pod` shows): PostgreSQL has stopped.
+  const FakeKubeResource* pods = kube().api().FindResource("", "pods");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto pod = kube().api().store().Get(*pods, kPlatformNamespace, "pg-2");
+        return !pod.body.value("/status/containerStatuses/0/ready"_json_pointer, true);
+      },
+      std::chrono::seconds(30)))
       << "the instance manager stops a fenced instance";
+  EXPECT_FALSE(kube().sandbox().Sql(1, "SELECT 1").ok());
   ASSERT_TRUE(core::RemoveAll(kube().sandbox().instance(1).data_dir).ok());
   Sql(0, "INSERT INTO items SELECT g, 'while-fenced' FROM generate_series(301, 400) g;", "shop");
   EXPECT_EQ(Triage(), std::make_pair(4, std::string("degraded")));
