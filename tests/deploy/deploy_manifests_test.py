@@ -39,6 +39,7 @@ EXPECTED_GRANTS = {
     for group, plural in (("postgresql.cnpg.io", "clusters"), ("k8s.mariadb.com", "mariadbs"))
     for verb in ("get", "list", "watch")
 } | {
+    ("ClusterRoleBinding", "hasteward-operator", "postgresql.cnpg.io", "clusters", "patch", ()),
     ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
 } | {
     ("RoleBinding", "hasteward-secret-reader", "", "secrets", "get", ()),

@@ -9,18 +9,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/deploy_manifests.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
-#include "support/hasteward_env.h"
-#include "support/sandbox_cluster.h"
+#include "support/kube_published_cluster.h"
 
 namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kToken[] = "hasteward-operator-token";
 
 struct KubeCase {
   platform::EngineKind engine;
@@ -35,82 +30,27 @@ std::string KubeCaseName(const ::testing::TestParamInfo<KubeCase>& param) {
 class KubernetesPlatformCliTest : public ::testing::TestWithParam<KubeCase> {
  protected:
   void SetUp() override {
-    auto sandbox = SandboxCluster::Create(
-        {.engine = GetParam().engine, .instances = 2, .name = GetParam().cluster, .ns = "local"});
-    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
-    sandbox_ = std::move(sandbox).value();
-    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
-    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
-    FakeKubeApiOptions options;
-    options.rbac_file = *rbac;
-    auto api = FakeKubeApi::Start(options);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(api).value();
-    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
-    core::Status published = GetParam().engine == platform::EngineKind::kPostgres
-                                 ? PublishSandboxAsCnpg(*api_, *sandbox_, kPlatformNamespace)
-                                 : PublishSandboxAsMariaDb(*api_, *sandbox_, kPlatformNamespace);
-    ASSERT_TRUE(published.ok()) << published.ToString();
-    auto kubeconfig = api_->WriteKubeconfig(kToken, kPlatformNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    hs_.Set("KUBECONFIG", *kubeconfig);
-    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    auto kube = KubePublishedCluster::Start(
+        {.engine = GetParam().engine, .name = GetParam().cluster, .instances = 2});
+    ASSERT_TRUE(kube.ok()) << kube.status().ToString();
+    kube_ = std::move(kube).value();
+    ASSERT_EQ(kube_->engine_flag(), GetParam().engine_flag);
   }
 
-  // `hasteward --platform kubernetes <args> -e E -c C -n db`.
-  CmdResult Kube(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--platform", "kubernetes"});
-    for (const std::string& extra :
-         {std::string("-e"), GetParam().engine_flag, std::string("-c"), GetParam().cluster,
-          std::string("-n"), std::string(kPlatformNamespace)}) {
-      args.push_back(extra);
-    }
-    return hs_.Run(args);
-  }
+  CmdResult Kube(std::vector<std::string> args) const { return kube_->Kube(std::move(args)); }
 
-  std::string Sql(const std::string& sql, const std::string& database = "") const {
-    auto out = sandbox_->Sql(0, sql, database);
+  void Sql(const std::string& sql, const std::string& database = "") const {
+    auto out = kube_->sandbox().Sql(0, sql, database);
     EXPECT_TRUE(out.ok()) << sql << ": " << out.status().ToString();
-    return out.ok() ? *out : "";
   }
 
   bool IsPostgres() const { return GetParam().engine == platform::EngineKind::kPostgres; }
 
-  void LoadDataset() {
-    Sql("CREATE DATABASE shop");
-    Sql("CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total DECIMAL(10,2));"
-        "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));" +
-            std::string(IsPostgres()
-                            ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 FROM "
-                              "generate_series(1, 5000) g;"
-                              "INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, "
-                              "300) g;"
-                            : "INSERT INTO orders SELECT seq, CONCAT('c', seq % 97), seq * 1.25 "
-                              "FROM seq_1_to_5000;"
-                              "INSERT INTO items SELECT seq, CONCAT('item-', seq) FROM "
-                              "seq_1_to_300;"),
-        "shop");
-  }
-
-  // Per-table checksums: md5 over ordered rows (PostgreSQL), CHECKSUM TABLE (MariaDB).
-  core::Result<std::string> Checksums() const {
-    if (IsPostgres()) {
-      return sandbox_->Sql(
-          0,
-          "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o) || ' ' ||"
-          " (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)",
-          "shop");
-    }
-    return sandbox_->Sql(0, "CHECKSUM TABLE shop.orders, shop.items");
-  }
-
-  HastewardEnv hs_{"hs-kube-", "kube-test"};
-  std::unique_ptr<SandboxCluster> sandbox_;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<KubePublishedCluster> kube_;
 };
 
 TEST_P(KubernetesPlatformCliTest, DiscoversAndTriagesTheClusterThroughTheApi) {
-  auto status = hs_.Run({"--platform", "kubernetes", "get", "status", "--json"});
+  auto status = kube_->env().Run({"--platform", "kubernetes", "get", "status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   auto listed = json::parse(status.out);
   ASSERT_EQ(listed.size(), 1U) << status.out;
@@ -130,35 +70,37 @@ TEST_P(KubernetesPlatformCliTest, DiscoversAndTriagesTheClusterThroughTheApi) {
     // Read by pg_controldata run in the pod: exec reached the instance's data directory.
     EXPECT_EQ(report["instances"][0]["facts"]["control_state"], "in production") << triage.out;
     EXPECT_EQ(report["instances"][1]["facts"]["control_state"], "in archive recovery");
-    EXPECT_EQ(api_->GrantsUsedForTest().count("create pods/exec"), 1U);
+    EXPECT_EQ(kube_->api().GrantsUsedForTest().count("create pods/exec"), 1U);
   }
-  auto after = json::parse(hs_.Run({"--platform", "kubernetes", "get", "status", "--json"}).out);
+  auto after =
+      json::parse(kube_->env().Run({"--platform", "kubernetes", "get", "status", "--json"}).out);
   EXPECT_EQ(after[0]["triage"], "healthy") << after.dump();
 }
 
 TEST_P(KubernetesPlatformCliTest, BackupAndRestoreRoundTripKeepsTableChecksums) {
-  LoadDataset();
-  auto before = Checksums();
+  ASSERT_TRUE(kube_->LoadShopDataset().ok());
+  auto before = kube_->ShopChecksums();
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   ASSERT_FALSE(before->empty());
 
   auto backup = Kube({"backup", "--json"});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  auto listed = json::parse(hs_.Run({"get", "backups", "-c", GetParam().cluster, "--json"}).out);
+  auto listed =
+      json::parse(kube_->env().Run({"get", "backups", "-c", GetParam().cluster, "--json"}).out);
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0]["namespace"], kPlatformNamespace);
 
   Sql("DELETE FROM orders WHERE id > 100; DROP TABLE items;", "shop");
-  auto damaged = Checksums();
+  auto damaged = kube_->ShopChecksums();
   ASSERT_TRUE(!damaged.ok() || *damaged != *before) << "the damage must show";
   auto restored = Kube({"restore", "--confirm-overwrite"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
-  auto after = Checksums();
+  auto after = kube_->ShopChecksums();
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, *before);
   // The superuser password came from the Secret through the API, never onto argv or the logs.
-  EXPECT_EQ(restored.err.find(sandbox_->password()), std::string::npos);
-  EXPECT_EQ(api_->GrantsUsedForTest().count("get secrets"), 1U);
+  EXPECT_EQ(restored.err.find(kube_->sandbox().password()), std::string::npos);
+  EXPECT_EQ(kube_->api().GrantsUsedForTest().count("get secrets"), 1U);
 }
 
 INSTANTIATE_TEST_SUITE_P(Operators, KubernetesPlatformCliTest,

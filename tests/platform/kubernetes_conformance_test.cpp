@@ -1,12 +1,14 @@
 // The platform conformance suite against the kubernetes platform: FakeKubeApi (with the
 // platform's RBAC) serving a CloudNativePG Cluster whose pod is a real PostgreSQL sandbox
-// instance, opened through the registry with KUBECONFIG pointing at the fake, as
-// `hasteward --platform kubernetes` opens it.
+// instance (fenced and unfenced by FakeCnpgInstanceManager as CNPG's instance manager does), opened
+// through the registry with KUBECONFIG pointing at the fake, as `hasteward --platform kubernetes`
+// opens it.
 #include <cstdlib>
 
 #include "core/os_user.h"
 #include "platform/platform_conformance.h"
 #include "platform/registry.h"
+#include "support/fake_cnpg_instance_manager.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/sandbox_cluster.h"
@@ -32,6 +34,10 @@ class KubernetesFixture : public PlatformFixture {
                                     "hasteward");
     HS_TRY(hasteward::testing::PublishSandboxAsCnpg(*f->api_, *f->sandbox_,
                                                     hasteward::testing::kPlatformNamespace));
+    // Stop/Start/Fence go through CNPG's fencing, which its instance manager honours.
+    HS_ASSIGN_OR_RETURN(f->instance_manager_,
+                        hasteward::testing::FakeCnpgInstanceManager::Start(
+                            *f->api_, *f->sandbox_, hasteward::testing::kPlatformNamespace));
     HS_ASSIGN_OR_RETURN(std::string kubeconfig,
                         f->api_->WriteKubeconfig(hasteward::testing::kPlatformServiceAccountToken,
                                                  hasteward::testing::kPlatformNamespace));
@@ -56,13 +62,14 @@ class KubernetesFixture : public PlatformFixture {
   KubernetesFixture() = default;
   std::unique_ptr<hasteward::testing::SandboxCluster> sandbox_;
   std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<hasteward::testing::FakeCnpgInstanceManager> instance_manager_;
   std::unique_ptr<Platform> platform_;
   Cluster cluster_;
 };
 
 PlatformFactory KubernetesFactory() {
   return PlatformFactory{"kubernetes",
-                         {Capability::kOperatorOwnsLifecycle},
+                         {Capability::kCanStartStop, Capability::kOperatorOwnsLifecycle},
                          &KubernetesFixture::Make,
                          "cloudnative-pg"};
 }

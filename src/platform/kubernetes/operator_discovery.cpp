@@ -145,7 +145,7 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
   c.name = StringAt(cr, "/metadata/name"_json_pointer);
   c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
   c.engine = EngineKind::kPostgres;
-  c.options[kOperatorOption] = "cloudnative-pg";
+  c.options[kOperatorOption] = kCnpgOperator;
   if (std::string uid = StringAt(cr, "/metadata/uid"_json_pointer); !uid.empty())
     c.options[kUidOption] = uid;
   c.annotations = AnnotationsOf(cr);
@@ -191,7 +191,7 @@ core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> clien
   c.ns = StringAt(cr, "/metadata/namespace"_json_pointer);
   const bool galera = cr.value("/spec/galera/enabled"_json_pointer, false);
   c.engine = galera ? EngineKind::kGalera : EngineKind::kMariadb;
-  c.options[kOperatorOption] = "mariadb-operator";
+  c.options[kOperatorOption] = kMariaDbOperator;
   if (std::string uid = StringAt(cr, "/metadata/uid"_json_pointer); !uid.empty())
     c.options[kUidOption] = uid;
   c.annotations = AnnotationsOf(cr);

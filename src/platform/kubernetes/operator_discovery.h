@@ -23,6 +23,8 @@ inline constexpr char kPodLabel[] = "kubernetes.pod";
 inline constexpr char kContainerLabel[] = "kubernetes.container";
 // Cluster option naming the operator that owns the cluster ("cloudnative-pg", "mariadb-operator").
 inline constexpr char kOperatorOption[] = "kubernetes.operator";
+inline constexpr char kCnpgOperator[] = "cloudnative-pg";
+inline constexpr char kMariaDbOperator[] = "mariadb-operator";
 
 // The cluster a CNPG Cluster CR describes, with `pods` (those labelled cnpg.io/cluster=<name>).
 // Instances are ordered by pod name; ordinal 0 is the first. The password is fetched from the

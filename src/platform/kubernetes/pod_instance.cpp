@@ -5,7 +5,9 @@
 
 #include <poll.h>
 
+#include "core/clock.h"
 #include "core/fd.h"
+#include "platform/kubernetes/cnpg_fencing.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_exec.h"
 
@@ -15,6 +17,8 @@ namespace {
 // Exit code reported when the exec session itself failed (as kubectl exec does for its errors).
 constexpr int kTransportFailure = 255;
 constexpr int kStdinPollMillis = 100;
+// How often Start/Fence look at the pod while waiting for the instance manager.
+constexpr std::chrono::milliseconds kLifecyclePoll{200};
 
 // One pod exec session driven as a core::Subprocess (core::RemoteCommand).
 class PodCommand : public core::RemoteCommand {
@@ -139,36 +143,107 @@ core::Status PodInstance::WriteDataFile(const std::string& relative_path,
   return Unsupported("write data-directory file '" + relative_path + "'");
 }
 
-core::Status PodInstance::Start(std::chrono::milliseconds /*timeout*/) {
-  return Unsupported("start the server");
+Capabilities PodInstance::capabilities() const {
+  Capabilities out{Capability::kOperatorOwnsLifecycle};
+  return UsesCnpgFencing() ? out.With(Capability::kCanStartStop) : out;
+}
+
+bool PodInstance::UsesCnpgFencing() const {
+  auto op = cluster().options.find(kOperatorOption);
+  return op != cluster().options.end() && op->second == kCnpgOperator;
+}
+
+core::Result<PodInstance::PodState> PodInstance::ReadPodState() const {
+  HS_ASSIGN_OR_RETURN(auto object, client_->Get(resources::kPods, cluster().ns, pod()));
+  PodState state;
+  if (object.value("/status/phase"_json_pointer, std::string()) != "Running") {
+    return state;
+  }
+  // Without container statuses (a minimal pod object) the phase decides.
+  state.container_running = true;
+  state.ready = true;
+  const auto statuses =
+      object.value("/status/containerStatuses"_json_pointer, nlohmann::json::array());
+  for (const auto& s : statuses) {
+    if (s.value("name", "") == container()) {
+      state.container_running = s.contains("/state/running"_json_pointer);
+      state.ready = s.value("ready", false);
+    }
+  }
+  return state;
+}
+
+core::Result<bool> PodInstance::InFenceList() const {
+  HS_ASSIGN_OR_RETURN(auto cr,
+                      client_->Get(resources::kCnpgClusters, cluster().ns, cluster().name));
+  HS_ASSIGN_OR_RETURN(auto fenced, FencedInstances(cr));
+  return CoversPod(fenced, pod());
+}
+
+core::Status PodInstance::WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
+                                    const std::function<core::Result<bool>()>& probe) const {
+  const core::Clock& clock = core::SystemClock::Get();
+  const auto deadline = clock.Monotonic() + timeout;
+  while (true) {
+    HS_ASSIGN_OR_RETURN(bool done, probe());
+    if (done) {
+      return core::Status::Ok();
+    }
+    if (clock.Monotonic() >= deadline) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "pod '" + cluster().ns + "/" + pod() + "' not " + what + " after " +
+                              std::to_string(timeout.count()) + " ms",
+                          "check the pod's events and its operator's log (kubectl describe pod)");
+    }
+    clock.SleepFor(kLifecyclePoll);
+  }
+}
+
+core::Status PodInstance::Start(std::chrono::milliseconds timeout) {
+  if (!UsesCnpgFencing()) {
+    return Unsupported("start the server");
+  }
+  HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), false));
+  // Ready is the instance manager's answer that PostgreSQL accepts connections again.
+  return WaitUntil("ready (unfenced)", timeout, [this]() -> core::Result<bool> {
+    HS_ASSIGN_OR_RETURN(PodState state, ReadPodState());
+    return state.container_running && state.ready;
+  });
 }
 
 core::Status PodInstance::StartNewCluster(std::chrono::milliseconds /*timeout*/) {
   return Unsupported("bootstrap a new cluster");
 }
 
-core::Status PodInstance::Stop(std::chrono::milliseconds /*timeout*/) {
-  return Unsupported("stop the server");
+core::Status PodInstance::Stop(std::chrono::milliseconds timeout) {
+  // A stop that the instance manager undid at once would let repair move a data directory away
+  // under a starting server: the fence is the stop.
+  return UsesCnpgFencing() ? Fence(timeout) : Unsupported("stop the server");
 }
 
-core::Status PodInstance::Fence(std::chrono::milliseconds /*timeout*/) {
-  return Unsupported("fence the server");
+core::Status PodInstance::Fence(std::chrono::milliseconds timeout) {
+  if (!UsesCnpgFencing()) {
+    return Unsupported("fence the server");
+  }
+  HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), true));
+  return WaitUntil("stopped (fenced)", timeout, [this]() -> core::Result<bool> {
+    HS_ASSIGN_OR_RETURN(bool running, IsRunning());
+    return !running;
+  });
 }
 
 core::Result<bool> PodInstance::IsRunning() {
-  HS_ASSIGN_OR_RETURN(auto object, client_->Get(resources::kPods, cluster().ns, pod()));
-  if (object.value("/status/phase"_json_pointer, std::string()) != "Running") {
+  HS_ASSIGN_OR_RETURN(PodState state, ReadPodState());
+  if (!state.container_running) {
     return false;
   }
-  // Without container statuses (a minimal pod object) the phase decides.
-  const auto statuses =
-      object.value("/status/containerStatuses"_json_pointer, nlohmann::json::array());
-  for (const auto& s : statuses) {
-    if (s.value("name", "") == container()) {
-      return s.contains("/state/running"_json_pointer);
-    }
+  if (!UsesCnpgFencing() || state.ready) {
+    return true;
   }
-  return true;
+  // A fenced CNPG pod keeps running with PostgreSQL stopped; its readiness drops once the
+  // instance manager has stopped it. Not ready without a fence is a server still starting.
+  HS_ASSIGN_OR_RETURN(bool fenced, InFenceList());
+  return !fenced;
 }
 
 }  // namespace hasteward::platform::kubernetes

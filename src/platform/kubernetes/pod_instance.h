@@ -1,8 +1,12 @@
 // An instance that is a pod of an operator-owned cluster: commands run in its database container
-// through pod exec; the operator owns the server's lifecycle, so Start/Stop/Fence answer
-// Unsupported naming the operator, and its files are not on this machine.
+// through pod exec, and its files are not on this machine. The operator owns the server's
+// lifecycle: a CloudNativePG instance is stopped and kept down by fencing it through the operator
+// (cnpg_fencing.h), so Stop, Fence and Start work there; mariadb-operator has no such control
+// (its `suspend` only pauses reconciliation, mariadbd is the container's process and the kubelet
+// restarts it), so there lifecycle calls answer Unsupported naming the operator.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,7 +19,8 @@ class PodInstance : public InstanceHandle {
  public:
   PodInstance(std::shared_ptr<const KubeClient> client, Cluster cluster, Instance instance);
 
-  Capabilities capabilities() const override { return {Capability::kOperatorOwnsLifecycle}; }
+  // operator-owns-lifecycle; plus can-start-stop for CloudNativePG (through its fencing).
+  Capabilities capabilities() const override;
   Endpoint endpoint() const override;
   // Runs options.argv in the pod's database container (env_set through `env`; stdio piped or
   // discarded). The pod's exit status is the process's.
@@ -23,14 +28,32 @@ class PodInstance : public InstanceHandle {
   core::Result<std::string> ReadDataFile(const std::string& relative_path) override;
   core::Status WriteDataFile(const std::string& relative_path, const std::string& content,
                              unsigned mode) override;
+  // CloudNativePG: unfences the pod and waits until its container is ready (PostgreSQL accepts
+  // connections). Unsupported elsewhere.
   core::Status Start(std::chrono::milliseconds timeout) override;
   core::Status StartNewCluster(std::chrono::milliseconds timeout) override;
+  // CloudNativePG: the same as Fence, the only stop its instance manager does not undo.
   core::Status Stop(std::chrono::milliseconds timeout) override;
+  // CloudNativePG: fences the pod and waits until PostgreSQL is down (kTimeout after `timeout`).
   core::Status Fence(std::chrono::milliseconds timeout) override;
-  // The pod is Running and its database container is running.
+  // The pod is Running and its database container is running; for CloudNativePG also not a
+  // fenced pod whose readiness dropped (its PostgreSQL was stopped by the instance manager).
   core::Result<bool> IsRunning() override;
 
  private:
+  struct PodState {
+    bool container_running = false;
+    bool ready = false;
+  };
+  // Whether this pod's lifecycle goes through CloudNativePG's fencing (a CNPG cluster's pod).
+  bool UsesCnpgFencing() const;
+  // The database container's state from the pod object.
+  core::Result<PodState> ReadPodState() const;
+  // Whether the Cluster's fencing annotation names this pod (or "*").
+  core::Result<bool> InFenceList() const;
+  // Polls `probe` until it holds; kTimeout naming `what` after `timeout`.
+  core::Status WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
+                         const std::function<core::Result<bool>()>& probe) const;
   core::Status Unsupported(const std::string& what) const;
   std::string pod() const;
   std::string container() const;

@@ -121,6 +121,8 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_TRUE((*handle)->IsRunning().ok());
   auto run = (*handle)->Run({"true"});
   ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
+  // Repair fences a CNPG instance through its Cluster (no instance manager here to answer).
+  EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
 
   // `serve` leaves an Event on the CR for each job.
   ASSERT_TRUE(platform.RecordEvent(*pg, {ClusterEventType::kNormal, "BackupSucceeded", "ok"}).ok());

@@ -195,7 +195,8 @@ TEST_F(KubernetesPlatformTest, ExecRunsInThePodAndLifecycleCallsNameTheOperator)
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   auto handle = platform_->OpenInstance(*c, c->instances[0]);
   ASSERT_TRUE(handle.ok());
-  EXPECT_EQ((*handle)->capabilities().Describe(), "operator-owns-lifecycle");
+  EXPECT_EQ((*handle)->capabilities().Describe(), "can-start-stop,operator-owns-lifecycle")
+      << "CloudNativePG instances are stopped by fencing them";
   core::SubprocessOptions o;
   o.argv = {"sh", "-c", "cat; echo \"$HS_KUBE_PROBE\"; echo err >&2; exit 5"};
   o.env_set["HS_KUBE_PROBE"] = "through-env";
@@ -218,10 +219,63 @@ TEST_F(KubernetesPlatformTest, ExecRunsInThePodAndLifecycleCallsNameTheOperator)
   EXPECT_EQ(out, "from-stdin\nthrough-env\n");
   EXPECT_NE((*proc)->StderrAll().find("err"), std::string::npos);
 
-  auto stop = (*handle)->Stop(std::chrono::seconds(1));
-  EXPECT_EQ(stop.code(), core::ErrorCode::kUsage);
-  EXPECT_NE(stop.message().find("cloudnative-pg"), std::string::npos) << stop.message();
   EXPECT_EQ(api_->GrantsUsedForTest().count("create pods/exec"), 1U);
+
+  // mariadb-operator has no way to keep mariadbd down (suspend only pauses its reconciliation):
+  // every lifecycle call is refused naming it.
+  CreateMariaDb("maria", false);
+  auto maria = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(maria.ok()) << maria.status().ToString();
+  auto pod = platform_->OpenInstance(*maria, maria->instances[0]);
+  ASSERT_TRUE(pod.ok());
+  EXPECT_EQ((*pod)->capabilities().Describe(), "operator-owns-lifecycle");
+  for (const core::Status& refused :
+       {(*pod)->Stop(std::chrono::seconds(1)), (*pod)->Fence(std::chrono::seconds(1)),
+        (*pod)->Start(std::chrono::seconds(1))}) {
+    EXPECT_EQ(refused.code(), core::ErrorCode::kUsage);
+    EXPECT_NE(refused.message().find("mariadb-operator"), std::string::npos) << refused.message();
+  }
+}
+
+// Fence/Start of a CloudNativePG pod go through the fencing annotation and wait for the instance
+// manager's answer, the pod's readiness (played here by the test).
+TEST_F(KubernetesPlatformTest, CnpgFenceAndStartWaitForTheInstanceManager) {
+  CreateCnpg();
+  auto c = platform_->FindCluster(kPlatformNamespace, "pg");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto handle = platform_->OpenInstance(*c, c->instances[0]);  // pg-1
+  ASSERT_TRUE(handle.ok());
+  auto fenced_names = [&] {
+    auto cr = api_->store().Get(*api_->FindResource("postgresql.cnpg.io", "clusters"),
+                                kPlatformNamespace, "pg");
+    return cr.body["metadata"]
+        .value("annotations", json::object())
+        .value("cnpg.io/fencedInstances", "");
+  };
+  auto set_ready = [&](bool ready) {
+    json status = {
+        {"status",
+         {{"containerStatuses",
+           {{{"name", "postgres"}, {"ready", ready}, {"state", {{"running", json::object()}}}}}}}}};
+    ASSERT_EQ(api_->store()
+                  .Patch(*api_->FindResource("", "pods"), kPlatformNamespace, "pg-1",
+                         hasteward::testing::FakePatchType::kMerge, status, true)
+                  .code,
+              200);
+  };
+  // Nobody stops PostgreSQL: the fence is requested, the wait times out.
+  EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(300)).code(), core::ErrorCode::kTimeout);
+  EXPECT_EQ(fenced_names(), "[\"pg-1\"]");
+  EXPECT_TRUE(*(*handle)->IsRunning()) << "fenced but still ready: PostgreSQL is stopping";
+  set_ready(false);  // the instance manager stopped it
+  EXPECT_FALSE(*(*handle)->IsRunning());
+  EXPECT_TRUE((*handle)->Stop(std::chrono::seconds(1)).ok()) << "stopping a fenced pod is ok";
+  // Start lifts the fence and waits for readiness.
+  EXPECT_EQ((*handle)->Start(std::chrono::milliseconds(300)).code(), core::ErrorCode::kTimeout);
+  EXPECT_EQ(fenced_names(), "") << "an empty fence list is no annotation";
+  EXPECT_TRUE(*(*handle)->IsRunning()) << "unfenced, not ready yet: starting";
+  set_ready(true);
+  EXPECT_TRUE((*handle)->Start(std::chrono::seconds(1)).ok());
 }
 
 // Every rule of platform_rbac.yaml is needed: this flow uses each, and none is left over.
@@ -241,12 +295,16 @@ TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
     auto run = (*handle)->Run({"true"});
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     EXPECT_TRUE(run->status.ok());
+    if (std::string(name) == "pg") {  // fencing (no instance manager here: the wait times out)
+      EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
+    }
   }
-  EXPECT_EQ(api_->GrantsUsedForTest(),
-            (std::set<std::string>{"create pods/exec", "get k8s.mariadb.com/mariadbs", "get pods",
-                                   "get postgresql.cnpg.io/clusters", "get secrets",
-                                   "list k8s.mariadb.com/mariadbs", "list pods",
-                                   "list postgresql.cnpg.io/clusters"}));
+  EXPECT_EQ(
+      api_->GrantsUsedForTest(),
+      (std::set<std::string>{
+          "create pods/exec", "get k8s.mariadb.com/mariadbs", "get pods",
+          "get postgresql.cnpg.io/clusters", "get secrets", "list k8s.mariadb.com/mariadbs",
+          "list pods", "list postgresql.cnpg.io/clusters", "patch postgresql.cnpg.io/clusters"}));
 }
 
 }  // namespace

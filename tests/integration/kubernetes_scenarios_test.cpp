@@ -1,0 +1,267 @@
+// The local platform's integration scenarios through `hasteward --platform kubernetes`, against
+// FakeKubeApi with the RBAC of deploy/ (a story per engine: one published sandbox cluster, the
+// tests continue it in order). The engines are the local platform's, unchanged; what differs is
+// how instances are reached (pod exec, the Secrets, the pods' state) and how a CloudNativePG
+// instance is stopped (its fencing annotation, honoured by FakeCnpgInstanceManager as CNPG's
+// instance manager does):
+//   - a backup taken through the API verifies (restored into a local scratch instance);
+//   - a native backup (pg_basebackup from HASteward's side) restores with equal checksums;
+//   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
+//     (MariaDB) is healed after an escrow backup, and replicates again;
+//   - a split-brain triages as split-brain and its repair is refused.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/temp_dir.h"
+#include "support/fake_kube_operators.h"
+#include "support/kube_published_cluster.h"
+#include "support/serve_process.h"
+
+namespace hasteward::testing {
+namespace {
+
+using nlohmann::json;
+using platform::EngineKind;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+template <EngineKind kEngine>
+class KubeScenarioTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto kube =
+        KubePublishedCluster::Start({.engine = kEngine,
+                                     .name = kEngine == EngineKind::kPostgres ? "pg" : "maria",
+                                     .instances = 2,
+                                     .temp_prefix = "hs-kscen-"});
+    if (!kube.ok()) {
+      error_ = kube.status().ToString();
+      return;
+    }
+    kube_ = std::move(kube).value();
+    if (core::Status loaded = kube_->LoadShopDataset(); !loaded.ok()) {
+      error_ = loaded.ToString();
+    }
+  }
+  static void TearDownTestSuite() { kube_.reset(); }
+  void SetUp() override {
+    ASSERT_TRUE(error_.empty()) << error_;
+    ASSERT_NE(kube_, nullptr);
+  }
+
+  static KubePublishedCluster& kube() { return *kube_; }
+  static std::string Sql(int ordinal, const std::string& sql, const std::string& db = "") {
+    auto out = kube_->sandbox().Sql(ordinal, sql, db);
+    EXPECT_TRUE(out.ok()) << sql << ": " << out.status().ToString();
+    return out.ok() ? Trim(*out) : "ERROR " + out.status().ToString();
+  }
+  // ShopChecksums of instance `ordinal`, or "ERROR ..." (a dropped table shows as a difference).
+  static std::string Checksums(int ordinal) {
+    auto sums = kube_->ShopChecksums(ordinal);
+    return sums.ok() ? *sums : "ERROR " + sums.status().ToString();
+  }
+  // Polls (60 s) until instance `ordinal` holds the primary's per-table checksums.
+  static bool ReplicaCaughtUp(int ordinal) {
+    auto primary = kube_->ShopChecksums(0);
+    return primary.ok() && WaitUntil(
+                               [&] {
+                                 auto replica = kube_->ShopChecksums(ordinal);
+                                 return replica.ok() && *replica == *primary;
+                               },
+                               std::chrono::seconds(60));
+  }
+  // `triage --json` through the API: exit code and verdict.
+  static std::pair<int, std::string> Triage() {
+    auto t = kube_->Kube({"triage", "--json"});
+    auto report = json::parse(t.out, nullptr, false);
+    return {t.exit_code, report.is_object() ? report.value("verdict", "") : t.out + t.err};
+  }
+  // `verify --json` of `snapshot` through the API: the report, or null on failure.
+  static json Verify(const std::string& snapshot) {
+    auto v = kube_->Kube({"verify", "--snapshot", snapshot, "--json"});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    auto out = json::parse(v.out, nullptr, false);
+    return out.is_object() ? out["report"] : json();
+  }
+  // Rows of shop's tables in a verification report ("orders=5000 items=300").
+  static std::string VerifiedRows(const json& report) {
+    std::map<std::string, std::string> rows;
+    for (const auto& t : report.value("tables", json::array())) {
+      if (t.value("database", "") == "shop") {
+        std::string table = t.value("table", "");
+        table = table.substr(table.rfind('.') + 1);
+        rows[table] = t["rows"].dump() + "/" + t.value("check", "");
+      }
+    }
+    return "orders=" + rows["orders"] + " items=" + rows["items"];
+  }
+
+  static inline std::unique_ptr<KubePublishedCluster> kube_;
+  static inline std::string error_;
+};
+
+using CnpgScenarioTest = KubeScenarioTest<EngineKind::kPostgres>;
+using MariaDbScenarioTest = KubeScenarioTest<EngineKind::kMariadb>;
+
+// The snapshot id of `backup ... --json` (the last JSON object of its output).
+std::string SnapshotIdOf(const CmdResult& backup) {
+  size_t at = backup.out.rfind("{\"");
+  if (backup.exit_code != 0 || at == std::string::npos) {
+    return "";
+  }
+  return json::parse(backup.out.substr(at)).value("snapshot_id", "");
+}
+
+TEST_F(CnpgScenarioTest, ABackupTakenThroughTheApiVerifies) {
+  std::string id = SnapshotIdOf(kube().Kube({"backup", "--json"}));
+  ASSERT_FALSE(id.empty());
+  json report = Verify(id);
+  EXPECT_EQ(report["verdict"], "ok") << report.dump();
+  EXPECT_EQ(VerifiedRows(report), "orders=5000/ok items=300/ok") << report.dump();
+}
+
+TEST_F(CnpgScenarioTest, ANativeBackupThroughTheApiRestoresWithEqualChecksums) {
+  auto before = kube().ShopChecksums(0);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto backup = kube().Kube({"backup", "--method", "native", "--json"});
+  std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  EXPECT_EQ(Verify(id)["verdict"], "ok");
+  Sql(0, "DELETE FROM orders WHERE id % 3 = 0; DROP TABLE items;", "shop");
+  ASSERT_NE(Checksums(0), *before);
+  // Restored on the instances' own machine: a native restore writes the data directory's files
+  // (see docs/platforms.md), which the kubernetes platform cannot reach but through exec.
+  ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
+  auto restored = kube().Local({"restore", "--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Checksums(0), *before);
+  EXPECT_TRUE(ReplicaCaughtUp(1)) << "the standby was re-cloned from the restored primary";
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+}
+
+TEST_F(CnpgScenarioTest, AFencedReplicaThatLostItsDataIsHealedAfterAnEscrowBackup) {
+  // An admin fenced pg-2 (`kubectl cnpg fencing on pg pg-2`) and its volume was lost.
+  const FakeKubeResource* clusters = kube().api().FindResource("postgresql.cnpg.io", "clusters");
+  ASSERT_EQ(
+      kube()
+          .api()
+          .store()
+          .Patch(*clusters, kPlatformNamespace, "pg", FakePatchType::kMerge,
+                 {{"metadata", {{"annotations", {{"cnpg.io/fencedInstances", "[\"pg-2\"]"}}}}}},
+                 false)
+          .code,
+      200);
+  // Done when the pod turns unready (what `kubectl get pod` shows): PostgreSQL has stopped.
+  const FakeKubeResource* pods = kube().api().FindResource("", "pods");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto pod = kube().api().store().Get(*pods, kPlatformNamespace, "pg-2");
+        return !pod.body.value("/status/containerStatuses/0/ready"_json_pointer, true);
+      },
+      std::chrono::seconds(30)))
+      << "the instance manager stops a fenced instance";
+  EXPECT_FALSE(kube().sandbox().Sql(1, "SELECT 1").ok());
+  ASSERT_TRUE(core::RemoveAll(kube().sandbox().instance(1).data_dir).ok());
+  Sql(0, "INSERT INTO items SELECT g, 'while-fenced' FROM generate_series(301, 400) g;", "shop");
+  EXPECT_EQ(Triage(), std::make_pair(4, std::string("degraded")));
+
+  auto repair = kube().Kube({"repair", "--heal-timeout", "120s", "--json"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  json result = json::parse(repair.out);
+  EXPECT_EQ(result["healed"], json::array({"pg-2"})) << repair.out;
+  EXPECT_EQ(result["after"]["verdict"], "healthy") << repair.out;
+  // The escrow: a backup of the donor taken before anything was destroyed, listed like any other.
+  std::string escrow = result.value("escrow_snapshot", "");
+  ASSERT_FALSE(escrow.empty()) << repair.out;
+  auto listed = json::parse(kube().env().Run({"get", "backups", "--json"}).out);
+  bool found = false;
+  for (const auto& s : listed) {
+    found |= s.value("id", "") == escrow && s.value("type", "") == "backup" &&
+             s.value("namespace", "") == kPlatformNamespace;
+  }
+  EXPECT_TRUE(found) << escrow << " in " << listed.dump();
+  // Unfenced by the repair, streaming again, with the rows written while it was down.
+  auto cr = kube().api().store().Get(*clusters, kPlatformNamespace, "pg");
+  EXPECT_FALSE(cr.body["metadata"]["annotations"].contains("cnpg.io/fencedInstances"))
+      << cr.body.dump();
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1");
+  EXPECT_TRUE(ReplicaCaughtUp(1));
+  EXPECT_EQ(kube().api().GrantsUsedForTest().count("patch postgresql.cnpg.io/clusters"), 1U);
+}
+
+TEST_F(CnpgScenarioTest, ASplitBrainTriagesAsSplitBrainAndItsRepairIsRefused) {
+  Sql(1, "SELECT pg_promote(true, 60)");
+  Sql(1, "INSERT INTO items VALUES (900001, 'promoted-side')", "shop");
+  Sql(0, "INSERT INTO items VALUES (900002, 'old-primary-side')", "shop");
+  EXPECT_EQ(Triage(), std::make_pair(5, std::string("split-brain")));
+  auto refused = kube().Kube({"repair"});
+  EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("HARD STOP"), std::string::npos) << refused.err;
+  // Nothing was touched: each side keeps its own row.
+  EXPECT_EQ(Sql(1, "SELECT name FROM items WHERE id = 900001", "shop"), "promoted-side");
+  EXPECT_EQ(Sql(0, "SELECT name FROM items WHERE id = 900002", "shop"), "old-primary-side");
+}
+
+TEST_F(MariaDbScenarioTest, ABackupTakenThroughTheApiVerifies) {
+  std::string id = SnapshotIdOf(kube().Kube({"backup", "--json"}));
+  ASSERT_FALSE(id.empty());
+  json report = Verify(id);
+  EXPECT_EQ(report["verdict"], "ok") << report.dump();
+  EXPECT_EQ(VerifiedRows(report), "orders=5000/ok items=300/ok") << report.dump();
+}
+
+TEST_F(MariaDbScenarioTest, AReplicaWithABrokenSqlThreadIsHealedAfterAnEscrowBackup) {
+  ASSERT_TRUE(ReplicaCaughtUp(1));
+  // A conflicting row on the replica (not binlogged), then the same key on the primary: the
+  // replica's SQL thread stops with a duplicate-key error.
+  Sql(1, "SET SESSION sql_log_bin=0; INSERT INTO shop.items VALUES (301, 'conflict');");
+  Sql(0, "INSERT INTO shop.items VALUES (301, 'primary');");
+  std::string status;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto st = kube().sandbox().Sql(1, "SHOW ALL SLAVES STATUS\\G");
+        status = st.ok() ? *st : st.status().ToString();
+        // Batch output has no field names: Last_SQL_Error shows the stop.
+        return status.find("Duplicate entry '301'") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << status;
+  EXPECT_EQ(Triage(), std::make_pair(4, std::string("degraded")));
+
+  auto repair = kube().Kube({"repair", "--heal-timeout", "120s", "--json"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  json result = json::parse(repair.out);
+  EXPECT_EQ(result["healed"], json::array({"maria-1"})) << repair.out;
+  EXPECT_EQ(result["after"]["verdict"], "healthy") << repair.out;
+  std::string escrow = result.value("escrow_snapshot", "");
+  ASSERT_FALSE(escrow.empty()) << repair.out;
+  auto listed = json::parse(kube().env().Run({"get", "backups", "--json"}).out);
+  bool found = false;
+  for (const auto& s : listed) {
+    found |= s.value("id", "") == escrow && s.value("type", "") == "backup";
+  }
+  EXPECT_TRUE(found) << escrow << " in " << listed.dump();
+  EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 301"), "primary");
+  Sql(0, "INSERT INTO shop.items VALUES (302, 'after-heal');");
+  EXPECT_TRUE(ReplicaCaughtUp(1)) << "the healed replica replicates again";
+}
+
+TEST_F(MariaDbScenarioTest, AnErrantTransactionTriagesAsSplitBrainAndItsRepairIsRefused) {
+  Sql(1,
+      "SET GLOBAL read_only=OFF; INSERT INTO shop.items VALUES (999999, 'errant'); "
+      "SET GLOBAL read_only=ON;");
+  auto triage = kube().Kube({"triage"});
+  EXPECT_EQ(triage.exit_code, 5) << triage.out;
+  EXPECT_NE(triage.out.find("errant transactions"), std::string::npos) << triage.out;
+  auto refused = kube().Kube({"repair"});
+  EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+  EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 999999"), "errant");
+}
+
+}  // namespace
+}  // namespace hasteward::testing

@@ -1,0 +1,115 @@
+#include "support/fake_cnpg_instance_manager.h"
+
+#include "platform/registry.h"
+
+namespace hasteward::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kFencingAnnotation[] = "cnpg.io/fencedInstances";
+
+// The pods the annotation fences, "*" kept; a malformed value fences nothing (the real instance
+// manager logs and ignores it).
+std::set<std::string> FencedPods(const json& cr) {
+  std::set<std::string> out;
+  const auto where = json::json_pointer("/metadata/annotations") / kFencingAnnotation;
+  if (!cr.contains(where) || !cr.at(where).is_string()) {
+    return out;
+  }
+  json list = json::parse(cr.at(where).get<std::string>(), nullptr, false);
+  for (const auto& name : list.is_array() ? list : json::array()) {
+    if (name.is_string()) {
+      out.insert(name.get<std::string>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<FakeCnpgInstanceManager>> FakeCnpgInstanceManager::Start(
+    FakeKubeApi& api, const SandboxCluster& sandbox, const std::string& ns) {
+  std::unique_ptr<FakeCnpgInstanceManager> manager(new FakeCnpgInstanceManager(api, ns));
+  platform::PlatformOptions where;
+  where.name = "local";
+  where.inventory_path = sandbox.inventory_path();
+  HS_ASSIGN_OR_RETURN(manager->local_, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(manager->cluster_,
+                      manager->local_->FindCluster(sandbox.cluster().ns, sandbox.cluster().name));
+  manager->thread_ = std::thread([raw = manager.get()] { raw->Run(); });
+  return manager;
+}
+
+FakeCnpgInstanceManager::~FakeCnpgInstanceManager() {
+  stop_ = true;
+  api_.store().WakeAll();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+std::string FakeCnpgInstanceManager::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void FakeCnpgInstanceManager::Run() {
+  const FakeKubeResource* clusters = api_.FindResource("postgresql.cnpg.io", "clusters");
+  FakeKubeStore::WatchOptions options;
+  options.selectors.field = "metadata.name=" + cluster_.name;
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
+  api_.store().Watch(
+      *clusters, ns_, options,
+      [this](const FakeWatchEvent& event) {
+        if (event.type == "ADDED" || event.type == "MODIFIED") {
+          Apply(event.object);
+        }
+        return !stop_;
+      },
+      [this] { return stop_.load(); });
+}
+
+void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
+  const std::set<std::string> fenced = FencedPods(cluster_cr);
+  for (const auto& instance : cluster_.instances) {
+    // PublishSandboxAsCnpg names the pods <cluster>-<ordinal + 1>, as CNPG numbers them.
+    const std::string pod = cluster_.name + "-" + std::to_string(instance.ordinal + 1);
+    const bool want_down = fenced.count(pod) != 0 || fenced.count("*") != 0;
+    const bool down = stopped_.count(pod) != 0;
+    core::Status acted;
+    if (want_down && !down) {
+      acted = local_->StopInstance(cluster_, instance);
+      if (acted.ok()) {
+        stopped_.insert(pod);
+        acted = SetReady(pod, false);
+      }
+    } else if (!want_down && down) {
+      acted = local_->StartInstance(cluster_, instance);
+      if (acted.ok()) {
+        stopped_.erase(pod);
+        acted = SetReady(pod, true);
+      }
+    }
+    if (!acted.ok()) {
+      std::lock_guard lock(mu_);
+      last_error_ = pod + ": " + acted.ToString();
+    }
+  }
+}
+
+core::Status FakeCnpgInstanceManager::SetReady(const std::string& pod, bool ready) {
+  const FakeKubeResource* pods = api_.FindResource("", "pods");
+  json status = {
+      {"status",
+       {{"containerStatuses",
+         {{{"name", "postgres"}, {"ready", ready}, {"state", {{"running", json::object()}}}}}}}}};
+  FakeKubeReply reply = api_.store().Patch(*pods, ns_, pod, FakePatchType::kMerge, status,
+                                           /*status_only=*/true);
+  if (reply.code != 200) {
+    return core::Internal("set readiness of pod '" + pod + "': " + reply.body.dump());
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::testing

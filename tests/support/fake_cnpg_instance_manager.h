@@ -1,0 +1,60 @@
+// FakeCnpgInstanceManager: what CloudNativePG's instance manager (PID 1 of every instance pod)
+// does about fencing, for a sandbox cluster published with PublishSandboxAsCnpg. Emulated, as the
+// real operator behaves (cloudnative-pg docs, "Fencing"):
+//   - a pod named in the Cluster's cnpg.io/fencedInstances annotation (a JSON list of pod names,
+//     or ["*"] for every pod) has its PostgreSQL stopped (the sandbox instance is stopped) and
+//     kept down; the pod stays Running and exec still works (the data directory is reachable),
+//     only its container's readiness drops (ready=false), as the failing readiness probe shows;
+//   - once the name leaves the annotation, PostgreSQL is started again (whatever data directory
+//     is there now) and the container turns ready when it accepts connections.
+// Not emulated: the operator re-creating deleted pods or PVCs, switchovers, and anything the
+// instance manager does besides fencing. Watches the Cluster through the store, so it reacts to
+// every writer (HASteward's patch, an admin's annotate) like the real one.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "platform/platform.h"
+#include "support/fake_kube_api.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+
+class FakeCnpgInstanceManager {
+ public:
+  // Starts managing the pods of `sandbox` (published as CNPG Cluster sandbox.cluster().name in
+  // `ns`); both must outlive this object.
+  static core::Result<std::unique_ptr<FakeCnpgInstanceManager>> Start(FakeKubeApi& api,
+                                                                      const SandboxCluster& sandbox,
+                                                                      const std::string& ns);
+  ~FakeCnpgInstanceManager();
+  FakeCnpgInstanceManager(const FakeCnpgInstanceManager&) = delete;
+  FakeCnpgInstanceManager& operator=(const FakeCnpgInstanceManager&) = delete;
+
+  // The last error acting on a fence ("" when none), for test messages.
+  std::string last_error() const;
+
+ private:
+  FakeCnpgInstanceManager(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
+  void Run();
+  void Apply(const nlohmann::json& cluster_cr);
+  core::Status SetReady(const std::string& pod, bool ready);
+
+  FakeKubeApi& api_;
+  std::string ns_;
+  std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
+  platform::Cluster cluster_;
+  std::set<std::string> stopped_;  // pods whose PostgreSQL this manager stopped
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::string last_error_;
+  std::thread thread_;
+};
+
+}  // namespace hasteward::testing

@@ -1,0 +1,135 @@
+#include "support/kube_published_cluster.h"
+
+#include "core/atomic_file.h"
+#include "core/fd.h"
+#include "support/deploy_manifests.h"
+#include "support/fake_kube_operators.h"
+
+namespace hasteward::testing {
+namespace {
+
+constexpr char kToken[] = "hasteward-operator-token";
+// The sandbox's inventory uses the resource's namespace: both platforms name the cluster alike,
+// so snapshots taken through one are found through the other.
+constexpr const char* kSandboxNamespace = kPlatformNamespace;
+
+// Renames the sandbox's instances <name>-0.. in its inventory to the pod names CNPG gives them,
+// <name>-1.., so that the local platform and the kubernetes platform name each instance alike
+// (a native backup records its source instance by name, and a restore through the other platform
+// must find the same one). Highest ordinal first, so no two instances share a name meanwhile.
+core::Status NameInstancesLikeCnpgPods(const SandboxCluster& sandbox) {
+  HS_ASSIGN_OR_RETURN(std::string text, core::ReadFileToString(sandbox.inventory_path()));
+  const std::string& name = sandbox.cluster().name;
+  for (auto it = sandbox.cluster().instances.rbegin(); it != sandbox.cluster().instances.rend();
+       ++it) {
+    const std::string from = "- name: " + name + "-" + std::to_string(it->ordinal) + "\n";
+    const std::string to = "- name: " + name + "-" + std::to_string(it->ordinal + 1) + "\n";
+    size_t at = text.find(from);
+    if (at == std::string::npos) {
+      return core::Internal("no instance line '" + from + "' in " + sandbox.inventory_path());
+    }
+    text.replace(at, from.size(), to);
+  }
+  return core::WriteFileAtomically(sandbox.inventory_path(), core::AsBytes(text));
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
+    const Options& options) {
+  std::unique_ptr<KubePublishedCluster> kube(new KubePublishedCluster());
+  kube->env_ = std::make_unique<HastewardEnv>(options.temp_prefix, "kube-test");
+  HS_ASSIGN_OR_RETURN(kube->sandbox_, SandboxCluster::Create({.engine = options.engine,
+                                                              .instances = options.instances,
+                                                              .name = options.name,
+                                                              .ns = kSandboxNamespace}));
+  HS_ASSIGN_OR_RETURN(std::string rbac,
+                      WriteDeployRbacFile(kube->env_->Path("rbac.yaml"), {kPlatformNamespace}));
+  FakeKubeApiOptions api_options;
+  api_options.rbac_file = rbac;
+  HS_ASSIGN_OR_RETURN(kube->api_, FakeKubeApi::Start(api_options));
+  kube->api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
+  if (options.engine == platform::EngineKind::kPostgres) {
+    HS_TRY(PublishSandboxAsCnpg(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+    HS_TRY(NameInstancesLikeCnpgPods(*kube->sandbox_));
+    HS_ASSIGN_OR_RETURN(
+        kube->instance_manager_,
+        FakeCnpgInstanceManager::Start(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+  } else {
+    HS_TRY(PublishSandboxAsMariaDb(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+  }
+  HS_ASSIGN_OR_RETURN(std::string kubeconfig,
+                      kube->api_->WriteKubeconfig(kToken, kPlatformNamespace));
+  kube->env_->Set("KUBECONFIG", kubeconfig);
+  CmdResult init = kube->env_->Run({"repo", "init"});
+  if (init.exit_code != 0) {
+    return core::Internal("repo init failed: " + init.err);
+  }
+  return kube;
+}
+
+KubePublishedCluster::~KubePublishedCluster() {
+  instance_manager_.reset();
+  api_.reset();
+  sandbox_.reset();
+}
+
+std::string KubePublishedCluster::engine_flag() const {
+  switch (sandbox_->cluster().engine) {
+    case platform::EngineKind::kPostgres: return "cnpg";
+    case platform::EngineKind::kGalera: return "galera";
+    default: return "mariadb";
+  }
+}
+
+CmdResult KubePublishedCluster::Kube(std::vector<std::string> args) const {
+  args.insert(args.begin(), {"--platform", "kubernetes"});
+  for (const std::string& extra :
+       {std::string("-e"), engine_flag(), std::string("-c"), sandbox_->cluster().name,
+        std::string("-n"), std::string(kPlatformNamespace)}) {
+    args.push_back(extra);
+  }
+  return env_->Run(args);
+}
+
+CmdResult KubePublishedCluster::Local(std::vector<std::string> args) const {
+  args.insert(args.begin(), {"--platform", "local", "--inventory", sandbox_->inventory_path()});
+  for (const std::string& extra :
+       {std::string("-e"), engine_flag(), std::string("-c"), sandbox_->cluster().name,
+        std::string("-n"), std::string(kSandboxNamespace)}) {
+    args.push_back(extra);
+  }
+  return env_->Run(args);
+}
+
+core::Status KubePublishedCluster::LoadShopDataset() {
+  const bool postgres = sandbox_->cluster().engine == platform::EngineKind::kPostgres;
+  HS_TRY(sandbox_->Sql(0, "CREATE DATABASE shop").status());
+  return sandbox_
+      ->Sql(0,
+            "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total DECIMAL(10,2));"
+            "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));" +
+                std::string(postgres ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 "
+                                       "FROM generate_series(1, 5000) g;"
+                                       "INSERT INTO items SELECT g, 'item-' || g FROM "
+                                       "generate_series(1, 300) g;"
+                                     : "INSERT INTO orders SELECT seq, CONCAT('c', seq % 97), "
+                                       "seq * 1.25 FROM seq_1_to_5000;"
+                                       "INSERT INTO items SELECT seq, CONCAT('item-', seq) FROM "
+                                       "seq_1_to_300;"),
+            "shop")
+      .status();
+}
+
+core::Result<std::string> KubePublishedCluster::ShopChecksums(int ordinal) const {
+  if (sandbox_->cluster().engine == platform::EngineKind::kPostgres) {
+    return sandbox_->Sql(
+        ordinal,
+        "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o) || ' ' ||"
+        " (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)",
+        "shop");
+  }
+  return sandbox_->Sql(ordinal, "CHECKSUM TABLE shop.orders, shop.items");
+}
+
+}  // namespace hasteward::testing

@@ -1,0 +1,64 @@
+// A sandbox cluster published through FakeKubeApi as its operator's resource (a CloudNativePG
+// Cluster or a mariadb-operator MariaDB, fake_kube_operators.h) with the RBAC of deploy/, and a
+// HastewardEnv whose KUBECONFIG is the operator's ServiceAccount and whose repository is
+// initialised: what the kubernetes integration tests drive `hasteward --platform kubernetes`
+// against. A CNPG cluster also gets the fake instance manager (fencing,
+// fake_cnpg_instance_manager.h).
+//
+//   auto kube = KubePublishedCluster::Start({.engine = EngineKind::kPostgres, .name = "pg"});
+//   auto triage = (*kube)->Kube({"triage", "--json"});
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "support/command.h"
+#include "support/fake_cnpg_instance_manager.h"
+#include "support/fake_kube_api.h"
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+
+class KubePublishedCluster {
+ public:
+  struct Options {
+    platform::EngineKind engine = platform::EngineKind::kPostgres;
+    std::string name;  // the sandbox's and the CR's name
+    int instances = 2;
+    std::string temp_prefix = "hs-kube-";
+  };
+  static core::Result<std::unique_ptr<KubePublishedCluster>> Start(const Options& options);
+  ~KubePublishedCluster();
+  KubePublishedCluster(const KubePublishedCluster&) = delete;
+  KubePublishedCluster& operator=(const KubePublishedCluster&) = delete;
+
+  SandboxCluster& sandbox() { return *sandbox_; }
+  FakeKubeApi& api() { return *api_; }
+  HastewardEnv& env() { return *env_; }
+  // "cnpg", "mariadb" or "galera": the -e of the published cluster.
+  std::string engine_flag() const;
+  // `hasteward --platform kubernetes <args> -e E -c NAME -n db`.
+  CmdResult Kube(std::vector<std::string> args) const;
+  // `hasteward --platform local --inventory <sandbox's> <args> -e E -c NAME -n db`: the same
+  // instances reached as plain local processes (the sandbox's inventory uses namespace db too).
+  CmdResult Local(std::vector<std::string> args) const;
+
+  // Creates database "shop" with tables orders (5000 rows) and items (300 rows) on instance 0.
+  core::Status LoadShopDataset();
+  // Per-table checksums of "shop" on instance `ordinal`: md5 over the ordered rows (PostgreSQL),
+  // CHECKSUM TABLE (MariaDB).
+  core::Result<std::string> ShopChecksums(int ordinal = 0) const;
+
+ private:
+  KubePublishedCluster() = default;
+  // Destroyed in reverse: the instance manager before the API and the sandbox it acts on.
+  std::unique_ptr<HastewardEnv> env_;
+  std::unique_ptr<SandboxCluster> sandbox_;
+  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<FakeCnpgInstanceManager> instance_manager_;
+};
+
+}  // namespace hasteward::testing
