@@ -157,19 +157,22 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     return engine::Unsupported(target.engine(), "native restores");
   }
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
+  // The tree is written into a directory on this machine and the others are rebuilt from the
+  // target: where an instance's files live elsewhere (a pod), it would get nothing after it was
+  // stopped. Refuse before anything is read or changed.
+  for (const platform::Instance& instance : cluster.instances) {
+    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+    if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+      return core::Usage("the data directory of '" + instance.name +
+                             "' is not on this machine, where a native restore writes the tree",
+                         "restore a logical backup on this platform, or run the native restore "
+                         "where the instance's files are");
+    }
+  }
   NativeRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
                 result.plan.reason);
-  // The tree is written into a directory on this machine: an instance whose files live
-  // elsewhere (a pod) would get nothing, after it was stopped. Refuse before anything changes.
-  HS_ASSIGN_OR_RETURN(auto target_handle, platform.OpenInstance(cluster, result.plan.target));
-  if (!target_handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
-    return core::Usage("the data directory of '" + result.plan.target.name +
-                           "' is not on this machine, where a native restore writes the tree",
-                       "restore a logical backup on this platform, or run the native restore "
-                       "where the instance's files are");
-  }
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
   repo::TreeRestoreOptions tree_options;
   tree_options.restore_owner = result.plan.restore_owner;

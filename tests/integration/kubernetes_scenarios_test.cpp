@@ -5,7 +5,9 @@
 // instance is stopped (its fencing annotation, honoured by FakeCnpgInstanceManager as CNPG's
 // instance manager does):
 //   - a backup taken through the API verifies (restored into a local scratch instance);
-//   - a native backup (pg_basebackup from HASteward's side) restores with equal checksums;
+//   - a native backup (pg_basebackup from HASteward's side) restores with equal checksums (on the
+//     instances' machine: through the API a native restore, and a native MariaDB backup, which
+//     read or write the data directory by path, are refused before anything changes);
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused.
@@ -133,7 +135,16 @@ TEST_F(CnpgScenarioTest, ANativeBackupThroughTheApiRestoresWithEqualChecksums) {
   ASSERT_FALSE(id.empty()) << backup.out << backup.err;
   EXPECT_EQ(Verify(id)["verdict"], "ok");
   Sql(0, "DELETE FROM orders WHERE id % 3 = 0; DROP TABLE items;", "shop");
-  ASSERT_NE(Checksums(0), *before);
+  std::string damaged = Checksums(0);
+  ASSERT_NE(damaged, *before);
+  // Through the API the restore is refused (even of a stopped, fenced instance) before anything
+  // is read or written: the tree would land in a directory of this machine, not in the pod's.
+  ASSERT_EQ(kube().Kube({"instance", "stop", "-i", "0"}).exit_code, 0);
+  auto through_api = kube().Kube({"restore", "--snapshot", id, "--yes"});
+  EXPECT_EQ(through_api.exit_code, 2) << through_api.out << through_api.err;
+  EXPECT_NE(through_api.err.find("not on this machine"), std::string::npos) << through_api.err;
+  ASSERT_EQ(kube().Kube({"instance", "start", "-i", "0"}).exit_code, 0);
+  EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
   // Restored on the instances' own machine: a native restore writes the data directory's files
   // (see docs/platforms.md), which the kubernetes platform cannot reach but through exec.
   ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
@@ -213,6 +224,22 @@ TEST_F(MariaDbScenarioTest, ABackupTakenThroughTheApiVerifies) {
   json report = Verify(id);
   EXPECT_EQ(report["verdict"], "ok") << report.dump();
   EXPECT_EQ(VerifiedRows(report), "orders=5000/ok items=300/ok") << report.dump();
+}
+
+// mariadb-backup reads the data files by path from HASteward's machine: through the API that path
+// is the pod's, so the native backup is refused (exit 2) rather than storing another server's
+// files, and no snapshot appears.
+TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiIsRefusedAndStoresNothing) {
+  auto listed = [] {
+    auto backups = kube().Local({"get", "backups", "--json"});
+    auto out = json::parse(backups.out, nullptr, false);
+    return out.is_array() ? out.size() : size_t{0};
+  };
+  size_t before = listed();
+  auto native = kube().Kube({"backup", "--method", "native"});
+  EXPECT_EQ(native.exit_code, 2) << native.out << native.err;
+  EXPECT_NE(native.err.find("not on this machine"), std::string::npos) << native.err;
+  EXPECT_EQ(listed(), before);
 }
 
 TEST_F(MariaDbScenarioTest, AReplicaWithABrokenSqlThreadIsHealedAfterAnEscrowBackup) {

@@ -93,7 +93,8 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
   // snapshot would hold the wrong data. Refuse instead of storing it.
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, source));
   if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
-    return core::Usage("the data files of '" + source.name + "' are not on this machine, and "
+    return core::Usage("the data files of '" + source.name +
+                           "' are not on this machine, and "
                            "mariadb-backup reads them by path",
                        "take a logical backup (without --method native) on this platform; a "
                        "native MariaDB backup needs HASteward beside the server");
