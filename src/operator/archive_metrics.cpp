@@ -46,7 +46,9 @@ std::optional<double> Known(const std::optional<int64_t>& value) {
 std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, double now) {
   Families f(archives);
   // serve runs an archiver for binlog engines only; the PostgreSQL server archives by itself.
-  auto has_archiver = [](const ArchiveProgress& a) { return a.archiver; };
+  auto has_archiver = [](const ArchiveProgress& a) {
+    return a.archiver;
+  };
   f.Add("hasteward_archive_up", "gauge", "1 while the cluster's archiver process runs",
         [&](const ArchiveProgress& a) {
           return has_archiver(a) ? std::optional<double>(a.running ? 1 : 0) : std::nullopt;

@@ -71,8 +71,8 @@ core::Result<PitrWindowSummary> SummarizePitrStatus(const std::string& json_text
       continue;
     summary.start = summary.start == 0 ? *time : std::min(summary.start, *time);
     // A window that replays nothing yet ends at its base.
-    summary.end = std::max(summary.end, UnixOf(base.value("end_time", nlohmann::json()))
-                                            .value_or(*time));
+    summary.end =
+        std::max(summary.end, UnixOf(base.value("end_time", nlohmann::json())).value_or(*time));
   }
   summary.gaps = static_cast<int64_t>(gaps.size());
   return summary;

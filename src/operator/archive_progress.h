@@ -36,9 +36,9 @@ struct ArchiveProgress {
   // against what the archive held); nullopt when never measured.
   std::optional<int64_t> files_behind;
   std::optional<int64_t> bytes_behind;
-  std::string position;               // the GTID state the archive reaches ("" when unknown)
-  int64_t last_transaction_time = 0;  // commit time of the newest archived transaction
-  std::string last_error;             // the last failed cycle's, "" after a successful one
+  std::string position;                     // the GTID state the archive reaches ("" when unknown)
+  int64_t last_transaction_time = 0;        // commit time of the newest archived transaction
+  std::string last_error;                   // the last failed cycle's, "" after a successful one
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked
 

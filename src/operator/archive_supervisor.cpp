@@ -88,10 +88,9 @@ ArchiveSupervisor::~ArchiveSupervisor() {
 }
 
 void ArchiveSupervisor::RunArchiver(Archive& a) const {
-  ChildCommand command =
-      MakeClusterChild(options_.self_exe, {"archive", "binlog", "--follow", "--interval", "1s"},
-                       a.cluster, a.cluster.repositories.front(), options_.platform,
-                       options_.log_format);
+  ChildCommand command = MakeClusterChild(
+      options_.self_exe, {"archive", "binlog", "--follow", "--interval", "1s"}, a.cluster,
+      a.cluster.repositories.front(), options_.platform, options_.log_format);
   core::SubprocessOptions o;
   o.argv = command.argv;
   o.env_set = command.env;
@@ -155,10 +154,10 @@ void ArchiveSupervisor::Follow(Archive& a) const {
 
 void ArchiveSupervisor::RefreshWindow(Archive& a) const {
   while (!a.stop) {
-    auto outcome = RunChild(MakeClusterChild(options_.self_exe, {"pitr", "status"}, a.cluster,
-                                             a.cluster.repositories.front(), options_.platform,
-                                             options_.log_format),
-                            a.stop);
+    auto outcome = RunChild(
+        MakeClusterChild(options_.self_exe, {"pitr", "status"}, a.cluster,
+                         a.cluster.repositories.front(), options_.platform, options_.log_format),
+        a.stop);
     if (a.stop)
       break;
     core::Result<PitrWindowSummary> summary = WindowOf(outcome);
@@ -186,9 +185,9 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = archives_.begin(); it != archives_.end();) {
       auto want = wanted.find(it->first);
-      const bool keep = want != wanted.end() &&
-                        Fingerprint(*want->second.first, want->second.second) ==
-                            it->second->fingerprint;
+      const bool keep =
+          want != wanted.end() &&
+          Fingerprint(*want->second.first, want->second.second) == it->second->fingerprint;
       if (keep) {
         ++it;
         continue;

@@ -19,9 +19,9 @@ ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::str
   ChildCommand c;
   c.argv = {exe};
   c.argv.insert(c.argv.end(), verb.begin(), verb.end());
-  c.argv.insert(c.argv.end(), {"-c", cluster.name, "-n", cluster.ns, "--restic-password-file",
-                               repo.password_file, "--json", "--progress", "never",
-                               "--log-format", log_format});
+  c.argv.insert(c.argv.end(),
+                {"-c", cluster.name, "-n", cluster.ns, "--restic-password-file", repo.password_file,
+                 "--json", "--progress", "never", "--log-format", log_format});
   c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
   if (!platform.name.empty())
     c.argv.insert(c.argv.end(), {"--platform", platform.name});

@@ -69,15 +69,14 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
                         // Copies: discovery may change the managed set meanwhile.
                         const auto clusters = scheduler.clusters();
-                        MetricsContext ctx{
-                            scheduler.engines(),
-                            scheduler.running(),
-                            true,
-                            true,
-                            RetentionAvailable(),
-                            jobs::LoadSwitchoverRecords(platform::DefaultStateDir()),
-                            archives.Progress(),
-                            UnixNow()};
+                        MetricsContext ctx{scheduler.engines(),
+                                           scheduler.running(),
+                                           true,
+                                           true,
+                                           RetentionAvailable(),
+                                           jobs::LoadSwitchoverRecords(platform::DefaultStateDir()),
+                                           archives.Progress(),
+                                           UnixNow()};
                         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                                             RenderMetrics(clusters, state.Snapshot(), ctx)};
                       }));

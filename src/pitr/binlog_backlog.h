@@ -16,8 +16,8 @@
 namespace hasteward::pitr {
 
 struct BinlogBacklog {
-  std::string writer;        // the instance measured
-  size_t files_behind = 0;   // its files not archived to their current end
+  std::string writer;         // the instance measured
+  size_t files_behind = 0;    // its files not archived to their current end
   uint64_t bytes_behind = 0;  // and their bytes beyond the archive
 };
 

@@ -5,6 +5,7 @@
 // server's position, `pitr status` (the gap metric) sees no gap, and a point-in-time restore to
 // that position has every acknowledged row, none twice.
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -68,8 +69,8 @@ class ServeArchiveTest : public ::testing::Test {
   }
   std::string WriteConfig() const {
     return WriteFile(Env().Path("serve.yaml"),
-                     "inventory: " + Env().inventory() + "\nstateFile: " +
-                         Env().Path("serve-state.json") +
+                     "inventory: " + Env().inventory() +
+                         "\nstateFile: " + Env().Path("serve-state.json") +
                          "\n"
                          "pitrStatusSeconds: 3\n"
                          "repositories:\n"
@@ -85,16 +86,17 @@ class ServeArchiveTest : public ::testing::Test {
                         "cluster=\"" + Name() + "\",namespace=\"sa\",engine=\"mariadb\"");
   }
   std::unique_ptr<MariadbSetWriter> StartLoad() const {
-    story_->Sql(0, "CREATE DATABASE IF NOT EXISTS pit; CREATE TABLE pit.w (seq INT "
-                   "AUTO_INCREMENT PRIMARY KEY, id BIGINT)");
+    story_->Sql(0,
+                "CREATE DATABASE IF NOT EXISTS pit; CREATE TABLE pit.w (seq INT "
+                "AUTO_INCREMENT PRIMARY KEY, id BIGINT)");
     const auto& instance = story_->sandbox().instance(0);
-    auto writer = std::make_unique<MariadbSetWriter>(MariadbSetWriter::Options{
-        .endpoints = {{instance.host, instance.port}},
-        .user = story_->sandbox().cluster().credentials.user,
-        .password = story_->sandbox().password(),
-        .table = "pit.w",
-        .retry_pause = 20ms,
-        .pace = 50ms});
+    auto writer = std::make_unique<MariadbSetWriter>(
+        MariadbSetWriter::Options{.endpoints = {{instance.host, instance.port}},
+                                  .user = story_->sandbox().cluster().credentials.user,
+                                  .password = story_->sandbox().password(),
+                                  .table = "pit.w",
+                                  .retry_pause = 20ms,
+                                  .pace = 50ms});
     writer->Start();
     return writer;
   }
@@ -135,8 +137,12 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   EXPECT_GT(max_lag, 40) << "the archive fell behind while the repository was away";
   EXPECT_GT(max_bytes, 0) << serve_.Metrics();
   EXPECT_GT(Sample("hasteward_archive_cycles_failed_total"), 0);
+  const auto back = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_seconds") < 10; }, 90s))
       << serve_.Metrics() << serve_.Logs();
+  std::printf("outage %llds: max lag %.1f s, max backlog %.0f bytes; lag under 10 s %.1f s after\n",
+              static_cast<long long>(kOutage.count()), max_lag, max_bytes,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count());
 
   load->Stop();
   const std::string position = story_->Sql(0, "SELECT @@gtid_binlog_pos");
@@ -144,7 +150,8 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
                                "\",namespace=\"sa\",engine=\"mariadb\",position=\"" + position +
                                "\"} 1";
   ASSERT_TRUE(WaitUntil([&] { return serve_.Metrics().find(archived) != std::string::npos; }, 30s))
-      << position << "\n" << serve_.Metrics();
+      << position << "\n"
+      << serve_.Metrics();
   EXPECT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_bytes") == 0; }, 10s));
   EXPECT_TRUE(WaitUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s));
   ASSERT_EQ(serve_.Stop(), 0);
@@ -155,6 +162,8 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   auto restored = On("restore", {"--until-gtid", position, "--yes"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   SetCheck check = CheckSet(load->acknowledged(), story_->Sql(0, "SELECT id FROM pit.w"));
+  std::printf("rows acknowledged %ld, restored %ld, lost %ld\n", check.acknowledged, check.present,
+              check.lost);
   EXPECT_GT(check.acknowledged, 600) << "the load ran through the outage";
   EXPECT_EQ(check.lost, 0);
   EXPECT_EQ(check.duplicated, 0);

@@ -40,8 +40,9 @@ TEST(ArchiveMetricsTest, RendersLagPositionWindowAndArchiverState) {
   EXPECT_TRUE(Has(text, "hasteward_archive_lag_bytes" + l + " 4096"));
   EXPECT_TRUE(Has(text, "hasteward_archive_cycles_failed_total" + l + " 5"));
   EXPECT_TRUE(Has(text, "hasteward_archive_last_transaction_timestamp_seconds" + l + " 990"));
-  EXPECT_TRUE(Has(text, "hasteward_archive_position_info{cluster=\"m\",namespace=\"db\","
-                        "engine=\"mariadb\",position=\"0-1-42\"} 1"));
+  EXPECT_TRUE(Has(text,
+                  "hasteward_archive_position_info{cluster=\"m\",namespace=\"db\","
+                  "engine=\"mariadb\",position=\"0-1-42\"} 1"));
   EXPECT_TRUE(Has(text, "hasteward_pitr_window_start_timestamp_seconds" + l + " 900"));
   EXPECT_TRUE(Has(text, "hasteward_pitr_window_end_timestamp_seconds" + l + " 995"));
   EXPECT_TRUE(Has(text, "hasteward_pitr_gaps" + l + " 1"));

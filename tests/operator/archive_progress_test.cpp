@@ -54,13 +54,18 @@ TEST(ArchiveProgressTest, OtherLinesChangeNothingAndNoLagBeforeTheFirstCycle) {
 }
 
 TEST(ArchiveProgressTest, SummarizesABinlogStatusCountingEachGapOnce) {
-  const std::string gap = R"({"after":"0-1-9","resumes_at":"0-1-12","resumes_in":"f","missing":null})";
+  const std::string gap =
+      R"({"after":"0-1-9","resumes_at":"0-1-12","resumes_in":"f","missing":null})";
   auto summary = SummarizePitrStatus(
       R"({"cluster":"ns/db","bases":[)"
       R"({"time":"2026-11-23T07:00:00Z","abandoned":false,"recoverable":true,)"
-      R"("end_time":"2026-11-23T07:20:00Z","gap":)" + gap + R"(},)"
+      R"("end_time":"2026-11-23T07:20:00Z","gap":)" +
+      gap +
+      R"(},)"
       R"({"time":"2026-11-23T07:10:00Z","abandoned":false,"recoverable":true,)"
-      R"("end_time":"2026-11-23T07:20:00Z","gap":)" + gap + R"(},)"
+      R"("end_time":"2026-11-23T07:20:00Z","gap":)" +
+      gap +
+      R"(},)"
       R"({"time":"2026-11-23T06:00:00Z","abandoned":true,"recoverable":false,"gap":null}]})");
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->bases, 3);

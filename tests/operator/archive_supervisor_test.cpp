@@ -65,8 +65,10 @@ class ArchiveSupervisorTest : public ::testing::Test {
 
 TEST_F(ArchiveSupervisorTest, AnArchiverThatEndsIsStartedAgainAndItsCyclesCount) {
   ArchiveSupervisor s = Make(
-      "echo '{\"ok\":true,\"archived_gtid\":\"0-1-7\",\"files_behind\":0,\"listed_at\":5}'; exit 3");
-  s.Reconcile({Cluster("m", true), Cluster("off", false)}, {{"db/m", "mariadb"}, {"db/off", "mariadb"}});
+      "echo '{\"ok\":true,\"archived_gtid\":\"0-1-7\",\"files_behind\":0,\"listed_at\":5}'; exit "
+      "3");
+  s.Reconcile({Cluster("m", true), Cluster("off", false)},
+              {{"db/m", "mariadb"}, {"db/off", "mariadb"}});
   ASSERT_TRUE(Eventually([&] { return Only(s).restarts >= 2 && Only(s).window.has_value(); }));
   ArchiveProgress p = Only(s);
   EXPECT_EQ(p.Key(), "db/m") << "only the cluster with pitr on is archived";
