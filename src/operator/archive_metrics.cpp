@@ -58,13 +58,19 @@ std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, d
           return has_archiver(a) ? std::optional<double>(static_cast<double>(a.restarts))
                                  : std::nullopt;
         });
+  f.Add("hasteward_archive_enabled", "gauge",
+        "PostgreSQL: 1 when the server archives through hasteward wal-push (archive enable)",
+        [](const ArchiveProgress& a) {
+          return a.enabled ? std::optional<double>(*a.enabled ? 1 : 0) : std::nullopt;
+        });
   f.Add("hasteward_archive_lag_seconds", "gauge",
         "Seconds since the newest moment up to which everything the writer committed is archived",
         [now](const ArchiveProgress& a) { return LagSeconds(a, now); });
   f.Add("hasteward_archive_lag_files", "gauge",
-        "The writer's binlog files not archived to their current end",
+        "Binlog files not archived to their current end; WAL segments queued for archiving",
         [](const ArchiveProgress& a) { return Known(a.files_behind); });
-  f.Add("hasteward_archive_lag_bytes", "gauge", "The writer's binlog bytes beyond the archive",
+  f.Add("hasteward_archive_lag_bytes", "gauge",
+        "Binlog bytes beyond the archive; queued WAL segments times the segment size",
         [](const ArchiveProgress& a) { return Known(a.bytes_behind); });
   f.Add("hasteward_archive_last_transaction_timestamp_seconds", "gauge",
         "Commit time of the newest archived transaction", [](const ArchiveProgress& a) {
@@ -80,7 +86,8 @@ std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, d
         });
   f.Raw(
       "# HELP hasteward_archive_position_info Always 1; label position is the GTID state the "
-      "archive reaches\n# TYPE hasteward_archive_position_info gauge\n");
+      "archive reaches (binlogs) or the newest archived WAL file\n"
+      "# TYPE hasteward_archive_position_info gauge\n");
   for (const auto& a : archives) {
     if (!a.position.empty()) {
       f.Raw("hasteward_archive_position_info{" + Labels(a) + ",position=\"" +

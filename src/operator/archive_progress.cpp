@@ -51,6 +51,21 @@ bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress) {
   return true;
 }
 
+void ApplyServerArchiver(const engine::ArchiverState& state, uint64_t segment_bytes, double read_at,
+                         ArchiveProgress& progress) {
+  progress.enabled = state.enabled;
+  progress.last_error.clear();
+  progress.files_behind = state.waiting;
+  progress.bytes_behind = state.waiting * static_cast<int64_t>(segment_bytes);
+  if (!state.last_archived.empty())
+    progress.position = state.last_archived;
+  const double covered =
+      state.waiting == 0 ? read_at : static_cast<double>(state.last_archived_time);
+  // Only while archiving works: a server that never archived covers nothing.
+  if (state.enabled && (state.waiting == 0 || state.last_archived_time > 0))
+    progress.covered_at = std::max(progress.covered_at, covered);
+}
+
 core::Result<PitrWindowSummary> SummarizePitrStatus(const std::string& json_text) {
   auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object() || !json.contains("bases") ||

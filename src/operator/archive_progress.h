@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/archiving.h"
 
 namespace hasteward::op {
 
@@ -36,9 +37,11 @@ struct ArchiveProgress {
   // against what the archive held); nullopt when never measured.
   std::optional<int64_t> files_behind;
   std::optional<int64_t> bytes_behind;
-  std::string position;                     // the GTID state the archive reaches ("" when unknown)
-  int64_t last_transaction_time = 0;        // commit time of the newest archived transaction
-  std::string last_error;                   // the last failed cycle's, "" after a successful one
+  std::string position;               // the GTID state the archive reaches ("" when unknown)
+  int64_t last_transaction_time = 0;  // commit time of the newest archived transaction
+  std::string last_error;             // the last failed cycle's, "" after a successful one
+  // PostgreSQL: whether the server archives through hasteward's wal-push (nullopt until read).
+  std::optional<bool> enabled;
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked
 
@@ -48,6 +51,12 @@ struct ArchiveProgress {
 // Applies one line of the archiver's output; false (nothing changed) when the line is not a cycle
 // report (a log line, a partial line).
 bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress);
+
+// Applies what a PostgreSQL server's archiver reported at `read_at` (unix seconds): the queue is
+// the lag in files, the last archived file the position. With nothing queued the archive holds
+// every complete segment at `read_at`; otherwise only what was archived by the last success.
+void ApplyServerArchiver(const engine::ArchiverState& state, uint64_t segment_bytes, double read_at,
+                         ArchiveProgress& progress);
 
 // The window summary of `pitr status --json` output (either archive's shape: binlog or WAL).
 // kCorruption when the text is not such a status.

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/subprocess.h"
+#include "engine/cluster_handle.h"
 #include "engine/engine.h"
 #include "operator/child_job.h"
 
@@ -21,6 +22,8 @@ namespace {
 // one commits nothing: what it read is archived again by the next archiver.
 constexpr std::chrono::seconds kStopGrace{10};
 constexpr std::chrono::milliseconds kSlice{100};
+// How often a PostgreSQL server's archiver state is read (one query at the primary).
+constexpr std::chrono::seconds kServerArchiverInterval{5};
 
 // Whether serve runs an archiver for the engine (it keeps binlogs), or the server archives by
 // itself (PostgreSQL's archive_command). Asked of the engine: the factory is the only switch.
@@ -152,6 +155,48 @@ void ArchiveSupervisor::Follow(Archive& a) const {
   }
 }
 
+// The PostgreSQL server's archiver state, read in-process (read-only, one query, like triage).
+core::Result<engine::ArchiverState> ReadServerArchiver(const platform::PlatformOptions& where,
+                                                       const ManagedCluster& managed,
+                                                       uint64_t* segment_bytes) {
+  HS_ASSIGN_OR_RETURN(auto platform, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, platform->FindCluster(managed.ns, managed.name));
+  HS_ASSIGN_OR_RETURN(engine::ClusterHandle handle,
+                      engine::ClusterHandle::Open(*platform, std::move(cluster)));
+  engine::Archiving* archiving = handle.engine().archiving();
+  if (archiving == nullptr)
+    return engine::Unsupported(handle.engine(), "WAL archiving (point-in-time recovery)");
+  *segment_bytes = archiving->SegmentBytes();
+  return archiving->ReadArchiverState(*platform, handle.cluster());
+}
+
+void ArchiveSupervisor::WatchServer(Archive& a) const {
+  bool warned = false;
+  while (!a.stop) {
+    uint64_t segment_bytes = 0;
+    auto state = ReadServerArchiver(options_.platform, a.cluster, &segment_bytes);
+    const double read_at =
+        std::chrono::duration<double>(core::SystemClock::Get().Now().time_since_epoch()).count();
+    if (state.ok() && !state->enabled && !warned) {
+      // serve does not change server settings: the archive command names a password file the
+      // server's OS user must read, which only the person enabling it can provide.
+      core::LogWarn("pitr is on but the server does not archive through hasteward",
+                    {{"cluster", a.cluster.Key()},
+                     {"hint", "run 'hasteward archive enable -e cnpg -c " + a.cluster.name +
+                                  " -n " + a.cluster.ns + " --password-file FILE'"}});
+    }
+    warned = state.ok() && !state->enabled;
+    a.Update([&](ArchiveProgress& p) {
+      if (state.ok()) {
+        ApplyServerArchiver(*state, segment_bytes, read_at, p);
+      } else {
+        p.last_error = state.status().message();
+      }
+    });
+    a.Pause(kServerArchiverInterval);
+  }
+}
+
 void ArchiveSupervisor::RefreshWindow(Archive& a) const {
   while (!a.stop) {
     auto outcome = RunChild(
@@ -219,8 +264,11 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
                    {"archiver", a->binlogs ? "archive binlog --follow"
                                            : "the server's archive_command (archive enable)"}});
     Archive* raw = a.get();
-    if (raw->binlogs)
+    if (raw->binlogs) {
       raw->archiver = std::thread([this, raw] { Follow(*raw); });
+    } else {
+      raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
+    }
     raw->status = std::thread([this, raw] { RefreshWindow(*raw); });
     archives_[key] = std::move(a);
   }

@@ -5,7 +5,9 @@
 //   with SIGTERM (between cycles) when the cluster leaves the managed set or serve stops acting.
 //   Its per-cycle lines feed the lag metrics (archive_progress.h).
 // - PostgreSQL: the server archives through its archive_command (`archive enable`); serve runs no
-//   archiver, only the window refresh below.
+//   archiver. It reads the server's archiver state (pg_stat_archiver, the .ready queue) every
+//   5 s for the lag and whether archiving through hasteward is on (a warning when it is not:
+//   serve never changes server settings).
 // - Every pitr cluster: `pitr status --json` at the configured interval for the window and gaps
 //   (it reads every archived piece, so never per scrape).
 // Children, not threads of serve: a stopped or killed archiver never presents anything as archived
@@ -60,6 +62,7 @@ class ArchiveSupervisor {
   void Follow(Archive& archive) const;
   void RefreshWindow(Archive& archive) const;
   void RunArchiver(Archive& archive) const;
+  void WatchServer(Archive& archive) const;
 
   ArchiveSupervisorOptions options_;
   mutable std::mutex mu_;  // guards archives_ (each Archive guards its own progress)

@@ -86,5 +86,31 @@ TEST(ArchiveProgressTest, SummarizesAWalStatusAndAWindowThatReplaysNothingEndsAt
   EXPECT_EQ(SummarizePitrStatus("not json").status().code(), core::ErrorCode::kCorruption);
 }
 
+TEST(ArchiveProgressTest, AServerArchiverQueueIsTheLagAndAnEmptyQueueIsCurrent) {
+  engine::ArchiverState state;
+  state.enabled = true;
+  state.last_archived = "000000010000000000000007";
+  state.last_archived_time = 1000;
+  ArchiveProgress p;
+  ApplyServerArchiver(state, 16 << 20, 1010, p);
+  EXPECT_EQ(*p.enabled, true);
+  EXPECT_EQ(p.position, "000000010000000000000007");
+  EXPECT_DOUBLE_EQ(*LagSeconds(p, 1012), 2) << "nothing queued: current when read";
+  state.waiting = 3;  // the repository went away: segments wait on the server
+  ApplyServerArchiver(state, 16 << 20, 1070, p);
+  EXPECT_EQ(p.files_behind, 3);
+  EXPECT_EQ(p.bytes_behind, 3 * (16 << 20));
+  EXPECT_DOUBLE_EQ(*LagSeconds(p, 1070), 60) << "current last at the read before the queue grew";
+}
+
+TEST(ArchiveProgressTest, AServerThatDoesNotArchiveHasNoLag) {
+  engine::ArchiverState state;
+  state.enabled = false;
+  ArchiveProgress p;
+  ApplyServerArchiver(state, 16 << 20, 1010, p);
+  EXPECT_EQ(*p.enabled, false);
+  EXPECT_FALSE(LagSeconds(p, 1012).has_value());
+}
+
 }  // namespace
 }  // namespace hasteward::op
