@@ -59,8 +59,8 @@ class ServeWalArchiveTest : public ::testing::Test {
 
   // `hasteward <args...> -e cnpg -c shop -n sw --password-file F`.
   CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(), {"-e", "cnpg", "-c", "shop", "-n", "sw", "--password-file",
-                             password_file_});
+    args.insert(args.end(),
+                {"-e", "cnpg", "-c", "shop", "-n", "sw", "--password-file", password_file_});
     return hs_.Run(args);
   }
   std::string Sql(const std::string& sql) {
@@ -75,13 +75,13 @@ class ServeWalArchiveTest : public ::testing::Test {
     Sql("SELECT pg_switch_wal()");
   }
   std::string WriteConfig() {
-    return WriteFile(hs_.Path("serve.yaml"),
-                     "inventory: " + pg_->inventory_path() +
-                         "\nstateFile: " + hs_.Path("serve-state.json") +
-                         "\npitrStatusSeconds: 3\nrepositories:\n  - {name: rest, repository: " +
-                         location_ + ", passwordFile: " + password_file_ +
-                         "}\npolicies: [{name: default, pitr: true, repositories: [rest]}]\n"
-                         "clusters: [{namespace: sw, name: shop}]\n");
+    return WriteFile(
+        hs_.Path("serve.yaml"),
+        "inventory: " + pg_->inventory_path() + "\nstateFile: " + hs_.Path("serve-state.json") +
+            "\npitrStatusSeconds: 3\nrepositories:\n  - {name: rest, repository: " + location_ +
+            ", passwordFile: " + password_file_ +
+            "}\npolicies: [{name: default, pitr: true, repositories: [rest]}]\n"
+            "clusters: [{namespace: sw, name: shop}]\n");
   }
   double Sample(const std::string& name) const {
     return MetricSample(serve_.Metrics(), name, kLabels);
