@@ -17,6 +17,7 @@
 #include "engine/archiving.h"
 #include "engine/binlog_archiving.h"
 #include "pitr/binlog_archive.h"
+#include "pitr/binlog_backlog.h"
 #include "pitr/pitr_status.h"
 
 namespace hasteward::cli {
@@ -66,7 +67,8 @@ bool Transient(core::ErrorCode code) {
 
 void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
   if (g.WantsJson()) {
-    nlohmann::json json = {{"writer", cycle.writer},
+    nlohmann::json json = {{"ok", true},
+                           {"writer", cycle.writer},
                            {"pieces", cycle.pieces},
                            {"bytes", cycle.bytes},
                            {"transactions", cycle.transactions},
@@ -74,7 +76,8 @@ void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
                            {"archived_gtid", cycle.archived_state},
                            {"last_transaction_time", cycle.last_transaction_time},
                            {"files_behind", cycle.files_behind},
-                           {"bytes_behind", cycle.bytes_behind}};
+                           {"bytes_behind", cycle.bytes_behind},
+                           {"listed_at", static_cast<double>(cycle.listed_at_ns) / 1e9}};
     std::printf("%s\n", json.dump().c_str());
   } else if (!g.quiet) {
     std::printf(
@@ -84,6 +87,41 @@ void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
         cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
   }
   std::fflush(stdout);
+}
+
+// A failed cycle under --follow --json: one line with the error and the writer's backlog measured
+// against what the archive held after the last successful cycle (null when unknown: no cycle
+// succeeded yet, or the writer is away too). serve reads it to show the lag growing during a
+// repository outage, when no cycle completes.
+void PrintFailedCycle(const GlobalOptions& g, const core::Status& error,
+                      const core::Result<pitr::BinlogBacklog>& backlog) {
+  if (!g.WantsJson()) {
+    return;
+  }
+  nlohmann::json json = {{"ok", false},
+                         {"error", error.message()},
+                         {"code", core::ErrorCodeName(error.code())},
+                         {"writer", backlog.ok() ? backlog->writer : ""},
+                         {"pieces", 0},
+                         {"transactions", 0},
+                         {"files_behind", nullptr},
+                         {"bytes_behind", nullptr}};
+  if (backlog.ok()) {
+    json["files_behind"] = backlog->files_behind;
+    json["bytes_behind"] = backlog->bytes_behind;
+  }
+  std::printf("%s\n", json.dump().c_str());
+  std::fflush(stdout);
+}
+
+core::Result<pitr::BinlogBacklog> Backlog(const ClusterContext& ctx,
+                                          engine::BinlogArchiving& binlogs,
+                                          const pitr::BinlogArchiver& archiver) {
+  if (archiver.catalog() == nullptr) {
+    return core::Status(core::ErrorCode::kNotFound, "no archiving cycle has read the archive yet");
+  }
+  return pitr::MeasureBinlogBacklog(ctx.target.platform(), ctx.target.cluster(), binlogs,
+                                    *archiver.catalog());
 }
 
 core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
@@ -106,6 +144,7 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
                                      ctx.target.cluster().name + "'");
     } else {
       core::LogWarn("binlog archiving cycle failed; retrying: " + cycle.status().ToString());
+      PrintFailedCycle(g, cycle.status(), Backlog(ctx, *binlogs, archiver));
     }
     if (!f.follow) {
       return core::Status::Ok();

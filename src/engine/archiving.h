@@ -50,6 +50,17 @@ struct ArchiveCommands {
   std::string restore_command;
 };
 
+// What the server's own archiver reports (PostgreSQL: pg_stat_archiver and the archive queue).
+struct ArchiverState {
+  bool enabled = false;            // archiving is on and runs hasteward's wal-push
+  std::string current_file;        // the file the server writes now (archived once it is complete)
+  std::string last_archived;       // the newest file archived ("" when none yet)
+  int64_t last_archived_time = 0;  // unix seconds, 0 when none
+  std::string last_failed;         // the newest file whose archiving failed ("" when none)
+  int64_t last_failed_time = 0;
+  int64_t waiting = 0;  // complete files queued for archiving, not archived yet
+};
+
 class Archiving {
  public:
   virtual ~Archiving() = default;
@@ -80,6 +91,10 @@ class Archiving {
   virtual core::Status EnableArchiving(platform::Platform& platform,
                                        const platform::Cluster& cluster,
                                        const ArchiveCommands& commands) = 0;
+  // The archiver's state at the cluster's primary (read-only). kUnreachable when the primary
+  // cannot be reached.
+  virtual core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
+                                                        const platform::Cluster& cluster) = 0;
 };
 
 }  // namespace hasteward::engine

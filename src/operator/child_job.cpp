@@ -12,6 +12,24 @@ constexpr std::chrono::seconds kAbortGrace{60};
 
 }  // namespace
 
+ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::string>& verb,
+                              const ManagedCluster& cluster, const RepositorySpec& repo,
+                              const platform::PlatformOptions& platform,
+                              const std::string& log_format) {
+  ChildCommand c;
+  c.argv = {exe};
+  c.argv.insert(c.argv.end(), verb.begin(), verb.end());
+  c.argv.insert(c.argv.end(),
+                {"-c", cluster.name, "-n", cluster.ns, "--restic-password-file", repo.password_file,
+                 "--json", "--progress", "never", "--log-format", log_format});
+  c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
+  if (!platform.name.empty())
+    c.argv.insert(c.argv.end(), {"--platform", platform.name});
+  if (!platform.inventory_path.empty())
+    c.argv.insert(c.argv.end(), {"--inventory", platform.inventory_path});
+  return c;
+}
+
 core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atomic<bool>& abort) {
   HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-job-"));
   core::SubprocessOptions o;

@@ -9,6 +9,8 @@
 
 #include "core/status.h"
 #include "core/subprocess.h"
+#include "operator/config.h"
+#include "platform/registry.h"
 
 namespace hasteward::op {
 
@@ -30,6 +32,14 @@ struct ChildOutcome {
   std::string err_tail;  // the child's last stderr bytes
   bool aborted = false;  // stopped because `abort` became true
 };
+
+// `<exe> <verb...> -c <cluster> -n <ns> --restic-password-file F --json ...` against `repo`, on
+// `platform`. The repository location is passed as HASTEWARD_BACKUPS_PATH: it may be a URL with
+// credentials, which argv would show to every local user (/proc/<pid>/cmdline).
+ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::string>& verb,
+                              const ManagedCluster& cluster, const RepositorySpec& repo,
+                              const platform::PlatformOptions& platform,
+                              const std::string& log_format);
 
 // Starts the command (stdout to a private temp file, stderr captured), polls for exit and stops
 // the child as soon as `abort` is set.

@@ -23,14 +23,15 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
     return std::optional<ManagedCluster>();
   static const std::set<std::string> kKnown = {kPolicyAnnotation,         kBackupScheduleAnnotation,
                                                kTriageScheduleAnnotation, kVerifyScheduleAnnotation,
-                                               kModeAnnotation,           kExcludeAnnotation};
+                                               kModeAnnotation,           kPitrAnnotation,
+                                               kExcludeAnnotation};
   for (const auto& [key, value] : cluster.annotations) {
     if (key.rfind(kAnnotationPrefix, 0) == 0 && !kKnown.count(key)) {
       std::string message = where;
       message += " has unknown annotation '" + key + "'";
       return core::Usage(message,
                          "the annotations are policy, backup-schedule, triage-schedule, "
-                         "verify-schedule, mode and exclude (docs/operator.md)");
+                         "verify-schedule, mode, pitr and exclude (docs/operator.md)");
     }
   }
   const std::string exclude = Annotation(cluster, kExcludeAnnotation);
@@ -41,6 +42,12 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
   }
   if (exclude == "true")
     return std::optional<ManagedCluster>();
+  const std::string pitr = Annotation(cluster, kPitrAnnotation);
+  if (!pitr.empty() && pitr != "true" && pitr != "false") {
+    return core::Usage(
+        where + ": annotation '" + std::string(kPitrAnnotation) + "' is '" + pitr + "'",
+        "set it to \"true\" or \"false\"");
+  }
   ClusterSpec spec;
   spec.ns = cluster.ns;
   spec.name = cluster.name;
@@ -51,6 +58,8 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
   spec.triage_schedule = Annotation(cluster, kTriageScheduleAnnotation);
   spec.verify_schedule = Annotation(cluster, kVerifyScheduleAnnotation);
   spec.mode = Annotation(cluster, kModeAnnotation);
+  if (!pitr.empty())
+    spec.pitr = pitr == "true";
   auto managed = ResolveCluster(config, spec);
   if (!managed.ok())
     return managed.TakeStatus().Wrap("annotations");

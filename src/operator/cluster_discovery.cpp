@@ -22,7 +22,7 @@ std::string Fingerprint(const ManagedCluster& c) {
   for (const auto& r : c.repositories)
     repositories += r.name + ",";
   return c.Key() + "|" + c.policy + "|" + c.backup_schedule + "|" + c.triage_schedule + "|" +
-         c.verify_schedule + "|" + c.mode + "|" + repositories;
+         c.verify_schedule + "|" + c.mode + "|" + repositories + (c.pitr ? "|pitr" : "");
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ core::Status ParseRepository(const YAML::Node& n, ServeConfig& c) {
 core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"name", "backupSchedule", "triageSchedule", "verifySchedule", "mode",
-                    "repositories", "retention"},
+                    "repositories", "retention", "pitr"},
                    "a policy"));
   PolicySpec p;
   p.name = Str(n, "name");
@@ -84,6 +84,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
   if (n["repositories"])
     p.repositories = n["repositories"].as<std::vector<std::string>>();
   HS_TRY(ParseRetention(n["retention"], p.retention, where + " retention"));
+  p.pitr = n["pitr"].as<bool>(false);
   c.policies.push_back(std::move(p));
   return core::Status::Ok();
 }
@@ -91,7 +92,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
 core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"namespace", "name", "policy", "backupSchedule", "triageSchedule",
-                    "verifySchedule", "mode", "exclude"},
+                    "verifySchedule", "mode", "pitr", "exclude"},
                    "a cluster"));
   ClusterSpec s;
   s.ns = Str(n, "namespace", "default");
@@ -103,6 +104,8 @@ core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   s.triage_schedule = Str(n, "triageSchedule");
   s.verify_schedule = Str(n, "verifySchedule");
   s.mode = Str(n, "mode");
+  if (n["pitr"])
+    s.pitr = n["pitr"].as<bool>();
   s.exclude = n["exclude"].as<bool>(false);
   c.clusters.push_back(std::move(s));
   return core::Status::Ok();
@@ -160,7 +163,7 @@ core::Status CheckPlatform(const std::string& name) {
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   HS_TRY(CheckKeys(root,
                    {"platform", "inventory", "stateFile", "repositories", "policies", "clusters",
-                    "leaderElection", "discovery"},
+                    "leaderElection", "discovery", "pitrStatusSeconds"},
                    "the config"));
   c.platform = Str(root, "platform");
   HS_TRY(CheckPlatform(c.platform));
@@ -168,6 +171,13 @@ core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   c.state_file = Str(root, "stateFile");
   HS_TRY(ParseLeaderElection(root["leaderElection"], c.leader_election));
   HS_TRY(ParseDiscovery(root["discovery"], c.discovery));
+  if (root["pitrStatusSeconds"]) {
+    // Fractions of a second are accepted so tests can refresh fast.
+    const double seconds = root["pitrStatusSeconds"].as<double>();
+    if (seconds <= 0)
+      return core::Usage("pitrStatusSeconds must be positive");
+    c.pitr_status_refresh = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
   for (const auto& n : root["repositories"])
     HS_TRY(ParseRepository(n, c));
   for (const auto& n : root["policies"])
@@ -218,7 +228,8 @@ core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const Clu
                    s.verify_schedule.empty() ? p->verify_schedule : s.verify_schedule,
                    s.mode.empty() ? p->mode : s.mode,
                    {},
-                   p->retention};
+                   p->retention,
+                   s.pitr.value_or(p->pitr)};
   std::string where = "cluster '" + m.Key() + "'";
   if (m.mode != "triage" && m.mode != "repair") {
     return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");
@@ -237,6 +248,10 @@ core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const Clu
   if (m.repositories.empty() && !(m.backup_schedule.empty() && m.verify_schedule.empty())) {
     return core::Usage(where +
                        " has backup or verify schedules but its policy names no repository");
+  }
+  if (m.repositories.empty() && m.pitr) {
+    return core::Usage(where + " has pitr on but its policy names no repository",
+                       "name a repository in the policy: the archive goes to the first one");
   }
   if (m.repositories.empty() && m.mode == "repair") {
     // A repair takes an escrow backup first; the operator never heals without one.

@@ -4,10 +4,11 @@
 //   repositories: [{name, repository|path|url, passwordFile}]
 //   policies: [{name, backupSchedule, triageSchedule, verifySchedule, mode: triage|repair,
 //               repositories: [names], retention: {keepLast, keepHourly, keepDaily, keepWeekly,
-//               keepMonthly, keepYearly}}]
+//               keepMonthly, keepYearly}, pitr: bool}]
 //   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
-//               mode?, exclude?}]
+//               mode?, pitr?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
+//   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
 //   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
 //              their annotations, operator/cluster_annotations.h)
 //   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,8 @@ struct PolicySpec {
   std::string mode = "triage";  // triage | repair
   std::vector<std::string> repositories;
   repo::RetentionPolicy retention;
+  // Continuous archiving for point-in-time recovery (operator/archive_supervisor.h).
+  bool pitr = false;
 };
 
 struct ClusterSpec {
@@ -48,6 +52,7 @@ struct ClusterSpec {
   std::string triage_schedule;
   std::string verify_schedule;
   std::string mode;
+  std::optional<bool> pitr;  // nullopt = the policy's
   bool exclude = false;
 };
 
@@ -71,6 +76,9 @@ struct ServeConfig {
   // Used when the platform elects a leader among replicas (kubernetes); defaults are client-go's.
   platform::LeaderElectionSettings leader_election;
   DiscoverySpec discovery;
+  // How often `serve` reads each archiving cluster's recoverable window and gaps (`pitr status`
+  // reads every archived piece, so never at every scrape).
+  std::chrono::milliseconds pitr_status_refresh{std::chrono::seconds(300)};
 };
 
 // A cluster with its policy and overrides applied.
@@ -84,6 +92,7 @@ struct ManagedCluster {
   std::string mode;
   std::vector<RepositorySpec> repositories;  // in policy order; the first one is verified
   repo::RetentionPolicy retention;
+  bool pitr = false;  // serve keeps the archive going; into the first repository
 
   std::string Key() const { return ns + "/" + name; }
 };

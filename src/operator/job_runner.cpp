@@ -58,31 +58,11 @@ JobResult FromChild(const core::Result<ChildOutcome>& child) {
 
 constexpr const char* kScheduledBackupLockWait = "10m";
 
-// `hasteward <verb> -c <cluster> -n <ns> ... --json` against `repo`. The repository location is
-// passed as HASTEWARD_BACKUPS_PATH: it may be a URL with credentials, which argv would show to
-// every local user (/proc/<pid>/cmdline).
+// A job's child (MakeClusterChild) for one verb.
 ChildCommand MakeChild(const std::string& exe, const std::string& verb, const JobRequest& req,
                        const RepositorySpec& repo, const platform::PlatformOptions& platform,
                        const std::string& log_format) {
-  ChildCommand c;
-  c.argv = {exe,
-            verb,
-            "-c",
-            req.cluster.name,
-            "-n",
-            req.cluster.ns,
-            "--restic-password-file",
-            repo.password_file,
-            "--json",
-            "--progress",
-            "never",
-            "--log-format",
-            log_format};
-  c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
-  if (!platform.name.empty())
-    c.argv.insert(c.argv.end(), {"--platform", platform.name});
-  if (!platform.inventory_path.empty())
-    c.argv.insert(c.argv.end(), {"--inventory", platform.inventory_path});
+  ChildCommand c = MakeClusterChild(exe, {verb}, req.cluster, repo, platform, log_format);
   if (verb == "backup") {
     // A scheduled backup waits for another job's exclusive lock (the retention prune of another
     // cluster on the same repository) instead of failing at once; prune holds it only while it

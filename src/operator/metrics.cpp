@@ -3,6 +3,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "operator/archive_metrics.h"
+
 namespace hasteward::op {
 
 namespace {
@@ -196,7 +198,7 @@ std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const Ser
   w.Sample(caps.name, "capability=\"triage\"", ctx.triage_available ? 1 : 0);
   w.Sample(caps.name, "capability=\"repair\"", ctx.repair_available ? 1 : 0);
   w.Sample(caps.name, "capability=\"retention\"", ctx.retention_available ? 1 : 0);
-  return w.str();
+  return w.str() + RenderArchiveMetrics(ctx.archives, ctx.now);
 }
 
 }  // namespace hasteward::op

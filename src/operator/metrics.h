@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "jobs/switchover_record.h"
+#include "operator/archive_progress.h"
 #include "operator/config.h"
 #include "operator/state_store.h"
 
@@ -24,6 +25,10 @@ struct MetricsContext {
   // The last switchover or failover of each cluster that had one (jobs/switchover_record.h),
   // managed by this operator or not: the CLI ran it, serve only reports it.
   std::vector<jobs::SwitchoverRecord> switchovers;
+  // The continuous archives serve keeps (archive_supervisor.h), and now in unix seconds for
+  // their lag.
+  std::vector<ArchiveProgress> archives;
+  double now = 0;
 };
 
 std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const ServeState& state,

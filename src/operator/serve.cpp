@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "operator/archive_supervisor.h"
 #include "operator/cluster_discovery.h"
 #include "operator/http_server.h"
 #include "operator/job_events.h"
@@ -48,21 +49,34 @@ struct Servers {
   std::unique_ptr<HttpServer> health;
 };
 
-core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, Scheduler& scheduler,
+// What the serve loop drives besides the scheduler.
+struct Acting {
+  Scheduler& scheduler;
+  ArchiveSupervisor& archives;
+};
+
+double UnixNow() {
+  return std::chrono::duration<double>(core::SystemClock::Get().Now().time_since_epoch()).count();
+}
+
+core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, const Acting& acting,
                                    std::atomic<bool>& ready) {
+  Scheduler& scheduler = acting.scheduler;
+  ArchiveSupervisor& archives = acting.archives;
   Servers s;
   HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
                         if (path != "/metrics")
                           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
                         // Copies: discovery may change the managed set meanwhile.
                         const auto clusters = scheduler.clusters();
-                        MetricsContext ctx{
-                            scheduler.engines(),
-                            scheduler.running(),
-                            true,
-                            true,
-                            RetentionAvailable(),
-                            jobs::LoadSwitchoverRecords(platform::DefaultStateDir())};
+                        MetricsContext ctx{scheduler.engines(),
+                                           scheduler.running(),
+                                           true,
+                                           true,
+                                           RetentionAvailable(),
+                                           jobs::LoadSwitchoverRecords(platform::DefaultStateDir()),
+                                           archives.Progress(),
+                                           UnixNow()};
                         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                                             RenderMetrics(clusters, state.Snapshot(), ctx)};
                       }));
@@ -119,9 +133,11 @@ core::Result<std::unique_ptr<platform::LeaderElection>> StartElection(
 // The scheduler runs only while this replica leads. Returns true when leadership was lost: then
 // the replica stops acting at once (another may take over when the lease expires). Discovery runs
 // on every replica, so a new leader starts with the current set.
-bool RunWhileLeading(Scheduler& scheduler, ClusterDiscovery& discovery,
+bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery,
                      const platform::LeaderElection* election) {
+  Scheduler& scheduler = act.scheduler;
   bool acting = false;
+  bool archives_current = false;
   while (g_stop == 0) {
     const bool leading = election == nullptr || election->Leading();
     // Leading() turns false when renewals stopped succeeding within the renew deadline: that is
@@ -135,8 +151,13 @@ bool RunWhileLeading(Scheduler& scheduler, ClusterDiscovery& discovery,
     }
     if (auto changed = discovery.Poll(core::SystemClock::Get().Monotonic())) {
       scheduler.SetClusters(std::move(changed->clusters), std::move(changed->engines));
+      archives_current = false;
     }
     if (leading) {
+      // Archivers run on the leader only, like jobs: two would archive the same binlogs.
+      if (!archives_current)
+        act.archives.Reconcile(scheduler.clusters(), scheduler.engines());
+      archives_current = true;
       scheduler.Tick();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -176,23 +197,32 @@ core::Status Serve(const ServeOptions& o) {
   scheduler.SetJobObserver([where](const JobRequest& request, const JobResult& result) {
     RecordJobEvents(where, request, result);
   });
+  ArchiveSupervisorOptions archive_options;
+  archive_options.self_exe = exe;
+  archive_options.platform = where;
+  archive_options.log_format = o.log_format;
+  archive_options.status_refresh = config.pitr_status_refresh;
+  ArchiveSupervisor archives(archive_options);
+  const Acting acting{scheduler, archives};
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();
-  HS_ASSIGN_OR_RETURN(Servers servers, StartServers(o, *state, scheduler, ready));
+  HS_ASSIGN_OR_RETURN(Servers servers, StartServers(o, *state, acting, ready));
   core::LogInfo("operator started",
                 {{"clusters", std::to_string(managed.clusters.size())}, {"state", state->path()}});
   ready = true;
-  if (RunWhileLeading(scheduler, discovery, election.get())) {
+  if (RunWhileLeading(acting, discovery, election.get())) {
     // No grace: the other replica may start jobs as soon as the lease expires.
     ready = false;
     core::LogError("leadership lost: aborting running jobs and exiting");
+    archives.StopAll();
     scheduler.Shutdown(std::chrono::milliseconds(0));
     return {core::ErrorCode::kSafetyStop, "leadership of the operator lease was lost",
             "another replica acts now; this one exits and is restarted as a candidate"};
   }
   ready = false;
   core::LogInfo("shutting down", {{"grace_seconds", std::to_string(o.grace.count())}});
+  archives.StopAll();
   scheduler.Shutdown(o.grace);
   // Released only after the running jobs ended, so a successor never overlaps them.
   if (election) {

@@ -214,6 +214,9 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   }
   HS_ASSIGN_OR_RETURN(engine::BinlogWriter writer,
                       binlogs_.FindWriter(platform_, cluster_, catalog_->last_instance()));
+  const auto listed_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock->Now().time_since_epoch())
+          .count());
   HS_ASSIGN_OR_RETURN(std::vector<FileHead> heads, ReadHeads(writer));
   const std::string archived_state = ArchivedState(*catalog_, binlogs_);
   const auto now_ns = static_cast<uint64_t>(
@@ -221,6 +224,7 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
           .count());
   BinlogCycleResult result;
   result.writer = writer.instance.name;
+  result.listed_at_ns = listed_ns;
   std::vector<NewPiece> batch;
   for (size_t i = 0; i < heads.size(); ++i) {
     BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,

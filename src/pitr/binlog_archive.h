@@ -40,6 +40,9 @@ struct BinlogCycleResult {
   uint32_t last_transaction_time = 0;  // commit time of the newest archived transaction
   size_t files_behind = 0;             // the writer's files not archived to their current end
   uint64_t bytes_behind = 0;           // and their bytes
+  // When the writer's files were listed (unix nanoseconds): every whole transaction it had
+  // written then is archived now, unless files_behind says a read stopped short.
+  uint64_t listed_at_ns = 0;
 };
 
 // The GTID state the archive reaches: every piece's state after, merged, except that a restore's
@@ -63,6 +66,9 @@ class BinlogArchiver {
   // is presented as archived before that). Errors leave the archive as it was: the next cycle
   // starts again from the catalog.
   core::Result<BinlogCycleResult> RunCycle();
+  // What the archive held after the last cycle that read it (nullptr before the first one): a
+  // failed cycle's backlog is measured against it (pitr/binlog_backlog.h).
+  const BinlogCatalog* catalog() const { return catalog_ ? &*catalog_ : nullptr; }
 
  private:
   struct NewPiece {

@@ -70,6 +70,19 @@ TEST(ClusterAnnotationsTest, ExcludeTrueLeavesItAloneAndOtherValuesAreRefused) {
   EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
 }
 
+TEST(ClusterAnnotationsTest, PitrOverridesThePolicy) {
+  auto on = ManagedFromAnnotations(
+      Config(), Annotated({{kPolicyAnnotation, "default"}, {kPitrAnnotation, "true"}}));
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE((*on)->pitr);
+  auto unset = ManagedFromAnnotations(Config(), Annotated({{kPolicyAnnotation, "default"}}));
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE((*unset)->pitr);
+  auto bad = ManagedFromAnnotations(
+      Config(), Annotated({{kPolicyAnnotation, "default"}, {kPitrAnnotation, "on"}}));
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
+}
+
 TEST(ClusterAnnotationsTest, BadValuesAndMisspeltKeysAreRefusedNamingTheCluster) {
   const std::map<std::string, std::string> bad_cases[] = {
       {{kPolicyAnnotation, "nope"}},

@@ -102,6 +102,28 @@ TEST(ServeConfigTest, LeaderElectionDefaultsToClientGoAndIsConfigurable) {
   EXPECT_EQ(ErrorOf("leaderElection: {leaseSeconds: 3}\nclusters: []"), core::ErrorCode::kUsage);
 }
 
+TEST(ServeConfigTest, PitrComesFromThePolicyAndAClusterMayOverrideIt) {
+  auto c = ParseServeConfig(
+      "repositories: [{name: r, path: /x}]\n"
+      "policies: [{name: default, pitr: true, repositories: [r]}]\n"
+      "pitrStatusSeconds: 2.5\n"
+      "clusters: [{name: a}, {name: b, pitr: false}]",
+      "p.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pitr_status_refresh, std::chrono::milliseconds(2500));
+  auto clusters = ResolveClusters(*c);
+  ASSERT_TRUE(clusters.ok());
+  EXPECT_TRUE((*clusters)[0].pitr);
+  EXPECT_FALSE((*clusters)[1].pitr);
+  EXPECT_EQ(ParseServeConfig("policies: [{name: p}]\nclusters: [{name: a, policy: p, pitr: true}]",
+                             "p.yaml")
+                .status()
+                .code(),
+            core::ErrorCode::kUsage)
+      << "the archive needs a repository";
+  EXPECT_EQ(ErrorOf("pitrStatusSeconds: 0\nclusters: []"), core::ErrorCode::kUsage);
+}
+
 TEST(ServeConfigTest, MessagesNameTheProblem) {
   auto c = ParseServeConfig("clusters: [{name: a, policy: nope}]", "x.yaml");
   EXPECT_NE(c.status().message().find("'nope'"), std::string::npos) << c.status().message();

@@ -82,8 +82,12 @@ void MariadbSetWriter::Run() {
     ++attempts_;
     if (conn->Execute("INSERT INTO " + options_.table + " (id) VALUES (" + std::to_string(id) +
                       ")")) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      acknowledged_.insert(id);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        acknowledged_.insert(id);
+      }
+      if (options_.pace.count() > 0)
+        std::this_thread::sleep_for(options_.pace);
       continue;
     }
     // Refused (read-only), lost or never connected: the next instance, with a new id.

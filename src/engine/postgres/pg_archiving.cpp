@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/log.h"
@@ -166,6 +167,45 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   core::LogInfo("'" + primary.name + "' archives through hasteward",
                 {{"segment", segment.value_or("")}});
   return core::Status::Ok();
+}
+
+core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& platform,
+                                                           const platform::Cluster& cluster) {
+  HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.source));
+  // The queue is counted from archive_status (.ready files): segments complete but not archived,
+  // which is what an outage of the repository piles up.
+  HS_ASSIGN_OR_RETURN(
+      auto rows,
+      conn->Query("SELECT current_setting('archive_mode'), current_setting('archive_command'), "
+                  "pg_walfile_name(pg_current_wal_lsn()), coalesce(last_archived_wal, ''), "
+                  "coalesce(extract(epoch FROM last_archived_time)::bigint, 0), "
+                  "coalesce(last_failed_wal, ''), "
+                  "coalesce(extract(epoch FROM last_failed_time)::bigint, 0), "
+                  "(SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready') "
+                  "FROM pg_stat_archiver"));
+  if (rows.rows.empty() || rows.rows[0].size() < 8) {
+    return core::Status(core::ErrorCode::kInternal, "pg_stat_archiver returned no row",
+                        "check that '" + plan.source.name + "' is a PostgreSQL primary");
+  }
+  const auto& row = rows.rows[0];
+  auto text = [&row](size_t i) {
+    return row[i].value_or("");
+  };
+  auto number = [&row](size_t i) {
+    return std::strtoll(row[i].value_or("0").c_str(), nullptr, 10);
+  };
+  ArchiverState state;
+  const std::string mode = text(0);
+  state.enabled =
+      (mode == "on" || mode == "always") && text(1).find(" wal-push ") != std::string::npos;
+  state.current_file = text(2);
+  state.last_archived = text(3);
+  state.last_archived_time = number(4);
+  state.last_failed = text(5);
+  state.last_failed_time = number(6);
+  state.waiting = number(7);
+  return state;
 }
 
 }  // namespace hasteward::engine::postgres

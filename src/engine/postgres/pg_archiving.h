@@ -23,6 +23,8 @@ class PgArchiving : public Archiving {
   std::string PrefetchDir(const std::string& requested_path) const override;
   core::Status EnableArchiving(platform::Platform& platform, const platform::Cluster& cluster,
                                const ArchiveCommands& commands) override;
+  core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
+                                                const platform::Cluster& cluster) override;
 
  private:
   DumpSource& planner_;
