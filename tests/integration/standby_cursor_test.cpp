@@ -21,7 +21,7 @@ namespace {
 
 // Long enough for two dump backups and a prune on a loaded CI machine; the second half of the
 // story waits for it to pass (the binary reads the system clock, so the wait is real).
-constexpr int kTtlSeconds = 20;
+constexpr int kTtlSeconds = 30;
 
 class StandbyCursorTest : public ::testing::Test {
  protected:

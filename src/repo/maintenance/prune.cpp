@@ -98,12 +98,13 @@ void LogPins(const RetentionPins& pins) {
     std::map<std::string, std::string> fields = {{"cursor", judged.object_name},
                                                  {"state", CursorStateName(judged.state)},
                                                  {"detail", judged.reason}};
-    if (judged.state == CursorState::kUnreadable)
+    if (judged.state == CursorState::kUnreadable) {
       core::LogWarn("prune: standby cursor unreadable, keeping every backup", fields);
-    else if (judged.state == CursorState::kExpired)
+    } else if (judged.state == CursorState::kExpired) {
       core::LogInfo("prune: standby cursor expired, it pins nothing", fields);
-    else
+    } else {
       core::LogInfo("prune: standby cursor live", fields);
+    }
   }
 }
 
