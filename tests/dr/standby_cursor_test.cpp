@@ -56,11 +56,12 @@ std::optional<repo::StandbyCursor> Needed(
   return NeededCursor(spec, discovery, snapshots, (*engine)->archiving(), 5000);
 }
 
-const std::vector<std::string> kNativeAt5 = {"method=native", "timeline=1", "start_lsn=0/5000028",
-                                             "stop_lsn=0/5000100"};
+std::vector<std::string> NativeAt5() {
+  return {"method=native", "timeline=1", "start_lsn=0/5000028", "stop_lsn=0/5000100"};
+}
 
 TEST(StandbyCursorTest, PinsTheNewestVerifiedBackupAndItsStartSegment) {
-  repo::Snapshot old_native = Backup(1, 1000, kNativeAt5);
+  repo::Snapshot old_native = Backup(1, 1000, NativeAt5());
   std::vector<repo::Snapshot> snapshots = {old_native, Backup(2, 2000, {}),
                                            Verified(3, old_native)};
   auto cursor = Needed(snapshots);
@@ -75,7 +76,7 @@ TEST(StandbyCursorTest, PinsTheNewestVerifiedBackupAndItsStartSegment) {
 }
 
 TEST(StandbyCursorTest, WithoutAVerifiedBackupPinsTheNewestByEnd) {
-  std::vector<repo::Snapshot> snapshots = {Backup(1, 3000, {}), Backup(2, 2000, kNativeAt5)};
+  std::vector<repo::Snapshot> snapshots = {Backup(1, 3000, {}), Backup(2, 2000, NativeAt5())};
   auto cursor = Needed(snapshots);
   ASSERT_TRUE(cursor.has_value());
   EXPECT_EQ(cursor->backup_id, repo::IdToHex(snapshots[0].id));

@@ -126,8 +126,15 @@ class StandbyCursorTest : public ::testing::Test {
   static std::string repository_;
   static std::string suite_error_;
   static std::string pinned_;
-  static std::chrono::steady_clock::time_point before_cursor_;
-  static std::chrono::steady_clock::time_point after_cursor_;
+  // When the cursor was stamped: between these two instants (a function's static: no
+  // initialization that can throw before main).
+  struct CursorTimes {
+    std::chrono::steady_clock::time_point before, after;
+  };
+  static CursorTimes& Times() {
+    static CursorTimes times;
+    return times;
+  }
 };
 
 CephRgwServer* StandbyCursorTest::rgw_ = nullptr;
@@ -136,17 +143,15 @@ HastewardEnv* StandbyCursorTest::dr_site_ = nullptr;
 std::string StandbyCursorTest::repository_;
 std::string StandbyCursorTest::suite_error_;
 std::string StandbyCursorTest::pinned_;
-std::chrono::steady_clock::time_point StandbyCursorTest::before_cursor_;
-std::chrono::steady_clock::time_point StandbyCursorTest::after_cursor_;
 
 TEST_F(StandbyCursorTest, TheStandbyWritesACursorPinningTheBackupItFound) {
   source_->Sql(0, "CREATE TABLE orders (id serial PRIMARY KEY, note text)");
   pinned_ = DumpBackup();
   ASSERT_FALSE(pinned_.empty());
   // The cursor is stamped between these two instants.
-  before_cursor_ = std::chrono::steady_clock::now();
+  Times().before = std::chrono::steady_clock::now();
   nlohmann::json status = StandbyStatus();
-  after_cursor_ = std::chrono::steady_clock::now();
+  Times().after = std::chrono::steady_clock::now();
   const nlohmann::json& cursor = status["cursor"];
   EXPECT_TRUE(cursor.value("written", false)) << status.dump();
   EXPECT_EQ(cursor.value("backup", ""), pinned_);
@@ -157,7 +162,7 @@ TEST_F(StandbyCursorTest, PruneWithALiveCursorKeepsThePinnedBackup) {
   std::string middle = DumpBackup();
   std::string newest = DumpBackup();
   nlohmann::json prune = Prune();
-  ASSERT_LT(std::chrono::steady_clock::now() - before_cursor_, std::chrono::seconds(kTtlSeconds))
+  ASSERT_LT(std::chrono::steady_clock::now() - Times().before, std::chrono::seconds(kTtlSeconds))
       << "the machine was too slow: the cursor expired before the first prune";
   ASSERT_EQ(prune["standby_cursors"].size(), 1U) << prune.dump();
   EXPECT_EQ(prune["standby_cursors"][0].value("state", ""), "live");
@@ -172,7 +177,7 @@ TEST_F(StandbyCursorTest, PruneWithALiveCursorKeepsThePinnedBackup) {
 
 TEST_F(StandbyCursorTest, PruneWithTheCursorExpiredRemovesIt) {
   // Not a poll: the expiry is a fixed instant, and nothing else can make it come sooner.
-  std::this_thread::sleep_until(after_cursor_ + std::chrono::seconds(kTtlSeconds + 2));
+  std::this_thread::sleep_until(Times().after + std::chrono::seconds(kTtlSeconds + 2));
   nlohmann::json prune = Prune();
   ASSERT_EQ(prune["standby_cursors"].size(), 1U) << prune.dump();
   EXPECT_EQ(prune["standby_cursors"][0].value("state", ""), "expired");

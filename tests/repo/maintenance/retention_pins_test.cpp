@@ -43,9 +43,10 @@ CursorRead Unreadable(const std::string& standby) {
                     core::Corruption("cannot decrypt it")};
 }
 
-const std::vector<SnapshotMeta> kBackups = {
-    Backup("a1", "2030-03-15T00:00:00Z"), Backup("a2", "2030-03-16T00:00:00Z"),
-    Backup("a3", "2030-03-17T00:00:00Z"), Backup("b1", "2030-03-15T00:00:00Z", "other")};
+std::vector<SnapshotMeta> Backups() {
+  return {Backup("a1", "2030-03-15T00:00:00Z"), Backup("a2", "2030-03-16T00:00:00Z"),
+          Backup("a3", "2030-03-17T00:00:00Z"), Backup("b1", "2030-03-15T00:00:00Z", "other")};
+}
 
 // The backups a keep-last 1 prune removes with these pins.
 std::set<std::string> Removed(const RetentionPins& pins) {
@@ -53,7 +54,7 @@ std::set<std::string> Removed(const RetentionPins& pins) {
   options.policy.keep_last = 1;
   options.now = std::chrono::system_clock::from_time_t(kNow);
   options.pins = &pins;
-  auto plan = PlanRetention(kBackups, options);
+  auto plan = PlanRetention(Backups(), options);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
   auto ids = plan->RemoveIds();
   return {ids.begin(), ids.end()};
