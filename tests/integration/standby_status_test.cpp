@@ -102,6 +102,7 @@ class StandbyStatusTest : public ::testing::Test {
     return path;
   }
 
+  // NOLINTNEXTLINE(bugprone-exception-escape): a test's result holder; a throw fails the test
   struct Status {
     int exit_code = -1;
     nlohmann::json json;

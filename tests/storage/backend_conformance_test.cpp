@@ -164,6 +164,7 @@ TEST_P(BackendConformanceTest, ConcurrentSavesAllLand) {
   constexpr int kThreads = 6;
   constexpr int kPerThread = 8;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::vector<std::string> errors(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
