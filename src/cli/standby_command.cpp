@@ -20,8 +20,10 @@ struct StandbyFlags {
 
 core::Status RunStandbyStatus(const GlobalOptions& g, const StandbyFlags& flags,
                               CommandOutcome& out) {
-  HS_TRY(RefuseDryRun(g, "standby status", "it only reads the source repository",
-                      "run it without --dry-run: it writes nothing there"));
+  HS_TRY(RefuseDryRun(g, "standby status",
+                      "it reads the source repository and writes only its own cursor there",
+                      "run it without --dry-run; set cursor.write: false in the declaration to "
+                      "write nothing"));
   std::string config = flags.config;
   if (config.empty() && std::getenv("HASTEWARD_STANDBY_CONFIG") != nullptr) {
     config = std::getenv("HASTEWARD_STANDBY_CONFIG");
@@ -52,9 +54,11 @@ void RegisterStandbyCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& ou
   auto* status = standby->add_subcommand(
       "status",
       "Discover the source's newest backup, archive position and newest verified backup once, "
-      "and print the standby's conditions (BucketReadable, SourceConfigKnown, Restorable, "
-      "Fresh, Stale). Exit 0 when all are good, 4 when Stale or not Restorable, 20 without a "
-      "backup of the source, the repository's error code when it cannot be read");
+      "print the standby's conditions (BucketReadable, SourceConfigKnown, Restorable, Fresh, "
+      "Stale), and refresh its retention floor cursor in the source repository (the backup and "
+      "archive the source's prune must keep). Exit 0 when all are good, 4 when Stale, not "
+      "Restorable or the cursor could not be written, 20 without a backup of the source, the "
+      "repository's error code when it cannot be read");
   status->add_option("name", flags->name, "The standby's name in the declaration")->required();
   status->add_option("--config", flags->config,
                      "Standby declaration YAML (env HASTEWARD_STANDBY_CONFIG)");

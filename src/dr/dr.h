@@ -21,6 +21,7 @@
 #include "dr/conditions.h"
 #include "dr/discovery.h"
 #include "dr/freshness.h"
+#include "dr/standby_cursor.h"
 #include "dr/standby_spec.h"
 
 namespace hasteward::dr {
@@ -36,17 +37,19 @@ struct StandbyReport {
   Discovery discovery;
   Freshness freshness;
   std::vector<Condition> conditions;  // transition times merged with the state file's
+  CursorOutcome cursor;               // the retention floor cursor written this time
   std::string state_file;
 
   // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
-  //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds}}
+  //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
+  //  "cursor":{object,written,...} (dr/standby_cursor.h)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.
   std::string ToText() const;
   // The exit code of `standby status` (docs/exit-codes.md): the open error's code when the
   // repository cannot be read, kNotFound without a backup of the source, kHealthDegraded when
-  // Stale or not Restorable, kOk otherwise.
+  // Stale, not Restorable or the cursor could not be written, kOk otherwise.
   core::ErrorCode ExitCode() const;
 };
 
@@ -54,9 +57,10 @@ struct CheckOptions {
   const core::Clock* clock = &core::SystemClock::Get();
 };
 
-// Opens the source repository with the declared password file (read only: nothing is written
-// there), lists its snapshots once, discovers, evaluates the conditions and records them in the
-// standby's state file. A repository that cannot be opened or listed is a report with
+// Opens the source repository with the declared password file, lists its snapshots once,
+// discovers, evaluates the conditions, writes the standby's retention floor cursor (its one
+// object in the source repository; unless cursor.write is false) and records the conditions in
+// the standby's state file. A repository that cannot be opened or listed is a report with
 // BucketReadable False, not an error; errors: the state file cannot be read or written.
 core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOptions& options);
 

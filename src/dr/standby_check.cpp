@@ -3,6 +3,7 @@
 
 #include "core/fd.h"
 #include "dr/dr.h"
+#include "dr/standby_cursor.h"
 #include "dr/standby_state.h"
 #include "engine/engine.h"
 #include "repo/repository.h"
@@ -25,12 +26,20 @@ core::Result<std::string> ReadPassword(const std::string& path) {
   return password;
 }
 
-// Read only: Open writes nothing and listing takes no lock, so read-only credentials suffice.
-core::Result<std::vector<repo::Snapshot>> ListSource(const SourceSpec& source) {
+// The source repository, opened and listed. Open writes nothing and listing takes no lock: only
+// the cursor (written later) needs write access, to its own object.
+struct OpenedSource {
+  std::unique_ptr<repo::Repository> repository;
+  std::vector<repo::Snapshot> snapshots;
+};
+
+core::Result<OpenedSource> ListSource(const SourceSpec& source) {
   HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository));
-  HS_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(std::move(backend), password));
-  return repository->ListSnapshots();
+  OpenedSource opened;
+  HS_ASSIGN_OR_RETURN(opened.repository, repo::Repository::Open(std::move(backend), password));
+  HS_ASSIGN_OR_RETURN(opened.snapshots, opened.repository->ListSnapshots());
+  return opened;
 }
 
 }  // namespace
@@ -44,16 +53,18 @@ core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOpt
   auto now = options.clock->Now();
   report.checked_at = options.clock->NowUnixSeconds();
   HS_ASSIGN_OR_RETURN(StandbyState state, LoadStandbyState(report.state_file));
-  auto snapshots = ListSource(spec.source);
+  auto source = ListSource(spec.source);
   std::vector<Condition> conditions;
-  if (snapshots.ok()) {
+  if (source.ok()) {
     report.readable = true;
     HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
-    report.discovery = Discover(*snapshots, report.source, engine->archiving());
+    report.discovery = Discover(source->snapshots, report.source, engine->archiving());
     report.freshness = EvaluateFreshness(report.discovery, now, spec.freshness.max_staleness);
     conditions = EvaluateConditions(report.discovery, report.freshness);
+    report.cursor = RefreshCursor(*source->repository, spec, report.discovery, source->snapshots,
+                                  engine->archiving(), report.checked_at);
   } else {
-    report.open_error = snapshots.TakeStatus();
+    report.open_error = source.TakeStatus();
     conditions = UnreadableConditions(report.open_error);
   }
   report.conditions = MergeTransitions(state.conditions, std::move(conditions), report.checked_at);

@@ -69,6 +69,7 @@ nlohmann::json StandbyReport::ToJson() const {
                          {"stale", freshness.stale},
                          {"backlogSegments", freshness.backlog_segments},
                          {"evidenceAgeSeconds", freshness.evidence_age_seconds}};
+    json["cursor"] = cursor.ToJson(name);
   }
   return json;
 }
@@ -80,6 +81,9 @@ std::string StandbyReport::ToText() const {
     out += std::string("  ") + ConditionTypeName(condition.type) + "=" +
            ConditionStatusName(condition.status) + " " + condition.reason + " (since " +
            Utc(condition.last_transition) + "): " + condition.message + "\n";
+  }
+  if (readable) {
+    out += cursor.ToText(name);
   }
   return out;
 }
@@ -93,6 +97,10 @@ core::ErrorCode StandbyReport::ExitCode() const {
   }
   if (IsTrue(conditions, ConditionType::kStale) ||
       !IsTrue(conditions, ConditionType::kRestorable)) {
+    return core::ErrorCode::kHealthDegraded;
+  }
+  // An unwritten cursor leaves the source free to prune what this standby needs.
+  if (!cursor.error.ok()) {
     return core::ErrorCode::kHealthDegraded;
   }
   return core::ErrorCode::kOk;

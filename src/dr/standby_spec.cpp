@@ -8,6 +8,7 @@
 
 #include "core/fd.h"
 #include "platform/state_dir.h"
+#include "repo/cursor/standby_cursor.h"
 #include "repo/format/go_json.h"
 
 namespace hasteward::dr {
@@ -165,6 +166,19 @@ core::Status ParseActivation(const YAML::Node& node, const std::string& where,
   return core::Status::Ok();
 }
 
+core::Status ParseCursor(const YAML::Node& node, const std::string& where, CursorSpec& cursor) {
+  if (!node) {
+    return core::Status::Ok();
+  }
+  std::string field = where + ".cursor";
+  HS_TRY(CheckKeys(node, {"ttl", "write"}, field));
+  HS_ASSIGN_OR_RETURN(cursor.ttl, Duration(node, "ttl", cursor.ttl, field));
+  if (node["write"]) {
+    HS_ASSIGN_OR_RETURN(cursor.write, Flag(node, "write", field));
+  }
+  return core::Status::Ok();
+}
+
 core::Result<StandbySpec> ParseStandby(const YAML::Node& node, size_t position) {
   std::string where = "standby #" + std::to_string(position + 1);
   if (!node.IsMap()) {
@@ -174,12 +188,18 @@ core::Result<StandbySpec> ParseStandby(const YAML::Node& node, size_t position) 
   spec.name = Text(node, "name");
   HS_TRY(RequireText(spec.name, where + ".name"));
   where = "standby '" + spec.name + "'";
-  HS_TRY(CheckKeys(node, {"name", "source", "template", "freshness", "activation", "stateFile"},
+  // The name is also the cursor object's name in the source repository.
+  if (core::Status valid = repo::ValidateStandbyName(spec.name); !valid.ok()) {
+    return valid.Wrap(where + ".name");
+  }
+  HS_TRY(CheckKeys(node,
+                   {"name", "source", "template", "freshness", "activation", "cursor", "stateFile"},
                    where));
   HS_TRY(ParseSource(node["source"], where, spec.source));
   HS_TRY(ParseTemplate(node["template"], where, spec.cluster_template));
   HS_TRY(ParseFreshness(node["freshness"], where, spec.freshness));
   HS_TRY(ParseActivation(node["activation"], where, spec.activation));
+  HS_TRY(ParseCursor(node["cursor"], where, spec.cursor));
   spec.state_file = Text(node, "stateFile");
   return spec;
 }

@@ -6,7 +6,7 @@
 //   standbys:
 //   - name: shop-dr
 //     source:
-//       repository: /srv/repo | s3:... | rest:...      (read access; its own cursor object later)
+//       repository: /srv/repo | s3:...   (read access, and write to its own cursor object)
 //       passwordFile: /etc/hasteward/source-password
 //       cluster: {engine: cnpg, namespace: pt, name: shop}
 //     template: {engine: cnpg, instances: 1, platform: local, namespace: dr, name: shop}
@@ -14,6 +14,7 @@
 //                 suspend: false}
 //     activation: {pointInTime: 2026-11-22T10:00:00Z, acceptUnverified: false,
 //                  restoreTimeout: 2h}
+//     cursor: {ttl: 60m, write: true}                     (the retention floor cursor)
 //     stateFile: /var/lib/hasteward/standby-shop-dr.json   (optional)
 #pragma once
 
@@ -57,12 +58,19 @@ struct ActivationSpec {
   std::chrono::seconds restore_timeout{std::chrono::hours(2)};
 };
 
+// The retention floor cursor the standby keeps in its source's repository (docs/standby.md).
+struct CursorSpec {
+  std::chrono::seconds ttl{std::chrono::minutes(60)};  // prune honours it until written + ttl
+  bool write = true;  // false: read-only credentials; the source's prune is not held back
+};
+
 struct StandbySpec {
   std::string name;
   SourceSpec source;
   ClusterTemplate cluster_template;
   FreshnessSpec freshness;
   ActivationSpec activation;
+  CursorSpec cursor;
   std::string state_file;  // "" = <state dir>/standby-<name>.json
 
   platform::Cluster SourceCluster() const;

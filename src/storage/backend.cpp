@@ -10,8 +10,35 @@ const char* FileTypeDir(FileType t) {
     case FileType::kIndex: return "index";
     case FileType::kPack: return "data";
     case FileType::kLock: return "locks";
+    case FileType::kStandbyCursor: return "hasteward/standby-cursors";
   }
   return "";
+}
+
+namespace {
+
+bool IsHex(const std::string& name) {
+  return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+bool IsCursorName(const std::string& name) {
+  constexpr std::string_view kSuffix = ".json";
+  if (name.size() <= kSuffix.size() || name.size() > 63 + kSuffix.size() ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return false;
+  }
+  const std::string stem = name.substr(0, name.size() - kSuffix.size());
+  return stem.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string::npos &&
+         stem.front() != '.' && stem.front() != '-';
+}
+
+}  // namespace
+
+bool IsValidName(FileType t, const std::string& name) {
+  if (t == FileType::kConfig) {
+    return true;
+  }
+  return t == FileType::kStandbyCursor ? IsCursorName(name) : IsHex(name);
 }
 
 }  // namespace hasteward::storage

@@ -17,14 +17,22 @@
 namespace hasteward::storage {
 
 // The restic repository's object kinds. The backend maps them to paths (config, keys/<id>,
-// data/<id[0:2]>/<id>, index/<id>, snapshots/<id>, locks/<id>).
-enum class FileType { kConfig, kKey, kSnapshot, kIndex, kPack, kLock };
+// data/<id[0:2]>/<id>, index/<id>, snapshots/<id>, locks/<id>). One kind is HASteward's own:
+// kStandbyCursor, a DR standby's retention floor (hasteward/standby-cursors/<standby>.json,
+// docs/standby.md), beside restic's layout where stock restic never looks (it lists only its own
+// directories, so `restic check` passes with cursors present).
+enum class FileType { kConfig, kKey, kSnapshot, kIndex, kPack, kLock, kStandbyCursor };
 
 const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
 
+// Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
+// `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
+// kStandbyCursor. Listings skip other names (temp files of interrupted writes).
+bool IsValidName(FileType t, const std::string& name);
+
 struct Handle {
   FileType type = FileType::kConfig;
-  std::string name;  // 64 lowercase hex chars; ignored for kConfig
+  std::string name;  // 64 lowercase hex chars (see IsValidName); ignored for kConfig
 };
 
 struct FileInfo {

@@ -106,6 +106,33 @@ TEST_F(StandbyCheckTest, FindsTheBackupAndReportsItUnverified) {
   EXPECT_EQ(report.ToJson()["conditions"].size(), 5U);
 }
 
+TEST_F(StandbyCheckTest, WritesTheCursorThatPinsTheBackupItFound) {
+  Backup();
+  spec_.cursor.ttl = std::chrono::minutes(10);
+  StandbyReport report = Check();
+  ASSERT_TRUE(report.cursor.written) << report.cursor.error.ToString();
+  auto reads = repo::LoadStandbyCursors(*repo_);
+  ASSERT_TRUE(reads.ok());
+  ASSERT_EQ(reads->size(), 1U);
+  ASSERT_TRUE(reads->front().cursor.has_value()) << reads->front().error.ToString();
+  const repo::StandbyCursor& cursor = *reads->front().cursor;
+  EXPECT_EQ(cursor.backup_id, report.discovery.newest_backup->id);
+  EXPECT_EQ(cursor.ClusterKey(), "cnpg/pt/shop");
+  EXPECT_EQ(cursor.written_unix, 1800000000);
+  EXPECT_EQ(cursor.ttl_seconds, 600);
+  EXPECT_EQ(cursor.position_kind, repo::CursorPositionKind::kNone);  // a dump replays nothing
+  EXPECT_EQ(report.ToJson()["cursor"]["expires"], "2027-01-15T08:10:00Z");
+}
+
+TEST_F(StandbyCheckTest, WritesNoCursorWhenTheDeclarationSaysSo) {
+  Backup();
+  spec_.cursor.write = false;
+  StandbyReport report = Check();
+  EXPECT_FALSE(report.cursor.written);
+  EXPECT_EQ(report.cursor.skipped, "cursor.write is false");
+  EXPECT_TRUE(repo::LoadStandbyCursors(*repo_)->empty());
+}
+
 // Each CheckStandby is a new run reading the state file: an unchanged status keeps its time.
 TEST_F(StandbyCheckTest, TransitionTimesSurviveRuns) {
   Backup();

@@ -113,6 +113,24 @@ TEST(StandbySpecTest, NamesTheFieldOfBadInput) {
       std::string::npos);
 }
 
+TEST(StandbySpecTest, ReadsTheCursorAndChecksTheNameCanNameIt) {
+  auto specs = ParseStandbySpecs(
+      WithStandby(std::string(kSource) + kTemplate + "  cursor: {ttl: 2m, write: false}\n"), "f");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  EXPECT_EQ(specs->front().cursor.ttl, std::chrono::minutes(2));
+  EXPECT_FALSE(specs->front().cursor.write);
+  auto defaults = ParseStandbySpecs(WithStandby(std::string(kSource) + kTemplate), "f");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->front().cursor.ttl, std::chrono::minutes(60));
+  EXPECT_TRUE(defaults->front().cursor.write);
+  EXPECT_NE(Parsed("standbys:\n- name: Shop_DR\n" + std::string(kSource) + kTemplate)
+                .find("standby 'Shop_DR'.name: standby name 'Shop_DR' cannot name a cursor"),
+            std::string::npos);
+  EXPECT_NE(Parsed(WithStandby(std::string(kSource) + kTemplate + "  cursor: {ttl: never}\n"))
+                .find("standby 's'.cursor.ttl: 'never' is not a duration"),
+            std::string::npos);
+}
+
 TEST(StandbySpecTest, RejectsDuplicateNamesAndAnEmptyFile) {
   std::string one = "- name: s\n" + std::string(kSource) + kTemplate;
   EXPECT_NE(Parsed("standbys:\n" + one + one).find("'s' is declared twice"), std::string::npos);

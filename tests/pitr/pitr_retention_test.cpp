@@ -2,10 +2,14 @@
 // keeps everything of an engine it does not know.
 #include "pitr/pitr_retention.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "pitr/binlog_catalog.h"
 #include "pitr/binlog_tags.h"
+#include "repo/maintenance/retention_pins.h"
+#include "repo/maintenance/retention_plan.h"
 
 namespace hasteward::pitr {
 namespace {
@@ -54,6 +58,68 @@ TEST(PitrRetentionTest, MariadbAndGaleraPiecesFollowTheBinlogRules) {
                             BinlogPieceTag(sealed_before_base)}};
   EXPECT_EQ(Keeps("mariadb", base, piece), std::vector<bool>{false});
   EXPECT_EQ(Keeps("galera", base, piece), std::vector<bool>{false});
+}
+
+// Two native bases of cnpg/pt/shop (starting in segments 3 and 9) and a WAL piece for each
+// segment range; prune keeps only the newest base by policy.
+std::set<std::string> RemovedWithCursorWrittenAt(int64_t written) {
+  auto tagged = [](std::vector<std::string> extra) {
+    std::vector<std::string> tags = {"engine=cnpg", "cluster=shop", "namespace=pt"};
+    tags.insert(tags.end(), extra.begin(), extra.end());
+    return tags;
+  };
+  const std::vector<repo::SnapshotMeta> snapshots = {
+      {"old",
+       "2030-03-15T00:00:00Z",
+       "h",
+       {"/pt/shop/data"},
+       tagged({"type=backup", "method=native", "start_lsn=0/3000028", "timeline=1"})},
+      {"new",
+       "2030-03-17T00:00:00Z",
+       "h",
+       {"/pt/shop/data"},
+       tagged({"type=backup", "method=native", "start_lsn=0/9000028", "timeline=1"})},
+      {"w4",
+       "2030-03-15T01:00:00Z",
+       "h",
+       {"/pt/shop/wal"},
+       tagged({"type=wal", std::string(kWalLastTag) + "=000000010000000000000004"})},
+      {"w9",
+       "2030-03-17T01:00:00Z",
+       "h",
+       {"/pt/shop/wal"},
+       tagged({"type=wal", std::string(kWalLastTag) + "=000000010000000000000009"})}};
+  repo::StandbyCursor cursor;
+  cursor.standby = "shop-dr";
+  cursor.engine = "cnpg";
+  cursor.namespace_name = "pt";
+  cursor.cluster = "shop";
+  cursor.backup_id = "old";
+  cursor.position_kind = repo::CursorPositionKind::kWalSegment;
+  cursor.position = "000000010000000000000003";
+  cursor.written_unix = written;
+  cursor.ttl_seconds = 3600;
+  const int64_t now = 1900000000;
+  repo::RetentionPins pins = repo::RetentionPins::Judge(
+      {repo::CursorRead{"shop-dr.json", cursor, core::Status::Ok()}}, now);
+  static const PitrRetention kArchive;
+  repo::PruneOptions options;
+  options.policy.keep_last = 1;
+  options.now = std::chrono::system_clock::from_time_t(now);
+  options.archive = &kArchive;
+  options.pins = &pins;
+  auto plan = repo::PlanRetention(snapshots, options);
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  auto ids = plan->RemoveIds();
+  return {ids.begin(), ids.end()};
+}
+
+TEST(PitrRetentionTest, ALiveCursorKeepsItsBaseAndTheWalItReplays) {
+  EXPECT_TRUE(RemovedWithCursorWrittenAt(1900000000 - 60).empty());
+}
+
+TEST(PitrRetentionTest, AnExpiredCursorLetsTheBaseAndItsWalGo) {
+  EXPECT_EQ(RemovedWithCursorWrittenAt(1900000000 - 3601), (std::set<std::string>{"old", "w4"}));
 }
 
 }  // namespace

@@ -164,6 +164,7 @@ TEST_P(BackendConformanceTest, ConcurrentSavesAllLand) {
   constexpr int kThreads = 6;
   constexpr int kPerThread = 8;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::vector<std::string> errors(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -192,6 +193,40 @@ TEST_P(BackendConformanceTest, FailedSaveLeavesNoObject) {
   EXPECT_FALSE(st.ok()) << "the failing writer should have failed";
   EXPECT_EQ(backend_->Stat(o.handle).status().code(), core::ErrorCode::kNotFound);
   EXPECT_TRUE(ListAll(*backend_, FileType::kPack).empty());
+}
+
+// A standby cursor (hasteward/standby-cursors/<standby>.json) is replaced whole by a refresh and
+// listed under its own name, apart from restic's kinds. The REST protocol has no place for it:
+// that driver refuses to store one (with what to do) and lists none.
+TEST_P(BackendConformanceTest, StandbyCursorsAreReplacedAndListedByName) {
+  Handle cursor{FileType::kStandbyCursor, "shop-dr.json"};
+  core::Bytes first = {'o', 'n', 'e'}, second = {'t', 'w', 'o', '!'};
+  core::Status saved = backend_->Save(cursor, first);
+  if (GetParam().name == "Rest") {
+    EXPECT_EQ(saved.code(), core::ErrorCode::kStorage);
+    EXPECT_NE(saved.hint().find("S3"), std::string::npos) << saved.ToString();
+    EXPECT_TRUE(ListAll(*backend_, FileType::kStandbyCursor).empty());
+    return;
+  }
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
+  ASSERT_TRUE(backend_->Save(cursor, second).ok());
+  core::Bytes got;
+  ASSERT_TRUE(backend_->Load(cursor, 0, 0, &got).ok());
+  EXPECT_EQ(got, second);
+  EXPECT_EQ(ListAll(*backend_, FileType::kStandbyCursor),
+            (std::map<std::string, uint64_t>{{"shop-dr.json", 4}}));
+  EXPECT_TRUE(ListAll(*backend_, FileType::kSnapshot).empty());
+  ASSERT_TRUE(backend_->Remove(cursor).ok());
+  EXPECT_TRUE(ListAll(*backend_, FileType::kStandbyCursor).empty());
+}
+
+TEST(StorageNamesTest, CursorNamesAreStandbyNamesWithJson) {
+  EXPECT_TRUE(IsValidName(FileType::kStandbyCursor, "shop-dr.json"));
+  EXPECT_FALSE(IsValidName(FileType::kStandbyCursor, "shop-dr.json.tmp-ab12"));
+  EXPECT_FALSE(IsValidName(FileType::kStandbyCursor, ".json"));
+  EXPECT_FALSE(IsValidName(FileType::kStandbyCursor, "../x.json"));
+  EXPECT_TRUE(IsValidName(FileType::kSnapshot, std::string(64, 'a')));
+  EXPECT_FALSE(IsValidName(FileType::kSnapshot, "shop-dr.json"));
 }
 
 }  // namespace hasteward::storage::testing

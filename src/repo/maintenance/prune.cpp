@@ -1,6 +1,7 @@
 #include "repo/maintenance/prune.h"
 
 #include <cstdio>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -10,6 +11,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "repo/cursor/standby_cursor.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/maintenance/gc_mark.h"
 
@@ -56,6 +58,8 @@ struct PrunePlan {
   std::set<std::string> snapshot_files;
   std::set<Id> index_files;
   RetentionPlan retention;
+  RetentionPins pins;
+  std::string cursors_seen;  // the cursors' JSON when planning: a change means plan again
   std::vector<std::string> remove_ids;
   size_t remaining = 0;
   size_t index_blobs = 0;
@@ -77,14 +81,45 @@ core::Result<std::set<std::string>> FileNames(Repository& repo, storage::FileTyp
   return names;
 }
 
+int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// The standby cursors judged at the plan's "now" (empty when not honoured).
+core::Result<RetentionPins> ReadPins(Repository& repo, const PruneRunOptions& o) {
+  if (!o.honour_standby_cursors)
+    return RetentionPins{};
+  HS_ASSIGN_OR_RETURN(std::vector<CursorRead> reads, LoadStandbyCursors(repo));
+  return RetentionPins::Judge(reads, UnixSeconds(o.retention.now));
+}
+
+void LogPins(const RetentionPins& pins) {
+  for (const JudgedCursor& judged : pins.cursors()) {
+    std::map<std::string, std::string> fields = {{"cursor", judged.object_name},
+                                                 {"state", CursorStateName(judged.state)},
+                                                 {"detail", judged.reason}};
+    if (judged.state == CursorState::kUnreadable) {
+      core::LogWarn("prune: standby cursor unreadable, keeping every backup", fields);
+    } else if (judged.state == CursorState::kExpired) {
+      core::LogInfo("prune: standby cursor expired, it pins nothing", fields);
+    } else {
+      core::LogInfo("prune: standby cursor live", fields);
+    }
+  }
+}
+
 // Everything is checked before anything is deleted: a missing or undecodable used blob stops
 // prune here with the repository untouched.
 core::Result<PrunePlan> PlanPrune(Repository& repo, const PruneRunOptions& o, int threads) {
   PrunePlan plan;
+  HS_ASSIGN_OR_RETURN(plan.pins, ReadPins(repo, o));
+  plan.cursors_seen = plan.pins.ToJson().dump();
   HS_ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, repo.ListSnapshots());
   for (const auto& snapshot : snapshots)
     plan.snapshot_files.insert(IdToHex(snapshot.id));
-  HS_ASSIGN_OR_RETURN(plan.retention, PlanRetention(Metas(snapshots), o.retention));
+  PruneOptions retention = o.retention;
+  retention.pins = &plan.pins;
+  HS_ASSIGN_OR_RETURN(plan.retention, PlanRetention(Metas(snapshots), retention));
   plan.remove_ids = plan.retention.RemoveIds();
   std::unordered_set<std::string> removing(plan.remove_ids.begin(), plan.remove_ids.end());
   std::vector<Snapshot> remaining;
@@ -103,7 +138,15 @@ core::Result<PrunePlan> PlanPrune(Repository& repo, const PruneRunOptions& o, in
   return plan;
 }
 
-core::Result<bool> UnchangedSincePlan(Repository& repo, const PrunePlan& plan) {
+// Standbys write their cursors without a repository lock (they may hold read-only access to the
+// rest), so a cursor that changed since planning is seen here, under the exclusive lock, and the
+// plan is made again; one written after this point can name only a backup the plan keeps or one
+// being deleted, which the standby's next discovery replaces (docs/standby.md).
+core::Result<bool> UnchangedSincePlan(Repository& repo, const PrunePlan& plan,
+                                      const PruneRunOptions& o) {
+  HS_ASSIGN_OR_RETURN(RetentionPins pins, ReadPins(repo, o));
+  if (pins.ToJson().dump() != plan.cursors_seen)
+    return false;
   HS_ASSIGN_OR_RETURN(auto snapshots, FileNames(repo, storage::FileType::kSnapshot));
   HS_ASSIGN_OR_RETURN(auto index_names, FileNames(repo, storage::FileType::kIndex));
   std::set<Id> index_files;
@@ -159,7 +202,7 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   r.dry_run = o.dry_run;
   if (!o.dry_run) {
     HS_ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo, PruneLock(o, true)));
-    HS_ASSIGN_OR_RETURN(bool unchanged, UnchangedSincePlan(repo, plan));
+    HS_ASSIGN_OR_RETURN(bool unchanged, UnchangedSincePlan(repo, plan, o));
     if (!unchanged) {
       core::LogInfo("prune: the repository changed while planning; planning again");
       HS_ASSIGN_OR_RETURN(plan, PlanPrune(repo, o, threads));
@@ -167,7 +210,9 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
     HS_TRY(ExecutePrune(repo, *lock, plan, threads, o, &r));
     HS_TRY(lock->Release());
   }
+  LogPins(plan.pins);
   r.plan = std::move(plan.retention);
+  r.pins = std::move(plan.pins);
   r.snapshots_remaining = plan.remaining;
   r.index_blobs = plan.index_blobs;
   r.gc = plan.gc.stats;
@@ -202,12 +247,13 @@ nlohmann::json PruneReport::ToJson() const {
              {"index_files_removed", executed.index_files_removed},
              {"packs_deleted", executed.packs_deleted},
              {"bytes_deleted", executed.bytes_deleted}};
+  j["standby_cursors"] = pins.ToJson();
   j["seconds"] = seconds;
   return j;
 }
 
 std::string PruneReport::ToText() const {
-  std::string out = plan.ToText();
+  std::string out = pins.ToText() + plan.ToText();
   const char* would = dry_run ? "would " : "";
   char line[512];
   std::snprintf(line, sizeof(line), "%sremove %zu snapshot(s), %zu remain\n", would,

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "repo/maintenance/gc_execute.h"
 #include "repo/maintenance/gc_plan.h"
+#include "repo/maintenance/retention_pins.h"
 #include "repo/maintenance/retention_plan.h"
 #include "repo/repository.h"
 
@@ -24,11 +25,15 @@ struct PruneRunOptions {
   bool dry_run = false;
   std::chrono::milliseconds lock_wait{0};
   int threads = 0;  // 0 = backend connections
+  // Reads the standbys' cursors (hasteward/standby-cursors/) and keeps what live ones pin
+  // (retention_pins.h). Off only for tests of the policy alone.
+  bool honour_standby_cursors = true;
 };
 
 struct PruneReport {
   bool dry_run = false;
   RetentionPlan plan;
+  RetentionPins pins;            // the standby cursors as judged when planning
   size_t snapshots_removed = 0;  // files deleted (0 in a dry run)
   size_t snapshots_remaining = 0;
   GcStats gc;  // what garbage collection found (and did, unless a dry run)
@@ -36,12 +41,16 @@ struct PruneReport {
   size_t index_blobs = 0;
   double seconds = 0;
 
-  // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed" and "gc".
+  // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed", "gc" and
+  // "standby_cursors" (retention_pins.h).
   nlohmann::json ToJson() const;
   // The plan's text plus a summary of the garbage collection.
   std::string ToText() const;
 };
 
+// Standby cursors are read before each planning; a cursor listing that fails stops prune (nothing
+// is deleted), an expired cursor is logged and pins nothing, an unreadable one is logged as a
+// warning and keeps every backup.
 // Errors: kLocked (a live lock remained for lock_wait), kSafetyStop (the plan would empty a group
 // without allow_empty; nothing is deleted), kCorruption (a used blob is missing or damaged;
 // nothing is deleted), kUsage (invalid policy), storage errors. The repository is consistent

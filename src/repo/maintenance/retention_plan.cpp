@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/maintenance/archive_retention.h"
+#include "repo/maintenance/retention_pins.h"
 
 namespace hasteward::repo {
 namespace {
@@ -100,6 +101,19 @@ void AddToGroup(GroupBuilder* g, size_t index, const SnapshotTime& time, const s
     unit.newest = unit.members.size() - 1;
 }
 
+// A backup a standby's live cursor needs stays whatever the policy decided (retention_pins.h);
+// the pin's reason is added to the policy's, so a report shows both.
+void ApplyPin(const PlanGroup& group, const SnapshotMeta& backup, const PruneOptions& options,
+              RetentionDecision* decision) {
+  if (options.pins == nullptr)
+    return;
+  const std::string cluster_key = group.engine + "/" + group.namespace_name + "/" + group.cluster;
+  if (std::optional<std::string> why = options.pins->PinReason(cluster_key, backup.id)) {
+    decision->keep = true;
+    decision->reasons.push_back(*why);
+  }
+}
+
 void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
                  const std::vector<std::string>& jobs, const PruneOptions& options) {
   std::vector<RetentionItem> items;
@@ -113,7 +127,9 @@ void DecideGroup(GroupBuilder* g, const std::vector<SnapshotMeta>& snapshots,
   const RetentionResult result = ApplyRetentionPolicy(items, options.policy, options.now);
   g->group.units = g->units.size();
   for (size_t unit_index : result.order) {
-    const RetentionDecision& decision = result.decisions[unit_index];
+    RetentionDecision decision = result.decisions[unit_index];
+    if (g->group.type == SnapshotType::kBackup)
+      ApplyPin(g->group, snapshots[g->units[unit_index].members.front().index], options, &decision);
     std::vector<Member> members = g->units[unit_index].members;
     std::stable_sort(members.begin(), members.end(),
                      [](const Member& a, const Member& b) { return a.time.After(b.time); });

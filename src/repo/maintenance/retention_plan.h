@@ -24,6 +24,7 @@
 namespace hasteward::repo {
 
 class ArchiveRetention;
+class RetentionPins;
 
 // What the engine needs to know about one snapshot (as listed; order matters only for ties).
 struct SnapshotMeta {
@@ -54,6 +55,10 @@ struct PruneOptions {
   // Decides the archive pieces (type=wal) of every cluster whose backups are in scope (-t backup
   // or all). nullptr: archive pieces are unmanaged, never removed.
   const ArchiveRetention* archive = nullptr;
+  // What the standbys' live cursors pin (retention_pins.h): a pinned backup is kept whatever the
+  // policy says, and so are the archive pieces it replays (the archive retention sees it kept).
+  // nullptr: nothing is pinned.
+  const RetentionPins* pins = nullptr;
 };
 
 struct PlannedSnapshot {

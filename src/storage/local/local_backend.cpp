@@ -20,18 +20,8 @@ using core::ErrnoStatus;
 using core::Status;
 using core::UniqueFd;
 
-bool IsHexName(const char* name) {
-  size_t n = 0;
-  for (; name[n] != '\0'; ++n) {
-    char c = name[n];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return n == 64;
-}
-
-Status ListDir(const std::string& dir, const std::function<Status(const FileInfo&)>& fn) {
+Status ListDir(const std::string& dir, FileType type,
+               const std::function<Status(const FileInfo&)>& fn) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT) {
@@ -49,7 +39,7 @@ Status ListDir(const std::string& dir, const std::function<Status(const FileInfo
       }
       return Status::Ok();
     }
-    if (!IsHexName(e->d_name)) {
+    if (!IsValidName(type, e->d_name)) {
       continue;  // temp files, dot entries
     }
     struct stat st {};
@@ -153,12 +143,12 @@ Status LocalBackend::List(FileType t, const std::function<Status(const FileInfo&
     return core::Usage("config is not listable");
   }
   if (t != FileType::kPack) {
-    return ListDir(root_ + "/" + FileTypeDir(t), fn);
+    return ListDir(root_ + "/" + FileTypeDir(t), t, fn);
   }
   char sub[3];
   for (int i = 0; i < 256; ++i) {
     std::snprintf(sub, sizeof(sub), "%02x", i);
-    HS_TRY(ListDir(root_ + "/data/" + sub, fn));
+    HS_TRY(ListDir(root_ + "/data/" + sub, t, fn));
   }
   return Status::Ok();
 }

@@ -90,6 +90,16 @@ core::Status RestBackend::SaveOverExisting(const Handle& h, core::ByteView data,
 }
 
 core::Status RestBackend::Save(const Handle& h, core::ByteView data) {
+  // The REST protocol (restic's rest-server) stores only restic's own kinds; a standby cursor
+  // there would be refused by the real server, so it is refused here with what to do instead.
+  // Listing cursors finds none (List below), which is consistent: none can have been stored.
+  if (h.type == FileType::kStandbyCursor) {
+    return core::Status(core::ErrorCode::kStorage,
+                        "the REST repository '" + Location() +
+                            "' cannot store a standby cursor (the protocol has only restic's "
+                            "own files)",
+                        "keep a repository that standbys follow on S3 or a filesystem path");
+  }
   HS_ASSIGN_OR_RETURN(auto resp, Send("POST", UrlOf(h), data));
   if (http::IsSuccess(resp))
     return core::Status::Ok();
@@ -136,6 +146,8 @@ core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
 }
 
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
+  if (t == FileType::kStandbyCursor)
+    return core::Status::Ok();  // never stored (Save)
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});
     if (!info.ok()) {

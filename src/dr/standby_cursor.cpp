@@ -1,0 +1,136 @@
+#include "dr/standby_cursor.h"
+
+#include <nlohmann/json.hpp>
+
+#include "jobs/native_backup.h"
+#include "repo/format/go_json.h"
+
+namespace hasteward::dr {
+
+namespace {
+
+std::string Utc(int64_t unix_seconds) {
+  return repo::GoTime{unix_seconds, 0, 0}.Format();
+}
+
+const repo::Snapshot* FindById(const std::vector<repo::Snapshot>& snapshots,
+                               const std::string& id) {
+  for (const auto& snapshot : snapshots) {
+    if (repo::IdToHex(snapshot.id) == id) {
+      return &snapshot;
+    }
+  }
+  return nullptr;
+}
+
+// Where replay onto `backup` starts. A native PostgreSQL base replays WAL from the segment of its
+// start position; a native MariaDB base replays the binlog transactions after its GTID position.
+void SetStartPosition(const repo::Snapshot& backup, const engine::Archiving* archiving,
+                      repo::StandbyCursor& cursor) {
+  if (!jobs::IsNativeSnapshot(backup)) {
+    return;  // a dump replays nothing
+  }
+  const std::string gtid = backup.TagValue("gtid_position");
+  if (!gtid.empty()) {
+    cursor.position_kind = repo::CursorPositionKind::kGtid;
+    cursor.position = gtid;
+    return;
+  }
+  if (archiving == nullptr) {
+    return;
+  }
+  auto start = archiving->ParsePosition(backup.TagValue("start_lsn"));
+  const std::string timeline = backup.TagValue("timeline");
+  if (!start.ok() || timeline.empty() || timeline.size() > 9 ||
+      timeline.find_first_not_of("0123456789") != std::string::npos) {
+    return;
+  }
+  cursor.position_kind = repo::CursorPositionKind::kWalSegment;
+  cursor.position = archiving->SegmentFileName(static_cast<uint32_t>(std::stoul(timeline)),
+                                               *start / archiving->SegmentBytes());
+}
+
+}  // namespace
+
+std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const Discovery& discovery,
+                                                const std::vector<repo::Snapshot>& snapshots,
+                                                const engine::Archiving* archiving,
+                                                int64_t now_unix) {
+  const std::optional<DiscoveredBackup>& needed =
+      discovery.newest_verified ? discovery.newest_verified : discovery.newest_backup;
+  if (!needed) {
+    return std::nullopt;
+  }
+  const platform::Cluster source = spec.SourceCluster();
+  repo::StandbyCursor cursor;
+  cursor.standby = spec.name;
+  cursor.engine = platform::EngineKindName(source.engine);
+  cursor.namespace_name = source.ns;
+  cursor.cluster = source.name;
+  cursor.backup_id = needed->id;
+  cursor.backup_end = needed->end.Format();
+  cursor.written_unix = now_unix;
+  cursor.ttl_seconds = spec.cursor.ttl.count();
+  if (const repo::Snapshot* backup = FindById(snapshots, needed->id)) {
+    SetStartPosition(*backup, archiving, cursor);
+  }
+  return cursor;
+}
+
+CursorOutcome RefreshCursor(repo::Repository& repository, const StandbySpec& spec,
+                            const Discovery& discovery,
+                            const std::vector<repo::Snapshot>& snapshots,
+                            const engine::Archiving* archiving, int64_t now_unix) {
+  CursorOutcome outcome;
+  if (!spec.cursor.write) {
+    outcome.skipped = "cursor.write is false";
+    return outcome;
+  }
+  outcome.cursor = NeededCursor(spec, discovery, snapshots, archiving, now_unix);
+  if (!outcome.cursor) {
+    outcome.skipped = "no backup of the source yet";
+    return outcome;
+  }
+  outcome.error = repo::SaveStandbyCursor(repository, *outcome.cursor);
+  outcome.written = outcome.error.ok();
+  return outcome;
+}
+
+nlohmann::json CursorOutcome::ToJson(const std::string& standby) const {
+  nlohmann::json json = {
+      {"object", "hasteward/standby-cursors/" + repo::StandbyCursorObjectName(standby)},
+      {"written", written}};
+  if (!skipped.empty()) {
+    json["skipped"] = skipped;
+  }
+  if (!error.ok()) {
+    json["error"] = error.ToString();
+  }
+  if (cursor) {
+    json["backup"] = cursor->backup_id;
+    json["backupEnd"] = cursor->backup_end;
+    json["archive"] = {{"kind", repo::CursorPositionKindName(cursor->position_kind)},
+                       {"position", cursor->position}};
+    json["writtenAt"] = Utc(cursor->written_unix);
+    json["expires"] = Utc(cursor->ExpiresUnix());
+  }
+  return json;
+}
+
+std::string CursorOutcome::ToText(const std::string& standby) const {
+  std::string out = "  cursor hasteward/standby-cursors/" + repo::StandbyCursorObjectName(standby);
+  if (!skipped.empty()) {
+    return out + ": not written (" + skipped + ")\n";
+  }
+  if (!error.ok()) {
+    return out + ": NOT WRITTEN, the source's prune is not held back: " + error.ToString() + "\n";
+  }
+  out += ": pins backup " + cursor->backup_id.substr(0, 8);
+  if (cursor->position_kind != repo::CursorPositionKind::kNone) {
+    out += std::string(" and the archive from ") +
+           repo::CursorPositionKindName(cursor->position_kind) + " " + cursor->position;
+  }
+  return out + " until " + Utc(cursor->ExpiresUnix()) + "\n";
+}
+
+}  // namespace hasteward::dr

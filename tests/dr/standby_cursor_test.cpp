@@ -1,0 +1,101 @@
+// What the standby's cursor pins: the newest verified backup (else the newest), and where replay
+// onto it starts (a native PostgreSQL base's start segment, a MariaDB base's GTID position,
+// nothing for a dump).
+#include "dr/standby_cursor.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/engine.h"
+#include "jobs/jobs.h"
+
+namespace hasteward::dr {
+namespace {
+
+StandbySpec Spec() {
+  StandbySpec spec;
+  spec.name = "shop-dr";
+  spec.source.ns = "pt";
+  spec.source.name = "shop";
+  spec.cursor.ttl = std::chrono::minutes(60);
+  return spec;
+}
+
+repo::Snapshot Backup(uint8_t first, int64_t end, std::vector<std::string> extra) {
+  repo::Snapshot snapshot;
+  snapshot.id[0] = first;
+  snapshot.time = repo::GoTime{end - 10, 0, 0};
+  snapshot.backup_start = snapshot.time;
+  snapshot.backup_end = repo::GoTime{end, 0, 0};
+  snapshot.tags = jobs::SnapshotTags(Spec().SourceCluster(), repo::SnapshotType::kBackup, "");
+  snapshot.tags.insert(snapshot.tags.end(), extra.begin(), extra.end());
+  return snapshot;
+}
+
+repo::Snapshot Verified(uint8_t first, const repo::Snapshot& backup) {
+  repo::Snapshot snapshot;
+  snapshot.id[0] = first;
+  snapshot.time = repo::GoTime{9000, 0, 0};
+  snapshot.tags = jobs::SnapshotTags(Spec().SourceCluster(), repo::SnapshotType::kVerification, "");
+  snapshot.tags.push_back("verifies=" + repo::IdToHex(backup.id));
+  snapshot.tags.push_back("verdict=ok");
+  return snapshot;
+}
+
+// The cursor for `snapshots` of the source cluster running `kind` (their engine= tag follows).
+std::optional<repo::StandbyCursor> Needed(
+    std::vector<repo::Snapshot> snapshots,
+    platform::EngineKind kind = platform::EngineKind::kPostgres) {
+  auto engine = engine::MakeEngine(kind);
+  EXPECT_TRUE(engine.ok());
+  StandbySpec spec = Spec();
+  spec.source.engine = kind;
+  for (auto& snapshot : snapshots) {
+    snapshot.tags[0] = std::string("engine=") + platform::EngineKindName(kind);  // SnapshotTags
+  }
+  Discovery discovery = Discover(snapshots, spec.SourceCluster(), (*engine)->archiving());
+  return NeededCursor(spec, discovery, snapshots, (*engine)->archiving(), 5000);
+}
+
+std::vector<std::string> NativeAt5() {
+  return {"method=native", "timeline=1", "start_lsn=0/5000028", "stop_lsn=0/5000100"};
+}
+
+TEST(StandbyCursorTest, PinsTheNewestVerifiedBackupAndItsStartSegment) {
+  repo::Snapshot old_native = Backup(1, 1000, NativeAt5());
+  std::vector<repo::Snapshot> snapshots = {old_native, Backup(2, 2000, {}),
+                                           Verified(3, old_native)};
+  auto cursor = Needed(snapshots);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(old_native.id));
+  EXPECT_EQ(cursor->position_kind, repo::CursorPositionKind::kWalSegment);
+  EXPECT_EQ(cursor->position, "000000010000000000000005");
+  EXPECT_EQ(cursor->backup_end, "1970-01-01T00:16:40Z");
+  EXPECT_EQ(cursor->written_unix, 5000);
+  EXPECT_EQ(cursor->ttl_seconds, 3600);
+  EXPECT_EQ(cursor->ClusterKey(), "cnpg/pt/shop");
+}
+
+TEST(StandbyCursorTest, WithoutAVerifiedBackupPinsTheNewestByEnd) {
+  std::vector<repo::Snapshot> snapshots = {Backup(1, 3000, {}), Backup(2, 2000, NativeAt5())};
+  auto cursor = Needed(snapshots);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(snapshots[0].id));
+  EXPECT_EQ(cursor->position_kind, repo::CursorPositionKind::kNone);  // a dump
+}
+
+TEST(StandbyCursorTest, AMariadbBaseNamesItsGtidPosition) {
+  std::vector<repo::Snapshot> snapshots = {
+      Backup(1, 1000, {"method=native", "gtid_position=0-1-42"})};
+  auto cursor = Needed(snapshots, platform::EngineKind::kMariadb);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->engine, "mariadb");
+  EXPECT_EQ(cursor->position_kind, repo::CursorPositionKind::kGtid);
+  EXPECT_EQ(cursor->position, "0-1-42");
+}
+
+TEST(StandbyCursorTest, NothingToPinWithoutABackup) {
+  EXPECT_FALSE(Needed({}).has_value());
+}
+
+}  // namespace
+}  // namespace hasteward::dr
