@@ -2,6 +2,7 @@
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
+#include "engine/client_tools.h"
 
 namespace hasteward::op {
 
@@ -16,6 +17,12 @@ core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atom
   HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-job-"));
   core::SubprocessOptions o;
   o.argv = command.argv;
+  engine::ToolSecrets secrets;  // outlives the child's start: its fd must stay open until then
+  if (!command.password.empty()) {
+    HS_ASSIGN_OR_RETURN(std::string path, secrets.Add("repository-password", command.password));
+    o.argv.insert(o.argv.end(), {"--restic-password-file", path});
+    o.inherit_fds = secrets.fds();
+  }
   o.env_set = command.env;
   o.stdout_mode = core::StdioMode::kFile;
   o.stdout_file = dir.path() + "/stdout";

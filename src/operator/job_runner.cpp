@@ -60,25 +60,23 @@ constexpr const char* kScheduledBackupLockWait = "10m";
 
 // `hasteward <verb> -c <cluster> -n <ns> ... --json` against `repo`. The repository location is
 // passed as HASTEWARD_BACKUPS_PATH: it may be a URL with credentials, which argv would show to
-// every local user (/proc/<pid>/cmdline).
+// every local user (/proc/<pid>/cmdline); /proc/<pid>/environ is readable by the owner only.
 ChildCommand MakeChild(const std::string& exe, const std::string& verb, const JobRequest& req,
                        const RepositorySpec& repo, const platform::PlatformOptions& platform,
                        const std::string& log_format) {
   ChildCommand c;
-  c.argv = {exe,
-            verb,
-            "-c",
-            req.cluster.name,
-            "-n",
-            req.cluster.ns,
-            "--restic-password-file",
-            repo.password_file,
-            "--json",
-            "--progress",
-            "never",
-            "--log-format",
-            log_format};
+  c.argv = {exe,      verb,         "-c",    req.cluster.name, "-n",      req.cluster.ns,
+            "--json", "--progress", "never", "--log-format",   log_format};
   c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
+  if (repo.secrets) {
+    // A BackupRepository's Secrets: the password through an inherited memory file (child_job.h),
+    // the storage environment (envSecretRef) beside the location.
+    c.password = repo.secrets->password;
+    for (const auto& [name, value] : repo.secrets->env)
+      c.env[name] = value;
+  } else {
+    c.argv.insert(c.argv.end(), {"--restic-password-file", repo.password_file});
+  }
   if (!platform.name.empty())
     c.argv.insert(c.argv.end(), {"--platform", platform.name});
   if (!platform.inventory_path.empty())
