@@ -27,8 +27,12 @@ core::Result<std::map<std::string, std::string>> SecretValues(
 
 std::string SecretsHash(const RepositorySecrets& secrets) {
   std::string all = secrets.password;
-  for (const auto& [name, value] : secrets.env)
-    all += "\n" + name + "=" + value;
+  for (const auto& [name, value] : secrets.env) {
+    all += "\n";
+    all += name;
+    all += "=";
+    all += value;
+  }
   return std::to_string(std::hash<std::string>{}(all));
 }
 
@@ -48,10 +52,11 @@ std::optional<CrdState> CrdCatalog::Read() {
   for (const auto& resource : *policies) {
     CrdResourceInfo info{resource.name, resource.generation, std::nullopt};
     auto policy = PolicyFromResource(resource);
-    if (policy.ok())
+    if (policy.ok()) {
       state.policies.push_back(std::move(policy).value());
-    else
+    } else {
       info.problem = ResourceProblem{kReasonInvalidSpec, policy.status().ToString()};
+    }
     state.policy_resources.push_back(std::move(info));
   }
   for (const auto& resource : *repositories)

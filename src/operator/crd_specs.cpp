@@ -18,8 +18,9 @@ core::Status CheckFields(const json& object, const std::set<std::string>& known,
     return core::Usage(where + " must be an object", "see deploy/crds for the schema");
   for (const auto& [key, value] : object.items()) {
     if (!known.count(key)) {
-      return core::Usage(where + " has unknown field '" + key + "'",
-                         "see deploy/crds for the schema (docs/operator.md)");
+      std::string message = where;
+      message += " has unknown field '" + key + "'";
+      return core::Usage(message, "see deploy/crds for the schema (docs/operator.md)");
     }
   }
   return core::Status::Ok();
@@ -50,8 +51,11 @@ core::Status ParseRetention(const json& object, repo::RetentionPolicy& retention
       object, {"keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"},
       where));
   for (const auto& [key, value] : object.items()) {
-    if (!value.is_number_integer() || value.get<int64_t>() < 0)
-      return core::Usage(where + "." + key + " must be a non-negative integer");
+    if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+      std::string message = where;
+      message += "." + key + " must be a non-negative integer";
+      return core::Usage(message);
+    }
   }
   retention.keep_last = object.value("keepLast", 0);
   retention.keep_hourly = object.value("keepHourly", 0);
@@ -86,9 +90,10 @@ core::Result<SecretKeyRef> ParseSecretRef(const json& object, bool with_key,
   SecretKeyRef ref;
   HS_ASSIGN_OR_RETURN(ref.name, StringField(object, "name", where));
   HS_ASSIGN_OR_RETURN(ref.ns, StringField(object, "namespace", where));
-  if (ref.name.empty() || ref.ns.empty())
+  if (ref.name.empty() || ref.ns.empty()) {
     return core::Usage(where + " needs 'name' and 'namespace'",
                        "name the Secret and its namespace");
+  }
   if (with_key) {
     HS_ASSIGN_OR_RETURN(ref.key, StringField(object, "key", where));
     if (ref.key.empty())

@@ -100,6 +100,7 @@ class CrdStatusReporter {
   // Owned by the thread: last check per repository (with the fingerprint it checked), and the
   // last status written per "Kind/name" with its condition's state and transition time.
   std::map<std::string, std::pair<std::string, RepositoryCheck>> checks_;
+  // NOLINTNEXTLINE(bugprone-exception-escape): only allocation can throw; that ends the program
   struct Written {
     nlohmann::json status;
     bool ready = false;

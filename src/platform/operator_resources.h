@@ -22,7 +22,7 @@ enum class OperatorResourceKind { kBackupPolicy, kBackupRepository };
 // "BackupPolicy", "BackupRepository" (the resources' kinds).
 const char* OperatorResourceKindName(OperatorResourceKind kind);
 
-struct OperatorResource {
+struct OperatorResource {  // NOLINT(bugprone-exception-escape): only allocation can throw
   OperatorResourceKind kind = OperatorResourceKind::kBackupPolicy;
   std::string name;
   int64_t generation = 0;  // bumped by the platform on every spec change only
