@@ -65,8 +65,12 @@ core::Result<std::map<std::string, std::string>> KubeOperatorResources::ReadSecr
   for (const auto& [key, value] : data.items()) {
     auto decoded = value.is_string() ? core::Base64Decode(value.get<std::string>()) : std::nullopt;
     if (!decoded) {
-      std::string message = "Secret '" + ns + "/" + name;
-      message += "' key '" + key + "' is not base64";
+      std::string message = "Secret '" + ns;
+      message += "/";
+      message += name;
+      message += "' key '";
+      message += key;
+      message += "' is not base64";
       return core::Usage(message, "check the Secret's data");
     }
     out[key] = core::AsString(*decoded);
