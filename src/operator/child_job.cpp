@@ -2,6 +2,7 @@
 
 #include "core/fd.h"
 #include "core/temp_dir.h"
+#include "engine/client_tools.h"
 
 namespace hasteward::op {
 
@@ -19,10 +20,18 @@ ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::str
   ChildCommand c;
   c.argv = {exe};
   c.argv.insert(c.argv.end(), verb.begin(), verb.end());
-  c.argv.insert(c.argv.end(),
-                {"-c", cluster.name, "-n", cluster.ns, "--restic-password-file", repo.password_file,
-                 "--json", "--progress", "never", "--log-format", log_format});
+  c.argv.insert(c.argv.end(), {"-c", cluster.name, "-n", cluster.ns, "--json", "--progress",
+                               "never", "--log-format", log_format});
   c.env = {{"HASTEWARD_BACKUPS_PATH", repo.location}};
+  if (repo.secrets) {
+    // A BackupRepository's Secrets: the password through an inherited memory file (RunChild),
+    // the storage environment (envSecretRef) beside the location.
+    c.password = repo.secrets->password;
+    for (const auto& [name, value] : repo.secrets->env)
+      c.env[name] = value;
+  } else {
+    c.argv.insert(c.argv.end(), {"--restic-password-file", repo.password_file});
+  }
   if (!platform.name.empty())
     c.argv.insert(c.argv.end(), {"--platform", platform.name});
   if (!platform.inventory_path.empty())
@@ -34,6 +43,12 @@ core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atom
   HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-job-"));
   core::SubprocessOptions o;
   o.argv = command.argv;
+  engine::ToolSecrets secrets;  // outlives the child's start: its fd must stay open until then
+  if (!command.password.empty()) {
+    HS_ASSIGN_OR_RETURN(std::string path, secrets.Add("repository-password", command.password));
+    o.argv.insert(o.argv.end(), {"--restic-password-file", path});
+    o.inherit_fds = secrets.fds();
+  }
   o.env_set = command.env;
   o.stdout_mode = core::StdioMode::kFile;
   o.stdout_file = dir.path() + "/stdout";

@@ -24,6 +24,11 @@ struct ChildCommand {
   // backup writes no snapshot), SIGTERM for a repair, whose own stop handling puts a moved-aside
   // data directory back before it exits (it is killed after kAbortGrace when it does not).
   int abort_signal = SIGKILL;
+  // The repository password when it is held in memory only (a BackupRepository's Secret): the
+  // child reads it from an anonymous memory file (memfd, mode 0600) it alone inherits, named on its
+  // command line as `--restic-password-file /dev/fd/N`. Never a file on disk (a killed operator
+  // would leave it behind), never argv or the environment. Empty: argv names a password file.
+  std::string password;
 };
 
 struct ChildOutcome {
@@ -41,8 +46,8 @@ ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::str
                               const platform::PlatformOptions& platform,
                               const std::string& log_format);
 
-// Starts the command (stdout to a private temp file, stderr captured), polls for exit and stops
-// the child as soon as `abort` is set.
+// Starts the command (stdout to a private temp file, stderr captured; with `password`, the
+// password flag appended to argv), polls for exit and stops the child as soon as `abort` is set.
 core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atomic<bool>& abort);
 
 }  // namespace hasteward::op

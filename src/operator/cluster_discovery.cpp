@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "operator/cluster_annotations.h"
+#include "operator/crd_catalog.h"
 
 namespace hasteward::op {
 
@@ -19,8 +20,9 @@ std::string KeyOf(const platform::Cluster& cluster) {
 // What a managed cluster is scheduled by: a change in any of it is a new set.
 std::string Fingerprint(const ManagedCluster& c) {
   std::string repositories;
+  // Locations and secrets too: a BackupRepository may change them under the same name.
   for (const auto& r : c.repositories)
-    repositories += r.name + ",";
+    repositories += RepositoryFingerprint(r) + ",";
   return c.Key() + "|" + c.policy + "|" + c.backup_schedule + "|" + c.triage_schedule + "|" +
          c.verify_schedule + "|" + c.mode + "|" + repositories + (c.pitr ? "|pitr" : "");
 }
@@ -71,10 +73,9 @@ ManagedSet MergeManaged(const ServeConfig& config, const std::vector<ManagedClus
   return set;
 }
 
-ClusterDiscovery::ClusterDiscovery(const ServeConfig& config,
-                                   std::vector<ManagedCluster> configured,
+ClusterDiscovery::ClusterDiscovery(ServeConfig config, std::vector<ManagedCluster> configured,
                                    PlatformOpener open_platform)
-    : config_(config),
+    : config_(std::move(config)),
       configured_(std::move(configured)),
       open_platform_(std::move(open_platform)) {}
 
@@ -112,8 +113,15 @@ ManagedSet ClusterDiscovery::Start(SteadyTime now) {
   return current_;
 }
 
+void ClusterDiscovery::SetConfig(ServeConfig config, std::vector<ManagedCluster> configured) {
+  config_ = std::move(config);
+  configured_ = std::move(configured);
+  config_changed_ = true;
+}
+
 std::optional<ManagedSet> ClusterDiscovery::Poll(SteadyTime now) {
-  bool due = now >= next_resync_;
+  bool due = now >= next_resync_ || config_changed_;
+  config_changed_ = false;
   // Without annotations only engines can change (a configured cluster that appears later).
   if (feed_ && feed_->TakeChange())
     due = true;

@@ -47,10 +47,10 @@ class ClusterDiscovery {
   using SteadyTime = std::chrono::steady_clock::time_point;
   using PlatformOpener = std::function<core::Result<std::unique_ptr<platform::Platform>>()>;
 
-  // `config` must outlive this. `configured`: ResolveClusters(config). The platform is opened
+  // `configured`: ResolveClusters(config). The platform is opened
   // anew for every listing (the local platform reads its inventory file when opened, so an edit
   // shows at the next resync); the one opened by Start also runs the change feed.
-  ClusterDiscovery(const ServeConfig& config, std::vector<ManagedCluster> configured,
+  ClusterDiscovery(ServeConfig config, std::vector<ManagedCluster> configured,
                    PlatformOpener open_platform);
   ~ClusterDiscovery();
   ClusterDiscovery(const ClusterDiscovery&) = delete;
@@ -61,12 +61,16 @@ class ClusterDiscovery {
   // A new set when the platform was listed again (change reported or resync due) and the result
   // differs from the previous one; nullopt otherwise.
   std::optional<ManagedSet> Poll(SteadyTime now);
+  // Replaces the config (its policies or repositories changed: `serve` merged its BackupPolicy and
+  // BackupRepository resources, crd_catalog.h); the next Poll lists the platform again.
+  void SetConfig(ServeConfig config, std::vector<ManagedCluster> configured);
 
  private:
   std::optional<ManagedSet> ListAndMerge();
   void LogProblems(const ManagedSet& set);
 
-  const ServeConfig& config_;
+  ServeConfig config_;
+  bool config_changed_ = false;
   std::vector<ManagedCluster> configured_;
   PlatformOpener open_platform_;
   std::unique_ptr<platform::Platform> watched_platform_;  // owns what feed_ watches through

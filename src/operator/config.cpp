@@ -59,7 +59,7 @@ core::Status ParseRetention(const YAML::Node& n, repo::RetentionPolicy& r,
 core::Status ParseRepository(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n, {"name", "repository", "path", "url", "passwordFile"}, "a repository"));
   RepositorySpec r{Str(n, "name"), Str(n, "repository", Str(n, "path", Str(n, "url"))),
-                   Str(n, "passwordFile")};
+                   Str(n, "passwordFile"), nullptr};
   if (r.name.empty() || r.location.empty()) {
     return core::Usage("a repository needs 'name' and 'repository' (or 'path'/'url')");
   }

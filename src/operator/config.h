@@ -16,6 +16,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,10 +28,19 @@
 
 namespace hasteward::op {
 
+// A repository's secrets read through the platform (a BackupRepository's passwordSecretRef and
+// envSecretRef), held in memory only: never logged, never written to a file or a child's argv.
+struct RepositorySecrets {
+  std::string password;
+  std::map<std::string, std::string> env;  // for the storage backend, e.g. AWS_ACCESS_KEY_ID
+};
+
 struct RepositorySpec {
   std::string name;
   std::string location;  // path or URL
   std::string password_file;
+  // Set for a repository from a BackupRepository resource (then password_file is empty).
+  std::shared_ptr<const RepositorySecrets> secrets;
 };
 
 struct PolicySpec {

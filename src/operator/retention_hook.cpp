@@ -1,12 +1,10 @@
 #include "operator/retention_hook.h"
 
 #include "core/clock.h"
-#include "core/fd.h"
 #include "core/log.h"
+#include "operator/repository_access.h"
 #include "pitr/pitr_retention.h"
 #include "repo/maintenance/prune.h"
-#include "repo/repository.h"
-#include "storage/registry.h"
 
 namespace hasteward::op {
 
@@ -15,13 +13,6 @@ namespace {
 // Other clusters' backups into the same repository hold shared locks; prune needs the exclusive
 // one, so it waits this long for them.
 constexpr std::chrono::seconds kLockWait{120};
-
-core::Result<std::string> ReadPassword(const std::string& file) {
-  HS_ASSIGN_OR_RETURN(std::string p, core::ReadFileToString(file));
-  while (!p.empty() && (p.back() == '\n' || p.back() == '\r'))
-    p.pop_back();
-  return p;
-}
 
 }  // namespace
 
@@ -35,9 +26,7 @@ core::Result<RetentionOutcome> ApplyRetentionAfterBackup(const RepositorySpec& r
   RetentionOutcome out;
   if (cluster.retention.IsEmpty())
     return out;
-  HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(repository.password_file));
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(repository.location));
-  HS_ASSIGN_OR_RETURN(auto r, repo::Repository::Open(std::move(backend), password));
+  HS_ASSIGN_OR_RETURN(auto r, OpenManagedRepository(repository));
   repo::PruneRunOptions po;
   po.retention.policy = cluster.retention;
   po.retention.type = repo::PruneType::kBackup;

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "operator/archive_supervisor.h"
 #include "operator/cluster_discovery.h"
+#include "operator/crd_source.h"
 #include "operator/http_server.h"
 #include "operator/job_events.h"
 #include "operator/metrics.h"
@@ -130,10 +131,26 @@ core::Result<std::unique_ptr<platform::LeaderElection>> StartElection(
   return election;
 }
 
+// Policies or repositories from the platform's resources changed: discovery resolves the clusters
+// against the new config at its next poll. The config file's clusters name only its own policies
+// (checked at start), so they always resolve.
+void ApplyMergedConfig(ServeConfig merged, ClusterDiscovery& discovery) {
+  auto configured = ResolveClusters(merged);
+  if (!configured.ok()) {
+    core::LogError("the merged policies do not resolve; keeping the previous ones",
+                   {{"error", configured.status().message()}});
+    return;
+  }
+  core::LogInfo("operator resources changed",
+                {{"policies", std::to_string(merged.policies.size())},
+                 {"repositories", std::to_string(merged.repositories.size())}});
+  discovery.SetConfig(std::move(merged), std::move(configured).value());
+}
+
 // The scheduler runs only while this replica leads. Returns true when leadership was lost: then
 // the replica stops acting at once (another may take over when the lease expires). Discovery runs
 // on every replica, so a new leader starts with the current set.
-bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery,
+bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery, CrdSource* crds,
                      const platform::LeaderElection* election) {
   Scheduler& scheduler = act.scheduler;
   bool acting = false;
@@ -149,7 +166,12 @@ bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery,
       core::LogInfo("acting as leader");
       acting = true;
     }
-    if (auto changed = discovery.Poll(core::SystemClock::Get().Monotonic())) {
+    const auto now = core::SystemClock::Get().Monotonic();
+    if (crds != nullptr) {
+      if (auto merged = crds->Poll(now))
+        ApplyMergedConfig(std::move(*merged), discovery);
+    }
+    if (auto changed = discovery.Poll(now)) {
       scheduler.SetClusters(std::move(changed->clusters), std::move(changed->engines));
       archives_current = false;
     }
@@ -159,6 +181,8 @@ bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery,
         act.archives.Reconcile(scheduler.clusters(), scheduler.engines());
       archives_current = true;
       scheduler.Tick();
+      if (crds != nullptr)
+        crds->Report(scheduler.clusters());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -184,7 +208,11 @@ core::Status Serve(const ServeOptions& o) {
   where.name = config.platform;
   where.inventory_path = config.inventory;
   HS_ASSIGN_OR_RETURN(auto election, StartElection(config, where));
-  ClusterDiscovery discovery(config, clusters, [where] { return platform::OpenPlatform(where); });
+  HS_ASSIGN_OR_RETURN(auto crds, CrdSource::Open(config, where, config.discovery.resync));
+  ServeConfig effective = crds ? crds->Start(core::SystemClock::Get().Monotonic()) : config;
+  HS_ASSIGN_OR_RETURN(clusters, ResolveClusters(effective));
+  ClusterDiscovery discovery(std::move(effective), clusters,
+                             [where] { return platform::OpenPlatform(where); });
   ManagedSet managed = discovery.Start(core::SystemClock::Get().Monotonic());
   std::string exe = o.self_exe;
   if (exe.empty()) {
@@ -194,9 +222,14 @@ core::Status Serve(const ServeOptions& o) {
   }
   ProcessJobRunner runner(exe, where, o.log_format);
   Scheduler scheduler(managed.clusters, managed.engines, *state, runner, *clock);
-  scheduler.SetJobObserver([where](const JobRequest& request, const JobResult& result) {
-    RecordJobEvents(where, request, result);
-  });
+  scheduler.SetJobObserver(
+      [where, crd = crds.get()](const JobRequest& request, const JobResult& result) {
+        RecordJobEvents(where, request, result);
+        if (crd != nullptr && request.kind == JobKind::kBackup) {
+          for (const auto& repository : request.cluster.repositories)
+            crd->RepositoryWritten(repository.name);
+        }
+      });
   ArchiveSupervisorOptions archive_options;
   archive_options.self_exe = exe;
   archive_options.platform = where;
@@ -211,7 +244,7 @@ core::Status Serve(const ServeOptions& o) {
   core::LogInfo("operator started",
                 {{"clusters", std::to_string(managed.clusters.size())}, {"state", state->path()}});
   ready = true;
-  if (RunWhileLeading(acting, discovery, election.get())) {
+  if (RunWhileLeading(acting, discovery, crds.get(), election.get())) {
     // No grace: the other replica may start jobs as soon as the lease expires.
     ready = false;
     core::LogError("leadership lost: aborting running jobs and exiting");

@@ -43,4 +43,8 @@ core::Result<std::unique_ptr<LeaderElection>> Platform::OpenLeaderElection(
   return std::unique_ptr<LeaderElection>();
 }
 
+core::Result<std::unique_ptr<OperatorResources>> Platform::OpenOperatorResources() {
+  return std::unique_ptr<OperatorResources>();
+}
+
 }  // namespace hasteward::platform

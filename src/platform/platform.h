@@ -19,6 +19,7 @@
 #include "platform/cluster_event.h"
 #include "platform/instance_handle.h"
 #include "platform/leader_election.h"
+#include "platform/operator_resources.h"
 
 namespace hasteward::platform {
 
@@ -70,6 +71,10 @@ class Platform {
   // platform runs one operator per host and needs none (local). kUsage on invalid settings.
   virtual core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(
       const LeaderElectionSettings& settings);
+
+  // The operator's BackupPolicy/BackupRepository resources (operator_resources.h), already being
+  // watched; nullptr when the platform stores none (local: they come from the config file).
+  virtual core::Result<std::unique_ptr<OperatorResources>> OpenOperatorResources();
 
   // Runs a command where the instance lives, as the instance's OS user. The options' argv,
   // env and stdio are honoured; uid/gid are filled in by the platform.

@@ -14,9 +14,14 @@
 namespace hasteward::storage {
 namespace {
 
-core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
+core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location,
+                                                  const std::map<std::string, std::string>& env) {
   if (location.rfind("s3:", 0) == 0) {
-    HS_ASSIGN_OR_RETURN(auto cfg, s3::ParseS3Location(location, s3::ProcessEnv()));
+    s3::EnvLookup lookup = [env, process = s3::ProcessEnv()](const std::string& name) {
+      auto given = env.find(name);
+      return given != env.end() ? std::optional<std::string>(given->second) : process(name);
+    };
+    HS_ASSIGN_OR_RETURN(auto cfg, s3::ParseS3Location(location, lookup));
     return std::unique_ptr<Backend>(std::make_unique<s3::S3Backend>(std::move(cfg)));
   }
   if (location.rfind("rest:", 0) == 0) {
@@ -40,13 +45,17 @@ core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
+OpenOptions DefaultOpenOptions() {
   OpenOptions options;
   if (const char* secs = std::getenv("HASTEWARD_STORAGE_RETRY_SECONDS");
       secs != nullptr && *secs != 0) {
     options.retry_options.max_total = std::chrono::seconds(std::max(0L, std::atol(secs)));
   }
-  return OpenBackend(location, options);
+  return options;
+}
+
+core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
+  return OpenBackend(location, DefaultOpenOptions());
 }
 
 core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location,
@@ -55,7 +64,7 @@ core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location,
     return core::Usage("no repository given",
                        "pass --backups-path or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
   }
-  HS_ASSIGN_OR_RETURN(auto driver, OpenDriver(location));
+  HS_ASSIGN_OR_RETURN(auto driver, OpenDriver(location, options.environment));
   int limit = options.connections > 0 ? options.connections : driver->Connections();
   std::unique_ptr<Backend> b = std::make_unique<CountingBackend>(std::move(driver));
   b = std::make_unique<LimitBackend>(std::move(b), limit);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,7 +14,14 @@ struct OpenOptions {
   bool retry = true;  // wrap in RetryBackend
   RetryOptions retry_options;
   int connections = 0;  // concurrency limit; 0 = the driver's Connections()
+  // Looked up before the process environment by drivers that read it (s3: AWS_* credentials and
+  // region), so one process can open repositories with different credentials (the operator's
+  // BackupRepository envSecretRef) without putting them into its own environment.
+  std::map<std::string, std::string> environment;
 };
+
+// The options of the one-argument OpenBackend: defaults, with HASTEWARD_STORAGE_RETRY_SECONDS.
+OpenOptions DefaultOpenOptions();
 
 // Opens a backend from a location: a plain path or "local:<path>" (local filesystem),
 // "s3:<endpoint>/<bucket>[/prefix]", "rest:<url>". Unknown schemes are a usage error.

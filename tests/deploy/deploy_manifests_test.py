@@ -42,6 +42,14 @@ EXPECTED_GRANTS = {
     ("ClusterRoleBinding", "hasteward-operator", "postgresql.cnpg.io", "clusters", "patch", ()),
     ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
 } | {
+    ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural, verb, ())
+    for plural in ("backuppolicies", "backuprepositories")
+    for verb in ("list", "watch")
+} | {
+    ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural + "/status",
+     "patch", ())
+    for plural in ("backuppolicies", "backuprepositories")
+} | {
     ("RoleBinding", "hasteward-secret-reader", "", "secrets", "get", ()),
     ("RoleBinding", "hasteward-leader-election", "coordination.k8s.io", "leases", "create", ()),
     ("RoleBinding", "hasteward-leader-election", "coordination.k8s.io", "leases", "get", ("hasteward-leader",)),

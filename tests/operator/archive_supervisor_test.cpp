@@ -52,7 +52,11 @@ class ArchiveSupervisorTest : public ::testing::Test {
     c.ns = "db";
     c.name = name;
     c.pitr = pitr;
-    c.repositories = {{"r", "/tmp/none", "/tmp/none-password"}};
+    RepositorySpec repository;
+    repository.name = "r";
+    repository.location = "/tmp/none";
+    repository.password_file = "/tmp/none-password";
+    c.repositories = {repository};
     return c;
   }
   static ArchiveProgress Only(const ArchiveSupervisor& s) {

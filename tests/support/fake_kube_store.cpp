@@ -139,6 +139,10 @@ std::vector<FakeKubeResource> DefaultFakeKubeResources() {
       {"postgresql.cnpg.io", "v1", "clusters", "Cluster", true, true},
       {"postgresql.cnpg.io", "v1", "backups", "Backup", true, true},
       {"k8s.mariadb.com", "v1alpha1", "mariadbs", "MariaDB", true, true},
+      // HASteward's own CRDs (deploy/crds): cluster-scoped, with a status subresource.
+      {"clinic.hasteward.prplanit.com", "v1alpha1", "backuppolicies", "BackupPolicy", false, true},
+      {"clinic.hasteward.prplanit.com", "v1alpha1", "backuprepositories", "BackupRepository", false,
+       true},
   };
 }
 

@@ -31,7 +31,7 @@ struct FakeKubeResource {
 };
 
 // The resources of the Kubernetes API that HASteward uses, plus the CloudNativePG and
-// mariadb-operator custom resources.
+// mariadb-operator custom resources and HASteward's BackupPolicy and BackupRepository.
 std::vector<FakeKubeResource> DefaultFakeKubeResources();
 
 // An HTTP status and its JSON body (the object, a list, or a metav1.Status for errors).

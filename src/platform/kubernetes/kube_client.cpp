@@ -16,6 +16,10 @@ const KubeResource kStatefulSets{"apps", "v1", "statefulsets", true};
 const KubeResource kLeases{"coordination.k8s.io", "v1", "leases", true};
 const KubeResource kCnpgClusters{"postgresql.cnpg.io", "v1", "clusters", true};
 const KubeResource kMariaDbs{"k8s.mariadb.com", "v1alpha1", "mariadbs", true};
+const KubeResource kBackupPolicies{"clinic.hasteward.prplanit.com", "v1alpha1", "backuppolicies",
+                                   false};
+const KubeResource kBackupRepositories{"clinic.hasteward.prplanit.com", "v1alpha1",
+                                       "backuprepositories", false};
 // NOLINTEND(cert-err58-cpp)
 }  // namespace resources
 

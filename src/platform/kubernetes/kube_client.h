@@ -36,6 +36,9 @@ extern const KubeResource kStatefulSets;
 extern const KubeResource kLeases;
 extern const KubeResource kCnpgClusters;
 extern const KubeResource kMariaDbs;
+// HASteward's own cluster-scoped resources (deploy/crds).
+extern const KubeResource kBackupPolicies;
+extern const KubeResource kBackupRepositories;
 }  // namespace resources
 
 // The path of a resource collection or object ("/apis/apps/v1/namespaces/ns/statefulsets/x").

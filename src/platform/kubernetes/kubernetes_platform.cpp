@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "platform/kubernetes/cluster_change_watch.h"
 #include "platform/kubernetes/cluster_events.h"
+#include "platform/kubernetes/kube_operator_resources.h"
 #include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_instance.h"
@@ -98,6 +99,10 @@ core::Result<std::unique_ptr<LeaderElection>> KubernetesPlatform::OpenLeaderElec
   return std::unique_ptr<LeaderElection>(std::make_unique<LeaseElection>(
       client_, ResolveLeaseSettings(settings, env_, client_->config().ns),
       core::SystemClock::Get()));
+}
+
+core::Result<std::unique_ptr<OperatorResources>> KubernetesPlatform::OpenOperatorResources() {
+  return std::unique_ptr<OperatorResources>(std::make_unique<KubeOperatorResources>(client_));
 }
 
 }  // namespace hasteward::platform::kubernetes

@@ -37,6 +37,8 @@ class KubernetesPlatform : public Platform {
   // configuration's namespace.
   core::Result<std::unique_ptr<LeaderElection>> OpenLeaderElection(
       const LeaderElectionSettings& settings) override;
+  // The cluster-scoped BackupPolicy/BackupRepository resources (kube_operator_resources.h).
+  core::Result<std::unique_ptr<OperatorResources>> OpenOperatorResources() override;
 
  private:
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);

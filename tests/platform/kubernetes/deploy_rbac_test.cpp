@@ -53,6 +53,19 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
   EXPECT_EQ(client.Get(resources::kSecrets, "other", "pg-superuser").status().code(),
             core::ErrorCode::kAuthFailed);
   EXPECT_EQ(client.List(resources::kSecrets, "db").status().code(), core::ErrorCode::kAuthFailed);
+  // Its BackupPolicy/BackupRepository resources: listed, and only their status written.
+  EXPECT_TRUE(client.List(resources::kBackupPolicies, "").ok());
+  EXPECT_TRUE(client.List(resources::kBackupRepositories, "").ok());
+  EXPECT_EQ(client
+                .Patch(resources::kBackupPolicies, "", "p", PatchType::kMerge,
+                       {{"spec", {{"mode", "repair"}}}})
+                .status()
+                .code(),
+            core::ErrorCode::kAuthFailed)
+      << "the operator never writes a policy's spec";
+  EXPECT_EQ(client.Get(resources::kBackupRepositories, "", "r").status().code(),
+            core::ErrorCode::kAuthFailed)
+      << "list and watch only";
   // The leader Lease: by name, in the operator's namespace only.
   EXPECT_EQ(client.Get(resources::kLeases, testing::kDeployNamespace, testing::kDeployLeaseName)
                 .status()
@@ -67,9 +80,9 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
 
 // The other half of least privilege: every grant of deploy/ is used. The flows of the kubernetes
 // platform (discovery of both operators' clusters, Secrets, pod exec, the leader Lease of
-// `serve`) run as the operator's ServiceAccount, and the grants they used are exactly the grants
-// deploy/ gives it. A rule added without code that needs it (or code needing a rule deploy/ lacks)
-// fails here.
+// `serve`, its BackupPolicy/BackupRepository resources and their status) run as the operator's
+// ServiceAccount, and the grants they used are exactly the grants deploy/ gives it. A rule added
+// without code that needs it (or code needing a rule deploy/ lacks) fails here.
 TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   auto dir = core::TempDir::Create("deploy-rbac-");
   ASSERT_TRUE(dir.ok());
@@ -137,6 +150,30 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
       },
       std::chrono::seconds(5)));
   feed->reset();
+
+  // `serve` lists and watches its BackupPolicy/BackupRepository resources and writes their status.
+  for (const char* kind : {"BackupPolicy", "BackupRepository"}) {
+    ASSERT_TRUE((*api)
+                    ->CreateForTest({{"apiVersion", "clinic.hasteward.prplanit.com/v1alpha1"},
+                                     {"kind", kind},
+                                     {"metadata", {{"name", "p"}}},
+                                     {"spec", nlohmann::json::object()}})
+                    .ok());
+  }
+  auto crds = platform.OpenOperatorResources();
+  ASSERT_TRUE(crds.ok() && *crds) << crds.status().ToString();
+  for (auto kind : {OperatorResourceKind::kBackupPolicy, OperatorResourceKind::kBackupRepository}) {
+    ASSERT_TRUE((*crds)->List(kind).ok());
+    ASSERT_TRUE((*crds)->WriteStatus(kind, "p", {{"observedGeneration", 1}}).ok());
+  }
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        auto used = (*api)->GrantsUsedForTest();
+        return used.count("watch clinic.hasteward.prplanit.com/backuppolicies") &&
+               used.count("watch clinic.hasteward.prplanit.com/backuprepositories");
+      },
+      std::chrono::seconds(5)));
+  crds->reset();
 
   LeaderElectionSettings settings;
   settings.lease_duration = std::chrono::milliseconds(1200);

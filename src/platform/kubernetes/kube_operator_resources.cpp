@@ -1,0 +1,88 @@
+#include "platform/kubernetes/kube_operator_resources.h"
+
+#include <algorithm>
+
+#include "core/hex.h"
+#include "platform/kubernetes/cluster_change_watch.h"
+
+namespace hasteward::platform::kubernetes {
+
+using nlohmann::json;
+
+const KubeResource& ResourceOf(OperatorResourceKind kind) {
+  return kind == OperatorResourceKind::kBackupPolicy ? resources::kBackupPolicies
+                                                     : resources::kBackupRepositories;
+}
+
+OperatorResource OperatorResourceFromObject(OperatorResourceKind kind, const json& object) {
+  OperatorResource out;
+  out.kind = kind;
+  const json metadata = object.value("metadata", json::object());
+  out.name = metadata.is_object() ? metadata.value("name", "") : "";
+  if (metadata.is_object() && metadata.contains("generation") &&
+      metadata["generation"].is_number_integer()) {
+    out.generation = metadata["generation"].get<int64_t>();
+  }
+  out.spec = object.value("spec", json());
+  return out;
+}
+
+KubeOperatorResources::KubeOperatorResources(std::shared_ptr<const KubeClient> client)
+    : client_(std::move(client)),
+      feed_(std::make_unique<ClusterChangeWatch>(
+          client_, "",
+          std::vector<KubeResource>{resources::kBackupPolicies, resources::kBackupRepositories})) {}
+
+KubeOperatorResources::~KubeOperatorResources() {
+  feed_.reset();  // joins the watch threads before the client they use goes
+}
+
+core::Result<std::vector<OperatorResource>> KubeOperatorResources::List(OperatorResourceKind kind) {
+  HS_ASSIGN_OR_RETURN(json list, client_->List(ResourceOf(kind), ""));
+  std::vector<OperatorResource> out;
+  for (const auto& item : list.value("items", json::array())) {
+    if (item.is_object())
+      out.push_back(OperatorResourceFromObject(kind, item));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const OperatorResource& a, const OperatorResource& b) { return a.name < b.name; });
+  return out;
+}
+
+bool KubeOperatorResources::TakeChange() {
+  return feed_->TakeChange();
+}
+
+core::Result<std::map<std::string, std::string>> KubeOperatorResources::ReadSecret(
+    const std::string& ns, const std::string& name) {
+  auto secret = client_->Get(resources::kSecrets, ns, name);
+  if (!secret.ok())
+    return secret.TakeStatus().Wrap("read Secret '" + ns + "/" + name + "'");
+  std::map<std::string, std::string> out;
+  const json data = secret->value("data", json::object());
+  if (!data.is_object())
+    return out;
+  for (const auto& [key, value] : data.items()) {
+    auto decoded = value.is_string() ? core::Base64Decode(value.get<std::string>()) : std::nullopt;
+    if (!decoded) {
+      std::string message = "Secret '" + ns;
+      message += "/";
+      message += name;
+      message += "' key '";
+      message += key;
+      message += "' is not base64";
+      return core::Usage(message, "check the Secret's data");
+    }
+    out[key] = core::AsString(*decoded);
+  }
+  return out;
+}
+
+core::Status KubeOperatorResources::WriteStatus(OperatorResourceKind kind, const std::string& name,
+                                                const json& status) {
+  auto patched =
+      client_->Patch(ResourceOf(kind), "", name, PatchType::kMerge, {{"status", status}}, "status");
+  return patched.ok() ? core::Status::Ok() : patched.TakeStatus();
+}
+
+}  // namespace hasteward::platform::kubernetes

@@ -1,0 +1,206 @@
+// `hasteward serve --platform kubernetes` driven by its BackupPolicy and BackupRepository
+// resources (FakeKubeApi with the RBAC of deploy/): the serve config names no policy and no
+// repository. A CloudNativePG Cluster published from a real PostgreSQL sandbox opts in with the
+// policy annotation before the policy exists; creating the Secret, the BackupRepository and the
+// BackupPolicy through the API makes serve pick them up through its watch (the resync is an hour)
+// and back the cluster up on the policy's schedule into that repository, with the password from
+// the Secret (never in a file, on a command line or in the logs). The resources' status reflects
+// it, and a repository whose Secret holds a wrong password turns Ready=False with its reason.
+#include <chrono>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/fd.h"
+#include "platform/kubernetes/kube_client.h"
+#include "platform/kubernetes/kube_config.h"
+#include "support/command.h"
+#include "support/deploy_manifests.h"
+#include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+#include "support/hasteward_env.h"
+#include "support/sandbox_cluster.h"
+#include "support/serve_process.h"
+
+namespace hasteward::testing {
+namespace {
+
+namespace k8s = platform::kubernetes;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kToken[] = "hasteward-operator-token";
+constexpr char kCluster[] = "crdpg";
+constexpr char kSecretPassword[] = "from-the-secret-5e1d";
+constexpr char kGroupVersion[] = "clinic.hasteward.prplanit.com/v1alpha1";
+
+// Whether any regular file below `root` holds `needle`.
+bool AnyFileHolds(const std::string& root, const std::string& needle) {
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, error);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (error || !it->is_regular_file(error))
+      continue;
+    auto text = core::ReadFileToString(it->path().string());
+    if (text.ok() && text->find(needle) != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+class ServeCrdsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sandbox = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                           .instances = 1,
+                                           .name = kCluster,
+                                           .ns = "local"});
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    sandbox_ = std::move(sandbox).value();
+    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
+    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
+    FakeKubeApiOptions options;
+    options.rbac_file = *rbac;
+    auto api = FakeKubeApi::Start(options);
+    ASSERT_TRUE(api.ok()) << api.status().ToString();
+    api_ = std::move(api).value();
+    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
+    ASSERT_TRUE(PublishSandboxAsCnpg(*api_, *sandbox_, kPlatformNamespace).ok());
+    auto kubeconfig = api_->WriteKubeconfig(kToken, kPlatformNamespace);
+    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    hs_.Set("KUBECONFIG", *kubeconfig);
+    hs_.Set("POD_NAME", "hasteward-0");
+    hs_.Set("POD_NAMESPACE", kDeployNamespace);
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    // The test's own client: an admin, as `kubectl apply` by the cluster's owner.
+    auto admin = k8s::LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    admin_ = std::make_unique<k8s::KubeClient>(*admin);
+  }
+
+  void TearDown() override { serve_.Stop(); }
+
+  void StartServe() {
+    const std::string config =
+        WriteFile(hs_.Path("serve.yaml"),
+                  "platform: kubernetes\n"
+                  "stateFile: " +
+                      hs_.Path("serve-state.json") +
+                      "\n"
+                      "discovery: {annotations: true, resyncSeconds: 3600}\n");
+    // No RESTIC_PASSWORD for serve: the only password it can know is the Secret's.
+    auto env = hs_.vars();
+    env.erase("RESTIC_PASSWORD");
+    auto started = serve_.Start(config, env, {.tick_seconds = 0.5, .grace_seconds = 20});
+    ASSERT_TRUE(started.ok()) << started.ToString() << serve_.Logs();
+  }
+
+  void Create(const k8s::KubeResource& resource, const std::string& ns, const json& object) {
+    auto created = admin_->Create(resource, ns, object);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+  }
+
+  // Secret `name` in the platform namespace and a BackupRepository `name` reading it.
+  void CreateRepository(const std::string& name, const std::string& password) {
+    Create(k8s::resources::kSecrets, kPlatformNamespace,
+           SecretObject(kPlatformNamespace, name, {{"password", password}}));
+    Create(k8s::resources::kBackupRepositories, "",
+           {{"apiVersion", kGroupVersion},
+            {"kind", "BackupRepository"},
+            {"metadata", {{"name", name}}},
+            {"spec",
+             {{"restic",
+               {{"repository", hs_.repository()},
+                {"passwordSecretRef", {{"name", name}, {"namespace", kPlatformNamespace}}}}}}}});
+  }
+
+  json Status(const k8s::KubeResource& resource, const std::string& name) const {
+    auto got = admin_->Get(resource, "", name);
+    return got.ok() ? got->value("status", json::object()) : json::object();
+  }
+
+  static std::string Ready(const json& status, const char* field = "status") {
+    for (const auto& condition : status.value("conditions", json::array())) {
+      if (condition.value("type", "") == "Ready")
+        return condition.value(field, "");
+    }
+    return "";
+  }
+
+  size_t BackupSnapshots() const {
+    auto listed = hs_.Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
+    return listed.exit_code == 0 ? json::parse(listed.out).size() : 0;
+  }
+
+  HastewardEnv hs_{"hs-crds-", kSecretPassword};
+  std::unique_ptr<SandboxCluster> sandbox_;
+  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<k8s::KubeClient> admin_;
+  ServeProcess serve_;
+};
+
+TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus) {
+  const FakeKubeResource* clusters = api_->FindResource("postgresql.cnpg.io", "clusters");
+  auto annotated = api_->store().Patch(
+      *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
+      {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
+      false);
+  ASSERT_EQ(annotated.code, 200) << annotated.body.dump();
+  StartServe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return serve_.Logs().find("unknown policy 'minutely'") != std::string::npos; }, 10s))
+      << "before the policy exists the cluster is refused" << serve_.Logs();
+
+  CreateRepository("main", kSecretPassword);
+  Create(k8s::resources::kBackupPolicies, "",
+         {{"apiVersion", kGroupVersion},
+          {"kind", "BackupPolicy"},
+          {"metadata", {{"name", "minutely"}}},
+          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+  ASSERT_TRUE(WaitUntil(
+      [&] { return serve_.Logs().find("\"cluster now managed\"") != std::string::npos; }, 10s))
+      << "the watch did not deliver the policy" << serve_.Logs();
+  bool password_on_a_command_line = false;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& line : ProcessCommandLines())
+          password_on_a_command_line |= line.find(kSecretPassword) != std::string::npos;
+        return serve_.Logs().find("\"job end\"") != std::string::npos;
+      },
+      45s))
+      << serve_.Logs();
+  EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
+  // Read by stock restic with the Secret's password.
+  EXPECT_GE(BackupSnapshots(), 1U);
+
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Status(k8s::resources::kBackupRepositories, "main").value("snapshots", 0) >= 1;
+      },
+      15s))
+      << Status(k8s::resources::kBackupRepositories, "main").dump() << serve_.Logs();
+  json repository = Status(k8s::resources::kBackupRepositories, "main");
+  EXPECT_EQ(Ready(repository), "True") << repository.dump();
+  EXPECT_EQ(repository.value("observedGeneration", 0), 1);
+  EXPECT_FALSE(repository.value("lastCheckTime", "").empty());
+  json policy = Status(k8s::resources::kBackupPolicies, "minutely");
+  EXPECT_EQ(policy.value("managedClusters", 0), 1) << policy.dump();
+  EXPECT_EQ(Ready(policy), "True") << policy.dump();
+  EXPECT_EQ(policy.value("observedGeneration", 0), 1);
+
+  // A second repository whose Secret holds the wrong password.
+  CreateRepository("wrong", "not-the-password");
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Ready(Status(k8s::resources::kBackupRepositories, "wrong")) == "False"; }, 15s))
+      << serve_.Logs();
+  EXPECT_EQ(Ready(Status(k8s::resources::kBackupRepositories, "wrong"), "reason"), "WrongPassword");
+
+  // The password never left memory: no file, command line or log line holds it.
+  EXPECT_FALSE(password_on_a_command_line);
+  EXPECT_EQ(serve_.Logs().find(kSecretPassword), std::string::npos);
+  EXPECT_FALSE(AnyFileHolds(hs_.dir(), kSecretPassword));
+}
+
+}  // namespace
+}  // namespace hasteward::testing
