@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace hasteward::engine::mariadb {
@@ -36,6 +39,27 @@ core::Status CutShort(const std::string& where) {
   return core::Status(core::ErrorCode::kDumpFailed,
                       "the mbstream of 'mariadb-backup' ended inside " + where,
                       "the backup was not saved; check the tool's error and retry");
+}
+
+// The redo log, which mariadb-backup copies in its own thread from the start of a backup to its
+// end: spooled from its first chunk so that the data files, far larger, are the ones that stream.
+bool CopiedAlongside(const std::string& path) {
+  return path == "ib_logfile0" || path == "xtrabackup_logfile";
+}
+
+// An anonymous temporary file in TMPDIR: it has no name, so nothing is left behind on any exit.
+core::Result<core::UniqueFd> OpenSpoolFile() {
+  std::error_code error;
+  std::string dir = std::filesystem::temp_directory_path(error).string();
+  if (error) {
+    dir = "/tmp";
+  }
+  core::UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (fd.get() < 0) {
+    return core::ErrnoStatus("open a spool for an interleaved mbstream file in '" + dir + "'",
+                             errno);
+  }
+  return fd;
 }
 
 bool SafePath(const std::string& path) {
@@ -122,6 +146,73 @@ core::Status MbstreamReader::FinishPayload() {
   return core::Status::Ok();
 }
 
+core::Status MbstreamReader::SpoolChunk(const Header& header) {
+  auto found = spools_.find(header.path);
+  if (found == spools_.end()) {
+    if (!seen_.insert(header.path).second) {
+      return Corrupt("sends '" + header.path + "' again after its end");
+    }
+    HS_ASSIGN_OR_RETURN(core::UniqueFd fd, OpenSpoolFile());
+    found = spools_.emplace(header.path, Spool{std::move(fd), 0, false}).first;
+  }
+  Spool& spool = found->second;
+  if (header.type == kEndOfFile) {
+    spool.ended = true;
+    return core::Status::Ok();
+  }
+  if (header.offset != spool.size) {
+    return Corrupt("sends '" + header.path + "' at offset " + std::to_string(header.offset) +
+                   " after " + std::to_string(spool.size) + " bytes");
+  }
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(header.length, kSkipBuffer)));
+  auto crc = static_cast<uint32_t>(::crc32(0L, Z_NULL, 0));
+  for (uint64_t left = header.length; left > 0;) {
+    auto part = std::span(buf).first(static_cast<size_t>(std::min<uint64_t>(left, buf.size())));
+    HS_TRY(ReadExact(part, nullptr));
+    crc = static_cast<uint32_t>(::crc32(crc, part.data(), static_cast<uInt>(part.size())));
+    HS_TRY(core::WriteAll(spool.fd.get(), part));
+    left -= part.size();
+  }
+  if (crc != header.checksum) {
+    return Corrupt("has a checksum mismatch in '" + header.path + "' before offset " +
+                   std::to_string(spool.size + header.length));
+  }
+  spool.size += header.length;
+  return core::Status::Ok();
+}
+
+core::Result<bool> MbstreamReader::ServeEndedSpool() {
+  auto ended = std::find_if(spools_.begin(), spools_.end(),
+                            [](const auto& entry) { return entry.second.ended; });
+  if (ended == spools_.end()) {
+    return false;
+  }
+  path_ = ended->first;
+  served_ = std::move(ended->second);
+  spools_.erase(ended);
+  if (::lseek(served_->fd.get(), 0, SEEK_SET) != 0) {
+    return core::ErrnoStatus("rewind the spool of '" + path_ + "'", errno);
+  }
+  file_offset_ = 0;
+  in_file_ = false;
+  return true;
+}
+
+core::Result<size_t> MbstreamReader::ReadServed(std::span<uint8_t> buf) {
+  size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), served_->size - file_offset_));
+  if (want == 0) {
+    return size_t{0};
+  }
+  HS_ASSIGN_OR_RETURN(size_t n, core::ReadSome(served_->fd.get(), buf.first(want)));
+  if (n == 0) {
+    return core::Status(core::ErrorCode::kStorage,
+                        "the spool of '" + path_ + "' is shorter than what was written to it",
+                        "the backup was not saved; check the space and health of TMPDIR");
+  }
+  file_offset_ += n;
+  return n;
+}
+
 core::Result<std::optional<std::string>> MbstreamReader::Next() {
   std::vector<uint8_t> skip(kSkipBuffer);
   while (in_file_) {
@@ -130,38 +221,55 @@ core::Result<std::optional<std::string>> MbstreamReader::Next() {
       break;
     }
   }
-  HS_ASSIGN_OR_RETURN(auto header, ReadHeader());
-  if (!header) {
-    return std::optional<std::string>();
-  }
-  if (!seen_.insert(header->path).second) {
-    return Corrupt("sends '" + header->path + "' twice (interleaved files are not supported)");
-  }
-  path_ = header->path;
-  file_offset_ = 0;
-  if (header->type == kEndOfFile) {
-    in_file_ = false;  // an empty file
+  served_.reset();
+  for (;;) {
+    HS_ASSIGN_OR_RETURN(bool served, ServeEndedSpool());
+    if (served) {
+      return std::optional<std::string>(path_);
+    }
+    HS_ASSIGN_OR_RETURN(auto header, ReadHeader());
+    if (!header) {
+      if (!spools_.empty()) {
+        return CutShort("'" + spools_.begin()->first + "'");
+      }
+      return std::optional<std::string>();
+    }
+    if (spools_.count(header->path) || CopiedAlongside(header->path)) {
+      HS_TRY(SpoolChunk(*header));
+      continue;
+    }
+    if (!seen_.insert(header->path).second) {
+      return Corrupt("sends '" + header->path + "' again after its end");
+    }
+    path_ = header->path;
+    file_offset_ = 0;
+    if (header->type == kEndOfFile) {
+      in_file_ = false;  // an empty file
+      return std::optional<std::string>(path_);
+    }
+    if (header->offset != 0) {
+      return Corrupt("starts '" + path_ + "' at offset " + std::to_string(header->offset));
+    }
+    in_file_ = true;
+    remaining_ = header->length;
+    expected_crc_ = header->checksum;
+    crc_ = static_cast<uint32_t>(::crc32(0L, Z_NULL, 0));
     return std::optional<std::string>(path_);
   }
-  if (header->offset != 0) {
-    return Corrupt("starts '" + path_ + "' at offset " + std::to_string(header->offset));
-  }
-  in_file_ = true;
-  remaining_ = header->length;
-  expected_crc_ = header->checksum;
-  crc_ = static_cast<uint32_t>(::crc32(0L, Z_NULL, 0));
-  return std::optional<std::string>(path_);
 }
 
 core::Result<size_t> MbstreamReader::ReadContent(std::span<uint8_t> buf) {
+  if (served_) {
+    return ReadServed(buf);
+  }
   while (in_file_ && remaining_ == 0) {
     HS_ASSIGN_OR_RETURN(auto header, ReadHeader());
     if (!header) {
       return CutShort("'" + path_ + "'");
     }
     if (header->path != path_) {
-      return Corrupt("sends '" + header->path + "' inside '" + path_ +
-                     "' (interleaved files are not supported)");
+      HS_TRY(SpoolChunk(*header));  // another file's chunk in the middle of this one
+      continue;
     }
     if (header->type == kEndOfFile) {
       in_file_ = false;
