@@ -1,5 +1,7 @@
 #include "platform/platform.h"
 
+#include "platform/operator_resources.h"
+
 namespace hasteward::platform {
 
 core::Status Platform::StartInstance(const Cluster& c, const Instance& i) {

@@ -19,9 +19,12 @@
 #include "platform/cluster_event.h"
 #include "platform/instance_handle.h"
 #include "platform/leader_election.h"
-#include "platform/operator_resources.h"
 
 namespace hasteward::platform {
+
+// Declared, not included: operator_resources.h brings nlohmann/json.hpp, which every includer of
+// this header would otherwise parse (and clang-tidy walk) for nothing.
+class OperatorResources;
 
 // Where clusters are. Implementations: LocalPlatform (inventory file; plain hosts and sandbox),
 // later KubernetesPlatform; each registers in registry.cpp. Thread-safe for concurrent reads.
