@@ -8,9 +8,11 @@
 #include "core/file_sink.h"
 #include "engine/engine.h"
 #include "engine/users_mode.h"
+#include "jobs/native_backup.h"
 #include "platform/platform.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/restore/file_dumper.h"
+#include "repo/restore/tar_dumper.h"
 
 namespace hasteward::cli {
 
@@ -60,6 +62,49 @@ core::Result<std::unique_ptr<core::ByteSink>> OpenOutput(const std::string& outp
   return sink;
 }
 
+// The directory an export writes as a tar, or nullopt for a file export: a native snapshot
+// without --path (its whole tree: `tar -xf` gives <ns>/<cluster>/data as `restic restore` does),
+// or a --path naming a directory of any snapshot.
+core::Result<std::optional<repo::Node>> TreeToExport(repo::Repository& r,
+                                                     const repo::Snapshot& snap,
+                                                     const ExportFlags& f) {
+  if (f.path.empty() && !jobs::IsNativeSnapshot(snap)) {
+    return std::optional<repo::Node>();
+  }
+  HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindNode(r, snap, f.path));
+  if (node.type != "dir") {
+    return std::optional<repo::Node>();
+  }
+  return std::optional<repo::Node>(std::move(node));
+}
+
+core::Status ExportTree(const GlobalOptions& g, const ExportFlags& f, repo::Repository& r,
+                        const repo::Snapshot& snap, const repo::Node& dir) {
+  if (!f.users.empty()) {
+    return core::Usage("--users applies to dump exports; this export is a file tree (tar)",
+                       "drop --users");
+  }
+  if (!dir.subtree) {
+    return core::Corruption("directory '" + f.path + "' of snapshot '" +
+                            repo::IdToHex(snap.id).substr(0, 8) + "' has no subtree");
+  }
+  HS_ASSIGN_OR_RETURN(auto sink, OpenOutput(f.output));
+  ProgressPrinter progress(g, "export");
+  repo::DumpOptions opts;
+  auto summary = repo::DumpTreeAsTar(r, *dir.subtree, f.path, *sink, opts);
+  progress.Finish();
+  HS_TRY(summary.status());
+  HS_TRY(sink->Close());
+  ReportRequests(g, r);
+  if (f.output != "-" && !g.quiet) {
+    std::fprintf(stderr, "exported snapshot %s as tar (%llu files, %s) to %s\n",
+                 repo::IdToHex(snap.id).substr(0, 8).c_str(),
+                 static_cast<unsigned long long>(summary->files),
+                 HumanBytes(summary->content_bytes).c_str(), f.output.c_str());
+  }
+  return core::Status::Ok();
+}
+
 core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
   SnapshotFilter filter = SnapshotFilter::FromGlobals(g);
   HS_ASSIGN_OR_RETURN(filter.type, SnapshotTypeFor(f.snapshot, f.type, f.instance));
@@ -76,6 +121,11 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
     return lock->Release();
   }
   HS_TRY(r->LoadIndex());
+  HS_ASSIGN_OR_RETURN(auto tree, TreeToExport(*r, snap, f));
+  if (tree) {
+    HS_TRY(ExportTree(g, f, *r, snap, *tree));
+    return lock->Release();
+  }
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindFileNode(*r, snap, f.path));
   HS_ASSIGN_OR_RETURN(auto output, OpenOutput(f.output));
   HS_ASSIGN_OR_RETURN(auto sink, FilterAccounts(snap, f, std::move(output)));
@@ -103,7 +153,9 @@ void AddExportFlags(CLI::App* cmd, const std::shared_ptr<ExportFlags>& flags) {
                   "Snapshot ID, prefix or 'latest' (env HASTEWARD_SNAPSHOT)")
       ->envname("HASTEWARD_SNAPSHOT");
   cmd->add_option("-o,--output-file", flags->output, "Output file ('-' = stdout; .gz compresses)");
-  cmd->add_option("--path", flags->path, "File inside the snapshot (default: its only file)");
+  cmd->add_option("--path", flags->path,
+                  "File inside the snapshot (default: its only file), or a directory (written "
+                  "as tar; a native snapshot without --path is its whole tree as tar)");
   cmd->add_option("-t,--type", flags->type, "Snapshot type for 'latest': backup|diverged");
   cmd->add_option("-i,--instance", flags->instance,
                   "Diverged capture of instance N (env HASTEWARD_INSTANCE)")

@@ -3,7 +3,8 @@
 // facts as tags; destroying the primary's data directory and restoring gives back every row, and
 // the standby is re-cloned and replicates again; stock `restic restore` of the snapshot gives a
 // data directory that pg_verifybackup accepts and postgres starts on; a running target, a missing
-// confirmation and another cluster's data are refused; a killed pg_basebackup saves nothing.
+// confirmation and another cluster's data are refused; a killed pg_basebackup saves nothing;
+// `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
@@ -184,6 +186,36 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
   EXPECT_EQ(rows.out, before) << rows.err;
   RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl", "-D", data, "-w",
               "-m", "fast", "stop"});
+}
+
+// `export` of a native snapshot is its whole tree as a tar: extracted with plain tar it is the
+// data directory pg_verifybackup accepts (every file against the backup manifest's checksums);
+// --path of one file exports that file alone.
+TEST_F(NativeBackupTest, ExportWritesATarWhoseDataDirectoryPgVerifybackupAccepts) {
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  std::string archive = hs_.Path("native.tar");
+  auto exported = hs_.Run({"export", "--snapshot", id, "-o", archive});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.err.find("as tar"), std::string::npos) << exported.err;
+  std::string target = hs_.Path("untarred");
+  ASSERT_EQ(RunCommand({"install", "-d", "-m", "0755", target}).exit_code, 0);
+  auto untarred = RunCommand({"tar", "-xf", archive, "-C", target});
+  ASSERT_EQ(untarred.exit_code, 0) << untarred.err;
+  ::chmod((target + "/nt").c_str(), 0755);
+  ::chmod((target + "/nt/shop").c_str(), 0755);
+  std::string data = target + "/nt/shop/data";
+  auto verified = RunCommand(
+      {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  std::string version = hs_.Path("PG_VERSION");
+  auto one =
+      hs_.Run({"export", "--snapshot", id, "--path", "nt/shop/data/PG_VERSION", "-o", version});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto content = core::ReadFileToString(version);
+  ASSERT_TRUE(content.ok()) << content.status().ToString();
+  EXPECT_EQ(*content, "15\n");
 }
 
 TEST_F(NativeBackupTest, VerifyRestoresTheDataDirectoryIntoAScratchServerAndReadsIt) {
