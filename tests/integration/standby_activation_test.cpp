@@ -153,6 +153,20 @@ class StandbyActivationTest : public ::testing::Test {
     ADD_FAILURE() << "segment " << segment << " was never archived";
   }
 
+  // A physical restore brings the source's roles and passwords: the DR site's inventory must
+  // hold the source's credentials (provisioned ahead, as a replicated secret would be).
+  static void ShareCredentials(Site& from, Site& to) {
+    const platform::Cluster& source = from.cluster->cluster();
+    const platform::Cluster& target = to.cluster->cluster();
+    for (auto [from_file, to_file] :
+         {std::pair{source.credentials.password.file, target.credentials.password.file},
+          std::pair{source.replication.password.file, target.replication.password.file}}) {
+      auto text = core::ReadFileToString(from_file);
+      ASSERT_TRUE(text.ok()) << from_file;
+      WriteFile(to_file, *text);
+    }
+  }
+
   static void Kill9(Site& site) {
     auto pid = core::ReadFileToString(site.cluster->instance(0).data_dir + "/postmaster.pid");
     ASSERT_TRUE(pid.ok());
@@ -194,6 +208,7 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   Sql(source_, "INSERT INTO orders VALUES (201, 'last archived row')");
   SwitchAndWaitArchived(source_);
   Kill9(source_);  // the site is lost seconds after its last commit was archived
+  ShareCredentials(source_, dr_);
   std::string config = Declare(dr_, source_, "shop-dr", "  activation: {acceptUnverified: true}\n");
   // kill -9 of the activation as soon as it logs that it entered Restoring.
   std::string log = dr_.env->Path("activate.log");
