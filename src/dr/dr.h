@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,13 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "dr/activation_record.h"
 #include "dr/conditions.h"
 #include "dr/discovery.h"
 #include "dr/freshness.h"
 #include "dr/standby_cursor.h"
 #include "dr/standby_spec.h"
+#include "repo/repository.h"
 
 namespace hasteward::dr {
 
@@ -39,11 +42,13 @@ struct StandbyReport {
   std::vector<Condition> conditions;  // transition times merged with the state file's
   CursorOutcome cursor;               // the retention floor cursor written this time
   std::string state_file;
+  ActivationRecord activation;  // phase None: never activated (dr/activation_record.h)
 
   // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
   //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
-  //  "cursor":{object,written,...} (dr/standby_cursor.h)}
+  //  "cursor":{object,written,...} (dr/standby_cursor.h), "activation" (dr/activation_record.h,
+  //  absent when never activated)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.
   std::string ToText() const;
@@ -52,6 +57,10 @@ struct StandbyReport {
   // Stale, not Restorable or the cursor could not be written, kOk otherwise.
   core::ErrorCode ExitCode() const;
 };
+
+// The source repository opened with the declared password file (read once, never logged).
+// kUsage when the file cannot be read; the repository's open errors otherwise.
+core::Result<std::unique_ptr<repo::Repository>> OpenSourceRepository(const SourceSpec& source);
 
 struct CheckOptions {
   const core::Clock* clock = &core::SystemClock::Get();

@@ -34,15 +34,19 @@ struct OpenedSource {
 };
 
 core::Result<OpenedSource> ListSource(const SourceSpec& source) {
-  HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository));
   OpenedSource opened;
-  HS_ASSIGN_OR_RETURN(opened.repository, repo::Repository::Open(std::move(backend), password));
+  HS_ASSIGN_OR_RETURN(opened.repository, OpenSourceRepository(source));
   HS_ASSIGN_OR_RETURN(opened.snapshots, opened.repository->ListSnapshots());
   return opened;
 }
 
 }  // namespace
+
+core::Result<std::unique_ptr<repo::Repository>> OpenSourceRepository(const SourceSpec& source) {
+  HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository));
+  return repo::Repository::Open(std::move(backend), password);
+}
 
 core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOptions& options) {
   StandbyReport report;
@@ -53,6 +57,8 @@ core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOpt
   auto now = options.clock->Now();
   report.checked_at = options.clock->NowUnixSeconds();
   HS_ASSIGN_OR_RETURN(StandbyState state, LoadStandbyState(report.state_file));
+  HS_ASSIGN_OR_RETURN(report.activation,
+                      LoadActivationRecord(ActivationRecordFile(report.state_file)));
   auto source = ListSource(spec.source);
   std::vector<Condition> conditions;
   if (source.ok()) {

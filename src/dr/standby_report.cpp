@@ -71,6 +71,9 @@ nlohmann::json StandbyReport::ToJson() const {
                          {"evidenceAgeSeconds", freshness.evidence_age_seconds}};
     json["cursor"] = cursor.ToJson(name);
   }
+  if (activation.phase != ActivationPhase::kNone) {
+    json["activation"] = ActivationRecordJson(activation);
+  }
   return json;
 }
 
@@ -84,6 +87,9 @@ std::string StandbyReport::ToText() const {
   }
   if (readable) {
     out += cursor.ToText(name);
+  }
+  if (activation.phase != ActivationPhase::kNone) {
+    out += ActivationRecordText(activation);
   }
   return out;
 }

@@ -77,7 +77,18 @@ core::Result<bool> Flag(const YAML::Node& node, const char* key, const std::stri
 
 core::Status ParseSource(const YAML::Node& node, const std::string& where, SourceSpec& source) {
   HS_TRY(RequireNode(node, where + ".source"));
-  HS_TRY(CheckKeys(node, {"repository", "passwordFile", "cluster"}, where + ".source"));
+  HS_TRY(CheckKeys(node, {"repository", "passwordFile", "cluster", "probe"}, where + ".source"));
+  source.probe = Text(node, "probe");
+  if (!source.probe.empty()) {
+    auto colon = source.probe.rfind(':');
+    bool port_ok = colon != std::string::npos && colon > 0 && colon + 1 < source.probe.size() &&
+                   source.probe.size() - colon <= 6 &&
+                   source.probe.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+    if (!port_ok) {
+      return core::Usage(where + ".source.probe: '" + source.probe + "' is not host:port",
+                         kFormatHint);
+    }
+  }
   source.repository = Text(node, "repository");
   HS_TRY(RequireText(source.repository, where + ".source.repository"));
   source.password_file = Text(node, "passwordFile");

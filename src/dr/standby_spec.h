@@ -7,6 +7,7 @@
 //   - name: shop-dr
 //     source:
 //       repository: /srv/repo | s3:...   (read access, and write to its own cursor object)
+//       probe: 10.0.0.5:5432                (optional: the source primary, checked by activate)
 //       passwordFile: /etc/hasteward/source-password
 //       cluster: {engine: cnpg, namespace: pt, name: shop}
 //     template: {engine: cnpg, instances: 1, platform: local, namespace: dr, name: shop}
@@ -34,9 +35,13 @@ struct SourceSpec {
   platform::EngineKind engine = platform::EngineKind::kPostgres;
   std::string ns = "default";
   std::string name;
+  // "host:port" of the source's primary, when the DR site can reach it at all. Activation
+  // refuses while it accepts connections: two writable clusters is how fail-backs lost data.
+  // "" = never probed (the source site is unreachable by design).
+  std::string probe;
 };
 
-// The cluster activation materializes (docs/standby.md: activation is not built yet).
+// The cluster activation restores into (it must exist: `sandbox create`, the inventory).
 struct ClusterTemplate {
   platform::EngineKind engine = platform::EngineKind::kPostgres;
   int instances = 1;

@@ -23,6 +23,9 @@ namespace hasteward::pitr {
 struct BinlogTarget {
   std::optional<int64_t> time_unix;  // --until
   std::string gtid;                  // --until-gtid ("0-1-42,1-2-7")
+  // Neither set: a DR activation's "the last archived position" (pitr/binlog_restore.h): reached
+  // only when the walk took every archived transaction, so a gap is never taken for the end.
+  bool end_of_archive = false;
 };
 
 // One archived file rebuilt from its pieces, with its whole transactions.

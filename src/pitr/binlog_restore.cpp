@@ -42,6 +42,9 @@ bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
 }
 
 std::string DescribeTarget(const BinlogTarget& target) {
+  if (target.end_of_archive) {
+    return "the end of its archive";
+  }
   return target.gtid.empty() ? repo::LocalTimeFromUnix(target.time_unix.value_or(0), 0).Format()
                              : "GTID " + target.gtid;
 }
@@ -80,6 +83,9 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     if (!walk.reached && target.time_unix && TookEveryTransaction(files, binlogs, walk.state) &&
         catalog.last_archived_at_ns() >=
             static_cast<uint64_t>((*target.time_unix + 1) * kNanosPerSecond)) {
+      walk.reached = true;
+    }
+    if (target.end_of_archive && TookEveryTransaction(files, binlogs, walk.state)) {
       walk.reached = true;
     }
     if (walk.reached) {
@@ -145,12 +151,15 @@ core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::In
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
                                                         repo::Repository& repo,
                                                         const BinlogRestoreOptions& options) {
-  const platform::Cluster& cluster = target.cluster();
+  const platform::Cluster& cluster = options.source ? *options.source : target.cluster();
   engine::BinlogArchiving* binlogs = target.engine().binlog_archiving();
   if (binlogs == nullptr) {
     return engine::Unsupported(target.engine(), "binlog point-in-time recovery");
   }
-  if (options.target.time_unix.has_value() == !options.target.gtid.empty()) {
+  int targets = static_cast<int>(options.target.time_unix.has_value()) +
+                static_cast<int>(!options.target.gtid.empty()) +
+                static_cast<int>(options.target.end_of_archive);
+  if (targets != 1) {
     return core::Usage("a binlog point-in-time restore needs exactly one target",
                        "pass --until TIME or --until-gtid GTID");
   }
@@ -195,9 +204,12 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;
   // The cluster now continues from the target: what was archived beyond it is the abandoned
-  // future, and its GTIDs will be written again with other content.
-  HS_TRY(RecordBinlogRewind(repo, cluster, {NowNanos(), result.plan.final_state})
-             .Wrap("record the restore in the binlog archive"));
+  // future, and its GTIDs will be written again with other content. Not for another cluster's
+  // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
+  if (!options.source) {
+    HS_TRY(RecordBinlogRewind(repo, cluster, {NowNanos(), result.plan.final_state})
+               .Wrap("record the restore in the binlog archive"));
+  }
   HS_TRY(lock->Release());
   const platform::Instance& primary = restored.plan.target;
   for (const auto& path : replay_paths) {

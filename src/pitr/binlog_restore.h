@@ -24,6 +24,9 @@ struct BinlogRestoreOptions {
   bool confirm_overwrite = false;
   bool force = false;
   engine::HealOptions heal;
+  // The cluster whose backups and archived binlogs are replayed; none = the target itself (a DR
+  // activation restores its source's into another cluster, dr/activation.h).
+  std::optional<platform::Cluster> source;
 };
 
 // What the archive gives for a restore, decided before anything changes.

@@ -1,5 +1,6 @@
 #include "pitr/pitr_plan.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "jobs/jobs.h"
@@ -10,14 +11,36 @@ namespace hasteward::pitr {
 namespace {
 
 std::string Describe(const PointTarget& target, const engine::Archiving& archiving) {
+  if (target.end_of_archive) {
+    return "the end of its archive";
+  }
   return target.kind == engine::RecoveryTargetKind::kTime
              ? RecoveryTimeText(target.time)
              : "position " + archiving.FormatPosition(target.position);
 }
 
 bool Precedes(const BaseBackup& base, const PointTarget& target) {
+  if (target.end_of_archive) {
+    return true;  // every base does: the newest is the one to replay from
+  }
   return target.kind == engine::RecoveryTargetKind::kTime ? base.snapshot.time < target.time
                                                           : base.stop <= target.position;
+}
+
+// The segment replay must reach: the one holding the target, or the archive's newest on the
+// base's timeline (a missing next file there is "unknown end", never proof the source finished).
+std::optional<uint64_t> NeededSegment(const PointTarget& target, const SegmentTimes& segments,
+                                      const BaseWindow& window,
+                                      const engine::Archiving& archiving) {
+  if (!target.end_of_archive) {
+    return target.kind == engine::RecoveryTargetKind::kPosition
+               ? std::optional<uint64_t>(target.position / archiving.SegmentBytes())
+               : SegmentReachingTime(segments, window.first_segment, target.time);
+  }
+  if (segments.empty()) {
+    return std::nullopt;
+  }
+  return std::max(segments.rbegin()->first, window.first_segment);
 }
 
 std::string Missing(const BaseWindow& window, const engine::Archiving& archiving) {
@@ -92,12 +115,7 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   }
   SegmentTimes segments = TimesOf(catalog, chosen->timeline);
   BaseWindow window = WindowOf(*chosen, segments, archiving);
-  std::optional<uint64_t> needed;
-  if (target.kind == engine::RecoveryTargetKind::kPosition) {
-    needed = target.position / archiving.SegmentBytes();
-  } else {
-    needed = SegmentReachingTime(segments, window.first_segment, target.time);
-  }
+  std::optional<uint64_t> needed = NeededSegment(target, segments, window, archiving);
   std::string base_id = repo::IdToHex(chosen->snapshot.id).substr(0, 8);
   if (!window.reach.starts || !needed || window.reach.last < *needed) {
     return core::Status(core::ErrorCode::kSafetyStop,
@@ -109,9 +127,13 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   PointPlan plan;
   plan.base = *chosen;
   plan.last_segment = *needed;
-  plan.target = target.kind == engine::RecoveryTargetKind::kTime
-                    ? RecoveryTimeText(target.time)
-                    : archiving.FormatPosition(target.position);
+  if (target.end_of_archive) {
+    plan.target = archiving.FormatPosition(*needed * archiving.SegmentBytes());
+  } else {
+    plan.target = target.kind == engine::RecoveryTargetKind::kTime
+                      ? RecoveryTimeText(target.time)
+                      : archiving.FormatPosition(target.position);
+  }
   return plan;
 }
 

@@ -49,6 +49,11 @@ struct PointTarget {
   engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
   repo::GoTime time;
   uint64_t position = 0;
+  // Instead of a time or position: replay every archived segment of the newest base's timeline
+  // (a DR activation's "last archived position"); planned like a position target at the start of
+  // the newest archived segment, so a gap before it refuses, and the server promotes when the
+  // next file is missing. `kind` is ignored.
+  bool end_of_archive = false;
 };
 
 struct PointPlan {

@@ -3,6 +3,7 @@
 // touched, restored, replayed by the server up to the target and promoted.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -19,6 +20,10 @@ struct PointRestoreOptions {
   bool confirm_overwrite = false;
   bool force = false;        // as for a native restore: another system identifier or version
   engine::HealOptions heal;  // stamp, timeouts, log
+  // The cluster whose base backups and archive are replayed; none = the target itself. A DR
+  // activation restores its source's backups into another cluster (dr/activation.h); the
+  // restore_command must then name that cluster too.
+  std::optional<platform::Cluster> source;
 };
 
 struct PointRestoreResult {

@@ -149,5 +149,20 @@ TEST(StandbySpecTest, ParsesDurations) {
   EXPECT_FALSE(ParseSpecDuration("f", "").ok());
 }
 
+TEST(StandbySpecTest, ReadsTheSourceProbeAsHostAndPort) {
+  auto specs = ParseStandbySpecs(
+      WithStandby("  source: {repository: /r, passwordFile: /p, probe: 10.0.0.5:5432, cluster: "
+                  "{engine: cnpg, name: c}}\n" +
+                  std::string(kTemplate)),
+      "f.yaml");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  EXPECT_EQ(specs->front().source.probe, "10.0.0.5:5432");
+  EXPECT_NE(Parsed(WithStandby("  source: {repository: /r, passwordFile: /p, probe: db.example, "
+                               "cluster: {engine: cnpg, name: c}}\n" +
+                               std::string(kTemplate)))
+                .find("standby 's'.source.probe: 'db.example' is not host:port"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasteward::dr

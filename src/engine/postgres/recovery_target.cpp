@@ -2,6 +2,8 @@
 // proof afterwards that replay stopped at the target.
 #include "engine/postgres/recovery_target.h"
 
+#include <string_view>
+
 #include "core/log.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
@@ -22,6 +24,23 @@ constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "reco
                                                    "recovery_target_action",
                                                    "recovery_target_timeline"};
 
+// "Replay the whole archive, then promote" (a DR activation, pitr/pitr_restore.cpp): a position
+// target whose text is this prefix and the start of the last archived segment, which replay
+// must reach, so a gap or a failed fetch earlier is never taken for the end of the archive.
+// TODO(#15): a RecoveryTargetKind of its own (engine/archiving.h) instead of a prefix.
+constexpr std::string_view kEndOfArchivePrefix = "end-of-archive ";
+
+bool IsEndOfArchive(const RecoveryRequest& recovery) {
+  return recovery.kind == RecoveryTargetKind::kPosition &&
+         recovery.target.starts_with(kEndOfArchivePrefix);
+}
+
+// The target as the server's functions take it: the position without the prefix.
+std::string TargetValue(const RecoveryRequest& recovery) {
+  return IsEndOfArchive(recovery) ? recovery.target.substr(kEndOfArchivePrefix.size())
+                                  : recovery.target;
+}
+
 void Log(const NativeRestoreOptions& o, const std::string& line) {
   core::LogInfo(line);
   if (o.heal.log) {
@@ -29,17 +48,27 @@ void Log(const NativeRestoreOptions& o, const std::string& line) {
   }
 }
 
-std::string RecoverySettingsText(const RecoveryRequest& recovery) {
+std::string TargetSettings(const RecoveryRequest& recovery) {
+  if (IsEndOfArchive(recovery)) {
+    // No target: the server replays until restore_command finds no next file, then promotes.
+    // Only a DR activation asks for this, and its server is another cluster than the archive's:
+    // promoted, it must never push its new timeline under the source's identity (nor with the
+    // source site's password file), so archiving stays off until 'archive enable' names the new
+    // cluster. Set before the start: archive_mode needs a restart.
+    return "archive_mode = 'off'\n";
+  }
   std::string target_setting =
       recovery.kind == RecoveryTargetKind::kTime ? "recovery_target_time" : "recovery_target_lsn";
+  return target_setting + " = " + SqlLiteral(recovery.target) +
+         "\nrecovery_target_action = 'promote'\n";
+}
+
+std::string RecoverySettingsText(const RecoveryRequest& recovery) {
   return "\n# hasteward point-in-time restore\nrestore_command = " +
-         SqlLiteral(recovery.restore_command) + "\n" + target_setting + " = " +
-         SqlLiteral(recovery.target) +
-         "\nrecovery_target_action = 'promote'\n"
+         SqlLiteral(recovery.restore_command) + "\n" + TargetSettings(recovery) +
          // The base backup's timeline: a target on it is reached without guessing which later
          // timeline (another restore's, a failover's) the user meant.
-         "recovery_target_timeline = '" +
-         std::to_string(recovery.timeline) + "'\n";
+         "recovery_target_timeline = '" + std::to_string(recovery.timeline) + "'\n";
 }
 
 // The reason PostgreSQL wrote into the new timeline's history file when recovery ended: "before
@@ -84,9 +113,13 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
       recovery.kind == RecoveryTargetKind::kTime
           ? "SELECT coalesce(pg_last_xact_replay_timestamp() <= " + SqlLiteral(recovery.target) +
                 "::timestamptz, true)"
-          : "SELECT pg_last_wal_replay_lsn() >= " + SqlLiteral(recovery.target) + "::pg_lsn";
+          : "SELECT pg_last_wal_replay_lsn() >= " + SqlLiteral(TargetValue(recovery)) + "::pg_lsn";
   HS_ASSIGN_OR_RETURN(auto within, conn->QueryValue(check));
-  bool stopped_at_target = reason.rfind("before ", 0) == 0 || reason.rfind("after ", 0) == 0;
+  // To the end of the archive the server records no target; reaching the last archived segment
+  // (the check above) is what proves it did not stop at an earlier missing file.
+  bool stopped_at_target = IsEndOfArchive(recovery)
+                               ? reason == "no recovery target specified"
+                               : reason.rfind("before ", 0) == 0 || reason.rfind("after ", 0) == 0;
   if (!stopped_at_target || within.value_or("") != "t") {
     return core::Status(core::ErrorCode::kVerifyFailed,
                         "'" + target.name + "' ended recovery without reaching " + recovery.target +

@@ -1,0 +1,285 @@
+#include "operator/standby_activation.h"
+
+#include <filesystem>
+#include <memory>
+
+#include "core/tcp_probe.h"
+#include "core/wait_until.h"
+#include "dr/dr.h"
+#include "engine/binlog_archiving.h"
+#include "engine/cluster_handle.h"
+#include "engine/triage.h"
+#include "jobs/jobs.h"
+#include "pitr/binlog_restore.h"
+#include "pitr/pitr.h"
+#include "pitr/pitr_restore.h"
+
+namespace hasteward::op {
+
+namespace {
+
+std::string Absolute(const std::string& path) {
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.string();
+}
+
+std::string SourcePosition(const dr::Discovery& discovery) {
+  if (!discovery.archive) {
+    return "no archive";
+  }
+  if (discovery.archive->wal) {
+    return "wal " + discovery.archive->wal->name;
+  }
+  return "binlog archive, newest piece stored " + discovery.archive->newest_piece_at.Format();
+}
+
+// The one writable instance of a triage, or an error naming how many there are.
+core::Result<engine::InstanceHealth> OnlyWritable(const engine::TriageReport& report) {
+  const engine::InstanceHealth* writable = nullptr;
+  int count = 0;
+  for (const auto& health : report.instances) {
+    if (health.writable) {
+      writable = &health;
+      ++count;
+    }
+  }
+  if (count != 1) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "the restored cluster has " + std::to_string(count) + " writable instances, not one",
+        "run 'hasteward triage' on it; rerun 'standby activate' with a new token "
+        "once it is fixed");
+  }
+  return *writable;
+}
+
+class PitrActivationSteps : public dr::ActivationSteps {
+ public:
+  explicit PitrActivationSteps(const StandbyActivationOptions& options) : options_(options) {}
+
+  core::Result<dr::GateFacts> ReadGates() override {
+    const dr::StandbySpec& spec = options_.spec;
+    HS_ASSIGN_OR_RETURN(repository_, dr::OpenSourceRepository(spec.source));
+    HS_ASSIGN_OR_RETURN(auto snapshots, repository_->ListSnapshots());
+    HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
+    discovery_ = dr::Discover(snapshots, spec.SourceCluster(), engine->archiving());
+    dr::Freshness freshness =
+        dr::EvaluateFreshness(discovery_, options_.clock->Now(), spec.freshness.max_staleness);
+    auto conditions = dr::EvaluateConditions(discovery_, freshness);
+    const dr::Condition* restorable = dr::FindCondition(conditions, dr::ConditionType::kRestorable);
+    dr::GateFacts facts;
+    facts.restorable = restorable != nullptr && restorable->status == dr::ConditionStatus::kTrue;
+    facts.source = ProbeSource();
+    return facts;
+  }
+
+  core::Status Validate(dr::ActivationAudit& audit) override {
+    HS_TRY(OpenTarget());
+    engine::ClusterHandle& target = *target_;
+    if (!discovery_.newest_backup) {
+      return core::NotFound("the repository holds no backup of the source cluster",
+                            "'hasteward standby status' shows what the standby discovers");
+    }
+    audit.backup = discovery_.newest_backup->id;  // the base Restoring chooses replaces it
+    audit.source_position = SourcePosition(discovery_);
+    audit.requested = options_.spec.activation.point_in_time.value_or("");
+    audit.cluster = std::string(platform::EngineKindName(target.cluster().engine)) + " " +
+                    target.QualifiedName() + " (" +
+                    std::to_string(target.cluster().instances.size()) + " instance(s))";
+    return core::Status::Ok();
+  }
+
+  core::Status Restore(dr::ActivationAudit& audit) override {
+    HS_TRY(OpenTarget());
+    engine::ClusterHandle& target = *target_;
+    // A native restore replaces data directories of stopped instances only. Nothing here was
+    // serving: the template cluster is the standby's own, not yet announced to any client.
+    for (const auto& instance : target.cluster().instances) {
+      HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), instance));
+      if (running) {
+        HS_TRY(target.platform().StopInstance(target.cluster(), instance));
+      }
+    }
+    if (target.engine().binlog_archiving() != nullptr) {
+      return RestoreBinlogs(target, audit);
+    }
+    return RestoreWal(target, audit);
+  }
+
+  core::Status Replay(dr::ActivationAudit& audit) override {
+    HS_TRY(OpenTarget());
+    engine::ClusterHandle& target = *target_;
+    // The restore proved where replay stopped; here the restored primary must have left recovery
+    // (promoted), which is what makes the new cluster the one that takes writes.
+    HS_ASSIGN_OR_RETURN(auto report, engine::TriageCluster(target.platform(), target.cluster()));
+    HS_ASSIGN_OR_RETURN(engine::InstanceHealth primary, OnlyWritable(report));
+    audit.target_position = target.engine().DescribeInstanceHealth(primary).position;
+    return core::Status::Ok();
+  }
+
+  core::Status Provision(dr::ActivationAudit& audit) override {
+    HS_TRY(OpenTarget());
+    engine::ClusterHandle& target = *target_;
+    for (const auto& instance : target.cluster().instances) {
+      HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), instance));
+      if (!running) {
+        HS_TRY(target.platform().StartInstance(target.cluster(), instance));
+      }
+    }
+    core::Status last = core::Status::Ok();
+    bool whole = core::WaitUntil(
+        options_.spec.activation.restore_timeout,
+        [&] {
+          auto report = engine::TriageCluster(target.platform(), target.cluster());
+          last = report.ok() ? OnlyWritable(*report).status() : report.status();
+          if (last.ok() && report->verdict != engine::Verdict::kHealthy) {
+            last = core::Status(
+                core::ErrorCode::kHealthDegraded,
+                "the restored cluster is " + std::string(engine::VerdictName(report->verdict)));
+          }
+          if (last.ok()) {
+            auto primary = OnlyWritable(*report);
+            audit.target_position = target.engine().DescribeInstanceHealth(*primary).position;
+          }
+          return last.ok();
+        },
+        std::chrono::milliseconds(500));
+    if (!whole) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "the restored cluster did not become whole within "
+                          "activation.restoreTimeout: " +
+                              last.message(),
+                          "run 'hasteward triage' on it; rerun 'standby activate' with a new "
+                          "token to resume at Provisioning");
+    }
+    return core::Status::Ok();
+  }
+
+ private:
+  dr::SourceState ProbeSource() const {
+    const std::string& probe = options_.spec.source.probe;
+    if (probe.empty()) {
+      return dr::SourceState::kUnknown;
+    }
+    auto colon = probe.rfind(':');
+    int port = std::stoi(probe.substr(colon + 1));  // checked by the declaration's parser
+    // Answering is enough to refuse: a reachable source that HASteward did not demote may still
+    // take writes, and nothing the standby reads could prove otherwise.
+    return core::TcpAccepts(probe.substr(0, colon), port) ? dr::SourceState::kWritable
+                                                          : dr::SourceState::kUnknown;
+  }
+
+  // The template's cluster, opened once per invocation into target_.
+  core::Status OpenTarget() {
+    if (target_) {
+      return core::Status::Ok();
+    }
+    const dr::ClusterTemplate& wanted = options_.spec.cluster_template;
+    platform::PlatformOptions platform_options;
+    if (!wanted.platform.empty()) {
+      platform_options.name = wanted.platform;
+    }
+    platform_options.inventory_path = options_.inventory_path;
+    HS_ASSIGN_OR_RETURN(platform_, platform::OpenPlatform(platform_options));
+    auto cluster = platform_->FindCluster(wanted.ns, wanted.name);
+    if (!cluster.ok()) {
+      return cluster.TakeStatus().WithHint(
+          "create the template's cluster first (local platform: 'hasteward sandbox up' or an "
+          "inventory entry); activation restores into it");
+    }
+    if (cluster->engine != wanted.engine || wanted.engine != options_.spec.source.engine ||
+        static_cast<int>(cluster->instances.size()) != wanted.instances) {
+      return core::Usage("cluster '" + wanted.ns + "/" + wanted.name +
+                             "' is not the template: " + platform::EngineKindName(cluster->engine) +
+                             " with " + std::to_string(cluster->instances.size()) + " instance(s)",
+                         "the template and the source must have the same engine, and the cluster "
+                         "the template's instance count");
+    }
+    HS_ASSIGN_OR_RETURN(auto handle, engine::ClusterHandle::Open(*platform_, std::move(*cluster)));
+    target_ = std::make_unique<engine::ClusterHandle>(std::move(handle));
+    return core::Status::Ok();
+  }
+
+  engine::HealOptions Heal() const {
+    engine::HealOptions heal;
+    heal.stamp = jobs::JobStamp(options_.clock->NowUnixSeconds());
+    heal.heal_timeout = options_.spec.activation.restore_timeout;
+    heal.log = options_.log;
+    return heal;
+  }
+
+  core::Status RestoreWal(engine::ClusterHandle& target, dr::ActivationAudit& audit) {
+    const dr::StandbySpec& spec = options_.spec;
+    pitr::PointRestoreOptions restore;
+    if (spec.activation.point_in_time) {
+      restore.target.kind = engine::RecoveryTargetKind::kTime;
+      HS_ASSIGN_OR_RETURN(restore.target.time, repo::ParseGoTime(*spec.activation.point_in_time));
+    } else {
+      restore.target.end_of_archive = true;
+    }
+    pitr::WalCommandContext context;
+    context.binary = options_.binary;
+    context.repository = spec.source.repository.find(':') == std::string::npos
+                             ? Absolute(spec.source.repository)
+                             : spec.source.repository;
+    context.password_file = Absolute(spec.source.password_file);
+    context.cluster = spec.SourceCluster();
+    HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, pitr::BuildArchiveCommands(context));
+    restore.restore_command = commands.restore_command;
+    // The token is the confirmation; the target is another cluster than the backup's.
+    restore.confirm_overwrite = true;
+    restore.force = true;
+    restore.heal = Heal();
+    restore.source = spec.SourceCluster();
+    HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
+                        pitr::RestoreToPoint(target, *repository_, restore));
+    audit.backup = repo::IdToHex(result.plan.base.snapshot.id);
+    audit.replay_stop = result.plan.target;
+    uint64_t first = result.plan.base.stop / target.engine().archiving()->SegmentBytes();
+    audit.replayed = result.plan.last_segment + 1 - first;
+    return core::Status::Ok();
+  }
+
+  core::Status RestoreBinlogs(engine::ClusterHandle& target, dr::ActivationAudit& audit) {
+    const dr::StandbySpec& spec = options_.spec;
+    pitr::BinlogRestoreOptions restore;
+    if (spec.activation.point_in_time) {
+      HS_ASSIGN_OR_RETURN(auto time, repo::ParseGoTime(*spec.activation.point_in_time));
+      restore.target.time_unix = time.unix_seconds;
+    } else {
+      restore.target.end_of_archive = true;
+    }
+    restore.confirm_overwrite = true;
+    restore.force = true;
+    restore.heal = Heal();
+    restore.source = spec.SourceCluster();
+    HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreResult result,
+                        pitr::RestoreBinlogsToPoint(target, *repository_, restore));
+    audit.backup = repo::IdToHex(result.plan.base.id);
+    audit.replay_stop = "GTID " + result.plan.final_state;
+    audit.replayed = result.plan.transactions;
+    return core::Status::Ok();
+  }
+
+  const StandbyActivationOptions& options_;
+  std::unique_ptr<repo::Repository> repository_;
+  dr::Discovery discovery_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<engine::ClusterHandle> target_;
+};
+
+}  // namespace
+
+core::Result<dr::ActivationRecord> ActivateStandby(const StandbyActivationOptions& options) {
+  PitrActivationSteps steps(options);
+  dr::ActivateOptions activate;
+  activate.record_file = dr::ActivationRecordFile(dr::StandbyStateFile(options.spec));
+  activate.name = options.spec.name;
+  activate.token = options.token;
+  activate.accept_unverified = options.spec.activation.accept_unverified;
+  activate.clock = options.clock;
+  return dr::ActivateStandby(steps, activate);
+}
+
+}  // namespace hasteward::op
