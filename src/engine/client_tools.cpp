@@ -141,9 +141,9 @@ std::unique_ptr<ToolDumpStream> ToolDumpStream::Adopt(std::unique_ptr<core::Subp
                                                       DumpMetadataParser parser) {
   core::Subprocess* raw = process.get();
   auto source = std::make_unique<core::ProcessSource>(std::move(process));
-  auto checked = std::make_unique<TrailerCheckSource>(
-      std::move(source), std::move(tool), std::move(end_marker),
-      [raw] { return raw->StderrTail(); });
+  auto checked = std::make_unique<TrailerCheckSource>(std::move(source), std::move(tool),
+                                                      std::move(end_marker),
+                                                      [raw] { return raw->StderrTail(); });
   return std::unique_ptr<ToolDumpStream>(
       new ToolDumpStream(ToolSecrets(), raw, std::move(checked), std::move(parser)));
 }

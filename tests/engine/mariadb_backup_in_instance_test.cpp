@@ -3,7 +3,6 @@
 // can open several times (the real tool opens it three times); nothing of them is in argv and the
 // scratch directory is gone afterwards; a killed tool is a named failure.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include "core/atomic_file.h"

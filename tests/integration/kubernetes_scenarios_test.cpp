@@ -11,13 +11,12 @@
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused.
-#include <sys/stat.h>
-
 #include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "core/atomic_file.h"
 #include "core/temp_dir.h"
@@ -42,13 +41,12 @@ template <EngineKind kEngine>
 class KubeScenarioTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto kube =
-        KubePublishedCluster::Start({.engine = kEngine,
-                                     .name = kEngine == EngineKind::kPostgres ? "pg"
-                                             : kEngine == EngineKind::kGalera ? "galera"
-                                                                              : "maria",
-                                     .instances = 2,
-                                     .temp_prefix = "hs-kscen-"});
+    auto kube = KubePublishedCluster::Start({.engine = kEngine,
+                                             .name = kEngine == EngineKind::kPostgres ? "pg"
+                                                     : kEngine == EngineKind::kGalera ? "galera"
+                                                                                      : "maria",
+                                             .instances = 2,
+                                             .temp_prefix = "hs-kscen-"});
     if (!kube.ok()) {
       error_ = kube.status().ToString();
       return;

@@ -72,11 +72,10 @@ core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& insta
     // The volume mount: the container's data directory is the instance's, as a path argument
     // or an option's value (--datadir=/var/lib/mysql).
     for (auto& arg : process.argv) {
-      size_t value = arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos
-                         ? arg.find('=') + 1
-                         : 0;
-      if (!container_data_dir.empty() && arg.compare(value, container_data_dir.size(),
-                                                     container_data_dir) == 0) {
+      size_t value =
+          arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos ? arg.find('=') + 1 : 0;
+      if (!container_data_dir.empty() &&
+          arg.compare(value, container_data_dir.size(), container_data_dir) == 0) {
         arg = arg.substr(0, value) + data_dir + arg.substr(value + container_data_dir.size());
       }
     }

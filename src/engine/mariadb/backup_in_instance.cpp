@@ -62,12 +62,13 @@ core::Result<std::unique_ptr<ToolDumpStream>> StartBackupInInstance(
                 {{"instance", handle.instance().name}, {"command", core::JoinArgv(flags)}});
   HS_ASSIGN_OR_RETURN(auto process, handle.Exec(std::move(options)));
   // A few hundred bytes: the pipe takes them before the command reads any.
-  core::Status fed = core::WriteAll(process->stdin_fd(), core::AsBytes(InstanceBackupInput(option_text)));
+  core::Status fed =
+      core::WriteAll(process->stdin_fd(), core::AsBytes(InstanceBackupInput(option_text)));
   process->CloseStdin();
   if (!fed.ok()) {
     process->Signal(SIGKILL);
-    return std::move(fed.Wrap("hand the credentials to mariadb-backup on '" +
-                              handle.instance().name + "'"));
+    return std::move(
+        fed.Wrap("hand the credentials to mariadb-backup on '" + handle.instance().name + "'"));
   }
   return ToolDumpStream::Adopt(std::move(process), "mariadb-backup", "");
 }
@@ -94,10 +95,10 @@ core::Result<MemberOwner> OwnerInInstance(platform::InstanceHandle& handle) {
   HS_ASSIGN_OR_RETURN(core::RunOutput id, handle.Run({"id"}));
   std::optional<MemberOwner> owner = ParseIdOutput(id.out);
   if (!id.status.ok() || !owner.has_value()) {
-    return core::Status(core::ErrorCode::kInternal,
-                        "'id' on '" + handle.instance().name + "' " + id.status.Describe() +
-                            ": " + id.out + id.err,
-                        "the instance needs coreutils' id for a native backup");
+    return core::Status(
+        core::ErrorCode::kInternal,
+        "'id' on '" + handle.instance().name + "' " + id.status.Describe() + ": " + id.out + id.err,
+        "the instance needs coreutils' id for a native backup");
   }
   owner->mtime = core::SystemClock::Get().NowUnixSeconds();
   return *owner;

@@ -61,10 +61,9 @@ std::vector<std::string> ConnectionFlags(const platform::Cluster& cluster,
 
 // mariadb-backup run on this machine beside the data files, `scratch` its --target-dir and
 // --tmpdir (it spools the redo log there).
-core::Result<std::unique_ptr<ToolDumpStream>> StartLocalBackup(const platform::Instance& source,
-                                                               std::string credentials,
-                                                               const std::vector<std::string>& flags,
-                                                               const std::string& scratch) {
+core::Result<std::unique_ptr<ToolDumpStream>> StartLocalBackup(
+    const platform::Instance& source, std::string credentials,
+    const std::vector<std::string>& flags, const std::string& scratch) {
   // The server's own option file included first (the InnoDB layout: page size, log and undo
   // directories).
   if (!source.config_file.empty()) {
