@@ -131,12 +131,21 @@ core::Result<std::unique_ptr<ToolDumpStream>> ToolDumpStream::Start(core::Subpro
     tool = tool.substr(slash + 1);
   }
   HS_ASSIGN_OR_RETURN(auto proc, core::Subprocess::Start(options));
-  core::Subprocess* raw = proc.get();
-  auto source = std::make_unique<core::ProcessSource>(std::move(proc));
-  auto checked = std::make_unique<TrailerCheckSource>(
-      std::move(source), tool, std::move(end_marker), [raw] { return raw->StderrTail(); });
+  auto stream = Adopt(std::move(proc), tool, std::move(end_marker), std::move(parser));
+  stream->secrets_ = std::move(secrets);
+  return stream;
+}
+
+std::unique_ptr<ToolDumpStream> ToolDumpStream::Adopt(std::unique_ptr<core::Subprocess> process,
+                                                      std::string tool, std::string end_marker,
+                                                      DumpMetadataParser parser) {
+  core::Subprocess* raw = process.get();
+  auto source = std::make_unique<core::ProcessSource>(std::move(process));
+  auto checked = std::make_unique<TrailerCheckSource>(std::move(source), std::move(tool),
+                                                      std::move(end_marker),
+                                                      [raw] { return raw->StderrTail(); });
   return std::unique_ptr<ToolDumpStream>(
-      new ToolDumpStream(std::move(secrets), raw, std::move(checked), std::move(parser)));
+      new ToolDumpStream(ToolSecrets(), raw, std::move(checked), std::move(parser)));
 }
 
 core::Result<size_t> ToolDumpStream::Read(std::span<uint8_t> buf) {

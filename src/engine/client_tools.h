@@ -57,6 +57,12 @@ class ToolDumpStream : public DumpStream {
                                                              ToolSecrets secrets,
                                                              std::string end_marker,
                                                              DumpMetadataParser parser = {});
+  // Takes over `process`, already started elsewhere (through InstanceHandle::Exec: where the
+  // instance lives) with stdout and stderr piped; `tool` names it in messages. The caller has fed
+  // and closed its stdin.
+  static std::unique_ptr<ToolDumpStream> Adopt(std::unique_ptr<core::Subprocess> process,
+                                               std::string tool, std::string end_marker,
+                                               DumpMetadataParser parser = {});
   core::Result<size_t> Read(std::span<uint8_t> buf) override;
   core::Subprocess& process() override { return *process_; }
   std::map<std::string, std::string> metadata() const override { return metadata_; }

@@ -165,8 +165,11 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
       return core::Usage("the data directory of '" + instance.name +
                              "' is not on this machine, where a native restore writes the tree",
-                         "restore a logical backup on this platform, or run the native restore "
-                         "where the instance's files are");
+                         "run the native restore where the files are: `hasteward --platform "
+                         "local` on the node that mounts the instance's volume, or `restic "
+                         "restore` the snapshot into an empty data directory there (MariaDB: "
+                         "then `mariadb-backup --prepare --target-dir` it) and start the server "
+                         "on it (docs/native-backups.md); or restore a logical backup");
     }
   }
   NativeRestoreResult result;

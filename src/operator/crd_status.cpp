@@ -5,6 +5,7 @@
 #include "core/redact.h"
 #include "core/utc_time.h"
 #include "operator/repository_access.h"
+#include "platform/operator_resource_events.h"
 
 namespace hasteward::op {
 
@@ -189,6 +190,7 @@ void CrdStatusReporter::WriteAll(const Inputs& inputs, const std::set<std::strin
     }
     if (!ready)
       continue;  // listed as usable but gone from the specs meanwhile: the next update writes it
+    WarnInvalidOnce(OperatorResourceKind::kBackupRepository, info);
     WriteIfChanged(
         OperatorResourceKind::kBackupRepository, info.name,
         [&](const std::string& time) { return RepositoryStatus(info, *ready, check, time); },
@@ -196,6 +198,7 @@ void CrdStatusReporter::WriteAll(const Inputs& inputs, const std::set<std::strin
   }
   for (const auto& info : inputs.state.policy_resources) {
     const ReadyCondition ready = PolicyReadiness(info, inputs.file, inputs.effective);
+    WarnInvalidOnce(OperatorResourceKind::kBackupPolicy, info);
     auto managed = inputs.managed.find(info.name);
     const size_t count =
         ready.reason == kReasonOverridden || managed == inputs.managed.end() ? 0 : managed->second;
@@ -204,6 +207,31 @@ void CrdStatusReporter::WriteAll(const Inputs& inputs, const std::set<std::strin
         [&](const std::string& time) { return PolicyStatus(info, count, ready, time); },
         ready.ready);
   }
+}
+
+void CrdStatusReporter::WarnInvalidOnce(OperatorResourceKind kind, const CrdResourceInfo& info) {
+  if (!info.problem || info.problem->reason != kReasonInvalidSpec)
+    return;
+  const std::string key = std::string(platform::OperatorResourceKindName(kind)) + "/" + info.name;
+  auto warned = warned_.find(key);
+  // Once per generation: a status is rewritten on every change of anything else, an Event is a
+  // note in a log that an unchanged spec must not flood (a new generation is a new attempt).
+  if (warned != warned_.end() && warned->second == info.generation)
+    return;
+  platform::ClusterEvent event{platform::ClusterEventType::kWarning, kReasonInvalidSpec,
+                               "generation " + std::to_string(info.generation) + " is not used: " +
+                                   info.problem->message + "; fix the spec and apply it again"};
+  // Where the platform has no notes on its resources, the condition alone tells.
+  auto* events = dynamic_cast<platform::OperatorResourceEvents*>(&resources_);
+  if (events == nullptr)
+    return;
+  core::Status recorded = events->RecordEvent(kind, info.name, event);
+  if (!recorded.ok()) {
+    core::LogWarn("record Event on operator resource",
+                  {{"resource", key}, {"error", recorded.message()}});
+    return;  // tried again at the next write
+  }
+  warned_[key] = info.generation;
 }
 
 void CrdStatusReporter::WriteIfChanged(

@@ -85,6 +85,8 @@ class CrdStatusReporter {
   };
   void Run();
   void WriteAll(const Inputs& inputs, const std::set<std::string>& recheck, bool recheck_all);
+  // A Warning Event (reason InvalidSpec) on a resource whose spec is invalid, once per generation.
+  void WarnInvalidOnce(platform::OperatorResourceKind kind, const CrdResourceInfo& info);
   void WriteIfChanged(platform::OperatorResourceKind kind, const std::string& name,
                       const std::function<nlohmann::json(const std::string&)>& status_at,
                       bool ready);
@@ -107,6 +109,7 @@ class CrdStatusReporter {
     std::string transition_time;
   };
   std::map<std::string, Written> written_;
+  std::map<std::string, int64_t> warned_;  // "Kind/name" -> generation an InvalidSpec Event named
   std::thread thread_;
 };
 

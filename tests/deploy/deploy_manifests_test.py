@@ -291,6 +291,16 @@ class OperatorDeploymentTest(unittest.TestCase):
         monitor = next(doc for doc in self.docs if doc["kind"] == "ServiceMonitor")
         self.assertEqual(monitor["spec"]["endpoints"][0]["port"], "metrics")
 
+    def config(self):
+        config_map = next(doc for doc in self.docs
+                          if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == "hasteward-config")
+        return yaml.safe_load(config_map["data"]["config.yaml"])
+
+    def test_the_config_runs_on_kubernetes_and_discovers_clusters_by_annotations(self):
+        config = self.config()
+        self.assertEqual(config["platform"], "kubernetes")
+        self.assertIs(config["discovery"]["annotations"], True)
+
     def test_the_real_serve_answers_the_probes_and_exports_every_alerted_metric(self):
         """Starts the binary with the Deployment's args and the ConfigMap's config (listen hosts
         moved to loopback on free ports, the state file into a temp dir) and asks it the probe
@@ -303,6 +313,10 @@ class OperatorDeploymentTest(unittest.TestCase):
         self.assertEqual(flags["--config"], mount["mountPath"] + "/config.yaml")
         with tempfile.TemporaryDirectory(prefix="hs-deploy-") as tmp:
             config["stateFile"] = os.path.join(tmp, os.path.basename(config["stateFile"]))
+            # No API server here: the probes and metrics do not depend on the platform (serve on
+            # the kubernetes platform is run against FakeKubeApi in tests/integration/serve_*).
+            config.pop("platform")
+            config.pop("discovery")
             config_path = os.path.join(tmp, "config.yaml")
             with open(config_path, "w", encoding="utf-8") as handle:
                 yaml.safe_dump(config, handle)

@@ -11,9 +11,14 @@
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused.
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
+#include "core/atomic_file.h"
 #include "core/temp_dir.h"
 #include "support/fake_kube_operators.h"
 #include "support/kube_published_cluster.h"
@@ -36,11 +41,12 @@ template <EngineKind kEngine>
 class KubeScenarioTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto kube =
-        KubePublishedCluster::Start({.engine = kEngine,
-                                     .name = kEngine == EngineKind::kPostgres ? "pg" : "maria",
-                                     .instances = 2,
-                                     .temp_prefix = "hs-kscen-"});
+    auto kube = KubePublishedCluster::Start({.engine = kEngine,
+                                             .name = kEngine == EngineKind::kPostgres ? "pg"
+                                                     : kEngine == EngineKind::kGalera ? "galera"
+                                                                                      : "maria",
+                                             .instances = 2,
+                                             .temp_prefix = "hs-kscen-"});
     if (!kube.ok()) {
       error_ = kube.status().ToString();
       return;
@@ -109,6 +115,7 @@ class KubeScenarioTest : public ::testing::Test {
 
 using CnpgScenarioTest = KubeScenarioTest<EngineKind::kPostgres>;
 using MariaDbScenarioTest = KubeScenarioTest<EngineKind::kMariadb>;
+using GaleraScenarioTest = KubeScenarioTest<EngineKind::kGalera>;
 
 // The snapshot id of `backup ... --json` (the last JSON object of its output).
 std::string SnapshotIdOf(const CmdResult& backup) {
@@ -226,20 +233,87 @@ TEST_F(MariaDbScenarioTest, ABackupTakenThroughTheApiVerifies) {
   EXPECT_EQ(VerifiedRows(report), "orders=5000/ok items=300/ok") << report.dump();
 }
 
-// mariadb-backup reads the data files by path from HASteward's machine: through the API that path
-// is the pod's, so the native backup is refused (exit 2) rather than storing another server's
-// files, and no snapshot appears.
-TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiIsRefusedAndStoresNothing) {
+// mariadb-backup runs in the pod (through exec) and streams its mbstream back; the credentials
+// cross on the exec's stdin, never in its command. The restore, which writes the data directory,
+// is refused through the API with directions, and done on the instances' machine.
+TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualChecksums) {
+  ASSERT_TRUE(ReplicaCaughtUp(1));
+  auto before = kube().ShopChecksums(0);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto backup = kube().Kube({"backup", "--method", "native", "--json"});
+  std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  bool ran_in_pod = false;
+  for (const auto& command : kube().api().ExecCommandsForTest()) {
+    for (const auto& arg : command) {
+      ran_in_pod |= arg == "--stream=mbstream";
+      EXPECT_EQ(arg.find(kube().sandbox().password()), std::string::npos) << arg;
+    }
+  }
+  EXPECT_TRUE(ran_in_pod) << "mariadb-backup did not run through exec";
+  Sql(0, "DELETE FROM shop.orders WHERE id % 3 = 0; DROP TABLE shop.items;");
+  ASSERT_TRUE(ReplicaCaughtUp(1));
+  std::string damaged = Checksums(0);
+  ASSERT_NE(damaged, *before);
+  auto through_api = kube().Kube({"restore", "--snapshot", id, "--yes"});
+  EXPECT_EQ(through_api.exit_code, 2) << through_api.out << through_api.err;
+  EXPECT_NE(through_api.err.find("--platform local"), std::string::npos) << through_api.err;
+  EXPECT_NE(through_api.err.find("mariadb-backup --prepare"), std::string::npos) << through_api.err;
+  EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
+  ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
+  auto restored = kube().Local({"restore", "--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Checksums(0), *before);
+  EXPECT_TRUE(ReplicaCaughtUp(1)) << "the replica was rebuilt from the restored primary";
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+}
+
+// A mariadb-backup killed in the pod after 1 MiB of its stream: the backup fails naming the
+// signal (exit 23), no snapshot is saved and the repository stays consistent.
+TEST_F(MariaDbScenarioTest, AMariadbBackupKilledInThePodSavesNoSnapshot) {
+  auto killbin = core::TempDir::Create("hs-kscen-killbin-");
+  ASSERT_TRUE(killbin.ok()) << killbin.status().ToString();
+  ASSERT_EQ(::chmod(killbin->path().c_str(), 0755), 0);
+  const std::string real = kube().sandbox().instance(0).bin_dir.empty()
+                               ? "/usr/bin/mariadb-backup"
+                               : kube().sandbox().instance(0).bin_dir + "/mariadb-backup";
+  ASSERT_TRUE(core::WriteFileAtomically(
+                  killbin->path() + "/mariadb-backup",
+                  core::AsBytes("#!/bin/sh\n" + real + " \"$@\" | head -c 1048576\nkill -9 $$\n"))
+                  .ok());
+  ASSERT_EQ(::chmod((killbin->path() + "/mariadb-backup").c_str(), 0755), 0);
+  // Every pod's PATH starts with the killing wrapper (the backup's source is chosen at run time).
+  const auto& instances = kube().sandbox().cluster().instances;
+  for (const auto& instance : instances) {
+    auto pod_executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
+    ASSERT_TRUE(pod_executor.ok());
+    kube().api().SetPodExecutor(
+        kPlatformNamespace, "maria-" + std::to_string(instance.ordinal),
+        [inner = *pod_executor, bin = killbin->path()](const std::vector<std::string>& command,
+                                                       const std::string& container) {
+          FakePodProcess process = inner(command, container);
+          process.env["PATH"] = bin + ":" + process.env["PATH"];
+          return process;
+        });
+  }
   auto listed = [] {
-    auto backups = kube().Local({"get", "backups", "--json"});
-    auto out = json::parse(backups.out, nullptr, false);
+    auto out = json::parse(kube().env().Run({"get", "backups", "--json"}).out, nullptr, false);
     return out.is_array() ? out.size() : size_t{0};
   };
   size_t before = listed();
-  auto native = kube().Kube({"backup", "--method", "native"});
-  EXPECT_EQ(native.exit_code, 2) << native.out << native.err;
-  EXPECT_NE(native.err.find("not on this machine"), std::string::npos) << native.err;
-  EXPECT_EQ(listed(), before);
+  auto killed = kube().Kube({"backup", "--method", "native"});
+  for (const auto& instance : instances) {
+    auto pod_executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
+    ASSERT_TRUE(pod_executor.ok());
+    kube().api().SetPodExecutor(kPlatformNamespace, "maria-" + std::to_string(instance.ordinal),
+                                *pod_executor);
+  }
+  EXPECT_EQ(killed.exit_code, 23) << killed.out << killed.err;
+  EXPECT_NE(killed.err.find("mariadb-backup was killed by signal 9"), std::string::npos)
+      << killed.err;
+  EXPECT_EQ(listed(), before) << "a killed mariadb-backup must not become a snapshot";
+  auto check = kube().env().Restic({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST_F(MariaDbScenarioTest, AReplicaWithABrokenSqlThreadIsHealedAfterAnEscrowBackup) {
@@ -288,6 +362,41 @@ TEST_F(MariaDbScenarioTest, AnErrantTransactionTriagesAsSplitBrainAndItsRepairIs
   auto refused = kube().Kube({"repair"});
   EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
   EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 999999"), "errant");
+}
+
+TEST_F(GaleraScenarioTest, AHealthyClusterTriagesAsHealthy) {
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+}
+
+// Node 1 is read by mariadb-backup in its pod and desynced meanwhile (as on the local platform),
+// so node 0 keeps committing; afterwards node 1 is synced again.
+TEST_F(GaleraScenarioTest, ANativeBackupThroughTheApiLetsAnotherNodeCommitMeanwhile) {
+  Sql(0, "CREATE TABLE shop.during (id INT AUTO_INCREMENT PRIMARY KEY, node INT)");
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0};
+  std::atomic<bool> saw_desync{false};
+  std::thread writer([&] {
+    while (!stop) {
+      committed += kube().sandbox().Sql(0, "INSERT INTO shop.during (node) VALUES (0)").ok();
+      auto desync = kube().sandbox().Sql(1, "SELECT @@global.wsrep_desync");
+      saw_desync = saw_desync || (desync.ok() && Trim(*desync) == "1");
+    }
+  });
+  auto backup = kube().Kube({"backup", "--method", "native", "--json"});
+  stop = true;
+  writer.join();
+  std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  EXPECT_TRUE(saw_desync.load()) << "the source node was never desynced during the backup";
+  EXPECT_GT(committed.load(), 0);
+  EXPECT_EQ(Sql(1, "SELECT @@global.wsrep_desync"), "0") << "the source node stays desynced";
+  auto snapshots = json::parse(kube().env().Restic({"snapshots", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(snapshots.is_array() && !snapshots.empty()) << snapshots.dump();
+  std::string tags = snapshots.back()["tags"].dump();
+  EXPECT_NE(tags.find("method=native"), std::string::npos) << tags;
+  EXPECT_NE(tags.find("source_instance=galera-1"), std::string::npos) << tags;
+  EXPECT_NE(tags.find("wsrep_uuid="), std::string::npos) << tags;
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
 
 }  // namespace

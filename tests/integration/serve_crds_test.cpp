@@ -128,6 +128,18 @@ class ServeCrdsTest : public ::testing::Test {
     return "";
   }
 
+  // The Events on operator resource `kind`/`name` (cluster-scoped: they live in "default").
+  std::vector<json> EventsOn(const std::string& kind, const std::string& name) const {
+    std::vector<json> out;
+    auto listed = admin_->List(k8s::resources::kEvents, "default");
+    for (const auto& event : listed.ok() ? listed->value("items", json::array()) : json::array()) {
+      const json involved = event.value("involvedObject", json::object());
+      if (involved.value("kind", "") == kind && involved.value("name", "") == name)
+        out.push_back(event);
+    }
+    return out;
+  }
+
   size_t BackupSnapshots() const {
     auto listed = hs_.Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
     return listed.exit_code == 0 ? json::parse(listed.out).size() : 0;
@@ -200,6 +212,51 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
   EXPECT_FALSE(password_on_a_command_line);
   EXPECT_EQ(serve_.Logs().find(kSecretPassword), std::string::npos);
   EXPECT_FALSE(AnyFileHolds(hs_.dir(), kSecretPassword));
+}
+
+// An invalid BackupPolicy or BackupRepository gets, besides its Ready=False/InvalidSpec
+// condition, one Warning Event saying what to fix (kubectl describe shows it): once per generation,
+// however often its status is written again, and again for a new generation still invalid.
+TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
+  StartServe();
+  Create(k8s::resources::kBackupPolicies, "",
+         {{"apiVersion", kGroupVersion},
+          {"kind", "BackupPolicy"},
+          {"metadata", {{"name", "broken"}}},
+          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", json::array()}}}});
+  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 1; }, 15s))
+      << serve_.Logs();
+  json event = EventsOn("BackupPolicy", "broken").front();
+  EXPECT_EQ(event["type"], "Warning");
+  EXPECT_EQ(event["reason"], "InvalidSpec");
+  EXPECT_NE(event.value("message", "").find("must name at least one BackupRepository"),
+            std::string::npos)
+      << event.dump();
+  auto policy = admin_->Get(k8s::resources::kBackupPolicies, "", "broken");
+  ASSERT_TRUE(policy.ok());
+  EXPECT_EQ(event["involvedObject"]["uid"], (*policy)["metadata"]["uid"]) << event.dump();
+  EXPECT_EQ(Ready(Status(k8s::resources::kBackupPolicies, "broken"), "reason"), "InvalidSpec");
+
+  // Another invalid resource makes the status writer run again: no second Event on the policy.
+  Create(k8s::resources::kBackupRepositories, "",
+         {{"apiVersion", kGroupVersion},
+          {"kind", "BackupRepository"},
+          {"metadata", {{"name", "nowhere"}}},
+          {"spec", {{"restic", json::object()}}}});
+  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupRepository", "nowhere").size() == 1; }, 15s))
+      << serve_.Logs();
+  EXPECT_NE(EventsOn("BackupRepository", "nowhere")[0].value("message", "").find("restic"),
+            std::string::npos);
+  EXPECT_EQ(EventsOn("BackupPolicy", "broken").size(), 1U);
+
+  // A new generation, still invalid: one more Event.
+  ASSERT_TRUE(admin_
+                  ->Patch(k8s::resources::kBackupPolicies, "", "broken", k8s::PatchType::kMerge,
+                          {{"spec", {{"repositories", json::array({""})}}}})
+                  .ok());
+  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 2; }, 15s))
+      << serve_.Logs();
+  EXPECT_EQ(api_->GrantsUsedForTest().count("create events"), 1U);
 }
 
 }  // namespace

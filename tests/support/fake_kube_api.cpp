@@ -162,6 +162,11 @@ core::Result<nlohmann::json> FakeKubeApi::CreateForTest(const nlohmann::json& ob
   return core::NotFound("the fake API server does not serve " + api_version + " " + kind);
 }
 
+std::vector<std::vector<std::string>> FakeKubeApi::ExecCommandsForTest() const {
+  std::lock_guard lock(mu_);
+  return exec_commands_;
+}
+
 std::set<std::string> FakeKubeApi::GrantsUsedForTest() const {
   std::lock_guard lock(mu_);
   return grants_used_;

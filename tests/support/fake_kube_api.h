@@ -82,6 +82,8 @@ class FakeKubeApi {
   core::Result<nlohmann::json> CreateForTest(const nlohmann::json& object);
   FakeKubeStore& store() { return store_; }
   const FakeKubeResource* FindResource(const std::string& group, const std::string& plural) const;
+  // The command of every exec request served, in order (to prove what crossed in argv).
+  std::vector<std::vector<std::string>> ExecCommandsForTest() const;
   // Requests that carried each user-visible verb, for RBAC coverage ("list pods", ...).
   std::set<std::string> GrantsUsedForTest() const;
   // Everything the loaded RBAC grants service account `ns/name`, in the same format.
@@ -118,6 +120,7 @@ class FakeKubeApi {
   std::set<FakeKubeFault> faults_;
   std::set<std::string> partitioned_tokens_;
   std::set<std::string> grants_used_;
+  std::vector<std::vector<std::string>> exec_commands_;
 
   core::UniqueFd listen_fd_;
   int port_ = 0;

@@ -69,10 +69,14 @@ core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& insta
         !bin_dir.empty() && ::access((bin_dir + "/" + process.argv[0]).c_str(), X_OK) == 0) {
       process.argv[0] = bin_dir + "/" + process.argv[0];
     }
-    // The volume mount: the container's data directory is the instance's.
+    // The volume mount: the container's data directory is the instance's, as a path argument
+    // or an option's value (--datadir=/var/lib/mysql).
     for (auto& arg : process.argv) {
-      if (!container_data_dir.empty() && arg.rfind(container_data_dir, 0) == 0) {
-        arg = data_dir + arg.substr(container_data_dir.size());
+      size_t value =
+          arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos ? arg.find('=') + 1 : 0;
+      if (!container_data_dir.empty() &&
+          arg.compare(value, container_data_dir.size(), container_data_dir) == 0) {
+        arg = arg.substr(0, value) + data_dir + arg.substr(value + container_data_dir.size());
       }
     }
     return process;

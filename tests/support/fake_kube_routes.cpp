@@ -341,6 +341,7 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
   FakeExecFault fault = FakeExecFault::kNone;
   {
     std::lock_guard lock(mu_);
+    exec_commands_.push_back(exec.command);
     auto it = executors_.find(path.ns + "/" + path.name);
     if (it != executors_.end()) {
       executor = it->second;

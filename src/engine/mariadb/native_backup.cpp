@@ -5,6 +5,7 @@
 #include "core/os_user.h"
 #include "core/temp_dir.h"
 #include "engine/client_tools.h"
+#include "engine/mariadb/backup_in_instance.h"
 #include "engine/mariadb/mariadb_connection.h"
 
 namespace hasteward::engine::mariadb {
@@ -39,6 +40,49 @@ core::Result<MemberOwner> OwnerOf(const platform::Instance& source) {
   owner.user = user.name;
   owner.mtime = core::SystemClock::Get().NowUnixSeconds();
   return owner;
+}
+
+// mariadb-backup's flags after its option file and scratch directories: the copy, and how it
+// reaches the server.
+std::vector<std::string> ConnectionFlags(const platform::Cluster& cluster,
+                                         const platform::Instance& source) {
+  std::vector<std::string> flags = {"--datadir=" + source.data_dir,
+                                    "--user=" + MariadbUser(cluster)};
+  if (source.port > 0) {
+    flags.push_back("--host=" + (source.host.empty() ? "127.0.0.1" : source.host));
+    flags.push_back("--port=" + std::to_string(source.port));
+    flags.emplace_back("--protocol=tcp");
+  } else {
+    flags.push_back("--socket=" + source.socket);
+  }
+  flags.insert(flags.begin(), {"--backup", "--stream=mbstream"});
+  return flags;
+}
+
+// mariadb-backup run on this machine beside the data files, `scratch` its --target-dir and
+// --tmpdir (it spools the redo log there).
+core::Result<std::unique_ptr<ToolDumpStream>> StartLocalBackup(
+    const platform::Instance& source, std::string credentials,
+    const std::vector<std::string>& flags, const std::string& scratch) {
+  // The server's own option file included first (the InnoDB layout: page size, log and undo
+  // directories).
+  if (!source.config_file.empty()) {
+    credentials = "!include " + source.config_file + "\n" + credentials;
+  }
+  ToolSecrets secrets;
+  HS_ASSIGN_OR_RETURN(std::string cnf, secrets.Add("backup.cnf", credentials));
+  core::SubprocessOptions options;
+  options.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
+  options.argv = {ToolPath(source, "mariadb-backup"), "--defaults-file=" + cnf};
+  // --backup --stream=mbstream, the scratch directories, then the rest.
+  options.argv.insert(options.argv.end(), flags.begin(), flags.begin() + 2);
+  options.argv.push_back("--target-dir=" + scratch);
+  options.argv.push_back("--tmpdir=" + scratch);
+  options.argv.insert(options.argv.end(), flags.begin() + 2, flags.end());
+  core::LogInfo("starting native backup",
+                {{"instance", source.name}, {"command", core::JoinArgv(options.argv)}});
+  // No end marker: the mbstream reader proves every file whole and the stream its checkpoints.
+  return ToolDumpStream::Start(std::move(options), std::move(secrets), "");
 }
 
 }  // namespace
@@ -88,55 +132,31 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
     return core::Usage("instance '" + source.name + "' has no data directory in the inventory",
                        "mariadb-backup copies the data files: set dataDir for the instance");
   }
-  // mariadb-backup runs here and reads the data files by path: where the instance's files are
-  // not on this machine (a pod), that path would name another server's files or none, and the
-  // snapshot would hold the wrong data. Refuse instead of storing it.
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, source));
-  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
-    return core::Usage("the data files of '" + source.name +
-                           "' are not on this machine, and "
-                           "mariadb-backup reads them by path",
-                       "take a logical backup (without --method native) on this platform; a "
-                       "native MariaDB backup needs HASteward beside the server");
-  }
-  HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerOf(source));
   HS_ASSIGN_OR_RETURN(std::string password, cluster.credentials.password.Resolve());
-  HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::Create("hasteward-mariadb-backup-"));
-  HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
-  auto hold = std::make_unique<ScratchHold>(std::move(scratch_dir), std::move(held));
   // One option file, first on the command line (mariadb-backup takes no second one): the
-  // server's own file included (the InnoDB layout: page size, log and undo directories), then the
   // credentials for [client] and mariadb-backup's own group. In memory, never on disk.
   std::string credentials = MyCnfContent(MariadbUser(cluster), password);
   credentials += "[mariadb-backup]" + credentials.substr(credentials.find('\n'));
-  if (!source.config_file.empty()) {
-    credentials = "!include " + source.config_file + "\n" + credentials;
-  }
-  ToolSecrets secrets;
-  HS_ASSIGN_OR_RETURN(std::string cnf, secrets.Add("backup.cnf", credentials));
-  core::SubprocessOptions options;
-  options.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
-  options.argv = {ToolPath(source, "mariadb-backup"), "--defaults-file=" + cnf};
-  for (std::string flag :
-       std::vector<std::string>{"--backup", "--stream=mbstream", "--target-dir=" + hold->path(),
-                                "--tmpdir=" + hold->path(), "--datadir=" + source.data_dir,
-                                "--user=" + MariadbUser(cluster)}) {
-    options.argv.push_back(std::move(flag));
-  }
-  if (source.port > 0) {
-    options.argv.push_back("--host=" + (source.host.empty() ? "127.0.0.1" : source.host));
-    options.argv.push_back("--port=" + std::to_string(source.port));
-    options.argv.emplace_back("--protocol=tcp");
-  } else {
-    options.argv.push_back("--socket=" + source.socket);
-  }
+  std::vector<std::string> flags = ConnectionFlags(cluster, source);
   for (auto& flag : SourceFlags(plan)) {
-    options.argv.push_back(std::move(flag));
+    flags.push_back(std::move(flag));
   }
-  core::LogInfo("starting native backup",
-                {{"instance", source.name}, {"command", core::JoinArgv(options.argv)}});
-  // No end marker: the mbstream reader proves every file whole and the stream its checkpoints.
-  HS_ASSIGN_OR_RETURN(auto tool, ToolDumpStream::Start(std::move(options), std::move(secrets), ""));
+  // mariadb-backup reads the data files by path, so it runs where they are: here when the
+  // instance's paths are this machine's, else in the instance through Exec (a pod), its stream
+  // coming back on the command's stdout. Either way the same reader parses it.
+  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerInInstance(*handle));
+    HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
+    HS_ASSIGN_OR_RETURN(auto tool, StartBackupInInstance(*handle, credentials, flags));
+    return std::unique_ptr<NativeBackupStream>(std::make_unique<MariadbNativeStream>(
+        std::move(held), std::move(tool), block_size, std::move(owner)));
+  }
+  HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerOf(source));
+  HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::Create("hasteward-mariadb-backup-"));
+  HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
+  auto hold = std::make_unique<ScratchHold>(std::move(scratch_dir), std::move(held));
+  HS_ASSIGN_OR_RETURN(auto tool, StartLocalBackup(source, credentials, flags, hold->path()));
   return std::unique_ptr<NativeBackupStream>(std::make_unique<MariadbNativeStream>(
       std::move(hold), std::move(tool), block_size, std::move(owner)));
 }

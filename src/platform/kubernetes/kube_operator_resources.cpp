@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/hex.h"
 #include "platform/kubernetes/cluster_change_watch.h"
+#include "platform/kubernetes/resource_events.h"
 
 namespace hasteward::platform::kubernetes {
 
@@ -27,8 +29,10 @@ OperatorResource OperatorResourceFromObject(OperatorResourceKind kind, const jso
   return out;
 }
 
-KubeOperatorResources::KubeOperatorResources(std::shared_ptr<const KubeClient> client)
+KubeOperatorResources::KubeOperatorResources(std::shared_ptr<const KubeClient> client,
+                                             std::string reporting_instance)
     : client_(std::move(client)),
+      reporting_instance_(std::move(reporting_instance)),
       feed_(std::make_unique<ClusterChangeWatch>(
           client_, "",
           std::vector<KubeResource>{resources::kBackupPolicies, resources::kBackupRepositories})) {}
@@ -40,9 +44,21 @@ KubeOperatorResources::~KubeOperatorResources() {
 core::Result<std::vector<OperatorResource>> KubeOperatorResources::List(OperatorResourceKind kind) {
   HS_ASSIGN_OR_RETURN(json list, client_->List(ResourceOf(kind), ""));
   std::vector<OperatorResource> out;
+  std::map<std::string, std::string> uids;
   for (const auto& item : list.value("items", json::array())) {
-    if (item.is_object())
-      out.push_back(OperatorResourceFromObject(kind, item));
+    if (!item.is_object())
+      continue;
+    out.push_back(OperatorResourceFromObject(kind, item));
+    const json uid = item.value("metadata", json::object()).value("uid", json());
+    if (uid.is_string())
+      uids[std::string(OperatorResourceKindName(kind)) + "/" + out.back().name] = uid;
+  }
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(uids_, [kind](const auto& entry) {
+      return entry.first.rfind(std::string(OperatorResourceKindName(kind)) + "/", 0) == 0;
+    });
+    uids_.merge(uids);
   }
   std::sort(out.begin(), out.end(),
             [](const OperatorResource& a, const OperatorResource& b) { return a.name < b.name; });
@@ -83,6 +99,21 @@ core::Status KubeOperatorResources::WriteStatus(OperatorResourceKind kind, const
   auto patched =
       client_->Patch(ResourceOf(kind), "", name, PatchType::kMerge, {{"status", status}}, "status");
   return patched.ok() ? core::Status::Ok() : patched.TakeStatus();
+}
+
+core::Status KubeOperatorResources::RecordEvent(OperatorResourceKind kind, const std::string& name,
+                                                const ClusterEvent& event) {
+  OperatorResourceRef ref{kind, name, ""};
+  {
+    std::lock_guard lock(mu_);
+    auto uid = uids_.find(std::string(OperatorResourceKindName(kind)) + "/" + name);
+    if (uid != uids_.end())
+      ref.uid = uid->second;
+  }
+  json object = OperatorResourceEventObject(ref, event, reporting_instance_,
+                                            core::SystemClock::Get().NowUnixSeconds());
+  auto created = client_->Create(resources::kEvents, kClusterScopedEventNamespace, object);
+  return created.ok() ? core::Status::Ok() : created.TakeStatus().Wrap("record event");
 }
 
 }  // namespace hasteward::platform::kubernetes

@@ -6,18 +6,23 @@
 // merge patch, so the spec and its generation are never touched.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "platform/cluster_change_feed.h"
 #include "platform/kubernetes/kube_client.h"
+#include "platform/operator_resource_events.h"
 #include "platform/operator_resources.h"
 
 namespace hasteward::platform::kubernetes {
 
-class KubeOperatorResources : public OperatorResources {
+class KubeOperatorResources : public OperatorResources, public OperatorResourceEvents {
  public:
-  // Starts watching both kinds. `client` must be usable from several threads.
-  explicit KubeOperatorResources(std::shared_ptr<const KubeClient> client);
+  // Starts watching both kinds. `client` must be usable from several threads. Events name
+  // `reporting_instance` (the operator pod, $POD_NAME; may be empty) as their reporter.
+  KubeOperatorResources(std::shared_ptr<const KubeClient> client, std::string reporting_instance);
   ~KubeOperatorResources() override;
 
   core::Result<std::vector<OperatorResource>> List(OperatorResourceKind kind) override;
@@ -26,10 +31,16 @@ class KubeOperatorResources : public OperatorResources {
                                                               const std::string& name) override;
   core::Status WriteStatus(OperatorResourceKind kind, const std::string& name,
                            const nlohmann::json& status) override;
+  // An Event in namespace "default" (resource_events.h), naming the uid the last List saw.
+  core::Status RecordEvent(OperatorResourceKind kind, const std::string& name,
+                           const ClusterEvent& event) override;
 
  private:
   std::shared_ptr<const KubeClient> client_;
+  std::string reporting_instance_;
   std::unique_ptr<ClusterChangeFeed> feed_;
+  std::mutex mu_;
+  std::map<std::string, std::string> uids_;  // "Kind/name" -> metadata.uid, from the last List
 };
 
 // The API resource of `kind`.

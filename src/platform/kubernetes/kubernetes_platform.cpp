@@ -102,7 +102,8 @@ core::Result<std::unique_ptr<LeaderElection>> KubernetesPlatform::OpenLeaderElec
 }
 
 core::Result<std::unique_ptr<OperatorResources>> KubernetesPlatform::OpenOperatorResources() {
-  return std::unique_ptr<OperatorResources>(std::make_unique<KubeOperatorResources>(client_));
+  return std::unique_ptr<OperatorResources>(
+      std::make_unique<KubeOperatorResources>(client_, env_("POD_NAME").value_or("")));
 }
 
 }  // namespace hasteward::platform::kubernetes
