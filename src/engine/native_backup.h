@@ -96,6 +96,9 @@ class NativeBackup {
   virtual size_t PageSize() const = 0;
   // The default block size for data files (see docs/native-backups.md for the measurement).
   virtual size_t DefaultBlockSize() const = 0;
+  // The zstd level a native backup uses when the user chose "auto": the one its data files
+  // compress best at for the CPU (measured in docs/native-backups.md).
+  virtual int DefaultCompressionLevel() const = 0;
   // Chooses the instance the base backup is taken from (read-only; errors as PlanBackup).
   virtual core::Result<BackupPlan> PlanNativeBackup(platform::Platform& platform,
                                                     const platform::Cluster& cluster) = 0;

@@ -106,7 +106,8 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   std::string what =
       "native backup of '" + target.QualifiedName() + "' from '" + plan.source.name + "'";
   repo::SnapshotWriterOptions writer_options;
-  writer_options.compression = options.cluster.compression;
+  writer_options.compression =
+      options.cluster.compression.WithAutomaticLevel(native->DefaultCompressionLevel());
   writer_options.threads = options.threads;
   writer_options.lock_wait = options.cluster.lock_wait;
   writer_options.progress = options.cluster.progress;

@@ -15,6 +15,9 @@ namespace {
 // Four InnoDB pages, as PostgreSQL's default is eight of its pages: docs/native-backups.md
 // measures the second backup's stored bytes by block size.
 constexpr size_t kDefaultBlock = 4 * kInnodbPageSize;
+// zstd 1, as for dumps: level 3 is not measured on InnoDB pages yet, and the MariaDB backup is
+// bound by CPU on two cores (docs/performance.md), where a slower level costs wall time.
+constexpr int kDefaultLevel = 1;
 
 // The scratch directory mariadb-backup needs beside its stream (--target-dir, --tmpdir: it spools
 // the redo log there), held as long as the backup runs.
@@ -92,6 +95,9 @@ size_t MariadbNativeBackup::PageSize() const {
 }
 size_t MariadbNativeBackup::DefaultBlockSize() const {
   return kDefaultBlock;
+}
+int MariadbNativeBackup::DefaultCompressionLevel() const {
+  return kDefaultLevel;
 }
 
 core::Result<BackupPlan> MariadbNativeBackup::PlanNativeBackup(platform::Platform& platform,

@@ -14,6 +14,7 @@ class PgNativeBackup : public NativeBackup {
 
   size_t PageSize() const override;
   size_t DefaultBlockSize() const override;
+  int DefaultCompressionLevel() const override;
   core::Result<BackupPlan> PlanNativeBackup(platform::Platform& platform,
                                             const platform::Cluster& cluster) override;
   core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(

@@ -25,20 +25,20 @@ ZSTD_DCtx* DCtx() {
 
 core::Result<CompressionOptions> ParseCompression(const std::string& s) {
   if (s == "auto" || s.empty())
-    return CompressionOptions{true, 1};
+    return CompressionOptions{true, 1, true};
   if (s == "off")
-    return CompressionOptions{false, 0};
+    return CompressionOptions{false, 0, false};
   if (s == "max")
-    return CompressionOptions{true, 19};
+    return CompressionOptions{true, 19, false};
   if (s == "fastest")
-    return CompressionOptions{true, -1};
+    return CompressionOptions{true, -1, false};
   if (s == "better")
-    return CompressionOptions{true, 6};
+    return CompressionOptions{true, 6, false};
   try {
     size_t used = 0;
     int level = std::stoi(s, &used);
     if (used == s.size() && level >= -7 && level <= 22)
-      return CompressionOptions{true, level};
+      return CompressionOptions{true, level, false};
   } catch (...) {  // NOLINT(bugprone-empty-catch): falls through to the usage error
   }
   return core::Usage("invalid compression '" + s + "'",

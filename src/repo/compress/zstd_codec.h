@@ -10,9 +10,23 @@ namespace hasteward::repo {
 struct CompressionOptions {
   bool enabled = true;
   int level = 1;
+  // "auto" or nothing chosen: a caller that knows its data compresses better at another level may
+  // replace `level` (WithAutomaticLevel); an explicit level or "off" is always kept.
+  bool automatic = true;
+
+  // These options with `automatic_level` as the level when the user chose "auto"; unchanged
+  // when a level or "off" was chosen explicitly.
+  CompressionOptions WithAutomaticLevel(int automatic_level) const {
+    CompressionOptions options = *this;
+    if (automatic) {
+      options.level = automatic_level;
+    }
+    return options;
+  }
 };
 
-// Parses "auto"|"off"|"max"|"fastest"|"<level>" (restic's names plus explicit levels).
+// Parses "auto"|"off"|"max"|"fastest"|"<level>" (restic's names plus explicit levels); only
+// "auto" (or "") sets `automatic`.
 core::Result<CompressionOptions> ParseCompression(const std::string& s);
 
 // One zstd frame without checksum (as restic writes), appended to `out`. Thread-safe (per-thread
