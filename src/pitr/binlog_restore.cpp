@@ -200,9 +200,21 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
              .Wrap("record the restore in the binlog archive"));
   HS_TRY(lock->Release());
   const platform::Instance& primary = restored.plan.target;
-  for (const auto& path : replay_paths) {
-    HS_TRY(binlogs->ReplayBinlog(target.platform(), cluster, primary, path)
-               .Wrap("replay the archived binlogs on '" + primary.name + "'"));
+  if (!replay_paths.empty()) {
+    const core::Clock& clock = core::SystemClock::Get();
+    auto started = clock.Monotonic();
+    auto replayed = binlogs->ReplayBinlogs(target.platform(), cluster, primary,
+                                           {replay_paths, result.plan.final_state});
+    if (!replayed.ok()) {
+      return replayed.TakeStatus().Wrap("replay the archived binlogs on '" + primary.name + "'");
+    }
+    result.replay = *replayed;
+    result.replay_seconds =
+        std::chrono::duration<double>(clock.Monotonic() - started).count();
+    core::LogInfo("replayed the archived binlogs on '" + primary.name + "'",
+                  {{"applier", engine::BinlogApplierName(result.replay.applier)},
+                   {"threads", std::to_string(result.replay.threads)},
+                   {"seconds", std::to_string(result.replay_seconds)}});
   }
   HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(cluster, primary));
   if (!binlogs->StateIncludes(position, result.plan.final_state) ||
