@@ -1,6 +1,7 @@
 #include "engine/mariadb/relay_log_layout.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 namespace hasteward::engine::mariadb {
 namespace {
@@ -17,7 +18,6 @@ TEST(RelayLogLayoutTest, NamesTheFilesLikeTheServerInItsDataDirectory) {
   EXPECT_EQ(layout->index_file, "relay-bin.index");
   EXPECT_EQ(layout->index_content, "./relay-bin.000001\n./relay-bin.000002\n./relay-bin.000003\n");
   EXPECT_EQ(layout->first_name, "relay-bin.000001");
-  EXPECT_EQ(layout->last_name, "relay-bin.000003");
 }
 
 TEST(RelayLogLayoutTest, AnAbsoluteRelayLogOptionGetsAbsoluteIndexLines) {
@@ -65,8 +65,34 @@ TEST(RelayLogLayoutTest, PointsTheSqlThreadAtTheFilesByPosition) {
   EXPECT_EQ(ChangeMasterToRelayLogs(*layout),
             "CHANGE MASTER TO MASTER_HOST='hasteward-replay.invalid', MASTER_USE_GTID=no, "
             "RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=4");
-  EXPECT_EQ(StartSqlThreadUntil(*layout, 1234),
-            "START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=1234");
+}
+
+uint64_t LittleEndianAt(const std::string& bytes, size_t at, size_t width) {
+  uint64_t value = 0;
+  for (size_t byte = width; byte > 0; --byte) {
+    value = (value << 8) | static_cast<uint8_t>(bytes[at + byte - 1]);
+  }
+  return value;
+}
+
+TEST(RelayLogLayoutTest, TheSourceRotateEventIsAnArtificialRotateToPosition4) {
+  std::string event = SourceRotateEvent("replay-bin.000002", 7, true);
+  ASSERT_EQ(event.size(), 19U + 8 + 17 + 4);
+  EXPECT_EQ(LittleEndianAt(event, 4, 1), 4U);   // ROTATE_EVENT
+  EXPECT_EQ(LittleEndianAt(event, 5, 4), 7U);   // server id
+  EXPECT_EQ(LittleEndianAt(event, 9, 4), event.size());
+  EXPECT_EQ(LittleEndianAt(event, 13, 4), 0U);  // log_pos
+  EXPECT_EQ(LittleEndianAt(event, 17, 2), 0x20U);
+  EXPECT_EQ(LittleEndianAt(event, 19, 8), 4U);
+  EXPECT_EQ(event.substr(27, 17), "replay-bin.000002");
+  auto crc = ::crc32_z(0L, Z_NULL, 0);
+  crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(event.data()), event.size() - 4);
+  EXPECT_EQ(LittleEndianAt(event, event.size() - 4, 4), crc);
+  EXPECT_EQ(SourceRotateEvent("replay-bin.000002", 7, false).size(), 19U + 8 + 17);
+}
+
+TEST(RelayLogLayoutTest, ARelayLogNeedsABinlogToStartFrom) {
+  EXPECT_EQ(RelayLogFromBinlog("not a binlog", "x").status().code(), core::ErrorCode::kCorruption);
 }
 
 }  // namespace

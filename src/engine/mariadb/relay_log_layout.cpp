@@ -2,11 +2,31 @@
 
 #include <cstdio>
 
+#include <zlib.h>
+
+#include "engine/mariadb/binlog_events.h"
 #include "engine/mariadb/probe_account.h"
 
 namespace hasteward::engine::mariadb {
 
 namespace {
+
+constexpr size_t kEventHeaderSize = 19;
+constexpr uint64_t kMagicSize = 4;
+
+void AppendLittleEndian(std::string& out, uint64_t value, size_t width) {
+  for (size_t byte = 0; byte < width; ++byte) {
+    out.push_back(static_cast<char>((value >> (8 * byte)) & 0xff));
+  }
+}
+
+uint64_t ReadLittleEndian(std::string_view bytes, size_t at, size_t width) {
+  uint64_t value = 0;
+  for (size_t byte = width; byte > 0; --byte) {
+    value = (value << 8) | static_cast<uint8_t>(bytes[at + byte - 1]);
+  }
+  return value;
+}
 
 std::string WithoutTrailingSlash(std::string path) {
   while (path.size() > 1 && path.back() == '/') {
@@ -58,7 +78,6 @@ core::Result<RelayLogLayout> PlanRelayLogLayout(const RelayLogSettings& settings
         (absolute ? datadir + "/" : std::string("./")) + layout.files.back() + "\n";
   }
   layout.first_name = layout.files.front();
-  layout.last_name = layout.files.back();
   return layout;
 }
 
@@ -84,9 +103,40 @@ std::string ChangeMasterToRelayLogs(const RelayLogLayout& layout) {
          SqlQuote(layout.first_name) + ", RELAY_LOG_POS=4";
 }
 
-std::string StartSqlThreadUntil(const RelayLogLayout& layout, uint64_t last_size) {
-  return "START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=" + SqlQuote(layout.last_name) +
-         ", RELAY_LOG_POS=" + std::to_string(last_size);
+std::string SourceRotateEvent(const std::string& name, uint32_t server_id, bool checksums) {
+  constexpr uint8_t kRotateType = 4;
+  constexpr uint16_t kArtificialFlag = 0x20;  // LOG_EVENT_ARTIFICIAL_F: made up, not logged
+  constexpr uint64_t kFirstEventPosition = 4;
+  const size_t size = kEventHeaderSize + 8 + name.size() + (checksums ? 4 : 0);
+  std::string event;
+  AppendLittleEndian(event, 0, 4);  // timestamp: none
+  AppendLittleEndian(event, kRotateType, 1);
+  AppendLittleEndian(event, server_id, 4);
+  AppendLittleEndian(event, size, 4);
+  AppendLittleEndian(event, 0, 4);  // log_pos 0: not in the source's binlog
+  AppendLittleEndian(event, kArtificialFlag, 2);
+  AppendLittleEndian(event, kFirstEventPosition, 8);
+  event += name;
+  if (checksums) {
+    auto crc = ::crc32_z(0L, Z_NULL, 0);
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(event.data()), event.size());
+    AppendLittleEndian(event, crc, 4);
+  }
+  return event;
+}
+
+core::Result<std::string> RelayLogFromBinlog(std::string binlog, const std::string& name) {
+  auto header = ReadBinlogHeader(binlog);
+  if (!header.ok()) {
+    // A replay file is whole: a header too short to read is damage, not "read more".
+    return core::Status(core::ErrorCode::kCorruption,
+                        "replay file '" + name + "': " + header.status().message());
+  }
+  // The format description is the first event, after the 4-byte magic; ReadBinlogHeader checked
+  // it, so its size field is within the file.
+  const uint64_t description_end = kMagicSize + ReadLittleEndian(binlog, kMagicSize + 9, 4);
+  binlog.insert(description_end, SourceRotateEvent(name, header->server_id, header->checksums));
+  return binlog;
 }
 
 }  // namespace hasteward::engine::mariadb

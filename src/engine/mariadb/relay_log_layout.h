@@ -27,7 +27,6 @@ struct RelayLogLayout {
   std::string index_file;          // relative to the data directory
   std::string index_content;       // one line per file, as the server writes its index
   std::string first_name;          // the first file's name for CHANGE MASTER's RELAY_LOG_FILE
-  std::string last_name;           // the last one's, for START SLAVE UNTIL
 };
 
 // The layout for `file_count` files numbered from 1. kUsage when the relay log or its index is
@@ -42,11 +41,20 @@ core::Result<RelayLogLayout> PlanRelayLogLayout(const RelayLogSettings& settings
 // carries.
 uint32_t ReplayServerId(uint32_t own, const std::set<uint32_t>& event_server_ids);
 
+// A relay log names the source's binlog file at its start, as the source's Rotate event the
+// replica's I/O thread stores; the parallel applier reads the source's file name from it to order
+// its position updates, and MariaDB 10.11 crashes on a relay log without one. This is that event
+// (marked artificial, position 4 in `name`, from `server_id`), with a CRC-32 when `checksums`:
+// insert it after the file's format description event (RelayLogFromBinlog).
+std::string SourceRotateEvent(const std::string& name, uint32_t server_id, bool checksums);
+
+// `binlog` (a replay file: magic, format description, ...) with SourceRotateEvent(`name`) after
+// its format description event. kCorruption when the file does not start with one.
+core::Result<std::string> RelayLogFromBinlog(std::string binlog, const std::string& name);
+
 // CHANGE MASTER TO a host that is never contacted (only the SQL thread starts), the SQL thread at
 // the start of the first file, positions by file (the relay logs are the whole input).
 std::string ChangeMasterToRelayLogs(const RelayLogLayout& layout);
 
-// START SLAVE SQL_THREAD UNTIL the end of the last file (`last_size` bytes).
-std::string StartSqlThreadUntil(const RelayLogLayout& layout, uint64_t last_size);
 
 }  // namespace hasteward::engine::mariadb

@@ -22,7 +22,7 @@ const char* const kRelayReplayVariablesSql =
     "@@slave_parallel_threads AS slave_parallel_threads, "
     "@@slave_parallel_max_queued AS slave_parallel_max_queued, "
     "@@slave_exec_mode AS slave_exec_mode, @@slave_ddl_exec_mode AS slave_ddl_exec_mode, "
-    "@@gtid_slave_pos AS gtid_slave_pos, @@slave_skip_errors AS slave_skip_errors, "
+    "@@slave_skip_errors AS slave_skip_errors, "
     "@@replicate_events_marked_for_skip AS replicate_events_marked_for_skip, "
     "CONCAT(@@replicate_do_db, @@replicate_ignore_db, @@replicate_do_table, "
     "@@replicate_ignore_table, @@replicate_wild_do_table, @@replicate_wild_ignore_table) "
@@ -54,37 +54,28 @@ struct SavedSettings {
   std::string slave_parallel_max_queued;
   std::string slave_exec_mode;
   std::string slave_ddl_exec_mode;
-  std::string gtid_slave_pos;
 };
 
 SavedSettings SaveSettings(const SqlRows& vars) {
   return {vars.GetOr(0, "server_id"),       vars.GetOr(0, "slave_parallel_threads"),
           vars.GetOr(0, "slave_parallel_max_queued"), vars.GetOr(0, "slave_exec_mode"),
-          vars.GetOr(0, "slave_ddl_exec_mode"),       vars.GetOr(0, "gtid_slave_pos")};
+          vars.GetOr(0, "slave_ddl_exec_mode")};
 }
 
 // Writes the files into the data directory as relay logs, with the index; collects the server
-// ids their transactions carry. Returns the last file's size (where the replay ends).
-core::Result<uint64_t> WriteRelayLogs(platform::InstanceHandle& handle,
-                                      const BinlogReplayInput& input, const RelayLogLayout& layout,
-                                      std::set<uint32_t>& server_ids) {
-  uint64_t last_size = 0;
+// ids their events carry.
+core::Status WriteRelayLogs(platform::InstanceHandle& handle, const BinlogReplayInput& input,
+                            const RelayLogLayout& layout, std::set<uint32_t>& server_ids) {
   for (size_t index = 0; index < input.local_paths.size(); ++index) {
     HS_ASSIGN_OR_RETURN(std::string bytes, core::ReadFileToString(input.local_paths[index]));
-    HS_ASSIGN_OR_RETURN(BinlogHeader header, ReadBinlogHeader(bytes));
-    HS_ASSIGN_OR_RETURN(BinlogScan scan, ScanBinlog(std::string_view(bytes).substr(
-                                                        header.header_end),
-                                                    header.header_end, header));
-    server_ids.insert(header.server_id);
-    for (const auto& transaction : scan.transactions) {
-      server_ids.insert(transaction.gtid.server_id);
-    }
-    last_size = bytes.size();
+    HS_ASSIGN_OR_RETURN(std::set<uint32_t> ids, BinlogEventServerIds(bytes));
+    server_ids.insert(ids.begin(), ids.end());
+    // Named like the relay log it becomes: increasing, as the applier's position updates expect.
+    HS_ASSIGN_OR_RETURN(bytes, RelayLogFromBinlog(std::move(bytes), "replay-" + layout.files[index]));
     // Owner read/write only: the cluster's data; the server reads it as its own OS user.
     HS_TRY(handle.WriteDataFile(layout.files[index], bytes, 0600));
   }
-  HS_TRY(handle.WriteDataFile(layout.index_file, layout.index_content, 0600));
-  return last_size;
+  return handle.WriteDataFile(layout.index_file, layout.index_content, 0600);
 }
 
 // One poll: whether the server reached `stop_state`; an error when the applier stopped short.
@@ -100,7 +91,7 @@ core::Result<bool> ReachedOrStopped(MariadbConnection& conn, const std::string& 
   if (status.GetOr(0, "Slave_SQL_Running") == "Yes") {
     return false;
   }
-  // Stopped: by UNTIL at the end of the input right after the wait gave up, or on an error.
+  // Stopped (on an error, or by someone): the target may have been reached right after the wait.
   HS_ASSIGN_OR_RETURN(auto now, conn.QueryValue("SELECT MASTER_GTID_WAIT(" +
                                                 SqlQuote(stop_state) + ", 0)"));
   if (now.value_or("") == "0") {
@@ -139,8 +130,8 @@ core::Status WaitForStop(MariadbConnection& conn, const std::string& stop_state)
   }
 }
 
-core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint64_t last_size,
-                   uint32_t server_id, unsigned threads, const std::string& stop_state) {
+core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint32_t server_id,
+                   unsigned threads, const std::string& stop_state) {
   // Every domain's position, so the wait below covers domains the replay does not touch.
   HS_TRY(conn.Execute("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos"));
   HS_TRY(conn.Execute("SET GLOBAL server_id = " + std::to_string(server_id)));
@@ -155,7 +146,9 @@ core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint64
   // Optimistic: transactions run in parallel and commit in binlog order; a conflict is rolled
   // back and retried, so the outcome is the serial one whatever the original group commits were.
   HS_TRY(conn.Execute("SET GLOBAL slave_parallel_mode = 'optimistic'"));
-  HS_TRY(conn.Execute(StartSqlThreadUntil(layout, last_size)));
+  // No UNTIL: the applier checks an UNTIL position only when it reads the next event, and the
+  // input ends at the target, so it would never fire; the wait below ends at the target's GTID.
+  HS_TRY(conn.Execute("START SLAVE SQL_THREAD"));
   return WaitForStop(conn, stop_state);
 }
 
@@ -174,12 +167,16 @@ core::Status Restore(MariadbConnection& conn, platform::InstanceHandle& handle,
     run("STOP SLAVE");
     run("RESET SLAVE ALL");
   }
-  run("SET GLOBAL server_id = " + SqlQuote(saved.server_id));
-  run("SET GLOBAL slave_parallel_threads = " + SqlQuote(saved.slave_parallel_threads));
-  run("SET GLOBAL slave_parallel_max_queued = " + SqlQuote(saved.slave_parallel_max_queued));
+  // Numbers unquoted (the server refuses a string for them), read back from the server itself.
+  run("SET GLOBAL server_id = " + std::to_string(NumberOr(saved.server_id, 1)));
+  run("SET GLOBAL slave_parallel_threads = " +
+      std::to_string(NumberOr(saved.slave_parallel_threads, 0)));
+  run("SET GLOBAL slave_parallel_max_queued = " +
+      std::to_string(NumberOr(saved.slave_parallel_max_queued, 131072)));
   run("SET GLOBAL slave_exec_mode = " + SqlQuote(saved.slave_exec_mode));
   run("SET GLOBAL slave_ddl_exec_mode = " + SqlQuote(saved.slave_ddl_exec_mode));
-  run("SET GLOBAL gtid_slave_pos = " + SqlQuote(saved.gtid_slave_pos));
+  // gtid_slave_pos stays where the applier left it, the target: moving it back behind the binlog
+  // is refused under gtid_strict_mode, and it now says truly what this server has applied.
   // RESET SLAVE ALL deletes the relay logs it knows; these are gone or were never read.
   std::vector<std::string> remove = {"rm", "-f"};
   HS_ASSIGN_OR_RETURN(SqlRows dir, conn.Query("SELECT @@datadir AS datadir"));
@@ -245,8 +242,7 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   const SavedSettings saved = SaveSettings(vars);
   std::set<uint32_t> server_ids;
-  auto last_size = WriteRelayLogs(*handle, input, *layout, server_ids);
-  core::Status applied = last_size.status();
+  core::Status applied = WriteRelayLogs(*handle, input, *layout, server_ids);
   report.applier = BinlogApplier::kParallel;
   report.threads = std::max<unsigned>(
       kReplayThreads, static_cast<unsigned>(NumberOr(saved.slave_parallel_threads, 0)));
@@ -255,7 +251,7 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
     core::LogInfo("replaying through the parallel replication applier of '" + target.name + "'",
                   {{"threads", std::to_string(report.threads)},
                    {"relay_logs", std::to_string(layout->files.size())}});
-    applied = Apply(*conn, *layout, *last_size, ReplayServerId(own, server_ids), report.threads,
+    applied = Apply(*conn, *layout, ReplayServerId(own, server_ids), report.threads,
                     input.stop_state);
   }
   core::Status restored = Restore(*conn, *handle, *layout, saved);
