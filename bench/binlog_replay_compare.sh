@@ -27,7 +27,8 @@ chmod 755 "$W"
 export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 export HASTEWARD_BACKUPS_PATH=$W/repo RESTIC_REPOSITORY=$W/repo RESTIC_PASSWORD=bench
 export RESTIC_CACHE_DIR=$W/restic-cache
-cleanup() { "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
+LOAD=
+cleanup() { [ -n "$LOAD" ] && kill "$LOAD" 2>/dev/null; "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
 trap cleanup EXIT
 hw() { "$HW" "$1" -e mariadb -c bench -n b "${@:2}"; }
 
@@ -71,7 +72,11 @@ sb oltp_write_only --threads=2 prepare >/dev/null
 echo "base backup taken at $BASE_FILE:$BASE_POS"
 
 echo "write load until $BINLOG_MB MB of binlog ..."
-sb oltp_write_only --threads="$THREADS" --time=0 --events=0 --report-interval=0 run >/dev/null 2>&1 &
+# Started directly (not through sb, a function whose background subshell a kill would leave
+# sysbench running behind).
+sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$PORT" \
+  --mysql-user=admin --mysql-password="$PW" --tables="$TABLES" --table-size="$ROWS" \
+  --threads="$THREADS" --time=0 --events=0 run >/dev/null 2>&1 &
 LOAD=$!
 while [ "$(binlog_bytes_after "$BASE_FILE" "$BASE_POS")" -lt $((BINLOG_MB * 1048576)) ]; do
   sleep 1

@@ -4,10 +4,8 @@ namespace hasteward::engine {
 
 const char* BinlogApplierName(BinlogApplier applier) {
   switch (applier) {
-    case BinlogApplier::kParallel:
-      return "parallel";
-    case BinlogApplier::kClient:
-      return "client";
+    case BinlogApplier::kParallel: return "parallel";
+    case BinlogApplier::kClient: return "client";
   }
   return "client";
 }

@@ -209,8 +209,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
       return replayed.TakeStatus().Wrap("replay the archived binlogs on '" + primary.name + "'");
     }
     result.replay = *replayed;
-    result.replay_seconds =
-        std::chrono::duration<double>(clock.Monotonic() - started).count();
+    result.replay_seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
     core::LogInfo("replayed the archived binlogs on '" + primary.name + "'",
                   {{"applier", engine::BinlogApplierName(result.replay.applier)},
                    {"threads", std::to_string(result.replay.threads)},

@@ -39,7 +39,7 @@ struct BinlogReplayPlan {
 
 struct BinlogRestoreResult {
   BinlogReplayPlan plan;
-  uint64_t bytes = 0;  // of the base backup
+  uint64_t bytes = 0;                 // of the base backup
   engine::BinlogReplayReport replay;  // which applier replayed the transactions
   double replay_seconds = 0;          // the replay alone (the base restore not included)
 };

@@ -505,14 +505,22 @@ std::string BareEvent(uint32_t server_id) {
 
 TEST(BinlogEventServerIdsTest, FollowsSizesOnlySoAReplayFileWithGapsReads) {
   // Positions (log_pos) are zero here, as they are "wrong" in a file of chosen transactions.
-  std::string file = std::string("\xfe" "bin", 4) + BareEvent(1) + BareEvent(2) + BareEvent(1);
+  std::string file = std::string(
+                         "\xfe"
+                         "bin",
+                         4) +
+                     BareEvent(1) + BareEvent(2) + BareEvent(1);
   auto ids = BinlogEventServerIds(file);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   EXPECT_EQ(*ids, (std::set<uint32_t>{1, 2}));
 }
 
 TEST(BinlogEventServerIdsTest, AnEventThatDoesNotFitOrNoMagicIsCorruption) {
-  std::string file = std::string("\xfe" "bin", 4) + BareEvent(1);
+  std::string file = std::string(
+                         "\xfe"
+                         "bin",
+                         4) +
+                     BareEvent(1);
   EXPECT_EQ(BinlogEventServerIds(file.substr(0, file.size() - 1)).status().code(),
             core::ErrorCode::kCorruption);
   EXPECT_EQ(BinlogEventServerIds("nobinlog").status().code(), core::ErrorCode::kCorruption);

@@ -78,8 +78,8 @@ uint64_t LittleEndianAt(const std::string& bytes, size_t at, size_t width) {
 TEST(RelayLogLayoutTest, TheSourceRotateEventIsAnArtificialRotateToPosition4) {
   std::string event = SourceRotateEvent("replay-bin.000002", 7, true);
   ASSERT_EQ(event.size(), 19U + 8 + 17 + 4);
-  EXPECT_EQ(LittleEndianAt(event, 4, 1), 4U);   // ROTATE_EVENT
-  EXPECT_EQ(LittleEndianAt(event, 5, 4), 7U);   // server id
+  EXPECT_EQ(LittleEndianAt(event, 4, 1), 4U);  // ROTATE_EVENT
+  EXPECT_EQ(LittleEndianAt(event, 5, 4), 7U);  // server id
   EXPECT_EQ(LittleEndianAt(event, 9, 4), event.size());
   EXPECT_EQ(LittleEndianAt(event, 13, 4), 0U);  // log_pos
   EXPECT_EQ(LittleEndianAt(event, 17, 2), 0x20U);

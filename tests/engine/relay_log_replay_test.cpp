@@ -8,8 +8,8 @@ namespace {
 // The variables of a server the applier can replay on, as kRelayReplayVariablesSql reports them.
 SqlRows Eligible() {
   SqlRows rows;
-  rows.columns = {"log_bin",          "log_slave_updates", "slave_skip_errors",
-                  "replicate_filters", "replicate_events_marked_for_skip"};
+  rows.columns = {"log_bin", "log_slave_updates", "slave_skip_errors", "replicate_filters",
+                  "replicate_events_marked_for_skip"};
   rows.rows = {{"1", "1", "OFF", "", "REPLICATE"}};
   return rows;
 }
@@ -38,9 +38,9 @@ TEST(RelayLogReplayTest, RefusesSettingsThatWouldSkipTransactions) {
   EXPECT_NE(ParallelReplayRefusal(With("replicate_filters", "app.audit"), false).find("filters"),
             std::string::npos);
   EXPECT_NE(ParallelReplayRefusal(With("slave_skip_errors", "1062"), false), "");
-  EXPECT_NE(ParallelReplayRefusal(With("replicate_events_marked_for_skip", "FILTER_ON_MASTER"),
-                                  false),
-            "");
+  EXPECT_NE(
+      ParallelReplayRefusal(With("replicate_events_marked_for_skip", "FILTER_ON_MASTER"), false),
+      "");
 }
 
 TEST(RelayLogReplayTest, RefusesAnInstanceThatReplicatesOrDidNotAnswer) {

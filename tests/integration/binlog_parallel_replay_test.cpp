@@ -32,9 +32,12 @@ std::string MarkTime() {
 }
 
 TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExactlyTheTarget) {
-  auto story = StoryCluster::Start(
-      {.engine = EngineKind::kMariadb, .instances = 2, .replication_mode = "async", .name = "", .ns = "bpr"},
-      "hs-binlog-par-");
+  auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
+                                    .instances = 2,
+                                    .replication_mode = "async",
+                                    .name = "",
+                                    .ns = "bpr"},
+                                   "hs-binlog-par-");
   ASSERT_TRUE(story.ok()) << story.status().ToString();
   StoryCluster& sc = **story;
   const std::string name = sc.sandbox().cluster().name;
@@ -70,8 +73,9 @@ TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExa
   EXPECT_EQ(sc.Sql(0, "SELECT @@gtid_binlog_pos"), before_target);
   // Nothing of the replay is left: no connection, the server's own id and settings.
   EXPECT_EQ(sc.Sql(0, "SHOW ALL SLAVES STATUS"), "");
-  EXPECT_EQ(sc.Sql(0, "SELECT CONCAT(@@server_id, ' ', @@slave_parallel_threads, ' ', "
-                      "@@slave_ddl_exec_mode)"),
+  EXPECT_EQ(sc.Sql(0,
+                   "SELECT CONCAT(@@server_id, ' ', @@slave_parallel_threads, ' ', "
+                   "@@slave_ddl_exec_mode)"),
             "1 0 IDEMPOTENT");
   // The replica, rebuilt from the replayed primary, follows it.
   for (int attempt = 0; attempt < 100 && sc.Sql(1, "SELECT COUNT(*) FROM par.t") != "151";

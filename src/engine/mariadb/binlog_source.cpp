@@ -213,14 +213,13 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayBinlogs(
     // TODO(#13): replay through the parallel applier on Galera too, with a test.
     report.fallback_reason = "galera nodes replay through the client";
   } else {
-    HS_ASSIGN_OR_RETURN(report,
-                        ReplayThroughParallelApplier(platform, cluster, target, input));
+    HS_ASSIGN_OR_RETURN(report, ReplayThroughParallelApplier(platform, cluster, target, input));
     if (report.applier == BinlogApplier::kParallel) {
       return report;
     }
-    core::LogWarn("replaying through the client, not the parallel applier, of '" + target.name +
-                      "'",
-                  {{"reason", report.fallback_reason}});
+    core::LogWarn(
+        "replaying through the client, not the parallel applier, of '" + target.name + "'",
+        {{"reason", report.fallback_reason}});
   }
   for (const auto& path : input.local_paths) {
     HS_TRY(ReplayThroughClient(cluster, target, path));

@@ -56,9 +56,8 @@ core::Result<RelayLogLayout> PlanRelayLogLayout(const RelayLogSettings& settings
                                                 size_t file_count) {
   const std::string datadir = WithoutTrailingSlash(settings.datadir);
   const std::string basename = FileIn(datadir, settings.relay_log_basename);
-  std::string index_path = settings.relay_log_index.empty()
-                               ? settings.relay_log_basename + ".index"
-                               : settings.relay_log_index;
+  std::string index_path = settings.relay_log_index.empty() ? settings.relay_log_basename + ".index"
+                                                            : settings.relay_log_index;
   if (!index_path.empty() && index_path.front() != '/') {
     index_path = datadir + "/" + index_path;
   }

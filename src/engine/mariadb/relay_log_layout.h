@@ -56,5 +56,4 @@ core::Result<std::string> RelayLogFromBinlog(std::string binlog, const std::stri
 // the start of the first file, positions by file (the relay logs are the whole input).
 std::string ChangeMasterToRelayLogs(const RelayLogLayout& layout);
 
-
 }  // namespace hasteward::engine::mariadb

@@ -57,7 +57,7 @@ struct SavedSettings {
 };
 
 SavedSettings SaveSettings(const SqlRows& vars) {
-  return {vars.GetOr(0, "server_id"),       vars.GetOr(0, "slave_parallel_threads"),
+  return {vars.GetOr(0, "server_id"), vars.GetOr(0, "slave_parallel_threads"),
           vars.GetOr(0, "slave_parallel_max_queued"), vars.GetOr(0, "slave_exec_mode"),
           vars.GetOr(0, "slave_ddl_exec_mode")};
 }
@@ -71,7 +71,8 @@ core::Status WriteRelayLogs(platform::InstanceHandle& handle, const BinlogReplay
     HS_ASSIGN_OR_RETURN(std::set<uint32_t> ids, BinlogEventServerIds(bytes));
     server_ids.insert(ids.begin(), ids.end());
     // Named like the relay log it becomes: increasing, as the applier's position updates expect.
-    HS_ASSIGN_OR_RETURN(bytes, RelayLogFromBinlog(std::move(bytes), "replay-" + layout.files[index]));
+    HS_ASSIGN_OR_RETURN(bytes,
+                        RelayLogFromBinlog(std::move(bytes), "replay-" + layout.files[index]));
     // Owner read/write only: the cluster's data; the server reads it as its own OS user.
     HS_TRY(handle.WriteDataFile(layout.files[index], bytes, 0600));
   }
@@ -92,8 +93,8 @@ core::Result<bool> ReachedOrStopped(MariadbConnection& conn, const std::string& 
     return false;
   }
   // Stopped (on an error, or by someone): the target may have been reached right after the wait.
-  HS_ASSIGN_OR_RETURN(auto now, conn.QueryValue("SELECT MASTER_GTID_WAIT(" +
-                                                SqlQuote(stop_state) + ", 0)"));
+  HS_ASSIGN_OR_RETURN(auto now,
+                      conn.QueryValue("SELECT MASTER_GTID_WAIT(" + SqlQuote(stop_state) + ", 0)"));
   if (now.value_or("") == "0") {
     return true;
   }
@@ -198,7 +199,9 @@ std::string ParallelReplayRefusal(const SqlRows& variables, bool replicating) {
   if (variables.size() != 1) {
     return "the server did not report its replication settings";
   }
-  auto value = [&variables](const char* name) { return variables.GetOr(0, name); };
+  auto value = [&variables](const char* name) {
+    return variables.GetOr(0, name);
+  };
   if (value("log_bin") != "1" || value("log_slave_updates") != "1") {
     return "log_bin or log_slave_updates is off: the applier would not write the replayed "
            "transactions to the binlog the replicas and the archive read";
@@ -229,10 +232,10 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   HS_ASSIGN_OR_RETURN(SqlRows slaves, conn->Query("SHOW ALL SLAVES STATUS"));
   BinlogReplayReport report;
   report.fallback_reason = ParallelReplayRefusal(vars, !slaves.empty());
-  auto layout = PlanRelayLogLayout({vars.GetOr(0, "datadir"), vars.GetOr(0, "relay_log"),
-                                    vars.GetOr(0, "relay_log_basename"),
-                                    vars.GetOr(0, "relay_log_index")},
-                                   input.local_paths.size());
+  auto layout =
+      PlanRelayLogLayout({vars.GetOr(0, "datadir"), vars.GetOr(0, "relay_log"),
+                          vars.GetOr(0, "relay_log_basename"), vars.GetOr(0, "relay_log_index")},
+                         input.local_paths.size());
   if (report.fallback_reason.empty() && !layout.ok()) {
     report.fallback_reason = layout.status().message();
   }
@@ -251,8 +254,8 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
     core::LogInfo("replaying through the parallel replication applier of '" + target.name + "'",
                   {{"threads", std::to_string(report.threads)},
                    {"relay_logs", std::to_string(layout->files.size())}});
-    applied = Apply(*conn, *layout, ReplayServerId(own, server_ids), report.threads,
-                    input.stop_state);
+    applied =
+        Apply(*conn, *layout, ReplayServerId(own, server_ids), report.threads, input.stop_state);
   }
   core::Status restored = Restore(*conn, *handle, *layout, saved);
   HS_TRY(applied);
