@@ -28,7 +28,11 @@ export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 export HASTEWARD_BACKUPS_PATH=$W/repo RESTIC_REPOSITORY=$W/repo RESTIC_PASSWORD=bench
 export RESTIC_CACHE_DIR=$W/restic-cache
 LOAD=
-cleanup() { [ -n "$LOAD" ] && kill "$LOAD" 2>/dev/null; "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
+cleanup() {
+  [ -z "$LOAD" ] || kill "$LOAD" 2>/dev/null || true
+  "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
+  rm -rf "$W" || true
+}
 trap cleanup EXIT
 hw() { "$HW" "$1" -e mariadb -c bench -n b "${@:2}"; }
 
@@ -56,8 +60,8 @@ now() { date +%s.%N; }
 sql -e "CREATE DATABASE sbtest"
 # The base is taken on the idle server, before the tables are created: the replay then starts with
 # sysbench's CREATE TABLE and bulk inserts, then its write load.
-# mariadb-backup interleaves its redo log copy with a data file in the stream while InnoDB still
-# writes redo (purge after the load), which the native backup refuses (exit 13, "interleaved files
+# mariadb-backup interleaves its redo log copy with a data file in the stream while InnoDB
+# writes redo, which the native backup refuses (exit 13, "interleaved files
 # are not supported"): wait until the redo log is quiet, and retry.
 lsn() { sql -e "SHOW ENGINE INNODB STATUS" | sed -n 's/.*Log sequence number *\([0-9]*\).*/\1/p'; }
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
