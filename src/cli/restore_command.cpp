@@ -135,10 +135,13 @@ core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f
                                                .ns = ctx.target.cluster().ns,
                                                .bytes = result.bytes});
   } else if (!g.quiet) {
-    std::printf("restored base %s into %s/%s and replayed %zu archived transactions to GTID %s\n",
-                base.substr(0, 8).c_str(), ctx.target.cluster().ns.c_str(),
-                ctx.target.cluster().name.c_str(), result.plan.transactions,
-                result.plan.final_state.c_str());
+    std::printf(
+        "restored base %s into %s/%s and replayed %zu archived transactions to GTID %s "
+        "(%s applier, %u threads, replay %.1f s)\n",
+        base.substr(0, 8).c_str(), ctx.target.cluster().ns.c_str(),
+        ctx.target.cluster().name.c_str(), result.plan.transactions,
+        result.plan.final_state.c_str(), engine::BinlogApplierName(result.replay.applier),
+        result.replay.threads, result.replay_seconds);
   }
   return core::Status::Ok();
 }

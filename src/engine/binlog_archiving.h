@@ -67,6 +67,27 @@ struct BinlogRun {
   bool sealed = false;  // the file ends inside these bytes: nothing more will be written
 };
 
+// What a replay applies (BinlogArchiving::ReplayBinlogs).
+struct BinlogReplayInput {
+  std::vector<std::string> local_paths;  // binlog files: a header, then whole transactions
+  std::string stop_state;                // the GTID position after the last of them
+};
+
+// Which applier a replay went through.
+enum class BinlogApplier {
+  kParallel,  // the server's replication applier, the files presented as relay logs
+  kClient,    // mariadb-binlog decoding into one client session (mariadb-binlog | mariadb)
+};
+
+// "parallel" / "client".
+const char* BinlogApplierName(BinlogApplier applier);
+
+struct BinlogReplayReport {
+  BinlogApplier applier = BinlogApplier::kClient;
+  unsigned threads = 1;         // the applier's worker threads (slave_parallel_threads)
+  std::string fallback_reason;  // why the parallel applier was not used (kClient only)
+};
+
 class BinlogArchiving {
  public:
   virtual ~BinlogArchiving() = default;
@@ -111,14 +132,18 @@ class BinlogArchiving {
   // that domain missing in between): a replay that skips one would fork the data.
   virtual bool Follows(const std::string& state, const std::string& gtid) const = 0;
 
-  // Applies every transaction of the binlog file at `local_path` (on this machine) to `target`,
-  // each with its original GTID, through the server's own client; kDumpFailed naming the
-  // statement the server refused. The caller makes sure nothing else writes to `target` meanwhile.
-  // Galera: the node gives each write set the cluster's next GTID itself (wsrep_gtid_mode), which
-  // is the original's domain and sequence number when the replay starts at the base's position.
-  virtual core::Status ReplayBinlog(platform::Platform& platform, const platform::Cluster& cluster,
-                                    const platform::Instance& target,
-                                    const std::string& local_path) = 0;
+  // Applies the transactions of the binlog files at `input.local_paths` (on this machine, in
+  // order) to `target`, each with its original GTID: through the server's parallel replication
+  // applier where the target allows it, else through the server's own client (the report says
+  // which, and why). kDumpFailed naming what the server refused. The files hold exactly the
+  // transactions to replay, so no applier can pass `input.stop_state`. The caller makes sure
+  // nothing else writes to `target` meanwhile. Galera: the node gives each write set the
+  // cluster's next GTID itself (wsrep_gtid_mode), which is the original's domain and sequence
+  // number when the replay starts at the base's position.
+  virtual core::Result<BinlogReplayReport> ReplayBinlogs(platform::Platform& platform,
+                                                         const platform::Cluster& cluster,
+                                                         const platform::Instance& target,
+                                                         const BinlogReplayInput& input) = 0;
   // The GTID position `instance` has written to its binlog (gtid_binlog_pos).
   virtual core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
                                                    const platform::Instance& instance) = 0;

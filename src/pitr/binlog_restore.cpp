@@ -146,6 +146,26 @@ core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::In
   return core::Status::Ok();
 }
 
+// Applies the replay files on `primary` (the engine picks the applier) and records which applier
+// ran and how long the replay took.
+core::Status Replay(const engine::ClusterHandle& target, const platform::Instance& primary,
+                    const std::vector<std::string>& replay_paths, BinlogRestoreResult& result) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto started = clock.Monotonic();
+  auto replayed = target.engine().binlog_archiving()->ReplayBinlogs(
+      target.platform(), target.cluster(), primary, {replay_paths, result.plan.final_state});
+  if (!replayed.ok()) {
+    return replayed.TakeStatus().Wrap("replay the archived binlogs on '" + primary.name + "'");
+  }
+  result.replay = *replayed;
+  result.replay_seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
+  core::LogInfo("replayed the archived binlogs on '" + primary.name + "'",
+                {{"applier", engine::BinlogApplierName(result.replay.applier)},
+                 {"threads", std::to_string(result.replay.threads)},
+                 {"seconds", std::to_string(result.replay_seconds)}});
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
@@ -212,9 +232,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   }
   HS_TRY(lock->Release());
   const platform::Instance& primary = restored.plan.target;
-  for (const auto& path : replay_paths) {
-    HS_TRY(binlogs->ReplayBinlog(target.platform(), cluster, primary, path)
-               .Wrap("replay the archived binlogs on '" + primary.name + "'"));
+  if (!replay_paths.empty()) {
+    HS_TRY(Replay(target, primary, replay_paths, result));
   }
   HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(cluster, primary));
   if (!binlogs->StateIncludes(position, result.plan.final_state) ||

@@ -42,7 +42,9 @@ struct BinlogReplayPlan {
 
 struct BinlogRestoreResult {
   BinlogReplayPlan plan;
-  uint64_t bytes = 0;  // of the base backup
+  uint64_t bytes = 0;                 // of the base backup
+  engine::BinlogReplayReport replay;  // which applier replayed the transactions
+  double replay_seconds = 0;          // the replay alone (the base restore not included)
 };
 
 // Plans (kNotFound: no base before the target; kSafetyStop naming the gap or where the archive

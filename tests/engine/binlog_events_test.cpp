@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -484,6 +485,45 @@ TEST_F(BinlogEventsTest, BytesAfterTheClosingEventAreCorruption) {
       ScanBinlog(std::string_view(extended).substr(header.header_end), header.header_end, header);
   ASSERT_FALSE(scan.ok());
   EXPECT_EQ(scan.status().code(), core::ErrorCode::kCorruption);
+}
+
+TEST_F(BinlogEventsTest, EventServerIdsOfAServersFileAreItsOwn) {
+  auto ids = BinlogEventServerIds(binlogs().checked.bytes);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(*ids, (std::set<uint32_t>{7}));
+}
+
+// A bare event header: size 19, `server_id`; positions and types are not read.
+std::string BareEvent(uint32_t server_id) {
+  std::string event(19, '\0');
+  for (size_t byte = 0; byte < 4; ++byte) {
+    event[5 + byte] = static_cast<char>((server_id >> (8 * byte)) & 0xff);
+  }
+  event[9] = 19;
+  return event;
+}
+
+TEST(BinlogEventServerIdsTest, FollowsSizesOnlySoAReplayFileWithGapsReads) {
+  // Positions (log_pos) are zero here, as they are "wrong" in a file of chosen transactions.
+  std::string file = std::string(
+                         "\xfe"
+                         "bin",
+                         4) +
+                     BareEvent(1) + BareEvent(2) + BareEvent(1);
+  auto ids = BinlogEventServerIds(file);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(*ids, (std::set<uint32_t>{1, 2}));
+}
+
+TEST(BinlogEventServerIdsTest, AnEventThatDoesNotFitOrNoMagicIsCorruption) {
+  std::string file = std::string(
+                         "\xfe"
+                         "bin",
+                         4) +
+                     BareEvent(1);
+  EXPECT_EQ(BinlogEventServerIds(file.substr(0, file.size() - 1)).status().code(),
+            core::ErrorCode::kCorruption);
+  EXPECT_EQ(BinlogEventServerIds("nobinlog").status().code(), core::ErrorCode::kCorruption);
 }
 
 }  // namespace

@@ -427,4 +427,21 @@ core::Result<BinlogScan> ScanBinlog(std::string_view bytes, uint64_t offset,
   return std::move(scanner).Finish();
 }
 
+core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file) {
+  if (file.substr(0, kBinlogMagic.size()) != kBinlogMagic) {
+    return CorruptAt(0, "no binlog magic");
+  }
+  std::set<uint32_t> server_ids;
+  for (uint64_t at = kFirstEventOffset; at < file.size();) {
+    const uint64_t size =
+        file.size() - at < kEventHeaderSize ? 0 : LittleEndian(file, at + kEventSizeAt, 4);
+    if (size < kEventHeaderSize || size > file.size() - at) {
+      return CorruptAt(at, "an event that does not fit in the file");
+    }
+    server_ids.insert(static_cast<uint32_t>(LittleEndian(file, at + kServerIdAt, 4)));
+    at += size;
+  }
+  return server_ids;
+}
+
 }  // namespace hasteward::engine::mariadb

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,5 +95,11 @@ core::Result<BinlogHeader> ReadBinlogHeader(std::string_view head);
 // an error (the file is being written): the scan stops before it.
 core::Result<BinlogScan> ScanBinlog(std::string_view bytes, uint64_t offset,
                                     const BinlogHeader& header);
+
+// The server ids in the headers of every event of a whole binlog file (magic included), which
+// need not be the one the server wrote: a replay file holds a header and chosen transactions, so
+// only the event sizes are followed (no positions, no checksums). kCorruption for a wrong magic or
+// an event that does not fit.
+core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file);
 
 }  // namespace hasteward::engine::mariadb

@@ -30,13 +30,17 @@ class MariadbBinlogSource : public BinlogArchiving {
   std::string MergeGtidStates(const std::vector<std::string>& states) const override;
   bool StateIncludes(const std::string& state, const std::string& position) const override;
   bool Follows(const std::string& state, const std::string& gtid) const override;
-  core::Status ReplayBinlog(platform::Platform& platform, const platform::Cluster& cluster,
-                            const platform::Instance& target,
-                            const std::string& local_path) override;
+  core::Result<BinlogReplayReport> ReplayBinlogs(platform::Platform& platform,
+                                                 const platform::Cluster& cluster,
+                                                 const platform::Instance& target,
+                                                 const BinlogReplayInput& input) override;
   core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
                                            const platform::Instance& instance) override;
 
  private:
+  // mariadb-binlog decoding `local_path` into one client session on `target`.
+  core::Status ReplayThroughClient(const platform::Cluster& cluster,
+                                   const platform::Instance& target, const std::string& local_path);
   bool galera_;
 };
 
