@@ -6,6 +6,7 @@
 #include "core/temp_dir.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kubernetes_platform.h"
+#include "platform/operator_resources.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
