@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/redact.h"
 #include "repo/check/checker.h"
+#include "repo/crypto/kdf_params.h"
 #include "repo/lock/repo_lock.h"
 #include "storage/registry.h"
 
@@ -25,13 +26,17 @@ struct RepoFlags {
 core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  repo::InitOptions opts;
+  // Checked before anything is created, so a typo never leaves a half-made repository.
+  if (const char* kdf = std::getenv("HASTEWARD_KDF_PARAMS"); kdf != nullptr && *kdf != '\0') {
+    HS_ASSIGN_OR_RETURN(opts.kdf, repo::ParseKdfParams(kdf));
+  }
   if (g.dry_run) {
     // Nothing is created, not even the backend's directory.
     std::printf("would create a repository at %s\n", core::RedactUrlCredentials(location).c_str());
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
-  repo::InitOptions opts;
   opts.hostname = repo::LocalHostname();
   opts.username = repo::LocalUsername();
   if (!f.polynomial.empty()) {

@@ -249,5 +249,34 @@ TEST_F(RepoInteropTest, KillAtAnyPointNeverBreaksTheRepository) {
   ExpectResticCheckPasses();
 }
 
+// The scrypt cost of a new key comes from HASTEWARD_KDF_PARAMS (the test environment sets a low
+// one); unset, it is restic's default; a bad value is refused before anything is created.
+TEST_F(RepoInteropTest, InitTakesTheKeyCostFromTheEnvironmentAndResticOpensIt) {
+  auto key_params = [](const std::string& repository) {
+    for (const auto& entry : std::filesystem::directory_iterator(repository + "/keys")) {
+      std::ifstream in(entry.path());
+      auto key = nlohmann::json::parse(in);
+      return std::to_string(key["N"].get<uint64_t>()) + "," + std::to_string(key["r"].get<int>()) +
+             "," + std::to_string(key["p"].get<int>());
+    }
+    return std::string("no key");
+  };
+  auto init = hs_.Run({"repo", "init"}, "", {{"HASTEWARD_KDF_PARAMS", "2048,4,2"}});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(key_params(hs_.repository()), "2048,4,2");
+  EXPECT_EQ(hs_.Restic({"snapshots"}).exit_code, 0) << "restic opens the key it stores";
+
+  hs_.UseRepository(hs_.Path("default-cost"));
+  init = hs_.Run({"repo", "init"}, "", {{"HASTEWARD_KDF_PARAMS", ""}});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(key_params(hs_.repository()), "32768,8,4") << "restic's default when unset";
+
+  hs_.UseRepository(hs_.Path("refused"));
+  init = hs_.Run({"repo", "init"}, "", {{"HASTEWARD_KDF_PARAMS", "1000,8,1"}});
+  EXPECT_EQ(init.exit_code, 2) << init.err;
+  EXPECT_NE(init.err.find("'1000,8,1'"), std::string::npos) << init.err;
+  EXPECT_FALSE(std::filesystem::exists(hs_.repository())) << "nothing is created";
+}
+
 }  // namespace
 }  // namespace hasteward::testing

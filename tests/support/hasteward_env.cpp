@@ -17,11 +17,16 @@ HastewardEnv::HastewardEnv(const Options& options) : password_(options.password)
   ::chmod(tmp_->path().c_str(), 0755);
   state_dir_ = options.state_dir.empty() ? Path("state") : options.state_dir;
   inventory_ = options.inventory.empty() ? Path("inventory.yaml") : options.inventory;
-  vars_ = {{"HASTEWARD_STATE_DIR", state_dir_},
-           {"HASTEWARD_INVENTORY", inventory_},
-           {"RESTIC_PASSWORD", password_},
-           {"RESTIC_CACHE_DIR", Path("cache")},
-           {"TZ", "UTC"}};
+  vars_ = {
+      {"HASTEWARD_STATE_DIR", state_dir_},
+      {"HASTEWARD_INVENTORY", inventory_},
+      {"RESTIC_PASSWORD", password_},
+      {"RESTIC_CACHE_DIR", Path("cache")},
+      // Keys of repositories the tests create take 1/64 of restic's scrypt cost: every
+      // command opening the repository pays it, and at restic's default (about half a
+      // CPU-second) that was a quarter of the suite's CPU. Tests that need the default unset it.
+      {"HASTEWARD_KDF_PARAMS", "1024,8,1"},
+      {"TZ", "UTC"}};
   UseRepository(options.repository.empty() ? Path("repo") : options.repository);
 }
 

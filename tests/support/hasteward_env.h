@@ -33,7 +33,8 @@ class HastewardEnv {
 
   // Creates the temp dir (mode 0755: the database OS users must reach data dirs below it) and
   // sets HASTEWARD_STATE_DIR, HASTEWARD_INVENTORY, HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY,
-  // RESTIC_PASSWORD, RESTIC_CACHE_DIR and TZ=UTC. Aborts the test binary when /tmp is unusable.
+  // RESTIC_PASSWORD, RESTIC_CACHE_DIR, a low HASTEWARD_KDF_PARAMS and TZ=UTC. Aborts the test
+  // binary when /tmp is unusable.
   explicit HastewardEnv(const Options& options);
   HastewardEnv(const std::string& temp_prefix, const std::string& password);
 
