@@ -1,5 +1,6 @@
 // Native (physical) PostgreSQL backups end to end on a real sandbox cluster, driving the hasteward
-// binary: `backup --method native` stores pg_basebackup's data directory as a file tree with its
+// binary: `backup --method native` stores pg_basebackup's data directory (of the streaming
+// standby once it replayed the primary's position, else of the primary) as a file tree with its
 // facts as tags; destroying the primary's data directory and restoring gives back every row, and
 // the standby is re-cloned and replicates again; stock `restic restore` of the snapshot gives a
 // data directory that pg_verifybackup accepts and postgres starts on; a running target, a missing
@@ -118,6 +119,8 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_FALSE(Tag(snaps[0], "start_lsn").empty());
   EXPECT_FALSE(Tag(snaps[0], "stop_lsn").empty());
   EXPECT_EQ(snaps[0]["paths"][0], "/nt/shop/data");
+  EXPECT_EQ(Tag(snaps[0], "source_instance"), pg_->instance(1).name)
+      << "a healthy streaming standby is copied, sparing the primary";
   auto listed = nlohmann::json::parse(Hs(*pg_, "get", {"backups", "--json"}).out);
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0]["method"], "native");
@@ -156,6 +159,49 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_EQ(seen, "1\n") << "the standby does not replicate from the restored primary";
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
   EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+// The standby is copied only once it replayed everything the primary had committed when the
+// backup began: with its replay paused, rows committed on the primary are not in its data files,
+// so a backup that did not wait would lose them.
+TEST_F(NativeBackupTest, BackupFromTheStandbyHoldsWhatThePrimaryCommittedBeforeIt) {
+  Sql(1, "SELECT pg_wal_replay_pause()");
+  // The rows go into a new WAL segment: a backup of the paused standby would end in the segment
+  // before it, so its pg_wal would not hold them either (the standby received them already).
+  Sql(0, "INSERT INTO events (body) VALUES ('{}'); SELECT pg_switch_wal()");
+  Sql(0,
+      "INSERT INTO events (body) SELECT jsonb_build_object('late', g) FROM "
+      "generate_series(1, 100) g");
+  ASSERT_EQ(Sql(1, "SELECT count(*) FROM events WHERE body ? 'late'"), "0\n");
+  std::thread resume([this] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    Sql(1, "SELECT pg_wal_replay_resume()");
+  });
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  resume.join();
+  ASSERT_FALSE(id.empty());
+  auto snaps = Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(Tag(snaps[0], "source_instance"), pg_->instance(1).name);
+
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+  ASSERT_EQ(RunCommand({"rm", "-rf", pg_->instance(0).data_dir}).exit_code, 0);
+  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM events WHERE body ? 'late'"), "100\n");
+  EXPECT_EQ(Checksums(0), before);
+  EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n") << "restored into the lost primary";
+}
+
+TEST_F(NativeBackupTest, WithNoStreamingStandbyTheBackupCopiesThePrimary) {
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "1"}).exit_code, 0);
+  auto r = Hs(*pg_, "backup", {"--method", "native"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no healthy streaming standby"), std::string::npos) << r.err;
+  auto snaps = Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(Tag(snaps[0], "source_instance"), pg_->instance(0).name);
 }
 
 TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) {

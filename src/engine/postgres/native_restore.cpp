@@ -32,16 +32,37 @@ void Log(const NativeRestoreOptions& o, const std::string& line) {
   }
 }
 
-const platform::Instance* TargetOf(const platform::Cluster& cluster,
-                                   const std::map<std::string, std::string>& facts) {
-  // The instance the backup came from: its configuration in the backup fits it as is.
-  auto source = facts.find("source_instance");
-  for (const auto& i : cluster.instances) {
-    if (source != facts.end() && i.name == source->second) {
-      return &i;
+// The instance a native restore writes. Every instance ends up holding the backup (the others are
+// re-cloned from the target), so the choice is which one the operator prepared by stopping it:
+// the backup's source instance when it is stopped (its configuration in the backup fits it as
+// is), else the first stopped instance (a backup copied from a standby goes back into the primary
+// whose data was lost), else the source instance, whose "is running" refusal says to stop it.
+core::Result<const platform::Instance*> TargetOf(platform::Platform& platform,
+                                                 const platform::Cluster& cluster,
+                                                 const std::map<std::string, std::string>& facts) {
+  auto source_fact = facts.find("source_instance");
+  const platform::Instance* source = nullptr;
+  for (const auto& instance : cluster.instances) {
+    if (source_fact != facts.end() && instance.name == source_fact->second) {
+      source = &instance;
     }
   }
-  return cluster.FindInstance(0);
+  if (source != nullptr) {
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, *source));
+    if (!running) {
+      return source;
+    }
+  }
+  for (const auto& instance : cluster.instances) {
+    if (&instance == source) {
+      continue;
+    }
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
+    if (!running) {
+      return &instance;
+    }
+  }
+  return source != nullptr ? source : cluster.FindInstance(0);
 }
 
 // Compares the target's current data (when it has any) with the backup's identity.
@@ -144,7 +165,7 @@ core::Status WaitUntilWritable(platform::Platform& platform, const platform::Clu
 core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
     platform::Platform& platform, const platform::Cluster& cluster,
     const std::map<std::string, std::string>& facts, const NativeRestoreOptions& options) {
-  const platform::Instance* target = TargetOf(cluster, facts);
+  HS_ASSIGN_OR_RETURN(const platform::Instance* target, TargetOf(platform, cluster, facts));
   if (target == nullptr) {
     return core::NotFound("cluster '" + cluster.ns + "/" + cluster.name + "' has no instances",
                           "add its instances to the inventory");
