@@ -5,7 +5,6 @@
 #include "core/redact.h"
 #include "core/utc_time.h"
 #include "operator/repository_access.h"
-#include "platform/operator_resource_events.h"
 
 namespace hasteward::op {
 
@@ -221,11 +220,8 @@ void CrdStatusReporter::WarnInvalidOnce(OperatorResourceKind kind, const CrdReso
   platform::ClusterEvent event{platform::ClusterEventType::kWarning, kReasonInvalidSpec,
                                "generation " + std::to_string(info.generation) + " is not used: " +
                                    info.problem->message + "; fix the spec and apply it again"};
-  // Where the platform has no notes on its resources, the condition alone tells.
-  auto* events = dynamic_cast<platform::OperatorResourceEvents*>(&resources_);
-  if (events == nullptr)
-    return;
-  core::Status recorded = events->RecordEvent(kind, info.name, event);
+  // Where the platform has no notes on its resources this is a no-op: the condition alone tells.
+  core::Status recorded = resources_.RecordEvent(kind, info.name, event);
   if (!recorded.ok()) {
     core::LogWarn("record Event on operator resource",
                   {{"resource", key}, {"error", recorded.message()}});

@@ -10,4 +10,10 @@ const char* OperatorResourceKindName(OperatorResourceKind kind) {
   return "BackupPolicy";
 }
 
+core::Status OperatorResources::RecordEvent(OperatorResourceKind /*kind*/,
+                                            const std::string& /*name*/,
+                                            const ClusterEvent& /*event*/) {
+  return core::Status::Ok();
+}
+
 }  // namespace hasteward::platform

@@ -4,7 +4,8 @@
 // the status written back onto them. The platform hands over each resource's spec as stored (JSON
 // in the README's shape) and never interprets it: what a spec means is the operator's business
 // (operator/crd_specs.h). A platform without such resources (local: policies live in the config
-// file) has none.
+// file) has none. Notes left on a resource (kubernetes: a core/v1 Event that `kubectl describe`
+// lists) go through RecordEvent, which platforms without such notes leave as a no-op.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "platform/cluster_event.h"
 
 namespace hasteward::platform {
 
@@ -51,6 +53,12 @@ class OperatorResources {
   // left as they are). kNotFound when the resource is gone.
   virtual core::Status WriteStatus(OperatorResourceKind kind, const std::string& name,
                                    const nlohmann::json& status) = 0;
+  // Leaves `event` on resource `name` where the platform has such notes (kubernetes: an Event in
+  // "default", the namespace of cluster-scoped objects' Events). The default does nothing and is
+  // ok: the resource's status condition alone tells. Errors are the platform's (not authorized,
+  // unreachable): the caller may try again later.
+  virtual core::Status RecordEvent(OperatorResourceKind kind, const std::string& name,
+                                   const ClusterEvent& event);
 };
 
 }  // namespace hasteward::platform

@@ -64,8 +64,14 @@ TEST_P(KubernetesPlatformCliTest, DiscoversAndTriagesTheClusterThroughTheApi) {
   auto report = json::parse(triage.out);
   EXPECT_EQ(report["verdict"], "healthy") << triage.out;
   ASSERT_EQ(report["instances"].size(), 2U);
-  EXPECT_EQ(report["instances"][0]["role"], "primary") << triage.out;
-  EXPECT_NE(report["instances"][1]["role"], "primary") << triage.out;
+  if (GetParam().engine == platform::EngineKind::kGalera) {
+    // Every Galera node takes writes: none is the primary.
+    EXPECT_EQ(report["instances"][0]["role"], "galera-node") << triage.out;
+    EXPECT_EQ(report["instances"][1]["role"], "galera-node") << triage.out;
+  } else {
+    EXPECT_EQ(report["instances"][0]["role"], "primary") << triage.out;
+    EXPECT_NE(report["instances"][1]["role"], "primary") << triage.out;
+  }
   if (IsPostgres()) {
     // Read by pg_controldata run in the pod: exec reached the instance's data directory.
     EXPECT_EQ(report["instances"][0]["facts"]["control_state"], "in production") << triage.out;
@@ -103,11 +109,12 @@ TEST_P(KubernetesPlatformCliTest, BackupAndRestoreRoundTripKeepsTableChecksums) 
   EXPECT_EQ(kube_->api().GrantsUsedForTest().count("get secrets"), 1U);
 }
 
-INSTANTIATE_TEST_SUITE_P(Operators, KubernetesPlatformCliTest,
-                         ::testing::Values(KubeCase{platform::EngineKind::kPostgres, "cnpg", "pg"},
-                                           KubeCase{platform::EngineKind::kMariadb, "mariadb",
-                                                    "maria"}),
-                         KubeCaseName);
+INSTANTIATE_TEST_SUITE_P(
+    Operators, KubernetesPlatformCliTest,
+    ::testing::Values(KubeCase{platform::EngineKind::kPostgres, "cnpg", "pg"},
+                      KubeCase{platform::EngineKind::kMariadb, "mariadb", "maria"},
+                      KubeCase{platform::EngineKind::kGalera, "galera", "galera"}),
+    KubeCaseName);
 
 }  // namespace
 }  // namespace hasteward::testing

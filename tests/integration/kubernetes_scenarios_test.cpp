@@ -10,8 +10,11 @@
 //     read or write the data directory by path, are refused before anything changes);
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
-//   - a split-brain triages as split-brain and its repair is refused.
+//   - a split-brain triages as split-brain and its repair is refused; a Galera split-brain (two
+//     cluster histories) names each node's history, and a forced repair captures both sides
+//     before it stops short of the heal, which mariadb-operator's pods cannot host.
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "core/atomic_file.h"
+#include "core/fd.h"
 #include "core/temp_dir.h"
 #include "support/fake_kube_operators.h"
 #include "support/kube_published_cluster.h"
@@ -72,6 +76,12 @@ class KubeScenarioTest : public ::testing::Test {
   static std::string Checksums(int ordinal) {
     auto sums = kube_->ShopChecksums(ordinal);
     return sums.ok() ? *sums : "ERROR " + sums.status().ToString();
+  }
+  // The last 3000 bytes of instance `ordinal`'s error log (MariaDB), for failure messages.
+  static std::string ErrorLogTail(int ordinal) {
+    auto text = core::ReadFileToString(kube_->sandbox().instance(ordinal).log_file);
+    return !text.ok() ? text.status().ToString()
+                      : text->substr(text->size() > 3000 ? text->size() - 3000 : 0);
   }
   // Polls (60 s) until instance `ordinal` holds the primary's per-table checksums.
   static bool ReplicaCaughtUp(int ordinal) {
@@ -396,6 +406,101 @@ TEST_F(GaleraScenarioTest, ANativeBackupThroughTheApiLetsAnotherNodeCommitMeanwh
   EXPECT_NE(tags.find("method=native"), std::string::npos) << tags;
   EXPECT_NE(tags.find("source_instance=galera-1"), std::string::npos) << tags;
   EXPECT_NE(tags.find("wsrep_uuid="), std::string::npos) << tags;
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+}
+
+TEST_F(GaleraScenarioTest, ABackupTakenThroughTheApiVerifies) {
+  std::string id = SnapshotIdOf(kube().Kube({"backup", "--json"}));
+  ASSERT_FALSE(id.empty());
+  json report = Verify(id);
+  EXPECT_EQ(report["verdict"], "ok") << report.dump();
+  EXPECT_EQ(VerifiedRows(report), "orders=5000/ok items=300/ok") << report.dump();
+}
+
+// Galera's split-brain: node 1 was bootstrapped on its own, as a separate cluster with a history
+// of its own (another cluster state UUID), and both halves took writes. Set up on the instances'
+// machine: node 1 restarted with `wsrep_cluster_address = gcomm://` (bootstrap alone) from a
+// saved state in a new UUID, and with another cluster name, which keeps the halves from merging
+// again on loopback as a network partition would. The settings are taken back from its
+// configuration file once it runs, so a later start rejoins the cluster.
+TEST_F(GaleraScenarioTest, TwoHistoriesTriageAsSplitBrainNamingEachNode) {
+  ASSERT_TRUE(ReplicaCaughtUp(1));
+  ASSERT_EQ(kube().Local({"instance", "stop", "-i", "1"}).exit_code, 0);
+  const std::string config = kube().sandbox().instance(1).config_file;
+  auto original = core::ReadFileToString(config);
+  ASSERT_TRUE(original.ok()) << original.status().ToString();
+  // Rewritten in place (std::ofstream), so the files keep the owner and mode the server reads
+  // them by. The saved state names the new history, which this node may bootstrap on its own.
+  std::ofstream(config) << *original
+                        << "\n[mysqld]\nwsrep_cluster_address = gcomm://\n"
+                           "wsrep_cluster_name = split-off\n";
+  std::ofstream(kube().sandbox().instance(1).data_dir + "/grastate.dat")
+      << "# GALERA saved state\nversion: 2.1\nuuid:    99999999-aaaa-bbbb-cccc-dddddddddddd\n"
+         "seqno:   7\nsafe_to_bootstrap: 1\n";
+  auto started = kube().Local({"instance", "start", "-i", "1"});
+  std::ofstream(config) << *original;
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err << ErrorLogTail(1);
+  Sql(0, "INSERT INTO shop.items VALUES (900001, 'history-0')");
+  Sql(1, "INSERT INTO shop.items VALUES (900002, 'history-1')");
+
+  auto triage = kube().Kube({"triage", "--json"});
+  EXPECT_EQ(triage.exit_code, 5) << triage.out << triage.err;
+  json report = json::parse(triage.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << triage.out << triage.err;
+  EXPECT_EQ(report["verdict"], "split-brain") << triage.out;
+  std::string diverged;
+  for (const auto& finding : report["findings"]) {
+    std::string message = finding.value("message", "");
+    if (message.find("different cluster state UUIDs") != std::string::npos) {
+      diverged = message;
+    }
+  }
+  EXPECT_NE(diverged.find("'galera-0'"), std::string::npos) << triage.out;
+  EXPECT_NE(diverged.find("'galera-1'"), std::string::npos) << triage.out;
+  EXPECT_NE(Sql(0, "SELECT @@global.wsrep_cluster_name"),
+            Sql(1, "SELECT @@global.wsrep_cluster_name"));
+}
+
+// The repair table's split-brain rows through the API: untargeted is a HARD STOP, targeted needs
+// --force, and with --force the donor's escrow backup and every diverged side's capture are
+// taken before anything is healed. The heal itself stops there with directions and changes
+// nothing: a Galera node is healed by stopping its server and rejoining it by state transfer, and
+// mariadb-operator keeps no instance down (docs/platforms.md). It is finished on the instances'
+// machine, where the node rejoins the surviving history and loses only what was captured.
+TEST_F(GaleraScenarioTest, ASplitBrainRepairPassesTheGatesAndCapturesBothSidesFirst) {
+  auto untargeted = kube().Kube({"repair"});
+  EXPECT_EQ(untargeted.exit_code, 5) << untargeted.out << untargeted.err;
+  EXPECT_NE(untargeted.err.find("HARD STOP"), std::string::npos) << untargeted.err;
+  auto unforced = kube().Kube({"repair", "-i", "1"});
+  EXPECT_EQ(unforced.exit_code, 5) << unforced.out << unforced.err;
+  EXPECT_NE(unforced.err.find("--force"), std::string::npos) << unforced.err;
+
+  auto captured = [] {
+    std::map<std::string, int> by_type;
+    auto listed = json::parse(kube().env().Run({"get", "backups", "-t", "all", "--json"}).out,
+                              nullptr, false);
+    for (const auto& s : listed.is_array() ? listed : json::array()) {
+      by_type[s.value("type", "")] += 1;
+    }
+    return by_type;
+  };
+  const int escrows_before = captured()["backup"];
+  auto forced = kube().Kube({"repair", "-i", "1", "--force", "--heal-timeout", "180s"});
+  EXPECT_EQ(forced.exit_code, 2) << forced.out << forced.err;
+  EXPECT_NE(forced.err.find("mariadb-operator owns its lifecycle"), std::string::npos)
+      << forced.err;
+  std::map<std::string, int> before_heal = captured();
+  EXPECT_EQ(before_heal["backup"], escrows_before + 1) << "the donor's escrow backup";
+  EXPECT_EQ(before_heal["diverged"], 2) << "each side is captured before anything is healed";
+  EXPECT_EQ(Sql(0, "SELECT name FROM shop.items WHERE id = 900001"), "history-0");
+  EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 900002"), "history-1");
+
+  auto healed = kube().Local({"repair", "-i", "1", "--force", "--heal-timeout", "180s"});
+  ASSERT_EQ(healed.exit_code, 0) << healed.out << healed.err;
+  EXPECT_EQ(captured()["diverged"], 4) << "captured again by the run that healed";
+  EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 900001"), "history-0");
+  EXPECT_EQ(Sql(1, "SELECT count(*) FROM shop.items WHERE id = 900002"), "0");
+  EXPECT_TRUE(ReplicaCaughtUp(1)) << "node 1 rejoined the surviving history";
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
 

@@ -1,13 +1,11 @@
 #include "platform/kubernetes/cluster_events.h"
 
-#include "core/utc_time.h"
+#include "platform/kubernetes/event_object.h"
 #include "platform/kubernetes/operator_discovery.h"
 
 namespace hasteward::platform::kubernetes {
 
 namespace {
-
-constexpr char kComponent[] = "hasteward";
 
 struct InvolvedKind {
   const char* api_version;
@@ -30,29 +28,13 @@ core::Result<nlohmann::json> EventObject(const Cluster& cluster, const ClusterEv
                                          const std::string& reporting_instance,
                                          int64_t unix_seconds) {
   HS_ASSIGN_OR_RETURN(InvolvedKind kind, KindOf(cluster));
-  nlohmann::json involved = {{"apiVersion", kind.api_version},
-                             {"kind", kind.kind},
-                             {"name", cluster.name},
-                             {"namespace", cluster.ns}};
   auto uid = cluster.options.find(kUidOption);
-  if (uid != cluster.options.end() && !uid->second.empty())
-    involved["uid"] = uid->second;
-  const std::string when = core::Rfc3339Utc(unix_seconds);
-  // generateName: the API server appends a random suffix, so events never collide by name.
-  return nlohmann::json{
-      {"apiVersion", "v1"},
-      {"kind", "Event"},
-      {"metadata", {{"generateName", cluster.name + "."}, {"namespace", cluster.ns}}},
-      {"involvedObject", involved},
-      {"type", event.type == ClusterEventType::kWarning ? "Warning" : "Normal"},
-      {"reason", event.reason},
-      {"message", event.message},
-      {"count", 1},
-      {"firstTimestamp", when},
-      {"lastTimestamp", when},
-      {"source", {{"component", kComponent}}},
-      {"reportingComponent", kComponent},
-      {"reportingInstance", reporting_instance}};
+  return KubeEventObject({.api_version = kind.api_version,
+                          .kind = kind.kind,
+                          .name = cluster.name,
+                          .ns = cluster.ns,
+                          .uid = uid == cluster.options.end() ? "" : uid->second},
+                         cluster.ns, event, reporting_instance, unix_seconds);
 }
 
 }  // namespace hasteward::platform::kubernetes

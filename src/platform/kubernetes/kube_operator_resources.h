@@ -13,12 +13,11 @@
 
 #include "platform/cluster_change_feed.h"
 #include "platform/kubernetes/kube_client.h"
-#include "platform/operator_resource_events.h"
 #include "platform/operator_resources.h"
 
 namespace hasteward::platform::kubernetes {
 
-class KubeOperatorResources : public OperatorResources, public OperatorResourceEvents {
+class KubeOperatorResources : public OperatorResources {
  public:
   // Starts watching both kinds. `client` must be usable from several threads. Events name
   // `reporting_instance` (the operator pod, $POD_NAME; may be empty) as their reporter.
