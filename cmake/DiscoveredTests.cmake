@@ -9,7 +9,7 @@
 # the bound is the product's promise, so the test keeps it and gets a quiet machine instead.
 
 set(HASTEWARD_RUN_ALONE_REGEX
-    "Fast|TriageHealthy|LeaseElection|Switchover|Failover|StopSignal|TimeoutIsBounded|WithinTheGivenBound"
+    "Fast|TriageHealthy|TriageCliTest|LeaseElection|Switchover|Failover|StopSignal|TimeoutIsBounded|WithinTheGivenBound"
     CACHE STRING "ctest names that must run with no other test beside them")
 
 function(hasteward_discovered_test_properties)
