@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
@@ -231,11 +232,16 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                .Wrap("record the restore in the binlog archive"));
   }
   HS_TRY(lock->Release());
+  // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
+  // mistake the cluster for a finished restore (tests/integration/mariadb_standby_activation_test).
+  core::Failpoint("binlog-restore-before-replay");
   const platform::Instance& primary = restored.plan.target;
   if (!replay_paths.empty()) {
     HS_TRY(Replay(target, primary, replay_paths, result));
   }
-  HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(cluster, primary));
+  // The restored primary is the target's instance: connect with the target's credentials, not
+  // the source's (a DR site need not hold the source's secret files).
+  HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(target.cluster(), primary));
   if (!binlogs->StateIncludes(position, result.plan.final_state) ||
       !binlogs->StateIncludes(result.plan.final_state, position)) {
     return core::Status(core::ErrorCode::kVerifyFailed,
