@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "core/subprocess.h"
@@ -185,6 +186,11 @@ TEST_F(MariadbStandbyActivationTest, TheSourceDiesFiveSecondsAfterItsLastArchive
   Kill9(Source(), 0);
   Kill9(Source(), 1);
   AdoptSourceCredentials();
+  // The source site's files are lost with it: the activation must need none of them.
+  for (const auto* credentials :
+       {&Source().cluster->cluster().credentials, &Source().cluster->cluster().replication}) {
+    ASSERT_EQ(::unlink(credentials->password.file.c_str()), 0) << credentials->password.file;
+  }
 }
 
 TEST_F(MariadbStandbyActivationTest, KilledInEachPhaseResumesThereAndEndsWithEveryArchivedRow) {
