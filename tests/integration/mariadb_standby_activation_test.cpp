@@ -29,7 +29,6 @@
 #include "support/standby_sites.h"
 
 namespace hasteward::testing {
-
 namespace {
 
 constexpr char kPassword[] = "mariadb-activation-test";

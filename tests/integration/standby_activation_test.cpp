@@ -64,7 +64,9 @@ class StandbyActivationTest : public ::testing::Test {
   static Site& Source() { return sites_->source(); }
   static Site& Dr() { return sites_->dr(); }
 
-  static CmdResult Hs(Site& site, std::vector<std::string> args) { return site.Hs(args); }
+  static CmdResult Hs(Site& site, std::vector<std::string> args) {
+    return site.Hs(std::move(args));
+  }
 
   static std::string Sql(Site& site, const std::string& sql) {
     auto rows = site.cluster->Sql(0, sql);
