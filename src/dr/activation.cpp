@@ -1,5 +1,9 @@
 #include "dr/activation.h"
 
+#include <cctype>
+#include <string>
+
+#include "core/failpoint.h"
 #include "core/log.h"
 
 namespace hasteward::dr {
@@ -32,6 +36,14 @@ core::Status Enter(ActivationRecord& record, ActivationPhase phase,
   if (options.on_phase) {
     options.on_phase(phase);
   }
+  // HASTEWARD_FAILPOINT=activation-<phase> (e.g. activation-replaying): a kill -9 right after the
+  // phase is durable and before its step runs, at a known phase even when the step is too quick
+  // for a test to kill it from outside.
+  std::string failpoint = "activation-";
+  for (const char* c = ActivationPhaseName(phase); *c != '\0'; ++c) {
+    failpoint += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+  }
+  core::Failpoint(failpoint.c_str());
   return core::Status::Ok();
 }
 

@@ -31,14 +31,18 @@ struct ArchiveFile {
   uint64_t segment = 0;  // segment number on its timeline (0 for history files)
 };
 
-// Where a point-in-time restore stops.
-enum class RecoveryTargetKind { kTime, kPosition };
+// Where a point-in-time restore stops. kEndOfArchive: no target for the server, which replays
+// until the next archived file is missing and then promotes (a DR activation's "last archived
+// position", dr/activation.h); `target` is then the start of the last archived segment, which
+// replay must have reached, so a gap or a failed fetch earlier is never taken for the end.
+enum class RecoveryTargetKind { kTime, kPosition, kEndOfArchive };
 
 struct RecoveryRequest {
   // The server's command for fetching an archived file (hasteward wal-fetch ...).
   std::string restore_command;
   RecoveryTargetKind kind = RecoveryTargetKind::kTime;
-  // In the engine's own syntax: "2026-11-22 16:40:01.123456+00" or "0/3000A38".
+  // In the engine's own syntax: "2026-11-22 16:40:01.123456+00" (kTime) or "0/3000A38" (kPosition,
+  // kEndOfArchive).
   std::string target;
   uint32_t timeline = 0;  // the base backup's timeline; replay stays on it
 };

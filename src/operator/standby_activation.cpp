@@ -216,7 +216,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
       restore.target.kind = engine::RecoveryTargetKind::kTime;
       HS_ASSIGN_OR_RETURN(restore.target.time, repo::ParseGoTime(*spec.activation.point_in_time));
     } else {
-      restore.target.end_of_archive = true;
+      restore.target.kind = engine::RecoveryTargetKind::kEndOfArchive;
     }
     pitr::WalCommandContext context;
     context.binary = options_.binary;

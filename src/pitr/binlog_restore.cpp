@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
@@ -166,6 +167,23 @@ core::Status Replay(const engine::ClusterHandle& target, const platform::Instanc
   return core::Status::Ok();
 }
 
+// The replayed primary is exactly at `final_state`. It is the target's instance: connected with
+// the target's credentials, not the source's (a DR site need not hold the source's secret files).
+core::Status CheckFinalPosition(const engine::ClusterHandle& target,
+                                const platform::Instance& primary, const std::string& final_state) {
+  engine::BinlogArchiving& binlogs = *target.engine().binlog_archiving();
+  HS_ASSIGN_OR_RETURN(std::string position, binlogs.BinlogPosition(target.cluster(), primary));
+  if (!binlogs.StateIncludes(position, final_state) ||
+      !binlogs.StateIncludes(final_state, position)) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "after the replay '" + primary.name + "' is at GTID " + position +
+                            ", not at the target's " + final_state,
+                        "something else wrote to it during the replay, or the archive is "
+                        "damaged; inspect it before using it");
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
@@ -231,19 +249,14 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                .Wrap("record the restore in the binlog archive"));
   }
   HS_TRY(lock->Release());
+  // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
+  // mistake the cluster for a finished restore (tests/integration/mariadb_standby_activation_test).
+  core::Failpoint("binlog-restore-before-replay");
   const platform::Instance& primary = restored.plan.target;
   if (!replay_paths.empty()) {
     HS_TRY(Replay(target, primary, replay_paths, result));
   }
-  HS_ASSIGN_OR_RETURN(std::string position, binlogs->BinlogPosition(cluster, primary));
-  if (!binlogs->StateIncludes(position, result.plan.final_state) ||
-      !binlogs->StateIncludes(result.plan.final_state, position)) {
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "after the replay '" + primary.name + "' is at GTID " + position +
-                            ", not at the target's " + result.plan.final_state,
-                        "something else wrote to it during the replay, or the archive is "
-                        "damaged; inspect it before using it");
-  }
+  HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
   if (restored.plan.rebuild_deferred) {
     HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
   }

@@ -11,20 +11,22 @@ namespace hasteward::pitr {
 namespace {
 
 std::string Describe(const PointTarget& target, const engine::Archiving& archiving) {
-  if (target.end_of_archive) {
-    return "the end of its archive";
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: return RecoveryTimeText(target.time);
+    case engine::RecoveryTargetKind::kPosition:
+      return "position " + archiving.FormatPosition(target.position);
+    case engine::RecoveryTargetKind::kEndOfArchive: break;
   }
-  return target.kind == engine::RecoveryTargetKind::kTime
-             ? RecoveryTimeText(target.time)
-             : "position " + archiving.FormatPosition(target.position);
+  return "the end of its archive";
 }
 
 bool Precedes(const BaseBackup& base, const PointTarget& target) {
-  if (target.end_of_archive) {
-    return true;  // every base does: the newest is the one to replay from
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: return base.snapshot.time < target.time;
+    case engine::RecoveryTargetKind::kPosition: return base.stop <= target.position;
+    case engine::RecoveryTargetKind::kEndOfArchive: break;
   }
-  return target.kind == engine::RecoveryTargetKind::kTime ? base.snapshot.time < target.time
-                                                          : base.stop <= target.position;
+  return true;  // every base does: the newest is the one to replay from
 }
 
 // The segment replay must reach: the one holding the target, or the archive's newest on the
@@ -32,10 +34,11 @@ bool Precedes(const BaseBackup& base, const PointTarget& target) {
 std::optional<uint64_t> NeededSegment(const PointTarget& target, const SegmentTimes& segments,
                                       const BaseWindow& window,
                                       const engine::Archiving& archiving) {
-  if (!target.end_of_archive) {
-    return target.kind == engine::RecoveryTargetKind::kPosition
-               ? std::optional<uint64_t>(target.position / archiving.SegmentBytes())
-               : SegmentReachingTime(segments, window.first_segment, target.time);
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kPosition: return target.position / archiving.SegmentBytes();
+    case engine::RecoveryTargetKind::kTime:
+      return SegmentReachingTime(segments, window.first_segment, target.time);
+    case engine::RecoveryTargetKind::kEndOfArchive: break;
   }
   if (segments.empty()) {
     return std::nullopt;
@@ -127,12 +130,14 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   PointPlan plan;
   plan.base = *chosen;
   plan.last_segment = *needed;
-  if (target.end_of_archive) {
-    plan.target = archiving.FormatPosition(*needed * archiving.SegmentBytes());
-  } else {
-    plan.target = target.kind == engine::RecoveryTargetKind::kTime
-                      ? RecoveryTimeText(target.time)
-                      : archiving.FormatPosition(target.position);
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: plan.target = RecoveryTimeText(target.time); break;
+    case engine::RecoveryTargetKind::kPosition:
+      plan.target = archiving.FormatPosition(target.position);
+      break;
+    case engine::RecoveryTargetKind::kEndOfArchive:
+      plan.target = archiving.FormatPosition(*needed * archiving.SegmentBytes());
+      break;
   }
   return plan;
 }

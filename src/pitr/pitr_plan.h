@@ -46,14 +46,13 @@ BaseWindow WindowOf(const BaseBackup& base, const SegmentTimes& segments,
                     const engine::Archiving& archiving);
 
 struct PointTarget {
+  // kTime: `time`; kPosition: `position`; kEndOfArchive (neither): replay every archived segment
+  // of the newest base's timeline (a DR activation's "last archived position"), planned like a
+  // position target at the start of the newest archived segment, so a gap before it refuses, and
+  // the server promotes when the next file is missing.
   engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
   repo::GoTime time;
   uint64_t position = 0;
-  // Instead of a time or position: replay every archived segment of the newest base's timeline
-  // (a DR activation's "last archived position"); planned like a position target at the start of
-  // the newest archived segment, so a gap before it refuses, and the server promotes when the
-  // next file is missing. `kind` is ignored.
-  bool end_of_archive = false;
 };
 
 struct PointPlan {

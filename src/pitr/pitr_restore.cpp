@@ -6,14 +6,6 @@
 
 namespace hasteward::pitr {
 
-namespace {
-
-// How a recovery request says "no target: the whole archive" to the engine
-// (engine/postgres/recovery_target.cpp). TODO(#15): a RecoveryTargetKind of its own.
-constexpr char kEndOfArchivePrefix[] = "end-of-archive ";
-
-}  // namespace
-
 core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& target,
                                                 repo::Repository& repo,
                                                 const PointRestoreOptions& options) {
@@ -37,13 +29,10 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
   native.heal = options.heal;
-  native.recovery = engine::RecoveryRequest{
-      .restore_command = options.restore_command,
-      .kind = options.target.end_of_archive ? engine::RecoveryTargetKind::kPosition
-                                            : options.target.kind,
-      .target = (options.target.end_of_archive ? std::string(kEndOfArchivePrefix) : std::string()) +
-                result.plan.target,
-      .timeline = result.plan.base.timeline};
+  native.recovery = engine::RecoveryRequest{.restore_command = options.restore_command,
+                                            .kind = options.target.kind,
+                                            .target = result.plan.target,
+                                            .timeline = result.plan.base.timeline};
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
   result.bytes = restored.bytes;

@@ -2,8 +2,6 @@
 // proof afterwards that replay stopped at the target.
 #include "engine/postgres/recovery_target.h"
 
-#include <string_view>
-
 #include "core/log.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
@@ -24,21 +22,9 @@ constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "reco
                                                    "recovery_target_action",
                                                    "recovery_target_timeline"};
 
-// "Replay the whole archive, then promote" (a DR activation, pitr/pitr_restore.cpp): a position
-// target whose text is this prefix and the start of the last archived segment, which replay
-// must reach, so a gap or a failed fetch earlier is never taken for the end of the archive.
-// TODO(#15): a RecoveryTargetKind of its own (engine/archiving.h) instead of a prefix.
-constexpr std::string_view kEndOfArchivePrefix = "end-of-archive ";
-
+// "Replay the whole archive, then promote" (a DR activation, pitr/pitr_restore.cpp).
 bool IsEndOfArchive(const RecoveryRequest& recovery) {
-  return recovery.kind == RecoveryTargetKind::kPosition &&
-         recovery.target.starts_with(kEndOfArchivePrefix);
-}
-
-// The target as the server's functions take it: the position without the prefix.
-std::string TargetValue(const RecoveryRequest& recovery) {
-  return IsEndOfArchive(recovery) ? recovery.target.substr(kEndOfArchivePrefix.size())
-                                  : recovery.target;
+  return recovery.kind == RecoveryTargetKind::kEndOfArchive;
 }
 
 void Log(const NativeRestoreOptions& o, const std::string& line) {
@@ -113,7 +99,7 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
       recovery.kind == RecoveryTargetKind::kTime
           ? "SELECT coalesce(pg_last_xact_replay_timestamp() <= " + SqlLiteral(recovery.target) +
                 "::timestamptz, true)"
-          : "SELECT pg_last_wal_replay_lsn() >= " + SqlLiteral(TargetValue(recovery)) + "::pg_lsn";
+          : "SELECT pg_last_wal_replay_lsn() >= " + SqlLiteral(recovery.target) + "::pg_lsn";
   HS_ASSIGN_OR_RETURN(auto within, conn->QueryValue(check));
   // To the end of the archive the server records no target; reaching the last archived segment
   // (the check above) is what proves it did not stop at an earlier missing file.
@@ -121,11 +107,14 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
                                ? reason == "no recovery target specified"
                                : reason.rfind("before ", 0) == 0 || reason.rfind("after ", 0) == 0;
   if (!stopped_at_target || within.value_or("") != "t") {
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "'" + target.name + "' ended recovery without reaching " + recovery.target +
-                            " (the server recorded: " + reason + ")",
-                        "run 'hasteward pitr status' for the archive's window; the previous data "
-                        "directory was kept");
+    return core::Status(
+        core::ErrorCode::kVerifyFailed,
+        "'" + target.name + "' ended recovery without reaching " +
+            (IsEndOfArchive(recovery) ? "the last archived segment (at " + recovery.target + ")"
+                                      : recovery.target) +
+            " (the server recorded: " + reason + ")",
+        "run 'hasteward pitr status' for the archive's window; the previous data "
+        "directory was kept");
   }
   Log(options, "'" + target.name + "' stopped recovery at the target: " + reason);
   for (const char* setting : kRecoveryTargetSettings) {

@@ -1,0 +1,114 @@
+#include "support/standby_sites.h"
+
+#include <sys/stat.h>
+
+#include "core/fd.h"
+
+namespace hasteward::testing {
+
+CmdResult StandbySite::Hs(std::vector<std::string> args) const {
+  const platform::Cluster& own = cluster->cluster();
+  args.insert(args.end(),
+              {"-e", platform::EngineKindName(own.engine), "-c", own.name, "-n", own.ns});
+  return env->Run(args);
+}
+
+std::string StandbySite::Port(int ordinal) const {
+  return std::to_string(cluster->instance(ordinal).port);
+}
+
+core::Result<std::unique_ptr<StandbySites>> StandbySites::Start(const Options& options) {
+  std::unique_ptr<StandbySites> sites(new StandbySites());
+  sites->options_ = options;
+  for (auto [site, ns] : {std::pair{&sites->source_, "src"}, std::pair{&sites->dr_, "dr"}}) {
+    HS_ASSIGN_OR_RETURN(site->cluster, SandboxCluster::Create({.engine = options.engine,
+                                                               .instances = options.instances,
+                                                               .name = options.name,
+                                                               .ns = ns}));
+    HastewardEnv::Options env;
+    env.temp_prefix = options.temp_prefix + ns + "-";
+    env.password = options.password;
+    env.state_dir = site->cluster->state_dir();
+    env.inventory = site->cluster->inventory_path();
+    site->env = std::make_unique<HastewardEnv>(env);
+  }
+  HS_ASSIGN_OR_RETURN(sites->server_, RestTestServer::Start(sites->source_.env->Path("rest")));
+  for (StandbySite* site : {&sites->source_, &sites->dr_}) {
+    site->env->UseRepository(sites->RepositoryLocation());
+  }
+  if (auto init = sites->source_.env->Run({"repo", "init"}); init.exit_code != 0) {
+    return core::Internal("repo init: " + init.err);
+  }
+  return sites;
+}
+
+// The sites first (their clusters go down), then the server their repository lives on.
+StandbySites::~StandbySites() {
+  source_ = {};
+  dr_ = {};
+  server_.reset();
+}
+
+std::string StandbySites::PasswordFileFor(StandbySite& site, StandbySite& reader) const {
+  std::string file = site.env->Path("password-for-" + reader.cluster->cluster().ns);
+  WriteFile(file, options_.password + "\n");
+  RunCommand({"chown", reader.cluster->instance(0).os_user, file});
+  ::chmod(file.c_str(), 0600);
+  return file;
+}
+
+std::string StandbySites::Declare(StandbySite& at, StandbySite& from, const std::string& name,
+                                  const std::string& extra, const std::string& probe_port) const {
+  const std::string engine = platform::EngineKindName(options_.engine);
+  std::string path = at.env->Path(name + ".yaml");
+  WriteFile(path,
+            "standbys:\n- name: " + name + "\n  source:\n    repository: " + RepositoryLocation() +
+                "\n    passwordFile: " + PasswordFileFor(at, at) +
+                "\n    probe: 127.0.0.1:" + (probe_port.empty() ? from.Port() : probe_port) +
+                "\n    cluster: {engine: " + engine + ", namespace: " + from.cluster->cluster().ns +
+                ", name: " + options_.name + "}\n  template: {engine: " + engine +
+                ", instances: " + std::to_string(options_.instances) +
+                ", namespace: " + at.cluster->cluster().ns + ", name: " + options_.name + "}\n" +
+                extra + "  stateFile: " + at.env->Path(name + "-state.json") + "\n");
+  return path;
+}
+
+CmdResult StandbySites::Activate(StandbySite& at, const std::string& config,
+                                 const std::string& token, const HastewardEnv::EnvVars& extra_env) {
+  std::string name = config.substr(config.rfind('/') + 1);
+  name.resize(name.size() - 5);  // ".yaml"
+  return at.env->Run({"standby", "activate", name, "--config", config, "--confirm", token}, "",
+                     extra_env);
+}
+
+nlohmann::json StandbySites::Record(StandbySite& at, const std::string& name) {
+  auto text = core::ReadFileToString(at.env->Path(name + "-state-activation.json"));
+  return text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+}
+
+std::vector<std::string> StandbySites::Phases(const nlohmann::json& record) {
+  std::vector<std::string> phases;
+  if (record.is_object() && record.contains("transitions")) {
+    for (const auto& transition : record["transitions"]) {
+      phases.push_back(transition.value("phase", ""));
+    }
+  }
+  return phases;
+}
+
+core::Status StandbySites::ShareCredentials(StandbySite& from, StandbySite& to) {
+  const platform::Cluster& source = from.cluster->cluster();
+  const platform::Cluster& target = to.cluster->cluster();
+  for (auto [from_file, to_file] :
+       {std::pair{source.credentials.password.file, target.credentials.password.file},
+        std::pair{source.replication.password.file, target.replication.password.file}}) {
+    if (from_file.empty()) {
+      continue;  // the engine has no such user
+    }
+    HS_ASSIGN_OR_RETURN(std::string text, core::ReadFileToString(from_file));
+    WriteFile(to_file, text);
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace hasteward::testing

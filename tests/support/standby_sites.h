@@ -1,0 +1,87 @@
+// Two sandbox "sites" for the DR standby stories (tests/integration/*standby_activation_test.cpp):
+// each site is its own sandbox cluster (own state dir and inventory) with its own hasteward
+// environment, and both share one REST repository, the only link between them. The helpers write
+// a standby declaration, run `standby activate`, read its persisted record, and provision the
+// source's credentials at the DR site.
+//
+//   auto sites = StandbySites::Start({.engine = EngineKind::kMariadb, .instances = 2, ...});
+//   std::string config = (*sites)->Declare((*sites)->dr(), (*sites)->source(), "shop-dr", "");
+//   auto run = (*sites)->Activate((*sites)->dr(), config, "2026-11-23T10:00:00Z");
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "support/command.h"
+#include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+
+// One site: a sandbox cluster and the hasteward environment on its state dir and inventory.
+struct StandbySite {
+  std::unique_ptr<SandboxCluster> cluster;
+  std::unique_ptr<HastewardEnv> env;
+
+  // `hasteward <args> -e ENGINE -c NAME -n NS` for this site's cluster.
+  CmdResult Hs(std::vector<std::string> args) const;
+  std::string Port(int ordinal = 0) const;
+};
+
+class StandbySites {
+ public:
+  struct Options {
+    platform::EngineKind engine = platform::EngineKind::kPostgres;
+    int instances = 1;
+    std::string name = "shop";  // the cluster's name at both sites
+    std::string password;       // the repository's
+    std::string temp_prefix;    // "hs-activate-" -> hs-activate-src-*, hs-activate-dr-*
+  };
+
+  // Both sites (namespaces "src" and "dr"), the REST server, and `repo init` from the source.
+  static core::Result<std::unique_ptr<StandbySites>> Start(const Options& options);
+  ~StandbySites();
+  StandbySites(const StandbySites&) = delete;
+  StandbySites& operator=(const StandbySites&) = delete;
+
+  StandbySite& source() { return source_; }
+  StandbySite& dr() { return dr_; }
+  std::string RepositoryLocation() const { return server_->Location("repo/"); }
+
+  // A password file at `site`, readable by the OS user of `reader`'s first instance (a
+  // PostgreSQL server's wal-push / wal-fetch read it).
+  std::string PasswordFileFor(StandbySite& site, StandbySite& reader) const;
+
+  // Standby `name` at site `at`, following `from`'s cluster and restoring into `at`'s, probing
+  // `from`'s first instance (`probe_port` "" = its port; "1" = nothing listens). `extra` is
+  // inserted as-is before `stateFile` (e.g. "  activation: {acceptUnverified: true}\n").
+  std::string Declare(StandbySite& at, StandbySite& from, const std::string& name,
+                      const std::string& extra, const std::string& probe_port = "") const;
+
+  // `standby activate` of the declaration `config` (named after its file) with `--confirm token`.
+  static CmdResult Activate(StandbySite& at, const std::string& config, const std::string& token,
+                            const HastewardEnv::EnvVars& extra_env = {});
+
+  // The persisted activation record of standby `name` at `at` (null when there is none).
+  static nlohmann::json Record(StandbySite& at, const std::string& name);
+  // The phases of the record's transitions, in order.
+  static std::vector<std::string> Phases(const nlohmann::json& record);
+
+  // A physical restore brings the source's users and passwords: the DR site's inventory must hold
+  // the source's credentials (provisioned ahead, as a replicated secret would be).
+  static core::Status ShareCredentials(StandbySite& from, StandbySite& to);
+
+ private:
+  StandbySites() = default;
+  Options options_;
+  StandbySite source_;
+  StandbySite dr_;
+  std::unique_ptr<RestTestServer> server_;
+};
+
+}  // namespace hasteward::testing
