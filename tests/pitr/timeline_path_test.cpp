@@ -8,7 +8,7 @@
 namespace hasteward::pitr {
 namespace {
 
-constexpr uint64_t kSeg = 16 * 1024 * 1024;
+constexpr uint64_t kSeg = uint64_t{16} * 1024 * 1024;
 
 // Positions in these cases are written as segment numbers plus an offset into the segment.
 constexpr uint64_t At(uint64_t segment, uint64_t offset = 0) {
