@@ -31,6 +31,13 @@ struct ArchiveFile {
   uint64_t segment = 0;  // segment number on its timeline (0 for history files)
 };
 
+// One line of a timeline history file: timeline `parent` ended, and the next timeline of the
+// history began, at `switch_position`.
+struct TimelineBranch {
+  uint32_t parent = 0;
+  uint64_t switch_position = 0;
+};
+
 // Where a point-in-time restore stops. kEndOfArchive: no target for the server, which replays
 // until the next archived file is missing and then promotes (a DR activation's "last archived
 // position", dr/activation.h); `target` is then the start of the last archived segment, which
@@ -44,7 +51,9 @@ struct RecoveryRequest {
   // In the engine's own syntax: "2026-11-22 16:40:01.123456+00" (kTime) or "0/3000A38" (kPosition,
   // kEndOfArchive).
   std::string target;
-  uint32_t timeline = 0;  // the base backup's timeline; replay stays on it
+  // The timeline replay follows (the base's, or a descendant whose history the archive holds):
+  // explicit, so that what the plan checked is what the server replays.
+  uint32_t timeline = 0;
 };
 
 // The commands a server runs to archive and fetch its files (built by the pitr layer; they name
@@ -73,8 +82,14 @@ class Archiving {
   virtual core::Result<ArchiveFile> ParseFileName(const std::string& name) const = 0;
   // The file name of segment `segment` on `timeline`.
   virtual std::string SegmentFileName(uint32_t timeline, uint64_t segment) const = 0;
+  // The file name of `timeline`'s history file.
+  virtual std::string HistoryFileName(uint32_t timeline) const = 0;
   // The only size a whole segment has (PostgreSQL: 16 MiB; other sizes are refused for now).
   virtual uint64_t SegmentBytes() const = 0;
+  // Parses an archived timeline history file: the timeline's ancestors, oldest first. kCorruption
+  // for text that is not one: a restore never guesses which history it follows.
+  virtual core::Result<std::vector<TimelineBranch>> ParseTimelineHistory(
+      const std::string& text) const = 0;
   // Parses a position ("0/3000A38"); kUsage otherwise.
   virtual core::Result<uint64_t> ParsePosition(const std::string& text) const = 0;
   virtual std::string FormatPosition(uint64_t position) const = 0;
@@ -91,7 +106,9 @@ class Archiving {
 
   // Turns archiving on at the cluster's primary with these commands (restarting it when the
   // archive mode changes), then proves it: forces a segment switch and waits until the server
-  // reports that segment archived. kTimeout / kDumpFailed naming the server's last failure.
+  // reports that segment archived; then writes the same settings on the reachable standbys, so
+  // that one promoted later archives its new timeline. kTimeout / kDumpFailed naming the server's
+  // last failure.
   virtual core::Status EnableArchiving(platform::Platform& platform,
                                        const platform::Cluster& cluster,
                                        const ArchiveCommands& commands) = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
@@ -29,31 +30,64 @@ bool Precedes(const BaseBackup& base, const PointTarget& target) {
   return true;  // every base does: the newest is the one to replay from
 }
 
-// The segment replay must reach: the one holding the target, or the archive's newest on the
-// base's timeline (a missing next file there is "unknown end", never proof the source finished).
-std::optional<uint64_t> NeededSegment(const PointTarget& target, const SegmentTimes& segments,
-                                      const BaseWindow& window,
-                                      const engine::Archiving& archiving) {
-  switch (target.kind) {
-    case engine::RecoveryTargetKind::kPosition: return target.position / archiving.SegmentBytes();
-    case engine::RecoveryTargetKind::kTime:
-      return SegmentReachingTime(segments, window.first_segment, target.time);
-    case engine::RecoveryTargetKind::kEndOfArchive: break;
+std::string Missing(const BaseWindow& window, const engine::Archiving& archiving) {
+  if (!window.reach.gap) {
+    return "the archive ends before '" +
+           archiving.SegmentFileName(window.next_timeline, window.next_segment) + "'";
   }
-  if (segments.empty()) {
-    return std::nullopt;
-  }
-  return std::max(segments.rbegin()->first, window.first_segment);
+  return "'" + archiving.SegmentFileName(window.gap_timeline, window.reach.gap->first) + "' to '" +
+         archiving.SegmentFileName(window.gap_timeline, window.reach.gap->last) + "' are missing";
 }
 
-std::string Missing(const BaseWindow& window, const engine::Archiving& archiving) {
-  uint32_t timeline = window.base.timeline;
-  if (!window.reach.gap) {
-    uint64_t next = window.reach.starts ? window.reach.last + 1 : window.first_segment;
-    return "the archive ends before '" + archiving.SegmentFileName(timeline, next) + "'";
+// A segment on the window's path: the index of its range and its number.
+struct PathPoint {
+  size_t range = 0;
+  uint64_t segment = 0;
+};
+
+// The newest archived segment along the path (a DR activation's "end of the archive"): replay
+// must reach it, so a missing file before it is never taken for the end of the source's history.
+std::optional<PathPoint> NewestSegment(const BaseWindow& window, const WalCatalog& catalog) {
+  for (size_t i = window.segments.size(); i-- > 0;) {
+    const SegmentRange& range = window.segments[i];
+    SegmentTimes times = TimesOf(catalog, range.timeline);
+    auto after_last = range.last ? times.upper_bound(*range.last) : times.end();
+    if (after_last != times.begin() && std::prev(after_last)->first >= range.first) {
+      return PathPoint{i, std::prev(after_last)->first};
+    }
   }
-  return "'" + archiving.SegmentFileName(timeline, window.reach.gap->first) + "' to '" +
-         archiving.SegmentFileName(timeline, window.reach.gap->last) + "' are missing";
+  return std::nullopt;
+}
+
+// The segment of the path a target needs last; nullopt when the archive holds none that reaches a
+// time target (or, to the end of the archive, none on the path at all).
+std::optional<PathPoint> NeededSegment(const BaseWindow& window, const WalCatalog& catalog,
+                                       const engine::Archiving& archiving,
+                                       const PointTarget& target) {
+  if (target.kind == engine::RecoveryTargetKind::kEndOfArchive) {
+    return NewestSegment(window, catalog);
+  }
+  for (size_t i = 0; i < window.segments.size(); ++i) {
+    const SegmentRange& range = window.segments[i];
+    if (target.kind == engine::RecoveryTargetKind::kPosition) {
+      uint64_t segment = target.position / archiving.SegmentBytes();
+      if (!range.last || segment <= *range.last) {
+        return PathPoint{i, std::max(segment, range.first)};
+      }
+      continue;
+    }
+    auto found = SegmentReachingTime(TimesOf(catalog, range.timeline), range.first, target.time);
+    if (found && (!range.last || *found <= *range.last)) {
+      return PathPoint{i, *found};
+    }
+  }
+  return std::nullopt;
+}
+
+bool Reaches(const BaseWindow& window, const PathPoint& needed) {
+  return window.reach.starts &&
+         (needed.range < window.last_range ||
+          (needed.range == window.last_range && needed.segment <= window.reach.last));
 }
 
 }  // namespace
@@ -89,14 +123,40 @@ SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline) {
   return times;
 }
 
-BaseWindow WindowOf(const BaseBackup& base, const SegmentTimes& segments,
+BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
                     const engine::Archiving& archiving) {
   BaseWindow window;
   window.base = base;
-  window.first_segment = base.stop / archiving.SegmentBytes();
-  window.reach = FollowChain(segments, window.first_segment);
+  window.path =
+      ChooseTimelinePath(base.timeline, base.stop, catalog.histories(), catalog.SegmentTimelines());
+  window.segments = PathSegments(window.path, archiving.SegmentBytes());
+  window.first_timeline = window.segments.front().timeline;
+  window.first_segment = window.segments.front().first;
+  for (size_t i = 0; i < window.segments.size(); ++i) {
+    const SegmentRange& range = window.segments[i];
+    SegmentTimes times = TimesOf(catalog, range.timeline);
+    ChainReach run = FollowChain(times, range.first);
+    window.reach.gap = run.gap;
+    window.gap_timeline = range.timeline;
+    window.next_timeline = range.timeline;
+    window.next_segment = range.first;
+    if (!run.starts) {
+      break;
+    }
+    window.reach.starts = true;
+    window.last_range = i;
+    window.last_timeline = range.timeline;
+    // A timeline's segments after its switch are not replayed (the child's are): the run
+    // continues on the next range once this one is complete.
+    window.reach.last = range.last ? std::min(run.last, *range.last) : run.last;
+    window.end_time = times.at(window.reach.last);
+    window.next_segment = window.reach.last + 1;
+    if (!range.last || run.last < *range.last) {
+      break;
+    }
+    window.reach.gap.reset();
+  }
   if (window.reach.starts) {
-    window.end_time = segments.at(window.reach.last);
     window.end_position = (window.reach.last + 1) * archiving.SegmentBytes();
   }
   return window;
@@ -116,11 +176,19 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
     return core::NotFound("no native base backup precedes the restore of " + what,
                           "'hasteward pitr status' lists the base backups and their windows");
   }
-  SegmentTimes segments = TimesOf(catalog, chosen->timeline);
-  BaseWindow window = WindowOf(*chosen, segments, archiving);
-  std::optional<uint64_t> needed = NeededSegment(target, segments, window, archiving);
+  BaseWindow window = WindowOf(*chosen, catalog, archiving);
   std::string base_id = repo::IdToHex(chosen->snapshot.id).substr(0, 8);
-  if (!window.reach.starts || !needed || window.reach.last < *needed) {
+  if (window.path.unknown_history) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "cannot tell which timeline the restore of " + what + " follows: segments of timeline " +
+            std::to_string(*window.path.unknown_history) + " are archived but '" +
+            archiving.HistoryFileName(*window.path.unknown_history) + "' is not",
+        "nothing was changed; archive that history file from the server's pg_wal (wal-push), "
+        "or remove the timeline's segments if it is not part of this cluster's history");
+  }
+  std::optional<PathPoint> needed = NeededSegment(window, catalog, archiving, target);
+  if (!needed || !Reaches(window, *needed)) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "the archived WAL cannot replay base backup " + base_id + " to " + what +
                             ": " + Missing(window, archiving),
@@ -129,14 +197,16 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   }
   PointPlan plan;
   plan.base = *chosen;
-  plan.last_segment = *needed;
+  plan.timeline = window.path.target();
+  plan.last_timeline = window.segments[needed->range].timeline;
+  plan.last_segment = needed->segment;
   switch (target.kind) {
     case engine::RecoveryTargetKind::kTime: plan.target = RecoveryTimeText(target.time); break;
     case engine::RecoveryTargetKind::kPosition:
       plan.target = archiving.FormatPosition(target.position);
       break;
     case engine::RecoveryTargetKind::kEndOfArchive:
-      plan.target = archiving.FormatPosition(*needed * archiving.SegmentBytes());
+      plan.target = archiving.FormatPosition(needed->segment * archiving.SegmentBytes());
       break;
   }
   return plan;

@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/timeline_path.h"
 #include "pitr/wal_catalog.h"
 #include "pitr/wal_chain.h"
 #include "platform/platform.h"
@@ -33,23 +34,33 @@ core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
 SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline);
 
 // How far a base can be replayed: from the segment holding its consistency point along the
-// unbroken run of archived segments.
+// unbroken run of archived segments of its timeline path (timeline_path.h), across timeline
+// switches.
 struct BaseWindow {
   BaseBackup base;
+  TimelinePath path;                   // the timelines replay follows, the base's first
+  std::vector<SegmentRange> segments;  // PathSegments(path)
+  uint32_t first_timeline = 0;         // the first segment replay reads
   uint64_t first_segment = 0;
-  ChainReach reach;
+  ChainReach reach;  // reach.last is a segment of last_timeline, reach.gap of gap_timeline
+  uint32_t last_timeline = 0;  // (when reach.starts)
+  size_t last_range = 0;       // index into segments of reach.last
+  uint32_t gap_timeline = 0;   // (when reach.gap)
+  uint32_t next_timeline = 0;  // the first segment the run lacks (the archive ends before it)
+  uint64_t next_segment = 0;
   repo::GoTime end_time;      // last write of the run's last segment (when reach.starts)
   uint64_t end_position = 0;  // the end of that segment
 };
 
-BaseWindow WindowOf(const BaseBackup& base, const SegmentTimes& segments,
+// The window of `base` over the catalog's segments and histories (WalCatalog::LoadHistories).
+BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
                     const engine::Archiving& archiving);
 
 struct PointTarget {
   // kTime: `time`; kPosition: `position`; kEndOfArchive (neither): replay every archived segment
-  // of the newest base's timeline (a DR activation's "last archived position"), planned like a
-  // position target at the start of the newest archived segment, so a gap before it refuses, and
-  // the server promotes when the next file is missing.
+  // along the newest base's timeline path (a DR activation's "last archived position"), planned
+  // like a position target at the start of the newest archived segment, so a gap before it refuses,
+  // and the server promotes when the next file is missing.
   engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
   repo::GoTime time;
   uint64_t position = 0;
@@ -57,13 +68,16 @@ struct PointTarget {
 
 struct PointPlan {
   BaseBackup base;
-  uint64_t last_segment = 0;  // the last archived segment the replay needs
-  std::string target;         // in the engine's syntax
+  uint32_t timeline = 0;  // the timeline replay follows to the target (recovery_target_timeline)
+  uint32_t last_timeline = 0;  // the last archived segment the replay needs, and its timeline
+  uint64_t last_segment = 0;
+  std::string target;  // in the engine's syntax
 };
 
-// The newest base before the target whose window reaches it. kNotFound when no base is older than
-// the target; kSafetyStop naming the missing segments (or where the archive ends) when the newest
-// such base cannot be replayed to the target. Nothing is touched either way.
+// The newest base before the target whose window reaches it, along its timeline path. kNotFound
+// when no base is older than the target; kSafetyStop naming the missing segments (or where the
+// archive ends, or a newer timeline's missing history file) when the newest such base cannot be
+// replayed to the target. The catalog's histories must be loaded. Nothing is touched either way.
 core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster);

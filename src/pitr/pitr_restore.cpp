@@ -18,13 +18,15 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
+  HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
   core::LogInfo(
       "point-in-time restore from base " +
           repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,
-      {{"last_segment",
-        archiving->SegmentFileName(result.plan.base.timeline, result.plan.last_segment)}});
+      {{"timeline", std::to_string(result.plan.timeline)},
+       {"last_segment",
+        archiving->SegmentFileName(result.plan.last_timeline, result.plan.last_segment)}});
   engine::NativeRestoreOptions native;
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
@@ -32,7 +34,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.recovery = engine::RecoveryRequest{.restore_command = options.restore_command,
                                             .kind = options.target.kind,
                                             .target = result.plan.target,
-                                            .timeline = result.plan.base.timeline};
+                                            .timeline = result.plan.timeline};
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
   result.bytes = restored.bytes;

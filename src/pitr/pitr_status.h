@@ -22,7 +22,8 @@ struct PitrStatus {
   const engine::Archiving* archiving = nullptr;
 
   // {"cluster","wal_files","wal_snapshots","bases":[{"snapshot","time","timeline","start",
-  //  "recoverable":bool,"end_time","end","last_segment","gap":{"first","last"}|null}]}
+  //  "recoverable":bool,"end_time","end","last_segment","gap":{"first","last"}|null,
+  //  "target_timeline","timelines":[{"timeline","from","to"|null}],"unknown_history"|null}]}
   nlohmann::json ToJson() const;
   std::string ToText() const;
 };

@@ -2,8 +2,10 @@
 
 #include <sstream>
 
+#include "core/byte_stream.h"
 #include "jobs/jobs.h"
 #include "pitr/pitr.h"
+#include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
 
@@ -76,6 +78,34 @@ std::map<uint64_t, const ArchivedFile*> WalCatalog::Segments(uint32_t timeline) 
     }
   }
   return out;
+}
+
+std::set<uint32_t> WalCatalog::SegmentTimelines() const {
+  std::set<uint32_t> out;
+  for (const auto& [name, archived] : files_) {
+    if (archived.file.kind == engine::ArchiveFileKind::kSegment) {
+      out.insert(archived.file.timeline);
+    }
+  }
+  return out;
+}
+
+core::Status WalCatalog::LoadHistories(repo::Repository& repo, const engine::Archiving& archiving) {
+  histories_.clear();
+  for (const auto& [name, archived] : files_) {
+    if (archived.file.kind != engine::ArchiveFileKind::kHistory) {
+      continue;
+    }
+    core::MemorySink text;  // a few lines per ancestor timeline
+    HS_TRY(repo::DumpFile(repo, archived.node, text, {}).status());
+    auto branches =
+        archiving.ParseTimelineHistory(std::string(text.data().begin(), text.data().end()));
+    if (!branches.ok()) {
+      return core::Corruption("archived '" + name + "': " + branches.status().message());
+    }
+    histories_.emplace(archived.file.timeline, std::move(*branches));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::pitr

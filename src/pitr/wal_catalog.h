@@ -2,10 +2,12 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/timeline_path.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
@@ -29,11 +31,18 @@ class WalCatalog {
   const ArchivedFile* Find(const std::string& name) const;
   // The whole segments archived on `timeline`, by segment number.
   std::map<uint64_t, const ArchivedFile*> Segments(uint32_t timeline) const;
+  // The timelines with at least one archived whole segment.
+  std::set<uint32_t> SegmentTimelines() const;
+  // Reads and parses every archived timeline history file (histories()). The index must be
+  // loaded. kCorruption naming a history file the engine cannot parse; repository errors.
+  core::Status LoadHistories(repo::Repository& repo, const engine::Archiving& archiving);
+  const TimelineHistories& histories() const { return histories_; }
   size_t files() const { return files_.size(); }
   size_t snapshots() const { return snapshots_; }
 
  private:
   std::map<std::string, ArchivedFile> files_;
+  TimelineHistories histories_;
   size_t snapshots_ = 0;
 };
 

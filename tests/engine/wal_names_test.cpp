@@ -17,6 +17,14 @@ TEST(WalNamesTest, SegmentNameRoundTripsThroughTheSegmentNumber) {
   EXPECT_EQ(WalSegmentFileName(2, 256 + 0xA3), "0000000200000001000000A3");
 }
 
+TEST(WalNamesTest, HistoryFileNameRoundTrips) {
+  EXPECT_EQ(WalHistoryFileName(0x1A), "0000001A.history");
+  auto file = ParseWalFileName(WalHistoryFileName(0x1A));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->kind, ArchiveFileKind::kHistory);
+  EXPECT_EQ(file->timeline, 0x1Au);
+}
+
 TEST(WalNamesTest, RecognisesHistoryPartialAndBackupLabelFiles) {
   auto history = ParseWalFileName("0000000A.history");
   ASSERT_TRUE(history.ok());

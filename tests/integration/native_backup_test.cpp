@@ -165,6 +165,14 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
 // backup began: with its replay paused, rows committed on the primary are not in its data files,
 // so a backup that did not wait would lose them.
 TEST_F(NativeBackupTest, BackupFromTheStandbyHoldsWhatThePrimaryCommittedBeforeIt) {
+  // The standby first replays the tables SetUp made (replication is asynchronous).
+  std::string replayed;
+  for (int i = 0; i < 120 && replayed != "5000\n"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    auto count = pg_->Sql(1, "SELECT count(*) FROM events");
+    replayed = count.ok() ? *count : "";
+  }
+  ASSERT_EQ(replayed, "5000\n") << "the standby did not replay the setup";
   Sql(1, "SELECT pg_wal_replay_pause()");
   // The rows go into a new WAL segment: a backup of the paused standby would end in the segment
   // before it, so its pg_wal would not hold them either (the standby received them already).

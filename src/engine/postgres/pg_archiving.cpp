@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
@@ -55,6 +56,34 @@ core::Status WaitArchived(PgConnection& conn, const std::string& segment,
   return failed;
 }
 
+// Writes the archive settings on a standby too: whichever instance a switchover or failover
+// promotes must archive from its first moment on, since only then does it queue the new
+// timeline's history file and segments (a server whose archive_mode was off at its promotion
+// never archives them, and a restore could not follow it). A standby with archive_mode = on
+// archives nothing while it replays. An unreachable standby is left alone with a warning.
+core::Status EnableOnStandby(platform::Platform& platform, const platform::Cluster& cluster,
+                             const platform::Instance& standby, const ArchiveCommands& commands) {
+  auto conn = PgConnection::ConnectInstance(cluster, standby);
+  if (!conn.ok()) {
+    core::LogWarn("'" + standby.name + "' is not reachable and will not archive if promoted: " +
+                  conn.status().message() + "; run 'hasteward archive enable' again once it runs");
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(auto mode, (*conn)->QueryValue("SHOW archive_mode"));
+  HS_TRY((*conn)->Execute("ALTER SYSTEM SET archive_command = " +
+                          SqlLiteral(commands.archive_command)));
+  HS_TRY((*conn)->Execute("ALTER SYSTEM SET restore_command = " +
+                          SqlLiteral(commands.restore_command)));
+  if (mode.value_or("") == "on" || mode.value_or("") == "always") {
+    return (*conn)->Execute("SELECT pg_reload_conf()");
+  }
+  HS_TRY((*conn)->Execute("ALTER SYSTEM SET archive_mode = 'on'"));
+  conn->reset();
+  core::LogInfo("restarting standby '" + standby.name + "' to turn archive_mode on");
+  HS_TRY(platform.StopInstance(cluster, standby).Wrap("stop '" + standby.name + "'"));
+  return platform.StartInstance(cluster, standby).Wrap("start '" + standby.name + "'");
+}
+
 }  // namespace
 
 std::string SqlLiteral(const std::string& text) {
@@ -77,6 +106,15 @@ std::string PgArchiving::SegmentFileName(uint32_t timeline, uint64_t segment) co
 uint64_t PgArchiving::SegmentBytes() const {
   return kWalSegmentBytes;
 }
+std::string PgArchiving::HistoryFileName(uint32_t timeline) const {
+  return WalHistoryFileName(timeline);
+}
+
+core::Result<std::vector<TimelineBranch>> PgArchiving::ParseTimelineHistory(
+    const std::string& text) const {
+  return ParseHistoryFile(text);
+}
+
 core::Result<uint64_t> PgArchiving::ParsePosition(const std::string& text) const {
   std::optional<uint64_t> lsn = ParseLsn(text);
   if (!lsn) {
@@ -166,6 +204,11 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   HS_TRY(WaitArchived(*conn, segment.value_or(""), primary.name));
   core::LogInfo("'" + primary.name + "' archives through hasteward",
                 {{"segment", segment.value_or("")}});
+  for (const auto& instance : cluster.instances) {
+    if (instance.name != primary.name) {
+      HS_TRY(EnableOnStandby(platform, cluster, instance, commands));
+    }
+  }
   return core::Status::Ok();
 }
 

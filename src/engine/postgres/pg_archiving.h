@@ -15,7 +15,10 @@ class PgArchiving : public Archiving {
 
   core::Result<ArchiveFile> ParseFileName(const std::string& name) const override;
   std::string SegmentFileName(uint32_t timeline, uint64_t segment) const override;
+  std::string HistoryFileName(uint32_t timeline) const override;
   uint64_t SegmentBytes() const override;
+  core::Result<std::vector<TimelineBranch>> ParseTimelineHistory(
+      const std::string& text) const override;
   core::Result<uint64_t> ParsePosition(const std::string& text) const override;
   std::string FormatPosition(uint64_t position) const override;
   core::Result<std::vector<std::string>> QueuedFiles(const std::string& requested_path,

@@ -52,8 +52,9 @@ std::string TargetSettings(const RecoveryRequest& recovery) {
 std::string RecoverySettingsText(const RecoveryRequest& recovery) {
   return "\n# hasteward point-in-time restore\nrestore_command = " +
          SqlLiteral(recovery.restore_command) + "\n" + TargetSettings(recovery) +
-         // The base backup's timeline: a target on it is reached without guessing which later
-         // timeline (another restore's, a failover's) the user meant.
+         // The timeline the plan chose and checked (pitr/timeline_path.h: the base's, or the
+         // newest descendant the archive holds), never 'latest': replay must follow exactly the
+         // segments whose presence was proven before anything changed.
          "recovery_target_timeline = '" + std::to_string(recovery.timeline) + "'\n";
 }
 

@@ -71,4 +71,10 @@ std::string WalSegmentFileName(uint32_t timeline, uint64_t segment) {
   return buf;
 }
 
+std::string WalHistoryFileName(uint32_t timeline) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%08X.history", timeline);
+  return buf;
+}
+
 }  // namespace hasteward::engine::postgres

@@ -17,5 +17,7 @@ inline constexpr uint64_t kWalSegmentBytes = uint64_t{16} * 1024 * 1024;
 // kUsage for anything that is not one of the four archive file forms.
 core::Result<ArchiveFile> ParseWalFileName(const std::string& name);
 std::string WalSegmentFileName(uint32_t timeline, uint64_t segment);
+// "00000002.history".
+std::string WalHistoryFileName(uint32_t timeline);
 
 }  // namespace hasteward::engine::postgres

@@ -1,0 +1,151 @@
+// Point-in-time recovery of PostgreSQL across a timeline switch, on a real sandbox cluster of a
+// primary and a streaming standby, driving the hasteward binary: `archive enable` prepares both
+// instances, so the standby a switchover promotes archives its new timeline (wal-push stores the
+// `00000002.history` file, found in the repository with restic); `pitr status` shows the base's
+// window continuing from timeline 1 onto timeline 2; `restore --until T` with T after the
+// switchover follows the switch (r1 from the old primary and r2 from the new one are back, r3 after
+// T is not), and the other instance streams from the restored one again.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "support/command.h"
+#include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+namespace {
+
+constexpr char kPassword[] = "pitr-timeline-test";
+
+std::string FirstLine(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+class PitrTimelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = SandboxCluster::Create(
+        {.engine = platform::EngineKind::kPostgres, .instances = 2, .name = "tl", .ns = "ptl"});
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    pg_ = std::move(*cluster);
+    auto server = RestTestServer::Start(hs_.Path("rest"));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    hs_.UseRepository(server_->Location("repo/"));
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    password_file_ = hs_.Path("password");
+    WriteFile(password_file_, std::string(kPassword) + "\n");
+    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
+    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto enabled = Hs("archive", {"enable"});
+    ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+    Sql(0, "CREATE TABLE markers (id text PRIMARY KEY)");
+  }
+
+  // `hasteward <verb> [sub] -e cnpg -c tl -n ptl --password-file F <args...>`.
+  CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {verb};
+    size_t sub = verb == "archive" || verb == "pitr" || verb == "instance" ? 1 : 0;
+    argv.insert(argv.end(), args.begin(), args.begin() + static_cast<long>(sub));
+    argv.insert(argv.end(),
+                {"-e", "cnpg", "-c", "tl", "-n", "ptl", "--password-file", password_file_});
+    argv.insert(argv.end(), args.begin() + static_cast<long>(sub), args.end());
+    return hs_.Run(argv, "",
+                   {{"HASTEWARD_INVENTORY", pg_->inventory_path()},
+                    {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+  }
+
+  std::string Sql(int ordinal, const std::string& sql) {
+    auto r = pg_->Sql(ordinal, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? FirstLine(*r) : "";
+  }
+
+  void Mark(int ordinal, const std::string& id) {
+    Sql(ordinal, "INSERT INTO markers VALUES ('" + id + "')");
+  }
+
+  // Polls `sql` on `ordinal` until it answers `want` (30 s).
+  bool WaitFor(int ordinal, const std::string& sql, const std::string& want) {
+    for (int i = 0; i < 300; ++i) {
+      auto r = pg_->Sql(ordinal, sql);
+      if (r.ok() && FirstLine(*r) == want) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // Completes the current segment on `ordinal` and waits until it reports it archived.
+  void SwitchAndWaitArchived(int ordinal) {
+    std::string segment = Sql(ordinal, "SELECT pg_walfile_name(pg_switch_wal())");
+    EXPECT_TRUE(WaitFor(
+        ordinal,
+        "SELECT coalesce(last_archived_wal, '') >= '" + segment + "' FROM pg_stat_archiver", "t"))
+        << segment << " was not archived";
+  }
+
+  // Whether a WAL snapshot holds the archived file `name` (wal-push tags a history file only by
+  // count, "wal_history=1", so the file itself is looked for).
+  bool Archived(const std::string& name) {
+    auto r = hs_.Restic({"find", "--tag", "type=wal", "--json", name});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.find("/" + name + "\"") != std::string::npos;
+  }
+
+  HastewardEnv hs_{"hs-pitrtl-", kPassword};
+  std::unique_ptr<RestTestServer> server_;  // outlives the cluster, which archives until stopped
+  std::unique_ptr<SandboxCluster> pg_;
+  std::string password_file_;
+};
+
+TEST_F(PitrTimelineTest, RestoreUntilAfterASwitchoverFollowsTheNewTimeline) {
+  const std::string streaming =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
+  ASSERT_TRUE(WaitFor(0, streaming, "1"));
+  auto backup = Hs("backup", {"--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  Mark(0, "r1");
+  SwitchAndWaitArchived(0);
+  auto switched = Hs("switchover", {"--to", pg_->instance(1).name});
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
+  ASSERT_TRUE(WaitFor(1, "SELECT pg_is_in_recovery()", "f"));
+  Mark(1, "r2");
+  std::string t = Sql(1,
+                      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  Mark(1, "r3");
+  SwitchAndWaitArchived(1);
+
+  EXPECT_TRUE(Archived("00000002.history"))
+      << "the promoted standby must archive its timeline's history file";
+  auto status = Hs("pitr", {"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto base = nlohmann::json::parse(status.out)["bases"].at(0);
+  EXPECT_EQ(base["timeline"], 1) << status.out;
+  EXPECT_EQ(base["target_timeline"], 2) << status.out;
+  ASSERT_EQ(base["timelines"].size(), 2u) << status.out;
+  EXPECT_EQ(base["last_segment"].get<std::string>().substr(0, 8), "00000002") << status.out;
+  EXPECT_NE(Hs("pitr", {"status"}).out.find("along timelines 1 ("), std::string::npos);
+
+  // Writers stop first; the restore targets the instance the base came from.
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "1"}).exit_code, 0);
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto restored = Hs("restore", {"--until", t, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  int primary = Sql(0, "SELECT pg_is_in_recovery()") == "f" ? 0 : 1;
+  const std::string markers = "SELECT string_agg(id, ',' ORDER BY id) FROM markers";
+  EXPECT_EQ(Sql(primary, markers), "r1,r2");
+  EXPECT_EQ(Sql(primary, "SELECT pg_is_in_recovery()"), "f");
+  EXPECT_TRUE(WaitFor(primary, streaming, "1")) << "the other instance streams from it again";
+  EXPECT_TRUE(WaitFor(1 - primary, markers, "r1,r2"));
+}
+
+}  // namespace
+}  // namespace hasteward::testing

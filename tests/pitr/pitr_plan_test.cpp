@@ -1,0 +1,139 @@
+// The restore plan across a timeline switch, over a real local repository holding an archive laid
+// out as a switchover leaves it: timeline 1's segments up to the one before the switch, timeline
+// 2's history file and its segments from the one holding the switch on (PostgreSQL archiving).
+#include "pitr/pitr_plan.h"
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/temp_dir.h"
+#include "engine/archiving.h"
+#include "engine/engine.h"
+#include "pitr/wal_archive.h"
+#include "pitr/wal_catalog.h"
+#include "storage/registry.h"
+
+namespace hasteward::pitr {
+namespace {
+
+constexpr uint64_t kSegment = uint64_t{16} * 1024 * 1024;
+
+class PitrPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-plan-test-").value()));
+    repo::InitOptions options;
+    options.kdf = repo::KdfParams{1024, 8, 1};  // fast for tests
+    auto backend = storage::OpenBackend(dir_->path() + "/repo");
+    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+    auto repo = repo::Repository::Init(std::move(*backend), "pw", options);
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    repo_ = std::move(*repo);
+    auto made = engine::MakeEngine(platform::EngineKind::kPostgres);
+    ASSERT_TRUE(made.ok());
+    engine_ = std::move(*made);
+    archiving_ = engine_->archiving();
+    ASSERT_NE(archiving_, nullptr);
+    cluster_.name = "shop";
+    cluster_.ns = "plan";
+    std::filesystem::create_directories(WalDir() + "/archive_status");
+    // The base is consistent in segment 3 of timeline 1; the switchover happened in segment 6.
+    base_.timeline = 1;
+    base_.start = 3 * kSegment;
+    base_.stop = 3 * kSegment + 0x100;
+  }
+
+  std::string WalDir() const { return dir_->path() + "/pg_wal"; }
+
+  // Queues the file (.ready) as the server does; Archive() stores everything queued.
+  void Queue(const std::string& name, const std::string& content) {
+    std::ofstream(WalDir() + "/" + name, std::ios::binary) << content;
+    std::ofstream ready(WalDir() + "/archive_status/" + name + ".ready");  // empty, as the server's
+    last_ = WalDir() + "/" + name;
+  }
+
+  void QueueSegment(uint32_t timeline, uint64_t segment) {
+    std::string name = archiving_->SegmentFileName(timeline, segment);
+    std::string content(kSegment, static_cast<char>('a' + segment));
+    content.replace(0, name.size(), name);
+    Queue(name, content);
+  }
+
+  // Archives the queued files, then plans the restore of the base to `target`.
+  core::Result<PointPlan> Plan(const PointTarget& target) {
+    HS_TRY(PushWal(*repo_, cluster_, *archiving_, last_, WalPushOptions{}).status());
+    HS_TRY(repo_->LoadIndex());
+    HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo_, cluster_, *archiving_));
+    HS_TRY(catalog.LoadHistories(*repo_, *archiving_));
+    return PlanPoint({base_}, catalog, *archiving_, target, cluster_);
+  }
+
+  std::unique_ptr<core::TempDir> dir_;
+  std::unique_ptr<repo::Repository> repo_;
+  std::unique_ptr<engine::Engine> engine_;
+  engine::Archiving* archiving_ = nullptr;
+  platform::Cluster cluster_;
+  BaseBackup base_;
+  std::string last_;
+};
+
+TEST_F(PitrPlanTest, TheEndOfTheArchiveIsTheNewestSegmentOfTheNewTimeline) {
+  for (uint64_t segment = 3; segment <= 5; ++segment) {
+    QueueSegment(1, segment);
+  }
+  Queue("00000002.history", "1\t0/6000100\tno recovery target specified\n");
+  QueueSegment(2, 6);
+  QueueSegment(2, 7);
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kEndOfArchive;
+  auto plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->timeline, 2u);
+  EXPECT_EQ(plan->last_timeline, 2u);
+  EXPECT_EQ(plan->last_segment, 7u);
+  EXPECT_EQ(plan->target, "0/7000000");
+}
+
+TEST_F(PitrPlanTest, APositionOnTheNewTimelineNeedsItsCopyOfTheSwitchSegment) {
+  for (uint64_t segment = 3; segment <= 6; ++segment) {
+    QueueSegment(1, segment);  // timeline 1's own segment 6 does not hold timeline 2's records
+  }
+  Queue("00000002.history", "1\t0/6000100\tno recovery target specified\n");
+  QueueSegment(2, 7);
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kPosition;
+  target.position = 7 * kSegment + 0x10;
+  auto plan = Plan(target);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), core::ErrorCode::kSafetyStop);
+  EXPECT_NE(plan.status().message().find("000000020000000000000006"), std::string::npos)
+      << plan.status().ToString();
+  // Before the switch the old timeline's segments suffice, and replay still names timeline 2.
+  target.position = 5 * kSegment + 0x10;
+  plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->timeline, 2u);
+  EXPECT_EQ(plan->last_timeline, 1u);
+  EXPECT_EQ(plan->last_segment, 5u);
+}
+
+TEST_F(PitrPlanTest, SegmentsOfANewerTimelineWithoutItsHistoryRefuse) {
+  for (uint64_t segment = 3; segment <= 5; ++segment) {
+    QueueSegment(1, segment);
+  }
+  QueueSegment(2, 6);
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kEndOfArchive;
+  auto plan = Plan(target);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), core::ErrorCode::kSafetyStop);
+  EXPECT_NE(plan.status().message().find("00000002.history"), std::string::npos)
+      << plan.status().ToString();
+}
+
+}  // namespace
+}  // namespace hasteward::pitr
