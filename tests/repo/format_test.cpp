@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "core/hex.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/crypto/key_file.h"
@@ -39,6 +40,19 @@ TEST(GoJsonTest, FormatsAndParsesTimesWithOffsets) {
   EXPECT_EQ(c.hour, 3);
   EXPECT_EQ(ParseGoTime("2023-01-02T03:04:05Z")->Format(), "2023-01-02T03:04:05Z");
   EXPECT_FALSE(ParseGoTime("2023-01-02 03:04").ok());
+}
+
+// Two backups within one second must still order: "latest" is the newer one.
+TEST(GoJsonTest, LocalTimeNowKeepsNanoseconds) {
+  core::ManualClock clock(std::chrono::system_clock::time_point(
+      std::chrono::seconds(1700000000) + std::chrono::nanoseconds(123456789)));
+  GoTime first = LocalTimeNow(clock);
+  EXPECT_EQ(first.unix_seconds, 1700000000);
+  EXPECT_EQ(first.nanos, 123456789);
+  clock.Advance(std::chrono::microseconds(5));
+  GoTime second = LocalTimeNow(clock);
+  EXPECT_TRUE(first < second);
+  EXPECT_NE(second.Format().find(".123461789"), std::string::npos) << second.Format();
 }
 
 TEST(TreeTest, StdinTreeIsByteIdenticalToRestic) {

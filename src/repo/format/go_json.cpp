@@ -1,5 +1,6 @@
 #include "repo/format/go_json.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -345,7 +346,12 @@ GoTime LocalTimeFromUnix(int64_t unix_seconds, int32_t nanos) {
 }
 
 GoTime LocalTimeNow(const core::Clock& clock) {
-  return LocalTimeFromUnix(clock.NowUnixSeconds(), 0);
+  // Nanoseconds, as restic records: at whole seconds two backups in the same second tie, and
+  // "latest" then picks by listing order, differently in restic and here.
+  const auto since_epoch = clock.Now().time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds);
+  return LocalTimeFromUnix(seconds.count(), static_cast<int32_t>(nanos.count()));
 }
 
 core::Result<GoTime> ParseLocalTime(std::string_view s) {
