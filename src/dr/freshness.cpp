@@ -6,10 +6,18 @@ namespace hasteward::dr {
 
 namespace {
 
-int64_t AgeSeconds(const repo::GoTime& at, std::chrono::system_clock::time_point now) {
-  int64_t now_seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return std::max<int64_t>(0, now_seconds - at.unix_seconds);
+// The exact age (a recorded time keeps nanoseconds): truncating both ends to whole seconds made
+// a backup 2.9 s old look 2 s old, so a bound of 2 s never tripped until a full second later.
+std::chrono::nanoseconds Age(const repo::GoTime& at, std::chrono::system_clock::time_point now) {
+  auto at_point = std::chrono::seconds(at.unix_seconds) + std::chrono::nanoseconds(at.nanos);
+  auto age =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()) - at_point;
+  return std::max(age, std::chrono::nanoseconds::zero());
+}
+
+// Whole seconds, for the report and messages.
+int64_t WholeSeconds(std::chrono::nanoseconds age) {
+  return std::chrono::duration_cast<std::chrono::seconds>(age).count();
 }
 
 std::string Seconds(int64_t seconds) {
@@ -34,7 +42,8 @@ Freshness Behind(const DiscoveredBackup& backup, const ArchiveHead& archive,
                  std::chrono::system_clock::time_point now, std::chrono::seconds max_staleness) {
   Freshness result;
   result.backlog_segments = Backlog(*archive.wal, *backup.end_position);
-  int64_t since_backup = AgeSeconds(backup.end, now);
+  std::chrono::nanoseconds age = Age(backup.end, now);
+  int64_t since_backup = WholeSeconds(age);
   result.evidence_age_seconds = since_backup;
   std::string backlog = result.backlog_segments < 0
                             ? std::string("a newer timeline")
@@ -42,7 +51,7 @@ Freshness Behind(const DiscoveredBackup& backup, const ArchiveHead& archive,
   std::string what = "backup " + backup.id.substr(0, 8) + " ended in " + backup.end_position->name +
                      " but the archive ends at " + archive.wal->name + " (" + backlog +
                      " not archived)";
-  if (since_backup > max_staleness.count()) {
+  if (age > max_staleness) {
     result.state = FreshnessState::kArchiveBehind;
     result.stale = true;
     result.message = what + " for " + Seconds(since_backup) + ", longer than maxStaleness " +
@@ -118,12 +127,13 @@ Freshness EvaluateFreshness(const Discovery& discovery, std::chrono::system_cloc
       Backlog(*archive->wal, *backup.end_position) != 0) {
     return Behind(backup, *archive, now, max_staleness);
   }
-  int64_t evidence_age = AgeSeconds(backup.end, now);
+  std::chrono::nanoseconds age = Age(backup.end, now);
   if (archive) {
-    evidence_age = std::min(evidence_age, AgeSeconds(archive->newest_piece_at, now));
+    age = std::min(age, Age(archive->newest_piece_at, now));
   }
+  int64_t evidence_age = WholeSeconds(age);
   result.evidence_age_seconds = evidence_age;
-  if (evidence_age > max_staleness.count()) {
+  if (age > max_staleness) {
     result.state = FreshnessState::kSourceSilent;
     result.stale = true;
     result.message = "no backup ended and no archive piece was stored for " +

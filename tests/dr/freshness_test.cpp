@@ -62,6 +62,28 @@ TEST(FreshnessTest, ABackupPastTheArchiveIsABacklogThatTurnsStalePastTheBound) {
   EXPECT_NE(late.message.find("000000010000000000000005"), std::string::npos) << late.message;
 }
 
+TEST(FreshnessTest, TheBoundComparesExactAgesNotWholeSeconds) {
+  // The backup ended at 100.1 s and the check runs at 102.6 s: 2.5 s old, past a 2-second bound,
+  // though the whole seconds (102 - 100) say 2 s (the CI failure this test comes from).
+  Discovery behind = With(100, Segment(9), 90, Segment(5));
+  behind.newest_backup->end.nanos = 100'000'000;
+  Freshness result =
+      EvaluateFreshness(behind, At(102) + std::chrono::milliseconds(600), std::chrono::seconds(2));
+  EXPECT_TRUE(result.stale) << result.message;
+  EXPECT_EQ(result.evidence_age_seconds, 2);
+  // 1.9 s old is within it.
+  result = EvaluateFreshness(behind, At(102), std::chrono::seconds(2));
+  EXPECT_FALSE(result.stale) << result.message;
+  EXPECT_EQ(result.evidence_age_seconds, 1);
+  // Silence is measured the same way: the newest piece 2.5 s ago is past the bound.
+  Discovery idle = With(100, Segment(5), 100, Segment(5));
+  idle.newest_backup->end.nanos = 100'000'000;
+  idle.archive->newest_piece_at.nanos = 100'000'000;
+  result =
+      EvaluateFreshness(idle, At(102) + std::chrono::milliseconds(600), std::chrono::seconds(2));
+  EXPECT_EQ(result.state, FreshnessState::kSourceSilent) << result.message;
+}
+
 TEST(FreshnessTest, SilencePastTheBoundIsStale) {
   Freshness result =
       EvaluateFreshness(With(1000, Segment(5), 1000, Segment(5)), At(1000 + 3601), kBound);
