@@ -113,15 +113,20 @@ core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f
   HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
                       "run 'hasteward get backups' to see the native base backups"));
   pitr::BinlogRestoreOptions options;
+  if (!f.until.empty() && !f.until_gtid.empty()) {
+    return core::Usage("--until and --until-gtid both name the point to restore to",
+                       "pass one of them");
+  }
   if (!f.until.empty()) {
     auto time = repo::ParseGoTime(f.until);
     if (!time.ok()) {
       return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
                          "write it with its zone, e.g. 2026-11-22T16:40:01Z");
     }
-    options.target.time_unix = time->unix_seconds;
+    options.target = pitr::BinlogTarget::Time(time->unix_seconds);
+  } else if (!f.until_gtid.empty()) {
+    options.target = pitr::BinlogTarget::Gtid(f.until_gtid);
   }
-  options.target.gtid = f.until_gtid;
   options.confirm_overwrite = f.confirm_overwrite;
   options.force = f.force;
   options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());

@@ -246,9 +246,9 @@ class PitrActivationSteps : public dr::ActivationSteps {
     pitr::BinlogRestoreOptions restore;
     if (spec.activation.point_in_time) {
       HS_ASSIGN_OR_RETURN(auto time, repo::ParseGoTime(*spec.activation.point_in_time));
-      restore.target.time_unix = time.unix_seconds;
+      restore.target = pitr::BinlogTarget::Time(time.unix_seconds);
     } else {
-      restore.target.end_of_archive = true;
+      restore.target = pitr::BinlogTarget::EndOfArchive();
     }
     restore.confirm_overwrite = true;
     restore.force = true;

@@ -79,7 +79,8 @@ BinlogChainWalk WalkBinlogChain(const std::vector<LoadedBinlogFile>& files,
                                 const BinlogTarget& target) {
   BinlogChainWalk walk;
   walk.state = from;
-  if (!target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid)) {
+  const bool to_gtid = target.kind == BinlogTargetKind::kGtid;
+  if (to_gtid && binlogs.StateIncludes(walk.state, target.gtid)) {
     walk.reached = true;
     return walk;
   }
@@ -103,7 +104,8 @@ BinlogChainWalk WalkBinlogChain(const std::vector<LoadedBinlogFile>& files,
         if (!binlogs.Follows(walk.state, span.gtid)) {
           break;  // this file skips a transaction here; another file may hold it
         }
-        if (target.time_unix && static_cast<int64_t>(span.time) > *target.time_unix) {
+        if (target.kind == BinlogTargetKind::kTime &&
+            static_cast<int64_t>(span.time) > target.time_unix) {
           walk.reached = true;  // the first transaction after the target: all before it is here
           break;
         }
@@ -112,7 +114,7 @@ BinlogChainWalk WalkBinlogChain(const std::vector<LoadedBinlogFile>& files,
         walk.last_gtid = span.gtid;
         walk.last_time = span.time;
         ++walk.transactions;
-        walk.reached = !target.gtid.empty() && binlogs.StateIncludes(walk.state, target.gtid);
+        walk.reached = to_gtid && binlogs.StateIncludes(walk.state, target.gtid);
       }
       if (!replay.spans.empty()) {
         walk.files.push_back(std::move(replay));

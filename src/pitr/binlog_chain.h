@@ -18,14 +18,32 @@
 
 namespace hasteward::pitr {
 
-// Where a binlog replay stops. Binlog times have whole-second precision: a transaction committed
-// in the target's second counts as before it. Neither set: follow the archive as far as it goes.
+// What a binlog walk or replay stops at.
+enum class BinlogTargetKind {
+  // `pitr status`: as far as the archive goes from a base, with nothing to reach.
+  kWholeArchive,
+  // --until: binlog times have whole-second precision, so a transaction committed in the
+  // target's second counts as before it.
+  kTime,
+  // --until-gtid: the first state that includes the given GTIDs.
+  kGtid,
+  // A DR activation's "the last archived position" (pitr/binlog_restore.h): reached only when the
+  // walk took every archived transaction, so a gap is never taken for the end.
+  kEndOfArchive,
+};
+
 struct BinlogTarget {
-  std::optional<int64_t> time_unix;  // --until
-  std::string gtid;                  // --until-gtid ("0-1-42,1-2-7")
-  // Neither set: a DR activation's "the last archived position" (pitr/binlog_restore.h): reached
-  // only when the walk took every archived transaction, so a gap is never taken for the end.
-  bool end_of_archive = false;
+  BinlogTargetKind kind = BinlogTargetKind::kWholeArchive;
+  int64_t time_unix = 0;  // kTime
+  std::string gtid;       // kGtid ("0-1-42,1-2-7")
+
+  static BinlogTarget Time(int64_t unix_seconds) {
+    return {BinlogTargetKind::kTime, unix_seconds, ""};
+  }
+  static BinlogTarget Gtid(std::string gtid) {
+    return {BinlogTargetKind::kGtid, 0, std::move(gtid)};
+  }
+  static BinlogTarget EndOfArchive() { return {BinlogTargetKind::kEndOfArchive, 0, ""}; }
 };
 
 // One archived file rebuilt from its pieces, with its whole transactions.

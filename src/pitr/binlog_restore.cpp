@@ -43,11 +43,13 @@ bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
 }
 
 std::string DescribeTarget(const BinlogTarget& target) {
-  if (target.end_of_archive) {
-    return "the end of its archive";
+  switch (target.kind) {
+    case BinlogTargetKind::kTime: return repo::LocalTimeFromUnix(target.time_unix, 0).Format();
+    case BinlogTargetKind::kGtid: return "GTID " + target.gtid;
+    case BinlogTargetKind::kEndOfArchive: return "the end of its archive";
+    case BinlogTargetKind::kWholeArchive: break;
   }
-  return target.gtid.empty() ? repo::LocalTimeFromUnix(target.time_unix.value_or(0), 0).Format()
-                             : "GTID " + target.gtid;
+  return "the whole archive";
 }
 
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
@@ -65,11 +67,12 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
       continue;
     }
     const std::string base_state = snapshot.TagValue("gtid_position");
-    if (target.time_unix && (snapshot.time.unix_seconds > *target.time_unix ||
-                             !BaseEndsBefore(files, binlogs, base_state, *target.time_unix))) {
+    const bool to_time = target.kind == BinlogTargetKind::kTime;
+    if (to_time && (snapshot.time.unix_seconds > target.time_unix ||
+                    !BaseEndsBefore(files, binlogs, base_state, target.time_unix))) {
       continue;
     }
-    if (!target.gtid.empty() && !binlogs.StateIncludes(target.gtid, base_state)) {
+    if (target.kind == BinlogTargetKind::kGtid && !binlogs.StateIncludes(target.gtid, base_state)) {
       continue;
     }
     // A backup of a future a restore abandoned is no base for the history that followed.
@@ -81,12 +84,13 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     // A time target past the last archived transaction is reached only when the walk took every
     // archived transaction (none is left behind a gap) and the archive was current after the
     // target's second.
-    if (!walk.reached && target.time_unix && TookEveryTransaction(files, binlogs, walk.state) &&
+    if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state) &&
         catalog.last_archived_at_ns() >=
-            static_cast<uint64_t>((*target.time_unix + 1) * kNanosPerSecond)) {
+            static_cast<uint64_t>((target.time_unix + 1) * kNanosPerSecond)) {
       walk.reached = true;
     }
-    if (target.end_of_archive && TookEveryTransaction(files, binlogs, walk.state)) {
+    if (target.kind == BinlogTargetKind::kEndOfArchive &&
+        TookEveryTransaction(files, binlogs, walk.state)) {
       walk.reached = true;
     }
     if (walk.reached) {
@@ -194,11 +198,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   if (binlogs == nullptr) {
     return engine::Unsupported(target.engine(), "binlog point-in-time recovery");
   }
-  int targets = static_cast<int>(options.target.time_unix.has_value()) +
-                static_cast<int>(!options.target.gtid.empty()) +
-                static_cast<int>(options.target.end_of_archive);
-  if (targets != 1) {
-    return core::Usage("a binlog point-in-time restore needs exactly one target",
+  if (options.target.kind == BinlogTargetKind::kWholeArchive) {
+    return core::Usage("a binlog point-in-time restore needs a target",
                        "pass --until TIME or --until-gtid GTID");
   }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
