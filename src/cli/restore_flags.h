@@ -20,10 +20,10 @@ struct RestoreFlags {
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
   bool force = false;
-  std::string method;      // "" = any
-  std::string until;       // point-in-time: RFC 3339 time
-  std::string until_lsn;   // point-in-time: WAL position
-  std::string until_gtid;  // point-in-time: MariaDB GTID position
+  std::string method;         // "" = any
+  std::string until;          // point-in-time: RFC 3339 time
+  std::string until_lsn;      // point-in-time: WAL position
+  std::string until_gtid;     // point-in-time: MariaDB GTID position
   bool into_sandbox = false;  // --into-sandbox was given
   std::string sandbox_name;   // its value; "" = DefaultSandboxName
 

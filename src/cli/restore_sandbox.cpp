@@ -35,8 +35,8 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
     options.force = true;
     options.source = source;
     return jobs::SandboxPointRestore(
-        [options, &repo](const engine::ClusterHandle& sandbox)
-            -> core::Result<jobs::ClusterRestoreResult> {
+        [options,
+         &repo](const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
           HS_ASSIGN_OR_RETURN(auto r, pitr::RestoreBinlogsToPoint(sandbox, repo, options));
           return jobs::ClusterRestoreResult{r.plan.base, r.bytes};
         });
@@ -49,8 +49,8 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
   options.force = true;
   options.source = source;
   return jobs::SandboxPointRestore(
-      [options, &repo](
-          const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
+      [options,
+       &repo](const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
         HS_ASSIGN_OR_RETURN(auto r, pitr::RestoreToPoint(sandbox, repo, options));
         return jobs::ClusterRestoreResult{r.plan.base.snapshot, r.bytes};
       });
@@ -66,23 +66,22 @@ void PrintSandbox(const GlobalOptions& g, const platform::Cluster& source,
   if (!g.inventory.empty())
     remove += " --inventory " + g.inventory;
   if (g.WantsJson()) {
-    nlohmann::json j = {
-        {"restored", id},
-        {"method", result.native ? "native" : "dump"},
-        {"bytes", result.restored.bytes},
-        {"source", {{"cluster", source.name}, {"namespace", source.ns}}},
-        {"sandbox",
-         {{"cluster", box.name},
-          {"namespace", box.ns},
-          {"engine", platform::EngineKindName(box.engine)},
-          {"host", instance.host},
-          {"port", instance.port},
-          {"socket", instance.socket},
-          {"user", box.credentials.user},
-          {"passwordFile", box.credentials.password.file},
-          {"dataDir", instance.data_dir}}},
-        {"connect", connect},
-        {"remove", remove}};
+    nlohmann::json j = {{"restored", id},
+                        {"method", result.native ? "native" : "dump"},
+                        {"bytes", result.restored.bytes},
+                        {"source", {{"cluster", source.name}, {"namespace", source.ns}}},
+                        {"sandbox",
+                         {{"cluster", box.name},
+                          {"namespace", box.ns},
+                          {"engine", platform::EngineKindName(box.engine)},
+                          {"host", instance.host},
+                          {"port", instance.port},
+                          {"socket", instance.socket},
+                          {"user", box.credentials.user},
+                          {"passwordFile", box.credentials.password.file},
+                          {"dataDir", instance.data_dir}}},
+                        {"connect", connect},
+                        {"remove", remove}};
     PrintJsonValue(stdout, j);
     return;
   }

@@ -32,7 +32,7 @@ struct SandboxRestoreOptions {
 };
 
 struct SandboxRestoreResult {
-  platform::Cluster sandbox;     // as the inventory records it: its credentials connect
+  platform::Cluster sandbox;      // as the inventory records it: its credentials connect
   ClusterRestoreResult restored;  // the snapshot (a point-in-time restore: its base) and bytes
   bool native = false;            // the sandbox holds a physical copy (the source's roles)
 };

@@ -96,8 +96,9 @@ class RestoreSandboxPostgresTest : public ::testing::Test {
     ASSERT_EQ(native.exit_code, 0) << native.err;
     native_id_ = new std::string(Summary(native).value("snapshot_id", ""));
     Sql("INSERT INTO markers VALUES ('r2')");
-    until_ = new std::string(Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-                                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+    until_ =
+        new std::string(Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
     until_->resize(until_->find('\n'));
     Sql("INSERT INTO markers VALUES ('r3')");
     SwitchAndWaitArchived();
@@ -180,8 +181,8 @@ TEST_F(RestoreSandboxPostgresTest, AnExistingSandboxNameIsRefusedAndLeftRunning)
   auto again = Hs({"restore", "--snapshot", *native_id_, "--into-sandbox", "--json"});
   EXPECT_EQ(again.exit_code, kExitAlreadyExists) << again.out << again.err;
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
-  auto listed = hs_->Run({"sandbox", "list", "--json"}, "",
-                         {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
+  auto listed =
+      hs_->Run({"sandbox", "list", "--json"}, "", {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
   ASSERT_EQ(listed.exit_code, 0);
   nlohmann::json sandbox;
   for (const auto& c : nlohmann::json::parse(listed.out)) {
@@ -221,9 +222,20 @@ TEST_F(RestoreSandboxPostgresTest, ASnapshotThatDoesNotExistMakesNoSandbox) {
 
 TEST_F(RestoreSandboxPostgresTest, ARestoreStoppedMidStreamRemovesTheHalfMadeSandbox) {
   core::SubprocessOptions o;
-  o.argv = {HastewardBin(), "restore",   "--method", "dump",          "--into-sandbox",
-            "shop-stopped", "-e",        "cnpg",     "-c",            "shop",
-            "-n",           "rs",        "--password-file", *password_file_};
+  o.argv = {HastewardBin(),
+            "restore",
+            "--method",
+            "dump",
+            "--into-sandbox",
+            "shop-stopped",
+            "-e",
+            "cnpg",
+            "-c",
+            "shop",
+            "-n",
+            "rs",
+            "--password-file",
+            *password_file_};
   o.env_set = hs_->vars();
   o.env_set["HASTEWARD_INVENTORY"] = pg_->inventory_path();
   o.env_set["HASTEWARD_STATE_DIR"] = pg_->state_dir();
@@ -259,9 +271,10 @@ TEST(RestoreSandboxMariadbTest, DumpRestoresIntoASandbox) {
       {.engine = platform::EngineKind::kMariadb, .instances = 1, .name = "shop", .ns = "rs"});
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_EQ(hs.Run({"repo", "init"}).exit_code, 0);
-  ASSERT_TRUE((*db)->Sql(0,
-                         "CREATE DATABASE shop; CREATE TABLE shop.items (id int PRIMARY KEY); "
-                         "INSERT INTO shop.items VALUES (1), (2), (3)")
+  ASSERT_TRUE((*db)
+                  ->Sql(0,
+                        "CREATE DATABASE shop; CREATE TABLE shop.items (id int PRIMARY KEY); "
+                        "INSERT INTO shop.items VALUES (1), (2), (3)")
                   .ok());
   ASSERT_EQ(RunOn(hs, **db, "mariadb", {"backup"}).exit_code, 0);
   auto r = RunOn(hs, **db, "mariadb", {"restore", "--into-sandbox", "--json"});

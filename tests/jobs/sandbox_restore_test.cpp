@@ -3,6 +3,8 @@
 // already holds is refused with kAlreadyExists and that cluster is left exactly as it was (the
 // cleanup of a failed restore must never take down a cluster it did not make). The restores
 // themselves run on real servers in tests/integration/restore_sandbox_test.cpp.
+#include "jobs/sandbox_restore.h"
+
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -11,7 +13,6 @@
 #include "core/byte_stream.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
-#include "jobs/sandbox_restore.h"
 #include "storage/local/local_backend.h"
 
 namespace hasteward::jobs {

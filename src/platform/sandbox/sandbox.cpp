@@ -191,8 +191,8 @@ core::Status AdoptCredentials(const std::string& inventory_path, const std::stri
 std::string ConnectCommand(const Cluster& cluster) {
   if (cluster.instances.empty())
     return "";
-  return LocalProfile(cluster.engine).connect_command(cluster.instances.front(),
-                                                      cluster.credentials);
+  return LocalProfile(cluster.engine)
+      .connect_command(cluster.instances.front(), cluster.credentials);
 }
 
 core::Result<std::vector<SandboxStatus>> List(const std::string& inventory_path) {
