@@ -76,6 +76,7 @@ class RestoreSandboxPostgresTest : public ::testing::Test {
   // target time T, r3, the segment archived, and a dump holding all three.
   static void SetUpTestSuite() {
     hs_ = new HastewardEnv("hs-rsbox-", kPassword);
+    native_summary_ = new nlohmann::json();
     auto cluster = SandboxCluster::Create(
         {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "rs"});
     ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
@@ -161,7 +162,7 @@ SandboxCluster* RestoreSandboxPostgresTest::pg_ = nullptr;
 std::string* RestoreSandboxPostgresTest::password_file_ = nullptr;
 std::string* RestoreSandboxPostgresTest::native_id_ = nullptr;
 std::string* RestoreSandboxPostgresTest::until_ = nullptr;
-nlohmann::json* RestoreSandboxPostgresTest::native_summary_ = new nlohmann::json();
+nlohmann::json* RestoreSandboxPostgresTest::native_summary_ = nullptr;
 
 TEST_F(RestoreSandboxPostgresTest, NativeSnapshotRestoresIntoARunningSandboxBesideTheSource) {
   auto r = Hs({"restore", "--snapshot", *native_id_, "--into-sandbox", "--json"});
