@@ -5,42 +5,14 @@
 #include "cli/json_messages.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
+#include "cli/restore_flags.h"
 #include "cli/snapshot_filter.h"
 #include "cli/wal_identity.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog_restore.h"
-#include "pitr/pitr_restore.h"
 
 namespace hasteward::cli {
 
 namespace {
-
-struct RestoreFlags {
-  std::string snapshot = "latest";
-  std::string type;
-  int instance = -1;
-  bool confirm_overwrite = false;
-  bool confirm_rewind = false;
-  std::string users;  // "" = the default (create-missing)
-  bool force = false;
-  std::string method;      // "" = any
-  std::string until;       // point-in-time: RFC 3339 time
-  std::string until_lsn;   // point-in-time: WAL position
-  std::string until_gtid;  // point-in-time: MariaDB GTID position
-};
-
-// --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
-// the flag is refused there rather than silently ignored.
-core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
-  if (f.users.empty())
-    return engine::UsersMode::kCreateMissing;
-  if (!ctx.target.engine().HasSelectableAccounts()) {
-    return core::Usage("--users applies to mariadb and galera clusters",
-                       "a cnpg restore recreates the roles of the dump (pg_dumpall --clean); drop "
-                       "--users");
-  }
-  return engine::ParseUsersMode(f.users);
-}
 
 core::Result<pitr::PointTarget> PointTargetFor(const ClusterContext& ctx, const RestoreFlags& f) {
   engine::Archiving* archiving = ctx.target.engine().archiving();
@@ -68,13 +40,28 @@ core::Result<pitr::PointTarget> PointTargetFor(const ClusterContext& ctx, const 
   return target;
 }
 
-core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
+}  // namespace
+
+// --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
+// the flag is refused there rather than silently ignored.
+core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
+  if (f.users.empty())
+    return engine::UsersMode::kCreateMissing;
+  if (!ctx.target.engine().HasSelectableAccounts()) {
+    return core::Usage("--users applies to mariadb and galera clusters",
+                       "a cnpg restore recreates the roles of the dump (pg_dumpall --clean); drop "
+                       "--users");
+  }
+  return engine::ParseUsersMode(f.users);
+}
+
+core::Result<pitr::PointRestoreOptions> PointRestoreOptionsFor(const GlobalOptions& g,
+                                                               const RestoreFlags& f,
+                                                               const ClusterContext& ctx) {
   if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
     return core::Usage("a point-in-time restore chooses its base backup itself",
                        "drop --snapshot, -t and -i; 'hasteward pitr status' shows the windows");
   }
-  HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
-                      "run 'hasteward pitr status' to see which base and window apply"));
   pitr::PointRestoreOptions options;
   HS_ASSIGN_OR_RETURN(options.target, PointTargetFor(ctx, f));
   HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
@@ -83,6 +70,44 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
   options.confirm_overwrite = f.confirm_overwrite;
   options.force = f.force;
   options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  return options;
+}
+
+core::Result<pitr::BinlogRestoreOptions> BinlogRestoreOptionsFor(const RestoreFlags& f) {
+  if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
+    return core::Usage("a point-in-time restore chooses its base backup itself",
+                       "drop --snapshot, -t and -i");
+  }
+  if (!f.until_lsn.empty()) {
+    return core::Usage("--until-lsn is PostgreSQL's; MariaDB takes --until TIME or --until-gtid");
+  }
+  pitr::BinlogRestoreOptions options;
+  if (!f.until.empty() && !f.until_gtid.empty()) {
+    return core::Usage("--until and --until-gtid both name the point to restore to",
+                       "pass one of them");
+  }
+  if (!f.until.empty()) {
+    auto time = repo::ParseGoTime(f.until);
+    if (!time.ok()) {
+      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
+                         "write it with its zone, e.g. 2026-11-22T16:40:01Z");
+    }
+    options.target = pitr::BinlogTarget::Time(time->unix_seconds);
+  } else if (!f.until_gtid.empty()) {
+    options.target = pitr::BinlogTarget::Gtid(f.until_gtid);
+  }
+  options.confirm_overwrite = f.confirm_overwrite;
+  options.force = f.force;
+  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  return options;
+}
+
+namespace {
+
+core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
+  HS_ASSIGN_OR_RETURN(pitr::PointRestoreOptions options, PointRestoreOptionsFor(g, f, ctx));
+  HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
+                      "run 'hasteward pitr status' to see which base and window apply"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
                       pitr::RestoreToPoint(ctx.target, *r, options));
@@ -103,33 +128,9 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
 // MariaDB/Galera: the base backup plus the archived binlogs (pitr/binlog_restore.h).
 core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f,
                                    ClusterContext& ctx) {
-  if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
-    return core::Usage("a point-in-time restore chooses its base backup itself",
-                       "drop --snapshot, -t and -i");
-  }
-  if (!f.until_lsn.empty()) {
-    return core::Usage("--until-lsn is PostgreSQL's; MariaDB takes --until TIME or --until-gtid");
-  }
+  HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreOptions options, BinlogRestoreOptionsFor(f));
   HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
                       "run 'hasteward get backups' to see the native base backups"));
-  pitr::BinlogRestoreOptions options;
-  if (!f.until.empty() && !f.until_gtid.empty()) {
-    return core::Usage("--until and --until-gtid both name the point to restore to",
-                       "pass one of them");
-  }
-  if (!f.until.empty()) {
-    auto time = repo::ParseGoTime(f.until);
-    if (!time.ok()) {
-      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
-                         "write it with its zone, e.g. 2026-11-22T16:40:01Z");
-    }
-    options.target = pitr::BinlogTarget::Time(time->unix_seconds);
-  } else if (!f.until_gtid.empty()) {
-    options.target = pitr::BinlogTarget::Gtid(f.until_gtid);
-  }
-  options.confirm_overwrite = f.confirm_overwrite;
-  options.force = f.force;
-  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreResult result,
                       pitr::RestoreBinlogsToPoint(ctx.target, *r, options));
@@ -153,7 +154,10 @@ core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f
 
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  bool point = !f.until.empty() || !f.until_lsn.empty() || !f.until_gtid.empty();
+  if (f.into_sandbox) {
+    return RunRestoreIntoSandbox(g, f, ctx);
+  }
+  bool point = f.point();
   if (point && ctx.target.engine().binlog_archiving() != nullptr) {
     return RunBinlogPointRestore(g, f, ctx);
   }
@@ -262,7 +266,16 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
   cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
                 "Restore even though triage found a split-brain or an UNKNOWN instance that may "
                 "hold newer data (the restore rewinds it)");
-  cmd->callback([&g, &out, flags] { out.status = RunRestore(g, *flags); });
+  auto* sandbox = cmd->add_option(
+      "--into-sandbox", flags->sandbox_name,
+      "Restore into a new local sandbox cluster named SANDBOX_NAME (default <cluster>-restore, in "
+      "the cluster's namespace) that is left running to be inspected; the cluster itself is not "
+      "touched. 'hasteward sandbox down' removes it");
+  sandbox->expected(0, 1)->type_name("[SANDBOX_NAME]");
+  cmd->callback([&g, &out, flags, sandbox] {
+    flags->into_sandbox = sandbox->count() > 0;
+    out.status = RunRestore(g, *flags);
+  });
 }
 
 }  // namespace hasteward::cli

@@ -79,7 +79,8 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
   const platform::Cluster& cluster = target.cluster();
   engine::Engine& engine = target.engine();
   RestorePreview preview;
-  HS_ASSIGN_OR_RETURN(preview.snapshot, SelectRestoreSnapshot(repo, cluster, options));
+  HS_ASSIGN_OR_RETURN(preview.snapshot,
+                      SelectRestoreSnapshot(repo, options.source.value_or(cluster), options));
   if (IsNativeSnapshot(preview.snapshot)) {
     engine::NativeBackup* native = engine.native_backup();
     if (native == nullptr) {
@@ -107,7 +108,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
                                                   const ClusterRestoreOptions& options) {
   const platform::Cluster& cluster = target.cluster();
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
-  auto snap = SelectRestoreSnapshot(repo, cluster, options);
+  auto snap = SelectRestoreSnapshot(repo, options.source.value_or(cluster), options);
   if (!snap.ok()) {
     return snap.TakeStatus();
   }

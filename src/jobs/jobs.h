@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -87,6 +88,9 @@ struct ClusterRestoreOptions {
   // than the target's data; the stamp naming the kept data directories.
   bool force = false;
   std::string stamp;
+  // The cluster whose snapshots are selected (by its tags); none = the target itself. A restore
+  // into a sandbox (jobs/sandbox_restore.h) restores another cluster's backup.
+  std::optional<platform::Cluster> source;
 };
 
 struct ClusterRestoreResult {

@@ -32,6 +32,20 @@ core::Result<Cluster> Up(const SandboxSpec& spec);
 core::Status Down(const std::string& inventory_path, const std::string& ns,
                   const std::string& name);
 
+// Makes `credentials` the ones the inventory records for the sandbox: the user, and the password
+// (resolved now; none = an empty one) written into the sandbox's own password file (mode 0600,
+// removed by Down), so the file the inventory names keeps working without naming the source's.
+// For a sandbox whose data another cluster's native backup replaced: the restored data brings
+// that cluster's roles and passwords. kNotFound without such a cluster; kSafetyStop when the
+// cluster is not a sandbox.
+core::Status AdoptCredentials(const std::string& inventory_path, const std::string& ns,
+                              const std::string& name, const Credentials& credentials);
+
+// A shell command line opening the engine's client (psql, mariadb) on the cluster's first
+// instance with its credentials, the password read from its file: what `restore --into-sandbox`
+// prints. Never holds the password itself.
+std::string ConnectCommand(const Cluster& cluster);
+
 // Cluster options Up records (beside "replication_mode" for MariaDB).
 inline constexpr char kOptionSandbox[] = "sandbox";        // "true"
 inline constexpr char kOptionSandboxDir[] = "sandboxDir";  // the directory Down removes

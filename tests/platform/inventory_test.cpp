@@ -183,6 +183,25 @@ TEST(LocalPlatformTest, AddFindRemoveCluster) {
   EXPECT_FALSE((*after)->FindCluster("prod", "db1").ok());
 }
 
+TEST(LocalPlatformTest, ReplaceClusterRewritesTheEntryAndRefusesAnUnknownOne) {
+  auto dir = core::TempDir::Create("hs-inv-");
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/inventory.yaml";
+  auto p = LocalPlatform::Open(path);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*p)->AddCluster(SampleCluster("db1")).ok());
+  ASSERT_TRUE((*p)->AddCluster(SampleCluster("db2")).ok());
+  Cluster changed = SampleCluster("db1");
+  changed.credentials.user = "root";
+  ASSERT_TRUE((*p)->ReplaceCluster(changed).ok());
+  auto reopened = LocalPlatform::Open(path);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->FindCluster("prod", "db1")->credentials.user, "root");
+  EXPECT_EQ((*reopened)->FindCluster("prod", "db2")->credentials.user, "admin");
+  EXPECT_EQ((*reopened)->ListClusters()->size(), 2u);
+  EXPECT_EQ((*reopened)->ReplaceCluster(SampleCluster("db3")).code(), core::ErrorCode::kNotFound);
+}
+
 TEST(LocalPlatformTest, MalformedInventoryFailsToOpen) {
   auto dir = core::TempDir::Create("hs-inv-");
   ASSERT_TRUE(dir.ok());

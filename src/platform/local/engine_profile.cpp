@@ -73,13 +73,34 @@ std::vector<std::string> MariadbStop(const Instance& i) {
   return {"sh", "-c", "kill -TERM \"$(cat \"$1\")\"", "stop", MariadbPidFile(i)};
 }
 
+// The password as the shell reads it when connecting: from its file, or the variable naming it.
+std::string PasswordExpansion(const Credentials& c) {
+  if (!c.password.file.empty())
+    return "\"$(cat '" + c.password.file + "')\"";
+  if (!c.password.env.empty())
+    return "\"$" + c.password.env + "\"";
+  return "";
+}
+
+std::string PostgresConnect(const Instance& i, const Credentials& c) {
+  std::string password = PasswordExpansion(c);
+  return (password.empty() ? "" : "PGPASSWORD=" + password + " ") + "psql -h " + i.host + " -p " +
+         std::to_string(i.port) + " -U " + c.user + " -d postgres";
+}
+
+std::string MariadbConnect(const Instance& i, const Credentials& c) {
+  std::string password = PasswordExpansion(c);
+  return "mariadb -h " + i.host + " -P " + std::to_string(i.port) + " -u " + c.user +
+         (password.empty() ? "" : " --password=" + password);
+}
+
 constexpr std::array<LocalEngineProfile, 3> kProfiles = {{
     {EngineKind::kPostgres, "postgres", &PostgresStart, &PostgresStop, &PostgresPidFile,
-     &sandbox::BuildPostgres, false},
+     &sandbox::BuildPostgres, false, &PostgresConnect},
     {EngineKind::kMariadb, "mysql", &MariadbStart, &MariadbStop, &MariadbPidFile,
-     &sandbox::BuildMariadbReplication, true},
+     &sandbox::BuildMariadbReplication, true, &MariadbConnect},
     {EngineKind::kGalera, "mysql", &MariadbStart, &MariadbStop, &MariadbPidFile,
-     &sandbox::BuildGalera, false},
+     &sandbox::BuildGalera, false, &MariadbConnect},
 }};
 
 }  // namespace

@@ -29,6 +29,9 @@ struct LocalEngineProfile {
   core::Status (*build_sandbox)(sandbox::SandboxBuild& build);
   // Whether the engine has a replication mode (async/semisync) the sandbox records.
   bool has_replication_mode;
+  // A shell command line opening the engine's client on `i` as `c`, reading the password from
+  // its file when it sits in one (never the password itself).
+  std::string (*connect_command)(const Instance& i, const Credentials& c);
 };
 
 // The row for `engine` (every EngineKind has one).

@@ -101,4 +101,18 @@ core::Status LocalPlatform::RemoveCluster(const std::string& ns, const std::stri
   return SaveInventory(path_, clusters_);
 }
 
+core::Status LocalPlatform::ReplaceCluster(const Cluster& c) {
+  HS_ASSIGN_OR_RETURN(auto lock, InventoryLock::Acquire(path_));
+  HS_ASSIGN_OR_RETURN(clusters_, LoadInventory(path_));
+  for (auto& existing : clusters_) {
+    if (existing.ns == c.ns && existing.name == c.name) {
+      existing = c;
+      return SaveInventory(path_, clusters_);
+    }
+  }
+  return core::Status(core::ErrorCode::kNotFound,
+                      "cluster '" + c.ns + "/" + c.name + "' is not in inventory '" + path_ + "'",
+                      "run 'hasteward sandbox list' to see the clusters it holds");
+}
+
 }  // namespace hasteward::platform

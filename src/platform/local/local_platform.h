@@ -25,6 +25,8 @@ class LocalPlatform : public Platform {
   // Inventory editing (used by sandbox; atomic rewrite of the file).
   core::Status AddCluster(const Cluster& c);
   core::Status RemoveCluster(const std::string& ns, const std::string& name);
+  // Replaces the entry of c's namespace/name in one rewrite; kNotFound when there is none.
+  core::Status ReplaceCluster(const Cluster& c);
 
   const std::string& path() const { return path_; }
 

@@ -167,6 +167,34 @@ core::Status Down(const std::string& inventory_path, const std::string& ns,
   return platform->RemoveCluster(ns, name);
 }
 
+core::Status AdoptCredentials(const std::string& inventory_path, const std::string& ns,
+                              const std::string& name, const Credentials& credentials) {
+  std::string path = inventory_path.empty() ? DefaultInventoryPath() : inventory_path;
+  HS_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Open(path));
+  HS_ASSIGN_OR_RETURN(Cluster c, platform->FindCluster(ns, name));
+  if (c.options.count(kOptionSandboxDir) == 0 || c.credentials.password.file.empty()) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "cluster '" + ns + "/" + name + "' is not a sandbox",
+                        "only a sandbox's own password file is rewritten");
+  }
+  std::string password;
+  if (!credentials.password.empty()) {
+    HS_ASSIGN_OR_RETURN(password, credentials.password.Resolve());
+  }
+  // The sandbox's own file rather than a reference to the source's: a Kubernetes secret has no
+  // file, and the source's file may move or change while the sandbox lives.
+  HS_TRY(WriteFile(c.credentials.password.file, password + "\n", 0600));
+  c.credentials.user = credentials.user;
+  return platform->ReplaceCluster(c);
+}
+
+std::string ConnectCommand(const Cluster& cluster) {
+  if (cluster.instances.empty())
+    return "";
+  return LocalProfile(cluster.engine)
+      .connect_command(cluster.instances.front(), cluster.credentials);
+}
+
 core::Result<std::vector<SandboxStatus>> List(const std::string& inventory_path) {
   HS_ASSIGN_OR_RETURN(auto platform, LocalPlatform::Open(inventory_path));
   HS_ASSIGN_OR_RETURN(auto clusters, platform->ListClusters());

@@ -1,0 +1,51 @@
+// cli/restore_flags: the flags of `hasteward restore` and the point-in-time options they make,
+// shared by the restore in place (restore_command.cpp) and the one into a new sandbox
+// (restore_sandbox.cpp).
+#pragma once
+
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/cluster_access.h"
+#include "pitr/binlog_restore.h"
+#include "pitr/pitr_restore.h"
+
+namespace hasteward::cli {
+
+struct RestoreFlags {
+  std::string snapshot = "latest";
+  std::string type;
+  int instance = -1;
+  bool confirm_overwrite = false;
+  bool confirm_rewind = false;
+  std::string users;  // "" = the default (create-missing)
+  bool force = false;
+  std::string method;         // "" = any
+  std::string until;          // point-in-time: RFC 3339 time
+  std::string until_lsn;      // point-in-time: WAL position
+  std::string until_gtid;     // point-in-time: MariaDB GTID position
+  bool into_sandbox = false;  // --into-sandbox was given
+  std::string sandbox_name;   // its value; "" = DefaultSandboxName
+
+  bool point() const { return !until.empty() || !until_lsn.empty() || !until_gtid.empty(); }
+};
+
+// --users as a mode (default create-missing); kUsage for an engine without selectable accounts.
+core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f);
+
+// The PostgreSQL point-in-time restore of `source`'s archive that the flags ask for: the target,
+// the servers' restore_command (naming `source`), confirm/force and the job stamp. kUsage for
+// flags a point restore does not take or an unparsable target; kUnsupported without archiving.
+core::Result<pitr::PointRestoreOptions> PointRestoreOptionsFor(const GlobalOptions& g,
+                                                               const RestoreFlags& f,
+                                                               const ClusterContext& ctx);
+
+// The MariaDB/Galera one (archived binlogs): target, confirm/force and the job stamp.
+core::Result<pitr::BinlogRestoreOptions> BinlogRestoreOptionsFor(const RestoreFlags& f);
+
+// `restore --into-sandbox`: the snapshot (or point) of the -c/-n cluster restored into a new
+// running sandbox cluster (jobs/sandbox_restore.h); prints how to connect and remove it.
+core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f,
+                                   ClusterContext& ctx);
+
+}  // namespace hasteward::cli

@@ -1,0 +1,107 @@
+#include "jobs/sandbox_restore.h"
+
+#include "core/log.h"
+#include "engine/engine.h"
+#include "jobs/native_backup.h"
+#include "platform/registry.h"
+#include "platform/state_dir.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+// Removes the sandbox unless Keep() was called: whatever failed after `sandbox up`, no half-made
+// cluster stays behind in the inventory or on disk.
+class SandboxGuard {
+ public:
+  explicit SandboxGuard(const platform::sandbox::SandboxSpec& spec) : spec_(spec) {}
+  ~SandboxGuard() {
+    if (keep_)
+      return;
+    core::Status down = platform::sandbox::Down(spec_.inventory_path, spec_.ns, spec_.name);
+    if (!down.ok()) {
+      core::LogError("removing the failed restore's sandbox failed",
+                     {{"sandbox", spec_.ns + "/" + spec_.name}, {"error", down.message()}});
+    }
+  }
+  SandboxGuard(const SandboxGuard&) = delete;
+  SandboxGuard& operator=(const SandboxGuard&) = delete;
+  void Keep() { keep_ = true; }
+
+ private:
+  const platform::sandbox::SandboxSpec& spec_;
+  bool keep_ = false;
+};
+
+// Restores into the sandbox that Up made; `native` says whether its data is replaced.
+core::Result<ClusterRestoreResult> Fill(const platform::Cluster& source, repo::Repository& repo,
+                                        const SandboxRestoreOptions& options,
+                                        const platform::Cluster& made, bool native) {
+  // A sandbox is always served by the local platform, whatever --platform says of the source.
+  HS_ASSIGN_OR_RETURN(auto local, platform::OpenPlatform(platform::PlatformOptions{
+                                      .name = platform::kDefaultPlatform,
+                                      .inventory_path = options.sandbox.inventory_path}));
+  platform::Cluster cluster = made;
+  if (native) {
+    // The restored data holds the source's roles and passwords, and a physical restore replaces
+    // the data directory of a stopped server only.
+    cluster.credentials = source.credentials;
+    HS_TRY(local->StopInstance(cluster, cluster.instances.front())
+               .Wrap("stop the sandbox server before the native restore"));
+  }
+  HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(*local, cluster));
+  if (options.point_restore) {
+    return options.point_restore(target);
+  }
+  ClusterRestoreOptions restore = options.restore;
+  restore.source = source;
+  // The sandbox is new and ours: nothing in it can be overwritten, and its system identifier is
+  // its own initdb's, never the backup's.
+  restore.engine_options.confirm_overwrite = true;
+  restore.force = true;
+  return RestoreCluster(target, repo, restore);
+}
+
+}  // namespace
+
+core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& source,
+                                                      repo::Repository& repo,
+                                                      const SandboxRestoreOptions& options) {
+  SandboxRestoreResult result;
+  SandboxRestoreOptions resolved = options;
+  if (options.point_restore) {
+    result.native = true;
+  } else {
+    // Chosen before the sandbox exists, so a missing snapshot makes nothing; the restore below
+    // gets its full ID and cannot pick another one.
+    HS_ASSIGN_OR_RETURN(repo::Snapshot snapshot,
+                        SelectRestoreSnapshot(repo, source, options.restore));
+    result.native = IsNativeSnapshot(snapshot);
+    resolved.restore.snapshot = repo::IdToHex(snapshot.id);
+  }
+  HS_ASSIGN_OR_RETURN(auto source_engine, engine::MakeEngine(source.engine));
+  platform::sandbox::SandboxSpec& spec = resolved.sandbox;
+  spec.engine = source_engine->ScratchKind();
+  spec.instances = 1;
+  if (spec.inventory_path.empty())
+    spec.inventory_path = platform::DefaultInventoryPath();
+  HS_ASSIGN_OR_RETURN(platform::Cluster made, platform::sandbox::Up(spec));
+  SandboxGuard guard(spec);
+  std::string what = "restore into sandbox '" + spec.ns + "/" + spec.name + "'";
+  auto restored = Fill(source, repo, resolved, made, result.native);
+  if (!restored.ok()) {
+    return restored.TakeStatus().Wrap(what + " (the sandbox was removed again)");
+  }
+  result.restored = std::move(*restored);
+  result.sandbox = std::move(made);
+  if (result.native) {
+    HS_TRY(platform::sandbox::AdoptCredentials(spec.inventory_path, spec.ns, spec.name,
+                                               source.credentials)
+               .Wrap(what + " (the sandbox was removed again)"));
+    result.sandbox.credentials.user = source.credentials.user;  // the password file is the same
+  }
+  guard.Keep();
+  return result;
+}
+
+}  // namespace hasteward::jobs

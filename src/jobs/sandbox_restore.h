@@ -1,0 +1,49 @@
+// jobs/sandbox_restore: `restore --into-sandbox` — a backup of a cluster restored into a new
+// one-instance sandbox cluster (platform/sandbox.h) that is left running to be inspected and then
+// removed with `sandbox down`. The backed-up cluster is only read: its tags select the snapshot,
+// and for a native backup its credentials are the restored data's own. Nothing existing is
+// replaced, so no confirmation is asked; a failure removes the half-made sandbox.
+#pragma once
+
+#include <functional>
+
+#include "core/status.h"
+#include "engine/cluster_handle.h"
+#include "jobs/jobs.h"
+#include "platform/sandbox.h"
+#include "repo/repository.h"
+
+namespace hasteward::jobs {
+
+// The restore a caller binds from a higher layer (the pitr layer's point-in-time restores, which
+// this layer may not include): restores into `sandbox`, whose server is stopped and whose
+// cluster carries the source's credentials, and returns the base snapshot and its size.
+using SandboxPointRestore =
+    std::function<core::Result<ClusterRestoreResult>(const engine::ClusterHandle& sandbox)>;
+
+struct SandboxRestoreOptions {
+  // Name, namespace, state dir and inventory of the new sandbox; its engine (the source's
+  // ScratchKind: a Galera backup restores into a plain MariaDB instance) and size (1) are set here.
+  platform::sandbox::SandboxSpec sandbox;
+  // Which snapshot (snapshot, type, instance, method) and progress; the rest is set here.
+  ClusterRestoreOptions restore;
+  // Set for a point-in-time restore: replaces the snapshot restore (always a native base).
+  SandboxPointRestore point_restore;
+};
+
+struct SandboxRestoreResult {
+  platform::Cluster sandbox;      // as the inventory records it: its credentials connect
+  ClusterRestoreResult restored;  // the snapshot (a point-in-time restore: its base) and bytes
+  bool native = false;            // the sandbox holds a physical copy (the source's roles)
+};
+
+// Selects the snapshot (kNotFound before anything is made), brings the sandbox up (kAlreadyExists
+// when the inventory holds that name), restores into it and leaves it running. A native snapshot
+// replaces the sandbox's data (its server stopped first), after which the inventory records the
+// source's credentials (platform::sandbox::AdoptCredentials). Any failure after the sandbox came
+// up removes it again (the error says so); the repository lock is taken by the restore.
+core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& source,
+                                                      repo::Repository& repo,
+                                                      const SandboxRestoreOptions& options);
+
+}  // namespace hasteward::jobs
