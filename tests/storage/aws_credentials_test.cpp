@@ -12,7 +12,7 @@
 namespace hasteward::storage::s3 {
 namespace {
 
-EnvLookup MapEnv(std::map<std::string, std::string> values) {
+EnvLookup MapEnv(const std::map<std::string, std::string>& values) {
   return [values](const std::string& key) -> std::optional<std::string> {
     auto found = values.find(key);
     return found == values.end() ? std::nullopt : std::optional<std::string>(found->second);
