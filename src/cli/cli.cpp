@@ -27,6 +27,9 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
                  "Repository password (env RESTIC_PASSWORD)");
   app.add_option("--restic-password-file,--password-file", g.password_file,
                  "File holding the repository password (env RESTIC_PASSWORD_FILE)");
+  app.add_option("--s3-credentials-file", g.s3_credentials_file,
+                 "AWS credentials file for s3: repositories, read instead of AWS_* variables "
+                 "(env HASTEWARD_S3_CREDENTIALS_FILE)");
   app.add_option("-e,--engine", g.engine, "Database engine: cnpg|postgres|mariadb|galera");
   app.add_option("-c,--cluster", g.cluster, "Cluster name (env HASTEWARD_CLUSTER)");
   app.add_option("-n,--namespace", g.ns, "Namespace (env HASTEWARD_NAMESPACE)");
@@ -60,6 +63,8 @@ void GlobalOptions::ApplyEnvironment() {
     if (restic_password.empty())
       password_file = Env("RESTIC_PASSWORD_FILE");
   }
+  if (s3_credentials_file.empty())
+    s3_credentials_file = Env("HASTEWARD_S3_CREDENTIALS_FILE");
   if (engine.empty())
     engine = Env("HASTEWARD_ENGINE");
   if (cluster.empty())

@@ -12,9 +12,12 @@ namespace hasteward::cli {
 
 // Flags shared by every command, with their environment fallbacks (HASteward README).
 struct GlobalOptions {
-  std::string backups_path;         // --backups-path, HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY
-  std::string restic_password;      // --restic-password, RESTIC_PASSWORD
-  std::string password_file;        // --restic-password-file, RESTIC_PASSWORD_FILE
+  std::string backups_path;     // --backups-path, HASTEWARD_BACKUPS_PATH, RESTIC_REPOSITORY
+  std::string restic_password;  // --restic-password, RESTIC_PASSWORD
+  std::string password_file;    // --restic-password-file, RESTIC_PASSWORD_FILE
+  // --s3-credentials-file, HASTEWARD_S3_CREDENTIALS_FILE: an AWS INI file, the only source of S3
+  // keys when set; `archive enable` writes it into the server's commands.
+  std::string s3_credentials_file;
   std::string engine;               // -e, HASTEWARD_ENGINE
   std::string cluster;              // -c, HASTEWARD_CLUSTER
   std::string ns = "default";       // -n, HASTEWARD_NAMESPACE

@@ -3,15 +3,20 @@
 #include <cstdio>
 
 #include "cli/json_messages.h"
-#include "storage/registry.h"
 
 namespace hasteward::cli {
 
 core::Result<std::unique_ptr<repo::Repository>> OpenRepository(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, BackendOptions(g)));
   return repo::Repository::Open(std::move(backend), password);
+}
+
+storage::OpenOptions BackendOptions(const GlobalOptions& g) {
+  storage::OpenOptions options = storage::DefaultOpenOptions();
+  options.s3_credentials_file = g.s3_credentials_file;
+  return options;
 }
 
 }  // namespace hasteward::cli

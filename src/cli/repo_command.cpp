@@ -36,7 +36,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
     std::printf("would create a repository at %s\n", core::RedactUrlCredentials(location).c_str());
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, BackendOptions(g)));
   opts.hostname = repo::LocalHostname();
   opts.username = repo::LocalUsername();
   if (!f.polynomial.empty()) {

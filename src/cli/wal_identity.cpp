@@ -42,6 +42,9 @@ core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions&
   if (!g.password_file.empty()) {
     context.password_file = std::filesystem::absolute(g.password_file, error).string();
   }
+  if (!g.s3_credentials_file.empty()) {
+    context.s3_credentials_file = std::filesystem::absolute(g.s3_credentials_file, error).string();
+  }
   context.cluster = cluster;
   if (!agent_socket.empty()) {
     context.agent_socket = std::filesystem::absolute(agent_socket, error).string();

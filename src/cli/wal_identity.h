@@ -21,8 +21,9 @@ struct WalIdentity {
 // kUsage without -e or -c, or for an engine without archiving.
 core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g);
 
-// The archive_command / restore_command for `cluster`'s servers: this binary, the repository and
-// the password file of the global flags (made absolute). kUsage without a password file.
+// The archive_command / restore_command for `cluster`'s servers: this binary, the repository, the
+// password file and the S3 credentials file of the global flags (made absolute). kUsage without a
+// password file, or without a credentials file for an s3: repository.
 // `agent_socket` ("" = none) is the archive agent wal-push hands its files to (pitr/wal_agent.h).
 core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
                                                             const platform::Cluster& cluster,

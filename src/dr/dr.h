@@ -58,7 +58,8 @@ struct StandbyReport {
   core::ErrorCode ExitCode() const;
 };
 
-// The source repository opened with the declared password file (read once, never logged).
+// The source repository opened with the declared password file (read once, never logged) and
+// S3 credentials file, if any.
 // kUsage when the file cannot be read; the repository's open errors otherwise.
 core::Result<std::unique_ptr<repo::Repository>> OpenSourceRepository(const SourceSpec& source);
 

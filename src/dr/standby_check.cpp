@@ -44,7 +44,9 @@ core::Result<OpenedSource> ListSource(const SourceSpec& source) {
 
 core::Result<std::unique_ptr<repo::Repository>> OpenSourceRepository(const SourceSpec& source) {
   HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository));
+  storage::OpenOptions options = storage::DefaultOpenOptions();
+  options.s3_credentials_file = source.s3_credentials_file;
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository, options));
   return repo::Repository::Open(std::move(backend), password);
 }
 

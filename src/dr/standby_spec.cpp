@@ -77,7 +77,8 @@ core::Result<bool> Flag(const YAML::Node& node, const char* key, const std::stri
 
 core::Status ParseSource(const YAML::Node& node, const std::string& where, SourceSpec& source) {
   HS_TRY(RequireNode(node, where + ".source"));
-  HS_TRY(CheckKeys(node, {"repository", "passwordFile", "cluster", "probe"}, where + ".source"));
+  HS_TRY(CheckKeys(node, {"repository", "passwordFile", "s3CredentialsFile", "cluster", "probe"},
+                   where + ".source"));
   source.probe = Text(node, "probe");
   if (!source.probe.empty()) {
     auto colon = source.probe.rfind(':');
@@ -93,6 +94,7 @@ core::Status ParseSource(const YAML::Node& node, const std::string& where, Sourc
   HS_TRY(RequireText(source.repository, where + ".source.repository"));
   source.password_file = Text(node, "passwordFile");
   HS_TRY(RequireText(source.password_file, where + ".source.passwordFile"));
+  source.s3_credentials_file = Text(node, "s3CredentialsFile");
   const YAML::Node cluster = node["cluster"];
   std::string field = where + ".source.cluster";
   HS_TRY(RequireNode(cluster, field));

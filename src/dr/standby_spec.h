@@ -9,6 +9,7 @@
 //       repository: /srv/repo | s3:...   (read access, and write to its own cursor object)
 //       probe: 10.0.0.5:5432                (optional: the source primary, checked by activate)
 //       passwordFile: /etc/hasteward/source-password
+//       s3CredentialsFile: /etc/hasteward/aws-credentials  (optional; for an s3: repository)
 //       cluster: {engine: cnpg, namespace: pt, name: shop}
 //     template: {engine: cnpg, instances: 1, platform: local, namespace: dr, name: shop}
 //     freshness: {discoveryInterval: 5m, verifySchedule: "0 4 * * *", maxStaleness: 48h,
@@ -32,6 +33,9 @@ namespace hasteward::dr {
 struct SourceSpec {
   std::string repository;     // location, as for --backups-path
   std::string password_file;  // never the password itself: the file is read when opening
+  // An AWS credentials INI file ("" = the environment's keys): the standby's own S3 access, and
+  // what a restored PostgreSQL server's restore_command reads (it inherits no credentials).
+  std::string s3_credentials_file;
   platform::EngineKind engine = platform::EngineKind::kPostgres;
   std::string ns = "default";
   std::string name;

@@ -81,6 +81,11 @@ class PitrActivationSteps : public dr::ActivationSteps {
       return core::NotFound("the repository holds no backup of the source cluster",
                             "'hasteward standby status' shows what the standby discovers");
     }
+    if (target.engine().binlog_archiving() == nullptr) {
+      // Checked before Restoring stops anything: an s3: source without a declared credentials
+      // file would otherwise fail only once the restored server asks for its first segment.
+      HS_TRY(RestoreCommand().status());
+    }
     audit.backup = discovery_.newest_backup->id;  // the base Restoring chooses replaces it
     audit.source_position = SourcePosition(discovery_);
     audit.requested = options_.spec.activation.point_in_time.value_or("");
@@ -209,6 +214,24 @@ class PitrActivationSteps : public dr::ActivationSteps {
     return heal;
   }
 
+  // The restored server's restore_command: wal-fetch from the source's repository with the
+  // declared password and S3 credentials files (the server inherits neither).
+  core::Result<std::string> RestoreCommand() const {
+    const dr::StandbySpec& spec = options_.spec;
+    pitr::WalCommandContext context;
+    context.binary = options_.binary;
+    context.repository = spec.source.repository.find(':') == std::string::npos
+                             ? Absolute(spec.source.repository)
+                             : spec.source.repository;
+    context.password_file = Absolute(spec.source.password_file);
+    if (!spec.source.s3_credentials_file.empty()) {
+      context.s3_credentials_file = Absolute(spec.source.s3_credentials_file);
+    }
+    context.cluster = spec.SourceCluster();
+    HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, pitr::BuildArchiveCommands(context));
+    return commands.restore_command;
+  }
+
   core::Status RestoreWal(engine::ClusterHandle& target, dr::ActivationAudit& audit) {
     const dr::StandbySpec& spec = options_.spec;
     pitr::PointRestoreOptions restore;
@@ -218,15 +241,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
     } else {
       restore.target.kind = engine::RecoveryTargetKind::kEndOfArchive;
     }
-    pitr::WalCommandContext context;
-    context.binary = options_.binary;
-    context.repository = spec.source.repository.find(':') == std::string::npos
-                             ? Absolute(spec.source.repository)
-                             : spec.source.repository;
-    context.password_file = Absolute(spec.source.password_file);
-    context.cluster = spec.SourceCluster();
-    HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, pitr::BuildArchiveCommands(context));
-    restore.restore_command = commands.restore_command;
+    HS_ASSIGN_OR_RETURN(restore.restore_command, RestoreCommand());
     // The token is the confirmation; the target is another cluster than the backup's.
     restore.confirm_overwrite = true;
     restore.force = true;

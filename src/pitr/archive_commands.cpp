@@ -26,6 +26,14 @@ core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandConte
         "user can read (mode 0600, owned by it); a password is never written into the server's "
         "configuration");
   }
+  if (context.repository.starts_with("s3:") && context.s3_credentials_file.empty()) {
+    // Without it every wal-push would fail inside the server, where nobody reads the error: the
+    // server's environment is scrubbed of AWS_* variables (core/credential_env.h).
+    return core::Usage(
+        "the server's archive and restore commands need S3 credentials in a file",
+        "pass --s3-credentials-file naming an AWS credentials file the database's OS user can "
+        "read (mode 0600, owned by it); keys are never written into the server's configuration");
+  }
   auto scheme_end = context.repository.find("://");
   auto at = context.repository.find('@');
   auto path_start =
@@ -39,6 +47,9 @@ core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandConte
                          " -c " + ShellQuote(context.cluster.name) + " -n " +
                          ShellQuote(context.cluster.ns) + " -r " + ShellQuote(context.repository) +
                          " --password-file " + ShellQuote(context.password_file);
+  if (!context.s3_credentials_file.empty()) {
+    identity += " --s3-credentials-file " + ShellQuote(context.s3_credentials_file);
+  }
   auto with_verb = [&](const std::string& verb) {
     // The server expands %p/%f/%r and turns %% into %: a '%' of ours must not become a path.
     std::string line = ShellQuote(context.binary) + " -q " + verb + identity;

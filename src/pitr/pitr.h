@@ -26,14 +26,18 @@ struct WalCommandContext {
   std::string binary;         // absolute path of hasteward
   std::string repository;     // location, without credentials
   std::string password_file;  // readable by the server's OS user
+  // An AWS credentials INI file readable by the server's OS user ("" = none): the server's
+  // commands never inherit credential variables, so an s3: repository needs one.
+  std::string s3_credentials_file;
   platform::Cluster cluster;  // engine, namespace, name
   // The archive agent's socket wal-push tries first ("" = none: each call archives alone).
   std::string agent_socket;
 };
 
-// `'<binary>' -q wal-push -e E -c C -n NS -r '<repo>' --password-file '<file>' "%p"` and the
-// matching wal-fetch "%f" "%p". kUsage when the password file is missing or the repository
-// location carries credentials (they would be written into the server's configuration).
+// `'<binary>' -q wal-push -e E -c C -n NS -r '<repo>' --password-file '<file>'
+// [--s3-credentials-file '<file>'] "%p"` and the matching wal-fetch "%f" "%p". kUsage when the
+// password file is missing, an s3: repository has no credentials file, or the repository location
+// carries credentials (they would be written into the server's configuration).
 core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandContext& context);
 
 // POSIX shell single-quoting.

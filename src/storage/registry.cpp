@@ -15,8 +15,12 @@ namespace hasteward::storage {
 namespace {
 
 core::Result<std::unique_ptr<Backend>> OpenDriver(const std::string& location,
-                                                  const std::map<std::string, std::string>& env) {
+                                                  const OpenOptions& options) {
   if (location.rfind("s3:", 0) == 0) {
+    std::map<std::string, std::string> env = options.environment;
+    if (!options.s3_credentials_file.empty()) {
+      env[s3::kCredentialsFileVariable] = options.s3_credentials_file;
+    }
     s3::EnvLookup lookup = [env, process = s3::ProcessEnv()](const std::string& name) {
       auto given = env.find(name);
       return given != env.end() ? std::optional<std::string>(given->second) : process(name);
@@ -64,7 +68,7 @@ core::Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location,
     return core::Usage("no repository given",
                        "pass --backups-path or set HASTEWARD_BACKUPS_PATH or RESTIC_REPOSITORY");
   }
-  HS_ASSIGN_OR_RETURN(auto driver, OpenDriver(location, options.environment));
+  HS_ASSIGN_OR_RETURN(auto driver, OpenDriver(location, options));
   int limit = options.connections > 0 ? options.connections : driver->Connections();
   std::unique_ptr<Backend> b = std::make_unique<CountingBackend>(std::move(driver));
   b = std::make_unique<LimitBackend>(std::move(b), limit);

@@ -18,6 +18,9 @@ struct OpenOptions {
   // region), so one process can open repositories with different credentials (the operator's
   // BackupRepository envSecretRef) without putting them into its own environment.
   std::map<std::string, std::string> environment;
+  // s3: the AWS credentials INI file that is the only source of keys ("" = the environment's,
+  // then ~/.aws/credentials); set by --s3-credentials-file, beats `environment`.
+  std::string s3_credentials_file;
 };
 
 // The options of the one-argument OpenBackend: defaults, with HASTEWARD_STORAGE_RETRY_SECONDS.

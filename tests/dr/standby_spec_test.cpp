@@ -12,6 +12,7 @@ standbys:
   source:
     repository: /srv/repo
     passwordFile: /etc/hs/password
+    s3CredentialsFile: /etc/hs/aws
     cluster: {engine: cnpg, namespace: pt, name: shop}
   template: {engine: cnpg, instances: 3, platform: local, namespace: dr, name: shop}
   freshness: {discoveryInterval: 90s, verifySchedule: "0 4 * * *", maxStaleness: 1h30m,
@@ -47,6 +48,7 @@ TEST(StandbySpecTest, ReadsEveryField) {
   EXPECT_EQ(spec.name, "shop-dr");
   EXPECT_EQ(spec.source.repository, "/srv/repo");
   EXPECT_EQ(spec.source.password_file, "/etc/hs/password");
+  EXPECT_EQ(spec.source.s3_credentials_file, "/etc/hs/aws");
   EXPECT_EQ(spec.source.engine, platform::EngineKind::kPostgres);
   EXPECT_EQ(spec.SourceCluster().ns, "pt");
   EXPECT_EQ(spec.SourceCluster().name, "shop");
@@ -69,6 +71,7 @@ TEST(StandbySpecTest, AppliesTheDefaults) {
   const StandbySpec& spec = (*specs)[1];
   EXPECT_EQ(spec.source.engine, platform::EngineKind::kMariadb);
   EXPECT_EQ(spec.source.ns, "default");
+  EXPECT_EQ(spec.source.s3_credentials_file, "");
   EXPECT_EQ(spec.cluster_template.instances, 1);
   EXPECT_EQ(spec.freshness.discovery_interval, std::chrono::minutes(5));
   EXPECT_EQ(spec.freshness.max_staleness, std::chrono::hours(48));

@@ -1,6 +1,6 @@
 // `hasteward standby activate` for MariaDB across two sandbox "sites" (primary + async replica
-// each, its own state dir and inventory) sharing one repository, driving the real binary. A story
-// (one ctest test, in order):
+// each, its own state dir and inventory) sharing one S3 repository on Ceph RGW, driving the real
+// binary. A story (one ctest test, in order):
 // - the source takes a native base, keeps writing while `archive binlog --follow` archives, and
 //   dies (kill -9 of both servers and the archiver) 5 s after its last commit; while it still
 //   answered, activation was refused and recorded nothing;
@@ -9,7 +9,8 @@
 //   each rerun with a newer token resumes at the recorded phase, a reused or older token is
 //   refused (26) without touching the record; the last run activates, and the new cluster holds
 //   every archived row on both instances, at the source's last GTID position, writable;
-// - a second activation is refused (29), also with an older token.
+// - a second activation is refused (29), also with an older token; `standby status` shows the
+//   written cursor.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -245,6 +246,9 @@ TEST_F(MariadbStandbyActivationTest, AnActivatedStandbyRefusesEveryFurtherActiva
   auto json = nlohmann::json::parse(status.out, nullptr, false);
   ASSERT_TRUE(json.is_object()) << status.out << status.err;
   EXPECT_EQ(json["activation"]["audit"].value("cluster", ""), "mariadb dr/shop (2 instance(s))");
+  // On S3 the standby stores its retention floor cursor (a REST server cannot hold the object).
+  EXPECT_TRUE(json["cursor"].value("written", false)) << json["cursor"];
+  EXPECT_FALSE(json["cursor"].value("backup", "").empty()) << json["cursor"];
   EXPECT_EQ(Sql(Dr(), 0, "SELECT count(*) FROM shop.orders"), "202");
 }
 

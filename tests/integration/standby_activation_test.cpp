@@ -1,12 +1,14 @@
 // `hasteward standby activate` across two sandbox "sites" (each its own state dir and inventory)
-// sharing one repository, driving the real binary. A story (one ctest test, in order): the source
-// (PostgreSQL) archives and takes a native backup; activation is refused while the backup is
-// unverified and while the source still answers at its probe address; the source is killed
-// (kill -9) right after its last row was archived; an activation killed (kill -9) at its logged
-// Restoring phase resumes there with a newer token, and the new cluster holds every archived row;
-// a reused token and a second activation are refused; then the failback drill: the new primary
-// archives and backs up, a standby declared the other way at the old site is refused while the new
-// primary answers, activates back once it is stopped, and a poller never sees both writable.
+// sharing one S3 repository on Ceph RGW, driving the real binary. A story (one ctest test, in
+// order): `archive enable` without an S3 credentials file is refused; the source (PostgreSQL)
+// archives through its credentials file and takes a native backup; activation is refused while the
+// backup is unverified and while the source still answers at its probe address; the source is
+// killed (kill -9) right after its last row was archived; an activation killed (kill -9) at its
+// logged Restoring phase resumes there with a newer token, and the new cluster holds every
+// archived row; a reused token and a second activation are refused, and `standby status` shows the
+// written cursor; then the failback drill: the new primary archives and backs up, a standby
+// declared the other way at the old site is refused while the new primary answers, activates back
+// once it is stopped, and a poller never sees both writable.
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -47,10 +49,13 @@ class StandbyActivationTest : public ::testing::Test {
     return EnableArchiving(Source());
   }
 
-  // The site's server archives into the shared repository with its own readable password file.
+  // The site's server archives into the shared S3 repository with its own readable password and
+  // credentials files (it inherits no AWS_* variable from the hasteward that configured it).
   static std::string EnableArchiving(Site& site) {
     std::string file = sites_->PasswordFileFor(site, site);
-    auto enabled = Hs(site, {"archive", "enable", "--password-file", file});
+    std::string keys = sites_->S3CredentialsFileFor(site, site);
+    auto enabled =
+        Hs(site, {"archive", "enable", "--password-file", file, "--s3-credentials-file", keys});
     return enabled.exit_code == 0 ? "" : "archive enable: " + enabled.out + enabled.err;
   }
 
@@ -127,6 +132,17 @@ class StandbyActivationTest : public ::testing::Test {
   inline static std::string suite_error_;
 };
 
+// Without a credentials file the server's wal-push would have no S3 keys at all: refused before
+// the server is touched (the DR site is not archiving yet; its archive_command stays as it was).
+TEST_F(StandbyActivationTest, ArchiveEnableRefusesAnS3RepositoryWithoutCredentialsFile) {
+  std::string before = Sql(Dr(), "SHOW archive_command");
+  auto refused =
+      Hs(Dr(), {"archive", "enable", "--password-file", sites_->PasswordFileFor(Dr(), Dr())});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--s3-credentials-file"), std::string::npos) << refused.err;
+  EXPECT_EQ(Sql(Dr(), "SHOW archive_command"), before);
+}
+
 TEST_F(StandbyActivationTest, RefusesAnUnverifiedBackupAndAReachableSource) {
   Sql(Source(), "CREATE TABLE orders (id int PRIMARY KEY, note text)");
   Sql(Source(), "INSERT INTO orders SELECT g, 'before the base' FROM generate_series(1, 100) g");
@@ -191,6 +207,9 @@ TEST_F(StandbyActivationTest, AnActivatedStandbyRefusesAgainAndStatusShowsTheAud
   EXPECT_EQ(json["activation"].value("phase", ""), "Activated");
   EXPECT_EQ(json["activation"]["audit"].value("cluster", ""), "cnpg dr/shop (1 instance(s))");
   EXPECT_FALSE(json["activation"]["audit"].value("replayStop", "").empty());
+  // On S3 the standby stores its retention floor cursor (a REST server cannot hold the object).
+  EXPECT_TRUE(json["cursor"].value("written", false)) << json["cursor"];
+  EXPECT_FALSE(json["cursor"].value("backup", "").empty()) << json["cursor"];
   auto text = Dr().env->Run({"standby", "status", "shop-dr", "--config", config});
   EXPECT_NE(text.out.find("activation: Activated"), std::string::npos) << text.out;
 }

@@ -46,5 +46,34 @@ TEST(ArchiveCommandsTest, RefusesWithoutPasswordFileOrWithCredentialsInTheLocati
   EXPECT_EQ(credentials.status().message().find("secret"), std::string::npos);
 }
 
+TEST(ArchiveCommandsTest, AnS3RepositoryCarriesTheCredentialsFileQuotedAndEscaped) {
+  WalCommandContext context = Context();
+  context.repository = "s3:http://127.0.0.1:7480/bucket/shop";
+  context.s3_credentials_file = "/etc/hs/100% aws";
+  auto commands = BuildArchiveCommands(context);
+  ASSERT_TRUE(commands.ok()) << commands.status().ToString();
+  EXPECT_EQ(commands->archive_command,
+            "'/opt/hs/hasteward' -q wal-push -e cnpg -c 'shop' -n 'it'\\''s' -r "
+            "'s3:http://127.0.0.1:7480/bucket/shop' --password-file '/etc/hs/pass word' "
+            "--s3-credentials-file '/etc/hs/100%% aws' \"%p\"");
+  EXPECT_NE(commands->restore_command.find(" --s3-credentials-file '/etc/hs/100%% aws' \"%f\""),
+            std::string::npos);
+}
+
+TEST(ArchiveCommandsTest, RefusesAnS3RepositoryWithoutCredentialsFileNamingTheFlag) {
+  WalCommandContext context = Context();
+  context.repository = "s3:http://127.0.0.1:7480/bucket/shop";
+  auto commands = BuildArchiveCommands(context);
+  ASSERT_FALSE(commands.ok());
+  EXPECT_EQ(commands.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(commands.status().hint().find("--s3-credentials-file"), std::string::npos);
+}
+
+TEST(ArchiveCommandsTest, OtherRepositoriesNeedNoCredentialsFile) {
+  auto commands = BuildArchiveCommands(Context());
+  ASSERT_TRUE(commands.ok());
+  EXPECT_EQ(commands->archive_command.find("--s3-credentials-file"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasteward::pitr

@@ -1,6 +1,6 @@
 // storage::OpenBackend's environment option: per-repository credentials (a BackupRepository's
 // envSecretRef in the operator) reach the S3 driver before the process environment, without being
-// put into it.
+// put into it; and the S3 credentials file option (--s3-credentials-file), which beats both.
 #include "storage/registry.h"
 
 #include <gtest/gtest.h>
@@ -24,6 +24,16 @@ TEST(RegistryTest, TheEnvironmentOptionIsLookedUpBeforeTheProcessEnvironment) {
   options.environment["AWS_SECRET_ACCESS_KEY"] = "secret";
   auto opened = OpenBackend(kLocation, options);
   EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+}
+
+TEST(RegistryTest, TheS3CredentialsFileIsTheOnlySourceOfKeysWhenSet) {
+  OpenOptions options;
+  options.environment = {{"AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "secret"}};
+  options.s3_credentials_file = "/nonexistent/aws-credentials";
+  auto opened = OpenBackend(kLocation, options);
+  ASSERT_FALSE(opened.ok()) << "the environment's keys are no fallback for a named file";
+  EXPECT_EQ(opened.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(opened.status().message().find("/nonexistent/aws-credentials"), std::string::npos);
 }
 
 }  // namespace

@@ -32,8 +32,18 @@ core::Result<std::unique_ptr<StandbySites>> StandbySites::Start(const Options& o
     env.inventory = site->cluster->inventory_path();
     site->env = std::make_unique<HastewardEnv>(env);
   }
-  HS_ASSIGN_OR_RETURN(sites->server_, RestTestServer::Start(sites->source_.env->Path("rest")));
+  sites->rgw_ = CephRgwServer::Shared();
+  if (sites->rgw_ == nullptr) {
+    return core::Internal("Ceph RGW did not start (its log tail is on stderr)");
+  }
+  // One prefix per fixture: a binary that starts the sites twice gets two repositories.
+  static int fixtures = 0;
+  sites->location_ =
+      sites->rgw_->Location(options.temp_prefix + "repo" + std::to_string(++fixtures));
   for (StandbySite* site : {&sites->source_, &sites->dr_}) {
+    for (const auto& [name, value] : sites->rgw_->ClientEnv()) {
+      site->env->Set(name, value);
+    }
     site->env->UseRepository(sites->RepositoryLocation());
   }
   if (auto init = sites->source_.env->Run({"repo", "init"}); init.exit_code != 0) {
@@ -42,16 +52,24 @@ core::Result<std::unique_ptr<StandbySites>> StandbySites::Start(const Options& o
   return sites;
 }
 
-// The sites first (their clusters go down), then the server their repository lives on.
+// The sites' clusters go down; the shared RGW stays for the rest of the process.
 StandbySites::~StandbySites() {
   source_ = {};
   dr_ = {};
-  server_.reset();
 }
 
 std::string StandbySites::PasswordFileFor(StandbySite& site, StandbySite& reader) const {
   std::string file = site.env->Path("password-for-" + reader.cluster->cluster().ns);
   WriteFile(file, options_.password + "\n");
+  RunCommand({"chown", reader.cluster->instance(0).os_user, file});
+  ::chmod(file.c_str(), 0600);
+  return file;
+}
+
+std::string StandbySites::S3CredentialsFileFor(StandbySite& site, StandbySite& reader) const {
+  std::string file = site.env->Path("aws-credentials-for-" + reader.cluster->cluster().ns);
+  WriteFile(file, std::string("[default]\naws_access_key_id = ") + CephRgwServer::kAccessKey +
+                      "\naws_secret_access_key = " + CephRgwServer::kSecretKey + "\n");
   RunCommand({"chown", reader.cluster->instance(0).os_user, file});
   ::chmod(file.c_str(), 0600);
   return file;
@@ -64,6 +82,7 @@ std::string StandbySites::Declare(StandbySite& at, StandbySite& from, const std:
   WriteFile(path,
             "standbys:\n- name: " + name + "\n  source:\n    repository: " + RepositoryLocation() +
                 "\n    passwordFile: " + PasswordFileFor(at, at) +
+                "\n    s3CredentialsFile: " + S3CredentialsFileFor(at, at) +
                 "\n    probe: 127.0.0.1:" + (probe_port.empty() ? from.Port() : probe_port) +
                 "\n    cluster: {engine: " + engine + ", namespace: " + from.cluster->cluster().ns +
                 ", name: " + options_.name + "}\n  template: {engine: " + engine +

@@ -1,8 +1,10 @@
 // Two sandbox "sites" for the DR standby stories (tests/integration/*standby_activation_test.cpp):
 // each site is its own sandbox cluster (own state dir and inventory) with its own hasteward
-// environment, and both share one REST repository, the only link between them. The helpers write
-// a standby declaration, run `standby activate`, read its persisted record, and provision the
-// source's credentials at the DR site.
+// environment, and both share one S3 repository on Ceph RGW, the only link between them (issue
+// #15). Each site's hasteward has the S3 keys in its environment; a database server's wal-push /
+// wal-fetch get them from a credentials file (S3CredentialsFileFor), since a server inherits no
+// credential variables. The helpers write a standby declaration, run `standby activate`, read its
+// persisted record, and provision the source's credentials at the DR site.
 //
 //   auto sites = StandbySites::Start({.engine = EngineKind::kMariadb, .instances = 2, ...});
 //   std::string config = (*sites)->Declare((*sites)->dr(), (*sites)->source(), "shop-dr", "");
@@ -16,9 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "support/ceph_rgw_server.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
-#include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -43,7 +45,8 @@ class StandbySites {
     std::string temp_prefix;    // "hs-activate-" -> hs-activate-src-*, hs-activate-dr-*
   };
 
-  // Both sites (namespaces "src" and "dr"), the REST server, and `repo init` from the source.
+  // Both sites (namespaces "src" and "dr") on the process's shared Ceph RGW (started on first use,
+  // once per test binary), and `repo init` from the source.
   static core::Result<std::unique_ptr<StandbySites>> Start(const Options& options);
   ~StandbySites();
   StandbySites(const StandbySites&) = delete;
@@ -51,13 +54,17 @@ class StandbySites {
 
   StandbySite& source() { return source_; }
   StandbySite& dr() { return dr_; }
-  std::string RepositoryLocation() const { return server_->Location("repo/"); }
+  std::string RepositoryLocation() const { return location_; }
 
   // A password file at `site`, readable by the OS user of `reader`'s first instance (a
   // PostgreSQL server's wal-push / wal-fetch read it).
   std::string PasswordFileFor(StandbySite& site, StandbySite& reader) const;
+  // The RGW's keys as an AWS credentials file at `site`, readable by the same OS user (what
+  // --s3-credentials-file and a declaration's s3CredentialsFile name).
+  std::string S3CredentialsFileFor(StandbySite& site, StandbySite& reader) const;
 
-  // Standby `name` at site `at`, following `from`'s cluster and restoring into `at`'s, probing
+  // Standby `name` at site `at`, following `from`'s cluster and restoring into `at`'s (with `at`'s
+  // password and S3 credentials files), probing
   // `from`'s first instance (`probe_port` "" = its port; "1" = nothing listens). `extra` is
   // inserted as-is before `stateFile` (e.g. "  activation: {acceptUnverified: true}\n").
   std::string Declare(StandbySite& at, StandbySite& from, const std::string& name,
@@ -81,7 +88,8 @@ class StandbySites {
   Options options_;
   StandbySite source_;
   StandbySite dr_;
-  std::unique_ptr<RestTestServer> server_;
+  CephRgwServer* rgw_ = nullptr;  // the process's shared server, outlives the sites
+  std::string location_;
 };
 
 }  // namespace hasteward::testing

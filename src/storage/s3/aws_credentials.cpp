@@ -21,6 +21,11 @@ std::string Get(const EnvLookup& env, const std::string& name) {
   return v ? *v : "";
 }
 
+std::string Profile(const EnvLookup& env) {
+  std::string profile = Get(env, "AWS_PROFILE");
+  return profile.empty() ? "default" : profile;
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -68,14 +73,32 @@ std::optional<AwsCredentials> ParseCredentialsFile(const std::string& text,
   return creds;
 }
 
+core::Result<AwsCredentials> LoadAwsCredentialsFile(const std::string& path, const EnvLookup& env) {
+  std::string profile = Profile(env);
+  auto text = core::ReadFileToString(path);
+  if (!text.ok()) {
+    return core::Usage("cannot read the S3 credentials file '" + path + "'",
+                       "check --s3-credentials-file / HASTEWARD_S3_CREDENTIALS_FILE: the file "
+                       "must be readable by the user running hasteward");
+  }
+  auto parsed = ParseCredentialsFile(*text, profile);
+  if (!parsed || parsed->access_key.empty() || parsed->secret_key.empty()) {
+    return core::Usage("the S3 credentials file '" + path + "' has no profile '" + profile +
+                           "' with aws_access_key_id and aws_secret_access_key",
+                       "write them under [" + profile + "] (AWS_PROFILE selects the profile)");
+  }
+  return *parsed;
+}
+
 core::Result<AwsCredentials> LoadAwsCredentials(const EnvLookup& env) {
+  if (std::string file = Get(env, kCredentialsFileVariable); !file.empty()) {
+    return LoadAwsCredentialsFile(file, env);
+  }
   AwsCredentials creds{Get(env, "AWS_ACCESS_KEY_ID"), Get(env, "AWS_SECRET_ACCESS_KEY"),
                        Get(env, "AWS_SESSION_TOKEN")};
   if (!creds.access_key.empty() && !creds.secret_key.empty())
     return creds;
-  std::string profile = Get(env, "AWS_PROFILE");
-  if (profile.empty())
-    profile = "default";
+  std::string profile = Profile(env);
   std::string file = Get(env, "AWS_SHARED_CREDENTIALS_FILE");
   if (file.empty() && !Get(env, "HOME").empty())
     file = Get(env, "HOME") + "/.aws/credentials";
@@ -88,8 +111,9 @@ core::Result<AwsCredentials> LoadAwsCredentials(const EnvLookup& env) {
     }
   }
   return core::Usage("no S3 credentials found",
-                     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile '" + profile +
-                         "' in ~/.aws/credentials (AWS_PROFILE selects it)");
+                     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --s3-credentials-file, "
+                     "or write a profile '" +
+                         profile + "' in ~/.aws/credentials (AWS_PROFILE selects it)");
 }
 
 std::string ResolveRegion(const EnvLookup& env) {

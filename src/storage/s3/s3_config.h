@@ -25,10 +25,10 @@ struct S3Config {
 };
 
 // Parses "s3:http(s)://host[:port]/bucket[/prefix]" or "s3:host/bucket[/prefix]" (https) and reads
-// the environment: credentials (LoadAwsCredentials), region (ResolveRegion),
-// HASTEWARD_S3_BUCKET_LOOKUP = path | dns | auto (auto: dns for *.amazonaws.com, else path),
-// HASTEWARD_S3_CA_FILE (PEM bundle to trust), HASTEWARD_S3_CONNECTIONS.
-// A malformed location or missing credentials is a usage error.
+// the environment: credentials (LoadAwsCredentials, HASTEWARD_S3_CREDENTIALS_FILE), region
+// (ResolveRegion), HASTEWARD_S3_BUCKET_LOOKUP = path | dns | auto (auto: dns for *.amazonaws.com,
+// else path), HASTEWARD_S3_CA_FILE (PEM bundle to trust), HASTEWARD_S3_CONNECTIONS. A malformed
+// location or missing credentials is a usage error.
 core::Result<S3Config> ParseS3Location(const std::string& location, const EnvLookup& env);
 
 }  // namespace hasteward::storage::s3
