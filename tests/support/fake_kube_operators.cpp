@@ -134,6 +134,32 @@ core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& san
                            {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
                          {"status", {{"currentPrimary", cluster.name + "-0"}}}})
           .status());
+  // The StatefulSet mariadb-operator creates: named after the MariaDB, its template's "mariadb"
+  // container mounting volume claim template "storage" at the data directory (PVCs
+  // storage-<pod>). FakeMariaDbOperator acts on its spec.replicas.
+  json selector = {{"app.kubernetes.io/instance", cluster.name}};
+  HS_TRY(api.CreateForTest(
+                {{"apiVersion", "apps/v1"},
+                 {"kind", "StatefulSet"},
+                 {"metadata", {{"name", cluster.name}, {"namespace", ns}}},
+                 {"spec",
+                  {{"replicas", cluster.instances.size()},
+                   {"serviceName", cluster.name + "-internal"},
+                   {"selector", {{"matchLabels", selector}}},
+                   {"template",
+                    {{"metadata", {{"labels", selector}}},
+                     {"spec",
+                      {{"securityContext", {{"runAsUser", 999}, {"fsGroup", 999}}},
+                       {"containers",
+                        {{{"name", "mariadb"},
+                          {"image", "docker-registry1.mariadb.com/library/mariadb:10.11"},
+                          {"volumeMounts",
+                           {{{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}}}}}}}}}},
+                   {"volumeClaimTemplates",
+                    {{{"metadata", {{"name", "storage"}}},
+                      {"spec", {{"accessModes", {"ReadWriteOnce"}}}}}}}}},
+                 {"status", {{"replicas", cluster.instances.size()}}}})
+             .status());
   // Pods <name>-0.. (StatefulSet ordinals); each declares its instance's port (all share the
   // pod IP 127.0.0.1 here, where a real cluster gives each pod its own IP and spec.port).
   for (const auto& instance : cluster.instances) {

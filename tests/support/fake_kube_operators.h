@@ -47,7 +47,8 @@ core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbo
 
 // Publishes a MariaDB or Galera sandbox as mariadb-operator MariaDB `sandbox.cluster().name` in
 // `ns`: the CR (galera.enabled for Galera, status.currentPrimary = <name>-0), pods <name>-0..
-// with the instances' ports, the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
+// with the instances' ports, their StatefulSet <name> (claim template "storage" at
+// kMariaDbPodDataDir), the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
 // created in the database with that password (the operator's root account).
 core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& sandbox,
                                      const std::string& ns);
