@@ -511,8 +511,9 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
   EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 900001"), "history-0");
   EXPECT_EQ(Sql(1, "SELECT count(*) FROM shop.items WHERE id = 900002"), "0");
   EXPECT_TRUE(ReplicaCaughtUp(1)) << "node 1 rejoined the surviving history";
-  EXPECT_EQ(Sql(0, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                   "WHERE VARIABLE_NAME = 'wsrep_cluster_size'"),
+  EXPECT_EQ(Sql(0,
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                "WHERE VARIABLE_NAME = 'wsrep_cluster_size'"),
             "2");
   // Everything HASteward changed is back: the resource resumed, the StatefulSet at its size,
   // no helper pod; the kept state files lie beside the node's data directory.
@@ -521,7 +522,9 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
   EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
                                 std::string("clinic.hasteward.prplanit.com/suspended-for")))
       << mariadb.dump();
-  EXPECT_EQ(GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0), 2);
+  EXPECT_EQ(
+      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
+      2);
   EXPECT_FALSE(HealHelperExists(kube().api()));
   EXPECT_EQ(kube().mariadb_operator()->last_error(), "");
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
@@ -537,7 +540,9 @@ TEST_F(GaleraScenarioTest, AHealThatTimesOutLeavesTheMariaDbResumed) {
   EXPECT_NE(failed.err.find("'galera-1' to be Synced"), std::string::npos) << failed.err;
   json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
   EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
-  EXPECT_EQ(GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0), 2);
+  EXPECT_EQ(
+      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
+      2);
   EXPECT_FALSE(HealHelperExists(kube().api()));
 
   kube().mariadb_operator()->HoldServerStartsForTest(false);

@@ -50,18 +50,18 @@ json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t r
                  {"volumeMounts", {{{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}}}};
   json pod_spec = {{"securityContext", {{"runAsUser", 999}, {"fsGroup", 999}}},
                    {"containers", {server}}};
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "StatefulSet"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec",
-           {{"replicas", replicas},
-            {"serviceName", name + "-internal"},
-            {"selector", {{"matchLabels", selector}}},
-            {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
-            {"volumeClaimTemplates",
-             {{{"metadata", {{"name", "storage"}}},
-               {"spec", {{"accessModes", {"ReadWriteOnce"}}}}}}}}},
-          {"status", {{"replicas", replicas}}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "StatefulSet"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"serviceName", name + "-internal"},
+        {"selector", {{"matchLabels", selector}}},
+        {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
+        {"volumeClaimTemplates",
+         {{{"metadata", {{"name", "storage"}}}, {"spec", {{"accessModes", {"ReadWriteOnce"}}}}}}}}},
+      {"status", {{"replicas", replicas}}}};
 }
 
 core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
@@ -155,8 +155,8 @@ core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& san
                            {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
                          {"status", {{"currentPrimary", cluster.name + "-0"}}}})
           .status());
-  HS_TRY(api.CreateForTest(MariaDbStatefulSet(ns, cluster.name, cluster.instances.size()))
-             .status());
+  HS_TRY(
+      api.CreateForTest(MariaDbStatefulSet(ns, cluster.name, cluster.instances.size())).status());
   // Pods <name>-0.. (StatefulSet ordinals); each declares its instance's port (all share the
   // pod IP 127.0.0.1 here, where a real cluster gives each pod its own IP and spec.port).
   for (const auto& instance : cluster.instances) {

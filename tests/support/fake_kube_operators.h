@@ -32,8 +32,7 @@ nlohmann::json SecretObject(const std::string& ns, const std::string& name,
 // The StatefulSet mariadb-operator creates for MariaDB `name`: the same name, its template's
 // "mariadb" container mounting volume claim template "storage" at kMariaDbPodDataDir (PVCs
 // storage-<pod>), `replicas` pods.
-nlohmann::json MariaDbStatefulSet(const std::string& ns, const std::string& name,
-                                  size_t replicas);
+nlohmann::json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t replicas);
 
 // Where the operators' images keep the data directory (the PVC mount), as discovery assumes.
 inline constexpr char kCnpgPodDataDir[] = "/var/lib/postgresql/data/pgdata";

@@ -15,7 +15,8 @@ constexpr char kClaimPrefix[] = "storage-";
 std::pair<std::string, std::string> ClaimOf(const json& pod) {
   const json spec = pod.value("spec", json::object());
   for (const auto& volume : spec.value("volumes", json::array())) {
-    std::string claim = volume.value("/persistentVolumeClaim/claimName"_json_pointer, std::string());
+    std::string claim =
+        volume.value("/persistentVolumeClaim/claimName"_json_pointer, std::string());
     if (claim.empty()) {
       continue;
     }
@@ -87,8 +88,8 @@ void FakeMariaDbOperator::WatchStatefulSet() {
         }
         std::lock_guard lock(mu_);
         // mariadb-operator: an unsuspended MariaDB gets its declared size back.
-        FakeKubeReply cr = api_.store().Get(*api_.FindResource("k8s.mariadb.com", "mariadbs"),
-                                            ns_, cluster_.name);
+        FakeKubeReply cr =
+            api_.store().Get(*api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, cluster_.name);
         const int declared = cr.body.value("/spec/replicas"_json_pointer, 1);
         if (cr.code == 200 && !cr.body.value("/spec/suspend"_json_pointer, false) &&
             event.object.value("/spec/replicas"_json_pointer, 1) != declared) {
@@ -135,13 +136,12 @@ void FakeMariaDbOperator::StartServer(int ordinal) {
   core::Status started = local_->StartInstance(cluster_, cluster_.instances[ordinal]);
   Fail(PodName(ordinal), started);
   if (started.ok()) {
-    json ready = {{"status",
-                   {{"containerStatuses",
-                     {{{"name", "mariadb"},
-                       {"ready", true},
-                       {"state", {{"running", json::object()}}}}}}}}};
-    api_.store().Patch(*api_.FindResource("", "pods"), ns_, PodName(ordinal),
-                       FakePatchType::kMerge, ready, /*status_only=*/true);
+    json ready = {
+        {"status",
+         {{"containerStatuses",
+           {{{"name", "mariadb"}, {"ready", true}, {"state", {{"running", json::object()}}}}}}}}};
+    api_.store().Patch(*api_.FindResource("", "pods"), ns_, PodName(ordinal), FakePatchType::kMerge,
+                       ready, /*status_only=*/true);
   }
 }
 

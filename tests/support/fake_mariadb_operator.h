@@ -61,8 +61,8 @@ class FakeMariaDbOperator {
   std::string ns_;
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
-  std::set<int> held_;                 // pods re-created while starts were held
-  std::set<std::string> pending_;      // helper pods waiting for their volume
+  std::set<int> held_;             // pods re-created while starts were held
+  std::set<std::string> pending_;  // helper pods waiting for their volume
   bool hold_ = false;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;

@@ -37,8 +37,7 @@ core::Status RehearseMariaDbPodHeal(FakeKubeApi& api, platform::InstanceHandle& 
   }
   core::Status started = handle.Start(kShort);
   if (started.code() != core::ErrorCode::kTimeout) {
-    return core::Internal("start without a controller: want a timeout, got " +
-                          started.ToString());
+    return core::Internal("start without a controller: want a timeout, got " + started.ToString());
   }
   return core::Status::Ok();
 }

@@ -23,7 +23,9 @@ json TemplateContainer(const json& statefulset, const std::string& name) {
 
 }  // namespace
 
-std::string HealHelperName(const std::string& pod) { return pod + "-hasteward-heal"; }
+std::string HealHelperName(const std::string& pod) {
+  return pod + "-hasteward-heal";
+}
 
 core::Result<json> HealHelperManifest(const json& statefulset, const std::string& pod,
                                       const std::string& container, const std::string& data_dir) {
@@ -33,16 +35,17 @@ core::Result<json> HealHelperManifest(const json& statefulset, const std::string
   // The claim template whose volume the server mounts at the data directory: its claim for this
   // pod is <template>-<pod>, as the StatefulSet controller names it.
   std::string claim_template;
-  for (const auto& mount : server.is_object() ? server.value("volumeMounts", json::array())
-                                              : json::array()) {
+  for (const auto& mount :
+       server.is_object() ? server.value("volumeMounts", json::array()) : json::array()) {
     if (mount.value("mountPath", "") == data_dir && !mount.contains("subPath")) {
       claim_template = mount.value("name", "");
     }
   }
   bool is_claim = false;
-  for (const auto& t : statefulset.value("/spec/volumeClaimTemplates"_json_pointer, json::array())) {
-    is_claim = is_claim || (!claim_template.empty() &&
-                            t.value("/metadata/name"_json_pointer, std::string()) == claim_template);
+  for (const auto& t :
+       statefulset.value("/spec/volumeClaimTemplates"_json_pointer, json::array())) {
+    is_claim = is_claim || (!claim_template.empty() && t.value("/metadata/name"_json_pointer,
+                                                               std::string()) == claim_template);
   }
   if (!is_claim) {
     return core::Usage("StatefulSet '" + ns + "/" + set_name + "' mounts no volume claim at '" +
@@ -69,14 +72,14 @@ core::Result<json> HealHelperManifest(const json& statefulset, const std::string
   if (!pod_security.is_null()) {
     spec["securityContext"] = pod_security;
   }
-  return json{{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata",
-               {{"name", HealHelperName(pod)},
-                {"namespace", ns},
-                {"labels",
-                 {{kHealHelperLabel, pod}, {"app.kubernetes.io/managed-by", "hasteward"}}}}},
-              {"spec", spec}};
+  return json{
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", HealHelperName(pod)},
+        {"namespace", ns},
+        {"labels", {{kHealHelperLabel, pod}, {"app.kubernetes.io/managed-by", "hasteward"}}}}},
+      {"spec", spec}};
 }
 
 core::Status WaitForKube(const std::string& what, std::chrono::milliseconds timeout,

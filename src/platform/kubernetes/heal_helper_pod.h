@@ -51,7 +51,6 @@ core::Status RemoveHealHelper(const KubeClient& client, const std::string& ns,
 // Polls `probe` every 200 ms until it holds; kTimeout "<what> after N ms" with `hint` after
 // `timeout`. Shared by the helper and the StatefulSet scaling waits.
 core::Status WaitForKube(const std::string& what, std::chrono::milliseconds timeout,
-                         const std::string& hint,
-                         const std::function<core::Result<bool>()>& probe);
+                         const std::string& hint, const std::function<core::Result<bool>()>& probe);
 
 }  // namespace hasteward::platform::kubernetes

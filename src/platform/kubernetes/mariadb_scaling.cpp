@@ -15,8 +15,7 @@ constexpr char kKubectlHint[] = "check the StatefulSet's events (kubectl describ
 std::optional<int> PodOrdinal(const std::string& pod) {
   const size_t dash = pod.rfind('-');
   if (dash == std::string::npos || dash + 1 == pod.size() ||
-      pod.find_first_not_of("0123456789", dash + 1) != std::string::npos ||
-      pod.size() - dash > 9) {
+      pod.find_first_not_of("0123456789", dash + 1) != std::string::npos || pod.size() - dash > 9) {
     return std::nullopt;
   }
   return std::stoi(pod.substr(dash + 1));
@@ -63,8 +62,7 @@ core::Status MariaDbPodScaling::ResumeIfOurs() const {
 
 core::Status MariaDbPodScaling::SetReplicas(int replicas) const {
   json patch = {{"spec", {{"replicas", replicas}}}};
-  return client_.Patch(resources::kStatefulSets, ns_, mariadb_, PatchType::kMerge, patch)
-      .status();
+  return client_.Patch(resources::kStatefulSets, ns_, mariadb_, PatchType::kMerge, patch).status();
 }
 
 core::Status MariaDbPodScaling::ScaleDown(std::chrono::milliseconds timeout) const {

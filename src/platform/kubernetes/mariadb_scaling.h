@@ -25,8 +25,7 @@ std::optional<int> PodOrdinal(const std::string& pod);
 // One pod of MariaDB `ns/mariadb` (its StatefulSet has the MariaDB's name).
 class MariaDbPodScaling {
  public:
-  MariaDbPodScaling(const KubeClient& client, std::string ns, std::string mariadb,
-                    std::string pod)
+  MariaDbPodScaling(const KubeClient& client, std::string ns, std::string mariadb, std::string pod)
       : client_(client), ns_(std::move(ns)), mariadb_(std::move(mariadb)), pod_(std::move(pod)) {}
 
   // Suspends the MariaDB, scales its StatefulSet down to the pod's ordinal and waits within

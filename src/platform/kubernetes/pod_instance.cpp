@@ -143,8 +143,8 @@ core::Result<std::string> PodInstance::HelperPod() const {
     return core::NotFound("pod '" + cluster().ns + "/" + pod() + "' does not exist",
                           "its StatefulSet is re-creating it; run the command again");
   }
-  HS_ASSIGN_OR_RETURN(auto set, client_->Get(resources::kStatefulSets, cluster().ns,
-                                             cluster().name));
+  HS_ASSIGN_OR_RETURN(auto set,
+                      client_->Get(resources::kStatefulSets, cluster().ns, cluster().name));
   HS_ASSIGN_OR_RETURN(auto manifest,
                       HealHelperManifest(set, pod(), container(), instance().data_dir));
   return EnsureHealHelper(*client_, cluster().ns, manifest, kDefaultStartTimeout);
@@ -257,7 +257,7 @@ core::Status PodInstance::Stop(std::chrono::milliseconds timeout) {
   // A stop that the instance manager undid at once would let repair move a data directory away
   // under a starting server: the fence is the stop.
   return UsesCnpgFencing() || UsesStatefulSetScaling() ? Fence(timeout)
-                                                      : Unsupported("stop the server");
+                                                       : Unsupported("stop the server");
 }
 
 core::Status PodInstance::Fence(std::chrono::milliseconds timeout) {

@@ -30,9 +30,8 @@ json MariaDbStatefulSet(const std::string& mount_path) {
 }
 
 TEST(HealHelperPodTest, MountsThePodsClaimWithTheServersImageAndIdentity) {
-  auto manifest =
-      HealHelperManifest(MariaDbStatefulSet("/var/lib/mysql"), "galera-1", "mariadb",
-                         "/var/lib/mysql");
+  auto manifest = HealHelperManifest(MariaDbStatefulSet("/var/lib/mysql"), "galera-1", "mariadb",
+                                     "/var/lib/mysql");
   ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
   const json& pod = *manifest;
   EXPECT_EQ(pod["metadata"]["name"], "galera-1-hasteward-heal");
@@ -51,8 +50,8 @@ TEST(HealHelperPodTest, MountsThePodsClaimWithTheServersImageAndIdentity) {
 }
 
 TEST(HealHelperPodTest, RefusesADataDirectoryOnNoVolumeClaim) {
-  auto manifest = HealHelperManifest(MariaDbStatefulSet("/data"), "galera-1", "mariadb",
-                                     "/var/lib/mysql");
+  auto manifest =
+      HealHelperManifest(MariaDbStatefulSet("/data"), "galera-1", "mariadb", "/var/lib/mysql");
   ASSERT_FALSE(manifest.ok());
   EXPECT_EQ(manifest.status().code(), core::ErrorCode::kUsage);
   EXPECT_NE(manifest.status().hint().find("--platform local"), std::string::npos);
