@@ -97,7 +97,7 @@ core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& insta
           arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos ? arg.find('=') + 1 : 0;
       if (!container_data_dir.empty() &&
           arg.compare(value, container_data_dir.size(), container_data_dir) == 0) {
-        arg = arg.substr(0, value) + data_dir + arg.substr(value + container_data_dir.size());
+        arg.replace(value, container_data_dir.size(), data_dir);
       }
     }
     return process;
