@@ -526,6 +526,9 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
       GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
       2);
   EXPECT_FALSE(HealHelperExists(kube().api()));
+  const auto grants = kube().api().GrantsUsedForTest();
+  EXPECT_EQ(grants.count("create pods") + grants.count("delete pods"), 2U)
+      << "the Galera state was reset through the helper pod, which was deleted afterwards";
   EXPECT_EQ(kube().mariadb_operator()->last_error(), "");
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
