@@ -534,13 +534,16 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
 }
 
 // A heal whose node does not come back within --heal-timeout (its server held, as a pod stuck
-// starting): the run fails naming the wait, and the MariaDB is resumed and its StatefulSet back
+// starting): the run fails naming the wait (the start itself, bounded by --heal-timeout too,
+// succeeded), and the MariaDB is resumed and its StatefulSet back
 // at its size, so mariadb-operator owns the node again; once the server starts, the node rejoins.
 TEST_F(GaleraScenarioTest, AHealThatTimesOutLeavesTheMariaDbResumed) {
   kube().mariadb_operator()->HoldServerStartsForTest(true);
   auto failed = kube().Kube({"repair", "-i", "1", "--force", "--heal-timeout", "3s"});
   EXPECT_EQ(failed.exit_code, 27) << failed.out << failed.err;
   EXPECT_NE(failed.err.find("'galera-1' to be Synced"), std::string::npos) << failed.err;
+  EXPECT_EQ(failed.err.find("left stopped"), std::string::npos)
+      << "the start succeeded: the error does not send the user to undo a stop" << failed.err;
   json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
   EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
   EXPECT_EQ(
