@@ -182,8 +182,7 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
              std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");
   // Bounded and re-read after the start as in RejoinNode.
   auto handle = platform.OpenInstance(cluster, node);
-  core::Status started = handle.ok() ? (*handle)->StartNewCluster(o.heal_timeout)
-                                     : handle.status();
+  core::Status started = handle.ok() ? (*handle)->StartNewCluster(o.heal_timeout) : handle.status();
   started.Wrap("bootstrap '" + node.name + "'");
   if (started.ok()) {
     const platform::Instance now = AfterStart(platform, cluster, node);

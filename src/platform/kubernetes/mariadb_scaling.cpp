@@ -82,8 +82,8 @@ core::Status MariaDbPodScaling::ScaleDown(std::chrono::milliseconds timeout) con
     HS_TRY(SetReplicas(ordinal).Wrap("scale StatefulSet '" + ns_ + "/" + mariadb_ + "'"));
     core::LogInfo("suspended MariaDB '" + ns_ + "/" + mariadb_ + "' and scaled its StatefulSet " +
                   "from " + std::to_string(replicas) + " to " + std::to_string(ordinal) +
-                  " replicas; 'hasteward instance start' on " + pod_ +
-                  " scales it back and resumes it");
+                  " replicas; 'hasteward --platform kubernetes instance start -n " + ns_ + " -c " +
+                  mariadb_ + " -i " + std::to_string(ordinal) + "' scales it back and resumes it");
   }
   return WaitForKube(what() + " not gone", timeout, kKubectlHint, [&]() -> core::Result<bool> {
     auto got = client_.Get(resources::kPods, ns_, pod_);
