@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine_sandbox.h"
+#include "engine/galera/repair.h"
 #include "engine/galera/triage.h"
 #include "engine/mariadb_test_util.h"
 
@@ -132,6 +133,85 @@ TEST_F(GaleraEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
   }
   EXPECT_LT(report->took, std::chrono::milliseconds(1000));
   std::cout << "galera triage of 3 nodes took " << report->took.count() << " ms\n";
+}
+
+// The sandbox as a platform that re-creates an instance elsewhere when it starts (as a
+// StatefulSet re-creates a pod with a new IP): callers hold a description whose address no longer
+// reaches the node; FindCluster and OpenInstance answer with where it is now (by name). With
+// `fail_exec_after_stop`, commands in a stopped instance fail, as when the helper pod that would
+// run them on kubernetes does not come up.
+class MovingPlatform : public platform::Platform {
+ public:
+  MovingPlatform(platform::Platform& inner, platform::Cluster now)
+      : inner_(inner), now_(std::move(now)) {}
+  bool fail_exec_after_stop = false;
+
+  std::string name() const override { return inner_.name(); }
+  core::Result<std::vector<platform::Cluster>> ListClusters() override {
+    return std::vector<platform::Cluster>{now_};
+  }
+  core::Result<platform::Cluster> FindCluster(const std::string& /*ns*/,
+                                              const std::string& /*name*/) override {
+    return now_;
+  }
+  core::Result<std::unique_ptr<platform::InstanceHandle>> OpenInstance(
+      const platform::Cluster& /*c*/, const platform::Instance& i) override {
+    const platform::Instance* here = now_.FindInstance(i.ordinal);
+    if (here == nullptr)
+      return core::NotFound("no instance " + i.name);
+    if (fail_exec_after_stop && stopped_) {
+      return core::Status(core::ErrorCode::kUnreachable, "helper pod of " + i.name + " not up");
+    }
+    auto handle = inner_.OpenInstance(now_, *here);
+    if (handle.ok() && fail_exec_after_stop) {
+      auto running = (*handle)->IsRunning();
+      stopped_ = running.ok() && !*running;
+      if (stopped_)
+        return core::Status(core::ErrorCode::kUnreachable, "helper pod of " + i.name + " not up");
+    }
+    return handle;
+  }
+
+ private:
+  platform::Platform& inner_;
+  platform::Cluster now_;
+  bool stopped_ = false;
+};
+
+// A heal that fails between the stop and the start says that the node is left stopped and the
+// command that starts it; a rejoin waits for Synced on the address the platform gives the started
+// node, not on the one read before (a re-created pod's new IP): here the old one reaches nothing.
+TEST_F(GaleraEngineTest, AFailedHealNamesTheStartCommandAndARejoinWaitsOnTheNewAddress) {
+  platform::Cluster stale = cluster_;
+  for (auto& i : stale.instances) {
+    if (i.ordinal == 2)
+      i.port = 1;  // nothing listens there
+  }
+  const platform::Instance node = *stale.FindInstance(2);
+  MovingPlatform moving(sandbox_->platform(), cluster_);
+  HealOptions options;
+  options.stamp = "20260101T000000Z";
+  options.heal_timeout = std::chrono::seconds(60);
+
+  moving.fail_exec_after_stop = true;
+  core::Status failed = HealNode(moving, stale, node, options);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.hint().find("'" + node.name + "' is left stopped"), std::string::npos)
+      << failed.ToString();
+  EXPECT_NE(failed.hint().find("'hasteward --platform local instance start -n " + cluster_.ns +
+                               " -c " + cluster_.name + " -i 2'"),
+            std::string::npos)
+      << failed.ToString();
+  auto running = sandbox_->platform().IsRunning(cluster_, *cluster_.FindInstance(2));
+  ASSERT_TRUE(running.ok());
+  EXPECT_FALSE(*running);
+
+  moving.fail_exec_after_stop = false;
+  core::Status rejoined = RejoinNode(moving, stale, node, options);
+  EXPECT_TRUE(rejoined.ok()) << rejoined.ToString();
+  auto report = TriageGalera(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kHealthy);
 }
 
 // Last: stops nodes.

@@ -11,8 +11,10 @@
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused; a Galera split-brain (two
-//     cluster histories) names each node's history, and a forced repair captures both sides
-//     before it stops short of the heal, which mariadb-operator's pods cannot host.
+//     cluster histories) names each node's history, and a forced repair captures both sides,
+//     then heals the node through the API (the MariaDB suspended, its StatefulSet scaled past
+//     the node, its Galera state reset through a helper pod, scaled back and resumed); a heal
+//     that times out leaves the MariaDB resumed.
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -461,13 +463,24 @@ TEST_F(GaleraScenarioTest, TwoHistoriesTriageAsSplitBrainNamingEachNode) {
             Sql(1, "SELECT @@global.wsrep_cluster_name"));
 }
 
+// The MariaDB resource and its StatefulSet as the API holds them now.
+json GaleraObject(FakeKubeApi& api, const std::string& group, const std::string& plural) {
+  return api.store().Get(*api.FindResource(group, plural), kPlatformNamespace, "galera").body;
+}
+bool HealHelperExists(FakeKubeApi& api) {
+  return api.store()
+             .Get(*api.FindResource("", "pods"), kPlatformNamespace, "galera-1-hasteward-heal")
+             .code == 200;
+}
+
 // The repair table's split-brain rows through the API: untargeted is a HARD STOP, targeted needs
 // --force, and with --force the donor's escrow backup and every diverged side's capture are
-// taken before anything is healed. The heal itself stops there with directions and changes
-// nothing: a Galera node is healed by stopping its server and rejoining it by state transfer, and
-// mariadb-operator keeps no instance down (docs/platforms.md). It is finished on the instances'
-// machine, where the node rejoins the surviving history and loses only what was captured.
-TEST_F(GaleraScenarioTest, ASplitBrainRepairPassesTheGatesAndCapturesBothSidesFirst) {
+// taken before anything is healed. Then the node is healed through the API as the origin
+// README's Galera repair does it: the MariaDB suspended, its StatefulSet scaled down past the
+// node (mariadbd is the pod's main process: gone is the only down), grastate.dat kept and
+// removed through a helper pod mounting the node's volume, scaled back up and resumed; the node
+// rejoins the surviving history by state transfer and loses only what was captured.
+TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThroughTheApi) {
   auto untargeted = kube().Kube({"repair"});
   EXPECT_EQ(untargeted.exit_code, 5) << untargeted.out << untargeted.err;
   EXPECT_NE(untargeted.err.find("HARD STOP"), std::string::npos) << untargeted.err;
@@ -485,22 +498,63 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairPassesTheGatesAndCapturesBothSidesFi
     return by_type;
   };
   const int escrows_before = captured()["backup"];
-  auto forced = kube().Kube({"repair", "-i", "1", "--force", "--heal-timeout", "180s"});
-  EXPECT_EQ(forced.exit_code, 2) << forced.out << forced.err;
-  EXPECT_NE(forced.err.find("mariadb-operator owns its lifecycle"), std::string::npos)
-      << forced.err;
-  std::map<std::string, int> before_heal = captured();
-  EXPECT_EQ(before_heal["backup"], escrows_before + 1) << "the donor's escrow backup";
-  EXPECT_EQ(before_heal["diverged"], 2) << "each side is captured before anything is healed";
-  EXPECT_EQ(Sql(0, "SELECT name FROM shop.items WHERE id = 900001"), "history-0");
-  EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 900002"), "history-1");
+  auto healed = kube().Kube({"repair", "-i", "1", "--force", "--heal-timeout", "180s"});
+  ASSERT_EQ(healed.exit_code, 0) << healed.out << healed.err
+                                 << kube().mariadb_operator()->last_error() << ErrorLogTail(1);
+  std::map<std::string, int> after = captured();
+  EXPECT_EQ(after["backup"], escrows_before + 1) << "the donor's escrow backup";
+  EXPECT_EQ(after["diverged"], 2) << "each side is captured before anything is healed";
+  const std::string log = healed.out + healed.err;
+  EXPECT_NE(log.find("kept a copy of grastate.dat"), std::string::npos) << log;
+  EXPECT_NE(log.find("'galera-1' joined and is Synced"), std::string::npos) << log;
 
-  auto healed = kube().Local({"repair", "-i", "1", "--force", "--heal-timeout", "180s"});
-  ASSERT_EQ(healed.exit_code, 0) << healed.out << healed.err;
-  EXPECT_EQ(captured()["diverged"], 4) << "captured again by the run that healed";
   EXPECT_EQ(Sql(1, "SELECT name FROM shop.items WHERE id = 900001"), "history-0");
   EXPECT_EQ(Sql(1, "SELECT count(*) FROM shop.items WHERE id = 900002"), "0");
   EXPECT_TRUE(ReplicaCaughtUp(1)) << "node 1 rejoined the surviving history";
+  EXPECT_EQ(Sql(0,
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                "WHERE VARIABLE_NAME = 'wsrep_cluster_size'"),
+            "2");
+  // Everything HASteward changed is back: the resource resumed, the StatefulSet at its size,
+  // no helper pod; the kept state files lie beside the node's data directory.
+  json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
+  EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
+  EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
+                                std::string("clinic.hasteward.prplanit.com/suspended-for")))
+      << mariadb.dump();
+  EXPECT_EQ(
+      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
+      2);
+  EXPECT_FALSE(HealHelperExists(kube().api()));
+  const auto grants = kube().api().GrantsUsedForTest();
+  EXPECT_EQ(grants.count("create pods") + grants.count("delete pods"), 2U)
+      << "the Galera state was reset through the helper pod, which was deleted afterwards";
+  EXPECT_EQ(kube().mariadb_operator()->last_error(), "");
+  EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+}
+
+// A heal whose node does not come back within --heal-timeout (its server held, as a pod stuck
+// starting): the run fails naming the wait (the start itself, bounded by --heal-timeout too,
+// succeeded), and the MariaDB is resumed and its StatefulSet back
+// at its size, so mariadb-operator owns the node again; once the server starts, the node rejoins.
+TEST_F(GaleraScenarioTest, AHealThatTimesOutLeavesTheMariaDbResumed) {
+  kube().mariadb_operator()->HoldServerStartsForTest(true);
+  // 8 s: long enough for the start (helper deleted, pod re-created) on a loaded CI machine, which
+  // must succeed here; only the Synced wait may run out.
+  auto failed = kube().Kube({"repair", "-i", "1", "--force", "--heal-timeout", "8s"});
+  EXPECT_EQ(failed.exit_code, 27) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("'galera-1' to be Synced"), std::string::npos) << failed.err;
+  EXPECT_EQ(failed.err.find("left stopped"), std::string::npos)
+      << "the start succeeded: the error does not send the user to undo a stop" << failed.err;
+  json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
+  EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
+  EXPECT_EQ(
+      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
+      2);
+  EXPECT_FALSE(HealHelperExists(kube().api()));
+
+  kube().mariadb_operator()->HoldServerStartsForTest(false);
+  EXPECT_TRUE(ReplicaCaughtUp(1)) << kube().mariadb_operator()->last_error() << ErrorLogTail(1);
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
 

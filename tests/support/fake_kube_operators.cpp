@@ -43,6 +43,27 @@ json SecretObject(const std::string& ns, const std::string& name,
           {"data", data}};
 }
 
+json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t replicas) {
+  json selector = {{"app.kubernetes.io/instance", name}};
+  json server = {{"name", "mariadb"},
+                 {"image", "docker-registry1.mariadb.com/library/mariadb:10.11"},
+                 {"volumeMounts", {{{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}}}};
+  json pod_spec = {{"securityContext", {{"runAsUser", 999}, {"fsGroup", 999}}},
+                   {"containers", {server}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "StatefulSet"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"serviceName", name + "-internal"},
+        {"selector", {{"matchLabels", selector}}},
+        {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
+        {"volumeClaimTemplates",
+         {{{"metadata", {{"name", "storage"}}}, {"spec", {{"accessModes", {"ReadWriteOnce"}}}}}}}}},
+      {"status", {{"replicas", replicas}}}};
+}
+
 core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
                                                  const std::string& container_data_dir) {
   // The "container" is the local instance: commands run as its OS user (only root can switch).
@@ -76,7 +97,7 @@ core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& insta
           arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos ? arg.find('=') + 1 : 0;
       if (!container_data_dir.empty() &&
           arg.compare(value, container_data_dir.size(), container_data_dir) == 0) {
-        arg = arg.substr(0, value) + data_dir + arg.substr(value + container_data_dir.size());
+        arg.replace(value, container_data_dir.size(), data_dir);
       }
     }
     return process;
@@ -134,6 +155,8 @@ core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& san
                            {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
                          {"status", {{"currentPrimary", cluster.name + "-0"}}}})
           .status());
+  HS_TRY(
+      api.CreateForTest(MariaDbStatefulSet(ns, cluster.name, cluster.instances.size())).status());
   // Pods <name>-0.. (StatefulSet ordinals); each declares its instance's port (all share the
   // pod IP 127.0.0.1 here, where a real cluster gives each pod its own IP and spec.port).
   for (const auto& instance : cluster.instances) {

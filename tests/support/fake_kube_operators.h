@@ -29,6 +29,11 @@ nlohmann::json OperatorPod(const std::string& ns, const std::string& name,
 nlohmann::json SecretObject(const std::string& ns, const std::string& name,
                             const std::map<std::string, std::string>& values);
 
+// The StatefulSet mariadb-operator creates for MariaDB `name`: the same name, its template's
+// "mariadb" container mounting volume claim template "storage" at kMariaDbPodDataDir (PVCs
+// storage-<pod>), `replicas` pods.
+nlohmann::json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t replicas);
+
 // Where the operators' images keep the data directory (the PVC mount), as discovery assumes.
 inline constexpr char kCnpgPodDataDir[] = "/var/lib/postgresql/data/pgdata";
 inline constexpr char kMariaDbPodDataDir[] = "/var/lib/mysql";
@@ -47,7 +52,8 @@ core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbo
 
 // Publishes a MariaDB or Galera sandbox as mariadb-operator MariaDB `sandbox.cluster().name` in
 // `ns`: the CR (galera.enabled for Galera, status.currentPrimary = <name>-0), pods <name>-0..
-// with the instances' ports, the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
+// with the instances' ports, their StatefulSet <name> (claim template "storage" at
+// kMariaDbPodDataDir), the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
 // created in the database with that password (the operator's root account).
 core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& sandbox,
                                      const std::string& ns);

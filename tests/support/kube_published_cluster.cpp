@@ -57,6 +57,9 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
         FakeCnpgInstanceManager::Start(*kube->api_, *kube->sandbox_, kPlatformNamespace));
   } else {
     HS_TRY(PublishSandboxAsMariaDb(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+    HS_ASSIGN_OR_RETURN(
+        kube->mariadb_operator_,
+        FakeMariaDbOperator::Start(*kube->api_, *kube->sandbox_, kPlatformNamespace));
   }
   HS_ASSIGN_OR_RETURN(std::string kubeconfig,
                       kube->api_->WriteKubeconfig(kToken, kPlatformNamespace));
@@ -70,6 +73,7 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
 
 KubePublishedCluster::~KubePublishedCluster() {
   instance_manager_.reset();
+  mariadb_operator_.reset();
   api_.reset();
   sandbox_.reset();
 }

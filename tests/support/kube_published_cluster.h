@@ -3,7 +3,8 @@
 // HastewardEnv whose KUBECONFIG is the operator's ServiceAccount and whose repository is
 // initialised: what the kubernetes integration tests drive `hasteward --platform kubernetes`
 // against. A CNPG cluster also gets the fake instance manager (fencing,
-// fake_cnpg_instance_manager.h).
+// fake_cnpg_instance_manager.h); a MariaDB its StatefulSet controller and operator
+// (fake_mariadb_operator.h).
 //
 //   auto kube = KubePublishedCluster::Start({.engine = EngineKind::kPostgres, .name = "pg"});
 //   auto triage = (*kube)->Kube({"triage", "--json"});
@@ -17,6 +18,7 @@
 #include "support/command.h"
 #include "support/fake_cnpg_instance_manager.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_mariadb_operator.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
@@ -38,6 +40,8 @@ class KubePublishedCluster {
   SandboxCluster& sandbox() { return *sandbox_; }
   FakeKubeApi& api() { return *api_; }
   HastewardEnv& env() { return *env_; }
+  // The StatefulSet controller of a MariaDB or Galera cluster (nullptr for CNPG).
+  FakeMariaDbOperator* mariadb_operator() { return mariadb_operator_.get(); }
   // "cnpg", "mariadb" or "galera": the -e of the published cluster.
   std::string engine_flag() const;
   // `hasteward --platform kubernetes <args> -e E -c NAME -n db`.
@@ -59,6 +63,7 @@ class KubePublishedCluster {
   std::unique_ptr<SandboxCluster> sandbox_;
   std::unique_ptr<FakeKubeApi> api_;
   std::unique_ptr<FakeCnpgInstanceManager> instance_manager_;
+  std::unique_ptr<FakeMariaDbOperator> mariadb_operator_;
 };
 
 }  // namespace hasteward::testing

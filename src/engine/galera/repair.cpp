@@ -88,13 +88,55 @@ core::Status UndoBootstrap(platform::Platform& platform, const platform::Cluster
   return failure.WithHint(first + "then run 'hasteward repair' again");
 }
 
+// The node as the platform describes it after its start. Why: a platform may give a started
+// instance a new address (on kubernetes the StatefulSet re-creates the pod, with a new pod IP),
+// and waiting on the address read before the stop would time out on a node that is in fact
+// Synced. The description read before is kept when the cluster cannot be read again.
+platform::Instance AfterStart(platform::Platform& platform, const platform::Cluster& cluster,
+                              const platform::Instance& node) {
+  auto now = platform.FindCluster(cluster.ns, cluster.name);
+  if (!now.ok()) {
+    core::LogInfo("could not read '" + cluster.name + "' again after starting '" + node.name +
+                  "' (" + now.status().message() + "): waiting on its former address");
+    return node;
+  }
+  for (const auto& i : now->instances) {
+    if (i.name == node.name)
+      return i;
+  }
+  return node;
+}
+
+// A failure after `node` was stopped and before it was started again: the error says that it is
+// left stopped and how to start it. Why: the stop is the platform's (on kubernetes the MariaDB is
+// suspended and its StatefulSet scaled below the node), and nothing else brings it back.
+// `certain` is false for a failed start, which may have started part of it.
+core::Status LeftStopped(platform::Platform& platform, const platform::Cluster& cluster,
+                         const platform::Instance& node, core::Status failure, bool certain) {
+  std::string first = failure.hint().empty() ? "" : failure.hint() + "; ";
+  return failure.WithHint(
+      first + "'" + node.name + (certain ? "' is" : "' may be") + " left stopped as the " +
+      platform.name() +
+      " platform stops it (on kubernetes: its MariaDB suspended and its StatefulSet scaled " +
+      "below the node); 'hasteward --platform " + platform.name() + " instance start -n " +
+      cluster.ns + " -c " + cluster.name + " -i " + std::to_string(node.ordinal) +
+      "' starts it again; then run 'hasteward triage'");
+}
+
 }  // namespace
 
 core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& cluster,
                         const platform::Instance& node, const HealOptions& o) {
-  HS_TRY(platform.StartInstance(cluster, node).Wrap("start '" + node.name + "' (join)"));
+  // Bounded by --heal-timeout rather than the platform's default start bound: on kubernetes the
+  // start removes the helper pod and waits for the re-created pod to run, which can take longer
+  // than a local process start (image pull, volume attach).
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, node));
+  core::Status start = handle->Start(o.heal_timeout).Wrap("start '" + node.name + "' (join)");
+  if (!start.ok())
+    return LeftStopped(platform, cluster, node, std::move(start), false);
+  const platform::Instance started = AfterStart(platform, cluster, node);
   HS_TRY(PollUntil("'" + node.name + "' to be Synced", o.heal_timeout,
-                   [&] { return Synced(cluster, node); }));
+                   [&] { return Synced(cluster, started); }));
   Log(o, "'" + node.name + "' joined and is Synced");
   return core::Status::Ok();
 }
@@ -102,12 +144,16 @@ core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& c
 core::Status HealNode(platform::Platform& platform, const platform::Cluster& cluster,
                       const platform::Instance& target, const HealOptions& o) {
   HS_TRY(StopIfRunning(platform, cluster, target, o));
-  HS_TRY(KeepState(platform, cluster, target, o));
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "reset galera state",
-                    .text = "rm -f -- \"$1/grastate.dat\"",
-                    .args = {target.data_dir}})
-             .status());
+  core::Status reset = KeepState(platform, cluster, target, o);
+  if (reset.ok()) {
+    reset = RunScript(platform, cluster, target,
+                      {.what = "reset galera state",
+                       .text = "rm -f -- \"$1/grastate.dat\"",
+                       .args = {target.data_dir}})
+                .status();
+  }
+  if (!reset.ok())
+    return LeftStopped(platform, cluster, target, std::move(reset), true);
   Log(o, "removed grastate.dat of '" + target.name + "': it rejoins by state transfer");
   return RejoinNode(platform, cluster, target, o);
 }
@@ -134,11 +180,14 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
              .status());
   Log(o, "set safe_to_bootstrap: 1 and position " + position.uuid + ":" +
              std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");
-  core::Status started =
-      platform.BootstrapInstance(cluster, node).Wrap("bootstrap '" + node.name + "'");
+  // Bounded and re-read after the start as in RejoinNode.
+  auto handle = platform.OpenInstance(cluster, node);
+  core::Status started = handle.ok() ? (*handle)->StartNewCluster(o.heal_timeout) : handle.status();
+  started.Wrap("bootstrap '" + node.name + "'");
   if (started.ok()) {
+    const platform::Instance now = AfterStart(platform, cluster, node);
     started = PollUntil("'" + node.name + "' to form a Primary component", o.heal_timeout,
-                        [&] { return Synced(cluster, node); });
+                        [&] { return Synced(cluster, now); });
   }
   if (!started.ok())
     return UndoBootstrap(platform, cluster, node, o, std::move(started));

@@ -8,6 +8,8 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "platform/kubernetes/cnpg_fencing.h"
+#include "platform/kubernetes/heal_helper_pod.h"
+#include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/pod_exec.h"
 
@@ -120,8 +122,32 @@ core::Result<std::unique_ptr<core::Subprocess>> PodInstance::Exec(core::Subproce
     }
   }
   request.command.insert(request.command.end(), options.argv.begin(), options.argv.end());
-  HS_ASSIGN_OR_RETURN(auto exec, PodExec::Start(*client_, request));
-  return core::Subprocess::StartRemote(options, std::make_unique<PodCommand>(std::move(exec)));
+  auto exec = PodExec::Start(*client_, request);
+  if (!exec.ok() && exec.status().code() == core::ErrorCode::kNotFound &&
+      UsesStatefulSetScaling()) {
+    // The pod was scaled away to keep its server down: its data directory is reached through a
+    // helper pod mounting the same volume.
+    HS_ASSIGN_OR_RETURN(std::string helper, HelperPod());
+    request.pod = helper;
+    request.container = kHealHelperContainer;
+    exec = PodExec::Start(*client_, request);
+  }
+  HS_ASSIGN_OR_RETURN(auto session, std::move(exec));
+  return core::Subprocess::StartRemote(options, std::make_unique<PodCommand>(std::move(session)));
+}
+
+core::Result<std::string> PodInstance::HelperPod() const {
+  MariaDbPodScaling scaling(*client_, cluster().ns, cluster().name, pod());
+  HS_ASSIGN_OR_RETURN(bool away, scaling.ScaledAway());
+  if (!away) {
+    return core::NotFound("pod '" + cluster().ns + "/" + pod() + "' does not exist",
+                          "its StatefulSet is re-creating it; run the command again");
+  }
+  HS_ASSIGN_OR_RETURN(auto set,
+                      client_->Get(resources::kStatefulSets, cluster().ns, cluster().name));
+  HS_ASSIGN_OR_RETURN(auto manifest,
+                      HealHelperManifest(set, pod(), container(), instance().data_dir));
+  return EnsureHealHelper(*client_, cluster().ns, manifest, kDefaultStartTimeout);
 }
 
 core::Status PodInstance::Unsupported(const std::string& what) const {
@@ -145,7 +171,7 @@ core::Status PodInstance::WriteDataFile(const std::string& relative_path,
 
 Capabilities PodInstance::capabilities() const {
   Capabilities out{Capability::kOperatorOwnsLifecycle};
-  return UsesCnpgFencing() ? out.With(Capability::kCanStartStop) : out;
+  return UsesCnpgFencing() || UsesStatefulSetScaling() ? out.With(Capability::kCanStartStop) : out;
 }
 
 bool PodInstance::UsesCnpgFencing() const {
@@ -153,9 +179,18 @@ bool PodInstance::UsesCnpgFencing() const {
   return op != cluster().options.end() && op->second == kCnpgOperator;
 }
 
+bool PodInstance::UsesStatefulSetScaling() const {
+  auto op = cluster().options.find(kOperatorOption);
+  return op != cluster().options.end() && op->second == kMariaDbOperator;
+}
+
 core::Result<PodInstance::PodState> PodInstance::ReadPodState() const {
-  HS_ASSIGN_OR_RETURN(auto object, client_->Get(resources::kPods, cluster().ns, pod()));
   PodState state;
+  auto got = client_->Get(resources::kPods, cluster().ns, pod());
+  if (!got.ok() && got.status().code() == core::ErrorCode::kNotFound) {
+    return state;  // a pod scaled away (or not yet re-created) runs nothing
+  }
+  HS_ASSIGN_OR_RETURN(auto object, std::move(got));
   if (object.value("/status/phase"_json_pointer, std::string()) != "Running") {
     return state;
   }
@@ -200,6 +235,9 @@ core::Status PodInstance::WaitUntil(const std::string& what, std::chrono::millis
 }
 
 core::Status PodInstance::Start(std::chrono::milliseconds timeout) {
+  if (UsesStatefulSetScaling()) {
+    return MariaDbPodScaling(*client_, cluster().ns, cluster().name, pod()).ScaleUp(timeout);
+  }
   if (!UsesCnpgFencing()) {
     return Unsupported("start the server");
   }
@@ -218,10 +256,16 @@ core::Status PodInstance::StartNewCluster(std::chrono::milliseconds /*timeout*/)
 core::Status PodInstance::Stop(std::chrono::milliseconds timeout) {
   // A stop that the instance manager undid at once would let repair move a data directory away
   // under a starting server: the fence is the stop.
-  return UsesCnpgFencing() ? Fence(timeout) : Unsupported("stop the server");
+  return UsesCnpgFencing() || UsesStatefulSetScaling() ? Fence(timeout)
+                                                       : Unsupported("stop the server");
 }
 
 core::Status PodInstance::Fence(std::chrono::milliseconds timeout) {
+  if (UsesStatefulSetScaling()) {
+    // Gone is the only down that mariadb-operator's pods know; the suspended resource and the
+    // lowered replica count keep it gone until Start.
+    return MariaDbPodScaling(*client_, cluster().ns, cluster().name, pod()).ScaleDown(timeout);
+  }
   if (!UsesCnpgFencing()) {
     return Unsupported("fence the server");
   }

@@ -1,9 +1,11 @@
 // An instance that is a pod of an operator-owned cluster: commands run in its database container
 // through pod exec, and its files are not on this machine. The operator owns the server's
 // lifecycle: a CloudNativePG instance is stopped and kept down by fencing it through the operator
-// (cnpg_fencing.h), so Stop, Fence and Start work there; mariadb-operator has no such control
-// (its `suspend` only pauses reconciliation, mariadbd is the container's process and the kubelet
-// restarts it), so there lifecycle calls answer Unsupported naming the operator.
+// (cnpg_fencing.h). mariadb-operator has no such control (mariadbd is the container's process and
+// the kubelet restarts it): a server stays down only while its pod is gone, so Stop/Fence suspend
+// the MariaDB and scale its StatefulSet below the pod (mariadb_scaling.h), Start scales it back,
+// and while the pod is gone, Exec runs in a helper pod mounting its data volume
+// (heal_helper_pod.h).
 #pragma once
 
 #include <functional>
@@ -19,22 +21,28 @@ class PodInstance : public InstanceHandle {
  public:
   PodInstance(std::shared_ptr<const KubeClient> client, Cluster cluster, Instance instance);
 
-  // operator-owns-lifecycle; plus can-start-stop for CloudNativePG (through its fencing).
+  // operator-owns-lifecycle; plus can-start-stop for CloudNativePG (through its fencing) and
+  // mariadb-operator (through StatefulSet scaling).
   Capabilities capabilities() const override;
   Endpoint endpoint() const override;
   // Runs options.argv in the pod's database container (env_set through `env`; stdio piped or
-  // discarded). The pod's exit status is the process's.
+  // discarded). The pod's exit status is the process's. A mariadb-operator pod scaled away by
+  // Stop is reached through its helper pod (created on first use, removed by Start).
   core::Result<std::unique_ptr<core::Subprocess>> Exec(core::SubprocessOptions options) override;
   core::Result<std::string> ReadDataFile(const std::string& relative_path) override;
   core::Status WriteDataFile(const std::string& relative_path, const std::string& content,
                              unsigned mode) override;
   // CloudNativePG: unfences the pod and waits until its container is ready (PostgreSQL accepts
-  // connections). Unsupported elsewhere.
+  // connections). mariadb-operator: removes the helper pod, scales the StatefulSet back, resumes
+  // the MariaDB (when HASteward suspended it) and waits until the pod runs; its readiness (a
+  // Galera joiner's state transfer) is the caller's wait.
   core::Status Start(std::chrono::milliseconds timeout) override;
   core::Status StartNewCluster(std::chrono::milliseconds timeout) override;
   // CloudNativePG: the same as Fence, the only stop its instance manager does not undo.
   core::Status Stop(std::chrono::milliseconds timeout) override;
   // CloudNativePG: fences the pod and waits until PostgreSQL is down (kTimeout after `timeout`).
+  // mariadb-operator: suspends the MariaDB and scales its StatefulSet down to the pod's ordinal
+  // (higher ordinals stop too; kUsage for ordinal 0) and waits until the pod is gone.
   core::Status Fence(std::chrono::milliseconds timeout) override;
   // The pod is Running and its database container is running; for CloudNativePG also not a
   // fenced pod whose readiness dropped (its PostgreSQL was stopped by the instance manager).
@@ -47,6 +55,10 @@ class PodInstance : public InstanceHandle {
   };
   // Whether this pod's lifecycle goes through CloudNativePG's fencing (a CNPG cluster's pod).
   bool UsesCnpgFencing() const;
+  // Whether it goes through StatefulSet scaling (a mariadb-operator cluster's pod).
+  bool UsesStatefulSetScaling() const;
+  // The running helper pod that mounts this scaled-away pod's data volume (created when absent).
+  core::Result<std::string> HelperPod() const;
   // The database container's state from the pod object.
   core::Result<PodState> ReadPodState() const;
   // Whether the Cluster's fencing annotation names this pod (or "*").

@@ -10,6 +10,7 @@
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
+#include "support/mariadb_pod_rehearsal.h"
 #include "support/serve_process.h"
 
 namespace hasteward::platform::kubernetes {
@@ -37,18 +38,23 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
   ASSERT_TRUE(config.ok());
   KubeClient client(*config);
 
-  // ClusterRole hasteward-operator: pods read in any namespace, never deleted.
+  // ClusterRole hasteward-operator: pods read in any namespace; created and deleted only as the
+  // Galera heal's helper pods (a pod's own update is never granted).
   EXPECT_TRUE(client.List(resources::kPods, "db").ok());
   EXPECT_TRUE(client.List(resources::kPods, "other").ok());
-  EXPECT_EQ(client.Delete(resources::kPods, "db", "pg-1").code(), core::ErrorCode::kAuthFailed);
+  EXPECT_TRUE(client.Delete(resources::kPods, "db", "pg-1").ok()) << "helper pods are deleted";
+  EXPECT_EQ(client.Patch(resources::kPods, "db", "pg-1", PatchType::kMerge, {{"metadata", {}}})
+                .status()
+                .code(),
+            core::ErrorCode::kAuthFailed);
   EXPECT_EQ(client.List(resources::kPersistentVolumeClaims, "db").status().code(),
             core::ErrorCode::kAuthFailed)
-      << "no code touches PVCs yet";
+      << "no code touches PVCs: the heal mounts them through a helper pod";
   EXPECT_TRUE(client.List(resources::kCnpgClusters, "db").ok());
   EXPECT_TRUE(client.List(resources::kMariaDbs, "db").ok());
   EXPECT_EQ(client.List(resources::kStatefulSets, "db").status().code(),
             core::ErrorCode::kAuthFailed)
-      << "statefulsets: get only";
+      << "statefulsets: get and patch only";
   // Secrets: get, only in the namespaces bound by a RoleBinding; never list.
   EXPECT_TRUE(client.Get(resources::kSecrets, "db", "pg-superuser").ok());
   EXPECT_EQ(client.Get(resources::kSecrets, "other", "pg-superuser").status().code(),
@@ -80,7 +86,8 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
 }
 
 // The other half of least privilege: every grant of deploy/ is used. The flows of the kubernetes
-// platform (discovery of both operators' clusters, Secrets, pod exec, the leader Lease of
+// platform (discovery of both operators' clusters, Secrets, pod exec, the Galera heal's stop and
+// start of a mariadb-operator pod with its helper pod, the leader Lease of
 // `serve`, its BackupPolicy/BackupRepository resources and their status) run as the operator's
 // ServiceAccount, and the grants they used are exactly the grants deploy/ gives it. A rule added
 // without code that needs it (or code needing a rule deploy/ lacks) fails here.
@@ -116,6 +123,13 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
                                     {{"rootPasswordSecretKeyRef",
                                       {{"name", "pg-superuser"}, {"key", "password"}}}}}})
                   .ok());
+  ASSERT_TRUE((*api)->CreateForTest(testing::MariaDbStatefulSet("db", "maria", 2)).ok());
+  for (const char* pod : {"maria-0", "maria-1"}) {
+    ASSERT_TRUE((*api)
+                    ->CreateForTest(testing::OperatorPod(
+                        "db", pod, {{"app.kubernetes.io/instance", "maria"}}, "mariadb", "", 3306))
+                    .ok());
+  }
   auto config = LoadKubeconfig(*(*api)->WriteKubeconfig("sa-token", "db"));
   ASSERT_TRUE(config.ok());
   KubernetesPlatform platform(*config, [](const std::string& name) -> std::optional<std::string> {
@@ -128,7 +142,14 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_EQ(all->size(), 2U);
   auto pg = platform.FindCluster("db", "pg");
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
-  ASSERT_TRUE(platform.FindCluster("db", "maria").ok());
+  auto maria = platform.FindCluster("db", "maria");
+  ASSERT_TRUE(maria.ok()) << maria.status().ToString();
+  // Repair's Galera heal stops a mariadb-operator pod, runs commands in its helper pod and starts
+  // it again (suspend, StatefulSet scaling, helper pod create/delete).
+  auto second = platform.OpenInstance(*maria, maria->instances[1]);
+  ASSERT_TRUE(second.ok());
+  core::Status rehearsed = testing::RehearseMariaDbPodHeal(**api, **second);
+  EXPECT_TRUE(rehearsed.ok()) << rehearsed.ToString();
   ASSERT_TRUE(pg->credentials.password.Resolve().ok());
   auto handle = platform.OpenInstance(*pg, pg->instances[0]);
   ASSERT_TRUE(handle.ok());

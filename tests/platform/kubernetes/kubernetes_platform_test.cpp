@@ -18,10 +18,12 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/registry.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
+#include "support/mariadb_pod_rehearsal.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -221,20 +223,23 @@ TEST_F(KubernetesPlatformTest, ExecRunsInThePodAndLifecycleCallsNameTheOperator)
 
   EXPECT_EQ(api_->GrantsUsedForTest().count("create pods/exec"), 1U);
 
-  // mariadb-operator has no way to keep mariadbd down (suspend only pauses its reconciliation):
-  // every lifecycle call is refused naming it.
+  // mariadb-operator keeps mariadbd down only while its pod is gone (mariadb_scaling.h): the
+  // StatefulSet scales from its highest ordinal, so ordinal 0 is never stopped alone, and no
+  // pod bootstraps a new cluster through the API.
   CreateMariaDb("maria", false);
   auto maria = platform_->FindCluster(kPlatformNamespace, "maria");
   ASSERT_TRUE(maria.ok()) << maria.status().ToString();
   auto pod = platform_->OpenInstance(*maria, maria->instances[0]);
   ASSERT_TRUE(pod.ok());
-  EXPECT_EQ((*pod)->capabilities().Describe(), "operator-owns-lifecycle");
+  EXPECT_EQ((*pod)->capabilities().Describe(), "can-start-stop,operator-owns-lifecycle");
   for (const core::Status& refused :
-       {(*pod)->Stop(std::chrono::seconds(1)), (*pod)->Fence(std::chrono::seconds(1)),
-        (*pod)->Start(std::chrono::seconds(1))}) {
+       {(*pod)->Stop(std::chrono::seconds(1)), (*pod)->Fence(std::chrono::seconds(1))}) {
     EXPECT_EQ(refused.code(), core::ErrorCode::kUsage);
-    EXPECT_NE(refused.message().find("mariadb-operator"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("ordinal 0"), std::string::npos) << refused.message();
   }
+  core::Status bootstrap = (*pod)->StartNewCluster(std::chrono::seconds(1));
+  EXPECT_EQ(bootstrap.code(), core::ErrorCode::kUsage);
+  EXPECT_NE(bootstrap.message().find("mariadb-operator"), std::string::npos) << bootstrap.message();
 }
 
 // Fence/Start of a CloudNativePG pod go through the fencing annotation and wait for the instance
@@ -282,6 +287,7 @@ TEST_F(KubernetesPlatformTest, CnpgFenceAndStartWaitForTheInstanceManager) {
 TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
   CreateCnpg();
   CreateMariaDb("maria", false);
+  Create(hasteward::testing::MariaDbStatefulSet(kPlatformNamespace, "maria", 2));
   ASSERT_TRUE(platform_->ListClusters().ok());
   for (const char* name : {"pg", "maria"}) {
     auto c = platform_->FindCluster(kPlatformNamespace, name);
@@ -297,14 +303,60 @@ TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
     EXPECT_TRUE(run->status.ok());
     if (std::string(name) == "pg") {  // fencing (no instance manager here: the wait times out)
       EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
+    } else {  // the Galera heal's stop, exec in the helper pod and start of a pod
+      auto second = platform_->OpenInstance(*c, c->instances[1]);
+      ASSERT_TRUE(second.ok());
+      core::Status rehearsed = hasteward::testing::RehearseMariaDbPodHeal(*api_, **second);
+      EXPECT_TRUE(rehearsed.ok()) << rehearsed.ToString();
     }
   }
-  EXPECT_EQ(
-      api_->GrantsUsedForTest(),
-      (std::set<std::string>{
-          "create pods/exec", "get k8s.mariadb.com/mariadbs", "get pods",
-          "get postgresql.cnpg.io/clusters", "get secrets", "list k8s.mariadb.com/mariadbs",
-          "list pods", "list postgresql.cnpg.io/clusters", "patch postgresql.cnpg.io/clusters"}));
+  EXPECT_EQ(api_->GrantsUsedForTest(),
+            (std::set<std::string>{
+                "create pods", "create pods/exec", "delete pods", "get apps/statefulsets",
+                "get k8s.mariadb.com/mariadbs", "get pods", "get postgresql.cnpg.io/clusters",
+                "get secrets", "list k8s.mariadb.com/mariadbs", "list pods",
+                "list postgresql.cnpg.io/clusters", "patch apps/statefulsets",
+                "patch k8s.mariadb.com/mariadbs", "patch postgresql.cnpg.io/clusters"}));
+}
+
+// Stopping a mariadb-operator pod suspends its MariaDB (marked as HASteward's doing) and scales
+// the StatefulSet below it; starting scales it back to the MariaDB's size and lifts only the
+// suspend HASteward set. A MariaDB an admin suspended stays suspended.
+TEST_F(KubernetesPlatformTest, MariaDbStopSuspendsAndScalesDownStartScalesBackAndResumes) {
+  CreateMariaDb("maria", true);
+  Create(hasteward::testing::MariaDbStatefulSet(kPlatformNamespace, "maria", 2));
+  auto c = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto pod = platform_->OpenInstance(*c, c->instances[1]);
+  ASSERT_TRUE(pod.ok());
+  auto object = [&](const std::string& group, const std::string& plural) {
+    return api_->store().Get(*api_->FindResource(group, plural), kPlatformNamespace, "maria").body;
+  };
+  const auto mark = "/metadata/annotations"_json_pointer / std::string(kSuspendedForAnnotation);
+
+  EXPECT_EQ((*pod)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "the pod is still there (no StatefulSet controller here)";
+  EXPECT_TRUE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, false));
+  EXPECT_EQ(object("k8s.mariadb.com", "mariadbs").value(mark, ""), "maria-1");
+  EXPECT_EQ(object("apps", "statefulsets").value("/spec/replicas"_json_pointer, 0), 1);
+  api_->store().Delete(*api_->FindResource("", "pods"), kPlatformNamespace, "maria-1", json());
+  EXPECT_TRUE((*pod)->Stop(std::chrono::seconds(1)).ok()) << "scaled away: stopped";
+  EXPECT_FALSE(*(*pod)->IsRunning());
+
+  EXPECT_EQ((*pod)->Start(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "no controller re-creates the pod here";
+  EXPECT_EQ(object("apps", "statefulsets").value("/spec/replicas"_json_pointer, 0), 2);
+  EXPECT_FALSE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, true));
+  EXPECT_FALSE(object("k8s.mariadb.com", "mariadbs").contains(mark));
+
+  // An admin's suspend is not HASteward's to lift.
+  api_->store().Patch(*api_->FindResource("k8s.mariadb.com", "mariadbs"), kPlatformNamespace,
+                      "maria", hasteward::testing::FakePatchType::kMerge,
+                      {{"spec", {{"suspend", true}}}}, false);
+  Create(OperatorPod(kPlatformNamespace, "maria-1", {{"app.kubernetes.io/instance", "maria"}},
+                     "mariadb", "", 3307));
+  EXPECT_TRUE((*pod)->Start(std::chrono::seconds(1)).ok());
+  EXPECT_TRUE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, false));
 }
 
 }  // namespace

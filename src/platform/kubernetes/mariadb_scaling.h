@@ -1,0 +1,56 @@
+// Stopping and starting one pod of a mariadb-operator cluster through the API. mariadbd is the
+// pod's main process and the kubelet restarts it, so a server stays down only while its pod is
+// gone: the StatefulSet is scaled down to the pod's ordinal (a StatefulSet removes its highest
+// ordinals first), with the MariaDB resource suspended (spec.suspend: true) first, or
+// mariadb-operator would scale it back at once. Starting scales the StatefulSet back to the
+// MariaDB's spec.replicas and resumes the resource, but only when HASteward suspended it (an
+// annotation records that): a resource an admin suspended stays suspended.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "platform/kubernetes/kube_client.h"
+
+namespace hasteward::platform::kubernetes {
+
+// Annotation on the MariaDB naming the pod HASteward suspended it for.
+inline constexpr char kSuspendedForAnnotation[] = "clinic.hasteward.prplanit.com/suspended-for";
+
+// The StatefulSet ordinal of `pod` ("galera-1" is 1); nullopt without a numeric suffix.
+std::optional<int> PodOrdinal(const std::string& pod);
+
+// One pod of MariaDB `ns/mariadb` (its StatefulSet has the MariaDB's name).
+class MariaDbPodScaling {
+ public:
+  MariaDbPodScaling(const KubeClient& client, std::string ns, std::string mariadb, std::string pod)
+      : client_(client), ns_(std::move(ns)), mariadb_(std::move(mariadb)), pod_(std::move(pod)) {}
+
+  // Suspends the MariaDB, scales its StatefulSet down to the pod's ordinal and waits within
+  // `timeout` until the pod is gone. Pods of higher ordinals stop too (and rejoin on Start).
+  // kUsage for ordinal 0: that would stop every node and end the cluster's Primary component.
+  // Ok at once when the pod is already scaled away.
+  core::Status ScaleDown(std::chrono::milliseconds timeout) const;
+  // Scales the StatefulSet back to the MariaDB's spec.replicas, resumes the MariaDB when
+  // HASteward suspended it, and waits within `timeout` until the pod's container runs again
+  // (its readiness, a joiner's state transfer, is the caller's wait).
+  core::Status ScaleUp(std::chrono::milliseconds timeout) const;
+  // Whether the StatefulSet's spec.replicas leaves the pod out (it is stopped on purpose).
+  core::Result<bool> ScaledAway() const;
+
+ private:
+  core::Result<int> Ordinal() const;
+  core::Status Suspend() const;
+  core::Status ResumeIfOurs() const;
+  core::Status SetReplicas(int replicas) const;
+  std::string what() const { return "pod '" + ns_ + "/" + pod_ + "'"; }
+
+  const KubeClient& client_;
+  std::string ns_;
+  std::string mariadb_;
+  std::string pod_;
+};
+
+}  // namespace hasteward::platform::kubernetes

@@ -1,0 +1,74 @@
+// FakeMariaDbOperator: what the StatefulSet controller, the kubelet and mariadb-operator do with
+// the pods of a sandbox cluster published with PublishSandboxAsMariaDb, as far as HASteward's
+// heal through the API depends on it:
+//   - StatefulSet controller: lowering spec.replicas removes pods from the highest ordinal down
+//     (each pod's server is stopped, as the kubelet's SIGTERM does, then its object deleted);
+//     raising it re-creates them from the lowest up (the object at once, Running but not ready;
+//     then the server starts with its join command and the container turns ready);
+//   - kubelet: a pod that mounts a node's volume claim (storage-<pod>) runs once that node's pod
+//     is gone (the claim is ReadWriteOnce: until then it stays Pending); its exec sees the node's
+//     data directory at the pod's mount path;
+//   - mariadb-operator: unless the MariaDB's spec.suspend is true, it sets the StatefulSet's
+//     replicas back to the MariaDB's spec.replicas (so a scale-down without a suspend is undone,
+//     as the real operator's reconciliation undoes it).
+// Not emulated: rolling updates, the operator's Galera recovery, PVC deletion. Watches through the
+// store, so it reacts to every writer like the real controllers.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "platform/platform.h"
+#include "support/fake_kube_api.h"
+#include "support/sandbox_cluster.h"
+
+namespace hasteward::testing {
+
+class FakeMariaDbOperator {
+ public:
+  // Starts managing the pods of `sandbox` (published as MariaDB sandbox.cluster().name in `ns`);
+  // both must outlive this object.
+  static core::Result<std::unique_ptr<FakeMariaDbOperator>> Start(FakeKubeApi& api,
+                                                                  const SandboxCluster& sandbox,
+                                                                  const std::string& ns);
+  ~FakeMariaDbOperator();
+  FakeMariaDbOperator(const FakeMariaDbOperator&) = delete;
+  FakeMariaDbOperator& operator=(const FakeMariaDbOperator&) = delete;
+
+  // While held, re-created pods run but their server never starts (as a pod stuck in its init
+  // container); releasing starts the held ones.
+  void HoldServerStartsForTest(bool hold);
+  // The last error acting on a pod ("" when none), for test messages.
+  std::string last_error() const;
+
+ private:
+  FakeMariaDbOperator(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
+  void WatchStatefulSet();
+  void WatchPods();
+  void Reconcile(const nlohmann::json& statefulset);  // needs mu_
+  void StartServer(int ordinal);                      // needs mu_
+  void AdmitHelpers();                                // needs mu_
+  bool PodExists(const std::string& name) const;
+  std::string PodName(int ordinal) const;
+  void Fail(const std::string& what, const core::Status& status);  // needs mu_
+
+  FakeKubeApi& api_;
+  std::string ns_;
+  std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
+  platform::Cluster cluster_;
+  std::set<int> held_;             // pods re-created while starts were held
+  std::set<std::string> pending_;  // helper pods waiting for their volume
+  bool hold_ = false;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::string last_error_;
+  std::thread sets_thread_;
+  std::thread pods_thread_;
+};
+
+}  // namespace hasteward::testing
