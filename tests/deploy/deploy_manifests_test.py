@@ -42,6 +42,14 @@ EXPECTED_GRANTS = {
     ("ClusterRoleBinding", "hasteward-operator", "postgresql.cnpg.io", "clusters", "patch", ()),
     ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
 } | {
+    # The Galera heal through the API (docs/platforms.md): suspend the MariaDB, scale its
+    # StatefulSet below the node, reset the node's state in a helper pod, then delete it.
+    ("ClusterRoleBinding", "hasteward-operator", "", "pods", "create", ()),
+    ("ClusterRoleBinding", "hasteward-operator", "", "pods", "delete", ()),
+    ("ClusterRoleBinding", "hasteward-operator", "k8s.mariadb.com", "mariadbs", "patch", ()),
+    ("ClusterRoleBinding", "hasteward-operator", "apps", "statefulsets", "get", ()),
+    ("ClusterRoleBinding", "hasteward-operator", "apps", "statefulsets", "patch", ()),
+} | {
     ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural, verb, ())
     for plural in ("backuppolicies", "backuprepositories")
     for verb in ("list", "watch")

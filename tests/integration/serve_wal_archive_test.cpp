@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -83,6 +84,14 @@ class ServeWalArchiveTest : public ::testing::Test {
             "}\npolicies: [{name: default, pitr: true, repositories: [rest]}]\n"
             "clusters: [{namespace: sw, name: shop}]\n");
   }
+  // The last lines of the server's log (its archive_command's errors land there).
+  std::string ServerLogTail() const {
+    auto log = core::ReadFileToString(pg_->state_dir() + "/sw/shop/shop-0/postgres.log");
+    if (!log.ok()) {
+      return log.status().ToString();
+    }
+    return log->substr(log->size() > 4000 ? log->size() - 4000 : 0);
+  }
   double Sample(const std::string& name) const {
     return MetricSample(serve_.Metrics(), name, kLabels);
   }
@@ -142,7 +151,9 @@ TEST_F(ServeWalArchiveTest, RepositoryOutageQueuesSegmentsThatDrainAfterwardsAnd
         return Sql("SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) "
                    "FROM pg_stat_archiver") == "t";
       },
-      60s));
+      60s))
+      << Sql("SELECT row_to_json(s)::text FROM pg_stat_archiver s") << "\nserver log tail:\n"
+      << ServerLogTail();
   ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
   auto restored = Hs({"restore", "--until", target, "--yes"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
