@@ -2,8 +2,8 @@
 # cannot be set at configure time: hasteward_discovered_test_properties() writes a script that ctest
 # includes after the discovered tests; it walks each discovered list (<target>_TESTS).
 #
-# Run alone. ctest runs four tests at a time (tools/test.sh): the database tests spend most of their
-# time waiting on servers, so four overlap well on CI's two cores. A test that asserts a wall-clock
+# Run alone. ctest runs two tests at a time (tools/test.sh): the database tests spend most of their
+# time waiting on servers, so two overlap well on CI's two cores. A test that asserts a wall-clock
 # bound tight enough for a loaded neighbour to break it (triage in under a second, a lease handed
 # over in a second, a switchover within its timeout, a signal landing mid-stream) must run alone:
 # the bound is the product's promise, so the test keeps it and gets a quiet machine instead.
