@@ -11,12 +11,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/stop_signal.h"
 
 namespace hasteward::core {
 
 namespace {
-enum class Action { kKill, kPause };
+enum class Action { kKill, kPause, kStall };
 
 struct Config {
   std::string name;
@@ -27,8 +28,8 @@ struct Config {
 [[noreturn]] void BadSpec(const char* spec) {
   std::fprintf(
       stderr,
-      "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause]; the count after ':' must "
-      "be 1..1000000\n",
+      "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall]; the count after ':' "
+      "must be 1..1000000\n",
       spec);
   std::_Exit(2);
 }
@@ -67,6 +68,8 @@ const Config& GetConfig() {
       }
       if (action == "pause") {
         c.action = Action::kPause;
+      } else if (action == "stall") {
+        c.action = Action::kStall;
       } else if (!action.empty() && action != "kill") {
         BadSpec(v);
       }
@@ -89,11 +92,15 @@ void Failpoint(const char* name) {
     ::kill(::getpid(), SIGKILL);
   }
   // Pause: hold this step until a stop signal arrives, so a test can signal the process at a known
-  // point; then the caller continues and meets its next stop check.
-  std::fprintf(stderr, "hasteward: failpoint '%s' paused (pid %d)\n", name,
-               static_cast<int>(::getpid()));
+  // point; then the caller continues and meets its next stop check. Stall: hold it a few seconds
+  // while the test acts on something else, then go on as if nothing happened here.
+  bool stall = c.action == Action::kStall;
+  std::fprintf(stderr, "hasteward: failpoint '%s' %s (pid %d)\n", name,
+               stall ? "stalled" : "paused", static_cast<int>(::getpid()));
   std::fflush(stderr);
-  while (StopSignal() == 0) {
+  const Clock& clock = SystemClock::Get();
+  const auto until = clock.Monotonic() + std::chrono::seconds(kFailpointStallSeconds);
+  while (StopSignal() == 0 && (!stall || clock.Monotonic() < until)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

@@ -47,8 +47,6 @@ class NativeBackupStream {
   // Facts of the backup, complete once Next() returned nullopt. PostgreSQL: "system_identifier",
   // "pg_version" (major), "timeline", "start_lsn", "stop_lsn".
   virtual std::map<std::string, std::string> metadata() const = 0;
-  // The base-backup tool's process (tests kill it mid-stream).
-  virtual core::Subprocess& process() = 0;
   // Archive bytes received so far.
   virtual uint64_t bytes_read() const = 0;
 };

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/stop_signal.h"
 
 namespace hasteward::core {
@@ -117,6 +118,23 @@ TEST_F(FailpointTest, PauseHoldsTheCallUntilAStopSignal) {
       },
       ::testing::ExitedWithCode(0),
       "\\[1\\]hasteward: failpoint 'pack.upload' paused.*\\[resumed\\]");
+}
+
+TEST_F(FailpointTest, StallHoldsTheCallForSecondsThenGoesOnWithoutASignal) {
+  EXPECT_EXIT(
+      {
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:stall", 1);
+        auto start = SystemClock::Get().Monotonic();
+        Failpoint("pack.upload");
+        auto held = SystemClock::Get().Monotonic() - start;
+        Say(held >= std::chrono::seconds(kFailpointStallSeconds) ? "[held]" : "[too short]");
+        Say(StopSignal() == 0 ? "[no signal]" : "[signalled]");
+        Failpoint("pack.upload");  // only the first call stalls
+        Say("[done]");
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "hasteward: failpoint 'pack.upload' stalled.*\\[held\\]\\[no signal\\]\\[done\\]");
 }
 
 TEST_F(FailpointTest, UnknownActionIsFatal) {

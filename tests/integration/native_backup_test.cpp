@@ -1,12 +1,14 @@
 // Native (physical) PostgreSQL backups end to end on a real sandbox cluster, driving the hasteward
-// binary: `backup --method native` stores pg_basebackup's data directory (of the streaming
+// binary: `backup --method native` stores the base backup's data directory (of the streaming
 // standby once it replayed the primary's position, else of the primary) as a file tree with its
 // facts as tags; destroying the primary's data directory and restoring gives back every row, and
 // the standby is re-cloned and replicates again; stock `restic restore` of the snapshot gives a
 // data directory that pg_verifybackup accepts and postgres starts on; a running target, a missing
-// confirmation and another cluster's data are refused; a killed pg_basebackup saves nothing;
+// confirmation and another cluster's data are refused; a base backup whose server process is
+// terminated mid-stream saves nothing;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/subprocess.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
@@ -287,30 +290,48 @@ TEST_F(NativeBackupTest, VerifyRestoresTheDataDirectoryIntoAScratchServerAndRead
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM accounts"), "50000\n");
 }
 
-TEST_F(NativeBackupTest, KilledBaseBackupSavesNoSnapshot) {
-  // pg_basebackup dies by SIGKILL after 1 MiB of output: the instance's binDir points at a wrapper
-  // that runs the real tool, truncates its stream and kills itself.
-  std::string kill_bin = hs_.Path("killbin");
-  ::mkdir(kill_bin.c_str(), 0755);
-  WriteFile(kill_bin + "/pg_basebackup",
-            "#!/bin/sh\n\"" + std::string(kPgBin) +
-                "/pg_basebackup\" \"$@\" | head -c 1048576\nkill -9 $$\n");
-  ::chmod((kill_bin + "/pg_basebackup").c_str(), 0755);
-  std::string kill_inv = hs_.Path("kill-inventory.yaml");
-  ASSERT_EQ(RunCommand({"sh", "-c",
-                        "sed -E 's#^( *)binDir: .*#\\1binDir: " + kill_bin + "#' '" +
-                            pg_->inventory_path() + "' > '" + kill_inv + "'"})
-                .exit_code,
-            0);
-  auto killed =
-      hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"}, "",
-              {{"HASTEWARD_INVENTORY", kill_inv}, {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
-  EXPECT_EQ(killed.exit_code, 23) << killed.err;
-  EXPECT_NE(killed.err.find("signal 9"), std::string::npos) << killed.err;
-  EXPECT_TRUE(Snapshots().empty()) << "a killed base backup must not become a snapshot";
+TEST_F(NativeBackupTest, ABaseBackupWhoseServerProcessIsKilledSavesNoSnapshot) {
+  // HASteward takes the base backup over the replication protocol itself. In mid-stream (a
+  // failpoint holds the client after the first archive data) the server process sending it is
+  // terminated; the stream breaks and nothing is saved.
+  core::SubprocessOptions o;
+  o.argv = {HastewardBin(), "backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"};
+  o.env_set = hs_.vars();
+  o.env_set["HASTEWARD_INVENTORY"] = pg_->inventory_path();
+  o.env_set["HASTEWARD_STATE_DIR"] = pg_->state_dir();
+  o.env_set["HASTEWARD_FAILPOINT"] = "base-backup-streaming:stall";
+  std::string err_file = hs_.Path("killed.err");
+  o.stdout_mode = core::StdioMode::kNull;
+  o.stderr_mode = core::StdioMode::kFile;
+  o.stderr_file = err_file;
+  auto proc = core::Subprocess::Start(o);
+  ASSERT_TRUE(proc.ok()) << proc.status().ToString();
+  std::string err;
+  for (int i = 0; i < 600 && err.find("stalled (pid") == std::string::npos; ++i) {
+    if ((*proc)->WaitFor(std::chrono::milliseconds(100)))
+      break;
+    std::ifstream f(err_file);
+    err.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  ASSERT_NE(err.find("stalled (pid"), std::string::npos) << err;
+  // The walsender serving the backup (on whichever instance is the source) is terminated.
+  std::string terminated;
+  for (int ordinal : {0, 1}) {
+    terminated += Sql(ordinal,
+                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
+                      "'walsender' AND application_name = 'hasteward'");
+  }
+  ASSERT_EQ(terminated, "t\n") << "exactly one walsender serves the backup";
+  auto exited = (*proc)->WaitFor(std::chrono::seconds(120));
+  ASSERT_TRUE(exited.has_value());
+  std::ifstream f(err_file);
+  err.assign(std::istreambuf_iterator<char>(f), {});
+  EXPECT_EQ(exited->exit_code, 23) << err;
+  EXPECT_NE(err.find("base backup"), std::string::npos) << err;
+  EXPECT_TRUE(Snapshots().empty()) << "a broken base backup must not become a snapshot";
   auto check = hs_.Restic({"check"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  // The next backup works and deduplicates against what the killed one stored.
+  // The next backup works and deduplicates against what was stored.
   EXPECT_FALSE(NativeBackup().empty());
 }
 

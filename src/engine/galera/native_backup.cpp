@@ -38,7 +38,6 @@ class GaleraNativeStream : public NativeBackupStream {
     return inner_->ReadContent(buf);
   }
   std::map<std::string, std::string> metadata() const override { return metadata_; }
-  core::Subprocess& process() override { return inner_->process(); }
   uint64_t bytes_read() const override { return inner_->bytes_read(); }
 
  private:

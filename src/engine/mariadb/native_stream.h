@@ -62,7 +62,6 @@ class MariadbNativeStream : public NativeBackupStream {
   core::Result<std::optional<NativeMember>> Next() override;
   core::Result<size_t> ReadContent(std::span<uint8_t> buf) override;
   std::map<std::string, std::string> metadata() const override { return metadata_; }
-  core::Subprocess& process() override { return tool_->process(); }
   uint64_t bytes_read() const override { return reader_.bytes_read(); }
 
  private:

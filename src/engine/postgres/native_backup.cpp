@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/postgres/base_backup_client.h"
 #include "engine/postgres/native_source.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/pg_connection.h"
@@ -27,6 +28,49 @@ constexpr auto kStandbyCatchUp = std::chrono::seconds(30);
 // else the admin user.
 const platform::Credentials& ReplicationCredentials(const platform::Cluster& cluster) {
   return cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
+}
+
+constexpr char kLabel[] = "hasteward native backup";
+
+// Servers before 15 send one COPY per tablespace and the manifest apart: pg_basebackup speaks
+// that protocol and writes one tar with the manifest appended.
+core::Result<std::unique_ptr<NativeBackupStream>> OpenWithPgBaseBackup(
+    const platform::Instance& source, const std::string& user, const std::string& password,
+    size_t block_size) {
+  core::SubprocessOptions options;
+  ToolSecrets secrets;
+  options.env_unset = {"PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGDATABASE"};
+  options.env_set["PGCONNECT_TIMEOUT"] = "5";
+  options.env_set["PGPASSFILE"] = "/dev/null";
+  if (!password.empty()) {
+    HS_ASSIGN_OR_RETURN(options.env_set["PGPASSFILE"],
+                        secrets.Add("pgpass", PgPassLine(user, password)));
+  }
+  std::string host = source.host.empty() ? source.socket : source.host;
+  options.argv = {ToolPath(source, "pg_basebackup"),
+                  "-h",
+                  host,
+                  "-p",
+                  std::to_string(source.port > 0 ? source.port : 5432),
+                  "-U",
+                  user,
+                  "-w",
+                  "-D",
+                  "-",
+                  "-F",
+                  "tar",
+                  "-X",
+                  "fetch",
+                  "-c",
+                  "fast",
+                  "-l",
+                  kLabel};
+  core::LogInfo("starting base backup",
+                {{"instance", source.name}, {"command", core::JoinArgv(options.argv)}});
+  // No end marker: the tar reader proves the archive whole and the stream its manifest.
+  HS_ASSIGN_OR_RETURN(auto tool, ToolDumpStream::Start(std::move(options), std::move(secrets), ""));
+  return std::unique_ptr<NativeBackupStream>(std::make_unique<PgNativeStream>(
+      std::make_unique<ToolBaseBackupArchive>(std::move(tool)), block_size));
 }
 
 }  // namespace
@@ -62,41 +106,24 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   }
   const platform::Credentials& creds = ReplicationCredentials(cluster);
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
-  core::SubprocessOptions options;
-  ToolSecrets secrets;
-  options.env_unset = {"PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGDATABASE"};
-  options.env_set["PGCONNECT_TIMEOUT"] = "5";
-  options.env_set["PGPASSFILE"] = "/dev/null";
-  if (!password.empty()) {
-    HS_ASSIGN_OR_RETURN(options.env_set["PGPASSFILE"],
-                        secrets.Add("pgpass", PgPassLine(creds.user, password)));
-  }
   const platform::Instance& source = plan.source;
-  std::string host = source.host.empty() ? source.socket : source.host;
-  options.argv = {ToolPath(source, "pg_basebackup"),
-                  "-h",
-                  host,
-                  "-p",
-                  std::to_string(source.port > 0 ? source.port : 5432),
-                  "-U",
-                  creds.user.empty() ? PgUser(cluster) : creds.user,
-                  "-w",
-                  "-D",
-                  "-",
-                  "-F",
-                  "tar",
-                  "-X",
-                  "fetch",
-                  "-c",
-                  "fast",
-                  "-l",
-                  "hasteward native backup"};
-  core::LogInfo("starting base backup",
-                {{"instance", source.name}, {"command", core::JoinArgv(options.argv)}});
-  // No end marker: the tar reader proves the archive whole and the stream its manifest.
-  HS_ASSIGN_OR_RETURN(auto tool, ToolDumpStream::Start(std::move(options), std::move(secrets), ""));
-  return std::unique_ptr<NativeBackupStream>(
-      std::make_unique<PgNativeStream>(std::move(tool), block_size));
+  PgConnectParams params;
+  params.host = source.host.empty() ? source.socket : source.host;
+  params.port = source.port > 0 ? source.port : 5432;
+  params.user = creds.user.empty() ? PgUser(cluster) : creds.user;
+  params.password = password;
+  params.connect_timeout_seconds = 5;
+  params.display_name = DescribeInstance(source);
+  HS_ASSIGN_OR_RETURN(auto client, BaseBackupClient::Connect(params));
+  if (client->server_version() >= BaseBackupClient::kMinServerVersion) {
+    core::LogInfo("starting base backup over the replication protocol",
+                  {{"instance", source.name}, {"user", params.user}});
+    HS_TRY(client->Start(kLabel));
+    return std::unique_ptr<NativeBackupStream>(
+        std::make_unique<PgNativeStream>(std::move(client), block_size));
+  }
+  client.reset();
+  return OpenWithPgBaseBackup(source, params.user, password, block_size);
 }
 
 }  // namespace hasteward::engine::postgres

@@ -1,6 +1,10 @@
 #include "engine/postgres/native_stream.h"
 
+#include <algorithm>
+#include <cstring>
 #include <regex>
+
+#include "core/clock.h"
 
 namespace hasteward::engine::postgres {
 
@@ -65,8 +69,7 @@ bool IsRelationPath(const std::string& path) {
 }
 
 core::Status PgNativeStream::Incomplete(const std::string& cause) const {
-  return core::Status(core::ErrorCode::kDumpFailed,
-                      "base backup by 'pg_basebackup' is incomplete: " + cause,
+  return core::Status(core::ErrorCode::kDumpFailed, "the base backup is incomplete: " + cause,
                       "the backup was not saved; check the database server's log and retry");
 }
 
@@ -114,9 +117,20 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
     return std::optional<NativeMember>();
   }
   kept_ = Kept::kNone;
+  if (manifest_) {
+    // The manifest member was the last.
+    HS_TRY(Complete());
+    done_ = true;
+    return std::optional<NativeMember>();
+  }
   HS_ASSIGN_OR_RETURN(auto entry, reader_.Next());
   if (!entry) {
-    // The reader drained the tool's stdout: its exit status has been checked by now.
+    // The reader drained the archive: the tool's exit status or the server's end of the backup
+    // has been checked by now.
+    manifest_ = archive_->TakeManifest();
+    if (manifest_) {
+      return std::optional<NativeMember>(ManifestMember());
+    }
     HS_TRY(Complete());
     done_ = true;
     return std::optional<NativeMember>();
@@ -144,7 +158,28 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
   return std::optional<NativeMember>(std::move(member));
 }
 
+NativeMember PgNativeStream::ManifestMember() {
+  core::TarEntry entry;
+  entry.path = "backup_manifest";
+  entry.type = core::TarEntryType::kFile;
+  entry.mode = 0600;
+  entry.mtime = core::SystemClock::Get().NowUnixSeconds();
+  entry.size = manifest_->size();
+  OwnServerFiles(entry);
+  kept_ = Kept::kManifest;
+  files_[kept_] = manifest_->size() > kManifestTailBytes
+                      ? manifest_->substr(manifest_->size() - kManifestTailBytes)
+                      : *manifest_;
+  return NativeMember{std::move(entry), 0};
+}
+
 core::Result<size_t> PgNativeStream::ReadContent(std::span<uint8_t> buf) {
+  if (manifest_) {
+    size_t n = std::min(buf.size(), manifest_->size() - manifest_offset_);
+    std::memcpy(buf.data(), manifest_->data() + manifest_offset_, n);
+    manifest_offset_ += n;
+    return n;
+  }
   HS_ASSIGN_OR_RETURN(size_t n, reader_.ReadContent(buf));
   if (kept_ != Kept::kNone && n > 0) {
     std::string& kept = files_[kept_];

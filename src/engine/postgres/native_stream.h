@@ -1,6 +1,8 @@
-// The members of a pg_basebackup tar stream (-F tar -D - -X fetch), with the facts PostgreSQL
-// writes into it: backup_label (start LSN, timeline), backup_manifest (WAL range),
-// global/pg_control (system identifier) and PG_VERSION (major version).
+// The members of a base backup's tar archive, from the replication protocol (BaseBackupClient,
+// the manifest sent after the archive) or from pg_basebackup's stdout (-F tar -D - -X fetch, the
+// manifest appended as a member), with the facts PostgreSQL writes into it: backup_label (start
+// LSN, timeline), backup_manifest (WAL range), global/pg_control (system identifier) and
+// PG_VERSION (major version).
 #pragma once
 
 #include <map>
@@ -10,6 +12,7 @@
 #include "core/tar_reader.h"
 #include "engine/client_tools.h"
 #include "engine/native_backup.h"
+#include "engine/postgres/base_backup_client.h"
 
 namespace hasteward::engine::postgres {
 
@@ -28,30 +31,46 @@ core::Result<std::string> SystemIdentifierFromControl(const std::string& pg_cont
 // pg_control, pg_filenode.map and the like are still page-sized or tiny: one block either way).
 bool IsRelationPath(const std::string& path);
 
+// pg_basebackup's stdout as a BaseBackupArchive (for servers older than the one-stream protocol):
+// the manifest is a member of its archive.
+class ToolBaseBackupArchive : public BaseBackupArchive {
+ public:
+  explicit ToolBaseBackupArchive(std::unique_ptr<ToolDumpStream> tool) : tool_(std::move(tool)) {}
+  core::Result<size_t> Read(std::span<uint8_t> buf) override { return tool_->Read(buf); }
+  std::optional<std::string> TakeManifest() override { return std::nullopt; }
+
+ private:
+  std::unique_ptr<ToolDumpStream> tool_;
+};
+
 class PgNativeStream : public NativeBackupStream {
  public:
-  PgNativeStream(std::unique_ptr<ToolDumpStream> tool, size_t block_size)
-      : tool_(std::move(tool)), reader_(*tool_), block_size_(block_size) {}
+  PgNativeStream(std::unique_ptr<BaseBackupArchive> archive, size_t block_size)
+      : archive_(std::move(archive)), reader_(*archive_), block_size_(block_size) {}
 
   core::Result<std::optional<NativeMember>> Next() override;
   core::Result<size_t> ReadContent(std::span<uint8_t> buf) override;
   std::map<std::string, std::string> metadata() const override { return metadata_; }
-  core::Subprocess& process() override { return tool_->process(); }
-  uint64_t bytes_read() const override { return reader_.bytes_read(); }
+  uint64_t bytes_read() const override { return reader_.bytes_read() + manifest_offset_; }
 
  private:
   enum class Kept { kNone, kLabel, kManifest, kControl, kVersion };
   core::Status Complete();
   core::Status Incomplete(const std::string& cause) const;
   void OwnServerFiles(core::TarEntry& entry);
+  // The manifest the protocol sent beside the archive, as the member pg_basebackup would have
+  // appended (owned like the server's files).
+  NativeMember ManifestMember();
 
-  std::unique_ptr<ToolDumpStream> tool_;
+  std::unique_ptr<BaseBackupArchive> archive_;
   core::TarReader reader_;
   size_t block_size_;
   Kept kept_ = Kept::kNone;
   std::map<Kept, std::string> files_;  // the kept small files (the manifest: its tail)
   std::map<std::string, std::string> metadata_;
   std::optional<core::TarEntry> owner_;  // the first server-sent member: the data directory's owner
+  std::optional<std::string> manifest_;  // served by ReadContent after the archive's members
+  size_t manifest_offset_ = 0;
   bool done_ = false;
 };
 

@@ -51,6 +51,10 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
     keys.push_back("password");
     values.push_back(p.password.c_str());
   }
+  if (p.replication) {
+    keys.push_back("replication");
+    values.push_back("true");
+  }
   keys.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);

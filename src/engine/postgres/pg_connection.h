@@ -19,6 +19,9 @@ struct PgConnectParams {
   std::string password;  // never logged
   std::string dbname = "postgres";
   int connect_timeout_seconds = 3;
+  // A physical replication connection (BASE_BACKUP, IDENTIFY_SYSTEM): pg_hba's "replication"
+  // lines apply and dbname is ignored.
+  bool replication = false;
   std::string display_name;  // for messages, e.g. "'pg-0' (127.0.0.1:5432)"
 };
 
@@ -47,6 +50,8 @@ class PgConnection {
   // libpq refuses it (invalid encoding).
   core::Result<std::string> QuoteLiteral(const std::string& text);
   const std::string& display_name() const { return display_name_; }
+  // For protocol-level work this class does not wrap (the replication protocol's COPY stream).
+  PGconn* native_handle() const { return conn_; }
 
  private:
   PgConnection(PGconn* conn, std::string display_name)
