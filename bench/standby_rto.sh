@@ -19,6 +19,7 @@
 #
 #   SIZE=66 DURATION=900 RATE=50 bench/standby_rto.sh [path/to/hasteward]
 #   SIZE=2 DURATION=60 bench/standby_rto.sh        # a short run (~3 minutes)
+#   ACTIVATE_LOG=FILE keeps the activation's log, each line prefixed with its Unix time.
 #
 # Needs root (the servers run as 'postgres'), pgbench, radosgw (Ceph), and
 # `./tools/build.sh s3_bench_server`. PostgreSQL only (ENGINE=cnpg); MariaDB is not built here.
@@ -152,6 +153,7 @@ DONE=$(now)
 wait "${PIDS[0]}"
 WRITABLE=$(cat "$W/writable.at")
 sleep 0.5  # the process substitution flushes its last lines
+[ -z "${ACTIVATE_LOG:-}" ] || cp "$W/activate.log" "$ACTIVATE_LOG"
 
 echo "--- standby_rto (ENGINE=cnpg SIZE=$SIZE DURATION=${DURATION}s RATE=${RATE}/s, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "database size:                    $((DB_BYTES / 1048576)) MiB (pgbench scale $SIZE)"
@@ -169,13 +171,17 @@ for i in "${!PHASES[@]}"; do
   [ "$phase" = Activated ] && continue
   printf 'phase %-27s%s s\n' "$phase:" "$(secs "$at" "$next")"
 done
-# Inside Restoring: the base restore, then the server's replay of the archive until it promoted.
+# Inside Restoring: the instances stopped and the restore planned (the base and the archive's
+# timeline path read from the repository), the base restore, then the server's replay of the
+# archive until it promoted.
 logged() { sed -n "s/^\([0-9.]*\) .*$1.*/\1/p" "$W/activate.log" | head -1; }
 BASE_AT=$(logged "restoring native snapshot")
 REPLAY_AT=$(logged "replays archived WAL")
 PROMOTED_AT=$(logged "runs on the restored data and accepts writes")
+RESTORING_AT=$(logged "standby activation: phase Restoring")
 if [ -n "$BASE_AT" ] && [ -n "$REPLAY_AT" ] && [ -n "$PROMOTED_AT" ]; then
-  echo "  base restore (Restoring):       $(secs "$BASE_AT" "$REPLAY_AT") s"
+  echo "  stop and plan, before the base: $(secs "$RESTORING_AT" "$BASE_AT") s"
+  echo "  base restore:                   $(secs "$BASE_AT" "$REPLAY_AT") s"
   echo "  WAL replay to promotion:        $(secs "$REPLAY_AT" "$PROMOTED_AT") s"
 fi
 RECORD=$W/dr/standby-shop-dr-activation.json
