@@ -51,7 +51,11 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   site src sandbox down -c shop -n src >/dev/null 2>&1 || true
   site dr sandbox down -c shop -n dr >/dev/null 2>&1 || true
-  [ -n "${SRV_PID:-}" ] && { exec {SRV[1]}>&- || true; wait "$SRV_PID" 2>/dev/null || true; }
+  if [ -n "${SRV_PID:-}" ]; then
+    # The server exits (stopping the RGW) at the end of its input.
+    eval 'exec {SRV[1]}>&-' 2>/dev/null || true
+    wait "$SRV_PID" 2>/dev/null || true
+  fi
   rm -rf "$W"
 }
 trap cleanup EXIT
