@@ -8,7 +8,8 @@
 // archived row; a reused token and a second activation are refused, and `standby status` shows the
 // written cursor; then the failback drill: the new primary archives and backs up, a standby
 // declared the other way at the old site is refused while the new primary answers, activates back
-// once it is stopped, and a poller never sees both writable.
+// once the new primary is fenced with `hasteward instance stop`, a poller never sees both writable,
+// and the fenced instance stays down.
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -214,7 +215,11 @@ TEST_F(StandbyActivationTest, AnActivatedStandbyRefusesAgainAndStatusShowsTheAud
   EXPECT_NE(text.out.find("activation: Activated"), std::string::npos) << text.out;
 }
 
-TEST_F(StandbyActivationTest, FailbackActivatesTheOldSiteOnceTheNewPrimaryIsStopped) {
+// The fail-back fences the new primary the way a user does on the local platform, `hasteward
+// instance stop` of each of the DR cluster's instances (the local platform's Fence: the server is
+// stopped and nothing restarts it), not a crash: the drill checks that the fence holds, i.e. the
+// fenced instance stays down until the old site is writable again.
+TEST_F(StandbyActivationTest, FailbackActivatesTheOldSiteOnceTheNewPrimaryIsFenced) {
   ASSERT_EQ(EnableArchiving(Dr()), "");
   Sql(Dr(), "INSERT INTO orders VALUES (202, 'written at the dr site')");
   ASSERT_FALSE(NativeBackup(Dr()).empty());
@@ -224,27 +229,48 @@ TEST_F(StandbyActivationTest, FailbackActivatesTheOldSiteOnceTheNewPrimaryIsStop
       Declare(Source(), Dr(), "shop-back", "  activation: {acceptUnverified: true}\n");
   auto refused = Activate(Source(), config, "2026-11-23T12:00:00Z");
   EXPECT_EQ(refused.exit_code, 24) << "the new primary still answers: " << refused.err;
-  // A poller: never both sites writable while the fail-back runs.
+  // A poller: never both sites writable while the fail-back runs, and once fenced, no DR instance
+  // accepts a connection again.
   std::atomic<bool> stop{false};
+  std::atomic<bool> fenced{false};
   std::atomic<int> both{0};
+  std::atomic<int> dr_back{0};
+  const std::vector<platform::Instance> dr_instances = Dr().cluster->cluster().instances;
   std::thread poller([&] {
     while (!stop) {
       auto writable = [](Site& site) {
         auto rows = site.cluster->Sql(0, "SELECT NOT pg_is_in_recovery()");
         return rows.ok() && rows->rfind("t", 0) == 0;
       };
+      bool was_fenced = fenced;  // read before probing: a fence still in progress is not judged
       if (writable(Source()) && writable(Dr())) {
         ++both;
+      }
+      for (const auto& instance : dr_instances) {
+        if (was_fenced && core::TcpAccepts(instance.host, instance.port)) {
+          ++dr_back;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  Kill9(Dr());  // fenced: the DR primary is down before the old site activates
+  for (const auto& instance : dr_instances) {
+    auto stopped = Hs(Dr(), {"instance", "stop", "-i", std::to_string(instance.ordinal)});
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+    EXPECT_NE(stopped.out.find(instance.name + ": stopped"), std::string::npos) << stopped.out;
+  }
+  fenced = true;
   auto back = Activate(Source(), config, "2026-11-23T12:00:01Z");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a few more polls, fenced
   stop = true;
   poller.join();
   ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
   EXPECT_EQ(both.load(), 0);
+  EXPECT_EQ(dr_back.load(), 0) << "a fenced DR instance accepted connections again";
+  for (const auto& instance : dr_instances) {
+    auto status = Hs(Dr(), {"instance", "status", "-i", std::to_string(instance.ordinal)});
+    EXPECT_NE(status.out.find(instance.name + ": stopped"), std::string::npos) << status.out;
+  }
   EXPECT_EQ(Sql(Source(), "SELECT count(*) FROM orders"), "203");
 }
 
