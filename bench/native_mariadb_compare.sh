@@ -79,6 +79,17 @@ start=$(date +%s.%N)
 "$HW" restore -e mariadb -c bench -n b --snapshot latest --yes >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
 echo "hasteward native restore: $(echo "$(date +%s.%N) - $start" | bc) s"
 [ "$(sql -e "CHECKSUM TABLE sbtest.sbtest1")" = "$want" ] || { echo "restored data differs"; exit 1; }
+# The restic pipeline's restore: the stream back through mbstream, prepared, then the server started.
+"$HW" instance stop -c bench -n b -i 0 >/dev/null
+rm -rf "$DATA"
+start=$(date +%s.%N)
+mkdir -p "$DATA"
+restic -r "$W/restic" dump -q latest backup.mbstream | mbstream -x -C "$DATA"
+mariadb-backup --prepare --target-dir="$DATA" >/dev/null 2>&1
+chown -R mysql:mysql "$DATA"
+"$HW" instance start -c bench -n b -i 0 >/dev/null
+echo "restic dump | mbstream restore: $(echo "$(date +%s.%N) - $start" | bc) s"
+[ "$(sql -e "CHECKSUM TABLE sbtest.sbtest1")" = "$want" ] || { echo "restic-restored data differs"; exit 1; }
 
 echo "== second-backup stored bytes by data-file block size"
 for bs in $BLOCK_SIZES; do

@@ -2,7 +2,7 @@
 # HASteward native PostgreSQL backups against pgBackRest and the restic pipeline, one run on one
 # pgbench database (issue #12's benchmark). Measures, for each tool: full backup seconds, MB/s,
 # CPU seconds (user+sys of the tool's process tree), peak RSS, stored bytes (repository growth);
-# restore to a running, writable server in seconds; then changes 1 % of the rows (scattered) and
+# restore to a running, writable server in seconds (the restic pipeline: restic dump | tar -x); then changes 1 % of the rows (scattered) and
 # measures the second backup's stored bytes (pgBackRest: incremental). Finally the stored bytes of
 # a second HASteward backup for several data-file block sizes (BLOCK_SIZES).
 #
@@ -114,6 +114,15 @@ start=$(date +%s.%N)
 pgctl start
 until writable; do sleep 0.2; done
 echo "pgbackrest restore:       $(echo "$(date +%s.%N) - $start" | bc) s"
+check
+pgctl stop -m fast
+rm -rf "$DATA"
+start=$(date +%s.%N)
+install -d -o postgres -m 700 "$DATA"
+restic -r "$W/restic" dump -q latest base.tar | runuser -u postgres -- tar -x -C "$DATA"
+pgctl start
+until writable; do sleep 0.2; done
+echo "restic dump | tar restore: $(echo "$(date +%s.%N) - $start" | bc) s"
 check
 
 echo "== second-backup stored bytes by data-file block size"
