@@ -76,7 +76,7 @@ TEST(BaseBackupClientTest, StreamsTheArchiveThenTheManifestAndStopsOnASignal) {
   auto stopped = BaseBackupClient::Connect(ReplicationParams(cluster));
   ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
   ASSERT_TRUE((*stopped)->Start("stopped test").ok());
-  std::vector<uint8_t> buffer(64 * 1024);
+  std::vector<uint8_t> buffer(size_t{64} * 1024);
   ASSERT_TRUE((*stopped)->Read(buffer).ok());
   core::SetStopSignalForTest(SIGTERM);
   core::Status failure;

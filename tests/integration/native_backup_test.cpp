@@ -235,11 +235,11 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
                              "-D", data, "-l", sock + "/log", "-w", "-t", "60", "-o",
                              "-p " + port + " -k " + sock + " -c listen_addresses=''", "start"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  const std::string checksums =
+      "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' || "
+      "(SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)";
   auto rows = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", sock, "-p", port, "-X",
-                          "-A", "-t", "-c",
-                          "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts "
-                          "a) || ' ' || (SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM "
-                          "events e)"});
+                          "-A", "-t", "-c", checksums});
   EXPECT_EQ(rows.out, before) << rows.err;
   RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl", "-D", data, "-w",
               "-m", "fast", "stop"});
