@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
-#include "core/subprocess.h"
 #include "support/hasteward_env.h"
+#include "support/held_command.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -290,30 +290,18 @@ TEST_F(NativeBackupTest, VerifyRestoresTheDataDirectoryIntoAScratchServerAndRead
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM accounts"), "50000\n");
 }
 
-TEST_F(NativeBackupTest, ABaseBackupWhoseServerProcessIsKilledSavesNoSnapshot) {
+TEST_F(NativeBackupTest, ABaseBackupWhoseWalsenderIsTerminatedMidStreamSavesNoSnapshot) {
   // HASteward takes the base backup over the replication protocol itself. In mid-stream (a
   // failpoint holds the client after the first archive data) the server process sending it is
   // terminated; the stream breaks and nothing is saved.
-  core::SubprocessOptions o;
-  o.argv = {HastewardBin(), "backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"};
-  o.env_set = hs_.vars();
-  o.env_set["HASTEWARD_INVENTORY"] = pg_->inventory_path();
-  o.env_set["HASTEWARD_STATE_DIR"] = pg_->state_dir();
-  o.env_set["HASTEWARD_FAILPOINT"] = "base-backup-streaming:stall";
-  std::string err_file = hs_.Path("killed.err");
-  o.stdout_mode = core::StdioMode::kNull;
-  o.stderr_mode = core::StdioMode::kFile;
-  o.stderr_file = err_file;
-  auto proc = core::Subprocess::Start(o);
-  ASSERT_TRUE(proc.ok()) << proc.status().ToString();
-  std::string err;
-  for (int i = 0; i < 600 && err.find("stalled (pid") == std::string::npos; ++i) {
-    if ((*proc)->WaitFor(std::chrono::milliseconds(100)))
-      break;
-    std::ifstream f(err_file);
-    err.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  ASSERT_NE(err.find("stalled (pid"), std::string::npos) << err;
+  auto env = hs_.vars();
+  env["HASTEWARD_INVENTORY"] = pg_->inventory_path();
+  env["HASTEWARD_STATE_DIR"] = pg_->state_dir();
+  auto run =
+      HeldCommand::Start({"backup", "-e", "cnpg", "-c", "shop", "-n", "nt", "--method", "native"},
+                         env, "base-backup-streaming:stall", hs_.Path("killed.err"));
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*run)->WaitUntilHeld()) << (*run)->err();
   // The walsender serving the backup (on whichever instance is the source) is terminated.
   std::string terminated;
   for (int ordinal : {0, 1}) {
@@ -322,10 +310,9 @@ TEST_F(NativeBackupTest, ABaseBackupWhoseServerProcessIsKilledSavesNoSnapshot) {
                       "'walsender' AND application_name = 'hasteward'");
   }
   ASSERT_EQ(terminated, "t\n") << "exactly one walsender serves the backup";
-  auto exited = (*proc)->WaitFor(std::chrono::seconds(120));
+  auto exited = (*run)->WaitForExit(std::chrono::seconds(120));
   ASSERT_TRUE(exited.has_value());
-  std::ifstream f(err_file);
-  err.assign(std::istreambuf_iterator<char>(f), {});
+  std::string err = (*run)->err();
   EXPECT_EQ(exited->exit_code, 23) << err;
   EXPECT_NE(err.find("base backup"), std::string::npos) << err;
   EXPECT_TRUE(Snapshots().empty()) << "a broken base backup must not become a snapshot";

@@ -18,6 +18,7 @@
 #include "core/subprocess.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/held_command.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 
@@ -222,43 +223,19 @@ TEST_F(RestoreSandboxPostgresTest, ASnapshotThatDoesNotExistMakesNoSandbox) {
 }
 
 TEST_F(RestoreSandboxPostgresTest, ARestoreStoppedMidStreamRemovesTheHalfMadeSandbox) {
-  core::SubprocessOptions o;
-  o.argv = {HastewardBin(),
-            "restore",
-            "--method",
-            "dump",
-            "--into-sandbox",
-            "shop-stopped",
-            "-e",
-            "cnpg",
-            "-c",
-            "shop",
-            "-n",
-            "rs",
-            "--password-file",
-            *password_file_};
-  o.env_set = hs_->vars();
-  o.env_set["HASTEWARD_INVENTORY"] = pg_->inventory_path();
-  o.env_set["HASTEWARD_STATE_DIR"] = pg_->state_dir();
-  o.env_set["HASTEWARD_FAILPOINT"] = "restore-mid-stream:pause";
-  std::string err_file = hs_->Path("stopped.err");
-  o.stdout_mode = core::StdioMode::kNull;
-  o.stderr_mode = core::StdioMode::kFile;
-  o.stderr_file = err_file;
-  auto proc = core::Subprocess::Start(o);
-  ASSERT_TRUE(proc.ok()) << proc.status().ToString();
-  std::string err;
-  for (int i = 0; i < 1200 && err.find("paused (pid") == std::string::npos; ++i) {
-    if ((*proc)->WaitFor(std::chrono::milliseconds(100)))
-      break;
-    std::ifstream f(err_file);
-    err.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  ASSERT_NE(err.find("paused (pid"), std::string::npos) << err;
+  auto env = hs_->vars();
+  env["HASTEWARD_INVENTORY"] = pg_->inventory_path();
+  env["HASTEWARD_STATE_DIR"] = pg_->state_dir();
+  auto run =
+      HeldCommand::Start({"restore", "--method", "dump", "--into-sandbox", "shop-stopped", "-e",
+                          "cnpg", "-c", "shop", "-n", "rs", "--password-file", *password_file_},
+                         env, "restore-mid-stream:pause", hs_->Path("stopped.err"));
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*run)->WaitUntilHeld()) << (*run)->err();
   // Mid-restore the sandbox exists; the stop must take it away again.
   EXPECT_EQ(Sandboxes(*hs_, *pg_), std::vector<std::string>{"rs/shop-stopped"});
-  ::kill((*proc)->pid(), SIGTERM);
-  auto exited = (*proc)->WaitFor(std::chrono::seconds(120));
+  ::kill((*run)->pid(), SIGTERM);
+  auto exited = (*run)->WaitForExit(std::chrono::seconds(120));
   ASSERT_TRUE(exited.has_value());
   EXPECT_EQ(exited->exit_code, 128 + SIGTERM);
   EXPECT_TRUE(Sandboxes(*hs_, *pg_).empty());
