@@ -101,7 +101,7 @@ class RepairTest : public ::testing::Test {
     for (const auto& entry : std::filesystem::directory_iterator(real)) {
       std::string name = entry.path().filename().string();
       if (name != "pg_dumpall")
-        std::filesystem::create_symlink(entry.path(), slow + "/" + name);
+        std::filesystem::create_symlink(entry.path(), std::filesystem::path(slow) / name);
     }
     WriteFile(slow + "/pg_dumpall", "#!/bin/sh\nsleep 1.5\nexec " + real + "/pg_dumpall \"$@\"\n");
     ::chmod(slow.c_str(), 0755);  // the tools may run as the database user
@@ -425,7 +425,7 @@ void SetStartCommands(const std::string& inventory, const std::string& replaceme
     if (key != std::string::npos && line.find_first_not_of(' ') == key) {
       if (replacement.empty())
         continue;
-      line = line.substr(0, key) + "start: " + replacement;
+      line = line.substr(0, key).append("start: ").append(replacement);
     }
     out += line + "\n";
   }
