@@ -37,7 +37,9 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   // hasteward stops or dies; the instance's server is never started from here.
   o.helper = true;
   o.new_process_group = true;
-  HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  handle->set_exec_start_timeout(script.exec_start_timeout);
+  HS_ASSIGN_OR_RETURN(auto proc, handle->Exec(std::move(o)));
   if (input) {
     core::Status w = core::WriteAll(proc->stdin_fd(), core::AsBytes(*input));
     proc->CloseStdin();

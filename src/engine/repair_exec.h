@@ -20,6 +20,9 @@ struct Script {
   std::vector<std::string> args = {};
   // Written to stdin (secrets go here, never into args).
   std::optional<std::string> input = std::nullopt;
+  // How long the platform may wait for a place to run it while the instance is stopped
+  // (InstanceHandle::set_exec_start_timeout); heals pass their --heal-timeout.
+  std::chrono::milliseconds exec_start_timeout = platform::InstanceHandle::kDefaultStartTimeout;
 };
 
 // Runs `script` via Platform::Exec where `instance` lives. Returns stdout; a non-zero exit is

@@ -27,6 +27,10 @@ core::Result<core::RunOutput> InstanceHandle::Run(std::vector<std::string> argv)
   return out;
 }
 
+InstanceHandle::KeptCopies InstanceHandle::KeptCopiesOf(const std::string& stamp) const {
+  return KeptCopies{instance().data_dir + ".hasteward-kept-" + stamp, ""};
+}
+
 core::Status InstanceHandle::CheckRelativeDataPath(const std::string& relative_path) {
   std::filesystem::path p(relative_path);
   bool escapes = false;

@@ -74,12 +74,31 @@ class InstanceHandle {
   // Whether the server process is running (not whether it is healthy).
   virtual core::Result<bool> IsRunning() = 0;
 
+  // Where a destructive step keeps copies of data-directory files before it changes them: each
+  // kept file is `dir/<prefix><file name>` (dir is created when absent), as Exec sees paths.
+  struct KeptCopies {
+    std::string dir;
+    std::string prefix;
+    std::string PathOf(const std::string& file) const { return dir + "/" + prefix + file; }
+  };
+  // Copies must last as long as the data: the default (the host keeps what is beside the data
+  // directory) is the directory `<data_dir>.hasteward-kept-<stamp>`, no prefix. A platform whose
+  // only persistent storage is the data directory itself (kubernetes) overrides it.
+  virtual KeptCopies KeptCopiesOf(const std::string& stamp) const;
+
+  // How long Exec may wait for a place to run commands while the server is stopped (kubernetes:
+  // the helper pod mounting a scaled-away pod's volume must start first). Repair sets its
+  // --heal-timeout here; kDefaultStartTimeout otherwise.
+  void set_exec_start_timeout(std::chrono::milliseconds timeout) { exec_start_timeout_ = timeout; }
+  std::chrono::milliseconds exec_start_timeout() const { return exec_start_timeout_; }
+
   // Checks a path given to ReadDataFile/WriteDataFile: relative, non-empty, no ".." component.
   static core::Status CheckRelativeDataPath(const std::string& relative_path);
 
  private:
   Cluster cluster_;
   Instance instance_;
+  std::chrono::milliseconds exec_start_timeout_ = kDefaultStartTimeout;
 };
 
 }  // namespace hasteward::platform

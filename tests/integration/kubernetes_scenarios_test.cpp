@@ -16,7 +16,9 @@
 //     the node, its Galera state reset through a helper pod, scaled back and resumed); a heal
 //     that times out leaves the MariaDB resumed.
 #include <atomic>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -473,6 +475,26 @@ bool HealHelperExists(FakeKubeApi& api) {
              .code == 200;
 }
 
+// The node's volume (the sandbox's data directory of galera-1), where the heal kept its Galera
+// state as plain files named hasteward-kept-<stamp>-<file>: they outlived the helper pod and the
+// rejoin's state transfer, the log names each of them, and MariaDB lists no
+// database for them (a kept directory would show as `#mysql50#<name>`).
+void ExpectKeptStateInTheVolume(KubePublishedCluster& kube, const std::string& log) {
+  std::set<std::string> kept;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(kube.sandbox().instance(1).data_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("hasteward-kept-", 0) == 0 && entry.is_regular_file()) {
+      kept.insert(name.substr(name.rfind('-') + 1));
+      EXPECT_NE(log.find("/" + name + "'"), std::string::npos) << log;
+    }
+  }
+  EXPECT_EQ(kept, (std::set<std::string>{"galera.cache", "grastate.dat"}));
+  auto databases = kube.sandbox().Sql(1, "SHOW DATABASES");
+  ASSERT_TRUE(databases.ok()) << databases.status().ToString();
+  EXPECT_EQ(databases->find("hasteward"), std::string::npos) << *databases;
+}
+
 // The repair table's split-brain rows through the API: untargeted is a HARD STOP, targeted needs
 // --force, and with --force the donor's escrow backup and every diverged side's capture are
 // taken before anything is healed. Then the node is healed through the API as the origin
@@ -516,7 +538,7 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
                 "WHERE VARIABLE_NAME = 'wsrep_cluster_size'"),
             "2");
   // Everything HASteward changed is back: the resource resumed, the StatefulSet at its size,
-  // no helper pod; the kept state files lie beside the node's data directory.
+  // no helper pod; the kept state files lie in the node's volume.
   json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
   EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
   EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
@@ -531,6 +553,7 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
       << "the Galera state was reset through the helper pod, which was deleted afterwards";
   EXPECT_EQ(kube().mariadb_operator()->last_error(), "");
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
+  ExpectKeptStateInTheVolume(kube(), log);
 }
 
 // A heal whose node does not come back within --heal-timeout (its server held, as a pod stuck

@@ -101,7 +101,7 @@ class RepairTest : public ::testing::Test {
     for (const auto& entry : std::filesystem::directory_iterator(real)) {
       std::string name = entry.path().filename().string();
       if (name != "pg_dumpall")
-        std::filesystem::create_symlink(entry.path(), slow + "/" + name);
+        std::filesystem::create_symlink(entry.path(), std::filesystem::path(slow) / name);
     }
     WriteFile(slow + "/pg_dumpall", "#!/bin/sh\nsleep 1.5\nexec " + real + "/pg_dumpall \"$@\"\n");
     ::chmod(slow.c_str(), 0755);  // the tools may run as the database user
@@ -373,6 +373,24 @@ TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
   for (int n : {0, 1, 2})
     EXPECT_EQ(Trim(Sql(n, "SELECT count(*) FROM shop.t;")), "200") << n;
   EXPECT_EQ(Verdict(), 0);
+  // On the local platform the bootstrapped node's state is kept in a directory beside its data
+  // directory, <data_dir>.hasteward-kept-<stamp>, and the log names each kept file.
+  int kept_nodes = 0;
+  for (int n : {0, 1, 2}) {
+    const std::filesystem::path data(sc_->instance(n).data_dir);
+    for (const auto& entry : std::filesystem::directory_iterator(data.parent_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(data.filename().string() + ".hasteward-kept-", 0) != 0)
+        continue;
+      ++kept_nodes;
+      EXPECT_TRUE(std::filesystem::exists(entry.path() / "grastate.dat")) << entry.path();
+      EXPECT_TRUE(std::filesystem::exists(entry.path() / "galera.cache")) << entry.path();
+      EXPECT_NE((heal.out + heal.err).find("'" + (entry.path() / "grastate.dat").string() + "'"),
+                std::string::npos)
+          << heal.err;
+    }
+  }
+  EXPECT_EQ(kept_nodes, 1) << "only the bootstrapped node's state is replaced";
 
   // A node with another cluster UUID in its grastate.dat is split-brain.
   Stop(2);
@@ -407,7 +425,7 @@ void SetStartCommands(const std::string& inventory, const std::string& replaceme
     if (key != std::string::npos && line.find_first_not_of(' ') == key) {
       if (replacement.empty())
         continue;
-      line = line.substr(0, key) + "start: " + replacement;
+      line = line.substr(0, key).append("start: ").append(replacement);
     }
     out += line + "\n";
   }

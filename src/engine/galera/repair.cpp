@@ -1,5 +1,7 @@
 #include "engine/galera/repair.h"
 
+#include <sstream>
+
 #include "core/log.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/repair_exec.h"
@@ -14,10 +16,17 @@ void Log(const HealOptions& o, const std::string& line) {
     o.log(line);
 }
 
-// Copies grastate.dat and galera.cache (when present) into $2; prints what it kept.
+// Keeps grastate.dat and galera.cache (when present) of data directory $1 as $2/$3<name>, by copy,
+// or by a rename when $4 is "move"; prints "<name> <kept path>" for each.
 constexpr char kKeepState[] =
     "mkdir -p \"$2\" || exit 1; for f in grastate.dat galera.cache; do "
-    "if [ -f \"$1/$f\" ]; then cp -p \"$1/$f\" \"$2/$f\" || exit 1; echo \"$f\"; fi; done";
+    "[ -f \"$1/$f\" ] || continue; "
+    "if [ \"$4\" = move ]; then mv -- \"$1/$f\" \"$2/$3$f\"; "
+    "else cp -p -- \"$1/$f\" \"$2/$3$f\"; fi || exit 1; echo \"$f $2/$3$f\"; done";
+
+// How KeepState keeps the files: a copy when they stay in use, a rename when the heal replaces
+// them anyway (galera.cache can be gigabytes; in the same directory a rename costs nothing).
+enum class Keeping { kCopy, kMove };
 
 core::Result<bool> Synced(const platform::Cluster& cluster, const platform::Instance& node) {
   HS_ASSIGN_OR_RETURN(auto conn, mariadb::MariadbConnection::ConnectInstance(cluster, node));
@@ -37,19 +46,36 @@ core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster
   return core::Status::Ok();
 }
 
+// Keeps the node's Galera state where its platform keeps copies so they last as long as the data
+// (InstanceHandle::KeptCopiesOf: beside the data directory on a host, inside it on kubernetes)
+// and logs each kept path: a destructive step says what it kept and where.
 core::Status KeepState(platform::Platform& platform, const platform::Cluster& cluster,
-                       const platform::Instance& node, const HealOptions& o) {
-  std::string kept = node.data_dir + ".hasteward-kept-" + o.stamp;
-  HS_ASSIGN_OR_RETURN(
-      std::string files,
-      RunScript(platform, cluster, node,
-                {.what = "keep galera state", .text = kKeepState, .args = {node.data_dir, kept}}));
-  for (auto& c : files) {
-    if (c == '\n')
-      c = ' ';
+                       const platform::Instance& node, const HealOptions& o, Keeping keeping) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, node));
+  const platform::InstanceHandle::KeptCopies kept = handle->KeptCopiesOf(o.stamp);
+  HS_ASSIGN_OR_RETURN(std::string listed,
+                      RunScript(platform, cluster, node,
+                                {.what = "keep galera state",
+                                 .text = kKeepState,
+                                 .args = {node.data_dir, kept.dir, kept.prefix,
+                                          keeping == Keeping::kMove ? "move" : "copy"},
+                                 .exec_start_timeout = o.heal_timeout}));
+  std::string names;
+  std::string paths;
+  std::istringstream lines(listed);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t space = line.find(' ');  // "<name> <path>"; the path may hold spaces
+    if (space == std::string::npos)
+      continue;
+    names += line.substr(0, space) + " ";
+    paths += (paths.empty() ? "'" : ", '") + line.substr(space + 1) + "'";
   }
-  Log(o, "kept a copy of " + (files.empty() ? std::string("(no state files) ") : files) + "of '" +
-             node.name + "' in '" + kept + "'");
+  if (names.empty()) {
+    Log(o, "kept no state files of '" + node.name + "': none in '" + node.data_dir + "'");
+    return core::Status::Ok();
+  }
+  Log(o, "kept a copy of " + names + "of '" + node.name + "' as " + paths +
+             (keeping == Keeping::kMove ? " (moved: the heal replaces them)" : ""));
   return core::Status::Ok();
 }
 
@@ -74,7 +100,8 @@ core::Status UndoBootstrap(platform::Platform& platform, const platform::Cluster
   core::Status cleared = stopped.ok() ? RunScript(platform, cluster, node,
                                                   {.what = "clear safe_to_bootstrap",
                                                    .text = kClearSafeToBootstrap,
-                                                   .args = {node.data_dir}})
+                                                   .args = {node.data_dir},
+                                                   .exec_start_timeout = o.heal_timeout})
                                             .status()
                                       : stopped;
   if (!cleared.ok()) {
@@ -144,12 +171,15 @@ core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& c
 core::Status HealNode(platform::Platform& platform, const platform::Cluster& cluster,
                       const platform::Instance& target, const HealOptions& o) {
   HS_TRY(StopIfRunning(platform, cluster, target, o));
-  core::Status reset = KeepState(platform, cluster, target, o);
+  // Moved, not copied: grastate.dat is removed next, and without it the node rejoins by state
+  // transfer, for which Galera starts a new galera.cache (what the old one held is no use then).
+  core::Status reset = KeepState(platform, cluster, target, o, Keeping::kMove);
   if (reset.ok()) {
     reset = RunScript(platform, cluster, target,
                       {.what = "reset galera state",
                        .text = "rm -f -- \"$1/grastate.dat\"",
-                       .args = {target.data_dir}})
+                       .args = {target.data_dir},
+                       .exec_start_timeout = o.heal_timeout})
                 .status();
   }
   if (!reset.ok())
@@ -167,7 +197,9 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
                         "its committed position must be read first");
   }
   HS_TRY(StopIfRunning(platform, cluster, node, o));
-  HS_TRY(KeepState(platform, cluster, node, o));
+  // Copied: the bootstrapped node keeps its galera.cache (other nodes may rejoin from it by
+  // incremental state transfer) and gets a rewritten grastate.dat.
+  HS_TRY(KeepState(platform, cluster, node, o, Keeping::kCopy));
   std::string grastate = "# GALERA saved state\nversion: 2.1\nuuid:    " + position.uuid +
                          "\nseqno:   " + std::to_string(position.seqno) +
                          "\nsafe_to_bootstrap: 1\n";
@@ -176,7 +208,8 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
                     .text = "cat > \"$1/grastate.dat.hasteward\" && mv "
                             "\"$1/grastate.dat.hasteward\" \"$1/grastate.dat\"",
                     .args = {node.data_dir},
-                    .input = grastate})
+                    .input = grastate,
+                    .exec_start_timeout = o.heal_timeout})
              .status());
   Log(o, "set safe_to_bootstrap: 1 and position " + position.uuid + ":" +
              std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");

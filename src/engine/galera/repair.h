@@ -5,18 +5,21 @@
 
 namespace hasteward::engine::galera {
 
-// Heals one node of a running cluster: stop it, keep copies of grastate.dat and galera.cache in
-// <dataDir>.hasteward-kept-<stamp>, remove grastate.dat so it rejoins by state transfer, start it
-// with its recorded (join) command and wait until it is Synced.
+// Heals one node of a running cluster: stop it, move grastate.dat and galera.cache to where its
+// platform keeps copies (InstanceHandle::KeptCopiesOf: <dataDir>.hasteward-kept-<stamp>/ on a
+// host, <dataDir>/hasteward-kept-<stamp>-<file> on kubernetes), so it rejoins by state transfer,
+// start it with its recorded (join) command and wait until it is Synced. Commands run while it is
+// stopped, and its start, wait at most options.heal_timeout.
 core::Status HealNode(platform::Platform& platform, const platform::Cluster& cluster,
                       const platform::Instance& target, const HealOptions& options);
 
 // Whole-cluster-down recovery from `node` (the planner chose it: the highest committed position
 // of nodes that all share one cluster UUID): stop any node still running, keep a copy of its
-// grastate.dat, write its recovered position with safe_to_bootstrap: 1 (on this node only), start
-// it through Platform::BootstrapInstance (--wsrep-new-cluster added to its start command, or to
-// the platform default) and wait until it is Synced as a Primary component of one. When the start
-// or the wait fails, the node is stopped again and safe_to_bootstrap is set back to 0.
+// grastate.dat and galera.cache (kept where HealNode keeps them, copied), write its recovered
+// position with safe_to_bootstrap: 1 (on this node only), start it through
+// Platform::BootstrapInstance (--wsrep-new-cluster added to its start command, or to the platform
+// default) and wait until it is Synced as a Primary component of one. When the start or the wait
+// fails, the node is stopped again and safe_to_bootstrap is set back to 0.
 core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster& cluster,
                            const platform::Instance& node, const GaleraPosition& position,
                            const HealOptions& options);

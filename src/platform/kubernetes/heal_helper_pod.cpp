@@ -111,8 +111,11 @@ core::Result<std::string> EnsureHealHelper(const KubeClient& client, const std::
     HS_TRY(existing.status());
   }
   HS_TRY(WaitForKube("helper pod '" + ns + "/" + name + "' not running", timeout,
-                     "check its events (kubectl describe pod " + name +
-                         "): the volume claim may still be attached to another pod",
+                     "check its events (kubectl -n " + ns + " describe pod " + name +
+                         "): its volume claim may still be attached to another pod, or its "
+                         "image still pulling; allow it more time (repair: --heal-timeout), or "
+                         "delete it (kubectl -n " +
+                         ns + " delete pod " + name + ") and run the command again",
                      [&]() -> core::Result<bool> {
                        HS_ASSIGN_OR_RETURN(json pod, client.Get(resources::kPods, ns, name));
                        return pod.value("/status/phase"_json_pointer, std::string()) == "Running";

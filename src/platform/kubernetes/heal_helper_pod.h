@@ -37,8 +37,8 @@ core::Result<nlohmann::json> HealHelperManifest(const nlohmann::json& statefulse
                                                 const std::string& data_dir);
 
 // Creates the helper for `pod` unless it exists and waits (within `timeout`) until it runs.
-// Returns its name. kTimeout naming the pod when it does not run in time (a claim still attached
-// elsewhere keeps it Pending).
+// Returns its name. kTimeout naming the pod and what to check when it does not run in time (a
+// claim still attached elsewhere keeps it Pending); the pod is left for its events to be read.
 core::Result<std::string> EnsureHealHelper(const KubeClient& client, const std::string& ns,
                                            const nlohmann::json& manifest,
                                            std::chrono::milliseconds timeout);

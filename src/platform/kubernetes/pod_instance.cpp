@@ -147,7 +147,18 @@ core::Result<std::string> PodInstance::HelperPod() const {
                       client_->Get(resources::kStatefulSets, cluster().ns, cluster().name));
   HS_ASSIGN_OR_RETURN(auto manifest,
                       HealHelperManifest(set, pod(), container(), instance().data_dir));
-  return EnsureHealHelper(*client_, cluster().ns, manifest, kDefaultStartTimeout);
+  return EnsureHealHelper(*client_, cluster().ns, manifest, exec_start_timeout());
+}
+
+// Plain files, not a directory, each named so that it ends with the original's name. Why:
+// MariaDB lists every directory of its data directory as a database (10.11 shows a directory
+// `.x` as `#mysql50#.x`, and a DROP DATABASE of it would delete the copies), and Galera's state
+// transfer into a joiner deletes what it does not know: rsync deletes top-level directories the
+// donor lacks (top-level files are outside its filter, so they stay), mariabackup deletes every
+// top-level entry whose name does not end in one of its own files' names (it keeps
+// `*grastate.dat` and `*galera.cache`). A name ending in the original's survives both.
+InstanceHandle::KeptCopies PodInstance::KeptCopiesOf(const std::string& stamp) const {
+  return KeptCopies{instance().data_dir, "hasteward-kept-" + stamp + "-"};
 }
 
 core::Status PodInstance::Unsupported(const std::string& what) const {

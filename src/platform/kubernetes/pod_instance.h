@@ -29,6 +29,9 @@ class PodInstance : public InstanceHandle {
   // discarded). The pod's exit status is the process's. A mariadb-operator pod scaled away by
   // Stop is reached through its helper pod (created on first use, removed by Start).
   core::Result<std::unique_ptr<core::Subprocess>> Exec(core::SubprocessOptions options) override;
+  // Inside the data directory, as plain files `hasteward-kept-<stamp>-<file name>`: the volume
+  // mounted there is the only storage that outlives the pod (and the helper pod).
+  KeptCopies KeptCopiesOf(const std::string& stamp) const override;
   core::Result<std::string> ReadDataFile(const std::string& relative_path) override;
   core::Status WriteDataFile(const std::string& relative_path, const std::string& content,
                              unsigned mode) override;
@@ -57,7 +60,8 @@ class PodInstance : public InstanceHandle {
   bool UsesCnpgFencing() const;
   // Whether it goes through StatefulSet scaling (a mariadb-operator cluster's pod).
   bool UsesStatefulSetScaling() const;
-  // The running helper pod that mounts this scaled-away pod's data volume (created when absent).
+  // The running helper pod that mounts this scaled-away pod's data volume (created when absent;
+  // its start waits at most exec_start_timeout()).
   core::Result<std::string> HelperPod() const;
   // The database container's state from the pod object.
   core::Result<PodState> ReadPodState() const;

@@ -359,5 +359,53 @@ TEST_F(KubernetesPlatformTest, MariaDbStopSuspendsAndScalesDownStartScalesBackAn
   EXPECT_TRUE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, false));
 }
 
+// A helper pod that never runs (its volume claim still attached elsewhere, an image that does not
+// pull) fails a command on the scaled-away pod within the bound its caller set (repair passes
+// --heal-timeout), not the default start bound of 120 s, naming the helper and what to do.
+TEST_F(KubernetesPlatformTest, AHelperPodThatNeverRunsFailsExecWithinTheGivenBound) {
+  CreateMariaDb("maria", true);
+  Create(hasteward::testing::MariaDbStatefulSet(kPlatformNamespace, "maria", 1));
+  auto c = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto pod = platform_->OpenInstance(*c, c->instances[1]);
+  ASSERT_TRUE(pod.ok());
+  // maria-1 is scaled away; no kubelet here runs the helper, so it stays Pending.
+  api_->store().Delete(*api_->FindResource("", "pods"), kPlatformNamespace, "maria-1", json());
+  (*pod)->set_exec_start_timeout(std::chrono::milliseconds(800));
+
+  const auto started = std::chrono::steady_clock::now();
+  auto run = (*pod)->Run({"true"});
+  const auto took = std::chrono::steady_clock::now() - started;
+
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), core::ErrorCode::kTimeout);
+  EXPECT_EQ(static_cast<int>(run.status().code()), 27) << "the CLI's exit code for a timeout";
+  EXPECT_LT(took, std::chrono::seconds(5)) << "bounded by the caller's timeout, not 120 s";
+  EXPECT_GE(took, std::chrono::milliseconds(800));
+  EXPECT_NE(run.status().message().find("helper pod 'db/maria-1-hasteward-heal' not running"),
+            std::string::npos)
+      << run.status().ToString();
+  EXPECT_NE(run.status().hint().find("kubectl -n db describe pod maria-1-hasteward-heal"),
+            std::string::npos)
+      << run.status().ToString();
+  EXPECT_NE(run.status().hint().find("--heal-timeout"), std::string::npos)
+      << run.status().ToString();
+}
+
+// The volume mounted at the data directory is a pod's only storage that outlives it: kept copies
+// go inside it, as plain files whose names end with the original's (a directory would be listed
+// as a database by MariaDB and deleted by a Galera state transfer).
+TEST_F(KubernetesPlatformTest, KeptCopiesArePlainFilesInsideTheDataVolume) {
+  CreateMariaDb("maria", true);
+  auto c = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto pod = platform_->OpenInstance(*c, c->instances[1]);
+  ASSERT_TRUE(pod.ok());
+  const InstanceHandle::KeptCopies kept = (*pod)->KeptCopiesOf("20260101T000000Z");
+  EXPECT_EQ(kept.dir, c->instances[1].data_dir);
+  EXPECT_EQ(kept.PathOf("grastate.dat"),
+            c->instances[1].data_dir + "/hasteward-kept-20260101T000000Z-grastate.dat");
+}
+
 }  // namespace
 }  // namespace hasteward::platform::kubernetes
