@@ -46,17 +46,25 @@ core::Result<CompressionOptions> ParseCompression(const std::string& s) {
 }
 
 void ZstdCompressAppend(core::ByteView in, int level, core::Bytes* out) {
-  size_t start = out->size();
-  out->resize(start + ZSTD_compressBound(in.size()));
+  // Compressed into a per-thread buffer left uninitialised, then appended: growing `out` to the
+  // compress bound first would zero that many bytes for every blob (a vector value-initialises),
+  // about as much memory traffic as the input itself.
+  thread_local std::unique_ptr<uint8_t[]> frame;
+  thread_local size_t frame_capacity = 0;
+  size_t bound = ZSTD_compressBound(in.size());
+  if (frame_capacity < bound) {
+    frame = std::make_unique_for_overwrite<uint8_t[]>(bound);
+    frame_capacity = bound;
+  }
   ZSTD_CCtx* c = CCtx();
   ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
-  size_t n = ZSTD_compress2(c, out->data() + start, out->size() - start, in.data(), in.size());
+  size_t n = ZSTD_compress2(c, frame.get(), bound, in.data(), in.size());
   if (ZSTD_isError(n)) {
     std::abort();  // cannot happen with a compressBound-sized buffer
   }
-  out->resize(start + n);
+  out->insert(out->end(), frame.get(), frame.get() + n);
 }
 
 core::Status ZstdDecompress(core::ByteView in, size_t expected_size, core::Bytes* out) {
