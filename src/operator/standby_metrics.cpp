@@ -52,8 +52,8 @@ std::string RenderStandbyMetrics(const std::vector<StandbyProgress>& standbys) {
       if (c.status == dr::ConditionStatus::kUnknown)
         continue;
       out << "hasteward_standby_condition{" << Labels(s) << ",condition=\""
-          << dr::ConditionTypeName(c.type)
-          << "\"} " << (c.status == dr::ConditionStatus::kTrue ? 1 : 0) << "\n";
+          << dr::ConditionTypeName(c.type) << "\"} "
+          << (c.status == dr::ConditionStatus::kTrue ? 1 : 0) << "\n";
     }
   }
   Add(out, standbys, "hasteward_standby_last_discovery_timestamp_seconds", "gauge",

@@ -24,8 +24,8 @@ namespace {
 std::vector<dr::Condition> AbandonedConditions(const dr::StandbySpec& spec) {
   const auto interval = std::to_string(spec.freshness.discovery_interval.count());
   auto conditions = dr::UnreadableConditions(core::Status(
-      core::ErrorCode::kTimeout, "the discovery did not end within its interval of " + interval +
-                                     " s and was abandoned"));
+      core::ErrorCode::kTimeout,
+      "the discovery did not end within its interval of " + interval + " s and was abandoned"));
   conditions.front().reason = "DiscoveryTimedOut";
   return conditions;
 }
@@ -81,13 +81,14 @@ void StandbyRunner::Start() {
   started_ = true;
   for (auto& standby : standbys_) {
     if (standby->spec.freshness.suspend) {
-      core::LogInfo("standby suspended: no discovery, no cursor", {{"standby", standby->spec.name}});
+      core::LogInfo("standby suspended: no discovery, no cursor",
+                    {{"standby", standby->spec.name}});
       continue;
     }
-    core::LogInfo("standby discovery started",
-                  {{"standby", standby->spec.name},
-                   {"interval_seconds",
-                    std::to_string(standby->spec.freshness.discovery_interval.count())}});
+    core::LogInfo(
+        "standby discovery started",
+        {{"standby", standby->spec.name},
+         {"interval_seconds", std::to_string(standby->spec.freshness.discovery_interval.count())}});
     standby->loop = std::thread([this, s = standby.get()] { Loop(*s); });
   }
 }
@@ -154,13 +155,13 @@ bool StandbyRunner::DiscoverOnce(Standby& standby) const {
     } else if (ended) {
       stopped = true;  // stopping: the running discovery's result no longer matters
     } else {
-      core::LogWarn("standby discovery abandoned: it exceeded its interval",
-                    {{"standby", standby.spec.name},
-                     {"interval_seconds",
-                      std::to_string(standby.spec.freshness.discovery_interval.count())},
-                     {"hint",
-                      "the source repository answers too slowly; the next discovery starts once "
-                      "this one returns (bounded by HASTEWARD_STORAGE_RETRY_SECONDS)"}});
+      core::LogWarn(
+          "standby discovery abandoned: it exceeded its interval",
+          {{"standby", standby.spec.name},
+           {"interval_seconds", std::to_string(standby.spec.freshness.discovery_interval.count())},
+           {"hint",
+            "the source repository answers too slowly; the next discovery starts once "
+            "this one returns (bounded by HASTEWARD_STORAGE_RETRY_SECONDS)"}});
       progress.conditions = AbandonedConditions(standby.spec);
       progress.cursor_written = false;
       ++progress.abandoned;

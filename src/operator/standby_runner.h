@@ -1,8 +1,8 @@
-// operator/standby_runner: the DR standbys `serve` runs (the config's `standbys:`, docs/standby.md).
-// One thread per standby that is not suspended: every discoveryInterval it runs the same discovery
-// as `standby status` (dr::CheckStandby: conditions, the retention floor cursor refreshed in the
-// source repository, the state file), one at a time per standby. A discovery still running when
-// its interval has passed is abandoned: the standby reports BucketReadable False
+// operator/standby_runner: the DR standbys `serve` runs (the config's `standbys:`,
+// docs/standby.md). One thread per standby that is not suspended: every discoveryInterval it runs
+// the same discovery as `standby status` (dr::CheckStandby: conditions, the retention floor cursor
+// refreshed in the source repository, the state file), one at a time per standby. A discovery still
+// running when its interval has passed is abandoned: the standby reports BucketReadable False
 // (DiscoveryTimedOut) at once, and the next discovery starts only once the abandoned one has
 // returned (a thread cannot be stopped mid-request; the storage layer's retry bound,
 // HASTEWARD_STORAGE_RETRY_SECONDS, ends it), whose result is then discarded. A suspended standby

@@ -47,8 +47,8 @@ class ServeStandbyTest : public ::testing::Test {
   std::string WriteConfig() const {
     WriteFile(hs_.Path("source-password"), std::string(kPassword) + "\n");
     std::string path = hs_.Path("serve.yaml");
-    WriteFile(path, "inventory: " + hs_.inventory() + "\nstateFile: " +
-                        hs_.Path("serve-state.json") + "\nstandbys:\n" +
+    WriteFile(path, "inventory: " + hs_.inventory() +
+                        "\nstateFile: " + hs_.Path("serve-state.json") + "\nstandbys:\n" +
                         Standby("shop-dr", "discoveryInterval: 2s") +
                         Standby("shop-off", "discoveryInterval: 2s, suspend: true"));
     return path;
