@@ -163,7 +163,7 @@ core::Status CheckPlatform(const std::string& name) {
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   HS_TRY(CheckKeys(root,
                    {"platform", "inventory", "stateFile", "repositories", "policies", "clusters",
-                    "leaderElection", "discovery", "pitrStatusSeconds"},
+                    "leaderElection", "discovery", "pitrStatusSeconds", "standbys"},
                    "the config"));
   c.platform = Str(root, "platform");
   HS_TRY(CheckPlatform(c.platform));
@@ -184,6 +184,14 @@ core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
     HS_TRY(ParsePolicy(n, c));
   for (const auto& n : root["clusters"])
     HS_TRY(ParseCluster(n, c));
+  if (root["standbys"]) {
+    // The entries are standby declarations: the standby file's own parser reads them, so the
+    // two formats cannot drift apart.
+    YAML::Node declarations;
+    declarations["standbys"] = root["standbys"];
+    HS_ASSIGN_OR_RETURN(c.standbys,
+                        dr::ParseStandbySpecs(YAML::Dump(declarations), c.source + " standbys"));
+  }
   return core::Status::Ok();
 }
 

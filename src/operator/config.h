@@ -11,6 +11,8 @@
 //   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
 //   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
 //              their annotations, operator/cluster_annotations.h)
+//   standbys: [...] (optional; DR standbys serve runs, each entry exactly as in a standby
+//              declaration file, dr/standby_spec.h)
 //   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,
 //                    retryPeriodSeconds} (optional; platforms with replicas, e.g. kubernetes)
 #pragma once
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "dr/standby_spec.h"
 #include "platform/leader_election.h"
 #include "repo/maintenance/retention_policy.h"
 
@@ -84,6 +87,8 @@ struct ServeConfig {
   std::vector<RepositorySpec> repositories;
   std::vector<PolicySpec> policies;
   std::vector<ClusterSpec> clusters;
+  // DR standbys serve discovers on their discoveryInterval (operator/standby_runner.h).
+  std::vector<dr::StandbySpec> standbys;
   // Used when the platform elects a leader among replicas (kubernetes); defaults are client-go's.
   platform::LeaderElectionSettings leader_election;
   DiscoverySpec discovery;

@@ -16,6 +16,8 @@
 #include "operator/retention_hook.h"
 #include "operator/scaled_clock.h"
 #include "operator/scheduler.h"
+#include "operator/standby_metrics.h"
+#include "operator/standby_runner.h"
 #include "platform/registry.h"
 #include "platform/state_dir.h"
 
@@ -54,6 +56,7 @@ struct Servers {
 struct Acting {
   Scheduler& scheduler;
   ArchiveSupervisor& archives;
+  StandbyRunner& standbys;
 };
 
 double UnixNow() {
@@ -64,6 +67,7 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                                    std::atomic<bool>& ready) {
   Scheduler& scheduler = acting.scheduler;
   ArchiveSupervisor& archives = acting.archives;
+  StandbyRunner& standbys = acting.standbys;
   Servers s;
   HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
                         if (path != "/metrics")
@@ -79,7 +83,8 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                                            archives.Progress(),
                                            UnixNow()};
                         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                            RenderMetrics(clusters, state.Snapshot(), ctx)};
+                                            RenderMetrics(clusters, state.Snapshot(), ctx) +
+                                                RenderStandbyMetrics(standbys.Progress())};
                       }));
   HS_ASSIGN_OR_RETURN(s.health, HttpServer::Start(o.health_addr, [&](const std::string& path) {
                         if (path == "/healthz")
@@ -165,6 +170,8 @@ bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery, CrdSource* 
     if (leading && !acting) {
       core::LogInfo("acting as leader");
       acting = true;
+      // Standbys on the leader only, like jobs: one writer of each cursor.
+      act.standbys.Start();
     }
     const auto now = core::SystemClock::Get().Monotonic();
     if (crds != nullptr) {
@@ -236,19 +243,22 @@ core::Status Serve(const ServeOptions& o) {
   archive_options.log_format = o.log_format;
   archive_options.status_refresh = config.pitr_status_refresh;
   ArchiveSupervisor archives(archive_options);
-  const Acting acting{scheduler, archives};
+  StandbyRunner standbys(config.standbys, StandbyRunnerOptions{});
+  const Acting acting{scheduler, archives, standbys};
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();
   HS_ASSIGN_OR_RETURN(Servers servers, StartServers(o, *state, acting, ready));
-  core::LogInfo("operator started",
-                {{"clusters", std::to_string(managed.clusters.size())}, {"state", state->path()}});
+  core::LogInfo("operator started", {{"clusters", std::to_string(managed.clusters.size())},
+                                     {"standbys", std::to_string(config.standbys.size())},
+                                     {"state", state->path()}});
   ready = true;
   if (RunWhileLeading(acting, discovery, crds.get(), election.get())) {
     // No grace: the other replica may start jobs as soon as the lease expires.
     ready = false;
     core::LogError("leadership lost: aborting running jobs and exiting");
     archives.StopAll();
+    standbys.StopAll();
     scheduler.Shutdown(std::chrono::milliseconds(0));
     return {core::ErrorCode::kSafetyStop, "leadership of the operator lease was lost",
             "another replica acts now; this one exits and is restarted as a candidate"};
@@ -256,6 +266,7 @@ core::Status Serve(const ServeOptions& o) {
   ready = false;
   core::LogInfo("shutting down", {{"grace_seconds", std::to_string(o.grace.count())}});
   archives.StopAll();
+  standbys.StopAll();
   scheduler.Shutdown(o.grace);
   // Released only after the running jobs ended, so a successor never overlaps them.
   if (election) {

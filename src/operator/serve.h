@@ -2,7 +2,8 @@
 // policy/repository config (config.h), runs each managed cluster's backup, verify and triage jobs
 // on their cron schedules (scheduler.h), applies retention after backups (retention_hook.h),
 // serves Prometheus metrics and health probes over HTTP (http_server.h, metrics.h), persists its
-// state (state_store.h), and shuts down cleanly on SIGTERM/SIGINT. On a platform with replicas
+// state (state_store.h), runs the config's DR standbys on their discovery interval
+// (standby_runner.h), and shuts down cleanly on SIGTERM/SIGINT. On a platform with replicas
 // (kubernetes) it acts only while it holds the leader lease (platform/leader_election.h) and
 // exits with kSafetyStop when it loses it. Depends on verify, jobs and
 // below. Namespace hasteward::op ("operator" is a C++ keyword).

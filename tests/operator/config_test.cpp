@@ -130,5 +130,38 @@ TEST(ServeConfigTest, MessagesNameTheProblem) {
   EXPECT_NE(c.status().message().find("x.yaml"), std::string::npos) << c.status().message();
 }
 
+TEST(ServeConfigTest, StandbysAreStandbyDeclarationsReadByTheirOwnParser) {
+  auto c = ParseServeConfig(R"(
+standbys:
+- name: shop-dr
+  source:
+    repository: /srv/repo
+    passwordFile: /etc/pw
+    cluster: {engine: cnpg, namespace: pt, name: shop}
+  template: {engine: cnpg, namespace: dr, name: shop}
+  freshness: {discoveryInterval: 30s}
+- name: off
+  source:
+    repository: /srv/repo
+    passwordFile: /etc/pw
+    cluster: {engine: cnpg, namespace: pt, name: shop}
+  template: {engine: cnpg, namespace: dr, name: shop2}
+  freshness: {suspend: true}
+)",
+                            "serve.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->standbys.size(), 2U);
+  EXPECT_EQ(c->standbys[0].name, "shop-dr");
+  EXPECT_EQ(c->standbys[0].freshness.discovery_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c->standbys[1].freshness.discovery_interval, std::chrono::minutes(5));
+  EXPECT_TRUE(c->standbys[1].freshness.suspend);
+  EXPECT_TRUE(ParseServeConfig("clusters: []\n", "serve.yaml")->standbys.empty());
+  // The declaration's own checks apply, naming the config.
+  auto bad = ParseServeConfig("standbys:\n- name: x\n  source: {repository: /r}\n", "serve.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(bad.status().message().find("serve.yaml"), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace hasteward::op
