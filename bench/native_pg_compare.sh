@@ -91,8 +91,21 @@ echo "== 1 % of rows changed, scattered"
 psql_ -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.01" \
   -c "UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE random() < 0.01" \
   -c "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE random() < 0.01" -c "CHECKPOINT"
+# The update wrote ~0.5 GB of WAL that pgBackRest's archive-push compresses in the background:
+# whichever tool ran first would share the CPU with it. Each second backup starts once it is done.
+quiet() {
+  psql_ -c "SELECT pg_switch_wal()" >/dev/null
+  for _ in $(seq 600); do
+    ls "$DATA"/pg_wal/archive_status/*.ready >/dev/null 2>&1 || return 0
+    sleep 0.5
+  done
+  echo "the WAL archive did not catch up"; exit 1
+}
+quiet
 run "hasteward native (second)" "$W/hw" "$HW" backup -e cnpg -c bench -n b --method native --threads "$PROCESSES"
+quiet
 run "pgbackrest incr" "$W/pgbr" "${BR[@]}" backup --type=incr
+quiet
 run "pg_basebackup | restic (second)" "$W/restic" sh -c \
   "runuser -u postgres -- $PGBIN/pg_basebackup -h $SOCK -p $PORT -D - -F tar -X fetch -c fast | restic -r $W/restic backup --stdin --stdin-filename base.tar -q"
 
