@@ -2,6 +2,9 @@
 // (restore_command). The server runs them as its OS user with the flags `archive enable` wrote:
 // -e/-c/-n name the cluster (no inventory is read), -r and --password-file the repository.
 #include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/repo_access.h"
@@ -54,6 +57,21 @@ core::Status RunWalPush(const GlobalOptions& g, const WalFlags& f) {
   return core::Status::Ok();
 }
 
+// With --json, one line per answered request (what `serve` counts for its agent metrics):
+// {"file","ok","stored","already_archived"} or {"file","ok":false,"error"}. Flushed at once: the
+// reader is a pipe.
+void PrintAgentAnswer(const std::string& file, const core::Result<pitr::WalPushResult>& answered) {
+  nlohmann::json line = {{"file", file}, {"ok", answered.ok()}};
+  if (answered.ok()) {
+    line["stored"] = answered->stored;
+    line["already_archived"] = answered->already_archived;
+  } else {
+    line["error"] = answered.status().message();
+  }
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
+}
+
 core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-agent", "it archives what the server hands it",
                       "run 'hasteward pitr status' to see what is archived"));
@@ -69,6 +87,9 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
   options.stop_requested = [] {
     return core::StopSignal() != 0;
   };
+  if (g.json) {
+    options.on_answer = PrintAgentAnswer;
+  }
   HS_ASSIGN_OR_RETURN(pitr::WalAgentCounters counters,
                       pitr::RunWalAgent(*repo, id.cluster, *id.archiving, options));
   core::LogInfo("archive agent stopped", {{"requests", std::to_string(counters.requests)},

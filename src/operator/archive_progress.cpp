@@ -51,6 +51,20 @@ bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress) {
   return true;
 }
 
+bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress) {
+  auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("file") ||
+      !json.contains("ok") || !json["ok"].is_boolean())
+    return false;
+  ++progress.agent_requests;
+  if (!json["ok"].get<bool>()) {
+    ++progress.agent_errors;
+    return true;
+  }
+  progress.agent_files_archived += CountOf(json.value("stored", nlohmann::json())).value_or(0);
+  return true;
+}
+
 void ApplyServerArchiver(const engine::ArchiverState& state, uint64_t segment_bytes, double read_at,
                          ArchiveProgress& progress) {
   progress.enabled = state.enabled;

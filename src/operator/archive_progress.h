@@ -42,6 +42,14 @@ struct ArchiveProgress {
   std::string last_error;             // the last failed cycle's, "" after a successful one
   // PostgreSQL: whether the server archives through hasteward's wal-push (nullopt until read).
   std::optional<bool> enabled;
+  // PostgreSQL's WAL agent (`wal-agent`, which the server's wal-push hands its files to) when
+  // serve runs one: whether it runs, how often it was started again, and what it answered.
+  bool agent = false;
+  bool agent_running = false;
+  int64_t agent_restarts = 0;
+  int64_t agent_requests = 0;        // wal-push calls answered (a refusal included)
+  int64_t agent_files_archived = 0;  // files stored (the requested ones and the queued ones)
+  int64_t agent_errors = 0;          // requests answered with an error
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked
 
@@ -51,6 +59,10 @@ struct ArchiveProgress {
 // Applies one line of the archiver's output; false (nothing changed) when the line is not a cycle
 // report (a log line, a partial line).
 bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress);
+
+// Applies one line of the WAL agent's output (`wal-agent --json`, one per answered request);
+// false (nothing changed) for any other line.
+bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress);
 
 // Applies what a PostgreSQL server's archiver reported at `read_at` (unix seconds): the queue is
 // the lag in files, the last archived file the position. With nothing queued the archive holds

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <functional>
 
 #include <poll.h>
@@ -9,7 +10,9 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/os_user.h"
 #include "core/subprocess.h"
+#include "engine/client_tools.h"
 #include "engine/cluster_handle.h"
 #include "engine/engine.h"
 #include "operator/child_job.h"
@@ -63,6 +66,7 @@ struct ArchiveSupervisor::Archive {
   mutable std::mutex mu;  // guards progress
   ArchiveProgress progress;
   std::thread archiver;
+  std::thread agent;
   std::thread status;
 
   void Update(const std::function<void(ArchiveProgress&)>& change) {
@@ -78,6 +82,8 @@ struct ArchiveSupervisor::Archive {
     stop = true;
     if (archiver.joinable())
       archiver.join();
+    if (agent.joinable())
+      agent.join();
     if (status.joinable())
       status.join();
   }
@@ -90,13 +96,37 @@ ArchiveSupervisor::~ArchiveSupervisor() {
   StopAll();
 }
 
-void ArchiveSupervisor::RunArchiver(Archive& a) const {
-  ChildCommand command = MakeClusterChild(
-      options_.self_exe, {"archive", "binlog", "--follow", "--interval", "1s"}, a.cluster,
-      a.cluster.repositories.front(), options_.platform, options_.log_format);
+// What one kind of supervised child is: how its command is made, what its lines mean, and which
+// progress fields say it runs and how often it was restarted.
+struct ArchiveSupervisor::ChildKind {
+  const char* what;  // in log lines
+  std::function<core::Result<ChildCommand>(const Archive&)> command;
+  std::function<bool(const std::string& line, ArchiveProgress&)> apply_line;
+  std::function<void(ArchiveProgress&, bool running)> set_running;
+  std::function<void(ArchiveProgress&)> count_restart;
+};
+
+void ArchiveSupervisor::RunOnce(Archive& a, const ChildKind& kind) const {
+  core::Result<ChildCommand> command = kind.command(a);
+  if (!command.ok()) {
+    core::LogError(std::string("start ") + kind.what,
+                   {{"cluster", a.cluster.Key()}, {"error", command.status().ToString()}});
+    return;
+  }
   core::SubprocessOptions o;
-  o.argv = command.argv;
-  o.env_set = command.env;
+  o.argv = command->argv;
+  engine::ToolSecrets secrets;  // a password held in memory reaches the child as a memory file
+  if (!command->password.empty()) {
+    auto path = secrets.Add("repository-password", command->password);
+    if (!path.ok()) {
+      core::LogError(std::string("start ") + kind.what,
+                     {{"cluster", a.cluster.Key()}, {"error", path.status().ToString()}});
+      return;
+    }
+    o.argv.insert(o.argv.end(), {"--restic-password-file", *path});
+    o.inherit_fds = secrets.fds();
+  }
+  o.env_set = command->env;
   o.stdout_mode = core::StdioMode::kPipe;
   o.stderr_mode = core::StdioMode::kPipe;
   // Dies with serve (PR_SET_PDEATHSIG): an archiver must not outlive the operator that owns it,
@@ -104,11 +134,11 @@ void ArchiveSupervisor::RunArchiver(Archive& a) const {
   o.helper = true;
   auto child = core::Subprocess::Start(o);
   if (!child.ok()) {
-    core::LogError("start archiver",
+    core::LogError(std::string("start ") + kind.what,
                    {{"cluster", a.cluster.Key()}, {"error", child.status().message()}});
     return;
   }
-  a.Update([](ArchiveProgress& p) { p.running = true; });
+  a.Update([&kind](ArchiveProgress& p) { kind.set_running(p, true); });
   std::string pending;
   char buf[4096];
   while (true) {
@@ -128,31 +158,94 @@ void ArchiveSupervisor::RunArchiver(Archive& a) const {
     for (size_t end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
       const std::string line = pending.substr(0, end);
       pending.erase(0, end + 1);
-      a.Update([&line](ArchiveProgress& p) { ApplyCycleLine(line, p); });
+      a.Update([&](ArchiveProgress& p) { kind.apply_line(line, p); });
     }
   }
   const core::ExitStatus ended = (*child)->Wait();
-  a.Update([](ArchiveProgress& p) { p.running = false; });
+  a.Update([&kind](ArchiveProgress& p) { kind.set_running(p, false); });
   if (!a.stop) {
-    core::LogWarn("archiver ended; starting it again after a pause",
+    core::LogWarn(std::string(kind.what) + " ended; starting it again after a pause",
                   {{"cluster", a.cluster.Key()},
                    {"status", ended.Describe()},
                    {"stderr", (*child)->StderrTail()}});
   }
 }
 
-void ArchiveSupervisor::Follow(Archive& a) const {
+void ArchiveSupervisor::Supervise(Archive& a, const ChildKind& kind) const {
   auto backoff = options_.min_backoff;
   while (!a.stop) {
     const auto started = core::SystemClock::Get().Monotonic();
-    RunArchiver(a);
+    RunOnce(a, kind);
     if (core::SystemClock::Get().Monotonic() - started >= options_.healthy_run)
       backoff = options_.min_backoff;
     a.Pause(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);
     if (!a.stop)
-      a.Update([](ArchiveProgress& p) { ++p.restarts; });
+      a.Update([&kind](ArchiveProgress& p) { kind.count_restart(p); });
   }
+}
+
+namespace {
+
+// The OS user the cluster's server runs as: the one wal-push runs as, so the only one (besides
+// root and serve's own) the agent takes files from.
+core::Result<std::string> ServerOsUser(const platform::PlatformOptions& where,
+                                       const ManagedCluster& managed) {
+  HS_ASSIGN_OR_RETURN(auto platform, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, platform->FindCluster(managed.ns, managed.name));
+  for (const auto& instance : cluster.instances) {
+    if (!instance.os_user.empty())
+      return instance.os_user;
+  }
+  return core::CurrentOsUser().name;
+}
+
+}  // namespace
+
+core::Result<ChildCommand> ArchiveSupervisor::AgentCommand(const Archive& a) const {
+  std::string client = options_.wal_agent_client_user;
+  if (client.empty()) {
+    HS_ASSIGN_OR_RETURN(client, ServerOsUser(options_.platform, a.cluster));
+  }
+  std::error_code error;
+  // Searchable by the server's OS user; the socket itself is theirs alone (mode 0600).
+  std::filesystem::create_directories(options_.wal_agent_dir, error);
+  if (error) {
+    return core::Status(core::ErrorCode::kUsage,
+                        "cannot create the WAL agent directory '" + options_.wal_agent_dir +
+                            "': " + error.message(),
+                        "set walAgentDir in serve's config to a directory serve can create");
+  }
+  return MakeClusterChild(
+      options_.self_exe,
+      {"wal-agent", "-e", a.progress.engine, "--socket",
+       WalAgentSocket(options_.wal_agent_dir, a.cluster.ns, a.cluster.name), "--client-user",
+       client},
+      a.cluster, a.cluster.repositories.front(), options_.platform, options_.log_format);
+}
+
+ArchiveSupervisor::ChildKind ArchiveSupervisor::BinlogArchiverKind() const {
+  return ChildKind{
+      "archiver",
+      [this](const Archive& a) -> core::Result<ChildCommand> {
+        return MakeClusterChild(options_.self_exe, {"archive", "binlog", "--follow", "--interval", "1s"},
+                                a.cluster, a.cluster.repositories.front(), options_.platform,
+                                options_.log_format);
+      },
+      ApplyCycleLine,
+      [](ArchiveProgress& p, bool running) { p.running = running; },
+      [](ArchiveProgress& p) { ++p.restarts; }};
+}
+
+ArchiveSupervisor::ChildKind ArchiveSupervisor::WalAgentKind() const {
+  return ChildKind{"WAL agent", [this](const Archive& a) { return AgentCommand(a); },
+                   ApplyAgentLine,
+                   [](ArchiveProgress& p, bool running) { p.agent_running = running; },
+                   [](ArchiveProgress& p) { ++p.agent_restarts; }};
+}
+
+std::string WalAgentSocket(const std::string& dir, const std::string& ns, const std::string& name) {
+  return dir + "/" + ns + "." + name + ".sock";
 }
 
 // The PostgreSQL server's archiver state, read in-process (read-only, one query, like triage).
@@ -263,11 +356,21 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
                    {"repository", a->cluster.repositories.front().name},
                    {"archiver", a->binlogs ? "archive binlog --follow"
                                            : "the server's archive_command (archive enable)"}});
+    a->progress.agent = !a->binlogs && !options_.wal_agent_dir.empty();
     Archive* raw = a.get();
     if (raw->binlogs) {
-      raw->archiver = std::thread([this, raw] { Follow(*raw); });
+      raw->archiver = std::thread([this, raw] { Supervise(*raw, BinlogArchiverKind()); });
     } else {
       raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
+    }
+    if (raw->progress.agent) {
+      core::LogInfo("WAL agent started",
+                    {{"cluster", key},
+                     {"socket", WalAgentSocket(options_.wal_agent_dir, raw->cluster.ns,
+                                               raw->cluster.name)},
+                     {"hint", "the server uses it once 'hasteward archive enable ... "
+                              "--agent-socket SOCKET' named it in its archive_command"}});
+      raw->agent = std::thread([this, raw] { Supervise(*raw, WalAgentKind()); });
     }
     raw->status = std::thread([this, raw] { RefreshWindow(*raw); });
     archives_[key] = std::move(a);

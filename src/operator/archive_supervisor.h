@@ -4,10 +4,14 @@
 //   with exponential backoff whenever it ends (an error it does not wait out, a crash), and stopped
 //   with SIGTERM (between cycles) when the cluster leaves the managed set or serve stops acting.
 //   Its per-cycle lines feed the lag metrics (archive_progress.h).
-// - PostgreSQL: the server archives through its archive_command (`archive enable`); serve runs no
-//   archiver. It reads the server's archiver state (pg_stat_archiver, the .ready queue) every
-//   5 s for the lag and whether archiving through hasteward is on (a warning when it is not:
-//   serve never changes server settings).
+// - PostgreSQL: the server archives through its archive_command (`archive enable`). serve runs the
+//   WAL agent (`hasteward wal-agent`, pitr/wal_agent.h) as a child supervised like the binlog
+//   archiver, listening on WalAgentSocket(): a wal-push whose archive_command names that socket
+//   (`archive enable --agent-socket`) hands its file to the agent, which keeps the repository
+//   open; with the agent away wal-push archives alone, so the agent only saves time. serve also
+//   reads the server's archiver state (pg_stat_archiver, the .ready queue) every 5 s for the lag
+//   and whether archiving through hasteward is on (a warning when it is not: serve never changes
+//   server settings).
 // - Every pitr cluster: `pitr status --json` at the configured interval for the window and gaps
 //   (it reads every archived piece, so never per scrape).
 // Children, not threads of serve: a stopped or killed archiver never presents anything as archived
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "operator/archive_progress.h"
+#include "operator/child_job.h"
 #include "operator/config.h"
 #include "platform/registry.h"
 
@@ -38,7 +43,15 @@ struct ArchiveSupervisorOptions {
   std::chrono::milliseconds max_backoff{std::chrono::seconds(60)};
   // A child that ran this long before it ended starts again after min_backoff.
   std::chrono::milliseconds healthy_run{std::chrono::seconds(60)};
+  // Where PostgreSQL clusters' WAL agents listen (WalAgentSocket); "" = serve runs no agent.
+  std::string wal_agent_dir;
+  // The OS user allowed to hand files to the agents (the socket's owner); "" = the cluster's
+  // server OS user from the platform (its instances' os_user, else serve's own user).
+  std::string wal_agent_client_user;
 };
+
+// The socket serve's WAL agent for cluster `ns`/`name` listens on: `<dir>/<ns>.<name>.sock`.
+std::string WalAgentSocket(const std::string& dir, const std::string& ns, const std::string& name);
 
 // Thread-safe. Destruction stops every archiver.
 class ArchiveSupervisor {
@@ -59,9 +72,15 @@ class ArchiveSupervisor {
 
  private:
   struct Archive;
-  void Follow(Archive& archive) const;
+  struct ChildKind;
+  // Runs the child of `kind` again and again (with backoff) until the archive stops.
+  void Supervise(Archive& archive, const ChildKind& kind) const;
+  // One run: started, its stdout lines applied to the progress, stopped with SIGTERM on stop.
+  void RunOnce(Archive& archive, const ChildKind& kind) const;
+  core::Result<ChildCommand> AgentCommand(const Archive& archive) const;
+  ChildKind BinlogArchiverKind() const;
+  ChildKind WalAgentKind() const;
   void RefreshWindow(Archive& archive) const;
-  void RunArchiver(Archive& archive) const;
   void WatchServer(Archive& archive) const;
 
   ArchiveSupervisorOptions options_;

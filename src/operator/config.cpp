@@ -163,7 +163,7 @@ core::Status CheckPlatform(const std::string& name) {
 core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
   HS_TRY(CheckKeys(root,
                    {"platform", "inventory", "stateFile", "repositories", "policies", "clusters",
-                    "leaderElection", "discovery", "pitrStatusSeconds", "standbys"},
+                    "leaderElection", "discovery", "pitrStatusSeconds", "standbys", "walAgentDir"},
                    "the config"));
   c.platform = Str(root, "platform");
   HS_TRY(CheckPlatform(c.platform));
@@ -178,6 +178,8 @@ core::Status ParseDocument(const YAML::Node& root, ServeConfig& c) {
       return core::Usage("pitrStatusSeconds must be positive");
     c.pitr_status_refresh = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   }
+  if (root["walAgentDir"])
+    c.wal_agent_dir = root["walAgentDir"].IsNull() ? "" : root["walAgentDir"].as<std::string>();
   for (const auto& n : root["repositories"])
     HS_TRY(ParseRepository(n, c));
   for (const auto& n : root["policies"])

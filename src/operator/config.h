@@ -9,6 +9,8 @@
 //               mode?, pitr?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
 //   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
+//   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
+//                <state dir>/wal-agent; "" = serve runs no WAL agent)
 //   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
 //              their annotations, operator/cluster_annotations.h)
 //   standbys: [...] (optional; DR standbys serve runs, each entry exactly as in a standby
@@ -95,6 +97,9 @@ struct ServeConfig {
   // How often `serve` reads each archiving cluster's recoverable window and gaps (`pitr status`
   // reads every archived piece, so never at every scrape).
   std::chrono::milliseconds pitr_status_refresh{std::chrono::seconds(300)};
+  // Where serve's WAL agents listen (operator/archive_supervisor.h); nullopt = the default
+  // (<state dir>/wal-agent), "" = no agents.
+  std::optional<std::string> wal_agent_dir;
 };
 
 // A cluster with its policy and overrides applied.

@@ -242,6 +242,8 @@ core::Status Serve(const ServeOptions& o) {
   archive_options.platform = where;
   archive_options.log_format = o.log_format;
   archive_options.status_refresh = config.pitr_status_refresh;
+  archive_options.wal_agent_dir =
+      config.wal_agent_dir.value_or(platform::DefaultStateDir() + "/wal-agent");
   ArchiveSupervisor archives(archive_options);
   StandbyRunner standbys(config.standbys, StandbyRunnerOptions{});
   const Acting acting{scheduler, archives, standbys};

@@ -57,9 +57,10 @@ core::Result<WalPushResult> DecodeAnswer(const std::string& payload) {
 
 // One request: {"version": 1, "files": [names]} with one descriptor per name, in order; the
 // first is the file the server asked for.
+// `requested` gets the requested file's name as soon as the request is understood.
 core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluster& cluster,
                                   const engine::Archiving& archiving, core::UnixMessage request,
-                                  const WalAgentOptions& options) {
+                                  const WalAgentOptions& options, std::string& requested_name) {
   json body = json::parse(request.payload, nullptr, false);
   if (body.is_discarded() || body.value("version", 0) != kProtocolVersion ||
       !body.contains("files") || !body["files"].is_array() || body["files"].empty() ||
@@ -77,6 +78,7 @@ core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluste
   }
   OpenWalFile requested = std::move(files.front());
   files.erase(files.begin());
+  requested_name = requested.name;
   return PushOpenWal(repo, cluster, archiving, std::move(requested), std::move(files),
                      options.push);
 }
@@ -115,8 +117,9 @@ core::Result<WalAgentCounters> RunWalAgent(repo::Repository& repo, const platfor
       continue;  // the client gave up or sent nothing whole; it archives alone
     }
     ++counters.requests;
+    std::string requested_name;
     core::Result<WalPushResult> pushed =
-        Serve(repo, cluster, archiving, std::move(*request), options);
+        Serve(repo, cluster, archiving, std::move(*request), options, requested_name);
     if (pushed.ok()) {
       counters.stored_files += pushed->stored;
     } else {
@@ -125,6 +128,9 @@ core::Result<WalAgentCounters> RunWalAgent(repo::Repository& repo, const platfor
     }
     // A client gone meanwhile archives alone; the answer is lost, nothing else.
     (void)connection->Send(EncodeAnswer(pushed));
+    if (options.on_answer) {
+      options.on_answer(requested_name, pushed);
+    }
   }
   return counters;
 }

@@ -33,6 +33,10 @@ struct WalAgentOptions {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   // Polled between requests; the agent returns Ok once it is true.
   std::function<bool()> stop_requested;
+  // Called (on the agent's thread) after each request was answered, with the requested file's
+  // name ("" for a request that named none) and what was answered. `serve` counts these.
+  std::function<void(const std::string& file, const core::Result<WalPushResult>& answered)>
+      on_answer;
 };
 
 struct WalAgentCounters {
@@ -42,7 +46,8 @@ struct WalAgentCounters {
 };
 
 // Serves wal-push requests one at a time (the server archives in order) until stop_requested.
-// A request's failure is answered to its client and the agent goes on.
+// A request's failure is answered to its client and the agent goes on. The answer "stored" is
+// sent only after the file's snapshot is committed (or the same bytes were archived before).
 core::Result<WalAgentCounters> RunWalAgent(repo::Repository& repo, const platform::Cluster& cluster,
                                            const engine::Archiving& archiving,
                                            const WalAgentOptions& options);

@@ -71,5 +71,28 @@ TEST(ArchiveMetricsTest, AServerThatArchivesItselfHasNoArchiverSamples) {
             std::string::npos);
 }
 
+TEST(ArchiveMetricsTest, AWalAgentHasItsOwnSamplesAndOnlyWhereServeRunsOne) {
+  ArchiveProgress pg = Archive();
+  pg.archiver = false;
+  pg.engine = "cnpg";
+  pg.agent = true;
+  pg.agent_running = true;
+  pg.agent_restarts = 1;
+  pg.agent_requests = 7;
+  pg.agent_files_archived = 9;
+  pg.agent_errors = 2;
+  ArchiveProgress binlogs = Archive();
+  const std::string text = RenderArchiveMetrics({pg, binlogs}, 1000);
+  const std::string labels = "{cluster=\"m\",namespace=\"db\",engine=\"cnpg\"}";
+  EXPECT_TRUE(Has(text, "hasteward_wal_agent_up" + labels + " 1")) << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_agent_restarts_total" + labels + " 1"));
+  EXPECT_TRUE(Has(text, "hasteward_wal_agent_requests_total" + labels + " 7"));
+  EXPECT_TRUE(Has(text, "hasteward_wal_agent_files_archived_total" + labels + " 9"));
+  EXPECT_TRUE(Has(text, "hasteward_wal_agent_errors_total" + labels + " 2"));
+  EXPECT_EQ(text.find("hasteward_wal_agent_up" + std::string(kLabels)), std::string::npos)
+      << "a binlog archive has no WAL agent";
+  EXPECT_EQ(text.find("hasteward_archive_up{"), std::string::npos) << "the agent is not an archiver";
+}
+
 }  // namespace
 }  // namespace hasteward::op

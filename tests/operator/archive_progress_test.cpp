@@ -53,6 +53,21 @@ TEST(ArchiveProgressTest, OtherLinesChangeNothingAndNoLagBeforeTheFirstCycle) {
   EXPECT_FALSE(LagSeconds(p, 1763870000).has_value());
 }
 
+TEST(ArchiveProgressTest, AgentLinesCountRequestsStoredFilesAndErrors) {
+  ArchiveProgress p;
+  ASSERT_TRUE(ApplyAgentLine(
+      R"({"file":"000000010000000000000003","ok":true,"stored":3,"already_archived":false})", p));
+  ASSERT_TRUE(ApplyAgentLine(
+      R"({"file":"000000010000000000000004","ok":true,"stored":0,"already_archived":true})", p));
+  ASSERT_TRUE(ApplyAgentLine(R"({"file":"000000010000000000000009","ok":false,"error":"x"})", p));
+  EXPECT_FALSE(ApplyAgentLine("archive agent listening", p));
+  EXPECT_FALSE(ApplyAgentLine(R"({"ok":true,"listed_at":5})", p)) << "a binlog cycle line";
+  EXPECT_EQ(p.agent_requests, 3);
+  EXPECT_EQ(p.agent_files_archived, 3);
+  EXPECT_EQ(p.agent_errors, 1);
+  EXPECT_EQ(p.cycles_ok + p.cycles_failed, 0) << "agent answers are not archiving cycles";
+}
+
 TEST(ArchiveProgressTest, SummarizesABinlogStatusCountingEachGapOnce) {
   const std::string gap =
       R"({"after":"0-1-9","resumes_at":"0-1-12","resumes_in":"f","missing":null})";

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "core/temp_dir.h"
 #include "support/command.h"
 
@@ -28,14 +29,19 @@ bool Eventually(const std::function<bool()>& condition) {
 
 class ArchiveSupervisorTest : public ::testing::Test {
  protected:
-  // `archive` is the script's answer to `archive binlog ...`.
-  ArchiveSupervisor Make(const std::string& archive) {
+  // `archive` is the script's answer to `archive binlog ...`, `agent` to `wal-agent ...`; with
+  // `agents`, PostgreSQL clusters get a WAL agent.
+  ArchiveSupervisor Make(const std::string& archive, const std::string& agent = "exit 9",
+                         bool agents = false) {
     const std::string exe = dir_.path() + "/hasteward";
     testing::WriteFile(exe,
                        "#!/bin/sh\n"
                        "case \"$1\" in\n"
                        "  archive) " +
                            archive +
+                           " ;;\n"
+                           "  wal-agent) " +
+                           agent +
                            " ;;\n"
                            "  pitr) echo '{\"cluster\":\"db/m\",\"bases\":[]}' ;;\n"
                            "esac\n");
@@ -45,6 +51,10 @@ class ArchiveSupervisorTest : public ::testing::Test {
     o.status_refresh = 200ms;
     o.min_backoff = 10ms;
     o.max_backoff = 20ms;
+    if (agents) {
+      o.wal_agent_dir = dir_.path() + "/agents";
+      o.wal_agent_client_user = "postgres";
+    }
     return ArchiveSupervisor(o);
   }
   static ManagedCluster Cluster(const std::string& name, bool pitr) {
@@ -93,6 +103,40 @@ TEST_F(ArchiveSupervisorTest, PostgresGetsTheWindowButNoArchiverProcess) {
   EXPECT_EQ(Only(s).restarts, 0);
   struct stat st {};
   EXPECT_NE(::stat((dir_.path() + "/ran").c_str(), &st), 0) << "the server archives by itself";
+}
+
+TEST_F(ArchiveSupervisorTest, PostgresGetsAWalAgentThatIsStartedAgainAndItsAnswersCount) {
+  ArchiveSupervisor s = Make(
+      "echo unexpected > \"$(dirname \"$0\")/ran\"",
+      "echo \"$@\" > \"$(dirname \"$0\")/agent-args\"; "
+      "echo '{\"file\":\"000000010000000000000001\",\"ok\":true,\"stored\":2}'; exit 1",
+      /*agents=*/true);
+  s.Reconcile({Cluster("pg", true)}, {{"db/pg", "cnpg"}});
+  ASSERT_TRUE(Eventually([&] { return Only(s).agent_restarts >= 2; }));
+  ArchiveProgress p = Only(s);
+  EXPECT_TRUE(p.agent);
+  EXPECT_FALSE(p.archiver) << "the server still archives; the agent only serves its wal-push";
+  EXPECT_GE(p.agent_requests, 2) << "counted across the agent's restarts";
+  EXPECT_GE(p.agent_files_archived, 4);
+  auto args = core::ReadFileToString(dir_.path() + "/agent-args");
+  ASSERT_TRUE(args.ok());
+  EXPECT_NE(args->find("wal-agent -e cnpg --socket " +
+                       WalAgentSocket(dir_.path() + "/agents", "db", "pg") +
+                       " --client-user postgres -c pg -n db"),
+            std::string::npos)
+      << *args;
+  struct stat st {};
+  EXPECT_NE(::stat((dir_.path() + "/ran").c_str(), &st), 0);
+  EXPECT_EQ(::stat((dir_.path() + "/agents").c_str(), &st), 0) << "the socket directory is made";
+}
+
+TEST_F(ArchiveSupervisorTest, StopAllEndsARunningWalAgentPromptly) {
+  ArchiveSupervisor s = Make("exit 0", "exec sleep 600", /*agents=*/true);
+  s.Reconcile({Cluster("pg", true)}, {{"db/pg", "cnpg"}});
+  ASSERT_TRUE(Eventually([&] { return Only(s).agent_running; }));
+  const auto start = std::chrono::steady_clock::now();
+  s.StopAll();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "SIGTERM, not the kill after grace";
 }
 
 TEST_F(ArchiveSupervisorTest, StopAllEndsARunningArchiverPromptly) {

@@ -124,6 +124,18 @@ TEST(ServeConfigTest, PitrComesFromThePolicyAndAClusterMayOverrideIt) {
   EXPECT_EQ(ErrorOf("pitrStatusSeconds: 0\nclusters: []"), core::ErrorCode::kUsage);
 }
 
+TEST(ServeConfigTest, WalAgentDirIsTheDefaultUnsetAndEmptyTurnsAgentsOff) {
+  auto unset = ParseServeConfig("clusters: []", "p.yaml");
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_FALSE(unset->wal_agent_dir.has_value()) << "serve uses <state dir>/wal-agent";
+  auto set = ParseServeConfig("walAgentDir: /run/hs-agents\nclusters: []", "p.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->wal_agent_dir, "/run/hs-agents");
+  auto off = ParseServeConfig("walAgentDir: \"\"\nclusters: []", "p.yaml");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->wal_agent_dir, "");
+}
+
 TEST(ServeConfigTest, MessagesNameTheProblem) {
   auto c = ParseServeConfig("clusters: [{name: a, policy: nope}]", "x.yaml");
   EXPECT_NE(c.status().message().find("'nope'"), std::string::npos) << c.status().message();

@@ -1,0 +1,180 @@
+// `serve` runs the PostgreSQL WAL agent for a cluster with `pitr: true` and the server's wal-push
+// hands its segments to it (`archive enable --agent-socket`), on a real sandbox server and a
+// real serve. While the agent runs, every wal-push call the server made was answered by the agent
+// (the agent's request counter grows exactly as pg_stat_archiver's archived_count: no call opened
+// the repository itself). The agent child is then killed (SIGKILL, possibly mid-request): serve
+// starts it again, segments completed meanwhile are archived (by wal-push alone while no agent
+// listens), `pitr status` shows the base's window with no gap, and a point-in-time restore to a
+// time after all of it has every row.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
+#include "support/sandbox_cluster.h"
+#include "support/serve_process.h"
+
+namespace hasteward::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kLabels[] = "cluster=\"shop\",namespace=\"sa\",engine=\"cnpg\"";
+
+class ServeWalAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                           .instances = 1,
+                                           .replication_mode = "async",
+                                           .name = "shop",
+                                           .ns = "sa"});
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    pg_ = std::move(*cluster);
+    hs_.Set("HASTEWARD_INVENTORY", pg_->inventory_path());
+    hs_.Set("HASTEWARD_STATE_DIR", pg_->state_dir());
+    auto rest = RestTestServer::Start(hs_.Path("rest"));
+    ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+    rest_ = std::move(rest).value();
+    location_ = rest_->Location("repo/");
+    hs_.UseRepository(location_);
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    password_file_ = WriteFile(hs_.Path("password"), hs_.password() + "\n");
+    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
+    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    socket_ = hs_.Path("agents") + "/sa.shop.sock";
+    Sql("CREATE TABLE rows (id int PRIMARY KEY)");
+  }
+  void TearDown() override { serve_.Stop(); }
+
+  CmdResult Hs(std::vector<std::string> args) {
+    args.insert(args.end(),
+                {"-e", "cnpg", "-c", "shop", "-n", "sa", "--password-file", password_file_});
+    return hs_.Run(args);
+  }
+  std::string Sql(const std::string& sql) {
+    auto r = pg_->Sql(0, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
+    return r.ok() ? r->substr(0, r->find('\n')) : "";
+  }
+  // Rows [from, to), then the segment completed and waited for until the server archived it.
+  void WriteSwitchAndWaitArchived(int from, int to) {
+    for (int id = from; id < to; ++id)
+      Sql("INSERT INTO rows VALUES (" + std::to_string(id) + ")");
+    const std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
+    ASSERT_TRUE(WaitUntil(
+        [&] { return Sql("SELECT last_archived_wal >= '" + segment + "' FROM pg_stat_archiver") == "t"; },
+        60s))
+        << Sql("SELECT row_to_json(s)::text FROM pg_stat_archiver s");
+  }
+  double ArchivedCount() { return std::stod(Sql("SELECT archived_count FROM pg_stat_archiver")); }
+  double Sample(const std::string& name) const {
+    return MetricSample(serve_.Metrics(), name, kLabels);
+  }
+  std::string WriteConfig() {
+    return WriteFile(
+        hs_.Path("serve.yaml"),
+        "inventory: " + pg_->inventory_path() + "\nstateFile: " + hs_.Path("serve-state.json") +
+            "\npitrStatusSeconds: 3\nwalAgentDir: " + hs_.Path("agents") +
+            "\nrepositories:\n  - {name: rest, repository: " + location_ +
+            ", passwordFile: " + password_file_ +
+            "}\npolicies: [{name: default, pitr: true, repositories: [rest]}]\n"
+            "clusters: [{namespace: sa, name: shop}]\n");
+  }
+  // The pid of serve's WAL agent child, 0 when none runs.
+  static pid_t AgentPid(const std::string& socket) {
+    for (const std::string& line : ProcessCommandLines()) {
+      if (line.find(" wal-agent ") != std::string::npos &&
+          line.find(socket) != std::string::npos) {
+        return static_cast<pid_t>(std::stol(line.substr(0, line.find(':'))));
+      }
+    }
+    return 0;
+  }
+
+  HastewardEnv hs_{"hs-serve-agent-", "serve-agent-test"};
+  std::unique_ptr<SandboxCluster> pg_;
+  std::unique_ptr<RestTestServer> rest_;
+  std::string location_;
+  std::string password_file_;
+  std::string socket_;
+  ServeProcess serve_;
+};
+
+TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillLosingNothing) {
+  ASSERT_TRUE(serve_.Start(WriteConfig(), hs_.vars(), {}).ok()) << serve_.Logs();
+  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_wal_agent_up") == 1; }, 30s))
+      << serve_.Metrics() << serve_.Logs();
+  struct stat socket_info {};
+  ASSERT_EQ(::stat(socket_.c_str(), &socket_info), 0) << serve_.Logs();
+  EXPECT_EQ(socket_info.st_mode & 0777, 0600U);
+  auto enabled = Hs({"archive", "enable", "--agent-socket", socket_});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+  ASSERT_EQ(Hs({"backup", "--method", "native"}).exit_code, 0);
+
+  // Every call of the server's archive_command is answered by the agent.
+  const double archived_before = ArchivedCount();
+  const double requests_before = Sample("hasteward_wal_agent_requests_total");
+  for (int round = 0; round < 4; ++round)
+    WriteSwitchAndWaitArchived(round * 10, round * 10 + 10);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Sample("hasteward_wal_agent_requests_total") - requests_before ==
+               ArchivedCount() - archived_before;
+      },
+      10s))
+      << "every wal-push handed its segment to the agent: " << serve_.Metrics();
+  EXPECT_GE(ArchivedCount() - archived_before, 4);
+  EXPECT_GE(Sample("hasteward_wal_agent_files_archived_total"), 4);
+  EXPECT_EQ(Sample("hasteward_wal_agent_errors_total"), 0);
+
+  // Killed while segments are being archived: serve starts it again, nothing is lost.
+  const pid_t agent = AgentPid(socket_);
+  ASSERT_GT(agent, 0) << "serve's agent child";
+  Sql("INSERT INTO rows SELECT generate_series(1000, 1099)");
+  Sql("SELECT pg_switch_wal()");
+  ASSERT_EQ(::kill(agent, SIGKILL), 0);
+  WriteSwitchAndWaitArchived(2000, 2010);  // archived by wal-push alone, or the new agent
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Sample("hasteward_wal_agent_restarts_total") >= 1 &&
+               Sample("hasteward_wal_agent_up") == 1 && AgentPid(socket_) != agent;
+      },
+      30s))
+      << serve_.Metrics() << serve_.Logs();
+  const double requests_after_restart = Sample("hasteward_wal_agent_requests_total");
+  WriteSwitchAndWaitArchived(3000, 3010);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Sample("hasteward_wal_agent_requests_total") > requests_after_restart; }, 10s))
+      << "the restarted agent serves wal-push again: " << serve_.Metrics();
+
+  // No gap from the base on, and a restore to a time after everything has every row.
+  auto status = Hs({"pitr", "status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto bases = nlohmann::json::parse(status.out)["bases"];
+  ASSERT_EQ(bases.size(), 1U) << status.out;
+  EXPECT_TRUE(bases[0]["recoverable"].get<bool>()) << status.out;
+  EXPECT_TRUE(bases[0]["gap"].is_null()) << status.out;
+  ASSERT_EQ(serve_.Stop(), 0);
+  const std::string count = Sql("SELECT count(*) FROM rows");
+  std::this_thread::sleep_for(1100ms);
+  const std::string target =
+      Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  std::this_thread::sleep_for(1100ms);
+  WriteSwitchAndWaitArchived(100000, 100001);  // after the target; completes its segment
+  ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
+  auto restored = Hs({"restore", "--until", target, "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Sql("SELECT count(*) FROM rows WHERE id < 100000"), count);
+  EXPECT_EQ(count, "150");
+}
+
+}  // namespace
+}  // namespace hasteward::testing
