@@ -3,6 +3,7 @@
 // -e/-c/-n name the cluster (no inventory is read), -r and --password-file the repository.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@
 #include "core/stop_signal.h"
 #include "pitr/wal_agent.h"
 #include "pitr/wal_archive.h"
+#include "repo/cache/cached_backend.h"
+#include "repo/crypto/crypto.h"
 
 namespace hasteward::cli {
 
@@ -28,7 +31,43 @@ struct WalFlags {
   std::string agent_socket;              // wal-push: try this agent first; wal-agent: listen here
   std::string client_user = "postgres";  // wal-agent: the server's OS user
   int agent_timeout_seconds = 120;       // wal-push: how long to wait for the agent's answer
+  std::string cache_dir;                 // "" = $XDG_CACHE_HOME/hasteward, ~/.cache/hasteward
+  bool no_cache = false;
 };
+
+// The repository cache's directory for this repository ("" = none): one per location, so that
+// repositories do not drop each other's files when they list theirs.
+std::string CacheDirFor(const WalFlags& f, const std::string& location) {
+  if (f.no_cache)
+    return "";
+  std::string base = f.cache_dir;
+  if (base.empty()) {
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+      base = std::string(xdg) + "/hasteward";
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+      base = std::string(home) + "/.cache/hasteward";
+    } else {
+      return "";
+    }
+  }
+  const std::string key = repo::IdToHex(repo::Sha256(
+      core::ByteView(reinterpret_cast<const uint8_t*>(location.data()), location.size())));
+  return base + "/" + key.substr(0, 16);
+}
+
+// The server runs wal-push and wal-fetch once per file, each opening the repository: its index,
+// snapshot and tree files come from a local cache (repo/cache/cached_backend.h) after the first
+// call, so a call on remote storage costs a listing instead of one round trip per file.
+core::Result<std::unique_ptr<repo::Repository>> OpenCachedRepository(const GlobalOptions& g,
+                                                                     const WalFlags& f) {
+  HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
+  HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, BackendOptions(g)));
+  if (std::string dir = CacheDirFor(f, location); !dir.empty()) {
+    backend = std::make_unique<repo::CachedBackend>(std::move(backend), dir);
+  }
+  return repo::Repository::Open(std::move(backend), password);
+}
 
 core::Status RunWalPush(const GlobalOptions& g, const WalFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-push", "the server runs it to archive a file",
@@ -46,7 +85,7 @@ core::Status RunWalPush(const GlobalOptions& g, const WalFlags& f) {
       return core::Status::Ok();
     }
   }
-  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenCachedRepository(g, f));
   pitr::WalPushOptions options;
   options.batch_limit = batch_limit;
   HS_ASSIGN_OR_RETURN(pitr::WalPushResult pushed,
@@ -77,7 +116,7 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
                       "run 'hasteward pitr status' to see what is archived"));
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
   HS_ASSIGN_OR_RETURN(core::OsUser client, core::LookupOsUser(f.client_user));
-  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenCachedRepository(g, f));
   core::InstallStopSignalHandlers();
   pitr::WalAgentOptions options;
   options.socket_path = f.agent_socket;
@@ -104,8 +143,8 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
   pitr::WalFetchOptions options;
   options.prefetch = f.prefetch;
-  auto opener = [&g]() {
-    return OpenRepository(g);
+  auto opener = [&g, &f]() {
+    return OpenCachedRepository(g, f);
   };
   HS_ASSIGN_OR_RETURN(
       pitr::WalFetchResult fetched,
@@ -152,6 +191,13 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   fetch->add_option("destination", flags->destination, "Where to write it (%p)")->required();
   fetch->add_option("--prefetch", flags->prefetch, "Segments fetched ahead (default 8)");
   fetch->callback([&g, &out, flags] { out.status = RunWalFetch(g, *flags); });
+
+  for (auto* command : {push, agent, fetch}) {
+    command->add_option("--cache-dir", flags->cache_dir,
+                        "Local cache of the repository's index, snapshot and tree files "
+                        "(default $XDG_CACHE_HOME/hasteward or ~/.cache/hasteward)");
+    command->add_flag("--no-cache", flags->no_cache, "Read everything from the repository");
+  }
 }
 
 }  // namespace hasteward::cli

@@ -91,7 +91,8 @@ TEST(ArchiveMetricsTest, AWalAgentHasItsOwnSamplesAndOnlyWhereServeRunsOne) {
   EXPECT_TRUE(Has(text, "hasteward_wal_agent_errors_total" + labels + " 2"));
   EXPECT_EQ(text.find("hasteward_wal_agent_up" + std::string(kLabels)), std::string::npos)
       << "a binlog archive has no WAL agent";
-  EXPECT_EQ(text.find("hasteward_archive_up{"), std::string::npos) << "the agent is not an archiver";
+  EXPECT_EQ(text.find("hasteward_archive_up" + labels), std::string::npos)
+      << "the agent is not an archiver";
 }
 
 }  // namespace
