@@ -6,6 +6,10 @@
 # every segment in order (hasteward prefetches 8; pgBackRest's archive-get without async).
 #
 #   SEGMENTS=64 bench/wal_compare.sh [path/to/hasteward]
+#   WAL_REPO=s3 ...: hasteward's repositories on a real S3 server (Ceph RGW on loopback, started
+#   by build/bench/s3_bench_server); pgBackRest is then skipped (its S3 client needs TLS).
+#   hasteward binaries with a repository cache also run the one-call-per-segment push with
+#   --no-cache, to show what the cache saves.
 #
 # Needs root (the server runs as 'postgres'), pgbench, pgbackrest (Debian package), restic.
 set -euo pipefail
@@ -16,6 +20,17 @@ command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get
 
 W=$(mktemp -d /tmp/hs-bench-wal-XXXXXX)
 chmod 755 "$W"
+if [ "${WAL_REPO:-local}" = s3 ]; then
+  coproc SRV { "${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bench/s3_bench_server"; }
+  read -r _ endpoint <&"${SRV[0]}"; read -r _ bucket <&"${SRV[0]}"
+  read -r _ AWS_ACCESS_KEY_ID <&"${SRV[0]}"; read -r _ AWS_SECRET_ACCESS_KEY <&"${SRV[0]}"
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  repo_at() { echo "s3:$endpoint/$bucket/$1"; }
+else
+  repo_at() { echo "$W/$1"; }
+fi
+# Each run starts with an empty repository cache (the bench measures the steady state of calls).
+export XDG_CACHE_HOME=$W/xdg-cache
 export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
 cleanup() { "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
@@ -57,13 +72,17 @@ timed() {  # <cmd...>: seconds
 }
 
 # --- hasteward (local repository) ---
-export RESTIC_REPOSITORY=$W/hw HASTEWARD_BACKUPS_PATH=$W/hw
-"$HW" repo init >/dev/null
+use_repo() { export RESTIC_REPOSITORY=$(repo_at "$1"); export HASTEWARD_BACKUPS_PATH=$RESTIC_REPOSITORY; "$HW" repo init >/dev/null; }
+if "$HW" wal-push --help 2>/dev/null | grep -q -- --no-cache; then
+  use_repo hw-nocache
+  push_nocache() { for s in "${SEGS[@]}"; do "$HW" -q wal-push --no-cache -e cnpg -c bench -n b "$W/wal/pg_wal/$s"; done; }
+  rate "hasteward wal-push, empty queue, --no-cache" "$(timed push_nocache)"
+fi
+use_repo hw
 push_each() { for s in "${SEGS[@]}"; do "$HW" -q wal-push -e cnpg -c bench -n b "$W/wal/pg_wal/$s"; done; }
 rate "hasteward wal-push, empty queue" "$(timed push_each)"
 # The same calls handing each segment to a running `hasteward wal-agent` (repository kept open).
-export RESTIC_REPOSITORY=$W/hw-agent HASTEWARD_BACKUPS_PATH=$W/hw-agent
-"$HW" repo init >/dev/null
+use_repo hw-agent
 "$HW" wal-agent -e cnpg -c bench -n b --socket "$W/agent.sock" --client-user root 2>"$W/agent.log" &
 AGENT=$!
 for _ in $(seq 100); do [ -S "$W/agent.sock" ] && break; sleep 0.1; done
@@ -71,8 +90,7 @@ push_agent() { for s in "${SEGS[@]}"; do "$HW" -q wal-push -e cnpg -c bench -n b
 rate "hasteward wal-push through wal-agent" "$(timed push_agent)"
 kill -TERM "$AGENT"; wait "$AGENT" || true
 echo "  requests the agent archived: $(grep -c "archived '" "$W/agent.log" || true)"
-export RESTIC_REPOSITORY=$W/hw2 HASTEWARD_BACKUPS_PATH=$W/hw2
-"$HW" repo init >/dev/null
+use_repo hw2
 for s in "${SEGS[@]}"; do : >"$W/wal/pg_wal/archive_status/$s.ready"; done
 rate "hasteward wal-push, all queued (batches)" "$(timed push_each)"
 rm -f "$W"/wal/pg_wal/archive_status/*.ready
@@ -81,6 +99,19 @@ fetch_each() {
   for s in "${SEGS[@]}"; do "$HW" -q wal-fetch -e cnpg -c bench -n b "$s" "$W/restore/pg_wal/RECOVERYXLOG"; done
 }
 rate "hasteward wal-fetch (prefetch 8)" "$(timed fetch_each)"
+if "$HW" wal-fetch --help 2>/dev/null | grep -q -- --no-cache; then
+  rm -f "$W"/restore/pg_wal/hasteward-prefetch/*
+  fetch_nocache() {
+    for s in "${SEGS[@]}"; do "$HW" -q wal-fetch --no-cache --prefetch 0 -e cnpg -c bench -n b "$s" "$W/restore/pg_wal/RECOVERYXLOG"; done
+  }
+  rate "hasteward wal-fetch, no prefetch, --no-cache" "$(timed fetch_nocache)"
+  rm -f "$W"/restore/pg_wal/hasteward-prefetch/*
+fi
+fetch_plain() {
+  for s in "${SEGS[@]}"; do "$HW" -q wal-fetch --prefetch 0 -e cnpg -c bench -n b "$s" "$W/restore/pg_wal/RECOVERYXLOG"; done
+}
+rate "hasteward wal-fetch, no prefetch" "$(timed fetch_plain)"
+[ "${WAL_REPO:-local}" = s3 ] && { echo "pgBackRest skipped on S3"; exit 0; }
 echo "hasteward stored: $(du -sb "$W/hw" | cut -f1) bytes"
 
 # --- pgBackRest (same compression family: zstd level 3) ---

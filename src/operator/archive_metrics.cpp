@@ -41,6 +41,29 @@ std::optional<double> Known(const std::optional<int64_t>& value) {
   return value ? std::optional<double>(static_cast<double>(*value)) : std::nullopt;
 }
 
+// PostgreSQL's WAL agent, where serve runs one: wal-push hands it the server's files.
+void AddWalAgentFamilies(Families& f) {
+  auto agent = [](int64_t (*field)(const ArchiveProgress&)) {
+    return [field](const ArchiveProgress& a) {
+      return a.agent ? std::optional<double>(static_cast<double>(field(a))) : std::nullopt;
+    };
+  };
+  f.Add("hasteward_wal_agent_up", "gauge", "PostgreSQL: 1 while the cluster's WAL agent runs",
+        agent([](const ArchiveProgress& a) -> int64_t { return a.agent_running ? 1 : 0; }));
+  f.Add("hasteward_wal_agent_restarts_total", "counter",
+        "Times the WAL agent was started again after it ended",
+        agent([](const ArchiveProgress& a) { return a.agent_restarts; }));
+  f.Add("hasteward_wal_agent_requests_total", "counter",
+        "wal-push calls the WAL agent answered (instead of opening the repository themselves)",
+        agent([](const ArchiveProgress& a) { return a.agent_requests; }));
+  f.Add("hasteward_wal_agent_files_archived_total", "counter",
+        "WAL files the agent stored (the requested ones and those the server had queued)",
+        agent([](const ArchiveProgress& a) { return a.agent_files_archived; }));
+  f.Add("hasteward_wal_agent_errors_total", "counter",
+        "wal-push calls the WAL agent answered with an error (the call failed; the server retries)",
+        agent([](const ArchiveProgress& a) { return a.agent_errors; }));
+}
+
 }  // namespace
 
 std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, double now) {
@@ -63,26 +86,7 @@ std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, d
         [](const ArchiveProgress& a) {
           return a.enabled ? std::optional<double>(*a.enabled ? 1 : 0) : std::nullopt;
         });
-  // PostgreSQL's WAL agent, where serve runs one: wal-push hands it the server's files.
-  auto agent = [](int64_t (*field)(const ArchiveProgress&)) {
-    return [field](const ArchiveProgress& a) {
-      return a.agent ? std::optional<double>(static_cast<double>(field(a))) : std::nullopt;
-    };
-  };
-  f.Add("hasteward_wal_agent_up", "gauge", "PostgreSQL: 1 while the cluster's WAL agent runs",
-        agent([](const ArchiveProgress& a) -> int64_t { return a.agent_running ? 1 : 0; }));
-  f.Add("hasteward_wal_agent_restarts_total", "counter",
-        "Times the WAL agent was started again after it ended",
-        agent([](const ArchiveProgress& a) { return a.agent_restarts; }));
-  f.Add("hasteward_wal_agent_requests_total", "counter",
-        "wal-push calls the WAL agent answered (instead of opening the repository themselves)",
-        agent([](const ArchiveProgress& a) { return a.agent_requests; }));
-  f.Add("hasteward_wal_agent_files_archived_total", "counter",
-        "WAL files the agent stored (the requested ones and those the server had queued)",
-        agent([](const ArchiveProgress& a) { return a.agent_files_archived; }));
-  f.Add("hasteward_wal_agent_errors_total", "counter",
-        "wal-push calls the WAL agent answered with an error (the call failed; the server retries)",
-        agent([](const ArchiveProgress& a) { return a.agent_errors; }));
+  AddWalAgentFamilies(f);
   f.Add("hasteward_archive_lag_seconds", "gauge",
         "Seconds since the newest moment up to which everything the writer committed is archived",
         [now](const ArchiveProgress& a) { return LagSeconds(a, now); });

@@ -53,8 +53,8 @@ bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress) {
 
 bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress) {
   auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object() || !json.contains("file") ||
-      !json.contains("ok") || !json["ok"].is_boolean())
+  if (json.is_discarded() || !json.is_object() || !json.contains("file") || !json.contains("ok") ||
+      !json["ok"].is_boolean())
     return false;
   ++progress.agent_requests;
   if (!json["ok"].get<bool>()) {

@@ -47,9 +47,9 @@ struct ArchiveProgress {
   bool agent = false;
   bool agent_running = false;
   int64_t agent_restarts = 0;
-  int64_t agent_requests = 0;        // wal-push calls answered (a refusal included)
-  int64_t agent_files_archived = 0;  // files stored (the requested ones and the queued ones)
-  int64_t agent_errors = 0;          // requests answered with an error
+  int64_t agent_requests = 0;               // wal-push calls answered (a refusal included)
+  int64_t agent_files_archived = 0;         // files stored (the requested ones and the queued ones)
+  int64_t agent_errors = 0;                 // requests answered with an error
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked
 

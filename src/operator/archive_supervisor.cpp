@@ -216,32 +216,35 @@ core::Result<ChildCommand> ArchiveSupervisor::AgentCommand(const Archive& a) con
                             "': " + error.message(),
                         "set walAgentDir in serve's config to a directory serve can create");
   }
-  return MakeClusterChild(
-      options_.self_exe,
-      {"wal-agent", "-e", a.progress.engine, "--socket",
-       WalAgentSocket(options_.wal_agent_dir, a.cluster.ns, a.cluster.name), "--client-user",
-       client},
-      a.cluster, a.cluster.repositories.front(), options_.platform, options_.log_format);
+  return MakeClusterChild(options_.self_exe,
+                          {"wal-agent", "-e", a.progress.engine, "--socket",
+                           WalAgentSocket(options_.wal_agent_dir, a.cluster.ns, a.cluster.name),
+                           "--client-user", client},
+                          a.cluster, a.cluster.repositories.front(), options_.platform,
+                          options_.log_format);
 }
 
 ArchiveSupervisor::ChildKind ArchiveSupervisor::BinlogArchiverKind() const {
-  return ChildKind{
-      "archiver",
-      [this](const Archive& a) -> core::Result<ChildCommand> {
-        return MakeClusterChild(options_.self_exe, {"archive", "binlog", "--follow", "--interval", "1s"},
-                                a.cluster, a.cluster.repositories.front(), options_.platform,
-                                options_.log_format);
-      },
-      ApplyCycleLine,
-      [](ArchiveProgress& p, bool running) { p.running = running; },
-      [](ArchiveProgress& p) { ++p.restarts; }};
+  return ChildKind{"archiver",
+                   [this](const Archive& a) -> core::Result<ChildCommand> {
+                     return MakeClusterChild(options_.self_exe,
+                                             {"archive", "binlog", "--follow", "--interval", "1s"},
+                                             a.cluster, a.cluster.repositories.front(),
+                                             options_.platform, options_.log_format);
+                   },
+                   ApplyCycleLine, [](ArchiveProgress& p, bool running) { p.running = running; },
+                   [](ArchiveProgress& p) {
+                     ++p.restarts;
+                   }};
 }
 
 ArchiveSupervisor::ChildKind ArchiveSupervisor::WalAgentKind() const {
   return ChildKind{"WAL agent", [this](const Archive& a) { return AgentCommand(a); },
                    ApplyAgentLine,
                    [](ArchiveProgress& p, bool running) { p.agent_running = running; },
-                   [](ArchiveProgress& p) { ++p.agent_restarts; }};
+                   [](ArchiveProgress& p) {
+                     ++p.agent_restarts;
+                   }};
 }
 
 std::string WalAgentSocket(const std::string& dir, const std::string& ns, const std::string& name) {
@@ -364,12 +367,13 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
       raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
     }
     if (raw->progress.agent) {
-      core::LogInfo("WAL agent started",
-                    {{"cluster", key},
-                     {"socket", WalAgentSocket(options_.wal_agent_dir, raw->cluster.ns,
-                                               raw->cluster.name)},
-                     {"hint", "the server uses it once 'hasteward archive enable ... "
-                              "--agent-socket SOCKET' named it in its archive_command"}});
+      core::LogInfo(
+          "WAL agent started",
+          {{"cluster", key},
+           {"socket", WalAgentSocket(options_.wal_agent_dir, raw->cluster.ns, raw->cluster.name)},
+           {"hint",
+            "the server uses it once 'hasteward archive enable ... "
+            "--agent-socket SOCKET' named it in its archive_command"}});
       raw->agent = std::thread([this, raw] { Supervise(*raw, WalAgentKind()); });
     }
     raw->status = std::thread([this, raw] { RefreshWindow(*raw); });

@@ -52,12 +52,11 @@ core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform
   // many as the backend serves at once: one after another, a month of WAL snapshots on S3 costs
   // every wal-push seconds of round trips.
   std::vector<std::vector<repo::Node>> listed(snapshots.size());
-  HS_TRY(repo::ParallelFor(snapshots.size(), repo.backend().Connections(),
-                           [&](size_t i) -> core::Status {
-                             HS_ASSIGN_OR_RETURN(listed[i],
-                                                 LoadDirectory(repo, snapshots[i], WalPath(cluster)));
-                             return core::Status::Ok();
-                           }));
+  HS_TRY(repo::ParallelFor(
+      snapshots.size(), repo.backend().Connections(), [&](size_t i) -> core::Status {
+        HS_ASSIGN_OR_RETURN(listed[i], LoadDirectory(repo, snapshots[i], WalPath(cluster)));
+        return core::Status::Ok();
+      }));
   WalCatalog catalog;
   catalog.snapshots_ = snapshots.size();
   // In snapshot order, so a file in several snapshots is the oldest one's, as before.

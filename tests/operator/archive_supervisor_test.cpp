@@ -106,11 +106,11 @@ TEST_F(ArchiveSupervisorTest, PostgresGetsTheWindowButNoArchiverProcess) {
 }
 
 TEST_F(ArchiveSupervisorTest, PostgresGetsAWalAgentThatIsStartedAgainAndItsAnswersCount) {
-  ArchiveSupervisor s = Make(
-      "echo unexpected > \"$(dirname \"$0\")/ran\"",
-      "echo \"$@\" > \"$(dirname \"$0\")/agent-args\"; "
-      "echo '{\"file\":\"000000010000000000000001\",\"ok\":true,\"stored\":2}'; exit 1",
-      /*agents=*/true);
+  ArchiveSupervisor s =
+      Make("echo unexpected > \"$(dirname \"$0\")/ran\"",
+           "echo \"$@\" > \"$(dirname \"$0\")/agent-args\"; "
+           "echo '{\"file\":\"000000010000000000000001\",\"ok\":true,\"stored\":2}'; exit 1",
+           /*agents=*/true);
   s.Reconcile({Cluster("pg", true)}, {{"db/pg", "cnpg"}});
   ASSERT_TRUE(Eventually([&] { return Only(s).agent_restarts >= 2; }));
   ArchiveProgress p = Only(s);

@@ -64,7 +64,9 @@ class WalAgentTest : public ::testing::Test {
       options.socket_path = Socket();
       options.client_uid = ::geteuid();
       options.client_gid = ::getegid();
-      options.stop_requested = [this] { return stop_.load(); };
+      options.stop_requested = [this] {
+        return stop_.load();
+      };
       options.on_answer = [this](const std::string& file, const core::Result<WalPushResult>& r) {
         answers_.push_back(file + (r.ok() ? ":ok:" + std::to_string(r->stored) : ":error"));
       };

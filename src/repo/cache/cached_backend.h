@@ -19,7 +19,7 @@ namespace hasteward::repo {
 // KiB compressed), not the content a restore streams. A small compressed data blob (an idle
 // server's segment) may be cached too: like everything here it is the repository's encrypted
 // bytes, so the cache reveals no more than the repository.
-inline constexpr uint64_t kMaxCachedPackRange = 16 * 1024;
+inline constexpr uint64_t kMaxCachedPackRange = uint64_t{16} * 1024;
 
 // Wraps `inner`. Cached: whole index and snapshot files, and pack ranges up to
 // kMaxCachedPackRange, under `dir` (created 0700; files 0600). Everything else passes through.
