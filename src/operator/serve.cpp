@@ -196,6 +196,18 @@ bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery, CrdSource* 
   return false;
 }
 
+ArchiveSupervisorOptions ArchiveOptions(const ServeConfig& config, const std::string& exe,
+                                        const platform::PlatformOptions& where,
+                                        const std::string& log_format) {
+  ArchiveSupervisorOptions options;
+  options.self_exe = exe;
+  options.platform = where;
+  options.log_format = log_format;
+  options.status_refresh = config.pitr_status_refresh;
+  options.wal_agent_dir = config.wal_agent_dir.value_or(platform::DefaultStateDir() + "/wal-agent");
+  return options;
+}
+
 }  // namespace
 
 core::Status Serve(const ServeOptions& o) {
@@ -237,14 +249,7 @@ core::Status Serve(const ServeOptions& o) {
             crd->RepositoryWritten(repository.name);
         }
       });
-  ArchiveSupervisorOptions archive_options;
-  archive_options.self_exe = exe;
-  archive_options.platform = where;
-  archive_options.log_format = o.log_format;
-  archive_options.status_refresh = config.pitr_status_refresh;
-  archive_options.wal_agent_dir =
-      config.wal_agent_dir.value_or(platform::DefaultStateDir() + "/wal-agent");
-  ArchiveSupervisor archives(archive_options);
+  ArchiveSupervisor archives(ArchiveOptions(config, exe, where, o.log_format));
   StandbyRunner standbys(config.standbys, StandbyRunnerOptions{});
   const Acting acting{scheduler, archives, standbys};
   std::atomic<bool> ready{false};
