@@ -75,8 +75,8 @@ Condition Restorable(const Discovery& discovery, const std::optional<Verificatio
                 0};
       case VerificationResult::kError:
         return {ConditionType::kRestorable, ConditionStatus::kFalse, "VerificationError",
-                "the verification of the newest backup " + Short(newest.id) +
-                    " could not run at " + when + ": " + record->reason,
+                "the verification of the newest backup " + Short(newest.id) + " could not run at " +
+                    when + ": " + record->reason,
                 0};
     }
   }

@@ -69,10 +69,10 @@ core::Result<StandbyState> LoadStandbyState(const std::string& path) {
   }
   auto state = DecodeStandbyState(*text);
   if (!state.ok()) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        "standby state '" + path + "': " + state.status().message(),
-                        "remove the file: the conditions' transition times and the last "
-                        "verification are lost ('standby verify' restores the newest backup again)");
+    return core::Status(
+        core::ErrorCode::kCorruption, "standby state '" + path + "': " + state.status().message(),
+        "remove the file: the conditions' transition times and the last "
+        "verification are lost ('standby verify' restores the newest backup again)");
   }
   return state;
 }

@@ -80,7 +80,8 @@ core::Result<StandbyVerifyOutcome> VerifyStandby(const StandbySpec& spec,
   if (out.gate.run) {
     const repo::Snapshot* snapshot = FindSnapshot(snapshots, discovery.newest_backup->id);
     if (snapshot == nullptr) {  // discovery chose it from this listing: a bug
-      return core::Status(core::ErrorCode::kInternal, "the discovered backup is not in the listing");
+      return core::Status(core::ErrorCode::kInternal,
+                          "the discovered backup is not in the listing");
     }
     core::LogInfo("standby verification: " + out.gate.message, {{"standby", spec.name}});
     out.record = Verify(*discovery.newest_backup, *snapshot, *repository, options, out.error);
@@ -109,11 +110,12 @@ nlohmann::json StandbyVerifyOutcome::ToJson() const {
                                {"reason", condition.reason},
                                {"message", condition.message}});
   }
-  nlohmann::json json = {{"name", name},
-                         {"stateFile", state_file},
-                         {"ran", gate.run},
-                         {"gate", {{"reason", GateReasonName(gate.reason)}, {"message", gate.message}}},
-                         {"conditions", conditions_json}};
+  nlohmann::json json = {
+      {"name", name},
+      {"stateFile", state_file},
+      {"ran", gate.run},
+      {"gate", {{"reason", GateReasonName(gate.reason)}, {"message", gate.message}}},
+      {"conditions", conditions_json}};
   if (record) {
     json["verification"] = VerificationRecordJson(*record);
   }

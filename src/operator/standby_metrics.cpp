@@ -86,10 +86,10 @@ std::string RenderStandbyMetrics(const std::vector<StandbyProgress>& standbys) {
                               : std::nullopt;
       });
   Add(out, standbys, "hasteward_standby_last_verification_timestamp_seconds", "gauge",
-      "Unix time the standby's last own verification ended",
-      [](const StandbyProgress& s) {
-        return s.verification ? std::optional<double>(static_cast<double>(s.verification->verified_at))
-                              : std::nullopt;
+      "Unix time the standby's last own verification ended", [](const StandbyProgress& s) {
+        return s.verification
+                   ? std::optional<double>(static_cast<double>(s.verification->verified_at))
+                   : std::nullopt;
       });
   Add(out, standbys, "hasteward_standby_verifications_total", "counter",
       "Verifications (scratch restores) serve ran for the standby since it started",

@@ -81,8 +81,8 @@ StandbyRunner::StandbyRunner(std::vector<dr::StandbySpec> standbys, StandbyRunne
       if (schedule.ok()) {
         standby->verify_schedule = std::move(*schedule);
       } else {  // the declaration's parser refuses it first; kept as a log, not a crash
-        core::LogError("standby verify schedule ignored", {{"standby", spec.name},
-                                                           {"error", schedule.status().message()}});
+        core::LogError("standby verify schedule ignored",
+                       {{"standby", spec.name}, {"error", schedule.status().message()}});
       }
     }
     standby->spec = std::move(spec);
@@ -160,8 +160,9 @@ void StandbyRunner::Loop(Standby& standby) const {
     std::chrono::steady_clock::duration wait = next_discovery - options_.clock->Monotonic();
     discovery_due = true;
     if (next_verify) {
-      const std::chrono::steady_clock::duration until_verify = std::chrono::duration_cast<
-          std::chrono::steady_clock::duration>(*next_verify - options_.clock->Now());
+      const std::chrono::steady_clock::duration until_verify =
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next_verify -
+                                                                          options_.clock->Now());
       if (until_verify < wait) {
         wait = until_verify;
         discovery_due = false;
@@ -187,10 +188,10 @@ void StandbyRunner::VerifyOnce(Standby& standby) const {
                    {{"standby", standby.spec.name}, {"error", outcome.status().message()}});
     return;
   }
-  core::LogInfo("standby verification: " + outcome->gate.message,
-                {{"standby", standby.spec.name},
-                 {"result", outcome->record ? dr::VerificationResultName(outcome->record->result)
-                                            : "none"}});
+  core::LogInfo(
+      "standby verification: " + outcome->gate.message,
+      {{"standby", standby.spec.name},
+       {"result", outcome->record ? dr::VerificationResultName(outcome->record->result) : "none"}});
   if (outcome->gate.run)
     ++standby.progress.verifications;
   standby.progress.verification = outcome->record;

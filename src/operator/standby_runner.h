@@ -58,7 +58,7 @@ using StandbyVerification =
     std::function<core::Result<dr::StandbyVerifyOutcome>(const dr::StandbySpec&)>;
 
 struct StandbyRunnerOptions {
-  StandbyCheck check;  // empty: dr::CheckStandby on the system clock
+  StandbyCheck check;          // empty: dr::CheckStandby on the system clock
   StandbyVerification verify;  // empty: op::VerifyStandbyNow on `clock`
   const core::Clock* clock = &core::SystemClock::Get();
 };

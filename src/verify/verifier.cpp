@@ -128,8 +128,7 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
 
 // One verification of `snap` in a scratch instance under `root`: the report, not recorded.
 core::Result<VerificationReport> VerifyInScratch(const platform::Cluster& cluster,
-                                                 repo::Repository& repo,
-                                                 const repo::Snapshot& snap,
+                                                 repo::Repository& repo, const repo::Snapshot& snap,
                                                  const VerifyOptions& options,
                                                  const std::string& root) {
   VerificationReport report;

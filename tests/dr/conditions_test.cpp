@@ -36,14 +36,14 @@ TEST(ConditionsTest, RestorableOnlyWhenTheNewestBackupPassedTheStandbysOwnVerifi
   discovery.newest_backup = Backup("bbbbbbbbbbbb");
   Freshness freshness;
   freshness.state = FreshnessState::kSourceIdle;
-  auto conditions = EvaluateConditions(
-      discovery, freshness, Record("aaaaaaaaaaaa", VerificationResult::kPassed, "ok"));
+  auto conditions = EvaluateConditions(discovery, freshness,
+                                       Record("aaaaaaaaaaaa", VerificationResult::kPassed, "ok"));
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).status, ConditionStatus::kFalse);
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "NotYetVerified");
   EXPECT_NE(Get(conditions, ConditionType::kRestorable).message.find("aaaaaaaa"),
             std::string::npos);
-  conditions = EvaluateConditions(
-      discovery, freshness, Record("bbbbbbbbbbbb", VerificationResult::kPassed, "ok"));
+  conditions = EvaluateConditions(discovery, freshness,
+                                  Record("bbbbbbbbbbbb", VerificationResult::kPassed, "ok"));
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).status, ConditionStatus::kTrue);
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "Verified");
   EXPECT_EQ(Get(conditions, ConditionType::kSourceConfigKnown).status, ConditionStatus::kTrue);
@@ -70,9 +70,9 @@ TEST(ConditionsTest, AFailedOrErroredVerificationOfTheNewestNamesTheFailure) {
   Discovery discovery;
   discovery.backups = 1;
   discovery.newest_backup = Backup("bbbbbbbbbbbb");
-  auto failed = EvaluateConditions(
-      discovery, Freshness{},
-      Record("bbbbbbbbbbbb", VerificationResult::kFailed, "dump is incomplete"));
+  auto failed =
+      EvaluateConditions(discovery, Freshness{},
+                         Record("bbbbbbbbbbbb", VerificationResult::kFailed, "dump is incomplete"));
   EXPECT_EQ(Get(failed, ConditionType::kRestorable).status, ConditionStatus::kFalse);
   EXPECT_EQ(Get(failed, ConditionType::kRestorable).reason, "VerificationFailed");
   EXPECT_NE(Get(failed, ConditionType::kRestorable).message.find("dump is incomplete"),

@@ -61,8 +61,8 @@ TEST(StandbyStateTest, KeepsTheVerificationRecord) {
   ASSERT_TRUE(dir.ok());
   std::string path = dir->path() + "/state.json";
   StandbyState state;
-  state.verification = VerificationRecord{"abc", "2026-11-24T10:00:00Z",
-                                          VerificationResult::kPassed, "ok", 99, 1.5};
+  state.verification =
+      VerificationRecord{"abc", "2026-11-24T10:00:00Z", VerificationResult::kPassed, "ok", 99, 1.5};
   ASSERT_TRUE(SaveStandbyState(path, state).ok());
   auto loaded = LoadStandbyState(path);
   ASSERT_TRUE(loaded.ok() && loaded->verification.has_value());

@@ -67,7 +67,9 @@ class StandbyVerifyTest : public ::testing::Test {
     StandbyVerifyOptions options;
     options.clock = &clock_;
     options.force = force;
-    options.retry_due = [retry_due](int64_t) { return retry_due; };
+    options.retry_due = [retry_due](int64_t) {
+      return retry_due;
+    };
     options.verifier = [this](repo::Repository&,
                               const repo::Snapshot& backup) -> core::Result<ScratchVerdict> {
       restored_.push_back(repo::IdToHex(backup.id));

@@ -26,9 +26,8 @@ VerificationRecord Last(const std::string& id, VerificationResult result) {
 TEST(VerificationGateTest, RunsForANewBackupAndSkipsOneThatPassed) {
   EXPECT_EQ(DecideStandbyVerification(WithNewest("bb"), std::nullopt, false, false).reason,
             GateReason::kNeverVerified);
-  auto newer =
-      DecideStandbyVerification(WithNewest("bb"), Last("aa", VerificationResult::kPassed), false,
-                                false);
+  auto newer = DecideStandbyVerification(WithNewest("bb"), Last("aa", VerificationResult::kPassed),
+                                         false, false);
   EXPECT_TRUE(newer.run);
   EXPECT_EQ(newer.reason, GateReason::kNewBackup);
   auto same = DecideStandbyVerification(WithNewest("bb"), Last("bb", VerificationResult::kPassed),

@@ -177,10 +177,10 @@ TEST_F(StandbyVerifyTest, ATruncatedNewestBackupFailsAndActivationIsRefused) {
   struct stat info {};
   ASSERT_EQ(::stat(full.c_str(), &info), 0);
   ASSERT_EQ(::truncate(full.c_str(), info.st_size * 6 / 10), 0);
-  auto stored = Source().env->Run({"backup", "--stdin", "--stdin-filename", "src/shop/pgdumpall.sql",
-                                   "--tag", "engine=cnpg,cluster=shop,namespace=src,type=backup",
-                                   "--json"},
-                                  full);
+  auto stored =
+      Source().env->Run({"backup", "--stdin", "--stdin-filename", "src/shop/pgdumpall.sql", "--tag",
+                         "engine=cnpg,cluster=shop,namespace=src,type=backup", "--json"},
+                        full);
   ASSERT_EQ(stored.exit_code, 0) << stored.err;
   const std::string bad = nlohmann::json::parse(stored.out).value("snapshot_id", "");
   Run failed = Standby("verify");
