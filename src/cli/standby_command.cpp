@@ -1,5 +1,6 @@
-// `hasteward standby status NAME --config FILE`: one discovery of a DR standby and its conditions
-// (docs/standby.md).
+// `hasteward standby status|verify|activate NAME --config FILE`: one discovery of a DR standby and
+// its conditions, one gated verification of its source's newest backup at this site, and its
+// activation (docs/standby.md).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "dr/dr.h"
 #include "operator/standby_activation.h"
+#include "operator/standby_verifier.h"
 
 namespace hasteward::cli {
 
@@ -19,6 +21,7 @@ struct StandbyFlags {
   std::string name;
   std::string config;
   std::string confirm;  // activate: RFC 3339 token
+  bool force = false;   // verify: restore although the gate would skip
 };
 
 core::Result<dr::StandbySpec> LoadSpec(const StandbyFlags& flags) {
@@ -81,6 +84,26 @@ core::Status RunStandbyStatus(const GlobalOptions& g, const StandbyFlags& flags,
   return core::Status::Ok();
 }
 
+core::Status RunStandbyVerify(const GlobalOptions& g, const StandbyFlags& flags,
+                              CommandOutcome& out) {
+  HS_TRY(RefuseDryRun(g, "standby verify", "it restores into a scratch instance on this machine",
+                      "run 'hasteward standby status' to see whether the newest backup is "
+                      "verified"));
+  op::StandbyVerifierOptions options;
+  HS_ASSIGN_OR_RETURN(dr::StandbySpec spec, LoadSpec(flags));
+  options.inventory_path = g.inventory;
+  options.force = flags.force;
+  HS_ASSIGN_OR_RETURN(dr::StandbyVerifyOutcome outcome, op::VerifyStandbyNow(spec, options));
+  if (g.WantsJson()) {
+    std::printf("%s\n", outcome.ToJson().dump().c_str());
+  } else if (!g.quiet) {
+    std::printf("%s", outcome.ToText().c_str());
+  }
+  // The outcome is the output; the exit code summarizes it for scripts.
+  out.exit_code_override = static_cast<int>(outcome.ExitCode());
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 void RegisterStandbyCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
@@ -100,6 +123,21 @@ void RegisterStandbyCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& ou
   status->add_option("--config", flags->config,
                      "Standby declaration YAML (env HASTEWARD_STANDBY_CONFIG)");
   status->callback([&g, &out, flags] { out.status = RunStandbyStatus(g, *flags, out); });
+  auto* verify = standby->add_subcommand(
+      "verify",
+      "Verify the source's newest backup at this site: restore it into a throwaway scratch "
+      "instance, run the checks of 'hasteward verify', tear the instance down and record the "
+      "result in the standby's state file (nothing is written to the source's repository). "
+      "Gated: restores only a backup not verified yet, or one whose verification failed once "
+      "freshness.verifySchedule has fired since (--force: always). Restorable follows the result. "
+      "Exit 0 when the newest backup passed (now or before), 28 when it failed, 20 without a "
+      "backup of the source, the error's code when the verification could not run");
+  verify->add_option("name", flags->name, "The standby's name in the declaration")->required();
+  verify->add_option("--config", flags->config,
+                     "Standby declaration YAML (env HASTEWARD_STANDBY_CONFIG)");
+  verify->add_flag("--force", flags->force,
+                   "Restore the newest backup although it was already verified");
+  verify->callback([&g, &out, flags] { out.status = RunStandbyVerify(g, *flags, out); });
   auto* activate = standby->add_subcommand(
       "activate",
       "Activate the standby: restore the source's newest base backup into the template's cluster, "

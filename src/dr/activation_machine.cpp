@@ -99,7 +99,8 @@ ActivationDecision DecideActivation(const ActivationGateInput& input) {
   // standby exists to prevent. Checked when starting: a resumed run already chose its backup.
   if (fresh_start && !input.restorable && !input.accept_unverified) {
     decision.refusal = core::Status(core::ErrorCode::kSafetyStop, "the standby is not Restorable",
-                                    "run 'hasteward verify' on the source's newest backup, or set "
+                                    "run 'hasteward standby verify NAME' (it restores the "
+                                    "source's newest backup at this site), or set "
                                     "activation.acceptUnverified: true in the declaration");
     return decision;
   }

@@ -45,25 +45,52 @@ Condition SourceConfigKnown(const Discovery& discovery) {
   return {ConditionType::kSourceConfigKnown, ConditionStatus::kTrue, "BackupsFound", message, 0};
 }
 
-// Restorable is True only when the backup an activation would restore (the newest) has an ok
-// verification: an older verified backup proves less (its successor may be broken), and the
-// gating of seed 003 verifies again only for a newer backup.
-Condition Restorable(const Discovery& discovery) {
+// Restorable is True only when the backup an activation would restore (the newest by recorded
+// end) passed the standby's own verification: an older verified backup proves less (its successor
+// may be broken), and the gating of seed 003 verifies again only for a newer backup.
+//
+// Verifications the source wrote into its repository (Discovery::newest_verified) do not count:
+// they prove a restore at the source site, with the source's binaries and credentials. What a
+// disaster needs proven is that this site, with only the bucket, restores the backup, which only a
+// DR-side restore shows; and a source that is failing is the last witness to trust about its own
+// backups. They stay in the message and in `discovered` as information.
+Condition Restorable(const Discovery& discovery, const std::optional<VerificationRecord>& record) {
   if (!discovery.newest_backup) {
     return {ConditionType::kRestorable, ConditionStatus::kFalse, "NoBackups", "nothing to restore",
             0};
   }
   const DiscoveredBackup& newest = *discovery.newest_backup;
-  if (discovery.newest_verified && discovery.newest_verified->id == newest.id) {
-    return {ConditionType::kRestorable, ConditionStatus::kTrue, "Verified",
-            "the newest backup " + Short(newest.id) + " has an ok verification", 0};
+  if (record && record->snapshot_id == newest.id) {
+    const std::string when = repo::GoTime{record->verified_at, 0, 0}.Format();
+    switch (record->result) {
+      case VerificationResult::kPassed:
+        return {ConditionType::kRestorable, ConditionStatus::kTrue, "Verified",
+                "the newest backup " + Short(newest.id) +
+                    " restored and passed its checks at this site at " + when,
+                0};
+      case VerificationResult::kFailed:
+        return {ConditionType::kRestorable, ConditionStatus::kFalse, "VerificationFailed",
+                "the newest backup " + Short(newest.id) + " failed its verification at " + when +
+                    ": " + record->reason,
+                0};
+      case VerificationResult::kError:
+        return {ConditionType::kRestorable, ConditionStatus::kFalse, "VerificationError",
+                "the verification of the newest backup " + Short(newest.id) + " could not run at " +
+                    when + ": " + record->reason,
+                0};
+    }
   }
-  std::string message = "the newest backup " + Short(newest.id) + " has no ok verification";
-  message += discovery.newest_verified
-                 ? "; the newest verified one is " + Short(discovery.newest_verified->id)
-                 : "; no backup is verified";
-  return {ConditionType::kRestorable, ConditionStatus::kFalse, "NewestBackupUnverified",
-          message + " (run 'hasteward verify' for it)", 0};
+  std::string message =
+      "the newest backup " + Short(newest.id) + " has not been verified at this site";
+  if (record) {
+    message += "; the last verified was " + Short(record->snapshot_id) + " (" +
+               VerificationResultName(record->result) + ")";
+  }
+  if (discovery.newest_verified && discovery.newest_verified->id == newest.id) {
+    message += "; the source verified it (not counted)";
+  }
+  return {ConditionType::kRestorable, ConditionStatus::kFalse, "NotYetVerified",
+          message + " (run 'hasteward standby verify' for it)", 0};
 }
 
 }  // namespace
@@ -127,11 +154,12 @@ std::vector<Condition> UnreadableConditions(const core::Status& open_error) {
   return conditions;
 }
 
-std::vector<Condition> EvaluateConditions(const Discovery& discovery, const Freshness& freshness) {
+std::vector<Condition> EvaluateConditions(const Discovery& discovery, const Freshness& freshness,
+                                          const std::optional<VerificationRecord>& verification) {
   std::vector<Condition> conditions = {{ConditionType::kBucketReadable, ConditionStatus::kTrue,
                                         "Opened", "the repository opens with the password", 0}};
   conditions.push_back(SourceConfigKnown(discovery));
-  conditions.push_back(Restorable(discovery));
+  conditions.push_back(Restorable(discovery, verification));
   std::string reason = FreshnessStateName(freshness.state);
   if (freshness.state == FreshnessState::kNoBackups) {
     conditions.push_back(

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "dr/discovery.h"
 #include "dr/freshness.h"
+#include "dr/verification_record.h"
 
 namespace hasteward::dr {
 
@@ -37,8 +38,11 @@ const char* OpenFailureReason(const core::Status& open_error);
 // the others Unknown (nothing could be read).
 std::vector<Condition> UnreadableConditions(const core::Status& open_error);
 
-// Every condition from one discovery of an opened repository.
-std::vector<Condition> EvaluateConditions(const Discovery& discovery, const Freshness& freshness);
+// Every condition from one discovery of an opened repository and the standby's own last
+// verification (Restorable: True/Verified when it is of the newest backup and passed; False with
+// NotYetVerified, VerificationFailed, VerificationError or NoBackups otherwise).
+std::vector<Condition> EvaluateConditions(const Discovery& discovery, const Freshness& freshness,
+                                          const std::optional<VerificationRecord>& verification);
 
 // `current` with each condition's last_transition carried over from `previous` when its status
 // did not change, and `now` when it did (or the condition is new).

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "dr/freshness.h"
 #include "dr/standby_cursor.h"
 #include "dr/standby_spec.h"
+#include "dr/verification_record.h"
 #include "repo/repository.h"
 
 namespace hasteward::dr {
@@ -42,13 +44,15 @@ struct StandbyReport {
   std::vector<Condition> conditions;  // transition times merged with the state file's
   CursorOutcome cursor;               // the retention floor cursor written this time
   std::string state_file;
+  std::optional<VerificationRecord> verification;  // the standby's own, from the state file
   ActivationRecord activation;  // phase None: never activated (dr/activation_record.h)
 
   // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
   //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
-  //  "cursor":{object,written,...} (dr/standby_cursor.h), "activation" (dr/activation_record.h,
-  //  absent when never activated)}
+  //  "cursor":{object,written,...} (dr/standby_cursor.h), "verification" (the standby's last
+  //  own verification, dr/verification_record.h; absent before the first), "activation"
+  //  (dr/activation_record.h, absent when never activated)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.
   std::string ToText() const;

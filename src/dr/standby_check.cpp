@@ -58,28 +58,32 @@ core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOpt
   report.state_file = StandbyStateFile(spec);
   auto now = options.clock->Now();
   report.checked_at = options.clock->NowUnixSeconds();
-  HS_ASSIGN_OR_RETURN(StandbyState state, LoadStandbyState(report.state_file));
   HS_ASSIGN_OR_RETURN(report.activation,
                       LoadActivationRecord(ActivationRecordFile(report.state_file)));
   auto source = ListSource(spec.source);
-  std::vector<Condition> conditions;
   if (source.ok()) {
     report.readable = true;
     HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
     report.discovery = Discover(source->snapshots, report.source, engine->archiving());
     report.freshness = EvaluateFreshness(report.discovery, now, spec.freshness.max_staleness);
-    conditions = EvaluateConditions(report.discovery, report.freshness);
     report.cursor = RefreshCursor(*source->repository, spec, report.discovery, source->snapshots,
                                   engine->archiving(), report.checked_at);
   } else {
     report.open_error = source.TakeStatus();
-    conditions = UnreadableConditions(report.open_error);
   }
-  report.conditions = MergeTransitions(state.conditions, std::move(conditions), report.checked_at);
-  state.name = spec.name;
-  state.last_discovery = report.checked_at;
-  state.conditions = report.conditions;
-  HS_TRY(SaveStandbyState(report.state_file, state));
+  // The conditions are evaluated under the state file's lock, against the verification recorded
+  // there now: a `standby verify` that ended while the repository was listed is not undone.
+  HS_TRY(UpdateStandbyState(report.state_file, [&](StandbyState& state) {
+    std::vector<Condition> conditions =
+        report.readable ? EvaluateConditions(report.discovery, report.freshness, state.verification)
+                        : UnreadableConditions(report.open_error);
+    report.conditions =
+        MergeTransitions(state.conditions, std::move(conditions), report.checked_at);
+    report.verification = state.verification;
+    state.name = spec.name;
+    state.last_discovery = report.checked_at;
+    state.conditions = report.conditions;
+  }));
   return report;
 }
 

@@ -71,6 +71,9 @@ nlohmann::json StandbyReport::ToJson() const {
                          {"evidenceAgeSeconds", freshness.evidence_age_seconds}};
     json["cursor"] = cursor.ToJson(name);
   }
+  if (verification) {
+    json["verification"] = VerificationRecordJson(*verification);
+  }
   if (activation.phase != ActivationPhase::kNone) {
     json["activation"] = ActivationRecordJson(activation);
   }

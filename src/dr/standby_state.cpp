@@ -1,8 +1,11 @@
 #include "dr/standby_state.h"
 
 #include <cerrno>
+#include <filesystem>
 
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "core/atomic_file.h"
@@ -21,6 +24,9 @@ std::string EncodeStandbyState(const StandbyState& state) {
   }
   nlohmann::json json = {
       {"name", state.name}, {"lastDiscovery", state.last_discovery}, {"conditions", conditions}};
+  if (state.verification) {
+    json["verification"] = VerificationRecordJson(*state.verification);
+  }
   return json.dump(2) + "\n";
 }
 
@@ -43,6 +49,9 @@ core::Result<StandbyState> DecodeStandbyState(const std::string& text) {
                                   item.value("message", ""),
                                   item.value("lastTransitionTime", int64_t{0})});
     }
+    if (json.contains("verification")) {
+      HS_ASSIGN_OR_RETURN(state.verification, ParseVerificationRecord(json["verification"]));
+    }
   } catch (const nlohmann::json::exception& error) {
     return core::Corruption(std::string("standby state is malformed: ") + error.what());
   }
@@ -60,9 +69,10 @@ core::Result<StandbyState> LoadStandbyState(const std::string& path) {
   }
   auto state = DecodeStandbyState(*text);
   if (!state.ok()) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        "standby state '" + path + "': " + state.status().message(),
-                        "remove the file: only the conditions' transition times are lost");
+    return core::Status(
+        core::ErrorCode::kCorruption, "standby state '" + path + "': " + state.status().message(),
+        "remove the file: the conditions' transition times and the last "
+        "verification are lost ('standby verify' restores the newest backup again)");
   }
   return state;
 }
@@ -73,6 +83,31 @@ core::Status SaveStandbyState(const std::string& path, const StandbyState& state
   std::string text = EncodeStandbyState(state);
   return core::WriteFileAtomically(path, core::AsBytes(text), options)
       .Wrap("write standby state '" + path + "'");
+}
+
+core::Status UpdateStandbyState(const std::string& path,
+                                const std::function<void(StandbyState&)>& change) {
+  std::error_code error;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  // The lock file sits beside the state file, whose directory is private (as SaveStandbyState
+  // makes it).
+  if (!parent.empty() && std::filesystem::create_directories(parent, error)) {
+    std::filesystem::permissions(parent, std::filesystem::perms::owner_all, error);
+  }
+  const std::string lock_path = path + ".lock";
+  core::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock.valid()) {
+    return core::ErrnoStatus("open standby state lock '" + lock_path + "'", errno);
+  }
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return core::ErrnoStatus("lock standby state '" + lock_path + "'", errno);
+    }
+  }
+  // The lock is released when `lock` closes, whatever happens below.
+  HS_ASSIGN_OR_RETURN(StandbyState state, LoadStandbyState(path));
+  change(state);
+  return SaveStandbyState(path, state);
 }
 
 }  // namespace hasteward::dr

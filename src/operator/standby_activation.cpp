@@ -6,6 +6,7 @@
 #include "core/tcp_probe.h"
 #include "core/wait_until.h"
 #include "dr/dr.h"
+#include "dr/standby_state.h"
 #include "engine/binlog_archiving.h"
 #include "engine/cluster_handle.h"
 #include "engine/triage.h"
@@ -66,7 +67,9 @@ class PitrActivationSteps : public dr::ActivationSteps {
     discovery_ = dr::Discover(snapshots, spec.SourceCluster(), engine->archiving());
     dr::Freshness freshness =
         dr::EvaluateFreshness(discovery_, options_.clock->Now(), spec.freshness.max_staleness);
-    auto conditions = dr::EvaluateConditions(discovery_, freshness);
+    // Restorable as `standby status` computes it: from the standby's own verification record.
+    HS_ASSIGN_OR_RETURN(dr::StandbyState state, dr::LoadStandbyState(dr::StandbyStateFile(spec)));
+    auto conditions = dr::EvaluateConditions(discovery_, freshness, state.verification);
     const dr::Condition* restorable = dr::FindCondition(conditions, dr::ConditionType::kRestorable);
     dr::GateFacts facts;
     facts.restorable = restorable != nullptr && restorable->status == dr::ConditionStatus::kTrue;

@@ -78,6 +78,25 @@ std::string RenderStandbyMetrics(const std::vector<StandbyProgress>& standbys) {
   Add(out, standbys, "hasteward_standby_cursor_written", "gauge",
       "1 when the last discovery wrote the standby's retention floor cursor",
       [](const StandbyProgress& s) { return Discovered(s, s.cursor_written ? 1 : 0); });
+  Add(out, standbys, "hasteward_standby_verification_passed", "gauge",
+      "1 when the standby's last own verification (a restore at this site) passed, 0 when it "
+      "failed or could not run",
+      [](const StandbyProgress& s) {
+        return s.verification ? std::optional<double>(s.verification->passed() ? 1 : 0)
+                              : std::nullopt;
+      });
+  Add(out, standbys, "hasteward_standby_last_verification_timestamp_seconds", "gauge",
+      "Unix time the standby's last own verification ended", [](const StandbyProgress& s) {
+        return s.verification
+                   ? std::optional<double>(static_cast<double>(s.verification->verified_at))
+                   : std::nullopt;
+      });
+  Add(out, standbys, "hasteward_standby_verifications_total", "counter",
+      "Verifications (scratch restores) serve ran for the standby since it started",
+      [](const StandbyProgress& s) {
+        return s.suspended ? std::nullopt
+                           : std::optional<double>(static_cast<double>(s.verifications));
+      });
   Add(out, standbys, "hasteward_standby_archive_backlog_segments", "gauge",
       "WAL segments the source's newest backup proves written but not archived",
       [](const StandbyProgress& s) { return Measured(s.backlog_segments); });

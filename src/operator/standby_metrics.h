@@ -1,7 +1,8 @@
 // operator/standby_metrics: the Prometheus families of the DR standbys serve runs
 // (standby_runner.h), appended to the rest of /metrics (metrics.h). Label standby (its declared
 // name); the condition family adds condition (BucketReadable, SourceConfigKnown, Restorable,
-// Fresh, Stale).
+// Fresh, Stale). The verification families come from the standby's own verification
+// (standby_verifier.h): last result, when, and how many serve ran.
 #pragma once
 
 #include <string>

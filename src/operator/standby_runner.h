@@ -6,7 +6,13 @@
 // (DiscoveryTimedOut) at once, and the next discovery starts only once the abandoned one has
 // returned (a thread cannot be stopped mid-request; the storage layer's retry bound,
 // HASTEWARD_STORAGE_RETRY_SECONDS, ends it), whose result is then discarded. A suspended standby
-// does nothing. The last results feed /metrics (standby_metrics.h).
+// does nothing. With freshness.verifySchedule (cron, UTC) the same loop also runs the standby's own
+// gated verification (standby_verifier.h) each time the schedule fires: in the loop's thread,
+// between two discoveries, so one standby verifies at most once at a time and never while its own
+// discovery runs (the state file's lock also keeps a `standby verify` run beside serve from losing
+// either's writes). A verification delays that standby's next discovery by its duration (bounded
+// by activation.restoreTimeout); a discovery missed meanwhile starts at once afterwards. The last
+// results feed /metrics (standby_metrics.h).
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +28,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "dr/dr.h"
+#include "dr/standby_verify.h"
 
 namespace hasteward::op {
 
@@ -36,13 +44,22 @@ struct StandbyProgress {
   bool cursor_written = false;
   int64_t discoveries = 0;  // ended, abandoned ones included
   int64_t abandoned = 0;    // exceeded their interval
+  // The standby's last own verification (its state file's, refreshed by every discovery and
+  // verification); none before the first.
+  std::optional<dr::VerificationRecord> verification;
+  int64_t verifications = 0;  // verifications serve ran (restored) since it started
 };
 
 // One discovery of a standby (dr::CheckStandby by default; tests substitute a slow one).
 using StandbyCheck = std::function<core::Result<dr::StandbyReport>(const dr::StandbySpec&)>;
 
+// One gated verification of a standby (op::VerifyStandbyNow by default; tests substitute a fake).
+using StandbyVerification =
+    std::function<core::Result<dr::StandbyVerifyOutcome>(const dr::StandbySpec&)>;
+
 struct StandbyRunnerOptions {
-  StandbyCheck check;  // empty: dr::CheckStandby on the system clock
+  StandbyCheck check;          // empty: dr::CheckStandby on the system clock
+  StandbyVerification verify;  // empty: op::VerifyStandbyNow on `clock`
   const core::Clock* clock = &core::SystemClock::Get();
 };
 
@@ -66,6 +83,8 @@ class StandbyRunner {
   void Loop(Standby& standby) const;
   // Runs one discovery, bounded by the interval; false when stopped meanwhile.
   bool DiscoverOnce(Standby& standby) const;
+  // Runs one gated verification and publishes it.
+  void VerifyOnce(Standby& standby) const;
 
   StandbyRunnerOptions options_;
   std::vector<std::unique_ptr<Standby>> standbys_;

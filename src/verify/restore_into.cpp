@@ -1,5 +1,7 @@
 #include "verify/restore_into.h"
 
+#include <memory>
+
 #include "core/failpoint.h"
 #include "repo/lock/repo_lock.h"
 
@@ -7,8 +9,12 @@ namespace hasteward::verify {
 
 core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
                                                   const repo::Snapshot& snap,
-                                                  const engine::ClusterHandle& scratch_target) {
-  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+                                                  const engine::ClusterHandle& scratch_target,
+                                                  RepositoryAccess access) {
+  std::unique_ptr<repo::RepoLock> lock;
+  if (access == RepositoryAccess::kLocked) {
+    HS_ASSIGN_OR_RETURN(lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  }
   HS_TRY(repo.LoadIndex());
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
@@ -24,7 +30,9 @@ core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
   HS_ASSIGN_OR_RETURN(auto r, jobs::RestoreSnapshotInto(repo, snap, scratch_target, options));
   if (!r.stream_complete)
     r.restore.Wrap("stream snapshot into the scratch instance");
-  HS_TRY(lock->Release());
+  if (lock) {
+    HS_TRY(lock->Release());
+  }
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "verify/restore_native.h"
 
+#include <memory>
+
 #include "jobs/native_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -9,8 +11,11 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
                                                       const repo::Snapshot& snap,
                                                       ScratchInstance& scratch,
                                                       const platform::Credentials& credentials,
-                                                      uint64_t* bytes) {
-  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+                                                      uint64_t* bytes, RepositoryAccess access) {
+  std::unique_ptr<repo::RepoLock> lock;
+  if (access == RepositoryAccess::kLocked) {
+    HS_ASSIGN_OR_RETURN(lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  }
   HS_TRY(repo.LoadIndex());
   platform::Cluster cluster = scratch.cluster();
   cluster.credentials = credentials;
@@ -24,7 +29,9 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
   HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(target, repo, snap, options));
   *bytes = restored.bytes;
-  HS_TRY(lock->Release());
+  if (lock) {
+    HS_TRY(lock->Release());
+  }
   return target;
 }
 

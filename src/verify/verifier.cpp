@@ -47,10 +47,10 @@ void AddChecks(engine::DataCheck checks, VerificationReport& report) {
 // credentials (the restored data holds its roles).
 core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
                            ScratchInstance& scratch, const platform::Credentials& credentials,
-                           VerificationReport& report) {
+                           RepositoryAccess access, VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   uint64_t bytes = 0;
-  auto restored = RestoreNativeInto(repo, snap, scratch, credentials, &bytes);
+  auto restored = RestoreNativeInto(repo, snap, scratch, credentials, &bytes, access);
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = bytes;
   if (!restored.ok()) {
@@ -67,15 +67,16 @@ core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
 
 // Restore + checks inside a running scratch instance; fills the report's evidence.
 core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
-                     const platform::Credentials& credentials, VerificationReport& report) {
+                     const platform::Credentials& credentials, RepositoryAccess access,
+                     VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   if (jobs::IsNativeSnapshot(snap)) {
-    return ExamineNative(repo, snap, scratch, credentials, report);
+    return ExamineNative(repo, snap, scratch, credentials, access, report);
   }
   HS_ASSIGN_OR_RETURN(auto target,
                       engine::ClusterHandle::Open(scratch.platform(), scratch.cluster()));
   engine::Engine& engine = target.engine();
-  HS_ASSIGN_OR_RETURN(jobs::RestoreIntoResult restored, RestoreInto(repo, snap, target));
+  HS_ASSIGN_OR_RETURN(jobs::RestoreIntoResult restored, RestoreInto(repo, snap, target, access));
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = restored.bytes;
   if (restored.stream_complete && !restored.dump_complete) {
@@ -106,7 +107,8 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
   auto scratch = ScratchInstance::Create((*cluster_engine)->ScratchKind(), root);
   report.phase_seconds["sandbox_up"] = Since(phase);
   core::Status st =
-      scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, report) : scratch.status();
+      scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, options.access, report)
+                   : scratch.status();
   if (scratch.ok()) {
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();
@@ -122,6 +124,28 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
                         "raise --timeout; no evidence was recorded");
   }
   return st;
+}
+
+// One verification of `snap` in a scratch instance under `root`: the report, not recorded.
+core::Result<VerificationReport> VerifyInScratch(const platform::Cluster& cluster,
+                                                 repo::Repository& repo, const repo::Snapshot& snap,
+                                                 const VerifyOptions& options,
+                                                 const std::string& root) {
+  VerificationReport report;
+  report.snapshot_id = repo::IdToHex(snap.id);
+  report.engine = platform::EngineKindName(cluster.engine);
+  report.cluster = cluster.name;
+  report.ns = cluster.ns;
+  report.tool_version = options.tool_version;
+  report.started = Now().Format();
+  auto start = core::SystemClock::Get().Monotonic();
+  core::LogInfo("verifying snapshot " + report.snapshot_id.substr(0, 8),
+                {{"cluster", cluster.ns + "/" + cluster.name}});
+  HS_TRY(RunInScratch(cluster, repo, snap, options, root, report));
+  report.finished = Now().Format();
+  report.duration_seconds = Since(start);
+  report.ok = report.failures.empty();
+  return report;
 }
 
 }  // namespace
@@ -141,6 +165,14 @@ core::Result<std::string> RecordReport(repo::Repository& repo, const Verificatio
   bo.time = Now();
   HS_ASSIGN_OR_RETURN(auto summary, repo::BackupStream(repo, src, bo));
   return repo::IdToHex(summary.snapshot_id);
+}
+
+core::Result<VerificationReport> VerifySnapshot(const platform::Cluster& cluster,
+                                                repo::Repository& repo, const repo::Snapshot& snap,
+                                                const VerifyOptions& options) {
+  std::string root = options.verify_root.empty() ? DefaultVerifyRoot() : options.verify_root;
+  HS_TRY(CleanupOrphans(root).status());
+  return VerifyInScratch(cluster, repo, snap, options, root);
 }
 
 core::Result<VerifyOutcome> VerifyCluster(const platform::Cluster& cluster, repo::Repository& repo,
@@ -163,21 +195,8 @@ core::Result<VerifyOutcome> VerifyCluster(const platform::Cluster& cluster, repo
     out.skipped = true;
     return out;
   }
-  VerificationReport& report = out.report;
-  report.snapshot_id = repo::IdToHex(decision->target->id);
-  report.engine = platform::EngineKindName(cluster.engine);
-  report.cluster = cluster.name;
-  report.ns = cluster.ns;
-  report.tool_version = options.tool_version;
-  report.started = Now().Format();
-  auto start = core::SystemClock::Get().Monotonic();
-  core::LogInfo("verifying snapshot " + report.snapshot_id.substr(0, 8),
-                {{"cluster", cluster.ns + "/" + cluster.name}});
-  HS_TRY(RunInScratch(cluster, repo, *decision->target, options, root, report));
-  report.finished = Now().Format();
-  report.duration_seconds = Since(start);
-  report.ok = report.failures.empty();
-  HS_ASSIGN_OR_RETURN(out.evidence_id, RecordReport(repo, report));
+  HS_ASSIGN_OR_RETURN(out.report, VerifyInScratch(cluster, repo, *decision->target, options, root));
+  HS_ASSIGN_OR_RETURN(out.evidence_id, RecordReport(repo, out.report));
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 #include "repo/repository.h"
 #include "verify/report.h"
+#include "verify/restore_into.h"
 
 namespace hasteward::verify {
 
@@ -22,6 +23,7 @@ struct VerifyOptions {
   std::chrono::seconds timeout{0};  // 0 = none; on expiry the scratch server is killed
   std::string verify_root;          // "" = DefaultVerifyRoot()
   std::string tool_version = "0.1.0";
+  RepositoryAccess access = RepositoryAccess::kLocked;  // kReadOnly: no lock file either
 };
 
 struct VerifyOutcome {
@@ -39,6 +41,15 @@ struct VerifyOutcome {
 // directory are gone when this returns, whatever happened.
 core::Result<VerifyOutcome> VerifyCluster(const platform::Cluster& cluster, repo::Repository& repo,
                                           const VerifyOptions& options);
+
+// Verifies the backup snapshot `snap` of `cluster` in a scratch instance under
+// options.verify_root (crashed runs' leftovers removed first) and returns the report without
+// recording it anywhere: for a caller that keeps its own record (a DR standby, whose source
+// repository it must not write). options.snapshot and options.force are not used. Errors as
+// VerifyCluster's; the scratch server and its directory are gone when this returns.
+core::Result<VerificationReport> VerifySnapshot(const platform::Cluster& cluster,
+                                                repo::Repository& repo, const repo::Snapshot& snap,
+                                                const VerifyOptions& options);
 
 // Saves a report as a verification snapshot; returns its hex ID.
 core::Result<std::string> RecordReport(repo::Repository& repo, const VerificationReport& report);

@@ -20,21 +20,32 @@ const Condition& Get(const std::vector<Condition>& conditions, ConditionType typ
   return condition != nullptr ? *condition : kMissing;
 }
 
-TEST(ConditionsTest, RestorableOnlyWhenTheNewestBackupIsVerified) {
+VerificationRecord Record(const std::string& id, VerificationResult result,
+                          const std::string& reason) {
+  VerificationRecord record;
+  record.snapshot_id = id;
+  record.result = result;
+  record.reason = reason;
+  record.verified_at = 2000;
+  return record;
+}
+
+TEST(ConditionsTest, RestorableOnlyWhenTheNewestBackupPassedTheStandbysOwnVerification) {
   Discovery discovery;
   discovery.backups = 2;
   discovery.newest_backup = Backup("bbbbbbbbbbbb");
-  discovery.newest_verified = Backup("aaaaaaaaaaaa");
   Freshness freshness;
   freshness.state = FreshnessState::kSourceIdle;
-  auto conditions = EvaluateConditions(discovery, freshness);
+  auto conditions = EvaluateConditions(discovery, freshness,
+                                       Record("aaaaaaaaaaaa", VerificationResult::kPassed, "ok"));
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).status, ConditionStatus::kFalse);
-  EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "NewestBackupUnverified");
+  EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "NotYetVerified");
   EXPECT_NE(Get(conditions, ConditionType::kRestorable).message.find("aaaaaaaa"),
             std::string::npos);
-  discovery.newest_verified = discovery.newest_backup;
-  conditions = EvaluateConditions(discovery, freshness);
+  conditions = EvaluateConditions(discovery, freshness,
+                                  Record("bbbbbbbbbbbb", VerificationResult::kPassed, "ok"));
   EXPECT_EQ(Get(conditions, ConditionType::kRestorable).status, ConditionStatus::kTrue);
+  EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "Verified");
   EXPECT_EQ(Get(conditions, ConditionType::kSourceConfigKnown).status, ConditionStatus::kTrue);
   EXPECT_EQ(Get(conditions, ConditionType::kBucketReadable).status, ConditionStatus::kTrue);
   EXPECT_EQ(Get(conditions, ConditionType::kFresh).status, ConditionStatus::kTrue);
@@ -42,8 +53,41 @@ TEST(ConditionsTest, RestorableOnlyWhenTheNewestBackupIsVerified) {
   EXPECT_EQ(Get(conditions, ConditionType::kStale).reason, "SourceIdle");
 }
 
+// A verification the source wrote into its repository proves a restore at the source site only.
+TEST(ConditionsTest, ASourceWrittenVerificationDoesNotMakeTheStandbyRestorable) {
+  Discovery discovery;
+  discovery.backups = 1;
+  discovery.newest_backup = Backup("bbbbbbbbbbbb");
+  discovery.newest_verified = discovery.newest_backup;
+  auto conditions = EvaluateConditions(discovery, Freshness{}, std::nullopt);
+  EXPECT_EQ(Get(conditions, ConditionType::kRestorable).status, ConditionStatus::kFalse);
+  EXPECT_EQ(Get(conditions, ConditionType::kRestorable).reason, "NotYetVerified");
+  EXPECT_NE(Get(conditions, ConditionType::kRestorable).message.find("the source verified it"),
+            std::string::npos);
+}
+
+TEST(ConditionsTest, AFailedOrErroredVerificationOfTheNewestNamesTheFailure) {
+  Discovery discovery;
+  discovery.backups = 1;
+  discovery.newest_backup = Backup("bbbbbbbbbbbb");
+  auto failed =
+      EvaluateConditions(discovery, Freshness{},
+                         Record("bbbbbbbbbbbb", VerificationResult::kFailed, "dump is incomplete"));
+  EXPECT_EQ(Get(failed, ConditionType::kRestorable).status, ConditionStatus::kFalse);
+  EXPECT_EQ(Get(failed, ConditionType::kRestorable).reason, "VerificationFailed");
+  EXPECT_NE(Get(failed, ConditionType::kRestorable).message.find("dump is incomplete"),
+            std::string::npos);
+  auto errored = EvaluateConditions(
+      discovery, Freshness{},
+      Record("bbbbbbbbbbbb", VerificationResult::kError, "scratch server did not start"));
+  EXPECT_EQ(Get(errored, ConditionType::kRestorable).reason, "VerificationError");
+  auto none = EvaluateConditions(Discovery{}, Freshness{},
+                                 Record("bbbbbbbbbbbb", VerificationResult::kPassed, "ok"));
+  EXPECT_EQ(Get(none, ConditionType::kRestorable).reason, "NoBackups");
+}
+
 TEST(ConditionsTest, NoBackupMeansSourceUnknownAndFreshnessUnknown) {
-  auto conditions = EvaluateConditions(Discovery{}, Freshness{});
+  auto conditions = EvaluateConditions(Discovery{}, Freshness{}, std::nullopt);
   EXPECT_EQ(Get(conditions, ConditionType::kSourceConfigKnown).status, ConditionStatus::kFalse);
   EXPECT_EQ(Get(conditions, ConditionType::kSourceConfigKnown).reason, "NoBackups");
   EXPECT_EQ(Get(conditions, ConditionType::kStale).status, ConditionStatus::kUnknown);

@@ -183,7 +183,7 @@ TEST_F(StandbyStatusTest, FindsTheNewestBackupAndAnIdleSourceIsNotStale) {
   EXPECT_EQ(Condition(status, "Stale").value("status", ""), "False");
   EXPECT_EQ(Condition(status, "Fresh").value("status", ""), "True");
   // No verification of it yet: not Restorable, so the exit code says degraded.
-  EXPECT_EQ(Condition(status, "Restorable").value("reason", ""), "NewestBackupUnverified");
+  EXPECT_EQ(Condition(status, "Restorable").value("reason", ""), "NotYetVerified");
   // The REST protocol has no place for a cursor: the standby says so instead of failing.
   EXPECT_FALSE(status.json["cursor"].value("written", true));
   EXPECT_NE(status.json["cursor"].value("error", "").find("cannot store a standby cursor"),

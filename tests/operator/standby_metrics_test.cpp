@@ -56,5 +56,25 @@ TEST(StandbyMetricsTest, ASuspendedOrUndiscoveredStandbyShowsNoValues) {
   EXPECT_EQ(text.find("hasteward_standby_archive_backlog_segments{"), std::string::npos);
 }
 
+TEST(StandbyMetricsTest, RendersTheLastVerificationAndHowManyRan) {
+  StandbyProgress s;
+  s.name = "shop-dr";
+  s.verifications = 2;
+  s.verification =
+      dr::VerificationRecord{"abc", "", dr::VerificationResult::kFailed, "bad", 1700000100, 3};
+  std::string text = RenderStandbyMetrics({s});
+  const std::string l = "{standby=\"shop-dr\"}";
+  EXPECT_TRUE(Has(text, "hasteward_standby_verification_passed" + l + " 0")) << text;
+  EXPECT_TRUE(
+      Has(text, "hasteward_standby_last_verification_timestamp_seconds" + l + " 1700000100"));
+  EXPECT_TRUE(Has(text, "hasteward_standby_verifications_total" + l + " 2"));
+  s.verification->result = dr::VerificationResult::kPassed;
+  EXPECT_TRUE(Has(RenderStandbyMetrics({s}), "hasteward_standby_verification_passed" + l + " 1"));
+  s.verification.reset();  // never verified: no result, never a 0 that reads as "failed"
+  text = RenderStandbyMetrics({s});
+  EXPECT_EQ(text.find("hasteward_standby_verification_passed{"), std::string::npos);
+  EXPECT_EQ(text.find("hasteward_standby_last_verification_timestamp_seconds{"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasteward::op

@@ -137,5 +137,53 @@ TEST(StandbyRunnerTest, AFailedDiscoveryLeavesTheConditionsUnknown) {
   EXPECT_EQ(runner.Progress()[0].evidence_age_seconds, -1);
 }
 
+// The verify schedule drives the standby's own verification in the same loop, once per firing,
+// never while the standby's discovery runs.
+TEST(StandbyRunnerTest, VerifiesWhenTheScheduleFiresAndNeverDuringADiscovery) {
+  core::ManualClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(1800000030)));
+  std::atomic<bool> discovering{false};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> verifies{0};
+  StandbyRunnerOptions options;
+  options.clock = &clock;
+  options.check = [&](const dr::StandbySpec& spec) -> core::Result<dr::StandbyReport> {
+    discovering = true;
+    std::this_thread::sleep_for(milliseconds(20));
+    discovering = false;
+    dr::StandbyReport report = Report(spec.name);
+    if (verifies > 0) {  // as the state file would have it
+      report.verification =
+          dr::VerificationRecord{"abc", "", dr::VerificationResult::kPassed, "ok", 1800000090, 1};
+    }
+    return report;
+  };
+  options.verify = [&](const dr::StandbySpec& spec) -> core::Result<dr::StandbyVerifyOutcome> {
+    overlaps += discovering ? 1 : 0;
+    ++verifies;
+    dr::StandbyVerifyOutcome outcome;
+    outcome.name = spec.name;
+    outcome.gate.run = true;
+    outcome.record =
+        dr::VerificationRecord{"abc", "", dr::VerificationResult::kPassed, "ok", 1800000090, 1};
+    return outcome;
+  };
+  dr::StandbySpec spec = Spec("shop-dr", std::chrono::seconds(1), false);
+  spec.freshness.verify_schedule = "* * * * *";  // every minute: next at 1800000060
+  StandbyRunner runner({spec}, options);
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return runner.Progress()[0].discoveries >= 2; }));
+  EXPECT_EQ(verifies, 0) << "the schedule has not fired yet";
+  clock.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(WaitFor([&] { return verifies >= 1; }));
+  ASSERT_TRUE(WaitFor([&] { return runner.Progress()[0].discoveries >= 4; }));
+  runner.StopAll();
+  EXPECT_EQ(verifies, 1) << "once per firing, not once per discovery";
+  EXPECT_EQ(overlaps, 0);
+  auto progress = runner.Progress()[0];
+  EXPECT_EQ(progress.verifications, 1);
+  ASSERT_TRUE(progress.verification.has_value());
+  EXPECT_TRUE(progress.verification->passed());
+}
+
 }  // namespace
 }  // namespace hasteward::op
