@@ -23,6 +23,7 @@
 #include "dr/conditions.h"
 #include "dr/discovery.h"
 #include "dr/freshness.h"
+#include "dr/replay_end.h"
 #include "dr/standby_cursor.h"
 #include "dr/standby_spec.h"
 #include "repo/repository.h"
@@ -41,13 +42,15 @@ struct StandbyReport {
   Freshness freshness;
   std::vector<Condition> conditions;  // transition times merged with the state file's
   CursorOutcome cursor;               // the retention floor cursor written this time
+  MarkerJudgement marker;             // the source's demotion marker (dr/replay_end.h)
   std::string state_file;
   ActivationRecord activation;  // phase None: never activated (dr/activation_record.h)
 
   // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
   //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
-  //  "cursor":{object,written,...} (dr/standby_cursor.h), "activation" (dr/activation_record.h,
+  //  "cursor":{object,written,...} (dr/standby_cursor.h), "demotionMarker":{standing,reason,
+//  position,end,written,writer} (absent when the source left none), "activation" (dr/activation_record.h,
   //  absent when never activated)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.
