@@ -74,15 +74,6 @@ struct ArchiverState {
   int64_t waiting = 0;  // complete files queued for archiving, not archived yet
 };
 
-// What a planned stop of the primary proved about its archive (the source's demotion marker,
-// dr/demotion_marker.h).
-struct ArchivedStop {
-  bool proven = false;       // every write the primary took is in an archived piece
-  std::string last_segment;  // that last archived piece (a WAL segment file name)
-  std::string end;           // where the writes end, for people: "LSN 0/6000000 timeline 1"
-  std::string why_not;       // when !proven: why the end is not known to be archived
-};
-
 class Archiving {
  public:
   virtual ~Archiving() = default;
@@ -125,19 +116,6 @@ class Archiving {
   // cannot be reached.
   virtual core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                         const platform::Cluster& cluster) = 0;
-
-  // Stops `instance` (a planned fence), first completing and archiving the piece its writes are
-  // in when it is the archiving primary, and proves afterwards that nothing was written past that
-  // piece. The instance is stopped whatever the proof says; errors: the stop itself failed. This
-  // default proves nothing (an engine that cannot tell its archive's end).
-  virtual core::Result<ArchivedStop> StopArchived(platform::Platform& platform,
-                                                  const platform::Cluster& cluster,
-                                                  const platform::Instance& instance) {
-    HS_TRY(platform.StopInstance(cluster, instance));
-    ArchivedStop stop;
-    stop.why_not = "this engine cannot prove where its archive ends";
-    return stop;
-  }
 };
 
 }  // namespace hasteward::engine

@@ -6,10 +6,8 @@
 #include <filesystem>
 
 #include "core/log.h"
-#include "engine/client_tools.h"
 #include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
-#include "engine/postgres/server_state.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 #include "engine/repair_exec.h"
@@ -251,108 +249,6 @@ core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& p
   state.last_failed_time = number(6);
   state.waiting = number(7);
   return state;
-}
-
-namespace {
-
-// The size of the header that starts every WAL segment (SizeOfXLogLongPHD, PostgreSQL 15).
-constexpr uint64_t kLongPageHeaderBytes = 40;
-
-// Before the stop: completes the segment the primary writes and waits until it is archived.
-// Returns that segment and the switch position, or why the end cannot be proven ("" segment).
-core::Result<std::pair<std::string, uint64_t>> ArchiveCurrentSegment(
-    const platform::Cluster& cluster, const platform::Instance& instance, std::string* why_not) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
-  HS_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT pg_is_in_recovery()::text, "
-                                             "current_setting('archive_mode'), "
-                                             "current_setting('archive_command')"));
-  if (rows.rows.empty() || rows.rows[0].size() < 3 || rows.rows[0][0].value_or("") != "false" ||
-      rows.rows[0][1].value_or("") == "off" ||
-      rows.rows[0][2].value_or("").find(" wal-push ") == std::string::npos) {
-    *why_not = "not a primary archiving through hasteward";
-    return std::make_pair(std::string(), uint64_t{0});
-  }
-  HS_ASSIGN_OR_RETURN(auto switched, conn->Query("SELECT s::text, pg_walfile_name(s) "
-                                                 "FROM pg_switch_wal() s"));
-  if (switched.rows.empty() || switched.rows[0].size() < 2) {
-    return core::Internal("pg_switch_wal() returned no row");
-  }
-  auto position = ParseLsn(switched.rows[0][0].value_or(""));
-  std::string segment = switched.rows[0][1].value_or("");
-  if (!position || segment.empty()) {
-    return core::Internal("pg_switch_wal() returned no position");
-  }
-  HS_TRY(WaitArchived(*conn, segment, instance.name));
-  return std::make_pair(segment, *position);
-}
-
-// Whether the records from `from` up to the shutdown checkpoint at `checkpoint` (excluded) carry
-// no data: only standby snapshots (RUNNING_XACTS), which the background writer logs on its own
-// within moments of the switch on an otherwise idle server. Anything else (a commit, an abort, a
-// heap change) might be a write the archive does not hold.
-core::Result<bool> OnlySnapshotsBetween(platform::Platform& platform,
-                                        const platform::Cluster& cluster,
-                                        const platform::Instance& instance, uint64_t from,
-                                        uint64_t checkpoint, uint32_t timeline) {
-  HS_ASSIGN_OR_RETURN(std::string dump,
-                      RunOnInstance(platform, cluster, instance,
-                                    {ToolPath(instance, "pg_waldump"), "-p",
-                                     instance.data_dir + "/pg_wal", "-t", std::to_string(timeline),
-                                     "-s", FormatLsn(from), "-e", FormatLsn(checkpoint)}));
-  size_t start = 0;
-  while (start < dump.size()) {
-    size_t end = dump.find('\n', start);
-    std::string line = dump.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? dump.size() : end + 1;
-    if (!line.empty() && (line.rfind("rmgr: Standby", 0) != 0 ||
-                          line.find("desc: RUNNING_XACTS") == std::string::npos)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-core::Result<ArchivedStop> PgArchiving::StopArchived(platform::Platform& platform,
-                                                     const platform::Cluster& cluster,
-                                                     const platform::Instance& instance) {
-  ArchivedStop stop;
-  auto archived = ArchiveCurrentSegment(cluster, instance, &stop.why_not);
-  // A fence never waits on the archive's health: it stops whatever the proof gave.
-  HS_TRY(platform.StopInstance(cluster, instance).Wrap("stop '" + instance.name + "'"));
-  if (!archived.ok()) {
-    stop.why_not = "the last segment was not archived: " + archived.status().message();
-    return stop;
-  }
-  if (archived->first.empty()) {
-    return stop;
-  }
-  HS_ASSIGN_OR_RETURN(ShutdownPosition shutdown, ReadShutdownPosition(platform, cluster, instance));
-  // The switch moved the insert position to the next segment's start; when the shutdown
-  // checkpoint is the first record there, or only standby snapshots precede it, nothing was
-  // written between the archived segment and the stop. Any other record (a commit that raced the
-  // fence, an abort of a terminated session) leaves the end unproven: the marker is then not
-  // written, which keeps the safe "unknown end", rather than guessing that the record held no data.
-  const uint64_t bytes = SegmentBytes();
-  const uint64_t next_segment = (archived->second + bytes - 1) / bytes * bytes;
-  bool nothing_written = shutdown.clean() && shutdown.checkpoint_lsn == next_segment + kLongPageHeaderBytes;
-  if (shutdown.clean() && !nothing_written && shutdown.checkpoint_lsn > next_segment) {
-    auto only_snapshots =
-        OnlySnapshotsBetween(platform, cluster, instance, next_segment + kLongPageHeaderBytes,
-                             shutdown.checkpoint_lsn, shutdown.timeline);
-    nothing_written = only_snapshots.ok() && *only_snapshots;
-  }
-  if (!nothing_written) {
-    stop.why_not = "WAL was written after the last archived segment " + archived->first +
-                   " (shutdown checkpoint at " + FormatPosition(shutdown.checkpoint_lsn) + ")";
-    return stop;
-  }
-  stop.proven = true;
-  stop.last_segment = archived->first;
-  stop.end = "LSN " + FormatPosition(archived->second) + " timeline " +
-             std::to_string(shutdown.timeline);
-  return stop;
 }
 
 }  // namespace hasteward::engine::postgres

@@ -28,9 +28,6 @@ class PgArchiving : public Archiving {
                                const ArchiveCommands& commands) override;
   core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                 const platform::Cluster& cluster) override;
-  core::Result<ArchivedStop> StopArchived(platform::Platform& platform,
-                                          const platform::Cluster& cluster,
-                                          const platform::Instance& instance) override;
 
  private:
   DumpSource& planner_;
