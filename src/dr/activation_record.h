@@ -31,7 +31,7 @@ struct ActivationAudit {
   // For people: "source finished at <pos> (demotion marker)" or "unknown end (...)"
   // (dr/replay_end.h); "" in records written before the marker existed.
   std::string source_end_detail;
-  std::string replay_stop;                         // where replay stopped, in the engine's syntax
+  std::string replay_stop;      // where replay stopped, in the engine's syntax
   uint64_t replayed = 0;        // archived pieces (WAL segments, binlog transactions) replayed
   std::string target_position;  // the new cluster's position once writable
   std::string cluster;          // "engine ns/name (N instances)"

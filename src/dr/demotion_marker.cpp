@@ -38,18 +38,17 @@ std::string DemotionMarkerObjectName(const platform::Cluster& cluster) {
 }
 
 std::string EncodeDemotionMarker(const DemotionMarker& marker) {
-  nlohmann::json doc = {
-      {"version", DemotionMarker::kVersion},
-      {"source",
-       {{"engine", marker.engine},
-        {"namespace", marker.namespace_name},
-        {"cluster", marker.cluster}}},
-      {"position",
-       {{"kind", repo::CursorPositionKindName(marker.position_kind)},
-        {"position", marker.position}}},
-      {"end", marker.end},
-      {"written", repo::GoTime{marker.written_unix, 0, 0}.Format()},
-      {"writer", marker.writer}};
+  nlohmann::json doc = {{"version", DemotionMarker::kVersion},
+                        {"source",
+                         {{"engine", marker.engine},
+                          {"namespace", marker.namespace_name},
+                          {"cluster", marker.cluster}}},
+                        {"position",
+                         {{"kind", repo::CursorPositionKindName(marker.position_kind)},
+                          {"position", marker.position}}},
+                        {"end", marker.end},
+                        {"written", repo::GoTime{marker.written_unix, 0, 0}.Format()},
+                        {"writer", marker.writer}};
   return doc.dump();
 }
 
@@ -105,8 +104,9 @@ core::Result<std::optional<DemotionMarker>> LoadDemotionMarker(repo::Repository&
   HS_TRY(loaded);
   auto plain = repo::Decrypt(repository.key(), encrypted);
   if (!plain.ok()) {
-    return core::Corruption("demotion marker cannot be decrypted (torn, altered, or written "
-                            "with another key)");
+    return core::Corruption(
+        "demotion marker cannot be decrypted (torn, altered, or written "
+        "with another key)");
   }
   HS_ASSIGN_OR_RETURN(DemotionMarker marker, DecodeDemotionMarker(core::AsString(*plain)));
   if (marker.engine != platform::EngineKindName(cluster.engine) ||

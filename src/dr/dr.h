@@ -50,8 +50,8 @@ struct StandbyReport {
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
   //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
   //  "cursor":{object,written,...} (dr/standby_cursor.h), "demotionMarker":{standing,reason,
-//  position,end,written,writer} (absent when the source left none), "activation" (dr/activation_record.h,
-  //  absent when never activated)}
+  //  position,end,written,writer} (absent when the source left none), "activation"
+  //  (dr/activation_record.h, absent when never activated)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.
   std::string ToText() const;

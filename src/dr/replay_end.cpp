@@ -32,8 +32,8 @@ std::string Supersession(const DemotionMarker& marker, const Discovery& discover
   const ArchiveHead& head = *discovery.archive;
   if (marker.written_unix < head.newest_piece_at.unix_seconds) {
     return "the archive stored a piece at " + head.newest_piece_at.Format() +
-           ", after the marker was written at " +
-           repo::GoTime{marker.written_unix, 0, 0}.Format() + ": the cluster wrote again";
+           ", after the marker was written at " + repo::GoTime{marker.written_unix, 0, 0}.Format() +
+           ": the cluster wrote again";
   }
   if (marker.position_kind == repo::CursorPositionKind::kWalSegment && head.wal &&
       archiving != nullptr) {

@@ -62,11 +62,13 @@ void SetStartPosition(const repo::Snapshot& backup, const engine::Archiving* arc
 std::optional<DiscoveredBackup> BaseForPoint(const StandbySpec& spec,
                                              const std::vector<repo::Snapshot>& snapshots,
                                              const repo::GoTime& point) {
-  const auto backup_tags = jobs::SnapshotTags(spec.SourceCluster(), repo::SnapshotType::kBackup, "");
+  const auto backup_tags =
+      jobs::SnapshotTags(spec.SourceCluster(), repo::SnapshotType::kBackup, "");
   std::optional<DiscoveredBackup> base;
   for (const auto& snapshot : snapshots) {
-    const bool of_source = std::all_of(backup_tags.begin(), backup_tags.end(),
-                                       [&](const std::string& tag) { return snapshot.HasTag(tag); });
+    const bool of_source =
+        std::all_of(backup_tags.begin(), backup_tags.end(),
+                    [&](const std::string& tag) { return snapshot.HasTag(tag); });
     if (!of_source || !jobs::IsNativeSnapshot(snapshot)) {
       continue;
     }

@@ -43,8 +43,8 @@ constexpr char kSeg6[] = "000000010000000000000006";
 constexpr char kSeg4[] = "000000010000000000000004";
 
 TEST(ReplayEndTest, NoMarkerIsAnUnknownEnd) {
-  MarkerJudgement judgement = JudgeMarker(std::optional<DemotionMarker>(), ArchiveAt(kSeg5, 100),
-                                          Wal());
+  MarkerJudgement judgement =
+      JudgeMarker(std::optional<DemotionMarker>(), ArchiveAt(kSeg5, 100), Wal());
   EXPECT_EQ(judgement.standing, MarkerStanding::kAbsent);
   ReplayEnd end = DecideReplayEnd(judgement, kSeg5, false, Wal());
   EXPECT_EQ(end.source, SourceState::kUnknown);
