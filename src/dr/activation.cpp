@@ -71,8 +71,9 @@ core::Result<ActivationRecord> ActivateStandby(ActivationSteps& steps,
     record.transitions.clear();
     record.failure.clear();
     record.failed_phase = ActivationPhase::kNone;
+    // Restoring replaces it with what replay proved (dr/replay_end.h); a resume keeps that.
+    record.audit.source_end = facts.source;
   }
-  record.audit.source_end = facts.source;
   HS_TRY(Enter(record, decision.resume_at, options));
   while (record.phase != ActivationPhase::kActivated) {
     core::Status step = RunStep(steps, record.phase, record.audit);

@@ -17,6 +17,7 @@ nlohmann::json AuditJson(const ActivationAudit& audit) {
           {"sourcePosition", audit.source_position},
           {"requested", audit.requested},
           {"sourceEnd", SourceStateName(audit.source_end)},
+          {"sourceEndDetail", audit.source_end_detail},
           {"replayStop", audit.replay_stop},
           {"replayed", audit.replayed},
           {"targetPosition", audit.target_position},
@@ -34,6 +35,7 @@ ActivationAudit AuditFrom(const nlohmann::json& json) {
   audit.source_end = end == "demoted"    ? SourceState::kDemoted
                      : end == "writable" ? SourceState::kWritable
                                          : SourceState::kUnknown;
+  audit.source_end_detail = json.value("sourceEndDetail", "");
   audit.replay_stop = json.value("replayStop", "");
   audit.replayed = json.value("replayed", uint64_t{0});
   audit.target_position = json.value("targetPosition", "");
@@ -92,7 +94,9 @@ std::string ActivationRecordText(const ActivationRecord& record) {
          (audit.activated_at != 0 ? ", activated " + utc(audit.activated_at) : "") +
          (record.last_token ? ", last token " + record.last_token->Format() : "") + ")\n";
   out += "    restored backup " + audit.backup.substr(0, 8) + " into " + audit.cluster +
-         "; source at " + audit.source_position + " (end " + SourceStateName(audit.source_end) +
+         "; source at " + audit.source_position + " (end " +
+         (audit.source_end_detail.empty() ? std::string(SourceStateName(audit.source_end))
+                                          : audit.source_end_detail) +
          ")\n";
   out += "    replay stopped at " + (audit.replay_stop.empty() ? "-" : audit.replay_stop) + " (" +
          std::to_string(audit.replayed) + " piece(s) replayed" +

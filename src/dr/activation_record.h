@@ -28,7 +28,10 @@ struct ActivationAudit {
   std::string source_position;  // the archive's last position when validated
   std::string requested;        // activation.pointInTime, "" = the last archived position
   SourceState source_end = SourceState::kUnknown;  // demoted: the source said where it ended
-  std::string replay_stop;                         // where replay stopped, in the engine's syntax
+  // For people: "source finished at <pos> (demotion marker)" or "unknown end (...)"
+  // (dr/replay_end.h); "" in records written before the marker existed.
+  std::string source_end_detail;
+  std::string replay_stop;      // where replay stopped, in the engine's syntax
   uint64_t replayed = 0;        // archived pieces (WAL segments, binlog transactions) replayed
   std::string target_position;  // the new cluster's position once writable
   std::string cluster;          // "engine ns/name (N instances)"
@@ -52,7 +55,7 @@ struct ActivationRecord {
 };
 
 // {"version":1,"name","phase","lastToken","failedPhase","failure","transitions":[{phase,at}],
-//  "audit":{backup,sourcePosition,requested,sourceEnd,replayStop,replayed,targetPosition,cluster,
+//  "audit":{backup,sourcePosition,requested,sourceEnd,sourceEndDetail,replayStop,replayed,targetPosition,cluster,
 //  startedAt,activatedAt}}: the file's content and `standby status --json`'s "activation".
 nlohmann::json ActivationRecordJson(const ActivationRecord& record);
 // Two to four lines for people ("  activation: Activated at ...").

@@ -24,6 +24,7 @@
 #include "dr/conditions.h"
 #include "dr/discovery.h"
 #include "dr/freshness.h"
+#include "dr/replay_end.h"
 #include "dr/standby_cursor.h"
 #include "dr/standby_spec.h"
 #include "dr/verification_record.h"
@@ -43,6 +44,7 @@ struct StandbyReport {
   Freshness freshness;
   std::vector<Condition> conditions;  // transition times merged with the state file's
   CursorOutcome cursor;               // the retention floor cursor written this time
+  MarkerJudgement marker;             // the source's demotion marker (dr/replay_end.h)
   std::string state_file;
   std::optional<VerificationRecord> verification;  // the standby's own, from the state file
   ActivationRecord activation;  // phase None: never activated (dr/activation_record.h)
@@ -50,8 +52,10 @@ struct StandbyReport {
   // {"name","repository","source":{engine,namespace,name},"checkedAt","conditions":[{type,
   //  status,reason,message,lastTransitionTime}],"discovered":{backups,verifications,
   //  newestBackup,newestVerified,archive},"freshness":{state,backlogSegments,evidenceAgeSeconds},
-  //  "cursor":{object,written,...} (dr/standby_cursor.h), "verification" (the standby's last
-  //  own verification, dr/verification_record.h; absent before the first), "activation"
+  //  "cursor":{object,written,...} (dr/standby_cursor.h), "demotionMarker":{standing,reason,
+  //  position,end,written,writer} (absent when the source left none), "verification" (the
+  //  standby's last own verification, dr/verification_record.h; absent before the first),
+  //  "activation"
   //  (dr/activation_record.h, absent when never activated)}
   nlohmann::json ToJson() const;
   // One line per condition and what was discovered, for people.

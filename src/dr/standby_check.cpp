@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "core/fd.h"
+#include "dr/demotion_marker.h"
 #include "dr/dr.h"
 #include "dr/standby_cursor.h"
 #include "dr/standby_state.h"
@@ -66,6 +67,8 @@ core::Result<StandbyReport> CheckStandby(const StandbySpec& spec, const CheckOpt
     HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
     report.discovery = Discover(source->snapshots, report.source, engine->archiving());
     report.freshness = EvaluateFreshness(report.discovery, now, spec.freshness.max_staleness);
+    report.marker = JudgeMarker(LoadDemotionMarker(*source->repository, report.source),
+                                report.discovery, engine->archiving());
     report.cursor = RefreshCursor(*source->repository, spec, report.discovery, source->snapshots,
                                   engine->archiving(), report.checked_at);
   } else {

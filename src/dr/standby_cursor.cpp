@@ -1,7 +1,10 @@
 #include "dr/standby_cursor.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "repo/format/go_json.h"
 
@@ -50,14 +53,58 @@ void SetStartPosition(const repo::Snapshot& backup, const engine::Archiving* arc
                                                *start / archiving->SegmentBytes());
 }
 
+// The base an activation to `point` restores: the newest native backup of the source that ended
+// at or before the point (a base replays forward only, so one that ended later cannot reach it).
+// Not the newest or newest verified backup: a standby declaring a point in time needs an older
+// base and the archive from it up to the point, which the default rule would let the source's
+// prune delete once newer backups exist. nullopt when no native base ended by then (an
+// activation to that point cannot succeed; the default rule pins what exists instead).
+std::optional<DiscoveredBackup> BaseForPoint(const StandbySpec& spec,
+                                             const std::vector<repo::Snapshot>& snapshots,
+                                             const repo::GoTime& point) {
+  const auto backup_tags =
+      jobs::SnapshotTags(spec.SourceCluster(), repo::SnapshotType::kBackup, "");
+  std::optional<DiscoveredBackup> base;
+  for (const auto& snapshot : snapshots) {
+    const bool of_source =
+        std::all_of(backup_tags.begin(), backup_tags.end(),
+                    [&](const std::string& tag) { return snapshot.HasTag(tag); });
+    if (!of_source || !jobs::IsNativeSnapshot(snapshot)) {
+      continue;
+    }
+    const repo::GoTime end = RecordedEnd(snapshot);
+    const std::string id = repo::IdToHex(snapshot.id);
+    if (point < end || (base && (end < base->end || (!(base->end < end) && id < base->id)))) {
+      continue;  // ended after the point, or older than the base found so far
+    }
+    base = DiscoveredBackup{};
+    base->id = id;
+    base->end = end;
+  }
+  return base;
+}
+
+// The backup the cursor pins (see NeededCursor).
+std::optional<DiscoveredBackup> PinnedBackup(const StandbySpec& spec, const Discovery& discovery,
+                                             const std::vector<repo::Snapshot>& snapshots) {
+  if (spec.activation.point_in_time) {
+    auto point = repo::ParseGoTime(*spec.activation.point_in_time);  // checked by the parser
+    if (point.ok()) {
+      if (auto base = BaseForPoint(spec, snapshots, *point)) {
+        return base;
+      }
+    }
+  }
+  return discovery.newest_verified ? discovery.newest_verified : discovery.newest_backup;
+}
+
 }  // namespace
 
 std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const Discovery& discovery,
                                                 const std::vector<repo::Snapshot>& snapshots,
                                                 const engine::Archiving* archiving,
                                                 int64_t now_unix) {
-  const std::optional<DiscoveredBackup>& needed =
-      discovery.newest_verified ? discovery.newest_verified : discovery.newest_backup;
+  const std::optional<DiscoveredBackup> needed = PinnedBackup(spec, discovery, snapshots);
   if (!needed) {
     return std::nullopt;
   }

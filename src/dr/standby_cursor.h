@@ -20,10 +20,12 @@
 
 namespace hasteward::dr {
 
-// What the standby needs, as a cursor stamped `now_unix`: the newest verified backup (activation
-// restores a verified backup unless told otherwise), else the newest backup; its start position
-// from its tags (a native PostgreSQL base's start segment, a native MariaDB base's GTID
-// position; none for a dump). nullopt without a backup (nothing to pin). `archiving` names WAL
+// What the standby needs, as a cursor stamped `now_unix`: with `activation.pointInTime`, the newest
+// native backup that ended by that time (the archive from its start on stays with it, which
+// covers the point); otherwise, or when no native backup ended by then, the newest verified
+// backup (activation restores a verified backup unless told otherwise), else the newest backup; its
+// start position from its tags (a native PostgreSQL base's start segment, a native MariaDB base's
+// GTID position; none for a dump). nullopt without a backup (nothing to pin). `archiving` names WAL
 // segments (nullptr: an engine without WAL).
 std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const Discovery& discovery,
                                                 const std::vector<repo::Snapshot>& snapshots,

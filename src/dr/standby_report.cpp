@@ -34,6 +34,32 @@ nlohmann::json ArchiveJson(const std::optional<ArchiveHead>& archive) {
           {"lastSegment", archive->wal ? nlohmann::json(archive->wal->name) : nullptr}};
 }
 
+// What an activation now would make of the source's demotion marker (dr/replay_end.h).
+nlohmann::json MarkerJson(const MarkerJudgement& judgement) {
+  nlohmann::json json = {{"standing", MarkerStandingName(judgement.standing)},
+                         {"reason", judgement.reason}};
+  if (judgement.marker) {
+    json["position"] = judgement.marker->position;
+    json["end"] = judgement.marker->end;
+    json["written"] = Utc(judgement.marker->written_unix);
+    json["writer"] = judgement.marker->writer;
+  }
+  return json;
+}
+
+std::string MarkerText(const MarkerJudgement& judgement) {
+  std::string out = "  demotion marker: " + std::string(MarkerStandingName(judgement.standing));
+  if (judgement.marker) {
+    out += ", the source's writes end at " + judgement.marker->end + ", " +
+           judgement.marker->position + " (written " + Utc(judgement.marker->written_unix) +
+           " by " + judgement.marker->writer + ")";
+  }
+  if (!judgement.reason.empty()) {
+    out += ": " + judgement.reason;
+  }
+  return out + "\n";
+}
+
 bool IsTrue(const std::vector<Condition>& conditions, ConditionType type) {
   const Condition* condition = FindCondition(conditions, type);
   return condition != nullptr && condition->status == ConditionStatus::kTrue;
@@ -70,6 +96,9 @@ nlohmann::json StandbyReport::ToJson() const {
                          {"backlogSegments", freshness.backlog_segments},
                          {"evidenceAgeSeconds", freshness.evidence_age_seconds}};
     json["cursor"] = cursor.ToJson(name);
+    if (marker.standing != MarkerStanding::kAbsent) {
+      json["demotionMarker"] = MarkerJson(marker);
+    }
   }
   if (verification) {
     json["verification"] = VerificationRecordJson(*verification);
@@ -90,6 +119,9 @@ std::string StandbyReport::ToText() const {
   }
   if (readable) {
     out += cursor.ToText(name);
+    if (marker.standing != MarkerStanding::kAbsent) {
+      out += MarkerText(marker);
+    }
   }
   if (activation.phase != ActivationPhase::kNone) {
     out += ActivationRecordText(activation);

@@ -5,8 +5,10 @@
 
 #include "core/tcp_probe.h"
 #include "core/wait_until.h"
+#include "dr/demotion_marker.h"
 #include "dr/dr.h"
 #include "dr/standby_state.h"
+#include "dr/replay_end.h"
 #include "engine/binlog_archiving.h"
 #include "engine/cluster_handle.h"
 #include "engine/triage.h"
@@ -63,8 +65,10 @@ class PitrActivationSteps : public dr::ActivationSteps {
     const dr::StandbySpec& spec = options_.spec;
     HS_ASSIGN_OR_RETURN(repository_, dr::OpenSourceRepository(spec.source));
     HS_ASSIGN_OR_RETURN(auto snapshots, repository_->ListSnapshots());
-    HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(spec.source.engine));
-    discovery_ = dr::Discover(snapshots, spec.SourceCluster(), engine->archiving());
+    HS_ASSIGN_OR_RETURN(source_engine_, engine::MakeEngine(spec.source.engine));
+    discovery_ = dr::Discover(snapshots, spec.SourceCluster(), source_engine_->archiving());
+    marker_ = dr::JudgeMarker(dr::LoadDemotionMarker(*repository_, spec.SourceCluster()),
+                              discovery_, source_engine_->archiving());
     dr::Freshness freshness =
         dr::EvaluateFreshness(discovery_, options_.clock->Now(), spec.freshness.max_staleness);
     // Restorable as `standby status` computes it: from the standby's own verification record.
@@ -92,6 +96,11 @@ class PitrActivationSteps : public dr::ActivationSteps {
     audit.backup = discovery_.newest_backup->id;  // the base Restoring chooses replaces it
     audit.source_position = SourcePosition(discovery_);
     audit.requested = options_.spec.activation.point_in_time.value_or("");
+    if (target.engine().binlog_archiving() == nullptr) {
+      // Before anything is stopped: replay reaches the archive's newest segment at best, so an
+      // archive short of a valid demotion marker is known to miss a piece now.
+      HS_TRY(RecordEnd(LastArchivedSegment(), audit));
+    }
     audit.cluster = std::string(platform::EngineKindName(target.cluster().engine)) + " " +
                     target.QualifiedName() + " (" +
                     std::to_string(target.cluster().instances.size()) + " instance(s))";
@@ -256,7 +265,8 @@ class PitrActivationSteps : public dr::ActivationSteps {
     audit.replay_stop = result.plan.target;
     uint64_t first = result.plan.base.stop / target.engine().archiving()->SegmentBytes();
     audit.replayed = result.plan.last_segment + 1 - first;
-    return core::Status::Ok();
+    // The plan proved replay reached the archive's newest segment (kEndOfArchive).
+    return RecordEnd(LastArchivedSegment(), audit);
   }
 
   core::Status RestoreBinlogs(engine::ClusterHandle& target, dr::ActivationAudit& audit) {
@@ -277,10 +287,30 @@ class PitrActivationSteps : public dr::ActivationSteps {
     audit.backup = repo::IdToHex(result.plan.base.id);
     audit.replay_stop = "GTID " + result.plan.final_state;
     audit.replayed = result.plan.transactions;
+    // Checked only now: binlog positions live in the pieces' manifests, read by the restore. A
+    // refusal here leaves the restored server up but the activation Failed, never Activated.
+    return RecordEnd(result.plan.final_state, audit);
+  }
+
+  std::string LastArchivedSegment() const {
+    return discovery_.archive && discovery_.archive->wal ? discovery_.archive->wal->name : "";
+  }
+
+  // What the audit says about the source's end (dr/replay_end.h), or the refusal when replay
+  // reaches less than the source's valid demotion marker.
+  core::Status RecordEnd(const std::string& reached, dr::ActivationAudit& audit) const {
+    dr::ReplayEnd end =
+        dr::DecideReplayEnd(marker_, reached, options_.spec.activation.point_in_time.has_value(),
+                            source_engine_ ? source_engine_->archiving() : nullptr);
+    HS_TRY(end.refusal);
+    audit.source_end = end.source;
+    audit.source_end_detail = end.text;
     return core::Status::Ok();
   }
 
   const StandbyActivationOptions& options_;
+  std::unique_ptr<engine::Engine> source_engine_;
+  dr::MarkerJudgement marker_;
   std::unique_ptr<repo::Repository> repository_;
   dr::Discovery discovery_;
   std::unique_ptr<platform::Platform> platform_;

@@ -93,6 +93,48 @@ TEST(StandbyCursorTest, AMariadbBaseNamesItsGtidPosition) {
   EXPECT_EQ(cursor->position, "0-1-42");
 }
 
+// With activation.pointInTime the cursor pins what an activation to that time restores: the
+// newest native base that ended by then, not the newest (verified) backup, which started later.
+TEST(StandbyCursorTest, APointInTimePinsTheNewestNativeBaseEndedByThen) {
+  std::vector<std::string> native_at_3 = {"method=native", "timeline=1", "start_lsn=0/3000028",
+                                          "stop_lsn=0/3000100"};
+  repo::Snapshot older = Backup(1, 1000, native_at_3);
+  repo::Snapshot before_point = Backup(2, 2000, NativeAt5());
+  repo::Snapshot dump_before_point = Backup(3, 2100, {});
+  repo::Snapshot after_point = Backup(4, 4000, NativeAt5());
+  std::vector<repo::Snapshot> snapshots = {older, after_point, dump_before_point, before_point,
+                                           Verified(5, after_point)};
+  StandbySpec spec = Spec();
+  spec.activation.point_in_time = "1970-01-01T00:41:40Z";  // 2500
+  auto engine = engine::MakeEngine(platform::EngineKind::kPostgres);
+  ASSERT_TRUE(engine.ok());
+  Discovery discovery = Discover(snapshots, spec.SourceCluster(), (*engine)->archiving());
+  auto cursor = NeededCursor(spec, discovery, snapshots, (*engine)->archiving(), 5000);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(before_point.id));
+  EXPECT_EQ(cursor->position, "000000010000000000000005");  // the archive from its start on
+
+  // Without the point, the newest verified backup, as before.
+  spec.activation.point_in_time.reset();
+  cursor = NeededCursor(spec, discovery, snapshots, (*engine)->archiving(), 5000);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(after_point.id));
+}
+
+// A point before every native base: no activation can reach it, so the cursor keeps pinning what
+// the standby would otherwise restore (never nothing).
+TEST(StandbyCursorTest, APointBeforeEveryBaseFallsBackToTheNewest) {
+  std::vector<repo::Snapshot> snapshots = {Backup(1, 3000, NativeAt5())};
+  StandbySpec spec = Spec();
+  spec.activation.point_in_time = "1970-01-01T00:00:10Z";
+  auto engine = engine::MakeEngine(platform::EngineKind::kPostgres);
+  ASSERT_TRUE(engine.ok());
+  Discovery discovery = Discover(snapshots, spec.SourceCluster(), (*engine)->archiving());
+  auto cursor = NeededCursor(spec, discovery, snapshots, (*engine)->archiving(), 5000);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(snapshots[0].id));
+}
+
 TEST(StandbyCursorTest, NothingToPinWithoutABackup) {
   EXPECT_FALSE(Needed({}).has_value());
 }

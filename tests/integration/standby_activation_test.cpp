@@ -190,6 +190,9 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   EXPECT_EQ(phases, (std::vector<std::string>{"Validating", "Restoring", "Restoring", "Replaying",
                                               "Provisioning", "Activated"}));
   EXPECT_GT(record["audit"].value("replayed", 0), 0);
+  // kill -9 left no demotion marker: the end is unknown, never "the source finished".
+  EXPECT_EQ(record["audit"].value("sourceEnd", ""), "unknown");
+  EXPECT_EQ(record["audit"].value("sourceEndDetail", ""), "unknown end");
   EXPECT_EQ(Sql(Dr(), "SELECT count(*) FROM orders"), "201");
   EXPECT_EQ(Sql(Dr(), "SELECT note FROM orders WHERE id = 201"), "last archived row");
   EXPECT_EQ(Sql(Dr(), "SELECT NOT pg_is_in_recovery()"), "t");
