@@ -260,7 +260,7 @@ core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text
 }
 
 core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text,
-                                                 const std::string& where) {
+                                                  const std::string& where) {
   try {
     auto spec = ParseStandby(YAML::Load(text), 0);
     if (!spec.ok()) {

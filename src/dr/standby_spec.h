@@ -106,7 +106,8 @@ core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text
 // Parses one standby given as a mapping (YAML or JSON text: a StandbyCluster resource's spec with
 // its name, operator/standby_crd_specs.h), with the same checks as a `standbys:` entry. kUsage
 // naming `where` and the field.
-core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text, const std::string& where);
+core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text,
+                                                  const std::string& where);
 
 // Reads `path` and returns the standby called `name`; kUsage when the file cannot be read or
 // declares no such standby (the message lists the names it has).

@@ -37,7 +37,8 @@ struct CrdRepository {
 };
 
 // A secret reference object at `where`: {name, namespace} plus, `with_key`, key (default
-// "password"). kUsage naming `where` for an unknown field, a wrong type or a missing name/namespace.
+// "password"). kUsage naming `where` for an unknown field, a wrong type or a missing
+// name/namespace.
 core::Result<SecretKeyRef> ParseSecretRef(const nlohmann::json& object, bool with_key,
                                           const std::string& where);
 

@@ -47,9 +47,9 @@ Desired Desire(const platform::OperatorResource& resource, const std::set<std::s
                platform::OperatorResources& resources) {
   Desired desired;
   if (file.count(resource.name) != 0) {
-    desired.ready = {false, kReasonOverridden,
-                     "the operator's config file declares standby '" + resource.name +
-                         "', which runs instead"};
+    desired.ready = {
+        false, kReasonOverridden,
+        "the operator's config file declares standby '" + resource.name + "', which runs instead"};
   } else if (auto parsed = StandbyFromResource(resource); !parsed.ok()) {
     desired.ready = {false, kReasonInvalidSpec, parsed.status().ToString()};
   } else if (auto spec = WithSecrets(*parsed, resources); !spec.ok()) {
@@ -57,10 +57,10 @@ Desired Desire(const platform::OperatorResource& resource, const std::set<std::s
   } else {
     const bool suspended = spec->freshness.suspend;
     desired.ready = {true, suspended ? kReasonSuspended : kReasonDiscovering,
-                     suspended ? "freshness.suspend is true: no discovery, no cursor"
-                               : "discovery runs every " +
-                                     std::to_string(spec->freshness.discovery_interval.count()) +
-                                     " s"};
+                     suspended
+                         ? "freshness.suspend is true: no discovery, no cursor"
+                         : "discovery runs every " +
+                               std::to_string(spec->freshness.discovery_interval.count()) + " s"};
     desired.fingerprint = SecretsHash(*spec->source.secrets);
     desired.spec = std::move(spec).value();
   }
@@ -91,8 +91,8 @@ core::Result<std::unique_ptr<StandbyCrdSource>> StandbyCrdSource::Open(
   std::set<std::string> names;
   for (const auto& standby : file.standbys)
     names.insert(standby.name);
-  return std::unique_ptr<StandbyCrdSource>(new StandbyCrdSource(
-      std::move(names), std::move(platform), std::move(resources), resync));
+  return std::unique_ptr<StandbyCrdSource>(
+      new StandbyCrdSource(std::move(names), std::move(platform), std::move(resources), resync));
 }
 
 StandbyCrdSource::StandbyCrdSource(std::set<std::string> file_standbys,
@@ -152,8 +152,8 @@ void StandbyCrdSource::Run() {
     if (resources_->TakeChange() || now >= next_read) {
       const bool read = Reconcile();
       next_read =
-          now + (read ? resync_
-                      : std::min<std::chrono::milliseconds>(resync_, kRetryAfterFailedRead));
+          now +
+          (read ? resync_ : std::min<std::chrono::milliseconds>(resync_, kRetryAfterFailedRead));
     }
     WriteStatuses();
     lock.lock();
@@ -209,8 +209,8 @@ bool StandbyCrdSource::Reconcile() {
       entry.runner = std::make_unique<StandbyRunner>(
           std::vector<dr::StandbySpec>{std::move(*desired.spec)}, std::move(options));
       started.push_back(entry.runner.get());
-      core::LogInfo("standby resource runs", {{"standby", resource.name},
-                                              {"generation", std::to_string(entry.generation)}});
+      core::LogInfo("standby resource runs",
+                    {{"standby", resource.name}, {"generation", std::to_string(entry.generation)}});
     } else {
       core::LogWarn("standby resource refused; it does not run",
                     {{"standby", resource.name},
@@ -267,10 +267,10 @@ void StandbyCrdSource::WriteStatuses() {
           patch[key] = nullptr;
       }
     }
-    core::Status wrote = resources_->WriteStatus(OperatorResourceKind::kStandbyCluster, name, patch);
+    core::Status wrote =
+        resources_->WriteStatus(OperatorResourceKind::kStandbyCluster, name, patch);
     if (!wrote.ok()) {
-      core::LogWarn("write StandbyCluster status",
-                    {{"standby", name}, {"error", wrote.message()}});
+      core::LogWarn("write StandbyCluster status", {{"standby", name}, {"error", wrote.message()}});
       continue;  // tried again within a second
     }
     std::lock_guard<std::mutex> lock(mu_);

@@ -60,8 +60,9 @@ core::Result<CrdStandby> StandbyFromResource(const platform::OperatorResource& r
   json declaration = resource.spec;
   declaration["name"] = resource.name;
   declaration["source"] = source;
-  HS_ASSIGN_OR_RETURN(standby.spec, dr::ParseStandbyDeclaration(
-                                        declaration.dump(), "StandbyCluster '" + resource.name + "'"));
+  HS_ASSIGN_OR_RETURN(
+      standby.spec,
+      dr::ParseStandbyDeclaration(declaration.dump(), "StandbyCluster '" + resource.name + "'"));
   standby.spec.source.password_file.clear();
   return standby;
 }
@@ -83,8 +84,8 @@ core::Result<dr::StandbySpec> WithSecrets(const CrdStandby& standby,
     secrets->password.pop_back();
   }
   if (standby.s3_credentials) {
-    HS_ASSIGN_OR_RETURN(secrets->env,
-                        resources.ReadSecret(standby.s3_credentials->ns, standby.s3_credentials->name));
+    HS_ASSIGN_OR_RETURN(secrets->env, resources.ReadSecret(standby.s3_credentials->ns,
+                                                           standby.s3_credentials->name));
   }
   dr::StandbySpec spec = standby.spec;
   spec.source.secrets = std::move(secrets);

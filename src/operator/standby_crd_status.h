@@ -9,8 +9,9 @@
 //
 // Ready says whether the resource is used at all: True (Discovering, or Suspended), or False with
 // InvalidSpec, SecretUnavailable or OverriddenByConfig (a config-file standby of the same name
-// wins). The other conditions are the standby's own (dr/conditions.h), as `hasteward standby status`
-// shows them; `discovered`, `freshness`, `cursor` and `activation` are the fields of its --json.
+// wins). The other conditions are the standby's own (dr/conditions.h), as `hasteward standby
+// status` shows them; `discovered`, `freshness`, `cursor` and `activation` are the fields of its
+// --json.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,7 @@ inline constexpr char kReasonSuspended[] = "Suspended";
 // (null while the resource is not run, or before its first discovery ended). `report`: the last
 // discovery's `standby status --json` object (null when none).
 nlohmann::json StandbyClusterStatus(int64_t generation, const ReadyCondition& ready,
-                                    const std::string& ready_since,
-                                    const StandbyProgress* progress, const nlohmann::json& report);
+                                    const std::string& ready_since, const StandbyProgress* progress,
+                                    const nlohmann::json& report);
 
 }  // namespace hasteward::op

@@ -71,8 +71,8 @@ class ServeStandbyCrdsTest : public ::testing::Test {
 
   // `kubectl apply` of `yaml` (the fake serves no OpenAPI document: no client-side validation).
   void Apply(const std::string& yaml) {
-    const std::string path = WriteFile(hs_.Path("apply-" + std::to_string(++applied_) + ".yaml"),
-                                       yaml);
+    const std::string path =
+        WriteFile(hs_.Path("apply-" + std::to_string(++applied_) + ".yaml"), yaml);
     CmdResult applied = Kubectl({"apply", "--validate=false", "-f", path});
     ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   }
@@ -134,7 +134,8 @@ class ServeStandbyCrdsTest : public ::testing::Test {
 TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsWhenDeleted) {
   auto rendered = RenderDeployManifests();  // kubectl kustomize deploy/ still renders
   ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
-  auto crd = core::ReadFileToString(std::string(HS_SOURCE_DIR) + "/deploy/crds/standbyclusters.yaml");
+  auto crd =
+      core::ReadFileToString(std::string(HS_SOURCE_DIR) + "/deploy/crds/standbyclusters.yaml");
   ASSERT_TRUE(crd.ok());
   Apply(*crd);
   const std::string config = WriteFile(
@@ -143,9 +144,10 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
   ASSERT_TRUE(serve_.Start(config, serve_env_, {.tick_seconds = 0.5, .grace_seconds = 20}).ok())
       << serve_.Logs();
 
-  Apply("apiVersion: v1\nkind: Secret\nmetadata: {name: shop-repository, namespace: dr}\n"
-        "stringData: {password: " +
-        std::string(kPassword) + "}\n");
+  Apply(
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: shop-repository, namespace: dr}\n"
+      "stringData: {password: " +
+      std::string(kPassword) + "}\n");
   Apply(Standby("shop-dr", "discoveryInterval: 2s") + "---\n" +
         Standby("shop-bad", "discoveryInterval: 2s, verifySchedule: 5m"));
 

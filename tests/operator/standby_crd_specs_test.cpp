@@ -13,23 +13,24 @@ using platform::OperatorResourceKind;
 
 // deploy/examples/standby-cluster.yaml's spec.
 json ExampleSpec() {
-  return {{"source",
-           {{"repository", "s3:https://rgw.example/shop-backups"},
-            {"probe", "10.0.0.5:5432"},
-            {"passwordSecretRef", {{"name", "shop-repo"}, {"namespace", "dr"}}},
-            {"s3CredentialsSecretRef", {{"name", "shop-s3"}, {"namespace", "dr"}}},
-            {"cluster", {{"engine", "cnpg"}, {"namespace", "pt"}, {"name", "shop"}}}}},
-          {"template", {{"engine", "cnpg"}, {"instances", 2}, {"namespace", "dr"}, {"name", "shop"}}},
-          {"freshness",
-           {{"discoveryInterval", "2m"},
-            {"verifySchedule", "0 4 * * *"},
-            {"maxStaleness", "12h"},
-            {"suspend", false}}},
-          {"activation",
-           {{"pointInTime", "2026-11-22T10:00:00Z"},
-            {"acceptUnverified", true},
-            {"restoreTimeout", "90m"}}},
-          {"cursor", {{"ttl", "30m"}, {"write", true}}}};
+  return {
+      {"source",
+       {{"repository", "s3:https://rgw.example/shop-backups"},
+        {"probe", "10.0.0.5:5432"},
+        {"passwordSecretRef", {{"name", "shop-repo"}, {"namespace", "dr"}}},
+        {"s3CredentialsSecretRef", {{"name", "shop-s3"}, {"namespace", "dr"}}},
+        {"cluster", {{"engine", "cnpg"}, {"namespace", "pt"}, {"name", "shop"}}}}},
+      {"template", {{"engine", "cnpg"}, {"instances", 2}, {"namespace", "dr"}, {"name", "shop"}}},
+      {"freshness",
+       {{"discoveryInterval", "2m"},
+        {"verifySchedule", "0 4 * * *"},
+        {"maxStaleness", "12h"},
+        {"suspend", false}}},
+      {"activation",
+       {{"pointInTime", "2026-11-22T10:00:00Z"},
+        {"acceptUnverified", true},
+        {"restoreTimeout", "90m"}}},
+      {"cursor", {{"ttl", "30m"}, {"write", true}}}};
 }
 
 platform::OperatorResource Resource(json spec) {

@@ -1,9 +1,9 @@
 // The kubernetes platform's OperatorResources: the cluster-scoped BackupPolicy,
-// BackupRepository and StandbyCluster custom resources (deploy/crds), listed through the API and watched (one
-// ResourceWatch per kind through ClusterChangeWatch, which resumes from the last resourceVersion
-// and relists on 410 Expired), the Secrets a BackupRepository references read by name (get only, as
-// the secret-reader Role grants), and status written through the status subresource with a JSON
-// merge patch, so the spec and its generation are never touched.
+// BackupRepository and StandbyCluster custom resources (deploy/crds), listed through the API and
+// watched (one ResourceWatch per kind through ClusterChangeWatch, which resumes from the last
+// resourceVersion and relists on 410 Expired), the Secrets a BackupRepository references read by
+// name (get only, as the secret-reader Role grants), and status written through the status
+// subresource with a JSON merge patch, so the spec and its generation are never touched.
 #pragma once
 
 #include <map>
