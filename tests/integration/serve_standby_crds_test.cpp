@@ -19,6 +19,7 @@
 #include "support/command.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
 #include "support/serve_process.h"
 
@@ -144,10 +145,10 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
   ASSERT_TRUE(serve_.Start(config, serve_env_, {.tick_seconds = 0.5, .grace_seconds = 20}).ok())
       << serve_.Logs();
 
-  Apply(
-      "apiVersion: v1\nkind: Secret\nmetadata: {name: shop-repository, namespace: dr}\n"
-      "stringData: {password: " +
-      std::string(kPassword) + "}\n");
+  // The Secret as its owner creates it (the fake does not turn kubectl's stringData into data).
+  ASSERT_TRUE(
+      api_->CreateForTest(SecretObject(kDrNamespace, "shop-repository", {{"password", kPassword}}))
+          .ok());
   Apply(Standby("shop-dr", "discoveryInterval: 2s") + "---\n" +
         Standby("shop-bad", "discoveryInterval: 2s, verifySchedule: 5m"));
 
