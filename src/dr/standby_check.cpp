@@ -44,8 +44,15 @@ core::Result<OpenedSource> ListSource(const SourceSpec& source) {
 }  // namespace
 
 core::Result<std::unique_ptr<repo::Repository>> OpenSourceRepository(const SourceSpec& source) {
-  HS_ASSIGN_OR_RETURN(std::string password, ReadPassword(source.password_file));
   storage::OpenOptions options = storage::DefaultOpenOptions();
+  std::string password;
+  if (source.secrets) {
+    // A StandbyCluster's Secrets, read by the operator into memory: no file holds them.
+    password = source.secrets->password;
+    options.environment = source.secrets->env;
+  } else {
+    HS_ASSIGN_OR_RETURN(password, ReadPassword(source.password_file));
+  }
   options.s3_credentials_file = source.s3_credentials_file;
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(source.repository, options));
   return repo::Repository::Open(std::move(backend), password);

@@ -259,6 +259,19 @@ core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text
   }
 }
 
+core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text,
+                                                  const std::string& where) {
+  try {
+    auto spec = ParseStandby(YAML::Load(text), 0);
+    if (!spec.ok()) {
+      return spec.TakeStatus().Wrap(where);
+    }
+    return spec;
+  } catch (const YAML::Exception& error) {
+    return core::Usage(where + ": " + error.what(), kFormatHint);
+  }
+}
+
 core::Result<StandbySpec> LoadStandbySpec(const std::string& path, const std::string& name) {
   auto text = core::ReadFileToString(path);
   if (!text.ok()) {

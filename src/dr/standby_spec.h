@@ -21,6 +21,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,13 @@
 #include "platform/platform.h"
 
 namespace hasteward::dr {
+
+// A source's secrets held in memory instead of files: a StandbyCluster resource's Secrets
+// (operator/standby_crd_specs.h). The values are secrets: never log or persist them.
+struct SourceSecrets {
+  std::string password;
+  std::map<std::string, std::string> env;  // AWS_* keys for an s3: repository
+};
 
 struct SourceSpec {
   std::string repository;     // location, as for --backups-path
@@ -43,6 +52,9 @@ struct SourceSpec {
   // refuses while it accepts connections: two writable clusters is how fail-backs lost data.
   // "" = never probed (the source site is unreachable by design).
   std::string probe;
+  // Set: the password and S3 credentials come from here, and password_file and
+  // s3_credentials_file are empty (a StandbyCluster resource's Secrets).
+  std::shared_ptr<const SourceSecrets> secrets;
 };
 
 // The cluster activation restores into (it must exist: `sandbox create`, the inventory).
@@ -90,6 +102,12 @@ struct StandbySpec {
 // count, schedule or time, or a name declared twice.
 core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text,
                                                          const std::string& source);
+
+// Parses one standby given as a mapping (YAML or JSON text: a StandbyCluster resource's spec with
+// its name, operator/standby_crd_specs.h), with the same checks as a `standbys:` entry. kUsage
+// naming `where` and the field.
+core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text,
+                                                  const std::string& where);
 
 // Reads `path` and returns the standby called `name`; kUsage when the file cannot be read or
 // declares no such standby (the message lists the names it has).

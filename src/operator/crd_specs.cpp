@@ -81,6 +81,8 @@ core::Result<std::vector<std::string>> RepositoryNames(const json& spec, const s
   return out;
 }
 
+}  // namespace
+
 core::Result<SecretKeyRef> ParseSecretRef(const json& object, bool with_key,
                                           const std::string& where) {
   HS_TRY(CheckFields(object,
@@ -101,8 +103,6 @@ core::Result<SecretKeyRef> ParseSecretRef(const json& object, bool with_key,
   }
   return ref;
 }
-
-}  // namespace
 
 core::Result<PolicySpec> PolicyFromResource(const platform::OperatorResource& resource) {
   const std::string where = "BackupPolicy '" + resource.name + "' spec";

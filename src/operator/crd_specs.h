@@ -36,6 +36,12 @@ struct CrdRepository {
   std::optional<SecretKeyRef> env;  // every key becomes an environment variable
 };
 
+// A secret reference object at `where`: {name, namespace} plus, `with_key`, key (default
+// "password"). kUsage naming `where` for an unknown field, a wrong type or a missing
+// name/namespace.
+core::Result<SecretKeyRef> ParseSecretRef(const nlohmann::json& object, bool with_key,
+                                          const std::string& where);
+
 // kUsage naming the resource and the field: spec missing, unknown field, wrong type, bad cron
 // expression, mode other than triage|repair, invalid retention, no repositories.
 core::Result<PolicySpec> PolicyFromResource(const platform::OperatorResource& resource);

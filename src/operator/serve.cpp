@@ -16,6 +16,7 @@
 #include "operator/retention_hook.h"
 #include "operator/scaled_clock.h"
 #include "operator/scheduler.h"
+#include "operator/standby_crd_source.h"
 #include "operator/standby_metrics.h"
 #include "operator/standby_runner.h"
 #include "platform/registry.h"
@@ -57,7 +58,18 @@ struct Acting {
   Scheduler& scheduler;
   ArchiveSupervisor& archives;
   StandbyRunner& standbys;
+  StandbyCrdSource* standby_resources;  // null: the platform stores no StandbyCluster resources
 };
+
+// Every standby serve runs: the config file's, then the StandbyCluster resources'.
+std::vector<StandbyProgress> AllStandbys(const Acting& acting) {
+  std::vector<StandbyProgress> all = acting.standbys.Progress();
+  if (acting.standby_resources != nullptr) {
+    for (auto& progress : acting.standby_resources->Progress())
+      all.push_back(std::move(progress));
+  }
+  return all;
+}
 
 double UnixNow() {
   return std::chrono::duration<double>(core::SystemClock::Get().Now().time_since_epoch()).count();
@@ -67,7 +79,6 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                                    std::atomic<bool>& ready) {
   Scheduler& scheduler = acting.scheduler;
   ArchiveSupervisor& archives = acting.archives;
-  StandbyRunner& standbys = acting.standbys;
   Servers s;
   HS_ASSIGN_OR_RETURN(s.metrics, HttpServer::Start(o.metrics_addr, [&](const std::string& path) {
                         if (path != "/metrics")
@@ -84,7 +95,7 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                                            UnixNow()};
                         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                                             RenderMetrics(clusters, state.Snapshot(), ctx) +
-                                                RenderStandbyMetrics(standbys.Progress())};
+                                                RenderStandbyMetrics(AllStandbys(acting))};
                       }));
   HS_ASSIGN_OR_RETURN(s.health, HttpServer::Start(o.health_addr, [&](const std::string& path) {
                         if (path == "/healthz")
@@ -172,6 +183,8 @@ bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery, CrdSource* 
       acting = true;
       // Standbys on the leader only, like jobs: one writer of each cursor.
       act.standbys.Start();
+      if (act.standby_resources != nullptr)
+        act.standby_resources->StartActing();
     }
     const auto now = core::SystemClock::Get().Monotonic();
     if (crds != nullptr) {
@@ -251,7 +264,9 @@ core::Status Serve(const ServeOptions& o) {
       });
   ArchiveSupervisor archives(ArchiveOptions(config, exe, where, o.log_format));
   StandbyRunner standbys(config.standbys, StandbyRunnerOptions{});
-  const Acting acting{scheduler, archives, standbys};
+  HS_ASSIGN_OR_RETURN(auto standby_resources,
+                      StandbyCrdSource::Open(config, where, config.discovery.resync));
+  const Acting acting{scheduler, archives, standbys, standby_resources.get()};
   std::atomic<bool> ready{false};
   g_stop = 0;
   InstallStopSignals();
@@ -266,6 +281,8 @@ core::Status Serve(const ServeOptions& o) {
     core::LogError("leadership lost: aborting running jobs and exiting");
     archives.StopAll();
     standbys.StopAll();
+    if (standby_resources)
+      standby_resources->Stop();
     scheduler.Shutdown(std::chrono::milliseconds(0));
     return {core::ErrorCode::kSafetyStop, "leadership of the operator lease was lost",
             "another replica acts now; this one exits and is restarted as a candidate"};
@@ -274,6 +291,8 @@ core::Status Serve(const ServeOptions& o) {
   core::LogInfo("shutting down", {{"grace_seconds", std::to_string(o.grace.count())}});
   archives.StopAll();
   standbys.StopAll();
+  if (standby_resources)
+    standby_resources->Stop();
   scheduler.Shutdown(o.grace);
   // Released only after the running jobs ended, so a successor never overlaps them.
   if (election) {

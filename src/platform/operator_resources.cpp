@@ -6,6 +6,7 @@ const char* OperatorResourceKindName(OperatorResourceKind kind) {
   switch (kind) {
     case OperatorResourceKind::kBackupPolicy: return "BackupPolicy";
     case OperatorResourceKind::kBackupRepository: return "BackupRepository";
+    case OperatorResourceKind::kStandbyCluster: return "StandbyCluster";
   }
   return "BackupPolicy";
 }

@@ -1,11 +1,11 @@
 // platform/operator_resources: the operator's own resources where a platform stores them
-// (kubernetes: the cluster-scoped BackupPolicy and BackupRepository custom resources of
-// clinic.hasteward.prplanit.com/v1alpha1, README "Operator Mode"), the Secrets they reference, and
-// the status written back onto them. The platform hands over each resource's spec as stored (JSON
-// in the README's shape) and never interprets it: what a spec means is the operator's business
-// (operator/crd_specs.h). A platform without such resources (local: policies live in the config
-// file) has none. Notes left on a resource (kubernetes: a core/v1 Event that `kubectl describe`
-// lists) go through RecordEvent, which platforms without such notes leave as a no-op.
+// (kubernetes: the cluster-scoped BackupPolicy, BackupRepository and StandbyCluster custom
+// resources of clinic.hasteward.prplanit.com/v1alpha1, README "Operator Mode"), the Secrets they
+// reference, and the status written back onto them. The platform hands over each resource's spec as
+// stored (JSON in the README's shape) and never interprets it: what a spec means is the operator's
+// business (operator/crd_specs.h). A platform without such resources (local: policies live in the
+// config file) has none. Notes left on a resource (kubernetes: a core/v1 Event that `kubectl
+// describe` lists) go through RecordEvent, which platforms without such notes leave as a no-op.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,8 @@
 
 namespace hasteward::platform {
 
-enum class OperatorResourceKind { kBackupPolicy, kBackupRepository };
-// "BackupPolicy", "BackupRepository" (the resources' kinds).
+enum class OperatorResourceKind { kBackupPolicy, kBackupRepository, kStandbyCluster };
+// "BackupPolicy", "BackupRepository", "StandbyCluster" (the resources' kinds).
 const char* OperatorResourceKindName(OperatorResourceKind kind);
 
 struct OperatorResource {  // NOLINT(bugprone-exception-escape): only allocation can throw
@@ -42,7 +42,7 @@ class OperatorResources {
   // Every resource of `kind`, sorted by name. Errors are the platform's (unreachable, not
   // authorized): the caller keeps what it listed before.
   virtual core::Result<std::vector<OperatorResource>> List(OperatorResourceKind kind) = 0;
-  // True when a resource of either kind may have changed since the previous call (the first call
+  // True when a resource of any kind may have changed since the previous call (the first call
   // is true). A feed that lost its source and came back reports a change too. Never blocks.
   virtual bool TakeChange() = 0;
   // The decoded values of Secret `ns/name`. kNotFound when it does not exist, kAuthFailed when the

@@ -51,12 +51,12 @@ EXPECTED_GRANTS = {
     ("ClusterRoleBinding", "hasteward-operator", "apps", "statefulsets", "patch", ()),
 } | {
     ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural, verb, ())
-    for plural in ("backuppolicies", "backuprepositories")
+    for plural in ("backuppolicies", "backuprepositories", "standbyclusters")
     for verb in ("list", "watch")
 } | {
     ("ClusterRoleBinding", "hasteward-operator", "clinic.hasteward.prplanit.com", plural + "/status",
      "patch", ())
-    for plural in ("backuppolicies", "backuprepositories")
+    for plural in ("backuppolicies", "backuprepositories", "standbyclusters")
 } | {
     ("RoleBinding", "hasteward-secret-reader", "", "secrets", "get", ()),
     ("RoleBinding", "hasteward-leader-election", "coordination.k8s.io", "leases", "create", ()),
@@ -159,8 +159,8 @@ class CrdSchemaTest(unittest.TestCase):
         jsonschema.validate(obj, to_json_schema(schema))
         self.assertEqual(undeclared_fields(obj, schema), [], f"{fixture}: fields the schema would prune")
 
-    def test_both_crds_are_cluster_scoped_with_a_status_subresource(self):
-        self.assertEqual(sorted(self.crds), ["BackupPolicy", "BackupRepository"])
+    def test_every_crd_is_cluster_scoped_with_a_status_subresource(self):
+        self.assertEqual(sorted(self.crds), ["BackupPolicy", "BackupRepository", "StandbyCluster"])
         for kind, crd in self.crds.items():
             self.assertEqual(crd["spec"]["group"], "clinic.hasteward.prplanit.com", kind)
             self.assertEqual(crd["spec"]["scope"], "Cluster", kind)
@@ -171,7 +171,8 @@ class CrdSchemaTest(unittest.TestCase):
 
     def test_readme_examples_validate_and_lose_no_field(self):
         for fixture in ("backup_policy_readme.yaml", "backup_policy_full.yaml",
-                        "backup_repository_readme.yaml", "backup_repository_s3.yaml"):
+                        "backup_repository_readme.yaml", "backup_repository_s3.yaml",
+                        "standby_cluster_example.yaml"):
             with self.subTest(fixture=fixture):
                 self.check(fixture)
 
@@ -183,6 +184,10 @@ class CrdSchemaTest(unittest.TestCase):
                 obj = load_fixture(fixture)
                 with self.assertRaises(jsonschema.ValidationError):
                     jsonschema.validate(obj, to_json_schema(self.schema_of(obj["kind"])))
+
+    def test_the_deploy_example_standby_is_the_fixture(self):
+        with open(os.path.join(DEPLOY_DIR, "examples", "standby-cluster.yaml"), encoding="utf-8") as f:
+            self.assertEqual(yaml.safe_load(f), load_fixture("standby_cluster_example.yaml"))
 
     def test_a_readme_field_missing_from_the_schema_is_caught(self):
         # The check above would pass vacuously if undeclared_fields found nothing ever.

@@ -143,6 +143,11 @@ std::vector<FakeKubeResource> DefaultFakeKubeResources() {
       {"clinic.hasteward.prplanit.com", "v1alpha1", "backuppolicies", "BackupPolicy", false, true},
       {"clinic.hasteward.prplanit.com", "v1alpha1", "backuprepositories", "BackupRepository", false,
        true},
+      {"clinic.hasteward.prplanit.com", "v1alpha1", "standbyclusters", "StandbyCluster", false,
+       true},
+      // Stored only, so `kubectl apply` of deploy/crds succeeds; the kinds above are built in.
+      {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
+       false},
   };
 }
 

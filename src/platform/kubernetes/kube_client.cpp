@@ -20,6 +20,8 @@ const KubeResource kBackupPolicies{"clinic.hasteward.prplanit.com", "v1alpha1", 
                                    false};
 const KubeResource kBackupRepositories{"clinic.hasteward.prplanit.com", "v1alpha1",
                                        "backuprepositories", false};
+const KubeResource kStandbyClusters{"clinic.hasteward.prplanit.com", "v1alpha1", "standbyclusters",
+                                    false};
 // NOLINTEND(cert-err58-cpp)
 }  // namespace resources
 

@@ -39,6 +39,7 @@ extern const KubeResource kMariaDbs;
 // HASteward's own cluster-scoped resources (deploy/crds).
 extern const KubeResource kBackupPolicies;
 extern const KubeResource kBackupRepositories;
+extern const KubeResource kStandbyClusters;
 }  // namespace resources
 
 // The path of a resource collection or object ("/apis/apps/v1/namespaces/ns/statefulsets/x").

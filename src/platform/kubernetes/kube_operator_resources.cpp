@@ -12,8 +12,12 @@ namespace hasteward::platform::kubernetes {
 using nlohmann::json;
 
 const KubeResource& ResourceOf(OperatorResourceKind kind) {
-  return kind == OperatorResourceKind::kBackupPolicy ? resources::kBackupPolicies
-                                                     : resources::kBackupRepositories;
+  switch (kind) {
+    case OperatorResourceKind::kBackupPolicy: return resources::kBackupPolicies;
+    case OperatorResourceKind::kBackupRepository: return resources::kBackupRepositories;
+    case OperatorResourceKind::kStandbyCluster: return resources::kStandbyClusters;
+  }
+  return resources::kBackupPolicies;
 }
 
 OperatorResource OperatorResourceFromObject(OperatorResourceKind kind, const json& object) {
@@ -35,7 +39,8 @@ KubeOperatorResources::KubeOperatorResources(std::shared_ptr<const KubeClient> c
       reporting_instance_(std::move(reporting_instance)),
       feed_(std::make_unique<ClusterChangeWatch>(
           client_, "",
-          std::vector<KubeResource>{resources::kBackupPolicies, resources::kBackupRepositories})) {}
+          std::vector<KubeResource>{resources::kBackupPolicies, resources::kBackupRepositories,
+                                    resources::kStandbyClusters})) {}
 
 KubeOperatorResources::~KubeOperatorResources() {
   feed_.reset();  // joins the watch threads before the client they use goes

@@ -1,9 +1,9 @@
-// The kubernetes platform's OperatorResources: the cluster-scoped BackupPolicy and
-// BackupRepository custom resources (deploy/crds), listed through the API and watched (one
-// ResourceWatch per kind through ClusterChangeWatch, which resumes from the last resourceVersion
-// and relists on 410 Expired), the Secrets a BackupRepository references read by name (get only, as
-// the secret-reader Role grants), and status written through the status subresource with a JSON
-// merge patch, so the spec and its generation are never touched.
+// The kubernetes platform's OperatorResources: the cluster-scoped BackupPolicy,
+// BackupRepository and StandbyCluster custom resources (deploy/crds), listed through the API and
+// watched (one ResourceWatch per kind through ClusterChangeWatch, which resumes from the last
+// resourceVersion and relists on 410 Expired), the Secrets a BackupRepository references read by
+// name (get only, as the secret-reader Role grants), and status written through the status
+// subresource with a JSON merge patch, so the spec and its generation are never touched.
 #pragma once
 
 #include <map>
@@ -19,7 +19,7 @@ namespace hasteward::platform::kubernetes {
 
 class KubeOperatorResources : public OperatorResources {
  public:
-  // Starts watching both kinds. `client` must be usable from several threads. Events name
+  // Starts watching every kind. `client` must be usable from several threads. Events name
   // `reporting_instance` (the operator pod, $POD_NAME; may be empty) as their reporter.
   KubeOperatorResources(std::shared_ptr<const KubeClient> client, std::string reporting_instance);
   ~KubeOperatorResources() override;

@@ -63,6 +63,14 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
   // Its BackupPolicy/BackupRepository resources: listed, and only their status written.
   EXPECT_TRUE(client.List(resources::kBackupPolicies, "").ok());
   EXPECT_TRUE(client.List(resources::kBackupRepositories, "").ok());
+  EXPECT_TRUE(client.List(resources::kStandbyClusters, "").ok());
+  EXPECT_EQ(client
+                .Patch(resources::kStandbyClusters, "", "s", PatchType::kMerge,
+                       {{"spec", {{"freshness", {{"suspend", true}}}}}})
+                .status()
+                .code(),
+            core::ErrorCode::kAuthFailed)
+      << "the operator never writes a standby's spec";
   EXPECT_EQ(client
                 .Patch(resources::kBackupPolicies, "", "p", PatchType::kMerge,
                        {{"spec", {{"mode", "repair"}}}})
@@ -173,8 +181,9 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
       std::chrono::seconds(5)));
   feed->reset();
 
-  // `serve` lists and watches its BackupPolicy/BackupRepository resources and writes their status.
-  for (const char* kind : {"BackupPolicy", "BackupRepository"}) {
+  // `serve` lists and watches its BackupPolicy/BackupRepository/StandbyCluster resources and
+  // writes their status.
+  for (const char* kind : {"BackupPolicy", "BackupRepository", "StandbyCluster"}) {
     ASSERT_TRUE((*api)
                     ->CreateForTest({{"apiVersion", "clinic.hasteward.prplanit.com/v1alpha1"},
                                      {"kind", kind},
@@ -184,7 +193,8 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   }
   auto crds = platform.OpenOperatorResources();
   ASSERT_TRUE(crds.ok() && *crds) << crds.status().ToString();
-  for (auto kind : {OperatorResourceKind::kBackupPolicy, OperatorResourceKind::kBackupRepository}) {
+  for (auto kind : {OperatorResourceKind::kBackupPolicy, OperatorResourceKind::kBackupRepository,
+                    OperatorResourceKind::kStandbyCluster}) {
     ASSERT_TRUE((*crds)->List(kind).ok());
     ASSERT_TRUE((*crds)->WriteStatus(kind, "p", {{"observedGeneration", 1}}).ok());
   }
@@ -192,7 +202,8 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
       [&] {
         auto used = (*api)->GrantsUsedForTest();
         return used.count("watch clinic.hasteward.prplanit.com/backuppolicies") &&
-               used.count("watch clinic.hasteward.prplanit.com/backuprepositories");
+               used.count("watch clinic.hasteward.prplanit.com/backuprepositories") &&
+               used.count("watch clinic.hasteward.prplanit.com/standbyclusters");
       },
       std::chrono::seconds(5)));
   crds->reset();
