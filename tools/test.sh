@@ -5,8 +5,11 @@
 # CI builds with warnings as errors (the tree is warning-free under GCC 12's -Wall -Wextra
 # -Wpedantic -Wshadow ...); HASTEWARD_WERROR=OFF relaxes it for a local run. tools/build.sh alone
 # (the demo's build) leaves warnings as warnings, so a newer compiler cannot stop a user's build.
-# clang-tidy runs over src/ at the lowest CPU priority beside ctest (the database tests spend most
-# of their time waiting on servers, so both fit CI's time budget); tools/tidy.sh skips files
+# clang-tidy runs over src/ at the lowest CPU priority beside the build and ctest: it needs only the
+# compile database (no source is generated at build time), so it starts as soon as cmake has
+# configured and takes whatever CPU the build's link steps and the database tests' waits on servers
+# leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a second
+# less of tidy alone after ctest); tools/tidy.sh skips files
 # unchanged since a clean check, and a clean clone checks them all (without computing the cache
 # keys, which only a later run in the same build directory could use). HASTEWARD_TIDY=OFF skips it
 # for a quick local run.
@@ -34,7 +37,10 @@ step_summary() {
 }
 step setup; ./tools/setup.sh
 step rules; ./tools/check_layers.sh; ./tools/check_nolint.sh; ./tools/format.sh --check
-step build; HASTEWARD_WERROR=${HASTEWARD_WERROR:-ON} ./tools/build.sh
+export HASTEWARD_WERROR=${HASTEWARD_WERROR:-ON}
+# Configure only (ninja's own target build.ninja is up to date once cmake has run), so that
+# clang-tidy has its compile database before the build starts.
+step configure; ./tools/build.sh build.ninja
 tidy_pid=""
 if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   step "clang-tidy (background, log in build/tidy.log)"
@@ -45,6 +51,7 @@ if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   TIDY_CACHE=$tidy_cache nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
   tidy_pid=$!
 fi
+step build; ./tools/build.sh
 step ctest
 # ctest starts the costliest tests first when it knows their costs, which it keeps from earlier
 # runs in the build directory. A clean clone has none, so it starts from the costs recorded in
