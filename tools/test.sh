@@ -5,7 +5,7 @@
 # CI builds with warnings as errors (the tree is warning-free under GCC 12's -Wall -Wextra
 # -Wpedantic -Wshadow ...); HASTEWARD_WERROR=OFF relaxes it for a local run. tools/build.sh alone
 # (the demo's build) leaves warnings as warnings, so a newer compiler cannot stop a user's build.
-# clang-tidy runs over src/ at the lowest CPU priority beside the build and ctest: it needs only the
+# clang-tidy runs over src/ at the lowest CPU priority (SCHED_IDLE) beside the build and ctest: it needs only the
 # compile database (no source is generated at build time), so it starts as soon as cmake has
 # configured and takes whatever CPU the build's link steps and the database tests' waits on servers
 # leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a second
@@ -48,7 +48,9 @@ if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   if [ ! -d build/tidy-clean ]; then
     tidy_cache=OFF
   fi
-  TIDY_CACHE=$tidy_cache nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
+  # SCHED_IDLE: the CPU only when nothing else wants it, even when the whole run is niced (nice 19
+  # alone would share the CPU equally with tests that already run at nice 19).
+  TIDY_CACHE=$tidy_cache chrt --idle 0 nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
   tidy_pid=$!
 fi
 step build; ./tools/build.sh
