@@ -5,14 +5,13 @@
 # CI builds with warnings as errors (the tree is warning-free under GCC 12's -Wall -Wextra
 # -Wpedantic -Wshadow ...); HASTEWARD_WERROR=OFF relaxes it for a local run. tools/build.sh alone
 # (the demo's build) leaves warnings as warnings, so a newer compiler cannot stop a user's build.
-# clang-tidy runs over src/ at the lowest CPU priority (SCHED_IDLE) beside the build and ctest: it needs only the
-# compile database (no source is generated at build time), so it starts as soon as cmake has
-# configured and takes whatever CPU the build's link steps and the database tests' waits on servers
-# leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a second
-# less of tidy alone after ctest); tools/tidy.sh skips files
-# unchanged since a clean check, and a clean clone checks them all (without computing the cache
-# keys, which only a later run in the same build directory could use). HASTEWARD_TIDY=OFF skips it
-# for a quick local run.
+# clang-tidy runs over src/ at the lowest CPU priority (SCHED_IDLE) beside the build and ctest: it
+# needs only the compile database (no source is generated at build time), so it starts as soon as
+# cmake has configured and takes whatever CPU the build's link steps and the database tests' waits
+# on servers leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a
+# second less of tidy alone after ctest); tools/tidy.sh skips files unchanged since a clean check,
+# and a clean clone checks them all (without computing the cache keys, which only a later run in
+# the same build directory could use). HASTEWARD_TIDY=OFF skips it for a quick local run.
 # ctest runs HASTEWARD_TEST_JOBS tests at a time (default 2, CI's cores). Four at a time took the
 # suite from 32 to 25 minutes but left clang-tidy almost no CPU until ctest ended, and one archive
 # story missed its 60-second catch-up bound with four heavy stories starting together; tests with a
