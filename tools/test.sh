@@ -5,11 +5,13 @@
 # CI builds with warnings as errors (the tree is warning-free under GCC 12's -Wall -Wextra
 # -Wpedantic -Wshadow ...); HASTEWARD_WERROR=OFF relaxes it for a local run. tools/build.sh alone
 # (the demo's build) leaves warnings as warnings, so a newer compiler cannot stop a user's build.
-# clang-tidy runs over src/ at the lowest CPU priority beside ctest (the database tests spend most
-# of their time waiting on servers, so both fit CI's time budget); tools/tidy.sh skips files
-# unchanged since a clean check, and a clean clone checks them all (without computing the cache
-# keys, which only a later run in the same build directory could use). HASTEWARD_TIDY=OFF skips it
-# for a quick local run.
+# clang-tidy runs over src/ at the lowest CPU priority (SCHED_IDLE) beside the build and ctest: it
+# needs only the compile database (no source is generated at build time), so it starts as soon as
+# cmake has configured and takes whatever CPU the build's link steps and the database tests' waits
+# on servers leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a
+# second less of tidy alone after ctest); tools/tidy.sh skips files unchanged since a clean check,
+# and a clean clone checks them all (without computing the cache keys, which only a later run in
+# the same build directory could use). HASTEWARD_TIDY=OFF skips it for a quick local run.
 # ctest runs HASTEWARD_TEST_JOBS tests at a time (default 2, CI's cores). Four at a time took the
 # suite from 32 to 25 minutes but left clang-tidy almost no CPU until ctest ended, and one archive
 # story missed its 60-second catch-up bound with four heavy stories starting together; tests with a
@@ -34,7 +36,10 @@ step_summary() {
 }
 step setup; ./tools/setup.sh
 step rules; ./tools/check_layers.sh; ./tools/check_nolint.sh; ./tools/format.sh --check
-step build; HASTEWARD_WERROR=${HASTEWARD_WERROR:-ON} ./tools/build.sh
+export HASTEWARD_WERROR=${HASTEWARD_WERROR:-ON}
+# Configure only (ninja's own target build.ninja is up to date once cmake has run), so that
+# clang-tidy has its compile database before the build starts.
+step configure; ./tools/build.sh build.ninja
 tidy_pid=""
 if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   step "clang-tidy (background, log in build/tidy.log)"
@@ -42,9 +47,12 @@ if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   if [ ! -d build/tidy-clean ]; then
     tidy_cache=OFF
   fi
-  TIDY_CACHE=$tidy_cache nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
+  # SCHED_IDLE: the CPU only when nothing else wants it, even when the whole run is niced (nice 19
+  # alone would share the CPU equally with tests that already run at nice 19).
+  TIDY_CACHE=$tidy_cache chrt --idle 0 nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
   tidy_pid=$!
 fi
+step build; ./tools/build.sh
 step ctest
 # ctest starts the costliest tests first when it knows their costs, which it keeps from earlier
 # runs in the build directory. A clean clone has none, so it starts from the costs recorded in

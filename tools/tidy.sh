@@ -21,7 +21,8 @@ fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(git ls-files 'src/*.cpp')
+  # Largest first: the run ends with small files on both workers, not one large file on one.
+  mapfile -t files < <(git ls-files -z 'src/*.cpp' | xargs -0 ls -S)
 fi
 cache_dir="$build_dir/tidy-clean"
 mkdir -p "$cache_dir"
