@@ -137,14 +137,23 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   pitr::BinlogArchiver archiver(*repo, ctx.target.platform(), ctx.target.cluster(), *binlogs, {});
   while (true) {
     auto cycle = archiver.RunCycle();
+    // A cycle reads at most read_bytes of each file: a backlog bigger than that (the first run on
+    // a busy server, catching up after an outage) takes several cycles, run back to back. Without
+    // it a one-shot run archived only the backlog's first 64 MiB and said nothing.
+    bool cut_short = false;
     if (cycle.ok()) {
       PrintCycle(g, *cycle);
+      cut_short = cycle->pieces > 0 && cycle->files_cut_short > 0;
     } else if (!f.follow || !Transient(cycle.status().code())) {
       return cycle.TakeStatus().Wrap("archive the binlogs of '" + ctx.target.cluster().ns + "/" +
                                      ctx.target.cluster().name + "'");
     } else {
       core::LogWarn("binlog archiving cycle failed; retrying: " + cycle.status().ToString());
       PrintFailedCycle(g, cycle.status(), Backlog(ctx, *binlogs, archiver));
+    }
+    if (cut_short) {
+      HS_TRY(core::StopStatus());
+      continue;
     }
     if (!f.follow) {
       return core::Status::Ok();

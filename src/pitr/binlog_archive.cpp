@@ -128,6 +128,9 @@ core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
     }
     read *= 2;  // one transaction is bigger than the read
   }
+  if (start + bytes.size() < head.info.size) {
+    ++result->files_cut_short;
+  }
   const uint64_t end = run.complete_end;
   result->bytes_behind += head.info.size - std::max(start, end);
   if (std::max(start, end) < head.info.size) {

@@ -40,6 +40,9 @@ struct BinlogCycleResult {
   uint32_t last_transaction_time = 0;  // commit time of the newest archived transaction
   size_t files_behind = 0;             // the writer's files not archived to their current end
   uint64_t bytes_behind = 0;           // and their bytes
+  // Files whose read stopped at the read limit (options read_bytes) before the size they had when
+  // listed: a backlog bigger than one cycle reads. The caller runs the next cycle at once.
+  size_t files_cut_short = 0;
   // When the writer's files were listed (unix nanoseconds): every whole transaction it had
   // written then is archived now, unless files_behind says a read stopped short.
   uint64_t listed_at_ns = 0;

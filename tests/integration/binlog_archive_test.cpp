@@ -54,14 +54,25 @@ class BinlogArchiveTest : public ::testing::Test {
   }
 
   static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
-  // One archiving cycle; its JSON report.
-  static nlohmann::json Archive() {
+  // One archiving run: the JSON report of each of its cycles (one line each).
+  static std::vector<nlohmann::json> ArchiveCycles() {
     auto run = hs_->Run(
         {"archive", "binlog", "-e", "mariadb", "-c", sc_->cluster().name, "-n", "ba", "--json"});
     EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-    auto json = nlohmann::json::parse(run.out, nullptr, false);
-    EXPECT_FALSE(json.is_discarded()) << run.out;
-    return json;
+    std::vector<nlohmann::json> cycles;
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);) {
+      cycles.push_back(nlohmann::json::parse(line, nullptr, false));
+      EXPECT_FALSE(cycles.back().is_discarded()) << line;
+    }
+    EXPECT_FALSE(cycles.empty()) << run.err;
+    return cycles;
+  }
+  // A run that fits one cycle; its report.
+  static nlohmann::json Archive() {
+    std::vector<nlohmann::json> cycles = ArchiveCycles();
+    EXPECT_EQ(cycles.size(), 1U);
+    return cycles.empty() ? nlohmann::json::object() : cycles.back();
   }
   // Every binlog snapshot restored by stock restic into one directory; returns its binlog dir.
   static std::string RestoreAllPieces(const std::string& name) {
@@ -182,6 +193,32 @@ TEST_F(BinlogArchiveTest, ACycleWithNothingNewStoresNothing) {
   EXPECT_EQ(nlohmann::json::parse(before.out).size(), nlohmann::json::parse(after.out).size());
 }
 
+// A cycle reads at most 64 MiB of a file. A one-shot run over a bigger backlog (the first run on a
+// busy server) goes on cycle after cycle until the backlog listed is in; it used to stop after the
+// first 64 MiB, leaving a restore to the end refused.
+TEST_F(BinlogArchiveTest, AOneShotRunArchivesABacklogBiggerThanOneCycleReads) {
+  Archive();  // what the earlier tests wrote: the backlog below is this test's own
+  Sql(0,
+      "CREATE DATABASE IF NOT EXISTS pit; CREATE TABLE IF NOT EXISTS pit.big (id INT PRIMARY "
+      "KEY, pad LONGBLOB) ENGINE=InnoDB;");
+  // 9 transactions of 128 rows of 64 KiB: ~72 MiB of row images in the binlog.
+  for (int batch = 0; batch < 9; ++batch) {
+    ASSERT_EQ(Sql(0, "USE pit; INSERT INTO big SELECT seq + " + std::to_string(batch * 1000) +
+                         ", REPEAT('x', 65536) FROM seq_1_to_128; SELECT ROW_COUNT()"),
+              "128");
+  }
+  std::vector<nlohmann::json> cycles = ArchiveCycles();
+  ASSERT_FALSE(cycles.empty());
+  EXPECT_GE(cycles.size(), 2U) << "a 72 MiB backlog fits no single cycle";
+  EXPECT_EQ(cycles.back()["archived_gtid"], Sql(0, "SELECT @@gtid_binlog_pos"));
+  EXPECT_EQ(cycles.back()["files_behind"], 0);
+  uint64_t stored = 0;
+  for (const auto& cycle : cycles) {
+    stored += cycle["bytes"].get<uint64_t>();
+  }
+  EXPECT_GT(stored, uint64_t{72} << 20);
+}
+
 TEST_F(BinlogArchiveTest, ZzAfterASwitchoverTheArchiveFollowsTheNewPrimary) {
   Sql(0,
       "CREATE DATABASE IF NOT EXISTS pit; CREATE TABLE IF NOT EXISTS pit.d (id INT PRIMARY "
@@ -191,7 +228,8 @@ TEST_F(BinlogArchiveTest, ZzAfterASwitchoverTheArchiveFollowsTheNewPrimary) {
                             "--to", sc_->instance(1).name});
   ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
   Sql(1, "INSERT INTO pit.d VALUES (2); INSERT INTO pit.d VALUES (3);");
-  nlohmann::json followed = Archive();
+  // The new primary's binlog holds the earlier tests' ~72 MiB backlog too: more than one cycle.
+  nlohmann::json followed = ArchiveCycles().back();
   EXPECT_EQ(followed["writer"], sc_->instance(1).name);
   EXPECT_EQ(followed["archived_gtid"], Sql(1, "SELECT @@gtid_binlog_pos"));
   auto files = Rebuild(RestoreAllPieces("restore-after-switchover"));

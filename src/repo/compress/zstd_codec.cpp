@@ -67,6 +67,18 @@ void ZstdCompressAppend(core::ByteView in, int level, core::Bytes* out) {
   out->insert(out->end(), frame.get(), frame.get() + n);
 }
 
+core::Status ZstdDecompressTo(core::ByteView in, std::span<uint8_t> out) {
+  size_t n = ZSTD_decompressDCtx(DCtx(), out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n)) {
+    return core::Corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  if (n != out.size()) {
+    return core::Corruption("decompressed size " + std::to_string(n) + " != expected " +
+                            std::to_string(out.size()));
+  }
+  return core::Status::Ok();
+}
+
 core::Status ZstdDecompress(core::ByteView in, size_t expected_size, core::Bytes* out) {
   size_t size = expected_size;
   if (size == 0) {
@@ -78,15 +90,15 @@ core::Status ZstdDecompress(core::ByteView in, size_t expected_size, core::Bytes
       size = static_cast<size_t>(fcs);
     }
   }
-  if (size != 0 || expected_size != 0) {
+  if (expected_size != 0) {
+    out->resize(expected_size);
+    return ZstdDecompressTo(in, *out);
+  }
+  if (size != 0) {
     out->resize(size);
     size_t n = ZSTD_decompressDCtx(DCtx(), out->data(), size, in.data(), in.size());
     if (ZSTD_isError(n)) {
       return core::Corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
-    }
-    if (expected_size != 0 && n != expected_size) {
-      return core::Corruption("decompressed size " + std::to_string(n) + " != expected " +
-                              std::to_string(expected_size));
     }
     out->resize(n);
     return core::Status::Ok();

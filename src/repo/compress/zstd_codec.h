@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 #include "core/byte_stream.h"
 #include "core/status.h"
 
@@ -36,5 +39,9 @@ void ZstdCompressAppend(core::ByteView in, int level, core::Bytes* out);
 // Decompresses one frame. `expected_size` (0 = unknown) bounds the output; a size mismatch is
 // kCorruption.
 core::Status ZstdDecompress(core::ByteView in, size_t expected_size, core::Bytes* out);
+
+// Decompresses one frame into `out`, whose size is the frame's exact content size (a restore
+// knows it from the index): no buffer is grown or zeroed. Any other size is kCorruption.
+core::Status ZstdDecompressTo(core::ByteView in, std::span<uint8_t> out);
 
 }  // namespace hasteward::repo

@@ -156,7 +156,7 @@ core::Bytes Encrypt(const MasterKey& key, core::ByteView plaintext) {
   return out;
 }
 
-core::Status DecryptInto(const MasterKey& key, core::ByteView ciphertext, core::Bytes* out) {
+core::Status DecryptTo(const MasterKey& key, core::ByteView ciphertext, std::span<uint8_t> out) {
   if (ciphertext.size() < kCryptoOverhead) {
     return core::Corruption("ciphertext too short (" + std::to_string(ciphertext.size()) +
                             " bytes)");
@@ -164,14 +164,26 @@ core::Status DecryptInto(const MasterKey& key, core::ByteView ciphertext, core::
   const uint8_t* iv = ciphertext.data();
   const uint8_t* ct = iv + 16;
   size_t n = ciphertext.size() - kCryptoOverhead;
+  if (out.size() != n) {
+    return core::Corruption("plaintext of " + std::to_string(n) + " bytes where " +
+                            std::to_string(out.size()) + " were expected");
+  }
   uint8_t tag[16];
   Mac(key, iv, ct, n, tag);
   if (CRYPTO_memcmp(tag, ct + n, 16) != 0) {
     return core::Corruption("ciphertext verification failed");
   }
-  out->resize(n);
-  AesCtr(key, iv, ct, n, out->data());
+  AesCtr(key, iv, ct, n, out.data());
   return core::Status::Ok();
+}
+
+core::Status DecryptInto(const MasterKey& key, core::ByteView ciphertext, core::Bytes* out) {
+  if (ciphertext.size() < kCryptoOverhead) {
+    return core::Corruption("ciphertext too short (" + std::to_string(ciphertext.size()) +
+                            " bytes)");
+  }
+  out->resize(ciphertext.size() - kCryptoOverhead);
+  return DecryptTo(key, ciphertext, *out);
 }
 
 core::Result<core::Bytes> Decrypt(const MasterKey& key, core::ByteView ciphertext) {

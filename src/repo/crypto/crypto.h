@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/byte_stream.h"
@@ -46,6 +47,8 @@ core::Bytes Encrypt(const MasterKey& key, core::ByteView plaintext);
 // Verifies the MAC, then decrypts. A MAC mismatch is kCorruption ("ciphertext verification
 // failed"); callers that try keys map it to kWrongPassword.
 core::Status DecryptInto(const MasterKey& key, core::ByteView ciphertext, core::Bytes* out);
+// The same into `out`, whose size must be the plaintext's (ciphertext minus kCryptoOverhead).
+core::Status DecryptTo(const MasterKey& key, core::ByteView ciphertext, std::span<uint8_t> out);
 core::Result<core::Bytes> Decrypt(const MasterKey& key, core::ByteView ciphertext);
 
 // Fills buf with cryptographically secure random bytes.

@@ -57,6 +57,35 @@ EncodedBlob EncodeBlob(const MasterKey& key, BlobType type, const Id& id, core::
   return blob;
 }
 
+core::Status DecodeBlobTo(const MasterKey& key, const PackedBlob& blob, core::ByteView stored,
+                          std::span<uint8_t> plaintext) {
+  auto name = [&blob] {
+    return std::string(BlobTypeName(blob.type)) + " blob '" + IdToHex(blob.id) + "'";
+  };
+  if (plaintext.size() != blob.PlaintextLength()) {
+    return core::Corruption(name() + ": the index records " +
+                            std::to_string(blob.PlaintextLength()) + " bytes, not " +
+                            std::to_string(plaintext.size()));
+  }
+  core::Status s;
+  if (blob.uncompressed_length != 0) {
+    thread_local core::Bytes decrypted;  // reused: no page faults per blob
+    s = DecryptInto(key, stored, &decrypted);
+    if (s.ok()) {
+      s = ZstdDecompressTo(decrypted, plaintext);
+    }
+  } else {
+    s = DecryptTo(key, stored, plaintext);
+  }
+  if (!s.ok()) {
+    return s.Wrap(name());
+  }
+  if (Sha256(plaintext) != blob.id) {
+    return core::Corruption(name() + ": content does not match its id");
+  }
+  return core::Status::Ok();
+}
+
 core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::ByteView stored,
                         core::Bytes* plaintext) {
   auto name = [&blob] {

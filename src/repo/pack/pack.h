@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ uint32_t EncodeBlobInto(const MasterKey& key, core::ByteView plaintext, bool com
 // Decrypts, decompresses and verifies SHA-256(plaintext) == blob.id. kCorruption names the blob.
 core::Status DecodeBlob(const MasterKey& key, const PackedBlob& blob, core::ByteView stored,
                         core::Bytes* plaintext);
+// The same into `plaintext`, whose size must be blob.PlaintextLength(): a restore decodes a run
+// of blobs into one reused buffer, never growing (zeroing, page-faulting) one per blob.
+core::Status DecodeBlobTo(const MasterKey& key, const PackedBlob& blob, core::ByteView stored,
+                          std::span<uint8_t> plaintext);
 
 // Builds one pack in memory. Not thread-safe; the packer manager serialises access.
 class PackWriter {
