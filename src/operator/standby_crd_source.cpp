@@ -28,7 +28,7 @@ constexpr char kReasonOverridden[] = "OverriddenByConfig";
 std::string SecretsHash(const dr::SourceSecrets& secrets) {
   std::string all = secrets.password;
   for (const auto& [name, value] : secrets.env)
-    all += "\n" + name + "=" + value;
+    all.append("\n").append(name).append("=").append(value);
   return std::to_string(std::hash<std::string>{}(all));
 }
 
@@ -71,6 +71,7 @@ Desired Desire(const platform::OperatorResource& resource, const std::set<std::s
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): stopping a runner throws only on allocation failure
 struct StandbyCrdSource::Entry {
   int64_t generation = 0;
   std::string fingerprint;
