@@ -13,8 +13,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/byte_stream.h"
 #include "core/status.h"
 #include "core/subprocess.h"
 #include "core/tar_reader.h"
@@ -85,6 +87,26 @@ struct NativeRestorePlan {
   // The backup's facts as PlanNativeRestore got them (MariaDB: the GTID position and Galera
   // seqno the restored server continues from).
   std::map<std::string, std::string> facts;
+  // Set by the jobs layer once every file of the tree was checked against the backup's own
+  // checksum manifest while it was written (RestoredTreeCheck): CheckRestoredTree then need not
+  // read the tree back for its checksums.
+  bool checksums_checked = false;
+};
+
+// Checks a restored tree against the checksums its backup recorded, file by file as the restore
+// writes it, so the whole tree need not be read back afterwards (for a data directory of many GB
+// that second read is a large part of the restore).
+class RestoredTreeCheck {
+ public:
+  virtual ~RestoredTreeCheck() = default;
+  // A sink that receives the bytes of the file at `relative_path` (relative to the data
+  // directory) in order; its Close() reports kVerifyFailed naming the file when its size or
+  // checksum differs from the manifest's. nullptr when the manifest records nothing for the path.
+  // Called from several threads at once.
+  virtual std::unique_ptr<core::ByteSink> OpenFile(const std::string& relative_path) = 0;
+  // After the whole tree was written: kVerifyFailed naming a file the manifest lists that was
+  // never written or never checked.
+  virtual core::Status Finish() = 0;
 };
 
 class NativeBackup {
@@ -117,9 +139,19 @@ class NativeBackup {
   virtual core::Status PrepareNativeRestore(platform::Platform& platform,
                                             const platform::Cluster& cluster,
                                             const NativeRestorePlan& plan) = 0;
+  // The member of a backup's tree that records every file's checksum (PostgreSQL:
+  // "backup_manifest"), or "" when the engine's backups carry none.
+  virtual std::string ChecksumManifestName() const { return {}; }
+  // From that member's content: the check a restore runs on each file as it writes it, or nullptr
+  // when this manifest's checksums cannot be checked that way (then CheckRestoredTree reads the
+  // tree back). kVerifyFailed when the manifest cannot be read.
+  virtual core::Result<std::unique_ptr<RestoredTreeCheck>> MakeRestoredTreeCheck(
+      std::string_view /*manifest*/) {
+    return std::unique_ptr<RestoredTreeCheck>();
+  }
   // Checks the tree in plan.staging_dir before anything is replaced (PostgreSQL: pg_verifybackup
-  // against the backup's manifest: every file's size and checksum, and the WAL it needs).
-  // kVerifyFailed naming what differs.
+  // against the backup's manifest: every file's size and checksum, unless plan.checksums_checked,
+  // and the WAL it needs). kVerifyFailed naming what differs.
   virtual core::Status CheckRestoredTree(platform::Platform& platform,
                                          const platform::Cluster& cluster,
                                          const NativeRestorePlan& plan) = 0;

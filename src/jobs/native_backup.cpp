@@ -1,9 +1,12 @@
 #include "jobs/native_backup.h"
 
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "core/log.h"
 #include "repo/backup/snapshot_writer.h"
+#include "repo/restore/file_dumper.h"
 #include "repo/restore/tree_restorer.h"
 
 namespace hasteward::jobs {
@@ -11,6 +14,38 @@ namespace hasteward::jobs {
 namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
+// A backup manifest lists every file of the data directory in about 200 bytes; this bound is
+// millions of files, and stops a damaged size from reading an unbounded file into memory.
+constexpr uint64_t kMaxManifestBytes = uint64_t{1} << 30;
+
+// The engine's check of each restored file against the checksum manifest the snapshot's tree
+// holds (`tree`/<name>), or nullptr when the engine keeps none or the snapshot lacks it (then the
+// engine's CheckRestoredTree reads the tree back instead).
+core::Result<std::unique_ptr<engine::RestoredTreeCheck>> ChecksumCheckFor(
+    engine::NativeBackup& native, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const std::string& tree) {
+  std::string name = native.ChecksumManifestName();
+  if (name.empty()) {
+    return std::unique_ptr<engine::RestoredTreeCheck>();
+  }
+  auto node = repo::FindFileNode(repo, snapshot, tree + "/" + name);
+  if (!node.ok()) {
+    if (node.status().code() == core::ErrorCode::kNotFound) {
+      return std::unique_ptr<engine::RestoredTreeCheck>();
+    }
+    return node.TakeStatus();
+  }
+  if (node->size > kMaxManifestBytes) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "the snapshot's '" + name + "' claims " + std::to_string(node->size) +
+                            " bytes, more than any backup manifest",
+                        "check the repository ('hasteward repo check --read-data') and restore "
+                        "another snapshot");
+  }
+  core::MemorySink manifest;
+  HS_TRY(repo::DumpFile(repo, *node, manifest, repo::DumpOptions{}).status());
+  return native.MakeRestoredTreeCheck(core::AsString(manifest.data()));
+}
 
 repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
   repo::NodeAttributes attributes;
@@ -183,15 +218,46 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   // The snapshot names where it keeps the data directory (a verification restores another
   // cluster's snapshot into its scratch cluster).
   std::string tree = snapshot.paths.empty() ? NativeDataPath(cluster) : snapshot.paths.front();
+  HS_ASSIGN_OR_RETURN(std::unique_ptr<engine::RestoredTreeCheck> check,
+                      ChecksumCheckFor(*native, repo, snapshot, tree));
+  if (check != nullptr) {
+    tree_options.file_check = [&check](const std::string& relative_path) {
+      return check->OpenFile(relative_path);
+    };
+  }
+  // A tree left half-written is removed here, by this process: its directories belong to
+  // whoever runs hasteward until the restore's last step sets their owners, so the instance's OS
+  // user, which clears the staging directory before the next restore, could not remove them.
+  auto remove_staging = [&result] {
+    std::error_code ignored;
+    std::filesystem::remove_all(result.plan.staging_dir, ignored);
+  };
   auto restored = repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
   if (!restored.ok()) {
-    return restored.TakeStatus()
+    remove_staging();
+    core::Status failed = restored.TakeStatus();
+    if (failed.code() == core::ErrorCode::kVerifyFailed) {
+      return failed;  // the check's own message and hint say what differs and what to do
+    }
+    return failed
         .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
         .WithHint("the instance's data directory was not touched; fix the cause and retry");
   }
+  if (check != nullptr) {
+    core::Status checked = check->Finish();
+    if (!checked.ok()) {
+      remove_staging();
+      return checked;
+    }
+    result.plan.checksums_checked = true;
+  }
   result.bytes = restored->bytes;
   result.files = restored->files;
-  HS_TRY(native->CheckRestoredTree(platform, cluster, result.plan));
+  core::Status verified = native->CheckRestoredTree(platform, cluster, result.plan);
+  if (!verified.ok()) {
+    remove_staging();
+    return verified;
+  }
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, options));
   return result;
 }

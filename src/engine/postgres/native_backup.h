@@ -26,6 +26,9 @@ class PgNativeBackup : public NativeBackup {
                                                     const NativeRestoreOptions& options) override;
   core::Status PrepareNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                     const NativeRestorePlan& plan) override;
+  std::string ChecksumManifestName() const override;
+  core::Result<std::unique_ptr<RestoredTreeCheck>> MakeRestoredTreeCheck(
+      std::string_view manifest) override;
   core::Status CheckRestoredTree(platform::Platform& platform, const platform::Cluster& cluster,
                                  const NativeRestorePlan& plan) override;
   core::Status FinishNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
@@ -19,6 +21,12 @@ struct TreeRestoreOptions {
   bool sync = true;
   // chown files to the uid/gid recorded in the snapshot (needs root; off: the restoring user).
   bool restore_owner = false;
+  // Optional: for each file (its path relative to the target directory, '/'-separated), a sink
+  // that sees the file's bytes in order as they are written, or nullptr to skip that file. Its
+  // Close() runs after the last byte, and an error from it fails the restore. Lets a caller check
+  // a checksum the tree itself records (a database's backup manifest) without reading the tree
+  // back. Called from several threads at once.
+  std::function<std::unique_ptr<core::ByteSink>(const std::string& relative_path)> file_check;
 };
 
 struct TreeRestoreSummary {

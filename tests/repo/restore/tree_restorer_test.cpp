@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -145,6 +147,76 @@ TEST_F(TreeRestorerTest, DamagedPackFailsTheWholeRestore) {
   auto restored = RestoreTree(*repo_, snapshot_, "", Target("bad"), options);
   ASSERT_FALSE(restored.ok());
   EXPECT_EQ(restored.status().code(), core::ErrorCode::kCorruption) << restored.status().ToString();
+}
+
+// Collects what a file check saw, per relative path, in the order the bytes came.
+class RecordingCheck : public core::ByteSink {
+ public:
+  RecordingCheck(std::string path, std::map<std::string, std::string>* seen, std::mutex* mutex)
+      : path_(std::move(path)), seen_(seen), mutex_(mutex) {}
+  core::Status Write(core::ByteView data) override {
+    content_ += core::AsString(data);
+    return core::Status::Ok();
+  }
+  core::Status Close() override {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    (*seen_)[path_] = content_;
+    return core::Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  std::string content_;
+  std::map<std::string, std::string>* seen_;
+  std::mutex* mutex_;
+};
+
+// The caller's check sees every file under its path relative to the target, each file's bytes in
+// order and whole (so a checksum over them equals the file's), from parallel workers.
+TEST_F(TreeRestorerTest, TheFileCheckSeesEveryFileWholeUnderItsRelativePath) {
+  std::map<std::string, std::string> seen;
+  std::mutex mutex;
+  TreeRestoreOptions options;
+  options.file_workers = 4;
+  options.file_check = [&](const std::string& relative_path) {
+    return std::make_unique<RecordingCheck>(relative_path, &seen, &mutex);
+  };
+  auto restored = RestoreTree(*repo_, snapshot_, "data", Target("checked"), options);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kDirectories * kFilesPerDirectory));
+  for (int directory = 0; directory < kDirectories; ++directory) {
+    for (int file = 0; file < kFilesPerDirectory; ++file) {
+      std::string relative = FileName(directory, file).substr(std::string("data/").size());
+      ASSERT_EQ(seen.count(relative), 1U) << relative;
+      EXPECT_EQ(seen[relative],
+                core::AsString(RandomBytes(FileSize(directory, file), Seed(directory, file))))
+          << relative;
+    }
+  }
+}
+
+// A check that rejects one file fails the restore with the check's own error (code and message),
+// whichever worker wrote that file.
+TEST_F(TreeRestorerTest, AFileTheCheckRejectsFailsTheRestoreWithTheChecksError) {
+  class Rejecting : public core::ByteSink {
+   public:
+    core::Status Write(core::ByteView /*data*/) override { return core::Status::Ok(); }
+    core::Status Close() override {
+      return {core::ErrorCode::kVerifyFailed, "'d3/f7' does not match its recorded checksum"};
+    }
+  };
+  TreeRestoreOptions options;
+  options.file_workers = 3;
+  options.file_check = [](const std::string& relative_path) -> std::unique_ptr<core::ByteSink> {
+    if (relative_path == "d3/f7")
+      return std::make_unique<Rejecting>();
+    return nullptr;
+  };
+  auto restored = RestoreTree(*repo_, snapshot_, "data", Target("rejected"), options);
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.status().code(), core::ErrorCode::kVerifyFailed);
+  EXPECT_NE(restored.status().message().find("d3/f7"), std::string::npos)
+      << restored.status().ToString();
 }
 
 }  // namespace
