@@ -12,6 +12,8 @@ namespace hasteward::core {
 // Uses the CPU's crc32 instruction where there is one (x86-64 with SSE 4.2), else a table.
 uint32_t Crc32cExtend(uint32_t crc, ByteView data);
 
-inline uint32_t Crc32c(ByteView data) { return Crc32cExtend(0, data); }
+inline uint32_t Crc32c(ByteView data) {
+  return Crc32cExtend(0, data);
+}
 
 }  // namespace hasteward::core

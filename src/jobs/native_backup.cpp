@@ -33,7 +33,7 @@ core::Result<std::unique_ptr<engine::RestoredTreeCheck>> ChecksumCheckFor(
     if (node.status().code() == core::ErrorCode::kNotFound) {
       return std::unique_ptr<engine::RestoredTreeCheck>();
     }
-    return node.TakeStatus();
+    return node.TakeStatus().Wrap("find the snapshot's '" + name + "'");
   }
   if (node->size > kMaxManifestBytes) {
     return core::Status(core::ErrorCode::kVerifyFailed,
@@ -43,7 +43,10 @@ core::Result<std::unique_ptr<engine::RestoredTreeCheck>> ChecksumCheckFor(
                         "another snapshot");
   }
   core::MemorySink manifest;
-  HS_TRY(repo::DumpFile(repo, *node, manifest, repo::DumpOptions{}).status());
+  auto read = repo::DumpFile(repo, *node, manifest, repo::DumpOptions{});
+  if (!read.ok()) {
+    return read.TakeStatus().Wrap("read the snapshot's '" + name + "'");
+  }
   return native.MakeRestoredTreeCheck(core::AsString(manifest.data()));
 }
 

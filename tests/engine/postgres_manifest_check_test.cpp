@@ -1,5 +1,3 @@
-#include "engine/postgres/manifest_check.h"
-
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -7,6 +5,7 @@
 
 #include "core/crc32c.h"
 #include "core/hex.h"
+#include "engine/postgres/manifest_check.h"
 
 namespace hasteward::engine::postgres {
 namespace {
@@ -63,9 +62,8 @@ TEST(BackupManifestCheckTest, AcceptsTheChecksumPostgresqlWroteForAKnownFile) {
 
 // Files written piece by piece in any split pass; Finish passes once every listed file passed.
 TEST(BackupManifestCheckTest, EveryListedFileWrittenWholePasses) {
-  auto check = MakeBackupManifestCheck(
-      Manifest(nlohmann::json::array({Entry("base/5/16384", kRelation), Entry("global/pg_control",
-                                                                              kControl)})));
+  auto check = MakeBackupManifestCheck(Manifest(nlohmann::json::array(
+      {Entry("base/5/16384", kRelation), Entry("global/pg_control", kControl)})));
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   ASSERT_NE(*check, nullptr);
   EXPECT_TRUE(WriteThrough(**check, "base/5/16384", kRelation, 8192).ok());
@@ -100,9 +98,8 @@ TEST(BackupManifestCheckTest, ATruncatedFileFailsOnItsSize) {
 }
 
 TEST(BackupManifestCheckTest, AListedFileNeverWrittenFailsFinish) {
-  auto check = MakeBackupManifestCheck(Manifest(
-      nlohmann::json::array({Entry("base/5/16384", kRelation), Entry("global/pg_control",
-                                                                     kControl)})));
+  auto check = MakeBackupManifestCheck(Manifest(nlohmann::json::array(
+      {Entry("base/5/16384", kRelation), Entry("global/pg_control", kControl)})));
   ASSERT_TRUE(check.ok());
   ASSERT_TRUE(WriteThrough(**check, "base/5/16384", kRelation, 8192).ok());
   core::Status status = (*check)->Finish();

@@ -1,6 +1,7 @@
 #include "engine/postgres/manifest_check.h"
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -151,7 +152,8 @@ core::Result<std::unique_ptr<RestoredTreeCheck>> MakeBackupManifestCheck(
       digit = static_cast<char>(std::tolower(static_cast<unsigned char>(digit)));
     }
   }
-  return std::unique_ptr<RestoredTreeCheck>(std::make_unique<BackupManifestCheck>(std::move(files)));
+  return std::unique_ptr<RestoredTreeCheck>(
+      std::make_unique<BackupManifestCheck>(std::move(files)));
 }
 
 }  // namespace hasteward::engine::postgres

@@ -15,7 +15,6 @@ namespace hasteward::engine::postgres {
 // nullptr (no check) when a file's checksum is another algorithm than CRC-32C (a backup taken with
 // --manifest-checksums=SHA256 or NONE): then pg_verifybackup reads the tree back as before.
 // kVerifyFailed when the manifest is not a version-1 PostgreSQL manifest.
-core::Result<std::unique_ptr<RestoredTreeCheck>> MakeBackupManifestCheck(
-    std::string_view manifest);
+core::Result<std::unique_ptr<RestoredTreeCheck>> MakeBackupManifestCheck(std::string_view manifest);
 
 }  // namespace hasteward::engine::postgres
