@@ -6,13 +6,6 @@
 
 namespace hasteward::op {
 
-namespace {
-
-// How long a child stopped with SIGTERM may take to clean up before it is killed.
-constexpr std::chrono::seconds kAbortGrace{60};
-
-}  // namespace
-
 ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::string>& verb,
                               const ManagedCluster& cluster, const RepositorySpec& repo,
                               const platform::PlatformOptions& platform,
@@ -64,7 +57,7 @@ core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atom
       child->Signal(command.abort_signal);
       std::optional<core::ExitStatus> st;
       if (command.abort_signal != SIGKILL)
-        st = child->WaitFor(kAbortGrace);
+        st = child->WaitFor(command.abort_grace);
       if (!st) {
         child->Signal(SIGKILL);
         st = child->Wait();

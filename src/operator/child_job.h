@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <string>
@@ -20,10 +21,13 @@ struct ChildCommand {
   // may carry credentials and every local user can read /proc/<pid>/cmdline, while
   // /proc/<pid>/environ is readable by the process owner only.
   std::map<std::string, std::string> env;
-  // How an abort stops the child: SIGKILL for jobs whose partial work is harmless (a killed
-  // backup writes no snapshot), SIGTERM for a repair, whose own stop handling puts a moved-aside
-  // data directory back before it exits (it is killed after kAbortGrace when it does not).
-  int abort_signal = SIGKILL;
+  // How an abort stops the child. SIGTERM for every job: the child's own stop handling kills its
+  // helpers and unwinds, so it removes its repository lock (a SIGKILLed backup wrote no snapshot
+  // but left its lock, which stock restic then refuses to work past until 'restic unlock'), and a
+  // repair puts a moved-aside data directory back. A child still running after abort_grace is
+  // SIGKILLed.
+  int abort_signal = SIGTERM;
+  std::chrono::seconds abort_grace{60};
   // The repository password when it is held in memory only (a BackupRepository's Secret): the
   // child reads it from an anonymous memory file (memfd, mode 0600) it alone inherits, named on its
   // command line as `--restic-password-file /dev/fd/N`. Never a file on disk (a killed operator

@@ -232,7 +232,6 @@ RepairReport ProcessJobRunner::Repair(const JobRequest& req, const std::atomic<b
   // Escrow goes to the first repository, the one verifications read. No --force, ever.
   ChildCommand command =
       MakeChild(self_exe_, "repair", req, req.cluster.repositories.front(), platform_, log_format_);
-  command.abort_signal = SIGTERM;
   RepairReport r = ClassifyRepair(RunChild(command, abort));
   r.seconds = Since(start);
   return r;

@@ -1,7 +1,11 @@
 // `hasteward serve` against a real sandbox PostgreSQL cluster with a fast scheduler clock
 // (--tick-seconds): scheduled backups, verification and triage happen and show in metrics scraped
-// over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot or leftover process;
-// a restart resumes the schedule from the state file.
+// over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot, leftover process or
+// repository lock; a restart resumes the schedule from the state file.
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -83,6 +87,14 @@ class ServeTest : public ::testing::Test {
   }
 
   std::string Metrics() { return serve_.Metrics(); }
+
+  std::vector<std::string> LockFiles() {
+    std::vector<std::string> names;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(hs_.dir() + "/repo/locks", error))
+      names.push_back(entry.path().filename().string());
+    return names;
+  }
 
   int Snapshots(const std::string& type) {
     auto r = hs_.Run({"get", "backups", "--json", "-t", type});
@@ -179,10 +191,11 @@ TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
   LoadRows(600000);
   std::string config = WriteConfig("* * * * *", "", "");
   StartServe(config, 1, 0);
-  ASSERT_TRUE(WaitUntil(
-      [&] { return serve_.Logs().find("\"msg\":\"job start\"") != std::string::npos; }, 30s))
-      << serve_.Logs();
+  // Stopped while the backup holds its repository lock: an abort that killed the job outright
+  // left that lock behind, and stock restic refused the repository until 'restic unlock'.
+  ASSERT_TRUE(WaitUntil([&] { return !LockFiles().empty(); }, 60s)) << serve_.Logs();
   EXPECT_EQ(StopServe(), 0) << serve_.Logs();
+  EXPECT_TRUE(LockFiles().empty()) << ::testing::PrintToString(LockFiles());
   std::string logs = serve_.Logs();
   EXPECT_NE(logs.find("\"outcome\":\"aborted\""), std::string::npos) << logs;
   EXPECT_EQ(Snapshots("backup"), 0) << logs;

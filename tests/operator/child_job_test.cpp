@@ -1,8 +1,16 @@
 // Job children: a password held in memory reaches the child through an inherited memory file
-// (/dev/fd/N, a memfd), never argv, the environment or a file on disk.
+// (/dev/fd/N, a memfd), never argv, the environment or a file on disk. An aborted child is asked
+// to stop (SIGTERM) and killed only when it outlives its grace.
 #include "operator/child_job.h"
 
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
 #include <gtest/gtest.h>
+
+#include "core/temp_dir.h"
 
 namespace hasteward::op {
 namespace {
@@ -38,6 +46,55 @@ TEST(ChildJobTest, WithoutAPasswordTheArgvIsLeftAsGiven) {
   auto outcome = RunChild(command, abort);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_NE(outcome->out.find("args=0"), std::string::npos) << outcome->out;
+}
+
+// Sets `abort` once the child has written `ready` (so its SIGTERM handler is in place).
+std::thread AbortWhenReady(const std::string& ready, std::atomic<bool>& abort) {
+  return std::thread([ready, &abort] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!std::filesystem::exists(ready) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    abort = true;
+  });
+}
+
+// An aborted job is asked to stop (SIGTERM), so it can unwind: a backup removes its repository
+// lock, a repair puts a moved-aside data directory back. A SIGKILLed backup left its lock behind.
+TEST(ChildJobTest, AnAbortedChildIsAskedToStopAndCleansUpBeforeItExits) {
+  auto dir = core::TempDir::Create("hs-child-job-");
+  ASSERT_TRUE(dir.ok());
+  std::string ready = dir->path() + "/ready";
+  ChildCommand command;
+  command.argv = {"sh", "-c",
+                  "trap 'echo cleaned up; exit 0' TERM; touch \"$1\"; while :; do sleep 0.05; done",
+                  "sh", ready};
+  std::atomic<bool> abort{false};
+  std::thread aborter = AbortWhenReady(ready, abort);
+  auto outcome = RunChild(command, abort);
+  aborter.join();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_TRUE(outcome->aborted);
+  EXPECT_NE(outcome->out.find("cleaned up"), std::string::npos) << outcome->out;
+  EXPECT_EQ(outcome->status.signal, 0) << outcome->status.Describe();
+}
+
+TEST(ChildJobTest, AChildThatDoesNotStopWithinItsGraceIsKilled) {
+  auto dir = core::TempDir::Create("hs-child-job-");
+  ASSERT_TRUE(dir.ok());
+  std::string ready = dir->path() + "/ready";
+  ChildCommand command;
+  command.argv = {"sh", "-c", "trap '' TERM; touch \"$1\"; while :; do sleep 0.05; done", "sh",
+                  ready};
+  command.abort_grace = std::chrono::seconds(1);
+  std::atomic<bool> abort{false};
+  std::thread aborter = AbortWhenReady(ready, abort);
+  auto started = std::chrono::steady_clock::now();
+  auto outcome = RunChild(command, abort);
+  aborter.join();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_TRUE(outcome->aborted);
+  EXPECT_EQ(outcome->status.signal, SIGKILL) << outcome->status.Describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 #include "repo/lock/repo_lock.h"
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/stop_signal.h"
 #include "core/temp_dir.h"
 #include "storage/local/local_backend.h"
 
@@ -85,6 +88,28 @@ TEST_F(RepoLockTest, SharedLocksCoexistAndExclusiveWaitsForThem) {
   EXPECT_NE(refused.status().message().find("shared lock"), std::string::npos)
       << refused.status().message();
   EXPECT_EQ(ListLocks(*c)->size(), 2u) << "the refused locker must remove its own lock file";
+}
+
+// A backup told to wait ten minutes for a prune's lock still stops at once on SIGTERM (serve's
+// shutdown), holding no lock, instead of being SIGKILLed at the end of its grace.
+TEST_F(RepoLockTest, AStopSignalEndsAWaitForALockAndLeavesNoLockFile) {
+  auto holder_repo = OpenAnother();
+  auto exclusive = RepoLock::Acquire(*holder_repo, LockOptions{true, {}, true});
+  ASSERT_TRUE(exclusive.ok()) << exclusive.status().ToString();
+  auto waiter_repo = OpenAnother();
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    core::SetStopSignalForTest(SIGTERM);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto waited = RepoLock::Acquire(*waiter_repo, LockOptions{false, std::chrono::minutes(10), true});
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  stopper.join();
+  core::SetStopSignalForTest(0);
+  ASSERT_FALSE(waited.ok());
+  EXPECT_EQ(waited.status().code(), core::ErrorCode::kTerminated) << waited.status().ToString();
+  EXPECT_LT(elapsed, std::chrono::seconds(30));
+  EXPECT_EQ(ListLocks(*waiter_repo)->size(), 1u) << "only the exclusive holder's lock remains";
 }
 
 }  // namespace

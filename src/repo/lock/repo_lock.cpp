@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/stop_signal.h"
 
 namespace hasteward::repo {
 
@@ -196,6 +197,8 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
       core::LogInfo("waiting for " + holder);
       announced = true;
     }
+    // A wait can be minutes long (--retry-lock); SIGINT/SIGTERM ends it at once, holding nothing.
+    HS_TRY(core::StopStatus());
     retry = NextRetry(retry);
     clock.SleepFor(std::min<std::chrono::nanoseconds>(retry, deadline - now));
   }
