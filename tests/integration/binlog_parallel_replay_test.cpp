@@ -3,7 +3,8 @@
 // spans FLUSH BINARY LOGS), replayed into the instance that wrote them (its own server id is on
 // every event, which the applier would skip), stop exactly at the target (the row committed
 // just before it is there, the one just after is not, the GTID position is the one after the
-// last row before it), and leave no replication connection or changed setting behind.
+// last row before it), and leave no replication connection, relay log or changed setting behind;
+// also on a server without relay_log set, whose relay log name must be found out first.
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -31,18 +32,24 @@ std::string MarkTime() {
   return text;
 }
 
-TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExactlyTheTarget) {
+// How the replayed server names its relay logs.
+enum class RelayLogNaming {
+  kConfigured,  // relay_log set (the sandbox's own configuration)
+  kDefault,     // relay_log unset: "<host>-relay-bin", which the server reports nowhere
+};
+
+void ReplayStory(RelayLogNaming naming, const std::string& ns) {
   auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
                                     .instances = 2,
                                     .replication_mode = "async",
                                     .name = "",
-                                    .ns = "bpr"},
+                                    .ns = ns},
                                    "hs-binlog-par-");
   ASSERT_TRUE(story.ok()) << story.status().ToString();
   StoryCluster& sc = **story;
   const std::string name = sc.sandbox().cluster().name;
   auto on = [&](std::vector<std::string> args) {
-    std::vector<std::string> all = {args.front(), "-e", "mariadb", "-c", name, "-n", "bpr"};
+    std::vector<std::string> all = {args.front(), "-e", "mariadb", "-c", name, "-n", ns};
     all.insert(all.end(), args.begin() + 1, args.end());
     return sc.env().Run(all);
   };
@@ -60,19 +67,30 @@ TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExa
   std::string target = MarkTime();
   sc.Sql(0, "INSERT INTO par.t VALUES (1001, 'just after')");
   ASSERT_EQ(on({"archive", "binlog"}).exit_code, 0);
-  ASSERT_EQ(sc.env().Run({"instance", "stop", "-c", name, "-n", "bpr", "-i", "0"}).exit_code, 0);
+  ASSERT_EQ(sc.env().Run({"instance", "stop", "-c", name, "-n", ns, "-i", "0"}).exit_code, 0);
+  const std::string data_dir = sc.sandbox().instance(0).data_dir;
+  if (naming == RelayLogNaming::kDefault) {
+    const std::string config = data_dir + "/../my.cnf";
+    ASSERT_EQ(RunCommand({"sed", "-i", "/^relay_log *=/d", config}).exit_code, 0);
+    ASSERT_EQ(RunCommand({"grep", "-c", "relay_log", config}).out, "0\n");
+  }
 
   auto restored = on({"restore", "--until", target, "--yes"});
 
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_NE(restored.out.find("(parallel applier, 8 threads"), std::string::npos) << restored.out;
   EXPECT_NE(restored.err.find("relay_logs=4"), std::string::npos) << restored.err;
+  EXPECT_EQ(restored.err.find("relay_log is not set") != std::string::npos,
+            naming == RelayLogNaming::kDefault)
+      << restored.err;
   EXPECT_EQ(sc.Sql(0, "SELECT COUNT(*) FROM par.t WHERE note = 'bulk'"), "150");
   EXPECT_EQ(sc.Sql(0, "SELECT COUNT(*) FROM par.t WHERE id = 1000"), "1");
   EXPECT_EQ(sc.Sql(0, "SELECT COUNT(*) FROM par.t WHERE id = 1001"), "0");
   EXPECT_EQ(sc.Sql(0, "SELECT @@gtid_binlog_pos"), before_target);
   // Nothing of the replay is left: no connection, the server's own id and settings.
   EXPECT_EQ(sc.Sql(0, "SHOW ALL SLAVES STATUS"), "");
+  EXPECT_EQ(RunCommand({"sh", "-c", "ls '" + data_dir + "' | grep -c relay"}).out, "0\n")
+      << "no relay log, index or connection file left";
   EXPECT_EQ(sc.Sql(0,
                    "SELECT CONCAT(@@server_id, ' ', @@slave_parallel_threads, ' ', "
                    "@@slave_ddl_exec_mode)"),
@@ -83,6 +101,16 @@ TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExa
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(sc.Sql(1, "SELECT COUNT(*) FROM par.t"), "151");
+}
+
+TEST(BinlogParallelReplayTest, ReplaysSeveralFilesThroughTheAppliersWorkersToExactlyTheTarget) {
+  ReplayStory(RelayLogNaming::kConfigured, "bpr");
+}
+
+// Without relay_log the server names its relay logs after the host and reports no name: the
+// replay learns it from a connection it makes and removes again.
+TEST(BinlogParallelReplayTest, AServerWithoutARelayLogSettingReplaysUnderItsDefaultRelayLogName) {
+  ReplayStory(RelayLogNaming::kDefault, "bpd");
 }
 
 }  // namespace

@@ -207,9 +207,13 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayBinlogs(
     const platform::Instance& target, const BinlogReplayInput& input) {
   BinlogReplayReport report;
   if (galera_) {
-    // Galera keeps the client for now: on a node the applier's transactions become write sets
-    // the node numbers itself (wsrep_gtid_mode), and its GTID bookkeeping (gtid_slave_pos) is
-    // not replicated to the other nodes; neither is proven safe here yet.
+    // Galera keeps the client. Tried through the applier (server ids renumbered in the relay
+    // logs, since a node under wsrep_gtid_mode refuses a new server_id): the rows arrive on every
+    // node, but the applier's transactions keep their GTIDs without advancing the node's wsrep
+    // GTID counter, so the cluster's next writes reuse their sequence numbers, and a later
+    // point-in-time restore, which orders a Galera archive by sequence number, skipped those
+    // writes (galera_pitr_test lost two rows). Replaying there needs the counter moved past the
+    // replay without a transaction of its own.
     // TODO(#13): replay through the parallel applier on Galera too, with a test.
     report.fallback_reason = "galera nodes replay through the client";
   } else {

@@ -153,6 +153,36 @@ core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint32
   return WaitForStop(conn, stop_state);
 }
 
+// The base name the server gives its relay logs when relay_log is not set (common: Galera nodes
+// and many operators' replicas leave it unset): "<host or --log-basename>-relay-bin", which the
+// server reports nowhere (the variables stay NULL) until a replication connection exists. So a
+// named connection is made, never started, its first relay log's name
+// ("<base>-<connection>.000001") read, and removed again (RESET SLAVE ... ALL deletes the files
+// it made). Named, so the default connection the replay then uses is never touched before it.
+core::Result<std::string> ProbeDefaultRelayLogBasename(MariadbConnection& conn,
+                                                       const std::string& datadir) {
+  constexpr const char* kProbe = "hasteward_relay_log_probe";
+  HS_TRY(conn.Execute(std::string("CHANGE MASTER '") + kProbe +
+                      "' TO MASTER_HOST = 'hasteward-relay-log-probe.invalid'"));
+  core::Result<SqlRows> status = conn.Query(std::string("SHOW SLAVE '") + kProbe + "' STATUS");
+  core::Status removed = conn.Execute(std::string("RESET SLAVE '") + kProbe + "' ALL");
+  HS_TRY(status.status());
+  HS_TRY(removed.Wrap("remove the connection that named the relay log"));
+  const std::string first = status->GetOr(0, "Relay_Log_File");
+  const std::string suffix = std::string("-") + kProbe;
+  const auto dot = first.rfind('.');
+  if (dot == std::string::npos || dot <= suffix.size() || first.find('/') != std::string::npos ||
+      first.compare(dot - suffix.size(), suffix.size(), suffix) != 0) {
+    return core::Internal("the server named its relay log '" + first + "', not <name>" + suffix +
+                          ".<number> in its data directory");
+  }
+  std::string dir = datadir;
+  if (!dir.empty() && dir.back() != '/') {
+    dir += '/';
+  }
+  return dir + first.substr(0, dot - suffix.size());
+}
+
 // Removes the connection and the relay logs, and puts the settings back.
 core::Status Restore(MariadbConnection& conn, platform::InstanceHandle& handle,
                      const RelayLogLayout& layout, const SavedSettings& saved) {
@@ -232,10 +262,15 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   HS_ASSIGN_OR_RETURN(SqlRows slaves, conn->Query("SHOW ALL SLAVES STATUS"));
   BinlogReplayReport report;
   report.fallback_reason = ParallelReplayRefusal(vars, !slaves.empty());
-  auto layout =
-      PlanRelayLogLayout({vars.GetOr(0, "datadir"), vars.GetOr(0, "relay_log"),
-                          vars.GetOr(0, "relay_log_basename"), vars.GetOr(0, "relay_log_index")},
-                         input.local_paths.size());
+  std::string basename = vars.GetOr(0, "relay_log_basename");
+  if (report.fallback_reason.empty() && basename.empty()) {
+    HS_ASSIGN_OR_RETURN(basename, ProbeDefaultRelayLogBasename(*conn, vars.GetOr(0, "datadir")));
+    core::LogInfo("relay_log is not set on '" + target.name + "'; its relay logs are named '" +
+                  basename + ".*'");
+  }
+  auto layout = PlanRelayLogLayout({vars.GetOr(0, "datadir"), vars.GetOr(0, "relay_log"), basename,
+                                    vars.GetOr(0, "relay_log_index")},
+                                   input.local_paths.size());
   if (report.fallback_reason.empty() && !layout.ok()) {
     report.fallback_reason = layout.status().message();
   }
