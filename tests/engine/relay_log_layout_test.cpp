@@ -95,5 +95,65 @@ TEST(RelayLogLayoutTest, ARelayLogNeedsABinlogToStartFrom) {
   EXPECT_EQ(RelayLogFromBinlog("not a binlog", "x").status().code(), core::ErrorCode::kCorruption);
 }
 
+// Galera: the node's own id cannot change while it runs, so its events are renumbered in the relay
+// log; events of other servers keep theirs, and every renumbered event's CRC-32 matches again.
+TEST(RelayLogLayoutTest, ReplacesOneServerIdInEveryEventAndRecomputesTheirChecksums) {
+  const std::string magic =
+      "\xfe"
+      "bin";
+  std::string log = magic + SourceRotateEvent("a.000001", 2, true) +
+                    SourceRotateEvent("b.000001", 9, true) + SourceRotateEvent("c.000001", 2, true);
+  const size_t event_size = SourceRotateEvent("a.000001", 2, true).size();
+  ASSERT_TRUE(ReplaceEventServerIds(log, 2, 77, true).ok());
+  for (size_t index = 0; index < 3; ++index) {
+    const size_t at = magic.size() + index * event_size;
+    EXPECT_EQ(LittleEndianAt(log, at + 5, 4), index == 1 ? 9U : 77U) << "event " << index;
+    auto crc = ::crc32_z(0L, Z_NULL, 0);
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(log.data() + at), event_size - 4);
+    EXPECT_EQ(LittleEndianAt(log, at + event_size - 4, 4), crc) << "event " << index;
+  }
+  EXPECT_EQ(log.substr(magic.size() + 27, 8), "a.000001");
+}
+
+TEST(RelayLogLayoutTest, RenumberingRefusesAnEventThatRunsPastTheEnd) {
+  std::string log =
+      "\xfe"
+      "bin" +
+      SourceRotateEvent("a.000001", 2, true);
+  log.pop_back();
+  EXPECT_EQ(ReplaceEventServerIds(log, 2, 77, true).code(), core::ErrorCode::kCorruption);
+}
+
+// A format description event's checksum covers it with LOG_EVENT_BINLOG_IN_USE_F clear (the
+// server sets that flag in place while the file is open); a renumbered one keeps the rule.
+TEST(RelayLogLayoutTest, RenumberingAnOpenFilesFormatDescriptionKeepsItsChecksumRule) {
+  auto event_with_flags = [](uint16_t flags) {
+    std::string event(19 + 8, '\0');
+    event[4] = 15;  // FORMAT_DESCRIPTION_EVENT
+    event[5] = 2;   // server id 2
+    event[9] = static_cast<char>(event.size() + 4);
+    event[17] = static_cast<char>(flags);
+    return event;
+  };
+  auto crc_of = [](const std::string& bytes) {
+    auto crc = ::crc32_z(0L, Z_NULL, 0);
+    return ::crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size());
+  };
+  std::string open = event_with_flags(0x1);
+  std::string closed = event_with_flags(0x0);
+  std::string log =
+      "\xfe"
+      "bin" +
+      open;
+  for (int byte = 0; byte < 4; ++byte)
+    log.push_back(static_cast<char>((crc_of(closed) >> (8 * byte)) & 0xff));
+  ASSERT_TRUE(ReplaceEventServerIds(log, 2, 77, true).ok());
+  EXPECT_EQ(LittleEndianAt(log, 4 + 5, 4), 77U);
+  EXPECT_EQ(LittleEndianAt(log, 4 + 17, 2), 0x1U) << "the in-use flag stays as it was";
+  std::string renumbered_closed = log.substr(4, closed.size());
+  renumbered_closed[17] = 0;
+  EXPECT_EQ(LittleEndianAt(log, 4 + closed.size(), 4), crc_of(renumbered_closed));
+}
+
 }  // namespace
 }  // namespace hasteward::engine::mariadb

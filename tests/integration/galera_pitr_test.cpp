@@ -1,7 +1,9 @@
 // Galera point-in-time restores from archived binlogs on a real three-node sandbox, driving the
 // binary, in one story (each test continues the cluster the one before left):
-// - marker: rows r1, r2 (written on different nodes), note the time T, r3; `restore --until T`:
-//   r1 and r2 on every node, r3 on none, every node at the same GTID position;
+// - marker: rows r1, r2 (written on different nodes), note the time T, r3; `restore --until T`
+//   (the parallel applier, the last transaction numbered by the node): r1 and r2 on every node,
+//   r3 on none, every node at the same GTID position, and each node numbers its next write after
+//   it;
 // - the archiving node is killed (kill -9) while `archive binlog --follow` runs under a write
 //   load (the base backup is taken under it too); the archiver continues on another node; a
 //   restore to a time after the switch has exactly the rows the cluster held at that time (no
@@ -146,11 +148,23 @@ TEST_F(GaleraPitrTest, MarkerRestoreUntilTimeKeepsTheRowsBeforeItOnEveryNode) {
   Archive();
   auto restored = RestoreStopped({"--until", target});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("(parallel applier, 8 threads"), std::string::npos)
+      << restored.out << restored.err;
   for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
     EXPECT_EQ(Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id) FROM pit.m"),
               "before the base,r1,r2")
         << "node " << ordinal;
     EXPECT_EQ(Sequence(Sql(ordinal, "SELECT @@gtid_binlog_pos")), Sequence(after_r2))
+        << "node " << ordinal;
+  }
+  // Every node numbers the next writes after the replay: a node whose wsrep GTID counter stayed
+  // at the base would give a write the sequence number of a replayed transaction, and a later
+  // restore would skip that write.
+  const long replayed_to = std::stol(Sequence(after_r2));
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    Insert(ordinal, 10 + ordinal, "after the restore");
+    EXPECT_EQ(std::stol(Sequence(Sql(ordinal, "SELECT @@gtid_binlog_pos"))),
+              replayed_to + 1 + ordinal)
         << "node " << ordinal;
   }
   EXPECT_EQ(On("triage").exit_code, 0);
@@ -229,6 +243,8 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
 
   auto restored = RestoreStopped({"--until", target});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("(parallel applier, 8 threads"), std::string::npos)
+      << restored.out << restored.err;
   for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
     std::string restored_ids = Sql(ordinal, "SELECT id FROM pit.w ORDER BY id");
     EXPECT_EQ(restored_ids, committed_ids) << "node " << ordinal;

@@ -6,10 +6,12 @@
 #include <string_view>
 
 #include "core/log.h"
+#include "core/temp_dir.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/binlog_events.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
+#include "engine/mariadb/last_transaction_split.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/relay_log_replay.h"
 #include "engine/mariadb/session_server_id_filter.h"
@@ -205,35 +207,59 @@ bool MariadbBinlogSource::Follows(const std::string& state, const std::string& g
 core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayBinlogs(
     platform::Platform& platform, const platform::Cluster& cluster,
     const platform::Instance& target, const BinlogReplayInput& input) {
-  BinlogReplayReport report;
   if (galera_) {
-    // Galera keeps the client. Tried through the applier (server ids renumbered in the relay
-    // logs, since a node under wsrep_gtid_mode refuses a new server_id): the rows arrive on every
-    // node, but the applier's transactions keep their GTIDs without advancing the node's wsrep
-    // GTID counter, so the cluster's next writes reuse their sequence numbers, and a later
-    // point-in-time restore, which orders a Galera archive by sequence number, skipped those
-    // writes (galera_pitr_test lost two rows). Replaying there needs the counter moved past the
-    // replay without a transaction of its own.
-    // TODO(#13): replay through the parallel applier on Galera too, with a test.
-    report.fallback_reason = "galera nodes replay through the client";
-  } else {
-    HS_ASSIGN_OR_RETURN(report, ReplayThroughParallelApplier(platform, cluster, target, input));
-    if (report.applier == BinlogApplier::kParallel) {
-      return report;
-    }
-    core::LogWarn(
-        "replaying through the client, not the parallel applier, of '" + target.name + "'",
-        {{"reason", report.fallback_reason}});
+    return ReplayOnGalera(platform, cluster, target, input);
   }
+  HS_ASSIGN_OR_RETURN(BinlogReplayReport report,
+                      ReplayThroughParallelApplier(platform, cluster, target, input, false));
+  if (report.applier == BinlogApplier::kParallel) {
+    return report;
+  }
+  core::LogWarn("replaying through the client, not the parallel applier, of '" + target.name + "'",
+                {{"reason", report.fallback_reason}});
   for (const auto& path : input.local_paths) {
     HS_TRY(ReplayThroughClient(cluster, target, path));
   }
   return report;
 }
 
+core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayOnGalera(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const platform::Instance& target, const BinlogReplayInput& input) {
+  // The applier's transactions keep their GTIDs (its server id renumbered in the relay logs: the
+  // node refuses a new server_id) but do not move the node's wsrep GTID counter; left behind, it
+  // would number the cluster's next writes with the replay's sequence numbers, and a later
+  // restore, which orders a Galera archive by sequence number, would skip them. The last
+  // transaction, given to the node with wsrep_gtid_seq_no, moves the counter to the target.
+  HS_ASSIGN_OR_RETURN(core::TempDir scratch, core::TempDir::Create("hasteward-galera-replay-"));
+  HS_ASSIGN_OR_RETURN(LastTransactionSplit split,
+                      SplitOffLastTransaction(input.local_paths, scratch.path()));
+  BinlogReplayReport report;
+  report.fallback_reason = "a single transaction";
+  if (split.before_transactions > 0) {
+    HS_ASSIGN_OR_RETURN(
+        report,
+        ReplayThroughParallelApplier(
+            platform, cluster, target,
+            {split.before_paths, StateBeforeLast(input.stop_state, split.last_gtid)}, true));
+  }
+  if (report.applier != BinlogApplier::kParallel) {
+    core::LogWarn(
+        "replaying through the client, not the parallel applier, of '" + target.name + "'",
+        {{"reason", report.fallback_reason}});
+    for (const auto& path : split.before_paths) {
+      HS_TRY(ReplayThroughClient(cluster, target, path));
+    }
+  }
+  HS_TRY(ReplayThroughClient(cluster, target, split.last_path,
+                             SessionServerIdFilter::Numbering::kByTheNode));
+  return report;
+}
+
 core::Status MariadbBinlogSource::ReplayThroughClient(const platform::Cluster& cluster,
                                                       const platform::Instance& target,
-                                                      const std::string& local_path) {
+                                                      const std::string& local_path,
+                                                      SessionServerIdFilter::Numbering numbering) {
   // mariadb-binlog turns the events into statements that carry each transaction's GTID
   // (SET gtid_domain_id / server_id / gtid_seq_no), so the target writes them to its own binlog
   // with their original GTIDs and its replicas receive them; its last line is the end marker the
@@ -254,7 +280,7 @@ core::Status MariadbBinlogSource::ReplayThroughClient(const platform::Cluster& c
                                                         DescribeInstance(target),
                                                         MariadbClientEnd(kDecodedEndMarker)));
   std::vector<uint8_t> buffer(1 << 20);
-  SessionServerIdFilter filter;
+  SessionServerIdFilter filter(numbering);
   auto write = [&sink](const std::string& text) {
     return sink->Write(core::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/binlog_archiving.h"
+#include "engine/mariadb/session_server_id_filter.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -38,9 +39,18 @@ class MariadbBinlogSource : public BinlogArchiving {
                                            const platform::Instance& instance) override;
 
  private:
-  // mariadb-binlog decoding `local_path` into one client session on `target`.
-  core::Status ReplayThroughClient(const platform::Cluster& cluster,
-                                   const platform::Instance& target, const std::string& local_path);
+  // mariadb-binlog decoding `local_path` into one client session on `target`; on Galera
+  // numbered as `numbering` says.
+  core::Status ReplayThroughClient(
+      const platform::Cluster& cluster, const platform::Instance& target,
+      const std::string& local_path,
+      SessionServerIdFilter::Numbering numbering = SessionServerIdFilter::Numbering::kAsDecoded);
+  // Galera: the parallel applier for every transaction but the last, which goes through the
+  // client numbered by the node (engine/mariadb/last_transaction_split.h).
+  core::Result<BinlogReplayReport> ReplayOnGalera(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  const platform::Instance& target,
+                                                  const BinlogReplayInput& input);
   bool galera_;
 };
 

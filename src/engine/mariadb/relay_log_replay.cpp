@@ -63,16 +63,25 @@ SavedSettings SaveSettings(const SqlRows& vars) {
 }
 
 // Writes the files into the data directory as relay logs, with the index; collects the server
-// ids their events carry.
+// ids their events carry. Events carrying `renumbered` (the server's own id when it cannot change
+// it; 0 for none) are given another id first, so the applier does not skip them.
 core::Status WriteRelayLogs(platform::InstanceHandle& handle, const BinlogReplayInput& input,
-                            const RelayLogLayout& layout, std::set<uint32_t>& server_ids) {
+                            const RelayLogLayout& layout, uint32_t renumbered,
+                            std::set<uint32_t>& server_ids) {
   for (size_t index = 0; index < input.local_paths.size(); ++index) {
     HS_ASSIGN_OR_RETURN(std::string bytes, core::ReadFileToString(input.local_paths[index]));
     HS_ASSIGN_OR_RETURN(std::set<uint32_t> ids, BinlogEventServerIds(bytes));
-    server_ids.insert(ids.begin(), ids.end());
+    HS_ASSIGN_OR_RETURN(BinlogHeader header, ReadBinlogHeader(bytes));
     // Named like the relay log it becomes: increasing, as the applier's position updates expect.
     HS_ASSIGN_OR_RETURN(bytes,
                         RelayLogFromBinlog(std::move(bytes), "replay-" + layout.files[index]));
+    if (renumbered != 0 && ids.count(renumbered) != 0) {
+      const uint32_t substitute = ReplayServerId(renumbered, ids);
+      HS_TRY(ReplaceEventServerIds(bytes, renumbered, substitute, header.checksums));
+      ids.erase(renumbered);
+      ids.insert(substitute);
+    }
+    server_ids.insert(ids.begin(), ids.end());
     // Owner read/write only: the cluster's data; the server reads it as its own OS user.
     HS_TRY(handle.WriteDataFile(layout.files[index], bytes, 0600));
   }
@@ -131,11 +140,14 @@ core::Status WaitForStop(MariadbConnection& conn, const std::string& stop_state)
   }
 }
 
+// `server_id`: the id to apply under, 0 to keep the server's own.
 core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint32_t server_id,
                    unsigned threads, const std::string& stop_state) {
   // Every domain's position, so the wait below covers domains the replay does not touch.
   HS_TRY(conn.Execute("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos"));
-  HS_TRY(conn.Execute("SET GLOBAL server_id = " + std::to_string(server_id)));
+  if (server_id != 0) {
+    HS_TRY(conn.Execute("SET GLOBAL server_id = " + std::to_string(server_id)));
+  }
   HS_TRY(conn.Execute("SET GLOBAL slave_parallel_threads = " + std::to_string(threads)));
   HS_TRY(conn.Execute("SET GLOBAL slave_parallel_max_queued = GREATEST(" +
                       std::to_string(kReplayMaxQueued) + ", @@slave_parallel_max_queued)"));
@@ -185,7 +197,8 @@ core::Result<std::string> ProbeDefaultRelayLogBasename(MariadbConnection& conn,
 
 // Removes the connection and the relay logs, and puts the settings back.
 core::Status Restore(MariadbConnection& conn, platform::InstanceHandle& handle,
-                     const RelayLogLayout& layout, const SavedSettings& saved) {
+                     const RelayLogLayout& layout, const SavedSettings& saved,
+                     bool server_id_changed) {
   core::Status first;
   auto run = [&](const std::string& sql) {
     core::Status status = conn.Execute(sql);
@@ -199,7 +212,9 @@ core::Status Restore(MariadbConnection& conn, platform::InstanceHandle& handle,
     run("RESET SLAVE ALL");
   }
   // Numbers unquoted (the server refuses a string for them), read back from the server itself.
-  run("SET GLOBAL server_id = " + std::to_string(NumberOr(saved.server_id, 1)));
+  if (server_id_changed) {
+    run("SET GLOBAL server_id = " + std::to_string(NumberOr(saved.server_id, 1)));
+  }
   run("SET GLOBAL slave_parallel_threads = " +
       std::to_string(NumberOr(saved.slave_parallel_threads, 0)));
   run("SET GLOBAL slave_parallel_max_queued = " +
@@ -256,7 +271,8 @@ std::string ParallelReplayRefusal(const SqlRows& variables, bool replicating) {
 core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform& platform,
                                                               const platform::Cluster& cluster,
                                                               const platform::Instance& target,
-                                                              const BinlogReplayInput& input) {
+                                                              const BinlogReplayInput& input,
+                                                              bool server_id_fixed) {
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(SqlRows vars, conn->Query(kRelayReplayVariablesSql));
   HS_ASSIGN_OR_RETURN(SqlRows slaves, conn->Query("SHOW ALL SLAVES STATUS"));
@@ -279,20 +295,23 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   }
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   const SavedSettings saved = SaveSettings(vars);
+  const auto own = static_cast<uint32_t>(NumberOr(saved.server_id, 0));
   std::set<uint32_t> server_ids;
-  core::Status applied = WriteRelayLogs(*handle, input, *layout, server_ids);
+  core::Status applied =
+      WriteRelayLogs(*handle, input, *layout, server_id_fixed ? own : 0, server_ids);
+  // The server's own id when no event carries it (always so once the events were renumbered).
+  const uint32_t replay_id = ReplayServerId(own, server_ids);
+  const uint32_t new_server_id = replay_id == own ? 0 : replay_id;  // 0: unchanged
   report.applier = BinlogApplier::kParallel;
   report.threads = std::max<unsigned>(
       kReplayThreads, static_cast<unsigned>(NumberOr(saved.slave_parallel_threads, 0)));
   if (applied.ok()) {
-    uint32_t own = static_cast<uint32_t>(NumberOr(saved.server_id, 0));
     core::LogInfo("replaying through the parallel replication applier of '" + target.name + "'",
                   {{"threads", std::to_string(report.threads)},
                    {"relay_logs", std::to_string(layout->files.size())}});
-    applied =
-        Apply(*conn, *layout, ReplayServerId(own, server_ids), report.threads, input.stop_state);
+    applied = Apply(*conn, *layout, new_server_id, report.threads, input.stop_state);
   }
-  core::Status restored = Restore(*conn, *handle, *layout, saved);
+  core::Status restored = Restore(*conn, *handle, *layout, saved, new_server_id != 0);
   HS_TRY(applied);
   HS_TRY(restored.Wrap("put back the replication settings after the replay"));
   return report;

@@ -28,9 +28,13 @@ std::string ParallelReplayRefusal(const SqlRows& variables, bool replicating);
 // above, or its relay log outside the data directory), changes nothing and returns a kClient
 // report with the reason: the caller replays through the client. kDumpFailed with the applier's
 // error when it stops on a transaction; kTimeout when it makes no progress for 10 minutes.
+// `server_id_fixed`: the server refuses a new server_id while it runs (a Galera node under
+// wsrep_gtid_mode), so events carrying its own id, which the applier would skip, are renumbered
+// in the relay logs instead.
 core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform& platform,
                                                               const platform::Cluster& cluster,
                                                               const platform::Instance& target,
-                                                              const BinlogReplayInput& input);
+                                                              const BinlogReplayInput& input,
+                                                              bool server_id_fixed);
 
 }  // namespace hasteward::engine::mariadb

@@ -8,6 +8,9 @@ namespace {
 
 // How mariadb-binlog sets the session's server id for the transactions that follow (one line).
 constexpr std::string_view kSessionServerIdLine = "/*M!100001 SET @@session.server_id=";
+// How it sets a transaction's sequence number, and what it becomes when the node numbers it.
+constexpr std::string_view kSessionSequenceLine = "/*M!100001 SET @@session.gtid_seq_no=";
+constexpr std::string_view kWsrepSequenceLine = "/*M!100001 SET @@session.wsrep_gtid_seq_no=";
 
 }  // namespace
 
@@ -18,7 +21,10 @@ std::string SessionServerIdFilter::Feed(std::string_view chunk) {
   for (size_t end = pending_.find('\n'); end != std::string::npos;
        end = pending_.find('\n', start)) {
     std::string_view line(pending_.data() + start, end + 1 - start);
-    if (!line.starts_with(kSessionServerIdLine)) {
+    if (numbering_ == Numbering::kByTheNode && line.starts_with(kSessionSequenceLine)) {
+      out.append(kWsrepSequenceLine);
+      out.append(line.substr(kSessionSequenceLine.size()));
+    } else if (!line.starts_with(kSessionServerIdLine)) {
       out.append(line);
     }
     start = end + 1;
