@@ -39,7 +39,11 @@ std::string Transaction(uint32_t domain, uint32_t server_id, uint64_t sequence) 
 }
 
 std::string Header(uint32_t server_id) {
-  return std::string("\xfe" "bin", 4) + Event(kFormatDescription, server_id, std::string(10, 'f'));
+  return std::string(
+             "\xfe"
+             "bin",
+             4) +
+         Event(kFormatDescription, server_id, std::string(10, 'f'));
 }
 
 class LastTransactionSplitTest : public ::testing::Test {

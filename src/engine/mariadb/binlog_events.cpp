@@ -427,21 +427,58 @@ core::Result<BinlogScan> ScanBinlog(std::string_view bytes, uint64_t offset,
   return std::move(scanner).Finish();
 }
 
-core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file) {
+namespace {
+
+// Calls `visit(offset, size)` for each event of a whole file (magic included), following the
+// event sizes only: a replay file holds a header and chosen transactions, so its positions have
+// gaps and its checksums are not re-read here.
+template <typename Visit>
+core::Status ForEachEventBySize(std::string_view file, Visit visit) {
   if (file.substr(0, kBinlogMagic.size()) != kBinlogMagic) {
     return CorruptAt(0, "no binlog magic");
   }
-  std::set<uint32_t> server_ids;
   for (uint64_t at = kFirstEventOffset; at < file.size();) {
     const uint64_t size =
         file.size() - at < kEventHeaderSize ? 0 : LittleEndian(file, at + kEventSizeAt, 4);
     if (size < kEventHeaderSize || size > file.size() - at) {
       return CorruptAt(at, "an event that does not fit in the file");
     }
-    server_ids.insert(static_cast<uint32_t>(LittleEndian(file, at + kServerIdAt, 4)));
+    HS_TRY(visit(at, size));
     at += size;
   }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file) {
+  std::set<uint32_t> server_ids;
+  HS_TRY(ForEachEventBySize(file, [&](uint64_t at, uint64_t /*size*/) {
+    server_ids.insert(static_cast<uint32_t>(LittleEndian(file, at + kServerIdAt, 4)));
+    return core::Status::Ok();
+  }));
   return server_ids;
+}
+
+core::Result<std::vector<ReplayFileTransaction>> ReplayFileTransactions(std::string_view file) {
+  std::vector<ReplayFileTransaction> transactions;
+  HS_TRY(ForEachEventBySize(file, [&](uint64_t at, uint64_t size) {
+    if (static_cast<uint8_t>(file[at + kTypeAt]) != static_cast<uint8_t>(BinlogEventType::kGtid)) {
+      return core::Status::Ok();
+    }
+    if (size < kEventHeaderSize + kGtidMinBodySize) {
+      return CorruptAt(at, "a GTID event too short for its GTID");
+    }
+    const uint64_t body = at + kEventHeaderSize;
+    ReplayFileTransaction transaction;
+    transaction.offset = at;
+    transaction.gtid.server_id = static_cast<uint32_t>(LittleEndian(file, at + kServerIdAt, 4));
+    transaction.gtid.sequence = LittleEndian(file, body, 8);
+    transaction.gtid.domain = static_cast<uint32_t>(LittleEndian(file, body + kGtidDomainAt, 4));
+    transactions.push_back(transaction);
+    return core::Status::Ok();
+  }));
+  return transactions;
 }
 
 }  // namespace hasteward::engine::mariadb

@@ -102,4 +102,14 @@ core::Result<BinlogScan> ScanBinlog(std::string_view bytes, uint64_t offset,
 // an event that does not fit.
 core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file);
 
+// A transaction's start in a replay file: its GTID event's offset and GTID.
+struct ReplayFileTransaction {
+  uint64_t offset = 0;
+  BinlogGtid gtid;
+};
+
+// The transactions of a replay file, in order, found as BinlogEventServerIds finds the ids: by
+// the event sizes only. kCorruption as there, or for a GTID event too short for its GTID.
+core::Result<std::vector<ReplayFileTransaction>> ReplayFileTransactions(std::string_view file);
+
 }  // namespace hasteward::engine::mariadb
