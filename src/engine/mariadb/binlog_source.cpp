@@ -211,7 +211,8 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayBinlogs(
     return ReplayOnGalera(platform, cluster, target, input);
   }
   HS_ASSIGN_OR_RETURN(BinlogReplayReport report,
-                      ReplayThroughParallelApplier(platform, cluster, target, input, false));
+                      ReplayThroughParallelApplier(platform, cluster, target, input,
+                                                   /*server_id_fixed=*/false));
   if (report.applier == BinlogApplier::kParallel) {
     return report;
   }
@@ -238,10 +239,10 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayOnGalera(
   report.fallback_reason = "a single transaction";
   if (split.before_transactions > 0) {
     HS_ASSIGN_OR_RETURN(
-        report,
-        ReplayThroughParallelApplier(
-            platform, cluster, target,
-            {split.before_paths, StateBeforeLast(input.stop_state, split.last_gtid)}, true));
+        report, ReplayThroughParallelApplier(
+                    platform, cluster, target,
+                    {split.before_paths, StateBeforeLast(input.stop_state, split.last_gtid)},
+                    /*server_id_fixed=*/true));
   }
   if (report.applier != BinlogApplier::kParallel) {
     core::LogWarn(
