@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "engine/mariadb/binlog_events.h"
+
 namespace hasteward::engine::mariadb {
 namespace {
 

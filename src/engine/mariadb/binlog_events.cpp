@@ -460,6 +460,39 @@ core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file) {
   return server_ids;
 }
 
+core::Status ReplaceEventServerIds(std::string& relay_log, uint32_t from, uint32_t to,
+                                   bool checksums) {
+  // Same-length writes into the string the view reads: it is never reallocated.
+  const std::string_view view(relay_log);
+  return ForEachEventBySize(view, [&](uint64_t at, uint64_t size) {
+    if (LittleEndian(view, at + kServerIdAt, 4) != from) {
+      return core::Status::Ok();
+    }
+    if (checksums && size < kEventHeaderSize + kChecksumSize) {
+      return CorruptAt(at, "an event too short for its checksum");
+    }
+    for (size_t byte = 0; byte < 4; ++byte) {
+      relay_log[at + kServerIdAt + byte] = static_cast<char>((to >> (8 * byte)) & 0xff);
+    }
+    if (checksums) {
+      const uint64_t body = size - kChecksumSize;
+      std::string checked = relay_log.substr(at, body);
+      if (static_cast<uint8_t>(checked[kTypeAt]) ==
+          static_cast<uint8_t>(BinlogEventType::kFormatDescription)) {
+        // The server sets LOG_EVENT_BINLOG_IN_USE_F here while the file is open, in place: the
+        // checksum covers the event with that flag clear.
+        checked[kEventFlagsAt] =
+            static_cast<char>(static_cast<uint8_t>(checked[kEventFlagsAt]) & ~kBinlogInUseFlag);
+      }
+      const uint32_t crc = Crc32(checked);
+      for (size_t byte = 0; byte < 4; ++byte) {
+        relay_log[at + body + byte] = static_cast<char>((crc >> (8 * byte)) & 0xff);
+      }
+    }
+    return core::Status::Ok();
+  });
+}
+
 core::Result<std::vector<ReplayFileTransaction>> ReplayFileTransactions(std::string_view file) {
   std::vector<ReplayFileTransaction> transactions;
   HS_TRY(ForEachEventBySize(file, [&](uint64_t at, uint64_t size) {

@@ -102,6 +102,14 @@ core::Result<BinlogScan> ScanBinlog(std::string_view bytes, uint64_t offset,
 // an event that does not fit.
 core::Result<std::set<uint32_t>> BinlogEventServerIds(std::string_view file);
 
+// `relay_log` (magic, then whole events; `checksums` as its format description says) with every
+// event's server id `from` changed to `to`, each changed event's CRC-32 recomputed (a format
+// description's with LOG_EVENT_BINLOG_IN_USE_F clear, as the server computes it). For a server
+// whose own id cannot change while it runs (a Galera node under wsrep_gtid_mode): the applier
+// would skip the events carrying it. kCorruption when an event does not fit in the file.
+core::Status ReplaceEventServerIds(std::string& relay_log, uint32_t from, uint32_t to,
+                                   bool checksums);
+
 // A transaction's start in a replay file: its GTID event's offset and GTID.
 struct ReplayFileTransaction {
   uint64_t offset = 0;

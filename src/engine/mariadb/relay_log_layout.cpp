@@ -94,48 +94,6 @@ uint32_t ReplayServerId(uint32_t own, const std::set<uint32_t>& event_server_ids
   return own;  // unreachable: a set cannot hold every id
 }
 
-core::Status ReplaceEventServerIds(std::string& relay_log, uint32_t from, uint32_t to,
-                                   bool checksums) {
-  constexpr size_t kEventTypeAt = 4;
-  constexpr size_t kServerIdAt = 5;
-  constexpr size_t kEventSizeAt = 9;
-  constexpr size_t kEventFlagsAt = 17;
-  constexpr size_t kChecksumSize = 4;
-  constexpr uint8_t kFormatDescriptionType = 15;
-  constexpr uint8_t kBinlogInUseFlag = 0x1;
-  for (uint64_t at = kMagicSize; at < relay_log.size();) {
-    const uint64_t remaining = relay_log.size() - at;
-    const uint64_t size =
-        remaining < kEventHeaderSize ? 0 : ReadLittleEndian(relay_log, at + kEventSizeAt, 4);
-    if (size < kEventHeaderSize + (checksums ? kChecksumSize : 0) || size > remaining) {
-      return core::Corruption("relay log: the event at offset " + std::to_string(at) +
-                              " does not fit in the file");
-    }
-    if (ReadLittleEndian(relay_log, at + kServerIdAt, 4) == from) {
-      std::string id;
-      AppendLittleEndian(id, to, 4);
-      relay_log.replace(at + kServerIdAt, 4, id);
-      if (checksums) {
-        const uint64_t body = size - kChecksumSize;
-        std::string checked = relay_log.substr(at, body);
-        if (static_cast<uint8_t>(checked[kEventTypeAt]) == kFormatDescriptionType) {
-          // The server sets LOG_EVENT_BINLOG_IN_USE_F here while the file is open, in place: the
-          // checksum covers the event with that flag clear.
-          checked[kEventFlagsAt] =
-              static_cast<char>(static_cast<uint8_t>(checked[kEventFlagsAt]) & ~kBinlogInUseFlag);
-        }
-        auto crc = ::crc32_z(0L, Z_NULL, 0);
-        crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(checked.data()), body);
-        std::string sum;
-        AppendLittleEndian(sum, crc, 4);
-        relay_log.replace(at + body, kChecksumSize, sum);
-      }
-    }
-    at += size;
-  }
-  return core::Status::Ok();
-}
-
 std::string ChangeMasterToRelayLogs(const RelayLogLayout& layout) {
   // The host is never contacted: only the SQL thread starts. A name that cannot resolve
   // (RFC 2606 .invalid) keeps an accidental START SLAVE from reaching any server.

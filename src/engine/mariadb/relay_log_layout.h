@@ -52,14 +52,6 @@ std::string SourceRotateEvent(const std::string& name, uint32_t server_id, bool 
 // its format description event. kCorruption when the file does not start with one.
 core::Result<std::string> RelayLogFromBinlog(std::string binlog, const std::string& name);
 
-// `relay_log` (magic, then whole events; `checksums` as its format description says) with every
-// event's server id `from` changed to `to`, each changed event's CRC-32 recomputed (a format
-// description's with LOG_EVENT_BINLOG_IN_USE_F clear, as the server computes it). For a server
-// whose own id cannot change while it runs (a Galera node under wsrep_gtid_mode): the applier
-// would skip the events carrying it. kCorruption when an event does not fit in the file.
-core::Status ReplaceEventServerIds(std::string& relay_log, uint32_t from, uint32_t to,
-                                   bool checksums);
-
 // CHANGE MASTER TO a host that is never contacted (only the SQL thread starts), the SQL thread at
 // the start of the first file, positions by file (the relay logs are the whole input).
 std::string ChangeMasterToRelayLogs(const RelayLogLayout& layout);

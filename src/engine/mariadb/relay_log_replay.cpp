@@ -280,7 +280,16 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   report.fallback_reason = ParallelReplayRefusal(vars, !slaves.empty());
   std::string basename = vars.GetOr(0, "relay_log_basename");
   if (report.fallback_reason.empty() && basename.empty()) {
-    HS_ASSIGN_OR_RETURN(basename, ProbeDefaultRelayLogBasename(*conn, vars.GetOr(0, "datadir")));
+    // A probe that fails (a privilege, an odd name) costs the speed, not the restore: the
+    // client replays instead, as for any other refusal.
+    core::Result<std::string> probed =
+        ProbeDefaultRelayLogBasename(*conn, vars.GetOr(0, "datadir"));
+    if (!probed.ok()) {
+      report.fallback_reason = "relay_log is not set and its default name could not be learned: " +
+                               probed.status().message();
+      return report;
+    }
+    basename = *probed;
     core::LogInfo("relay_log is not set on '" + target.name + "'; its relay logs are named '" +
                   basename + ".*'");
   }
