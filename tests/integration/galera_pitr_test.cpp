@@ -8,6 +8,7 @@
 //   load (the base backup is taken under it too); the archiver continues on another node; a
 //   restore to a time after the switch has exactly the rows the cluster held at that time (no
 //   gap, no duplicate);
+// - with no Synced node (each desynced) archiving is refused, naming each node's state;
 // - a node without wsrep_gtid_mode is refused as the archive's source.
 #include <chrono>
 #include <ctime>
@@ -33,7 +34,14 @@ namespace {
 using platform::EngineKind;
 
 constexpr int kNodes = 3;
-constexpr int kUsageExit = 2;  // docs/exit-codes.md
+constexpr int kUsageExit = 2;         // docs/exit-codes.md
+constexpr int kUnreachableExit = 21;  // docs/exit-codes.md
+// A node's place in the cluster: "Synced,3,Primary" when all is well.
+constexpr const char* kPlaceInCluster =
+    "SELECT CONCAT_WS(',', MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT', VARIABLE_VALUE, "
+    "NULL)), MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_SIZE', VARIABLE_VALUE, NULL)), "
+    "MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL))) FROM "
+    "information_schema.GLOBAL_STATUS";
 
 class GaleraPitrTest : public ::testing::Test {
  protected:
@@ -121,6 +129,40 @@ class GaleraPitrTest : public ::testing::Test {
     pid_t pid = 0;
     file >> pid;
     return pid;
+  }
+  // What each node says of its place in the cluster, and the end of its error log: printed when
+  // the cluster stops taking writes, so a failure says whether the survivors lost the primary
+  // component and why.
+  static std::string ClusterDiagnosis() {
+    std::string text;
+    for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+      text += "--- node " + std::to_string(ordinal) +
+              " (state, size, component): " + Sql(ordinal, kPlaceInCluster) + "\n";
+      auto log = core::ReadFileToString(sc_->instance(ordinal).log_file);
+      if (log.ok()) {
+        constexpr size_t kTail = 6000;
+        text += log->size() > kTail ? log->substr(log->size() - kTail) : *log;
+      }
+    }
+    return text;
+  }
+  // Gone, or a zombie (its sockets are closed; its parent has not reaped it yet).
+  static bool ProcessGone(pid_t pid) {
+    auto stat = core::ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat.ok()) {
+      return true;
+    }
+    auto after_name = stat->rfind(')');
+    return after_name != std::string::npos && stat->compare(after_name, 3, ") Z") == 0;
+  }
+  // What /proc says of a process that outlived SIGKILL (its state and where it waits).
+  static std::string ProcessState(pid_t pid) {
+    std::string text = "process " + std::to_string(pid) + " still exists:\n";
+    for (const char* file : {"status", "wchan", "stack"}) {
+      auto content = core::ReadFileToString("/proc/" + std::to_string(pid) + "/" + file);
+      text += std::string(file) + ": " + (content.ok() ? *content : "(unreadable)") + "\n";
+    }
+    return text;
   }
   static int OrdinalOf(const std::string& name) {
     for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
@@ -213,8 +255,28 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
   NativeBackup();
   ASSERT_TRUE(writer.WaitForAcknowledged(50, std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a cycle or two on it
-  ASSERT_EQ(::kill(ServerPid(killed), SIGKILL), 0);
-  ASSERT_TRUE(writer.WaitForAcknowledged(100, std::chrono::seconds(60)));
+  const pid_t killed_pid = ServerPid(killed);
+  ASSERT_EQ(::kill(killed_pid, SIGKILL), 0);
+  // The process must be gone (its sockets closed) before the survivors are judged: a server
+  // stuck in the kernel on its way out keeps its ports.
+  ASSERT_TRUE(WaitUntil([&] { return ProcessGone(killed_pid); }, std::chrono::seconds(60)))
+      << ProcessState(killed_pid);
+  // The two survivors form the primary component (2 of 3) and go on taking writes.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+          if (ordinal != killed && Sql(ordinal, kPlaceInCluster) != "Synced,2,Primary") {
+            return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(120)))
+      << ClusterDiagnosis();
+  ASSERT_TRUE(writer.WaitForAcknowledged(100, std::chrono::seconds(60)))
+      << "the writer had " << writer.failures() << " failures in " << writer.attempts()
+      << " attempts\n"
+      << ClusterDiagnosis();
   writer.Stop();
   const int alive = killed == 0 ? 1 : 0;
   std::string committed_ids = Sql(alive, "SELECT id FROM pit.w ORDER BY id");
@@ -253,6 +315,29 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
     EXPECT_EQ(check.duplicated, 0) << "node " << ordinal;
   }
   EXPECT_EQ(On("triage").exit_code, 0);
+}
+
+TEST_F(GaleraPitrTest, NoSyncedNodeRefusesArchivingAndSaysWhereEachNodeStands) {
+  // A desynced node is reachable and writable but may lag the cluster: the refusal must say what
+  // each node is, not only "writable".
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    Sql(ordinal, "SET GLOBAL wsrep_desync = ON");
+  }
+  std::vector<std::string> args = {"archive", "binlog"};
+  for (auto& flag : Scope()) {
+    args.push_back(flag);
+  }
+  auto refused = hs_->Run(args);
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    Sql(ordinal, "SET GLOBAL wsrep_desync = OFF");
+  }
+  EXPECT_EQ(refused.exit_code, kUnreachableExit) << refused.out << refused.err;
+  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+    EXPECT_NE(refused.err.find(sc_->instance(ordinal).name +
+                               ": writable, not Synced (Donor/Desynced, Primary)"),
+              std::string::npos)
+        << refused.err;
+  }
 }
 
 TEST_F(GaleraPitrTest, ZzArchivingRefusesANodeWithoutWsrepGtidMode) {

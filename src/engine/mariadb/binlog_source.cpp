@@ -33,6 +33,9 @@ struct WriterProbe {
   bool writable = false;    // read_only off
   bool replicates = false;  // has a replication source configured
   bool galera_synced = false;
+  // Galera: why a node that is not Synced does not qualify ("Initialized, non-Primary"): a node
+  // can be reachable and writable (read_only off) and still outside the primary component.
+  std::string galera_state;
   // Galera: every write set in this node's binlog (log_slave_updates), with the GTID every node
   // gives it (wsrep_gtid_mode).
   bool galera_logs_every_write_set = false;
@@ -66,6 +69,11 @@ WriterProbe Probe(const platform::Cluster& cluster, const platform::Instance& in
   if (galera) {
     auto status = (*conn)->GlobalStatus("wsrep_local_state");
     state = status.ok() ? *status : std::nullopt;
+    auto comment = (*conn)->GlobalStatus("wsrep_local_state_comment");
+    auto component = (*conn)->GlobalStatus("wsrep_cluster_status");
+    probe.galera_state =
+        (comment.ok() && comment->has_value() ? **comment : "state unknown") + ", " +
+        (component.ok() && component->has_value() ? **component : "component unknown");
     auto modes = (*conn)->QueryValue("SELECT @@log_slave_updates AND @@wsrep_gtid_mode");
     probe.galera_logs_every_write_set = modes.ok() && modes->value_or("0") == "1";
   }
@@ -129,6 +137,9 @@ std::string DescribeProbes(const std::vector<WriterProbe>& probes) {
     } else {
       text += std::string(probe.writable ? "writable" : "read-only") +
               (probe.replicates ? ", replicates" : "") + (probe.log_bin ? "" : ", no binlog");
+      if (!probe.galera_state.empty() && !probe.galera_synced) {
+        text += ", not Synced (" + probe.galera_state + ")";
+      }
     }
   }
   return text;
