@@ -218,6 +218,10 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
   repo::TreeRestoreOptions tree_options;
   tree_options.restore_owner = result.plan.restore_owner;
+  // The server started on the tree reads what it needs; keeping every restored page cached made
+  // the restore of a 1.5 GB data directory take 3.7 to 5.7 s instead of 3.1
+  // (docs/native-backups.md).
+  tree_options.drop_written_pages = true;
   // The snapshot names where it keeps the data directory (a verification restores another
   // cluster's snapshot into its scratch cluster).
   std::string tree = snapshot.paths.empty() ? NativeDataPath(cluster) : snapshot.paths.front();

@@ -19,6 +19,10 @@ struct TreeRestoreOptions {
   // filesystem): a database started on the restored tree right after must find it on disk after
   // a crash, as after its own checkpoint.
   bool sync = true;
+  // Drop each large file's pages from the page cache once written back, a few strides behind
+  // the writing: for a tree handed to a server that reads what it needs (a data directory), not
+  // to a caller that reads it all back at once. Files under 16 MiB keep their pages.
+  bool drop_written_pages = false;
   // chown files to the uid/gid recorded in the snapshot (needs root; off: the restoring user).
   bool restore_owner = false;
   // Optional: for each file (its path relative to the target directory, '/'-separated), a sink
