@@ -83,13 +83,29 @@ class GaleraPitrTest : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     return hs_->Run(all);
   }
-  static void Archive() {
+  static CmdResult RunArchive() {
     std::vector<std::string> args = {"archive", "binlog"};
     for (auto& flag : Scope()) {
       args.push_back(flag);
     }
-    auto run = hs_->Run(args);
+    return hs_->Run(args);
+  }
+  static void Archive() {
+    auto run = RunArchive();
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
+  // One archive cycle while every node runs with `variable` set to `value`; the variable is set
+  // back to `restore` on every node afterwards.
+  static CmdResult ArchiveWithEveryNode(const std::string& variable, const std::string& value,
+                                        const std::string& restore) {
+    for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+      Sql(ordinal, "SET GLOBAL " + variable + " = " + value);
+    }
+    auto run = RunArchive();
+    for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+      Sql(ordinal, "SET GLOBAL " + variable + " = " + restore);
+    }
+    return run;
   }
   static void NativeBackup() {
     auto run = On("backup", {"--method", "native"});
@@ -320,17 +336,7 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
 TEST_F(GaleraPitrTest, NoSyncedNodeRefusesArchivingAndSaysWhereEachNodeStands) {
   // A desynced node is reachable and writable but may lag the cluster: the refusal must say what
   // each node is, not only "writable".
-  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
-    Sql(ordinal, "SET GLOBAL wsrep_desync = ON");
-  }
-  std::vector<std::string> args = {"archive", "binlog"};
-  for (auto& flag : Scope()) {
-    args.push_back(flag);
-  }
-  auto refused = hs_->Run(args);
-  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
-    Sql(ordinal, "SET GLOBAL wsrep_desync = OFF");
-  }
+  auto refused = ArchiveWithEveryNode("wsrep_desync", "ON", "OFF");
   EXPECT_EQ(refused.exit_code, kUnreachableExit) << refused.out << refused.err;
   for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
     EXPECT_NE(refused.err.find(sc_->instance(ordinal).name +
@@ -343,17 +349,7 @@ TEST_F(GaleraPitrTest, NoSyncedNodeRefusesArchivingAndSaysWhereEachNodeStands) {
 TEST_F(GaleraPitrTest, ZzArchivingRefusesANodeWithoutWsrepGtidMode) {
   // Each node would number the write sets its own way: archiving it, then another, would lose
   // or repeat transactions.
-  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
-    Sql(ordinal, "SET GLOBAL wsrep_gtid_mode = OFF");
-  }
-  std::vector<std::string> args = {"archive", "binlog"};
-  for (auto& flag : Scope()) {
-    args.push_back(flag);
-  }
-  auto refused = hs_->Run(args);
-  for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
-    Sql(ordinal, "SET GLOBAL wsrep_gtid_mode = ON");
-  }
+  auto refused = ArchiveWithEveryNode("wsrep_gtid_mode", "OFF", "ON");
   EXPECT_EQ(refused.exit_code, kUsageExit) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("wsrep_gtid_mode"), std::string::npos) << refused.err;
 }
