@@ -56,8 +56,13 @@ core::Status ApplyAttributes(int fd, const Node& node, const std::string& path,
 // so a large file reuses a few strides' worth of pages instead of taking new ones for every byte.
 class RestoredFileSink : public core::ByteSink {
  public:
-  RestoredFileSink(int fd, std::unique_ptr<core::ByteSink> check, bool drop_behind)
-      : file_(fd), fd_(fd), check_(std::move(check)), drop_behind_(drop_behind) {}
+  RestoredFileSink(int fd, std::string path, std::unique_ptr<core::ByteSink> check,
+                   bool drop_behind)
+      : file_(fd),
+        fd_(fd),
+        path_(std::move(path)),
+        check_(std::move(check)),
+        drop_behind_(drop_behind) {}
 
   core::Status Write(core::ByteView data) override {
     if (check_ != nullptr)
@@ -105,7 +110,7 @@ class RestoredFileSink : public core::ByteSink {
       int error = errno;
       // A filesystem without the call keeps its pages; an I/O error is the restore's failure.
       if (error != EINVAL && error != ENOSYS && error != ESPIPE && error != EOPNOTSUPP)
-        return core::ErrnoStatus("write back a restored file", error);
+        return core::ErrnoStatus("write '" + path_ + "' back to disk", error);
       drop_behind_ = false;
       return core::Status::Ok();
     }
@@ -116,6 +121,7 @@ class RestoredFileSink : public core::ByteSink {
 
   core::FdSink file_;
   int fd_;
+  std::string path_;  // for messages
   std::unique_ptr<core::ByteSink> check_;
   bool drop_behind_;
   uint64_t written_ = 0;
@@ -261,7 +267,7 @@ core::Status TreeRestorer::RestoreFile(const Node& node, const std::string& path
   std::unique_ptr<core::ByteSink> check;
   if (options_.file_check)
     check = options_.file_check(path.substr(target_dir_.size() + 1));
-  RestoredFileSink sink(fd.get(), std::move(check), options_.drop_written_pages);
+  RestoredFileSink sink(fd.get(), path, std::move(check), options_.drop_written_pages);
   HS_ASSIGN_OR_RETURN(uint64_t written, DumpFile(repo_, node, sink, per_file_));
   if (written != node.size) {
     return core::Corruption("'" + path + "' restored " + std::to_string(written) + " bytes, the " +
