@@ -215,7 +215,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                     DescribeTarget(options.target),
                 {{"transactions", std::to_string(result.plan.transactions)},
                  {"final_gtid", result.plan.final_state}});
-  HS_ASSIGN_OR_RETURN(core::TempDir scratch, core::TempDir::Create("hasteward-binlog-replay-"));
+  HS_ASSIGN_OR_RETURN(core::TempDir scratch,
+                      core::TempDir::CreateOwned("hasteward-binlog-replay-"));
   // Written before anything changes: a failure here leaves the cluster as it was.
   std::vector<std::string> replay_paths;
   for (const auto& replay : result.plan.files) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace hasteward::core {
 namespace {
@@ -141,6 +143,57 @@ TEST(MakeDirsTest, FailsWhenAFileIsInTheWay) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), ErrorCode::kStorage);
   EXPECT_NE(s.message().find("/file/sub'"), std::string::npos) << s.message();
+}
+
+// A pid that named a process which has exited and been reaped.
+pid_t DeadPid() {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST(TempDirTest, AnOwnedDirectoryCarriesThePidOfItsProcessInItsName) {
+  auto parent = TempDir::Create("hs-temp-dir-test-parent-");
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  auto owned = TempDir::CreateOwned("replay-", parent->path());
+  ASSERT_TRUE(owned.ok()) << owned.status().ToString();
+  std::string expected = parent->path() + "/replay-" + std::to_string(::getpid()) + "-";
+  EXPECT_EQ(owned->path().rfind(expected, 0), 0U) << owned->path();
+}
+
+// What a killed run left is removed; what a live process, another prefix, an unowned name or a
+// symlink named like a leftover holds is not.
+TEST(TempDirTest, TheSweepRemovesOnlyDirectoriesOfDeadOwners) {
+  auto parent = TempDir::Create("hs-temp-dir-test-parent-");
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  const std::string base = parent->path() + "/";
+  const std::string dead = std::to_string(DeadPid());
+  const std::string alive = std::to_string(::getpid());
+  ASSERT_TRUE(MakeDirs(base + "replay-" + dead + "-AbC123/inner").ok());
+  WriteFile(base + "replay-" + dead + "-AbC123/inner/0.binlog", "rows");
+  ASSERT_TRUE(MakeDirs(base + "replay-" + alive + "-XyZ789").ok());
+  ASSERT_TRUE(MakeDirs(base + "other-" + dead + "-AbC123").ok());
+  ASSERT_TRUE(MakeDirs(base + "replay-AbC123").ok());  // made by Create: no pid in the name
+  ASSERT_TRUE(MakeDirs(base + "kept").ok());
+  ASSERT_EQ(::symlink((base + "kept").c_str(), (base + "replay-" + dead + "-LiNk00").c_str()), 0);
+
+  EXPECT_EQ(SweepAbandonedTempDirs("replay-", parent->path()), 1);
+  EXPECT_FALSE(fs::exists(base + "replay-" + dead + "-AbC123"));
+  EXPECT_TRUE(fs::exists(base + "replay-" + alive + "-XyZ789"));
+  EXPECT_TRUE(fs::exists(base + "other-" + dead + "-AbC123"));
+  EXPECT_TRUE(fs::exists(base + "replay-AbC123"));
+  EXPECT_TRUE(fs::is_symlink(base + "replay-" + dead + "-LiNk00"));
+  EXPECT_TRUE(fs::exists(base + "kept"));
+
+  // CreateOwned sweeps first.
+  ASSERT_TRUE(MakeDirs(base + "replay-" + dead + "-DeF456").ok());
+  auto owned = TempDir::CreateOwned("replay-", parent->path());
+  ASSERT_TRUE(owned.ok()) << owned.status().ToString();
+  EXPECT_FALSE(fs::exists(base + "replay-" + dead + "-DeF456"));
 }
 
 }  // namespace

@@ -243,7 +243,8 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayOnGalera(
   // would number the cluster's next writes with the replay's sequence numbers, and a later
   // restore, which orders a Galera archive by sequence number, would skip them. The last
   // transaction, given to the node with wsrep_gtid_seq_no, moves the counter to the target.
-  HS_ASSIGN_OR_RETURN(core::TempDir scratch, core::TempDir::Create("hasteward-galera-replay-"));
+  HS_ASSIGN_OR_RETURN(core::TempDir scratch,
+                      core::TempDir::CreateOwned("hasteward-galera-replay-"));
   HS_ASSIGN_OR_RETURN(LastTransactionSplit split,
                       SplitOffLastTransaction(input.local_paths, scratch.path()));
   BinlogReplayReport report;
