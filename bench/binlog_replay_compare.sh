@@ -28,7 +28,10 @@ export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 export HASTEWARD_BACKUPS_PATH=$W/repo RESTIC_REPOSITORY=$W/repo RESTIC_PASSWORD=bench
 export RESTIC_CACHE_DIR=$W/restic-cache
 LOAD=
+# shellcheck source=bench/lib/kill_tree.sh
+. "$(dirname "$0")/lib/kill_tree.sh"
 cleanup() {
+  kill_tree $$
   [ -z "$LOAD" ] || kill "$LOAD" 2>/dev/null || true
   "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
   rm -rf "$W" || true

@@ -22,7 +22,10 @@ W=$(mktemp -d /tmp/hs-bench-pgswitch-XXXXXX)
 chmod 755 "$W"
 export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 PIDS=()
+# shellcheck source=bench/lib/kill_tree.sh
+. "$(dirname "$0")/lib/kill_tree.sh"
 cleanup() {
+  kill_tree $$
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 2
   for d in "$W"/patroni/pg0 "$W"/patroni/pg1; do

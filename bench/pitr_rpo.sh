@@ -27,8 +27,10 @@ export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
 export HASTEWARD_BACKUPS_PATH=$W/repo RESTIC_REPOSITORY=$W/repo RESTIC_PASSWORD=bench
 export RESTIC_CACHE_DIR=$W/restic-cache
 PIDS=()
+# shellcheck source=bench/lib/kill_tree.sh
+. "$(dirname "$0")/lib/kill_tree.sh"
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  kill_tree $$
   wait 2>/dev/null || true
   "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
   rm -rf "$W"
@@ -60,7 +62,8 @@ sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="
   --mysql-user=admin --mysql-password="$PW" --tables=$TABLES --table-size=$ROWS prepare >/dev/null
 SERVER_PID=$(sql -e "SELECT @@pid_file" | xargs cat)
 
-hw archive binlog --follow --interval 1s >"$W/archiver.log" 2>&1 &
+# The binary itself in the background (not through hw): $! is then the archiver's own PID.
+"$HW" archive binlog -e mariadb -c bench -n b --follow --interval 1s >"$W/archiver.log" 2>&1 &
 PIDS+=($!)
 sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$PORT" \
   --mysql-user=admin --mysql-password="$PW" --tables=$TABLES --table-size=$ROWS \

@@ -47,7 +47,10 @@ site() {
     RESTIC_CACHE_DIR=$W/$s/cache "$HW" "$@"
 }
 PIDS=()
+# shellcheck source=bench/lib/kill_tree.sh
+. "$(dirname "$0")/lib/kill_tree.sh"
 cleanup() {
+  kill_tree $$
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   site src sandbox down -c shop -n src >/dev/null 2>&1 || true
   site dr sandbox down -c shop -n dr >/dev/null 2>&1 || true

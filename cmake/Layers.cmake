@@ -33,6 +33,13 @@ function(hasteward_add_layer_tests name)
                         GTest::gtest GTest::gtest_main GTest::gmock)
   hasteward_warnings(${name}_tests)
   hasteward_test_build_flags(${name}_tests)
+  hasteward_test_pch(${name}_tests)
   gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_DISCOVERY_FILTER}"
                        PROPERTIES LABELS "unit" ENVIRONMENT "HASTEWARD_TEST_BIN=$<TARGET_FILE:hasteward>")
+endfunction()
+
+# A test target reuses the tests' one precompiled header (tests/CMakeLists.txt, hs_test_pch); its
+# compile options must be those of hs_test_pch: hasteward_warnings and hasteward_test_build_flags.
+function(hasteward_test_pch target)
+  target_precompile_headers(${target} REUSE_FROM hs_test_pch)
 endfunction()

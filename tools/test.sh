@@ -7,11 +7,10 @@
 # (the demo's build) leaves warnings as warnings, so a newer compiler cannot stop a user's build.
 # clang-tidy runs over src/ at the lowest CPU priority (SCHED_IDLE) beside the build and ctest: it
 # needs only the compile database (no source is generated at build time), so it starts as soon as
-# cmake has configured and takes whatever CPU the build's link steps and the database tests' waits
-# on servers leave idle (CI is CPU-bound from the build onwards, so every idle second it fills is a
-# second less of tidy alone after ctest); tools/tidy.sh skips files unchanged since a clean check,
-# and a clean clone checks them all (without computing the cache keys, which only a later run in
-# the same build directory could use). HASTEWARD_TIDY=OFF skips it for a quick local run.
+# cmake has configured. tools/tidy.sh checks only the files whose key is not in the committed
+# tools/tidy-clean.txt (recorded by the last full check, path-independent) or in the build
+# directory's own record, so a clean clone re-checks exactly what changed since the last full
+# check. HASTEWARD_TIDY=OFF skips it for a quick local run; TIDY_CACHE=OFF forces a full check.
 # ctest runs HASTEWARD_TEST_JOBS tests at a time (default 2, CI's cores). Four at a time took the
 # suite from 32 to 25 minutes but left clang-tidy almost no CPU until ctest ended, and one archive
 # story missed its 60-second catch-up bound with four heavy stories starting together; tests with a
@@ -34,6 +33,8 @@ step_summary() {
   step "end"
   echo "steps: ${step_times[*]/%/;} total $SECONDS s"
 }
+# What else runs on the machine decides much of a CI run's time: say it first.
+./tools/ci_report.sh machine
 step setup; ./tools/setup.sh
 step rules; ./tools/check_layers.sh; ./tools/check_nolint.sh; ./tools/format.sh --check
 export HASTEWARD_WERROR=${HASTEWARD_WERROR:-ON}
@@ -43,13 +44,9 @@ step configure; ./tools/build.sh build.ninja
 tidy_pid=""
 if [ "${HASTEWARD_TIDY:-ON}" = ON ]; then
   step "clang-tidy (background, log in build/tidy.log)"
-  tidy_cache=ON
-  if [ ! -d build/tidy-clean ]; then
-    tidy_cache=OFF
-  fi
   # SCHED_IDLE: the CPU only when nothing else wants it, even when the whole run is niced (nice 19
   # alone would share the CPU equally with tests that already run at nice 19).
-  TIDY_CACHE=$tidy_cache chrt --idle 0 nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
+  chrt --idle 0 nice -n 19 ./tools/tidy.sh > build/tidy.log 2>&1 &
   tidy_pid=$!
 fi
 step build; ./tools/build.sh
@@ -63,9 +60,12 @@ if [ ! -f "$costs" ]; then
   mkdir -p "$(dirname "$costs")"
   cp tests/ctest-costs.txt "$costs"
 fi
+./tools/ci_report.sh snapshot build/pids-before-ctest
 set +e
 (cd build && ctest --output-on-failure --timeout 1500 -j "${HASTEWARD_TEST_JOBS:-2}" "$@") 2>&1 | tee build/ctest.log
 ctest_status=${PIPESTATUS[0]}
+./tools/ci_report.sh slowest build/ctest.log 15
+./tools/ci_report.sh leftovers build/pids-before-ctest
 tidy_status=0
 if [ -n "$tidy_pid" ]; then
   step "clang-tidy after ctest"

@@ -2,15 +2,19 @@
 # clang-tidy (Debian 12's 14.0.6, .clang-tidy) over the given files, or over every src/**/*.cpp.
 # Uses the compile database in $TIDY_BUILD_DIR (default: build). Exits non-zero on any finding.
 #
-# Incremental: a file that passed is recorded under $build_dir/tidy-clean/ by a key
-# (tools/tidy_key.py) hashing all that decides clang-tidy's verdict on it: the clang-tidy version,
-# .clang-tidy, the file's compile command and its preprocessed source with comments (clang's own
-# preprocessor: the file and every header it includes, src/ and system alike, NOLINT comments and
-# line layout kept). A later run skips a file whose key is recorded. Any change to those inputs is
-# a new key, so the file is checked again; only clean results are recorded, and only when the key
-# is the same after the check as before it (nothing was edited meanwhile); a finding is reported
-# on every run until fixed; a clean clone has no record, so it checks all of src/.
-# TIDY_CACHE=OFF checks every file regardless.
+# Incremental, also in a clean clone: a file that passed is recorded by a key (tools/tidy_key.py)
+# that hashes all that decides clang-tidy's verdict on it and nothing that differs between clones:
+# the clang-tidy version, .clang-tidy, the header packages' versions, the file's compile command
+# (paths as placeholders) and the content of the file and of every project header it includes.
+# A run skips a file whose key is recorded
+# - in tools/tidy-clean.txt (committed: `PATH KEY` per file, refreshed by every run that checks
+#   all of src/, so a clean clone re-checks exactly the files whose key changed since the last
+#   recorded full check), or
+# - in $build_dir/tidy-clean/ (this build directory's own record of clean results).
+# Only clean results are recorded, and only when the key is the same after the check as before it
+# (nothing was edited meanwhile); a finding is reported on every run until fixed, and its file's
+# line leaves tools/tidy-clean.txt. A header change changes the key of every file that includes
+# it. TIDY_CACHE=OFF checks every file regardless (a full check, which also rewrites the list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${TIDY_BUILD_DIR:-build}"
@@ -18,48 +22,67 @@ if [ ! -f "$build_dir/compile_commands.json" ]; then
   echo "tidy: no $build_dir/compile_commands.json; configure with cmake first" >&2
   exit 2
 fi
+whole_tree=OFF
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
+  whole_tree=ON
   # Largest first: the run ends with small files on both workers, not one large file on one.
   mapfile -t files < <(git ls-files -z 'src/*.cpp' | xargs -0 ls -S)
 fi
 cache_dir="$build_dir/tidy-clean"
-mkdir -p "$cache_dir"
-# What every file's key shares.
-common_key=$({
-  clang-tidy-14 --version
-  cat .clang-tidy
-} | sha256sum | cut -d' ' -f1)
+work_dir="$build_dir/tidy-run"
+committed=tools/tidy-clean.txt
+mkdir -p "$cache_dir" "$work_dir"
+touch "$committed"
+export TIDY_CACHE="${TIDY_CACHE:-ON}"
+
+# The keys of every file now (one python run: the headers are read once).
+python3 tools/tidy_key.py "$build_dir/compile_commands.json" "${files[@]}" >"$work_dir/keys"
 
 # One file: skip it when its key is recorded, else run clang-tidy, note the file in $run_log and
-# record a clean result. WarningsAsErrors in .clang-tidy turns any finding into a non-zero exit.
+# record a clean result (with its key in $work_dir/clean). WarningsAsErrors in .clang-tidy turns
+# any finding into a non-zero exit.
 check_one() {
   local file="$1" key="" after=""
-  if [ "$TIDY_CACHE" = ON ]; then
-    key=$(python3 tools/tidy_key.py "$build_dir/compile_commands.json" "$common_key" "$file")
-  fi
-  if [ -n "$key" ] && [ -e "$cache_dir/$key" ]; then
-    return 0
+  key=$(awk -v f="$file" '$1 == f { print $2 }' "$work_dir/keys")
+  if [ "$TIDY_CACHE" = ON ] && [ -n "$key" ]; then
+    if [ -e "$cache_dir/$key" ] || grep -qxF "$file $key" "$committed"; then
+      echo "$file $key" >>"$work_dir/clean"
+      return 0
+    fi
   fi
   echo "$file" >>"$run_log"
   # --quiet drops the "N warnings generated" chatter.
   clang-tidy-14 --quiet -p "$build_dir" "$file" || return 1
   if [ -n "$key" ]; then
-    after=$(python3 tools/tidy_key.py "$build_dir/compile_commands.json" "$common_key" "$file")
+    after=$(python3 tools/tidy_key.py "$build_dir/compile_commands.json" "$file" | cut -d' ' -f2)
     if [ "$after" = "$key" ]; then
       : >"$cache_dir/$key"
+      echo "$file $key" >>"$work_dir/clean"
     fi
   fi
 }
 export -f check_one
-run_log="$cache_dir/last-run"
+run_log="$work_dir/last-run"
 : >"$run_log"
-export build_dir cache_dir common_key run_log TIDY_CACHE="${TIDY_CACHE:-ON}"
+: >"$work_dir/clean"
+export build_dir cache_dir work_dir committed run_log
 
 # xargs exits 123 when any check failed.
 status=0
 printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P 2 bash -c 'check_one "$1"' check_one || status=$?
+
+# Refresh the committed list: this run's clean files with their keys; on a whole-tree run the list
+# is exactly those (deleted and failing files leave it), otherwise the other files keep their lines.
+{
+  if [ "$whole_tree" = OFF ]; then
+    awk 'NR == FNR { ran[$1] = 1; next } !($1 in ran)' "$work_dir/keys" "$committed"
+  fi
+  cat "$work_dir/clean"
+} | LC_ALL=C sort -u >"$work_dir/list"
+mv "$work_dir/list" "$committed"
+
 checked=$(wc -l <"$run_log")
 if [ "$status" -eq 0 ]; then
   echo "tidy: ok (${#files[@]} files; $checked checked, the rest unchanged since a clean check)"

@@ -1,8 +1,10 @@
 #include "cli/wal_identity.h"
 
 #include <filesystem>
+#include <set>
 
 #include "pitr/pitr.h"
+#include "pitr/server_user_access.h"
 
 namespace hasteward::cli {
 
@@ -49,7 +51,18 @@ core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions&
   if (!agent_socket.empty()) {
     context.agent_socket = std::filesystem::absolute(agent_socket, error).string();
   }
-  return pitr::BuildArchiveCommands(context);
+  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, pitr::BuildArchiveCommands(context));
+  if (!g.dry_run) {
+    // Each server runs these as its own OS user: one that cannot would fail every call unseen.
+    std::set<std::string> os_users;
+    for (const platform::Instance& instance : cluster.instances) {
+      os_users.insert(instance.os_user);
+    }
+    for (const std::string& os_user : os_users) {
+      HS_TRY(pitr::CheckServerUserReaches(context, os_user));
+    }
+  }
+  return commands;
 }
 
 }  // namespace hasteward::cli

@@ -427,5 +427,33 @@ TEST_F(PitrTest, PruneKeepsExactlyTheWalTheKeptBasesNeed) {
   EXPECT_EQ(Markers(), "r1,r2,r3\n");
 }
 
+// A binary the server's OS user cannot run (built below a home directory of mode 0700, as root's
+// is) is refused before the server is told, naming the path, the user and the directory; the
+// server's archive_command stays as it was. Written into the configuration, every wal-push would
+// fail inside the server, where nobody reads the error (a fresh Debian 12 root with the clone in
+// /root hit exactly that: "sh: 1: /root/project/build/src/hasteward: Permission denied").
+TEST_F(PitrTest, ArchiveEnableRefusesABinaryTheServersOsUserCannotRun) {
+  std::string home = hs_.Path("home");
+  ASSERT_TRUE(std::filesystem::create_directory(home));
+  ASSERT_EQ(::chmod(home.c_str(), 0700), 0);
+  std::string binary = home + "/hasteward";
+  std::filesystem::copy_file(HastewardBin(), binary);
+  std::string before = Sql("SELECT current_setting('archive_command')");
+  auto env = hs_.vars();
+  env["HASTEWARD_INVENTORY"] = pg_->inventory_path();
+  env["HASTEWARD_STATE_DIR"] = pg_->state_dir();
+  auto refused = RunCommand({binary, "archive", "enable", "-e", "cnpg", "-c", "shop", "-n", "pt",
+                             "--password-file", password_file_},
+                            env);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("'" + pg_->instance(0).os_user + "' cannot execute the hasteward " +
+                             "binary '" + binary + "'"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("cannot enter the directory '" + home + "'"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(Sql("SELECT current_setting('archive_command')"), before);
+}
+
 }  // namespace
 }  // namespace hasteward::testing

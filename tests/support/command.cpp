@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include "core/hex.h"
@@ -33,9 +36,69 @@ CmdResult RunCommand(const std::vector<std::string>& argv,
   return res;
 }
 
+namespace {
+
+// Whether every user may execute `path`: the file and each directory on the way to it have the
+// "others" execute bit.
+bool ExecutableByEveryone(const std::filesystem::path& path) {
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(path, error);
+  if (error) {
+    return false;
+  }
+  for (auto at = absolute; at != at.root_path(); at = at.parent_path()) {
+    auto perms = std::filesystem::status(at, error).permissions();
+    if (error || (perms & std::filesystem::perms::others_exec) == std::filesystem::perms::none) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A copy of `binary` every user can execute, shared by all test processes of one build:
+// /tmp/hasteward-test-bin/<inode>-<size>-<mtime>/hasteward, written under a temporary name and
+// renamed, so that concurrent tests find either nothing or the whole copy.
+std::string CopyExecutableByEveryone(const std::string& binary) {
+  struct stat st {};
+  if (::stat(binary.c_str(), &st) != 0) {
+    return binary;
+  }
+  std::filesystem::path dir = "/tmp/hasteward-test-bin";
+  dir /= std::to_string(st.st_ino) + "-" + std::to_string(st.st_size) + "-" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  std::filesystem::path copy = dir / "hasteward";
+  std::error_code error;
+  if (std::filesystem::exists(copy, error)) {
+    return copy.string();
+  }
+  std::filesystem::create_directories(dir, error);
+  for (const auto& made : {dir.parent_path(), dir}) {
+    std::filesystem::permissions(made, std::filesystem::perms(0755), error);
+  }
+  std::filesystem::path partial = dir / ("hasteward.partial-" + std::to_string(::getpid()));
+  std::filesystem::copy_file(binary, partial, std::filesystem::copy_options::overwrite_existing,
+                             error);
+  std::filesystem::permissions(partial, std::filesystem::perms(0755), error);
+  std::filesystem::rename(partial, copy, error);
+  return error ? binary : copy.string();
+}
+
+}  // namespace
+
 std::string HastewardBin() {
-  const char* bin = std::getenv("HASTEWARD_TEST_BIN");
-  return bin != nullptr ? bin : "hasteward";
+  // A build in a home directory the database servers' OS users cannot enter (root's is 0700)
+  // would leave the servers unable to run the archive_command the product writes (it names the
+  // running binary), so the tests run a copy every user can execute. The product itself refuses
+  // such a binary with a clear error (pitr/server_user_access.h), which its own test covers.
+  static const std::string bin = [] {
+    const char* configured = std::getenv("HASTEWARD_TEST_BIN");
+    if (configured == nullptr) {
+      return std::string("hasteward");
+    }
+    return ExecutableByEveryone(configured) ? std::string(configured)
+                                            : CopyExecutableByEveryone(configured);
+  }();
+  return bin;
 }
 
 std::string WriteFile(const std::string& path, const std::string& content) {
