@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/poll_until.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
@@ -68,7 +69,7 @@ class ServeWalAgentTest : public ::testing::Test {
     for (int id = from; id < to; ++id)
       Sql("INSERT INTO rows VALUES (" + std::to_string(id) + ")");
     const std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
-    ASSERT_TRUE(WaitUntil(
+    ASSERT_TRUE(core::PollUntil(
         [&] {
           return Sql("SELECT last_archived_wal >= '" + segment + "' FROM pg_stat_archiver") == "t";
         },
@@ -110,11 +111,11 @@ class ServeWalAgentTest : public ::testing::Test {
 
 TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillLosingNothing) {
   ASSERT_TRUE(serve_.Start(WriteConfig(), hs_.vars(), {}).ok()) << serve_.Logs();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_wal_agent_up") == 1; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_wal_agent_up") == 1; }, 30s))
       << serve_.Metrics() << serve_.Logs();
   struct stat socket_info {};
   // The agent listens once it opened the repository.
-  ASSERT_TRUE(WaitUntil([&] { return ::stat(socket_.c_str(), &socket_info) == 0; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return ::stat(socket_.c_str(), &socket_info) == 0; }, 30s))
       << serve_.Logs();
   EXPECT_EQ(socket_info.st_mode & 0777, 0600U);
   auto enabled = Hs({"archive", "enable", "--agent-socket", socket_});
@@ -126,7 +127,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   const double requests_before = Sample("hasteward_wal_agent_requests_total");
   for (int round = 0; round < 4; ++round)
     WriteSwitchAndWaitArchived(round * 10, round * 10 + 10);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Sample("hasteward_wal_agent_requests_total") - requests_before ==
                ArchivedCount() - archived_before;
@@ -144,7 +145,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   Sql("SELECT pg_switch_wal()");
   ASSERT_EQ(::kill(agent, SIGKILL), 0);
   WriteSwitchAndWaitArchived(2000, 2010);  // archived by wal-push alone, or the new agent
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Sample("hasteward_wal_agent_restarts_total") >= 1 &&
                Sample("hasteward_wal_agent_up") == 1 && AgentPid(socket_) != agent;
@@ -153,7 +154,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
       << serve_.Metrics() << serve_.Logs();
   const double requests_after_restart = Sample("hasteward_wal_agent_requests_total");
   WriteSwitchAndWaitArchived(3000, 3010);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return Sample("hasteward_wal_agent_requests_total") > requests_after_restart; }, 10s))
       << "the restarted agent serves wal-push again: " << serve_.Metrics();
 
