@@ -32,19 +32,13 @@
 #include "support/fake_kube_operators.h"
 #include "support/kube_published_cluster.h"
 #include "support/serve_process.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
 using platform::EngineKind;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 template <EngineKind kEngine>
 class KubeScenarioTest : public ::testing::Test {

@@ -20,6 +20,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
@@ -85,11 +86,6 @@ class RepairTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;
-  }
-  static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-      s.pop_back();
-    return s;
   }
 
   // Points the inventory's PostgreSQL bin_dir at a copy whose pg_dumpall first sleeps 1.5 s, so

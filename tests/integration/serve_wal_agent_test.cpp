@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/poll_until.h"
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
@@ -55,15 +56,10 @@ class ServeWalAgentTest : public ::testing::Test {
   void TearDown() override { serve_.Stop(); }
 
   CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(),
-                {"-e", "cnpg", "-c", "shop", "-n", "sa", "--password-file", password_file_});
-    return hs_.Run(args);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
-  std::string Sql(const std::string& sql) {
-    auto r = pg_->Sql(0, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? r->substr(0, r->find('\n')) : "";
-  }
+  std::string Sql(const std::string& sql) { return SqlOn(*pg_, sql); }
   // Rows [from, to), then the segment completed and waited for until the server archived it.
   void WriteSwitchAndWaitArchived(int from, int to) {
     for (int id = from; id < to; ++id)

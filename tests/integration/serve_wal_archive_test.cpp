@@ -13,6 +13,7 @@
 
 #include "core/fd.h"
 #include "core/poll_until.h"
+#include "support/cluster_env.h"
 #include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -61,15 +62,10 @@ class ServeWalArchiveTest : public ::testing::Test {
 
   // `hasteward <args...> -e cnpg -c shop -n sw --password-file F`.
   CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(),
-                {"-e", "cnpg", "-c", "shop", "-n", "sw", "--password-file", password_file_});
-    return hs_.Run(args);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
-  std::string Sql(const std::string& sql) {
-    auto r = pg_->Sql(0, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? r->substr(0, r->find('\n')) : "";
-  }
+  std::string Sql(const std::string& sql) { return SqlOn(*pg_, sql); }
   // Rows [from, to) in their own transactions, then the segment completed.
   void WriteAndSwitch(int from, int to) {
     for (int id = from; id < to; ++id)
