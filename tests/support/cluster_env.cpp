@@ -26,8 +26,7 @@ ClusterEnv ClusterEnv::On(const HastewardEnv& env, const SandboxCluster& sandbox
 CmdResult ClusterEnv::Hs(std::vector<std::string> args,
                          const HastewardEnv::EnvVars& extra_env) const {
   if (args.empty() || args.front() != "repo") {
-    args.insert(args.end(),
-                {"-e", binding_.engine, "-c", binding_.cluster, "-n", binding_.ns});
+    args.insert(args.end(), {"-e", binding_.engine, "-c", binding_.cluster, "-n", binding_.ns});
     args.insert(args.end(), binding_.flags.begin(), binding_.flags.end());
   }
   HastewardEnv::EnvVars vars;

@@ -21,8 +21,8 @@ class ClusterEnv {
     std::string engine;  // the -e value: cnpg | mariadb | galera
     std::string cluster;
     std::string ns;
-    std::string inventory;  // "" = the HastewardEnv's own
-    std::string state_dir;  // "" = the HastewardEnv's own
+    std::string inventory;           // "" = the HastewardEnv's own
+    std::string state_dir;           // "" = the HastewardEnv's own
     std::vector<std::string> flags;  // appended after the cluster flags (e.g. --password-file F)
   };
 
