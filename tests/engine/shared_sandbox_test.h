@@ -28,8 +28,8 @@ class SharedSandboxTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::signal(SIGPIPE, SIG_IGN);
-    auto s = EngineSandbox::Up(Suite::kSandbox.engine, Suite::kSandbox.instances,
-                               Suite::kSandbox.name);
+    auto s =
+        EngineSandbox::Up(Suite::kSandbox.engine, Suite::kSandbox.instances, Suite::kSandbox.name);
     // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
     // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
     if (!s.ok()) {

@@ -163,11 +163,11 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   EXPECT_TRUE(bases[0]["gap"].is_null()) << status.out;
   ASSERT_EQ(serve_.Stop(), 0);
   const std::string count = Sql("SELECT count(*) FROM rows");
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);  // pacing: the target's second differs from the rows'
   const std::string target =
       Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
           "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);         // pacing: later rows fall in a later second
   WriteSwitchAndWaitArchived(100000, 100001);  // after the target; completes its segment
   ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
   auto restored = Hs({"restore", "--until", target, "--yes"});

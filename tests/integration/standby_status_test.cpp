@@ -200,6 +200,7 @@ TEST_F(StandbyStatusTest, StaleWhenArchivingStoppedPastTheBound) {
   EXPECT_EQ(within.json["freshness"].value("state", ""), "ArchiveCatchingUp") << within.json;
   EXPECT_EQ(Condition(within, "Stale").value("status", ""), "False");
   EXPECT_GT(within.json["freshness"].value("backlogSegments", 0), 0);
+  // Pacing: the archive must fall behind the 2 s freshness bound on purpose.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   Status past = StandbyStatus(Declaration(hs_->Path("standby-password"), "2s"));
   EXPECT_EQ(Condition(past, "Stale").value("status", ""), "True") << past.json;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
@@ -136,8 +137,8 @@ class SwitchoverTest : public ::testing::Test {
     pid_file >> pid;
     ASSERT_GT(pid, 0);
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    core::PollUntil([pid] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(5),
+                    std::chrono::milliseconds(50));
   }
 
   HastewardEnv hs_{"hs-switchover-", "switchover-test"};
