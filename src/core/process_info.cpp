@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/fd.h"
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 
 namespace hasteward::core {
 
@@ -46,7 +46,7 @@ bool ProcessAlive(pid_t pid) {
 }
 
 bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
-  return WaitUntil(timeout, [pid] { return !ProcessAlive(pid); });
+  return PollUntil([pid] { return !ProcessAlive(pid); }, timeout);
 }
 
 bool TerminateProcess(pid_t pid, std::chrono::milliseconds grace) {

@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/fd.h"
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 
 namespace hasteward::core {
 
@@ -25,7 +25,7 @@ bool TcpAccepts(const std::string& host, int port) {
 
 Status WaitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
                   const std::string& what) {
-  if (WaitUntil(timeout, [&] { return TcpAccepts(host, port); })) {
+  if (PollUntil([&] { return TcpAccepts(host, port); }, timeout)) {
     return Status::Ok();
   }
   return Status(ErrorCode::kTimeout,

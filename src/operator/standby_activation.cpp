@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/poll_until.h"
 #include "core/tcp_probe.h"
-#include "core/wait_until.h"
 #include "dr/demotion_marker.h"
 #include "dr/dr.h"
 #include "dr/replay_end.h"
@@ -145,8 +145,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
       }
     }
     core::Status last = core::Status::Ok();
-    bool whole = core::WaitUntil(
-        options_.spec.activation.restore_timeout,
+    bool whole = core::PollUntil(
         [&] {
           auto report = engine::TriageCluster(target.platform(), target.cluster());
           last = report.ok() ? OnlyWritable(*report).status() : report.status();
@@ -161,7 +160,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
           }
           return last.ok();
         },
-        std::chrono::milliseconds(500));
+        options_.spec.activation.restore_timeout, std::chrono::milliseconds(500));
     if (!whole) {
       return core::Status(core::ErrorCode::kTimeout,
                           "the restored cluster did not become whole within "

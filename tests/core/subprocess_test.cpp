@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 
 namespace hasteward::core {
@@ -52,14 +53,8 @@ bool ProcessGone(pid_t pid) {
 }
 
 bool WaitUntilGone(pid_t pid, std::chrono::steady_clock::duration limit) {
-  auto deadline = steady_clock::now() + limit;
-  while (!ProcessGone(pid)) {
-    if (steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
+  return PollUntil([pid] { return ProcessGone(pid); },
+                   std::chrono::duration_cast<milliseconds>(limit), milliseconds(5));
 }
 
 // Reads a source to its end (or its error), appending everything to `out`.

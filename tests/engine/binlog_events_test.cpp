@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 
 #include "core/os_user.h"
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
-#include "core/wait_until.h"
 
 namespace hasteward::engine::mariadb {
 namespace {
@@ -89,7 +89,7 @@ class ScratchMariadb {
                     "--performance-schema=OFF"};
     options.stdout_mode = core::StdioMode::kNull;
     HS_ASSIGN_OR_RETURN(server_, core::Subprocess::Start(options));
-    if (!core::WaitUntil(std::chrono::seconds(60), [&] { return Sql("SELECT 1").ok(); })) {
+    if (!core::PollUntil([&] { return Sql("SELECT 1").ok(); }, std::chrono::seconds(60))) {
       return core::Status(core::ErrorCode::kTimeout,
                           "scratch mariadbd did not accept connections; see " + Path("error.log"));
     }

@@ -6,18 +6,15 @@
 #include <thread>
 
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::engine::testing {
 
 namespace {
 
-std::string g_sandbox_case;  // which EngineCase Sandbox() currently holds
+using hasteward::testing::Trim;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-    s.pop_back();
-  return s;
-}
+std::string g_sandbox_case;  // which EngineCase Sandbox() currently holds
 
 std::string Findings(const TriageReport& r) {
   std::string out;

@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "engine/engine_sandbox.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/triage.h"
 #include "engine/mariadb_test_util.h"
+#include "engine/shared_sandbox_test.h"
 
 namespace hasteward::engine::galera {
 namespace {
@@ -19,33 +21,14 @@ using mariadb::ConnectTo;
 using mariadb::MariadbChecksums;
 using mariadb::RunSql;
 
-class GaleraEngineTest : public ::testing::Test {
+class GaleraEngineTest : public SharedSandboxTest<GaleraEngineTest> {
+ public:
+  static constexpr SandboxSpec kSandbox{EngineKind::kGalera, 3, "enggal"};
+
  protected:
-  static void SetUpTestSuite() {
-    std::signal(SIGPIPE, SIG_IGN);
-    auto s = EngineSandbox::Up(EngineKind::kGalera, 3, "enggal");
-    // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
-    // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
-    if (!s.ok()) {
-      suite_error_ = s.status().ToString();
-      return;
-    }
-    sandbox_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete sandbox_;
-    sandbox_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(sandbox_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    cluster_ = sandbox_->cluster();
-  }
   void WaitForNode(int ordinal, const std::map<std::string, std::string>& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (MariadbChecksums(cluster_, ordinal) != want &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    core::PollUntil([&] { return MariadbChecksums(cluster_, ordinal) == want; },
+                    std::chrono::seconds(20), std::chrono::milliseconds(100));
     ASSERT_EQ(MariadbChecksums(cluster_, ordinal), want) << "node " << ordinal;
   }
   // A table that exists only on one node (wsrep_on=OFF for the session) marks the dump's source.
@@ -59,13 +42,8 @@ class GaleraEngineTest : public ::testing::Test {
                     .ok());
   }
 
-  inline static std::string suite_error_;
-  static EngineSandbox* sandbox_;
-  platform::Cluster cluster_;
   GaleraEngine engine_;
 };
-
-EngineSandbox* GaleraEngineTest::sandbox_ = nullptr;
 
 TEST_F(GaleraEngineTest, BackupFromSyncedNonFirstNodeDropRestoreGivesOriginalChecksums) {
   mariadb::WriteMariadbDataset(cluster_, 0);

@@ -7,51 +7,29 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "engine/engine_sandbox.h"
 #include "engine/mariadb/triage.h"
 #include "engine/mariadb_test_util.h"
+#include "engine/shared_sandbox_test.h"
 
 namespace hasteward::engine::mariadb {
 namespace {
 
-class MariadbEngineTest : public ::testing::Test {
+class MariadbEngineTest : public SharedSandboxTest<MariadbEngineTest> {
+ public:
+  static constexpr SandboxSpec kSandbox{EngineKind::kMariadb, 3, "engmy"};
+
  protected:
-  static void SetUpTestSuite() {
-    std::signal(SIGPIPE, SIG_IGN);
-    auto s = EngineSandbox::Up(EngineKind::kMariadb, 3, "engmy");
-    // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
-    // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
-    if (!s.ok()) {
-      suite_error_ = s.status().ToString();
-      return;
-    }
-    sandbox_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete sandbox_;
-    sandbox_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(sandbox_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    cluster_ = sandbox_->cluster();
-  }
   // Waits until `ordinal` has the primary's checksums.
   void WaitForReplica(int ordinal, const std::map<std::string, std::string>& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (MariadbChecksums(cluster_, ordinal) != want &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    core::PollUntil([&] { return MariadbChecksums(cluster_, ordinal) == want; },
+                    std::chrono::seconds(20), std::chrono::milliseconds(100));
     ASSERT_EQ(MariadbChecksums(cluster_, ordinal), want) << "replica " << ordinal;
   }
 
-  inline static std::string suite_error_;
-  static EngineSandbox* sandbox_;
-  platform::Cluster cluster_;
   MariadbEngine engine_;
 };
-
-EngineSandbox* MariadbEngineTest::sandbox_ = nullptr;
 
 TEST_F(MariadbEngineTest, BackupFromReplicaDropRestoreGivesOriginalChecksums) {
   WriteMariadbDataset(cluster_, 0);

@@ -10,32 +10,16 @@
 #include "engine/engine_sandbox.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage.h"
+#include "engine/shared_sandbox_test.h"
 
 namespace hasteward::engine::postgres {
 namespace {
 
-class PostgresEngineTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::signal(SIGPIPE, SIG_IGN);
-    auto s = EngineSandbox::Up(EngineKind::kPostgres, 2, "engpg");
-    // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
-    // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
-    if (!s.ok()) {
-      suite_error_ = s.status().ToString();
-      return;
-    }
-    sandbox_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete sandbox_;
-    sandbox_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(sandbox_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    cluster_ = sandbox_->cluster();
-  }
+class PostgresEngineTest : public SharedSandboxTest<PostgresEngineTest> {
+ public:
+  static constexpr SandboxSpec kSandbox{EngineKind::kPostgres, 2, "engpg"};
 
+ protected:
   std::unique_ptr<PgConnection> Connect(int ordinal, const std::string& db = "postgres") {
     auto c = PgConnection::ConnectInstance(cluster_, *cluster_.FindInstance(ordinal), db);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -96,13 +80,8 @@ class PostgresEngineTest : public ::testing::Test {
     return sink->Close();
   }
 
-  inline static std::string suite_error_;
-  static EngineSandbox* sandbox_;
-  platform::Cluster cluster_;
   PostgresEngine engine_;
 };
-
-EngineSandbox* PostgresEngineTest::sandbox_ = nullptr;
 
 TEST_F(PostgresEngineTest, BackupDropRestoreGivesOriginalChecksums) {
   WriteDataset();

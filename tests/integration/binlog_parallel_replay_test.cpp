@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
@@ -96,10 +97,8 @@ void ReplayStory(RelayLogNaming naming, const std::string& ns) {
                    "@@slave_ddl_exec_mode)"),
             "1 0 IDEMPOTENT");
   // The replica, rebuilt from the replayed primary, follows it.
-  for (int attempt = 0; attempt < 100 && sc.Sql(1, "SELECT COUNT(*) FROM par.t") != "151";
-       ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  core::PollUntil([&] { return sc.Sql(1, "SELECT COUNT(*) FROM par.t") == "151"; },
+                  std::chrono::seconds(10), std::chrono::milliseconds(100));
   EXPECT_EQ(sc.Sql(1, "SELECT COUNT(*) FROM par.t"), "151");
 }
 

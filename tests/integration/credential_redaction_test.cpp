@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -118,7 +119,7 @@ TEST(CredentialRedactionTest, OperatorJobChildrenGetTheRepositoryOutsideTheirCom
   std::set<std::string> children;
   std::vector<std::string> leaks;
   std::string m;
-  bool backed_up = WaitUntil(
+  bool backed_up = core::PollUntil(
       [&] {
         for (int i = 0; i < 20; ++i) {
           for (const auto& cmd : ProcessCommandLines()) {

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -247,7 +248,7 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
   auto follower = core::Subprocess::Start(follow);
   ASSERT_TRUE(follower.ok()) << follower.status().ToString();
   std::string archiving;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto text = core::ReadFileToString(follow.stdout_file);
         if (!text.ok() || text->empty()) {
@@ -275,10 +276,10 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
   ASSERT_EQ(::kill(killed_pid, SIGKILL), 0);
   // The process must be gone (its sockets closed) before the survivors are judged: a server
   // stuck in the kernel on its way out keeps its ports.
-  ASSERT_TRUE(WaitUntil([&] { return ProcessGone(killed_pid); }, std::chrono::seconds(60)))
+  ASSERT_TRUE(core::PollUntil([&] { return ProcessGone(killed_pid); }, std::chrono::seconds(60)))
       << ProcessState(killed_pid);
   // The two survivors form the primary component (2 of 3) and go on taking writes.
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
           if (ordinal != killed && Sql(ordinal, kPlaceInCluster) != "Synced,2,Primary") {
@@ -300,7 +301,7 @@ TEST_F(GaleraPitrTest, KilledArchivingNodeArchiveContinuesAndRestoresEveryRow) {
   Sql(alive, "INSERT INTO pit.w (id) VALUES (-1)");  // after the target: must not come back
   std::string position = Sql(alive, "SELECT @@gtid_binlog_pos");
   // The follower reaches the position from another node.
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto text = core::ReadFileToString(follow.stdout_file);
         return text.ok() &&

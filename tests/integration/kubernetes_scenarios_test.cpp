@@ -27,23 +27,18 @@
 
 #include "core/atomic_file.h"
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "support/fake_kube_operators.h"
 #include "support/kube_published_cluster.h"
 #include "support/serve_process.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
 using platform::EngineKind;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 template <EngineKind kEngine>
 class KubeScenarioTest : public ::testing::Test {
@@ -98,7 +93,7 @@ class KubeScenarioTest : public ::testing::Test {
   // Polls (60 s) until instance `ordinal` holds the primary's per-table checksums.
   static bool ReplicaCaughtUp(int ordinal) {
     auto primary = kube_->ShopChecksums(0);
-    return primary.ok() && WaitUntil(
+    return primary.ok() && core::PollUntil(
                                [&] {
                                  auto replica = kube_->ShopChecksums(ordinal);
                                  return replica.ok() && *replica == *primary;
@@ -198,7 +193,7 @@ TEST_F(CnpgScenarioTest, AFencedReplicaThatLostItsDataIsHealedAfterAnEscrowBacku
       200);
   // Done when the pod turns unready (what `kubectl get pod` shows): PostgreSQL has stopped.
   const FakeKubeResource* pods = kube().api().FindResource("", "pods");
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto pod = kube().api().store().Get(*pods, kPlatformNamespace, "pg-2");
         return !pod.body.value("/status/containerStatuses/0/ready"_json_pointer, true);
@@ -345,7 +340,7 @@ TEST_F(MariaDbScenarioTest, AReplicaWithABrokenSqlThreadIsHealedAfterAnEscrowBac
   Sql(1, "SET SESSION sql_log_bin=0; INSERT INTO shop.items VALUES (301, 'conflict');");
   Sql(0, "INSERT INTO shop.items VALUES (301, 'primary');");
   std::string status;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto st = kube().sandbox().Sql(1, "SHOW ALL SLAVES STATUS\\G");
         status = st.ok() ? *st : st.status().ToString();

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "core/tcp_probe.h"
-#include "core/wait_until.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
@@ -104,8 +104,8 @@ class MariadbStandbyActivationTest : public ::testing::Test {
     auto pid = core::ReadFileToString(dir + "/mariadbd.pid");
     ASSERT_TRUE(pid.ok()) << pid.status().ToString();
     RunCommand({"kill", "-9", pid->substr(0, pid->find('\n'))});
-    ASSERT_TRUE(core::WaitUntil(std::chrono::seconds(20),
-                                [&] { return !core::TcpAccepts("127.0.0.1", instance.port); }));
+    ASSERT_TRUE(core::PollUntil([&] { return !core::TcpAccepts("127.0.0.1", instance.port); },
+                                std::chrono::seconds(20)));
   }
 
   // The DR cluster runs with the source's credentials (a replicated secret), as docs/standby.md
@@ -133,17 +133,14 @@ class MariadbStandbyActivationTest : public ::testing::Test {
     Sql(Dr(), 0, alter);
     ASSERT_TRUE(StandbySites::ShareCredentials(Source(), Dr()).ok());
     // The replica applied it once the source's admin password logs in there too.
-    EXPECT_TRUE(core::WaitUntil(
-        std::chrono::seconds(20), [&] { return Dr().cluster->Sql(1, "SELECT 1").ok(); },
-        std::chrono::milliseconds(100)));
+    EXPECT_TRUE(core::PollUntil([&] { return Dr().cluster->Sql(1, "SELECT 1").ok(); },
+                                std::chrono::seconds(20), std::chrono::milliseconds(100)));
   }
 
   // Both instances of the DR site hold `count` rows (the replica may lag a moment).
   static void ExpectRowsOnBothInstances(const std::string& count) {
-    core::WaitUntil(
-        std::chrono::seconds(20),
-        [&] { return Sql(Dr(), 1, "SELECT count(*) FROM shop.orders") == count; },
-        std::chrono::milliseconds(200));
+    core::PollUntil([&] { return Sql(Dr(), 1, "SELECT count(*) FROM shop.orders") == count; },
+                    std::chrono::seconds(20), std::chrono::milliseconds(200));
     EXPECT_EQ(Sql(Dr(), 0, "SELECT count(*) FROM shop.orders"), count);
     EXPECT_EQ(Sql(Dr(), 1, "SELECT count(*) FROM shop.orders"), count);
   }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
 #include "support/sandbox_cluster.h"
@@ -52,14 +53,8 @@ class NativeBackupTest : public ::testing::Test {
   // `hasteward <verb> -e cnpg -c shop -n <ns> <args...>` against `on`'s inventory and state.
   CmdResult Hs(const SandboxCluster& on, const std::string& verb,
                std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {verb};
-    if (verb != "repo") {
-      argv.insert(argv.end(), {"-e", "cnpg", "-c", "shop", "-n", on.cluster().ns});
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    return hs_.Run(
-        argv, "",
-        {{"HASTEWARD_INVENTORY", on.inventory_path()}, {"HASTEWARD_STATE_DIR", on.state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, on, "cnpg").Hs(std::move(args));
   }
 
   std::string Sql(int ordinal, const std::string& sql) {

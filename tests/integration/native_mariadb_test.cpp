@@ -14,20 +14,15 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
 
 using platform::EngineKind;
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
-}
 
 class NativeMariadbTest : public ::testing::Test {
  protected:
@@ -51,20 +46,15 @@ class NativeMariadbTest : public ::testing::Test {
 
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {},
                const std::string& inventory = "") {
-    std::vector<std::string> argv = {verb};
-    if (verb != "repo") {
-      argv.insert(argv.end(), {"-e", kind_, "-c", "shop", "-n", "nm"});
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    return hs_.Run(argv, "",
-                   {{"HASTEWARD_INVENTORY", inventory.empty() ? db_->inventory_path() : inventory},
-                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+    args.insert(args.begin(), verb);
+    HastewardEnv::EnvVars env;
+    if (!inventory.empty())
+      env["HASTEWARD_INVENTORY"] = inventory;
+    return ClusterEnv::On(hs_, *db_, kind_).Hs(std::move(args), env);
   }
 
   std::string Sql(int ordinal, const std::string& sql, const std::string& database = "") {
-    auto r = db_->Sql(ordinal, sql, database);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? Trim(*r) : "";
+    return SqlOn(*db_, sql, ordinal, database);
   }
 
   // Per-table checksums of the tables the backup must bring back.

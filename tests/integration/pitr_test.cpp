@@ -21,6 +21,7 @@
 
 #include "core/fd.h"
 #include "core/subprocess.h"
+#include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -57,15 +58,9 @@ class PitrTest : public ::testing::Test {
 
   // `hasteward <verb> [sub] -e cnpg -c shop -n pt --password-file F <args...>`.
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {verb};
-    size_t sub = verb == "archive" || verb == "pitr" || verb == "instance" || verb == "get" ? 1 : 0;
-    argv.insert(argv.end(), args.begin(), args.begin() + static_cast<long>(sub));
-    argv.insert(argv.end(),
-                {"-e", "cnpg", "-c", "shop", "-n", "pt", "--password-file", password_file_});
-    argv.insert(argv.end(), args.begin() + static_cast<long>(sub), args.end());
-    return hs_.Run(argv, "",
-                   {{"HASTEWARD_INVENTORY", pg_->inventory_path()},
-                    {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
 
   std::string Sql(const std::string& sql) {

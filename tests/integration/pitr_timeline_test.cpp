@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -49,15 +50,9 @@ class PitrTimelineTest : public ::testing::Test {
 
   // `hasteward <verb> [sub] -e cnpg -c tl -n ptl --password-file F <args...>`.
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {verb};
-    size_t sub = verb == "archive" || verb == "pitr" || verb == "instance" ? 1 : 0;
-    argv.insert(argv.end(), args.begin(), args.begin() + static_cast<long>(sub));
-    argv.insert(argv.end(),
-                {"-e", "cnpg", "-c", "tl", "-n", "ptl", "--password-file", password_file_});
-    argv.insert(argv.end(), args.begin() + static_cast<long>(sub), args.end());
-    return hs_.Run(argv, "",
-                   {{"HASTEWARD_INVENTORY", pg_->inventory_path()},
-                    {"HASTEWARD_STATE_DIR", pg_->state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
 
   std::string Sql(int ordinal, const std::string& sql) {

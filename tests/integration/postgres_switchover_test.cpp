@@ -13,10 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/postgres_crash.h"
 #include "support/postgres_set_writer.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
@@ -26,12 +28,6 @@ using platform::EngineKind;
 
 constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
 constexpr int kDegradedExit = 4;  // triage: degraded
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
-}
 
 class PostgresSwitchoverCliTest : public ::testing::Test {
  protected:
@@ -43,11 +39,8 @@ class PostgresSwitchoverCliTest : public ::testing::Test {
   }
 
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {verb, "-e", "cnpg", "-c", "pgsw", "-n", "sw"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return hs_.Run(argv, "",
-                   {{"HASTEWARD_INVENTORY", db_->inventory_path()},
-                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, *db_, "cnpg").Hs(std::move(args));
   }
 
   // The trimmed output of `sql` on instance `ordinal`, or "ERROR: ..." when it fails.

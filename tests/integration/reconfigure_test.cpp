@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/file_state.h"
 #include "support/hasteward_env.h"
@@ -97,8 +98,8 @@ class ReconfigureTest : public ::testing::Test {
   }
   // Polls triage (30 s) until the cluster is healthy again after a restart.
   static void WaitHealthy() {
-    for (int tries = 0; tries < 60 && On("triage").exit_code != 0; ++tries)
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    core::PollUntil([] { return On("triage").exit_code == 0; }, std::chrono::seconds(30),
+                    std::chrono::milliseconds(500));
   }
   static void KillAndStart(int ordinal) {
     const std::string& config = sc_->instance(ordinal).config_file;

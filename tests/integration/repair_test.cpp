@@ -16,10 +16,12 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
@@ -85,11 +87,6 @@ class RepairTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;
-  }
-  static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-      s.pop_back();
-    return s;
   }
 
   // Points the inventory's PostgreSQL bin_dir at a copy whose pg_dumpall first sleeps 1.5 s, so
@@ -360,9 +357,8 @@ TEST_F(RepairTest, GaleraAllNodesKilledRecoversFromTheMostAdvancedNode) {
   ASSERT_EQ(Trim(Sql(1, "SELECT count(*) FROM shop.t;")), "200");
   ::kill(pids[0], SIGKILL);
   ::kill(pids[1], SIGKILL);
-  for (int tries = 0; tries < 40 && Verdict() == 0; ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  core::PollUntil([&] { return Verdict() != 0; }, std::chrono::seconds(10),
+                  std::chrono::milliseconds(250));
   auto t = On("triage", {"--json"});
   EXPECT_EQ(t.exit_code, 4) << t.out << t.err;
   auto heal = On("repair", {"--heal-timeout", "180s"});
@@ -443,9 +439,8 @@ TEST_F(RepairTest, GaleraBootstrapWithDefaultStartCommandAndFailedStartUndone) {
   ASSERT_EQ(pids.size(), 3u);
   for (pid_t p : pids)
     ::kill(p, SIGKILL);
-  for (int tries = 0; tries < 40 && Verdict() == 0; ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  core::PollUntil([&] { return Verdict() != 0; }, std::chrono::seconds(10),
+                  std::chrono::milliseconds(250));
 
   // A start command that fails: the repair fails and no node claims safe_to_bootstrap: 1.
   SetStartCommands(sc_->inventory_path(), "[/bin/false]");

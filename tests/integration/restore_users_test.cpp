@@ -5,6 +5,7 @@
 // the account HASteward connects as is never touched; export leaves accounts out by default.
 #include <gtest/gtest.h>
 
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
 
@@ -34,18 +35,11 @@ class RestoreUsersTest : public ::testing::TestWithParam<EngineKind> {
   // inventory and state dir; the repository is shared).
   CmdResult Hs(const SandboxCluster& on, const std::string& verb,
                std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {
-        verb, "-e", platform::EngineKindName(GetParam()), "-c", "accounts", "-n", "ut"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return hs_.Run(
-        argv, "",
-        {{"HASTEWARD_INVENTORY", on.inventory_path()}, {"HASTEWARD_STATE_DIR", on.state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, on, platform::EngineKindName(GetParam())).Hs(std::move(args));
   }
 
-  void Admin(const SandboxCluster& on, const std::string& sql) {
-    auto r = on.Sql(0, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-  }
+  void Admin(const SandboxCluster& on, const std::string& sql) { SqlOn(on, sql); }
 
   // Logs in to instance 0 of `on` as `user` and runs `sql`; the client's exit code and output.
   static CmdResult As(const SandboxCluster& on, const std::string& user,

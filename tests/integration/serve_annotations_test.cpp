@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
@@ -128,19 +129,19 @@ TEST_F(ServeAnnotationsTest, AnAnnotationAddedThroughTheWatchSchedulesBackupsAnd
   EXPECT_EQ(CountAfter(serve_.Logs(), job_start, 0), 0U) << serve_.Logs();
 
   Annotate("minutely");
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("\"cluster now managed\"") != std::string::npos; }, 10s))
       << "the watch did not deliver the annotation" << serve_.Logs();
   ASSERT_TRUE(
-      WaitUntil([&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 60s))
+      core::PollUntil([&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 60s))
       << serve_.Logs();
   EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
   EXPECT_GE(BackupSnapshots(), 1U) << "the backup is in the policy's repository";
   // The job left an Event on the Cluster resource, as `kubectl describe` would list it.
-  ASSERT_TRUE(WaitUntil([&] { return BackupEvents() >= 1; }, 10s));
+  ASSERT_TRUE(core::PollUntil([&] { return BackupEvents() >= 1; }, 10s));
 
   Annotate(nullptr);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("\"cluster no longer managed\"") != std::string::npos; },
       10s))
       << serve_.Logs();

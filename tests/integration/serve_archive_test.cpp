@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "support/fault_proxy.h"
 #include "support/mariadb_set_writer.h"
 #include "support/rest_test_server.h"
@@ -117,9 +118,9 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   env["HASTEWARD_STORAGE_RETRY_SECONDS"] = "5";
   ASSERT_TRUE(serve_.Start(WriteConfig(), env, {}).ok()) << serve_.Logs();
   auto load = StartLoad();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_seconds") >= 0; }, 60s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_lag_seconds") >= 0; }, 60s))
       << serve_.Metrics() << serve_.Logs();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s))
       << serve_.Metrics();
   EXPECT_LT(Sample("hasteward_archive_lag_seconds"), 10);
   EXPECT_EQ(Sample("hasteward_archive_up"), 1);
@@ -138,7 +139,7 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   EXPECT_GT(max_bytes, 0) << serve_.Metrics();
   EXPECT_GT(Sample("hasteward_archive_cycles_failed_total"), 0);
   const auto back = std::chrono::steady_clock::now();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_seconds") < 10; }, 90s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_lag_seconds") < 10; }, 90s))
       << serve_.Metrics() << serve_.Logs();
   std::printf("outage %llds: max lag %.1f s, max backlog %.0f bytes; lag under 10 s %.1f s after\n",
               static_cast<long long>(kOutage.count()), max_lag, max_bytes,
@@ -149,11 +150,12 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   const std::string archived = "hasteward_archive_position_info{cluster=\"" + Name() +
                                "\",namespace=\"sa\",engine=\"mariadb\",position=\"" + position +
                                "\"} 1";
-  ASSERT_TRUE(WaitUntil([&] { return serve_.Metrics().find(archived) != std::string::npos; }, 30s))
+  ASSERT_TRUE(
+      core::PollUntil([&] { return serve_.Metrics().find(archived) != std::string::npos; }, 30s))
       << position << "\n"
       << serve_.Metrics();
-  EXPECT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_bytes") == 0; }, 10s));
-  EXPECT_TRUE(WaitUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s));
+  EXPECT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_lag_bytes") == 0; }, 10s));
+  EXPECT_TRUE(core::PollUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s));
   ASSERT_EQ(serve_.Stop(), 0);
 
   // Nothing lost: a restore to the archived position has every acknowledged row, once.

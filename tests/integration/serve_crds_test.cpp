@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
 #include "support/command.h"
@@ -160,7 +161,7 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
       false);
   ASSERT_EQ(annotated.code, 200) << annotated.body.dump();
   StartServe();
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("unknown policy 'minutely'") != std::string::npos; }, 10s))
       << "before the policy exists the cluster is refused" << serve_.Logs();
 
@@ -170,11 +171,11 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
           {"kind", "BackupPolicy"},
           {"metadata", {{"name", "minutely"}}},
           {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("\"cluster now managed\"") != std::string::npos; }, 10s))
       << "the watch did not deliver the policy" << serve_.Logs();
   bool password_on_a_command_line = false;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         for (const auto& line : ProcessCommandLines())
           password_on_a_command_line |= line.find(kSecretPassword) != std::string::npos;
@@ -186,7 +187,7 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
   // Read by stock restic with the Secret's password.
   EXPECT_GE(BackupSnapshots(), 1U);
 
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Status(k8s::resources::kBackupRepositories, "main").value("snapshots", 0) >= 1;
       },
@@ -203,7 +204,7 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
 
   // A second repository whose Secret holds the wrong password.
   CreateRepository("wrong", "not-the-password");
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return Ready(Status(k8s::resources::kBackupRepositories, "wrong")) == "False"; }, 15s))
       << serve_.Logs();
   EXPECT_EQ(Ready(Status(k8s::resources::kBackupRepositories, "wrong"), "reason"), "WrongPassword");
@@ -224,7 +225,7 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
           {"kind", "BackupPolicy"},
           {"metadata", {{"name", "broken"}}},
           {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", json::array()}}}});
-  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 1; }, 15s))
+  ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 1; }, 15s))
       << serve_.Logs();
   json event = EventsOn("BackupPolicy", "broken").front();
   EXPECT_EQ(event["type"], "Warning");
@@ -243,7 +244,8 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
           {"kind", "BackupRepository"},
           {"metadata", {{"name", "nowhere"}}},
           {"spec", {{"restic", json::object()}}}});
-  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupRepository", "nowhere").size() == 1; }, 15s))
+  ASSERT_TRUE(
+      core::PollUntil([&] { return EventsOn("BackupRepository", "nowhere").size() == 1; }, 15s))
       << serve_.Logs();
   EXPECT_NE(EventsOn("BackupRepository", "nowhere")[0].value("message", "").find("restic"),
             std::string::npos);
@@ -254,7 +256,7 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
                   ->Patch(k8s::resources::kBackupPolicies, "", "broken", k8s::PatchType::kMerge,
                           {{"spec", {{"repositories", json::array({""})}}}})
                   .ok());
-  ASSERT_TRUE(WaitUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 2; }, 15s))
+  ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 2; }, 15s))
       << serve_.Logs();
   EXPECT_EQ(api_->GrantsUsedForTest().count("create events"), 1U);
 }

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
@@ -113,7 +114,7 @@ class ServeLeaderElectionTest : public ::testing::Test {
 TEST_F(ServeLeaderElectionTest, OneReplicaActsAndTheOtherTakesOverAfterTheLeaderIsKilled) {
   StartReplica(0);
   ASSERT_GE(SecondsUntilLeads(0, 20s), 0) << replicas_[0].Logs();
-  ASSERT_TRUE(WaitUntil([&] { return JobStarts(0) >= 2; }, 20s)) << replicas_[0].Logs();
+  ASSERT_TRUE(core::PollUntil([&] { return JobStarts(0) >= 2; }, 20s)) << replicas_[0].Logs();
   StartReplica(1);
   // Several lease durations: the standby neither leads nor runs a job while the leader renews.
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(kLeaseSeconds * 2000)));
@@ -131,14 +132,14 @@ TEST_F(ServeLeaderElectionTest, OneReplicaActsAndTheOtherTakesOverAfterTheLeader
   // one retry period old at the kill; the standby notices within one more retry period.
   EXPECT_LE(takeover, kLeaseSeconds + 2 * kRetrySeconds + 0.3);
   EXPECT_GE(takeover, kLeaseSeconds - kRetrySeconds - 0.3) << "not before the lease expired";
-  EXPECT_TRUE(WaitUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
+  EXPECT_TRUE(core::PollUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
 }
 
 TEST_F(ServeLeaderElectionTest, ALeaderCutOffFromTheApiStopsActingBeforeTheOtherTakesOver) {
   StartReplica(0);
   ASSERT_GE(SecondsUntilLeads(0, 20s), 0) << replicas_[0].Logs();
   StartReplica(1);
-  ASSERT_TRUE(WaitUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
+  ASSERT_TRUE(core::PollUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
   ASSERT_FALSE(Leads(1));
 
   api_->SetTokenPartitionedForTest(Token(0), true);
@@ -152,7 +153,7 @@ TEST_F(ServeLeaderElectionTest, ALeaderCutOffFromTheApiStopsActingBeforeTheOther
   ASSERT_TRUE(exited.has_value()) << "the replica that lost the lease exits";
   EXPECT_EQ(exited->exit_code, kSafetyStopExit) << replicas_[0].Logs();
   EXPECT_EQ(JobStarts(0), leader_jobs) << "no job after leadership was lost";
-  EXPECT_TRUE(WaitUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
+  EXPECT_TRUE(core::PollUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
 }
 
 // The lease is not a fence: a leader frozen (SIGSTOP) past the lease believes it still leads when
@@ -162,10 +163,10 @@ TEST_F(ServeLeaderElectionTest, AFrozenLeaderStartsNoJobWhenItWakesUp) {
   StartReplica(0);
   ASSERT_GE(SecondsUntilLeads(0, 20s), 0) << replicas_[0].Logs();
   StartReplica(1);
-  ASSERT_TRUE(WaitUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
+  ASSERT_TRUE(core::PollUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
   replicas_[0].process().Signal(SIGSTOP);
   ASSERT_GE(SecondsUntilLeads(1, 30s), 0) << replicas_[1].Logs();
-  ASSERT_TRUE(WaitUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
+  ASSERT_TRUE(core::PollUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();
   const size_t frozen_jobs = JobStarts(0);
   replicas_[0].process().Signal(SIGCONT);
   auto exited = replicas_[0].process().WaitFor(10s);

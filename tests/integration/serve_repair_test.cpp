@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
@@ -84,7 +85,7 @@ TEST_F(ServeRepairTest, StoppedStandbyIsHealedWithEscrowAndCounted) {
   ASSERT_TRUE(serve_.Start(config, hs_->vars(), {.tick_seconds = 2, .grace_seconds = 30}).ok())
       << serve_.Logs();
   std::string m;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         m = serve_.Metrics();
         return Repairs(m, "healed") >= 1;
@@ -96,7 +97,7 @@ TEST_F(ServeRepairTest, StoppedStandbyIsHealedWithEscrowAndCounted) {
   EXPECT_EQ(Repairs(m, "failed"), 0) << m;
   EXPECT_EQ(Triage(), 0) << "the standby is back";
   // The next scheduled triage sees the healed cluster and starts no further repair.
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         m = serve_.Metrics();
         return m.find("state=\"healthy\"} 1") != std::string::npos;
@@ -124,7 +125,7 @@ TEST_F(ServeRepairTest, StoppedStandbyIsHealedWithEscrowAndCounted) {
 
 TEST_F(ServeRepairTest, SplitBrainIsRefusedAndReportedInStatusAndMetrics) {
   // The standby must have replayed the table before it is promoted (replication is async).
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto rows = sc_->Sql(1, "SELECT count(*) FROM t;");
         return rows.ok() && rows->substr(0, 4) == "1000";
@@ -140,7 +141,7 @@ TEST_F(ServeRepairTest, SplitBrainIsRefusedAndReportedInStatusAndMetrics) {
   ASSERT_TRUE(serve_.Start(config, hs_->vars(), {.tick_seconds = 2, .grace_seconds = 30}).ok())
       << serve_.Logs();
   std::string m;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         m = serve_.Metrics();
         return Repairs(m, "refused") >= 1;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "repo/cursor/standby_cursor.h"
 #include "storage/local/local_backend.h"
 #include "support/command.h"
@@ -153,7 +154,7 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
         Standby("shop-bad", "discoveryInterval: 2s, verifySchedule: 5m"));
 
   json status;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         status = StatusOf("shop-dr");
         return !Condition(status, "BucketReadable").empty() && status.contains("discovered");
@@ -189,7 +190,7 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
   // Deleted: its standby stops (no more discoveries, the cursor is no longer refreshed).
   CmdResult deleted = Kubectl({"delete", "standbycluster", "shop-dr"});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return serve_.Logs().find("standby resource deleted") != std::string::npos &&
                MetricSample(serve_.Metrics(), "hasteward_standby_discoveries_total",
@@ -198,7 +199,7 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
       15s))
       << serve_.Logs();
   const int64_t last_written = Cursor("shop-dr")->written_unix;
-  EXPECT_FALSE(WaitUntil([&] { return Cursor("shop-dr")->written_unix > last_written; }, 5s))
+  EXPECT_FALSE(core::PollUntil([&] { return Cursor("shop-dr")->written_unix > last_written; }, 5s))
       << "a deleted standby still refreshes its cursor";
   EXPECT_EQ(serve_.Stop(), 0) << serve_.Logs();
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "repo/cursor/standby_cursor.h"
 #include "storage/local/local_backend.h"
 #include "support/hasteward_env.h"
@@ -81,7 +82,7 @@ TEST_F(ServeStandbyTest, ConditionsShowInMetricsAndTheCursorIsRefreshedButNotFor
     return MetricSample(scrape, "hasteward_standby_condition", dr + ",condition=\"" + type + "\"");
   };
   std::string scrape;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         scrape = serve_.Metrics();
         return condition(scrape, "BucketReadable") >= 0;
@@ -103,7 +104,7 @@ TEST_F(ServeStandbyTest, ConditionsShowInMetricsAndTheCursorIsRefreshedButNotFor
   EXPECT_FALSE(first->backup_id.empty());
   EXPECT_EQ(first->ttl_seconds, 600);
   EXPECT_EQ(first->namespace_name + "/" + first->cluster, "src/shop");
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(core::PollUntil(
       [&] {
         auto later = Cursor("shop-dr");
         return later && later->written_unix > first->written_unix &&

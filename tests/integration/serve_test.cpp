@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
 #include "support/hasteward_env.h"
 #include "support/serve_process.h"
 
@@ -133,7 +134,7 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
   StartServe(config, 2, 30);
   std::string m;
-  bool seen = WaitUntil(
+  bool seen = core::PollUntil(
       [&] {
         m = Metrics();
         return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
@@ -173,7 +174,7 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   StartServe(config, 2, 30);
   EXPECT_NE(Metrics().find(std::string("hasteward_backup_success") + kLabels + " 1"),
             std::string::npos);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto now = Json::parse(RunCommand({"cat", hs_.dir() + "/serve-state.json"}).out);
         return now["jobs"]["test/shop/backup"]["runs"].get<int64_t>() > runs;
@@ -193,7 +194,7 @@ TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {
   StartServe(config, 1, 0);
   // Stopped while the backup holds its repository lock: an abort that killed the job outright
   // left that lock behind, and stock restic refused the repository until 'restic unlock'.
-  ASSERT_TRUE(WaitUntil([&] { return !LockFiles().empty(); }, 60s)) << serve_.Logs();
+  ASSERT_TRUE(core::PollUntil([&] { return !LockFiles().empty(); }, 60s)) << serve_.Logs();
   EXPECT_EQ(StopServe(), 0) << serve_.Logs();
   EXPECT_TRUE(LockFiles().empty()) << ::testing::PrintToString(LockFiles());
   std::string logs = serve_.Logs();

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/poll_until.h"
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
@@ -54,21 +56,16 @@ class ServeWalAgentTest : public ::testing::Test {
   void TearDown() override { serve_.Stop(); }
 
   CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(),
-                {"-e", "cnpg", "-c", "shop", "-n", "sa", "--password-file", password_file_});
-    return hs_.Run(args);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
-  std::string Sql(const std::string& sql) {
-    auto r = pg_->Sql(0, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? r->substr(0, r->find('\n')) : "";
-  }
+  std::string Sql(const std::string& sql) { return SqlOn(*pg_, sql); }
   // Rows [from, to), then the segment completed and waited for until the server archived it.
   void WriteSwitchAndWaitArchived(int from, int to) {
     for (int id = from; id < to; ++id)
       Sql("INSERT INTO rows VALUES (" + std::to_string(id) + ")");
     const std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
-    ASSERT_TRUE(WaitUntil(
+    ASSERT_TRUE(core::PollUntil(
         [&] {
           return Sql("SELECT last_archived_wal >= '" + segment + "' FROM pg_stat_archiver") == "t";
         },
@@ -110,11 +107,11 @@ class ServeWalAgentTest : public ::testing::Test {
 
 TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillLosingNothing) {
   ASSERT_TRUE(serve_.Start(WriteConfig(), hs_.vars(), {}).ok()) << serve_.Logs();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_wal_agent_up") == 1; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_wal_agent_up") == 1; }, 30s))
       << serve_.Metrics() << serve_.Logs();
   struct stat socket_info {};
   // The agent listens once it opened the repository.
-  ASSERT_TRUE(WaitUntil([&] { return ::stat(socket_.c_str(), &socket_info) == 0; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return ::stat(socket_.c_str(), &socket_info) == 0; }, 30s))
       << serve_.Logs();
   EXPECT_EQ(socket_info.st_mode & 0777, 0600U);
   auto enabled = Hs({"archive", "enable", "--agent-socket", socket_});
@@ -126,7 +123,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   const double requests_before = Sample("hasteward_wal_agent_requests_total");
   for (int round = 0; round < 4; ++round)
     WriteSwitchAndWaitArchived(round * 10, round * 10 + 10);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Sample("hasteward_wal_agent_requests_total") - requests_before ==
                ArchivedCount() - archived_before;
@@ -144,7 +141,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   Sql("SELECT pg_switch_wal()");
   ASSERT_EQ(::kill(agent, SIGKILL), 0);
   WriteSwitchAndWaitArchived(2000, 2010);  // archived by wal-push alone, or the new agent
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Sample("hasteward_wal_agent_restarts_total") >= 1 &&
                Sample("hasteward_wal_agent_up") == 1 && AgentPid(socket_) != agent;
@@ -153,7 +150,7 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
       << serve_.Metrics() << serve_.Logs();
   const double requests_after_restart = Sample("hasteward_wal_agent_requests_total");
   WriteSwitchAndWaitArchived(3000, 3010);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] { return Sample("hasteward_wal_agent_requests_total") > requests_after_restart; }, 10s))
       << "the restarted agent serves wal-push again: " << serve_.Metrics();
 
@@ -166,11 +163,11 @@ TEST_F(ServeWalAgentTest, WalPushGoesThroughServesAgentWhichComesBackAfterAKillL
   EXPECT_TRUE(bases[0]["gap"].is_null()) << status.out;
   ASSERT_EQ(serve_.Stop(), 0);
   const std::string count = Sql("SELECT count(*) FROM rows");
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);  // pacing: the target's second differs from the rows'
   const std::string target =
       Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
           "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);         // pacing: later rows fall in a later second
   WriteSwitchAndWaitArchived(100000, 100001);  // after the target; completes its segment
   ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
   auto restored = Hs({"restore", "--until", target, "--yes"});

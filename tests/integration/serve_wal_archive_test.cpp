@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
+#include "support/cluster_env.h"
 #include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -60,15 +62,10 @@ class ServeWalArchiveTest : public ::testing::Test {
 
   // `hasteward <args...> -e cnpg -c shop -n sw --password-file F`.
   CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(),
-                {"-e", "cnpg", "-c", "shop", "-n", "sw", "--password-file", password_file_});
-    return hs_.Run(args);
+    return ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_})
+        .Hs(std::move(args));
   }
-  std::string Sql(const std::string& sql) {
-    auto r = pg_->Sql(0, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? r->substr(0, r->find('\n')) : "";
-  }
+  std::string Sql(const std::string& sql) { return SqlOn(*pg_, sql); }
   // Rows [from, to) in their own transactions, then the segment completed.
   void WriteAndSwitch(int from, int to) {
     for (int id = from; id < to; ++id)
@@ -108,12 +105,12 @@ class ServeWalArchiveTest : public ::testing::Test {
 TEST_F(ServeWalArchiveTest, RepositoryOutageQueuesSegmentsThatDrainAfterwardsAndNothingIsLost) {
   ASSERT_EQ(Hs({"backup", "--method", "native"}).exit_code, 0);
   ASSERT_TRUE(serve_.Start(WriteConfig(), hs_.vars(), {}).ok()) << serve_.Logs();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_enabled") == 1; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_enabled") == 1; }, 30s))
       << serve_.Metrics() << serve_.Logs();
   WriteAndSwitch(0, 10);
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_files") == 0; }, 60s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_lag_files") == 0; }, 60s))
       << serve_.Metrics();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_pitr_gaps") == 0; }, 30s))
       << serve_.Metrics();
 
   proxy_->SetFaultRate(1.0);
@@ -130,7 +127,7 @@ TEST_F(ServeWalArchiveTest, RepositoryOutageQueuesSegmentsThatDrainAfterwardsAnd
   EXPECT_GE(max_files, 2) << "completed segments waited on the server";
   EXPECT_GT(lag_in_outage, 10);
   const auto back = std::chrono::steady_clock::now();
-  ASSERT_TRUE(WaitUntil([&] { return Sample("hasteward_archive_lag_files") == 0; }, 120s))
+  ASSERT_TRUE(core::PollUntil([&] { return Sample("hasteward_archive_lag_files") == 0; }, 120s))
       << serve_.Metrics() << serve_.Logs();
   std::printf("outage %llds: %.0f segments queued at most, lag %.1f s; drained %.1f s after\n",
               static_cast<long long>(kOutage.count()), max_files, lag_in_outage,
@@ -146,7 +143,7 @@ TEST_F(ServeWalArchiveTest, RepositoryOutageQueuesSegmentsThatDrainAfterwardsAnd
           "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
   std::this_thread::sleep_for(1100ms);
   WriteAndSwitch(100000, 100001);  // after the target, and completes the target's segment
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return Sql("SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) "
                    "FROM pg_stat_archiver") == "t";

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/tcp_probe.h"
-#include "core/wait_until.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
@@ -124,9 +124,9 @@ class StandbyActivationTest : public ::testing::Test {
     auto pid = core::ReadFileToString(site.cluster->instance(0).data_dir + "/postmaster.pid");
     ASSERT_TRUE(pid.ok());
     RunCommand({"kill", "-9", pid->substr(0, pid->find('\n'))});
-    ASSERT_TRUE(core::WaitUntil(std::chrono::seconds(20), [&] {
-      return !core::TcpAccepts("127.0.0.1", std::stoi(Port(site)));
-    }));
+    ASSERT_TRUE(
+        core::PollUntil([&] { return !core::TcpAccepts("127.0.0.1", std::stoi(Port(site))); },
+                        std::chrono::seconds(20)));
   }
 
   inline static StandbySites* sites_ = nullptr;

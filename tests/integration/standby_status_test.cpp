@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
@@ -78,15 +79,10 @@ class StandbyStatusTest : public ::testing::Test {
   static std::string ServerPasswordFile() { return hs_->Path("server-password"); }
 
   static CmdResult Hs(std::vector<std::string> args) {
-    args.insert(args.end(), {"-e", "cnpg", "-c", "shop", "-n", "sb"});
-    return hs_->Run(args);
+    return ClusterEnv::On(*hs_, *pg_, "cnpg").Hs(std::move(args));
   }
 
-  static std::string Sql(const std::string& sql) {
-    auto rows = pg_->Sql(0, sql);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString() << " for " << sql;
-    return rows.ok() ? rows->substr(0, rows->find('\n')) : "";
-  }
+  static std::string Sql(const std::string& sql) { return SqlOn(*pg_, sql); }
 
   // A declaration of standby "shop-dr" reading the repository with `password_file`.
   static std::string Declaration(const std::string& password_file,
@@ -204,6 +200,7 @@ TEST_F(StandbyStatusTest, StaleWhenArchivingStoppedPastTheBound) {
   EXPECT_EQ(within.json["freshness"].value("state", ""), "ArchiveCatchingUp") << within.json;
   EXPECT_EQ(Condition(within, "Stale").value("status", ""), "False");
   EXPECT_GT(within.json["freshness"].value("backlogSegments", 0), 0);
+  // Pacing: the archive must fall behind the 2 s freshness bound on purpose.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   Status past = StandbyStatus(Declaration(hs_->Path("standby-password"), "2s"));
   EXPECT_EQ(Condition(past, "Stale").value("status", ""), "True") << past.json;

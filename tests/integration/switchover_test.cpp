@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/poll_until.h"
+#include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
@@ -27,12 +29,6 @@ using platform::EngineKind;
 constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
 constexpr char kAppPassword[] = "app-secret";
 constexpr char kDbaPassword[] = "dba-secret";
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
-}
 
 class SwitchoverTest : public ::testing::Test {
  protected:
@@ -57,18 +53,11 @@ class SwitchoverTest : public ::testing::Test {
   }
 
   CmdResult Hs(const std::string& verb, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {verb, "-e", "mariadb", "-c", "shop", "-n", "sw"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return hs_.Run(argv, "",
-                   {{"HASTEWARD_INVENTORY", db_->inventory_path()},
-                    {"HASTEWARD_STATE_DIR", db_->state_dir()}});
+    args.insert(args.begin(), verb);
+    return ClusterEnv::On(hs_, *db_, "mariadb").Hs(std::move(args));
   }
 
-  std::string Sql(int ordinal, const std::string& sql) {
-    auto r = db_->Sql(ordinal, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << " for " << sql;
-    return r.ok() ? Trim(*r) : "";
-  }
+  std::string Sql(int ordinal, const std::string& sql) { return SqlOn(*db_, sql, ordinal); }
 
   // Runs `sql` on instance `ordinal` as `user` with the stock client; the exit code and output.
   CmdResult SqlAs(int ordinal, const std::string& user, const std::string& password,
@@ -148,8 +137,8 @@ class SwitchoverTest : public ::testing::Test {
     pid_file >> pid;
     ASSERT_GT(pid, 0);
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    core::PollUntil([pid] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(5),
+                    std::chrono::milliseconds(50));
   }
 
   HastewardEnv hs_{"hs-switchover-", "switchover-test"};

@@ -7,10 +7,13 @@
 
 #include "core/tcp_probe.h"
 #include "platform/registry.h"
+#include "support/trim.h"
 
 namespace hasteward::platform::testing {
 
 namespace {
+
+using hasteward::testing::Trim;
 
 // One fixture per platform for the whole suite, made on first use.
 std::map<std::string, std::unique_ptr<PlatformFixture>>& Fixtures() {
@@ -20,13 +23,6 @@ std::map<std::string, std::unique_ptr<PlatformFixture>>& Fixtures() {
 
 constexpr char kProbeFile[] = "hasteward-conformance.txt";
 constexpr std::chrono::seconds kStopBound{60};
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 }  // namespace
 

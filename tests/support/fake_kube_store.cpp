@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <sstream>
 
+#include "support/trim.h"
+
 namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string Trim(std::string text) {
-  text.erase(0, text.find_first_not_of(' '));
-  text.erase(text.find_last_not_of(' ') + 1);
-  return text;
-}
 
 // Splits on commas outside parentheses ("a in (x,y),b" -> "a in (x,y)", "b").
 std::vector<std::string> SplitTerms(const std::string& selector) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/command.h"
 
 namespace hasteward::testing {
@@ -47,16 +48,6 @@ std::string HttpGet(int port, const std::string& path) {
   return out;
 }
 
-bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
-
 ServeProcess::~ServeProcess() {
   Stop();
 }
@@ -79,7 +70,7 @@ core::Status ServeProcess::Start(const std::string& config,
   Stop();  // a restart: the previous serve goes first
   exit_code_.reset();
   HS_ASSIGN_OR_RETURN(process_, core::Subprocess::Start(o));
-  if (!WaitUntil(
+  if (!core::PollUntil(
           [&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; },
           20s)) {
     return {core::ErrorCode::kTimeout, "serve did not become ready: " + process_->StderrAll()};

@@ -4,7 +4,7 @@
 //
 //   ServeProcess serve;
 //   ASSERT_TRUE(serve.Start(config_path, hs.vars(), {.tick_seconds = 1}).ok());
-//   ASSERT_TRUE(WaitUntil([&] { return serve.Metrics().find("...") != npos; }, 60s));
+//   ASSERT_TRUE(core::PollUntil([&] { return serve.Metrics().find("...") != npos; }, 60s));
 #pragma once
 
 #include <chrono>
@@ -25,9 +25,6 @@ int FreeLoopbackPort();
 
 // GET http://127.0.0.1:port/path over a plain socket: the raw response, "" when nothing answers.
 std::string HttpGet(int port, const std::string& path);
-
-// Polls `condition` every 100 ms until it holds or `limit` passes; its last answer.
-bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds limit);
 
 class ServeProcess {
  public:

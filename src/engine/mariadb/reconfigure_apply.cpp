@@ -3,7 +3,7 @@
 // The rolling restart is rolling_restart.cpp.
 #include <utility>
 
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 #include "engine/mariadb/override_file.h"
 #include "engine/mariadb/reconfigure.h"
 #include "engine/mariadb/rolling_restart.h"
@@ -119,15 +119,14 @@ void WaitForSemisyncClients(const platform::Cluster& cluster, const ReconfigureP
   if (primary == nullptr || request.replication_mode != ReplicationMode::kSemisync)
     return;
   std::string want = std::to_string(plan.instances.size() - 1);
-  bool reached = core::WaitUntil(
-      kSemisyncClientsWait,
+  bool reached = core::PollUntil(
       [&] {
         auto conn = MariadbConnection::ConnectInstance(cluster, primary->instance);
         auto clients = conn.ok() ? (*conn)->GlobalStatus("Rpl_semi_sync_master_clients")
                                  : core::Result<std::optional<std::string>>(conn.status());
         return clients.ok() && clients->value_or("") == want;
       },
-      std::chrono::milliseconds(200));
+      kSemisyncClientsWait, std::chrono::milliseconds(200));
   Log(request, reached ? "every replica acknowledges semi-sync commits"
                        : "not every replica acknowledges semi-sync yet (see 'hasteward triage')");
 }

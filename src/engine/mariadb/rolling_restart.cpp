@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
 
@@ -32,9 +32,8 @@ bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& pl
 
 core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
                          bool galera, const std::string& after) {
-  if (core::WaitUntil(
-          kServingTimeout, [&] { return Serving(cluster, plan, galera); },
-          std::chrono::milliseconds(250))) {
+  if (core::PollUntil([&] { return Serving(cluster, plan, galera); }, kServingTimeout,
+                      std::chrono::milliseconds(250))) {
     return core::Status::Ok();
   }
   return core::Status(core::ErrorCode::kTimeout,

@@ -3,7 +3,7 @@
 // written (newest first). The rolling restart is rolling_restart.cpp.
 #include <utility>
 
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 #include "engine/postgres/reconfigure.h"
 #include "engine/postgres/reconfigure_request.h"
 #include "engine/postgres/rolling_restart.h"
@@ -81,8 +81,7 @@ core::Status VerifyRunning(const platform::Cluster& cluster, const platform::Ins
                            const PlannedChange& change, const ReconfigureRequest& request) {
   std::string seen;
   bool unverifiable = false;
-  bool reached = core::WaitUntil(
-      kReloadWait,
+  bool reached = core::PollUntil(
       [&] {
         auto conn = PgConnection::ConnectInstance(cluster, instance);
         if (!conn.ok())
@@ -94,7 +93,7 @@ core::Status VerifyRunning(const platform::Cluster& cluster, const platform::Ins
         unverifiable = SessionOverridden(**setting);
         return unverifiable || SameSettingValue(**setting, seen, change.value);
       },
-      std::chrono::milliseconds(100));
+      kReloadWait, std::chrono::milliseconds(100));
   if (unverifiable) {
     Log(request, "'" + instance.name + "': " + change.name +
                      " not verified: the admin role or database sets it for its sessions");
@@ -155,8 +154,7 @@ void WaitForSyncStandby(const platform::Cluster& cluster, const ReconfigurePlan&
   const InstanceReconfigurePlan* primary = PrimaryOf(plan);
   if (primary == nullptr || request.replication_mode != ReplicationMode::kSemisync)
     return;
-  bool reached = core::WaitUntil(
-      kSyncStandbyWait,
+  bool reached = core::PollUntil(
       [&] {
         auto conn = PgConnection::ConnectInstance(cluster, primary->instance);
         auto count = conn.ok() ? (*conn)->QueryValue(
@@ -165,7 +163,7 @@ void WaitForSyncStandby(const platform::Cluster& cluster, const ReconfigurePlan&
                                : core::Result<std::optional<std::string>>(conn.status());
         return count.ok() && count->value_or("0") != "0";
       },
-      std::chrono::milliseconds(200));
+      kSyncStandbyWait, std::chrono::milliseconds(200));
   Log(request, reached ? "the primary has a synchronous standby"
                        : "no standby acknowledges synchronous commits yet (see 'hasteward "
                          "triage'): commits on the primary wait until one does");

@@ -1,6 +1,6 @@
 #include "engine/postgres/rolling_restart.h"
 
-#include "core/wait_until.h"
+#include "core/poll_until.h"
 #include "engine/postgres/pg_connection.h"
 
 namespace hasteward::engine::postgres {
@@ -26,9 +26,8 @@ bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& pl
 
 core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
                          const std::string& after) {
-  if (core::WaitUntil(
-          kServingTimeout, [&] { return Serving(cluster, plan); },
-          std::chrono::milliseconds(250))) {
+  if (core::PollUntil([&] { return Serving(cluster, plan); }, kServingTimeout,
+                      std::chrono::milliseconds(250))) {
     return core::Status::Ok();
   }
   return core::Status(core::ErrorCode::kTimeout,
@@ -59,9 +58,8 @@ core::Status WaitStandbysReplayed(const platform::Cluster& cluster, const Reconf
   for (const auto& instance : plan.instances) {
     if (instance.primary)
       continue;
-    if (!core::WaitUntil(
-            kServingTimeout, [&] { return Replayed(cluster, instance.instance, literal); },
-            std::chrono::milliseconds(250))) {
+    if (!core::PollUntil([&] { return Replayed(cluster, instance.instance, literal); },
+                         kServingTimeout, std::chrono::milliseconds(250))) {
       return core::Status(core::ErrorCode::kTimeout,
                           "'" + instance.instance.name + "' did not replay the restarted " +
                               "primary's WAL within " + std::to_string(kServingTimeout.count()) +

@@ -1,30 +1,32 @@
 #include "engine/postgres/switchover_steps.h"
 
+#include "core/poll_until.h"
 #include "core/stop_signal.h"
 
 namespace hasteward::engine::postgres {
 
 core::Status WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
                        const std::function<core::Result<bool>()>& probe) {
-  const core::Clock& clock = core::SystemClock::Get();
-  auto deadline = clock.Monotonic() + timeout;
+  core::Status stopped;
   std::string last;
-  while (true) {
-    HS_TRY(core::StopStatus());
-    auto ready = probe();
-    if (ready.ok() && *ready)
-      return core::Status::Ok();
-    if (!ready.ok())
-      last = ready.status().message();
-    if (clock.Monotonic() >= deadline) {
-      return core::Status(core::ErrorCode::kTimeout,
-                          "timed out after " + std::to_string(timeout.count()) +
-                              " ms waiting for " + what +
-                              (last.empty() ? "" : " (last error: " + last + ")"),
-                          "raise --timeout, or check the instance's log");
-    }
-    clock.SleepFor(std::chrono::milliseconds(50));
-  }
+  bool reached = core::PollUntil(
+      [&] {
+        stopped = core::StopStatus();
+        if (!stopped.ok())
+          return true;
+        auto ready = probe();
+        if (!ready.ok())
+          last = ready.status().message();
+        return ready.ok() && *ready;
+      },
+      timeout, std::chrono::milliseconds(50));
+  HS_TRY(stopped);
+  if (reached)
+    return core::Status::Ok();
+  return core::Status(core::ErrorCode::kTimeout,
+                      "timed out after " + std::to_string(timeout.count()) + " ms waiting for " +
+                          what + (last.empty() ? "" : " (last error: " + last + ")"),
+                      "raise --timeout, or check the instance's log");
 }
 
 bool StepLog::Run(SwitchoverStep step, const std::function<core::Result<std::string>()>& body) {

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "platform/kubernetes/cnpg_fencing.h"
 #include "platform/kubernetes/heal_helper_pod.h"
 #include "platform/kubernetes/mariadb_scaling.h"
@@ -228,21 +229,24 @@ core::Result<bool> PodInstance::InFenceList() const {
 
 core::Status PodInstance::WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
                                     const std::function<core::Result<bool>()>& probe) const {
-  const core::Clock& clock = core::SystemClock::Get();
-  const auto deadline = clock.Monotonic() + timeout;
-  while (true) {
-    HS_ASSIGN_OR_RETURN(bool done, probe());
-    if (done) {
-      return core::Status::Ok();
-    }
-    if (clock.Monotonic() >= deadline) {
-      return core::Status(core::ErrorCode::kTimeout,
-                          "pod '" + cluster().ns + "/" + pod() + "' not " + what + " after " +
-                              std::to_string(timeout.count()) + " ms",
-                          "check the pod's events and its operator's log (kubectl describe pod)");
-    }
-    clock.SleepFor(kLifecyclePoll);
-  }
+  core::Status failed;
+  bool reached = core::PollUntil(
+      [&] {
+        auto done = probe();
+        if (!done.ok()) {
+          failed = done.TakeStatus();  // a failed probe ends the wait with its error
+          return true;
+        }
+        return *done;
+      },
+      timeout, kLifecyclePoll);
+  HS_TRY(failed);
+  if (reached)
+    return core::Status::Ok();
+  return core::Status(core::ErrorCode::kTimeout,
+                      "pod '" + cluster().ns + "/" + pod() + "' not " + what + " after " +
+                          std::to_string(timeout.count()) + " ms",
+                      "check the pod's events and its operator's log (kubectl describe pod)");
 }
 
 core::Status PodInstance::Start(std::chrono::milliseconds timeout) {

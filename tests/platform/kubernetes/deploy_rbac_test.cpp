@@ -3,6 +3,7 @@
 // else.
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kubernetes_platform.h"
@@ -172,7 +173,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   // `serve` watches both CR kinds for the opt-in annotations.
   auto feed = platform.WatchClusters();
   ASSERT_TRUE(feed.ok() && *feed) << feed.status().ToString();
-  ASSERT_TRUE(testing::WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto used = (*api)->GrantsUsedForTest();
         return used.count("watch postgresql.cnpg.io/clusters") &&
@@ -198,7 +199,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
     ASSERT_TRUE((*crds)->List(kind).ok());
     ASSERT_TRUE((*crds)->WriteStatus(kind, "p", {{"observedGeneration", 1}}).ok());
   }
-  ASSERT_TRUE(testing::WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         auto used = (*api)->GrantsUsedForTest();
         return used.count("watch clinic.hasteward.prplanit.com/backuppolicies") &&
@@ -215,7 +216,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   auto election = platform.OpenLeaderElection(settings);
   ASSERT_TRUE(election.ok() && *election) << election.status().ToString();
   (*election)->Start();
-  ASSERT_TRUE(testing::WaitUntil([&] { return (*election)->Leading(); }, std::chrono::seconds(5)));
+  ASSERT_TRUE(core::PollUntil([&] { return (*election)->Leading(); }, std::chrono::seconds(5)));
   ASSERT_TRUE((*election)->Stop().ok());
 
   EXPECT_EQ((*api)->GrantsUsedForTest(),

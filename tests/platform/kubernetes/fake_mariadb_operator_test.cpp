@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "support/fake_kube_operators.h"
 #include "support/serve_process.h"
 
@@ -37,7 +38,7 @@ TEST(FakeMariaDbOperatorTest, AStatefulSetScaledDownWithoutASuspendIsScaledBack)
   (*api)->store().Patch(sets, kPlatformNamespace, "solo", FakePatchType::kMerge,
                         {{"spec", {{"replicas", 0}}}}, /*status_only=*/false);
 
-  EXPECT_TRUE(WaitUntil([&] { return replicas() == 1; }, std::chrono::seconds(5)))
+  EXPECT_TRUE(core::PollUntil([&] { return replicas() == 1; }, std::chrono::seconds(5)))
       << "mariadb-operator sets an unsuspended MariaDB's StatefulSet back to its size; "
       << (*op)->last_error();
   EXPECT_EQ(

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "platform/kubernetes/kubernetes_platform.h"
 #include "support/deploy_manifests.h"
@@ -87,7 +88,7 @@ TEST_F(KubeOperatorResourcesTest, ListsBothKindsSortedWithSpecAndGeneration) {
 }
 
 TEST_F(KubeOperatorResourcesTest, TheWatchReportsAChangeToEitherKind) {
-  ASSERT_TRUE(testing::WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         return api_->GrantsUsedForTest().count(
             "watch clinic.hasteward.prplanit.com/backuppolicies");
@@ -96,13 +97,13 @@ TEST_F(KubeOperatorResourcesTest, TheWatchReportsAChangeToEitherKind) {
   resources_->TakeChange();  // the first listing
   EXPECT_FALSE(resources_->TakeChange());
   ASSERT_TRUE(api_->CreateForTest(Policy("added", json::object())).ok());
-  EXPECT_TRUE(testing::WaitUntil([&] { return resources_->TakeChange(); }, 5s));
+  EXPECT_TRUE(core::PollUntil([&] { return resources_->TakeChange(); }, 5s));
   ASSERT_TRUE(api_->CreateForTest({{"apiVersion", kGroupVersion},
                                    {"kind", "BackupRepository"},
                                    {"metadata", {{"name", "r"}}},
                                    {"spec", json::object()}})
                   .ok());
-  EXPECT_TRUE(testing::WaitUntil([&] { return resources_->TakeChange(); }, 5s));
+  EXPECT_TRUE(core::PollUntil([&] { return resources_->TakeChange(); }, 5s));
 }
 
 TEST_F(KubeOperatorResourcesTest, ReadsSecretsDecodedAndOnlyWhereGranted) {

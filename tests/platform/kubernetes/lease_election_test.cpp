@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "support/fake_kube_api.h"
 #include "support/serve_process.h"
 
@@ -14,7 +15,6 @@ namespace hasteward::platform::kubernetes {
 namespace {
 
 using hasteward::testing::FakeKubeApi;
-using hasteward::testing::WaitUntil;
 using namespace std::chrono_literals;
 
 class LeaseElectionTest : public ::testing::Test {
@@ -42,7 +42,7 @@ class LeaseElectionTest : public ::testing::Test {
 TEST_F(LeaseElectionTest, OneCandidateLeadsAndReleasesOnStop) {
   auto first = Candidate("a");
   first->Start();
-  ASSERT_TRUE(WaitUntil([&] { return first->Leading(); }, 5s));
+  ASSERT_TRUE(core::PollUntil([&] { return first->Leading(); }, 5s));
   auto second = Candidate("b");
   second->Start();
   std::this_thread::sleep_for(2500ms);  // two lease durations of renewals
@@ -53,19 +53,19 @@ TEST_F(LeaseElectionTest, OneCandidateLeadsAndReleasesOnStop) {
   EXPECT_FALSE(first->Lost()) << "a release is not a loss";
   // The released lease (empty holder) is taken at the next retry, not after a lease duration.
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(WaitUntil([&] { return second->Leading(); }, 5s));
+  ASSERT_TRUE(core::PollUntil([&] { return second->Leading(); }, 5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
 }
 
 TEST_F(LeaseElectionTest, ALeaderCutOffStopsLeadingBeforeTheOtherCanTakeOver) {
   auto first = Candidate("a");
   first->Start();
-  ASSERT_TRUE(WaitUntil([&] { return first->Leading(); }, 5s));
+  ASSERT_TRUE(core::PollUntil([&] { return first->Leading(); }, 5s));
   auto second = Candidate("b");
   second->Start();
   api_->SetTokenPartitionedForTest("token-a", true);
   bool first_stopped_before = false;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(core::PollUntil(
       [&] {
         if (!second->Leading()) {
           return false;
@@ -75,7 +75,7 @@ TEST_F(LeaseElectionTest, ALeaderCutOffStopsLeadingBeforeTheOtherCanTakeOver) {
       },
       10s));
   EXPECT_TRUE(first_stopped_before) << "never two leaders";
-  EXPECT_TRUE(WaitUntil([&] { return first->Lost(); }, 5s));
+  EXPECT_TRUE(core::PollUntil([&] { return first->Lost(); }, 5s));
   api_->SetTokenPartitionedForTest("token-a", false);
   std::this_thread::sleep_for(500ms);
   EXPECT_FALSE(first->Leading()) << "a lost leadership is never regained";
