@@ -101,7 +101,7 @@ TEST_F(GaleraEngineTest, DumpKilledMidStreamIsAnErrorNotEndOfStream) {
   EXPECT_EQ(failure.code(), core::ErrorCode::kDumpFailed) << "a killed dump must not end cleanly";
 }
 
-TEST_F(GaleraEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
+TEST_F(GaleraEngineTest, TriageOfHealthyClusterIsHealthy) {
   auto report = TriageGalera(sandbox_->platform(), cluster_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->verdict, Verdict::kHealthy);
@@ -109,8 +109,7 @@ TEST_F(GaleraEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
     EXPECT_EQ(i.state, InstanceState::kHealthy) << i.instance.name;
     EXPECT_FALSE(i.facts.at("grastate_uuid").empty()) << i.instance.name;
   }
-  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
-  std::cout << "galera triage of 3 nodes took " << report->took.count() << " ms\n";
+  // Its speed (under a second) is measured by bench/triage_latency.sh, not bounded here.
 }
 
 // The sandbox as a platform that re-creates an instance elsewhere when it starts (as a

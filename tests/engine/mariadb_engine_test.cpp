@@ -133,8 +133,7 @@ TEST_F(MariadbEngineTest, TriageHealthyThenErrantTransactionIsSplitBrain) {
       << (report->findings.empty() ? "" : report->findings[0].message);
   EXPECT_EQ(report->instances[0].role, InstanceRole::kPrimary);
   EXPECT_EQ(report->instances[1].role, InstanceRole::kReplica);
-  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
-  std::cout << "mariadb triage of 3 instances took " << report->took.count() << " ms\n";
+  // Its speed (under a second) is measured by bench/triage_latency.sh, not bounded here.
   // A write on a replica (the admin bypasses read_only) is an errant transaction.
   RunSql(cluster_, 2, "CREATE DATABASE IF NOT EXISTS errant_db");
   report = TriageMariadb(sandbox_->platform(), cluster_);

@@ -195,7 +195,7 @@ TEST_F(PostgresEngineTest, UnknownPortIsUnreachable) {
   EXPECT_EQ(restore.status().code(), core::ErrorCode::kUnreachable);
 }
 
-TEST_F(PostgresEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
+TEST_F(PostgresEngineTest, TriageOfHealthyClusterIsHealthy) {
   auto report = TriagePostgres(sandbox_->platform(), cluster_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->verdict, Verdict::kHealthy);
@@ -206,8 +206,7 @@ TEST_F(PostgresEngineTest, TriageOfHealthyClusterIsHealthyAndFast) {
   EXPECT_EQ(report->instances[0].facts["control_state"], "in production");
   EXPECT_EQ(report->instances[0].facts["streaming_standbys"], "1");
   EXPECT_FALSE(report->instances[0].facts["disk_used_pct"].empty());
-  EXPECT_LT(report->took, std::chrono::milliseconds(1000));
-  std::cout << "postgres triage of 2 instances took " << report->took.count() << " ms\n";
+  // Its speed (under a second) is measured by bench/triage_latency.sh, not bounded here.
 }
 
 // Last: stops the primary.

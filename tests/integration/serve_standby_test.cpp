@@ -112,7 +112,13 @@ TEST_F(ServeStandbyTest, ConditionsShowInMetricsAndTheCursorIsRefreshedButNotFor
       },
       15s))
       << serve_.Logs();
-  EXPECT_GE(MetricSample(serve_.Metrics(), "hasteward_standby_discoveries_total", dr), 2);
+  // A discovery writes the cursor before it counts itself: the count follows shortly after.
+  EXPECT_TRUE(core::PollUntil(
+      [&] {
+        return MetricSample(serve_.Metrics(), "hasteward_standby_discoveries_total", dr) >= 2;
+      },
+      15s))
+      << serve_.Metrics();
 
   // The suspended standby: no discovery, no condition, no cursor.
   scrape = serve_.Metrics();

@@ -42,9 +42,8 @@ TEST(TriageCliTest, TableJsonExitCodesAndStatus) {
     ASSERT_EQ(report["instances"].size(), 3u);
     EXPECT_EQ(report["instances"][0]["role"], "primary");
     EXPECT_EQ(report["instances"][1]["facts"]["lineage_timeline"], "1");
-    long took = report["took_ms"].get<long>();
-    EXPECT_LT(took, 1000);
-    best = std::min(best, took);
+    // The figure only: the under-a-second bound is bench/triage_latency.sh's.
+    best = std::min(best, report["took_ms"].get<long>());
   }
   std::printf("[figure] triage of a 3-instance PostgreSQL cluster on loopback: %ld ms\n", best);
 
