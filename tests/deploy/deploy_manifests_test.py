@@ -134,6 +134,26 @@ class RenderTest(unittest.TestCase):
         self.assertEqual(spec["serviceAccountName"], "hasteward")
         self.assertEqual(jobs[0]["metadata"]["namespace"], "hasteward")
 
+    def test_every_object_carries_the_common_labels_and_selectors_stay_narrow(self):
+        # The labels are written into each resource file (kubectl 1.20's kustomize v2 has no
+        # `labels:` transformer); a file added without them is caught here. Selectors must not
+        # gain part-of: a selector is immutable on a live Deployment.
+        common = {"app.kubernetes.io/name": "hasteward", "app.kubernetes.io/part-of": "hasteward"}
+        for doc in render(DEPLOY_DIR) + render(os.path.join(DEPLOY_DIR, "job")):
+            labels = doc["metadata"].get("labels", {})
+            with self.subTest(kind=doc["kind"], name=doc["metadata"]["name"]):
+                self.assertEqual({key: labels.get(key) for key in common}, common)
+        deployment = next(doc for doc in render(DEPLOY_DIR) if doc["kind"] == "Deployment")
+        self.assertEqual(deployment["spec"]["selector"]["matchLabels"],
+                         {"app.kubernetes.io/name": "hasteward", "app.kubernetes.io/component": "operator"})
+
+    def test_the_dashboard_configmap_keeps_its_name_and_sidecar_label(self):
+        maps = [doc for doc in render(DEPLOY_DIR) if doc["kind"] == "ConfigMap"]
+        self.assertEqual(sorted(doc["metadata"]["name"] for doc in maps),
+                         ["hasteward-config", "hasteward-grafana-dashboard"])
+        dashboard = next(doc for doc in maps if doc["metadata"]["name"] == "hasteward-grafana-dashboard")
+        self.assertEqual(dashboard["metadata"]["labels"].get("grafana_dashboard"), "1")
+
     def test_dashboard_is_valid_json_in_a_configmap(self):
         import json
         maps = [doc for doc in render(DEPLOY_DIR)

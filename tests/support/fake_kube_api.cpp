@@ -167,6 +167,11 @@ std::vector<std::vector<std::string>> FakeKubeApi::ExecCommandsForTest() const {
   return exec_commands_;
 }
 
+std::vector<FakeExecTransportKind> FakeKubeApi::ExecTransportsForTest() const {
+  std::lock_guard lock(mu_);
+  return exec_transports_;
+}
+
 std::set<std::string> FakeKubeApi::GrantsUsedForTest() const {
   std::lock_guard lock(mu_);
   return grants_used_;

@@ -4,7 +4,7 @@
 // the real clients (python3-kubernetes, kubectl) depend on: resourceVersions and 409 Conflict,
 // Status objects, merge/JSON patches, label selectors, watches with BOOKMARKs and 410 Expired,
 // `sendInitialEvents` refused with 400, bearer-token and client-certificate authentication, RBAC
-// from the deploy/ manifests, and pod exec over the WebSocket channel protocol backed by real local
+// from the deploy/ manifests, and pod exec over WebSocket or SPDY/3.1 backed by real local
 // processes. It is checked against the real clients in
 // tests/platform/kubernetes/fake_kube_api_fidelity_test.cpp.
 #pragma once
@@ -84,6 +84,8 @@ class FakeKubeApi {
   const FakeKubeResource* FindResource(const std::string& group, const std::string& plural) const;
   // The command of every exec request served, in order (to prove what crossed in argv).
   std::vector<std::vector<std::string>> ExecCommandsForTest() const;
+  // The transport of every exec request served, in order (which one a client chose).
+  std::vector<FakeExecTransportKind> ExecTransportsForTest() const;
   // Requests that carried each user-visible verb, for RBAC coverage ("list pods", ...).
   std::set<std::string> GrantsUsedForTest() const;
   // Everything the loaded RBAC grants service account `ns/name`, in the same format.
@@ -121,6 +123,7 @@ class FakeKubeApi {
   std::set<std::string> partitioned_tokens_;
   std::set<std::string> grants_used_;
   std::vector<std::vector<std::string>> exec_commands_;
+  std::vector<FakeExecTransportKind> exec_transports_;
 
   core::UniqueFd listen_fd_;
   int port_ = 0;

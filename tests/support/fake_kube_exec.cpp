@@ -22,11 +22,7 @@ namespace {
 
 namespace k8s = platform::kubernetes;
 
-constexpr uint8_t kStdin = 0;
-constexpr uint8_t kStdout = 1;
-constexpr uint8_t kStderr = 2;
-constexpr uint8_t kStatus = 3;
-constexpr uint8_t kClose = 255;
+constexpr uint8_t kClose = 255;  // v5: [255, channel] closes the client's side of a channel
 constexpr size_t kPumpBuffer = 1 << 20;
 constexpr int kPipeSize = 1 << 20;
 
@@ -107,11 +103,27 @@ nlohmann::json ExitStatusObject(int wait_status) {
           {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
 }
 
-class Session {
- public:
-  Session(k8s::NetStream& stream, k8s::BufferedReader& reader) : stream_(stream), reader_(reader) {}
+// Copies a pipe into a channel until the process closes it, then ends the channel.
+void Pump(FakeExecTransport& transport, int fd, uint8_t channel) {
+  core::Bytes buffer(kPumpBuffer);
+  for (;;) {
+    auto got = core::ReadSome(fd, buffer);
+    if (!got.ok() || *got == 0) {
+      break;
+    }
+    if (!transport.Send(channel, std::span(buffer).first(*got))) {
+      return;
+    }
+  }
+  transport.EndChannel(channel);
+}
 
-  bool Send(uint8_t channel, core::ByteView data) {
+class WebSocketTransport : public FakeExecTransport {
+ public:
+  WebSocketTransport(k8s::NetStream& stream, k8s::BufferedReader& reader, bool v5)
+      : stream_(stream), reader_(reader), v5_(v5) {}
+
+  bool Send(uint8_t channel, core::ByteView data) override {
     core::Bytes message;
     message.reserve(data.size() + 1);
     message.push_back(channel);
@@ -119,6 +131,31 @@ class Session {
     return SendFrame(k8s::WsOpcode::kBinary, message);
   }
 
+  void EndChannel(uint8_t /*channel*/) override {}
+
+  void ReadClient(const std::function<void(core::ByteView)>& on_stdin,
+                  const std::function<void()>& on_stdin_end) override {
+    for (;;) {
+      auto message = k8s::ReadWsMessage(reader_, stream_, k8s::WsMasking::kNone, 64 << 20);
+      if (!message.ok() || message->opcode == k8s::WsOpcode::kClose) {
+        return;
+      }
+      const core::Bytes& payload = message->payload;
+      if (payload.size() > 1 && payload[0] == kFakeExecStdin) {
+        on_stdin(std::span(payload).subspan(1));
+      } else if (v5_ && payload.size() > 1 && payload[0] == kClose &&
+                 payload[1] == kFakeExecStdin) {
+        on_stdin_end();
+      }
+    }
+  }
+
+  void Close() override {
+    const uint8_t normal_closure[] = {0x03, 0xE8};  // 1000
+    SendFrame(k8s::WsOpcode::kClose, normal_closure);
+  }
+
+ private:
   bool SendFrame(k8s::WsOpcode opcode, core::ByteView payload) {
     core::Bytes frame;
     frame.reserve(payload.size() + 16);
@@ -127,86 +164,67 @@ class Session {
     return stream_.WriteAll(frame).ok();
   }
 
-  // Copies a pipe into a channel until the process closes it.
-  void Pump(int fd, uint8_t channel) {
-    core::Bytes buffer(kPumpBuffer + 1);
-    for (;;) {
-      auto got = core::ReadSome(fd, std::span(buffer).subspan(1));
-      if (!got.ok() || *got == 0) {
-        return;
-      }
-      buffer[0] = channel;
-      if (!SendFrame(k8s::WsOpcode::kBinary, std::span(buffer).first(*got + 1))) {
-        return;
-      }
-    }
-  }
-
-  // Client messages: stdin data, v5 close of stdin, the end of the session.
-  void ReadClient(Child& child, const FakeExecRequest& request) {
-    const bool v5 = request.protocol == "v5.channel.k8s.io";
-    for (;;) {
-      auto message = k8s::ReadWsMessage(reader_, stream_, k8s::WsMasking::kNone, 64 << 20);
-      if (!message.ok() || message->opcode == k8s::WsOpcode::kClose) {
-        client_gone_ = !finished_;
-        std::lock_guard lock(stdin_mu_);
-        child.stdin_fd.Reset();
-        if (client_gone_) {
-          ::kill(child.pid, SIGKILL);  // a client that leaves ends the command, as the kubelet
-        }
-        return;
-      }
-      const core::Bytes& payload = message->payload;
-      if (payload.empty()) {
-        continue;
-      }
-      std::lock_guard lock(stdin_mu_);
-      if (payload[0] == kStdin && request.stdin && child.stdin_fd.valid() && payload.size() > 1) {
-        (void)core::WriteAll(child.stdin_fd.get(), std::span(payload).subspan(1));
-      } else if (v5 && payload[0] == kClose && payload.size() > 1 && payload[1] == kStdin) {
-        child.stdin_fd.Reset();
-      }
-    }
-  }
-
-  std::atomic<bool> finished_{false};
-  std::atomic<bool> client_gone_{false};
-
- private:
   k8s::NetStream& stream_;
   k8s::BufferedReader& reader_;
+  const bool v5_;
   std::mutex write_mu_;
-  std::mutex stdin_mu_;
 };
 
 }  // namespace
 
-void RunFakeExecSession(k8s::NetStream& stream, k8s::BufferedReader& reader,
+void RunFakeExecProcess(FakeExecTransport& transport, k8s::NetStream& stream,
                         const FakeExecRequest& request, const FakePodProcess& process,
                         FakeExecFault fault) {
-  Session session(stream, reader);
-  for (uint8_t channel : {kStdout, kStderr, kStatus}) {
-    session.Send(channel, {});
-  }
   Child child = Spawn(process);
+  std::mutex stdin_mu;
   if (!request.stdin) {
     child.stdin_fd.Reset();
   }
-  std::thread client([&] { session.ReadClient(child, request); });
-  std::thread err_pump([&] { session.Pump(child.stderr_fd.get(), kStderr); });
-  session.Pump(child.stdout_fd.get(), kStdout);
+  std::atomic<bool> finished{false};
+  std::atomic<bool> client_gone{false};
+  std::thread client([&] {
+    transport.ReadClient(
+        [&](core::ByteView data) {
+          std::lock_guard lock(stdin_mu);
+          if (child.stdin_fd.valid()) {
+            (void)core::WriteAll(child.stdin_fd.get(), data);
+          }
+        },
+        [&] {
+          std::lock_guard lock(stdin_mu);
+          child.stdin_fd.Reset();
+        });
+    client_gone = !finished;
+    std::lock_guard lock(stdin_mu);
+    child.stdin_fd.Reset();
+    if (client_gone) {
+      ::kill(child.pid, SIGKILL);  // a client that leaves ends the command, as the kubelet
+    }
+  });
+  std::thread err_pump([&] { Pump(transport, child.stderr_fd.get(), kFakeExecStderr); });
+  Pump(transport, child.stdout_fd.get(), kFakeExecStdout);
   err_pump.join();
   int wait_status = 0;
   while (::waitpid(child.pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
-  session.finished_ = true;
-  if (fault != FakeExecFault::kOmitStatus && !session.client_gone_) {
-    session.Send(kStatus, core::AsBytes(ExitStatusObject(wait_status).dump()));
+  finished = true;
+  if (fault != FakeExecFault::kOmitStatus && !client_gone) {
+    transport.Send(kFakeExecStatus, core::AsBytes(ExitStatusObject(wait_status).dump()));
+    transport.EndChannel(kFakeExecStatus);
   }
-  const uint8_t normal_closure[] = {0x03, 0xE8};  // 1000
-  session.SendFrame(k8s::WsOpcode::kClose, normal_closure);
+  transport.Close();
   stream.Shutdown();
   client.join();
+}
+
+void RunFakeExecSession(k8s::NetStream& stream, k8s::BufferedReader& reader,
+                        const FakeExecRequest& request, const FakePodProcess& process,
+                        FakeExecFault fault) {
+  WebSocketTransport transport(stream, reader, request.protocol == "v5.channel.k8s.io");
+  for (uint8_t channel : {kFakeExecStdout, kFakeExecStderr, kFakeExecStatus}) {
+    transport.Send(channel, {});
+  }
+  RunFakeExecProcess(transport, stream, request, process, fault);
 }
 
 }  // namespace hasteward::testing

@@ -79,6 +79,22 @@ std::string FakeKubeRequest::Header(const std::string& name) const {
   return "";
 }
 
+std::vector<std::string> FakeKubeRequest::HeaderValues(const std::string& name) const {
+  std::vector<std::string> values;
+  for (const auto& [key, value] : headers) {
+    if (!IEquals(key, name)) {
+      continue;
+    }
+    std::stringstream items(value);
+    for (std::string item; std::getline(items, item, ',');) {
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      values.push_back(item);
+    }
+  }
+  return values;
+}
+
 core::Result<FakeKubeRequest> ReadFakeKubeRequest(platform::kubernetes::BufferedReader& reader) {
   HS_ASSIGN_OR_RETURN(std::string head, reader.ReadHead());
   std::istringstream lines(head);

@@ -27,6 +27,9 @@ struct FakeKubeRequest {
   std::vector<std::string> QueryAll(const std::string& name) const;
   bool QueryFlag(const std::string& name) const;      // true, True, 1, t ... (Go ParseBool)
   std::string Header(const std::string& name) const;  // case-insensitive, first value or ""
+  // Every value of a header that may repeat or list values: all its lines, split at commas,
+  // trimmed.
+  std::vector<std::string> HeaderValues(const std::string& name) const;
 };
 
 // Reads and parses the next request on a connection (head and body). An error ends the

@@ -2,6 +2,8 @@
 // patch, delete, the status subresource) and pod exec.
 #include <sstream>
 
+#include <strings.h>
+
 #include "platform/kubernetes/websocket.h"
 #include "support/fake_kube_api.h"
 
@@ -318,16 +320,16 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
     return WriteFakeKubeReply(
         stream, StatusReply(400, "BadRequest", "you must specify at least 1 command"));
   }
-  std::stringstream offered(request.Header("Sec-WebSocket-Protocol"));
-  std::vector<std::string> client_protocols;
-  for (std::string item; std::getline(offered, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    client_protocols.push_back(item);
-  }
-  for (const auto& wanted : options_.exec_protocols) {
-    if (exec.protocol.empty() && std::find(client_protocols.begin(), client_protocols.end(),
-                                           wanted) != client_protocols.end()) {
+  // kubectl before 1.30 (Debian 12 ships 1.20) upgrades to SPDY/3.1 and offers its stream
+  // protocols in X-Stream-Protocol-Version lines; newer clients upgrade to WebSocket.
+  const bool spdy = ::strcasecmp(request.Header("Upgrade").c_str(), "SPDY/3.1") == 0;
+  const std::vector<std::string> offered =
+      request.HeaderValues(spdy ? "X-Stream-Protocol-Version" : "Sec-WebSocket-Protocol");
+  const std::vector<std::string> served =
+      spdy ? std::vector<std::string>{"v4.channel.k8s.io"} : options_.exec_protocols;
+  for (const auto& wanted : served) {
+    if (exec.protocol.empty() &&
+        std::find(offered.begin(), offered.end(), wanted) != offered.end()) {
       exec.protocol = wanted;
     }
   }
@@ -335,13 +337,16 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
     return WriteFakeKubeReply(
         stream, StatusReply(400, "BadRequest",
                             "pod exec needs a WebSocket upgrade with one of the subprotocols "
-                            "v5.channel.k8s.io, v4.channel.k8s.io (SPDY is not served)"));
+                            "v5.channel.k8s.io, v4.channel.k8s.io or a SPDY/3.1 upgrade with "
+                            "v4.channel.k8s.io"));
   }
   FakePodExecutor executor;
   FakeExecFault fault = FakeExecFault::kNone;
   {
     std::lock_guard lock(mu_);
     exec_commands_.push_back(exec.command);
+    exec_transports_.push_back(spdy ? FakeExecTransportKind::kSpdy
+                                    : FakeExecTransportKind::kWebSocket);
     auto it = executors_.find(path.ns + "/" + path.name);
     if (it != executors_.end()) {
       executor = it->second;
@@ -353,14 +358,21 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
   FakePodProcess process = executor ? executor(exec.command, exec.container)
                                     : FakePodProcess{exec.command, {}, {}, {}, {}};
   const std::string head =
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
-      "Upgrade\r\nSec-WebSocket-Accept: " +
-      k8s::WsAcceptFor(request.Header("Sec-WebSocket-Key")) +
-      "\r\nSec-WebSocket-Protocol: " + exec.protocol + "\r\n\r\n";
+      spdy ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "
+             "SPDY/3.1\r\nX-Stream-Protocol-Version: " +
+                 exec.protocol + "\r\n\r\n"
+           : "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+             "Upgrade\r\nSec-WebSocket-Accept: " +
+                 k8s::WsAcceptFor(request.Header("Sec-WebSocket-Key")) +
+                 "\r\nSec-WebSocket-Protocol: " + exec.protocol + "\r\n\r\n";
   if (!stream.WriteAll(core::AsBytes(head)).ok()) {
     return false;
   }
-  RunFakeExecSession(stream, reader, exec, process, fault);
+  if (spdy) {
+    RunFakeSpdyExecSession(stream, reader, exec, process, fault);
+  } else {
+    RunFakeExecSession(stream, reader, exec, process, fault);
+  }
   return false;  // the upgraded connection ends with the session
 }
 

@@ -1,8 +1,9 @@
 // Fidelity of FakeKubeApi, checked with real clients from Debian: python3-kubernetes (CRUD,
 // custom objects, watches with bookmarks and 410 handling, WebSocket exec with the exit code) and
-// kubectl (get, apply, watch, exec, delete). Each semantic broken on purpose makes the real
-// client's check fail, so these checks can fail.
+// kubectl (get, apply, watch, exec over WebSocket and SPDY/3.1, delete). Each semantic broken on
+// purpose makes the real client's check fail, so these checks can fail.
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -38,7 +39,7 @@ class FakeKubeFidelityTest : public ::testing::Test {
   CmdResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_file = "") {
     std::vector<std::string> argv = {"timeout", "60", "kubectl", "--kubeconfig", kubeconfig_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {}, stdin_file);
+    return RunCommand(argv, kubectl_env_, stdin_file);
   }
 
   void CreatePod(const std::string& name) {
@@ -51,6 +52,9 @@ class FakeKubeFidelityTest : public ::testing::Test {
 
   std::unique_ptr<FakeKubeApi> api_;
   std::string kubeconfig_;
+  void ExpectExecWithStdinAndExitCode();
+
+  std::map<std::string, std::string> kubectl_env_;
 };
 
 std::string Describe(const CmdResult& result) {
@@ -158,8 +162,9 @@ TEST_F(FakeKubeFidelityTest, KubectlWatchSeesACreate) {
   EXPECT_NE(watched.out.find("secret/watched"), std::string::npos) << Describe(watched);
 }
 
-TEST_F(FakeKubeFidelityTest, KubectlExecOverWebSocketWithStdinAndExitCode) {
-  CreatePod("db-0");
+// kubectl exec -i: stdin in, stdout and stderr out, the exit code from the status; without the
+// status kubectl must not report the command's exit code.
+void FakeKubeFidelityTest::ExpectExecWithStdinAndExitCode() {
   auto dir = core::TempDir::Create("kubectl-exec-");
   ASSERT_TRUE(dir.ok());
   const std::string input = WriteFile(dir->path() + "/in", "hello\nworld\n");
@@ -172,6 +177,22 @@ TEST_F(FakeKubeFidelityTest, KubectlExecOverWebSocketWithStdinAndExitCode) {
   api_->SetFaultForTest(FakeKubeFault::kExecOmitsStatus, true);
   CmdResult broken = Kubectl({"exec", "db-0", "--", "sh", "-c", "exit 7"});
   EXPECT_NE(broken.exit_code, 7) << Describe(broken);
+}
+
+// The transport this kubectl picks: WebSocket from kubectl 1.30 on, SPDY/3.1 before (Debian 12's
+// kubernetes-client is 1.20).
+TEST_F(FakeKubeFidelityTest, KubectlExecWithStdinAndExitCode) {
+  CreatePod("db-0");
+  ExpectExecWithStdinAndExitCode();
+}
+
+// SPDY/3.1 with any kubectl: newer ones fall back to it when told to.
+TEST_F(FakeKubeFidelityTest, KubectlExecOverSpdyWithStdinAndExitCode) {
+  CreatePod("db-0");
+  kubectl_env_["KUBECTL_REMOTE_COMMAND_WEBSOCKETS"] = "false";
+  ExpectExecWithStdinAndExitCode();
+  EXPECT_EQ(api_->ExecTransportsForTest(),
+            std::vector<FakeExecTransportKind>(2, FakeExecTransportKind::kSpdy));
 }
 
 }  // namespace
