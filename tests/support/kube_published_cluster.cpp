@@ -2,6 +2,7 @@
 
 #include "core/atomic_file.h"
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_operators.h"
 
@@ -109,20 +110,42 @@ CmdResult KubePublishedCluster::Local(std::vector<std::string> args) const {
 core::Status KubePublishedCluster::LoadShopDataset() {
   const bool postgres = sandbox_->cluster().engine == platform::EngineKind::kPostgres;
   HS_TRY(sandbox_->Sql(0, "CREATE DATABASE shop").status());
-  return sandbox_
-      ->Sql(0,
-            "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total DECIMAL(10,2));"
-            "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));" +
-                std::string(postgres ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.25 "
-                                       "FROM generate_series(1, 5000) g;"
-                                       "INSERT INTO items SELECT g, 'item-' || g FROM "
-                                       "generate_series(1, 300) g;"
-                                     : "INSERT INTO orders SELECT seq, CONCAT('c', seq % 97), "
-                                       "seq * 1.25 FROM seq_1_to_5000;"
-                                       "INSERT INTO items SELECT seq, CONCAT('item-', seq) FROM "
-                                       "seq_1_to_300;"),
-            "shop")
-      .status();
+  HS_TRY(sandbox_
+             ->Sql(0,
+                   "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total "
+                   "DECIMAL(10,2));"
+                   "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));" +
+                       std::string(postgres ? "INSERT INTO orders SELECT g, 'c' || (g % 97), g * "
+                                              "1.25 FROM generate_series(1, 5000) g;"
+                                              "INSERT INTO items SELECT g, 'item-' || g FROM "
+                                              "generate_series(1, 300) g;"
+                                            : "INSERT INTO orders SELECT seq, CONCAT('c', seq % "
+                                              "97), seq * 1.25 FROM seq_1_to_5000;"
+                                              "INSERT INTO items SELECT seq, CONCAT('item-', "
+                                              "seq) FROM seq_1_to_300;"),
+                   "shop")
+             .status());
+  // A backup is taken from a healthy replica, and holds what that replica has applied: the
+  // dataset is loaded once every instance holds it (a backup taken before a replica applied the
+  // INSERTs restored empty tables, a CI run's flake).
+  HS_ASSIGN_OR_RETURN(std::string primary, ShopChecksums(0));
+  for (size_t ordinal = 1; ordinal < sandbox_->cluster().instances.size(); ++ordinal) {
+    std::string seen;
+    bool caught_up = core::PollUntil(
+        [&] {
+          auto sums = ShopChecksums(static_cast<int>(ordinal));
+          seen = sums.ok() ? *sums : sums.status().ToString();
+          return sums.ok() && *sums == primary;
+        },
+        std::chrono::seconds(60));
+    if (!caught_up) {
+      return core::Status(core::ErrorCode::kTimeout,
+                          "instance " + std::to_string(ordinal) +
+                              " did not hold the shop dataset within 60 s: '" + seen +
+                              "' against the primary's '" + primary + "'");
+    }
+  }
+  return core::Status::Ok();
 }
 
 core::Result<std::string> KubePublishedCluster::ShopChecksums(int ordinal) const {

@@ -50,7 +50,8 @@ class KubePublishedCluster {
   // instances reached as plain local processes (the sandbox's inventory uses namespace db too).
   CmdResult Local(std::vector<std::string> args) const;
 
-  // Creates database "shop" with tables orders (5000 rows) and items (300 rows) on instance 0.
+  // Creates database "shop" with tables orders (5000 rows) and items (300 rows) on instance 0,
+  // and waits (60 s) until every other instance holds the same checksums.
   core::Status LoadShopDataset();
   // Per-table checksums of "shop" on instance `ordinal`: md5 over the ordered rows (PostgreSQL),
   // CHECKSUM TABLE (MariaDB).
