@@ -29,8 +29,12 @@ exit 1
 core::Status Probe(const std::string& os_user, Access access, const std::string& path,
                    const std::string& what) {
   core::SubprocessOptions options;
-  options.argv = {"/bin/sh", "-c", kProbeScript, "hasteward-access-probe",
-                  access == Access::kExecute ? "x" : "r", path};
+  options.argv = {"/bin/sh",
+                  "-c",
+                  kProbeScript,
+                  "hasteward-access-probe",
+                  access == Access::kExecute ? "x" : "r",
+                  path};
   HS_TRY(core::RunAsOsUser(os_user, options));
   HS_ASSIGN_OR_RETURN(core::RunOutput run, core::Run(options));
   if (run.status.ok()) {
@@ -47,8 +51,8 @@ core::Status Probe(const std::string& os_user, Access access, const std::string&
           ? "the server runs its archive and restore commands as '" + os_user +
                 "': install hasteward where that user can run it (for example 'install -m 0755 " +
                 path + " /usr/local/bin/hasteward') and run this command with that copy"
-          : "the server runs its archive and restore commands as '" + os_user +
-                "': put the " + what + " where that user can read it (mode 0600, owned by it)";
+          : "the server runs its archive and restore commands as '" + os_user + "': put the " +
+                what + " where that user can read it (mode 0600, owned by it)";
   return core::Usage("the server's OS user '" + os_user + "' cannot " + verb + " the " + what +
                          " '" + path + "'" + reason,
                      hint);

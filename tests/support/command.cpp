@@ -5,10 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "core/hex.h"
 #include "core/subprocess.h"

@@ -51,7 +51,9 @@ class SpdyTransport : public FakeExecTransport {
     const StdinSink keep = [this](core::ByteView data) {
       early_stdin_.insert(early_stdin_.end(), data.begin(), data.end());
     };
-    const StdinEnd keep_end = [this] { early_stdin_end_ = true; };
+    const StdinEnd keep_end = [this] {
+      early_stdin_end_ = true;
+    };
     for (;;) {
       bool complete = true;
       {
@@ -70,9 +72,7 @@ class SpdyTransport : public FakeExecTransport {
     }
   }
 
-  bool Send(uint8_t channel, core::ByteView data) override {
-    return SendData(channel, 0, data);
-  }
+  bool Send(uint8_t channel, core::ByteView data) override { return SendData(channel, 0, data); }
 
   void EndChannel(uint8_t channel) override { (void)SendData(channel, kSpdyFlagFin, {}); }
 
@@ -118,8 +118,7 @@ class SpdyTransport : public FakeExecTransport {
           }
         }
         return true;
-      case SpdyFrameType::kSynStream:
-        return OpenStream(frame, on_stdin_end);
+      case SpdyFrameType::kSynStream: return OpenStream(frame, on_stdin_end);
       case SpdyFrameType::kRstStream:
         if (IsStdin(SpdyControlStreamId(frame))) {
           on_stdin_end();
@@ -131,8 +130,7 @@ class SpdyTransport : public FakeExecTransport {
         std::lock_guard lock(write_mu_);
         return stream_.WriteAll(pong).ok();
       }
-      case SpdyFrameType::kGoAway:
-        return false;
+      case SpdyFrameType::kGoAway: return false;
       default:  // SETTINGS, WINDOW_UPDATE, HEADERS: no flow control here, as in spdystream
         return true;
     }
@@ -204,9 +202,9 @@ void RunFakeSpdyExecSession(k8s::NetStream& stream, k8s::BufferedReader& reader,
                             FakeExecFault fault) {
   SpdyTransport transport(stream, reader);
   std::vector<uint8_t> wanted = {kFakeExecStatus};
-  for (auto [asked, channel] : {std::pair{request.stdin, kFakeExecStdin},
-                                std::pair{request.stdout, kFakeExecStdout},
-                                std::pair{request.stderr, kFakeExecStderr}}) {
+  for (auto [asked, channel] :
+       {std::pair{request.stdin, kFakeExecStdin}, std::pair{request.stdout, kFakeExecStdout},
+        std::pair{request.stderr, kFakeExecStderr}}) {
     if (asked) {
       wanted.push_back(channel);
     }

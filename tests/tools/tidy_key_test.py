@@ -78,7 +78,7 @@ class TidyKeyTest(unittest.TestCase):
         self.assertNotEqual(key(self.one), key(self.other))
 
     def test_the_file_itself_changes_the_key(self):
-        self.edit("src/a.cpp", "// NOLINT comments decide findings too\n")
+        self.edit("src/a.cpp", "// a comment: suppressions live in comments\n")
         self.assertNotEqual(key(self.one), key(self.other))
 
     def test_compile_flags_change_the_key(self):

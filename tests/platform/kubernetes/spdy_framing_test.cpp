@@ -20,9 +20,9 @@ TEST(SpdyFramingTest, DictionaryIsTheOneClientsNameInTheirZlibHeader) {
 
 TEST(SpdyFramingTest, HeaderBlocksRoundTripAcrossOneSessionContext) {
   SpdyHeaderCodec writer, reader;
-  for (const SpdyHeaders& headers : {SpdyHeaders{{"streamtype", "error"}},
-                                     SpdyHeaders{{"streamtype", "stdout"}, {"x", ""}},
-                                     SpdyHeaders{}}) {
+  for (const SpdyHeaders& headers :
+       {SpdyHeaders{{"streamtype", "error"}}, SpdyHeaders{{"streamtype", "stdout"}, {"x", ""}},
+        SpdyHeaders{}}) {
     core::Bytes block = writer.Encode(headers);
     auto decoded = reader.Decode(block);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
