@@ -21,8 +21,9 @@ case "${1:-}" in
     ps -eo pid= | tr -d ' ' | sort >"$2"
     ;;
   leftovers)
-    ps -eo pid=,etime=,comm=,args= | awk -v kinds="$kinds" 'NR == FNR { before[$1] = 1; next }
-      !($1 in before) && $3 ~ kinds { n++; printf "  left running: pid %s (%s) %s\n", $1, $2, substr($0, index($0, $4), 160) }
+    # Zombies (state Z) are gone already, waiting only for their parent to reap them.
+    ps -eo pid=,stat=,etime=,comm=,args= | awk -v kinds="$kinds" 'NR == FNR { before[$1] = 1; next }
+      !($1 in before) && $2 !~ /^Z/ && $4 ~ kinds { n++; printf "  left running: pid %s (%s) %s\n", $1, $3, substr($0, index($0, $5), 160) }
       END { if (n > 0) printf "ctest left %d process(es) running (see above)\n", n }' "$2" -
     ;;
   slowest)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
@@ -48,6 +49,19 @@ class NativeBackupTest : public ::testing::Test {
         "CREATE TABLE events (id bigserial PRIMARY KEY, body jsonb);"
         "INSERT INTO events (body) SELECT jsonb_build_object('n', g) FROM generate_series(1, "
         "5000) g;");
+    // A native backup copies the healthy streaming standby and holds what it has replayed: the
+    // tests start once it holds the rows (a fresh Debian root's run backed up empty tables).
+    std::string primary = Checksums(0);
+    std::string standby;
+    ASSERT_TRUE(core::PollUntil(
+        [&] {
+          auto sums = pg_->Sql(1, kChecksumsSql);
+          standby = sums.ok() ? *sums : sums.status().ToString();
+          return standby == primary;
+        },
+        std::chrono::seconds(60)))
+        << "the standby did not replay the rows within 60 s: " << standby << " against "
+        << primary;
   }
 
   // `hasteward <verb> -e cnpg -c shop -n <ns> <args...>` against `on`'s inventory and state.
@@ -64,11 +78,10 @@ class NativeBackupTest : public ::testing::Test {
   }
 
   // Per-table checksums: md5 over the ordered rows of every user table.
-  std::string Checksums(int ordinal) {
-    return Sql(ordinal,
-               "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' "
-               "|| (SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)");
-  }
+  static constexpr const char* kChecksumsSql =
+      "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' "
+      "|| (SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)";
+  std::string Checksums(int ordinal) { return Sql(ordinal, kChecksumsSql); }
 
   std::vector<nlohmann::json> Snapshots() {
     auto r = hs_.Restic({"snapshots", "--json"});
