@@ -60,8 +60,7 @@ class NativeBackupTest : public ::testing::Test {
           return standby == primary;
         },
         std::chrono::seconds(60)))
-        << "the standby did not replay the rows within 60 s: " << standby << " against "
-        << primary;
+        << "the standby did not replay the rows within 60 s: " << standby << " against " << primary;
   }
 
   // `hasteward <verb> -e cnpg -c shop -n <ns> <args...>` against `on`'s inventory and state.
