@@ -19,41 +19,25 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
-#include "support/story_cluster.h"
+#include "support/story_suite.h"
 
 namespace hasteward::testing {
 namespace {
 
 using platform::EngineKind;
 
-class BinlogArchiveTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
-                                      .instances = 2,
-                                      .replication_mode = "async",
-                                      .name = "",
-                                      .ns = "ba"},
-                                     "hs-binlog-");
-    // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!story.ok()) {
-      suite_error_ = story.status().ToString();
-      return;
-    }
-    story_ = std::move(story).value().release();
-    sc_ = &story_->sandbox();
-    hs_ = &story_->env();
+class BinlogArchiveTest : public StorySuite<BinlogArchiveTest> {
+ public:
+  static SandboxCluster::Options Story() {
+    return {.engine = EngineKind::kMariadb,
+            .instances = 2,
+            .replication_mode = "async",
+            .name = "",
+            .ns = "ba"};
   }
-  void SetUp() override {
-    ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-  }
-  static void TearDownTestSuite() {
-    delete story_;
-    story_ = nullptr;
-  }
+  static constexpr const char* kTempPrefix = "hs-binlog-";
 
-  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
+ protected:
   // One archiving run: the JSON report of each of its cycles (one line each).
   static std::vector<nlohmann::json> ArchiveCycles() {
     auto run = hs_->Run(
@@ -131,11 +115,6 @@ class BinlogArchiveTest : public ::testing::Test {
     auto bytes = core::ReadFileToString(sc_->instance(ordinal).data_dir + "/" + name);
     return AsClosed(bytes.ok() ? *bytes : "missing " + name);
   }
-
-  inline static std::string suite_error_;
-  inline static StoryCluster* story_ = nullptr;
-  inline static SandboxCluster* sc_ = nullptr;
-  inline static HastewardEnv* hs_ = nullptr;
 };
 
 TEST_F(BinlogArchiveTest, PiecesRebuildEachFileByteForByteWithTheActiveTail) {

@@ -23,7 +23,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/sandbox_cluster.h"
-#include "support/story_cluster.h"
+#include "support/story_suite.h"
 
 namespace hasteward::testing {
 namespace {
@@ -32,37 +32,23 @@ using platform::EngineKind;
 
 constexpr int kSafetyStopExit = 24;  // docs/exit-codes.md
 
-class BinlogPitrTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto story = StoryCluster::Start({.engine = EngineKind::kMariadb,
-                                      .instances = 2,
-                                      .replication_mode = "async",
-                                      .name = "",
-                                      .ns = "bp"},
-                                     "hs-binlog-pitr-");
-    // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!story.ok()) {
-      suite_error_ = story.status().ToString();
-      return;
-    }
-    story_ = std::move(story).value().release();
-    sc_ = &story_->sandbox();
-    hs_ = &story_->env();
+class BinlogPitrTest : public StorySuite<BinlogPitrTest> {
+ public:
+  static SandboxCluster::Options Story() {
+    return {.engine = EngineKind::kMariadb,
+            .instances = 2,
+            .replication_mode = "async",
+            .name = "",
+            .ns = "bp"};
+  }
+  static constexpr const char* kTempPrefix = "hs-binlog-pitr-";
+  static void Seed() {
     Sql(0,
         "CREATE DATABASE pit; CREATE TABLE pit.m (id INT PRIMARY KEY, note VARCHAR(20)); "
         "INSERT INTO pit.m VALUES (0, 'before the base');");
   }
-  void SetUp() override {
-    ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-  }
-  static void TearDownTestSuite() {
-    delete story_;
-    story_ = nullptr;
-  }
 
-  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
+ protected:
   static CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
     std::vector<std::string> all = {verb, "-e", "mariadb", "-c", sc_->cluster().name, "-n", "bp"};
     all.insert(all.end(), args.begin(), args.end());
@@ -139,11 +125,6 @@ class BinlogPitrTest : public ::testing::Test {
     EXPECT_EQ(Sql(0, "SELECT @@gtid_binlog_pos"), Sql(1, "SELECT @@gtid_current_pos"));
     EXPECT_EQ(On("triage").exit_code, 0);
   }
-
-  inline static std::string suite_error_;
-  inline static StoryCluster* story_ = nullptr;
-  inline static SandboxCluster* sc_ = nullptr;
-  inline static HastewardEnv* hs_ = nullptr;
 };
 
 TEST_F(BinlogPitrTest, MarkerRestoreUntilTimeKeepsTheRowsBeforeIt) {

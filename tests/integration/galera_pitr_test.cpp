@@ -27,7 +27,7 @@
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
-#include "support/story_cluster.h"
+#include "support/story_suite.h"
 
 namespace hasteward::testing {
 namespace {
@@ -44,35 +44,20 @@ constexpr const char* kPlaceInCluster =
     "MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL))) FROM "
     "information_schema.GLOBAL_STATUS";
 
-class GaleraPitrTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto story = StoryCluster::Start(
-        {.engine = EngineKind::kGalera, .instances = kNodes, .name = "", .ns = "gp"},
-        "hs-galera-pitr-");
-    // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!story.ok()) {
-      suite_error_ = story.status().ToString();
-      return;
-    }
-    story_ = std::move(story).value().release();
-    sc_ = &story_->sandbox();
-    hs_ = &story_->env();
+class GaleraPitrTest : public StorySuite<GaleraPitrTest> {
+ public:
+  static SandboxCluster::Options Story() {
+    return {.engine = EngineKind::kGalera, .instances = kNodes, .name = "", .ns = "gp"};
+  }
+  static constexpr const char* kTempPrefix = "hs-galera-pitr-";
+  static void Seed() {
     Sql(0,
         "CREATE DATABASE pit; CREATE TABLE pit.m (id INT PRIMARY KEY, note VARCHAR(20)); "
         "CREATE TABLE pit.w (seq BIGINT AUTO_INCREMENT PRIMARY KEY, id BIGINT); "
         "INSERT INTO pit.m VALUES (0, 'before the base');");
   }
-  void SetUp() override {
-    ASSERT_NE(sc_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-  }
-  static void TearDownTestSuite() {
-    delete story_;
-    story_ = nullptr;
-  }
 
-  static std::string Sql(int ordinal, const std::string& sql) { return story_->Sql(ordinal, sql); }
+ protected:
   static std::vector<std::string> Scope() {
     return {"-e", "galera", "-c", sc_->cluster().name, "-n", "gp"};
   }
@@ -189,11 +174,6 @@ class GaleraPitrTest : public ::testing::Test {
     }
     return -1;
   }
-
-  inline static std::string suite_error_;
-  inline static StoryCluster* story_ = nullptr;
-  inline static SandboxCluster* sc_ = nullptr;
-  inline static HastewardEnv* hs_ = nullptr;
 };
 
 TEST_F(GaleraPitrTest, MarkerRestoreUntilTimeKeepsTheRowsBeforeItOnEveryNode) {

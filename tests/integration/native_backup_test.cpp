@@ -162,10 +162,12 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_EQ(Checksums(1), before);
   Sql(0, "INSERT INTO events (body) VALUES ('{\"after\": \"restore\"}')");
   std::string seen;
-  for (int i = 0; i < 60 && seen != "1\n"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    seen = Sql(1, "SELECT count(*) FROM events WHERE body ? 'after'");
-  }
+  core::PollUntil(
+      [&] {
+        seen = Sql(1, "SELECT count(*) FROM events WHERE body ? 'after'");
+        return seen == "1\n";
+      },
+      std::chrono::seconds(15), std::chrono::milliseconds(250));
   EXPECT_EQ(seen, "1\n") << "the standby does not replicate from the restored primary";
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
   EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
@@ -177,11 +179,13 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
 TEST_F(NativeBackupTest, BackupFromTheStandbyHoldsWhatThePrimaryCommittedBeforeIt) {
   // The standby first replays the tables SetUp made (replication is asynchronous).
   std::string replayed;
-  for (int i = 0; i < 120 && replayed != "5000\n"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    auto count = pg_->Sql(1, "SELECT count(*) FROM events");
-    replayed = count.ok() ? *count : "";
-  }
+  core::PollUntil(
+      [&] {
+        auto count = pg_->Sql(1, "SELECT count(*) FROM events");
+        replayed = count.ok() ? *count : "";
+        return replayed == "5000\n";
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(250));
   ASSERT_EQ(replayed, "5000\n") << "the standby did not replay the setup";
   Sql(1, "SELECT pg_wal_replay_pause()");
   // The rows go into a new WAL segment: a backup of the paused standby would end in the segment

@@ -20,12 +20,14 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -47,10 +49,10 @@ class PitrTest : public ::testing::Test {
     server_ = std::move(*server);
     hs_.UseRepository(server_->Location("repo/"));
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    password_file_ = hs_.Path("password");
-    WriteFile(password_file_, std::string(kPassword) + "\n");
-    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
-    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto password_file =
+        WriteServerPasswordFile(hs_.Path("password"), kPassword, pg_->instance(0).os_user);
+    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
+    password_file_ = *password_file;
     auto enabled = Hs("archive", {"enable"});
     ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
     Sql("CREATE TABLE markers (id text PRIMARY KEY)");
@@ -234,9 +236,7 @@ TEST_F(PitrTest, WalAgentArchivesHandedOverSegmentsAndWalPushFallsBackWithoutIt)
   agent_options.stdout_mode = core::StdioMode::kNull;
   auto agent = core::Subprocess::Start(agent_options);
   ASSERT_TRUE(agent.ok()) << agent.status().ToString();
-  for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  core::PollUntil([&] { return std::filesystem::exists(socket); }, std::chrono::seconds(10));
   ASSERT_TRUE(std::filesystem::exists(socket)) << (*agent)->StderrAll();
   struct stat socket_info {};
   ASSERT_EQ(::stat(socket.c_str(), &socket_info), 0);

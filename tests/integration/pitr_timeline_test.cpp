@@ -10,13 +10,13 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -39,10 +39,10 @@ class PitrTimelineTest : public ::testing::Test {
     server_ = std::move(*server);
     hs_.UseRepository(server_->Location("repo/"));
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    password_file_ = hs_.Path("password");
-    WriteFile(password_file_, std::string(kPassword) + "\n");
-    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
-    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto password_file =
+        WriteServerPasswordFile(hs_.Path("password"), kPassword, pg_->instance(0).os_user);
+    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
+    password_file_ = *password_file;
     auto enabled = Hs("archive", {"enable"});
     ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
     Sql(0, "CREATE TABLE markers (id text PRIMARY KEY)");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "support/hasteward_env.h"
 
@@ -258,9 +259,8 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   ASSERT_TRUE(backup.ok());
   std::string data = Dump(300);
   ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(data.substr(0, 1 << 20))).ok());
-  for (int i = 0; i < 200 && fs::is_empty(hs_.repository() + "/locks"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  core::PollUntil([&] { return !fs::is_empty(hs_.repository() + "/locks"); },
+                  std::chrono::seconds(10));
   ASSERT_FALSE(fs::is_empty(hs_.repository() + "/locks"));
   std::vector<std::string> args = {"prune", "-c", "db1", "--lock-wait", "0"};
   args.insert(args.end(), kPolicy.begin(), kPolicy.end());
@@ -279,9 +279,8 @@ TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   p.stdout_file = hs_.dir() + "/prune.out";
   auto prune = core::Subprocess::Start(p);
   ASSERT_TRUE(prune.ok());
-  for (int i = 0; i < 200 && (*prune)->StderrAll().find("waiting for") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  core::PollUntil([&] { return (*prune)->StderrAll().find("waiting for") != std::string::npos; },
+                  std::chrono::seconds(10));
   EXPECT_NE((*prune)->StderrAll().find("waiting for"), std::string::npos) << (*prune)->StderrAll();
   EXPECT_FALSE((*prune)->WaitFor(std::chrono::milliseconds(0)).has_value()) << "still waiting";
   ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(data.substr(1 << 20))).ok());

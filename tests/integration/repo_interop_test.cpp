@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include "core/poll_until.h"
 #include "core/subprocess.h"
 #include "support/hasteward_env.h"
 
@@ -196,9 +197,8 @@ TEST_F(RepoInteropTest, LiveLockIsRefusedClearly) {
   ASSERT_TRUE(backup.ok());
   std::string chunk(1 << 20, 'q');
   ASSERT_TRUE(core::WriteAll((*backup)->stdin_fd(), core::AsBytes(chunk)).ok());
-  for (int i = 0; i < 100 && fs::is_empty(hs_.repository() + "/locks"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  core::PollUntil([&] { return !fs::is_empty(hs_.repository() + "/locks"); },
+                  std::chrono::seconds(5));
   ASSERT_FALSE(fs::is_empty(hs_.repository() + "/locks")) << "the running backup holds a lock";
   auto check = hs_.Run({"repo", "check"});
   EXPECT_EQ(check.exit_code, 11);

@@ -21,6 +21,7 @@
 #include "support/held_command.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -88,10 +89,10 @@ class RestoreSandboxPostgresTest : public ::testing::Test {
     hs_->UseRepository(server_->Location("repo/"));
     ASSERT_EQ(hs_->Run({"repo", "init"}).exit_code, 0);
     // The server's restore_command runs as its OS user and reads the repository password here.
-    password_file_ = new std::string(hs_->Path("password"));
-    WriteFile(*password_file_, std::string(kPassword) + "\n");
-    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, *password_file_}).exit_code, 0);
-    ASSERT_EQ(::chmod(password_file_->c_str(), 0600), 0);
+    auto password_file =
+        WriteServerPasswordFile(hs_->Path("password"), kPassword, pg_->instance(0).os_user);
+    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
+    password_file_ = new std::string(*password_file);
     ASSERT_EQ(Hs({"archive", "enable"}).exit_code, 0);
     Sql("CREATE TABLE markers (id text PRIMARY KEY); INSERT INTO markers VALUES ('r1')");
     auto native = Hs({"backup", "--method", "native", "--json"});

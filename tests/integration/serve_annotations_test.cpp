@@ -12,10 +12,10 @@
 
 #include "core/poll_until.h"
 #include "support/command.h"
-#include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
+#include "support/operator_api.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
 
@@ -25,7 +25,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kToken[] = "hasteward-operator-token";
 constexpr char kCluster[] = "annotated";
 constexpr char kPolicyAnnotation[] = "clinic.hasteward.prplanit.com/policy";
 
@@ -45,21 +44,13 @@ class ServeAnnotationsTest : public ::testing::Test {
                                            .ns = "local"});
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(sandbox).value();
-    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
-    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
-    FakeKubeApiOptions options;
-    options.rbac_file = *rbac;
-    auto api = FakeKubeApi::Start(options);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(api).value();
-    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
-    core::Status published = PublishSandboxAsCnpg(*api_, *sandbox_, kPlatformNamespace);
+    auto operator_api =
+        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
+    ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
+    operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
+    core::Status published = PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace);
     ASSERT_TRUE(published.ok()) << published.ToString();
-    auto kubeconfig = api_->WriteKubeconfig(kToken, kPlatformNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    hs_.Set("KUBECONFIG", *kubeconfig);
-    hs_.Set("POD_NAME", "hasteward-0");
-    hs_.Set("POD_NAMESPACE", kDeployNamespace);
+    hs_.Set(operator_->env());
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     WriteFile(hs_.Path("password"), hs_.password() + "\n");
   }
@@ -86,11 +77,12 @@ class ServeAnnotationsTest : public ::testing::Test {
 
   // Sets (or with null, removes) the policy annotation on the Cluster CR, as `kubectl annotate`.
   void Annotate(const json& value) {
-    const FakeKubeResource* clusters = api_->FindResource("postgresql.cnpg.io", "clusters");
+    const FakeKubeResource* clusters =
+        operator_->api().FindResource("postgresql.cnpg.io", "clusters");
     ASSERT_NE(clusters, nullptr);
     json patch = {{"metadata", {{"annotations", {{kPolicyAnnotation, value}}}}}};
-    auto reply = api_->store().Patch(*clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
-                                     patch, false);
+    auto reply = operator_->api().store().Patch(*clusters, kPlatformNamespace, kCluster,
+                                                FakePatchType::kMerge, patch, false);
     ASSERT_EQ(reply.code, 200) << reply.body.dump();
   }
 
@@ -103,8 +95,8 @@ class ServeAnnotationsTest : public ::testing::Test {
 
   // Events in the cluster's namespace about the Cluster CR with reason BackupSucceeded.
   size_t BackupEvents() {
-    const FakeKubeResource* events = api_->FindResource("", "events");
-    auto listed = api_->store().List(*events, kPlatformNamespace, {});
+    const FakeKubeResource* events = operator_->api().FindResource("", "events");
+    auto listed = operator_->api().store().List(*events, kPlatformNamespace, {});
     size_t n = 0;
     for (const auto& event : listed.body.value("items", json::array())) {
       const json& involved = event.value("involvedObject", json::object());
@@ -117,7 +109,7 @@ class ServeAnnotationsTest : public ::testing::Test {
 
   HastewardEnv hs_{"hs-annotations-", "annotations-test"};
   std::unique_ptr<SandboxCluster> sandbox_;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> operator_;
   ServeProcess serve_;
 };
 

@@ -15,7 +15,7 @@
 #include "support/mariadb_set_writer.h"
 #include "support/rest_test_server.h"
 #include "support/serve_process.h"
-#include "support/story_cluster.h"
+#include "support/story_suite.h"
 
 namespace hasteward::testing {
 namespace {
@@ -24,28 +24,23 @@ using namespace std::chrono_literals;
 
 constexpr auto kOutage = 60s;
 
-class ServeArchiveTest : public ::testing::Test {
+class ServeArchiveTest : public StorySuite<ServeArchiveTest> {
+ public:
+  static SandboxCluster::Options Story() {
+    return {.engine = platform::EngineKind::kMariadb,
+            .instances = 1,
+            .replication_mode = "async",
+            .name = "",
+            .ns = "sa"};
+  }
+  static constexpr const char* kTempPrefix = "hs-serve-arch-";
+
  protected:
-  static void SetUpTestSuite() {
-    auto story = StoryCluster::Start({.engine = platform::EngineKind::kMariadb,
-                                      .instances = 1,
-                                      .replication_mode = "async",
-                                      .name = "",
-                                      .ns = "sa"},
-                                     "hs-serve-arch-");
-    // Not an assertion: gtest reports a failed SetUpTestSuite as skips; SetUp fails each test.
-    if (!story.ok()) {
-      suite_error_ = story.status().ToString();
+  void SetUp() override {
+    StorySuite::SetUp();
+    if (HasFatalFailure()) {
       return;
     }
-    story_ = std::move(story).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete story_;
-    story_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(story_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
     auto rest = RestTestServer::Start(Env().Path("rest"));
     ASSERT_TRUE(rest.ok()) << rest.status().ToString();
     rest_ = std::move(rest).value();
@@ -102,8 +97,6 @@ class ServeArchiveTest : public ::testing::Test {
     return writer;
   }
 
-  inline static std::string suite_error_;
-  inline static StoryCluster* story_ = nullptr;
   std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<FaultProxy> proxy_;
   std::string location_;

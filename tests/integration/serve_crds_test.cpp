@@ -17,10 +17,10 @@
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
 #include "support/command.h"
-#include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
+#include "support/operator_api.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
 
@@ -31,7 +31,6 @@ namespace k8s = platform::kubernetes;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kToken[] = "hasteward-operator-token";
 constexpr char kCluster[] = "crdpg";
 constexpr char kSecretPassword[] = "from-the-secret-5e1d";
 constexpr char kGroupVersion[] = "clinic.hasteward.prplanit.com/v1alpha1";
@@ -59,23 +58,15 @@ class ServeCrdsTest : public ::testing::Test {
                                            .ns = "local"});
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(sandbox).value();
-    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
-    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
-    FakeKubeApiOptions options;
-    options.rbac_file = *rbac;
-    auto api = FakeKubeApi::Start(options);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(api).value();
-    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
-    ASSERT_TRUE(PublishSandboxAsCnpg(*api_, *sandbox_, kPlatformNamespace).ok());
-    auto kubeconfig = api_->WriteKubeconfig(kToken, kPlatformNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    hs_.Set("KUBECONFIG", *kubeconfig);
-    hs_.Set("POD_NAME", "hasteward-0");
-    hs_.Set("POD_NAMESPACE", kDeployNamespace);
+    auto operator_api =
+        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
+    ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
+    operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
+    ASSERT_TRUE(PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace).ok());
+    hs_.Set(operator_->env());
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     // The test's own client: an admin, as `kubectl apply` by the cluster's owner.
-    auto admin = k8s::LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
+    auto admin = k8s::LoadKubeconfig(*operator_->AdminKubeconfig());
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
     admin_ = std::make_unique<k8s::KubeClient>(*admin);
   }
@@ -148,14 +139,15 @@ class ServeCrdsTest : public ::testing::Test {
 
   HastewardEnv hs_{"hs-crds-", kSecretPassword};
   std::unique_ptr<SandboxCluster> sandbox_;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> operator_;
   std::unique_ptr<k8s::KubeClient> admin_;
   ServeProcess serve_;
 };
 
 TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus) {
-  const FakeKubeResource* clusters = api_->FindResource("postgresql.cnpg.io", "clusters");
-  auto annotated = api_->store().Patch(
+  const FakeKubeResource* clusters =
+      operator_->api().FindResource("postgresql.cnpg.io", "clusters");
+  auto annotated = operator_->api().store().Patch(
       *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
       {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
       false);
@@ -258,7 +250,7 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
                   .ok());
   ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 2; }, 15s))
       << serve_.Logs();
-  EXPECT_EQ(api_->GrantsUsedForTest().count("create events"), 1U);
+  EXPECT_EQ(operator_->api().GrantsUsedForTest().count("create events"), 1U);
 }
 
 }  // namespace

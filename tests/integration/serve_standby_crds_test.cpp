@@ -22,6 +22,7 @@
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
+#include "support/operator_api.h"
 #include "support/serve_process.h"
 
 namespace hasteward::testing {
@@ -30,7 +31,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kToken[] = "hasteward-operator-token";
 constexpr char kPassword[] = "standby-crd-5e1d";
 constexpr char kDrNamespace[] = "dr";
 
@@ -42,22 +42,15 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     ASSERT_EQ(up.exit_code, 0) << up.err;
     auto backup = hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "src"});
     ASSERT_EQ(backup.exit_code, 0) << backup.err;
-    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kDrNamespace});
-    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
-    FakeKubeApiOptions options;
-    options.rbac_file = *rbac;
-    auto api = FakeKubeApi::Start(options);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(api).value();
-    api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
-    auto kubeconfig = api_->WriteKubeconfig(kToken, kDrNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    auto operator_api = OperatorApi::Start(hs_.Path("rbac.yaml"), kDrNamespace, {kDrNamespace});
+    ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
+    operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
     serve_env_ = hs_.vars();
     serve_env_.erase("RESTIC_PASSWORD");  // the only password serve can know is the Secret's
-    serve_env_["KUBECONFIG"] = *kubeconfig;
-    serve_env_["POD_NAME"] = "hasteward-0";
-    serve_env_["POD_NAMESPACE"] = kDeployNamespace;
-    admin_kubeconfig_ = *api_->WriteKubeconfig(api_->admin_token());
+    for (const auto& [name, value] : operator_->env()) {
+      serve_env_[name] = value;
+    }
+    admin_kubeconfig_ = *operator_->AdminKubeconfig();
   }
 
   void TearDown() override {
@@ -126,7 +119,7 @@ class ServeStandbyCrdsTest : public ::testing::Test {
   }
 
   HastewardEnv hs_{"hs-standby-crds-", kPassword};
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> operator_;
   std::string admin_kubeconfig_;
   HastewardEnv::EnvVars serve_env_;
   ServeProcess serve_;
@@ -148,7 +141,8 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
 
   // The Secret as its owner creates it (the fake does not turn kubectl's stringData into data).
   ASSERT_TRUE(
-      api_->CreateForTest(SecretObject(kDrNamespace, "shop-repository", {{"password", kPassword}}))
+      operator_->api()
+          .CreateForTest(SecretObject(kDrNamespace, "shop-repository", {{"password", kPassword}}))
           .ok());
   Apply(Standby("shop-dr", "discoveryInterval: 2s") + "---\n" +
         Standby("shop-bad", "discoveryInterval: 2s, verifySchedule: 5m"));

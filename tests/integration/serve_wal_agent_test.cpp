@@ -21,6 +21,7 @@
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -47,9 +48,10 @@ class ServeWalAgentTest : public ::testing::Test {
     location_ = rest_->Location("repo/");
     hs_.UseRepository(location_);
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    password_file_ = WriteFile(hs_.Path("password"), hs_.password() + "\n");
-    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
-    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto password_file =
+        WriteServerPasswordFile(hs_.Path("password"), hs_.password(), pg_->instance(0).os_user);
+    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
+    password_file_ = *password_file;
     socket_ = hs_.Path("agents") + "/sa.shop.sock";
     Sql("CREATE TABLE rows (id int PRIMARY KEY)");
   }

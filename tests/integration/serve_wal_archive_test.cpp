@@ -9,7 +9,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include "core/fd.h"
 #include "core/poll_until.h"
@@ -19,6 +18,7 @@
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -51,9 +51,10 @@ class ServeWalArchiveTest : public ::testing::Test {
     hs_.UseRepository(location_);
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     // The server runs wal-push as its OS user: the password file is that user's.
-    password_file_ = WriteFile(hs_.Path("password"), hs_.password() + "\n");
-    ASSERT_EQ(RunCommand({"chown", pg_->instance(0).os_user, password_file_}).exit_code, 0);
-    ASSERT_EQ(::chmod(password_file_.c_str(), 0600), 0);
+    auto password_file =
+        WriteServerPasswordFile(hs_.Path("password"), hs_.password(), pg_->instance(0).os_user);
+    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
+    password_file_ = *password_file;
     auto enabled = Hs({"archive", "enable"});
     ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
     Sql("CREATE TABLE rows (id int PRIMARY KEY)");

@@ -11,13 +11,13 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -56,9 +56,11 @@ class StandbyStatusTest : public ::testing::Test {
     if (auto init = hs_->Run({"repo", "init"}); init.exit_code != 0) {
       return "repo init: " + init.err;
     }
-    WriteFile(ServerPasswordFile(), std::string(kPassword) + "\n");
-    RunCommand({"chown", pg_->instance(0).os_user, ServerPasswordFile()});
-    ::chmod(ServerPasswordFile().c_str(), 0600);
+    auto server_password =
+        WriteServerPasswordFile(ServerPasswordFile(), kPassword, pg_->instance(0).os_user);
+    if (!server_password.ok()) {
+      return server_password.status().ToString();
+    }
     WriteFile(hs_->Path("standby-password"), std::string(kPassword) + "\n");
     WriteFile(hs_->Path("wrong-password"), "not-the-password\n");
     auto enabled = Hs({"archive", "enable", "--password-file", ServerPasswordFile()});

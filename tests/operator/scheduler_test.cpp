@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 
 namespace hasteward::op {
@@ -75,8 +76,7 @@ class SchedulerTest : public ::testing::Test {
   }
   // Waits (bounded) until no job runs.
   void WaitIdle(Scheduler& s) {
-    for (int i = 0; i < 500 && s.running() > 0; ++i)
-      std::this_thread::sleep_for(10ms);
+    core::PollUntil([&] { return s.running() == 0; }, 5s);
     ASSERT_EQ(s.running(), 0);
   }
 

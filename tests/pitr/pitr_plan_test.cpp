@@ -3,57 +3,32 @@
 // 2's history file and its segments from the one holding the switch on (PostgreSQL archiving).
 #include "pitr/pitr_plan.h"
 
-#include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "core/temp_dir.h"
-#include "engine/archiving.h"
-#include "engine/engine.h"
 #include "pitr/wal_archive.h"
 #include "pitr/wal_catalog.h"
-#include "storage/registry.h"
+#include "pitr/wal_dir_test.h"
 
 namespace hasteward::pitr {
 namespace {
 
 constexpr uint64_t kSegment = uint64_t{16} * 1024 * 1024;
 
-class PitrPlanTest : public ::testing::Test {
+class PitrPlanTest : public WalDirTest {
  protected:
   void SetUp() override {
-    dir_ =
-        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-plan-test-").value()));
-    repo::InitOptions options;
-    options.kdf = repo::KdfParams{1024, 8, 1};  // fast for tests
-    auto backend = storage::OpenBackend(dir_->path() + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    auto repo = repo::Repository::Init(std::move(*backend), "pw", options);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo_ = std::move(*repo);
-    auto made = engine::MakeEngine(platform::EngineKind::kPostgres);
-    ASSERT_TRUE(made.ok());
-    engine_ = std::move(*made);
-    archiving_ = engine_->archiving();
-    ASSERT_NE(archiving_, nullptr);
-    cluster_.name = "shop";
-    cluster_.ns = "plan";
-    std::filesystem::create_directories(WalDir() + "/archive_status");
+    SetUpWalDir("hs-plan-test-", "plan");
     // The base is consistent in segment 3 of timeline 1; the switchover happened in segment 6.
     base_.timeline = 1;
     base_.start = 3 * kSegment;
     base_.stop = 3 * kSegment + 0x100;
   }
 
-  std::string WalDir() const { return dir_->path() + "/pg_wal"; }
-
-  // Queues the file (.ready) as the server does; Archive() stores everything queued.
+  // Queues the file (.ready) as the server does; Plan() stores everything queued.
   void Queue(const std::string& name, const std::string& content) {
-    std::ofstream(WalDir() + "/" + name, std::ios::binary) << content;
-    std::ofstream ready(WalDir() + "/archive_status/" + name + ".ready");  // empty, as the server's
-    last_ = WalDir() + "/" + name;
+    last_ = WriteWalFile(name, content, true);
   }
 
   void QueueSegment(uint32_t timeline, uint64_t segment) {
@@ -72,11 +47,6 @@ class PitrPlanTest : public ::testing::Test {
     return PlanPoint({base_}, catalog, *archiving_, target, cluster_);
   }
 
-  std::unique_ptr<core::TempDir> dir_;
-  std::unique_ptr<repo::Repository> repo_;
-  std::unique_ptr<engine::Engine> engine_;
-  engine::Archiving* archiving_ = nullptr;
-  platform::Cluster cluster_;
   BaseBackup base_;
   std::string last_;
 };

@@ -12,10 +12,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "core/unix_socket.h"
 #include "engine/engine.h"
 #include "pitr/wal_catalog.h"
+#include "pitr/wal_dir_test.h"
 #include "storage/registry.h"
 
 namespace hasteward::pitr {
@@ -23,39 +25,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr size_t kSegment = size_t{16} * 1024 * 1024;
-
-class WalAgentTest : public ::testing::Test {
+class WalAgentTest : public WalDirTest {
  protected:
-  void SetUp() override {
-    repo::InitOptions options;
-    options.kdf = repo::KdfParams{1024, 8, 1};  // fast for tests
-    auto backend = storage::OpenBackend(dir_.path() + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    auto repo = repo::Repository::Init(std::move(*backend), "pw", options);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo_ = std::move(*repo);
-    engine_ = std::move(engine::MakeEngine(platform::EngineKind::kPostgres).value());
-    archiving_ = engine_->archiving();
-    cluster_.name = "shop";
-    cluster_.ns = "agent";
-    std::filesystem::create_directories(WalDir() + "/archive_status");
-  }
+  void SetUp() override { SetUpWalDir("hs-wal-agent-", "agent"); }
   void TearDown() override { StopAgent(); }
 
-  std::string WalDir() const { return dir_.path() + "/pg_wal"; }
-  std::string Socket() const { return dir_.path() + "/agent.sock"; }
-
-  std::string WriteSegment(const std::string& name, char seed, bool ready) {
-    std::string path = WalDir() + "/" + name;
-    std::string content(kSegment, seed);
-    content.replace(0, name.size(), name);
-    std::ofstream(path, std::ios::binary) << content;
-    if (ready) {
-      std::ofstream(WalDir() + "/archive_status/" + name + ".ready");
-    }
-    return path;
-  }
+  std::string Socket() const { return dir_->path() + "/agent.sock"; }
 
   // RunWalAgent on its own thread, listening on Socket() until StopAgent.
   void StartAgent() {
@@ -73,9 +48,7 @@ class WalAgentTest : public ::testing::Test {
       auto ran = RunWalAgent(*repo_, cluster_, *archiving_, options);
       EXPECT_TRUE(ran.ok()) << ran.status().ToString();
     });
-    for (int i = 0; i < 100 && !std::filesystem::exists(Socket()); ++i) {
-      std::this_thread::sleep_for(20ms);
-    }
+    core::PollUntil([this] { return std::filesystem::exists(Socket()); }, 2s);
     ASSERT_TRUE(std::filesystem::exists(Socket()));
   }
   void StopAgent() {
@@ -89,11 +62,6 @@ class WalAgentTest : public ::testing::Test {
     return PushWalThroughAgent(Socket(), *archiving_, path, 64, 5s);
   }
 
-  core::TempDir dir_ = std::move(core::TempDir::Create("hs-wal-agent-").value());
-  std::unique_ptr<repo::Repository> repo_;
-  std::unique_ptr<engine::Engine> engine_;
-  engine::Archiving* archiving_ = nullptr;
-  platform::Cluster cluster_;
   std::atomic<bool> stop_{false};
   std::thread agent_;
   std::vector<std::string> answers_;  // written by the agent thread, read after StopAgent

@@ -13,6 +13,7 @@
 #include "engine/archiving.h"
 #include "engine/engine.h"
 #include "pitr/wal_catalog.h"
+#include "pitr/wal_dir_test.h"
 #include "storage/registry.h"
 
 namespace hasteward::pitr {
@@ -20,41 +21,9 @@ namespace {
 
 constexpr size_t kSegment = size_t{16} * 1024 * 1024;
 
-class WalArchiveTest : public ::testing::Test {
+class WalArchiveTest : public WalDirTest {
  protected:
-  void SetUp() override {
-    dir_ =
-        std::make_unique<core::TempDir>(std::move(core::TempDir::Create("hs-wal-test-").value()));
-    repo::InitOptions options;
-    options.kdf = repo::KdfParams{1024, 8, 1};  // fast for tests
-    auto backend = storage::OpenBackend(dir_->path() + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    auto repo = repo::Repository::Init(std::move(*backend), "pw", options);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo_ = std::move(*repo);
-    auto made = engine::MakeEngine(platform::EngineKind::kPostgres);
-    ASSERT_TRUE(made.ok());
-    engine_ = std::move(*made);
-    archiving_ = engine_->archiving();
-    ASSERT_NE(archiving_, nullptr);
-    cluster_.name = "shop";
-    cluster_.ns = "wal";
-    std::filesystem::create_directories(WalDir() + "/archive_status");
-  }
-
-  std::string WalDir() const { return dir_->path() + "/pg_wal"; }
-
-  // Writes a whole segment filled from `seed`, optionally queued (.ready) like the server does.
-  std::string WriteSegment(const std::string& name, char seed, bool ready) {
-    std::string path = WalDir() + "/" + name;
-    std::string content(kSegment, seed);
-    content.replace(0, name.size(), name);
-    std::ofstream(path, std::ios::binary) << content;
-    if (ready) {
-      std::ofstream(WalDir() + "/archive_status/" + name + ".ready");
-    }
-    return path;
-  }
+  void SetUp() override { SetUpWalDir("hs-wal-test-", "wal"); }
 
   core::Result<WalPushResult> Push(const std::string& path) {
     return PushWal(*repo_, cluster_, *archiving_, path, WalPushOptions{});
@@ -68,16 +37,11 @@ class WalArchiveTest : public ::testing::Test {
   RepositoryOpener Opener() {
     return [this]() -> core::Result<std::unique_ptr<repo::Repository>> {
       ++opens_;
-      HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(dir_->path() + "/repo"));
+      HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(RepoPath()));
       return repo::Repository::Open(std::move(backend), "pw");
     };
   }
 
-  std::unique_ptr<core::TempDir> dir_;
-  std::unique_ptr<repo::Repository> repo_;
-  std::unique_ptr<engine::Engine> engine_;
-  engine::Archiving* archiving_ = nullptr;
-  platform::Cluster cluster_;
   int opens_ = 0;
 };
 

@@ -48,6 +48,12 @@ class HastewardEnv {
   // Points both HASTEWARD_BACKUPS_PATH and RESTIC_REPOSITORY at `repository`.
   void UseRepository(const std::string& repository);
   void Set(const std::string& name, const std::string& value) { vars_[name] = value; }
+  // Sets each of `vars` (an override where one is set already).
+  void Set(const EnvVars& vars) {
+    for (const auto& [name, value] : vars) {
+      vars_[name] = value;
+    }
+  }
 
   const std::string& dir() const { return tmp_->path(); }
   // `dir()/name`: a place for the test's own files.

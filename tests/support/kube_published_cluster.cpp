@@ -3,13 +3,11 @@
 #include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/poll_until.h"
-#include "support/deploy_manifests.h"
 #include "support/fake_kube_operators.h"
 
 namespace hasteward::testing {
 namespace {
 
-constexpr char kToken[] = "hasteward-operator-token";
 // The sandbox's inventory uses the resource's namespace: both platforms name the cluster alike,
 // so snapshots taken through one are found through the other.
 constexpr const char* kSandboxNamespace = kPlatformNamespace;
@@ -44,27 +42,23 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
                                                               .instances = options.instances,
                                                               .name = options.name,
                                                               .ns = kSandboxNamespace}));
-  HS_ASSIGN_OR_RETURN(std::string rbac,
-                      WriteDeployRbacFile(kube->env_->Path("rbac.yaml"), {kPlatformNamespace}));
-  FakeKubeApiOptions api_options;
-  api_options.rbac_file = rbac;
-  HS_ASSIGN_OR_RETURN(kube->api_, FakeKubeApi::Start(api_options));
-  kube->api_->AddServiceAccountToken(kToken, kDeployNamespace, kDeployServiceAccount);
+  HS_ASSIGN_OR_RETURN(
+      OperatorApi operator_api,
+      OperatorApi::Start(kube->env_->Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace}));
+  kube->operator_ = std::make_unique<OperatorApi>(std::move(operator_api));
+  FakeKubeApi& api = kube->operator_->api();
   if (options.engine == platform::EngineKind::kPostgres) {
-    HS_TRY(PublishSandboxAsCnpg(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+    HS_TRY(PublishSandboxAsCnpg(api, *kube->sandbox_, kPlatformNamespace));
     HS_TRY(NameInstancesLikeCnpgPods(*kube->sandbox_));
-    HS_ASSIGN_OR_RETURN(
-        kube->instance_manager_,
-        FakeCnpgInstanceManager::Start(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+    HS_ASSIGN_OR_RETURN(kube->instance_manager_,
+                        FakeCnpgInstanceManager::Start(api, *kube->sandbox_, kPlatformNamespace));
   } else {
-    HS_TRY(PublishSandboxAsMariaDb(*kube->api_, *kube->sandbox_, kPlatformNamespace));
-    HS_ASSIGN_OR_RETURN(
-        kube->mariadb_operator_,
-        FakeMariaDbOperator::Start(*kube->api_, *kube->sandbox_, kPlatformNamespace));
+    HS_TRY(PublishSandboxAsMariaDb(api, *kube->sandbox_, kPlatformNamespace));
+    HS_ASSIGN_OR_RETURN(kube->mariadb_operator_,
+                        FakeMariaDbOperator::Start(api, *kube->sandbox_, kPlatformNamespace));
   }
-  HS_ASSIGN_OR_RETURN(std::string kubeconfig,
-                      kube->api_->WriteKubeconfig(kToken, kPlatformNamespace));
-  kube->env_->Set("KUBECONFIG", kubeconfig);
+  // The operator's credentials, as a command run in its pod has them (not serve's pod variables).
+  kube->env_->Set("KUBECONFIG", kube->operator_->env().at("KUBECONFIG"));
   CmdResult init = kube->env_->Run({"repo", "init"});
   if (init.exit_code != 0) {
     return core::Internal("repo init failed: " + init.err);
@@ -75,7 +69,7 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
 KubePublishedCluster::~KubePublishedCluster() {
   instance_manager_.reset();
   mariadb_operator_.reset();
-  api_.reset();
+  operator_.reset();
   sandbox_.reset();
 }
 

@@ -20,6 +20,7 @@
 #include "support/fake_kube_api.h"
 #include "support/fake_mariadb_operator.h"
 #include "support/hasteward_env.h"
+#include "support/operator_api.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -38,7 +39,7 @@ class KubePublishedCluster {
   KubePublishedCluster& operator=(const KubePublishedCluster&) = delete;
 
   SandboxCluster& sandbox() { return *sandbox_; }
-  FakeKubeApi& api() { return *api_; }
+  FakeKubeApi& api() { return operator_->api(); }
   HastewardEnv& env() { return *env_; }
   // The StatefulSet controller of a MariaDB or Galera cluster (nullptr for CNPG).
   FakeMariaDbOperator* mariadb_operator() { return mariadb_operator_.get(); }
@@ -62,7 +63,7 @@ class KubePublishedCluster {
   // Destroyed in reverse: the instance manager before the API and the sandbox it acts on.
   std::unique_ptr<HastewardEnv> env_;
   std::unique_ptr<SandboxCluster> sandbox_;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> operator_;
   std::unique_ptr<FakeCnpgInstanceManager> instance_manager_;
   std::unique_ptr<FakeMariaDbOperator> mariadb_operator_;
 };

@@ -1,8 +1,9 @@
 #include "support/standby_sites.h"
 
-#include <sys/stat.h>
+#include <gtest/gtest.h>
 
 #include "core/fd.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 
@@ -59,20 +60,21 @@ StandbySites::~StandbySites() {
 }
 
 std::string StandbySites::PasswordFileFor(StandbySite& site, StandbySite& reader) const {
-  std::string file = site.env->Path("password-for-" + reader.cluster->cluster().ns);
-  WriteFile(file, options_.password + "\n");
-  RunCommand({"chown", reader.cluster->instance(0).os_user, file});
-  ::chmod(file.c_str(), 0600);
-  return file;
+  const std::string path = site.env->Path("password-for-" + reader.cluster->cluster().ns);
+  auto file = WriteServerPasswordFile(path, options_.password, reader.cluster->instance(0).os_user);
+  EXPECT_TRUE(file.ok()) << file.status().ToString();
+  return path;
 }
 
 std::string StandbySites::S3CredentialsFileFor(StandbySite& site, StandbySite& reader) const {
-  std::string file = site.env->Path("aws-credentials-for-" + reader.cluster->cluster().ns);
-  WriteFile(file, std::string("[default]\naws_access_key_id = ") + CephRgwServer::kAccessKey +
-                      "\naws_secret_access_key = " + CephRgwServer::kSecretKey + "\n");
-  RunCommand({"chown", reader.cluster->instance(0).os_user, file});
-  ::chmod(file.c_str(), 0600);
-  return file;
+  const std::string path = site.env->Path("aws-credentials-for-" + reader.cluster->cluster().ns);
+  auto file = WriteServerUserFile(
+      path,
+      std::string("[default]\naws_access_key_id = ") + CephRgwServer::kAccessKey +
+          "\naws_secret_access_key = " + CephRgwServer::kSecretKey + "\n",
+      reader.cluster->instance(0).os_user);
+  EXPECT_TRUE(file.ok()) << file.status().ToString();
+  return path;
 }
 
 std::string StandbySites::Declare(StandbySite& at, StandbySite& from, const std::string& name,
