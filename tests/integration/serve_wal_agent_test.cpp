@@ -99,8 +99,10 @@ class ServeWalAgentTest : public ::testing::Test {
   }
 
   HastewardEnv hs_{"hs-serve-agent-", "serve-agent-test"};
-  std::unique_ptr<SandboxCluster> pg_;
   std::unique_ptr<RestTestServer> rest_;
+  // After the repository, so destroyed before it: the server archives until it has stopped, and a
+  // wal-push retrying an absent repository holds its archiver past the stop (left running).
+  std::unique_ptr<SandboxCluster> pg_;
   std::string location_;
   std::string password_file_;
   std::string socket_;

@@ -95,9 +95,11 @@ class ServeWalArchiveTest : public ::testing::Test {
   }
 
   HastewardEnv hs_{"hs-serve-wal-", "serve-wal-test"};
-  std::unique_ptr<SandboxCluster> pg_;
   std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<FaultProxy> proxy_;
+  // After the repository, so destroyed before it: the server archives until it has stopped, and a
+  // wal-push retrying an absent repository holds its archiver past the stop (left running).
+  std::unique_ptr<SandboxCluster> pg_;
   std::string location_;
   std::string password_file_;
   ServeProcess serve_;
