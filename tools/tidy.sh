@@ -4,8 +4,10 @@
 #
 # Incremental, also in a clean clone: a file that passed is recorded by a key (tools/tidy_key.py)
 # that hashes all that decides clang-tidy's verdict on it and nothing that differs between clones:
-# the clang-tidy version, .clang-tidy, the header packages' versions, the file's compile command
-# (paths as placeholders) and the content of the file and of every project header it includes.
+# the clang-tidy version, .clang-tidy, the file's compile command (paths as placeholders), the
+# content of the file and of every project header it includes, and the content of every system
+# header the compiler reads for it (so a machine with other package versions re-checks only the
+# files whose headers differ).
 # A run skips a file whose key is recorded
 # - in tools/tidy-clean.txt (committed: `PATH KEY` per file, refreshed by every run that checks
 #   all of src/, so a clean clone re-checks exactly the files whose key changed since the last

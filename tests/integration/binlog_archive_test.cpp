@@ -24,17 +24,9 @@
 namespace hasteward::testing {
 namespace {
 
-using platform::EngineKind;
-
 class BinlogArchiveTest : public StorySuite<BinlogArchiveTest> {
  public:
-  static SandboxCluster::Options Story() {
-    return {.engine = EngineKind::kMariadb,
-            .instances = 2,
-            .replication_mode = "async",
-            .name = "",
-            .ns = "ba"};
-  }
+  static SandboxCluster::Options Story() { return AsyncMariadbStory(2, "ba"); }
   static constexpr const char* kTempPrefix = "hs-binlog-";
 
  protected:

@@ -28,19 +28,11 @@
 namespace hasteward::testing {
 namespace {
 
-using platform::EngineKind;
-
 constexpr int kSafetyStopExit = 24;  // docs/exit-codes.md
 
 class BinlogPitrTest : public StorySuite<BinlogPitrTest> {
  public:
-  static SandboxCluster::Options Story() {
-    return {.engine = EngineKind::kMariadb,
-            .instances = 2,
-            .replication_mode = "async",
-            .name = "",
-            .ns = "bp"};
-  }
+  static SandboxCluster::Options Story() { return AsyncMariadbStory(2, "bp"); }
   static constexpr const char* kTempPrefix = "hs-binlog-pitr-";
   static void Seed() {
     Sql(0,

@@ -26,13 +26,7 @@ constexpr auto kOutage = 60s;
 
 class ServeArchiveTest : public StorySuite<ServeArchiveTest> {
  public:
-  static SandboxCluster::Options Story() {
-    return {.engine = platform::EngineKind::kMariadb,
-            .instances = 1,
-            .replication_mode = "async",
-            .name = "",
-            .ns = "sa"};
-  }
+  static SandboxCluster::Options Story() { return AsyncMariadbStory(1, "sa"); }
   static constexpr const char* kTempPrefix = "hs-serve-arch-";
 
  protected:

@@ -21,6 +21,16 @@
 
 namespace hasteward::testing {
 
+// A MariaDB primary with `instances - 1` asynchronous replicas in namespace `ns`, named by the
+// sandbox: the cluster of the binlog stories.
+inline SandboxCluster::Options AsyncMariadbStory(int instances, const std::string& ns) {
+  return {.engine = platform::EngineKind::kMariadb,
+          .instances = instances,
+          .replication_mode = "async",
+          .name = "",
+          .ns = ns};
+}
+
 // `Suite` declares `static SandboxCluster::Options Story()` and `static constexpr const char*
 // kTempPrefix`, and may declare `static void Seed()`. One cluster per Suite.
 template <typename Suite>

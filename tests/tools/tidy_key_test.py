@@ -2,7 +2,8 @@
 """tools/tidy_key.py: a key recorded in one clone holds in another clone of the same tree (CI's
 clean clone uses the keys a developer's full check committed in tools/tidy-clean.txt), and changes
 whenever anything that decides clang-tidy's verdict changes: the file, a project header it
-reaches through other headers, its compile flags, .clang-tidy."""
+reaches through other headers, a system header the compiler reads for it, its compile flags,
+.clang-tidy."""
 import json
 import os
 import shutil
@@ -84,6 +85,22 @@ class TidyKeyTest(unittest.TestCase):
     def test_compile_flags_change_the_key(self):
         write_database(self.other, "-O2 -Werror -DEXTRA")
         self.assertNotEqual(key(self.one), key(self.other))
+
+    def test_a_system_header_it_reads_changes_the_key_and_one_it_does_not_read_does_not(self):
+        system = os.path.join(self.tmp, "system")
+        os.makedirs(system)
+        for name in ("used.h", "unused.h"):
+            with open(os.path.join(system, name), "w", encoding="utf-8") as out:
+                out.write("#pragma once\n")
+        self.edit("src/a.cpp", "#include <used.h>\n")
+        write_database(self.other, f"-O2 -isystem {system}")
+        before = key(self.other)
+        with open(os.path.join(system, "unused.h"), "a", encoding="utf-8") as out:
+            out.write("inline int Unused() { return 0; }\n")
+        self.assertEqual(key(self.other), before)
+        with open(os.path.join(system, "used.h"), "a", encoding="utf-8") as out:
+            out.write("inline int Used() { return 0; }\n")
+        self.assertNotEqual(key(self.other), before)
 
     def test_clang_tidy_configuration_changes_the_key(self):
         self.edit(".clang-tidy", "WarningsAsErrors: '*'\n")
