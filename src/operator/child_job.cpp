@@ -1,10 +1,21 @@
 #include "operator/child_job.h"
 
+#include <array>
+
 #include "core/fd.h"
 #include "core/temp_dir.h"
 #include "engine/client_tools.h"
 
 namespace hasteward::op {
+
+namespace {
+
+// Consents a person gives one command of theirs (re-clone a healthy instance, heal without an
+// escrow backup): a job the operator starts on its own never inherits them from serve's
+// environment, where they would apply to every repair it runs from then on.
+constexpr std::array<const char*, 2> kConsentVariables = {"HASTEWARD_FORCE", "HASTEWARD_NO_ESCROW"};
+
+}  // namespace
 
 ChildCommand MakeClusterChild(const std::string& exe, const std::vector<std::string>& verb,
                               const ManagedCluster& cluster, const RepositorySpec& repo,
@@ -43,6 +54,7 @@ core::Result<ChildOutcome> RunChild(const ChildCommand& command, const std::atom
     o.inherit_fds = secrets.fds();
   }
   o.env_set = command.env;
+  o.env_unset.assign(kConsentVariables.begin(), kConsentVariables.end());
   o.stdout_mode = core::StdioMode::kFile;
   o.stdout_file = dir.path() + "/stdout";
   o.stderr_mode = core::StdioMode::kPipe;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -46,6 +47,23 @@ TEST(ChildJobTest, WithoutAPasswordTheArgvIsLeftAsGiven) {
   auto outcome = RunChild(command, abort);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_NE(outcome->out.find("args=0"), std::string::npos) << outcome->out;
+}
+
+TEST(ChildJobTest, AConsentInServesEnvironmentDoesNotReachTheJobsItStarts) {
+  // A person's one-off consent (HASTEWARD_FORCE re-clones a healthy instance, HASTEWARD_NO_ESCROW
+  // heals without a backup) left in serve's environment must not apply to its own repairs.
+  ASSERT_EQ(::setenv("HASTEWARD_FORCE", "1", 1), 0);
+  ASSERT_EQ(::setenv("HASTEWARD_NO_ESCROW", "true", 1), 0);
+  ChildCommand command;
+  command.argv = {"sh", "-c",
+                  "echo \"force=${HASTEWARD_FORCE-unset} escrow=${HASTEWARD_NO_ESCROW-unset}\"",
+                  "sh"};
+  std::atomic<bool> abort{false};
+  auto outcome = RunChild(command, abort);
+  ::unsetenv("HASTEWARD_FORCE");
+  ::unsetenv("HASTEWARD_NO_ESCROW");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_NE(outcome->out.find("force=unset escrow=unset"), std::string::npos) << outcome->out;
 }
 
 // Sets `abort` once the child has written `ready` (so its SIGTERM handler is in place).
