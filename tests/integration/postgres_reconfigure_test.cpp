@@ -17,6 +17,7 @@
 #include "support/hasteward_env.h"
 #include "support/postgres_crash.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
@@ -25,12 +26,6 @@ using platform::EngineKind;
 
 constexpr int kUsageExit = 2;  // docs/exit-codes.md
 constexpr int kInstances = 3;
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
-}
 
 class PostgresReconfigureTest : public ::testing::Test {
  protected:
