@@ -1,7 +1,5 @@
 // Integration: PostgreSQL switchover and failover (engine/postgres/switchover.h) against a real
 // sandbox (a primary and two streaming standbys), with a client writing throughout.
-#include <csignal>
-
 #include <gtest/gtest.h>
 
 #include "engine/engine_sandbox.h"
@@ -12,6 +10,7 @@
 #include "engine/postgres/server_state.h"
 #include "engine/postgres/standby_follow.h"
 #include "engine/postgres/switchover.h"
+#include "engine/shared_sandbox_test.h"
 #include "support/postgres_crash.h"
 #include "support/postgres_set_writer.h"
 
@@ -20,27 +19,11 @@ namespace {
 
 using testing::PostgresSetWriter;
 
-class PostgresSwitchoverTest : public ::testing::Test {
+class PostgresSwitchoverTest : public SharedSandboxTest<PostgresSwitchoverTest> {
+ public:
+  static constexpr SandboxSpec kSandbox{EngineKind::kPostgres, 3, "pgswitch"};
+
  protected:
-  static void SetUpTestSuite() {
-    std::signal(SIGPIPE, SIG_IGN);
-    auto s = EngineSandbox::Up(EngineKind::kPostgres, 3, "pgswitch");
-    // Not an assertion here: gtest reports every test of a suite whose SetUpTestSuite failed as
-    // "[  SKIPPED ]", and ctest counts that as skipped, not failed. SetUp fails each test instead.
-    if (!s.ok()) {
-      suite_error_ = s.status().ToString();
-      return;
-    }
-    sandbox_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete sandbox_;
-    sandbox_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(sandbox_, nullptr) << "the suite's sandbox did not start: " << suite_error_;
-    cluster_ = sandbox_->cluster();
-  }
   platform::Platform& platform() { return sandbox_->platform(); }
   const platform::Instance& At(int ordinal) { return *cluster_.FindInstance(ordinal); }
 
@@ -82,13 +65,8 @@ class PostgresSwitchoverTest : public ::testing::Test {
     return engine_.switchover()->RunSwitchover(platform(), cluster_, *plan, options);
   }
 
-  inline static std::string suite_error_;
-  static EngineSandbox* sandbox_;
-  platform::Cluster cluster_;
   PostgresEngine engine_;
 };
-
-EngineSandbox* PostgresSwitchoverTest::sandbox_ = nullptr;
 
 std::string Steps(const SwitchoverReport& report) {
   std::string out;
