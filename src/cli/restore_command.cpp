@@ -69,6 +69,7 @@ core::Result<pitr::PointRestoreOptions> PointRestoreOptionsFor(const GlobalOptio
   options.restore_command = commands.restore_command;
   options.confirm_overwrite = f.confirm_overwrite;
   options.force = f.force;
+  options.confirm_rewind = f.confirm_rewind;
   options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   return options;
 }
@@ -98,6 +99,7 @@ core::Result<pitr::BinlogRestoreOptions> BinlogRestoreOptionsFor(const RestoreFl
   }
   options.confirm_overwrite = f.confirm_overwrite;
   options.force = f.force;
+  options.confirm_rewind = f.confirm_rewind;
   options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   return options;
 }
@@ -264,8 +266,10 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
                   "Point-in-time, MariaDB/Galera: replay archived binlogs onto the newest native "
                   "base backup up to and including this GTID position (e.g. 0-1-42)");
   cmd->add_flag("--confirm-rewind", flags->confirm_rewind,
-                "Restore even though triage found a split-brain or an UNKNOWN instance that may "
-                "hold newer data (the restore rewinds it)");
+                "Restore even though an instance holds data newer than the snapshot or point in "
+                "time, or of unknown position, or triage found a split-brain (the restore "
+                "rewinds it; a native or point-in-time restore first keeps that data: running "
+                "instances captured as diverged snapshots, data directories moved aside)");
   auto* sandbox = cmd->add_option(
       "--into-sandbox", flags->sandbox_name,
       "Restore into a new local sandbox cluster named SANDBOX_NAME (default <cluster>-restore, in "

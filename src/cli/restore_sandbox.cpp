@@ -33,6 +33,7 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
     HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreOptions options, BinlogRestoreOptionsFor(f));
     options.confirm_overwrite = true;
     options.force = true;
+    options.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
     options.source = source;
     return jobs::SandboxPointRestore(
         [options,
@@ -47,6 +48,7 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
   HS_ASSIGN_OR_RETURN(pitr::PointRestoreOptions options, PointRestoreOptionsFor(g, f, ctx));
   options.confirm_overwrite = true;
   options.force = true;
+  options.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
   options.source = source;
   return jobs::SandboxPointRestore(
       [options,

@@ -32,6 +32,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTimeout: return "timeout";
     case ErrorCode::kVerifyFailed: return "verify-failed";
     case ErrorCode::kAlreadyExists: return "already-exists";
+    case ErrorCode::kNewerData: return "newer-data";
     case ErrorCode::kInterrupted: return "interrupted";
     case ErrorCode::kTerminated: return "terminated";
   }

@@ -36,8 +36,10 @@ enum class ErrorCode : int {
   kTimeout = 27,               // a bounded operation ran out of time
   kVerifyFailed = 28,          // restore verification failed
   kAlreadyExists = 29,         // target already exists (e.g. repo init on an existing repository)
-  kInterrupted = 130,          // stopped by SIGINT (128 + 2)
-  kTerminated = 143,           // stopped by SIGTERM (128 + 15)
+  kNewerData = 30,     // a destructive step would discard data newer than what replaces it, or data
+                       // whose position is unknown; nothing was changed
+  kInterrupted = 130,  // stopped by SIGINT (128 + 2)
+  kTerminated = 143,   // stopped by SIGTERM (128 + 15)
 };
 
 // Short lowercase name of a code ("wrong-password"), used in JSON output.

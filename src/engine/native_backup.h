@@ -22,6 +22,7 @@
 #include "core/tar_reader.h"
 #include "engine/archiving.h"
 #include "engine/engine.h"
+#include "engine/held_data.h"
 #include "engine/repair.h"
 #include "platform/platform.h"
 
@@ -69,6 +70,15 @@ struct NativeRestoreOptions {
   // (the replica filter), so a point-in-time restore replays first and rebuilds afterwards. The
   // plan says whether the engine did (NativeRestorePlan::rebuild_deferred).
   bool rebuild_later = false;
+  // The discard gate's consent: instances holding data newer than the restored data (or of
+  // unknown position) are replaced anyway, their data kept (running ones captured as diverged
+  // snapshots, stopped ones' data directories moved aside and never deleted). Without it the
+  // restore is refused with kNewerData before anything changes.
+  bool confirm_rewind = false;
+  // The position the restored data reaches, in the backup facts' keys, when it is not the
+  // backup's own (a point-in-time restore: the end of the archive it replays); empty = the
+  // backup's facts.
+  std::map<std::string, std::string> reaches;
 };
 
 struct NativeRestorePlan {
@@ -155,6 +165,12 @@ class NativeBackup {
   virtual core::Status CheckRestoredTree(platform::Platform& platform,
                                          const platform::Cluster& cluster,
                                          const NativeRestorePlan& plan) = 0;
+  // What a restore whose data reaches `replacement` (the backup's facts, or a point-in-time
+  // restore's end position in the same keys) would discard on the instance `fresh` describes (a
+  // triage read just now; its data directory is not empty). Pure. The discard gate
+  // (jobs/discard_gate.h) refuses on kNewer and kUnknown.
+  virtual HeldDataJudgement JudgeHeldData(
+      const InstanceHealth& fresh, const std::map<std::string, std::string>& replacement) const = 0;
   // With the snapshot's tree in plan.staging_dir: moves the target's data directory aside (kept,
   // named with options.heal.stamp), moves the staging directory into its place, starts the target
   // and waits until it accepts writes, then rebuilds every instance of plan.rebuild from it.

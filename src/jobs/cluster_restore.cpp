@@ -119,6 +119,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     engine::NativeRestoreOptions native;
     native.confirm_overwrite = options.engine_options.confirm_overwrite;
     native.force = options.force;
+    native.confirm_rewind = options.confirm_rewind;
     native.heal.stamp = options.stamp;
     HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                         RestoreNativeSnapshot(target, repo, *snap, native));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "jobs/discard_gate.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/restore/file_dumper.h"
 #include "repo/restore/tree_restorer.h"
@@ -186,6 +187,34 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   return result;
 }
 
+namespace {
+
+// The discard gate (jobs/discard_gate.h) for the plan in `result`: the options FinishNativeRestore
+// runs with (keeping replaced data directories when the gate kept newer data), and the captures
+// recorded in `result`.
+core::Result<engine::NativeRestoreOptions> PassDiscardGate(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeRestoreResult& result) {
+  const std::string name = "snapshot " + repo::IdToHex(snapshot.id).substr(0, 8);
+  HS_ASSIGN_OR_RETURN(
+      DiscardGateResult gate,
+      GateDiscard(
+          target, repo,
+          {.stays_stopped = result.plan.target,
+           .recloned = result.plan.rebuild,
+           .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
+           .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
+           .confirm_rewind = options.confirm_rewind,
+           .stamp = options.heal.stamp,
+           .log = options.heal.log}));
+  engine::NativeRestoreOptions gated = options;
+  gated.heal.keep_replaced = gated.heal.keep_replaced || gate.keep_replaced;
+  result.captured = std::move(gate.captured);
+  return gated;
+}
+
+}  // namespace
+
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options) {
@@ -265,7 +294,14 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     remove_staging();
     return verified;
   }
-  HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, options));
+  // Right before the first change, on a fresh read: nothing newer than what the restore brings is
+  // discarded unless the user consented (then it is kept).
+  auto gated = PassDiscardGate(target, repo, snapshot, options, result);
+  if (!gated.ok()) {
+    remove_staging();
+    return gated.TakeStatus();
+  }
+  HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "engine/native_backup.h"
@@ -44,9 +45,13 @@ struct NativeRestoreResult {
   engine::NativeRestorePlan plan;
   uint64_t bytes = 0;
   uint64_t files = 0;
+  // Data newer than the snapshot that the restore replaced with consent, captured as diverged
+  // snapshots before it changed anything: "<snapshot id> <path>" (jobs/discard_gate.h).
+  std::vector<std::string> captured;
 };
 
-// Restores a native snapshot of the cluster: the engine plans (and refuses) first, then the tree
+// Restores a native snapshot of the cluster: the engine plans (and refuses) first, the discard gate
+// refuses to replace newer data without options.confirm_rewind (jobs/discard_gate.h), then the tree
 // is restored into its staging directory and the engine moves it into place, starts the target
 // and re-clones the other instances. The caller holds the repository lock and loaded the index.
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(

@@ -59,6 +59,7 @@ core::Result<ClusterRestoreResult> Fill(const platform::Cluster& source, repo::R
   // its own initdb's, never the backup's.
   restore.engine_options.confirm_overwrite = true;
   restore.force = true;
+  restore.confirm_rewind = true;  // what it holds is its own initdb's (set aside, not deleted)
   return RestoreCluster(target, repo, restore);
 }
 

@@ -253,8 +253,10 @@ class PitrActivationSteps : public dr::ActivationSteps {
       restore.target.kind = engine::RecoveryTargetKind::kEndOfArchive;
     }
     HS_ASSIGN_OR_RETURN(restore.restore_command, RestoreCommand());
-    // The token is the confirmation; the target is another cluster than the backup's.
+    // The token is the confirmation, also of replacing what the target cluster holds (kept by the
+    // discard gate); the target is another cluster than the backup's.
     restore.confirm_overwrite = true;
+    restore.confirm_rewind = true;
     restore.force = true;
     restore.heal = Heal();
     restore.source = spec.SourceCluster();
@@ -278,6 +280,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
       restore.target = pitr::BinlogTarget::EndOfArchive();
     }
     restore.confirm_overwrite = true;
+    restore.confirm_rewind = true;  // as RestoreWal's
     restore.force = true;
     restore.heal = Heal();
     restore.source = spec.SourceCluster();

@@ -230,6 +230,10 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
   native.heal = options.heal;
+  // What the restore leaves is the target's state: an instance past it holds what the rewind
+  // abandons (RecordBinlogRewind below), so it needs consent.
+  native.confirm_rewind = options.confirm_rewind;
+  native.reaches = {{"gtid_position", result.plan.final_state}};
   // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
   // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
   // state transfer, data directory moved aside, before it returns, and the replay then goes

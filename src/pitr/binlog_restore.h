@@ -23,6 +23,9 @@ struct BinlogRestoreOptions {
   BinlogTarget target;
   bool confirm_overwrite = false;
   bool force = false;
+  // Replace instances holding transactions past the target (or of unknown position), keeping
+  // their data (jobs/discard_gate.h); refused with kNewerData otherwise.
+  bool confirm_rewind = false;
   engine::HealOptions heal;
   // The cluster whose backups and archived binlogs are replayed; none = the target itself (a DR
   // activation restores its source's into another cluster, dr/activation.h).

@@ -18,7 +18,10 @@ struct PointRestoreOptions {
   PointTarget target;
   std::string restore_command;  // BuildArchiveCommands(...).restore_command
   bool confirm_overwrite = false;
-  bool force = false;        // as for a native restore: another system identifier or version
+  bool force = false;  // as for a native restore: another system identifier or version
+  // As for a native restore: replace instances holding WAL past the archive's end (or of unknown
+  // position), keeping their data (jobs/discard_gate.h); refused with kNewerData otherwise.
+  bool confirm_rewind = false;
   engine::HealOptions heal;  // stamp, timeouts, log
   // The cluster whose base backups and archive are replayed; none = the target itself. A DR
   // activation restores its source's backups into another cluster (dr/activation.h); the

@@ -24,7 +24,8 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
              .Wrap("stop the scratch server before the native restore"));
   engine::NativeRestoreOptions options;
   options.confirm_overwrite = true;  // the scratch instance is ours
-  options.force = true;  // its system identifier is its own initdb's, never the backup's
+  options.force = true;           // its system identifier is its own initdb's, never the backup's
+  options.confirm_rewind = true;  // all it holds is that initdb's, set aside by the discard gate
   options.heal.stamp = "verify";
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
   HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(target, repo, snap, options));

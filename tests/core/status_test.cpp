@@ -258,6 +258,7 @@ TEST(ErrorCodeTest, ValuesAndNamesMatchDocsExitCodesTable) {
       ErrorCode::kTimeout,
       ErrorCode::kVerifyFailed,
       ErrorCode::kAlreadyExists,
+      ErrorCode::kNewerData,
       ErrorCode::kInterrupted,
       ErrorCode::kTerminated,
   };

@@ -8,6 +8,7 @@
 // terminated mid-stream saves nothing;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -110,6 +111,30 @@ class NativeBackupTest : public ::testing::Test {
     return summary.value("snapshot_id", "");
   }
 
+  // How many type=diverged snapshots hold instance `ordinal`'s data ("<ns>/<cluster>/<N>-...").
+  int DivergedSnapshotsOf(int ordinal) {
+    int n = 0;
+    for (const auto& s : Snapshots()) {
+      if (Tag(s, "type") == "diverged" &&
+          s["paths"][0].get<std::string>().find("/" + std::to_string(ordinal) + "-") !=
+              std::string::npos) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  // How many moved-aside copies of instance `ordinal`'s data directory lie beside it.
+  int KeptDirectoriesOf(int ordinal) {
+    std::filesystem::path data = pg_->instance(ordinal).data_dir;
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(data.parent_path())) {
+      n += entry.path().filename().string().starts_with(data.filename().string() +
+                                                        ".hasteward-replaced-");
+    }
+    return n;
+  }
+
   HastewardEnv hs_{"hs-native-", "native-test"};
   std::unique_ptr<SandboxCluster> pg_;
 };
@@ -144,6 +169,10 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_EQ(running.exit_code, 24) << running.err;
   EXPECT_NE(running.err.find("is running"), std::string::npos) << running.err;
 
+  std::string standby_before;
+  ASSERT_TRUE(core::PollUntil([&] { return (standby_before = Checksums(1)) == Checksums(0); },
+                              std::chrono::seconds(30)))
+      << "the standby did not replay the rows written after the backup";
   auto stop = Hs(*pg_, "instance", {"stop", "-i", "0"});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
   std::string data_dir = pg_->instance(0).data_dir;
@@ -153,10 +182,22 @@ TEST_F(NativeBackupTest, DestroyedPrimaryIsRestoredAndTheStandbyReplicatesAgain)
   EXPECT_EQ(unconfirmed.exit_code, 26) << unconfirmed.err;
   EXPECT_NE(unconfirmed.err.find("--yes"), std::string::npos) << unconfirmed.err;
 
-  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  // The standby still streams the rows written after the backup: replacing them is refused
+  // (issue finding 1: on dbd126e this restore exited 0 and they were gone everywhere), and with
+  // consent they are kept, as a diverged snapshot and as its moved-aside data directory.
+  auto newer = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(newer.exit_code, 30) << newer.err;
+  EXPECT_NE(newer.err.find("'" + pg_->instance(1).name + "' holds timeline 1"), std::string::npos)
+      << newer.err;
+  EXPECT_NE(newer.err.find("--confirm-rewind"), std::string::npos) << newer.err;
+  EXPECT_EQ(Checksums(1), standby_before) << "the refused restore changed the standby";
+
+  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Checksums(0), before);
   EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+  EXPECT_EQ(DivergedSnapshotsOf(1), 1) << "the standby's newer data was not captured";
+  EXPECT_EQ(KeptDirectoriesOf(1), 1) << "the standby's data directory was not kept";
 
   // The standby was re-cloned from the restored primary: it has the restored rows and streams.
   EXPECT_EQ(Checksums(1), before);
@@ -209,7 +250,8 @@ TEST_F(NativeBackupTest, BackupFromTheStandbyHoldsWhatThePrimaryCommittedBeforeI
 
   ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
   ASSERT_EQ(RunCommand({"rm", "-rf", pg_->instance(0).data_dir}).exit_code, 0);
-  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  // The standby received WAL after the backup ended (the primary's own records): consented.
+  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM events WHERE body ? 'late'"), "100\n");
   EXPECT_EQ(Checksums(0), before);
@@ -344,9 +386,13 @@ TEST_F(NativeBackupTest, AnotherClustersBackupIsRefusedUnlessForced) {
   auto refused = Hs(*other, "restore", {"--snapshot", id, "--yes"});
   EXPECT_EQ(refused.exit_code, 24) << refused.err;
   EXPECT_NE(refused.err.find("system identifier"), std::string::npos) << refused.err;
-  // Forced, the data is restored and the server runs on it; the backup brought the first
-  // cluster's roles, so the inventory's password is rejected and said so (not waited on).
-  auto forced = Hs(*other, "restore", {"--snapshot", id, "--yes", "--force"});
+  // Forced, the other cluster's data is still not replaced without consent to discard it.
+  auto unconsented = Hs(*other, "restore", {"--snapshot", id, "--yes", "--force"});
+  EXPECT_EQ(unconsented.exit_code, 30) << unconsented.err;
+  EXPECT_NE(unconsented.err.find("of another cluster"), std::string::npos) << unconsented.err;
+  // Forced and consented, the data is restored and the server runs on it; the backup brought the
+  // first cluster's roles, so the inventory's password is rejected and said so (not waited on).
+  auto forced = Hs(*other, "restore", {"--snapshot", id, "--yes", "--force", "--confirm-rewind"});
   EXPECT_EQ(forced.exit_code, 22) << forced.err;
   EXPECT_NE(forced.err.find("rejects the inventory's credentials"), std::string::npos)
       << forced.err;
@@ -417,11 +463,48 @@ TEST_F(NativeBackupTest,
   ASSERT_EQ(Hs(*pg_, "instance", {"start", "-i", "0"}).exit_code, 0);
   EXPECT_EQ(Checksums(0), before) << "the refused restore changed the instance's data";
 
-  // The untampered snapshot of the same backup still restores.
+  // The untampered snapshot of the same backup still restores (the cluster wrote WAL since).
   ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
-  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes"});
+  auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Checksums(0), before);
+}
+
+// Issue finding 1 as a new user drove it on dbd126e: a standby stopped, the primary left running
+// with 500 rows committed after the backup, `restore --method native --yes`; it exited 0 and the
+// rows were gone from every instance. Now it is refused (exit 30) with nothing changed, and with
+// --confirm-rewind the primary's data is captured first (a diverged snapshot holding the rows)
+// and its data directory moved aside, never deleted.
+TEST_F(NativeBackupTest, RowsARunningPrimaryCommittedAfterTheBackupAreNeverDiscardedUnasked) {
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  Sql(0,
+      "CREATE TABLE after_backup (id int); INSERT INTO after_backup SELECT generate_series(1, "
+      "500)");
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "1"}).exit_code, 0);
+
+  auto refused = Hs(*pg_, "restore", {"--method", "native", "--yes"});
+  EXPECT_EQ(refused.exit_code, 30) << refused.err;
+  EXPECT_NE(refused.err.find("'" + pg_->instance(0).name + "' holds timeline 1"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM after_backup"), "500\n");
+  EXPECT_EQ(KeptDirectoriesOf(0) + KeptDirectoriesOf(1), 0) << "the refused restore moved data";
+
+  auto confirmed = Hs(*pg_, "restore", {"--method", "native", "--yes", "--confirm-rewind"});
+  ASSERT_EQ(confirmed.exit_code, 0) << confirmed.err;
+  EXPECT_EQ(Checksums(1), before) << "the stopped standby holds the backup";
+  EXPECT_EQ(Sql(1, "SELECT to_regclass('after_backup') IS NULL"), "t\n");
+  ASSERT_EQ(DivergedSnapshotsOf(0), 1) << "the primary's newer data was not captured";
+  for (const auto& snapshot : Snapshots()) {
+    if (Tag(snapshot, "type") != "diverged")
+      continue;
+    auto dump = hs_.Restic(
+        {"dump", snapshot["id"].get<std::string>(), snapshot["paths"][0].get<std::string>()});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    EXPECT_NE(dump.out.find("CREATE TABLE public.after_backup"), std::string::npos);
+  }
+  EXPECT_EQ(KeptDirectoriesOf(0), 1) << "the primary's data directory was not kept";
 }
 
 }  // namespace

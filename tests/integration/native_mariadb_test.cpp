@@ -176,8 +176,18 @@ TEST_F(NativeMariadbTest, DestroyedPrimaryIsRestoredAndTheReplicaReplicatesAgain
   ASSERT_EQ(RunCommand({"rm", "-rf", db_->instance(0).data_dir}).exit_code, 0);
   auto unconfirmed = Hs("restore", {"--snapshot", id});
   EXPECT_EQ(unconfirmed.exit_code, 26) << unconfirmed.err;
-  auto restored = Hs("restore", {"--snapshot", id, "--yes"});
+  // The replica applied the transactions written after the backup: refused without consent,
+  // captured as a diverged snapshot with it.
+  auto newer = Hs("restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(newer.exit_code, 30) << newer.err;
+  EXPECT_NE(newer.err.find("'" + db_->instance(1).name + "' holds GTID"), std::string::npos)
+      << newer.err;
+  auto restored = Hs("restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  int diverged = 0;
+  for (const auto& s : Snapshots())
+    diverged += Tag(s, "type") == "diverged";
+  EXPECT_EQ(diverged, 1) << "the replica's newer data was not captured";
   EXPECT_EQ(Checksums(0), before);
   EXPECT_EQ(Sql(0, "SELECT @@global.gtid_binlog_pos"), Tag(snaps[0], "gtid_position"))
       << "the restored primary continues the backup's GTID sequence";
@@ -330,7 +340,10 @@ TEST_F(NativeMariadbTest, GaleraCommitsDuringTheBackupAndARestoreRebuildsEveryNo
   EXPECT_EQ(running.exit_code, 24) << running.err;
   StopAll(3);
   ASSERT_EQ(RunCommand({"rm", "-rf", db_->instance(1).data_dir}).exit_code, 0);
-  auto restored = Hs("restore", {"--snapshot", id, "--yes"});
+  // Nodes 0 and 2 committed after the backup (the writer): their data needs consent, and is kept.
+  auto newer = Hs("restore", {"--snapshot", id, "--yes"});
+  EXPECT_EQ(newer.exit_code, 30) << newer.err;
+  auto restored = Hs("restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   for (int node = 0; node < 3; ++node) {
     EXPECT_EQ(Checksums(node), before) << "node " << node;

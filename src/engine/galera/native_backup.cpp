@@ -6,6 +6,7 @@
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
 #include "engine/mariadb/binlog_gtid_at.h"
+#include "engine/mariadb/held_data_judge.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::galera {
@@ -175,6 +176,11 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
   }
   return core::Status::Ok();
+}
+
+HeldDataJudgement GaleraNativeBackup::JudgeHeldData(
+    const InstanceHealth& fresh, const std::map<std::string, std::string>& replacement) const {
+  return mariadb::JudgeGaleraHeldData(fresh, replacement);
 }
 
 }  // namespace hasteward::engine::galera

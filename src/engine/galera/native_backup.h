@@ -20,6 +20,10 @@ class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
   core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
       platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
       size_t block_size) override;
+  // By Galera position (cluster UUID and seqno), else by GTID when the node runs.
+  HeldDataJudgement JudgeHeldData(
+      const InstanceHealth& fresh,
+      const std::map<std::string, std::string>& replacement) const override;
 
  protected:
   std::vector<std::string> SourceFlags(const BackupPlan& plan) const override;

@@ -34,6 +34,9 @@ class MariadbNativeBackup : public NativeBackup {
   core::Status FinishNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                    const NativeRestorePlan& plan,
                                    const NativeRestoreOptions& options) override;
+  HeldDataJudgement JudgeHeldData(
+      const InstanceHealth& fresh,
+      const std::map<std::string, std::string>& replacement) const override;
 
  protected:
   // mariadb-backup flags that depend on the source: --slave-info on a replica.

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/mariadb/held_data_judge.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/persisted_fence.h"
@@ -219,6 +220,11 @@ core::Status MariadbNativeBackup::FinishNativeRestore(platform::Platform& platfo
                                                       const NativeRestoreOptions& options) {
   HS_TRY(SwapIn(platform, cluster, plan, options));
   return StartAndRebuild(platform, cluster, plan, options);
+}
+
+HeldDataJudgement MariadbNativeBackup::JudgeHeldData(
+    const InstanceHealth& fresh, const std::map<std::string, std::string>& replacement) const {
+  return JudgeMariadbHeldData(fresh, replacement);
 }
 
 }  // namespace hasteward::engine::mariadb

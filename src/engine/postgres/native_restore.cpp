@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/native_restore_steps.h"
+#include "engine/postgres/held_data_judge.h"
 #include "engine/postgres/manifest_check.h"
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/native_stream.h"
@@ -271,6 +272,11 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
     Log(options, "'" + standby.name + "' re-cloned from '" + target.name + "' and streaming");
   }
   return core::Status::Ok();
+}
+
+HeldDataJudgement PgNativeBackup::JudgeHeldData(
+    const InstanceHealth& fresh, const std::map<std::string, std::string>& replacement) const {
+  return JudgePgHeldData(fresh, replacement);
 }
 
 }  // namespace hasteward::engine::postgres

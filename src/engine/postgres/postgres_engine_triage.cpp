@@ -16,12 +16,17 @@ core::Result<TriageReport> PostgresEngine::Triage(platform::Platform& platform,
 
 InstanceDescription PostgresEngine::DescribeInstanceHealth(const InstanceHealth& h) const {
   InstanceDescription d;
-  // The lineage (timeline + LSN) is what the authority rule compares; "(ckpt)" says it was read
-  // from pg_controldata of a stopped server, so it is the last checkpoint, not the WAL end.
+  // The lineage (timeline + LSN) is what the authority rule compares. A stopped server's is the
+  // end of its WAL ("(wal end)"), or a lower bound when that could not be read: its last
+  // checkpoint ("(ckpt)") or the start of its last record ("(last record)").
+  const std::string source = h.Fact("position_source");
+  const char* suffix = source == "checkpoint"    ? " (ckpt)"
+                       : source == "end_of_wal"  ? " (wal end)"
+                       : source == "last_record" ? " (last record)"
+                                                 : "";
   d.position = h.Fact("lineage_timeline").empty()
                    ? "-"
-                   : "TL" + h.Fact("lineage_timeline") + " " + h.Fact("position_lsn") +
-                         (h.Fact("position_source") == "checkpoint" ? " (ckpt)" : "");
+                   : "TL" + h.Fact("lineage_timeline") + " " + h.Fact("position_lsn") + suffix;
   if (!h.error.empty()) {
     d.detail = h.error;
   } else if (h.role == InstanceRole::kStandby) {

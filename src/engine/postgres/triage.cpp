@@ -10,6 +10,7 @@
 #include "engine/postgres/fence.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
+#include "engine/postgres/wal_end.h"
 
 namespace hasteward::engine::postgres {
 
@@ -36,6 +37,34 @@ void ReadControlData(platform::Platform& platform, const platform::Cluster& clus
   h->facts["control_timeline"] = cd["Latest checkpoint's TimeLineID"];
   h->facts["checkpoint_lsn"] = cd["Latest checkpoint location"];
   h->facts["redo_lsn"] = cd["Latest checkpoint's REDO location"];
+  h->facts["system_identifier"] = cd["Database system identifier"];
+}
+
+// A stopped instance's position: the end of the WAL in its pg_wal (see wal_end.h), read from its
+// last checkpoint's redo point on timeline `tli`; the checkpoint itself when pg_waldump reads
+// nothing. Sets `lsn` and `source` ("end_of_wal", "last_record": a lower bound, "checkpoint").
+void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& cluster,
+                         const InstanceHealth& h, unsigned long tli, std::string* lsn,
+                         std::string* source) {
+  *lsn = h.Fact("checkpoint_lsn");
+  *source = "checkpoint";
+  const std::string redo = h.Fact("redo_lsn");
+  if (h.instance.data_dir.empty() || redo.empty() || tli == 0)
+    return;
+  // pg_waldump ends with an error at the end of valid WAL, which is the answer: read its stderr
+  // whatever its exit status.
+  auto out = RunOnInstance(platform, cluster, h.instance,
+                           {"sh", "-c", "\"$0\" --quiet -p \"$1\" -t \"$2\" -s \"$3\" 2>&1; true",
+                            ToolPath(h.instance, "pg_waldump"), h.instance.data_dir + "/pg_wal",
+                            std::to_string(tli), redo});
+  if (!out.ok())
+    return;
+  auto end = WalEndFromWaldump(*out);
+  auto checkpoint = ParseLsn(*lsn);
+  if (!end || (checkpoint && end->lsn < *checkpoint))
+    return;
+  *lsn = FormatLsn(end->lsn);
+  *source = end->exact ? "end_of_wal" : "last_record";
 }
 
 void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
@@ -114,7 +143,7 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
 
 // The instance's timeline lineage (see triage_timeline.h): its timeline (the highest of what SQL,
 // pg_control and the history files in pg_wal say), its position (live WAL position when running,
-// else the last checkpoint, a lower bound) and the history file of that timeline.
+// else the end of its WAL) and the history file of that timeline.
 void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
                  InstanceHealth* h) {
   unsigned long tli = std::max(std::strtoul(h->Fact("sql_timeline").c_str(), nullptr, 10),
@@ -144,8 +173,7 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
       source = "replay";
     }
   } else {
-    lsn = h->Fact("checkpoint_lsn");
-    source = "checkpoint";
+    ReadStoppedPosition(platform, cluster, *h, tli, &lsn, &source);
   }
   if (tli == 0 || lsn.empty())
     return;

@@ -1,0 +1,145 @@
+// What a restore would discard on one instance: the engines' judgements of an instance's position
+// against the position of the data that replaces it (the discard gate refuses on newer and
+// unknown), and the end of a stopped PostgreSQL instance's WAL read from pg_waldump's closing
+// error (a crashed primary's commits after its last checkpoint count).
+#include <gtest/gtest.h>
+
+#include "engine/mariadb/held_data_judge.h"
+#include "engine/postgres/held_data_judge.h"
+#include "engine/postgres/wal_end.h"
+
+namespace hasteward::engine {
+namespace {
+
+InstanceHealth Pg(const std::string& tli, const std::string& lsn, const std::string& source) {
+  InstanceHealth h;
+  h.instance.name = "pg-0";
+  h.state = InstanceState::kStopped;
+  h.facts = {{"lineage_timeline", tli}, {"position_lsn", lsn}, {"position_source", source}};
+  return h;
+}
+
+const std::map<std::string, std::string> kPgBackup = {{"timeline", "1"}, {"stop_lsn", "0/3000100"}};
+
+TEST(PgHeldDataTest, AtOrBeforeTheBackupsEndOnItsTimelineIsNotNewer) {
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/3000100", "wal"), kPgBackup).held,
+            HeldData::kNotNewer);
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/2000000", "end_of_wal"), kPgBackup).held,
+            HeldData::kNotNewer);
+}
+
+TEST(PgHeldDataTest, PastTheBackupsEndOrOnALaterTimelineIsNewer) {
+  auto past = postgres::JudgePgHeldData(Pg("1", "0/3000108", "end_of_wal"), kPgBackup);
+  EXPECT_EQ(past.held, HeldData::kNewer);
+  EXPECT_EQ(past.position, "timeline 1 at 0/3000108 (end of WAL)");
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("2", "0/1000000", "wal"), kPgBackup).held,
+            HeldData::kNewer);
+}
+
+TEST(PgHeldDataTest, ALowerBoundProvesOnlyNewerNeverNotNewer) {
+  // A checkpoint (or the start of the last record) before the backup's end says nothing about
+  // the commits after it.
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/2000000", "checkpoint"), kPgBackup).held,
+            HeldData::kUnknown);
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/2000000", "last_record"), kPgBackup).held,
+            HeldData::kUnknown);
+  EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/4000000", "checkpoint"), kPgBackup).held,
+            HeldData::kNewer);
+}
+
+TEST(PgHeldDataTest, AnUnreadablePositionOrAnotherClusterIsUnknown) {
+  InstanceHealth unreadable = Pg("", "", "");
+  unreadable.facts["controldata_error"] = "pg_controldata: could not open file";
+  auto judged = postgres::JudgePgHeldData(unreadable, kPgBackup);
+  EXPECT_EQ(judged.held, HeldData::kUnknown);
+  EXPECT_NE(judged.position.find("could not open file"), std::string::npos);
+  InstanceHealth other = Pg("1", "0/1000000", "wal");
+  other.facts["system_identifier"] = "111";
+  auto backup = kPgBackup;
+  backup["system_identifier"] = "222";
+  EXPECT_EQ(postgres::JudgePgHeldData(other, backup).held, HeldData::kUnknown);
+}
+
+InstanceHealth Maria(InstanceRole role, const std::string& key, const std::string& gtid) {
+  InstanceHealth h;
+  h.instance.name = "db-1";
+  h.state = InstanceState::kHealthy;
+  h.role = role;
+  h.facts[key] = gtid;
+  return h;
+}
+
+TEST(MariadbHeldDataTest, ComparesTheRunningServersGtidWithTheBackups) {
+  const std::map<std::string, std::string> backup = {{"gtid_position", "0-1-42"}};
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-42"), backup)
+                .held,
+            HeldData::kNotNewer);
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-40"), backup)
+                .held,
+            HeldData::kNotNewer);
+  auto ahead = mariadb::JudgeMariadbHeldData(
+      Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-43"), backup);
+  EXPECT_EQ(ahead.held, HeldData::kNewer);
+  EXPECT_EQ(ahead.position, "GTID 0-1-43");
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-40,1-2-1"), backup)
+                .held,
+            HeldData::kNewer)
+      << "a domain the backup lacks";
+}
+
+TEST(MariadbHeldDataTest, AStoppedServerOrAMalformedPositionIsUnknown) {
+  const std::map<std::string, std::string> backup = {{"gtid_position", "0-1-42"}};
+  InstanceHealth stopped = Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-1");
+  stopped.state = InstanceState::kStopped;
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(stopped, backup).held, HeldData::kUnknown);
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-x"), backup)
+                .held,
+            HeldData::kUnknown);
+}
+
+TEST(GaleraHeldDataTest, ComparesSeqnoWithinTheBackupsClusterUuid) {
+  const std::map<std::string, std::string> backup = {{"wsrep_uuid", "u1"}, {"wsrep_seqno", "10"}};
+  InstanceHealth node;
+  node.state = InstanceState::kStopped;
+  node.facts = {{"position_uuid", "u1"}, {"position_seqno", "10"}};
+  EXPECT_EQ(mariadb::JudgeGaleraHeldData(node, backup).held, HeldData::kNotNewer);
+  node.facts["position_seqno"] = "11";
+  EXPECT_EQ(mariadb::JudgeGaleraHeldData(node, backup).held, HeldData::kNewer);
+  node.facts["position_uuid"] = "u2";
+  EXPECT_EQ(mariadb::JudgeGaleraHeldData(node, backup).held, HeldData::kUnknown);
+  node.facts = {{"position_error", "no valid position"}};
+  EXPECT_EQ(mariadb::JudgeGaleraHeldData(node, backup).held, HeldData::kUnknown);
+}
+
+TEST(WalEndTest, TheNextRecordsPositionInPgWaldumpsClosingErrorIsTheExactEnd) {
+  auto end = postgres::WalEndFromWaldump(
+      "pg_waldump: error: error in WAL record at 0/17424D8: invalid record length at 0/1742530: "
+      "wanted 24, got 0\n");
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->lsn, 0x1742530u);
+  EXPECT_TRUE(end->exact);
+  auto prev_link = postgres::WalEndFromWaldump(
+      "pg_waldump: error: error in WAL record at 0/3000060: record with incorrect prev-link "
+      "0/1000000 at 0/30000D8\n");
+  ASSERT_TRUE(prev_link.has_value());
+  EXPECT_EQ(prev_link->lsn, 0x30000D8u);
+}
+
+TEST(WalEndTest, AReasonWithoutAPositionGivesTheLastRecordsStartAsALowerBound) {
+  auto end = postgres::WalEndFromWaldump(
+      "pg_waldump: error: error in WAL record at 0/30001E0: invalid magic number 0000 in WAL "
+      "segment 000000010000000000000004, LSN 0/4000000, offset 0\n");
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->lsn, 0x30001E0u);
+  EXPECT_FALSE(end->exact);
+  EXPECT_FALSE(postgres::WalEndFromWaldump(
+                   "pg_waldump: error: could not find file \"000000010000000000000003\"")
+                   .has_value());
+}
+
+}  // namespace
+}  // namespace hasteward::engine
