@@ -2,12 +2,40 @@
 
 #include <string>
 
+#include "core/failpoint.h"
+#include "core/log.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine {
 namespace {
 
 constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
+
+// $1 data dir, $2 staging dir, $3 where the old data dir is kept. Phase one: the journal (written
+// whole by a rename), then the old data directory aside. Same parent directory: each mv is one
+// rename(2).
+constexpr char kSwapOut[] =
+    "set -e; [ ! -e \"$1.hasteward-swap\" ] || { echo 'an interrupted swap is pending' >&2; exit "
+    "1; }; "
+    "printf '%s\\n' \"$3\" > \"$1.hasteward-swap.tmp\"; "
+    "mv -- \"$1.hasteward-swap.tmp\" \"$1.hasteward-swap\"; "
+    "if [ -e \"$1\" ]; then if [ -e \"$3\" ]; then echo \"'$3' exists\" >&2; exit 1; fi; "
+    "mv -- \"$1\" \"$3\"; echo kept; fi";
+
+// $1 data dir, $2 staging dir. Phase two: the staging directory into place, the journal removed.
+constexpr char kSwapIn[] = "set -e; mv -- \"$2\" \"$1\"; rm -f -- \"$1.hasteward-swap\"";
+
+// $1 data dir, $2 staging dir. A journal left by a killed swap: with the data directory gone and
+// the staging directory there, phase two had not run (finish it); otherwise phase one had not
+// moved anything (drop the journal).
+constexpr char kCompleteSwap[] =
+    "set -e; j=\"$1.hasteward-swap\"; if [ -f \"$j\" ]; then "
+    "if [ ! -e \"$1\" ] && [ -d \"$2\" ]; then mv -- \"$2\" \"$1\"; echo completed; fi; "
+    "rm -f -- \"$j\"; fi";
+
+// $1 data dir, then paths relative to it to delete.
+constexpr char kSettle[] =
+    "set -e; d=\"$1\"; shift; chmod 700 \"$d\"; for p in \"$@\"; do rm -f -- \"$d/$p\"; done";
 
 }  // namespace
 
@@ -35,11 +63,44 @@ core::Status CompleteNativeRestorePlan(const platform::Cluster& cluster,
 
 core::Status MakeStagingDirectory(platform::Platform& platform, const platform::Cluster& cluster,
                                   const NativeRestorePlan& plan) {
+  const platform::Instance& target = plan.target;
+  HS_ASSIGN_OR_RETURN(std::string completed,
+                      RunScript(platform, cluster, target,
+                                {.what = "complete an interrupted swap",
+                                 .text = kCompleteSwap,
+                                 .args = {target.data_dir, plan.staging_dir}}));
+  if (completed.starts_with("completed")) {
+    core::LogWarn("completed the swap a stopped restore left half done: '" + target.data_dir +
+                  "' holds the tree it had restored and verified");
+  }
   return RunScript(platform, cluster, plan.target,
                    {.what = "create the staging directory",
                     .text = kMakeStaging,
                     .args = {plan.staging_dir}})
       .status();
+}
+
+core::Result<bool> SwapInStaging(platform::Platform& platform, const platform::Cluster& cluster,
+                                 const NativeRestorePlan& plan, const std::string& kept,
+                                 const std::vector<std::string>& remove) {
+  const platform::Instance& target = plan.target;
+  HS_ASSIGN_OR_RETURN(std::string out,
+                      RunScript(platform, cluster, target,
+                                {.what = "move the data directory aside",
+                                 .text = kSwapOut,
+                                 .args = {target.data_dir, plan.staging_dir, kept}}));
+  core::Failpoint("native-restore-swap");
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "move the restored data into place",
+                    .text = kSwapIn,
+                    .args = {target.data_dir, plan.staging_dir}})
+             .status());
+  std::vector<std::string> args = {target.data_dir};
+  args.insert(args.end(), remove.begin(), remove.end());
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "settle the restored data directory", .text = kSettle, .args = args})
+             .status());
+  return out.starts_with("kept");
 }
 
 }  // namespace hasteward::engine

@@ -4,7 +4,9 @@
 // data directory (so a failed restore never touches the data directory itself).
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "engine/native_backup.h"
@@ -20,8 +22,21 @@ core::Status CompleteNativeRestorePlan(const platform::Cluster& cluster,
                                        const NativeRestoreOptions& options,
                                        NativeRestorePlan& plan);
 
-// Empties (or creates) plan.staging_dir on the target's host, mode 0700.
+// Empties (or creates) plan.staging_dir on the target's host, mode 0700. First completes a swap
+// that a killed restore left half done (SwapInStaging), so its verified tree is never removed
+// while the data directory is missing.
 core::Status MakeStagingDirectory(platform::Platform& platform, const platform::Cluster& cluster,
                                   const NativeRestorePlan& plan);
+
+// Moves plan.staging_dir into the target's data directory and the old data directory (when there
+// is one) to `kept`, never deleting either: a two-phase swap recorded in a journal beside the data
+// directory ("<data dir>.hasteward-swap", naming `kept`) before the first rename and removed after
+// the second. A process killed between the two renames (failpoint "native-restore-swap") leaves
+// the journal; the next restore's MakeStagingDirectory completes that swap. The data directory is
+// chmod 700 and `remove` (paths relative to it) deleted from the new tree. Returns whether an old
+// data directory was kept.
+core::Result<bool> SwapInStaging(platform::Platform& platform, const platform::Cluster& cluster,
+                                 const NativeRestorePlan& plan, const std::string& kept,
+                                 const std::vector<std::string>& remove = {});
 
 }  // namespace hasteward::engine

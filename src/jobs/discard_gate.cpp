@@ -57,8 +57,8 @@ core::Status Capture(const engine::ClusterHandle& target, repo::Repository& repo
   options.job = request.stamp;
   options.ordinal_prefix = held.instance.ordinal;
   options.job_start = repo::LocalTimeNow(core::SystemClock::Get());
-  auto captured = BackupInstance(target, repo, {.instance = held.instance, .role = held.role},
-                                 options);
+  auto captured =
+      BackupInstance(target, repo, {.instance = held.instance, .role = held.role}, options);
   if (!captured.ok()) {
     return captured.TakeStatus().Wrap("capture the data of " + held.quoted_name() +
                                       " before it is replaced (nothing was changed)");

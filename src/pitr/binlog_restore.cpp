@@ -230,10 +230,11 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   native.confirm_overwrite = options.confirm_overwrite;
   native.force = options.force;
   native.heal = options.heal;
-  // What the restore leaves is the target's state: an instance past it holds what the rewind
-  // abandons (RecordBinlogRewind below), so it needs consent.
+  // An instance holding no transaction past the archive's end loses nothing a later restore
+  // could not replay again; one past it (or of unknown position) needs consent.
   native.confirm_rewind = options.confirm_rewind;
-  native.reaches = {{"gtid_position", result.plan.final_state}};
+  auto whole = PlanReplay(repo, cluster, files, catalog, *binlogs, BinlogTarget::EndOfArchive());
+  native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
   // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
   // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
   // state transfer, data directory moved aside, before it returns, and the replay then goes

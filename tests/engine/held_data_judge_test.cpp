@@ -2,9 +2,10 @@
 // against the position of the data that replaces it (the discard gate refuses on newer and
 // unknown), and the end of a stopped PostgreSQL instance's WAL read from pg_waldump's closing
 // error (a crashed primary's commits after its last checkpoint count).
+#include "engine/mariadb/held_data_judge.h"
+
 #include <gtest/gtest.h>
 
-#include "engine/mariadb/held_data_judge.h"
 #include "engine/postgres/held_data_judge.h"
 #include "engine/postgres/wal_end.h"
 
@@ -45,6 +46,24 @@ TEST(PgHeldDataTest, ALowerBoundProvesOnlyNewerNeverNotNewer) {
             HeldData::kUnknown);
   EXPECT_EQ(postgres::JudgePgHeldData(Pg("1", "0/4000000", "checkpoint"), kPgBackup).held,
             HeldData::kNewer);
+}
+
+TEST(PgHeldDataTest, AStoppedInstanceIsJudgedByWhereItsLastTransactionEnds) {
+  // A clean shutdown writes its checkpoint record past the archive's end; no commit is there.
+  InstanceHealth stopped = Pg("1", "0/80000A0", "end_of_wal");
+  stopped.facts["data_end_lsn"] = "0/7FFF000";
+  const std::map<std::string, std::string> archive_end = {{"timeline", "1"},
+                                                          {"stop_lsn", "0/8000000"}};
+  auto judged = postgres::JudgePgHeldData(stopped, archive_end);
+  EXPECT_EQ(judged.held, HeldData::kNotNewer);
+  EXPECT_EQ(judged.position,
+            "timeline 1, its last transaction ending at 0/7FFF000 (WAL to 0/80000A0)");
+  stopped.facts["data_end_lsn"] = "0/8000100";
+  EXPECT_EQ(postgres::JudgePgHeldData(stopped, archive_end).held, HeldData::kNewer);
+  // Found by reading every valid record, it is exact even when the WAL's end was not.
+  InstanceHealth lower_bound = Pg("1", "0/80000A0", "last_record");
+  lower_bound.facts["data_end_lsn"] = "0/7FFF000";
+  EXPECT_EQ(postgres::JudgePgHeldData(lower_bound, archive_end).held, HeldData::kNotNewer);
 }
 
 TEST(PgHeldDataTest, AnUnreadablePositionOrAnotherClusterIsUnknown) {
@@ -127,6 +146,27 @@ TEST(WalEndTest, TheNextRecordsPositionInPgWaldumpsClosingErrorIsTheExactEnd) {
       "0/1000000 at 0/30000D8\n");
   ASSERT_TRUE(prev_link.has_value());
   EXPECT_EQ(prev_link->lsn, 0x30000D8u);
+}
+
+TEST(WalEndTest, TheLastTransactionRecordEndsAtItsStartPlusItsTotalLength) {
+  auto end = postgres::LastTransactionEndFromWaldump(
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000148, prev "
+      "0/03000110, desc: COMMIT 2026-11-25 10:00:00.000000 UTC\n"
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        736, lsn: 0/030001F0, prev "
+      "0/030001B8, desc: COMMIT 2026-11-25 10:00:01.000000 UTC\n"
+      "pg_waldump: error: error in WAL record at 0/3000250: invalid record length at "
+      "0/30002C8: wanted 24, got 0\n");
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, 0x30001F0u + 34);
+  EXPECT_FALSE(postgres::LastTransactionEndFromWaldump(
+                   "pg_waldump: error: error in WAL record at 0/3000250: invalid record length")
+                   .has_value());
+}
+
+TEST(WalEndTest, WithNoTransactionAfterTheRedoPointOnlyItsPageHeaderIsSkipped) {
+  EXPECT_EQ(postgres::TransactionEndAtOrBefore(0x8000028), 0x8000000u);  // long page header
+  EXPECT_EQ(postgres::TransactionEndAtOrBefore(0x8002018), 0x8002000u);  // short page header
+  EXPECT_EQ(postgres::TransactionEndAtOrBefore(0x8000148), 0x8000148u);
 }
 
 TEST(WalEndTest, AReasonWithoutAPositionGivesTheLastRecordsStartAsALowerBound) {

@@ -105,6 +105,9 @@ class BinlogPitrTest : public StorySuite<BinlogPitrTest> {
         {"instance", "stop", "-c", sc_->cluster().name, "-n", "bp", "-i", std::to_string(ordinal)});
     EXPECT_EQ(stop.exit_code, 0) << stop.err;
     args.emplace_back("--yes");
+    // A stopped server's GTID position is read only from the running server: the discard gate
+    // needs consent to replace it (its data directory is then moved aside and kept).
+    args.emplace_back("--confirm-rewind");
     return On("restore", args);
   }
   // Both instances hold `rows` and the same GTID position.

@@ -507,5 +507,32 @@ TEST_F(NativeBackupTest, RowsARunningPrimaryCommittedAfterTheBackupAreNeverDisca
   EXPECT_EQ(KeptDirectoriesOf(0), 1) << "the primary's data directory was not kept";
 }
 
+// Issue finding 5: the swap was two `mv`s, and a stop between them left no data directory. Killed
+// there now (failpoint native-restore-swap), the restore leaves a journal beside the data
+// directory naming where the old one went; the rerun completes that swap before anything else,
+// then restores, and both earlier directories are kept.
+TEST_F(NativeBackupTest, ARestoreKilledBetweenTheSwapsRenamesIsCompletedByTheRerun) {
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+  const std::string data_dir = pg_->instance(0).data_dir;
+  std::vector<std::string> restore = {"restore", "--snapshot", id, "--yes", "--confirm-rewind"};
+  auto killed = ClusterEnv::On(hs_, *pg_, "cnpg")
+                    .Hs(restore, {{"HASTEWARD_FAILPOINT", "native-restore-swap"}});
+  ASSERT_EQ(killed.exit_code, -1) << killed.err;
+  EXPECT_FALSE(std::filesystem::exists(data_dir)) << "killed after the first rename";
+  EXPECT_TRUE(std::filesystem::exists(data_dir + ".hasteward-swap"));
+  EXPECT_EQ(KeptDirectoriesOf(0), 1) << "the old data directory is where the journal says";
+
+  auto rerun = ClusterEnv::On(hs_, *pg_, "cnpg").Hs(restore);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_NE(rerun.err.find("completed the swap"), std::string::npos) << rerun.err;
+  EXPECT_FALSE(std::filesystem::exists(data_dir + ".hasteward-swap"));
+  EXPECT_EQ(KeptDirectoriesOf(0), 2);
+  EXPECT_EQ(Checksums(0), before);
+  EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+}
+
 }  // namespace
 }  // namespace hasteward::testing

@@ -20,6 +20,7 @@
 #include "core/temp_dir.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/postgres_crash.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
 
@@ -238,6 +239,41 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
   EXPECT_EQ(abort_t.exit_code, 25) << abort_t.err;
   for (int n : {0, 1, 2})
     EXPECT_EQ(Digest(n), digests[static_cast<size_t>(n)]) << n;
+}
+
+// Issue finding 2: a crashed primary's commits after its last checkpoint. On dbd126e a stopped
+// instance's position was its last checkpoint, so after a failover to a standby that never received
+// those commits the old primary looked behind the new timeline's fork: `repair` re-cloned it and
+// deleted its moved-aside data after the heal. Its position is now the end of its WAL, past the
+// fork: it diverged, the repair refuses, and its data directory is untouched.
+TEST_F(RepairTest, PostgresCrashedPrimarysCommitsAfterItsCheckpointAreNeverReclonedAway) {
+  Up(EngineKind::kPostgres, 2);
+  Sql(0,
+      "CREATE TABLE t (id int PRIMARY KEY, side text); INSERT INTO t SELECT g, 'before' FROM "
+      "generate_series(1, 100) g; CHECKPOINT; INSERT INTO t VALUES (101, 'after checkpoint')");
+  ASSERT_TRUE(PollCount(1, 101)) << "the standby did not replay past the checkpoint";
+  Stop(1);
+  // Durable before the crash (the sandbox commits asynchronously).
+  Sql(0,
+      "SET synchronous_commit = on; INSERT INTO t SELECT g, 'only on the old primary' FROM "
+      "generate_series(102, 400) g");
+  ASSERT_TRUE(KillPostgresHard(sc_->instance(0)).ok());
+  Start(1);
+  Sql(1, "SELECT pg_promote(true, 60)");
+  auto kept = Digest(0);
+
+  auto triage = On("triage", {"--json"});
+  EXPECT_NE(triage.out.find("\"position_source\":\"end_of_wal\""), std::string::npos) << triage.out;
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{}, {"-i", "0"}}) {
+    auto repair = On("repair", args);
+    EXPECT_EQ(repair.exit_code, 5) << repair.out << repair.err;
+    EXPECT_EQ(Digest(0), kept) << "the repair changed the old primary's data";
+  }
+  // The commits are still there: the old primary, started alone, holds all 400 rows.
+  ASSERT_TRUE(core::RemoveAll(sc_->instance(0).data_dir + "/standby.signal").ok());
+  Start(0);
+  EXPECT_EQ(Count(Sql(0, "SELECT count(*) FROM t")), "400");
 }
 
 TEST_F(RepairTest, MariadbBrokenAndStoppedReplicasHealErrantTransactionDetected) {

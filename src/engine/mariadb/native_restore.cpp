@@ -16,12 +16,6 @@ namespace hasteward::engine::mariadb {
 
 namespace {
 
-// $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
-// into place (same parent: atomic); the old one is kept, never deleted.
-constexpr char kSwapIn[] =
-    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$3\"; echo kept; fi; mv -- \"$2\" \"$1\"; "
-    "chmod 700 \"$1\"";
-
 void Log(const NativeRestoreOptions& o, const std::string& line) {
   core::LogInfo(line);
   if (o.heal.log) {
@@ -176,12 +170,8 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
                                          const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
-  HS_ASSIGN_OR_RETURN(std::string swapped,
-                      RunScript(platform, cluster, target,
-                                {.what = "move the restored data into place",
-                                 .text = kSwapIn,
-                                 .args = {target.data_dir, plan.staging_dir, kept}}));
-  if (swapped.starts_with("kept")) {
+  HS_ASSIGN_OR_RETURN(bool swapped, SwapInStaging(platform, cluster, plan, kept));
+  if (swapped) {
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
   }
   return core::Status::Ok();

@@ -43,17 +43,25 @@ HeldDataJudgement JudgePgHeldData(const InstanceHealth& held,
     out.position += " of another cluster (system identifier " + mine_id + ")";
     return out;  // another history: nothing to compare with
   }
+  // A stopped instance's WAL past its last transaction record holds no committed data (its
+  // shutdown checkpoint, running-transaction records): what counts is where that record ends.
+  const auto data_end = ParseLsn(held.Fact("data_end_lsn"));
+  if (data_end) {
+    out.position = "timeline " + tli_text + ", its last transaction ending at " +
+                   held.Fact("data_end_lsn") + " (WAL to " + held.Fact("position_lsn") + ")";
+  }
   const auto stop = ParseLsn(Value(replacement, "stop_lsn"));
-  const unsigned long theirs_tli = std::strtoul(Value(replacement, "timeline").c_str(), nullptr, 10);
+  const unsigned long theirs_tli =
+      std::strtoul(Value(replacement, "timeline").c_str(), nullptr, 10);
   if (!stop || theirs_tli == 0)
     return out;
   const unsigned long mine_tli = std::strtoul(tli_text.c_str(), nullptr, 10);
   // A later timeline is a history the replacing data does not know, wherever it stands. On the
   // same or an earlier timeline, WAL past the replacement's end is newer.
-  const bool newer = mine_tli > theirs_tli || *lsn > *stop;
+  const bool newer = mine_tli > theirs_tli || (data_end ? *data_end : *lsn) > *stop;
   if (newer) {
     out.held = HeldData::kNewer;
-  } else if (source != "checkpoint" && source != "last_record") {
+  } else if (data_end || (source != "checkpoint" && source != "last_record")) {
     out.held = HeldData::kNotNewer;
   }
   // else: a lower bound only; commits after it may lie past the replacement.

@@ -18,13 +18,6 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
-// $1 data dir, $2 staging dir, $3 where the old data dir is kept. The staging directory is renamed
-// into place (same parent: atomic); the old one is kept, never deleted. A restored standby's
-// signal files would start the primary as a standby.
-constexpr char kSwapIn[] =
-    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$3\"; echo kept; fi; mv -- \"$2\" \"$1\"; "
-    "chmod 700 \"$1\"; rm -f -- \"$1/standby.signal\" \"$1/recovery.signal\"";
-
 constexpr char kAppendConfig[] = "cat >> \"$1\"";
 
 void Log(const NativeRestoreOptions& o, const std::string& line) {
@@ -239,12 +232,10 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                                                  const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
-  HS_ASSIGN_OR_RETURN(std::string swapped,
-                      RunScript(platform, cluster, target,
-                                {.what = "move the restored data into place",
-                                 .text = kSwapIn,
-                                 .args = {target.data_dir, plan.staging_dir, kept}}));
-  if (swapped.rfind("kept", 0) == 0) {
+  // A restored standby's signal files would start the primary as a standby.
+  HS_ASSIGN_OR_RETURN(bool swapped, SwapInStaging(platform, cluster, plan, kept,
+                                                  {"standby.signal", "recovery.signal"}));
+  if (swapped) {
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
   }
   // The backup carries its source's configuration; another instance needs its own port/socket.

@@ -42,21 +42,26 @@ void ReadControlData(platform::Platform& platform, const platform::Cluster& clus
 
 // A stopped instance's position: the end of the WAL in its pg_wal (see wal_end.h), read from its
 // last checkpoint's redo point on timeline `tli`; the checkpoint itself when pg_waldump reads
-// nothing. Sets `lsn` and `source` ("end_of_wal", "last_record": a lower bound, "checkpoint").
+// nothing. Sets `lsn` and `source` ("end_of_wal", "last_record": a lower bound, "checkpoint"), and
+// the fact "data_end_lsn": where its last transaction record ends (the redo point when none
+// follows it), which is what a restore would discard of committed data.
 void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& cluster,
-                         const InstanceHealth& h, unsigned long tli, std::string* lsn,
+                         InstanceHealth* h, unsigned long tli, std::string* lsn,
                          std::string* source) {
-  *lsn = h.Fact("checkpoint_lsn");
+  *lsn = h->Fact("checkpoint_lsn");
   *source = "checkpoint";
-  const std::string redo = h.Fact("redo_lsn");
-  if (h.instance.data_dir.empty() || redo.empty() || tli == 0)
+  const std::string redo = h->Fact("redo_lsn");
+  if (h->instance.data_dir.empty() || redo.empty() || tli == 0)
     return;
-  // pg_waldump ends with an error at the end of valid WAL, which is the answer: read its stderr
-  // whatever its exit status.
-  auto out = RunOnInstance(platform, cluster, h.instance,
-                           {"sh", "-c", "\"$0\" --quiet -p \"$1\" -t \"$2\" -s \"$3\" 2>&1; true",
-                            ToolPath(h.instance, "pg_waldump"), h.instance.data_dir + "/pg_wal",
-                            std::to_string(tli), redo});
+  // The last transaction record, then the end: pg_waldump ends with an error at the end of valid
+  // WAL, which is the answer, so its stderr is read whatever its exit status.
+  auto out =
+      RunOnInstance(platform, cluster, h->instance,
+                    {"sh", "-c",
+                     "\"$0\" -p \"$1\" -t \"$2\" -s \"$3\" -r Transaction 2>/dev/null | tail -n 1; "
+                     "\"$0\" --quiet -p \"$1\" -t \"$2\" -s \"$3\" 2>&1; true",
+                     ToolPath(h->instance, "pg_waldump"), h->instance.data_dir + "/pg_wal",
+                     std::to_string(tli), redo});
   if (!out.ok())
     return;
   auto end = WalEndFromWaldump(*out);
@@ -65,6 +70,11 @@ void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& 
     return;
   *lsn = FormatLsn(end->lsn);
   *source = end->exact ? "end_of_wal" : "last_record";
+  auto last_commit = LastTransactionEndFromWaldump(*out);
+  auto redo_lsn = ParseLsn(redo);
+  h->facts["data_end_lsn"] = last_commit
+                                 ? FormatLsn(*last_commit)
+                                 : FormatLsn(TransactionEndAtOrBefore(redo_lsn.value_or(end->lsn)));
 }
 
 void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
@@ -173,7 +183,7 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
       source = "replay";
     }
   } else {
-    ReadStoppedPosition(platform, cluster, *h, tli, &lsn, &source);
+    ReadStoppedPosition(platform, cluster, h, tli, &lsn, &source);
   }
   if (tli == 0 || lsn.empty())
     return;

@@ -30,4 +30,26 @@ std::optional<WalEnd> WalEndFromWaldump(std::string_view output) {
   return WalEnd{*last, false};
 }
 
+std::optional<uint64_t> LastTransactionEndFromWaldump(std::string_view output) {
+  static const std::regex kRecord(
+      "rmgr: Transaction +len \\(rec/tot\\): *[0-9]+/ *([0-9]+),[^\n]*lsn: "
+      "([0-9A-Fa-f]+/[0-9A-Fa-f]+)");
+  std::string text(output);
+  std::optional<uint64_t> end;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kRecord);
+       it != std::sregex_iterator(); ++it) {
+    auto lsn = ParseLsn((*it)[2].str());
+    if (lsn)
+      end = *lsn + std::stoull((*it)[1].str());
+  }
+  return end;
+}
+
+uint64_t TransactionEndAtOrBefore(uint64_t redo) {
+  constexpr uint64_t kWalPageBytes = 8192;
+  constexpr uint64_t kLongPageHeaderBytes = 40;  // the first page of a segment; others: 24
+  const uint64_t offset = redo % kWalPageBytes;
+  return offset <= kLongPageHeaderBytes ? redo - offset : redo;
+}
+
 }  // namespace hasteward::engine::postgres

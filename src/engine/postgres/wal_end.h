@@ -23,4 +23,14 @@ struct WalEnd {
 // record was read at all (the redo point's segment is missing, another timeline).
 std::optional<WalEnd> WalEndFromWaldump(std::string_view output);
 
+// Where the last transaction record (commit, abort, prepare) in `pg_waldump --rmgr=Transaction`
+// output ends: past it the WAL holds no committed data (checkpoints, the shutdown record, running
+// transactions). nullopt when the output holds no such record.
+std::optional<uint64_t> LastTransactionEndFromWaldump(std::string_view output);
+
+// Where the last transaction record ends at the latest when none follows the checkpoint's redo
+// point: at `redo`, or at its page's start when only the page header precedes redo on that page (a
+// shutdown checkpoint at the start of a new segment has no commit after the segment before).
+uint64_t TransactionEndAtOrBefore(uint64_t redo);
+
 }  // namespace hasteward::engine::postgres
