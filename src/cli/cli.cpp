@@ -188,7 +188,7 @@ int Main(int argc, char** argv) {
   }
   if (!out.status.ok()) {
     PrintError(out.status, g);
-    return static_cast<int>(out.status.code());
+    return out.failure_exit_code >= 0 ? out.failure_exit_code : static_cast<int>(out.status.code());
   }
   return out.exit_code_override >= 0 ? out.exit_code_override : 0;
 }

@@ -44,6 +44,9 @@ struct GlobalOptions {
 struct CommandOutcome {
   core::Status status;
   int exit_code_override = -1;  // e.g. triage's degraded/split-brain codes
+  // When set, any failure exits with it instead of its error code (wal-fetch: PostgreSQL's
+  // restore_command contract).
+  int failure_exit_code = -1;
 };
 
 // Runs the CLI and returns the process exit code.

@@ -137,6 +137,9 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
   return core::Status::Ok();
 }
 
+// Above 125: PostgreSQL stops recovery rather than reading it as "not archived".
+constexpr int kWalFetchFailedExitCode = 126;
+
 core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-fetch", "the server runs it during recovery",
                       "run 'hasteward pitr status' to see what is archived"));
@@ -186,11 +189,18 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto* fetch = app.add_subcommand(
       "wal-fetch",
       "restore_command: write an archived WAL file where the server asks (exit 20 when it is not "
-      "archived) and prefetch the following segments");
+      "archived, 126 when the fetch failed otherwise: recovery stops) and prefetch the following "
+      "segments");
   fetch->add_option("name", flags->name, "The archived file's name (%f)")->required();
   fetch->add_option("destination", flags->destination, "Where to write it (%p)")->required();
   fetch->add_option("--prefetch", flags->prefetch, "Segments fetched ahead (default 8)");
-  fetch->callback([&g, &out, flags] { out.status = RunWalFetch(g, *flags); });
+  fetch->callback([&g, &out, flags] {
+    out.status = RunWalFetch(g, *flags);
+    // PostgreSQL ends recovery on an exit below 126 ("not archived") and stops it on 126 and
+    // above: a fetch that failed for any other reason must not pass for the end of the archive.
+    if (!out.status.ok() && out.status.code() != core::ErrorCode::kNotFound)
+      out.failure_exit_code = kWalFetchFailedExitCode;
+  });
 
   for (auto* command : {push, agent, fetch}) {
     command->add_option("--cache-dir", flags->cache_dir,

@@ -17,7 +17,7 @@
 namespace hasteward::core {
 
 namespace {
-enum class Action { kKill, kPause, kStall };
+enum class Action { kKill, kPause, kStall, kFail };
 
 struct Config {
   std::string name;
@@ -26,11 +26,11 @@ struct Config {
 };
 
 [[noreturn]] void BadSpec(const char* spec) {
-  std::fprintf(
-      stderr,
-      "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall]; the count after ':' "
-      "must be 1..1000000\n",
-      spec);
+  std::fprintf(stderr,
+               "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall|:fail]; the "
+               "count after ':' "
+               "must be 1..1000000\n",
+               spec);
   std::_Exit(2);
 }
 
@@ -70,6 +70,8 @@ const Config& GetConfig() {
         c.action = Action::kPause;
       } else if (action == "stall") {
         c.action = Action::kStall;
+      } else if (action == "fail") {
+        c.action = Action::kFail;
       } else if (!action.empty() && action != "kill") {
         BadSpec(v);
       }
@@ -84,7 +86,7 @@ std::atomic<int> g_hits{0};
 
 void Failpoint(const char* name) {
   const Config& c = GetConfig();
-  if (c.name.empty() || c.name != name)
+  if (c.name.empty() || c.name != name || c.action == Action::kFail)
     return;
   if (++g_hits != c.target)
     return;
@@ -103,6 +105,13 @@ void Failpoint(const char* name) {
   while (StopSignal() == 0 && (!stall || clock.Monotonic() < until)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+bool FailpointFails(const char* name) {
+  const Config& c = GetConfig();
+  if (c.name.empty() || c.name != name || c.action != Action::kFail)
+    return false;
+  return ++g_hits == c.target;
 }
 
 }  // namespace hasteward::core

@@ -16,4 +16,9 @@ inline constexpr int kFailpointStallSeconds = 5;
 // release binary.
 void Failpoint(const char* name);
 
+// "<name>[:<n>]:fail": true for the n-th (default first) call of FailpointFails("<name>"), and the
+// caller fails that step as an I/O error would (a test of what its callers make of the failure).
+// False otherwise; Failpoint("<name>") ignores a ":fail" spec.
+bool FailpointFails(const char* name);
+
 }  // namespace hasteward::core

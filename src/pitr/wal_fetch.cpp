@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "pitr/wal_archive.h"
 #include "pitr/wal_catalog.h"
@@ -81,17 +82,36 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   if (result.from_prefetch) {
     return result;
   }
-  HS_ASSIGN_OR_RETURN(auto repo, open_repository());
-  HS_TRY(repo->LoadIndex());
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo, cluster, archiving));
-  const ArchivedFile* archived = catalog.Find(name);
+  // Only "not archived" is kNotFound (wal-fetch exits 20 and the server ends recovery there):
+  // anything else that is missing is damage, which must stop recovery instead.
+  auto damage = [](core::Status s) {
+    return s.code() == core::ErrorCode::kNotFound
+               ? core::Status(core::ErrorCode::kCorruption, s.message(), s.hint())
+               : s;
+  };
+  auto repo = open_repository();
+  if (!repo.ok())
+    return damage(repo.TakeStatus());
+  core::Status indexed = (*repo)->LoadIndex();
+  if (!indexed.ok())
+    return damage(std::move(indexed));
+  auto catalog = WalCatalog::Load(**repo, cluster, archiving);
+  if (!catalog.ok())
+    return damage(catalog.TakeStatus());
+  const ArchivedFile* archived = catalog->Find(name);
   if (archived == nullptr) {
     return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
                           "'");
   }
-  HS_TRY(WriteArchived(*repo, *archived, destination, 0));
+  if (core::FailpointFails("wal-fetch-read")) {
+    return core::Status(core::ErrorCode::kStorage,
+                        "reading '" + name + "' from the repository failed (failpoint)");
+  }
+  core::Status written = WriteArchived(**repo, *archived, destination, 0);
+  if (!written.ok())
+    return damage(std::move(written));
   if (file.kind == engine::ArchiveFileKind::kSegment && options.prefetch > 0) {
-    result.prefetched = Prefetch(*repo, catalog, archiving, file, dir, options);
+    result.prefetched = Prefetch(**repo, *catalog, archiving, file, dir, options);
   }
   return result;
 }

@@ -87,8 +87,9 @@ class StandbyActivationTest : public ::testing::Test {
     return sites_->Declare(at, from, name, extra, probe_port);
   }
 
-  static CmdResult Activate(Site& at, const std::string& config, const std::string& token) {
-    return StandbySites::Activate(at, config, token);
+  static CmdResult Activate(Site& at, const std::string& config, const std::string& token,
+                            const HastewardEnv::EnvVars& extra_env = {}) {
+    return StandbySites::Activate(at, config, token, extra_env);
   }
 
   static nlohmann::json Record(Site& at, const std::string& name) {
@@ -179,7 +180,17 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   EXPECT_EQ(Record(Dr(), "shop-dr").value("phase", ""), "Restoring");
   auto reused = Activate(Dr(), config, "2026-11-23T10:00:00Z");
   EXPECT_EQ(reused.exit_code, 26) << reused.err;
-  auto resumed = Activate(Dr(), config, "2026-11-23T10:00:01Z");
+  // Issue finding 4: wal-fetch exited below 126 when a fetch failed for another reason than "not
+  // archived", which PostgreSQL reads as the end of the archive, so recovery could end early. A
+  // fetch failing mid-replay (failpoint: an I/O error reading an archived segment) now exits 126:
+  // recovery stops and the activation fails, never Activated; the next rerun completes it.
+  auto failed_fetch = Activate(Dr(), config, "2026-11-23T10:00:01Z",
+                               {{"HASTEWARD_FAILPOINT", "wal-fetch-read:fail"}});
+  EXPECT_NE(failed_fetch.exit_code, 0) << failed_fetch.out << failed_fetch.err;
+  // The server stops recovery on the fetch's exit 126, so it never comes up on partial WAL.
+  EXPECT_NE(failed_fetch.err.find("phase Failed"), std::string::npos) << failed_fetch.err;
+  EXPECT_NE(Record(Dr(), "shop-dr").value("phase", ""), "Activated") << failed_fetch.err;
+  auto resumed = Activate(Dr(), config, "2026-11-23T10:00:02Z");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   nlohmann::json record = Record(Dr(), "shop-dr");
   EXPECT_EQ(record.value("phase", ""), "Activated");
@@ -187,7 +198,7 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   for (const auto& transition : record["transitions"]) {
     phases.push_back(transition.value("phase", ""));
   }
-  EXPECT_EQ(phases, (std::vector<std::string>{"Validating", "Restoring", "Restoring", "Replaying",
+  EXPECT_EQ(phases, (std::vector<std::string>{"Validating", "Restoring", "Replaying",
                                               "Provisioning", "Activated"}));
   EXPECT_GT(record["audit"].value("replayed", 0), 0);
   // kill -9 left no demotion marker: the end is unknown, never "the source finished".
