@@ -189,6 +189,26 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
 
 namespace {
 
+// The tree is written into a directory on this machine and the others are rebuilt from the
+// target: where an instance's files live elsewhere (a pod), it would get nothing after it was
+// stopped. Refused before anything is read or changed.
+core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
+                                         const platform::Cluster& cluster) {
+  for (const platform::Instance& instance : cluster.instances) {
+    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+    if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+      return core::Usage("the data directory of '" + instance.name +
+                             "' is not on this machine, where a native restore writes the tree",
+                         "run the native restore where the files are: `hasteward --platform "
+                         "local` on the node that mounts the instance's volume, or `restic "
+                         "restore` the snapshot into an empty data directory there (MariaDB: "
+                         "then `mariadb-backup --prepare --target-dir` it) and start the server "
+                         "on it (docs/native-backups.md); or restore a logical backup");
+    }
+  }
+  return core::Status::Ok();
+}
+
 // The discard gate (jobs/discard_gate.h) for the plan in `result`: the options FinishNativeRestore
 // runs with (keeping replaced data directories when the gate kept newer data), and the captures
 // recorded in `result`.
@@ -225,21 +245,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     return engine::Unsupported(target.engine(), "native restores");
   }
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
-  // The tree is written into a directory on this machine and the others are rebuilt from the
-  // target: where an instance's files live elsewhere (a pod), it would get nothing after it was
-  // stopped. Refuse before anything is read or changed.
-  for (const platform::Instance& instance : cluster.instances) {
-    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
-    if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
-      return core::Usage("the data directory of '" + instance.name +
-                             "' is not on this machine, where a native restore writes the tree",
-                         "run the native restore where the files are: `hasteward --platform "
-                         "local` on the node that mounts the instance's volume, or `restic "
-                         "restore` the snapshot into an empty data directory there (MariaDB: "
-                         "then `mariadb-backup --prepare --target-dir` it) and start the server "
-                         "on it (docs/native-backups.md); or restore a logical backup");
-    }
-  }
+  HS_TRY(RefuseRemoteDataDirectories(platform, cluster));
   NativeRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +

@@ -84,7 +84,7 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   }
   // Only "not archived" is kNotFound (wal-fetch exits 20 and the server ends recovery there):
   // anything else that is missing is damage, which must stop recovery instead.
-  auto damage = [](core::Status s) {
+  auto damage = [](const core::Status& s) {
     return s.code() == core::ErrorCode::kNotFound
                ? core::Status(core::ErrorCode::kCorruption, s.message(), s.hint())
                : s;
@@ -94,7 +94,7 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
     return damage(repo.TakeStatus());
   core::Status indexed = (*repo)->LoadIndex();
   if (!indexed.ok())
-    return damage(std::move(indexed));
+    return damage(indexed);
   auto catalog = WalCatalog::Load(**repo, cluster, archiving);
   if (!catalog.ok())
     return damage(catalog.TakeStatus());
@@ -109,7 +109,7 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   }
   core::Status written = WriteArchived(**repo, *archived, destination, 0);
   if (!written.ok())
-    return damage(std::move(written));
+    return damage(written);
   if (file.kind == engine::ArchiveFileKind::kSegment && options.prefetch > 0) {
     result.prefetched = Prefetch(**repo, *catalog, archiving, file, dir, options);
   }

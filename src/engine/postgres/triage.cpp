@@ -40,6 +40,12 @@ void ReadControlData(platform::Platform& platform, const platform::Cluster& clus
   h->facts["system_identifier"] = cd["Database system identifier"];
 }
 
+// $0 pg_waldump, $1 pg_wal, $2 timeline, $3 redo point: the last transaction record after the
+// redo point, then pg_waldump's closing error at the end of the valid WAL.
+constexpr char kReadWalEnd[] =
+    "\"$0\" -p \"$1\" -t \"$2\" -s \"$3\" -r Transaction 2>/dev/null | tail -n 1; "
+    "\"$0\" --quiet -p \"$1\" -t \"$2\" -s \"$3\" 2>&1; true";
+
 // A stopped instance's position: the end of the WAL in its pg_wal (see wal_end.h), read from its
 // last checkpoint's redo point on timeline `tli`; the checkpoint itself when pg_waldump reads
 // nothing. Sets `lsn` and `source` ("end_of_wal", "last_record": a lower bound, "checkpoint"), and
@@ -55,13 +61,9 @@ void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& 
     return;
   // The last transaction record, then the end: pg_waldump ends with an error at the end of valid
   // WAL, which is the answer, so its stderr is read whatever its exit status.
-  auto out =
-      RunOnInstance(platform, cluster, h->instance,
-                    {"sh", "-c",
-                     "\"$0\" -p \"$1\" -t \"$2\" -s \"$3\" -r Transaction 2>/dev/null | tail -n 1; "
-                     "\"$0\" --quiet -p \"$1\" -t \"$2\" -s \"$3\" 2>&1; true",
-                     ToolPath(h->instance, "pg_waldump"), h->instance.data_dir + "/pg_wal",
-                     std::to_string(tli), redo});
+  auto out = RunOnInstance(platform, cluster, h->instance,
+                           {"sh", "-c", kReadWalEnd, ToolPath(h->instance, "pg_waldump"),
+                            h->instance.data_dir + "/pg_wal", std::to_string(tli), redo});
   if (!out.ok())
     return;
   auto end = WalEndFromWaldump(*out);
