@@ -172,7 +172,8 @@ TEST_F(CnpgScenarioTest, ANativeBackupThroughTheApiRestoresWithEqualChecksums) {
   // Restored on the instances' own machine: a native restore writes the data directory's files
   // (see docs/platforms.md), which the kubernetes platform cannot reach but through exec.
   ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
-  auto restored = kube().Local({"restore", "--snapshot", id, "--yes"});
+  // The damage is newer than the backup: replacing it is consented (and the damaged data kept).
+  auto restored = kube().Local({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Checksums(0), *before);
   EXPECT_TRUE(ReplicaCaughtUp(1)) << "the standby was re-cloned from the restored primary";
@@ -278,7 +279,8 @@ TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualCh
   EXPECT_NE(through_api.err.find("mariadb-backup --prepare"), std::string::npos) << through_api.err;
   EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
   ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
-  auto restored = kube().Local({"restore", "--snapshot", id, "--yes"});
+  // The damage is newer than the backup: replacing it is consented (and the damaged data kept).
+  auto restored = kube().Local({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Checksums(0), *before);
   EXPECT_TRUE(ReplicaCaughtUp(1)) << "the replica was rebuilt from the restored primary";

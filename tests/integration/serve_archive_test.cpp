@@ -148,7 +148,8 @@ TEST_F(ServeArchiveTest, RepositoryOutageUnderLoadLosesNothingAndTheLagRisesAndF
   // Nothing lost: a restore to the archived position has every acknowledged row, once.
   auto stop = Env().Run({"instance", "stop", "-c", Name(), "-n", "sa", "-i", "0"});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
-  auto restored = On("restore", {"--until-gtid", position, "--yes"});
+  // A stopped server's GTID position cannot be read: consent (its data directory is kept).
+  auto restored = On("restore", {"--until-gtid", position, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   SetCheck check = CheckSet(load->acknowledged(), story_->Sql(0, "SELECT id FROM pit.w"));
   std::printf("rows acknowledged %ld, restored %ld, lost %ld\n", check.acknowledged, check.present,
