@@ -73,12 +73,9 @@ core::Status Capture(const engine::ClusterHandle& target, repo::Repository& repo
 }  // namespace
 
 core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
-                                            repo::Repository& repo,
+                                            engine::NativeBackup& native, repo::Repository& repo,
                                             const DiscardGateRequest& request) {
   engine::Engine& engine = target.engine();
-  engine::NativeBackup* native = engine.native_backup();
-  if (native == nullptr)
-    return engine::Unsupported(engine, "native restores");
   std::vector<platform::Instance> holding;
   std::vector<platform::Instance> replaced = request.recloned;
   replaced.insert(replaced.begin(), request.stays_stopped);
@@ -104,7 +101,7 @@ core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
     for (const auto& health : fresh.instances) {
       if (health.instance.name != instance.name)
         continue;
-      engine::HeldDataJudgement judged = native->JudgeHeldData(health, request.reaches);
+      engine::HeldDataJudgement judged = native.JudgeHeldData(health, request.reaches);
       if (judged.held == engine::HeldData::kNewer || judged.held == engine::HeldData::kUnknown)
         objections.push_back({health, std::move(judged)});
     }
@@ -115,7 +112,7 @@ core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
     return core::Status(core::ErrorCode::kNewerData,
                         "refusing to replace data newer than " + request.reaches_text +
                             ", or of unknown position: " + Describe(objections),
-                        "nothing was changed. Restore a newer snapshot or point in time, or pass "
+                        "nothing was replaced. Restore a newer snapshot or point in time, or pass "
                         "--confirm-rewind to replace it anyway: running instances are first "
                         "captured as diverged snapshots, stopped ones' data directories are "
                         "moved aside and kept");

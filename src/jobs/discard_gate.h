@@ -42,9 +42,11 @@ struct DiscardGateResult {
 
 // Reads every replaced instance afresh and judges what it holds (engine::HeldData). Refuses with
 // kNewerData naming each instance and its position unless nothing is newer or unknown, or
-// request.confirm_rewind (then captures, see above). `repo` must be open with its index loaded.
+// request.confirm_rewind (then captures, see above). A refusal has replaced nothing, but a stopped
+// MariaDB replica it had to read was started. `native` is target's capability; `repo` must be open
+// with its index loaded.
 core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
-                                            repo::Repository& repo,
+                                            engine::NativeBackup& native, repo::Repository& repo,
                                             const DiscardGateRequest& request);
 
 }  // namespace hasteward::jobs

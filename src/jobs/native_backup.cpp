@@ -213,13 +213,14 @@ core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
 // runs with (keeping replaced data directories when the gate kept newer data), and the captures
 // recorded in `result`.
 core::Result<engine::NativeRestoreOptions> PassDiscardGate(
-    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
-    const engine::NativeRestoreOptions& options, NativeRestoreResult& result) {
+    const engine::ClusterHandle& target, engine::NativeBackup& native, repo::Repository& repo,
+    const repo::Snapshot& snapshot, const engine::NativeRestoreOptions& options,
+    NativeRestoreResult& result) {
   const std::string name = "snapshot " + repo::IdToHex(snapshot.id).substr(0, 8);
   HS_ASSIGN_OR_RETURN(
       DiscardGateResult gate,
       GateDiscard(
-          target, repo,
+          target, native, repo,
           {.stays_stopped = result.plan.target,
            .recloned = result.plan.rebuild,
            .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
@@ -302,7 +303,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   }
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
-  auto gated = PassDiscardGate(target, repo, snapshot, options, result);
+  auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
   if (!gated.ok()) {
     remove_staging();
     return gated.TakeStatus();
