@@ -12,15 +12,16 @@ namespace {
 constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
 
 // $1 data dir, $2 staging dir, $3 where the old data dir is kept. Phase one: the journal (written
-// whole by a rename), then the old data directory aside. Same parent directory: each mv is one
-// rename(2).
+// whole by a rename), then the old data directory aside; prints "kept <path>". Same parent
+// directory: each mv is one rename(2). A kept path that exists (an earlier restore of the same
+// second) gets a ".N" suffix: `mv` into an existing directory would nest the data inside it.
 constexpr char kSwapOut[] =
     "set -e; [ ! -e \"$1.hasteward-swap\" ] || { echo 'an interrupted swap is pending' >&2; exit "
     "1; }; "
-    "printf '%s\\n' \"$3\" > \"$1.hasteward-swap.tmp\"; "
+    "k=\"$3\"; n=1; while [ -e \"$k\" ]; do k=\"$3.$n\"; n=$((n + 1)); done; "
+    "printf '%s\\n' \"$k\" > \"$1.hasteward-swap.tmp\"; "
     "mv -- \"$1.hasteward-swap.tmp\" \"$1.hasteward-swap\"; "
-    "if [ -e \"$1\" ]; then if [ -e \"$3\" ]; then echo \"'$3' exists\" >&2; exit 1; fi; "
-    "mv -- \"$1\" \"$3\"; echo kept; fi";
+    "if [ -e \"$1\" ]; then mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi";
 
 // $1 data dir, $2 staging dir. Phase two: the staging directory into place, the journal removed.
 constexpr char kSwapIn[] = "set -e; mv -- \"$2\" \"$1\"; rm -f -- \"$1.hasteward-swap\"";
@@ -80,9 +81,11 @@ core::Status MakeStagingDirectory(platform::Platform& platform, const platform::
       .status();
 }
 
-core::Result<bool> SwapInStaging(platform::Platform& platform, const platform::Cluster& cluster,
-                                 const NativeRestorePlan& plan, const std::string& kept,
-                                 const std::vector<std::string>& remove) {
+core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
+                                                       const platform::Cluster& cluster,
+                                                       const NativeRestorePlan& plan,
+                                                       const std::string& kept,
+                                                       const std::vector<std::string>& remove) {
   const platform::Instance& target = plan.target;
   HS_ASSIGN_OR_RETURN(std::string out,
                       RunScript(platform, cluster, target,
@@ -100,7 +103,12 @@ core::Result<bool> SwapInStaging(platform::Platform& platform, const platform::C
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "settle the restored data directory", .text = kSettle, .args = args})
              .status());
-  return out.starts_with("kept");
+  if (!out.starts_with("kept "))
+    return std::optional<std::string>();
+  std::string kept_at = out.substr(5);
+  while (!kept_at.empty() && kept_at.back() == '\n')
+    kept_at.pop_back();
+  return std::optional<std::string>(kept_at);
 }
 
 }  // namespace hasteward::engine

@@ -4,6 +4,7 @@
 // data directory (so a failed restore never touches the data directory itself).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,14 +30,16 @@ core::Status MakeStagingDirectory(platform::Platform& platform, const platform::
                                   const NativeRestorePlan& plan);
 
 // Moves plan.staging_dir into the target's data directory and the old data directory (when there
-// is one) to `kept`, never deleting either: a two-phase swap recorded in a journal beside the data
-// directory ("<data dir>.hasteward-swap", naming `kept`) before the first rename and removed after
-// the second. A process killed between the two renames (failpoint "native-restore-swap") leaves
-// the journal; the next restore's MakeStagingDirectory completes that swap. The data directory is
-// chmod 700 and `remove` (paths relative to it) deleted from the new tree. Returns whether an old
-// data directory was kept.
-core::Result<bool> SwapInStaging(platform::Platform& platform, const platform::Cluster& cluster,
-                                 const NativeRestorePlan& plan, const std::string& kept,
-                                 const std::vector<std::string>& remove = {});
+// is one) to `kept` (or `kept`.N when that exists), never deleting either: a two-phase swap
+// recorded in a journal beside the data directory ("<data dir>.hasteward-swap", naming `kept`)
+// before the first rename and removed after the second. A process killed between the two renames
+// (failpoint "native-restore-swap") leaves the journal; the next restore's MakeStagingDirectory
+// completes that swap. The data directory is chmod 700 and `remove` (paths relative to it) deleted
+// from the new tree. Returns where the old data directory was kept (nullopt: there was none).
+core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
+                                                       const platform::Cluster& cluster,
+                                                       const NativeRestorePlan& plan,
+                                                       const std::string& kept,
+                                                       const std::vector<std::string>& remove = {});
 
 }  // namespace hasteward::engine

@@ -170,9 +170,10 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
                                          const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
-  HS_ASSIGN_OR_RETURN(bool swapped, SwapInStaging(platform, cluster, plan, kept));
-  if (swapped) {
-    Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
+  HS_ASSIGN_OR_RETURN(std::optional<std::string> kept_at,
+                      SwapInStaging(platform, cluster, plan, kept));
+  if (kept_at) {
+    Log(options, "kept the previous data directory of '" + target.name + "' at '" + *kept_at + "'");
   }
   return core::Status::Ok();
 }

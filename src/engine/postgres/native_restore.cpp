@@ -233,10 +233,11 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   const platform::Instance& target = plan.target;
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
   // A restored standby's signal files would start the primary as a standby.
-  HS_ASSIGN_OR_RETURN(bool swapped, SwapInStaging(platform, cluster, plan, kept,
-                                                  {"standby.signal", "recovery.signal"}));
-  if (swapped) {
-    Log(options, "kept the previous data directory of '" + target.name + "' at '" + kept + "'");
+  HS_ASSIGN_OR_RETURN(
+      std::optional<std::string> kept_at,
+      SwapInStaging(platform, cluster, plan, kept, {"standby.signal", "recovery.signal"}));
+  if (kept_at) {
+    Log(options, "kept the previous data directory of '" + target.name + "' at '" + *kept_at + "'");
   }
   // The backup carries its source's configuration; another instance needs its own port/socket.
   std::string conf =
