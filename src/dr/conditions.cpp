@@ -32,10 +32,10 @@ std::string Short(const std::string& id) {
 Condition SourceConfigKnown(const Discovery& discovery) {
   if (!discovery.newest_backup) {
     return {ConditionType::kSourceConfigKnown, ConditionStatus::kFalse, "NoBackups",
-            "the repository holds no backup of the source cluster; check source.cluster", 0};
+            NoNativeBackup(discovery) + "; check source.cluster", 0};
   }
   const DiscoveredBackup& newest = *discovery.newest_backup;
-  std::string message = std::to_string(discovery.backups) + " backup(s); newest " +
+  std::string message = std::to_string(discovery.backups) + " native backup(s); newest " +
                         Short(newest.id) + " ended " + newest.end.Format() +
                         (newest.end_recorded ? "" : " (no recorded end: its start time)");
   if (discovery.archive) {

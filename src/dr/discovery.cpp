@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
@@ -86,6 +87,16 @@ void AddPiece(const repo::Snapshot& snapshot, const engine::Archiving* archiving
 
 }  // namespace
 
+std::string NoNativeBackup(const Discovery& discovery) {
+  std::string text = "the repository holds no native backup of the source cluster";
+  if (discovery.logical_backups > 0) {
+    text += " (only " + std::to_string(discovery.logical_backups) +
+            " logical backup(s), which an activation cannot restore: it replays the archive "
+            "onto a native base)";
+  }
+  return text;
+}
+
 repo::GoTime RecordedEnd(const repo::Snapshot& snapshot) {
   return snapshot.backup_end ? *snapshot.backup_end : snapshot.time;
 }
@@ -110,7 +121,12 @@ Discovery Discover(const std::vector<repo::Snapshot>& snapshots, const platform:
         AddPiece(snapshot, archiving, *found.archive);
       }
     } else if (HasAllTags(snapshot, backup_tags)) {
-      backups.push_back(Describe(snapshot, archiving));
+      DiscoveredBackup backup = Describe(snapshot, archiving);
+      if (backup.native) {
+        backups.push_back(std::move(backup));
+      } else {
+        ++found.logical_backups;
+      }
     }
   }
   found.backups = backups.size();

@@ -58,20 +58,30 @@ struct ArchiveHead {
   std::optional<WalPosition> wal;
 };
 
+// Every judgement about the standby (freshness, the retention cursor, Restorable, verification,
+// the activation's audit) is about what an activation restores: a native base and the archive.
+// A logical backup (a dump) is counted but never chosen: a standby "Fresh" on dumps while its
+// WAL archive is broken would promise an activation it cannot perform (issue finding 4).
 struct Discovery {
-  size_t backups = 0;  // type=backup snapshots of the source cluster
+  size_t backups = 0;          // native type=backup snapshots of the source cluster
+  size_t logical_backups = 0;  // its logical ones (dumps), which no activation restores
   size_t verifications = 0;
-  std::optional<DiscoveredBackup> newest_backup;
-  std::optional<DiscoveredBackup> newest_verified;  // newest backup with an ok verification
+  std::optional<DiscoveredBackup> newest_backup;    // the newest native backup
+  std::optional<DiscoveredBackup> newest_verified;  // newest native backup with an ok verification
   std::optional<ArchiveHead> archive;
 };
+
+// "the repository holds no native backup of the source cluster", naming the logical backups it
+// holds instead (why a cluster backed up by dumps alone is no standby's source).
+std::string NoNativeBackup(const Discovery& discovery);
 
 // The end a snapshot records (summary.backup_end), else its time.
 repo::GoTime RecordedEnd(const repo::Snapshot& snapshot);
 
-// Finds, among `snapshots` (any order, any clusters), the source cluster's newest backup by
-// recorded end, its newest backup that a verification with verdict ok names, and the archive's
-// head. `archiving` parses WAL names and positions (nullptr: an engine without WAL archiving).
+// Finds, among `snapshots` (any order, any clusters), the source cluster's newest native backup by
+// recorded end, its newest native backup that a verification with verdict ok names, and the
+// archive's head. `archiving` parses WAL names and positions (nullptr: an engine without WAL
+// archiving).
 Discovery Discover(const std::vector<repo::Snapshot>& snapshots, const platform::Cluster& source,
                    const engine::Archiving* archiving);
 

@@ -118,7 +118,7 @@ Freshness EvaluateFreshness(const Discovery& discovery, std::chrono::system_cloc
                             std::chrono::seconds max_staleness) {
   Freshness result;
   if (!discovery.newest_backup) {
-    result.message = "no backup of the source cluster in the repository";
+    result.message = NoNativeBackup(discovery);
     return result;
   }
   const DiscoveredBackup& backup = *discovery.newest_backup;

@@ -135,7 +135,7 @@ CursorOutcome RefreshCursor(repo::Repository& repository, const StandbySpec& spe
   }
   outcome.cursor = NeededCursor(spec, discovery, snapshots, archiving, now_unix);
   if (!outcome.cursor) {
-    outcome.skipped = "no backup of the source yet";
+    outcome.skipped = "no native backup of the source yet";
     return outcome;
   }
   outcome.error = repo::SaveStandbyCursor(repository, *outcome.cursor);

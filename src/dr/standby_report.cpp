@@ -87,6 +87,7 @@ nlohmann::json StandbyReport::ToJson() const {
                          {"stateFile", state_file}};
   if (readable) {
     json["discovered"] = {{"backups", discovery.backups},
+                          {"logicalBackups", discovery.logical_backups},
                           {"verifications", discovery.verifications},
                           {"newestBackup", BackupJson(discovery.newest_backup)},
                           {"newestVerified", BackupJson(discovery.newest_verified)},

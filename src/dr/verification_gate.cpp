@@ -36,7 +36,7 @@ VerificationGate DecideStandbyVerification(const Discovery& discovery,
                                            const std::optional<VerificationRecord>& last,
                                            bool force, bool retry_due) {
   if (!discovery.newest_backup) {
-    return {false, GateReason::kNoBackups, "the repository holds no backup of the source cluster"};
+    return {false, GateReason::kNoBackups, NoNativeBackup(discovery)};
   }
   const std::string newest = Short(discovery.newest_backup->id);
   if (force) {

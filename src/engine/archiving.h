@@ -54,6 +54,9 @@ struct RecoveryRequest {
   // The timeline replay follows (the base's, or a descendant whose history the archive holds):
   // explicit, so that what the plan checked is what the server replays.
   uint32_t timeline = 0;
+  // kEndOfArchive: the newest archived segment's file name. Replay must consume it to its last
+  // record; ending anywhere before (a fetch that called it "not archived") fails the restore.
+  std::string last_file;
 };
 
 // The commands a server runs to archive and fetch its files (built by the pitr layer; they name

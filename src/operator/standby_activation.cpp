@@ -85,7 +85,7 @@ class PitrActivationSteps : public dr::ActivationSteps {
     HS_TRY(OpenTarget());
     engine::ClusterHandle& target = *target_;
     if (!discovery_.newest_backup) {
-      return core::NotFound("the repository holds no backup of the source cluster",
+      return core::NotFound(dr::NoNativeBackup(discovery_),
                             "'hasteward standby status' shows what the standby discovers");
     }
     if (target.engine().binlog_archiving() == nullptr) {

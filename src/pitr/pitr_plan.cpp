@@ -21,9 +21,34 @@ std::string Describe(const PointTarget& target, const engine::Archiving& archivi
   return "the end of its archive";
 }
 
-bool Precedes(const BaseBackup& base, const PointTarget& target) {
+// When the base became consistent, at the latest, in the source's clock: the modification time of
+// the archived segment holding its stop position (the server wrote the stop record into it, and
+// pg_backup_stop switches segments right after, so the file was last written at or after the
+// stop; wal-push keeps the server's mtime). nullopt when that segment is not archived: no replay
+// of the base could pass it anyway. The snapshot's time is when the backup job started, on the
+// backing-up host's clock: a base started before a time target may be consistent only after it,
+// and PostgreSQL then refuses to stop there, after the data directory was replaced (finding 3).
+std::optional<repo::GoTime> ConsistentBy(const BaseBackup& base, const WalCatalog& catalog,
+                                         const engine::Archiving& archiving) {
+  if (base.stop == 0) {
+    return std::nullopt;
+  }
+  // A stop exactly on a segment boundary is the end of the segment before.
+  const uint64_t segment = (base.stop - 1) / archiving.SegmentBytes();
+  const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(base.timeline, segment));
+  if (archived == nullptr) {
+    return std::nullopt;
+  }
+  return archived->node.mtime;
+}
+
+bool Precedes(const BaseBackup& base, const PointTarget& target, const WalCatalog& catalog,
+              const engine::Archiving& archiving) {
   switch (target.kind) {
-    case engine::RecoveryTargetKind::kTime: return base.snapshot.time < target.time;
+    case engine::RecoveryTargetKind::kTime: {
+      std::optional<repo::GoTime> consistent = ConsistentBy(base, catalog, archiving);
+      return consistent && *consistent < target.time;
+    }
     case engine::RecoveryTargetKind::kPosition: return base.stop <= target.position;
     case engine::RecoveryTargetKind::kEndOfArchive: break;
   }
@@ -167,7 +192,7 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
                                   const platform::Cluster& cluster) {
   const BaseBackup* chosen = nullptr;
   for (const auto& base : bases) {
-    if (Precedes(base, target)) {
+    if (Precedes(base, target, catalog, archiving)) {
       chosen = &base;  // oldest first: the last match is the newest
     }
   }

@@ -61,10 +61,12 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.heal = options.heal;
   native.confirm_rewind = options.confirm_rewind;
   native.reaches = ArchiveEnd(catalog, *archiving, result.plan.base.snapshot);
-  native.recovery = engine::RecoveryRequest{.restore_command = options.restore_command,
-                                            .kind = options.target.kind,
-                                            .target = result.plan.target,
-                                            .timeline = result.plan.timeline};
+  native.recovery = engine::RecoveryRequest{
+      .restore_command = options.restore_command,
+      .kind = options.target.kind,
+      .target = result.plan.target,
+      .timeline = result.plan.timeline,
+      .last_file = archiving->SegmentFileName(result.plan.last_timeline, result.plan.last_segment)};
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
   result.bytes = restored.bytes;

@@ -43,6 +43,11 @@ repo::Snapshot Snap(uint8_t id, repo::SnapshotType type, int64_t start,
   return snapshot;
 }
 
+// A native backup without positions (what an activation restores).
+repo::Snapshot Backup(uint8_t id, int64_t start, std::optional<int64_t> end = std::nullopt) {
+  return Snap(id, repo::SnapshotType::kBackup, start, end, {"method=native"});
+}
+
 repo::Snapshot Native(uint8_t id, int64_t start, int64_t end, const std::string& stop_lsn) {
   return Snap(id, repo::SnapshotType::kBackup, start, end,
               {"method=native", "timeline=1", "stop_lsn=" + stop_lsn});
@@ -76,8 +81,8 @@ TEST(DiscoveryTagsTest, MatchTheTagsTheirOwnersWrite) {
 // A long backup started first and ended last: its start time, its ID (smaller) and the listing
 // (sorted by time) all point at the short one.
 TEST_F(DiscoveryTest, PicksTheNewestBackupByRecordedEndNotStartIdOrOrder) {
-  repo::Snapshot long_backup = Snap(0x10, repo::SnapshotType::kBackup, 1000, 8000);
-  repo::Snapshot short_backup = Snap(0xf0, repo::SnapshotType::kBackup, 5000, 5100);
+  repo::Snapshot long_backup = Backup(0x10, 1000, 8000);
+  repo::Snapshot short_backup = Backup(0xf0, 5000, 5100);
   for (const auto& order : {std::vector<repo::Snapshot>{long_backup, short_backup},
                             std::vector<repo::Snapshot>{short_backup, long_backup}}) {
     Discovery found = Run(order);
@@ -90,8 +95,8 @@ TEST_F(DiscoveryTest, PicksTheNewestBackupByRecordedEndNotStartIdOrOrder) {
 }
 
 TEST_F(DiscoveryTest, FallsBackToTheStartForSnapshotsWithoutARecordedEnd) {
-  repo::Snapshot old_style = Snap(0x10, repo::SnapshotType::kBackup, 6000);
-  repo::Snapshot recorded = Snap(0x20, repo::SnapshotType::kBackup, 1000, 5000);
+  repo::Snapshot old_style = Backup(0x10, 6000);
+  repo::Snapshot recorded = Backup(0x20, 1000, 5000);
   Discovery found = Run({recorded, old_style});
   ASSERT_TRUE(found.newest_backup.has_value());
   EXPECT_EQ(found.newest_backup->id, repo::IdToHex(old_style.id));
@@ -99,12 +104,14 @@ TEST_F(DiscoveryTest, FallsBackToTheStartForSnapshotsWithoutARecordedEnd) {
 }
 
 TEST_F(DiscoveryTest, IgnoresOtherClustersAndOtherTypes) {
-  repo::Snapshot other = Snap(0x30, repo::SnapshotType::kBackup, 1000, 9999);
+  repo::Snapshot other = Backup(0x30, 1000, 9999);
   platform::Cluster other_cluster = Shop();
   other_cluster.name = "other";
   other.tags = jobs::SnapshotTags(other_cluster, repo::SnapshotType::kBackup, "");
-  repo::Snapshot diverged = Snap(0x31, repo::SnapshotType::kDiverged, 1000, 9999);
-  repo::Snapshot mine = Snap(0x32, repo::SnapshotType::kBackup, 1000, 2000);
+  other.tags.emplace_back("method=native");
+  repo::Snapshot diverged =
+      Snap(0x31, repo::SnapshotType::kDiverged, 1000, 9999, {"method=native"});
+  repo::Snapshot mine = Backup(0x32, 1000, 2000);
   Discovery found = Run({other, diverged, mine});
   ASSERT_TRUE(found.newest_backup.has_value());
   EXPECT_EQ(found.newest_backup->id, repo::IdToHex(mine.id));
@@ -138,15 +145,34 @@ TEST_F(DiscoveryTest, ANativeBackupsEndSegmentHoldsItsStopPosition) {
 }
 
 TEST_F(DiscoveryTest, FindsTheNewestBackupWithAnOkVerification) {
-  repo::Snapshot first = Snap(0x01, repo::SnapshotType::kBackup, 100, 200);
-  repo::Snapshot second = Snap(0x02, repo::SnapshotType::kBackup, 300, 400);
-  repo::Snapshot third = Snap(0x03, repo::SnapshotType::kBackup, 500, 600);
+  repo::Snapshot first = Backup(0x01, 100, 200);
+  repo::Snapshot second = Backup(0x02, 300, 400);
+  repo::Snapshot third = Backup(0x03, 500, 600);
   Discovery found = Run({third, Verification(0x11, first, "ok"), Verification(0x12, second, "ok"),
                          Verification(0x13, third, "failed"), first, second});
   EXPECT_EQ(found.verifications, 3U);
   ASSERT_TRUE(found.newest_verified.has_value());
   EXPECT_EQ(found.newest_verified->id, repo::IdToHex(second.id));
   EXPECT_EQ(found.newest_backup->id, repo::IdToHex(third.id));
+}
+
+// Issue finding 4: discovery chose the newest backup of any method while an activation restores
+// the newest native base, so a standby looked Fresh and Restorable on dumps alone (and verified a
+// dump) while its WAL archive and native base were what an activation would need.
+TEST_F(DiscoveryTest, ALogicalBackupIsCountedButNeverChosen) {
+  repo::Snapshot native = Native(0x01, 100, 200, "0/5000100");
+  repo::Snapshot dump = Snap(0x02, repo::SnapshotType::kBackup, 300, 400, {"method=logical"});
+  Discovery found = Run({native, dump, Verification(0x11, dump, "ok")});
+  ASSERT_TRUE(found.newest_backup.has_value());
+  EXPECT_EQ(found.newest_backup->id, repo::IdToHex(native.id));
+  EXPECT_FALSE(found.newest_verified.has_value()) << "a verified dump proves no activation";
+  EXPECT_EQ(found.backups, 1U);
+  EXPECT_EQ(found.logical_backups, 1U);
+
+  Discovery dumps_only = Run({dump});
+  EXPECT_FALSE(dumps_only.newest_backup.has_value());
+  EXPECT_NE(NoNativeBackup(dumps_only).find("only 1 logical backup(s)"), std::string::npos)
+      << NoNativeBackup(dumps_only);
 }
 
 TEST_F(DiscoveryTest, BinlogPiecesCountWithoutAWalPositionAndRewindsAreSkipped) {

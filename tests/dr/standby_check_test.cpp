@@ -41,7 +41,8 @@ class StandbyCheckTest : public ::testing::Test {
         core::WriteFileAtomically(spec_.source.password_file, core::AsBytes(password)).ok());
   }
 
-  // A dump backup of the source cluster stored by the real writer at the clock's time.
+  // A native backup of the source cluster (a dump file stands in for its tree) stored by the real
+  // writer at the clock's time.
   void Backup() {
     repo::SnapshotWriterOptions options;
     options.clock = &clock_;
@@ -52,6 +53,7 @@ class StandbyCheckTest : public ::testing::Test {
     ASSERT_TRUE((*writer)->AddFile("pt/shop/dump.sql", source, {}, {}).ok());
     repo::CommitOptions commit;
     commit.tags = jobs::SnapshotTags(spec_.SourceCluster(), repo::SnapshotType::kBackup, "");
+    commit.tags.emplace_back("method=native");  // what an activation restores
     ASSERT_TRUE((*writer)->Commit(commit).ok());
   }
 

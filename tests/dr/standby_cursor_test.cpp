@@ -75,12 +75,15 @@ TEST(StandbyCursorTest, PinsTheNewestVerifiedBackupAndItsStartSegment) {
   EXPECT_EQ(cursor->ClusterKey(), "cnpg/pt/shop");
 }
 
-TEST(StandbyCursorTest, WithoutAVerifiedBackupPinsTheNewestByEnd) {
+// A newer dump is no activation's base (issue finding 4): the cursor pins the newest native one
+// and its WAL, which is what an activation replays.
+TEST(StandbyCursorTest, WithoutAVerifiedBackupPinsTheNewestNativeByEnd) {
   std::vector<repo::Snapshot> snapshots = {Backup(1, 3000, {}), Backup(2, 2000, NativeAt5())};
   auto cursor = Needed(snapshots);
   ASSERT_TRUE(cursor.has_value());
-  EXPECT_EQ(cursor->backup_id, repo::IdToHex(snapshots[0].id));
-  EXPECT_EQ(cursor->position_kind, repo::CursorPositionKind::kNone);  // a dump
+  EXPECT_EQ(cursor->backup_id, repo::IdToHex(snapshots[1].id));
+  EXPECT_EQ(cursor->position_kind, repo::CursorPositionKind::kWalSegment);
+  EXPECT_EQ(cursor->position, "000000010000000000000005");
 }
 
 TEST(StandbyCursorTest, AMariadbBaseNamesItsGtidPosition) {

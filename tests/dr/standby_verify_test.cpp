@@ -45,7 +45,8 @@ class StandbyVerifyTest : public ::testing::Test {
                     .ok());
   }
 
-  // A dump backup of the source cluster at the clock's time; returns its hex ID.
+  // A native backup of the source cluster (a dump file stands in for its tree) at the clock's time;
+  // returns its hex ID.
   std::string Backup() {
     repo::SnapshotWriterOptions options;
     options.clock = &clock_;
@@ -56,6 +57,7 @@ class StandbyVerifyTest : public ::testing::Test {
     EXPECT_TRUE((*writer)->AddFile("pt/shop/dump.sql", source, {}, {}).ok());
     repo::CommitOptions commit;
     commit.tags = jobs::SnapshotTags(spec_.SourceCluster(), repo::SnapshotType::kBackup, "");
+    commit.tags.emplace_back("method=native");  // what an activation restores
     auto summary = (*writer)->Commit(commit);
     EXPECT_TRUE(summary.ok()) << summary.status().ToString();
     clock_.Advance(std::chrono::minutes(10));

@@ -40,7 +40,9 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     auto up = hs_.Run({"sandbox", "up", "-e", "cnpg", "-c", "shop", "-n", "src"});
     ASSERT_EQ(up.exit_code, 0) << up.err;
-    auto backup = hs_.Run({"backup", "-e", "cnpg", "-c", "shop", "-n", "src"});
+    // Native: what an activation restores, so the only kind a standby discovers.
+    auto backup =
+        hs_.Run({"backup", "--method", "native", "-e", "cnpg", "-c", "shop", "-n", "src"});
     ASSERT_EQ(backup.exit_code, 0) << backup.err;
     auto operator_api = OperatorApi::Start(hs_.Path("rbac.yaml"), kDrNamespace, {kDrNamespace});
     ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();

@@ -190,7 +190,20 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   // The server stops recovery on the fetch's exit 126, so it never comes up on partial WAL.
   EXPECT_NE(failed_fetch.err.find("phase Failed"), std::string::npos) << failed_fetch.err;
   EXPECT_NE(Record(Dr(), "shop-dr").value("phase", ""), "Activated") << failed_fetch.err;
-  auto resumed = Activate(Dr(), config, "2026-11-23T10:00:02Z");
+  // Finding 4, second half: a fetch that calls the newest archived segment "not archived"
+  // (failpoint, as a stale listing would) ends replay after the segment before's switch record,
+  // exactly at the newest one's start, and the server promotes. The check before (replay position
+  // >= the newest segment's start) called that the end of the archive and the activation
+  // succeeded without the last archived row. The activation now proves replay consumed the newest
+  // segment: it fails, the promoted server is stopped again, and the rerun completes.
+  auto hidden_newest = Activate(Dr(), config, "2026-11-23T10:00:02Z",
+                                {{"HASTEWARD_FAILPOINT", "wal-fetch-hide-newest:fail"}});
+  EXPECT_NE(hidden_newest.exit_code, 0) << hidden_newest.out << hidden_newest.err;
+  EXPECT_NE(hidden_newest.err.find("before the end of the archive's newest segment"),
+            std::string::npos)
+      << hidden_newest.err;
+  EXPECT_NE(Record(Dr(), "shop-dr").value("phase", ""), "Activated") << hidden_newest.err;
+  auto resumed = Activate(Dr(), config, "2026-11-23T10:00:03Z");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   nlohmann::json record = Record(Dr(), "shop-dr");
   EXPECT_EQ(record.value("phase", ""), "Activated");

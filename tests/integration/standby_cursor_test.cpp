@@ -19,9 +19,9 @@
 namespace hasteward::testing {
 namespace {
 
-// Long enough for two dump backups and a prune on a loaded CI machine; the second half of the
+// Long enough for two native backups and a prune on a loaded CI machine; the second half of the
 // story waits for it to pass (the binary reads the system clock, so the wait is real).
-constexpr int kTtlSeconds = 30;
+constexpr int kTtlSeconds = 45;
 
 class StandbyCursorTest : public ::testing::Test {
  protected:
@@ -64,8 +64,9 @@ class StandbyCursorTest : public ::testing::Test {
     return source_->env().Run(args);
   }
 
-  static std::string DumpBackup() {
-    auto run = Source({"backup", "--json"});
+  // A native backup (what an activation restores, so the only kind a standby pins); its ID.
+  static std::string NativeBackup() {
+    auto run = Source({"backup", "--method", "native", "--json"});
     EXPECT_EQ(run.exit_code, 0) << run.err;
     auto summary = nlohmann::json::parse(run.out.substr(run.out.rfind("{\"")), nullptr, false);
     return summary.is_object() ? summary.value("snapshot_id", "") : "";
@@ -146,7 +147,7 @@ std::string StandbyCursorTest::pinned_;
 
 TEST_F(StandbyCursorTest, TheStandbyWritesACursorPinningTheBackupItFound) {
   source_->Sql(0, "CREATE TABLE orders (id serial PRIMARY KEY, note text)");
-  pinned_ = DumpBackup();
+  pinned_ = NativeBackup();
   ASSERT_FALSE(pinned_.empty());
   // The cursor is stamped between these two instants.
   Times().before = std::chrono::steady_clock::now();
@@ -159,8 +160,8 @@ TEST_F(StandbyCursorTest, TheStandbyWritesACursorPinningTheBackupItFound) {
 }
 
 TEST_F(StandbyCursorTest, PruneWithALiveCursorKeepsThePinnedBackup) {
-  std::string middle = DumpBackup();
-  std::string newest = DumpBackup();
+  std::string middle = NativeBackup();
+  std::string newest = NativeBackup();
   nlohmann::json prune = Prune();
   ASSERT_LT(std::chrono::steady_clock::now() - Times().before, std::chrono::seconds(kTtlSeconds))
       << "the machine was too slow: the cursor expired before the first prune";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include "pitr/wal_archive.h"
 #include "pitr/wal_catalog.h"
@@ -38,13 +39,20 @@ class PitrPlanTest : public WalDirTest {
     Queue(name, content);
   }
 
+  // Sets the queued file's modification time (what the server's clock said when it last wrote it).
+  void WrittenAt(int64_t unix_seconds) {
+    const timeval times[2] = {{unix_seconds, 0}, {unix_seconds, 0}};
+    ASSERT_EQ(::utimes(last_.c_str(), times), 0);
+  }
+
   // Archives the queued files, then plans the restore of the base to `target`.
-  core::Result<PointPlan> Plan(const PointTarget& target) {
+  core::Result<PointPlan> Plan(const PointTarget& target) { return Plan(target, {base_}); }
+  core::Result<PointPlan> Plan(const PointTarget& target, const std::vector<BaseBackup>& bases) {
     HS_TRY(PushWal(*repo_, cluster_, *archiving_, last_, WalPushOptions{}).status());
     HS_TRY(repo_->LoadIndex());
     HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo_, cluster_, *archiving_));
     HS_TRY(catalog.LoadHistories(*repo_, *archiving_));
-    return PlanPoint({base_}, catalog, *archiving_, target, cluster_);
+    return PlanPoint(bases, catalog, *archiving_, target, cluster_);
   }
 
   BaseBackup base_;
@@ -103,6 +111,39 @@ TEST_F(PitrPlanTest, SegmentsOfANewerTimelineWithoutItsHistoryRefuse) {
   EXPECT_EQ(plan.status().code(), core::ErrorCode::kSafetyStop);
   EXPECT_NE(plan.status().message().find("00000002.history"), std::string::npos)
       << plan.status().ToString();
+}
+
+// Issue finding 3: the base for a time target was the newest whose snapshot time (when the backup
+// job started, on the backing-up host's clock) preceded the target. A base started before the
+// target but consistent only after it cannot stop there: PostgreSQL refuses the target, after the
+// data directory was replaced. The base is now the newest whose stop segment the server last
+// wrote before the target.
+TEST_F(PitrPlanTest, ATimeTargetTakesTheNewestBaseConsistentBeforeItNotStartedBeforeIt) {
+  constexpr int64_t kT0 = 1800000000;
+  QueueSegment(1, 3);
+  WrittenAt(kT0 + 100);  // the early base's stop segment
+  QueueSegment(1, 4);
+  WrittenAt(kT0 + 250);
+  QueueSegment(1, 5);
+  WrittenAt(kT0 + 300);  // the late base's stop segment
+  base_.snapshot.time = repo::GoTime{kT0 + 50, 0, 0};
+  BaseBackup late;
+  late.snapshot.time = repo::GoTime{kT0 + 150, 0, 0};  // started before the target
+  late.timeline = 1;
+  late.start = 4 * kSegment;
+  late.stop = 5 * kSegment + 0x100;  // consistent after it
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kTime;
+  target.time = repo::GoTime{kT0 + 200, 0, 0};
+  auto plan = Plan(target, {base_, late});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->base.start, base_.start) << "the late base is consistent only after the target";
+  EXPECT_EQ(plan->last_segment, 4u);
+
+  target.time = repo::GoTime{kT0 + 301, 0, 0};
+  auto after_both = Plan(target, {base_, late});
+  // Past the archive's last write: no segment reaches it (refused), whichever base.
+  EXPECT_FALSE(after_both.ok());
 }
 
 }  // namespace

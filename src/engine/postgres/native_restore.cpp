@@ -256,7 +256,17 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   HS_TRY(WaitUntilWritable(platform, cluster, target, options));
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
   if (options.recovery) {
-    HS_TRY(CheckTargetReached(platform, cluster, target, *options.recovery, options));
+    core::Status reached =
+        CheckTargetReached(platform, cluster, target, *options.recovery, options);
+    if (!reached.ok()) {
+      // Promoted on WAL that stopped short of the target: stopped again, so that no client writes
+      // on top of it before a rerun restores (the error names what was kept).
+      core::Status stopped = platform.StopInstance(cluster, target);
+      if (!stopped.ok()) {
+        core::LogWarn("could not stop '" + target.name + "': " + stopped.message());
+      }
+      return reached;
+    }
   }
   for (const auto& standby : plan.rebuild) {
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)

@@ -3,8 +3,12 @@
 #include "engine/postgres/recovery_target.h"
 
 #include "core/log.h"
+#include "engine/client_tools.h"
+#include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/triage_timeline.h"
+#include "engine/postgres/wal_names.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::postgres {
@@ -18,6 +22,13 @@ constexpr char kRecoveryConfig[] =
     "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
 // $1 data dir: segments wal-fetch prefetched past the target.
 constexpr char kDropPrefetched[] = "rm -rf -- \"$1/pg_wal/hasteward-prefetch\"";
+// $0 pg_waldump, $1 a scratch directory, $2 the restore command fetching the newest archived
+// segment into it, $3 where replay ended, $4 the segment's file name: the archived segment's
+// records from where replay ended ("hasteward-fetch-failed <exit>" when the fetch failed).
+constexpr char kArchivedRecordsAfter[] =
+    "d=\"$1\"; rm -rf -- \"$d\"; mkdir -p -- \"$d\" || exit 1; "
+    "sh -c \"$2\" || { rc=$?; rm -rf -- \"$d\"; echo \"hasteward-fetch-failed $rc\"; exit 0; }; "
+    "\"$0\" -p \"$d\" -s \"$3\" \"$4\" 2>&1; rm -rf -- \"$d\"; true";
 constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "recovery_target_lsn",
                                                    "recovery_target_action",
                                                    "recovery_target_timeline"};
@@ -78,6 +89,56 @@ core::Result<std::string> RecoveryStopReason(platform::Platform& platform,
   return tab == std::string::npos ? last : last.substr(tab + 1);
 }
 
+core::Status StoppedEarly(const platform::Instance& target, const RecoveryRequest& recovery,
+                          const std::string& replay_end, const std::string& why) {
+  return core::Status(core::ErrorCode::kVerifyFailed,
+                      "'" + target.name + "' ended recovery at " + replay_end +
+                          ", before the end of the archive's newest segment '" +
+                          recovery.last_file + "' (" + why + ")",
+                      "a fetch reported an archived file missing: check the repository "
+                      "('hasteward pitr status', 'hasteward check') and run the activation or "
+                      "restore again; the previous data directory was kept");
+}
+
+// Replay to the end of the archive consumed its newest segment (archive_end_proof.h): ended at
+// or past its end, or inside it with no record in the archived copy after that point.
+core::Status ProveArchiveEndReplayed(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& target,
+                                     const RecoveryRequest& recovery, PgConnection& conn) {
+  HS_ASSIGN_OR_RETURN(auto replayed, conn.QueryValue("SELECT pg_last_wal_replay_lsn()"));
+  const std::string replay_end = replayed.value_or("");
+  auto end = ParseLsn(replay_end);
+  auto segment_start = ParseLsn(recovery.target);
+  if (!end || !segment_start) {
+    return StoppedEarly(target, recovery, replay_end, "the server reports no replay position");
+  }
+  switch (JudgeReplayEnd(*end, *segment_start, kWalSegmentBytes)) {
+    case ReplayEndVerdict::kConsumed: return core::Status::Ok();
+    case ReplayEndVerdict::kStoppedBefore:
+      return StoppedEarly(target, recovery, replay_end, "replay never read it");
+    case ReplayEndVerdict::kReadSegment: break;
+  }
+  const std::string scratch = target.data_dir + "/pg_wal/hasteward-end-proof";
+  HS_ASSIGN_OR_RETURN(
+      std::string dump,
+      RunOnInstance(platform, cluster, target,
+                    {"sh", "-c", kArchivedRecordsAfter, ToolPath(target, "pg_waldump"), scratch,
+                     ExpandRestoreCommand(recovery.restore_command, recovery.last_file,
+                                          scratch + "/" + recovery.last_file),
+                     replay_end, recovery.last_file}));
+  if (dump.rfind("hasteward-fetch-failed", 0) == 0) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "cannot prove '" + target.name +
+                            "' replayed the archive's newest segment '" + recovery.last_file +
+                            "': fetching it again failed (" + dump + ")",
+                        "check the repository ('hasteward check') and run the restore again");
+  }
+  if (WaldumpShowsRecords(dump)) {
+    return StoppedEarly(target, recovery, replay_end, "the archived copy holds records after it");
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Status WriteRecoverySettings(platform::Platform& platform, const platform::Cluster& cluster,
@@ -116,6 +177,9 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
             " (the server recorded: " + reason + ")",
         "run 'hasteward pitr status' for the archive's window; the previous data "
         "directory was kept");
+  }
+  if (IsEndOfArchive(recovery)) {
+    HS_TRY(ProveArchiveEndReplayed(platform, cluster, target, recovery, *conn));
   }
   Log(options, "'" + target.name + "' stopped recovery at the target: " + reason);
   for (const char* setting : kRecoveryTargetSettings) {

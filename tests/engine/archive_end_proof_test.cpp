@@ -1,0 +1,50 @@
+// The proof that a replay to the end of the archive consumed the newest archived segment (issue
+// finding 4): where replay ended against the segment, and pg_waldump's view of the archived
+// segment past that point.
+#include "engine/postgres/archive_end_proof.h"
+
+#include <gtest/gtest.h>
+
+namespace hasteward::engine::postgres {
+namespace {
+
+constexpr uint64_t kSegment = uint64_t{16} * 1024 * 1024;
+constexpr uint64_t kSixStart = 6 * kSegment;
+
+// A segment closed by pg_switch_wal or archive_timeout ends with a switch record, after which
+// replay reports the segment's end.
+TEST(ArchiveEndProofTest, ReplayAtTheSegmentsEndConsumedIt) {
+  EXPECT_EQ(JudgeReplayEnd(kSixStart + kSegment, kSixStart, kSegment), ReplayEndVerdict::kConsumed);
+}
+
+// What a fetch that called the newest segment "not archived" left: replay ended after the switch
+// record of the segment before, exactly at the newest one's start. The check before this proof
+// (replay position >= the segment's start) took that for success.
+TEST(ArchiveEndProofTest, ReplayEndingAtTheSegmentsStartNeverReadIt) {
+  EXPECT_EQ(JudgeReplayEnd(kSixStart, kSixStart, kSegment), ReplayEndVerdict::kStoppedBefore);
+  EXPECT_EQ(JudgeReplayEnd(kSixStart - 40, kSixStart, kSegment), ReplayEndVerdict::kStoppedBefore);
+}
+
+TEST(ArchiveEndProofTest, ReplayEndingInsideTheSegmentNeedsItsRecordsRead) {
+  EXPECT_EQ(JudgeReplayEnd(kSixStart + 0x2A8, kSixStart, kSegment), ReplayEndVerdict::kReadSegment);
+}
+
+TEST(ArchiveEndProofTest, RecordsAfterTheReplayEndAreSeenInWaldumpOutput) {
+  EXPECT_TRUE(WaldumpShowsRecords(
+      "pg_waldump: first record is after 0/60002A8, at 0/60002B0, skipping over 8 bytes\n"
+      "rmgr: Heap        len (rec/tot):     54/    54, tx:        735, lsn: 0/060002B0, prev "
+      "0/06000278, desc: INSERT off 3 flags 0x00\n"));
+  EXPECT_FALSE(WaldumpShowsRecords(
+      "pg_waldump: error: could not find a valid record after 0/60002A8\n"));
+  EXPECT_FALSE(WaldumpShowsRecords(""));
+  EXPECT_FALSE(WaldumpShowsRecords("  rmgr: not at a line's start\n"));
+}
+
+TEST(ArchiveEndProofTest, RestoreCommandGetsTheServersSubstitutions) {
+  EXPECT_EQ(ExpandRestoreCommand("'/bin/hs' wal-fetch --x 100%% \"%f\" \"%p\" %r", "0000000100000000"
+                                 "00000006", "/d/pg_wal/x/seg"),
+            "'/bin/hs' wal-fetch --x 100% \"000000010000000000000006\" \"/d/pg_wal/x/seg\" %r");
+}
+
+}  // namespace
+}  // namespace hasteward::engine::postgres
