@@ -238,6 +238,9 @@ TEST_F(PruneTest, StaleLockOfADeadProcessIsClearedWithALogLine) {
   ExpectCheckPasses();
 }
 
+// Peer regression: pgBackRest 2.59 fixed an `expire` that removed a backup in progress on another
+// host (pgbackrest #2622). A running backup holds a lock in the repository itself (not a local
+// PID file), which any host's prune sees: it refuses or waits, and the backup's snapshot survives.
 TEST_F(PruneTest, RunningBackupMakesPruneWaitOrRefuse) {
   BuildHistory();
   core::SubprocessOptions o;

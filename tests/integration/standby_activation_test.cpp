@@ -178,6 +178,9 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
                        "' && break; sleep 0.05; done; kill -9 $pid; wait $pid; exit 0";
   RunCommand({"bash", "-c", script}, Dr().env->vars());
   EXPECT_EQ(Record(Dr(), "shop-dr").value("phase", ""), "Restoring");
+  // Peer regression: a CloudNativePG replica switchover lost its demotion token on a requeue
+  // (cloudnative-pg #11075). The activation's token and phase are durable before each step, so a
+  // kill -9 keeps them: the same token is refused as already used, a new one resumes.
   auto reused = Activate(Dr(), config, "2026-11-23T10:00:00Z");
   EXPECT_EQ(reused.exit_code, 26) << reused.err;
   // Issue finding 4: wal-fetch exited below 126 when a fetch failed for another reason than "not
