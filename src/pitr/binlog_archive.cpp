@@ -120,8 +120,15 @@ core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
                               "' is shorter than its header",
                           "the server may have purged it; the next cycle lists the files again");
     }
-    HS_ASSIGN_OR_RETURN(run, binlogs_.ScanRun(std::string_view(bytes).substr(scan_from - start),
-                                              scan_from, head.header));
+    // The file is named: a damaged binlog stops the archive at that file every run, loudly
+    // (Percona's collector stopped silently, percona-xtradb-cluster-operator #1423).
+    auto scanned =
+        binlogs_.ScanRun(std::string_view(bytes).substr(scan_from - start), scan_from, head.header);
+    if (!scanned.ok()) {
+      core::Status damaged = scanned.TakeStatus();
+      return damaged.Wrap("binlog '" + head.info.name + "' of '" + writer.instance.name + "'");
+    }
+    run = std::move(*scanned);
     bool whole_transaction_found = run.complete_end > scan_from || run.sealed;
     bool more_in_file = start + bytes.size() < head.info.size;
     if (whole_transaction_found || !more_in_file || read >= kMaxReadBytes) {

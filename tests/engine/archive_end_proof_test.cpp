@@ -34,15 +34,17 @@ TEST(ArchiveEndProofTest, RecordsAfterTheReplayEndAreSeenInWaldumpOutput) {
       "pg_waldump: first record is after 0/60002A8, at 0/60002B0, skipping over 8 bytes\n"
       "rmgr: Heap        len (rec/tot):     54/    54, tx:        735, lsn: 0/060002B0, prev "
       "0/06000278, desc: INSERT off 3 flags 0x00\n"));
-  EXPECT_FALSE(WaldumpShowsRecords(
-      "pg_waldump: error: could not find a valid record after 0/60002A8\n"));
+  EXPECT_FALSE(
+      WaldumpShowsRecords("pg_waldump: error: could not find a valid record after 0/60002A8\n"));
   EXPECT_FALSE(WaldumpShowsRecords(""));
   EXPECT_FALSE(WaldumpShowsRecords("  rmgr: not at a line's start\n"));
 }
 
 TEST(ArchiveEndProofTest, RestoreCommandGetsTheServersSubstitutions) {
-  EXPECT_EQ(ExpandRestoreCommand("'/bin/hs' wal-fetch --x 100%% \"%f\" \"%p\" %r", "0000000100000000"
-                                 "00000006", "/d/pg_wal/x/seg"),
+  EXPECT_EQ(ExpandRestoreCommand("'/bin/hs' wal-fetch --x 100%% \"%f\" \"%p\" %r",
+                                 "0000000100000000"
+                                 "00000006",
+                                 "/d/pg_wal/x/seg"),
             "'/bin/hs' wal-fetch --x 100% \"000000010000000000000006\" \"/d/pg_wal/x/seg\" %r");
 }
 

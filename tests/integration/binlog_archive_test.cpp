@@ -281,5 +281,44 @@ TEST_F(BinlogArchiveTest, ZzzRestartedNumberingDoesNotCollideWithArchivedFiles) 
   EXPECT_TRUE(new_first_file);
 }
 
+// Peer regression: Percona's PITR collector silently stopped uploading once a corrupted binlog
+// existed (percona-xtradb-cluster-operator #1423). A transaction whose bytes on the server no
+// longer match their checksum is never archived, nor anything after it (that would leave a gap
+// nobody sees): every run fails with an error naming the file and the position, and the archive
+// keeps everything before it. Runs last: it leaves the primary's binlog damaged.
+TEST_F(BinlogArchiveTest, ZzzzACorruptBinlogFailsEveryRunLoudlyAndKeepsWhatCameBefore) {
+  // Instance 1 is the primary since the switchover test.
+  Sql(1, "CREATE TABLE IF NOT EXISTS pit.e (id INT PRIMARY KEY, note TEXT)");
+  Archive();
+  auto listed = hs_->Restic({"snapshots", "--json", "--tag", "archive=binlog"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const nlohmann::json archived_before = nlohmann::json::parse(listed.out);
+  std::string status = Sql(1, "SHOW MASTER STATUS");
+  const std::string name = status.substr(0, status.find('\t'));
+  const uint64_t from = std::stoull(status.substr(status.find('\t') + 1));
+  Sql(1, "INSERT INTO pit.e VALUES (1, REPEAT('x', 2000))");
+  status = Sql(1, "SHOW MASTER STATUS");
+  const uint64_t to = std::stoull(status.substr(status.find('\t') + 1));
+  ASSERT_GT(to, from + 2000);
+  // One byte in the middle of the row's text flipped on disk, as a failing disk would.
+  const std::string path = sc_->instance(1).data_dir + "/" + name;
+  std::fstream binlog(path, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(binlog.is_open()) << path;
+  binlog.seekp(static_cast<std::streamoff>((from + to) / 2));
+  binlog.put('\x01');
+  binlog.close();
+  Sql(1, "INSERT INTO pit.e VALUES (2, 'after the damage')");
+  for (int run = 0; run < 2; ++run) {
+    auto failed = hs_->Run(
+        {"archive", "binlog", "-e", "mariadb", "-c", sc_->cluster().name, "-n", "ba", "--json"});
+    EXPECT_NE(failed.exit_code, 0) << "run " << run << ": " << failed.out << failed.err;
+    EXPECT_NE(failed.err.find(name), std::string::npos) << failed.err;
+  }
+  auto pieces = hs_->Restic({"snapshots", "--json", "--tag", "archive=binlog"});
+  ASSERT_EQ(pieces.exit_code, 0) << pieces.err;
+  EXPECT_EQ(nlohmann::json::parse(pieces.out).size(), archived_before.size())
+      << "nothing stored past the damage (the transaction after it would leave a gap)";
+}
+
 }  // namespace
 }  // namespace hasteward::testing

@@ -102,7 +102,8 @@ class PitrTimelineTest : public ::testing::Test {
 
 // Peer regression: CloudNativePG 1.30 fixed a recovery that silently dropped the transactions of
 // later timelines (cloudnative-pg #10818). r2 was committed on timeline 2 only: the restore must
-// bring it back, and the plan names the timeline it follows (never "latest" read from a stale view).
+// bring it back, and the plan names the timeline it follows (never "latest" read from a stale
+// view).
 TEST_F(PitrTimelineTest, RestoreUntilAfterASwitchoverFollowsTheNewTimeline) {
   const std::string streaming =
       "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
