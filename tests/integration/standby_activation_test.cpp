@@ -201,7 +201,7 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   // segment: it fails, the promoted server is stopped again, and the rerun completes.
   auto hidden_newest = Activate(Dr(), config, "2026-11-23T10:00:02Z",
                                 {{"HASTEWARD_FAILPOINT", "wal-fetch-hide-newest:fail"}});
-  EXPECT_NE(hidden_newest.exit_code, 0) << hidden_newest.out << hidden_newest.err;
+  EXPECT_EQ(hidden_newest.exit_code, 28) << hidden_newest.out << hidden_newest.err;
   EXPECT_NE(hidden_newest.err.find("before the end of the archive's newest segment"),
             std::string::npos)
       << hidden_newest.err;
