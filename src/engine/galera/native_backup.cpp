@@ -13,9 +13,11 @@ namespace hasteward::engine::galera {
 
 namespace {
 
-// $1 data dir, $2 where it is kept: moved aside (never deleted), an empty one in its place.
+// $1 data dir, $2 where it is kept: moved aside (never deleted), an empty one in its place; prints
+// "kept <path>". A kept path that exists gets a ".N" suffix (`mv` would nest the data inside it).
 constexpr char kMoveAside[] =
-    "set -e; if [ -e \"$1\" ]; then mv -- \"$1\" \"$2\"; echo kept; fi; mkdir -m 700 -- \"$1\"";
+    "set -e; if [ -e \"$1\" ]; then k=\"$2\"; n=1; while [ -e \"$k\" ]; do k=\"$2.$n\"; "
+    "n=$((n + 1)); done; mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi; mkdir -m 700 -- \"$1\"";
 
 // The MariaDB backup stream with the GTID position added to its facts at its end.
 class GaleraNativeStream : public NativeBackupStream {
@@ -168,8 +170,12 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                      {.what = "move the data directory aside",
                                                       .text = kMoveAside,
                                                       .args = {node.data_dir, kept}}));
-    if (moved.starts_with("kept")) {
-      Log(options, "kept the data directory of '" + node.name + "' at '" + kept +
+    if (moved.starts_with("kept ")) {
+      std::string kept_at = moved.substr(5);
+      while (!kept_at.empty() && kept_at.back() == '\n') {
+        kept_at.pop_back();
+      }
+      Log(options, "kept the data directory of '" + node.name + "' at '" + kept_at +
                        "'; it joins by a full state transfer");
     }
     HS_TRY(RejoinNode(platform, cluster, node, options.heal)

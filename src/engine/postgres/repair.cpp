@@ -11,8 +11,12 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
+// $1 data dir, $2 where it is kept; prints "moved <path>" or "absent". A kept path that exists (a
+// heal of the same second) gets a ".N" suffix: `mv` into an existing directory would nest the
+// data inside it, where nobody looks.
 constexpr char kMoveAside[] =
-    "if [ -e \"$1\" ]; then mv \"$1\" \"$2\" && echo moved; else echo absent; fi";
+    "if [ -e \"$1\" ]; then k=\"$2\"; n=1; while [ -e \"$k\" ]; do k=\"$2.$n\"; n=$((n + 1)); "
+    "done; mv -- \"$1\" \"$k\" && echo \"moved $k\"; else echo absent; fi";
 
 // The password file ($7, 0600, the OS user's) outlives the run: -R records it as the standby's
 // primary_conninfo passfile, so the password never lands in argv or postgresql.auto.conf.
@@ -59,11 +63,13 @@ core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::I
   return v.value_or("") == "t";
 }
 
-// Fences `target` (stops its server) and moves its data directory aside to `kept`. Returns
-// whether there was a directory to keep.
-core::Result<bool> FenceAndMoveAside(platform::Platform& platform, const platform::Cluster& cluster,
-                                     const platform::Instance& target, const std::string& kept,
-                                     const HealOptions& o) {
+// Fences `target` (stops its server) and moves its data directory aside to `kept` (or `kept`.N).
+// Returns where it was kept; nullopt when there was no directory to keep.
+core::Result<std::optional<std::string>> FenceAndMoveAside(platform::Platform& platform,
+                                                           const platform::Cluster& cluster,
+                                                           const platform::Instance& target,
+                                                           const std::string& kept,
+                                                           const HealOptions& o) {
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
   if (running) {
     HS_TRY(platform.StopInstanceWithin(cluster, target, o.delete_timeout)
@@ -74,14 +80,17 @@ core::Result<bool> FenceAndMoveAside(platform::Platform& platform, const platfor
       std::string moved,
       RunScript(platform, cluster, target,
                 {.what = "move data aside", .text = kMoveAside, .args = {target.data_dir, kept}}));
-  bool have_kept = moved.rfind("moved", 0) == 0;
-  if (have_kept) {
-    Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept +
-               "' (kept until the heal succeeds)");
-  } else {
+  if (moved.rfind("moved ", 0) != 0) {
     Log(o, "data directory '" + target.data_dir + "' was absent; nothing to keep");
+    return std::optional<std::string>();
   }
-  return have_kept;
+  std::string kept_at = moved.substr(6);
+  while (!kept_at.empty() && kept_at.back() == '\n') {
+    kept_at.pop_back();
+  }
+  Log(o, "moved data directory '" + target.data_dir + "' aside to '" + kept_at +
+             "' (kept until the heal succeeds)");
+  return std::optional<std::string>(kept_at);
 }
 
 // pg_basebackup -R of the primary into the target's (now empty) data directory.
@@ -163,9 +172,8 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
     return core::Usage("instance '" + target.name + "' has no data directory in the inventory");
   }
   const std::string kept_path = target.data_dir + ".hasteward-replaced-" + o.stamp;
-  HS_ASSIGN_OR_RETURN(bool have_kept, FenceAndMoveAside(platform, cluster, target, kept_path, o));
-  const std::optional<std::string> kept =
-      have_kept ? std::optional<std::string>(kept_path) : std::nullopt;
+  HS_ASSIGN_OR_RETURN(const std::optional<std::string> kept,
+                      FenceAndMoveAside(platform, cluster, target, kept_path, o));
   // Every failure from here on leaves the old data directory where the log said; the hint says how
   // to undo.
   auto fail = [&](core::Status s) {
