@@ -144,6 +144,11 @@ class BinlogArchiving {
                                                          const platform::Cluster& cluster,
                                                          const platform::Instance& target,
                                                          const BinlogReplayInput& input) = 0;
+  // Ends what NativeRestoreOptions::stay_read_only began, once a replay reached its target:
+  // removes the restore's persisted fence and sets read_only = OFF on `primary` (Galera: on every
+  // node, each of which was fenced). Errors name the instance that is still read-only.
+  virtual core::Status OpenForWrites(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& primary) = 0;
   // The GTID position `instance` has written to its binlog (gtid_binlog_pos).
   virtual core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
                                                    const platform::Instance& instance) = 0;

@@ -70,6 +70,12 @@ struct NativeRestoreOptions {
   // (the replica filter), so a point-in-time restore replays first and rebuilds afterwards. The
   // plan says whether the engine did (NativeRestorePlan::rebuild_deferred).
   bool rebuild_later = false;
+  // A binlog replay follows (MariaDB, Galera): the restored instances come up with read_only = ON
+  // and keep it until the caller opens them (BinlogArchiving::OpenForWrites) after the replay
+  // reached its target, so no application writes into a half-replayed database. Where the
+  // inventory names a config file the fence is written there before the server starts, so neither
+  // the start nor a restart opens a window. Without it the restored primary is writable at once.
+  bool stay_read_only = false;
   // The discard gate's consent: instances holding data newer than the restored data (or of
   // unknown position) are replaced anyway, their data kept (running ones captured as diverged
   // snapshots, stopped ones' data directories moved aside and never deleted). Without it the

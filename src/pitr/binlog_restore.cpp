@@ -245,6 +245,10 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // right after. A client writing through another node meanwhile moves the final position past
   // the target, which the check below refuses (kVerifyFailed).
   native.rebuild_later = true;
+  // No application writes before the replay reached the target and its position was checked:
+  // a write into the half-replayed base would fork it from the archive's history, and a killed
+  // restore (failpoint below) would leave a writable database that is neither base nor target.
+  native.stay_read_only = true;
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;
@@ -264,6 +268,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     HS_TRY(Replay(target, primary, replay_paths, result));
   }
   HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
+  HS_TRY(binlogs->OpenForWrites(target.platform(), target.cluster(), primary)
+             .Wrap("open the restored cluster for writes after the replay"));
   if (restored.plan.rebuild_deferred) {
     HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
   }

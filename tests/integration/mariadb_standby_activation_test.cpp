@@ -5,10 +5,12 @@
 //   dies (kill -9 of both servers and the archiver) 5 s after its last commit; while it still
 //   answered, activation was refused and recorded nothing;
 // - the activation is killed (kill -9, HASTEWARD_FAILPOINT) in each phase: Validating, Restoring
-//   (after the base restore, before the binlog replay: the worst place), Replaying, Provisioning;
+//   (after the base restore, before the binlog replay: the worst place, where the restored primary
+//   must refuse the application account's writes), Replaying, Provisioning;
 //   each rerun with a newer token resumes at the recorded phase, a reused or older token is
 //   refused (26) without touching the record; the last run activates, and the new cluster holds
-//   every archived row on both instances, at the source's last GTID position, writable;
+//   every archived row on both instances, at the source's last GTID position, writable by the
+//   application account;
 // - a second activation is refused (29), also with an older token; `standby status` shows the
 //   written cursor.
 #include <algorithm>
@@ -33,6 +35,7 @@ namespace hasteward::testing {
 namespace {
 
 constexpr char kPassword[] = "mariadb-activation-test";
+constexpr char kAppPassword[] = "app-secret";  // an application account: INSERT, no admin privilege
 constexpr char kStandby[] = "shop-dr";
 constexpr char kAcceptUnverified[] = "  activation: {acceptUnverified: true}\n";
 constexpr int kSafetyStopExit = 24;    // docs/exit-codes.md
@@ -80,6 +83,16 @@ class MariadbStandbyActivationTest : public ::testing::Test {
       text.pop_back();
     }
     return text;
+  }
+
+  // SQL as `user` on instance `ordinal` with the stock client (the admin's Sql cannot show what
+  // read_only does to an ordinary account).
+  static CmdResult SqlAs(StandbySite& site, int ordinal, const std::string& user,
+                         const std::string& password, const std::string& sql) {
+    const platform::Instance& instance = site.cluster->instance(ordinal);
+    return RunCommand({"mariadb", "--no-defaults", "--protocol=tcp", "-h", instance.host, "-P",
+                       std::to_string(instance.port), "-u", user, "--batch", "-N", "-e", sql},
+                      {{"MYSQL_PWD", password}});
   }
 
   static std::string Config() {
@@ -155,7 +168,9 @@ class MariadbStandbyActivationTest : public ::testing::Test {
 TEST_F(MariadbStandbyActivationTest, TheSourceDiesFiveSecondsAfterItsLastArchivedCommit) {
   Sql(Source(), 0,
       "CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, note VARCHAR(40)); "
-      "INSERT INTO shop.orders SELECT seq, 'before the base' FROM shop.seq_1_to_100;");
+      "INSERT INTO shop.orders SELECT seq, 'before the base' FROM shop.seq_1_to_100; "
+      "CREATE USER 'app'@'%' IDENTIFIED BY '" +
+          std::string(kAppPassword) + "'; GRANT SELECT, INSERT ON shop.* TO 'app'@'%';");
   auto backup = Source().Hs({"backup", "--method", "native"});
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
   // The source's archiver, as it runs at its site: one cycle a second until the site dies.
@@ -206,6 +221,12 @@ TEST_F(MariadbStandbyActivationTest, KilledInEachPhaseResumesThereAndEndsWithEve
   auto restoring = Activate("2026-11-23T10:00:02Z", "binlog-restore-before-replay");
   EXPECT_EQ(restoring.exit_code, -1) << restoring.err;
   EXPECT_EQ(Record().value("phase", ""), "Restoring");
+  // The restored primary runs on the base with nothing replayed: the application must not write
+  // into it (the rerun would restore over that write, or the replay would fork on it).
+  CmdResult half_replayed =
+      SqlAs(Dr(), 0, "app", kAppPassword, "INSERT INTO shop.orders VALUES (900, 'half-replayed')");
+  EXPECT_NE(half_replayed.exit_code, 0) << "the half-replayed primary took an application write";
+  EXPECT_NE(half_replayed.err.find("read-only"), std::string::npos) << half_replayed.err;
   // Replaying and Provisioning: each killed as it starts.
   auto replaying = Activate("2026-11-23T10:00:03Z", "activation-replaying");
   EXPECT_EQ(replaying.exit_code, -1) << replaying.err;
@@ -227,8 +248,10 @@ TEST_F(MariadbStandbyActivationTest, KilledInEachPhaseResumesThereAndEndsWithEve
   EXPECT_EQ(Sql(Dr(), 0, "SELECT note FROM shop.orders WHERE id = 201"),
             "committed 5 s before the end");
   EXPECT_EQ(Sql(Dr(), 0, "SELECT @@gtid_binlog_pos"), last_position_);
-  // The new primary takes writes and its replica follows.
-  Sql(Dr(), 0, "INSERT INTO shop.orders VALUES (202, 'written at the dr site')");
+  // The new primary takes the application's writes and its replica follows.
+  CmdResult written = SqlAs(Dr(), 0, "app", kAppPassword,
+                            "INSERT INTO shop.orders VALUES (202, 'written at the dr site')");
+  EXPECT_EQ(written.exit_code, 0) << written.err;
   ExpectRowsOnBothInstances("202");
   EXPECT_EQ(Dr().Hs({"triage"}).exit_code, 0);
 }

@@ -7,6 +7,7 @@
 #include "engine/galera/wsrep_desync.h"
 #include "engine/mariadb/binlog_gtid_at.h"
 #include "engine/mariadb/held_data_judge.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::galera {
@@ -84,6 +85,27 @@ void Log(const NativeRestoreOptions& options, const std::string& line) {
   }
 }
 
+// Before a binlog replay (NativeRestoreOptions::stay_read_only) every node is fenced before it
+// starts: Galera keeps read_only per node, and a client writing through any node during the replay
+// would put its write set into the half-replayed history.
+core::Status FenceBeforeReplay(platform::Platform& platform, const platform::Cluster& cluster,
+                               const platform::Instance& node,
+                               const NativeRestoreOptions& options) {
+  if (!options.stay_read_only) {
+    return core::Status::Ok();
+  }
+  return mariadb::PersistRestoreFence(platform, cluster, node);
+}
+
+// The same once the node answers, for a node whose configuration could not carry the fence.
+core::Status ReadOnlyBeforeReplay(const platform::Cluster& cluster, const platform::Instance& node,
+                                  const NativeRestoreOptions& options) {
+  if (!options.stay_read_only) {
+    return core::Status::Ok();
+  }
+  return mariadb::SetReadOnly(cluster, node, true);
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<NativeBackupStream>> GaleraNativeBackup::OpenNativeBackup(
@@ -158,8 +180,10 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
                         "restore another native snapshot");
   }
   position.source = "backup";
+  HS_TRY(FenceBeforeReplay(platform, cluster, plan.target, options));
   HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
              .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
+  HS_TRY(ReadOnlyBeforeReplay(cluster, plan.target, options));
   for (const auto& node : plan.rebuild) {
     // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
     // position from InnoDB when grastate.dat is missing, and a node that committed after the
@@ -178,8 +202,10 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
       Log(options, "kept the data directory of '" + node.name + "' at '" + kept_at +
                        "'; it joins by a full state transfer");
     }
+    HS_TRY(FenceBeforeReplay(platform, cluster, node, options));
     HS_TRY(RejoinNode(platform, cluster, node, options.heal)
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
+    HS_TRY(ReadOnlyBeforeReplay(cluster, node, options));
   }
   return core::Status::Ok();
 }

@@ -13,6 +13,7 @@
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/last_transaction_split.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/relay_log_replay.h"
 #include "engine/mariadb/session_server_id_filter.h"
 #include "engine/mariadb/triage.h"
@@ -320,6 +321,24 @@ core::Result<std::string> MariadbBinlogSource::BinlogPosition(const platform::Cl
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
   HS_ASSIGN_OR_RETURN(auto position, conn->QueryValue("SELECT @@gtid_binlog_pos"));
   return position.value_or("");
+}
+
+core::Status MariadbBinlogSource::OpenForWrites(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const platform::Instance& primary) {
+  // Replication: only the primary was opened by the restore; its replicas are read-only replicas
+  // by their own configuration. Galera: the restore fenced every node.
+  std::vector<platform::Instance> fenced = {primary};
+  if (galera_) {
+    fenced = cluster.instances;
+  }
+  for (const auto& instance : fenced) {
+    // The configuration first: a server never runs writable with a fence saying otherwise.
+    HS_TRY(RemovePersistedFence(platform, cluster, instance)
+               .Wrap("remove the restore's read_only fence of '" + instance.name + "'"));
+    HS_TRY(SetReadOnly(cluster, instance, false));
+  }
+  return core::Status::Ok();
 }
 
 bool IsPlainBinlogFileName(const std::string& name) {

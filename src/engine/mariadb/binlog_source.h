@@ -35,6 +35,8 @@ class MariadbBinlogSource : public BinlogArchiving {
                                                  const platform::Cluster& cluster,
                                                  const platform::Instance& target,
                                                  const BinlogReplayInput& input) override;
+  core::Status OpenForWrites(platform::Platform& platform, const platform::Cluster& cluster,
+                             const platform::Instance& primary) override;
   core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
                                            const platform::Instance& instance) override;
 

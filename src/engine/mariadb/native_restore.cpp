@@ -84,8 +84,11 @@ core::Status BecomePrimary(const platform::Cluster& cluster, const platform::Ins
     Log(options, "'" + target.name + "' continues the backup's GTID position " + gtid);
   }
   // The restored instance is the primary now, whatever it was before (a former replica starts
-  // with read_only from its configuration).
-  HS_TRY(conn->Execute("SET GLOBAL read_only = OFF"));
+  // with read_only from its configuration). Not yet when a binlog replay follows: a client
+  // writing into the half-replayed database would fork it from the archive's history, so it
+  // stays read-only until the replay reached its target (BinlogArchiving::OpenForWrites).
+  const bool read_only = options.stay_read_only;
+  HS_TRY(conn->Execute(std::string("SET GLOBAL read_only = ") + (read_only ? "ON" : "OFF")));
   return core::Status::Ok();
 }
 
@@ -183,8 +186,10 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                   const NativeRestorePlan& plan,
                                                   const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
-  // A demoted old primary's fence would bring the new primary back read-only at its next start.
-  HS_TRY(RemovePersistedFence(platform, cluster, target));
+  // A demoted old primary's fence would bring the new primary back read-only at its next start;
+  // before a replay the restore's own fence keeps it read-only from its first moment.
+  HS_TRY(options.stay_read_only ? PersistRestoreFence(platform, cluster, target)
+                                : RemovePersistedFence(platform, cluster, target));
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   HS_TRY(WaitAnswers(cluster, target, options));
   HS_TRY(BecomePrimary(cluster, target, Fact(plan.facts, "gtid_position"), options));

@@ -30,6 +30,15 @@ core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::
 // Removes the block (ok when there is none, or no config file).
 core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
                                   const platform::Instance& instance);
+// A point-in-time restore's fence (NativeRestoreOptions::stay_read_only), written before the
+// server starts on the restored data. Ok without writing when the inventory names no config file
+// or the platform cannot reach it: the caller's SET GLOBAL read_only = ON after the start is then
+// the only fence (logged). Other errors (the file cannot be written) are returned.
+core::Status PersistRestoreFence(platform::Platform& platform, const platform::Cluster& cluster,
+                                 const platform::Instance& instance);
+// SET GLOBAL read_only on `instance` (read_only = ON waits for open transactions' locks).
+core::Status SetReadOnly(const platform::Cluster& cluster, const platform::Instance& instance,
+                         bool read_only);
 // Whether the instance's config file carries the block; false when it cannot be read from here.
 bool ReadsPersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
                          const platform::Instance& instance);
