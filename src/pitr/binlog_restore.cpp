@@ -264,6 +264,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     HS_TRY(Replay(target, primary, replay_paths, result));
   }
   HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
+  core::Failpoint("binlog-restore-replayed");
   if (restored.plan.rebuild_deferred) {
     HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
   }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
@@ -158,6 +159,7 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
   position.source = "backup";
   HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
              .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
+  core::Failpoint("native-restore-started");
   for (const auto& node : plan.rebuild) {
     // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
     // position from InnoDB when grastate.dat is missing, and a node that committed after the
@@ -174,6 +176,7 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
     }
     HS_TRY(RejoinNode(platform, cluster, node, options.heal)
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
+    core::Failpoint("native-restore-recloned");
   }
   return core::Status::Ok();
 }
