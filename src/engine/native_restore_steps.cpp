@@ -103,6 +103,7 @@ core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platf
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "settle the restored data directory", .text = kSettle, .args = args})
              .status());
+  core::Failpoint("native-restore-swapped");
   if (!out.starts_with("kept "))
     return std::optional<std::string>();
   std::string kept_at = out.substr(5);

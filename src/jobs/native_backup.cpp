@@ -4,6 +4,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "jobs/discard_gate.h"
 #include "repo/backup/snapshot_writer.h"
@@ -252,6 +253,9 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
                 result.plan.reason);
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
+  // The kill points of a native restore (docs/restore.md, "Killed mid-restore"): each one after a
+  // step whose result a rerun must either redo or find in place.
+  core::Failpoint("native-restore-prepared");
   repo::TreeRestoreOptions tree_options;
   tree_options.restore_owner = result.plan.restore_owner;
   // The server started on the tree reads what it needs; keeping every restored page cached made
@@ -301,6 +305,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     remove_staging();
     return verified;
   }
+  core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
   auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
@@ -308,6 +313,7 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     remove_staging();
     return gated.TakeStatus();
   }
+  core::Failpoint("native-restore-gated");
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   return result;
 }

@@ -268,6 +268,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     HS_TRY(Replay(target, primary, replay_paths, result));
   }
   HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
+  core::Failpoint("binlog-restore-replayed");
   HS_TRY(binlogs->OpenForWrites(target.platform(), target.cluster(), primary)
              .Wrap("open the restored cluster for writes after the replay"));
   if (restored.plan.rebuild_deferred) {

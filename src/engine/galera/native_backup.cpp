@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
@@ -184,6 +185,7 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
   HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
              .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
   HS_TRY(ReadOnlyBeforeReplay(cluster, plan.target, options));
+  core::Failpoint("native-restore-started");
   for (const auto& node : plan.rebuild) {
     // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
     // position from InnoDB when grastate.dat is missing, and a node that committed after the
@@ -206,6 +208,7 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
     HS_TRY(RejoinNode(platform, cluster, node, options.heal)
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
     HS_TRY(ReadOnlyBeforeReplay(cluster, node, options));
+    core::Failpoint("native-restore-recloned");
   }
   return core::Status::Ok();
 }

@@ -2,6 +2,7 @@
 // mariadb-backup tree, then the replicas re-cloned from it.
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/held_data_judge.h"
@@ -194,6 +195,7 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
   HS_TRY(WaitAnswers(cluster, target, options));
   HS_TRY(BecomePrimary(cluster, target, Fact(plan.facts, "gtid_position"), options));
   Log(options, "'" + target.name + "' runs on the restored data");
+  core::Failpoint("native-restore-started");
   if (plan.rebuild_deferred) {
     return core::Status::Ok();
   }
@@ -206,6 +208,7 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
     HS_TRY(HealReplica(platform, cluster, replica, target, options.heal)
                .Wrap("rebuild '" + replica.name + "' from the restored '" + target.name + "'"));
     Log(options, "'" + replica.name + "' rebuilt from '" + target.name + "' and replicating");
+    core::Failpoint("native-restore-recloned");
   }
   return core::Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/failpoint.h"
 #include "core/fd.h"
 #include "core/log.h"
 #include "engine/mariadb/binlog_events.h"
@@ -162,6 +163,8 @@ core::Status Apply(MariadbConnection& conn, const RelayLogLayout& layout, uint32
   // No UNTIL: the applier checks an UNTIL position only when it reads the next event, and the
   // input ends at the target, so it would never fire; the wait below ends at the target's GTID.
   HS_TRY(conn.Execute("START SLAVE SQL_THREAD"));
+  // Killed here, the server goes on applying the relay logs without us.
+  core::Failpoint("binlog-restore-replaying");
   return WaitForStop(conn, stop_state);
 }
 

@@ -2,6 +2,7 @@
 // other instances re-cloned from it.
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/native_restore_steps.h"
@@ -252,9 +253,12 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
     HS_TRY(WriteRecoverySettings(platform, cluster, target, *options.recovery));
     Log(options, "'" + target.name + "' replays archived WAL up to " + options.recovery->target);
   }
+  core::Failpoint("native-restore-configured");
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   HS_TRY(WaitUntilWritable(platform, cluster, target, options));
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
+  // A point-in-time restore: promoted, its target not yet checked.
+  core::Failpoint("native-restore-started");
   if (options.recovery) {
     core::Status reached =
         CheckTargetReached(platform, cluster, target, *options.recovery, options);
@@ -272,6 +276,7 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)
                .Wrap("re-clone '" + standby.name + "' from the restored '" + target.name + "'"));
     Log(options, "'" + standby.name + "' re-cloned from '" + target.name + "' and streaming");
+    core::Failpoint("native-restore-recloned");
   }
   return core::Status::Ok();
 }
