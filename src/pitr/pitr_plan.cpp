@@ -225,6 +225,9 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   plan.timeline = window.path.target();
   plan.last_timeline = window.segments[needed->range].timeline;
   plan.last_segment = needed->segment;
+  plan.reach_last = needed->range < window.last_range
+                        ? window.segments[needed->range].last.value_or(needed->segment)
+                        : window.reach.last;
   switch (target.kind) {
     case engine::RecoveryTargetKind::kTime: plan.target = RecoveryTimeText(target.time); break;
     case engine::RecoveryTargetKind::kPosition:

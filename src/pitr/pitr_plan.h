@@ -71,6 +71,9 @@ struct PointPlan {
   uint32_t timeline = 0;  // the timeline replay follows to the target (recovery_target_timeline)
   uint32_t last_timeline = 0;  // the last archived segment the replay needs, and its timeline
   uint64_t last_segment = 0;
+  // The newest archived segment replay could reach on last_timeline: past it the path leaves that
+  // timeline (its switch) or the archive has a gap. A time target's proof reads no further.
+  uint64_t reach_last = 0;
   std::string target;  // in the engine's syntax
 };
 

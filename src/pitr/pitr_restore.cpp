@@ -32,6 +32,53 @@ std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
   return facts;
 }
 
+// A time target stops replay only at a transaction record at or after it: without one in the
+// archive, recovery runs out of WAL and PostgreSQL refuses to start, after the data directory was
+// replaced (issue finding 3). Proven from the archived segments' contents before anything changes:
+// from the segment the plan needs (the first the server last wrote at or after the target; no
+// earlier one can hold such a record) up to the newest the replay can reach on that timeline.
+core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
+                                    const engine::Archiving& archiving, const WalCatalog& catalog,
+                                    const std::string& restore_command, const PointTarget& point,
+                                    PointPlan& plan) {
+  const platform::Instance* host = nullptr;
+  for (const auto& instance : target.cluster().instances) {
+    if (!instance.data_dir.empty()) {
+      host = &instance;
+      break;
+    }
+  }
+  if (host == nullptr) {
+    return core::Usage("no instance of '" + target.QualifiedName() +
+                       "' has a data directory in the inventory");
+  }
+  const int64_t micros = point.time.unix_seconds * 1000000 + point.time.nanos / 1000;
+  const auto segments = catalog.Segments(plan.last_timeline);
+  for (uint64_t segment = plan.last_segment; segment <= plan.reach_last; ++segment) {
+    auto archived = segments.find(segment);
+    if (archived == segments.end()) {
+      break;
+    }
+    HS_ASSIGN_OR_RETURN(bool holds, archiving.HoldsTransactionAtOrAfter(
+                                        target.platform(), target.cluster(), *host, restore_command,
+                                        archived->second->file.name,
+                                        host->data_dir + ".hasteward-time-proof", micros));
+    if (holds) {
+      plan.last_segment = segment;
+      return core::Status::Ok();
+    }
+  }
+  return core::Status(
+      core::ErrorCode::kSafetyStop,
+      "the archive holds no transaction at or after " + plan.target + " on timeline " +
+          std::to_string(plan.last_timeline) + " (read from '" +
+          archiving.SegmentFileName(plan.last_timeline, plan.last_segment) +
+          "' on): PostgreSQL "
+          "stops a time target only at a transaction, so the replay would run out of WAL first",
+      "nothing was changed; restore to an earlier time inside the window 'hasteward pitr status' "
+      "shows, or wait until the source commits and archives past the target");
+}
+
 }  // namespace
 
 core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& target,
@@ -49,6 +96,10 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
+  if (options.target.kind == engine::RecoveryTargetKind::kTime) {
+    HS_TRY(ProveTimeTargetReached(target, *archiving, catalog, options.restore_command,
+                                  options.target, result.plan));
+  }
   core::LogInfo(
       "point-in-time restore from base " +
           repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,

@@ -40,6 +40,25 @@ TEST(ArchiveEndProofTest, RecordsAfterTheReplayEndAreSeenInWaldumpOutput) {
   EXPECT_FALSE(WaldumpShowsRecords("  rmgr: not at a line's start\n"));
 }
 
+// A time target stops replay only at a transaction record at or after it (pg_waldump -r
+// Transaction, TZ=UTC): commits, aborts and their prepared forms count, other records do not.
+TEST(ArchiveEndProofTest, TransactionsAtOrAfterATimeAreFoundInWaldumpOutput) {
+  const std::string dump =
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000140, prev "
+      "0/03000108, desc: COMMIT 2026-11-25 13:08:37.005541 UTC\n"
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        736, lsn: 0/03000188, prev "
+      "0/03000140, desc: ABORT_PREPARED 736: 2026-11-25 13:08:38 UTC\n";
+  constexpr int64_t kCommit = int64_t{1795612117} * 1000000 + 5541;  // 13:08:37.005541 UTC
+  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit));
+  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit + 1));  // the prepared abort, a second later
+  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit + 994459));
+  EXPECT_FALSE(HoldsTransactionAtOrAfter(dump, kCommit + 994460));
+  EXPECT_FALSE(HoldsTransactionAtOrAfter(
+      "rmgr: XLOG len (rec/tot): 114/114, tx: 0, lsn: 0/03000200, prev 0/03000188, desc: "
+      "CHECKPOINT_ONLINE redo 0/30001C8; tli 1; 2026-11-25 13:09:00 UTC\n",
+      0));
+}
+
 TEST(ArchiveEndProofTest, RestoreCommandGetsTheServersSubstitutions) {
   EXPECT_EQ(ExpandRestoreCommand("'/bin/hs' wal-fetch --x 100%% \"%f\" \"%p\" %r",
                                  "0000000100000000"

@@ -156,6 +156,25 @@ TEST_F(PitrTest, RestoreUntilTimeKeepsRowsBeforeItAndNotAfter) {
   EXPECT_EQ(listed[0]["id"], base);
 }
 
+// Issue finding 3: PostgreSQL stops a time target only at a transaction record. A segment the
+// server last wrote after the target (here: a checkpoint and a switch, no commit) made the plan
+// say the archive reached it; the replay then ran out of WAL before the target and the server
+// refused to start, after the data directory had been replaced. The plan now reads the archived
+// segments' transactions and refuses before anything changes.
+TEST_F(PitrTest, ATimeTargetPastTheArchivesLastTransactionIsRefusedBeforeAnythingChanges) {
+  ASSERT_FALSE(NativeBackup().empty());
+  Mark("r1");
+  std::string t = Now();
+  Sql("CHECKPOINT");
+  SwitchAndWaitArchived();  // written after t, holding no transaction after it
+  auto refused = RestoreUntil("--until", t);
+  EXPECT_EQ(refused.exit_code, 24) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("holds no transaction at or after"), std::string::npos) << refused.err;
+  ASSERT_EQ(Hs("instance", {"start", "-i", "0"}).exit_code, 0);
+  EXPECT_EQ(Markers(), "r1\n") << "the data directory was never replaced";
+  EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
+}
+
 TEST_F(PitrTest, RestoreAcrossABaseBackupBoundaryPicksTheNewestBaseBeforeTheTarget) {
   std::string first = NativeBackup();
   Mark("r1");

@@ -1,6 +1,68 @@
 #include "engine/postgres/archive_end_proof.h"
 
+#include <ctime>
+#include <regex>
+
+#include "engine/client_tools.h"
+
 namespace hasteward::engine::postgres {
+
+namespace {
+
+// $0 pg_waldump, $1 a scratch directory, $2 the fetch command (writing into it), $3 the file
+// name, then pg_waldump's options. Prints "hasteward-fetch-failed <exit>" when the fetch failed.
+constexpr char kDumpArchived[] =
+    "d=\"$1\"; fetch=\"$2\"; f=\"$3\"; shift 3; rm -rf -- \"$d\"; mkdir -p -- \"$d\" || exit 1; "
+    "sh -c \"$fetch\" || { rc=$?; rm -rf -- \"$d\"; echo \"hasteward-fetch-failed $rc\"; exit 0; "
+    "}; TZ=UTC \"$0\" -p \"$d\" \"$@\" \"$f\" 2>&1; rm -rf -- \"$d\"; true";
+
+}  // namespace
+
+core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
+                                           const platform::Cluster& cluster,
+                                           const platform::Instance& instance,
+                                           const std::string& restore_command,
+                                           const std::string& name, const std::string& scratch,
+                                           const std::vector<std::string>& waldump_args) {
+  std::vector<std::string> argv = {
+      "sh",          "-c",
+      kDumpArchived, ToolPath(instance, "pg_waldump"),
+      scratch,       ExpandRestoreCommand(restore_command, name, scratch + "/" + name),
+      name};
+  argv.insert(argv.end(), waldump_args.begin(), waldump_args.end());
+  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(platform, cluster, instance, argv));
+  if (out.rfind("hasteward-fetch-failed", 0) == 0) {
+    return core::Status(
+        core::ErrorCode::kStorage,
+        "fetching the archived '" + name + "' failed (" + out.substr(0, out.find('\n')) + ")",
+        "check the repository ('hasteward check', 'hasteward pitr status')");
+  }
+  return out;
+}
+
+bool HoldsTransactionAtOrAfter(std::string_view output, int64_t unix_micros) {
+  static const std::regex kRecord(
+      R"(desc: (?:COMMIT|ABORT)(?:_PREPARED)? (?:\d+: )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? UTC)");
+  const std::string text(output);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kRecord);
+       it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    std::tm civil{};
+    civil.tm_year = std::stoi(m[1]) - 1900;
+    civil.tm_mon = std::stoi(m[2]) - 1;
+    civil.tm_mday = std::stoi(m[3]);
+    civil.tm_hour = std::stoi(m[4]);
+    civil.tm_min = std::stoi(m[5]);
+    civil.tm_sec = std::stoi(m[6]);
+    std::string fraction = m[7].matched ? m[7].str() : "";
+    fraction.resize(6, '0');
+    const int64_t micros = static_cast<int64_t>(::timegm(&civil)) * 1000000 + std::stoll(fraction);
+    if (micros >= unix_micros) {
+      return true;
+    }
+  }
+  return false;
+}
 
 ReplayEndVerdict JudgeReplayEnd(uint64_t replay_end, uint64_t segment_start,
                                 uint64_t segment_bytes) {

@@ -8,8 +8,28 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "platform/platform.h"
 
 namespace hasteward::engine::postgres {
+
+// pg_waldump's output (stdout and stderr, TZ=UTC) over the archived file `name`, fetched with the
+// server's `restore_command` into `scratch` on `instance`'s host (as its OS user), with
+// `waldump_args` before the file name. The scratch directory is removed afterwards. kStorage when
+// the fetch failed (naming its exit status).
+core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
+                                           const platform::Cluster& cluster,
+                                           const platform::Instance& instance,
+                                           const std::string& restore_command,
+                                           const std::string& name, const std::string& scratch,
+                                           const std::vector<std::string>& waldump_args);
+
+// Whether `pg_waldump -r Transaction` output (TZ=UTC) holds a transaction record (commit, abort,
+// or their prepared forms) whose time is at or after `unix_micros`: where PostgreSQL stops replay
+// for a time target (recovery_target_time is checked at transaction records only).
+bool HoldsTransactionAtOrAfter(std::string_view output, int64_t unix_micros);
 
 enum class ReplayEndVerdict {
   kConsumed,       // replay reached the segment's end (a switch record ends it there)

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
@@ -210,6 +211,16 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
     }
   }
   return core::Status::Ok();
+}
+
+core::Result<bool> PgArchiving::HoldsTransactionAtOrAfter(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const platform::Instance& instance, const std::string& restore_command, const std::string& name,
+    const std::string& scratch, int64_t unix_micros) const {
+  HS_ASSIGN_OR_RETURN(std::string dump,
+                      DumpArchivedFile(platform, cluster, instance, restore_command, name, scratch,
+                                       {"-r", "Transaction"}));
+  return postgres::HoldsTransactionAtOrAfter(dump, unix_micros);
 }
 
 core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& platform,

@@ -28,6 +28,12 @@ class PgArchiving : public Archiving {
                                const ArchiveCommands& commands) override;
   core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                 const platform::Cluster& cluster) override;
+  core::Result<bool> HoldsTransactionAtOrAfter(platform::Platform& platform,
+                                               const platform::Cluster& cluster,
+                                               const platform::Instance& instance,
+                                               const std::string& restore_command,
+                                               const std::string& name, const std::string& scratch,
+                                               int64_t unix_micros) const override;
 
  private:
   DumpSource& planner_;

@@ -3,7 +3,6 @@
 #include "engine/postgres/recovery_target.h"
 
 #include "core/log.h"
-#include "engine/client_tools.h"
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
@@ -22,13 +21,6 @@ constexpr char kRecoveryConfig[] =
     "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
 // $1 data dir: segments wal-fetch prefetched past the target.
 constexpr char kDropPrefetched[] = "rm -rf -- \"$1/pg_wal/hasteward-prefetch\"";
-// $0 pg_waldump, $1 a scratch directory, $2 the restore command fetching the newest archived
-// segment into it, $3 where replay ended, $4 the segment's file name: the archived segment's
-// records from where replay ended ("hasteward-fetch-failed <exit>" when the fetch failed).
-constexpr char kArchivedRecordsAfter[] =
-    "d=\"$1\"; rm -rf -- \"$d\"; mkdir -p -- \"$d\" || exit 1; "
-    "sh -c \"$2\" || { rc=$?; rm -rf -- \"$d\"; echo \"hasteward-fetch-failed $rc\"; exit 0; }; "
-    "\"$0\" -p \"$d\" -s \"$3\" \"$4\" 2>&1; rm -rf -- \"$d\"; true";
 constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "recovery_target_lsn",
                                                    "recovery_target_action",
                                                    "recovery_target_timeline"};
@@ -118,21 +110,10 @@ core::Status ProveArchiveEndReplayed(platform::Platform& platform, const platfor
       return StoppedEarly(target, recovery, replay_end, "replay never read it");
     case ReplayEndVerdict::kReadSegment: break;
   }
-  const std::string scratch = target.data_dir + "/pg_wal/hasteward-end-proof";
   HS_ASSIGN_OR_RETURN(
       std::string dump,
-      RunOnInstance(platform, cluster, target,
-                    {"sh", "-c", kArchivedRecordsAfter, ToolPath(target, "pg_waldump"), scratch,
-                     ExpandRestoreCommand(recovery.restore_command, recovery.last_file,
-                                          scratch + "/" + recovery.last_file),
-                     replay_end, recovery.last_file}));
-  if (dump.rfind("hasteward-fetch-failed", 0) == 0) {
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "cannot prove '" + target.name +
-                            "' replayed the archive's newest segment '" + recovery.last_file +
-                            "': fetching it again failed (" + dump + ")",
-                        "check the repository ('hasteward check') and run the restore again");
-  }
+      DumpArchivedFile(platform, cluster, target, recovery.restore_command, recovery.last_file,
+                       target.data_dir + "/pg_wal/hasteward-end-proof", {"-s", replay_end}));
   if (WaldumpShowsRecords(dump)) {
     return StoppedEarly(target, recovery, replay_end, "the archived copy holds records after it");
   }
