@@ -59,6 +59,15 @@ struct RecoveryRequest {
   std::string last_file;
 };
 
+// An archived file read where an instance lives: the server's `restore_command` fetches `name`
+// into `scratch` on `instance`'s host, as its OS user; the scratch directory is removed afterwards.
+struct ArchivedFileRead {
+  const platform::Instance* instance = nullptr;
+  std::string restore_command;
+  std::string name;
+  std::string scratch;
+};
+
 // The commands a server runs to archive and fetch its files (built by the pitr layer; they name
 // the repository and a password file, never a password).
 struct ArchiveCommands {
@@ -119,15 +128,14 @@ class Archiving {
   // cannot be reached.
   virtual core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                         const platform::Cluster& cluster) = 0;
-  // Whether the archived segment `name` holds a transaction record at or after `unix_micros`
-  // (UTC), read from its contents: fetched with `restore_command` onto `instance`'s host into
-  // `scratch` (removed afterwards). A time target stops replay only at such a record, so a plan
-  // proves with it, before anything changes, that replay will stop at the target rather than run
-  // out of WAL (segment modification times only bound where to look).
-  virtual core::Result<bool> HoldsTransactionAtOrAfter(
-      platform::Platform& platform, const platform::Cluster& cluster,
-      const platform::Instance& instance, const std::string& restore_command,
-      const std::string& name, const std::string& scratch, int64_t unix_micros) const = 0;
+  // Whether the archived segment `read.name` holds a transaction record at or after
+  // `unix_micros` (UTC), read from its contents. A time target stops replay only at such a
+  // record, so a plan proves with it, before anything changes, that replay will stop at the
+  // target rather than run out of WAL (segment modification times only bound where to look).
+  virtual core::Result<bool> HoldsTransactionAtOrAfter(platform::Platform& platform,
+                                                       const platform::Cluster& cluster,
+                                                       const ArchivedFileRead& read,
+                                                       int64_t unix_micros) const = 0;
 };
 
 }  // namespace hasteward::engine

@@ -60,9 +60,12 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
       break;
     }
     HS_ASSIGN_OR_RETURN(bool holds, archiving.HoldsTransactionAtOrAfter(
-                                        target.platform(), target.cluster(), *host, restore_command,
-                                        archived->second->file.name,
-                                        host->data_dir + ".hasteward-time-proof", micros));
+                                        target.platform(), target.cluster(),
+                                        {.instance = host,
+                                         .restore_command = restore_command,
+                                         .name = archived->second->file.name,
+                                         .scratch = host->data_dir + ".hasteward-time-proof"},
+                                        micros));
     if (holds) {
       plan.last_segment = segment;
       return core::Status::Ok();

@@ -20,17 +20,16 @@ constexpr char kDumpArchived[] =
 
 core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
                                            const platform::Cluster& cluster,
-                                           const platform::Instance& instance,
-                                           const std::string& restore_command,
-                                           const std::string& name, const std::string& scratch,
+                                           const ArchivedFileRead& read,
                                            const std::vector<std::string>& waldump_args) {
+  const std::string& name = read.name;
   std::vector<std::string> argv = {
       "sh",          "-c",
-      kDumpArchived, ToolPath(instance, "pg_waldump"),
-      scratch,       ExpandRestoreCommand(restore_command, name, scratch + "/" + name),
+      kDumpArchived, ToolPath(*read.instance, "pg_waldump"),
+      read.scratch,  ExpandRestoreCommand(read.restore_command, name, read.scratch + "/" + name),
       name};
   argv.insert(argv.end(), waldump_args.begin(), waldump_args.end());
-  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(platform, cluster, instance, argv));
+  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(platform, cluster, *read.instance, argv));
   if (out.rfind("hasteward-fetch-failed", 0) == 0) {
     return core::Status(
         core::ErrorCode::kStorage,

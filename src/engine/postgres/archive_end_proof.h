@@ -11,19 +11,17 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/archiving.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine::postgres {
 
-// pg_waldump's output (stdout and stderr, TZ=UTC) over the archived file `name`, fetched with the
-// server's `restore_command` into `scratch` on `instance`'s host (as its OS user), with
-// `waldump_args` before the file name. The scratch directory is removed afterwards. kStorage when
-// the fetch failed (naming its exit status).
+// pg_waldump's output (stdout and stderr, TZ=UTC) over the archived file `read` names, fetched as
+// it says, with `waldump_args` before the file name. kStorage when the fetch failed (naming its
+// exit status).
 core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
                                            const platform::Cluster& cluster,
-                                           const platform::Instance& instance,
-                                           const std::string& restore_command,
-                                           const std::string& name, const std::string& scratch,
+                                           const ArchivedFileRead& read,
                                            const std::vector<std::string>& waldump_args);
 
 // Whether `pg_waldump -r Transaction` output (TZ=UTC) holds a transaction record (commit, abort,

@@ -213,13 +213,12 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   return core::Status::Ok();
 }
 
-core::Result<bool> PgArchiving::HoldsTransactionAtOrAfter(
-    platform::Platform& platform, const platform::Cluster& cluster,
-    const platform::Instance& instance, const std::string& restore_command, const std::string& name,
-    const std::string& scratch, int64_t unix_micros) const {
+core::Result<bool> PgArchiving::HoldsTransactionAtOrAfter(platform::Platform& platform,
+                                                          const platform::Cluster& cluster,
+                                                          const ArchivedFileRead& read,
+                                                          int64_t unix_micros) const {
   HS_ASSIGN_OR_RETURN(std::string dump,
-                      DumpArchivedFile(platform, cluster, instance, restore_command, name, scratch,
-                                       {"-r", "Transaction"}));
+                      DumpArchivedFile(platform, cluster, read, {"-r", "Transaction"}));
   return postgres::HoldsTransactionAtOrAfter(dump, unix_micros);
 }
 

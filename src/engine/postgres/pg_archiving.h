@@ -30,9 +30,7 @@ class PgArchiving : public Archiving {
                                                 const platform::Cluster& cluster) override;
   core::Result<bool> HoldsTransactionAtOrAfter(platform::Platform& platform,
                                                const platform::Cluster& cluster,
-                                               const platform::Instance& instance,
-                                               const std::string& restore_command,
-                                               const std::string& name, const std::string& scratch,
+                                               const ArchivedFileRead& read,
                                                int64_t unix_micros) const override;
 
  private:
