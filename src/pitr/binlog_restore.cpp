@@ -225,6 +225,34 @@ core::Status CheckFinalPosition(const engine::ClusterHandle& target,
   return core::Status::Ok();
 }
 
+// The base restore of a point-in-time restore (its `reaches` set by the caller).
+engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) {
+  engine::NativeRestoreOptions native;
+  native.confirm_overwrite = options.confirm_overwrite;
+  native.force = options.force;
+  native.heal = options.heal;
+  // An instance holding no transaction past the archive's end loses nothing a later restore
+  // could not replay again; one past it (or of unknown position) needs consent.
+  native.confirm_rewind = options.confirm_rewind;
+  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
+  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
+  // state transfer, data directory moved aside, before it returns, and the replay then goes
+  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
+  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
+  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
+  // node writes the replayed write sets to its own binlog, so the archive can follow any node
+  // right after. Every node stays read-only until the check (stay_read_only); a write that still
+  // got through (an account with READ ONLY ADMIN) moves the final position past the target,
+  // which CheckFinalPosition refuses (kVerifyFailed).
+  native.rebuild_later = true;
+  // No application writes before the replay reached the target and its position was checked:
+  // a write into the half-replayed base would fork it from the archive's history, and a killed
+  // restore (the failpoint before the replay) would leave a writable database that is neither base
+  // nor target.
+  native.stay_read_only = true;
+  return native;
+}
+
 }  // namespace
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
@@ -263,29 +291,9 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");
     HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
   }
-  engine::NativeRestoreOptions native;
-  native.confirm_overwrite = options.confirm_overwrite;
-  native.force = options.force;
-  native.heal = options.heal;
-  // An instance holding no transaction past the archive's end loses nothing a later restore
-  // could not replay again; one past it (or of unknown position) needs consent.
-  native.confirm_rewind = options.confirm_rewind;
+  engine::NativeRestoreOptions native = NativeOptions(options);
   auto whole = PlanReplay(repo, cluster, files, catalog, *binlogs, BinlogTarget::EndOfArchive());
   native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
-  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
-  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
-  // state transfer, data directory moved aside, before it returns, and the replay then goes
-  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
-  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
-  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
-  // node writes the replayed write sets to its own binlog, so the archive can follow any node
-  // right after. A client writing through another node meanwhile moves the final position past
-  // the target, which the check below refuses (kVerifyFailed).
-  native.rebuild_later = true;
-  // No application writes before the replay reached the target and its position was checked:
-  // a write into the half-replayed base would fork it from the archive's history, and a killed
-  // restore (failpoint below) would leave a writable database that is neither base nor target.
-  native.stay_read_only = true;
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;
