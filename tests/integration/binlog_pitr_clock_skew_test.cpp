@@ -62,8 +62,8 @@ class SkewedHostStory : public StorySuite<Suite> {
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   }
   static void Archive() {
-    auto run = Skewed({"archive", "binlog", "-e", "mariadb", "-c", Base::sc_->cluster().name,
-                       "-n", "sk"});
+    auto run =
+        Skewed({"archive", "binlog", "-e", "mariadb", "-c", Base::sc_->cluster().name, "-n", "sk"});
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   }
   static void Insert(int id, const std::string& note) {
@@ -90,7 +90,8 @@ class SkewedHostStory : public StorySuite<Suite> {
   }
   // Commits `before`, takes the target in the server's clock in a second of its own, commits
   // `after`; returns the target.
-  static std::string RowsAroundATarget(int id, const std::string& before, const std::string& after) {
+  static std::string RowsAroundATarget(int id, const std::string& before,
+                                       const std::string& after) {
     Insert(id, before);
     int64_t target = ServerSecondAfter(ServerSecond());
     ServerSecondAfter(target);
