@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
@@ -18,25 +19,47 @@ namespace hasteward::pitr {
 
 namespace {
 
-constexpr int64_t kNanosPerSecond = 1000000000;
-
 uint64_t NowNanos() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    core::SystemClock::Get().Now().time_since_epoch())
                                    .count());
 }
 
-// The base's own transactions must all be at or before a time target: a backup taken while the
-// target passed holds transactions after it that no replay can take back.
+// The GTID domain of one element of a GTID state ("0-1-42" -> "0").
+std::string DomainOf(const std::string& gtid) {
+  return gtid.substr(0, gtid.find('-'));
+}
+
+// Whether the base at `base_state` holds nothing committed after a time target, judged in the
+// source's clock: by the commit times of its own transactions in the archive, never by the
+// snapshot's time, which the host that ran the backup stamped (a skewed host would move the base
+// across the target). A base whose last transaction of an archived domain is not in the archive
+// (it was never archived, or pruned) has no known time and is no base for a time target.
 bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
                     const engine::BinlogArchiving& binlogs, const std::string& base_state,
                     int64_t target_time) {
+  std::vector<std::string> included;
+  std::set<std::string> archived_domains;
   for (const LoadedBinlogFile& file : files) {
     for (const auto& span : file.spans) {
-      if (static_cast<int64_t>(span.time) > target_time &&
-          binlogs.StateIncludes(base_state, span.gtid)) {
+      archived_domains.insert(DomainOf(span.gtid));
+      if (!binlogs.StateIncludes(base_state, span.gtid)) {
+        continue;
+      }
+      if (static_cast<int64_t>(span.time) > target_time) {
         return false;
       }
+      included.push_back(span.gtid);
+    }
+  }
+  const std::string archived_base = binlogs.MergeGtidStates(included);
+  for (size_t start = 0; start < base_state.size();) {
+    size_t end = std::min(base_state.find(',', start), base_state.size());
+    std::string last = base_state.substr(start, end - start);
+    start = end + 1;
+    if (archived_domains.count(DomainOf(last)) != 0 &&
+        !binlogs.StateIncludes(archived_base, last)) {
+      return false;
     }
   }
   return true;
@@ -50,6 +73,20 @@ std::string DescribeTarget(const BinlogTarget& target) {
     case BinlogTargetKind::kWholeArchive: break;
   }
   return "the whole archive";
+}
+
+core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& target) {
+  std::string last = walk.last_gtid.empty()
+                         ? "the base's position"
+                         : "GTID " + walk.last_gtid + ", committed " +
+                               repo::LocalTimeFromUnix(walk.last_time, 0).Format();
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      DescribeTarget(target) + " is past the archive's last transaction (" + last +
+                          " in the source's clock); nothing was changed",
+                      "a time target must lie before a transaction the archive holds: run "
+                      "'hasteward archive binlog' once the source committed again, or restore to "
+                      "the archive's end with --until-gtid " +
+                          (walk.state.empty() ? std::string("GTID") : walk.state));
 }
 
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
@@ -68,8 +105,7 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     }
     const std::string base_state = snapshot.TagValue("gtid_position");
     const bool to_time = target.kind == BinlogTargetKind::kTime;
-    if (to_time && (snapshot.time.unix_seconds > target.time_unix ||
-                    !BaseEndsBefore(files, binlogs, base_state, target.time_unix))) {
+    if (to_time && !BaseEndsBefore(files, binlogs, base_state, target.time_unix)) {
       continue;
     }
     if (target.kind == BinlogTargetKind::kGtid && !binlogs.StateIncludes(target.gtid, base_state)) {
@@ -81,13 +117,12 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     }
     any_base = true;
     BinlogChainWalk walk = WalkBinlogChain(files, binlogs, base_state, target);
-    // A time target past the last archived transaction is reached only when the walk took every
-    // archived transaction (none is left behind a gap) and the archive was current after the
-    // target's second.
-    if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state) &&
-        catalog.last_archived_at_ns() >=
-            static_cast<uint64_t>((target.time_unix + 1) * kNanosPerSecond)) {
-      walk.reached = true;
+    // A time target is reached only at an archived transaction committed after it (the walk stops
+    // there): both times are the source's. Past the last archived transaction nothing says the
+    // source committed nothing more before the target; when the archive was last current is the
+    // archiving host's clock, which says nothing about the source's.
+    if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state)) {
+      return PastTheArchive(walk, target);
     }
     if (target.kind == BinlogTargetKind::kEndOfArchive &&
         TookEveryTransaction(files, binlogs, walk.state)) {
@@ -110,7 +145,9 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
   }
   if (!any_base) {
     return core::NotFound("no native base backup of '" + cluster.ns + "/" + cluster.name +
-                              "' is before " + DescribeTarget(target),
+                              "' is before " + DescribeTarget(target) +
+                              " (by its transactions' commit times in the archive, the source's "
+                              "clock)",
                           "take one with 'hasteward backup --method native'; 'hasteward get "
                           "backups' lists the backups");
   }
@@ -188,6 +225,34 @@ core::Status CheckFinalPosition(const engine::ClusterHandle& target,
   return core::Status::Ok();
 }
 
+// The base restore of a point-in-time restore (its `reaches` set by the caller).
+engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) {
+  engine::NativeRestoreOptions native;
+  native.confirm_overwrite = options.confirm_overwrite;
+  native.force = options.force;
+  native.heal = options.heal;
+  // An instance holding no transaction past the archive's end loses nothing a later restore
+  // could not replay again; one past it (or of unknown position) needs consent.
+  native.confirm_rewind = options.confirm_rewind;
+  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
+  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
+  // state transfer, data directory moved aside, before it returns, and the replay then goes
+  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
+  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
+  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
+  // node writes the replayed write sets to its own binlog, so the archive can follow any node
+  // right after. Every node stays read-only until the check (stay_read_only); a write that still
+  // got through (an account with READ ONLY ADMIN) moves the final position past the target,
+  // which CheckFinalPosition refuses (kVerifyFailed).
+  native.rebuild_later = true;
+  // No application writes before the replay reached the target and its position was checked:
+  // a write into the half-replayed base would fork it from the archive's history, and a killed
+  // restore (the failpoint before the replay) would leave a writable database that is neither base
+  // nor target.
+  native.stay_read_only = true;
+  return native;
+}
+
 }  // namespace
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
@@ -226,29 +291,9 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");
     HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
   }
-  engine::NativeRestoreOptions native;
-  native.confirm_overwrite = options.confirm_overwrite;
-  native.force = options.force;
-  native.heal = options.heal;
-  // An instance holding no transaction past the archive's end loses nothing a later restore
-  // could not replay again; one past it (or of unknown position) needs consent.
-  native.confirm_rewind = options.confirm_rewind;
+  engine::NativeRestoreOptions native = NativeOptions(options);
   auto whole = PlanReplay(repo, cluster, files, catalog, *binlogs, BinlogTarget::EndOfArchive());
   native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
-  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
-  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
-  // state transfer, data directory moved aside, before it returns, and the replay then goes
-  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
-  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
-  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
-  // node writes the replayed write sets to its own binlog, so the archive can follow any node
-  // right after. A client writing through another node meanwhile moves the final position past
-  // the target, which the check below refuses (kVerifyFailed).
-  native.rebuild_later = true;
-  // No application writes before the replay reached the target and its position was checked:
-  // a write into the half-replayed base would fork it from the archive's history, and a killed
-  // restore (failpoint below) would leave a writable database that is neither base nor target.
-  native.stay_read_only = true;
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
   result.bytes = restored.bytes;

@@ -6,7 +6,8 @@
 //   follows, and a later restore replays r4, never the abandoned r3;
 // - across a base-backup boundary with `--until-gtid`: the newest base before the target is used;
 // - after a switchover the archive continues on the new primary and a restore reaches its rows;
-// - a row committed 5 s before the target, with nothing after it, is restored;
+// - a target 5 s after the last archived row is refused (24, nothing changed) until a row after
+//   it is archived; then the row before it is restored;
 // - a missing piece in the middle: a restore past it is refused (24) before anything changes, a
 //   restore before it succeeds; `pitr status` names the missing bytes and where the archive
 //   resumes;
@@ -184,11 +185,20 @@ TEST_F(BinlogPitrTest, AfterASwitchoverARestoreReachesTheNewPrimarysRows) {
 }
 
 TEST_F(BinlogPitrTest, ARowCommittedFiveSecondsBeforeTheTargetIsThere) {
-  // Instance 1 is the primary since the switchover. Nothing is written after r_now: the archive
-  // being current after the target (a later cycle) is what says nothing more belongs before it.
+  // Instance 1 is the primary since the switchover. While nothing is archived after the target it
+  // is refused, nothing changed: an archive cycle after it (the archiving host's clock) does not
+  // say the source committed nothing more before it. An archived row after it does.
   Insert(1, 20, "now-5s");
   std::this_thread::sleep_for(std::chrono::seconds(5));
   std::string target = MarkTime();
+  Archive();
+  std::string rows_before = Rows(1);
+  auto refused = On("restore", {"--until", target, "--yes"});
+  EXPECT_EQ(refused.exit_code, kSafetyStopExit) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("past the archive's last transaction"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(Rows(1), rows_before);
+  Insert(1, 21, "after the target");
   Archive();
   auto restored = RestoreInto(1, {"--until", target});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
