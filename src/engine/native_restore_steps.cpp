@@ -23,15 +23,28 @@ constexpr char kSwapOut[] =
     "mv -- \"$1.hasteward-swap.tmp\" \"$1.hasteward-swap\"; "
     "if [ -e \"$1\" ]; then mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi";
 
-// $1 data dir, $2 staging dir. Phase two: the staging directory into place, the journal removed.
-constexpr char kSwapIn[] = "set -e; mv -- \"$2\" \"$1\"; rm -f -- \"$1.hasteward-swap\"";
+// $1 data dir, $2 staging dir, $3 the snapshot ID. Phase two: the staging directory into place,
+// the unfinished-restore record written (whole, by a rename), the journal removed.
+constexpr char kSwapIn[] =
+    "set -e; mv -- \"$2\" \"$1\"; "
+    "printf '%s\\n' \"$3\" > \"$1.hasteward-restoring.tmp\"; "
+    "mv -- \"$1.hasteward-restoring.tmp\" \"$1.hasteward-restoring\"; "
+    "rm -f -- \"$1.hasteward-swap\"";
+
+// $1 data dir: prints the snapshot ID of the unfinished restore recorded beside it, if any.
+constexpr char kReadUnfinished[] = "cat -- \"$1.hasteward-restoring\" 2>/dev/null || true";
+
+// $1 data dir: the record removed.
+constexpr char kClearUnfinished[] = "rm -f -- \"$1.hasteward-restoring\"";
 
 // $1 data dir, $2 staging dir. A journal left by a killed swap: with the data directory gone and
 // the staging directory there, phase two had not run (finish it); otherwise phase one had not
 // moved anything (drop the journal).
 constexpr char kCompleteSwap[] =
     "set -e; j=\"$1.hasteward-swap\"; if [ -f \"$j\" ]; then "
-    "if [ ! -e \"$1\" ] && [ -d \"$2\" ]; then mv -- \"$2\" \"$1\"; echo completed; fi; "
+    "if [ ! -e \"$1\" ] && [ -d \"$2\" ]; then mv -- \"$2\" \"$1\"; echo \"completed $(cat "
+    "\"$j\")\"; "
+    "fi; "
     "rm -f -- \"$j\"; fi";
 
 // $1 data dir, then paths relative to it to delete.
@@ -71,14 +84,58 @@ core::Status MakeStagingDirectory(platform::Platform& platform, const platform::
                                  .text = kCompleteSwap,
                                  .args = {target.data_dir, plan.staging_dir}}));
   if (completed.starts_with("completed")) {
+    std::string kept = completed.substr(std::string_view("completed ").size());
+    while (!kept.empty() && kept.back() == '\n')
+      kept.pop_back();
     core::LogWarn("completed the swap a stopped restore left half done: '" + target.data_dir +
-                  "' holds the tree it had restored and verified");
+                  "' holds the tree it had restored and verified; the previous data directory "
+                  "of '" +
+                  target.name + "' is kept at '" + kept + "'");
   }
   return RunScript(platform, cluster, plan.target,
                    {.what = "create the staging directory",
                     .text = kMakeStaging,
                     .args = {plan.staging_dir}})
       .status();
+}
+
+core::Result<std::vector<std::string>> StopUnfinishedRestores(platform::Platform& platform,
+                                                              const platform::Cluster& cluster,
+                                                              const std::string& snapshot_id) {
+  std::vector<std::string> unfinished;
+  for (const auto& instance : cluster.instances) {
+    if (instance.data_dir.empty())
+      continue;
+    HS_ASSIGN_OR_RETURN(std::string recorded, RunScript(platform, cluster, instance,
+                                                        {.what = "look for an unfinished restore",
+                                                         .text = kReadUnfinished,
+                                                         .args = {instance.data_dir}}));
+    if (recorded.substr(0, recorded.find('\n')) != snapshot_id)
+      continue;
+    unfinished.push_back(instance.name);
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
+    if (!running)
+      continue;
+    core::LogWarn("stopping '" + instance.name +
+                  "': it runs on the unfinished restore of snapshot " + snapshot_id.substr(0, 8) +
+                  " that a stopped run left; the restore starts over and keeps its data directory");
+    HS_TRY(platform.StopInstance(cluster, instance).Wrap("stop '" + instance.name + "'"));
+  }
+  return unfinished;
+}
+
+core::Status ClearUnfinishedRestores(platform::Platform& platform,
+                                     const platform::Cluster& cluster) {
+  for (const auto& instance : cluster.instances) {
+    if (instance.data_dir.empty())
+      continue;
+    HS_TRY(RunScript(platform, cluster, instance,
+                     {.what = "clear the unfinished-restore record",
+                      .text = kClearUnfinished,
+                      .args = {instance.data_dir}})
+               .status());
+  }
+  return core::Status::Ok();
 }
 
 core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
@@ -96,14 +153,13 @@ core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platf
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "move the restored data into place",
                     .text = kSwapIn,
-                    .args = {target.data_dir, plan.staging_dir}})
+                    .args = {target.data_dir, plan.staging_dir, plan.snapshot_id}})
              .status());
   std::vector<std::string> args = {target.data_dir};
   args.insert(args.end(), remove.begin(), remove.end());
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "settle the restored data directory", .text = kSettle, .args = args})
              .status());
-  core::Failpoint("native-restore-swapped");
   if (!out.starts_with("kept "))
     return std::optional<std::string>();
   std::string kept_at = out.substr(5);

@@ -6,6 +6,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/restore/file_dumper.h"
@@ -216,7 +217,7 @@ core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
 core::Result<engine::NativeRestoreOptions> PassDiscardGate(
     const engine::ClusterHandle& target, engine::NativeBackup& native, repo::Repository& repo,
     const repo::Snapshot& snapshot, const engine::NativeRestoreOptions& options,
-    NativeRestoreResult& result) {
+    const std::vector<std::string>& unfinished, NativeRestoreResult& result) {
   const std::string name = "snapshot " + repo::IdToHex(snapshot.id).substr(0, 8);
   HS_ASSIGN_OR_RETURN(
       DiscardGateResult gate,
@@ -227,6 +228,7 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
            .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
            .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
            .confirm_rewind = options.confirm_rewind,
+           .unfinished = unfinished,
            .stamp = options.heal.stamp,
            .log = options.heal.log}));
   engine::NativeRestoreOptions gated = options;
@@ -249,7 +251,15 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
   HS_TRY(RefuseRemoteDataDirectories(platform, cluster));
   NativeRestoreResult result;
+  const std::string snapshot_id = repo::IdToHex(snapshot.id);
+  // A rerun after a kill: the instances the killed run left holding its output start over. Not
+  // before the overwrite is confirmed: the plan then refuses, and nothing may have been stopped.
+  std::vector<std::string> unfinished;
+  if (options.confirm_overwrite) {
+    HS_ASSIGN_OR_RETURN(unfinished, engine::StopUnfinishedRestores(platform, cluster, snapshot_id));
+  }
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
+  result.plan.snapshot_id = snapshot_id;
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
                 result.plan.reason);
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
@@ -308,13 +318,14 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
-  auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
+  auto gated = PassDiscardGate(target, *native, repo, snapshot, options, unfinished, result);
   if (!gated.ok()) {
     remove_staging();
     return gated.TakeStatus();
   }
   core::Failpoint("native-restore-gated");
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
+  HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));
   return result;
 }
 

@@ -8,6 +8,7 @@
 // terminated mid-stream saves nothing;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -133,6 +134,28 @@ class NativeBackupTest : public ::testing::Test {
                                                         ".hasteward-replaced-");
     }
     return n;
+  }
+
+  // TreeDigest of `dir` keyed by paths relative to it, so two directories' contents compare.
+  static std::map<std::string, std::string> ContentDigest(const std::string& dir) {
+    std::map<std::string, std::string> relative;
+    for (const auto& [path, digest] : TreeDigest(dir))
+      relative[path.substr(dir.size())] = digest;
+    return relative;
+  }
+
+  // Every path the output names as where a data directory of instance `ordinal` was kept ("kept
+  // the previous data directory of 'X' at 'P'", "... of 'X' is kept at 'P'").
+  std::vector<std::string> KeptPathsNamedIn(const std::string& output, int ordinal) {
+    std::vector<std::string> paths;
+    const std::string name = "data directory of '" + pg_->instance(ordinal).name + "' ";
+    for (size_t at = output.find(name); at != std::string::npos; at = output.find(name, at + 1)) {
+      size_t open = output.find("at '", at);
+      size_t close = open == std::string::npos ? open : output.find('\'', open + 4);
+      if (close != std::string::npos && output.find('\n', at) > close)
+        paths.push_back(output.substr(open + 4, close - open - 4));
+    }
+    return paths;
   }
 
   HastewardEnv hs_{"hs-native-", "native-test"};
@@ -532,6 +555,62 @@ TEST_F(NativeBackupTest, ARestoreKilledBetweenTheSwapsRenamesIsCompletedByTheRer
   EXPECT_EQ(KeptDirectoriesOf(0), 2);
   EXPECT_EQ(Checksums(0), before);
   EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+}
+
+// Issue 30: kill -9 at every step of a native restore into a cluster whose standby is re-cloned,
+// each time with a row newer than the snapshot on the stopped primary (consented:
+// --confirm-rewind). After the kill the primary's data directory is its old data, untouched, or the
+// restored tree with the old one complete where the output (or the swap journal) names it, never a
+// mixture or nothing; the rerun exits 0 with the snapshot's rows on both instances. The old data
+// directory, marked with a file, is found whole at a named path: nothing newer is gone without a
+// named copy.
+TEST_F(NativeBackupTest, ARestoreKilledAtEveryStepLeavesOldOrNewDataAndTheRerunFinishes) {
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  const std::string data_dir = pg_->instance(0).data_dir;
+  const std::vector<std::string> restore = {"restore", "--snapshot", id, "--yes",
+                                            "--confirm-rewind"};
+  const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg");
+  int round = 0;
+  for (const std::string failpoint :
+       {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
+        "native-restore-swap", "native-restore-swapped", "native-restore-configured",
+        "native-restore-started", "native-restore-recloned"}) {
+    SCOPED_TRACE(failpoint);
+    const std::string mark = "round " + std::to_string(++round);
+    Sql(0, "INSERT INTO events (body) VALUES (jsonb_build_object('newer', '" + mark + "'))");
+    ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+    WriteFile(data_dir + "/old-data-mark", mark);
+    const auto old_data = ContentDigest(data_dir);
+
+    auto killed = shop.Hs(restore, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.err;
+    const bool swapped = round > 3;
+    if (round == 4) {
+      EXPECT_FALSE(std::filesystem::exists(data_dir)) << "killed between the renames";
+      auto journal = core::ReadFileToString(data_dir + ".hasteward-swap");
+      ASSERT_TRUE(journal.ok()) << "the swap journal names the old data directory";
+      EXPECT_EQ(ContentDigest(journal->substr(0, journal->find('\n'))), old_data);
+    } else if (!swapped) {
+      EXPECT_EQ(ContentDigest(data_dir), old_data) << "the old data directory changed";
+    } else {
+      EXPECT_TRUE(std::filesystem::exists(data_dir + "/global/pg_control"));
+      EXPECT_FALSE(std::filesystem::exists(data_dir + "/old-data-mark")) << "a mixture";
+    }
+
+    auto rerun = shop.Hs(restore);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_EQ(Checksums(0), before);
+    EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+    EXPECT_EQ(Checksums(1), before) << "the standby was not re-cloned";
+    int whole_copies = 0;
+    for (const auto& kept : KeptPathsNamedIn(killed.err + rerun.err, 0))
+      whole_copies += ContentDigest(kept) == old_data;
+    EXPECT_EQ(whole_copies, 1) << "the old data directory is not kept whole at a named path\n"
+                               << killed.err << rerun.err;
+  }
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
 }
 
 }  // namespace
