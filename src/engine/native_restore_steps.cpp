@@ -11,25 +11,26 @@ namespace {
 
 constexpr char kMakeStaging[] = "rm -rf -- \"$1\" && mkdir -m 700 -- \"$1\"";
 
-// $1 data dir, $2 staging dir, $3 where the old data dir is kept. Phase one: the journal (written
-// whole by a rename), then the old data directory aside; prints "kept <path>". Same parent
-// directory: each mv is one rename(2). A kept path that exists (an earlier restore of the same
-// second) gets a ".N" suffix: `mv` into an existing directory would nest the data inside it.
+// $1 data dir, $2 staging dir, $3 where the old data dir is kept, $4 the snapshot ID. Phase one:
+// the journal and the unfinished-restore record (each written whole by a rename), then the old
+// data directory aside; prints "kept <path>". The record comes before the rename: from the first
+// rename on, the data directory (or its absence) is this restore's doing, which the rerun's gate
+// must not take for the cluster's newer data (a base whose WAL end cannot be read is "unknown").
+// Same parent directory: each mv is one rename(2). A kept path that exists (an earlier restore of
+// the same second) gets a ".N" suffix: `mv` into an existing directory would nest the data inside
+// it.
 constexpr char kSwapOut[] =
     "set -e; [ ! -e \"$1.hasteward-swap\" ] || { echo 'an interrupted swap is pending' >&2; exit "
     "1; }; "
     "k=\"$3\"; n=1; while [ -e \"$k\" ]; do k=\"$3.$n\"; n=$((n + 1)); done; "
     "printf '%s\\n' \"$k\" > \"$1.hasteward-swap.tmp\"; "
     "mv -- \"$1.hasteward-swap.tmp\" \"$1.hasteward-swap\"; "
+    "printf '%s\\n' \"$4\" > \"$1.hasteward-restoring.tmp\"; "
+    "mv -- \"$1.hasteward-restoring.tmp\" \"$1.hasteward-restoring\"; "
     "if [ -e \"$1\" ]; then mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi";
 
-// $1 data dir, $2 staging dir, $3 the snapshot ID. Phase two: the staging directory into place,
-// the unfinished-restore record written (whole, by a rename), the journal removed.
-constexpr char kSwapIn[] =
-    "set -e; mv -- \"$2\" \"$1\"; "
-    "printf '%s\\n' \"$3\" > \"$1.hasteward-restoring.tmp\"; "
-    "mv -- \"$1.hasteward-restoring.tmp\" \"$1.hasteward-restoring\"; "
-    "rm -f -- \"$1.hasteward-swap\"";
+// $1 data dir, $2 staging dir. Phase two: the staging directory into place, the journal removed.
+constexpr char kSwapIn[] = "set -e; mv -- \"$2\" \"$1\"; rm -f -- \"$1.hasteward-swap\"";
 
 // $1 data dir: prints the snapshot ID of the unfinished restore recorded beside it, if any.
 constexpr char kReadUnfinished[] = "cat -- \"$1.hasteward-restoring\" 2>/dev/null || true";
@@ -144,16 +145,17 @@ core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platf
                                                        const std::string& kept,
                                                        const std::vector<std::string>& remove) {
   const platform::Instance& target = plan.target;
-  HS_ASSIGN_OR_RETURN(std::string out,
-                      RunScript(platform, cluster, target,
-                                {.what = "move the data directory aside",
-                                 .text = kSwapOut,
-                                 .args = {target.data_dir, plan.staging_dir, kept}}));
+  HS_ASSIGN_OR_RETURN(
+      std::string out,
+      RunScript(platform, cluster, target,
+                {.what = "move the data directory aside",
+                 .text = kSwapOut,
+                 .args = {target.data_dir, plan.staging_dir, kept, plan.snapshot_id}}));
   core::Failpoint("native-restore-swap");
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "move the restored data into place",
                     .text = kSwapIn,
-                    .args = {target.data_dir, plan.staging_dir, plan.snapshot_id}})
+                    .args = {target.data_dir, plan.staging_dir}})
              .status());
   std::vector<std::string> args = {target.data_dir};
   args.insert(args.end(), remove.begin(), remove.end());

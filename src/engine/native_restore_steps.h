@@ -48,10 +48,10 @@ core::Status ClearUnfinishedRestores(platform::Platform& platform,
 // recorded in a journal beside the data directory ("<data dir>.hasteward-swap", naming `kept`)
 // before the first rename and removed after the second. A process killed between the two renames
 // (failpoint "native-restore-swap") leaves the journal; the next restore's MakeStagingDirectory
-// completes that swap. Once the tree is in place, plan.snapshot_id is recorded beside it
-// (StopUnfinishedRestores). The data directory is chmod 700 and `remove` (paths relative to it)
-// deleted from the new tree. Returns where the old data directory was kept (nullopt: there was
-// none).
+// completes that swap. Before the first rename, plan.snapshot_id is recorded beside the data
+// directory (StopUnfinishedRestores). The data directory is chmod 700 and `remove` (paths relative
+// to it) deleted from the new tree. Returns where the old data directory was kept (nullopt: there
+// was none).
 core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
                                                        const platform::Cluster& cluster,
                                                        const NativeRestorePlan& plan,

@@ -22,6 +22,7 @@
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
+#include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -134,28 +135,6 @@ class NativeBackupTest : public ::testing::Test {
                                                         ".hasteward-replaced-");
     }
     return n;
-  }
-
-  // TreeDigest of `dir` keyed by paths relative to it, so two directories' contents compare.
-  static std::map<std::string, std::string> ContentDigest(const std::string& dir) {
-    std::map<std::string, std::string> relative;
-    for (const auto& [path, digest] : TreeDigest(dir))
-      relative[path.substr(dir.size())] = digest;
-    return relative;
-  }
-
-  // Every path the output names as where a data directory of instance `ordinal` was kept ("kept
-  // the previous data directory of 'X' at 'P'", "... of 'X' is kept at 'P'").
-  std::vector<std::string> KeptPathsNamedIn(const std::string& output, int ordinal) {
-    std::vector<std::string> paths;
-    const std::string name = "data directory of '" + pg_->instance(ordinal).name + "' ";
-    for (size_t at = output.find(name); at != std::string::npos; at = output.find(name, at + 1)) {
-      size_t open = output.find("at '", at);
-      size_t close = open == std::string::npos ? open : output.find('\'', open + 4);
-      if (close != std::string::npos && output.find('\n', at) > close)
-        paths.push_back(output.substr(open + 4, close - open - 4));
-    }
-    return paths;
   }
 
   HastewardEnv hs_{"hs-native-", "native-test"};
@@ -581,34 +560,18 @@ TEST_F(NativeBackupTest, ARestoreKilledAtEveryStepLeavesOldOrNewDataAndTheRerunF
     const std::string mark = "round " + std::to_string(++round);
     Sql(0, "INSERT INTO events (body) VALUES (jsonb_build_object('newer', '" + mark + "'))");
     ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
-    WriteFile(data_dir + "/old-data-mark", mark);
-    const auto old_data = ContentDigest(data_dir);
+    auto old = OldDataDirectory::Mark(data_dir, pg_->instance(0).name, mark);
 
     auto killed = shop.Hs(restore, {{"HASTEWARD_FAILPOINT", failpoint}});
     ASSERT_EQ(killed.signal, SIGKILL) << killed.err;
-    const bool swapped = round > 3;
-    if (round == 4) {
-      EXPECT_FALSE(std::filesystem::exists(data_dir)) << "killed between the renames";
-      auto journal = core::ReadFileToString(data_dir + ".hasteward-swap");
-      ASSERT_TRUE(journal.ok()) << "the swap journal names the old data directory";
-      EXPECT_EQ(ContentDigest(journal->substr(0, journal->find('\n'))), old_data);
-    } else if (!swapped) {
-      EXPECT_EQ(ContentDigest(data_dir), old_data) << "the old data directory changed";
-    } else {
-      EXPECT_TRUE(std::filesystem::exists(data_dir + "/global/pg_control"));
-      EXPECT_FALSE(std::filesystem::exists(data_dir + "/old-data-mark")) << "a mixture";
-    }
+    old.ExpectOldOrRestored("global/pg_control");
 
     auto rerun = shop.Hs(restore);
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
     EXPECT_EQ(Checksums(0), before);
     EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
     EXPECT_EQ(Checksums(1), before) << "the standby was not re-cloned";
-    int whole_copies = 0;
-    for (const auto& kept : KeptPathsNamedIn(killed.err + rerun.err, 0))
-      whole_copies += ContentDigest(kept) == old_data;
-    EXPECT_EQ(whole_copies, 1) << "the old data directory is not kept whole at a named path\n"
-                               << killed.err << rerun.err;
+    old.ExpectKeptWholeAtANamedPath(killed.err + rerun.err);
   }
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
 }
