@@ -107,6 +107,9 @@ struct NativeRestorePlan {
   // checksum manifest while it was written (RestoredTreeCheck): CheckRestoredTree then need not
   // read the tree back for its checksums.
   bool checksums_checked = false;
+  // The restored snapshot's ID, set by the jobs layer: SwapInStaging records it beside the data
+  // directory until the restore finished (native_restore_steps.h, StopUnfinishedRestores).
+  std::string snapshot_id;
 };
 
 // Checks a restored tree against the checksums its backup recorded, file by file as the restore

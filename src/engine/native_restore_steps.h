@@ -29,13 +29,29 @@ core::Status CompleteNativeRestorePlan(const platform::Cluster& cluster,
 core::Status MakeStagingDirectory(platform::Platform& platform, const platform::Cluster& cluster,
                                   const NativeRestorePlan& plan);
 
+// The instances of `cluster` whose data directory is the unfinished output of a killed restore of
+// snapshot `snapshot_id`: SwapInStaging recorded it ("<data dir>.hasteward-restoring") and the
+// restore did not reach ClearUnfinishedRestores. A running one (the kill came after its start) is
+// stopped, so the rerun starts over on it: its data directory is moved aside and kept like any
+// other. Why: the plan refuses a running target, so without this a restore killed after the start
+// could not be rerun. Returns their names.
+core::Result<std::vector<std::string>> StopUnfinishedRestores(platform::Platform& platform,
+                                                              const platform::Cluster& cluster,
+                                                              const std::string& snapshot_id);
+
+// Removes every instance's unfinished-restore record: the restore is complete.
+core::Status ClearUnfinishedRestores(platform::Platform& platform,
+                                     const platform::Cluster& cluster);
+
 // Moves plan.staging_dir into the target's data directory and the old data directory (when there
 // is one) to `kept` (or `kept`.N when that exists), never deleting either: a two-phase swap
 // recorded in a journal beside the data directory ("<data dir>.hasteward-swap", naming `kept`)
 // before the first rename and removed after the second. A process killed between the two renames
 // (failpoint "native-restore-swap") leaves the journal; the next restore's MakeStagingDirectory
-// completes that swap. The data directory is chmod 700 and `remove` (paths relative to it) deleted
-// from the new tree. Returns where the old data directory was kept (nullopt: there was none).
+// completes that swap. Before the first rename, plan.snapshot_id is recorded beside the data
+// directory (StopUnfinishedRestores). The data directory is chmod 700 and `remove` (paths relative
+// to it) deleted from the new tree. Returns where the old data directory was kept (nullopt: there
+// was none).
 core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
                                                        const platform::Cluster& cluster,
                                                        const NativeRestorePlan& plan,

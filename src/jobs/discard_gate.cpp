@@ -1,5 +1,7 @@
 #include "jobs/discard_gate.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "engine/repair_exec.h"
@@ -79,12 +81,19 @@ core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
   std::vector<platform::Instance> holding;
   std::vector<platform::Instance> replaced = request.recloned;
   replaced.insert(replaced.begin(), request.stays_stopped);
+  DiscardGateResult result;
   for (const auto& instance : replaced) {
+    if (std::find(request.unfinished.begin(), request.unfinished.end(), instance.name) !=
+        request.unfinished.end()) {
+      Log(request, "replacing the unfinished restore a stopped run left on '" + instance.name +
+                       "' (its data directory is kept)");
+      result.keep_replaced = true;
+      continue;
+    }
     HS_ASSIGN_OR_RETURN(bool holds, HoldsData(target, instance));
     if (holds)
       holding.push_back(instance);
   }
-  DiscardGateResult result;
   if (holding.empty())
     return result;  // nothing to lose: every data directory is missing or empty
   // A re-cloned instance's position may only be readable from its running server (MariaDB).

@@ -29,6 +29,10 @@ struct DiscardGateRequest {
   std::map<std::string, std::string> reaches;
   std::string reaches_text;  // how the refusal names it ("snapshot 1a2b3c4d")
   bool confirm_rewind = false;
+  // Instances whose data directory is this restore's own unfinished output, left by a killed run
+  // (engine::StopUnfinishedRestores): not judged (it is the replacement, perhaps started, not
+  // newer data of the cluster's) but kept like newer data, with whatever was written to it since.
+  std::vector<std::string> unfinished;
   std::string stamp;  // the job tag of the captures
   engine::RepairLog log;
 };

@@ -6,6 +6,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/restore/file_dumper.h"
@@ -210,6 +211,65 @@ core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
   return core::Status::Ok();
 }
 
+// A tree left half-written is removed here, by this process: its directories belong to whoever
+// runs hasteward until the restore's last step sets their owners, so the instance's OS user, which
+// clears the staging directory before the next restore, could not remove them.
+void RemoveStaging(const engine::NativeRestorePlan& plan) {
+  std::error_code ignored;
+  std::filesystem::remove_all(plan.staging_dir, ignored);
+}
+
+// The snapshot's tree into result.plan.staging_dir, checked against its checksums (while written)
+// and by the engine (CheckRestoredTree); records its size in `result`. On failure the staging
+// directory is removed and the instance's data directory was not touched.
+core::Status RestoreIntoStaging(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                                repo::Repository& repo, const repo::Snapshot& snapshot,
+                                NativeRestoreResult& result) {
+  repo::TreeRestoreOptions tree_options;
+  tree_options.restore_owner = result.plan.restore_owner;
+  // The server started on the tree reads what it needs; keeping every restored page cached made
+  // the restore of a 1.5 GB data directory take 3.7 to 5.7 s instead of 3.1
+  // (docs/native-backups.md).
+  tree_options.drop_written_pages = true;
+  // The snapshot names where it keeps the data directory (a verification restores another
+  // cluster's snapshot into its scratch cluster).
+  std::string tree =
+      snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
+  HS_ASSIGN_OR_RETURN(std::unique_ptr<engine::RestoredTreeCheck> check,
+                      ChecksumCheckFor(native, repo, snapshot, tree));
+  if (check != nullptr) {
+    tree_options.file_check = [&check](const std::string& relative_path) {
+      return check->OpenFile(relative_path);
+    };
+  }
+  auto restored = repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
+  if (!restored.ok()) {
+    RemoveStaging(result.plan);
+    core::Status failed = restored.TakeStatus();
+    if (failed.code() == core::ErrorCode::kVerifyFailed) {
+      return failed;  // the check's own message and hint say what differs and what to do
+    }
+    return failed
+        .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
+        .WithHint("the instance's data directory was not touched; fix the cause and retry");
+  }
+  if (check != nullptr) {
+    core::Status checked = check->Finish();
+    if (!checked.ok()) {
+      RemoveStaging(result.plan);
+      return checked;
+    }
+    result.plan.checksums_checked = true;
+  }
+  result.bytes = restored->bytes;
+  result.files = restored->files;
+  core::Status verified =
+      native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
+  if (!verified.ok())
+    RemoveStaging(result.plan);
+  return verified;
+}
+
 // The discard gate (jobs/discard_gate.h) for the plan in `result`: the options FinishNativeRestore
 // runs with (keeping replaced data directories when the gate kept newer data), and the captures
 // recorded in `result`.
@@ -227,6 +287,7 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
            .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
            .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
            .confirm_rewind = options.confirm_rewind,
+           .unfinished = result.unfinished,
            .stamp = options.heal.stamp,
            .log = options.heal.log}));
   engine::NativeRestoreOptions gated = options;
@@ -249,72 +310,33 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
   HS_TRY(RefuseRemoteDataDirectories(platform, cluster));
   NativeRestoreResult result;
+  const std::string snapshot_id = repo::IdToHex(snapshot.id);
+  // A rerun after a kill: the instances the killed run left holding its output start over. Not
+  // before the overwrite is confirmed: the plan then refuses, and nothing may have been stopped.
+  if (options.confirm_overwrite) {
+    HS_ASSIGN_OR_RETURN(result.unfinished,
+                        engine::StopUnfinishedRestores(platform, cluster, snapshot_id));
+  }
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
+  result.plan.snapshot_id = snapshot_id;
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
                 result.plan.reason);
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));
   // The kill points of a native restore (docs/restore.md, "Killed mid-restore"): each one after a
   // step whose result a rerun must either redo or find in place.
   core::Failpoint("native-restore-prepared");
-  repo::TreeRestoreOptions tree_options;
-  tree_options.restore_owner = result.plan.restore_owner;
-  // The server started on the tree reads what it needs; keeping every restored page cached made
-  // the restore of a 1.5 GB data directory take 3.7 to 5.7 s instead of 3.1
-  // (docs/native-backups.md).
-  tree_options.drop_written_pages = true;
-  // The snapshot names where it keeps the data directory (a verification restores another
-  // cluster's snapshot into its scratch cluster).
-  std::string tree = snapshot.paths.empty() ? NativeDataPath(cluster) : snapshot.paths.front();
-  HS_ASSIGN_OR_RETURN(std::unique_ptr<engine::RestoredTreeCheck> check,
-                      ChecksumCheckFor(*native, repo, snapshot, tree));
-  if (check != nullptr) {
-    tree_options.file_check = [&check](const std::string& relative_path) {
-      return check->OpenFile(relative_path);
-    };
-  }
-  // A tree left half-written is removed here, by this process: its directories belong to
-  // whoever runs hasteward until the restore's last step sets their owners, so the instance's OS
-  // user, which clears the staging directory before the next restore, could not remove them.
-  auto remove_staging = [&result] {
-    std::error_code ignored;
-    std::filesystem::remove_all(result.plan.staging_dir, ignored);
-  };
-  auto restored = repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
-  if (!restored.ok()) {
-    remove_staging();
-    core::Status failed = restored.TakeStatus();
-    if (failed.code() == core::ErrorCode::kVerifyFailed) {
-      return failed;  // the check's own message and hint say what differs and what to do
-    }
-    return failed
-        .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
-        .WithHint("the instance's data directory was not touched; fix the cause and retry");
-  }
-  if (check != nullptr) {
-    core::Status checked = check->Finish();
-    if (!checked.ok()) {
-      remove_staging();
-      return checked;
-    }
-    result.plan.checksums_checked = true;
-  }
-  result.bytes = restored->bytes;
-  result.files = restored->files;
-  core::Status verified = native->CheckRestoredTree(platform, cluster, result.plan);
-  if (!verified.ok()) {
-    remove_staging();
-    return verified;
-  }
+  HS_TRY(RestoreIntoStaging(target, *native, repo, snapshot, result));
   core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
   auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
   if (!gated.ok()) {
-    remove_staging();
+    RemoveStaging(result.plan);
     return gated.TakeStatus();
   }
   core::Failpoint("native-restore-gated");
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
+  HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));
   return result;
 }
 

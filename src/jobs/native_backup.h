@@ -48,6 +48,9 @@ struct NativeRestoreResult {
   // Data newer than the snapshot that the restore replaced with consent, captured as diverged
   // snapshots before it changed anything: "<snapshot id> <path>" (jobs/discard_gate.h).
   std::vector<std::string> captured;
+  // Instances whose data directory a killed run of this restore had left holding its unfinished
+  // output (engine::StopUnfinishedRestores): stopped if running, restored again, the old kept.
+  std::vector<std::string> unfinished;
 };
 
 // Restores a native snapshot of the cluster: the engine plans (and refuses) first, the discard gate

@@ -8,6 +8,7 @@
 // terminated mid-stream saves nothing;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
+#include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -532,6 +534,46 @@ TEST_F(NativeBackupTest, ARestoreKilledBetweenTheSwapsRenamesIsCompletedByTheRer
   EXPECT_EQ(KeptDirectoriesOf(0), 2);
   EXPECT_EQ(Checksums(0), before);
   EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+}
+
+// Issue 30: kill -9 at every step of a native restore into a cluster whose standby is re-cloned,
+// each time with a row newer than the snapshot on the stopped primary (consented:
+// --confirm-rewind). After the kill the primary's data directory is its old data, untouched, or the
+// restored tree with the old one complete where the output (or the swap journal) names it, never a
+// mixture or nothing; the rerun exits 0 with the snapshot's rows on both instances. The old data
+// directory, marked with a file, is found whole at a named path: nothing newer is gone without a
+// named copy.
+TEST_F(NativeBackupTest, ARestoreKilledAtEveryStepLeavesOldOrNewDataAndTheRerunFinishes) {
+  std::string before = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  const std::string data_dir = pg_->instance(0).data_dir;
+  const std::vector<std::string> restore = {"restore", "--snapshot", id, "--yes",
+                                            "--confirm-rewind"};
+  const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg");
+  int round = 0;
+  for (const std::string failpoint :
+       {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
+        "native-restore-swap", "native-restore-swapped", "native-restore-configured",
+        "native-restore-started", "native-restore-recloned"}) {
+    SCOPED_TRACE(failpoint);
+    const std::string mark = "round " + std::to_string(++round);
+    Sql(0, "INSERT INTO events (body) VALUES (jsonb_build_object('newer', '" + mark + "'))");
+    ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+    auto old = OldDataDirectory::Mark(data_dir, pg_->instance(0).name, mark);
+
+    auto killed = shop.Hs(restore, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.err;
+    old.ExpectOldOrRestored("global/pg_control");
+
+    auto rerun = shop.Hs(restore);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_EQ(Checksums(0), before);
+    EXPECT_EQ(Sql(0, "SELECT pg_is_in_recovery()"), "f\n");
+    EXPECT_EQ(Checksums(1), before) << "the standby was not re-cloned";
+    old.ExpectKeptWholeAtANamedPath(killed.err + rerun.err);
+  }
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1\n");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 // and leaves no node desynced; restore --dry-run and --method see the snapshot's method.
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
+#include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
 
@@ -194,6 +196,47 @@ TEST_F(NativeMariadbTest, DestroyedPrimaryIsRestoredAndTheReplicaReplicatesAgain
   EXPECT_TRUE(ConvergesTo(1, before)) << "the replica was not rebuilt from the restored primary";
   EXPECT_TRUE(Replicates(0, 1, 900001)) << "the replica does not replicate after the restore";
   EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+// Issue 30: kill -9 at every step of a native restore of a replication cluster, each time with a
+// row newer than the snapshot on the stopped primary (consented: --confirm-rewind): the primary's
+// data directory is its old data, untouched, or the restored tree with the old one complete where
+// the output (or the swap journal) names it; the rerun exits 0, the primary holds the snapshot's
+// rows at its GTID and the replica is rebuilt from it.
+TEST_F(NativeMariadbTest, ARestoreKilledAtEveryStepLeavesOldOrNewDataAndTheRerunFinishes) {
+  Up(EngineKind::kMariadb, 2);
+  std::string before = Checksums(0);
+  ASSERT_TRUE(ConvergesTo(1, before));
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  const std::string gtid = Sql(0, "SELECT @@global.gtid_binlog_pos");
+  const std::string data_dir = db_->instance(0).data_dir;
+  const ClusterEnv shop = ClusterEnv::On(hs_, *db_, kind_);
+  const std::vector<std::string> restore = {"restore", "--snapshot", id, "--yes",
+                                            "--confirm-rewind"};
+  int round = 0;
+  for (const std::string failpoint :
+       {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
+        "native-restore-swap", "native-restore-swapped", "native-restore-started",
+        "native-restore-recloned"}) {
+    SCOPED_TRACE(failpoint);
+    const std::string mark = "round " + std::to_string(++round);
+    Sql(0, "INSERT INTO shop.events (body) VALUES ('" + mark + "')");
+    ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+    auto old = OldDataDirectory::Mark(data_dir, db_->instance(0).name, mark);
+
+    auto killed = shop.Hs(restore, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.err;
+    old.ExpectOldOrRestored("ibdata1");
+
+    auto rerun = shop.Hs(restore);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_EQ(Checksums(0), before);
+    EXPECT_EQ(Sql(0, "SELECT @@global.gtid_binlog_pos"), gtid);
+    EXPECT_TRUE(ConvergesTo(1, before)) << "the replica was not rebuilt";
+    old.ExpectKeptWholeAtANamedPath(killed.err + rerun.err);
+  }
+  EXPECT_TRUE(Replicates(0, 1, 900002)) << "the replica does not replicate after the restore";
 }
 
 TEST_F(NativeMariadbTest, StockResticRestoreThenPrepareGivesADirectoryMariadbdStartsOn) {

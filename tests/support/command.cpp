@@ -30,6 +30,7 @@ CmdResult RunCommand(const std::vector<std::string>& argv,
     return res;
   }
   res.exit_code = r->status.signal != 0 ? -1 : r->status.exit_code;
+  res.signal = r->status.signal;
   res.out = r->out;
   res.err = r->err;
   return res;

@@ -9,6 +9,7 @@ namespace hasteward::testing {
 
 struct CmdResult {
   int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that killed it (SIGKILL: a failpoint fired), 0 when it exited
   std::string out;
   std::string err;
 };

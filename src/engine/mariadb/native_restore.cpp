@@ -179,6 +179,7 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
   if (kept_at) {
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + *kept_at + "'");
   }
+  core::Failpoint("native-restore-swapped");  // after the log names the kept copy
   return core::Status::Ok();
 }
 

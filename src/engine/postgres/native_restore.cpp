@@ -240,6 +240,7 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   if (kept_at) {
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + *kept_at + "'");
   }
+  core::Failpoint("native-restore-swapped");  // after the log names the kept copy
   // The backup carries its source's configuration; another instance needs its own port/socket.
   std::string conf =
       target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
