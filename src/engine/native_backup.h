@@ -76,6 +76,10 @@ struct NativeRestoreOptions {
   // inventory names a config file the fence is written there before the server starts, so neither
   // the start nor a restart opens a window. Without it the restored primary is writable at once.
   bool stay_read_only = false;
+  // The caller's own steps finish the restore (a binlog replay, then the deferred rebuild): the
+  // unfinished-restore record ("<data dir>.hasteward-restoring") stays until the caller clears it
+  // (ClearUnfinishedRestores), so a run killed during those steps is rerun like any other.
+  bool caller_finishes = false;
   // The discard gate's consent: instances holding data newer than the restored data (or of
   // unknown position) are replaced anyway, their data kept (running ones captured as diverged
   // snapshots, stopped ones' data directories moved aside and never deleted). Without it the

@@ -336,7 +336,9 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   }
   core::Failpoint("native-restore-gated");
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
-  HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));
+  if (!options.caller_finishes) {
+    HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));
+  }
   return result;
 }
 

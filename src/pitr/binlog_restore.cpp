@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
+#include "engine/native_restore_steps.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/binlog_archive.h"
@@ -245,6 +246,9 @@ engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) 
   // got through (an account with READ ONLY ADMIN) moves the final position past the target,
   // which CheckFinalPosition refuses (kVerifyFailed).
   native.rebuild_later = true;
+  // A kill during the replay or the rebuild leaves the record of an unfinished restore, so the
+  // rerun stops the half-replayed instances and starts over instead of refusing them as running.
+  native.caller_finishes = true;
   // No application writes before the replay reached the target and its position was checked:
   // a write into the half-replayed base would fork it from the archive's history, and a killed
   // restore (the failpoint before the replay) would leave a writable database that is neither base
@@ -319,6 +323,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   if (restored.plan.rebuild_deferred) {
     HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
   }
+  HS_TRY(engine::ClearUnfinishedRestores(target.platform(), target.cluster()));
   return result;
 }
 
