@@ -200,6 +200,11 @@ Result<UnixListener> UnixListener::Bind(const std::string& path, unsigned mode, 
   if (!fd.valid()) {
     return ErrnoStatus("create a local socket", errno);
   }
+  // Linux creates the socket file with the socket inode's mode (less the umask): set before bind,
+  // the file never shows a wider mode, not even until the chmod below (a test saw 0755 there).
+  if (::fchmod(fd.get(), mode) != 0) {
+    return ErrnoStatus("chmod the socket for '" + path + "'", errno);
+  }
   if (::bind(fd.get(), AsSockaddr(address), sizeof(address)) != 0) {
     return ErrnoStatus("bind '" + path + "'", errno);
   }
