@@ -189,11 +189,6 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   return result;
 }
 
-namespace {
-
-// The tree is written into a directory on this machine and the others are rebuilt from the
-// target: where an instance's files live elsewhere (a pod), it would get nothing after it was
-// stopped. Refused before anything is read or changed.
 core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
                                          const platform::Cluster& cluster) {
   for (const platform::Instance& instance : cluster.instances) {
@@ -210,6 +205,8 @@ core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
   }
   return core::Status::Ok();
 }
+
+namespace {
 
 // A tree left half-written is removed here, by this process: its directories belong to whoever
 // runs hasteward until the restore's last step sets their owners, so the instance's OS user, which

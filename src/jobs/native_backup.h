@@ -53,6 +53,13 @@ struct NativeRestoreResult {
   std::vector<std::string> unfinished;
 };
 
+// kUsage when an instance's data directory is not on this machine (a pod): a native restore writes
+// its tree here and rebuilds the others from the target, so such an instance would get nothing
+// after it was stopped. Checked first by RestoreNativeSnapshot, and by callers with steps of their
+// own before it (a point-in-time restore's proofs), so nothing is read or changed before.
+core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
+                                         const platform::Cluster& cluster);
+
 // Restores a native snapshot of the cluster: the engine plans (and refuses) first, the discard gate
 // refuses to replace newer data without options.confirm_rewind (jobs/discard_gate.h), then the tree
 // is restored into its staging directory and the engine moves it into place, starts the target

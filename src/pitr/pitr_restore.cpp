@@ -92,6 +92,9 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   if (archiving == nullptr) {
     return engine::Unsupported(target.engine(), "point-in-time recovery");
   }
+  // Before the plan's proofs run anything on an instance: where a native restore is refused anyway,
+  // its clear refusal comes first.
+  HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
