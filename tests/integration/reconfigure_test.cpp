@@ -18,6 +18,7 @@
 #include "support/command.h"
 #include "support/file_state.h"
 #include "support/hasteward_env.h"
+#include "support/postgres_crash.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -105,7 +106,10 @@ class ReconfigureTest : public ::testing::Test {
     const std::string& config = sc_->instance(ordinal).config_file;
     auto pid = core::ReadFileToString(config.substr(0, config.rfind('/')) + "/mariadbd.pid");
     ASSERT_TRUE(pid.ok());
-    ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
+    // Reaped before the start: a fresh Debian root's CI saw the restarted server never come up
+    // when started while the killed one still held its pid (and its files' locks).
+    core::Status killed = KillServerHard(std::stoi(*pid), sc_->instance(ordinal).name);
+    ASSERT_TRUE(killed.ok()) << killed.ToString();
     auto start = hs_->Run({"instance", "start", "-c", sc_->cluster().name, "-n", "rc", "-i",
                            std::to_string(ordinal)});
     ASSERT_EQ(start.exit_code, 0) << start.err;

@@ -91,4 +91,17 @@ core::Status KillPostgresHard(const platform::Instance& instance) {
   return core::Status::Ok();
 }
 
+core::Status KillServerHard(pid_t pid, const std::string& what) {
+  if (::kill(pid, SIGKILL) != 0)
+    return core::NotFound(what + " (pid " + std::to_string(pid) + ") is not running");
+  const core::Clock& clock = core::SystemClock::Get();
+  auto deadline = clock.Monotonic() + std::chrono::seconds(60);
+  while (!Reaped(pid)) {
+    if (clock.Monotonic() >= deadline)
+      return core::Internal(what + " was not reaped within 60 s of its SIGKILL");
+    clock.SleepFor(std::chrono::milliseconds(50));
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace hasteward::testing
