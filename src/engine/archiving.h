@@ -70,6 +70,16 @@ struct ArchivedFileRead {
 
 // The commands a server runs to archive and fetch its files (built by the pitr layer; they name
 // the repository and a password file, never a password).
+// The transaction records a time target's proof looks for in an archived segment.
+struct TransactionQuery {
+  int64_t at_or_after_micros = 0;  // the record's time, UTC
+  // When set, only a record replay reaches before it leaves the segment's timeline at this switch
+  // position counts (its predecessor begins before the switch): the segment is the parent
+  // timeline's copy of the one holding the switch, read because the child's copy is not archived,
+  // and past the switch it holds the future the child abandoned.
+  std::optional<uint64_t> reached_before_switch;
+};
+
 struct ArchiveCommands {
   std::string archive_command;
   std::string restore_command;
@@ -128,14 +138,14 @@ class Archiving {
   // cannot be reached.
   virtual core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                         const platform::Cluster& cluster) = 0;
-  // Whether the archived segment `read.name` holds a transaction record at or after
-  // `unix_micros` (UTC), read from its contents. A time target stops replay only at such a
+  // Whether the archived segment `read.name` holds a transaction record `query` counts, read from
+  // its contents. A time target stops replay only at such a
   // record, so a plan proves with it, before anything changes, that replay will stop at the
   // target rather than run out of WAL (segment modification times only bound where to look).
-  virtual core::Result<bool> HoldsTransactionAtOrAfter(platform::Platform& platform,
+  virtual core::Result<bool> HoldsTransaction(platform::Platform& platform,
                                                        const platform::Cluster& cluster,
                                                        const ArchivedFileRead& read,
-                                                       int64_t unix_micros) const = 0;
+                                                       const TransactionQuery& query) const = 0;
 };
 
 }  // namespace hasteward::engine

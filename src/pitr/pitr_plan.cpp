@@ -109,10 +109,65 @@ std::optional<PathPoint> NeededSegment(const BaseWindow& window, const WalCatalo
   return std::nullopt;
 }
 
+// A time target in an older path timeline's copy of the first segment the window lacks, when
+// that segment holds the older timeline's switch: a restore killed after its server promoted (its
+// history file archived, no segment of its new timeline yet), or any promotion whose new timeline
+// has not filled a segment. PostgreSQL, not finding the newer copy, reads the newest older one,
+// which holds the same records up to the switch; a replay that stops before the switch never
+// applies what the older timeline wrote after it. Whether it stops there the proof reads from
+// that copy (PointPlan::stop_before_switch).
+struct SwitchPoint {
+  uint32_t timeline = 0;
+  uint64_t segment = 0;
+  uint64_t switch_position = 0;
+};
+
+std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window, const WalCatalog& catalog,
+                                               const engine::Archiving& archiving,
+                                               const PointTarget& target) {
+  if (target.kind != engine::RecoveryTargetKind::kTime) {
+    return std::nullopt;
+  }
+  const uint64_t lacking = window.next_segment;
+  const auto& ranges = window.path.ranges;
+  auto lacking_on = std::find_if(ranges.begin(), ranges.end(), [&](const TimelineRange& r) {
+    return r.timeline == window.next_timeline;
+  });
+  for (auto older = std::make_reverse_iterator(lacking_on); older != ranges.rend(); ++older) {
+    if (catalog.Find(archiving.SegmentFileName(older->timeline, lacking)) == nullptr) {
+      continue;
+    }
+    // The newest older copy is the one the server reads; its switch must lie in it.
+    if (!older->to || *older->to / archiving.SegmentBytes() != lacking) {
+      return std::nullopt;
+    }
+    auto found = SegmentReachingTime(TimesOf(catalog, older->timeline), lacking, target.time);
+    if (!found || *found != lacking) {
+      return std::nullopt;
+    }
+    return SwitchPoint{older->timeline, lacking, *older->to};
+  }
+  return std::nullopt;
+}
+
 bool Reaches(const BaseWindow& window, const PathPoint& needed) {
   return window.reach.starts &&
          (needed.range < window.last_range ||
           (needed.range == window.last_range && needed.segment <= window.reach.last));
+}
+
+PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
+                           const PointTarget& target) {
+  PointPlan plan;
+  plan.base = base;
+  // Up to the switching timeline: the replay never needs the next one, whose copy is missing.
+  plan.timeline = before.timeline;
+  plan.last_timeline = before.timeline;
+  plan.last_segment = before.segment;
+  plan.reach_last = before.segment;
+  plan.stop_before_switch = before.switch_position;
+  plan.target = RecoveryTimeText(target.time);
+  return plan;
 }
 
 }  // namespace
@@ -214,6 +269,9 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
   }
   std::optional<PathPoint> needed = NeededSegment(window, catalog, archiving, target);
   if (!needed || !Reaches(window, *needed)) {
+    if (auto before = TargetBeforeASwitch(window, catalog, archiving, target)) {
+      return BeforeSwitchPlan(*chosen, *before, target);
+    }
     return core::Status(core::ErrorCode::kSafetyStop,
                         "the archived WAL cannot replay base backup " + base_id + " to " + what +
                             ": " + Missing(window, archiving),

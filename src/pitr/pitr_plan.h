@@ -74,6 +74,10 @@ struct PointPlan {
   // The newest archived segment replay could reach on last_timeline: past it the path leaves that
   // timeline (its switch) or the archive has a gap. A time target's proof reads no further.
   uint64_t reach_last = 0;
+  // Set when the time target lies in last_timeline's copy of the segment holding its switch to the
+  // next timeline of the path, whose own copy is not archived: replay follows last_timeline only,
+  // and the proof counts only a transaction it reaches before this switch position.
+  std::optional<uint64_t> stop_before_switch;
   std::string target;  // in the engine's syntax
 };
 

@@ -52,20 +52,27 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
     return core::Usage("no instance of '" + target.QualifiedName() +
                        "' has a data directory in the inventory");
   }
-  const int64_t micros = point.time.unix_seconds * 1000000 + point.time.nanos / 1000;
+  engine::TransactionQuery query{.at_or_after_micros =
+                                     point.time.unix_seconds * 1000000 + point.time.nanos / 1000,
+                                 .reached_before_switch = plan.stop_before_switch};
+  if (plan.stop_before_switch) {
+    // recovery_target_inclusive: replay applies a commit at exactly the target and goes on, and
+    // past the switch is the future the next timeline abandoned.
+    query.at_or_after_micros += 1;
+  }
   const auto segments = catalog.Segments(plan.last_timeline);
   for (uint64_t segment = plan.last_segment; segment <= plan.reach_last; ++segment) {
     auto archived = segments.find(segment);
     if (archived == segments.end()) {
       break;
     }
-    HS_ASSIGN_OR_RETURN(bool holds, archiving.HoldsTransactionAtOrAfter(
+    HS_ASSIGN_OR_RETURN(bool holds, archiving.HoldsTransaction(
                                         target.platform(), target.cluster(),
                                         {.instance = host,
                                          .restore_command = restore_command,
                                          .name = archived->second->file.name,
                                          .scratch = host->data_dir + ".hasteward-time-proof"},
-                                        micros));
+                                        query));
     if (holds) {
       plan.last_segment = segment;
       return core::Status::Ok();

@@ -49,14 +49,34 @@ TEST(ArchiveEndProofTest, TransactionsAtOrAfterATimeAreFoundInWaldumpOutput) {
       "rmgr: Transaction len (rec/tot):     34/    34, tx:        736, lsn: 0/03000188, prev "
       "0/03000140, desc: ABORT_PREPARED 736: 2026-11-25 13:08:38 UTC\n";
   constexpr int64_t kCommit = int64_t{1795612117} * 1000000 + 5541;  // 13:08:37.005541 UTC
-  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit));
-  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit + 1));  // the prepared abort, a second later
-  EXPECT_TRUE(HoldsTransactionAtOrAfter(dump, kCommit + 994459));
-  EXPECT_FALSE(HoldsTransactionAtOrAfter(dump, kCommit + 994460));
-  EXPECT_FALSE(HoldsTransactionAtOrAfter(
+  auto at_or_after = [](int64_t micros) { return TransactionQuery{.at_or_after_micros = micros, .reached_before_switch = std::nullopt}; };
+  EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit)));
+  EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit + 1)));  // the prepared abort, a second on
+  EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit + 994459)));
+  EXPECT_FALSE(HoldsTransaction(dump, at_or_after(kCommit + 994460)));
+  EXPECT_FALSE(HoldsTransaction(
       "rmgr: XLOG len (rec/tot): 114/114, tx: 0, lsn: 0/03000200, prev 0/03000188, desc: "
       "CHECKPOINT_ONLINE redo 0/30001C8; tli 1; 2026-11-25 13:09:00 UTC\n",
-      0));
+      at_or_after(0)));
+}
+
+// The parent timeline's copy of the segment holding a switch: past the switch it holds the future
+// the child abandoned. A record counts only when its predecessor begins before the switch (the
+// first record at the switch is still read, and stops the replay there).
+TEST(ArchiveEndProofTest, PastASwitchOnlyTheFirstRecordAtItCounts) {
+  const std::string dump =
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000140, prev "
+      "0/03000108, desc: COMMIT 2026-11-25 13:08:37 UTC\n"
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        736, lsn: 0/1A000188, prev "
+      "0/1A000140, desc: COMMIT 2026-11-25 13:08:39 UTC\n";
+  constexpr int64_t kFirst = int64_t{1795612117} * 1000000;  // 13:08:37 UTC
+  const TransactionQuery second{.at_or_after_micros = kFirst + 1,
+                                .reached_before_switch = 0x1A000140};
+  EXPECT_FALSE(HoldsTransaction(dump, second)) << "its predecessor begins at the switch";
+  const TransactionQuery first{.at_or_after_micros = kFirst, .reached_before_switch = 0x03000140};
+  EXPECT_TRUE(HoldsTransaction(dump, first)) << "it begins where the switch is";
+  EXPECT_TRUE(HoldsTransaction(
+      dump, {.at_or_after_micros = kFirst + 1, .reached_before_switch = std::nullopt}));
 }
 
 TEST(ArchiveEndProofTest, RestoreCommandGetsTheServersSubstitutions) {

@@ -181,9 +181,8 @@ TEST_F(PitrTest, ATimeTargetPastTheArchivesLastTransactionIsRefusedBeforeAnythin
 // every step of its base restore up to the server's start: the data directory is the old one or
 // the restored tree, and the same command, rerun, restores exactly the rows before T and names
 // where the old data directory is kept. Killed at native-restore-started (promoted, the target not
-// yet checked) the rerun plans along the timeline the killed server began, whose history is
-// archived and whose segments are not, and is refused (24, nothing changed): TODO(#30) the plan
-// must not follow the timeline of an unfinished restore.
+// yet checked), the killed server's new timeline has its history file archived and no segment:
+// the rerun's replay follows the old timeline's copy of the segment holding that switch.
 TEST_F(PitrTest, ARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
   ASSERT_FALSE(NativeBackup().empty());
   Mark("r1");
@@ -196,7 +195,8 @@ TEST_F(PitrTest, ARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
   int round = 0;
   for (const std::string failpoint :
        {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
-        "native-restore-swap", "native-restore-swapped", "native-restore-configured"}) {
+        "native-restore-swap", "native-restore-swapped", "native-restore-configured",
+        "native-restore-started"}) {
     SCOPED_TRACE(failpoint);
     ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
     auto old =

@@ -113,6 +113,47 @@ TEST_F(PitrPlanTest, SegmentsOfANewerTimelineWithoutItsHistoryRefuse) {
       << plan.status().ToString();
 }
 
+// Issue 30: a restore killed after its server promoted leaves the new timeline's history file
+// archived and none of its segments. The rerun's target lies in the old timeline's copy of the
+// segment holding the switch, which PostgreSQL reads when the new timeline's copy is missing:
+// the plan follows the old timeline alone, and its proof counts only what precedes the switch.
+// Once the new timeline's copy is archived, the server reads that one, and so does the plan.
+TEST_F(PitrPlanTest, ATimeTargetBeforeASwitchWhoseSegmentTheNewTimelineLacksFollowsTheOldOne) {
+  constexpr int64_t kT0 = 1800000000;
+  for (uint64_t segment = 3; segment <= 6; ++segment) {
+    QueueSegment(1, segment);
+    WrittenAt(kT0 + 100 * static_cast<int64_t>(segment));
+  }
+  Queue("00000002.history", "1\t0/6000100\tbefore 2026-11-25 10:00:00+00\n");
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kTime;
+  target.time = repo::GoTime{kT0 + 550, 0, 0};
+  auto plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->timeline, 1u);
+  EXPECT_EQ(plan->last_timeline, 1u);
+  EXPECT_EQ(plan->last_segment, 6u);
+  EXPECT_EQ(plan->stop_before_switch, std::optional<uint64_t>(6 * kSegment + 0x100));
+
+  QueueSegment(2, 6);
+  WrittenAt(kT0 + 650);
+  plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->timeline, 2u);
+  EXPECT_EQ(plan->last_timeline, 2u);
+  EXPECT_EQ(plan->last_segment, 6u);
+  EXPECT_FALSE(plan->stop_before_switch.has_value());
+
+  // Killed again, after a restore along timeline 2 promoted into 3: timeline 2's copy is read.
+  Queue("00000003.history", "1\t0/6000100\tbefore\n2\t0/6000200\tbefore\n");
+  plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->timeline, 2u);
+  EXPECT_EQ(plan->last_timeline, 2u);
+  EXPECT_EQ(plan->last_segment, 6u);
+  EXPECT_EQ(plan->stop_before_switch, std::optional<uint64_t>(6 * kSegment + 0x200));
+}
+
 // Issue finding 3: the base for a time target was the newest whose snapshot time (when the backup
 // job started, on the backing-up host's clock) preceded the target. A base started before the
 // target but consistent only after it cannot stop there: PostgreSQL refuses the target, after the

@@ -39,24 +39,28 @@ core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
   return out;
 }
 
-bool HoldsTransactionAtOrAfter(std::string_view output, int64_t unix_micros) {
+bool HoldsTransaction(std::string_view output, const TransactionQuery& query) {
   static const std::regex kRecord(
-      R"(desc: (?:COMMIT|ABORT)(?:_PREPARED)? (?:\d+: )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? UTC)");
+      R"(prev ([0-9A-F]{1,8})/([0-9A-F]{1,8}), desc: (?:COMMIT|ABORT)(?:_PREPARED)? (?:\d+: )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? UTC)");
   const std::string text(output);
   for (auto it = std::sregex_iterator(text.begin(), text.end(), kRecord);
        it != std::sregex_iterator(); ++it) {
     const std::smatch& m = *it;
+    const uint64_t prev = (std::stoull(m[1], nullptr, 16) << 32) | std::stoull(m[2], nullptr, 16);
+    if (query.reached_before_switch && prev >= *query.reached_before_switch) {
+      continue;  // the child timeline's replay never reads it
+    }
     std::tm civil{};
-    civil.tm_year = std::stoi(m[1]) - 1900;
-    civil.tm_mon = std::stoi(m[2]) - 1;
-    civil.tm_mday = std::stoi(m[3]);
-    civil.tm_hour = std::stoi(m[4]);
-    civil.tm_min = std::stoi(m[5]);
-    civil.tm_sec = std::stoi(m[6]);
-    std::string fraction = m[7].matched ? m[7].str() : "";
+    civil.tm_year = std::stoi(m[3]) - 1900;
+    civil.tm_mon = std::stoi(m[4]) - 1;
+    civil.tm_mday = std::stoi(m[5]);
+    civil.tm_hour = std::stoi(m[6]);
+    civil.tm_min = std::stoi(m[7]);
+    civil.tm_sec = std::stoi(m[8]);
+    std::string fraction = m[9].matched ? m[9].str() : "";
     fraction.resize(6, '0');
     const int64_t micros = static_cast<int64_t>(::timegm(&civil)) * 1000000 + std::stoll(fraction);
-    if (micros >= unix_micros) {
+    if (micros >= query.at_or_after_micros) {
       return true;
     }
   }

@@ -25,9 +25,9 @@ core::Result<std::string> DumpArchivedFile(platform::Platform& platform,
                                            const std::vector<std::string>& waldump_args);
 
 // Whether `pg_waldump -r Transaction` output (TZ=UTC) holds a transaction record (commit, abort,
-// or their prepared forms) whose time is at or after `unix_micros`: where PostgreSQL stops replay
-// for a time target (recovery_target_time is checked at transaction records only).
-bool HoldsTransactionAtOrAfter(std::string_view output, int64_t unix_micros);
+// or their prepared forms) that `query` counts: where PostgreSQL stops replay for a time target
+// (recovery_target_time is checked at transaction records only).
+bool HoldsTransaction(std::string_view output, const TransactionQuery& query);
 
 enum class ReplayEndVerdict {
   kConsumed,       // replay reached the segment's end (a switch record ends it there)

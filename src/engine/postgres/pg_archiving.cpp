@@ -213,13 +213,13 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
   return core::Status::Ok();
 }
 
-core::Result<bool> PgArchiving::HoldsTransactionAtOrAfter(platform::Platform& platform,
+core::Result<bool> PgArchiving::HoldsTransaction(platform::Platform& platform,
                                                           const platform::Cluster& cluster,
                                                           const ArchivedFileRead& read,
-                                                          int64_t unix_micros) const {
+                                                          const TransactionQuery& query) const {
   HS_ASSIGN_OR_RETURN(std::string dump,
                       DumpArchivedFile(platform, cluster, read, {"-r", "Transaction"}));
-  return postgres::HoldsTransactionAtOrAfter(dump, unix_micros);
+  return postgres::HoldsTransaction(dump, query);
 }
 
 core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& platform,

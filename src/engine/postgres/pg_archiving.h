@@ -28,10 +28,10 @@ class PgArchiving : public Archiving {
                                const ArchiveCommands& commands) override;
   core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                 const platform::Cluster& cluster) override;
-  core::Result<bool> HoldsTransactionAtOrAfter(platform::Platform& platform,
+  core::Result<bool> HoldsTransaction(platform::Platform& platform,
                                                const platform::Cluster& cluster,
                                                const ArchivedFileRead& read,
-                                               int64_t unix_micros) const override;
+                                               const TransactionQuery& query) const override;
 
  private:
   DumpSource& planner_;
