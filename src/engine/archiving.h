@@ -143,9 +143,9 @@ class Archiving {
   // record, so a plan proves with it, before anything changes, that replay will stop at the
   // target rather than run out of WAL (segment modification times only bound where to look).
   virtual core::Result<bool> HoldsTransaction(platform::Platform& platform,
-                                                       const platform::Cluster& cluster,
-                                                       const ArchivedFileRead& read,
-                                                       const TransactionQuery& query) const = 0;
+                                              const platform::Cluster& cluster,
+                                              const ArchivedFileRead& read,
+                                              const TransactionQuery& query) const = 0;
 };
 
 }  // namespace hasteward::engine

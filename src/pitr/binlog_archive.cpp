@@ -235,9 +235,10 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   // Tests hold the cycle here while the server writes on (the listed sizes fall behind the files).
   core::Failpoint("binlog-archive-listed");
   const std::string archived_state = ArchivedState(*catalog_, binlogs_);
-  const auto now_ns = static_cast<uint64_t>(
+  // Ordered after every piece and rewind the catalog holds, whatever this host's clock says.
+  const uint64_t now_ns = catalog_->NextStampNs(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock->Now().time_since_epoch())
-          .count());
+          .count()));
   BinlogCycleResult result;
   result.writer = writer.instance.name;
   result.listed_at_ns = listed_ns;

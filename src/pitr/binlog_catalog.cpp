@@ -209,6 +209,14 @@ const ArchivedBinlogFile* BinlogCatalog::Find(const BinlogFileIdentity& identity
   return it == files_.end() ? nullptr : &it->second;
 }
 
+uint64_t BinlogCatalog::NextStampNs(uint64_t now_ns) const {
+  uint64_t newest = last_archived_at_ns_;
+  for (const auto& rewind : rewinds_) {
+    newest = std::max(newest, rewind.at_ns);
+  }
+  return std::max(now_ns, newest + 1);
+}
+
 const repo::Node* BinlogCatalog::NodeOf(const BinlogPiece& piece) const {
   auto it = nodes_.find(piece.PieceName());
   return it == nodes_.end() ? nullptr : &it->second;

@@ -101,6 +101,12 @@ class BinlogCatalog {
   const std::vector<BinlogRewind>& rewinds() const { return rewinds_; }
   // When the newest piece was stored (0 when empty): the archive was current then.
   uint64_t last_archived_at_ns() const { return last_archived_at_ns_; }
+  // The time to stamp what is stored next (a piece, a rewind): `now_ns`, or just after the newest
+  // piece or rewind the catalog holds when this host's clock is behind the host that stored it.
+  // What was stored after another record saw it is then always newer, whichever clocks are
+  // skewed: a rewind orders after every piece it abandons, and the pieces of the history after
+  // it order after the rewind.
+  uint64_t NextStampNs(uint64_t now_ns) const;
   // The stored file of a piece listed by Load (nullptr for pieces only added by Add).
   const repo::Node* NodeOf(const BinlogPiece& piece) const;
 

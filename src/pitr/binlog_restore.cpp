@@ -26,6 +26,25 @@ uint64_t NowNanos() {
                                    .count());
 }
 
+// When the rewind happened, in the archive's order rather than this host's clock alone: after
+// every piece and rewind archived before it and every native base of the cluster, each of which
+// another host may have stamped ahead of this one's clock (the base's backup host, the archiver).
+// What it abandons is judged by comparing with this, so a skewed clock never makes an abandoned
+// piece or base look newer than the restore.
+core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Cluster& cluster,
+                                     const BinlogCatalog& catalog) {
+  uint64_t at_ns = catalog.NextStampNs(NowNanos());
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  for (const auto& snapshot : snapshots) {
+    if (jobs::IsNativeSnapshot(snapshot) && snapshot.time.unix_seconds >= 0) {
+      // BaseAbandoned compares whole seconds.
+      at_ns = std::max(at_ns, (static_cast<uint64_t>(snapshot.time.unix_seconds) + 1) * 1000000000);
+    }
+  }
+  return at_ns;
+}
+
 // The GTID domain of one element of a GTID state ("0-1-42" -> "0").
 std::string DomainOf(const std::string& gtid) {
   return gtid.substr(0, gtid.find('-'));
@@ -305,7 +324,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // future, and its GTIDs will be written again with other content. Not for another cluster's
   // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
   if (!options.source) {
-    HS_TRY(RecordBinlogRewind(repo, cluster, {NowNanos(), result.plan.final_state})
+    HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+    HS_TRY(RecordBinlogRewind(repo, cluster, {at_ns, result.plan.final_state})
                .Wrap("record the restore in the binlog archive"));
   }
   HS_TRY(lock->Release());

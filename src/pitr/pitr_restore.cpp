@@ -52,9 +52,9 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
     return core::Usage("no instance of '" + target.QualifiedName() +
                        "' has a data directory in the inventory");
   }
-  engine::TransactionQuery query{.at_or_after_micros =
-                                     point.time.unix_seconds * 1000000 + point.time.nanos / 1000,
-                                 .reached_before_switch = plan.stop_before_switch};
+  engine::TransactionQuery query{
+      .at_or_after_micros = point.time.unix_seconds * 1000000 + point.time.nanos / 1000,
+      .reached_before_switch = plan.stop_before_switch};
   if (plan.stop_before_switch) {
     // recovery_target_inclusive: replay applies a commit at exactly the target and goes on, and
     // past the switch is the future the next timeline abandoned.

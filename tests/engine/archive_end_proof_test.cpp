@@ -49,7 +49,9 @@ TEST(ArchiveEndProofTest, TransactionsAtOrAfterATimeAreFoundInWaldumpOutput) {
       "rmgr: Transaction len (rec/tot):     34/    34, tx:        736, lsn: 0/03000188, prev "
       "0/03000140, desc: ABORT_PREPARED 736: 2026-11-25 13:08:38 UTC\n";
   constexpr int64_t kCommit = int64_t{1795612117} * 1000000 + 5541;  // 13:08:37.005541 UTC
-  auto at_or_after = [](int64_t micros) { return TransactionQuery{.at_or_after_micros = micros, .reached_before_switch = std::nullopt}; };
+  auto at_or_after = [](int64_t micros) {
+    return TransactionQuery{.at_or_after_micros = micros, .reached_before_switch = std::nullopt};
+  };
   EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit)));
   EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit + 1)));  // the prepared abort, a second on
   EXPECT_TRUE(HoldsTransaction(dump, at_or_after(kCommit + 994459)));

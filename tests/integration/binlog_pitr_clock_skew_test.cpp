@@ -6,7 +6,10 @@
 //   refused (24) as past the archive's last transaction, though the skewed archive looks current
 //   after T2, and nothing changed;
 // - rows a, the target T read from the server's clock in a second of its own, b: `restore --until
-//   T` restores exactly the rows before T (seed, c, d, a), not b.
+//   T` restores exactly the rows before T (seed, c, d, a), not b;
+// - the archiver moves to a host with a true clock: rows e, a target, f; the restore (still
+//   skewed) reaches e; then g (taking the abandoned f's GTID), a target, h: the restore replays g,
+//   never f.
 // Two sandboxes, not one: a restore records its rewind in its host's clock, so one story mixing
 // both skews would compare the rewind of one with the archive times of the other.
 #include <chrono>
@@ -66,6 +69,12 @@ class SkewedHostStory : public StorySuite<Suite> {
         Skewed({"archive", "binlog", "-e", "mariadb", "-c", Base::sc_->cluster().name, "-n", "sk"});
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   }
+  // The archiving cycle on another host, whose clock is true (the server's).
+  static void ArchiveOnATrueClock() {
+    auto run = Base::hs_->Run(
+        {"archive", "binlog", "-e", "mariadb", "-c", Base::sc_->cluster().name, "-n", "sk"});
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
   static void Insert(int id, const std::string& note) {
     Base::Sql(0, "INSERT INTO sk.t VALUES (" + std::to_string(id) + ", '" + note + "')");
   }
@@ -106,6 +115,29 @@ class SkewedHostStory : public StorySuite<Suite> {
     auto restored = On("restore", {"--until", target, "--yes", "--confirm-rewind"});
     ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
     EXPECT_EQ(Rows(), "seed,c,d, not archived,a");
+  }
+
+  // From here the archiver's host has a true clock and the restoring host stays skewed. A restore
+  // stamped its rewind with its own clock alone, and the archive compared that with the
+  // archiver's stamps: ahead, the new history archived after the restore looked abandoned (the
+  // restore to e was refused); behind, the future the restore abandoned looked newer than it.
+  static void ReplaysTheHistoryAfterARestoreWhenTheArchiversClockDiffers() {
+    std::string target = RowsAroundATarget(8, "e", "f");
+    ArchiveOnATrueClock();
+    Instance("stop");
+    auto restored = On("restore", {"--until", target, "--yes", "--confirm-rewind"});
+    ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+    EXPECT_EQ(Rows(), "seed,c,d, not archived,a,e");
+  }
+
+  // f was archived and then abandoned by the restore before; g is written with f's GTID.
+  static void NeverReplaysTheAbandonedFutureWhenTheArchiversClockDiffers() {
+    std::string target = RowsAroundATarget(10, "g", "h");
+    ArchiveOnATrueClock();
+    Instance("stop");
+    auto restored = On("restore", {"--until", target, "--yes", "--confirm-rewind"});
+    ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+    EXPECT_EQ(Rows(), "seed,c,d, not archived,a,e,g");
   }
 
   static void RefusesATargetPastTheArchivesLastTransaction() {
@@ -149,12 +181,28 @@ TEST_F(HostTenMinutesAheadTest, RestoresExactlyTheRowsCommittedBeforeTheTarget) 
   RestoresExactlyTheRowsBeforeTheTarget();
 }
 
+TEST_F(HostTenMinutesAheadTest, ReplaysTheHistoryAfterARestoreWhenTheArchiversClockDiffers) {
+  ReplaysTheHistoryAfterARestoreWhenTheArchiversClockDiffers();
+}
+
+TEST_F(HostTenMinutesAheadTest, NeverReplaysTheAbandonedFutureWhenTheArchiversClockDiffers) {
+  NeverReplaysTheAbandonedFutureWhenTheArchiversClockDiffers();
+}
+
 TEST_F(HostTenMinutesBehindTest, RefusesATargetPastTheArchivesLastTransaction) {
   RefusesATargetPastTheArchivesLastTransaction();
 }
 
 TEST_F(HostTenMinutesBehindTest, RestoresExactlyTheRowsCommittedBeforeTheTarget) {
   RestoresExactlyTheRowsBeforeTheTarget();
+}
+
+TEST_F(HostTenMinutesBehindTest, ReplaysTheHistoryAfterARestoreWhenTheArchiversClockDiffers) {
+  ReplaysTheHistoryAfterARestoreWhenTheArchiversClockDiffers();
+}
+
+TEST_F(HostTenMinutesBehindTest, NeverReplaysTheAbandonedFutureWhenTheArchiversClockDiffers) {
+  NeverReplaysTheAbandonedFutureWhenTheArchiversClockDiffers();
 }
 
 }  // namespace

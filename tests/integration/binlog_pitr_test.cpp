@@ -12,8 +12,10 @@
 //   restore before it succeeds; `pitr status` names the missing bytes and where the archive
 //   resumes;
 // - prune keeps exactly the binlog snapshots the kept base needs (the file it continues in from
-//   its start, rewinds), `restic check --read-data` passes, and a restore inside the window works.
+//   its start, rewinds), `restic check --read-data` passes, and a restore inside the window works;
+// - a restore killed at every step is finished by its rerun.
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <set>
 #include <thread>
@@ -23,6 +25,7 @@
 
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 #include "support/story_suite.h"
 
@@ -42,10 +45,11 @@ class BinlogPitrTest : public StorySuite<BinlogPitrTest> {
   }
 
  protected:
-  static CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
+  static CmdResult On(const std::string& verb, std::vector<std::string> args = {},
+                      const HastewardEnv::EnvVars& extra_env = {}) {
     std::vector<std::string> all = {verb, "-e", "mariadb", "-c", sc_->cluster().name, "-n", "bp"};
     all.insert(all.end(), args.begin(), args.end());
-    return hs_->Run(all);
+    return hs_->Run(all, "", extra_env);
   }
   static void Archive() {
     auto run =
@@ -101,15 +105,19 @@ class BinlogPitrTest : public StorySuite<BinlogPitrTest> {
     return Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id SEPARATOR ',') FROM pit.m");
   }
   // Stops `ordinal` (a native restore goes into a stopped instance) and restores with `args`.
-  static CmdResult RestoreInto(int ordinal, std::vector<std::string> args) {
+  static void Stop(int ordinal) {
     auto stop = hs_->Run(
         {"instance", "stop", "-c", sc_->cluster().name, "-n", "bp", "-i", std::to_string(ordinal)});
     EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  }
+  static CmdResult RestoreInto(int ordinal, std::vector<std::string> args,
+                               const HastewardEnv::EnvVars& extra_env = {}) {
+    Stop(ordinal);
     args.emplace_back("--yes");
     // A stopped server's GTID position is read only from the running server: the discard gate
     // needs consent to replace it (its data directory is then moved aside and kept).
     args.emplace_back("--confirm-rewind");
-    return On("restore", args);
+    return On("restore", args, extra_env);
   }
   // Both instances hold `rows` and the same GTID position.
   static void ExpectEverywhere(const std::string& rows) {
@@ -295,6 +303,40 @@ TEST_F(BinlogPitrTest, ZzBPruneKeepsExactlyTheBinlogSnapshotsTheKeptBaseNeeds) {
   auto restored = RestoreInto(1, {"--until", target});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Rows(1), "before the base,r1,r2,r4,r6,r8,r10,r13,r14,now-5s");
+}
+
+// Issue 30: `restore --until T` killed (failpoints) at every step, the base restore's and the
+// replay's, each time with a row newer than T on the stopped primary (consented): its data
+// directory is its old one or the restored tree, and the same command, rerun, restores exactly the
+// rows before T on both instances and names where the old data directory is kept.
+TEST_F(BinlogPitrTest, ZzCARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
+  // Instance 1 is the primary (restored last).
+  Insert(1, 16, "r16");
+  const std::string expected = Rows(1);
+  const std::string target = MarkTime();
+  const std::string data_dir = sc_->instance(1).data_dir;
+  int round = 0;
+  for (const std::string failpoint :
+       {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
+        "native-restore-swap", "native-restore-swapped", "native-restore-started",
+        "binlog-restore-before-replay", "binlog-restore-replaying", "binlog-restore-replayed",
+        "native-restore-recloned"}) {
+    SCOPED_TRACE(failpoint);
+    const std::string mark = "round " + std::to_string(++round);
+    Insert(1, 100 + round, mark);
+    Archive();
+    Stop(1);
+    auto old = OldDataDirectory::Mark(data_dir, sc_->instance(1).name, mark);
+
+    auto killed = RestoreInto(1, {"--until", target}, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
+    old.ExpectOldOrRestored("ibdata1");
+
+    auto rerun = RestoreInto(1, {"--until", target});
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    ExpectEverywhere(expected);
+    old.ExpectKeptWholeAtANamedPath(killed.err + rerun.err);
+  }
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 //   restore to a time after the switch has exactly the rows the cluster held at that time (no
 //   gap, no duplicate);
 // - with no Synced node (each desynced) archiving is refused, naming each node's state;
-// - a node without wsrep_gtid_mode is refused as the archive's source.
+// - a node without wsrep_gtid_mode is refused as the archive's source;
+// - a restore killed at every step after the bootstrap is finished by its rerun.
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "core/subprocess.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/killed_restore.h"
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
@@ -37,6 +39,7 @@ using platform::EngineKind;
 constexpr int kNodes = 3;
 constexpr int kUsageExit = 2;         // docs/exit-codes.md
 constexpr int kUnreachableExit = 21;  // docs/exit-codes.md
+constexpr char kAppPassword[] = "app-secret";
 // A node's place in the cluster: "Synced,3,Primary" when all is well.
 constexpr const char* kPlaceInCluster =
     "SELECT CONCAT_WS(',', MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT', VARIABLE_VALUE, "
@@ -61,13 +64,25 @@ class GaleraPitrTest : public StorySuite<GaleraPitrTest> {
   static std::vector<std::string> Scope() {
     return {"-e", "galera", "-c", sc_->cluster().name, "-n", "gp"};
   }
-  static CmdResult On(const std::string& verb, std::vector<std::string> args = {}) {
+  static CmdResult On(const std::string& verb, std::vector<std::string> args = {},
+                      const HastewardEnv::EnvVars& extra_env = {}) {
     std::vector<std::string> all = {verb};
     for (auto& flag : Scope()) {
       all.push_back(flag);
     }
     all.insert(all.end(), args.begin(), args.end());
-    return hs_->Run(all);
+    return hs_->Run(all, "", extra_env);
+  }
+  static std::string Rows(int ordinal) {
+    return Sql(ordinal, "SELECT GROUP_CONCAT(note ORDER BY id) FROM pit.m");
+  }
+  // SQL as the application's account (INSERT, no admin privilege: read_only applies to it) with
+  // the stock client.
+  static CmdResult SqlAsApp(int ordinal, const std::string& sql) {
+    const platform::Instance& instance = sc_->instance(ordinal);
+    return RunCommand({"mariadb", "--no-defaults", "--protocol=tcp", "-h", instance.host, "-P",
+                       std::to_string(instance.port), "-u", "app", "--batch", "-N", "-e", sql},
+                      {{"MYSQL_PWD", kAppPassword}});
   }
   static CmdResult RunArchive() {
     std::vector<std::string> args = {"archive", "binlog"};
@@ -112,7 +127,8 @@ class GaleraPitrTest : public StorySuite<GaleraPitrTest> {
   }
   // Stops every node (a Galera native restore bootstraps a new cluster from one and the others
   // join it) and restores with `args`.
-  static CmdResult RestoreStopped(std::vector<std::string> args) {
+  static CmdResult RestoreStopped(std::vector<std::string> args,
+                                  const HastewardEnv::EnvVars& extra_env = {}) {
     for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
       auto stop = hs_->Run({"instance", "stop", "-c", sc_->cluster().name, "-n", "gp", "-i",
                             std::to_string(ordinal)});
@@ -121,7 +137,7 @@ class GaleraPitrTest : public StorySuite<GaleraPitrTest> {
     args.emplace_back("--yes");
     // The stopped nodes hold transactions past the restore's end: consent, their data kept.
     args.emplace_back("--confirm-rewind");
-    return On("restore", args);
+    return On("restore", args, extra_env);
   }
   // The sequence number of the cluster's GTID domain in `position` ("1-2-42" -> "42"): a
   // replayed write set carries the server id of the node that bootstrapped the restored cluster.
@@ -335,6 +351,48 @@ TEST_F(GaleraPitrTest, ZzArchivingRefusesANodeWithoutWsrepGtidMode) {
   auto refused = ArchiveWithEveryNode("wsrep_gtid_mode", "OFF", "ON");
   EXPECT_EQ(refused.exit_code, kUsageExit) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("wsrep_gtid_mode"), std::string::npos) << refused.err;
+}
+
+// Issue 30: `restore --until T` killed (failpoints) at every step after the bootstrap, each time
+// with a row newer than T on the stopped nodes (consented): the rerun restores exactly the rows
+// before T on every node and names where each node's old data directory is kept. Killed with the
+// base restored and nothing replayed, the bootstrapped node takes no application write (finding
+// 3: read_only until the replay reached the target).
+TEST_F(GaleraPitrTest, ZzzARestoreUntilKilledAfterTheBootstrapIsFinishedByTheRerun) {
+  Sql(0, "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY '" + std::string(kAppPassword) +
+             "'; GRANT SELECT, INSERT ON pit.* TO 'app'@'%';");
+  NativeBackup();
+  Insert(0, 40, "r40");
+  const std::string expected = Rows(0);
+  const std::string target = MarkTime();
+  int round = 0;
+  for (const std::string failpoint :
+       {"native-restore-started", "binlog-restore-before-replay", "binlog-restore-replaying",
+        "binlog-restore-replayed", "native-restore-recloned"}) {
+    SCOPED_TRACE(failpoint);
+    const std::string mark = "round " + std::to_string(++round);
+    Insert(round % kNodes, 40 + round, mark);
+    Archive();
+    auto killed = RestoreStopped({"--until", target}, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
+    if (failpoint == "binlog-restore-before-replay") {
+      bool refused = false;
+      for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+        CmdResult write = SqlAsApp(ordinal, "INSERT INTO pit.m VALUES (99, 'half-replayed')");
+        EXPECT_NE(write.exit_code, 0) << "node " << ordinal << " took an application write";
+        refused = refused || write.err.find("read-only") != std::string::npos;
+      }
+      EXPECT_TRUE(refused) << "no running node refused the write as read-only";
+    }
+    auto rerun = RestoreStopped({"--until", target});
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    for (int ordinal = 0; ordinal < kNodes; ++ordinal) {
+      EXPECT_EQ(Rows(ordinal), expected) << "node " << ordinal;
+    }
+    EXPECT_FALSE(KeptPathsNamedIn(killed.err + rerun.err, sc_->instance(0).name).empty())
+        << killed.err << rerun.err;
+  }
+  EXPECT_EQ(On("triage").exit_code, 0);
 }
 
 }  // namespace

@@ -4,14 +4,17 @@
 // archives through its credentials file and takes a native backup; activation is refused while the
 // backup is unverified and while the source still answers at its probe address; the source is
 // killed (kill -9) right after its last row was archived; an activation killed (kill -9) at its
-// logged Restoring phase resumes there with a newer token, and the new cluster holds every
-// archived row; a reused token and a second activation are refused, and `standby status` shows the
-// written cursor; then the failback drill: the new primary archives and backs up, a standby
-// declared the other way at the old site is refused while the new primary answers, activates back
-// once the new primary is fenced with `hasteward instance stop`, a poller never sees both writable,
-// and the fenced instance stays down.
+// logged Restoring phase resumes there with a newer token, as does one killed at every later
+// step (failpoints: each of the native restore, Replaying, Provisioning), and the new cluster holds
+// every archived row; a reused token and a second activation are refused, and `standby status`
+// shows the written cursor; then the failback drill: the new primary archives and backs up, a
+// standby declared the other way at the old site is refused while the new primary answers,
+// activates back once the new primary is fenced with `hasteward instance stop`, a poller never sees
+// both writable, and the fenced instance stays down.
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -23,6 +26,7 @@
 #include "core/tcp_probe.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 #include "support/standby_sites.h"
 
@@ -90,6 +94,27 @@ class StandbyActivationTest : public ::testing::Test {
   static CmdResult Activate(Site& at, const std::string& config, const std::string& token,
                             const HastewardEnv::EnvVars& extra_env = {}) {
     return StandbySites::Activate(at, config, token, extra_env);
+  }
+
+  // A --confirm token `second` seconds after the first one the story uses.
+  static std::string Token(int second) {
+    char text[32];
+    std::snprintf(text, sizeof text, "2026-11-23T10:%02d:%02dZ", second / 60, second % 60);
+    return text;
+  }
+
+  // An activation of standby shop-dr killed at `failpoint`: the DR site's data directory is its
+  // old one or a restored tree, and the activation does not claim Activated. Its output is added
+  // to `outputs` (where kept copies are named).
+  static void KillActivationAt(const std::string& failpoint, const std::string& config,
+                               const std::string& token, const OldDataDirectory& old,
+                               std::string& outputs) {
+    SCOPED_TRACE(failpoint);
+    auto killed = Activate(Dr(), config, token, {{"HASTEWARD_FAILPOINT", failpoint}});
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
+    outputs += killed.err;
+    old.ExpectOldOrRestored("global/pg_control");
+    EXPECT_NE(Record(Dr(), "shop-dr").value("phase", ""), "Activated");
   }
 
   static nlohmann::json Record(Site& at, const std::string& name) {
@@ -162,7 +187,7 @@ TEST_F(StandbyActivationTest, RefusesAnUnverifiedBackupAndAReachableSource) {
   EXPECT_TRUE(Record(Dr(), "shop-dr").is_null()) << "a refusal records nothing, not even its token";
 }
 
-TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
+TEST_F(StandbyActivationTest, KilledAtEveryStepResumesAndHasEveryArchivedRow) {
   Sql(Source(), "INSERT INTO orders SELECT g, 'after the base' FROM generate_series(101, 200) g");
   Sql(Source(), "INSERT INTO orders VALUES (201, 'last archived row')");
   SwitchAndWaitArchived(Source());
@@ -183,12 +208,26 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   // kill -9 keeps them: the same token is refused as already used, a new one resumes.
   auto reused = Activate(Dr(), config, "2026-11-23T10:00:00Z");
   EXPECT_EQ(reused.exit_code, 26) << reused.err;
+  // Issue 30: killed (failpoints) at every later step, each rerun resuming the one before: the DR
+  // site's data directory is its old one or a restored tree, never a mixture or nothing, the
+  // activation never claims Activated, and the old one is kept whole where an output names it.
+  const std::string data_dir = Dr().cluster->instance(0).data_dir;
+  ASSERT_EQ(Dr().Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
+  auto old = OldDataDirectory::Mark(data_dir, Dr().cluster->instance(0).name, "the DR site's own");
+  std::string outputs;
+  int second = 0;
+  for (const std::string failpoint :
+       {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
+        "native-restore-swap", "native-restore-swapped", "native-restore-configured",
+        "native-restore-started"}) {
+    KillActivationAt(failpoint, config, Token(++second), old, outputs);
+  }
   // Issue finding 4: wal-fetch exited below 126 when a fetch failed for another reason than "not
   // archived", which PostgreSQL reads as the end of the archive, so recovery could end early. A
   // fetch failing mid-replay (failpoint: an I/O error reading an archived segment) now exits 126:
   // recovery stops and the activation fails, never Activated; the next rerun completes it.
-  auto failed_fetch = Activate(Dr(), config, "2026-11-23T10:00:01Z",
-                               {{"HASTEWARD_FAILPOINT", "wal-fetch-read:fail"}});
+  auto failed_fetch =
+      Activate(Dr(), config, Token(++second), {{"HASTEWARD_FAILPOINT", "wal-fetch-read:fail"}});
   EXPECT_NE(failed_fetch.exit_code, 0) << failed_fetch.out << failed_fetch.err;
   // The server stops recovery on the fetch's exit 126, so it never comes up on partial WAL.
   EXPECT_NE(failed_fetch.err.find("phase Failed"), std::string::npos) << failed_fetch.err;
@@ -199,23 +238,28 @@ TEST_F(StandbyActivationTest, KilledInRestoringResumesAndHasEveryArchivedRow) {
   // >= the newest segment's start) called that the end of the archive and the activation
   // succeeded without the last archived row. The activation now proves replay consumed the newest
   // segment: it fails, the promoted server is stopped again, and the rerun completes.
-  auto hidden_newest = Activate(Dr(), config, "2026-11-23T10:00:02Z",
+  auto hidden_newest = Activate(Dr(), config, Token(++second),
                                 {{"HASTEWARD_FAILPOINT", "wal-fetch-hide-newest:fail"}});
   EXPECT_EQ(hidden_newest.exit_code, 28) << hidden_newest.out << hidden_newest.err;
   EXPECT_NE(hidden_newest.err.find("before the end of the archive's newest segment"),
             std::string::npos)
       << hidden_newest.err;
   EXPECT_NE(Record(Dr(), "shop-dr").value("phase", ""), "Activated") << hidden_newest.err;
-  auto resumed = Activate(Dr(), config, "2026-11-23T10:00:03Z");
+  // The next run starts over after Failed; killed once it entered Replaying, and once it entered
+  // Provisioning, each rerun resumes there.
+  KillActivationAt("activation-replaying", config, Token(++second), old, outputs);
+  KillActivationAt("activation-provisioning", config, Token(++second), old, outputs);
+  auto resumed = Activate(Dr(), config, Token(++second));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  old.ExpectKeptWholeAtANamedPath(outputs + failed_fetch.err + hidden_newest.err + resumed.err);
   nlohmann::json record = Record(Dr(), "shop-dr");
   EXPECT_EQ(record.value("phase", ""), "Activated");
   std::vector<std::string> phases;
   for (const auto& transition : record["transitions"]) {
     phases.push_back(transition.value("phase", ""));
   }
-  EXPECT_EQ(phases, (std::vector<std::string>{"Validating", "Restoring", "Replaying",
-                                              "Provisioning", "Activated"}));
+  EXPECT_EQ(phases, (std::vector<std::string>{"Validating", "Restoring", "Replaying", "Replaying",
+                                              "Provisioning", "Provisioning", "Activated"}));
   EXPECT_GT(record["audit"].value("replayed", 0), 0);
   // kill -9 left no demotion marker: the end is unknown, never "the source finished".
   EXPECT_EQ(record["audit"].value("sourceEnd", ""), "unknown");

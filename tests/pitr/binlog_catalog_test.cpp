@@ -52,6 +52,18 @@ TEST(BinlogCatalogTest, AMalformedOrBackwardsEntryIsCorruptionNotASkip) {
             core::ErrorCode::kCorruption);
 }
 
+// A rewind and the pieces archived around it are compared by their stamps, which two hosts make:
+// the next stamp is never older than anything the catalog holds, whatever this host's clock says.
+TEST(BinlogCatalogTest, TheNextStampOrdersAfterEveryPieceAndRewindItHolds) {
+  BinlogCatalog catalog;
+  EXPECT_EQ(catalog.NextStampNs(1000), 1000u);
+  catalog.Add({Piece("db-0", 0, 100, "0-1-5", 5000)});
+  EXPECT_EQ(catalog.NextStampNs(1000), 5001u) << "this clock is behind the archiver's";
+  EXPECT_EQ(catalog.NextStampNs(9000), 9000u);
+  catalog.AddRewind({.at_ns = 20000, .state = "0-1-5"});
+  EXPECT_EQ(catalog.NextStampNs(9000), 20001u) << "behind the restoring host's clock";
+}
+
 TEST(BinlogCatalogTest, AddKeepsPiecesInOffsetOrderOnceAndFollowsTheNewestWriter) {
   BinlogCatalog catalog;
   catalog.Add({Piece("db-0", 100, 200, "0-1-6", 2), Piece("db-0", 0, 100, "0-1-5", 1)});

@@ -214,9 +214,9 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
 }
 
 core::Result<bool> PgArchiving::HoldsTransaction(platform::Platform& platform,
-                                                          const platform::Cluster& cluster,
-                                                          const ArchivedFileRead& read,
-                                                          const TransactionQuery& query) const {
+                                                 const platform::Cluster& cluster,
+                                                 const ArchivedFileRead& read,
+                                                 const TransactionQuery& query) const {
   HS_ASSIGN_OR_RETURN(std::string dump,
                       DumpArchivedFile(platform, cluster, read, {"-r", "Transaction"}));
   return postgres::HoldsTransaction(dump, query);

@@ -29,9 +29,9 @@ class PgArchiving : public Archiving {
   core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
                                                 const platform::Cluster& cluster) override;
   core::Result<bool> HoldsTransaction(platform::Platform& platform,
-                                               const platform::Cluster& cluster,
-                                               const ArchivedFileRead& read,
-                                               const TransactionQuery& query) const override;
+                                      const platform::Cluster& cluster,
+                                      const ArchivedFileRead& read,
+                                      const TransactionQuery& query) const override;
 
  private:
   DumpSource& planner_;
