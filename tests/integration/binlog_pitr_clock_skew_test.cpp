@@ -1,7 +1,8 @@
 // A MariaDB time target is compared in the source's clock (binlog commit times), never in the clock
 // of the host running hasteward. Each story runs every hasteward command (backup, archive, restore)
 // with faketime's library preloaded, 10 minutes ahead or 10 minutes behind the server (inherited
-// by the tools hasteward runs: a skewed host), on its own one-instance sandbox, in order:
+// by the tools hasteward runs, not by a server it starts: a skewed host, the source's clock true),
+// on its own one-instance sandbox, in order:
 // - a base; c archived, d committed and not archived, a target T2 after d in the server's clock:
 //   refused (24) as past the archive's last transaction, though the skewed archive looks current
 //   after T2, and nothing changed;
@@ -51,6 +52,9 @@ class SkewedHostStory : public StorySuite<Suite> {
     HastewardEnv::EnvVars env = Base::hs_->vars();
     env["LD_PRELOAD"] = kLibFaketime;
     env["FAKETIME"] = Suite::kSkew;
+    // The source's clock is the server's own: a server a restore starts keeps the true clock (the
+    // tools hasteward runs, mariadb-binlog and the client among them, are skewed with it).
+    env["FAKETIME_SKIP_CMDS"] = "mariadbd,mysqld";
     return RunCommand(args, env);
   }
   // `hasteward <verb> -e mariadb -c C -n sk <args>` on the skewed host.
