@@ -67,7 +67,12 @@ core::Result<Manifest> ReadManifest(repo::Repository& repo, const repo::Snapshot
                             "a rewind in the manifest of binlog snapshot " + id + " is malformed",
                             "run 'hasteward repo check'; the archive's continuity is unknown");
       }
-      manifest.rewinds.push_back({item["at_ns"].get<uint64_t>(), item["state"].get<std::string>()});
+      BinlogRewind rewind{item["at_ns"].get<uint64_t>(), item["state"].get<std::string>(),
+                          std::nullopt};
+      if (item.contains("reached_at") && item["reached_at"].is_number_integer()) {
+        rewind.reached_at_unix = item["reached_at"].get<int64_t>();
+      }
+      manifest.rewinds.push_back(std::move(rewind));
     }
     return manifest;
   }
@@ -108,7 +113,11 @@ nlohmann::json PieceToJson(const BinlogPiece& piece) {
 }
 
 nlohmann::json RewindToJson(const BinlogRewind& rewind) {
-  return {{"at_ns", rewind.at_ns}, {"state", rewind.state}};
+  nlohmann::json json = {{"at_ns", rewind.at_ns}, {"state", rewind.state}};
+  if (rewind.reached_at_unix) {
+    json["reached_at"] = *rewind.reached_at_unix;
+  }
+  return json;
 }
 
 core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ struct BinlogPiece {
 struct BinlogRewind {
   uint64_t at_ns = 0;
   std::string state;
+  // A restore to a time target: the source was at `state` at this time (unix seconds, the source's
+  // clock), proven by its plan from an archived transaction committed after it. That transaction
+  // is the abandoned future once the rewind is recorded, so a rerun of the same restore (killed
+  // after the record) has it from here.
+  std::optional<int64_t> reached_at_unix;
 };
 
 nlohmann::json PieceToJson(const BinlogPiece& piece);

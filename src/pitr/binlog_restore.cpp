@@ -109,6 +109,20 @@ core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& tar
                           (walk.state.empty() ? std::string("GTID") : walk.state));
 }
 
+// Whether a recorded rewind proves the source was at `state` at a time at or after `time_unix`:
+// then nothing after `state` was committed by then, and the target is reached there. A restore
+// killed after recording its rewind is finished by its rerun this way: the transaction after the
+// target that its plan stopped at is the abandoned future now, and no longer counts.
+bool RewindVouches(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   const std::string& state, int64_t time_unix) {
+  return std::any_of(
+      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
+        return rewind.reached_at_unix && *rewind.reached_at_unix >= time_unix &&
+               binlogs.StateIncludes(rewind.state, state) &&
+               binlogs.StateIncludes(state, rewind.state);
+      });
+}
+
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
                                           const std::vector<LoadedBinlogFile>& files,
                                           const BinlogCatalog& catalog,
@@ -142,7 +156,10 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     // source committed nothing more before the target; when the archive was last current is the
     // archiving host's clock, which says nothing about the source's.
     if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state)) {
-      return PastTheArchive(walk, target);
+      if (!RewindVouches(catalog, binlogs, walk.state, target.time_unix)) {
+        return PastTheArchive(walk, target);
+      }
+      walk.reached = true;
     }
     if (target.kind == BinlogTargetKind::kEndOfArchive &&
         TookEveryTransaction(files, binlogs, walk.state)) {
@@ -325,7 +342,11 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
   if (!options.source) {
     HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
-    HS_TRY(RecordBinlogRewind(repo, cluster, {at_ns, result.plan.final_state})
+    std::optional<int64_t> reached_at;
+    if (options.target.kind == BinlogTargetKind::kTime) {
+      reached_at = options.target.time_unix;
+    }
+    HS_TRY(RecordBinlogRewind(repo, cluster, {at_ns, result.plan.final_state, reached_at})
                .Wrap("record the restore in the binlog archive"));
   }
   HS_TRY(lock->Release());

@@ -60,7 +60,7 @@ TEST(BinlogCatalogTest, TheNextStampOrdersAfterEveryPieceAndRewindItHolds) {
   catalog.Add({Piece("db-0", 0, 100, "0-1-5", 5000)});
   EXPECT_EQ(catalog.NextStampNs(1000), 5001u) << "this clock is behind the archiver's";
   EXPECT_EQ(catalog.NextStampNs(9000), 9000u);
-  catalog.AddRewind({.at_ns = 20000, .state = "0-1-5"});
+  catalog.AddRewind({.at_ns = 20000, .state = "0-1-5", .reached_at_unix = std::nullopt});
   EXPECT_EQ(catalog.NextStampNs(9000), 20001u) << "behind the restoring host's clock";
 }
 
