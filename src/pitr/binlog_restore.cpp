@@ -115,12 +115,12 @@ core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& tar
 // target that its plan stopped at is the abandoned future now, and no longer counts.
 bool RewindVouches(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                    const std::string& state, int64_t time_unix) {
-  return std::any_of(
-      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
-        return rewind.reached_at_unix && *rewind.reached_at_unix >= time_unix &&
-               binlogs.StateIncludes(rewind.state, state) &&
-               binlogs.StateIncludes(state, rewind.state);
-      });
+  return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
+                     [&](const BinlogRewind& rewind) {
+                       return rewind.reached_at_unix && *rewind.reached_at_unix >= time_unix &&
+                              binlogs.StateIncludes(rewind.state, state) &&
+                              binlogs.StateIncludes(state, rewind.state);
+                     });
 }
 
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
@@ -221,6 +221,7 @@ core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::In
     HS_TRY(target.engine()
                .HealInstance(target.platform(), target.cluster(), replica, primary, heal)
                .Wrap("rebuild '" + replica.name + "' from the restored '" + primary.name + "'"));
+    core::Failpoint("binlog-restore-rebuilt");
   }
   return core::Status::Ok();
 }

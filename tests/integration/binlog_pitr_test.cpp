@@ -321,7 +321,7 @@ TEST_F(BinlogPitrTest, ZzCARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
        {"native-restore-prepared", "native-restore-tree", "native-restore-gated",
         "native-restore-swap", "native-restore-swapped", "native-restore-started",
         "binlog-restore-before-replay", "binlog-restore-replaying", "binlog-restore-replayed",
-        "native-restore-recloned"}) {
+        "binlog-restore-rebuilt"}) {
     SCOPED_TRACE(failpoint);
     const std::string mark = "round " + std::to_string(++round);
     Insert(1, 100 + round, mark);
