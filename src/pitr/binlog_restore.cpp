@@ -45,6 +45,20 @@ core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Clu
   return at_ns;
 }
 
+// Records that the cluster went back to `final_state` (a rewind), stamped in the archive's order;
+// a time target's rewind also says the source was at that state at the target.
+core::Status RecordRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
+                                 const BinlogCatalog& catalog, const BinlogTarget& target,
+                                 const std::string& final_state) {
+  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+  std::optional<int64_t> reached_at;
+  if (target.kind == BinlogTargetKind::kTime) {
+    reached_at = target.time_unix;
+  }
+  return RecordBinlogRewind(repo, cluster, {at_ns, final_state, reached_at})
+      .Wrap("record the restore in the binlog archive");
+}
+
 // The GTID domain of one element of a GTID state ("0-1-42" -> "0").
 std::string DomainOf(const std::string& gtid) {
   return gtid.substr(0, gtid.find('-'));
@@ -342,13 +356,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // future, and its GTIDs will be written again with other content. Not for another cluster's
   // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
   if (!options.source) {
-    HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
-    std::optional<int64_t> reached_at;
-    if (options.target.kind == BinlogTargetKind::kTime) {
-      reached_at = options.target.time_unix;
-    }
-    HS_TRY(RecordBinlogRewind(repo, cluster, {at_ns, result.plan.final_state, reached_at})
-               .Wrap("record the restore in the binlog archive"));
+    HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
   }
   HS_TRY(lock->Release());
   // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
