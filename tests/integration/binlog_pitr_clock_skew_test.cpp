@@ -1,8 +1,8 @@
 // A MariaDB time target is compared in the source's clock (binlog commit times), never in the clock
 // of the host running hasteward. Each story runs every hasteward command (backup, archive, restore)
 // with faketime's library preloaded, 10 minutes ahead or 10 minutes behind the server (inherited
-// by the tools hasteward runs, not by a server it starts: a skewed host, the source's clock true),
-// on its own one-instance sandbox, in order:
+// by the tools hasteward runs: a skewed host; a server a restore started is restarted from a host
+// with a true clock, the source's), on its own one-instance sandbox, in order:
 // - a base; c archived, d committed and not archived, a target T2 after d in the server's clock:
 //   refused (24) as past the archive's last transaction, though the skewed archive looks current
 //   after T2, and nothing changed;
@@ -52,9 +52,6 @@ class SkewedHostStory : public StorySuite<Suite> {
     HastewardEnv::EnvVars env = Base::hs_->vars();
     env["LD_PRELOAD"] = kLibFaketime;
     env["FAKETIME"] = Suite::kSkew;
-    // The source's clock is the server's own: a server a restore starts keeps the true clock (the
-    // tools hasteward runs, mariadb-binlog and the client among them, are skewed with it).
-    env["FAKETIME_SKIP_CMDS"] = "mariadbd,mysqld";
     return RunCommand(args, env);
   }
   // `hasteward <verb> -e mariadb -c C -n sk <args>` on the skewed host.
@@ -63,6 +60,15 @@ class SkewedHostStory : public StorySuite<Suite> {
                                     "-n", "sk"};
     all.insert(all.end(), args.begin(), args.end());
     return Skewed(all);
+  }
+  // A restore on the skewed host started the server with that host's clock. The source's clock is
+  // its own: restarted from a host with a true clock, as the database host would run it.
+  static void RestartOnTheSourcesClock() {
+    for (const char* verb : {"stop", "start"}) {
+      auto run = Base::hs_->Run(
+          {"instance", verb, "-c", Base::sc_->cluster().name, "-n", "sk", "-i", "0"});
+      ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+    }
   }
   static void Instance(const std::string& verb) {
     auto run = Skewed({"instance", verb, "-c", Base::sc_->cluster().name, "-n", "sk", "-i", "0"});
@@ -119,6 +125,7 @@ class SkewedHostStory : public StorySuite<Suite> {
     auto restored = On("restore", {"--until", target, "--yes", "--confirm-rewind"});
     ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
     EXPECT_EQ(Rows(), "seed,c,d, not archived,a");
+    RestartOnTheSourcesClock();
   }
 
   // From here the archiver's host has a true clock and the restoring host stays skewed. A restore
@@ -132,6 +139,7 @@ class SkewedHostStory : public StorySuite<Suite> {
     auto restored = On("restore", {"--until", target, "--yes", "--confirm-rewind"});
     ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
     EXPECT_EQ(Rows(), "seed,c,d, not archived,a,e");
+    RestartOnTheSourcesClock();
   }
 
   // f was archived and then abandoned by the restore before; g is written with f's GTID.
