@@ -103,6 +103,11 @@ TEST(MariadbTriageTest, ErrantGtidsAreThoseThePrimaryLacks) {
   EXPECT_EQ(mariadb::ErrantGtids("0-1-10,5-3-1", "0-1-10"), "5-3-1");
   EXPECT_EQ(mariadb::ParseGtidList("0-1-10, 1-2-3").size(), 2u);
   EXPECT_TRUE(mariadb::ParseGtidList("").empty());
+  // A Galera node's binlog state, sorted by server id as a Gtid_list reads: the domain stands at
+  // its highest sequence number, not at the last server's.
+  auto state = mariadb::ParseGtidList("1-1-12,1-2-4752,1-4294967295-4749");
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state[1], (std::pair<long, long>{2, 4752}));
 }
 
 TEST(MariadbTriageTest, ErrantTransactionOnReplicaIsSplitBrain) {

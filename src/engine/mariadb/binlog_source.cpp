@@ -267,6 +267,7 @@ core::Result<BinlogReplayReport> MariadbBinlogSource::ReplayOnGalera(
       HS_TRY(ReplayThroughClient(cluster, target, path));
     }
   }
+  core::Failpoint("binlog-restore-replaying");  // all but the last transaction replayed
   HS_TRY(ReplayThroughClient(cluster, target, split.last_path,
                              SessionServerIdFilter::Numbering::kByTheNode));
   return report;

@@ -99,7 +99,14 @@ std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list) {
     char dash1 = 0, dash2 = 0;
     std::istringstream f(item);
     if (f >> d >> dash1 >> s >> dash2 >> n && dash1 == '-' && dash2 == '-') {
-      out[d] = {s, n};
+      // A GTID state lists each server of a domain (a Gtid_list event, gtid_binlog_state); the
+      // domain stands at its highest sequence number. Galera stamps one domain with several
+      // server ids (the bootstrapping node's, and -1), and a state sorted by server id put an
+      // older sequence last: a Galera base's position came out behind its data.
+      auto it = out.find(d);
+      if (it == out.end() || n >= it->second.second) {
+        out[d] = {s, n};
+      }
     }
   }
   return out;

@@ -26,7 +26,8 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
 // persisted fence). A running one becomes kDegraded, so `repair` rejoins it as a replica.
 void MarkFencedOldPrimaries(std::vector<InstanceHealth>* instances);
 
-// "0-1-42,1-2-7" -> {domain: (server_id, seqno)}. Malformed entries are skipped.
+// "0-1-42,1-2-7" -> {domain: (server_id, seqno)}; a domain listed with several server ids (a
+// GTID state) keeps its highest seqno. Malformed entries are skipped.
 std::map<long, std::pair<long, long>> ParseGtidList(const std::string& list);
 
 // GTIDs of `replica` that `primary` lacks, as "d-s-n" entries ("" when none): a domain the
