@@ -349,8 +349,9 @@ TEST_F(GaleraPitrTest, ARestoreUntilKilledAfterTheBootstrapIsFinishedByTheRerun)
   const std::string expected = Rows(0);
   const std::string target = MarkTime();
   int round = 0;
-  for (const std::string failpoint : {"native-restore-started", "binlog-restore-before-replay",
-                                      "binlog-restore-replaying", "binlog-restore-replayed"}) {
+  for (const std::string failpoint :
+       {"native-restore-started", "native-restore-recloned", "binlog-restore-before-replay",
+        "binlog-restore-replaying", "binlog-restore-replayed"}) {
     SCOPED_TRACE(failpoint);
     const std::string mark = "round " + std::to_string(++round);
     Insert(round % kNodes, 40 + round, mark);
