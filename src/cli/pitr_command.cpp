@@ -16,9 +16,9 @@
 #include "core/stop_signal.h"
 #include "engine/archiving.h"
 #include "engine/binlog_archiving.h"
-#include "pitr/binlog_archive.h"
-#include "pitr/binlog_backlog.h"
-#include "pitr/pitr_status.h"
+#include "pitr/binlog/binlog_archive.h"
+#include "pitr/binlog/binlog_backlog.h"
+#include "pitr/wal/wal_status.h"
 
 namespace hasteward::cli {
 

@@ -127,7 +127,7 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
   return core::Status::Ok();
 }
 
-// MariaDB/Galera: the base backup plus the archived binlogs (pitr/binlog_restore.h).
+// MariaDB/Galera: the base backup plus the archived binlogs (pitr/binlog/binlog_restore.h).
 core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f,
                                    ClusterContext& ctx) {
   HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreOptions options, BinlogRestoreOptionsFor(f));

@@ -7,8 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/cluster_access.h"
-#include "pitr/binlog_restore.h"
-#include "pitr/pitr_restore.h"
+#include "pitr/binlog/binlog_restore.h"
+#include "pitr/wal/wal_restore.h"
 
 namespace hasteward::cli {
 

@@ -13,8 +13,8 @@
 #include "core/log.h"
 #include "core/os_user.h"
 #include "core/stop_signal.h"
-#include "pitr/wal_agent.h"
-#include "pitr/wal_archive.h"
+#include "pitr/wal/wal_agent.h"
+#include "pitr/wal/wal_archive.h"
 #include "repo/cache/cached_backend.h"
 #include "repo/crypto/crypto.h"
 

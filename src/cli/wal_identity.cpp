@@ -4,7 +4,7 @@
 #include <set>
 
 #include "pitr/pitr.h"
-#include "pitr/server_user_access.h"
+#include "pitr/wal/server_user_access.h"
 
 namespace hasteward::cli {
 

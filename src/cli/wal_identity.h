@@ -24,8 +24,9 @@ core::Result<WalIdentity> OpenWalIdentity(const GlobalOptions& g);
 // The archive_command / restore_command for `cluster`'s servers: this binary, the repository, the
 // password file and the S3 credentials file of the global flags (made absolute). kUsage without a
 // password file, or without a credentials file for an s3: repository, or (unless --dry-run) when an
-// instance's OS user cannot run the binary or read those files (pitr/server_user_access.h).
-// `agent_socket` ("" = none) is the archive agent wal-push hands its files to (pitr/wal_agent.h).
+// instance's OS user cannot run the binary or read those files (pitr/wal/server_user_access.h).
+// `agent_socket` ("" = none) is the archive agent wal-push hands its files to
+// (pitr/wal/wal_agent.h).
 core::Result<engine::ArchiveCommands> ServerArchiveCommands(const GlobalOptions& g,
                                                             const platform::Cluster& cluster,
                                                             const std::string& agent_socket = "");

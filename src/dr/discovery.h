@@ -3,10 +3,10 @@
 //
 // Which index: the repository's snapshot list. Every piece of the continuous archive is a
 // snapshot too (type=wal), and each PostgreSQL WAL snapshot names its newest segment in a tag
-// (wal_last, written for prune by pitr/wal_push), so the archive's last position is read from the
-// list without opening any piece's tree: discovery costs one listing of the snapshot files, never
-// a walk of the archive's contents. Snapshot files never change once written, so a later slice can
-// cache them by ID and read only the new ones (docs/standby.md).
+// (wal_last, written for prune by pitr/wal/wal_push), so the archive's last position is read from
+// the list without opening any piece's tree: discovery costs one listing of the snapshot files,
+// never a walk of the archive's contents. Snapshot files never change once written, so a later
+// slice can cache them by ID and read only the new ones (docs/standby.md).
 #pragma once
 
 #include <cstdint>
@@ -25,9 +25,10 @@ namespace hasteward::dr {
 inline constexpr char kVerifiesTag[] = "verifies";
 inline constexpr char kVerdictTag[] = "verdict";
 inline constexpr char kVerdictOk[] = "ok";
-// The newest segment of a WAL snapshot (pitr/wal_retention.h, checked the same way).
+// The newest segment of a WAL snapshot (pitr/wal/wal_retention.h, checked the same way).
 inline constexpr char kWalLastTag[] = "wal_last";
-// Marks binlog snapshots among type=wal (pitr/binlog_catalog.h), and a restore's rewind record.
+// Marks binlog snapshots among type=wal (pitr/binlog/binlog_catalog.h), and a restore's rewind
+// record.
 inline constexpr char kBinlogArchiveTag[] = "archive=binlog";
 inline constexpr char kBinlogRewindTag[] = "binlog_rewind=yes";
 

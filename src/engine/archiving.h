@@ -3,7 +3,7 @@
 // names and orders archive files, finds the files its server has queued for archiving, turns the
 // server's archiving on, and (engine/native_backup.h, NativeRestoreOptions::recovery) replays a
 // restored base backup up to a target. It never sees the repository: the pitr layer stores and
-// fetches the files (pitr/wal_archive.h).
+// fetches the files (pitr/wal/wal_archive.h).
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,8 @@
 // its binary logs for point-in-time recovery. The server keeps its binlogs itself; HASteward pulls
 // them: each cycle it asks which instance writes now, lists that instance's binlog files, reads
 // the bytes after what is archived, and ships only whole transactions. The engine reads the
-// server and the binlog format; it never sees the repository (pitr/binlog_archive.h stores them).
+// server and the binlog format; it never sees the repository (pitr/binlog/binlog_archive.h stores
+// them).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,7 @@ namespace hasteward::engine {
 struct BinlogWriter {
   platform::Instance instance;
   // The server's identity in its binlogs. Galera nodes may share one server id, so the instance
-  // name goes with it into the archive's keys (pitr/binlog_archive.h).
+  // name goes with it into the archive's keys (pitr/binlog/binlog_archive.h).
   uint32_t server_id = 0;
   // Where its binlog files are, on the instance (from log_bin_basename).
   std::string binlog_dir;

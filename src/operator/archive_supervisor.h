@@ -5,7 +5,7 @@
 //   with SIGTERM (between cycles) when the cluster leaves the managed set or serve stops acting.
 //   Its per-cycle lines feed the lag metrics (archive_progress.h).
 // - PostgreSQL: the server archives through its archive_command (`archive enable`). serve runs the
-//   WAL agent (`hasteward wal-agent`, pitr/wal_agent.h) as a child supervised like the binlog
+//   WAL agent (`hasteward wal-agent`, pitr/wal/wal_agent.h) as a child supervised like the binlog
 //   archiver, listening on WalAgentSocket(): a wal-push whose archive_command names that socket
 //   (`archive enable --agent-socket`) hands its file to the agent, which keeps the repository
 //   open; with the agent away wal-push archives alone, so the agent only saves time. serve also

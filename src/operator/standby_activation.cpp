@@ -13,9 +13,9 @@
 #include "engine/cluster_handle.h"
 #include "engine/triage.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog_restore.h"
+#include "pitr/binlog/binlog_restore.h"
 #include "pitr/pitr.h"
-#include "pitr/pitr_restore.h"
+#include "pitr/wal/wal_restore.h"
 
 namespace hasteward::op {
 

@@ -1,13 +1,14 @@
 // pitr: the archive retention prune uses (repo::ArchiveRetention). The engine's capabilities
-// decide which archive a cluster has: WAL (engine::Archiving, pitr/wal_retention.h) or binlogs
-// (engine::BinlogArchiving, pitr/binlog_retention.h); an engine with neither keeps every piece.
+// decide which archive a cluster has: WAL (engine::Archiving, pitr/wal/wal_retention.h) or binlogs
+// (engine::BinlogArchiving, pitr/binlog/binlog_retention.h); an engine with neither keeps every
+// piece.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "pitr/binlog_retention.h"
-#include "pitr/wal_retention.h"
+#include "pitr/binlog/binlog_retention.h"
+#include "pitr/wal/wal_retention.h"
 #include "repo/maintenance/archive_retention.h"
 
 namespace hasteward::pitr {

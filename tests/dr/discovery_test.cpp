@@ -8,8 +8,8 @@
 
 #include "engine/engine.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog_catalog.h"
-#include "pitr/wal_retention.h"
+#include "pitr/binlog/binlog_catalog.h"
+#include "pitr/wal/wal_retention.h"
 #include "verify/evidence.h"
 
 namespace hasteward::dr {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "pitr/binlog_catalog.h"
-#include "pitr/binlog_tags.h"
+#include "pitr/binlog/binlog_catalog.h"
+#include "pitr/binlog/binlog_tags.h"
 #include "repo/maintenance/retention_pins.h"
 #include "repo/maintenance/retention_plan.h"
 

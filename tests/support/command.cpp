@@ -89,7 +89,7 @@ std::string HastewardBin() {
   // A build in a home directory the database servers' OS users cannot enter (root's is 0700)
   // would leave the servers unable to run the archive_command the product writes (it names the
   // running binary), so the tests run a copy every user can execute. The product itself refuses
-  // such a binary with a clear error (pitr/server_user_access.h), which its own test covers.
+  // such a binary with a clear error (pitr/wal/server_user_access.h), which its own test covers.
   static const std::string bin = [] {
     const char* configured = std::getenv("HASTEWARD_TEST_BIN");
     if (configured == nullptr) {

@@ -25,7 +25,7 @@ constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "reco
                                                    "recovery_target_action",
                                                    "recovery_target_timeline"};
 
-// "Replay the whole archive, then promote" (a DR activation, pitr/pitr_restore.cpp).
+// "Replay the whole archive, then promote" (a DR activation, pitr/wal/wal_restore.cpp).
 bool IsEndOfArchive(const RecoveryRequest& recovery) {
   return recovery.kind == RecoveryTargetKind::kEndOfArchive;
 }
@@ -55,7 +55,7 @@ std::string TargetSettings(const RecoveryRequest& recovery) {
 std::string RecoverySettingsText(const RecoveryRequest& recovery) {
   return "\n# hasteward point-in-time restore\nrestore_command = " +
          SqlLiteral(recovery.restore_command) + "\n" + TargetSettings(recovery) +
-         // The timeline the plan chose and checked (pitr/timeline_path.h: the base's, or the
+         // The timeline the plan chose and checked (pitr/wal/timeline_path.h: the base's, or the
          // newest descendant the archive holds), never 'latest': replay must follow exactly the
          // segments whose presence was proven before anything changed.
          "recovery_target_timeline = '" + std::to_string(recovery.timeline) + "'\n";

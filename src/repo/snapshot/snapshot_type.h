@@ -16,7 +16,7 @@ enum class SnapshotType {
   kBackup,        // a cluster's backup (also a repair's escrow copy of the donor)
   kDiverged,      // a repair's capture of a diverged instance; one `job=` tag per repair
   kVerification,  // the report of a restore verification of a backup (verify/report.h)
-  kWal,           // pieces of the continuous WAL archive (pitr/wal_archive.h), many per snapshot
+  kWal,  // pieces of the continuous WAL archive (pitr/wal/wal_archive.h), many per snapshot
 };
 
 // "backup", "diverged", "verification": the tag value.

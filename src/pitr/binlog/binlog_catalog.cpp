@@ -1,0 +1,244 @@
+#include "pitr/binlog/binlog_catalog.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "jobs/jobs.h"
+#include "pitr/wal/wal_catalog.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+constexpr int kManifestVersion = 1;
+
+std::string Offset16(uint64_t offset) {
+  char text[24];
+  std::snprintf(text, sizeof(text), "%016llu", static_cast<unsigned long long>(offset));
+  return text;
+}
+
+bool IsBinlogSnapshot(const repo::Snapshot& snapshot) {
+  for (const auto& tag : snapshot.tags) {
+    if (tag == kBinlogArchiveTag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Manifest {
+  std::vector<BinlogPiece> pieces;
+  std::vector<BinlogRewind> rewinds;
+};
+
+core::Result<Manifest> ReadManifest(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                    const std::vector<repo::Node>& nodes) {
+  const std::string id = repo::IdToHex(snapshot.id).substr(0, 8);
+  for (const auto& node : nodes) {
+    if (node.name != kBinlogManifestName || node.type != "file") {
+      continue;
+    }
+    core::MemorySink sink;
+    auto dumped = repo::DumpFile(repo, node, sink, {});
+    if (!dumped.ok()) {
+      return dumped.TakeStatus().Wrap("read the manifest of binlog snapshot " + id);
+    }
+    nlohmann::json json = nlohmann::json::parse(sink.data().begin(), sink.data().end(), nullptr,
+                                                /*allow_exceptions=*/false);
+    if (json.is_discarded() || !json.is_object() || !json.contains("pieces") ||
+        !json["pieces"].is_array()) {
+      return core::Status(core::ErrorCode::kCorruption,
+                          "the manifest of binlog snapshot " + id + " is not valid JSON",
+                          "run 'hasteward repo check'; the archive's continuity is unknown");
+    }
+    Manifest manifest;
+    for (const auto& item : json["pieces"]) {
+      HS_ASSIGN_OR_RETURN(BinlogPiece piece, PieceFromJson(item));
+      manifest.pieces.push_back(std::move(piece));
+    }
+    for (const auto& item : json.value("rewinds", nlohmann::json::array())) {
+      if (!item.is_object() || !item.contains("at_ns") || !item["at_ns"].is_number_unsigned() ||
+          !item.contains("state") || !item["state"].is_string()) {
+        return core::Status(core::ErrorCode::kCorruption,
+                            "a rewind in the manifest of binlog snapshot " + id + " is malformed",
+                            "run 'hasteward repo check'; the archive's continuity is unknown");
+      }
+      BinlogRewind rewind{item["at_ns"].get<uint64_t>(), item["state"].get<std::string>(),
+                          std::nullopt};
+      if (item.contains("reached_at") && item["reached_at"].is_number_integer()) {
+        rewind.reached_at_unix = item["reached_at"].get<int64_t>();
+      }
+      manifest.rewinds.push_back(std::move(rewind));
+    }
+    return manifest;
+  }
+  return core::Status(core::ErrorCode::kCorruption, "binlog snapshot " + id + " has no manifest",
+                      "run 'hasteward repo check'; the archive's continuity is unknown");
+}
+
+}  // namespace
+
+std::string BinlogPath(const platform::Cluster& cluster) {
+  return cluster.ns + "/" + cluster.name + "/binlog";
+}
+
+std::string BinlogFileIdentity::Key() const {
+  return instance + "." + std::to_string(server_id) + "." + std::to_string(created) + "." + file;
+}
+
+std::string BinlogPiece::PieceName() const {
+  return identity.Key() + "." + Offset16(start) + "-" + Offset16(end);
+}
+
+nlohmann::json PieceToJson(const BinlogPiece& piece) {
+  return {{"instance", piece.identity.instance},
+          {"server_id", piece.identity.server_id},
+          {"created", piece.identity.created},
+          {"file", piece.identity.file},
+          {"start", piece.start},
+          {"end", piece.end},
+          {"transactions", piece.transactions},
+          {"first_gtid", piece.first_gtid},
+          {"last_gtid", piece.last_gtid},
+          {"first_time", piece.first_time},
+          {"last_time", piece.last_time},
+          {"gtid_list_at_file_start", piece.gtid_list_at_file_start},
+          {"gtid_state_after", piece.gtid_state_after},
+          {"sealed", piece.sealed},
+          {"archived_at_ns", piece.archived_at_ns}};
+}
+
+nlohmann::json RewindToJson(const BinlogRewind& rewind) {
+  nlohmann::json json = {{"at_ns", rewind.at_ns}, {"state", rewind.state}};
+  if (rewind.reached_at_unix) {
+    json["reached_at"] = *rewind.reached_at_unix;
+  }
+  return json;
+}
+
+core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
+  BinlogPiece piece;
+  try {
+    piece.identity.instance = json.at("instance").get<std::string>();
+    piece.identity.server_id = json.at("server_id").get<uint32_t>();
+    piece.identity.created = json.at("created").get<uint32_t>();
+    piece.identity.file = json.at("file").get<std::string>();
+    piece.start = json.at("start").get<uint64_t>();
+    piece.end = json.at("end").get<uint64_t>();
+    piece.transactions = json.at("transactions").get<size_t>();
+    piece.first_gtid = json.at("first_gtid").get<std::string>();
+    piece.last_gtid = json.at("last_gtid").get<std::string>();
+    piece.first_time = json.at("first_time").get<uint32_t>();
+    piece.last_time = json.at("last_time").get<uint32_t>();
+    piece.gtid_list_at_file_start = json.at("gtid_list_at_file_start").get<std::string>();
+    piece.gtid_state_after = json.at("gtid_state_after").get<std::string>();
+    piece.sealed = json.at("sealed").get<bool>();
+    piece.archived_at_ns = json.at("archived_at_ns").get<uint64_t>();
+  } catch (const nlohmann::json::exception& error) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        std::string("a binlog manifest entry is malformed: ") + error.what(),
+                        "run 'hasteward repo check'; the archive's continuity is unknown");
+  }
+  if (piece.end < piece.start) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        "binlog piece " + piece.PieceName() + " ends before it starts");
+  }
+  return piece;
+}
+
+core::Result<BinlogCatalog> BinlogCatalog::Load(repo::Repository& repo,
+                                                const platform::Cluster& cluster) {
+  BinlogCatalog catalog;
+  HS_TRY(catalog.Refresh(repo, cluster));
+  return catalog;
+}
+
+core::Status BinlogCatalog::Refresh(repo::Repository& repo, const platform::Cluster& cluster) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
+  for (const auto& snapshot : snapshots) {
+    if (!IsBinlogSnapshot(snapshot) || !seen_snapshots_.insert(repo::IdToHex(snapshot.id)).second) {
+      continue;
+    }
+    ++snapshots_;
+    HS_ASSIGN_OR_RETURN(auto nodes, LoadDirectory(repo, snapshot, BinlogPath(cluster)));
+    HS_ASSIGN_OR_RETURN(Manifest manifest, ReadManifest(repo, snapshot, nodes));
+    for (auto& piece : manifest.pieces) {
+      bool stored = false;
+      for (const auto& node : nodes) {
+        if (node.name == piece.PieceName() && node.type == "file" &&
+            node.size == piece.end - piece.start) {
+          stored = true;
+          nodes_.emplace(node.name, node);
+        }
+      }
+      if (!stored) {
+        return core::Status(core::ErrorCode::kCorruption,
+                            "binlog snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
+                                " lists piece " + piece.PieceName() + " but does not hold it",
+                            "run 'hasteward repo check'");
+      }
+    }
+    Add(manifest.pieces);
+    for (const auto& rewind : manifest.rewinds) {
+      AddRewind(rewind);
+    }
+  }
+  return core::Status::Ok();
+}
+
+void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {
+  for (const auto& piece : pieces) {
+    ArchivedBinlogFile& file = files_[piece.identity.Key()];
+    file.identity = piece.identity;
+    bool known = false;
+    for (const auto& existing : file.pieces) {
+      known = known || (existing.start == piece.start && existing.end == piece.end);
+    }
+    if (known) {
+      continue;  // a retried cycle stored it twice
+    }
+    file.pieces.push_back(piece);
+    std::sort(
+        file.pieces.begin(), file.pieces.end(),
+        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
+    if (piece.archived_at_ns >= last_archived_at_ns_) {
+      last_archived_at_ns_ = piece.archived_at_ns;
+      last_instance_ = piece.identity.instance;
+    }
+  }
+}
+
+const ArchivedBinlogFile* BinlogCatalog::Find(const BinlogFileIdentity& identity) const {
+  auto it = files_.find(identity.Key());
+  return it == files_.end() ? nullptr : &it->second;
+}
+
+uint64_t BinlogCatalog::NextStampNs(uint64_t now_ns) const {
+  uint64_t newest = last_archived_at_ns_;
+  for (const auto& rewind : rewinds_) {
+    newest = std::max(newest, rewind.at_ns);
+  }
+  return std::max(now_ns, newest + 1);
+}
+
+const repo::Node* BinlogCatalog::NodeOf(const BinlogPiece& piece) const {
+  auto it = nodes_.find(piece.PieceName());
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> BinlogCatalog::States() const {
+  std::vector<std::string> states;
+  for (const auto& [key, file] : files_) {
+    for (const auto& piece : file.pieces) {
+      states.push_back(piece.gtid_state_after);
+    }
+  }
+  return states;
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,380 @@
+#include "pitr/binlog/binlog_restore.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/clock.h"
+#include "core/failpoint.h"
+#include "core/log.h"
+#include "core/temp_dir.h"
+#include "engine/binlog_archiving.h"
+#include "engine/native_restore_steps.h"
+#include "jobs/jobs.h"
+#include "jobs/native_backup.h"
+#include "pitr/binlog/binlog_archive.h"
+#include "repo/lock/repo_lock.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+uint64_t NowNanos() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   core::SystemClock::Get().Now().time_since_epoch())
+                                   .count());
+}
+
+// When the rewind happened, in the archive's order rather than this host's clock alone: after
+// every piece and rewind archived before it and every native base of the cluster, each of which
+// another host may have stamped ahead of this one's clock (the base's backup host, the archiver).
+// What it abandons is judged by comparing with this, so a skewed clock never makes an abandoned
+// piece or base look newer than the restore.
+core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Cluster& cluster,
+                                     const BinlogCatalog& catalog) {
+  uint64_t at_ns = catalog.NextStampNs(NowNanos());
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  for (const auto& snapshot : snapshots) {
+    if (jobs::IsNativeSnapshot(snapshot) && snapshot.time.unix_seconds >= 0) {
+      // BaseAbandoned compares whole seconds.
+      at_ns = std::max(at_ns, (static_cast<uint64_t>(snapshot.time.unix_seconds) + 1) * 1000000000);
+    }
+  }
+  return at_ns;
+}
+
+// Records that the cluster went back to `final_state` (a rewind), stamped in the archive's order;
+// a time target's rewind also says the source was at that state at the target.
+core::Status RecordRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
+                                 const BinlogCatalog& catalog, const BinlogTarget& target,
+                                 const std::string& final_state) {
+  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+  std::optional<int64_t> reached_at;
+  if (target.kind == BinlogTargetKind::kTime) {
+    reached_at = target.time_unix;
+  }
+  return RecordBinlogRewind(repo, cluster, {at_ns, final_state, reached_at})
+      .Wrap("record the restore in the binlog archive");
+}
+
+// The GTID domain of one element of a GTID state ("0-1-42" -> "0").
+std::string DomainOf(const std::string& gtid) {
+  return gtid.substr(0, gtid.find('-'));
+}
+
+// Whether the base at `base_state` holds nothing committed after a time target, judged in the
+// source's clock: by the commit times of its own transactions in the archive, never by the
+// snapshot's time, which the host that ran the backup stamped (a skewed host would move the base
+// across the target). A base whose last transaction of an archived domain is not in the archive
+// (it was never archived, or pruned) has no known time and is no base for a time target.
+bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
+                    const engine::BinlogArchiving& binlogs, const std::string& base_state,
+                    int64_t target_time) {
+  std::vector<std::string> included;
+  std::set<std::string> archived_domains;
+  for (const LoadedBinlogFile& file : files) {
+    for (const auto& span : file.spans) {
+      archived_domains.insert(DomainOf(span.gtid));
+      if (!binlogs.StateIncludes(base_state, span.gtid)) {
+        continue;
+      }
+      if (static_cast<int64_t>(span.time) > target_time) {
+        return false;
+      }
+      included.push_back(span.gtid);
+    }
+  }
+  const std::string archived_base = binlogs.MergeGtidStates(included);
+  for (size_t start = 0; start < base_state.size();) {
+    size_t end = std::min(base_state.find(',', start), base_state.size());
+    std::string last = base_state.substr(start, end - start);
+    start = end + 1;
+    if (archived_domains.count(DomainOf(last)) != 0 &&
+        !binlogs.StateIncludes(archived_base, last)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string DescribeTarget(const BinlogTarget& target) {
+  switch (target.kind) {
+    case BinlogTargetKind::kTime: return repo::LocalTimeFromUnix(target.time_unix, 0).Format();
+    case BinlogTargetKind::kGtid: return "GTID " + target.gtid;
+    case BinlogTargetKind::kEndOfArchive: return "the end of its archive";
+    case BinlogTargetKind::kWholeArchive: break;
+  }
+  return "the whole archive";
+}
+
+core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& target) {
+  std::string last = walk.last_gtid.empty()
+                         ? "the base's position"
+                         : "GTID " + walk.last_gtid + ", committed " +
+                               repo::LocalTimeFromUnix(walk.last_time, 0).Format();
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      DescribeTarget(target) + " is past the archive's last transaction (" + last +
+                          " in the source's clock); nothing was changed",
+                      "a time target must lie before a transaction the archive holds: run "
+                      "'hasteward archive binlog' once the source committed again, or restore to "
+                      "the archive's end with --until-gtid " +
+                          (walk.state.empty() ? std::string("GTID") : walk.state));
+}
+
+// Whether a recorded rewind proves the source was at `state` at a time at or after `time_unix`:
+// then nothing after `state` was committed by then, and the target is reached there. A restore
+// killed after recording its rewind is finished by its rerun this way: the transaction after the
+// target that its plan stopped at is the abandoned future now, and no longer counts.
+bool RewindVouches(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   const std::string& state, int64_t time_unix) {
+  return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
+                     [&](const BinlogRewind& rewind) {
+                       return rewind.reached_at_unix && *rewind.reached_at_unix >= time_unix &&
+                              binlogs.StateIncludes(rewind.state, state) &&
+                              binlogs.StateIncludes(state, rewind.state);
+                     });
+}
+
+core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
+                                          const std::vector<LoadedBinlogFile>& files,
+                                          const BinlogCatalog& catalog,
+                                          const engine::BinlogArchiving& binlogs,
+                                          const BinlogTarget& target) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  std::string refusal;
+  bool any_base = false;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {  // newest first
+    const repo::Snapshot& snapshot = *it;
+    if (!jobs::IsNativeSnapshot(snapshot)) {
+      continue;
+    }
+    const std::string base_state = snapshot.TagValue("gtid_position");
+    const bool to_time = target.kind == BinlogTargetKind::kTime;
+    if (to_time && !BaseEndsBefore(files, binlogs, base_state, target.time_unix)) {
+      continue;
+    }
+    if (target.kind == BinlogTargetKind::kGtid && !binlogs.StateIncludes(target.gtid, base_state)) {
+      continue;
+    }
+    // A backup of a future a restore abandoned is no base for the history that followed.
+    if (BaseAbandoned(catalog, binlogs, snapshot, base_state)) {
+      continue;
+    }
+    any_base = true;
+    BinlogChainWalk walk = WalkBinlogChain(files, binlogs, base_state, target);
+    // A time target is reached only at an archived transaction committed after it (the walk stops
+    // there): both times are the source's. Past the last archived transaction nothing says the
+    // source committed nothing more before the target; when the archive was last current is the
+    // archiving host's clock, which says nothing about the source's.
+    if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state)) {
+      if (!RewindVouches(catalog, binlogs, walk.state, target.time_unix)) {
+        return PastTheArchive(walk, target);
+      }
+      walk.reached = true;
+    }
+    if (target.kind == BinlogTargetKind::kEndOfArchive &&
+        TookEveryTransaction(files, binlogs, walk.state)) {
+      walk.reached = true;
+    }
+    if (walk.reached) {
+      BinlogReplayPlan plan;
+      plan.base = snapshot;
+      plan.base_state = base_state;
+      plan.final_state = walk.state;
+      plan.transactions = walk.transactions;
+      plan.files = std::move(walk.files);
+      return plan;
+    }
+    if (refusal.empty()) {
+      refusal = "the archived binlogs continue base " + repo::IdToHex(snapshot.id).substr(0, 8) +
+                " (GTID " + (base_state.empty() ? "none" : base_state) + ") only to GTID " +
+                (walk.state.empty() ? "none" : walk.state) + ", not to " + DescribeTarget(target);
+    }
+  }
+  if (!any_base) {
+    return core::NotFound("no native base backup of '" + cluster.ns + "/" + cluster.name +
+                              "' is before " + DescribeTarget(target) +
+                              " (by its transactions' commit times in the archive, the source's "
+                              "clock)",
+                          "take one with 'hasteward backup --method native'; 'hasteward get "
+                          "backups' lists the backups");
+  }
+  return core::Status(core::ErrorCode::kSafetyStop, refusal + "; nothing was changed",
+                      "a piece of the archive is missing or the archiver has not caught up: run "
+                      "'hasteward archive binlog' and retry, or choose an earlier target");
+}
+
+// The replay input for one file: its header, then the chosen transactions.
+core::Status WriteReplayFile(const LoadedBinlogFile& file,
+                             const BinlogReplayPlan::FileReplay& replay, const std::string& path) {
+  std::string bytes = file.bytes.substr(0, file.header.header_end);
+  for (size_t index : replay.spans) {
+    const auto& span = file.spans[index];
+    bytes.append(file.bytes, span.start, span.end - span.start);
+  }
+  core::AtomicFileOptions private_file;
+  private_file.mode = 0600;  // the cluster's data
+  return core::WriteFileAtomically(path, core::AsBytes(bytes), private_file);
+}
+
+// The other instances, rebuilt from the replayed primary (after the replay: see
+// NativeRestoreOptions::rebuild_later).
+core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::Instance& primary,
+                         const std::vector<platform::Instance>& replicas,
+                         const engine::HealOptions& heal) {
+  for (const auto& replica : replicas) {
+    HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), replica));
+    if (!running) {
+      HS_TRY(target.platform()
+                 .StartInstance(target.cluster(), replica)
+                 .Wrap("start '" + replica.name + "'"));
+    }
+    HS_TRY(target.engine()
+               .HealInstance(target.platform(), target.cluster(), replica, primary, heal)
+               .Wrap("rebuild '" + replica.name + "' from the restored '" + primary.name + "'"));
+    core::Failpoint("binlog-restore-rebuilt");
+  }
+  return core::Status::Ok();
+}
+
+// Applies the replay files on `primary` (the engine picks the applier) and records which applier
+// ran and how long the replay took.
+core::Status Replay(const engine::ClusterHandle& target, const platform::Instance& primary,
+                    const std::vector<std::string>& replay_paths, BinlogRestoreResult& result) {
+  const core::Clock& clock = core::SystemClock::Get();
+  auto started = clock.Monotonic();
+  auto replayed = target.engine().binlog_archiving()->ReplayBinlogs(
+      target.platform(), target.cluster(), primary, {replay_paths, result.plan.final_state});
+  if (!replayed.ok()) {
+    return replayed.TakeStatus().Wrap("replay the archived binlogs on '" + primary.name + "'");
+  }
+  result.replay = *replayed;
+  result.replay_seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
+  core::LogInfo("replayed the archived binlogs on '" + primary.name + "'",
+                {{"applier", engine::BinlogApplierName(result.replay.applier)},
+                 {"threads", std::to_string(result.replay.threads)},
+                 {"seconds", std::to_string(result.replay_seconds)}});
+  return core::Status::Ok();
+}
+
+// The replayed primary is exactly at `final_state`. It is the target's instance: connected with
+// the target's credentials, not the source's (a DR site need not hold the source's secret files).
+core::Status CheckFinalPosition(const engine::ClusterHandle& target,
+                                const platform::Instance& primary, const std::string& final_state) {
+  engine::BinlogArchiving& binlogs = *target.engine().binlog_archiving();
+  HS_ASSIGN_OR_RETURN(std::string position, binlogs.BinlogPosition(target.cluster(), primary));
+  if (!binlogs.StateIncludes(position, final_state) ||
+      !binlogs.StateIncludes(final_state, position)) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "after the replay '" + primary.name + "' is at GTID " + position +
+                            ", not at the target's " + final_state,
+                        "something else wrote to it during the replay, or the archive is "
+                        "damaged; inspect it before using it");
+  }
+  return core::Status::Ok();
+}
+
+// The base restore of a point-in-time restore (its `reaches` set by the caller).
+engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) {
+  engine::NativeRestoreOptions native;
+  native.confirm_overwrite = options.confirm_overwrite;
+  native.force = options.force;
+  native.heal = options.heal;
+  // An instance holding no transaction past the archive's end loses nothing a later restore
+  // could not replay again; one past it (or of unknown position) needs consent.
+  native.confirm_rewind = options.confirm_rewind;
+  // Replication: the replicas are rebuilt after the replay (see RebuildFrom). Galera declines
+  // (CanRebuildLater): its restore bootstraps the target and joins every other node by a full
+  // state transfer, data directory moved aside, before it returns, and the replay then goes
+  // through Galera to all of them. Why not join them afterwards: a node of the abandoned history
+  // must never join by IST (same cluster UUID, its own seqnos), so it needs the engine's full
+  // rejoin either way, and replaying on a synced cluster costs no second state transfer; every
+  // node writes the replayed write sets to its own binlog, so the archive can follow any node
+  // right after. Every node stays read-only until the check (stay_read_only); a write that still
+  // got through (an account with READ ONLY ADMIN) moves the final position past the target,
+  // which CheckFinalPosition refuses (kVerifyFailed).
+  native.rebuild_later = true;
+  // A kill during the replay or the rebuild leaves the record of an unfinished restore, so the
+  // rerun stops the half-replayed instances and starts over instead of refusing them as running.
+  native.caller_finishes = true;
+  // No application writes before the replay reached the target and its position was checked:
+  // a write into the half-replayed base would fork it from the archive's history, and a killed
+  // restore (the failpoint before the replay) would leave a writable database that is neither base
+  // nor target.
+  native.stay_read_only = true;
+  return native;
+}
+
+}  // namespace
+
+core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
+                                                        repo::Repository& repo,
+                                                        const BinlogRestoreOptions& options) {
+  const platform::Cluster& cluster = options.source ? *options.source : target.cluster();
+  engine::BinlogArchiving* binlogs = target.engine().binlog_archiving();
+  if (binlogs == nullptr) {
+    return engine::Unsupported(target.engine(), "binlog point-in-time recovery");
+  }
+  if (options.target.kind == BinlogTargetKind::kWholeArchive) {
+    return core::Usage("a binlog point-in-time restore needs a target",
+                       "pass --until TIME or --until-gtid GTID");
+  }
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files,
+                      LoadBinlogFiles(repo, catalog, *binlogs));
+  BinlogRestoreResult result;
+  HS_ASSIGN_OR_RETURN(result.plan,
+                      PlanReplay(repo, cluster, files, catalog, *binlogs, options.target));
+  core::LogInfo("point-in-time restore from base " +
+                    repo::IdToHex(result.plan.base.id).substr(0, 8) + " to " +
+                    DescribeTarget(options.target),
+                {{"transactions", std::to_string(result.plan.transactions)},
+                 {"final_gtid", result.plan.final_state}});
+  HS_ASSIGN_OR_RETURN(core::TempDir scratch,
+                      core::TempDir::CreateOwned("hasteward-binlog-replay-"));
+  // Written before anything changes: a failure here leaves the cluster as it was.
+  std::vector<std::string> replay_paths;
+  for (const auto& replay : result.plan.files) {
+    auto file = std::find_if(files.begin(), files.end(), [&replay](const LoadedBinlogFile& loaded) {
+      return loaded.identity.Key() == replay.identity.Key();
+    });
+    replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");
+    HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
+  }
+  engine::NativeRestoreOptions native = NativeOptions(options);
+  auto whole = PlanReplay(repo, cluster, files, catalog, *binlogs, BinlogTarget::EndOfArchive());
+  native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
+  HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
+                      jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
+  result.bytes = restored.bytes;
+  // The cluster now continues from the target: what was archived beyond it is the abandoned
+  // future, and its GTIDs will be written again with other content. Not for another cluster's
+  // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
+  if (!options.source) {
+    HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
+  }
+  HS_TRY(lock->Release());
+  // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
+  // mistake the cluster for a finished restore (tests/integration/mariadb_standby_activation_test).
+  core::Failpoint("binlog-restore-before-replay");
+  const platform::Instance& primary = restored.plan.target;
+  if (!replay_paths.empty()) {
+    HS_TRY(Replay(target, primary, replay_paths, result));
+  }
+  HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
+  core::Failpoint("binlog-restore-replayed");
+  HS_TRY(binlogs->OpenForWrites(target.platform(), target.cluster(), primary)
+             .Wrap("open the restored cluster for writes after the replay"));
+  if (restored.plan.rebuild_deferred) {
+    HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
+  }
+  HS_TRY(engine::ClearUnfinishedRestores(target.platform(), target.cluster()));
+  return result;
+}
+
+}  // namespace hasteward::pitr

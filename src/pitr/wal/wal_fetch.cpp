@@ -1,0 +1,135 @@
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/failpoint.h"
+#include "core/log.h"
+#include "pitr/wal/wal_archive.h"
+#include "pitr/wal/wal_catalog.h"
+#include "repo/restore/file_dumper.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+core::Status WriteArchived(repo::Repository& repo, const ArchivedFile& archived,
+                           const std::string& destination, mode_t parent_dir_mode) {
+  core::AtomicFileOptions file_options;
+  file_options.mode = 0600;
+  file_options.parent_dir_mode = parent_dir_mode;
+  HS_ASSIGN_OR_RETURN(auto sink, core::AtomicFileSink::Create(destination, file_options));
+  HS_TRY(repo::DumpFile(repo, archived.node, *sink, {}).status());
+  return sink->Close();
+}
+
+// Moves a file an earlier call prefetched into place; false when there is none.
+core::Result<bool> TakePrefetched(const std::string& prefetched, const std::string& destination) {
+  std::error_code error;
+  if (!std::filesystem::exists(prefetched, error)) {
+    return false;
+  }
+  if (std::rename(prefetched.c_str(), destination.c_str()) != 0) {
+    return core::ErrnoStatus("move '" + prefetched + "' to '" + destination + "'", errno);
+  }
+  return true;
+}
+
+// HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not
+// archived", as a stale listing (or a wal-fetch that hid an error as "missing") would. A DR
+// activation must then fail its proof that replay consumed the archive (tests only).
+bool HidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file) {
+  if (file.kind != engine::ArchiveFileKind::kSegment) {
+    return false;
+  }
+  std::set<uint32_t> timelines = catalog.SegmentTimelines();
+  if (timelines.empty() || *timelines.rbegin() != file.timeline) {
+    return false;
+  }
+  auto segments = catalog.Segments(file.timeline);
+  return segments.rbegin()->first == file.segment && core::FailpointFails("wal-fetch-hide-newest");
+}
+
+// Fetches the archived segments after `file` on its timeline into `dir`; failures only cost the
+// speed-up (the server's call for that segment fetches it directly).
+size_t Prefetch(repo::Repository& repo, const WalCatalog& catalog,
+                const engine::Archiving& archiving, const engine::ArchiveFile& file,
+                const std::string& dir, const WalFetchOptions& options) {
+  std::vector<const ArchivedFile*> wanted;
+  for (uint64_t next = file.segment + 1; next <= file.segment + options.prefetch; ++next) {
+    const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(file.timeline, next));
+    std::error_code error;
+    if (archived == nullptr || HidesNewest(catalog, archived->file)) {
+      break;  // the archive (or its contiguous part) ends here
+    }
+    if (!std::filesystem::exists(dir + "/" + archived->file.name, error)) {
+      wanted.push_back(archived);
+    }
+  }
+  std::mutex mu;
+  size_t done = 0;
+  core::Status fetched =
+      repo::ParallelFor(wanted.size(), options.threads, [&](size_t i) -> core::Status {
+        HS_TRY(WriteArchived(repo, *wanted[i], dir + "/" + wanted[i]->file.name, 0700));
+        std::lock_guard<std::mutex> lock(mu);
+        ++done;
+        return core::Status::Ok();
+      });
+  if (!fetched.ok()) {
+    core::LogWarn("prefetching WAL failed: " + fetched.message());
+  }
+  return done;
+}
+
+}  // namespace
+
+core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
+                                      const platform::Cluster& cluster,
+                                      const engine::Archiving& archiving, const std::string& name,
+                                      const std::string& destination,
+                                      const WalFetchOptions& options) {
+  HS_ASSIGN_OR_RETURN(engine::ArchiveFile file, archiving.ParseFileName(name));
+  const std::string dir = archiving.PrefetchDir(destination);
+  WalFetchResult result;
+  HS_ASSIGN_OR_RETURN(result.from_prefetch, TakePrefetched(dir + "/" + name, destination));
+  if (result.from_prefetch) {
+    return result;
+  }
+  // Only "not archived" is kNotFound (wal-fetch exits 20 and the server ends recovery there):
+  // anything else that is missing is damage, which must stop recovery instead.
+  auto damage = [](const core::Status& s) {
+    return s.code() == core::ErrorCode::kNotFound
+               ? core::Status(core::ErrorCode::kCorruption, s.message(), s.hint())
+               : s;
+  };
+  auto repo = open_repository();
+  if (!repo.ok())
+    return damage(repo.TakeStatus());
+  core::Status indexed = (*repo)->LoadIndex();
+  if (!indexed.ok())
+    return damage(indexed);
+  auto catalog = WalCatalog::Load(**repo, cluster, archiving);
+  if (!catalog.ok())
+    return damage(catalog.TakeStatus());
+  const ArchivedFile* archived = catalog->Find(name);
+  if (archived == nullptr || HidesNewest(*catalog, file)) {
+    return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
+                          "'");
+  }
+  if (core::FailpointFails("wal-fetch-read")) {
+    return core::Status(core::ErrorCode::kStorage,
+                        "reading '" + name + "' from the repository failed (failpoint)");
+  }
+  core::Status written = WriteArchived(**repo, *archived, destination, 0);
+  if (!written.ok())
+    return damage(written);
+  if (file.kind == engine::ArchiveFileKind::kSegment && options.prefetch > 0) {
+    result.prefetched = Prefetch(**repo, *catalog, archiving, file, dir, options);
+  }
+  return result;
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,311 @@
+#include "pitr/wal/wal_plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
+
+#include "jobs/jobs.h"
+#include "jobs/native_backup.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+std::string Describe(const PointTarget& target, const engine::Archiving& archiving) {
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: return RecoveryTimeText(target.time);
+    case engine::RecoveryTargetKind::kPosition:
+      return "position " + archiving.FormatPosition(target.position);
+    case engine::RecoveryTargetKind::kEndOfArchive: break;
+  }
+  return "the end of its archive";
+}
+
+// When the base became consistent, at the latest, in the source's clock: the modification time of
+// the archived segment holding its stop position (the server wrote the stop record into it, and
+// pg_backup_stop switches segments right after, so the file was last written at or after the
+// stop; wal-push keeps the server's mtime). nullopt when that segment is not archived: no replay
+// of the base could pass it anyway. The snapshot's time is when the backup job started, on the
+// backing-up host's clock: a base started before a time target may be consistent only after it,
+// and PostgreSQL then refuses to stop there, after the data directory was replaced (finding 3).
+std::optional<repo::GoTime> ConsistentBy(const BaseBackup& base, const WalCatalog& catalog,
+                                         const engine::Archiving& archiving) {
+  if (base.stop == 0) {
+    return std::nullopt;
+  }
+  // A stop exactly on a segment boundary is the end of the segment before.
+  const uint64_t segment = (base.stop - 1) / archiving.SegmentBytes();
+  const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(base.timeline, segment));
+  if (archived == nullptr) {
+    return std::nullopt;
+  }
+  return archived->node.mtime;
+}
+
+bool Precedes(const BaseBackup& base, const PointTarget& target, const WalCatalog& catalog,
+              const engine::Archiving& archiving) {
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: {
+      std::optional<repo::GoTime> consistent = ConsistentBy(base, catalog, archiving);
+      return consistent && *consistent < target.time;
+    }
+    case engine::RecoveryTargetKind::kPosition: return base.stop <= target.position;
+    case engine::RecoveryTargetKind::kEndOfArchive: break;
+  }
+  return true;  // every base does: the newest is the one to replay from
+}
+
+std::string Missing(const BaseWindow& window, const engine::Archiving& archiving) {
+  if (!window.reach.gap) {
+    return "the archive ends before '" +
+           archiving.SegmentFileName(window.next_timeline, window.next_segment) + "'";
+  }
+  return "'" + archiving.SegmentFileName(window.gap_timeline, window.reach.gap->first) + "' to '" +
+         archiving.SegmentFileName(window.gap_timeline, window.reach.gap->last) + "' are missing";
+}
+
+// A segment on the window's path: the index of its range and its number.
+struct PathPoint {
+  size_t range = 0;
+  uint64_t segment = 0;
+};
+
+// The newest archived segment along the path (a DR activation's "end of the archive"): replay
+// must reach it, so a missing file before it is never taken for the end of the source's history.
+std::optional<PathPoint> NewestSegment(const BaseWindow& window, const WalCatalog& catalog) {
+  for (size_t i = window.segments.size(); i-- > 0;) {
+    const SegmentRange& range = window.segments[i];
+    SegmentTimes times = TimesOf(catalog, range.timeline);
+    auto after_last = range.last ? times.upper_bound(*range.last) : times.end();
+    if (after_last != times.begin() && std::prev(after_last)->first >= range.first) {
+      return PathPoint{i, std::prev(after_last)->first};
+    }
+  }
+  return std::nullopt;
+}
+
+// The segment of the path a target needs last; nullopt when the archive holds none that reaches a
+// time target (or, to the end of the archive, none on the path at all).
+std::optional<PathPoint> NeededSegment(const BaseWindow& window, const WalCatalog& catalog,
+                                       const engine::Archiving& archiving,
+                                       const PointTarget& target) {
+  if (target.kind == engine::RecoveryTargetKind::kEndOfArchive) {
+    return NewestSegment(window, catalog);
+  }
+  for (size_t i = 0; i < window.segments.size(); ++i) {
+    const SegmentRange& range = window.segments[i];
+    if (target.kind == engine::RecoveryTargetKind::kPosition) {
+      uint64_t segment = target.position / archiving.SegmentBytes();
+      if (!range.last || segment <= *range.last) {
+        return PathPoint{i, std::max(segment, range.first)};
+      }
+      continue;
+    }
+    auto found = SegmentReachingTime(TimesOf(catalog, range.timeline), range.first, target.time);
+    if (found && (!range.last || *found <= *range.last)) {
+      return PathPoint{i, *found};
+    }
+  }
+  return std::nullopt;
+}
+
+// A time target in an older path timeline's copy of the first segment the window lacks, when
+// that segment holds the older timeline's switch: a restore killed after its server promoted (its
+// history file archived, no segment of its new timeline yet), or any promotion whose new timeline
+// has not filled a segment. PostgreSQL, not finding the newer copy, reads the newest older one,
+// which holds the same records up to the switch; a replay that stops before the switch never
+// applies what the older timeline wrote after it. Whether it stops there the proof reads from
+// that copy (PointPlan::stop_before_switch).
+struct SwitchPoint {
+  uint32_t timeline = 0;
+  uint64_t segment = 0;
+  uint64_t switch_position = 0;
+};
+
+std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window, const WalCatalog& catalog,
+                                               const engine::Archiving& archiving,
+                                               const PointTarget& target) {
+  if (target.kind != engine::RecoveryTargetKind::kTime) {
+    return std::nullopt;
+  }
+  const uint64_t lacking = window.next_segment;
+  const auto& ranges = window.path.ranges;
+  auto lacking_on = std::find_if(ranges.begin(), ranges.end(), [&](const TimelineRange& r) {
+    return r.timeline == window.next_timeline;
+  });
+  for (auto older = std::make_reverse_iterator(lacking_on); older != ranges.rend(); ++older) {
+    if (catalog.Find(archiving.SegmentFileName(older->timeline, lacking)) == nullptr) {
+      continue;
+    }
+    // The newest older copy is the one the server reads; its switch must lie in it.
+    if (!older->to || *older->to / archiving.SegmentBytes() != lacking) {
+      return std::nullopt;
+    }
+    auto found = SegmentReachingTime(TimesOf(catalog, older->timeline), lacking, target.time);
+    if (!found || *found != lacking) {
+      return std::nullopt;
+    }
+    return SwitchPoint{older->timeline, lacking, *older->to};
+  }
+  return std::nullopt;
+}
+
+bool Reaches(const BaseWindow& window, const PathPoint& needed) {
+  return window.reach.starts &&
+         (needed.range < window.last_range ||
+          (needed.range == window.last_range && needed.segment <= window.reach.last));
+}
+
+PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
+                           const PointTarget& target) {
+  PointPlan plan;
+  plan.base = base;
+  // Up to the switching timeline: the replay never needs the next one, whose copy is missing.
+  plan.timeline = before.timeline;
+  plan.last_timeline = before.timeline;
+  plan.last_segment = before.segment;
+  plan.reach_last = before.segment;
+  plan.stop_before_switch = before.switch_position;
+  plan.target = RecoveryTimeText(target.time);
+  return plan;
+}
+
+}  // namespace
+
+core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
+                                                      const platform::Cluster& cluster,
+                                                      const engine::Archiving& archiving) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  std::vector<BaseBackup> bases;
+  for (auto& snapshot : snapshots) {
+    if (!jobs::IsNativeSnapshot(snapshot)) {
+      continue;
+    }
+    auto start = archiving.ParsePosition(snapshot.TagValue("start_lsn"));
+    auto stop = archiving.ParsePosition(snapshot.TagValue("stop_lsn"));
+    std::string timeline = snapshot.TagValue("timeline");
+    if (!start.ok() || !stop.ok() || timeline.empty() || timeline.size() > 9 ||
+        timeline.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    bases.push_back(BaseBackup{std::move(snapshot), static_cast<uint32_t>(std::stoul(timeline)),
+                               *start, *stop});
+  }
+  return bases;
+}
+
+SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline) {
+  SegmentTimes times;
+  for (const auto& [segment, archived] : catalog.Segments(timeline)) {
+    times.emplace(segment, archived->node.mtime);
+  }
+  return times;
+}
+
+BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
+                    const engine::Archiving& archiving) {
+  BaseWindow window;
+  window.base = base;
+  window.path =
+      ChooseTimelinePath(base.timeline, base.stop, catalog.histories(), catalog.SegmentTimelines());
+  window.segments = PathSegments(window.path, archiving.SegmentBytes());
+  window.first_timeline = window.segments.front().timeline;
+  window.first_segment = window.segments.front().first;
+  for (size_t i = 0; i < window.segments.size(); ++i) {
+    const SegmentRange& range = window.segments[i];
+    SegmentTimes times = TimesOf(catalog, range.timeline);
+    ChainReach run = FollowChain(times, range.first);
+    window.reach.gap = run.gap;
+    window.gap_timeline = range.timeline;
+    window.next_timeline = range.timeline;
+    window.next_segment = range.first;
+    if (!run.starts) {
+      break;
+    }
+    window.reach.starts = true;
+    window.last_range = i;
+    window.last_timeline = range.timeline;
+    // A timeline's segments after its switch are not replayed (the child's are): the run
+    // continues on the next range once this one is complete.
+    window.reach.last = range.last ? std::min(run.last, *range.last) : run.last;
+    window.end_time = times.at(window.reach.last);
+    window.next_segment = window.reach.last + 1;
+    if (!range.last || run.last < *range.last) {
+      break;
+    }
+    window.reach.gap.reset();
+  }
+  if (window.reach.starts) {
+    window.end_position = (window.reach.last + 1) * archiving.SegmentBytes();
+  }
+  return window;
+}
+
+core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
+                                  const engine::Archiving& archiving, const PointTarget& target,
+                                  const platform::Cluster& cluster) {
+  const BaseBackup* chosen = nullptr;
+  for (const auto& base : bases) {
+    if (Precedes(base, target, catalog, archiving)) {
+      chosen = &base;  // oldest first: the last match is the newest
+    }
+  }
+  std::string what = "'" + cluster.ns + "/" + cluster.name + "' to " + Describe(target, archiving);
+  if (chosen == nullptr) {
+    return core::NotFound("no native base backup precedes the restore of " + what,
+                          "'hasteward pitr status' lists the base backups and their windows");
+  }
+  BaseWindow window = WindowOf(*chosen, catalog, archiving);
+  std::string base_id = repo::IdToHex(chosen->snapshot.id).substr(0, 8);
+  if (window.path.unknown_history) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "cannot tell which timeline the restore of " + what + " follows: segments of timeline " +
+            std::to_string(*window.path.unknown_history) + " are archived but '" +
+            archiving.HistoryFileName(*window.path.unknown_history) + "' is not",
+        "nothing was changed; archive that history file from the server's pg_wal (wal-push), "
+        "or remove the timeline's segments if it is not part of this cluster's history");
+  }
+  std::optional<PathPoint> needed = NeededSegment(window, catalog, archiving, target);
+  if (!needed || !Reaches(window, *needed)) {
+    if (auto before = TargetBeforeASwitch(window, catalog, archiving, target)) {
+      return BeforeSwitchPlan(*chosen, *before, target);
+    }
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the archived WAL cannot replay base backup " + base_id + " to " + what +
+                            ": " + Missing(window, archiving),
+                        "nothing was changed; restore to a point inside the window that "
+                        "'hasteward pitr status' shows, or restore the base backup alone");
+  }
+  PointPlan plan;
+  plan.base = *chosen;
+  plan.timeline = window.path.target();
+  plan.last_timeline = window.segments[needed->range].timeline;
+  plan.last_segment = needed->segment;
+  plan.reach_last = needed->range < window.last_range
+                        ? window.segments[needed->range].last.value_or(needed->segment)
+                        : window.reach.last;
+  switch (target.kind) {
+    case engine::RecoveryTargetKind::kTime: plan.target = RecoveryTimeText(target.time); break;
+    case engine::RecoveryTargetKind::kPosition:
+      plan.target = archiving.FormatPosition(target.position);
+      break;
+    case engine::RecoveryTargetKind::kEndOfArchive:
+      plan.target = archiving.FormatPosition(needed->segment * archiving.SegmentBytes());
+      break;
+  }
+  return plan;
+}
+
+std::string RecoveryTimeText(const repo::GoTime& time) {
+  repo::GoTime utc = time;
+  utc.offset_seconds = 0;
+  repo::GoTime::Civil civil = utc.ToCivil();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", civil.year, civil.month,
+                civil.day, civil.hour, civil.minute, civil.second, time.nanos / 1000);
+  return buf;
+}
+
+}  // namespace hasteward::pitr

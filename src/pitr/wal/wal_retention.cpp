@@ -1,0 +1,108 @@
+#include "pitr/wal/wal_retention.h"
+
+#include <optional>
+
+#include "engine/archiving.h"
+#include "engine/engine.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+std::string TagValue(const repo::SnapshotMeta& snapshot, const std::string& key) {
+  const std::string prefix = key + "=";
+  for (const std::string& tag : snapshot.tags) {
+    if (tag.rfind(prefix, 0) == 0) {
+      return tag.substr(prefix.size());
+    }
+  }
+  return {};
+}
+
+// The segment the oldest kept native base starts replaying from, and that base.
+struct OldestStart {
+  uint64_t segment = 0;
+  std::string segment_name;
+  std::string base_id;
+};
+
+std::optional<OldestStart> OldestKeptStart(
+    const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const engine::Archiving& archiving) {
+  std::optional<OldestStart> oldest;
+  for (const repo::SnapshotMeta* backup : kept_backups) {
+    // Dumps replay nothing; a native base without a readable start position cannot say what it
+    // needs, so it does not lower the floor (its pieces are judged by the other bases' floor
+    // only when one exists — see below).
+    if (TagValue(*backup, "method") != "native") {
+      continue;
+    }
+    auto start = archiving.ParsePosition(TagValue(*backup, "start_lsn"));
+    std::string timeline_text = TagValue(*backup, "timeline");
+    if (!start.ok() || timeline_text.empty() ||
+        timeline_text.find_first_not_of("0123456789") != std::string::npos ||
+        timeline_text.size() > 9) {
+      return std::nullopt;  // unreadable: keep everything rather than guess
+    }
+    uint64_t segment = *start / archiving.SegmentBytes();
+    if (!oldest || segment < oldest->segment) {
+      oldest = OldestStart{
+          segment,
+          archiving.SegmentFileName(static_cast<uint32_t>(std::stoul(timeline_text)), segment),
+          backup->id.substr(0, 8)};
+    }
+  }
+  return oldest;
+}
+
+std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string& reason) {
+  return std::vector<repo::ArchivePieceDecision>(count, repo::ArchivePieceDecision{true, reason});
+}
+
+}  // namespace
+
+std::vector<repo::ArchivePieceDecision> WalRetention::Decide(
+    const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces) const {
+  auto kind = platform::ParseEngineKind(engine);
+  if (!kind.ok()) {
+    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
+  }
+  auto made = engine::MakeEngine(*kind);
+  engine::Archiving* archiving = made.ok() ? (*made)->archiving() : nullptr;
+  if (archiving == nullptr) {
+    return KeepAll(pieces.size(), "engine '" + engine + "' does not archive");
+  }
+  std::optional<OldestStart> oldest = OldestKeptStart(kept_backups, *archiving);
+  if (!oldest) {
+    // No kept base says where replay starts (only dumps are kept, or a base's start position is
+    // unreadable): nothing proves a piece unneeded, so all stay.
+    return KeepAll(pieces.size(), "no kept native base backup with a readable start position");
+  }
+  std::vector<repo::ArchivePieceDecision> decisions;
+  decisions.reserve(pieces.size());
+  for (const repo::SnapshotMeta* piece : pieces) {
+    if (!TagValue(*piece, kWalHistoryTag).empty()) {
+      decisions.push_back({true, "holds a timeline history file (kept for ever)"});
+      continue;
+    }
+    auto last = archiving->ParseFileName(TagValue(*piece, kWalLastTag));
+    if (!last.ok()) {
+      decisions.push_back({true, "newest segment unknown (no readable wal_last tag)"});
+      continue;
+    }
+    // Segment numbers grow across timelines (a new timeline starts at its parent's switch
+    // point), so comparing numbers alone is safe: a piece is unneeded only when even its newest
+    // segment lies before the segment the oldest kept base starts from.
+    if (last->segment < oldest->segment) {
+      decisions.push_back({false, "before the oldest kept base " + oldest->base_id +
+                                      " (starts at '" + oldest->segment_name + "')"});
+    } else {
+      decisions.push_back(
+          {true, "needed by base " + oldest->base_id + " (from '" + oldest->segment_name + "')"});
+    }
+  }
+  return decisions;
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,152 @@
+#include "pitr/wal/wal_status.h"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/binlog_archiving.h"
+#include "pitr/binlog/binlog_status.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+nlohmann::json PathJson(const TimelinePath& path, const engine::Archiving& archiving) {
+  nlohmann::json ranges = nlohmann::json::array();
+  for (const auto& range : path.ranges) {
+    ranges.push_back({{"timeline", range.timeline},
+                      {"from", archiving.FormatPosition(range.from)},
+                      {"to", range.to ? nlohmann::json(archiving.FormatPosition(*range.to))
+                                      : nlohmann::json(nullptr)}});
+  }
+  return ranges;
+}
+
+nlohmann::json WindowJson(const BaseWindow& window, const engine::Archiving& archiving) {
+  nlohmann::json j = {
+      {"snapshot", repo::IdToHex(window.base.snapshot.id)},
+      {"time", window.base.snapshot.time.Format()},
+      {"timeline", window.base.timeline},
+      {"target_timeline", window.path.target()},
+      {"timelines", PathJson(window.path, archiving)},
+      {"start", archiving.FormatPosition(window.base.stop)},
+      {"first_segment", archiving.SegmentFileName(window.first_timeline, window.first_segment)},
+      {"recoverable", window.reach.starts}};
+  if (window.reach.starts) {
+    j["end_time"] = window.end_time.Format();
+    j["end"] = archiving.FormatPosition(window.end_position);
+    j["last_segment"] = archiving.SegmentFileName(window.last_timeline, window.reach.last);
+  }
+  j["gap"] = nullptr;
+  if (window.reach.gap) {
+    j["gap"] = {{"first", archiving.SegmentFileName(window.gap_timeline, window.reach.gap->first)},
+                {"last", archiving.SegmentFileName(window.gap_timeline, window.reach.gap->last)}};
+  }
+  j["unknown_history"] = nullptr;
+  if (window.path.unknown_history) {
+    j["unknown_history"] = archiving.HistoryFileName(*window.path.unknown_history);
+  }
+  return j;
+}
+
+// " along timelines 1 -> 2 (at 0/6000100)" when replay crosses a switch.
+std::string PathText(const TimelinePath& path, const engine::Archiving& archiving) {
+  if (path.ranges.size() < 2) {
+    return "";
+  }
+  std::string out = " along timelines ";
+  for (const auto& range : path.ranges) {
+    out += (&range == &path.ranges.front() ? "" : " -> ") + std::to_string(range.timeline);
+    if (range.to) {
+      out += " (to " + archiving.FormatPosition(*range.to) + ")";
+    }
+  }
+  return out;
+}
+
+std::string WindowText(const BaseWindow& window, const engine::Archiving& archiving) {
+  std::string out = "base " + repo::IdToHex(window.base.snapshot.id).substr(0, 8) + " " +
+                    window.base.snapshot.time.Format() + " timeline " +
+                    std::to_string(window.base.timeline) + " from " +
+                    archiving.FormatPosition(window.base.stop) + PathText(window.path, archiving) +
+                    ": ";
+  if (window.reach.starts) {
+    out += "recoverable to " + window.end_time.Format() + " (" +
+           archiving.FormatPosition(window.end_position) + ", segment " +
+           archiving.SegmentFileName(window.last_timeline, window.reach.last) + ")\n";
+  } else {
+    out += "not recoverable past the base: '" +
+           archiving.SegmentFileName(window.first_timeline, window.first_segment) +
+           "' is not archived\n";
+  }
+  if (window.reach.gap) {
+    out += "  gap: '" + archiving.SegmentFileName(window.gap_timeline, window.reach.gap->first) +
+           "' to '" + archiving.SegmentFileName(window.gap_timeline, window.reach.gap->last) +
+           "' missing; the archive continues after it\n";
+  }
+  if (window.path.unknown_history) {
+    out += "  timeline " + std::to_string(*window.path.unknown_history) +
+           " has archived segments but '" +
+           archiving.HistoryFileName(*window.path.unknown_history) +
+           "' is not archived: restores from this base are refused\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json PitrStatus::ToJson() const {
+  nlohmann::json bases = nlohmann::json::array();
+  for (const auto& window : windows) {
+    bases.push_back(WindowJson(window, *archiving));
+  }
+  return {{"cluster", cluster},
+          {"wal_files", wal_files},
+          {"wal_snapshots", wal_snapshots},
+          {"bases", bases}};
+}
+
+std::string PitrStatus::ToText() const {
+  std::string out = "cluster " + cluster + ": " + std::to_string(wal_files) +
+                    " archived WAL files in " + std::to_string(wal_snapshots) + " snapshots\n";
+  if (windows.empty()) {
+    out += "no native base backups (take one: hasteward backup --method native)\n";
+  }
+  for (const auto& window : windows) {
+    out += WindowText(window, *archiving);
+  }
+  return out;
+}
+
+core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::Cluster& cluster,
+                                        engine::Engine& engine) {
+  engine::Archiving* archiving = engine.archiving();
+  if (archiving == nullptr) {
+    return engine::Unsupported(engine, "point-in-time recovery");
+  }
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
+  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
+  HS_TRY(catalog.LoadHistories(repo, *archiving));
+  PitrStatus status;
+  status.cluster = cluster.ns + "/" + cluster.name;
+  status.archiving = archiving;
+  status.wal_files = catalog.files();
+  status.wal_snapshots = catalog.snapshots();
+  for (const auto& base : bases) {
+    status.windows.push_back(WindowOf(base, catalog, *archiving));
+  }
+  return status;
+}
+
+core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
+                                                       const platform::Cluster& cluster,
+                                                       engine::Engine& engine) {
+  // The engine's capability says which archive the cluster has.
+  if (engine.binlog_archiving() != nullptr) {
+    HS_ASSIGN_OR_RETURN(BinlogPitrStatus status, ReadBinlogPitrStatus(repo, cluster, engine));
+    return RenderedPitrStatus{status.ToJson(), status.ToText()};
+  }
+  HS_ASSIGN_OR_RETURN(PitrStatus status, ReadPitrStatus(repo, cluster, engine));
+  return RenderedPitrStatus{status.ToJson(), status.ToText()};
+}
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,48 @@
+// pitr/wal/wal_status: `hasteward pitr status` — per native base backup, the window the archived
+// WAL can replay it through, and the first gap after that window.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "pitr/wal/wal_plan.h"
+
+namespace hasteward::pitr {
+
+struct PitrStatus {
+  std::string cluster;              // "ns/name"
+  std::vector<BaseWindow> windows;  // oldest base first
+  size_t wal_files = 0;
+  size_t wal_snapshots = 0;
+  // Rendering needs the engine's names for segments and positions.
+  const engine::Archiving* archiving = nullptr;
+
+  // {"cluster","wal_files","wal_snapshots","bases":[{"snapshot","time","timeline","start",
+  //  "recoverable":bool,"end_time","end","last_segment","gap":{"first","last"}|null,
+  //  "target_timeline","timelines":[{"timeline","from","to"|null}],"unknown_history"|null}]}
+  nlohmann::json ToJson() const;
+  std::string ToText() const;
+};
+
+// A status rendered both ways, for a caller that does not care which archive it came from.
+struct RenderedPitrStatus {
+  nlohmann::json json;
+  std::string text;
+};
+
+// The status of the archive the engine keeps: binlogs (engine::BinlogArchiving,
+// pitr/binlog/binlog_status.h) or WAL (ReadPitrStatus). Errors as theirs.
+core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
+                                                       const platform::Cluster& cluster,
+                                                       engine::Engine& engine);
+
+// Reads the cluster's base backups and archived WAL. The index is loaded here. kUsage when the
+// engine has no archiving.
+core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::Cluster& cluster,
+                                        engine::Engine& engine);
+
+}  // namespace hasteward::pitr

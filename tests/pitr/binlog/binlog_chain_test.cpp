@@ -1,0 +1,92 @@
+// The walk through archived binlog transactions for each kind of target, with MariaDB's own GTID
+// rules (engine::MakeEngine's binlog archiving; no server): a time target stops before the first
+// later transaction, a GTID target at the state that includes it, the whole archive walks to the
+// end without "reaching" anything, and a walk never steps over a missing transaction.
+#include "pitr/binlog/binlog_chain.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/engine.h"
+
+namespace hasteward::pitr {
+namespace {
+
+class BinlogChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto made = engine::MakeEngine(platform::EngineKind::kMariadb);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    engine_ = std::move(*made);
+    binlogs_ = engine_->binlog_archiving();
+    ASSERT_NE(binlogs_, nullptr);
+  }
+
+  // A file of domain 0, server 1: transactions `first`..`last`, committed at 1000 + seqno.
+  static LoadedBinlogFile File(const std::string& name, int first, int last) {
+    LoadedBinlogFile file;
+    file.identity = BinlogFileIdentity{"shop-0", 1, 1, name};
+    for (int seqno = first; seqno <= last; ++seqno) {
+      engine::BinlogTransactionSpan span;
+      span.gtid = "0-1-" + std::to_string(seqno);
+      span.time = static_cast<uint32_t>(1000 + seqno);
+      file.spans.push_back(span);
+    }
+    return file;
+  }
+
+  BinlogChainWalk Walk(const std::vector<LoadedBinlogFile>& files, const std::string& from,
+                       const BinlogTarget& target) const {
+    return WalkBinlogChain(files, *binlogs_, from, target);
+  }
+
+  std::unique_ptr<engine::Engine> engine_;
+  const engine::BinlogArchiving* binlogs_ = nullptr;
+};
+
+TEST_F(BinlogChainTest, ATimeTargetStopsBeforeTheFirstLaterTransaction) {
+  std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 5), File("bin.000002", 6, 9)};
+  BinlogChainWalk walk = Walk(files, "0-1-2", BinlogTarget::Time(1007));
+  EXPECT_TRUE(walk.reached);
+  EXPECT_EQ(walk.state, "0-1-7");
+  EXPECT_EQ(walk.transactions, 5U);  // 3..7, across both files
+  ASSERT_EQ(walk.files.size(), 2U);
+  EXPECT_EQ(walk.last_time, 1007U);
+}
+
+TEST_F(BinlogChainTest, AGtidTargetStopsAtTheStateThatIncludesIt) {
+  std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 9)};
+  BinlogChainWalk walk = Walk(files, "0-1-0", BinlogTarget::Gtid("0-1-4"));
+  EXPECT_TRUE(walk.reached);
+  EXPECT_EQ(walk.state, "0-1-4");
+  EXPECT_EQ(walk.last_gtid, "0-1-4");
+  // A base already past the target has reached it with nothing to replay.
+  walk = Walk(files, "0-1-6", BinlogTarget::Gtid("0-1-4"));
+  EXPECT_TRUE(walk.reached);
+  EXPECT_EQ(walk.transactions, 0U);
+}
+
+TEST_F(BinlogChainTest, TheWholeArchiveWalksToTheEndAndReachesNothing) {
+  std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 4), File("bin.000002", 5, 8)};
+  for (const BinlogTarget& target : {BinlogTarget{}, BinlogTarget::EndOfArchive()}) {
+    BinlogChainWalk walk = Walk(files, "0-1-1", target);
+    EXPECT_FALSE(walk.reached);  // the end is judged by the plan (TookEveryTransaction)
+    EXPECT_EQ(walk.state, "0-1-8");
+    EXPECT_EQ(walk.transactions, 7U);
+  }
+  EXPECT_TRUE(TookEveryTransaction(files, *binlogs_, "0-1-8"));
+  EXPECT_FALSE(TookEveryTransaction(files, *binlogs_, "0-1-7"));
+}
+
+TEST_F(BinlogChainTest, AMissingTransactionStopsTheWalkBeforeIt) {
+  // 0-1-5 was never archived: nothing after it may be replayed, whatever the target.
+  std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 4), File("bin.000002", 6, 8)};
+  BinlogChainWalk walk = Walk(files, "0-1-0", BinlogTarget::Gtid("0-1-7"));
+  EXPECT_FALSE(walk.reached);
+  EXPECT_EQ(walk.state, "0-1-4");
+  walk = Walk(files, "0-1-0", BinlogTarget::EndOfArchive());
+  EXPECT_EQ(walk.state, "0-1-4");
+  EXPECT_FALSE(TookEveryTransaction(files, *binlogs_, walk.state));
+}
+
+}  // namespace
+}  // namespace hasteward::pitr

@@ -1,0 +1,55 @@
+#include "pitr/wal/wal_chain.h"
+
+#include <gtest/gtest.h>
+
+namespace hasteward::pitr {
+namespace {
+
+repo::GoTime At(int64_t seconds) {
+  return repo::GoTime{seconds, 0, 0};
+}
+
+SegmentTimes Segments(std::initializer_list<uint64_t> numbers) {
+  SegmentTimes out;
+  for (uint64_t n : numbers) {
+    out.emplace(n, At(static_cast<int64_t>(1000 + n * 10)));
+  }
+  return out;
+}
+
+TEST(WalChainTest, UnbrokenRunReachesItsLastSegmentWithoutGap) {
+  ChainReach reach = FollowChain(Segments({4, 5, 6, 7}), 5);
+  EXPECT_TRUE(reach.starts);
+  EXPECT_EQ(reach.last, 7u);
+  EXPECT_FALSE(reach.gap.has_value());
+}
+
+TEST(WalChainTest, MissingMiddleSegmentsEndTheRunAndAreNamed) {
+  ChainReach reach = FollowChain(Segments({5, 6, 9, 10}), 5);
+  EXPECT_TRUE(reach.starts);
+  EXPECT_EQ(reach.last, 6u);
+  ASSERT_TRUE(reach.gap.has_value());
+  EXPECT_EQ(reach.gap->first, 7u);
+  EXPECT_EQ(reach.gap->last, 8u);
+}
+
+TEST(WalChainTest, MissingFirstSegmentMeansNoWindow) {
+  ChainReach reach = FollowChain(Segments({7, 8}), 5);
+  EXPECT_FALSE(reach.starts);
+  ASSERT_TRUE(reach.gap.has_value());
+  EXPECT_EQ(reach.gap->first, 5u);
+  EXPECT_EQ(reach.gap->last, 6u);
+  EXPECT_FALSE(FollowChain(Segments({}), 5).gap.has_value());
+}
+
+TEST(WalChainTest, TimeTargetNeedsTheFirstSegmentWrittenAtOrAfterIt) {
+  SegmentTimes segments = Segments({5, 6, 7});  // written at 1050, 1060, 1070
+  EXPECT_EQ(SegmentReachingTime(segments, 5, At(1055)), 6u);
+  EXPECT_EQ(SegmentReachingTime(segments, 5, At(1060)), 6u);
+  EXPECT_EQ(SegmentReachingTime(segments, 5, At(1000)), 5u);
+  EXPECT_EQ(SegmentReachingTime(segments, 7, At(1055)), 7u);  // only from the base on
+  EXPECT_FALSE(SegmentReachingTime(segments, 5, At(1071)).has_value());
+}
+
+}  // namespace
+}  // namespace hasteward::pitr
