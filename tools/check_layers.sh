@@ -15,7 +15,7 @@ declare -A allowed=(
   [jobs]="jobs repo engine storage platform core"
   [verify]="verify jobs repo engine storage platform core"
   [pitr]="pitr jobs repo engine storage platform core"
-  [dr]="dr jobs repo engine storage platform core"
+  [dr]="dr pitr verify jobs repo engine storage platform core"
   [operator]="operator verify pitr dr jobs repo engine storage platform core"
   [cli]="cli operator verify pitr dr jobs repo engine storage platform core"
 )
@@ -37,12 +37,19 @@ done
 internals() {  # <layer>: files outside src/<layer> that include <layer>/<sub>/...
   grep -rnE "^#include \"$1/[a-z_]+/" src --include='*.cpp' --include='*.h' | grep -v "^src/$1/" || true
 }
-for layer in platform engine; do
+for layer in platform engine operator; do
   if [ -n "$(internals $layer)" ]; then
     internals $layer | sed "s/^/$layer internals included outside src\/$layer: /"
     status=1
   fi
 done
+# cli starts serve and reads the operator's state; the rest of the operator (its runtime, CRDs,
+# archive supervision, standbys) is its own business, so a change there never reaches the
+# command line.
+if grep -rnE '^#include "operator/' src/cli | grep -vE '"operator/(serve|status_view|config)\.h"'; then
+  echo "cli includes operator internals (allowed: operator/serve.h, operator/status_view.h, operator/config.h)"
+  status=1
+fi
 # Every clock read goes through core::Clock (core/clock.h) so tests can fake time: no
 # <clock>::now() (also through an alias such as `using Steady = std::chrono::steady_clock`),
 # time(), gettimeofday() or clock_gettime() outside core/clock*. No exceptions: durations use

@@ -10,8 +10,8 @@
 
 #include "cli/commands.h"
 #include "dr/dr.h"
-#include "operator/standby_activation.h"
-#include "operator/standby_verifier.h"
+#include "dr/standby_activation.h"
+#include "dr/standby_verifier.h"
 
 namespace hasteward::cli {
 
@@ -45,7 +45,7 @@ core::Status RunStandbyActivate(const GlobalOptions& g, const StandbyFlags& flag
                         "standby activate needs --confirm with an RFC 3339 time",
                         "pass the current time, e.g. --confirm \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"");
   }
-  op::StandbyActivationOptions options;
+  dr::StandbyActivationOptions options;
   HS_ASSIGN_OR_RETURN(options.spec, LoadSpec(flags));
   options.inventory_path = g.inventory;
   options.token = *token;
@@ -56,7 +56,7 @@ core::Status RunStandbyActivate(const GlobalOptions& g, const StandbyFlags& flag
       std::fprintf(stderr, "%s\n", line.c_str());
     };
   }
-  HS_ASSIGN_OR_RETURN(dr::ActivationRecord record, op::ActivateStandby(options));
+  HS_ASSIGN_OR_RETURN(dr::ActivationRecord record, dr::RunStandbyActivation(options));
   if (g.WantsJson()) {
     std::printf("%s\n", dr::ActivationRecordJson(record).dump().c_str());
   } else if (!g.quiet) {
@@ -89,11 +89,11 @@ core::Status RunStandbyVerify(const GlobalOptions& g, const StandbyFlags& flags,
   HS_TRY(RefuseDryRun(g, "standby verify", "it restores into a scratch instance on this machine",
                       "run 'hasteward standby status' to see whether the newest backup is "
                       "verified"));
-  op::StandbyVerifierOptions options;
+  dr::StandbyVerifierOptions options;
   HS_ASSIGN_OR_RETURN(dr::StandbySpec spec, LoadSpec(flags));
   options.inventory_path = g.inventory;
   options.force = flags.force;
-  HS_ASSIGN_OR_RETURN(dr::StandbyVerifyOutcome outcome, op::VerifyStandbyNow(spec, options));
+  HS_ASSIGN_OR_RETURN(dr::StandbyVerifyOutcome outcome, dr::VerifyStandbyNow(spec, options));
   if (g.WantsJson()) {
     std::printf("%s\n", outcome.ToJson().dump().c_str());
   } else if (!g.quiet) {

@@ -33,7 +33,7 @@
 namespace hasteward::dr {
 
 // A source's secrets held in memory instead of files: a StandbyCluster resource's Secrets
-// (operator/standby_crd_specs.h). The values are secrets: never log or persist them.
+// (operator/standby/standby_crd_specs.h). The values are secrets: never log or persist them.
 struct SourceSecrets {
   std::string password;
   std::map<std::string, std::string> env;  // AWS_* keys for an s3: repository
@@ -104,8 +104,8 @@ core::Result<std::vector<StandbySpec>> ParseStandbySpecs(const std::string& text
                                                          const std::string& source);
 
 // Parses one standby given as a mapping (YAML or JSON text: a StandbyCluster resource's spec with
-// its name, operator/standby_crd_specs.h), with the same checks as a `standbys:` entry. kUsage
-// naming `where` and the field.
+// its name, operator/standby/standby_crd_specs.h), with the same checks as a `standbys:` entry.
+// kUsage naming `where` and the field.
 core::Result<StandbySpec> ParseStandbyDeclaration(const std::string& text,
                                                   const std::string& where);
 

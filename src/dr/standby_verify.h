@@ -3,7 +3,7 @@
 // instance on this machine and checked, the instance is gone afterwards, and the result is recorded
 // in the standby's state file (never in the source's repository, which this reads only). The
 // restore itself is injected (SnapshotVerifier): it is the verify layer's scratch restore, which
-// this layer may not include; operator/standby_verifier.h binds it.
+// this layer may not include; dr/standby_verifier.h binds it.
 #pragma once
 
 #include <cstdint>

@@ -5,8 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/cron.h"
 #include "core/fd.h"
-#include "operator/cron.h"
 #include "platform/registry.h"
 #include "platform/state_dir.h"
 
@@ -36,7 +36,7 @@ std::string Str(const YAML::Node& n, const char* key, std::string fallback = "")
 core::Status CheckSchedule(const std::string& expr, const std::string& where) {
   if (expr.empty())
     return core::Status::Ok();
-  auto c = CronSchedule::Parse(expr);
+  auto c = core::CronSchedule::Parse(expr);
   return c.ok() ? core::Status::Ok() : c.TakeStatus().Wrap(where);
 }
 

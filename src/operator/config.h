@@ -12,7 +12,7 @@
 //   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
 //                <state dir>/wal-agent; "" = serve runs no WAL agent)
 //   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
-//              their annotations, operator/cluster_annotations.h)
+//              their annotations, operator/crd/cluster_annotations.h)
 //   standbys: [...] (optional; DR standbys serve runs, each entry exactly as in a standby
 //              declaration file, dr/standby_spec.h)
 //   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,
@@ -56,7 +56,7 @@ struct PolicySpec {
   std::string mode = "triage";  // triage | repair
   std::vector<std::string> repositories;
   repo::RetentionPolicy retention;
-  // Continuous archiving for point-in-time recovery (operator/archive_supervisor.h).
+  // Continuous archiving for point-in-time recovery (operator/archive/archive_supervisor.h).
   bool pitr = false;
 };
 
@@ -74,7 +74,7 @@ struct ClusterSpec {
 
 // Clusters found on the platform rather than listed in the config.
 struct DiscoverySpec {
-  // Manage every cluster whose annotations opt in (operator/cluster_annotations.h).
+  // Manage every cluster whose annotations opt in (operator/crd/cluster_annotations.h).
   bool annotations = false;
   // How often the platform's clusters are listed again even without a change notification (the
   // kubernetes platform watches its CRs; the local one is polled at this interval alone).
@@ -89,7 +89,7 @@ struct ServeConfig {
   std::vector<RepositorySpec> repositories;
   std::vector<PolicySpec> policies;
   std::vector<ClusterSpec> clusters;
-  // DR standbys serve discovers on their discoveryInterval (operator/standby_runner.h).
+  // DR standbys serve discovers on their discoveryInterval (operator/standby/standby_runner.h).
   std::vector<dr::StandbySpec> standbys;
   // Used when the platform elects a leader among replicas (kubernetes); defaults are client-go's.
   platform::LeaderElectionSettings leader_election;
@@ -97,7 +97,7 @@ struct ServeConfig {
   // How often `serve` reads each archiving cluster's recoverable window and gaps (`pitr status`
   // reads every archived piece, so never at every scrape).
   std::chrono::milliseconds pitr_status_refresh{std::chrono::seconds(300)};
-  // Where serve's WAL agents listen (operator/archive_supervisor.h); nullopt = the default
+  // Where serve's WAL agents listen (operator/archive/archive_supervisor.h); nullopt = the default
   // (<state dir>/wal-agent), "" = no agents.
   std::optional<std::string> wal_agent_dir;
 };

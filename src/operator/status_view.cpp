@@ -2,8 +2,8 @@
 
 #include <ctime>
 
+#include "core/cron.h"
 #include "core/utc_time.h"
-#include "operator/cron.h"
 
 namespace hasteward::op {
 
@@ -19,11 +19,11 @@ JobStatus Job(const ServeState& s, const std::string& key, JobKind kind, const s
     j.error = it->second.error;
   }
   if (!expr.empty()) {
-    auto cron = CronSchedule::Parse(expr);
+    auto cron = core::CronSchedule::Parse(expr);
     int64_t from = j.last_run != 0 ? j.last_run : s.first_start;
     if (cron.ok()) {
-      auto next = cron->Next(TimePoint(std::chrono::seconds(from)));
-      if (next != TimePoint::max()) {
+      auto next = cron->Next(core::TimePoint(std::chrono::seconds(from)));
+      if (next != core::TimePoint::max()) {
         j.next_run =
             std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
       }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "operator/config.h"
-#include "operator/state_store.h"
+#include "operator/runtime/state_store.h"
 
 namespace hasteward::op {
 

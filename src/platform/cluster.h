@@ -71,7 +71,7 @@ struct Cluster {
   std::map<std::string, std::string> options;  // engine options, e.g. "replication_mode"="semisync"
   // What the cluster's owner noted on it for tools like HASteward (Kubernetes: the CR's
   // metadata.annotations; local: the inventory's `annotations:`). The operator reads its opt-in
-  // annotations here (operator/cluster_annotations.h).
+  // annotations here (operator/crd/cluster_annotations.h).
   std::map<std::string, std::string> annotations;
 
   const Instance* FindInstance(int ordinal) const;

@@ -3,8 +3,8 @@
 // resources of clinic.hasteward.prplanit.com/v1alpha1, README "Operator Mode"), the Secrets they
 // reference, and the status written back onto them. The platform hands over each resource's spec as
 // stored (JSON in the README's shape) and never interprets it: what a spec means is the operator's
-// business (operator/crd_specs.h). A platform without such resources (local: policies live in the
-// config file) has none. Notes left on a resource (kubernetes: a core/v1 Event that `kubectl
+// business (operator/crd/crd_specs.h). A platform without such resources (local: policies live in
+// the config file) has none. Notes left on a resource (kubernetes: a core/v1 Event that `kubectl
 // describe` lists) go through RecordEvent, which platforms without such notes leave as a no-op.
 #pragma once
 
