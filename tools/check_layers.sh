@@ -50,6 +50,16 @@ if grep -rnE '^#include "operator/' src/cli | grep -vE '"operator/(serve|status_
   echo "cli includes operator internals (allowed: operator/serve.h, operator/status_view.h, operator/config.h)"
   status=1
 fi
+# Which archive kind an engine keeps (WAL pushed by the server, binlogs pulled by an archiver) is
+# asked in one place, pitr::MakeArchive (src/pitr/archive_factory.cpp); everything else holds a
+# pitr::Archive. So no binlog_archiving() call, and no test of a capability against nullptr,
+# outside the engine layer and that factory.
+kind_tests='binlog_archiving\(\)|archiving\(\) *[!=]= *nullptr'
+if grep -rnE "$kind_tests" src --include='*.cpp' --include='*.h' |
+    grep -vE '^src/engine/|^src/pitr/archive_factory\.cpp:'; then
+  echo "archive kind asked outside pitr::MakeArchive (src/pitr/archive_factory.cpp)"
+  status=1
+fi
 # Every clock read goes through core::Clock (core/clock.h) so tests can fake time: no
 # <clock>::now() (also through an alias such as `using Steady = std::chrono::steady_clock`),
 # time(), gettimeofday() or clock_gettime() outside core/clock*. No exceptions: durations use

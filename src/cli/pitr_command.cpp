@@ -14,11 +14,7 @@
 #include "cli/wal_identity.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
-#include "engine/archiving.h"
-#include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_archive.h"
-#include "pitr/binlog/binlog_backlog.h"
-#include "pitr/wal/wal_status.h"
+#include "pitr/archive.h"
 
 namespace hasteward::cli {
 
@@ -26,10 +22,8 @@ namespace {
 
 core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_socket) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  engine::Archiving* archiving = ctx.target.engine().archiving();
-  if (archiving == nullptr) {
-    return engine::Unsupported(ctx.target.engine(), "WAL archiving (point-in-time recovery)");
-  }
+  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine(),
+                                                      "WAL archiving (point-in-time recovery)"));
   HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
                       ServerArchiveCommands(g, ctx.target.cluster(), agent_socket));
   if (g.dry_run) {
@@ -42,7 +36,7 @@ core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_s
   }
   // The password must open the repository before the server is told to use it.
   HS_TRY(OpenRepository(g).status());
-  HS_TRY(archiving->EnableArchiving(ctx.target.platform(), ctx.target.cluster(), commands)
+  HS_TRY(archive->EnableServerArchiving(ctx.target.platform(), ctx.target.cluster(), commands)
              .Wrap("enable archiving on '" + ctx.target.cluster().ns + "/" +
                    ctx.target.cluster().name + "'"));
   if (!g.quiet) {
@@ -65,93 +59,40 @@ bool Transient(core::ErrorCode code) {
          code == core::ErrorCode::kLocked || code == core::ErrorCode::kTimeout;
 }
 
-void PrintCycle(const GlobalOptions& g, const pitr::BinlogCycleResult& cycle) {
-  if (g.WantsJson()) {
-    nlohmann::json json = {{"ok", true},
-                           {"writer", cycle.writer},
-                           {"pieces", cycle.pieces},
-                           {"bytes", cycle.bytes},
-                           {"transactions", cycle.transactions},
-                           {"snapshot", cycle.snapshot_id},
-                           {"archived_gtid", cycle.archived_state},
-                           {"last_transaction_time", cycle.last_transaction_time},
-                           {"files_behind", cycle.files_behind},
-                           {"bytes_behind", cycle.bytes_behind},
-                           {"listed_at", static_cast<double>(cycle.listed_at_ns) / 1e9}};
-    std::printf("%s\n", json.dump().c_str());
-  } else if (!g.quiet) {
-    std::printf(
-        "archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
-        cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
-        cycle.writer.c_str(),
-        cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
-  }
-  std::fflush(stdout);
-}
-
-// A failed cycle under --follow --json: one line with the error and the writer's backlog measured
-// against what the archive held after the last successful cycle (null when unknown: no cycle
-// succeeded yet, or the writer is away too). serve reads it to show the lag growing during a
-// repository outage, when no cycle completes.
-void PrintFailedCycle(const GlobalOptions& g, const core::Status& error,
-                      const core::Result<pitr::BinlogBacklog>& backlog) {
-  if (!g.WantsJson()) {
-    return;
-  }
-  nlohmann::json json = {{"ok", false},
-                         {"error", error.message()},
-                         {"code", core::ErrorCodeName(error.code())},
-                         {"writer", backlog.ok() ? backlog->writer : ""},
-                         {"pieces", 0},
-                         {"transactions", 0},
-                         {"files_behind", nullptr},
-                         {"bytes_behind", nullptr}};
-  if (backlog.ok()) {
-    json["files_behind"] = backlog->files_behind;
-    json["bytes_behind"] = backlog->bytes_behind;
-  }
-  std::printf("%s\n", json.dump().c_str());
-  std::fflush(stdout);
-}
-
-core::Result<pitr::BinlogBacklog> Backlog(const ClusterContext& ctx,
-                                          engine::BinlogArchiving& binlogs,
-                                          const pitr::BinlogArchiver& archiver) {
-  if (archiver.catalog() == nullptr) {
-    return core::Status(core::ErrorCode::kNotFound, "no archiving cycle has read the archive yet");
-  }
-  return pitr::MeasureBinlogBacklog(ctx.target.platform(), ctx.target.cluster(), binlogs,
-                                    *archiver.catalog());
-}
-
 core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   HS_TRY(RefuseDryRun(g, "archive binlog", "it only copies binlogs into the repository",
                       "run 'hasteward pitr status' to see what is archived"));
   HS_ASSIGN_OR_RETURN(std::chrono::seconds interval, ParseDuration("--interval", f.interval));
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  engine::BinlogArchiving* binlogs = ctx.target.engine().binlog_archiving();
-  if (binlogs == nullptr) {
-    return engine::Unsupported(ctx.target.engine(), "binlog archiving (use 'archive enable')");
-  }
+  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine(), "binlog archiving"));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  pitr::BinlogArchiver archiver(*repo, ctx.target.platform(), ctx.target.cluster(), *binlogs, {});
+  HS_ASSIGN_OR_RETURN(std::unique_ptr<pitr::ArchivePuller> puller,
+                      archive->OpenPuller(*repo, ctx.target.platform(), ctx.target.cluster()));
+  auto print = [&g](const nlohmann::json& json, const std::string& text) {
+    if (g.WantsJson()) {
+      std::printf("%s\n", json.dump().c_str());
+    } else if (!g.quiet) {
+      std::printf("%s", text.c_str());
+    }
+    std::fflush(stdout);
+  };
   while (true) {
-    auto cycle = archiver.RunCycle();
-    // A cycle reads at most read_bytes of each file: a backlog bigger than that (the first run on
-    // a busy server, catching up after an outage) takes several cycles, run back to back. Without
-    // it a one-shot run archived only the backlog's first 64 MiB and said nothing.
-    bool cut_short = false;
+    auto cycle = puller->RunCycle();
+    bool more = false;
     if (cycle.ok()) {
-      PrintCycle(g, *cycle);
-      cut_short = cycle->pieces > 0 && cycle->files_cut_short > 0;
+      print(cycle->json, cycle->text);
+      more = cycle->more;
     } else if (!f.follow || !Transient(cycle.status().code())) {
       return cycle.TakeStatus().Wrap("archive the binlogs of '" + ctx.target.cluster().ns + "/" +
                                      ctx.target.cluster().name + "'");
     } else {
       core::LogWarn("binlog archiving cycle failed; retrying: " + cycle.status().ToString());
-      PrintFailedCycle(g, cycle.status(), Backlog(ctx, *binlogs, archiver));
+      // serve reads these lines to show the lag growing while no cycle completes.
+      if (g.WantsJson()) {
+        print(puller->FailedCycle(cycle.status()), "");
+      }
     }
-    if (cut_short) {
+    if (more) {
       HS_TRY(core::StopStatus());
       continue;
     }
@@ -170,9 +111,9 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
 core::Status RunPitrStatus(const GlobalOptions& g) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  HS_ASSIGN_OR_RETURN(
-      pitr::RenderedPitrStatus status,
-      pitr::ReadClusterPitrStatus(*repo, ctx.target.cluster(), ctx.target.engine()));
+  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine()));
+  HS_ASSIGN_OR_RETURN(pitr::RenderedPitrStatus status,
+                      archive->Status(*repo, ctx.target.cluster()));
   if (g.WantsJson()) {
     std::printf("%s\n", status.json.dump().c_str());
   } else {

@@ -12,36 +12,6 @@
 
 namespace hasteward::cli {
 
-namespace {
-
-core::Result<pitr::PointTarget> PointTargetFor(const ClusterContext& ctx, const RestoreFlags& f) {
-  engine::Archiving* archiving = ctx.target.engine().archiving();
-  if (archiving == nullptr) {
-    return engine::Unsupported(ctx.target.engine(),
-                               "point-in-time restores (--until, --until-lsn)");
-  }
-  if (!f.until.empty() && !f.until_lsn.empty()) {
-    return core::Usage("--until and --until-lsn are both given", "pass one target");
-  }
-  pitr::PointTarget target;
-  if (!f.until.empty()) {
-    target.kind = engine::RecoveryTargetKind::kTime;
-    auto time = repo::ParseGoTime(f.until);
-    if (!time.ok()) {
-      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
-                         "write it with its zone, e.g. 2026-11-22T16:40:01.5Z or "
-                         "2026-11-22T17:40:01+01:00");
-    }
-    target.time = *time;
-  } else {
-    target.kind = engine::RecoveryTargetKind::kPosition;
-    HS_ASSIGN_OR_RETURN(target.position, archiving->ParsePosition(f.until_lsn));
-  }
-  return target;
-}
-
-}  // namespace
-
 // --users applies to the MariaDB family; PostgreSQL restores roles as pg_dumpall wrote them, so
 // the flag is refused there rather than silently ignored.
 core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f) {
@@ -55,101 +25,56 @@ core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const Re
   return engine::ParseUsersMode(f.users);
 }
 
-core::Result<pitr::PointRestoreOptions> PointRestoreOptionsFor(const GlobalOptions& g,
+core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptions& g,
                                                                const RestoreFlags& f,
-                                                               const ClusterContext& ctx) {
+                                                               const ClusterContext& ctx,
+                                                               const pitr::Archive& archive) {
   if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
     return core::Usage("a point-in-time restore chooses its base backup itself",
                        "drop --snapshot, -t and -i; 'hasteward pitr status' shows the windows");
   }
-  pitr::PointRestoreOptions options;
-  HS_ASSIGN_OR_RETURN(options.target, PointTargetFor(ctx, f));
-  HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
-                      ServerArchiveCommands(g, ctx.target.cluster()));
-  options.restore_command = commands.restore_command;
-  options.confirm_overwrite = f.confirm_overwrite;
-  options.force = f.force;
-  options.confirm_rewind = f.confirm_rewind;
-  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
-  return options;
-}
-
-core::Result<pitr::BinlogRestoreOptions> BinlogRestoreOptionsFor(const RestoreFlags& f) {
-  if (f.snapshot != "latest" || f.instance >= 0 || !f.type.empty()) {
-    return core::Usage("a point-in-time restore chooses its base backup itself",
-                       "drop --snapshot, -t and -i");
-  }
-  if (!f.until_lsn.empty()) {
-    return core::Usage("--until-lsn is PostgreSQL's; MariaDB takes --until TIME or --until-gtid");
-  }
-  pitr::BinlogRestoreOptions options;
-  if (!f.until.empty() && !f.until_gtid.empty()) {
-    return core::Usage("--until and --until-gtid both name the point to restore to",
-                       "pass one of them");
-  }
-  if (!f.until.empty()) {
-    auto time = repo::ParseGoTime(f.until);
-    if (!time.ok()) {
-      return core::Usage("--until '" + f.until + "' is not an RFC 3339 time",
-                         "write it with its zone, e.g. 2026-11-22T16:40:01Z");
-    }
-    options.target = pitr::BinlogTarget::Time(time->unix_seconds);
-  } else if (!f.until_gtid.empty()) {
-    options.target = pitr::BinlogTarget::Gtid(f.until_gtid);
-  }
-  options.confirm_overwrite = f.confirm_overwrite;
-  options.force = f.force;
-  options.confirm_rewind = f.confirm_rewind;
-  options.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
-  return options;
+  pitr::UntilFlags until;
+  until.time = f.until;
+  until.positions = {{"--until-lsn", f.until_lsn}, {"--until-gtid", f.until_gtid}};
+  pitr::PointRestoreRequest request;
+  HS_ASSIGN_OR_RETURN(request.point, pitr::ParseUntil(until, archive));
+  platform::Cluster archived = ctx.target.cluster();
+  request.server_restore_command = [&g, archived]() -> core::Result<std::string> {
+    HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands, ServerArchiveCommands(g, archived));
+    return commands.restore_command;
+  };
+  HS_TRY(archive.CheckRequest(request));
+  request.confirm_overwrite = f.confirm_overwrite;
+  request.force = f.force;
+  request.confirm_rewind = f.confirm_rewind;
+  request.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  return request;
 }
 
 namespace {
 
+// Through the cluster's archive (WAL or binlogs): the newest base before the point plus the
+// archive replayed to it.
 core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
-  HS_ASSIGN_OR_RETURN(pitr::PointRestoreOptions options, PointRestoreOptionsFor(g, f, ctx));
+  HS_ASSIGN_OR_RETURN(auto archive,
+                      pitr::MakeArchive(ctx.target.engine(), "point-in-time restores (--until)"));
+  HS_ASSIGN_OR_RETURN(pitr::PointRestoreRequest request,
+                      PointRestoreRequestFor(g, f, ctx, *archive));
   HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
                       "run 'hasteward pitr status' to see which base and window apply"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
-  HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
-                      pitr::RestoreToPoint(ctx.target, *r, options));
-  std::string base = repo::IdToHex(result.plan.base.snapshot.id);
+  HS_ASSIGN_OR_RETURN(pitr::PointRestoreOutcome outcome,
+                      archive->RestoreToPoint(ctx.target, *r, request));
+  std::string base = repo::IdToHex(outcome.base.id);
   if (g.WantsJson()) {
     PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
                                                .cluster = ctx.target.cluster().name,
                                                .ns = ctx.target.cluster().ns,
-                                               .bytes = result.bytes});
+                                               .bytes = outcome.bytes});
   } else if (!g.quiet) {
-    std::printf("restored base %s into %s/%s and replayed WAL to %s\n", base.substr(0, 8).c_str(),
+    std::printf("restored base %s into %s/%s and %s\n", base.substr(0, 8).c_str(),
                 ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
-                result.plan.target.c_str());
-  }
-  return core::Status::Ok();
-}
-
-// MariaDB/Galera: the base backup plus the archived binlogs (pitr/binlog/binlog_restore.h).
-core::Status RunBinlogPointRestore(const GlobalOptions& g, const RestoreFlags& f,
-                                   ClusterContext& ctx) {
-  HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreOptions options, BinlogRestoreOptionsFor(f));
-  HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
-                      "run 'hasteward get backups' to see the native base backups"));
-  HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
-  HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreResult result,
-                      pitr::RestoreBinlogsToPoint(ctx.target, *r, options));
-  std::string base = repo::IdToHex(result.plan.base.id);
-  if (g.WantsJson()) {
-    PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
-                                               .cluster = ctx.target.cluster().name,
-                                               .ns = ctx.target.cluster().ns,
-                                               .bytes = result.bytes});
-  } else if (!g.quiet) {
-    std::printf(
-        "restored base %s into %s/%s and replayed %zu archived transactions to GTID %s "
-        "(%s applier, %u threads, replay %.1f s)\n",
-        base.substr(0, 8).c_str(), ctx.target.cluster().ns.c_str(),
-        ctx.target.cluster().name.c_str(), result.plan.transactions,
-        result.plan.final_state.c_str(), engine::BinlogApplierName(result.replay.applier),
-        result.replay.threads, result.replay_seconds);
+                outcome.summary.c_str());
   }
   return core::Status::Ok();
 }
@@ -159,14 +84,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   if (f.into_sandbox) {
     return RunRestoreIntoSandbox(g, f, ctx);
   }
-  bool point = f.point();
-  if (point && ctx.target.engine().binlog_archiving() != nullptr) {
-    return RunBinlogPointRestore(g, f, ctx);
-  }
-  if (!f.until_gtid.empty()) {
-    return engine::Unsupported(ctx.target.engine(), "--until-gtid (MariaDB and Galera only)");
-  }
-  if (point) {
+  if (f.point()) {
     return RunPointRestore(g, f, ctx);
   }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));

@@ -7,8 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cluster_access.h"
-#include "pitr/binlog/binlog_restore.h"
-#include "pitr/wal/wal_restore.h"
+#include "pitr/archive.h"
 
 namespace hasteward::cli {
 
@@ -33,15 +32,15 @@ struct RestoreFlags {
 // --users as a mode (default create-missing); kUsage for an engine without selectable accounts.
 core::Result<engine::UsersMode> UsersModeFor(const ClusterContext& ctx, const RestoreFlags& f);
 
-// The PostgreSQL point-in-time restore of `source`'s archive that the flags ask for: the target,
-// the servers' restore_command (naming `source`), confirm/force and the job stamp. kUsage for
-// flags a point restore does not take or an unparsable target; kUnsupported without archiving.
-core::Result<pitr::PointRestoreOptions> PointRestoreOptionsFor(const GlobalOptions& g,
+// The point-in-time restore the flags ask for from `archive` (the cluster's): the point (one
+// parser for every --until flag, pitr/restore_point.h), the restored server's fetch command
+// naming the -c/-n cluster's archive, confirm/force and the job stamp; checked as far as it can
+// be before anything changes (Archive::CheckRequest). kUsage for flags a point restore does not
+// take or an unparsable point.
+core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptions& g,
                                                                const RestoreFlags& f,
-                                                               const ClusterContext& ctx);
-
-// The MariaDB/Galera one (archived binlogs): target, confirm/force and the job stamp.
-core::Result<pitr::BinlogRestoreOptions> BinlogRestoreOptionsFor(const RestoreFlags& f);
+                                                               const ClusterContext& ctx,
+                                                               const pitr::Archive& archive);
 
 // `restore --into-sandbox`: the snapshot (or point) of the -c/-n cluster restored into a new
 // running sandbox cluster (jobs/sandbox_restore.h); prints how to connect and remove it.

@@ -28,33 +28,19 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
                                                         const RestoreFlags& f,
                                                         const ClusterContext& ctx,
                                                         repo::Repository& repo) {
-  const platform::Cluster& source = ctx.target.cluster();
-  if (ctx.target.engine().binlog_archiving() != nullptr) {
-    HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreOptions options, BinlogRestoreOptionsFor(f));
-    options.confirm_overwrite = true;
-    options.force = true;
-    options.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
-    options.source = source;
-    return jobs::SandboxPointRestore(
-        [options,
-         &repo](const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
-          HS_ASSIGN_OR_RETURN(auto r, pitr::RestoreBinlogsToPoint(sandbox, repo, options));
-          return jobs::ClusterRestoreResult{r.plan.base, r.bytes};
-        });
-  }
-  if (!f.until_gtid.empty()) {
-    return engine::Unsupported(ctx.target.engine(), "--until-gtid (MariaDB and Galera only)");
-  }
-  HS_ASSIGN_OR_RETURN(pitr::PointRestoreOptions options, PointRestoreOptionsFor(g, f, ctx));
-  options.confirm_overwrite = true;
-  options.force = true;
-  options.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
-  options.source = source;
+  HS_ASSIGN_OR_RETURN(std::shared_ptr<pitr::Archive> archive,
+                      pitr::MakeArchive(ctx.target.engine(), "point-in-time restores (--until)"));
+  HS_ASSIGN_OR_RETURN(pitr::PointRestoreRequest request,
+                      PointRestoreRequestFor(g, f, ctx, *archive));
+  request.confirm_overwrite = true;
+  request.force = true;
+  request.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
+  request.source = ctx.target.cluster();
   return jobs::SandboxPointRestore(
-      [options,
+      [archive, request,
        &repo](const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
-        HS_ASSIGN_OR_RETURN(auto r, pitr::RestoreToPoint(sandbox, repo, options));
-        return jobs::ClusterRestoreResult{r.plan.base.snapshot, r.bytes};
+        HS_ASSIGN_OR_RETURN(auto r, archive->RestoreToPoint(sandbox, repo, request));
+        return jobs::ClusterRestoreResult{r.base, r.bytes};
       });
 }
 

@@ -9,13 +9,11 @@
 #include "dr/dr.h"
 #include "dr/replay_end.h"
 #include "dr/standby_state.h"
-#include "engine/binlog_archiving.h"
 #include "engine/cluster_handle.h"
 #include "engine/triage.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog/binlog_restore.h"
+#include "pitr/archive.h"
 #include "pitr/pitr.h"
-#include "pitr/wal/wal_restore.h"
 
 namespace hasteward::dr {
 
@@ -88,17 +86,17 @@ class PitrActivationSteps : public ActivationSteps {
       return core::NotFound(NoNativeBackup(discovery_),
                             "'hasteward standby status' shows what the standby discovers");
     }
-    if (target.engine().binlog_archiving() == nullptr) {
-      // Checked before Restoring stops anything: an s3: source without a declared credentials
-      // file would otherwise fail only once the restored server asks for its first segment.
-      HS_TRY(RestoreCommand().status());
-    }
+    HS_ASSIGN_OR_RETURN(pitr::PointRestoreRequest request, Request());
+    // Checked before Restoring stops anything: an s3: source without a declared credentials
+    // file would otherwise fail only once the restored server asks for its first segment.
+    HS_TRY(archive_->CheckRequest(request));
     audit.backup = discovery_.newest_backup->id;  // the base Restoring chooses replaces it
     audit.source_position = SourcePosition(discovery_);
     audit.requested = options_.spec.activation.point_in_time.value_or("");
-    if (target.engine().binlog_archiving() == nullptr) {
-      // Before anything is stopped: replay reaches the archive's newest segment at best, so an
-      // archive short of a valid demotion marker is known to miss a piece now.
+    if (!LastArchivedSegment().empty()) {
+      // Before anything is stopped: where discovery knows the archive's newest position (WAL
+      // names it in its tags), replay reaches it at best, so an archive short of a valid demotion
+      // marker is known to miss a piece now.
       HS_TRY(RecordEnd(LastArchivedSegment(), audit));
     }
     audit.cluster = std::string(platform::EngineKindName(target.cluster().engine)) + " " +
@@ -118,10 +116,7 @@ class PitrActivationSteps : public ActivationSteps {
         HS_TRY(target.platform().StopInstance(target.cluster(), instance));
       }
     }
-    if (target.engine().binlog_archiving() != nullptr) {
-      return RestoreBinlogs(target, audit);
-    }
-    return RestoreWal(target, audit);
+    return RestoreToPoint(target, audit);
   }
 
   core::Status Replay(ActivationAudit& audit) override {
@@ -214,6 +209,7 @@ class PitrActivationSteps : public ActivationSteps {
     }
     HS_ASSIGN_OR_RETURN(auto handle, engine::ClusterHandle::Open(*platform_, std::move(*cluster)));
     target_ = std::make_unique<engine::ClusterHandle>(std::move(handle));
+    HS_ASSIGN_OR_RETURN(archive_, pitr::MakeArchive(target_->engine(), "DR activation"));
     return core::Status::Ok();
   }
 
@@ -243,55 +239,40 @@ class PitrActivationSteps : public ActivationSteps {
     return commands.restore_command;
   }
 
-  core::Status RestoreWal(engine::ClusterHandle& target, ActivationAudit& audit) {
+  // The request of this activation: the declared point or the archive's end, replacing what the
+  // template cluster holds (the token is the confirmation; the discard gate keeps that data), from
+  // the source's backups and archive.
+  core::Result<pitr::PointRestoreRequest> Request() const {
     const StandbySpec& spec = options_.spec;
-    pitr::PointRestoreOptions restore;
-    if (spec.activation.point_in_time) {
-      restore.target.kind = engine::RecoveryTargetKind::kTime;
-      HS_ASSIGN_OR_RETURN(restore.target.time, repo::ParseGoTime(*spec.activation.point_in_time));
-    } else {
-      restore.target.kind = engine::RecoveryTargetKind::kEndOfArchive;
-    }
-    HS_ASSIGN_OR_RETURN(restore.restore_command, RestoreCommand());
-    // The token is the confirmation, also of replacing what the target cluster holds (kept by the
-    // discard gate); the target is another cluster than the backup's.
-    restore.confirm_overwrite = true;
-    restore.confirm_rewind = true;
-    restore.force = true;
-    restore.heal = Heal();
-    restore.source = spec.SourceCluster();
-    HS_ASSIGN_OR_RETURN(pitr::PointRestoreResult result,
-                        pitr::RestoreToPoint(target, *repository_, restore));
-    audit.backup = repo::IdToHex(result.plan.base.snapshot.id);
-    audit.replay_stop = result.plan.target;
-    uint64_t first = result.plan.base.stop / target.engine().archiving()->SegmentBytes();
-    audit.replayed = result.plan.last_segment + 1 - first;
-    // The plan proved replay reached the archive's newest segment (kEndOfArchive).
-    return RecordEnd(LastArchivedSegment(), audit);
-  }
-
-  core::Status RestoreBinlogs(engine::ClusterHandle& target, ActivationAudit& audit) {
-    const StandbySpec& spec = options_.spec;
-    pitr::BinlogRestoreOptions restore;
+    pitr::PointRestoreRequest request;
     if (spec.activation.point_in_time) {
       HS_ASSIGN_OR_RETURN(auto time, repo::ParseGoTime(*spec.activation.point_in_time));
-      restore.target = pitr::BinlogTarget::Time(time.unix_seconds);
-    } else {
-      restore.target = pitr::BinlogTarget::EndOfArchive();
+      request.point = pitr::RestorePoint::Time(time);
     }
-    restore.confirm_overwrite = true;
-    restore.confirm_rewind = true;  // as RestoreWal's
-    restore.force = true;
-    restore.heal = Heal();
-    restore.source = spec.SourceCluster();
-    HS_ASSIGN_OR_RETURN(pitr::BinlogRestoreResult result,
-                        pitr::RestoreBinlogsToPoint(target, *repository_, restore));
-    audit.backup = repo::IdToHex(result.plan.base.id);
-    audit.replay_stop = "GTID " + result.plan.final_state;
-    audit.replayed = result.plan.transactions;
-    // Checked only now: binlog positions live in the pieces' manifests, read by the restore. A
-    // refusal here leaves the restored server up but the activation Failed, never Activated.
-    return RecordEnd(result.plan.final_state, audit);
+    request.server_restore_command = [this] {
+      return RestoreCommand();
+    };
+    request.confirm_overwrite = true;
+    request.confirm_rewind = true;
+    request.force = true;  // the target is another cluster than the backup's
+    request.heal = Heal();
+    request.source = spec.SourceCluster();
+    return request;
+  }
+
+  core::Status RestoreToPoint(engine::ClusterHandle& target, ActivationAudit& audit) {
+    HS_ASSIGN_OR_RETURN(pitr::PointRestoreRequest request, Request());
+    HS_ASSIGN_OR_RETURN(pitr::PointRestoreOutcome outcome,
+                        archive_->RestoreToPoint(target, *repository_, request));
+    audit.backup = repo::IdToHex(outcome.base.id);
+    audit.replay_stop = outcome.stopped_at;
+    audit.replayed = outcome.replayed;
+    // WAL: the plan proved replay reached the archive's newest segment, which discovery named.
+    // Binlogs: positions live in the pieces' manifests, read by the restore, so the check comes
+    // only now; a refusal here leaves the restored server up but the activation Failed, never
+    // Activated.
+    return RecordEnd(LastArchivedSegment().empty() ? outcome.reached_end : LastArchivedSegment(),
+                     audit);
   }
 
   std::string LastArchivedSegment() const {
@@ -317,6 +298,7 @@ class PitrActivationSteps : public ActivationSteps {
   Discovery discovery_;
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<engine::ClusterHandle> target_;
+  std::unique_ptr<pitr::Archive> archive_;  // the target's engine's, made with target_
 };
 
 }  // namespace

@@ -1,11 +1,12 @@
-// pitr: point-in-time recovery. The engine's Archiving capability names the files a server
-// archives (PostgreSQL: WAL segments and timeline history files); this layer stores them in the
-// repository as snapshots of repo::SnapshotType::kWal (tag type=wal; `latest`, `get backups` and
-// retention select backups only) (many files per snapshot: a push also takes the files the
-// server has already queued), fetches them back for the server's recovery with prefetching,
-// computes the recoverable window of every native base backup and names the gaps, and restores a
-// base backup replayed up to a time or position after checking that the archive reaches it.
-// Depends on jobs and below; never on operator or cli.
+// pitr: point-in-time recovery. pitr/archive.h is the front door: pitr::MakeArchive gives the
+// archive an engine keeps as one interface (status and windows, restore to a point, retention,
+// what feeds it); the kinds live in sub-folders — pitr/wal/ (PostgreSQL: the server pushes WAL
+// segments and timeline history files with `wal-push`, a restored server fetches them with
+// `wal-fetch`) and pitr/binlog/ (MariaDB/Galera: an archiver pulls the writer's binlogs as pieces
+// of whole transactions). Both store what they archive in the repository as snapshots of
+// repo::SnapshotType::kWal (tag type=wal; `latest`, `get backups` and retention select backups
+// only). This header holds what the WAL kind's server commands share with their callers.
+// Depends on jobs and below; never on dr, operator or cli.
 #pragma once
 
 #include <string>

@@ -1,24 +1,35 @@
 #include "pitr/pitr_retention.h"
 
-#include "engine/binlog_archiving.h"
 #include "engine/engine.h"
+#include "pitr/archive.h"
 
 namespace hasteward::pitr {
+
+namespace {
+
+std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string& reason) {
+  return std::vector<repo::ArchivePieceDecision>(count, repo::ArchivePieceDecision{true, reason});
+}
+
+}  // namespace
 
 std::vector<repo::ArchivePieceDecision> PitrRetention::Decide(
     const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
     const std::vector<const repo::SnapshotMeta*>& pieces) const {
-  // Binlog archives only where the engine keeps binlogs for HASteward; everything else (WAL
-  // engines, and engine names this build does not know, which WalRetention keeps whole) goes to
-  // the WAL retention.
+  // Nothing proves a piece of an unknown archive unneeded: it stays.
   auto kind = platform::ParseEngineKind(engine);
-  if (kind.ok()) {
-    auto made = engine::MakeEngine(*kind);
-    if (made.ok() && (*made)->binlog_archiving() != nullptr) {
-      return binlog_.Decide(engine, kept_backups, pieces);
-    }
+  if (!kind.ok()) {
+    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
   }
-  return wal_.Decide(engine, kept_backups, pieces);
+  auto made = engine::MakeEngine(*kind);
+  if (!made.ok()) {
+    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
+  }
+  auto archive = MakeArchive(**made);
+  if (!archive.ok()) {
+    return KeepAll(pieces.size(), "engine '" + engine + "' does not archive");
+  }
+  return (*archive)->DecideRetention(kept_backups, pieces);
 }
 
 }  // namespace hasteward::pitr

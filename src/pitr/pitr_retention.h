@@ -1,14 +1,11 @@
-// pitr: the archive retention prune uses (repo::ArchiveRetention). The engine's capabilities
-// decide which archive a cluster has: WAL (engine::Archiving, pitr/wal/wal_retention.h) or binlogs
-// (engine::BinlogArchiving, pitr/binlog/binlog_retention.h); an engine with neither keeps every
-// piece.
+// pitr/pitr_retention: the archive retention prune uses (repo::ArchiveRetention). The cluster's
+// engine names its archive (pitr::MakeArchive), which decides; an engine without an archive, or
+// one this build does not know, keeps every piece.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "pitr/binlog/binlog_retention.h"
-#include "pitr/wal/wal_retention.h"
 #include "repo/maintenance/archive_retention.h"
 
 namespace hasteward::pitr {
@@ -18,10 +15,6 @@ class PitrRetention : public repo::ArchiveRetention {
   std::vector<repo::ArchivePieceDecision> Decide(
       const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
-
- private:
-  WalRetention wal_;
-  BinlogRetention binlog_;
 };
 
 }  // namespace hasteward::pitr

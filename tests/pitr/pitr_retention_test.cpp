@@ -8,6 +8,7 @@
 
 #include "pitr/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
+#include "pitr/wal/wal_retention.h"
 #include "repo/maintenance/retention_pins.h"
 #include "repo/maintenance/retention_plan.h"
 

@@ -16,6 +16,7 @@
 #include "engine/cluster_handle.h"
 #include "engine/engine.h"
 #include "operator/runtime/child_job.h"
+#include "pitr/archive.h"
 
 namespace hasteward::op {
 
@@ -28,14 +29,18 @@ constexpr std::chrono::milliseconds kSlice{100};
 // How often a PostgreSQL server's archiver state is read (one query at the primary).
 constexpr std::chrono::seconds kServerArchiverInterval{5};
 
-// Whether serve runs an archiver for the engine (it keeps binlogs), or the server archives by
-// itself (PostgreSQL's archive_command). Asked of the engine: the factory is the only switch.
+// Whether serve runs an archiver for the engine (its archive is pulled: binlogs), or the server
+// archives by itself (PostgreSQL's archive_command). Asked of the engine's archive
+// (pitr::MakeArchive is the only switch on the kind).
 bool RunsBinlogArchiver(const std::string& engine_name) {
   auto kind = platform::ParseEngineKind(engine_name);
   if (!kind.ok())
     return false;
   auto made = engine::MakeEngine(*kind);
-  return made.ok() && (*made)->binlog_archiving() != nullptr;
+  if (!made.ok())
+    return false;
+  auto archive = pitr::MakeArchive(**made);
+  return archive.ok() && (*archive)->feed() == pitr::ArchiveFeed::kArchiverPulls;
 }
 
 // What restarts an archive: another engine or another repository.

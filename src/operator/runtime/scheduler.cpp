@@ -143,7 +143,8 @@ std::optional<JobKind> Scheduler::DueJob(const ManagedCluster& c, const ServeSta
     auto sched = cs->second.find(kind);
     if (sched == cs->second.end())
       continue;
-    core::TimePoint due = sched->second.Next(core::TimePoint(std::chrono::seconds(LastRun(c, kind, s))));
+    core::TimePoint due =
+        sched->second.Next(core::TimePoint(std::chrono::seconds(LastRun(c, kind, s))));
     if (due <= core::TimePoint(std::chrono::seconds(now)) && due < pick_due) {
       pick = kind;
       pick_due = due;

@@ -242,12 +242,13 @@ core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::In
 
 // Applies the replay files on `primary` (the engine picks the applier) and records which applier
 // ran and how long the replay took.
-core::Status Replay(const engine::ClusterHandle& target, const platform::Instance& primary,
-                    const std::vector<std::string>& replay_paths, BinlogRestoreResult& result) {
+core::Status Replay(const engine::ClusterHandle& target, engine::BinlogArchiving& binlogs,
+                    const platform::Instance& primary, const std::vector<std::string>& replay_paths,
+                    BinlogRestoreResult& result) {
   const core::Clock& clock = core::SystemClock::Get();
   auto started = clock.Monotonic();
-  auto replayed = target.engine().binlog_archiving()->ReplayBinlogs(
-      target.platform(), target.cluster(), primary, {replay_paths, result.plan.final_state});
+  auto replayed = binlogs.ReplayBinlogs(target.platform(), target.cluster(), primary,
+                                        {replay_paths, result.plan.final_state});
   if (!replayed.ok()) {
     return replayed.TakeStatus().Wrap("replay the archived binlogs on '" + primary.name + "'");
   }
@@ -263,8 +264,8 @@ core::Status Replay(const engine::ClusterHandle& target, const platform::Instanc
 // The replayed primary is exactly at `final_state`. It is the target's instance: connected with
 // the target's credentials, not the source's (a DR site need not hold the source's secret files).
 core::Status CheckFinalPosition(const engine::ClusterHandle& target,
-                                const platform::Instance& primary, const std::string& final_state) {
-  engine::BinlogArchiving& binlogs = *target.engine().binlog_archiving();
+                                engine::BinlogArchiving& binlogs, const platform::Instance& primary,
+                                const std::string& final_state) {
   HS_ASSIGN_OR_RETURN(std::string position, binlogs.BinlogPosition(target.cluster(), primary));
   if (!binlogs.StateIncludes(position, final_state) ||
       !binlogs.StateIncludes(final_state, position)) {
@@ -312,12 +313,9 @@ engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) 
 
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
                                                         repo::Repository& repo,
+                                                        engine::BinlogArchiving& binlogs,
                                                         const BinlogRestoreOptions& options) {
   const platform::Cluster& cluster = options.source ? *options.source : target.cluster();
-  engine::BinlogArchiving* binlogs = target.engine().binlog_archiving();
-  if (binlogs == nullptr) {
-    return engine::Unsupported(target.engine(), "binlog point-in-time recovery");
-  }
   if (options.target.kind == BinlogTargetKind::kWholeArchive) {
     return core::Usage("a binlog point-in-time restore needs a target",
                        "pass --until TIME or --until-gtid GTID");
@@ -325,11 +323,10 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
-  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files,
-                      LoadBinlogFiles(repo, catalog, *binlogs));
+  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files, LoadBinlogFiles(repo, catalog, binlogs));
   BinlogRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan,
-                      PlanReplay(repo, cluster, files, catalog, *binlogs, options.target));
+                      PlanReplay(repo, cluster, files, catalog, binlogs, options.target));
   core::LogInfo("point-in-time restore from base " +
                     repo::IdToHex(result.plan.base.id).substr(0, 8) + " to " +
                     DescribeTarget(options.target),
@@ -347,7 +344,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
   }
   engine::NativeRestoreOptions native = NativeOptions(options);
-  auto whole = PlanReplay(repo, cluster, files, catalog, *binlogs, BinlogTarget::EndOfArchive());
+  auto whole = PlanReplay(repo, cluster, files, catalog, binlogs, BinlogTarget::EndOfArchive());
   native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
@@ -364,11 +361,11 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   core::Failpoint("binlog-restore-before-replay");
   const platform::Instance& primary = restored.plan.target;
   if (!replay_paths.empty()) {
-    HS_TRY(Replay(target, primary, replay_paths, result));
+    HS_TRY(Replay(target, binlogs, primary, replay_paths, result));
   }
-  HS_TRY(CheckFinalPosition(target, primary, result.plan.final_state));
+  HS_TRY(CheckFinalPosition(target, binlogs, primary, result.plan.final_state));
   core::Failpoint("binlog-restore-replayed");
-  HS_TRY(binlogs->OpenForWrites(target.platform(), target.cluster(), primary)
+  HS_TRY(binlogs.OpenForWrites(target.platform(), target.cluster(), primary)
              .Wrap("open the restored cluster for writes after the replay"));
   if (restored.plan.rebuild_deferred) {
     HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));

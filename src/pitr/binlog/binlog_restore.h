@@ -53,9 +53,11 @@ struct BinlogRestoreResult {
 // Plans (kNotFound: no base before the target; kSafetyStop naming the gap or where the archive
 // ends, before anything changes), restores the base like a native restore (the engine's
 // refusals), replays, and verifies (kVerifyFailed when the final position is not the target's).
-// Takes a shared repository lock.
+// `binlogs` is the target engine's capability (pitr/binlog/binlog_kind.h hands it over). Takes a
+// shared repository lock.
 core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHandle& target,
                                                         repo::Repository& repo,
+                                                        engine::BinlogArchiving& binlogs,
                                                         const BinlogRestoreOptions& options);
 
 }  // namespace hasteward::pitr

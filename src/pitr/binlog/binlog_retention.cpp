@@ -232,18 +232,10 @@ std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string&
 
 }  // namespace
 
-std::vector<repo::ArchivePieceDecision> BinlogRetention::Decide(
-    const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
-    const std::vector<const repo::SnapshotMeta*>& pieces) const {
-  auto kind = platform::ParseEngineKind(engine);
-  if (!kind.ok()) {
-    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
-  }
-  auto made = engine::MakeEngine(*kind);
-  engine::BinlogArchiving* binlogs = made.ok() ? (*made)->binlog_archiving() : nullptr;
-  if (binlogs == nullptr) {
-    return KeepAll(pieces.size(), "engine '" + engine + "' does not archive binlogs");
-  }
+std::vector<repo::ArchivePieceDecision> DecideBinlogPieces(
+    const engine::BinlogArchiving& binlogs,
+    const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces) {
   std::optional<std::vector<KeptBase>> bases = KeptBases(kept_backups);
   if (!bases || bases->empty()) {
     // Nothing says where replay starts: nothing proves a piece unneeded, so all stay.
@@ -257,7 +249,7 @@ std::vector<repo::ArchivePieceDecision> BinlogRetention::Decide(
     }
   }
   for (const auto& [key, file] : archive.files) {
-    std::optional<std::string> why = FileNeeded(file, *bases, archive.rewinds, *binlogs);
+    std::optional<std::string> why = FileNeeded(file, *bases, archive.rewinds, binlogs);
     // The open file of the newest snapshot is the one the archiver continues: without its start,
     // what it appends next could not be read.
     bool active = !Sealed(file) && archive.newest &&

@@ -1,5 +1,5 @@
-// pitr: which archived binlog snapshots prune keeps (repo::ArchiveRetention for the engines with
-// the BinlogArchiving capability), decided from the snapshots' tags (pitr/binlog/binlog_tags.h).
+// pitr/binlog/binlog_retention: which archived binlog snapshots prune keeps (the binlog kind's
+// Archive::DecideRetention), decided from the snapshots' tags (pitr/binlog/binlog_tags.h).
 //
 // A kept native base replays the transactions after its GTID position, so a piece is needed when
 // it holds a transaction some kept base does not include (its GTID state after is not included
@@ -23,15 +23,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/binlog_archiving.h"
 #include "repo/maintenance/archive_retention.h"
 
 namespace hasteward::pitr {
 
-class BinlogRetention : public repo::ArchiveRetention {
- public:
-  std::vector<repo::ArchivePieceDecision> Decide(
-      const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
-      const std::vector<const repo::SnapshotMeta*>& pieces) const override;
-};
+// One decision per piece, in order.
+std::vector<repo::ArchivePieceDecision> DecideBinlogPieces(
+    const engine::BinlogArchiving& binlogs,
+    const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces);
 
 }  // namespace hasteward::pitr

@@ -242,15 +242,10 @@ std::string BinlogPitrStatus::ToText() const {
 
 core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
                                                     const platform::Cluster& cluster,
-                                                    engine::Engine& engine) {
-  engine::BinlogArchiving* binlogs = engine.binlog_archiving();
-  if (binlogs == nullptr) {
-    return engine::Unsupported(engine, "binlog point-in-time recovery");
-  }
+                                                    const engine::BinlogArchiving& binlogs) {
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
-  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files,
-                      LoadBinlogFiles(repo, catalog, *binlogs));
+  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files, LoadBinlogFiles(repo, catalog, binlogs));
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   BinlogPitrStatus status;
@@ -270,15 +265,15 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
     BinlogWindow window;
     window.base = snapshot;
     window.start = snapshot.TagValue("gtid_position");
-    window.abandoned = BaseAbandoned(catalog, *binlogs, snapshot, window.start);
-    BinlogChainWalk walk = WalkBinlogChain(files, *binlogs, window.start, BinlogTarget{});
+    window.abandoned = BaseAbandoned(catalog, binlogs, snapshot, window.start);
+    BinlogChainWalk walk = WalkBinlogChain(files, binlogs, window.start, BinlogTarget{});
     window.transactions = walk.transactions;
     window.end = walk.state;
     window.last_gtid = walk.last_gtid;
     window.last_time = walk.last_time;
-    if (std::optional<Resume> resume = FirstBeyond(files, holes, catalog, *binlogs, walk.state)) {
+    if (std::optional<Resume> resume = FirstBeyond(files, holes, catalog, binlogs, walk.state)) {
       window.gap = BinlogGap{walk.state, resume->gtid, resume->file,
-                             MissingPiece(holes, catalog, *binlogs, walk.state)};
+                             MissingPiece(holes, catalog, binlogs, walk.state)};
     }
     status.windows.push_back(std::move(window));
   }

@@ -68,10 +68,9 @@ struct BinlogPitrStatus {
 };
 
 // Reads the cluster's native base backups and archived binlogs (every archived piece is read).
-// The index is loaded here. kUsage when the engine keeps no binlogs; kCorruption when a manifest
-// cannot be read.
+// The index is loaded here. kCorruption when a manifest cannot be read.
 core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
                                                     const platform::Cluster& cluster,
-                                                    engine::Engine& engine);
+                                                    const engine::BinlogArchiving& binlogs);
 
 }  // namespace hasteward::pitr

@@ -61,19 +61,10 @@ std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string&
 
 }  // namespace
 
-std::vector<repo::ArchivePieceDecision> WalRetention::Decide(
-    const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
-    const std::vector<const repo::SnapshotMeta*>& pieces) const {
-  auto kind = platform::ParseEngineKind(engine);
-  if (!kind.ok()) {
-    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
-  }
-  auto made = engine::MakeEngine(*kind);
-  engine::Archiving* archiving = made.ok() ? (*made)->archiving() : nullptr;
-  if (archiving == nullptr) {
-    return KeepAll(pieces.size(), "engine '" + engine + "' does not archive");
-  }
-  std::optional<OldestStart> oldest = OldestKeptStart(kept_backups, *archiving);
+std::vector<repo::ArchivePieceDecision> DecideWalPieces(
+    const engine::Archiving& archiving, const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces) {
+  std::optional<OldestStart> oldest = OldestKeptStart(kept_backups, archiving);
   if (!oldest) {
     // No kept base says where replay starts (only dumps are kept, or a base's start position is
     // unreadable): nothing proves a piece unneeded, so all stay.
@@ -86,7 +77,7 @@ std::vector<repo::ArchivePieceDecision> WalRetention::Decide(
       decisions.push_back({true, "holds a timeline history file (kept for ever)"});
       continue;
     }
-    auto last = archiving->ParseFileName(TagValue(*piece, kWalLastTag));
+    auto last = archiving.ParseFileName(TagValue(*piece, kWalLastTag));
     if (!last.ok()) {
       decisions.push_back({true, "newest segment unknown (no readable wal_last tag)"});
       continue;

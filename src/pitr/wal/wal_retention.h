@@ -1,5 +1,5 @@
-// pitr: which archived WAL pieces prune keeps (repo::ArchiveRetention for the engines with the
-// Archiving capability). A base backup replays from its start position onwards, so the pieces
+// pitr/wal/wal_retention: which archived WAL pieces prune keeps (the WAL kind's
+// Archive::DecideRetention). A base backup replays from its start position onwards, so the pieces
 // the kept backups need are those holding any segment at or after the oldest kept native base's
 // start segment; older pieces serve only bases that are being removed. Timeline history files
 // are kept for ever (the server reads them to choose a timeline, and they are tiny).
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/archiving.h"
 #include "repo/maintenance/archive_retention.h"
 
 namespace hasteward::pitr {
@@ -17,11 +18,9 @@ namespace hasteward::pitr {
 constexpr const char* kWalLastTag = "wal_last";
 constexpr const char* kWalHistoryTag = "wal_history";
 
-class WalRetention : public repo::ArchiveRetention {
- public:
-  std::vector<repo::ArchivePieceDecision> Decide(
-      const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
-      const std::vector<const repo::SnapshotMeta*>& pieces) const override;
-};
+// One decision per piece, in order.
+std::vector<repo::ArchivePieceDecision> DecideWalPieces(
+    const engine::Archiving& archiving, const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces);
 
 }  // namespace hasteward::pitr

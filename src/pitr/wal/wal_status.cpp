@@ -2,9 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_status.h"
-
 namespace hasteward::pitr {
 
 namespace {
@@ -135,18 +132,6 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
     status.windows.push_back(WindowOf(base, catalog, *archiving));
   }
   return status;
-}
-
-core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
-                                                       const platform::Cluster& cluster,
-                                                       engine::Engine& engine) {
-  // The engine's capability says which archive the cluster has.
-  if (engine.binlog_archiving() != nullptr) {
-    HS_ASSIGN_OR_RETURN(BinlogPitrStatus status, ReadBinlogPitrStatus(repo, cluster, engine));
-    return RenderedPitrStatus{status.ToJson(), status.ToText()};
-  }
-  HS_ASSIGN_OR_RETURN(PitrStatus status, ReadPitrStatus(repo, cluster, engine));
-  return RenderedPitrStatus{status.ToJson(), status.ToText()};
 }
 
 }  // namespace hasteward::pitr

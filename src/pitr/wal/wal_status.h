@@ -28,18 +28,6 @@ struct PitrStatus {
   std::string ToText() const;
 };
 
-// A status rendered both ways, for a caller that does not care which archive it came from.
-struct RenderedPitrStatus {
-  nlohmann::json json;
-  std::string text;
-};
-
-// The status of the archive the engine keeps: binlogs (engine::BinlogArchiving,
-// pitr/binlog/binlog_status.h) or WAL (ReadPitrStatus). Errors as theirs.
-core::Result<RenderedPitrStatus> ReadClusterPitrStatus(repo::Repository& repo,
-                                                       const platform::Cluster& cluster,
-                                                       engine::Engine& engine);
-
 // Reads the cluster's base backups and archived WAL. The index is loaded here. kUsage when the
 // engine has no archiving.
 core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::Cluster& cluster,

@@ -8,6 +8,7 @@
 
 #include "pitr/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
+#include "pitr/pitr_retention.h"
 
 namespace hasteward::pitr {
 namespace {
@@ -76,7 +77,7 @@ std::vector<bool> Keeps(const std::vector<repo::SnapshotMeta>& kept,
   for (const auto& meta : pieces)
     piece_pointers.push_back(&meta);
   std::vector<bool> keeps;
-  for (const auto& decision : BinlogRetention().Decide("mariadb", kept_pointers, piece_pointers)) {
+  for (const auto& decision : PitrRetention().Decide("mariadb", kept_pointers, piece_pointers)) {
     EXPECT_FALSE(decision.reason.empty());
     keeps.push_back(decision.keep);
   }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pitr/pitr_retention.h"
+
 namespace hasteward::pitr {
 namespace {
 
@@ -36,7 +38,7 @@ std::vector<bool> Keeps(const std::vector<repo::SnapshotMeta>& kept,
   for (const auto& meta : pieces)
     piece_pointers.push_back(&meta);
   std::vector<bool> keeps;
-  for (const auto& decision : WalRetention().Decide("cnpg", kept_pointers, piece_pointers)) {
+  for (const auto& decision : PitrRetention().Decide("cnpg", kept_pointers, piece_pointers)) {
     EXPECT_FALSE(decision.reason.empty());
     keeps.push_back(decision.keep);
   }

@@ -1,0 +1,99 @@
+#include "pitr/binlog/binlog_kind.h"
+
+#include <cstdio>
+
+#include "pitr/binlog/binlog_puller.h"
+#include "pitr/binlog/binlog_restore.h"
+#include "pitr/binlog/binlog_retention.h"
+#include "pitr/binlog/binlog_status.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+BinlogTarget TargetOf(const RestorePoint& point) {
+  switch (point.kind) {
+    case RestorePointKind::kTime:
+      // Binlog events carry whole seconds.
+      return BinlogTarget::Time(point.time.unix_seconds);
+    case RestorePointKind::kPosition:
+      return BinlogTarget::Gtid(point.position);
+    case RestorePointKind::kEndOfArchive:
+      break;
+  }
+  return BinlogTarget::EndOfArchive();
+}
+
+std::string Summary(const BinlogRestoreResult& result) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "replayed %zu archived transactions to GTID %s (%s applier, %u threads, replay "
+                "%.1f s)",
+                result.plan.transactions, result.plan.final_state.c_str(),
+                engine::BinlogApplierName(result.replay.applier), result.replay.threads,
+                result.replay_seconds);
+  return line;
+}
+
+}  // namespace
+
+core::Status BinlogArchiveKind::CheckPosition(const std::string& position) const {
+  if (position.empty()) {
+    return core::Usage("an empty GTID position", "pass --until-gtid DOMAIN-SERVER-SEQUENCE");
+  }
+  return core::Status::Ok();
+}
+
+core::Result<RenderedPitrStatus> BinlogArchiveKind::Status(repo::Repository& repo,
+                                                           const platform::Cluster& cluster) {
+  HS_ASSIGN_OR_RETURN(BinlogPitrStatus status, ReadBinlogPitrStatus(repo, cluster, binlogs_));
+  return RenderedPitrStatus{status.ToJson(), status.ToText()};
+}
+
+core::Status BinlogArchiveKind::CheckRequest(const PointRestoreRequest& /*request*/) const {
+  return core::Status::Ok();
+}
+
+core::Result<PointRestoreOutcome> BinlogArchiveKind::RestoreToPoint(
+    const engine::ClusterHandle& target, repo::Repository& repo,
+    const PointRestoreRequest& request) {
+  BinlogRestoreOptions options;
+  options.target = TargetOf(request.point);
+  options.confirm_overwrite = request.confirm_overwrite;
+  options.force = request.force;
+  options.confirm_rewind = request.confirm_rewind;
+  options.heal = request.heal;
+  options.source = request.source;
+  HS_ASSIGN_OR_RETURN(BinlogRestoreResult result,
+                      RestoreBinlogsToPoint(target, repo, binlogs_, options));
+  PointRestoreOutcome outcome;
+  outcome.base = result.plan.base;
+  outcome.bytes = result.bytes;
+  outcome.stopped_at = "GTID " + result.plan.final_state;
+  outcome.reached_end = result.plan.final_state;
+  outcome.replayed = result.plan.transactions;
+  outcome.summary = Summary(result);
+  return outcome;
+}
+
+core::Result<std::unique_ptr<ArchivePuller>> BinlogArchiveKind::OpenPuller(
+    repo::Repository& repo, platform::Platform& platform, const platform::Cluster& cluster) {
+  return std::unique_ptr<ArchivePuller>(
+      std::make_unique<BinlogPuller>(repo, platform, cluster, binlogs_));
+}
+
+core::Status BinlogArchiveKind::EnableServerArchiving(platform::Platform& /*platform*/,
+                                                      const platform::Cluster& /*cluster*/,
+                                                      const engine::ArchiveCommands& /*commands*/) {
+  return core::Usage("MariaDB binlogs are pulled into the archive, not pushed by the server",
+                     "run 'hasteward archive binlog --follow' (serve runs it for clusters with pitr "
+                     "on)");
+}
+
+std::vector<repo::ArchivePieceDecision> BinlogArchiveKind::DecideRetention(
+    const std::vector<const repo::SnapshotMeta*>& kept_backups,
+    const std::vector<const repo::SnapshotMeta*>& pieces) const {
+  return DecideBinlogPieces(binlogs_, kept_backups, pieces);
+}
+
+}  // namespace hasteward::pitr
