@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: a local repository and a local sandbox PostgreSQL cluster
 # (primary + streaming standby). It writes a small dataset, backs it up, damages the data, restores
-# the backup and shows that the data is back; then it checks the repository with stock restic.
+# the backup and shows that the data is back; then it archives WAL, writes three marker rows,
+# restores to the point between the last two (`restore --until`) and prints the recoverable window
+# (`pitr status`); last it checks the repository with stock restic.
 # Everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,12 @@ HS="$PWD/build/src/hasteward"
 echo "built $HS"
 export HASTEWARD_STATE_DIR="$work/state" HASTEWARD_INVENTORY="$work/inventory.yaml"
 export HASTEWARD_BACKUPS_PATH="$work/repo" RESTIC_PASSWORD="demo-password"
-cleanup() { "$HS" sandbox down -c shop -n demo >/dev/null 2>&1 || true; rm -rf "$work"; }
+agent=""
+cleanup() {
+  [ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+  "$HS" sandbox down -c shop -n demo >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 # psql runs as the postgres user; from a directory that user can read (the checkout may not be),
 # so it does not print "could not change directory".
@@ -71,6 +78,47 @@ else
   echo "restore did not bring the data back" >&2
   exit 1
 fi
+
+step "point-in-time recovery: archive WAL, write three markers, restore to the point before the last"
+# The server runs wal-push/wal-fetch as its own OS user (postgres): the binary and the password
+# file must be where that user can reach them (a checkout under /root is not). The repository is
+# root's (restic's modes: 0700 directories, 0400 files), so the server's wal-push hands each
+# segment to the archive agent, which runs as root and keeps the repository open (what `serve`
+# runs), and a restore serves the restored server's wal-fetch itself.
+install -m 755 "$HS" "$work/hasteward"
+printf '%s\n' "$RESTIC_PASSWORD" >"$work/password"
+chown postgres "$work/password"
+chmod 600 "$work/password"
+"$work/hasteward" wal-agent -e cnpg -c shop -n demo --password-file "$work/password" \
+  --socket "$work/agent.sock" --client-user postgres 2>"$work/agent.log" &
+agent=$!
+for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.1; done
+"$work/hasteward" archive enable -e cnpg -c shop -n demo --password-file "$work/password" \
+  --agent-socket "$work/agent.sock"
+"$HS" backup -e cnpg -c shop -n demo --method native
+sql "CREATE TABLE markers (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())"
+sql "INSERT INTO markers (id) VALUES (1)"
+sql "INSERT INTO markers (id) VALUES (2)"
+point=$(sql "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+sql "INSERT INTO markers (id) VALUES (3)"
+echo "markers: $(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM markers"); restoring to $point"
+# The point must be in the archive: close the current segment and wait until it is archived.
+segment=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
+for _ in $(seq 600); do
+  [ "$(sql "SELECT coalesce(last_archived_wal, '') >= '$segment' FROM pg_stat_archiver")" = t ] && break
+  sleep 0.1
+done
+"$HS" instance stop -c shop -n demo -i 0
+"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite
+markers=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM markers")
+echo "markers: $markers"
+if [ "$markers" = "1,2" ]; then
+  echo "restored to the point: the markers before it are there, the one after it is not"
+else
+  echo "point-in-time restore gave markers '$markers', not '1,2'" >&2
+  exit 1
+fi
+"$HS" pitr status -e cnpg -c shop -n demo
 
 step "stock restic checks the repository HASteward wrote"
 restic -r "$HASTEWARD_BACKUPS_PATH" check --read-data --no-cache | tail -1
