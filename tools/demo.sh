@@ -96,6 +96,9 @@ for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.1; done
 "$work/hasteward" archive enable -e cnpg -c shop -n demo --password-file "$work/password" \
   --agent-socket "$work/agent.sock"
 "$HS" backup -e cnpg -c shop -n demo --method native
+# A base counts as before a time once the segment holding its end was closed before it (a backup
+# taken from the standby does not close one itself).
+sql "SELECT pg_switch_wal()" >/dev/null
 sql "CREATE TABLE markers (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())"
 sql "INSERT INTO markers (id) VALUES (1)"
 sql "INSERT INTO markers (id) VALUES (2)"
@@ -109,7 +112,18 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 "$HS" instance stop -c shop -n demo -i 0
-"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite
+# The instances hold WAL written after the last archived segment (the records after the switch):
+# a restore never discards what no backup or archive holds unless told to, and then keeps it.
+refused=0
+"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite \
+  --password-file "$work/password" || refused=$?
+if [ "$refused" != 30 ]; then
+  echo "expected the restore to be refused with exit 30 (newer data), got $refused" >&2
+  exit 1
+fi
+echo "refused with exit 30: nothing was replaced; again with --confirm-rewind, keeping that data"
+"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite --confirm-rewind \
+  --password-file "$work/password"
 markers=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM markers")
 echo "markers: $markers"
 if [ "$markers" = "1,2" ]; then
