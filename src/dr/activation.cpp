@@ -58,7 +58,8 @@ core::Result<ActivationRecord> ActivateStandby(ActivationSteps& steps,
                                                   .token = options.token,
                                                   .restorable = facts.restorable,
                                                   .accept_unverified = options.accept_unverified,
-                                                  .source = facts.source});
+                                                  .source = facts.source,
+                                                  .source_detail = facts.source_detail});
   if (!decision.refusal.ok()) {
     return decision.refusal;
   }

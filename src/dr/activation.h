@@ -20,6 +20,7 @@ namespace hasteward::dr {
 struct GateFacts {
   bool restorable = false;  // the Restorable condition from a discovery now
   SourceState source = SourceState::kUnknown;
+  std::string source_detail;  // what the probe saw ("" = not probed)
 };
 
 // The work of each phase. Each may run again after a crash part-way: it must be idempotent and

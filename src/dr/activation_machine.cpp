@@ -46,6 +46,7 @@ const char* SourceStateName(SourceState state) {
   switch (state) {
     case SourceState::kDemoted: return "demoted";
     case SourceState::kWritable: return "writable";
+    case SourceState::kProbeFailed: return "probe-failed";
     case SourceState::kUnknown: break;
   }
   return "unknown";
@@ -87,10 +88,21 @@ ActivationDecision DecideActivation(const ActivationGateInput& input) {
   }
   // Two writable clusters is the failure that loses data for good (CloudNativePG #9273): checked
   // at every invocation, also when resuming, because the source may have come back meanwhile.
+  std::string seen = input.source_detail.empty() ? "" : ": " + input.source_detail;
   if (input.source == SourceState::kWritable) {
     decision.refusal = core::Status(
-        core::ErrorCode::kSafetyStop, "the source cluster is still writable",
+        core::ErrorCode::kSafetyStop, "the source cluster is still writable" + seen,
         "stop it or make it read-only first; activate only once one cluster is writable");
+    return decision;
+  }
+  // A probe that could not log in (or got an answer proving neither) knows nothing: activating
+  // on that guess could make a second writable cluster.
+  if (input.source == SourceState::kProbeFailed) {
+    decision.refusal = core::Status(
+        core::ErrorCode::kSafetyStop,
+        "the write probe cannot tell whether the source cluster is writable" + seen,
+        "fix source.probeCredentials (an ordinary account of the source that may log in from "
+        "here), or remove them to judge by a TCP answer alone");
     return decision;
   }
   bool fresh_start =

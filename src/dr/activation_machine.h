@@ -39,9 +39,13 @@ enum class SourceState {
   kUnknown,   // no marker: the source may be dead, cut off, or still running
   kDemoted,   // the source was fenced (read-only) by HASteward and said where its writes end
   kWritable,  // a marker (or a probe) says the source still accepts writes
+  // The write probe could not tell: its credentials were refused, or the server answered with an
+  // error that proves neither (engine/write_probe.h). Never read as "not writable".
+  kProbeFailed,
 };
 
-const char* SourceStateName(SourceState state);  // "unknown", "demoted", "writable"
+// "unknown", "demoted", "writable", "probe-failed"
+const char* SourceStateName(SourceState state);
 
 // The inputs of the gates, as persisted and as discovered at this invocation.
 struct ActivationGateInput {
@@ -51,6 +55,7 @@ struct ActivationGateInput {
   bool restorable = false;                         // the Restorable condition
   bool accept_unverified = false;                  // activation.acceptUnverified
   SourceState source = SourceState::kUnknown;
+  std::string source_detail;  // what the probe saw, for the refusal's message ("" = nothing)
 };
 
 // What this invocation does: refuse with a status, or run from `resume_at`.
@@ -62,7 +67,8 @@ struct ActivationDecision {
 // The gates, in order (each with its exit code, docs/exit-codes.md):
 //   1. an Activated standby refuses (29 already-exists);
 //   2. the token must be strictly greater than the last used one (26 confirmation-required);
-//   3. a source that is still writable refuses (24 safety-stop);
+//   3. a source that is still writable, or whose write probe could not tell, refuses (24
+//      safety-stop);
 //   4. a fresh start (None, Failed) needs Restorable unless acceptUnverified (24 safety-stop).
 // Otherwise: None and Failed start at Validating; an interrupted phase resumes where it was.
 ActivationDecision DecideActivation(const ActivationGateInput& input);

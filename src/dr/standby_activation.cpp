@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "core/poll_until.h"
-#include "core/tcp_probe.h"
 #include "dr/demotion_marker.h"
 #include "dr/dr.h"
 #include "dr/replay_end.h"
+#include "dr/source_probe.h"
 #include "dr/standby_state.h"
 #include "engine/cluster_handle.h"
 #include "engine/triage.h"
@@ -75,7 +75,12 @@ class PitrActivationSteps : public ActivationSteps {
     const Condition* restorable = FindCondition(conditions, ConditionType::kRestorable);
     GateFacts facts;
     facts.restorable = restorable != nullptr && restorable->status == ConditionStatus::kTrue;
-    facts.source = ProbeSource();
+    SourceProbe probe = ProbeSource(spec.source);
+    facts.source = probe.state;
+    facts.source_detail = probe.detail;
+    if (!probe.detail.empty() && options_.log) {
+      options_.log("source probe: " + probe.detail);
+    }
     return facts;
   }
 
@@ -168,19 +173,6 @@ class PitrActivationSteps : public ActivationSteps {
   }
 
  private:
-  SourceState ProbeSource() const {
-    const std::string& probe = options_.spec.source.probe;
-    if (probe.empty()) {
-      return SourceState::kUnknown;
-    }
-    auto colon = probe.rfind(':');
-    int port = std::stoi(probe.substr(colon + 1));  // checked by the declaration's parser
-    // Answering is enough to refuse: a reachable source that HASteward did not demote may still
-    // take writes, and nothing the standby reads could prove otherwise.
-    return core::TcpAccepts(probe.substr(0, colon), port) ? SourceState::kWritable
-                                                          : SourceState::kUnknown;
-  }
-
   // The template's cluster, opened once per invocation into target_.
   core::Status OpenTarget() {
     if (target_) {

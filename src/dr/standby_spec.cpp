@@ -75,10 +75,33 @@ core::Result<bool> Flag(const YAML::Node& node, const char* key, const std::stri
   return value;
 }
 
+// source.probeCredentials: the account the write probe logs in with. Both fields, and only
+// beside a probe address: credentials that would never be used are a mistake worth naming.
+core::Status ParseProbeCredentials(const YAML::Node& node, const std::string& probe,
+                                   const std::string& where, SourceSpec& source) {
+  if (!node) {
+    return core::Status::Ok();
+  }
+  std::string field = where + ".source.probeCredentials";
+  HS_TRY(CheckKeys(node, {"user", "passwordFile"}, field));
+  if (probe.empty()) {
+    return core::Usage(field + " is declared without source.probe",
+                       "add the source primary's host:port as source.probe, or remove it");
+  }
+  source.probe_credentials.user = Text(node, "user");
+  HS_TRY(RequireText(source.probe_credentials.user, field + ".user"));
+  std::string password_file = Text(node, "passwordFile");
+  HS_TRY(RequireText(password_file, field + ".passwordFile"));
+  source.probe_credentials.password = platform::SecretRef(password_file, "");
+  return core::Status::Ok();
+}
+
 core::Status ParseSource(const YAML::Node& node, const std::string& where, SourceSpec& source) {
   HS_TRY(RequireNode(node, where + ".source"));
-  HS_TRY(CheckKeys(node, {"repository", "passwordFile", "s3CredentialsFile", "cluster", "probe"},
-                   where + ".source"));
+  HS_TRY(CheckKeys(
+      node,
+      {"repository", "passwordFile", "s3CredentialsFile", "cluster", "probe", "probeCredentials"},
+      where + ".source"));
   source.probe = Text(node, "probe");
   if (!source.probe.empty()) {
     auto colon = source.probe.rfind(':');
@@ -90,6 +113,7 @@ core::Status ParseSource(const YAML::Node& node, const std::string& where, Sourc
                          kFormatHint);
     }
   }
+  HS_TRY(ParseProbeCredentials(node["probeCredentials"], source.probe, where, source));
   source.repository = Text(node, "repository");
   HS_TRY(RequireText(source.repository, where + ".source.repository"));
   source.password_file = Text(node, "passwordFile");

@@ -8,6 +8,8 @@
 //     source:
 //       repository: /srv/repo | s3:...   (read access, and write to its own cursor object)
 //       probe: 10.0.0.5:5432                (optional: the source primary, checked by activate)
+//       probeCredentials: {user: hs_probe, passwordFile: /etc/hasteward/probe-password}
+//                                           (optional: the probe writes as this account)
 //       passwordFile: /etc/hasteward/source-password
 //       s3CredentialsFile: /etc/hasteward/aws-credentials  (optional; for an s3: repository)
 //       cluster: {engine: cnpg, namespace: pt, name: shop}
@@ -52,6 +54,11 @@ struct SourceSpec {
   // refuses while it accepts connections: two writable clusters is how fail-backs lost data.
   // "" = never probed (the source site is unreachable by design).
   std::string probe;
+  // The account the probe writes with (source.probeCredentials: user and passwordFile). Set: the
+  // source counts as writable only when a write as this account succeeds there (a fenced,
+  // read-only server answers TCP but refuses it; engine/write_probe.h). Empty user: none declared,
+  // and a TCP answer at `probe` counts as writable.
+  platform::Credentials probe_credentials;
   // Set: the password and S3 credentials come from here, and password_file and
   // s3_credentials_file are empty (a StandbyCluster resource's Secrets).
   std::shared_ptr<const SourceSecrets> secrets;

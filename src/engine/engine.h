@@ -19,6 +19,7 @@
 #include "engine/repair.h"
 #include "engine/triage.h"
 #include "engine/users_mode.h"
+#include "engine/write_probe.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine {
@@ -189,6 +190,12 @@ class Engine : public DumpSource,
   // The engine of the throwaway single instance a dump of this engine is verified in: a Galera
   // dump restores into a plain MariaDB server (a one-node cluster adds nothing to the proof).
   virtual EngineKind ScratchKind() const { return kind(); }
+  // Whether the server at target.host:port takes writes now, proven by a write as
+  // target.credentials inside a transaction that is rolled back (engine/write_probe.h; each
+  // engine's statement is in its write_probe.cpp). Never an error: every outcome is a verdict,
+  // and only kNotWritable and kUnreachable mean "no writes now". One connection, a few seconds
+  // at most (the connect timeout); thread-safe.
+  virtual WriteProbeResult ProbeWritable(const WriteProbeTarget& target) const = 0;
   // Optional capabilities; nullptr = this engine does not support it (the default).
   virtual Archiving* archiving() { return nullptr; }
   virtual Switchover* switchover() { return nullptr; }

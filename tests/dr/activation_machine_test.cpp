@@ -98,6 +98,17 @@ TEST(ActivationMachineTest, GatesDecideInOrder) {
        P::kValidating},
       {"writable source also on resume", P::kProvisioning, kLast, "2026-11-23T11:00:00Z", true,
        false, S::kWritable, E::kSafetyStop, P::kValidating},
+      {"probe could not tell",
+       P::kNone,
+       {},
+       "2026-11-23T09:00:00Z",
+       true,
+       true,
+       S::kProbeFailed,
+       E::kSafetyStop,
+       P::kValidating},
+      {"probe could not tell also on resume", P::kRestoring, kLast, "2026-11-23T11:00:00Z", true,
+       false, S::kProbeFailed, E::kSafetyStop, P::kValidating},
       {"unverified",
        P::kNone,
        {},
@@ -127,7 +138,8 @@ TEST(ActivationMachineTest, GatesDecideInOrder) {
                                       .token = At(row.token),
                                       .restorable = row.restorable,
                                       .accept_unverified = row.accept_unverified,
-                                      .source = row.source});
+                                      .source = row.source,
+                                      .source_detail = ""});
     EXPECT_EQ(decision.refusal.code(), row.code) << row.what << ": " << decision.refusal.ToString();
     if (row.code == E::kOk) {
       EXPECT_EQ(decision.resume_at, row.resume_at) << row.what;

@@ -32,7 +32,7 @@ class FakeSteps : public ActivationSteps {
     return Ran(ActivationPhase::kProvisioning);
   }
 
-  GateFacts facts{.restorable = true, .source = SourceState::kUnknown};
+  GateFacts facts{.restorable = true, .source = SourceState::kUnknown, .source_detail = ""};
   std::optional<ActivationPhase> fail_at;
   std::vector<ActivationPhase> ran;
 

@@ -167,5 +167,46 @@ TEST(StandbySpecTest, ReadsTheSourceProbeAsHostAndPort) {
             std::string::npos);
 }
 
+TEST(StandbySpecTest, ReadsTheProbeCredentialsBesideTheProbeAddress) {
+  auto specs = ParseStandbySpecs(
+      WithStandby("  source: {repository: /r, passwordFile: /p, probe: 10.0.0.5:5432, "
+                  "probeCredentials: {user: hs_probe, passwordFile: /etc/hs/probe}, cluster: "
+                  "{engine: cnpg, name: c}}\n" +
+                  std::string(kTemplate)),
+      "f.yaml");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  EXPECT_EQ(specs->front().source.probe_credentials.user, "hs_probe");
+  EXPECT_EQ(specs->front().source.probe_credentials.password.file, "/etc/hs/probe");
+  // Without them the probe stays a TCP check.
+  auto bare = ParseStandbySpecs(WithStandby(kSource + std::string(kTemplate)), "f.yaml");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->front().source.probe_credentials.user.empty());
+}
+
+TEST(StandbySpecTest, RefusesProbeCredentialsThatAreIncompleteOrHaveNoProbe) {
+  EXPECT_NE(Parsed(WithStandby("  source: {repository: /r, passwordFile: /p, probeCredentials: "
+                               "{user: u, passwordFile: /q}, cluster: {engine: cnpg, name: c}}\n" +
+                               std::string(kTemplate)))
+                .find("standby 's'.source.probeCredentials is declared without source.probe"),
+            std::string::npos);
+  EXPECT_NE(Parsed(WithStandby("  source: {repository: /r, passwordFile: /p, probe: h:5432, "
+                               "probeCredentials: {user: u}, cluster: {engine: cnpg, name: c}}\n" +
+                               std::string(kTemplate)))
+                .find("standby 's'.source.probeCredentials.passwordFile is required"),
+            std::string::npos);
+  EXPECT_NE(Parsed(WithStandby("  source: {repository: /r, passwordFile: /p, probe: h:5432, "
+                               "probeCredentials: {passwordFile: /q}, cluster: {engine: cnpg, "
+                               "name: c}}\n" +
+                               std::string(kTemplate)))
+                .find("standby 's'.source.probeCredentials.user is required"),
+            std::string::npos);
+  EXPECT_NE(Parsed(WithStandby("  source: {repository: /r, passwordFile: /p, probe: h:5432, "
+                               "probeCredentials: {user: u, password: x}, cluster: {engine: cnpg, "
+                               "name: c}}\n" +
+                               std::string(kTemplate)))
+                .find("unknown key 'password' in standby 's'.source.probeCredentials"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasteward::dr

@@ -1,9 +1,10 @@
 // The engine conformance suite (tests/engine/engine_conformance_test.cpp holds the TEST_Ps): the
 // same scenarios against every engine::Engine on a real sandbox cluster, through the Engine
 // interface only — triage, instance descriptions, backup -> restore round trip with the engine's
-// own per-table checksums, the restore confirmation gate, a stopped instance healed back, and the
-// optional capabilities. One sandbox per engine is shared by its scenarios (started by the first,
-// taken down after the last); the scenario that stops an instance runs last.
+// own per-table checksums, the restore confirmation gate, the write probe's verdicts, a stopped
+// instance healed back, and the optional capabilities. One sandbox per engine is shared by its
+// scenarios (started by the first, taken down after the last); the scenario that stops an instance
+// runs last.
 //   INSTANTIATE_TEST_SUITE_P(Cnpg, EngineConformanceTest, ::testing::Values(PostgresCase()),
 //                            EngineCaseName);
 #pragma once
@@ -32,6 +33,15 @@ struct EngineCase {
   std::string drop_data;                 // drops database "conf" (run outside it)
   std::string database;                  // the database count_rows runs in ("" = none)
   bool archives = false;                 // has the Archiving capability (point-in-time recovery)
+  // The write probe's scenario: an ordinary account made on the writer (password 'probe-pw'),
+  // the instance that answers but takes no writes, made so by `fence_sql` run there first (and
+  // undone by `unfence_sql`; "" = it is read-only already: a standby, a replica), and a position
+  // a rolled-back probe must leave unchanged ("" = none to compare).
+  std::string create_probe_user;
+  int read_only_ordinal = 1;
+  std::string fence_sql;
+  std::string unfence_sql;
+  std::string position_sql;
 };
 
 inline void PrintTo(const EngineCase& c, std::ostream* os) {
@@ -53,6 +63,8 @@ class EngineConformanceTest : public ::testing::TestWithParam<EngineCase> {
   std::string WaitForRows(int ordinal, const std::string& want);
   // The engine's data check of `instance` as "db.table rows checksum" lines.
   std::vector<std::string> Checksums(const platform::Instance& instance);
+  // The engine's write probe of instance `ordinal` as `user` with password `password`.
+  WriteProbeResult Probe(int ordinal, const std::string& user, const std::string& password);
 
   // The sandbox shared by this engine's scenarios (one per instantiation).
   static std::unique_ptr<EngineSandbox>& Sandbox();

@@ -3,8 +3,10 @@
 #include "engine/engine_conformance.h"
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
+#include "core/poll_until.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
 
@@ -192,6 +194,65 @@ TEST_P(EngineConformanceTest, OptionalCapabilitiesReportUnsupported) {
   EXPECT_FALSE(st.hint().empty());
 }
 
+WriteProbeResult EngineConformanceTest::Probe(int ordinal, const std::string& user,
+                                              const std::string& password) {
+  std::string file = ::testing::TempDir() + "/probe-password-" + GetParam().name;
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << password << "\n";
+  }
+  const platform::Instance& instance = cluster_.instances[static_cast<size_t>(ordinal)];
+  return engine_->ProbeWritable({.host = instance.host,
+                                 .port = instance.port,
+                                 .credentials = {user, platform::SecretRef(file, "")}});
+}
+
+// Only a write that succeeds counts: the writer is writable (and the rolled-back probe moves no
+// position), an instance that answers but is read-only or in recovery is not.
+TEST_P(EngineConformanceTest, WriteProbeSaysWritableOnlyWhereAWriteSucceeds) {
+  const EngineCase& c = GetParam();
+  Sql(0, c.create_probe_user);
+  std::string before = c.position_sql.empty() ? "" : Sql(0, c.position_sql);
+  WriteProbeResult writer = Probe(0, "hs_probe", "probe-pw");
+  EXPECT_EQ(writer.verdict, WriteProbeVerdict::kWritable) << writer.detail;
+  if (!c.position_sql.empty()) {
+    EXPECT_EQ(Sql(0, c.position_sql), before) << "the probe left a transaction behind";
+  }
+  if (!c.fence_sql.empty()) {
+    Sql(c.read_only_ordinal, c.fence_sql);
+  }
+  // The account reaches the other instance by replication: poll until it logs in there.
+  WriteProbeResult fenced;
+  core::PollUntil(
+      [&] {
+        fenced = Probe(c.read_only_ordinal, "hs_probe", "probe-pw");
+        return fenced.verdict != WriteProbeVerdict::kRefused;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(200));
+  if (!c.unfence_sql.empty()) {
+    Sql(c.read_only_ordinal, c.unfence_sql);
+  }
+  EXPECT_EQ(fenced.verdict, WriteProbeVerdict::kNotWritable) << fenced.detail;
+  EXPECT_FALSE(fenced.detail.empty());
+}
+
+// Bad credentials are told apart from a fenced server (never "not writable"), and a closed port
+// from both.
+TEST_P(EngineConformanceTest, WriteProbeTellsRefusedCredentialsAndAClosedPortApart) {
+  Sql(0, GetParam().create_probe_user);
+  WriteProbeResult wrong = Probe(0, "hs_probe", "not-the-password");
+  EXPECT_EQ(wrong.verdict, WriteProbeVerdict::kRefused) << wrong.detail;
+  EXPECT_EQ(wrong.detail.find("not-the-password"), std::string::npos) << "a secret in a message";
+  // The same account (its password file was just written) where nothing listens.
+  WriteProbeResult nothing = engine_->ProbeWritable(
+      {.host = "127.0.0.1",
+       .port = 1,
+       .credentials = {
+           "hs_probe",
+           platform::SecretRef(::testing::TempDir() + "/probe-password-" + GetParam().name, "")}});
+  EXPECT_EQ(nothing.verdict, WriteProbeVerdict::kUnreachable) << nothing.detail;
+}
+
 // Runs last (Zz): it stops an instance. Rows written while it is down must reach it after the heal.
 TEST_P(EngineConformanceTest, ZzStoppedInstanceIsDegradedAndHealBringsItBack) {
   const EngineCase& c = GetParam();
@@ -246,6 +307,10 @@ EngineCase PostgresCase() {
   c.drop_data = "DROP DATABASE conf WITH (FORCE)";
   c.database = "conf";
   c.archives = true;
+  c.create_probe_user =
+      "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hs_probe') THEN "
+      "CREATE ROLE hs_probe LOGIN PASSWORD 'probe-pw'; END IF; END$$";
+  c.read_only_ordinal = 1;  // the standby, in recovery
   return c;
 }
 
@@ -262,6 +327,15 @@ EngineCase MariadbCase(const std::string& name, platform::EngineKind kind, int i
   c.insert_row = "INSERT INTO conf.items VALUES (101, 'written while down');";
   c.count_rows = "SELECT COUNT(*) FROM conf.items";
   c.drop_data = "DROP DATABASE conf";
+  c.create_probe_user = "CREATE USER IF NOT EXISTS 'hs_probe'@'%' IDENTIFIED BY 'probe-pw'";
+  c.position_sql = "SELECT @@gtid_binlog_pos";
+  if (kind == platform::EngineKind::kGalera) {
+    c.read_only_ordinal = 1;  // every node is writable: one is fenced the way a user does it
+    c.fence_sql = "SET GLOBAL read_only = ON";
+    c.unfence_sql = "SET GLOBAL read_only = OFF";
+  } else {
+    c.read_only_ordinal = 1;  // the replica runs with read_only = ON
+  }
   return c;
 }
 

@@ -12,10 +12,21 @@
 //   every archived row on both instances, at the source's last GTID position, writable by the
 //   application account;
 // - a second activation is refused (29), also with an older token; `standby status` shows the
-//   written cursor.
+//   written cursor;
+// - fail-back: the new primary takes the application's writes, takes a native backup and archives
+//   its binlogs; the old site returns fenced (its servers started read-only: they answer TCP and
+//   refuse the application's writes); a standby of the new primary declared at the old site with
+//   a write probe (the application's account) is verified there (`standby verify`), refused while
+//   the new primary takes writes and with a wrong probe password (a clear refusal, never "not
+//   writable"); once the new primary is fenced read-only (still answering TCP) the probe says not
+//   writable and the fail-back activates the old site, which keeps its replaced data aside, holds
+//   every row the application saw committed on both instances and takes writes again, while a
+//   poller never sees both sites writable.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -41,6 +52,7 @@ constexpr char kAcceptUnverified[] = "  activation: {acceptUnverified: true}\n";
 constexpr int kSafetyStopExit = 24;    // docs/exit-codes.md
 constexpr int kConfirmationExit = 26;  // a token not after the last used one
 constexpr int kActivatedExit = 29;     // already activated
+constexpr char kBack[] = "shop-back";  // the fail-back standby, declared at the old site
 
 class MariadbStandbyActivationTest : public ::testing::Test {
  protected:
@@ -158,11 +170,47 @@ class MariadbStandbyActivationTest : public ::testing::Test {
     EXPECT_EQ(Sql(Dr(), 1, "SELECT count(*) FROM shop.orders"), count);
   }
 
+  // The fail-back standby at the old site: follows the DR cluster, probes the DR primary's
+  // writability as the application's account (`password`: the account's, or a wrong one).
+  static std::string BackConfig(const std::string& name = kBack,
+                                const std::string& password = kAppPassword) {
+    return sites_->Declare(Source(), Dr(), name, "", "", {.user = "app", .password = password});
+  }
+
+  // The application's INSERT of row `id` at `site`; counted in acknowledged_ when it succeeded.
+  static CmdResult AppInsert(StandbySite& site, int id, const std::string& note) {
+    CmdResult run =
+        SqlAs(site, 0, "app", kAppPassword,
+              "INSERT INTO shop.orders VALUES (" + std::to_string(id) + ", '" + note + "')");
+    acknowledged_ += run.exit_code == 0 ? 1 : 0;
+    return run;
+  }
+
+  // One archiving cycle of `site`'s binlogs; returns the GTID the archive reaches.
+  static std::string ArchiveOnce(StandbySite& site) {
+    CmdResult run = site.Hs({"archive", "binlog", "--json"});
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    auto line = nlohmann::json::parse(run.out.substr(run.out.rfind("{\"")), nullptr, false);
+    return line.is_object() ? line.value("archived_gtid", "") : "";
+  }
+
+  // Both instances of `site` hold exactly the rows the application saw committed.
+  static void ExpectAcknowledgedRows(StandbySite& site) {
+    const std::string want = std::to_string(acknowledged_);
+    core::PollUntil([&] { return Sql(site, 1, "SELECT count(*) FROM shop.orders") == want; },
+                    std::chrono::seconds(20), std::chrono::milliseconds(200));
+    EXPECT_EQ(Sql(site, 0, "SELECT count(*) FROM shop.orders"), want);
+    EXPECT_EQ(Sql(site, 1, "SELECT count(*) FROM shop.orders"), want);
+  }
+
   inline static StandbySites* sites_ = nullptr;
   inline static std::string suite_error_;
   inline static std::unique_ptr<core::Subprocess> archiver_;
   // The source's GTID position after its last commit.
   inline static std::string last_position_;
+  // Rows the application saw committed: the source's 201, then each acknowledged INSERT at the
+  // DR site (the activation test's row 202 included).
+  inline static int acknowledged_ = 202;
 };
 
 TEST_F(MariadbStandbyActivationTest, TheSourceDiesFiveSecondsAfterItsLastArchivedCommit) {
@@ -270,6 +318,123 @@ TEST_F(MariadbStandbyActivationTest, AnActivatedStandbyRefusesEveryFurtherActiva
   EXPECT_TRUE(json["cursor"].value("written", false)) << json["cursor"];
   EXPECT_FALSE(json["cursor"].value("backup", "").empty()) << json["cursor"];
   EXPECT_EQ(Sql(Dr(), 0, "SELECT count(*) FROM shop.orders"), "202");
+}
+
+TEST_F(MariadbStandbyActivationTest, TheNewPrimaryBacksUpAndArchivesWhileTheOldSiteReturnsFenced) {
+  for (int id = 203; id <= 210; ++id) {
+    EXPECT_EQ(AppInsert(Dr(), id, "before the dr base").exit_code, 0);
+  }
+  auto backup = Dr().Hs({"backup", "--method", "native"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  for (int id = 211; id <= 220; ++id) {
+    EXPECT_EQ(AppInsert(Dr(), id, "after the dr base").exit_code, 0);
+  }
+  EXPECT_EQ(ArchiveOnce(Dr()), Sql(Dr(), 0, "SELECT @@gtid_binlog_pos"));
+  ExpectAcknowledgedRows(Dr());
+  // The old site comes back fenced the way an operator brings back a site that must not take
+  // writes: its primary's configuration says read_only (its replica's already does), and its
+  // credential files are provisioned again (they were lost with the site).
+  ASSERT_TRUE(StandbySites::ShareCredentials(Dr(), Source()).ok());
+  const platform::Instance& old_primary = Source().cluster->instance(0);
+  auto config = core::ReadFileToString(old_primary.config_file);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  WriteFile(old_primary.config_file,
+            *config + "\n# fenced until the fail-back\n[mysqld]\nread_only = ON\n");
+  for (const char* ordinal : {"0", "1"}) {
+    auto started = Source().Hs({"instance", "start", "-i", ordinal});
+    ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  }
+  ASSERT_TRUE(core::PollUntil([&] { return core::TcpAccepts("127.0.0.1", old_primary.port); },
+                              std::chrono::seconds(30)));
+  CmdResult fenced = SqlAs(Source(), 0, "app", kAppPassword,
+                           "INSERT INTO shop.orders VALUES (900, 'into the fenced old site')");
+  EXPECT_NE(fenced.exit_code, 0) << "the returning old site took an application write";
+  EXPECT_NE(fenced.err.find("read-only"), std::string::npos) << fenced.err;
+  EXPECT_EQ(Sql(Source(), 0, "SELECT count(*) FROM shop.orders"), "201") << "its own history";
+}
+
+TEST_F(MariadbStandbyActivationTest,
+       FailbackIsRefusedWhileTheNewPrimaryWritesOrTheProbeCannotLogIn) {
+  // The old site proves at itself, with only the bucket, that the DR site's newest backup restores.
+  auto verified =
+      Source().env->Run({"standby", "verify", kBack, "--config", BackConfig(), "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  auto json = nlohmann::json::parse(verified.out, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << verified.out;
+  EXPECT_EQ(json["verification"].value("result", ""), "Passed") << verified.out;
+  // The new primary takes writes: its probe write succeeds, and the fail-back is refused.
+  auto writable = StandbySites::Activate(Source(), BackConfig(), "2026-11-23T12:00:00Z");
+  EXPECT_EQ(writable.exit_code, kSafetyStopExit) << writable.err;
+  EXPECT_NE(writable.err.find("still writable"), std::string::npos) << writable.err;
+  EXPECT_NE(writable.err.find("write probe writable"), std::string::npos) << writable.err;
+  // A probe that cannot log in knows nothing: refused as such, not taken for "not writable".
+  const std::string bad_config = BackConfig("shop-back-badpw", "not-the-password");
+  auto refused = StandbySites::Activate(Source(), bad_config, "2026-11-23T12:00:01Z");
+  EXPECT_EQ(refused.exit_code, kSafetyStopExit) << refused.err;
+  EXPECT_NE(refused.err.find("cannot tell whether the source cluster is writable"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("write probe refused"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("not-the-password"), std::string::npos) << "a secret in the output";
+  EXPECT_TRUE(StandbySites::Record(Source(), kBack).is_null()) << "refusals record nothing";
+  EXPECT_TRUE(StandbySites::Record(Source(), "shop-back-badpw").is_null());
+}
+
+TEST_F(MariadbStandbyActivationTest,
+       FailbackMakesTheOldSiteThePrimaryAgainWithEveryAcknowledgedRow) {
+  for (int id = 221; id <= 230; ++id) {
+    EXPECT_EQ(AppInsert(Dr(), id, "last rows at the dr site").exit_code, 0);
+  }
+  // The application is stopped, the archive takes the last of its binlog, then the new primary
+  // is fenced read-only: it still answers TCP, and the application's writes are refused.
+  const std::string dr_end = Sql(Dr(), 0, "SELECT @@gtid_binlog_pos");
+  EXPECT_EQ(ArchiveOnce(Dr()), dr_end);
+  Sql(Dr(), 0, "SET GLOBAL read_only = ON");
+  EXPECT_NE(AppInsert(Dr(), 990, "into the fenced dr site").exit_code, 0);
+  ASSERT_TRUE(core::TcpAccepts("127.0.0.1", Dr().cluster->instance(0).port));
+  // A poller: never both sites' primaries writable while the fail-back runs.
+  std::atomic<bool> stop{false};
+  std::atomic<int> both{0};
+  std::thread poller([&] {
+    // SQL on the command line, not stdin: a client that cannot connect (an instance the restore
+    // stopped) exits before reading it, and writing to it would raise SIGPIPE here.
+    auto writable = [](StandbySite& site) {
+      CmdResult read_only = SqlAs(site, 0, "app", kAppPassword, "SELECT @@global.read_only");
+      return read_only.exit_code == 0 && read_only.out.rfind('0', 0) == 0;
+    };
+    while (!stop) {
+      if (writable(Source()) && writable(Dr())) {
+        ++both;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  auto back = StandbySites::Activate(Source(), BackConfig(), "2026-11-23T12:00:02Z");
+  stop = true;
+  poller.join();
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_EQ(both.load(), 0) << "both sites were writable at once";
+  EXPECT_EQ(Sql(Dr(), 0, "SELECT @@global.read_only"), "1") << "the fail-back unfenced the DR site";
+  EXPECT_NE(back.err.find("write probe not-writable"), std::string::npos) << back.err;
+  nlohmann::json record = StandbySites::Record(Source(), kBack);
+  EXPECT_EQ(record.value("phase", ""), "Activated");
+  EXPECT_EQ(record["audit"].value("replayStop", ""), "GTID " + dr_end);
+  // The fail-back replaced the old site's data: the discard gate kept it aside (the token is the
+  // consent), where the output says.
+  const std::string kept_line =
+      "kept the previous data directory of '" + Source().cluster->instance(0).name + "' at '";
+  auto at = back.err.find(kept_line);
+  ASSERT_NE(at, std::string::npos) << back.err;
+  std::string kept = back.err.substr(at + kept_line.size());
+  kept.resize(kept.find('\''));
+  EXPECT_TRUE(std::filesystem::exists(kept + "/shop/orders.ibd")) << kept;
+  // The old site is the primary again with every row the application saw committed.
+  ExpectAcknowledgedRows(Source());
+  EXPECT_EQ(Sql(Source(), 0, "SELECT @@gtid_binlog_pos"), dr_end);
+  EXPECT_EQ(AppInsert(Source(), 231, "written at the old site again").exit_code, 0);
+  ExpectAcknowledgedRows(Source());
+  EXPECT_NE(AppInsert(Dr(), 991, "into the fenced dr site").exit_code, 0) << "the fence held";
+  EXPECT_EQ(Source().Hs({"triage"}).exit_code, 0);
 }
 
 }  // namespace

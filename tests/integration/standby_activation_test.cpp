@@ -9,8 +9,9 @@
 // every archived row; a reused token and a second activation are refused, and `standby status`
 // shows the written cursor; then the failback drill: the new primary archives and backs up, a
 // standby declared the other way at the old site is refused while the new primary answers,
-// activates back once the new primary is fenced with `hasteward instance stop`, a poller never sees
-// both writable, and the fenced instance stays down.
+// activates back once the new primary is fenced with `hasteward instance stop` (its write probe,
+// declared with the DR cluster's account, found it writable, then unreachable), a poller never
+// sees both writable, and the fenced instance stays down.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -299,8 +300,14 @@ TEST_F(StandbyActivationTest, FailbackActivatesTheOldSiteOnceTheNewPrimaryIsFenc
   ASSERT_FALSE(NativeBackup(Dr()).empty());
   Sql(Dr(), "INSERT INTO orders VALUES (203, 'after the dr base')");
   SwitchAndWaitArchived(Dr());
+  // The probe writes as the DR cluster's account (PostgreSQL has no account that writes during
+  // recovery): refused while the new primary takes writes, unreachable once it is fenced.
+  const platform::Credentials& dr_account = Dr().cluster->cluster().credentials;
+  auto dr_password = dr_account.password.Resolve();
+  ASSERT_TRUE(dr_password.ok()) << dr_password.status().ToString();
   std::string config =
-      Declare(Source(), Dr(), "shop-back", "  activation: {acceptUnverified: true}\n");
+      sites_->Declare(Source(), Dr(), "shop-back", "  activation: {acceptUnverified: true}\n", "",
+                      {.user = dr_account.user, .password = *dr_password});
   auto refused = Activate(Source(), config, "2026-11-23T12:00:00Z");
   EXPECT_EQ(refused.exit_code, 24) << "the new primary still answers: " << refused.err;
   // A poller: never both sites writable while the fail-back runs, and once fenced, no DR instance

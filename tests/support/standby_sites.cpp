@@ -78,19 +78,27 @@ std::string StandbySites::S3CredentialsFileFor(StandbySite& site, StandbySite& r
 }
 
 std::string StandbySites::Declare(StandbySite& at, StandbySite& from, const std::string& name,
-                                  const std::string& extra, const std::string& probe_port) const {
+                                  const std::string& extra, const std::string& probe_port,
+                                  const ProbeAccount& probe_account) const {
   const std::string engine = platform::EngineKindName(options_.engine);
   std::string path = at.env->Path(name + ".yaml");
-  WriteFile(path,
-            "standbys:\n- name: " + name + "\n  source:\n    repository: " + RepositoryLocation() +
-                "\n    passwordFile: " + PasswordFileFor(at, at) +
-                "\n    s3CredentialsFile: " + S3CredentialsFileFor(at, at) +
-                "\n    probe: 127.0.0.1:" + (probe_port.empty() ? from.Port() : probe_port) +
-                "\n    cluster: {engine: " + engine + ", namespace: " + from.cluster->cluster().ns +
-                ", name: " + options_.name + "}\n  template: {engine: " + engine +
-                ", instances: " + std::to_string(options_.instances) +
-                ", namespace: " + at.cluster->cluster().ns + ", name: " + options_.name + "}\n" +
-                extra + "  stateFile: " + at.env->Path(name + "-state.json") + "\n");
+  std::string probe_credentials;
+  if (!probe_account.user.empty()) {
+    std::string password_file = at.env->Path(name + "-probe-password");
+    WriteFile(password_file, probe_account.password + "\n");
+    probe_credentials = "\n    probeCredentials: {user: " + probe_account.user +
+                        ", passwordFile: " + password_file + "}";
+  }
+  WriteFile(path, "standbys:\n- name: " + name + "\n  source:\n    repository: " +
+                      RepositoryLocation() + "\n    passwordFile: " + PasswordFileFor(at, at) +
+                      "\n    s3CredentialsFile: " + S3CredentialsFileFor(at, at) +
+                      "\n    probe: 127.0.0.1:" + (probe_port.empty() ? from.Port() : probe_port) +
+                      probe_credentials + "\n    cluster: {engine: " + engine +
+                      ", namespace: " + from.cluster->cluster().ns + ", name: " + options_.name +
+                      "}\n  template: {engine: " + engine +
+                      ", instances: " + std::to_string(options_.instances) +
+                      ", namespace: " + at.cluster->cluster().ns + ", name: " + options_.name +
+                      "}\n" + extra + "  stateFile: " + at.env->Path(name + "-state.json") + "\n");
   return path;
 }
 

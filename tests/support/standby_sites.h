@@ -63,12 +63,21 @@ class StandbySites {
   // --s3-credentials-file and a declaration's s3CredentialsFile name).
   std::string S3CredentialsFileFor(StandbySite& site, StandbySite& reader) const;
 
+  // The account a standby's write probe logs in to the source with (source.probeCredentials);
+  // an empty user declares none, and the probe is a TCP check.
+  struct ProbeAccount {
+    std::string user;
+    std::string password;  // written to a file at the declaring site
+  };
+
   // Standby `name` at site `at`, following `from`'s cluster and restoring into `at`'s (with `at`'s
   // password and S3 credentials files), probing
-  // `from`'s first instance (`probe_port` "" = its port; "1" = nothing listens). `extra` is
-  // inserted as-is before `stateFile` (e.g. "  activation: {acceptUnverified: true}\n").
+  // `from`'s first instance (`probe_port` "" = its port; "1" = nothing listens), as `probe_account`
+  // when it names a user. `extra` is inserted as-is before `stateFile` (e.g. "  activation:
+  // {acceptUnverified: true}\n").
   std::string Declare(StandbySite& at, StandbySite& from, const std::string& name,
-                      const std::string& extra, const std::string& probe_port = "") const;
+                      const std::string& extra, const std::string& probe_port = "",
+                      const ProbeAccount& probe_account = {}) const;
 
   // `standby activate` of the declaration `config` (named after its file) with `--confirm token`.
   static CmdResult Activate(StandbySite& at, const std::string& config, const std::string& token,

@@ -65,6 +65,8 @@ class MariadbFamilyEngine : public Engine {
                                                             const RestorePlan& plan) override;
 
   bool HasSelectableAccounts() const override { return true; }
+  // engine/mariadb/write_probe.cpp: START TRANSACTION READ WRITE, then ROLLBACK.
+  WriteProbeResult ProbeWritable(const WriteProbeTarget& target) const override;
 
  protected:
   // Whether instances are probed for their Galera state (wsrep_*) too.

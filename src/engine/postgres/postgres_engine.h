@@ -19,6 +19,8 @@ class PostgresEngine : public Engine {
  public:
   EngineKind kind() const override { return EngineKind::kPostgres; }
   bool HasSelectableAccounts() const override { return false; }
+  // engine/postgres/write_probe.cpp: a temporary table written in a rolled-back transaction.
+  WriteProbeResult ProbeWritable(const WriteProbeTarget& target) const override;
   const char* DumpFileName() const override { return "pgdumpall.sql"; }
   const char* DumpEndMarker() const override;
   DataCheck CheckData(const platform::Cluster& cluster,
