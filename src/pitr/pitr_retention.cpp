@@ -21,4 +21,9 @@ std::vector<repo::ArchivePieceDecision> PitrRetention::Decide(
   return wal_.Decide(engine, kept_backups, pieces);
 }
 
+core::Status PitrRetention::BeforeRemoval(repo::Repository& repo,
+                                          const repo::PlanGroup& group) const {
+  return wal_.BeforeRemoval(repo, group);
+}
+
 }  // namespace hasteward::pitr

@@ -18,6 +18,8 @@ class PitrRetention : public repo::ArchiveRetention {
   std::vector<repo::ArchivePieceDecision> Decide(
       const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+  // The WAL archive index forgets the pieces (WalRetention); binlog archives keep no index.
+  core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
 
  private:
   WalRetention wal_;

@@ -22,6 +22,11 @@ class WalRetention : public repo::ArchiveRetention {
   std::vector<repo::ArchivePieceDecision> Decide(
       const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+
+  // Removes the group's removed pieces from the cluster's archive index (wal_index.h): the
+  // entries naming those snapshots go, the rest is written back merged. Errors: the index's
+  // storage and corruption errors (prune then deletes nothing).
+  core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
 };
 
 }  // namespace hasteward::pitr
