@@ -9,11 +9,9 @@ namespace {
 // The blob at its recorded position, verified (DecodeBlob checks SHA-256 against the ID).
 core::Result<core::Bytes> LoadAt(repo::Repository& repo, const IndexedBlob& blob) {
   core::Bytes stored;
-  HS_TRY(repo.backend().Load(
-      storage::Handle{storage::FileType::kPack, repo::IdToHex(blob.pack)}, blob.offset,
-      blob.length, &stored));
-  repo::PackedBlob packed{blob.id, repo::BlobType::kData, 0, blob.length,
-                          blob.uncompressed_length};
+  HS_TRY(repo.backend().Load(storage::Handle{storage::FileType::kPack, repo::IdToHex(blob.pack)},
+                             blob.offset, blob.length, &stored));
+  repo::PackedBlob packed{blob.id, repo::BlobType::kData, 0, blob.length, blob.uncompressed_length};
   core::Bytes plain;
   HS_TRY(repo::DecodeBlob(repo.key(), packed, stored, &plain));
   return plain;

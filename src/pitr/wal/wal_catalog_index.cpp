@@ -2,6 +2,8 @@
 // snapshots when it is missing (a repository written before it existed) or damaged.
 #include <functional>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "core/log.h"
 #include "pitr/wal/wal_catalog.h"
@@ -30,11 +32,36 @@ core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
     return std::optional<WalCatalog>(std::move(catalog));
   }
   HS_TRY(replaced);
-  core::LogInfo("built the archive index of '" + cluster.ns + "/" + cluster.name +
-                    "' from its WAL snapshots",
-                {{"files", std::to_string(catalog.files())},
-                 {"snapshots", std::to_string(catalog.snapshots())}});
+  core::LogInfo(
+      "built the archive index of '" + cluster.ns + "/" + cluster.name + "' from its WAL snapshots",
+      {{"files", std::to_string(catalog.files())},
+       {"snapshots", std::to_string(catalog.snapshots())}});
   return std::optional<WalCatalog>();
+}
+
+// An entry naming a snapshot that is gone means the index is stale: something other than our
+// prune (stock restic's forget) deleted WAL snapshots. That is damage like a torn file: the caller
+// rebuilds the index from the snapshots that remain, so a gap is never hidden from a restore's
+// plan and a re-push never takes a forgotten copy for an archived one. `listed`: the snapshot
+// files' names when the caller listed them all (a whole-archive read), else each one is looked up.
+core::Status CheckSnapshotsExist(repo::Repository& repo, const std::set<repo::Id>& ids,
+                                 const std::set<std::string>* listed) {
+  for (const repo::Id& id : ids) {
+    const std::string name = repo::IdToHex(id);
+    bool exists = listed != nullptr && listed->count(name) != 0;
+    if (listed == nullptr) {
+      auto info = repo.backend().Stat(storage::Handle{storage::FileType::kSnapshot, name});
+      if (!info.ok() && info.status().code() != core::ErrorCode::kNotFound) {
+        return info.TakeStatus();
+      }
+      exists = info.ok();
+    }
+    if (!exists) {
+      return core::Corruption("the archive index names WAL snapshot " + name.substr(0, 8) +
+                              ", which is gone (removed by other means than hasteward prune)");
+    }
+  }
+  return core::Status::Ok();
 }
 
 using IndexRead = std::function<core::Result<WalCatalog>(WalIndex&)>;
@@ -81,8 +108,18 @@ core::Result<WalCatalog> FromIndex(repo::Repository& repo, const platform::Clust
 
 core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform::Cluster& cluster,
                                           const engine::Archiving& archiving) {
-  return FromIndex(repo, cluster, archiving, [](WalIndex& index) -> core::Result<WalCatalog> {
+  return FromIndex(repo, cluster, archiving, [&repo](WalIndex& index) -> core::Result<WalCatalog> {
     HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, index.ReadAll());
+    HS_ASSIGN_OR_RETURN(auto files, repo.ListFiles(storage::FileType::kSnapshot));
+    std::set<std::string> listed;
+    for (const auto& file : files) {
+      listed.insert(file.name);
+    }
+    std::set<repo::Id> named;
+    for (const WalIndexEntry& entry : entries) {
+      named.insert(entry.snapshot);
+    }
+    HS_TRY(CheckSnapshotsExist(repo, named, &listed));
     WalCatalog catalog;
     catalog.complete_ = true;
     for (const WalIndexEntry& entry : entries) {
@@ -109,12 +146,20 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
         continue;  // histories come with the summary
       }
       const uint64_t bucket = BucketOf(file.segment);
-      HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, index.ReadBucket(file.timeline, bucket));
+      HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries,
+                          index.ReadBucket(file.timeline, bucket));
       for (const WalIndexEntry& entry : entries) {
         catalog.AddEntry(entry);
       }
       catalog.loaded_buckets_.insert({file.timeline, bucket});
     }
+    std::set<repo::Id> named;
+    for (const engine::ArchiveFile& file : names) {
+      if (const ArchivedFile* archived = catalog.Find(file.name)) {
+        named.insert(archived->snapshot);
+      }
+    }
+    HS_TRY(CheckSnapshotsExist(repo, named, nullptr));
     return catalog;
   });
 }

@@ -51,11 +51,10 @@ std::optional<ParsedName> ParseName(const std::string& rest) {
 std::vector<WalIndexEntry> Unique(std::vector<WalIndexEntry> entries) {
   std::stable_sort(entries.begin(), entries.end(),
                    [](const WalIndexEntry& a, const WalIndexEntry& b) { return a.name < b.name; });
-  entries.erase(std::unique(entries.begin(), entries.end(),
-                            [](const WalIndexEntry& a, const WalIndexEntry& b) {
-                              return a.name == b.name;
-                            }),
-                entries.end());
+  entries.erase(
+      std::unique(entries.begin(), entries.end(),
+                  [](const WalIndexEntry& a, const WalIndexEntry& b) { return a.name == b.name; }),
+      entries.end());
   return entries;
 }
 
@@ -128,8 +127,8 @@ core::Result<IndexFileContent> WalIndex::ReadFile(const std::string& name, Index
       "the index is rebuilt from the snapshots when its files are removed: delete "
       "hasteward/archive-index/ files of this cluster, or run the command again";
   core::Bytes stored;
-  core::Status loaded = repo_->backend().Load(
-      storage::Handle{storage::FileType::kArchiveIndex, name}, 0, 0, &stored);
+  core::Status loaded =
+      repo_->backend().Load(storage::Handle{storage::FileType::kArchiveIndex, name}, 0, 0, &stored);
   if (!loaded.ok()) {
     return loaded.Wrap("read " + where);  // kNotFound: merged away by another writer
   }
@@ -156,8 +155,8 @@ core::Status WalIndex::WriteFile(const std::string& name, const IndexFileContent
   core::Bytes compressed;
   repo::ZstdCompressAppend(core::AsBytes(EncodeIndexFile(content)), 3, &compressed);
   core::Bytes encrypted = repo::Encrypt(repo_->key(), compressed);
-  core::Status saved = repo_->backend().Save(
-      storage::Handle{storage::FileType::kArchiveIndex, name}, encrypted);
+  core::Status saved =
+      repo_->backend().Save(storage::Handle{storage::FileType::kArchiveIndex, name}, encrypted);
   if (!saved.ok()) {
     return saved.Wrap("write archive index file 'hasteward/archive-index/" + name + "'");
   }

@@ -7,13 +7,14 @@
 namespace hasteward::pitr {
 
 core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo,
-                                                   const platform::Cluster& cluster,
-                                                   const engine::Archiving& archiving,
-                                                   const CommittedWal& stored) {
+                                                          const platform::Cluster& cluster,
+                                                          const engine::Archiving& archiving,
+                                                          const CommittedWal& stored) {
   repo::Snapshot snapshot;
   snapshot.id = stored.snapshot_id;
   snapshot.tree = stored.tree_id;
-  HS_ASSIGN_OR_RETURN(std::vector<repo::Node> nodes, LoadDirectory(repo, snapshot, WalPath(cluster)));
+  HS_ASSIGN_OR_RETURN(std::vector<repo::Node> nodes,
+                      LoadDirectory(repo, snapshot, WalPath(cluster)));
   std::vector<WalIndexEntry> entries;
   for (const repo::Node& node : nodes) {
     auto file = archiving.ParseFileName(node.name);
@@ -21,12 +22,14 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
     if (!file.ok() || sha == stored.sha256.end()) {
       continue;
     }
-    WalIndexEntry entry{node.name,  file->kind, file->timeline, file->segment, node.size,
-                        node.mtime, sha->second, snapshot.id,   {}};
+    WalIndexEntry entry{node.name,     file->kind,  file->timeline,
+                        file->segment, node.size,   node.mtime,
+                        sha->second,   snapshot.id, {}};
     for (const repo::Id& id : node.content) {
       auto location = repo.index().Lookup(id, repo::BlobType::kData);
       if (!location) {
-        return core::Internal("blob '" + repo::IdToHex(id) + "' of the new WAL snapshot is not "
+        return core::Internal("blob '" + repo::IdToHex(id) +
+                              "' of the new WAL snapshot is not "
                               "in the pack index");
       }
       entry.content.push_back(IndexedBlob{id, location->pack_id, location->blob.offset,
@@ -39,7 +42,7 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
 }
 
 core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& cluster,
-                        const std::vector<WalIndexEntry>& entries) {
+                           const std::vector<WalIndexEntry>& entries) {
   HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
   core::Status appended = index.Append(entries);
   if (appended.code() == core::ErrorCode::kUsage) {

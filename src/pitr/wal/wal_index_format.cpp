@@ -55,9 +55,11 @@ nlohmann::json EntryJson(const WalIndexEntry& entry) {
   for (const auto& known : kKindNames) {
     kind = known.kind == entry.kind ? known.name : kind;
   }
-  return {{"n", entry.name},  {"k", kind},         {"t", entry.timeline},
-          {"s", entry.segment}, {"z", entry.size},   {"m", entry.mtime.Format()},
-          {"h", entry.sha256},  {"p", repo::IdToHex(entry.snapshot)}, {"c", content}};
+  return {{"n", entry.name},     {"k", kind},
+          {"t", entry.timeline}, {"s", entry.segment},
+          {"z", entry.size},     {"m", entry.mtime.Format()},
+          {"h", entry.sha256},   {"p", repo::IdToHex(entry.snapshot)},
+          {"c", content}};
 }
 
 WalIndexEntry EntryOf(const nlohmann::json& j) {

@@ -120,8 +120,8 @@ TEST_F(WalIndexTest, ADamagedFileIsRebuiltFromTheSnapshotsNeverAWrongAnswer) {
   for (const std::string& name : IndexFiles()) {
     std::ofstream(RepoPath() + "/hasteward/archive-index/" + name, std::ios::trunc) << "torn";
   }
-  auto catalog = WalCatalog::LoadFiles(*repo_, cluster_, *archiving_,
-                                       {*archiving_->ParseFileName(Name(3))});
+  auto catalog =
+      WalCatalog::LoadFiles(*repo_, cluster_, *archiving_, {*archiving_->ParseFileName(Name(3))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_NE(catalog->Find(Name(3)), nullptr);
   EXPECT_NE(catalog->Find(Name(4)), nullptr);
@@ -176,11 +176,29 @@ TEST_F(WalIndexTest, PruneRemovesTheEntriesOfTheSnapshotsItDeletes) {
   EXPECT_NE(catalog->Find(Name(9)), nullptr);
 }
 
+// Stock restic's forget removes snapshots without telling the index: a reader that finds an entry
+// naming a removed snapshot rebuilds, so a gap is never hidden and a re-push stores the file again.
+TEST_F(WalIndexTest, ASnapshotRemovedBehindTheIndexsBackIsNotTakenForArchived) {
+  auto forgotten = PushSegment(11, 'f');
+  ASSERT_TRUE(forgotten.ok() && PushSegment(12).ok());
+  std::filesystem::remove(RepoPath() + "/snapshots/" + forgotten->snapshot_id);
+  auto catalog = WalCatalog::Load(*repo_, cluster_, *archiving_);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  EXPECT_EQ(catalog->Find(Name(11)), nullptr);
+  EXPECT_NE(catalog->Find(Name(12)), nullptr);
+  auto pushed = PushSegment(13);
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  std::filesystem::remove(RepoPath() + "/snapshots/" + pushed->snapshot_id);
+  auto again = PushSegment(13);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->already_archived) << "its only copy was forgotten";
+}
+
 // A repack moves blobs: a recorded position is only a hint, checked against the blob's ID.
 TEST_F(WalIndexTest, AStalePackPositionIsReadThroughThePackIndexInstead) {
   ASSERT_TRUE(PushSegment(10, 'r').ok());
-  auto catalog = WalCatalog::LoadFiles(*repo_, cluster_, *archiving_,
-                                       {*archiving_->ParseFileName(Name(10))});
+  auto catalog =
+      WalCatalog::LoadFiles(*repo_, cluster_, *archiving_, {*archiving_->ParseFileName(Name(10))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   ArchivedFile gone = *catalog->Find(Name(10));
   ArchivedFile shifted = gone;
