@@ -14,24 +14,33 @@ namespace hasteward::pitr {
 
 namespace {
 
-// Builds the index from the snapshots. Returns the catalog read from them when the repository
-// cannot hold an index (REST), so the caller answers from it; nullopt once the index is written.
+// Builds the index from the snapshots. Returns the catalog read from them when the index could not
+// be written (a REST repository, or read-only credentials: a standby's wal-fetch), so the caller
+// answers from it as before the index existed; nullopt once the index is written.
 core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
                                                 const platform::Cluster& cluster,
                                                 const engine::Archiving& archiving) {
-  // Shared: prune does not remove snapshots or packs while they are read.
-  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  // Shared: prune does not remove snapshots or packs while they are read. Without it (no right to
+  // write a lock) the snapshots are read as wal-fetch always read them, and nothing is written.
+  auto lock = repo::RepoLock::Acquire(repo, repo::LockOptions{});
   HS_TRY(repo.LoadIndex());
   // The index files are listed before the snapshots: every delta listed was written after its
   // snapshot, so the snapshots read next cover what Replace removes. A delta written later stays.
   HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadFromSnapshots(repo, cluster, archiving));
-  core::Status replaced = index.Replace(catalog.Entries(repo.index()));
-  HS_TRY(lock->Release());
-  if (replaced.code() == core::ErrorCode::kUsage) {
+  if (!lock.ok()) {
+    core::LogInfo("archive index not built: " + lock.status().message());
     return std::optional<WalCatalog>(std::move(catalog));
   }
-  HS_TRY(replaced);
+  core::Status replaced = index.Replace(catalog.Entries(repo.index()));
+  HS_TRY((*lock)->Release());
+  if (!replaced.ok()) {
+    // A partial build leaves no summary, so readers keep using the snapshots.
+    if (replaced.code() != core::ErrorCode::kUsage) {
+      core::LogWarn("archive index not built", {{"error", replaced.message()}});
+    }
+    return std::optional<WalCatalog>(std::move(catalog));
+  }
   core::LogInfo(
       "built the archive index of '" + cluster.ns + "/" + cluster.name + "' from its WAL snapshots",
       {{"files", std::to_string(catalog.files())},
