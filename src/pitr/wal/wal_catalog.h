@@ -76,6 +76,8 @@ class WalCatalog {
   size_t files() const { return file_count_; }
   size_t snapshots() const { return snapshots_; }
   void set_snapshots(size_t snapshots) { snapshots_ = snapshots; }
+  // How many index deltas the load listed; nullopt when the catalog was read from the snapshots.
+  std::optional<size_t> index_deltas() const { return index_deltas_; }
 
   // The catalog's files as index entries (locations looked up in the loaded pack index).
   std::vector<WalIndexEntry> Entries(const repo::MasterIndex& pack_index) const;
@@ -92,6 +94,7 @@ class WalCatalog {
   TimelineHistories histories_;
   size_t file_count_ = 0;
   size_t snapshots_ = 0;
+  std::optional<size_t> index_deltas_;
 };
 
 // The nodes of the directory at `path` ("a/b/c") below the snapshot's root tree; kNotFound when a

@@ -148,6 +148,7 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
                                                const std::vector<engine::ArchiveFile>& names) {
   return FromIndex(repo, cluster, archiving, [&](WalIndex& index) -> core::Result<WalCatalog> {
     WalCatalog catalog;
+    catalog.index_deltas_ = index.listed_deltas();
     HS_ASSIGN_OR_RETURN(WalIndexSummary summary, index.ReadSummary());
     catalog.AddSummary(summary);
     for (const engine::ArchiveFile& file : names) {

@@ -65,13 +65,17 @@ bool InBucket(const WalIndexEntry& entry, uint32_t timeline, uint64_t bucket) {
 
 }  // namespace
 
-core::Result<WalIndex> WalIndex::Open(repo::Repository& repo, const platform::Cluster& cluster) {
+WalIndex WalIndex::Unlisted(repo::Repository& repo, const platform::Cluster& cluster) {
   // A hash, not the names: names may hold characters an object name cannot, and the listing of
   // a shared repository then tells nobody which clusters it holds.
   const std::string identity =
       std::string(platform::EngineKindName(cluster.engine)) + "/" + cluster.ns + "/" + cluster.name;
   std::string key = repo::IdToHex(repo::Sha256(core::AsBytes(identity))).substr(0, 16);
-  WalIndex index(repo, cluster.ns + "/" + cluster.name, std::move(key));
+  return WalIndex(repo, cluster.ns + "/" + cluster.name, std::move(key));
+}
+
+core::Result<WalIndex> WalIndex::Open(repo::Repository& repo, const platform::Cluster& cluster) {
+  WalIndex index = Unlisted(repo, cluster);
   HS_TRY(index.List());
   return index;
 }

@@ -33,6 +33,9 @@ class WalIndex {
  public:
   // Lists the cluster's index files (names only). Errors: the listing's.
   static core::Result<WalIndex> Open(repo::Repository& repo, const platform::Cluster& cluster);
+  // Without the listing: only Append works (a push that listed the index a moment ago, when it
+  // looked its files up, appends without listing it again).
+  static WalIndex Unlisted(repo::Repository& repo, const platform::Cluster& cluster);
 
   // True when a summary exists: every file a wal-push acknowledged is then in the index.
   bool exists() const { return !summaries_.empty(); }
@@ -57,6 +60,7 @@ class WalIndex {
   core::Status Replace(const std::vector<WalIndexEntry>& entries);
 
   size_t listed_files() const;
+  size_t listed_deltas() const { return deltas_.size(); }
 
  private:
   WalIndex(repo::Repository& repo, std::string cluster, std::string key)

@@ -42,7 +42,12 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
 }
 
 core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& cluster,
-                           const std::vector<WalIndexEntry>& entries) {
+                           const std::vector<WalIndexEntry>& entries,
+                           std::optional<size_t> listed_deltas) {
+  if (listed_deltas && *listed_deltas + 1 <= kMaxIndexDeltas) {
+    core::Status appended = WalIndex::Unlisted(repo, cluster).Append(entries);
+    return appended.code() == core::ErrorCode::kUsage ? core::Status::Ok() : appended;
+  }
   HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
   core::Status appended = index.Append(entries);
   if (appended.code() == core::ErrorCode::kUsage) {

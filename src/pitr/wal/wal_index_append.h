@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,13 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
                                                           const CommittedWal& stored);
 
 // Appends the entries as a new delta (durable when it returns) and merges the deltas when there
-// are too many. A repository that cannot hold the index (REST: kUsage) is left without one: its
-// readers use the snapshots. Errors: storage and corruption errors.
+// are too many. `listed_deltas`: how many deltas the caller's own read of the index listed just
+// before; while one more stays within kMaxIndexDeltas the index is not listed again (a listing
+// grows with the archive: one bucket file per 256 segments). A repository that cannot hold the
+// index (REST: kUsage) is left without one: its readers use the snapshots. Errors: storage and
+// corruption errors.
 core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& cluster,
-                           const std::vector<WalIndexEntry>& entries);
+                           const std::vector<WalIndexEntry>& entries,
+                           std::optional<size_t> listed_deltas = std::nullopt);
 
 }  // namespace hasteward::pitr

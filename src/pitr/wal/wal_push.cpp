@@ -258,7 +258,7 @@ core::Result<WalPushResult> PushLocal(repo::Repository& repo, const platform::Cl
   // Indexed before the file is reported archived: every acknowledged file is in the index.
   HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries,
                       CommittedEntries(repo, cluster, archiving, stored));
-  HS_TRY(AppendToIndex(repo, cluster, entries));
+  HS_TRY(AppendToIndex(repo, cluster, entries, catalog.index_deltas()));
   result.stored = batch.size();
   result.snapshot_id = repo::IdToHex(stored.snapshot_id);
   core::LogInfo(

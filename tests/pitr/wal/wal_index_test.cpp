@@ -81,6 +81,24 @@ TEST_F(WalIndexTest, EachPushAppendsADeltaAndTheFirstBuildsTheSummary) {
   EXPECT_FALSE((*bucket)[1].content.empty());
 }
 
+// Pushes append without listing the index again while their own read saw room for one more delta,
+// and the push that finds too many merges them: the deltas a reader reads stay bounded.
+TEST_F(WalIndexTest, PushesMergeTheDeltasOnceThereAreTooMany) {
+  for (uint32_t timeline = 2; timeline < 2 + kMaxIndexDeltas + 4; ++timeline) {
+    std::string path =
+        WriteWalFile(archiving_->HistoryFileName(timeline), "1\t0/3000000\tno\n", false);
+    auto pushed = PushWal(*repo_, cluster_, *archiving_, path, WalPushOptions{});
+    ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+    ASSERT_EQ(pushed->stored, 1u);
+  }
+  auto index = WalIndex::Open(*repo_, cluster_);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_LE(index->listed_deltas(), kMaxIndexDeltas);
+  auto summary = index->ReadSummary();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->histories.size(), kMaxIndexDeltas + 4);
+}
+
 // Two writers that append and merge at once never lose an entry: each merge writes its files
 // before removing the ones it merged, and readers union what they list.
 TEST_F(WalIndexTest, ConcurrentAppendersAndMergesLoseNothing) {
