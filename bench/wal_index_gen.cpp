@@ -36,8 +36,8 @@ core::Status WriteBase(repo::Repository& repo, const platform::Cluster& cluster)
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kBackup, "");
   // Consistent in segment 1 of timeline 1, where the synthetic archive starts.
-  for (const char* tag : {"method=native", "timeline=1", "start_lsn=0/1000028",
-                          "stop_lsn=0/1000100"}) {
+  for (const char* tag :
+       {"method=native", "timeline=1", "start_lsn=0/1000028", "stop_lsn=0/1000100"}) {
     commit.tags.emplace_back(tag);
   }
   commit.time = repo::GoTime{kFirstWrite, 0, 0};
