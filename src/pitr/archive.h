@@ -133,12 +133,17 @@ class Archive {
   virtual std::vector<repo::ArchivePieceDecision> DecideRetention(
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const = 0;
+  // Called by prune, under its exclusive lock, before it deletes `group`'s removed pieces: what
+  // the archive keeps about them beside the snapshots (the WAL archive index) forgets them first,
+  // so it never names data prune is about to collect. An error stops prune with nothing deleted.
+  virtual core::Status BeforeRemoval(repo::Repository& repo,
+                                     const repo::PlanGroup& group) const = 0;
 };
 
 // The archive `engine` keeps; kUnsupported naming `what` for an engine without one. `engine` must
 // outlive the archive.
-core::Result<std::unique_ptr<Archive>> MakeArchive(engine::Engine& engine,
-                                                   const std::string& what = "point-in-time "
-                                                                             "recovery");
+core::Result<std::unique_ptr<Archive>> MakeArchive(engine::Engine& engine, const std::string& what =
+                                                                               "point-in-time "
+                                                                               "recovery");
 
 }  // namespace hasteward::pitr

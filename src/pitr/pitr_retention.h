@@ -15,6 +15,9 @@ class PitrRetention : public repo::ArchiveRetention {
   std::vector<repo::ArchivePieceDecision> Decide(
       const std::string& engine, const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+  // Before prune deletes archived pieces: the archive's own records of them go first
+  // (Archive::BeforeRemoval).
+  core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
 };
 
 }  // namespace hasteward::pitr

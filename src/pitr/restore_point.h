@@ -23,9 +23,7 @@ struct RestorePoint {
   repo::GoTime time;     // kTime
   std::string position;  // kPosition, checked by the archive (Archive::CheckPosition)
 
-  static RestorePoint Time(const repo::GoTime& time) {
-    return {RestorePointKind::kTime, time, ""};
-  }
+  static RestorePoint Time(const repo::GoTime& time) { return {RestorePointKind::kTime, time, ""}; }
   static RestorePoint Position(std::string position) {
     return {RestorePointKind::kPosition, {}, std::move(position)};
   }

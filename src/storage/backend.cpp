@@ -11,6 +11,7 @@ const char* FileTypeDir(FileType t) {
     case FileType::kPack: return "data";
     case FileType::kLock: return "locks";
     case FileType::kStandbyCursor: return "hasteward/standby-cursors";
+    case FileType::kArchiveIndex: return "hasteward/archive-index";
   }
   return "";
 }
@@ -32,13 +33,30 @@ bool IsCursorName(const std::string& name) {
          stem.front() != '.' && stem.front() != '-';
 }
 
+// "<stem>.idx" with a stem of lowercase letters, digits and '-': safe in every backend's path, and
+// never an interrupted write's temp file ("<name>.tmp-<random>").
+bool IsArchiveIndexName(const std::string& name) {
+  constexpr std::string_view kSuffix = ".idx";
+  if (name.size() <= kSuffix.size() || name.size() > 128 ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return false;
+  }
+  const std::string stem = name.substr(0, name.size() - kSuffix.size());
+  return stem.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
+         stem.front() != '-';
+}
+
 }  // namespace
 
 bool IsValidName(FileType t, const std::string& name) {
   if (t == FileType::kConfig) {
     return true;
   }
-  return t == FileType::kStandbyCursor ? IsCursorName(name) : IsHex(name);
+  switch (t) {
+    case FileType::kStandbyCursor: return IsCursorName(name);
+    case FileType::kArchiveIndex: return IsArchiveIndexName(name);
+    default: return IsHex(name);
+  }
 }
 
 }  // namespace hasteward::storage

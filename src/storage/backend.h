@@ -20,14 +20,27 @@ namespace hasteward::storage {
 // data/<id[0:2]>/<id>, index/<id>, snapshots/<id>, locks/<id>). One kind is HASteward's own:
 // kStandbyCursor, a DR standby's retention floor (hasteward/standby-cursors/<standby>.json,
 // docs/standby.md), beside restic's layout where stock restic never looks (it lists only its own
-// directories, so `restic check` passes with cursors present).
-enum class FileType { kConfig, kKey, kSnapshot, kIndex, kPack, kLock, kStandbyCursor };
+// directories, so `restic check` passes with cursors present). kArchiveIndex is the other: the
+// index of a cluster's archived WAL (hasteward/archive-index/<name>, docs/pitr.md), kept beside the
+// snapshots it summarises so wal-push, wal-fetch and status need not read them all.
+enum class FileType {
+  kConfig,
+  kKey,
+  kSnapshot,
+  kIndex,
+  kPack,
+  kLock,
+  kStandbyCursor,
+  kArchiveIndex
+};
 
 const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
 
 // Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
 // `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
-// kStandbyCursor. Listings skip other names (temp files of interrupted writes).
+// kStandbyCursor, `<stem>.idx` (lowercase letters, digits and '-', not starting with '-', at most
+// 128 characters in all) for kArchiveIndex. Listings skip other names (temp files of interrupted
+// writes).
 bool IsValidName(FileType t, const std::string& name);
 
 struct Handle {

@@ -70,6 +70,48 @@ TEST_F(RepoInteropTest, ResticChecksListsAndDumpsWhatHastewardWrites) {
   EXPECT_EQ(Sha256String(dump.out), Sha256File(in));
 }
 
+// WAL archived with the archive index (hasteward/archive-index/) beside restic's layout: restic
+// checks the repository, including the duplicate blobs wal-push stores without looking up the pack
+// index (two segments sharing most of their bytes), and dumps every segment; wal-fetch reads it
+// back through the index, and pitr status counts it.
+TEST_F(RepoInteropTest, ResticChecksAndDumpsWalArchivedWithTheArchiveIndex) {
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+  fs::create_directories(hs_.Path("pg_wal/archive_status"));
+  std::string shared = RandomFile("shared.bin", 16 << 20, 7);
+  std::vector<std::string> names = {"000000010000000000000001", "000000010000000000000002"};
+  for (const std::string& name : names) {
+    std::ifstream in(shared, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    content.replace(0, name.size(), name);
+    WriteFile(hs_.Path("pg_wal/" + name), content);
+    auto pushed =
+        hs_.Run({"wal-push", "-e", "cnpg", "-c", "shop", "-n", "ns", hs_.Path("pg_wal/" + name)});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  }
+  EXPECT_FALSE(fs::is_empty(hs_.repository() + "/hasteward/archive-index"));
+  ExpectResticCheckPasses();
+  for (const std::string& name : names) {
+    auto wal = nlohmann::json::parse(
+        hs_.Restic({"snapshots", "--tag", "wal_first=" + name, "--json"}).out);
+    ASSERT_EQ(wal.size(), 1u);
+    auto dump = hs_.Restic({"dump", wal[0]["id"].get<std::string>(), "/ns/shop/wal/" + name});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    EXPECT_EQ(Sha256String(dump.out), Sha256File(hs_.Path("pg_wal/" + name)));
+  }
+  fs::create_directories(hs_.Path("restore/pg_wal"));
+  auto fetched = hs_.Run({"wal-fetch", "-e", "cnpg", "-c", "shop", "-n", "ns", names[1],
+                          hs_.Path("restore/pg_wal/RECOVERYXLOG")});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_EQ(Sha256File(hs_.Path("restore/pg_wal/RECOVERYXLOG")),
+            Sha256File(hs_.Path("pg_wal/" + names[1])));
+  WriteFile(hs_.inventory(),
+            "clusters:\n- name: shop\n  namespace: ns\n  engine: cnpg\n"
+            "  credentials: {user: postgres}\n  instances:\n  - {name: shop-0, port: 1}\n");
+  auto status = hs_.Run({"pitr", "status", "--json", "-e", "cnpg", "-c", "shop", "-n", "ns"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(nlohmann::json::parse(status.out)["wal_files"], 2);
+}
+
 TEST_F(RepoInteropTest, HastewardReadsAndDeduplicatesAgainstResticsRepository) {
   ASSERT_EQ(hs_.Restic({"init"}).exit_code, 0);
   // 40 MiB: restic's chunk boundaries depend on the repository's random polynomial, and 12 MiB

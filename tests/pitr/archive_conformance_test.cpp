@@ -2,11 +2,10 @@
 // server: what each kind answers without one): the feed and the commands that go with it, the
 // one --until parser over the kind's own position flag, status and retention over a real empty
 // repository, and the restore request's checks.
-#include "pitr/archive.h"
-
 #include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
+#include "pitr/archive.h"
 #include "platform/registry.h"
 #include "repo/repository.h"
 #include "storage/registry.h"
@@ -122,8 +121,8 @@ TEST_P(ArchiveConformanceTest, StatusOfAnEmptyRepositoryNamesNoBase) {
 }
 
 TEST_P(ArchiveConformanceTest, WithoutAKeptBaseRetentionKeepsEveryPiece) {
-  repo::SnapshotMeta piece{"aaaaaaaa1", "2026-01-01T00:00:00Z", "h", {"/conformance/shop/wal"},
-                           {"type=wal"}};
+  repo::SnapshotMeta piece{
+      "aaaaaaaa1", "2026-01-01T00:00:00Z", "h", {"/conformance/shop/wal"}, {"type=wal"}};
   auto decisions = archive_->DecideRetention({}, {&piece, &piece});
   ASSERT_EQ(decisions.size(), 2U);
   for (const auto& decision : decisions) {

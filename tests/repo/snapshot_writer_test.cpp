@@ -210,6 +210,27 @@ TEST_F(SnapshotWriterTest, ManyFilesBatchIntoOneSnapshot) {
   ExpectCheckPasses();
 }
 
+// Without dedup against the repository (WAL pushes) the writer does not load the pack index and
+// stores what the repository already has again: legal duplicates, which check accepts.
+TEST_F(SnapshotWriterTest, WithoutRepositoryDedupTheIndexStaysUnloadedAndBlobsAreStoredAgain) {
+  const core::Bytes data = RandomBytes(3 << 20, 11);
+  for (int round = 0; round < 2; ++round) {
+    SnapshotWriterOptions options;
+    options.dedup_against_repository = false;
+    auto repo =
+        Repository::Open(std::make_unique<storage::LocalBackend>(dir_->path() + "/repo"), "pw");
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    auto writer = SnapshotWriter::Open(**repo, options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    EXPECT_EQ((*repo)->index().BlobCount(), 0u) << "the pack index was not loaded";
+    ASSERT_TRUE(AddBytes(**writer, "ns/c/wal/segment", data).ok());
+    auto summary = (*writer)->Commit(CommitOptions{});
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_EQ(summary->chunks_new, summary->chunks) << "round " << round;
+  }
+  ExpectCheckPasses();
+}
+
 TEST_F(SnapshotWriterTest, AbortLeavesNoSnapshotAndNoLock) {
   {
     auto writer = OpenWriter();

@@ -220,6 +220,35 @@ TEST_P(BackendConformanceTest, StandbyCursorsAreReplacedAndListedByName) {
   EXPECT_TRUE(ListAll(*backend_, FileType::kStandbyCursor).empty());
 }
 
+// The archive index (hasteward/archive-index/) is stored like a cursor where the protocol allows;
+// REST refuses it with kUsage, which its writers tell from a failed write (readers then use the
+// snapshots).
+TEST_P(BackendConformanceTest, ArchiveIndexFilesAreStoredApartOrRefusedByRest) {
+  Handle part{FileType::kArchiveIndex, "0123abcd-s-ff00.idx"};
+  core::Bytes data = {'i', 'd', 'x'};
+  core::Status saved = backend_->Save(part, data);
+  if (GetParam().name == "Rest") {
+    EXPECT_EQ(saved.code(), core::ErrorCode::kUsage) << saved.ToString();
+    EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveIndex).empty());
+    return;
+  }
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
+  EXPECT_EQ(ListAll(*backend_, FileType::kArchiveIndex),
+            (std::map<std::string, uint64_t>{{"0123abcd-s-ff00.idx", 3}}));
+  EXPECT_TRUE(ListAll(*backend_, FileType::kStandbyCursor).empty());
+  ASSERT_TRUE(backend_->Remove(part).ok());
+  EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveIndex).empty());
+}
+
+TEST(StorageNamesTest, ArchiveIndexNamesEndInIdxAndAreNeverTempFiles) {
+  EXPECT_TRUE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx"));
+  EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx.tmp-ab12"));
+  EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, ".idx"));
+  EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, "-a.idx"));
+  EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, "../a.idx"));
+  EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, std::string(125, 'a') + ".idx"));
+}
+
 TEST(StorageNamesTest, CursorNamesAreStandbyNamesWithJson) {
   EXPECT_TRUE(IsValidName(FileType::kStandbyCursor, "shop-dr.json"));
   EXPECT_FALSE(IsValidName(FileType::kStandbyCursor, "shop-dr.json.tmp-ab12"));

@@ -16,10 +16,8 @@ BinlogTarget TargetOf(const RestorePoint& point) {
     case RestorePointKind::kTime:
       // Binlog events carry whole seconds.
       return BinlogTarget::Time(point.time.unix_seconds);
-    case RestorePointKind::kPosition:
-      return BinlogTarget::Gtid(point.position);
-    case RestorePointKind::kEndOfArchive:
-      break;
+    case RestorePointKind::kPosition: return BinlogTarget::Gtid(point.position);
+    case RestorePointKind::kEndOfArchive: break;
   }
   return BinlogTarget::EndOfArchive();
 }
@@ -85,15 +83,22 @@ core::Result<std::unique_ptr<ArchivePuller>> BinlogArchiveKind::OpenPuller(
 core::Status BinlogArchiveKind::EnableServerArchiving(platform::Platform& /*platform*/,
                                                       const platform::Cluster& /*cluster*/,
                                                       const engine::ArchiveCommands& /*commands*/) {
-  return core::Usage("MariaDB binlogs are pulled into the archive, not pushed by the server",
-                     "run 'hasteward archive binlog --follow' (serve runs it for clusters with pitr "
-                     "on)");
+  return core::Usage(
+      "MariaDB binlogs are pulled into the archive, not pushed by the server",
+      "run 'hasteward archive binlog --follow' (serve runs it for clusters with pitr "
+      "on)");
 }
 
 std::vector<repo::ArchivePieceDecision> BinlogArchiveKind::DecideRetention(
     const std::vector<const repo::SnapshotMeta*>& kept_backups,
     const std::vector<const repo::SnapshotMeta*>& pieces) const {
   return DecideBinlogPieces(binlogs_, kept_backups, pieces);
+}
+
+// Binlog archives keep nothing beside their snapshots: the manifests are in them.
+core::Status BinlogArchiveKind::BeforeRemoval(repo::Repository& /*repo*/,
+                                              const repo::PlanGroup& /*group*/) const {
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::pitr

@@ -31,6 +31,7 @@ class BinlogArchiveKind : public Archive {
   std::vector<repo::ArchivePieceDecision> DecideRetention(
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+  core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
 
  private:
   engine::BinlogArchiving& binlogs_;

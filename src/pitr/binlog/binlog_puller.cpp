@@ -21,11 +21,12 @@ core::Result<PulledCycle> BinlogPuller::RunCycle() {
               {"bytes_behind", cycle.bytes_behind},
               {"listed_at", static_cast<double>(cycle.listed_at_ns) / 1e9}};
   char line[512];
-  std::snprintf(line, sizeof line,
-                "archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
-                cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
-                cycle.writer.c_str(),
-                cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
+  std::snprintf(
+      line, sizeof line,
+      "archived %zu transactions (%zu pieces, %llu bytes) from '%s'; archive reaches %s\n",
+      cycle.transactions, cycle.pieces, static_cast<unsigned long long>(cycle.bytes),
+      cycle.writer.c_str(),
+      cycle.archived_state.empty() ? "(nothing)" : cycle.archived_state.c_str());
   out.text = line;
   // A cycle reads at most read_bytes of each file: a backlog bigger than that (the first run on
   // a busy server, catching up after an outage) takes several cycles, run back to back.

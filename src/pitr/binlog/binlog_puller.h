@@ -12,7 +12,9 @@ class BinlogPuller : public ArchivePuller {
  public:
   BinlogPuller(repo::Repository& repo, platform::Platform& platform,
                const platform::Cluster& cluster, engine::BinlogArchiving& binlogs)
-      : platform_(platform), cluster_(cluster), binlogs_(binlogs),
+      : platform_(platform),
+        cluster_(cluster),
+        binlogs_(binlogs),
         archiver_(repo, platform, cluster, binlogs, {}) {}
 
   core::Result<PulledCycle> RunCycle() override;

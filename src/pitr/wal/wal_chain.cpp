@@ -1,5 +1,7 @@
 #include "pitr/wal/wal_chain.h"
 
+#include <iterator>
+
 namespace hasteward::pitr {
 
 ChainReach FollowChain(const SegmentTimes& segments, uint64_t from) {
@@ -31,6 +33,58 @@ std::optional<uint64_t> SegmentReachingTime(const SegmentTimes& segments, uint64
     }
   }
   return std::nullopt;
+}
+
+void AddToRuns(SegmentRuns& runs, uint64_t segment, const repo::GoTime& mtime) {
+  auto after = runs.upper_bound(segment);
+  if (after != runs.begin()) {
+    SegmentRun& before = std::prev(after)->second;
+    if (segment <= before.last) {
+      return;  // already in that run
+    }
+    if (before.last + 1 == segment) {
+      before.last = segment;
+      before.last_mtime = mtime;
+      if (after != runs.end() && after->first == segment + 1) {
+        before.last = after->second.last;
+        before.last_mtime = after->second.last_mtime;
+        runs.erase(after);
+      }
+      return;
+    }
+  }
+  SegmentRun run{segment, segment, mtime, mtime};
+  if (after != runs.end() && after->first == segment + 1) {
+    run.last = after->second.last;
+    run.last_mtime = after->second.last_mtime;
+    runs.erase(after);
+  }
+  runs.emplace(segment, run);
+}
+
+ChainReach FollowRuns(const SegmentRuns& runs, uint64_t from) {
+  ChainReach reach;
+  auto after = runs.upper_bound(from);
+  if (after == runs.begin() || std::prev(after)->second.last < from) {
+    if (after != runs.end()) {
+      reach.gap = WalGap{from, after->first - 1};
+    }
+    return reach;
+  }
+  reach.starts = true;
+  reach.last = std::prev(after)->second.last;
+  if (after != runs.end()) {
+    reach.gap = WalGap{reach.last + 1, after->first - 1};
+  }
+  return reach;
+}
+
+SegmentRuns RunsOf(const SegmentTimes& segments) {
+  SegmentRuns runs;
+  for (const auto& [segment, mtime] : segments) {
+    AddToRuns(runs, segment, mtime);
+  }
+  return runs;
 }
 
 }  // namespace hasteward::pitr

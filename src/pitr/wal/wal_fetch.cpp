@@ -8,9 +8,9 @@
 #include "core/atomic_file.h"
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
 #include "pitr/wal/wal_catalog.h"
-#include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
 
@@ -22,7 +22,7 @@ core::Status WriteArchived(repo::Repository& repo, const ArchivedFile& archived,
   file_options.mode = 0600;
   file_options.parent_dir_mode = parent_dir_mode;
   HS_ASSIGN_OR_RETURN(auto sink, core::AtomicFileSink::Create(destination, file_options));
-  HS_TRY(repo::DumpFile(repo, archived.node, *sink, {}).status());
+  HS_TRY(DumpArchived(repo, archived, *sink));
   return sink->Close();
 }
 
@@ -49,8 +49,8 @@ bool HidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file) {
   if (timelines.empty() || *timelines.rbegin() != file.timeline) {
     return false;
   }
-  auto segments = catalog.Segments(file.timeline);
-  return segments.rbegin()->first == file.segment && core::FailpointFails("wal-fetch-hide-newest");
+  return catalog.NewestSegment(file.timeline) == file.segment &&
+         core::FailpointFails("wal-fetch-hide-newest");
 }
 
 // Fetches the archived segments after `file` on its timeline into `dir`; failures only cost the
@@ -108,10 +108,15 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   auto repo = open_repository();
   if (!repo.ok())
     return damage(repo.TakeStatus());
-  core::Status indexed = (*repo)->LoadIndex();
-  if (!indexed.ok())
-    return damage(indexed);
-  auto catalog = WalCatalog::Load(**repo, cluster, archiving);
+  // Only the index buckets of the file and the segments prefetched after it: the cost stays the
+  // same however long the archive grows.
+  std::vector<engine::ArchiveFile> wanted = {file};
+  for (uint64_t next = 1;
+       file.kind == engine::ArchiveFileKind::kSegment && next <= options.prefetch; ++next) {
+    wanted.push_back(engine::ArchiveFile{"", engine::ArchiveFileKind::kSegment, file.timeline,
+                                         file.segment + next});
+  }
+  auto catalog = WalCatalog::LoadFiles(**repo, cluster, archiving, wanted);
   if (!catalog.ok())
     return damage(catalog.TakeStatus());
   const ArchivedFile* archived = catalog->Find(name);

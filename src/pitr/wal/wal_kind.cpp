@@ -42,7 +42,8 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
       break;
     case RestorePointKind::kPosition: {
       options.target.kind = engine::RecoveryTargetKind::kPosition;
-      HS_ASSIGN_OR_RETURN(options.target.position, archiving_.ParsePosition(request.point.position));
+      HS_ASSIGN_OR_RETURN(options.target.position,
+                          archiving_.ParsePosition(request.point.position));
       break;
     }
     case RestorePointKind::kEndOfArchive:
@@ -60,8 +61,8 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
   outcome.base = result.plan.base.snapshot;
   outcome.bytes = result.bytes;
   outcome.stopped_at = result.plan.target;
-  outcome.reached_end = archiving_.SegmentFileName(result.plan.last_timeline,
-                                                   result.plan.last_segment);
+  outcome.reached_end =
+      archiving_.SegmentFileName(result.plan.last_timeline, result.plan.last_segment);
   uint64_t first = result.plan.base.stop / archiving_.SegmentBytes();
   outcome.replayed = result.plan.last_segment + 1 - first;
   outcome.summary = "replayed WAL to " + result.plan.target;
@@ -71,8 +72,9 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
 core::Result<std::unique_ptr<ArchivePuller>> WalArchiveKind::OpenPuller(
     repo::Repository& /*repo*/, platform::Platform& /*platform*/,
     const platform::Cluster& /*cluster*/) {
-  return engine::Unsupported(engine_, "binlog archiving (the server pushes its WAL: use 'archive "
-                                      "enable')");
+  return engine::Unsupported(engine_,
+                             "binlog archiving (the server pushes its WAL: use 'archive "
+                             "enable')");
 }
 
 core::Status WalArchiveKind::EnableServerArchiving(platform::Platform& platform,
@@ -85,6 +87,11 @@ std::vector<repo::ArchivePieceDecision> WalArchiveKind::DecideRetention(
     const std::vector<const repo::SnapshotMeta*>& kept_backups,
     const std::vector<const repo::SnapshotMeta*>& pieces) const {
   return DecideWalPieces(archiving_, kept_backups, pieces);
+}
+
+core::Status WalArchiveKind::BeforeRemoval(repo::Repository& repo,
+                                           const repo::PlanGroup& group) const {
+  return ForgetPrunedWal(repo, group);
 }
 
 }  // namespace hasteward::pitr

@@ -32,6 +32,7 @@ class WalArchiveKind : public Archive {
   std::vector<repo::ArchivePieceDecision> DecideRetention(
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
+  core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
 
  private:
   engine::Engine& engine_;

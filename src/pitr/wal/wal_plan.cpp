@@ -75,10 +75,15 @@ struct PathPoint {
 std::optional<PathPoint> NewestSegment(const BaseWindow& window, const WalCatalog& catalog) {
   for (size_t i = window.segments.size(); i-- > 0;) {
     const SegmentRange& range = window.segments[i];
-    SegmentTimes times = TimesOf(catalog, range.timeline);
-    auto after_last = range.last ? times.upper_bound(*range.last) : times.end();
-    if (after_last != times.begin() && std::prev(after_last)->first >= range.first) {
-      return PathPoint{i, std::prev(after_last)->first};
+    const SegmentRuns& runs = catalog.Runs(range.timeline);
+    auto after_last = range.last ? runs.upper_bound(*range.last) : runs.end();
+    if (after_last == runs.begin()) {
+      continue;
+    }
+    const SegmentRun& run = std::prev(after_last)->second;
+    const uint64_t newest = range.last ? std::min(run.last, *range.last) : run.last;
+    if (newest >= range.first) {
+      return PathPoint{i, newest};
     }
   }
   return std::nullopt;
@@ -177,9 +182,15 @@ core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
                                                       const engine::Archiving& archiving) {
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  return BaseBackupsOf(std::move(snapshots), archiving);
+}
+
+std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
+                                      const engine::Archiving& archiving) {
   std::vector<BaseBackup> bases;
   for (auto& snapshot : snapshots) {
-    if (!jobs::IsNativeSnapshot(snapshot)) {
+    if (!repo::MatchesType(snapshot, repo::SnapshotType::kBackup) ||
+        !jobs::IsNativeSnapshot(snapshot)) {
       continue;
     }
     auto start = archiving.ParsePosition(snapshot.TagValue("start_lsn"));
@@ -214,8 +225,7 @@ BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
   window.first_segment = window.segments.front().first;
   for (size_t i = 0; i < window.segments.size(); ++i) {
     const SegmentRange& range = window.segments[i];
-    SegmentTimes times = TimesOf(catalog, range.timeline);
-    ChainReach run = FollowChain(times, range.first);
+    ChainReach run = FollowRuns(catalog.Runs(range.timeline), range.first);
     window.reach.gap = run.gap;
     window.gap_timeline = range.timeline;
     window.next_timeline = range.timeline;
@@ -229,7 +239,10 @@ BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
     // A timeline's segments after its switch are not replayed (the child's are): the run
     // continues on the next range once this one is complete.
     window.reach.last = range.last ? std::min(run.last, *range.last) : run.last;
-    window.end_time = times.at(window.reach.last);
+    // The summary keeps times at the runs' ends; a window that ends inside a run ends at a
+    // timeline switch, whose segments' buckets WalCatalog::LoadSummary reads.
+    window.end_time =
+        catalog.SegmentTime(range.timeline, window.reach.last).value_or(repo::GoTime{});
     window.next_segment = window.reach.last + 1;
     if (!range.last || run.last < *range.last) {
       break;

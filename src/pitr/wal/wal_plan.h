@@ -30,7 +30,12 @@ core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
                                                       const platform::Cluster& cluster,
                                                       const engine::Archiving& archiving);
 
-// The archived segments of `timeline` and their files' last write times.
+// The same from snapshots already listed (oldest first): those of type=backup, method=native.
+std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
+                                      const engine::Archiving& archiving);
+
+// The archived segments of `timeline` and their files' last write times (a catalog from
+// WalCatalog::Load: every segment).
 SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline);
 
 // How far a base can be replayed: from the segment holding its consistency point along the
@@ -52,7 +57,8 @@ struct BaseWindow {
   uint64_t end_position = 0;  // the end of that segment
 };
 
-// The window of `base` over the catalog's segments and histories (WalCatalog::LoadHistories).
+// The window of `base` over the catalog's runs of segments and histories (WalCatalog::
+// LoadHistories); a catalog from WalCatalog::LoadSummary is enough.
 BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
                     const engine::Archiving& archiving);
 
@@ -84,7 +90,8 @@ struct PointPlan {
 // The newest base before the target whose window reaches it, along its timeline path. kNotFound
 // when no base is older than the target; kSafetyStop naming the missing segments (or where the
 // archive ends, or a newer timeline's missing history file) when the newest such base cannot be
-// replayed to the target. The catalog's histories must be loaded. Nothing is touched either way.
+// replayed to the target. The catalog's histories must be loaded, and it must be complete
+// (WalCatalog::Load): a time target reads every segment's time. Nothing is touched either way.
 core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster);

@@ -1,22 +1,25 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fd.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
 #include "pitr/pitr.h"
+#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
 #include "pitr/wal/wal_catalog.h"
+#include "pitr/wal/wal_index_append.h"
 #include "pitr/wal/wal_retention.h"
 #include "repo/backup/snapshot_writer.h"
-#include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
 
@@ -45,47 +48,52 @@ core::Result<LocalFile> OpenLocal(const std::string& path) {
   return file;
 }
 
-// Compares what DumpFile writes with the local file, byte by byte.
-class CompareSink : public core::ByteSink {
- public:
-  explicit CompareSink(int fd) : fd_(fd) {}
-  core::Status Write(core::ByteView data) override {
-    local_.resize(data.size());
-    size_t filled = 0;
-    while (filled < data.size()) {
-      HS_ASSIGN_OR_RETURN(size_t n,
-                          core::ReadSome(fd_, std::span<uint8_t>(local_).subspan(filled)));
-      if (n == 0) {
-        break;
-      }
-      filled += n;
+// Reads the whole file from its start (a segment: 16 MiB at most, the fixed budget of one push
+// step). The server does not change a file it handed to archive_command.
+core::Result<core::Bytes> ReadWhole(const LocalFile& local) {
+  core::Bytes data(static_cast<size_t>(local.info.st_size));
+  size_t filled = 0;
+  while (filled < data.size()) {
+    ssize_t n = ::pread(local.fd.get(), data.data() + filled, data.size() - filled,
+                        static_cast<off_t>(filled));
+    if (n < 0 && errno == EINTR) {
+      continue;
     }
-    if (filled != data.size() || std::memcmp(local_.data(), data.data(), data.size()) != 0) {
-      differs_ = true;
-      return core::Status(core::ErrorCode::kSafetyStop, "content differs");
+    if (n <= 0) {
+      return n == 0 ? core::Usage("'" + local.path + "' shrank while it was read")
+                    : core::ErrnoStatus("read '" + local.path + "'", errno);
     }
-    return core::Status::Ok();
+    filled += static_cast<size_t>(n);
   }
-  core::Status Close() override { return core::Status::Ok(); }
-  bool differs() const { return differs_; }
+  return data;
+}
 
- private:
-  int fd_;
-  std::vector<uint8_t> local_;
-  bool differs_ = false;
-};
+std::string Sha256Hex(core::ByteView data) {
+  return repo::IdToHex(repo::Sha256(data));
+}
+
+// Whether the archived copy has the local file's bytes: by the SHA-256 its push recorded, or, for
+// a file indexed from the snapshots (no hash recorded), by reading the archived copy.
+core::Result<bool> SameAsArchived(repo::Repository& repo, const ArchivedFile& archived,
+                                  const LocalFile& local) {
+  if (archived.node.size != static_cast<uint64_t>(local.info.st_size)) {
+    return false;
+  }
+  HS_ASSIGN_OR_RETURN(core::Bytes bytes, ReadWhole(local));
+  if (!archived.sha256.empty()) {
+    return archived.sha256 == Sha256Hex(bytes);
+  }
+  core::MemorySink stored;
+  core::Status read = DumpArchived(repo, archived, stored);
+  if (!read.ok()) {
+    return read.Wrap("read the archived '" + local.name + "' to compare");
+  }
+  return stored.data() == bytes;
+}
 
 core::Status CompareWithArchived(repo::Repository& repo, const ArchivedFile& archived,
                                  LocalFile& local) {
-  bool same = archived.node.size == static_cast<uint64_t>(local.info.st_size);
-  if (same) {
-    CompareSink compare(local.fd.get());
-    auto dumped = repo::DumpFile(repo, archived.node, compare, {});
-    if (!dumped.ok() && !compare.differs()) {
-      return dumped.TakeStatus().Wrap("read the archived '" + local.name + "' to compare");
-    }
-    same = dumped.ok();
-  }
+  HS_ASSIGN_OR_RETURN(bool same, SameAsArchived(repo, archived, local));
   if (!same) {
     return core::Status(
         core::ErrorCode::kSafetyStop,
@@ -156,16 +164,19 @@ std::vector<std::string> RetentionTags(const std::vector<LocalFile>& batch,
   return tags;
 }
 
-core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
-                                             const platform::Cluster& cluster,
-                                             const engine::Archiving& archiving,
-                                             std::vector<LocalFile>& batch,
-                                             const WalPushOptions& options) {
+core::Result<CommittedWal> StoreBatch(repo::Repository& repo, const platform::Cluster& cluster,
+                                      const engine::Archiving& archiving,
+                                      std::vector<LocalFile>& batch,
+                                      const WalPushOptions& options) {
   repo::SnapshotWriterOptions writer_options;
   writer_options.compression = options.compression;
   writer_options.clock = options.clock;
+  // A WAL segment's blobs almost never exist already, and loading the pack index to find out
+  // costs each push time and memory that grow with the repository.
+  writer_options.dedup_against_repository = false;
   HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, writer_options));
   const std::string dir = WalPath(cluster);
+  CommittedWal stored;
   for (auto& file : batch) {
     repo::NodeAttributes attributes;
     attributes.permissions = 0600;
@@ -173,12 +184,20 @@ core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
     // holds that time.
     attributes.mtime = repo::LocalTimeFromUnix(file.info.st_mtim.tv_sec,
                                                static_cast<int32_t>(file.info.st_mtim.tv_nsec));
-    core::FdSource source(file.fd.get());
-    auto added = writer->AddFile(dir + "/" + file.name, source, attributes);
+    auto bytes = ReadWhole(file);
+    core::Status added =
+        bytes.ok() ? writer->BeginFile(dir + "/" + file.name, attributes) : bytes.status();
+    if (added.ok()) {
+      added = writer->Append(*bytes);
+    }
+    if (added.ok()) {
+      added = writer->FinishFile().status();
+    }
     if (!added.ok()) {
       writer->Abort();
-      return added.TakeStatus().Wrap("read '" + file.path + "'");
+      return added.Wrap("read '" + file.path + "'");
     }
+    stored.sha256[file.name] = Sha256Hex(*bytes);
   }
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
@@ -189,7 +208,10 @@ core::Result<repo::BackupSummary> StoreBatch(repo::Repository& repo,
   }
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + dir};
-  return writer->Commit(commit);
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, writer->Commit(commit));
+  stored.snapshot_id = summary.snapshot_id;
+  stored.tree_id = summary.tree_id;
+  return stored;
 }
 
 LocalFile FromOpen(OpenWalFile file) {
@@ -215,21 +237,30 @@ core::Result<WalPushResult> PushLocal(repo::Repository& repo, const platform::Cl
   }
   HS_ASSIGN_OR_RETURN(engine::ArchiveFile file, archiving.ParseFileName(requested.name));
   HS_TRY(CheckSize(archiving, file, requested));
-  HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, archiving));
+  // The queued files are opened first so one read of the index answers for the whole batch.
+  HS_ASSIGN_OR_RETURN(std::vector<LocalFile> queued, open_queued());
+  std::vector<engine::ArchiveFile> names = {file};
+  for (const LocalFile& local : queued) {
+    if (auto parsed = archiving.ParseFileName(local.name); parsed.ok()) {
+      names.push_back(*parsed);
+    }
+  }
+  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadFiles(repo, cluster, archiving, names));
   WalPushResult result;
   if (const ArchivedFile* archived = catalog.Find(requested.name)) {
     HS_TRY(CompareWithArchived(repo, *archived, requested));
     result.already_archived = true;
     return result;
   }
-  HS_ASSIGN_OR_RETURN(std::vector<LocalFile> queued, open_queued());
   std::vector<LocalFile> batch =
       CollectBatch(std::move(requested), catalog, archiving, std::move(queued));
-  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary,
-                      StoreBatch(repo, cluster, archiving, batch, options));
+  HS_ASSIGN_OR_RETURN(CommittedWal stored, StoreBatch(repo, cluster, archiving, batch, options));
+  // Indexed before the file is reported archived: every acknowledged file is in the index.
+  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries,
+                      CommittedEntries(repo, cluster, archiving, stored));
+  HS_TRY(AppendToIndex(repo, cluster, entries, catalog.index_deltas()));
   result.stored = batch.size();
-  result.snapshot_id = repo::IdToHex(summary.snapshot_id);
+  result.snapshot_id = repo::IdToHex(stored.snapshot_id);
   core::LogInfo(
       "archived '" + batch.front().name + "'",
       {{"files", std::to_string(batch.size())}, {"snapshot", result.snapshot_id.substr(0, 8)}});

@@ -22,8 +22,7 @@ std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
   if (timelines.empty())
     return facts;  // no archive: the base's own end
   uint32_t timeline = *timelines.rbegin();
-  auto segments = catalog.Segments(timeline);
-  uint64_t end = (segments.rbegin()->first + 1) * archiving.SegmentBytes();
+  uint64_t end = (*catalog.NewestSegment(timeline) + 1) * archiving.SegmentBytes();
   char lsn[32];
   std::snprintf(lsn, sizeof(lsn), "%X/%X", static_cast<unsigned>(end >> 32),
                 static_cast<unsigned>(end & 0xffffffffU));

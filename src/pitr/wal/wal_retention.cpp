@@ -1,9 +1,11 @@
 #include "pitr/wal/wal_retention.h"
 
 #include <optional>
+#include <set>
 
 #include "engine/archiving.h"
 #include "engine/engine.h"
+#include "pitr/wal/wal_index.h"
 
 namespace hasteward::pitr {
 
@@ -94,6 +96,40 @@ std::vector<repo::ArchivePieceDecision> DecideWalPieces(
     }
   }
   return decisions;
+}
+
+core::Status ForgetPrunedWal(repo::Repository& repo, const repo::PlanGroup& group) {
+  auto kind = platform::ParseEngineKind(group.engine);
+  if (!kind.ok()) {
+    return core::Status::Ok();  // no index is written for an engine this build does not know
+  }
+  platform::Cluster cluster;
+  cluster.engine = *kind;
+  cluster.ns = group.namespace_name;
+  cluster.name = group.cluster;
+  std::set<repo::Id> removed;
+  for (const repo::PlannedSnapshot& snapshot : group.snapshots) {
+    auto id = repo::IdFromHex(snapshot.id);
+    if (!snapshot.keep && id.ok()) {
+      removed.insert(*id);
+    }
+  }
+  HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
+  if (!index.exists()) {
+    return core::Status::Ok();  // built from the remaining snapshots when next needed
+  }
+  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, index.ReadAll());
+  const size_t before = entries.size();
+  std::erase_if(entries, [&](const WalIndexEntry& entry) { return removed.count(entry.snapshot); });
+  if (entries.size() == before) {
+    return core::Status::Ok();
+  }
+  core::Status replaced = index.Replace(entries);
+  if (!replaced.ok()) {
+    return replaced.Wrap("remove pruned WAL from the archive index of '" + cluster.ns + "/" +
+                         cluster.name + "'");
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::pitr

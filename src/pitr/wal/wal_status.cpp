@@ -1,6 +1,10 @@
 #include "pitr/wal/wal_status.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
+
+#include "jobs/jobs.h"
 
 namespace hasteward::pitr {
 
@@ -119,15 +123,21 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
   if (archiving == nullptr) {
     return engine::Unsupported(engine, "point-in-time recovery");
   }
-  HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
+  // One listing of the snapshots for the bases and the count of WAL snapshots; the archive itself
+  // is read from the index's summary, whose size does not grow with the segments.
+  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, std::nullopt));
+  const size_t wal_snapshots = static_cast<size_t>(
+      std::count_if(snapshots.begin(), snapshots.end(), [](const repo::Snapshot& snapshot) {
+        return repo::MatchesType(snapshot, repo::SnapshotType::kWal);
+      }));
+  std::vector<BaseBackup> bases = BaseBackupsOf(std::move(snapshots), *archiving);
+  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadSummary(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PitrStatus status;
   status.cluster = cluster.ns + "/" + cluster.name;
   status.archiving = archiving;
   status.wal_files = catalog.files();
-  status.wal_snapshots = catalog.snapshots();
+  status.wal_snapshots = wal_snapshots;
   for (const auto& base : bases) {
     status.windows.push_back(WindowOf(base, catalog, *archiving));
   }

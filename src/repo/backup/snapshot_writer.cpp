@@ -120,7 +120,9 @@ core::Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Open(
   lock_options.wait = options.lock_wait;
   lock_options.clock = options.clock;
   HS_ASSIGN_OR_RETURN(writer->lock_, RepoLock::Acquire(repo, lock_options));
-  HS_TRY(repo.LoadIndex());
+  if (options.dedup_against_repository) {
+    HS_TRY(repo.LoadIndex());
+  }
   BlobPipelineOptions pipeline_options;
   pipeline_options.compression = options.compression;
   pipeline_options.threads = options.threads;

@@ -58,6 +58,11 @@ struct SnapshotWriterOptions {
   size_t max_in_flight_bytes = size_t{8} * 1024 * 1024;  // chunk bytes queued for workers
   // How long to wait for an exclusive lock held by someone else (restic's --retry-lock).
   std::chrono::milliseconds lock_wait{0};
+  // Off: the repository's index is not loaded and every blob is stored, deduplicated only within
+  // this writer. For content that almost never repeats (WAL segments), where loading an index that
+  // grows with the repository would cost each small write more than the duplicates it avoids;
+  // duplicate blobs are legal in restic's format and prune removes them.
+  bool dedup_against_repository = true;
   std::function<void(const BackupProgress&)> progress;   // called from the adding thread
   const core::Clock* clock = &core::SystemClock::Get();  // snapshot time, lock, durations
 };
@@ -70,7 +75,8 @@ struct CommitOptions {
 };
 
 // Writes one snapshot holding a tree of files, directories and symlinks (restic's tree format,
-// readable by stock restic). Open takes a shared repository lock and loads the index once; then
+// readable by stock restic). Open takes a shared repository lock and loads the index once (unless
+// dedup_against_repository is off); then
 // any number of files are added (each chunked content-defined or in fixed-size blocks) through
 // one pool of encoding workers, so a batch of many small files (WAL segments) costs one lock,
 // one index load and a few packs. Commit writes the trees, the index and then the snapshot,

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "repo/maintenance/retention_plan.h"
+#include "repo/repository.h"
 
 namespace hasteward::repo {
 
@@ -27,6 +29,16 @@ class ArchiveRetention {
   virtual std::vector<ArchivePieceDecision> Decide(
       const std::string& engine, const std::vector<const SnapshotMeta*>& kept_backups,
       const std::vector<const SnapshotMeta*>& pieces) const = 0;
+
+  // Called by prune for each cluster's group of pieces (type=wal) with some to remove, under its
+  // exclusive lock and before it deletes them: what the archive keeps about the pieces beside
+  // the snapshots (the WAL archive index, docs/pitr.md) must forget them first, so it never names
+  // data prune is about to collect. An error stops prune with nothing deleted.
+  virtual core::Status BeforeRemoval(Repository& repo, const PlanGroup& group) const {
+    (void)repo;
+    (void)group;
+    return core::Status::Ok();
+  }
 };
 
 }  // namespace hasteward::repo

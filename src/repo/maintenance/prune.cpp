@@ -1,5 +1,6 @@
 #include "repo/maintenance/prune.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "core/stop_signal.h"
 #include "repo/cursor/standby_cursor.h"
 #include "repo/lock/repo_lock.h"
+#include "repo/maintenance/archive_retention.h"
 #include "repo/maintenance/gc_mark.h"
 
 namespace hasteward::repo {
@@ -166,6 +168,15 @@ core::Status ExecutePrune(Repository& repo, RepoLock& lock, const PrunePlan& pla
     return core::Status(core::ErrorCode::kLocked, "repository lock was lost during prune",
                         "another process removed our lock; run prune again");
   };
+  if (o.retention.archive != nullptr) {
+    for (const PlanGroup& group : plan.retention.groups) {
+      bool removes = std::any_of(group.snapshots.begin(), group.snapshots.end(),
+                                 [](const PlannedSnapshot& snapshot) { return !snapshot.keep; });
+      if (group.type == SnapshotType::kWal && removes) {
+        HS_TRY(o.retention.archive->BeforeRemoval(repo, group));
+      }
+    }
+  }
   HS_TRY(DeleteSnapshots(repo, plan.remove_ids, still_locked));
   report->snapshots_removed = plan.remove_ids.size();
   GcExecuteOptions eo;

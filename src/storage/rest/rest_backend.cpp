@@ -100,6 +100,15 @@ core::Status RestBackend::Save(const Handle& h, core::ByteView data) {
                             "own files)",
                         "keep a repository that standbys follow on S3 or a filesystem path");
   }
+  // The archive index is a cache of what the snapshots hold: a repository without it still works
+  // (readers use the snapshots), so its refusal is kUsage, which callers tell from a failed write.
+  if (h.type == FileType::kArchiveIndex) {
+    return core::Usage("the REST repository '" + Location() +
+                           "' cannot store the archive index (the protocol has only restic's own "
+                           "files)",
+                       "WAL is read from the snapshots instead; use S3 or a filesystem path for "
+                       "large archives");
+  }
   HS_ASSIGN_OR_RETURN(auto resp, Send("POST", UrlOf(h), data));
   if (http::IsSuccess(resp))
     return core::Status::Ok();
@@ -146,7 +155,7 @@ core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
 }
 
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
-  if (t == FileType::kStandbyCursor)
+  if (t == FileType::kStandbyCursor || t == FileType::kArchiveIndex)
     return core::Status::Ok();  // never stored (Save)
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});

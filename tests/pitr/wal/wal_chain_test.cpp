@@ -51,5 +51,37 @@ TEST(WalChainTest, TimeTargetNeedsTheFirstSegmentWrittenAtOrAfterIt) {
   EXPECT_FALSE(SegmentReachingTime(segments, 5, At(1071)).has_value());
 }
 
+TEST(WalChainTest, RunsJoinWhenTheSegmentBetweenArrivesInAnyOrder) {
+  SegmentRuns runs;
+  AddToRuns(runs, 7, At(1070));
+  AddToRuns(runs, 5, At(1050));
+  AddToRuns(runs, 5, At(9999));  // already there: unchanged
+  ASSERT_EQ(runs.size(), 2u);
+  AddToRuns(runs, 6, At(1060));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs.begin()->second.first, 5u);
+  EXPECT_EQ(runs.begin()->second.last, 7u);
+  EXPECT_EQ(runs.begin()->second.first_mtime.unix_seconds, 1050);
+  EXPECT_EQ(runs.begin()->second.last_mtime.unix_seconds, 1070);
+}
+
+// The summary's runs must answer every window question as the segments themselves did.
+TEST(WalChainTest, FollowingRunsReachesWhatFollowingSegmentsReaches) {
+  const SegmentTimes segments = Segments({2, 3, 5, 6, 7, 10, 11, 15});
+  const SegmentRuns runs = RunsOf(segments);
+  EXPECT_EQ(runs.size(), 4u);
+  for (uint64_t from = 0; from <= 16; ++from) {
+    ChainReach want = FollowChain(segments, from);
+    ChainReach got = FollowRuns(runs, from);
+    EXPECT_EQ(got.starts, want.starts) << from;
+    EXPECT_EQ(got.last, want.last) << from;
+    ASSERT_EQ(got.gap.has_value(), want.gap.has_value()) << from;
+    if (want.gap) {
+      EXPECT_EQ(got.gap->first, want.gap->first) << from;
+      EXPECT_EQ(got.gap->last, want.gap->last) << from;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hasteward::pitr
