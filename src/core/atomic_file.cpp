@@ -48,7 +48,7 @@ Status FsyncDir(const std::string& dir) {
 Result<std::unique_ptr<AtomicFileSink>> AtomicFileSink::Create(const std::string& path,
                                                                const AtomicFileOptions& opts) {
   std::string tmp = path + ".tmp-" + RandomSuffix();
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  constexpr int kFlags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
   UniqueFd fd(::open(tmp.c_str(), kFlags, 0600));
   if (!fd.valid() && errno == ENOENT && opts.parent_dir_mode != 0) {
     HS_TRY(MakeDirs(ParentDir(path), opts.parent_dir_mode));

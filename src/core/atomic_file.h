@@ -33,6 +33,9 @@ class AtomicFileSink : public ByteSink {
   Status Write(ByteView data) override;
   // Commits the file. Idempotent after success.
   Status Close() override;
+  // The temp file, open for reading and writing: another process handed it (SCM_RIGHTS) may write
+  // the content, which this side then checks before Close. Owned by the sink.
+  int fd() const { return fd_.get(); }
 
  private:
   AtomicFileSink(std::string path, std::string tmp, UniqueFd fd, mode_t mode)
