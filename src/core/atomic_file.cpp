@@ -56,7 +56,8 @@ Result<std::unique_ptr<AtomicFileSink>> AtomicFileSink::Create(const std::string
   }
   if (!fd.valid())
     return ErrnoStatus("create '" + tmp + "'", errno);
-  return std::unique_ptr<AtomicFileSink>(new AtomicFileSink(path, tmp, std::move(fd), opts.mode));
+  return std::unique_ptr<AtomicFileSink>(
+      new AtomicFileSink(path, tmp, std::move(fd), opts.mode, opts.durable));
 }
 
 AtomicFileSink::~AtomicFileSink() {
@@ -75,7 +76,7 @@ Status AtomicFileSink::Close() {
     return Status::Ok();
   if (!fd_.valid())
     return Internal("'" + tmp_ + "' was already abandoned after a failed commit");
-  if (::fsync(fd_.get()) != 0)
+  if (durable_ && ::fsync(fd_.get()) != 0)
     return ErrnoStatus("fsync '" + tmp_ + "'", errno);
   if (::fchmod(fd_.get(), mode_) != 0)
     return ErrnoStatus("chmod '" + tmp_ + "'", errno);
@@ -84,7 +85,7 @@ Status AtomicFileSink::Close() {
     return ErrnoStatus("rename '" + tmp_ + "' to '" + path_ + "'", errno);
   // From here the new content is under the final name: the temp no longer exists to clean up.
   done_ = true;
-  return FsyncDir(ParentDir(path_));
+  return durable_ ? FsyncDir(ParentDir(path_)) : Status::Ok();
 }
 
 Status WriteFileAtomically(const std::string& path, ByteView data, const AtomicFileOptions& opts) {

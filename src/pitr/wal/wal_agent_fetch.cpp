@@ -107,6 +107,9 @@ core::Result<std::optional<WalFetchResult>> FetchWalThroughAgent(
   }
   core::AtomicFileOptions file_options;
   file_options.mode = 0600;
+  // Renamed whole into place, without fsync: PostgreSQL fsyncs the restored segments it keeps and
+  // fetches the others again after a crash, so syncing here would only slow the replay.
+  file_options.durable = false;
   auto sink = core::AtomicFileSink::Create(destination, file_options);
   if (!sink.ok()) {
     core::LogWarn("fetching alone: " + sink.status().ToString());

@@ -122,8 +122,9 @@ core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) 
   }
   ServedWal served;
   core::Bytes content;
-  if (std::optional<core::Bytes> held = prefetch_->Take(name)) {
-    content = std::move(*held);
+  if (std::optional<WalPrefetch::Held> held = prefetch_->Take(name)) {
+    content = std::move(held->bytes);
+    served.sha256 = held->sha256;  // Take checked it against the bytes
     served.from_prefetch = true;
   } else {
     core::MemorySink sink;
@@ -132,6 +133,7 @@ core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) 
       return Damage(dumped.status());
     }
     content = sink.data();
+    served.sha256 = repo::Sha256(content);
   }
   // The next segments are read while this one is written and the server applies it.
   if (file.kind == engine::ArchiveFileKind::kSegment && options_.depth > 0) {
@@ -139,7 +141,6 @@ core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) 
   }
   HS_TRY(WriteAt(fd, content));
   served.size = content.size();
-  served.sha256 = repo::Sha256(content);
   return served;
 }
 

@@ -51,7 +51,7 @@ void WalPrefetch::Want(const std::vector<ArchivedFile>& files) {
   work_ready_.notify_all();
 }
 
-std::optional<core::Bytes> WalPrefetch::Take(const std::string& name) {
+std::optional<WalPrefetch::Held> WalPrefetch::Take(const std::string& name) {
   Entry taken;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -80,7 +80,7 @@ std::optional<core::Bytes> WalPrefetch::Take(const std::string& name) {
                   "' no longer matches the hash taken when it was fetched; fetching it again");
     return std::nullopt;
   }
-  return std::move(taken.bytes);
+  return Held{std::move(taken.bytes), taken.sha256};
 }
 
 void WalPrefetch::Work() {
@@ -102,7 +102,9 @@ void WalPrefetch::Work() {
     core::MemorySink sink;
     // DumpFile checks every blob against its ID: the bytes are the archived file's.
     repo::DumpOptions dump;
-    dump.threads = 2;
+    // One file per worker at a time, read in order: the workers are the parallelism, and on a
+    // busy machine more threads would only take the CPU from the request being served.
+    dump.threads = 1;
     auto dumped = repo::DumpFile(repo_, file.node, sink, dump);
     core::Result<core::Bytes> content =
         dumped.ok() ? core::Result<core::Bytes>(sink.data()) : dumped.TakeStatus();

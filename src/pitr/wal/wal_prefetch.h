@@ -43,10 +43,14 @@ class WalPrefetch {
   // dropped (the server went elsewhere: a new timeline, a restart), so memory follows the replay.
   void Want(const std::vector<ArchivedFile>& files);
 
+  struct Held {
+    core::Bytes bytes;
+    repo::Id sha256{};  // of `bytes`, checked by Take
+  };
   // The content of `name` when it was fetched ahead (waits while its fetch runs), removed from the
   // prefetch. nullopt when it was not wanted, its fetch failed, or its bytes no longer hash to the
   // value taken from the repository's verified blobs.
-  std::optional<core::Bytes> Take(const std::string& name);
+  std::optional<Held> Take(const std::string& name);
 
   // Files held in memory now (tests).
   size_t HeldForTest() const;

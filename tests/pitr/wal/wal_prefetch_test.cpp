@@ -49,7 +49,7 @@ TEST_F(WalPrefetchTest, HoldsNoMoreThanItsBudgetAndGoesOnAsFilesAreTaken) {
     EXPECT_LE(prefetch.HeldForTest(), 2u);
     auto taken = prefetch.Take(files_[segment - 1].file.name);
     ASSERT_TRUE(taken.has_value()) << segment << ": fetched once the budget allowed it";
-    EXPECT_TRUE(core::AsString(*taken) == Expected(segment)) << segment;
+    EXPECT_TRUE(core::AsString(taken->bytes) == Expected(segment)) << segment;
   }
   EXPECT_EQ(prefetch.HeldForTest(), 0u);
 }
