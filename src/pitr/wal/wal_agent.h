@@ -79,7 +79,7 @@ core::Result<std::optional<WalPushResult>> PushWalThroughAgent(const std::string
                                                                std::chrono::milliseconds timeout);
 
 // wal-fetch's side: asks the agent at `socket_path` to write the archived `name` of `cluster` into
-// a temp file beside `destination`, checks what arrived against the agent's size and SHA-256, and
+// a temp file beside `destination`, checks that the agent's answer covers the whole file, and
 // moves it into place (core::AtomicFileSink: %p only ever appears complete). kNotFound only when
 // the agent answered "not archived"; nullopt when no agent answered, it failed, or its bytes did
 // not check out (the caller then fetches alone: an agent's failure is never "not archived").

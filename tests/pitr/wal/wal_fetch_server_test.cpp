@@ -1,7 +1,7 @@
 // wal-fetch through a process that keeps the repository open (a restore's fetch server; the
 // archive agent answers the same requests), against a real local repository. What matters beyond
 // the bytes: only the server's explicit "not archived" is kNotFound (the PostgreSQL server ends
-// recovery on it); no server, one gone mid-request, an error or bytes that do not check out are
+// recovery on it); no server, one gone mid-request, an error or a file shorter than answered are
 // "no answer", and wal-fetch then fetches alone, so a gap is never taken for the archive's end.
 #include "pitr/wal/wal_fetch_server.h"
 
@@ -187,13 +187,14 @@ void AnswerOnce(core::UnixListener& listener, const std::string& bytes, const st
   }
 }
 
-TEST_F(WalFetchServerTest, AnAgentGoneMidRequestOrAnErrorOrBadBytesIsNoAnswer) {
+TEST_F(WalFetchServerTest, AnAgentGoneMidRequestOrAnErrorOrAShortFileIsNoAnswer) {
   const std::string socket = dir_->path() + "/stand-in.sock";
   const std::string other_hash(64, '0');
   for (const std::string& answer :
        {std::string(),  // gone before answering
         std::string(R"({"ok":false,"not_archived":false,"code":20,"message":"pack missing"})"),
-        R"({"ok":true,"size":4,"sha256":")" + other_hash + R"(","from_prefetch":false})"}) {
+        // "written" but the file is shorter than the answer says
+        R"({"ok":true,"size":16,"sha256":")" + other_hash + R"(","from_prefetch":false})"}) {
     auto listener = core::UnixListener::Bind(socket, 0600, ::geteuid(), ::getegid());
     ASSERT_TRUE(listener.ok()) << listener.status().ToString();
     std::thread agent([&] { AnswerOnce(*listener, "half", answer); });
