@@ -20,15 +20,16 @@ core::Result<std::unique_ptr<FetchServer>> FetchServer::Start(repo::Repository& 
   HS_ASSIGN_OR_RETURN(core::UnixListener listener,
                       core::UnixListener::Bind(dir.path() + "/wal-fetch.sock", 0600,
                                                options.client_uid, options.client_gid));
-  return std::unique_ptr<FetchServer>(new FetchServer(
-      std::move(dir), std::move(listener), repo, cluster, archiving, std::move(catalog), options));
+  return std::unique_ptr<FetchServer>(new FetchServer(Place{std::move(dir), std::move(listener)},
+                                                      repo, cluster, archiving, std::move(catalog),
+                                                      options));
 }
 
-FetchServer::FetchServer(core::TempDir dir, core::UnixListener listener, repo::Repository& repo,
-                         const platform::Cluster& cluster, const engine::Archiving& archiving,
-                         std::optional<WalCatalog> catalog, const FetchServerOptions& options)
-    : dir_(std::move(dir)),
-      listener_(std::move(listener)),
+FetchServer::FetchServer(Place place, repo::Repository& repo, const platform::Cluster& cluster,
+                         const engine::Archiving& archiving, std::optional<WalCatalog> catalog,
+                         const FetchServerOptions& options)
+    : dir_(std::move(place.dir)),
+      listener_(std::move(place.listener)),
       repo_(repo),
       archiving_(archiving),
       service_(repo, cluster, archiving, options.prefetch, std::move(catalog)) {

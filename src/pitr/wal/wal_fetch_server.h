@@ -53,9 +53,14 @@ class FetchServer {
   WalPrefetch& prefetch() { return service_.prefetch(); }
 
  private:
-  FetchServer(core::TempDir dir, core::UnixListener listener, repo::Repository& repo,
-              const platform::Cluster& cluster, const engine::Archiving& archiving,
-              std::optional<WalCatalog> catalog, const FetchServerOptions& options);
+  // Where it listens: the directory and the socket bound in it.
+  struct Place {
+    core::TempDir dir;
+    core::UnixListener listener;
+  };
+  FetchServer(Place place, repo::Repository& repo, const platform::Cluster& cluster,
+              const engine::Archiving& archiving, std::optional<WalCatalog> catalog,
+              const FetchServerOptions& options);
 
   core::TempDir dir_;
   core::UnixListener listener_;
