@@ -12,7 +12,10 @@ core::Result<std::unique_ptr<FetchServer>> FetchServer::Start(repo::Repository& 
                                                               const engine::Archiving& archiving,
                                                               std::optional<WalCatalog> catalog,
                                                               const FetchServerOptions& options) {
-  HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("hasteward-wal-fetch-"));
+  // Named by this process's pid: a restore killed with -9 leaves its directory, and the next one
+  // removes those of dead processes (their servers' wal-fetch then finds no socket and works
+  // alone).
+  HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::CreateOwned("hasteward-wal-fetch-"));
   // The server's OS user must enter it to reach the socket; listing it is nobody's business.
   if (::chmod(dir.path().c_str(), 0711) != 0) {
     return core::ErrnoStatus("chmod '" + dir.path() + "'", errno);
