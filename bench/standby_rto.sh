@@ -191,6 +191,10 @@ if [ -n "$BASE_AT" ] && [ -n "$REPLAY_AT" ] && [ -n "$PROMOTED_AT" ]; then
   echo "  base restore:                   $(secs "$BASE_AT" "$REPLAY_AT") s"
   echo "  WAL replay to promotion:        $(secs "$REPLAY_AT" "$PROMOTED_AT") s"
 fi
+# The restore's fetch server (pitr/wal/wal_fetch_server.h) logs how many of the server's
+# wal-fetch calls it answered and how many of those from its read-ahead.
+FETCHED=$(sed -n "s/.*replay fetched through the restore's fetch server *//p" "$W/activate.log" | tail -1)
+[ -z "$FETCHED" ] || echo "  fetched by the fetch server:    $FETCHED"
 RECORD=$W/dr/standby-shop-dr-activation.json
 python3 - "$RECORD" <<'PY'
 import json, sys

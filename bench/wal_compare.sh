@@ -3,7 +3,8 @@
 # benchmark), one run each on the same WAL segments of one sandbox cluster (pgbench writes).
 # Prints segments/s for: push one call per segment with an empty queue (the server caught up),
 # push with every segment queued (.ready: the server fell behind, hasteward batches), and fetch of
-# every segment in order (hasteward prefetches 8; pgBackRest's archive-get without async).
+# every segment in order (hasteward prefetches 8; pgBackRest's archive-get without async), and the
+# same fetches through a running wal-agent.
 #
 #   SEGMENTS=64 bench/wal_compare.sh [path/to/hasteward]
 #   WAL_REPO=s3 ...: hasteward's repositories on a real S3 server (Ceph RGW on loopback, started
@@ -99,6 +100,20 @@ fetch_each() {
   for s in "${SEGS[@]}"; do "$HW" -q wal-fetch -e cnpg -c bench -n b "$s" "$W/restore/pg_wal/RECOVERYXLOG"; done
 }
 rate "hasteward wal-fetch (prefetch 8)" "$(timed fetch_each)"
+# The same calls asking a running `hasteward wal-agent` (repository kept open, reading ahead),
+# as the server's restore_command does when `archive enable --agent-socket` wrote it, and a
+# restore's own fetch server. Each segment goes to its own file, compared with the original after.
+"$HW" wal-agent -e cnpg -c bench -n b --socket "$W/fetch-agent.sock" --client-user root 2>"$W/fetch-agent.log" &
+AGENT=$!
+for _ in $(seq 100); do [ -S "$W/fetch-agent.sock" ] && break; sleep 0.1; done
+install -d "$W/restore-agent/pg_wal"
+fetch_agent() {
+  for s in "${SEGS[@]}"; do "$HW" -q wal-fetch -e cnpg -c bench -n b --agent-socket "$W/fetch-agent.sock" "$s" "$W/restore-agent/pg_wal/$s"; done
+}
+rate "hasteward wal-fetch through wal-agent" "$(timed fetch_agent)"
+kill -TERM "$AGENT"; wait "$AGENT" || true
+for s in "${SEGS[@]}"; do cmp -s "$W/wal/pg_wal/$s" "$W/restore-agent/pg_wal/$s" || { echo "fetched $s differs"; exit 1; }; done
+echo "  answered by the agent: $(grep -o ' fetched=[0-9]*' "$W/fetch-agent.log" | tail -1), $(grep -o 'fetched_from_prefetch=[0-9]*' "$W/fetch-agent.log" | tail -1); every segment identical"
 if "$HW" wal-fetch --help 2>/dev/null | grep -q -- --no-cache; then
   rm -f "$W"/restore/pg_wal/hasteward-prefetch/*
   fetch_nocache() {

@@ -28,10 +28,10 @@ struct WalFlags {
   std::string destination;  // wal-fetch: %p
   size_t batch = 64;
   size_t prefetch = 8;
-  std::string agent_socket;              // wal-push: try this agent first; wal-agent: listen here
+  std::string agent_socket;  // wal-push, wal-fetch: try this agent first; wal-agent: listen here
   std::string client_user = "postgres";  // wal-agent: the server's OS user
-  int agent_timeout_seconds = 120;       // wal-push: how long to wait for the agent's answer
-  std::string cache_dir;                 // "" = $XDG_CACHE_HOME/hasteward, ~/.cache/hasteward
+  int agent_timeout_seconds = 120;  // wal-push, wal-fetch: how long to wait for the agent's answer
+  std::string cache_dir;            // "" = $XDG_CACHE_HOME/hasteward, ~/.cache/hasteward
   bool no_cache = false;
 };
 
@@ -131,9 +131,12 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
   }
   HS_ASSIGN_OR_RETURN(pitr::WalAgentCounters counters,
                       pitr::RunWalAgent(*repo, id.cluster, *id.archiving, options));
-  core::LogInfo("archive agent stopped", {{"requests", std::to_string(counters.requests)},
-                                          {"stored_files", std::to_string(counters.stored_files)},
-                                          {"refused", std::to_string(counters.refused)}});
+  core::LogInfo("archive agent stopped",
+                {{"requests", std::to_string(counters.requests)},
+                 {"stored_files", std::to_string(counters.stored_files)},
+                 {"refused", std::to_string(counters.refused)},
+                 {"fetched", std::to_string(counters.fetched)},
+                 {"fetched_from_prefetch", std::to_string(counters.fetched_from_prefetch)}});
   return core::Status::Ok();
 }
 
@@ -144,6 +147,18 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-fetch", "the server runs it during recovery",
                       "run 'hasteward pitr status' to see what is archived"));
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+  if (!f.agent_socket.empty()) {
+    // kNotFound (exit 20) only when the agent answered "not archived"; nullopt: fetch alone.
+    HS_ASSIGN_OR_RETURN(
+        std::optional<pitr::WalFetchResult> through_agent,
+        pitr::FetchWalThroughAgent(f.agent_socket, id.cluster, f.name, f.destination,
+                                   std::chrono::seconds(f.agent_timeout_seconds)));
+    if (through_agent) {
+      core::LogDebug("fetched '" + f.name + "' through the agent",
+                     {{"from_prefetch", through_agent->from_prefetch ? "yes" : "no"}});
+      return core::Status::Ok();
+    }
+  }
   pitr::WalFetchOptions options;
   options.prefetch = f.prefetch;
   auto opener = [&g, &f]() {
@@ -194,6 +209,14 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   fetch->add_option("name", flags->name, "The archived file's name (%f)")->required();
   fetch->add_option("destination", flags->destination, "Where to write it (%p)")->required();
   fetch->add_option("--prefetch", flags->prefetch, "Segments fetched ahead (default 8)");
+  // The last one counts: a restore appends its own fetch server's socket to the command it got.
+  fetch
+      ->add_option("--agent-socket", flags->agent_socket,
+                   "Ask the agent listening here ('hasteward wal-agent', or a restore's fetch "
+                   "server) first; fetches alone when none answers")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  fetch->add_option("--agent-timeout", flags->agent_timeout_seconds,
+                    "Seconds to wait for the agent's answer before fetching alone (default 120)");
   fetch->callback([&g, &out, flags] {
     out.status = RunWalFetch(g, *flags);
     // PostgreSQL ends recovery on an exit below 126 ("not archived") and stops it on 126 and

@@ -48,7 +48,7 @@ Status FsyncDir(const std::string& dir) {
 Result<std::unique_ptr<AtomicFileSink>> AtomicFileSink::Create(const std::string& path,
                                                                const AtomicFileOptions& opts) {
   std::string tmp = path + ".tmp-" + RandomSuffix();
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  constexpr int kFlags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
   UniqueFd fd(::open(tmp.c_str(), kFlags, 0600));
   if (!fd.valid() && errno == ENOENT && opts.parent_dir_mode != 0) {
     HS_TRY(MakeDirs(ParentDir(path), opts.parent_dir_mode));
@@ -56,7 +56,8 @@ Result<std::unique_ptr<AtomicFileSink>> AtomicFileSink::Create(const std::string
   }
   if (!fd.valid())
     return ErrnoStatus("create '" + tmp + "'", errno);
-  return std::unique_ptr<AtomicFileSink>(new AtomicFileSink(path, tmp, std::move(fd), opts.mode));
+  return std::unique_ptr<AtomicFileSink>(
+      new AtomicFileSink(path, tmp, std::move(fd), opts.mode, opts.durable));
 }
 
 AtomicFileSink::~AtomicFileSink() {
@@ -75,7 +76,7 @@ Status AtomicFileSink::Close() {
     return Status::Ok();
   if (!fd_.valid())
     return Internal("'" + tmp_ + "' was already abandoned after a failed commit");
-  if (::fsync(fd_.get()) != 0)
+  if (durable_ && ::fsync(fd_.get()) != 0)
     return ErrnoStatus("fsync '" + tmp_ + "'", errno);
   if (::fchmod(fd_.get(), mode_) != 0)
     return ErrnoStatus("chmod '" + tmp_ + "'", errno);
@@ -84,7 +85,7 @@ Status AtomicFileSink::Close() {
     return ErrnoStatus("rename '" + tmp_ + "' to '" + path_ + "'", errno);
   // From here the new content is under the final name: the temp no longer exists to clean up.
   done_ = true;
-  return FsyncDir(ParentDir(path_));
+  return durable_ ? FsyncDir(ParentDir(path_)) : Status::Ok();
 }
 
 Status WriteFileAtomically(const std::string& path, ByteView data, const AtomicFileOptions& opts) {

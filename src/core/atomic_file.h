@@ -16,6 +16,10 @@ struct AtomicFileOptions {
   mode_t mode = 0644;
   // When non-zero, missing parent directories are created with this mode (mkdir -p).
   mode_t parent_dir_mode = 0;
+  // False: Close renames without fsync of the file or its directory. Only for a file its reader
+  // makes durable itself if it keeps it (a WAL file restored for PostgreSQL, which fsyncs the
+  // segments it keeps and fetches again after a crash); the rename still shows it only whole.
+  bool durable = true;
 };
 
 // The one way HASteward replaces a file: data goes to a temp file in the same directory
@@ -33,14 +37,22 @@ class AtomicFileSink : public ByteSink {
   Status Write(ByteView data) override;
   // Commits the file. Idempotent after success.
   Status Close() override;
+  // The temp file, open for reading and writing: another process handed it (SCM_RIGHTS) may write
+  // the content, which this side then checks before Close. Owned by the sink.
+  int fd() const { return fd_.get(); }
 
  private:
-  AtomicFileSink(std::string path, std::string tmp, UniqueFd fd, mode_t mode)
-      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(std::move(fd)), mode_(mode) {}
+  AtomicFileSink(std::string path, std::string tmp, UniqueFd fd, mode_t mode, bool durable)
+      : path_(std::move(path)),
+        tmp_(std::move(tmp)),
+        fd_(std::move(fd)),
+        mode_(mode),
+        durable_(durable) {}
   std::string path_;
   std::string tmp_;
   UniqueFd fd_;
   mode_t mode_;
+  bool durable_;
   bool done_ = false;
 };
 

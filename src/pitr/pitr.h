@@ -31,7 +31,7 @@ struct WalCommandContext {
   // commands never inherit credential variables, so an s3: repository needs one.
   std::string s3_credentials_file;
   platform::Cluster cluster;  // engine, namespace, name
-  // The archive agent's socket wal-push tries first ("" = none: each call archives alone).
+  // The archive agent's socket wal-push and wal-fetch try first ("" = none: each call works alone).
   std::string agent_socket;
 };
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/temp_dir.h"
 
@@ -56,6 +57,24 @@ TEST(AtomicFileTest, TempFileIsPrivateUntilCommitEvenForAPublicFinalMode) {
   EXPECT_EQ(ModeOf(dir->path() + "/" + names[0]), 0600U);
   ASSERT_TRUE((*sink)->Close().ok());
   EXPECT_EQ(ModeOf(path), 0644U);
+}
+
+// Not durable (no fsync) still means whole: the path shows nothing until Close renames the temp
+// file, which the descriptor (handed to another process to fill) wrote into.
+TEST(AtomicFileTest, ANotDurableFileStillAppearsOnlyWholeAtClose) {
+  auto dir = TempDir::Create("hs-atomic-file-test-");
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  std::string path = dir->path() + "/RECOVERYXLOG";
+  AtomicFileOptions opts;
+  opts.mode = 0600;
+  opts.durable = false;
+  auto sink = AtomicFileSink::Create(path, opts);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_EQ(::pwrite((*sink)->fd(), "whole", 5, 0), 5);
+  EXPECT_FALSE(fs::exists(path));
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(fs::file_size(path), 5u);
+  EXPECT_EQ(ListDir(dir->path()), std::vector<std::string>{"RECOVERYXLOG"});
 }
 
 TEST(AtomicFileTest, CreatesMissingParentsOnlyWhenAsked) {

@@ -64,11 +64,14 @@ core::Result<engine::ArchiveCommands> BuildArchiveCommands(const WalCommandConte
   };
   engine::ArchiveCommands commands;
   std::string push = with_verb("wal-push");
+  std::string fetch = with_verb("wal-fetch");
   if (!context.agent_socket.empty()) {
+    // The agent serves both: wal-fetch reads through its open repository and its read-ahead.
     push += " --agent-socket " + ShellQuote(context.agent_socket);
+    fetch += " --agent-socket " + ShellQuote(context.agent_socket);
   }
   commands.archive_command = push + " \"%p\"";
-  commands.restore_command = with_verb("wal-fetch") + " \"%f\" \"%p\"";
+  commands.restore_command = fetch + " \"%f\" \"%p\"";
   return commands;
 }
 

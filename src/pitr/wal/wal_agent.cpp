@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/unix_socket.h"
+#include "pitr/wal/wal_agent_fetch.h"
 
 namespace hasteward::pitr {
 
@@ -83,6 +84,17 @@ core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluste
                      options.push);
 }
 
+void Count(const FetchAnswer& answer, WalAgentCounters& counters) {
+  if (answer.served.ok()) {
+    ++counters.fetched;
+    counters.fetched_from_prefetch += answer.served->from_prefetch ? 1 : 0;
+  } else if (answer.served.status().code() != core::ErrorCode::kNotFound) {
+    ++counters.refused;
+    core::LogWarn("archive agent: fetching '" + answer.name +
+                  "': " + answer.served.status().ToString());
+  }
+}
+
 // Only the server's OS user, root and the agent's own user hand over files.
 bool Allowed(const core::UnixConnection& connection, const WalAgentOptions& options) {
   auto peer = connection.PeerUid();
@@ -99,6 +111,15 @@ core::Result<WalAgentCounters> RunWalAgent(repo::Repository& repo, const platfor
       core::UnixListener::Bind(options.socket_path, 0600, options.client_uid, options.client_gid));
   core::LogInfo("archive agent listening",
                 {{"socket", options.socket_path}, {"cluster", cluster.ns + "/" + cluster.name}});
+  WalFetchService fetches(repo, cluster, archiving, options.prefetch);
+  return ServeWalAgent(listener, repo, fetches, archiving, options);
+}
+
+core::Result<WalAgentCounters> ServeWalAgent(core::UnixListener& listener, repo::Repository& repo,
+                                             WalFetchService& fetches,
+                                             const engine::Archiving& archiving,
+                                             const WalAgentOptions& options) {
+  const platform::Cluster& cluster = fetches.cluster();
   WalAgentCounters counters;
   while (!options.stop_requested || !options.stop_requested()) {
     auto connection = listener.Accept(kAcceptPoll);
@@ -117,6 +138,17 @@ core::Result<WalAgentCounters> RunWalAgent(repo::Repository& repo, const platfor
       continue;  // the client gave up or sent nothing whole; it archives alone
     }
     ++counters.requests;
+    if (std::optional<FetchAnswer> fetch = AnswerFetchRequest(fetches, *request)) {
+      Count(*fetch, counters);
+      // A client gone meanwhile fetches alone; its temp file goes with it.
+      (void)connection->Send(fetch->payload);
+      continue;
+    }
+    if (!options.accept_pushes) {
+      (void)connection->Send(EncodeAnswer(core::Usage("this socket serves wal-fetch only",
+                                                      "archive through the cluster's own agent")));
+      continue;
+    }
     std::string requested_name;
     core::Result<WalPushResult> pushed =
         Serve(repo, cluster, archiving, std::move(*request), options, requested_name);

@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <set>
 #include <vector>
 
 #include "core/atomic_file.h"
@@ -11,6 +10,8 @@
 #include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
 #include "pitr/wal/wal_catalog.h"
+#include "pitr/wal/wal_fetch_service.h"
+#include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
 
@@ -38,21 +39,6 @@ core::Result<bool> TakePrefetched(const std::string& prefetched, const std::stri
   return true;
 }
 
-// HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not
-// archived", as a stale listing (or a wal-fetch that hid an error as "missing") would. A DR
-// activation must then fail its proof that replay consumed the archive (tests only).
-bool HidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file) {
-  if (file.kind != engine::ArchiveFileKind::kSegment) {
-    return false;
-  }
-  std::set<uint32_t> timelines = catalog.SegmentTimelines();
-  if (timelines.empty() || *timelines.rbegin() != file.timeline) {
-    return false;
-  }
-  return catalog.NewestSegment(file.timeline) == file.segment &&
-         core::FailpointFails("wal-fetch-hide-newest");
-}
-
 // Fetches the archived segments after `file` on its timeline into `dir`; failures only cost the
 // speed-up (the server's call for that segment fetches it directly).
 size_t Prefetch(repo::Repository& repo, const WalCatalog& catalog,
@@ -62,7 +48,7 @@ size_t Prefetch(repo::Repository& repo, const WalCatalog& catalog,
   for (uint64_t next = file.segment + 1; next <= file.segment + options.prefetch; ++next) {
     const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(file.timeline, next));
     std::error_code error;
-    if (archived == nullptr || HidesNewest(catalog, archived->file)) {
+    if (archived == nullptr || FailpointHidesNewest(catalog, archived->file)) {
       break;  // the archive (or its contiguous part) ends here
     }
     if (!std::filesystem::exists(dir + "/" + archived->file.name, error)) {
@@ -120,7 +106,7 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   if (!catalog.ok())
     return damage(catalog.TakeStatus());
   const ArchivedFile* archived = catalog->Find(name);
-  if (archived == nullptr || HidesNewest(*catalog, file)) {
+  if (archived == nullptr || FailpointHidesNewest(*catalog, file)) {
     return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
                           "'");
   }

@@ -3,8 +3,12 @@
 #include <cstdio>
 #include <set>
 
+#include <unistd.h>
+
 #include "core/log.h"
+#include "core/os_user.h"
 #include "jobs/native_backup.h"
+#include "pitr/wal/wal_fetch_server.h"
 #include "repo/lock/repo_lock.h"
 
 namespace hasteward::pitr {
@@ -88,6 +92,42 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
       "shows, or wait until the source commits and archives past the target");
 }
 
+// Replay fetches through a server in this process that keeps the repository open and reads ahead
+// (wal_fetch_server.h), so the server's wal-fetch calls do not each open the repository again.
+// It is only a speed-up: without it (no socket could be made) the plain restore_command works.
+std::unique_ptr<FetchServer> StartFetchServer(const engine::ClusterHandle& target,
+                                              repo::Repository& repo,
+                                              const platform::Cluster& cluster,
+                                              const engine::Archiving& archiving,
+                                              const WalCatalog& catalog) {
+  FetchServerOptions options;
+  options.client_uid = ::geteuid();
+  options.client_gid = ::getegid();
+  std::string os_user;
+  for (const auto& instance : target.cluster().instances) {
+    if (!instance.os_user.empty()) {
+      os_user = instance.os_user;
+      break;
+    }
+  }
+  // The server runs wal-fetch as its own OS user when this process is root (core/os_user.h).
+  if (!os_user.empty() && core::RunningAsRoot()) {
+    auto user = core::LookupOsUser(os_user);
+    if (!user.ok()) {
+      core::LogWarn("replaying without a fetch server: " + user.status().ToString());
+      return nullptr;
+    }
+    options.client_uid = user->uid;
+    options.client_gid = user->gid;
+  }
+  auto started = FetchServer::Start(repo, cluster, archiving, catalog, options);
+  if (!started.ok()) {
+    core::LogWarn("replaying without a fetch server: " + started.status().ToString());
+    return nullptr;
+  }
+  return std::move(*started);
+}
+
 }  // namespace
 
 core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& target,
@@ -108,9 +148,15 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
+  // Declared after the lock: stopped before it is released, also on every error below.
+  std::unique_ptr<FetchServer> fetch_server =
+      StartFetchServer(target, repo, cluster, *archiving, catalog);
+  const std::string restore_command = fetch_server
+                                          ? fetch_server->RestoreCommand(options.restore_command)
+                                          : options.restore_command;
   if (options.target.kind == engine::RecoveryTargetKind::kTime) {
-    HS_TRY(ProveTimeTargetReached(target, *archiving, catalog, options.restore_command,
-                                  options.target, result.plan));
+    HS_TRY(ProveTimeTargetReached(target, *archiving, catalog, restore_command, options.target,
+                                  result.plan));
   }
   core::LogInfo(
       "point-in-time restore from base " +
@@ -125,7 +171,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.confirm_rewind = options.confirm_rewind;
   native.reaches = ArchiveEnd(catalog, *archiving, result.plan.base.snapshot);
   native.recovery = engine::RecoveryRequest{
-      .restore_command = options.restore_command,
+      .restore_command = restore_command,
       .kind = options.target.kind,
       .target = result.plan.target,
       .timeline = result.plan.timeline,
@@ -133,6 +179,13 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
                       jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
   result.bytes = restored.bytes;
+  if (fetch_server) {
+    WalAgentCounters served = fetch_server->Stop();
+    core::LogInfo("replay fetched through the restore's fetch server",
+                  {{"fetched", std::to_string(served.fetched)},
+                   {"from_prefetch", std::to_string(served.fetched_from_prefetch)}});
+    fetch_server.reset();
+  }
   HS_TRY(lock->Release());
   return result;
 }

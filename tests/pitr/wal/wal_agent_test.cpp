@@ -4,6 +4,7 @@
 // is "no answer" (wal-push then archives alone), never success.
 #include "pitr/wal/wal_agent.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -95,6 +96,28 @@ TEST_F(WalAgentTest, OtherBytesUnderAnArchivedNameAreRefusedByTheAgent) {
   EXPECT_NE(refused.status().message().find("(archive agent)"), std::string::npos);
   StopAgent();
   EXPECT_EQ(answers_.back(), "000000010000000000000005:error");
+}
+
+// The agent serves wal-fetch on the socket wal-push uses (the server's restore_command carries the
+// same --agent-socket); fetches are not push answers, so serve's archive counters do not see them.
+TEST_F(WalAgentTest, AnswersWalFetchOnTheSameSocket) {
+  std::string path = WriteSegment("000000010000000000000001", 'a', false);
+  StartAgent();
+  ASSERT_TRUE(Push(path).ok());
+  const std::string destination = dir_->path() + "/RECOVERYXLOG";
+  auto fetched =
+      FetchWalThroughAgent(Socket(), cluster_, "000000010000000000000001", destination, 5s);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  ASSERT_TRUE(fetched->has_value());
+  std::ifstream original(path, std::ios::binary);
+  std::ifstream restored(destination, std::ios::binary);
+  EXPECT_TRUE(std::equal(std::istreambuf_iterator<char>(original), {},
+                         std::istreambuf_iterator<char>(restored), {}));
+  auto missing =
+      FetchWalThroughAgent(Socket(), cluster_, "000000010000000000000002", destination, 5s);
+  EXPECT_EQ(missing.status().code(), core::ErrorCode::kNotFound) << missing.status().ToString();
+  StopAgent();
+  EXPECT_EQ(answers_, std::vector<std::string>{"000000010000000000000001:ok:1"});
 }
 
 TEST_F(WalAgentTest, NoAgentListeningIsNoAnswer) {

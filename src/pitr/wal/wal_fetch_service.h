@@ -1,0 +1,64 @@
+// pitr/wal/wal_fetch_service: wal-fetch's work for a process that keeps the repository open (the
+// archive agent, or a point-in-time restore's fetch server): finds the archived file, writes it
+// into a descriptor the caller handed over, and fetches the next segments of its timeline ahead
+// (wal_prefetch.h). Only a file missing from the archive freshly read is "not archived": a stale
+// catalog, or an error taken for absence, would end the server's recovery at a gap and lose the
+// WAL after it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/status.h"
+#include "engine/archiving.h"
+#include "pitr/wal/wal_catalog.h"
+#include "pitr/wal/wal_prefetch.h"
+#include "platform/platform.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+struct ServedWal {
+  uint64_t size = 0;
+  repo::Id sha256{};  // of the bytes written
+  bool from_prefetch = false;
+};
+
+// Serves one request at a time (the caller's thread); its prefetch threads run in the background.
+// The repository must outlive it; its index is loaded on first use unless `catalog` is given.
+class WalFetchService {
+ public:
+  WalFetchService(repo::Repository& repo, platform::Cluster cluster,
+                  const engine::Archiving& archiving, const WalPrefetchOptions& prefetch,
+                  std::optional<WalCatalog> catalog = std::nullopt);
+
+  // Writes the archived file `name` to `fd` (from offset 0, truncated to its size). kNotFound only
+  // when it is not archived in a catalog read for this request; every other failure (storage,
+  // corruption, a write error) has another code.
+  core::Result<ServedWal> Serve(const std::string& name, int fd);
+
+  const platform::Cluster& cluster() const { return cluster_; }
+  WalPrefetch& prefetch() { return *prefetch_; }
+
+ private:
+  core::Status Reload();
+  core::Result<const ArchivedFile*> Find(const std::string& name);
+  void WantAfter(const engine::ArchiveFile& file);
+
+  repo::Repository& repo_;
+  platform::Cluster cluster_;
+  const engine::Archiving& archiving_;
+  WalPrefetchOptions options_;
+  std::optional<WalCatalog> catalog_;
+  std::set<std::string> hidden_;  // answered "not archived" by the failpoint: stays so
+  std::unique_ptr<WalPrefetch> prefetch_;
+};
+
+// HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not
+// archived", as a stale listing (or a fetch that hid an error as "missing") would. A DR
+// activation must then fail its proof that replay consumed the archive (tests only).
+bool FailpointHidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file);
+
+}  // namespace hasteward::pitr

@@ -1,0 +1,84 @@
+// pitr/wal/wal_prefetch: archived WAL files fetched ahead into memory by a few threads, so a
+// server replaying the archive finds the next segment already read, decrypted and checked while
+// it applies the current one. Memory is bounded by a byte budget, never by the archive's size.
+// A file is handed out only when its bytes still hash to what was computed from the repository's
+// verified blobs when it was fetched; anything else (not wanted, failed, changed) is "not held"
+// and the caller fetches it directly, so the prefetch can only save time, never change content.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/byte_stream.h"
+#include "pitr/wal/wal_catalog.h"
+#include "repo/repository.h"
+
+namespace hasteward::pitr {
+
+struct WalPrefetchOptions {
+  size_t depth = 16;  // segments fetched ahead of the one the server asked for
+  int threads = 4;    // files fetched at once
+  // Bytes held or being fetched at most (16 segments of 16 MiB); one file larger than the budget
+  // is still fetched, alone.
+  size_t budget_bytes = size_t{256} * 1024 * 1024;
+};
+
+// Owns its worker threads (joined on destruction). Thread-safe. The repository's index must be
+// loaded and stay so; the repository must outlive this object.
+class WalPrefetch {
+ public:
+  WalPrefetch(repo::Repository& repo, const WalPrefetchOptions& options);
+  ~WalPrefetch();
+  WalPrefetch(const WalPrefetch&) = delete;
+  WalPrefetch& operator=(const WalPrefetch&) = delete;
+
+  // What to fetch ahead, in this order. Files held or in flight stay; held files not listed are
+  // dropped (the server went elsewhere: a new timeline, a restart), so memory follows the replay.
+  void Want(const std::vector<ArchivedFile>& files);
+
+  struct Held {
+    core::Bytes bytes;
+    repo::Id sha256{};  // of `bytes`, checked by Take
+  };
+  // The content of `name` when it was fetched ahead (waits while its fetch runs), removed from the
+  // prefetch. nullopt when it was not wanted, its fetch failed, or its bytes no longer hash to the
+  // value taken from the repository's verified blobs.
+  std::optional<Held> Take(const std::string& name);
+
+  // Files held in memory now (tests).
+  size_t HeldForTest() const;
+  // Flips one byte of a held file's content, as a memory error would (tests of the hash check).
+  bool CorruptHeldForTest(const std::string& name);
+
+ private:
+  enum class State { kInFlight, kHeld, kFailed };
+  struct Entry {
+    State state = State::kInFlight;
+    uint64_t size = 0;
+    core::Bytes bytes;
+    repo::Id sha256{};
+  };
+
+  void Work();
+  void Fetched(const std::string& name, core::Result<core::Bytes> content);
+
+  repo::Repository& repo_;
+  const WalPrefetchOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable work_ready_;  // a queued file fits the budget, or stop
+  std::condition_variable fetched_;     // an in-flight file finished
+  std::deque<ArchivedFile> queue_;
+  std::map<std::string, Entry> entries_;
+  size_t reserved_bytes_ = 0;  // sizes of the files held and in flight
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace hasteward::pitr
