@@ -1,7 +1,6 @@
 // dr/activation: `standby activate` — runs the persisted state machine of dr/activation_machine.h
-// over steps that another layer provides (the restore and replay are the pitr layer's, which this
-// layer sits beside and may not include; operator/standby_activation_steps.h binds them). After
-// each completed step the record moves one phase and is written atomically before the next step
+// over steps (ActivationSteps; dr/standby_activation.cpp binds them to pitr::Archive). After each
+// completed step the record moves one phase and is written atomically before the next step
 // starts, so a crash (kill -9) leaves the phase of the step that was running, and a rerun runs
 // that step again: every step is idempotent.
 #pragma once
