@@ -68,9 +68,9 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(std::unique_ptr<pitr::ArchivePuller> puller,
                       archive->OpenPuller(*repo, ctx.target.platform(), ctx.target.cluster()));
-  auto print = [&g](const nlohmann::json& json, const std::string& text) {
+  auto print = [&g](const std::string& json_line, const std::string& text) {
     if (g.WantsJson()) {
-      std::printf("%s\n", json.dump().c_str());
+      std::printf("%s\n", json_line.c_str());
     } else if (!g.quiet) {
       std::printf("%s", text.c_str());
     }
@@ -80,7 +80,7 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
     auto cycle = puller->RunCycle();
     bool more = false;
     if (cycle.ok()) {
-      print(cycle->json, cycle->text);
+      print(cycle->json_line, cycle->text);
       more = cycle->more;
     } else if (!f.follow || !Transient(cycle.status().code())) {
       return cycle.TakeStatus().Wrap("archive the binlogs of '" + ctx.target.cluster().ns + "/" +
@@ -89,7 +89,7 @@ core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
       core::LogWarn("binlog archiving cycle failed; retrying: " + cycle.status().ToString());
       // serve reads these lines to show the lag growing while no cycle completes.
       if (g.WantsJson()) {
-        print(puller->FailedCycle(cycle.status()), "");
+        print(puller->FailedCycle(cycle.status()).dump(), "");
       }
     }
     if (more) {

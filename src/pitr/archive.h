@@ -73,8 +73,9 @@ struct PointRestoreOutcome {
 
 // One cycle of an archiver that pulls (ArchiveFeed::kArchiverPulls), rendered both ways.
 struct PulledCycle {
-  nlohmann::json json;  // {"ok":true,"writer","pieces","bytes",...} (docs/pitr.md)
-  std::string text;     // "" when nothing is worth a line
+  // One JSON line: {"ok":true,"writer","pieces","bytes",...} (docs/pitr.md); serve reads it.
+  std::string json_line;
+  std::string text;  // "" when nothing is worth a line
   // A read stopped at its limit before a file's listed end: run the next cycle at once.
   bool more = false;
 };

@@ -15,6 +15,7 @@
 // both skews would compare the rewind of one with the archive times of the other.
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,23 @@ class SkewedHostStory : public StorySuite<Suite> {
               "CREATE DATABASE sk; CREATE TABLE sk.t (id INT PRIMARY KEY, note VARCHAR(20)); "
               "INSERT INTO sk.t VALUES (0, 'seed');");
   }
+  // libfaketime (0.9.10) keeps a semaphore and a segment per faked process in /dev/shm, named by
+  // its pid, mode 0600, and a killed server never removes them. Once pids wrap, a faked process of
+  // another user (root's hasteward, the server's mysql) meets a dead one's file with its own pid
+  // and fails: "sem_open failed and recreation attempts failed: Permission denied". Only files of
+  // processes that no longer exist are removed.
+  static void RemoveDeadProcessesFaketimeFiles() {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
+      const std::string name = entry.path().filename().string();
+      for (const std::string prefix : {"faketime_shm_", "sem.faketime_sem_"}) {
+        if (name.rfind(prefix, 0) == 0 &&
+            !std::filesystem::exists("/proc/" + name.substr(prefix.size()), error)) {
+          std::filesystem::remove(entry.path(), error);
+        }
+      }
+    }
+  }
   // `hasteward <args>` on the skewed host: faketime's library and offset in the environment, as
   // `faketime -f <skew>` sets them. Not the faketime command itself: it waits until every process
   // that inherited its pipe has ended, and the restored server a restore starts never does.
@@ -52,6 +70,7 @@ class SkewedHostStory : public StorySuite<Suite> {
     HastewardEnv::EnvVars env = Base::hs_->vars();
     env["LD_PRELOAD"] = kLibFaketime;
     env["FAKETIME"] = Suite::kSkew;
+    RemoveDeadProcessesFaketimeFiles();
     return RunCommand(args, env);
   }
   // `hasteward <verb> -e mariadb -c C -n sk <args>` on the skewed host.

@@ -9,17 +9,18 @@ namespace hasteward::pitr {
 core::Result<PulledCycle> BinlogPuller::RunCycle() {
   HS_ASSIGN_OR_RETURN(BinlogCycleResult cycle, archiver_.RunCycle());
   PulledCycle out;
-  out.json = {{"ok", true},
-              {"writer", cycle.writer},
-              {"pieces", cycle.pieces},
-              {"bytes", cycle.bytes},
-              {"transactions", cycle.transactions},
-              {"snapshot", cycle.snapshot_id},
-              {"archived_gtid", cycle.archived_state},
-              {"last_transaction_time", cycle.last_transaction_time},
-              {"files_behind", cycle.files_behind},
-              {"bytes_behind", cycle.bytes_behind},
-              {"listed_at", static_cast<double>(cycle.listed_at_ns) / 1e9}};
+  nlohmann::json json = {{"ok", true},
+                         {"writer", cycle.writer},
+                         {"pieces", cycle.pieces},
+                         {"bytes", cycle.bytes},
+                         {"transactions", cycle.transactions},
+                         {"snapshot", cycle.snapshot_id},
+                         {"archived_gtid", cycle.archived_state},
+                         {"last_transaction_time", cycle.last_transaction_time},
+                         {"files_behind", cycle.files_behind},
+                         {"bytes_behind", cycle.bytes_behind},
+                         {"listed_at", static_cast<double>(cycle.listed_at_ns) / 1e9}};
+  out.json_line = json.dump();
   char line[512];
   std::snprintf(
       line, sizeof line,
