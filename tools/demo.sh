@@ -112,17 +112,18 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 "$HS" instance stop -c shop -n demo -i 0
+# Run from the copy: the restored server's restore_command names this binary.
 # The instances hold WAL written after the last archived segment (the records after the switch):
 # a restore never discards what no backup or archive holds unless told to, and then keeps it.
 refused=0
-"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite \
+"$work/hasteward" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite \
   --password-file "$work/password" || refused=$?
 if [ "$refused" != 30 ]; then
   echo "expected the restore to be refused with exit 30 (newer data), got $refused" >&2
   exit 1
 fi
 echo "refused with exit 30: nothing was replaced; again with --confirm-rewind, keeping that data"
-"$HS" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite --confirm-rewind \
+"$work/hasteward" restore -e cnpg -c shop -n demo --until "$point" --confirm-overwrite --confirm-rewind \
   --password-file "$work/password"
 markers=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM markers")
 echo "markers: $markers"
