@@ -63,8 +63,9 @@ core::Status CheckSplitBrain(const Planning& p) {
   if (!p.request.force) {
     return core::Status(core::ErrorCode::kSplitBrain,
                         "cluster " + p.cluster + " is split-brain; targeted repair refuses",
-                        "review 'hasteward triage', then pass --force to capture every diverged "
-                        "instance (type=diverged) and heal the target");
+                        "review 'hasteward triage', then pass --force to capture every running "
+                        "diverged instance (type=diverged; a stopped one keeps its data "
+                        "directory, moved aside) and heal the target");
   }
   return core::Status::Ok();
 }

@@ -88,14 +88,41 @@ core::Status Recheck(const engine::ClusterHandle& target, const RepairJobOptions
   return core::Status::Ok();
 }
 
+// Whether a type=diverged snapshot holds what `instance` had before the repair.
+bool Captured(const RepairJobOptions& o, const RepairJobResult& result,
+              const platform::Instance& instance) {
+  if (o.no_escrow)
+    return false;
+  for (const auto& d : result.plan.diverged) {
+    if (d.name == instance.name)
+      return true;
+  }
+  return false;
+}
+
+// During a split-brain, a side no snapshot captured (it was stopped, as a failover's fenced old
+// primary is, or --no-escrow was given) keeps its replaced data directory: --force consented to
+// healing it, not to losing the commits only it holds.
+engine::HealOptions HealOptionsFor(const RepairJobOptions& o, const RepairJobResult& result,
+                                   const platform::Instance& instance) {
+  engine::HealOptions heal = o.heal;
+  if (result.plan.split_brain && !Captured(o, result, instance)) {
+    heal.keep_replaced = true;
+    Log(o.heal, "'" + instance.name +
+                    "' diverged and no snapshot captured it: its replaced data directory is kept");
+  }
+  return heal;
+}
+
 core::Status HealOne(const engine::ClusterHandle& target, const RepairJobOptions& o,
                      const RepairJobResult& result, const engine::HealStep& step) {
   const platform::Instance& donor = *result.plan.donor;
   Log(o.heal, "healing '" + step.target.name + "' (" + step.reason + ") from '" + donor.name + "'");
   engine::Engine& engine = target.engine();
-  HS_TRY(engine.PrepareToHeal(target.platform(), target.cluster(), step.target, o.heal));
+  const engine::HealOptions heal = HealOptionsFor(o, result, step.target);
+  HS_TRY(engine.PrepareToHeal(target.platform(), target.cluster(), step.target, heal));
   HS_TRY(Recheck(target, o, result, step.target));
-  return engine.HealInstance(target.platform(), target.cluster(), step.target, donor, o.heal);
+  return engine.HealInstance(target.platform(), target.cluster(), step.target, donor, heal);
 }
 
 // Whole-cluster recovery (the plan chose a bootstrap instance): stop whatever still runs, start

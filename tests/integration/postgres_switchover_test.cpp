@@ -5,9 +5,13 @@
 // standby: the guarantee covers commits acknowledged with synchronous_commit = on); a candidate
 // whose replay is paused makes the switchover wait out --timeout and abort at catch-up, with the
 // old primary writable again within 5 s and the candidate never promoted; after the failover the
-// old primary stays fenced (read-only when started; triage names it); --dry-run changes nothing.
+// old primary stays fenced (read-only when started; triage names it) and, when the kill left it WAL
+// no standby received, repair refuses without --force and with it keeps its data directory;
+// --dry-run changes nothing.
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +21,7 @@
 #include "support/hasteward_env.h"
 #include "support/postgres_crash.h"
 #include "support/postgres_set_writer.h"
+#include "support/replaced_data.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
 
@@ -28,6 +33,7 @@ using platform::EngineKind;
 
 constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
 constexpr int kDegradedExit = 4;  // triage: degraded
+constexpr int kSplitBrainExit = 5;
 
 class PostgresSwitchoverCliTest : public ::testing::Test {
  protected:
@@ -150,15 +156,30 @@ TEST_F(PostgresSwitchoverCliTest, FailoverAfterKillKeepsSynchronousCommitsAndFen
   EXPECT_EQ(outcome->lost, 0U) << "first lost id " << outcome->first_lost;
   EXPECT_EQ(outcome->duplicates, 0U);
   // Fenced until repair: standby.signal in its data directory, and triage says why.
-  EXPECT_TRUE(std::filesystem::exists(db_->instance(0).data_dir + "/standby.signal"));
+  const std::string data_dir = db_->instance(0).data_dir;
+  EXPECT_TRUE(std::filesystem::exists(data_dir + "/standby.signal"));
   auto triage = Hs("triage");
-  EXPECT_EQ(triage.exit_code, kDegradedExit) << triage.out << triage.err;
-  EXPECT_NE((triage.out + triage.err).find("fenced by hasteward"), std::string::npos)
-      << triage.out << triage.err;
+  const std::string said = triage.out + triage.err;
+  EXPECT_NE(said.find("fenced by hasteward"), std::string::npos) << said;
+  // The kill can leave WAL on the old primary that no standby received (commits still waiting
+  // for their synchronous acknowledgement, never acknowledged): then the timelines forked, triage
+  // says split-brain, and a repair must not discard that WAL without consent.
+  const bool forked = said.find("timelines have forked") != std::string::npos;
+  EXPECT_EQ(triage.exit_code, forked ? kSplitBrainExit : kDegradedExit) << said;
+  std::vector<std::string> repair_args = {"-i", "0", "--no-escrow", "--heal-timeout", "120s"};
+  if (forked) {
+    auto refused = Hs("repair", repair_args);
+    EXPECT_EQ(refused.exit_code, kSplitBrainExit) << refused.out << refused.err;
+    EXPECT_TRUE(std::filesystem::exists(data_dir + "/standby.signal")) << "a refusal changed it";
+    repair_args.emplace_back("--force");
+  }
   // `repair` re-clones it from the new primary, which lifts the fence.
-  auto repair = Hs("repair", {"-i", "0", "--no-escrow", "--heal-timeout", "120s"});
+  auto repair = Hs("repair", repair_args);
   EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
   EXPECT_TRUE(InRecovery(0));
+  if (forked) {  // nothing captured it (--no-escrow, and it was stopped): its data was kept
+    EXPECT_EQ(ReplacedDataDirectories(data_dir).size(), 1U) << repair.out << repair.err;
+  }
   auto healed = Hs("triage");
   EXPECT_EQ(healed.exit_code, 0) << healed.out << healed.err;
 }

@@ -21,6 +21,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/postgres_crash.h"
+#include "support/replaced_data.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
 
@@ -245,7 +246,8 @@ TEST_F(RepairTest, PostgresSafetyTableHealsAndSplitBrain) {
 // instance's position was its last checkpoint, so after a failover to a standby that never received
 // those commits the old primary looked behind the new timeline's fork: `repair` re-cloned it and
 // deleted its moved-aside data after the heal. Its position is now the end of its WAL, past the
-// fork: it diverged, the repair refuses, and its data directory is untouched.
+// fork: it diverged, the repair refuses, and its data directory is untouched; --force heals it and
+// keeps that directory (no snapshot can capture a stopped instance), with every commit in it.
 TEST_F(RepairTest, PostgresCrashedPrimarysCommitsAfterItsCheckpointAreNeverReclonedAway) {
   Up(EngineKind::kPostgres, 2);
   Sql(0,
@@ -270,8 +272,20 @@ TEST_F(RepairTest, PostgresCrashedPrimarysCommitsAfterItsCheckpointAreNeverReclo
     EXPECT_EQ(repair.exit_code, 5) << repair.out << repair.err;
     EXPECT_EQ(Digest(0), kept) << "the repair changed the old primary's data";
   }
-  // The commits are still there: the old primary, started alone, holds all 400 rows.
-  ASSERT_TRUE(core::RemoveAll(sc_->instance(0).data_dir + "/standby.signal").ok());
+  // With --force it is healed; no snapshot could capture it (it is stopped), so its data
+  // directory is kept, and the log says where.
+  const std::string data_dir = sc_->instance(0).data_dir;
+  auto forced = On("repair", {"-i", "0", "--force", "--heal-timeout", "120s"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  auto replaced = ReplacedDataDirectories(data_dir);
+  ASSERT_EQ(replaced.size(), 1U) << forced.err;
+  EXPECT_NE(forced.err.find(replaced[0].string()), std::string::npos) << forced.err;
+  // The commits are still there: the kept directory, started alone in place of the healed one,
+  // holds all 400 rows.
+  Stop(0);
+  std::filesystem::rename(data_dir, data_dir + ".healed");
+  std::filesystem::rename(replaced[0], data_dir);
+  ASSERT_TRUE(core::RemoveAll(data_dir + "/standby.signal").ok());
   Start(0);
   EXPECT_EQ(Count(Sql(0, "SELECT count(*) FROM t")), "400");
 }
