@@ -4,11 +4,15 @@
 // a kill -9 of the primary (semi-sync); a candidate whose applier is stopped makes the switchover
 // wait out --timeout and abort at catch-up, with the old primary writable again at once and the
 // candidate never promoted; after a switchover an account holding SUPER and READ ONLY ADMIN
-// cannot write on the old primary; --dry-run changes nothing.
+// cannot write on the old primary, nor can writers holding READ ONLY ADMIN directly or through a
+// (nested, default) role, who lose no acknowledged write through it; --dry-run changes nothing.
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -195,6 +199,60 @@ TEST_F(SwitchoverTest, AfterDemotionASuperAccountCannotWriteOnTheOldPrimary) {
   EXPECT_NE(refused.err.find("read-only"), std::string::npos) << refused.err;
   // The new primary still takes that account's writes: it is not read-only.
   EXPECT_EQ(SqlAs(1, "dba", kDbaPassword, "INSERT INTO app.ids (id) VALUES (-3)").exit_code, 0);
+}
+
+// Applications whose account writes through read_only: 'direct'@'%' holds READ ONLY ADMIN itself,
+// 'viarole'@'%' through its default role, which holds it through a nested role. Both write
+// throughout a switchover (only where read_only is OFF, as behind a proxy that routes by it): no
+// acknowledged write of either is lost, and afterwards neither can write on the demoted primary.
+TEST_F(SwitchoverTest, WritersThatBypassReadOnlyDirectlyOrThroughARoleLoseNothingAndAreFenced) {
+  Up("async");
+  Sql(0,
+      "CREATE TABLE app.direct_ids LIKE app.ids; CREATE TABLE app.role_ids LIKE app.ids; "
+      "CREATE USER 'direct'@'%' IDENTIFIED BY 'direct-secret'; GRANT SELECT, INSERT ON app.* TO "
+      "'direct'@'%'; GRANT READ_ONLY ADMIN ON *.* TO 'direct'@'%'; CREATE ROLE bypass_inner; "
+      "GRANT READ_ONLY ADMIN ON *.* TO bypass_inner; CREATE ROLE app_writer; GRANT bypass_inner "
+      "TO app_writer; GRANT SELECT, INSERT ON app.* TO app_writer; CREATE USER 'viarole'@'%' "
+      "IDENTIFIED BY 'viarole-secret'; GRANT app_writer TO 'viarole'@'%'; SET DEFAULT ROLE "
+      "app_writer FOR 'viarole'@'%';");
+  WaitReplicated();
+  auto options = [this](const char* user, const char* password, const char* table) {
+    MariadbSetWriter::Options o = WriterOptions();
+    o.user = user;
+    o.password = password;
+    o.table = table;
+    o.writable_only = true;
+    return o;
+  };
+  MariadbSetWriter direct(options("direct", "direct-secret", "app.direct_ids"));
+  MariadbSetWriter via_role(options("viarole", "viarole-secret", "app.role_ids"));
+  direct.Start();
+  via_role.Start();
+  ASSERT_TRUE(direct.WaitForAcknowledged(100, std::chrono::seconds(30)));
+  ASSERT_TRUE(via_role.WaitForAcknowledged(100, std::chrono::seconds(30)));
+  auto r = Hs("switchover", {"--to", db_->instance(1).name, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("role 'bypass_inner'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'direct'@'%'"), std::string::npos) << r.out;
+  ASSERT_TRUE(direct.WaitForAcknowledged(100, std::chrono::seconds(30))) << "never reached 1";
+  ASSERT_TRUE(via_role.WaitForAcknowledged(100, std::chrono::seconds(30))) << "never reached 1";
+  direct.Stop();
+  via_role.Stop();
+  WaitReplicated(1);
+  for (auto [writer, table] : {std::pair{&direct, "app.direct_ids"}, {&via_role, "app.role_ids"}}) {
+    SetCheck check =
+        CheckSet(writer->acknowledged(), Sql(1, std::string("SELECT id FROM ") + table));
+    std::printf("%s: %ld acknowledged, %ld lost, %ld duplicated\n", table, check.acknowledged,
+                check.lost, check.duplicated);
+    EXPECT_EQ(check.lost, 0) << table;
+    EXPECT_EQ(check.duplicated, 0) << table;
+  }
+  for (auto [user, password] :
+       {std::pair{"direct", "direct-secret"}, {"viarole", "viarole-secret"}}) {
+    CmdResult refused = SqlAs(0, user, password, "INSERT INTO app.ids (id) VALUES (-1)");
+    EXPECT_NE(refused.exit_code, 0) << user << " wrote on the demoted primary";
+    EXPECT_NE(refused.err.find("read-only"), std::string::npos) << user << ": " << refused.err;
+  }
 }
 
 TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWritesAgain) {

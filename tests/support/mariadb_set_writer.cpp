@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string>
 
 #include <mysql.h>
 
@@ -33,6 +34,18 @@ class Connection {
   bool ok() const { return ok_; }
   bool Execute(const std::string& sql) {
     return ok_ && mysql_real_query(conn_, sql.data(), sql.size()) == 0;
+  }
+  // Whether the server answers that it is not read-only.
+  bool Writable() {
+    if (!Execute("SELECT @@global.read_only"))
+      return false;
+    MYSQL_RES* result = mysql_store_result(conn_);
+    if (result == nullptr)
+      return false;
+    MYSQL_ROW row = mysql_fetch_row(result);
+    bool writable = row != nullptr && row[0] != nullptr && std::string(row[0]) == "0";
+    mysql_free_result(result);
+    return writable;
   }
 
  private:
@@ -80,7 +93,8 @@ void MariadbSetWriter::Run() {
     }
     long id = next_id++;
     ++attempts_;
-    if (conn->Execute("INSERT INTO " + options_.table + " (id) VALUES (" + std::to_string(id) +
+    if ((!options_.writable_only || conn->Writable()) &&
+        conn->Execute("INSERT INTO " + options_.table + " (id) VALUES (" + std::to_string(id) +
                       ")")) {
       {
         std::lock_guard<std::mutex> lock(mutex_);

@@ -35,6 +35,10 @@ class MariadbSetWriter {
     std::chrono::milliseconds retry_pause{20};
     // Pause after each acknowledged INSERT: a steady load instead of one CPU's worth (0 = none).
     std::chrono::milliseconds pace{0};
+    // Ask @@global.read_only before every write and move on while it is ON, as an application
+    // behind a proxy that routes writes by read_only does: an account that bypasses read_only
+    // would otherwise write on a replica.
+    bool writable_only = false;
   };
 
   explicit MariadbSetWriter(Options options) : options_(std::move(options)) {}

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <thread>
 
 #include "core/clock.h"
@@ -24,28 +23,6 @@ std::string SqlList(const std::vector<std::string>& values) {
   return list;
 }
 
-// "'user'@'host'" -> user, host.
-bool ParseGrantee(const std::string& grantee, std::string* user, std::string* host) {
-  size_t at = grantee.rfind("'@'");
-  if (grantee.size() < 5 || grantee.front() != '\'' || grantee.back() != '\'' ||
-      at == std::string::npos) {
-    return false;
-  }
-  *user = grantee.substr(1, at - 1);
-  *host = grantee.substr(at + 3, grantee.size() - at - 4);
-  return true;
-}
-
-// Before 10.11, SUPER included READ ONLY ADMIN (MariaDB took it out of SUPER in 10.11.0).
-core::Result<bool> SuperBypassesReadOnly(MariadbConnection& conn) {
-  HS_ASSIGN_OR_RETURN(auto version, conn.QueryValue("SELECT VERSION()"));
-  std::string text = version.value_or("");
-  int major = std::atoi(text.c_str());
-  size_t dot = text.find('.');
-  int minor = dot == std::string::npos ? 0 : std::atoi(text.c_str() + dot + 1);
-  return major < 10 || (major == 10 && minor < 11);
-}
-
 std::string PrivilegeList(const BypassAccount& account) {
   std::string list;
   for (const auto& privilege : account.privileges)
@@ -54,38 +31,6 @@ std::string PrivilegeList(const BypassAccount& account) {
 }
 
 }  // namespace
-
-std::string BypassAccount::quoted() const {
-  return SqlQuote(user) + "@" + SqlQuote(host);
-}
-
-core::Result<std::vector<BypassAccount>> FindBypassAccounts(
-    MariadbConnection& conn, const std::vector<std::string>& exempt) {
-  HS_ASSIGN_OR_RETURN(bool super_bypasses, SuperBypassesReadOnly(conn));
-  std::string types = super_bypasses ? "'READ_ONLY ADMIN', 'SUPER'" : "'READ_ONLY ADMIN'";
-  HS_ASSIGN_OR_RETURN(SqlRows rows, conn.Query("SELECT GRANTEE, PRIVILEGE_TYPE FROM "
-                                               "information_schema.USER_PRIVILEGES WHERE "
-                                               "PRIVILEGE_TYPE IN (" +
-                                               types + ") ORDER BY GRANTEE, PRIVILEGE_TYPE"));
-  std::vector<BypassAccount> accounts;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    BypassAccount account;
-    if (!ParseGrantee(rows.GetOr(r, "GRANTEE"), &account.user, &account.host))
-      continue;
-    // HASteward's admin runs this switchover and the replication user feeds the replicas; the
-    // probe account holds no such privilege.
-    if (std::find(exempt.begin(), exempt.end(), account.user) != exempt.end())
-      continue;
-    if (!accounts.empty() && accounts.back().user == account.user &&
-        accounts.back().host == account.host) {
-      accounts.back().privileges.push_back(rows.GetOr(r, "PRIVILEGE_TYPE"));
-      continue;
-    }
-    account.privileges.push_back(rows.GetOr(r, "PRIVILEGE_TYPE"));
-    accounts.push_back(std::move(account));
-  }
-  return accounts;
-}
 
 PrimaryFence::PrimaryFence(const platform::Cluster& cluster, platform::Instance primary,
                            std::chrono::milliseconds timeout)
@@ -102,11 +47,22 @@ core::Result<MariadbConnection*> PrimaryFence::Connection() {
   return conn_.get();
 }
 
-std::vector<std::string> PrimaryFence::ExemptUsers() const {
-  std::vector<std::string> exempt = {MariadbUser(cluster_), kProbeUser, "mariadb.sys"};
-  if (!cluster_.replication.user.empty())
-    exempt.push_back(cluster_.replication.user);
-  return exempt;
+// Kills every session `user` holds except HASteward's own; a session that ended meanwhile is fine.
+core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn, const std::string& user) {
+  HS_ASSIGN_OR_RETURN(SqlRows sessions,
+                      conn.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID NOT IN (" +
+                                 SqlList(spared_sessions_) + ") AND USER = " + SqlQuote(user)));
+  for (size_t r = 0; r < sessions.size(); ++r) {
+    std::string id = sessions.GetOr(r, "ID");
+    core::Status killed = conn.Execute("KILL CONNECTION " + id);
+    if (!killed.ok() && conn.last_errno() != kUnknownThread)
+      return killed;
+    if (killed.ok()) {
+      ++killed_sessions_;
+      killed_ids_.push_back(id);
+    }
+  }
+  return core::Status::Ok();
 }
 
 // SET GLOBAL read_only=ON waits for every running write statement, and while it waits every new
@@ -118,13 +74,12 @@ std::vector<std::string> PrimaryFence::ExemptUsers() const {
 // A killed transaction was not committed and its client was never told it was: it retries, and
 // finds the new primary.
 core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
-  HS_ASSIGN_OR_RETURN(auto own_id, conn.QueryValue("SELECT CONNECTION_ID()"));
   HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(cluster_, primary_));
   const std::string open_transactions =
       "SELECT t.trx_mysql_thread_id AS ID FROM information_schema.INNODB_TRX t JOIN "
       "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID NOT IN (" +
-      own_id.value_or("0") + ", CONNECTION_ID()) AND p.USER NOT IN (" + SqlList(ExemptUsers()) +
-      ")";
+      SqlList(spared_sessions_) + ", CONNECTION_ID()) AND p.USER NOT IN (" +
+      SqlList(exempt_.users) + ")";
   std::atomic<bool> done{false};
   core::Status result;
   {
@@ -149,33 +104,54 @@ core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
   return result;
 }
 
-core::Status PrimaryFence::Raise() {
+core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions) {
   HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
-  HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> accounts,
-                      FindBypassAccounts(*conn, ExemptUsers()));
+  HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(cluster_, *conn));
+  HS_ASSIGN_OR_RETURN(auto own_id, conn->QueryValue("SELECT CONNECTION_ID()"));
+  spared_sessions_ = spared_sessions;
+  spared_sessions_.push_back(own_id.value_or("0"));
+  HS_ASSIGN_OR_RETURN(BypassSet bypass, FindBypass(*conn, exempt_));
   // Revoked first, so a session these accounts open from now on has no bypass; then the sessions
   // they already hold (which keep the privileges they connected with) are killed.
-  for (auto& account : accounts) {
-    HS_TRY(conn->Execute("REVOKE " + PrivilegeList(account) + " ON *.* FROM " + account.quoted())
-               .Wrap("take " + PrivilegeList(account) + " from " + account.quoted()));
-    revoked_.push_back(account);
+  for (auto& holder : bypass.holders) {
+    HS_TRY(conn->Execute("REVOKE " + PrivilegeList(holder) + " ON *.* FROM " + holder.quoted())
+               .Wrap("take " + PrivilegeList(holder) + " from " + holder.description()));
+    revoked_.push_back(holder);
   }
-  for (const auto& account : accounts) {
-    HS_ASSIGN_OR_RETURN(SqlRows sessions,
-                        conn->Query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> "
-                                    "CONNECTION_ID() AND USER = " +
-                                    SqlQuote(account.user)));
-    for (size_t r = 0; r < sessions.size(); ++r) {
-      core::Status killed = conn->Execute("KILL CONNECTION " + sessions.GetOr(r, "ID"));
-      if (!killed.ok() && conn->last_errno() != kUnknownThread)
-        return killed;
-      killed_sessions_ += killed.ok() ? 1 : 0;
-    }
-  }
+  for (const auto& user : bypass.session_users)
+    HS_TRY(KillSessionsOf(*conn, user));
   read_only_set_ = true;  // Lift() clears it even when the statement below timed out halfway
   return SetReadOnly(*conn).WithHint(
       "a session holds a table lock (LOCK TABLES / FLUSH TABLES WITH READ LOCK) longer than "
       "--timeout; find it in SHOW PROCESSLIST");
+}
+
+// The structural half of the proof: what the probe write and the still position over a short
+// window cannot show. Any holder left (a grant made after the revoke, by an exempt account or an
+// event) or a killed session still running could write after the final position was taken.
+core::Result<std::string> PrimaryFence::CheckNothingBypasses(MariadbConnection& conn) {
+  HS_ASSIGN_OR_RETURN(BypassSet left, FindBypass(conn, exempt_));
+  if (!left.empty()) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        left.holders.front().description() + " holds " +
+                            PrivilegeList(left.holders.front()) + " on '" + primary_.name +
+                            "' after the fence revoked it",
+                        "find what grants it again (an event, another administrator), then run "
+                        "the switchover again");
+  }
+  if (killed_ids_.empty())
+    return std::string();
+  HS_ASSIGN_OR_RETURN(SqlRows alive, conn.Query("SELECT ID, USER FROM "
+                                                "information_schema.PROCESSLIST WHERE ID IN (" +
+                                                SqlList(killed_ids_) + ")"));
+  if (!alive.empty()) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "session " + alive.GetOr(0, "ID") + " of '" + alive.GetOr(0, "USER") +
+                            "' on '" + primary_.name + "' still runs after KILL CONNECTION",
+                        "it may still write through read_only; end it, then run the switchover "
+                        "again");
+  }
+  return std::string();
 }
 
 core::Result<std::string> PrimaryFence::Prove(ProbeAccount& probe,
@@ -211,6 +187,7 @@ core::Result<std::string> PrimaryFence::Prove(ProbeAccount& probe,
                         "find the writer in SHOW PROCESSLIST (events, accounts with READ ONLY "
                         "ADMIN), then run the switchover again");
   }
+  HS_TRY(CheckNothingBypasses(*conn).status());
   return after.value_or("");
 }
 
@@ -235,7 +212,7 @@ core::Status PrimaryFence::Lift() {
 std::string PrimaryFence::Describe() const {
   std::string out = "read_only=ON";
   for (const auto& account : revoked_)
-    out += "; revoked " + PrivilegeList(account) + " from " + account.quoted();
+    out += "; revoked " + PrivilegeList(account) + " from " + account.description();
   if (killed_sessions_ > 0)
     out += "; killed " + std::to_string(killed_sessions_) + " session(s)";
   if (killed_transactions_ > 0) {

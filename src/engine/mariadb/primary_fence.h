@@ -13,64 +13,57 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/mariadb/bypass_accounts.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/probe_account.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine::mariadb {
 
-// An account that could write through read_only, and the privileges the fence took from it.
-struct BypassAccount {
-  std::string user;
-  std::string host;
-  std::vector<std::string> privileges;  // "READ_ONLY ADMIN", "SUPER"
-
-  std::string quoted() const;  // 'user'@'host'
-};
-
-// Accounts holding a privilege that bypasses read_only, except `exempt` users (HASteward's admin
-// and replication users: the switchover itself and the replication threads need theirs). Whether
-// SUPER bypasses is read from the server version (it does before 10.11).
-core::Result<std::vector<BypassAccount>> FindBypassAccounts(MariadbConnection& conn,
-                                                            const std::vector<std::string>& exempt);
-
 // The fence on one primary, raised and — on an abort — lifted again. The REVOKE and GRANT are
 // written to the binary log on purpose: they reach every replica, so after a switchover the
-// accounts cannot write on any replica (the old primary included), and the new primary keeps
-// accepting their writes because it is not read-only. Not thread-safe.
+// accounts and roles cannot write on any replica (the old primary included), and the new primary
+// keeps accepting their writes because it is not read-only. Not thread-safe.
 class PrimaryFence {
  public:
   PrimaryFence(const platform::Cluster& cluster, platform::Instance primary,
                std::chrono::milliseconds timeout);
 
-  // Revokes the bypass privileges, kills the sessions of those accounts, sets read_only=ON
-  // (bounded by `timeout` through lock_wait_timeout: it waits for table locks), killing the
-  // sessions whose open transaction holds it back. Partial effects are recorded, so Lift()
-  // undoes whatever was done.
-  core::Status Raise();
+  // Revokes the bypass privileges (bypass_accounts.h), kills every session that may carry them
+  // except `spared_sessions` (connection ids HASteward itself holds on the primary), sets
+  // read_only=ON (bounded by `timeout` through lock_wait_timeout: it waits for table locks),
+  // killing the sessions whose open transaction holds it back. Partial effects are recorded, so
+  // Lift() undoes whatever was done.
+  core::Status Raise(const std::vector<std::string>& spared_sessions = {});
   // Proves the fence: `probe` (an ordinary account) inserts a row and must be refused with the
-  // read-only error (1290), and gtid_binlog_pos must not move over `settle`. Returns the final
-  // GTID set (the position the candidate must reach exactly).
+  // read-only error (1290), and gtid_binlog_pos must not move over `settle`; then, so that the
+  // proof does not rest on that window alone, no account or role may hold a bypass privilege any
+  // more and no killed session may be left. Returns the final GTID set (the position the
+  // candidate must reach exactly).
   core::Result<std::string> Prove(ProbeAccount& probe, std::chrono::milliseconds settle);
   // Undo after an abort before the promotion: read_only=OFF, and every revoked privilege granted
   // back exactly. Idempotent.
   core::Status Lift();
 
   const std::vector<BypassAccount>& revoked() const { return revoked_; }
-  // "read_only=ON; revoked READ_ONLY ADMIN from 'root'@'localhost'; killed 2 sessions".
+  // "read_only=ON; revoked READ_ONLY ADMIN from 'app'@'%'; revoked READ_ONLY ADMIN from role
+  // 'writers'; killed 2 sessions".
   std::string Describe() const;
 
  private:
   core::Result<MariadbConnection*> Connection();
-  // HASteward's admin, the probe and replication accounts, mariadb.sys: never fenced or killed.
-  std::vector<std::string> ExemptUsers() const;
+  core::Status KillSessionsOf(MariadbConnection& conn, const std::string& user);
   core::Status SetReadOnly(MariadbConnection& conn);
+  core::Result<std::string> CheckNothingBypasses(MariadbConnection& conn);
 
   const platform::Cluster& cluster_;
   platform::Instance primary_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<MariadbConnection> conn_;
+  FenceExemptions exempt_;
+  std::vector<std::string> spared_sessions_;  // never killed: HASteward's own connections
   std::vector<BypassAccount> revoked_;
+  std::vector<std::string> killed_ids_;
   int killed_sessions_ = 0;
   int killed_transactions_ = 0;
   bool read_only_set_ = false;

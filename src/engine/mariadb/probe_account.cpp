@@ -101,4 +101,9 @@ core::Result<ProbeWrite> ProbeAccount::TryWrite(const std::string& note) {
   return write;
 }
 
+core::Result<std::string> ProbeAccount::AdminSessionId() {
+  HS_ASSIGN_OR_RETURN(auto id, admin_->QueryValue("SELECT CONNECTION_ID()"));
+  return id.value_or("0");
+}
+
 }  // namespace hasteward::engine::mariadb

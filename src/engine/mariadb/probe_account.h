@@ -46,6 +46,9 @@ class ProbeAccount {
   // Connects as the probe account and writes row 1 of the probe table with `note`. kUnreachable
   // when it cannot connect; a refused write is not an error here (see ProbeWrite).
   core::Result<ProbeWrite> TryWrite(const std::string& note);
+  // The connection id of the admin connection the account keeps (to drop itself at the end): a
+  // fence must not kill it.
+  core::Result<std::string> AdminSessionId();
 
  private:
   ProbeAccount(platform::Instance instance, std::unique_ptr<MariadbConnection> admin,

@@ -1,7 +1,7 @@
 // MariadbSwitchover::PlanSwitchover: the pre-checks on a fresh probe of every instance, and the
 // plan --dry-run prints (read-only).
+#include "engine/mariadb/bypass_accounts.h"
 #include "engine/mariadb/mariadb_connection.h"
-#include "engine/mariadb/primary_fence.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/mariadb/switchover_checks.h"
 
@@ -20,17 +20,21 @@ std::string BypassSummary(const platform::Cluster& cluster, const platform::Inst
   auto conn = MariadbConnection::ConnectInstance(cluster, primary);
   if (!conn.ok())
     return "(accounts not readable: " + conn.status().message() + ")";
-  std::vector<std::string> exempt = {MariadbUser(cluster), kProbeUser, "mariadb.sys"};
-  if (!cluster.replication.user.empty())
-    exempt.push_back(cluster.replication.user);
-  auto accounts = FindBypassAccounts(**conn, exempt);
-  if (!accounts.ok())
-    return "(accounts not readable: " + accounts.status().message() + ")";
+  auto exempt = ReadFenceExemptions(cluster, **conn);
+  if (!exempt.ok())
+    return "(accounts not readable: " + exempt.status().message() + ")";
+  auto bypass = FindBypass(**conn, *exempt);
+  if (!bypass.ok())
+    return "(accounts not readable: " + bypass.status().message() + ")";
   std::string out;
-  for (const auto& account : *accounts)
-    out += (out.empty() ? "" : ", ") + account.quoted();
-  return out.empty() ? "no other account can write through read_only"
-                     : "take the bypass from " + out;
+  for (const auto& holder : bypass->holders)
+    out += (out.empty() ? "" : ", ") + holder.description();
+  if (out.empty())
+    return "no other account can write through read_only";
+  std::string users;
+  for (const auto& user : bypass->session_users)
+    users += (users.empty() ? "'" : ", '") + user + "'";
+  return "take the bypass from " + out + (users.empty() ? "" : "; kill the sessions of " + users);
 }
 
 }  // namespace

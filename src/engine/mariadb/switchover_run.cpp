@@ -103,7 +103,8 @@ core::Result<std::string> SwitchoverRun::PreCheck() {
 
 core::Result<std::string> SwitchoverRun::Fence() {
   fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
-  HS_TRY(fence_->Raise());
+  HS_ASSIGN_OR_RETURN(std::string probe_admin, old_probe_->AdminSessionId());
+  HS_TRY(fence_->Raise({probe_admin}));
   return "'" + plan_.old_primary.name + "': " + fence_->Describe();
 }
 
