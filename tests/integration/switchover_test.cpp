@@ -5,11 +5,13 @@
 // wait out --timeout and abort at catch-up, with the old primary writable again at once and the
 // candidate never promoted; after a switchover an account holding SUPER and READ ONLY ADMIN
 // cannot write on the old primary, nor can writers holding READ ONLY ADMIN directly or through a
-// (nested, default) role, who lose no acknowledged write through it; --dry-run changes nothing.
+// (nested, default) role, who lose no acknowledged write through it; a failover stops a hung
+// (SIGSTOPped) old primary before promoting; --dry-run changes nothing.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/poll_until.h"
+#include "core/process_info.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
@@ -134,11 +138,23 @@ class SwitchoverTest : public ::testing::Test {
     return std::string(R"(cluster="shop",namespace="sw",engine="mariadb",kind=")") + kind + "\"";
   }
 
-  void KillPrimary(int ordinal) {
+  // Whether the instance's config file carries the persisted read_only fence.
+  bool ConfigIsFenced(int ordinal) {
+    std::ifstream in(db_->instance(ordinal).config_file);
+    std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return config.find(engine::mariadb::kFenceBlockBegin) != std::string::npos;
+  }
+
+  pid_t ServerPid(int ordinal) {
     const std::string& config = db_->instance(ordinal).config_file;
     std::ifstream pid_file(config.substr(0, config.rfind('/')) + "/mariadbd.pid");
     pid_t pid = 0;
     pid_file >> pid;
+    return pid;
+  }
+
+  void KillPrimary(int ordinal) {
+    pid_t pid = ServerPid(ordinal);
     ASSERT_GT(pid, 0);
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     core::PollUntil([pid] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(5),
@@ -173,6 +189,7 @@ TEST_F(SwitchoverTest, SwitchoverUnderWritesLosesNoAcknowledgedId) {
   EXPECT_EQ(check.duplicated, 0);
   EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
   EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "0");
+  EXPECT_TRUE(ConfigIsFenced(0)) << "a restart would bring the old primary back writable";
   EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
   // serve exposes the last switchover's duration and outcome.
   std::string scrape = ServeScrape();
@@ -273,8 +290,9 @@ TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWrite
                                 << write.err;
   EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "1") << "the lagging candidate was promoted";
   EXPECT_NE(Sql(1, "SHOW ALL SLAVES STATUS"), "") << "the lagging candidate stopped replicating";
-  // The bypass privileges the fence took are back.
+  // The bypass privileges the fence took are back, and so is the config without its fence.
   EXPECT_NE(Sql(0, "SHOW GRANTS FOR 'dba'@'%'").find("ALL PRIVILEGES"), std::string::npos);
+  EXPECT_FALSE(ConfigIsFenced(0)) << "the aborted switchover left read_only in the config";
   Sql(1, "START SLAVE SQL_THREAD");
   WaitReplicated();
   EXPECT_EQ(Hs("triage").exit_code, 0) << Hs("triage").out;
@@ -364,6 +382,36 @@ TEST_F(SwitchoverTest, SemisyncFailoverAfterKillNineLosesNoAcknowledgedId) {
   EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
   auto triage = Hs("triage");
   EXPECT_NE(triage.out.find("fenced old primary"), std::string::npos) << triage.out;
+}
+
+// A primary that hangs rather than dies (SIGSTOP: it keeps its port and answers nothing) could
+// resume after the promotion as a second writable primary. The failover stops it first (its stop
+// command cannot end a stopped process: kill -9), and semi-sync loses no acknowledged write.
+TEST_F(SwitchoverTest, FailoverOfAHungPrimaryStopsItBeforePromotingAndLosesNothing) {
+  Up("semisync");
+  MariadbSetWriter writer(WriterOptions());
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForAcknowledged(300, std::chrono::seconds(30)));
+  pid_t hung = ServerPid(0);
+  ASSERT_GT(hung, 0);
+  ASSERT_EQ(::kill(hung, SIGSTOP), 0);
+  auto r = Hs("failover", {"--json", "--timeout", "10s"});
+  if (r.exit_code != 0)
+    ::kill(hung, SIGCONT);  // let the fixture's teardown stop it
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(core::ProcessAlive(hung)) << "the hung old primary still exists";
+  EXPECT_NE(r.out.find("stopped the unresponsive server"), std::string::npos) << r.out;
+  Json report = Json::parse(r.out);
+  int promoted = report["candidate"] == db_->instance(1).name ? 1 : 2;
+  ASSERT_TRUE(writer.WaitForAcknowledged(200, std::chrono::seconds(60)))
+      << "the writer never reached the new primary";
+  writer.Stop();
+  SetCheck check = Check(writer, promoted);
+  std::printf("hung-primary failover: %ld acknowledged, %ld lost, %ld duplicated, %.3f s\n",
+              check.acknowledged, check.lost, check.duplicated,
+              report["total_seconds"].get<double>());
+  EXPECT_EQ(check.lost, 0);
+  EXPECT_EQ(check.duplicated, 0);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ class FailoverRun {
  private:
   core::Result<std::string> PreCheck();
   core::Result<std::string> Fence();
+  core::Result<std::string> StopTheOldPrimary();
   core::Result<std::string> ProveFence();
   core::Result<std::string> CatchUp();
   core::Result<std::string> PromoteCandidate();
@@ -83,6 +84,7 @@ core::Result<std::string> FailoverRun::PreCheck() {
 }
 
 core::Result<std::string> FailoverRun::Fence() {
+  HS_ASSIGN_OR_RETURN(std::string stopped, StopTheOldPrimary());
   // Why persisted: the old primary is down now, but whatever restarts it (a supervisor, a host
   // reboot) would bring it back writable beside the new primary.
   core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
@@ -104,7 +106,30 @@ core::Result<std::string> FailoverRun::Fence() {
   } else {
     detail += "; it is down";
   }
-  return "'" + plan_.old_primary.name + "': " + detail;
+  return "'" + plan_.old_primary.name + "': " + stopped + detail;
+}
+
+// The old primary answered no write, but it may be hung rather than dead (stopped, swapping, cut
+// off): one that resumes after the promotion takes writes beside the new primary. So a server
+// process that still runs is stopped through the platform (on the local platform a stop that does
+// not end it becomes kill -9) before anything is promoted.
+core::Result<std::string> FailoverRun::StopTheOldPrimary() {
+  const platform::Instance& old = plan_.old_primary;
+  HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+  auto running = handle->IsRunning();
+  if (!running.ok()) {
+    if (!options_.force) {
+      return core::Status(
+          core::ErrorCode::kSafetyStop,
+          "cannot tell whether '" + old.name + "' still runs: " + running.status().message(),
+          "stop it by other means, then run the failover again with --force");
+    }
+    return std::string("could not check whether it runs (forced); ");
+  }
+  if (!*running)
+    return std::string();
+  HS_TRY(handle->Fence(options_.timeout).Wrap("stop the unresponsive '" + old.name + "'"));
+  return std::string("stopped the unresponsive server; ");
 }
 
 core::Result<std::string> FailoverRun::ProveFence() {

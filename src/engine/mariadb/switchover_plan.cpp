@@ -63,8 +63,10 @@ core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platfor
   plan.steps = {
       "pre-check: '" + new_name + "' " + topology.candidate_summary + "; semi-sync " +
           (topology.semisync ? "on (or unreadable: treated as on)" : "off"),
-      "fence '" + old_name + "': " + BypassSummary(cluster, plan.old_primary) +
-          ", kill their sessions, read_only=ON",
+      "fence '" + old_name + "': read_only = ON persisted in " +
+          (plan.old_primary.config_file.empty() ? "(no config file in the inventory)"
+                                                : plan.old_primary.config_file) +
+          "; " + BypassSummary(cluster, plan.old_primary) + "; read_only=ON",
       "prove-fence: a probe account's write on '" + old_name +
           "' must be refused and its gtid_binlog_pos stay still",
       "catch-up: wait at most " + seconds + "s until '" + new_name +
@@ -75,7 +77,8 @@ core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platfor
           " to '" + new_name + "' (CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos)",
       "prove-writable: a probe write on '" + new_name + "' must be accepted and reach '" +
           old_name + "'",
-      "on an abort before the promotion, '" + old_name + "' is made writable again",
+      "on an abort before the promotion, '" + old_name +
+          "' is made writable again and the persisted read_only removed",
   };
   return plan;
 }

@@ -50,6 +50,7 @@ class SwitchoverRun {
   std::unique_ptr<ProbeAccount> old_probe_;
   std::unique_ptr<PrimaryFence> fence_;
   std::string final_position_;
+  bool fence_persisted_ = false;
   bool candidate_detached_ = false;
   bool candidate_writable_ = false;
 };
@@ -102,10 +103,24 @@ core::Result<std::string> SwitchoverRun::PreCheck() {
 }
 
 core::Result<std::string> SwitchoverRun::Fence() {
+  // Persisted first: from here on a restart of the old primary, at any step, brings it back
+  // read-only. A switchover whose fence holds only until the next restart is not a switchover
+  // (the old primary would come back writable beside the new one), so it stops here unless forced.
+  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  if (!persisted.ok() && !options_.force) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "cannot persist read_only in the configuration of '" +
+                            plan_.old_primary.name + "': " + persisted.message(),
+                        "fix its config file (configFile in the inventory), or --force to switch "
+                        "over with a fence that a restart lifts");
+  }
+  fence_persisted_ = persisted.ok();
   fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
   HS_ASSIGN_OR_RETURN(std::string probe_admin, old_probe_->AdminSessionId());
   HS_TRY(fence_->Raise({probe_admin}));
-  return "'" + plan_.old_primary.name + "': " + fence_->Describe();
+  return "'" + plan_.old_primary.name + "': " + fence_->Describe() +
+         (fence_persisted_ ? "; read_only = ON persisted in " + plan_.old_primary.config_file
+                           : "; read_only NOT persisted (forced): " + persisted.message());
 }
 
 core::Result<std::string> SwitchoverRun::ProveFence() {
@@ -141,11 +156,6 @@ core::Result<std::string> SwitchoverRun::RepointReplicas() {
     names += ", '" + other.name + "'";
   }
   std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID";
-  // Why persisted: the demoted primary's own config says nothing of read_only, so a restart
-  // would bring it back writable beside the new primary.
-  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
-  detail += persisted.ok() ? "; read_only = ON persisted in " + plan_.old_primary.config_file
-                           : "; read_only NOT persisted: " + persisted.message();
   if (!skipped_.empty())
     detail += "; not answering, left as they were: " + skipped_;
   return detail;
@@ -162,6 +172,14 @@ std::string SwitchoverRun::Undo() {
     done += back.ok() ? "; '" + plan_.candidate.name + "' replicates from '" +
                             plan_.old_primary.name + "' again"
                       : "; re-attaching '" + plan_.candidate.name + "' failed: " + back.message();
+  }
+  if (fence_persisted_) {
+    core::Status removed = RemovePersistedFence(platform_, cluster_, plan_.old_primary);
+    done += removed.ok() ? "; the read_only block is gone from " + plan_.old_primary.config_file
+                         : "; removing the read_only block from " + plan_.old_primary.config_file +
+                               " FAILED: " + removed.message() +
+                               " (a restart brings it back "
+                               "read-only)";
   }
   if (fence_ == nullptr)
     return done;

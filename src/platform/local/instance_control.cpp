@@ -1,5 +1,9 @@
 #include "platform/local/instance_control.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
 #include "core/clock.h"
 #include "core/credential_env.h"
 #include "core/fd.h"
@@ -122,6 +126,26 @@ core::Status StopLocalInstance(EngineKind engine, const Instance& i,
                         "instance '" + i.name + "' (pid " + std::to_string(*pid) +
                             ") is still running after its stop command",
                         "check the server log; stop it by hand if it hangs");
+  }
+  return core::Status::Ok();
+}
+
+core::Status KillLocalInstance(EngineKind engine, const Instance& i,
+                               std::chrono::milliseconds timeout) {
+  auto pid = RunningPid(engine, i);
+  if (!pid)
+    return core::Status::Ok();
+  if (::kill(*pid, SIGKILL) != 0 && errno != ESRCH) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "kill -9 of instance '" + i.name + "' (pid " + std::to_string(*pid) +
+                            "): " + std::strerror(errno),
+                        "run hasteward as root or as the server's OS user '" + i.os_user + "'");
+  }
+  if (!core::WaitForExit(*pid, timeout)) {
+    return core::Status(
+        core::ErrorCode::kTimeout,
+        "instance '" + i.name + "' (pid " + std::to_string(*pid) + ") is still there after SIGKILL",
+        "check the host: a process in uninterruptible I/O ends when its I/O does");
   }
   return core::Status::Ok();
 }

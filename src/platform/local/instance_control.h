@@ -49,6 +49,9 @@ core::Status StartLocalInstance(EngineKind engine, const Instance& i,
 // kTimeout when the process outlives the deadline (it is not killed).
 core::Status StopLocalInstance(EngineKind engine, const Instance& i,
                                std::chrono::milliseconds timeout = kDefaultStopTimeout);
+// SIGKILL to the instance's server process, then waits until it is gone; ok when not running.
+core::Status KillLocalInstance(EngineKind engine, const Instance& i,
+                               std::chrono::milliseconds timeout);
 
 // Starts options.argv as the instance's OS user.
 core::Result<std::unique_ptr<core::Subprocess>> ExecLocal(const Instance& i,
