@@ -312,6 +312,23 @@ TEST_F(SwitchoverTest, DelayedCandidateAbortsAtCatchUpAndTheOldPrimaryTakesWrite
 // read_only waits for), and A's next statement waits for the pending read_only. MariaDB sees no
 // cycle (the row lock is InnoDB's); without the fence killing the open transactions, the
 // switchover would wait out --timeout and abort.
+// The promotion's read_only=OFF took effect but its reply never arrived: the switchover fails at
+// the promotion and undoes, and the undo makes the candidate read-only again before the old
+// primary takes writes: never two writable instances.
+TEST_F(SwitchoverTest, APromotionWhoseReplyWasLostIsUndoneWithOneWritableInstance) {
+  Up("async");
+  auto r = ClusterEnv::On(hs_, *db_, "mariadb")
+               .Hs({"switchover", "--to", db_->instance(1).name, "--json"},
+                   {{"HASTEWARD_FAILPOINT", "mariadb-promote-reply-lost:fail"}});
+  ASSERT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Json::parse(r.out)["failed_step"], "promote") << r.out;
+  EXPECT_NE(r.out.find("is read-only again"), std::string::npos) << r.out;
+  EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "1") << "the candidate stayed writable";
+  EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "0") << "the old primary was not reopened";
+  EXPECT_EQ(SqlAs(0, "app", kAppPassword, "INSERT INTO app.ids (id) VALUES (1)").exit_code, 0);
+  EXPECT_NE(SqlAs(1, "app", kAppPassword, "INSERT INTO app.ids (id) VALUES (2)").exit_code, 0);
+}
+
 TEST_F(SwitchoverTest, OpenTransactionsWaitingOnEachOtherDoNotHoldTheFenceBack) {
   Up("async");
   CmdResult holder;

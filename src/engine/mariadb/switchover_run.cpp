@@ -3,6 +3,7 @@
 // lifts the fence so the old primary takes writes again.
 #include <memory>
 
+#include "core/failpoint.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/primary_fence.h"
@@ -38,6 +39,7 @@ class SwitchoverRun {
   // After an abort before the promotion took effect: the candidate follows the old primary again
   // (when it was already detached) and the old primary takes writes again.
   std::string Undo();
+  core::Status FenceCandidateAgain();
 
   platform::Platform& platform_;
   const platform::Cluster& cluster_;
@@ -138,6 +140,11 @@ core::Result<std::string> SwitchoverRun::PromoteCandidate() {
   HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
   candidate_detached_ = true;
   HS_TRY(Promote(*candidate_, semisync_));
+  if (core::FailpointFails("mariadb-promote-reply-lost")) {  // read_only=OFF took effect
+    return core::Status(
+        core::ErrorCode::kUnreachable,
+        "lost the connection to '" + plan_.candidate.name + "' after read_only=OFF (failpoint)");
+  }
   candidate_writable_ = true;
   return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
          (semisync_ ? " (semi-sync master side on)" : "");
@@ -165,8 +172,35 @@ core::Result<std::string> SwitchoverRun::ProveNewPrimary() {
   return ProveWritable(cluster_, plan_.candidate, &plan_.old_primary, options_.timeout);
 }
 
+// The promotion may have taken effect although its client saw an error (a connection lost after
+// read_only=OFF): the old primary takes writes again only once the candidate is read-only, proven
+// on a new connection, or the undo would leave two writable instances. Unproven, both stay
+// read-only (safe, refusing writes) and the report says so.
+core::Status SwitchoverRun::FenceCandidateAgain() {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, plan_.candidate));
+  HS_TRY(conn->Execute("SET GLOBAL read_only = ON"));
+  HS_ASSIGN_OR_RETURN(auto read_only, conn->QueryValue("SELECT @@global.read_only"));
+  if (read_only.value_or("") != "1") {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "'" + plan_.candidate.name + "' still reports read_only = " + read_only.value_or("NULL"));
+  }
+  return core::Status::Ok();
+}
+
 std::string SwitchoverRun::Undo() {
   std::string done;
+  if (candidate_detached_) {
+    core::Status fenced = FenceCandidateAgain();
+    if (!fenced.ok()) {
+      return "; '" + plan_.candidate.name +
+             "' may have been promoted and could not be made "
+             "read-only again (" +
+             fenced.message() + "): the old primary '" + plan_.old_primary.name +
+             "' stays read-only too; run 'hasteward triage'";
+    }
+    done += "; '" + plan_.candidate.name + "' is read-only again";
+  }
   if (candidate_detached_ && candidate_ != nullptr) {
     core::Status back = Repoint(*candidate_, cluster_, plan_.old_primary, {semisync_, ""});
     done += back.ok() ? "; '" + plan_.candidate.name + "' replicates from '" +
