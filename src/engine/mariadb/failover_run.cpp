@@ -6,28 +6,33 @@
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/promotion.h"
 #include "engine/mariadb/switchover.h"
-#include "engine/switchover_step_runner.h"
+#include "engine/switchover_skeleton.h"
 
 namespace hasteward::engine::mariadb {
 
 namespace {
 
-class FailoverRun {
+class FailoverRun final : public SwitchoverSteps {
  public:
   FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
               const SwitchoverPlan& plan, const SwitchoverOptions& options)
       : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
 
-  SwitchoverReport Execute();
+  core::Result<std::string> PreCheck() override;
+  core::Result<std::string> Fence() override;
+  core::Result<std::string> ProveFence() override;
+  core::Result<std::string> CatchUp() override;
+  core::Result<std::string> Promote() override;
+  core::Result<std::string> Repoint() override;
+  core::Result<std::string> ProveWritable() override;
+  // The primary was down before the failover began, and its fence stays (a rerun or `repair`
+  // decides): an undo could only bring back the instance that failed.
+  bool NeedsUndo() const override { return false; }
+  std::string Undo() override { return std::string(); }
+  std::string PromotedAt() const override { return received_; }
 
  private:
-  core::Result<std::string> PreCheck();
-  core::Result<std::string> Fence();
   core::Result<std::string> StopTheOldPrimary();
-  core::Result<std::string> ProveFence();
-  core::Result<std::string> CatchUp();
-  core::Result<std::string> PromoteCandidate();
-  core::Result<std::string> RepointReplicas();
 
   platform::Platform& platform_;
   const platform::Cluster& cluster_;
@@ -40,24 +45,6 @@ class FailoverRun {
   std::unique_ptr<MariadbConnection> candidate_;
   bool fence_persisted_ = false;
 };
-
-SwitchoverReport FailoverRun::Execute() {
-  SwitchoverReport report;
-  report.plan = plan_;
-  SwitchoverStepRunner steps(&report);
-  steps.Run(SwitchoverStep::kPreCheck, [this] { return PreCheck(); });
-  steps.Run(SwitchoverStep::kFence, [this] { return Fence(); });
-  steps.Run(SwitchoverStep::kProveFence, [this] { return ProveFence(); });
-  steps.Run(SwitchoverStep::kCatchUp, [this] { return CatchUp(); });
-  if (steps.Run(SwitchoverStep::kPromote, [this] { return PromoteCandidate(); }))
-    report.promoted_at = received_;
-  steps.Run(SwitchoverStep::kRepoint, [this] { return RepointReplicas(); });
-  const platform::Instance* follower = others_.empty() ? nullptr : &others_.front();
-  steps.Run(SwitchoverStep::kProveWritable,
-            [&] { return ProveWritable(cluster_, plan_.candidate, follower, options_.timeout); });
-  steps.Finish();
-  return report;
-}
 
 core::Result<std::string> FailoverRun::PreCheck() {
   std::vector<InstanceProbe> probes = ProbeInstances(cluster_, false);
@@ -160,18 +147,18 @@ core::Result<std::string> FailoverRun::CatchUp() {
   return detail + " (everything it received)";
 }
 
-core::Result<std::string> FailoverRun::PromoteCandidate() {
+core::Result<std::string> FailoverRun::Promote() {
   HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
-  HS_TRY(Promote(*candidate_, semisync_));
+  HS_TRY(mariadb::Promote(*candidate_, semisync_));
   return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
          (semisync_ ? " (semi-sync master side on)" : "");
 }
 
-core::Result<std::string> FailoverRun::RepointReplicas() {
+core::Result<std::string> FailoverRun::Repoint() {
   std::string names;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
-    HS_TRY(Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+    HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     names += (names.empty() ? "'" : ", '") + other.name + "'";
   }
@@ -180,6 +167,11 @@ core::Result<std::string> FailoverRun::RepointReplicas() {
   if (!skipped_.empty())
     detail += "; not answering, left as they were: " + skipped_;
   return detail + "; '" + plan_.old_primary.name + "' stays fenced until 'hasteward repair'";
+}
+
+core::Result<std::string> FailoverRun::ProveWritable() {
+  const platform::Instance* follower = others_.empty() ? nullptr : &others_.front();
+  return mariadb::ProveWritable(cluster_, plan_.candidate, follower, options_.timeout);
 }
 
 }  // namespace
@@ -221,7 +213,7 @@ SwitchoverReport MariadbSwitchover::RunFailover(platform::Platform& platform,
                                                 const SwitchoverPlan& plan,
                                                 const SwitchoverOptions& options) {
   FailoverRun run(platform, cluster, plan, options);
-  return run.Execute();
+  return RunSwitchoverSteps(plan, run);
 }
 
 }  // namespace hasteward::engine::mariadb

@@ -1,6 +1,7 @@
 // MariadbSwitchover::RunSwitchover: the steps of a planned switchover (switchover.h), each a
-// method of SwitchoverRun, run in order by SwitchoverStepRunner; an abort before the promotion
-// lifts the fence so the old primary takes writes again.
+// method of SwitchoverRun, run by the one skeleton (engine/switchover_skeleton.h); its Undo, after
+// an abort before the promotion took effect, lifts the fence so the old primary takes writes
+// again.
 #include <memory>
 
 #include "core/failpoint.h"
@@ -11,7 +12,7 @@
 #include "engine/mariadb/promotion.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/mariadb/switchover_checks.h"
-#include "engine/switchover_step_runner.h"
+#include "engine/switchover_skeleton.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -20,25 +21,31 @@ namespace {
 // How long the old primary's position must stand still after the fence.
 constexpr std::chrono::milliseconds kFenceSettle{200};
 
-class SwitchoverRun {
+class SwitchoverRun final : public SwitchoverSteps {
  public:
   SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
                 const SwitchoverPlan& plan, const SwitchoverOptions& options)
       : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+  ~SwitchoverRun() override { old_probe_.reset(); }  // drops the probe account on the old primary
+  SwitchoverRun(const SwitchoverRun&) = delete;
+  SwitchoverRun& operator=(const SwitchoverRun&) = delete;
 
-  SwitchoverReport Execute();
+  core::Result<std::string> PreCheck() override;
+  core::Result<std::string> Fence() override;
+  core::Result<std::string> ProveFence() override;
+  core::Result<std::string> CatchUp() override;
+  core::Result<std::string> Promote() override;
+  core::Result<std::string> Repoint() override;
+  core::Result<std::string> ProveWritable() override;
+  bool NeedsUndo() const override {
+    return (fence_persisted_ || fence_ != nullptr) && !candidate_writable_;
+  }
+  // The candidate follows the old primary again (when it was already detached) and the old
+  // primary takes writes again.
+  std::string Undo() override;
+  std::string PromotedAt() const override { return final_position_; }
 
  private:
-  core::Result<std::string> PreCheck();
-  core::Result<std::string> Fence();
-  core::Result<std::string> ProveFence();
-  core::Result<std::string> CatchUp();
-  core::Result<std::string> PromoteCandidate();
-  core::Result<std::string> RepointReplicas();
-  core::Result<std::string> ProveNewPrimary();
-  // After an abort before the promotion took effect: the candidate follows the old primary again
-  // (when it was already detached) and the old primary takes writes again.
-  std::string Undo();
   core::Status FenceCandidateAgain();
 
   platform::Platform& platform_;
@@ -56,26 +63,6 @@ class SwitchoverRun {
   bool candidate_detached_ = false;
   bool candidate_writable_ = false;
 };
-
-SwitchoverReport SwitchoverRun::Execute() {
-  SwitchoverReport report;
-  report.plan = plan_;
-  SwitchoverStepRunner steps(&report);
-  steps.Run(SwitchoverStep::kPreCheck, [this] { return PreCheck(); });
-  steps.Run(SwitchoverStep::kFence, [this] { return Fence(); });
-  steps.Run(SwitchoverStep::kProveFence, [this] { return ProveFence(); });
-  steps.Run(SwitchoverStep::kCatchUp, [this] { return CatchUp(); });
-  steps.Run(SwitchoverStep::kPromote, [this] { return PromoteCandidate(); });
-  if (steps.failed() && !candidate_writable_)
-    steps.AppendToFailure(Undo());
-  steps.Run(SwitchoverStep::kRepoint, [this] { return RepointReplicas(); });
-  steps.Run(SwitchoverStep::kProveWritable, [this] { return ProveNewPrimary(); });
-  if (candidate_writable_)
-    report.promoted_at = final_position_;
-  old_probe_.reset();  // drops the probe account on the old primary
-  steps.Finish();
-  return report;
-}
 
 core::Result<std::string> SwitchoverRun::PreCheck() {
   // Re-read: the plan may be minutes old (a --dry-run, a confirmation), and the cluster moves.
@@ -134,12 +121,12 @@ core::Result<std::string> SwitchoverRun::CatchUp() {
   return WaitAppliedExactly(*candidate_, plan_.candidate.name, final_position_, options_.timeout);
 }
 
-core::Result<std::string> SwitchoverRun::PromoteCandidate() {
+core::Result<std::string> SwitchoverRun::Promote() {
   // A candidate that was itself demoted once carries the persisted fence: a restart must not
   // bring the new primary back read-only.
   HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
   candidate_detached_ = true;
-  HS_TRY(Promote(*candidate_, semisync_));
+  HS_TRY(mariadb::Promote(*candidate_, semisync_));
   if (core::FailpointFails("mariadb-promote-reply-lost")) {  // read_only=OFF took effect
     return core::Status(
         core::ErrorCode::kUnreachable,
@@ -150,15 +137,15 @@ core::Result<std::string> SwitchoverRun::PromoteCandidate() {
          (semisync_ ? " (semi-sync master side on)" : "");
 }
 
-core::Result<std::string> SwitchoverRun::RepointReplicas() {
+core::Result<std::string> SwitchoverRun::Repoint() {
   HS_ASSIGN_OR_RETURN(auto old_primary,
                       MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
-  HS_TRY(Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
+  HS_TRY(mariadb::Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
              .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
   std::string names = "'" + plan_.old_primary.name + "'";
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
-    HS_TRY(Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+    HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     names += ", '" + other.name + "'";
   }
@@ -168,8 +155,8 @@ core::Result<std::string> SwitchoverRun::RepointReplicas() {
   return detail;
 }
 
-core::Result<std::string> SwitchoverRun::ProveNewPrimary() {
-  return ProveWritable(cluster_, plan_.candidate, &plan_.old_primary, options_.timeout);
+core::Result<std::string> SwitchoverRun::ProveWritable() {
+  return mariadb::ProveWritable(cluster_, plan_.candidate, &plan_.old_primary, options_.timeout);
 }
 
 // The promotion may have taken effect although its client saw an error (a connection lost after
@@ -202,7 +189,7 @@ std::string SwitchoverRun::Undo() {
     done += "; '" + plan_.candidate.name + "' is read-only again";
   }
   if (candidate_detached_ && candidate_ != nullptr) {
-    core::Status back = Repoint(*candidate_, cluster_, plan_.old_primary, {semisync_, ""});
+    core::Status back = mariadb::Repoint(*candidate_, cluster_, plan_.old_primary, {semisync_, ""});
     done += back.ok() ? "; '" + plan_.candidate.name + "' replicates from '" +
                             plan_.old_primary.name + "' again"
                       : "; re-attaching '" + plan_.candidate.name + "' failed: " + back.message();
@@ -231,7 +218,7 @@ SwitchoverReport MariadbSwitchover::RunSwitchover(platform::Platform& platform,
                                                   const SwitchoverPlan& plan,
                                                   const SwitchoverOptions& options) {
   SwitchoverRun run(platform, cluster, plan, options);
-  return run.Execute();
+  return RunSwitchoverSteps(plan, run);
 }
 
 }  // namespace hasteward::engine::mariadb

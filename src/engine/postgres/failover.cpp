@@ -5,8 +5,9 @@
 #include "engine/postgres/promotion.h"
 #include "engine/postgres/switchover.h"
 #include "engine/postgres/switchover_decision.h"
-#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/switchover_wait.h"
 #include "engine/postgres/triage_timeline.h"
+#include "engine/switchover_skeleton.h"
 
 namespace hasteward::engine::postgres {
 
@@ -105,13 +106,13 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& plat
 
 namespace {
 
-class FailoverRun {
+class FailoverRun final : public SwitchoverSteps {
  public:
   FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
               const SwitchoverPlan& plan, const SwitchoverOptions& options)
       : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
 
-  core::Result<std::string> PreCheck() {
+  core::Result<std::string> PreCheck() override {
     auto seen = ObserveCluster(platform_, cluster_);
     auto primaries = Primaries(seen);
     if (!primaries.empty()) {
@@ -128,7 +129,7 @@ class FailoverRun {
 
   // The old primary may be hung rather than dead: stop it, then persist the fence so that it can
   // never come back writable (a restarted old primary next to the promoted one forks the data).
-  core::Result<std::string> Fence() {
+  core::Result<std::string> Fence() override {
     const platform::Instance& old = plan_.old_primary;
     std::string detail;
     HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
@@ -159,7 +160,7 @@ class FailoverRun {
     return detail + "standby.signal and fence marker persisted in '" + old.name + "'";
   }
 
-  core::Result<std::string> ProveFence() {
+  core::Result<std::string> ProveFence() override {
     const platform::Instance& old = plan_.old_primary;
     HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
     auto running = handle->IsRunning();
@@ -176,7 +177,7 @@ class FailoverRun {
 
   // A promotion ends recovery at whatever was replayed; waiting for the replay of everything
   // received keeps the commits the standby already holds.
-  core::Result<std::string> CatchUp() {
+  core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
     uint64_t replayed = 0;
     HS_TRY(WaitUntil("'" + candidate.name + "' to replay all the WAL it received", options_.timeout,
@@ -189,7 +190,20 @@ class FailoverRun {
     return "'" + candidate.name + "' replayed through " + promoted_at_;
   }
 
-  const std::string& promoted_at() const { return promoted_at_; }
+  core::Result<std::string> Promote() override {
+    return postgres::Promote(cluster_, plan_.candidate, options_.timeout);
+  }
+  core::Result<std::string> Repoint() override {
+    return RepointStandbys(platform_, cluster_, plan_.others, plan_.candidate, options_.timeout);
+  }
+  core::Result<std::string> ProveWritable() override {
+    return postgres::ProveWritable(cluster_, plan_.candidate);
+  }
+  // The primary was down before we started, and its fence stays (a rerun or `repair` decides):
+  // undoing it could only bring back the instance that failed.
+  bool NeedsUndo() const override { return false; }
+  std::string Undo() override { return std::string(); }
+  std::string PromotedAt() const override { return promoted_at_; }
 
  private:
   platform::Platform& platform_;
@@ -205,29 +219,8 @@ SwitchoverReport PgSwitchover::RunFailover(platform::Platform& platform,
                                            const platform::Cluster& cluster,
                                            const SwitchoverPlan& plan,
                                            const SwitchoverOptions& options) {
-  SwitchoverReport report;
-  report.plan = plan;
-  StepLog log(&report);
   FailoverRun run(platform, cluster, plan, options);
-  // No undo on an abort: the primary was down before we started, and its fence stays (a rerun
-  // or `repair` decides); undoing it could only bring back the instance that failed.
-  bool promoted = log.Run(SwitchoverStep::kPreCheck, [&] { return run.PreCheck(); }) &&
-                  log.Run(SwitchoverStep::kFence, [&] { return run.Fence(); }) &&
-                  log.Run(SwitchoverStep::kProveFence, [&] { return run.ProveFence(); }) &&
-                  log.Run(SwitchoverStep::kCatchUp, [&] { return run.CatchUp(); }) &&
-                  log.Run(SwitchoverStep::kPromote,
-                          [&] { return Promote(cluster, plan.candidate, options.timeout); });
-  if (promoted) {
-    report.promoted_at = run.promoted_at();
-    if (log.Run(SwitchoverStep::kRepoint, [&] {
-          return RepointStandbys(platform, cluster, plan.others, plan.candidate, options.timeout);
-        })) {
-      log.Run(SwitchoverStep::kProveWritable,
-              [&] { return ProveWritable(cluster, plan.candidate); });
-    }
-  }
-  log.Finish();
-  return report;
+  return RunSwitchoverSteps(plan, run);
 }
 
 }  // namespace hasteward::engine::postgres

@@ -6,7 +6,7 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/postgres/standby_follow.h"
-#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/switchover_wait.h"
 
 namespace hasteward::engine::postgres {
 

@@ -3,7 +3,7 @@
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
-#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/switchover_wait.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::postgres {

@@ -6,8 +6,9 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/promotion.h"
 #include "engine/postgres/switchover_decision.h"
-#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/switchover_wait.h"
 #include "engine/postgres/triage_timeline.h"
+#include "engine/switchover_skeleton.h"
 
 namespace hasteward::engine::postgres {
 
@@ -119,14 +120,14 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& pl
 
 namespace {
 
-// One switchover run; its methods are the steps.
-class SwitchoverRun {
+// One switchover run; its methods are the steps of the skeleton (engine/switchover_skeleton.h).
+class SwitchoverRun final : public SwitchoverSteps {
  public:
   SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
                 const SwitchoverPlan& plan, const SwitchoverOptions& options)
       : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
 
-  core::Result<std::string> PreCheck() {
+  core::Result<std::string> PreCheck() override {
     auto seen = ObserveCluster(platform_, cluster_);
     auto primaries = Primaries(seen);
     if (primaries.size() != 1 || primaries[0]->instance.name != plan_.old_primary.name)
@@ -146,7 +147,7 @@ class SwitchoverRun {
     return core::NotFound("'" + plan_.candidate.name + "' is no longer in the cluster");
   }
 
-  core::Result<std::string> Fence() {
+  core::Result<std::string> Fence() override {
     const platform::Instance& old = plan_.old_primary;
     {
       // CHECKPOINT first: the shutdown checkpoint then has little left to write, which keeps
@@ -168,7 +169,7 @@ class SwitchoverRun {
     return "'" + old.name + "' stopped (fast shutdown); standby.signal persisted";
   }
 
-  core::Result<std::string> ProveFence() {
+  core::Result<std::string> ProveFence() override {
     const platform::Instance& old = plan_.old_primary;
     HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
     HS_ASSIGN_OR_RETURN(bool running, handle->IsRunning());
@@ -189,7 +190,7 @@ class SwitchoverRun {
            FormatLsn(final_.checkpoint_lsn) + " on timeline " + std::to_string(final_.timeline);
   }
 
-  core::Result<std::string> CatchUp() {
+  core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
     uint64_t replayed = 0;
     HS_TRY(WaitUntil("'" + candidate.name + "' to replay the old primary's WAL through " +
@@ -210,7 +211,7 @@ class SwitchoverRun {
   // After an abort before the promotion: the old primary becomes the writable primary again (the
   // candidate was never promoted, so there is still exactly one). Returns what happened, for the
   // report's message.
-  std::string Undo() {
+  std::string Undo() override {
     const platform::Instance& old = plan_.old_primary;
     core::Status st = LiftFence(platform_, cluster_, old, /*writable=*/true);
     if (st.ok())
@@ -228,7 +229,7 @@ class SwitchoverRun {
            "): remove standby.signal from its data directory and start it";
   }
 
-  core::Result<std::string> Repoint() {
+  core::Result<std::string> Repoint() override {
     const platform::Instance& old = plan_.old_primary;
     // It restarts with standby.signal still in place: read-only from its first second.
     HS_TRY(platform_.StartInstance(cluster_, old).Wrap("restart '" + old.name + "' as a standby"));
@@ -241,8 +242,18 @@ class SwitchoverRun {
     return detail;
   }
 
-  bool fence_started() const { return fence_started_; }
-  const std::string& promoted_at() const { return promoted_at_; }
+  // No undo once the promotion was asked for: a promotion that reported failure may still
+  // complete, and restarting the old primary then would make two writable instances. Failing
+  // closed (no primary until an operator looks) is the lesser harm.
+  core::Result<std::string> Promote() override {
+    promotion_asked_ = true;
+    return postgres::Promote(cluster_, plan_.candidate, options_.timeout);
+  }
+  core::Result<std::string> ProveWritable() override {
+    return postgres::ProveWritable(cluster_, plan_.candidate);
+  }
+  bool NeedsUndo() const override { return fence_started_ && !promotion_asked_; }
+  std::string PromotedAt() const override { return promoted_at_; }
 
  private:
   platform::Platform& platform_;
@@ -250,6 +261,7 @@ class SwitchoverRun {
   const SwitchoverPlan& plan_;
   const SwitchoverOptions& options_;
   bool fence_started_ = false;
+  bool promotion_asked_ = false;
   ShutdownPosition final_;
   std::string promoted_at_;
 };
@@ -260,36 +272,8 @@ SwitchoverReport PgSwitchover::RunSwitchover(platform::Platform& platform,
                                              const platform::Cluster& cluster,
                                              const SwitchoverPlan& plan,
                                              const SwitchoverOptions& options) {
-  SwitchoverReport report;
-  report.plan = plan;
-  StepLog log(&report);
   SwitchoverRun run(platform, cluster, plan, options);
-  bool ready = log.Run(SwitchoverStep::kPreCheck, [&] { return run.PreCheck(); }) &&
-               log.Run(SwitchoverStep::kFence, [&] { return run.Fence(); }) &&
-               log.Run(SwitchoverStep::kProveFence, [&] { return run.ProveFence(); }) &&
-               log.Run(SwitchoverStep::kCatchUp, [&] { return run.CatchUp(); });
-  if (!ready) {
-    if (run.fence_started()) {
-      std::string undone = run.Undo();
-      report.status = core::Status(report.status.code(), report.status.message() + undone,
-                                   report.status.hint());
-    }
-    log.Finish();
-    return report;
-  }
-  // No undo from here on: a promotion that reported failure may still complete, and restarting
-  // the old primary then would make two writable instances. Failing closed (no primary until an
-  // operator looks) is the lesser harm.
-  if (log.Run(SwitchoverStep::kPromote,
-              [&] { return Promote(cluster, plan.candidate, options.timeout); })) {
-    report.promoted_at = run.promoted_at();
-    if (log.Run(SwitchoverStep::kRepoint, [&] { return run.Repoint(); })) {
-      log.Run(SwitchoverStep::kProveWritable,
-              [&] { return ProveWritable(cluster, plan.candidate); });
-    }
-  }
-  log.Finish();
-  return report;
+  return RunSwitchoverSteps(plan, run);
 }
 
 }  // namespace hasteward::engine::postgres

@@ -1,4 +1,4 @@
-#include "engine/postgres/switchover_steps.h"
+#include "engine/postgres/switchover_wait.h"
 
 #include "core/poll_until.h"
 #include "core/stop_signal.h"
@@ -27,27 +27,6 @@ core::Status WaitUntil(const std::string& what, std::chrono::milliseconds timeou
                       "timed out after " + std::to_string(timeout.count()) + " ms waiting for " +
                           what + (last.empty() ? "" : " (last error: " + last + ")"),
                       "raise --timeout, or check the instance's log");
-}
-
-bool StepLog::Run(SwitchoverStep step, const std::function<core::Result<std::string>()>& body) {
-  auto begin = clock_.Monotonic();
-  auto detail = body();
-  if (!detail.ok()) {
-    core::Status failed = detail.TakeStatus();
-    failed.Wrap(SwitchoverStepName(step));
-    report_->failed_step = step;
-    report_->status = std::move(failed);
-    return false;
-  }
-  report_->steps.push_back(
-      {step, std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Monotonic() - begin),
-       std::move(detail).value()});
-  return true;
-}
-
-void StepLog::Finish() {
-  report_->total =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Monotonic() - start_);
 }
 
 }  // namespace hasteward::engine::postgres
