@@ -1,8 +1,8 @@
 // `hasteward switchover -e -c -n [--to NAME] [--timeout D] [--dry-run] [--json]` and
-// `hasteward failover ... [--to NAME] [--force]`: plan (printed by --dry-run, which changes
-// nothing), then run the engine's switchover / failover and print each completed step with its
-// time and the total; an abort names the failed step (JSON "failed_step") and exits with its
-// failure class's code (docs/exit-codes.md). Every run but a dry run is recorded for `serve`
+// `hasteward failover ... [--to NAME] [--force] [--require-sync]`: plan (printed by --dry-run,
+// which changes nothing), then run the engine's switchover / failover and print each completed step
+// with its time and the total; an abort names the failed step (JSON "failed_step") and exits with
+// its failure class's code (docs/exit-codes.md). Every run but a dry run is recorded for `serve`
 // (jobs/switchover_record.h).
 #include <cstdio>
 
@@ -25,6 +25,7 @@ struct SwitchoverFlags {
   std::string to;
   std::string timeout = "30s";
   bool force = false;
+  bool require_sync = false;
 };
 
 double Seconds(std::chrono::milliseconds elapsed) {
@@ -103,6 +104,7 @@ core::Status RunSwitchover(const GlobalOptions& g, const SwitchoverFlags& flags,
   options.engine_options.timeout = timeout;
   options.engine_options.candidate = flags.to;
   options.engine_options.force = flags.force;
+  options.engine_options.require_sync = flags.require_sync;
   options.dry_run = g.dry_run;
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   jobs::SwitchoverJobResult result = jobs::RunSwitchoverJob(ctx.target, options);
@@ -136,6 +138,10 @@ CLI::App* AddCommand(CLI::App& app, const std::string& name, const std::string& 
     cmd->add_flag("-f,--force", flags->force,
                   "Promote even when a position cannot be read or a reachable replica is ahead "
                   "of the choice (may lose transactions)");
+    cmd->add_flag("--require-sync", flags->require_sync,
+                  "Promote only a replica that provably holds every acknowledged commit: the "
+                  "old primary committed synchronously (synchronous_standby_names, semi-sync) "
+                  "and every replica was read; refused otherwise unless --force");
   }
   cmd->callback([&g, &out, flags, kind] { out.status = RunSwitchover(g, *flags, kind); });
   return cmd;

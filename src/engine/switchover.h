@@ -50,6 +50,11 @@ struct SwitchoverOptions {
   // Failover only: promote even when positions cannot all be read or a reachable replica is
   // ahead of the choice.
   bool force = false;
+  // Failover only: promote only a candidate that provably holds every acknowledged commit: the
+  // old primary waited for synchronous acknowledgement (PostgreSQL synchronous_standby_names,
+  // MariaDB semi-sync) and every replica that could have acknowledged was read, so the most
+  // advanced one holds them all. Refused otherwise (unless forced, which the plan reports).
+  bool require_sync = false;
 };
 
 // What a switchover or failover will do, made from the live state before anything changes

@@ -34,6 +34,7 @@ using platform::EngineKind;
 constexpr int kTimeoutExit = 27;  // docs/exit-codes.md
 constexpr int kDegradedExit = 4;  // triage: degraded
 constexpr int kSplitBrainExit = 5;
+constexpr int kSafetyStopExit = 24;
 
 class PostgresSwitchoverCliTest : public ::testing::Test {
  protected:
@@ -142,10 +143,11 @@ TEST_F(PostgresSwitchoverCliTest, FailoverAfterKillKeepsSynchronousCommitsAndFen
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   ASSERT_TRUE((*writer)->WaitForMore(200, std::chrono::seconds(30)));
   ASSERT_TRUE(KillPostgresHard(db_->instance(0)).ok());
-  auto r = Hs("failover", {"--json"});
+  auto r = Hs("failover", {"--require-sync", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Json report = Json::parse(r.out);
   EXPECT_EQ(report["old_primary"], db_->instance(0).name);
+  EXPECT_NE(r.out.find("synchronous (ANY 1 (*)), every standby read"), std::string::npos) << r.out;
   ASSERT_TRUE((*writer)->WaitForMore(100, std::chrono::seconds(30)))
       << "the writer never reached the new primary";
   (*writer)->Stop();
@@ -182,6 +184,18 @@ TEST_F(PostgresSwitchoverCliTest, FailoverAfterKillKeepsSynchronousCommitsAndFen
   }
   auto healed = Hs("triage");
   EXPECT_EQ(healed.exit_code, 0) << healed.out << healed.err;
+}
+
+// --require-sync promotes only when the old primary's commits waited for a standby: the sandbox
+// commits asynchronously, so after a kill -9 the failover is refused and nothing is promoted.
+TEST_F(PostgresSwitchoverCliTest, RequireSyncRefusesToFailOverAnAsynchronousPrimary) {
+  ASSERT_TRUE(StandbysStream(0));
+  ASSERT_TRUE(KillPostgresHard(db_->instance(0)).ok());
+  auto r = Hs("failover", {"--require-sync"});
+  EXPECT_EQ(r.exit_code, kSafetyStopExit) << r.out << r.err;
+  EXPECT_NE(r.err.find("synchronous_standby_names is empty"), std::string::npos) << r.err;
+  EXPECT_TRUE(InRecovery(1));
+  EXPECT_TRUE(InRecovery(2));
 }
 
 TEST_F(PostgresSwitchoverCliTest, DryRunPrintsThePlanAndChangesNothing) {

@@ -376,8 +376,9 @@ TEST_F(SwitchoverTest, SemisyncFailoverAfterKillNineLosesNoAcknowledgedId) {
   writer.Start();
   ASSERT_TRUE(writer.WaitForAcknowledged(300, std::chrono::seconds(30)));
   KillPrimary(0);
-  auto r = Hs("failover", {"--json"});
+  auto r = Hs("failover", {"--require-sync", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("semi-sync: rpl_semi_sync_master_enabled=ON"), std::string::npos) << r.out;
   Json report = Json::parse(r.out);
   int promoted = report["candidate"] == db_->instance(1).name ? 1 : 2;
   ASSERT_TRUE(writer.WaitForAcknowledged(200, std::chrono::seconds(30)))
@@ -399,6 +400,18 @@ TEST_F(SwitchoverTest, SemisyncFailoverAfterKillNineLosesNoAcknowledgedId) {
   EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1");
   auto triage = Hs("triage");
   EXPECT_NE(triage.out.find("fenced old primary"), std::string::npos) << triage.out;
+}
+
+// --require-sync promotes only when the old primary's commits waited for a replica: an async
+// primary killed -9 is not failed over, and nothing is promoted.
+TEST_F(SwitchoverTest, RequireSyncRefusesToFailOverAnAsynchronousPrimary) {
+  Up("async");
+  KillPrimary(0);
+  auto r = Hs("failover", {"--require-sync"});
+  EXPECT_EQ(r.exit_code, 24) << r.out << r.err;
+  EXPECT_NE(r.err.find("does not enable rpl_semi_sync_master_enabled"), std::string::npos) << r.err;
+  EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "1");
+  EXPECT_EQ(Sql(2, "SELECT @@global.read_only"), "1");
 }
 
 // A primary that hangs rather than dies (SIGSTOP: it keeps its port and answers nothing) could

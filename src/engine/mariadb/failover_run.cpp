@@ -5,6 +5,7 @@
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/promotion.h"
+#include "engine/mariadb/semisync_primary.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/switchover_skeleton.h"
 
@@ -176,7 +177,7 @@ core::Result<std::string> FailoverRun::ProveWritable() {
 
 }  // namespace
 
-core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform& /*platform*/,
+core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform& platform,
                                                              const platform::Cluster& cluster,
                                                              const SwitchoverOptions& options) {
   std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
@@ -188,6 +189,17 @@ core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform&
   for (const auto* other : topology.others)
     plan.others.push_back(*other->instance);
   plan.reason = topology.choice.reason;
+  if (options.require_sync) {
+    // Every replica's position was read (CheckFailover refuses otherwise unless forced), so with
+    // a semi-sync primary the most advanced replica holds every commit it acknowledged.
+    std::vector<const InstanceProbe*> replicas = topology.others;
+    replicas.push_back(topology.candidate);
+    auto sync = RequireSemisyncPrimary(platform, cluster, plan.old_primary, replicas);
+    if (!sync.ok() && !options.force)
+      return sync.TakeStatus();
+    plan.reason += sync.ok() ? "; semi-sync: " + *sync + "; every replica read"
+                             : "; forced past: " + sync.status().message();
+  }
   const std::string& old_name = plan.old_primary.name;
   const std::string& new_name = plan.candidate.name;
   plan.steps = {

@@ -6,6 +6,7 @@
 #include "engine/postgres/switchover.h"
 #include "engine/postgres/switchover_decision.h"
 #include "engine/postgres/switchover_wait.h"
+#include "engine/postgres/synchronous_primary.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/switchover_skeleton.h"
 
@@ -90,6 +91,16 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& plat
   plan.reason = choice.reason;
   for (const auto& overridden : choice.overridden)
     plan.reason += "; forced past: " + overridden;
+  if (options.require_sync) {
+    // Every standby's position was read (ChooseFailoverCandidate refuses otherwise unless forced,
+    // listed above), so with a synchronous primary the most advanced standby holds every commit
+    // it acknowledged.
+    auto sync = RequireSynchronousPrimary(platform, cluster, old->instance);
+    if (!sync.ok() && !options.force)
+      return sync.TakeStatus();
+    plan.reason += sync.ok() ? "; synchronous (" + *sync + "), every standby read"
+                             : "; forced past: " + sync.status().message();
+  }
   const std::string old_name = "'" + old->instance.name + "'", cand = "'" + choice.name + "'";
   plan.steps = {"pre-check: " + old_name + " still does not answer; " + cand + " is a standby",
                 "fence: stop " + old_name +
