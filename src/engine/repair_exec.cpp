@@ -61,28 +61,4 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   return out;
 }
 
-core::Status PollUntil(const std::string& what, std::chrono::milliseconds timeout,
-                       const std::function<core::Result<bool>()>& probe) {
-  const core::Clock& clock = core::SystemClock::Get();
-  auto deadline = clock.Monotonic() + timeout;
-  std::string last;
-  while (true) {
-    HS_TRY(core::StopStatus());
-    auto r = probe();
-    if (r.ok() && *r)
-      return core::Status::Ok();
-    if (!r.ok())
-      last = r.status().message();
-    if (clock.Monotonic() >= deadline) {
-      return core::Status(
-          core::ErrorCode::kTimeout,
-          "timed out after " +
-              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-              " s waiting for " + what + (last.empty() ? "" : " (last error: " + last + ")"),
-          "raise --heal-timeout, or check the instance's log");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
 }  // namespace hasteward::engine

@@ -30,9 +30,4 @@ struct Script {
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
                                     const platform::Instance& instance, const Script& script);
 
-// Calls `probe` every 500 ms until it returns true; kTimeout naming `what` (with the last probe
-// error, if any) once `timeout` has passed.
-core::Status PollUntil(const std::string& what, std::chrono::milliseconds timeout,
-                       const std::function<core::Result<bool>()>& probe);
-
 }  // namespace hasteward::engine

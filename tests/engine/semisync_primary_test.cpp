@@ -9,8 +9,9 @@ TEST(EnablesSemisyncMasterTest, ReadsTheLastSettingInEitherSpelling) {
   EXPECT_TRUE(EnablesSemisyncMaster("--port=3306\n--rpl_semi_sync_master_enabled=ON\n"));
   EXPECT_TRUE(EnablesSemisyncMaster("--rpl-semi-sync-master-enabled=1\n"));
   EXPECT_TRUE(EnablesSemisyncMaster("--rpl_semi_sync_master_enabled\n"));
-  EXPECT_FALSE(EnablesSemisyncMaster("--rpl_semi_sync_master_enabled=ON\n"
-                                     "--rpl_semi_sync_master_enabled=OFF\n"))
+  EXPECT_FALSE(
+      EnablesSemisyncMaster("--rpl_semi_sync_master_enabled=ON\n"
+                            "--rpl_semi_sync_master_enabled=OFF\n"))
       << "a later line overrides an earlier one";
 }
 

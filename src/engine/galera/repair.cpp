@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/repair_exec.h"
 
@@ -162,8 +163,8 @@ core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& c
   if (!start.ok())
     return LeftStopped(platform, cluster, node, std::move(start), false);
   const platform::Instance started = AfterStart(platform, cluster, node);
-  HS_TRY(PollUntil("'" + node.name + "' to be Synced", o.heal_timeout,
-                   [&] { return Synced(cluster, started); }));
+  HS_TRY(core::WaitFor("'" + node.name + "' to be Synced", o.heal_timeout,
+                       [&] { return Synced(cluster, started); }));
   Log(o, "'" + node.name + "' joined and is Synced");
   return core::Status::Ok();
 }
@@ -219,8 +220,8 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
   started.Wrap("bootstrap '" + node.name + "'");
   if (started.ok()) {
     const platform::Instance now = AfterStart(platform, cluster, node);
-    started = PollUntil("'" + node.name + "' to form a Primary component", o.heal_timeout,
-                        [&] { return Synced(cluster, now); });
+    started = core::WaitFor("'" + node.name + "' to form a Primary component", o.heal_timeout,
+                            [&] { return Synced(cluster, now); });
   }
   if (!started.ok())
     return UndoBootstrap(platform, cluster, node, o, std::move(started));

@@ -4,6 +4,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/held_data_judge.h"
 #include "engine/mariadb/mariadb_connection.h"
@@ -45,15 +46,15 @@ std::string Quote(const std::string& text) {
 core::Status WaitAnswers(const platform::Cluster& cluster, const platform::Instance& target,
                          const NativeRestoreOptions& options) {
   core::Status rejected;
-  HS_TRY(PollUntil("'" + target.name + "' to start on the restored data", options.heal.heal_timeout,
-                   [&]() -> core::Result<bool> {
-                     auto conn = MariadbConnection::ConnectInstance(cluster, target);
-                     if (!conn.ok() && conn.status().code() == core::ErrorCode::kAuthFailed) {
-                       rejected = conn.TakeStatus();
-                       return true;
-                     }
-                     return conn.ok();
-                   }));
+  HS_TRY(core::WaitFor("'" + target.name + "' to start on the restored data",
+                       options.heal.heal_timeout, [&]() -> core::Result<bool> {
+                         auto conn = MariadbConnection::ConnectInstance(cluster, target);
+                         if (!conn.ok() && conn.status().code() == core::ErrorCode::kAuthFailed) {
+                           rejected = conn.TakeStatus();
+                           return true;
+                         }
+                         return conn.ok();
+                       }));
   if (!rejected.ok()) {
     return rejected
         .Wrap("'" + target.name +

@@ -1,6 +1,7 @@
 #include "engine/mariadb/repair.h"
 
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/dump_spool.h"
 #include "engine/mariadb/account_filter.h"
@@ -180,8 +181,8 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   HS_TRY(conn->Execute("START SLAVE"));
   Log(o, "'" + target.name + "' replicates from '" + primary.name +
              "' with MASTER_USE_GTID=slave_pos from " + gtid);
-  HS_TRY(PollUntil("'" + target.name + "' IO and SQL threads to run and catch up", o.heal_timeout,
-                   [&] { return CaughtUp(cluster, target, primary); }));
+  HS_TRY(core::WaitFor("'" + target.name + "' IO and SQL threads to run and catch up",
+                       o.heal_timeout, [&] { return CaughtUp(cluster, target, primary); }));
   Log(o, "'" + target.name + "' caught up with '" + primary.name + "'");
   return core::Status::Ok();
 }

@@ -37,10 +37,9 @@ bool EnablesSemisyncMaster(const std::string& print_defaults) {
   return enabled;
 }
 
-core::Result<std::string> RequireSemisyncPrimary(platform::Platform& platform,
-                                                 const platform::Cluster& cluster,
-                                                 const platform::Instance& old_primary,
-                                                 const std::vector<const InstanceProbe*>& replicas) {
+core::Result<std::string> RequireSemisyncPrimary(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const platform::Instance& old_primary, const std::vector<const InstanceProbe*>& replicas) {
   if (old_primary.config_file.empty())
     return Refuse("the inventory names no config file for '" + old_primary.name + "'");
   auto defaults = RunOnInstance(platform, cluster, old_primary,

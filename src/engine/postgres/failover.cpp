@@ -1,11 +1,11 @@
 // PgSwitchover::PlanFailover / RunFailover: promote the most advanced standby when the primary is
 // down, and leave the old primary fenced in its data directory until `repair` re-clones it.
+#include "core/wait_for.h"
 #include "engine/postgres/cluster_view.h"
 #include "engine/postgres/fence.h"
 #include "engine/postgres/promotion.h"
 #include "engine/postgres/switchover.h"
 #include "engine/postgres/switchover_decision.h"
-#include "engine/postgres/switchover_wait.h"
 #include "engine/postgres/synchronous_primary.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/switchover_skeleton.h"
@@ -191,12 +191,14 @@ class FailoverRun final : public SwitchoverSteps {
   core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
     uint64_t replayed = 0;
-    HS_TRY(WaitUntil("'" + candidate.name + "' to replay all the WAL it received", options_.timeout,
-                     [&]() -> core::Result<bool> {
-                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
-                       replayed = s.replay_lsn.value_or(0);
-                       return s.in_recovery && replayed >= s.receive_lsn.value_or(0);
-                     }));
+    HS_TRY(core::WaitFor(
+        "'" + candidate.name + "' to replay all the WAL it received", options_.timeout,
+        [&]() -> core::Result<bool> {
+          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+          replayed = s.replay_lsn.value_or(0);
+          return s.in_recovery && replayed >= s.receive_lsn.value_or(0);
+        },
+        core::SwitchoverWait()));
     promoted_at_ = FormatLsn(replayed);
     return "'" + candidate.name + "' replayed through " + promoted_at_;
   }

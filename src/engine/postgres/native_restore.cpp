@@ -4,6 +4,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/native_restore_steps.h"
 #include "engine/postgres/held_data_judge.h"
@@ -119,7 +120,7 @@ core::Status WaitUntilWritable(platform::Platform& platform, const platform::Clu
   // Rejected credentials will not heal by waiting: the backup (of another cluster, --force)
   // brought its own roles and passwords.
   core::Status rejected;
-  HS_TRY(PollUntil(
+  HS_TRY(core::WaitFor(
       "'" + target.name + "' to finish recovery from the backup", options.heal.heal_timeout,
       [&]() -> core::Result<bool> {
         auto writable = AcceptsWrites(cluster, target);

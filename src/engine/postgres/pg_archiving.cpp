@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
@@ -30,7 +31,7 @@ std::string DirectoryOf(const std::string& path) {
 core::Status WaitArchived(PgConnection& conn, const std::string& segment,
                           const std::string& instance) {
   core::Status failed;
-  core::Status waited = PollUntil(
+  core::Status waited = core::WaitFor(
       "'" + instance + "' to archive '" + segment + "'", kArchiveProofTimeout,
       [&]() -> core::Result<bool> {
         HS_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT coalesce(last_archived_wal, ''), "

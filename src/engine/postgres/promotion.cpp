@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "core/wait_for.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/postgres/standby_follow.h"
-#include "engine/postgres/switchover_wait.h"
 
 namespace hasteward::engine::postgres {
 

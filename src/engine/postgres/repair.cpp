@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "core/log.h"
+#include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/repair_exec.h"
@@ -143,8 +144,8 @@ core::Status UnfenceAndWait(platform::Platform& platform, const platform::Cluste
                             const HealOptions& o) {
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start (unfence) '" + target.name + "'"));
   Log(o, "unfenced '" + target.name + "': started as a standby");
-  HS_TRY(PollUntil("'" + target.name + "' to stream from '" + primary.name + "'", o.heal_timeout,
-                   [&] { return Streaming(cluster, target); }));
+  HS_TRY(core::WaitFor("'" + target.name + "' to stream from '" + primary.name + "'",
+                       o.heal_timeout, [&] { return Streaming(cluster, target); }));
   Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
   return core::Status::Ok();
 }

@@ -1,9 +1,9 @@
 #include "engine/postgres/standby_follow.h"
 
+#include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
-#include "engine/postgres/switchover_wait.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::postgres {
@@ -74,12 +74,14 @@ core::Status FollowPrimary(platform::Platform& platform, const platform::Cluster
 
 core::Status WaitStreaming(const platform::Cluster& cluster, const platform::Instance& standby,
                            const platform::Instance& primary, std::chrono::milliseconds timeout) {
-  return WaitUntil("'" + standby.name + "' to stream from '" + primary.name + "'", timeout,
-                   [&]() -> core::Result<bool> {
-                     HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(cluster, primary));
-                     HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(cluster, standby));
-                     return StreamsFrom(to, standby, from, primary) && to.timeline == from.timeline;
-                   });
+  return core::WaitFor(
+      "'" + standby.name + "' to stream from '" + primary.name + "'", timeout,
+      [&]() -> core::Result<bool> {
+        HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(cluster, primary));
+        HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(cluster, standby));
+        return StreamsFrom(to, standby, from, primary) && to.timeline == from.timeline;
+      },
+      core::SwitchoverWait());
 }
 
 }  // namespace hasteward::engine::postgres

@@ -1,12 +1,12 @@
 // PgSwitchover::PlanSwitchover / RunSwitchover (failover is in failover.cpp).
 #include "engine/postgres/switchover.h"
 
+#include "core/wait_for.h"
 #include "engine/postgres/cluster_view.h"
 #include "engine/postgres/fence.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/promotion.h"
 #include "engine/postgres/switchover_decision.h"
-#include "engine/postgres/switchover_wait.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/switchover_skeleton.h"
 
@@ -193,17 +193,20 @@ class SwitchoverRun final : public SwitchoverSteps {
   core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
     uint64_t replayed = 0;
-    HS_TRY(WaitUntil("'" + candidate.name + "' to replay the old primary's WAL through " +
-                         FormatLsn(final_.checkpoint_lsn),
-                     options_.timeout, [&]() -> core::Result<bool> {
-                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
-                       if (!s.in_recovery) {
-                         return SafetyStop("'" + candidate.name +
-                                           "' left recovery on its own during the switchover");
-                       }
-                       replayed = s.replay_lsn.value_or(0);
-                       return ReplayedShutdownCheckpoint(replayed, final_.checkpoint_lsn);
-                     }));
+    HS_TRY(core::WaitFor(
+        "'" + candidate.name + "' to replay the old primary's WAL through " +
+            FormatLsn(final_.checkpoint_lsn),
+        options_.timeout,
+        [&]() -> core::Result<bool> {
+          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+          if (!s.in_recovery) {
+            return SafetyStop("'" + candidate.name +
+                              "' left recovery on its own during the switchover");
+          }
+          replayed = s.replay_lsn.value_or(0);
+          return ReplayedShutdownCheckpoint(replayed, final_.checkpoint_lsn);
+        },
+        core::SwitchoverWait()));
     promoted_at_ = FormatLsn(replayed);
     return "'" + candidate.name + "' replayed through " + promoted_at_;
   }
@@ -217,11 +220,13 @@ class SwitchoverRun final : public SwitchoverSteps {
     if (st.ok())
       st = platform_.StartInstance(cluster_, old);
     if (st.ok()) {
-      st = WaitUntil("'" + old.name + "' to accept writes", kUndoTimeout,
-                     [&]() -> core::Result<bool> {
-                       HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
-                       return !s.in_recovery;
-                     });
+      st = core::WaitFor(
+          "'" + old.name + "' to accept writes", kUndoTimeout,
+          [&]() -> core::Result<bool> {
+            HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
+            return !s.in_recovery;
+          },
+          core::SwitchoverWait());
     }
     if (st.ok())
       return "; the old primary '" + old.name + "' is writable again";

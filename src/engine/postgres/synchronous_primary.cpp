@@ -11,10 +11,11 @@ core::Result<std::string> RequireSynchronousPrimary(platform::Platform& platform
                            {ToolPath(old_primary, "postgres"), "-D", old_primary.data_dir, "-C",
                             "synchronous_standby_names"});
   if (!out.ok()) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "--require-sync: cannot read synchronous_standby_names of the old primary '" +
-                            old_primary.name + "': " + out.status().message(),
-                        "nothing proves its commits waited for a standby; --force promotes anyway");
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "--require-sync: cannot read synchronous_standby_names of the old primary '" +
+            old_primary.name + "': " + out.status().message(),
+        "nothing proves its commits waited for a standby; --force promotes anyway");
   }
   std::string names = *out;
   while (!names.empty() && (names.back() == '\n' || names.back() == ' '))

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/poll_until.h"
+#include "core/wait_for.h"
 #include "platform/kubernetes/cnpg_fencing.h"
 #include "platform/kubernetes/heal_helper_pod.h"
 #include "platform/kubernetes/mariadb_scaling.h"
@@ -227,26 +228,13 @@ core::Result<bool> PodInstance::InFenceList() const {
   return CoversPod(fenced, pod());
 }
 
-core::Status PodInstance::WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
-                                    const std::function<core::Result<bool>()>& probe) const {
-  core::Status failed;
-  bool reached = core::PollUntil(
-      [&] {
-        auto done = probe();
-        if (!done.ok()) {
-          failed = done.TakeStatus();  // a failed probe ends the wait with its error
-          return true;
-        }
-        return *done;
-      },
-      timeout, kLifecyclePoll);
-  HS_TRY(failed);
-  if (reached)
-    return core::Status::Ok();
-  return core::Status(core::ErrorCode::kTimeout,
-                      "pod '" + cluster().ns + "/" + pod() + "' not " + what + " after " +
-                          std::to_string(timeout.count()) + " ms",
-                      "check the pod's events and its operator's log (kubectl describe pod)");
+core::Status PodInstance::WaitForPod(const std::string& what, std::chrono::milliseconds timeout,
+                                     const std::function<core::Result<bool>()>& probe) const {
+  return core::WaitFor("pod '" + cluster().ns + "/" + pod() + "' to be " + what, timeout, probe,
+                       {.interval = kLifecyclePoll,
+                        .hint = "check the pod's events and its operator's log (kubectl describe "
+                                "pod)",
+                        .stop_on_probe_error = true});
 }
 
 core::Status PodInstance::Start(std::chrono::milliseconds timeout) {
@@ -258,7 +246,7 @@ core::Status PodInstance::Start(std::chrono::milliseconds timeout) {
   }
   HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), false));
   // Ready is the instance manager's answer that PostgreSQL accepts connections again.
-  return WaitUntil("ready (unfenced)", timeout, [this]() -> core::Result<bool> {
+  return WaitForPod("ready (unfenced)", timeout, [this]() -> core::Result<bool> {
     HS_ASSIGN_OR_RETURN(PodState state, ReadPodState());
     return state.container_running && state.ready;
   });
@@ -285,7 +273,7 @@ core::Status PodInstance::Fence(std::chrono::milliseconds timeout) {
     return Unsupported("fence the server");
   }
   HS_TRY(SetFenced(*client_, cluster().ns, cluster().name, pod(), true));
-  return WaitUntil("stopped (fenced)", timeout, [this]() -> core::Result<bool> {
+  return WaitForPod("stopped (fenced)", timeout, [this]() -> core::Result<bool> {
     HS_ASSIGN_OR_RETURN(bool running, IsRunning());
     return !running;
   });

@@ -68,8 +68,8 @@ class PodInstance : public InstanceHandle {
   // Whether the Cluster's fencing annotation names this pod (or "*").
   core::Result<bool> InFenceList() const;
   // Polls `probe` until it holds; kTimeout naming `what` after `timeout`.
-  core::Status WaitUntil(const std::string& what, std::chrono::milliseconds timeout,
-                         const std::function<core::Result<bool>()>& probe) const;
+  core::Status WaitForPod(const std::string& what, std::chrono::milliseconds timeout,
+                          const std::function<core::Result<bool>()>& probe) const;
   core::Status Unsupported(const std::string& what) const;
   std::string pod() const;
   std::string container() const;
