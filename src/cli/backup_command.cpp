@@ -134,9 +134,10 @@ void RecordBase(ClusterContext& ctx, repo::Repository& repo, const repo::Id& sna
   }
   core::Status recorded = (*archive)->AfterBaseBackup(repo, ctx.target.cluster(), snapshot);
   if (!recorded.ok()) {
-    core::LogWarn("the base backup is not in the archive index; pitr status shows it after the "
-                  "index is rebuilt",
-                  {{"error", recorded.message()}});
+    core::LogWarn(
+        "the base backup is not in the archive index; pitr status shows it after the "
+        "index is rebuilt",
+        {{"error", recorded.message()}});
   }
 }
 

@@ -42,8 +42,8 @@ const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
 // Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
 // `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
 // kStandbyCursor, `<stem>.idx` (lowercase letters, digits and '-', not starting with '-', at most
-// 128 characters in all) for kArchiveIndex and kArchiveBucket. Listings skip other names (temp files of interrupted
-// writes).
+// 128 characters in all) for kArchiveIndex and kArchiveBucket. Listings skip other names (temp
+// files of interrupted writes).
 bool IsValidName(FileType t, const std::string& name);
 
 struct Handle {

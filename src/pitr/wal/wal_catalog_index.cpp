@@ -107,8 +107,8 @@ core::Result<WalCatalog> FromIndex(repo::Repository& repo, const platform::Clust
     }
     // A file gone once is a merge that raced the read; gone on every reread, a summary names a
     // bucket file nothing replaced (a rebuild raced a merge): damage, rebuilt like a torn file.
-    const bool damaged = catalog.status().code() == core::ErrorCode::kCorruption ||
-                         (++vanished >= 3 && !rebuilt);
+    const bool damaged =
+        catalog.status().code() == core::ErrorCode::kCorruption || (++vanished >= 3 && !rebuilt);
     if (damaged) {
       core::LogWarn("the archive index is damaged; rebuilding it from the WAL snapshots",
                     {{"error", catalog.status().message()}});

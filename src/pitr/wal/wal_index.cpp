@@ -112,9 +112,9 @@ storage::Handle WalIndex::IndexFile(const std::string& part, const std::string& 
 }
 
 storage::Handle WalIndex::BucketFile(const BucketKey& key, const std::string& id) const {
-  return storage::Handle{storage::FileType::kArchiveBucket,
-                         key_ + "-b-" + Hex(key.first, 8) + "-" + Hex(key.second, 16) + "-" + id +
-                             std::string(kSuffix)};
+  return storage::Handle{storage::FileType::kArchiveBucket, key_ + "-b-" + Hex(key.first, 8) + "-" +
+                                                                Hex(key.second, 16) + "-" + id +
+                                                                std::string(kSuffix)};
 }
 
 core::Result<IndexFileContent> WalIndex::ReadFile(const storage::Handle& handle, IndexPart part) {
@@ -181,9 +181,8 @@ core::Result<const WalIndexSummary*> WalIndex::Summary() {
   if (!summary_) {
     WalIndexSummary summary;
     for (const std::string& name : summaries_) {
-      HS_ASSIGN_OR_RETURN(IndexFileContent content, ReadFile({storage::FileType::kArchiveIndex,
-                                                              name},
-                                                             IndexPart::kSummary));
+      HS_ASSIGN_OR_RETURN(IndexFileContent content,
+                          ReadFile({storage::FileType::kArchiveIndex, name}, IndexPart::kSummary));
       summary.Merge(content.summary);
     }
     HS_ASSIGN_OR_RETURN(const Deltas* deltas, ReadDeltas());
@@ -208,7 +207,7 @@ core::Result<WalIndexSummary> WalIndex::ReadSummary() {
 }
 
 core::Result<std::vector<WalIndexEntry>> WalIndex::ReadBucketFiles(const BucketKey& key,
-                                                                   std::set<std::string>* ids) {
+                                                                   BucketFiles* replaced) {
   HS_ASSIGN_OR_RETURN(const WalIndexSummary* summary, Summary());
   std::vector<WalIndexEntry> entries;
   auto named = summary->buckets.find(key);
@@ -235,15 +234,15 @@ core::Result<std::vector<WalIndexEntry>> WalIndex::ReadBucketFiles(const BucketK
       return core::NotFound("archive bucket file '" + BucketFile(key, id).name + "' is gone");
     }
   }
-  if (ids != nullptr) {
-    *ids = named->second;
+  if (replaced != nullptr) {
+    *replaced = {named->second, std::move(superseded)};
   }
   return entries;
 }
 
 core::Result<std::vector<WalIndexEntry>> WalIndex::ReadMergedBucket(const BucketKey& key,
-                                                                    std::set<std::string>* ids) {
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, ReadBucketFiles(key, ids));
+                                                                    BucketFiles* replaced) {
+  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, ReadBucketFiles(key, replaced));
   HS_ASSIGN_OR_RETURN(const Deltas* deltas, ReadDeltas());
   for (const WalIndexEntry& entry : deltas->entries) {
     if (InBucket(entry, key)) {
@@ -265,11 +264,11 @@ core::Result<std::vector<WalIndexEntry>> WalIndex::ReadAll() {
   }
   // The bucket files are independent reads: as many at once as the backend serves.
   std::vector<std::vector<WalIndexEntry>> read(keys.size());
-  HS_TRY(repo::ParallelFor(keys.size(), repo_->backend().Connections(),
-                           [&](size_t i) -> core::Status {
-                             HS_ASSIGN_OR_RETURN(read[i], ReadBucketFiles(keys[i], nullptr));
-                             return core::Status::Ok();
-                           }));
+  HS_TRY(
+      repo::ParallelFor(keys.size(), repo_->backend().Connections(), [&](size_t i) -> core::Status {
+        HS_ASSIGN_OR_RETURN(read[i], ReadBucketFiles(keys[i], nullptr));
+        return core::Status::Ok();
+      }));
   std::vector<WalIndexEntry> entries;
   for (auto& bucket : read) {
     std::move(bucket.begin(), bucket.end(), std::back_inserter(entries));

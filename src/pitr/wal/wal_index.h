@@ -94,11 +94,18 @@ class WalIndex {
   core::Status WriteFile(const storage::Handle& handle, const IndexFileContent& content);
   core::Result<const Deltas*> ReadDeltas();
   core::Result<const WalIndexSummary*> Summary();
-  // The bucket files' entries (no deltas); `ids` gets every id the summaries name for it.
+  // The ids of one bucket's files a merge replaces: those the summaries name (removed after the
+  // merge) and those the named ones replaced in turn (gone already, or named by a summary of a
+  // merge that raced: the new file says it replaces them all, so a reader never misses one).
+  struct BucketFiles {
+    std::set<std::string> named;
+    std::set<std::string> superseded;
+  };
+  // The bucket files' entries (no deltas); `replaced` gets their ids.
   core::Result<std::vector<WalIndexEntry>> ReadBucketFiles(const BucketKey& key,
-                                                           std::set<std::string>* ids);
+                                                           BucketFiles* replaced);
   core::Result<std::vector<WalIndexEntry>> ReadMergedBucket(const BucketKey& key,
-                                                            std::set<std::string>* ids);
+                                                            BucketFiles* replaced);
   core::Result<std::map<BucketKey, std::string>> WriteBuckets(
       const std::vector<WalIndexEntry>& entries,
       const std::map<BucketKey, std::set<std::string>>& supersedes);
@@ -108,8 +115,8 @@ class WalIndex {
   core::Result<std::vector<storage::Handle>> MergeDeltas();
 
   repo::Repository* repo_;
-  std::string cluster_;  // "ns/name"
-  std::string key_;      // the name prefix of this cluster's files
+  std::string cluster_;                 // "ns/name"
+  std::string key_;                     // the name prefix of this cluster's files
   std::vector<std::string> summaries_;  // names in hasteward/archive-index/
   std::vector<std::string> deltas_;
   std::vector<std::string> legacy_;  // version-1 bucket files in hasteward/archive-index/

@@ -112,7 +112,8 @@ nlohmann::json BasesJson(const std::vector<IndexedBase>& bases) {
 // the cluster and the bucket), checked so a name built from it is always a valid object name.
 std::string FileIdOf(const nlohmann::json& j) {
   std::string id = j.get<std::string>();
-  if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (id.empty() || id.size() > 32 ||
+      id.find_first_not_of("0123456789abcdef") != std::string::npos) {
     throw DecodeError{"an index file id is not 1-32 hex digits"};
   }
   return id;
@@ -138,8 +139,12 @@ nlohmann::json SummaryJson(const WalIndexSummary& summary) {
   for (const auto& [key, files] : summary.buckets) {
     buckets.push_back({key.first, key.second, files});
   }
-  return {{"runs", runs},   {"histories", histories}, {"others", summary.others},
-          {"bases", bases}, {"buckets", buckets},     {"wal_snapshots", summary.wal_snapshots},
+  return {{"runs", runs},
+          {"histories", histories},
+          {"others", summary.others},
+          {"bases", bases},
+          {"buckets", buckets},
+          {"wal_snapshots", summary.wal_snapshots},
           {"merged_deltas", summary.merged_deltas}};
 }
 

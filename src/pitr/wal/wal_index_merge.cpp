@@ -59,18 +59,23 @@ core::Result<std::vector<storage::Handle>> WalIndex::MergeDeltas() {
     }
   }
   std::vector<WalIndexEntry> entries;
-  std::map<BucketKey, std::set<std::string>> read_ids;
+  std::map<BucketKey, std::set<std::string>> supersedes;
   std::vector<storage::Handle> replaced;
   for (const BucketKey& key : touched) {
-    HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> bucket, ReadMergedBucket(key, &read_ids[key]));
+    BucketFiles files;
+    HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> bucket, ReadMergedBucket(key, &files));
     std::move(bucket.begin(), bucket.end(), std::back_inserter(entries));
-    for (const std::string& id : read_ids[key]) {
+    for (const std::string& id : files.named) {
       replaced.push_back(BucketFile(key, id));
     }
+    // Transitively: a summary of a merge that raced an older one may still name a file that
+    // merge removed; the new file must say it holds that one's entries too.
+    supersedes[key] = std::move(files.superseded);
+    supersedes[key].insert(files.named.begin(), files.named.end());
   }
   // Merged files are durable before the ones they replace go: a crash between leaves both, which
   // readers union (and the summary's merged_deltas keeps the count from counting a delta twice).
-  HS_ASSIGN_OR_RETURN(auto written, WriteBuckets(entries, read_ids));
+  HS_ASSIGN_OR_RETURN(auto written, WriteBuckets(entries, supersedes));
   for (const auto& [key, id] : written) {
     summary.buckets[key] = {id};
   }
@@ -139,17 +144,14 @@ core::Status WalIndex::Replace(const std::vector<WalIndexEntry>& entries,
     kept.insert(BucketFile(key, id).name);
   }
   const std::string prefix = key_ + "-";
-  HS_TRY(repo_->backend().List(storage::FileType::kArchiveBucket,
-                               [&](const storage::FileInfo& info) -> core::Status {
-                                 if (info.name.rfind(prefix, 0) == 0 &&
-                                     kept.count(info.name) == 0 &&
-                                     storage::IsValidName(storage::FileType::kArchiveBucket,
-                                                          info.name)) {
-                                   removed.push_back(
-                                       {storage::FileType::kArchiveBucket, info.name});
-                                 }
-                                 return core::Status::Ok();
-                               }));
+  HS_TRY(repo_->backend().List(
+      storage::FileType::kArchiveBucket, [&](const storage::FileInfo& info) -> core::Status {
+        if (info.name.rfind(prefix, 0) == 0 && kept.count(info.name) == 0 &&
+            storage::IsValidName(storage::FileType::kArchiveBucket, info.name)) {
+          removed.push_back({storage::FileType::kArchiveBucket, info.name});
+        }
+        return core::Status::Ok();
+      }));
   return RemoveAll(removed);
 }
 

@@ -166,8 +166,8 @@ TEST_F(WalIndexBasesTest, StatusReadsNoBucketAndNoSnapshotFile) {
 TEST_F(WalIndexBasesTest, AFetchReadsOneBucketWithoutListingThem) {
   IndexSegments(600, CommitBase(900));
   auto [counted, counts] = OpenCounted();
-  auto catalog =
-      WalCatalog::LoadFiles(*counted, cluster_, *archiving_, {*archiving_->ParseFileName(Name(300))});
+  auto catalog = WalCatalog::LoadFiles(*counted, cluster_, *archiving_,
+                                       {*archiving_->ParseFileName(Name(300))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_NE(catalog->Find(Name(300)), nullptr);
   EXPECT_EQ(counts->Count(Op::kList, storage::FileType::kArchiveBucket), 0);
@@ -237,13 +237,13 @@ TEST_F(WalIndexBasesTest, AVersionOneIndexIsRebuiltInTheNewLayout) {
   const std::string dir = RepoPath() + "/hasteward/archive-index/";
   std::filesystem::create_directories(dir);
   const std::string key =
-      repo::IdToHex(repo::Sha256(core::AsBytes(std::string(platform::EngineKindName(
-                                                   cluster_.engine)) +
-                                               "/" + cluster_.ns + "/" + cluster_.name)))
+      repo::IdToHex(
+          repo::Sha256(core::AsBytes(std::string(platform::EngineKindName(cluster_.engine)) + "/" +
+                                     cluster_.ns + "/" + cluster_.name)))
           .substr(0, 16);
-  const std::string json = std::string(R"({"version":1,"cluster":")") + cluster_.ns + "/" +
-                           cluster_.name +
-                           R"(","part":"summary","summary":{"runs":[],"histories":[],"others":[]}})";
+  const std::string json =
+      std::string(R"({"version":1,"cluster":")") + cluster_.ns + "/" + cluster_.name +
+      R"(","part":"summary","summary":{"runs":[],"histories":[],"others":[]}})";
   core::Bytes compressed;
   repo::ZstdCompressAppend(core::AsBytes(json), 3, &compressed);
   const std::string summary = key + "-s-00aa.idx";
@@ -252,10 +252,10 @@ TEST_F(WalIndexBasesTest, AVersionOneIndexIsRebuiltInTheNewLayout) {
                   .Save({storage::FileType::kArchiveIndex, summary},
                         repo::Encrypt(repo_->key(), compressed))
                   .ok());
-  ASSERT_TRUE(repo_->backend()
-                  .Save({storage::FileType::kArchiveIndex, bucket},
-                        repo::Encrypt(repo_->key(), compressed))
-                  .ok());
+  ASSERT_TRUE(
+      repo_->backend()
+          .Save({storage::FileType::kArchiveIndex, bucket}, repo::Encrypt(repo_->key(), compressed))
+          .ok());
 
   auto status = ReadPitrStatus(*repo_, cluster_, *engine_);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
