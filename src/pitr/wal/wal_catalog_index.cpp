@@ -37,6 +37,7 @@ core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
   // whichever version or command made it.
   HS_ASSIGN_OR_RETURN(std::vector<BaseBackup> bases, ListBaseBackups(repo, cluster, archiving));
   std::vector<IndexedBase> indexed_bases;
+  indexed_bases.reserve(bases.size());
   for (const BaseBackup& base : bases) {
     indexed_bases.push_back(IndexedBaseOf(base));
   }
