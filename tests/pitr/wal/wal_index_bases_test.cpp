@@ -11,6 +11,7 @@
 #include "jobs/jobs.h"
 #include "pitr/archive.h"
 #include "pitr/pitr_retention.h"
+#include "pitr/wal/wal_archive.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
 #include "pitr/wal/wal_index.h"
@@ -160,6 +161,39 @@ TEST_F(WalIndexBasesTest, StatusReadsNoBucketAndNoSnapshotFile) {
   EXPECT_EQ(counts->Count(Op::kLoad, storage::FileType::kArchiveIndex), 2)  // summary + delta
       << "status reads the summary and the unmerged deltas only";
   EXPECT_EQ(counts->Count(Op::kStat, storage::FileType::kSnapshot), 1) << "the base exists";
+}
+
+// Across a timeline switch status needs the times of the segments around it, which the summary
+// does not keep: it reads that one bucket, found through the summary, and lists none.
+TEST_F(WalIndexBasesTest, AcrossASwitchStatusReadsOnlyTheBucketAroundIt) {
+  const repo::Id base = CommitBase(900);
+  std::vector<WalIndexEntry> entries;
+  for (uint64_t segment = 1; segment <= 600; ++segment) {
+    WalIndexEntry entry = Entry(segment, base);
+    if (segment >= 3) {  // timeline 2 begins in segment 3 (its history: switch at 0/3000000)
+      entry.timeline = 2;
+      entry.name = archiving_->SegmentFileName(2, segment);
+    }
+    entries.push_back(entry);
+  }
+  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace(entries, {}).ok());
+  ASSERT_TRUE(RecordBase(base).ok());
+  std::string history =
+      WriteWalFile(archiving_->HistoryFileName(2), "1\t0/3000000\tno recovery target\n", false);
+  ASSERT_TRUE(PushWal(*repo_, cluster_, *archiving_, history, WalPushOptions{}).ok());
+
+  auto [counted, counts] = OpenCounted();
+  auto status = ReadPitrStatus(*counted, cluster_, *engine_);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+
+  ASSERT_EQ(status->windows.size(), 1u);
+  EXPECT_EQ(status->windows[0].path.target(), 2u);
+  EXPECT_EQ(status->windows[0].last_timeline, 2u);
+  EXPECT_EQ(status->windows[0].reach.last, 600u);
+  EXPECT_EQ(counts->Count(Op::kList, storage::FileType::kArchiveBucket), 0);
+  EXPECT_EQ(counts->Count(Op::kLoad, storage::FileType::kArchiveBucket), 1)
+      << "the bucket of timeline 1 holding segments 2 and 3";
+  EXPECT_EQ(counts->Count(Op::kLoad, storage::FileType::kSnapshot), 0);
 }
 
 // A fetch finds its bucket through the summary, without listing the buckets.
