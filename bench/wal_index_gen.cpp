@@ -1,7 +1,8 @@
 // bench/wal_index_scale.sh's generator: a synthetic WAL archive of N segments written straight
 // into an existing repository, the way wal-push writes it (type=wal snapshots with push's tags, an
 // archive index delta per snapshot, merged as pushes merge), plus one native base backup at the
-// first segment so `pitr status` has a window to compute. The deltas are merged at the end (a
+// first segment, recorded in the index as `backup --method native` records it, so `pitr status`
+// has a window to compute. The deltas are merged at the end (a
 // push's steady state: at most 16 deltas of a few files). Segments are small (the count is what
 // the bench scales); each holds its own name, so no two share a blob.
 //
