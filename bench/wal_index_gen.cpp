@@ -1,7 +1,8 @@
 // bench/wal_index_scale.sh's generator: a synthetic WAL archive of N segments written straight
 // into an existing repository, the way wal-push writes it (type=wal snapshots with push's tags, an
 // archive index delta per snapshot, merged as pushes merge), plus one native base backup at the
-// first segment so `pitr status` has a window to compute. The deltas are merged at the end (a
+// first segment, recorded in the index as `backup --method native` records it, so `pitr status`
+// has a window to compute. The deltas are merged at the end (a
 // push's steady state: at most 16 deltas of a few files). Segments are small (the count is what
 // the bench scales); each holds its own name, so no two share a blob.
 //
@@ -14,6 +15,7 @@
 #include "core/byte_stream.h"
 #include "engine/engine.h"
 #include "jobs/jobs.h"
+#include "pitr/archive.h"
 #include "pitr/pitr.h"
 #include "pitr/wal/wal_index.h"
 #include "pitr/wal/wal_index_append.h"
@@ -26,7 +28,7 @@ namespace {
 
 constexpr int64_t kFirstWrite = 1790000000;  // segment s was last written kFirstWrite + s seconds
 
-core::Status WriteBase(repo::Repository& repo, const platform::Cluster& cluster) {
+core::Result<repo::Id> WriteBase(repo::Repository& repo, const platform::Cluster& cluster) {
   repo::SnapshotWriterOptions options;
   HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, options));
   const std::string label = "synthetic base";
@@ -41,7 +43,8 @@ core::Status WriteBase(repo::Repository& repo, const platform::Cluster& cluster)
     commit.tags.emplace_back(tag);
   }
   commit.time = repo::GoTime{kFirstWrite, 0, 0};
-  return writer->Commit(commit).status();
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, writer->Commit(commit));
+  return summary.snapshot_id;
 }
 
 core::Status WriteBatch(repo::Repository& repo, const platform::Cluster& cluster,
@@ -86,12 +89,15 @@ core::Status Generate(const std::string& location, const platform::Cluster& clus
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location));
   HS_ASSIGN_OR_RETURN(auto repo, repo::Repository::Open(std::move(backend), password));
   HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(cluster.engine));
-  HS_TRY(WriteBase(*repo, cluster));
   {
     // The empty archive's index, as the first push builds it.
     HS_ASSIGN_OR_RETURN(pitr::WalIndex empty, pitr::WalIndex::Open(*repo, cluster));
-    HS_TRY(empty.Replace({}));
+    HS_TRY(empty.Replace({}, {}));
   }
+  // The base, recorded in the index as `backup --method native` records it.
+  HS_ASSIGN_OR_RETURN(repo::Id base, WriteBase(*repo, cluster));
+  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(*engine));
+  HS_TRY(archive->AfterBaseBackup(*repo, cluster, base));
   for (uint64_t first = 1; first <= segments; first += per_snapshot) {
     const uint64_t count = std::min(per_snapshot, segments + 1 - first);
     HS_TRY(WriteBatch(*repo, cluster, *engine->archiving(), first, count));

@@ -7,6 +7,9 @@
 #
 #   bench/wal_index_scale.sh [path/to/hasteward]      SIZES="100 10000 500000" PER_SNAPSHOT=10000
 #
+# STRACE=1 adds, per N, the syscalls of one status (`strace -f -c`: openat, newfstatat, statx,
+# getdents64, read and the total) and the size of hasteward/archive-index/.
+#
 # Keys use the test KDF (HASTEWARD_KDF_PARAMS=1024,8,1) so scrypt does not hide what scales. Each
 # command runs once to warm the repository cache and the page cache, then RUNS (5) times measured:
 # pushes of new segments, fetches of other synthetic segments (their prefetch of 8 stays among the
@@ -77,5 +80,15 @@ for N in $SIZES; do
   STATUS=$(for r in $(seq 1 "$RUNS"); do once "$HW" -q pitr status "${CL[@]}"; done | summarize)
   SNAPS=$(( (N + PER_SNAPSHOT - 1) / PER_SNAPSHOT + 1 ))  # + the base (before the pushes)
   printf '%-8s %-9s | %-20s | %-20s | %-20s\n' "$N" "$SNAPS" "$PUSH" "$FETCH" "$STATUS"
+  if [ "${STRACE:-0}" = 1 ]; then
+    # The steadier comparison on a loaded machine: what one status asks the kernel for, and the
+    # size of the index files it reads.
+    strace -f -c -o "$W/strace" "$HW" -q pitr status "${CL[@]}" >/dev/null
+    SYSCALLS=$(awk '$NF ~ /^(openat|newfstatat|statx|getdents64|read|total)$/ {
+      printf "%s %s  ", $NF, $4}' "$W/strace")
+    INDEX_BYTES=$(du -cb "$RESTIC_REPOSITORY"/hasteward/archive-index/* | tail -1 | cut -f1)
+    echo "         status syscalls: $SYSCALLS; archive-index/ $INDEX_BYTES bytes in" \
+      "$(ls "$RESTIC_REPOSITORY"/hasteward/archive-index | wc -l) files"
+  fi
   rm -rf "$RESTIC_REPOSITORY" "$W/wal-$N" "$W/restore-$N-"*
 done

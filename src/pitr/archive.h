@@ -134,11 +134,17 @@ class Archive {
   virtual std::vector<repo::ArchivePieceDecision> DecideRetention(
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const = 0;
-  // Called by prune, under its exclusive lock, before it deletes `group`'s removed pieces: what
-  // the archive keeps about them beside the snapshots (the WAL archive index) forgets them first,
-  // so it never names data prune is about to collect. An error stops prune with nothing deleted.
+  // Called by prune, under its exclusive lock, before it deletes `group`'s removed pieces or base
+  // backups: what the archive keeps about them beside the snapshots (the WAL archive index)
+  // forgets them first, so it never names data prune is about to collect. An error stops prune
+  // with nothing deleted.
   virtual core::Status BeforeRemoval(repo::Repository& repo,
                                      const repo::PlanGroup& group) const = 0;
+  // Called after a native base backup of `cluster` was committed as `snapshot`: what the archive
+  // keeps beside the snapshots (the WAL archive index) records the base, so status need not read
+  // every snapshot to find the bases. Errors: storage errors (the backup itself is complete).
+  virtual core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
+                                       const repo::Id& snapshot) = 0;
 };
 
 // The archive `engine` keeps; kUnsupported naming `what` for an engine without one. `engine` must

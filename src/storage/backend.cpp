@@ -12,6 +12,7 @@ const char* FileTypeDir(FileType t) {
     case FileType::kLock: return "locks";
     case FileType::kStandbyCursor: return "hasteward/standby-cursors";
     case FileType::kArchiveIndex: return "hasteward/archive-index";
+    case FileType::kArchiveBucket: return "hasteward/archive-buckets";
   }
   return "";
 }
@@ -54,7 +55,8 @@ bool IsValidName(FileType t, const std::string& name) {
   }
   switch (t) {
     case FileType::kStandbyCursor: return IsCursorName(name);
-    case FileType::kArchiveIndex: return IsArchiveIndexName(name);
+    case FileType::kArchiveIndex:
+    case FileType::kArchiveBucket: return IsArchiveIndexName(name);
     default: return IsHex(name);
   }
 }

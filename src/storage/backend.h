@@ -22,7 +22,9 @@ namespace hasteward::storage {
 // docs/standby.md), beside restic's layout where stock restic never looks (it lists only its own
 // directories, so `restic check` passes with cursors present). kArchiveIndex is the other: the
 // index of a cluster's archived WAL (hasteward/archive-index/<name>, docs/pitr.md), kept beside the
-// snapshots it summarises so wal-push, wal-fetch and status need not read them all.
+// snapshots it summarises so wal-push, wal-fetch and status need not read them all; its merged
+// buckets live apart in kArchiveBucket (hasteward/archive-buckets/<name>), so listing the index's
+// summaries and deltas does not list one file per 256 segments.
 enum class FileType {
   kConfig,
   kKey,
@@ -31,7 +33,8 @@ enum class FileType {
   kPack,
   kLock,
   kStandbyCursor,
-  kArchiveIndex
+  kArchiveIndex,
+  kArchiveBucket
 };
 
 const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
@@ -39,8 +42,8 @@ const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
 // Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
 // `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
 // kStandbyCursor, `<stem>.idx` (lowercase letters, digits and '-', not starting with '-', at most
-// 128 characters in all) for kArchiveIndex. Listings skip other names (temp files of interrupted
-// writes).
+// 128 characters in all) for kArchiveIndex and kArchiveBucket. Listings skip other names (temp
+// files of interrupted writes).
 bool IsValidName(FileType t, const std::string& name);
 
 struct Handle {

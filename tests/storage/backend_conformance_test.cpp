@@ -240,6 +240,25 @@ TEST_P(BackendConformanceTest, ArchiveIndexFilesAreStoredApartOrRefusedByRest) {
   EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveIndex).empty());
 }
 
+// The index's buckets live in their own directory (hasteward/archive-buckets/): listing the
+// summaries and deltas never lists them, and REST refuses them like the rest of the index.
+TEST_P(BackendConformanceTest, ArchiveBucketsAreListedApartFromTheIndex) {
+  Handle bucket{FileType::kArchiveBucket, "0123abcd-b-00000001-0000000000000000-ff00.idx"};
+  core::Bytes data = {'b', 'k', 't'};
+  core::Status saved = backend_->Save(bucket, data);
+  if (GetParam().name == "Rest") {
+    EXPECT_EQ(saved.code(), core::ErrorCode::kUsage) << saved.ToString();
+    EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveBucket).empty());
+    return;
+  }
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
+  EXPECT_EQ(ListAll(*backend_, FileType::kArchiveBucket),
+            (std::map<std::string, uint64_t>{{bucket.name, 3}}));
+  EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveIndex).empty());
+  ASSERT_TRUE(backend_->Remove(bucket).ok());
+  EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveBucket).empty());
+}
+
 TEST(StorageNamesTest, ArchiveIndexNamesEndInIdxAndAreNeverTempFiles) {
   EXPECT_TRUE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx"));
   EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx.tmp-ab12"));

@@ -105,6 +105,11 @@ void WalCatalog::AddSummary(const WalIndexSummary& summary) {
     AddEntry(history);
   }
   file_count_ = summary.files();
+  snapshots_ = summary.wal_snapshots;
+  bases_.emplace();
+  for (const auto& [id, base] : summary.bases) {
+    bases_->push_back(base);
+  }
 }
 
 bool WalCatalog::Loaded(const engine::ArchiveFile& file) const {

@@ -37,8 +37,10 @@ class WalCatalog {
   // corruption errors of the repository.
   static core::Result<WalCatalog> Load(repo::Repository& repo, const platform::Cluster& cluster,
                                        const engine::Archiving& archiving);
-  // What status reads: the runs of segments, the history files, and the files of the buckets
-  // holding the timelines' switch segments (WindowOf reads their times). Errors as Load.
+  // What status reads: the runs of segments, the history files, the base backups (each one's
+  // snapshot checked to exist: one gone makes the index be rebuilt, never answered from), and the
+  // files of the buckets holding the timelines' switch segments (WindowOf reads their times),
+  // found through the summary without listing the buckets. Errors as Load.
   static core::Result<WalCatalog> LoadSummary(repo::Repository& repo,
                                               const platform::Cluster& cluster,
                                               const engine::Archiving& archiving);
@@ -78,11 +80,21 @@ class WalCatalog {
   void set_snapshots(size_t snapshots) { snapshots_ = snapshots; }
   // How many index deltas the load listed; nullopt when the catalog was read from the snapshots.
   std::optional<size_t> index_deltas() const { return index_deltas_; }
+  // The native base backups the index records (LoadSummary and LoadFiles), each checked by
+  // LoadSummary to still be in the repository; nullopt when the catalog was read from the
+  // snapshots (the caller then lists the bases from them too).
+  const std::optional<std::vector<IndexedBase>>& indexed_bases() const { return bases_; }
 
   // The catalog's files as index entries (locations looked up in the loaded pack index).
   std::vector<WalIndexEntry> Entries(const repo::MasterIndex& pack_index) const;
 
  private:
+  // LoadFiles, and with `check_bases` each indexed base's snapshot looked up (LoadSummary).
+  static core::Result<WalCatalog> LoadIndexed(repo::Repository& repo,
+                                              const platform::Cluster& cluster,
+                                              const engine::Archiving& archiving,
+                                              const std::vector<engine::ArchiveFile>& names,
+                                              bool check_bases);
   void AddEntry(const WalIndexEntry& entry);
   void AddSummary(const WalIndexSummary& summary);
   bool Loaded(const engine::ArchiveFile& file) const;
@@ -95,6 +107,7 @@ class WalCatalog {
   size_t file_count_ = 0;
   size_t snapshots_ = 0;
   std::optional<size_t> index_deltas_;
+  std::optional<std::vector<IndexedBase>> bases_;
 };
 
 // The nodes of the directory at `path` ("a/b/c") below the snapshot's root tree; kNotFound when a

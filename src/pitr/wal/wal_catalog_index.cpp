@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_index.h"
+#include "pitr/wal/wal_plan.h"
 #include "repo/lock/repo_lock.h"
 
 namespace hasteward::pitr {
@@ -32,7 +33,15 @@ core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
     core::LogInfo("archive index not built: " + lock.status().message());
     return std::optional<WalCatalog>(std::move(catalog));
   }
-  core::Status replaced = index.Replace(catalog.Entries(repo.index()));
+  // The bases too, so status never reads the snapshots: every native base of the cluster,
+  // whichever version or command made it.
+  HS_ASSIGN_OR_RETURN(std::vector<BaseBackup> bases, ListBaseBackups(repo, cluster, archiving));
+  std::vector<IndexedBase> indexed_bases;
+  indexed_bases.reserve(bases.size());
+  for (const BaseBackup& base : bases) {
+    indexed_bases.push_back(IndexedBaseOf(base));
+  }
+  core::Status replaced = index.Replace(catalog.Entries(repo.index()), indexed_bases);
   HS_TRY((*lock)->Release());
   if (!replaced.ok()) {
     // A partial build leaves no summary, so readers keep using the snapshots.
@@ -66,7 +75,7 @@ core::Status CheckSnapshotsExist(repo::Repository& repo, const std::set<repo::Id
       exists = info.ok();
     }
     if (!exists) {
-      return core::Corruption("the archive index names WAL snapshot " + name.substr(0, 8) +
+      return core::Corruption("the archive index names snapshot " + name.substr(0, 8) +
                               ", which is gone (removed by other means than hasteward prune)");
     }
   }
@@ -81,6 +90,7 @@ using IndexRead = std::function<core::Result<WalCatalog>(WalIndex&)>;
 core::Result<WalCatalog> FromIndex(repo::Repository& repo, const platform::Cluster& cluster,
                                    const engine::Archiving& archiving, const IndexRead& read) {
   bool rebuilt = false;
+  int vanished = 0;
   for (int attempt = 0; attempt < 6; ++attempt) {
     HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
     if (!index.exists()) {
@@ -96,7 +106,11 @@ core::Result<WalCatalog> FromIndex(repo::Repository& repo, const platform::Clust
                          (catalog.status().code() != core::ErrorCode::kCorruption || rebuilt))) {
       return catalog;
     }
-    if (catalog.status().code() == core::ErrorCode::kCorruption) {
+    // A file gone once is a merge that raced the read; gone on every reread, a summary names a
+    // bucket file nothing replaced (a rebuild raced a merge): damage, rebuilt like a torn file.
+    const bool damaged =
+        catalog.status().code() == core::ErrorCode::kCorruption || (++vanished >= 3 && !rebuilt);
+    if (damaged) {
       core::LogWarn("the archive index is damaged; rebuilding it from the WAL snapshots",
                     {{"error", catalog.status().message()}});
       HS_ASSIGN_OR_RETURN(std::optional<WalCatalog> fallback, Rebuild(repo, cluster, archiving));
@@ -146,6 +160,14 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
                                                const platform::Cluster& cluster,
                                                const engine::Archiving& archiving,
                                                const std::vector<engine::ArchiveFile>& names) {
+  return LoadIndexed(repo, cluster, archiving, names, false);
+}
+
+core::Result<WalCatalog> WalCatalog::LoadIndexed(repo::Repository& repo,
+                                                 const platform::Cluster& cluster,
+                                                 const engine::Archiving& archiving,
+                                                 const std::vector<engine::ArchiveFile>& names,
+                                                 bool check_bases) {
   return FromIndex(repo, cluster, archiving, [&](WalIndex& index) -> core::Result<WalCatalog> {
     WalCatalog catalog;
     catalog.index_deltas_ = index.listed_deltas();
@@ -170,6 +192,13 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
       }
     }
     HS_TRY(CheckSnapshotsExist(repo, named, nullptr));
+    // A base forgotten by other means than our prune (stock restic's forget) would show a window
+    // for a base no restore can use: the index is stale then, rebuilt like a damaged one.
+    std::set<repo::Id> bases;
+    for (const IndexedBase& base : check_bases ? *catalog.bases_ : std::vector<IndexedBase>{}) {
+      bases.insert(base.snapshot);
+    }
+    HS_TRY(CheckSnapshotsExist(repo, bases, nullptr));
     return catalog;
   });
 }
@@ -177,7 +206,7 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
 core::Result<WalCatalog> WalCatalog::LoadSummary(repo::Repository& repo,
                                                  const platform::Cluster& cluster,
                                                  const engine::Archiving& archiving) {
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, LoadFiles(repo, cluster, archiving, {}));
+  HS_ASSIGN_OR_RETURN(WalCatalog catalog, LoadIndexed(repo, cluster, archiving, {}, true));
   if (catalog.complete_) {
     return catalog;  // from the snapshots: everything is there
   }
@@ -198,7 +227,7 @@ core::Result<WalCatalog> WalCatalog::LoadSummary(repo::Repository& repo,
     return catalog;
   }
   HS_ASSIGN_OR_RETURN(WalCatalog with_buckets,
-                      LoadFiles(repo, cluster, archiving, around_switches));
+                      LoadIndexed(repo, cluster, archiving, around_switches, true));
   HS_TRY(with_buckets.LoadHistories(repo, archiving));
   return with_buckets;
 }

@@ -1,12 +1,13 @@
+// WalIndex: opening (one listing of hasteward/archive-index/), reading and appending. The merges
+// (Compact, Replace) are in wal_index_merge.cpp.
 #include "pitr/wal/wal_index.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
-#include "core/log.h"
 #include "platform/platform.h"
 #include "repo/compress/zstd_codec.h"
-#include "repo/lock/repo_lock.h"
 
 namespace hasteward::pitr {
 
@@ -20,30 +21,18 @@ std::string Hex(uint64_t value, int digits) {
   return buf;
 }
 
-// One file name's fields after the cluster key: "d-<random>", "s-<random>",
-// "b-<timeline>-<bucket>-<random>".
+// The part letter of a listed name after the cluster key ("d-<id>.idx", "s-<id>.idx", and the
+// version-1 layout's "b-<timeline>-<bucket>-<id>.idx"), and the id of a delta or summary.
 struct ParsedName {
   char part = 0;
-  uint32_t timeline = 0;
-  uint64_t bucket = 0;
+  std::string id;
 };
 
 std::optional<ParsedName> ParseName(const std::string& rest) {
-  ParsedName parsed;
-  if (rest.size() < 3 || rest[1] != '-') {
+  if (rest.size() < 3 + kSuffix.size() || rest[1] != '-') {
     return std::nullopt;
   }
-  parsed.part = rest[0];
-  if (parsed.part == 'b') {
-    unsigned timeline = 0;
-    unsigned long long bucket = 0;
-    if (std::sscanf(rest.c_str() + 2, "%8x-%16llx-", &timeline, &bucket) != 2) {
-      return std::nullopt;
-    }
-    parsed.timeline = timeline;
-    parsed.bucket = bucket;
-  }
-  return parsed;
+  return ParsedName{rest[0], rest.substr(2, rest.size() - 2 - kSuffix.size())};
 }
 
 // One entry per name: the first listed wins (two copies of one name hold the same bytes, or the
@@ -58,12 +47,22 @@ std::vector<WalIndexEntry> Unique(std::vector<WalIndexEntry> entries) {
   return entries;
 }
 
-bool InBucket(const WalIndexEntry& entry, uint32_t timeline, uint64_t bucket) {
-  return entry.kind != engine::ArchiveFileKind::kHistory && entry.timeline == timeline &&
-         BucketOf(entry.segment) == bucket;
+bool InBucket(const WalIndexEntry& entry, const BucketKey& key) {
+  return entry.kind != engine::ArchiveFileKind::kHistory && entry.timeline == key.first &&
+         BucketOf(entry.segment) == key.second;
 }
 
 }  // namespace
+
+std::string NewIndexFileId() {
+  uint8_t random[8];
+  repo::RandomBytes(random, sizeof random);
+  std::string hex;
+  for (uint8_t byte : random) {
+    hex += Hex(byte, 2);
+  }
+  return hex;
+}
 
 WalIndex WalIndex::Unlisted(repo::Repository& repo, const platform::Cluster& cluster) {
   // A hash, not the names: names may hold characters an object name cannot, and the listing of
@@ -97,7 +96,7 @@ core::Status WalIndex::List() {
         } else if (parsed->part == 'd') {
           deltas_.push_back(info.name);
         } else if (parsed->part == 'b') {
-          buckets_[{parsed->timeline, parsed->bucket}].push_back(info.name);
+          legacy_.push_back(info.name);
         }
         return core::Status::Ok();
       });
@@ -107,32 +106,26 @@ core::Status WalIndex::List() {
   return core::Status::Ok();
 }
 
-size_t WalIndex::listed_files() const {
-  size_t count = summaries_.size() + deltas_.size();
-  for (const auto& [bucket, names] : buckets_) {
-    count += names.size();
-  }
-  return count;
+storage::Handle WalIndex::IndexFile(const std::string& part, const std::string& id) const {
+  return storage::Handle{storage::FileType::kArchiveIndex,
+                         key_ + "-" + part + "-" + id + std::string(kSuffix)};
 }
 
-std::string WalIndex::NewName(const std::string& middle) const {
-  uint8_t random[8];
-  repo::RandomBytes(random, sizeof random);
-  std::string hex;
-  for (uint8_t byte : random) {
-    hex += Hex(byte, 2);
-  }
-  return key_ + "-" + middle + "-" + hex + std::string(kSuffix);
+storage::Handle WalIndex::BucketFile(const BucketKey& key, const std::string& id) const {
+  return storage::Handle{storage::FileType::kArchiveBucket, key_ + "-b-" + Hex(key.first, 8) + "-" +
+                                                                Hex(key.second, 16) + "-" + id +
+                                                                std::string(kSuffix)};
 }
 
-core::Result<IndexFileContent> WalIndex::ReadFile(const std::string& name, IndexPart part) {
-  const std::string where = "archive index file 'hasteward/archive-index/" + name + "'";
+core::Result<IndexFileContent> WalIndex::ReadFile(const storage::Handle& handle, IndexPart part) {
+  const std::string where = "archive index file '" +
+                            std::string(storage::FileTypeDir(handle.type)) + "/" + handle.name +
+                            "'";
   const std::string hint =
       "the index is rebuilt from the snapshots when its files are removed: delete "
       "hasteward/archive-index/ files of this cluster, or run the command again";
   core::Bytes stored;
-  core::Status loaded =
-      repo_->backend().Load(storage::Handle{storage::FileType::kArchiveIndex, name}, 0, 0, &stored);
+  core::Status loaded = repo_->backend().Load(handle, 0, 0, &stored);
   if (!loaded.ok()) {
     return loaded.Wrap("read " + where);  // kNotFound: merged away by another writer
   }
@@ -155,177 +148,147 @@ core::Result<IndexFileContent> WalIndex::ReadFile(const std::string& name, Index
   return content;
 }
 
-core::Status WalIndex::WriteFile(const std::string& name, const IndexFileContent& content) {
+core::Status WalIndex::WriteFile(const storage::Handle& handle, const IndexFileContent& content) {
   core::Bytes compressed;
   repo::ZstdCompressAppend(core::AsBytes(EncodeIndexFile(content)), 3, &compressed);
   core::Bytes encrypted = repo::Encrypt(repo_->key(), compressed);
-  core::Status saved =
-      repo_->backend().Save(storage::Handle{storage::FileType::kArchiveIndex, name}, encrypted);
+  core::Status saved = repo_->backend().Save(handle, encrypted);
   if (!saved.ok()) {
-    return saved.Wrap("write archive index file 'hasteward/archive-index/" + name + "'");
+    return saved.Wrap("write archive index file '" +
+                      std::string(storage::FileTypeDir(handle.type)) + "/" + handle.name + "'");
   }
   return core::Status::Ok();
 }
 
-core::Result<std::vector<WalIndexEntry>> WalIndex::ReadDeltas() {
-  if (!delta_entries_) {
-    std::vector<WalIndexEntry> entries;
+core::Result<const WalIndex::Deltas*> WalIndex::ReadDeltas() {
+  if (!deltas_read_) {
+    Deltas read;
     for (const std::string& name : deltas_) {
-      HS_ASSIGN_OR_RETURN(IndexFileContent delta, ReadFile(name, IndexPart::kDelta));
-      std::move(delta.entries.begin(), delta.entries.end(), std::back_inserter(entries));
+      HS_ASSIGN_OR_RETURN(IndexFileContent delta,
+                          ReadFile({storage::FileType::kArchiveIndex, name}, IndexPart::kDelta));
+      if (!delta.entries.empty()) {
+        read.pushes.insert(ParseName(name.substr(key_.size() + 1))->id);
+      }
+      std::move(delta.entries.begin(), delta.entries.end(), std::back_inserter(read.entries));
+      std::move(delta.bases.begin(), delta.bases.end(), std::back_inserter(read.bases));
     }
-    delta_entries_ = std::move(entries);
+    deltas_read_ = std::move(read);
   }
-  return *delta_entries_;
+  return &*deltas_read_;
+}
+
+core::Result<const WalIndexSummary*> WalIndex::Summary() {
+  if (!summary_) {
+    WalIndexSummary summary;
+    for (const std::string& name : summaries_) {
+      HS_ASSIGN_OR_RETURN(IndexFileContent content,
+                          ReadFile({storage::FileType::kArchiveIndex, name}, IndexPart::kSummary));
+      summary.Merge(content.summary);
+    }
+    HS_ASSIGN_OR_RETURN(const Deltas* deltas, ReadDeltas());
+    for (const WalIndexEntry& entry : deltas->entries) {
+      summary.Add(entry);
+    }
+    for (const IndexedBase& base : deltas->bases) {
+      summary.bases.emplace(base.snapshot, base);
+    }
+    // A delta a summary already counts (a merge that stopped before removing it) counts once.
+    for (const std::string& push : deltas->pushes) {
+      summary.wal_snapshots += summary.merged_deltas.count(push) == 0 ? 1 : 0;
+    }
+    summary_ = std::move(summary);
+  }
+  return &*summary_;
 }
 
 core::Result<WalIndexSummary> WalIndex::ReadSummary() {
-  WalIndexSummary summary;
-  for (const std::string& name : summaries_) {
-    HS_ASSIGN_OR_RETURN(IndexFileContent content, ReadFile(name, IndexPart::kSummary));
-    summary.Merge(content.summary);
+  HS_ASSIGN_OR_RETURN(const WalIndexSummary* summary, Summary());
+  return *summary;
+}
+
+core::Result<std::vector<WalIndexEntry>> WalIndex::ReadBucketFiles(const BucketKey& key,
+                                                                   BucketFiles* replaced) {
+  HS_ASSIGN_OR_RETURN(const WalIndexSummary* summary, Summary());
+  std::vector<WalIndexEntry> entries;
+  auto named = summary->buckets.find(key);
+  if (named == summary->buckets.end()) {
+    return entries;
   }
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> deltas, ReadDeltas());
-  for (const WalIndexEntry& entry : deltas) {
-    summary.Add(entry);
+  std::set<std::string> superseded;
+  std::vector<std::string> missing;
+  for (const std::string& id : named->second) {
+    auto content = ReadFile(BucketFile(key, id), IndexPart::kBucket);
+    if (!content.ok() && content.status().code() == core::ErrorCode::kNotFound) {
+      missing.push_back(id);
+      continue;
+    }
+    HS_TRY(content.status());
+    superseded.insert(content->supersedes.begin(), content->supersedes.end());
+    std::move(content->entries.begin(), content->entries.end(), std::back_inserter(entries));
   }
-  return summary;
+  // Two merges that raced each wrote a summary naming the bucket files it kept; a file one of
+  // them removed is safe to miss only when a file read here holds its entries (says it replaced
+  // it). Otherwise the caller opens the index again (or rebuilds it, when that keeps happening).
+  for (const std::string& id : missing) {
+    if (superseded.count(id) == 0) {
+      return core::NotFound("archive bucket file '" + BucketFile(key, id).name + "' is gone");
+    }
+  }
+  if (replaced != nullptr) {
+    *replaced = {named->second, std::move(superseded)};
+  }
+  return entries;
+}
+
+core::Result<std::vector<WalIndexEntry>> WalIndex::ReadMergedBucket(const BucketKey& key,
+                                                                    BucketFiles* replaced) {
+  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, ReadBucketFiles(key, replaced));
+  HS_ASSIGN_OR_RETURN(const Deltas* deltas, ReadDeltas());
+  for (const WalIndexEntry& entry : deltas->entries) {
+    if (InBucket(entry, key)) {
+      entries.push_back(entry);
+    }
+  }
+  return Unique(std::move(entries));
 }
 
 core::Result<std::vector<WalIndexEntry>> WalIndex::ReadBucket(uint32_t timeline, uint64_t bucket) {
-  std::vector<WalIndexEntry> entries;
-  auto names = buckets_.find({timeline, bucket});
-  if (names != buckets_.end()) {
-    for (const std::string& name : names->second) {
-      HS_ASSIGN_OR_RETURN(IndexFileContent content, ReadFile(name, IndexPart::kBucket));
-      std::move(content.entries.begin(), content.entries.end(), std::back_inserter(entries));
-    }
-  }
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> deltas, ReadDeltas());
-  for (WalIndexEntry& entry : deltas) {
-    if (InBucket(entry, timeline, bucket)) {
-      entries.push_back(std::move(entry));
-    }
-  }
-  return Unique(std::move(entries));
+  return ReadMergedBucket({timeline, bucket}, nullptr);
 }
 
 core::Result<std::vector<WalIndexEntry>> WalIndex::ReadAll() {
+  HS_ASSIGN_OR_RETURN(const WalIndexSummary* summary, Summary());
+  std::vector<BucketKey> keys;
+  for (const auto& [key, ids] : summary->buckets) {
+    keys.push_back(key);
+  }
+  // The bucket files are independent reads: as many at once as the backend serves.
+  std::vector<std::vector<WalIndexEntry>> read(keys.size());
+  HS_TRY(
+      repo::ParallelFor(keys.size(), repo_->backend().Connections(), [&](size_t i) -> core::Status {
+        HS_ASSIGN_OR_RETURN(read[i], ReadBucketFiles(keys[i], nullptr));
+        return core::Status::Ok();
+      }));
   std::vector<WalIndexEntry> entries;
-  for (const auto& [bucket, names] : buckets_) {
-    for (const std::string& name : names) {
-      HS_ASSIGN_OR_RETURN(IndexFileContent content, ReadFile(name, IndexPart::kBucket));
-      std::move(content.entries.begin(), content.entries.end(), std::back_inserter(entries));
-    }
+  for (auto& bucket : read) {
+    std::move(bucket.begin(), bucket.end(), std::back_inserter(entries));
   }
-  HS_ASSIGN_OR_RETURN(WalIndexSummary summary, ReadSummary());  // histories live there
-  for (auto& [name, history] : summary.histories) {
-    entries.push_back(std::move(history));
+  for (const auto& [name, history] : summary->histories) {  // histories live in the summary
+    entries.push_back(history);
   }
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> deltas, ReadDeltas());
-  std::move(deltas.begin(), deltas.end(), std::back_inserter(entries));
+  HS_ASSIGN_OR_RETURN(const Deltas* deltas, ReadDeltas());
+  entries.insert(entries.end(), deltas->entries.begin(), deltas->entries.end());
   return Unique(std::move(entries));
 }
 
-core::Status WalIndex::Append(const std::vector<WalIndexEntry>& entries) {
+core::Status WalIndex::Append(const std::vector<WalIndexEntry>& entries,
+                              const std::vector<IndexedBase>& bases) {
   IndexFileContent delta;
   delta.cluster = cluster_;
   delta.part = IndexPart::kDelta;
   delta.entries = entries;
-  return WriteFile(NewName("d"), delta);
-}
-
-// Writes one bucket file per (timeline, bucket) the entries touch; history files go to the
-// summary only.
-core::Status WalIndex::WriteBuckets(const std::vector<WalIndexEntry>& entries) {
-  std::map<std::pair<uint32_t, uint64_t>, IndexFileContent> files;
-  for (const WalIndexEntry& entry : entries) {
-    if (entry.kind == engine::ArchiveFileKind::kHistory) {
-      continue;
-    }
-    IndexFileContent& file = files[{entry.timeline, BucketOf(entry.segment)}];
-    file.cluster = cluster_;
-    file.part = IndexPart::kBucket;
-    file.entries.push_back(entry);
-  }
-  return repo::ParallelFor(files.size(), repo_->backend().Connections(), [&](size_t i) {
-    auto it = std::next(files.begin(), static_cast<std::ptrdiff_t>(i));
-    return WriteFile(NewName("b-" + Hex(it->first.first, 8) + "-" + Hex(it->first.second, 16)),
-                     it->second);
-  });
-}
-
-core::Status WalIndex::RemoveAll(const std::vector<std::string>& names) {
-  return repo::ParallelFor(names.size(), repo_->backend().Connections(), [&](size_t i) {
-    return repo_->backend().Remove(storage::Handle{storage::FileType::kArchiveIndex, names[i]});
-  });
-}
-
-core::Status WalIndex::Compact(size_t max_deltas) {
-  if (deltas_.size() <= max_deltas || !exists()) {
-    return core::Status::Ok();
-  }
-  auto lock = repo::RepoLock::Acquire(*repo_, repo::LockOptions{});
-  if (!lock.ok()) {
-    core::LogInfo("archive index not merged now: " + lock.status().message());
-    return core::Status::Ok();
-  }
-  // Everything merged is read first; a file that vanished means another writer merged it.
-  auto merged = [&]() -> core::Result<std::vector<std::string>> {
-    HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> deltas, ReadDeltas());
-    HS_ASSIGN_OR_RETURN(WalIndexSummary summary, ReadSummary());
-    std::set<std::pair<uint32_t, uint64_t>> touched;
-    for (const WalIndexEntry& entry : deltas) {
-      if (entry.kind != engine::ArchiveFileKind::kHistory) {
-        touched.insert({entry.timeline, BucketOf(entry.segment)});
-      }
-    }
-    std::vector<WalIndexEntry> entries;
-    std::vector<std::string> replaced = summaries_;
-    for (const auto& [timeline, bucket] : touched) {
-      HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> bucket_entries, ReadBucket(timeline, bucket));
-      std::move(bucket_entries.begin(), bucket_entries.end(), std::back_inserter(entries));
-      auto names = buckets_.find({timeline, bucket});
-      if (names != buckets_.end()) {
-        replaced.insert(replaced.end(), names->second.begin(), names->second.end());
-      }
-    }
-    // Merged files are durable before the ones they replace go: a crash between leaves both,
-    // which readers union.
-    HS_TRY(WriteBuckets(entries));
-    IndexFileContent summary_file;
-    summary_file.cluster = cluster_;
-    summary_file.part = IndexPart::kSummary;
-    summary_file.summary = std::move(summary);
-    HS_TRY(WriteFile(NewName("s"), summary_file));
-    replaced.insert(replaced.end(), deltas_.begin(), deltas_.end());
-    return replaced;
-  }();
-  if (!merged.ok()) {
-    if (merged.status().code() == core::ErrorCode::kNotFound) {
-      return core::Status::Ok();
-    }
-    return merged.TakeStatus();
-  }
-  HS_TRY(RemoveAll(*merged));
-  return (*lock)->Release();
-}
-
-core::Status WalIndex::Replace(const std::vector<WalIndexEntry>& entries) {
-  HS_TRY(WriteBuckets(entries));
-  IndexFileContent summary_file;
-  summary_file.cluster = cluster_;
-  summary_file.part = IndexPart::kSummary;
-  for (const WalIndexEntry& entry : entries) {
-    summary_file.summary.Add(entry);
-  }
-  HS_TRY(WriteFile(NewName("s"), summary_file));
-  std::vector<std::string> listed = summaries_;
-  listed.insert(listed.end(), deltas_.begin(), deltas_.end());
-  for (const auto& [bucket, names] : buckets_) {
-    listed.insert(listed.end(), names.begin(), names.end());
-  }
-  return RemoveAll(listed);
+  delta.bases = bases;
+  return WriteFile(IndexFile("d", NewIndexFileId()), delta);
 }
 
 }  // namespace hasteward::pitr

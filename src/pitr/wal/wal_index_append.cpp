@@ -43,13 +43,14 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
 
 core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& cluster,
                            const std::vector<WalIndexEntry>& entries,
-                           std::optional<size_t> listed_deltas) {
+                           std::optional<size_t> listed_deltas,
+                           const std::vector<IndexedBase>& bases) {
   if (listed_deltas && *listed_deltas + 1 <= kMaxIndexDeltas) {
-    core::Status appended = WalIndex::Unlisted(repo, cluster).Append(entries);
+    core::Status appended = WalIndex::Unlisted(repo, cluster).Append(entries, bases);
     return appended.code() == core::ErrorCode::kUsage ? core::Status::Ok() : appended;
   }
   HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
-  core::Status appended = index.Append(entries);
+  core::Status appended = index.Append(entries, bases);
   if (appended.code() == core::ErrorCode::kUsage) {
     return core::Status::Ok();
   }

@@ -38,8 +38,10 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
 // grows with the archive: one bucket file per 256 segments). A repository that cannot hold the
 // index (REST: kUsage) is left without one: its readers use the snapshots. Errors: storage and
 // corruption errors.
+// `bases`: native base backups to record (a backup's, with no entries).
 core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& cluster,
                            const std::vector<WalIndexEntry>& entries,
-                           std::optional<size_t> listed_deltas = std::nullopt);
+                           std::optional<size_t> listed_deltas = std::nullopt,
+                           const std::vector<IndexedBase>& bases = {});
 
 }  // namespace hasteward::pitr

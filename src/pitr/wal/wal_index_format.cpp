@@ -1,5 +1,6 @@
 #include "pitr/wal/wal_index_format.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +91,34 @@ WalIndexEntry EntryOf(const nlohmann::json& j) {
   return entry;
 }
 
+nlohmann::json BaseJson(const IndexedBase& base) {
+  return {repo::IdToHex(base.snapshot), base.time.Format(), base.timeline, base.start, base.stop};
+}
+
+IndexedBase BaseOf(const nlohmann::json& j) {
+  return IndexedBase{IdOf(j.at(0)), TimeOf(j.at(1)), j.at(2).get<uint32_t>(),
+                     j.at(3).get<uint64_t>(), j.at(4).get<uint64_t>()};
+}
+
+nlohmann::json BasesJson(const std::vector<IndexedBase>& bases) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const IndexedBase& base : bases) {
+    out.push_back(BaseJson(base));
+  }
+  return out;
+}
+
+// A bucket file's random part: the only part of its name a summary stores (the rest follows from
+// the cluster and the bucket), checked so a name built from it is always a valid object name.
+std::string FileIdOf(const nlohmann::json& j) {
+  std::string id = j.get<std::string>();
+  if (id.empty() || id.size() > 32 ||
+      id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw DecodeError{"an index file id is not 1-32 hex digits"};
+  }
+  return id;
+}
+
 nlohmann::json SummaryJson(const WalIndexSummary& summary) {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& [timeline, timeline_runs] : summary.runs) {
@@ -102,7 +131,21 @@ nlohmann::json SummaryJson(const WalIndexSummary& summary) {
   for (const auto& [name, entry] : summary.histories) {
     histories.push_back(EntryJson(entry));
   }
-  return {{"runs", runs}, {"histories", histories}, {"others", summary.others}};
+  nlohmann::json bases = nlohmann::json::array();
+  for (const auto& [id, base] : summary.bases) {
+    bases.push_back(BaseJson(base));
+  }
+  nlohmann::json buckets = nlohmann::json::array();
+  for (const auto& [key, files] : summary.buckets) {
+    buckets.push_back({key.first, key.second, files});
+  }
+  return {{"runs", runs},
+          {"histories", histories},
+          {"others", summary.others},
+          {"bases", bases},
+          {"buckets", buckets},
+          {"wal_snapshots", summary.wal_snapshots},
+          {"merged_deltas", summary.merged_deltas}};
 }
 
 WalIndexSummary SummaryOf(const nlohmann::json& j) {
@@ -124,6 +167,21 @@ WalIndexSummary SummaryOf(const nlohmann::json& j) {
   }
   for (const auto& other : j.at("others")) {
     summary.others.insert(other.get<std::string>());
+  }
+  for (const auto& base : j.at("bases")) {
+    IndexedBase parsed = BaseOf(base);
+    summary.bases.emplace(parsed.snapshot, parsed);
+  }
+  for (const auto& bucket : j.at("buckets")) {
+    std::set<std::string>& files =
+        summary.buckets[{bucket.at(0).get<uint32_t>(), bucket.at(1).get<uint64_t>()}];
+    for (const auto& file : bucket.at(2)) {
+      files.insert(FileIdOf(file));
+    }
+  }
+  summary.wal_snapshots = j.at("wal_snapshots").get<uint64_t>();
+  for (const auto& delta : j.at("merged_deltas")) {
+    summary.merged_deltas.insert(FileIdOf(delta));
   }
   return summary;
 }
@@ -175,6 +233,14 @@ void WalIndexSummary::Merge(const WalIndexSummary& other) {
     histories.emplace(name, entry);
   }
   others.insert(other.others.begin(), other.others.end());
+  bases.insert(other.bases.begin(), other.bases.end());
+  for (const auto& [key, files] : other.buckets) {
+    buckets[key].insert(files.begin(), files.end());
+  }
+  // Two summaries both count what they merged from the same older one: the larger is the one
+  // that merged more, never the sum.
+  wal_snapshots = std::max(wal_snapshots, other.wal_snapshots);
+  merged_deltas.insert(other.merged_deltas.begin(), other.merged_deltas.end());
 }
 
 size_t WalIndexSummary::files() const {
@@ -202,6 +268,12 @@ std::string EncodeIndexFile(const IndexFileContent& content) {
       entries.push_back(EntryJson(entry));
     }
     doc["entries"] = std::move(entries);
+  }
+  if (content.part == IndexPart::kDelta) {
+    doc["bases"] = BasesJson(content.bases);
+  }
+  if (content.part == IndexPart::kBucket) {
+    doc["supersedes"] = content.supersedes;
   }
   return doc.dump();
 }
@@ -234,6 +306,16 @@ core::Result<IndexFileContent> DecodeIndexFile(const std::string& json) {
     } else {
       for (const auto& entry : doc.at("entries")) {
         content.entries.push_back(EntryOf(entry));
+      }
+    }
+    if (content.part == IndexPart::kDelta) {
+      for (const auto& base : doc.at("bases")) {
+        content.bases.push_back(BaseOf(base));
+      }
+    }
+    if (content.part == IndexPart::kBucket) {
+      for (const auto& file : doc.at("supersedes")) {
+        content.supersedes.insert(FileIdOf(file));
       }
     }
   } catch (const nlohmann::json::exception& error) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -50,13 +51,38 @@ inline uint64_t BucketOf(uint64_t segment) {
   return segment / kSegmentsPerBucket;
 }
 
+// A native base backup usable for point-in-time recovery, as `pitr status` needs it without
+// reading the snapshot: its id and time, the timeline, and where replay starts and where the base
+// is consistent (engine positions, e.g. PostgreSQL LSNs as integers).
+struct IndexedBase {
+  repo::Id snapshot{};
+  repo::GoTime time;  // the snapshot's time (the backup job's start)
+  uint32_t timeline = 0;
+  uint64_t start = 0;
+  uint64_t stop = 0;
+};
+
+// (timeline, bucket number): which bucket file a segment's entry is merged into.
+using BucketKey = std::pair<uint32_t, uint64_t>;
+
 // What status and planning read: the runs of whole segments per timeline, the history files (whole
-// entries: few, and planning reads each), and the names of other files (.partial, .backup).
-// Merging is idempotent, so a reader may union summaries and deltas that overlap.
+// entries: few, and planning reads each), the names of other files (.partial, .backup), the base
+// backups, and which bucket files hold the merged entries (so no reader lists them). Merging is
+// idempotent, so a reader may union summaries and deltas that overlap.
 struct WalIndexSummary {
   std::map<uint32_t, SegmentRuns> runs;
   std::map<std::string, WalIndexEntry> histories;
   std::set<std::string> others;
+  std::map<repo::Id, IndexedBase> bases;
+  // Per bucket, the random parts of the names of the bucket files holding its entries (more than
+  // one only while two merges raced, until the next merge).
+  std::map<BucketKey, std::set<std::string>> buckets;
+  // WAL snapshots holding the archived files: exact after a build from the snapshots; a merge adds
+  // one per merged delta that held entries (a push's). Union takes the largest.
+  uint64_t wal_snapshots = 0;
+  // The ids of the deltas the last merge counted into wal_snapshots: a delta it could not remove
+  // (a crash between) is not counted again.
+  std::set<std::string> merged_deltas;
 
   void Add(const WalIndexEntry& entry);
   void Merge(const WalIndexSummary& other);
@@ -64,15 +90,22 @@ struct WalIndexSummary {
   size_t files() const;
 };
 
-// The three kinds of index file: a delta one push appends, a bucket's merged entries, a summary.
+// The three kinds of index file: a delta one push (or one base backup) appends, a bucket's merged
+// entries, a summary.
 enum class IndexPart { kDelta, kBucket, kSummary };
 
 struct IndexFileContent {
-  static constexpr int kVersion = 1;
+  // 2: bases, bucket names in the summary, buckets in hasteward/archive-buckets/. A version-1 file
+  // is refused like a damaged one, so the index is rebuilt in the new layout.
+  static constexpr int kVersion = 2;
   std::string cluster;  // "ns/name": a file is checked to be the cluster's it was listed for
   IndexPart part = IndexPart::kDelta;
   std::vector<WalIndexEntry> entries;  // deltas and buckets
-  WalIndexSummary summary;             // summaries
+  std::vector<IndexedBase> bases;      // deltas: the base backups they record
+  // Buckets: the random parts of the bucket files of the same bucket whose entries this one holds
+  // (the merge that wrote it read them), so a reader that finds one of them removed knows why.
+  std::set<std::string> supersedes;
+  WalIndexSummary summary;  // summaries
 };
 
 std::string EncodeIndexFile(const IndexFileContent& content);

@@ -206,6 +206,20 @@ std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
   return bases;
 }
 
+IndexedBase IndexedBaseOf(const BaseBackup& base) {
+  return IndexedBase{base.snapshot.id, base.snapshot.time, base.timeline, base.start, base.stop};
+}
+
+BaseBackup BaseOfIndexed(const IndexedBase& base) {
+  BaseBackup out;
+  out.snapshot.id = base.snapshot;
+  out.snapshot.time = base.time;
+  out.timeline = base.timeline;
+  out.start = base.start;
+  out.stop = base.stop;
+  return out;
+}
+
 SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline) {
   SegmentTimes times;
   for (const auto& [segment, archived] : catalog.Segments(timeline)) {

@@ -34,6 +34,11 @@ core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
 std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
                                       const engine::Archiving& archiving);
 
+// A base as the archive index records it (wal_index_format.h), and back: the snapshot then holds
+// only its id and time, what status shows (a restore lists the bases from the snapshots).
+IndexedBase IndexedBaseOf(const BaseBackup& base);
+BaseBackup BaseOfIndexed(const IndexedBase& base);
+
 // The archived segments of `timeline` and their files' last write times (a catalog from
 // WalCatalog::Load: every segment).
 SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline);

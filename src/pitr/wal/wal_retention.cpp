@@ -118,13 +118,26 @@ core::Status ForgetPrunedWal(repo::Repository& repo, const repo::PlanGroup& grou
   if (!index.exists()) {
     return core::Status::Ok();  // built from the remaining snapshots when next needed
   }
+  // A backup group's removed snapshots are bases, a WAL group's pieces: the same rewrite drops
+  // whichever the index names.
+  HS_ASSIGN_OR_RETURN(WalIndexSummary summary, index.ReadSummary());
+  std::vector<IndexedBase> bases;
+  for (const auto& [id, base] : summary.bases) {
+    if (removed.count(id) == 0) {
+      bases.push_back(base);
+    }
+  }
+  const bool bases_removed = bases.size() != summary.bases.size();
+  if (group.type != repo::SnapshotType::kWal && !bases_removed) {
+    return core::Status::Ok();  // no base it removes is indexed: nothing to read further
+  }
   HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, index.ReadAll());
   const size_t before = entries.size();
   std::erase_if(entries, [&](const WalIndexEntry& entry) { return removed.count(entry.snapshot); });
-  if (entries.size() == before) {
+  if (entries.size() == before && !bases_removed) {
     return core::Status::Ok();
   }
-  core::Status replaced = index.Replace(entries);
+  core::Status replaced = index.Replace(entries, bases);
   if (!replaced.ok()) {
     return replaced.Wrap("remove pruned WAL from the archive index of '" + cluster.ns + "/" +
                          cluster.name + "'");

@@ -23,9 +23,10 @@ std::vector<repo::ArchivePieceDecision> DecideWalPieces(
     const engine::Archiving& archiving, const std::vector<const repo::SnapshotMeta*>& kept_backups,
     const std::vector<const repo::SnapshotMeta*>& pieces);
 
-// Removes the group's removed pieces from the cluster's archive index (wal_index.h): the entries
-// naming those snapshots go, the rest is written back merged. Errors: the index's storage and
-// corruption errors (prune then deletes nothing).
+// Removes the group's removed snapshots from the cluster's archive index (wal_index.h): the
+// entries naming those WAL pieces and the bases naming those native backups go, the rest is
+// written back merged. Errors: the index's storage and corruption errors (prune then deletes
+// nothing).
 core::Status ForgetPrunedWal(repo::Repository& repo, const repo::PlanGroup& group);
 
 }  // namespace hasteward::pitr

@@ -1,6 +1,7 @@
 #include "pitr/wal/wal_status.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -123,16 +124,30 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
   if (archiving == nullptr) {
     return engine::Unsupported(engine, "point-in-time recovery");
   }
-  // One listing of the snapshots for the bases and the count of WAL snapshots; the archive itself
-  // is read from the index's summary, whose size does not grow with the segments.
-  HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, std::nullopt));
-  const size_t wal_snapshots = static_cast<size_t>(
-      std::count_if(snapshots.begin(), snapshots.end(), [](const repo::Snapshot& snapshot) {
-        return repo::MatchesType(snapshot, repo::SnapshotType::kWal);
-      }));
-  std::vector<BaseBackup> bases = BaseBackupsOf(std::move(snapshots), *archiving);
+  // The bases, the runs and the count of WAL snapshots come from the index's summary, whose size
+  // grows with the gaps, timelines and bases, not with the segments or the snapshots: no snapshot
+  // file is read. Only a catalog read from the snapshots (no index can be written) lists them.
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadSummary(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
+  std::vector<BaseBackup> bases;
+  size_t wal_snapshots = catalog.snapshots();
+  if (catalog.indexed_bases()) {
+    for (const IndexedBase& base : *catalog.indexed_bases()) {
+      bases.push_back(BaseOfIndexed(base));
+    }
+    // Oldest first, as the snapshots list them (by time, then id for equal times).
+    std::sort(bases.begin(), bases.end(), [](const BaseBackup& a, const BaseBackup& b) {
+      return std::tie(a.snapshot.time.unix_seconds, a.snapshot.time.nanos, a.snapshot.id) <
+             std::tie(b.snapshot.time.unix_seconds, b.snapshot.time.nanos, b.snapshot.id);
+    });
+  } else {
+    HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, std::nullopt));
+    wal_snapshots = static_cast<size_t>(
+        std::count_if(snapshots.begin(), snapshots.end(), [](const repo::Snapshot& snapshot) {
+          return repo::MatchesType(snapshot, repo::SnapshotType::kWal);
+        }));
+    bases = BaseBackupsOf(std::move(snapshots), *archiving);
+  }
   PitrStatus status;
   status.cluster = cluster.ns + "/" + cluster.name;
   status.archiving = archiving;

@@ -30,7 +30,8 @@ class ArchiveRetention {
       const std::string& engine, const std::vector<const SnapshotMeta*>& kept_backups,
       const std::vector<const SnapshotMeta*>& pieces) const = 0;
 
-  // Called by prune for each cluster's group of pieces (type=wal) with some to remove, under its
+  // Called by prune for each cluster's group of pieces (type=wal) or backups (type=backup: the
+  // index records the native bases) with some to remove, under its
   // exclusive lock and before it deletes them: what the archive keeps about the pieces beside
   // the snapshots (the WAL archive index, docs/pitr.md) must forget them first, so it never names
   // data prune is about to collect. An error stops prune with nothing deleted.

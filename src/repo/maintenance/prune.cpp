@@ -172,7 +172,9 @@ core::Status ExecutePrune(Repository& repo, RepoLock& lock, const PrunePlan& pla
     for (const PlanGroup& group : plan.retention.groups) {
       bool removes = std::any_of(group.snapshots.begin(), group.snapshots.end(),
                                  [](const PlannedSnapshot& snapshot) { return !snapshot.keep; });
-      if (group.type == SnapshotType::kWal && removes) {
+      // WAL pieces and base backups: the archive index names both (a diverged capture is never
+      // a base).
+      if ((group.type == SnapshotType::kWal || group.type == SnapshotType::kBackup) && removes) {
         HS_TRY(o.retention.archive->BeforeRemoval(repo, group));
       }
     }

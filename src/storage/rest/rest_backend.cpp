@@ -102,7 +102,7 @@ core::Status RestBackend::Save(const Handle& h, core::ByteView data) {
   }
   // The archive index is a cache of what the snapshots hold: a repository without it still works
   // (readers use the snapshots), so its refusal is kUsage, which callers tell from a failed write.
-  if (h.type == FileType::kArchiveIndex) {
+  if (h.type == FileType::kArchiveIndex || h.type == FileType::kArchiveBucket) {
     return core::Usage("the REST repository '" + Location() +
                            "' cannot store the archive index (the protocol has only restic's own "
                            "files)",
@@ -155,7 +155,8 @@ core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
 }
 
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
-  if (t == FileType::kStandbyCursor || t == FileType::kArchiveIndex)
+  if (t == FileType::kStandbyCursor || t == FileType::kArchiveIndex ||
+      t == FileType::kArchiveBucket)
     return core::Status::Ok();  // never stored (Save)
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});

@@ -103,7 +103,7 @@ TEST_F(WalIndexTest, PushesMergeTheDeltasOnceThereAreTooMany) {
 // Two writers that append and merge at once never lose an entry: each merge writes its files
 // before removing the ones it merged, and readers union what they list.
 TEST_F(WalIndexTest, ConcurrentAppendersAndMergesLoseNothing) {
-  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace({}).ok());  // an empty, complete index
+  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace({}, {}).ok());  // an empty, complete index
   constexpr int kWriters = 2;
   constexpr uint64_t kPerWriter = 40;
   std::vector<std::thread> writers;
