@@ -6,8 +6,7 @@
 namespace hasteward::core {
 
 Status WaitFor(const std::string& what, std::chrono::milliseconds timeout,
-                     const std::function<Result<bool>()>& probe,
-                     const WaitOptions& options) {
+               const std::function<Result<bool>()>& probe, const WaitOptions& options) {
   Status stopped;
   std::string last;
   bool reached = PollUntil(
@@ -29,9 +28,9 @@ Status WaitFor(const std::string& what, std::chrono::milliseconds timeout,
   if (reached)
     return Status::Ok();
   return Status(ErrorCode::kTimeout,
-                      "timed out after " + std::to_string(timeout.count()) + " ms waiting for " +
-                          what + (last.empty() ? "" : " (last error: " + last + ")"),
-                      options.hint);
+                "timed out after " + std::to_string(timeout.count()) + " ms waiting for " + what +
+                    (last.empty() ? "" : " (last error: " + last + ")"),
+                options.hint);
 }
 
 WaitOptions SwitchoverWait() {

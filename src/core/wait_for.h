@@ -23,8 +23,7 @@ struct WaitOptions {
 };
 
 Status WaitFor(const std::string& what, std::chrono::milliseconds timeout,
-                     const std::function<Result<bool>()>& probe,
-                     const WaitOptions& options = {});
+               const std::function<Result<bool>()>& probe, const WaitOptions& options = {});
 
 // The switchover's options: 50 ms polls, and the hint names --timeout.
 WaitOptions SwitchoverWait();

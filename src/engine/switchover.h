@@ -66,6 +66,9 @@ struct SwitchoverPlan {
   std::vector<platform::Instance> others;  // replicas to repoint to the candidate
   std::string reason;                      // why this candidate ("most advanced: 0-1-1042")
   std::vector<std::string> steps;          // one human-readable line per step
+  // Set when this plan finishes an interrupted run (hasteward killed mid-way): the last step that
+  // run completed. The rerun checks the state it left (PreCheck) and goes on after that step.
+  std::optional<SwitchoverStep> resumes_after;
 };
 
 struct SwitchoverStepTiming {

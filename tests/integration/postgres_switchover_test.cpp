@@ -209,5 +209,52 @@ TEST_F(PostgresSwitchoverCliTest, DryRunPrintsThePlanAndChangesNothing) {
   EXPECT_TRUE(StandbysStream(0));
 }
 
+// hasteward killed (kill -9 at a failpoint) right after each step of a switchover: at most one
+// instance accepts writes afterwards, and the same switchover run again finishes it.
+class PostgresSwitchoverKillTest : public PostgresSwitchoverCliTest,
+                                   public ::testing::WithParamInterface<std::string> {
+ protected:
+  int Writable() {
+    int writable = 0;
+    for (int n = 0; n < 3; ++n)
+      writable += Sql(n, "SELECT pg_is_in_recovery()") == "f" ? 1 : 0;
+    return writable;
+  }
+};
+
+TEST_P(PostgresSwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinishes) {
+  ASSERT_TRUE(StandbysStream(0));
+  const std::string candidate = db_->instance(1).name;
+  auto killed = ClusterEnv::On(hs_, *db_, "cnpg")
+                    .Hs({"switchover", "--to", candidate},
+                        {{"HASTEWARD_FAILPOINT", "switchover-after-" + GetParam()}});
+  ASSERT_NE(killed.exit_code, 0) << "the failpoint did not fire: " << killed.out << killed.err;
+  EXPECT_LE(Writable(), 1) << "two writable instances after a kill after " << GetParam();
+  auto rerun = Hs("switchover", {"--to", candidate, "--json"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  if (GetParam() != "pre-check") {  // from the fence on, the rerun goes on where the kill struck
+    bool switched = GetParam() == "repoint" || GetParam() == "prove-writable";
+    EXPECT_NE(rerun.out.find(switched ? "is the primary already"
+                                      : "finishing the interrupted switchover"),
+              std::string::npos)
+        << rerun.out;
+  }
+  EXPECT_FALSE(InRecovery(1)) << rerun.out;
+  EXPECT_TRUE(InRecovery(0)) << rerun.out;
+  EXPECT_TRUE(StandbysStream(1)) << rerun.out;
+  auto triage = Hs("triage");
+  EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(AfterEveryStep, PostgresSwitchoverKillTest,
+                         ::testing::Values("pre-check", "fence", "prove-fence", "catch-up",
+                                           "promote", "repoint", "prove-writable"),
+                         [](const ::testing::TestParamInfo<std::string>& step) {
+                           std::string name = step.param;
+                           for (char& c : name)
+                             c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
 }  // namespace
 }  // namespace hasteward::testing

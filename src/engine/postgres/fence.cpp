@@ -52,4 +52,27 @@ std::optional<std::string> ReadFence(platform::Platform& platform, const platfor
   return reason;
 }
 
+namespace {
+constexpr char kSwitchoverFrom[] = "switchover from '";
+constexpr char kSwitchoverTo[] = "' to '";
+constexpr char kSwitchoverInProgress[] = "' in progress";
+}  // namespace
+
+std::string SwitchoverFenceReason(const std::string& old_primary, const std::string& candidate) {
+  return kSwitchoverFrom + old_primary + kSwitchoverTo + candidate + kSwitchoverInProgress +
+         " (an interrupted run leaves it here: run the same switchover again to finish it, see "
+         "`hasteward triage`)";
+}
+
+std::optional<std::string> InterruptedSwitchoverCandidate(const std::string& reason) {
+  if (reason.rfind(kSwitchoverFrom, 0) != 0)
+    return std::nullopt;
+  size_t to = reason.find(kSwitchoverTo);
+  size_t end = to == std::string::npos ? to : reason.find(kSwitchoverInProgress, to);
+  if (end == std::string::npos)
+    return std::nullopt;
+  size_t start = to + std::string(kSwitchoverTo).size();
+  return reason.substr(start, end - start);
+}
+
 }  // namespace hasteward::engine::postgres

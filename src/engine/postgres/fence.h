@@ -30,4 +30,9 @@ core::Status LiftFence(platform::Platform& platform, const platform::Cluster& cl
 std::optional<std::string> ReadFence(platform::Platform& platform, const platform::Cluster& cluster,
                                      const platform::Instance& instance);
 
+// The reason a switchover's fence carries while the switch runs; an interrupted run leaves it, and
+// a rerun reads the candidate back from it (nullopt for any other reason).
+std::string SwitchoverFenceReason(const std::string& old_primary, const std::string& candidate);
+std::optional<std::string> InterruptedSwitchoverCandidate(const std::string& reason);
+
 }  // namespace hasteward::engine::postgres

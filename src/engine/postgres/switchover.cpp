@@ -75,6 +75,54 @@ std::vector<std::string> PlanLines(const SwitchoverPlan& plan) {
           "prove-writable: a write commits on " + cand};
 }
 
+// A switchover that an earlier run began and did not finish (hasteward was killed): its old
+// primary carries the switchover's fence, naming the candidate. Before the promotion no primary
+// answers; after it the candidate does. With --to naming another instance, nothing resumes.
+std::optional<core::Result<SwitchoverPlan>> PlanResume(
+    const std::vector<ObservedInstance>& seen,
+    const std::vector<const ObservedInstance*>& primaries, const SwitchoverOptions& options) {
+  for (const auto& old : seen) {
+    if (!old.fence || old.primary())
+      continue;
+    std::optional<std::string> candidate = InterruptedSwitchoverCandidate(*old.fence);
+    if (!candidate || (!options.candidate.empty() && options.candidate != *candidate))
+      continue;
+    const ObservedInstance* target = nullptr;
+    for (const auto& o : seen)
+      target = o.instance.name == *candidate ? &o : target;
+    if (target == nullptr)
+      continue;
+    bool promoted = primaries.size() == 1 && primaries[0] == target;
+    if (!primaries.empty() && !promoted)
+      continue;
+    SwitchoverPlan plan;
+    plan.old_primary = old.instance;
+    plan.candidate = target->instance;
+    for (const auto& o : seen) {
+      if (o.standby() && &o != target && !o.fence)
+        plan.others.push_back(o.instance);
+    }
+    plan.resumes_after = promoted ? SwitchoverStep::kPromote : SwitchoverStep::kFence;
+    plan.reason = "finishing the interrupted switchover from '" + old.instance.name + "' to '" +
+                  *candidate + "' (its fence is still in place)";
+    plan.steps = PlanLines(plan);
+    return plan;
+  }
+  // The candidate asked for is the primary already and nothing is left half-done: the switchover
+  // happened (a rerun after the last steps of a killed run lands here), so only prove it.
+  if (primaries.size() == 1 && !options.candidate.empty() &&
+      primaries[0]->instance.name == options.candidate) {
+    SwitchoverPlan plan;
+    plan.old_primary = primaries[0]->instance;
+    plan.candidate = primaries[0]->instance;
+    plan.resumes_after = SwitchoverStep::kRepoint;
+    plan.reason = "'" + options.candidate + "' is the primary already";
+    plan.steps = {"prove-writable: a write commits on '" + options.candidate + "'"};
+    return plan;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& platform,
@@ -86,6 +134,8 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& pl
     return core::Status(core::ErrorCode::kSplitBrain, "more than one instance accepts writes",
                         "run `hasteward triage`, then `hasteward repair`");
   }
+  if (auto resumed = PlanResume(seen, primaries, options))
+    return *resumed;
   if (primaries.empty()) {
     return core::Status(core::ErrorCode::kUnreachable, "no primary answers",
                         "use `hasteward failover` to promote a standby");
@@ -128,6 +178,8 @@ class SwitchoverRun final : public SwitchoverSteps {
       : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
 
   core::Result<std::string> PreCheck() override {
+    if (plan_.resumes_after)
+      return CheckResume();
     auto seen = ObserveCluster(platform_, cluster_);
     auto primaries = Primaries(seen);
     if (primaries.size() != 1 || primaries[0]->instance.name != plan_.old_primary.name)
@@ -156,16 +208,15 @@ class SwitchoverRun final : public SwitchoverSteps {
       HS_TRY(conn->Execute("CHECKPOINT"));
     }
     fence_started_ = true;
+    // Persisted before the stop (standby.signal is read only at a start): if this run dies from
+    // here on, whoever starts the old primary gets a read-only standby, never a second writable
+    // instance, and a rerun finds which switchover to finish.
+    HS_TRY(PersistFence(platform_, cluster_, old,
+                        SwitchoverFenceReason(old.name, plan_.candidate.name)));
     HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
     // A fast shutdown ends the sessions, writes the shutdown checkpoint and waits until every
     // connected standby has flushed all WAL up to it before the server exits.
     HS_TRY(handle->Fence(options_.timeout));
-    // Persisted before anything is promoted: if this run dies from here on, whoever starts the
-    // old primary gets a read-only standby, never a second writable instance.
-    HS_TRY(PersistFence(platform_, cluster_, old,
-                        "switchover from '" + old.name + "' to '" + plan_.candidate.name +
-                            "' in progress (an interrupted run leaves it here: see `hasteward "
-                            "triage`)"));
     return "'" + old.name + "' stopped (fast shutdown); standby.signal persisted";
   }
 
@@ -258,6 +309,33 @@ class SwitchoverRun final : public SwitchoverSteps {
     return postgres::ProveWritable(cluster_, plan_.candidate);
   }
   bool NeedsUndo() const override { return fence_started_ && !promotion_asked_; }
+
+  // A rerun of an interrupted switchover: the state the plan read must still hold. After the
+  // fence: the old primary is down and the candidate a standby (from here an abort restarts the
+  // old primary, as in any run). After the promotion: the candidate is the primary.
+  core::Result<std::string> CheckResume() {
+    auto seen = ObserveCluster(platform_, cluster_);
+    for (const auto& o : seen) {
+      if (o.instance.name == plan_.old_primary.name && o.primary() &&
+          plan_.old_primary.name != plan_.candidate.name)
+        return SafetyStop("'" + o.instance.name + "' answers as a primary again", "plan again");
+    }
+    bool promoted = *plan_.resumes_after >= SwitchoverStep::kPromote;
+    for (const auto& o : seen) {
+      if (o.instance.name != plan_.candidate.name)
+        continue;
+      if (promoted ? !o.primary() : !o.standby()) {
+        return SafetyStop("'" + o.instance.name + "' is no longer " +
+                              (promoted ? "the primary" : "a standby") + " (" + o.error + ")",
+                          "plan again");
+      }
+      fence_started_ = !promoted;
+      return "resuming the interrupted switchover from '" + plan_.old_primary.name + "' to '" +
+             o.instance.name + "' after its step '" + SwitchoverStepName(*plan_.resumes_after) +
+             "'";
+    }
+    return core::NotFound("'" + plan_.candidate.name + "' is no longer in the cluster");
+  }
   std::string PromotedAt() const override { return promoted_at_; }
 
  private:
