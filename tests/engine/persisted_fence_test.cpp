@@ -2,7 +2,13 @@
 // (a later [mysqld] value wins), and removed exactly, leaving the rest of the file as it was.
 #include "engine/mariadb/persisted_fence.h"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+
+#include "engine/mariadb/bypass_accounts.h"
 
 namespace hasteward::engine::mariadb {
 namespace {
@@ -31,6 +37,35 @@ TEST(PersistedFenceTest, RemovalRestoresTheFileExactly) {
 TEST(PersistedFenceTest, AFileWithoutFinalNewlineGetsOneBeforeTheBlock) {
   std::string fenced = WithFenceBlock("[mysqld]\nport = 1");
   EXPECT_NE(fenced.find("port = 1\n# hasteward"), std::string::npos) << fenced;
+}
+
+// A switchover journals itself in the block: the notes read back in order, a block with other
+// notes is replaced (never doubled), and the candidate of an interrupted switchover is found.
+TEST(PersistedFenceTest, TheJournalReadsBackAndReplacesAnOlderOne) {
+  std::vector<std::string> journal = {SwitchoverInProgressNote("db-1"),
+                                      "revoked\taccount\tapp\t%\tREAD_ONLY ADMIN"};
+  std::string fenced = WithFenceBlock(kConfig, journal);
+  EXPECT_EQ(FenceNotes(fenced), journal);
+  EXPECT_EQ(InterruptedSwitchoverCandidate(FenceNotes(fenced)), "db-1");
+  std::string closed = WithFenceBlock(fenced);
+  EXPECT_TRUE(FenceNotes(closed).empty());
+  EXPECT_EQ(WithoutFenceBlock(closed), kConfig);
+  EXPECT_EQ(InterruptedSwitchoverCandidate(FenceNotes(closed)), std::nullopt);
+}
+
+TEST(BypassAccountNoteTest, RoundTripsAnAccountAndARoleAndRefusesOtherLines) {
+  BypassAccount account{
+      .user = "app", .host = "%", .role = false, .privileges = {"READ_ONLY ADMIN", "SUPER"}};
+  BypassAccount role{
+      .user = "writers", .host = "", .role = true, .privileges = {"READ_ONLY ADMIN"}};
+  for (const auto& a : {account, role}) {
+    auto back = BypassAccount::FromNote(a.Note());
+    ASSERT_TRUE(back.has_value()) << a.Note();
+    EXPECT_EQ(back->quoted(), a.quoted());
+    EXPECT_EQ(back->privileges, a.privileges);
+  }
+  EXPECT_FALSE(BypassAccount::FromNote(SwitchoverInProgressNote("db-1")).has_value());
+  EXPECT_FALSE(BypassAccount::FromNote("revoked\taccount\tapp").has_value());
 }
 
 }  // namespace

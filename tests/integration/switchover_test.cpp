@@ -444,5 +444,54 @@ TEST_F(SwitchoverTest, FailoverOfAHungPrimaryStopsItBeforePromotingAndLosesNothi
   EXPECT_EQ(check.duplicated, 0);
 }
 
+// hasteward killed (kill -9 at a failpoint) right after each step of a switchover: at most one
+// instance accepts writes afterwards, and the same switchover run again finishes it.
+class SwitchoverKillTest : public SwitchoverTest,
+                           public ::testing::WithParamInterface<std::string> {
+ protected:
+  int Writable() {
+    int writable = 0;
+    for (int n = 0; n < 3; ++n)
+      writable += Sql(n, "SELECT @@global.read_only") == "0" ? 1 : 0;
+    return writable;
+  }
+};
+
+TEST_P(SwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinishes) {
+  Up("async");
+  const std::string candidate = db_->instance(1).name;
+  auto killed = ClusterEnv::On(hs_, *db_, "mariadb")
+                    .Hs({"switchover", "--to", candidate},
+                        {{"HASTEWARD_FAILPOINT", "switchover-after-" + GetParam()}});
+  ASSERT_NE(killed.exit_code, 0) << "the failpoint did not fire: " << killed.out << killed.err;
+  EXPECT_LE(Writable(), 1) << "two writable instances after a kill after " << GetParam();
+  auto rerun = Hs("switchover", {"--to", candidate, "--json"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  if (GetParam() != "pre-check") {  // from the fence on, the rerun goes on where the kill struck
+    bool switched = GetParam() == "repoint" || GetParam() == "prove-writable";
+    EXPECT_NE(rerun.out.find(switched ? "is the primary already"
+                                      : "finishing the interrupted switchover"),
+              std::string::npos)
+        << rerun.out;
+  }
+  EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "0") << rerun.out;
+  EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1") << rerun.out;
+  EXPECT_TRUE(ConfigIsFenced(0));
+  ASSERT_EQ(SqlAs(1, "app", kAppPassword, "INSERT INTO app.ids (id) VALUES (7)").exit_code, 0);
+  WaitReplicated(1);
+  auto triage = Hs("triage");
+  EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(AfterEveryStep, SwitchoverKillTest,
+                         ::testing::Values("pre-check", "fence", "prove-fence", "catch-up",
+                                           "promote", "repoint", "prove-writable"),
+                         [](const ::testing::TestParamInfo<std::string>& step) {
+                           std::string name = step.param;
+                           for (char& c : name)
+                             c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
 }  // namespace
 }  // namespace hasteward::testing

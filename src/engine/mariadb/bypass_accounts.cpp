@@ -162,6 +162,39 @@ std::string BypassAccount::description() const {
   return role ? "role " + quoted() : quoted();
 }
 
+std::string BypassAccount::Note() const {
+  std::string list;
+  for (const auto& privilege : privileges)
+    list += (list.empty() ? "" : ",") + privilege;
+  return std::string("revoked\t") + (role ? "role" : "account") + "\t" + user + "\t" + host + "\t" +
+         list;
+}
+
+std::optional<BypassAccount> BypassAccount::FromNote(const std::string& note) {
+  std::vector<std::string> fields;
+  for (size_t start = 0;;) {
+    size_t tab = note.find('\t', start);
+    fields.push_back(note.substr(start, tab == std::string::npos ? tab : tab - start));
+    if (tab == std::string::npos)
+      break;
+    start = tab + 1;
+  }
+  if (fields.size() != 5 || fields[0] != "revoked" ||
+      (fields[1] != "role" && fields[1] != "account") || fields[2].empty() || fields[4].empty())
+    return std::nullopt;
+  BypassAccount account{
+      .user = fields[2], .host = fields[3], .role = fields[1] == "role", .privileges = {}};
+  for (size_t start = 0;;) {
+    size_t comma = fields[4].find(',', start);
+    account.privileges.push_back(
+        fields[4].substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return account;
+}
+
 bool FenceExemptions::Exempts(const std::string& user, const std::string& host) const {
   if (user == own_user &&
       (host == own_host || host == "localhost" || host == "127.0.0.1" || host == "::1"))

@@ -5,6 +5,7 @@
 // them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct BypassAccount {
 
   std::string quoted() const;       // 'user'@'host', or 'role'
   std::string description() const;  // 'user'@'host', or role 'role'
+  // One line a rerun reads back (the fence journals what it revokes before it revokes it):
+  // "revoked\t<account|role>\t<user>\t<host>\t<privilege,privilege>".
+  std::string Note() const;
+  static std::optional<BypassAccount> FromNote(const std::string& note);
 };
 
 // Who the fence never touches. HASteward's own account is spared as the server matched it

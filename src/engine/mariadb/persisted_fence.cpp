@@ -53,14 +53,52 @@ bool HasFenceBlock(const std::string& config) {
   return config.find(kFenceBlockBegin) != std::string::npos;
 }
 
-std::string WithFenceBlock(const std::string& config) {
-  if (HasFenceBlock(config))
+namespace {
+constexpr char kNotePrefix[] = "# hasteward-note: ";
+}  // namespace
+
+std::string SwitchoverInProgressNote(const std::string& candidate) {
+  return "switchover to '" + candidate + "' in progress";
+}
+
+std::optional<std::string> InterruptedSwitchoverCandidate(const std::vector<std::string>& notes) {
+  const std::string prefix = "switchover to '", suffix = "' in progress";
+  for (const auto& note : notes) {
+    if (note.size() > prefix.size() + suffix.size() && note.rfind(prefix, 0) == 0 &&
+        note.compare(note.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return note.substr(prefix.size(), note.size() - prefix.size() - suffix.size());
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> FenceNotes(const std::string& config) {
+  std::vector<std::string> notes;
+  size_t begin = config.find(kFenceBlockBegin);
+  if (begin == std::string::npos)
+    return notes;
+  size_t end = config.find(kFenceBlockEnd, begin);
+  std::string block = config.substr(begin, end == std::string::npos ? end : end - begin);
+  for (size_t at = block.find(kNotePrefix); at != std::string::npos;
+       at = block.find(kNotePrefix, at + 1)) {
+    size_t start = at + std::strlen(kNotePrefix);
+    size_t eol = block.find('\n', start);
+    notes.push_back(block.substr(start, eol == std::string::npos ? eol : eol - start));
+  }
+  return notes;
+}
+
+std::string WithFenceBlock(const std::string& config, const std::vector<std::string>& notes) {
+  if (HasFenceBlock(config) && FenceNotes(config) == notes)
     return config;
-  std::string out = config;
+  std::string out = WithoutFenceBlock(config);
   if (!out.empty() && out.back() != '\n')
     out += '\n';
+  std::string lines;
+  for (const auto& note : notes)
+    lines += kNotePrefix + note + "\n";
   // A [mysqld] group at the end: a later value of an option wins over an earlier one.
-  return out + kFenceBlockBegin + "\n[mysqld]\nread_only = ON\n" + kFenceBlockEnd + "\n";
+  return out + kFenceBlockBegin + "\n" + lines + "[mysqld]\nread_only = ON\n" + kFenceBlockEnd +
+         "\n";
 }
 
 std::string WithoutFenceBlock(const std::string& config) {
@@ -77,12 +115,24 @@ std::string WithoutFenceBlock(const std::string& config) {
 }
 
 core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance) {
+                                  const platform::Instance& instance,
+                                  const std::vector<std::string>& notes) {
   HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(platform, cluster, instance));
   HS_ASSIGN_OR_RETURN(std::string config, core::ReadFileToString(path));
-  if (HasFenceBlock(config))
+  std::string fenced = WithFenceBlock(config, notes);
+  if (fenced == config)
     return core::Status::Ok();
-  return Rewrite(path, WithFenceBlock(config));
+  return Rewrite(path, fenced);
+}
+
+std::vector<std::string> ReadFenceNotes(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance) {
+  auto path = LocalConfigFile(platform, cluster, instance);
+  if (!path.ok())
+    return {};
+  auto config = core::ReadFileToString(*path);
+  return config.ok() ? FenceNotes(*config) : std::vector<std::string>{};
 }
 
 core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,

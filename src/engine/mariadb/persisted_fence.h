@@ -5,7 +5,9 @@
 // until the instance is promoted again; `triage` names an instance that carries it.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "platform/platform.h"
@@ -17,16 +19,30 @@ inline constexpr char kFenceBlockBegin[] =
     "# hasteward: demoted old primary - read_only until hasteward promotes it again";
 inline constexpr char kFenceBlockEnd[] = "# hasteward: end of fence";
 
-// `config` with the fence block at its end (unchanged when it has one already).
-std::string WithFenceBlock(const std::string& config);
+// `config` with the fence block at its end (unchanged when it has one already with these
+// `notes`; a block with other notes is replaced). Each note is one comment line in the block,
+// "# hasteward-note: <note>": the server ignores it, a rerun reads it back (FenceNotes).
+std::string WithFenceBlock(const std::string& config, const std::vector<std::string>& notes = {});
+// The notes of the block in `config`, in order; empty without a block.
+std::vector<std::string> FenceNotes(const std::string& config);
 // `config` without the fence block (unchanged when it has none).
 std::string WithoutFenceBlock(const std::string& config);
 bool HasFenceBlock(const std::string& config);
 
+// The note a switchover's fence carries while the switch runs, and back: the candidate it names
+// (nullopt when no note is one).
+std::string SwitchoverInProgressNote(const std::string& candidate);
+std::optional<std::string> InterruptedSwitchoverCandidate(const std::vector<std::string>& notes);
+
 // Writes the block into the instance's config file atomically, keeping its owner and mode.
 // kUsage when the inventory names no config file or the platform cannot reach it from here.
 core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance);
+                                  const platform::Instance& instance,
+                                  const std::vector<std::string>& notes = {});
+// The notes of the instance's persisted block; empty without one or when unreadable from here.
+std::vector<std::string> ReadFenceNotes(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance);
 // Removes the block (ok when there is none, or no config file).
 core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
                                   const platform::Instance& instance);

@@ -104,13 +104,33 @@ core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
   return result;
 }
 
-core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions) {
+core::Result<std::vector<BypassAccount>> PrimaryFence::Prepare(
+    const std::vector<std::string>& spared_sessions) {
   HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
   HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(cluster_, *conn));
   HS_ASSIGN_OR_RETURN(auto own_id, conn->QueryValue("SELECT CONNECTION_ID()"));
   spared_sessions_ = spared_sessions;
   spared_sessions_.push_back(own_id.value_or("0"));
-  HS_ASSIGN_OR_RETURN(BypassSet bypass, FindBypass(*conn, exempt_));
+  HS_ASSIGN_OR_RETURN(prepared_, FindBypass(*conn, exempt_));
+  return prepared_->holders;
+}
+
+std::unique_ptr<PrimaryFence> PrimaryFence::Resume(const platform::Cluster& cluster,
+                                                   platform::Instance primary,
+                                                   std::chrono::milliseconds timeout,
+                                                   std::vector<BypassAccount> revoked) {
+  auto fence = std::make_unique<PrimaryFence>(cluster, std::move(primary), timeout);
+  fence->revoked_ = std::move(revoked);
+  fence->read_only_set_ = true;
+  return fence;
+}
+
+core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions) {
+  HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
+  if (!prepared_) {
+    HS_TRY(Prepare(spared_sessions).status());
+  }
+  BypassSet bypass = *prepared_;
   // Revoked first, so a session these accounts open from now on has no bypass; then the sessions
   // they already hold (which keep the privileges they connected with) are killed.
   for (auto& holder : bypass.holders) {
@@ -130,6 +150,9 @@ core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions
 // window cannot show. Any holder left (a grant made after the revoke, by an exempt account or an
 // event) or a killed session still running could write after the final position was taken.
 core::Result<std::string> PrimaryFence::CheckNothingBypasses(MariadbConnection& conn) {
+  if (exempt_.own_user.empty()) {  // a fence resumed from a journal read no exemptions yet
+    HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(cluster_, conn));
+  }
   HS_ASSIGN_OR_RETURN(BypassSet left, FindBypass(conn, exempt_));
   if (!left.empty()) {
     return core::Status(core::ErrorCode::kSafetyStop,

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,15 @@ class PrimaryFence {
   // killing the sessions whose open transaction holds it back. Partial effects are recorded, so
   // Lift() undoes whatever was done.
   core::Status Raise(const std::vector<std::string>& spared_sessions = {});
+  // What Raise will revoke, read once (Raise uses it): the caller journals it first, so that a
+  // run killed halfway through the revokes can still give every privilege back.
+  core::Result<std::vector<BypassAccount>> Prepare(const std::vector<std::string>& spared_sessions);
+  // The fence an interrupted run raised on `primary`: read_only set and `revoked` taken (from its
+  // journal), so that Prove and Lift work as if this run had raised it.
+  static std::unique_ptr<PrimaryFence> Resume(const platform::Cluster& cluster,
+                                              platform::Instance primary,
+                                              std::chrono::milliseconds timeout,
+                                              std::vector<BypassAccount> revoked);
   // Proves the fence: `probe` (an ordinary account) inserts a row and must be refused with the
   // read-only error (1290), and gtid_binlog_pos must not move over `settle`; then, so that the
   // proof does not rest on that window alone, no account or role may hold a bypass privilege any
@@ -61,6 +71,7 @@ class PrimaryFence {
   std::chrono::milliseconds timeout_;
   std::unique_ptr<MariadbConnection> conn_;
   FenceExemptions exempt_;
+  std::optional<BypassSet> prepared_;
   std::vector<std::string> spared_sessions_;  // never killed: HASteward's own connections
   std::vector<BypassAccount> revoked_;
   std::vector<std::string> killed_ids_;

@@ -1,7 +1,10 @@
 // MariadbSwitchover::PlanSwitchover: the pre-checks on a fresh probe of every instance, and the
 // plan --dry-run prints (read-only).
+#include <optional>
+
 #include "engine/mariadb/bypass_accounts.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/mariadb/switchover_checks.h"
 
@@ -37,12 +40,77 @@ std::string BypassSummary(const platform::Cluster& cluster, const platform::Inst
   return "take the bypass from " + out + (users.empty() ? "" : "; kill the sessions of " + users);
 }
 
+const InstanceProbe* Named(const std::vector<InstanceProbe>& probes, const std::string& name) {
+  for (const auto& probe : probes) {
+    if (probe.instance->name == name)
+      return &probe;
+  }
+  return nullptr;
+}
+
+bool Writable(const InstanceProbe& probe) {
+  return probe.status.ok() && probe.replication.empty() && !probe.read_only;
+}
+
+// A switchover that an earlier run began and did not finish (hasteward was killed): its old
+// primary is read-only, replicates from no one and journals "switchover to X in progress" in its
+// fence block. Before the promotion the candidate still replicates; after it, it is writable.
+// With --to naming the primary and nothing half-done, the switch happened: only prove it.
+std::optional<SwitchoverPlan> PlanResume(platform::Platform& platform,
+                                         const platform::Cluster& cluster,
+                                         const std::vector<InstanceProbe>& probes,
+                                         const std::string& requested) {
+  for (const auto& old : probes) {
+    if (!old.status.ok() || !old.replication.empty() || !old.read_only)
+      continue;
+    auto candidate_name =
+        InterruptedSwitchoverCandidate(ReadFenceNotes(platform, cluster, *old.instance));
+    if (!candidate_name || (!requested.empty() && requested != *candidate_name))
+      continue;
+    const InstanceProbe* candidate = Named(probes, *candidate_name);
+    if (candidate == nullptr || !candidate->status.ok())
+      continue;
+    bool promoted = Writable(*candidate);
+    if (!promoted && candidate->replication.empty())
+      continue;
+    SwitchoverPlan plan;
+    plan.old_primary = *old.instance;
+    plan.candidate = *candidate->instance;
+    for (const auto& other : probes) {
+      if (&other != &old && &other != candidate)
+        plan.others.push_back(*other.instance);
+    }
+    plan.resumes_after = promoted ? SwitchoverStep::kPromote : SwitchoverStep::kFence;
+    plan.reason = "finishing the interrupted switchover from '" + old.instance->name + "' to '" +
+                  *candidate_name + "' (its journal is in the fence block of " +
+                  old.instance->config_file + ")";
+    plan.steps = {"resume after '" + std::string(SwitchoverStepName(*plan.resumes_after)) +
+                  "': the steps after it, as in a switchover"};
+    return plan;
+  }
+  const InstanceProbe* primary = requested.empty() ? nullptr : Named(probes, requested);
+  int writable = 0;
+  for (const auto& probe : probes)
+    writable += Writable(probe) ? 1 : 0;
+  if (primary == nullptr || !Writable(*primary) || writable != 1)
+    return std::nullopt;  // the ordinary checks refuse what is wrong
+  SwitchoverPlan plan;
+  plan.old_primary = *primary->instance;
+  plan.candidate = *primary->instance;
+  plan.resumes_after = SwitchoverStep::kRepoint;
+  plan.reason = "'" + requested + "' is the primary already";
+  plan.steps = {"prove-writable: a probe write on '" + requested + "' must be accepted"};
+  return plan;
+}
+
 }  // namespace
 
-core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platform& /*platform*/,
+core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platform& platform,
                                                                const platform::Cluster& cluster,
                                                                const SwitchoverOptions& options) {
   std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster);
+  if (auto resumed = PlanResume(platform, cluster, probes, options.candidate))
+    return *resumed;
   HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
                       CheckSwitchover(cluster, probes, options.candidate));
   SwitchoverPlan plan;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/failpoint.h"
+#include "engine/mariadb/bypass_accounts.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/primary_fence.h"
@@ -47,6 +48,7 @@ class SwitchoverRun final : public SwitchoverSteps {
 
  private:
   core::Status FenceCandidateAgain();
+  core::Result<std::string> CheckResume();
 
   platform::Platform& platform_;
   const platform::Cluster& cluster_;
@@ -64,7 +66,62 @@ class SwitchoverRun final : public SwitchoverSteps {
   bool candidate_writable_ = false;
 };
 
+// A rerun of an interrupted switchover (plan.resumes_after): the state the killed run left must
+// still hold, and what its later steps need is rebuilt from the instances and the old primary's
+// journal instead of from the steps this run skips.
+core::Result<std::string> SwitchoverRun::CheckResume() {
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster_);
+  const InstanceProbe* old = nullptr;
+  const InstanceProbe* candidate = nullptr;
+  for (const auto& probe : probes) {
+    if (probe.instance->name == plan_.old_primary.name)
+      old = &probe;
+    if (probe.instance->name == plan_.candidate.name)
+      candidate = &probe;
+  }
+  if (old == nullptr || candidate == nullptr || !old->status.ok() || !candidate->status.ok())
+    return core::Status(core::ErrorCode::kUnreachable,
+                        "an instance of the switchover does not "
+                        "answer",
+                        "bring it back and run the switchover again");
+  const bool promoted = *plan_.resumes_after >= SwitchoverStep::kPromote;
+  const bool candidate_primary = candidate->replication.empty() && !candidate->read_only;
+  if (promoted != candidate_primary || (old != candidate && !old->read_only)) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the cluster changed since the interrupted switchover was read",
+                        "run 'hasteward triage', then plan the switchover again");
+  }
+  for (const auto& probe : probes) {
+    if (&probe != old && &probe != candidate && probe.status.ok())
+      others_.push_back(*probe.instance);
+  }
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  if (promoted) {
+    candidate_detached_ = candidate_writable_ = true;
+    semisync_ = SemisyncPrimary(*candidate);
+    HS_ASSIGN_OR_RETURN(auto admin,
+                        MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+    HS_ASSIGN_OR_RETURN(auto position, admin->QueryValue("SELECT @@global.gtid_binlog_pos"));
+    final_position_ = position.value_or("");  // read-only since the fence: its final position
+    return "'" + plan_.candidate.name + "' is the primary; the rest of the switchover follows";
+  }
+  semisync_ = SemisyncPrimary(*old);
+  std::vector<BypassAccount> revoked;
+  for (const auto& note : ReadFenceNotes(platform_, cluster_, plan_.old_primary)) {
+    if (auto account = BypassAccount::FromNote(note))
+      revoked.push_back(*account);
+  }
+  fence_persisted_ = true;
+  fence_ = PrimaryFence::Resume(cluster_, plan_.old_primary, options_.timeout, revoked);
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(plan_.old_primary, std::move(admin)));
+  return "'" + plan_.old_primary.name + "' is fenced by the interrupted run (" +
+         std::to_string(revoked.size()) + " revoked privilege holder(s) journaled)";
+}
+
 core::Result<std::string> SwitchoverRun::PreCheck() {
+  if (plan_.resumes_after)
+    return CheckResume();
   // Re-read: the plan may be minutes old (a --dry-run, a confirmation), and the cluster moves.
   std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster_);
   HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
@@ -92,10 +149,18 @@ core::Result<std::string> SwitchoverRun::PreCheck() {
 }
 
 core::Result<std::string> SwitchoverRun::Fence() {
-  // Persisted first: from here on a restart of the old primary, at any step, brings it back
-  // read-only. A switchover whose fence holds only until the next restart is not a switchover
-  // (the old primary would come back writable beside the new one), so it stops here unless forced.
-  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
+  HS_ASSIGN_OR_RETURN(std::string probe_admin, old_probe_->AdminSessionId());
+  HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> holders, fence_->Prepare({probe_admin}));
+  // Persisted first, with a journal of the switchover and of every privilege about to be
+  // revoked: from here on a restart of the old primary, at any step, brings it back read-only,
+  // and a rerun of a killed run finds what to finish or give back. A switchover whose fence holds
+  // only until the next restart is not a switchover (the old primary would come back writable
+  // beside the new one), so it stops here unless forced.
+  std::vector<std::string> journal = {SwitchoverInProgressNote(plan_.candidate.name)};
+  for (const auto& holder : holders)
+    journal.push_back(holder.Note());
+  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary, journal);
   if (!persisted.ok() && !options_.force) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "cannot persist read_only in the configuration of '" +
@@ -104,9 +169,7 @@ core::Result<std::string> SwitchoverRun::Fence() {
                         "over with a fence that a restart lifts");
   }
   fence_persisted_ = persisted.ok();
-  fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
-  HS_ASSIGN_OR_RETURN(std::string probe_admin, old_probe_->AdminSessionId());
-  HS_TRY(fence_->Raise({probe_admin}));
+  HS_TRY(fence_->Raise());
   return "'" + plan_.old_primary.name + "': " + fence_->Describe() +
          (fence_persisted_ ? "; read_only = ON persisted in " + plan_.old_primary.config_file
                            : "; read_only NOT persisted (forced): " + persisted.message());
@@ -150,13 +213,21 @@ core::Result<std::string> SwitchoverRun::Repoint() {
     names += ", '" + other.name + "'";
   }
   std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID";
+  // The switch is done: the old primary keeps its read_only fence, without the journal a rerun
+  // would take for a switchover to finish.
+  core::Status closed = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  if (!closed.ok())
+    detail += "; the switchover's journal stays in its config: " + closed.message();
   if (!skipped_.empty())
     detail += "; not answering, left as they were: " + skipped_;
   return detail;
 }
 
 core::Result<std::string> SwitchoverRun::ProveWritable() {
-  return mariadb::ProveWritable(cluster_, plan_.candidate, &plan_.old_primary, options_.timeout);
+  // A rerun finding the switch done has no old primary apart from the candidate to follow it.
+  const platform::Instance* follower =
+      plan_.old_primary.name == plan_.candidate.name ? nullptr : &plan_.old_primary;
+  return mariadb::ProveWritable(cluster_, plan_.candidate, follower, options_.timeout);
 }
 
 // The promotion may have taken effect although its client saw an error (a connection lost after
