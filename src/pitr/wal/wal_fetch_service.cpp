@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/failpoint.h"
+#include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -115,12 +116,12 @@ core::Result<core::Bytes> WalFetchService::ReadContent(const std::string& name,
     served.sha256 = held->sha256;  // Take checked it against the bytes
     served.from_prefetch = true;
   } else {
-    core::MemorySink sink;
+    SegmentSink sink(archived.node.size);
     auto dumped = repo::DumpFile(repo_, archived.node, sink, {});
     if (!dumped.ok()) {
       return Damage(dumped.status());
     }
-    content = sink.data();
+    content = sink.Take();
     served.sha256 = repo::Sha256(content);
   }
   served.size = content.size();

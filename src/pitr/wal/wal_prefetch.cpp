@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -119,7 +120,7 @@ void WalPrefetch::Work() {
     entries_[file.file.name] = Entry{State::kInFlight, file.node.size, {}, {}};
     reserved_bytes_ += file.node.size;
     lock.unlock();
-    core::MemorySink sink;
+    SegmentSink sink(file.node.size);
     // DumpFile checks every blob against its ID: the bytes are the archived file's.
     repo::DumpOptions dump;
     // One file per worker at a time, read in order: the workers are the parallelism, and on a
@@ -127,7 +128,7 @@ void WalPrefetch::Work() {
     dump.threads = 1;
     auto dumped = repo::DumpFile(repo_, file.node, sink, dump);
     core::Result<core::Bytes> content =
-        dumped.ok() ? core::Result<core::Bytes>(sink.data()) : dumped.TakeStatus();
+        dumped.ok() ? core::Result<core::Bytes>(sink.Take()) : dumped.TakeStatus();
     Fetched(file.file.name, std::move(content));
     lock.lock();
   }
