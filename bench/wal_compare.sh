@@ -113,7 +113,7 @@ fetch_agent() {
 rate "hasteward wal-fetch through wal-agent" "$(timed fetch_agent)"
 kill -TERM "$AGENT"; wait "$AGENT" || true
 for s in "${SEGS[@]}"; do cmp -s "$W/wal/pg_wal/$s" "$W/restore-agent/pg_wal/$s" || { echo "fetched $s differs"; exit 1; }; done
-echo "  answered by the agent: $(grep -o ' fetched=[0-9]*' "$W/fetch-agent.log" | tail -1), $(grep -o 'fetched_from_prefetch=[0-9]*' "$W/fetch-agent.log" | tail -1); every segment identical"
+echo "  answered by the agent: $(grep -o ' fetched=[0-9]*' "$W/fetch-agent.log" | tail -1), $(grep -o 'fetched_from_prefetch=[0-9]*' "$W/fetch-agent.log" | tail -1), $(grep -o 'fetched_from_ahead=[0-9]*' "$W/fetch-agent.log" | tail -1); every segment identical"
 if "$HW" wal-fetch --help 2>/dev/null | grep -q -- --no-cache; then
   rm -f "$W"/restore/pg_wal/hasteward-prefetch/*
   fetch_nocache() {

@@ -136,7 +136,8 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
                  {"stored_files", std::to_string(counters.stored_files)},
                  {"refused", std::to_string(counters.refused)},
                  {"fetched", std::to_string(counters.fetched)},
-                 {"fetched_from_prefetch", std::to_string(counters.fetched_from_prefetch)}});
+                 {"fetched_from_prefetch", std::to_string(counters.fetched_from_prefetch)},
+                 {"fetched_from_ahead", std::to_string(counters.fetched_from_ahead)}});
   return core::Status::Ok();
 }
 
@@ -149,13 +150,18 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
   if (!f.agent_socket.empty()) {
     // kNotFound (exit 20) only when the agent answered "not archived"; nullopt: fetch alone.
+    pitr::AgentFetchOptions through;
+    through.timeout = std::chrono::seconds(f.agent_timeout_seconds);
+    // The agent fills files for the next segments as the prefetch directory held them.
+    through.archiving = id.archiving;
+    through.ahead = f.prefetch;
     HS_ASSIGN_OR_RETURN(
         std::optional<pitr::WalFetchResult> through_agent,
-        pitr::FetchWalThroughAgent(f.agent_socket, id.cluster, f.name, f.destination,
-                                   std::chrono::seconds(f.agent_timeout_seconds)));
+        pitr::FetchWalThroughAgent(f.agent_socket, id.cluster, f.name, f.destination, through));
     if (through_agent) {
       core::LogDebug("fetched '" + f.name + "' through the agent",
-                     {{"from_prefetch", through_agent->from_prefetch ? "yes" : "no"}});
+                     {{"from_prefetch", through_agent->from_prefetch ? "yes" : "no"},
+                      {"from_ahead", through_agent->from_ahead ? "yes" : "no"}});
       return core::Status::Ok();
     }
   }

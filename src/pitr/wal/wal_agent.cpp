@@ -88,6 +88,7 @@ void Count(const FetchAnswer& answer, WalAgentCounters& counters) {
   if (answer.served.ok()) {
     ++counters.fetched;
     counters.fetched_from_prefetch += answer.served->from_prefetch ? 1 : 0;
+    counters.fetched_from_ahead += answer.served->from_ahead ? 1 : 0;
   } else if (answer.served.status().code() != core::ErrorCode::kNotFound) {
     ++counters.refused;
     core::LogWarn("archive agent: fetching '" + answer.name +

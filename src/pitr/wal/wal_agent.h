@@ -52,6 +52,7 @@ struct WalAgentCounters {
   size_t refused = 0;  // answered with an error (e.g. other bytes under an archived name)
   size_t fetched = 0;  // wal-fetch requests answered with the file
   size_t fetched_from_prefetch = 0;  // of those, read ahead before the server asked
+  size_t fetched_from_ahead = 0;     // of those, already in the server's fill-ahead file
 };
 
 // Serves wal-push requests one at a time (the server archives in order) until stop_requested.
@@ -88,5 +89,23 @@ core::Result<std::optional<WalFetchResult>> FetchWalThroughAgent(const std::stri
                                                                  const std::string& name,
                                                                  const std::string& destination,
                                                                  std::chrono::milliseconds timeout);
+
+struct AgentFetchOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(120)};
+  // With both: a segment request also hands the agent fill-ahead files for the next `ahead`
+  // segments in the server's prefetch directory (wal_ahead_dir.h), and a later call whose file the
+  // agent confirms complete only renames it to %p. The archiving must outlive the call.
+  const engine::Archiving* archiving = nullptr;
+  size_t ahead = 0;
+};
+
+// As above, with fill-ahead files. A fill-ahead file is renamed to %p only after the agent
+// answered that it wrote it whole (size checked here too); any other file is discarded or
+// written again, so the answers are exactly the ones above.
+core::Result<std::optional<WalFetchResult>> FetchWalThroughAgent(const std::string& socket_path,
+                                                                 const platform::Cluster& cluster,
+                                                                 const std::string& name,
+                                                                 const std::string& destination,
+                                                                 const AgentFetchOptions& options);
 
 }  // namespace hasteward::pitr

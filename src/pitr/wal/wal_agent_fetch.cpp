@@ -1,11 +1,7 @@
 #include "pitr/wal/wal_agent_fetch.h"
 
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "core/atomic_file.h"
-#include "core/log.h"
 #include "pitr/wal/wal_agent.h"
 
 namespace hasteward::pitr {
@@ -33,39 +29,62 @@ std::string EncodeFetchAnswer(const core::Result<ServedWal>& served) {
   return json{{"ok", true},
               {"size", served->size},
               {"sha256", repo::IdToHex(served->sha256)},
-              {"from_prefetch", served->from_prefetch}}
+              {"from_prefetch", served->from_prefetch},
+              {"from_ahead", served->from_ahead},
+              {"ahead_missing", served->ahead_missing}}
       .dump();
 }
 
+core::Status Malformed() {
+  return core::Usage("malformed wal-fetch request to the archive agent",
+                     "wal-fetch and the agent must be the same HASteward version");
+}
+
+// The request's window of fill-ahead files: the names in "ahead", each with the descriptor after
+// the first in the same order; nullopt when the request has none.
+core::Result<std::optional<std::vector<AheadFd>>> WindowOf(const json& body,
+                                                           core::UnixMessage& request) {
+  if (!body.contains("ahead")) {
+    return request.fds.size() == 1 ? core::Result<std::optional<std::vector<AheadFd>>>(
+                                         std::optional<std::vector<AheadFd>>())
+                                   : Malformed();
+  }
+  const json& names = body["ahead"];
+  if (!names.is_array() || names.size() + 1 != request.fds.size()) {
+    return Malformed();
+  }
+  std::vector<AheadFd> files;
+  for (size_t index = 0; index < names.size(); ++index) {
+    if (!names[index].is_string()) {
+      return Malformed();
+    }
+    files.push_back(AheadFd{names[index].get<std::string>(), std::move(request.fds[index + 1])});
+  }
+  return std::optional<std::vector<AheadFd>>(std::move(files));
+}
+
 core::Result<ServedWal> ServeFetch(WalFetchService& service, const json& body,
-                                   const core::UnixMessage& request) {
-  if (request.fds.size() != 1 || !body["fetch"].is_string()) {
-    return core::Usage("malformed wal-fetch request to the archive agent",
-                       "wal-fetch and the agent must be the same HASteward version");
+                                   core::UnixMessage& request) {
+  if (request.fds.empty() || !body["fetch"].is_string()) {
+    return Malformed();
   }
   if (body.value("cluster", "") != QualifiedName(service.cluster())) {
     return core::Usage("this archive agent serves '" + QualifiedName(service.cluster()) +
                            "', not '" + body.value("cluster", "") + "'",
                        "give the server's restore_command the socket of its own cluster's agent");
   }
-  return service.Serve(body["fetch"].get<std::string>(), request.fds.front().get());
-}
-
-// The agent wrote the whole file: its size is the archived file's. (The bytes themselves were
-// checked by the agent: each blob against its ID when read, a held segment against its hash when
-// handed out; reading 16 MiB back here to hash it again cost a fifth of a call.)
-core::Status CheckArrived(int fd, uint64_t size) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
-    return core::Status(core::ErrorCode::kCorruption, "the file the agent wrote has another size");
-  }
-  return core::Status::Ok();
+  FetchRequest fetch;
+  fetch.name = body["fetch"].get<std::string>();
+  fetch.fd = request.fds.front().get();
+  fetch.from_ahead = body.value("from_ahead", false);
+  HS_ASSIGN_OR_RETURN(fetch.ahead, WindowOf(body, request));
+  return service.Serve(std::move(fetch));
 }
 
 }  // namespace
 
 std::optional<FetchAnswer> AnswerFetchRequest(WalFetchService& service,
-                                              const core::UnixMessage& request) {
+                                              core::UnixMessage& request) {
   json body = json::parse(request.payload, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("fetch")) {
     return std::nullopt;
@@ -78,63 +97,6 @@ std::optional<FetchAnswer> AnswerFetchRequest(WalFetchService& service,
                      std::move(served), ""};
   answer.payload = EncodeFetchAnswer(answer.served);
   return answer;
-}
-
-core::Result<std::optional<WalFetchResult>> FetchWalThroughAgent(
-    const std::string& socket_path, const platform::Cluster& cluster, const std::string& name,
-    const std::string& destination, std::chrono::milliseconds timeout) {
-  auto connection = core::UnixConnection::Connect(socket_path);
-  if (!connection.ok()) {
-    core::LogDebug("no archive agent: " + connection.status().ToString());
-    return std::optional<WalFetchResult>();
-  }
-  core::AtomicFileOptions file_options;
-  file_options.mode = 0600;
-  // Renamed whole into place, without fsync: PostgreSQL fsyncs the restored segments it keeps and
-  // fetches the others again after a crash, so syncing here would only slow the replay.
-  file_options.durable = false;
-  auto sink = core::AtomicFileSink::Create(destination, file_options);
-  if (!sink.ok()) {
-    core::LogWarn("fetching alone: " + sink.status().ToString());
-    return std::optional<WalFetchResult>();
-  }
-  const json request = {
-      {"version", kProtocolVersion}, {"fetch", name}, {"cluster", QualifiedName(cluster)}};
-  if (core::Status sent = connection->Send(request.dump(), {(*sink)->fd()}); !sent.ok()) {
-    core::LogWarn("archive agent unreachable, fetching alone: " + sent.ToString());
-    return std::optional<WalFetchResult>();
-  }
-  auto reply = connection->Receive(timeout);
-  if (!reply.ok()) {
-    core::LogWarn("archive agent did not answer, fetching alone: " + reply.status().ToString());
-    return std::optional<WalFetchResult>();
-  }
-  json answer = json::parse(reply->payload, nullptr, false);
-  if (answer.is_discarded() || !answer.is_object()) {
-    core::LogWarn("the archive agent's answer is not understood, fetching alone");
-    return std::optional<WalFetchResult>();
-  }
-  if (!answer.value("ok", false)) {
-    // Only the agent's explicit "not archived" (from a fresh read of the archive) ends recovery.
-    if (answer.value("not_archived", false) &&
-        answer.value("code", 0) == static_cast<int>(core::ErrorCode::kNotFound)) {
-      return core::NotFound(answer.value("message", "") + " (archive agent)");
-    }
-    core::LogWarn("archive agent could not fetch '" + name +
-                  "', fetching alone: " + answer.value("message", ""));
-    return std::optional<WalFetchResult>();
-  }
-  core::Status arrived = CheckArrived((*sink)->fd(), answer.value("size", uint64_t{0}));
-  if (arrived.ok()) {
-    arrived = (*sink)->Close();
-  }
-  if (!arrived.ok()) {
-    core::LogWarn("fetching '" + name + "' alone: " + arrived.ToString());
-    return std::optional<WalFetchResult>();
-  }
-  WalFetchResult result;
-  result.from_prefetch = answer.value("from_prefetch", false);
-  return std::optional<WalFetchResult>(result);
 }
 
 }  // namespace hasteward::pitr

@@ -63,6 +63,7 @@ struct WalFetchOptions {
 
 struct WalFetchResult {
   bool from_prefetch = false;  // served from an earlier call's prefetch, without the repository
+  bool from_ahead = false;     // the agent had already written it into its fill-ahead file
   size_t prefetched = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/failpoint.h"
+#include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -18,29 +19,6 @@ core::Status Damage(const core::Status& status) {
   return status.code() == core::ErrorCode::kNotFound
              ? core::Status(core::ErrorCode::kCorruption, status.message(), status.hint())
              : status;
-}
-
-// The whole content at offset 0 of a descriptor the client created for it.
-core::Status WriteAt(int fd, const core::Bytes& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t wrote =
-        ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
-    if (wrote < 0 && errno == EINTR) {
-      continue;
-    }
-    if (wrote <= 0) {
-      return core::Status(core::ErrorCode::kStorage,
-                          std::string("writing the fetched file failed: ") + std::strerror(errno),
-                          "check the space and permissions of the server's pg_wal");
-    }
-    done += static_cast<size_t>(wrote);
-  }
-  if (::ftruncate(fd, static_cast<off_t>(content.size())) != 0) {
-    return core::Status(core::ErrorCode::kStorage,
-                        std::string("truncating the fetched file failed: ") + std::strerror(errno));
-  }
-  return core::Status::Ok();
 }
 
 }  // namespace
@@ -66,7 +44,15 @@ WalFetchService::WalFetchService(repo::Repository& repo, platform::Cluster clust
       archiving_(archiving),
       options_(prefetch),
       catalog_(std::move(catalog)),
-      prefetch_(std::make_unique<WalPrefetch>(repo, prefetch)) {}
+      prefetch_(std::make_unique<WalPrefetch>(repo, prefetch)),
+      ahead_(std::make_unique<AheadFiles>(
+          [this](const std::string& name) { return prefetch_->TakeWhenFetched(name); })) {}
+
+WalFetchService::~WalFetchService() {
+  // The fill-ahead writer may wait in the read-ahead: wake it, then join it before both go.
+  prefetch_->Shutdown();
+  ahead_->Stop();
+}
 
 core::Status WalFetchService::Reload() {
   HS_TRY(Damage(repo_.LoadIndex()));
@@ -91,18 +77,66 @@ core::Result<const ArchivedFile*> WalFetchService::Find(const std::string& name)
 
 void WalFetchService::WantAfter(const engine::ArchiveFile& file) {
   std::vector<ArchivedFile> next;
+  // Already in the server's fill-ahead files: reading them again would only cost time and memory.
+  const std::set<std::string> written = ahead_->Written();
   for (uint64_t segment = file.segment + 1; segment <= file.segment + options_.depth; ++segment) {
     const ArchivedFile* archived =
         catalog_->Find(archiving_.SegmentFileName(file.timeline, segment));
     if (archived == nullptr) {
       break;  // the archive (or its contiguous part) ends here
     }
-    next.push_back(*archived);
+    if (!written.contains(archived->file.name)) {
+      next.push_back(*archived);
+    }
   }
   prefetch_->Want(next);
 }
 
+std::vector<std::string> WalFetchService::RegisterAhead(std::vector<AheadFd> files) {
+  std::vector<std::string> missing;
+  std::vector<AheadFd> archived;
+  for (AheadFd& file : files) {
+    // Only what the catalog holds; a segment archived later is fetched directly when asked for.
+    if (catalog_ && catalog_->Find(file.name) != nullptr && !hidden_.contains(file.name)) {
+      archived.push_back(std::move(file));
+    } else {
+      missing.push_back(file.name);
+    }
+  }
+  ahead_->Replace(std::move(archived));
+  return missing;
+}
+
+core::Result<core::Bytes> WalFetchService::ReadContent(const std::string& name,
+                                                       const ArchivedFile& archived,
+                                                       ServedWal& served) {
+  core::Bytes content;
+  if (std::optional<WalPrefetch::Held> held = prefetch_->Take(name)) {
+    content = std::move(held->bytes);
+    served.sha256 = held->sha256;  // Take checked it against the bytes
+    served.from_prefetch = true;
+  } else {
+    SegmentSink sink(archived.node.size);
+    auto dumped = repo::DumpFile(repo_, archived.node, sink, {});
+    if (!dumped.ok()) {
+      return Damage(dumped.status());
+    }
+    content = sink.Take();
+    served.sha256 = repo::Sha256(content);
+  }
+  served.size = content.size();
+  return content;
+}
+
 core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) {
+  FetchRequest request;
+  request.name = name;
+  request.fd = fd;
+  return Serve(std::move(request));
+}
+
+core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
+  const std::string& name = request.name;
   auto parsed = archiving_.ParseFileName(name);
   if (!parsed.ok()) {
     return core::Usage("'" + name + "' is not a WAL file name: " + parsed.status().message());
@@ -121,26 +155,31 @@ core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) 
                         "reading '" + name + "' from the repository failed (failpoint)");
   }
   ServedWal served;
-  core::Bytes content;
-  if (std::optional<WalPrefetch::Held> held = prefetch_->Take(name)) {
-    content = std::move(held->bytes);
-    served.sha256 = held->sha256;  // Take checked it against the bytes
+  // Complete only when this agent wrote every byte of the verified content into this very file;
+  // any doubt (unknown file, another inode, a failed write) writes it again below.
+  std::optional<AheadWritten> confirmed =
+      request.from_ahead ? ahead_->Confirm(name, request.fd) : std::nullopt;
+  if (confirmed) {
+    served.size = confirmed->size;
+    served.sha256 = confirmed->sha256;
     served.from_prefetch = true;
-  } else {
-    core::MemorySink sink;
-    auto dumped = repo::DumpFile(repo_, archived->node, sink, {});
-    if (!dumped.ok()) {
-      return Damage(dumped.status());
-    }
-    content = sink.data();
-    served.sha256 = repo::Sha256(content);
+    served.from_ahead = true;
+  }
+  // Taken from the read-ahead before the window moves on (Want drops what it does not list).
+  core::Bytes content;
+  if (!confirmed) {
+    HS_ASSIGN_OR_RETURN(content, ReadContent(name, *archived, served));
   }
   // The next segments are read while this one is written and the server applies it.
   if (file.kind == engine::ArchiveFileKind::kSegment && options_.depth > 0) {
     WantAfter(file);
   }
-  HS_TRY(WriteAt(fd, content));
-  served.size = content.size();
+  if (!confirmed) {
+    HS_TRY(WriteFetchedFile(request.fd, content));
+  }
+  if (request.ahead) {
+    served.ahead_missing = RegisterAhead(std::move(*request.ahead));
+  }
   return served;
 }
 

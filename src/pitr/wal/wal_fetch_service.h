@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/wal/wal_ahead_files.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_prefetch.h"
 #include "platform/platform.h"
@@ -24,6 +25,19 @@ struct ServedWal {
   uint64_t size = 0;
   repo::Id sha256{};  // of the bytes written
   bool from_prefetch = false;
+  bool from_ahead = false;  // the fill-ahead file was complete: nothing written in this request
+  // Files of the request's new window that are not archived (as far as the catalog knows): not
+  // registered, wal-fetch removes them.
+  std::vector<std::string> ahead_missing;
+};
+
+// One wal-fetch request.
+struct FetchRequest {
+  std::string name;
+  int fd = -1;              // the file to fill (not owned)
+  bool from_ahead = false;  // fd is the fill-ahead file for `name` an earlier request registered
+  // The server's new window of fill-ahead files (segment requests); nullopt leaves it as it is.
+  std::optional<std::vector<AheadFd>> ahead;
 };
 
 // Serves one request at a time (the caller's thread); its prefetch threads run in the background.
@@ -33,11 +47,17 @@ class WalFetchService {
   WalFetchService(repo::Repository& repo, platform::Cluster cluster,
                   const engine::Archiving& archiving, const WalPrefetchOptions& prefetch,
                   std::optional<WalCatalog> catalog = std::nullopt);
+  ~WalFetchService();
+  WalFetchService(const WalFetchService&) = delete;
+  WalFetchService& operator=(const WalFetchService&) = delete;
 
   // Writes the archived file `name` to `fd` (from offset 0, truncated to its size). kNotFound only
   // when it is not archived in a catalog read for this request; every other failure (storage,
   // corruption, a write error) has another code.
   core::Result<ServedWal> Serve(const std::string& name, int fd);
+  // As above; a request `from_ahead` whose file the agent wrote whole is answered without
+  // writing, any other is written into `fd`. Then registers the request's window, if any.
+  core::Result<ServedWal> Serve(FetchRequest request);
 
   const platform::Cluster& cluster() const { return cluster_; }
   WalPrefetch& prefetch() { return *prefetch_; }
@@ -46,6 +66,10 @@ class WalFetchService {
   core::Status Reload();
   core::Result<const ArchivedFile*> Find(const std::string& name);
   void WantAfter(const engine::ArchiveFile& file);
+  // The archived content, from the read-ahead or the repository; sets served's hash and size.
+  core::Result<core::Bytes> ReadContent(const std::string& name, const ArchivedFile& archived,
+                                        ServedWal& served);
+  std::vector<std::string> RegisterAhead(std::vector<AheadFd> files);
 
   repo::Repository& repo_;
   platform::Cluster cluster_;
@@ -54,6 +78,7 @@ class WalFetchService {
   std::optional<WalCatalog> catalog_;
   std::set<std::string> hidden_;  // answered "not archived" by the failpoint: stays so
   std::unique_ptr<WalPrefetch> prefetch_;
+  std::unique_ptr<AheadFiles> ahead_;  // fed by prefetch_; stopped first
 };
 
 // HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not

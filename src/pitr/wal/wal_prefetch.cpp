@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -17,15 +18,19 @@ WalPrefetch::WalPrefetch(repo::Repository& repo, const WalPrefetchOptions& optio
 }
 
 WalPrefetch::~WalPrefetch() {
+  Shutdown();
+  for (auto& worker : workers_) {
+    worker.join();
+  }
+}
+
+void WalPrefetch::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   work_ready_.notify_all();
   fetched_.notify_all();
-  for (auto& worker : workers_) {
-    worker.join();
-  }
 }
 
 void WalPrefetch::Want(const std::vector<ArchivedFile>& files) {
@@ -49,28 +54,44 @@ void WalPrefetch::Want(const std::vector<ArchivedFile>& files) {
     }
   }
   work_ready_.notify_all();
+  fetched_.notify_all();  // a TakeWhenFetched waiting for a file no longer queued returns
 }
 
 std::optional<WalPrefetch::Held> WalPrefetch::Take(const std::string& name) {
-  Entry taken;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    // Queued but not started: the caller fetches it now, and no worker should fetch it again.
-    std::erase_if(queue_, [&](const ArchivedFile& f) { return f.file.name == name; });
-    fetched_.wait(lock, [&] {
-      auto it = entries_.find(name);
-      return stop_ || it == entries_.end() || it->second.state != State::kInFlight;
-    });
-    auto it = entries_.find(name);
-    if (it == entries_.end() || it->second.state == State::kInFlight) {
-      return std::nullopt;
-    }
-    taken = std::move(it->second);
-    entries_.erase(it);
-    if (taken.state == State::kHeld) {
-      reserved_bytes_ -= taken.size;
-    }
+  std::unique_lock<std::mutex> lock(mu_);
+  // Queued but not started: the caller fetches it now, and no worker should fetch it again.
+  if (std::erase_if(queue_, [&](const ArchivedFile& f) { return f.file.name == name; }) > 0) {
+    fetched_.notify_all();  // a TakeWhenFetched of it stops waiting for a worker
   }
+  return TakeFrom(lock, name);
+}
+
+std::optional<WalPrefetch::Held> WalPrefetch::TakeWhenFetched(const std::string& name) {
+  std::unique_lock<std::mutex> lock(mu_);
+  fetched_.wait(lock, [&] {
+    return stop_ || std::none_of(queue_.begin(), queue_.end(),
+                                 [&](const ArchivedFile& f) { return f.file.name == name; });
+  });
+  return TakeFrom(lock, name);
+}
+
+std::optional<WalPrefetch::Held> WalPrefetch::TakeFrom(std::unique_lock<std::mutex>& lock,
+                                                       const std::string& name) {
+  Entry taken;
+  fetched_.wait(lock, [&] {
+    auto it = entries_.find(name);
+    return stop_ || it == entries_.end() || it->second.state != State::kInFlight;
+  });
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.state == State::kInFlight) {
+    return std::nullopt;
+  }
+  taken = std::move(it->second);
+  entries_.erase(it);
+  if (taken.state == State::kHeld) {
+    reserved_bytes_ -= taken.size;
+  }
+  lock.unlock();
   work_ready_.notify_all();
   if (taken.state != State::kHeld) {
     return std::nullopt;
@@ -99,7 +120,7 @@ void WalPrefetch::Work() {
     entries_[file.file.name] = Entry{State::kInFlight, file.node.size, {}, {}};
     reserved_bytes_ += file.node.size;
     lock.unlock();
-    core::MemorySink sink;
+    SegmentSink sink(file.node.size);
     // DumpFile checks every blob against its ID: the bytes are the archived file's.
     repo::DumpOptions dump;
     // One file per worker at a time, read in order: the workers are the parallelism, and on a
@@ -107,7 +128,7 @@ void WalPrefetch::Work() {
     dump.threads = 1;
     auto dumped = repo::DumpFile(repo_, file.node, sink, dump);
     core::Result<core::Bytes> content =
-        dumped.ok() ? core::Result<core::Bytes>(sink.data()) : dumped.TakeStatus();
+        dumped.ok() ? core::Result<core::Bytes>(sink.Take()) : dumped.TakeStatus();
     Fetched(file.file.name, std::move(content));
     lock.lock();
   }

@@ -51,6 +51,12 @@ class WalPrefetch {
   // prefetch. nullopt when it was not wanted, its fetch failed, or its bytes no longer hash to the
   // value taken from the repository's verified blobs.
   std::optional<Held> Take(const std::string& name);
+  // As Take, but a file still queued is waited for rather than left to the caller: the agent's
+  // writer of fill-ahead files (wal_ahead_files.h) wants each wanted file once it is read.
+  std::optional<Held> TakeWhenFetched(const std::string& name);
+  // Wakes every waiter (they get nullopt) and stops the workers; idempotent. The destructor calls
+  // it; an owner whose threads wait in Take calls it before joining them.
+  void Shutdown();
 
   // Files held in memory now (tests).
   size_t HeldForTest() const;
@@ -66,6 +72,7 @@ class WalPrefetch {
     repo::Id sha256{};
   };
 
+  std::optional<Held> TakeFrom(std::unique_lock<std::mutex>& lock, const std::string& name);
   void Work();
   void Fetched(const std::string& name, core::Result<core::Bytes> content);
 

@@ -72,6 +72,28 @@ TEST_F(WalPrefetchTest, BytesThatNoLongerMatchTheirHashAreNotHandedOut) {
   EXPECT_FALSE(prefetch.Take(files_[0].file.name).has_value());
 }
 
+TEST_F(WalPrefetchTest, TakeWhenFetchedWaitsForAFileStillQueued) {
+  // One segment of budget: the fourth file stays queued until the three before it are taken.
+  WalPrefetch prefetch(*repo_, {.depth = 4, .threads = 1, .budget_bytes = kSegmentBytes});
+  prefetch.Want(files_);
+  for (uint64_t segment = 1; segment <= 4; ++segment) {
+    auto taken = prefetch.TakeWhenFetched(files_[segment - 1].file.name);
+    ASSERT_TRUE(taken.has_value()) << segment << ": waited for, not left to the caller";
+    EXPECT_TRUE(core::AsString(taken->bytes) == Expected(segment)) << segment;
+  }
+}
+
+TEST_F(WalPrefetchTest, TakeWhenFetchedOfAFileNoLongerWantedReturnsNothing) {
+  WalPrefetch prefetch(*repo_, {.depth = 1, .threads = 1, .budget_bytes = kSegmentBytes});
+  prefetch.Want({files_[0], files_[1]});
+  prefetch.Want({files_[0]});  // file 2 is not wanted any more: nobody will fetch it
+  EXPECT_FALSE(prefetch.TakeWhenFetched(files_[1].file.name).has_value());
+  prefetch.Shutdown();
+  // Returns (held or not) rather than wait for a worker that stopped: the agent's writer thread
+  // is joined after this.
+  (void)prefetch.TakeWhenFetched(files_[0].file.name);
+}
+
 TEST_F(WalPrefetchTest, AFileNeverWantedIsNotHeld) {
   WalPrefetch prefetch(*repo_, {});
   EXPECT_FALSE(prefetch.Take(files_[2].file.name).has_value());
