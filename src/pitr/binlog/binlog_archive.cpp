@@ -8,6 +8,7 @@
 
 #include "core/failpoint.h"
 #include "jobs/jobs.h"
+#include "pitr/binlog/binlog_index_append.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/format/go_json.h"
@@ -71,7 +72,12 @@ core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster&
   commit.tags.push_back(std::string(kBinlogRewindStateTag) + "=" + StateToTag(rewind.state));
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + BinlogPath(cluster)};
-  return snapshot_writer->Commit(commit).status();
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
+  // Indexed before a restore goes on: an archiver's next cycle must see the rewind.
+  HS_ASSIGN_OR_RETURN(
+      BinlogIndexRecords records,
+      CommittedBinlogRecords(repo, cluster, {summary.snapshot_id, summary.tree_id, {}, {rewind}}));
+  return AppendToBinlogIndex(repo, cluster, records);
 }
 
 core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
@@ -171,8 +177,8 @@ core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
   return std::optional<NewPiece>(std::move(piece));
 }
 
-core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& batch,
-                                                const engine::BinlogWriter& writer) {
+core::Result<BinlogArchiver::Stored> BinlogArchiver::Store(const std::vector<NewPiece>& batch,
+                                                           const engine::BinlogWriter& writer) {
   repo::SnapshotWriterOptions writer_options;
   writer_options.compression = options_.compression;
   writer_options.clock = options_.clock;
@@ -214,7 +220,17 @@ core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& bat
   commit.hostname = cluster_.ns + "-" + cluster_.name;
   commit.paths = {"/" + dir};
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
-  return repo::IdToHex(summary.snapshot_id);
+  CommittedBinlog committed{summary.snapshot_id, summary.tree_id, {}, {}};
+  for (const auto& piece : batch) {
+    committed.pieces.push_back(piece.piece);
+  }
+  // The pieces count as archived once the index names them: a failure here fails the cycle, and
+  // the next one stores the same range again (a retried cycle, which readers list once), rather
+  // than leave pieces that status and restores would not see.
+  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records,
+                      CommittedBinlogRecords(repo_, cluster_, committed));
+  HS_TRY(AppendToBinlogIndex(repo_, cluster_, records));
+  return Stored{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }
 
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
@@ -264,15 +280,14 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
     }
   }
   if (!batch.empty()) {
-    HS_ASSIGN_OR_RETURN(result.snapshot_id, Store(batch, writer));
-    std::vector<BinlogPiece> stored;
+    HS_ASSIGN_OR_RETURN(Stored stored, Store(batch, writer));
+    result.snapshot_id = stored.snapshot_id;
     for (const auto& piece : batch) {
       result.bytes += piece.bytes.size();
       result.transactions += piece.piece.transactions;
-      stored.push_back(piece.piece);
     }
     result.pieces = batch.size();
-    catalog_->Add(stored);
+    catalog_->AddRecords(stored.records);
   }
   result.archived_state = ArchivedState(*catalog_, binlogs_);
   for (const auto& [key, file] : catalog_->files()) {

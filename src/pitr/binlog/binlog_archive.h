@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
 #include "pitr/binlog/binlog_catalog.h"
+#include "pitr/binlog/binlog_index_format.h"
 #include "platform/platform.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/repository.h"
@@ -89,9 +90,13 @@ class BinlogArchiver {
                                                   const FileHead& head,
                                                   const ArchivedBinlogFile* archived,
                                                   BinlogCycleResult* result);
-  // One snapshot holding the pieces and their manifest.
-  core::Result<std::string> Store(const std::vector<NewPiece>& batch,
-                                  const engine::BinlogWriter& writer);
+  struct Stored {
+    std::string snapshot_id;
+    BinlogIndexRecords records;
+  };
+  // One snapshot holding the pieces and their manifest, then its records in the binlog index.
+  core::Result<Stored> Store(const std::vector<NewPiece>& batch,
+                             const engine::BinlogWriter& writer);
 
   repo::Repository& repo_;
   platform::Platform& platform_;

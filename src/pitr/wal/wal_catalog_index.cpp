@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "pitr/archive_index_store.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_index.h"
 #include "repo/lock/repo_lock.h"
@@ -46,31 +47,6 @@ core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
       {{"files", std::to_string(catalog.files())},
        {"snapshots", std::to_string(catalog.snapshots())}});
   return std::optional<WalCatalog>();
-}
-
-// An entry naming a snapshot that is gone means the index is stale: something other than our
-// prune (stock restic's forget) deleted WAL snapshots. That is damage like a torn file: the caller
-// rebuilds the index from the snapshots that remain, so a gap is never hidden from a restore's
-// plan and a re-push never takes a forgotten copy for an archived one. `listed`: the snapshot
-// files' names when the caller listed them all (a whole-archive read), else each one is looked up.
-core::Status CheckSnapshotsExist(repo::Repository& repo, const std::set<repo::Id>& ids,
-                                 const std::set<std::string>* listed) {
-  for (const repo::Id& id : ids) {
-    const std::string name = repo::IdToHex(id);
-    bool exists = listed != nullptr && listed->count(name) != 0;
-    if (listed == nullptr) {
-      auto info = repo.backend().Stat(storage::Handle{storage::FileType::kSnapshot, name});
-      if (!info.ok() && info.status().code() != core::ErrorCode::kNotFound) {
-        return info.TakeStatus();
-      }
-      exists = info.ok();
-    }
-    if (!exists) {
-      return core::Corruption("the archive index names WAL snapshot " + name.substr(0, 8) +
-                              ", which is gone (removed by other means than hasteward prune)");
-    }
-  }
-  return core::Status::Ok();
 }
 
 using IndexRead = std::function<core::Result<WalCatalog>(WalIndex&)>;
@@ -128,7 +104,7 @@ core::Result<WalCatalog> WalCatalog::Load(repo::Repository& repo, const platform
     for (const WalIndexEntry& entry : entries) {
       named.insert(entry.snapshot);
     }
-    HS_TRY(CheckSnapshotsExist(repo, named, &listed));
+    HS_TRY(CheckIndexedSnapshotsExist(repo, named, &listed, "WAL"));
     WalCatalog catalog;
     catalog.complete_ = true;
     for (const WalIndexEntry& entry : entries) {
@@ -169,7 +145,7 @@ core::Result<WalCatalog> WalCatalog::LoadFiles(repo::Repository& repo,
         named.insert(archived->snapshot);
       }
     }
-    HS_TRY(CheckSnapshotsExist(repo, named, nullptr));
+    HS_TRY(CheckIndexedSnapshotsExist(repo, named, nullptr, "WAL"));
     return catalog;
   });
 }
