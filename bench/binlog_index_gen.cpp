@@ -119,11 +119,10 @@ int main(int argc, char** argv) {
   cluster.engine = platform::EngineKind::kMariadb;
   cluster.ns = argv[3];
   cluster.name = argv[4];
-  core::Status done =
-      mode == "gen"
-          ? Generate(argv[2], cluster, std::strtoull(argv[5], nullptr, 10),
-                     std::max<uint64_t>(1, std::strtoull(argv[6], nullptr, 10)))
-          : Load(argv[2], cluster, std::string(argv[5]) == "scan");
+  core::Status done = mode == "gen"
+                          ? Generate(argv[2], cluster, std::strtoull(argv[5], nullptr, 10),
+                                     std::max<uint64_t>(1, std::strtoull(argv[6], nullptr, 10)))
+                          : Load(argv[2], cluster, std::string(argv[5]) == "scan");
   if (!done.ok()) {
     std::fprintf(stderr, "%s\n", done.ToString().c_str());
     return static_cast<int>(done.code());

@@ -36,7 +36,8 @@ class ArchiveIndexStore {
 
   // Calls fn(name, rest) for each of this store's files, `rest` being the name after "<key>-".
   // Errors: the listing's.
-  core::Status List(const std::function<void(const std::string& name, const std::string& rest)>& fn);
+  core::Status List(
+      const std::function<void(const std::string& name, const std::string& rest)>& fn);
   // A new file name "<key>-<middle>-<16 random hex>.idx".
   std::string NewName(const std::string& middle) const;
   // The file's JSON. kNotFound when it vanished (another writer merged it); kCorruption, with a
@@ -63,8 +64,7 @@ class ArchiveIndexStore {
 // remain, so a gap is never hidden from a plan and nothing forgotten passes for archived.
 // `listed`: the snapshot files' names when the caller listed them all, else each is looked up.
 core::Status CheckIndexedSnapshotsExist(repo::Repository& repo, const std::set<repo::Id>& ids,
-                                        const std::set<std::string>* listed,
-                                        std::string_view kind);
+                                        const std::set<std::string>* listed, std::string_view kind);
 
 // The hint of a damaged index file: the readers rebuild the index from the snapshots.
 extern const char* const kArchiveIndexRebuildHint;

@@ -227,8 +227,7 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
   // The pieces count as archived once the index names them: a failure here fails the cycle, and
   // the next one stores the same range again (a retried cycle, which readers list once), rather
   // than leave pieces that status and restores would not see.
-  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records,
-                      CommittedBinlogRecords(repo, cluster, committed));
+  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records, CommittedBinlogRecords(repo, cluster, committed));
   HS_TRY(AppendToBinlogIndex(repo, cluster, records));
   return StoredBinlogPieces{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }

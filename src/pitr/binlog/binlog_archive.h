@@ -105,9 +105,9 @@ class BinlogArchiver {
   core::Result<std::vector<FileHead>> ReadHeads(const engine::BinlogWriter& writer);
   // The next piece of `head` (nullopt when nothing whole is new); counts what stays behind.
   core::Result<std::optional<BinlogPieceBytes>> NextPiece(const engine::BinlogWriter& writer,
-                                                  const FileHead& head,
-                                                  const ArchivedBinlogFile* archived,
-                                                  BinlogCycleResult* result);
+                                                          const FileHead& head,
+                                                          const ArchivedBinlogFile* archived,
+                                                          BinlogCycleResult* result);
   repo::Repository& repo_;
   platform::Platform& platform_;
   platform::Cluster cluster_;

@@ -27,11 +27,12 @@ BinlogIndexRecords UniqueRecords(BinlogIndexRecords records) {
                    [&](const BinlogIndexPiece& left, const BinlogIndexPiece& right) {
                      return piece_key(left) < piece_key(right);
                    });
-  records.pieces.erase(std::unique(records.pieces.begin(), records.pieces.end(),
-                                   [&](const BinlogIndexPiece& left, const BinlogIndexPiece& right) {
-                                     return piece_key(left) == piece_key(right);
-                                   }),
-                       records.pieces.end());
+  records.pieces.erase(
+      std::unique(records.pieces.begin(), records.pieces.end(),
+                  [&](const BinlogIndexPiece& left, const BinlogIndexPiece& right) {
+                    return piece_key(left) == piece_key(right);
+                  }),
+      records.pieces.end());
   auto rewind_key = [](const BinlogIndexRewind& record) {
     return std::make_tuple(record.snapshot, record.rewind.at_ns, record.rewind.state);
   };

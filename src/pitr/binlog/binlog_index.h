@@ -2,9 +2,10 @@
 // index under hasteward/archive-index/ but with its own key (archive_index_store.h), so neither
 // lists the other's files (docs/pitr.md "The binlog piece index"). Files, each the JSON of
 // binlog_index_format.h:
-//   <key>-d-<random>.idx          a delta: the records of one archiver cycle's snapshot (or a rewind)
-//   <key>-b-<bucket>-<random>.idx a bucket: the merged pieces of the binlog files hashing to it
-//   <key>-s-<random>.idx          a summary: the rewinds; its presence marks the index complete
+//   <key>-d-<random>.idx          a delta: the records of one archiver cycle's snapshot (or a
+//   rewind) <key>-b-<bucket>-<random>.idx a bucket: the merged pieces of the binlog files hashing
+//   to it <key>-s-<random>.idx          a summary: the rewinds; its presence marks the index
+//   complete
 // Writers only add files with new names, and a file is removed only by a writer that first wrote
 // a file holding everything it held, so readers take the union of what they list.
 #pragma once

@@ -25,8 +25,8 @@ core::Result<BinlogIndexRecords> CommittedBinlogRecords(repo::Repository& repo,
         return core::Internal("binlog piece " + piece.PieceName() +
                               " is not in the snapshot just committed");
       }
-      records.pieces.push_back(BinlogIndexPiece{piece, stored.snapshot_id, node->size,
-                                                node->content});
+      records.pieces.push_back(
+          BinlogIndexPiece{piece, stored.snapshot_id, node->size, node->content});
     }
   }
   for (const BinlogRewind& rewind : stored.rewinds) {

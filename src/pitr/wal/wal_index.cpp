@@ -5,14 +5,11 @@
 
 #include "core/log.h"
 #include "platform/platform.h"
-#include "repo/compress/zstd_codec.h"
 #include "repo/lock/repo_lock.h"
 
 namespace hasteward::pitr {
 
 namespace {
-
-constexpr std::string_view kSuffix = ".idx";
 
 std::string Hex(uint64_t value, int digits) {
   char buf[24];
@@ -66,12 +63,8 @@ bool InBucket(const WalIndexEntry& entry, uint32_t timeline, uint64_t bucket) {
 }  // namespace
 
 WalIndex WalIndex::Unlisted(repo::Repository& repo, const platform::Cluster& cluster) {
-  // A hash, not the names: names may hold characters an object name cannot, and the listing of
-  // a shared repository then tells nobody which clusters it holds.
-  const std::string identity =
-      std::string(platform::EngineKindName(cluster.engine)) + "/" + cluster.ns + "/" + cluster.name;
-  std::string key = repo::IdToHex(repo::Sha256(core::AsBytes(identity))).substr(0, 16);
-  return WalIndex(repo, cluster.ns + "/" + cluster.name, std::move(key));
+  // The WAL index's files keep the key they had before other archive kinds had an index.
+  return WalIndex(ArchiveIndexStore(repo, cluster, ""));
 }
 
 core::Result<WalIndex> WalIndex::Open(repo::Repository& repo, const platform::Cluster& cluster) {
@@ -81,30 +74,19 @@ core::Result<WalIndex> WalIndex::Open(repo::Repository& repo, const platform::Cl
 }
 
 core::Status WalIndex::List() {
-  const std::string prefix = key_ + "-";
-  core::Status listed = repo_->backend().List(
-      storage::FileType::kArchiveIndex, [&](const storage::FileInfo& info) -> core::Status {
-        if (info.name.rfind(prefix, 0) != 0 ||
-            !storage::IsValidName(storage::FileType::kArchiveIndex, info.name)) {
-          return core::Status::Ok();
-        }
-        auto parsed = ParseName(info.name.substr(prefix.size()));
-        if (!parsed) {
-          return core::Status::Ok();  // not a name this build writes
-        }
-        if (parsed->part == 's') {
-          summaries_.push_back(info.name);
-        } else if (parsed->part == 'd') {
-          deltas_.push_back(info.name);
-        } else if (parsed->part == 'b') {
-          buckets_[{parsed->timeline, parsed->bucket}].push_back(info.name);
-        }
-        return core::Status::Ok();
-      });
-  if (!listed.ok()) {
-    return listed.Wrap("list the archive index (hasteward/archive-index/)");
-  }
-  return core::Status::Ok();
+  return store_.List([this](const std::string& name, const std::string& rest) {
+    auto parsed = ParseName(rest);
+    if (!parsed) {
+      return;  // not a name this build writes
+    }
+    if (parsed->part == 's') {
+      summaries_.push_back(name);
+    } else if (parsed->part == 'd') {
+      deltas_.push_back(name);
+    } else if (parsed->part == 'b') {
+      buckets_[{parsed->timeline, parsed->bucket}].push_back(name);
+    }
+  });
 }
 
 size_t WalIndex::listed_files() const {
@@ -116,55 +98,28 @@ size_t WalIndex::listed_files() const {
 }
 
 std::string WalIndex::NewName(const std::string& middle) const {
-  uint8_t random[8];
-  repo::RandomBytes(random, sizeof random);
-  std::string hex;
-  for (uint8_t byte : random) {
-    hex += Hex(byte, 2);
-  }
-  return key_ + "-" + middle + "-" + hex + std::string(kSuffix);
+  return store_.NewName(middle);
 }
 
 core::Result<IndexFileContent> WalIndex::ReadFile(const std::string& name, IndexPart part) {
   const std::string where = "archive index file 'hasteward/archive-index/" + name + "'";
-  const std::string hint =
-      "the index is rebuilt from the snapshots when its files are removed: delete "
-      "hasteward/archive-index/ files of this cluster, or run the command again";
-  core::Bytes stored;
-  core::Status loaded =
-      repo_->backend().Load(storage::Handle{storage::FileType::kArchiveIndex, name}, 0, 0, &stored);
-  if (!loaded.ok()) {
-    return loaded.Wrap("read " + where);  // kNotFound: merged away by another writer
-  }
-  auto plain = repo::Decrypt(repo_->key(), stored);
-  core::Bytes json;
-  if (!plain.ok() || !repo::ZstdDecompress(*plain, 0, &json).ok()) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        where + " cannot be decrypted (torn, altered, or another key's)", hint);
-  }
-  auto content = DecodeIndexFile(core::AsString(json));
+  HS_ASSIGN_OR_RETURN(std::string json, store_.Load(name));
+  auto content = DecodeIndexFile(json);
   if (!content.ok()) {
     return core::Status(core::ErrorCode::kCorruption, where + ": " + content.status().message(),
-                        hint);
+                        kArchiveIndexRebuildHint);
   }
-  if (content->cluster != cluster_ || content->part != part) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        where + " belongs to '" + content->cluster + "', not '" + cluster_ + "'",
-                        hint);
+  if (content->cluster != store_.cluster() || content->part != part) {
+    return core::Status(
+        core::ErrorCode::kCorruption,
+        where + " belongs to '" + content->cluster + "', not '" + store_.cluster() + "'",
+        kArchiveIndexRebuildHint);
   }
   return content;
 }
 
 core::Status WalIndex::WriteFile(const std::string& name, const IndexFileContent& content) {
-  core::Bytes compressed;
-  repo::ZstdCompressAppend(core::AsBytes(EncodeIndexFile(content)), 3, &compressed);
-  core::Bytes encrypted = repo::Encrypt(repo_->key(), compressed);
-  core::Status saved =
-      repo_->backend().Save(storage::Handle{storage::FileType::kArchiveIndex, name}, encrypted);
-  if (!saved.ok()) {
-    return saved.Wrap("write archive index file 'hasteward/archive-index/" + name + "'");
-  }
-  return core::Status::Ok();
+  return store_.Save(name, EncodeIndexFile(content));
 }
 
 core::Result<std::vector<WalIndexEntry>> WalIndex::ReadDeltas() {
@@ -229,7 +184,7 @@ core::Result<std::vector<WalIndexEntry>> WalIndex::ReadAll() {
 
 core::Status WalIndex::Append(const std::vector<WalIndexEntry>& entries) {
   IndexFileContent delta;
-  delta.cluster = cluster_;
+  delta.cluster = store_.cluster();
   delta.part = IndexPart::kDelta;
   delta.entries = entries;
   return WriteFile(NewName("d"), delta);
@@ -244,11 +199,11 @@ core::Status WalIndex::WriteBuckets(const std::vector<WalIndexEntry>& entries) {
       continue;
     }
     IndexFileContent& file = files[{entry.timeline, BucketOf(entry.segment)}];
-    file.cluster = cluster_;
+    file.cluster = store_.cluster();
     file.part = IndexPart::kBucket;
     file.entries.push_back(entry);
   }
-  return repo::ParallelFor(files.size(), repo_->backend().Connections(), [&](size_t i) {
+  return repo::ParallelFor(files.size(), store_.repo().backend().Connections(), [&](size_t i) {
     auto it = std::next(files.begin(), static_cast<std::ptrdiff_t>(i));
     return WriteFile(NewName("b-" + Hex(it->first.first, 8) + "-" + Hex(it->first.second, 16)),
                      it->second);
@@ -256,16 +211,14 @@ core::Status WalIndex::WriteBuckets(const std::vector<WalIndexEntry>& entries) {
 }
 
 core::Status WalIndex::RemoveAll(const std::vector<std::string>& names) {
-  return repo::ParallelFor(names.size(), repo_->backend().Connections(), [&](size_t i) {
-    return repo_->backend().Remove(storage::Handle{storage::FileType::kArchiveIndex, names[i]});
-  });
+  return store_.Remove(names);
 }
 
 core::Status WalIndex::Compact(size_t max_deltas) {
   if (deltas_.size() <= max_deltas || !exists()) {
     return core::Status::Ok();
   }
-  auto lock = repo::RepoLock::Acquire(*repo_, repo::LockOptions{});
+  auto lock = repo::RepoLock::Acquire(store_.repo(), repo::LockOptions{});
   if (!lock.ok()) {
     core::LogInfo("archive index not merged now: " + lock.status().message());
     return core::Status::Ok();
@@ -294,7 +247,7 @@ core::Status WalIndex::Compact(size_t max_deltas) {
     // which readers union.
     HS_TRY(WriteBuckets(entries));
     IndexFileContent summary_file;
-    summary_file.cluster = cluster_;
+    summary_file.cluster = store_.cluster();
     summary_file.part = IndexPart::kSummary;
     summary_file.summary = std::move(summary);
     HS_TRY(WriteFile(NewName("s"), summary_file));
@@ -314,7 +267,7 @@ core::Status WalIndex::Compact(size_t max_deltas) {
 core::Status WalIndex::Replace(const std::vector<WalIndexEntry>& entries) {
   HS_TRY(WriteBuckets(entries));
   IndexFileContent summary_file;
-  summary_file.cluster = cluster_;
+  summary_file.cluster = store_.cluster();
   summary_file.part = IndexPart::kSummary;
   for (const WalIndexEntry& entry : entries) {
     summary_file.summary.Add(entry);

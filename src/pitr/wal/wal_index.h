@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "pitr/archive_index_store.h"
 #include "pitr/wal/wal_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
@@ -63,8 +64,7 @@ class WalIndex {
   size_t listed_deltas() const { return deltas_.size(); }
 
  private:
-  WalIndex(repo::Repository& repo, std::string cluster, std::string key)
-      : repo_(&repo), cluster_(std::move(cluster)), key_(std::move(key)) {}
+  explicit WalIndex(ArchiveIndexStore store) : store_(std::move(store)) {}
   core::Status List();
   core::Result<IndexFileContent> ReadFile(const std::string& name, IndexPart part);
   core::Status WriteFile(const std::string& name, const IndexFileContent& content);
@@ -73,9 +73,7 @@ class WalIndex {
   std::string NewName(const std::string& middle) const;
   core::Status RemoveAll(const std::vector<std::string>& names);
 
-  repo::Repository* repo_;
-  std::string cluster_;  // "ns/name"
-  std::string key_;      // the name prefix of this cluster's files
+  ArchiveIndexStore store_;  // the files' names, bytes and listing
   std::vector<std::string> summaries_;
   std::vector<std::string> deltas_;
   std::map<std::pair<uint32_t, uint64_t>, std::vector<std::string>> buckets_;

@@ -17,13 +17,6 @@ constexpr KindName kKindNames[] = {{engine::ArchiveFileKind::kSegment, "segment"
                                    {engine::ArchiveFileKind::kHistory, "history"},
                                    {engine::ArchiveFileKind::kBackupLabel, "backup"}};
 
-struct PartName {
-  IndexPart part;
-  const char* name;
-};
-constexpr PartName kPartNames[] = {
-    {IndexPart::kDelta, "delta"}, {IndexPart::kBucket, "bucket"}, {IndexPart::kSummary, "summary"}};
-
 // Decoding throws nlohmann's exceptions on a mistyped field; they stop at DecodeIndexFile.
 struct DecodeError {
   std::string what;
@@ -188,10 +181,7 @@ size_t WalIndexSummary::files() const {
 }
 
 std::string EncodeIndexFile(const IndexFileContent& content) {
-  const char* part = "delta";
-  for (const auto& known : kPartNames) {
-    part = known.part == content.part ? known.name : part;
-  }
+  const char* part = ArchiveIndexPartName(content.part);
   nlohmann::json doc = {
       {"version", IndexFileContent::kVersion}, {"cluster", content.cluster}, {"part", part}};
   if (content.part == IndexPart::kSummary) {
@@ -219,16 +209,11 @@ core::Result<IndexFileContent> DecodeIndexFile(const std::string& json) {
     }
     content.cluster = doc.at("cluster").get<std::string>();
     const std::string part = doc.at("part").get<std::string>();
-    bool known = false;
-    for (const auto& name : kPartNames) {
-      if (part == name.name) {
-        content.part = name.part;
-        known = true;
-      }
-    }
-    if (!known) {
+    auto parsed = ParseArchiveIndexPart(part);
+    if (!parsed.ok()) {
       return core::Corruption("archive index file has an unknown part '" + part + "'");
     }
+    content.part = *parsed;
     if (content.part == IndexPart::kSummary) {
       content.summary = SummaryOf(doc.at("summary"));
     } else {

@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/archive_index_store.h"
 #include "pitr/wal/wal_chain.h"
 #include "repo/crypto/crypto.h"
 #include "repo/format/go_json.h"
@@ -65,7 +66,7 @@ struct WalIndexSummary {
 };
 
 // The three kinds of index file: a delta one push appends, a bucket's merged entries, a summary.
-enum class IndexPart { kDelta, kBucket, kSummary };
+using IndexPart = ArchiveIndexPart;
 
 struct IndexFileContent {
   static constexpr int kVersion = 1;

@@ -156,8 +156,7 @@ TEST(BinlogIndexFormatTest, AFileSurvivesItsJsonAndGarbageIsCorruption) {
   EXPECT_EQ(decoded->part, ArchiveIndexPart::kBucket);
   EXPECT_EQ(decoded->records.pieces.at(0).Node().name, piece.PieceName());
   EXPECT_EQ(decoded->records.rewinds.at(0).rewind.reached_at_unix, 1763870009);
-  EXPECT_EQ(DecodeBinlogIndexFile("{\"version\":1}").status().code(),
-            core::ErrorCode::kCorruption);
+  EXPECT_EQ(DecodeBinlogIndexFile("{\"version\":1}").status().code(), core::ErrorCode::kCorruption);
   file.records.pieces[0].size = 5;  // disagrees with the piece's range
   EXPECT_EQ(DecodeBinlogIndexFile(EncodeBinlogIndexFile(file)).status().code(),
             core::ErrorCode::kCorruption);
@@ -210,8 +209,7 @@ TEST_F(BinlogIndexTest, ADamagedFileIsNeverAnsweredFromButRebuilt) {
   ExpectIndexAnswersLikeTheSnapshots();
   const std::vector<std::string> buckets = IndexFiles('b');
   ASSERT_FALSE(buckets.empty());
-  std::ofstream(IndexDir() + "/" + buckets.front(), std::ios::binary | std::ios::trunc)
-      << "torn";
+  std::ofstream(IndexDir() + "/" + buckets.front(), std::ios::binary | std::ios::trunc) << "torn";
   ExpectIndexAnswersLikeTheSnapshots();
   EXPECT_FALSE(std::filesystem::exists(IndexDir() + "/" + buckets.front()));
 }
