@@ -213,11 +213,14 @@ void BinlogCatalog::AddRecords(const BinlogIndexRecords& records) {
                    [](const BinlogIndexPiece* left, const BinlogIndexPiece* right) {
                      return left->piece.archived_at_ns < right->piece.archived_at_ns;
                    });
+  std::vector<BinlogPiece> batch;
+  batch.reserve(pieces.size());
   for (const BinlogIndexPiece* record : pieces) {
     seen_snapshots_.insert(repo::IdToHex(record->snapshot));
     nodes_.emplace(record->piece.PieceName(), record->Node());
-    Add({record->piece});
+    batch.push_back(record->piece);
   }
+  Add(batch);
   for (const BinlogIndexRewind& record : records.rewinds) {
     if (seen_rewinds_.insert({repo::IdToHex(record.snapshot), record.rewind.at_ns}).second) {
       seen_snapshots_.insert(repo::IdToHex(record.snapshot));
@@ -227,24 +230,37 @@ void BinlogCatalog::AddRecords(const BinlogIndexRecords& records) {
 }
 
 void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {
+  // Each touched file is sorted once after the batch, not once per piece: a load adds every
+  // archived piece (100,000s) through here. Until then a file's pieces are its sorted ones (the
+  // first `sorted` of them) followed by this batch's.
+  std::map<ArchivedBinlogFile*, size_t> sorted;
+  std::set<std::pair<std::string, std::pair<uint64_t, uint64_t>>> batch;
   for (const auto& piece : pieces) {
-    ArchivedBinlogFile& file = files_[piece.identity.Key()];
+    const std::string key = piece.identity.Key();
+    ArchivedBinlogFile& file = files_[key];
     file.identity = piece.identity;
+    const size_t held = sorted.emplace(&file, file.pieces.size()).first->second;
+    const auto sorted_end = file.pieces.begin() + static_cast<std::ptrdiff_t>(held);
+    auto same_start = std::lower_bound(
+        file.pieces.begin(), sorted_end, piece.start,
+        [](const BinlogPiece& existing, uint64_t start) { return existing.start < start; });
     bool known = false;
-    for (const auto& existing : file.pieces) {
-      known = known || (existing.start == piece.start && existing.end == piece.end);
+    for (; same_start != sorted_end && same_start->start == piece.start; ++same_start) {
+      known = known || same_start->end == piece.end;
     }
-    if (known) {
+    if (known || !batch.insert({key, {piece.start, piece.end}}).second) {
       continue;  // a retried cycle stored it twice
     }
     file.pieces.push_back(piece);
-    std::sort(
-        file.pieces.begin(), file.pieces.end(),
-        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
     if (piece.archived_at_ns >= last_archived_at_ns_) {
       last_archived_at_ns_ = piece.archived_at_ns;
       last_instance_ = piece.identity.instance;
     }
+  }
+  for (const auto& [file, held] : sorted) {
+    std::stable_sort(
+        file->pieces.begin(), file->pieces.end(),
+        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
   }
 }
 

@@ -19,20 +19,23 @@ constexpr size_t kBucketDigits = 16;
 }  // namespace
 
 BinlogIndexRecords UniqueRecords(BinlogIndexRecords records) {
-  auto piece_key = [](const BinlogIndexPiece& record) {
-    return std::make_tuple(record.piece.PieceName(), record.snapshot);
-  };
-  // Stable: the first listed copy of a duplicate stays, as the snapshot scan keeps the first.
-  std::stable_sort(records.pieces.begin(), records.pieces.end(),
-                   [&](const BinlogIndexPiece& left, const BinlogIndexPiece& right) {
-                     return piece_key(left) < piece_key(right);
-                   });
-  records.pieces.erase(
-      std::unique(records.pieces.begin(), records.pieces.end(),
-                  [&](const BinlogIndexPiece& left, const BinlogIndexPiece& right) {
-                    return piece_key(left) == piece_key(right);
-                  }),
-      records.pieces.end());
+  // Keys computed once (a piece's name is built from five fields) and the position as the last
+  // key: the first listed copy of a duplicate stays, as the snapshot scan keeps the first.
+  std::vector<std::tuple<std::string, repo::Id, size_t>> keys;
+  keys.reserve(records.pieces.size());
+  for (size_t i = 0; i < records.pieces.size(); ++i) {
+    keys.emplace_back(records.pieces[i].piece.PieceName(), records.pieces[i].snapshot, i);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<BinlogIndexPiece> pieces;
+  pieces.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i == 0 || std::get<0>(keys[i]) != std::get<0>(keys[i - 1]) ||
+        std::get<1>(keys[i]) != std::get<1>(keys[i - 1])) {
+      pieces.push_back(std::move(records.pieces[std::get<2>(keys[i])]));
+    }
+  }
+  records.pieces = std::move(pieces);
   auto rewind_key = [](const BinlogIndexRewind& record) {
     return std::make_tuple(record.snapshot, record.rewind.at_ns, record.rewind.state);
   };
