@@ -30,9 +30,10 @@ constexpr uint64_t kPieceBytes = 64;
 pitr::BinlogPieceBytes SyntheticPiece(uint64_t number) {
   pitr::BinlogPieceBytes made;
   pitr::BinlogPiece& piece = made.piece;
+  const uint64_t file_number = 1 + number / kPiecesPerFile;
   char file[32];
   std::snprintf(file, sizeof file, "mariadb-bin.%06llu",
-                static_cast<unsigned long long>(1 + number / kPiecesPerFile));
+                static_cast<unsigned long long>(file_number));
   piece.identity = {"db-0", 1, kFirstCommit, file};
   piece.start = (number % kPiecesPerFile) * kPieceBytes;
   piece.end = piece.start + kPieceBytes;
@@ -75,8 +76,8 @@ core::Status Generate(const std::string& location, const platform::Cluster& clus
       batch.push_back(SyntheticPiece(number));
     }
     HS_TRY(pitr::StoreBinlogPieces(*repo, cluster, batch, "db-0", options).status());
-    std::fprintf(stderr, "\r%llu/%llu pieces",
-                 static_cast<unsigned long long>(first + batch.size()),
+    const uint64_t stored = first + batch.size();
+    std::fprintf(stderr, "\r%llu/%llu pieces", static_cast<unsigned long long>(stored),
                  static_cast<unsigned long long>(pieces));
   }
   std::fprintf(stderr, "\n");
