@@ -8,6 +8,7 @@
 
 #include "core/failpoint.h"
 #include "jobs/jobs.h"
+#include "pitr/binlog/binlog_index_append.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/format/go_json.h"
@@ -71,7 +72,12 @@ core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster&
   commit.tags.push_back(std::string(kBinlogRewindStateTag) + "=" + StateToTag(rewind.state));
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + BinlogPath(cluster)};
-  return snapshot_writer->Commit(commit).status();
+  HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
+  // Indexed before a restore goes on: an archiver's next cycle must see the rewind.
+  HS_ASSIGN_OR_RETURN(
+      BinlogIndexRecords records,
+      CommittedBinlogRecords(repo, cluster, {summary.snapshot_id, summary.tree_id, {}, {rewind}}));
+  return AppendToBinlogIndex(repo, cluster, records);
 }
 
 core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
@@ -101,12 +107,12 @@ core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
   return heads;
 }
 
-core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
+core::Result<std::optional<BinlogPieceBytes>> BinlogArchiver::NextPiece(
     const engine::BinlogWriter& writer, const FileHead& head, const ArchivedBinlogFile* archived,
     BinlogCycleResult* result) {
   const uint64_t start = archived == nullptr ? 0 : archived->End();
   if (start >= head.info.size) {
-    return std::optional<NewPiece>();
+    return std::optional<BinlogPieceBytes>();
   }
   const uint64_t scan_from = std::max(start, head.header.header_end);
   uint64_t read = options_.read_bytes;
@@ -150,9 +156,9 @@ core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
   }
   // Nothing whole yet (a file's start holds only its header until the first commit).
   if (end <= start || (start == 0 && run.transactions == 0 && !run.sealed)) {
-    return std::optional<NewPiece>();
+    return std::optional<BinlogPieceBytes>();
   }
-  NewPiece piece;
+  BinlogPieceBytes piece;
   piece.piece.identity = {writer.instance.name, head.header.server_id, head.header.created,
                           head.info.name};
   piece.piece.start = start;
@@ -168,16 +174,16 @@ core::Result<std::optional<BinlogArchiver::NewPiece>> BinlogArchiver::NextPiece(
   piece.piece.gtid_state_after = binlogs_.AdvanceGtidState(before, run.gtids);
   piece.piece.sealed = run.sealed;
   piece.bytes = bytes.substr(0, end - start);
-  return std::optional<NewPiece>(std::move(piece));
+  return std::optional<BinlogPieceBytes>(std::move(piece));
 }
 
-core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& batch,
-                                                const engine::BinlogWriter& writer) {
-  repo::SnapshotWriterOptions writer_options;
-  writer_options.compression = options_.compression;
-  writer_options.clock = options_.clock;
-  HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo_, writer_options));
-  const std::string dir = BinlogPath(cluster_);
+core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
+                                                   const platform::Cluster& cluster,
+                                                   const std::vector<BinlogPieceBytes>& batch,
+                                                   const std::string& writer_instance,
+                                                   const repo::SnapshotWriterOptions& options) {
+  HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo, options));
+  const std::string dir = BinlogPath(cluster);
   nlohmann::json manifest = {{"version", 1}, {"pieces", nlohmann::json::array()}};
   for (const auto& piece : batch) {
     repo::NodeAttributes attributes;
@@ -204,17 +210,26 @@ core::Result<std::string> BinlogArchiver::Store(const std::vector<NewPiece>& bat
     return added.TakeStatus().Wrap("store the binlog manifest");
   }
   repo::CommitOptions commit;
-  commit.tags = jobs::SnapshotTags(cluster_, repo::SnapshotType::kWal, "");
+  commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
   commit.tags.emplace_back(kBinlogArchiveTag);
-  commit.tags.push_back("binlog_writer=" + writer.instance.name);
+  commit.tags.push_back("binlog_writer=" + writer_instance);
   commit.tags.push_back(std::string(kBinlogPiecesTag) + "=" + std::to_string(batch.size()));
   for (const auto& piece : batch) {
     commit.tags.push_back(BinlogPieceTag(piece.piece));  // prune decides from these
   }
-  commit.hostname = cluster_.ns + "-" + cluster_.name;
+  commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + dir};
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
-  return repo::IdToHex(summary.snapshot_id);
+  CommittedBinlog committed{summary.snapshot_id, summary.tree_id, {}, {}};
+  for (const auto& piece : batch) {
+    committed.pieces.push_back(piece.piece);
+  }
+  // The pieces count as archived once the index names them: a failure here fails the cycle, and
+  // the next one stores the same range again (a retried cycle, which readers list once), rather
+  // than leave pieces that status and restores would not see.
+  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records, CommittedBinlogRecords(repo, cluster, committed));
+  HS_TRY(AppendToBinlogIndex(repo, cluster, records));
+  return StoredBinlogPieces{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }
 
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
@@ -243,7 +258,7 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   BinlogCycleResult result;
   result.writer = writer.instance.name;
   result.listed_at_ns = listed_ns;
-  std::vector<NewPiece> batch;
+  std::vector<BinlogPieceBytes> batch;
   for (size_t i = 0; i < heads.size(); ++i) {
     BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
                                 heads[i].header.created, heads[i].info.name};
@@ -264,15 +279,19 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
     }
   }
   if (!batch.empty()) {
-    HS_ASSIGN_OR_RETURN(result.snapshot_id, Store(batch, writer));
-    std::vector<BinlogPiece> stored;
+    repo::SnapshotWriterOptions writer_options;
+    writer_options.compression = options_.compression;
+    writer_options.clock = options_.clock;
+    HS_ASSIGN_OR_RETURN(
+        StoredBinlogPieces stored,
+        StoreBinlogPieces(repo_, cluster_, batch, writer.instance.name, writer_options));
+    result.snapshot_id = stored.snapshot_id;
     for (const auto& piece : batch) {
       result.bytes += piece.bytes.size();
       result.transactions += piece.piece.transactions;
-      stored.push_back(piece.piece);
     }
     result.pieces = batch.size();
-    catalog_->Add(stored);
+    catalog_->AddRecords(stored.records);
   }
   result.archived_state = ArchivedState(*catalog_, binlogs_);
   for (const auto& [key, file] : catalog_->files()) {

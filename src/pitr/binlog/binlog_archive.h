@@ -17,7 +17,9 @@
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
 #include "pitr/binlog/binlog_catalog.h"
+#include "pitr/binlog/binlog_index_format.h"
 #include "platform/platform.h"
+#include "repo/backup/snapshot_writer.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/repository.h"
 
@@ -58,6 +60,27 @@ std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArch
 core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster& cluster,
                                 const BinlogRewind& rewind);
 
+// A piece and its bytes, as a cycle cut them.
+struct BinlogPieceBytes {
+  BinlogPiece piece;
+  std::string bytes;
+};
+
+struct StoredBinlogPieces {
+  std::string snapshot_id;
+  BinlogIndexRecords records;
+};
+
+// Stores the pieces and their manifest as one binlog snapshot of `writer_instance`, then appends
+// its records to the binlog index. The pieces count as archived only once the index names them:
+// an error after the commit leaves a snapshot the index does not name, which a retried cycle
+// stores again (readers list a piece stored twice once) and a rebuild finds.
+core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
+                                                   const platform::Cluster& cluster,
+                                                   const std::vector<BinlogPieceBytes>& batch,
+                                                   const std::string& writer_instance,
+                                                   const repo::SnapshotWriterOptions& options);
+
 class BinlogArchiver {
  public:
   BinlogArchiver(repo::Repository& repo, platform::Platform& platform,
@@ -74,10 +97,6 @@ class BinlogArchiver {
   const BinlogCatalog* catalog() const { return catalog_ ? &*catalog_ : nullptr; }
 
  private:
-  struct NewPiece {
-    BinlogPiece piece;
-    std::string bytes;
-  };
   struct FileHead {
     engine::BinlogFileInfo info;
     engine::BinlogFileHeader header;
@@ -85,14 +104,10 @@ class BinlogArchiver {
   // The writer's files whose header can be read now (a file being created is left for later).
   core::Result<std::vector<FileHead>> ReadHeads(const engine::BinlogWriter& writer);
   // The next piece of `head` (nullopt when nothing whole is new); counts what stays behind.
-  core::Result<std::optional<NewPiece>> NextPiece(const engine::BinlogWriter& writer,
-                                                  const FileHead& head,
-                                                  const ArchivedBinlogFile* archived,
-                                                  BinlogCycleResult* result);
-  // One snapshot holding the pieces and their manifest.
-  core::Result<std::string> Store(const std::vector<NewPiece>& batch,
-                                  const engine::BinlogWriter& writer);
-
+  core::Result<std::optional<BinlogPieceBytes>> NextPiece(const engine::BinlogWriter& writer,
+                                                          const FileHead& head,
+                                                          const ArchivedBinlogFile* archived,
+                                                          BinlogCycleResult* result);
   repo::Repository& repo_;
   platform::Platform& platform_;
   platform::Cluster cluster_;

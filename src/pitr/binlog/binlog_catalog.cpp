@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "jobs/jobs.h"
-#include "pitr/wal/wal_catalog.h"
+#include "pitr/binlog/binlog_index_format.h"
+#include "pitr/snapshot_directory.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -61,18 +62,13 @@ core::Result<Manifest> ReadManifest(repo::Repository& repo, const repo::Snapshot
       manifest.pieces.push_back(std::move(piece));
     }
     for (const auto& item : json.value("rewinds", nlohmann::json::array())) {
-      if (!item.is_object() || !item.contains("at_ns") || !item["at_ns"].is_number_unsigned() ||
-          !item.contains("state") || !item["state"].is_string()) {
+      auto rewind = RewindFromJson(item);
+      if (!rewind.ok()) {
         return core::Status(core::ErrorCode::kCorruption,
                             "a rewind in the manifest of binlog snapshot " + id + " is malformed",
                             "run 'hasteward repo check'; the archive's continuity is unknown");
       }
-      BinlogRewind rewind{item["at_ns"].get<uint64_t>(), item["state"].get<std::string>(),
-                          std::nullopt};
-      if (item.contains("reached_at") && item["reached_at"].is_number_integer()) {
-        rewind.reached_at_unix = item["reached_at"].get<int64_t>();
-      }
-      manifest.rewinds.push_back(std::move(rewind));
+      manifest.rewinds.push_back(std::move(*rewind));
     }
     return manifest;
   }
@@ -120,6 +116,20 @@ nlohmann::json RewindToJson(const BinlogRewind& rewind) {
   return json;
 }
 
+core::Result<BinlogRewind> RewindFromJson(const nlohmann::json& json) {
+  if (!json.is_object() || !json.contains("at_ns") || !json["at_ns"].is_number_unsigned() ||
+      !json.contains("state") || !json["state"].is_string()) {
+    return core::Status(core::ErrorCode::kCorruption, "a binlog rewind record is malformed",
+                        "run 'hasteward repo check'; the archive's continuity is unknown");
+  }
+  BinlogRewind rewind{json["at_ns"].get<uint64_t>(), json["state"].get<std::string>(),
+                      std::nullopt};
+  if (json.contains("reached_at") && json["reached_at"].is_number_integer()) {
+    rewind.reached_at_unix = json["reached_at"].get<int64_t>();
+  }
+  return rewind;
+}
+
 core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
   BinlogPiece piece;
   try {
@@ -150,66 +160,107 @@ core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
   return piece;
 }
 
-core::Result<BinlogCatalog> BinlogCatalog::Load(repo::Repository& repo,
-                                                const platform::Cluster& cluster) {
-  BinlogCatalog catalog;
-  HS_TRY(catalog.Refresh(repo, cluster));
-  return catalog;
-}
-
-core::Status BinlogCatalog::Refresh(repo::Repository& repo, const platform::Cluster& cluster) {
+core::Result<BinlogIndexRecords> ScanBinlogSnapshots(repo::Repository& repo,
+                                                     const platform::Cluster& cluster,
+                                                     std::set<std::string>* seen) {
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
+  BinlogIndexRecords records;
   for (const auto& snapshot : snapshots) {
-    if (!IsBinlogSnapshot(snapshot) || !seen_snapshots_.insert(repo::IdToHex(snapshot.id)).second) {
+    if (!IsBinlogSnapshot(snapshot) || !seen->insert(repo::IdToHex(snapshot.id)).second) {
       continue;
     }
-    ++snapshots_;
     HS_ASSIGN_OR_RETURN(auto nodes, LoadDirectory(repo, snapshot, BinlogPath(cluster)));
     HS_ASSIGN_OR_RETURN(Manifest manifest, ReadManifest(repo, snapshot, nodes));
     for (auto& piece : manifest.pieces) {
-      bool stored = false;
-      for (const auto& node : nodes) {
-        if (node.name == piece.PieceName() && node.type == "file" &&
-            node.size == piece.end - piece.start) {
-          stored = true;
-          nodes_.emplace(node.name, node);
-        }
-      }
-      if (!stored) {
+      auto node = std::find_if(nodes.begin(), nodes.end(), [&piece](const repo::Node& candidate) {
+        return candidate.name == piece.PieceName() && candidate.type == "file" &&
+               candidate.size == piece.end - piece.start;
+      });
+      if (node == nodes.end()) {
         return core::Status(core::ErrorCode::kCorruption,
                             "binlog snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
                                 " lists piece " + piece.PieceName() + " but does not hold it",
                             "run 'hasteward repo check'");
       }
+      records.pieces.push_back(
+          BinlogIndexPiece{std::move(piece), snapshot.id, node->size, node->content});
     }
-    Add(manifest.pieces);
-    for (const auto& rewind : manifest.rewinds) {
-      AddRewind(rewind);
+    for (auto& rewind : manifest.rewinds) {
+      records.rewinds.push_back(BinlogIndexRewind{std::move(rewind), snapshot.id});
     }
   }
-  return core::Status::Ok();
+  return records;
+}
+
+core::Result<BinlogCatalog> BinlogCatalog::LoadFromSnapshots(repo::Repository& repo,
+                                                             const platform::Cluster& cluster) {
+  BinlogCatalog catalog;
+  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records,
+                      ScanBinlogSnapshots(repo, cluster, &catalog.seen_snapshots_));
+  catalog.AddRecords(records);
+  return catalog;
+}
+
+void BinlogCatalog::AddRecords(const BinlogIndexRecords& records) {
+  // Oldest first: of a piece stored twice (a retried cycle), the first copy stays, as in a scan
+  // of the snapshots in time order (its stamp orders it against rewinds).
+  std::vector<const BinlogIndexPiece*> pieces;
+  for (const BinlogIndexPiece& record : records.pieces) {
+    pieces.push_back(&record);
+  }
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const BinlogIndexPiece* left, const BinlogIndexPiece* right) {
+                     return left->piece.archived_at_ns < right->piece.archived_at_ns;
+                   });
+  std::vector<BinlogPiece> batch;
+  batch.reserve(pieces.size());
+  for (const BinlogIndexPiece* record : pieces) {
+    seen_snapshots_.insert(repo::IdToHex(record->snapshot));
+    nodes_.emplace(record->piece.PieceName(), record->Node());
+    batch.push_back(record->piece);
+  }
+  Add(batch);
+  for (const BinlogIndexRewind& record : records.rewinds) {
+    if (seen_rewinds_.insert({repo::IdToHex(record.snapshot), record.rewind.at_ns}).second) {
+      seen_snapshots_.insert(repo::IdToHex(record.snapshot));
+      AddRewind(record.rewind);
+    }
+  }
 }
 
 void BinlogCatalog::Add(const std::vector<BinlogPiece>& pieces) {
+  // Each touched file is sorted once after the batch, not once per piece: a load adds every
+  // archived piece (100,000s) through here. Until then a file's pieces are its sorted ones (the
+  // first `sorted` of them) followed by this batch's.
+  std::map<ArchivedBinlogFile*, size_t> sorted;
+  std::set<std::pair<std::string, std::pair<uint64_t, uint64_t>>> batch;
   for (const auto& piece : pieces) {
-    ArchivedBinlogFile& file = files_[piece.identity.Key()];
+    const std::string key = piece.identity.Key();
+    ArchivedBinlogFile& file = files_[key];
     file.identity = piece.identity;
+    const size_t held = sorted.emplace(&file, file.pieces.size()).first->second;
+    const auto sorted_end = file.pieces.begin() + static_cast<std::ptrdiff_t>(held);
+    auto same_start = std::lower_bound(
+        file.pieces.begin(), sorted_end, piece.start,
+        [](const BinlogPiece& existing, uint64_t start) { return existing.start < start; });
     bool known = false;
-    for (const auto& existing : file.pieces) {
-      known = known || (existing.start == piece.start && existing.end == piece.end);
+    for (; same_start != sorted_end && same_start->start == piece.start; ++same_start) {
+      known = known || same_start->end == piece.end;
     }
-    if (known) {
+    if (known || !batch.insert({key, {piece.start, piece.end}}).second) {
       continue;  // a retried cycle stored it twice
     }
     file.pieces.push_back(piece);
-    std::sort(
-        file.pieces.begin(), file.pieces.end(),
-        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
     if (piece.archived_at_ns >= last_archived_at_ns_) {
       last_archived_at_ns_ = piece.archived_at_ns;
       last_instance_ = piece.identity.instance;
     }
+  }
+  for (const auto& [file, held] : sorted) {
+    std::stable_sort(
+        file->pieces.begin(), file->pieces.end(),
+        [](const BinlogPiece& left, const BinlogPiece& right) { return left.start < right.start; });
   }
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -72,6 +73,8 @@ struct BinlogRewind {
 nlohmann::json PieceToJson(const BinlogPiece& piece);
 nlohmann::json RewindToJson(const BinlogRewind& rewind);
 core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json);
+// kCorruption when a field is missing or mistyped.
+core::Result<BinlogRewind> RewindFromJson(const nlohmann::json& json);
 
 // One archived file: its pieces in offset order.
 struct ArchivedBinlogFile {
@@ -82,22 +85,42 @@ struct ArchivedBinlogFile {
   bool Sealed() const { return !pieces.empty() && pieces.back().sealed; }
 };
 
+struct BinlogIndexRecords;
+
+// The records of the cluster's binlog snapshots (type=wal, tagged archive=binlog) whose IDs are
+// not in `seen`, which then holds them: each manifest's pieces with their stored files, and its
+// rewinds. The pack index must be loaded. kCorruption when a manifest cannot be read or lists a
+// piece its snapshot does not hold: the archive's continuity would be unknown.
+core::Result<BinlogIndexRecords> ScanBinlogSnapshots(repo::Repository& repo,
+                                                     const platform::Cluster& cluster,
+                                                     std::set<std::string>* seen);
+
 class BinlogCatalog {
  public:
-  // Reads the manifests of the cluster's binlog snapshots (the index must be loaded). A piece in
-  // several snapshots (a retried cycle) is listed once. A manifest that cannot be read is an
-  // error: the archive's continuity would be unknown.
+  // What the cluster's binlog archive holds, from its binlog piece index (binlog_index.h), which
+  // is built from the snapshots first when missing and rebuilt when damaged or naming a snapshot
+  // that is gone; from the snapshots alone when the index cannot be written (REST, read-only
+  // credentials). The pack index must be loaded. A piece in several snapshots (a retried cycle)
+  // is listed once. Errors: storage and corruption errors of the repository.
   static core::Result<BinlogCatalog> Load(repo::Repository& repo, const platform::Cluster& cluster);
-  // Reads the manifests of binlog snapshots written since Load or the last Refresh (by another
-  // archiver, or a restore's rewind). The caller loads the index again first.
+  // Reads every binlog snapshot's manifest (ScanBinlogSnapshots): the index's rebuild, and what
+  // the index must always answer like.
+  static core::Result<BinlogCatalog> LoadFromSnapshots(repo::Repository& repo,
+                                                       const platform::Cluster& cluster);
+  // Adds what was stored since Load or the last Refresh (by another archiver, or a restore's
+  // rewind): the index files not read yet, or the snapshots not read yet when the catalog came
+  // from them. The caller loads the pack index again first. Errors as Load.
   core::Status Refresh(repo::Repository& repo, const platform::Cluster& cluster);
+  // Adds the records (pieces with their stored files, rewinds); what the catalog holds already
+  // is ignored.
+  void AddRecords(const BinlogIndexRecords& records);
 
   // Adds pieces just stored (the archiver keeps its catalog between cycles).
   void Add(const std::vector<BinlogPiece>& pieces);
 
   const ArchivedBinlogFile* Find(const BinlogFileIdentity& identity) const;
   const std::map<std::string, ArchivedBinlogFile>& files() const { return files_; }
-  size_t snapshots() const { return snapshots_; }
+  size_t snapshots() const { return seen_snapshots_.size(); }
   // The instance of the most recently archived piece ("" when empty): the archive follows it
   // while it can.
   const std::string& last_instance() const { return last_instance_; }
@@ -120,8 +143,10 @@ class BinlogCatalog {
   std::map<std::string, ArchivedBinlogFile> files_;  // by identity key
   std::map<std::string, repo::Node> nodes_;          // by piece name
   std::vector<BinlogRewind> rewinds_;
-  std::set<std::string> seen_snapshots_;  // ids whose manifests are read
-  size_t snapshots_ = 0;
+  std::set<std::string> seen_snapshots_;  // ids of the snapshots whose records are held
+  std::set<std::pair<std::string, uint64_t>> seen_rewinds_;  // (snapshot id, at_ns)
+  bool from_index_ = false;                                  // else from the snapshots
+  std::set<std::string> read_index_files_;                   // names, when from the index
   std::string last_instance_;
   uint64_t last_archived_at_ns_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "pitr/binlog/binlog_index_prune.h"
 #include "pitr/binlog/binlog_puller.h"
 #include "pitr/binlog/binlog_restore.h"
 #include "pitr/binlog/binlog_retention.h"
@@ -95,10 +96,10 @@ std::vector<repo::ArchivePieceDecision> BinlogArchiveKind::DecideRetention(
   return DecideBinlogPieces(binlogs_, kept_backups, pieces);
 }
 
-// Binlog archives keep nothing beside their snapshots: the manifests are in them.
-core::Status BinlogArchiveKind::BeforeRemoval(repo::Repository& /*repo*/,
-                                              const repo::PlanGroup& /*group*/) const {
-  return core::Status::Ok();
+// The binlog piece index names snapshots: it forgets the removed ones before they go.
+core::Status BinlogArchiveKind::BeforeRemoval(repo::Repository& repo,
+                                              const repo::PlanGroup& group) const {
+  return ForgetPrunedBinlogPieces(repo, group);
 }
 
 // The binlog status reads the bases from the snapshots (docs/pitr.md "Not yet").

@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/snapshot_directory.h"
 #include "pitr/wal/timeline_path.h"
 #include "pitr/wal/wal_chain.h"
 #include "pitr/wal/wal_index_format.h"
@@ -109,11 +110,5 @@ class WalCatalog {
   std::optional<size_t> index_deltas_;
   std::optional<std::vector<IndexedBase>> bases_;
 };
-
-// The nodes of the directory at `path` ("a/b/c") below the snapshot's root tree; kNotFound when a
-// component is missing.
-core::Result<std::vector<repo::Node>> LoadDirectory(repo::Repository& repo,
-                                                    const repo::Snapshot& snapshot,
-                                                    const std::string& path);
 
 }  // namespace hasteward::pitr
