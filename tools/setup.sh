@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything HASteward builds and tests with, from Debian 12 packages; with --bench also
-# the peers bench/ compares against (pgBackRest, barman, Patroni with etcd, mydumper), which CI
+# the peers bench/ compares against (pgBackRest, barman, Patroni with etcd, pg_auto_failover,
+# mydumper) and the switchover benches' writers' drivers (psycopg2, PyMySQL), which CI
 # does not need. Idempotent: packages already present are skipped by apt-get.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -22,7 +23,8 @@ PKGS=(
 if [ "${1:-}" = --bench ]; then
   # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni
   # package only recommends it.
-  PKGS+=(pgbackrest barman patroni etcd-server python3-etcd mydumper)
+  PKGS+=(pgbackrest barman patroni etcd-server python3-etcd mydumper
+    pg-auto-failover-cli postgresql-15-auto-failover python3-psycopg2 python3-pymysql)
 fi
 # kubectl for the fake Kubernetes API's fidelity tests: Debian's kubernetes-client (1.20) unless a
 # kubectl is already installed (a newer one from another package would conflict with it).
