@@ -35,10 +35,11 @@ SwitchoverReport RunSwitchoverSteps(const SwitchoverPlan& plan, SwitchoverSteps&
   // so no engine can forget to put its old primary back, or put it back twice.
   if (runner.failed() && steps.NeedsUndo())
     runner.AppendToFailure(steps.Undo());
-  if (Step(runner, plan, SwitchoverStep::kPromote, [&] { return steps.Promote(); }))
+  if (Step(runner, plan, SwitchoverStep::kPromote, [&] { return steps.Promote(); })) {
     report.promoted_at = steps.PromotedAt();
-  else if (report.failed_step == SwitchoverStep::kPromote && steps.NeedsUndo())
+  } else if (report.failed_step == SwitchoverStep::kPromote && steps.NeedsUndo()) {
     runner.AppendToFailure(steps.Undo());
+  }
   Step(runner, plan, SwitchoverStep::kRepoint, [&] { return steps.Repoint(); });
   Step(runner, plan, SwitchoverStep::kProveWritable, [&] { return steps.ProveWritable(); });
   runner.Finish();

@@ -139,10 +139,14 @@ core::Status FindRoleHolders(MariadbConnection& conn, const std::vector<std::str
     // CREATE ROLE grants the role to its creator: HASteward's account holding one is common and
     // harmless while it holds the privilege itself too.
     if (user == exempt.own_user && host == exempt.own_host && !own_holds_directly) {
-      return core::Status(core::ErrorCode::kSafetyStop,
-                          "HASteward's own account '" + user + "'@'" + host +
-                              "' holds the read_only bypass through role '" + role +
-                              "', which the fence would revoke",
+      std::string message = "HASteward's own account '";
+      message += user;
+      message += "'@'";
+      message += host;
+      message += "' holds the read_only bypass through role '";
+      message += role;
+      message += "', which the fence would revoke";
+      return core::Status(core::ErrorCode::kSafetyStop, message,
                           "grant that account READ_ONLY ADMIN directly, then run the switchover "
                           "again");
     }

@@ -79,11 +79,11 @@ core::Result<std::string> SwitchoverRun::CheckResume() {
     if (probe.instance->name == plan_.candidate.name)
       candidate = &probe;
   }
-  if (old == nullptr || candidate == nullptr || !old->status.ok() || !candidate->status.ok())
+  if (old == nullptr || candidate == nullptr || !old->status.ok() || !candidate->status.ok()) {
     return core::Status(core::ErrorCode::kUnreachable,
-                        "an instance of the switchover does not "
-                        "answer",
+                        "an instance of the switchover does not answer",
                         "bring it back and run the switchover again");
+  }
   const bool promoted = *plan_.resumes_after >= SwitchoverStep::kPromote;
   const bool candidate_primary = candidate->replication.empty() && !candidate->read_only;
   if (promoted != candidate_primary || (old != candidate && !old->read_only)) {
