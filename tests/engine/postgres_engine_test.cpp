@@ -3,10 +3,10 @@
 
 #include <csignal>
 #include <cstdlib>
-#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "engine/engine_sandbox.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage.h"
@@ -31,12 +31,15 @@ class PostgresEngineTest : public SharedSandboxTest<PostgresEngineTest> {
     auto st = c->Execute(sql);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
-  // md5 over the ordered rows of each table.
+  // md5 over the ordered rows of each table; empty when `app` cannot be reached (a poll calls it
+  // while a standby replays the restore's DROP DATABASE and CREATE DATABASE).
   std::map<std::string, std::string> Checksums(int ordinal = 0) {
     std::map<std::string, std::string> out;
-    auto c = Connect(ordinal, "app");
-    if (!c)
+    auto connected =
+        PgConnection::ConnectInstance(cluster_, *cluster_.FindInstance(ordinal), "app");
+    if (!connected.ok())
       return out;
+    auto c = std::move(connected).value();
     for (const char* t : {"items", "blobs"}) {
       auto v = c->QueryValue(std::string("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY "
                                          "x.id), '')) || ':' || count(*) FROM ") +
@@ -111,10 +114,8 @@ TEST_F(PostgresEngineTest, BackupDropRestoreGivesOriginalChecksums) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(Checksums(), before);
   // The standby follows the restore by streaming replication.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (Checksums(1) != before && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  core::PollUntil([&] { return Checksums(1) == before; }, std::chrono::seconds(20),
+                  std::chrono::milliseconds(100));
   EXPECT_EQ(Checksums(1), before);
 }
 
