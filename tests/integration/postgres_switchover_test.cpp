@@ -23,6 +23,7 @@
 #include "support/postgres_set_writer.h"
 #include "support/replaced_data.h"
 #include "support/sandbox_cluster.h"
+#include "support/switchover_kill.h"
 #include "support/trim.h"
 
 namespace hasteward::testing {
@@ -233,11 +234,7 @@ TEST_P(PostgresSwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinis
   auto rerun = Hs("switchover", {"--to", candidate, "--json"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
   if (GetParam() != "pre-check") {  // from the fence on, the rerun goes on where the kill struck
-    bool switched = GetParam() == "repoint" || GetParam() == "prove-writable";
-    EXPECT_NE(rerun.out.find(switched ? "is the primary already"
-                                      : "finishing the interrupted switchover"),
-              std::string::npos)
-        << rerun.out;
+    EXPECT_NE(rerun.out.find(RerunSays(GetParam())), std::string::npos) << rerun.out;
   }
   EXPECT_FALSE(InRecovery(1)) << rerun.out;
   EXPECT_TRUE(InRecovery(0)) << rerun.out;
@@ -246,15 +243,8 @@ TEST_P(PostgresSwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinis
   EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(AfterEveryStep, PostgresSwitchoverKillTest,
-                         ::testing::Values("pre-check", "fence", "prove-fence", "catch-up",
-                                           "promote", "repoint", "prove-writable"),
-                         [](const ::testing::TestParamInfo<std::string>& step) {
-                           std::string name = step.param;
-                           for (char& c : name)
-                             c = c == '-' ? '_' : c;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(AfterEveryStep, PostgresSwitchoverKillTest, EverySwitchoverStep(),
+                         SwitchoverStepTestName);
 
 }  // namespace
 }  // namespace hasteward::testing

@@ -27,6 +27,7 @@
 #include "support/mariadb_set_writer.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
+#include "support/switchover_kill.h"
 
 namespace hasteward::testing {
 namespace {
@@ -468,11 +469,7 @@ TEST_P(SwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinishes) {
   auto rerun = Hs("switchover", {"--to", candidate, "--json"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
   if (GetParam() != "pre-check") {  // from the fence on, the rerun goes on where the kill struck
-    bool switched = GetParam() == "repoint" || GetParam() == "prove-writable";
-    EXPECT_NE(rerun.out.find(switched ? "is the primary already"
-                                      : "finishing the interrupted switchover"),
-              std::string::npos)
-        << rerun.out;
+    EXPECT_NE(rerun.out.find(RerunSays(GetParam())), std::string::npos) << rerun.out;
   }
   EXPECT_EQ(Sql(1, "SELECT @@global.read_only"), "0") << rerun.out;
   EXPECT_EQ(Sql(0, "SELECT @@global.read_only"), "1") << rerun.out;
@@ -483,15 +480,8 @@ TEST_P(SwitchoverKillTest, LeavesAtMostOneWritableInstanceAndARerunFinishes) {
   EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(AfterEveryStep, SwitchoverKillTest,
-                         ::testing::Values("pre-check", "fence", "prove-fence", "catch-up",
-                                           "promote", "repoint", "prove-writable"),
-                         [](const ::testing::TestParamInfo<std::string>& step) {
-                           std::string name = step.param;
-                           for (char& c : name)
-                             c = c == '-' ? '_' : c;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(AfterEveryStep, SwitchoverKillTest, EverySwitchoverStep(),
+                         SwitchoverStepTestName);
 
 }  // namespace
 }  // namespace hasteward::testing
