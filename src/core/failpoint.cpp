@@ -17,7 +17,7 @@
 namespace hasteward::core {
 
 namespace {
-enum class Action { kKill, kPause, kStall, kFail };
+enum class Action { kKill, kPause, kStall, kHold, kFail };
 
 struct Config {
   std::string name;
@@ -27,7 +27,7 @@ struct Config {
 
 [[noreturn]] void BadSpec(const char* spec) {
   std::fprintf(stderr,
-               "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall|:fail]; the "
+               "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall|:hold|:fail]; the "
                "count after ':' "
                "must be 1..1000000\n",
                spec);
@@ -70,6 +70,8 @@ const Config& GetConfig() {
         c.action = Action::kPause;
       } else if (action == "stall") {
         c.action = Action::kStall;
+      } else if (action == "hold") {
+        c.action = Action::kHold;
       } else if (action == "fail") {
         c.action = Action::kFail;
       } else if (!action.empty() && action != "kill") {
@@ -95,14 +97,25 @@ void Failpoint(const char* name) {
   }
   // Pause: hold this step until a stop signal arrives, so a test can signal the process at a known
   // point; then the caller continues and meets its next stop check. Stall: hold it a few seconds
-  // while the test acts on something else, then go on as if nothing happened here.
-  bool stall = c.action == Action::kStall;
-  std::fprintf(stderr, "hasteward: failpoint '%s' %s (pid %d)\n", name,
-               stall ? "stalled" : "paused", static_cast<int>(::getpid()));
+  // while the test acts on something else, then go on as if nothing happened here. Hold: like
+  // stall, but until the test says it is done (the release file exists), so what the test changed
+  // is in place whatever the machine's load.
+  const char* verb = c.action == Action::kStall  ? "stalled"
+                     : c.action == Action::kHold ? "held"
+                                                 : "paused";
+  std::fprintf(stderr, "hasteward: failpoint '%s' %s (pid %d)\n", name, verb,
+               static_cast<int>(::getpid()));
   std::fflush(stderr);
   const Clock& clock = SystemClock::Get();
-  const auto until = clock.Monotonic() + std::chrono::seconds(kFailpointStallSeconds);
-  while (StopSignal() == 0 && (!stall || clock.Monotonic() < until)) {
+  const auto until = clock.Monotonic() + (c.action == Action::kHold
+                                              ? std::chrono::seconds(kFailpointHoldSeconds)
+                                              : std::chrono::seconds(kFailpointStallSeconds));
+  const char* release = std::getenv("HASTEWARD_FAILPOINT_RELEASE");
+  while (StopSignal() == 0) {
+    if (c.action != Action::kPause && clock.Monotonic() >= until)
+      break;
+    if (c.action == Action::kHold && release != nullptr && ::access(release, F_OK) == 0)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

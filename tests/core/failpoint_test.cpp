@@ -1,8 +1,11 @@
 #include "core/failpoint.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -135,6 +138,33 @@ TEST_F(FailpointTest, StallHoldsTheCallForSecondsThenGoesOnWithoutASignal) {
       },
       ::testing::ExitedWithCode(0),
       "hasteward: failpoint 'pack.upload' stalled.*\\[held\\]\\[no signal\\]\\[done\\]");
+}
+
+TEST_F(FailpointTest, HoldHoldsTheCallUntilTheReleaseFileExists) {
+  EXPECT_EXIT(
+      {
+        char dir_template[] = "/tmp/hs-failpoint-XXXXXX";
+        const std::string dir = ::mkdtemp(dir_template);
+        const std::string release = dir + "/release";
+        ::setenv("HASTEWARD_FAILPOINT", "pack.upload:hold", 1);
+        ::setenv("HASTEWARD_FAILPOINT_RELEASE", release.c_str(), 1);
+        std::atomic<bool> released{false};
+        std::thread releaser([&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          released = true;
+          std::FILE* file = std::fopen(release.c_str(), "w");
+          std::fclose(file);
+        });
+        Failpoint("pack.upload");  // held until the releaser made the file
+        Say(released ? "[released]" : "[returned early]");
+        releaser.join();
+        Say(StopSignal() == 0 ? "[no signal]" : "[signalled]");
+        ::unlink(release.c_str());
+        ::rmdir(dir.c_str());
+        ::_exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "hasteward: failpoint 'pack.upload' held.*\\[released\\]\\[no signal\\]");
 }
 
 TEST_F(FailpointTest, UnknownActionIsFatal) {

@@ -23,8 +23,8 @@ ClusterEnv ClusterEnv::On(const HastewardEnv& env, const SandboxCluster& sandbox
                     &sandbox);
 }
 
-CmdResult ClusterEnv::Hs(std::vector<std::string> args,
-                         const HastewardEnv::EnvVars& extra_env) const {
+std::pair<std::vector<std::string>, HastewardEnv::EnvVars> ClusterEnv::Invocation(
+    std::vector<std::string> args, const HastewardEnv::EnvVars& extra_env) const {
   if (args.empty() || args.front() != "repo") {
     args.insert(args.end(), {"-e", binding_.engine, "-c", binding_.cluster, "-n", binding_.ns});
     args.insert(args.end(), binding_.flags.begin(), binding_.flags.end());
@@ -36,7 +36,23 @@ CmdResult ClusterEnv::Hs(std::vector<std::string> args,
     vars["HASTEWARD_STATE_DIR"] = binding_.state_dir;
   for (const auto& [name, value] : extra_env)
     vars[name] = value;
-  return env_->Run(std::move(args), "", vars);
+  return {std::move(args), std::move(vars)};
+}
+
+CmdResult ClusterEnv::Hs(std::vector<std::string> args,
+                         const HastewardEnv::EnvVars& extra_env) const {
+  auto [argv, vars] = Invocation(std::move(args), extra_env);
+  return env_->Run(std::move(argv), "", vars);
+}
+
+core::Result<std::unique_ptr<HeldCommand>> ClusterEnv::Start(
+    std::vector<std::string> args, const std::string& failpoint, const std::string& err_file,
+    const HastewardEnv::EnvVars& extra_env) const {
+  auto [argv, vars] = Invocation(std::move(args), extra_env);
+  HastewardEnv::EnvVars env = env_->vars();
+  for (const auto& [name, value] : vars)
+    env[name] = value;
+  return HeldCommand::Start(argv, env, failpoint, err_file);
 }
 
 std::string ClusterEnv::Sql(const std::string& sql, int ordinal,

@@ -6,11 +6,14 @@
 //   EXPECT_EQ(shop.Sql("SELECT count(*) FROM rows"), "3");
 #pragma once
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/held_command.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -35,6 +38,12 @@ class ClusterEnv {
   // Runs `hasteward <args...> -e E -c C -n NS <flags...>` with the bound inventory and state dir;
   // a `repo ...` command gets no cluster flags (it names none).
   CmdResult Hs(std::vector<std::string> args, const HastewardEnv::EnvVars& extra_env = {}) const;
+  // The same command started in the background and held at `failpoint` (support/held_command.h),
+  // its stderr written to `err_file`.
+  core::Result<std::unique_ptr<HeldCommand>> Start(std::vector<std::string> args,
+                                                   const std::string& failpoint,
+                                                   const std::string& err_file,
+                                                   const HastewardEnv::EnvVars& extra_env = {}) const;
 
   // The trimmed output of `sql` on instance `ordinal` of the bound sandbox cluster; "" (and a
   // non-fatal test failure naming the SQL) when it fails.
@@ -44,6 +53,10 @@ class ClusterEnv {
   const HastewardEnv& env() const { return *env_; }
 
  private:
+  // The full argument list and the bound variables (plus `extra_env`) of a command.
+  std::pair<std::vector<std::string>, HastewardEnv::EnvVars> Invocation(
+      std::vector<std::string> args, const HastewardEnv::EnvVars& extra_env) const;
+
   const HastewardEnv* env_;
   Binding binding_;
   const SandboxCluster* sandbox_;

@@ -29,7 +29,8 @@ bool HeldCommand::WaitUntilHeld(std::chrono::milliseconds timeout) {
   for (;;) {
     std::string text = err();
     if (text.find("paused (pid") != std::string::npos ||
-        text.find("stalled (pid") != std::string::npos) {
+        text.find("stalled (pid") != std::string::npos ||
+        text.find("held (pid") != std::string::npos) {
       return true;
     }
     if (clock.Monotonic() >= deadline || process_->WaitFor(std::chrono::milliseconds(50))) {

@@ -1,5 +1,6 @@
 // A hasteward command run in the background with a failpoint that holds it at a known step
-// (core/failpoint.h: ":pause" until a stop signal, ":stall" for a few seconds), for tests that act
+// (core/failpoint.h: ":pause" until a stop signal, ":stall" for a few seconds, ":hold" until the
+// release file exists), for tests that act
 // while it is held: signal it, kill a server process under it, look at what it has made so far.
 //
 //   auto run = HeldCommand::Start({"backup", ...}, env, "base-backup-streaming:stall", err_path);
@@ -28,7 +29,7 @@ class HeldCommand {
       const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
       const std::string& failpoint, const std::string& err_file);
 
-  // Waits until the failpoint's "paused (pid" / "stalled (pid" line is on stderr; false when the
+  // Waits until the failpoint's "paused (pid" / "stalled (pid" / "held (pid" line is on stderr; false when the
   // command ended or `timeout` passed first.
   bool WaitUntilHeld(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   std::optional<core::ExitStatus> WaitForExit(std::chrono::milliseconds timeout);

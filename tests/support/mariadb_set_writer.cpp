@@ -2,10 +2,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include <mysql.h>
+
+#include "support/partition_network.h"
 
 namespace hasteward::testing {
 
@@ -15,7 +18,7 @@ namespace {
 class Connection {
  public:
   Connection(const std::string& host, int port, const std::string& user,
-             const std::string& password) {
+             const std::string& password, bool as_observer) {
     conn_ = mysql_init(nullptr);
     unsigned timeout = 2;
     mysql_options(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
@@ -24,6 +27,9 @@ class Connection {
     mysql_options(conn_, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
     unsigned protocol = MYSQL_PROTOCOL_TCP;
     mysql_options(conn_, MYSQL_OPT_PROTOCOL, &protocol);
+    std::optional<AsObserver> observer;
+    if (as_observer)
+      observer.emplace();
     ok_ = mysql_real_connect(conn_, host.c_str(), user.c_str(), password.c_str(), nullptr,
                              static_cast<unsigned>(port), nullptr, 0) != nullptr;
   }
@@ -89,7 +95,8 @@ void MariadbSetWriter::Run() {
   while (!stop_) {
     if (conn == nullptr) {
       const auto& [host, port] = options_.endpoints[target];
-      conn = std::make_unique<Connection>(host, port, options_.user, options_.password);
+      conn = std::make_unique<Connection>(host, port, options_.user, options_.password,
+                                          options_.as_observer);
     }
     long id = next_id++;
     ++attempts_;

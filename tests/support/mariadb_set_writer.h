@@ -39,6 +39,9 @@ class MariadbSetWriter {
     // behind a proxy that routes writes by read_only does: an account that bypasses read_only
     // would otherwise write on a replica.
     bool writable_only = false;
+    // Connect as the partition observer (support/partition_network.h): no network cut reaches
+    // the writer, so it keeps writing to whichever instance accepts, on every side of a partition.
+    bool as_observer = false;
   };
 
   explicit MariadbSetWriter(Options options) : options_(std::move(options)) {}

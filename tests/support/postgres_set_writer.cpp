@@ -1,10 +1,12 @@
 #include "support/postgres_set_writer.h"
 
 #include <map>
+#include <optional>
 
 #include <libpq-fe.h>
 
 #include "core/clock.h"
+#include "support/partition_network.h"
 
 namespace hasteward::testing {
 
@@ -12,7 +14,8 @@ namespace {
 
 using PgConnPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
-PgConnPtr Connect(const platform::Cluster& cluster, const platform::Instance& instance) {
+PgConnPtr Connect(const platform::Cluster& cluster, const platform::Instance& instance,
+                  bool as_observer = false) {
   auto password = cluster.credentials.password.Resolve();
   std::string port = std::to_string(instance.port);
   const char* keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", nullptr};
@@ -23,6 +26,9 @@ PgConnPtr Connect(const platform::Cluster& cluster, const platform::Instance& in
                           "postgres",
                           "2",
                           nullptr};
+  std::optional<AsObserver> observer;
+  if (as_observer)
+    observer.emplace();
   return {PQconnectdbParams(keys, values, 0), &PQfinish};
 }
 
@@ -37,7 +43,7 @@ bool Exec(PGconn* conn, const std::string& sql) {
 // A connection to the instance that accepts writes, or nullptr when none does now.
 PgConnPtr ConnectPrimary(const PostgresSetWriter::Options& options) {
   for (const auto& instance : options.cluster.instances) {
-    PgConnPtr conn = Connect(options.cluster, instance);
+    PgConnPtr conn = Connect(options.cluster, instance, options.as_observer);
     if (PQstatus(conn.get()) != CONNECTION_OK)
       continue;
     PGresult* result = PQexec(conn.get(), "SELECT pg_is_in_recovery()");
@@ -131,7 +137,7 @@ core::Result<PostgresSetWriter::Outcome> PostgresSetWriter::Check(int ordinal) c
   const platform::Instance* instance = options_.cluster.FindInstance(ordinal);
   if (instance == nullptr)
     return core::NotFound("no instance " + std::to_string(ordinal));
-  PgConnPtr conn = Connect(options_.cluster, *instance);
+  PgConnPtr conn = Connect(options_.cluster, *instance, options_.as_observer);
   PGresult* result = PQexec(conn.get(), ("SELECT id FROM " + options_.table).c_str());
   if (PQresultStatus(result) != PGRES_TUPLES_OK) {
     std::string error = PQerrorMessage(conn.get());

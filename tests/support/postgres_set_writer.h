@@ -33,6 +33,9 @@ class PostgresSetWriter {
     // "on": a commit is acknowledged once the synchronous standbys (synchronous_standby_names of
     // the primary) have flushed it; "off" (the sandbox default): once the primary has it in memory.
     std::string synchronous_commit = "off";
+    // Connect as the partition observer (support/partition_network.h): no network cut reaches
+    // the writer, so it keeps writing to whichever instance accepts, on every side of a partition.
+    bool as_observer = false;
   };
   struct Outcome {
     size_t acknowledged = 0;

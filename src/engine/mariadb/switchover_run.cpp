@@ -201,17 +201,20 @@ core::Result<std::string> SwitchoverRun::Promote() {
 }
 
 core::Result<std::string> SwitchoverRun::Repoint() {
-  HS_ASSIGN_OR_RETURN(auto old_primary,
-                      MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
-  HS_TRY(mariadb::Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
-             .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
-  std::string names = "'" + plan_.old_primary.name + "'";
+  // The other replicas first: the new primary's semi-sync commits wait for one of them, and the
+  // old primary is the one a partition may keep us from (a rerun repoints it then).
+  std::string others;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
     HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
-    names += ", '" + other.name + "'";
+    others += ", '" + other.name + "'";
   }
+  HS_ASSIGN_OR_RETURN(auto old_primary,
+                      MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+  HS_TRY(mariadb::Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
+             .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
+  std::string names = "'" + plan_.old_primary.name + "'" + others;
   std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID";
   // The switch is done: the old primary keeps its read_only fence, without the journal a rerun
   // would take for a switchover to finish.

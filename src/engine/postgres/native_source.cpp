@@ -1,6 +1,6 @@
 #include "engine/postgres/native_source.h"
 
-#include "core/clock.h"
+#include "core/poll_until.h"
 #include "core/log.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
@@ -40,18 +40,19 @@ core::Result<bool> WaitForReplay(const platform::Cluster& cluster,
                                  const platform::Instance& standby, uint64_t target,
                                  std::chrono::milliseconds timeout) {
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, standby));
-  const core::Clock& clock = core::SystemClock::Get();
-  const auto deadline = clock.Monotonic() + timeout;
-  while (true) {
-    HS_ASSIGN_OR_RETURN(auto replayed, conn->QueryValue("SELECT pg_last_wal_replay_lsn()::text"));
-    if (ParseLsn(replayed.value_or("")).value_or(0) >= target) {
-      return true;
-    }
-    if (clock.Monotonic() >= deadline) {
-      return false;
-    }
-    clock.SleepFor(kReplayPoll);
-  }
+  core::Status error;
+  bool replayed = core::PollUntil(
+      [&] {
+        auto lsn = conn->QueryValue("SELECT pg_last_wal_replay_lsn()::text");
+        if (!lsn.ok()) {
+          error = lsn.TakeStatus();
+          return true;
+        }
+        return ParseLsn(lsn->value_or("")).value_or(0) >= target;
+      },
+      timeout, kReplayPoll);
+  HS_TRY(error);
+  return replayed;
 }
 
 void NoteSkipped(BackupPlan& plan, const std::string& note) {

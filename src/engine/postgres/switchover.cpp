@@ -287,15 +287,22 @@ class SwitchoverRun final : public SwitchoverSteps {
 
   core::Result<std::string> Repoint() override {
     const platform::Instance& old = plan_.old_primary;
-    // It restarts with standby.signal still in place: read-only from its first second.
-    HS_TRY(platform_.StartInstance(cluster_, old).Wrap("restart '" + old.name + "' as a standby"));
-    std::vector<platform::Instance> standbys = plan_.others;
-    standbys.push_back(old);
-    HS_ASSIGN_OR_RETURN(std::string detail, RepointStandbys(platform_, cluster_, standbys,
-                                                            plan_.candidate, options_.timeout));
+    // The other standbys first: the new primary's synchronous commits wait for them, and the old
+    // primary's restart may be slow or fail (cut off from us, its disk) without holding them up.
+    std::string detail;
+    if (!plan_.others.empty()) {
+      HS_ASSIGN_OR_RETURN(detail, RepointStandbys(platform_, cluster_, plan_.others,
+                                                  plan_.candidate, options_.timeout));
+    }
+    // It restarts with standby.signal still in place: read-only from its first second. Bounded
+    // by --timeout like every wait of the switchover.
+    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_TRY(handle->Start(options_.timeout).Wrap("restart '" + old.name + "' as a standby"));
+    HS_ASSIGN_OR_RETURN(std::string old_detail, RepointStandbys(platform_, cluster_, {old},
+                                                                plan_.candidate, options_.timeout));
     // It streams from the new primary: it is an ordinary standby now, the marker only misleads.
     HS_TRY(LiftFence(platform_, cluster_, old, /*writable=*/false));
-    return detail;
+    return detail.empty() ? old_detail : detail + "; " + old_detail;
   }
 
   // No undo once the promotion was asked for: a promotion that reported failure may still

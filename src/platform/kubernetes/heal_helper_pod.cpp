@@ -1,6 +1,6 @@
 #include "platform/kubernetes/heal_helper_pod.h"
 
-#include "core/clock.h"
+#include "core/wait_for.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -85,19 +85,9 @@ core::Result<json> HealHelperManifest(const json& statefulset, const std::string
 core::Status WaitForKube(const std::string& what, std::chrono::milliseconds timeout,
                          const std::string& hint,
                          const std::function<core::Result<bool>()>& probe) {
-  const core::Clock& clock = core::SystemClock::Get();
-  const auto deadline = clock.Monotonic() + timeout;
-  while (true) {
-    HS_ASSIGN_OR_RETURN(bool done, probe());
-    if (done) {
-      return core::Status::Ok();
-    }
-    if (clock.Monotonic() >= deadline) {
-      return core::Status(core::ErrorCode::kTimeout,
-                          what + " after " + std::to_string(timeout.count()) + " ms", hint);
-    }
-    clock.SleepFor(kPollEvery);
-  }
+  // An error from the API server ends the wait: a pod it says is gone will not come back.
+  return core::WaitFor(what, timeout, probe,
+                       {.interval = kPollEvery, .hint = hint, .stop_on_probe_error = true});
 }
 
 core::Result<std::string> EnsureHealHelper(const KubeClient& client, const std::string& ns,

@@ -2,15 +2,14 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <thread>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/fd.h"
 #include "core/os_user.h"
+#include "core/wait_for.h"
 
 namespace hasteward::platform::sandbox {
 
@@ -118,24 +117,9 @@ core::Result<std::string> RunAs(const std::string& os_user, std::vector<std::str
 
 core::Status PollFor(const std::string& what, std::chrono::milliseconds timeout,
                      const std::function<core::Result<bool>()>& probe) {
-  const auto& clock = core::SystemClock::Get();
-  auto deadline = clock.Monotonic() + timeout;
-  core::Status last;
-  while (true) {
-    auto r = probe();
-    if (r.ok() && *r) {
-      return core::Status::Ok();
-    }
-    if (!r.ok())
-      last = r.TakeStatus();
-    if (clock.Monotonic() >= deadline) {
-      return core::Status(core::ErrorCode::kTimeout,
-                          "timed out waiting for " + what +
-                              (last.ok() ? "" : " (last error: " + last.message() + ")"),
-                          "check the instance logs under the sandbox directory");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  return core::WaitFor(what, timeout, probe,
+                       {.interval = std::chrono::milliseconds(50),
+                        .hint = "check the instance logs under the sandbox directory"});
 }
 
 }  // namespace hasteward::platform::sandbox
