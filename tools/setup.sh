@@ -19,6 +19,7 @@ PKGS=(
   sysbench time procps psmisc iproute2 nftables python3 faketime
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
   python3-kubernetes python3-jsonschema python3-yaml
+  prometheus
 )
 if [ "${1:-}" = --bench ]; then
   # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni
@@ -38,7 +39,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian's packages start system-wide servers on install; tests start their own on loopback.
-for svc in mariadb postgresql; do
+# prometheus is installed for its promtool (tests/deploy/prometheus_rules_test.py): its server
+# would scrape and take port 9090 and CPU during the tests, so it is stopped and not started at boot.
+for svc in mariadb postgresql prometheus; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 echo "setup: dependencies present"

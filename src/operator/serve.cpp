@@ -86,6 +86,7 @@ core::Result<Servers> StartServers(const ServeOptions& o, StateStore& state, con
                         // Copies: discovery may change the managed set meanwhile.
                         const auto clusters = scheduler.clusters();
                         MetricsContext ctx{scheduler.engines(),
+                                           scheduler.ScheduleStarts(),
                                            scheduler.running(),
                                            true,
                                            true,

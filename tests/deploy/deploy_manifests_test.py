@@ -380,6 +380,8 @@ class OperatorDeploymentTest(unittest.TestCase):
             finally:
                 process.terminate()
                 process.wait(timeout=90)  # serve stops after its shutdown grace
+        # Declared families only (no cluster is managed here); that each has samples once serve
+        # manages a cluster is MonitoringMetricsTest (monitoring_metrics_test.cpp).
         exported = set(re.findall(r"^# TYPE (hasteward_\w+) ", metrics, re.MULTILINE))
         self.assertIn("hasteward_backup_success", exported)
         rule = next(doc for doc in self.docs if doc["kind"] == "PrometheusRule")

@@ -2,8 +2,10 @@
 
 #include <iomanip>
 #include <sstream>
+#include <utility>
 
 #include "operator/archive/archive_metrics.h"
+#include "operator/runtime/job_runner.h"
 
 namespace hasteward::op {
 
@@ -82,16 +84,55 @@ void Repairs(Writer& w, const Source& src) {
   }
 }
 
+// The state a triage record shows as: its verdict, "not-available" when the last triage ended
+// in an error (it could not reach a verdict: unreachable instances, missing credentials, an engine
+// this build or platform cannot triage), "unknown" before the first triage or after one aborted on
+// shutdown. Every managed cluster has exactly one state at 1, so an alert on a state never misses a
+// cluster whose triage fails.
+std::string TriageState(const JobRecord* r) {
+  if (r == nullptr || r->outcome == JobOutcomeName(JobOutcome::kAborted))
+    return "unknown";
+  if (r->outcome == JobOutcomeName(JobOutcome::kError))
+    return "not-available";
+  return r->outcome;
+}
+
 void TriageStates(Writer& w, const std::vector<ManagedCluster>& clusters, const ServeState& s,
                   const MetricsContext& ctx) {
   static const Family f{"hasteward_triage_state", "gauge",
                         "1 for the cluster's last triage verdict, 0 for the others"};
   w.Head(f);
   for (const auto& c : clusters) {
-    const JobRecord* r = Find(s, c, JobKind::kTriage);
-    std::string current = r == nullptr ? "unknown" : r->outcome;
+    const std::string current = TriageState(Find(s, c, JobKind::kTriage));
     for (const char* st : {"healthy", "degraded", "split-brain", "unknown", "not-available"}) {
       w.Sample(f.name, ClusterLabels(c, ctx) + ",state=\"" + st + "\"", current == st ? 1 : 0);
+    }
+  }
+}
+
+// hasteward_schedule_start_timestamp_seconds: one sample per cluster and scheduled job kind from
+// the moment the cluster is managed. The last-backup and last-verification series exist only once
+// such a job ran, and an alert on the age of a series that is absent never fires: a cluster whose
+// first backup never happens would stay silent forever. The alerts count the age from here until
+// the first success (deploy/monitoring/prometheusrule.yaml).
+void ScheduleStarts(Writer& w, const Source& src) {
+  static const Family f{"hasteward_schedule_start_timestamp_seconds", "gauge",
+                        "Unix time the cluster's schedule of this job started counting (the "
+                        "operator's first start or the cluster's opt-in): the age of a job that "
+                        "never succeeded counts from here"};
+  w.Head(f);
+  for (const auto& c : src.clusters) {
+    auto start = src.ctx.schedule_starts.find(c.Key());
+    if (start == src.ctx.schedule_starts.end())
+      continue;
+    const std::pair<const char*, const std::string*> schedules[] = {{"backup", &c.backup_schedule},
+                                                                    {"verify", &c.verify_schedule},
+                                                                    {"triage", &c.triage_schedule}};
+    for (const auto& [schedule, expression] : schedules) {
+      if (!expression->empty()) {
+        w.Sample(f.name, ClusterLabels(c, src.ctx) + ",schedule=\"" + schedule + "\"",
+                 static_cast<double>(start->second));
+      }
     }
   }
 }
@@ -171,6 +212,7 @@ std::string RenderMetrics(const std::vector<ManagedCluster>& clusters, const Ser
              {"hasteward_verification_success", "gauge",
               "1 when the last verified backup restored and passed every check"},
              src, JobKind::kVerify, [](const JobRecord& r) { return r.ok ? 1.0 : 0.0; });
+  ScheduleStarts(w, src);
   TriageStates(w, clusters, s, ctx);
   Repairs(w, src);
   Switchovers(w, ctx.switchovers);

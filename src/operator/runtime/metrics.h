@@ -5,6 +5,7 @@
 // (switchover / failover).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ namespace hasteward::op {
 
 struct MetricsContext {
   std::map<std::string, std::string> engines;  // cluster key -> engine name
+  // Cluster key -> unix seconds its schedules started counting (Scheduler::ScheduleStarts).
+  std::map<std::string, int64_t> schedule_starts;
   int jobs_running = 0;
   bool triage_available = true;
   bool repair_available = true;

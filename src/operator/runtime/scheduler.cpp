@@ -115,8 +115,21 @@ int64_t Scheduler::LastRun(const ManagedCluster& c, JobKind kind, const ServeSta
   auto rec = s.jobs.find(JobKey(c.Key(), kind));
   if (rec != s.jobs.end())
     return rec->second.last_run;
+  return ScheduleStart(c, s);
+}
+
+int64_t Scheduler::ScheduleStart(const ManagedCluster& c, const ServeState& s) const {
   auto joined = joined_.find(c.Key());
   return joined == joined_.end() ? s.first_start : std::max(s.first_start, joined->second);
+}
+
+std::map<std::string, int64_t> Scheduler::ScheduleStarts() const {
+  ServeState s = state_.Snapshot();
+  std::lock_guard<std::mutex> l(mu_);
+  std::map<std::string, int64_t> starts;
+  for (const auto& c : clusters_)
+    starts[c.Key()] = ScheduleStart(c, s);
+  return starts;
 }
 
 Scheduler::~Scheduler() {

@@ -52,6 +52,10 @@ class Scheduler {
   // Copies of the managed clusters and their engines, for the metrics and status pages.
   std::vector<ManagedCluster> clusters() const;
   std::map<std::string, std::string> engines() const;
+  // Cluster key -> unix seconds its schedules started counting (the operator's first start, or
+  // the cluster's opt-in when later): a job that never ran is due from there, and the metrics
+  // count the age of a backup that never succeeded from there too.
+  std::map<std::string, int64_t> ScheduleStarts() const;
   // Stops starting jobs, waits up to `grace` for running jobs to finish, then aborts the rest
   // (JobRunner abort) and joins them. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
@@ -67,6 +71,7 @@ class Scheduler {
   std::optional<JobKind> DueJob(const ManagedCluster& c, const ServeState& s, int64_t now) const;
   // When `kind` last ran for `c`, or when its schedule started (operator start or opt-in).
   int64_t LastRun(const ManagedCluster& c, JobKind kind, const ServeState& s) const;
+  int64_t ScheduleStart(const ManagedCluster& c, const ServeState& s) const;  // mu_ held
   void BuildSchedules();
   void Execute(const JobRequest& request);
   void Record(const JobRequest& request, const JobResult& result);

@@ -1,5 +1,9 @@
 #include "operator/runtime/metrics.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
@@ -52,6 +56,49 @@ TEST(MetricsTest, NeverRunJobsHaveNoSample) {
   std::string text = RenderMetrics({Cluster()}, ServeState{}, MetricsContext{});
   EXPECT_EQ(text.find("hasteward_backup_success{"), std::string::npos);
   EXPECT_NE(text.find("state=\"unknown\"} 1"), std::string::npos);
+}
+
+TEST(MetricsTest, EveryScheduledJobHasAScheduleStartFromTheFirstMoment) {
+  // The backup-age alert counts from this series until the first backup succeeds: without it a
+  // cluster whose first backup never happens would have no series to alert on.
+  ManagedCluster c = Cluster();
+  c.backup_schedule = "0 2 * * *";
+  c.triage_schedule = "*/5 * * * *";
+  MetricsContext ctx;
+  ctx.engines["shop/pg"] = "cnpg";
+  ctx.schedule_starts["shop/pg"] = 1750000000;
+  std::string text = RenderMetrics({c}, ServeState{}, ctx);
+  const std::string labels = "{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\",schedule=";
+  EXPECT_NE(text.find("hasteward_schedule_start_timestamp_seconds" + labels + "\"backup\"} " +
+                      "1750000000\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hasteward_schedule_start_timestamp_seconds" + labels + "\"triage\"} " +
+                      "1750000000\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find(labels + "\"verify\"}"), std::string::npos) << "no verifySchedule";
+}
+
+TEST(MetricsTest, ATriageThatEndedInAnErrorIsNotAvailableAndOneAbortedIsUnknown) {
+  // Exactly one state is 1 for every cluster: a triage that keeps failing must show, not leave
+  // every state at 0 where no alert sees it.
+  MetricsContext ctx;
+  ctx.engines["shop/pg"] = "cnpg";
+  const std::string prefix =
+      "hasteward_triage_state{cluster=\"pg\",namespace=\"shop\",engine=\"cnpg\",state=";
+  for (const auto& [outcome, state] : std::vector<std::pair<std::string, std::string>>{
+           {"error", "not-available"}, {"aborted", "unknown"}, {"split-brain", "split-brain"}}) {
+    ServeState s;
+    JobRecord t;
+    t.outcome = outcome;
+    s.jobs[JobKey("shop/pg", JobKind::kTriage)] = t;
+    std::string text = RenderMetrics({Cluster()}, s, ctx);
+    EXPECT_NE(text.find(prefix + "\"" + state + "\"} 1\n"), std::string::npos) << outcome << text;
+    size_t ones = 0;
+    for (size_t pos = text.find(prefix); pos != std::string::npos; pos = text.find(prefix, pos + 1))
+      ones += text.compare(text.find('}', pos), 4, "} 1\n") == 0 ? 1 : 0;
+    EXPECT_EQ(ones, 1u) << outcome << text;
+  }
 }
 
 TEST(MetricsTest, RepairsAreCountedByClusterAndResult) {
