@@ -2,15 +2,18 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 
 #include "core/fd.h"
 #include "core/poll_until.h"
 
 namespace hasteward::core {
 
-bool TcpAccepts(const std::string& host, int port) {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+bool TcpAccepts(const std::string& host, int port, std::chrono::milliseconds timeout) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) {
     return false;
   }
@@ -20,7 +23,20 @@ bool TcpAccepts(const std::string& host, int port) {
   if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1) {
     return false;
   }
-  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    return true;
+  }
+  if (errno != EINPROGRESS) {
+    return false;
+  }
+  pollfd waiting{.fd = fd.get(), .events = POLLOUT, .revents = 0};
+  int ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()));
+  if (ready != 1) {
+    return false;
+  }
+  int error = 0;
+  socklen_t length = sizeof(error);
+  return ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
 }
 
 Status WaitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,

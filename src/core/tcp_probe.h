@@ -9,8 +9,12 @@
 
 namespace hasteward::core {
 
-// Whether a TCP connection to host:port succeeds right now.
-bool TcpAccepts(const std::string& host, int port);
+inline constexpr std::chrono::milliseconds kTcpProbeTimeout{1000};
+
+// Whether a TCP connection to host:port succeeds within `timeout`. A peer that drops the SYN (a
+// network partition) is a "no" after `timeout`, not after the kernel's two minutes of retries.
+bool TcpAccepts(const std::string& host, int port,
+                std::chrono::milliseconds timeout = kTcpProbeTimeout);
 
 // Polls TcpAccepts until it succeeds; kTimeout naming `what` after `timeout`.
 Status WaitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,

@@ -83,7 +83,10 @@ core::Status Recheck(const engine::ClusterHandle& target, const RepairJobOptions
     return core::Status(core::ErrorCode::kSafetyStop,
                         "refusing to heal '" + healed.name + "': " + why,
                         "never re-clone the instance holding the newest data; back it up, make it "
-                        "the primary, then heal the others from it");
+                        "the primary, then heal the others from it. When each side holds "
+                        "transactions the other lacks (a failed-over old primary), `hasteward "
+                        "triage` now says split-brain and `hasteward repair --force` rejoins it, "
+                        "keeping what it replaces");
   }
   return core::Status::Ok();
 }
