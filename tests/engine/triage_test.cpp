@@ -65,6 +65,20 @@ TEST(PostgresTriageTest, StandbyOnLaterTimelineIsSplitBrain) {
   EXPECT_TRUE(Mentions(f, "forked"));
 }
 
+// A primary promoted moments ago has not checkpointed on its new timeline yet: its control file
+// still names the one before its promotion, while a standby's latest restartpoint may already be
+// on a newer one it replayed. Its WAL's timeline is the current one: no fork.
+TEST(PostgresTriageTest, APrimaryNotCheckpointedSinceItsPromotionIsJudgedByItsWalTimeline) {
+  std::vector<Finding> f;
+  auto v = postgres::PostgresVerdict(
+      {Node("pg-0", InstanceState::kHealthy, InstanceRole::kPrimary, true,
+            {{"timeline", "5"}, {"sql_timeline", "8"}}),
+       Node("pg-1", InstanceState::kHealthy, InstanceRole::kStandby, false, {{"timeline", "7"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kHealthy);
+  EXPECT_FALSE(Mentions(f, "forked"));
+}
+
 TEST(PostgresTriageTest, UnreadableInstanceIsUnknownAndDegradedNeverMissing) {
   std::vector<Finding> f;
   auto unknown = Node("pg-1", InstanceState::kUnknown, InstanceRole::kUnknown, false);
@@ -176,6 +190,34 @@ TEST(MariadbTriageTest, AFencedOldPrimaryIsNamedAndDegraded) {
   std::vector<Finding> f;
   EXPECT_EQ(mariadb::MariadbVerdict(nodes, &f), Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "fenced old primary"));
+}
+
+// A failed-over old primary that committed after the promoted replica last received from it (a
+// commit whose semi-sync acknowledgement never came) holds a GTID the new primary lacks: the
+// histories forked, re-cloning it discards that commit, so the verdict is split-brain (repair
+// --force). One whose last commit the new primary applied has forked nothing.
+TEST(MariadbTriageTest, AFencedOldPrimaryWithACommitNobodyReceivedIsSplitBrain) {
+  auto nodes = [](const std::string& applied_from_old) {
+    std::vector<InstanceHealth> n = {
+        Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, false,
+             {{"gtid_binlog_pos", "0-1-83"},
+              {"gtid_slave_pos", ""},
+              {"server_id", "1"},
+              {"persisted_fence", "read_only"}}),
+        Node("my-1", InstanceState::kHealthy, InstanceRole::kPrimary, true,
+             {{"gtid_binlog_pos", "0-2-1430"},
+              {"gtid_slave_pos", applied_from_old},
+              {"server_id", "2"}})};
+    mariadb::MarkFencedOldPrimaries(&n);
+    return n;
+  };
+  std::vector<Finding> forked;
+  EXPECT_EQ(mariadb::MariadbVerdict(nodes("0-1-82"), &forked), Verdict::kSplitBrain);
+  EXPECT_TRUE(Mentions(forked, "holds transactions the primary lacks (0-1-83)"));
+  std::vector<Finding> received;
+  EXPECT_EQ(mariadb::MariadbVerdict(nodes("0-1-83"), &received), Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(received, "fenced old primary"));
+  EXPECT_EQ(mariadb::UnreceivedLocalGtids(nodes("0-1-83")[0], nodes("0-1-83")[1]), "");
 }
 
 // A demoted primary that rejoined as a replica keeps the persisted read_only: nothing to report.

@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/poll_until.h"
 
 namespace hasteward::testing {
@@ -124,9 +125,16 @@ void PartitionSuite::RunOnce(const PartitionRun& run, int index, int primary) {
   auto probe = WritableProbe::Start(std::move(probes));
   const int candidate = (primary + 1 + run.candidate_pick) % 3;
   const bool switchover = run.what == PartitionCase::kSwitchoverCutFromHasteward;
+  const core::Clock& clock = core::SystemClock::Get();
+  auto started = clock.Monotonic();
+  auto seconds_since = [&clock](std::chrono::steady_clock::time_point from) {
+    return std::chrono::duration<double>(clock.Monotonic() - from).count();
+  };
   std::string said = switchover ? SwitchoverCut(run, primary, candidate) : Failover(run, primary);
+  std::printf("  command %.1f s\n", seconds_since(started));
   std::this_thread::sleep_for(run.heal_after);  // the partition outlasts the command
   ASSERT_TRUE(net_->HealAll().ok());
+  auto healed = clock.Monotonic();
   if (switchover) {  // the rerun finishes what the cut interrupted, or does it anew
     CmdResult rerun = Hs({"switchover", "--to", db_->instance(candidate).name, "--timeout", "30s"});
     EXPECT_EQ(rerun.exit_code, 0) << "first run: " << said << "\nrerun: " << rerun.out
@@ -134,9 +142,12 @@ void PartitionSuite::RunOnce(const PartitionRun& run, int index, int primary) {
   } else if (run.what == PartitionCase::kFailoverPrimaryIsolated) {
     RejoinOldPrimary(primary);
   }
+  std::printf("  rerun or rejoin %.1f s\n", seconds_since(healed));
+  auto rejoined = clock.Monotonic();
   std::string triage;
   int now_primary = WaitHealthy(&triage);
   ASSERT_GE(now_primary, 0) << "not healthy after the run: " << triage << "\ncommand: " << said;
+  std::printf("  healthy after %.1f s\n", seconds_since(rejoined));
   if (switchover)
     EXPECT_EQ(now_primary, candidate) << said;
   ASSERT_TRUE(WriterWaitForMore(50, std::chrono::seconds(60)))

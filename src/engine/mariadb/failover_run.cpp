@@ -6,6 +6,7 @@
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/promotion.h"
 #include "engine/mariadb/semisync_primary.h"
+#include "engine/mariadb/semisync_role.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/switchover_skeleton.h"
 
@@ -151,20 +152,25 @@ core::Result<std::string> FailoverRun::CatchUp() {
 core::Result<std::string> FailoverRun::Promote() {
   HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
   HS_TRY(mariadb::Promote(*candidate_, semisync_));
-  return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
-         (semisync_ ? " (semi-sync master side on)" : "");
+  std::string detail = "'" + plan_.candidate.name + "' replicates from no one and is writable";
+  if (semisync_)
+    detail += SemisyncRoleDetail(platform_, cluster_, plan_.candidate, *candidate_, true);
+  return detail;
 }
 
 core::Result<std::string> FailoverRun::Repoint() {
-  std::string names;
+  std::string names, persisted;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
     HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     names += (names.empty() ? "'" : ", '") + other.name + "'";
+    if (semisync_)
+      persisted += SemisyncRoleDetail(platform_, cluster_, other, *conn, false);
   }
-  std::string detail =
-      names.empty() ? "no other replica" : names + " replicate from '" + plan_.candidate.name + "'";
+  std::string detail = names.empty() ? "no other replica"
+                                     : names + " replicate from '" + plan_.candidate.name + "'" +
+                                           persisted;
   if (!skipped_.empty())
     detail += "; not answering, left as they were: " + skipped_;
   return detail + "; '" + plan_.old_primary.name + "' stays fenced until 'hasteward repair'";

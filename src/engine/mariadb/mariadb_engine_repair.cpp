@@ -25,9 +25,8 @@ std::string MariadbEngine::AuthorityObjection(const InstanceHealth& t, const Ins
     return "the position of " + t.quoted_name() + " could not be read (UNKNOWN)";
   std::string mine = t.Fact("gtid_current_pos"), theirs = d.Fact("gtid_binlog_pos");
   std::string extra = ErrantGtids(mine, theirs);
-  if (extra.empty()) {
-    extra = LocalGtids(t.Fact("gtid_binlog_pos"), t.Fact("gtid_slave_pos"), t.Fact("server_id"));
-  }
+  if (extra.empty())
+    extra = UnreceivedLocalGtids(t, d);
   if (extra.empty())
     return "";
   if (ErrantGtids(theirs, mine).empty()) {

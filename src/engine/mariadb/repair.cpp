@@ -7,6 +7,7 @@
 #include "engine/mariadb/account_filter.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
+#include "engine/mariadb/semisync_role.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::mariadb {
@@ -126,6 +127,21 @@ core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::In
   return w.value_or("") == "0";
 }
 
+// A primary in semi-sync waits for its replicas' acknowledgements: the healed replica (often a
+// failed-over old primary, whose config still has the master side on) takes the replica side, now
+// (before its IO thread starts: the setting is read then) and after a restart.
+core::Status TakeSemisyncReplicaSide(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& target, MariadbConnection& conn,
+                                     const platform::Instance& primary, const HealOptions& o) {
+  HS_ASSIGN_OR_RETURN(auto source, MariadbConnection::ConnectInstance(cluster, primary));
+  if (!RunsSemisyncMaster(*source))
+    return core::Status::Ok();
+  HS_TRY(conn.Execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF"));
+  HS_TRY(conn.Execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON"));
+  Log(o, "'" + target.name + "'" + SemisyncRoleDetail(platform, cluster, target, conn, false));
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
@@ -177,6 +193,7 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
                        "' afresh)"));
   Log(o, "loaded the dump of '" + primary.name + "' into '" + target.name + "'");
   HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=" + Quote(gtid)));
+  HS_TRY(TakeSemisyncReplicaSide(platform, cluster, target, *conn, primary, o));
   HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
   HS_TRY(conn->Execute("START SLAVE"));
   Log(o, "'" + target.name + "' replicates from '" + primary.name +

@@ -11,6 +11,7 @@
 #include "engine/mariadb/primary_fence.h"
 #include "engine/mariadb/probe_account.h"
 #include "engine/mariadb/promotion.h"
+#include "engine/mariadb/semisync_role.h"
 #include "engine/mariadb/switchover.h"
 #include "engine/mariadb/switchover_checks.h"
 #include "engine/switchover_skeleton.h"
@@ -196,26 +197,32 @@ core::Result<std::string> SwitchoverRun::Promote() {
         "lost the connection to '" + plan_.candidate.name + "' after read_only=OFF (failpoint)");
   }
   candidate_writable_ = true;
-  return "'" + plan_.candidate.name + "' replicates from no one and is writable" +
-         (semisync_ ? " (semi-sync master side on)" : "");
+  std::string detail = "'" + plan_.candidate.name + "' replicates from no one and is writable";
+  if (semisync_)
+    detail += SemisyncRoleDetail(platform_, cluster_, plan_.candidate, *candidate_, true);
+  return detail;
 }
 
 core::Result<std::string> SwitchoverRun::Repoint() {
   // The other replicas first: the new primary's semi-sync commits wait for one of them, and the
   // old primary is the one a partition may keep us from (a rerun repoints it then).
-  std::string others;
+  std::string others, persisted;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
     HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     others += ", '" + other.name + "'";
+    if (semisync_)
+      persisted += SemisyncRoleDetail(platform_, cluster_, other, *conn, false);
   }
   HS_ASSIGN_OR_RETURN(auto old_primary,
                       MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
   HS_TRY(mariadb::Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
              .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
+  if (semisync_)
+    persisted += SemisyncRoleDetail(platform_, cluster_, plan_.old_primary, *old_primary, false);
   std::string names = "'" + plan_.old_primary.name + "'" + others;
-  std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID";
+  std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID" + persisted;
   // The switch is done: the old primary keeps its read_only fence, without the journal a rerun
   // would take for a switchover to finish.
   core::Status closed = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);

@@ -142,6 +142,26 @@ std::string LocalGtids(const std::string& binlog_pos, const std::string& slave_p
   return out;
 }
 
+std::string UnreceivedLocalGtids(const InstanceHealth& instance, const InstanceHealth& primary) {
+  auto local = ParseGtidList(LocalGtids(instance.Fact("gtid_binlog_pos"),
+                                        instance.Fact("gtid_slave_pos"), instance.Fact("server_id")));
+  auto applied = ParseGtidList(primary.Fact("gtid_slave_pos"));
+  auto written = ParseGtidList(primary.Fact("gtid_binlog_pos"));
+  auto received = [](const std::map<long, std::pair<long, long>>& list, long domain,
+                     const std::pair<long, long>& gtid) {
+    auto it = list.find(domain);
+    return it != list.end() && it->second.first == gtid.first && it->second.second >= gtid.second;
+  };
+  std::string out;
+  for (const auto& [domain, gtid] : local) {
+    if (received(applied, domain, gtid) || received(written, domain, gtid))
+      continue;
+    out += (out.empty() ? "" : ",") + std::to_string(domain) + "-" + std::to_string(gtid.first) +
+           "-" + std::to_string(gtid.second);
+  }
+  return out;
+}
+
 Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
                        std::vector<Finding>* findings) {
   Verdict v = Verdict::kHealthy;
@@ -189,6 +209,19 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     // failed): read-only, so it takes no writes, but it is out of the cluster until repair rejoins
     // it as a replica (TriageMariadb marks it degraded so repair heals it).
     if (i.Fact("fenced_old_primary") == "yes") {
+      // Transactions it wrote after the replicas last received from it (a failover promoted one
+      // of them) fork the history: re-cloning it discards them, so that takes --force, and is
+      // what the split-brain verdict asks for.
+      std::string forked = writable.size() == 1 ? UnreceivedLocalGtids(i, *writable[0]) : "";
+      if (!forked.empty()) {
+        findings->push_back(
+            {Severity::kCritical, i.instance.name,
+             "fenced old primary holds transactions the primary lacks (" + forked +
+                 "): written after its replicas last received from it (under semi-sync, never "
+                 "acknowledged); 'hasteward repair --force' rejoins it and keeps its data"});
+        Raise(&v, Verdict::kSplitBrain);
+        continue;
+      }
       findings->push_back({Severity::kWarning, i.instance.name,
                            "fenced old primary (read-only, replicates from no one): run "
                            "'hasteward repair' to rejoin it as a replica"});

@@ -40,4 +40,10 @@ std::string ErrantGtids(const std::string& replica, const std::string& primary);
 std::string LocalGtids(const std::string& binlog_pos, const std::string& slave_pos,
                        const std::string& server_id);
 
+// The transactions `instance` originated itself (LocalGtids) that `primary` never received: an
+// own GTID counts as received when the primary applied it or a later one from the same server
+// (its gtid_slave_pos or gtid_binlog_pos names that server with a seqno at least as high), as a
+// failed-over old primary's last commits are when the promoted replica had them. "" when none.
+std::string UnreceivedLocalGtids(const InstanceHealth& instance, const InstanceHealth& primary);
+
 }  // namespace hasteward::engine::mariadb

@@ -243,7 +243,11 @@ Verdict PostgresVerdict(const std::vector<InstanceHealth>& instances,
   }
   AddTimelineFindings(instances, findings, &v);
   if (primaries.size() == 1) {
-    long primary_tl = std::atol(primaries[0]->Fact("timeline").c_str());
+    // The primary's current timeline is its WAL's: its last checkpoint's may still be the one
+    // before its promotion (no checkpoint since), older than a standby's latest restartpoint.
+    std::string current = primaries[0]->Fact("sql_timeline");
+    long primary_tl =
+        std::atol((current.empty() ? primaries[0]->Fact("timeline") : current).c_str());
     for (const auto& i : instances) {
       long tl = std::atol(i.Fact("timeline").c_str());
       // A standby on a later timeline was promoted at some point and then demoted: it holds
