@@ -9,6 +9,7 @@
 //
 //   RESTIC_PASSWORD=... index_scale_gen <repo> [blobs=10000000] [per-pack=50000]
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -80,8 +81,7 @@ core::Status Generate(const std::string& location, uint64_t total, uint64_t per_
       json = "{\"packs\":[";
       in_index = 0;
     }
-    std::fprintf(stderr, "\r%llu/%llu blobs", static_cast<unsigned long long>(first + count),
-                 static_cast<unsigned long long>(total));
+    std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " blobs", first + count, total);
   }
   std::fprintf(stderr, "\n");
   return core::Status::Ok();
@@ -91,14 +91,14 @@ core::Status Generate(const std::string& location, uint64_t total, uint64_t per_
 }  // namespace hasteward
 
 int main(int argc, char** argv) {
-  using namespace hasteward;
   if (argc < 2 || argc > 4) {
     std::fprintf(stderr, "usage: %s <repo> [blobs=10000000] [per-pack=50000]\n", argv[0]);
     return 2;
   }
   const uint64_t blobs = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10000000;
   const uint64_t per_pack = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 50000;
-  core::Status done = Generate(argv[1], blobs, std::max<uint64_t>(1, per_pack));
+  hasteward::core::Status done =
+      hasteward::Generate(argv[1], blobs, std::max<uint64_t>(1, per_pack));
   if (!done.ok()) {
     std::fprintf(stderr, "%s\n", done.ToString().c_str());
     return static_cast<int>(done.code());

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "repo/chunker/chunker.h"
 #include "repo/compress/zstd_codec.h"
 
@@ -259,7 +260,16 @@ core::Status Repository::LoadBlobIndex() {
     return idx;
   };
   options.max_missing_files = kMaxIndexFilesOverDisk;
-  HS_ASSIGN_OR_RETURN(auto disk, DiskIndex::Open(ids, load, options));
+  auto opened = DiskIndex::Open(ids, load, options);
+  if (!opened.ok() && index_options_.mode == IndexMode::kAuto) {
+    // A cache that cannot be written (read-only home, full disk) must not fail a backup that the
+    // in-memory index can still do; an unreadable index file fails LoadIndex too.
+    core::LogWarn("the on-disk blob index is unavailable, loading the index into memory",
+                  {{"reason", opened.status().message()}});
+    return LoadIndex();
+  }
+  HS_TRY(opened.status());
+  std::unique_ptr<DiskIndex> disk = std::move(*opened);
   const std::vector<Id> missing = disk->missing_files();
   auto next = std::make_unique<DiskBlobIndex>(std::move(disk));
   for (const Id& file : missing) {

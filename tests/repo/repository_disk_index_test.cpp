@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/atomic_file.h"
 #include "core/temp_dir.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/check/checker.h"
@@ -31,12 +32,14 @@ class RepositoryDiskIndexTest : public ::testing::Test {
     return std::make_unique<storage::LocalBackend>(dir_.path() + "/repo");
   }
   // Opens the repository as a new process would, with lookups on disk.
-  std::unique_ptr<Repository> OpenOnDisk() {
+  std::unique_ptr<Repository> OpenOnDisk(IndexMode mode = IndexMode::kDisk,
+                                         const std::string& cache = "/cache") {
     auto repo = Repository::Open(Backend(), "pw");
     EXPECT_TRUE(repo.ok()) << repo.status().ToString();
     IndexOptions options;
-    options.mode = IndexMode::kDisk;
-    options.cache_dir = dir_.path() + "/cache";
+    options.mode = mode;
+    options.cache_dir = dir_.path() + cache;
+    options.disk_threshold_bytes = 0;  // auto: on disk as soon as there is an index file
     (*repo)->SetIndexOptions(options);
     return std::move(*repo);
   }
@@ -91,12 +94,25 @@ TEST_F(RepositoryDiskIndexTest, CheckOnDiskReportsAMissingDataBlob) {
   auto repo = OpenOnDisk();
   ASSERT_TRUE(repo->LoadIndex().ok());
   for (const Id& file : repo->index_files()) {
-    ASSERT_TRUE(repo->backend().Remove(storage::Handle{storage::FileType::kIndex, IdToHex(file)}).ok());
+    ASSERT_TRUE(
+        repo->backend().Remove(storage::Handle{storage::FileType::kIndex, IdToHex(file)}).ok());
   }
   auto fresh = OpenOnDisk();
   auto report = CheckRepository(*fresh, CheckOptions{});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_FALSE(report->ok());
+}
+
+TEST_F(RepositoryDiskIndexTest, AnUnwritableCacheFallsBackToMemoryInAutoAndFailsInDisk) {
+  BackUp(*OpenOnDisk(), 1);
+  ASSERT_TRUE(
+      core::WriteFileAtomically(dir_.path() + "/file", core::AsBytes(std::string("x"))).ok());
+  auto automatic = OpenOnDisk(IndexMode::kAuto, "/file/cache");
+  BackupSummary again = BackUp(*automatic, 1);
+  EXPECT_FALSE(automatic->blob_index_on_disk());
+  EXPECT_EQ(again.chunks_new, 0U);
+  auto forced = OpenOnDisk(IndexMode::kDisk, "/file/cache");
+  EXPECT_FALSE(forced->LoadBlobIndex().ok());
 }
 
 }  // namespace

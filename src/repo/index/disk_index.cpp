@@ -120,8 +120,9 @@ core::Result<std::unique_ptr<DiskIndex>> DiskIndex::OpenFile(const std::string& 
   return index;
 }
 
-core::Result<std::unique_ptr<DiskIndex>> DiskIndex::OpenCovering(
-    const std::string& dir, const std::vector<Id>& index_files, size_t max_missing) {
+core::Result<std::unique_ptr<DiskIndex>> DiskIndex::OpenCovering(const std::string& dir,
+                                                                 const std::vector<Id>& index_files,
+                                                                 size_t max_missing) {
   std::vector<Id> wanted = index_files;
   std::sort(wanted.begin(), wanted.end());
   std::error_code ec;

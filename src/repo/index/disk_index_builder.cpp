@@ -237,9 +237,9 @@ core::Result<DiskIndexBuildStats> BuildDiskIndex(const std::string& path, const 
   stats.runs = spill.runs.size();
   stats.packs = spill.pack_count;
   // The merge's buffers share the half of the budget the runs no longer use.
-  const size_t per_reader = std::clamp(
-      options.memory_budget_bytes / 2 / std::max<size_t>(stats.runs, 1), kMinMergeBuffer,
-      kMaxMergeBuffer);
+  const size_t per_reader =
+      std::clamp(options.memory_budget_bytes / 2 / std::max<size_t>(stats.runs, 1), kMinMergeBuffer,
+                 kMaxMergeBuffer);
   core::AtomicFileOptions file_options;
   file_options.mode = 0600;
   HS_ASSIGN_OR_RETURN(auto sink, core::AtomicFileSink::Create(path, file_options));

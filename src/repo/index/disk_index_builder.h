@@ -27,10 +27,10 @@ struct DiskIndexBuildOptions {
 };
 
 struct DiskIndexBuildStats {
-  uint64_t blobs = 0;          // distinct (id, type) records written
-  uint64_t packs = 0;          // entries of the pack table (one per pack entry of an index file)
-  size_t runs = 0;             // sorted runs spilled
-  size_t records_per_run = 0;  // the run size RecordsPerRun chose
+  uint64_t blobs = 0;           // distinct (id, type) records written
+  uint64_t packs = 0;           // entries of the pack table (one per pack entry of an index file)
+  size_t runs = 0;              // sorted runs spilled
+  size_t records_per_run = 0;   // the run size RecordsPerRun chose
   size_t max_records_held = 0;  // the most records held in memory at once (never > records_per_run)
 };
 

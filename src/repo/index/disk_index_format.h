@@ -41,7 +41,9 @@ struct DiskIndexRecord {
   uint32_t length = 0;
   uint32_t uncompressed_length = 0;
 
-  BlobType type() const { return (pack & kDiskIndexTreeBit) != 0 ? BlobType::kTree : BlobType::kData; }
+  BlobType type() const {
+    return (pack & kDiskIndexTreeBit) != 0 ? BlobType::kTree : BlobType::kData;
+  }
   uint32_t pack_number() const { return pack & ~kDiskIndexTreeBit; }
 };
 static_assert(sizeof(DiskIndexRecord) == 48);

@@ -37,8 +37,8 @@ core::Result<IndexOptions> IndexOptionsFromEnvironment(const std::string& locati
   }
   // One directory per repository: building one repository's index removes the stale files of
   // its directory, never another repository's.
-  const std::string key = IdToHex(Sha256(
-      core::ByteView(reinterpret_cast<const uint8_t*>(location.data()), location.size())));
+  const std::string key = IdToHex(
+      Sha256(core::ByteView(reinterpret_cast<const uint8_t*>(location.data()), location.size())));
   options.cache_dir = base + "/" + key.substr(0, 16);
   return options;
 }
