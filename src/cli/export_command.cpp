@@ -120,7 +120,7 @@ core::Status RunExport(const GlobalOptions& g, const ExportFlags& f) {
                 f.output.c_str());
     return lock->Release();
   }
-  HS_TRY(r->LoadIndex());
+  HS_TRY(r->LoadBlobIndex());
   HS_ASSIGN_OR_RETURN(auto tree, TreeToExport(*r, snap, f));
   if (tree) {
     HS_TRY(ExportTree(g, f, *r, snap, *tree));

@@ -112,7 +112,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
   if (!snap.ok()) {
     return snap.TakeStatus();
   }
-  HS_TRY(repo.LoadIndex());
+  HS_TRY(repo.LoadBlobIndex());
   if (IsNativeSnapshot(*snap)) {
     // A physical restore replaces the whole cluster from one stopped instance; the engine refuses a
     // running target and another cluster's backup, and rebuilds the other instances.

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "repo/chunker/chunker.h"
 #include "repo/compress/zstd_codec.h"
 
@@ -19,6 +20,9 @@ using storage::FileType;
 using storage::Handle;
 
 constexpr uint8_t kUnpackedV2 = 2;
+// Index files newer than the cached on-disk index that are read into memory instead of rebuilding
+// it: each backup adds one, so up to this many backups reuse the file (a few MiB of overlay).
+constexpr size_t kMaxIndexFilesOverDisk = 32;
 
 }  // namespace
 
@@ -142,7 +146,11 @@ core::Result<std::unique_ptr<Repository>> Repository::Open(
       return plain.TakeStatus().Wrap("config");
     }
     HS_ASSIGN_OR_RETURN(RepoConfig config, ParseConfigJson(core::AsString(*plain)));
-    return std::unique_ptr<Repository>(new Repository(std::move(backend), *master, config));
+    HS_ASSIGN_OR_RETURN(IndexOptions index_options,
+                        IndexOptionsFromEnvironment(backend->Location()));
+    std::unique_ptr<Repository> repo(new Repository(std::move(backend), *master, config));
+    repo->SetIndexOptions(std::move(index_options));
+    return repo;
   }
   return core::Status(core::ErrorCode::kWrongPassword,
                       "wrong password or no key found in repository '" + backend->Location() + "'",
@@ -208,12 +216,81 @@ core::Status Repository::LoadIndex() {
       index_.AddPack(pack_id, blobs);
     }
   }
+  // Packs this process saved that may be in no index file yet must stay findable.
+  if (disk_blobs_) {
+    disk_blobs_->overlay().ForEachPack(
+        [this](const Id& pack, const std::vector<PackedBlob>& blobs) {
+          index_.AddPack(pack, blobs);
+        });
+    disk_blobs_.reset();
+  }
+  index_files_ = std::move(ids);
+  return core::Status::Ok();
+}
+
+bool Repository::WantsDiskIndex(const std::vector<storage::FileInfo>& files) const {
+  if (index_options_.cache_dir.empty() || index_options_.mode == IndexMode::kMemory) {
+    return false;
+  }
+  uint64_t bytes = 0;
+  for (const auto& file : files) {
+    bytes += file.size;
+  }
+  return index_options_.mode == IndexMode::kDisk || bytes > index_options_.disk_threshold_bytes;
+}
+
+core::Status Repository::LoadBlobIndex() {
+  HS_ASSIGN_OR_RETURN(auto files, ListFiles(FileType::kIndex));
+  if (!WantsDiskIndex(files) || index_.BlobCount() > 0) {
+    return LoadIndex();
+  }
+  std::vector<Id> ids(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    HS_ASSIGN_OR_RETURN(ids[i], IdFromHex(files[i].name));
+  }
+  DiskIndexOpenOptions options;
+  options.dir = index_options_.cache_dir;
+  options.build = index_options_.build;
+  // Read one file at a time: the build's memory is its budget plus one parsed index file.
+  auto load = [this](const Id& id) -> core::Result<IndexFile> {
+    HS_ASSIGN_OR_RETURN(std::string json, LoadUnpacked(FileType::kIndex, id));
+    auto idx = ParseIndexJson(json);
+    if (!idx.ok())
+      return idx.TakeStatus().Wrap("index '" + IdToHex(id) + "'");
+    return idx;
+  };
+  options.max_missing_files = kMaxIndexFilesOverDisk;
+  auto opened = DiskIndex::Open(ids, load, options);
+  if (!opened.ok() && index_options_.mode == IndexMode::kAuto) {
+    // A cache that cannot be written (read-only home, full disk) must not fail a backup that the
+    // in-memory index can still do; an unreadable index file fails LoadIndex too.
+    core::LogWarn("the on-disk blob index is unavailable, loading the index into memory",
+                  {{"reason", opened.status().message()}});
+    return LoadIndex();
+  }
+  HS_TRY(opened.status());
+  std::unique_ptr<DiskIndex> disk = std::move(*opened);
+  const std::vector<Id> missing = disk->missing_files();
+  auto next = std::make_unique<DiskBlobIndex>(std::move(disk));
+  for (const Id& file : missing) {
+    HS_ASSIGN_OR_RETURN(IndexFile idx, load(file));
+    for (const auto& [pack_id, blobs] : idx.packs) {
+      next->AddPack(pack_id, blobs);
+    }
+  }
+  if (disk_blobs_) {
+    disk_blobs_->overlay().ForEachPack(
+        [&next](const Id& pack, const std::vector<PackedBlob>& blobs) {
+          next->AddPack(pack, blobs);
+        });
+  }
+  disk_blobs_ = std::move(next);
   index_files_ = std::move(ids);
   return core::Status::Ok();
 }
 
 core::Result<core::Bytes> Repository::LoadBlob(const Id& id, BlobType type) {
-  auto loc = index_.Lookup(id, type);
+  auto loc = blobs().Lookup(id, type);
   if (!loc) {
     return core::NotFound(std::string(BlobTypeName(type)) + " blob '" + IdToHex(id) +
                           "' is not in the index");

@@ -12,6 +12,9 @@
 #include "core/status.h"
 #include "repo/crypto/crypto.h"
 #include "repo/crypto/key_file.h"
+#include "repo/index/blob_index.h"
+#include "repo/index/disk_blob_index.h"
+#include "repo/index/index_options.h"
 #include "repo/index/master_index.h"
 #include "repo/pack/pack.h"
 #include "repo/snapshot/snapshot.h"
@@ -48,10 +51,25 @@ class Repository {
   storage::Backend& backend() { return *backend_; }
   const MasterKey& key() const { return key_; }
   const RepoConfig& config() const { return config_; }
+  // The whole index in memory, pack by pack: what check, prune and the archive catalogs walk.
+  // Filled by LoadIndex only (LoadBlobIndex may leave it empty).
   MasterIndex& index() { return index_; }
+  // Blob lookups (backup's "already stored?", restore's "where?"): the on-disk index after
+  // LoadBlobIndex chose it, else the in-memory one. Packs saved by this process go here.
+  BlobIndex& blobs() { return disk_blobs_ ? static_cast<BlobIndex&>(*disk_blobs_) : index_; }
+  // Whether blobs() is the on-disk index (index() is then empty unless LoadIndex ran since).
+  bool blob_index_on_disk() const { return disk_blobs_ != nullptr; }
 
-  // Loads every index file (in parallel). Idempotent; call again after other writers.
+  // Loads every index file (in parallel) into index(). Idempotent; call again after other writers.
+  // blobs() is the in-memory index afterwards (packs added to an on-disk one carried over).
   core::Status LoadIndex();
+  // For callers that only look blobs up: loads the index into memory (LoadIndex), or, when the
+  // index options choose the disk (index_options.h), opens the cached on-disk index of the
+  // current index files, building it when missing or stale. Idempotent like LoadIndex.
+  core::Status LoadBlobIndex();
+  // Replaces the options Open took from the environment (IndexOptionsFromEnvironment).
+  void SetIndexOptions(IndexOptions options) { index_options_ = std::move(options); }
+  const IndexOptions& index_options() const { return index_options_; }
   // IDs of the index files that LoadIndex read.
   const std::vector<Id>& index_files() const { return index_files_; }
 
@@ -73,6 +91,9 @@ class Repository {
   core::Result<std::vector<storage::FileInfo>> ListFiles(storage::FileType type);
 
  private:
+  // Whether LoadBlobIndex should use the on-disk index for index files of these sizes.
+  bool WantsDiskIndex(const std::vector<storage::FileInfo>& files) const;
+
   Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepoConfig config)
       : backend_(std::move(backend)), key_(key), config_(std::move(config)) {}
 
@@ -80,6 +101,8 @@ class Repository {
   MasterKey key_;
   RepoConfig config_;
   MasterIndex index_;
+  std::unique_ptr<DiskBlobIndex> disk_blobs_;
+  IndexOptions index_options_;
   std::vector<Id> index_files_;
 };
 

@@ -15,7 +15,7 @@ core::Result<jobs::RestoreIntoResult> RestoreInto(repo::Repository& repo,
   if (access == RepositoryAccess::kLocked) {
     HS_ASSIGN_OR_RETURN(lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   }
-  HS_TRY(repo.LoadIndex());
+  HS_TRY(repo.LoadBlobIndex());
   engine::RestoreOptions ro;
   ro.confirm_overwrite = true;  // the scratch instance is ours and empty
   jobs::RestoreIntoOptions options;

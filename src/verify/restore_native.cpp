@@ -16,7 +16,7 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
   if (access == RepositoryAccess::kLocked) {
     HS_ASSIGN_OR_RETURN(lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   }
-  HS_TRY(repo.LoadIndex());
+  HS_TRY(repo.LoadBlobIndex());
   platform::Cluster cluster = scratch.cluster();
   cluster.credentials = credentials;
   HS_TRY(scratch.platform()

@@ -19,7 +19,7 @@ core::Result<core::Bytes> LoadAt(repo::Repository& repo, const IndexedBlob& blob
 
 // Through the pack index, loaded on first need: the recorded position was stale.
 core::Result<core::Bytes> LoadThroughIndex(repo::Repository& repo, const repo::Id& id) {
-  if (!repo.index().Has(id, repo::BlobType::kData)) {
+  if (!repo.blobs().Has(id, repo::BlobType::kData)) {
     HS_TRY(repo.LoadIndex());
   }
   auto plain = repo.LoadBlob(id, repo::BlobType::kData);
@@ -37,7 +37,7 @@ core::Result<core::Bytes> LoadThroughIndex(repo::Repository& repo, const repo::I
 core::Status DumpArchived(repo::Repository& repo, const ArchivedFile& archived,
                           core::ByteSink& sink) {
   if (archived.locations.size() != archived.node.content.size()) {
-    if (repo.index().BlobCount() == 0) {
+    if (repo.blobs().BlobCount() == 0) {
       HS_TRY(repo.LoadIndex());
     }
     return repo::DumpFile(repo, archived.node, sink, {}).status();

@@ -26,7 +26,7 @@ core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo
                         file->segment, node.size,   node.mtime,
                         sha->second,   snapshot.id, {}};
     for (const repo::Id& id : node.content) {
-      auto location = repo.index().Lookup(id, repo::BlobType::kData);
+      auto location = repo.blobs().Lookup(id, repo::BlobType::kData);
       if (!location) {
         return core::Internal("blob '" + repo::IdToHex(id) +
                               "' of the new WAL snapshot is not "

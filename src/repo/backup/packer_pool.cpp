@@ -13,7 +13,7 @@ size_t TypeIndex(BlobType t) {
 }  // namespace
 
 bool PackerPool::Claim(const Id& id, BlobType type) {
-  if (repo_.index().Has(id, type)) {
+  if (repo_.blobs().Has(id, type)) {
     return false;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -73,7 +73,7 @@ core::Status PackerPool::Save(PackWriter::Finished&& pack) {
     return s.Wrap("save pack '" + IdToHex(pack.id) + "'");
   }
   core::Failpoint("after-pack-save");
-  repo_.index().AddPack(pack.id, pack.blobs);
+  repo_.blobs().AddPack(pack.id, pack.blobs);
   std::lock_guard<std::mutex> lock(mu_);
   bytes_stored_ += pack.data.size();
   ++packs_saved_;

@@ -121,7 +121,8 @@ core::Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Open(
   lock_options.clock = options.clock;
   HS_ASSIGN_OR_RETURN(writer->lock_, RepoLock::Acquire(repo, lock_options));
   if (options.dedup_against_repository) {
-    HS_TRY(repo.LoadIndex());
+    // Backup only asks "is this blob stored?": the on-disk index answers that in bounded memory.
+    HS_TRY(repo.LoadBlobIndex());
   }
   BlobPipelineOptions pipeline_options;
   pipeline_options.compression = options.compression;

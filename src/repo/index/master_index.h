@@ -10,27 +10,22 @@
 
 #include "core/status.h"
 #include "repo/crypto/crypto.h"
+#include "repo/index/blob_index.h"
 #include "repo/pack/pack.h"
 
 namespace hasteward::repo {
 
-// Where a blob lives: pack (by its number in the index's pack table) and position.
-struct BlobLocation {
-  Id pack_id{};
-  PackedBlob blob;
-};
-
 // The union of all index files: blob ID -> location, plus each pack's blob list. Thread-safe:
 // lookups take a shared lock, additions an exclusive one. Memory is ~80 bytes per blob.
-class MasterIndex {
+class MasterIndex : public BlobIndex {
  public:
   // Records a pack and its blobs. A blob already known keeps its first location (duplicates are
   // tolerated, as in restic).
-  void AddPack(const Id& pack_id, const std::vector<PackedBlob>& blobs);
-  bool Has(const Id& blob_id, BlobType type) const;
-  std::optional<BlobLocation> Lookup(const Id& blob_id, BlobType type) const;
+  void AddPack(const Id& pack_id, const std::vector<PackedBlob>& blobs) override;
+  bool Has(const Id& blob_id, BlobType type) const override;
+  std::optional<BlobLocation> Lookup(const Id& blob_id, BlobType type) const override;
 
-  size_t BlobCount() const;
+  size_t BlobCount() const override;
   size_t PackCount() const;
   // Calls fn for each pack and its blobs (exclusive of concurrent AddPack).
   void ForEachPack(const std::function<void(const Id&, const std::vector<PackedBlob>&)>& fn) const;

@@ -28,7 +28,7 @@ struct Batch {
 core::Result<std::vector<Batch>> PlanBatches(Repository& repo, const Node& file) {
   std::vector<Batch> batches;
   for (const Id& id : file.content) {
-    auto loc = repo.index().Lookup(id, BlobType::kData);
+    auto loc = repo.blobs().Lookup(id, BlobType::kData);
     if (!loc) {
       return core::Corruption("data blob '" + IdToHex(id) + "' is missing from the index")
           .WithHint("run 'hasteward repo check' to find the damage");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Memory and time on a repository of N blobs (issue #33): a repository made by
+# build/bench/index_scale_gen (N small data blobs in real packs and restic-shaped index files,
+# after one small real backup), then on it, each once under /usr/bin/time -v:
+#   hasteward backup --stdin of a SIZE_MB stream (on-disk index: HASTEWARD_INDEX=disk; its build
+#   from the index files is part of this run, and timed alone first as "index build"),
+#   hasteward repo check, restic backup --stdin of the same stream, restic check.
+#   restic list blobs (its index load, plus one line a blob).
+# Prints wall s, CPU s and peak RSS MiB of each, and the stock restic listing of the index files.
+#
+#   bench/index_scale.sh [path/to/hasteward]          BLOBS=10000000 SIZE_MB=1024
+#
+# Needs restic 0.14, /usr/bin/time, ~90 bytes of disk a blob plus twice SIZE_MB.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HW=${1:-$ROOT/build/src/hasteward}
+GEN=${GEN:-$ROOT/build/bench/index_scale_gen}
+BLOBS=${BLOBS:-10000000}
+SIZE_MB=${SIZE_MB:-1024}
+[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)"; exit 2; }
+command -v restic >/dev/null || { echo "restic is missing"; exit 2; }
+
+W=$(mktemp -d /var/tmp/hs-bench-index-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+export HASTEWARD_KDF_PARAMS=1024,8,1 RESTIC_PASSWORD=bench TZ=UTC
+export RESTIC_REPOSITORY=$W/repo RESTIC_CACHE_DIR=$W/restic-cache
+export HASTEWARD_INDEX=disk HASTEWARD_INDEX_CACHE_DIR=$W/index-cache
+
+# once <label> <cmd...>: "<label> <wall s> <CPU s> <max RSS MiB>" of one run.
+once() {
+  local label=$1 start end
+  shift
+  start=$(date +%s.%N)
+  if ! /usr/bin/time -v -o "$W/time" "$@" >"$W/out" 2>"$W/err"; then
+    echo "failed: $*" >&2; tail -20 "$W/err" >&2; exit 1
+  fi
+  end=$(date +%s.%N)
+  awk -v l="$label" -v w="$(echo "$end - $start" | bc)" -F': ' '/Maximum resident/ {r = $2}
+    /User time|System time/ {c += $2} END {printf "%-22s %8.1f %8.1f %8.0f\n", l, w, c, r / 1024}' \
+    "$W/time"
+}
+
+"$HW" -q repo init >/dev/null
+head -c $((8 << 20)) /dev/urandom >"$W/small"
+"$HW" -q backup --stdin --stdin-filename small.bin <"$W/small" >/dev/null
+gen_start=$(date +%s)
+"$GEN" "$RESTIC_REPOSITORY" "$BLOBS" 2>/dev/null
+echo "generated $BLOBS blobs in $(($(date +%s) - gen_start)) s;" \
+  "index files $(ls "$RESTIC_REPOSITORY/index" | wc -l)," \
+  "$(du -sm "$RESTIC_REPOSITORY/index" | cut -f1) MiB; packs $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB"
+echo "restic list index: $(restic list index --no-lock | wc -l) files;" \
+  "restic cat index (first): $(restic cat index "$(restic list index --no-lock | head -1)" --no-lock | head -c 80)..."
+head -c $((SIZE_MB << 20)) /dev/urandom >"$W/stream"
+
+printf '%-22s %8s %8s %8s\n' "" "wall s" "CPU s" "RSS MiB"
+# The on-disk index alone: `repo check` of an empty cache builds it from the index files, then
+# checks; the backup after it finds it in the cache (same index files), builds nothing.
+once "hasteward check (build)" "$HW" repo check
+once "hasteward check" "$HW" repo check
+once "hasteward backup" sh -c "'$HW' backup --stdin --stdin-filename stream.bin <'$W/stream'"
+once "hasteward check (new)" "$HW" repo check
+once "restic backup" sh -c "restic backup --stdin --stdin-filename stream.bin <'$W/stream'"
+once "restic check" restic check
+# restic's index load alone (plus printing one line a blob).
+once "restic list blobs" sh -c "restic list blobs --no-lock >/dev/null"
