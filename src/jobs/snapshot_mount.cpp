@@ -1,19 +1,22 @@
 #include "jobs/snapshot_mount.h"
 
-#define FUSE_USE_VERSION 314  // NOLINT(cppcoreguidelines-macro-usage): libfuse selects its API by it
-#include <fuse3/fuse.h>
-#include <fuse3/fuse_lowlevel.h>
-
+#define FUSE_USE_VERSION \
+  314  // NOLINT(cppcoreguidelines-macro-usage): libfuse selects its API by it
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
+#include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -34,6 +37,17 @@ struct MountState {
   repo::BlobCache& cache;
   uint64_t readahead_bytes;
   std::atomic<uint64_t> read_errors{0};
+  // Open files by the handle the kernel holds (fuse_file_info::fh): a number, not a pointer, so
+  // a handle the kernel sends back can only find a reader this mount made.
+  std::mutex files_mu;
+  uint64_t next_handle = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<repo::SnapshotFileReader>> files;
+
+  std::shared_ptr<repo::SnapshotFileReader> File(uint64_t handle) {
+    std::lock_guard<std::mutex> lock(files_mu);
+    auto it = files.find(handle);
+    return it == files.end() ? nullptr : it->second;
+  }
 };
 
 MountState& State() {
@@ -122,13 +136,17 @@ int OnOpen(const char* path, fuse_file_info* fi) {
                                                state.readahead_bytes);
   if (!reader.ok())
     return ErrnoFor(reader.status(), path);
-  fi->fh = reinterpret_cast<uint64_t>(std::move(reader).value().release());
+  std::lock_guard<std::mutex> lock(state.files_mu);
+  fi->fh = state.next_handle++;
+  state.files.emplace(fi->fh, std::move(reader).value());
   fi->keep_cache = 1;
   return 0;
 }
 
 int OnRead(const char* path, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
-  auto* reader = reinterpret_cast<repo::SnapshotFileReader*>(fi->fh);
+  std::shared_ptr<repo::SnapshotFileReader> reader = State().File(fi->fh);
+  if (!reader)
+    return -EBADF;
   auto read = reader->Read(static_cast<uint64_t>(offset),
                            std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), size));
   if (!read.ok())
@@ -137,9 +155,9 @@ int OnRead(const char* path, char* buf, size_t size, off_t offset, fuse_file_inf
 }
 
 int OnRelease(const char* /*path*/, fuse_file_info* fi) {
-  // The reader was handed to the kernel by OnOpen; this is where it comes back.
-  std::unique_ptr<repo::SnapshotFileReader> owned(
-      reinterpret_cast<repo::SnapshotFileReader*>(fi->fh));
+  MountState& state = State();
+  std::lock_guard<std::mutex> lock(state.files_mu);
+  state.files.erase(fi->fh);
   return 0;
 }
 
@@ -205,8 +223,9 @@ core::Status CheckMountpoint(const std::string& mountpoint) {
   if (::access("/dev/fuse", R_OK | W_OK) != 0) {
     return core::StorageError("fuse is not available: /dev/fuse cannot be opened (" +
                               std::string(std::strerror(errno)) + ")")
-        .WithHint("install fuse3 (tools/setup.sh); in a container add the /dev/fuse device and "
-                  "the SYS_ADMIN capability");
+        .WithHint(
+            "install fuse3 (tools/setup.sh); in a container add the /dev/fuse device and "
+            "the SYS_ADMIN capability");
   }
   return core::Status::Ok();
 }
@@ -221,13 +240,19 @@ sigset_t StopSignals() {
 
 // Aborts the FUSE connection of the mount on device `dev`: after a lazy unmount a file still
 // open keeps the connection, and libfuse's workers would wait for its requests forever. Its
-// readers then get ENOTCONN, never data that is not there.
+// readers then get ENOTCONN, never data that is not there. The control filesystem is mounted
+// first where the system has not (systemd does; a bare container does not).
 void AbortConnection(dev_t dev) {
-  std::string path =
-      "/sys/fs/fuse/connections/" + std::to_string(minor(dev)) + "/abort";
+  std::string dir = "/sys/fs/fuse/connections";
+  std::string path = dir + "/" + std::to_string(minor(dev)) + "/abort";
+  if (::access(path.c_str(), W_OK) != 0 &&
+      ::mount("fusectl", dir.c_str(), "fusectl", 0, nullptr) != 0)
+    core::LogWarn("mount: cannot mount the fuse control filesystem at '" + dir + "'");
   core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (fd.get() >= 0 && ::write(fd.get(), "1", 1) != 1)
-    core::LogWarn("mount: could not abort the fuse connection at '" + path + "'");
+  if (fd.get() < 0 || ::write(fd.get(), "1", 1) != 1) {
+    core::LogWarn("mount: could not abort the fuse connection at '" + path +
+                  "'; the command ends when the last open file of the mount is closed");
+  }
 }
 
 // Waits until a stop signal arrives (returns it) or the loop ends by itself (returns 0).
@@ -269,8 +294,9 @@ core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& reposito
   HS_ASSIGN_OR_RETURN(FusePtr f, NewFuse(options, ops, &state));
   if (fuse_mount(f.get(), options.mountpoint.c_str()) != 0) {
     return core::StorageError("cannot mount the snapshot at '" + options.mountpoint + "'")
-        .WithHint("check that the directory is not a mountpoint already, and that fusermount3 "
-                  "(package fuse3) is installed");
+        .WithHint(
+            "check that the directory is not a mountpoint already, and that fusermount3 "
+            "(package fuse3) is installed");
   }
   core::UniqueFd loop_done(::eventfd(0, EFD_CLOEXEC));
   std::thread loop([&] {
@@ -293,8 +319,12 @@ core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& reposito
   fuse_session_exit(fuse_get_session(f.get()));
   fuse_unmount(f.get());
   pollfd done{loop_done.get(), POLLIN, 0};
-  if (::poll(&done, 1, 5000) == 0)
+  if (::poll(&done, 1, 5000) == 0) {
+    core::LogWarn(
+        "mount: a file of the mount is still open 5 s after the unmount; aborting the "
+        "connection (its reader gets ENOTCONN)");
     AbortConnection(mounted.st_dev);
+  }
   loop.join();
   summary.cache = cache.stats();
   summary.read_errors = state.read_errors.load();

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -165,6 +166,59 @@ TEST_F(MountTest, ACorruptPackReadsAsAnIoErrorNeverAsZeros) {
   fd.Reset();
   EXPECT_EQ((*mount)->Stop(SIGTERM), 0) << (*mount)->err();
   EXPECT_NE((*mount)->err().find("i/o error"), std::string::npos) << (*mount)->err();
+}
+
+TEST_F(MountTest, ConcurrentReadersOfOneFileAllGetItsBytes) {
+  std::string content = RandomBytes(12 << 20, 5);
+  ASSERT_FALSE(BackupStream(content).empty());
+  // A cache of 2 MiB: the readers evict each other's blobs all the time.
+  auto mount = MountProcess::Start({"--cache-size", "2"}, mountpoint_, hs_.vars());
+  ASSERT_TRUE(mount.ok()) << mount.status().ToString();
+  constexpr int kReaders = 6;
+  std::vector<std::string> errors(kReaders);
+  std::vector<std::thread> readers;
+  for (int k = 0; k < kReaders; ++k) {
+    readers.emplace_back([&, k] {
+      // Each starts at another place and wraps around, so they read different blobs at once.
+      std::ifstream in(mountpoint_ + "/db/dump.sql", std::ios::binary);
+      size_t start = content.size() / kReaders * static_cast<size_t>(k);
+      std::string buf(300 * 1024 + static_cast<size_t>(k), '\0');
+      for (size_t done = 0; done < content.size();) {
+        size_t offset = (start + done) % content.size();
+        size_t want = std::min(buf.size(), content.size() - offset);
+        in.seekg(static_cast<std::streamoff>(offset));
+        in.read(buf.data(), static_cast<std::streamsize>(want));
+        if (static_cast<size_t>(in.gcount()) != want ||
+            buf.compare(0, want, content, offset, want) != 0) {
+          errors[static_cast<size_t>(k)] =
+              "reader " + std::to_string(k) + " at " + std::to_string(offset);
+          return;
+        }
+        done += want;
+      }
+    });
+  }
+  for (auto& t : readers)
+    t.join();
+  for (const auto& e : errors)
+    EXPECT_EQ(e, "");
+  EXPECT_EQ((*mount)->Stop(SIGTERM), 0) << (*mount)->err();
+}
+
+TEST_F(MountTest, StopsWhileAFileIsOpenAndItsReaderGetsAnErrorNotData) {
+  std::string content = RandomBytes(4 << 20, 6);
+  ASSERT_FALSE(BackupStream(content).empty());
+  auto mount = MountProcess::Start({}, mountpoint_, hs_.vars());
+  ASSERT_TRUE(mount.ok()) << mount.status().ToString();
+  core::UniqueFd fd(::open((mountpoint_ + "/db/dump.sql").c_str(), O_RDONLY));
+  ASSERT_GE(fd.get(), 0);
+  std::string buf(4096, '\0');
+  ASSERT_EQ(::pread(fd.get(), buf.data(), buf.size(), 0), 4096);
+  // The file stays open: the mount detaches, then aborts the connection and exits 0.
+  EXPECT_EQ((*mount)->Stop(SIGTERM), 0) << (*mount)->err();
+  EXPECT_FALSE(IsMountpoint(mountpoint_));
+  EXPECT_LT(::pread(fd.get(), buf.data(), buf.size(), 3 << 20), 0);
+  EXPECT_EQ(errno, ENOTCONN);
 }
 
 TEST_F(MountTest, RefusesAMissingMountpoint) {

@@ -38,9 +38,9 @@ struct BlobCacheOptions {
 };
 
 struct BlobCacheStats {
-  uint64_t loads = 0;       // loader calls (foreground and prefetch)
-  uint64_t hits = 0;        // Get() answered from the cache or an earlier load in flight
-  uint64_t prefetches = 0;  // loader calls made by the prefetch threads
+  uint64_t loads = 0;              // loader calls (foreground and prefetch)
+  uint64_t hits = 0;               // Get() answered from the cache or an earlier load in flight
+  uint64_t prefetches = 0;         // loader calls made by the prefetch threads
   uint64_t prefetches_queued = 0;  // Prefetch() calls that queued a load
   uint64_t load_errors = 0;
   uint64_t evictions = 0;

@@ -52,8 +52,8 @@ void SnapshotFileReader::ReadAhead(uint64_t offset, uint64_t end, size_t last_bl
   size_t to = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    bool sequential = offset + kSequentialSlack >= expected_next_ &&
-                      offset <= expected_next_ + kSequentialSlack;
+    bool sequential =
+        offset + kSequentialSlack >= expected_next_ && offset <= expected_next_ + kSequentialSlack;
     expected_next_ = std::max(expected_next_, end);
     if (!sequential) {
       // A seek: whatever was queued belongs to another stretch of the file.

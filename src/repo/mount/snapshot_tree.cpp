@@ -43,9 +43,9 @@ core::Result<std::unique_ptr<SnapshotTree>> SnapshotTree::Open(Repository& repo,
     HS_ASSIGN_OR_RETURN(root, FindNode(repo, snap, path));
   }
   if (root.type != "dir" || !root.subtree) {
-    return core::Usage("'" + path + "' of snapshot '" + IdToHex(snap.id).substr(0, 8) +
-                           "' is not a directory",
-                       "give --path a directory of the snapshot, or leave it out");
+    return core::Usage(
+        "'" + path + "' of snapshot '" + IdToHex(snap.id).substr(0, 8) + "' is not a directory",
+        "give --path a directory of the snapshot, or leave it out");
   }
   return std::unique_ptr<SnapshotTree>(new SnapshotTree(repo, std::move(root)));
 }
@@ -60,7 +60,8 @@ core::Result<SnapshotTree::Nodes> SnapshotTree::LoadTree(const Id& id) {
   HS_ASSIGN_OR_RETURN(std::vector<Node> nodes, ParseTreeJson(core::AsString(json)));
   // restic and HASteward write trees sorted by name; sorted again so that Lookup's binary search
   // holds for any writer.
-  std::sort(nodes.begin(), nodes.end(), [](const Node& a, const Node& b) { return a.name < b.name; });
+  std::sort(nodes.begin(), nodes.end(),
+            [](const Node& a, const Node& b) { return a.name < b.name; });
   auto parsed = std::make_shared<const std::vector<Node>>(std::move(nodes));
   std::lock_guard<std::mutex> lock(mu_);
   if (trees_.size() >= kMaxTrees)

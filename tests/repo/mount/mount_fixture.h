@@ -53,7 +53,9 @@ class MountFixture : public ::testing::Test {
   }
 
   BlobLoader Loader() {
-    return [this](const Id& id) { return repo_->LoadBlob(id, BlobType::kData); };
+    return [this](const Id& id) {
+      return repo_->LoadBlob(id, BlobType::kData);
+    };
   }
 
   // The pack file holding `blob` in the local backend, and the blob's offset in it.

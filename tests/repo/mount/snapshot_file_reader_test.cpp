@@ -110,7 +110,7 @@ TEST_F(SnapshotFileReaderTest, ASeekFetchesNothingAheadUntilReadsFollowIt) {
   ASSERT_TRUE((*reader)->Read(6 * kBlob, buf).ok());  // a seek: a database's random page read
   EXPECT_EQ(cache.stats().prefetches_queued, queued);
   ASSERT_TRUE((*reader)->Read(6 * kBlob + 4096, buf).ok());  // followed: now it is sequential
-  EXPECT_EQ(cache.stats().prefetches_queued, queued + 1);     // the one blob after it
+  EXPECT_EQ(cache.stats().prefetches_queued, queued + 1);    // the one blob after it
   EXPECT_TRUE(core::PollUntil([&] { return cache.Contains(node.content[7]); }, 30s));
 }
 
