@@ -32,6 +32,10 @@ namespace {
 
 // What every FUSE callback reaches through fuse_get_context()->private_data.
 struct MountState {
+  MountState(repo::Repository& repo, repo::SnapshotTree& snapshot_tree, repo::BlobCache& blobs,
+             uint64_t readahead)
+      : repository(repo), tree(snapshot_tree), cache(blobs), readahead_bytes(readahead) {}
+
   repo::Repository& repository;
   repo::SnapshotTree& tree;
   repo::BlobCache& cache;
@@ -289,7 +293,7 @@ core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& reposito
   repo::BlobCache cache(
       [&repository](const repo::Id& id) { return repository.LoadBlob(id, repo::BlobType::kData); },
       options.cache);
-  MountState state{repository, tree, cache, options.readahead_bytes};
+  MountState state(repository, tree, cache, options.readahead_bytes);
   fuse_operations ops = Operations();
   HS_ASSIGN_OR_RETURN(FusePtr f, NewFuse(options, ops, &state));
   if (fuse_mount(f.get(), options.mountpoint.c_str()) != 0) {
