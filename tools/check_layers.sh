@@ -60,6 +60,13 @@ if grep -rnE "$kind_tests" src --include='*.cpp' --include='*.h' |
   echo "archive kind asked outside pitr::MakeArchive (src/pitr/archive_factory.cpp)"
   status=1
 fi
+# libfuse is an adapter detail of `mount`: only jobs/snapshot_mount.cpp includes it, so the tree
+# reading, blob cache and readahead in repo/mount stay testable without a FUSE device.
+if grep -rnE '^#include <fuse' src --include='*.cpp' --include='*.h' |
+    grep -v '^src/jobs/snapshot_mount\.cpp:'; then
+  echo "libfuse included outside src/jobs/snapshot_mount.cpp"
+  status=1
+fi
 # Every clock read goes through core::Clock (core/clock.h) so tests can fake time: no
 # <clock>::now() (also through an alias such as `using Steady = std::chrono::steady_clock`),
 # time(), gettimeofday() or clock_gettime() outside core/clock*. No exceptions: durations use

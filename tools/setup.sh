@@ -17,6 +17,7 @@ PKGS=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   mariadb-server mariadb-client mariadb-backup galera-4 rsync socat
   sysbench time procps psmisc iproute2 nftables python3 faketime
+  libfuse3-dev fuse3
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
   python3-kubernetes python3-jsonschema python3-yaml
   prometheus

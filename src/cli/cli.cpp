@@ -156,6 +156,7 @@ int Main(int argc, char** argv) {
   RegisterRepoCommands(app, g, out);
   RegisterBackupCommand(app, g, out);
   RegisterExportCommand(app, g, out);
+  RegisterMountCommand(app, g, out);
   RegisterGetCommand(app, g, out);
   RegisterRestoreCommand(app, g, out);
   RegisterInstanceCommand(app, g, out);

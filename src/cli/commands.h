@@ -10,6 +10,8 @@ void RegisterVersionCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
 void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `mount`: a snapshot as a read-only FUSE file tree.
+void RegisterMountCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterGetCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterInstanceCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
