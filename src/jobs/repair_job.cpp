@@ -112,7 +112,8 @@ engine::HealOptions HealOptionsFor(const RepairJobOptions& o, const RepairJobRes
   if (result.plan.split_brain && !Captured(o, result, instance)) {
     heal.keep_replaced = true;
     Log(o.heal, "'" + instance.name +
-                    "' diverged and no snapshot captured it: its replaced data directory is kept");
+                    "' diverged and no snapshot captured it: what the heal replaces is kept (an engine "
+                    "that cannot keep it refuses)");
   }
   return heal;
 }

@@ -220,6 +220,20 @@ TEST(MariadbTriageTest, AFencedOldPrimaryWithACommitNobodyReceivedIsSplitBrain) 
   EXPECT_EQ(mariadb::UnreceivedLocalGtids(nodes("0-1-83")[0], nodes("0-1-83")[1]), "");
 }
 
+// Every instance answers, but the only primary is read-only (a switchover's fence that its undo
+// could not lift): the clients cannot write, so the cluster is not healthy.
+TEST(MariadbTriageTest, AReadOnlyPrimaryWithNoWritableInstanceIsDegraded) {
+  std::vector<Finding> f;
+  auto v = mariadb::MariadbVerdict(
+      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, false,
+            {{"gtid_binlog_pos", "0-1-10"}}),
+       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false,
+            {{"gtid_current_pos", "0-1-10"}})},
+      &f);
+  EXPECT_EQ(v, Verdict::kDegraded);
+  EXPECT_TRUE(Mentions(f, "no writable instance"));
+}
+
 // A demoted primary that rejoined as a replica keeps the persisted read_only: nothing to report.
 TEST(MariadbTriageTest, AFencedInstanceThatReplicatesIsNotReported) {
   std::vector<InstanceHealth> nodes = {

@@ -156,6 +156,16 @@ std::string ChangeMasterSql(const platform::Instance& primary, const std::string
 core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
                          const platform::Instance& target, const platform::Instance& primary,
                          const HealOptions& o) {
+  // A diverged replica that no snapshot captured must keep what the heal replaces; this heal
+  // drops and reloads databases in place, so it has nothing to move aside: refuse instead.
+  if (o.keep_replaced) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "'" + target.name +
+                            "' diverged and nothing captured it: a MariaDB heal reloads its "
+                            "databases in place and cannot keep what it replaces",
+                        "run the repair without --no-escrow: a type=diverged snapshot captures "
+                        "it before anything is dropped");
+  }
   const platform::Credentials& repl =
       cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
   HS_ASSIGN_OR_RETURN(std::string repl_password, repl.password.Resolve());

@@ -275,6 +275,20 @@ std::string SwitchoverRun::Undo() {
                             plan_.old_primary.name + "' again"
                       : "; re-attaching '" + plan_.candidate.name + "' failed: " + back.message();
   }
+  // The runtime fence first: when it cannot be lifted (the old primary cut off from us), the
+  // persisted block and its journal stay, so the old primary stays fenced across a restart and a
+  // rerun finds the switchover to finish. Removing the block first (as before) left a read-only
+  // primary with no record of why, which no rerun could resume (seen under a partition).
+  std::string lifted;
+  if (fence_ != nullptr) {
+    core::Status lift = fence_->Lift();
+    if (!lift.ok()) {
+      return done + "; making the old primary writable again FAILED: " + lift.message() +
+             " (it stays read-only, with its fence and the switchover's journal in " +
+             plan_.old_primary.config_file + ": run the same switchover again to finish it)";
+    }
+    lifted = "; the old primary '" + plan_.old_primary.name + "' takes writes again";
+  }
   if (fence_persisted_) {
     core::Status removed = RemovePersistedFence(platform_, cluster_, plan_.old_primary);
     done += removed.ok() ? "; the read_only block is gone from " + plan_.old_primary.config_file
@@ -283,13 +297,7 @@ std::string SwitchoverRun::Undo() {
                                " (a restart brings it back "
                                "read-only)";
   }
-  if (fence_ == nullptr)
-    return done;
-  core::Status lifted = fence_->Lift();
-  return done + (lifted.ok()
-                     ? "; the old primary '" + plan_.old_primary.name + "' takes writes again"
-                     : "; making the old primary writable again FAILED: " + lifted.message() +
-                           " (it stays read-only)");
+  return done + lifted;
 }
 
 }  // namespace

@@ -187,6 +187,17 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     findings->push_back(
         {Severity::kCritical, "", "no primary (every readable instance replicates)"});
     Raise(&v, Verdict::kDegraded);
+  } else if (writable.empty()) {
+    // A primary left read-only (an interrupted switchover's fence, a failed undo) takes no
+    // writes: the cluster is down for its clients even though every instance answers.
+    std::string names;
+    for (const auto* p : primaries)
+      names += (names.empty() ? "'" : ", '") + p->instance.name + "'";
+    findings->push_back({Severity::kCritical, "",
+                         "no writable instance: the primary " + names +
+                             " is read-only (run the interrupted switchover again, or 'hasteward "
+                             "repair')"});
+    Raise(&v, Verdict::kDegraded);
   }
   for (const auto& i : instances) {
     if (i.role == InstanceRole::kReplica && primaries.size() == 1) {
