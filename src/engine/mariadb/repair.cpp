@@ -111,11 +111,11 @@ core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance
   return sink.Close();
 }
 
-core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::Instance& target,
-                            const platform::Instance& primary) {
-  HS_ASSIGN_OR_RETURN(auto p, MariadbConnection::ConnectInstance(cluster, primary));
+core::Result<bool> CaughtUp(const platform::InstanceHandle& target,
+                            const platform::InstanceHandle& primary) {
+  HS_ASSIGN_OR_RETURN(auto p, MariadbConnection::ConnectInstance(primary));
   HS_ASSIGN_OR_RETURN(auto pos, p->QueryValue("SELECT @@global.gtid_binlog_pos"));
-  HS_ASSIGN_OR_RETURN(auto r, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto r, MariadbConnection::ConnectInstance(target));
   HS_ASSIGN_OR_RETURN(SqlRows st, r->Query("SHOW ALL SLAVES STATUS"));
   if (st.size() != 1 || st.GetOr(0, "Slave_IO_Running") != "Yes" ||
       st.GetOr(0, "Slave_SQL_Running") != "Yes") {
@@ -153,7 +153,10 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   // escrow snapshot and the donor still hold every row.
   HS_ASSIGN_OR_RETURN(DumpSpool spool, SpoolDump(platform, cluster, target, primary, o));
   std::string gtid = spool.metadata().at("gtid_position");
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  InstanceHandles handles(platform, cluster);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target_handle, handles.Open(target));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target_handle));
   HS_TRY(conn->Execute("STOP ALL SLAVES"));
   HS_TRY(conn->Execute("RESET SLAVE ALL"));
   Log(o, "stopped and reset the replication of '" + target.name + "'");
@@ -182,7 +185,7 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   Log(o, "'" + target.name + "' replicates from '" + primary.name +
              "' with MASTER_USE_GTID=slave_pos from " + gtid);
   HS_TRY(core::WaitFor("'" + target.name + "' IO and SQL threads to run and catch up",
-                       o.heal_timeout, [&] { return CaughtUp(cluster, target, primary); }));
+                       o.heal_timeout, [&] { return CaughtUp(*target_handle, *primary_handle); }));
   Log(o, "'" + target.name + "' caught up with '" + primary.name + "'");
   return core::Status::Ok();
 }
