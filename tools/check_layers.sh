@@ -76,5 +76,16 @@ if grep -rnE "$clock_reads" src --include='*.cpp' --include='*.h' | grep -v '^sr
   echo "direct clock read outside core/clock (take a core::Clock, or core::SystemClock::Get())"
   status=1
 fi
+# Engine SQL connections take their address from the instance's handle (InstanceHandle::endpoint(),
+# through InstanceConnectParams), never from the inventory's host and port: on kubernetes the
+# platform routes them through the API server behind the handle. So connection parameters are
+# built field by field only in the connection files, and in the write probes, which dial the
+# address a DR spec gives (WriteProbeTarget), not an instance.
+conn_files='^src/engine/(postgres/pg_connection|mariadb/mariadb_connection|postgres/write_probe|mariadb/write_probe)\.cpp:'
+if grep -rnE '(Pg|Mariadb)ConnectParams [a-z]([a-z_]*[a-z])? *(;|\{|=)|\.(host|port|socket) *= *[^=;]*\.(host|port|socket)\b' \
+    src/engine --include='*.cpp' --include='*.h' | grep -vE "$conn_files"; then
+  echo "engine connection parameters built outside the connection files (start from InstanceConnectParams(handle))"
+  status=1
+fi
 [ $status -eq 0 ] && echo "layers: ok"
 exit $status

@@ -150,9 +150,8 @@ class BinlogArchiving {
   // node, each of which was fenced). Errors name the instance that is still read-only.
   virtual core::Status OpenForWrites(platform::Platform& platform, const platform::Cluster& cluster,
                                      const platform::Instance& primary) = 0;
-  // The GTID position `instance` has written to its binlog (gtid_binlog_pos).
-  virtual core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
-                                                   const platform::Instance& instance) = 0;
+  // The GTID position the instance of `instance` has written to its binlog (gtid_binlog_pos).
+  virtual core::Result<std::string> BinlogPosition(const platform::InstanceHandle& instance) = 0;
 };
 
 }  // namespace hasteward::engine

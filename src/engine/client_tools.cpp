@@ -245,6 +245,13 @@ core::Result<std::string> RunOnInstance(platform::Platform& platform,
                                         const platform::Cluster& cluster,
                                         const platform::Instance& instance,
                                         std::vector<std::string> argv) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  return RunOnInstance(*handle, std::move(argv));
+}
+
+core::Result<std::string> RunOnInstance(platform::InstanceHandle& handle,
+                                        std::vector<std::string> argv) {
+  const platform::Instance& instance = handle.instance();
   core::SubprocessOptions o;
   o.argv = std::move(argv);
   o.env_set["LC_ALL"] = "C";
@@ -252,7 +259,7 @@ core::Result<std::string> RunOnInstance(platform::Platform& platform,
   o.stdout_mode = core::StdioMode::kPipe;
   o.stderr_mode = core::StdioMode::kPipe;
   std::string cmd = core::JoinArgv(o.argv);
-  HS_ASSIGN_OR_RETURN(auto proc, platform.Exec(cluster, instance, std::move(o)));
+  HS_ASSIGN_OR_RETURN(auto proc, handle.Exec(std::move(o)));
   std::string out;
   std::vector<uint8_t> buf(16384);
   while (true) {

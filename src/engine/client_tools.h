@@ -143,5 +143,8 @@ core::Result<std::string> RunOnInstance(platform::Platform& platform,
                                         const platform::Cluster& cluster,
                                         const platform::Instance& instance,
                                         std::vector<std::string> argv);
+// The same on an opened handle (what an engine run that keeps its handles uses).
+core::Result<std::string> RunOnInstance(platform::InstanceHandle& handle,
+                                        std::vector<std::string> argv);
 
 }  // namespace hasteward::engine

@@ -179,10 +179,9 @@ class Engine : public DumpSource,
   // The line the engine's dump tool writes last ("PostgreSQL database cluster dump complete",
   // "-- Dump completed"): a dump without it was cut short.
   virtual const char* DumpEndMarker() const = 0;
-  // Reads every user table of `instance` (DataCheck). Read-only apart from enabling the
-  // PostgreSQL amcheck extension where it is available.
-  virtual DataCheck CheckData(const platform::Cluster& cluster,
-                              const platform::Instance& instance) = 0;
+  // Reads every user table of the instance of `instance` (DataCheck), connected through its
+  // endpoint. Read-only apart from enabling the PostgreSQL amcheck extension where it is available.
+  virtual DataCheck CheckData(const platform::InstanceHandle& instance) = 0;
   // Whether restore and export can choose what happens to the dump's accounts (UsersMode):
   // the MariaDB family dumps them as statements we can filter; pg_dumpall's roles section is
   // restored as written (the restoring role keeps its own password).

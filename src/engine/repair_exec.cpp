@@ -26,6 +26,12 @@ core::Status ScriptFailure(core::Subprocess& proc, const core::ExitStatus& st,
 
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
                                     const platform::Instance& instance, const Script& script) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  return RunScript(*handle, script);
+}
+
+core::Result<std::string> RunScript(platform::InstanceHandle& handle, const Script& script) {
+  const platform::Instance& instance = handle.instance();
   const std::string& what = script.what;
   const std::optional<std::string>& input = script.input;
   core::SubprocessOptions o;
@@ -37,9 +43,12 @@ core::Result<std::string> RunScript(platform::Platform& platform, const platform
   // hasteward stops or dies; the instance's server is never started from here.
   o.helper = true;
   o.new_process_group = true;
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
-  handle->set_exec_start_timeout(script.exec_start_timeout);
-  HS_ASSIGN_OR_RETURN(auto proc, handle->Exec(std::move(o)));
+  // A kept handle serves later calls too: the timeout is this script's, then the handle's again.
+  const std::chrono::milliseconds kept_timeout = handle.exec_start_timeout();
+  handle.set_exec_start_timeout(script.exec_start_timeout);
+  auto started = handle.Exec(std::move(o));
+  handle.set_exec_start_timeout(kept_timeout);
+  HS_ASSIGN_OR_RETURN(auto proc, std::move(started));
   if (input) {
     core::Status w = core::WriteAll(proc->stdin_fd(), core::AsBytes(*input));
     proc->CloseStdin();

@@ -29,5 +29,7 @@ struct Script {
 // kInternal naming `script.what` and the stderr tail.
 core::Result<std::string> RunScript(platform::Platform& platform, const platform::Cluster& cluster,
                                     const platform::Instance& instance, const Script& script);
+// The same on an opened handle; its exec start timeout is the script's for this call only.
+core::Result<std::string> RunScript(platform::InstanceHandle& handle, const Script& script);
 
 }  // namespace hasteward::engine

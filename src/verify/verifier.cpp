@@ -36,6 +36,19 @@ std::string Clip(const std::string& s) {
   return s.size() <= kMax ? s : "..." + s.substr(s.size() - kMax);
 }
 
+// The engine's data checks of the scratch cluster's one instance, through its handle; a handle
+// that does not open is a failure of the checks, as a server that does not answer is.
+engine::DataCheck CheckFirstInstance(engine::Engine& engine, platform::Platform& platform,
+                                     const platform::Cluster& cluster) {
+  auto handle = platform.OpenInstance(cluster, cluster.instances.front());
+  if (!handle.ok()) {
+    engine::DataCheck out;
+    out.failures.push_back("server does not answer: " + handle.status().message());
+    return out;
+  }
+  return engine.CheckData(**handle);
+}
+
 void AddChecks(engine::DataCheck checks, VerificationReport& report) {
   report.tables = std::move(checks.tables);
   report.notes.insert(report.notes.end(), checks.notes.begin(), checks.notes.end());
@@ -58,9 +71,8 @@ core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
     return core::Status::Ok();
   }
   phase = core::SystemClock::Get().Monotonic();
-  AddChecks(
-      restored->engine().CheckData(restored->cluster(), restored->cluster().instances.front()),
-      report);
+  AddChecks(CheckFirstInstance(restored->engine(), restored->platform(), restored->cluster()),
+            report);
   report.phase_seconds["checks"] = Since(phase);
   return core::Status::Ok();
 }
@@ -91,7 +103,7 @@ core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, Scratch
   phase = core::SystemClock::Get().Monotonic();
   // The restore kept the scratch admin's own password (the engine's restore never replaces the
   // password of the role it restores as), so the checks connect with the scratch credentials.
-  AddChecks(engine.CheckData(scratch.cluster(), scratch.cluster().instances.front()), report);
+  AddChecks(CheckFirstInstance(engine, scratch.platform(), scratch.cluster()), report);
   report.phase_seconds["checks"] = Since(phase);
   return core::Status::Ok();
 }

@@ -85,7 +85,11 @@ std::string EngineConformanceTest::WaitForRows(int ordinal, const std::string& w
 }
 
 std::vector<std::string> EngineConformanceTest::Checksums(const platform::Instance& instance) {
-  DataCheck check = engine_->CheckData(cluster_, instance);
+  auto handle = Sandbox()->platform().OpenInstance(cluster_, instance);
+  EXPECT_TRUE(handle.ok()) << handle.status().ToString();
+  if (!handle.ok())
+    return {};
+  DataCheck check = engine_->CheckData(**handle);
   EXPECT_TRUE(check.failures.empty()) << check.failures.front();
   std::vector<std::string> out;
   for (const auto& t : check.tables) {

@@ -20,8 +20,15 @@ class PostgresEngineTest : public SharedSandboxTest<PostgresEngineTest> {
   static constexpr SandboxSpec kSandbox{EngineKind::kPostgres, 2, "engpg"};
 
  protected:
+  // A connection through the instance's handle, as the engine connects.
+  core::Result<std::unique_ptr<PgConnection>> ConnectThroughHandle(int ordinal,
+                                                                   const std::string& db) {
+    HS_ASSIGN_OR_RETURN(
+        auto handle, sandbox_->platform().OpenInstance(cluster_, *cluster_.FindInstance(ordinal)));
+    return PgConnection::ConnectInstance(*handle, db);
+  }
   std::unique_ptr<PgConnection> Connect(int ordinal, const std::string& db = "postgres") {
-    auto c = PgConnection::ConnectInstance(cluster_, *cluster_.FindInstance(ordinal), db);
+    auto c = ConnectThroughHandle(ordinal, db);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -35,8 +42,7 @@ class PostgresEngineTest : public SharedSandboxTest<PostgresEngineTest> {
   // while a standby replays the restore's DROP DATABASE and CREATE DATABASE).
   std::map<std::string, std::string> Checksums(int ordinal = 0) {
     std::map<std::string, std::string> out;
-    auto connected =
-        PgConnection::ConnectInstance(cluster_, *cluster_.FindInstance(ordinal), "app");
+    auto connected = ConnectThroughHandle(ordinal, "app");
     if (!connected.ok())
       return out;
     auto c = std::move(connected).value();

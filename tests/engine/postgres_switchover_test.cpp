@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine_sandbox.h"
+#include "engine/instance_handles.h"
 #include "engine/postgres/fence.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/postgres_engine.h"
@@ -26,10 +27,18 @@ class PostgresSwitchoverTest : public SharedSandboxTest<PostgresSwitchoverTest> 
  protected:
   platform::Platform& platform() { return sandbox_->platform(); }
   const platform::Instance& At(int ordinal) { return *cluster_.FindInstance(ordinal); }
+  // The instance's handle, opened once for the test (as an engine run keeps its handles).
+  platform::InstanceHandle& Handle(int ordinal) {
+    if (handles_ == nullptr)
+      handles_ = std::make_unique<InstanceHandles>(platform(), cluster_);
+    auto handle = handles_->Open(At(ordinal));
+    EXPECT_TRUE(handle.ok()) << handle.status().ToString();
+    return **handle;
+  }
 
   // The state of instance `ordinal`, or nullopt when it does not answer.
   std::optional<ServerState> State(int ordinal) {
-    auto s = ReadServerState(cluster_, At(ordinal));
+    auto s = ReadServerState(Handle(ordinal));
     return s.ok() ? std::optional<ServerState>(*s) : std::nullopt;
   }
   int PrimaryOrdinal() {
@@ -41,7 +50,7 @@ class PostgresSwitchoverTest : public SharedSandboxTest<PostgresSwitchoverTest> 
     return -1;
   }
   core::Status Execute(int ordinal, const std::string& sql) {
-    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster_, At(ordinal)));
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(Handle(ordinal)));
     return conn->Execute(sql);
   }
   // Every standby streams from the primary (the sandbox's steady state between tests).
@@ -49,7 +58,7 @@ class PostgresSwitchoverTest : public SharedSandboxTest<PostgresSwitchoverTest> 
     for (const auto& i : cluster_.instances) {
       if (i.ordinal == primary)
         continue;
-      if (!WaitStreaming(cluster_, i, At(primary), std::chrono::seconds(30)).ok())
+      if (!WaitStreaming(Handle(i.ordinal), Handle(primary), std::chrono::seconds(30)).ok())
         return false;
     }
     return true;
@@ -66,6 +75,7 @@ class PostgresSwitchoverTest : public SharedSandboxTest<PostgresSwitchoverTest> 
   }
 
   PostgresEngine engine_;
+  std::unique_ptr<InstanceHandles> handles_;
 };
 
 std::string Steps(const SwitchoverReport& report) {
@@ -104,7 +114,7 @@ TEST_F(PostgresSwitchoverTest, SwitchoverUnderWritesLosesNoAcknowledgedInsert) {
   EXPECT_FALSE(report.promoted_at.empty());
   // The old primary rejoined as a standby of the new one, unfenced; so did the third instance.
   EXPECT_TRUE(AllStreaming(new_primary));
-  EXPECT_FALSE(ReadFence(platform(), cluster_, At(old_primary)).has_value());
+  EXPECT_FALSE(ReadFence(Handle(old_primary)).has_value());
 }
 
 TEST_F(PostgresSwitchoverTest, PausedCandidateAbortsAndOldPrimaryIsWritableAgain) {
@@ -134,7 +144,7 @@ TEST_F(PostgresSwitchoverTest, PausedCandidateAbortsAndOldPrimaryIsWritableAgain
   ASSERT_TRUE(state.has_value());
   EXPECT_TRUE(state->in_recovery) << "the paused standby must never be promoted";
   EXPECT_TRUE(report.promoted_at.empty());
-  EXPECT_FALSE(ReadFence(platform(), cluster_, At(old_primary)).has_value());
+  EXPECT_FALSE(ReadFence(Handle(old_primary)).has_value());
   ASSERT_TRUE(Execute(paused, "SELECT pg_wal_replay_resume()").ok());
   EXPECT_TRUE(AllStreaming(old_primary));
 }
@@ -156,7 +166,7 @@ TEST_F(PostgresSwitchoverTest, PlanRefusesAStandbyThatReportsNoLagButDoesNotStre
   }
   EXPECT_EQ(refused.code(), core::ErrorCode::kSafetyStop) << refused.ToString();
   EXPECT_NE(refused.message().find("not streaming"), std::string::npos) << refused.message();
-  ASSERT_TRUE(FollowPrimary(platform(), cluster_, At(standby), At(primary)).ok());
+  ASSERT_TRUE(FollowPrimary(Handle(standby), At(primary)).ok());
   EXPECT_TRUE(AllStreaming(primary));
 }
 
@@ -196,7 +206,7 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
   EXPECT_EQ(outcome->duplicates, 0u);
 
   // The old primary is fenced: started by anyone, it is read-only, and triage names it.
-  EXPECT_TRUE(ReadFence(platform(), cluster_, At(old_primary)).has_value());
+  EXPECT_TRUE(ReadFence(Handle(old_primary)).has_value());
   core::Status started = platform().StartInstance(cluster_, At(old_primary));
   ASSERT_TRUE(started.ok()) << started.ToString();
   auto state = State(old_primary);
@@ -213,7 +223,7 @@ TEST_F(PostgresSwitchoverTest, FailoverAfterKillKeepsSynchronousCommitsAndFences
   HealOptions heal;
   heal.stamp = "switchovertest";
   ASSERT_TRUE(HealStandby(platform(), cluster_, At(old_primary), At(new_primary), heal).ok());
-  EXPECT_FALSE(ReadFence(platform(), cluster_, At(old_primary)).has_value());
+  EXPECT_FALSE(ReadFence(Handle(old_primary)).has_value());
   EXPECT_TRUE(AllStreaming(new_primary));
 }
 

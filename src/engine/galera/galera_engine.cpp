@@ -25,9 +25,10 @@ std::vector<const InstanceProbe*> SyncedNodes(const std::vector<InstanceProbe>& 
 
 }  // namespace
 
-core::Result<BackupPlan> GaleraEngine::PlanBackup(platform::Platform& /*platform*/,
+core::Result<BackupPlan> GaleraEngine::PlanBackup(platform::Platform& platform,
                                                   const platform::Cluster& cluster) {
-  std::vector<InstanceProbe> probes = mariadb::ProbeInstances(cluster, true);
+  InstanceHandles handles(platform, cluster);
+  std::vector<InstanceProbe> probes = mariadb::ProbeInstances(handles, true);
   std::string skipped;
   std::vector<const InstanceProbe*> synced = SyncedNodes(probes, &skipped);
   if (synced.empty()) {

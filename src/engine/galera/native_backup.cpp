@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "engine/galera/repair.h"
 #include "engine/galera/wsrep_desync.h"
+#include "engine/instance_handles.h"
 #include "engine/mariadb/binlog_gtid_at.h"
 #include "engine/mariadb/held_data_judge.h"
 #include "engine/mariadb/persisted_fence.h"
@@ -89,22 +90,23 @@ void Log(const NativeRestoreOptions& options, const std::string& line) {
 // Before a binlog replay (NativeRestoreOptions::stay_read_only) every node is fenced before it
 // starts: Galera keeps read_only per node, and a client writing through any node during the replay
 // would put its write set into the half-replayed history.
-core::Status FenceBeforeReplay(platform::Platform& platform, const platform::Cluster& cluster,
-                               const platform::Instance& node,
+core::Status FenceBeforeReplay(InstanceHandles& handles, const platform::Instance& node,
                                const NativeRestoreOptions& options) {
   if (!options.stay_read_only) {
     return core::Status::Ok();
   }
-  return mariadb::PersistRestoreFence(platform, cluster, node);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(node));
+  return mariadb::PersistRestoreFence(*handle);
 }
 
 // The same once the node answers, for a node whose configuration could not carry the fence.
-core::Status ReadOnlyBeforeReplay(const platform::Cluster& cluster, const platform::Instance& node,
+core::Status ReadOnlyBeforeReplay(InstanceHandles& handles, const platform::Instance& node,
                                   const NativeRestoreOptions& options) {
   if (!options.stay_read_only) {
     return core::Status::Ok();
   }
-  return mariadb::SetReadOnly(cluster, node, true);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(node));
+  return mariadb::SetReadOnly(*handle, true);
 }
 
 }  // namespace
@@ -123,8 +125,8 @@ std::vector<std::string> GaleraNativeBackup::SourceFlags(const BackupPlan& /*pla
 }
 
 core::Result<std::unique_ptr<mariadb::BackupHold>> GaleraNativeBackup::HoldSource(
-    const platform::Cluster& cluster, const BackupPlan& plan) {
-  HS_ASSIGN_OR_RETURN(auto desync, WsrepDesync::Start(cluster, plan.source));
+    const platform::InstanceHandle& source) {
+  HS_ASSIGN_OR_RETURN(auto desync, WsrepDesync::Start(source));
   return std::unique_ptr<mariadb::BackupHold>(std::move(desync));
 }
 
@@ -181,10 +183,11 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
                         "restore another native snapshot");
   }
   position.source = "backup";
-  HS_TRY(FenceBeforeReplay(platform, cluster, plan.target, options));
+  InstanceHandles handles(platform, cluster);
+  HS_TRY(FenceBeforeReplay(handles, plan.target, options));
   HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
              .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
-  HS_TRY(ReadOnlyBeforeReplay(cluster, plan.target, options));
+  HS_TRY(ReadOnlyBeforeReplay(handles, plan.target, options));
   core::Failpoint("native-restore-started");
   for (const auto& node : plan.rebuild) {
     // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
@@ -204,10 +207,10 @@ core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
       Log(options, "kept the data directory of '" + node.name + "' at '" + kept_at +
                        "'; it joins by a full state transfer");
     }
-    HS_TRY(FenceBeforeReplay(platform, cluster, node, options));
+    HS_TRY(FenceBeforeReplay(handles, node, options));
     HS_TRY(RejoinNode(platform, cluster, node, options.heal)
                .Wrap("join '" + node.name + "' to the restored '" + plan.target.name + "'"));
-    HS_TRY(ReadOnlyBeforeReplay(cluster, node, options));
+    HS_TRY(ReadOnlyBeforeReplay(handles, node, options));
     core::Failpoint("native-restore-recloned");
   }
   return core::Status::Ok();

@@ -27,8 +27,8 @@ class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
 
  protected:
   std::vector<std::string> SourceFlags(const BackupPlan& plan) const override;
-  core::Result<std::unique_ptr<mariadb::BackupHold>> HoldSource(const platform::Cluster& cluster,
-                                                                const BackupPlan& plan) override;
+  core::Result<std::unique_ptr<mariadb::BackupHold>> HoldSource(
+      const platform::InstanceHandle& source) override;
   core::Result<const platform::Instance*> ChooseRestoreTarget(
       platform::Platform& platform, const platform::Cluster& cluster,
       const std::map<std::string, std::string>& facts) override;

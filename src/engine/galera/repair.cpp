@@ -29,8 +29,8 @@ constexpr char kKeepState[] =
 // them anyway (galera.cache can be gigabytes; in the same directory a rename costs nothing).
 enum class Keeping { kCopy, kMove };
 
-core::Result<bool> Synced(const platform::Cluster& cluster, const platform::Instance& node) {
-  HS_ASSIGN_OR_RETURN(auto conn, mariadb::MariadbConnection::ConnectInstance(cluster, node));
+core::Result<bool> Synced(const platform::InstanceHandle& node) {
+  HS_ASSIGN_OR_RETURN(auto conn, mariadb::MariadbConnection::ConnectInstance(node));
   HS_ASSIGN_OR_RETURN(auto state, conn->GlobalStatus("wsrep_local_state_comment"));
   HS_ASSIGN_OR_RETURN(auto status, conn->GlobalStatus("wsrep_cluster_status"));
   return state.value_or("") == "Synced" && status.value_or("") == "Primary";
@@ -162,9 +162,11 @@ core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& c
   core::Status start = handle->Start(o.heal_timeout).Wrap("start '" + node.name + "' (join)");
   if (!start.ok())
     return LeftStopped(platform, cluster, node, std::move(start), false);
-  const platform::Instance started = AfterStart(platform, cluster, node);
+  // A handle on the instance as it is now: its address may have changed with the start.
+  HS_ASSIGN_OR_RETURN(auto started,
+                      platform.OpenInstance(cluster, AfterStart(platform, cluster, node)));
   HS_TRY(core::WaitFor("'" + node.name + "' to be Synced", o.heal_timeout,
-                       [&] { return Synced(cluster, started); }));
+                       [&] { return Synced(*started); }));
   Log(o, "'" + node.name + "' joined and is Synced");
   return core::Status::Ok();
 }
@@ -219,9 +221,10 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
   core::Status started = handle.ok() ? (*handle)->StartNewCluster(o.heal_timeout) : handle.status();
   started.Wrap("bootstrap '" + node.name + "'");
   if (started.ok()) {
-    const platform::Instance now = AfterStart(platform, cluster, node);
-    started = core::WaitFor("'" + node.name + "' to form a Primary component", o.heal_timeout,
-                            [&] { return Synced(cluster, now); });
+    auto now = platform.OpenInstance(cluster, AfterStart(platform, cluster, node));
+    started = now.ok() ? core::WaitFor("'" + node.name + "' to form a Primary component",
+                                       o.heal_timeout, [&] { return Synced(**now); })
+                       : now.status();
   }
   if (!started.ok())
     return UndoBootstrap(platform, cluster, node, o, std::move(started));

@@ -104,7 +104,8 @@ core::Result<TriageReport> TriageGalera(platform::Platform& platform,
   report.cluster = cluster.name;
   report.ns = cluster.ns;
   report.engine = cluster.engine;
-  std::vector<mariadb::InstanceProbe> probes = mariadb::ProbeInstances(cluster, true);
+  InstanceHandles handles(platform, cluster);  // one per instance for the whole triage
+  std::vector<mariadb::InstanceProbe> probes = mariadb::ProbeInstances(handles, true);
   for (const auto& p : probes) {
     InstanceHealth h;
     h.instance = *p.instance;

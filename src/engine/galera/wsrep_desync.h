@@ -15,19 +15,18 @@ namespace hasteward::engine::galera {
 // already desynced by someone else is left as it was.
 class WsrepDesync : public mariadb::BackupHold {
  public:
-  static core::Result<std::unique_ptr<WsrepDesync>> Start(const platform::Cluster& cluster,
-                                                          const platform::Instance& node);
+  static core::Result<std::unique_ptr<WsrepDesync>> Start(const platform::InstanceHandle& node);
   ~WsrepDesync() override;
   WsrepDesync(const WsrepDesync&) = delete;
   WsrepDesync& operator=(const WsrepDesync&) = delete;
 
  private:
-  WsrepDesync(platform::Cluster cluster, platform::Instance node,
+  WsrepDesync(mariadb::MariadbConnectParams params, platform::Instance node,
               std::unique_ptr<mariadb::MariadbConnection> conn)
-      : cluster_(std::move(cluster)), node_(std::move(node)), conn_(std::move(conn)) {}
+      : params_(std::move(params)), node_(std::move(node)), conn_(std::move(conn)) {}
   core::Status Resync();
 
-  platform::Cluster cluster_;
+  mariadb::MariadbConnectParams params_;  // the node's endpoint, to reconnect for the resync
   platform::Instance node_;
   std::unique_ptr<mariadb::MariadbConnection> conn_;
 };

@@ -13,9 +13,9 @@ namespace {
 constexpr uint64_t kChunkBytes = 16ULL << 20;
 constexpr uint64_t kMaxChunkBytes = 1ULL << 30;  // the largest transaction MariaDB writes
 
-core::Result<BinlogWriter> BinlogOf(const platform::Cluster& cluster,
-                                    const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+core::Result<BinlogWriter> BinlogOf(const platform::InstanceHandle& handle) {
+  const platform::Instance& instance = handle.instance();
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(handle));
   HS_ASSIGN_OR_RETURN(auto basename, conn->QueryValue("SELECT IFNULL(@@log_bin_basename, '')"));
   const std::string path = basename.value_or("");
   auto slash = path.rfind('/');
@@ -36,7 +36,8 @@ core::Result<std::string> GtidStateAtBinlogPosition(platform::Platform& platform
                                                     const platform::Instance& instance,
                                                     const std::string& file, uint64_t offset) {
   MariadbBinlogSource binlogs(/*galera=*/false);
-  HS_ASSIGN_OR_RETURN(BinlogWriter writer, BinlogOf(cluster, instance));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(BinlogWriter writer, BinlogOf(*handle));
   HS_ASSIGN_OR_RETURN(std::string head, binlogs.ReadFile(platform, cluster, writer, file, 0,
                                                          std::min(offset, kChunkBytes)));
   HS_ASSIGN_OR_RETURN(auto header, binlogs.ReadHeader(head));

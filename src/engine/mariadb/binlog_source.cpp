@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/temp_dir.h"
 #include "engine/client_tools.h"
+#include "engine/instance_handles.h"
 #include "engine/mariadb/binlog_events.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
@@ -54,11 +55,15 @@ core::Result<uint32_t> ParseServerId(const std::string& text) {
   return static_cast<uint32_t>(std::stoul(text));
 }
 
-WriterProbe Probe(const platform::Cluster& cluster, const platform::Instance& instance,
-                  bool galera) {
+WriterProbe Probe(InstanceHandles& handles, const platform::Instance& instance, bool galera) {
   WriterProbe probe;
   probe.instance = &instance;
-  auto conn = MariadbConnection::ConnectInstance(cluster, instance);
+  auto handle = handles.Open(instance);
+  if (!handle.ok()) {
+    probe.unreachable_reason = handle.status().message();
+    return probe;
+  }
+  auto conn = MariadbConnection::ConnectInstance(**handle);
   if (!conn.ok()) {
     probe.unreachable_reason = conn.status().message();
     return probe;
@@ -319,9 +324,9 @@ core::Status MariadbBinlogSource::ReplayThroughClient(const platform::Cluster& c
   return sink->Close();
 }
 
-core::Result<std::string> MariadbBinlogSource::BinlogPosition(const platform::Cluster& cluster,
-                                                              const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+core::Result<std::string> MariadbBinlogSource::BinlogPosition(
+    const platform::InstanceHandle& instance) {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(instance));
   HS_ASSIGN_OR_RETURN(auto position, conn->QueryValue("SELECT @@gtid_binlog_pos"));
   return position.value_or("");
 }
@@ -337,9 +342,10 @@ core::Status MariadbBinlogSource::OpenForWrites(platform::Platform& platform,
   }
   for (const auto& instance : fenced) {
     // The configuration first: a server never runs writable with a fence saying otherwise.
-    HS_TRY(RemovePersistedFence(platform, cluster, instance)
-               .Wrap("remove the restore's read_only fence of '" + instance.name + "'"));
-    HS_TRY(SetReadOnly(cluster, instance, false));
+    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+    HS_TRY(RemovePersistedFence(*handle).Wrap("remove the restore's read_only fence of '" +
+                                              instance.name + "'"));
+    HS_TRY(SetReadOnly(*handle, false));
   }
   return core::Status::Ok();
 }
@@ -351,13 +357,14 @@ bool IsPlainBinlogFileName(const std::string& name) {
          });
 }
 
-core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /*platform*/,
+core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& platform,
                                                            const platform::Cluster& cluster,
                                                            const std::string& preferred) {
   std::vector<WriterProbe> probes;
   probes.reserve(cluster.instances.size());
+  InstanceHandles handles(platform, cluster);
   for (const auto& instance : cluster.instances) {
-    probes.push_back(Probe(cluster, instance, galera_));
+    probes.push_back(Probe(handles, instance, galera_));
   }
   std::vector<const WriterProbe*> candidates;
   for (const auto& probe : probes) {
@@ -397,9 +404,9 @@ core::Result<BinlogWriter> MariadbBinlogSource::FindWriter(platform::Platform& /
 }
 
 core::Result<std::vector<BinlogFileInfo>> MariadbBinlogSource::ListFiles(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster,
-    const BinlogWriter& writer) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, writer.instance));
+    platform::Platform& platform, const platform::Cluster& cluster, const BinlogWriter& writer) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, writer.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(SqlRows rows, conn->Query("SHOW BINARY LOGS"));
   std::vector<BinlogFileInfo> files;
   for (size_t row = 0; row < rows.size(); ++row) {

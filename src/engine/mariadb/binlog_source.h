@@ -37,8 +37,7 @@ class MariadbBinlogSource : public BinlogArchiving {
                                                  const BinlogReplayInput& input) override;
   core::Status OpenForWrites(platform::Platform& platform, const platform::Cluster& cluster,
                              const platform::Instance& primary) override;
-  core::Result<std::string> BinlogPosition(const platform::Cluster& cluster,
-                                           const platform::Instance& instance) override;
+  core::Result<std::string> BinlogPosition(const platform::InstanceHandle& instance) override;
 
  private:
   // mariadb-binlog decoding `local_path` into one client session on `target`; on Galera

@@ -18,7 +18,7 @@ class FailoverRun final : public SwitchoverSteps {
  public:
   FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
               const SwitchoverPlan& plan, const SwitchoverOptions& options)
-      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+      : handles_(platform, cluster), plan_(plan), options_(options) {}
 
   core::Result<std::string> PreCheck() override;
   core::Result<std::string> Fence() override;
@@ -36,8 +36,9 @@ class FailoverRun final : public SwitchoverSteps {
  private:
   core::Result<std::string> StopTheOldPrimary();
 
-  platform::Platform& platform_;
-  const platform::Cluster& cluster_;
+  InstanceHandles handles_;                  // one per instance, for the whole run
+  platform::InstanceHandle* old_ = nullptr;  // opened by Fence, its first step on it
+  platform::InstanceHandle* candidate_handle_ = nullptr;
   const SwitchoverPlan& plan_;
   const SwitchoverOptions& options_;
   bool semisync_ = true;
@@ -49,10 +50,11 @@ class FailoverRun final : public SwitchoverSteps {
 };
 
 core::Result<std::string> FailoverRun::PreCheck() {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster_, false);
+  HS_ASSIGN_OR_RETURN(candidate_handle_, handles_.Open(plan_.candidate));
+  std::vector<InstanceProbe> probes = ProbeInstances(handles_, false);
   HS_ASSIGN_OR_RETURN(
       FailoverTopology topology,
-      CheckFailover(cluster_, probes,
+      CheckFailover(handles_.cluster(), probes,
                     options_.candidate.empty() ? plan_.candidate.name : options_.candidate,
                     options_.force));
   if (topology.candidate->instance->name != plan_.candidate.name) {
@@ -68,7 +70,7 @@ core::Result<std::string> FailoverRun::PreCheck() {
       skipped_ += (skipped_.empty() ? "'" : ", '") + other->instance->name + "'";
     }
   }
-  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(*candidate_handle_, options_.timeout));
   return topology.choice.reason + "; semi-sync: " + (semisync_ ? "on" : "off");
 }
 
@@ -76,7 +78,7 @@ core::Result<std::string> FailoverRun::Fence() {
   HS_ASSIGN_OR_RETURN(std::string stopped, StopTheOldPrimary());
   // Why persisted: the old primary is down now, but whatever restarts it (a supervisor, a host
   // reboot) would bring it back writable beside the new primary.
-  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  core::Status persisted = PersistReadOnlyFence(*old_);
   if (!persisted.ok() && !options_.force) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "cannot fence the old primary '" + plan_.old_primary.name +
@@ -88,7 +90,7 @@ core::Result<std::string> FailoverRun::Fence() {
   std::string detail = fence_persisted_
                            ? "read_only = ON written to " + plan_.old_primary.config_file
                            : "NOT persisted (forced): " + persisted.message();
-  auto conn = MariadbConnection::ConnectInstance(cluster_, plan_.old_primary);
+  auto conn = MariadbConnection::ConnectInstance(*old_);
   if (conn.ok()) {
     HS_TRY((*conn)->Execute("SET GLOBAL read_only = ON"));
     detail += "; it answers: read_only=ON now";
@@ -104,8 +106,8 @@ core::Result<std::string> FailoverRun::Fence() {
 // not end it becomes kill -9) before anything is promoted.
 core::Result<std::string> FailoverRun::StopTheOldPrimary() {
   const platform::Instance& old = plan_.old_primary;
-  HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
-  auto running = handle->IsRunning();
+  HS_ASSIGN_OR_RETURN(old_, handles_.Open(old));
+  auto running = old_->IsRunning();
   if (!running.ok()) {
     if (!options_.force) {
       return core::Status(
@@ -117,18 +119,18 @@ core::Result<std::string> FailoverRun::StopTheOldPrimary() {
   }
   if (!*running)
     return std::string();
-  HS_TRY(handle->Fence(options_.timeout).Wrap("stop the unresponsive '" + old.name + "'"));
+  HS_TRY(old_->Fence(options_.timeout).Wrap("stop the unresponsive '" + old.name + "'"));
   return std::string("stopped the unresponsive server; ");
 }
 
 core::Result<std::string> FailoverRun::ProveFence() {
-  if (fence_persisted_ && !ReadsPersistedFence(platform_, cluster_, plan_.old_primary)) {
+  if (fence_persisted_ && !ReadsPersistedFence(*old_)) {
     return core::Status(
         core::ErrorCode::kSafetyStop,
         "the fence written to " + plan_.old_primary.config_file + " is not there when read back",
         "check the file system of '" + plan_.old_primary.name + "'");
   }
-  auto conn = MariadbConnection::ConnectInstance(cluster_, plan_.old_primary);
+  auto conn = MariadbConnection::ConnectInstance(*old_);
   if (conn.ok()) {
     HS_ASSIGN_OR_RETURN(auto read_only, (*conn)->QueryValue("SELECT @@global.read_only"));
     if (read_only.value_or("0") != "1") {
@@ -150,23 +152,24 @@ core::Result<std::string> FailoverRun::CatchUp() {
 }
 
 core::Result<std::string> FailoverRun::Promote() {
-  HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
+  HS_TRY(RemovePersistedFence(*candidate_handle_));
   HS_TRY(mariadb::Promote(*candidate_, semisync_));
   std::string detail = "'" + plan_.candidate.name + "' replicates from no one and is writable";
   if (semisync_)
-    detail += SemisyncRoleDetail(platform_, cluster_, plan_.candidate, *candidate_, true);
+    detail += SemisyncRoleDetail(*candidate_handle_, *candidate_, true);
   return detail;
 }
 
 core::Result<std::string> FailoverRun::Repoint() {
   std::string names, persisted;
   for (const auto& other : others_) {
-    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
-    HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * other_handle, handles_.Open(other));
+    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*other_handle));
+    HS_TRY(mariadb::Repoint(*conn, handles_.cluster(), plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     names += (names.empty() ? "'" : ", '") + other.name + "'";
     if (semisync_)
-      persisted += SemisyncRoleDetail(platform_, cluster_, other, *conn, false);
+      persisted += SemisyncRoleDetail(*other_handle, *conn, false);
   }
   std::string detail = names.empty() ? "no other replica"
                                      : names + " replicate from '" + plan_.candidate.name + "'" +
@@ -177,8 +180,11 @@ core::Result<std::string> FailoverRun::Repoint() {
 }
 
 core::Result<std::string> FailoverRun::ProveWritable() {
-  const platform::Instance* follower = others_.empty() ? nullptr : &others_.front();
-  return mariadb::ProveWritable(cluster_, plan_.candidate, follower, options_.timeout);
+  const platform::InstanceHandle* follower = nullptr;
+  if (!others_.empty()) {
+    HS_ASSIGN_OR_RETURN(follower, handles_.Open(others_.front()));
+  }
+  return mariadb::ProveWritable(*candidate_handle_, follower, options_.timeout);
 }
 
 }  // namespace
@@ -186,7 +192,8 @@ core::Result<std::string> FailoverRun::ProveWritable() {
 core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform& platform,
                                                              const platform::Cluster& cluster,
                                                              const SwitchoverOptions& options) {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+  InstanceHandles handles(platform, cluster);
+  std::vector<InstanceProbe> probes = ProbeInstances(handles, false);
   HS_ASSIGN_OR_RETURN(FailoverTopology topology,
                       CheckFailover(cluster, probes, options.candidate, options.force));
   SwitchoverPlan plan;
@@ -200,7 +207,9 @@ core::Result<SwitchoverPlan> MariadbSwitchover::PlanFailover(platform::Platform&
     // a semi-sync primary the most advanced replica holds every commit it acknowledged.
     std::vector<const InstanceProbe*> replicas = topology.others;
     replicas.push_back(topology.candidate);
-    auto sync = RequireSemisyncPrimary(platform, cluster, plan.old_primary, replicas);
+    auto old_handle = handles.Open(plan.old_primary);
+    auto sync = old_handle.ok() ? RequireSemisyncPrimary(**old_handle, replicas)
+                                : core::Result<std::string>(old_handle.status());
     if (!sync.ok() && !options.force)
       return sync.TakeStatus();
     plan.reason += sync.ok() ? "; semi-sync: " + *sync + "; every replica read"

@@ -75,15 +75,21 @@ core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::Connect(
   return std::unique_ptr<MariadbConnection>(new MariadbConnection(conn, name));
 }
 
-core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::ConnectInstance(
-    const platform::Cluster& cluster, const platform::Instance& instance) {
+core::Result<MariadbConnectParams> InstanceConnectParams(const platform::InstanceHandle& handle) {
+  const platform::Endpoint endpoint = handle.endpoint();
   MariadbConnectParams p;
-  p.host = instance.host.empty() ? "127.0.0.1" : instance.host;
-  p.port = instance.port;
-  p.socket = instance.socket;
-  p.user = MariadbUser(cluster);
-  HS_ASSIGN_OR_RETURN(p.password, cluster.credentials.password.Resolve());
-  p.display_name = DescribeInstance(instance);
+  p.host = endpoint.host.empty() ? "127.0.0.1" : endpoint.host;
+  p.port = endpoint.port;
+  p.socket = endpoint.socket;
+  p.user = MariadbUser(handle.cluster());
+  HS_ASSIGN_OR_RETURN(p.password, handle.cluster().credentials.password.Resolve());
+  p.display_name = DescribeInstance(handle.instance());
+  return p;
+}
+
+core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::ConnectInstance(
+    const platform::InstanceHandle& handle) {
+  HS_ASSIGN_OR_RETURN(MariadbConnectParams p, InstanceConnectParams(handle));
   return Connect(p);
 }
 

@@ -30,8 +30,10 @@ class MariadbConnection {
  public:
   static core::Result<std::unique_ptr<MariadbConnection>> Connect(
       const MariadbConnectParams& params);
+  // Connects to the instance of `handle` at its endpoint() as the cluster's admin user
+  // (InstanceConnectParams).
   static core::Result<std::unique_ptr<MariadbConnection>> ConnectInstance(
-      const platform::Cluster& cluster, const platform::Instance& instance);
+      const platform::InstanceHandle& handle);
   ~MariadbConnection();
   MariadbConnection(const MariadbConnection&) = delete;
   MariadbConnection& operator=(const MariadbConnection&) = delete;
@@ -61,5 +63,11 @@ core::ErrorCode ClassifyMariadbConnectError(unsigned errnum);
 
 // The admin user for a cluster ("root" when the inventory names none).
 std::string MariadbUser(const platform::Cluster& cluster);
+
+// How to reach the instance of `handle`: the address of its endpoint() (the platform's, never the
+// inventory's: kubernetes may route it through the API server), the cluster's admin user and
+// password (resolved here). Callers that connect as another user or need other timeouts change
+// those fields.
+core::Result<MariadbConnectParams> InstanceConnectParams(const platform::InstanceHandle& handle);
 
 }  // namespace hasteward::engine::mariadb

@@ -63,11 +63,10 @@ void CheckOneTable(MariadbConnection& conn, const std::string& db, const std::st
 
 }  // namespace
 
-DataCheck MariadbFamilyEngine::CheckData(const platform::Cluster& cluster,
-                                         const platform::Instance& instance) {
+DataCheck MariadbFamilyEngine::CheckData(const platform::InstanceHandle& instance) {
   DataCheck out;
   out.notes.push_back("engine check: CHECK TABLE on every base table");
-  auto conn = MariadbConnection::ConnectInstance(cluster, instance);
+  auto conn = MariadbConnection::ConnectInstance(instance);
   if (!conn.ok()) {
     out.failures.push_back("server does not answer: " + conn.status().message());
     return out;

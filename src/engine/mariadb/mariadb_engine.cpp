@@ -121,12 +121,18 @@ core::Result<const InstanceProbe*> SinglePrimary(const platform::Cluster& cluste
 
 }  // namespace
 
-std::vector<InstanceProbe> ProbeInstances(const platform::Cluster& cluster, bool galera) {
+std::vector<InstanceProbe> ProbeInstances(InstanceHandles& handles, bool galera) {
   std::vector<InstanceProbe> probes;
-  for (const auto& inst : cluster.instances) {
+  for (const auto& inst : handles.cluster().instances) {
     InstanceProbe p;
     p.instance = &inst;
-    auto conn = MariadbConnection::ConnectInstance(cluster, inst);
+    auto handle = handles.Open(inst);
+    if (!handle.ok()) {
+      p.status = handle.TakeStatus();
+      probes.push_back(std::move(p));
+      continue;
+    }
+    auto conn = MariadbConnection::ConnectInstance(**handle);
     if (!conn.ok()) {
       p.status = conn.TakeStatus();
     } else {
@@ -268,11 +274,10 @@ namespace {
 
 // What the restore may do with the dump's accounts on `target`: the accounts it already has, and
 // the users never touched (the one we connect as, the replication user, the server's own).
-core::Result<AccountFilterOptions> AccountOptions(const platform::Cluster& cluster,
-                                                  const platform::Instance& target,
+core::Result<AccountFilterOptions> AccountOptions(const platform::InstanceHandle& target,
                                                   UsersMode users) {
-  AccountFilterOptions out = AccountFilterFor(cluster, users);
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  AccountFilterOptions out = AccountFilterFor(target.cluster(), users);
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(target));
   HS_ASSIGN_OR_RETURN(auto current, conn->QueryValue("SELECT CURRENT_USER()"));
   out.current_user = current.value_or("");
   HS_ASSIGN_OR_RETURN(SqlRows rows, conn->Query("SELECT user, host FROM mysql.user"));
@@ -300,17 +305,19 @@ core::Result<std::unique_ptr<DumpStream>> MariadbFamilyEngine::OpenDump(
   return std::unique_ptr<DumpStream>(std::move(stream));
 }
 
-core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& /*platform*/,
+core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& platform,
                                                            const platform::Cluster& cluster,
                                                            const RestoreOptions& options) {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, IsGaleraCluster());
+  InstanceHandles handles(platform, cluster);
+  std::vector<InstanceProbe> probes = ProbeInstances(handles, IsGaleraCluster());
   auto chosen = ChooseRestoreTarget(cluster, probes);
   if (!chosen.ok()) {
     return chosen.TakeStatus().Wrap("restore into cluster '" + cluster.name + "'");
   }
   RestorePlan plan = std::move(chosen).value();
   plan.users = options.users;
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, plan.target));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target, handles.Open(plan.target));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target));
   HS_ASSIGN_OR_RETURN(plan.user_databases, UserDatabases(*conn));
   if (!plan.user_databases.empty() && !options.confirm_overwrite) {
     std::string list;
@@ -327,7 +334,7 @@ core::Result<RestorePlan> MariadbFamilyEngine::PlanRestore(platform::Platform& /
 }
 
 core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
+    platform::Platform& platform, const platform::Cluster& cluster, const RestorePlan& plan) {
   core::SubprocessOptions sp;
   sp.env_unset = {"MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"};
   HS_ASSIGN_OR_RETURN(ToolSecrets secrets,
@@ -335,8 +342,8 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
   for (const char* a : {"--batch", "--binary-mode", "--max-allowed-packet=1G"}) {
     sp.argv.emplace_back(a);
   }
-  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts,
-                      AccountOptions(cluster, plan.target, plan.users));
+  HS_ASSIGN_OR_RETURN(auto target, platform.OpenInstance(cluster, plan.target));
+  HS_ASSIGN_OR_RETURN(AccountFilterOptions accounts, AccountOptions(*target, plan.users));
   core::LogInfo("starting restore", {{"instance", plan.target.name},
                                      {"reason", plan.reason},
                                      {"users", UsersModeName(plan.users)}});
@@ -347,9 +354,10 @@ core::Result<std::unique_ptr<core::ByteSink>> MariadbFamilyEngine::OpenRestore(
       std::make_unique<AccountRestoreFilter>(std::move(sink), std::move(accounts)));
 }
 
-core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& /*platform*/,
+core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& platform,
                                                    const platform::Cluster& cluster) {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+  InstanceHandles handles(platform, cluster);
+  std::vector<InstanceProbe> probes = ProbeInstances(handles, false);
   const InstanceProbe* best = nullptr;
   int best_lag = 0;
   std::string skipped = SkippedSummary(probes);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/instance_handles.h"
 #include "engine/mariadb/binlog_source.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/reconfigure.h"
@@ -25,8 +26,9 @@ struct InstanceProbe {
   std::map<std::string, std::string> vars;  // gtid_current_pos, wsrep_* status, ...
 };
 
-// Probes every instance of `cluster` (connect, status, variables, replication), in order.
-std::vector<InstanceProbe> ProbeInstances(const platform::Cluster& cluster, bool galera);
+// Probes every instance of the cluster through its handle (connect, status, variables,
+// replication), in order.
+std::vector<InstanceProbe> ProbeInstances(InstanceHandles& handles, bool galera);
 
 // Whether every replication connection of a replica has both threads running and a lag of at
 // most `max_lag_seconds`; `why` says what is wrong otherwise.
@@ -48,8 +50,7 @@ class MariadbFamilyEngine : public Engine {
  public:
   const char* DumpFileName() const override { return "mysqldump.sql"; }
   const char* DumpEndMarker() const override { return kMariadbDumpEndMarker; }
-  DataCheck CheckData(const platform::Cluster& cluster,
-                      const platform::Instance& instance) override;
+  DataCheck CheckData(const platform::InstanceHandle& instance) override;
   core::Result<BackupPlan> PlanBackupOf(platform::Platform& platform,
                                         const platform::Cluster& cluster,
                                         const platform::Instance& instance,

@@ -43,7 +43,8 @@ core::Result<BackupPlan> MariadbFamilyEngine::PlanBackupOf(platform::Platform& p
                                                            const platform::Instance& instance,
                                                            InstanceRole role) {
   HS_ASSIGN_OR_RETURN(BackupPlan plan, Engine::PlanBackupOf(platform, cluster, instance, role));
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(auto log_bin, conn->GlobalVariable("log_bin"));
   plan.metadata["log_bin"] = log_bin.value_or("OFF");
   // Captures are taken from whatever state the instance is in (diverged, broken replication):

@@ -121,7 +121,7 @@ std::vector<std::string> MariadbNativeBackup::SourceFlags(const BackupPlan& plan
 }
 
 core::Result<std::unique_ptr<BackupHold>> MariadbNativeBackup::HoldSource(
-    const platform::Cluster& /*cluster*/, const BackupPlan& /*plan*/) {
+    const platform::InstanceHandle& /*source*/) {
   return std::unique_ptr<BackupHold>();
 }
 
@@ -153,14 +153,14 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
   // coming back on the command's stdout. Either way the same reader parses it.
   if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
     HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerInInstance(*handle));
-    HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
+    HS_ASSIGN_OR_RETURN(auto held, HoldSource(*handle));
     HS_ASSIGN_OR_RETURN(auto tool, StartBackupInInstance(*handle, credentials, flags));
     return std::unique_ptr<NativeBackupStream>(std::make_unique<MariadbNativeStream>(
         std::move(held), std::move(tool), block_size, std::move(owner)));
   }
   HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerOf(source));
   HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::Create("hasteward-mariadb-backup-"));
-  HS_ASSIGN_OR_RETURN(auto held, HoldSource(cluster, plan));
+  HS_ASSIGN_OR_RETURN(auto held, HoldSource(*handle));
   auto hold = std::make_unique<ScratchHold>(std::move(scratch_dir), std::move(held));
   HS_ASSIGN_OR_RETURN(auto tool, StartLocalBackup(source, credentials, flags, hold->path()));
   return std::unique_ptr<NativeBackupStream>(std::make_unique<MariadbNativeStream>(

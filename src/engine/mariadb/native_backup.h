@@ -42,8 +42,8 @@ class MariadbNativeBackup : public NativeBackup {
   // mariadb-backup flags that depend on the source: --slave-info on a replica.
   virtual std::vector<std::string> SourceFlags(const BackupPlan& plan) const;
   // What must hold while the backup runs (nothing here; Galera: the node desynced).
-  virtual core::Result<std::unique_ptr<BackupHold>> HoldSource(const platform::Cluster& cluster,
-                                                               const BackupPlan& plan);
+  virtual core::Result<std::unique_ptr<BackupHold>> HoldSource(
+      const platform::InstanceHandle& source);
   // The instance a restore replaces (read-only): the first stopped one; kSafetyStop when every
   // instance runs.
   virtual core::Result<const platform::Instance*> ChooseRestoreTarget(

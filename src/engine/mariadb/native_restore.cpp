@@ -43,12 +43,13 @@ std::string Quote(const std::string& text) {
 
 // The restored server answers; a rejected login is returned at once (it will not heal by
 // waiting: a backup of another cluster brought its own accounts).
-core::Status WaitAnswers(const platform::Cluster& cluster, const platform::Instance& target,
+core::Status WaitAnswers(const platform::InstanceHandle& handle,
                          const NativeRestoreOptions& options) {
+  const platform::Instance& target = handle.instance();
   core::Status rejected;
   HS_TRY(core::WaitFor("'" + target.name + "' to start on the restored data",
                        options.heal.heal_timeout, [&]() -> core::Result<bool> {
-                         auto conn = MariadbConnection::ConnectInstance(cluster, target);
+                         auto conn = MariadbConnection::ConnectInstance(handle);
                          if (!conn.ok() && conn.status().code() == core::ErrorCode::kAuthFailed) {
                            rejected = conn.TakeStatus();
                            return true;
@@ -71,9 +72,10 @@ core::Status WaitAnswers(const platform::Cluster& cluster, const platform::Insta
 // binary log starts empty (mariadb-backup copies none), so without the backup's binlog state the
 // next transaction would reuse sequence numbers the old replicas and a point-in-time recovery
 // already know.
-core::Status BecomePrimary(const platform::Cluster& cluster, const platform::Instance& target,
-                           const std::string& gtid, const NativeRestoreOptions& options) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+core::Status BecomePrimary(const platform::InstanceHandle& handle, const std::string& gtid,
+                           const NativeRestoreOptions& options) {
+  const platform::Instance& target = handle.instance();
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(handle));
   HS_ASSIGN_OR_RETURN(SqlRows replication, conn->Query("SHOW ALL SLAVES STATUS"));
   if (!replication.empty()) {
     HS_TRY(conn->Execute("STOP ALL SLAVES"));
@@ -191,11 +193,11 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
   const platform::Instance& target = plan.target;
   // A demoted old primary's fence would bring the new primary back read-only at its next start;
   // before a replay the restore's own fence keeps it read-only from its first moment.
-  HS_TRY(options.stay_read_only ? PersistRestoreFence(platform, cluster, target)
-                                : RemovePersistedFence(platform, cluster, target));
-  HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
-  HS_TRY(WaitAnswers(cluster, target, options));
-  HS_TRY(BecomePrimary(cluster, target, Fact(plan.facts, "gtid_position"), options));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_TRY(options.stay_read_only ? PersistRestoreFence(*handle) : RemovePersistedFence(*handle));
+  HS_TRY(handle->Start().Wrap("start '" + target.name + "'"));
+  HS_TRY(WaitAnswers(*handle, options));
+  HS_TRY(BecomePrimary(*handle, Fact(plan.facts, "gtid_position"), options));
   Log(options, "'" + target.name + "' runs on the restored data");
   core::Failpoint("native-restore-started");
   if (plan.rebuild_deferred) {

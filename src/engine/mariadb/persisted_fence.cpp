@@ -16,15 +16,13 @@ namespace hasteward::engine::mariadb {
 namespace {
 
 // The config file path when the platform lets HASteward open it from here.
-core::Result<std::string> LocalConfigFile(platform::Platform& platform,
-                                          const platform::Cluster& cluster,
-                                          const platform::Instance& instance) {
+core::Result<std::string> LocalConfigFile(const platform::InstanceHandle& handle) {
+  const platform::Instance& instance = handle.instance();
   if (instance.config_file.empty()) {
     return core::Usage("the inventory names no config file for '" + instance.name + "'",
                        "add configFile to the instance so a fence survives a restart");
   }
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
-  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+  if (!handle.capabilities().Has(platform::Capability::kLocalFilesystem)) {
     return core::Usage("the config file of '" + instance.name + "' is not reachable from here",
                        "fence it in the platform's own configuration");
   }
@@ -114,10 +112,9 @@ std::string WithoutFenceBlock(const std::string& config) {
   return config.substr(0, begin) + config.substr(end);
 }
 
-core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance,
+core::Status PersistReadOnlyFence(const platform::InstanceHandle& instance,
                                   const std::vector<std::string>& notes) {
-  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(platform, cluster, instance));
+  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(instance));
   HS_ASSIGN_OR_RETURN(std::string config, core::ReadFileToString(path));
   std::string fenced = WithFenceBlock(config, notes);
   if (fenced == config)
@@ -125,34 +122,30 @@ core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::
   return Rewrite(path, fenced);
 }
 
-std::vector<std::string> ReadFenceNotes(platform::Platform& platform,
-                                        const platform::Cluster& cluster,
-                                        const platform::Instance& instance) {
-  auto path = LocalConfigFile(platform, cluster, instance);
+std::vector<std::string> ReadFenceNotes(const platform::InstanceHandle& instance) {
+  auto path = LocalConfigFile(instance);
   if (!path.ok())
     return {};
   auto config = core::ReadFileToString(*path);
   return config.ok() ? FenceNotes(*config) : std::vector<std::string>{};
 }
 
-core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance) {
-  if (instance.config_file.empty())
+core::Status RemovePersistedFence(const platform::InstanceHandle& instance) {
+  if (instance.instance().config_file.empty())
     return core::Status::Ok();
-  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(platform, cluster, instance));
+  HS_ASSIGN_OR_RETURN(std::string path, LocalConfigFile(instance));
   HS_ASSIGN_OR_RETURN(std::string config, core::ReadFileToString(path));
   if (!HasFenceBlock(config))
     return core::Status::Ok();
   return Rewrite(path, WithoutFenceBlock(config));
 }
 
-core::Status PersistRestoreFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                 const platform::Instance& instance) {
-  core::Status persisted = PersistReadOnlyFence(platform, cluster, instance);
+core::Status PersistRestoreFence(const platform::InstanceHandle& instance) {
+  core::Status persisted = PersistReadOnlyFence(instance);
   if (persisted.code() == core::ErrorCode::kUsage) {
     // Why not refuse: on a platform whose config HASteward cannot write the restore worked like
     // this before; read_only is set right after the start instead, and the log says so.
-    core::LogInfo("'" + instance.name +
+    core::LogInfo("'" + instance.instance().name +
                   "' starts without a read_only fence in its configuration (" +
                   persisted.message() + "); read_only is set once it answers");
     return core::Status::Ok();
@@ -160,17 +153,15 @@ core::Status PersistRestoreFence(platform::Platform& platform, const platform::C
   return persisted;
 }
 
-core::Status SetReadOnly(const platform::Cluster& cluster, const platform::Instance& instance,
-                         bool read_only) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+core::Status SetReadOnly(const platform::InstanceHandle& instance, bool read_only) {
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(instance));
   return conn->Execute(std::string("SET GLOBAL read_only = ") + (read_only ? "ON" : "OFF"))
-      .Wrap(std::string("set read_only = ") + (read_only ? "ON" : "OFF") + " on '" + instance.name +
-            "'");
+      .Wrap(std::string("set read_only = ") + (read_only ? "ON" : "OFF") + " on '" +
+            instance.instance().name + "'");
 }
 
-bool ReadsPersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
-                         const platform::Instance& instance) {
-  auto path = LocalConfigFile(platform, cluster, instance);
+bool ReadsPersistedFence(const platform::InstanceHandle& instance) {
+  auto path = LocalConfigFile(instance);
   if (!path.ok())
     return false;
   auto config = core::ReadFileToString(*path);

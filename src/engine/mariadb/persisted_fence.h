@@ -36,27 +36,20 @@ std::optional<std::string> InterruptedSwitchoverCandidate(const std::vector<std:
 
 // Writes the block into the instance's config file atomically, keeping its owner and mode.
 // kUsage when the inventory names no config file or the platform cannot reach it from here.
-core::Status PersistReadOnlyFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance,
+core::Status PersistReadOnlyFence(const platform::InstanceHandle& instance,
                                   const std::vector<std::string>& notes = {});
 // The notes of the instance's persisted block; empty without one or when unreadable from here.
-std::vector<std::string> ReadFenceNotes(platform::Platform& platform,
-                                        const platform::Cluster& cluster,
-                                        const platform::Instance& instance);
+std::vector<std::string> ReadFenceNotes(const platform::InstanceHandle& instance);
 // Removes the block (ok when there is none, or no config file).
-core::Status RemovePersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                  const platform::Instance& instance);
+core::Status RemovePersistedFence(const platform::InstanceHandle& instance);
 // A point-in-time restore's fence (NativeRestoreOptions::stay_read_only), written before the
 // server starts on the restored data. Ok without writing when the inventory names no config file
 // or the platform cannot reach it: the caller's SET GLOBAL read_only = ON after the start is then
 // the only fence (logged). Other errors (the file cannot be written) are returned.
-core::Status PersistRestoreFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                 const platform::Instance& instance);
+core::Status PersistRestoreFence(const platform::InstanceHandle& instance);
 // SET GLOBAL read_only on `instance` (read_only = ON waits for open transactions' locks).
-core::Status SetReadOnly(const platform::Cluster& cluster, const platform::Instance& instance,
-                         bool read_only);
+core::Status SetReadOnly(const platform::InstanceHandle& instance, bool read_only);
 // Whether the instance's config file carries the block; false when it cannot be read from here.
-bool ReadsPersistedFence(platform::Platform& platform, const platform::Cluster& cluster,
-                         const platform::Instance& instance);
+bool ReadsPersistedFence(const platform::InstanceHandle& instance);
 
 }  // namespace hasteward::engine::mariadb

@@ -32,13 +32,13 @@ std::string PrivilegeList(const BypassAccount& account) {
 
 }  // namespace
 
-PrimaryFence::PrimaryFence(const platform::Cluster& cluster, platform::Instance primary,
+PrimaryFence::PrimaryFence(const platform::InstanceHandle& primary,
                            std::chrono::milliseconds timeout)
-    : cluster_(cluster), primary_(std::move(primary)), timeout_(timeout) {}
+    : handle_(primary), primary_(primary.instance()), timeout_(timeout) {}
 
 core::Result<MariadbConnection*> PrimaryFence::Connection() {
   if (conn_ == nullptr) {
-    HS_ASSIGN_OR_RETURN(conn_, MariadbConnection::ConnectInstance(cluster_, primary_));
+    HS_ASSIGN_OR_RETURN(conn_, MariadbConnection::ConnectInstance(handle_));
     long seconds = std::max<long>(
         1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(timeout_).count()));
     // SET GLOBAL read_only waits for sessions holding table locks: the wait is bounded.
@@ -74,7 +74,7 @@ core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn, const std::st
 // A killed transaction was not committed and its client was never told it was: it retries, and
 // finds the new primary.
 core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
-  HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(cluster_, primary_));
+  HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(handle_));
   const std::string open_transactions =
       "SELECT t.trx_mysql_thread_id AS ID FROM information_schema.INNODB_TRX t JOIN "
       "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID NOT IN (" +
@@ -107,7 +107,7 @@ core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
 core::Result<std::vector<BypassAccount>> PrimaryFence::Prepare(
     const std::vector<std::string>& spared_sessions) {
   HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
-  HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(cluster_, *conn));
+  HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(handle_.cluster(), *conn));
   HS_ASSIGN_OR_RETURN(auto own_id, conn->QueryValue("SELECT CONNECTION_ID()"));
   spared_sessions_ = spared_sessions;
   spared_sessions_.push_back(own_id.value_or("0"));
@@ -115,11 +115,10 @@ core::Result<std::vector<BypassAccount>> PrimaryFence::Prepare(
   return prepared_->holders;
 }
 
-std::unique_ptr<PrimaryFence> PrimaryFence::Resume(const platform::Cluster& cluster,
-                                                   platform::Instance primary,
+std::unique_ptr<PrimaryFence> PrimaryFence::Resume(const platform::InstanceHandle& primary,
                                                    std::chrono::milliseconds timeout,
                                                    std::vector<BypassAccount> revoked) {
-  auto fence = std::make_unique<PrimaryFence>(cluster, std::move(primary), timeout);
+  auto fence = std::make_unique<PrimaryFence>(primary, timeout);
   fence->revoked_ = std::move(revoked);
   fence->read_only_set_ = true;
   return fence;
@@ -151,7 +150,7 @@ core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions
 // event) or a killed session still running could write after the final position was taken.
 core::Result<std::string> PrimaryFence::CheckNothingBypasses(MariadbConnection& conn) {
   if (exempt_.own_user.empty()) {  // a fence resumed from a journal read no exemptions yet
-    HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(cluster_, conn));
+    HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(handle_.cluster(), conn));
   }
   HS_ASSIGN_OR_RETURN(BypassSet left, FindBypass(conn, exempt_));
   if (!left.empty()) {

@@ -27,8 +27,8 @@ namespace hasteward::engine::mariadb {
 // keeps accepting their writes because it is not read-only. Not thread-safe.
 class PrimaryFence {
  public:
-  PrimaryFence(const platform::Cluster& cluster, platform::Instance primary,
-               std::chrono::milliseconds timeout);
+  // `primary` is the run's handle of the old primary; it must outlive the fence.
+  PrimaryFence(const platform::InstanceHandle& primary, std::chrono::milliseconds timeout);
 
   // Revokes the bypass privileges (bypass_accounts.h), kills every session that may carry them
   // except `spared_sessions` (connection ids HASteward itself holds on the primary), sets
@@ -41,8 +41,7 @@ class PrimaryFence {
   core::Result<std::vector<BypassAccount>> Prepare(const std::vector<std::string>& spared_sessions);
   // The fence an interrupted run raised on `primary`: read_only set and `revoked` taken (from its
   // journal), so that Prove and Lift work as if this run had raised it.
-  static std::unique_ptr<PrimaryFence> Resume(const platform::Cluster& cluster,
-                                              platform::Instance primary,
+  static std::unique_ptr<PrimaryFence> Resume(const platform::InstanceHandle& primary,
                                               std::chrono::milliseconds timeout,
                                               std::vector<BypassAccount> revoked);
   // Proves the fence: `probe` (an ordinary account) inserts a row and must be refused with the
@@ -66,8 +65,8 @@ class PrimaryFence {
   core::Status SetReadOnly(MariadbConnection& conn);
   core::Result<std::string> CheckNothingBypasses(MariadbConnection& conn);
 
-  const platform::Cluster& cluster_;
-  platform::Instance primary_;
+  const platform::InstanceHandle& handle_;
+  const platform::Instance& primary_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<MariadbConnection> conn_;
   FenceExemptions exempt_;

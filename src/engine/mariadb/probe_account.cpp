@@ -58,8 +58,12 @@ core::Status EnsureProbeTable(MariadbConnection& primary) {
 }
 
 core::Result<std::unique_ptr<ProbeAccount>> ProbeAccount::Create(
-    const platform::Instance& instance, std::unique_ptr<MariadbConnection> admin) {
+    const platform::InstanceHandle& instance, std::unique_ptr<MariadbConnection> admin) {
   HS_ASSIGN_OR_RETURN(std::string password, RandomPassword());
+  HS_ASSIGN_OR_RETURN(MariadbConnectParams params, InstanceConnectParams(instance));
+  params.user = kProbeUser;
+  params.password = password;
+  params.read_timeout_seconds = 15;
   // Local to this instance: neither the account nor its password may reach a binary log.
   HS_TRY(admin->Execute("SET SESSION sql_log_bin=0"));
   HS_TRY(admin->Execute("CREATE OR REPLACE USER " + ProbeAccountName() + " IDENTIFIED BY " +
@@ -67,7 +71,7 @@ core::Result<std::unique_ptr<ProbeAccount>> ProbeAccount::Create(
   HS_TRY(admin->Execute("GRANT SELECT, INSERT, UPDATE ON " + ProbeTableName() + " TO " +
                         ProbeAccountName()));
   return std::unique_ptr<ProbeAccount>(
-      new ProbeAccount(instance, std::move(admin), std::move(password)));
+      new ProbeAccount(instance.instance(), std::move(params), std::move(admin)));
 }
 
 ProbeAccount::~ProbeAccount() {
@@ -79,15 +83,7 @@ ProbeAccount::~ProbeAccount() {
 }
 
 core::Result<ProbeWrite> ProbeAccount::TryWrite(const std::string& note) {
-  MariadbConnectParams params;
-  params.host = instance_.host.empty() ? "127.0.0.1" : instance_.host;
-  params.port = instance_.port;
-  params.socket = instance_.socket;
-  params.user = kProbeUser;
-  params.password = password_;
-  params.read_timeout_seconds = 15;
-  params.display_name = DescribeInstance(instance_);
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::Connect(params));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::Connect(params_));
   core::Status st = conn->Execute("INSERT INTO " + ProbeTableName() +
                                   " (id, note, at) VALUES (1, " + SqlQuote(note) +
                                   ", NOW(6)) ON DUPLICATE KEY UPDATE note = VALUES(note), "

@@ -38,7 +38,7 @@ class ProbeAccount {
   // Creates (or replaces) the account on `instance` through `admin` (an admin connection to it,
   // owned by the account from now on) with a fresh random password.
   static core::Result<std::unique_ptr<ProbeAccount>> Create(
-      const platform::Instance& instance, std::unique_ptr<MariadbConnection> admin);
+      const platform::InstanceHandle& instance, std::unique_ptr<MariadbConnection> admin);
   ~ProbeAccount();
   ProbeAccount(const ProbeAccount&) = delete;
   ProbeAccount& operator=(const ProbeAccount&) = delete;
@@ -51,13 +51,13 @@ class ProbeAccount {
   core::Result<std::string> AdminSessionId();
 
  private:
-  ProbeAccount(platform::Instance instance, std::unique_ptr<MariadbConnection> admin,
-               std::string password)
-      : instance_(std::move(instance)), admin_(std::move(admin)), password_(std::move(password)) {}
+  ProbeAccount(platform::Instance instance, MariadbConnectParams params,
+               std::unique_ptr<MariadbConnection> admin)
+      : instance_(std::move(instance)), params_(std::move(params)), admin_(std::move(admin)) {}
 
   platform::Instance instance_;
+  MariadbConnectParams params_;  // the instance's endpoint, as the probe account
   std::unique_ptr<MariadbConnection> admin_;
-  std::string password_;
 };
 
 // 'text' as a SQL string literal (backslash and quote escaped).

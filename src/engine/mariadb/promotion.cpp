@@ -19,18 +19,11 @@ std::string SecondsText(std::chrono::milliseconds duration) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<MariadbConnection>> ConnectForWait(const platform::Cluster& cluster,
-                                                                const platform::Instance& instance,
-                                                                std::chrono::milliseconds wait) {
-  MariadbConnectParams params;
-  params.host = instance.host.empty() ? "127.0.0.1" : instance.host;
-  params.port = instance.port;
-  params.socket = instance.socket;
-  params.user = MariadbUser(cluster);
-  HS_ASSIGN_OR_RETURN(params.password, cluster.credentials.password.Resolve());
+core::Result<std::unique_ptr<MariadbConnection>> ConnectForWait(
+    const platform::InstanceHandle& instance, std::chrono::milliseconds wait) {
+  HS_ASSIGN_OR_RETURN(MariadbConnectParams params, InstanceConnectParams(instance));
   params.read_timeout_seconds =
       static_cast<int>(std::chrono::ceil<std::chrono::seconds>(wait).count()) + 15;
-  params.display_name = DescribeInstance(instance);
   return MariadbConnection::Connect(params);
 }
 
@@ -89,14 +82,14 @@ core::Status Repoint(MariadbConnection& replica, const platform::Cluster& cluste
   return replica.Execute("START SLAVE");
 }
 
-core::Result<std::string> ProveWritable(const platform::Cluster& cluster,
-                                        const platform::Instance& primary,
-                                        const platform::Instance* follower,
+core::Result<std::string> ProveWritable(const platform::InstanceHandle& primary_handle,
+                                        const platform::InstanceHandle* follower_handle,
                                         std::chrono::milliseconds timeout) {
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(cluster, primary));
+  const platform::Instance& primary = primary_handle.instance();
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(primary_handle));
   // A failover never fenced through the probe table, so the new primary may not have it yet.
   HS_TRY(EnsureProbeTable(*admin));
-  HS_ASSIGN_OR_RETURN(auto probe, ProbeAccount::Create(primary, std::move(admin)));
+  HS_ASSIGN_OR_RETURN(auto probe, ProbeAccount::Create(primary_handle, std::move(admin)));
   HS_ASSIGN_OR_RETURN(ProbeWrite write, probe->TryWrite("written after the promotion"));
   if (!write.accepted) {
     return core::Status(core::ErrorCode::kSafetyStop,
@@ -104,11 +97,12 @@ core::Result<std::string> ProveWritable(const platform::Cluster& cluster,
                         "run 'hasteward triage'; check read_only on '" + primary.name + "'");
   }
   std::string detail = "a probe write was accepted on '" + primary.name + "'";
-  if (follower == nullptr)
+  if (follower_handle == nullptr)
     return detail;
-  HS_ASSIGN_OR_RETURN(auto primary_conn, MariadbConnection::ConnectInstance(cluster, primary));
+  const platform::Instance* follower = &follower_handle->instance();
+  HS_ASSIGN_OR_RETURN(auto primary_conn, MariadbConnection::ConnectInstance(primary_handle));
   HS_ASSIGN_OR_RETURN(auto position, primary_conn->QueryValue("SELECT @@global.gtid_binlog_pos"));
-  HS_ASSIGN_OR_RETURN(auto follower_conn, ConnectForWait(cluster, *follower, timeout));
+  HS_ASSIGN_OR_RETURN(auto follower_conn, ConnectForWait(*follower_handle, timeout));
   HS_ASSIGN_OR_RETURN(auto waited, follower_conn->QueryValue("SELECT MASTER_GTID_WAIT(" +
                                                              SqlQuote(position.value_or("")) +
                                                              ", " + SecondsText(timeout) + ")"));

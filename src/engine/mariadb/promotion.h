@@ -14,9 +14,8 @@ namespace hasteward::engine::mariadb {
 
 // An admin connection whose read timeout covers a server-side wait of `wait` (MASTER_GTID_WAIT
 // blocks the connection that long).
-core::Result<std::unique_ptr<MariadbConnection>> ConnectForWait(const platform::Cluster& cluster,
-                                                                const platform::Instance& instance,
-                                                                std::chrono::milliseconds wait);
+core::Result<std::unique_ptr<MariadbConnection>> ConnectForWait(
+    const platform::InstanceHandle& instance, std::chrono::milliseconds wait);
 
 // Waits (MASTER_GTID_WAIT, at most `timeout`) until `replica` has applied `final_position`, then
 // checks that its gtid_current_pos equals it exactly: more would be transactions the old primary
@@ -44,9 +43,8 @@ core::Status Repoint(MariadbConnection& replica, const platform::Cluster& cluste
 
 // Proves `primary` takes writes: a probe account's write is accepted, and `follower` (when set)
 // applies it within `timeout`. Returns the detail line.
-core::Result<std::string> ProveWritable(const platform::Cluster& cluster,
-                                        const platform::Instance& primary,
-                                        const platform::Instance* follower,
+core::Result<std::string> ProveWritable(const platform::InstanceHandle& primary,
+                                        const platform::InstanceHandle* follower,
                                         std::chrono::milliseconds timeout);
 
 }  // namespace hasteward::engine::mariadb

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/poll_until.h"
+#include "engine/instance_handles.h"
 #include "engine/mariadb/override_file.h"
 #include "engine/mariadb/reconfigure.h"
 #include "engine/mariadb/rolling_restart.h"
@@ -32,7 +33,7 @@ class Undo {
   }
   // Best effort, newest first: what cannot be put back is logged; the caller returns the error
   // that made the undo necessary. Whether everything was put back.
-  bool Run(const platform::Cluster& cluster, const ReconfigureRequest& request) {
+  bool Run(InstanceHandles& handles, const ReconfigureRequest& request) {
     bool all = true;
     for (auto it = files_.rbegin(); it != files_.rend(); ++it) {
       core::Status restored = it->Restore();
@@ -40,7 +41,9 @@ class Undo {
       Log(request, "put back '" + it->path + "': " + (restored.ok() ? "ok" : restored.message()));
     }
     for (auto it = values_.rbegin(); it != values_.rend(); ++it) {
-      auto conn = MariadbConnection::ConnectInstance(cluster, it->instance);
+      auto handle = handles.Open(it->instance);
+      auto conn = handle.ok() ? MariadbConnection::ConnectInstance(**handle)
+                              : core::Result<std::unique_ptr<MariadbConnection>>(handle.status());
       core::Status restored = conn.ok()
                                   ? (*conn)->Execute("SET GLOBAL " + it->name + " = " + it->literal)
                                   : conn.status();
@@ -80,9 +83,8 @@ core::Status ApplyRuntime(MariadbConnection& conn, const InstanceReconfigurePlan
   return core::Status::Ok();
 }
 
-core::Status ApplyInstance(platform::Platform& platform, const platform::Cluster& cluster,
-                           const InstanceReconfigurePlan& plan, const ReconfigureRequest& request,
-                           Undo* undo) {
+core::Status ApplyInstance(InstanceHandles& handles, const InstanceReconfigurePlan& plan,
+                           const ReconfigureRequest& request, Undo* undo) {
   OptionOverrides persist;
   for (const auto& change : plan.changes) {
     if (change.action != ChangeAction::kUnchanged)
@@ -90,7 +92,8 @@ core::Status ApplyInstance(platform::Platform& platform, const platform::Cluster
   }
   if (persist.empty())
     return core::Status::Ok();
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, plan.instance));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
   for (const auto& change : plan.changes) {
     if (change.action != ChangeAction::kApplyAndPersist)
       continue;
@@ -99,7 +102,6 @@ core::Status ApplyInstance(platform::Platform& platform, const platform::Cluster
       return applied.Wrap("SET GLOBAL " + change.name);
     Log(request, "'" + plan.instance.name + "': " + change.name + " = " + change.value);
   }
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.instance));
   auto saved = PersistOverrides(*handle, persist);
   if (!saved.ok())
     return saved.TakeStatus().Wrap("persist overrides");
@@ -111,7 +113,7 @@ core::Status ApplyInstance(platform::Platform& platform, const platform::Cluster
 
 // After switching semi-sync on: waits (bounded) until the primary counts every replica as a
 // semi-sync client, so the next commit is acknowledged rather than timing out to async.
-void WaitForSemisyncClients(const platform::Cluster& cluster, const ReconfigurePlan& plan,
+void WaitForSemisyncClients(InstanceHandles& handles, const ReconfigurePlan& plan,
                             const ReconfigureRequest& request) {
   const InstanceReconfigurePlan* primary = nullptr;
   for (const auto& instance : plan.instances)
@@ -119,9 +121,12 @@ void WaitForSemisyncClients(const platform::Cluster& cluster, const ReconfigureP
   if (primary == nullptr || request.replication_mode != ReplicationMode::kSemisync)
     return;
   std::string want = std::to_string(plan.instances.size() - 1);
+  auto handle = handles.Open(primary->instance);
   bool reached = core::PollUntil(
       [&] {
-        auto conn = MariadbConnection::ConnectInstance(cluster, primary->instance);
+        if (!handle.ok())
+          return false;
+        auto conn = MariadbConnection::ConnectInstance(**handle);
         auto clients = conn.ok() ? (*conn)->GlobalStatus("Rpl_semi_sync_master_clients")
                                  : core::Result<std::optional<std::string>>(conn.status());
         return clients.ok() && clients->value_or("") == want;
@@ -137,18 +142,19 @@ core::Status MariadbReconfigure::ApplyReconfigure(platform::Platform& platform,
                                                   const platform::Cluster& cluster,
                                                   const ReconfigurePlan& plan,
                                                   const ReconfigureRequest& request) {
+  InstanceHandles handles(platform, cluster);  // one per instance for the whole reconfigure
   Undo undo;
   for (const auto& instance : plan.instances) {
-    core::Status applied = ApplyInstance(platform, cluster, instance, request, &undo);
+    core::Status applied = ApplyInstance(handles, instance, request, &undo);
     if (!applied.ok()) {
-      bool undone = undo.Run(cluster, request);
+      bool undone = undo.Run(handles, request);
       return applied.Wrap("reconfigure '" + instance.instance.name + "'")
           .WithHint(ApplyFailureHint(undone));
     }
   }
-  WaitForSemisyncClients(cluster, plan, request);
+  WaitForSemisyncClients(handles, plan, request);
   if (plan.restart)
-    HS_TRY(RollingRestart(platform, cluster, plan, galera_, request.log));
+    HS_TRY(RollingRestart(handles, plan, galera_, request.log));
   return core::Status::Ok();
 }
 

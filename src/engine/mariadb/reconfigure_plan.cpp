@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/instance_handles.h"
 #include "engine/mariadb/override_file.h"
 #include "engine/mariadb/reconfigure.h"
 #include "engine/mariadb/semisync_mode.h"
@@ -96,14 +97,14 @@ core::Result<PlannedChange> PlanChange(MariadbConnection& conn, const OptionOver
   return change;
 }
 
-core::Result<InstanceReconfigurePlan> PlanInstance(platform::Platform& platform,
-                                                   const platform::Cluster& cluster,
+core::Result<InstanceReconfigurePlan> PlanInstance(InstanceHandles& handles,
                                                    const platform::Instance& instance,
                                                    const OptionOverrides& requested,
                                                    const ReconfigureRequest& request, bool galera) {
   InstanceReconfigurePlan plan;
   plan.instance = instance;
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(SqlRows replication, conn->Query("SHOW ALL SLAVES STATUS"));
   plan.primary = !galera && replication.empty();
   OptionOverrides wanted = requested;
@@ -113,7 +114,6 @@ core::Result<InstanceReconfigurePlan> PlanInstance(platform::Platform& platform,
                          request.wait_point.value_or(SemisyncWaitPoint::kAfterSync), plan.primary);
     HS_ASSIGN_OR_RETURN(wanted, MergeModeSettings(mode, requested, instance.name));
   }
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
   // Why read the override file now: a file we cannot parse refuses the request before any
   // instance changes, instead of failing halfway through the apply.
   HS_TRY(ReadOverrides(*handle).status());
@@ -153,8 +153,9 @@ core::Result<ReconfigurePlan> MariadbReconfigure::PlanReconfigure(
     const ReconfigureRequest& request) {
   HS_ASSIGN_OR_RETURN(OptionOverrides requested, NormalizeRequest(request, galera_));
   ReconfigurePlan plan;
+  InstanceHandles handles(platform, cluster);
   for (const auto& instance : cluster.instances) {
-    auto planned = PlanInstance(platform, cluster, instance, requested, request, galera_);
+    auto planned = PlanInstance(handles, instance, requested, request, galera_);
     if (!planned.ok())
       return planned.TakeStatus().Wrap("reconfigure '" + instance.name + "'");
     plan.restart =

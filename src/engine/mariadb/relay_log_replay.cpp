@@ -276,7 +276,8 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
                                                               const platform::Instance& target,
                                                               const BinlogReplayInput& input,
                                                               bool server_id_fixed) {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(SqlRows vars, conn->Query(kRelayReplayVariablesSql));
   HS_ASSIGN_OR_RETURN(SqlRows slaves, conn->Query("SHOW ALL SLAVES STATUS"));
   BinlogReplayReport report;
@@ -305,7 +306,6 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   if (!report.fallback_reason.empty()) {
     return report;
   }
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   const SavedSettings saved = SaveSettings(vars);
   const auto own = static_cast<uint32_t>(NumberOr(saved.server_id, 0));
   std::set<uint32_t> server_ids;

@@ -112,11 +112,11 @@ core::Status LoadDump(const platform::Cluster& cluster, const platform::Instance
   return sink.Close();
 }
 
-core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::Instance& target,
-                            const platform::Instance& primary) {
-  HS_ASSIGN_OR_RETURN(auto p, MariadbConnection::ConnectInstance(cluster, primary));
+core::Result<bool> CaughtUp(const platform::InstanceHandle& target,
+                            const platform::InstanceHandle& primary) {
+  HS_ASSIGN_OR_RETURN(auto p, MariadbConnection::ConnectInstance(primary));
   HS_ASSIGN_OR_RETURN(auto pos, p->QueryValue("SELECT @@global.gtid_binlog_pos"));
-  HS_ASSIGN_OR_RETURN(auto r, MariadbConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto r, MariadbConnection::ConnectInstance(target));
   HS_ASSIGN_OR_RETURN(SqlRows st, r->Query("SHOW ALL SLAVES STATUS"));
   if (st.size() != 1 || st.GetOr(0, "Slave_IO_Running") != "Yes" ||
       st.GetOr(0, "Slave_SQL_Running") != "Yes") {
@@ -130,15 +130,16 @@ core::Result<bool> CaughtUp(const platform::Cluster& cluster, const platform::In
 // A primary in semi-sync waits for its replicas' acknowledgements: the healed replica (often a
 // failed-over old primary, whose config still has the master side on) takes the replica side, now
 // (before its IO thread starts: the setting is read then) and after a restart.
-core::Status TakeSemisyncReplicaSide(platform::Platform& platform, const platform::Cluster& cluster,
-                                     const platform::Instance& target, MariadbConnection& conn,
-                                     const platform::Instance& primary, const HealOptions& o) {
-  HS_ASSIGN_OR_RETURN(auto source, MariadbConnection::ConnectInstance(cluster, primary));
+core::Status TakeSemisyncReplicaSide(const platform::InstanceHandle& target,
+                                     MariadbConnection& conn,
+                                     const platform::InstanceHandle& primary,
+                                     const HealOptions& o) {
+  HS_ASSIGN_OR_RETURN(auto source, MariadbConnection::ConnectInstance(primary));
   if (!RunsSemisyncMaster(*source))
     return core::Status::Ok();
   HS_TRY(conn.Execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF"));
   HS_TRY(conn.Execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON"));
-  Log(o, "'" + target.name + "'" + SemisyncRoleDetail(platform, cluster, target, conn, false));
+  Log(o, "'" + target.instance().name + "'" + SemisyncRoleDetail(target, conn, false));
   return core::Status::Ok();
 }
 
@@ -179,7 +180,10 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   // escrow snapshot and the donor still hold every row.
   HS_ASSIGN_OR_RETURN(DumpSpool spool, SpoolDump(platform, cluster, target, primary, o));
   std::string gtid = spool.metadata().at("gtid_position");
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster, target));
+  InstanceHandles handles(platform, cluster);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target_handle, handles.Open(target));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target_handle));
   HS_TRY(conn->Execute("STOP ALL SLAVES"));
   HS_TRY(conn->Execute("RESET SLAVE ALL"));
   Log(o, "stopped and reset the replication of '" + target.name + "'");
@@ -203,13 +207,13 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
                        "' afresh)"));
   Log(o, "loaded the dump of '" + primary.name + "' into '" + target.name + "'");
   HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=" + Quote(gtid)));
-  HS_TRY(TakeSemisyncReplicaSide(platform, cluster, target, *conn, primary, o));
+  HS_TRY(TakeSemisyncReplicaSide(*target_handle, *conn, *primary_handle, o));
   HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
   HS_TRY(conn->Execute("START SLAVE"));
   Log(o, "'" + target.name + "' replicates from '" + primary.name +
              "' with MASTER_USE_GTID=slave_pos from " + gtid);
   HS_TRY(core::WaitFor("'" + target.name + "' IO and SQL threads to run and catch up",
-                       o.heal_timeout, [&] { return CaughtUp(cluster, target, primary); }));
+                       o.heal_timeout, [&] { return CaughtUp(*target_handle, *primary_handle); }));
   Log(o, "'" + target.name + "' caught up with '" + primary.name + "'");
   return core::Status::Ok();
 }

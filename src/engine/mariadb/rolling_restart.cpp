@@ -13,8 +13,9 @@ namespace {
 constexpr std::chrono::seconds kServingTimeout{120};
 
 // Whether the restarted instance does its job again.
-bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan, bool galera) {
-  auto conn = MariadbConnection::ConnectInstance(cluster, plan.instance);
+bool Serving(const platform::InstanceHandle& handle, const InstanceReconfigurePlan& plan,
+             bool galera) {
+  auto conn = MariadbConnection::ConnectInstance(handle);
   if (!conn.ok())
     return false;
   if (galera) {
@@ -30,9 +31,10 @@ bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& pl
   return replication.ok() && ReplicaHealthy(*replication, INT32_MAX, &why, &lag);
 }
 
-core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
-                         bool galera, const std::string& after) {
-  if (core::PollUntil([&] { return Serving(cluster, plan, galera); }, kServingTimeout,
+core::Status WaitServing(InstanceHandles& handles, const InstanceReconfigurePlan& plan, bool galera,
+                         const std::string& after) {
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  if (core::PollUntil([&] { return Serving(*handle, plan, galera); }, kServingTimeout,
                       std::chrono::milliseconds(250))) {
     return core::Status::Ok();
   }
@@ -42,31 +44,30 @@ core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfi
                       "run 'hasteward triage'; the instances after it were not restarted");
 }
 
-core::Status RestartOne(platform::Platform& platform, const platform::Cluster& cluster,
-                        const InstanceReconfigurePlan& plan, bool galera,
+core::Status RestartOne(InstanceHandles& handles, const InstanceReconfigurePlan& plan, bool galera,
                         const std::function<void(const std::string&)>& log) {
   if (log)
     log("restarting '" + plan.instance.name + "'");
-  HS_TRY(platform.StopInstance(cluster, plan.instance));
-  HS_TRY(platform.StartInstance(cluster, plan.instance));
-  return WaitServing(cluster, plan, galera, "its restart");
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  HS_TRY(handle->Stop(platform::InstanceHandle::kDefaultStopTimeout));
+  HS_TRY(handle->Start());
+  return WaitServing(handles, plan, galera, "its restart");
 }
 
 }  // namespace
 
-core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan, bool galera,
+core::Status RollingRestart(InstanceHandles& handles, const ReconfigurePlan& plan, bool galera,
                             const std::function<void(const std::string&)>& log) {
   for (bool primary_pass : {false, true}) {
     for (const auto& instance : plan.instances) {
       if (instance.primary == primary_pass)
-        HS_TRY(RestartOne(platform, cluster, instance, galera, log));
+        HS_TRY(RestartOne(handles, instance, galera, log));
     }
   }
   // The replicas lost their primary during its restart: done when they replicate again.
   for (const auto& instance : plan.instances) {
     if (!instance.primary)
-      HS_TRY(WaitServing(cluster, instance, galera, "the primary's restart"));
+      HS_TRY(WaitServing(handles, instance, galera, "the primary's restart"));
   }
   return core::Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/instance_handles.h"
 #include "engine/reconfigure.h"
 #include "platform/platform.h"
 
@@ -16,8 +17,7 @@ namespace hasteward::engine::mariadb {
 // order). A replica is back when both replication threads run, a Galera node when it is Synced,
 // the primary when it accepts connections; kTimeout naming the instance after two minutes. `log`
 // (may be empty) gets one line per step.
-core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan, bool galera,
+core::Status RollingRestart(InstanceHandles& handles, const ReconfigurePlan& plan, bool galera,
                             const std::function<void(const std::string&)>& log);
 
 }  // namespace hasteward::engine::mariadb

@@ -38,11 +38,12 @@ bool EnablesSemisyncMaster(const std::string& print_defaults) {
 }
 
 core::Result<std::string> RequireSemisyncPrimary(
-    platform::Platform& platform, const platform::Cluster& cluster,
-    const platform::Instance& old_primary, const std::vector<const InstanceProbe*>& replicas) {
+    platform::InstanceHandle& old_primary_handle,
+    const std::vector<const InstanceProbe*>& replicas) {
+  const platform::Instance& old_primary = old_primary_handle.instance();
   if (old_primary.config_file.empty())
     return Refuse("the inventory names no config file for '" + old_primary.name + "'");
-  auto defaults = RunOnInstance(platform, cluster, old_primary,
+  auto defaults = RunOnInstance(old_primary_handle,
                                 {"my_print_defaults", "--defaults-file=" + old_primary.config_file,
                                  "mysqld", "server", "mariadb", "mariadbd"});
   if (!defaults.ok()) {

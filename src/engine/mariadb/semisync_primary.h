@@ -21,9 +21,7 @@ namespace hasteward::engine::mariadb {
 // What shows it ("rpl_semi_sync_master_enabled=ON in <config>; acknowledging: 'db-1', 'db-2'");
 // kSafetyStop when the old primary's config does not enable it, cannot be read, or no readable
 // replica has the slave side enabled.
-core::Result<std::string> RequireSemisyncPrimary(platform::Platform& platform,
-                                                 const platform::Cluster& cluster,
-                                                 const platform::Instance& old_primary,
+core::Result<std::string> RequireSemisyncPrimary(platform::InstanceHandle& old_primary_handle,
                                                  const std::vector<const InstanceProbe*>& replicas);
 
 // Whether my_print_defaults output ("--name=value" per line) enables the semi-sync master side.

@@ -6,8 +6,7 @@
 
 namespace hasteward::engine::mariadb {
 
-std::string PersistSemisyncRole(platform::Platform& platform, const platform::Cluster& cluster,
-                                const platform::Instance& instance, MariadbConnection& conn,
+std::string PersistSemisyncRole(const platform::InstanceHandle& instance, MariadbConnection& conn,
                                 bool primary) {
   OptionOverrides values{{kSemisyncMasterEnabled, primary ? "ON" : "OFF"},
                          {kSemisyncSlaveEnabled, primary ? "OFF" : "ON"}};
@@ -18,21 +17,17 @@ std::string PersistSemisyncRole(platform::Platform& platform, const platform::Cl
     if (point.ok() && point->has_value())
       values[kSemisyncWaitPoint] = **point;
   }
-  auto handle = platform.OpenInstance(cluster, instance);
-  if (!handle.ok())
-    return handle.status().message();
-  auto saved = PersistOverrides(**handle, values);
+  auto saved = PersistOverrides(instance, values);
   return saved.ok() ? "" : saved.status().message();
 }
 
-std::string SemisyncRoleDetail(platform::Platform& platform, const platform::Cluster& cluster,
-                               const platform::Instance& instance, MariadbConnection& conn,
+std::string SemisyncRoleDetail(const platform::InstanceHandle& instance, MariadbConnection& conn,
                                bool primary) {
-  std::string why = PersistSemisyncRole(platform, cluster, instance, conn, primary);
+  std::string why = PersistSemisyncRole(instance, conn, primary);
   std::string side = primary ? "master" : "replica";
   if (why.empty())
     return " (semi-sync " + side + " side on, persisted in its config)";
-  return " (semi-sync " + side + " side on; not persisted in '" + instance.name +
+  return " (semi-sync " + side + " side on; not persisted in '" + instance.instance().name +
          "' config, a restart would change its replication mode: " + why + ")";
 }
 

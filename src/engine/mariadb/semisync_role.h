@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/mariadb/mariadb_connection.h"
-#include "platform/platform.h"
+#include "platform/instance_handle.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -16,14 +16,12 @@ namespace hasteward::engine::mariadb {
 // (override_file.h): primary: master side on with the wait point it runs with, slave side off;
 // replica: the reverse. `conn` is a connection to it. Returns "" when persisted, else why not:
 // the role change itself stands (it is in effect), so callers report it, they do not undo it.
-std::string PersistSemisyncRole(platform::Platform& platform, const platform::Cluster& cluster,
-                                const platform::Instance& instance, MariadbConnection& conn,
+std::string PersistSemisyncRole(const platform::InstanceHandle& instance, MariadbConnection& conn,
                                 bool primary);
 
 // PersistSemisyncRole for a step's report: " (semi-sync master side on)" / " (semi-sync replica
 // side on)", with "; not persisted: <why>" when the config could not be written.
-std::string SemisyncRoleDetail(platform::Platform& platform, const platform::Cluster& cluster,
-                               const platform::Instance& instance, MariadbConnection& conn,
+std::string SemisyncRoleDetail(const platform::InstanceHandle& instance, MariadbConnection& conn,
                                bool primary);
 
 // Whether `conn`'s server runs the semi-sync master side (a primary whose replicas must

@@ -79,12 +79,15 @@ core::Result<const InstanceProbe*> ChooseCandidate(const std::vector<InstancePro
 
 }  // namespace
 
-std::vector<InstanceProbe> ProbeForSwitchover(const platform::Cluster& cluster) {
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+std::vector<InstanceProbe> ProbeForSwitchover(InstanceHandles& handles) {
+  std::vector<InstanceProbe> probes = ProbeInstances(handles, false);
   for (auto& probe : probes) {
     if (!probe.status.ok() || !probe.replication.empty())
       continue;
-    auto conn = MariadbConnection::ConnectInstance(cluster, *probe.instance);
+    auto handle = handles.Open(*probe.instance);
+    if (!handle.ok())
+      continue;
+    auto conn = MariadbConnection::ConnectInstance(**handle);
     if (!conn.ok())
       continue;
     auto position = (*conn)->QueryValue("SELECT @@global.gtid_binlog_pos");

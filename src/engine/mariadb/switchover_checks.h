@@ -25,7 +25,7 @@ struct SwitchoverTopology {
 
 // Probes every instance, then reads each primary's gtid_binlog_pos again: under writes, a
 // position read before the replicas' would make a replica look ahead of its primary.
-std::vector<InstanceProbe> ProbeForSwitchover(const platform::Cluster& cluster);
+std::vector<InstanceProbe> ProbeForSwitchover(InstanceHandles& handles);
 
 // The single writable primary among `probes`. kUnreachable when none answers as a primary (use
 // failover); kSafetyStop when more than one is writable or the primary is read-only.

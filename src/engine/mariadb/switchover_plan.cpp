@@ -19,11 +19,14 @@ std::string Names(const std::vector<platform::Instance>& instances) {
   return out;
 }
 
-std::string BypassSummary(const platform::Cluster& cluster, const platform::Instance& primary) {
-  auto conn = MariadbConnection::ConnectInstance(cluster, primary);
+std::string BypassSummary(InstanceHandles& handles, const platform::Instance& primary) {
+  auto handle = handles.Open(primary);
+  if (!handle.ok())
+    return "(accounts not readable: " + handle.status().message() + ")";
+  auto conn = MariadbConnection::ConnectInstance(**handle);
   if (!conn.ok())
     return "(accounts not readable: " + conn.status().message() + ")";
-  auto exempt = ReadFenceExemptions(cluster, **conn);
+  auto exempt = ReadFenceExemptions(handles.cluster(), **conn);
   if (!exempt.ok())
     return "(accounts not readable: " + exempt.status().message() + ")";
   auto bypass = FindBypass(**conn, *exempt);
@@ -56,15 +59,16 @@ bool Writable(const InstanceProbe& probe) {
 // primary is read-only, replicates from no one and journals "switchover to X in progress" in its
 // fence block. Before the promotion the candidate still replicates; after it, it is writable.
 // With --to naming the primary and nothing half-done, the switch happened: only prove it.
-std::optional<SwitchoverPlan> PlanResume(platform::Platform& platform,
-                                         const platform::Cluster& cluster,
+std::optional<SwitchoverPlan> PlanResume(InstanceHandles& handles,
                                          const std::vector<InstanceProbe>& probes,
                                          const std::string& requested) {
   for (const auto& old : probes) {
     if (!old.status.ok() || !old.replication.empty() || !old.read_only)
       continue;
-    auto candidate_name =
-        InterruptedSwitchoverCandidate(ReadFenceNotes(platform, cluster, *old.instance));
+    auto old_handle = handles.Open(*old.instance);
+    if (!old_handle.ok())
+      continue;
+    auto candidate_name = InterruptedSwitchoverCandidate(ReadFenceNotes(**old_handle));
     if (!candidate_name || (!requested.empty() && requested != *candidate_name))
       continue;
     const InstanceProbe* candidate = Named(probes, *candidate_name);
@@ -108,8 +112,9 @@ std::optional<SwitchoverPlan> PlanResume(platform::Platform& platform,
 core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platform& platform,
                                                                const platform::Cluster& cluster,
                                                                const SwitchoverOptions& options) {
-  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster);
-  if (auto resumed = PlanResume(platform, cluster, probes, options.candidate))
+  InstanceHandles handles(platform, cluster);
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(handles);
+  if (auto resumed = PlanResume(handles, probes, options.candidate))
     return *resumed;
   HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
                       CheckSwitchover(cluster, probes, options.candidate));
@@ -134,7 +139,7 @@ core::Result<SwitchoverPlan> MariadbSwitchover::PlanSwitchover(platform::Platfor
       "fence '" + old_name + "': read_only = ON persisted in " +
           (plan.old_primary.config_file.empty() ? "(no config file in the inventory)"
                                                 : plan.old_primary.config_file) +
-          "; " + BypassSummary(cluster, plan.old_primary) + "; read_only=ON",
+          "; " + BypassSummary(handles, plan.old_primary) + "; read_only=ON",
       "prove-fence: a probe account's write on '" + old_name +
           "' must be refused and its gtid_binlog_pos stay still",
       "catch-up: wait at most " + seconds + "s until '" + new_name +

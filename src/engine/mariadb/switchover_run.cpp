@@ -27,7 +27,7 @@ class SwitchoverRun final : public SwitchoverSteps {
  public:
   SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
                 const SwitchoverPlan& plan, const SwitchoverOptions& options)
-      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+      : handles_(platform, cluster), plan_(plan), options_(options) {}
   ~SwitchoverRun() override { old_probe_.reset(); }  // drops the probe account on the old primary
   SwitchoverRun(const SwitchoverRun&) = delete;
   SwitchoverRun& operator=(const SwitchoverRun&) = delete;
@@ -51,8 +51,12 @@ class SwitchoverRun final : public SwitchoverSteps {
   core::Status FenceCandidateAgain();
   core::Result<std::string> CheckResume();
 
-  platform::Platform& platform_;
-  const platform::Cluster& cluster_;
+  // The old primary's and the candidate's handles: opened once by PreCheck, for the whole run.
+  core::Status OpenHandles();
+
+  InstanceHandles handles_;  // one per instance, for the whole run
+  platform::InstanceHandle* old_ = nullptr;
+  platform::InstanceHandle* candidate_handle_ = nullptr;
   const SwitchoverPlan& plan_;
   const SwitchoverOptions& options_;
   bool semisync_ = true;
@@ -70,8 +74,14 @@ class SwitchoverRun final : public SwitchoverSteps {
 // A rerun of an interrupted switchover (plan.resumes_after): the state the killed run left must
 // still hold, and what its later steps need is rebuilt from the instances and the old primary's
 // journal instead of from the steps this run skips.
+core::Status SwitchoverRun::OpenHandles() {
+  HS_ASSIGN_OR_RETURN(old_, handles_.Open(plan_.old_primary));
+  HS_ASSIGN_OR_RETURN(candidate_handle_, handles_.Open(plan_.candidate));
+  return core::Status::Ok();
+}
+
 core::Result<std::string> SwitchoverRun::CheckResume() {
-  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster_);
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(handles_);
   const InstanceProbe* old = nullptr;
   const InstanceProbe* candidate = nullptr;
   for (const auto& probe : probes) {
@@ -96,37 +106,37 @@ core::Result<std::string> SwitchoverRun::CheckResume() {
     if (&probe != old && &probe != candidate && probe.status.ok())
       others_.push_back(*probe.instance);
   }
-  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(*candidate_handle_, options_.timeout));
   if (promoted) {
     candidate_detached_ = candidate_writable_ = true;
     semisync_ = SemisyncPrimary(*candidate);
-    HS_ASSIGN_OR_RETURN(auto admin,
-                        MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+    HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
     HS_ASSIGN_OR_RETURN(auto position, admin->QueryValue("SELECT @@global.gtid_binlog_pos"));
     final_position_ = position.value_or("");  // read-only since the fence: its final position
     return "'" + plan_.candidate.name + "' is the primary; the rest of the switchover follows";
   }
   semisync_ = SemisyncPrimary(*old);
   std::vector<BypassAccount> revoked;
-  for (const auto& note : ReadFenceNotes(platform_, cluster_, plan_.old_primary)) {
+  for (const auto& note : ReadFenceNotes(*old_)) {
     if (auto account = BypassAccount::FromNote(note))
       revoked.push_back(*account);
   }
   fence_persisted_ = true;
-  fence_ = PrimaryFence::Resume(cluster_, plan_.old_primary, options_.timeout, revoked);
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
-  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(plan_.old_primary, std::move(admin)));
+  fence_ = PrimaryFence::Resume(*old_, options_.timeout, revoked);
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
+  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(*old_, std::move(admin)));
   return "'" + plan_.old_primary.name + "' is fenced by the interrupted run (" +
          std::to_string(revoked.size()) + " revoked privilege holder(s) journaled)";
 }
 
 core::Result<std::string> SwitchoverRun::PreCheck() {
+  HS_TRY(OpenHandles());
   if (plan_.resumes_after)
     return CheckResume();
   // Re-read: the plan may be minutes old (a --dry-run, a confirmation), and the cluster moves.
-  std::vector<InstanceProbe> probes = ProbeForSwitchover(cluster_);
+  std::vector<InstanceProbe> probes = ProbeForSwitchover(handles_);
   HS_ASSIGN_OR_RETURN(SwitchoverTopology topology,
-                      CheckSwitchover(cluster_, probes, plan_.candidate.name));
+                      CheckSwitchover(handles_.cluster(), probes, plan_.candidate.name));
   if (topology.primary->instance->name != plan_.old_primary.name) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "the primary changed since the plan ('" + plan_.old_primary.name +
@@ -141,16 +151,16 @@ core::Result<std::string> SwitchoverRun::PreCheck() {
       skipped_ += (skipped_.empty() ? "'" : ", '") + other->instance->name + "'";
     }
   }
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
   HS_TRY(EnsureProbeTable(*admin));
-  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(plan_.old_primary, std::move(admin)));
-  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(cluster_, plan_.candidate, options_.timeout));
+  HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(*old_, std::move(admin)));
+  HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(*candidate_handle_, options_.timeout));
   return "'" + plan_.candidate.name + "': " + topology.candidate_summary +
          "; semi-sync: " + (semisync_ ? "on (or unreadable: treated as on)" : "off");
 }
 
 core::Result<std::string> SwitchoverRun::Fence() {
-  fence_ = std::make_unique<PrimaryFence>(cluster_, plan_.old_primary, options_.timeout);
+  fence_ = std::make_unique<PrimaryFence>(*old_, options_.timeout);
   HS_ASSIGN_OR_RETURN(std::string probe_admin, old_probe_->AdminSessionId());
   HS_ASSIGN_OR_RETURN(std::vector<BypassAccount> holders, fence_->Prepare({probe_admin}));
   // Persisted first, with a journal of the switchover and of every privilege about to be
@@ -161,7 +171,7 @@ core::Result<std::string> SwitchoverRun::Fence() {
   std::vector<std::string> journal = {SwitchoverInProgressNote(plan_.candidate.name)};
   for (const auto& holder : holders)
     journal.push_back(holder.Note());
-  core::Status persisted = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary, journal);
+  core::Status persisted = PersistReadOnlyFence(*old_, journal);
   if (!persisted.ok() && !options_.force) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "cannot persist read_only in the configuration of '" +
@@ -188,7 +198,7 @@ core::Result<std::string> SwitchoverRun::CatchUp() {
 core::Result<std::string> SwitchoverRun::Promote() {
   // A candidate that was itself demoted once carries the persisted fence: a restart must not
   // bring the new primary back read-only.
-  HS_TRY(RemovePersistedFence(platform_, cluster_, plan_.candidate));
+  HS_TRY(RemovePersistedFence(*candidate_handle_));
   candidate_detached_ = true;
   HS_TRY(mariadb::Promote(*candidate_, semisync_));
   if (core::FailpointFails("mariadb-promote-reply-lost")) {  // read_only=OFF took effect
@@ -199,7 +209,7 @@ core::Result<std::string> SwitchoverRun::Promote() {
   candidate_writable_ = true;
   std::string detail = "'" + plan_.candidate.name + "' replicates from no one and is writable";
   if (semisync_)
-    detail += SemisyncRoleDetail(platform_, cluster_, plan_.candidate, *candidate_, true);
+    detail += SemisyncRoleDetail(*candidate_handle_, *candidate_, true);
   return detail;
 }
 
@@ -208,24 +218,25 @@ core::Result<std::string> SwitchoverRun::Repoint() {
   // old primary is the one a partition may keep us from (a rerun repoints it then).
   std::string others, persisted;
   for (const auto& other : others_) {
-    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, other));
-    HS_TRY(mariadb::Repoint(*conn, cluster_, plan_.candidate, {semisync_, ""})
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * other_handle, handles_.Open(other));
+    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*other_handle));
+    HS_TRY(mariadb::Repoint(*conn, handles_.cluster(), plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     others += ", '" + other.name + "'";
     if (semisync_)
-      persisted += SemisyncRoleDetail(platform_, cluster_, other, *conn, false);
+      persisted += SemisyncRoleDetail(*other_handle, *conn, false);
   }
-  HS_ASSIGN_OR_RETURN(auto old_primary,
-                      MariadbConnection::ConnectInstance(cluster_, plan_.old_primary));
-  HS_TRY(mariadb::Repoint(*old_primary, cluster_, plan_.candidate, {semisync_, final_position_})
+  HS_ASSIGN_OR_RETURN(auto old_primary, MariadbConnection::ConnectInstance(*old_));
+  HS_TRY(mariadb::Repoint(*old_primary, handles_.cluster(), plan_.candidate,
+                          {semisync_, final_position_})
              .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
   if (semisync_)
-    persisted += SemisyncRoleDetail(platform_, cluster_, plan_.old_primary, *old_primary, false);
+    persisted += SemisyncRoleDetail(*old_, *old_primary, false);
   std::string names = "'" + plan_.old_primary.name + "'" + others;
   std::string detail = names + " replicate from '" + plan_.candidate.name + "' by GTID" + persisted;
   // The switch is done: the old primary keeps its read_only fence, without the journal a rerun
   // would take for a switchover to finish.
-  core::Status closed = PersistReadOnlyFence(platform_, cluster_, plan_.old_primary);
+  core::Status closed = PersistReadOnlyFence(*old_);
   if (!closed.ok())
     detail += "; the switchover's journal stays in its config: " + closed.message();
   if (!skipped_.empty())
@@ -235,9 +246,9 @@ core::Result<std::string> SwitchoverRun::Repoint() {
 
 core::Result<std::string> SwitchoverRun::ProveWritable() {
   // A rerun finding the switch done has no old primary apart from the candidate to follow it.
-  const platform::Instance* follower =
-      plan_.old_primary.name == plan_.candidate.name ? nullptr : &plan_.old_primary;
-  return mariadb::ProveWritable(cluster_, plan_.candidate, follower, options_.timeout);
+  const platform::InstanceHandle* follower =
+      plan_.old_primary.name == plan_.candidate.name ? nullptr : old_;
+  return mariadb::ProveWritable(*candidate_handle_, follower, options_.timeout);
 }
 
 // The promotion may have taken effect although its client saw an error (a connection lost after
@@ -245,7 +256,7 @@ core::Result<std::string> SwitchoverRun::ProveWritable() {
 // on a new connection, or the undo would leave two writable instances. Unproven, both stay
 // read-only (safe, refusing writes) and the report says so.
 core::Status SwitchoverRun::FenceCandidateAgain() {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(cluster_, plan_.candidate));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*candidate_handle_));
   HS_TRY(conn->Execute("SET GLOBAL read_only = ON"));
   HS_ASSIGN_OR_RETURN(auto read_only, conn->QueryValue("SELECT @@global.read_only"));
   if (read_only.value_or("") != "1") {
@@ -270,7 +281,8 @@ std::string SwitchoverRun::Undo() {
     done += "; '" + plan_.candidate.name + "' is read-only again";
   }
   if (candidate_detached_ && candidate_ != nullptr) {
-    core::Status back = mariadb::Repoint(*candidate_, cluster_, plan_.old_primary, {semisync_, ""});
+    core::Status back =
+        mariadb::Repoint(*candidate_, handles_.cluster(), plan_.old_primary, {semisync_, ""});
     done += back.ok() ? "; '" + plan_.candidate.name + "' replicates from '" +
                             plan_.old_primary.name + "' again"
                       : "; re-attaching '" + plan_.candidate.name + "' failed: " + back.message();
@@ -290,7 +302,7 @@ std::string SwitchoverRun::Undo() {
     lifted = "; the old primary '" + plan_.old_primary.name + "' takes writes again";
   }
   if (fence_persisted_) {
-    core::Status removed = RemovePersistedFence(platform_, cluster_, plan_.old_primary);
+    core::Status removed = RemovePersistedFence(*old_);
     done += removed.ok() ? "; the read_only block is gone from " + plan_.old_primary.config_file
                          : "; removing the read_only block from " + plan_.old_primary.config_file +
                                " FAILED: " + removed.message() +

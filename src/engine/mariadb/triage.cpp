@@ -14,14 +14,14 @@ namespace hasteward::engine::mariadb {
 
 namespace {
 
-InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& cluster,
-                         const InstanceProbe& p) {
+InstanceHealth FromProbe(InstanceHandles& handles, const InstanceProbe& p) {
   InstanceHealth h;
   h.instance = *p.instance;
-  if (ReadsPersistedFence(platform, cluster, *p.instance))
+  auto handle = handles.Open(*p.instance);
+  if (handle.ok() && ReadsPersistedFence(**handle))
     h.facts["persisted_fence"] = "read_only";
   if (!p.status.ok()) {
-    auto running = platform.IsRunning(cluster, *p.instance);
+    auto running = handle.ok() ? (*handle)->IsRunning() : core::Result<bool>(handle.status());
     h.state = running.ok() && !*running ? InstanceState::kStopped : InstanceState::kUnknown;
     h.error = p.status.message();
     return h;
@@ -49,9 +49,8 @@ InstanceHealth FromProbe(platform::Platform& platform, const platform::Cluster& 
 
 // The semi-sync variables `health` would start with, as kPersistedPrefix facts (the server's
 // defaults where the config says nothing), or a "config_error" fact when the config cannot be read.
-void ReadPersistedSemisync(platform::Platform& platform, const platform::Cluster& cluster,
-                           InstanceHealth* health) {
-  auto handle = platform.OpenInstance(cluster, health->instance);
+void ReadPersistedSemisync(InstanceHandles& handles, InstanceHealth* health) {
+  auto handle = handles.Open(health->instance);
   core::Result<OptionOverrides> startup =
       handle.ok() ? ReadStartupOptions(**handle) : core::Result<OptionOverrides>(handle.status());
   if (!startup.ok()) {
@@ -262,14 +261,18 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
   report.cluster = cluster.name;
   report.ns = cluster.ns;
   report.engine = cluster.engine;
-  std::vector<InstanceProbe> probes = ProbeInstances(cluster, false);
+  InstanceHandles handles(platform, cluster);  // one per instance for the whole triage
+  std::vector<InstanceProbe> probes = ProbeInstances(handles, false);
   for (const auto& p : probes) {
-    report.instances.push_back(FromProbe(platform, cluster, p));
+    report.instances.push_back(FromProbe(handles, p));
   }
   for (auto& h : report.instances) {  // re-read primaries last (see header)
     if (h.role != InstanceRole::kPrimary)
       continue;
-    auto conn = MariadbConnection::ConnectInstance(cluster, h.instance);
+    auto handle = handles.Open(h.instance);
+    if (!handle.ok())
+      continue;
+    auto conn = MariadbConnection::ConnectInstance(**handle);
     if (!conn.ok())
       continue;
     auto pos = (*conn)->QueryValue("SELECT @@global.gtid_binlog_pos");
@@ -278,7 +281,7 @@ core::Result<TriageReport> TriageMariadb(platform::Platform& platform,
   }
   for (auto& h : report.instances) {
     if (h.readable())
-      ReadPersistedSemisync(platform, cluster, &h);
+      ReadPersistedSemisync(handles, &h);
   }
   MarkFencedOldPrimaries(&report.instances);
   report.verdict = MariadbVerdict(report.instances, &report.findings);

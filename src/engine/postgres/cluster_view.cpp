@@ -4,19 +4,24 @@
 
 namespace hasteward::engine::postgres {
 
-std::vector<ObservedInstance> ObserveCluster(platform::Platform& platform,
-                                             const platform::Cluster& cluster) {
+std::vector<ObservedInstance> ObserveCluster(InstanceHandles& handles) {
   std::vector<ObservedInstance> seen;
-  for (const auto& instance : cluster.instances) {
+  for (const auto& instance : handles.cluster().instances) {
     ObservedInstance o;
     o.instance = instance;
-    auto state = ReadServerState(cluster, instance);
+    auto handle = handles.Open(instance);
+    if (!handle.ok()) {
+      o.error = handle.status().message();
+      seen.push_back(std::move(o));
+      continue;
+    }
+    auto state = ReadServerState(**handle);
     if (state.ok()) {
       o.state = std::move(state).value();
     } else {
       o.error = state.status().message();
     }
-    o.fence = ReadFence(platform, cluster, instance);
+    o.fence = ReadFence(**handle);
     seen.push_back(std::move(o));
   }
   return seen;

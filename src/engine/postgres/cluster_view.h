@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/instance_handles.h"
 #include "engine/postgres/server_state.h"
 #include "platform/platform.h"
 
@@ -22,9 +23,9 @@ struct ObservedInstance {
   bool standby() const { return state && state->in_recovery; }
 };
 
-// Reads every instance of `cluster` (read-only; an instance that does not answer is recorded).
-std::vector<ObservedInstance> ObserveCluster(platform::Platform& platform,
-                                             const platform::Cluster& cluster);
+// Reads every instance of the cluster through its handle (read-only; an instance that does not
+// answer, or whose handle does not open, is recorded).
+std::vector<ObservedInstance> ObserveCluster(InstanceHandles& handles);
 
 // The instances that answer as primaries.
 std::vector<const ObservedInstance*> Primaries(const std::vector<ObservedInstance>& seen);

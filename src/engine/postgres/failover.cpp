@@ -69,7 +69,8 @@ std::vector<StandbyPosition> Positions(const std::vector<ObservedInstance>& seen
 core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& platform,
                                                         const platform::Cluster& cluster,
                                                         const SwitchoverOptions& options) {
-  auto seen = ObserveCluster(platform, cluster);
+  InstanceHandles handles(platform, cluster);
+  auto seen = ObserveCluster(handles);
   auto primaries = Primaries(seen);
   if (!primaries.empty()) {
     return SafetyStop("the primary '" + primaries[0]->instance.name + "' answers",
@@ -95,7 +96,9 @@ core::Result<SwitchoverPlan> PgSwitchover::PlanFailover(platform::Platform& plat
     // Every standby's position was read (ChooseFailoverCandidate refuses otherwise unless forced,
     // listed above), so with a synchronous primary the most advanced standby holds every commit
     // it acknowledged.
-    auto sync = RequireSynchronousPrimary(platform, cluster, old->instance);
+    auto old_handle = handles.Open(old->instance);
+    auto sync = old_handle.ok() ? RequireSynchronousPrimary(**old_handle)
+                                : core::Result<std::string>(old_handle.status());
     if (!sync.ok() && !options.force)
       return sync.TakeStatus();
     plan.reason += sync.ok() ? "; synchronous (" + *sync + "), every standby read"
@@ -121,10 +124,10 @@ class FailoverRun final : public SwitchoverSteps {
  public:
   FailoverRun(platform::Platform& platform, const platform::Cluster& cluster,
               const SwitchoverPlan& plan, const SwitchoverOptions& options)
-      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+      : handles_(platform, cluster), plan_(plan), options_(options) {}
 
   core::Result<std::string> PreCheck() override {
-    auto seen = ObserveCluster(platform_, cluster_);
+    auto seen = ObserveCluster(handles_);
     auto primaries = Primaries(seen);
     if (!primaries.empty()) {
       return SafetyStop("'" + primaries[0]->instance.name + "' answers as a primary again",
@@ -143,7 +146,7 @@ class FailoverRun final : public SwitchoverSteps {
   core::Result<std::string> Fence() override {
     const platform::Instance& old = plan_.old_primary;
     std::string detail;
-    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(old));
     auto running = handle->IsRunning();
     if (running.ok() && *running) {
       HS_TRY(handle->Fence(options_.timeout).Wrap("stop the unresponsive '" + old.name + "'"));
@@ -157,10 +160,9 @@ class FailoverRun final : public SwitchoverSteps {
       detail = "could not check '" + old.name + "' (forced); ";
     }
     core::Status persisted =
-        PersistFence(platform_, cluster_, old,
-                     "old primary fenced by a failover to '" + plan_.candidate.name +
-                         "': it may hold commits the new primary lacks; rejoin it with "
-                         "`hasteward repair`");
+        PersistFence(*handle, "old primary fenced by a failover to '" + plan_.candidate.name +
+                                  "': it may hold commits the new primary lacks; rejoin it with "
+                                  "`hasteward repair`");
     if (!persisted.ok()) {
       if (!options_.force) {
         return SafetyStop("cannot fence '" + old.name + "': " + persisted.message(),
@@ -173,10 +175,10 @@ class FailoverRun final : public SwitchoverSteps {
 
   core::Result<std::string> ProveFence() override {
     const platform::Instance& old = plan_.old_primary;
-    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(old));
     auto running = handle->IsRunning();
-    bool down = running.ok() && !*running && !ReadServerState(cluster_, old).ok();
-    bool fenced = ReadFence(platform_, cluster_, old).has_value();
+    bool down = running.ok() && !*running && !ReadServerState(*handle).ok();
+    bool fenced = ReadFence(*handle).has_value();
     if (down && fenced)
       return "'" + old.name + "' is down and carries its fence";
     if (!options_.force) {
@@ -190,11 +192,12 @@ class FailoverRun final : public SwitchoverSteps {
   // received keeps the commits the standby already holds.
   core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(candidate));
     uint64_t replayed = 0;
     HS_TRY(core::WaitFor(
         "'" + candidate.name + "' to replay all the WAL it received", options_.timeout,
         [&]() -> core::Result<bool> {
-          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(*handle));
           replayed = s.replay_lsn.value_or(0);
           return s.in_recovery && replayed >= s.receive_lsn.value_or(0);
         },
@@ -204,13 +207,15 @@ class FailoverRun final : public SwitchoverSteps {
   }
 
   core::Result<std::string> Promote() override {
-    return postgres::Promote(cluster_, plan_.candidate, options_.timeout);
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * candidate, handles_.Open(plan_.candidate));
+    return postgres::Promote(*candidate, options_.timeout);
   }
   core::Result<std::string> Repoint() override {
-    return RepointStandbys(platform_, cluster_, plan_.others, plan_.candidate, options_.timeout);
+    return RepointStandbys(handles_, plan_.others, plan_.candidate, options_.timeout);
   }
   core::Result<std::string> ProveWritable() override {
-    return postgres::ProveWritable(cluster_, plan_.candidate);
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * candidate, handles_.Open(plan_.candidate));
+    return postgres::ProveWritable(*candidate);
   }
   // The primary was down before we started, and its fence stays (a rerun or `repair` decides):
   // undoing it could only bring back the instance that failed.
@@ -219,8 +224,7 @@ class FailoverRun final : public SwitchoverSteps {
   std::string PromotedAt() const override { return promoted_at_; }
 
  private:
-  platform::Platform& platform_;
-  const platform::Cluster& cluster_;
+  InstanceHandles handles_;  // one per instance, for the whole run
   const SwitchoverPlan& plan_;
   const SwitchoverOptions& options_;
   std::string promoted_at_;

@@ -8,42 +8,29 @@ namespace {
 
 constexpr char kStandbySignal[] = "standby.signal";
 
-core::Result<std::unique_ptr<platform::InstanceHandle>> Open(platform::Platform& platform,
-                                                             const platform::Cluster& cluster,
-                                                             const platform::Instance& instance) {
-  return platform.OpenInstance(cluster, instance);
-}
-
 }  // namespace
 
-core::Status PersistFence(platform::Platform& platform, const platform::Cluster& cluster,
-                          const platform::Instance& instance, const std::string& reason) {
-  HS_ASSIGN_OR_RETURN(auto handle, Open(platform, cluster, instance));
+core::Status PersistFence(platform::InstanceHandle& handle, const std::string& reason) {
   // standby.signal first: it is what keeps the server read-only; the marker only explains it.
-  HS_TRY(handle->WriteDataFile(kStandbySignal, "", 0600));
-  return handle->WriteDataFile(kFenceMarkerFile, reason + "\n", 0600);
+  HS_TRY(handle.WriteDataFile(kStandbySignal, "", 0600));
+  return handle.WriteDataFile(kFenceMarkerFile, reason + "\n", 0600);
 }
 
-core::Status LiftFence(platform::Platform& platform, const platform::Cluster& cluster,
-                       const platform::Instance& instance, bool writable) {
+core::Status LiftFence(platform::InstanceHandle& handle, bool writable) {
+  const platform::Instance& instance = handle.instance();
   std::vector<std::string> args = {instance.data_dir + "/" + kFenceMarkerFile};
   if (writable)
     args.push_back(instance.data_dir + "/" + kStandbySignal);
-  return RunScript(platform, cluster, instance,
-                   {.what = "lift the fence of '" + instance.name + "'",
-                    .text = "rm -f -- \"$@\" && sync -- \"$(dirname \"$1\")\"",
-                    .args = args})
+  return RunScript(handle, {.what = "lift the fence of '" + instance.name + "'",
+                            .text = "rm -f -- \"$@\" && sync -- \"$(dirname \"$1\")\"",
+                            .args = args})
       .status();
 }
 
-std::optional<std::string> ReadFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                     const platform::Instance& instance) {
-  if (instance.data_dir.empty())
+std::optional<std::string> ReadFence(platform::InstanceHandle& handle) {
+  if (handle.instance().data_dir.empty())
     return std::nullopt;
-  auto handle = Open(platform, cluster, instance);
-  if (!handle.ok())
-    return std::nullopt;
-  auto text = (*handle)->ReadDataFile(kFenceMarkerFile);
+  auto text = handle.ReadDataFile(kFenceMarkerFile);
   if (!text.ok())
     return std::nullopt;
   std::string reason = *text;

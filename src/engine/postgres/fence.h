@@ -18,17 +18,14 @@ inline constexpr char kFenceMarkerFile[] = "hasteward.fence";
 
 // Writes standby.signal and the marker (`reason`, one line) into `instance`'s data directory,
 // durably. The server is expected to be stopped; the fence takes effect at its next start.
-core::Status PersistFence(platform::Platform& platform, const platform::Cluster& cluster,
-                          const platform::Instance& instance, const std::string& reason);
+core::Status PersistFence(platform::InstanceHandle& handle, const std::string& reason);
 
 // Removes the marker, and with `writable` also standby.signal (the next start is a primary).
 // Absent files are fine.
-core::Status LiftFence(platform::Platform& platform, const platform::Cluster& cluster,
-                       const platform::Instance& instance, bool writable);
+core::Status LiftFence(platform::InstanceHandle& handle, bool writable);
 
 // The marker's reason, nullopt when the instance carries no marker (or it cannot be read).
-std::optional<std::string> ReadFence(platform::Platform& platform, const platform::Cluster& cluster,
-                                     const platform::Instance& instance);
+std::optional<std::string> ReadFence(platform::InstanceHandle& handle);
 
 // The reason a switchover's fence carries while the switch runs; an interrupted run leaves it, and
 // a rerun reads the candidate back from it (nullopt for any other reason).

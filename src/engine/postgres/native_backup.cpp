@@ -90,14 +90,15 @@ core::Result<BackupPlan> PgNativeBackup::PlanNativeBackup(platform::Platform& pl
   HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
   plan.virtual_filename = "data";
   // A failed look at the standbys costs the primary some I/O, not the backup.
-  if (auto preferred = PreferStandbySource(cluster, plan, kStandbyCatchUp); !preferred.ok()) {
+  InstanceHandles handles(platform, cluster);
+  if (auto preferred = PreferStandbySource(handles, plan, kStandbyCatchUp); !preferred.ok()) {
     core::LogWarn("the native backup copies the primary: " + preferred.message());
   }
   return plan;
 }
 
 core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBackup(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster, const BackupPlan& plan,
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
     size_t block_size) {
   if (block_size < kPgPageSize || block_size % kPgPageSize != 0) {
     return core::Usage("block size " + std::to_string(block_size) +
@@ -107,13 +108,11 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   const platform::Credentials& creds = ReplicationCredentials(cluster);
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
   const platform::Instance& source = plan.source;
-  PgConnectParams params;
-  params.host = source.host.empty() ? source.socket : source.host;
-  params.port = source.port > 0 ? source.port : 5432;
+  HS_ASSIGN_OR_RETURN(auto source_handle, platform.OpenInstance(cluster, source));
+  HS_ASSIGN_OR_RETURN(PgConnectParams params, InstanceConnectParams(*source_handle));
   params.user = creds.user.empty() ? PgUser(cluster) : creds.user;
   params.password = password;
   params.connect_timeout_seconds = 5;
-  params.display_name = DescribeInstance(source);
   HS_ASSIGN_OR_RETURN(auto client, BaseBackupClient::Connect(params));
   if (client->server_version() >= BaseBackupClient::kMinServerVersion) {
     core::LogInfo("starting base backup over the replication protocol",

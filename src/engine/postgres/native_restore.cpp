@@ -106,9 +106,8 @@ core::Status CheckIdentity(platform::Platform& platform, const platform::Cluster
       "check the snapshot and cluster; pass --force to restore it anyway");
 }
 
-core::Result<bool> AcceptsWrites(const platform::Cluster& cluster,
-                                 const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
+core::Result<bool> AcceptsWrites(const platform::InstanceHandle& instance) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(instance));
   HS_ASSIGN_OR_RETURN(auto v, conn->QueryValue("SELECT NOT pg_is_in_recovery()"));
   return v.value_or("") == "t";
 }
@@ -120,17 +119,18 @@ core::Status WaitUntilWritable(platform::Platform& platform, const platform::Clu
   // Rejected credentials will not heal by waiting: the backup (of another cluster, --force)
   // brought its own roles and passwords.
   core::Status rejected;
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_TRY(core::WaitFor(
       "'" + target.name + "' to finish recovery from the backup", options.heal.heal_timeout,
       [&]() -> core::Result<bool> {
-        auto writable = AcceptsWrites(cluster, target);
+        auto writable = AcceptsWrites(*handle);
         if (!writable.ok() && writable.status().code() == core::ErrorCode::kAuthFailed) {
           rejected = writable.TakeStatus();
           return true;
         }
         if (!writable.ok() && options.recovery) {
           // A recovery that cannot reach its target ends with the server's exit.
-          HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, target));
+          HS_ASSIGN_OR_RETURN(bool running, handle->IsRunning());
           if (!running) {
             rejected =
                 core::Status(core::ErrorCode::kVerifyFailed,

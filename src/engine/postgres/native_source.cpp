@@ -11,11 +11,15 @@ namespace {
 
 constexpr auto kReplayPoll = std::chrono::milliseconds(100);
 
-StandbyFacts ReadStandbyFacts(const platform::Cluster& cluster,
-                              const platform::Instance& instance) {
+StandbyFacts ReadStandbyFacts(InstanceHandles& handles, const platform::Instance& instance) {
   StandbyFacts facts;
   facts.instance = &instance;
-  auto conn = PgConnection::ConnectInstance(cluster, instance);
+  auto handle = handles.Open(instance);
+  if (!handle.ok()) {
+    facts.problem = handle.status().message();
+    return facts;
+  }
+  auto conn = PgConnection::ConnectInstance(**handle);
   if (!conn.ok()) {
     facts.problem = conn.status().message();
     return facts;
@@ -36,10 +40,9 @@ StandbyFacts ReadStandbyFacts(const platform::Cluster& cluster,
 }
 
 // Polls the standby until it replayed `target` or the timeout passes.
-core::Result<bool> WaitForReplay(const platform::Cluster& cluster,
-                                 const platform::Instance& standby, uint64_t target,
+core::Result<bool> WaitForReplay(const platform::InstanceHandle& standby, uint64_t target,
                                  std::chrono::milliseconds timeout) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, standby));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(standby));
   core::Status error;
   bool replayed = core::PollUntil(
       [&] {
@@ -82,19 +85,20 @@ const StandbyFacts* PickStandbySource(std::vector<StandbyFacts>& standbys, uint6
   return best;
 }
 
-core::Status PreferStandbySource(const platform::Cluster& cluster, BackupPlan& plan,
+core::Status PreferStandbySource(InstanceHandles& handles, BackupPlan& plan,
                                  std::chrono::milliseconds catch_up_timeout) {
   std::vector<StandbyFacts> standbys;
-  for (const auto& instance : cluster.instances) {
+  for (const auto& instance : handles.cluster().instances) {
     if (instance.name != plan.source.name) {
-      standbys.push_back(ReadStandbyFacts(cluster, instance));
+      standbys.push_back(ReadStandbyFacts(handles, instance));
     }
   }
   if (standbys.empty()) {
     return core::Status::Ok();
   }
   // Read after the standbys: the position every commit acknowledged before this backup began.
-  HS_ASSIGN_OR_RETURN(auto primary, PgConnection::ConnectInstance(cluster, plan.source));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * source, handles.Open(plan.source));
+  HS_ASSIGN_OR_RETURN(auto primary, PgConnection::ConnectInstance(*source));
   HS_ASSIGN_OR_RETURN(auto current, primary->QueryValue("SELECT pg_current_wal_lsn()::text"));
   const uint64_t primary_lsn = ParseLsn(current.value_or("")).value_or(0);
   const StandbyFacts* chosen = PickStandbySource(standbys, primary_lsn);
@@ -107,7 +111,8 @@ core::Status PreferStandbySource(const platform::Cluster& cluster, BackupPlan& p
     plan.reason += "; no healthy streaming standby";
     return core::Status::Ok();
   }
-  auto caught_up = WaitForReplay(cluster, *chosen->instance, primary_lsn, catch_up_timeout);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * chosen_handle, handles.Open(*chosen->instance));
+  auto caught_up = WaitForReplay(*chosen_handle, primary_lsn, catch_up_timeout);
   if (!caught_up.ok() || !*caught_up) {
     std::string why = caught_up.ok() ? "did not replay " + FormatLsn(primary_lsn) + " within " +
                                            std::to_string(catch_up_timeout.count()) + " ms"

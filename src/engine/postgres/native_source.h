@@ -7,6 +7,7 @@
 
 #include "core/status.h"
 #include "engine/engine.h"
+#include "engine/instance_handles.h"
 
 namespace hasteward::engine::postgres {
 
@@ -37,7 +38,7 @@ const StandbyFacts* PickStandbySource(std::vector<StandbyFacts>& standbys, uint6
 // is used only after it replayed the primary's current WAL position (waiting at most
 // `catch_up_timeout`); otherwise, or with no healthy standby, the plan keeps the primary and says
 // why in its reason.
-core::Status PreferStandbySource(const platform::Cluster& cluster, BackupPlan& plan,
+core::Status PreferStandbySource(InstanceHandles& handles, BackupPlan& plan,
                                  std::chrono::milliseconds catch_up_timeout);
 
 }  // namespace hasteward::engine::postgres

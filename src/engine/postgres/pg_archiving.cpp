@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/wait_for.h"
+#include "engine/instance_handles.h"
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
@@ -63,9 +64,10 @@ core::Status WaitArchived(PgConnection& conn, const std::string& segment,
 // timeline's history file and segments (a server whose archive_mode was off at its promotion
 // never archives them, and a restore could not follow it). A standby with archive_mode = on
 // archives nothing while it replays. An unreachable standby is left alone with a warning.
-core::Status EnableOnStandby(platform::Platform& platform, const platform::Cluster& cluster,
-                             const platform::Instance& standby, const ArchiveCommands& commands) {
-  auto conn = PgConnection::ConnectInstance(cluster, standby);
+core::Status EnableOnStandby(platform::InstanceHandle& standby_handle,
+                             const ArchiveCommands& commands) {
+  const platform::Instance& standby = standby_handle.instance();
+  auto conn = PgConnection::ConnectInstance(standby_handle);
   if (!conn.ok()) {
     core::LogWarn("'" + standby.name + "' is not reachable and will not archive if promoted: " +
                   conn.status().message() + "; run 'hasteward archive enable' again once it runs");
@@ -82,8 +84,9 @@ core::Status EnableOnStandby(platform::Platform& platform, const platform::Clust
   HS_TRY((*conn)->Execute("ALTER SYSTEM SET archive_mode = 'on'"));
   conn->reset();
   core::LogInfo("restarting standby '" + standby.name + "' to turn archive_mode on");
-  HS_TRY(platform.StopInstance(cluster, standby).Wrap("stop '" + standby.name + "'"));
-  return platform.StartInstance(cluster, standby).Wrap("start '" + standby.name + "'");
+  HS_TRY(standby_handle.Stop(platform::InstanceHandle::kDefaultStopTimeout)
+             .Wrap("stop '" + standby.name + "'"));
+  return standby_handle.Start().Wrap("start '" + standby.name + "'");
 }
 
 }  // namespace
@@ -181,7 +184,9 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
                                           const ArchiveCommands& commands) {
   HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
   const platform::Instance& primary = plan.source;
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary));
+  InstanceHandles handles(platform, cluster);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*primary_handle));
   HS_ASSIGN_OR_RETURN(auto mode, conn->QueryValue("SHOW archive_mode"));
   HS_TRY(
       conn->Execute("ALTER SYSTEM SET archive_command = " + SqlLiteral(commands.archive_command)));
@@ -192,9 +197,10 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
     HS_TRY(conn->Execute("ALTER SYSTEM SET archive_mode = 'on'"));
     conn.reset();
     core::LogInfo("restarting '" + primary.name + "' to turn archive_mode on");
-    HS_TRY(platform.StopInstance(cluster, primary).Wrap("stop '" + primary.name + "'"));
-    HS_TRY(platform.StartInstance(cluster, primary).Wrap("start '" + primary.name + "'"));
-    HS_ASSIGN_OR_RETURN(conn, PgConnection::ConnectInstance(cluster, primary));
+    HS_TRY(primary_handle->Stop(platform::InstanceHandle::kDefaultStopTimeout)
+               .Wrap("stop '" + primary.name + "'"));
+    HS_TRY(primary_handle->Start().Wrap("start '" + primary.name + "'"));
+    HS_ASSIGN_OR_RETURN(conn, PgConnection::ConnectInstance(*primary_handle));
   } else {
     HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
   }
@@ -208,7 +214,8 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
                 {{"segment", segment.value_or("")}});
   for (const auto& instance : cluster.instances) {
     if (instance.name != primary.name) {
-      HS_TRY(EnableOnStandby(platform, cluster, instance, commands));
+      HS_ASSIGN_OR_RETURN(platform::InstanceHandle * standby, handles.Open(instance));
+      HS_TRY(EnableOnStandby(*standby, commands));
     }
   }
   return core::Status::Ok();
@@ -226,7 +233,8 @@ core::Result<bool> PgArchiving::HoldsTransaction(platform::Platform& platform,
 core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& platform,
                                                            const platform::Cluster& cluster) {
   HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.source));
+  HS_ASSIGN_OR_RETURN(auto source, platform.OpenInstance(cluster, plan.source));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*source));
   // The queue is counted from archive_status (.ready files): segments complete but not archived,
   // which is what an outage of the repository piles up.
   HS_ASSIGN_OR_RETURN(

@@ -86,16 +86,22 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
   return std::unique_ptr<PgConnection>(new PgConnection(conn, name));
 }
 
-core::Result<std::unique_ptr<PgConnection>> PgConnection::ConnectInstance(
-    const platform::Cluster& cluster, const platform::Instance& instance,
-    const std::string& dbname) {
+core::Result<PgConnectParams> InstanceConnectParams(const platform::InstanceHandle& handle,
+                                                    const std::string& dbname) {
+  const platform::Endpoint endpoint = handle.endpoint();
   PgConnectParams p;
-  p.host = instance.host.empty() ? instance.socket : instance.host;
-  p.port = instance.port > 0 ? instance.port : 5432;
-  p.user = PgUser(cluster);
-  HS_ASSIGN_OR_RETURN(p.password, cluster.credentials.password.Resolve());
+  p.host = endpoint.host.empty() ? endpoint.socket : endpoint.host;
+  p.port = endpoint.port > 0 ? endpoint.port : 5432;
+  p.user = PgUser(handle.cluster());
+  HS_ASSIGN_OR_RETURN(p.password, handle.cluster().credentials.password.Resolve());
   p.dbname = dbname;
-  p.display_name = DescribeInstance(instance);
+  p.display_name = DescribeInstance(handle.instance());
+  return p;
+}
+
+core::Result<std::unique_ptr<PgConnection>> PgConnection::ConnectInstance(
+    const platform::InstanceHandle& handle, const std::string& dbname) {
+  HS_ASSIGN_OR_RETURN(PgConnectParams p, InstanceConnectParams(handle, dbname));
   return Connect(p);
 }
 

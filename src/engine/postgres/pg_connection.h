@@ -31,10 +31,10 @@ struct PgConnectParams {
 class PgConnection {
  public:
   static core::Result<std::unique_ptr<PgConnection>> Connect(const PgConnectParams& params);
-  // Connects to `instance` with the cluster's admin credentials (password resolved here).
+  // Connects to the instance of `handle` at its endpoint() with the cluster's admin credentials
+  // (InstanceConnectParams).
   static core::Result<std::unique_ptr<PgConnection>> ConnectInstance(
-      const platform::Cluster& cluster, const platform::Instance& instance,
-      const std::string& dbname = "postgres");
+      const platform::InstanceHandle& handle, const std::string& dbname = "postgres");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -65,5 +65,11 @@ core::ErrorCode ClassifyPgConnectError(const std::string& message);
 
 // The admin user for a cluster ("postgres" when the inventory names none).
 std::string PgUser(const platform::Cluster& cluster);
+
+// How to reach the instance of `handle`: the address of its endpoint() (the platform's, never the
+// inventory's: kubernetes may route it through the API server), the cluster's admin user and
+// password (resolved here), `dbname`. Callers that connect as another user change user/password.
+core::Result<PgConnectParams> InstanceConnectParams(const platform::InstanceHandle& handle,
+                                                    const std::string& dbname = "postgres");
 
 }  // namespace hasteward::engine::postgres

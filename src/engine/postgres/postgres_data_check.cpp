@@ -81,9 +81,9 @@ bool EnableAmcheck(PgConnection& conn, DataCheck& out) {
   return st.ok();
 }
 
-void CheckDatabase(const platform::Cluster& cluster, const platform::Instance& instance,
-                   const std::string& db, DataCheck& out) {
-  auto conn = PgConnection::ConnectInstance(cluster, instance, db);
+void CheckDatabase(const platform::InstanceHandle& instance, const std::string& db,
+                   DataCheck& out) {
+  auto conn = PgConnection::ConnectInstance(instance, db);
   if (!conn.ok()) {
     out.failures.push_back("database '" + db + "' is not reachable: " + conn.status().message());
     return;
@@ -102,10 +102,9 @@ void CheckDatabase(const platform::Cluster& cluster, const platform::Instance& i
 
 }  // namespace
 
-DataCheck PostgresEngine::CheckData(const platform::Cluster& cluster,
-                                    const platform::Instance& instance) {
+DataCheck PostgresEngine::CheckData(const platform::InstanceHandle& instance) {
   DataCheck out;
-  auto conn = PgConnection::ConnectInstance(cluster, instance, "postgres");
+  auto conn = PgConnection::ConnectInstance(instance, "postgres");
   if (!conn.ok()) {
     out.failures.push_back("server does not answer: " + conn.status().message());
     return out;
@@ -121,7 +120,7 @@ DataCheck PostgresEngine::CheckData(const platform::Cluster& cluster,
                           ? "amcheck: bt_index_check(heapallindexed) and verify_heapam"
                           : "amcheck: not available; row reads only");
   for (const auto& row : dbs->rows)
-    CheckDatabase(cluster, instance, row[0].value_or(""), out);
+    CheckDatabase(instance, row[0].value_or(""), out);
   return out;
 }
 

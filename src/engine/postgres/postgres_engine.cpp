@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "engine/client_tools.h"
+#include "engine/instance_handles.h"
 #include "engine/postgres/pg_connection.h"
 
 namespace hasteward::engine::postgres {
@@ -18,12 +19,18 @@ struct Probe {
   bool in_recovery = false;
 };
 
-std::vector<Probe> ProbeAll(const platform::Cluster& cluster) {
+std::vector<Probe> ProbeAll(InstanceHandles& handles) {
   std::vector<Probe> probes;
-  for (const auto& inst : cluster.instances) {
+  for (const auto& inst : handles.cluster().instances) {
     Probe p;
     p.instance = &inst;
-    auto conn = PgConnection::ConnectInstance(cluster, inst);
+    auto handle = handles.Open(inst);
+    if (!handle.ok()) {
+      p.status = handle.TakeStatus();
+      probes.push_back(std::move(p));
+      continue;
+    }
+    auto conn = PgConnection::ConnectInstance(**handle);
     if (!conn.ok()) {
       p.status = conn.TakeStatus();
     } else {
@@ -163,9 +170,10 @@ std::string QuoteIdentForDump(const std::string& role) {
   return out + "\"";
 }
 
-core::Result<BackupPlan> PostgresEngine::PlanBackup(platform::Platform& /*platform*/,
+core::Result<BackupPlan> PostgresEngine::PlanBackup(platform::Platform& platform,
                                                     const platform::Cluster& cluster) {
-  std::vector<Probe> probes = ProbeAll(cluster);
+  InstanceHandles handles(platform, cluster);
+  std::vector<Probe> probes = ProbeAll(handles);
   std::string skipped;
   HS_ASSIGN_OR_RETURN(const platform::Instance* primary, FindPrimary(cluster, probes, &skipped));
   BackupPlan plan;
@@ -176,7 +184,8 @@ core::Result<BackupPlan> PostgresEngine::PlanBackup(platform::Platform& /*platfo
   if (!skipped.empty()) {
     plan.metadata["skipped"] = skipped;
   }
-  auto conn = PgConnection::ConnectInstance(cluster, *primary);
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(*primary));
+  auto conn = PgConnection::ConnectInstance(*primary_handle);
   if (conn.ok()) {
     auto lsn = (*conn)->QueryValue("SELECT pg_current_wal_lsn()::text");
     if (lsn.ok() && lsn->has_value()) {
@@ -209,10 +218,11 @@ core::Result<std::unique_ptr<DumpStream>> PostgresEngine::OpenDump(platform::Pla
   return std::unique_ptr<DumpStream>(std::move(stream));
 }
 
-core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& /*platform*/,
+core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& platform,
                                                       const platform::Cluster& cluster,
                                                       const RestoreOptions& options) {
-  std::vector<Probe> probes = ProbeAll(cluster);
+  InstanceHandles handles(platform, cluster);
+  std::vector<Probe> probes = ProbeAll(handles);
   std::string skipped;
   auto primary = FindPrimary(cluster, probes, &skipped);
   if (!primary.ok()) {
@@ -221,7 +231,8 @@ core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& /*plat
   RestorePlan plan;
   plan.target = **primary;
   plan.reason = "primary '" + plan.target.name + "'; standbys follow by streaming replication";
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.target));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target, handles.Open(plan.target));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*target));
   HS_ASSIGN_OR_RETURN(plan.user_databases, UserDatabases(*conn));
   if (!plan.user_databases.empty() && !options.confirm_overwrite) {
     std::string list;
@@ -239,10 +250,11 @@ core::Result<RestorePlan> PostgresEngine::PlanRestore(platform::Platform& /*plat
 }
 
 core::Result<std::unique_ptr<core::ByteSink>> PostgresEngine::OpenRestore(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster, const RestorePlan& plan) {
+    platform::Platform& platform, const platform::Cluster& cluster, const RestorePlan& plan) {
   {
     // Sessions in the databases the dump drops would make DROP DATABASE fail.
-    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.target));
+    HS_ASSIGN_OR_RETURN(auto target, platform.OpenInstance(cluster, plan.target));
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*target));
     HS_TRY(
         conn->Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
                       "'client backend' AND pid <> pg_backend_pid() AND datname IS NOT NULL"));

@@ -23,8 +23,7 @@ class PostgresEngine : public Engine {
   WriteProbeResult ProbeWritable(const WriteProbeTarget& target) const override;
   const char* DumpFileName() const override { return "pgdumpall.sql"; }
   const char* DumpEndMarker() const override;
-  DataCheck CheckData(const platform::Cluster& cluster,
-                      const platform::Instance& instance) override;
+  DataCheck CheckData(const platform::InstanceHandle& instance) override;
   core::Result<BackupPlan> PlanBackup(platform::Platform& platform,
                                       const platform::Cluster& cluster) override;
   core::Result<std::unique_ptr<DumpStream>> OpenDump(platform::Platform& platform,

@@ -10,10 +10,10 @@
 
 namespace hasteward::engine::postgres {
 
-core::Result<std::string> Promote(const platform::Cluster& cluster,
-                                  const platform::Instance& candidate,
+core::Result<std::string> Promote(const platform::InstanceHandle& candidate_handle,
                                   std::chrono::milliseconds timeout) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, candidate));
+  const platform::Instance& candidate = candidate_handle.instance();
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(candidate_handle));
   auto seconds =
       std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
   HS_ASSIGN_OR_RETURN(auto promoted,
@@ -24,14 +24,13 @@ core::Result<std::string> Promote(const platform::Cluster& cluster,
                             std::to_string(seconds) + " s",
                         "check its log; it may still become the primary");
   }
-  HS_ASSIGN_OR_RETURN(ServerState state, ReadServerState(cluster, candidate));
+  HS_ASSIGN_OR_RETURN(ServerState state, ReadServerState(candidate_handle));
   if (state.in_recovery)
     return core::Internal("'" + candidate.name + "' is still in recovery after pg_promote");
   return "'" + candidate.name + "' promoted: timeline " + std::to_string(state.timeline);
 }
 
-core::Result<std::string> RepointStandbys(platform::Platform& platform,
-                                          const platform::Cluster& cluster,
+core::Result<std::string> RepointStandbys(InstanceHandles& handles,
                                           const std::vector<platform::Instance>& standbys,
                                           const platform::Instance& primary,
                                           std::chrono::milliseconds timeout) {
@@ -42,11 +41,14 @@ core::Result<std::string> RepointStandbys(platform::Platform& platform,
       code = st.code();
     failed += (failed.empty() ? "" : "; ") + st.message();
   };
-  std::vector<const platform::Instance*> pointed;
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
+  std::vector<platform::InstanceHandle*> pointed;
   for (const auto& standby : standbys) {
-    core::Status st = FollowPrimary(platform, cluster, standby, primary);
+    auto standby_handle = handles.Open(standby);
+    core::Status st =
+        standby_handle.ok() ? FollowPrimary(**standby_handle, primary) : standby_handle.status();
     if (st.ok()) {
-      pointed.push_back(&standby);
+      pointed.push_back(*standby_handle);
     } else {
       note(st);
     }
@@ -58,9 +60,9 @@ core::Result<std::string> RepointStandbys(platform::Platform& platform,
     auto left = std::max(
         std::chrono::milliseconds(0),
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.Monotonic()));
-    core::Status st = WaitStreaming(cluster, *standby, primary, left);
+    core::Status st = WaitStreaming(*standby, *primary_handle, left);
     if (st.ok()) {
-      done += (done.empty() ? "'" : ", '") + standby->name + "'";
+      done += (done.empty() ? "'" : ", '") + standby->instance().name + "'";
     } else {
       note(st);
     }
@@ -75,9 +77,9 @@ core::Result<std::string> RepointStandbys(platform::Platform& platform,
                       : "streaming from '" + primary.name + "': " + done;
 }
 
-core::Result<std::string> ProveWritable(const platform::Cluster& cluster,
-                                        const platform::Instance& primary) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary));
+core::Result<std::string> ProveWritable(const platform::InstanceHandle& primary_handle) {
+  const platform::Instance& primary = primary_handle.instance();
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(primary_handle));
   core::Status wrote = conn->Execute(
       "BEGIN READ WRITE; "
       "CREATE TEMPORARY TABLE hasteward_write_probe (id int) ON COMMIT DROP; "

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/poll_until.h"
+#include "engine/instance_handles.h"
 #include "engine/postgres/reconfigure.h"
 #include "engine/postgres/reconfigure_request.h"
 #include "engine/postgres/rolling_restart.h"
@@ -47,12 +48,12 @@ class Undo {
   // Best effort, newest instance first, each reloaded after its file is back: what cannot be put
   // back is logged; the caller returns the error that made the undo necessary. Whether everything
   // was put back.
-  bool Run(const platform::Cluster& cluster, const ReconfigureRequest& request) {
+  bool Run(InstanceHandles& handles, const ReconfigureRequest& request) {
     bool all = true;
     for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
       if (it->changed.empty())
         continue;
-      core::Status restored = PutBack(cluster, *it);
+      core::Status restored = PutBack(handles, *it);
       all = all && restored.ok();
       Log(request, "put back postgresql.auto.conf on '" + it->instance.name +
                        "': " + (restored.ok() ? "ok" : restored.message()));
@@ -66,8 +67,9 @@ class Undo {
     AutoConfEntries before;
     std::vector<std::string> changed;
   };
-  static core::Status PutBack(const platform::Cluster& cluster, const InstanceUndo& undo) {
-    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, undo.instance));
+  static core::Status PutBack(InstanceHandles& handles, const InstanceUndo& undo) {
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(undo.instance));
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
     for (const auto& step : AutoConfUndoSteps(undo.before, undo.changed))
       HS_TRY(AlterSystem(*conn, step.name, step.value).Wrap("ALTER SYSTEM for " + step.name));
     return Reload(*conn);
@@ -77,13 +79,14 @@ class Undo {
 
 // Polls new sessions until `change` runs with its requested value (the reload reached the
 // postmaster, which passes it on to new backends). kInternal when it does not within kReloadWait.
-core::Status VerifyRunning(const platform::Cluster& cluster, const platform::Instance& instance,
-                           const PlannedChange& change, const ReconfigureRequest& request) {
+core::Status VerifyRunning(const platform::InstanceHandle& handle, const PlannedChange& change,
+                           const ReconfigureRequest& request) {
+  const platform::Instance& instance = handle.instance();
   std::string seen;
   bool unverifiable = false;
   bool reached = core::PollUntil(
       [&] {
-        auto conn = PgConnection::ConnectInstance(cluster, instance);
+        auto conn = PgConnection::ConnectInstance(handle);
         if (!conn.ok())
           return false;
         auto setting = QuerySetting(**conn, change.name);
@@ -106,14 +109,15 @@ core::Status VerifyRunning(const platform::Cluster& cluster, const platform::Ins
                         change.value + "')");
 }
 
-core::Status ApplyInstance(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
+core::Status ApplyInstance(InstanceHandles& handles, const InstanceReconfigurePlan& plan,
                            const ReconfigureRequest& request, Undo* undo) {
   bool writes = false;
   for (const auto& change : plan.changes)
     writes = writes || change.action != ChangeAction::kUnchanged;
   if (!writes)
     return core::Status::Ok();
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, plan.instance));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(AutoConfEntries before, QueryAutoConf(*conn));
   undo->Begin(plan.instance, std::move(before));
   for (const auto& change : plan.changes) {
@@ -134,7 +138,7 @@ core::Status ApplyInstance(const platform::Cluster& cluster, const InstanceRecon
   HS_TRY(Reload(*conn).Wrap("pg_reload_conf()"));
   for (const auto& change : plan.changes) {
     if (change.action == ChangeAction::kApplyAndPersist)
-      HS_TRY(VerifyRunning(cluster, plan.instance, change, request));
+      HS_TRY(VerifyRunning(*handle, change, request));
   }
   return core::Status::Ok();
 }
@@ -149,14 +153,17 @@ const InstanceReconfigurePlan* PrimaryOf(const ReconfigurePlan& plan) {
 
 // After switching synchronous replication on: waits (bounded) until the primary has a standby it
 // counts for synchronous commits, so the next commit does not wait for one to connect.
-void WaitForSyncStandby(const platform::Cluster& cluster, const ReconfigurePlan& plan,
+void WaitForSyncStandby(InstanceHandles& handles, const ReconfigurePlan& plan,
                         const ReconfigureRequest& request) {
   const InstanceReconfigurePlan* primary = PrimaryOf(plan);
   if (primary == nullptr || request.replication_mode != ReplicationMode::kSemisync)
     return;
+  auto handle = handles.Open(primary->instance);
   bool reached = core::PollUntil(
       [&] {
-        auto conn = PgConnection::ConnectInstance(cluster, primary->instance);
+        if (!handle.ok())
+          return false;
+        auto conn = PgConnection::ConnectInstance(**handle);
         auto count = conn.ok() ? (*conn)->QueryValue(
                                      "SELECT count(*) FROM pg_stat_replication WHERE sync_state "
                                      "IN ('sync', 'quorum')")
@@ -170,9 +177,10 @@ void WaitForSyncStandby(const platform::Cluster& cluster, const ReconfigurePlan&
 }
 
 // After the restart every instance must run what was persisted.
-core::Status VerifyRestarted(const platform::Cluster& cluster, const ReconfigurePlan& plan) {
+core::Status VerifyRestarted(InstanceHandles& handles, const ReconfigurePlan& plan) {
   for (const auto& instance : plan.instances) {
-    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance.instance));
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(instance.instance));
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
     for (const auto& change : instance.changes) {
       if (change.action != ChangeAction::kPersistAndRestart)
         continue;
@@ -193,24 +201,25 @@ core::Status PostgresReconfigure::ApplyReconfigure(platform::Platform& platform,
                                                    const platform::Cluster& cluster,
                                                    const ReconfigurePlan& plan,
                                                    const ReconfigureRequest& request) {
+  InstanceHandles handles(platform, cluster);  // one per instance for the whole reconfigure
   Undo undo;
   for (const auto& instance : plan.instances) {
-    core::Status applied = ApplyInstance(cluster, instance, request, &undo);
+    core::Status applied = ApplyInstance(handles, instance, request, &undo);
     if (!applied.ok()) {
-      bool undone = undo.Run(cluster, request);
+      bool undone = undo.Run(handles, request);
       return applied.Wrap("reconfigure '" + instance.instance.name + "'")
           .WithHint(ApplyFailureHint(undone));
     }
   }
-  WaitForSyncStandby(cluster, plan, request);
+  WaitForSyncStandby(handles, plan, request);
   if (!plan.restart)
     return core::Status::Ok();
   if (plan.primary_restarts_first) {
     Log(request,
         "a hot-standby limit is lowered: the primary restarts first, the standbys after it");
   }
-  HS_TRY(RollingRestart(platform, cluster, plan, request.log));
-  return VerifyRestarted(cluster, plan);
+  HS_TRY(RollingRestart(handles, plan, request.log));
+  return VerifyRestarted(handles, plan);
 }
 
 }  // namespace hasteward::engine::postgres

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "engine/instance_handles.h"
 #include "engine/postgres/reconfigure.h"
 #include "engine/postgres/reconfigure_request.h"
 
@@ -31,14 +32,15 @@ std::vector<std::string> SplitEnumValues(const std::string& text) {
 }
 
 // `lowers_limit` is set when a restart-only change lowers a hot-standby limit on the primary.
-core::Result<InstanceReconfigurePlan> PlanInstance(const platform::Cluster& cluster,
+core::Result<InstanceReconfigurePlan> PlanInstance(InstanceHandles& handles,
                                                    const platform::Instance& instance,
                                                    const std::map<std::string, std::string>& wanted,
                                                    const ReconfigureRequest& request,
                                                    bool* lowers_limit) {
   InstanceReconfigurePlan plan;
   plan.instance = instance;
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(instance));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(auto recovery, conn->QueryValue("SELECT pg_is_in_recovery()"));
   plan.primary = recovery.value_or("") == "f";
   for (const auto& [name, raw] : wanted) {
@@ -110,12 +112,13 @@ core::Result<AutoConfEntries> QueryAutoConf(PgConnection& conn) {
 }
 
 core::Result<ReconfigurePlan> PostgresReconfigure::PlanReconfigure(
-    platform::Platform& /*platform*/, const platform::Cluster& cluster,
+    platform::Platform& platform, const platform::Cluster& cluster,
     const ReconfigureRequest& request) {
   HS_ASSIGN_OR_RETURN(auto wanted, PostgresSettingsOf(request));
   ReconfigurePlan plan;
+  InstanceHandles handles(platform, cluster);
   for (const auto& instance : cluster.instances) {
-    auto planned = PlanInstance(cluster, instance, wanted, request, &plan.primary_restarts_first);
+    auto planned = PlanInstance(handles, instance, wanted, request, &plan.primary_restarts_first);
     if (!planned.ok())
       return planned.TakeStatus().Wrap("reconfigure '" + instance.name + "'");
     plan.restart =

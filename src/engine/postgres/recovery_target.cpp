@@ -139,7 +139,8 @@ core::Status WriteRecoverySettings(platform::Platform& platform, const platform:
 core::Status CheckTargetReached(platform::Platform& platform, const platform::Cluster& cluster,
                                 const platform::Instance& target, const RecoveryRequest& recovery,
                                 const NativeRestoreOptions& options) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
   HS_ASSIGN_OR_RETURN(std::string reason, RecoveryStopReason(platform, cluster, target, *conn));
   std::string check =
       recovery.kind == RecoveryTargetKind::kTime

@@ -56,8 +56,8 @@ std::string OwnSettings(const platform::Instance& i, const std::string& why) {
 
 namespace {
 
-core::Result<bool> Streaming(const platform::Cluster& cluster, const platform::Instance& target) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, target));
+core::Result<bool> Streaming(const platform::InstanceHandle& target) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(target));
   HS_ASSIGN_OR_RETURN(
       auto v, conn->QueryValue("SELECT pg_is_in_recovery() AND coalesce((SELECT status FROM "
                                "pg_stat_wal_receiver), '') = 'streaming'"));
@@ -142,10 +142,11 @@ core::Status RestoreOwnConfig(platform::Platform& platform, const platform::Clus
 core::Status UnfenceAndWait(platform::Platform& platform, const platform::Cluster& cluster,
                             const platform::Instance& target, const platform::Instance& primary,
                             const HealOptions& o) {
-  HS_TRY(platform.StartInstance(cluster, target).Wrap("start (unfence) '" + target.name + "'"));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_TRY(handle->Start().Wrap("start (unfence) '" + target.name + "'"));
   Log(o, "unfenced '" + target.name + "': started as a standby");
   HS_TRY(core::WaitFor("'" + target.name + "' to stream from '" + primary.name + "'",
-                       o.heal_timeout, [&] { return Streaming(cluster, target); }));
+                       o.heal_timeout, [&] { return Streaming(*handle); }));
   Log(o, "'" + target.name + "' is streaming from '" + primary.name + "'");
   return core::Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "engine/postgres/rolling_restart.h"
 
 #include "core/poll_until.h"
+#include "engine/instance_handles.h"
 #include "engine/postgres/pg_connection.h"
 
 namespace hasteward::engine::postgres {
@@ -11,8 +12,8 @@ constexpr std::chrono::seconds kServingTimeout{120};
 
 // Whether the restarted instance does its job again: the primary takes connections out of
 // recovery, a standby is in recovery and its WAL receiver streams.
-bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan) {
-  auto conn = PgConnection::ConnectInstance(cluster, plan.instance);
+bool Serving(const platform::InstanceHandle& handle, const InstanceReconfigurePlan& plan) {
+  auto conn = PgConnection::ConnectInstance(handle);
   if (!conn.ok())
     return false;
   auto recovery = (*conn)->QueryValue("SELECT pg_is_in_recovery()");
@@ -24,9 +25,10 @@ bool Serving(const platform::Cluster& cluster, const InstanceReconfigurePlan& pl
   return **recovery == "t" && receiver.ok() && receiver->value_or("") == "streaming";
 }
 
-core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfigurePlan& plan,
+core::Status WaitServing(InstanceHandles& handles, const InstanceReconfigurePlan& plan,
                          const std::string& after) {
-  if (core::PollUntil([&] { return Serving(cluster, plan); }, kServingTimeout,
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  if (core::PollUntil([&] { return Serving(*handle, plan); }, kServingTimeout,
                       std::chrono::milliseconds(250))) {
     return core::Status::Ok();
   }
@@ -37,9 +39,8 @@ core::Status WaitServing(const platform::Cluster& cluster, const InstanceReconfi
 }
 
 // Whether the standby replayed the primary's WAL up to `lsn`.
-bool Replayed(const platform::Cluster& cluster, const platform::Instance& standby,
-              const std::string& lsn_literal) {
-  auto conn = PgConnection::ConnectInstance(cluster, standby);
+bool Replayed(const platform::InstanceHandle& standby, const std::string& lsn_literal) {
+  auto conn = PgConnection::ConnectInstance(standby);
   if (!conn.ok())
     return false;
   auto replayed =
@@ -50,16 +51,18 @@ bool Replayed(const platform::Cluster& cluster, const platform::Instance& standb
 // After the primary restarted first: waits until every standby replayed the WAL the primary wrote
 // at its start, which records the new hot-standby limits. A standby stopped before that restarts
 // from a position where the primary's old, higher limit is in force and refuses to run.
-core::Status WaitStandbysReplayed(const platform::Cluster& cluster, const ReconfigurePlan& plan,
+core::Status WaitStandbysReplayed(InstanceHandles& handles, const ReconfigurePlan& plan,
                                   const InstanceReconfigurePlan& primary) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, primary.instance));
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*primary_handle));
   HS_ASSIGN_OR_RETURN(auto lsn, conn->QueryValue("SELECT pg_current_wal_lsn()"));
   HS_ASSIGN_OR_RETURN(std::string literal, conn->QuoteLiteral(lsn.value_or("0/0")));
   for (const auto& instance : plan.instances) {
     if (instance.primary)
       continue;
-    if (!core::PollUntil([&] { return Replayed(cluster, instance.instance, literal); },
-                         kServingTimeout, std::chrono::milliseconds(250))) {
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * standby, handles.Open(instance.instance));
+    if (!core::PollUntil([&] { return Replayed(*standby, literal); }, kServingTimeout,
+                         std::chrono::milliseconds(250))) {
       return core::Status(core::ErrorCode::kTimeout,
                           "'" + instance.instance.name + "' did not replay the restarted " +
                               "primary's WAL within " + std::to_string(kServingTimeout.count()) +
@@ -70,37 +73,35 @@ core::Status WaitStandbysReplayed(const platform::Cluster& cluster, const Reconf
   return core::Status::Ok();
 }
 
-core::Status RestartOne(platform::Platform& platform, const platform::Cluster& cluster,
-                        const InstanceReconfigurePlan& plan,
+core::Status RestartOne(InstanceHandles& handles, const InstanceReconfigurePlan& plan,
                         const std::function<void(const std::string&)>& log) {
   if (log)
     log("restarting '" + plan.instance.name + "'");
-  HS_TRY(platform.StopInstance(cluster, plan.instance)
+  HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles.Open(plan.instance));
+  HS_TRY(handle->Stop(platform::InstanceHandle::kDefaultStopTimeout)
              .Wrap("stop '" + plan.instance.name + "' for the restart"));
-  HS_TRY(platform.StartInstance(cluster, plan.instance)
-             .Wrap("start '" + plan.instance.name + "' after the restart"));
-  return WaitServing(cluster, plan, "its restart");
+  HS_TRY(handle->Start().Wrap("start '" + plan.instance.name + "' after the restart"));
+  return WaitServing(handles, plan, "its restart");
 }
 
 }  // namespace
 
-core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan,
+core::Status RollingRestart(InstanceHandles& handles, const ReconfigurePlan& plan,
                             const std::function<void(const std::string&)>& log) {
   bool primary_first = plan.primary_restarts_first;
   for (bool primary_pass : {primary_first, !primary_first}) {
     for (const auto& instance : plan.instances) {
       if (instance.primary != primary_pass)
         continue;
-      HS_TRY(RestartOne(platform, cluster, instance, log));
+      HS_TRY(RestartOne(handles, instance, log));
       if (instance.primary && primary_first)
-        HS_TRY(WaitStandbysReplayed(cluster, plan, instance));
+        HS_TRY(WaitStandbysReplayed(handles, plan, instance));
     }
   }
   // The standbys lost their primary during its restart: done when they stream again.
   for (const auto& instance : plan.instances) {
     if (!instance.primary)
-      HS_TRY(WaitServing(cluster, instance, "the primary's restart"));
+      HS_TRY(WaitServing(handles, instance, "the primary's restart"));
   }
   return core::Status::Ok();
 }

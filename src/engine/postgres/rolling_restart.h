@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/instance_handles.h"
 #include "engine/reconfigure.h"
 #include "platform/platform.h"
 
@@ -18,8 +19,7 @@ namespace hasteward::engine::postgres {
 // than its primary), the standbys once they replayed the primary's WAL since its start. kTimeout
 // naming the instance when one does not serve again within two minutes (the instances after it are
 // not restarted). `log` (may be empty) gets one line per step.
-core::Status RollingRestart(platform::Platform& platform, const platform::Cluster& cluster,
-                            const ReconfigurePlan& plan,
+core::Status RollingRestart(InstanceHandles& handles, const ReconfigurePlan& plan,
                             const std::function<void(const std::string&)>& log);
 
 }  // namespace hasteward::engine::postgres

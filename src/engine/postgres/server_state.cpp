@@ -62,9 +62,9 @@ uint32_t ToTimeline(const std::string& text, int base) {
 
 }  // namespace
 
-core::Result<ServerState> ReadServerState(const platform::Cluster& cluster,
-                                          const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, instance));
+core::Result<ServerState> ReadServerState(const platform::InstanceHandle& handle) {
+  const platform::Instance& instance = handle.instance();
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(handle));
   HS_ASSIGN_OR_RETURN(SqlRows rows, conn->Query(kStateQuery));
   if (rows.empty())
     return core::Internal("no state row from " + DescribeInstance(instance));
@@ -110,12 +110,10 @@ bool StreamsFrom(const ServerState& standby, const platform::Instance& standby_i
   return false;
 }
 
-core::Result<ShutdownPosition> ReadShutdownPosition(platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
-                                                    const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(platform, cluster, instance,
-                                                     {ToolPath(instance, "pg_controldata"), "-D",
-                                                      instance.data_dir}));
+core::Result<ShutdownPosition> ReadShutdownPosition(platform::InstanceHandle& handle) {
+  const platform::Instance& instance = handle.instance();
+  HS_ASSIGN_OR_RETURN(std::string out, RunOnInstance(handle, {ToolPath(instance, "pg_controldata"),
+                                                              "-D", instance.data_dir}));
   auto fields = ParseControlData(out);
   ShutdownPosition p;
   p.cluster_state = fields["Database cluster state"];

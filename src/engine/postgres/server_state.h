@@ -30,8 +30,7 @@ struct ServerState {
 
 // Connects with the cluster's admin credentials and reads the state. kUnreachable / kAuthFailed
 // from the connection; kInternal when a reply cannot be parsed.
-core::Result<ServerState> ReadServerState(const platform::Cluster& cluster,
-                                          const platform::Instance& instance);
+core::Result<ServerState> ReadServerState(const platform::InstanceHandle& handle);
 
 // Whether `standby`'s state shows it streaming from `primary` (its receiver's sender is the
 // primary's host:port, or the primary's walsenders list it by name).
@@ -48,8 +47,6 @@ struct ShutdownPosition {
 
 // Runs pg_controldata where the instance lives. kInternal when it fails or its output lacks the
 // fields.
-core::Result<ShutdownPosition> ReadShutdownPosition(platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
-                                                    const platform::Instance& instance);
+core::Result<ShutdownPosition> ReadShutdownPosition(platform::InstanceHandle& handle);
 
 }  // namespace hasteward::engine::postgres

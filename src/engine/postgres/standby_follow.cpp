@@ -54,17 +54,18 @@ std::string PrimaryConninfo(const platform::Cluster& cluster, const platform::In
          " application_name=" + ConninfoValue(standby.name);
 }
 
-core::Status FollowPrimary(platform::Platform& platform, const platform::Cluster& cluster,
-                           const platform::Instance& standby, const platform::Instance& primary) {
+core::Status FollowPrimary(platform::InstanceHandle& standby_handle,
+                           const platform::Instance& primary) {
+  const platform::Cluster& cluster = standby_handle.cluster();
+  const platform::Instance& standby = standby_handle.instance();
   const platform::Credentials& creds = ReplicationCredentials(cluster);
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
-  HS_TRY(RunScript(platform, cluster, standby,
-                   {.what = "write the replication password file",
-                    .text = kWritePassFile,
-                    .args = {ReplicationPassFile(standby)},
-                    .input = PgPassLine(creds.user, password)})
+  HS_TRY(RunScript(standby_handle, {.what = "write the replication password file",
+                                    .text = kWritePassFile,
+                                    .args = {ReplicationPassFile(standby)},
+                                    .input = PgPassLine(creds.user, password)})
              .status());
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, standby));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(standby_handle));
   HS_TRY(conn->Execute("ALTER SYSTEM SET primary_conninfo = " +
                        SqlLiteral(PrimaryConninfo(cluster, primary, standby)))
              .Wrap("point '" + standby.name + "' at '" + primary.name + "'"));
@@ -72,14 +73,16 @@ core::Status FollowPrimary(platform::Platform& platform, const platform::Cluster
   return conn->Execute("SELECT pg_reload_conf()");
 }
 
-core::Status WaitStreaming(const platform::Cluster& cluster, const platform::Instance& standby,
-                           const platform::Instance& primary, std::chrono::milliseconds timeout) {
+core::Status WaitStreaming(const platform::InstanceHandle& standby,
+                           const platform::InstanceHandle& primary,
+                           std::chrono::milliseconds timeout) {
   return core::WaitFor(
-      "'" + standby.name + "' to stream from '" + primary.name + "'", timeout,
+      "'" + standby.instance().name + "' to stream from '" + primary.instance().name + "'", timeout,
       [&]() -> core::Result<bool> {
-        HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(cluster, primary));
-        HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(cluster, standby));
-        return StreamsFrom(to, standby, from, primary) && to.timeline == from.timeline;
+        HS_ASSIGN_OR_RETURN(ServerState from, ReadServerState(primary));
+        HS_ASSIGN_OR_RETURN(ServerState to, ReadServerState(standby));
+        return StreamsFrom(to, standby.instance(), from, primary.instance()) &&
+               to.timeline == from.timeline;
       },
       core::SwitchoverWait());
 }

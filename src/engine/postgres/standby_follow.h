@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/instance_handles.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine::postgres {
@@ -22,11 +23,11 @@ std::string PrimaryConninfo(const platform::Cluster& cluster, const platform::In
 
 // Writes the password file (the password on the script's stdin), sets primary_conninfo with
 // ALTER SYSTEM and reloads. `standby` must be running in recovery.
-core::Status FollowPrimary(platform::Platform& platform, const platform::Cluster& cluster,
-                           const platform::Instance& standby, const platform::Instance& primary);
+core::Status FollowPrimary(platform::InstanceHandle& standby, const platform::Instance& primary);
 
 // Waits until `standby` streams from `primary` on `primary`'s timeline; kTimeout after `timeout`.
-core::Status WaitStreaming(const platform::Cluster& cluster, const platform::Instance& standby,
-                           const platform::Instance& primary, std::chrono::milliseconds timeout);
+core::Status WaitStreaming(const platform::InstanceHandle& standby,
+                           const platform::InstanceHandle& primary,
+                           std::chrono::milliseconds timeout);
 
 }  // namespace hasteward::engine::postgres

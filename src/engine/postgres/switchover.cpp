@@ -128,7 +128,8 @@ std::optional<core::Result<SwitchoverPlan>> PlanResume(
 core::Result<SwitchoverPlan> PgSwitchover::PlanSwitchover(platform::Platform& platform,
                                                           const platform::Cluster& cluster,
                                                           const SwitchoverOptions& options) {
-  auto seen = ObserveCluster(platform, cluster);
+  InstanceHandles handles(platform, cluster);
+  auto seen = ObserveCluster(handles);
   auto primaries = Primaries(seen);
   if (primaries.size() > 1) {
     return core::Status(core::ErrorCode::kSplitBrain, "more than one instance accepts writes",
@@ -175,12 +176,12 @@ class SwitchoverRun final : public SwitchoverSteps {
  public:
   SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,
                 const SwitchoverPlan& plan, const SwitchoverOptions& options)
-      : platform_(platform), cluster_(cluster), plan_(plan), options_(options) {}
+      : handles_(platform, cluster), plan_(plan), options_(options) {}
 
   core::Result<std::string> PreCheck() override {
     if (plan_.resumes_after)
       return CheckResume();
-    auto seen = ObserveCluster(platform_, cluster_);
+    auto seen = ObserveCluster(handles_);
     auto primaries = Primaries(seen);
     if (primaries.size() != 1 || primaries[0]->instance.name != plan_.old_primary.name)
       return SafetyStop("the primary changed since the plan was made", "plan again");
@@ -201,19 +202,18 @@ class SwitchoverRun final : public SwitchoverSteps {
 
   core::Result<std::string> Fence() override {
     const platform::Instance& old = plan_.old_primary;
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(old));
     {
       // CHECKPOINT first: the shutdown checkpoint then has little left to write, which keeps
       // the fast shutdown (the start of the write outage) short.
-      HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster_, old));
+      HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
       HS_TRY(conn->Execute("CHECKPOINT"));
     }
     fence_started_ = true;
     // Persisted before the stop (standby.signal is read only at a start): if this run dies from
     // here on, whoever starts the old primary gets a read-only standby, never a second writable
     // instance, and a rerun finds which switchover to finish.
-    HS_TRY(PersistFence(platform_, cluster_, old,
-                        SwitchoverFenceReason(old.name, plan_.candidate.name)));
-    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_TRY(PersistFence(*handle, SwitchoverFenceReason(old.name, plan_.candidate.name)));
     // A fast shutdown ends the sessions, writes the shutdown checkpoint and waits until every
     // connected standby has flushed all WAL up to it before the server exits.
     HS_TRY(handle->Fence(options_.timeout));
@@ -222,13 +222,13 @@ class SwitchoverRun final : public SwitchoverSteps {
 
   core::Result<std::string> ProveFence() override {
     const platform::Instance& old = plan_.old_primary;
-    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(old));
     HS_ASSIGN_OR_RETURN(bool running, handle->IsRunning());
     if (running)
       return SafetyStop("'" + old.name + "' still runs after its fast shutdown");
-    if (ReadServerState(cluster_, old).ok())
+    if (ReadServerState(*handle).ok())
       return SafetyStop("'" + old.name + "' still accepts connections after its shutdown");
-    HS_ASSIGN_OR_RETURN(final_, ReadShutdownPosition(platform_, cluster_, old));
+    HS_ASSIGN_OR_RETURN(final_, ReadShutdownPosition(*handle));
     // A server that did not write a shutdown checkpoint ("in production": it crashed) has no
     // known final position: the candidate could be promoted short of it.
     if (!final_.clean()) {
@@ -243,13 +243,14 @@ class SwitchoverRun final : public SwitchoverSteps {
 
   core::Result<std::string> CatchUp() override {
     const platform::Instance& candidate = plan_.candidate;
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(candidate));
     uint64_t replayed = 0;
     HS_TRY(core::WaitFor(
         "'" + candidate.name + "' to replay the old primary's WAL through " +
             FormatLsn(final_.checkpoint_lsn),
         options_.timeout,
         [&]() -> core::Result<bool> {
-          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, candidate));
+          HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(*handle));
           if (!s.in_recovery) {
             return SafetyStop("'" + candidate.name +
                               "' left recovery on its own during the switchover");
@@ -267,14 +268,15 @@ class SwitchoverRun final : public SwitchoverSteps {
   // report's message.
   std::string Undo() override {
     const platform::Instance& old = plan_.old_primary;
-    core::Status st = LiftFence(platform_, cluster_, old, /*writable=*/true);
+    auto handle = handles_.Open(old);
+    core::Status st = handle.ok() ? LiftFence(**handle, /*writable=*/true) : handle.status();
     if (st.ok())
-      st = platform_.StartInstance(cluster_, old);
+      st = (*handle)->Start();
     if (st.ok()) {
       st = core::WaitFor(
           "'" + old.name + "' to accept writes", kUndoTimeout,
           [&]() -> core::Result<bool> {
-            HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(cluster_, old));
+            HS_ASSIGN_OR_RETURN(ServerState s, ReadServerState(**handle));
             return !s.in_recovery;
           },
           core::SwitchoverWait());
@@ -291,17 +293,17 @@ class SwitchoverRun final : public SwitchoverSteps {
     // primary's restart may be slow or fail (cut off from us, its disk) without holding them up.
     std::string detail;
     if (!plan_.others.empty()) {
-      HS_ASSIGN_OR_RETURN(detail, RepointStandbys(platform_, cluster_, plan_.others,
-                                                  plan_.candidate, options_.timeout));
+      HS_ASSIGN_OR_RETURN(detail,
+                          RepointStandbys(handles_, plan_.others, plan_.candidate, options_.timeout));
     }
     // It restarts with standby.signal still in place: read-only from its first second. Bounded
     // by --timeout like every wait of the switchover.
-    HS_ASSIGN_OR_RETURN(auto handle, platform_.OpenInstance(cluster_, old));
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * handle, handles_.Open(old));
     HS_TRY(handle->Start(options_.timeout).Wrap("restart '" + old.name + "' as a standby"));
-    HS_ASSIGN_OR_RETURN(std::string old_detail, RepointStandbys(platform_, cluster_, {old},
-                                                                plan_.candidate, options_.timeout));
+    HS_ASSIGN_OR_RETURN(std::string old_detail,
+                        RepointStandbys(handles_, {old}, plan_.candidate, options_.timeout));
     // It streams from the new primary: it is an ordinary standby now, the marker only misleads.
-    HS_TRY(LiftFence(platform_, cluster_, old, /*writable=*/false));
+    HS_TRY(LiftFence(*handle, /*writable=*/false));
     return detail.empty() ? old_detail : detail + "; " + old_detail;
   }
 
@@ -310,10 +312,12 @@ class SwitchoverRun final : public SwitchoverSteps {
   // closed (no primary until an operator looks) is the lesser harm.
   core::Result<std::string> Promote() override {
     promotion_asked_ = true;
-    return postgres::Promote(cluster_, plan_.candidate, options_.timeout);
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * candidate, handles_.Open(plan_.candidate));
+    return postgres::Promote(*candidate, options_.timeout);
   }
   core::Result<std::string> ProveWritable() override {
-    return postgres::ProveWritable(cluster_, plan_.candidate);
+    HS_ASSIGN_OR_RETURN(platform::InstanceHandle * candidate, handles_.Open(plan_.candidate));
+    return postgres::ProveWritable(*candidate);
   }
   bool NeedsUndo() const override { return fence_started_ && !promotion_asked_; }
 
@@ -321,7 +325,7 @@ class SwitchoverRun final : public SwitchoverSteps {
   // fence: the old primary is down and the candidate a standby (from here an abort restarts the
   // old primary, as in any run). After the promotion: the candidate is the primary.
   core::Result<std::string> CheckResume() {
-    auto seen = ObserveCluster(platform_, cluster_);
+    auto seen = ObserveCluster(handles_);
     for (const auto& o : seen) {
       if (o.instance.name == plan_.old_primary.name && o.primary() &&
           plan_.old_primary.name != plan_.candidate.name)
@@ -346,8 +350,7 @@ class SwitchoverRun final : public SwitchoverSteps {
   std::string PromotedAt() const override { return promoted_at_; }
 
  private:
-  platform::Platform& platform_;
-  const platform::Cluster& cluster_;
+  InstanceHandles handles_;  // one per instance, for the whole run
   const SwitchoverPlan& plan_;
   const SwitchoverOptions& options_;
   bool fence_started_ = false;

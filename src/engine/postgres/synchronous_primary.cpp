@@ -4,12 +4,11 @@
 
 namespace hasteward::engine::postgres {
 
-core::Result<std::string> RequireSynchronousPrimary(platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
-                                                    const platform::Instance& old_primary) {
-  auto out = RunOnInstance(platform, cluster, old_primary,
-                           {ToolPath(old_primary, "postgres"), "-D", old_primary.data_dir, "-C",
-                            "synchronous_standby_names"});
+core::Result<std::string> RequireSynchronousPrimary(platform::InstanceHandle& old_primary_handle) {
+  const platform::Instance& old_primary = old_primary_handle.instance();
+  auto out =
+      RunOnInstance(old_primary_handle, {ToolPath(old_primary, "postgres"), "-D",
+                                         old_primary.data_dir, "-C", "synchronous_standby_names"});
   if (!out.ok()) {
     return core::Status(
         core::ErrorCode::kSafetyStop,

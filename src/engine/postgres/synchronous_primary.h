@@ -13,8 +13,6 @@ namespace hasteward::engine::postgres {
 
 // The old primary's synchronous_standby_names; kSafetyStop when it is empty (commits were
 // acknowledged asynchronously) or cannot be read (nothing proves it was not).
-core::Result<std::string> RequireSynchronousPrimary(platform::Platform& platform,
-                                                    const platform::Cluster& cluster,
-                                                    const platform::Instance& old_primary);
+core::Result<std::string> RequireSynchronousPrimary(platform::InstanceHandle& old_primary_handle);
 
 }  // namespace hasteward::engine::postgres

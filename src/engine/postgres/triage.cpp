@@ -16,18 +16,17 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
-void ReadControlData(platform::Platform& platform, const platform::Cluster& cluster,
-                     InstanceHealth* h) {
+void ReadControlData(platform::InstanceHandle& handle, InstanceHealth* h) {
   if (h->instance.data_dir.empty()) {
     return;
   }
-  auto out = RunOnInstance(platform, cluster, h->instance,
-                           {ToolPath(h->instance, "pg_controldata"), "-D", h->instance.data_dir});
+  auto out =
+      RunOnInstance(handle, {ToolPath(h->instance, "pg_controldata"), "-D", h->instance.data_dir});
   if (!out.ok()) {
     h->facts["controldata_error"] = out.status().message();
-    auto present = RunOnInstance(platform, cluster, h->instance,
-                                 {"sh", "-c", "test -e \"$1\" && echo present || echo missing",
-                                  "probe", h->instance.data_dir + "/global/pg_control"});
+    auto present =
+        RunOnInstance(handle, {"sh", "-c", "test -e \"$1\" && echo present || echo missing",
+                               "probe", h->instance.data_dir + "/global/pg_control"});
     if (present.ok() && present->rfind("missing", 0) == 0)
       h->facts["data_dir_state"] = "missing";
     return;
@@ -51,9 +50,8 @@ constexpr char kReadWalEnd[] =
 // nothing. Sets `lsn` and `source` ("end_of_wal", "last_record": a lower bound, "checkpoint"), and
 // the fact "data_end_lsn": where its last transaction record ends (the redo point when none
 // follows it), which is what a restore would discard of committed data.
-void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& cluster,
-                         InstanceHealth* h, unsigned long tli, std::string* lsn,
-                         std::string* source) {
+void ReadStoppedPosition(platform::InstanceHandle& handle, InstanceHealth* h, unsigned long tli,
+                         std::string* lsn, std::string* source) {
   *lsn = h->Fact("checkpoint_lsn");
   *source = "checkpoint";
   const std::string redo = h->Fact("redo_lsn");
@@ -61,9 +59,8 @@ void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& 
     return;
   // The last transaction record, then the end: pg_waldump ends with an error at the end of valid
   // WAL, which is the answer, so its stderr is read whatever its exit status.
-  auto out = RunOnInstance(platform, cluster, h->instance,
-                           {"sh", "-c", kReadWalEnd, ToolPath(h->instance, "pg_waldump"),
-                            h->instance.data_dir + "/pg_wal", std::to_string(tli), redo});
+  auto out = RunOnInstance(handle, {"sh", "-c", kReadWalEnd, ToolPath(h->instance, "pg_waldump"),
+                                    h->instance.data_dir + "/pg_wal", std::to_string(tli), redo});
   if (!out.ok())
     return;
   auto end = WalEndFromWaldump(*out);
@@ -79,12 +76,11 @@ void ReadStoppedPosition(platform::Platform& platform, const platform::Cluster& 
                                  : FormatLsn(TransactionEndAtOrBefore(redo_lsn.value_or(end->lsn)));
 }
 
-void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
-                 InstanceHealth* h) {
+void ReadDiskUse(platform::InstanceHandle& handle, InstanceHealth* h) {
   if (h->instance.data_dir.empty()) {
     return;
   }
-  auto out = RunOnInstance(platform, cluster, h->instance, {"df", "-Pk", h->instance.data_dir});
+  auto out = RunOnInstance(handle, {"df", "-Pk", h->instance.data_dir});
   if (!out.ok()) {
     return;
   }
@@ -102,8 +98,8 @@ void ReadDiskUse(platform::Platform& platform, const platform::Cluster& cluster,
   }
 }
 
-core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
-  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(cluster, h->instance));
+core::Status ReadSql(const platform::InstanceHandle& handle, InstanceHealth* h) {
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(handle));
   HS_ASSIGN_OR_RETURN(SqlRows base,
                       conn->Query("SELECT pg_is_in_recovery() AS in_recovery, "
                                   "(SELECT timeline_id FROM pg_control_checkpoint()) AS timeline"));
@@ -156,14 +152,12 @@ core::Status ReadSql(const platform::Cluster& cluster, InstanceHealth* h) {
 // The instance's timeline lineage (see triage_timeline.h): its timeline (the highest of what SQL,
 // pg_control and the history files in pg_wal say), its position (live WAL position when running,
 // else the end of its WAL) and the history file of that timeline.
-void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
-                 InstanceHealth* h) {
+void ReadLineage(platform::InstanceHandle& handle, InstanceHealth* h) {
   unsigned long tli = std::max(std::strtoul(h->Fact("sql_timeline").c_str(), nullptr, 10),
                                std::strtoul(h->Fact("control_timeline").c_str(), nullptr, 10));
   if (!h->instance.data_dir.empty()) {
     auto files = RunOnInstance(
-        platform, cluster, h->instance,
-        {"find", h->instance.data_dir + "/pg_wal", "-maxdepth", "1", "-name", "*.history"});
+        handle, {"find", h->instance.data_dir + "/pg_wal", "-maxdepth", "1", "-name", "*.history"});
     if (files.ok()) {
       std::istringstream lines(*files);
       std::string f;
@@ -185,7 +179,7 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
       source = "replay";
     }
   } else {
-    ReadStoppedPosition(platform, cluster, h, tli, &lsn, &source);
+    ReadStoppedPosition(handle, h, tli, &lsn, &source);
   }
   if (tli == 0 || lsn.empty())
     return;
@@ -195,8 +189,7 @@ void ReadLineage(platform::Platform& platform, const platform::Cluster& cluster,
   if (tli > 1 && !h->instance.data_dir.empty()) {
     char name[32];
     std::snprintf(name, sizeof(name), "%08lX.history", tli);
-    auto text = RunOnInstance(platform, cluster, h->instance,
-                              {"cat", h->instance.data_dir + "/pg_wal/" + name});
+    auto text = RunOnInstance(handle, {"cat", h->instance.data_dir + "/pg_wal/" + name});
     if (text.ok())
       h->facts["history"] = FormatHistory(ParseTimelineHistory(*text));
   }
@@ -300,13 +293,24 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
   for (const auto& inst : cluster.instances) {
     InstanceHealth h;
     h.instance = inst;
-    auto running = platform.IsRunning(cluster, inst);
-    ReadControlData(platform, cluster, &h);
-    ReadDiskUse(platform, cluster, &h);
+    // One handle per instance: every read below (SQL, pg_controldata, df, pg_waldump, the fence
+    // marker) goes through it.
+    auto opened = platform.OpenInstance(cluster, inst);
+    if (!opened.ok()) {
+      h.state = InstanceState::kUnknown;
+      h.role = InstanceRole::kUnknown;
+      h.error = opened.status().message();
+      report.instances.push_back(std::move(h));
+      continue;
+    }
+    platform::InstanceHandle& handle = **opened;
+    auto running = handle.IsRunning();
+    ReadControlData(handle, &h);
+    ReadDiskUse(handle, &h);
     if (running.ok() && !*running) {
       h.state = InstanceState::kStopped;
     } else {
-      core::Status st = ReadSql(cluster, &h);
+      core::Status st = ReadSql(handle, &h);
       if (!st.ok()) {
         h.state = InstanceState::kUnknown;
         h.role = InstanceRole::kUnknown;
@@ -314,8 +318,8 @@ core::Result<TriageReport> TriagePostgres(platform::Platform& platform,
         h.error = st.message();
       }
     }
-    ReadLineage(platform, cluster, &h);
-    if (auto fence = ReadFence(platform, cluster, inst))
+    ReadLineage(handle, &h);
+    if (auto fence = ReadFence(handle))
       h.facts["hasteward_fence"] = *fence;
     report.instances.push_back(std::move(h));
   }

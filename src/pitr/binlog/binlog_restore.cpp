@@ -266,7 +266,8 @@ core::Status Replay(const engine::ClusterHandle& target, engine::BinlogArchiving
 core::Status CheckFinalPosition(const engine::ClusterHandle& target,
                                 engine::BinlogArchiving& binlogs, const platform::Instance& primary,
                                 const std::string& final_state) {
-  HS_ASSIGN_OR_RETURN(std::string position, binlogs.BinlogPosition(target.cluster(), primary));
+  HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), primary));
+  HS_ASSIGN_OR_RETURN(std::string position, binlogs.BinlogPosition(*handle));
   if (!binlogs.StateIncludes(position, final_state) ||
       !binlogs.StateIncludes(final_state, position)) {
     return core::Status(core::ErrorCode::kVerifyFailed,
