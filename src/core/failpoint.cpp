@@ -26,11 +26,12 @@ struct Config {
 };
 
 [[noreturn]] void BadSpec(const char* spec) {
-  std::fprintf(stderr,
-               "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall|:hold|:fail]; the "
-               "count after ':' "
-               "must be 1..1000000\n",
-               spec);
+  std::fprintf(
+      stderr,
+      "HASTEWARD_FAILPOINT='%s': expected <name>[:<count>][:pause|:stall|:hold|:fail]; the "
+      "count after ':' "
+      "must be 1..1000000\n",
+      spec);
   std::_Exit(2);
 }
 

@@ -16,8 +16,8 @@ inline constexpr int kFailpointHoldSeconds = 120;
 // where it would in production. "<name>[:<n>]:hold" prints "hasteward: failpoint '<name>' held (pid
 // P)" and holds that call until the file named by HASTEWARD_FAILPOINT_RELEASE exists (at most
 // kFailpointHoldSeconds, or until a stop signal), then returns: the test changes the world (cuts
-// the network) and releases the command exactly once the change is in place. Costs one getenv on first use; compiled in always so CI tests the
-// release binary.
+// the network) and releases the command exactly once the change is in place. Costs one getenv on
+// first use; compiled in always so CI tests the release binary.
 void Failpoint(const char* name);
 
 // "<name>[:<n>]:fail": true for the n-th (default first) call of FailpointFails("<name>"), and the

@@ -1,11 +1,11 @@
 #include "core/tcp_probe.h"
 
+#include <cerrno>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-
-#include <cerrno>
 
 #include "core/fd.h"
 #include "core/poll_until.h"

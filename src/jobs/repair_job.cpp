@@ -111,9 +111,10 @@ engine::HealOptions HealOptionsFor(const RepairJobOptions& o, const RepairJobRes
   engine::HealOptions heal = o.heal;
   if (result.plan.split_brain && !Captured(o, result, instance)) {
     heal.keep_replaced = true;
-    Log(o.heal, "'" + instance.name +
-                    "' diverged and no snapshot captured it: what the heal replaces is kept (an engine "
-                    "that cannot keep it refuses)");
+    Log(o.heal,
+        "'" + instance.name +
+            "' diverged and no snapshot captured it: what the heal replaces is kept (an engine "
+            "that cannot keep it refuses)");
   }
   return heal;
 }

@@ -224,12 +224,11 @@ TEST(MariadbTriageTest, AFencedOldPrimaryWithACommitNobodyReceivedIsSplitBrain) 
 // could not lift): the clients cannot write, so the cluster is not healthy.
 TEST(MariadbTriageTest, AReadOnlyPrimaryWithNoWritableInstanceIsDegraded) {
   std::vector<Finding> f;
-  auto v = mariadb::MariadbVerdict(
-      {Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary, false,
-            {{"gtid_binlog_pos", "0-1-10"}}),
-       Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica, false,
-            {{"gtid_current_pos", "0-1-10"}})},
-      &f);
+  auto v = mariadb::MariadbVerdict({Node("my-0", InstanceState::kHealthy, InstanceRole::kPrimary,
+                                         false, {{"gtid_binlog_pos", "0-1-10"}}),
+                                    Node("my-1", InstanceState::kHealthy, InstanceRole::kReplica,
+                                         false, {{"gtid_current_pos", "0-1-10"}})},
+                                   &f);
   EXPECT_EQ(v, Verdict::kDegraded);
   EXPECT_TRUE(Mentions(f, "no writable instance"));
 }

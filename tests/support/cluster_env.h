@@ -40,10 +40,9 @@ class ClusterEnv {
   CmdResult Hs(std::vector<std::string> args, const HastewardEnv::EnvVars& extra_env = {}) const;
   // The same command started in the background and held at `failpoint` (support/held_command.h),
   // its stderr written to `err_file`.
-  core::Result<std::unique_ptr<HeldCommand>> Start(std::vector<std::string> args,
-                                                   const std::string& failpoint,
-                                                   const std::string& err_file,
-                                                   const HastewardEnv::EnvVars& extra_env = {}) const;
+  core::Result<std::unique_ptr<HeldCommand>> Start(
+      std::vector<std::string> args, const std::string& failpoint, const std::string& err_file,
+      const HastewardEnv::EnvVars& extra_env = {}) const;
 
   // The trimmed output of `sql` on instance `ordinal` of the bound sandbox cluster; "" (and a
   // non-fatal test failure naming the SQL) when it fails.

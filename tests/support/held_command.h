@@ -29,8 +29,8 @@ class HeldCommand {
       const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
       const std::string& failpoint, const std::string& err_file);
 
-  // Waits until the failpoint's "paused (pid" / "stalled (pid" / "held (pid" line is on stderr; false when the
-  // command ended or `timeout` passed first.
+  // Waits until the failpoint's "paused (pid" / "stalled (pid" / "held (pid" line is on stderr;
+  // false when the command ended or `timeout` passed first.
   bool WaitUntilHeld(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   std::optional<core::ExitStatus> WaitForExit(std::chrono::milliseconds timeout);
   // Its stderr so far.

@@ -73,8 +73,8 @@ core::Result<std::unique_ptr<PartitionNetwork>> PartitionNetwork::Enter() {
     return core::ErrnoStatus("unshare(CLONE_NEWNET)", errno);
   HS_TRY(LoopbackUp());
   std::unique_ptr<PartitionNetwork> net(new PartitionNetwork());
-  const std::string rules = WriteFile(
-      "/tmp/hasteward-partition-" + std::to_string(::getpid()) + ".nft", Ruleset());
+  const std::string rules =
+      WriteFile("/tmp/hasteward-partition-" + std::to_string(::getpid()) + ".nft", Ruleset());
   CmdResult loaded = RunCommand({"nft", "-f", rules});
   ::unlink(rules.c_str());
   if (loaded.exit_code != 0)

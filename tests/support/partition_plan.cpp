@@ -11,8 +11,8 @@ namespace {
 // Before the command, then after each step of engine/switchover_skeleton.h up to the repoint
 // (after prove-writable the switchover is over).
 const std::vector<std::string>& CutPoints() {
-  static const std::vector<std::string> kPoints = {
-      "", "pre-check", "fence", "prove-fence", "catch-up", "promote", "repoint"};
+  static const std::vector<std::string> kPoints = {"",         "pre-check", "fence",  "prove-fence",
+                                                   "catch-up", "promote",   "repoint"};
   return kPoints;
 }
 
@@ -28,7 +28,9 @@ uint32_t PartitionSeed() {
 
 std::vector<PartitionRun> PlanPartitionRuns(uint32_t seed, int count) {
   std::mt19937 random(seed);
-  auto pick = [&random](int below) { return static_cast<int>(random() % below); };
+  auto pick = [&random](int below) {
+    return static_cast<int>(random() % below);
+  };
   std::vector<PartitionRun> runs;
   for (const std::string& point : CutPoints())
     runs.push_back({.cut_after = point});

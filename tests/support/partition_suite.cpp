@@ -57,8 +57,8 @@ int PartitionSuite::WaitHealthy(std::string* last) {
 }
 
 std::string PartitionSuite::SwitchoverCut(const PartitionRun& run, int primary, int candidate) {
-  std::vector<std::string> args = {"switchover", "--to", db_->instance(candidate).name,
-                                   "--timeout", "10s"};
+  std::vector<std::string> args = {"switchover", "--to", db_->instance(candidate).name, "--timeout",
+                                   "10s"};
   const int port = db_->instance(primary).port;
   if (run.cut_after.empty()) {
     EXPECT_TRUE(net_->Cut(Side::kHasteward, port).ok());
@@ -68,9 +68,9 @@ std::string PartitionSuite::SwitchoverCut(const PartitionRun& run, int primary, 
   // Held right after the step, cut, then released: the cut is in place whatever the load.
   const std::string id = std::to_string(++held_);
   const std::string release = hs_.Path("release-" + id);
-  auto held = Cluster().Start(args, "switchover-after-" + run.cut_after + ":hold",
-                              hs_.Path("held-" + id + ".err"),
-                              {{"HASTEWARD_FAILPOINT_RELEASE", release}});
+  auto held =
+      Cluster().Start(args, "switchover-after-" + run.cut_after + ":hold",
+                      hs_.Path("held-" + id + ".err"), {{"HASTEWARD_FAILPOINT_RELEASE", release}});
   EXPECT_TRUE(held.ok()) << held.status().ToString();
   if (!held.ok())
     return "";
@@ -106,8 +106,8 @@ void PartitionSuite::RejoinOldPrimary(int old_primary) {
   std::string said;
   for (int attempt = 0; attempt < 2; ++attempt) {
     CmdResult triage = Hs({"triage"});
-    std::vector<std::string> args = {"repair", "-i", std::to_string(old_primary),
-                                     "--heal-timeout", "120s"};
+    std::vector<std::string> args = {"repair", "-i", std::to_string(old_primary), "--heal-timeout",
+                                     "120s"};
     if (triage.exit_code == kSplitBrainExit)
       args.emplace_back("--force");
     CmdResult repair = Hs(args);
@@ -141,8 +141,7 @@ void PartitionSuite::RunOnce(const PartitionRun& run, int index, int primary) {
   auto healed = clock.Monotonic();
   if (switchover) {  // the rerun finishes what the cut interrupted, or does it anew
     CmdResult rerun = Hs({"switchover", "--to", db_->instance(candidate).name, "--timeout", "30s"});
-    EXPECT_EQ(rerun.exit_code, 0) << "first run: " << said << "\nrerun: " << rerun.out
-                                  << rerun.err;
+    EXPECT_EQ(rerun.exit_code, 0) << "first run: " << said << "\nrerun: " << rerun.out << rerun.err;
   } else if (run.what == PartitionCase::kFailoverPrimaryIsolated) {
     RejoinOldPrimary(primary);
   }

@@ -79,8 +79,8 @@ std::string WritableProbe::Overlap() const {
         for (const Stretch& y : instances_[b]->stretches) {
           if (x.from <= y.to && y.from <= x.to) {
             return "'" + instances_[a]->name + "' accepted writes from " + ms(x.from) + " to " +
-                   ms(x.to) + " ms and '" + instances_[b]->name + "' from " + ms(y.from) +
-                   " to " + ms(y.to) + " ms";
+                   ms(x.to) + " ms and '" + instances_[b]->name + "' from " + ms(y.from) + " to " +
+                   ms(y.to) + " ms";
           }
         }
       }
@@ -143,8 +143,9 @@ class PostgresProbe {
 
  private:
   bool Open() {
-    const char* keys[] = {"host",     "port",   "user", "password", "dbname", "connect_timeout",
-                          "tcp_user_timeout", nullptr};
+    const char* keys[] = {
+        "host", "port", "user", "password", "dbname", "connect_timeout", "tcp_user_timeout",
+        nullptr};
     const char* values[] = {host_.c_str(), port_.c_str(), user_.c_str(), password_.c_str(),
                             "postgres",    "1",           "2000",        nullptr};
     AsObserver observer;
@@ -209,8 +210,8 @@ class MariadbProbe {
     mysql_options(conn_, MYSQL_OPT_PROTOCOL, &protocol);
     AsObserver observer;
     if (mysql_real_connect(conn_, host_.c_str(), user_.c_str(), password_.c_str(), nullptr,
-                           static_cast<unsigned>(port_), nullptr, CLIENT_MULTI_STATEMENTS) !=
-        nullptr)
+                           static_cast<unsigned>(port_), nullptr,
+                           CLIENT_MULTI_STATEMENTS) != nullptr)
       return true;
     Close();
     return false;
@@ -234,7 +235,9 @@ WritableProbe::ProbeFactory PostgresWriteProbe(const platform::Cluster& cluster,
                                                const std::string& table) {
   return [cluster, instance, table]() -> WritableProbe::Probe {
     auto probe = std::make_shared<PostgresProbe>(cluster, instance, table);
-    return [probe] { return (*probe)(); };
+    return [probe] {
+      return (*probe)();
+    };
   };
 }
 
@@ -243,7 +246,9 @@ WritableProbe::ProbeFactory MariadbWriteProbe(const platform::Instance& instance
                                               const std::string& table) {
   return [instance, user, password, table]() -> WritableProbe::Probe {
     auto probe = std::make_shared<MariadbProbe>(instance, user, password, table);
-    return [probe] { return (*probe)(); };
+    return [probe] {
+      return (*probe)();
+    };
   };
 }
 

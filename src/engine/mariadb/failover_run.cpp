@@ -171,9 +171,9 @@ core::Result<std::string> FailoverRun::Repoint() {
     if (semisync_)
       persisted += SemisyncRoleDetail(*other_handle, *conn, false);
   }
-  std::string detail = names.empty() ? "no other replica"
-                                     : names + " replicate from '" + plan_.candidate.name + "'" +
-                                           persisted;
+  std::string detail = names.empty()
+                           ? "no other replica"
+                           : names + " replicate from '" + plan_.candidate.name + "'" + persisted;
   if (!skipped_.empty())
     detail += "; not answering, left as they were: " + skipped_;
   return detail + "; '" + plan_.old_primary.name + "' stays fenced until 'hasteward repair'";

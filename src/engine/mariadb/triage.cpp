@@ -142,8 +142,9 @@ std::string LocalGtids(const std::string& binlog_pos, const std::string& slave_p
 }
 
 std::string UnreceivedLocalGtids(const InstanceHealth& instance, const InstanceHealth& primary) {
-  auto local = ParseGtidList(LocalGtids(instance.Fact("gtid_binlog_pos"),
-                                        instance.Fact("gtid_slave_pos"), instance.Fact("server_id")));
+  auto local =
+      ParseGtidList(LocalGtids(instance.Fact("gtid_binlog_pos"), instance.Fact("gtid_slave_pos"),
+                               instance.Fact("server_id")));
   auto applied = ParseGtidList(primary.Fact("gtid_slave_pos"));
   auto written = ParseGtidList(primary.Fact("gtid_binlog_pos"));
   auto received = [](const std::map<long, std::pair<long, long>>& list, long domain,

@@ -1,7 +1,7 @@
 #include "engine/postgres/native_source.h"
 
-#include "core/poll_until.h"
 #include "core/log.h"
+#include "core/poll_until.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
 

@@ -46,13 +46,25 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
   // A server cut off by the network mid-session must fail the call, not hang it until TCP gives
   // up (15 minutes): keepalives find a silent peer, tcp_user_timeout a peer that stopped
   // acknowledging what was sent (a request into a partition). Unix sockets ignore both.
-  std::vector<const char*> keys = {"host",           "port",           "user",
-                                   "dbname",         "connect_timeout", "application_name",
-                                   "keepalives_idle", "keepalives_interval", "keepalives_count",
+  std::vector<const char*> keys = {"host",
+                                   "port",
+                                   "user",
+                                   "dbname",
+                                   "connect_timeout",
+                                   "application_name",
+                                   "keepalives_idle",
+                                   "keepalives_interval",
+                                   "keepalives_count",
                                    "tcp_user_timeout"};
-  std::vector<const char*> values = {p.host.c_str(),   port.c_str(),    p.user.c_str(),
-                                     p.dbname.c_str(), timeout.c_str(), "hasteward",
-                                     "5",              "2",             "3",
+  std::vector<const char*> values = {p.host.c_str(),
+                                     port.c_str(),
+                                     p.user.c_str(),
+                                     p.dbname.c_str(),
+                                     timeout.c_str(),
+                                     "hasteward",
+                                     "5",
+                                     "2",
+                                     "3",
                                      "15000"};
   if (!p.password.empty()) {
     keys.push_back("password");

@@ -293,8 +293,8 @@ class SwitchoverRun final : public SwitchoverSteps {
     // primary's restart may be slow or fail (cut off from us, its disk) without holding them up.
     std::string detail;
     if (!plan_.others.empty()) {
-      HS_ASSIGN_OR_RETURN(detail,
-                          RepointStandbys(handles_, plan_.others, plan_.candidate, options_.timeout));
+      HS_ASSIGN_OR_RETURN(
+          detail, RepointStandbys(handles_, plan_.others, plan_.candidate, options_.timeout));
     }
     // It restarts with standby.signal still in place: read-only from its first second. Bounded
     // by --timeout like every wait of the switchover.
