@@ -143,6 +143,43 @@ core::Status TakeSemisyncReplicaSide(const platform::InstanceHandle& target,
   return core::Status::Ok();
 }
 
+// A diverged replica that no snapshot captured must keep what the heal replaces; this heal
+// drops and reloads databases in place, so it has nothing to move aside: refuse instead.
+core::Status RefuseToDropWhatMustBeKept(const platform::Instance& target, const HealOptions& o) {
+  if (!o.keep_replaced)
+    return core::Status::Ok();
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      "'" + target.name +
+                          "' diverged and nothing captured it: a MariaDB heal reloads its "
+                          "databases in place and cannot keep what it replaces",
+                      "run the repair without --no-escrow: a type=diverged snapshot captures "
+                      "it before anything is dropped");
+}
+
+// Stops and forgets the replica's replication, drops its user databases and resets its binary
+// log and GTID state: what the load of the primary's dump starts from.
+core::Status ClearReplica(MariadbConnection& conn, const platform::Instance& target,
+                          const HealOptions& o) {
+  HS_TRY(conn.Execute("STOP ALL SLAVES"));
+  HS_TRY(conn.Execute("RESET SLAVE ALL"));
+  Log(o, "stopped and reset the replication of '" + target.name + "'");
+  HS_TRY(conn.Execute("SET SESSION sql_log_bin=0"));
+  HS_ASSIGN_OR_RETURN(auto dbs, UserDatabasesOf(conn));
+  std::string names;
+  for (const auto& d : dbs) {
+    HS_TRY(conn.Execute("DROP DATABASE " + Ident(d)));
+    names += (names.empty() ? "'" : ", '") + d + "'";
+  }
+  Log(o, "dropped the user databases of '" + target.name +
+             "': " + (names.empty() ? "(none)" : names) +
+             " (the primary holds every transaction they had; the escrow snapshot keeps the "
+             "primary's data)");
+  HS_TRY(conn.Execute("RESET MASTER"));
+  HS_TRY(conn.Execute("SET GLOBAL gtid_slave_pos=''"));
+  Log(o, "reset the binary log and GTID state of '" + target.name + "'");
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
@@ -157,16 +194,7 @@ std::string ChangeMasterSql(const platform::Instance& primary, const std::string
 core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
                          const platform::Instance& target, const platform::Instance& primary,
                          const HealOptions& o) {
-  // A diverged replica that no snapshot captured must keep what the heal replaces; this heal
-  // drops and reloads databases in place, so it has nothing to move aside: refuse instead.
-  if (o.keep_replaced) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "'" + target.name +
-                            "' diverged and nothing captured it: a MariaDB heal reloads its "
-                            "databases in place and cannot keep what it replaces",
-                        "run the repair without --no-escrow: a type=diverged snapshot captures "
-                        "it before anything is dropped");
-  }
+  HS_TRY(RefuseToDropWhatMustBeKept(target, o));
   const platform::Credentials& repl =
       cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
   HS_ASSIGN_OR_RETURN(std::string repl_password, repl.password.Resolve());
@@ -184,23 +212,7 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target_handle, handles.Open(target));
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target_handle));
-  HS_TRY(conn->Execute("STOP ALL SLAVES"));
-  HS_TRY(conn->Execute("RESET SLAVE ALL"));
-  Log(o, "stopped and reset the replication of '" + target.name + "'");
-  HS_TRY(conn->Execute("SET SESSION sql_log_bin=0"));
-  HS_ASSIGN_OR_RETURN(auto dbs, UserDatabasesOf(*conn));
-  std::string names;
-  for (const auto& d : dbs) {
-    HS_TRY(conn->Execute("DROP DATABASE " + Ident(d)));
-    names += (names.empty() ? "'" : ", '") + d + "'";
-  }
-  Log(o, "dropped the user databases of '" + target.name +
-             "': " + (names.empty() ? "(none)" : names) +
-             " (the primary holds every transaction they had; the escrow snapshot keeps the "
-             "primary's data)");
-  HS_TRY(conn->Execute("RESET MASTER"));
-  HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=''"));
-  Log(o, "reset the binary log and GTID state of '" + target.name + "'");
+  HS_TRY(ClearReplica(*conn, target, o));
   HS_TRY(LoadDump(cluster, target, spool)
              .WithHint("'" + target.name +
                        "' may be partly loaded; run the repair again (it dumps '" + primary.name +

@@ -162,18 +162,14 @@ std::string UnreceivedLocalGtids(const InstanceHealth& instance, const InstanceH
   return out;
 }
 
-Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
-                       std::vector<Finding>* findings) {
-  Verdict v = Verdict::kHealthy;
-  AddUnreadableFindings(instances, findings, &v);
-  std::vector<const InstanceHealth*> writable, primaries;
-  for (const auto& i : instances) {
-    bool readable = i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded;
-    if (readable && i.writable)
-      writable.push_back(&i);
-    if (readable && i.role == InstanceRole::kPrimary)
-      primaries.push_back(&i);
-  }
+namespace {
+
+// How many instances take writes: more than one is split-brain; none is an outage for the
+// clients, whether no instance is a primary or the primary is read-only.
+void AddWriterFindings(const std::vector<const InstanceHealth*>& writable,
+                       const std::vector<const InstanceHealth*>& primaries,
+                       std::vector<Finding>* findings, Verdict* verdict) {
+  Verdict& v = *verdict;
   // read_only=OFF on more than one instance lets clients commit on both: split-brain whether or
   // not anyone wrote yet (MariaDB replication has no fencing of its own).
   if (writable.size() > 1) {
@@ -199,6 +195,48 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
                              "repair')"});
     Raise(&v, Verdict::kDegraded);
   }
+}
+
+// A failed-over old primary: degraded until repair rejoins it, split-brain when it holds commits
+// the writable primary never received.
+void AddFencedOldPrimaryFinding(const InstanceHealth& i,
+                                const std::vector<const InstanceHealth*>& writable,
+                                std::vector<Finding>* findings, Verdict* verdict) {
+  // Transactions it wrote after the replicas last received from it (a failover promoted one
+  // of them) fork the history: re-cloning it discards them, so that takes --force, and is
+  // what the split-brain verdict asks for.
+  std::string forked = writable.size() == 1 ? UnreceivedLocalGtids(i, *writable[0]) : "";
+  if (!forked.empty()) {
+    findings->push_back(
+        {Severity::kCritical, i.instance.name,
+         "fenced old primary holds transactions the primary lacks (" + forked +
+             "): written after its replicas last received from it (under semi-sync, never "
+             "acknowledged); 'hasteward repair --force' captures it (type=diverged) and "
+             "rejoins it"});
+    Raise(verdict, Verdict::kSplitBrain);
+    return;
+  }
+  findings->push_back({Severity::kWarning, i.instance.name,
+                       "fenced old primary (read-only, replicates from no one): run "
+                       "'hasteward repair' to rejoin it as a replica"});
+  Raise(verdict, Verdict::kDegraded);
+}
+
+}  // namespace
+
+Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
+                       std::vector<Finding>* findings) {
+  Verdict v = Verdict::kHealthy;
+  AddUnreadableFindings(instances, findings, &v);
+  std::vector<const InstanceHealth*> writable, primaries;
+  for (const auto& i : instances) {
+    bool readable = i.state == InstanceState::kHealthy || i.state == InstanceState::kDegraded;
+    if (readable && i.writable)
+      writable.push_back(&i);
+    if (readable && i.role == InstanceRole::kPrimary)
+      primaries.push_back(&i);
+  }
+  AddWriterFindings(writable, primaries, findings, &v);
   for (const auto& i : instances) {
     if (i.role == InstanceRole::kReplica && primaries.size() == 1) {
       std::string errant =
@@ -220,23 +258,7 @@ Verdict MariadbVerdict(const std::vector<InstanceHealth>& instances,
     // failed): read-only, so it takes no writes, but it is out of the cluster until repair rejoins
     // it as a replica (TriageMariadb marks it degraded so repair heals it).
     if (i.Fact("fenced_old_primary") == "yes") {
-      // Transactions it wrote after the replicas last received from it (a failover promoted one
-      // of them) fork the history: re-cloning it discards them, so that takes --force, and is
-      // what the split-brain verdict asks for.
-      std::string forked = writable.size() == 1 ? UnreceivedLocalGtids(i, *writable[0]) : "";
-      if (!forked.empty()) {
-        findings->push_back(
-            {Severity::kCritical, i.instance.name,
-             "fenced old primary holds transactions the primary lacks (" + forked +
-                 "): written after its replicas last received from it (under semi-sync, never "
-                 "acknowledged); 'hasteward repair --force' rejoins it and keeps its data"});
-        Raise(&v, Verdict::kSplitBrain);
-        continue;
-      }
-      findings->push_back({Severity::kWarning, i.instance.name,
-                           "fenced old primary (read-only, replicates from no one): run "
-                           "'hasteward repair' to rejoin it as a replica"});
-      Raise(&v, Verdict::kDegraded);
+      AddFencedOldPrimaryFinding(i, writable, findings, &v);
       continue;
     }
     if (i.state == InstanceState::kDegraded) {
