@@ -89,6 +89,9 @@ struct HealOptions {
   std::chrono::seconds delete_timeout{120};  // stopping (fencing) an instance
   std::string stamp;                         // "20060102T150405Z": names kept copies
   bool keep_replaced = false;                // keep the moved-aside data after success
+  // The target diverged and no snapshot captured it: what the heal replaces is the only copy of
+  // its own writes. A heal that cannot keep it (no moved-aside data) must refuse.
+  bool only_copy_of_diverged_writes = false;
   RepairLog log;
 };
 

@@ -111,6 +111,7 @@ engine::HealOptions HealOptionsFor(const RepairJobOptions& o, const RepairJobRes
   engine::HealOptions heal = o.heal;
   if (result.plan.split_brain && !Captured(o, result, instance)) {
     heal.keep_replaced = true;
+    heal.only_copy_of_diverged_writes = true;
     Log(o.heal,
         "'" + instance.name +
             "' diverged and no snapshot captured it: what the heal replaces is kept (an engine "

@@ -146,7 +146,7 @@ core::Status TakeSemisyncReplicaSide(const platform::InstanceHandle& target,
 // A diverged replica that no snapshot captured must keep what the heal replaces; this heal
 // drops and reloads databases in place, so it has nothing to move aside: refuse instead.
 core::Status RefuseToDropWhatMustBeKept(const platform::Instance& target, const HealOptions& o) {
-  if (!o.keep_replaced)
+  if (!o.only_copy_of_diverged_writes)
     return core::Status::Ok();
   return core::Status(core::ErrorCode::kSafetyStop,
                       "'" + target.name +
