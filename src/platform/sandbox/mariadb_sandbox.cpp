@@ -100,7 +100,8 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
   }
   auto users = MariadbSql(primary, CreateUsersSql(secrets));
   if (!users.ok())
-    return core::Internal("create users on '" + primary.name + "' failed");
+    return core::Internal("create users on '" + primary.name +
+                          "' failed: " + users.status().message());
   for (size_t n = 1; n < c.instances.size(); ++n) {
     auto r = MariadbSql(c.instances[n], ChangeMasterSql(primary, secrets));
     if (!r.ok())
