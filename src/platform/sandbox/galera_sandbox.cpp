@@ -124,9 +124,10 @@ core::Status BuildGalera(SandboxBuild& b) {
   HS_TRY(Bootstrap(c.instances[0]));
   HS_TRY(WaitSynced(c.instances[0], 1));
   auto users = MariadbSql(c.instances[0], CreateUsersSql(secrets));
-  if (!users.ok())
+  if (!users.ok()) {
     return core::Internal("create users on '" + c.instances[0].name +
                           "' failed: " + users.status().message());
+  }
   for (size_t n = 1; n < c.instances.size(); ++n) {
     HS_TRY(StartLocalInstance(EngineKind::kGalera, c.instances[n]));
     HS_TRY(WaitSynced(c.instances[n], static_cast<int>(n) + 1));

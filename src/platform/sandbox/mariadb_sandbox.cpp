@@ -99,9 +99,10 @@ core::Status BuildMariadbReplication(SandboxBuild& b) {
       return off.TakeStatus();
   }
   auto users = MariadbSql(primary, CreateUsersSql(secrets));
-  if (!users.ok())
+  if (!users.ok()) {
     return core::Internal("create users on '" + primary.name +
                           "' failed: " + users.status().message());
+  }
   for (size_t n = 1; n < c.instances.size(); ++n) {
     auto r = MariadbSql(c.instances[n], ChangeMasterSql(primary, secrets));
     if (!r.ok())
