@@ -458,6 +458,14 @@ Result<RunOutput> Run(SubprocessOptions options, const std::optional<std::string
     // otherwise wait for it while we wait for its stdout.
     Subprocess* p = proc.get();
     writer = std::thread([p, &input] {
+      // A child that exits before reading its input (a client that cannot connect) must give
+      // this write an EPIPE, not kill the calling process: library code cannot rely on every host
+      // (a test binary, an embedding program) ignoring SIGPIPE. The signal is directed at the
+      // writing thread, so blocking it here only; a pending one is dropped when the thread ends.
+      sigset_t pipe_only;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
       (void)WriteAll(p->stdin_fd(), AsBytes(*input));
       p->CloseStdin();
     });

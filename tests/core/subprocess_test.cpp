@@ -106,6 +106,18 @@ TEST(SubprocessTest, TrueAndFalseReportTheirExitStatus) {
   EXPECT_EQ(f->status.Describe(), "exited with status 1");
 }
 
+// With SIGPIPE at its default (fatal) disposition, input written to a child that exits without
+// reading it is an error of the run, not the death of this process (a test poller's psql against a
+// stopped server did exactly that).
+TEST(SubprocessTest, InputToAChildThatExitsUnreadDoesNotKillTheCaller) {
+  auto previous = std::signal(SIGPIPE, SIG_DFL);
+  std::string input(4 << 20, 'x');  // far more than a pipe buffer holds
+  auto r = core::Run(Sh("exit 3"), input);
+  std::signal(SIGPIPE, previous);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status.exit_code, 3);
+}
+
 TEST(SubprocessTest, ArbitraryExitCodeIsReported) {
   auto r = core::Run(Sh("exit 42"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
