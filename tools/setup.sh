@@ -21,6 +21,9 @@ PKGS=(
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
   python3-kubernetes python3-jsonschema python3-yaml
   prometheus
+  # the image test builds deploy/image with debootstrap and buildah and runs it with podman;
+  # runc, because crun refuses a host whose cgroup v1 controllers sit beside a v2 mount
+  debootstrap buildah podman runc
 )
 if [ "${1:-}" = --bench ]; then
   # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni

@@ -58,21 +58,33 @@ core::Status ServeProcess::Start(const std::string& config,
   metrics_port_ = FreeLoopbackPort();
   health_port_ = FreeLoopbackPort();
   core::SubprocessOptions o;
-  o.argv = {HastewardBin(),     "serve",
-            "--config",         config,
-            "--tick-seconds",   std::to_string(options.tick_seconds),
-            "--shutdown-grace", std::to_string(options.grace_seconds),
-            "--metrics-addr",   "127.0.0.1:" + std::to_string(metrics_port_),
-            "--health-addr",    "127.0.0.1:" + std::to_string(health_port_),
-            "--log-format",     "json"};
-  o.env_set = env;
+  const std::vector<std::string> args = {"serve",
+                                         "--config",
+                                         config,
+                                         "--tick-seconds",
+                                         std::to_string(options.tick_seconds),
+                                         "--shutdown-grace",
+                                         std::to_string(options.grace_seconds),
+                                         "--metrics-addr",
+                                         "127.0.0.1:" + std::to_string(metrics_port_),
+                                         "--health-addr",
+                                         "127.0.0.1:" + std::to_string(health_port_),
+                                         "--log-format",
+                                         "json"};
+  if (options.launcher) {
+    o.argv = options.launcher(args, env);
+  } else {
+    o.argv = {HastewardBin()};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env_set = env;
+  }
   o.stdout_mode = core::StdioMode::kNull;
   Stop();  // a restart: the previous serve goes first
   exit_code_.reset();
   HS_ASSIGN_OR_RETURN(process_, core::Subprocess::Start(o));
   if (!core::PollUntil(
           [&] { return HttpGet(health_port_, "/readyz").find(" 200 ") != std::string::npos; },
-          20s)) {
+          options.ready_within)) {
     return {core::ErrorCode::kTimeout, "serve did not become ready: " + process_->StderrAll()};
   }
   return core::Status::Ok();

@@ -31,6 +31,13 @@ class ServeProcess {
   struct Options {
     double tick_seconds = 2;  // real seconds per scheduler minute
     int grace_seconds = 30;   // --shutdown-grace
+    // How long Start() waits for /readyz (a container starts slower than a process).
+    std::chrono::seconds ready_within{20};
+    // How serve is started: unset runs HastewardBin() here with `env`; the image test runs the
+    // same arguments in the container image (ContainerImage::RunArgv), the environment passed in.
+    std::function<std::vector<std::string>(const std::vector<std::string>& args,
+                                           const std::map<std::string, std::string>& env)>
+        launcher = nullptr;
   };
 
   ServeProcess() = default;
@@ -39,7 +46,7 @@ class ServeProcess {
   ServeProcess& operator=(const ServeProcess&) = delete;
 
   // Starts (or restarts) `hasteward serve --config config --log-format json` with `env` and waits
-  // (20 s) until /readyz answers 200.
+  // (Options::ready_within) until /readyz answers 200.
   core::Status Start(const std::string& config, const std::map<std::string, std::string>& env,
                      const Options& options);
   // SIGTERM and wait (60 s): serve's exit code, -2 when it did not stop (then SIGKILL). Logs()

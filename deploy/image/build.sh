@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Builds the HASteward container image with no registry and no Docker engine: a Debian 12 root made
+# by debootstrap from Debian's packages (the shared libraries the binary links, the dump and restore
+# tools the engines run, restic), the binary from ./build added, committed as an OCI image by buildah
+# into the host's container storage, where `podman run` finds it.
+#
+#   deploy/image/build.sh [--binary build/src/hasteward] [--tag localhost/hasteward:dev]
+#                         [--mirror URL] [--work DIR] [--keep-rootfs]
+#
+# deploy/image/Containerfile describes the same image for `podman build` / `docker build` where a
+# registry is reachable (it pulls debian:12-slim and compiles inside); this script is the path for a
+# machine that reaches only a Debian mirror, and the one the image test runs (tests/image/).
+# Needs root (debootstrap), debootstrap and buildah (tools/setup.sh installs both). Prints the image
+# name on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BINARY=build/src/hasteward
+TAG=localhost/hasteward:dev
+MIRROR=http://deb.debian.org/debian
+WORK=""
+KEEP=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --binary) BINARY=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
+    --mirror) MIRROR=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;;
+    --keep-rootfs) KEEP=1; shift ;;
+    *) echo "build.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "build.sh: needs root (debootstrap)" >&2; exit 2; }
+[ -x "$BINARY" ] || { echo "build.sh: no binary at $BINARY (run tools/build.sh first)" >&2; exit 2; }
+for tool in debootstrap buildah; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool is not installed (tools/setup.sh)" >&2; exit 2; }
+done
+
+# The packages that provide the libraries the binary links (asked of this host's dpkg, so the
+# image carries exactly what the binary needs), plus what the engines run inside a pod.
+lib_packages() {
+  ldd "$BINARY" | awk '/=> \// { print $3 }' | while read -r lib; do
+    dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || true
+  done | cut -d: -f1 | sort -u
+}
+TOOLS="ca-certificates postgresql-client-15 mariadb-client mariadb-backup restic"
+PACKAGES=$(echo $(lib_packages) $TOOLS | tr ' ' '\n' | sort -u | paste -sd, -)
+
+[ -n "$WORK" ] || WORK=$(mktemp -d /var/tmp/hasteward-image-XXXXXX)
+ROOTFS=$WORK/rootfs
+CONTAINER=""
+cleanup() {
+  [ -n "$CONTAINER" ] && buildah rm "$CONTAINER" >/dev/null 2>&1
+  [ "$KEEP" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+started=$SECONDS
+echo "== debootstrap (minbase + $PACKAGES)"
+# minbase: no init system, no apt recommends; the packages' maintainer scripts run in the root.
+debootstrap --variant=minbase --include="$PACKAGES" bookworm "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
+  tail -n 30 "$WORK/debootstrap.log" >&2
+  exit 1
+}
+echo "   $((SECONDS - started)) s"
+
+echo "== image root"
+# The operator runs as an unprivileged user of its own (uid 65532, as distroless images do).
+echo "hasteward:x:65532:65532:HASteward:/var/lib/hasteward:/usr/sbin/nologin" >>"$ROOTFS/etc/passwd"
+echo "hasteward:x:65532:" >>"$ROOTFS/etc/group"
+echo "hasteward:!:19000::::::" >>"$ROOTFS/etc/shadow"
+install -d -o 65532 -g 65532 -m 0750 "$ROOTFS/var/lib/hasteward"
+install -d -m 0755 "$ROOTFS/etc/hasteward"
+install -m 0755 "$BINARY" "$ROOTFS/usr/local/bin/hasteward"
+strip "$ROOTFS/usr/local/bin/hasteward"
+install -D -m 0644 README.md "$ROOTFS/usr/share/doc/hasteward/README.md"
+# What an image does not need: package caches and lists, documentation, locales.
+rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/* \
+  "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/locale/*
+# The binary must find every library it links inside the root.
+if chroot "$ROOTFS" ldd /usr/local/bin/hasteward | grep -q "not found"; then
+  chroot "$ROOTFS" ldd /usr/local/bin/hasteward | grep "not found" >&2
+  echo "build.sh: the image root lacks a library the binary links" >&2
+  exit 1
+fi
+chroot "$ROOTFS" /usr/local/bin/hasteward version >/dev/null
+
+echo "== buildah commit $TAG"
+CONTAINER=$(buildah from scratch)
+buildah copy --quiet "$CONTAINER" "$ROOTFS/" / >/dev/null
+buildah config \
+  --user 65532:65532 \
+  --env HASTEWARD_STATE_DIR=/var/lib/hasteward \
+  --workingdir /var/lib/hasteward \
+  --port 8080 --port 8081 \
+  --entrypoint '["/usr/local/bin/hasteward"]' \
+  --cmd 'serve --config=/etc/hasteward/config.yaml' \
+  --label org.opencontainers.image.title=hasteward \
+  --label org.opencontainers.image.source=deploy/image/build.sh \
+  "$CONTAINER"
+buildah commit --quiet --rm "$CONTAINER" "$TAG" >/dev/null
+CONTAINER=""
+echo "   $((SECONDS - started)) s in all; $(du -sm "$ROOTFS" | cut -f1) MiB root"
+echo "$TAG"

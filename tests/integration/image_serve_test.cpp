@@ -1,0 +1,189 @@
+// The container image as users run it (issue #34): deploy/image/build.sh makes it from Debian 12
+// packages (debootstrap) and the binary under test (buildah, no registry), and the operator is
+// started from it with `podman run` on the host network, as its own unprivileged user, against the
+// fake API server (FakeKubeApi with the RBAC of deploy/). A CloudNativePG Cluster published from a
+// real PostgreSQL sandbox, a BackupRepository whose password is in a Secret and a minutely
+// BackupPolicy: the operator in the image backs the cluster up on schedule into the repository
+// (a directory shared with the container, as a pod's volume), which stock restic then reads.
+// One story (one ctest test): the image is built once, in SetUpTestSuite.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/fd.h"
+#include "core/poll_until.h"
+#include "platform/kubernetes/kube_client.h"
+#include "platform/kubernetes/kube_config.h"
+#include "support/command.h"
+#include "support/container_image.h"
+#include "support/fake_kube_api.h"
+#include "support/fake_kube_operators.h"
+#include "support/hasteward_env.h"
+#include "support/operator_api.h"
+#include "support/sandbox_cluster.h"
+#include "support/serve_process.h"
+
+namespace hasteward::testing {
+namespace {
+
+namespace k8s = platform::kubernetes;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kCluster[] = "imagepg";
+constexpr char kPassword[] = "image-test-7c2a";
+constexpr char kGroupVersion[] = "clinic.hasteward.prplanit.com/v1alpha1";
+constexpr char kImageUid[] = "65532";  // the image's own user (deploy/image/build.sh)
+
+class ImageServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto built = ContainerImage::Build("localhost/hasteward:test-" + std::to_string(::getpid()));
+    if (built.ok()) {
+      image_ = new ContainerImage(std::move(built).value());
+      std::printf("%s", image_->build_log().c_str());  // the build's steps and times
+    } else {
+      build_error_ = built.status().ToString();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    image_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(image_, nullptr) << build_error_;
+    auto sandbox = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
+                                           .instances = 1,
+                                           .name = kCluster,
+                                           .ns = "local"});
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    sandbox_ = std::move(sandbox).value();
+    auto operator_api =
+        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
+    ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
+    operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
+    ASSERT_TRUE(PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace).ok());
+    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+    auto admin = k8s::LoadKubeconfig(*operator_->AdminKubeconfig());
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    admin_ = std::make_unique<k8s::KubeClient>(*admin);
+  }
+
+  void TearDown() override { serve_.Stop(); }
+
+  // The pod's view: its own state directory and the repository volume, owned by the image's user
+  // (a volume's fsGroup), and the operator's kubeconfig inside it.
+  std::map<std::string, std::string> PodEnvironment() {
+    const std::string pod_dir = hs_.Path("pod");
+    fs::create_directories(pod_dir + "/state");
+    fs::copy_file(operator_->env().at("KUBECONFIG"), pod_dir + "/kubeconfig");
+    for (const std::string& dir : {pod_dir, hs_.repository()}) {
+      EXPECT_EQ(RunCommand({"chown", "-R", std::string(kImageUid) + ":" + kImageUid, dir}, {})
+                    .exit_code,
+                0);
+    }
+    return {{"KUBECONFIG", pod_dir + "/kubeconfig"},
+            {"POD_NAME", operator_->env().at("POD_NAME")},
+            {"POD_NAMESPACE", operator_->env().at("POD_NAMESPACE")},
+            {"HASTEWARD_STATE_DIR", pod_dir + "/state"},
+            {"HOME", pod_dir},
+            {"HASTEWARD_KDF_PARAMS", hs_.vars().at("HASTEWARD_KDF_PARAMS")},
+            {"TZ", "UTC"}};
+  }
+
+  void StartServeFromTheImage() {
+    auto env = PodEnvironment();
+    const std::string config = WriteFile(hs_.Path("pod/serve.yaml"),
+                                         "platform: kubernetes\n"
+                                         "stateFile: " +
+                                             hs_.Path("pod/state/serve-state.json") +
+                                             "\n"
+                                             "discovery: {annotations: true, resyncSeconds: 3600}\n");
+    const std::vector<std::string> shared = {hs_.dir()};
+    ServeProcess::Options options{.tick_seconds = 0.5, .grace_seconds = 20};
+    options.ready_within = 60s;
+    options.launcher = [this, shared](const std::vector<std::string>& args,
+                                      const std::map<std::string, std::string>& vars) {
+      return image_->RunArgv(args, vars, shared);
+    };
+    auto started = serve_.Start(config, env, options);
+    ASSERT_TRUE(started.ok()) << started.ToString() << serve_.Logs();
+  }
+
+  void Create(const k8s::KubeResource& resource, const std::string& ns, const json& object) {
+    auto created = admin_->Create(resource, ns, object);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+  }
+
+  void CreatePolicyAndRepository() {
+    Create(k8s::resources::kSecrets, kPlatformNamespace,
+           SecretObject(kPlatformNamespace, "main", {{"password", kPassword}}));
+    Create(k8s::resources::kBackupRepositories, "",
+           {{"apiVersion", kGroupVersion},
+            {"kind", "BackupRepository"},
+            {"metadata", {{"name", "main"}}},
+            {"spec",
+             {{"restic",
+               {{"repository", hs_.repository()},
+                {"passwordSecretRef", {{"name", "main"}, {"namespace", kPlatformNamespace}}}}}}}});
+    Create(k8s::resources::kBackupPolicies, "",
+           {{"apiVersion", kGroupVersion},
+            {"kind", "BackupPolicy"},
+            {"metadata", {{"name", "minutely"}}},
+            {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+    const FakeKubeResource* clusters =
+        operator_->api().FindResource("postgresql.cnpg.io", "clusters");
+    auto annotated = operator_->api().store().Patch(
+        *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
+        {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
+        false);
+    ASSERT_EQ(annotated.code, 200) << annotated.body.dump();
+  }
+
+  static ContainerImage* image_;
+  static std::string build_error_;
+  HastewardEnv hs_{"hs-image-", kPassword};
+  std::unique_ptr<SandboxCluster> sandbox_;
+  std::unique_ptr<OperatorApi> operator_;
+  std::unique_ptr<k8s::KubeClient> admin_;
+  ServeProcess serve_;
+};
+
+ContainerImage* ImageServeTest::image_ = nullptr;
+std::string ImageServeTest::build_error_;
+
+TEST_F(ImageServeTest, TheOperatorFromTheImageRunsAScheduledBackup) {
+  // The image runs hasteward as its own unprivileged user by default.
+  auto user = image_->Inspect("{{.Config.User}}");
+  ASSERT_TRUE(user.ok()) << user.status().ToString();
+  EXPECT_EQ(*user, std::string(kImageUid) + ":" + kImageUid + "\n");
+  auto entrypoint = image_->Inspect("{{.Config.Entrypoint}}");
+  ASSERT_TRUE(entrypoint.ok()) << entrypoint.status().ToString();
+  EXPECT_NE(entrypoint->find("/usr/local/bin/hasteward"), std::string::npos) << *entrypoint;
+  auto wrote = sandbox_->Sql(0, "CREATE TABLE notes (body text); "
+                               "INSERT INTO notes VALUES ('written before the image ran');");
+  ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+  CreatePolicyAndRepository();
+  StartServeFromTheImage();
+  ASSERT_TRUE(core::PollUntil(
+      [&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 90s))
+      << serve_.Logs();
+  EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
+  EXPECT_EQ(serve_.Stop(), 0) << serve_.Logs();
+  // Stock restic reads what the operator in the image wrote, and the dump holds the table.
+  auto listed = hs_.Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto snapshots = json::parse(listed.out, nullptr, false);
+  ASSERT_TRUE(snapshots.is_array() && !snapshots.empty()) << listed.out;
+  auto dumped = hs_.Restic({"dump", snapshots.back().value("id", ""), "/"});
+  EXPECT_NE(dumped.out.find("written before the image ran"), std::string::npos)
+      << dumped.out.substr(0, 2000) << dumped.err;
+}
+
+}  // namespace
+}  // namespace hasteward::testing
