@@ -83,9 +83,9 @@ class ImageServeTest : public ::testing::Test {
     fs::create_directories(pod_dir + "/state");
     fs::copy_file(operator_->env().at("KUBECONFIG"), pod_dir + "/kubeconfig");
     for (const std::string& dir : {pod_dir, hs_.repository()}) {
-      EXPECT_EQ(RunCommand({"chown", "-R", std::string(kImageUid) + ":" + kImageUid, dir}, {})
-                    .exit_code,
-                0);
+      EXPECT_EQ(
+          RunCommand({"chown", "-R", std::string(kImageUid) + ":" + kImageUid, dir}, {}).exit_code,
+          0);
     }
     return {{"KUBECONFIG", pod_dir + "/kubeconfig"},
             {"POD_NAME", operator_->env().at("POD_NAME")},
@@ -98,12 +98,13 @@ class ImageServeTest : public ::testing::Test {
 
   void StartServeFromTheImage() {
     auto env = PodEnvironment();
-    const std::string config = WriteFile(hs_.Path("pod/serve.yaml"),
-                                         "platform: kubernetes\n"
-                                         "stateFile: " +
-                                             hs_.Path("pod/state/serve-state.json") +
-                                             "\n"
-                                             "discovery: {annotations: true, resyncSeconds: 3600}\n");
+    const std::string config =
+        WriteFile(hs_.Path("pod/serve.yaml"),
+                  "platform: kubernetes\n"
+                  "stateFile: " +
+                      hs_.Path("pod/state/serve-state.json") +
+                      "\n"
+                      "discovery: {annotations: true, resyncSeconds: 3600}\n");
     const std::vector<std::string> shared = {hs_.dir()};
     ServeProcess::Options options{.tick_seconds = 0.5, .grace_seconds = 20};
     options.ready_within = 60s;
@@ -165,13 +166,14 @@ TEST_F(ImageServeTest, TheOperatorFromTheImageRunsAScheduledBackup) {
   auto entrypoint = image_->Inspect("{{.Config.Entrypoint}}");
   ASSERT_TRUE(entrypoint.ok()) << entrypoint.status().ToString();
   EXPECT_NE(entrypoint->find("/usr/local/bin/hasteward"), std::string::npos) << *entrypoint;
-  auto wrote = sandbox_->Sql(0, "CREATE TABLE notes (body text); "
-                               "INSERT INTO notes VALUES ('written before the image ran');");
+  auto wrote = sandbox_->Sql(0,
+                             "CREATE TABLE notes (body text); "
+                             "INSERT INTO notes VALUES ('written before the image ran');");
   ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
   CreatePolicyAndRepository();
   StartServeFromTheImage();
-  ASSERT_TRUE(core::PollUntil(
-      [&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 90s))
+  ASSERT_TRUE(
+      core::PollUntil([&] { return serve_.Logs().find("\"job end\"") != std::string::npos; }, 90s))
       << serve_.Logs();
   EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
   EXPECT_EQ(serve_.Stop(), 0) << serve_.Logs();

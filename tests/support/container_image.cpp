@@ -47,9 +47,9 @@ ContainerImage::~ContainerImage() {
   (void)core::Run(o);
 }
 
-std::vector<std::string> ContainerImage::RunArgv(const std::vector<std::string>& args,
-                                                 const std::map<std::string, std::string>& env,
-                                                 const std::vector<std::string>& shared_dirs) const {
+std::vector<std::string> ContainerImage::RunArgv(
+    const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+    const std::vector<std::string>& shared_dirs) const {
   std::vector<std::string> argv = kPodman;
   argv.insert(argv.end(), {"run", "--rm", "--network", "host"});
   // The securityContext of deploy/operator/deployment.yaml: a read-only root with an emptyDir at
