@@ -1,0 +1,359 @@
+#include "jobs/instant_restore.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/failpoint.h"
+#include "core/log.h"
+#include "core/os_user.h"
+#include "jobs/instant_layers.h"
+#include "jobs/instant_state.h"
+#include "jobs/overlay_mount.h"
+#include "repo/restore/tree_restorer.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(core::SystemClock::Get().Monotonic() - start).count();
+}
+
+// The supply of an instant restore: the tree is not restored but served, first through an overlay
+// on the staging directory (for the engine's check: PostgreSQL's pg_verifybackup, MariaDB's
+// --prepare, whose writes land in the upper layer), then on the data directory itself.
+class InstantSupply : public NativeTreeSupply {
+ public:
+  InstantSupply(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
+                uint64_t cache_bytes)
+      : repo_(repo), snapshot_(snapshot), tree_path_(std::move(tree_path)),
+        cache_bytes_(cache_bytes) {}
+
+  core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                     const repo::Snapshot& /*snapshot*/, NativeRestoreResult& result) override {
+    layers_ = std::make_unique<InstantLayers>(repo_, snapshot_, tree_path_, result.plan.target,
+                                              cache_bytes_);
+    core::Status staged = StageChecked(target, native, result);
+    if (!staged.ok())
+      Abandon(result.plan);
+    return staged;
+  }
+
+  core::Status BeforeFinish(engine::NativeRestorePlan& plan) override {
+    // Re-cloning the others from an instance that still reads through the mount would copy the
+    // whole snapshot through it: they are re-cloned once the instance runs on local disk.
+    rebuild_ = std::move(plan.rebuild);
+    plan.rebuild.clear();
+    InstantLayers* layers = layers_.get();
+    platform::Instance instance = plan.target;
+    std::string snapshot_id = plan.snapshot_id;
+    plan.mount_data_dir = [layers, instance, snapshot_id]() -> core::Status {
+      HS_TRY(WriteInstantState(instance.data_dir, {.phase = InstantPhase::kStarting,
+                                                   .snapshot_id = snapshot_id,
+                                                   .instance = instance.name}));
+      core::Failpoint("instant-restore-starting");
+      return layers->MountOverlayAt(instance.data_dir);
+    };
+    return core::Status::Ok();
+  }
+
+  void Abandon(const engine::NativeRestorePlan& plan) override {
+    (void)UnmountIfMounted(plan.staging_dir);
+    if (layers_) {
+      (void)layers_->StopLower();
+      (void)layers_->Remove();
+    }
+    std::error_code ignored;
+    fs::remove_all(plan.staging_dir, ignored);
+  }
+
+  std::unique_ptr<InstantLayers> TakeLayers() { return std::move(layers_); }
+  const std::vector<platform::Instance>& rebuild() const { return rebuild_; }
+
+ private:
+  core::Status StageChecked(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                            NativeRestoreResult& result) {
+    // What a killed earlier attempt left is not this restore's: start from empty layers.
+    HS_TRY(layers_->Remove());
+    HS_TRY(layers_->Create());
+    HS_TRY(layers_->ServeLower());
+    HS_TRY(layers_->MountOverlayAt(result.plan.staging_dir));
+    // Every blob read through the mount is checked against its hash, as a restore checks what it
+    // writes; pg_verifybackup still checks the manifest, the files' presence and sizes and the WAL.
+    result.plan.checksums_checked = true;
+    core::Status checked =
+        native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
+    HS_TRY(UnmountIfMounted(result.plan.staging_dir));
+    return checked;
+  }
+
+  repo::Repository& repo_;
+  const repo::Snapshot& snapshot_;
+  std::string tree_path_;
+  uint64_t cache_bytes_;
+  std::unique_ptr<InstantLayers> layers_;
+  std::vector<platform::Instance> rebuild_;
+};
+
+std::string TreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot) {
+  return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
+}
+
+core::Status StopIfRunning(const engine::ClusterHandle& target, const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), instance));
+  if (!running)
+    return core::Status::Ok();
+  return target.platform()
+      .StopInstance(target.cluster(), instance)
+      .Wrap("stop '" + instance.name + "'");
+}
+
+void Tell(const InstantRestoreOptions& options, InstantEvent event, const std::string& name) {
+  if (options.on_event)
+    options.on_event(event, name);
+}
+
+// The lower layer copied to local disk (layers.copy()), restored from the repository as a native
+// restore restores it. A copy a killed run left half-written is started over.
+core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::Snapshot& snapshot,
+                     const platform::Instance& instance, InstantRestoreResult& result) {
+  auto start = core::SystemClock::Get().Monotonic();
+  std::error_code ec;
+  fs::remove_all(layers.copy(), ec);
+  if (ec)
+    return core::StorageError("remove '" + layers.copy() + "': " + ec.message());
+  core::Failpoint("instant-restore-hydrating");
+  repo::TreeRestoreOptions tree;
+  tree.restore_owner = core::RunningAsRoot() && !instance.os_user.empty();
+  tree.drop_written_pages = true;
+  auto restored = repo::RestoreTree(repo, snapshot, layers.tree_path(), layers.copy(), tree);
+  if (!restored.ok()) {
+    return restored.TakeStatus()
+        .Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'")
+        .WithHint("the instance still runs on the snapshot mount while this command runs; rerun "
+                  "the same restore to finish the hydration");
+  }
+  result.hydrated_bytes = restored->bytes;
+  result.hydrate_seconds = SecondsSince(start);
+  core::Failpoint("instant-restore-hydrated");
+  return core::Status::Ok();
+}
+
+// Exchanges the (empty, unmounted) data directory with the merged copy in one rename, unless a
+// killed run did already: the data directory then holds files.
+core::Status SwapCopyIn(const std::string& data_dir, const std::string& copy) {
+  std::error_code ec;
+  if (!fs::is_empty(data_dir, ec) || !fs::exists(copy))
+    return core::Status::Ok();
+  if (::syscall(SYS_renameat2, AT_FDCWD, copy.c_str(), AT_FDCWD, data_dir.c_str(),
+                RENAME_EXCHANGE) != 0) {
+    return core::StorageError("exchange '" + copy + "' and '" + data_dir +
+                              "': " + std::strerror(errno));
+  }
+  return core::Status::Ok();
+}
+
+// The pause: the instance stopped, its overlay unmounted, the upper layer applied to the copy, the
+// copy swapped in as the data directory, the instance started. Recorded first, so a rerun after a
+// kill in the middle finishes it (each step can be run again).
+core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers& layers,
+                             const InstantState& state, InstantRestoreResult& result) {
+  platform::Platform& platform = target.platform();
+  const platform::Cluster& cluster = target.cluster();
+  const platform::Instance* instance = nullptr;
+  for (const auto& candidate : cluster.instances) {
+    if (candidate.name == state.instance)
+      instance = &candidate;
+  }
+  if (instance == nullptr) {
+    return core::NotFound("instance '" + state.instance + "' of the instant restore is not in the "
+                          "inventory any more", "put it back and rerun the restore");
+  }
+  HS_TRY(WriteInstantState(instance->data_dir, {.phase = InstantPhase::kMerging,
+                                                .snapshot_id = state.snapshot_id,
+                                                .instance = state.instance}));
+  auto start = core::SystemClock::Get().Monotonic();
+  HS_TRY(StopIfRunning(target, *instance));
+  HS_TRY(UnmountIfMounted(instance->data_dir));
+  core::Failpoint("instant-restore-merging");
+  HS_TRY(MergeOverlayUpper(layers.upper(), layers.copy()));
+  HS_TRY(SwapCopyIn(instance->data_dir, layers.copy()));
+  core::Failpoint("instant-restore-swapped");
+  HS_TRY(platform.StartInstance(cluster, *instance).Wrap("start '" + instance->name + "'"));
+  result.pause_seconds = SecondsSince(start);
+  HS_TRY(layers.StopLower().status());
+  return layers.Remove();
+}
+
+}  // namespace
+
+namespace {
+
+struct InProgress {
+  platform::Instance instance;
+  InstantState state;
+};
+
+// The instance whose data directory has an instant restore in progress (a killed run's).
+core::Result<std::optional<InProgress>> FindInProgress(const platform::Cluster& cluster) {
+  for (const auto& instance : cluster.instances) {
+    if (instance.data_dir.empty())
+      continue;
+    HS_ASSIGN_OR_RETURN(std::optional<InstantState> state, ReadInstantState(instance.data_dir));
+    if (state)
+      return std::optional<InProgress>(InProgress{instance, *state});
+  }
+  return std::optional<InProgress>();
+}
+
+// Hydration, the pause, then the other instances re-cloned from the restored one.
+core::Status Complete(const engine::ClusterHandle& target, repo::Repository& repo,
+                      const repo::Snapshot& snapshot, InstantLayers& layers,
+                      const InProgress& restored, const InstantRestoreOptions& options,
+                      InstantRestoreResult& result) {
+  HS_TRY(Hydrate(layers, repo, snapshot, restored.instance, result));
+  Tell(options, InstantEvent::kHydrated, restored.instance.name);
+  HS_TRY(MoveToLocalDisk(target, layers, restored.state, result));
+  Tell(options, InstantEvent::kLocal, restored.instance.name);
+  for (const auto& other : target.cluster().instances) {
+    if (other.name == restored.instance.name)
+      continue;
+    HS_TRY(target.engine()
+               .HealInstance(target.platform(), target.cluster(), other, restored.instance,
+                             options.native.heal)
+               .Wrap("re-clone '" + other.name + "' from the restored '" +
+                     restored.instance.name + "'"));
+  }
+  return core::Status::Ok();
+}
+
+// A killed run left the instance starting: nothing it served can be trusted to be configured, so
+// the attempt is put aside whole (its upper layer kept, named in the log) and the restore starts
+// over on the empty data directory.
+core::Status SetAsideStarting(const engine::ClusterHandle& target, const InProgress& found,
+                              const std::string& stamp) {
+  const std::string& data_dir = found.instance.data_dir;
+  HS_TRY(StopIfRunning(target, found.instance));
+  HS_TRY(UnmountIfMounted(data_dir));
+  HS_TRY(UnmountIfMounted(InstantDirFor(data_dir) + "/lower"));
+  std::string kept = InstantDirFor(data_dir) + "-abandoned-" + stamp;
+  if (::rename(InstantDirFor(data_dir).c_str(), kept.c_str()) != 0)
+    return core::StorageError("move '" + InstantDirFor(data_dir) + "': " + std::strerror(errno));
+  core::LogWarn("an instant restore of '" + found.instance.name +
+                "' was killed while starting; its layers are kept at '" + kept +
+                "' and the restore starts over");
+  return core::Status::Ok();
+}
+
+// A run killed while the instance ran on the overlay: its FUSE server died with it, so the
+// instance is stopped, the snapshot served again, the overlay (with every write in its upper
+// layer) mounted again and the instance restarted on it.
+core::Status ServeAgain(const engine::ClusterHandle& target, InstantLayers& layers,
+                        const InProgress& found) {
+  const std::string& data_dir = found.instance.data_dir;
+  HS_TRY(StopIfRunning(target, found.instance));
+  HS_TRY(UnmountIfMounted(data_dir));
+  std::error_code ec;
+  if (!fs::is_empty(data_dir, ec)) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the data directory '" + data_dir +
+                            "' holds files while its instant restore records that it serves "
+                            "the snapshot mount",
+                        "nothing was changed; compare it with '" + layers.upper() +
+                            "' and move one of them aside, then rerun the restore");
+  }
+  HS_TRY(layers.Create());
+  HS_TRY(layers.ServeLower());
+  HS_TRY(layers.MountOverlayAt(data_dir));
+  return target.platform()
+      .StartInstance(target.cluster(), found.instance)
+      .Wrap("start '" + found.instance.name + "' on its instant-restore overlay again");
+}
+
+core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
+                                          repo::Repository& repo, const repo::Snapshot& snapshot,
+                                          const InProgress& found,
+                                          const InstantRestoreOptions& options) {
+  InstantRestoreResult result;
+  result.instance = found.instance.name;
+  result.resumed = true;
+  InstantLayers layers(repo, snapshot, TreePathOf(target, snapshot), found.instance,
+                       options.cache_bytes);
+  core::LogInfo("finishing the instant restore of '" + found.instance.name + "' (" +
+                InstantPhaseName(found.state.phase) + ")");
+  if (found.state.phase == InstantPhase::kMerging) {
+    HS_TRY(MoveToLocalDisk(target, layers, found.state, result));
+    Tell(options, InstantEvent::kLocal, found.instance.name);
+    return result;
+  }
+  HS_TRY(ServeAgain(target, layers, found));
+  Tell(options, InstantEvent::kWritable, found.instance.name);
+  HS_TRY(Complete(target, repo, snapshot, layers, found, options, result));
+  return result;
+}
+
+core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
+                                         repo::Repository& repo, const repo::Snapshot& snapshot,
+                                         const InstantRestoreOptions& options) {
+  auto start = core::SystemClock::Get().Monotonic();
+  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
+                      RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
+  std::unique_ptr<InstantLayers> layers = supply.TakeLayers();
+  InProgress serving{restored.plan.target,
+                     {.phase = InstantPhase::kServing,
+                      .snapshot_id = repo::IdToHex(snapshot.id),
+                      .instance = restored.plan.target.name}};
+  HS_TRY(WriteInstantState(serving.instance.data_dir, serving.state));
+  InstantRestoreResult result;
+  result.instance = serving.instance.name;
+  result.captured = restored.captured;
+  result.writable_seconds = SecondsSince(start);
+  Tell(options, InstantEvent::kWritable, serving.instance.name);
+  core::Failpoint("instant-restore-serving");
+  HS_TRY(Complete(target, repo, snapshot, *layers, serving, options, result));
+  return result;
+}
+
+}  // namespace
+
+core::Result<InstantRestoreResult> RestoreNativeInstant(const engine::ClusterHandle& target,
+                                                        repo::Repository& repo,
+                                                        const repo::Snapshot& snapshot,
+                                                        const InstantRestoreOptions& options) {
+  HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  HS_ASSIGN_OR_RETURN(std::optional<InProgress> found, FindInProgress(target.cluster()));
+  if (found && found->state.snapshot_id != repo::IdToHex(snapshot.id)) {
+    return core::Usage("an instant restore of snapshot " + found->state.snapshot_id.substr(0, 8) +
+                           " into '" + found->instance.name + "' is not finished",
+                       "rerun with --snapshot " + found->state.snapshot_id.substr(0, 8) +
+                           " to finish it");
+  }
+  if (found && !options.native.confirm_overwrite) {
+    return core::Status(core::ErrorCode::kConfirmationRequired,
+                        "finishing the instant restore of '" + found->instance.name +
+                            "' restarts it",
+                        "pass --yes");
+  }
+  if (found && found->state.phase == InstantPhase::kStarting) {
+    HS_TRY(SetAsideStarting(target, *found, options.native.heal.stamp));
+    found.reset();
+  }
+  if (found)
+    return Resume(target, repo, snapshot, *found, options);
+  return Fresh(target, repo, snapshot, options);
+}
+
+}  // namespace hasteward::jobs
