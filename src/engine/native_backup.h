@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -115,10 +114,6 @@ struct NativeRestorePlan {
   // The restored snapshot's ID, set by the jobs layer: SwapInStaging records it beside the data
   // directory until the restore finished (native_restore_steps.h, StopUnfinishedRestores).
   std::string snapshot_id;
-  // Set by the jobs layer for an instant restore: called by SwapInStaging once the (empty)
-  // staging directory is the data directory, before anything else touches it, to mount the
-  // overlay that serves the snapshot there. Empty: the staging directory holds the tree itself.
-  std::function<core::Status()> mount_data_dir;
 };
 
 // Checks a restored tree against the checksums its backup recorded, file by file as the restore

@@ -157,8 +157,6 @@ core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platf
                     .text = kSwapIn,
                     .args = {target.data_dir, plan.staging_dir}})
              .status());
-  if (plan.mount_data_dir)
-    HS_TRY(plan.mount_data_dir());
   std::vector<std::string> args = {target.data_dir};
   args.insert(args.end(), remove.begin(), remove.end());
   HS_TRY(RunScript(platform, cluster, target,

@@ -50,8 +50,7 @@ core::Status ClearUnfinishedRestores(platform::Platform& platform,
 // (failpoint "native-restore-swap") leaves the journal; the next restore's MakeStagingDirectory
 // completes that swap. Before the first rename, plan.snapshot_id is recorded beside the data
 // directory (StopUnfinishedRestores). The data directory is chmod 700 and `remove` (paths relative
-// to it) deleted from the new tree (after plan.mount_data_dir, when set, mounted the data
-// directory). Returns where the old data directory was kept (nullopt: there
+// to it) deleted from the new tree. Returns where the old data directory was kept (nullopt: there
 // was none).
 core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
                                                        const platform::Cluster& cluster,

@@ -48,6 +48,7 @@ core::Status InstantLayers::Create() {
   HS_TRY(MakeDir(dir(), 0700));
   HS_TRY(MakeDir(dir() + "/lower", 0700));
   HS_TRY(MakeDir(dir() + "/work", 0700));
+  HS_TRY(MakeDir(merged(), 0700));
   HS_TRY(MakeDir(upper(), 0700));
   if (core::RunningAsRoot() && !instance_.os_user.empty()) {
     HS_ASSIGN_OR_RETURN(core::OsUser user, core::LookupOsUser(instance_.os_user));
@@ -76,9 +77,10 @@ core::Status InstantLayers::ServeLower() {
   return core::Status::Ok();
 }
 
-core::Status InstantLayers::MountOverlayAt(const std::string& target) const {
+core::Status InstantLayers::MountMerged() const {
+  HS_TRY(UnmountIfMounted(merged()));
   return MountOverlay({.lower = dir() + "/lower", .upper = upper(), .work = dir() + "/work"},
-                      target);
+                      merged());
 }
 
 core::Result<SnapshotMountSummary> InstantLayers::StopLower() {
@@ -95,6 +97,7 @@ core::Result<SnapshotMountSummary> InstantLayers::StopLower() {
 }
 
 core::Status InstantLayers::Remove() {
+  HS_TRY(UnmountIfMounted(merged()));
   HS_TRY(UnmountIfMounted(dir() + "/lower"));
   std::error_code ec;
   std::filesystem::remove_all(dir(), ec);

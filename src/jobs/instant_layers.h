@@ -1,7 +1,9 @@
 // jobs/instant_layers: the directories and mounts of one instant restore, beside the instance's
 // data directory in "<data dir>.hasteward-instant/": `lower` (the snapshot's data directory
 // served read-only by this process through FUSE), `upper` and `work` (the overlay's writable
-// layer), `copy` (the hydrated local copy of the lower layer). See jobs/instant_restore.h.
+// layer), `merged` (where the overlay is mounted; the data directory is a symlink to it while
+// the instance runs on it), `copy` (the hydrated local copy of the lower layer).
+// See jobs/instant_restore.h.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,7 @@ class InstantLayers {
   std::string dir() const;
   std::string upper() const { return dir() + "/upper"; }
   std::string copy() const { return dir() + "/copy"; }
+  std::string merged() const { return dir() + "/merged"; }
   const std::string& tree_path() const { return tree_path_; }
 
   // Creates the directories (keeping an existing upper layer: a rerun's writes are in it); the
@@ -38,8 +41,8 @@ class InstantLayers {
   // Mounts the snapshot at `lower` with allow_other (the database's OS user reads through it),
   // after detaching a mount a killed run left there. Served until StopLower or destruction.
   core::Status ServeLower();
-  // The overlay of lower, upper and work mounted at `target` (an existing empty directory).
-  core::Status MountOverlayAt(const std::string& target) const;
+  // The overlay of lower, upper and work mounted at merged().
+  core::Status MountMerged() const;
   // Unmounts the lower layer; the summary of reads that failed.
   core::Result<SnapshotMountSummary> StopLower();
   // Removes the directory with everything in it (after the merge the upper layer is empty).

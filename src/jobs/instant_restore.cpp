@@ -31,9 +31,27 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(core::SystemClock::Get().Monotonic() - start).count();
 }
 
-// The supply of an instant restore: the tree is not restored but served, first through an overlay
-// on the staging directory (for the engine's check: PostgreSQL's pg_verifybackup, MariaDB's
-// --prepare, whose writes land in the upper layer), then on the data directory itself.
+core::Status Errno(const std::string& what, const std::string& path) {
+  return core::StorageError(what + " '" + path + "': " + std::strerror(errno));
+}
+
+// Whether `path` is a symlink to `target` (the data directory pointing at the overlay).
+bool LinksTo(const std::string& path, const std::string& target) {
+  std::error_code ec;
+  return fs::is_symlink(path, ec) && fs::read_symlink(path, ec) == target && !ec;
+}
+
+core::Status RemoveLinkTo(const std::string& path, const std::string& target) {
+  if (LinksTo(path, target) && ::unlink(path.c_str()) != 0)
+    return Errno("remove the link", path);
+  return core::Status::Ok();
+}
+
+// The supply of an instant restore: the tree is not restored but served. The overlay is mounted
+// at the layers' `merged` directory and the staging directory becomes a symlink to it, so the
+// engine checks it there (PostgreSQL's pg_verifybackup, MariaDB's --prepare, whose writes land in
+// the upper layer) and its swap moves the symlink into the data directory's place: the engine's
+// restore steps run unchanged, and a mountpoint is never renamed (the kernel refuses that).
 class InstantSupply : public NativeTreeSupply {
  public:
   InstantSupply(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
@@ -56,31 +74,22 @@ class InstantSupply : public NativeTreeSupply {
     // whole snapshot through it: they are re-cloned once the instance runs on local disk.
     rebuild_ = std::move(plan.rebuild);
     plan.rebuild.clear();
-    InstantLayers* layers = layers_.get();
-    platform::Instance instance = plan.target;
-    std::string snapshot_id = plan.snapshot_id;
-    plan.mount_data_dir = [layers, instance, snapshot_id]() -> core::Status {
-      HS_TRY(WriteInstantState(instance.data_dir, {.phase = InstantPhase::kStarting,
-                                                   .snapshot_id = snapshot_id,
-                                                   .instance = instance.name}));
-      core::Failpoint("instant-restore-starting");
-      return layers->MountOverlayAt(instance.data_dir);
-    };
+    HS_TRY(WriteInstantState(plan.target.data_dir, {.phase = InstantPhase::kStarting,
+                                                    .snapshot_id = plan.snapshot_id,
+                                                    .instance = plan.target.name}));
+    core::Failpoint("instant-restore-starting");
     return core::Status::Ok();
   }
 
   void Abandon(const engine::NativeRestorePlan& plan) override {
-    (void)UnmountIfMounted(plan.staging_dir);
     if (layers_) {
+      (void)RemoveLinkTo(plan.staging_dir, layers_->merged());
       (void)layers_->StopLower();
       (void)layers_->Remove();
     }
-    std::error_code ignored;
-    fs::remove_all(plan.staging_dir, ignored);
   }
 
   std::unique_ptr<InstantLayers> TakeLayers() { return std::move(layers_); }
-  const std::vector<platform::Instance>& rebuild() const { return rebuild_; }
 
  private:
   core::Status StageChecked(const engine::ClusterHandle& target, engine::NativeBackup& native,
@@ -89,14 +98,16 @@ class InstantSupply : public NativeTreeSupply {
     HS_TRY(layers_->Remove());
     HS_TRY(layers_->Create());
     HS_TRY(layers_->ServeLower());
-    HS_TRY(layers_->MountOverlayAt(result.plan.staging_dir));
+    HS_TRY(layers_->MountMerged());
+    const std::string& staging = result.plan.staging_dir;
+    if (::rmdir(staging.c_str()) != 0 && errno != ENOENT)
+      return Errno("remove the empty staging directory", staging);
+    if (::symlink(layers_->merged().c_str(), staging.c_str()) != 0)
+      return Errno("link the overlay at", staging);
     // Every blob read through the mount is checked against its hash, as a restore checks what it
     // writes; pg_verifybackup still checks the manifest, the files' presence and sizes and the WAL.
     result.plan.checksums_checked = true;
-    core::Status checked =
-        native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
-    HS_TRY(UnmountIfMounted(result.plan.staging_dir));
-    return checked;
+    return native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
   }
 
   repo::Repository& repo_;
@@ -111,13 +122,16 @@ std::string TreePathOf(const engine::ClusterHandle& target, const repo::Snapshot
   return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
 }
 
-core::Status StopIfRunning(const engine::ClusterHandle& target, const platform::Instance& instance) {
-  HS_ASSIGN_OR_RETURN(bool running, target.platform().IsRunning(target.cluster(), instance));
+core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
   if (!running)
     return core::Status::Ok();
-  return target.platform()
-      .StopInstance(target.cluster(), instance)
-      .Wrap("stop '" + instance.name + "'");
+  return platform.StopInstance(cluster, instance).Wrap("stop '" + instance.name + "'");
+}
+
+core::Status StopIfRunning(const engine::ClusterHandle& target, const platform::Instance& instance) {
+  return StopIfRunning(target.platform(), target.cluster(), instance);
 }
 
 void Tell(const InstantRestoreOptions& options, InstantEvent event, const std::string& name) {
@@ -142,7 +156,7 @@ core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::
   if (!restored.ok()) {
     return restored.TakeStatus()
         .Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'")
-        .WithHint("the instance still runs on the snapshot mount while this command runs; rerun "
+        .WithHint("the instance runs on the snapshot mount only while this command runs; rerun "
                   "the same restore to finish the hydration");
   }
   result.hydrated_bytes = restored->bytes;
@@ -151,18 +165,31 @@ core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::
   return core::Status::Ok();
 }
 
-// Exchanges the (empty, unmounted) data directory with the merged copy in one rename, unless a
-// killed run did already: the data directory then holds files.
-core::Status SwapCopyIn(const std::string& data_dir, const std::string& copy) {
-  std::error_code ec;
-  if (!fs::is_empty(data_dir, ec) || !fs::exists(copy))
-    return core::Status::Ok();
-  if (::syscall(SYS_renameat2, AT_FDCWD, copy.c_str(), AT_FDCWD, data_dir.c_str(),
-                RENAME_EXCHANGE) != 0) {
-    return core::StorageError("exchange '" + copy + "' and '" + data_dir +
-                              "': " + std::strerror(errno));
+// Exchanges the data directory (the symlink to the overlay) with the merged copy in one rename,
+// then removes the symlink; a rerun after a kill finds the data directory a directory already.
+core::Status SwapCopyIn(const std::string& data_dir, const InstantLayers& layers) {
+  if (LinksTo(data_dir, layers.merged())) {
+    if (!fs::is_directory(layers.copy())) {
+      return core::Status(core::ErrorCode::kSafetyStop,
+                          "the hydrated copy '" + layers.copy() + "' is missing",
+                          "nothing was changed; the instance's writes are in '" + layers.upper() +
+                              "' and the snapshot is whole: restore it again");
+    }
+    if (::syscall(SYS_renameat2, AT_FDCWD, layers.copy().c_str(), AT_FDCWD, data_dir.c_str(),
+                  RENAME_EXCHANGE) != 0) {
+      return Errno("exchange the hydrated copy with", data_dir);
+    }
   }
-  return core::Status::Ok();
+  return RemoveLinkTo(layers.copy(), layers.merged());
+}
+
+const platform::Instance* InstanceNamed(const platform::Cluster& cluster,
+                                        const std::string& name) {
+  for (const auto& candidate : cluster.instances) {
+    if (candidate.name == name)
+      return &candidate;
+  }
+  return nullptr;
 }
 
 // The pause: the instance stopped, its overlay unmounted, the upper layer applied to the copy, the
@@ -170,36 +197,29 @@ core::Status SwapCopyIn(const std::string& data_dir, const std::string& copy) {
 // kill in the middle finishes it (each step can be run again).
 core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers& layers,
                              const InstantState& state, InstantRestoreResult& result) {
-  platform::Platform& platform = target.platform();
-  const platform::Cluster& cluster = target.cluster();
-  const platform::Instance* instance = nullptr;
-  for (const auto& candidate : cluster.instances) {
-    if (candidate.name == state.instance)
-      instance = &candidate;
-  }
+  const platform::Instance* instance = InstanceNamed(target.cluster(), state.instance);
   if (instance == nullptr) {
-    return core::NotFound("instance '" + state.instance + "' of the instant restore is not in the "
-                          "inventory any more", "put it back and rerun the restore");
+    return core::NotFound("instance '" + state.instance +
+                              "' of the instant restore is not in the inventory any more",
+                          "put it back and rerun the restore");
   }
-  HS_TRY(WriteInstantState(instance->data_dir, {.phase = InstantPhase::kMerging,
-                                                .snapshot_id = state.snapshot_id,
-                                                .instance = state.instance}));
+  InstantState merging = state;
+  merging.phase = InstantPhase::kMerging;
+  HS_TRY(WriteInstantState(instance->data_dir, merging));
   auto start = core::SystemClock::Get().Monotonic();
   HS_TRY(StopIfRunning(target, *instance));
-  HS_TRY(UnmountIfMounted(instance->data_dir));
+  HS_TRY(UnmountIfMounted(layers.merged()));
   core::Failpoint("instant-restore-merging");
   HS_TRY(MergeOverlayUpper(layers.upper(), layers.copy()));
-  HS_TRY(SwapCopyIn(instance->data_dir, layers.copy()));
+  HS_TRY(SwapCopyIn(instance->data_dir, layers));
   core::Failpoint("instant-restore-swapped");
-  HS_TRY(platform.StartInstance(cluster, *instance).Wrap("start '" + instance->name + "'"));
+  HS_TRY(target.platform()
+             .StartInstance(target.cluster(), *instance)
+             .Wrap("start '" + instance->name + "' on its local data directory"));
   result.pause_seconds = SecondsSince(start);
   HS_TRY(layers.StopLower().status());
   return layers.Remove();
 }
-
-}  // namespace
-
-namespace {
 
 struct InProgress {
   platform::Instance instance;
@@ -239,18 +259,21 @@ core::Status Complete(const engine::ClusterHandle& target, repo::Repository& rep
   return core::Status::Ok();
 }
 
-// A killed run left the instance starting: nothing it served can be trusted to be configured, so
-// the attempt is put aside whole (its upper layer kept, named in the log) and the restore starts
-// over on the empty data directory.
+// A run killed while the instance was being started: the attempt is put aside whole (its upper
+// layer kept, named in the log) and the restore starts over. The data directory the swap moved
+// aside is kept where that run's log named it.
 core::Status SetAsideStarting(const engine::ClusterHandle& target, const InProgress& found,
                               const std::string& stamp) {
   const std::string& data_dir = found.instance.data_dir;
+  const std::string dir = InstantDirFor(data_dir);
   HS_TRY(StopIfRunning(target, found.instance));
-  HS_TRY(UnmountIfMounted(data_dir));
-  HS_TRY(UnmountIfMounted(InstantDirFor(data_dir) + "/lower"));
-  std::string kept = InstantDirFor(data_dir) + "-abandoned-" + stamp;
-  if (::rename(InstantDirFor(data_dir).c_str(), kept.c_str()) != 0)
-    return core::StorageError("move '" + InstantDirFor(data_dir) + "': " + std::strerror(errno));
+  HS_TRY(UnmountIfMounted(dir + "/merged"));
+  HS_TRY(UnmountIfMounted(dir + "/lower"));
+  HS_TRY(RemoveLinkTo(data_dir, dir + "/merged"));
+  HS_TRY(RemoveLinkTo(data_dir + ".hasteward-restore", dir + "/merged"));
+  std::string kept = dir + "-abandoned-" + stamp;
+  if (::rename(dir.c_str(), kept.c_str()) != 0)
+    return Errno("move", dir);
   core::LogWarn("an instant restore of '" + found.instance.name +
                 "' was killed while starting; its layers are kept at '" + kept +
                 "' and the restore starts over");
@@ -264,19 +287,18 @@ core::Status ServeAgain(const engine::ClusterHandle& target, InstantLayers& laye
                         const InProgress& found) {
   const std::string& data_dir = found.instance.data_dir;
   HS_TRY(StopIfRunning(target, found.instance));
-  HS_TRY(UnmountIfMounted(data_dir));
-  std::error_code ec;
-  if (!fs::is_empty(data_dir, ec)) {
+  HS_TRY(UnmountIfMounted(layers.merged()));
+  if (!LinksTo(data_dir, layers.merged())) {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "the data directory '" + data_dir +
-                            "' holds files while its instant restore records that it serves "
-                            "the snapshot mount",
+                            "' is not the link to its instant restore's overlay that the record "
+                            "says it is",
                         "nothing was changed; compare it with '" + layers.upper() +
-                            "' and move one of them aside, then rerun the restore");
+                            "' (the writes made on the overlay) and move one of them aside");
   }
   HS_TRY(layers.Create());
   HS_TRY(layers.ServeLower());
-  HS_TRY(layers.MountOverlayAt(data_dir));
+  HS_TRY(layers.MountMerged());
   return target.platform()
       .StartInstance(target.cluster(), found.instance)
       .Wrap("start '" + found.instance.name + "' on its instant-restore overlay again");
@@ -327,7 +349,48 @@ core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
   return result;
 }
 
+class ServedInstance : public InstantServing {
+ public:
+  ServedInstance(const engine::ClusterHandle& target, platform::Instance instance,
+                 std::unique_ptr<InstantLayers> layers)
+      : platform_(target.platform()),
+        cluster_(target.cluster()),
+        instance_(std::move(instance)),
+        layers_(std::move(layers)) {}
+  ~ServedInstance() override { (void)Close(); }
+
+  core::Status Close() override {
+    if (!layers_)
+      return core::Status::Ok();
+    core::Status stopped = StopIfRunning(platform_, cluster_, instance_);
+    (void)layers_->StopLower();
+    core::Status removed = layers_->Remove();
+    core::Status unlinked = RemoveLinkTo(instance_.data_dir, layers_->merged());
+    layers_.reset();
+    HS_TRY(stopped);
+    HS_TRY(removed);
+    return unlinked;
+  }
+
+ private:
+  platform::Platform& platform_;
+  platform::Cluster cluster_;
+  platform::Instance instance_;
+  std::unique_ptr<InstantLayers> layers_;
+};
+
 }  // namespace
+
+core::Result<std::unique_ptr<InstantServing>> ServeNativeInstant(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const InstantRestoreOptions& options) {
+  HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
+                      RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
+  return std::unique_ptr<InstantServing>(
+      new ServedInstance(target, restored.plan.target, supply.TakeLayers()));
+}
 
 core::Result<InstantRestoreResult> RestoreNativeInstant(const engine::ClusterHandle& target,
                                                         repo::Repository& repo,

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
@@ -54,5 +55,22 @@ core::Result<InstantRestoreResult> RestoreNativeInstant(const engine::ClusterHan
                                                         repo::Repository& repo,
                                                         const repo::Snapshot& snapshot,
                                                         const InstantRestoreOptions& options);
+
+// An instance that runs on an instant restore's overlay with no hydration (verify --instant):
+// the snapshot is served for as long as this object lives. Close() (or the destructor) stops the
+// instance, unmounts the overlay and the snapshot and removes the layers: the data directory is
+// the empty directory it was before, and nothing was ever copied.
+class InstantServing {
+ public:
+  virtual ~InstantServing() = default;
+  virtual core::Status Close() = 0;
+};
+
+// Serves `snapshot` as the data directory of the target's stopped instance and starts it, with
+// the plan, refusals and discard gate of a native restore and without re-cloning the other
+// instances or hydrating. Errors as RestoreNativeInstant.
+core::Result<std::unique_ptr<InstantServing>> ServeNativeInstant(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const InstantRestoreOptions& options);
 
 }  // namespace hasteward::jobs

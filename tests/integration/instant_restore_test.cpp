@@ -4,8 +4,9 @@
 // after hydration the checksums are equal again, the instance runs on a plain local data
 // directory and no FUSE mount is left; hasteward killed (SIGKILL) during hydration leaves an
 // instance that the rerun of the same command finishes, with the write made before the kill; the
-// discard gate refuses to replace newer data before anything is mounted; a damaged pack reaches
-// the database as an I/O error, never as zeros.
+// discard gate refuses to replace newer data before anything is mounted; `verify --instant`
+// checks the snapshot on an overlay and leaves no mount; a damaged pack reaches the database as
+// an I/O error, never as zeros.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -71,10 +72,17 @@ class InstantRestoreTest : public ::testing::Test {
     // A failed test may leave the overlay mounted: stop the server first, then detach it.
     if (pg_)
       (void)pg_->Down();
-    if (!data_dir_.empty()) {
-      while (IsMountpoint(data_dir_) && ::umount2(data_dir_.c_str(), MNT_DETACH) == 0) {
+    for (const char* layer : {"/merged", "/lower"}) {
+      std::string path = data_dir_ + ".hasteward-instant" + layer;
+      while (!data_dir_.empty() && IsMountpoint(path) &&
+             ::umount2(path.c_str(), MNT_DETACH) == 0) {
       }
     }
+  }
+
+  // Whether the data directory is the instant restore's overlay (a symlink to its mountpoint).
+  bool OnOverlay() const {
+    return fs::is_symlink(data_dir_) && IsMountpoint(fs::canonical(data_dir_).string());
   }
 
   // The data directory lost (what an instant restore is for): moved aside.
@@ -106,7 +114,7 @@ TEST_F(InstantRestoreTest, ServesTheSnapshotWritableThenHydratesToLocalDisk) {
   LoseDataDirectory();
   auto run = StartHeldAtHydration();
   ASSERT_NE(run, nullptr);
-  EXPECT_TRUE(IsMountpoint(data_dir_)) << "the data directory is not the overlay";
+  EXPECT_TRUE(OnOverlay()) << "the data directory is not the overlay";
   EXPECT_TRUE(AnyHastewardFuseMount());
   EXPECT_EQ(shop_->Sql(kChecksumsSql), source_);
   auto triage = shop_->Hs({"triage", "--json"});
@@ -119,7 +127,8 @@ TEST_F(InstantRestoreTest, ServesTheSnapshotWritableThenHydratesToLocalDisk) {
   auto exited = run->WaitForExit(std::chrono::seconds(120));
   ASSERT_TRUE(exited.has_value());
   ASSERT_EQ(exited->exit_code, 0) << run->err();
-  EXPECT_FALSE(IsMountpoint(data_dir_));
+  EXPECT_FALSE(fs::is_symlink(data_dir_));
+  EXPECT_TRUE(fs::is_directory(data_dir_));
   EXPECT_FALSE(AnyHastewardFuseMount());
   EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-instant"));
   EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
@@ -138,7 +147,7 @@ TEST_F(InstantRestoreTest, KilledDuringHydrationTheRerunFinishesKeepingTheWrites
   auto rerun = shop_->Hs({"restore", "--instant", "--yes"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
   EXPECT_NE(rerun.err.find("finishing the instant restore"), std::string::npos) << rerun.err;
-  EXPECT_FALSE(IsMountpoint(data_dir_));
+  EXPECT_FALSE(fs::is_symlink(data_dir_));
   EXPECT_FALSE(AnyHastewardFuseMount());
   EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
 }
@@ -151,11 +160,21 @@ TEST_F(InstantRestoreTest, NewerDataIsRefusedBeforeAnythingIsMounted) {
   ASSERT_EQ(shop_->Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
   auto refused = shop_->Hs({"restore", "--instant", "--yes"});
   EXPECT_EQ(refused.exit_code, 30) << refused.err;
-  EXPECT_FALSE(IsMountpoint(data_dir_));
+  EXPECT_FALSE(fs::is_symlink(data_dir_));
   EXPECT_FALSE(AnyHastewardFuseMount());
   EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-instant"));
   ASSERT_EQ(shop_->Hs({"instance", "start", "-i", "0"}).exit_code, 0);
   EXPECT_EQ(shop_->Sql(kChecksumsSql), newer);
+}
+
+TEST_F(InstantRestoreTest, VerifyInstantChecksTheSnapshotOnAnOverlayAndLeavesNoMount) {
+  auto verified = shop_->Hs({"verify", "--instant", "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err << verified.out;
+  EXPECT_NE(verified.out.find("checks ran on an overlay of the mounted snapshot"),
+            std::string::npos)
+      << verified.out;
+  EXPECT_NE(verified.out.find("\"accounts\""), std::string::npos) << verified.out;
+  EXPECT_FALSE(AnyHastewardFuseMount());
 }
 
 TEST_F(InstantRestoreTest, ADamagedPackReachesTheDatabaseAsAnIoErrorNeverAsZeros) {
