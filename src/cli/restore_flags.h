@@ -51,7 +51,6 @@ core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f
 // `restore --instant`: the native snapshot served through a FUSE mount and an overlay as the
 // target instance's data directory, then hydrated (jobs/instant_restore.h); stays in the
 // foreground until the instance runs on local disk, printing each step.
-core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f,
-                               ClusterContext& ctx);
+core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx);
 
 }  // namespace hasteward::cli

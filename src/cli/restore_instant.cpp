@@ -32,9 +32,10 @@ void PrintEvent(const GlobalOptions& g, jobs::InstantEvent event, const std::str
   } else if (!g.quiet) {
     switch (event) {
       case jobs::InstantEvent::kWritable:
-        std::printf("'%s' runs on the snapshot and accepts writes; hydrating (keep this command "
-                    "running: it serves the snapshot until the instance moved to local disk)\n",
-                    instance.c_str());
+        std::printf(
+            "'%s' runs on the snapshot and accepts writes; hydrating (keep this command "
+            "running: it serves the snapshot until the instance moved to local disk)\n",
+            instance.c_str());
         break;
       case jobs::InstantEvent::kHydrated:
         std::printf("hydrated; moving '%s' to local disk (a short restart)\n", instance.c_str());
@@ -60,8 +61,7 @@ core::Result<repo::Snapshot> SelectNative(const GlobalOptions& g, const RestoreF
 
 }  // namespace
 
-core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f,
-                               ClusterContext& ctx) {
+core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
   if (f.point() || f.instance >= 0 || (!f.method.empty() && f.method != "native")) {
     return core::Usage("--instant restores a native backup as it was taken",
                        "drop --until*, -i and --method (restore it without --instant instead)");
@@ -86,18 +86,19 @@ core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f,
   std::string id = repo::IdToHex(snapshot.id);
   if (g.WantsJson()) {
     PrintJsonValue(stdout, nlohmann::json{{"restored", id},
-                                         {"instance", result.instance},
-                                         {"instant", true},
-                                         {"resumed", result.resumed},
-                                         {"writable_seconds", result.writable_seconds},
-                                         {"hydrate_seconds", result.hydrate_seconds},
-                                         {"pause_seconds", result.pause_seconds},
-                                         {"bytes", result.hydrated_bytes}});
+                                          {"instance", result.instance},
+                                          {"instant", true},
+                                          {"resumed", result.resumed},
+                                          {"writable_seconds", result.writable_seconds},
+                                          {"hydrate_seconds", result.hydrate_seconds},
+                                          {"pause_seconds", result.pause_seconds},
+                                          {"bytes", result.hydrated_bytes}});
   } else if (!g.quiet) {
-    std::printf("restored snapshot %s into '%s' instantly (writable after %.1f s, hydrated in "
-                "%.1f s, paused %.1f s)\n",
-                id.substr(0, 8).c_str(), result.instance.c_str(), result.writable_seconds,
-                result.hydrate_seconds, result.pause_seconds);
+    std::printf(
+        "restored snapshot %s into '%s' instantly (writable after %.1f s, hydrated in "
+        "%.1f s, paused %.1f s)\n",
+        id.substr(0, 8).c_str(), result.instance.c_str(), result.writable_seconds,
+        result.hydrate_seconds, result.pause_seconds);
   }
   return lock->Release();
 }

@@ -86,6 +86,8 @@ core::Status InstantLayers::MountMerged() const {
 core::Result<SnapshotMountSummary> InstantLayers::StopLower() {
   if (!mount_)
     return SnapshotMountSummary{};
+  // The overlay first: it holds the lower mount, whose unmount would otherwise wait for it.
+  HS_TRY(UnmountIfMounted(merged()));
   auto summary = mount_->Stop();
   mount_.reset();
   if (summary.ok() && summary->read_errors > 0) {

@@ -43,7 +43,7 @@ class InstantLayers {
   core::Status ServeLower();
   // The overlay of lower, upper and work mounted at merged().
   core::Status MountMerged() const;
-  // Unmounts the lower layer; the summary of reads that failed.
+  // Unmounts the overlay (when mounted) and the lower layer; the summary of reads that failed.
   core::Result<SnapshotMountSummary> StopLower();
   // Removes the directory with everything in it (after the merge the upper layer is empty).
   core::Status Remove();

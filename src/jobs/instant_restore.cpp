@@ -56,7 +56,9 @@ class InstantSupply : public NativeTreeSupply {
  public:
   InstantSupply(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
                 uint64_t cache_bytes)
-      : repo_(repo), snapshot_(snapshot), tree_path_(std::move(tree_path)),
+      : repo_(repo),
+        snapshot_(snapshot),
+        tree_path_(std::move(tree_path)),
         cache_bytes_(cache_bytes) {}
 
   core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
@@ -130,7 +132,8 @@ core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster
   return platform.StopInstance(cluster, instance).Wrap("stop '" + instance.name + "'");
 }
 
-core::Status StopIfRunning(const engine::ClusterHandle& target, const platform::Instance& instance) {
+core::Status StopIfRunning(const engine::ClusterHandle& target,
+                           const platform::Instance& instance) {
   return StopIfRunning(target.platform(), target.cluster(), instance);
 }
 
@@ -156,8 +159,9 @@ core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::
   if (!restored.ok()) {
     return restored.TakeStatus()
         .Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'")
-        .WithHint("the instance runs on the snapshot mount only while this command runs; rerun "
-                  "the same restore to finish the hydration");
+        .WithHint(
+            "the instance runs on the snapshot mount only while this command runs; rerun "
+            "the same restore to finish the hydration");
   }
   result.hydrated_bytes = restored->bytes;
   result.hydrate_seconds = SecondsSince(start);
@@ -183,8 +187,7 @@ core::Status SwapCopyIn(const std::string& data_dir, const InstantLayers& layers
   return RemoveLinkTo(layers.copy(), layers.merged());
 }
 
-const platform::Instance* InstanceNamed(const platform::Cluster& cluster,
-                                        const std::string& name) {
+const platform::Instance* InstanceNamed(const platform::Cluster& cluster, const std::string& name) {
   for (const auto& candidate : cluster.instances) {
     if (candidate.name == name)
       return &candidate;
@@ -199,9 +202,9 @@ core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers&
                              const InstantState& state, InstantRestoreResult& result) {
   const platform::Instance* instance = InstanceNamed(target.cluster(), state.instance);
   if (instance == nullptr) {
-    return core::NotFound("instance '" + state.instance +
-                              "' of the instant restore is not in the inventory any more",
-                          "put it back and rerun the restore");
+    return core::NotFound(
+        "instance '" + state.instance + "' of the instant restore is not in the inventory any more",
+        "put it back and rerun the restore");
   }
   InstantState merging = state;
   merging.phase = InstantPhase::kMerging;
@@ -253,8 +256,8 @@ core::Status Complete(const engine::ClusterHandle& target, repo::Repository& rep
     HS_TRY(target.engine()
                .HealInstance(target.platform(), target.cluster(), other, restored.instance,
                              options.native.heal)
-               .Wrap("re-clone '" + other.name + "' from the restored '" +
-                     restored.instance.name + "'"));
+               .Wrap("re-clone '" + other.name + "' from the restored '" + restored.instance.name +
+                     "'"));
   }
   return core::Status::Ok();
 }
@@ -399,16 +402,16 @@ core::Result<InstantRestoreResult> RestoreNativeInstant(const engine::ClusterHan
   HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   HS_ASSIGN_OR_RETURN(std::optional<InProgress> found, FindInProgress(target.cluster()));
   if (found && found->state.snapshot_id != repo::IdToHex(snapshot.id)) {
-    return core::Usage("an instant restore of snapshot " + found->state.snapshot_id.substr(0, 8) +
-                           " into '" + found->instance.name + "' is not finished",
-                       "rerun with --snapshot " + found->state.snapshot_id.substr(0, 8) +
-                           " to finish it");
+    return core::Usage(
+        "an instant restore of snapshot " + found->state.snapshot_id.substr(0, 8) + " into '" +
+            found->instance.name + "' is not finished",
+        "rerun with --snapshot " + found->state.snapshot_id.substr(0, 8) + " to finish it");
   }
   if (found && !options.native.confirm_overwrite) {
-    return core::Status(core::ErrorCode::kConfirmationRequired,
-                        "finishing the instant restore of '" + found->instance.name +
-                            "' restarts it",
-                        "pass --yes");
+    return core::Status(
+        core::ErrorCode::kConfirmationRequired,
+        "finishing the instant restore of '" + found->instance.name + "' restarts it",
+        "pass --yes");
   }
   if (found && found->state.phase == InstantPhase::kStarting) {
     HS_TRY(SetAsideStarting(target, *found, options.native.heal.stamp));

@@ -37,10 +37,10 @@ struct InstantRestoreOptions {
 
 struct InstantRestoreResult {
   std::string instance;
-  bool resumed = false;             // a killed run's restore was finished
-  double writable_seconds = 0;      // from the call to kWritable (0 when resumed past it)
-  double hydrate_seconds = 0;       // the copy to local disk
-  double pause_seconds = 0;         // instance stopped until it runs on local disk again
+  bool resumed = false;         // a killed run's restore was finished
+  double writable_seconds = 0;  // from the call to kWritable (0 when resumed past it)
+  double hydrate_seconds = 0;   // the copy to local disk
+  double pause_seconds = 0;     // instance stopped until it runs on local disk again
   uint64_t hydrated_bytes = 0;
   std::vector<std::string> captured;  // the discard gate's captures (NativeRestoreResult)
 };

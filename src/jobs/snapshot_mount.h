@@ -57,8 +57,9 @@ class BackgroundSnapshotMount {
  public:
   // Mounts `tree` and returns once the kernel serves it; kUsage/kStorage as ServeSnapshotMount.
   // `repository` and `tree` must outlive the mount.
-  static core::Result<std::unique_ptr<BackgroundSnapshotMount>> Start(
-      repo::Repository& repository, repo::SnapshotTree& tree, SnapshotMountOptions options);
+  static core::Result<std::unique_ptr<BackgroundSnapshotMount>> Start(repo::Repository& repository,
+                                                                      repo::SnapshotTree& tree,
+                                                                      SnapshotMountOptions options);
   ~BackgroundSnapshotMount();
   BackgroundSnapshotMount(const BackgroundSnapshotMount&) = delete;
   BackgroundSnapshotMount& operator=(const BackgroundSnapshotMount&) = delete;

@@ -136,9 +136,9 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
   HS_TRY(cluster_engine.status());
   auto scratch = ScratchInstance::Create((*cluster_engine)->ScratchKind(), root);
   report.phase_seconds["sandbox_up"] = Since(phase);
-  core::Status st =
-      scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, options, report)
-                   : scratch.status();
+  core::Status st = scratch.ok()
+                        ? Examine(repo, snap, **scratch, cluster.credentials, options, report)
+                        : scratch.status();
   if (scratch.ok()) {
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();

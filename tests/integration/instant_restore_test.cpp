@@ -47,10 +47,8 @@ class InstantRestoreTest : public ::testing::Test {
   void SetUp() override {
     if (std::string reason = FuseUnavailableReason(); !reason.empty())
       GTEST_SKIP() << "FUSE is not usable here: " << reason;
-    auto c = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
-                                     .instances = 1,
-                                     .name = "shop",
-                                     .ns = "it"});
+    auto c = SandboxCluster::Create(
+        {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "it"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     pg_ = std::move(*c);
     shop_ = std::make_unique<ClusterEnv>(ClusterEnv::On(hs_, *pg_, "cnpg"));
@@ -74,8 +72,7 @@ class InstantRestoreTest : public ::testing::Test {
       (void)pg_->Down();
     for (const char* layer : {"/merged", "/lower"}) {
       std::string path = data_dir_ + ".hasteward-instant" + layer;
-      while (!data_dir_.empty() && IsMountpoint(path) &&
-             ::umount2(path.c_str(), MNT_DETACH) == 0) {
+      while (!data_dir_.empty() && IsMountpoint(path) && ::umount2(path.c_str(), MNT_DETACH) == 0) {
       }
     }
   }
@@ -92,8 +89,7 @@ class InstantRestoreTest : public ::testing::Test {
   // before hydration; released by ReleaseHydration().
   std::unique_ptr<HeldCommand> StartHeldAtHydration() {
     auto run = shop_->Start({"restore", "--instant", "--yes"}, "instant-restore-hydrating:hold",
-                            hs_.Path("instant.err"),
-                            {{"HASTEWARD_FAILPOINT_RELEASE", release_}});
+                            hs_.Path("instant.err"), {{"HASTEWARD_FAILPOINT_RELEASE", release_}});
     EXPECT_TRUE(run.ok()) << run.status().ToString();
     if (!run.ok())
       return nullptr;
@@ -202,6 +198,50 @@ TEST_F(InstantRestoreTest, ADamagedPackReachesTheDatabaseAsAnIoErrorNeverAsZeros
   auto exited = run->WaitForExit(std::chrono::seconds(120));
   ASSERT_TRUE(exited.has_value());
   EXPECT_NE(exited->exit_code, 0) << run->err();
+}
+
+// MariaDB: --prepare runs on the overlay (its writes land in the upper layer), the server starts
+// on it; the tables' checksums equal the source's before and after hydration, with a write made
+// on the instant instance.
+TEST(InstantRestoreMariadbTest, ServesThePreparedSnapshotThenHydrates) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  HastewardEnv hs("hs-instant-m-", "instant-m-test");
+  auto c = SandboxCluster::Create(
+      {.engine = platform::EngineKind::kMariadb, .instances = 1, .name = "shop", .ns = "im"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ClusterEnv shop = ClusterEnv::On(hs, **c, "mariadb");
+  ASSERT_EQ(shop.Hs({"repo", "init"}).exit_code, 0);
+  shop.Sql(
+      "CREATE DATABASE shop; CREATE TABLE shop.accounts (id int PRIMARY KEY, note text); "
+      "INSERT INTO shop.accounts SELECT seq, md5(seq) FROM seq_1_to_50000;");
+  const std::string checksums = "CHECKSUM TABLE shop.accounts EXTENDED";
+  std::string source = shop.Sql(checksums);
+  ASSERT_EQ(shop.Hs({"backup", "--method", "native"}).exit_code, 0);
+  ASSERT_EQ(shop.Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
+  std::string data_dir = (*c)->instance(0).data_dir;
+  fs::rename(data_dir, data_dir + ".lost");
+
+  std::string release = hs.Path("release");
+  auto run = shop.Start({"restore", "--instant", "--yes"}, "instant-restore-hydrating:hold",
+                        hs.Path("instant.err"), {{"HASTEWARD_FAILPOINT_RELEASE", release}});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*run)->WaitUntilHeld()) << (*run)->err();
+  EXPECT_TRUE(fs::is_symlink(data_dir));
+  EXPECT_EQ(shop.Sql(checksums), source);
+  shop.Sql("INSERT INTO shop.accounts VALUES (900001, 'instant')");
+  std::string written = shop.Sql(checksums);
+  WriteFile(release, "go");
+  auto exited = (*run)->WaitForExit(std::chrono::seconds(120));
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->exit_code, 0) << (*run)->err();
+  EXPECT_FALSE(fs::is_symlink(data_dir));
+  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_EQ(shop.Sql(checksums), written);
+  (void)(*c)->Down();
+  std::string merged = data_dir + ".hasteward-instant/merged";
+  while (IsMountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) == 0) {
+  }
 }
 
 }  // namespace
