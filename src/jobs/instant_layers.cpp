@@ -52,8 +52,11 @@ core::Status InstantLayers::Create() {
   HS_TRY(MakeDir(upper(), 0700));
   if (core::RunningAsRoot() && !instance_.os_user.empty()) {
     HS_ASSIGN_OR_RETURN(core::OsUser user, core::LookupOsUser(instance_.os_user));
-    if (::chown(upper().c_str(), user.uid, user.gid) != 0)
-      return core::StorageError("chown '" + upper() + "': " + std::strerror(errno));
+    // The database's user reaches its data directory (a symlink to merged/) through this one.
+    for (const std::string& path : {dir(), upper()}) {
+      if (::chown(path.c_str(), user.uid, user.gid) != 0)
+        return core::StorageError("chown '" + path + "': " + std::strerror(errno));
+    }
   }
   if (::chmod(upper().c_str(), 0700) != 0)
     return core::StorageError("chmod '" + upper() + "': " + std::strerror(errno));
