@@ -73,8 +73,8 @@ class InstantSupply : public NativeTreeSupply {
 
   core::Status BeforeFinish(engine::NativeRestorePlan& plan) override {
     // Re-cloning the others from an instance that still reads through the mount would copy the
-    // whole snapshot through it: they are re-cloned once the instance runs on local disk.
-    rebuild_ = std::move(plan.rebuild);
+    // whole snapshot through it: they are re-cloned once the instance runs on local disk
+    // (Complete).
     plan.rebuild.clear();
     HS_TRY(WriteInstantState(plan.target.data_dir, {.phase = InstantPhase::kStarting,
                                                     .snapshot_id = plan.snapshot_id,
@@ -117,7 +117,6 @@ class InstantSupply : public NativeTreeSupply {
   std::string tree_path_;
   uint64_t cache_bytes_;
   std::unique_ptr<InstantLayers> layers_;
-  std::vector<platform::Instance> rebuild_;
 };
 
 std::string TreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot) {
