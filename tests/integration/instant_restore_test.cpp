@@ -4,9 +4,9 @@
 // after hydration the checksums are equal again, the instance runs on a plain local data
 // directory and no FUSE mount is left; hasteward killed (SIGKILL) during hydration leaves an
 // instance that the rerun of the same command finishes, with the write made before the kill; the
-// discard gate refuses to replace newer data before anything is mounted; `verify --instant`
-// checks the snapshot on an overlay and leaves no mount; a damaged pack reaches the database as
-// an I/O error, never as zeros.
+// discard gate refuses to replace newer data, leaving it untouched and nothing mounted; `verify
+// --instant` checks the snapshot on an overlay and leaves no mount; a damaged pack reaches the
+// database as an I/O error, never as zeros.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -148,7 +148,7 @@ TEST_F(InstantRestoreTest, KilledDuringHydrationTheRerunFinishesKeepingTheWrites
   EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
 }
 
-TEST_F(InstantRestoreTest, NewerDataIsRefusedBeforeAnythingIsMounted) {
+TEST_F(InstantRestoreTest, NewerDataIsRefusedAndNothingStaysMounted) {
   // Started after the backup and written to: the stopped data directory is newer than it.
   ASSERT_EQ(shop_->Hs({"instance", "start", "-i", "0"}).exit_code, 0);
   shop_->Sql("INSERT INTO events (body) VALUES ('{\"newer\": true}')");
