@@ -36,8 +36,12 @@ InstantLayers::InstantLayers(repo::Repository& repo, const repo::Snapshot& snaps
       cache_bytes_(cache_bytes) {}
 
 InstantLayers::~InstantLayers() {
-  if (mount_)
-    (void)StopLower();
+  try {
+    if (mount_)
+      (void)StopLower();
+  } catch (...) {
+    core::LogWarn("instant restore: unmounting the snapshot failed; 'umount -l' its mountpoint");
+  }
 }
 
 std::string InstantLayers::dir() const {

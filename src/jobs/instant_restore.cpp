@@ -240,25 +240,36 @@ core::Result<std::optional<InProgress>> FindInProgress(const platform::Cluster& 
   return std::optional<InProgress>();
 }
 
-// Hydration, the pause, then the other instances re-cloned from the restored one.
-core::Status Complete(const engine::ClusterHandle& target, repo::Repository& repo,
-                      const repo::Snapshot& snapshot, InstantLayers& layers,
-                      const InProgress& restored, const InstantRestoreOptions& options,
-                      InstantRestoreResult& result) {
-  HS_TRY(Hydrate(layers, repo, snapshot, restored.instance, result));
-  Tell(options, InstantEvent::kHydrated, restored.instance.name);
-  HS_TRY(MoveToLocalDisk(target, layers, restored.state, result));
-  Tell(options, InstantEvent::kLocal, restored.instance.name);
+// Every other instance of the cluster re-cloned from the restored one, now on local disk.
+core::Status RecloneOthers(const engine::ClusterHandle& target, const platform::Instance& restored,
+                           const InstantRestoreOptions& options) {
   for (const auto& other : target.cluster().instances) {
-    if (other.name == restored.instance.name)
+    if (other.name == restored.name)
       continue;
-    HS_TRY(target.engine()
-               .HealInstance(target.platform(), target.cluster(), other, restored.instance,
-                             options.native.heal)
-               .Wrap("re-clone '" + other.name + "' from the restored '" + restored.instance.name +
-                     "'"));
+    HS_TRY(
+        target.engine()
+            .HealInstance(target.platform(), target.cluster(), other, restored, options.native.heal)
+            .Wrap("re-clone '" + other.name + "' from the restored '" + restored.name + "'"));
   }
   return core::Status::Ok();
+}
+
+// Hydration, the pause, then the other instances re-cloned from the restored one.
+// What every step of one run works on.
+struct RunContext {
+  const engine::ClusterHandle& target;
+  repo::Repository& repo;
+  const repo::Snapshot& snapshot;
+  const InstantRestoreOptions& options;
+};
+
+core::Status Complete(const RunContext& run, InstantLayers& layers, const InProgress& restored,
+                      InstantRestoreResult& result) {
+  HS_TRY(Hydrate(layers, run.repo, run.snapshot, restored.instance, result));
+  Tell(run.options, InstantEvent::kHydrated, restored.instance.name);
+  HS_TRY(MoveToLocalDisk(run.target, layers, restored.state, result));
+  Tell(run.options, InstantEvent::kLocal, restored.instance.name);
+  return RecloneOthers(run.target, restored.instance, run.options);
 }
 
 // A run killed while the instance was being started: the attempt is put aside whole (its upper
@@ -324,7 +335,7 @@ core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
   }
   HS_TRY(ServeAgain(target, layers, found));
   Tell(options, InstantEvent::kWritable, found.instance.name);
-  HS_TRY(Complete(target, repo, snapshot, layers, found, options, result));
+  HS_TRY(Complete({target, repo, snapshot, options}, layers, found, result));
   return result;
 }
 
@@ -347,11 +358,11 @@ core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
   result.writable_seconds = SecondsSince(start);
   Tell(options, InstantEvent::kWritable, serving.instance.name);
   core::Failpoint("instant-restore-serving");
-  HS_TRY(Complete(target, repo, snapshot, *layers, serving, options, result));
+  HS_TRY(Complete({target, repo, snapshot, options}, *layers, serving, result));
   return result;
 }
 
-class ServedInstance : public InstantServing {
+class ServedInstance final : public InstantServing {
  public:
   ServedInstance(const engine::ClusterHandle& target, platform::Instance instance,
                  std::unique_ptr<InstantLayers> layers)
@@ -359,9 +370,18 @@ class ServedInstance : public InstantServing {
         cluster_(target.cluster()),
         instance_(std::move(instance)),
         layers_(std::move(layers)) {}
-  ~ServedInstance() override { (void)Close(); }
+  ~ServedInstance() override {
+    try {
+      (void)CloseNow();
+    } catch (...) {
+      core::LogWarn("verify: closing the instant restore's overlay failed");
+    }
+  }
 
-  core::Status Close() override {
+  core::Status Close() override { return CloseNow(); }
+
+ private:
+  core::Status CloseNow() {
     if (!layers_)
       return core::Status::Ok();
     core::Status stopped = StopIfRunning(platform_, cluster_, instance_);
@@ -374,7 +394,6 @@ class ServedInstance : public InstantServing {
     return unlinked;
   }
 
- private:
   platform::Platform& platform_;
   platform::Cluster cluster_;
   platform::Instance instance_;

@@ -53,10 +53,11 @@ core::Result<std::optional<InstantState>> ReadInstantState(const std::string& da
   while (std::getline(lines, line)) {
     std::string key = line.substr(0, line.find('='));
     std::string value = line.find('=') == std::string::npos ? "" : line.substr(key.size() + 1);
-    if (key == "snapshot")
+    if (key == "snapshot") {
       state.snapshot_id = value;
-    else if (key == "instance")
+    } else if (key == "instance") {
       state.instance = value;
+    }
     for (InstantPhase phase : kPhases) {
       if (key == "phase" && value == InstantPhaseName(phase)) {
         state.phase = phase;

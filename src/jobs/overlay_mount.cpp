@@ -56,10 +56,11 @@ core::Status Scrub(const std::string& dir) {
     std::string path = it->path().string();
     if (::lstat(path.c_str(), &st) != 0)
       return Errno("stat", path);
-    if (IsWhiteout(st))
+    if (IsWhiteout(st)) {
       whiteouts.push_back(path);
-    else if (S_ISDIR(st.st_mode))
+    } else if (S_ISDIR(st.st_mode)) {
       ::lremovexattr(path.c_str(), "trusted.overlay.opaque");
+    }
   }
   if (ec)
     return core::StorageError("walk '" + dir + "': " + ec.message());
@@ -127,8 +128,13 @@ core::Status MergeDir(const std::string& upper, const std::string& dest) {
     names.push_back(entry.path().filename().string());
   if (ec)
     return core::StorageError("list '" + upper + "': " + ec.message());
-  for (const auto& name : names)
-    HS_TRY(MergeEntry(upper + "/" + name, dest + "/" + name));
+  for (const auto& name : names) {
+    std::string from = upper;
+    from.append("/").append(name);
+    std::string to = dest;
+    to.append("/").append(name);
+    HS_TRY(MergeEntry(from, to));
+  }
   return core::Status::Ok();
 }
 
