@@ -25,6 +25,7 @@ struct RestoreFlags {
   std::string until_gtid;     // point-in-time: MariaDB GTID position
   bool into_sandbox = false;  // --into-sandbox was given
   std::string sandbox_name;   // its value; "" = DefaultSandboxName
+  bool instant = false;       // --instant: serve the native snapshot, then hydrate
 
   bool point() const { return !until.empty() || !until_lsn.empty() || !until_gtid.empty(); }
 };
@@ -46,5 +47,10 @@ core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptio
 // running sandbox cluster (jobs/sandbox_restore.h); prints how to connect and remove it.
 core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f,
                                    ClusterContext& ctx);
+
+// `restore --instant`: the native snapshot served through a FUSE mount and an overlay as the
+// target instance's data directory, then hydrated (jobs/instant_restore.h); stays in the
+// foreground until the instance runs on local disk, printing each step.
+core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx);
 
 }  // namespace hasteward::cli

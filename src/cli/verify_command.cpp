@@ -15,6 +15,7 @@ struct VerifyFlags {
   std::string snapshot = "latest";
   bool force = false;
   int timeout_seconds = 0;
+  bool instant = false;
 };
 
 void PrintOutcome(const GlobalOptions& g, const verify::VerifyOutcome& o) {
@@ -51,6 +52,7 @@ core::Status RunVerify(const GlobalOptions& g, const VerifyFlags& f, CommandOutc
   opts.snapshot = f.snapshot;
   opts.force = f.force;
   opts.timeout = std::chrono::seconds(f.timeout_seconds);
+  opts.instant = f.instant;
   HS_ASSIGN_OR_RETURN(auto outcome, verify::VerifyCluster(ctx.target.cluster(), *r, opts));
   PrintOutcome(g, outcome);
   if (!outcome.skipped && !outcome.report.ok) {
@@ -72,6 +74,9 @@ void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
       ->envname("HASTEWARD_SNAPSHOT");
   cmd->add_flag("--force", flags->force, "Verify again although the snapshot has evidence");
   cmd->add_option("--timeout", flags->timeout_seconds, "Give up after N seconds (0 = never)");
+  cmd->add_flag("--instant", flags->instant,
+                "Native snapshots: run the throwaway instance on an overlay of the mounted "
+                "snapshot instead of restoring it first (docs/instant-restore.md; needs root)");
   cmd->callback([&g, &out, flags] { out.status = RunVerify(g, *flags, out); });
 }
 

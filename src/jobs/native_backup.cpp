@@ -293,11 +293,35 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
   return gated;
 }
 
+// The usual supply: the tree restored from the repository into the staging directory.
+class StagingRestore : public NativeTreeSupply {
+ public:
+  explicit StagingRestore(repo::Repository& repo) : repo_(repo) {}
+  core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                     const repo::Snapshot& snapshot, NativeRestoreResult& result) override {
+    return RestoreIntoStaging(target, native, repo_, snapshot, result);
+  }
+  core::Status BeforeFinish(engine::NativeRestorePlan& /*plan*/) override {
+    return core::Status::Ok();
+  }
+  void Abandon(const engine::NativeRestorePlan& plan) override { RemoveStaging(plan); }
+
+ private:
+  repo::Repository& repo_;
+};
+
 }  // namespace
 
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options) {
+  StagingRestore supply(repo);
+  return RestoreNativeSnapshotWith(target, repo, snapshot, options, supply);
+}
+
+core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply) {
   platform::Platform& platform = target.platform();
   const platform::Cluster& cluster = target.cluster();
   engine::NativeBackup* native = target.engine().native_backup();
@@ -322,16 +346,17 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   // The kill points of a native restore (docs/restore.md, "Killed mid-restore"): each one after a
   // step whose result a rerun must either redo or find in place.
   core::Failpoint("native-restore-prepared");
-  HS_TRY(RestoreIntoStaging(target, *native, repo, snapshot, result));
+  HS_TRY(supply.Stage(target, *native, snapshot, result));
   core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
   auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
   if (!gated.ok()) {
-    RemoveStaging(result.plan);
+    supply.Abandon(result.plan);
     return gated.TakeStatus();
   }
   core::Failpoint("native-restore-gated");
+  HS_TRY(supply.BeforeFinish(result.plan));
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   if (!options.caller_finishes) {
     HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));

@@ -68,6 +68,29 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options);
 
+// How a native restore gets the snapshot's tree to the engine: restored into the staging
+// directory (RestoreNativeSnapshot), or served in place by an instant restore
+// (jobs/instant_restore.h).
+class NativeTreeSupply {
+ public:
+  virtual ~NativeTreeSupply() = default;
+  // Makes the tree readable at result.plan.staging_dir and has the engine check it
+  // (CheckRestoredTree); records its size in `result`. On failure the data directory was not
+  // touched and nothing is left in the staging directory.
+  virtual core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                             const repo::Snapshot& snapshot, NativeRestoreResult& result) = 0;
+  // After the discard gate passed, right before the engine swaps the staging directory in: the
+  // supply may set the plan's hooks (mount_data_dir) or take over plan.rebuild.
+  virtual core::Status BeforeFinish(engine::NativeRestorePlan& plan) = 0;
+  // The gate refused: undo what Stage made.
+  virtual void Abandon(const engine::NativeRestorePlan& plan) = 0;
+};
+
+// RestoreNativeSnapshot with the tree supplied by `supply`.
+core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply);
+
 // Whether a snapshot holds a native backup (tag method=native).
 bool IsNativeSnapshot(const repo::Snapshot& snapshot);
 

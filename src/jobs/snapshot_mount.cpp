@@ -4,6 +4,7 @@
   314  // NOLINT(cppcoreguidelines-macro-usage): libfuse selects its API by it
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <memory>
@@ -260,12 +261,12 @@ void AbortConnection(dev_t dev) {
 }
 
 // Waits until a stop signal arrives (returns it) or the loop ends by itself (returns 0).
-int WaitForStop(int loop_done_fd) {
+int WaitForStop(int loop_done_fd, int stop_fd) {
   sigset_t set = StopSignals();
   core::UniqueFd signal_fd(::signalfd(-1, &set, SFD_CLOEXEC));
-  pollfd fds[2] = {{signal_fd.get(), POLLIN, 0}, {loop_done_fd, POLLIN, 0}};
+  pollfd fds[3] = {{signal_fd.get(), POLLIN, 0}, {loop_done_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
   while (true) {
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds, stop_fd >= 0 ? 3 : 2, -1);
     if (n < 0 && errno == EINTR)
       continue;
     if (fds[0].revents & POLLIN) {
@@ -273,7 +274,7 @@ int WaitForStop(int loop_done_fd) {
       if (::read(signal_fd.get(), &info, sizeof(info)) == sizeof(info))
         return static_cast<int>(info.ssi_signo);
     }
-    if (fds[1].revents & POLLIN)
+    if ((fds[1].revents & POLLIN) || (stop_fd >= 0 && (fds[2].revents & POLLIN)))
       return 0;
   }
 }
@@ -318,7 +319,7 @@ core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& reposito
   if (options.on_mounted)
     options.on_mounted();
   SnapshotMountSummary summary;
-  summary.stop_signal = WaitForStop(loop_done.get());
+  summary.stop_signal = WaitForStop(loop_done.get(), options.stop_fd);
   // Leave the loop, then unmount (lazily when busy), which ends the workers' reads of the device.
   fuse_session_exit(fuse_get_session(f.get()));
   fuse_unmount(f.get());
@@ -333,6 +334,56 @@ core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& reposito
   summary.cache = cache.stats();
   summary.read_errors = state.read_errors.load();
   return summary;
+}
+
+struct BackgroundSnapshotMount::Shared {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool mounted = false;
+  bool finished = false;
+  core::Result<SnapshotMountSummary> outcome = core::Status(core::ErrorCode::kInternal, "running");
+  core::UniqueFd stop{::eventfd(0, EFD_CLOEXEC)};
+};
+
+core::Result<std::unique_ptr<BackgroundSnapshotMount>> BackgroundSnapshotMount::Start(
+    repo::Repository& repository, repo::SnapshotTree& tree, SnapshotMountOptions options) {
+  std::unique_ptr<BackgroundSnapshotMount> mount(new BackgroundSnapshotMount());
+  auto shared = std::make_shared<Shared>();
+  mount->shared_ = shared;
+  options.stop_fd = shared->stop.get();
+  options.on_mounted = [shared] {
+    std::lock_guard<std::mutex> hold(shared->mutex);
+    shared->mounted = true;
+    shared->changed.notify_all();
+  };
+  mount->thread_ = std::thread([shared, &repository, &tree, options] {
+    auto outcome = ServeSnapshotMount(repository, tree, options);
+    std::lock_guard<std::mutex> hold(shared->mutex);
+    shared->outcome = std::move(outcome);
+    shared->finished = true;
+    shared->changed.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  shared->changed.wait(lock, [&] { return shared->mounted || shared->finished; });
+  if (!shared->mounted) {
+    lock.unlock();
+    mount->thread_.join();
+    return shared->outcome.status();
+  }
+  return mount;
+}
+
+core::Result<SnapshotMountSummary> BackgroundSnapshotMount::Stop() {
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    (void)::write(shared_->stop.get(), &one, sizeof(one));
+    thread_.join();
+  }
+  return shared_->outcome;
+}
+
+BackgroundSnapshotMount::~BackgroundSnapshotMount() {
+  (void)Stop();
 }
 
 }  // namespace hasteward::jobs

@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "core/status.h"
 #include "repo/mount/blob_cache.h"
@@ -23,6 +25,9 @@ struct SnapshotMountOptions {
   bool allow_other = false;  // let other users (a database's OS user) read the tree
   // Called once the tree is mounted, before serving (tell the user how to stop it).
   std::function<void()> on_mounted;
+  // When >= 0: becoming readable (an eventfd written) ends the mount like a stop signal, for a
+  // caller that serves the mount from a thread of its own (BackgroundSnapshotMount). Not owned.
+  int stop_fd = -1;
 };
 
 struct SnapshotMountSummary {
@@ -44,5 +49,28 @@ void BlockStopSignalsForMount();
 core::Result<SnapshotMountSummary> ServeSnapshotMount(repo::Repository& repository,
                                                       repo::SnapshotTree& tree,
                                                       const SnapshotMountOptions& options);
+
+// A snapshot mount served by a thread of this process while the caller goes on (an instant
+// restore runs a database on it). Stop() or the destructor unmounts it (lazily when a file is
+// still open) and joins the thread. Not copyable; Stop is not thread-safe.
+class BackgroundSnapshotMount {
+ public:
+  // Mounts `tree` and returns once the kernel serves it; kUsage/kStorage as ServeSnapshotMount.
+  // `repository` and `tree` must outlive the mount.
+  static core::Result<std::unique_ptr<BackgroundSnapshotMount>> Start(repo::Repository& repository,
+                                                                      repo::SnapshotTree& tree,
+                                                                      SnapshotMountOptions options);
+  ~BackgroundSnapshotMount();
+  BackgroundSnapshotMount(const BackgroundSnapshotMount&) = delete;
+  BackgroundSnapshotMount& operator=(const BackgroundSnapshotMount&) = delete;
+  // Unmounts and returns the summary (reads that failed). Idempotent.
+  core::Result<SnapshotMountSummary> Stop();
+
+ private:
+  BackgroundSnapshotMount() = default;
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  std::thread thread_;
+};
 
 }  // namespace hasteward::jobs

@@ -10,6 +10,7 @@
 #include "core/temp_dir.h"
 #include "core/utc_time.h"
 #include "engine/triage_json.h"
+#include "jobs/instant_state.h"
 
 namespace hasteward::jobs {
 
@@ -31,9 +32,36 @@ core::Status RecordTriage(const std::string& state_dir, const engine::TriageRepo
       .Wrap("record triage state");
 }
 
+namespace {
+
+// An instance still served by an instant restore (jobs/instant_state.h) reads the snapshot
+// through the restore command's FUSE mount: it depends on that process, so triage says so (fact
+// "instant_restore" = the phase, a warning, a degraded verdict) until hydration ended.
+void AddInstantRestoreFindings(engine::TriageReport& report) {
+  for (auto& health : report.instances) {
+    if (health.instance.data_dir.empty())
+      continue;
+    auto state = ReadInstantState(health.instance.data_dir);
+    if (!state.ok() || !state->has_value())
+      continue;
+    const InstantState& instant = **state;
+    health.facts["instant_restore"] = InstantPhaseName(instant.phase);
+    report.findings.push_back(
+        {engine::Severity::kWarning, health.instance.name,
+         "'" + health.instance.name + "' runs on an instant restore of snapshot " +
+             instant.snapshot_id.substr(0, 8) + " (" + InstantPhaseName(instant.phase) +
+             "): it reads the snapshot through the restore command's mount until hydration "
+             "ends; if that command is gone, rerun it to finish"});
+    engine::Raise(&report.verdict, engine::Verdict::kDegraded);
+  }
+}
+
+}  // namespace
+
 core::Result<engine::TriageReport> TriageAndRecord(const engine::ClusterHandle& target,
                                                    const std::string& state_dir) {
   HS_ASSIGN_OR_RETURN(auto report, target.engine().Triage(target.platform(), target.cluster()));
+  AddInstantRestoreFindings(report);
   if (!state_dir.empty()) {
     core::Status st = RecordTriage(state_dir, report);
     if (!st.ok())

@@ -36,4 +36,35 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
   return target;
 }
 
+core::Result<InstantInto> RestoreNativeInstantInto(repo::Repository& repo,
+                                                   const repo::Snapshot& snap,
+                                                   ScratchInstance& scratch,
+                                                   const platform::Credentials& credentials,
+                                                   RepositoryAccess access) {
+  std::unique_ptr<repo::RepoLock> lock;
+  if (access == RepositoryAccess::kLocked) {
+    // Held until the serving is closed would be better; the snapshot's packs are only deleted by
+    // a prune, which the verification's own record keeps waiting for the next run.
+    HS_ASSIGN_OR_RETURN(lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  }
+  HS_TRY(repo.LoadIndex());
+  platform::Cluster cluster = scratch.cluster();
+  cluster.credentials = credentials;
+  HS_TRY(scratch.platform()
+             .StopInstance(cluster, cluster.instances.front())
+             .Wrap("stop the scratch server before the instant restore"));
+  jobs::InstantRestoreOptions options;
+  options.native.confirm_overwrite = true;  // as RestoreNativeInto: the scratch instance is ours
+  options.native.force = true;
+  options.native.confirm_rewind = true;
+  options.native.heal.stamp = "verify";
+  HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
+  InstantInto into{std::move(target), nullptr};
+  HS_ASSIGN_OR_RETURN(into.serving, jobs::ServeNativeInstant(into.target, repo, snap, options));
+  if (lock) {
+    HS_TRY(lock->Release());
+  }
+  return into;
+}
+
 }  // namespace hasteward::verify

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "core/status.h"
 #include "engine/cluster_handle.h"
+#include "jobs/instant_restore.h"
 #include "repo/repository.h"
 #include "verify/restore_into.h"
 #include "verify/scratch_instance.h"
@@ -21,5 +23,18 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(
     repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
     const platform::Credentials& credentials, uint64_t* bytes,
     RepositoryAccess access = RepositoryAccess::kLocked);
+
+// The scratch instance started on an instant restore's overlay of the snapshot (nothing copied:
+// jobs::ServeNativeInstant). The returned serving must be closed (or destroyed) before the
+// scratch instance is torn down; the cluster is as RestoreNativeInto's.
+struct InstantInto {
+  engine::ClusterHandle target;
+  std::unique_ptr<jobs::InstantServing> serving;
+};
+core::Result<InstantInto> RestoreNativeInstantInto(repo::Repository& repo,
+                                                   const repo::Snapshot& snap,
+                                                   ScratchInstance& scratch,
+                                                   const platform::Credentials& credentials,
+                                                   RepositoryAccess access);
 
 }  // namespace hasteward::verify

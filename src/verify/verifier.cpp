@@ -57,13 +57,26 @@ void AddChecks(engine::DataCheck checks, VerificationReport& report) {
 
 // A native snapshot: its data directory replaces the scratch server's (checked against its
 // manifest first), the server recovers on it, then the usual checks with the cluster's own
-// credentials (the restored data holds its roles).
+// credentials (the restored data holds its roles). With options.instant the snapshot is served
+// through an overlay instead of restored, and the serving is closed before the teardown.
 core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
                            ScratchInstance& scratch, const platform::Credentials& credentials,
-                           RepositoryAccess access, VerificationReport& report) {
+                           const VerifyOptions& options, VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   uint64_t bytes = 0;
-  auto restored = RestoreNativeInto(repo, snap, scratch, credentials, &bytes, access);
+  std::unique_ptr<jobs::InstantServing> serving;
+  core::Result<engine::ClusterHandle> restored = core::Status(core::ErrorCode::kInternal, "unset");
+  if (options.instant) {
+    auto served = RestoreNativeInstantInto(repo, snap, scratch, credentials, options.access);
+    if (served.ok()) {
+      serving = std::move(served->serving);
+      restored = std::move(served->target);
+    } else {
+      restored = served.TakeStatus();
+    }
+  } else {
+    restored = RestoreNativeInto(repo, snap, scratch, credentials, &bytes, options.access);
+  }
   report.phase_seconds["restore"] = Since(phase);
   report.restored_bytes = bytes;
   if (!restored.ok()) {
@@ -74,16 +87,21 @@ core::Status ExamineNative(repo::Repository& repo, const repo::Snapshot& snap,
   AddChecks(CheckFirstInstance(restored->engine(), restored->platform(), restored->cluster()),
             report);
   report.phase_seconds["checks"] = Since(phase);
+  if (serving) {
+    report.notes.push_back("instant: the checks ran on an overlay of the mounted snapshot");
+    return serving->Close();
+  }
   return core::Status::Ok();
 }
 
 // Restore + checks inside a running scratch instance; fills the report's evidence.
 core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, ScratchInstance& scratch,
-                     const platform::Credentials& credentials, RepositoryAccess access,
+                     const platform::Credentials& credentials, const VerifyOptions& options,
                      VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
+  RepositoryAccess access = options.access;
   if (jobs::IsNativeSnapshot(snap)) {
-    return ExamineNative(repo, snap, scratch, credentials, access, report);
+    return ExamineNative(repo, snap, scratch, credentials, options, report);
   }
   HS_ASSIGN_OR_RETURN(auto target,
                       engine::ClusterHandle::Open(scratch.platform(), scratch.cluster()));
@@ -118,9 +136,9 @@ core::Status RunInScratch(const platform::Cluster& cluster, repo::Repository& re
   HS_TRY(cluster_engine.status());
   auto scratch = ScratchInstance::Create((*cluster_engine)->ScratchKind(), root);
   report.phase_seconds["sandbox_up"] = Since(phase);
-  core::Status st =
-      scratch.ok() ? Examine(repo, snap, **scratch, cluster.credentials, options.access, report)
-                   : scratch.status();
+  core::Status st = scratch.ok()
+                        ? Examine(repo, snap, **scratch, cluster.credentials, options, report)
+                        : scratch.status();
   if (scratch.ok()) {
     phase = core::SystemClock::Get().Monotonic();
     core::Status down = (*scratch)->Teardown();

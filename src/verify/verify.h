@@ -24,6 +24,9 @@ struct VerifyOptions {
   std::string verify_root;          // "" = DefaultVerifyRoot()
   std::string tool_version = "0.1.0";
   RepositoryAccess access = RepositoryAccess::kLocked;  // kReadOnly: no lock file either
+  // A native snapshot is not restored but served: the scratch server runs on an overlay of the
+  // mounted snapshot (jobs::ServeNativeInstant), so nothing is copied before the checks.
+  bool instant = false;
 };
 
 struct VerifyOutcome {

@@ -1,0 +1,443 @@
+#include "jobs/instant_restore.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/failpoint.h"
+#include "core/log.h"
+#include "core/os_user.h"
+#include "jobs/instant_layers.h"
+#include "jobs/instant_state.h"
+#include "jobs/overlay_mount.h"
+#include "repo/restore/tree_restorer.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(core::SystemClock::Get().Monotonic() - start).count();
+}
+
+core::Status Errno(const std::string& what, const std::string& path) {
+  return core::StorageError(what + " '" + path + "': " + std::strerror(errno));
+}
+
+// Whether `path` is a symlink to `target` (the data directory pointing at the overlay).
+bool LinksTo(const std::string& path, const std::string& target) {
+  std::error_code ec;
+  return fs::is_symlink(path, ec) && fs::read_symlink(path, ec) == target && !ec;
+}
+
+core::Status RemoveLinkTo(const std::string& path, const std::string& target) {
+  if (LinksTo(path, target) && ::unlink(path.c_str()) != 0)
+    return Errno("remove the link", path);
+  return core::Status::Ok();
+}
+
+// The supply of an instant restore: the tree is not restored but served. The overlay is mounted
+// at the layers' `merged` directory and the staging directory becomes a symlink to it, so the
+// engine checks it there (PostgreSQL's pg_verifybackup, MariaDB's --prepare, whose writes land in
+// the upper layer) and its swap moves the symlink into the data directory's place: the engine's
+// restore steps run unchanged, and a mountpoint is never renamed (the kernel refuses that).
+class InstantSupply : public NativeTreeSupply {
+ public:
+  InstantSupply(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
+                uint64_t cache_bytes)
+      : repo_(repo),
+        snapshot_(snapshot),
+        tree_path_(std::move(tree_path)),
+        cache_bytes_(cache_bytes) {}
+
+  core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                     const repo::Snapshot& /*snapshot*/, NativeRestoreResult& result) override {
+    layers_ = std::make_unique<InstantLayers>(repo_, snapshot_, tree_path_, result.plan.target,
+                                              cache_bytes_);
+    core::Status staged = StageChecked(target, native, result);
+    if (!staged.ok())
+      Abandon(result.plan);
+    return staged;
+  }
+
+  core::Status BeforeFinish(engine::NativeRestorePlan& plan) override {
+    // Re-cloning the others from an instance that still reads through the mount would copy the
+    // whole snapshot through it: they are re-cloned once the instance runs on local disk
+    // (Complete).
+    plan.rebuild.clear();
+    HS_TRY(WriteInstantState(plan.target.data_dir, {.phase = InstantPhase::kStarting,
+                                                    .snapshot_id = plan.snapshot_id,
+                                                    .instance = plan.target.name}));
+    core::Failpoint("instant-restore-starting");
+    return core::Status::Ok();
+  }
+
+  void Abandon(const engine::NativeRestorePlan& plan) override {
+    if (layers_) {
+      (void)RemoveLinkTo(plan.staging_dir, layers_->merged());
+      (void)layers_->StopLower();
+      (void)layers_->Remove();
+    }
+  }
+
+  std::unique_ptr<InstantLayers> TakeLayers() { return std::move(layers_); }
+
+ private:
+  core::Status StageChecked(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                            NativeRestoreResult& result) {
+    // What a killed earlier attempt left is not this restore's: start from empty layers.
+    HS_TRY(layers_->Remove());
+    HS_TRY(layers_->Create());
+    HS_TRY(layers_->ServeLower());
+    HS_TRY(layers_->MountMerged());
+    const std::string& staging = result.plan.staging_dir;
+    if (::rmdir(staging.c_str()) != 0 && errno != ENOENT)
+      return Errno("remove the empty staging directory", staging);
+    if (::symlink(layers_->merged().c_str(), staging.c_str()) != 0)
+      return Errno("link the overlay at", staging);
+    // Every blob read through the mount is checked against its hash, as a restore checks what it
+    // writes; pg_verifybackup still checks the manifest, the files' presence and sizes and the WAL.
+    result.plan.checksums_checked = true;
+    return native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
+  }
+
+  repo::Repository& repo_;
+  const repo::Snapshot& snapshot_;
+  std::string tree_path_;
+  uint64_t cache_bytes_;
+  std::unique_ptr<InstantLayers> layers_;
+};
+
+std::string TreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot) {
+  return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
+}
+
+core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
+  if (!running)
+    return core::Status::Ok();
+  return platform.StopInstance(cluster, instance).Wrap("stop '" + instance.name + "'");
+}
+
+core::Status StopIfRunning(const engine::ClusterHandle& target,
+                           const platform::Instance& instance) {
+  return StopIfRunning(target.platform(), target.cluster(), instance);
+}
+
+void Tell(const InstantRestoreOptions& options, InstantEvent event, const std::string& name) {
+  if (options.on_event)
+    options.on_event(event, name);
+}
+
+// The lower layer copied to local disk (layers.copy()), restored from the repository as a native
+// restore restores it. A copy a killed run left half-written is started over.
+core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::Snapshot& snapshot,
+                     const platform::Instance& instance, InstantRestoreResult& result) {
+  auto start = core::SystemClock::Get().Monotonic();
+  std::error_code ec;
+  fs::remove_all(layers.copy(), ec);
+  if (ec)
+    return core::StorageError("remove '" + layers.copy() + "': " + ec.message());
+  core::Failpoint("instant-restore-hydrating");
+  repo::TreeRestoreOptions tree;
+  tree.restore_owner = core::RunningAsRoot() && !instance.os_user.empty();
+  tree.drop_written_pages = true;
+  auto restored = repo::RestoreTree(repo, snapshot, layers.tree_path(), layers.copy(), tree);
+  if (!restored.ok()) {
+    return restored.TakeStatus()
+        .Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'")
+        .WithHint(
+            "the instance runs on the snapshot mount only while this command runs; rerun "
+            "the same restore to finish the hydration");
+  }
+  result.hydrated_bytes = restored->bytes;
+  result.hydrate_seconds = SecondsSince(start);
+  core::Failpoint("instant-restore-hydrated");
+  return core::Status::Ok();
+}
+
+// Exchanges the data directory (the symlink to the overlay) with the merged copy in one rename,
+// then removes the symlink; a rerun after a kill finds the data directory a directory already.
+core::Status SwapCopyIn(const std::string& data_dir, const InstantLayers& layers) {
+  if (LinksTo(data_dir, layers.merged())) {
+    if (!fs::is_directory(layers.copy())) {
+      return core::Status(core::ErrorCode::kSafetyStop,
+                          "the hydrated copy '" + layers.copy() + "' is missing",
+                          "nothing was changed; the instance's writes are in '" + layers.upper() +
+                              "' and the snapshot is whole: restore it again");
+    }
+    if (::syscall(SYS_renameat2, AT_FDCWD, layers.copy().c_str(), AT_FDCWD, data_dir.c_str(),
+                  RENAME_EXCHANGE) != 0) {
+      return Errno("exchange the hydrated copy with", data_dir);
+    }
+  }
+  return RemoveLinkTo(layers.copy(), layers.merged());
+}
+
+const platform::Instance* InstanceNamed(const platform::Cluster& cluster, const std::string& name) {
+  for (const auto& candidate : cluster.instances) {
+    if (candidate.name == name)
+      return &candidate;
+  }
+  return nullptr;
+}
+
+// The pause: the instance stopped, its overlay unmounted, the upper layer applied to the copy, the
+// copy swapped in as the data directory, the instance started. Recorded first, so a rerun after a
+// kill in the middle finishes it (each step can be run again).
+core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers& layers,
+                             const InstantState& state, InstantRestoreResult& result) {
+  const platform::Instance* instance = InstanceNamed(target.cluster(), state.instance);
+  if (instance == nullptr) {
+    return core::NotFound(
+        "instance '" + state.instance + "' of the instant restore is not in the inventory any more",
+        "put it back and rerun the restore");
+  }
+  InstantState merging = state;
+  merging.phase = InstantPhase::kMerging;
+  HS_TRY(WriteInstantState(instance->data_dir, merging));
+  auto start = core::SystemClock::Get().Monotonic();
+  HS_TRY(StopIfRunning(target, *instance));
+  HS_TRY(UnmountIfMounted(layers.merged()));
+  core::Failpoint("instant-restore-merging");
+  HS_TRY(MergeOverlayUpper(layers.upper(), layers.copy()));
+  HS_TRY(SwapCopyIn(instance->data_dir, layers));
+  core::Failpoint("instant-restore-swapped");
+  HS_TRY(target.platform()
+             .StartInstance(target.cluster(), *instance)
+             .Wrap("start '" + instance->name + "' on its local data directory"));
+  result.pause_seconds = SecondsSince(start);
+  HS_TRY(layers.StopLower().status());
+  return layers.Remove();
+}
+
+struct InProgress {
+  platform::Instance instance;
+  InstantState state;
+};
+
+// The instance whose data directory has an instant restore in progress (a killed run's).
+core::Result<std::optional<InProgress>> FindInProgress(const platform::Cluster& cluster) {
+  for (const auto& instance : cluster.instances) {
+    if (instance.data_dir.empty())
+      continue;
+    HS_ASSIGN_OR_RETURN(std::optional<InstantState> state, ReadInstantState(instance.data_dir));
+    if (state)
+      return std::optional<InProgress>(InProgress{instance, *state});
+  }
+  return std::optional<InProgress>();
+}
+
+// Every other instance of the cluster re-cloned from the restored one, now on local disk.
+core::Status RecloneOthers(const engine::ClusterHandle& target, const platform::Instance& restored,
+                           const InstantRestoreOptions& options) {
+  for (const auto& other : target.cluster().instances) {
+    if (other.name == restored.name)
+      continue;
+    HS_TRY(
+        target.engine()
+            .HealInstance(target.platform(), target.cluster(), other, restored, options.native.heal)
+            .Wrap("re-clone '" + other.name + "' from the restored '" + restored.name + "'"));
+  }
+  return core::Status::Ok();
+}
+
+// Hydration, the pause, then the other instances re-cloned from the restored one.
+// What every step of one run works on.
+struct RunContext {
+  const engine::ClusterHandle& target;
+  repo::Repository& repo;
+  const repo::Snapshot& snapshot;
+  const InstantRestoreOptions& options;
+};
+
+core::Status Complete(const RunContext& run, InstantLayers& layers, const InProgress& restored,
+                      InstantRestoreResult& result) {
+  HS_TRY(Hydrate(layers, run.repo, run.snapshot, restored.instance, result));
+  Tell(run.options, InstantEvent::kHydrated, restored.instance.name);
+  HS_TRY(MoveToLocalDisk(run.target, layers, restored.state, result));
+  Tell(run.options, InstantEvent::kLocal, restored.instance.name);
+  return RecloneOthers(run.target, restored.instance, run.options);
+}
+
+// A run killed while the instance was being started: the attempt is put aside whole (its upper
+// layer kept, named in the log) and the restore starts over. The data directory the swap moved
+// aside is kept where that run's log named it.
+core::Status SetAsideStarting(const engine::ClusterHandle& target, const InProgress& found,
+                              const std::string& stamp) {
+  const std::string& data_dir = found.instance.data_dir;
+  const std::string dir = InstantDirFor(data_dir);
+  HS_TRY(StopIfRunning(target, found.instance));
+  HS_TRY(UnmountIfMounted(dir + "/merged"));
+  HS_TRY(UnmountIfMounted(dir + "/lower"));
+  HS_TRY(RemoveLinkTo(data_dir, dir + "/merged"));
+  HS_TRY(RemoveLinkTo(data_dir + ".hasteward-restore", dir + "/merged"));
+  std::string kept = dir + "-abandoned-" + stamp;
+  if (::rename(dir.c_str(), kept.c_str()) != 0)
+    return Errno("move", dir);
+  core::LogWarn("an instant restore of '" + found.instance.name +
+                "' was killed while starting; its layers are kept at '" + kept +
+                "' and the restore starts over");
+  return core::Status::Ok();
+}
+
+// A run killed while the instance ran on the overlay: its FUSE server died with it, so the
+// instance is stopped, the snapshot served again, the overlay (with every write in its upper
+// layer) mounted again and the instance restarted on it.
+core::Status ServeAgain(const engine::ClusterHandle& target, InstantLayers& layers,
+                        const InProgress& found) {
+  const std::string& data_dir = found.instance.data_dir;
+  HS_TRY(StopIfRunning(target, found.instance));
+  HS_TRY(UnmountIfMounted(layers.merged()));
+  if (!LinksTo(data_dir, layers.merged())) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the data directory '" + data_dir +
+                            "' is not the link to its instant restore's overlay that the record "
+                            "says it is",
+                        "nothing was changed; compare it with '" + layers.upper() +
+                            "' (the writes made on the overlay) and move one of them aside");
+  }
+  HS_TRY(layers.Create());
+  HS_TRY(layers.ServeLower());
+  HS_TRY(layers.MountMerged());
+  return target.platform()
+      .StartInstance(target.cluster(), found.instance)
+      .Wrap("start '" + found.instance.name + "' on its instant-restore overlay again");
+}
+
+core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
+                                          repo::Repository& repo, const repo::Snapshot& snapshot,
+                                          const InProgress& found,
+                                          const InstantRestoreOptions& options) {
+  InstantRestoreResult result;
+  result.instance = found.instance.name;
+  result.resumed = true;
+  InstantLayers layers(repo, snapshot, TreePathOf(target, snapshot), found.instance,
+                       options.cache_bytes);
+  core::LogInfo("finishing the instant restore of '" + found.instance.name + "' (" +
+                InstantPhaseName(found.state.phase) + ")");
+  if (found.state.phase == InstantPhase::kMerging) {
+    HS_TRY(MoveToLocalDisk(target, layers, found.state, result));
+    Tell(options, InstantEvent::kLocal, found.instance.name);
+    return result;
+  }
+  HS_TRY(ServeAgain(target, layers, found));
+  Tell(options, InstantEvent::kWritable, found.instance.name);
+  HS_TRY(Complete({target, repo, snapshot, options}, layers, found, result));
+  return result;
+}
+
+core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
+                                         repo::Repository& repo, const repo::Snapshot& snapshot,
+                                         const InstantRestoreOptions& options) {
+  auto start = core::SystemClock::Get().Monotonic();
+  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
+                      RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
+  std::unique_ptr<InstantLayers> layers = supply.TakeLayers();
+  InProgress serving{restored.plan.target,
+                     {.phase = InstantPhase::kServing,
+                      .snapshot_id = repo::IdToHex(snapshot.id),
+                      .instance = restored.plan.target.name}};
+  HS_TRY(WriteInstantState(serving.instance.data_dir, serving.state));
+  InstantRestoreResult result;
+  result.instance = serving.instance.name;
+  result.captured = restored.captured;
+  result.writable_seconds = SecondsSince(start);
+  Tell(options, InstantEvent::kWritable, serving.instance.name);
+  core::Failpoint("instant-restore-serving");
+  HS_TRY(Complete({target, repo, snapshot, options}, *layers, serving, result));
+  return result;
+}
+
+class ServedInstance final : public InstantServing {
+ public:
+  ServedInstance(const engine::ClusterHandle& target, platform::Instance instance,
+                 std::unique_ptr<InstantLayers> layers)
+      : platform_(target.platform()),
+        cluster_(target.cluster()),
+        instance_(std::move(instance)),
+        layers_(std::move(layers)) {}
+  ~ServedInstance() override {
+    try {
+      (void)CloseNow();
+    } catch (...) {
+      core::LogWarn("verify: closing the instant restore's overlay failed");
+    }
+  }
+
+  core::Status Close() override { return CloseNow(); }
+
+ private:
+  core::Status CloseNow() {
+    if (!layers_)
+      return core::Status::Ok();
+    core::Status stopped = StopIfRunning(platform_, cluster_, instance_);
+    (void)layers_->StopLower();
+    core::Status removed = layers_->Remove();
+    core::Status unlinked = RemoveLinkTo(instance_.data_dir, layers_->merged());
+    layers_.reset();
+    HS_TRY(stopped);
+    HS_TRY(removed);
+    return unlinked;
+  }
+
+  platform::Platform& platform_;
+  platform::Cluster cluster_;
+  platform::Instance instance_;
+  std::unique_ptr<InstantLayers> layers_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<InstantServing>> ServeNativeInstant(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const InstantRestoreOptions& options) {
+  HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
+                      RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
+  return std::unique_ptr<InstantServing>(
+      new ServedInstance(target, restored.plan.target, supply.TakeLayers()));
+}
+
+core::Result<InstantRestoreResult> RestoreNativeInstant(const engine::ClusterHandle& target,
+                                                        repo::Repository& repo,
+                                                        const repo::Snapshot& snapshot,
+                                                        const InstantRestoreOptions& options) {
+  HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  HS_ASSIGN_OR_RETURN(std::optional<InProgress> found, FindInProgress(target.cluster()));
+  if (found && found->state.snapshot_id != repo::IdToHex(snapshot.id)) {
+    return core::Usage(
+        "an instant restore of snapshot " + found->state.snapshot_id.substr(0, 8) + " into '" +
+            found->instance.name + "' is not finished",
+        "rerun with --snapshot " + found->state.snapshot_id.substr(0, 8) + " to finish it");
+  }
+  if (found && !options.native.confirm_overwrite) {
+    return core::Status(
+        core::ErrorCode::kConfirmationRequired,
+        "finishing the instant restore of '" + found->instance.name + "' restarts it",
+        "pass --yes");
+  }
+  if (found && found->state.phase == InstantPhase::kStarting) {
+    HS_TRY(SetAsideStarting(target, *found, options.native.heal.stamp));
+    found.reset();
+  }
+  if (found)
+    return Resume(target, repo, snapshot, *found, options);
+  return Fresh(target, repo, snapshot, options);
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,189 @@
+#include "jobs/overlay_mount.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <vector>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+namespace hasteward::jobs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+core::Status Errno(const std::string& what, const std::string& path) {
+  return core::StorageError(what + " '" + path + "': " + std::strerror(errno));
+}
+
+// overlayfs' marks in the upper directory (Documentation/filesystems/overlayfs.rst): a deleted
+// lower entry is a character device 0/0, a directory whose lower content is hidden carries
+// trusted.overlay.opaque=y.
+bool IsWhiteout(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+bool IsOpaque(const std::string& path) {
+  char value[4] = {};
+  ssize_t n = ::lgetxattr(path.c_str(), "trusted.overlay.opaque", value, sizeof(value));
+  return n > 0 && value[0] == 'y';
+}
+
+core::Status RemoveTree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec)
+    return core::StorageError("remove '" + path + "': " + ec.message());
+  return core::Status::Ok();
+}
+
+// Whiteouts and overlay attributes left inside a directory moved whole (an opaque one): below an
+// opaque directory nothing of the lower layer shows, so they mean nothing any more.
+core::Status Scrub(const std::string& dir) {
+  ::lremovexattr(dir.c_str(), "trusted.overlay.opaque");
+  std::error_code ec;
+  std::vector<std::string> whiteouts;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    struct stat st {};
+    std::string path = it->path().string();
+    if (::lstat(path.c_str(), &st) != 0)
+      return Errno("stat", path);
+    if (IsWhiteout(st)) {
+      whiteouts.push_back(path);
+    } else if (S_ISDIR(st.st_mode)) {
+      ::lremovexattr(path.c_str(), "trusted.overlay.opaque");
+    }
+  }
+  if (ec)
+    return core::StorageError("walk '" + dir + "': " + ec.message());
+  for (const auto& path : whiteouts) {
+    if (::unlink(path.c_str()) != 0)
+      return Errno("remove", path);
+  }
+  return core::Status::Ok();
+}
+
+core::Status CopyDirAttributes(const std::string& from, const std::string& to) {
+  struct stat st {};
+  if (::lstat(from.c_str(), &st) != 0)
+    return Errno("stat", from);
+  if (::lchown(to.c_str(), st.st_uid, st.st_gid) != 0 && errno != EPERM)
+    return Errno("chown", to);
+  if (::chmod(to.c_str(), st.st_mode & 07777) != 0)
+    return Errno("chmod", to);
+  const struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    return Errno("set the times of", to);
+  return core::Status::Ok();
+}
+
+core::Status MergeDir(const std::string& upper, const std::string& dest);
+
+// One entry of the upper directory applied to `dest` (the same relative path in the copy).
+core::Status MergeEntry(const std::string& from, const std::string& dest) {
+  struct stat st {};
+  if (::lstat(from.c_str(), &st) != 0)
+    return Errno("stat", from);
+  if (IsWhiteout(st)) {
+    HS_TRY(RemoveTree(dest));
+    return ::unlink(from.c_str()) == 0 ? core::Status::Ok() : Errno("remove", from);
+  }
+  if (S_ISDIR(st.st_mode) && !IsOpaque(from)) {
+    struct stat existing {};
+    if (::lstat(dest.c_str(), &existing) == 0 && !S_ISDIR(existing.st_mode))
+      HS_TRY(RemoveTree(dest));
+    if (::mkdir(dest.c_str(), 0700) != 0 && errno != EEXIST)
+      return Errno("create", dest);
+    HS_TRY(MergeDir(from, dest));
+    HS_TRY(CopyDirAttributes(from, dest));
+    return ::rmdir(from.c_str()) == 0 ? core::Status::Ok() : Errno("remove", from);
+  }
+  // A file, a symlink or an opaque directory replaces what the copy holds. Why remove first:
+  // rename() cannot replace a directory with a file, nor a non-empty directory. A kill between
+  // the two steps leaves `from` in place, and the rerun removes again and moves.
+  if (S_ISDIR(st.st_mode))
+    HS_TRY(RemoveTree(dest));
+  if (::rename(from.c_str(), dest.c_str()) != 0) {
+    if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
+      return Errno("move", from);
+    HS_TRY(RemoveTree(dest));
+    if (::rename(from.c_str(), dest.c_str()) != 0)
+      return Errno("move", from);
+  }
+  return S_ISDIR(st.st_mode) ? Scrub(dest) : core::Status::Ok();
+}
+
+core::Status MergeDir(const std::string& upper, const std::string& dest) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(upper, ec))
+    names.push_back(entry.path().filename().string());
+  if (ec)
+    return core::StorageError("list '" + upper + "': " + ec.message());
+  for (const auto& name : names) {
+    std::string from = upper;
+    from.append("/").append(name);
+    std::string to = dest;
+    to.append("/").append(name);
+    HS_TRY(MergeEntry(from, to));
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Status MountOverlay(const OverlayLayers& layers, const std::string& target) {
+  std::string options = "lowerdir=" + layers.lower + ",upperdir=" + layers.upper +
+                        ",workdir=" + layers.work + ",redirect_dir=off,metacopy=off,index=off";
+  if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
+    return core::StorageError("mount an overlay at '" + target + "' (" + options +
+                              "): " + std::strerror(errno))
+        .WithHint(
+            "an instant restore needs root and a kernel with overlayfs; restore without --instant "
+            "instead");
+  }
+  return core::Status::Ok();
+}
+
+bool IsMountpoint(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(path, ec);
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    // "<id> <parent> <major:minor> <root> <mount point> ..."
+    size_t pos = 0;
+    for (int field = 0; field < 4 && pos != std::string::npos; ++field)
+      pos = line.find(' ', pos + 1);
+    if (pos == std::string::npos)
+      continue;
+    size_t end = line.find(' ', pos + 1);
+    if (line.substr(pos + 1, end - pos - 1) == canonical.string())
+      return true;
+  }
+  return false;
+}
+
+core::Status UnmountIfMounted(const std::string& path) {
+  while (IsMountpoint(path)) {
+    if (::umount2(path.c_str(), MNT_DETACH) != 0)
+      return Errno("unmount", path);
+  }
+  return core::Status::Ok();
+}
+
+core::Status MergeOverlayUpper(const std::string& upper, const std::string& lower_copy) {
+  HS_TRY(MergeDir(upper, lower_copy));
+  // The overlay's root showed the upper directory's owner and mode (the database's user, 0700).
+  return CopyDirAttributes(upper, lower_copy);
+}
+
+}  // namespace hasteward::jobs
