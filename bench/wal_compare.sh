@@ -60,6 +60,8 @@ for s in "${SEGS[@]}"; do cp "$DATA/pg_wal/$s" "$W/wal/pg_wal/$s"; done
 chown -R postgres "$W/wal"
 COUNT=${#SEGS[@]}
 echo "segments: $COUNT x 16 MiB"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+trap 'echo "load after: $(cut -d" " -f1-3 /proc/loadavg)"; cleanup' EXIT
 
 rate() {  # <label> <seconds>
   awk -v l="$1" -v s="$2" -v n="$COUNT" 'BEGIN { printf "%-44s %6.1f s %7.1f segments/s\n", l, s, n / s }'
@@ -129,7 +131,10 @@ rate "hasteward wal-fetch, no prefetch" "$(timed fetch_plain)"
 [ "${WAL_REPO:-local}" = s3 ] && { echo "pgBackRest skipped on S3"; exit 0; }
 echo "hasteward stored: $(du -sb "$W/hw" | cut -f1) bytes"
 
-# --- pgBackRest (same compression family: zstd level 3) ---
+# --- pgBackRest: zstd at the level hasteward's wal-push uses ("auto" = zstd level 1), so both
+# spend the same compression effort (pgBackRest's own default for zst is level 3; BR_ZSTD_LEVEL=3
+# runs that). hasteward's repository is also encrypted (AES-256-CTR + Poly1305), pgBackRest's is
+# not (its default). ---
 install -d -o postgres -m 700 "$W/pgbr" "$W/pgbr-log" "$W/pgbr-spool"
 cat >"$W/pgbackrest.conf" <<CONF
 [global]
@@ -137,7 +142,7 @@ repo1-path=$W/pgbr
 log-path=$W/pgbr-log
 spool-path=$W/pgbr-spool
 compress-type=zst
-compress-level=3
+compress-level=${BR_ZSTD_LEVEL:-1}
 [bench]
 pg1-path=$DATA
 pg1-port=$PORT
