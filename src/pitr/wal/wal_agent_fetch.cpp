@@ -28,7 +28,7 @@ std::string EncodeFetchAnswer(const core::Result<ServedWal>& served) {
   }
   return json{{"ok", true},
               {"size", served->size},
-              {"sha256", repo::IdToHex(served->sha256)},
+              {"crc32c", served->crc32c},
               {"from_prefetch", served->from_prefetch},
               {"from_ahead", served->from_ahead},
               {"ahead_missing", served->ahead_missing}}

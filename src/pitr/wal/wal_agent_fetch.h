@@ -4,7 +4,7 @@
 // moved into place by wal-fetch only once checked. Optional fields: "from_ahead": true when that
 // descriptor is the fill-ahead file an earlier request registered for `name`, and "ahead":
 // [names], the next segments' fill-ahead files (wal_ahead_files.h), whose descriptors follow in
-// that order. The answer is {"ok": true, "size", "sha256", "from_prefetch", "from_ahead",
+// that order. The answer is {"ok": true, "size", "crc32c", "from_prefetch", "from_ahead",
 // "ahead_missing": [names]}, or {"ok": false, "not_archived", "code", "message", "hint"}. An
 // agent of an older version refuses a request with more than one descriptor (not "not
 // archived"), and wal-fetch then fetches alone.

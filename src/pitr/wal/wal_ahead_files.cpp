@@ -157,7 +157,7 @@ void AheadFiles::Write() {
     }
     lock.lock();
     if (written.ok()) {
-      entry->written = AheadWritten{held->bytes.size(), held->sha256};
+      entry->written = AheadWritten{held->bytes.size(), held->crc32c};
       entry->state = State::kComplete;
     } else {
       entry->state = State::kFailed;

@@ -37,7 +37,7 @@ struct AheadFd {
 // What a complete fill-ahead file holds.
 struct AheadWritten {
   uint64_t size = 0;
-  repo::Id sha256{};  // of the bytes written, checked against the read-ahead's verified hash
+  uint32_t crc32c = 0;  // of the bytes written: the read-ahead's, checked when handed out
 };
 
 // Writes `content` at offset 0 of a file a client handed over and truncates it to that size

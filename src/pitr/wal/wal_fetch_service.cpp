@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "core/crc32c.h"
 #include "core/failpoint.h"
 #include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
@@ -113,7 +114,7 @@ core::Result<core::Bytes> WalFetchService::ReadContent(const std::string& name,
   core::Bytes content;
   if (std::optional<WalPrefetch::Held> held = prefetch_->Take(name)) {
     content = std::move(held->bytes);
-    served.sha256 = held->sha256;  // Take checked it against the bytes
+    served.crc32c = held->crc32c;  // Take checked it against the bytes
     served.from_prefetch = true;
   } else {
     SegmentSink sink(archived.node.size);
@@ -122,7 +123,7 @@ core::Result<core::Bytes> WalFetchService::ReadContent(const std::string& name,
       return Damage(dumped.status());
     }
     content = sink.Take();
-    served.sha256 = repo::Sha256(content);
+    served.crc32c = core::Crc32c(content);
   }
   served.size = content.size();
   return content;
@@ -161,7 +162,7 @@ core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
       request.from_ahead ? ahead_->Confirm(name, request.fd) : std::nullopt;
   if (confirmed) {
     served.size = confirmed->size;
-    served.sha256 = confirmed->sha256;
+    served.crc32c = confirmed->crc32c;
     served.from_prefetch = true;
     served.from_ahead = true;
   }

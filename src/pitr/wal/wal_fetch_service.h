@@ -23,7 +23,7 @@ namespace hasteward::pitr {
 
 struct ServedWal {
   uint64_t size = 0;
-  repo::Id sha256{};  // of the bytes written
+  uint32_t crc32c = 0;  // of the bytes written
   bool from_prefetch = false;
   bool from_ahead = false;  // the fill-ahead file was complete: nothing written in this request
   // Files of the request's new window that are not archived (as far as the catalog knows): not
@@ -66,7 +66,7 @@ class WalFetchService {
   core::Status Reload();
   core::Result<const ArchivedFile*> Find(const std::string& name);
   void WantAfter(const engine::ArchiveFile& file);
-  // The archived content, from the read-ahead or the repository; sets served's hash and size.
+  // The archived content, from the read-ahead or the repository; sets served's checksum and size.
   core::Result<core::Bytes> ReadContent(const std::string& name, const ArchivedFile& archived,
                                         ServedWal& served);
   std::vector<std::string> RegisterAhead(std::vector<AheadFd> files);

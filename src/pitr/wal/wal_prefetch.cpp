@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/crc32c.h"
 #include "core/log.h"
 #include "pitr/wal/segment_sink.h"
 #include "repo/restore/file_dumper.h"
@@ -96,12 +97,12 @@ std::optional<WalPrefetch::Held> WalPrefetch::TakeFrom(std::unique_lock<std::mut
   if (taken.state != State::kHeld) {
     return std::nullopt;
   }
-  if (taken.bytes.size() != taken.size || repo::Sha256(taken.bytes) != taken.sha256) {
+  if (taken.bytes.size() != taken.size || core::Crc32c(taken.bytes) != taken.crc32c) {
     core::LogWarn("prefetched '" + name +
                   "' no longer matches the hash taken when it was fetched; fetching it again");
     return std::nullopt;
   }
-  return Held{std::move(taken.bytes), taken.sha256};
+  return Held{std::move(taken.bytes), taken.crc32c};
 }
 
 void WalPrefetch::Work() {
@@ -139,7 +140,7 @@ void WalPrefetch::Fetched(const std::string& name, core::Result<core::Bytes> con
     std::lock_guard<std::mutex> lock(mu_);
     Entry& entry = entries_[name];
     if (content.ok() && content->size() == entry.size) {
-      entry.sha256 = repo::Sha256(*content);
+      entry.crc32c = core::Crc32c(*content);
       entry.bytes = std::move(*content);
       entry.state = State::kHeld;
     } else {

@@ -43,7 +43,7 @@ class BlobPipeline {
   // pipeline failed (error() says why).
   bool Push(size_t file, uint64_t seq, core::PageBuffer&& data);
 
-  // Lets the workers finish the queued chunks, joins them and saves the open packs.
+  // Lets the workers finish the queued chunks and joins them; the open packs stay for Flush.
   core::Status Drain();
   // Stops the workers at once, dropping queued chunks.
   void Abort();
@@ -52,7 +52,7 @@ class BlobPipeline {
   std::vector<Id> TakeContent(size_t file);
   // Stores a tree blob (compressed, as restic does for repository version 2) unless present.
   core::Result<Id> SaveTree(const std::string& json);
-  // Saves the open packs.
+  // Saves the open packs (at the same time) and returns once they are durable.
   core::Status Flush() { return pool_.Flush(); }
   // Writes index files for the packs saved since the last call (50000 blobs per file).
   core::Status SaveIndex();

@@ -10,6 +10,7 @@ namespace hasteward::storage {
 // backend: data/<2 hex>/<id>, files 0400-style read-only after write, directories 0700.
 // Save writes "<name>.tmp-<random>", fsyncs it, renames it into place and fsyncs the directory,
 // so a crash leaves either the complete object or nothing (plus a temp file later removed).
+// Lock files are renamed into place without fsync: a lock outlives no crash of its holder.
 class LocalBackend : public Backend {
  public:
   explicit LocalBackend(std::string root) : root_(std::move(root)) {}

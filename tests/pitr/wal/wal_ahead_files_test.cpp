@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/crc32c.h"
 #include "core/poll_until.h"
 #include "core/temp_dir.h"
 
@@ -42,7 +43,7 @@ class AheadFilesTest : public ::testing::Test {
   }
   static WalPrefetch::Held Content(const std::string& text) {
     core::Bytes bytes(text.begin(), text.end());
-    return WalPrefetch::Held{bytes, repo::Sha256(bytes)};
+    return WalPrefetch::Held{bytes, core::Crc32c(bytes)};
   }
   static uint64_t SizeOf(int fd) {
     struct stat st {};
@@ -59,7 +60,7 @@ TEST_F(AheadFilesTest, AFileWrittenWholeIsConfirmedOnceWithItsHash) {
   auto confirmed = ahead.Confirm("S2", mine.get());
   ASSERT_TRUE(confirmed.has_value());
   EXPECT_EQ(confirmed->size, std::string("segment S2").size());
-  EXPECT_EQ(confirmed->sha256, Content("segment S2").sha256);
+  EXPECT_EQ(confirmed->crc32c, Content("segment S2").crc32c);
   EXPECT_EQ(SizeOf(mine.get()), confirmed->size);
   EXPECT_FALSE(ahead.Confirm("S2", mine.get()).has_value()) << "forgotten once confirmed";
 }
