@@ -19,11 +19,8 @@
 #include "platform/kubernetes/kube_config.h"
 #include "support/command.h"
 #include "support/container_image.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
-#include "support/hasteward_env.h"
-#include "support/operator_api.h"
-#include "support/sandbox_cluster.h"
+#include "support/kube_published_cluster.h"
 #include "support/serve_process.h"
 
 namespace hasteward::testing {
@@ -35,7 +32,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr char kCluster[] = "imagepg";
-constexpr char kPassword[] = "image-test-7c2a";
 constexpr char kGroupVersion[] = "clinic.hasteward.prplanit.com/v1alpha1";
 constexpr char kImageUid[] = "65532";  // the image's own user (deploy/image/build.sh)
 
@@ -57,19 +53,13 @@ class ImageServeTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(image_, nullptr) << build_error_;
-    auto sandbox = SandboxCluster::Create({.engine = platform::EngineKind::kPostgres,
-                                           .instances = 1,
-                                           .name = kCluster,
-                                           .ns = "local"});
-    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
-    sandbox_ = std::move(sandbox).value();
-    auto operator_api =
-        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
-    ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
-    operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
-    ASSERT_TRUE(PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace).ok());
-    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    auto admin = k8s::LoadKubeconfig(*operator_->AdminKubeconfig());
+    auto kube = KubePublishedCluster::Start({.engine = platform::EngineKind::kPostgres,
+                                             .name = kCluster,
+                                             .instances = 1,
+                                             .temp_prefix = "hs-image-"});
+    ASSERT_TRUE(kube.ok()) << kube.status().ToString();
+    kube_ = std::move(kube).value();
+    auto admin = k8s::LoadKubeconfig(*kube_->operator_api().AdminKubeconfig());
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
     admin_ = std::make_unique<k8s::KubeClient>(*admin);
   }
@@ -79,33 +69,33 @@ class ImageServeTest : public ::testing::Test {
   // The pod's view: its own state directory and the repository volume, owned by the image's user
   // (a volume's fsGroup), and the operator's kubeconfig inside it.
   std::map<std::string, std::string> PodEnvironment() {
-    const std::string pod_dir = hs_.Path("pod");
+    const std::string pod_dir = hs().Path("pod");
     fs::create_directories(pod_dir + "/state");
-    fs::copy_file(operator_->env().at("KUBECONFIG"), pod_dir + "/kubeconfig");
-    for (const std::string& dir : {pod_dir, hs_.repository()}) {
+    fs::copy_file(kube_->operator_api().env().at("KUBECONFIG"), pod_dir + "/kubeconfig");
+    for (const std::string& dir : {pod_dir, hs().repository()}) {
       EXPECT_EQ(
           RunCommand({"chown", "-R", std::string(kImageUid) + ":" + kImageUid, dir}, {}).exit_code,
           0);
     }
     return {{"KUBECONFIG", pod_dir + "/kubeconfig"},
-            {"POD_NAME", operator_->env().at("POD_NAME")},
-            {"POD_NAMESPACE", operator_->env().at("POD_NAMESPACE")},
+            {"POD_NAME", kube_->operator_api().env().at("POD_NAME")},
+            {"POD_NAMESPACE", kube_->operator_api().env().at("POD_NAMESPACE")},
             {"HASTEWARD_STATE_DIR", pod_dir + "/state"},
             {"HOME", pod_dir},
-            {"HASTEWARD_KDF_PARAMS", hs_.vars().at("HASTEWARD_KDF_PARAMS")},
+            {"HASTEWARD_KDF_PARAMS", hs().vars().at("HASTEWARD_KDF_PARAMS")},
             {"TZ", "UTC"}};
   }
 
   void StartServeFromTheImage() {
     auto env = PodEnvironment();
     const std::string config =
-        WriteFile(hs_.Path("pod/serve.yaml"),
+        WriteFile(hs().Path("pod/serve.yaml"),
                   "platform: kubernetes\n"
                   "stateFile: " +
-                      hs_.Path("pod/state/serve-state.json") +
+                      hs().Path("pod/state/serve-state.json") +
                       "\n"
                       "discovery: {annotations: true, resyncSeconds: 3600}\n");
-    const std::vector<std::string> shared = {hs_.dir()};
+    const std::vector<std::string> shared = {hs().dir()};
     ServeProcess::Options options{.tick_seconds = 0.5, .grace_seconds = 20};
     options.ready_within = 60s;
     options.launcher = [this, shared](const std::vector<std::string>& args,
@@ -123,23 +113,22 @@ class ImageServeTest : public ::testing::Test {
 
   void CreatePolicyAndRepository() {
     Create(k8s::resources::kSecrets, kPlatformNamespace,
-           SecretObject(kPlatformNamespace, "main", {{"password", kPassword}}));
+           SecretObject(kPlatformNamespace, "main", {{"password", hs().password()}}));
     Create(k8s::resources::kBackupRepositories, "",
            {{"apiVersion", kGroupVersion},
             {"kind", "BackupRepository"},
             {"metadata", {{"name", "main"}}},
             {"spec",
              {{"restic",
-               {{"repository", hs_.repository()},
+               {{"repository", hs().repository()},
                 {"passwordSecretRef", {{"name", "main"}, {"namespace", kPlatformNamespace}}}}}}}});
     Create(k8s::resources::kBackupPolicies, "",
            {{"apiVersion", kGroupVersion},
             {"kind", "BackupPolicy"},
             {"metadata", {{"name", "minutely"}}},
             {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
-    const FakeKubeResource* clusters =
-        operator_->api().FindResource("postgresql.cnpg.io", "clusters");
-    auto annotated = operator_->api().store().Patch(
+    const FakeKubeResource* clusters = kube_->api().FindResource("postgresql.cnpg.io", "clusters");
+    auto annotated = kube_->api().store().Patch(
         *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
         {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
         false);
@@ -148,9 +137,9 @@ class ImageServeTest : public ::testing::Test {
 
   static ContainerImage* image_;
   static std::string build_error_;
-  HastewardEnv hs_{"hs-image-", kPassword};
-  std::unique_ptr<SandboxCluster> sandbox_;
-  std::unique_ptr<OperatorApi> operator_;
+  HastewardEnv& hs() { return kube_->env(); }
+
+  std::unique_ptr<KubePublishedCluster> kube_;
   std::unique_ptr<k8s::KubeClient> admin_;
   ServeProcess serve_;
 };
@@ -166,9 +155,9 @@ TEST_F(ImageServeTest, TheOperatorFromTheImageRunsAScheduledBackup) {
   auto entrypoint = image_->Inspect("{{.Config.Entrypoint}}");
   ASSERT_TRUE(entrypoint.ok()) << entrypoint.status().ToString();
   EXPECT_NE(entrypoint->find("/usr/local/bin/hasteward"), std::string::npos) << *entrypoint;
-  auto wrote = sandbox_->Sql(0,
-                             "CREATE TABLE notes (body text); "
-                             "INSERT INTO notes VALUES ('written before the image ran');");
+  auto wrote = kube_->sandbox().Sql(0,
+                                    "CREATE TABLE notes (body text); "
+                                    "INSERT INTO notes VALUES ('written before the image ran');");
   ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
   CreatePolicyAndRepository();
   StartServeFromTheImage();
@@ -178,11 +167,11 @@ TEST_F(ImageServeTest, TheOperatorFromTheImageRunsAScheduledBackup) {
   EXPECT_NE(serve_.Logs().find("\"outcome\":\"ok\""), std::string::npos) << serve_.Logs();
   EXPECT_EQ(serve_.Stop(), 0) << serve_.Logs();
   // Stock restic reads what the operator in the image wrote, and the dump holds the table.
-  auto listed = hs_.Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
+  auto listed = hs().Restic({"snapshots", "--json", "--tag", std::string("cluster=") + kCluster});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   auto snapshots = json::parse(listed.out, nullptr, false);
   ASSERT_TRUE(snapshots.is_array() && !snapshots.empty()) << listed.out;
-  auto dumped = hs_.Restic({"dump", snapshots.back().value("id", ""), "/"});
+  auto dumped = hs().Restic({"dump", snapshots.back().value("id", ""), "/"});
   EXPECT_NE(dumped.out.find("written before the image ran"), std::string::npos)
       << dumped.out.substr(0, 2000) << dumped.err;
 }

@@ -40,6 +40,8 @@ class KubePublishedCluster {
 
   SandboxCluster& sandbox() { return *sandbox_; }
   FakeKubeApi& api() { return operator_->api(); }
+  // The operator's credentials (KUBECONFIG, POD_NAME, POD_NAMESPACE) and an admin kubeconfig.
+  OperatorApi& operator_api() { return *operator_; }
   HastewardEnv& env() { return *env_; }
   // The StatefulSet controller of a MariaDB or Galera cluster (nullptr for CNPG).
   FakeMariaDbOperator* mariadb_operator() { return mariadb_operator_.get(); }
