@@ -66,6 +66,7 @@ core::Status PackerPool::Flush() {
     }
   }
   std::vector<PackWriter::Finished> finished;
+  finished.reserve(open.size());
   for (auto& pack : open) {
     finished.push_back(pack->Finish());
   }
