@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # clang-tidy (Debian 12's 14.0.6, .clang-tidy) over the given files, or over every src/**/*.cpp.
-# Uses the compile database in $TIDY_BUILD_DIR (default: build). Exits non-zero on any finding.
+# Uses a compile database of its own in $TIDY_BUILD_DIR/tidy-db (default build/tidy-db), configured
+# (never built) file by file: the build compiles unity batches, and its database lists those
+# (CMakeLists.txt, HASTEWARD_UNITY). Exits non-zero on any finding.
 #
 # Incremental, also in a clean clone: a file that passed is recorded by a key (tools/tidy_key.py)
 # that hashes all that decides clang-tidy's verdict on it and nothing that differs between clones:
@@ -19,11 +21,11 @@
 # it. TIDY_CACHE=OFF checks every file regardless (a full check, which also rewrites the list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_dir="${TIDY_BUILD_DIR:-build}"
-if [ ! -f "$build_dir/compile_commands.json" ]; then
-  echo "tidy: no $build_dir/compile_commands.json; configure with cmake first" >&2
-  exit 2
-fi
+tidy_build_dir="${TIDY_BUILD_DIR:-build}"
+build_dir="$tidy_build_dir/tidy-db"
+# Seconds: a configure of the same tree, build type and options, each source its own entry.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASTEWARD_UNITY=OFF \
+  -DHASTEWARD_WERROR="${HASTEWARD_WERROR:-OFF}" >/dev/null
 whole_tree=OFF
 if [ "$#" -gt 0 ]; then
   files=("$@")

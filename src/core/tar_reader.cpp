@@ -3,20 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/tar_header.h"
+
 namespace hasteward::core {
 
 namespace {
 
-// Field offsets of a ustar header block.
-constexpr size_t kNameOff = 0, kNameLen = 100;
-constexpr size_t kModeOff = 100, kUidOff = 108, kGidOff = 116, kIdLen = 8;
-constexpr size_t kSizeOff = 124, kMtimeOff = 136, kNumLen = 12;
-constexpr size_t kChecksumOff = 148, kChecksumLen = 8;
-constexpr size_t kTypeOff = 156;
-constexpr size_t kLinkOff = 157, kLinkLen = 100;
-constexpr size_t kMagicOff = 257;
-constexpr size_t kUserOff = 265, kGroupOff = 297, kOwnerLen = 32;
-constexpr size_t kPrefixOff = 345, kPrefixLen = 155;
 constexpr size_t kSkipBuffer = size_t{64} * 1024;
 
 std::string Field(const std::array<uint8_t, TarReader::kBlock>& block, size_t off, size_t len) {
@@ -35,16 +27,18 @@ bool AllZero(const std::array<uint8_t, TarReader::kBlock>& block) {
 }
 
 Status CheckChecksum(const std::array<uint8_t, TarReader::kBlock>& block) {
-  HS_ASSIGN_OR_RETURN(uint64_t stored, ParseTarNumber(Span(block, kChecksumOff, kChecksumLen)));
+  HS_ASSIGN_OR_RETURN(uint64_t stored,
+                      ParseTarNumber(Span(block, ustar::kChecksumOff, ustar::kChecksumLen)));
   uint64_t sum = 0;
   for (size_t i = 0; i < block.size(); ++i) {
-    bool in_field = i >= kChecksumOff && i < kChecksumOff + kChecksumLen;
+    bool in_field = i >= ustar::kChecksumOff && i < ustar::kChecksumOff + ustar::kChecksumLen;
     sum += in_field ? uint64_t{' '} : block[i];
   }
   if (sum != stored) {
-    return Status(ErrorCode::kCorruption,
-                  "tar header '" + Field(block, kNameOff, kNameLen) + "' has a wrong checksum",
-                  "the archive is damaged; take the backup again");
+    return Status(
+        ErrorCode::kCorruption,
+        "tar header '" + Field(block, ustar::kNameOff, ustar::kNameLen) + "' has a wrong checksum",
+        "the archive is damaged; take the backup again");
   }
   return Status::Ok();
 }
@@ -158,14 +152,14 @@ Result<std::optional<TarEntry>> TarReader::Next() {
   }
   HS_TRY(CheckChecksum(block));
   TarEntry entry;
-  entry.path = Field(block, kNameOff, kNameLen);
-  if (Field(block, kMagicOff, 5) == "ustar") {
-    std::string prefix = Field(block, kPrefixOff, kPrefixLen);
+  entry.path = Field(block, ustar::kNameOff, ustar::kNameLen);
+  if (Field(block, ustar::kMagicOff, 5) == "ustar") {
+    std::string prefix = Field(block, ustar::kPrefixOff, ustar::kPrefixLen);
     if (!prefix.empty()) {
       entry.path = prefix + "/" + entry.path;
     }
-    entry.user = Field(block, kUserOff, kOwnerLen);
-    entry.group = Field(block, kGroupOff, kOwnerLen);
+    entry.user = Field(block, ustar::kUserOff, ustar::kOwnerLen);
+    entry.group = Field(block, ustar::kGroupOff, ustar::kOwnerLen);
   }
   while (entry.path.size() > 1 && entry.path.back() == '/') {
     entry.path.pop_back();
@@ -174,18 +168,19 @@ Result<std::optional<TarEntry>> TarReader::Next() {
   while (entry.path.rfind("./", 0) == 0) {
     entry.path.erase(0, 2);
   }
-  HS_ASSIGN_OR_RETURN(entry.type, EntryType(static_cast<char>(block[kTypeOff]), entry.path));
-  HS_ASSIGN_OR_RETURN(uint64_t mode, ParseTarNumber(Span(block, kModeOff, kIdLen)));
-  HS_ASSIGN_OR_RETURN(uint64_t uid, ParseTarNumber(Span(block, kUidOff, kIdLen)));
-  HS_ASSIGN_OR_RETURN(uint64_t gid, ParseTarNumber(Span(block, kGidOff, kIdLen)));
-  HS_ASSIGN_OR_RETURN(uint64_t mtime, ParseTarNumber(Span(block, kMtimeOff, kNumLen)));
-  HS_ASSIGN_OR_RETURN(uint64_t size, ParseTarNumber(Span(block, kSizeOff, kNumLen)));
+  HS_ASSIGN_OR_RETURN(entry.type, EntryType(static_cast<char>(block[ustar::kTypeOff]), entry.path));
+  HS_ASSIGN_OR_RETURN(uint64_t mode, ParseTarNumber(Span(block, ustar::kModeOff, ustar::kIdLen)));
+  HS_ASSIGN_OR_RETURN(uint64_t uid, ParseTarNumber(Span(block, ustar::kUidOff, ustar::kIdLen)));
+  HS_ASSIGN_OR_RETURN(uint64_t gid, ParseTarNumber(Span(block, ustar::kGidOff, ustar::kIdLen)));
+  HS_ASSIGN_OR_RETURN(uint64_t mtime,
+                      ParseTarNumber(Span(block, ustar::kMtimeOff, ustar::kNumLen)));
+  HS_ASSIGN_OR_RETURN(uint64_t size, ParseTarNumber(Span(block, ustar::kSizeOff, ustar::kNumLen)));
   entry.mode = static_cast<uint32_t>(mode & 07777);
   entry.uid = static_cast<uint32_t>(uid);
   entry.gid = static_cast<uint32_t>(gid);
   entry.mtime = static_cast<int64_t>(mtime);
   if (entry.type == TarEntryType::kSymlink) {
-    entry.link_target = Field(block, kLinkOff, kLinkLen);
+    entry.link_target = Field(block, ustar::kLinkOff, ustar::kLinkLen);
   }
   // Directories and symlinks carry no content whatever their size field says.
   entry.size = entry.type == TarEntryType::kFile ? size : 0;

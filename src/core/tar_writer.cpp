@@ -4,35 +4,17 @@
 #include <array>
 #include <cstring>
 
+#include "core/tar_header.h"
+
 namespace hasteward::core {
 
 namespace {
 
 constexpr size_t kBlock = TarReader::kBlock;
-constexpr size_t kNameLen = 100;
-constexpr size_t kPrefixLen = 155;
-constexpr size_t kOwnerNameLen = 32;
 // The largest values a ustar numeric field holds in octal: 7 digits (ids, mode) and 11 (size,
 // mtime), each followed by a NUL.
 constexpr uint64_t kMaxOctal7 = 07777777;
 constexpr uint64_t kMaxOctal11 = 077777777777;
-
-enum Offset : size_t {
-  kNameOff = 0,
-  kModeOff = 100,
-  kUidOff = 108,
-  kGidOff = 116,
-  kSizeOff = 124,
-  kMtimeOff = 136,
-  kChecksumOff = 148,
-  kTypeOff = 156,
-  kLinkOff = 157,
-  kMagicOff = 257,
-  kVersionOff = 263,
-  kUnameOff = 265,
-  kGnameOff = 297,
-  kPrefixOff = 345,
-};
 
 using Block = std::array<uint8_t, kBlock>;
 
@@ -56,14 +38,15 @@ void PutOctal(Block& block, size_t offset, size_t digits, uint64_t value) {
 // ustar splits a long path at a '/' into a prefix of at most 155 bytes and a name of at most 100.
 // Returns false when no '/' allows it.
 bool SplitPath(const std::string& path, std::string* prefix, std::string* name) {
-  if (path.size() <= kNameLen) {
+  if (path.size() <= ustar::kNameLen) {
     prefix->clear();
     *name = path;
     return true;
   }
   for (size_t slash = path.find('/'); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
-    if (slash <= kPrefixLen && path.size() - slash - 1 <= kNameLen && slash + 1 < path.size()) {
+    if (slash <= ustar::kPrefixLen && path.size() - slash - 1 <= ustar::kNameLen &&
+        slash + 1 < path.size()) {
       *prefix = path.substr(0, slash);
       *name = path.substr(slash + 1);
       return true;
@@ -97,7 +80,7 @@ std::string PaxRecordsFor(const TarEntry& entry) {
   if (!SplitPath(path, &prefix, &name)) {
     records += PaxRecord("path", path);
   }
-  if (entry.link_target.size() > kNameLen) {
+  if (entry.link_target.size() > ustar::kNameLen) {
     records += PaxRecord("linkpath", entry.link_target);
   }
   if (entry.type == TarEntryType::kFile && entry.size > kMaxOctal11) {
@@ -112,10 +95,10 @@ std::string PaxRecordsFor(const TarEntry& entry) {
   if (entry.mtime < 0 || static_cast<uint64_t>(entry.mtime) > kMaxOctal11) {
     records += PaxRecord("mtime", std::to_string(entry.mtime));
   }
-  if (entry.user.size() > kOwnerNameLen) {
+  if (entry.user.size() > ustar::kOwnerLen) {
     records += PaxRecord("uname", entry.user);
   }
-  if (entry.group.size() > kOwnerNameLen) {
+  if (entry.group.size() > ustar::kOwnerLen) {
     records += PaxRecord("gname", entry.group);
   }
   return records;
@@ -134,33 +117,33 @@ Status TarWriter::WriteHeader(const TarEntry& entry, const std::string& name, ch
   std::string short_name;
   if (!SplitPath(name, &prefix, &short_name)) {
     prefix.clear();
-    short_name = name.substr(0, kNameLen);  // the pax "path" record before it holds the name
+    short_name = name.substr(0, ustar::kNameLen);  // the pax "path" record before it holds the name
   }
-  PutString(block, kNameOff, kNameLen, short_name);
-  PutOctal(block, kModeOff, 7, entry.mode & 07777);
-  PutOctal(block, kUidOff, 7, entry.uid);
-  PutOctal(block, kGidOff, 7, entry.gid);
-  PutOctal(block, kSizeOff, 11, size);
-  PutOctal(block, kMtimeOff, 11, entry.mtime < 0 ? 0 : static_cast<uint64_t>(entry.mtime));
-  block[kTypeOff] = static_cast<uint8_t>(type);
-  PutString(block, kLinkOff, kNameLen, entry.link_target);
-  PutString(block, kMagicOff, 5, "ustar");  // and the NUL the zeroed block already has
-  PutString(block, kVersionOff, 2, "00");
-  PutString(block, kUnameOff, kOwnerNameLen, entry.user);
-  PutString(block, kGnameOff, kOwnerNameLen, entry.group);
-  PutString(block, kPrefixOff, kPrefixLen, prefix);
+  PutString(block, ustar::kNameOff, ustar::kNameLen, short_name);
+  PutOctal(block, ustar::kModeOff, 7, entry.mode & 07777);
+  PutOctal(block, ustar::kUidOff, 7, entry.uid);
+  PutOctal(block, ustar::kGidOff, 7, entry.gid);
+  PutOctal(block, ustar::kSizeOff, 11, size);
+  PutOctal(block, ustar::kMtimeOff, 11, entry.mtime < 0 ? 0 : static_cast<uint64_t>(entry.mtime));
+  block[ustar::kTypeOff] = static_cast<uint8_t>(type);
+  PutString(block, ustar::kLinkOff, ustar::kNameLen, entry.link_target);
+  PutString(block, ustar::kMagicOff, 5, "ustar");  // and the NUL the zeroed block already has
+  PutString(block, ustar::kVersionOff, 2, "00");
+  PutString(block, ustar::kUserOff, ustar::kOwnerLen, entry.user);
+  PutString(block, ustar::kGroupOff, ustar::kOwnerLen, entry.group);
+  PutString(block, ustar::kPrefixOff, ustar::kPrefixLen, prefix);
   // The checksum is the byte sum of the header with its own field read as eight spaces.
-  std::memset(block.data() + kChecksumOff, ' ', 8);
+  std::memset(block.data() + ustar::kChecksumOff, ' ', 8);
   uint32_t sum = 0;
   for (uint8_t byte : block) {
     sum += byte;
   }
   for (size_t i = 6; i > 0; --i) {
-    block[kChecksumOff + i - 1] = static_cast<uint8_t>('0' + (sum & 7));
+    block[ustar::kChecksumOff + i - 1] = static_cast<uint8_t>('0' + (sum & 7));
     sum >>= 3;
   }
-  block[kChecksumOff + 6] = 0;
-  block[kChecksumOff + 7] = ' ';
+  block[ustar::kChecksumOff + 6] = 0;
+  block[ustar::kChecksumOff + 7] = ' ';
   return Emit(block);
 }
 
@@ -182,8 +165,8 @@ Status TarWriter::Begin(const TarEntry& entry) {
     pax_entry.mode = 0644;
     pax_entry.mtime = entry.mtime < 0 ? 0 : entry.mtime;
     std::string base = entry.path.substr(entry.path.rfind('/') + 1);
-    HS_TRY(
-        WriteHeader(pax_entry, "PaxHeaders/" + base.substr(0, kNameLen - 11), 'x', records.size()));
+    HS_TRY(WriteHeader(pax_entry, "PaxHeaders/" + base.substr(0, ustar::kNameLen - 11), 'x',
+                       records.size()));
     HS_TRY(Emit(AsBytes(records)));
     Block zeros{};
     HS_TRY(Emit(ByteView(zeros.data(), (kBlock - records.size() % kBlock) % kBlock)));

@@ -12,10 +12,6 @@ namespace hasteward::dr {
 
 namespace {
 
-std::string Utc(int64_t unix_seconds) {
-  return repo::GoTime{unix_seconds, 0, 0}.Format();
-}
-
 const repo::Snapshot* FindById(const std::vector<repo::Snapshot>& snapshots,
                                const std::string& id) {
   for (const auto& snapshot : snapshots) {
@@ -158,8 +154,8 @@ nlohmann::json CursorOutcome::ToJson(const std::string& standby) const {
     json["backupEnd"] = cursor->backup_end;
     json["archive"] = {{"kind", repo::CursorPositionKindName(cursor->position_kind)},
                        {"position", cursor->position}};
-    json["writtenAt"] = Utc(cursor->written_unix);
-    json["expires"] = Utc(cursor->ExpiresUnix());
+    json["writtenAt"] = repo::GoTime{cursor->written_unix, 0, 0}.Format();
+    json["expires"] = repo::GoTime{cursor->ExpiresUnix(), 0, 0}.Format();
   }
   return json;
 }
@@ -177,7 +173,7 @@ std::string CursorOutcome::ToText(const std::string& standby) const {
     out += std::string(" and the archive from ") +
            repo::CursorPositionKindName(cursor->position_kind) + " " + cursor->position;
   }
-  return out + " until " + Utc(cursor->ExpiresUnix()) + "\n";
+  return out + " until " + repo::GoTime{cursor->ExpiresUnix(), 0, 0}.Format() + "\n";
 }
 
 }  // namespace hasteward::dr

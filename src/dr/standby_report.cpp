@@ -8,10 +8,6 @@ namespace hasteward::dr {
 
 namespace {
 
-std::string Utc(int64_t unix_seconds) {
-  return repo::GoTime{unix_seconds, 0, 0}.Format();
-}
-
 nlohmann::json BackupJson(const std::optional<DiscoveredBackup>& backup) {
   if (!backup) {
     return nullptr;
@@ -41,7 +37,7 @@ nlohmann::json MarkerJson(const MarkerJudgement& judgement) {
   if (judgement.marker) {
     json["position"] = judgement.marker->position;
     json["end"] = judgement.marker->end;
-    json["written"] = Utc(judgement.marker->written_unix);
+    json["written"] = repo::GoTime{judgement.marker->written_unix, 0, 0}.Format();
     json["writer"] = judgement.marker->writer;
   }
   return json;
@@ -51,8 +47,9 @@ std::string MarkerText(const MarkerJudgement& judgement) {
   std::string out = "  demotion marker: " + std::string(MarkerStandingName(judgement.standing));
   if (judgement.marker) {
     out += ", the source's writes end at " + judgement.marker->end + ", " +
-           judgement.marker->position + " (written " + Utc(judgement.marker->written_unix) +
-           " by " + judgement.marker->writer + ")";
+           judgement.marker->position + " (written " +
+           repo::GoTime{judgement.marker->written_unix, 0, 0}.Format() + " by " +
+           judgement.marker->writer + ")";
   }
   if (!judgement.reason.empty()) {
     out += ": " + judgement.reason;
@@ -70,11 +67,12 @@ bool IsTrue(const std::vector<Condition>& conditions, ConditionType type) {
 nlohmann::json StandbyReport::ToJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& condition : conditions) {
-    list.push_back({{"type", ConditionTypeName(condition.type)},
-                    {"status", ConditionStatusName(condition.status)},
-                    {"reason", condition.reason},
-                    {"message", condition.message},
-                    {"lastTransitionTime", Utc(condition.last_transition)}});
+    list.push_back(
+        {{"type", ConditionTypeName(condition.type)},
+         {"status", ConditionStatusName(condition.status)},
+         {"reason", condition.reason},
+         {"message", condition.message},
+         {"lastTransitionTime", repo::GoTime{condition.last_transition, 0, 0}.Format()}});
   }
   nlohmann::json json = {{"name", name},
                          {"repository", repository},
@@ -82,7 +80,7 @@ nlohmann::json StandbyReport::ToJson() const {
                           {{"engine", platform::EngineKindName(source.engine)},
                            {"namespace", source.ns},
                            {"name", source.name}}},
-                         {"checkedAt", Utc(checked_at)},
+                         {"checkedAt", repo::GoTime{checked_at, 0, 0}.Format()},
                          {"conditions", list},
                          {"stateFile", state_file}};
   if (readable) {
@@ -116,7 +114,8 @@ std::string StandbyReport::ToText() const {
   for (const auto& condition : conditions) {
     out += std::string("  ") + ConditionTypeName(condition.type) + "=" +
            ConditionStatusName(condition.status) + " " + condition.reason + " (since " +
-           Utc(condition.last_transition) + "): " + condition.message + "\n";
+           repo::GoTime{condition.last_transition, 0, 0}.Format() + "): " + condition.message +
+           "\n";
   }
   if (readable) {
     out += cursor.ToText(name);

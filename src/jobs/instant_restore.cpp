@@ -16,6 +16,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/os_user.h"
+#include "jobs/errno_path.h"
 #include "jobs/instant_layers.h"
 #include "jobs/instant_state.h"
 #include "jobs/overlay_mount.h"
@@ -31,10 +32,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(core::SystemClock::Get().Monotonic() - start).count();
 }
 
-core::Status Errno(const std::string& what, const std::string& path) {
-  return core::StorageError(what + " '" + path + "': " + std::strerror(errno));
-}
-
 // Whether `path` is a symlink to `target` (the data directory pointing at the overlay).
 bool LinksTo(const std::string& path, const std::string& target) {
   std::error_code ec;
@@ -43,7 +40,7 @@ bool LinksTo(const std::string& path, const std::string& target) {
 
 core::Status RemoveLinkTo(const std::string& path, const std::string& target) {
   if (LinksTo(path, target) && ::unlink(path.c_str()) != 0)
-    return Errno("remove the link", path);
+    return PathErrnoStatus("remove the link", path);
   return core::Status::Ok();
 }
 
@@ -103,9 +100,9 @@ class InstantSupply : public NativeTreeSupply {
     HS_TRY(layers_->MountMerged());
     const std::string& staging = result.plan.staging_dir;
     if (::rmdir(staging.c_str()) != 0 && errno != ENOENT)
-      return Errno("remove the empty staging directory", staging);
+      return PathErrnoStatus("remove the empty staging directory", staging);
     if (::symlink(layers_->merged().c_str(), staging.c_str()) != 0)
-      return Errno("link the overlay at", staging);
+      return PathErrnoStatus("link the overlay at", staging);
     // Every blob read through the mount is checked against its hash, as a restore checks what it
     // writes; pg_verifybackup still checks the manifest, the files' presence and sizes and the WAL.
     result.plan.checksums_checked = true;
@@ -180,7 +177,7 @@ core::Status SwapCopyIn(const std::string& data_dir, const InstantLayers& layers
     }
     if (::syscall(SYS_renameat2, AT_FDCWD, layers.copy().c_str(), AT_FDCWD, data_dir.c_str(),
                   RENAME_EXCHANGE) != 0) {
-      return Errno("exchange the hydrated copy with", data_dir);
+      return PathErrnoStatus("exchange the hydrated copy with", data_dir);
     }
   }
   return RemoveLinkTo(layers.copy(), layers.merged());
@@ -286,7 +283,7 @@ core::Status SetAsideStarting(const engine::ClusterHandle& target, const InProgr
   HS_TRY(RemoveLinkTo(data_dir + ".hasteward-restore", dir + "/merged"));
   std::string kept = dir + "-abandoned-" + stamp;
   if (::rename(dir.c_str(), kept.c_str()) != 0)
-    return Errno("move", dir);
+    return PathErrnoStatus("move", dir);
   core::LogWarn("an instant restore of '" + found.instance.name +
                 "' was killed while starting; its layers are kept at '" + kept +
                 "' and the restore starts over");

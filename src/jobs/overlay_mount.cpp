@@ -13,15 +13,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "jobs/errno_path.h"
+
 namespace hasteward::jobs {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-core::Status Errno(const std::string& what, const std::string& path) {
-  return core::StorageError(what + " '" + path + "': " + std::strerror(errno));
-}
 
 // overlayfs' marks in the upper directory (Documentation/filesystems/overlayfs.rst): a deleted
 // lower entry is a character device 0/0, a directory whose lower content is hidden carries
@@ -55,7 +53,7 @@ core::Status Scrub(const std::string& dir) {
     struct stat st {};
     std::string path = it->path().string();
     if (::lstat(path.c_str(), &st) != 0)
-      return Errno("stat", path);
+      return PathErrnoStatus("stat", path);
     if (IsWhiteout(st)) {
       whiteouts.push_back(path);
     } else if (S_ISDIR(st.st_mode)) {
@@ -66,7 +64,7 @@ core::Status Scrub(const std::string& dir) {
     return core::StorageError("walk '" + dir + "': " + ec.message());
   for (const auto& path : whiteouts) {
     if (::unlink(path.c_str()) != 0)
-      return Errno("remove", path);
+      return PathErrnoStatus("remove", path);
   }
   return core::Status::Ok();
 }
@@ -74,14 +72,14 @@ core::Status Scrub(const std::string& dir) {
 core::Status CopyDirAttributes(const std::string& from, const std::string& to) {
   struct stat st {};
   if (::lstat(from.c_str(), &st) != 0)
-    return Errno("stat", from);
+    return PathErrnoStatus("stat", from);
   if (::lchown(to.c_str(), st.st_uid, st.st_gid) != 0 && errno != EPERM)
-    return Errno("chown", to);
+    return PathErrnoStatus("chown", to);
   if (::chmod(to.c_str(), st.st_mode & 07777) != 0)
-    return Errno("chmod", to);
+    return PathErrnoStatus("chmod", to);
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   if (::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-    return Errno("set the times of", to);
+    return PathErrnoStatus("set the times of", to);
   return core::Status::Ok();
 }
 
@@ -91,20 +89,20 @@ core::Status MergeDir(const std::string& upper, const std::string& dest);
 core::Status MergeEntry(const std::string& from, const std::string& dest) {
   struct stat st {};
   if (::lstat(from.c_str(), &st) != 0)
-    return Errno("stat", from);
+    return PathErrnoStatus("stat", from);
   if (IsWhiteout(st)) {
     HS_TRY(RemoveTree(dest));
-    return ::unlink(from.c_str()) == 0 ? core::Status::Ok() : Errno("remove", from);
+    return ::unlink(from.c_str()) == 0 ? core::Status::Ok() : PathErrnoStatus("remove", from);
   }
   if (S_ISDIR(st.st_mode) && !IsOpaque(from)) {
     struct stat existing {};
     if (::lstat(dest.c_str(), &existing) == 0 && !S_ISDIR(existing.st_mode))
       HS_TRY(RemoveTree(dest));
     if (::mkdir(dest.c_str(), 0700) != 0 && errno != EEXIST)
-      return Errno("create", dest);
+      return PathErrnoStatus("create", dest);
     HS_TRY(MergeDir(from, dest));
     HS_TRY(CopyDirAttributes(from, dest));
-    return ::rmdir(from.c_str()) == 0 ? core::Status::Ok() : Errno("remove", from);
+    return ::rmdir(from.c_str()) == 0 ? core::Status::Ok() : PathErrnoStatus("remove", from);
   }
   // A file, a symlink or an opaque directory replaces what the copy holds. Why remove first:
   // rename() cannot replace a directory with a file, nor a non-empty directory. A kill between
@@ -113,10 +111,10 @@ core::Status MergeEntry(const std::string& from, const std::string& dest) {
     HS_TRY(RemoveTree(dest));
   if (::rename(from.c_str(), dest.c_str()) != 0) {
     if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
-      return Errno("move", from);
+      return PathErrnoStatus("move", from);
     HS_TRY(RemoveTree(dest));
     if (::rename(from.c_str(), dest.c_str()) != 0)
-      return Errno("move", from);
+      return PathErrnoStatus("move", from);
   }
   return S_ISDIR(st.st_mode) ? Scrub(dest) : core::Status::Ok();
 }
@@ -175,7 +173,7 @@ bool IsMountpoint(const std::string& path) {
 core::Status UnmountIfMounted(const std::string& path) {
   while (IsMountpoint(path)) {
     if (::umount2(path.c_str(), MNT_DETACH) != 0)
-      return Errno("unmount", path);
+      return PathErrnoStatus("unmount", path);
   }
   return core::Status::Ok();
 }

@@ -12,6 +12,8 @@
 #include "core/temp_dir.h"
 
 namespace hasteward::core {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace atomic_file_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -141,4 +143,5 @@ TEST(AtomicFileTest, FsyncDirOfAMissingDirectoryFails) {
 }
 
 }  // namespace
+}  // namespace atomic_file_test
 }  // namespace hasteward::core

@@ -14,6 +14,8 @@
 #include "core/temp_dir.h"
 
 namespace hasteward::core {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace file_sink_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -291,4 +293,5 @@ TEST(GzipTest, InnerSourceErrorPassesThrough) {
 }
 
 }  // namespace
+}  // namespace file_sink_test
 }  // namespace hasteward::core

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 namespace hasteward::core {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace temp_dir_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -197,4 +199,5 @@ TEST(TempDirTest, TheSweepRemovesOnlyDirectoriesOfDeadOwners) {
 }
 
 }  // namespace
+}  // namespace temp_dir_test
 }  // namespace hasteward::core

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace activation_machine_test {
 namespace {
 
 repo::GoTime At(const char* text) {
@@ -150,4 +152,5 @@ TEST(ActivationMachineTest, GatesDecideInOrder) {
 }
 
 }  // namespace
+}  // namespace activation_machine_test
 }  // namespace hasteward::dr

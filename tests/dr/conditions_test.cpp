@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace conditions_test {
 namespace {
 
 DiscoveredBackup Backup(const std::string& id) {
@@ -128,4 +130,5 @@ TEST(ConditionsTest, NamesRoundTrip) {
 }
 
 }  // namespace
+}  // namespace conditions_test
 }  // namespace hasteward::dr

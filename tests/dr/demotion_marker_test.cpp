@@ -9,6 +9,8 @@
 #include "storage/local/local_backend.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace demotion_marker_test {
 namespace {
 
 platform::Cluster Shop() {
@@ -89,4 +91,5 @@ TEST_F(DemotionMarkerStoreTest, AMarkerNamingAnotherClusterIsCorruption) {
 }
 
 }  // namespace
+}  // namespace demotion_marker_test
 }  // namespace hasteward::dr

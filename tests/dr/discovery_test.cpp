@@ -13,6 +13,8 @@
 #include "verify/evidence.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace discovery_test {
 namespace {
 
 platform::Cluster Shop() {
@@ -188,4 +190,5 @@ TEST_F(DiscoveryTest, BinlogPiecesCountWithoutAWalPositionAndRewindsAreSkipped) 
 }
 
 }  // namespace
+}  // namespace discovery_test
 }  // namespace hasteward::dr

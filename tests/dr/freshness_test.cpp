@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace freshness_test {
 namespace {
 
 constexpr std::chrono::seconds kBound{3600};
@@ -122,4 +124,5 @@ TEST(FreshnessTest, WithoutComparablePositionsOnlyTheBoundDecides) {
 }
 
 }  // namespace
+}  // namespace freshness_test
 }  // namespace hasteward::dr

@@ -7,6 +7,8 @@
 #include "engine/engine.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace replay_end_test {
 namespace {
 
 const engine::Archiving* Wal() {
@@ -117,4 +119,5 @@ TEST(ReplayEndTest, AGtidMarkerNeedsReplayToReachItsPosition) {
 }
 
 }  // namespace
+}  // namespace replay_end_test
 }  // namespace hasteward::dr

@@ -12,6 +12,8 @@
 #include "storage/local/local_backend.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_check_test {
 namespace {
 
 constexpr char kPassword[] = "standby-test";
@@ -150,4 +152,5 @@ TEST_F(StandbyCheckTest, TransitionTimesSurviveRuns) {
 }
 
 }  // namespace
+}  // namespace standby_check_test
 }  // namespace hasteward::dr

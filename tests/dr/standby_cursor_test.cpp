@@ -9,6 +9,8 @@
 #include "jobs/jobs.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_cursor_test {
 namespace {
 
 StandbySpec Spec() {
@@ -143,4 +145,5 @@ TEST(StandbyCursorTest, NothingToPinWithoutABackup) {
 }
 
 }  // namespace
+}  // namespace standby_cursor_test
 }  // namespace hasteward::dr

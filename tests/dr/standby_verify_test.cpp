@@ -19,6 +19,8 @@
 #include "storage/local/local_backend.h"
 
 namespace hasteward::dr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_verify_test {
 namespace {
 
 constexpr char kPassword[] = "standby-test";
@@ -188,4 +190,5 @@ TEST_F(StandbyVerifyTest, NoBackupRestoresNothingAndIsNotFound) {
 }
 
 }  // namespace
+}  // namespace standby_verify_test
 }  // namespace hasteward::dr

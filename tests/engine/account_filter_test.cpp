@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::engine::mariadb {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace account_filter_test {
 namespace {
 
 // The tail of a real 10.11 dump (trimmed), with a routine whose body starts a line with GRANT.
@@ -157,4 +159,5 @@ TEST(AccountFilterTest, UsersModeNamesRoundTrip) {
 }
 
 }  // namespace
+}  // namespace account_filter_test
 }  // namespace hasteward::engine::mariadb

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -48,6 +49,16 @@ TEST(MariadbConnectionTest, ClassifiesAccessDenied) {
   EXPECT_EQ(mariadb::ClassifyMariadbConnectError(1698), core::ErrorCode::kAuthFailed);
   EXPECT_EQ(mariadb::ClassifyMariadbConnectError(2003), core::ErrorCode::kUnreachable);
   EXPECT_EQ(mariadb::ClassifyMariadbConnectError(2013), core::ErrorCode::kUnreachable);
+}
+
+TEST(MariadbConnectionTest, AStepsStatementTimeoutIsItsBoundRoundedUpPlusTheMargin) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  EXPECT_EQ(mariadb::MariadbStatementTimeout(seconds(10)), 15);
+  EXPECT_EQ(mariadb::MariadbStatementTimeout(milliseconds(1500)), 7);
+  EXPECT_EQ(mariadb::MariadbStatementTimeout(milliseconds(0)), 5);
+  EXPECT_EQ(mariadb::MariadbStatementTimeout(milliseconds(-3000)), 5);
+  EXPECT_EQ(mariadb::MariadbStatementTimeout(seconds(30), seconds(15)), 45);
 }
 
 // A non-routable address: the connect timeout bounds the wait.

@@ -15,6 +15,8 @@
 #include "platform/registry.h"
 
 namespace hasteward::engine {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace engine_test {
 namespace {
 
 TEST(EngineTest, MakeEngineMapsEveryKind) {
@@ -239,4 +241,5 @@ TEST(GaleraTest, SyncedNeedsPrimaryComponentSyncedAndReady) {
 }
 
 }  // namespace
+}  // namespace engine_test
 }  // namespace hasteward::engine

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::engine::mariadb {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace failover_choice_test {
 namespace {
 
 ReplicaPosition At(const std::string& name, const std::string& position) {
@@ -78,4 +80,5 @@ TEST(FailoverChoiceTest, NoReadableReplicaIsUnreachableEvenForced) {
 }
 
 }  // namespace
+}  // namespace failover_choice_test
 }  // namespace hasteward::engine::mariadb

@@ -10,6 +10,8 @@
 #include "engine/postgres/wal_end.h"
 
 namespace hasteward::engine {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace held_data_judge_test {
 namespace {
 
 InstanceHealth Pg(const std::string& tli, const std::string& lsn, const std::string& source) {
@@ -182,4 +184,5 @@ TEST(WalEndTest, AReasonWithoutAPositionGivesTheLastRecordsStartAsALowerBound) {
 }
 
 }  // namespace
+}  // namespace held_data_judge_test
 }  // namespace hasteward::engine

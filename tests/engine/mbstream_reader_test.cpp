@@ -14,6 +14,8 @@
 #include "support/command.h"
 
 namespace hasteward::engine::mariadb {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace mbstream_reader_test {
 namespace {
 
 using hasteward::testing::RunCommand;
@@ -218,4 +220,5 @@ TEST(MbstreamReaderChunksTest, SplitChunksOfOneFileJoinAndAnEmptyStreamHasNoFile
 }
 
 }  // namespace
+}  // namespace mbstream_reader_test
 }  // namespace hasteward::engine::mariadb

@@ -6,6 +6,8 @@
 #include "engine/postgres/triage.h"
 
 namespace hasteward::engine::postgres {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace postgres_switchover_decision_test {
 namespace {
 
 StandbyPosition At(const std::string& name, int ordinal, uint64_t receive, uint64_t replay) {
@@ -151,4 +153,5 @@ TEST(PgTriageFenceTest, AFencedOldPrimaryIsNamedAndDegradesTheCluster) {
 }
 
 }  // namespace
+}  // namespace postgres_switchover_decision_test
 }  // namespace hasteward::engine::postgres

@@ -6,6 +6,8 @@
 #include "engine/repair.h"
 
 namespace hasteward::engine {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace repair_plan_test {
 namespace {
 
 using platform::EngineKind;
@@ -221,4 +223,5 @@ TEST(RepairPlanTest, GaleraNodeAheadOfTheClusterIsNotHealed) {
 }
 
 }  // namespace
+}  // namespace repair_plan_test
 }  // namespace hasteward::engine

@@ -3,6 +3,8 @@
 #include "engine/postgres/postgres_engine.h"
 
 namespace hasteward::engine::postgres {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace role_filter_sink_test {
 namespace {
 
 // Owns a MemorySink the filter writes into, to inspect afterwards.
@@ -73,4 +75,5 @@ TEST(RoleFilterSinkTest, KeepsOwnRolePasswordOnlyInRolesSection) {
 }
 
 }  // namespace
+}  // namespace role_filter_sink_test
 }  // namespace hasteward::engine::postgres

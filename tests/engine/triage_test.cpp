@@ -7,6 +7,8 @@
 #include "engine/postgres/triage.h"
 
 namespace hasteward::engine {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace triage_test {
 namespace {
 
 InstanceHealth Node(const std::string& name, InstanceState state, InstanceRole role, bool writable,
@@ -309,4 +311,5 @@ TEST(GaleraTriageTest, ParsesGrastate) {
 }
 
 }  // namespace
+}  // namespace triage_test
 }  // namespace hasteward::engine

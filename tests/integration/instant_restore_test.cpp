@@ -31,15 +31,9 @@ constexpr char kChecksumsSql[] =
     "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' || "
     "(SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)";
 
-// Whether any FUSE mount of hasteward is in this process's mount namespace.
-bool AnyHastewardFuseMount() {
-  std::ifstream info("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(info, line)) {
-    if (line.find("fuse.hasteward") != std::string::npos)
-      return true;
-  }
-  return false;
+// Whether the snapshot of an instant restore of `data_dir` is mounted (its layers' directory).
+bool InstantMountOf(const std::string& data_dir) {
+  return HastewardFuseMountUnder(data_dir + ".hasteward-instant");
 }
 
 class InstantRestoreTest : public ::testing::Test {
@@ -111,7 +105,7 @@ TEST_F(InstantRestoreTest, ServesTheSnapshotWritableThenHydratesToLocalDisk) {
   auto run = StartHeldAtHydration();
   ASSERT_NE(run, nullptr);
   EXPECT_TRUE(OnOverlay()) << "the data directory is not the overlay";
-  EXPECT_TRUE(AnyHastewardFuseMount());
+  EXPECT_TRUE(InstantMountOf(data_dir_));
   EXPECT_EQ(shop_->Sql(kChecksumsSql), source_);
   auto triage = shop_->Hs({"triage", "--json"});
   EXPECT_NE(triage.out.find("\"instant_restore\":\"hydrating\""), std::string::npos) << triage.out;
@@ -125,7 +119,7 @@ TEST_F(InstantRestoreTest, ServesTheSnapshotWritableThenHydratesToLocalDisk) {
   ASSERT_EQ(exited->exit_code, 0) << run->err();
   EXPECT_FALSE(fs::is_symlink(data_dir_));
   EXPECT_TRUE(fs::is_directory(data_dir_));
-  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_FALSE(InstantMountOf(data_dir_));
   EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-instant"));
   EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
   EXPECT_EQ(shop_->Sql("SELECT pg_is_in_recovery()"), "f");
@@ -144,7 +138,7 @@ TEST_F(InstantRestoreTest, KilledDuringHydrationTheRerunFinishesKeepingTheWrites
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
   EXPECT_NE(rerun.err.find("finishing the instant restore"), std::string::npos) << rerun.err;
   EXPECT_FALSE(fs::is_symlink(data_dir_));
-  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_FALSE(InstantMountOf(data_dir_));
   EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
 }
 
@@ -157,7 +151,7 @@ TEST_F(InstantRestoreTest, NewerDataIsRefusedAndNothingStaysMounted) {
   auto refused = shop_->Hs({"restore", "--instant", "--yes"});
   EXPECT_EQ(refused.exit_code, 30) << refused.err;
   EXPECT_FALSE(fs::is_symlink(data_dir_));
-  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_FALSE(InstantMountOf(data_dir_));
   EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-instant"));
   ASSERT_EQ(shop_->Hs({"instance", "start", "-i", "0"}).exit_code, 0);
   EXPECT_EQ(shop_->Sql(kChecksumsSql), newer);
@@ -174,7 +168,7 @@ TEST_F(InstantRestoreTest, VerifyInstantChecksTheSnapshotOnAnOverlayAndLeavesNoM
       << verified.out;
   EXPECT_NE(verified.out.find("\"rows\":200000,\"table\":\"public.accounts\""), std::string::npos)
       << verified.out;
-  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_FALSE(HastewardFuseMountUnder(hs_.Path("vs")));
 }
 
 TEST_F(InstantRestoreTest, ADamagedPackReachesTheDatabaseAsAnIoErrorNeverAsZeros) {
@@ -240,7 +234,7 @@ TEST(InstantRestoreMariadbTest, ServesThePreparedSnapshotThenHydrates) {
   ASSERT_TRUE(exited.has_value());
   EXPECT_EQ(exited->exit_code, 0) << (*run)->err();
   EXPECT_FALSE(fs::is_symlink(data_dir));
-  EXPECT_FALSE(AnyHastewardFuseMount());
+  EXPECT_FALSE(InstantMountOf(data_dir));
   EXPECT_EQ(shop.Sql(checksums), written);
   (void)(*c)->Down();
   std::string merged = data_dir + ".hasteward-instant/merged";

@@ -13,6 +13,8 @@
 #include "repo/maintenance/retention_plan.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace pitr_retention_test {
 namespace {
 
 std::vector<bool> Keeps(const std::string& engine, const repo::SnapshotMeta& base,
@@ -124,4 +126,5 @@ TEST(PitrRetentionTest, AnExpiredCursorLetsTheBaseAndItsWalGo) {
 }
 
 }  // namespace
+}  // namespace pitr_retention_test
 }  // namespace hasteward::pitr

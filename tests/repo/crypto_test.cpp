@@ -8,6 +8,8 @@
 #include "repo/tv4.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace crypto_test {
 namespace {
 
 MasterKey Tv4Key() {
@@ -66,4 +68,5 @@ TEST(CryptoTest, Sha256MatchesKnownDigest) {
 }
 
 }  // namespace
+}  // namespace crypto_test
 }  // namespace hasteward::repo

@@ -11,6 +11,8 @@
 #include "repo/tv4.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace format_test {
 namespace {
 
 MasterKey Tv4Key() {
@@ -170,4 +172,5 @@ TEST(IndexTest, EncodesLikeResticAndParsesBack) {
 }
 
 }  // namespace
+}  // namespace format_test
 }  // namespace hasteward::repo

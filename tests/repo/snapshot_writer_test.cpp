@@ -16,6 +16,8 @@
 #include "storage/local/local_backend.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace snapshot_writer_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -281,4 +283,5 @@ TEST_F(SnapshotWriterTest, RestoreRefusesANonEmptyTarget) {
 }
 
 }  // namespace
+}  // namespace snapshot_writer_test
 }  // namespace hasteward::repo

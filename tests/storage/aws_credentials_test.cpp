@@ -10,6 +10,8 @@
 #include "support/command.h"
 
 namespace hasteward::storage::s3 {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace aws_credentials_test {
 namespace {
 
 EnvLookup MapEnv(const std::map<std::string, std::string>& values) {
@@ -65,4 +67,5 @@ TEST_F(AwsCredentialsFileTest, AnUnreadableFileOrMissingProfileIsAUsageErrorNami
 }
 
 }  // namespace
+}  // namespace aws_credentials_test
 }  // namespace hasteward::storage::s3

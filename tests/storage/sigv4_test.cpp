@@ -8,6 +8,8 @@
 #include "storage/s3/s3_config.h"
 
 namespace hasteward::storage::s3 {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace sigv4_test {
 namespace {
 
 const SigV4Scope kScope{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1",
@@ -153,4 +155,5 @@ TEST(AwsCredentialsTest, EnvironmentWinsOverTheFile) {
 }
 
 }  // namespace
+}  // namespace sigv4_test
 }  // namespace hasteward::storage::s3

@@ -31,12 +31,6 @@ std::optional<uint8_t> ChannelOfStreamType(const std::string& type) {
   return it == kChannels.end() ? std::nullopt : std::optional<uint8_t>(it->second);
 }
 
-void AppendBe32(uint32_t value, core::Bytes* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<uint8_t>(value >> shift));
-  }
-}
-
 class SpdyTransport : public FakeExecTransport {
  public:
   using StdinSink = std::function<void(core::ByteView)>;

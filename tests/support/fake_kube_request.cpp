@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <sstream>
 
+#include "support/http_wire.h"
+
 namespace hasteward::testing {
 namespace {
-
-bool IEquals(const std::string& left, const std::string& right) {
-  return left.size() == right.size() &&
-         std::equal(left.begin(), left.end(), right.begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
 
 std::string UrlDecode(const std::string& text) {
   std::string out;

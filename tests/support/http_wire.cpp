@@ -12,15 +12,11 @@
 #include <unistd.h>
 
 namespace hasteward::testing {
-namespace {
-
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(x) == std::tolower(y);
          });
 }
-
-}  // namespace
 
 std::string HttpHead::Get(std::string_view name) const {
   for (const auto& [k, v] : headers) {

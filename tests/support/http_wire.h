@@ -19,6 +19,9 @@
 
 namespace hasteward::testing {
 
+// Whether `a` and `b` are equal but for ASCII case (HTTP header names and tokens).
+bool IEquals(std::string_view a, std::string_view b);
+
 struct HttpHead {
   std::string method, target;  // requests
   int status = 0;              // responses

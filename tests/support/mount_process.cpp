@@ -33,6 +33,20 @@ bool IsMountpoint(const std::string& path) {
   return false;
 }
 
+bool HastewardFuseMountUnder(const std::string& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    // Fields: id parent major:minor root mountpoint options [optional...] - fstype source ...
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mountpoint;
+    fields >> id >> parent >> device >> root >> mountpoint;
+    bool below = mountpoint == dir || mountpoint.starts_with(dir + "/");
+    if (below && line.find(" - fuse.hasteward ") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
 core::Result<std::unique_ptr<MountProcess>> MountProcess::Start(
     const std::vector<std::string>& args, const std::string& mountpoint,
     const std::map<std::string, std::string>& env) {

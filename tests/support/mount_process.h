@@ -26,6 +26,10 @@ std::string FuseUnavailableReason();
 // True when `path` is a mountpoint in this process's mount namespace (/proc/self/mountinfo).
 bool IsMountpoint(const std::string& path);
 
+// True when a FUSE mount of hasteward is at `dir` or below it. Tests look only below their own
+// directories: another test running beside them may hold a mount of its own.
+bool HastewardFuseMountUnder(const std::string& dir);
+
 class MountProcess {
  public:
   // Runs `hasteward mount <args...> <mountpoint>` with `env` and waits (60 s) until the

@@ -17,12 +17,6 @@ uint32_t ReadBe32(const uint8_t* bytes) {
          uint32_t{bytes[3]};
 }
 
-void AppendBe32(uint32_t value, core::Bytes* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<uint8_t>(value >> shift));
-  }
-}
-
 void AppendFlagsAndLength(uint8_t flags, size_t length, core::Bytes* out) {
   AppendBe32((uint32_t{flags} << 24) | (static_cast<uint32_t>(length) & kMaxFrameLength), out);
 }
@@ -33,6 +27,12 @@ core::Status Corrupt(const std::string& what) {
 }
 
 }  // namespace
+
+void AppendBe32(uint32_t value, core::Bytes* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<uint8_t>(value >> shift));
+  }
+}
 
 core::Result<SpdyFrame> ReadSpdyFrame(platform::kubernetes::BufferedReader& reader,
                                       size_t max_length) {

@@ -15,6 +15,9 @@
 
 namespace hasteward::testing {
 
+// `value` as 4 big-endian bytes appended to `out` (SPDY's integers).
+void AppendBe32(uint32_t value, core::Bytes* out);
+
 enum class SpdyFrameType : uint16_t {
   kData = 0,  // not a control frame type: a data frame
   kSynStream = 1,

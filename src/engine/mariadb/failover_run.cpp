@@ -90,7 +90,7 @@ core::Result<std::string> FailoverRun::Fence() {
   std::string detail = fence_persisted_
                            ? "read_only = ON written to " + plan_.old_primary.config_file
                            : "NOT persisted (forced): " + persisted.message();
-  auto conn = MariadbConnection::ConnectInstance(*old_);
+  auto conn = MariadbConnection::ConnectInstance(*old_, options_.timeout);
   if (conn.ok()) {
     HS_TRY((*conn)->Execute("SET GLOBAL read_only = ON"));
     detail += "; it answers: read_only=ON now";
@@ -130,7 +130,7 @@ core::Result<std::string> FailoverRun::ProveFence() {
         "the fence written to " + plan_.old_primary.config_file + " is not there when read back",
         "check the file system of '" + plan_.old_primary.name + "'");
   }
-  auto conn = MariadbConnection::ConnectInstance(*old_);
+  auto conn = MariadbConnection::ConnectInstance(*old_, options_.timeout);
   if (conn.ok()) {
     HS_ASSIGN_OR_RETURN(auto read_only, (*conn)->QueryValue("SELECT @@global.read_only"));
     if (read_only.value_or("0") != "1") {
@@ -164,7 +164,8 @@ core::Result<std::string> FailoverRun::Repoint() {
   std::string names, persisted;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(platform::InstanceHandle * other_handle, handles_.Open(other));
-    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*other_handle));
+    HS_ASSIGN_OR_RETURN(auto conn,
+                        MariadbConnection::ConnectInstance(*other_handle, options_.timeout));
     HS_TRY(mariadb::Repoint(*conn, handles_.cluster(), plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     names += (names.empty() ? "'" : ", '") + other.name + "'";

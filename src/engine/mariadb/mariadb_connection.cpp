@@ -1,5 +1,6 @@
 #include "engine/mariadb/mariadb_connection.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <mysql.h>
@@ -91,6 +92,18 @@ core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::ConnectInsta
     const platform::InstanceHandle& handle) {
   HS_ASSIGN_OR_RETURN(MariadbConnectParams p, InstanceConnectParams(handle));
   return Connect(p);
+}
+
+core::Result<std::unique_ptr<MariadbConnection>> MariadbConnection::ConnectInstance(
+    const platform::InstanceHandle& handle, std::chrono::milliseconds step_bound) {
+  HS_ASSIGN_OR_RETURN(MariadbConnectParams p, InstanceConnectParams(handle));
+  p.read_timeout_seconds = MariadbStatementTimeout(step_bound);
+  return Connect(p);
+}
+
+int MariadbStatementTimeout(std::chrono::milliseconds bound, std::chrono::seconds margin) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(bound, decltype(bound)::zero()));
+  return static_cast<int>((seconds + margin).count());
 }
 
 MariadbConnection::~MariadbConnection() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,11 @@ class MariadbConnection {
   // (InstanceConnectParams).
   static core::Result<std::unique_ptr<MariadbConnection>> ConnectInstance(
       const platform::InstanceHandle& handle);
+  // The same, for a step of a switchover or failover bounded by `step_bound` (its --timeout): a
+  // statement that gets no answer fails after the bound plus 5 s (MariadbStatementTimeout), not
+  // the generic 30 s, so a partition costs a step about its bound.
+  static core::Result<std::unique_ptr<MariadbConnection>> ConnectInstance(
+      const platform::InstanceHandle& handle, std::chrono::milliseconds step_bound);
   ~MariadbConnection();
   MariadbConnection(const MariadbConnection&) = delete;
   MariadbConnection& operator=(const MariadbConnection&) = delete;
@@ -57,6 +63,12 @@ class MariadbConnection {
   MYSQL* conn_;
   std::string display_name_;
 };
+
+// The read and write timeout, in seconds, of a connection whose statements are each bounded by
+// `bound` on the server (lock_wait_timeout, MASTER_GTID_WAIT): the bound rounded up, plus `margin`
+// for the reply to arrive.
+int MariadbStatementTimeout(std::chrono::milliseconds bound,
+                            std::chrono::seconds margin = std::chrono::seconds(5));
 
 // kAuthFailed or kUnreachable for a connect-time client error number.
 core::ErrorCode ClassifyMariadbConnectError(unsigned errnum);

@@ -38,7 +38,7 @@ PrimaryFence::PrimaryFence(const platform::InstanceHandle& primary,
 
 core::Result<MariadbConnection*> PrimaryFence::Connection() {
   if (conn_ == nullptr) {
-    HS_ASSIGN_OR_RETURN(conn_, MariadbConnection::ConnectInstance(handle_));
+    HS_ASSIGN_OR_RETURN(conn_, MariadbConnection::ConnectInstance(handle_, timeout_));
     long seconds = std::max<long>(
         1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(timeout_).count()));
     // SET GLOBAL read_only waits for sessions holding table locks: the wait is bounded.
@@ -74,7 +74,7 @@ core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn, const std::st
 // A killed transaction was not committed and its client was never told it was: it retries, and
 // finds the new primary.
 core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
-  HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(handle_));
+  HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(handle_, timeout_));
   const std::string open_transactions =
       "SELECT t.trx_mysql_thread_id AS ID FROM information_schema.INNODB_TRX t JOIN "
       "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID NOT IN (" +

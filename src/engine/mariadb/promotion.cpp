@@ -22,8 +22,7 @@ std::string SecondsText(std::chrono::milliseconds duration) {
 core::Result<std::unique_ptr<MariadbConnection>> ConnectForWait(
     const platform::InstanceHandle& instance, std::chrono::milliseconds wait) {
   HS_ASSIGN_OR_RETURN(MariadbConnectParams params, InstanceConnectParams(instance));
-  params.read_timeout_seconds =
-      static_cast<int>(std::chrono::ceil<std::chrono::seconds>(wait).count()) + 15;
+  params.read_timeout_seconds = MariadbStatementTimeout(wait, std::chrono::seconds(15));
   return MariadbConnection::Connect(params);
 }
 
@@ -86,7 +85,7 @@ core::Result<std::string> ProveWritable(const platform::InstanceHandle& primary_
                                         const platform::InstanceHandle* follower_handle,
                                         std::chrono::milliseconds timeout) {
   const platform::Instance& primary = primary_handle.instance();
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(primary_handle));
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(primary_handle, timeout));
   // A failover never fenced through the probe table, so the new primary may not have it yet.
   HS_TRY(EnsureProbeTable(*admin));
   HS_ASSIGN_OR_RETURN(auto probe, ProbeAccount::Create(primary_handle, std::move(admin)));
@@ -100,7 +99,8 @@ core::Result<std::string> ProveWritable(const platform::InstanceHandle& primary_
   if (follower_handle == nullptr)
     return detail;
   const platform::Instance* follower = &follower_handle->instance();
-  HS_ASSIGN_OR_RETURN(auto primary_conn, MariadbConnection::ConnectInstance(primary_handle));
+  HS_ASSIGN_OR_RETURN(auto primary_conn,
+                      MariadbConnection::ConnectInstance(primary_handle, timeout));
   HS_ASSIGN_OR_RETURN(auto position, primary_conn->QueryValue("SELECT @@global.gtid_binlog_pos"));
   HS_ASSIGN_OR_RETURN(auto follower_conn, ConnectForWait(*follower_handle, timeout));
   HS_ASSIGN_OR_RETURN(auto waited, follower_conn->QueryValue("SELECT MASTER_GTID_WAIT(" +

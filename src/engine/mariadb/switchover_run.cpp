@@ -110,7 +110,7 @@ core::Result<std::string> SwitchoverRun::CheckResume() {
   if (promoted) {
     candidate_detached_ = candidate_writable_ = true;
     semisync_ = SemisyncPrimary(*candidate);
-    HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
+    HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_, options_.timeout));
     HS_ASSIGN_OR_RETURN(auto position, admin->QueryValue("SELECT @@global.gtid_binlog_pos"));
     final_position_ = position.value_or("");  // read-only since the fence: its final position
     return "'" + plan_.candidate.name + "' is the primary; the rest of the switchover follows";
@@ -123,7 +123,7 @@ core::Result<std::string> SwitchoverRun::CheckResume() {
   }
   fence_persisted_ = true;
   fence_ = PrimaryFence::Resume(*old_, options_.timeout, revoked);
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_, options_.timeout));
   HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(*old_, std::move(admin)));
   return "'" + plan_.old_primary.name + "' is fenced by the interrupted run (" +
          std::to_string(revoked.size()) + " revoked privilege holder(s) journaled)";
@@ -151,7 +151,7 @@ core::Result<std::string> SwitchoverRun::PreCheck() {
       skipped_ += (skipped_.empty() ? "'" : ", '") + other->instance->name + "'";
     }
   }
-  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_));
+  HS_ASSIGN_OR_RETURN(auto admin, MariadbConnection::ConnectInstance(*old_, options_.timeout));
   HS_TRY(EnsureProbeTable(*admin));
   HS_ASSIGN_OR_RETURN(old_probe_, ProbeAccount::Create(*old_, std::move(admin)));
   HS_ASSIGN_OR_RETURN(candidate_, ConnectForWait(*candidate_handle_, options_.timeout));
@@ -219,14 +219,16 @@ core::Result<std::string> SwitchoverRun::Repoint() {
   std::string others, persisted;
   for (const auto& other : others_) {
     HS_ASSIGN_OR_RETURN(platform::InstanceHandle * other_handle, handles_.Open(other));
-    HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*other_handle));
+    HS_ASSIGN_OR_RETURN(auto conn,
+                        MariadbConnection::ConnectInstance(*other_handle, options_.timeout));
     HS_TRY(mariadb::Repoint(*conn, handles_.cluster(), plan_.candidate, {semisync_, ""})
                .Wrap("repoint '" + other.name + "'"));
     others += ", '" + other.name + "'";
     if (semisync_)
       persisted += SemisyncRoleDetail(*other_handle, *conn, false);
   }
-  HS_ASSIGN_OR_RETURN(auto old_primary, MariadbConnection::ConnectInstance(*old_));
+  HS_ASSIGN_OR_RETURN(auto old_primary,
+                      MariadbConnection::ConnectInstance(*old_, options_.timeout));
   HS_TRY(mariadb::Repoint(*old_primary, handles_.cluster(), plan_.candidate,
                           {semisync_, final_position_})
              .Wrap("repoint the old primary '" + plan_.old_primary.name + "'"));
@@ -256,7 +258,8 @@ core::Result<std::string> SwitchoverRun::ProveWritable() {
 // on a new connection, or the undo would leave two writable instances. Unproven, both stay
 // read-only (safe, refusing writes) and the report says so.
 core::Status SwitchoverRun::FenceCandidateAgain() {
-  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*candidate_handle_));
+  HS_ASSIGN_OR_RETURN(auto conn,
+                      MariadbConnection::ConnectInstance(*candidate_handle_, options_.timeout));
   HS_TRY(conn->Execute("SET GLOBAL read_only = ON"));
   HS_ASSIGN_OR_RETURN(auto read_only, conn->QueryValue("SELECT @@global.read_only"));
   if (read_only.value_or("") != "1") {

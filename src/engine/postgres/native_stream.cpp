@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/clock.h"
+#include "core/text.h"
 
 namespace hasteward::engine::postgres {
 
@@ -14,13 +15,6 @@ namespace {
 // history a cluster plausibly has.
 constexpr size_t kManifestTailBytes = size_t{64} * 1024;
 constexpr size_t kSmallFileBytes = size_t{64} * 1024;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -92,7 +86,7 @@ core::Status PgNativeStream::Complete() {
   }
   HS_ASSIGN_OR_RETURN(metadata_["system_identifier"],
                       SystemIdentifierFromControl(files_[Kept::kControl]));
-  metadata_["pg_version"] = Trim(files_[Kept::kVersion]);
+  metadata_["pg_version"] = core::TrimTrailingSpace(files_[Kept::kVersion]);
   return core::Status::Ok();
 }
 

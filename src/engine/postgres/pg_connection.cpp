@@ -4,18 +4,12 @@
 
 #include <libpq-fe.h>
 
+#include "core/text.h"
 #include "engine/client_tools.h"
 
 namespace hasteward::engine::postgres {
 
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 // Server NOTICEs ("database does not exist, skipping") are not errors; keep them off stderr.
 void DropNotice(void* /*arg*/, const char* /*message*/) {}
@@ -82,7 +76,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
     return core::Status(core::ErrorCode::kInternal, "libpq could not allocate a connection");
   }
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = Trim(PQerrorMessage(conn));
+    std::string msg = core::TrimTrailingSpace(PQerrorMessage(conn));
     PQfinish(conn);
     core::ErrorCode code = ClassifyPgConnectError(msg);
     core::Status s(code, "connect to postgresql " + name + " as '" + p.user + "': " + msg,
@@ -127,9 +121,10 @@ core::Result<SqlRows> PgConnection::Query(const std::string& sql) {
   PGresult* res = PQexec(conn_, sql.c_str());
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    std::string msg = Trim(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+    std::string msg =
+        core::TrimTrailingSpace(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
     if (msg.empty()) {
-      msg = Trim(PQerrorMessage(conn_));
+      msg = core::TrimTrailingSpace(PQerrorMessage(conn_));
     }
     if (res != nullptr) {
       PQclear(res);
@@ -180,7 +175,7 @@ core::Result<std::string> PgConnection::QuoteLiteral(const std::string& text) {
   char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
   if (quoted == nullptr) {
     return core::Internal("cannot quote a value for postgresql " + display_name_ + ": " +
-                          Trim(PQerrorMessage(conn_)));
+                          core::TrimTrailingSpace(PQerrorMessage(conn_)));
   }
   std::string out(quoted);
   PQfreemem(quoted);

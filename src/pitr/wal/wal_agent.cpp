@@ -14,7 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kProtocolVersion = 1;
 constexpr std::chrono::milliseconds kAcceptPoll{200};
 
 std::string BaseName(const std::string& path) {
@@ -63,7 +62,7 @@ core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluste
                                   const engine::Archiving& archiving, core::UnixMessage request,
                                   const WalAgentOptions& options, std::string& requested_name) {
   json body = json::parse(request.payload, nullptr, false);
-  if (body.is_discarded() || body.value("version", 0) != kProtocolVersion ||
+  if (body.is_discarded() || body.value("version", 0) != kWalAgentProtocolVersion ||
       !body.contains("files") || !body["files"].is_array() || body["files"].empty() ||
       body["files"].size() != request.fds.size()) {
     return core::Usage("malformed request to the archive agent",
@@ -202,7 +201,7 @@ core::Result<std::optional<WalPushResult>> PushWalThroughAgent(const std::string
     fds.push_back(fd.get());
   }
   core::Status sent =
-      connection->Send(json{{"version", kProtocolVersion}, {"files", names}}.dump(), fds);
+      connection->Send(json{{"version", kWalAgentProtocolVersion}, {"files", names}}.dump(), fds);
   if (!sent.ok()) {
     core::LogWarn("archive agent unreachable, archiving alone: " + sent.ToString());
     return std::optional<WalPushResult>();

@@ -27,6 +27,10 @@
 
 namespace hasteward::pitr {
 
+// The version of the agent's socket protocol (push and fetch requests and their answers): a peer
+// that speaks another is refused, and the caller does the work itself.
+inline constexpr int kWalAgentProtocolVersion = 1;
+
 struct WalAgentOptions {
   std::string socket_path;
   // The server's OS user: the socket file is theirs (mode 0600) and only they (or root, or the

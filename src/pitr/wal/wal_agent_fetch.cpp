@@ -10,8 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kProtocolVersion = 1;
-
 std::string QualifiedName(const platform::Cluster& cluster) {
   return cluster.ns + "/" + cluster.name;
 }
@@ -90,7 +88,7 @@ std::optional<FetchAnswer> AnswerFetchRequest(WalFetchService& service,
     return std::nullopt;
   }
   core::Result<ServedWal> served =
-      body.value("version", 0) != kProtocolVersion
+      body.value("version", 0) != kWalAgentProtocolVersion
           ? core::Result<ServedWal>(core::Usage("unknown wal-fetch protocol version"))
           : ServeFetch(service, body, request);
   FetchAnswer answer{body["fetch"].is_string() ? body["fetch"].get<std::string>() : "",

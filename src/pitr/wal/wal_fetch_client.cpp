@@ -16,8 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kProtocolVersion = 1;
-
 // Where the agent's answer lands: the requested segment's fill-ahead file (an earlier call's
 // window), or a fresh temp file beside %p.
 struct Target {
@@ -71,7 +69,7 @@ AheadWindow OpenWindow(const std::string& name, const std::string& destination,
 
 json Request(const platform::Cluster& cluster, const std::string& name, const Target& target,
              const AheadWindow& window, bool with_window) {
-  json request = {{"version", kProtocolVersion},
+  json request = {{"version", kWalAgentProtocolVersion},
                   {"fetch", name},
                   {"cluster", cluster.ns + "/" + cluster.name},
                   {"from_ahead", target.ahead.has_value()}};

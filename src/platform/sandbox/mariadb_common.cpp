@@ -57,7 +57,7 @@ std::string InstanceTmpDir(const SandboxBuild& b, const Instance& i) {
   return b.InstanceDir(i.ordinal) + "/tmp";
 }
 
-core::Status MakeInstanceDir(const SandboxBuild& b, const Instance& i) {
+core::Status MakeMariadbInstanceDirs(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0750, b.os_user));
   return MakeOwnedDir(InstanceTmpDir(b, i), 0700, b.os_user);
 }
@@ -65,7 +65,7 @@ core::Status MakeInstanceDir(const SandboxBuild& b, const Instance& i) {
 }  // namespace
 
 core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
-  HS_TRY(MakeInstanceDir(b, i));
+  HS_TRY(MakeMariadbInstanceDirs(b, i));
   std::vector<std::string> argv{"mariadb-install-db",
                                 "--no-defaults",
                                 "--datadir=" + i.data_dir,
@@ -95,7 +95,7 @@ core::Status InstallDataDir(const SandboxBuild& b, const Instance& i) {
 }
 
 core::Status CopyDataDir(const SandboxBuild& b, const Instance& from, const Instance& i) {
-  HS_TRY(MakeInstanceDir(b, i));
+  HS_TRY(MakeMariadbInstanceDirs(b, i));
   auto out = RunAs(b.os_user, {"cp", "-a", from.data_dir, i.data_dir});
   if (!out.ok())
     return out.TakeStatus().Wrap("copy data dir for '" + i.name + "'");

@@ -78,13 +78,13 @@ core::Result<std::string> Psql(const Instance& i, const std::string& sql) {
                sql);
 }
 
-core::Status MakeInstanceDir(const SandboxBuild& b, const Instance& i) {
+core::Status MakePostgresInstanceDirs(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0700, b.os_user));
   return MakeOwnedDir(i.socket, 0700, b.os_user);
 }
 
 core::Status InitPrimary(SandboxBuild& b, Instance& i, const std::string& superuser_password) {
-  HS_TRY(MakeInstanceDir(b, i));
+  HS_TRY(MakePostgresInstanceDirs(b, i));
   std::string pwfile = b.InstanceDir(0) + "/initdb.pw";
   HS_TRY(WriteFile(pwfile, superuser_password + "\n", 0600, b.os_user));
   auto out =
@@ -100,7 +100,7 @@ core::Status InitPrimary(SandboxBuild& b, Instance& i, const std::string& superu
 
 core::Status MakeStandby(SandboxBuild& b, Instance& i, const Instance& primary,
                          const std::string& pgpass) {
-  HS_TRY(MakeInstanceDir(b, i));
+  HS_TRY(MakePostgresInstanceDirs(b, i));
   auto out = RunAs(b.os_user,
                    {std::string(kPgBinDir) + "/pg_basebackup", "-h", primary.host, "-p",
                     std::to_string(primary.port), "-U", kReplicationUser, "-D", i.data_dir, "-R",

@@ -12,26 +12,13 @@ namespace {
 // data directory fit easily, and a bigger tree walk only re-reads trees (small blobs) again.
 constexpr size_t kMaxTrees = 4096;
 
-std::vector<std::string> SplitPath(const std::string& path) {
-  std::vector<std::string> parts;
-  for (size_t start = 0; start <= path.size();) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos)
-      end = path.size();
-    if (end > start)
-      parts.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 }  // namespace
 
 core::Result<std::unique_ptr<SnapshotTree>> SnapshotTree::Open(Repository& repo,
                                                                const Snapshot& snap,
                                                                const std::string& path) {
   Node root;
-  if (SplitPath(path).empty()) {
+  if (SplitSnapshotPath(path).empty()) {
     // The snapshot's root has no node of its own: a directory with the snapshot's time.
     root.type = "dir";
     root.mode = kGoModeDir | 0755;
@@ -72,7 +59,7 @@ core::Result<SnapshotTree::Nodes> SnapshotTree::LoadTree(const Id& id) {
 
 core::Result<Node> SnapshotTree::Lookup(const std::string& path) {
   Node node = root_;
-  for (const std::string& name : SplitPath(path)) {
+  for (const std::string& name : SplitSnapshotPath(path)) {
     if (node.type != "dir" || !node.subtree)
       return core::NotFound("'" + path + "' is not in the mounted snapshot");
     HS_ASSIGN_OR_RETURN(Nodes nodes, LoadTree(*node.subtree));

@@ -30,21 +30,6 @@ core::TarEntry EntryFor(const Node& node, const std::string& path) {
   return entry;
 }
 
-std::vector<std::string> SplitPath(const std::string& path) {
-  std::vector<std::string> parts;
-  for (size_t start = 0; start <= path.size();) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) {
-      end = path.size();
-    }
-    if (end > start) {
-      parts.push_back(path.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return parts;
-}
-
 class TreeTarWriter {
  public:
   TreeTarWriter(Repository& repo, core::ByteSink& sink, const DumpOptions& options)
@@ -101,12 +86,27 @@ core::Result<TarDumpSummary> DumpTreeAsTar(Repository& repo, const Id& tree,
   return writer.Finish();
 }
 
+std::vector<std::string> SplitSnapshotPath(const std::string& path) {
+  std::vector<std::string> parts;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    if (end > start) {
+      parts.push_back(path.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
 core::Result<Node> FindNode(Repository& repo, const Snapshot& snap, const std::string& path) {
   Node current;
   current.name = "/";
   current.type = "dir";
   current.subtree = snap.tree;
-  for (const std::string& part : SplitPath(path)) {
+  for (const std::string& part : SplitSnapshotPath(path)) {
     if (current.type != "dir" || !current.subtree) {
       return core::NotFound("path '" + path + "' not found in snapshot '" +
                             IdToHex(snap.id).substr(0, 8) + "'");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/byte_stream.h"
 #include "core/status.h"
@@ -27,6 +28,9 @@ struct TarDumpSummary {
 core::Result<TarDumpSummary> DumpTreeAsTar(Repository& repo, const Id& tree,
                                            const std::string& prefix, core::ByteSink& sink,
                                            const DumpOptions& options);
+
+// The names along a path inside a snapshot ("a//b/" -> {"a", "b"}; "" and "/" -> none).
+std::vector<std::string> SplitSnapshotPath(const std::string& path);
 
 // The node at `path` in the snapshot, whatever its type ("" = a directory node for the root).
 core::Result<Node> FindNode(Repository& repo, const Snapshot& snap, const std::string& path);

@@ -17,6 +17,7 @@
 #include "core/fd.h"
 #include "core/temp_dir.h"
 #include "repo/restore/restore_work_queue.h"
+#include "repo/restore/tar_dumper.h"
 
 namespace hasteward::repo {
 
@@ -307,33 +308,6 @@ core::Status RequireEmptyDir(const std::string& dir) {
     }
   }
   return core::Status::Ok();
-}
-
-// The node at `path` ("" = a directory node standing for the root tree).
-core::Result<Node> FindNode(Repository& repo, const Snapshot& snapshot, const std::string& path) {
-  Node current;
-  current.type = "dir";
-  current.subtree = snapshot.tree;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos)
-      slash = path.size();
-    std::string part = path.substr(start, slash - start);
-    start = slash + 1;
-    if (part.empty())
-      continue;
-    if (current.type != "dir" || !current.subtree)
-      return core::NotFound("path '" + path + "' not found in the snapshot");
-    HS_ASSIGN_OR_RETURN(core::Bytes json, repo.LoadBlob(*current.subtree, BlobType::kTree));
-    HS_ASSIGN_OR_RETURN(std::vector<Node> nodes, ParseTreeJson(core::AsString(json)));
-    auto it = std::find_if(nodes.begin(), nodes.end(),
-                           [&part](const Node& node) { return node.name == part; });
-    if (it == nodes.end())
-      return core::NotFound("path '" + path + "' not found in the snapshot");
-    current = std::move(*it);
-  }
-  return current;
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace archive_metrics_test {
 namespace {
 
 constexpr char kLabels[] = "{cluster=\"m\",namespace=\"db\",engine=\"mariadb\"}";
@@ -96,4 +98,5 @@ TEST(ArchiveMetricsTest, AWalAgentHasItsOwnSamplesAndOnlyWhereServeRunsOne) {
 }
 
 }  // namespace
+}  // namespace archive_metrics_test
 }  // namespace hasteward::op

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace cluster_annotations_test {
 namespace {
 
 ServeConfig Config() {
@@ -101,4 +103,5 @@ TEST(ClusterAnnotationsTest, BadValuesAndMisspeltKeysAreRefusedNamingTheCluster)
 }
 
 }  // namespace
+}  // namespace cluster_annotations_test
 }  // namespace hasteward::op

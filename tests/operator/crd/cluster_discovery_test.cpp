@@ -5,6 +5,8 @@
 #include "operator/crd/cluster_annotations.h"
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace cluster_discovery_test {
 namespace {
 
 ServeConfig Config(bool annotations) {
@@ -165,4 +167,5 @@ TEST(ClusterDiscoveryTest, WithoutAReportedChangeTheResyncFindsIt) {
 }
 
 }  // namespace
+}  // namespace cluster_discovery_test
 }  // namespace hasteward::op

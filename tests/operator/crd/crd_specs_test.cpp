@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace crd_specs_test {
 namespace {
 
 using nlohmann::json;
@@ -134,4 +136,5 @@ TEST(CrdSpecsTest, InvalidRepositoriesAreRefusedNamingTheField) {
 }
 
 }  // namespace
+}  // namespace crd_specs_test
 }  // namespace hasteward::op

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace metrics_test {
 namespace {
 
 ManagedCluster Cluster() {
@@ -122,6 +124,7 @@ TEST(MetricsTest, EscapesLabelValues) {
 }
 
 }  // namespace
+}  // namespace metrics_test
 TEST(MetricsTest, RendersTheLastSwitchoverOfEachCluster) {
   jobs::SwitchoverRecord done;
   done.ns = "shop";

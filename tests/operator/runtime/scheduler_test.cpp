@@ -8,6 +8,8 @@
 #include "core/temp_dir.h"
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace scheduler_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -191,4 +193,5 @@ TEST_F(SchedulerTest, RestartResumesFromTheStateFile) {
 }
 
 }  // namespace
+}  // namespace scheduler_test
 }  // namespace hasteward::op

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_crd_specs_test {
 namespace {
 
 using nlohmann::json;
@@ -165,4 +167,5 @@ TEST(StandbyCrdSpecsTest, AMissingSecretOrKeyIsNamed) {
 }
 
 }  // namespace
+}  // namespace standby_crd_specs_test
 }  // namespace hasteward::op

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_crd_status_test {
 namespace {
 
 using nlohmann::json;
@@ -72,4 +74,5 @@ TEST(StandbyCrdStatusTest, TheActivationRecordShowsItsPhase) {
 }
 
 }  // namespace
+}  // namespace standby_crd_status_test
 }  // namespace hasteward::op

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_metrics_test {
 namespace {
 
 bool Has(const std::string& text, const std::string& sample) {
@@ -77,4 +79,5 @@ TEST(StandbyMetricsTest, RendersTheLastVerificationAndHowManyRan) {
 }
 
 }  // namespace
+}  // namespace standby_metrics_test
 }  // namespace hasteward::op

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::op {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace standby_runner_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -186,4 +188,5 @@ TEST(StandbyRunnerTest, VerifiesWhenTheScheduleFiresAndNeverDuringADiscovery) {
 }
 
 }  // namespace
+}  // namespace standby_runner_test
 }  // namespace hasteward::op

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace binlog_backlog_test {
 namespace {
 
 BinlogPiece Piece(const std::string& instance, const std::string& file, uint64_t end,
@@ -62,4 +64,5 @@ TEST(BinlogBacklogTest, ARenumberedFileIsMatchedToTheNewestArchivedOfItsName) {
 }
 
 }  // namespace
+}  // namespace binlog_backlog_test
 }  // namespace hasteward::pitr

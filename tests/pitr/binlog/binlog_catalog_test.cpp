@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace binlog_catalog_test {
 namespace {
 
 BinlogPiece Piece(const std::string& instance, uint64_t start, uint64_t end,
@@ -82,4 +84,5 @@ TEST(BinlogCatalogTest, AddKeepsPiecesInOffsetOrderOnceAndFollowsTheNewestWriter
 }
 
 }  // namespace
+}  // namespace binlog_catalog_test
 }  // namespace hasteward::pitr

@@ -20,6 +20,8 @@
 #include "storage/registry.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace binlog_index_test {
 namespace {
 
 BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end, uint64_t archived_at_ns) {
@@ -268,4 +270,5 @@ TEST_F(BinlogIndexTest, ARefreshAddsWhatOthersStoredSince) {
 }
 
 }  // namespace
+}  // namespace binlog_index_test
 }  // namespace hasteward::pitr

@@ -11,6 +11,8 @@
 #include "pitr/pitr_retention.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace binlog_retention_test {
 namespace {
 
 constexpr uint32_t kBaseTime = 1700000000;  // 2023-11-14T22:13:20Z
@@ -182,4 +184,5 @@ TEST(BinlogRetentionTest, TheFileTheArchiverContinuesStays) {
 }
 
 }  // namespace
+}  // namespace binlog_retention_test
 }  // namespace hasteward::pitr

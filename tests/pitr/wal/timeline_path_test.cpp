@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace timeline_path_test {
 namespace {
 
 constexpr uint64_t kSeg = uint64_t{16} * 1024 * 1024;
@@ -124,4 +126,5 @@ TEST(TimelinePathTest, RangesCarryTheSwitchPositions) {
 }
 
 }  // namespace
+}  // namespace timeline_path_test
 }  // namespace hasteward::pitr

@@ -17,6 +17,8 @@
 #include "storage/registry.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace wal_archive_test {
 namespace {
 
 constexpr size_t kSegment = size_t{16} * 1024 * 1024;
@@ -129,4 +131,5 @@ TEST_F(WalArchiveTest, FetchOfAMissingFileIsNotFound) {
 }
 
 }  // namespace
+}  // namespace wal_archive_test
 }  // namespace hasteward::pitr

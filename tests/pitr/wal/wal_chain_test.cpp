@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace wal_chain_test {
 namespace {
 
 repo::GoTime At(int64_t seconds) {
@@ -84,4 +86,5 @@ TEST(WalChainTest, FollowingRunsReachesWhatFollowingSegmentsReaches) {
 }
 
 }  // namespace
+}  // namespace wal_chain_test
 }  // namespace hasteward::pitr

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace wal_index_format_test {
 namespace {
 
 repo::GoTime At(int64_t seconds) {
@@ -184,4 +186,5 @@ TEST(WalIndexFormatTest, AVersionOneFileIsRefused) {
 }
 
 }  // namespace
+}  // namespace wal_index_format_test
 }  // namespace hasteward::pitr

@@ -13,6 +13,8 @@
 #include "pitr/wal/wal_dir_test.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace wal_plan_test {
 namespace {
 
 constexpr uint64_t kSegment = uint64_t{16} * 1024 * 1024;
@@ -188,4 +190,5 @@ TEST_F(PitrPlanTest, ATimeTargetTakesTheNewestBaseConsistentBeforeItNotStartedBe
 }
 
 }  // namespace
+}  // namespace wal_plan_test
 }  // namespace hasteward::pitr

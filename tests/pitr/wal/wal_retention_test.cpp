@@ -8,6 +8,8 @@
 #include "pitr/pitr_retention.h"
 
 namespace hasteward::pitr {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace wal_retention_test {
 namespace {
 
 repo::SnapshotMeta Base(const std::string& id, const std::string& start_lsn,
@@ -74,4 +76,5 @@ TEST(WalRetentionTest, AnUnreadableStartPositionKeepsEverything) {
 }
 
 }  // namespace
+}  // namespace wal_retention_test
 }  // namespace hasteward::pitr

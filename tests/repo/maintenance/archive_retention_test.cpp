@@ -10,6 +10,8 @@
 #include "repo/maintenance/retention_plan.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace archive_retention_test {
 namespace {
 
 const std::chrono::system_clock::time_point kNow =
@@ -122,4 +124,5 @@ TEST(ArchiveRetentionTest, AClusterWithoutBackupsInScopePassesNoKeptBackup) {
 }
 
 }  // namespace
+}  // namespace archive_retention_test
 }  // namespace hasteward::repo

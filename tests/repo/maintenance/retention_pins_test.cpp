@@ -11,6 +11,8 @@
 #include "repo/maintenance/retention_plan.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace retention_pins_test {
 namespace {
 
 constexpr int64_t kNow = 1900000000;
@@ -99,4 +101,5 @@ TEST(RetentionPinsTest, AnUnreadableCursorKeepsEveryBackupOfEveryCluster) {
 }
 
 }  // namespace
+}  // namespace retention_pins_test
 }  // namespace hasteward::repo

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace retention_plan_test {
 namespace {
 
 const std::chrono::system_clock::time_point kNow =
@@ -274,4 +276,5 @@ TEST(RetentionPlanTest, JsonAndTextShowEverySnapshotAndWhy) {
 }
 
 }  // namespace
+}  // namespace retention_plan_test
 }  // namespace hasteward::repo

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace retention_policy_test {
 namespace {
 
 using std::chrono::system_clock;
@@ -214,4 +216,5 @@ TEST(RetentionPolicyTest, ResticGroupKeySortsPathsAndTags) {
 }
 
 }  // namespace
+}  // namespace retention_policy_test
 }  // namespace hasteward::repo

@@ -16,6 +16,8 @@
 #include "support/command.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace tar_dumper_test {
 namespace {
 
 using hasteward::testing::RunCommand;
@@ -145,4 +147,5 @@ TEST_F(TarDumperTest, FindNodeReturnsFilesDirectoriesAndNamesWhatIsMissing) {
 }
 
 }  // namespace
+}  // namespace tar_dumper_test
 }  // namespace hasteward::repo

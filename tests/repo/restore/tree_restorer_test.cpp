@@ -20,6 +20,8 @@
 #include "storage/local/local_backend.h"
 
 namespace hasteward::repo {
+// Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
+namespace tree_restorer_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -289,4 +291,5 @@ TEST_F(TreeRestorerTest, DropWrittenPagesRestoresALargeFileWholeAndLeavesItsPage
 }
 
 }  // namespace
+}  // namespace tree_restorer_test
 }  // namespace hasteward::repo
