@@ -1,7 +1,9 @@
 #include "support/mount_process.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <unistd.h>
 
@@ -20,31 +22,45 @@ std::string FuseUnavailableReason() {
   return "";
 }
 
-bool IsMountpoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    // Fields: id parent major:minor root mountpoint ...
-    std::istringstream fields(line);
-    std::string id, parent, device, root, mountpoint;
-    fields >> id >> parent >> device >> root >> mountpoint;
-    if (mountpoint == path)
-      return true;
-  }
-  return false;
-}
+namespace {
 
-bool HastewardFuseMountUnder(const std::string& dir) {
+struct MountLine {
+  std::string mountpoint;
+  std::string fstype;
+};
+
+// The mounts of this process's namespace (/proc/self/mountinfo).
+std::vector<MountLine> Mounts() {
+  std::vector<MountLine> mounts;
   std::ifstream in("/proc/self/mountinfo");
   for (std::string line; std::getline(in, line);) {
     // Fields: id parent major:minor root mountpoint options [optional...] - fstype source ...
     std::istringstream fields(line);
     std::string id, parent, device, root, mountpoint;
     fields >> id >> parent >> device >> root >> mountpoint;
-    bool below = mountpoint == dir || mountpoint.starts_with(dir + "/");
-    if (below && line.find(" - fuse.hasteward ") != std::string::npos)
-      return true;
+    size_t dash = line.find(" - ");
+    std::string fstype;
+    if (dash != std::string::npos)
+      std::istringstream(line.substr(dash + 3)) >> fstype;
+    mounts.push_back({mountpoint, fstype});
   }
-  return false;
+  return mounts;
+}
+
+}  // namespace
+
+bool IsMountpoint(const std::string& path) {
+  auto mounts = Mounts();
+  return std::any_of(mounts.begin(), mounts.end(),
+                     [&](const MountLine& mount) { return mount.mountpoint == path; });
+}
+
+bool HastewardFuseMountUnder(const std::string& dir) {
+  auto mounts = Mounts();
+  return std::any_of(mounts.begin(), mounts.end(), [&](const MountLine& mount) {
+    bool below = mount.mountpoint == dir || mount.mountpoint.starts_with(dir + "/");
+    return below && mount.fstype == "fuse.hasteward";
+  });
 }
 
 core::Result<std::unique_ptr<MountProcess>> MountProcess::Start(
