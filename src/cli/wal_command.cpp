@@ -2,8 +2,10 @@
 // (restore_command). The server runs them as its OS user with the flags `archive enable` wrote:
 // -e/-c/-n name the cluster (no inventory is read), -r and --password-file the repository.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -58,11 +60,17 @@ std::string CacheDirFor(const WalFlags& f, const std::string& location) {
 // The server runs wal-push and wal-fetch once per file, each opening the repository: its index,
 // snapshot and tree files come from a local cache (repo/cache/cached_backend.h) after the first
 // call, so a call on remote storage costs a listing instead of one round trip per file.
-core::Result<std::unique_ptr<repo::Repository>> OpenCachedRepository(const GlobalOptions& g,
-                                                                     const WalFlags& f) {
+// `retry_bound`: how long a storage call retries at most (unset: the default, minutes).
+core::Result<std::unique_ptr<repo::Repository>> OpenCachedRepository(
+    const GlobalOptions& g, const WalFlags& f,
+    std::optional<std::chrono::milliseconds> retry_bound = std::nullopt) {
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, BackendOptions(g)));
+  storage::OpenOptions open_options = BackendOptions(g);
+  if (retry_bound) {
+    open_options.retry_options.max_total = *retry_bound;
+  }
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, open_options));
   if (std::string dir = CacheDirFor(f, location); !dir.empty()) {
     backend = std::make_unique<repo::CachedBackend>(std::move(backend), dir);
   }
@@ -143,11 +151,17 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
 
 // Above 125: PostgreSQL stops recovery rather than reading it as "not archived".
 constexpr int kWalFetchFailedExitCode = 126;
+// A standby asks again within seconds (wal_retrieve_retry_interval) and cannot stream while its
+// restore_command runs, so a fetch for it gives up on an unreachable repository this soon.
+constexpr std::chrono::seconds kStandbyFetchRetryBound{10};
 
-core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
-  HS_TRY(RefuseDryRun(g, "wal-fetch", "the server runs it during recovery",
-                      "run 'hasteward pitr status' to see what is archived"));
-  HS_ASSIGN_OR_RETURN(WalIdentity id, OpenWalIdentity(g));
+struct WalFetchRun {
+  core::Status status;
+  bool server_stands_by = false;  // the failure then costs a later retry, not recovery
+};
+
+core::Status FetchFile(const GlobalOptions& g, const WalFlags& f, const WalIdentity& id,
+                       bool server_stands_by) {
   if (!f.agent_socket.empty()) {
     // kNotFound (exit 20) only when the agent answered "not archived"; nullopt: fetch alone.
     pitr::AgentFetchOptions through;
@@ -167,8 +181,12 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
   }
   pitr::WalFetchOptions options;
   options.prefetch = f.prefetch;
-  auto opener = [&g, &f]() {
-    return OpenCachedRepository(g, f);
+  std::optional<std::chrono::milliseconds> retry_bound;
+  if (server_stands_by) {
+    retry_bound = kStandbyFetchRetryBound;
+  }
+  auto opener = [&g, &f, retry_bound]() {
+    return OpenCachedRepository(g, f, retry_bound);
   };
   HS_ASSIGN_OR_RETURN(
       pitr::WalFetchResult fetched,
@@ -177,6 +195,29 @@ core::Status RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
                  {{"prefetched", std::to_string(fetched.prefetched)},
                   {"from_prefetch", fetched.from_prefetch ? "yes" : "no"}});
   return core::Status::Ok();
+}
+
+WalFetchRun RunWalFetch(const GlobalOptions& g, const WalFlags& f) {
+  WalFetchRun run;
+  run.status = RefuseDryRun(g, "wal-fetch", "the server runs it during recovery",
+                            "run 'hasteward pitr status' to see what is archived");
+  if (!run.status.ok())
+    return run;
+  auto id = OpenWalIdentity(g);
+  if (!id.ok()) {
+    run.status = id.TakeStatus();
+    return run;
+  }
+  run.server_stands_by = id->archiving->FetchingServerStandsBy();
+  run.status = FetchFile(g, f, *id, run.server_stands_by);
+  if (!run.status.ok() && run.status.code() != core::ErrorCode::kNotFound && run.server_stands_by) {
+    // Exiting 126 here shut the standby down: a switchover found its candidate gone when the
+    // fetch failed as the old primary stopped.
+    core::LogWarn("fetching '" + f.name +
+                  "' failed; the server stands by, so it streams or asks again later: " +
+                  run.status.message());
+  }
+  return run;
 }
 
 }  // namespace
@@ -210,8 +251,8 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto* fetch = app.add_subcommand(
       "wal-fetch",
       "restore_command: write an archived WAL file where the server asks (exit 20 when it is not "
-      "archived, 126 when the fetch failed otherwise: recovery stops) and prefetch the following "
-      "segments");
+      "archived, 126 when the fetch failed otherwise: recovery stops; a standby's failed fetch "
+      "exits below 126 and is asked again) and prefetch the following segments");
   fetch->add_option("name", flags->name, "The archived file's name (%f)")->required();
   fetch->add_option("destination", flags->destination, "Where to write it (%p)")->required();
   fetch->add_option("--prefetch", flags->prefetch, "Segments fetched ahead (default 8)");
@@ -224,10 +265,13 @@ void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   fetch->add_option("--agent-timeout", flags->agent_timeout_seconds,
                     "Seconds to wait for the agent's answer before fetching alone (default 120)");
   fetch->callback([&g, &out, flags] {
-    out.status = RunWalFetch(g, *flags);
+    WalFetchRun run = RunWalFetch(g, *flags);
+    out.status = run.status;
     // PostgreSQL ends recovery on an exit below 126 ("not archived") and stops it on 126 and
     // above: a fetch that failed for any other reason must not pass for the end of the archive.
-    if (!out.status.ok() && out.status.code() != core::ErrorCode::kNotFound)
+    // A standby never ends recovery on an answer, and stopping it would take a replica away.
+    if (!out.status.ok() && out.status.code() != core::ErrorCode::kNotFound &&
+        !run.server_stands_by)
       out.failure_exit_code = kWalFetchFailedExitCode;
   });
 

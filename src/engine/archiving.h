@@ -125,6 +125,11 @@ class Archiving {
   // The directory where prefetched files wait for the server's next fetch calls, given the path
   // the server asked a fetched file to be written to (restore_command's %p).
   virtual std::string PrefetchDir(const std::string& requested_path) const = 0;
+  // Whether the server that runs restore_command stays a standby whatever the command answers
+  // (PostgreSQL: standby.signal in its data directory, the command's working directory). A fetch
+  // that fails there is only asked again later; anywhere else it must stop recovery, because a
+  // failure taken for "not archived" ends recovery early.
+  virtual bool FetchingServerStandsBy() const = 0;
 
   // Turns archiving on at the cluster's primary with these commands (restarting it when the
   // archive mode changes), then proves it: forces a segment switch and waits until the server

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/fd.h"
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -113,7 +114,7 @@ TEST_F(PitrTimelineTest, RestoreUntilAfterASwitchoverFollowsTheNewTimeline) {
   Mark(0, "r1");
   SwitchAndWaitArchived(0);
   auto switched = Hs("switchover", {"--to", pg_->instance(1).name});
-  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err << pg_->LogTail(1);
   ASSERT_TRUE(WaitFor(1, "SELECT pg_is_in_recovery()", "f"));
   Mark(1, "r2");
   std::string t = Sql(1,
@@ -144,6 +145,41 @@ TEST_F(PitrTimelineTest, RestoreUntilAfterASwitchoverFollowsTheNewTimeline) {
   EXPECT_EQ(Sql(primary, "SELECT pg_is_in_recovery()"), "f");
   EXPECT_TRUE(WaitFor(primary, streaming, "1")) << "the other instance streams from it again";
   EXPECT_TRUE(WaitFor(1 - primary, markers, "r1,r2"));
+}
+
+// CI regression: the switchover above failed at catch-up because its candidate had shut down.
+// Every instance runs `wal-fetch` as its restore_command, and a standby whose streaming broke (its
+// primary stopped) asks it for the next files every few seconds. A failed fetch exited 126, which
+// stops recovery, so one failure took the standby down. A standby now gets an exit below 126 and
+// asks again: through a repository outage it keeps running, and streams once its primary is back.
+TEST_F(PitrTimelineTest, ARepositoryOutageNeverStopsAStandby) {
+  const std::string streaming =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
+  ASSERT_TRUE(WaitFor(0, streaming, "1"));
+  // The primary stops while the repository is up: its archiver has nothing left to wait for.
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0) << pg_->LogTail(0);
+  const std::string log = pg_->instance(1).log_file;
+  auto before = core::ReadFileToString(log);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  server_->SetOutage(true);
+  // Polls until a fetch of the standby has failed on the repository's 503 answers (its error is
+  // in the server's log).
+  bool fetch_failed = false;
+  for (int i = 0; i < 600 && !fetch_failed; ++i) {
+    auto text = core::ReadFileToString(log);
+    fetch_failed = text.ok() && text->size() > before->size() &&
+                   text->find("503", before->size()) != std::string::npos;
+    if (!fetch_failed)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(fetch_failed) << "no fetch of the standby failed\n" << pg_->LogTail(1);
+  EXPECT_EQ(Sql(1, "SELECT pg_is_in_recovery()"), "t") << pg_->LogTail(1);
+  ASSERT_EQ(Hs("instance", {"start", "-i", "0"}).exit_code, 0) << pg_->LogTail(0);
+  EXPECT_TRUE(WaitFor(0, streaming, "1")) << pg_->LogTail(1);
+  Mark(0, "during-outage");
+  EXPECT_TRUE(WaitFor(1, "SELECT count(*) FROM markers WHERE id = 'during-outage'", "1"))
+      << pg_->LogTail(1);
+  server_->SetOutage(false);  // the primary's archiver catches up before the cluster stops
 }
 
 }  // namespace

@@ -71,6 +71,8 @@ RestTestServer::Response RestTestServer::Handle(const HttpHead& head, const std:
   static const std::regex kObject(R"(^(.*/)(data|keys|locks|snapshots|index)/([0-9a-f]{64})$)");
   static const std::regex kListing(R"(^(.*/)(data|keys|locks|snapshots|index)/?$)");
   static const std::regex kConfig(R"(^(.*/)config$)");
+  if (outage_)
+    return {503, "", "repository down (test outage)\n"};
   std::string target = head.target;
   std::string query;
   if (auto q = target.find('?'); q != std::string::npos) {

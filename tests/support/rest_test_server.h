@@ -22,6 +22,9 @@ class RestTestServer {
   // "rest:http://127.0.0.1:PORT/<path>" (path without leading '/').
   std::string Location(const std::string& path = "") const;
   uint64_t requests() const { return requests_; }
+  // While on, every request is answered 503 (the repository is down; the port stays the same, so
+  // the commands a server was given work again once it is off).
+  void SetOutage(bool on) { outage_ = on; }
 
  private:
   struct Response {
@@ -40,6 +43,7 @@ class RestTestServer {
 
   std::string root_;
   std::atomic<uint64_t> requests_{0};
+  std::atomic<bool> outage_{false};
   std::unique_ptr<LoopbackServer> server_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "core/subprocess.h"
 #include "platform/sandbox.h"
 
@@ -57,6 +58,20 @@ core::Status SandboxCluster::Down() {
 
 const platform::Instance& SandboxCluster::instance(int ordinal) const {
   return *cluster_.FindInstance(ordinal);
+}
+
+std::string SandboxCluster::LogTail(int ordinal, size_t lines) const {
+  const std::string& path = instance(ordinal).log_file;
+  auto text = core::ReadFileToString(path);
+  if (!text.ok())
+    return "(no log at '" + path + "': " + text.status().message() + ")";
+  // Back from the end over `lines` line breaks (the last one ends the final line).
+  size_t start = text->size();
+  for (size_t breaks = 0; start > 0; --start) {
+    if ((*text)[start - 1] == '\n' && ++breaks > lines)
+      break;
+  }
+  return "--- last lines of '" + path + "'\n" + text->substr(start);
 }
 
 std::string SandboxCluster::password() const {

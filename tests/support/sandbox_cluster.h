@@ -49,6 +49,10 @@ class SandboxCluster {
   core::Result<std::string> Sql(int ordinal, const std::string& sql,
                                 const std::string& database = "") const;
 
+  // The last `lines` lines of instance `ordinal`'s server log, for a failure message: the server
+  // directories go with the cluster, so a failed assertion is the only place the log survives.
+  std::string LogTail(int ordinal, size_t lines = 40) const;
+
   // Takes the cluster down now (the destructor does it too). Idempotent.
   core::Status Down();
 

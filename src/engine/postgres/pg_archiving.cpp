@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "core/log.h"
 #include "core/wait_for.h"
 #include "engine/instance_handles.h"
@@ -177,6 +179,13 @@ std::string PgArchiving::PrefetchDir(const std::string& requested_path) const {
   // Below pg_wal: the server ignores names that are not WAL files there, and base backups do not
   // copy the directory's contents.
   return DirectoryOf(requested_path) + "/hasteward-prefetch";
+}
+
+bool PgArchiving::FetchingServerStandsBy() const {
+  // The server runs restore_command in its data directory. With standby.signal it is in standby
+  // mode (which wins over recovery.signal): it never ends recovery on a fetch's answer, it only
+  // waits for streaming or the next call.
+  return ::access("standby.signal", F_OK) == 0;
 }
 
 core::Status PgArchiving::EnableArchiving(platform::Platform& platform,

@@ -24,6 +24,7 @@ class PgArchiving : public Archiving {
   core::Result<std::vector<std::string>> QueuedFiles(const std::string& requested_path,
                                                      size_t limit) const override;
   std::string PrefetchDir(const std::string& requested_path) const override;
+  bool FetchingServerStandsBy() const override;
   core::Status EnableArchiving(platform::Platform& platform, const platform::Cluster& cluster,
                                const ArchiveCommands& commands) override;
   core::Result<ArchiverState> ReadArchiverState(platform::Platform& platform,
