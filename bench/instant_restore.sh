@@ -5,7 +5,7 @@
 #   - hasteward restore (native)    (the tree is restored first)
 #   - pgbackrest restore            (of the same database, backed up by pgBackRest)
 # plus, for the instant restore, the hydration time and the pause at the move to local disk (the
-# command's JSON result). The database size is SIZE_MB (pgbench scale = SIZE_MB / 15); the issue
+# command's JSON result), and `verify --instant` against `verify` of the same snapshot. The database size is SIZE_MB (pgbench scale = SIZE_MB / 15); the issue
 # asks for >= 10240.
 #
 #   SIZE_MB=2048 bench/instant_restore.sh [path/to/hasteward]
@@ -74,6 +74,14 @@ start=$(now)
 echo "hasteward native backup:  $(since "$start") s"
 "${BR[@]}" backup --type=full >/dev/null
 want=$(psql_ -c "SELECT sum(abalance) FROM pgbench_accounts")
+
+echo "== verify of the native snapshot (scratch server, checks, evidence)"
+start=$(now)
+"$HW" verify -e cnpg -c bench -n b --instant --force >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
+echo "hasteward verify --instant: $(since "$start") s"
+start=$(now)
+"$HW" verify -e cnpg -c bench -n b --force >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
+echo "hasteward verify:           $(since "$start") s"
 
 # Polls until an INSERT commits on the restored instance; prints the seconds since $1.
 first_write() {

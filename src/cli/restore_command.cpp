@@ -81,11 +81,6 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
 
 core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
-  if (f.into_sandbox && f.instant) {
-    // TODO(#35): a sandbox started on an overlay of the mounted snapshot.
-    return core::Usage("--into-sandbox --instant is not built yet",
-                       "drop --instant (the sandbox is then restored in full)");
-  }
   if (f.into_sandbox) {
     return RunRestoreIntoSandbox(g, f, ctx);
   }
@@ -201,7 +196,8 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
       "Native snapshots: start the instance on the snapshot itself (a FUSE mount under "
       "an overlay), writable in seconds whatever the size, then copy it to local disk "
       "in the background and move the instance there at one short restart. Stays in "
-      "the foreground until then; a rerun finishes a killed one (docs/instant-restore.md)");
+      "the foreground until then; a rerun finishes a killed one. With --into-sandbox, the "
+      "new sandbox is served this way (docs/instant-restore.md)");
   auto* sandbox = cmd->add_option(
       "--into-sandbox", flags->sandbox_name,
       "Restore into a new local sandbox cluster named SANDBOX_NAME (default <cluster>-restore, in "

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cluster_access.h"
+#include "jobs/instant_restore.h"
 #include "pitr/archive.h"
 
 namespace hasteward::cli {
@@ -52,5 +53,10 @@ core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f
 // target instance's data directory, then hydrated (jobs/instant_restore.h); stays in the
 // foreground until the instance runs on local disk, printing each step.
 core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx);
+
+// The options of an instant restore from the flags, its events printed with the command's printer
+// as they happen; kUsage for the flags it does not take (--until*, -i, --method other than native).
+core::Result<jobs::InstantRestoreOptions> InstantOptionsFor(const GlobalOptions& g,
+                                                            const RestoreFlags& f);
 
 }  // namespace hasteward::cli

@@ -61,11 +61,21 @@ core::Result<repo::Snapshot> SelectNative(const GlobalOptions& g, const RestoreF
 
 }  // namespace
 
-core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
+core::Result<jobs::InstantRestoreOptions> InstantOptionsFor(const GlobalOptions& g,
+                                                            const RestoreFlags& f) {
   if (f.point() || f.instance >= 0 || (!f.method.empty() && f.method != "native")) {
     return core::Usage("--instant restores a native backup as it was taken",
                        "drop --until*, -i and --method (restore it without --instant instead)");
   }
+  jobs::InstantRestoreOptions options;
+  options.on_event = [&g](jobs::InstantEvent event, const std::string& instance) {
+    PrintEvent(g, event, instance);
+  };
+  return options;
+}
+
+core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
+  HS_ASSIGN_OR_RETURN(jobs::InstantRestoreOptions options, InstantOptionsFor(g, f));
   HS_TRY(RefuseDryRun(g, "restore --instant", "it mounts the snapshot and starts the instance",
                       "run 'hasteward restore --dry-run' without --instant to see the plan"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
@@ -73,14 +83,10 @@ core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, Cl
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, repo::LockOptions{}));
   HS_ASSIGN_OR_RETURN(repo::Snapshot snapshot, SelectNative(g, f, ctx, *r));
   HS_TRY(r->LoadIndex());
-  jobs::InstantRestoreOptions options;
   options.native.confirm_overwrite = f.confirm_overwrite;
   options.native.force = f.force;
   options.native.confirm_rewind = f.confirm_rewind;
   options.native.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
-  options.on_event = [&g](jobs::InstantEvent event, const std::string& instance) {
-    PrintEvent(g, event, instance);
-  };
   HS_ASSIGN_OR_RETURN(jobs::InstantRestoreResult result,
                       jobs::RestoreNativeInstant(ctx.target, *r, snapshot, options));
   std::string id = repo::IdToHex(snapshot.id);

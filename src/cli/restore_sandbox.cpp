@@ -70,6 +70,11 @@ void PrintSandbox(const GlobalOptions& g, const platform::Cluster& source,
                           {"dataDir", instance.data_dir}}},
                         {"connect", connect},
                         {"remove", remove}};
+    if (result.instant) {
+      j["instant"] = {{"writable_seconds", result.instant->writable_seconds},
+                      {"hydrate_seconds", result.instant->hydrate_seconds},
+                      {"pause_seconds", result.instant->pause_seconds}};
+    }
     PrintJsonValue(stdout, j);
     return;
   }
@@ -79,6 +84,11 @@ void PrintSandbox(const GlobalOptions& g, const platform::Cluster& source,
               result.native ? "native" : "dump", id.substr(0, 8).c_str(),
               HumanBytes(result.restored.bytes).c_str(), source.ns.c_str(), source.name.c_str(),
               box.ns.c_str(), box.name.c_str(), platform::EngineKindName(box.engine));
+  if (result.instant) {
+    std::printf("  instant:  writable after %.1f s, hydrated in %.1f s, paused %.1f s\n",
+                result.instant->writable_seconds, result.instant->hydrate_seconds,
+                result.instant->pause_seconds);
+  }
   std::printf("  server:   %s:%d (socket %s)\n", instance.host.c_str(), instance.port,
               instance.socket.c_str());
   std::printf("  user:     %s (password in %s)\n", box.credentials.user.c_str(),
@@ -106,7 +116,9 @@ core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f
   HS_ASSIGN_OR_RETURN(restore.engine_options.users, UsersModeFor(ctx, f));
   restore.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
-  if (f.point()) {
+  if (f.instant) {
+    HS_ASSIGN_OR_RETURN(options.instant, InstantOptionsFor(g, f));
+  } else if (f.point()) {
     HS_ASSIGN_OR_RETURN(options.point_restore, PointRestoreFor(g, f, ctx, *repo));
   }
   ProgressPrinter progress(g, "restore");

@@ -5,6 +5,7 @@
 #include "jobs/native_backup.h"
 #include "platform/registry.h"
 #include "platform/state_dir.h"
+#include "repo/lock/repo_lock.h"
 
 namespace hasteward::jobs {
 
@@ -33,16 +34,37 @@ class SandboxGuard {
   bool keep_ = false;
 };
 
-// Restores into the sandbox that Up made; `native` says whether its data is replaced.
-core::Result<ClusterRestoreResult> Fill(const platform::Cluster& source, repo::Repository& repo,
-                                        const SandboxRestoreOptions& options,
-                                        const platform::Cluster& made, bool native) {
+// The instant restore into the sandbox's stopped instance: served, then hydrated. The sandbox is
+// new, so its own initdb's data is replaced without asking (set aside like any, not deleted).
+core::Result<InstantRestoreResult> ServeThenHydrate(const engine::ClusterHandle& target,
+                                                    repo::Repository& repo,
+                                                    const SandboxRestoreOptions& options,
+                                                    const repo::Snapshot& snapshot) {
+  InstantRestoreOptions instant = *options.instant;
+  instant.native.confirm_overwrite = true;
+  instant.native.force = true;
+  instant.native.confirm_rewind = true;
+  instant.native.heal.stamp = options.restore.stamp;
+  // Shared for as long as the snapshot is served: prune must not delete the packs it reads.
+  HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(InstantRestoreResult served,
+                      RestoreNativeInstant(target, repo, snapshot, instant));
+  HS_TRY(lock->Release());
+  return served;
+}
+
+// Restores into the sandbox that Up made (`result.native`: its data is replaced) and fills
+// result.restored (and result.instant). `snapshot`: the selected one (null for a point restore).
+core::Status Fill(const platform::Cluster& source, repo::Repository& repo,
+                  const SandboxRestoreOptions& options, const platform::Cluster& made,
+                  const repo::Snapshot* snapshot, SandboxRestoreResult& result) {
   // A sandbox is always served by the local platform, whatever --platform says of the source.
   HS_ASSIGN_OR_RETURN(auto local, platform::OpenPlatform(platform::PlatformOptions{
                                       .name = platform::kDefaultPlatform,
                                       .inventory_path = options.sandbox.inventory_path}));
   platform::Cluster cluster = made;
-  if (native) {
+  if (result.native) {
     // The restored data holds the source's roles and passwords, and a physical restore replaces
     // the data directory of a stopped server only.
     cluster.credentials = source.credentials;
@@ -51,7 +73,13 @@ core::Result<ClusterRestoreResult> Fill(const platform::Cluster& source, repo::R
   }
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(*local, cluster));
   if (options.point_restore) {
-    return options.point_restore(target);
+    HS_ASSIGN_OR_RETURN(result.restored, options.point_restore(target));
+    return core::Status::Ok();
+  }
+  if (options.instant) {
+    HS_ASSIGN_OR_RETURN(result.instant, ServeThenHydrate(target, repo, options, *snapshot));
+    result.restored = ClusterRestoreResult{*snapshot, result.instant->hydrated_bytes};
+    return core::Status::Ok();
   }
   ClusterRestoreOptions restore = options.restore;
   restore.source = source;
@@ -60,7 +88,8 @@ core::Result<ClusterRestoreResult> Fill(const platform::Cluster& source, repo::R
   restore.engine_options.confirm_overwrite = true;
   restore.force = true;
   restore.confirm_rewind = true;  // what it holds is its own initdb's (set aside, not deleted)
-  return RestoreCluster(target, repo, restore);
+  HS_ASSIGN_OR_RETURN(result.restored, RestoreCluster(target, repo, restore));
+  return core::Status::Ok();
 }
 
 }  // namespace
@@ -70,15 +99,24 @@ core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& s
                                                       const SandboxRestoreOptions& options) {
   SandboxRestoreResult result;
   SandboxRestoreOptions resolved = options;
+  std::optional<repo::Snapshot> snapshot;
   if (options.point_restore) {
+    if (options.instant) {
+      return core::Usage("--instant serves a native backup as it was taken",
+                         "drop --instant, or --until* (restore it in full)");
+    }
     result.native = true;
   } else {
     // Chosen before the sandbox exists, so a missing snapshot makes nothing; the restore below
     // gets its full ID and cannot pick another one.
-    HS_ASSIGN_OR_RETURN(repo::Snapshot snapshot,
-                        SelectRestoreSnapshot(repo, source, options.restore));
-    result.native = IsNativeSnapshot(snapshot);
-    resolved.restore.snapshot = repo::IdToHex(snapshot.id);
+    HS_ASSIGN_OR_RETURN(snapshot, SelectRestoreSnapshot(repo, source, options.restore));
+    result.native = IsNativeSnapshot(*snapshot);
+    resolved.restore.snapshot = repo::IdToHex(snapshot->id);
+    if (options.instant && !result.native) {
+      return core::Usage("--instant serves a native snapshot; " +
+                             resolved.restore.snapshot.substr(0, 8) + " is a dump",
+                         "drop --instant, or pick a native snapshot (--method native)");
+    }
   }
   HS_ASSIGN_OR_RETURN(auto source_engine, engine::MakeEngine(source.engine));
   platform::sandbox::SandboxSpec& spec = resolved.sandbox;
@@ -89,11 +127,10 @@ core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& s
   HS_ASSIGN_OR_RETURN(platform::Cluster made, platform::sandbox::Up(spec));
   SandboxGuard guard(spec);
   std::string what = "restore into sandbox '" + spec.ns + "/" + spec.name + "'";
-  auto restored = Fill(source, repo, resolved, made, result.native);
-  if (!restored.ok()) {
-    return restored.TakeStatus().Wrap(what + " (the sandbox was removed again)");
+  core::Status filled = Fill(source, repo, resolved, made, snapshot ? &*snapshot : nullptr, result);
+  if (!filled.ok()) {
+    return filled.Wrap(what + " (the sandbox was removed again)");
   }
-  result.restored = std::move(*restored);
   result.sandbox = std::move(made);
   if (result.native) {
     HS_TRY(platform::sandbox::AdoptCredentials(spec.inventory_path, spec.ns, spec.name,

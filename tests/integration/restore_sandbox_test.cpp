@@ -8,6 +8,7 @@
 // share one source cluster, its archive and its backups.
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
+#include "support/mount_process.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/server_user_file.h"
@@ -109,7 +111,8 @@ class RestoreSandboxPostgresTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    for (const char* name : {"shop-restore", "shop-pitr", "shop-stopped", "shop-missing"}) {
+    for (const char* name : {"shop-restore", "shop-pitr", "shop-stopped", "shop-missing",
+                             "shop-instant", "shop-instant-dump"}) {
       hs_->Run({"sandbox", "down", "-n", "rs", "-c", name}, "",
                {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
     }
@@ -213,6 +216,43 @@ TEST_F(RestoreSandboxPostgresTest, PointInTimeRestoresIntoASandboxUpToTheTarget)
   auto down = hs_->Run({"sandbox", "down", "-n", "rs", "-c", "shop-pitr"}, "",
                        {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
   ASSERT_EQ(down.exit_code, 0) << down.err;
+}
+
+// Issue #35: `--into-sandbox --instant` serves the native snapshot on an overlay of its mount as
+// the new sandbox's data directory (writable before anything is copied), then hydrates it. The
+// sandbox holds exactly the base's rows, like the full restore's, and once the command returns it
+// runs on a plain local directory with no mount left.
+TEST_F(RestoreSandboxPostgresTest, InstantNativeSnapshotServesANewSandboxThenHydratesIt) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  auto r = Hs({"restore", "--snapshot", *native_id_, "--into-sandbox", "shop-instant", "--instant",
+               "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"event\":\"writable\""), std::string::npos) << r.out;
+  auto summary = Summary(r);
+  EXPECT_EQ(summary["restored"], *native_id_);
+  EXPECT_EQ(summary["method"], "native");
+  EXPECT_GT(summary["instant"].value("writable_seconds", 0.0), 0.0) << r.out;
+  EXPECT_EQ(Markers(summary), "r1\n");
+  EXPECT_EQ(ViaConnect(summary, "-Atc \"SELECT pg_is_in_recovery()\""), "f\n");
+  const std::string data_dir = summary["sandbox"].value("dataDir", "");
+  ASSERT_FALSE(data_dir.empty()) << r.out;
+  EXPECT_FALSE(std::filesystem::is_symlink(data_dir)) << "still on the overlay";
+  EXPECT_FALSE(HastewardFuseMountUnder(data_dir + ".hasteward-instant"));
+  EXPECT_EQ(Sql("SELECT string_agg(id, ',' ORDER BY id) FROM markers"), "r1,r2,r3\n");
+  auto down = hs_->Run({"sandbox", "down", "-n", "rs", "-c", "shop-instant"}, "",
+                       {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+}
+
+// A dump cannot be served: refused before any sandbox is made.
+TEST_F(RestoreSandboxPostgresTest, InstantIsRefusedForADumpAndMakesNoSandbox) {
+  // The newest snapshot is the suite's dump.
+  auto r = Hs({"restore", "--into-sandbox", "shop-instant-dump", "--instant"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("is a dump"), std::string::npos) << r.err;
+  EXPECT_TRUE(Sandboxes(*hs_, *pg_).empty());
+  EXPECT_FALSE(Exists(pg_->state_dir() + "/rs/shop-instant-dump"));
 }
 
 TEST_F(RestoreSandboxPostgresTest, ASnapshotThatDoesNotExistMakesNoSandbox) {

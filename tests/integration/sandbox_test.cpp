@@ -122,6 +122,33 @@ TEST_F(SandboxCliTest, PostgresStreamsToStandbysAndDownLeavesNothing) {
   UpReplicateDown("cnpg", "pg");
 }
 
+// Bench finding: verify's scratch sandbox nests a state directory in its own, and under a deep
+// work directory its PostgreSQL socket path passed the kernel's 107 bytes: the server could not
+// listen and verify failed. A socket that would not fit goes to a short directory of its own,
+// which `sandbox down` removes with the rest.
+TEST_F(SandboxCliTest, ADeepStateDirectoryStillServesAndDownRemovesTheSocketDirectory) {
+  const std::string deep =
+      hs_.state_dir() + "/" + std::string(60, 'd') + "/" + std::string(30, 'e');
+  for (const char* engine : {"cnpg", "mariadb"}) {
+    SCOPED_TRACE(engine);
+    auto up = hs_.Run({"sandbox", "up", "-e", engine, "-c", "deep", "-n", "it", "--instances", "1"},
+                      "", {{"HASTEWARD_STATE_DIR", deep}});
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+    platform::Cluster c = LoadCluster("it", "deep");
+    ASSERT_EQ(c.instances.size(), 1u);
+    const std::string& socket = c.instances[0].socket;
+    ASSERT_EQ(socket.rfind("/tmp/hasteward-sock-", 0), 0U) << socket;
+    const std::string fallback = socket.substr(0, socket.find('/', 5));
+    auto w = testing::RunClusterSql(c, 0, "SELECT 40 + 2");
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_NE(w->find("42"), std::string::npos);
+    auto down =
+        hs_.Run({"sandbox", "down", "-c", "deep", "-n", "it"}, "", {{"HASTEWARD_STATE_DIR", deep}});
+    ASSERT_EQ(down.exit_code, 0) << down.err;
+    EXPECT_FALSE(std::filesystem::exists(fallback)) << fallback;
+  }
+}
+
 TEST_F(SandboxCliTest, MariadbAsyncReplicatesAndDownLeavesNothing) {
   UpReplicateDown("mariadb", "maria");
 }

@@ -14,7 +14,7 @@ Instance MakeMariadbInstance(const SandboxBuild& b, int ordinal, int port) {
   i.name = b.InstanceName(ordinal);
   i.ordinal = ordinal;
   i.port = port;
-  i.socket = dir + "/mariadbd.sock";
+  i.socket = SocketDirFor(dir, "mariadbd.sock") + "/mariadbd.sock";
   i.data_dir = dir + "/data";
   i.os_user = b.os_user;
   i.bin_dir = "/usr/sbin";
@@ -59,6 +59,8 @@ std::string InstanceTmpDir(const SandboxBuild& b, const Instance& i) {
 
 core::Status MakeMariadbInstanceDirs(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0750, b.os_user));
+  if (std::string fallback = SocketFallbackDirOf(i.socket); !fallback.empty())
+    HS_TRY(MakeOwnedDir(fallback, 0755, b.os_user));
   return MakeOwnedDir(InstanceTmpDir(b, i), 0700, b.os_user);
 }
 

@@ -22,7 +22,7 @@ Instance MakePgInstance(const SandboxBuild& b, int ordinal, int port) {
   i.name = b.InstanceName(ordinal);
   i.ordinal = ordinal;
   i.port = port;
-  i.socket = dir + "/sock";
+  i.socket = SocketDirFor(dir + "/sock", ".s.PGSQL." + std::to_string(port));
   i.data_dir = dir + "/data";
   i.os_user = b.os_user;
   i.bin_dir = kPgBinDir;

@@ -74,6 +74,10 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
                           "' survived SIGKILL");
   }
   HS_TRY(core::RemoveAll(cluster_dir));
+  for (const auto& i : instances) {
+    if (std::string fallback = SocketFallbackDirOf(i.socket); !fallback.empty())
+      HS_TRY(core::RemoveAll(fallback));
+  }
   ::rmdir(std::filesystem::path(cluster_dir).parent_path().c_str());  // the ns dir, when empty
   return core::Status::Ok();
 }

@@ -1,7 +1,9 @@
 #include "platform/sandbox/sandbox_build.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -120,6 +122,30 @@ core::Status PollFor(const std::string& what, std::chrono::milliseconds timeout,
   return core::WaitFor(what, timeout, probe,
                        {.interval = std::chrono::milliseconds(50),
                         .hint = "check the instance logs under the sandbox directory"});
+}
+
+namespace {
+
+constexpr size_t kMaxSocketPath = 107;  // sun_path holds 108 bytes with the terminating NUL
+constexpr char kSocketFallbackPrefix[] = "/tmp/hasteward-sock-";
+
+}  // namespace
+
+std::string SocketDirFor(const std::string& preferred, const std::string& longest_file) {
+  if (preferred.size() + 1 + longest_file.size() <= kMaxSocketPath)
+    return preferred;
+  // One directory per instance directory: the hash of its path keeps sandboxes apart.
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(std::hash<std::string>{}(preferred)));
+  return std::string(kSocketFallbackPrefix) + hex;
+}
+
+std::string SocketFallbackDirOf(const std::string& socket_path) {
+  const std::string prefix = kSocketFallbackPrefix;
+  if (socket_path.compare(0, prefix.size(), prefix) != 0)
+    return "";
+  return socket_path.substr(0, socket_path.find('/', prefix.size()));
 }
 
 }  // namespace hasteward::platform::sandbox

@@ -37,6 +37,15 @@ core::Status WriteFile(const std::string& path, const std::string& text, unsigne
 // mkdir (parents must exist) with `mode`, owned by `owner` ("" = leave as is).
 core::Status MakeOwnedDir(const std::string& path, unsigned mode, const std::string& owner);
 
+// The directory an instance's Unix socket goes in: `preferred` when `preferred/<longest_file>`
+// fits the kernel's limit for a socket path (107 bytes), else a short directory in /tmp named
+// after `preferred` (see SocketFallbackDirOf). A deep state directory (verify nests a scratch
+// sandbox in its own) must not keep a server from listening.
+std::string SocketDirFor(const std::string& preferred, const std::string& longest_file);
+// The fallback directory SocketDirFor chose that `socket_path` lies in; "" when it lies in none
+// (it is then inside the cluster directory and goes with it).
+std::string SocketFallbackDirOf(const std::string& socket_path);
+
 // Fails with a hint when `os_user` could not reach `path` (a parent lacks search permission).
 core::Status CheckReachable(const std::string& path, const std::string& os_user);
 
