@@ -47,7 +47,8 @@ sql -e "CREATE TABLE sbtest.first_write (at datetime(6))"
 TABLE_LIST=$(seq -s, -f "sbtest.sbtest%g" 1 "$TABLES")
 checksums() { sql -e "CHECKSUM TABLE $TABLE_LIST"; }
 want=$(checksums)
-echo "data directory: $(($(du -sb "$DATA" | cut -f1) / 1048576)) MiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+TABLE_MIB=$(sql -e "SELECT round(sum(data_length + index_length) / 1048576) FROM information_schema.tables WHERE table_schema = 'sbtest'")
+echo "tables: $TABLE_MIB MiB; data directory (with binlogs and InnoDB logs): $(($(du -sb "$DATA" | cut -f1) / 1048576)) MiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$HW" repo init >/dev/null
 start=$(now)
