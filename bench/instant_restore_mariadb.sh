@@ -12,6 +12,8 @@
 #
 # Needs root (overlayfs, FUSE; the server runs as 'mysql'), sysbench.
 set -euo pipefail
+ENGINE=mariadb
+. "$(dirname "$0")/lib/instant_restores.sh"
 HW=${1:-$(cd "$(dirname "$0")/.." && pwd)/build/src/hasteward}
 ROWS=${ROWS:-250000}
 TABLES=${TABLES:-8}
@@ -69,21 +71,6 @@ lose_data() {
 }
 
 echo "== seconds from the command to the first committed write"
-lose_data
-start=$(now)
-"$HW" restore -e mariadb -c bench -n b --instant --yes --json >"$W/instant.json" 2>"$W/instant.err" &
-RESTORE_PID=$!
-echo "hasteward restore --instant: $(first_write "$start") s (first write)"
-wait "$RESTORE_PID" || { cat "$W/instant.err"; exit 1; }
-RESTORE_PID=
-echo "  then until on local disk:  $(since "$start") s; $(tail -1 "$W/instant.json" |
-  jq -r '"hydration \(.hydrate_seconds | . * 10 | round / 10) s, pause \(.pause_seconds | . * 100 | round / 100) s"')"
-grep -q fuse.hasteward /proc/self/mountinfo && { echo "a FUSE mount is left"; exit 1; }
-check
-
-lose_data
-start=$(now)
-"$HW" restore -e mariadb -c bench -n b --method native --yes >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
-echo "hasteward restore (native): $(first_write "$start") s"
-check
+time_instant_restore
+time_native_restore
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
