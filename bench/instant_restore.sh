@@ -21,17 +21,7 @@ PROCESSES=${PROCESSES:-2}
 PGBIN=/usr/lib/postgresql/15/bin
 command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (tools/setup.sh --bench)"; exit 2; }
 
-W=$(mktemp -d /tmp/hs-bench-instant-XXXXXX)
-chmod 755 "$W"
-export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
-export RESTIC_PASSWORD=bench HASTEWARD_BACKUPS_PATH=$W/hw RESTIC_REPOSITORY=$W/hw
-cleanup() {
-  [ -n "${RESTORE_PID:-}" ] && kill "$RESTORE_PID" 2>/dev/null || true
-  "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
-  umount -l "$W/state/b/bench/bench-0/data" 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
+instant_bench_workdir hs-bench-instant
 
 "$HW" sandbox up -e cnpg -c bench -n b --instances 1 >/dev/null
 DATA=$W/state/b/bench/bench-0/data

@@ -19,17 +19,7 @@ ROWS=${ROWS:-250000}
 TABLES=${TABLES:-8}
 THREADS=${THREADS:-2}
 
-W=$(mktemp -d /tmp/hs-bench-minstant-XXXXXX)
-chmod 755 "$W"
-export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
-export RESTIC_PASSWORD=bench HASTEWARD_BACKUPS_PATH=$W/hw RESTIC_REPOSITORY=$W/hw
-cleanup() {
-  [ -n "${RESTORE_PID:-}" ] && kill "$RESTORE_PID" 2>/dev/null || true
-  "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
-  umount -l "$W/state/b/bench/bench-0/data" 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
+instant_bench_workdir hs-bench-minstant
 
 "$HW" sandbox up -e mariadb -c bench -n b --instances 1 >/dev/null
 PORT=$("$HW" sandbox list --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["instances"][0]["port"])')

@@ -1,5 +1,6 @@
-# Sourced by bench/instant_restore.sh and bench/instant_restore_mariadb.sh: the two hasteward
-# restores they time, the same way for each engine. The caller defines HW, W, ENGINE (-e value),
+# Sourced by bench/instant_restore.sh and bench/instant_restore_mariadb.sh: their work directory
+# and the two hasteward restores they time, the same way for each engine. The caller defines HW,
+# ENGINE (-e value),
 # now, since, first_write START (polls until an INSERT commits, prints the seconds since START),
 # check (the restored data equals the source's) and lose_data (stops the server, removes its
 # data directory).
@@ -30,4 +31,21 @@ time_native_restore() {
   "$HW" restore -e "$ENGINE" -c bench -n b --method native --yes >/dev/null 2>"$W/err" || { cat "$W/err"; exit 1; }
   echo "hasteward restore (native): $(first_write "$start") s"
   check
+}
+
+# Makes the work directory $W (its name starts with PREFIX) and the environment every hasteward
+# call reads; on exit, stops a restore still running, takes the sandbox down, detaches an overlay
+# left mounted and removes the directory.
+instant_bench_workdir() {
+  W=$(mktemp -d "/tmp/$1-XXXXXX")
+  chmod 755 "$W"
+  export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
+  export RESTIC_PASSWORD=bench HASTEWARD_BACKUPS_PATH=$W/hw RESTIC_REPOSITORY=$W/hw
+  trap instant_bench_cleanup EXIT
+}
+instant_bench_cleanup() {
+  [ -n "${RESTORE_PID:-}" ] && kill "$RESTORE_PID" 2>/dev/null || true
+  "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true
+  umount -l "$W/state/b/bench/bench-0/data" 2>/dev/null || true
+  rm -rf "$W"
 }
