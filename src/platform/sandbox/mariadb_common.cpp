@@ -60,7 +60,7 @@ std::string InstanceTmpDir(const SandboxBuild& b, const Instance& i) {
 core::Status MakeMariadbInstanceDirs(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0750, b.os_user));
   if (std::string fallback = SocketFallbackDirOf(i.socket); !fallback.empty())
-    HS_TRY(MakeOwnedDir(fallback, 0755, b.os_user));
+    HS_TRY(MakeSocketFallbackDir(fallback, 0755, b.os_user));
   return MakeOwnedDir(InstanceTmpDir(b, i), 0700, b.os_user);
 }
 

@@ -80,6 +80,8 @@ core::Result<std::string> Psql(const Instance& i, const std::string& sql) {
 
 core::Status MakePostgresInstanceDirs(const SandboxBuild& b, const Instance& i) {
   HS_TRY(MakeOwnedDir(b.InstanceDir(i.ordinal), 0700, b.os_user));
+  if (!SocketFallbackDirOf(i.socket).empty())
+    return MakeSocketFallbackDir(i.socket, 0700, b.os_user);
   return MakeOwnedDir(i.socket, 0700, b.os_user);
 }
 

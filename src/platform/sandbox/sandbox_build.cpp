@@ -83,6 +83,30 @@ core::Status MakeOwnedDir(const std::string& path, unsigned mode, const std::str
   return Chown(path, owner);
 }
 
+core::Status MakeSocketFallbackDir(const std::string& path, unsigned mode,
+                                   const std::string& owner) {
+  if (::mkdir(path.c_str(), mode) != 0) {
+    if (errno != EEXIST)
+      return core::ErrnoStatus("create directory '" + path + "'", errno);
+    // chmod and chown follow symlinks: a name planted in /tmp must not redirect them.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+      return core::ErrnoStatus("stat '" + path + "'", errno);
+    bool ours = st.st_uid == ::geteuid();
+    if (!ours && !owner.empty()) {
+      HS_ASSIGN_OR_RETURN(core::OsUser u, core::LookupOsUser(owner));
+      ours = st.st_uid == u.uid;
+    }
+    if (!S_ISDIR(st.st_mode) || !ours) {
+      return core::Status(
+          core::ErrorCode::kAlreadyExists,
+          "socket directory '" + path + "' exists and is not a directory of this sandbox's users",
+          "remove it, or use a shorter state directory (HASTEWARD_STATE_DIR)");
+    }
+  }
+  return MakeOwnedDir(path, mode, owner);
+}
+
 core::Status CheckReachable(const std::string& path, const std::string& os_user) {
   if (os_user.empty() || !core::RunningAsRoot()) {
     return core::Status::Ok();

@@ -46,6 +46,12 @@ std::string SocketDirFor(const std::string& preferred, const std::string& longes
 // (it is then inside the cluster directory and goes with it).
 std::string SocketFallbackDirOf(const std::string& socket_path);
 
+// MakeOwnedDir for a directory SocketDirFor chose in /tmp, where anyone may have made the name
+// first: an existing entry must be a real directory (not a symlink) owned by this process's user
+// or `owner`, else kAlreadyExists naming it, before anything is chmod- or chowned there.
+core::Status MakeSocketFallbackDir(const std::string& path, unsigned mode,
+                                   const std::string& owner);
+
 // Fails with a hint when `os_user` could not reach `path` (a parent lacks search permission).
 core::Status CheckReachable(const std::string& path, const std::string& os_user);
 

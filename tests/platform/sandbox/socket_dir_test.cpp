@@ -1,7 +1,10 @@
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include "core/temp_dir.h"
 #include "platform/sandbox/sandbox_build.h"
 
 namespace hasteward::platform::sandbox {
@@ -32,6 +35,36 @@ TEST(SandboxSocketDirTest, TheLimitCountsTheSocketFilesName) {
   fits[0] = '/';
   EXPECT_EQ(SocketDirFor(fits, "mariadbd.sock"), fits);
   EXPECT_NE(SocketDirFor(fits + "d", "mariadbd.sock"), fits + "d");
+}
+
+// The fallback lives in /tmp, where anyone may make the name first: chmod and chown follow a
+// symlink, so a planted one must be refused before they would reach its target.
+TEST(SandboxSocketDirTest, APlantedSymlinkIsRefusedAndItsTargetKeepsItsMode) {
+  auto dir = core::TempDir::Create("hs-sockdir-test-");
+  ASSERT_TRUE(dir.ok());
+  const std::string target = dir->path() + "/target";
+  ASSERT_EQ(::mkdir(target.c_str(), 0751), 0);
+  const std::string planted = dir->path() + "/hasteward-sock-planted";
+  std::filesystem::create_directory_symlink(target, planted);
+  core::Status made = MakeSocketFallbackDir(planted, 0700, "");
+  EXPECT_EQ(made.code(), core::ErrorCode::kAlreadyExists) << made.ToString();
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0751U);
+}
+
+TEST(SandboxSocketDirTest, AFreshOrOwnDirectoryIsMadeWithItsMode) {
+  auto dir = core::TempDir::Create("hs-sockdir-test-");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/hasteward-sock-fresh";
+  for (int run = 0; run < 2; ++run) {  // the second finds the directory the first made
+    core::Status made = MakeSocketFallbackDir(path, 0700, "");
+    ASSERT_TRUE(made.ok()) << made.ToString();
+    struct stat st {};
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0700U);
+  }
 }
 
 }  // namespace
