@@ -99,7 +99,15 @@ nlohmann::json ToJson(const RestoreResultMessage& message) {
                         {"cluster", message.cluster},
                         {"namespace", message.ns},
                         {"bytes", message.bytes}};
+  if (message.instant)
+    out["instant"] = InstantTimingsJson(*message.instant);
   return out;
+}
+
+nlohmann::json InstantTimingsJson(const jobs::InstantRestoreResult& instant) {
+  return {{"writable_seconds", instant.writable_seconds},
+          {"hydrate_seconds", instant.hydrate_seconds},
+          {"pause_seconds", instant.pause_seconds}};
 }
 
 nlohmann::json ToJson(const InstanceStateMessage& message) {

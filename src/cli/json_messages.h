@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "jobs/instant_restore.h"
 
 namespace hasteward::cli {
 
@@ -96,6 +98,7 @@ struct RestoreResultMessage {
   std::string cluster;
   std::string ns;
   uint64_t bytes = 0;
+  std::optional<jobs::InstantRestoreResult> instant;  // --instant: "instant" {timings}
 };
 
 // `instance start|stop|status --json`.
@@ -108,6 +111,9 @@ struct InstanceStateMessage {
 struct VersionMessage {
   std::string version;
 };
+
+// An instant restore's timings: {"writable_seconds","hydrate_seconds","pause_seconds"}.
+nlohmann::json InstantTimingsJson(const jobs::InstantRestoreResult& instant);
 
 nlohmann::json ToJson(const ErrorMessage& message);
 nlohmann::json ToJson(const StreamBackupSummaryMessage& message);

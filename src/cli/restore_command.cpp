@@ -53,6 +53,28 @@ core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptio
 
 namespace {
 
+void PrintPointRestored(const GlobalOptions& g, const platform::Cluster& cluster,
+                        const pitr::PointRestoreOutcome& outcome) {
+  std::string base = repo::IdToHex(outcome.base.id);
+  if (g.WantsJson()) {
+    PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
+                                               .cluster = cluster.name,
+                                               .ns = cluster.ns,
+                                               .bytes = outcome.bytes,
+                                               .instant = outcome.instant});
+    return;
+  }
+  if (g.quiet)
+    return;
+  std::printf("restored base %s into %s/%s and %s\n", base.substr(0, 8).c_str(), cluster.ns.c_str(),
+              cluster.name.c_str(), outcome.summary.c_str());
+  if (outcome.instant) {
+    std::printf("  instant: writable after %.1f s, hydrated in %.1f s, paused %.1f s\n",
+                outcome.instant->writable_seconds, outcome.instant->hydrate_seconds,
+                outcome.instant->pause_seconds);
+  }
+}
+
 // Through the cluster's archive (WAL or binlogs): the newest base before the point plus the
 // archive replayed to it.
 core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx) {
@@ -60,22 +82,15 @@ core::Status RunPointRestore(const GlobalOptions& g, const RestoreFlags& f, Clus
                       pitr::MakeArchive(ctx.target.engine(), "point-in-time restores (--until)"));
   HS_ASSIGN_OR_RETURN(pitr::PointRestoreRequest request,
                       PointRestoreRequestFor(g, f, ctx, *archive));
+  if (f.instant) {
+    HS_ASSIGN_OR_RETURN(request.instant, InstantOptionsFor(g, f));
+  }
   HS_TRY(RefuseDryRun(g, "restore --until", "the base backup is chosen when the archive is read",
                       "run 'hasteward pitr status' to see which base and window apply"));
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   HS_ASSIGN_OR_RETURN(pitr::PointRestoreOutcome outcome,
                       archive->RestoreToPoint(ctx.target, *r, request));
-  std::string base = repo::IdToHex(outcome.base.id);
-  if (g.WantsJson()) {
-    PrintJsonLine(stdout, RestoreResultMessage{.restored = base,
-                                               .cluster = ctx.target.cluster().name,
-                                               .ns = ctx.target.cluster().ns,
-                                               .bytes = outcome.bytes});
-  } else if (!g.quiet) {
-    std::printf("restored base %s into %s/%s and %s\n", base.substr(0, 8).c_str(),
-                ctx.target.cluster().ns.c_str(), ctx.target.cluster().name.c_str(),
-                outcome.summary.c_str());
-  }
+  PrintPointRestored(g, ctx.target.cluster(), outcome);
   return core::Status::Ok();
 }
 
@@ -84,11 +99,12 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   if (f.into_sandbox) {
     return RunRestoreIntoSandbox(g, f, ctx);
   }
-  if (f.instant) {
-    return RunInstantRestore(g, f, ctx);
-  }
+  // A point-in-time restore serves its base when --instant is given (RunPointRestore).
   if (f.point()) {
     return RunPointRestore(g, f, ctx);
+  }
+  if (f.instant) {
+    return RunInstantRestore(g, f, ctx);
   }
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   jobs::ClusterRestoreOptions opts;
@@ -133,7 +149,8 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
     PrintJsonLine(stdout, RestoreResultMessage{.restored = repo::IdToHex(result->snapshot.id),
                                                .cluster = ctx.target.cluster().name,
                                                .ns = ctx.target.cluster().ns,
-                                               .bytes = result->bytes});
+                                               .bytes = result->bytes,
+                                               .instant = std::nullopt});
   } else if (!g.quiet) {
     std::printf("restored snapshot %s (%s) into %s/%s\n",
                 repo::IdToHex(result->snapshot.id).substr(0, 8).c_str(),

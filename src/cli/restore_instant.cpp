@@ -63,9 +63,15 @@ core::Result<repo::Snapshot> SelectNative(const GlobalOptions& g, const RestoreF
 
 core::Result<jobs::InstantRestoreOptions> InstantOptionsFor(const GlobalOptions& g,
                                                             const RestoreFlags& f) {
-  if (f.point() || f.instance >= 0 || (!f.method.empty() && f.method != "native")) {
-    return core::Usage("--instant restores a native backup as it was taken",
-                       "drop --until*, -i and --method (restore it without --instant instead)");
+  // -i selects a diverged capture, and captures are dumps (jobs/discard_gate.h): nothing a mount
+  // could serve. A point-in-time restore (--until*) serves its native base and replays onto it.
+  if (f.instance >= 0) {
+    return core::Usage("--instant serves native snapshots; -i selects a diverged capture, a dump",
+                       "drop --instant to load the capture, or -i to serve a native backup");
+  }
+  if (!f.method.empty() && f.method != "native") {
+    return core::Usage("--instant serves native snapshots only",
+                       "drop --method " + f.method + " or --instant");
   }
   jobs::InstantRestoreOptions options;
   options.on_event = [&g](jobs::InstantEvent event, const std::string& instance) {

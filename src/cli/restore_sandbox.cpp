@@ -37,10 +37,13 @@ core::Result<jobs::SandboxPointRestore> PointRestoreFor(const GlobalOptions& g,
   request.confirm_rewind = true;  // the sandbox is new: it holds only its own initdb's data
   request.source = ctx.target.cluster();
   return jobs::SandboxPointRestore(
-      [archive, request,
-       &repo](const engine::ClusterHandle& sandbox) -> core::Result<jobs::ClusterRestoreResult> {
-        HS_ASSIGN_OR_RETURN(auto r, archive->RestoreToPoint(sandbox, repo, request));
-        return jobs::ClusterRestoreResult{r.base, r.bytes};
+      [archive, request, &repo](const engine::ClusterHandle& sandbox,
+                                const std::optional<jobs::InstantRestoreOptions>& instant)
+          -> core::Result<jobs::SandboxPointRestored> {
+        pitr::PointRestoreRequest served = request;
+        served.instant = instant;
+        HS_ASSIGN_OR_RETURN(auto r, archive->RestoreToPoint(sandbox, repo, served));
+        return jobs::SandboxPointRestored{{r.base, r.bytes}, std::move(r.instant)};
       });
 }
 
@@ -71,9 +74,7 @@ void PrintSandbox(const GlobalOptions& g, const platform::Cluster& source,
                         {"connect", connect},
                         {"remove", remove}};
     if (result.instant) {
-      j["instant"] = {{"writable_seconds", result.instant->writable_seconds},
-                      {"hydrate_seconds", result.instant->hydrate_seconds},
-                      {"pause_seconds", result.instant->pause_seconds}};
+      j["instant"] = InstantTimingsJson(*result.instant);
     }
     PrintJsonValue(stdout, j);
     return;
@@ -118,7 +119,8 @@ core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
   if (f.instant) {
     HS_ASSIGN_OR_RETURN(options.instant, InstantOptionsFor(g, f));
-  } else if (f.point()) {
+  }
+  if (f.point()) {
     HS_ASSIGN_OR_RETURN(options.point_restore, PointRestoreFor(g, f, ctx, *repo));
   }
   ProgressPrinter progress(g, "restore");

@@ -336,6 +336,20 @@ core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
   return result;
 }
 
+// The caller's step before writes (InstantRestoreOptions::before_writable). The record still says
+// kStarting, so after a failure or a kill the rerun sets this attempt aside and starts over; the
+// instance is stopped first, as its snapshot mount goes away with this run.
+core::Status BringToItsPoint(const engine::ClusterHandle& target,
+                             const platform::Instance& instance,
+                             const InstantRestoreOptions& options) {
+  if (!options.before_writable)
+    return core::Status::Ok();
+  core::Status brought = options.before_writable(instance);
+  if (!brought.ok())
+    (void)StopIfRunning(target, instance);
+  return brought;
+}
+
 core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
                                          repo::Repository& repo, const repo::Snapshot& snapshot,
                                          const InstantRestoreOptions& options) {
@@ -344,6 +358,7 @@ core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
   HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                       RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
   std::unique_ptr<InstantLayers> layers = supply.TakeLayers();
+  HS_TRY(BringToItsPoint(target, restored.plan.target, options));
   InProgress serving{restored.plan.target,
                      {.phase = InstantPhase::kServing,
                       .snapshot_id = repo::IdToHex(snapshot.id),

@@ -33,6 +33,11 @@ struct InstantRestoreOptions {
   uint64_t cache_bytes = uint64_t{256} * 1024 * 1024;  // the mount's blob cache
   // Called at each event with the instance's name.
   std::function<void(InstantEvent, const std::string& instance)> on_event;
+  // Run on the started instance before it is announced writable and hydrated: what must reach it
+  // before any application writes (a binlog replay to a point, which the engine's own start
+  // cannot do). A failure stops the instance and fails the restore, which a rerun starts over;
+  // not run when a rerun finishes a killed restore, whose instance was already writable.
+  std::function<core::Status(const platform::Instance&)> before_writable;
 };
 
 struct InstantRestoreResult {

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "core/mount_table.h"
 #include "jobs/errno_path.h"
 
 namespace hasteward::jobs {
@@ -151,27 +151,8 @@ core::Status MountOverlay(const OverlayLayers& layers, const std::string& target
   return core::Status::Ok();
 }
 
-bool IsMountpoint(const std::string& path) {
-  std::error_code ec;
-  fs::path canonical = fs::weakly_canonical(path, ec);
-  std::ifstream info("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(info, line)) {
-    // "<id> <parent> <major:minor> <root> <mount point> ..."
-    size_t pos = 0;
-    for (int field = 0; field < 4 && pos != std::string::npos; ++field)
-      pos = line.find(' ', pos + 1);
-    if (pos == std::string::npos)
-      continue;
-    size_t end = line.find(' ', pos + 1);
-    if (line.substr(pos + 1, end - pos - 1) == canonical.string())
-      return true;
-  }
-  return false;
-}
-
 core::Status UnmountIfMounted(const std::string& path) {
-  while (IsMountpoint(path)) {
+  while (core::IsMountpoint(path)) {
     if (::umount2(path.c_str(), MNT_DETACH) != 0)
       return PathErrnoStatus("unmount", path);
   }

@@ -21,9 +21,6 @@ struct OverlayLayers {
 // kStorage naming the kernel's refusal.
 core::Status MountOverlay(const OverlayLayers& layers, const std::string& target);
 
-// True when `path` is a mountpoint in this process's mount namespace (/proc/self/mountinfo).
-bool IsMountpoint(const std::string& path);
-
 // Unmounts `path` when it is a mountpoint (lazily: a file still open keeps the old mount alive
 // for its holder only). OK when nothing is mounted there.
 core::Status UnmountIfMounted(const std::string& path);

@@ -73,7 +73,10 @@ core::Status Fill(const platform::Cluster& source, repo::Repository& repo,
   }
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(*local, cluster));
   if (options.point_restore) {
-    HS_ASSIGN_OR_RETURN(result.restored, options.point_restore(target));
+    HS_ASSIGN_OR_RETURN(SandboxPointRestored restored,
+                        options.point_restore(target, options.instant));
+    result.restored = restored.restored;
+    result.instant = std::move(restored.instant);
     return core::Status::Ok();
   }
   if (options.instant) {
@@ -101,10 +104,6 @@ core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& s
   SandboxRestoreOptions resolved = options;
   std::optional<repo::Snapshot> snapshot;
   if (options.point_restore) {
-    if (options.instant) {
-      return core::Usage("--instant serves a native backup as it was taken",
-                         "drop --instant, or --until* (restore it in full)");
-    }
     result.native = true;
   } else {
     // Chosen before the sandbox exists, so a missing snapshot makes nothing; the restore below

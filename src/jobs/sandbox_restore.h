@@ -19,11 +19,19 @@
 
 namespace hasteward::jobs {
 
+// What a point-in-time restore into the sandbox did: its base and size, and with `instant` the
+// timings of serving the base.
+struct SandboxPointRestored {
+  ClusterRestoreResult restored;
+  std::optional<InstantRestoreResult> instant;
+};
+
 // The restore a caller binds from a higher layer (the pitr layer's point-in-time restores, which
 // this layer may not include): restores into `sandbox`, whose server is stopped and whose
-// cluster carries the source's credentials, and returns the base snapshot and its size.
-using SandboxPointRestore =
-    std::function<core::Result<ClusterRestoreResult>(const engine::ClusterHandle& sandbox)>;
+// cluster carries the source's credentials; with `instant` set it serves the base instantly
+// (SandboxRestoreOptions::instant, passed through).
+using SandboxPointRestore = std::function<core::Result<SandboxPointRestored>(
+    const engine::ClusterHandle& sandbox, const std::optional<InstantRestoreOptions>& instant)>;
 
 struct SandboxRestoreOptions {
   // Name, namespace, state dir and inventory of the new sandbox; its engine (the source's
@@ -33,8 +41,9 @@ struct SandboxRestoreOptions {
   ClusterRestoreOptions restore;
   // Set for a point-in-time restore: replaces the snapshot restore (always a native base).
   SandboxPointRestore point_restore;
-  // Set for --instant: the snapshot (native only) is served, then hydrated; its confirmations are
-  // set here (the sandbox is new), its events and cache come from the caller.
+  // Set for --instant: the snapshot (native only; a point restore's base) is served, then
+  // hydrated; its confirmations are set here (the sandbox is new), its events and cache come from
+  // the caller.
   std::optional<InstantRestoreOptions> instant;
 };
 
@@ -50,7 +59,7 @@ struct SandboxRestoreResult {
 // replaces the sandbox's data (its server stopped first), after which the inventory records the
 // source's credentials (platform::sandbox::AdoptCredentials). Any failure after the sandbox came
 // up removes it again (the error says so); the repository lock is taken by the restore. With
-// `instant`, kUsage before anything is made for a dump snapshot or a point-in-time restore.
+// `instant`, kUsage before anything is made for a dump snapshot.
 core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& source,
                                                       repo::Repository& repo,
                                                       const SandboxRestoreOptions& options);

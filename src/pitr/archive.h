@@ -20,6 +20,7 @@
 #include "engine/cluster_handle.h"
 #include "engine/engine.h"
 #include "engine/repair.h"
+#include "jobs/instant_restore.h"
 #include "pitr/restore_point.h"
 #include "platform/platform.h"
 #include "repo/maintenance/archive_retention.h"
@@ -56,6 +57,10 @@ struct PointRestoreRequest {
   // replay reads the repository itself. Lazily made: building it checks the password and
   // credentials files, which a binlog restore does not need.
   std::function<core::Result<std::string>()> server_restore_command;
+  // Set: the base is served instantly (`restore --instant --until`, pitr/base_restore.h): the
+  // point is reached on the overlay before any application write, then the instance is hydrated
+  // to local disk. Its events and cache are the caller's; the restore sets its native options.
+  std::optional<jobs::InstantRestoreOptions> instant;
 };
 
 // What a restore to a point did, in terms every archive kind has.
@@ -69,6 +74,7 @@ struct PointRestoreOutcome {
   uint64_t replayed = 0;  // archived pieces replayed: WAL segments, binlog transactions
   // "replayed WAL to 0/3000A38" / "replayed 42 archived transactions to GTID 0-1-42 (...)".
   std::string summary;
+  std::optional<jobs::InstantRestoreResult> instant;  // an instant restore's timings
 };
 
 // One cycle of an archiver that pulls (ArchiveFeed::kArchiverPulls), rendered both ways.

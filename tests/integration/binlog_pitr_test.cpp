@@ -17,6 +17,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -27,6 +28,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/killed_restore.h"
+#include "support/mount_process.h"
 #include "support/sandbox_cluster.h"
 #include "support/story_suite.h"
 
@@ -341,6 +343,36 @@ TEST_F(BinlogPitrTest, ZzCARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
     EXPECT_EQ(On("triage").exit_code, 0);
     old.ExpectKeptWholeAtANamedPath(killed.err + rerun.err);
   }
+}
+
+// Issue 35: `restore --instant --until T`. The base is served on an overlay of its FUSE mount, the
+// archived binlogs are replayed onto it before it takes a write, then it is hydrated to local disk
+// and the replica re-cloned from it: the rows before T on both instances, the GTID position exactly
+// the one after them, and no mount or overlay left.
+TEST_F(BinlogPitrTest, ZzDAnInstantRestoreUntilReplaysOnTheServedBaseThenHydrates) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  // Instance 1 is the primary since the test before.
+  Insert(1, 200, "i1");
+  const std::string expected = Rows(1);
+  const std::string after_i1 = Sql(1, "SELECT @@gtid_binlog_pos");
+  const std::string target = MarkTime();
+  Insert(1, 201, "i2");
+  Archive();
+  const std::string data_dir = sc_->instance(1).data_dir;
+
+  auto restored = RestoreInto(1, {"--until", target, "--instant", "--json"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("\"event\":\"writable\""), std::string::npos) << restored.out;
+  auto summary = nlohmann::json::parse(LastLine(restored.out));
+  EXPECT_TRUE(summary.contains("instant")) << restored.out;
+  EXPECT_EQ(Rows(1), expected);
+  EXPECT_EQ(Sql(1, "SELECT @@gtid_binlog_pos"), after_i1);
+  EXPECT_TRUE(core::PollUntil([&] { return Rows(0) == expected; }, std::chrono::seconds(10)))
+      << "the replica was not re-cloned from the restored primary: " << Rows(0);
+  EXPECT_FALSE(std::filesystem::is_symlink(data_dir));
+  EXPECT_FALSE(HastewardFuseMountUnder(data_dir + ".hasteward-instant"));
+  EXPECT_EQ(On("triage").exit_code, 0);
 }
 
 }  // namespace

@@ -27,12 +27,15 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/killed_restore.h"
+#include "support/mount_process.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr char kPassword[] = "pitr-test";
 constexpr size_t kSegmentBytes = size_t{16} * 1024 * 1024;
@@ -217,6 +220,42 @@ TEST_F(PitrTest, ARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
     Mark("r" + std::to_string(round + 3));
     SwitchAndWaitArchived();
   }
+}
+
+// Issue 35: `restore --instant --until T`. The base is served on an overlay of its FUSE mount,
+// PostgreSQL replays the archived WAL to T on it and is promoted before it takes a write, then it
+// is hydrated to local disk. hasteward killed (SIGKILL) during the hydration leaves an instance
+// the same command, rerun, finishes: r1 and r2 back, r3 not, on a plain local data directory with
+// no mount or overlay left.
+TEST_F(PitrTest, AnInstantRestoreUntilTimeReplaysOnTheServedBaseAndARerunFinishesItsHydration) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  ASSERT_FALSE(NativeBackup().empty());
+  Mark("r1");
+  Mark("r2");
+  std::string t = Now();
+  Mark("r3");
+  SwitchAndWaitArchived();
+  const std::string data_dir = pg_->instance(0).data_dir;
+  const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_});
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+
+  auto killed = shop.Hs({"restore", "--until", t, "--instant", "--yes"},
+                        {{"HASTEWARD_FAILPOINT", "instant-restore-hydrating"}});
+  ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
+  EXPECT_NE(killed.out.find("accepts writes"), std::string::npos) << killed.out;
+  EXPECT_TRUE(fs::is_symlink(data_dir)) << "the killed run did not serve the base on its overlay";
+
+  auto rerun = shop.Hs({"restore", "--until", t, "--instant", "--yes", "--json"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.err.find("finishing the instant restore"), std::string::npos) << rerun.err;
+  auto summary = nlohmann::json::parse(LastLine(rerun.out));
+  EXPECT_TRUE(summary.contains("instant")) << rerun.out;
+  EXPECT_EQ(Markers(), "r1,r2\n");
+  EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
+  EXPECT_FALSE(fs::is_symlink(data_dir));
+  EXPECT_FALSE(HastewardFuseMountUnder(data_dir + ".hasteward-instant"));
+  EXPECT_FALSE(fs::exists(data_dir + ".hasteward-instant"));
 }
 
 TEST_F(PitrTest, RestoreAcrossABaseBackupBoundaryPicksTheNewestBaseBeforeTheTarget) {

@@ -245,6 +245,25 @@ TEST_F(RestoreSandboxPostgresTest, InstantNativeSnapshotServesANewSandboxThenHyd
   ASSERT_EQ(down.exit_code, 0) << down.err;
 }
 
+// hasteward killed while it hydrates a sandbox leaves the sandbox on its overlay of the
+// snapshot's (dead) FUSE mount; `sandbox down` detaches both and removes everything.
+TEST_F(RestoreSandboxPostgresTest, AnInstantRestoreKilledWhileHydratingIsTakenDownWithItsMounts) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  auto killed =
+      Hs({"restore", "--snapshot", *native_id_, "--into-sandbox", "shop-killed", "--instant"},
+         {{"HASTEWARD_FAILPOINT", "instant-restore-hydrating"}});
+  ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
+  const std::string dir = pg_->state_dir() + "/rs/shop-killed";
+  ASSERT_TRUE(HastewardFuseMountUnder(dir)) << "the killed run left no mount to take down";
+  auto down = hs_->Run({"sandbox", "down", "-n", "rs", "-c", "shop-killed"}, "",
+                       {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_FALSE(HastewardFuseMountUnder(dir));
+  EXPECT_FALSE(Exists(dir));
+  EXPECT_TRUE(Sandboxes(*hs_, *pg_).empty());
+}
+
 // A dump cannot be served: refused before any sandbox is made.
 TEST_F(RestoreSandboxPostgresTest, InstantIsRefusedForADumpAndMakesNoSandbox) {
   // The newest snapshot is the suite's dump.

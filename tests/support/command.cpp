@@ -85,6 +85,15 @@ std::string CopyExecutableByEveryone(const std::string& binary) {
 
 }  // namespace
 
+std::string LastLine(const std::string& out) {
+  size_t end = out.find_last_not_of('\n');
+  if (end == std::string::npos)
+    return "";
+  size_t start = out.rfind('\n', end);
+  return out.substr(start == std::string::npos ? 0 : start + 1,
+                    end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
 std::string HastewardBin() {
   // A build in a home directory the database servers' OS users cannot enter (root's is 0700)
   // would leave the servers unable to run the archive_command the product writes (it names the

@@ -19,6 +19,9 @@ CmdResult RunCommand(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env = {},
                      const std::string& stdin_file = "");
 
+// The last non-empty line of a command's output (a --json command's summary after its events).
+std::string LastLine(const std::string& out);
+
 // The hasteward binary under test ($HASTEWARD_TEST_BIN).
 std::string HastewardBin();
 

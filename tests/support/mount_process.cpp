@@ -1,12 +1,11 @@
 #include "support/mount_process.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include <unistd.h>
 
+#include "core/mount_table.h"
 #include "core/poll_until.h"
 #include "support/command.h"
 
@@ -22,42 +21,13 @@ std::string FuseUnavailableReason() {
   return "";
 }
 
-namespace {
-
-struct MountLine {
-  std::string mountpoint;
-  std::string fstype;
-};
-
-// The mounts of this process's namespace (/proc/self/mountinfo).
-std::vector<MountLine> Mounts() {
-  std::vector<MountLine> mounts;
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    // Fields: id parent major:minor root mountpoint options [optional...] - fstype source ...
-    std::istringstream fields(line);
-    std::string id, parent, device, root, mountpoint;
-    fields >> id >> parent >> device >> root >> mountpoint;
-    size_t dash = line.find(" - ");
-    std::string fstype;
-    if (dash != std::string::npos)
-      std::istringstream(line.substr(dash + 3)) >> fstype;
-    mounts.push_back({mountpoint, fstype});
-  }
-  return mounts;
-}
-
-}  // namespace
-
 bool IsMountpoint(const std::string& path) {
-  auto mounts = Mounts();
-  return std::any_of(mounts.begin(), mounts.end(),
-                     [&](const MountLine& mount) { return mount.mountpoint == path; });
+  return core::IsMountpoint(path);
 }
 
 bool HastewardFuseMountUnder(const std::string& dir) {
-  auto mounts = Mounts();
-  return std::any_of(mounts.begin(), mounts.end(), [&](const MountLine& mount) {
+  auto mounts = core::ReadMountTable();
+  return std::any_of(mounts.begin(), mounts.end(), [&](const core::MountEntry& mount) {
     bool below = mount.mountpoint == dir || mount.mountpoint.starts_with(dir + "/");
     return below && mount.fstype == "fuse.hasteward";
   });

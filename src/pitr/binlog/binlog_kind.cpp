@@ -63,6 +63,7 @@ core::Result<PointRestoreOutcome> BinlogArchiveKind::RestoreToPoint(
   options.confirm_rewind = request.confirm_rewind;
   options.heal = request.heal;
   options.source = request.source;
+  options.instant = request.instant;
   HS_ASSIGN_OR_RETURN(BinlogRestoreResult result,
                       RestoreBinlogsToPoint(target, repo, binlogs_, options));
   PointRestoreOutcome outcome;
@@ -72,6 +73,7 @@ core::Result<PointRestoreOutcome> BinlogArchiveKind::RestoreToPoint(
   outcome.reached_end = result.plan.final_state;
   outcome.replayed = result.plan.transactions;
   outcome.summary = Summary(result);
+  outcome.instant = std::move(result.instant);
   return outcome;
 }
 

@@ -13,6 +13,7 @@
 #include "engine/native_restore_steps.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
+#include "pitr/base_restore.h"
 #include "pitr/binlog/binlog_archive.h"
 #include "repo/lock/repo_lock.h"
 
@@ -347,30 +348,37 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   engine::NativeRestoreOptions native = NativeOptions(options);
   auto whole = PlanReplay(repo, cluster, files, catalog, binlogs, BinlogTarget::EndOfArchive());
   native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
-  HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
-                      jobs::RestoreNativeSnapshot(target, repo, result.plan.base, native));
+  // Run on the restored primary before it takes writes (on an instant restore's overlay, before
+  // hydration), so the point is reached the same way whether the base was restored or served.
+  auto to_point = [&](const platform::Instance& primary) -> core::Status {
+    // The cluster now continues from the target: what was archived beyond it is the abandoned
+    // future, and its GTIDs will be written again with other content. Not for another cluster's
+    // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
+    if (!options.source) {
+      HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
+    }
+    // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
+    // mistake the cluster for a finished restore
+    // (tests/integration/mariadb_standby_activation_test).
+    core::Failpoint("binlog-restore-before-replay");
+    if (!replay_paths.empty()) {
+      HS_TRY(Replay(target, binlogs, primary, replay_paths, result));
+    }
+    HS_TRY(CheckFinalPosition(target, binlogs, primary, result.plan.final_state));
+    core::Failpoint("binlog-restore-replayed");
+    return binlogs.OpenForWrites(target.platform(), target.cluster(), primary)
+        .Wrap("open the restored cluster for writes after the replay");
+  };
+  // The lock is held through the replay too: an instant restore reads the repository until the
+  // instance runs on local disk, and the replay reads only the scratch files written above.
+  HS_ASSIGN_OR_RETURN(
+      RestoredBase restored,
+      RestoreBase(target, repo, result.plan.base,
+                  {.native = native, .instant = options.instant, .to_point = to_point}));
   result.bytes = restored.bytes;
-  // The cluster now continues from the target: what was archived beyond it is the abandoned
-  // future, and its GTIDs will be written again with other content. Not for another cluster's
-  // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
-  if (!options.source) {
-    HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
-  }
+  result.instant = std::move(restored.instant);
   HS_TRY(lock->Release());
-  // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
-  // mistake the cluster for a finished restore (tests/integration/mariadb_standby_activation_test).
-  core::Failpoint("binlog-restore-before-replay");
-  const platform::Instance& primary = restored.plan.target;
-  if (!replay_paths.empty()) {
-    HS_TRY(Replay(target, binlogs, primary, replay_paths, result));
-  }
-  HS_TRY(CheckFinalPosition(target, binlogs, primary, result.plan.final_state));
-  core::Failpoint("binlog-restore-replayed");
-  HS_TRY(binlogs.OpenForWrites(target.platform(), target.cluster(), primary)
-             .Wrap("open the restored cluster for writes after the replay"));
-  if (restored.plan.rebuild_deferred) {
-    HS_TRY(RebuildFrom(target, primary, restored.plan.rebuild, options.heal));
-  }
+  HS_TRY(RebuildFrom(target, restored.instance, restored.rebuild_deferred, options.heal));
   HS_TRY(engine::ClearUnfinishedRestores(target.platform(), target.cluster()));
   return result;
 }

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/repair.h"
+#include "jobs/instant_restore.h"
 #include "pitr/binlog/binlog_chain.h"
 #include "repo/repository.h"
 
@@ -30,6 +31,7 @@ struct BinlogRestoreOptions {
   // The cluster whose backups and archived binlogs are replayed; none = the target itself (a DR
   // activation restores its source's into another cluster, dr/activation.h).
   std::optional<platform::Cluster> source;
+  std::optional<jobs::InstantRestoreOptions> instant;  // serve the base (pitr/base_restore.h)
 };
 
 // What the archive gives for a restore, decided before anything changes.
@@ -48,6 +50,7 @@ struct BinlogRestoreResult {
   uint64_t bytes = 0;                 // of the base backup
   engine::BinlogReplayReport replay;  // which applier replayed the transactions
   double replay_seconds = 0;          // the replay alone (the base restore not included)
+  std::optional<jobs::InstantRestoreResult> instant;
 };
 
 // Plans (kNotFound: no base before the target; kSafetyStop naming the gap or where the archive

@@ -58,6 +58,7 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
   options.confirm_rewind = request.confirm_rewind;
   options.heal = request.heal;
   options.source = request.source;
+  options.instant = request.instant;
   HS_ASSIGN_OR_RETURN(PointRestoreResult result, pitr::RestoreToPoint(target, repo, options));
   PointRestoreOutcome outcome;
   outcome.base = result.plan.base.snapshot;
@@ -68,6 +69,7 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
   uint64_t first = result.plan.base.stop / archiving_.SegmentBytes();
   outcome.replayed = result.plan.last_segment + 1 - first;
   outcome.summary = "replayed WAL to " + result.plan.target;
+  outcome.instant = std::move(result.instant);
   return outcome;
 }
 

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/os_user.h"
 #include "jobs/native_backup.h"
+#include "pitr/base_restore.h"
 #include "pitr/wal/wal_fetch_server.h"
 #include "repo/lock/repo_lock.h"
 
@@ -176,9 +177,12 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
       .target = result.plan.target,
       .timeline = result.plan.timeline,
       .last_file = archiving->SegmentFileName(result.plan.last_timeline, result.plan.last_segment)};
-  HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
-                      jobs::RestoreNativeSnapshot(target, repo, result.plan.base.snapshot, native));
+  // The server's own recovery reaches the point (native.recovery): nothing to run after the start.
+  HS_ASSIGN_OR_RETURN(RestoredBase restored,
+                      RestoreBase(target, repo, result.plan.base.snapshot,
+                                  {.native = native, .instant = options.instant, .to_point = {}}));
   result.bytes = restored.bytes;
+  result.instant = std::move(restored.instant);
   if (fetch_server) {
     WalAgentCounters served = fetch_server->Stop();
     core::LogInfo("replay fetched through the restore's fetch server",

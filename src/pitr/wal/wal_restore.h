@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/repair.h"
+#include "jobs/instant_restore.h"
 #include "pitr/wal/wal_plan.h"
 #include "repo/repository.h"
 
@@ -27,11 +28,13 @@ struct PointRestoreOptions {
   // activation restores its source's backups into another cluster (dr/activation.h); the
   // restore_command must then name that cluster too.
   std::optional<platform::Cluster> source;
+  std::optional<jobs::InstantRestoreOptions> instant;  // serve the base (pitr/base_restore.h)
 };
 
 struct PointRestoreResult {
   PointPlan plan;
   uint64_t bytes = 0;
+  std::optional<jobs::InstantRestoreResult> instant;
 };
 
 // Plans (PlanPoint: kNotFound / kSafetyStop before anything changes), then restores the base like

@@ -8,6 +8,7 @@
 
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/mount_table.h"
 #include "core/os_user.h"
 #include "core/process_info.h"
 #include "core/temp_dir.h"
@@ -73,6 +74,9 @@ core::Status Teardown(EngineKind engine, const std::vector<Instance>& instances,
     return core::Internal("process " + std::to_string(left[0]) + " of sandbox '" + cluster_dir +
                           "' survived SIGKILL");
   }
+  // An instant restore into the sandbox that was killed leaves its snapshot's FUSE mount and the
+  // overlay on it below the directory; removing through them would fail or reach into the mount.
+  HS_TRY(core::DetachMountsUnder(cluster_dir));
   HS_TRY(core::RemoveAll(cluster_dir));
   for (const auto& i : instances) {
     if (std::string fallback = SocketFallbackDirOf(i.socket); !fallback.empty())
