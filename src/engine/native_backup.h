@@ -191,6 +191,16 @@ class NativeBackup {
                                            const platform::Cluster& cluster,
                                            const NativeRestorePlan& plan,
                                            const NativeRestoreOptions& options) = 0;
+  // Starts the restored target again after a restart the restore itself makes (an instant
+  // restore's move to local disk, or its rerun serving the overlay again) in the role the restore
+  // gave it: the primary, writable unless the restore's own fence still holds it (a replay that
+  // has not reached its point). The default is the platform's start: an engine whose primary
+  // comes back writable from its configuration needs nothing more.
+  virtual core::Status RestartRestoredTarget(platform::Platform& platform,
+                                             const platform::Cluster& cluster,
+                                             const platform::Instance& target) {
+    return platform.StartInstance(cluster, target);
+  }
 };
 
 }  // namespace hasteward::engine

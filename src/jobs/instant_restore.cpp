@@ -133,6 +133,18 @@ core::Status StopIfRunning(const engine::ClusterHandle& target,
   return StopIfRunning(target.platform(), target.cluster(), instance);
 }
 
+// The restored instance started again after a restart of the instant restore's own, in the role
+// the restore gave it (the engine's restart: a MariaDB primary whose configuration says read-only
+// as a former replica's would otherwise come back read-only after the pause).
+core::Status RestartRestored(const engine::ClusterHandle& target,
+                             const platform::Instance& instance, const std::string& why) {
+  engine::NativeBackup* native = target.engine().native_backup();
+  if (native == nullptr)
+    return engine::Unsupported(target.engine(), "native restores");
+  return native->RestartRestoredTarget(target.platform(), target.cluster(), instance)
+      .Wrap("start '" + instance.name + "' " + why);
+}
+
 void Tell(const InstantRestoreOptions& options, InstantEvent event, const std::string& name) {
   if (options.on_event)
     options.on_event(event, name);
@@ -212,9 +224,7 @@ core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers&
   HS_TRY(MergeOverlayUpper(layers.upper(), layers.copy()));
   HS_TRY(SwapCopyIn(instance->data_dir, layers));
   core::Failpoint("instant-restore-swapped");
-  HS_TRY(target.platform()
-             .StartInstance(target.cluster(), *instance)
-             .Wrap("start '" + instance->name + "' on its local data directory"));
+  HS_TRY(RestartRestored(target, *instance, "on its local data directory"));
   result.pause_seconds = SecondsSince(start);
   HS_TRY(layers.StopLower().status());
   return layers.Remove();
@@ -309,9 +319,7 @@ core::Status ServeAgain(const engine::ClusterHandle& target, InstantLayers& laye
   HS_TRY(layers.Create());
   HS_TRY(layers.ServeLower());
   HS_TRY(layers.MountMerged());
-  return target.platform()
-      .StartInstance(target.cluster(), found.instance)
-      .Wrap("start '" + found.instance.name + "' on its instant-restore overlay again");
+  return RestartRestored(target, found.instance, "on its instant-restore overlay again");
 }
 
 core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,

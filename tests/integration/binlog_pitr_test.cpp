@@ -372,7 +372,8 @@ TEST_F(BinlogPitrTest, ZzDAnInstantRestoreUntilReplaysOnTheServedBaseThenHydrate
       << "the replica was not re-cloned from the restored primary: " << Rows(0);
   EXPECT_FALSE(std::filesystem::is_symlink(data_dir));
   EXPECT_FALSE(HastewardFuseMountUnder(data_dir + ".hasteward-instant"));
-  EXPECT_EQ(On("triage").exit_code, 0);
+  auto triage = On("triage");
+  EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
 }
 
 }  // namespace

@@ -110,6 +110,17 @@ class PitrTest : public ::testing::Test {
     return summary.value("snapshot_id", "");
   }
 
+  // A native base, then r1 and r2 before the time returned and r3 after it, all archived.
+  std::string BaseAndMarkersAroundATarget() {
+    EXPECT_FALSE(NativeBackup().empty());
+    Mark("r1");
+    Mark("r2");
+    std::string t = Now();
+    Mark("r3");
+    SwitchAndWaitArchived();
+    return t;
+  }
+
   CmdResult RestoreUntil(const std::string& flag, const std::string& target) {
     auto stopped = Hs("instance", {"stop", "-i", "0"});
     EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
@@ -187,12 +198,7 @@ TEST_F(PitrTest, ATimeTargetPastTheArchivesLastTransactionIsRefusedBeforeAnythin
 // yet checked), the killed server's new timeline has its history file archived and no segment:
 // the rerun's replay follows the old timeline's copy of the segment holding that switch.
 TEST_F(PitrTest, ARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
-  ASSERT_FALSE(NativeBackup().empty());
-  Mark("r1");
-  Mark("r2");
-  std::string t = Now();
-  Mark("r3");
-  SwitchAndWaitArchived();
+  const std::string t = BaseAndMarkersAroundATarget();
   const std::string data_dir = pg_->instance(0).data_dir;
   const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_});
   int round = 0;
@@ -230,12 +236,7 @@ TEST_F(PitrTest, ARestoreUntilKilledAtEveryStepIsFinishedByTheRerun) {
 TEST_F(PitrTest, AnInstantRestoreUntilTimeReplaysOnTheServedBaseAndARerunFinishesItsHydration) {
   if (std::string reason = FuseUnavailableReason(); !reason.empty())
     GTEST_SKIP() << "FUSE is not usable here: " << reason;
-  ASSERT_FALSE(NativeBackup().empty());
-  Mark("r1");
-  Mark("r2");
-  std::string t = Now();
-  Mark("r3");
-  SwitchAndWaitArchived();
+  const std::string t = BaseAndMarkersAroundATarget();
   const std::string data_dir = pg_->instance(0).data_dir;
   const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg", {"--password-file", password_file_});
   ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);

@@ -27,6 +27,8 @@ class MariadbNativeBackup : public NativeBackup {
                                                     const platform::Cluster& cluster,
                                                     const std::map<std::string, std::string>& facts,
                                                     const NativeRestoreOptions& options) override;
+  core::Status RestartRestoredTarget(platform::Platform& platform, const platform::Cluster& cluster,
+                                     const platform::Instance& target) override;
   core::Status PrepareNativeRestore(platform::Platform& platform, const platform::Cluster& cluster,
                                     const NativeRestorePlan& plan) override;
   core::Status CheckRestoredTree(platform::Platform& platform, const platform::Cluster& cluster,

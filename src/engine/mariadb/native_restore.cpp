@@ -186,6 +186,20 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
   return core::Status::Ok();
 }
 
+core::Status MariadbNativeBackup::RestartRestoredTarget(platform::Platform& platform,
+                                                        const platform::Cluster& cluster,
+                                                        const platform::Instance& target) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  HS_TRY(handle->Start().Wrap("start '" + target.name + "'"));
+  HS_TRY(WaitAnswers(*handle, NativeRestoreOptions{}));
+  // A former replica's configuration starts it read-only, but the restore made it the primary
+  // (BecomePrimary). The restore's own fence in the configuration (a replay not yet at its point,
+  // BinlogArchiving::OpenForWrites removes it) keeps it read-only as it started.
+  if (ReadsPersistedFence(*handle))
+    return core::Status::Ok();
+  return SetReadOnly(*handle, false);
+}
+
 core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                   const platform::Cluster& cluster,
                                                   const NativeRestorePlan& plan,
