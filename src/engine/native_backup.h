@@ -89,6 +89,12 @@ struct NativeRestoreOptions {
   // backup's own (a point-in-time restore: the end of the archive it replays); empty = the
   // backup's facts.
   std::map<std::string, std::string> reaches;
+  // The restored data goes to another cluster than the backup's (a sandbox, a verification's
+  // scratch server, a DR site): the backup's own archiving, which names its source's cluster and
+  // password file, is turned off, so the copy never archives under the source's identity (a
+  // promoted copy's new timeline in the source's archive would be followed by the source's next
+  // point-in-time restore).
+  bool into_another_cluster = false;
 };
 
 struct NativeRestorePlan {

@@ -121,6 +121,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     native.force = options.force;
     native.confirm_rewind = options.confirm_rewind;
     native.heal.stamp = options.stamp;
+    native.into_another_cluster = options.source.has_value();
     HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                         RestoreNativeSnapshot(target, repo, *snap, native));
     HS_TRY(lock->Release());

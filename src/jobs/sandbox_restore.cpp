@@ -45,6 +45,7 @@ core::Result<InstantRestoreResult> ServeThenHydrate(const engine::ClusterHandle&
   instant.native.force = true;
   instant.native.confirm_rewind = true;
   instant.native.heal.stamp = options.restore.stamp;
+  instant.native.into_another_cluster = true;
   // Shared for as long as the snapshot is served: prune must not delete the packs it reads.
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());

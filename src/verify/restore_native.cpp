@@ -27,6 +27,7 @@ core::Result<engine::ClusterHandle> RestoreNativeInto(repo::Repository& repo,
   options.force = true;           // its system identifier is its own initdb's, never the backup's
   options.confirm_rewind = true;  // all it holds is that initdb's, set aside by the discard gate
   options.heal.stamp = "verify";
+  options.into_another_cluster = true;  // the scratch server never archives as the source
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
   HS_ASSIGN_OR_RETURN(auto restored, jobs::RestoreNativeSnapshot(target, repo, snap, options));
   *bytes = restored.bytes;
@@ -58,6 +59,7 @@ core::Result<InstantInto> RestoreNativeInstantInto(repo::Repository& repo,
   options.native.force = true;
   options.native.confirm_rewind = true;
   options.native.heal.stamp = "verify";
+  options.native.into_another_cluster = true;
   HS_ASSIGN_OR_RETURN(auto target, engine::ClusterHandle::Open(scratch.platform(), cluster));
   InstantInto into{std::move(target), nullptr};
   HS_ASSIGN_OR_RETURN(into.serving, jobs::ServeNativeInstant(into.target, repo, snap, options));

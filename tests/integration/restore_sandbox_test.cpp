@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -42,10 +43,7 @@ CmdResult RunOn(const HastewardEnv& hs, const SandboxCluster& cluster, const std
 
 // The restore's --json line (the last line of its output).
 nlohmann::json Summary(const CmdResult& r) {
-  std::string out = r.out.substr(0, r.out.find_last_not_of('\n') + 1);
-  size_t line = out.rfind('\n');
-  out = line == std::string::npos ? out : out.substr(line + 1);
-  return nlohmann::json::parse(out, nullptr, false);
+  return nlohmann::json::parse(LastLine(r.out), nullptr, false);
 }
 
 // Runs `query` through the connect command the restore printed (the user's own way in).
@@ -157,6 +155,31 @@ class RestoreSandboxPostgresTest : public ::testing::Test {
   static SandboxCluster* pg_;
   static std::string* password_file_;
   static std::string* native_id_;
+  // `restore --until T --into-sandbox NAME <extra>`: the sandbox holds r1 and r2 (the base
+  // replayed to T) and is promoted, the source is untouched; `while_up` checks the summary before
+  // the sandbox is taken down again.
+  static void PointInTimeIntoSandbox(const std::string& name, const std::vector<std::string>& extra,
+                                     const std::function<void(const nlohmann::json&)>& while_up) {
+    std::vector<std::string> args = {"restore",        "--until", *until_,
+                                     "--into-sandbox", name,      "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Hs(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto summary = Summary(r);
+    EXPECT_EQ(summary["restored"], *native_id_);  // the base the archive was replayed on
+    EXPECT_EQ(Markers(summary), "r1,r2\n");
+    EXPECT_EQ(ViaConnect(summary, "-Atc \"SELECT pg_is_in_recovery()\""), "f\n");
+    // Promoted on a timeline of its own, which must never reach the source's archive: the
+    // source's next point-in-time restore would follow it (the next test restores again).
+    EXPECT_EQ(ViaConnect(summary, "-Atc \"SHOW archive_mode\""), "off\n");
+    EXPECT_EQ(Sql("SELECT string_agg(id, ',' ORDER BY id) FROM markers"), "r1,r2,r3\n");
+    EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
+    while_up(summary);
+    auto down = hs_->Run({"sandbox", "down", "-n", "rs", "-c", name}, "",
+                         {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
+    ASSERT_EQ(down.exit_code, 0) << down.err;
+  }
+
   static std::string* until_;
   static nlohmann::json* native_summary_;  // the first restore's, for the refusal test
 };
@@ -178,6 +201,8 @@ TEST_F(RestoreSandboxPostgresTest, NativeSnapshotRestoresIntoARunningSandboxBesi
   EXPECT_EQ(summary["sandbox"]["cluster"], "shop-restore");  // the default name
   EXPECT_EQ(summary["sandbox"]["namespace"], "rs");
   EXPECT_EQ(Markers(summary), "r1\n");
+  // The backup was taken with archiving on: the copy never archives as the source.
+  EXPECT_EQ(ViaConnect(summary, "-Atc \"SHOW archive_mode\""), "off\n");
   EXPECT_EQ(Sql("SELECT string_agg(id, ',' ORDER BY id) FROM markers"), "r1,r2,r3\n");
   EXPECT_EQ(Sandboxes(*hs_, *pg_), std::vector<std::string>{"rs/shop-restore"});
   *native_summary_ = summary;
@@ -205,17 +230,22 @@ TEST_F(RestoreSandboxPostgresTest, AnExistingSandboxNameIsRefusedAndLeftRunning)
 }
 
 TEST_F(RestoreSandboxPostgresTest, PointInTimeRestoresIntoASandboxUpToTheTarget) {
-  auto r = Hs({"restore", "--until", *until_, "--into-sandbox", "shop-pitr", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  auto summary = Summary(r);
-  EXPECT_EQ(summary["restored"], *native_id_);  // the base the archive was replayed on
-  EXPECT_EQ(Markers(summary), "r1,r2\n");
-  EXPECT_EQ(ViaConnect(summary, "-Atc \"SELECT pg_is_in_recovery()\""), "f\n");
-  EXPECT_EQ(Sql("SELECT string_agg(id, ',' ORDER BY id) FROM markers"), "r1,r2,r3\n");
-  EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
-  auto down = hs_->Run({"sandbox", "down", "-n", "rs", "-c", "shop-pitr"}, "",
-                       {{"HASTEWARD_INVENTORY", pg_->inventory_path()}});
-  ASSERT_EQ(down.exit_code, 0) << down.err;
+  PointInTimeIntoSandbox("shop-pitr", {}, [](const nlohmann::json&) {});
+}
+
+// Issue #35: `--until T --into-sandbox --instant` serves the base on an overlay of its mount, the
+// WAL is replayed to T there, then the sandbox is hydrated: the same rows as the full restore's,
+// the instant timings in the summary, and no mount or overlay left once the command returns.
+TEST_F(RestoreSandboxPostgresTest, AnInstantPointInTimeRestoreServesTheBaseOfASandbox) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  PointInTimeIntoSandbox("shop-pitr-instant", {"--instant"}, [](const nlohmann::json& summary) {
+    EXPECT_GT(summary["instant"].value("writable_seconds", 0.0), 0.0) << summary.dump();
+    const std::string data_dir = summary["sandbox"].value("dataDir", "");
+    ASSERT_FALSE(data_dir.empty()) << summary.dump();
+    EXPECT_FALSE(std::filesystem::is_symlink(data_dir)) << "still on the overlay";
+    EXPECT_FALSE(HastewardFuseMountUnder(data_dir + ".hasteward-instant"));
+  });
 }
 
 // Issue #35: `--into-sandbox --instant` serves the native snapshot on an overlay of its mount as

@@ -251,6 +251,17 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                     .args = {conf},
                     .input = OwnSettings(target, "native restore")})
              .status());
+  if (options.into_another_cluster) {
+    // postgresql.auto.conf (ALTER SYSTEM, `archive enable`) overrides the config file: the off
+    // goes there, after the backup's own archive_mode = on.
+    HS_TRY(RunScript(platform, cluster, target,
+                     {.what = "turn the backup's archiving off",
+                      .text = kAppendConfig,
+                      .args = {target.data_dir + "/postgresql.auto.conf"},
+                      .input = "\n# hasteward: a copy in another cluster never archives as its "
+                               "source\narchive_mode = 'off'\n"})
+               .status());
+  }
   if (options.recovery) {
     HS_TRY(WriteRecoverySettings(platform, cluster, target, *options.recovery));
     Log(options, "'" + target.name + "' replays archived WAL up to " + options.recovery->target);

@@ -308,6 +308,7 @@ engine::NativeRestoreOptions NativeOptions(const BinlogRestoreOptions& options) 
   // restore (the failpoint before the replay) would leave a writable database that is neither base
   // nor target.
   native.stay_read_only = true;
+  native.into_another_cluster = options.source.has_value();
   return native;
 }
 

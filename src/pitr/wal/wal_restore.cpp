@@ -171,6 +171,9 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.heal = options.heal;
   native.confirm_rewind = options.confirm_rewind;
   native.reaches = ArchiveEnd(catalog, *archiving, result.plan.base.snapshot);
+  // A sandbox or a DR site promoted at the point must not push its new timeline into the
+  // source's archive, where the source's next restore would follow it.
+  native.into_another_cluster = options.source.has_value();
   native.recovery = engine::RecoveryRequest{
       .restore_command = restore_command,
       .kind = options.target.kind,
