@@ -213,7 +213,8 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
       "Native snapshots: start the instance on the snapshot itself (a FUSE mount under "
       "an overlay), writable in seconds whatever the size, then copy it to local disk "
       "in the background and move the instance there at one short restart. Stays in "
-      "the foreground until then; a rerun finishes a killed one. With --into-sandbox, the "
+      "the foreground until then; a rerun finishes a killed one. With --until*, the base is "
+      "served and the archive replayed onto it before any write; with --into-sandbox, the "
       "new sandbox is served this way (docs/instant-restore.md)");
   auto* sandbox = cmd->add_option(
       "--into-sandbox", flags->sandbox_name,
