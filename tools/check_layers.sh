@@ -87,5 +87,13 @@ if grep -rnE '(Pg|Mariadb)ConnectParams [a-z]([a-z_]*[a-z])? *(;|\{|=)|\.(host|p
   echo "engine connection parameters built outside the connection files (start from InstanceConnectParams(handle))"
   status=1
 fi
+# The mount table is read in one place (core/mount_table: decoded escapes, canonical paths), so
+# "is it mounted" and "what is mounted below" mean the same in the jobs, the sandbox teardown and
+# the tests.
+if grep -rn '"/proc/self/mountinfo"\|"/proc/mounts"' src tests --include='*.cpp' --include='*.h' |
+    grep -v '^src/core/mount_table\.'; then
+  echo "mount table read outside core/mount_table (use core::ReadMountTable / IsMountpoint)"
+  status=1
+fi
 [ $status -eq 0 ] && echo "layers: ok"
 exit $status
