@@ -55,7 +55,8 @@ core::Status RunRestoreIntoSandbox(const GlobalOptions& g, const RestoreFlags& f
 core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, ClusterContext& ctx);
 
 // The options of an instant restore from the flags, its events printed with the command's printer
-// as they happen; kUsage for the flags it does not take (--until*, -i, --method other than native).
+// as they happen; kUsage for the flags it does not take (-i, --method other than native). With
+// --until* the point-in-time restore serves its base with them (pitr::PointRestoreRequest).
 core::Result<jobs::InstantRestoreOptions> InstantOptionsFor(const GlobalOptions& g,
                                                             const RestoreFlags& f);
 
