@@ -14,6 +14,7 @@
 #include "cli/wal_identity.h"
 #include "core/log.h"
 #include "core/os_user.h"
+#include "core/process_memory.h"
 #include "core/stop_signal.h"
 #include "pitr/wal/wal_agent.h"
 #include "pitr/wal/wal_archive.h"
@@ -126,6 +127,8 @@ core::Status RunWalAgent(const GlobalOptions& g, const WalFlags& f) {
   HS_ASSIGN_OR_RETURN(core::OsUser client, core::LookupOsUser(f.client_user));
   HS_ASSIGN_OR_RETURN(auto repo, OpenCachedRepository(g, f));
   core::InstallStopSignalHandlers();
+  // It serves one segment after another for hours: each request's buffers reuse the last one's.
+  core::KeepFreedHeapMemoryForReuse();
   pitr::WalAgentOptions options;
   options.socket_path = f.agent_socket;
   options.client_uid = client.uid;

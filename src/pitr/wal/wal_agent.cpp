@@ -60,7 +60,7 @@ core::Result<WalPushResult> DecodeAnswer(const std::string& payload) {
 // `requested` gets the requested file's name as soon as the request is understood.
 core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluster& cluster,
                                   const engine::Archiving& archiving, core::UnixMessage request,
-                                  const WalAgentOptions& options, std::string& requested_name) {
+                                  const WalPushOptions& push, std::string& requested_name) {
   json body = json::parse(request.payload, nullptr, false);
   if (body.is_discarded() || body.value("version", 0) != kWalAgentProtocolVersion ||
       !body.contains("files") || !body["files"].is_array() || body["files"].empty() ||
@@ -79,8 +79,7 @@ core::Result<WalPushResult> Serve(repo::Repository& repo, const platform::Cluste
   OpenWalFile requested = std::move(files.front());
   files.erase(files.begin());
   requested_name = requested.name;
-  return PushOpenWal(repo, cluster, archiving, std::move(requested), std::move(files),
-                     options.push);
+  return PushOpenWal(repo, cluster, archiving, std::move(requested), std::move(files), push);
 }
 
 void Count(const FetchAnswer& answer, WalAgentCounters& counters) {
@@ -120,6 +119,9 @@ core::Result<WalAgentCounters> ServeWalAgent(core::UnixListener& listener, repo:
                                              const engine::Archiving& archiving,
                                              const WalAgentOptions& options) {
   const platform::Cluster& cluster = fetches.cluster();
+  // One pool for the agent's life: every push after the first finds its buffers mapped.
+  WalPushOptions push = options.push;
+  push.chunk_buffers = NewWalChunkBufferPool();
   WalAgentCounters counters;
   while (!options.stop_requested || !options.stop_requested()) {
     auto connection = listener.Accept(kAcceptPoll);
@@ -151,7 +153,7 @@ core::Result<WalAgentCounters> ServeWalAgent(core::UnixListener& listener, repo:
     }
     std::string requested_name;
     core::Result<WalPushResult> pushed =
-        Serve(repo, cluster, archiving, std::move(*request), options, requested_name);
+        Serve(repo, cluster, archiving, std::move(*request), push, requested_name);
     if (pushed.ok()) {
       counters.stored_files += pushed->stored;
     } else {

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "engine/archiving.h"
 #include "platform/platform.h"
+#include "repo/backup/chunk_buffer_pool.h"
 #include "repo/compress/zstd_codec.h"
 #include "repo/repository.h"
 
@@ -24,7 +25,14 @@ struct WalPushOptions {
   size_t batch_limit = 64;
   repo::CompressionOptions compression;
   const core::Clock* clock = &core::SystemClock::Get();
+  // Chunk buffers kept from one push to the next (the agent keeps one pool for its lifetime);
+  // null: each push maps its own.
+  std::shared_ptr<repo::ChunkBufferPool> chunk_buffers;
 };
+
+// A pool for WalPushOptions::chunk_buffers sized for pushes of whole segments: every buffer a
+// segment's blobs pass through stays mapped from one push to the next.
+std::shared_ptr<repo::ChunkBufferPool> NewWalChunkBufferPool();
 
 struct WalPushResult {
   size_t stored = 0;              // files written into the new snapshot (0: already archived)

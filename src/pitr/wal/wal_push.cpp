@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/io_slice.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
 #include "pitr/pitr.h"
@@ -31,6 +33,9 @@ namespace {
 // spent on every push, and four equal blobs are compressed and encrypted by the pipeline's
 // workers side by side. Any blob size is valid restic; segments archived before keep their cuts.
 constexpr size_t kWalBlobBytes = size_t{4} * 1024 * 1024;
+// Buffers alive during one push: the reader's, one per encoding worker and the queued bytes
+// (8 MiB), each a blob of kWalBlobBytes.
+constexpr size_t kWalBuffersKept = 6;
 
 std::string BaseName(const std::string& path) {
   auto slash = path.rfind('/');
@@ -61,8 +66,9 @@ core::Result<core::Bytes> ReadWhole(const LocalFile& local) {
   core::Bytes data(static_cast<size_t>(local.info.st_size));
   size_t filled = 0;
   while (filled < data.size()) {
-    ssize_t n = ::pread(local.fd.get(), data.data() + filled, data.size() - filled,
-                        static_cast<off_t>(filled));
+    ssize_t n =
+        ::pread(local.fd.get(), data.data() + filled,
+                std::min(data.size() - filled, core::kMaxIoSlice), static_cast<off_t>(filled));
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -181,6 +187,7 @@ core::Result<CommittedWal> StoreBatch(repo::Repository& repo, const platform::Cl
   // A WAL segment's blobs almost never exist already, and loading the pack index to find out
   // costs each push time and memory that grow with the repository.
   writer_options.dedup_against_repository = false;
+  writer_options.chunk_buffers = options.chunk_buffers;
   HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, writer_options));
   const std::string dir = WalPath(cluster);
   CommittedWal stored;
@@ -283,6 +290,11 @@ core::Result<WalPushResult> PushLocal(repo::Repository& repo, const platform::Cl
 }
 
 }  // namespace
+
+std::shared_ptr<repo::ChunkBufferPool> NewWalChunkBufferPool() {
+  return std::make_shared<repo::ChunkBufferPool>(
+      repo::ChunkBufferLimits{kWalBlobBytes, kWalBuffersKept * kWalBlobBytes});
+}
 
 core::Result<WalPushResult> PushWal(repo::Repository& repo, const platform::Cluster& cluster,
                                     const engine::Archiving& archiving, const std::string& path,

@@ -7,12 +7,6 @@ namespace hasteward::repo {
 namespace {
 
 constexpr size_t kMaxBlobsPerIndex = 50000;
-// Chunk buffers are recycled between the reader and the workers: a fresh buffer costs a page
-// fault per 4 KiB. A returned buffer keeps at most kKeepPerBuffer mapped and is kept only while
-// the kept buffers' pages stay under kFreeBudget, so resident memory stays near the queued bytes
-// whatever the chunk sizes.
-constexpr size_t kKeepPerBuffer = size_t{3} * 1024 * 1024;
-constexpr size_t kFreeBudget = size_t{8} * 1024 * 1024;
 
 }  // namespace
 
@@ -20,7 +14,9 @@ BlobPipeline::BlobPipeline(Repository& repo, const BlobPipelineOptions& options)
     : repo_(repo),
       options_(options),
       pool_(repo, options.pack_size),
-      queue_(options.max_in_flight_bytes) {
+      queue_(options.max_in_flight_bytes),
+      buffers_(options.chunk_buffers != nullptr ? options.chunk_buffers
+                                                : std::make_shared<ChunkBufferPool>()) {
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -40,30 +36,11 @@ size_t BlobPipeline::NewFile() {
 }
 
 core::Result<core::PageBuffer> BlobPipeline::TakeBuffer(size_t capacity) {
-  {
-    std::lock_guard<std::mutex> lock(free_mu_);
-    for (size_t i = free_buffers_.size(); i-- > 0;) {
-      if (free_buffers_[i].capacity() >= capacity) {
-        core::PageBuffer buffer = std::move(free_buffers_[i]);
-        free_buffers_.erase(free_buffers_.begin() + static_cast<std::ptrdiff_t>(i));
-        free_touched_ -= buffer.touched();
-        return buffer;
-      }
-    }
-  }
-  // Each buffer has room for the largest chunk of its file (address space only), so a chunk is
-  // appended once and never moved.
-  return core::PageBuffer::Create(capacity);
+  return buffers_->Take(capacity);
 }
 
 void BlobPipeline::ReturnBuffer(core::PageBuffer&& buffer) {
-  buffer.Clear();
-  buffer.Trim(kKeepPerBuffer);
-  std::lock_guard<std::mutex> lock(free_mu_);
-  if (free_touched_ + buffer.touched() <= kFreeBudget) {
-    free_touched_ += buffer.touched();
-    free_buffers_.push_back(std::move(buffer));
-  }
+  buffers_->Return(std::move(buffer));
 }
 
 bool BlobPipeline::Push(size_t file, uint64_t seq, core::PageBuffer&& data) {

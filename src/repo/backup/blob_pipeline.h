@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -9,6 +10,7 @@
 
 #include "core/page_buffer.h"
 #include "core/status.h"
+#include "repo/backup/chunk_buffer_pool.h"
 #include "repo/backup/chunk_queue.h"
 #include "repo/backup/packer_pool.h"
 #include "repo/compress/zstd_codec.h"
@@ -21,6 +23,9 @@ struct BlobPipelineOptions {
   int threads = 0;  // encoding workers; 0 = one per core
   size_t pack_size = size_t{16} * 1024 * 1024;
   size_t max_in_flight_bytes = size_t{8} * 1024 * 1024;  // chunk bytes queued for workers
+  // Where chunk buffers come from and go back to; null: a pool of the pipeline's own, with the
+  // default limits. A caller that writes snapshot after snapshot passes one it keeps.
+  std::shared_ptr<ChunkBufferPool> chunk_buffers;
 };
 
 // The data path of a backup: chunks pushed by one reading thread are hashed, deduplicated
@@ -81,9 +86,7 @@ class BlobPipeline {
   uint64_t bytes_new_ = 0;
   core::Status error_;
   std::atomic<bool> failed_{false};
-  std::mutex free_mu_;  // free_buffers_, free_touched_
-  std::vector<core::PageBuffer> free_buffers_;
-  size_t free_touched_ = 0;
+  std::shared_ptr<ChunkBufferPool> buffers_;
   std::vector<std::thread> workers_;
 };
 

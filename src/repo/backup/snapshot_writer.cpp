@@ -129,6 +129,7 @@ core::Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Open(
   pipeline_options.threads = options.threads;
   pipeline_options.pack_size = options.pack_size;
   pipeline_options.max_in_flight_bytes = options.max_in_flight_bytes;
+  pipeline_options.chunk_buffers = options.chunk_buffers;
   writer->pipeline_ = std::make_unique<BlobPipeline>(repo, pipeline_options);
   return writer;
 }

@@ -63,6 +63,8 @@ struct SnapshotWriterOptions {
   // grows with the repository would cost each small write more than the duplicates it avoids;
   // duplicate blobs are legal in restic's format and prune removes them.
   bool dedup_against_repository = true;
+  // Chunk buffers kept across writers (blob_pipeline.h); null: the writer's own.
+  std::shared_ptr<ChunkBufferPool> chunk_buffers;
   std::function<void(const BackupProgress&)> progress;   // called from the adding thread
   const core::Clock* clock = &core::SystemClock::Get();  // snapshot time, lock, durations
 };

@@ -1,0 +1,14 @@
+#include "core/process_memory.h"
+
+#include <malloc.h>
+
+namespace hasteward::core {
+
+void KeepFreedHeapMemoryForReuse() {
+  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit; a WAL segment is 16 MiB.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  // Keep up to 256 MiB of free heap at the top before trimming it back to the system.
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+}
+
+}  // namespace hasteward::core
