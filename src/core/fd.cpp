@@ -1,13 +1,10 @@
 #include "core/fd.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <fcntl.h>
 #include <unistd.h>
-
-#include "core/io_slice.h"
 
 namespace hasteward::core {
 
@@ -48,7 +45,7 @@ Status ErrnoStatus(const std::string& what, int err) {
 Status WriteAll(int fd, ByteView data) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, std::min(data.size() - done, kMaxIoSlice));
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -62,7 +59,7 @@ Status WriteAll(int fd, ByteView data) {
 
 Result<size_t> ReadSome(int fd, std::span<uint8_t> buf) {
   while (true) {
-    ssize_t n = ::read(fd, buf.data(), std::min(buf.size(), kMaxIoSlice));
+    ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n >= 0) {
       return static_cast<size_t>(n);
     }

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/io_slice.h"
 #include "core/log.h"
 
 namespace hasteward::pitr {
@@ -29,11 +28,19 @@ std::optional<FileId> Identify(int fd) {
 }  // namespace
 
 core::Status WriteFetchedFile(int fd, const core::Bytes& content) {
-  core::Status wrote = core::WriteAllAt(fd, content, 0);
-  if (!wrote.ok()) {
-    return core::Status(core::ErrorCode::kStorage,
-                        "writing the fetched file failed: " + wrote.message(),
-                        "check the space and permissions of the server's pg_wal");
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t wrote =
+        ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
+    if (wrote < 0 && errno == EINTR) {
+      continue;
+    }
+    if (wrote <= 0) {
+      return core::Status(core::ErrorCode::kStorage,
+                          std::string("writing the fetched file failed: ") + std::strerror(errno),
+                          "check the space and permissions of the server's pg_wal");
+    }
+    done += static_cast<size_t>(wrote);
   }
   if (::ftruncate(fd, static_cast<off_t>(content.size())) != 0) {
     return core::Status(core::ErrorCode::kStorage,

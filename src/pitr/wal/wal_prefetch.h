@@ -24,11 +24,16 @@
 namespace hasteward::pitr {
 
 struct WalPrefetchOptions {
-  size_t depth = 16;  // segments fetched ahead of the one the server asked for
-  int threads = 4;    // files fetched at once
-  // Bytes held or being fetched at most (16 segments of 16 MiB); one file larger than the budget
+  // Why 4 segments on 2 threads: memory the read-ahead lets go of and maps again costs a page
+  // fault per 4 KiB (90 ms per 16 MiB on the machine this was measured on, against 1 ms for pages
+  // still mapped: bench/memory_warmth.cpp). 16 segments on 4 threads kept about 2,250 fresh pages
+  // coming per segment (the per-thread heaps grew and were handed back) and the agent spent
+  // ~200 ms of CPU per fetched segment; 4 on 2 threads, ~75 ms (docs/performance.md).
+  size_t depth = 4;  // segments fetched ahead of the one the server asked for
+  int threads = 2;   // files fetched at once
+  // Bytes held or being fetched at most (4 segments of 16 MiB); one file larger than the budget
   // is still fetched, alone.
-  size_t budget_bytes = size_t{256} * 1024 * 1024;
+  size_t budget_bytes = size_t{64} * 1024 * 1024;
 };
 
 // Owns its worker threads (joined on destruction). Thread-safe. The repository's index must be

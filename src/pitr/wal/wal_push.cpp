@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -13,7 +12,6 @@
 #include <unistd.h>
 
 #include "core/fd.h"
-#include "core/io_slice.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
 #include "pitr/pitr.h"
@@ -66,9 +64,8 @@ core::Result<core::Bytes> ReadWhole(const LocalFile& local) {
   core::Bytes data(static_cast<size_t>(local.info.st_size));
   size_t filled = 0;
   while (filled < data.size()) {
-    ssize_t n =
-        ::pread(local.fd.get(), data.data() + filled,
-                std::min(data.size() - filled, core::kMaxIoSlice), static_cast<off_t>(filled));
+    ssize_t n = ::pread(local.fd.get(), data.data() + filled, data.size() - filled,
+                        static_cast<off_t>(filled));
     if (n < 0 && errno == EINTR) {
       continue;
     }

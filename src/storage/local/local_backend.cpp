@@ -1,6 +1,5 @@
 #include "storage/local/local_backend.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -11,7 +10,6 @@
 
 #include "core/atomic_file.h"
 #include "core/fd.h"
-#include "core/io_slice.h"
 #include "core/temp_dir.h"
 
 namespace hasteward::storage {
@@ -116,8 +114,7 @@ Status LocalBackend::Load(const Handle& h, uint64_t offset, uint64_t length, cor
   size_t done = 0;
   while (done < length) {
     ssize_t n =
-        ::pread(fd.get(), out->data() + done, std::min<size_t>(length - done, core::kMaxIoSlice),
-                static_cast<off_t>(offset + done));
+        ::pread(fd.get(), out->data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
