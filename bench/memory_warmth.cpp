@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> warm(kSegment, 1);
   for (int r = 0; r < runs; ++r) {
     fresh.push_back(Ms([] {
-      void* p = ::mmap(nullptr, kSegment, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* p =
+          ::mmap(nullptr, kSegment, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       Check(p != MAP_FAILED, "mmap");
       std::memset(p, 2, kSegment);
       ::munmap(p, kSegment);
