@@ -172,6 +172,11 @@ std::vector<FakeExecTransportKind> FakeKubeApi::ExecTransportsForTest() const {
   return exec_transports_;
 }
 
+int FakeKubeApi::PortForwardsForTest() const {
+  std::lock_guard lock(mu_);
+  return port_forwards_;
+}
+
 std::set<std::string> FakeKubeApi::GrantsUsedForTest() const {
   std::lock_guard lock(mu_);
   return grants_used_;
