@@ -47,6 +47,7 @@ struct FakeKubeApiOptions {
 enum class FakeKubeFault {
   kExecOmitsStatus,    // exec ends without the status channel message
   kWatchNeverExpires,  // a watch from a compacted version silently misses the events in between
+  kPortForwardWrongPortPrefix,  // port-forward's first channel messages name another port
 };
 
 class FakeKubeApi {

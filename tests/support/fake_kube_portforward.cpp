@@ -43,14 +43,16 @@ class FakeForwardFrameWriter {
 };
 
 // Client to pod: data messages of channel 0 go to the pod's port until the client leaves.
-void FakeForwardClientToPod(k8s::NetStream& stream, k8s::BufferedReader& reader, k8s::NetStream& pod) {
+void FakeForwardClientToPod(k8s::NetStream& stream, k8s::BufferedReader& reader,
+                            k8s::NetStream& pod) {
   for (;;) {
     auto message = k8s::ReadWsMessage(reader, stream, k8s::WsMasking::kNone, 64 << 20);
     if (!message.ok() || message->opcode == k8s::WsOpcode::kClose) {
       break;
     }
     const core::Bytes& payload = message->payload;
-    if (payload.size() > 1 && payload[0] == kFakeForwardData && !pod.WriteAll(std::span(payload).subspan(1)).ok()) {
+    if (payload.size() > 1 && payload[0] == kFakeForwardData &&
+        !pod.WriteAll(std::span(payload).subspan(1)).ok()) {
       break;
     }
   }
@@ -62,17 +64,19 @@ void FakeForwardClientToPod(k8s::NetStream& stream, k8s::BufferedReader& reader,
 void RunFakePortForwardSession(k8s::NetStream& stream, k8s::BufferedReader& reader,
                                const FakePortForwardRequest& request) {
   FakeForwardFrameWriter writer(stream);
-  const uint8_t port_bytes[] = {static_cast<uint8_t>(request.port & 0xFF),
-                                static_cast<uint8_t>(request.port >> 8)};
+  const int announced = request.wrong_port_prefix ? request.port + 1 : request.port;
+  const uint8_t port_bytes[] = {static_cast<uint8_t>(announced & 0xFF),
+                                static_cast<uint8_t>(announced >> 8)};
   if (!writer.Send(kFakeForwardData, port_bytes) || !writer.Send(kFakeForwardError, port_bytes)) {
     return;
   }
-  auto pod = k8s::NetStream::Connect(request.pod_ip, request.port, nullptr, kFakeForwardDialTimeout);
+  auto pod =
+      k8s::NetStream::Connect(request.pod_ip, request.port, nullptr, kFakeForwardDialTimeout);
   if (!pod.ok()) {
     // The kubelet's wording: the port, the pod, then the dial error.
-    writer.Send(kFakeForwardError, core::AsBytes("error forwarding port " + std::to_string(request.port) +
-                                      " to pod " + request.pod + ", uid : " +
-                                      pod.status().message()));
+    writer.Send(kFakeForwardError,
+                core::AsBytes("error forwarding port " + std::to_string(request.port) + " to pod " +
+                              request.pod + ", uid : " + pod.status().message()));
     writer.Close();
     stream.Shutdown();
     return;

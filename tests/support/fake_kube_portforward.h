@@ -16,6 +16,7 @@ struct FakePortForwardRequest {
   std::string pod;  // for the error text
   std::string pod_ip;
   int port = 0;
+  bool wrong_port_prefix = false;  // a broken server, for fidelity
 };
 
 // Runs the session on a connection already upgraded to WebSocket; returns when either side ends.

@@ -416,9 +416,11 @@ bool FakeKubeApi::HandlePortForward(FakeKubeRequest& request, k8s::NetStream& st
                             "pod port-forward needs a WebSocket upgrade with the subprotocol "
                             "v4.channel.k8s.io"));
   }
+  bool wrong_port_prefix = false;
   {
     std::lock_guard lock(mu_);
     ++port_forwards_;
+    wrong_port_prefix = faults_.count(FakeKubeFault::kPortForwardWrongPortPrefix) != 0;
   }
   const std::string head =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
@@ -428,7 +430,8 @@ bool FakeKubeApi::HandlePortForward(FakeKubeRequest& request, k8s::NetStream& st
   if (!stream.WriteAll(core::AsBytes(head)).ok()) {
     return false;
   }
-  RunFakePortForwardSession(stream, reader, {path.name, pod_ip, std::atoi(ports[0].c_str())});
+  RunFakePortForwardSession(stream, reader,
+                            {path.name, pod_ip, std::atoi(ports[0].c_str()), wrong_port_prefix});
   return false;  // the upgraded connection ends with the session
 }
 

@@ -103,9 +103,9 @@ core::Status PortForwardSession::Accept(core::Bytes payload) {
   size_t start = 1;
   if (!port_seen_.at(channel)) {
     if (payload.size() < 3) {
-      return {core::ErrorCode::kUnreachable,
-              what_ + ": the server's first message on channel " + std::to_string(channel) +
-                  " lacks the port number"};
+      return {core::ErrorCode::kUnreachable, what_ + ": the server's first message on channel " +
+                                                 std::to_string(channel) +
+                                                 " lacks the port number"};
     }
     const int port = payload[1] | (payload[2] << 8);
     if (port != target_.port) {

@@ -1,8 +1,7 @@
 #include "platform/kubernetes/port_forward.h"
 
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -47,7 +46,8 @@ class ForwardTestEchoServer {
           core::Bytes buffer(65536);
           for (;;) {
             auto got = core::ReadSome(conn, buffer);
-            if (!got.ok() || *got == 0 || !core::WriteAll(conn, std::span(buffer).first(*got)).ok()) {
+            if (!got.ok() || *got == 0 ||
+                !core::WriteAll(conn, std::span(buffer).first(*got)).ok()) {
               return;
             }
           }
@@ -157,6 +157,19 @@ TEST_F(PortForwardTest, ErrorChannelMessageBecomesTheError) {
             std::string::npos)
       << got.status().message();
   EXPECT_FALSE(got.status().hint().empty());
+}
+
+TEST_F(PortForwardTest, AnswerForAnotherPortIsAnError) {
+  ForwardTestEchoServer echo;
+  api_->SetFaultForTest(testing::FakeKubeFault::kPortForwardWrongPortPrefix, true);
+  auto session = PortForwardSession::Open(*client_, {"default", "db-0", echo.port()});
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  ASSERT_TRUE((*session)->Send(core::AsBytes(std::string("x"))).ok());
+  core::Bytes buffer(64);
+  auto got = (*session)->Receive(buffer);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("answered for port"), std::string::npos)
+      << got.status().message();
 }
 
 TEST_F(PortForwardTest, MissingPodIsNotFound) {
