@@ -184,9 +184,10 @@ core::Status ClearReplica(MariadbConnection& conn, const platform::Instance& tar
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
                             const std::string& password) {
+  // The replica dials the primary itself: its peer address.
   return "CHANGE MASTER TO MASTER_HOST=" +
-         Quote(primary.host.empty() ? "127.0.0.1" : primary.host) +
-         ", MASTER_PORT=" + std::to_string(primary.port) + ", MASTER_USER=" + Quote(user) +
+         Quote(primary.PeerHost().empty() ? "127.0.0.1" : primary.PeerHost()) +
+         ", MASTER_PORT=" + std::to_string(primary.PeerPort()) + ", MASTER_USER=" + Quote(user) +
          ", MASTER_PASSWORD=" + Quote(password) +
          ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
 }

@@ -27,8 +27,9 @@ core::Result<const ObservedInstance*> FindOldPrimary(const std::vector<ObservedI
       continue;
     silent.push_back(&o);
     for (const auto& s : seen) {
-      if (s.standby() && s.state->upstream_port == o.instance.port &&
-          s.state->upstream_host == o.instance.host) {
+      // A standby names its upstream by the peer address.
+      if (s.standby() && s.state->upstream_port == o.instance.PeerPort() &&
+          s.state->upstream_host == o.instance.PeerHost()) {
         named.push_back(&o);
         break;
       }

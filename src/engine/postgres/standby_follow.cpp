@@ -47,8 +47,10 @@ std::string ReplicationPassFile(const platform::Instance& standby) {
 
 std::string PrimaryConninfo(const platform::Cluster& cluster, const platform::Instance& primary,
                             const platform::Instance& standby) {
-  // application_name = the standby's name, so the primary's pg_stat_replication names it.
-  return "host=" + ConninfoValue(primary.host) + " port=" + std::to_string(primary.port) +
+  // application_name = the standby's name, so the primary's pg_stat_replication names it. The
+  // standby dials the primary itself: its peer address, not where this process connects.
+  return "host=" + ConninfoValue(primary.PeerHost()) +
+         " port=" + std::to_string(primary.PeerPort()) +
          " user=" + ConninfoValue(ReplicationCredentials(cluster).user) +
          " passfile=" + ConninfoValue(ReplicationPassFile(standby)) +
          " application_name=" + ConninfoValue(standby.name);

@@ -8,78 +8,13 @@
 #include "core/fd.h"
 #include "platform/kubernetes/port_forwarder.h"
 #include "support/fake_kube_api.h"
+#include "support/http_wire.h"
+#include "support/tcp_echo_server.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
 
 using testing::FakeKubeApi;
-
-// A socket bound to 127.0.0.1 on an ephemeral port; listening when asked (a bound socket that
-// does not listen refuses connections, which is how the "pod" of a failed dial is made).
-core::UniqueFd ForwardTestBoundSocket(bool listen, int* port) {
-  core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof(addr);
-  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  if (listen) {
-    EXPECT_EQ(::listen(fd.get(), 16), 0);
-  }
-  EXPECT_EQ(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &size), 0);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-// The "database" in the pod: echoes every connection's bytes back until the peer closes.
-class ForwardTestEchoServer {
- public:
-  ForwardTestEchoServer() : fd_(ForwardTestBoundSocket(true, &port_)) {
-    acceptor_ = std::thread([this] {
-      for (;;) {
-        const int conn = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (conn < 0) {
-          return;
-        }
-        workers_.emplace_back([conn] {
-          core::UniqueFd owned(conn);
-          core::Bytes buffer(65536);
-          for (;;) {
-            auto got = core::ReadSome(conn, buffer);
-            if (!got.ok() || *got == 0 ||
-                !core::WriteAll(conn, std::span(buffer).first(*got)).ok()) {
-              return;
-            }
-          }
-        });
-      }
-    });
-  }
-  ~ForwardTestEchoServer() {
-    ::shutdown(fd_.get(), SHUT_RDWR);
-    acceptor_.join();
-    for (auto& worker : workers_) {
-      worker.join();
-    }
-  }
-  int port() const { return port_; }
-
- private:
-  int port_ = 0;
-  core::UniqueFd fd_;
-  std::thread acceptor_;
-  std::vector<std::thread> workers_;
-};
-
-core::UniqueFd ForwardTestConnect(int port) {
-  core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  return fd;
-}
 
 std::string ForwardTestPattern(size_t size, char seed) {
   std::string text(size, seed);
@@ -87,22 +22,6 @@ std::string ForwardTestPattern(size_t size, char seed) {
     text[index] = static_cast<char>('a' + (index / 977 + seed) % 26);
   }
   return text;
-}
-
-// Writes `text` on one thread and reads the same number of bytes back on this one.
-std::string ForwardTestRoundTrip(int fd, const std::string& text) {
-  std::thread writer([&] { EXPECT_TRUE(core::WriteAll(fd, core::AsBytes(text)).ok()); });
-  std::string back;
-  core::Bytes buffer(65536);
-  while (back.size() < text.size()) {
-    auto got = core::ReadSome(fd, buffer);
-    if (!got.ok() || *got == 0) {
-      break;
-    }
-    back.append(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(*got));
-  }
-  writer.join();
-  return back;
 }
 
 class PortForwardTest : public ::testing::Test {
@@ -126,7 +45,7 @@ class PortForwardTest : public ::testing::Test {
 };
 
 TEST_F(PortForwardTest, SessionCarriesBytesBothWays) {
-  ForwardTestEchoServer echo;
+  testing::TcpEchoServer echo;
   auto session = PortForwardSession::Open(*client_, {"default", "db-0", echo.port()});
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   const std::string text = ForwardTestPattern(3 << 20, 'p');  // several frames each way
@@ -146,7 +65,7 @@ TEST_F(PortForwardTest, SessionCarriesBytesBothWays) {
 
 TEST_F(PortForwardTest, ErrorChannelMessageBecomesTheError) {
   int closed_port = 0;
-  core::UniqueFd not_listening = ForwardTestBoundSocket(false, &closed_port);
+  core::UniqueFd not_listening = testing::RefusingTcpPort(&closed_port);
   auto session = PortForwardSession::Open(*client_, {"default", "db-0", closed_port});
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   core::Bytes buffer(64);
@@ -160,7 +79,7 @@ TEST_F(PortForwardTest, ErrorChannelMessageBecomesTheError) {
 }
 
 TEST_F(PortForwardTest, AnswerForAnotherPortIsAnError) {
-  ForwardTestEchoServer echo;
+  testing::TcpEchoServer echo;
   api_->SetFaultForTest(testing::FakeKubeFault::kPortForwardWrongPortPrefix, true);
   auto session = PortForwardSession::Open(*client_, {"default", "db-0", echo.port()});
   ASSERT_TRUE(session.ok()) << session.status().ToString();
@@ -179,17 +98,21 @@ TEST_F(PortForwardTest, MissingPodIsNotFound) {
 }
 
 TEST_F(PortForwardTest, ForwarderRelaysConcurrentConnectionsEachThroughItsOwnSession) {
-  ForwardTestEchoServer echo;
+  testing::TcpEchoServer echo;
   auto forwarder = PortForwarder::Start(*client_, {"default", "db-0", echo.port()});
   ASSERT_TRUE(forwarder.ok()) << forwarder.status().ToString();
   EXPECT_EQ((*forwarder)->host(), "127.0.0.1");
-  core::UniqueFd first = ForwardTestConnect((*forwarder)->port());
-  core::UniqueFd second = ForwardTestConnect((*forwarder)->port());
+  auto first_conn = testing::ConnectLoopback((*forwarder)->port());
+  ASSERT_TRUE(first_conn.ok());
+  core::UniqueFd first = std::move(first_conn).value();
+  auto second_conn = testing::ConnectLoopback((*forwarder)->port());
+  ASSERT_TRUE(second_conn.ok());
+  core::UniqueFd second = std::move(second_conn).value();
   const std::string one = ForwardTestPattern(1 << 20, 'a');
   const std::string two = ForwardTestPattern(1 << 20, 'b');
   std::string back_one, back_two;
-  std::thread other([&] { back_two = ForwardTestRoundTrip(second.get(), two); });
-  back_one = ForwardTestRoundTrip(first.get(), one);
+  std::thread other([&] { back_two = testing::EchoRoundTrip(second.get(), two); });
+  back_one = testing::EchoRoundTrip(first.get(), one);
   other.join();
   EXPECT_EQ(back_one, one);
   EXPECT_EQ(back_two, two);
@@ -198,11 +121,13 @@ TEST_F(PortForwardTest, ForwarderRelaysConcurrentConnectionsEachThroughItsOwnSes
 }
 
 TEST_F(PortForwardTest, DestroyingTheForwarderEndsOpenConnections) {
-  ForwardTestEchoServer echo;
+  testing::TcpEchoServer echo;
   auto forwarder = PortForwarder::Start(*client_, {"default", "db-0", echo.port()});
   ASSERT_TRUE(forwarder.ok());
-  core::UniqueFd client = ForwardTestConnect((*forwarder)->port());
-  EXPECT_EQ(ForwardTestRoundTrip(client.get(), "ping"), "ping");
+  auto client_conn = testing::ConnectLoopback((*forwarder)->port());
+  ASSERT_TRUE(client_conn.ok());
+  core::UniqueFd client = std::move(client_conn).value();
+  EXPECT_EQ(testing::EchoRoundTrip(client.get(), "ping"), "ping");
   forwarder->reset();  // must close the session and join, with the client still connected
   core::Bytes buffer(16);
   auto got = core::ReadSome(client.get(), buffer);
@@ -211,10 +136,12 @@ TEST_F(PortForwardTest, DestroyingTheForwarderEndsOpenConnections) {
 
 TEST_F(PortForwardTest, ForwarderRecordsASessionErrorAndClosesTheConnection) {
   int closed_port = 0;
-  core::UniqueFd not_listening = ForwardTestBoundSocket(false, &closed_port);
+  core::UniqueFd not_listening = testing::RefusingTcpPort(&closed_port);
   auto forwarder = PortForwarder::Start(*client_, {"default", "db-0", closed_port});
   ASSERT_TRUE(forwarder.ok());
-  core::UniqueFd client = ForwardTestConnect((*forwarder)->port());
+  auto client_conn = testing::ConnectLoopback((*forwarder)->port());
+  ASSERT_TRUE(client_conn.ok());
+  core::UniqueFd client = std::move(client_conn).value();
   core::Bytes buffer(16);
   auto got = core::ReadSome(client.get(), buffer);  // the forwarder ends the connection
   EXPECT_TRUE(!got.ok() || *got == 0);
