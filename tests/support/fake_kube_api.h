@@ -41,6 +41,9 @@ struct FakeKubeApiOptions {
   // Multi-document YAML with Roles/ClusterRoles and their bindings; when set, every non-admin
   // request is checked against it (403 Forbidden otherwise).
   std::string rbac_file;
+  // A socket already bound and listening (e.g. made inside another network namespace), owned by
+  // the server from Start on; -1: listen on 127.0.0.1 on a free port.
+  int listen_fd = -1;
 };
 
 // Semantics broken on purpose, to prove the fidelity checks can fail.
