@@ -45,8 +45,9 @@ core::Result<std::unique_ptr<IsolatedNetns>> IsolatedNetns::Start() {
   HS_ASSIGN_OR_RETURN(auto holder, core::Subprocess::Start(options));
   std::unique_ptr<IsolatedNetns> netns(new IsolatedNetns(std::move(holder)));
   const std::string own = NsOf("/proc/self/ns/net");
-  if (!core::PollUntil([&] { return NsOf(netns->NsPath()) != own && !NsOf(netns->NsPath()).empty(); },
-                       std::chrono::seconds(10))) {
+  if (!core::PollUntil(
+          [&] { return NsOf(netns->NsPath()) != own && !NsOf(netns->NsPath()).empty(); },
+          std::chrono::seconds(10))) {
     return core::Internal("unshare --net did not make a network namespace: " +
                           netns->holder_->StderrTail());
   }
