@@ -59,15 +59,6 @@ struct Instance {
   std::string config_file;  // my.cnf / postgresql.conf path when relevant
   std::string log_file;
   std::map<std::string, std::string> labels;  // free-form (e.g. role hint "primary")
-  // Where the cluster's other instances reach this one, when that differs from host/port (where
-  // this process connects): the kubernetes platform reaching pods through the API server hands
-  // out a local port-forward as host/port and keeps the pod's address here. Used for what runs in
-  // or is configured into an instance (replication sources, a base backup run in a peer, the
-  // server's own listen settings); "" / 0 when the same as host/port.
-  std::string peer_host;
-  int peer_port = 0;
-  const std::string& PeerHost() const { return peer_port != 0 ? peer_host : host; }
-  int PeerPort() const { return peer_port != 0 ? peer_port : port; }
 };
 
 struct Cluster {

@@ -1,6 +1,8 @@
 // What other instances dial (replication sources) is an instance's peer address, never the
 // address this process reaches it by: on kubernetes through the API server, host/port is a local
 // port-forward that exists only in this process's network.
+#include "platform/peer_address.h"
+
 #include <gtest/gtest.h>
 
 #include "engine/mariadb/repair.h"
@@ -18,8 +20,7 @@ platform::Instance ForwardedPod() {
   pod.name = "pg-2";
   pod.host = "127.0.0.1";
   pod.port = 40123;
-  pod.peer_host = "10.244.1.7";
-  pod.peer_port = 5432;
+  platform::SetPeerAddress(pod, "10.244.1.7", 5432);
   pod.data_dir = "/var/lib/postgresql/data/pgdata";
   return pod;
 }
@@ -28,8 +29,26 @@ TEST(PeerAddressTest, WithoutAPeerAddressItIsHostAndPort) {
   platform::Instance local;
   local.host = "127.0.0.1";
   local.port = 5433;
-  EXPECT_EQ(local.PeerHost(), "127.0.0.1");
-  EXPECT_EQ(local.PeerPort(), 5433);
+  EXPECT_EQ(platform::PeerHost(local), "127.0.0.1");
+  EXPECT_EQ(platform::PeerPort(local), 5433);
+}
+
+TEST(PeerAddressTest, ASetPeerAddressIsReadBackAndClearedBackToHostAndPort) {
+  platform::Instance pod = ForwardedPod();
+  EXPECT_TRUE(platform::HasPeerAddress(pod));
+  EXPECT_EQ(platform::PeerHost(pod), "10.244.1.7");
+  EXPECT_EQ(platform::PeerPort(pod), 5432);
+  platform::ClearPeerAddress(pod);
+  EXPECT_FALSE(platform::HasPeerAddress(pod));
+  EXPECT_EQ(platform::PeerHost(pod), "127.0.0.1");
+  EXPECT_EQ(platform::PeerPort(pod), 40123);
+}
+
+TEST(PeerAddressTest, APeerPortLabelThatIsNoPortIsNoPeerAddress) {
+  platform::Instance pod = ForwardedPod();
+  pod.labels[platform::kPeerPortLabel] = "54x";
+  EXPECT_FALSE(platform::HasPeerAddress(pod));
+  EXPECT_EQ(platform::PeerPort(pod), 40123) << "never a half-parsed port";
 }
 
 TEST(PeerAddressTest, PrimaryConninfoNamesThePrimarysPodAddress) {

@@ -7,6 +7,7 @@
 #include "engine/client_tools.h"
 #include "engine/mariadb/backup_in_instance.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -52,10 +53,11 @@ std::vector<std::string> ConnectionFlags(const platform::Cluster& cluster,
                                          const platform::Instance& source, bool in_instance) {
   std::vector<std::string> flags = {"--datadir=" + source.data_dir,
                                     "--user=" + MariadbUser(cluster)};
-  const std::string& host = in_instance ? source.PeerHost() : source.host;
+  const std::string& host = in_instance ? platform::PeerHost(source) : source.host;
   if (source.port > 0) {
     flags.push_back("--host=" + (host.empty() ? "127.0.0.1" : host));
-    flags.push_back("--port=" + std::to_string(in_instance ? source.PeerPort() : source.port));
+    flags.push_back("--port=" +
+                    std::to_string(in_instance ? platform::PeerPort(source) : source.port));
     flags.emplace_back("--protocol=tcp");
   } else {
     flags.push_back("--socket=" + source.socket);

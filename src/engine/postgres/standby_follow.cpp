@@ -5,6 +5,7 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/repair_exec.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::postgres {
 
@@ -49,8 +50,8 @@ std::string PrimaryConninfo(const platform::Cluster& cluster, const platform::In
                             const platform::Instance& standby) {
   // application_name = the standby's name, so the primary's pg_stat_replication names it. The
   // standby dials the primary itself: its peer address, not where this process connects.
-  return "host=" + ConninfoValue(primary.PeerHost()) +
-         " port=" + std::to_string(primary.PeerPort()) +
+  return "host=" + ConninfoValue(platform::PeerHost(primary)) +
+         " port=" + std::to_string(platform::PeerPort(primary)) +
          " user=" + ConninfoValue(ReplicationCredentials(cluster).user) +
          " passfile=" + ConninfoValue(ReplicationPassFile(standby)) +
          " application_name=" + ConninfoValue(standby.name);

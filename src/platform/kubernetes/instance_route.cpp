@@ -5,6 +5,7 @@
 
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/port_forwarder.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -14,11 +15,10 @@ class PodNetworkRoute : public InstanceRoute {
  public:
   core::Status Apply(Cluster* cluster) override {
     for (Instance& instance : cluster->instances) {
-      if (instance.peer_port != 0) {  // routed through an API server before: back to the pod
-        instance.host = instance.peer_host;
-        instance.port = instance.peer_port;
-        instance.peer_host.clear();
-        instance.peer_port = 0;
+      if (HasPeerAddress(instance)) {  // routed through an API server before: back to the pod
+        instance.host = PeerHost(instance);
+        instance.port = PeerPort(instance);
+        ClearPeerAddress(instance);
       }
     }
     return core::Status::Ok();
@@ -34,14 +34,13 @@ class ApiServerRoute : public InstanceRoute {
   core::Status Apply(Cluster* cluster) override {
     for (Instance& instance : cluster->instances) {
       const auto pod = instance.labels.find(kPodLabel);
-      const int pod_port = instance.PeerPort();
+      const int pod_port = PeerPort(instance);
       if (pod == instance.labels.end() || pod_port <= 0) {
         continue;  // not a pod's TCP port (nothing to forward)
       }
       HS_ASSIGN_OR_RETURN(PortForwarder * forwarder,
                           ForwarderFor({cluster->ns, pod->second, pod_port}));
-      instance.peer_host = instance.PeerHost();
-      instance.peer_port = pod_port;
+      SetPeerAddress(instance, PeerHost(instance), pod_port);
       instance.host = forwarder->host();
       instance.port = forwarder->port();
     }

@@ -1,7 +1,7 @@
 // How this process reaches the database ports of the pods, chosen once when the platform opens:
 // through the API server (a local port-forward per pod port: a workstation reaches nothing else)
 // or over the pod network (the pods' IPs: the in-cluster operator, one hop less). Either way the
-// pod's own address stays the instances' peer address (Instance::PeerHost/PeerPort), which is what
+// pod's own address stays the instances' peer address (platform/peer_address.h), which is what
 // replication and commands run inside pods need.
 #pragma once
 
@@ -32,8 +32,8 @@ class InstanceRoute {
  public:
   virtual ~InstanceRoute() = default;
   // Sets, for every instance of `cluster`, where this process connects (host/port) and where
-  // its peers do (peer_host/peer_port, the pod's address). Idempotent: an instance routed before
-  // (by this route or another platform's) is routed again from its peer address.
+  // its peers do (the pod's address: platform/peer_address.h). Idempotent: an instance routed
+  // before (by this route or another platform's) is routed again from its peer address.
   virtual core::Status Apply(Cluster* cluster) = 0;
 };
 

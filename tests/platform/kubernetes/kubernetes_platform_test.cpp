@@ -21,6 +21,7 @@
 #include "core/poll_until.h"
 #include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
+#include "platform/peer_address.h"
 #include "platform/registry.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
@@ -125,8 +126,8 @@ TEST_F(KubernetesPlatformTest, ApiServerModeReachesThePodThroughItsPortForward) 
   const Endpoint endpoint = (*handle)->endpoint();
   EXPECT_EQ(endpoint.host, "127.0.0.1");
   EXPECT_NE(endpoint.port, pod_server.port());
-  EXPECT_EQ((*handle)->instance().PeerPort(), pod_server.port());
-  EXPECT_EQ((*handle)->instance().PeerHost(), "127.0.0.1") << "the pod's IP";
+  EXPECT_EQ(platform::PeerPort((*handle)->instance()), pod_server.port());
+  EXPECT_EQ(platform::PeerHost((*handle)->instance()), "127.0.0.1") << "the pod's IP";
   auto connection = hasteward::testing::ConnectLoopback(endpoint.port);
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
   EXPECT_EQ(hasteward::testing::EchoRoundTrip(connection->get(), "startup packet"),
@@ -141,7 +142,7 @@ TEST_F(KubernetesPlatformTest, PodNetworkModeHandsOutThePodAddress) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->instances[0].host, "127.0.0.1");
   EXPECT_EQ(c->instances[0].port, 6432);
-  EXPECT_EQ(c->instances[0].PeerPort(), 6432);
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 6432);
   // A cluster an API-server platform routed is routed back to the pod by this one.
   auto routed = platform_->FindCluster(kPlatformNamespace, "direct");
   ASSERT_TRUE(routed.ok());
@@ -189,8 +190,8 @@ TEST_F(KubernetesPlatformTest, FindsACnpgClusterWithItsPodsRolesAndSuperuser) {
   EXPECT_EQ(c->instances[1].ordinal, 1);
   EXPECT_EQ(c->instances[1].labels.at("role"), "primary");
   EXPECT_EQ(c->instances[0].labels.at("role"), "replica");
-  EXPECT_EQ(c->instances[0].PeerHost(), "127.0.0.1") << "the pod's IP, for its peers";
-  EXPECT_EQ(c->instances[0].PeerPort(), 5432);
+  EXPECT_EQ(platform::PeerHost(c->instances[0]), "127.0.0.1") << "the pod's IP, for its peers";
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 5432);
   EXPECT_EQ(c->instances[0].host, "127.0.0.1") << "a port-forward (the default: API server)";
   EXPECT_NE(c->instances[0].port, 5432);
   EXPECT_EQ(c->instances[0].data_dir, "/var/lib/postgresql/data/pgdata");
@@ -212,7 +213,7 @@ TEST_F(KubernetesPlatformTest, CnpgLegacyRoleLabelAndSuperuserSecretOverride) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->instances.size(), 1U);
   EXPECT_EQ(c->instances[0].labels.at("role"), "primary");
-  EXPECT_EQ(c->instances[0].PeerPort(), 6543) << "the port named postgresql";
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 6543) << "the port named postgresql";
   EXPECT_EQ(c->credentials.user, "admin");
   EXPECT_EQ(*c->credentials.password.Resolve(), "pw");
 }
@@ -225,7 +226,7 @@ TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
   EXPECT_EQ(maria->engine, EngineKind::kMariadb);
   ASSERT_EQ(maria->instances.size(), 2U);
   EXPECT_EQ(maria->instances[0].name, "maria-0");
-  EXPECT_EQ(maria->instances[0].PeerPort(), 3307);
+  EXPECT_EQ(platform::PeerPort(maria->instances[0]), 3307);
   EXPECT_EQ(maria->instances[0].data_dir, "/var/lib/mysql");
   EXPECT_EQ(maria->instances[1].labels.at("role"), "primary") << "status.currentPrimary";
   EXPECT_EQ(maria->instances[0].labels.at("role"), "replica");
