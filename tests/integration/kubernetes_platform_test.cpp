@@ -63,6 +63,8 @@ TEST_P(KubernetesPlatformCliTest, DiscoversAndTriagesTheClusterThroughTheApi) {
   ASSERT_EQ(triage.exit_code, 0) << triage.out << triage.err;
   auto report = json::parse(triage.out);
   EXPECT_EQ(report["verdict"], "healthy") << triage.out;
+  // From a kubeconfig the CLI reaches the databases through the API server's port-forward.
+  EXPECT_GT(kube_->api().PortForwardsForTest(), 0) << "SQL sessions bypassed the API server";
   ASSERT_EQ(report["instances"].size(), 2U);
   if (GetParam().engine == platform::EngineKind::kGalera) {
     // Every Galera node takes writes: none is the primary.

@@ -51,14 +51,18 @@ core::Result<std::unique_ptr<FakeKubeApi>> FakeKubeApi::Start(FakeKubeApiOptions
   if (!api->options_.rbac_file.empty()) {
     HS_TRY(api->rbac_.LoadYamlFile(api->options_.rbac_file));
   }
-  api->listen_fd_.Reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   auto* generic = reinterpret_cast<sockaddr*>(&addr);  // NOLINT(*-reinterpret-cast): sockets API
-  if (::bind(api->listen_fd_.get(), generic, sizeof(addr)) != 0 ||
-      ::listen(api->listen_fd_.get(), 128) != 0) {
-    return core::ErrnoStatus("listen on 127.0.0.1", errno);
+  if (api->options_.listen_fd >= 0) {
+    api->listen_fd_.Reset(api->options_.listen_fd);
+  } else {
+    api->listen_fd_.Reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::bind(api->listen_fd_.get(), generic, sizeof(addr)) != 0 ||
+        ::listen(api->listen_fd_.get(), 128) != 0) {
+      return core::ErrnoStatus("listen on 127.0.0.1", errno);
+    }
   }
   socklen_t len = sizeof(addr);
   ::getsockname(api->listen_fd_.get(), generic, &len);
@@ -170,6 +174,11 @@ std::vector<std::vector<std::string>> FakeKubeApi::ExecCommandsForTest() const {
 std::vector<FakeExecTransportKind> FakeKubeApi::ExecTransportsForTest() const {
   std::lock_guard lock(mu_);
   return exec_transports_;
+}
+
+int FakeKubeApi::PortForwardsForTest() const {
+  std::lock_guard lock(mu_);
+  return port_forwards_;
 }
 
 std::set<std::string> FakeKubeApi::GrantsUsedForTest() const {

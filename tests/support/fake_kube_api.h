@@ -5,8 +5,8 @@
 // Status objects, merge/JSON patches, label selectors, watches with BOOKMARKs and 410 Expired,
 // `sendInitialEvents` refused with 400, bearer-token and client-certificate authentication, RBAC
 // from the deploy/ manifests, and pod exec over WebSocket or SPDY/3.1 backed by real local
-// processes. It is checked against the real clients in
-// tests/platform/kubernetes/fake_kube_api_fidelity_test.cpp.
+// processes, and pod port-forward over WebSocket to the pods' status.podIP. It is checked against
+// the real clients in tests/platform/kubernetes/fake_kube_api_fidelity_test.cpp.
 #pragma once
 
 #include <atomic>
@@ -26,6 +26,7 @@
 #include "platform/kubernetes/net_stream.h"
 #include "support/fake_kube_exec.h"
 #include "support/fake_kube_pki.h"
+#include "support/fake_kube_portforward.h"
 #include "support/fake_kube_rbac.h"
 #include "support/fake_kube_request.h"
 #include "support/fake_kube_store.h"
@@ -40,12 +41,16 @@ struct FakeKubeApiOptions {
   // Multi-document YAML with Roles/ClusterRoles and their bindings; when set, every non-admin
   // request is checked against it (403 Forbidden otherwise).
   std::string rbac_file;
+  // A socket already bound and listening (e.g. made inside another network namespace), owned by
+  // the server from Start on; -1: listen on 127.0.0.1 on a free port.
+  int listen_fd = -1;
 };
 
 // Semantics broken on purpose, to prove the fidelity checks can fail.
 enum class FakeKubeFault {
   kExecOmitsStatus,    // exec ends without the status channel message
   kWatchNeverExpires,  // a watch from a compacted version silently misses the events in between
+  kPortForwardWrongPortPrefix,  // port-forward's first channel messages name another port
 };
 
 class FakeKubeApi {
@@ -86,6 +91,8 @@ class FakeKubeApi {
   std::vector<std::vector<std::string>> ExecCommandsForTest() const;
   // The transport of every exec request served, in order (which one a client chose).
   std::vector<FakeExecTransportKind> ExecTransportsForTest() const;
+  // How many port-forward sessions were served (to prove a connection went through the API).
+  int PortForwardsForTest() const;
   // Requests that carried each user-visible verb, for RBAC coverage ("list pods", ...).
   std::set<std::string> GrantsUsedForTest() const;
   // Everything the loaded RBAC grants service account `ns/name`, in the same format.
@@ -106,6 +113,8 @@ class FakeKubeApi {
   bool StreamWatch(FakeKubeRequest& request, platform::kubernetes::NetStream& stream);
   bool HandleExec(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
                   platform::kubernetes::BufferedReader& reader);
+  bool HandlePortForward(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
+                         platform::kubernetes::BufferedReader& reader);
 
   FakeKubeApiOptions options_;
   std::unique_ptr<FakeKubePki> pki_;
@@ -124,6 +133,7 @@ class FakeKubeApi {
   std::set<std::string> grants_used_;
   std::vector<std::vector<std::string>> exec_commands_;
   std::vector<FakeExecTransportKind> exec_transports_;
+  int port_forwards_ = 0;
 
   core::UniqueFd listen_fd_;
   int port_ = 0;

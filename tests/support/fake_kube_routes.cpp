@@ -1,5 +1,7 @@
 // FakeKubeApi's routing: discovery, the resource endpoints (get, list, watch, create, update,
-// patch, delete, the status subresource) and pod exec.
+// patch, delete, the status subresource), pod exec and pod port-forward.
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include <strings.h>
@@ -54,7 +56,7 @@ bool ParseResourcePath(const std::string& path, ResourcePath* out) {
 }
 
 std::string VerbOf(const FakeKubeRequest& request, const ResourcePath& path) {
-  if (path.subresource == "exec") {
+  if (path.subresource == "exec" || path.subresource == "portforward") {
     return "create";  // the WebSocket upgrade is a GET, authorized as create on pods/exec
   }
   if (request.method == "GET") {
@@ -99,6 +101,11 @@ json ResourceList(const std::string& group_version, const std::vector<FakeKubeRe
                            {"singularName", ""},
                            {"namespaced", true},
                            {"kind", "PodExecOptions"},
+                           {"verbs", {"create", "get"}}});
+      resources.push_back({{"name", "pods/portforward"},
+                           {"singularName", ""},
+                           {"namespaced", true},
+                           {"kind", "PodPortForwardOptions"},
                            {"verbs", {"create", "get"}}});
     }
   }
@@ -180,7 +187,8 @@ bool FakeKubeApi::HandleResource(FakeKubeRequest& request, k8s::NetStream& strea
   const FakeKubeResource* res = FindResource(path.group, path.plural);
   if (res == nullptr || res->version != path.version ||
       (!path.subresource.empty() && path.subresource != "status" &&
-       !(path.subresource == "exec" && path.plural == "pods"))) {
+       !((path.subresource == "exec" || path.subresource == "portforward") &&
+         path.plural == "pods"))) {
     return WriteFakeKubeReply(
         stream, StatusReply(404, "NotFound", "the server could not find the requested resource"));
   }
@@ -202,6 +210,9 @@ bool FakeKubeApi::HandleResource(FakeKubeRequest& request, k8s::NetStream& strea
   }
   if (path.subresource == "exec") {
     return HandleExec(request, stream, reader);
+  }
+  if (path.subresource == "portforward") {
+    return HandlePortForward(request, stream, reader);
   }
   if (verb == "watch") {
     return StreamWatch(request, stream);
@@ -373,6 +384,54 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
   } else {
     RunFakeExecSession(stream, reader, exec, process, fault);
   }
+  return false;  // the upgraded connection ends with the session
+}
+
+bool FakeKubeApi::HandlePortForward(FakeKubeRequest& request, k8s::NetStream& stream,
+                                    k8s::BufferedReader& reader) {
+  ResourcePath path;
+  ParseResourcePath(request.path, &path);
+  FakeKubeReply pod = store_.Get(*FindResource("", "pods"), path.ns, path.name);
+  if (pod.code != 200) {
+    return WriteFakeKubeReply(stream, pod);
+  }
+  const std::vector<std::string> ports = request.QueryAll("ports");
+  // One port per session: the kubelet numbers channels per port, HASteward asks for one.
+  if (ports.size() != 1 || ports[0].find(',') != std::string::npos ||
+      std::atoi(ports[0].c_str()) <= 0 || std::atoi(ports[0].c_str()) > 0xFFFF) {
+    return WriteFakeKubeReply(
+        stream, StatusReply(400, "BadRequest", "this fake forwards exactly one valid port"));
+  }
+  const std::string pod_ip = pod.body.value("status", json::object()).value("podIP", "");
+  if (pod_ip.empty()) {
+    return WriteFakeKubeReply(
+        stream, StatusReply(400, "BadRequest",
+                            "pod " + path.name + " does not have an IP address assigned"));
+  }
+  const std::vector<std::string> offered = request.HeaderValues("Sec-WebSocket-Protocol");
+  if (request.Header("Upgrade").empty() ||
+      std::find(offered.begin(), offered.end(), "v4.channel.k8s.io") == offered.end()) {
+    return WriteFakeKubeReply(
+        stream, StatusReply(400, "BadRequest",
+                            "pod port-forward needs a WebSocket upgrade with the subprotocol "
+                            "v4.channel.k8s.io"));
+  }
+  bool wrong_port_prefix = false;
+  {
+    std::lock_guard lock(mu_);
+    ++port_forwards_;
+    wrong_port_prefix = faults_.count(FakeKubeFault::kPortForwardWrongPortPrefix) != 0;
+  }
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\nSec-WebSocket-Accept: " +
+      k8s::WsAcceptFor(request.Header("Sec-WebSocket-Key")) +
+      "\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n";
+  if (!stream.WriteAll(core::AsBytes(head)).ok()) {
+    return false;
+  }
+  RunFakePortForwardSession(stream, reader,
+                            {path.name, pod_ip, std::atoi(ports[0].c_str()), wrong_port_prefix});
   return false;  // the upgraded connection ends with the session
 }
 

@@ -41,6 +41,7 @@ HastewardEnv::HastewardEnv(const std::string& temp_prefix, const std::string& pa
 CmdResult HastewardEnv::Run(std::vector<std::string> args, const std::string& stdin_file,
                             const EnvVars& extra_env) const {
   args.insert(args.begin(), HastewardBin());
+  args.insert(args.begin(), prefix_.begin(), prefix_.end());
   EnvVars env = vars_;
   for (const auto& [name, value] : extra_env)
     env[name] = value;

@@ -48,6 +48,8 @@ class HastewardEnv {
   // Points both HASTEWARD_BACKUPS_PATH and RESTIC_REPOSITORY at `repository`.
   void UseRepository(const std::string& repository);
   void Set(const std::string& name, const std::string& value) { vars_[name] = value; }
+  // Run() starts `prefix... hasteward args...` (e.g. nsenter into another network namespace).
+  void SetCommandPrefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
   // Sets each of `vars` (an override where one is set already).
   void Set(const EnvVars& vars) {
     for (const auto& [name, value] : vars) {
@@ -67,6 +69,7 @@ class HastewardEnv {
 
  private:
   std::unique_ptr<core::TempDir> tmp_;
+  std::vector<std::string> prefix_;
   std::string repository_;
   std::string state_dir_;
   std::string inventory_;

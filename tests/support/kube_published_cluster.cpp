@@ -42,9 +42,9 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
                                                               .instances = options.instances,
                                                               .name = options.name,
                                                               .ns = kSandboxNamespace}));
-  HS_ASSIGN_OR_RETURN(
-      OperatorApi operator_api,
-      OperatorApi::Start(kube->env_->Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace}));
+  HS_ASSIGN_OR_RETURN(OperatorApi operator_api,
+                      OperatorApi::Start(kube->env_->Path("rbac.yaml"), kPlatformNamespace,
+                                         {kPlatformNamespace}, options.api_listen_fd));
   kube->operator_ = std::make_unique<OperatorApi>(std::move(operator_api));
   FakeKubeApi& api = kube->operator_->api();
   if (options.engine == platform::EngineKind::kPostgres) {

@@ -32,6 +32,7 @@ class KubePublishedCluster {
     std::string name;  // the sandbox's and the CR's name
     int instances = 2;
     std::string temp_prefix = "hs-kube-";
+    int api_listen_fd = -1;  // FakeKubeApiOptions::listen_fd (owned by the cluster from Start)
   };
   static core::Result<std::unique_ptr<KubePublishedCluster>> Start(const Options& options);
   ~KubePublishedCluster();

@@ -26,9 +26,11 @@ class OperatorApi {
 
   // Writes the RBAC to `rbac_path`, starts the API and registers the operator's token; the
   // kubeconfig's default namespace is `kubeconfig_namespace`.
+  // `listen_fd`: FakeKubeApiOptions::listen_fd.
   static core::Result<OperatorApi> Start(const std::string& rbac_path,
                                          const std::string& kubeconfig_namespace,
-                                         const std::vector<std::string>& secret_namespaces);
+                                         const std::vector<std::string>& secret_namespaces,
+                                         int listen_fd = -1);
 
   FakeKubeApi& api() { return *api_; }
   // KUBECONFIG (the operator's ServiceAccount), POD_NAME and POD_NAMESPACE.

@@ -7,6 +7,7 @@
 #include "engine/client_tools.h"
 #include "engine/mariadb/backup_in_instance.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -46,14 +47,17 @@ core::Result<MemberOwner> OwnerOf(const platform::Instance& source) {
 }
 
 // mariadb-backup's flags after its option file and scratch directories: the copy, and how it
-// reaches the server.
+// reaches the server. Run inside the instance (a pod) it dials the server's peer address, not
+// the port-forward this process may reach it by.
 std::vector<std::string> ConnectionFlags(const platform::Cluster& cluster,
-                                         const platform::Instance& source) {
+                                         const platform::Instance& source, bool in_instance) {
   std::vector<std::string> flags = {"--datadir=" + source.data_dir,
                                     "--user=" + MariadbUser(cluster)};
+  const std::string& host = in_instance ? platform::PeerHost(source) : source.host;
   if (source.port > 0) {
-    flags.push_back("--host=" + (source.host.empty() ? "127.0.0.1" : source.host));
-    flags.push_back("--port=" + std::to_string(source.port));
+    flags.push_back("--host=" + (host.empty() ? "127.0.0.1" : host));
+    flags.push_back("--port=" +
+                    std::to_string(in_instance ? platform::PeerPort(source) : source.port));
     flags.emplace_back("--protocol=tcp");
   } else {
     flags.push_back("--socket=" + source.socket);
@@ -144,14 +148,15 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
   // credentials for [client] and mariadb-backup's own group. In memory, never on disk.
   std::string credentials = MyCnfContent(MariadbUser(cluster), password);
   credentials += "[mariadb-backup]" + credentials.substr(credentials.find('\n'));
-  std::vector<std::string> flags = ConnectionFlags(cluster, source);
-  for (auto& flag : SourceFlags(plan)) {
-    flags.push_back(std::move(flag));
-  }
   // mariadb-backup reads the data files by path, so it runs where they are: here when the
   // instance's paths are this machine's, else in the instance through Exec (a pod), its stream
   // coming back on the command's stdout. Either way the same reader parses it.
-  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+  const bool in_instance = !handle->capabilities().Has(platform::Capability::kLocalFilesystem);
+  std::vector<std::string> flags = ConnectionFlags(cluster, source, in_instance);
+  for (auto& flag : SourceFlags(plan)) {
+    flags.push_back(std::move(flag));
+  }
+  if (in_instance) {
     HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerInInstance(*handle));
     HS_ASSIGN_OR_RETURN(auto held, HoldSource(*handle));
     HS_ASSIGN_OR_RETURN(auto tool, StartBackupInInstance(*handle, credentials, flags));

@@ -9,6 +9,7 @@
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/mariadb/semisync_role.h"
 #include "engine/repair_exec.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -184,10 +185,11 @@ core::Status ClearReplica(MariadbConnection& conn, const platform::Instance& tar
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
                             const std::string& password) {
+  // The replica dials the primary itself: its peer address.
   return "CHANGE MASTER TO MASTER_HOST=" +
-         Quote(primary.host.empty() ? "127.0.0.1" : primary.host) +
-         ", MASTER_PORT=" + std::to_string(primary.port) + ", MASTER_USER=" + Quote(user) +
-         ", MASTER_PASSWORD=" + Quote(password) +
+         Quote(platform::PeerHost(primary).empty() ? "127.0.0.1" : platform::PeerHost(primary)) +
+         ", MASTER_PORT=" + std::to_string(platform::PeerPort(primary)) +
+         ", MASTER_USER=" + Quote(user) + ", MASTER_PASSWORD=" + Quote(password) +
          ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
 }
 

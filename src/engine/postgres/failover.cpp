@@ -9,6 +9,7 @@
 #include "engine/postgres/synchronous_primary.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/switchover_skeleton.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::postgres {
 
@@ -27,8 +28,9 @@ core::Result<const ObservedInstance*> FindOldPrimary(const std::vector<ObservedI
       continue;
     silent.push_back(&o);
     for (const auto& s : seen) {
-      if (s.standby() && s.state->upstream_port == o.instance.port &&
-          s.state->upstream_host == o.instance.host) {
+      // A standby names its upstream by the peer address.
+      if (s.standby() && s.state->upstream_port == platform::PeerPort(o.instance) &&
+          s.state->upstream_host == platform::PeerHost(o.instance)) {
         named.push_back(&o);
         break;
       }

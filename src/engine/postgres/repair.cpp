@@ -7,6 +7,7 @@
 #include "engine/client_tools.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/repair_exec.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::postgres {
 
@@ -45,9 +46,10 @@ void Log(const HealOptions& o, const std::string& line) {
 
 std::string OwnSettings(const platform::Instance& i, const std::string& why) {
   std::string s = "\n# hasteward " + why + ": settings of '" + i.name + "' from the inventory\n";
-  s += "port = " + std::to_string(i.port) + "\n";
-  if (!i.host.empty())
-    s += "listen_addresses = '" + i.host + "'\n";
+  // The server's own address (its peers'), never a port-forward this process reaches it by.
+  s += "port = " + std::to_string(platform::PeerPort(i)) + "\n";
+  if (!platform::PeerHost(i).empty())
+    s += "listen_addresses = '" + platform::PeerHost(i) + "'\n";
   if (!i.socket.empty())
     s += "unix_socket_directories = '" + i.socket + "'\n";
   s += "cluster_name = '" + i.name + "'\n";
@@ -102,14 +104,16 @@ core::Status CloneFromPrimary(platform::Platform& platform, const platform::Clus
       cluster.replication.user.empty() ? cluster.credentials : cluster.replication;
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
   Log(o, "pg_basebackup of '" + target.name + "' from primary '" + primary.name + "' (" +
-             primary.host + ":" + std::to_string(primary.port) + ")");
-  return RunScript(platform, cluster, target,
-                   {.what = "pg_basebackup",
-                    .text = kBaseBackup,
-                    .args = {ToolPath(target, "pg_basebackup"), primary.host,
-                             std::to_string(primary.port), creds.user, target.data_dir,
-                             std::to_string(o.heal_timeout.count()), target.data_dir + ".pgpass"},
-                    .input = PgPassLine(creds.user, password)})
+             platform::PeerHost(primary) + ":" + std::to_string(platform::PeerPort(primary)) + ")");
+  // It runs where the target lives (a pod on kubernetes): the primary's peer address.
+  return RunScript(
+             platform, cluster, target,
+             {.what = "pg_basebackup",
+              .text = kBaseBackup,
+              .args = {ToolPath(target, "pg_basebackup"), platform::PeerHost(primary),
+                       std::to_string(platform::PeerPort(primary)), creds.user, target.data_dir,
+                       std::to_string(o.heal_timeout.count()), target.data_dir + ".pgpass"},
+              .input = PgPassLine(creds.user, password)})
       .status();
 }
 

@@ -8,6 +8,7 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage.h"
 #include "engine/postgres/triage_timeline.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::postgres {
 
@@ -99,7 +100,9 @@ bool StreamsFrom(const ServerState& standby, const platform::Instance& standby_i
                  const ServerState& primary, const platform::Instance& primary_instance) {
   if (!standby.in_recovery || standby.receiver_status != "streaming" || primary.in_recovery)
     return false;
-  if (standby.sender_port == primary_instance.port && standby.sender_host == primary_instance.host)
+  // The standby's view of its sender is the primary's peer address.
+  if (standby.sender_port == platform::PeerPort(primary_instance) &&
+      standby.sender_host == platform::PeerHost(primary_instance))
     return true;
   // A host name in the inventory and an address in the receiver's view can both be right: the
   // primary naming the standby's walsender (application_name defaults to its cluster_name) counts.

@@ -5,6 +5,7 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/repair_exec.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::postgres {
 
@@ -47,8 +48,10 @@ std::string ReplicationPassFile(const platform::Instance& standby) {
 
 std::string PrimaryConninfo(const platform::Cluster& cluster, const platform::Instance& primary,
                             const platform::Instance& standby) {
-  // application_name = the standby's name, so the primary's pg_stat_replication names it.
-  return "host=" + ConninfoValue(primary.host) + " port=" + std::to_string(primary.port) +
+  // application_name = the standby's name, so the primary's pg_stat_replication names it. The
+  // standby dials the primary itself: its peer address, not where this process connects.
+  return "host=" + ConninfoValue(platform::PeerHost(primary)) +
+         " port=" + std::to_string(platform::PeerPort(primary)) +
          " user=" + ConninfoValue(ReplicationCredentials(cluster).user) +
          " passfile=" + ConninfoValue(ReplicationPassFile(standby)) +
          " application_name=" + ConninfoValue(standby.name);

@@ -166,6 +166,7 @@ core::Result<KubeConfig> LoadInClusterConfig(const EnvLookup& env, const std::st
   config.host = *host;
   config.port = std::atoi(port->c_str());
   config.token_file = account_dir + "/token";
+  config.in_cluster = true;
   HS_ASSIGN_OR_RETURN(config.tls.ca_pem, core::ReadFileToString(account_dir + "/ca.crt"));
   auto ns = core::ReadFileToString(account_dir + "/namespace");
   if (ns.ok()) {

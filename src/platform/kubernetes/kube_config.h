@@ -20,6 +20,7 @@ struct KubeConfig {
   std::string token;           // bearer token; "" when the token comes from token_file or a cert
   std::string token_file;      // re-read on every connection (service account tokens rotate)
   std::string ns = "default";  // the context's (or the pod's) namespace
+  bool in_cluster = false;     // from the pod's service account, not a kubeconfig
 
   // The bearer token to send now ("" for none).
   core::Result<std::string> BearerToken() const;

@@ -15,8 +15,21 @@ core::Result<std::unique_ptr<KubernetesPlatform>> KubernetesPlatform::Open(const
   if (!config.ok()) {
     return config.TakeStatus().Wrap("kubernetes platform");
   }
-  return std::make_unique<KubernetesPlatform>(std::move(config).value(), env);
+  HS_ASSIGN_OR_RETURN(KubeConnectMode mode, ResolveKubeConnectMode(env, *config));
+  return std::make_unique<KubernetesPlatform>(std::move(config).value(), env, mode);
 }
+
+KubernetesPlatform::KubernetesPlatform(KubeConfig config, EnvLookup env)
+    : KubernetesPlatform(std::move(config), std::move(env), KubeConnectMode::kApiServer) {
+  if (client_->config().in_cluster) {
+    route_ = MakeInstanceRoute(KubeConnectMode::kPodNetwork, client_);
+  }
+}
+
+KubernetesPlatform::KubernetesPlatform(KubeConfig config, EnvLookup env, KubeConnectMode mode)
+    : client_(std::make_shared<const KubeClient>(std::move(config))),
+      env_(std::move(env)),
+      route_(MakeInstanceRoute(mode, client_)) {}
 
 core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::string& ns) {
   std::vector<Cluster> out;
@@ -26,6 +39,7 @@ core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::str
     HS_ASSIGN_OR_RETURN(auto pods,
                         client_->List(resources::kPods, ns, {CnpgPodSelector(name), ""}));
     HS_ASSIGN_OR_RETURN(auto c, ClusterFromCnpg(client_, cr, pods));
+    HS_TRY(route_->Apply(&c));
     out.push_back(std::move(c));
   }
   HS_ASSIGN_OR_RETURN(auto mariadbs, client_->List(resources::kMariaDbs, ns));
@@ -34,6 +48,7 @@ core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::str
     HS_ASSIGN_OR_RETURN(auto pods,
                         client_->List(resources::kPods, ns, {MariaDbPodSelector(name), ""}));
     HS_ASSIGN_OR_RETURN(auto c, ClusterFromMariaDb(client_, cr, pods));
+    HS_TRY(route_->Apply(&c));
     out.push_back(std::move(c));
   }
   return out;
@@ -62,7 +77,9 @@ core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,
   if (cnpg.ok()) {
     HS_ASSIGN_OR_RETURN(auto pods,
                         client_->List(resources::kPods, ns, {CnpgPodSelector(name), ""}));
-    return ClusterFromCnpg(client_, *cnpg, pods);
+    HS_ASSIGN_OR_RETURN(auto c, ClusterFromCnpg(client_, *cnpg, pods));
+    HS_TRY(route_->Apply(&c));
+    return c;
   }
   if (cnpg.status().code() != core::ErrorCode::kNotFound) {
     return cnpg.TakeStatus();
@@ -71,7 +88,9 @@ core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,
   if (mariadb.ok()) {
     HS_ASSIGN_OR_RETURN(auto pods,
                         client_->List(resources::kPods, ns, {MariaDbPodSelector(name), ""}));
-    return ClusterFromMariaDb(client_, *mariadb, pods);
+    HS_ASSIGN_OR_RETURN(auto c, ClusterFromMariaDb(client_, *mariadb, pods));
+    HS_TRY(route_->Apply(&c));
+    return c;
   }
   if (mariadb.status().code() != core::ErrorCode::kNotFound) {
     return mariadb.TakeStatus();
@@ -90,7 +109,15 @@ core::Result<Cluster> KubernetesPlatform::FindCluster(const std::string& ns,
 
 core::Result<std::unique_ptr<InstanceHandle>> KubernetesPlatform::OpenInstance(const Cluster& c,
                                                                                const Instance& i) {
-  return std::unique_ptr<InstanceHandle>(std::make_unique<PodInstance>(client_, c, i));
+  // Routed again here: the cluster may come from another platform object (the operator keeps
+  // clusters across discoveries), whose port-forwards are gone with it.
+  Cluster routed = c;
+  HS_TRY(route_->Apply(&routed));
+  Cluster single = c;
+  single.instances = {i};
+  HS_TRY(route_->Apply(&single));
+  return std::unique_ptr<InstanceHandle>(
+      std::make_unique<PodInstance>(client_, std::move(routed), single.instances.front(), route_));
 }
 
 core::Result<std::unique_ptr<LeaderElection>> KubernetesPlatform::OpenLeaderElection(

@@ -1,12 +1,15 @@
 // The "kubernetes" platform: clusters are CloudNativePG Cluster and mariadb-operator MariaDB
 // resources (operator_discovery.h), instances are their pods (pod_instance.h). The API server
-// and credentials come from $KUBECONFIG, ~/.kube/config or the in-cluster service account.
+// and credentials come from $KUBECONFIG, ~/.kube/config or the in-cluster service account. SQL
+// sessions and client tools reach the pods through the API server's port-forward or over the pod
+// network (instance_route.h), so engines connect to whatever host/port an instance carries.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "platform/kubernetes/instance_route.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
 #include "platform/platform.h"
@@ -15,10 +18,13 @@ namespace hasteward::platform::kubernetes {
 
 class KubernetesPlatform : public Platform {
  public:
-  // kUsage/kNotFound from the configuration when no API server is configured.
+  // kUsage/kNotFound from the configuration when no API server is configured, kUsage for an
+  // unknown $HASTEWARD_KUBE_CONNECT (instance_route.h: how instances are reached).
   static core::Result<std::unique_ptr<KubernetesPlatform>> Open(const EnvLookup& env);
-  explicit KubernetesPlatform(KubeConfig config, EnvLookup env = ProcessEnv())
-      : client_(std::make_shared<const KubeClient>(std::move(config))), env_(std::move(env)) {}
+  // Reaches instances over the pod network for an in-cluster configuration, else through the API
+  // server (the default of ResolveKubeConnectMode without the variable).
+  explicit KubernetesPlatform(KubeConfig config, EnvLookup env = ProcessEnv());
+  KubernetesPlatform(KubeConfig config, EnvLookup env, KubeConnectMode mode);
 
   std::string name() const override { return "kubernetes"; }
   // Clusters of both operators in the configuration's namespace.
@@ -44,6 +50,8 @@ class KubernetesPlatform : public Platform {
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);
   std::shared_ptr<const KubeClient> client_;
   EnvLookup env_;
+  // Shared with the instance handles it opens: their port-forwards outlive neither.
+  std::shared_ptr<InstanceRoute> route_;
 };
 
 }  // namespace hasteward::platform::kubernetes

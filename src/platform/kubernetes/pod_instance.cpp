@@ -84,8 +84,10 @@ class PodCommand : public core::RemoteCommand {
 }  // namespace
 
 PodInstance::PodInstance(std::shared_ptr<const KubeClient> client, Cluster cluster,
-                         Instance instance)
-    : InstanceHandle(std::move(cluster), std::move(instance)), client_(std::move(client)) {}
+                         Instance instance, std::shared_ptr<InstanceRoute> route)
+    : InstanceHandle(std::move(cluster), std::move(instance)),
+      client_(std::move(client)),
+      route_(std::move(route)) {}
 
 std::string PodInstance::pod() const {
   auto it = instance().labels.find(kPodLabel);

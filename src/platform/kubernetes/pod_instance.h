@@ -13,13 +13,17 @@
 #include <string>
 
 #include "platform/instance_handle.h"
+#include "platform/kubernetes/instance_route.h"
 #include "platform/kubernetes/kube_client.h"
 
 namespace hasteward::platform::kubernetes {
 
 class PodInstance : public InstanceHandle {
  public:
-  PodInstance(std::shared_ptr<const KubeClient> client, Cluster cluster, Instance instance);
+  // `route` routed the cluster and instance (their host/port may be its port-forwards); held so
+  // those live as long as the handle.
+  PodInstance(std::shared_ptr<const KubeClient> client, Cluster cluster, Instance instance,
+              std::shared_ptr<InstanceRoute> route);
 
   // operator-owns-lifecycle; plus can-start-stop for CloudNativePG (through its fencing) and
   // mariadb-operator (through StatefulSet scaling).
@@ -74,6 +78,7 @@ class PodInstance : public InstanceHandle {
   std::string pod() const;
   std::string container() const;
   std::shared_ptr<const KubeClient> client_;
+  std::shared_ptr<InstanceRoute> route_;
 };
 
 }  // namespace hasteward::platform::kubernetes

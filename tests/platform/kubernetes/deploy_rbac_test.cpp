@@ -11,6 +11,7 @@
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
+#include "support/http_wire.h"
 #include "support/mariadb_pod_rehearsal.h"
 #include "support/serve_process.h"
 
@@ -165,6 +166,12 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_TRUE((*handle)->IsRunning().ok());
   auto run = (*handle)->Run({"true"});
   ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
+  // The CLI's SQL sessions: a connection to the endpoint is a port-forward session.
+  const int sessions = (*api)->PortForwardsForTest();
+  auto connection = testing::ConnectLoopback((*handle)->endpoint().port);
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  EXPECT_TRUE(core::PollUntil([&] { return (*api)->PortForwardsForTest() > sessions; },
+                              std::chrono::seconds(10)));
   // Repair fences a CNPG instance through its Cluster (no instance manager here to answer).
   EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
 

@@ -1,7 +1,8 @@
 // Fidelity of FakeKubeApi, checked with real clients from Debian: python3-kubernetes (CRUD,
-// custom objects, watches with bookmarks and 410 handling, WebSocket exec with the exit code) and
-// kubectl (get, apply, watch, exec over WebSocket and SPDY/3.1, delete). Each semantic broken on
-// purpose makes the real client's check fail, so these checks can fail.
+// custom objects, watches with bookmarks and 410 handling, WebSocket exec with the exit code,
+// port-forward with its error channel) and kubectl (get, apply, watch, exec over WebSocket and
+// SPDY/3.1, delete). Each semantic broken on purpose makes the real client's check fail, so these
+// checks can fail.
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -42,11 +43,15 @@ class FakeKubeFidelityTest : public ::testing::Test {
     return RunCommand(argv, kubectl_env_, stdin_file);
   }
 
-  void CreatePod(const std::string& name) {
-    auto pod = api_->CreateForTest({{"apiVersion", "v1"},
-                                    {"kind", "Pod"},
-                                    {"metadata", {{"name", name}, {"namespace", "default"}}},
-                                    {"spec", {{"containers", {{{"name", "db"}}}}}}});
+  void CreatePod(const std::string& name, const std::string& pod_ip = "") {
+    nlohmann::json object = {{"apiVersion", "v1"},
+                             {"kind", "Pod"},
+                             {"metadata", {{"name", name}, {"namespace", "default"}}},
+                             {"spec", {{"containers", {{{"name", "db"}}}}}}};
+    if (!pod_ip.empty()) {
+      object["status"] = {{"podIP", pod_ip}};
+    }
+    auto pod = api_->CreateForTest(object);
     ASSERT_TRUE(pod.ok()) << pod.status().ToString();
   }
 
@@ -118,6 +123,25 @@ TEST_F(FakeKubeFidelityTest, PythonClientExecOfAMissingPodIs404) {
   CmdResult result = Python({"exec", "no-such-pod"});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("404"), std::string::npos) << Describe(result);
+}
+
+TEST_F(FakeKubeFidelityTest, PythonClientPortForwardReachesTheServerBehindThePodIp) {
+  CreatePod("db-0", "127.0.0.1");
+  CmdResult result = Python({"portforward", "db-0"});
+  EXPECT_EQ(result.exit_code, 0) << Describe(result);
+  EXPECT_EQ(api_->PortForwardsForTest(), 1);
+
+  // Broken on purpose: the real client checks the port its first channel messages name.
+  api_->SetFaultForTest(FakeKubeFault::kPortForwardWrongPortPrefix, true);
+  CmdResult broken = Python({"portforward", "db-0"});
+  EXPECT_NE(broken.exit_code, 0) << Describe(broken);
+}
+
+TEST_F(FakeKubeFidelityTest, PythonClientPortForwardReadsTheErrorChannel) {
+  CreatePod("db-0", "127.0.0.1");
+  // Port 1 on loopback: nothing listens there (only root could bind it; the tests never do).
+  CmdResult result = Python({"portforward-refused", "db-0", "1"});
+  EXPECT_EQ(result.exit_code, 0) << Describe(result);
 }
 
 TEST_F(FakeKubeFidelityTest, KubectlGetApplyDelete) {

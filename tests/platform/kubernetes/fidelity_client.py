@@ -3,7 +3,7 @@
 
 Usage: fidelity_client.py KUBECONFIG SCENARIO [ARGS]; exits 0 when every check of the scenario
 holds and prints what failed otherwise. Scenarios: crud, custom, watch, watch-expired,
-bookmarks, exec POD. Used by fake_kube_api_fidelity_test.cpp.
+bookmarks, exec POD, portforward POD, portforward-refused POD PORT. Used by fake_kube_api_fidelity_test.cpp.
 """
 import sys
 import threading
@@ -11,7 +11,8 @@ import time
 
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
-from kubernetes.stream import stream
+from kubernetes.stream import portforward, stream
+import socket
 
 NS = "default"
 
@@ -184,6 +185,54 @@ def exec_pod(pod):
     expect(resp.returncode == 0, "exit code 0 is Success")
 
 
+def echo_listener():
+    """A server "in the pod" on loopback: echoes one connection's bytes until it closes."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                conn.sendall(data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def portforward_echo(pod):
+    port = echo_listener()
+    v1 = client.CoreV1Api()
+    pf = portforward(v1.connect_get_namespaced_pod_portforward, pod, NS, ports=str(port))
+    sock = pf.socket(port)
+    sock.settimeout(10)
+    payload = bytes((index * 7) % 251 for index in range(300000))
+    sock.sendall(payload)
+    back = b""
+    while len(back) < len(payload):
+        data = sock.recv(65536)
+        if not data:
+            break
+        back += data
+    expect(back == payload, "echoed %d of %d bytes intact" % (len(back), len(payload)))
+    expect(pf.error(port) is None, "no error on the error channel: %r" % pf.error(port))
+    sock.close()
+
+
+def portforward_refused(pod, port):
+    v1 = client.CoreV1Api()
+    pf = portforward(v1.connect_get_namespaced_pod_portforward, pod, NS, ports=port)
+    sock = pf.socket(int(port))
+    sock.settimeout(10)
+    expect(sock.recv(1024) == b"", "a refused dial ends the connection")
+    error = pf.error(int(port)) or ""
+    expect("error forwarding port " + port in error, "the error channel says why: %r" % error)
+
+
 def main():
     config.load_kube_config(config_file=sys.argv[1])
     scenario = sys.argv[2]
@@ -199,6 +248,10 @@ def main():
         bookmarks()
     elif scenario == "exec":
         exec_pod(sys.argv[3])
+    elif scenario == "portforward":
+        portforward_echo(sys.argv[3])
+    elif scenario == "portforward-refused":
+        portforward_refused(sys.argv[3], sys.argv[4])
     else:
         expect(False, "unknown scenario " + scenario)
     print("ok " + scenario)

@@ -18,12 +18,16 @@
 
 #include <gtest/gtest.h>
 
+#include "core/poll_until.h"
 #include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
+#include "platform/peer_address.h"
 #include "platform/registry.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
+#include "support/http_wire.h"
 #include "support/mariadb_pod_rehearsal.h"
+#include "support/tcp_echo_server.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -48,6 +52,7 @@ class KubernetesPlatformTest : public ::testing::Test {
     ASSERT_TRUE(path.ok());
     auto config = LoadKubeconfig(*path);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = *config;
     platform_ = std::make_unique<KubernetesPlatform>(*config);
   }
 
@@ -93,9 +98,79 @@ class KubernetesPlatformTest : public ::testing::Test {
     Create(SecretObject(kPlatformNamespace, name + "-root", {{"root-password", "root pw"}}));
   }
 
+  // A CNPG cluster `name` of one primary pod whose database port is `port`.
+  void CreateOnePodCnpg(const std::string& name, int port) {
+    Create({{"apiVersion", "postgresql.cnpg.io/v1"},
+            {"kind", "Cluster"},
+            {"metadata", {{"name", name}, {"namespace", kPlatformNamespace}}},
+            {"spec", {{"instances", 1}}}});
+    Create(OperatorPod(kPlatformNamespace, name + "-1",
+                       {{"cnpg.io/cluster", name}, {"cnpg.io/instanceRole", "primary"}}, "postgres",
+                       "postgresql", port));
+  }
+
+  KubeConfig config_;
   std::unique_ptr<hasteward::testing::FakeKubeApi> api_;
   std::unique_ptr<KubernetesPlatform> platform_;
 };
+
+// From a kubeconfig (a workstation) instances are reached through the API server: host/port and
+// the handle's endpoint are a local port-forward, the pod's address stays the peer address.
+TEST_F(KubernetesPlatformTest, ApiServerModeReachesThePodThroughItsPortForward) {
+  hasteward::testing::TcpEchoServer pod_server;
+  CreateOnePodCnpg("echo", pod_server.port());
+  auto c = platform_->FindCluster(kPlatformNamespace, "echo");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto handle = platform_->OpenInstance(*c, c->instances[0]);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  const Endpoint endpoint = (*handle)->endpoint();
+  EXPECT_EQ(endpoint.host, "127.0.0.1");
+  EXPECT_NE(endpoint.port, pod_server.port());
+  EXPECT_EQ(platform::PeerPort((*handle)->instance()), pod_server.port());
+  EXPECT_EQ(platform::PeerHost((*handle)->instance()), "127.0.0.1") << "the pod's IP";
+  auto connection = hasteward::testing::ConnectLoopback(endpoint.port);
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  EXPECT_EQ(hasteward::testing::EchoRoundTrip(connection->get(), "startup packet"),
+            "startup packet");
+  EXPECT_EQ(api_->PortForwardsForTest(), 1) << "the bytes crossed the API server";
+}
+
+TEST_F(KubernetesPlatformTest, PodNetworkModeHandsOutThePodAddress) {
+  CreateOnePodCnpg("direct", 6432);
+  KubernetesPlatform pod_network(config_, ProcessEnv(), KubeConnectMode::kPodNetwork);
+  auto c = pod_network.FindCluster(kPlatformNamespace, "direct");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->instances[0].host, "127.0.0.1");
+  EXPECT_EQ(c->instances[0].port, 6432);
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 6432);
+  // A cluster an API-server platform routed is routed back to the pod by this one.
+  auto routed = platform_->FindCluster(kPlatformNamespace, "direct");
+  ASSERT_TRUE(routed.ok());
+  auto handle = pod_network.OpenInstance(*routed, routed->instances[0]);
+  ASSERT_TRUE(handle.ok());
+  EXPECT_EQ((*handle)->endpoint().port, 6432);
+}
+
+TEST(KubeConnectModeTest, TheVariableWinsElseTheConfigurationSourceDecides) {
+  KubeConfig kubeconfig;
+  KubeConfig in_cluster;
+  in_cluster.in_cluster = true;
+  const EnvLookup unset = [](const std::string&) {
+    return std::optional<std::string>();
+  };
+  EXPECT_EQ(*ResolveKubeConnectMode(unset, kubeconfig), KubeConnectMode::kApiServer);
+  EXPECT_EQ(*ResolveKubeConnectMode(unset, in_cluster), KubeConnectMode::kPodNetwork);
+  const EnvLookup api = [](const std::string& name) {
+    return name == kKubeConnectEnv ? std::optional<std::string>("api-server") : std::nullopt;
+  };
+  EXPECT_EQ(*ResolveKubeConnectMode(api, in_cluster), KubeConnectMode::kApiServer);
+  const EnvLookup wrong = [](const std::string& name) {
+    return name == kKubeConnectEnv ? std::optional<std::string>("direct") : std::nullopt;
+  };
+  auto refused = ResolveKubeConnectMode(wrong, kubeconfig);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), core::ErrorCode::kUsage);
+}
 
 TEST_F(KubernetesPlatformTest, RegisteredAsKubernetes) {
   auto names = PlatformNames();
@@ -115,8 +190,10 @@ TEST_F(KubernetesPlatformTest, FindsACnpgClusterWithItsPodsRolesAndSuperuser) {
   EXPECT_EQ(c->instances[1].ordinal, 1);
   EXPECT_EQ(c->instances[1].labels.at("role"), "primary");
   EXPECT_EQ(c->instances[0].labels.at("role"), "replica");
-  EXPECT_EQ(c->instances[0].host, "127.0.0.1");
-  EXPECT_EQ(c->instances[0].port, 5432);
+  EXPECT_EQ(platform::PeerHost(c->instances[0]), "127.0.0.1") << "the pod's IP, for its peers";
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 5432);
+  EXPECT_EQ(c->instances[0].host, "127.0.0.1") << "a port-forward (the default: API server)";
+  EXPECT_NE(c->instances[0].port, 5432);
   EXPECT_EQ(c->instances[0].data_dir, "/var/lib/postgresql/data/pgdata");
   EXPECT_EQ(c->credentials.user, "postgres");
   auto password = c->credentials.password.Resolve();
@@ -136,7 +213,7 @@ TEST_F(KubernetesPlatformTest, CnpgLegacyRoleLabelAndSuperuserSecretOverride) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->instances.size(), 1U);
   EXPECT_EQ(c->instances[0].labels.at("role"), "primary");
-  EXPECT_EQ(c->instances[0].port, 6543) << "the port named postgresql";
+  EXPECT_EQ(platform::PeerPort(c->instances[0]), 6543) << "the port named postgresql";
   EXPECT_EQ(c->credentials.user, "admin");
   EXPECT_EQ(*c->credentials.password.Resolve(), "pw");
 }
@@ -149,7 +226,7 @@ TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
   EXPECT_EQ(maria->engine, EngineKind::kMariadb);
   ASSERT_EQ(maria->instances.size(), 2U);
   EXPECT_EQ(maria->instances[0].name, "maria-0");
-  EXPECT_EQ(maria->instances[0].port, 3307);
+  EXPECT_EQ(platform::PeerPort(maria->instances[0]), 3307);
   EXPECT_EQ(maria->instances[0].data_dir, "/var/lib/mysql");
   EXPECT_EQ(maria->instances[1].labels.at("role"), "primary") << "status.currentPrimary";
   EXPECT_EQ(maria->instances[0].labels.at("role"), "replica");
@@ -301,6 +378,12 @@ TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
     auto run = (*handle)->Run({"true"});
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     EXPECT_TRUE(run->status.ok());
+    // A connection to the endpoint is a port-forward session (whatever the pod's port answers).
+    const int sessions = api_->PortForwardsForTest();
+    auto connection = hasteward::testing::ConnectLoopback((*handle)->endpoint().port);
+    ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+    EXPECT_TRUE(core::PollUntil([&] { return api_->PortForwardsForTest() > sessions; },
+                                std::chrono::seconds(10)));
     if (std::string(name) == "pg") {  // fencing (no instance manager here: the wait times out)
       EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
     } else {  // the Galera heal's stop, exec in the helper pod and start of a pod
@@ -312,10 +395,10 @@ TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
   }
   EXPECT_EQ(api_->GrantsUsedForTest(),
             (std::set<std::string>{
-                "create pods", "create pods/exec", "delete pods", "get apps/statefulsets",
-                "get k8s.mariadb.com/mariadbs", "get pods", "get postgresql.cnpg.io/clusters",
-                "get secrets", "list k8s.mariadb.com/mariadbs", "list pods",
-                "list postgresql.cnpg.io/clusters", "patch apps/statefulsets",
+                "create pods", "create pods/exec", "create pods/portforward", "delete pods",
+                "get apps/statefulsets", "get k8s.mariadb.com/mariadbs", "get pods",
+                "get postgresql.cnpg.io/clusters", "get secrets", "list k8s.mariadb.com/mariadbs",
+                "list pods", "list postgresql.cnpg.io/clusters", "patch apps/statefulsets",
                 "patch k8s.mariadb.com/mariadbs", "patch postgresql.cnpg.io/clusters"}));
 }
 

@@ -1,0 +1,45 @@
+#include "platform/peer_address.h"
+
+#include <charconv>
+
+namespace hasteward::platform {
+
+namespace {
+
+// The label's port, or 0 when absent or not a port.
+int LabelPort(const Instance& instance) {
+  auto found = instance.labels.find(kPeerPortLabel);
+  if (found == instance.labels.end()) {
+    return 0;
+  }
+  int port = 0;
+  const std::string& text = found->second;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  return error == std::errc() && end == text.data() + text.size() && port > 0 ? port : 0;
+}
+
+}  // namespace
+
+bool HasPeerAddress(const Instance& instance) {
+  return LabelPort(instance) != 0 && instance.labels.count(kPeerHostLabel) != 0;
+}
+
+const std::string& PeerHost(const Instance& instance) {
+  return HasPeerAddress(instance) ? instance.labels.at(kPeerHostLabel) : instance.host;
+}
+
+int PeerPort(const Instance& instance) {
+  return HasPeerAddress(instance) ? LabelPort(instance) : instance.port;
+}
+
+void SetPeerAddress(Instance& instance, const std::string& host, int port) {
+  instance.labels[kPeerHostLabel] = host;
+  instance.labels[kPeerPortLabel] = std::to_string(port);
+}
+
+void ClearPeerAddress(Instance& instance) {
+  instance.labels.erase(kPeerHostLabel);
+  instance.labels.erase(kPeerPortLabel);
+}
+
+}  // namespace hasteward::platform

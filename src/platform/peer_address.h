@@ -1,0 +1,28 @@
+// Where the cluster's other instances reach an instance, when that differs from Instance::host/port
+// (where this process connects). The kubernetes platform reaching pods through the API server
+// hands out a local port-forward as host/port and keeps the pod's own address as the peer address.
+// Whatever runs in an instance or is configured into one (a replication source, a base backup run
+// in a peer, the server's own listen settings) uses the peer address; everything this process
+// dials uses host/port. Kept in Instance::labels, where platforms keep what only they know (a
+// pod's name, a Galera node's gmcast port): an instance without one is its own peer address.
+#pragma once
+
+#include <string>
+
+#include "platform/cluster.h"
+
+namespace hasteward::platform {
+
+inline constexpr const char* kPeerHostLabel = "peerHost";
+inline constexpr const char* kPeerPortLabel = "peerPort";
+
+// The peer host: the label when set, else host.
+const std::string& PeerHost(const Instance& instance);
+// The peer port: the label when set (and a port), else port.
+int PeerPort(const Instance& instance);
+// Whether a peer address other than host/port was set.
+bool HasPeerAddress(const Instance& instance);
+void SetPeerAddress(Instance& instance, const std::string& host, int port);
+void ClearPeerAddress(Instance& instance);
+
+}  // namespace hasteward::platform
