@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Issue #16's exec figure: a ~1 GB pg_dump streamed from a "pod" through the Kubernetes exec
-# channel (WebSocket over TLS, FakeKubeApi in the same process: its server side costs CPU here
-# that a kubelet would spend on another machine) against the same pg_dump read through a local
-# pipe, best of ROUNDS. The dd-zeros mode of the same binary (no HS_BENCH_PRODUCER) shows the
-# channel's own ceiling.
+# Issues #16 and #34's exec and port-forward figures: a ~1 GB pg_dump streamed from a "pod"
+# through the Kubernetes exec channel (WebSocket over TLS, FakeKubeApi in the same process: its
+# server side costs CPU here that a kubelet would spend on another machine) against the same
+# pg_dump read through a local pipe; and the same dump served on the "pod's" TCP port, read
+# through a port-forward against a direct TCP connection. Best of ROUNDS. The dd-zeros mode of
+# the same binary (no HS_BENCH_PRODUCER) shows the channels' own ceiling.
 #
 #   SCALE=70 ROUNDS=3 bench/exec_dump_compare.sh [path/to/build]
 #
@@ -26,7 +27,7 @@ echo "pgbench -i -s $SCALE ..."
 runuser -u postgres -- pgbench -h "$SOCK" -p "$PORT" -i -s "$SCALE" -q postgres 2>/dev/null
 DUMP="runuser -u postgres -- pg_dump -h $SOCK -p $PORT postgres"
 echo "dump size: $($DUMP | wc -c) bytes"
-echo "== pg_dump: local pipe vs pod exec"
+echo "== pg_dump: local pipe vs pod exec; direct TCP vs port-forward"
 HS_BENCH_PRODUCER=$DUMP "$BUILD/bench/exec_stream_bench" 0 "$ROUNDS"
 echo "== channel ceiling (dd zeros, 1024 MiB)"
 "$BUILD/bench/exec_stream_bench" 1024 "$ROUNDS"
