@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_kube_admin_test.h"
 #include "support/fake_kube_api.h"
 
 namespace hasteward::platform::kubernetes {
@@ -10,18 +11,9 @@ namespace {
 using nlohmann::json;
 using testing::FakeKubeApi;
 
-class KubeClientTest : public ::testing::Test {
+class KubeClientTest : public testing::FakeKubeAdminTest {
  protected:
-  void SetUp() override {
-    auto started = FakeKubeApi::Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
-    ASSERT_TRUE(config.ok()) << config.status().ToString();
-    client_ = std::make_unique<KubeClient>(*config);
-  }
-  std::unique_ptr<FakeKubeApi> api_;
-  std::unique_ptr<KubeClient> client_;
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartApi()); }
 };
 
 json Secret(const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_kube_admin_test.h"
 #include "support/fake_kube_api.h"
 
 namespace hasteward::platform::kubernetes {
@@ -9,16 +10,9 @@ namespace {
 
 using testing::FakeKubeApi;
 
-class LeaseLockTest : public ::testing::Test {
+class LeaseLockTest : public testing::FakeKubeAdminTest {
  protected:
-  void SetUp() override {
-    auto started = FakeKubeApi::Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
-    ASSERT_TRUE(config.ok());
-    client_ = std::make_unique<KubeClient>(*config);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartApi()); }
   LeaseSettings Settings(const std::string& identity) {
     return {"hasteward",
             "hasteward-operator",
@@ -27,8 +21,6 @@ class LeaseLockTest : public ::testing::Test {
             std::chrono::seconds(10),
             std::chrono::seconds(2)};
   }
-  std::unique_ptr<FakeKubeApi> api_;
-  std::unique_ptr<KubeClient> client_;
   core::ManualClock clock_{std::chrono::system_clock::time_point(std::chrono::hours(500000))};
 };
 

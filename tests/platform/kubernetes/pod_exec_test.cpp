@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fd.h"
+#include "support/fake_kube_admin_test.h"
 #include "support/fake_kube_api.h"
 
 namespace hasteward::platform::kubernetes {
@@ -12,15 +13,10 @@ using testing::FakeKubeApi;
 using testing::FakeKubeApiOptions;
 using testing::FakeKubeFault;
 
-class PodExecTest : public ::testing::Test {
+class PodExecTest : public testing::FakeKubeAdminTest {
  protected:
   void Start(FakeKubeApiOptions options = {}) {
-    auto started = FakeKubeApi::Start(std::move(options));
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
-    ASSERT_TRUE(config.ok());
-    client_ = std::make_unique<KubeClient>(*config);
+    ASSERT_NO_FATAL_FAILURE(StartApi(std::move(options)));
     ASSERT_TRUE(api_->CreateForTest({{"apiVersion", "v1"},
                                      {"kind", "Pod"},
                                      {"metadata", {{"name", "db-0"}}},
@@ -30,8 +26,6 @@ class PodExecTest : public ::testing::Test {
   ExecRequest Request(std::vector<std::string> command) {
     return {"default", "db-0", "", std::move(command), false};
   }
-  std::unique_ptr<FakeKubeApi> api_;
-  std::unique_ptr<KubeClient> client_;
 };
 
 TEST_F(PodExecTest, StreamsStdinThroughTheCommandToStdout) {

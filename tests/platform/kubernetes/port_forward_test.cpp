@@ -7,6 +7,7 @@
 
 #include "core/fd.h"
 #include "platform/kubernetes/port_forwarder.h"
+#include "support/fake_kube_admin_test.h"
 #include "support/fake_kube_api.h"
 #include "support/http_wire.h"
 #include "support/tcp_echo_server.h"
@@ -24,15 +25,10 @@ std::string ForwardTestPattern(size_t size, char seed) {
   return text;
 }
 
-class PortForwardTest : public ::testing::Test {
+class PortForwardTest : public testing::FakeKubeAdminTest {
  protected:
   void SetUp() override {
-    auto started = FakeKubeApi::Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
-    ASSERT_TRUE(config.ok());
-    client_ = std::make_unique<KubeClient>(*config);
+    ASSERT_NO_FATAL_FAILURE(StartApi());
     ASSERT_TRUE(api_->CreateForTest({{"apiVersion", "v1"},
                                      {"kind", "Pod"},
                                      {"metadata", {{"name", "db-0"}}},
@@ -40,8 +36,6 @@ class PortForwardTest : public ::testing::Test {
                                      {"status", {{"podIP", "127.0.0.1"}}}})
                     .ok());
   }
-  std::unique_ptr<FakeKubeApi> api_;
-  std::unique_ptr<KubeClient> client_;
 };
 
 TEST_F(PortForwardTest, SessionCarriesBytesBothWays) {
