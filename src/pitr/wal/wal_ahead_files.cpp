@@ -1,10 +1,8 @@
 #include "pitr/wal/wal_ahead_files.h"
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/log.h"
 
@@ -27,31 +25,10 @@ std::optional<FileId> Identify(int fd) {
 
 }  // namespace
 
-core::Status WriteFetchedFile(int fd, const core::Bytes& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t wrote =
-        ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
-    if (wrote < 0 && errno == EINTR) {
-      continue;
-    }
-    if (wrote <= 0) {
-      return core::Status(core::ErrorCode::kStorage,
-                          std::string("writing the fetched file failed: ") + std::strerror(errno),
-                          "check the space and permissions of the server's pg_wal");
-    }
-    done += static_cast<size_t>(wrote);
+AheadFiles::AheadFiles(FillFn fill, int writers) : fill_(std::move(fill)) {
+  for (int i = 0; i < std::max(writers, 1); ++i) {
+    writers_.emplace_back([this] { Write(); });
   }
-  if (::ftruncate(fd, static_cast<off_t>(content.size())) != 0) {
-    return core::Status(core::ErrorCode::kStorage,
-                        std::string("truncating the fetched file failed: ") + std::strerror(errno),
-                        "check the space of the server's pg_wal");
-  }
-  return core::Status::Ok();
-}
-
-AheadFiles::AheadFiles(TakeFn take) : take_(std::move(take)) {
-  writer_ = std::thread([this] { Write(); });
 }
 
 AheadFiles::~AheadFiles() {
@@ -64,30 +41,34 @@ void AheadFiles::Stop() {
     stop_ = true;
   }
   changed_.notify_all();
-  if (writer_.joinable()) {
-    writer_.join();
+  for (auto& writer : writers_) {
+    if (writer.joinable()) {
+      writer.join();
+    }
   }
 }
 
-void AheadFiles::Replace(std::vector<AheadFd> files) {
+void AheadFiles::Replace(std::vector<AheadFile> files) {
   std::map<std::string, std::shared_ptr<Entry>> next;
   std::unique_lock<std::mutex> lock(mu_);
-  for (AheadFd& file : files) {
+  for (AheadFile& file : files) {
+    const std::string& name = file.archived.file.name;
     std::optional<FileId> id = Identify(file.fd.get());
-    if (!id || next.contains(file.name)) {
+    if (!id || next.contains(name)) {
       continue;  // not a file we can recognise again: the call for it fetches directly
     }
-    auto known = entries_.find(file.name);
+    auto known = entries_.find(name);
     if (known != entries_.end() && known->second->device == id->device &&
         known->second->inode == id->inode) {
-      next[file.name] = known->second;  // the same file: keep what was written into it
+      next[name] = known->second;  // the same file: keep what was written into it
       continue;
     }
     auto entry = std::make_shared<Entry>();
+    entry->archived = std::move(file.archived);
     entry->fd = std::move(file.fd);
     entry->device = id->device;
     entry->inode = id->inode;
-    next[file.name] = std::move(entry);
+    next[entry->archived.file.name] = std::move(entry);
   }
   // A file being written when it was forgotten finishes into its own Entry, which goes with it.
   entries_ = std::move(next);
@@ -95,7 +76,7 @@ void AheadFiles::Replace(std::vector<AheadFd> files) {
   changed_.notify_all();
 }
 
-std::optional<AheadWritten> AheadFiles::Confirm(const std::string& name, int fd) {
+std::optional<WrittenFile> AheadFiles::Confirm(const std::string& name, int fd) {
   std::optional<FileId> id = Identify(fd);
   std::unique_lock<std::mutex> lock(mu_);
   auto it = entries_.find(name);
@@ -117,15 +98,15 @@ std::optional<AheadWritten> AheadFiles::Confirm(const std::string& name, int fd)
   return entry->written;
 }
 
-std::set<std::string> AheadFiles::Written() const {
+std::set<std::string> AheadFiles::Registered() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::set<std::string> written;
+  std::set<std::string> registered;
   for (const auto& [name, entry] : entries_) {
-    if (entry->state == State::kComplete) {
-      written.insert(name);
+    if (entry->state != State::kFailed) {
+      registered.insert(name);
     }
   }
-  return written;
+  return registered;
 }
 
 std::pair<std::string, std::shared_ptr<AheadFiles::Entry>> AheadFiles::NextPending() {
@@ -147,17 +128,15 @@ void AheadFiles::Write() {
     auto [name, entry] = NextPending();
     entry->state = State::kWriting;
     lock.unlock();
-    // The read-ahead hands out bytes only when they still hash to what was computed from the
-    // repository's verified blobs; the file is "complete" only after every byte was written.
-    std::optional<WalPrefetch::Held> held = take_(name);
-    core::Status written = held ? WriteFetchedFile(entry->fd.get(), held->bytes)
-                                : core::Status(core::ErrorCode::kStorage, "not read ahead");
+    // The file is "complete" only after every byte of verified content was written into it.
+    core::Result<WrittenFile> written = fill_(entry->archived, entry->fd.get());
     if (!written.ok()) {
-      core::LogDebug("fill-ahead file for '" + name + "' not written: " + written.message());
+      core::LogDebug("fill-ahead file for '" + name +
+                     "' not written: " + written.status().message());
     }
     lock.lock();
     if (written.ok()) {
-      entry->written = AheadWritten{held->bytes.size(), held->crc32c};
+      entry->written = *written;
       entry->state = State::kComplete;
     } else {
       entry->state = State::kFailed;

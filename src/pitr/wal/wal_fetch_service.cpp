@@ -1,14 +1,7 @@
 #include "pitr/wal/wal_fetch_service.h"
 
-#include <cerrno>
-#include <cstring>
-
-#include <unistd.h>
-
-#include "core/crc32c.h"
 #include "core/failpoint.h"
-#include "pitr/wal/segment_sink.h"
-#include "repo/restore/file_dumper.h"
+#include "pitr/wal/fetched_file.h"
 
 namespace hasteward::pitr {
 
@@ -47,7 +40,7 @@ WalFetchService::WalFetchService(repo::Repository& repo, platform::Cluster clust
       catalog_(std::move(catalog)),
       prefetch_(std::make_unique<WalPrefetch>(repo, prefetch)),
       ahead_(std::make_unique<AheadFiles>(
-          [this](const std::string& name) { return prefetch_->TakeWhenFetched(name); })) {}
+          [this](const ArchivedFile& archived, int fd) { return FillAhead(archived, fd); })) {}
 
 WalFetchService::~WalFetchService() {
   // The fill-ahead writer may wait in the read-ahead: wake it, then join it before both go.
@@ -78,15 +71,16 @@ core::Result<const ArchivedFile*> WalFetchService::Find(const std::string& name)
 
 void WalFetchService::WantAfter(const engine::ArchiveFile& file) {
   std::vector<ArchivedFile> next;
-  // Already in the server's fill-ahead files: reading them again would only cost time and memory.
-  const std::set<std::string> written = ahead_->Written();
+  // The fill-ahead writers put these on the server's disk: reading them into memory as well
+  // would only cost time and memory.
+  const std::set<std::string> registered = ahead_->Registered();
   for (uint64_t segment = file.segment + 1; segment <= file.segment + options_.depth; ++segment) {
     const ArchivedFile* archived =
         catalog_->Find(archiving_.SegmentFileName(file.timeline, segment));
     if (archived == nullptr) {
       break;  // the archive (or its contiguous part) ends here
     }
-    if (!written.contains(archived->file.name)) {
+    if (!registered.contains(archived->file.name)) {
       next.push_back(*archived);
     }
   }
@@ -95,11 +89,12 @@ void WalFetchService::WantAfter(const engine::ArchiveFile& file) {
 
 std::vector<std::string> WalFetchService::RegisterAhead(std::vector<AheadFd> files) {
   std::vector<std::string> missing;
-  std::vector<AheadFd> archived;
+  std::vector<AheadFile> archived;
   for (AheadFd& file : files) {
     // Only what the catalog holds; a segment archived later is fetched directly when asked for.
-    if (catalog_ && catalog_->Find(file.name) != nullptr && !hidden_.contains(file.name)) {
-      archived.push_back(std::move(file));
+    const ArchivedFile* found = catalog_ ? catalog_->Find(file.name) : nullptr;
+    if (found != nullptr && !hidden_.contains(file.name)) {
+      archived.push_back(AheadFile{*found, std::move(file.fd)});
     } else {
       missing.push_back(file.name);
     }
@@ -108,25 +103,32 @@ std::vector<std::string> WalFetchService::RegisterAhead(std::vector<AheadFd> fil
   return missing;
 }
 
-core::Result<core::Bytes> WalFetchService::ReadContent(const std::string& name,
-                                                       const ArchivedFile& archived,
-                                                       ServedWal& served) {
-  core::Bytes content;
-  if (std::optional<WalPrefetch::Held> held = prefetch_->Take(name)) {
-    content = std::move(held->bytes);
+core::Result<WrittenFile> WalFetchService::FillAhead(const ArchivedFile& archived, int fd) {
+  // Read into memory already (by a request without a window): those bytes, checked on Take.
+  if (std::optional<WalPrefetch::Held> held = prefetch_->TakeWhenFetched(archived.file.name)) {
+    HS_TRY(WriteFetchedFile(fd, held->bytes));
+    return WrittenFile{held->bytes.size(), held->crc32c};
+  }
+  return DumpFetchedFile(repo_, archived, fd);
+}
+
+core::Status WalFetchService::WriteContent(const ArchivedFile& archived,
+                                           std::optional<WalPrefetch::Held> held, int fd,
+                                           ServedWal& served) {
+  if (held) {
+    HS_TRY(WriteFetchedFile(fd, held->bytes));
+    served.size = held->bytes.size();
     served.crc32c = held->crc32c;  // Take checked it against the bytes
     served.from_prefetch = true;
-  } else {
-    SegmentSink sink(archived.node.size);
-    auto dumped = repo::DumpFile(repo_, archived.node, sink, {});
-    if (!dumped.ok()) {
-      return Damage(dumped.status());
-    }
-    content = sink.Take();
-    served.crc32c = core::Crc32c(content);
+    return core::Status::Ok();
   }
-  served.size = content.size();
-  return content;
+  auto written = DumpFetchedFile(repo_, archived, fd);
+  if (!written.ok()) {
+    return Damage(written.status());
+  }
+  served.size = written->size;
+  served.crc32c = written->crc32c;
+  return core::Status::Ok();
 }
 
 core::Result<ServedWal> WalFetchService::Serve(const std::string& name, int fd) {
@@ -158,7 +160,7 @@ core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
   ServedWal served;
   // Complete only when this agent wrote every byte of the verified content into this very file;
   // any doubt (unknown file, another inode, a failed write) writes it again below.
-  std::optional<AheadWritten> confirmed =
+  std::optional<WrittenFile> confirmed =
       request.from_ahead ? ahead_->Confirm(name, request.fd) : std::nullopt;
   if (confirmed) {
     served.size = confirmed->size;
@@ -167,19 +169,17 @@ core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
     served.from_ahead = true;
   }
   // Taken from the read-ahead before the window moves on (Want drops what it does not list).
-  core::Bytes content;
-  if (!confirmed) {
-    HS_ASSIGN_OR_RETURN(content, ReadContent(name, *archived, served));
+  std::optional<WalPrefetch::Held> held = confirmed ? std::nullopt : prefetch_->Take(name);
+  // The window before the read-ahead: what the fill-ahead writers write is not read twice.
+  if (request.ahead) {
+    served.ahead_missing = RegisterAhead(std::move(*request.ahead));
   }
   // The next segments are read while this one is written and the server applies it.
   if (file.kind == engine::ArchiveFileKind::kSegment && options_.depth > 0) {
     WantAfter(file);
   }
   if (!confirmed) {
-    HS_TRY(WriteFetchedFile(request.fd, content));
-  }
-  if (request.ahead) {
-    served.ahead_missing = RegisterAhead(std::move(*request.ahead));
+    HS_TRY(WriteContent(*archived, std::move(held), request.fd, served));
   }
   return served;
 }

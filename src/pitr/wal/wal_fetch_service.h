@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "pitr/wal/fetched_file.h"
 #include "pitr/wal/wal_ahead_files.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_prefetch.h"
@@ -66,9 +67,12 @@ class WalFetchService {
   core::Status Reload();
   core::Result<const ArchivedFile*> Find(const std::string& name);
   void WantAfter(const engine::ArchiveFile& file);
-  // The archived content, from the read-ahead or the repository; sets served's checksum and size.
-  core::Result<core::Bytes> ReadContent(const std::string& name, const ArchivedFile& archived,
-                                        ServedWal& served);
+  // Writes the archived content into `fd`: the bytes read ahead when `held`, else straight from
+  // the repository; sets served's checksum and size.
+  core::Status WriteContent(const ArchivedFile& archived, std::optional<WalPrefetch::Held> held,
+                            int fd, ServedWal& served);
+  // A fill-ahead writer's work (AheadFiles::FillFn).
+  core::Result<WrittenFile> FillAhead(const ArchivedFile& archived, int fd);
   std::vector<std::string> RegisterAhead(std::vector<AheadFd> files);
 
   repo::Repository& repo_;
@@ -78,7 +82,7 @@ class WalFetchService {
   std::optional<WalCatalog> catalog_;
   std::set<std::string> hidden_;  // answered "not archived" by the failpoint: stays so
   std::unique_ptr<WalPrefetch> prefetch_;
-  std::unique_ptr<AheadFiles> ahead_;  // fed by prefetch_; stopped first
+  std::unique_ptr<AheadFiles> ahead_;  // may wait in prefetch_: it is shut down first
 };
 
 // HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not

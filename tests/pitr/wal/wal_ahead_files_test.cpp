@@ -1,4 +1,4 @@
-// The agent's fill-ahead files (AheadFiles) alone, with a read-ahead stand-in the test controls.
+// The agent's fill-ahead files (AheadFiles) alone, with a fill stand-in the test controls.
 // What matters: a file is confirmed only when this agent wrote every byte of verified content
 // into that very file; an unknown file (an agent restarted since), another file under the name,
 // a file whose read failed or one forgotten by a new window are never confirmed.
@@ -34,16 +34,24 @@ class AheadFilesTest : public ::testing::Test {
     return core::UniqueFd(
         ::open((dir_->path() + "/" + file).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   }
-  std::vector<AheadFd> Window(const std::vector<std::string>& names) const {
-    std::vector<AheadFd> files;
+  std::vector<AheadFile> Window(const std::vector<std::string>& names) const {
+    std::vector<AheadFile> files;
     for (const auto& name : names) {
-      files.push_back(AheadFd{name, Open(name)});
+      ArchivedFile archived;
+      archived.file.name = name;
+      files.push_back(AheadFile{archived, Open(name)});
     }
     return files;
   }
-  static WalPrefetch::Held Content(const std::string& text) {
+  // A fill that writes `text` the way the agent writes fetched content.
+  static core::Result<WrittenFile> Fill(const std::string& text, int fd) {
     core::Bytes bytes(text.begin(), text.end());
-    return WalPrefetch::Held{bytes, core::Crc32c(bytes)};
+    HS_TRY(WriteFetchedFile(fd, bytes));
+    return WrittenFile{bytes.size(), core::Crc32c(bytes)};
+  }
+  // Writes "segment <name>".
+  static core::Result<WrittenFile> FillWithName(const ArchivedFile& archived, int fd) {
+    return Fill("segment " + archived.file.name, fd);
   }
   static uint64_t SizeOf(int fd) {
     struct stat st {};
@@ -54,13 +62,13 @@ class AheadFilesTest : public ::testing::Test {
 };
 
 TEST_F(AheadFilesTest, AFileWrittenWholeIsConfirmedOnceWithItsHash) {
-  AheadFiles ahead([](const std::string& name) { return Content("segment " + name); });
+  AheadFiles ahead(FillWithName);
   ahead.Replace(Window({"S2"}));
   core::UniqueFd mine = Open("S2");
   auto confirmed = ahead.Confirm("S2", mine.get());
   ASSERT_TRUE(confirmed.has_value());
   EXPECT_EQ(confirmed->size, std::string("segment S2").size());
-  EXPECT_EQ(confirmed->crc32c, Content("segment S2").crc32c);
+  EXPECT_EQ(confirmed->crc32c, core::Crc32c(core::AsBytes("segment S2")));
   EXPECT_EQ(SizeOf(mine.get()), confirmed->size);
   EXPECT_FALSE(ahead.Confirm("S2", mine.get()).has_value()) << "forgotten once confirmed";
 }
@@ -68,9 +76,9 @@ TEST_F(AheadFilesTest, AFileWrittenWholeIsConfirmedOnceWithItsHash) {
 TEST_F(AheadFilesTest, AFileIsConfirmedOnlyAfterItsContentArrived) {
   std::promise<void> read;
   std::shared_future<void> arrived = read.get_future().share();
-  AheadFiles ahead([arrived](const std::string&) {
-    arrived.wait();  // the read-ahead still reads it
-    return std::optional<WalPrefetch::Held>(Content("late"));
+  AheadFiles ahead([arrived](const ArchivedFile&, int fd) {
+    arrived.wait();  // the repository is still read
+    return Fill("late", fd);
   });
   ahead.Replace(Window({"S2"}));
   core::UniqueFd mine = Open("S2");
@@ -82,15 +90,33 @@ TEST_F(AheadFilesTest, AFileIsConfirmedOnlyAfterItsContentArrived) {
   EXPECT_EQ(SizeOf(mine.get()), 4u);
 }
 
+TEST_F(AheadFilesTest, TwoFilesAreFilledAtOnce) {
+  std::atomic<int> started{0};
+  AheadFiles ahead([&started](const ArchivedFile& archived, int fd) {
+    ++started;
+    // Each fill waits for the other to start: with one writer, neither would be confirmed.
+    if (!core::PollUntil([&] { return started.load() >= 2; }, 10s)) {
+      return core::Result<WrittenFile>(core::Status(core::ErrorCode::kStorage, "alone"));
+    }
+    return FillWithName(archived, fd);
+  });
+  ahead.Replace(Window({"S2", "S3"}));
+  EXPECT_TRUE(ahead.Confirm("S2", Open("S2").get()).has_value());
+  EXPECT_TRUE(ahead.Confirm("S3", Open("S3").get()).has_value());
+}
+
 TEST_F(AheadFilesTest, AFileWhoseReadFailedIsNotConfirmed) {
-  AheadFiles ahead([](const std::string&) { return std::optional<WalPrefetch::Held>(); });
+  AheadFiles ahead([](const ArchivedFile&, int fd) -> core::Result<WrittenFile> {
+    HS_TRY(Fill("part of it", fd).status());  // a blob after these bytes failed its check
+    return core::Status(core::ErrorCode::kCorruption, "blob does not match its ID");
+  });
   ahead.Replace(Window({"S2"}));
   core::UniqueFd mine = Open("S2");
   EXPECT_FALSE(ahead.Confirm("S2", mine.get()).has_value());
 }
 
 TEST_F(AheadFilesTest, AnUnknownFileOrAnotherFileUnderTheNameIsNotConfirmed) {
-  AheadFiles ahead([](const std::string& name) { return Content(name); });
+  AheadFiles ahead(FillWithName);
   core::UniqueFd leftover = Open("S2");
   ASSERT_EQ(::write(leftover.get(), "partial", 7), 7);
   EXPECT_FALSE(ahead.Confirm("S2", leftover.get()).has_value())
@@ -101,7 +127,7 @@ TEST_F(AheadFilesTest, AnUnknownFileOrAnotherFileUnderTheNameIsNotConfirmed) {
 }
 
 TEST_F(AheadFilesTest, ANewWindowForgetsTheFilesItDoesNotList) {
-  AheadFiles ahead([](const std::string& name) { return Content(name); });
+  AheadFiles ahead(FillWithName);
   ahead.Replace(Window({"000000010000000000000002", "000000010000000000000003"}));
   // The server switched to timeline 2: the timeline-1 files are of no use any more.
   ahead.Replace(Window({"000000020000000000000003"}));
@@ -113,15 +139,16 @@ TEST_F(AheadFilesTest, ANewWindowForgetsTheFilesItDoesNotList) {
 
 TEST_F(AheadFilesTest, TheSameFileInTheNextWindowKeepsWhatWasWritten) {
   std::atomic<int> reads{0};
-  AheadFiles ahead([&reads](const std::string& name) {
+  AheadFiles ahead([&reads](const ArchivedFile& archived, int fd) {
     ++reads;
-    return std::optional<WalPrefetch::Held>(Content(name));
+    return FillWithName(archived, fd);
   });
   ahead.Replace(Window({"S2", "S3"}));
   ASSERT_TRUE(ahead.Confirm("S2", Open("S2").get()).has_value());
-  ASSERT_TRUE(core::PollUntil([&] { return ahead.Written().contains("S3"); }, 10s));
+  core::UniqueFd s3 = Open("S3");
+  ASSERT_TRUE(core::PollUntil([&] { return SizeOf(s3.get()) > 0; }, 10s));
   ahead.Replace(Window({"S3", "S4"}));  // the next request hands S3's file again
-  EXPECT_TRUE(ahead.Written().contains("S3")) << "the same inode: still complete";
+  EXPECT_TRUE(ahead.Registered().contains("S3")) << "the same inode: still registered";
   EXPECT_TRUE(ahead.Confirm("S4", Open("S4").get()).has_value());
   EXPECT_TRUE(ahead.Confirm("S3", Open("S3").get()).has_value());
   ahead.Stop();

@@ -69,12 +69,13 @@ class WalFetchAheadTest : public WalDirTest {
     return left;
   }
 
-  void StartServer() {
+  // `depth`: segments the agent reads ahead into memory (the window wal-fetch hands over is 3).
+  void StartServer(size_t depth = 3) {
     ASSERT_TRUE(repo_->LoadIndex().ok());
     FetchServerOptions options;
     options.client_uid = ::geteuid();
     options.client_gid = ::getegid();
-    options.prefetch.depth = 3;
+    options.prefetch.depth = depth;
     auto started = FetchServer::Start(*repo_, cluster_, *archiving_, std::nullopt, options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(*started);
@@ -108,6 +109,22 @@ TEST_F(WalFetchAheadTest, TheNextCallsOnlyRenameTheFilesTheAgentFilledAhead) {
   EXPECT_EQ(served.fetched, 4u);
   EXPECT_EQ(served.fetched_from_ahead, 3u);
   EXPECT_EQ(AheadFilesLeft(), 0u) << "the segments after 4 are not archived: no files for them";
+}
+
+// The window wal-fetch hands over (its --prefetch, 8 by default) may be deeper than the agent's
+// read-ahead into memory (4): every file of it is still filled, straight from the repository.
+TEST_F(WalFetchAheadTest, AWindowDeeperThanTheReadAheadIsFilledWhole) {
+  auto contents = Archive(1, 6);
+  StartServer(/*depth=*/1);
+  for (int segment = 1; segment <= 6; ++segment) {
+    auto next = Fetch(Name(segment));
+    ASSERT_TRUE(next.ok() && next->has_value()) << segment;
+    EXPECT_EQ((*next)->from_ahead, segment > 1) << segment;
+    EXPECT_TRUE(Read(Destination()) == contents[segment - 1]) << segment;
+  }
+  WalAgentCounters served = server_->Stop();
+  EXPECT_EQ(served.fetched_from_ahead, 5u);
+  EXPECT_EQ(AheadFilesLeft(), 0u);
 }
 
 TEST_F(WalFetchAheadTest, AFileLeftByACrashedCallIsWrittenAgainNeverRenamedAsItIs) {
