@@ -135,8 +135,12 @@ class WebSocketTransport : public FakeExecTransport {
 
   void ReadClient(const std::function<void(core::ByteView)>& on_stdin,
                   const std::function<void()>& on_stdin_end) override {
+    const k8s::WsReply reply = [this](k8s::WsOpcode opcode, core::ByteView payload) {
+      return SendFrame(opcode, payload) ? core::Status::Ok()
+                                        : core::Status(core::ErrorCode::kUnreachable, "closed");
+    };
     for (;;) {
-      auto message = k8s::ReadWsMessage(reader_, stream_, k8s::WsMasking::kNone, 64 << 20);
+      auto message = k8s::ReadWsMessage(reader_, reply, 64 << 20);
       if (!message.ok() || message->opcode == k8s::WsOpcode::kClose) {
         return;
       }

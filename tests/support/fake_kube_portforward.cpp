@@ -43,10 +43,14 @@ class FakeForwardFrameWriter {
 };
 
 // Client to pod: data messages of channel 0 go to the pod's port until the client leaves.
-void FakeForwardClientToPod(k8s::NetStream& stream, k8s::BufferedReader& reader,
+void FakeForwardClientToPod(FakeForwardFrameWriter& writer, k8s::BufferedReader& reader,
                             k8s::NetStream& pod) {
+  const k8s::WsReply reply = [&writer](k8s::WsOpcode opcode, core::ByteView payload) {
+    return writer.Frame(opcode, payload) ? core::Status::Ok()
+                                         : core::Status(core::ErrorCode::kUnreachable, "closed");
+  };
   for (;;) {
-    auto message = k8s::ReadWsMessage(reader, stream, k8s::WsMasking::kNone, 64 << 20);
+    auto message = k8s::ReadWsMessage(reader, reply, 64 << 20);
     if (!message.ok() || message->opcode == k8s::WsOpcode::kClose) {
       break;
     }
@@ -81,7 +85,7 @@ void RunFakePortForwardSession(k8s::NetStream& stream, k8s::BufferedReader& read
     stream.Shutdown();
     return;
   }
-  std::thread upstream([&] { FakeForwardClientToPod(stream, reader, **pod); });
+  std::thread upstream([&] { FakeForwardClientToPod(writer, reader, **pod); });
   core::Bytes buffer(kFakeForwardRelayBuffer);
   for (;;) {
     auto got = (*pod)->ReadSome(buffer);

@@ -83,11 +83,7 @@ core::Status PodExec::SendStdin(core::ByteView data) {
     message.reserve(part.size() + 1);
     message.push_back(kStdinChannel);
     message.insert(message.end(), part.begin(), part.end());
-    core::Bytes frame;
-    frame.reserve(message.size() + 16);
-    AppendWsFrame(WsOpcode::kBinary, message, WsMasking::kMasked, &frame);
-    std::lock_guard lock(write_mu_);
-    HS_TRY(stream_->WriteAll(frame));
+    HS_TRY(WriteFrame(WsOpcode::kBinary, message));
     data = data.subspan(part.size());
   }
   return core::Status::Ok();
@@ -100,8 +96,13 @@ core::Status PodExec::CloseStdin() {
             "upgrade the cluster to Kubernetes 1.30 or later (v5.channel.k8s.io)"};
   }
   const uint8_t close_stdin[] = {kCloseChannel, kStdinChannel};
+  return WriteFrame(WsOpcode::kBinary, close_stdin);
+}
+
+core::Status PodExec::WriteFrame(WsOpcode opcode, core::ByteView payload) {
   core::Bytes frame;
-  AppendWsFrame(WsOpcode::kBinary, close_stdin, WsMasking::kMasked, &frame);
+  frame.reserve(payload.size() + 16);
+  AppendWsFrame(opcode, payload, WsMasking::kMasked, &frame);
   std::lock_guard lock(write_mu_);
   return stream_->WriteAll(frame);
 }
@@ -111,7 +112,10 @@ void PodExec::Abort() {
 }
 
 core::Status PodExec::Receive(core::ByteSink* err) {
-  auto message = ReadWsMessage(*reader_, *stream_, WsMasking::kMasked, kMaxMessage);
+  auto message = ReadWsMessage(
+      *reader_,
+      [this](WsOpcode opcode, core::ByteView payload) { return WriteFrame(opcode, payload); },
+      kMaxMessage);
   if (!message.ok() || message->opcode == WsOpcode::kClose) {
     done_ = true;
     if (!message.ok() && !have_status_) {

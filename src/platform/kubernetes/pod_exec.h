@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,8 @@
 #include "platform/kubernetes/kube_client.h"
 
 namespace hasteward::platform::kubernetes {
+
+enum class WsOpcode : uint8_t;  // websocket.h
 
 struct ExecRequest {
   std::string ns;
@@ -60,6 +63,8 @@ class PodExec {
   PodExec() = default;
   // Receives one message; sets done_ at the end of the session.
   core::Status Receive(core::ByteSink* err);
+  // One masked frame to the server; stdin, its close and the reader's pongs never interleave.
+  core::Status WriteFrame(WsOpcode opcode, core::ByteView payload);
   core::Status Finish();
 
   std::unique_ptr<NetStream> stream_;

@@ -139,6 +139,10 @@ core::Status PortForwardSession::ReceiveMessage() {
     if (frame->opcode == WsOpcode::kPong) {
       continue;
     }
+    if (message.empty() && frame->final) {
+      message = std::move(frame->payload);  // one frame is the whole message: no copy
+      break;
+    }
     if (message.size() + frame->payload.size() > kForwardMaxMessage) {
       return {core::ErrorCode::kUnreachable, what_ + ": a message exceeds the limit"};
     }

@@ -104,16 +104,14 @@ core::Result<WsFrame> ReadWsFrame(BufferedReader& reader, size_t max_payload) {
   return frame;
 }
 
-core::Result<WsFrame> ReadWsMessage(BufferedReader& reader, NetStream& stream, WsMasking masking,
+core::Result<WsFrame> ReadWsMessage(BufferedReader& reader, const WsReply& reply,
                                     size_t max_payload) {
   WsFrame message;
   bool started = false;
   for (;;) {
     HS_ASSIGN_OR_RETURN(WsFrame frame, ReadWsFrame(reader, max_payload));
     if (frame.opcode == WsOpcode::kPing) {
-      core::Bytes pong;
-      AppendWsFrame(WsOpcode::kPong, frame.payload, masking, &pong);
-      HS_TRY(stream.WriteAll(pong));
+      HS_TRY(reply(WsOpcode::kPong, frame.payload));
       continue;
     }
     if (frame.opcode == WsOpcode::kPong) {
@@ -121,6 +119,9 @@ core::Result<WsFrame> ReadWsMessage(BufferedReader& reader, NetStream& stream, W
     }
     if (frame.opcode == WsOpcode::kClose) {
       return frame;
+    }
+    if (!started && frame.final) {
+      return frame;  // the usual case: one frame is the whole message
     }
     if (!started) {
       message.opcode = frame.opcode;

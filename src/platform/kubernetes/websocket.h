@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/byte_stream.h"
@@ -35,9 +36,14 @@ void AppendWsFrame(WsOpcode opcode, core::ByteView payload, WsMasking masking, c
 // Reads one frame; a payload above `max_payload` is an error (a peer cannot make us buffer more).
 core::Result<WsFrame> ReadWsFrame(BufferedReader& reader, size_t max_payload);
 
-// Reads frames until a complete message (fragments joined); pings are answered with pongs through
-// `stream` with `masking`, pongs are dropped. A close frame is returned as such.
-core::Result<WsFrame> ReadWsMessage(BufferedReader& reader, NetStream& stream, WsMasking masking,
+// Sends one frame to the peer, masked as the caller's side must, serialised with the caller's
+// other writers (a pong must not land inside a data frame another thread is writing).
+using WsReply = std::function<core::Status(WsOpcode opcode, core::ByteView payload)>;
+
+// Reads frames until a complete message (fragments joined; a message of one frame is handed on
+// without a copy); pings are answered with pongs through `reply`, pongs are dropped. A close frame
+// is returned as such.
+core::Result<WsFrame> ReadWsMessage(BufferedReader& reader, const WsReply& reply,
                                     size_t max_payload);
 
 // A fresh random Sec-WebSocket-Key (base64 of 16 random bytes).
