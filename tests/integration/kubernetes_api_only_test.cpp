@@ -137,37 +137,45 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnly
   EXPECT_EQ(shop_tables, 2) << verified.out;
 }
 
-// A planned switchover to the second instance: fenced, promoted and repointed through the
-// operator's resources, exec and port-forward; afterwards triage sees the new primary healthy and
-// a write on it reaches the old one, now its replica.
-TEST_P(KubernetesApiOnlyTest, SwitchoverReachesThePodsOnlyThroughTheApi) {
+// A planned switchover to the other instance gets through its pre-check (SQL through
+// port-forward) and stops at the fence, which on the kubernetes platform needs what the operator
+// owns (CNPG: standby.signal in the old primary's data directory; MariaDB: read_only persisted in
+// the server's config file): exit 24, and the cluster is left as it was. The old primary is
+// writable again (CNPG: its fencing annotation lifted through the API), triage still sees it
+// healthy, and a write on it reaches the replica. A switchover through the operators' own
+// controls (CNPG's targetPrimary, mariadb-operator's primary podIndex) is not built yet.
+TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChangesNothing) {
   // The pods' names as the operator gives them (CNPG counts from 1): the primary and the other.
   auto [verdict_before, old_primary] = VerdictAndPrimary();
   ASSERT_EQ(verdict_before, "healthy");
-  const auto& instances = kube_->sandbox().cluster().instances;
-  ASSERT_EQ(instances.size(), 2U);
+  ASSERT_EQ(kube_->sandbox().cluster().instances.size(), 2U);
   const std::string pod_prefix = GetParam().cluster + "-";
   const int first = old_primary == pod_prefix + "0" ? 0 : 1;  // the name of ordinal 0
   ASSERT_EQ(old_primary, pod_prefix + std::to_string(first));
   const std::string candidate = pod_prefix + std::to_string(first + 1);
 
   auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "60s", "--json"});
-  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
-  auto [verdict, primary] = VerdictAndPrimary();
-  EXPECT_EQ(verdict, "healthy");
-  EXPECT_EQ(primary, candidate);
+  EXPECT_EQ(switched.exit_code, 24) << switched.out << switched.err;
+  size_t at = switched.out.find('{');
+  ASSERT_NE(at, std::string::npos) << switched.out << switched.err;
+  json report = json::parse(switched.out.substr(at), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << switched.out;
+  EXPECT_EQ(report.value("candidate", ""), candidate) << switched.out;
+  EXPECT_EQ(report.value("failed_step", ""), "fence") << switched.out;
 
+  auto after = VerdictAndPrimary();
+  EXPECT_EQ(after, std::make_pair(std::string("healthy"), old_primary));
   ASSERT_TRUE(kube_->sandbox()
-                  .Sql(1, "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
+                  .Sql(0, "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
                           "INSERT INTO sw.after_switchover VALUES (42);")
                   .ok());
   EXPECT_TRUE(core::PollUntil(
       [&] {
-        auto row = kube_->sandbox().Sql(0, "SELECT id FROM sw.after_switchover;");
+        auto row = kube_->sandbox().Sql(1, "SELECT id FROM sw.after_switchover;");
         return row.ok() && row->find("42") != std::string::npos;
       },
       std::chrono::seconds(30)))
-      << "the write on the new primary did not reach the old one";
+      << "a write on the old primary did not reach the replica";
 }
 
 INSTANTIATE_TEST_SUITE_P(Operators, KubernetesApiOnlyTest,
