@@ -1,9 +1,11 @@
 // `hasteward --platform kubernetes` from a host that reaches the API server and nothing else: the
 // CLI runs in a network namespace of its own (support/isolated_netns.h) in which the only thing
 // listening is FakeKubeApi (its socket made inside that namespace), while the database "pods"
-// (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone. A
-// triage and a logical backup + damage + restore round trip pass through port-forward and exec
-// with the engines unchanged.
+// (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone.
+// Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
+// equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
+// CLI's host) pass; a switchover passes its pre-check and is refused at the fence the operator
+// owns, changing nothing (docs/kubernetes.md, "From a host that reaches only the API server").
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -114,8 +116,8 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnly
   }
   auto exporting = kube_->Kube(export_args);
   ASSERT_EQ(exporting.exit_code, 0) << exporting.err;
-  auto referee = kube_->env().Restic(
-      {"dump", id, "/db/" + GetParam().cluster + "/" + GetParam().dump_file});
+  auto referee =
+      kube_->env().Restic({"dump", id, "/db/" + GetParam().cluster + "/" + GetParam().dump_file});
   ASSERT_EQ(referee.exit_code, 0) << referee.err;
   auto text = core::ReadFileToString(exported);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
@@ -140,10 +142,10 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnly
 // A planned switchover to the other instance gets through its pre-check (SQL through
 // port-forward) and stops at the fence, which on the kubernetes platform needs what the operator
 // owns (CNPG: standby.signal in the old primary's data directory; MariaDB: read_only persisted in
-// the server's config file): exit 24, and the cluster is left as it was. The old primary is
-// writable again (CNPG: its fencing annotation lifted through the API), triage still sees it
-// healthy, and a write on it reaches the replica. A switchover through the operators' own
-// controls (CNPG's targetPrimary, mariadb-operator's primary podIndex) is not built yet.
+// the server's config file), written before the old primary is stopped or made read-only: exit
+// 24, and the cluster is left as it was: triage still sees the old primary healthy and a write on
+// it reaches the replica. A switchover through the operators' own controls (CNPG's
+// targetPrimary, mariadb-operator's primary podIndex) is not built yet (docs/kubernetes.md).
 TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChangesNothing) {
   // The pods' names as the operator gives them (CNPG counts from 1): the primary and the other.
   auto [verdict_before, old_primary] = VerdictAndPrimary();
@@ -166,8 +168,9 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChanges
   auto after = VerdictAndPrimary();
   EXPECT_EQ(after, std::make_pair(std::string("healthy"), old_primary));
   ASSERT_TRUE(kube_->sandbox()
-                  .Sql(0, "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
-                          "INSERT INTO sw.after_switchover VALUES (42);")
+                  .Sql(0,
+                       "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
+                       "INSERT INTO sw.after_switchover VALUES (42);")
                   .ok());
   EXPECT_TRUE(core::PollUntil(
       [&] {
@@ -178,14 +181,13 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChanges
       << "a write on the old primary did not reach the replica";
 }
 
-INSTANTIATE_TEST_SUITE_P(Operators, KubernetesApiOnlyTest,
-                         ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg", "pgdumpall.sql",
-                                                       "PostgreSQL database cluster dump complete"},
-                                           ApiOnlyCase{platform::EngineKind::kMariadb, "maria",
-                                                       "mysqldump.sql", "-- Dump completed", true}),
-                         [](const ::testing::TestParamInfo<ApiOnlyCase>& param) {
-                           return param.param.cluster;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Operators, KubernetesApiOnlyTest,
+    ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg", "pgdumpall.sql",
+                                  "PostgreSQL database cluster dump complete"},
+                      ApiOnlyCase{platform::EngineKind::kMariadb, "maria", "mysqldump.sql",
+                                  "-- Dump completed", true}),
+    [](const ::testing::TestParamInfo<ApiOnlyCase>& param) { return param.param.cluster; });
 
 }  // namespace
 }  // namespace hasteward::testing

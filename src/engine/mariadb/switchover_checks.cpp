@@ -151,7 +151,8 @@ core::Status CheckCandidate(const InstanceProbe& candidate, const InstanceProbe&
   const SqlRows& replication = candidate.replication;
   // The primary's peer port: what its replicas were pointed at (a port-forward of this process
   // is its host/port when the platform reaches pods through the API server).
-  if (replication.GetOr(0, "Master_Port") != std::to_string(platform::PeerPort(*primary.instance))) {
+  if (replication.GetOr(0, "Master_Port") !=
+      std::to_string(platform::PeerPort(*primary.instance))) {
     return Refuse("'" + name + "' replicates from port " + replication.GetOr(0, "Master_Port") +
                       ", not from the primary '" + primary.instance->name + "'",
                   "repair the replica, or choose another with --to");
