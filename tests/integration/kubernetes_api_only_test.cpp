@@ -1,12 +1,16 @@
 // `hasteward --platform kubernetes` from a host that reaches the API server and nothing else: the
 // CLI runs in a network namespace of its own (support/isolated_netns.h) in which the only thing
 // listening is FakeKubeApi (its socket made inside that namespace), while the database "pods"
-// (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone. A
-// triage and a logical backup + damage + restore round trip pass through port-forward and exec
-// with the engines unchanged.
+// (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone.
+// Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
+// equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
+// CLI's host) pass; a switchover passes its pre-check and is refused at the fence the operator
+// owns, changing nothing (docs/kubernetes.md, "From a host that reaches only the API server").
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/command.h"
 #include "support/isolated_netns.h"
 #include "support/kube_published_cluster.h"
@@ -19,6 +23,9 @@ using nlohmann::json;
 struct ApiOnlyCase {
   platform::EngineKind engine;
   std::string cluster;
+  std::string dump_file;      // the dump's name in a snapshot: <ns>/<cluster>/<dump_file>
+  std::string dump_end;       // the dump tool's last line
+  bool has_accounts = false;  // a MariaDB dump, exported as stored with --users include
 };
 
 class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
@@ -46,11 +53,36 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
     return RunCommand(argv).exit_code == 0;
   }
 
+  // The snapshot id of `backup ... --json` (the last JSON object of its output), or "".
+  static std::string SnapshotIdOf(const CmdResult& backup) {
+    size_t at = backup.out.rfind("{\"");
+    if (backup.exit_code != 0 || at == std::string::npos) {
+      return "";
+    }
+    return json::parse(backup.out.substr(at)).value("snapshot_id", "");
+  }
+
+  // `triage --json` through the API: its verdict and the name of the instance it calls primary.
+  std::pair<std::string, std::string> VerdictAndPrimary() const {
+    auto t = kube_->Kube({"triage", "--json"});
+    auto report = json::parse(t.out, nullptr, false);
+    if (!report.is_object()) {
+      return {"unparsed: " + t.out + t.err, ""};
+    }
+    std::string primary;
+    for (const auto& i : report.value("instances", json::array())) {
+      if (i.value("role", "") == "primary") {
+        primary = i.value("name", "");
+      }
+    }
+    return {report.value("verdict", ""), primary};
+  }
+
   std::unique_ptr<IsolatedNetns> netns_;
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
-TEST_P(KubernetesApiOnlyTest, TriageBackupAndRestoreReachThePodsOnlyThroughTheApiServer) {
+TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnlyThroughTheApi) {
   // The isolation is real: the databases cannot be dialled from where the CLI runs.
   for (const auto& instance : kube_->sandbox().cluster().instances) {
     ASSERT_FALSE(ReachableInside(instance.port)) << instance.name << " is reachable directly";
@@ -64,7 +96,8 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupAndRestoreReachThePodsOnlyThroughTheAp
   auto before = kube_->ShopChecksums();
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   auto backup = kube_->Kube({"backup", "--json"});
-  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
   auto damaged = kube_->sandbox().Sql(0, "DELETE FROM orders WHERE id > 100;", "shop");
   ASSERT_TRUE(damaged.ok()) << damaged.status().ToString();
   ASSERT_NE(*kube_->ShopChecksums(), *before) << "the damage must show";
@@ -73,14 +106,88 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupAndRestoreReachThePodsOnlyThroughTheAp
   auto after = kube_->ShopChecksums();
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, *before);
+
+  // export: the dump as stored (a MariaDB one with its accounts), byte for byte what stock restic
+  // reads from the snapshot, and whole (it ends with the dump tool's last line).
+  std::string exported = kube_->env().Path("export.sql");
+  std::vector<std::string> export_args = {"export", "--snapshot", id, "-o", exported};
+  if (GetParam().has_accounts) {
+    export_args.insert(export_args.end(), {"--users", "include"});
+  }
+  auto exporting = kube_->Kube(export_args);
+  ASSERT_EQ(exporting.exit_code, 0) << exporting.err;
+  auto referee =
+      kube_->env().Restic({"dump", id, "/db/" + GetParam().cluster + "/" + GetParam().dump_file});
+  ASSERT_EQ(referee.exit_code, 0) << referee.err;
+  auto text = core::ReadFileToString(exported);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(text->size(), referee.out.size());
+  EXPECT_TRUE(*text == referee.out) << "the export differs from restic's dump of the snapshot";
+  EXPECT_NE(text->find(GetParam().dump_end), std::string::npos);
+
+  // verify: restored into a scratch instance on the CLI's own host (its loopback, inside the
+  // namespace), with the cluster's credentials read through the API.
+  auto verified = kube_->Kube({"verify", "--snapshot", id, "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  json report = json::parse(verified.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << verified.out;
+  EXPECT_EQ(report["report"].value("verdict", ""), "ok") << verified.out;
+  int shop_tables = 0;
+  for (const auto& t : report["report"].value("tables", json::array())) {
+    shop_tables += t.value("database", "") == "shop" && t.value("check", "") == "ok" ? 1 : 0;
+  }
+  EXPECT_EQ(shop_tables, 2) << verified.out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Operators, KubernetesApiOnlyTest,
-                         ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg"},
-                                           ApiOnlyCase{platform::EngineKind::kMariadb, "maria"}),
-                         [](const ::testing::TestParamInfo<ApiOnlyCase>& param) {
-                           return param.param.cluster;
-                         });
+// A planned switchover to the other instance gets through its pre-check (SQL through
+// port-forward) and stops at the fence, which on the kubernetes platform needs what the operator
+// owns (CNPG: standby.signal in the old primary's data directory; MariaDB: read_only persisted in
+// the server's config file), written before the old primary is stopped or made read-only: exit
+// 24, and the cluster is left as it was: triage still sees the old primary healthy and a write on
+// it reaches the replica. A switchover through the operators' own controls (CNPG's
+// targetPrimary, mariadb-operator's primary podIndex) is not built yet (docs/kubernetes.md).
+TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChangesNothing) {
+  // The pods' names as the operator gives them (CNPG counts from 1): the primary and the other.
+  auto [verdict_before, old_primary] = VerdictAndPrimary();
+  ASSERT_EQ(verdict_before, "healthy");
+  ASSERT_EQ(kube_->sandbox().cluster().instances.size(), 2U);
+  const std::string pod_prefix = GetParam().cluster + "-";
+  const int first = old_primary == pod_prefix + "0" ? 0 : 1;  // the name of ordinal 0
+  ASSERT_EQ(old_primary, pod_prefix + std::to_string(first));
+  const std::string candidate = pod_prefix + std::to_string(first + 1);
+
+  auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "60s", "--json"});
+  EXPECT_EQ(switched.exit_code, 24) << switched.out << switched.err;
+  size_t at = switched.out.find('{');
+  ASSERT_NE(at, std::string::npos) << switched.out << switched.err;
+  json report = json::parse(switched.out.substr(at), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << switched.out;
+  EXPECT_EQ(report.value("candidate", ""), candidate) << switched.out;
+  EXPECT_EQ(report.value("failed_step", ""), "fence") << switched.out;
+
+  auto after = VerdictAndPrimary();
+  EXPECT_EQ(after, std::make_pair(std::string("healthy"), old_primary));
+  ASSERT_TRUE(kube_->sandbox()
+                  .Sql(0,
+                       "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
+                       "INSERT INTO sw.after_switchover VALUES (42);")
+                  .ok());
+  EXPECT_TRUE(core::PollUntil(
+      [&] {
+        auto row = kube_->sandbox().Sql(1, "SELECT id FROM sw.after_switchover;");
+        return row.ok() && row->find("42") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << "a write on the old primary did not reach the replica";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Operators, KubernetesApiOnlyTest,
+    ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg", "pgdumpall.sql",
+                                  "PostgreSQL database cluster dump complete"},
+                      ApiOnlyCase{platform::EngineKind::kMariadb, "maria", "mysqldump.sql",
+                                  "-- Dump completed", true}),
+    [](const ::testing::TestParamInfo<ApiOnlyCase>& param) { return param.param.cluster; });
 
 }  // namespace
 }  // namespace hasteward::testing

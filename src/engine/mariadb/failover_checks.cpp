@@ -3,6 +3,7 @@
 #include <map>
 
 #include "engine/mariadb/gtid_compare.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -13,8 +14,8 @@ std::string Var(const InstanceProbe& probe, const std::string& name) {
   return it == probe.vars.end() ? "" : it->second;
 }
 
-// The instance the replicas replicate from (by port), else the only instance that does not
-// answer; nullptr when neither tells.
+// The instance the replicas replicate from (by its peer port: the port they were pointed at), else
+// the only instance that does not answer; nullptr when neither tells.
 const platform::Instance* OldPrimary(const std::vector<InstanceProbe>& probes) {
   std::map<std::string, int> votes;
   for (const auto& probe : probes) {
@@ -23,7 +24,8 @@ const platform::Instance* OldPrimary(const std::vector<InstanceProbe>& probes) {
   }
   for (const auto& [port, count] : votes) {
     for (const auto& probe : probes) {
-      if (count > 0 && std::to_string(probe.instance->port) == port && votes.size() == 1)
+      if (count > 0 && std::to_string(platform::PeerPort(*probe.instance)) == port &&
+          votes.size() == 1)
         return probe.instance;
     }
   }

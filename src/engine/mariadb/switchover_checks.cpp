@@ -6,6 +6,7 @@
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/switchover.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -148,7 +149,10 @@ core::Status CheckCandidate(const InstanceProbe& candidate, const InstanceProbe&
                   "choose a replica of the primary with --to");
   }
   const SqlRows& replication = candidate.replication;
-  if (replication.GetOr(0, "Master_Port") != std::to_string(primary.instance->port)) {
+  // The primary's peer port: what its replicas were pointed at (a port-forward of this process
+  // is its host/port when the platform reaches pods through the API server).
+  if (replication.GetOr(0, "Master_Port") !=
+      std::to_string(platform::PeerPort(*primary.instance))) {
     return Refuse("'" + name + "' replicates from port " + replication.GetOr(0, "Master_Port") +
                       ", not from the primary '" + primary.instance->name + "'",
                   "repair the replica, or choose another with --to");

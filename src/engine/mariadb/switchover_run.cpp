@@ -176,8 +176,8 @@ core::Result<std::string> SwitchoverRun::Fence() {
     return core::Status(core::ErrorCode::kSafetyStop,
                         "cannot persist read_only in the configuration of '" +
                             plan_.old_primary.name + "': " + persisted.message(),
-                        "fix its config file (configFile in the inventory), or --force to switch "
-                        "over with a fence that a restart lifts");
+                        "give it a config file HASteward can write (configFile in the "
+                        "inventory): a fence that a restart lifts is no switchover");
   }
   fence_persisted_ = persisted.ok();
   HS_TRY(fence_->Raise());
