@@ -2,25 +2,18 @@
 
 #include <gtest/gtest.h>
 
-#include "support/fake_kube_api.h"
+#include "support/fake_kube_admin_test.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
 
 using nlohmann::json;
-using testing::FakeKubeApi;
-
-class KubeWatchTest : public ::testing::Test {
+class KubeWatchTest : public testing::FakeKubeAdminTest {
  protected:
   void SetUp() override {
     testing::FakeKubeApiOptions options;
     options.bookmark_every = std::chrono::milliseconds(100);
-    auto started = FakeKubeApi::Start(options);
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(api_->admin_token()));
-    ASSERT_TRUE(config.ok());
-    client_ = std::make_unique<KubeClient>(*config);
+    ASSERT_NO_FATAL_FAILURE(StartApi(options));
   }
   void CreateCluster(const std::string& name) {
     ASSERT_TRUE(client_
@@ -30,8 +23,6 @@ class KubeWatchTest : public ::testing::Test {
                               {"metadata", {{"name", name}}}})
                     .ok());
   }
-  std::unique_ptr<FakeKubeApi> api_;
-  std::unique_ptr<KubeClient> client_;
 };
 
 TEST_F(KubeWatchTest, ListsThenStreamsChanges) {
