@@ -27,7 +27,8 @@ constexpr char kUntar[] = "set -e; cd -- \"$1\"; tar -x -p -f -; sync -f .";
 // $1 the staging directory.
 constexpr char kRemoveStaging[] = "rm -rf -- \"$1\"";
 
-constexpr char kNotTouched[] = "the instance's data directory was not touched; fix the cause and retry";
+constexpr char kNotTouched[] =
+    "the instance's data directory was not touched; fix the cause and retry";
 
 // The engine's check of each restored file against the checksum manifest the snapshot's tree
 // holds (`tree`/<name>), or nullptr when the engine keeps none or the snapshot lacks it (then the
@@ -107,9 +108,8 @@ class LocalStaging : public NativeTreeSupply {
   }
 
  private:
-  core::Status RestoreIntoStaging(const engine::ClusterHandle& target,
-                                  engine::NativeBackup& native, const repo::Snapshot& snapshot,
-                                  NativeRestoreResult& result) {
+  core::Status RestoreIntoStaging(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                                  const repo::Snapshot& snapshot, NativeRestoreResult& result) {
     repo::TreeRestoreOptions tree_options;
     tree_options.restore_owner = result.plan.restore_owner;
     // The server started on the tree reads what it needs; keeping every restored page cached
@@ -197,7 +197,9 @@ class StreamedStaging : public NativeTreeSupply {
     core::ProcessSink sink(std::move(started).value());
     repo::TarFileCheck file_check;
     if (check != nullptr) {
-      file_check = [check](const std::string& path) { return check->OpenFile(path); };
+      file_check = [check](const std::string& path) {
+        return check->OpenFile(path);
+      };
     }
     auto dumped =
         repo::DumpTreeAsTar(repo_, *dir.subtree, "", sink, repo::DumpOptions{}, file_check);
