@@ -7,7 +7,8 @@
 //   - a backup taken through the API verifies (restored into a local scratch instance);
 //   - a native backup (pg_basebackup from HASteward's side) restores through the API with equal
 //     checksums (the tree streamed into the fenced pod through exec); a native MariaDB backup
-//     restores on the instances' machine (through the API it refuses while every pod runs);
+//     restores on the instances' machine (through the API it refuses while every pod runs; a
+//     Galera one refuses at once);
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused; a Galera split-brain (two
@@ -408,6 +409,11 @@ TEST_F(GaleraScenarioTest, ANativeBackupThroughTheApiLetsAnotherNodeCommitMeanwh
   EXPECT_NE(tags.find("method=native"), std::string::npos) << tags;
   EXPECT_NE(tags.find("source_instance=galera-1"), std::string::npos) << tags;
   EXPECT_NE(tags.find("wsrep_uuid="), std::string::npos) << tags;
+  // Its restore through the API is refused before anything is stopped or written: the restored
+  // node would have to start with --wsrep-new-cluster, which the operator's pods do not offer.
+  auto restore = kube().Kube({"restore", "--snapshot", id, "--yes"});
+  EXPECT_EQ(restore.exit_code, 2) << restore.out << restore.err;
+  EXPECT_NE(restore.err.find("bootstraps a new cluster"), std::string::npos) << restore.err;
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
 
