@@ -116,10 +116,6 @@ class InstantSupply : public NativeTreeSupply {
   std::unique_ptr<InstantLayers> layers_;
 };
 
-std::string TreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot) {
-  return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
-}
-
 core::Status StopIfRunning(platform::Platform& platform, const platform::Cluster& cluster,
                            const platform::Instance& instance) {
   HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
@@ -329,7 +325,7 @@ core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
   InstantRestoreResult result;
   result.instance = found.instance.name;
   result.resumed = true;
-  InstantLayers layers(repo, snapshot, TreePathOf(target, snapshot), found.instance,
+  InstantLayers layers(repo, snapshot, NativeTreePathOf(target, snapshot), found.instance,
                        options.cache_bytes);
   core::LogInfo("finishing the instant restore of '" + found.instance.name + "' (" +
                 InstantPhaseName(found.state.phase) + ")");
@@ -362,7 +358,7 @@ core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
                                          repo::Repository& repo, const repo::Snapshot& snapshot,
                                          const InstantRestoreOptions& options) {
   auto start = core::SystemClock::Get().Monotonic();
-  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot), options.cache_bytes);
   HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                       RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
   std::unique_ptr<InstantLayers> layers = supply.TakeLayers();
@@ -426,7 +422,7 @@ core::Result<std::unique_ptr<InstantServing>> ServeNativeInstant(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const InstantRestoreOptions& options) {
   HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
-  InstantSupply supply(repo, snapshot, TreePathOf(target, snapshot), options.cache_bytes);
+  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot), options.cache_bytes);
   HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                       RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
   return std::unique_ptr<InstantServing>(

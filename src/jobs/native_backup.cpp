@@ -1,57 +1,19 @@
 #include "jobs/native_backup.h"
 
-#include <filesystem>
-#include <system_error>
 #include <vector>
 
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
+#include "jobs/native_tree_supply.h"
 #include "repo/backup/snapshot_writer.h"
-#include "repo/restore/file_dumper.h"
-#include "repo/restore/tree_restorer.h"
 
 namespace hasteward::jobs {
 
 namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
-// A backup manifest lists every file of the data directory in about 200 bytes; this bound is
-// millions of files, and stops a damaged size from reading an unbounded file into memory.
-constexpr uint64_t kMaxManifestBytes = uint64_t{1} << 30;
-
-// The engine's check of each restored file against the checksum manifest the snapshot's tree
-// holds (`tree`/<name>), or nullptr when the engine keeps none or the snapshot lacks it (then the
-// engine's CheckRestoredTree reads the tree back instead).
-core::Result<std::unique_ptr<engine::RestoredTreeCheck>> ChecksumCheckFor(
-    engine::NativeBackup& native, repo::Repository& repo, const repo::Snapshot& snapshot,
-    const std::string& tree) {
-  std::string name = native.ChecksumManifestName();
-  if (name.empty()) {
-    return std::unique_ptr<engine::RestoredTreeCheck>();
-  }
-  auto node = repo::FindFileNode(repo, snapshot, tree + "/" + name);
-  if (!node.ok()) {
-    if (node.status().code() == core::ErrorCode::kNotFound) {
-      return std::unique_ptr<engine::RestoredTreeCheck>();
-    }
-    return node.TakeStatus().Wrap("find the snapshot's '" + name + "'");
-  }
-  if (node->size > kMaxManifestBytes) {
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "the snapshot's '" + name + "' claims " + std::to_string(node->size) +
-                            " bytes, more than any backup manifest",
-                        "check the repository ('hasteward repo check --read-data') and restore "
-                        "another snapshot");
-  }
-  core::MemorySink manifest;
-  auto read = repo::DumpFile(repo, *node, manifest, repo::DumpOptions{});
-  if (!read.ok()) {
-    return read.TakeStatus().Wrap("read the snapshot's '" + name + "'");
-  }
-  return native.MakeRestoredTreeCheck(core::AsString(manifest.data()));
-}
 
 repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
   repo::NodeAttributes attributes;
@@ -115,6 +77,10 @@ core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStre
 
 std::string NativeDataPath(const platform::Cluster& cluster) {
   return cluster.ns + "/" + cluster.name + "/data";
+}
+
+std::string NativeTreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot) {
+  return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
 }
 
 bool IsNativeSnapshot(const repo::Snapshot& snapshot) {
@@ -208,65 +174,6 @@ core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
 
 namespace {
 
-// A tree left half-written is removed here, by this process: its directories belong to whoever
-// runs hasteward until the restore's last step sets their owners, so the instance's OS user, which
-// clears the staging directory before the next restore, could not remove them.
-void RemoveStaging(const engine::NativeRestorePlan& plan) {
-  std::error_code ignored;
-  std::filesystem::remove_all(plan.staging_dir, ignored);
-}
-
-// The snapshot's tree into result.plan.staging_dir, checked against its checksums (while written)
-// and by the engine (CheckRestoredTree); records its size in `result`. On failure the staging
-// directory is removed and the instance's data directory was not touched.
-core::Status RestoreIntoStaging(const engine::ClusterHandle& target, engine::NativeBackup& native,
-                                repo::Repository& repo, const repo::Snapshot& snapshot,
-                                NativeRestoreResult& result) {
-  repo::TreeRestoreOptions tree_options;
-  tree_options.restore_owner = result.plan.restore_owner;
-  // The server started on the tree reads what it needs; keeping every restored page cached made
-  // the restore of a 1.5 GB data directory take 3.7 to 5.7 s instead of 3.1
-  // (docs/native-backups.md).
-  tree_options.drop_written_pages = true;
-  // The snapshot names where it keeps the data directory (a verification restores another
-  // cluster's snapshot into its scratch cluster).
-  std::string tree =
-      snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
-  HS_ASSIGN_OR_RETURN(std::unique_ptr<engine::RestoredTreeCheck> check,
-                      ChecksumCheckFor(native, repo, snapshot, tree));
-  if (check != nullptr) {
-    tree_options.file_check = [&check](const std::string& relative_path) {
-      return check->OpenFile(relative_path);
-    };
-  }
-  auto restored = repo::RestoreTree(repo, snapshot, tree, result.plan.staging_dir, tree_options);
-  if (!restored.ok()) {
-    RemoveStaging(result.plan);
-    core::Status failed = restored.TakeStatus();
-    if (failed.code() == core::ErrorCode::kVerifyFailed) {
-      return failed;  // the check's own message and hint say what differs and what to do
-    }
-    return failed
-        .Wrap("restore the snapshot's data directory into '" + result.plan.staging_dir + "'")
-        .WithHint("the instance's data directory was not touched; fix the cause and retry");
-  }
-  if (check != nullptr) {
-    core::Status checked = check->Finish();
-    if (!checked.ok()) {
-      RemoveStaging(result.plan);
-      return checked;
-    }
-    result.plan.checksums_checked = true;
-  }
-  result.bytes = restored->bytes;
-  result.files = restored->files;
-  core::Status verified =
-      native.CheckRestoredTree(target.platform(), target.cluster(), result.plan);
-  if (!verified.ok())
-    RemoveStaging(result.plan);
-  return verified;
-}
-
 // The discard gate (jobs/discard_gate.h) for the plan in `result`: the options FinishNativeRestore
 // runs with (keeping replaced data directories when the gate kept newer data), and the captures
 // recorded in `result`.
@@ -293,30 +200,13 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
   return gated;
 }
 
-// The usual supply: the tree restored from the repository into the staging directory.
-class StagingRestore : public NativeTreeSupply {
- public:
-  explicit StagingRestore(repo::Repository& repo) : repo_(repo) {}
-  core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
-                     const repo::Snapshot& snapshot, NativeRestoreResult& result) override {
-    return RestoreIntoStaging(target, native, repo_, snapshot, result);
-  }
-  core::Status BeforeFinish(engine::NativeRestorePlan& /*plan*/) override {
-    return core::Status::Ok();
-  }
-  void Abandon(const engine::NativeRestorePlan& plan) override { RemoveStaging(plan); }
-
- private:
-  repo::Repository& repo_;
-};
-
 }  // namespace
 
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options) {
-  StagingRestore supply(repo);
-  return RestoreNativeSnapshotWith(target, repo, snapshot, options, supply);
+  std::unique_ptr<NativeTreeSupply> supply = TreeSupplyForPlanTarget(repo);
+  return RestoreNativeSnapshotWith(target, repo, snapshot, options, *supply);
 }
 
 core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
@@ -329,7 +219,6 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
     return engine::Unsupported(target.engine(), "native restores");
   }
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
-  HS_TRY(RefuseRemoteDataDirectories(platform, cluster));
   NativeRestoreResult result;
   const std::string snapshot_id = repo::IdToHex(snapshot.id);
   // A rerun after a kill: the instances the killed run left holding its output start over. Not

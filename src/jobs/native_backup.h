@@ -33,6 +33,11 @@ struct NativeBackupResult {
 // "<ns>/<cluster>/data": where a native snapshot keeps the data directory.
 std::string NativeDataPath(const platform::Cluster& cluster);
 
+// Where `snapshot` keeps the data directory to restore into `target`: the path it names (a
+// verification restores another cluster's snapshot into its scratch cluster), else
+// NativeDataPath.
+std::string NativeTreePathOf(const engine::ClusterHandle& target, const repo::Snapshot& snapshot);
+
 // Plans the source, streams its base backup into one snapshot tagged method=native (plus the
 // usual tags, source_instance and the engine's facts: system identifier, timeline, start/stop
 // LSN, major version). A failed or killed base backup saves no snapshot. kUsage when the engine has
@@ -53,24 +58,27 @@ struct NativeRestoreResult {
   std::vector<std::string> unfinished;
 };
 
-// kUsage when an instance's data directory is not on this machine (a pod): a native restore writes
-// its tree here and rebuilds the others from the target, so such an instance would get nothing
-// after it was stopped. Checked first by RestoreNativeSnapshot, and by callers with steps of their
-// own before it (a point-in-time restore's proofs), so nothing is read or changed before.
+// kUsage when an instance's data directory is not on this machine (a pod). A plain native restore
+// no longer needs that (it streams the tree through the instance's exec, native_tree_supply.h);
+// an instant restore does (it serves the snapshot from a FUSE mount on this machine), and so, until
+// their replay steps are made to run through exec, do the point-in-time restores (WAL and binlog).
+// Those call it first, so nothing is read or changed before.
 core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
                                          const platform::Cluster& cluster);
 
-// Restores a native snapshot of the cluster: the engine plans (and refuses) first, the discard gate
-// refuses to replace newer data without options.confirm_rewind (jobs/discard_gate.h), then the tree
-// is restored into its staging directory and the engine moves it into place, starts the target
-// and re-clones the other instances. The caller holds the repository lock and loaded the index.
+// Restores a native snapshot of the cluster: the engine plans (and refuses) first, then the tree
+// is written into its staging directory (restored here, or streamed through the target's exec
+// where its files are not on this machine: native_tree_supply.h) and checked, the discard gate
+// refuses to replace newer data without options.confirm_rewind (jobs/discard_gate.h), and the
+// engine moves the tree into place, starts the target and re-clones the other instances. The
+// caller holds the repository lock and loaded the index.
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options);
 
-// How a native restore gets the snapshot's tree to the engine: restored into the staging
-// directory (RestoreNativeSnapshot), or served in place by an instant restore
-// (jobs/instant_restore.h).
+// How a native restore gets the snapshot's tree to the engine: written into the staging
+// directory (RestoreNativeSnapshot, jobs/native_tree_supply.h), or served in place by an instant
+// restore (jobs/instant_restore.h).
 class NativeTreeSupply {
  public:
   virtual ~NativeTreeSupply() = default;

@@ -5,9 +5,10 @@
 // instance is stopped (its fencing annotation, honoured by FakeCnpgInstanceManager as CNPG's
 // instance manager does):
 //   - a backup taken through the API verifies (restored into a local scratch instance);
-//   - a native backup (pg_basebackup from HASteward's side) restores with equal checksums (on the
-//     instances' machine: through the API a native restore, and a native MariaDB backup, which
-//     read or write the data directory by path, are refused before anything changes);
+//   - a native backup (pg_basebackup from HASteward's side) restores through the API with equal
+//     checksums (the tree streamed into the fenced pod through exec); a native MariaDB backup
+//     restores on the instances' machine (through the API it refuses while every pod runs; a
+//     Galera one refuses at once);
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused; a Galera split-brain (two
@@ -161,19 +162,11 @@ TEST_F(CnpgScenarioTest, ANativeBackupThroughTheApiRestoresWithEqualChecksums) {
   Sql(0, "DELETE FROM orders WHERE id % 3 = 0; DROP TABLE items;", "shop");
   std::string damaged = Checksums(0);
   ASSERT_NE(damaged, *before);
-  // Through the API the restore is refused (even of a stopped, fenced instance) before anything
-  // is read or written: the tree would land in a directory of this machine, not in the pod's.
+  // Through the API: the tree streams into the fenced pod through exec
+  // (kubernetes_native_restore_test covers the refusals). The damage is newer than the backup:
+  // replacing it is consented (and the damaged data kept).
   ASSERT_EQ(kube().Kube({"instance", "stop", "-i", "0"}).exit_code, 0);
-  auto through_api = kube().Kube({"restore", "--snapshot", id, "--yes"});
-  EXPECT_EQ(through_api.exit_code, 2) << through_api.out << through_api.err;
-  EXPECT_NE(through_api.err.find("not on this machine"), std::string::npos) << through_api.err;
-  ASSERT_EQ(kube().Kube({"instance", "start", "-i", "0"}).exit_code, 0);
-  EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
-  // Restored on the instances' own machine: a native restore writes the data directory's files
-  // (see docs/platforms.md), which the kubernetes platform cannot reach but through exec.
-  ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
-  // The damage is newer than the backup: replacing it is consented (and the damaged data kept).
-  auto restored = kube().Local({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
+  auto restored = kube().Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Checksums(0), *before);
   EXPECT_TRUE(ReplicaCaughtUp(1)) << "the standby was re-cloned from the restored primary";
@@ -273,10 +266,11 @@ TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualCh
   ASSERT_TRUE(ReplicaCaughtUp(1));
   std::string damaged = Checksums(0);
   ASSERT_NE(damaged, *before);
+  // Through the API the restore needs a stopped instance to restore into, and changes nothing
+  // while every one runs.
   auto through_api = kube().Kube({"restore", "--snapshot", id, "--yes"});
-  EXPECT_EQ(through_api.exit_code, 2) << through_api.out << through_api.err;
-  EXPECT_NE(through_api.err.find("--platform local"), std::string::npos) << through_api.err;
-  EXPECT_NE(through_api.err.find("mariadb-backup --prepare"), std::string::npos) << through_api.err;
+  EXPECT_EQ(through_api.exit_code, 24) << through_api.out << through_api.err;
+  EXPECT_NE(through_api.err.find("is running"), std::string::npos) << through_api.err;
   EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
   ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
   // The damage is newer than the backup: replacing it is consented (and the damaged data kept).
@@ -415,6 +409,11 @@ TEST_F(GaleraScenarioTest, ANativeBackupThroughTheApiLetsAnotherNodeCommitMeanwh
   EXPECT_NE(tags.find("method=native"), std::string::npos) << tags;
   EXPECT_NE(tags.find("source_instance=galera-1"), std::string::npos) << tags;
   EXPECT_NE(tags.find("wsrep_uuid="), std::string::npos) << tags;
+  // Its restore through the API is refused before anything is stopped or written: the restored
+  // node would have to start with --wsrep-new-cluster, which the operator's pods do not offer.
+  auto restore = kube().Kube({"restore", "--snapshot", id, "--yes"});
+  EXPECT_EQ(restore.exit_code, 2) << restore.out << restore.err;
+  EXPECT_NE(restore.err.find("bootstraps a new cluster"), std::string::npos) << restore.err;
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
 }
 

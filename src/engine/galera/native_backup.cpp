@@ -133,6 +133,17 @@ core::Result<std::unique_ptr<mariadb::BackupHold>> GaleraNativeBackup::HoldSourc
 core::Result<const platform::Instance*> GaleraNativeBackup::ChooseRestoreTarget(
     platform::Platform& platform, const platform::Cluster& cluster,
     const std::map<std::string, std::string>& facts) {
+  // Refused before anything is stopped or written: the restored node must be started with
+  // --wsrep-new-cluster (BootstrapNode), which an operator that owns the pods does not offer.
+  for (const auto& node : cluster.instances) {
+    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, node));
+    if (handle->capabilities().Has(platform::Capability::kOperatorOwnsLifecycle)) {
+      return core::Usage("a galera native restore bootstraps a new cluster from '" + node.name +
+                             "', which its operator does not let hasteward start that way",
+                         "restore a logical backup, or run the native restore with `hasteward "
+                         "--platform local` on the nodes' hosts (docs/native-backups.md)");
+    }
+  }
   // A node restored while others run would bootstrap a second Primary component beside theirs.
   std::string running;
   for (const auto& node : cluster.instances) {

@@ -62,12 +62,37 @@ core::Result<const platform::Instance*> TargetOf(platform::Platform& platform,
   return source != nullptr ? source : cluster.FindInstance(0);
 }
 
+// $1 the file: its bytes, or exit 3 when it does not exist.
+constexpr char kReadFile[] = "[ -e \"$1\" ] || exit 3; exec cat -- \"$1\"";
+constexpr int kFileMissing = 3;
+
+// A file of the instance's data directory: through ReadDataFile where the platform offers it, else
+// through a `cat` run where the instance lives (a pod's exec). A missing file is kNotFound.
+core::Result<std::string> ReadTargetFile(platform::InstanceHandle& handle,
+                                         const std::string& relative_path) {
+  if (handle.capabilities().Has(platform::Capability::kDataDirFiles)) {
+    return handle.ReadDataFile(relative_path);
+  }
+  HS_TRY(platform::InstanceHandle::CheckRelativeDataPath(relative_path));
+  const std::string path = handle.instance().data_dir + "/" + relative_path;
+  HS_ASSIGN_OR_RETURN(core::RunOutput out,
+                      handle.Run({"sh", "-c", kReadFile, "hasteward-read", path}));
+  if (out.status.exit_code == kFileMissing) {
+    return core::NotFound("'" + path + "' does not exist");
+  }
+  if (!out.status.ok()) {
+    return core::Internal("read '" + path + "' on '" + handle.instance().name +
+                          "': " + out.status.Describe() + ": " + out.err.substr(0, 500));
+  }
+  return std::move(out.out);
+}
+
 // Compares the target's current data (when it has any) with the backup's identity.
 core::Status CheckIdentity(platform::Platform& platform, const platform::Cluster& cluster,
                            const platform::Instance& target,
                            const std::map<std::string, std::string>& facts, bool force) {
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
-  auto control = handle->ReadDataFile("global/pg_control");
+  auto control = ReadTargetFile(*handle, "global/pg_control");
   if (!control.ok()) {
     if (control.status().code() == core::ErrorCode::kNotFound) {
       return core::Status::Ok();  // no data to compare with (a destroyed data directory)
@@ -76,7 +101,7 @@ core::Status CheckIdentity(platform::Platform& platform, const platform::Cluster
   }
   HS_ASSIGN_OR_RETURN(std::string current_id, SystemIdentifierFromControl(*control));
   std::string current_version;
-  auto version = handle->ReadDataFile("PG_VERSION");
+  auto version = ReadTargetFile(*handle, "PG_VERSION");
   if (version.ok()) {
     current_version = version->substr(0, version->find('\n'));
   }

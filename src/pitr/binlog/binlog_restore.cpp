@@ -323,6 +323,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     return core::Usage("a binlog point-in-time restore needs a target",
                        "pass --until TIME or --until-gtid GTID");
   }
+  // Before anything is read or changed: where the replay cannot run, its clear refusal comes first.
+  HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));

@@ -30,10 +30,27 @@ core::TarEntry EntryFor(const Node& node, const std::string& path) {
   return entry;
 }
 
+// A file's bytes into the archive and into its check, in step.
+class CheckedContent : public core::ByteSink {
+ public:
+  CheckedContent(core::ByteSink& content, core::ByteSink& check)
+      : content_(content), check_(check) {}
+  core::Status Write(core::ByteView data) override {
+    HS_TRY(check_.Write(data));
+    return content_.Write(data);
+  }
+  core::Status Close() override { return core::Status::Ok(); }
+
+ private:
+  core::ByteSink& content_;
+  core::ByteSink& check_;
+};
+
 class TreeTarWriter {
  public:
-  TreeTarWriter(Repository& repo, core::ByteSink& sink, const DumpOptions& options)
-      : repo_(repo), tar_(sink), options_(options) {}
+  TreeTarWriter(Repository& repo, core::ByteSink& sink, const DumpOptions& options,
+                const TarFileCheck& file_check)
+      : repo_(repo), tar_(sink), options_(options), file_check_(file_check) {}
 
   // Every entry of `tree`, directories before what they hold, in the tree's (name) order.
   core::Status Write(const Id& tree, const std::string& prefix) {
@@ -49,9 +66,7 @@ class TreeTarWriter {
       core::TarEntry entry = EntryFor(node, path);
       HS_TRY(tar_.Begin(entry));
       if (node.type == "file") {
-        HS_ASSIGN_OR_RETURN(uint64_t written, DumpFile(repo_, node, tar_.Content(), options_));
-        summary_.content_bytes += written;
-        ++summary_.files;
+        HS_TRY(WriteContent(node, path));
       }
       HS_TRY(tar_.End());
       if (node.type == "dir") {
@@ -64,6 +79,21 @@ class TreeTarWriter {
     return core::Status::Ok();
   }
 
+  core::Status WriteContent(const Node& node, const std::string& path) {
+    std::unique_ptr<core::ByteSink> check = file_check_ ? file_check_(path) : nullptr;
+    uint64_t written = 0;
+    if (check == nullptr) {
+      HS_ASSIGN_OR_RETURN(written, DumpFile(repo_, node, tar_.Content(), options_));
+    } else {
+      CheckedContent content(tar_.Content(), *check);
+      HS_ASSIGN_OR_RETURN(written, DumpFile(repo_, node, content, options_));
+      HS_TRY(check->Close());
+    }
+    summary_.content_bytes += written;
+    ++summary_.files;
+    return core::Status::Ok();
+  }
+
   core::Result<TarDumpSummary> Finish() {
     HS_TRY(tar_.Finish());
     return summary_;
@@ -73,6 +103,7 @@ class TreeTarWriter {
   Repository& repo_;
   core::TarWriter tar_;
   const DumpOptions& options_;
+  const TarFileCheck& file_check_;
   TarDumpSummary summary_;
 };
 
@@ -80,8 +111,9 @@ class TreeTarWriter {
 
 core::Result<TarDumpSummary> DumpTreeAsTar(Repository& repo, const Id& tree,
                                            const std::string& prefix, core::ByteSink& sink,
-                                           const DumpOptions& options) {
-  TreeTarWriter writer(repo, sink, options);
+                                           const DumpOptions& options,
+                                           const TarFileCheck& file_check) {
+  TreeTarWriter writer(repo, sink, options, file_check);
   HS_TRY(writer.Write(tree, prefix));
   return writer.Finish();
 }

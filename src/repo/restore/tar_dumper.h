@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,13 +23,19 @@ struct TarDumpSummary {
   uint64_t content_bytes = 0;  // the files' content, without tar headers
 };
 
+// For each file, by its path in the archive: a sink that sees the file's bytes in order as they
+// are written (its Close() after the last; an error from it fails the dump), or nullptr. Lets a
+// caller check the checksums a tree records (a database's backup manifest) as the tar streams.
+using TarFileCheck = std::function<std::unique_ptr<core::ByteSink>(const std::string& path)>;
+
 // Writes every entry of the tree `tree` with its path under `prefix` ("" = at the archive's root;
 // "a/b" puts them under "a/b/" without entries for "a" and "a/b" themselves), directories before
 // what they hold. Files stream blob by blob (DumpFile); the index must be loaded. Node types other
 // than file, directory and symlink are refused (kUsage) rather than left out silently.
 core::Result<TarDumpSummary> DumpTreeAsTar(Repository& repo, const Id& tree,
                                            const std::string& prefix, core::ByteSink& sink,
-                                           const DumpOptions& options);
+                                           const DumpOptions& options,
+                                           const TarFileCheck& file_check = {});
 
 // The names along a path inside a snapshot ("a//b/" -> {"a", "b"}; "" and "/" -> none).
 std::vector<std::string> SplitSnapshotPath(const std::string& path);

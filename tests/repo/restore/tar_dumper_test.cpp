@@ -146,6 +146,67 @@ TEST_F(TarDumperTest, FindNodeReturnsFilesDirectoriesAndNamesWhatIsMissing) {
   EXPECT_EQ(below_file.status().code(), core::ErrorCode::kNotFound);
 }
 
+// What a file check sees: each file's bytes under its path in the archive, and whether it closed.
+struct SeenFile {
+  std::string bytes;
+  bool closed = false;
+};
+
+class RecordingCheck : public core::ByteSink {
+ public:
+  RecordingCheck(SeenFile& seen, bool fail_close) : seen_(seen), fail_close_(fail_close) {}
+  core::Status Write(core::ByteView data) override {
+    seen_.bytes.append(core::AsString(data));
+    return core::Status::Ok();
+  }
+  core::Status Close() override {
+    seen_.closed = true;
+    return fail_close_ ? core::Status(core::ErrorCode::kVerifyFailed, "checksum differs")
+                       : core::Status::Ok();
+  }
+
+ private:
+  SeenFile& seen_;
+  bool fail_close_;
+};
+
+TEST_F(TarDumperTest, AFileCheckSeesEachFilesBytesAndItsFailureStopsTheDump) {
+  auto data = FindNode(*repo_, snapshot_, "ns/db/data");
+  ASSERT_TRUE(data.ok());
+  std::map<std::string, SeenFile> seen;
+  core::MemorySink sink;
+  auto dumped = DumpTreeAsTar(*repo_, *data->subtree, "", sink, DumpOptions{},
+                              [&seen](const std::string& path) -> std::unique_ptr<core::ByteSink> {
+                                if (path == "PG_VERSION")
+                                  return nullptr;  // not in the manifest: not checked
+                                return std::make_unique<RecordingCheck>(seen[path], false);
+                              });
+  ASSERT_TRUE(dumped.ok()) << dumped.status().ToString();
+  EXPECT_EQ(seen.size(), 3U);
+  EXPECT_EQ(seen.count("PG_VERSION"), 0U);
+  uint32_t seed = 1;
+  for (const auto& [name, size] : kFiles) {
+    core::Bytes expected = RandomBytes(size, seed++);
+    std::string relative = name.substr(std::string("ns/db/data/").size());
+    if (relative == "PG_VERSION")
+      continue;
+    ASSERT_EQ(seen.count(relative), 1U) << relative;
+    EXPECT_EQ(seen[relative].bytes, core::AsString(expected)) << relative;
+    EXPECT_TRUE(seen[relative].closed) << relative;
+  }
+
+  // A check that refuses its file ends the dump with its error, before the files after it.
+  std::map<std::string, SeenFile> refused;
+  core::MemorySink cut;
+  auto failed = DumpTreeAsTar(
+      *repo_, *data->subtree, "", cut, DumpOptions{}, [&refused](const std::string& path) {
+        return std::make_unique<RecordingCheck>(refused[path], path == "base/1/1259");
+      });
+  EXPECT_EQ(failed.status().code(), core::ErrorCode::kVerifyFailed);
+  EXPECT_EQ(refused.count("global/pg_control"), 0U) << "the dump went on after the refusal";
+  EXPECT_LT(cut.data().size(), sink.data().size());
+}
+
 }  // namespace
 }  // namespace tar_dumper_test
 }  // namespace hasteward::repo
