@@ -7,8 +7,13 @@
 //     only its container's readiness drops (ready=false), as the failing readiness probe shows;
 //   - once the name leaves the annotation, PostgreSQL is started again (whatever data directory
 //     is there now) and the container turns ready when it accepts connections.
-// Not emulated: the operator re-creating deleted pods or PVCs, switchovers, and anything the
-// instance manager does besides fencing. Watches the Cluster through the store, so it reacts to
+//   - a switchover (status.targetPrimary naming another pod than status.currentPrimary, what
+//     `kubectl cnpg promote` writes): the old primary's PostgreSQL is shut down, the target
+//     promoted, the old primary restarted as a standby of the target
+//     (fake_operator_switchover.h); then the pods' cnpg.io/instanceRole labels and
+//     status.currentPrimary name the new primary.
+// Not emulated: the operator re-creating deleted pods or PVCs, failovers, and anything else the
+// instance manager does. Watches the Cluster through the store, so it reacts to
 // every writer (HASteward's patch, an admin's annotate) like the real one.
 #pragma once
 
@@ -44,6 +49,8 @@ class FakeCnpgInstanceManager {
   FakeCnpgInstanceManager(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
   void Run();
   void Apply(const nlohmann::json& cluster_cr);
+  void SwitchOver(const nlohmann::json& cluster_cr);
+  int OrdinalOf(const std::string& pod) const;  // -1 for another name
   core::Status SetReady(const std::string& pod, bool ready);
 
   FakeKubeApi& api_;
