@@ -67,9 +67,9 @@ class Steps {
   explicit Steps(engine::SwitchoverReport* report) : report_(report), start_(Now()) {}
   void Done(SwitchoverStep step, std::string detail) {
     auto now = Now();
-    report_->steps.push_back(
-        {step, std::chrono::duration_cast<std::chrono::milliseconds>(now - start_),
-         std::move(detail)});
+    report_->steps.push_back({step,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(now - start_),
+                              std::move(detail)});
     start_ = now;
   }
   engine::SwitchoverReport& Fail(SwitchoverStep step, core::Status status) {
@@ -103,9 +103,9 @@ core::Status CheckOperatorAgrees(platform::OperatorSwitchover& via,
 
 // Polls until the operator reports the candidate as its settled primary; every poll also reads
 // the instances, and two writable ones end the wait with split-brain.
-core::Status WaitForOperator(const engine::ClusterHandle& target,
-                             platform::OperatorSwitchover& via, const std::string& candidate,
-                             std::chrono::milliseconds timeout, int* polls) {
+core::Status WaitForOperator(const engine::ClusterHandle& target, platform::OperatorSwitchover& via,
+                             const std::string& candidate, std::chrono::milliseconds timeout,
+                             int* polls) {
   core::Status failure;
   platform::OperatorPrimary last;
   bool done = core::PollUntil(
@@ -171,10 +171,10 @@ core::Status WaitForWhole(const engine::ClusterHandle& target, const engine::Swi
   if (whole) {
     return core::Status::Ok();
   }
-  std::string seen = last.status.ok() ? std::string("triage ") +
-                                            engine::VerdictName(last.report.verdict) +
-                                            ", writable: " + Join(last.writable)
-                                      : last.status.message();
+  std::string seen = last.status.ok()
+                         ? std::string("triage ") + engine::VerdictName(last.report.verdict) +
+                               ", writable: " + Join(last.writable)
+                         : last.status.message();
   return core::Status(core::ErrorCode::kTimeout,
                       "the old primary '" + plan.old_primary.name + "' did not follow '" +
                           plan.candidate.name + "' within " + std::to_string(timeout.count()) +

@@ -32,6 +32,10 @@ core::Status SwitchPostgresPrimary(platform::Platform& local, const platform::Cl
   HS_ASSIGN_OR_RETURN(std::string conninfo, RunClusterSql(cluster, to, "SHOW primary_conninfo;"));
   conninfo = std::regex_replace(TrimmedOutput(conninfo), std::regex(R"(\bport=\d+)"),
                                 "port=" + std::to_string(target.port));
+  // The standbys got their password from a password file in the environment of pg_basebackup,
+  // which the server does not have: the replication password goes into the string itself.
+  HS_ASSIGN_OR_RETURN(std::string password, cluster.replication.password.Resolve());
+  conninfo += " password=" + password;
   HS_TRY(RunClusterSql(cluster, from,
                        "ALTER SYSTEM SET primary_conninfo = " + SwitchSqlLiteral(conninfo) + ";")
              .status());
@@ -49,8 +53,8 @@ core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, in
                       RunClusterSql(cluster, from, "SELECT @@GLOBAL.gtid_binlog_pos;"));
   HS_ASSIGN_OR_RETURN(std::string waited,
                       RunClusterSql(cluster, to,
-                                    "SELECT MASTER_GTID_WAIT(" + SwitchSqlLiteral(TrimmedOutput(position)) +
-                                        ", 30);"));
+                                    "SELECT MASTER_GTID_WAIT(" +
+                                        SwitchSqlLiteral(TrimmedOutput(position)) + ", 30);"));
   if (TrimmedOutput(waited) != "0") {
     return core::Internal("'" + target.name + "' did not reach " + TrimmedOutput(position));
   }
@@ -60,7 +64,8 @@ core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, in
   // The old primary never replicated: its replica position starts where its own binlog ends.
   return RunClusterSql(cluster, from,
                        "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos; "
-                       "CHANGE MASTER TO MASTER_HOST=" + SwitchSqlLiteral(target.host) +
+                       "CHANGE MASTER TO MASTER_HOST=" +
+                           SwitchSqlLiteral(target.host) +
                            ", MASTER_PORT=" + std::to_string(target.port) +
                            ", MASTER_USER=" + SwitchSqlLiteral(cluster.replication.user) +
                            ", MASTER_PASSWORD=" + SwitchSqlLiteral(password) +

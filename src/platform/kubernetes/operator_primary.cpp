@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "core/utc_time.h"
-
 #include "platform/kubernetes/operator_discovery.h"
 
 namespace hasteward::platform::kubernetes {
@@ -12,8 +11,9 @@ namespace {
 using nlohmann::json;
 
 std::string StringIn(const json& object, const json::json_pointer& where) {
-  return object.contains(where) && object.at(where).is_string() ? object.at(where).get<std::string>()
-                                                                : "";
+  return object.contains(where) && object.at(where).is_string()
+             ? object.at(where).get<std::string>()
+             : "";
 }
 
 // "2026-11-26T22:50:01.123456Z": the microsecond UTC time CNPG writes into its timestamps.
@@ -21,17 +21,18 @@ std::string MicroTimestamp() {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  std::string seconds = core::Rfc3339Utc(micros / 1000000);  // "...:01Z"
+  std::string seconds = core::Rfc3339Utc(micros / 1000000);                     // "...:01Z"
   std::string fraction = std::to_string(1000000 + micros % 1000000).substr(1);  // six digits
   return seconds.substr(0, seconds.size() - 1) + "." + fraction + "Z";
 }
 
 core::Status Pending(const Cluster& c, const OperatorPrimary& primary) {
-  return core::Status(core::ErrorCode::kSafetyStop, "the operator of '" + c.ns + "/" + c.name +
-                              "' has a switchover pending already (current primary '" +
-                              primary.current + "', target '" + primary.target + "')",
-                          "wait until it settles (its current primary equals its target), then "
-                          "run triage before asking again");
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      "the operator of '" + c.ns + "/" + c.name +
+                          "' has a switchover pending already (current primary '" +
+                          primary.current + "', target '" + primary.target + "')",
+                      "wait until it settles (its current primary equals its target), then "
+                      "run triage before asking again");
 }
 
 // CloudNativePG: status.currentPrimary / status.targetPrimary of the Cluster.
@@ -43,24 +44,27 @@ class CnpgTargetPrimary : public OperatorSwitchover {
   std::string Describe() const override { return "CloudNativePG status.targetPrimary"; }
 
   core::Result<OperatorPrimary> Primary() override {
-    HS_ASSIGN_OR_RETURN(json cr, client_->Get(resources::kCnpgClusters, cluster_.ns, cluster_.name));
+    HS_ASSIGN_OR_RETURN(json cr,
+                        client_->Get(resources::kCnpgClusters, cluster_.ns, cluster_.name));
     return Read(cr);
   }
 
   core::Status RequestPrimary(const Instance& candidate) override {
     // The read resourceVersion makes the patch fail when another writer changed the Cluster in
     // between (a second promote racing this one): then nothing is written and we refuse.
-    HS_ASSIGN_OR_RETURN(json cr, client_->Get(resources::kCnpgClusters, cluster_.ns, cluster_.name));
+    HS_ASSIGN_OR_RETURN(json cr,
+                        client_->Get(resources::kCnpgClusters, cluster_.ns, cluster_.name));
     OperatorPrimary primary = Read(cr);
     if (!primary.settled()) {
       return Pending(cluster_, primary);
     }
-    json patch = {{"metadata", {{"resourceVersion", StringIn(cr, "/metadata/resourceVersion"_json_pointer)}}},
-                  {"status",
-                   {{"targetPrimary", candidate.name},
-                    {"targetPrimaryTimestamp", MicroTimestamp()},
-                    {"phase", "Switchover in progress"},
-                    {"phaseReason", "Switching over to " + candidate.name}}}};
+    json patch = {
+        {"metadata", {{"resourceVersion", StringIn(cr, "/metadata/resourceVersion"_json_pointer)}}},
+        {"status",
+         {{"targetPrimary", candidate.name},
+          {"targetPrimaryTimestamp", MicroTimestamp()},
+          {"phase", "Switchover in progress"},
+          {"phaseReason", "Switching over to " + candidate.name}}}};
     return client_
         ->Patch(resources::kCnpgClusters, cluster_.ns, cluster_.name, PatchType::kMerge, patch,
                 "status")
@@ -104,9 +108,11 @@ class MariaDbPrimaryPodIndex : public OperatorSwitchover {
       return Pending(cluster_, primary);
     }
     HS_ASSIGN_OR_RETURN(int index, PodIndex(candidate.name));
-    json patch = {{"metadata", {{"resourceVersion", StringIn(cr, "/metadata/resourceVersion"_json_pointer)}}},
-                  {"spec", {{"replication", {{"primary", {{"podIndex", index}}}}}}}};
-    return client_->Patch(resources::kMariaDbs, cluster_.ns, cluster_.name, PatchType::kMerge, patch)
+    json patch = {
+        {"metadata", {{"resourceVersion", StringIn(cr, "/metadata/resourceVersion"_json_pointer)}}},
+        {"spec", {{"replication", {{"primary", {{"podIndex", index}}}}}}}};
+    return client_
+        ->Patch(resources::kMariaDbs, cluster_.ns, cluster_.name, PatchType::kMerge, patch)
         .status();
   }
 
