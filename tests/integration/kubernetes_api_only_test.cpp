@@ -5,7 +5,8 @@
 // Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
 // equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
 // CLI's host) pass; a switchover is the operator's, asked for through the API and proven through
-// port-forward (docs/kubernetes.md, "From a host that reaches only the API server").
+// port-forward, and an operator that leaves two writable instances is caught (docs/kubernetes.md,
+// "From a host that reaches only the API server").
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -185,6 +186,36 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverIsTheOperatorsAndHastewardProvesIt) {
       },
       std::chrono::seconds(30)))
       << "a write on the new primary did not reach the old one";
+}
+
+// HASteward does not take the operator's word for the switch: an operator that promotes the target
+// while the old primary still takes writes (the fakes' kPromoteWithoutDemoting) is caught by the
+// readings of every instance taken while waiting: exit 5 (split-brain) at step promote or repoint,
+// naming both instances.
+TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) {
+  if (auto* cnpg = kube_->cnpg_instance_manager(); cnpg != nullptr) {
+    cnpg->SetSwitchoverModeForTest(FakeSwitchoverMode::kPromoteWithoutDemoting);
+  } else {
+    kube_->mariadb_operator()->SetSwitchoverModeForTest(
+        FakeSwitchoverMode::kPromoteWithoutDemoting);
+  }
+  auto [verdict_before, old_primary] = VerdictAndPrimary();
+  ASSERT_EQ(verdict_before, "healthy");
+  const std::string pod_prefix = GetParam().cluster + "-";
+  const int first = old_primary == pod_prefix + "0" ? 0 : 1;
+  const std::string candidate = pod_prefix + std::to_string(first + 1);
+
+  auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "20s", "--json"});
+  EXPECT_EQ(switched.exit_code, 5) << switched.out << switched.err;
+  size_t at = switched.out.find('{');
+  ASSERT_NE(at, std::string::npos) << switched.out << switched.err;
+  json report = json::parse(switched.out.substr(at), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << switched.out;
+  const std::string failed = report.value("failed_step", "");
+  EXPECT_TRUE(failed == "promote" || failed == "repoint") << switched.out;
+  const std::string message = report["error"].value("message", "");
+  EXPECT_NE(message.find(old_primary), std::string::npos) << message;
+  EXPECT_NE(message.find(candidate), std::string::npos) << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -117,7 +117,7 @@ void FakeCnpgInstanceManager::SwitchOver(const json& cluster_cr) {
   if (target.empty() || target == current || from < 0 || to < 0) {
     return;
   }
-  core::Status switched = SwitchPostgresPrimary(*local_, cluster_, from, to);
+  core::Status switched = SwitchPostgresPrimary(*local_, cluster_, from, to, mode_);
   if (!switched.ok()) {
     std::lock_guard lock(mu_);
     last_error_ = "switchover to " + target + ": " + switched.ToString();

@@ -27,6 +27,7 @@
 #include "core/status.h"
 #include "platform/platform.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -42,6 +43,8 @@ class FakeCnpgInstanceManager {
   FakeCnpgInstanceManager(const FakeCnpgInstanceManager&) = delete;
   FakeCnpgInstanceManager& operator=(const FakeCnpgInstanceManager&) = delete;
 
+  // How later switchovers are done (fake_operator_switchover.h).
+  void SetSwitchoverModeForTest(FakeSwitchoverMode mode) { mode_ = mode; }
   // The last error acting on a fence ("" when none), for test messages.
   std::string last_error() const;
 
@@ -58,6 +61,7 @@ class FakeCnpgInstanceManager {
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
   std::set<std::string> stopped_;  // pods whose PostgreSQL this manager stopped
+  std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string last_error_;

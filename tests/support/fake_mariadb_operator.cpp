@@ -129,7 +129,7 @@ void FakeMariaDbOperator::SwitchOver(const json& mariadb) {
       asked >= count || current < 0 || current >= count) {
     return;
   }
-  core::Status switched = SwitchMariaDbPrimary(cluster_, current, asked);
+  core::Status switched = SwitchMariaDbPrimary(cluster_, current, asked, mode_);
   Fail("switchover to " + PodName(asked), switched);
   if (switched.ok()) {
     api_.store().Patch(

@@ -29,6 +29,7 @@
 #include "core/status.h"
 #include "platform/platform.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -47,6 +48,8 @@ class FakeMariaDbOperator {
   // While held, re-created pods run but their server never starts (as a pod stuck in its init
   // container); releasing starts the held ones.
   void HoldServerStartsForTest(bool hold);
+  // How later switchovers are done (fake_operator_switchover.h).
+  void SetSwitchoverModeForTest(FakeSwitchoverMode mode) { mode_ = mode; }
   // The last error acting on a pod ("" when none), for test messages.
   std::string last_error() const;
 
@@ -70,6 +73,7 @@ class FakeMariaDbOperator {
   std::set<int> held_;             // pods re-created while starts were held
   std::set<std::string> pending_;  // helper pods waiting for their volume
   bool hold_ = false;
+  std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string last_error_;

@@ -25,7 +25,10 @@ std::string SwitchSqlLiteral(const std::string& s) {
 }  // namespace
 
 core::Status SwitchPostgresPrimary(platform::Platform& local, const platform::Cluster& cluster,
-                                   int from, int to) {
+                                   int from, int to, FakeSwitchoverMode mode) {
+  if (mode == FakeSwitchoverMode::kPromoteWithoutDemoting) {
+    return RunClusterSql(cluster, to, "SELECT pg_promote(true, 60);").status();
+  }
   const platform::Instance& old_primary = cluster.instances.at(from);
   const platform::Instance& target = cluster.instances.at(to);
   // The target's own connection string, re-aimed at the target: what the old primary will use.
@@ -46,7 +49,12 @@ core::Status SwitchPostgresPrimary(platform::Platform& local, const platform::Cl
   return local.StartInstance(cluster, old_primary);
 }
 
-core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, int to) {
+core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, int to,
+                                  FakeSwitchoverMode mode) {
+  if (mode == FakeSwitchoverMode::kPromoteWithoutDemoting) {
+    return RunClusterSql(cluster, to, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF;")
+        .status();
+  }
   const platform::Instance& target = cluster.instances.at(to);
   HS_TRY(RunClusterSql(cluster, from, "SET GLOBAL read_only = ON;").status());
   HS_ASSIGN_OR_RETURN(std::string position,

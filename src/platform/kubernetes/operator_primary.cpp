@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/utc_time.h"
 #include "platform/kubernetes/operator_discovery.h"
 
@@ -19,7 +20,7 @@ std::string StringIn(const json& object, const json::json_pointer& where) {
 // "2026-11-26T22:50:01.123456Z": the microsecond UTC time CNPG writes into its timestamps.
 std::string MicroTimestamp() {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
+                    core::SystemClock::Get().Now().time_since_epoch())
                     .count();
   std::string seconds = core::Rfc3339Utc(micros / 1000000);                     // "...:01Z"
   std::string fraction = std::to_string(1000000 + micros % 1000000).substr(1);  // six digits
