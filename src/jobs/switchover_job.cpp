@@ -1,6 +1,8 @@
 #include "jobs/switchover_job.h"
 
 #include "core/clock.h"
+#include "jobs/operator_switchover.h"
+#include "platform/operator_switchover.h"
 
 namespace hasteward::jobs {
 
@@ -51,6 +53,11 @@ core::ErrorCode SwitchoverFailureCode(SwitchoverStep step, const core::Status& s
     case SwitchoverStep::kPromote:
     case SwitchoverStep::kRepoint:
     case SwitchoverStep::kProveWritable:
+      // Two writable instances seen while an operator switched over keep their own code: the
+      // user must stop writes before anything else.
+      if (code == ErrorCode::kSplitBrain) {
+        return code;
+      }
       // The candidate may already accept writes: the cluster works but is not whole (a replica
       // not repointed), as triage's degraded; the user must look before anything else, so this
       // class never shares a code with a clean abort.
@@ -84,6 +91,17 @@ SwitchoverJobResult RunSwitchoverJob(const engine::ClusterHandle& target,
       failover
           ? capability->PlanFailover(target.platform(), target.cluster(), options.engine_options)
           : capability->PlanSwitchover(target.platform(), target.cluster(), options.engine_options);
+  // Where an operator owns the instances, the switchover is its own (operator_switchover.h); the
+  // platform answers this once. Failover keeps HASteward's own steps everywhere.
+  std::unique_ptr<platform::OperatorSwitchover> via;
+  if (plan.ok() && !failover) {
+    auto opened = target.platform().OpenOperatorSwitchover(target.cluster());
+    if (opened.ok()) {
+      via = std::move(*opened);
+    } else {
+      plan = opened.TakeStatus();
+    }
+  }
   if (!plan.ok()) {
     result.report.failed_step = SwitchoverStep::kPreCheck;
     result.report.status =
@@ -91,15 +109,22 @@ SwitchoverJobResult RunSwitchoverJob(const engine::ClusterHandle& target,
     result.report.total = Since(clock, start);
     return result;
   }
+  if (via) {
+    DescribeOperatorSwitchover(*via, &*plan);
+  }
   if (options.dry_run) {
     result.report.plan = std::move(*plan);
     result.report.total = Since(clock, start);
     return result;
   }
-  result.report = failover ? capability->RunFailover(target.platform(), target.cluster(), *plan,
-                                                     options.engine_options)
-                           : capability->RunSwitchover(target.platform(), target.cluster(), *plan,
-                                                       options.engine_options);
+  if (via) {
+    result.report = RunOperatorSwitchover(target, *via, *plan, options.engine_options);
+  } else {
+    result.report = failover ? capability->RunFailover(target.platform(), target.cluster(), *plan,
+                                                       options.engine_options)
+                             : capability->RunSwitchover(target.platform(), target.cluster(), *plan,
+                                                         options.engine_options);
+  }
   if (!result.report.status.ok()) {
     // An engine that forgot to name the step still aborts with a step: the first one not
     // completed.

@@ -1,6 +1,7 @@
 #include "platform/platform.h"
 
 #include "platform/operator_resources.h"
+#include "platform/operator_switchover.h"
 
 namespace hasteward::platform {
 
@@ -47,6 +48,11 @@ core::Result<std::unique_ptr<LeaderElection>> Platform::OpenLeaderElection(
 
 core::Result<std::unique_ptr<OperatorResources>> Platform::OpenOperatorResources() {
   return std::unique_ptr<OperatorResources>();
+}
+
+core::Result<std::unique_ptr<OperatorSwitchover>> Platform::OpenOperatorSwitchover(
+    const Cluster& /*c*/) {
+  return std::unique_ptr<OperatorSwitchover>();
 }
 
 }  // namespace hasteward::platform

@@ -25,6 +25,7 @@ namespace hasteward::platform {
 // Declared, not included: operator_resources.h brings nlohmann/json.hpp, which every includer of
 // this header would otherwise parse (and clang-tidy walk) for nothing.
 class OperatorResources;
+class OperatorSwitchover;
 
 // Where clusters are. Implementations: LocalPlatform (inventory file; plain hosts and sandbox),
 // later KubernetesPlatform; each registers in registry.cpp. Thread-safe for concurrent reads.
@@ -78,6 +79,12 @@ class Platform {
   // The operator's BackupPolicy/BackupRepository resources (operator_resources.h), already being
   // watched; nullptr when the platform stores none (local: they come from the config file).
   virtual core::Result<std::unique_ptr<OperatorResources>> OpenOperatorResources();
+
+  // The switchover of cluster `c` as its operator performs it (operator_switchover.h), where an
+  // operator owns the instances' lifecycle; nullptr where HASteward itself fences and promotes
+  // (local). The switchover job makes this choice once, here.
+  virtual core::Result<std::unique_ptr<OperatorSwitchover>> OpenOperatorSwitchover(
+      const Cluster& c);
 
   // Runs a command where the instance lives, as the instance's OS user. The options' argv,
   // env and stdio are honoured; uid/gid are filled in by the platform.

@@ -43,6 +43,9 @@ EXPECTED_GRANTS = {
     for verb in ("get", "list", "watch")
 } | {
     ("ClusterRoleBinding", "hasteward-operator", "postgresql.cnpg.io", "clusters", "patch", ()),
+    # The CloudNativePG switchover: status.targetPrimary, as `kubectl cnpg promote` writes it.
+    ("ClusterRoleBinding", "hasteward-operator", "postgresql.cnpg.io", "clusters/status", "patch",
+     ()),
     ("ClusterRoleBinding", "hasteward-operator", "", "events", "create", ()),
 } | {
     # The Galera heal through the API (docs/platforms.md): suspend the MariaDB, scale its

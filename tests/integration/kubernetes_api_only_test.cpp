@@ -4,8 +4,9 @@
 // (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone.
 // Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
 // equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
-// CLI's host) pass; a switchover passes its pre-check and is refused at the fence the operator
-// owns, changing nothing (docs/kubernetes.md, "From a host that reaches only the API server").
+// CLI's host) pass; a switchover is the operator's, asked for through the API and proven through
+// port-forward, and an operator that leaves two writable instances is caught (docs/kubernetes.md,
+// "From a host that reaches only the API server").
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -139,14 +140,12 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnly
   EXPECT_EQ(shop_tables, 2) << verified.out;
 }
 
-// A planned switchover to the other instance gets through its pre-check (SQL through
-// port-forward) and stops at the fence, which on the kubernetes platform needs what the operator
-// owns (CNPG: standby.signal in the old primary's data directory; MariaDB: read_only persisted in
-// the server's config file), written before the old primary is stopped or made read-only: exit
-// 24, and the cluster is left as it was: triage still sees the old primary healthy and a write on
-// it reaches the replica. A switchover through the operators' own controls (CNPG's
-// targetPrimary, mariadb-operator's primary podIndex) is not built yet (docs/kubernetes.md).
-TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChangesNothing) {
+// A planned switchover to the other instance is the operator's (CNPG: status.targetPrimary, as
+// `kubectl cnpg promote` writes it; mariadb-operator: spec.replication.primary.podIndex), asked
+// for through the API and proven by HASteward through port-forward: exit 0, the operator reports
+// the candidate as its primary, triage is healthy with the candidate the primary, and a write on
+// the new primary reaches the old one, which now replicates from it.
+TEST_P(KubernetesApiOnlyTest, SwitchoverIsTheOperatorsAndHastewardProvesIt) {
   // The pods' names as the operator gives them (CNPG counts from 1): the primary and the other.
   auto [verdict_before, old_primary] = VerdictAndPrimary();
   ASSERT_EQ(verdict_before, "healthy");
@@ -156,29 +155,67 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverStopsAtTheFenceTheOperatorOwnsAndChanges
   ASSERT_EQ(old_primary, pod_prefix + std::to_string(first));
   const std::string candidate = pod_prefix + std::to_string(first + 1);
 
-  auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "60s", "--json"});
-  EXPECT_EQ(switched.exit_code, 24) << switched.out << switched.err;
+  auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "40s", "--json"});
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
   size_t at = switched.out.find('{');
   ASSERT_NE(at, std::string::npos) << switched.out << switched.err;
   json report = json::parse(switched.out.substr(at), nullptr, false);
   ASSERT_TRUE(report.is_object()) << switched.out;
   EXPECT_EQ(report.value("candidate", ""), candidate) << switched.out;
-  EXPECT_EQ(report.value("failed_step", ""), "fence") << switched.out;
+  EXPECT_NE(switched.out.find("prove-writable"), std::string::npos) << switched.out;
+
+  // The operator's own record says so too.
+  const bool cnpg = GetParam().engine == platform::EngineKind::kPostgres;
+  const FakeKubeResource* kind = cnpg ? kube_->api().FindResource("postgresql.cnpg.io", "clusters")
+                                      : kube_->api().FindResource("k8s.mariadb.com", "mariadbs");
+  FakeKubeReply cr = kube_->api().store().Get(*kind, "db", GetParam().cluster);
+  ASSERT_EQ(cr.code, 200);
+  EXPECT_EQ(cr.body.value("/status/currentPrimary"_json_pointer, ""), candidate) << cr.body.dump();
 
   auto after = VerdictAndPrimary();
-  EXPECT_EQ(after, std::make_pair(std::string("healthy"), old_primary));
+  EXPECT_EQ(after, std::make_pair(std::string("healthy"), candidate));
   ASSERT_TRUE(kube_->sandbox()
-                  .Sql(0,
+                  .Sql(1,
                        "CREATE SCHEMA sw; CREATE TABLE sw.after_switchover (id int primary key);"
                        "INSERT INTO sw.after_switchover VALUES (42);")
                   .ok());
   EXPECT_TRUE(core::PollUntil(
       [&] {
-        auto row = kube_->sandbox().Sql(1, "SELECT id FROM sw.after_switchover;");
+        auto row = kube_->sandbox().Sql(0, "SELECT id FROM sw.after_switchover;");
         return row.ok() && row->find("42") != std::string::npos;
       },
       std::chrono::seconds(30)))
-      << "a write on the old primary did not reach the replica";
+      << "a write on the new primary did not reach the old one";
+}
+
+// HASteward does not take the operator's word for the switch: an operator that promotes the target
+// while the old primary still takes writes (the fakes' kPromoteWithoutDemoting) is caught by the
+// readings of every instance taken while waiting: exit 5 (split-brain) at step promote or repoint,
+// naming both instances.
+TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) {
+  if (auto* cnpg = kube_->cnpg_instance_manager(); cnpg != nullptr) {
+    cnpg->SetSwitchoverModeForTest(FakeSwitchoverMode::kPromoteWithoutDemoting);
+  } else {
+    kube_->mariadb_operator()->SetSwitchoverModeForTest(
+        FakeSwitchoverMode::kPromoteWithoutDemoting);
+  }
+  auto [verdict_before, old_primary] = VerdictAndPrimary();
+  ASSERT_EQ(verdict_before, "healthy");
+  const std::string pod_prefix = GetParam().cluster + "-";
+  const int first = old_primary == pod_prefix + "0" ? 0 : 1;
+  const std::string candidate = pod_prefix + std::to_string(first + 1);
+
+  auto switched = kube_->Kube({"switchover", "--to", candidate, "--timeout", "20s", "--json"});
+  EXPECT_EQ(switched.exit_code, 5) << switched.out << switched.err;
+  size_t at = switched.out.find('{');
+  ASSERT_NE(at, std::string::npos) << switched.out << switched.err;
+  json report = json::parse(switched.out.substr(at), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << switched.out;
+  const std::string failed = report.value("failed_step", "");
+  EXPECT_TRUE(failed == "promote" || failed == "repoint") << switched.out;
+  const std::string message = report["error"].value("message", "");
+  EXPECT_NE(message.find(old_primary), std::string::npos) << message;
+  EXPECT_NE(message.find(candidate), std::string::npos) << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(

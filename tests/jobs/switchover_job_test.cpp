@@ -49,6 +49,18 @@ TEST(SwitchoverFailureCodeTest, EveryStepFromPromotionOnIsDegraded) {
   }
 }
 
+// Two writable instances seen while an operator switched over are not "degraded": the user must
+// stop writes first.
+TEST(SwitchoverFailureCodeTest, TwoWritableAfterThePromotionKeepSplitBrain) {
+  for (SwitchoverStep step :
+       {SwitchoverStep::kPromote, SwitchoverStep::kRepoint, SwitchoverStep::kProveWritable}) {
+    EXPECT_EQ(SwitchoverFailureCode(step, Failed(ErrorCode::kSplitBrain)), ErrorCode::kSplitBrain)
+        << engine::SwitchoverStepName(step);
+  }
+  EXPECT_EQ(SwitchoverFailureCode(SwitchoverStep::kFence, Failed(ErrorCode::kSplitBrain)),
+            ErrorCode::kSafetyStop);
+}
+
 TEST(ClassifySwitchoverFailureTest, NamesTheKindAndTheStepAndKeepsTheHint) {
   core::Status st = ClassifySwitchoverFailure(SwitchoverKind::kSwitchover, SwitchoverStep::kCatchUp,
                                               Failed(ErrorCode::kTimeout));

@@ -1,6 +1,7 @@
 #include "support/fake_cnpg_instance_manager.h"
 
 #include "platform/registry.h"
+#include "support/fake_operator_switchover.h"
 
 namespace hasteward::testing {
 namespace {
@@ -71,6 +72,7 @@ void FakeCnpgInstanceManager::Run() {
 }
 
 void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
+  SwitchOver(cluster_cr);
   const std::set<std::string> fenced = FencedPods(cluster_cr);
   for (const auto& instance : cluster_.instances) {
     // PublishSandboxAsCnpg names the pods <cluster>-<ordinal + 1>, as CNPG numbers them.
@@ -96,6 +98,43 @@ void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
       last_error_ = pod + ": " + acted.ToString();
     }
   }
+}
+
+int FakeCnpgInstanceManager::OrdinalOf(const std::string& pod) const {
+  for (const auto& instance : cluster_.instances) {
+    if (pod == cluster_.name + "-" + std::to_string(instance.ordinal + 1)) {
+      return instance.ordinal;
+    }
+  }
+  return -1;
+}
+
+void FakeCnpgInstanceManager::SwitchOver(const json& cluster_cr) {
+  const std::string current = cluster_cr.value("/status/currentPrimary"_json_pointer, "");
+  const std::string target = cluster_cr.value("/status/targetPrimary"_json_pointer, "");
+  const int from = OrdinalOf(current);
+  const int to = OrdinalOf(target);
+  if (target.empty() || target == current || from < 0 || to < 0) {
+    return;
+  }
+  core::Status switched = SwitchPostgresPrimary(*local_, cluster_, from, to, mode_);
+  if (!switched.ok()) {
+    std::lock_guard lock(mu_);
+    last_error_ = "switchover to " + target + ": " + switched.ToString();
+    return;
+  }
+  // The roles on the pods, then the Cluster's status, as the operator reports a finished switch.
+  const FakeKubeResource* pods = api_.FindResource("", "pods");
+  for (const auto& [pod, role] : {std::pair{current, "replica"}, std::pair{target, "primary"}}) {
+    api_.store().Patch(*pods, ns_, pod, FakePatchType::kMerge,
+                       {{"metadata", {{"labels", {{"cnpg.io/instanceRole", role}}}}}},
+                       /*status_only=*/false);
+  }
+  const FakeKubeResource* clusters = api_.FindResource("postgresql.cnpg.io", "clusters");
+  api_.store().Patch(
+      *clusters, ns_, cluster_.name, FakePatchType::kMerge,
+      {{"status", {{"currentPrimary", target}, {"phase", "Cluster in healthy state"}}}},
+      /*status_only=*/true);
 }
 
 core::Status FakeCnpgInstanceManager::SetReady(const std::string& pod, bool ready) {

@@ -7,8 +7,13 @@
 //     only its container's readiness drops (ready=false), as the failing readiness probe shows;
 //   - once the name leaves the annotation, PostgreSQL is started again (whatever data directory
 //     is there now) and the container turns ready when it accepts connections.
-// Not emulated: the operator re-creating deleted pods or PVCs, switchovers, and anything the
-// instance manager does besides fencing. Watches the Cluster through the store, so it reacts to
+//   - a switchover (status.targetPrimary naming another pod than status.currentPrimary, what
+//     `kubectl cnpg promote` writes): the old primary's PostgreSQL is shut down, the target
+//     promoted, the old primary restarted as a standby of the target
+//     (fake_operator_switchover.h); then the pods' cnpg.io/instanceRole labels and
+//     status.currentPrimary name the new primary.
+// Not emulated: the operator re-creating deleted pods or PVCs, failovers, and anything else the
+// instance manager does. Watches the Cluster through the store, so it reacts to
 // every writer (HASteward's patch, an admin's annotate) like the real one.
 #pragma once
 
@@ -22,6 +27,7 @@
 #include "core/status.h"
 #include "platform/platform.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -37,6 +43,8 @@ class FakeCnpgInstanceManager {
   FakeCnpgInstanceManager(const FakeCnpgInstanceManager&) = delete;
   FakeCnpgInstanceManager& operator=(const FakeCnpgInstanceManager&) = delete;
 
+  // How later switchovers are done (fake_operator_switchover.h).
+  void SetSwitchoverModeForTest(FakeSwitchoverMode mode) { mode_ = mode; }
   // The last error acting on a fence ("" when none), for test messages.
   std::string last_error() const;
 
@@ -44,6 +52,8 @@ class FakeCnpgInstanceManager {
   FakeCnpgInstanceManager(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
   void Run();
   void Apply(const nlohmann::json& cluster_cr);
+  void SwitchOver(const nlohmann::json& cluster_cr);
+  int OrdinalOf(const std::string& pod) const;  // -1 for another name
   core::Status SetReady(const std::string& pod, bool ready);
 
   FakeKubeApi& api_;
@@ -51,6 +61,7 @@ class FakeCnpgInstanceManager {
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
   std::set<std::string> stopped_;  // pods whose PostgreSQL this manager stopped
+  std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string last_error_;

@@ -145,15 +145,16 @@ core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& san
                          "'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;")
              .status());
   HS_TRY(
-      api.CreateForTest({{"apiVersion", "k8s.mariadb.com/v1alpha1"},
-                         {"kind", "MariaDB"},
-                         {"metadata", {{"name", cluster.name}, {"namespace", ns}}},
-                         {"spec",
-                          {{"replicas", cluster.instances.size()},
-                           {"port", cluster.instances.front().port},
-                           {"galera", {{"enabled", galera}}},
-                           {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
-                         {"status", {{"currentPrimary", cluster.name + "-0"}}}})
+      api.CreateForTest(
+             {{"apiVersion", "k8s.mariadb.com/v1alpha1"},
+              {"kind", "MariaDB"},
+              {"metadata", {{"name", cluster.name}, {"namespace", ns}}},
+              {"spec",
+               {{"replicas", cluster.instances.size()},
+                {"port", cluster.instances.front().port},
+                {"galera", {{"enabled", galera}}},
+                {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}},
+              {"status", {{"currentPrimary", cluster.name + "-0"}, {"currentPrimaryPodIndex", 0}}}})
           .status());
   HS_TRY(
       api.CreateForTest(MariaDbStatefulSet(ns, cluster.name, cluster.instances.size())).status());

@@ -2,6 +2,7 @@
 
 #include "platform/registry.h"
 #include "support/fake_kube_operators.h"
+#include "support/fake_operator_switchover.h"
 
 namespace hasteward::testing {
 namespace {
@@ -44,13 +45,14 @@ core::Result<std::unique_ptr<FakeMariaDbOperator>> FakeMariaDbOperator::Start(
                       op->local_->FindCluster(sandbox.cluster().ns, sandbox.cluster().name));
   op->sets_thread_ = std::thread([raw = op.get()] { raw->WatchStatefulSet(); });
   op->pods_thread_ = std::thread([raw = op.get()] { raw->WatchPods(); });
+  op->primary_thread_ = std::thread([raw = op.get()] { raw->WatchPrimary(); });
   return op;
 }
 
 FakeMariaDbOperator::~FakeMariaDbOperator() {
   stop_ = true;
   api_.store().WakeAll();
-  for (std::thread* t : {&sets_thread_, &pods_thread_}) {
+  for (std::thread* t : {&sets_thread_, &pods_thread_, &primary_thread_}) {
     if (t->joinable()) {
       t->join();
     }
@@ -101,6 +103,41 @@ void FakeMariaDbOperator::WatchStatefulSet() {
         return !stop_;
       },
       [this] { return stop_.load(); });
+}
+
+void FakeMariaDbOperator::WatchPrimary() {
+  FakeKubeStore::WatchOptions options;
+  options.selectors.field = "metadata.name=" + cluster_.name;
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
+  api_.store().Watch(
+      *api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, options,
+      [this](const FakeWatchEvent& event) {
+        if (event.type == "ADDED" || event.type == "MODIFIED") {
+          std::lock_guard lock(mu_);
+          SwitchOver(event.object);
+        }
+        return !stop_;
+      },
+      [this] { return stop_.load(); });
+}
+
+void FakeMariaDbOperator::SwitchOver(const json& mariadb) {
+  const int count = static_cast<int>(cluster_.instances.size());
+  const int current = mariadb.value("/status/currentPrimaryPodIndex"_json_pointer, 0);
+  const int asked = mariadb.value("/spec/replication/primary/podIndex"_json_pointer, current);
+  if (cluster_.engine != platform::EngineKind::kMariadb || asked == current || asked < 0 ||
+      asked >= count || current < 0 || current >= count) {
+    return;
+  }
+  core::Status switched = SwitchMariaDbPrimary(cluster_, current, asked, mode_);
+  Fail("switchover to " + PodName(asked), switched);
+  if (switched.ok()) {
+    api_.store().Patch(
+        *api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, cluster_.name,
+        FakePatchType::kMerge,
+        {{"status", {{"currentPrimaryPodIndex", asked}, {"currentPrimary", PodName(asked)}}}},
+        /*status_only=*/true);
+  }
 }
 
 void FakeMariaDbOperator::Reconcile(const json& statefulset) {

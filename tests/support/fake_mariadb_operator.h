@@ -11,8 +11,12 @@
 //   - mariadb-operator: unless the MariaDB's spec.suspend is true, it sets the StatefulSet's
 //     replicas back to the MariaDB's spec.replicas (so a scale-down without a suspend is undone,
 //     as the real operator's reconciliation undoes it).
-// Not emulated: rolling updates, the operator's Galera recovery, PVC deletion. Watches through the
-// store, so it reacts to every writer like the real controllers.
+//   - mariadb-operator's switchover of a replication cluster: spec.replication.primary.podIndex
+//     other than status.currentPrimaryPodIndex makes the old primary read-only, promotes the
+//     asked pod once it caught up, points the old primary at it (fake_operator_switchover.h), then
+//     sets status.currentPrimaryPodIndex and status.currentPrimary.
+// Not emulated: rolling updates, the operator's Galera recovery, PVC deletion, failovers. Watches
+// through the store, so it reacts to every writer like the real controllers.
 #pragma once
 
 #include <atomic>
@@ -25,6 +29,7 @@
 #include "core/status.h"
 #include "platform/platform.h"
 #include "support/fake_kube_api.h"
+#include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -43,6 +48,8 @@ class FakeMariaDbOperator {
   // While held, re-created pods run but their server never starts (as a pod stuck in its init
   // container); releasing starts the held ones.
   void HoldServerStartsForTest(bool hold);
+  // How later switchovers are done (fake_operator_switchover.h).
+  void SetSwitchoverModeForTest(FakeSwitchoverMode mode) { mode_ = mode; }
   // The last error acting on a pod ("" when none), for test messages.
   std::string last_error() const;
 
@@ -50,6 +57,8 @@ class FakeMariaDbOperator {
   FakeMariaDbOperator(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
   void WatchStatefulSet();
   void WatchPods();
+  void WatchPrimary();
+  void SwitchOver(const nlohmann::json& mariadb);     // needs mu_
   void Reconcile(const nlohmann::json& statefulset);  // needs mu_
   void StartServer(int ordinal);                      // needs mu_
   void AdmitHelpers();                                // needs mu_
@@ -64,11 +73,13 @@ class FakeMariaDbOperator {
   std::set<int> held_;             // pods re-created while starts were held
   std::set<std::string> pending_;  // helper pods waiting for their volume
   bool hold_ = false;
+  std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string last_error_;
   std::thread sets_thread_;
   std::thread pods_thread_;
+  std::thread primary_thread_;
 };
 
 }  // namespace hasteward::testing

@@ -46,6 +46,8 @@ class KubePublishedCluster {
   HastewardEnv& env() { return *env_; }
   // The StatefulSet controller of a MariaDB or Galera cluster (nullptr for CNPG).
   FakeMariaDbOperator* mariadb_operator() { return mariadb_operator_.get(); }
+  // The instance manager of a CNPG cluster (nullptr for MariaDB and Galera).
+  FakeCnpgInstanceManager* cnpg_instance_manager() { return instance_manager_.get(); }
   // "cnpg", "mariadb" or "galera": the -e of the published cluster.
   std::string engine_flag() const;
   // `hasteward --platform kubernetes <args> -e E -c NAME -n db`.

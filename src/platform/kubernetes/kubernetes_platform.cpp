@@ -6,6 +6,7 @@
 #include "platform/kubernetes/kube_operator_resources.h"
 #include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/operator_discovery.h"
+#include "platform/kubernetes/operator_primary.h"
 #include "platform/kubernetes/pod_instance.h"
 
 namespace hasteward::platform::kubernetes {
@@ -131,6 +132,11 @@ core::Result<std::unique_ptr<LeaderElection>> KubernetesPlatform::OpenLeaderElec
 core::Result<std::unique_ptr<OperatorResources>> KubernetesPlatform::OpenOperatorResources() {
   return std::unique_ptr<OperatorResources>(
       std::make_unique<KubeOperatorResources>(client_, env_("POD_NAME").value_or("")));
+}
+
+core::Result<std::unique_ptr<OperatorSwitchover>> KubernetesPlatform::OpenOperatorSwitchover(
+    const Cluster& c) {
+  return OpenOperatorPrimary(client_, c);
 }
 
 }  // namespace hasteward::platform::kubernetes

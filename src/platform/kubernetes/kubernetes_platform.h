@@ -45,6 +45,9 @@ class KubernetesPlatform : public Platform {
       const LeaderElectionSettings& settings) override;
   // The cluster-scoped BackupPolicy/BackupRepository resources (kube_operator_resources.h).
   core::Result<std::unique_ptr<OperatorResources>> OpenOperatorResources() override;
+  // The operator owns every pod's lifecycle here: a switchover is its own (operator_primary.h).
+  core::Result<std::unique_ptr<OperatorSwitchover>> OpenOperatorSwitchover(
+      const Cluster& c) override;
 
  private:
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);

@@ -8,6 +8,7 @@
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kubernetes_platform.h"
 #include "platform/operator_resources.h"
+#include "platform/operator_switchover.h"
 #include "support/deploy_manifests.h"
 #include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
@@ -116,7 +117,8 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
                   ->CreateForTest({{"apiVersion", "postgresql.cnpg.io/v1"},
                                    {"kind", "Cluster"},
                                    {"metadata", {{"name", "pg"}, {"namespace", "db"}}},
-                                   {"spec", {{"instances", 1}}}})
+                                   {"spec", {{"instances", 1}}},
+                                   {"status", {{"currentPrimary", "pg-1"}}}})
                   .ok());
   ASSERT_TRUE((*api)
                   ->CreateForTest(testing::OperatorPod("db", "pg-1", {{"cnpg.io/cluster", "pg"}},
@@ -174,6 +176,13 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
                               std::chrono::seconds(10)));
   // Repair fences a CNPG instance through its Cluster (no instance manager here to answer).
   EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
+
+  // `switchover` asks CNPG for a new primary through the Cluster's status (no operator here to
+  // act on it).
+  auto promote = platform.OpenOperatorSwitchover(*pg);
+  ASSERT_TRUE(promote.ok()) << promote.status().ToString();
+  core::Status asked = (*promote)->RequestPrimary(pg->instances[0]);
+  EXPECT_TRUE(asked.ok()) << asked.ToString();
 
   // `serve` leaves an Event on the CR for each job.
   ASSERT_TRUE(platform.RecordEvent(*pg, {ClusterEventType::kNormal, "BackupSucceeded", "ok"}).ok());

@@ -1,0 +1,251 @@
+#include "jobs/operator_switchover.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/poll_until.h"
+#include "engine/triage.h"
+#include "engine/write_probe.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+using engine::SwitchoverStep;
+
+// How often the instances and the operator are read while waiting: often enough that a moment
+// with two writable instances is seen, rarely enough that port-forward sessions stay few.
+constexpr std::chrono::milliseconds kPollInterval{250};
+
+// One reading of the cluster: triage of the instances as the platform lists them now.
+struct Reading {
+  core::Status status;
+  engine::TriageReport report;
+  std::vector<std::string> writable;  // names of the instances that take writes
+};
+
+Reading Read(const engine::ClusterHandle& target) {
+  Reading out;
+  auto cluster = target.platform().FindCluster(target.cluster().ns, target.cluster().name);
+  if (!cluster.ok()) {
+    out.status = cluster.status();
+    return out;
+  }
+  auto report = target.engine().Triage(target.platform(), *cluster);
+  if (!report.ok()) {
+    out.status = report.status();
+    return out;
+  }
+  out.report = std::move(*report);
+  for (const auto& i : out.report.instances) {
+    if (i.writable) {
+      out.writable.push_back(i.instance.name);
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    out += (out.empty() ? "'" : ", '") + n + "'";
+  }
+  return out;
+}
+
+core::Status TwoWritable(const std::vector<std::string>& writable) {
+  return core::Status(core::ErrorCode::kSplitBrain,
+                      "instances " + Join(writable) +
+                          " took writes at the same time while the operator switched over",
+                      "stop the applications' writes, run triage, and repair the cluster from the "
+                      "instance that holds the writes to keep");
+}
+
+// Records a completed step.
+class Steps {
+ public:
+  explicit Steps(engine::SwitchoverReport* report) : report_(report), start_(Now()) {}
+  void Done(SwitchoverStep step, std::string detail) {
+    auto now = Now();
+    report_->steps.push_back({step,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(now - start_),
+                              std::move(detail)});
+    start_ = now;
+  }
+  engine::SwitchoverReport& Fail(SwitchoverStep step, core::Status status) {
+    report_->failed_step = step;
+    report_->status = std::move(status);
+    return *report_;
+  }
+
+ private:
+  static std::chrono::steady_clock::time_point Now() {
+    return core::SystemClock::Get().Monotonic();
+  }
+  engine::SwitchoverReport* report_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The operator must agree with the engine's pre-check: it runs the same primary and has no
+// switchover pending (a pending one would race this request).
+core::Status CheckOperatorAgrees(platform::OperatorSwitchover& via,
+                                 const engine::SwitchoverPlan& plan) {
+  HS_ASSIGN_OR_RETURN(platform::OperatorPrimary primary, via.Primary());
+  if (!primary.settled() || primary.current != plan.old_primary.name) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        via.Describe() + ": the operator's primary is '" + primary.current +
+                            "' (target '" + primary.target + "'), the instances' is '" +
+                            plan.old_primary.name + "'",
+                        "wait until the operator settles, then run triage and retry");
+  }
+  return core::Status::Ok();
+}
+
+// Polls until the operator reports the candidate as its settled primary; every poll also reads
+// the instances, and two writable ones end the wait with split-brain.
+core::Status WaitForOperator(const engine::ClusterHandle& target, platform::OperatorSwitchover& via,
+                             const std::string& candidate, std::chrono::milliseconds timeout,
+                             int* polls) {
+  core::Status failure;
+  platform::OperatorPrimary last;
+  bool done = core::PollUntil(
+      [&] {
+        ++*polls;
+        Reading reading = Read(target);
+        if (reading.status.ok() && reading.writable.size() > 1) {
+          failure = TwoWritable(reading.writable);
+          return true;
+        }
+        auto primary = via.Primary();
+        if (primary.ok()) {
+          last = *primary;
+        }
+        return primary.ok() && primary->settled() && primary->current == candidate;
+      },
+      timeout, kPollInterval);
+  if (!failure.ok()) {
+    return failure;
+  }
+  if (!done) {
+    return core::Status(core::ErrorCode::kTimeout,
+                        via.Describe() + ": the operator did not report '" + candidate +
+                            "' as its primary within " + std::to_string(timeout.count()) +
+                            " ms (current '" + last.current + "', target '" + last.target + "')",
+                        "the operator may still be switching over: watch its status and run "
+                        "triage");
+  }
+  return core::Status::Ok();
+}
+
+// Whether a reading shows the switchover finished: healthy, the candidate the one writable
+// instance, the old primary a replicating (healthy, not writable) instance.
+bool Whole(const Reading& reading, const engine::SwitchoverPlan& plan) {
+  if (!reading.status.ok() || reading.report.verdict != engine::Verdict::kHealthy ||
+      reading.writable != std::vector<std::string>{plan.candidate.name}) {
+    return false;
+  }
+  return std::any_of(reading.report.instances.begin(), reading.report.instances.end(),
+                     [&](const engine::InstanceHealth& i) {
+                       return i.instance.name == plan.old_primary.name &&
+                              i.state == engine::InstanceState::kHealthy && !i.writable;
+                     });
+}
+
+core::Status WaitForWhole(const engine::ClusterHandle& target, const engine::SwitchoverPlan& plan,
+                          std::chrono::milliseconds timeout) {
+  Reading last;
+  core::Status failure;
+  bool whole = core::PollUntil(
+      [&] {
+        last = Read(target);
+        if (last.status.ok() && last.writable.size() > 1) {
+          failure = TwoWritable(last.writable);
+          return true;
+        }
+        return Whole(last, plan);
+      },
+      timeout, kPollInterval);
+  if (!failure.ok()) {
+    return failure;
+  }
+  if (whole) {
+    return core::Status::Ok();
+  }
+  std::string seen = last.status.ok()
+                         ? std::string("triage ") + engine::VerdictName(last.report.verdict) +
+                               ", writable: " + Join(last.writable)
+                         : last.status.message();
+  return core::Status(core::ErrorCode::kTimeout,
+                      "the old primary '" + plan.old_primary.name + "' did not follow '" +
+                          plan.candidate.name + "' within " + std::to_string(timeout.count()) +
+                          " ms (" + seen + ")",
+                      "run triage; the operator may still be rejoining it");
+}
+
+core::Status ProveWritable(const engine::ClusterHandle& target, const platform::Instance& who) {
+  HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), who));
+  platform::Endpoint at = handle->endpoint();
+  engine::WriteProbeResult probe = target.engine().ProbeWritable(
+      {.host = at.host, .port = at.port, .credentials = target.cluster().credentials});
+  if (probe.verdict != engine::WriteProbeVerdict::kWritable) {
+    return core::Status(core::ErrorCode::kHealthDegraded,
+                        "the new primary '" + who.name + "' did not take a write (" +
+                            engine::WriteProbeVerdictName(probe.verdict) + ": " + probe.detail +
+                            ")",
+                        "run triage");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+void DescribeOperatorSwitchover(const platform::OperatorSwitchover& via,
+                                engine::SwitchoverPlan* plan) {
+  plan->steps = {
+      "pre-check: '" + plan->candidate.name + "' is a healthy replica of '" +
+          plan->old_primary.name + "', which the operator also runs as its primary",
+      "promote: ask the operator (" + via.Describe() + ") for '" + plan->candidate.name +
+          "' and wait until it reports it as its primary; never two writable instances",
+      "repoint: wait until triage is healthy with '" + plan->candidate.name +
+          "' the one writable instance and '" + plan->old_primary.name + "' replicating from it",
+      "prove-writable: a write on '" + plan->candidate.name + "' is accepted (rolled back)",
+  };
+}
+
+engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& target,
+                                               platform::OperatorSwitchover& via,
+                                               const engine::SwitchoverPlan& plan,
+                                               const engine::SwitchoverOptions& options) {
+  engine::SwitchoverReport report;
+  report.plan = plan;
+  Steps steps(&report);
+  if (core::Status agrees = CheckOperatorAgrees(via, plan); !agrees.ok()) {
+    return steps.Fail(SwitchoverStep::kPreCheck, agrees);
+  }
+  steps.Done(SwitchoverStep::kPreCheck, "the operator runs '" + plan.old_primary.name + "'");
+  if (core::Status asked = via.RequestPrimary(plan.candidate); !asked.ok()) {
+    // Nothing was written: the same class as a refused pre-check.
+    return steps.Fail(SwitchoverStep::kPreCheck, asked);
+  }
+  int polls = 0;
+  if (core::Status switched =
+          WaitForOperator(target, via, plan.candidate.name, options.timeout, &polls);
+      !switched.ok()) {
+    return steps.Fail(SwitchoverStep::kPromote, switched);
+  }
+  steps.Done(SwitchoverStep::kPromote, "the operator reports '" + plan.candidate.name +
+                                           "' as its primary; one writable instance at each of " +
+                                           std::to_string(polls) + " polls");
+  if (core::Status whole = WaitForWhole(target, plan, options.timeout); !whole.ok()) {
+    return steps.Fail(SwitchoverStep::kRepoint, whole);
+  }
+  steps.Done(SwitchoverStep::kRepoint, "'" + plan.old_primary.name + "' replicates from '" +
+                                           plan.candidate.name + "'; triage healthy");
+  if (core::Status proven = ProveWritable(target, plan.candidate); !proven.ok()) {
+    return steps.Fail(SwitchoverStep::kProveWritable, proven);
+  }
+  steps.Done(SwitchoverStep::kProveWritable, "'" + plan.candidate.name + "' took a write");
+  return report;
+}
+
+}  // namespace hasteward::jobs

@@ -1,0 +1,36 @@
+// A switchover where an operator owns the instances' lifecycle (platform/operator_switchover.h):
+// the operator changes the primary, HASteward asks for it and proves the outcome through the
+// instances themselves. HASteward's own fence cannot be used there (the operator restarts what it
+// stops and owns the files a restart-proof fence writes), so what it trusts the operator for is
+// the order of the change: the old primary made read-only or stopped before the target is
+// promoted, and the target caught up. What it does not take on trust, it checks while waiting
+// and after (docs/switchover.md, "On Kubernetes"):
+//   pre-check       the engine's pre-check (the candidate is a healthy replica of the single
+//                   writable primary), and the operator reports that same primary, no switch
+//                   pending;
+//   promote         the request to the operator, then polling until it reports the candidate as
+//                   its primary; every poll also reads each instance: two writable instances at any
+//                   poll abort at once with split-brain (exit 5);
+//   repoint         triage healthy: the candidate the one writable instance, the old primary
+//                   replicating from it;
+//   prove-writable  a write on the candidate is accepted (and rolled back).
+#pragma once
+
+#include "engine/cluster_handle.h"
+#include "engine/switchover.h"
+#include "platform/operator_switchover.h"
+
+namespace hasteward::jobs {
+
+// The operator's steps in plan.steps (a dry run prints them), for `plan` made by the engine's
+// PlanSwitchover.
+void DescribeOperatorSwitchover(const platform::OperatorSwitchover& via,
+                                engine::SwitchoverPlan* plan);
+
+// Runs `plan` through `via` and proves it. Each wait is bounded by options.timeout.
+engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& target,
+                                               platform::OperatorSwitchover& via,
+                                               const engine::SwitchoverPlan& plan,
+                                               const engine::SwitchoverOptions& options);
+
+}  // namespace hasteward::jobs
