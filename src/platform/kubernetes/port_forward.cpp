@@ -157,23 +157,33 @@ core::Status PortForwardSession::ReceiveMessage() {
   return Accept(std::move(message));
 }
 
-core::Result<size_t> PortForwardSession::Receive(std::span<uint8_t> buf) {
-  for (;;) {
-    if (data_pos_ < data_.size()) {
-      const size_t take = std::min(buf.size(), data_.size() - data_pos_);
-      std::memcpy(buf.data(), data_.data() + data_pos_, take);
-      data_pos_ += take;
-      return take;
-    }
-    if (!error_.empty()) {
-      return core::Status(core::ErrorCode::kUnreachable, what_ + ": " + error_,
-                          PortForwardHint(target_));
-    }
-    if (done_) {
-      return size_t{0};
-    }
+core::Status PortForwardSession::AwaitData() {
+  while (data_pos_ >= data_.size() && error_.empty() && !done_) {
     HS_TRY(ReceiveMessage());
   }
+  return core::Status::Ok();
+}
+
+core::Result<size_t> PortForwardSession::Receive(std::span<uint8_t> buf) {
+  HS_ASSIGN_OR_RETURN(core::ByteView pending, ReceiveView());
+  const size_t take = std::min(buf.size(), pending.size());
+  std::memcpy(buf.data(), pending.data(), take);
+  data_pos_ -= pending.size() - take;  // what did not fit stays for the next call
+  return take;
+}
+
+core::Result<core::ByteView> PortForwardSession::ReceiveView() {
+  HS_TRY(AwaitData());
+  if (data_pos_ < data_.size()) {
+    const core::ByteView pending = core::ByteView(data_).subspan(data_pos_);
+    data_pos_ = data_.size();
+    return pending;
+  }
+  if (!error_.empty()) {
+    return core::Status(core::ErrorCode::kUnreachable, what_ + ": " + error_,
+                        PortForwardHint(target_));
+  }
+  return core::ByteView{};  // the session ended
 }
 
 }  // namespace hasteward::platform::kubernetes

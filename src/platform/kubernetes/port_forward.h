@@ -40,12 +40,18 @@ class PortForwardSession {
   // channel (the kubelet could not connect to the port, ...) is returned as an error once the data
   // before it has been read.
   core::Result<size_t> Receive(std::span<uint8_t> buf);
+  // The same bytes without a copy: everything of the current message not yet read, valid until
+  // the next Receive or ReceiveView; empty when the server ended the session. The forwarder's
+  // relay writes it straight into the local socket.
+  core::Result<core::ByteView> ReceiveView();
   // Shuts the connection down (the server closes its connection to the pod's port).
   void Close();
 
  private:
   PortForwardSession() = default;
   core::Status ReceiveMessage();
+  // Reads messages until data is pending, the error channel spoke, or the session ended.
+  core::Status AwaitData();
   core::Status Accept(core::Bytes payload);
   core::Status WriteFrame(WsOpcode opcode, core::ByteView payload);
 

@@ -148,14 +148,13 @@ void PortForwarder::Serve(Connection* connection) {
 void PortForwarder::Relay(Connection* connection, PortForwardSession* session) {
   const int local = connection->local.get();
   std::thread downstream([&] {
-    core::Bytes buffer(kForwarderRelayBuffer);
     for (;;) {
-      auto got = session->Receive(buffer);
+      auto got = session->ReceiveView();  // no copy: the message's bytes go out as they are
       if (!got.ok()) {
         Record(got.status());
         break;
       }
-      if (*got == 0 || !core::WriteAll(local, std::span(buffer).first(*got)).ok()) {
+      if (got->empty() || !core::WriteAll(local, *got).ok()) {
         break;
       }
     }
