@@ -18,6 +18,10 @@ int LabelPort(const Instance& instance) {
   return error == std::errc() && end == text.data() + text.size() && port > 0 ? port : 0;
 }
 
+bool IsLoopback(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 bool HasPeerAddress(const Instance& instance) {
@@ -40,6 +44,22 @@ void SetPeerAddress(Instance& instance, const std::string& host, int port) {
 void ClearPeerAddress(Instance& instance) {
   instance.labels.erase(kPeerHostLabel);
   instance.labels.erase(kPeerPortLabel);
+}
+
+bool NamesInstance(const Instance& instance, std::string_view host, int port) {
+  if (port != PeerPort(instance) || host.empty()) {
+    return false;
+  }
+  const std::string& peer_host = PeerHost(instance);
+  if (host == peer_host) {
+    return true;
+  }
+  const std::string& name = instance.name;
+  if (!name.empty() && host.rfind(name, 0) == 0 &&
+      (host.size() == name.size() || host[name.size()] == '.')) {
+    return true;
+  }
+  return IsLoopback(host) && IsLoopback(peer_host);
 }
 
 }  // namespace hasteward::platform

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "platform/cluster.h"
 
@@ -24,5 +25,12 @@ int PeerPort(const Instance& instance);
 bool HasPeerAddress(const Instance& instance);
 void SetPeerAddress(Instance& instance, const std::string& host, int port);
 void ClearPeerAddress(Instance& instance);
+
+// Whether `host`:`port`, as another instance's replication source names it, is this instance:
+// the port must be its peer port (on plain hosts every server may listen on 3306, so the port
+// alone tells nothing), and the host its peer host, its name or a DNS name under it
+// (operators point replicas at `<pod>.<service>...`), or a loopback name when its own address is
+// loopback too (a sandbox's replicas may name "localhost").
+bool NamesInstance(const Instance& instance, std::string_view host, int port);
 
 }  // namespace hasteward::platform

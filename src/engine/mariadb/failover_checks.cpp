@@ -3,7 +3,7 @@
 #include <map>
 
 #include "engine/mariadb/gtid_compare.h"
-#include "platform/peer_address.h"
+#include "engine/mariadb/replication_source.h"
 
 namespace hasteward::engine::mariadb {
 
@@ -14,21 +14,41 @@ std::string Var(const InstanceProbe& probe, const std::string& name) {
   return it == probe.vars.end() ? "" : it->second;
 }
 
-// The instance the replicas replicate from (by its peer port: the port they were pointed at), else
-// the only instance that does not answer; nullptr when neither tells.
-const platform::Instance* OldPrimary(const std::vector<InstanceProbe>& probes) {
-  std::map<std::string, int> votes;
+// The instance a replica's source names; nullptr when none does, or more than one (an address two
+// instances answer to tells nothing).
+const platform::Instance* SourceOf(const InstanceProbe& replica,
+                                   const std::vector<InstanceProbe>& probes) {
+  const platform::Instance* found = nullptr;
   for (const auto& probe : probes) {
-    if (probe.status.ok() && probe.replication.size() == 1)
-      ++votes[probe.replication.GetOr(0, "Master_Port")];
+    if (!ReplicatesFrom(replica.replication, 0, *probe.instance))
+      continue;
+    if (found != nullptr)
+      return nullptr;
+    found = probe.instance;
   }
-  for (const auto& [port, count] : votes) {
-    for (const auto& probe : probes) {
-      if (count > 0 && std::to_string(platform::PeerPort(*probe.instance)) == port &&
-          votes.size() == 1)
-        return probe.instance;
-    }
+  return found;
+}
+
+// The one instance every answering replica replicates from; nullptr when they name none, an
+// unknown one, or different ones.
+const platform::Instance* CommonSource(const std::vector<InstanceProbe>& probes) {
+  const platform::Instance* common = nullptr;
+  for (const auto& replica : probes) {
+    if (!replica.status.ok() || replica.replication.size() != 1)
+      continue;
+    const platform::Instance* source = SourceOf(replica, probes);
+    if (source == nullptr || (common != nullptr && source != common))
+      return nullptr;
+    common = source;
   }
+  return common;
+}
+
+// The instance the replicas replicate from (by host and port), else the only instance that does
+// not answer; nullptr when neither tells.
+const platform::Instance* OldPrimary(const std::vector<InstanceProbe>& probes) {
+  if (const platform::Instance* common = CommonSource(probes))
+    return common;
   const platform::Instance* silent = nullptr;
   for (const auto& probe : probes) {
     if (!probe.status.ok()) {

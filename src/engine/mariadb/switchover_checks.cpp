@@ -5,6 +5,7 @@
 #include "engine/mariadb/failover_choice.h"
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/replication_source.h"
 #include "engine/mariadb/switchover.h"
 #include "platform/peer_address.h"
 
@@ -149,13 +150,15 @@ core::Status CheckCandidate(const InstanceProbe& candidate, const InstanceProbe&
                   "choose a replica of the primary with --to");
   }
   const SqlRows& replication = candidate.replication;
-  // The primary's peer port: what its replicas were pointed at (a port-forward of this process
-  // is its host/port when the platform reaches pods through the API server).
-  if (replication.GetOr(0, "Master_Port") !=
-      std::to_string(platform::PeerPort(*primary.instance))) {
-    return Refuse("'" + name + "' replicates from port " + replication.GetOr(0, "Master_Port") +
-                      ", not from the primary '" + primary.instance->name + "'",
-                  "repair the replica, or choose another with --to");
+  // The primary's peer address: what its replicas were pointed at (a port-forward of this
+  // process is its host/port when the platform reaches pods through the API server).
+  if (!ReplicatesFrom(replication, 0, *primary.instance)) {
+    return Refuse("'" + name + "' replicates from " + SourceAddress(replication, 0) +
+                      ", not from the primary '" + primary.instance->name + "' (" +
+                      platform::PeerHost(*primary.instance) + ":" +
+                      std::to_string(platform::PeerPort(*primary.instance)) + ")",
+                  "repair the replica, or choose another with --to; a replica pointed at a name "
+                  "the inventory does not give (a DNS alias) counts as another source");
   }
   if (replication.GetOr(0, "Slave_IO_Running") != "Yes") {
     return Refuse("'" + name + "' does not receive from the primary (IO thread " +
