@@ -24,8 +24,8 @@ platform::Instance Host(const std::string& name, const std::string& host, int po
 
 SqlRows ReplicaOf(const std::string& host, const std::string& port) {
   SqlRows rows;
-  rows.columns = {"Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running",
-                  "Last_SQL_Errno", "Seconds_Behind_Master"};
+  rows.columns = {"Master_Host",       "Master_Port",    "Slave_IO_Running",
+                  "Slave_SQL_Running", "Last_SQL_Errno", "Seconds_Behind_Master"};
   rows.rows.push_back({host, port, "Yes", "Yes", "0", "0"});
   return rows;
 }

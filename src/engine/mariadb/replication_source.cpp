@@ -9,8 +9,7 @@ namespace hasteward::engine::mariadb {
 bool ReplicatesFrom(const SqlRows& replication, size_t row, const platform::Instance& source) {
   const std::string port_text = replication.GetOr(row, "Master_Port");
   int port = 0;
-  auto [end, error] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (error != std::errc() || end != port_text.data() + port_text.size()) {
     return false;
   }
