@@ -94,8 +94,8 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
     HS_ASSIGN_OR_RETURN(
         auto plan, stop != nullptr
                        ? PlanNativeThroughOperator(target, *stop, native_options)
-                       : native->PlanNativeRestore(platform, cluster,
-                                                   SnapshotFacts(preview.snapshot), native_options));
+                       : native->PlanNativeRestore(
+                             platform, cluster, SnapshotFacts(preview.snapshot), native_options));
     preview.native = true;
     preview.target = plan.target.name;
     preview.reason = "replaces the " + plan.reason;

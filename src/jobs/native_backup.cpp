@@ -256,10 +256,10 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
-  auto gated = gated_before != nullptr
-                   ? core::Result<engine::NativeRestoreOptions>(
-                         ApplyGate(options, *gated_before, result))
-                   : PassDiscardGate(target, *native, repo, snapshot, options, result);
+  auto gated =
+      gated_before != nullptr
+          ? core::Result<engine::NativeRestoreOptions>(ApplyGate(options, *gated_before, result))
+          : PassDiscardGate(target, *native, repo, snapshot, options, result);
   if (!gated.ok()) {
     supply.Abandon(result.plan);
     return gated.TakeStatus();

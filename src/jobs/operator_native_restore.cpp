@@ -83,15 +83,16 @@ core::Result<NativeRestoreResult> RestoreNativeThroughOperator(
   const std::string name = "snapshot " + repo::IdToHex(snapshot.id).substr(0, 8);
   HS_ASSIGN_OR_RETURN(
       DiscardGateResult gate,
-      GateDiscard(target, *native, repo,
-                  {.stays_stopped = plan.target,
-                   .recloned = plan.rebuild,
-                   .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
-                   .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
-                   .confirm_rewind = options.confirm_rewind,
-                   .unfinished = {},
-                   .stamp = options.heal.stamp,
-                   .log = options.heal.log}));
+      GateDiscard(
+          target, *native, repo,
+          {.stays_stopped = plan.target,
+           .recloned = plan.rebuild,
+           .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
+           .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
+           .confirm_rewind = options.confirm_rewind,
+           .unfinished = {},
+           .stamp = options.heal.stamp,
+           .log = options.heal.log}));
   ResumeOnExit resume(stop, options.heal.heal_timeout);
   core::Status stopped = resume.Stop();
   if (!stopped.ok()) {

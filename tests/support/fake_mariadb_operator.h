@@ -77,10 +77,10 @@ class FakeMariaDbOperator {
   std::string ns_;
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
-  std::set<int> held_;             // pods re-created while starts were held
-  std::set<std::string> pending_;  // helper pods waiting for their volume
+  std::set<int> held_;                   // pods re-created while starts were held
+  std::set<std::string> pending_;        // helper pods waiting for their volume
   std::map<std::string, int> mounting_;  // admitted helper pod -> the ordinal whose claim it has
-  std::set<int> blocked_;          // pods re-created while a helper still had their claim
+  std::set<int> blocked_;                // pods re-created while a helper still had their claim
   bool hold_ = false;
   std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};

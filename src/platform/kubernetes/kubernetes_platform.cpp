@@ -140,7 +140,6 @@ core::Result<std::unique_ptr<OperatorSwitchover>> KubernetesPlatform::OpenOperat
   return OpenOperatorPrimary(client_, c);
 }
 
-
 core::Result<std::unique_ptr<OperatorRestoreStop>> KubernetesPlatform::OpenOperatorRestoreStop(
     const Cluster& c) {
   auto op = c.options.find(kOperatorOption);

@@ -34,8 +34,9 @@ class MariaDbPodScaling {
   // Ok at once when the pod is already scaled away.
   core::Status ScaleDown(std::chrono::milliseconds timeout) const;
   // Scales the StatefulSet back to the MariaDB's spec.replicas (first removing the helper pods of
-  // every pod it brings back), resumes the MariaDB when HASteward suspended it, and waits within `timeout` until the pod's container runs again
-  // (its readiness, a joiner's state transfer, is the caller's wait).
+  // every pod it brings back), resumes the MariaDB when HASteward suspended it, and waits within
+  // `timeout` until the pod's container runs again (its readiness, a joiner's state transfer, is
+  // the caller's wait).
   core::Status ScaleUp(std::chrono::milliseconds timeout) const;
   // ScaleDown without the refusal of ordinal 0, for a caller that stops every pod on purpose (a
   // native restore replaces every instance's data): waits within `timeout` until this pod and
