@@ -7,6 +7,7 @@
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
 #include "jobs/native_tree_supply.h"
+#include "jobs/operator_native_restore.h"
 #include "repo/backup/snapshot_writer.h"
 
 namespace hasteward::jobs {

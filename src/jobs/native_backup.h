@@ -99,16 +99,6 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options, NativeTreeSupply& supply);
 
-struct DiscardGateResult;  // jobs/discard_gate.h
-
-// RestoreNativeSnapshotWith whose discard gate the caller ran before it stopped the instances
-// (jobs/operator_native_restore.h: a stopped MariaDB's position cannot be read, and reading it
-// would start it): `gate` is that gate's result, applied as the gate's would be.
-core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
-    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
-    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply,
-    const DiscardGateResult& gate);
-
 // Whether a snapshot holds a native backup (tag method=native).
 bool IsNativeSnapshot(const repo::Snapshot& snapshot);
 

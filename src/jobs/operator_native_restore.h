@@ -14,6 +14,17 @@
 
 namespace hasteward::jobs {
 
+struct DiscardGateResult;  // jobs/discard_gate.h
+
+// RestoreNativeSnapshotWith whose discard gate the caller ran before it stopped the instances (a
+// stopped MariaDB's position cannot be read, and reading it would start it): `gate` is that
+// gate's result, applied as the gate's own would be. Defined in native_backup.cpp, beside
+// RestoreNativeSnapshotWith.
+core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply,
+    const DiscardGateResult& gate);
+
 // The plan such a restore would run, read-only: its target is stop.Target(), the other instances
 // are rebuilt from it. kConfirmationRequired without options.confirm_overwrite (nothing stopped).
 core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
