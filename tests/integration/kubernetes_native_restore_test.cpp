@@ -92,6 +92,20 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
     EXPECT_EQ(pods.exit_code, 0) << pods.out << pods.err;
   }
 
+  // The uid of every pod of the cluster now: a pod scaled away and back has a new one.
+  std::string PodUids() {
+    std::string uids;
+    for (int ordinal = 0; ordinal < 2; ++ordinal) {
+      uids += kube_->api()
+                  .store()
+                  .Get(*kube_->api().FindResource("", "pods"), "db",
+                       GetParam().cluster + "-" + std::to_string(ordinal))
+                  .body.value("/metadata/uid"_json_pointer, std::string("(none)")) +
+              " ";
+    }
+    return uids;
+  }
+
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
@@ -114,6 +128,7 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
     auto stopped = kube_->Kube({"instance", "stop", "-i", GetParam().target});
     ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
   }
+  const std::string pods_before = user_stops ? "" : PodUids();
   // Unconfirmed: refused before the tree is written anywhere.
   auto unconfirmed = kube_->Kube({"restore", "--method", "native"});
   EXPECT_EQ(unconfirmed.exit_code, kConfirmationRequired) << unconfirmed.out << unconfirmed.err;
@@ -127,6 +142,7 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
   EXPECT_EQ(UntarSessions(), user_stops ? 1U : 0U);
   if (!user_stops) {
     ExpectInTheOperatorsHands();
+    EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
     EXPECT_EQ(Checksums(0), after_damage) << "the refused restore changed the primary";
   }
 
@@ -140,6 +156,7 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
   EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
   if (!user_stops) {
     ExpectInTheOperatorsHands();
+    EXPECT_NE(PodUids(), pods_before) << "the restore scaled every pod away and back";
     // Replication runs again: a write on the restored primary reaches the rebuilt replica.
     auto written = kube_->sandbox().Sql(0, "DELETE FROM items WHERE id > 290", "shop");
     ASSERT_TRUE(written.ok()) << written.status().ToString();

@@ -164,6 +164,7 @@ std::vector<Instance> MariaDbInstances(const json& cr, const json& pods, int por
     }
   }
   std::vector<Instance> out;
+  out.reserve(by_ordinal.size() + unnumbered.size());
   for (const auto& [ordinal, pod] : by_ordinal) {
     out.push_back(InstanceFromPod(pod, ordinal, kMariaDbContainer, "", port));
   }
