@@ -4,6 +4,7 @@
 #include "engine/triage.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
+#include "jobs/operator_native_restore.h"
 #include "jobs/repair_restore_guard.h"
 #include "jobs/restore_into.h"
 #include "repo/lock/repo_lock.h"
@@ -89,9 +90,12 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
     engine::NativeRestoreOptions native_options;
     native_options.confirm_overwrite = options.engine_options.confirm_overwrite;
     native_options.force = options.force;
+    HS_ASSIGN_OR_RETURN(auto stop, platform::OpenOperatorRestoreStop(platform, cluster));
     HS_ASSIGN_OR_RETURN(
-        auto plan, native->PlanNativeRestore(platform, cluster, SnapshotFacts(preview.snapshot),
-                                             native_options));
+        auto plan, stop != nullptr
+                       ? PlanNativeThroughOperator(target, *stop, native_options)
+                       : native->PlanNativeRestore(
+                             platform, cluster, SnapshotFacts(preview.snapshot), native_options));
     preview.native = true;
     preview.target = plan.target.name;
     preview.reason = "replaces the " + plan.reason;
@@ -122,8 +126,12 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     native.confirm_rewind = options.confirm_rewind;
     native.heal.stamp = options.stamp;
     native.into_another_cluster = options.source.has_value();
+    // Where the operator keeps no single instance down, the restore stops them all itself.
+    HS_ASSIGN_OR_RETURN(auto stop, platform::OpenOperatorRestoreStop(target.platform(), cluster));
     HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
-                        RestoreNativeSnapshot(target, repo, *snap, native));
+                        stop != nullptr
+                            ? RestoreNativeThroughOperator(target, repo, *snap, native, *stop)
+                            : RestoreNativeSnapshot(target, repo, *snap, native));
     HS_TRY(lock->Release());
     return ClusterRestoreResult{*snap, restored.bytes};
   }

@@ -7,6 +7,7 @@
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
 #include "jobs/native_tree_supply.h"
+#include "jobs/operator_native_restore.h"
 #include "repo/backup/snapshot_writer.h"
 
 namespace hasteward::jobs {
@@ -209,9 +210,26 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshot(
   return RestoreNativeSnapshotWith(target, repo, snapshot, options, *supply);
 }
 
-core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
-    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
-    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply) {
+namespace {
+
+// The gate that ran before the instances were stopped, applied as PassDiscardGate applies its own:
+// an unfinished restore's output is kept like newer data.
+engine::NativeRestoreOptions ApplyGate(const engine::NativeRestoreOptions& options,
+                                       const DiscardGateResult& gate, NativeRestoreResult& result) {
+  engine::NativeRestoreOptions gated = options;
+  gated.heal.keep_replaced =
+      gated.heal.keep_replaced || gate.keep_replaced || !result.unfinished.empty();
+  result.captured = gate.captured;
+  return gated;
+}
+
+// RestoreNativeSnapshotWith, with the discard gate run here (`gated_before` null) or before.
+core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& target,
+                                                repo::Repository& repo,
+                                                const repo::Snapshot& snapshot,
+                                                const engine::NativeRestoreOptions& options,
+                                                NativeTreeSupply& supply,
+                                                const DiscardGateResult* gated_before) {
   platform::Platform& platform = target.platform();
   const platform::Cluster& cluster = target.cluster();
   engine::NativeBackup* native = target.engine().native_backup();
@@ -239,7 +257,10 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
   core::Failpoint("native-restore-tree");
   // Right before the first change, on a fresh read: nothing newer than what the restore brings is
   // discarded unless the user consented (then it is kept).
-  auto gated = PassDiscardGate(target, *native, repo, snapshot, options, result);
+  auto gated =
+      gated_before != nullptr
+          ? core::Result<engine::NativeRestoreOptions>(ApplyGate(options, *gated_before, result))
+          : PassDiscardGate(target, *native, repo, snapshot, options, result);
   if (!gated.ok()) {
     supply.Abandon(result.plan);
     return gated.TakeStatus();
@@ -251,6 +272,21 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
     HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));
   }
   return result;
+}
+
+}  // namespace
+
+core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply) {
+  return RestoreNative(target, repo, snapshot, options, supply, nullptr);
+}
+
+core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply,
+    const DiscardGateResult& gate) {
+  return RestoreNative(target, repo, snapshot, options, supply, &gate);
 }
 
 }  // namespace hasteward::jobs

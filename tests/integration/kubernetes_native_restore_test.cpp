@@ -3,9 +3,11 @@
 // backs exec with the sandbox instance's OS user), checked file by file against the backup's
 // checksums on the way, and swapped in there; the target is the instance stopped (fenced: the
 // CNPG fencing annotation, honoured by FakeCnpgInstanceManager) before the restore, and the other
-// instance is re-cloned from it. Without --confirm-overwrite, and while newer data would be
-// discarded without
-// --confirm-rewind, nothing is changed.
+// instance is re-cloned from it. A mariadb-operator cluster is stopped by the restore itself
+// (FakeMariaDbOperator: the MariaDB suspended, its StatefulSet scaled to zero, the tree streamed
+// into a helper pod mounting ordinal 0's claim) and handed back to the operator afterwards.
+// Without --confirm-overwrite, and while newer data would be discarded without --confirm-rewind,
+// nothing is changed.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +27,8 @@ using nlohmann::json;
 struct NativeCase {
   platform::EngineKind engine;
   std::string cluster;
-  // The instance stopped for the restore (it becomes the target): a MariaDB StatefulSet scales
-  // down from its highest ordinal only.
+  // The instance the user stops for the restore (it becomes the target); "" where the restore
+  // stops every instance itself (mariadb-operator: suspended, its StatefulSet scaled to zero).
   std::string target;
 };
 
@@ -38,6 +40,11 @@ constexpr int kNewerData = 30;
 class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> {
  protected:
   void SetUp() override {
+    if (GetParam().engine != platform::EngineKind::kPostgres &&
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())
+                .rfind("AFileDiffering", 0) == 0) {
+      GTEST_SKIP() << "only PostgreSQL's native backups carry a checksum manifest";
+    }
     auto kube = KubePublishedCluster::Start({.engine = GetParam().engine,
                                              .name = GetParam().cluster,
                                              .instances = 2,
@@ -64,6 +71,41 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
     }));
   }
 
+  // The MariaDB resource and its StatefulSet as the fake API server stores them.
+  nlohmann::json MariaDbObject(const std::string& group, const std::string& plural) {
+    return kube_->api()
+        .store()
+        .Get(*kube_->api().FindResource(group, plural), "db", GetParam().cluster)
+        .body;
+  }
+  // mariadb-operator has the cluster as it declared it: not suspended, no mark of HASteward's,
+  // every pod there and its server ready.
+  void ExpectInTheOperatorsHands() {
+    nlohmann::json mariadb = MariaDbObject("k8s.mariadb.com", "mariadbs");
+    EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
+    EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
+                                  "clinic.hasteward.prplanit.com/suspended-for"))
+        << mariadb.dump();
+    nlohmann::json set = MariaDbObject("apps", "statefulsets");
+    EXPECT_EQ(set.value("/spec/replicas"_json_pointer, 0), 2) << set.dump();
+    auto pods = kube_->Kube({"triage", "--json"});
+    EXPECT_EQ(pods.exit_code, 0) << pods.out << pods.err;
+  }
+
+  // The uid of every pod of the cluster now: a pod scaled away and back has a new one.
+  std::string PodUids() {
+    std::string uids;
+    for (int ordinal = 0; ordinal < 2; ++ordinal) {
+      uids += kube_->api()
+                  .store()
+                  .Get(*kube_->api().FindResource("", "pods"), "db",
+                       GetParam().cluster + "-" + std::to_string(ordinal))
+                  .body.value("/metadata/uid"_json_pointer, std::string("(none)")) +
+              " ";
+    }
+    return uids;
+  }
+
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
@@ -81,26 +123,47 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
 
   // The damage reached every instance before the target stops.
   ASSERT_TRUE(Holds(1, after_damage)) << Checksums(1);
-  auto stopped = kube_->Kube({"instance", "stop", "-i", GetParam().target});
-  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  const bool user_stops = !GetParam().target.empty();
+  if (user_stops) {
+    auto stopped = kube_->Kube({"instance", "stop", "-i", GetParam().target});
+    ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  }
+  const std::string pods_before = user_stops ? "" : PodUids();
   // Unconfirmed: refused before the tree is written anywhere.
   auto unconfirmed = kube_->Kube({"restore", "--method", "native"});
   EXPECT_EQ(unconfirmed.exit_code, kConfirmationRequired) << unconfirmed.out << unconfirmed.err;
   EXPECT_EQ(UntarSessions(), 0U);
-  // The damage is newer than the backup: without --confirm-rewind the discard gate refuses after
-  // the tree was streamed and checked, and removes it; the data directory is left as it was.
+  // The damage is newer than the backup: without --confirm-rewind the discard gate refuses, and
+  // the data directory is left as it was. With the target stopped by the user the gate runs
+  // after the tree was streamed and checked (and removes it); where the restore stops every
+  // instance itself, it runs first, while their positions can be read, and nothing is stopped.
   auto gated = kube_->Kube({"restore", "--method", "native", "--yes"});
   EXPECT_EQ(gated.exit_code, kNewerData) << gated.out << gated.err;
-  EXPECT_EQ(UntarSessions(), 1U);
+  EXPECT_EQ(UntarSessions(), user_stops ? 1U : 0U);
+  if (!user_stops) {
+    ExpectInTheOperatorsHands();
+    EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
+    EXPECT_EQ(Checksums(0), after_damage) << "the refused restore changed the primary";
+  }
 
   auto restored = kube_->Kube({"restore", "--method", "native", "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_EQ(UntarSessions(), 2U) << "the tree went through pod exec";
+  EXPECT_EQ(UntarSessions(), user_stops ? 2U : 1U) << "the tree went through pod exec";
   EXPECT_TRUE(Holds(0, before)) << Checksums(0);
   EXPECT_TRUE(Holds(1, before)) << "the other instance was rebuilt from the restored one: "
                                 << Checksums(1);
   auto triage = kube_->Kube({"triage", "--json"});
   EXPECT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+  if (!user_stops) {
+    ExpectInTheOperatorsHands();
+    EXPECT_NE(PodUids(), pods_before) << "the restore scaled every pod away and back";
+    // Replication runs again: a write on the restored primary reaches the rebuilt replica.
+    auto written = kube_->sandbox().Sql(0, "DELETE FROM items WHERE id > 290", "shop");
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    const std::string after_write = Checksums(0);
+    EXPECT_NE(after_write, before);
+    EXPECT_TRUE(Holds(1, after_write)) << Checksums(1);
+  }
 }
 
 // A file that differs from the backup's manifest is found while the tree streams: tar in the pod
@@ -165,11 +228,13 @@ TEST_P(KubernetesNativeRestoreTest, AFileDifferingFromItsManifestStopsTheStreamA
                                 << Checksums(0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Operators, KubernetesNativeRestoreTest,
-                         // MariaDB is not here yet: after `instance stop -i 1` (the StatefulSet
-                         // scaled down) the restore still finds every instance running.
-                         ::testing::Values(NativeCase{platform::EngineKind::kPostgres, "pg", "0"}),
-                         [](const auto& param_info) { return param_info.param.cluster; });
+INSTANTIATE_TEST_SUITE_P(
+    Operators, KubernetesNativeRestoreTest,
+    ::testing::Values(NativeCase{platform::EngineKind::kPostgres, "pg", "0"},
+                      // mariadb-operator: the restore suspends the MariaDB, scales its
+                      // StatefulSet to zero and writes ordinal 0 through a pod on its claim.
+                      NativeCase{platform::EngineKind::kMariadb, "mdb", ""}),
+    [](const auto& param_info) { return param_info.param.cluster; });
 
 }  // namespace
 }  // namespace hasteward::testing

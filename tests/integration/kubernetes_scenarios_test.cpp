@@ -7,8 +7,8 @@
 //   - a backup taken through the API verifies (restored into a local scratch instance);
 //   - a native backup (pg_basebackup from HASteward's side) restores through the API with equal
 //     checksums (the tree streamed into the fenced pod through exec); a native MariaDB backup
-//     restores on the instances' machine (through the API it refuses while every pod runs; a
-//     Galera one refuses at once);
+//     restores on the instances' machine (through the API the discard gate refuses newer data
+//     before anything is stopped; a Galera one refuses at once);
 //   - a replica that lost its data directory while fenced (CNPG) or whose SQL thread broke
 //     (MariaDB) is healed after an escrow backup, and replicates again;
 //   - a split-brain triages as split-brain and its repair is refused; a Galera split-brain (two
@@ -245,8 +245,8 @@ TEST_F(MariaDbScenarioTest, ABackupTakenThroughTheApiVerifies) {
 }
 
 // mariadb-backup runs in the pod (through exec) and streams its mbstream back; the credentials
-// cross on the exec's stdin, never in its command. The restore, which writes the data directory,
-// is refused through the API with directions, and done on the instances' machine.
+// cross on the exec's stdin, never in its command. The restore is done on the instances' machine
+// (through the API it refuses to discard the newer damage without --confirm-rewind).
 TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualChecksums) {
   ASSERT_TRUE(ReplicaCaughtUp(1));
   auto before = kube().ShopChecksums(0);
@@ -266,11 +266,12 @@ TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualCh
   ASSERT_TRUE(ReplicaCaughtUp(1));
   std::string damaged = Checksums(0);
   ASSERT_NE(damaged, *before);
-  // Through the API the restore needs a stopped instance to restore into, and changes nothing
-  // while every one runs.
+  // Through the API the restore stops every instance itself, but only after the discard gate
+  // read them running (kubernetes_native_restore_test restores that way): the damage is newer
+  // than the backup, so without --confirm-rewind it is refused (30) and nothing is stopped.
   auto through_api = kube().Kube({"restore", "--snapshot", id, "--yes"});
-  EXPECT_EQ(through_api.exit_code, 24) << through_api.out << through_api.err;
-  EXPECT_NE(through_api.err.find("is running"), std::string::npos) << through_api.err;
+  EXPECT_EQ(through_api.exit_code, 30) << through_api.out << through_api.err;
+  EXPECT_NE(through_api.err.find("newer than"), std::string::npos) << through_api.err;
   EXPECT_EQ(Checksums(0), damaged) << "the instance's data was left as it was";
   ASSERT_EQ(kube().Local({"instance", "stop", "-i", "0"}).exit_code, 0);
   // The damage is newer than the backup: replacing it is consented (and the damaged data kept).

@@ -149,6 +149,7 @@ void FakeMariaDbOperator::Reconcile(const json& statefulset) {
       continue;
     }
     held_.erase(ordinal);
+    blocked_.erase(ordinal);
     Fail(PodName(ordinal), local_->StopInstance(cluster_, cluster_.instances[ordinal]));
     api_.store().Delete(pods, ns_, PodName(ordinal), json());
   }
@@ -160,7 +161,9 @@ void FakeMariaDbOperator::Reconcile(const json& statefulset) {
                            "mariadb", "", cluster_.instances[ordinal].port);
     pod["status"]["containerStatuses"][0]["ready"] = false;
     Fail(PodName(ordinal), api_.CreateForTest(pod).status());
-    if (hold_) {
+    if (ClaimHeld(ordinal)) {
+      blocked_.insert(ordinal);  // its volume is attached to the helper until that is gone
+    } else if (hold_) {
       held_.insert(ordinal);
     } else {
       StartServer(ordinal);
@@ -204,8 +207,12 @@ void FakeMariaDbOperator::WatchPods() {
       [this](const FakeWatchEvent& event) {
         std::lock_guard lock(mu_);
         const std::string claim = ClaimOf(event.object).first;
+        const std::string name = event.object.value("/metadata/name"_json_pointer, std::string());
         if (event.type == "ADDED" && claim.rfind(kClaimPrefix + cluster_.name + "-", 0) == 0) {
-          pending_.insert(event.object.value("/metadata/name"_json_pointer, std::string()));
+          pending_.insert(name);
+        }
+        if (event.type == "DELETED" && mounting_.erase(name) > 0) {
+          StartFreed();
         }
         AdmitHelpers();
         return !stop_;
@@ -233,9 +240,36 @@ void FakeMariaDbOperator::AdmitHelpers() {
         api_.store().Patch(pods, ns_, *it, FakePatchType::kMerge,
                            {{"status", {{"phase", "Running"}, {"podIP", "127.0.0.1"}}}},
                            /*status_only=*/true);
+        mounting_[*it] = instance.ordinal;
       }
     }
     it = pending_.erase(it);
+  }
+}
+
+bool FakeMariaDbOperator::ClaimHeld(int ordinal) const {
+  for (const auto& [helper, mounted] : mounting_) {
+    if (mounted == ordinal && PodExists(helper)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void FakeMariaDbOperator::StartFreed() {
+  for (auto it = blocked_.begin(); it != blocked_.end();) {
+    if (ClaimHeld(*it)) {
+      ++it;
+      continue;
+    }
+    if (PodExists(PodName(*it))) {
+      if (hold_) {
+        held_.insert(*it);
+      } else {
+        StartServer(*it);
+      }
+    }
+    it = blocked_.erase(it);
   }
 }
 

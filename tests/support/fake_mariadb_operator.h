@@ -7,7 +7,11 @@
 //     then the server starts with its join command and the container turns ready);
 //   - kubelet: a pod that mounts a node's volume claim (storage-<pod>) runs once that node's pod
 //     is gone (the claim is ReadWriteOnce: until then it stays Pending); its exec sees the node's
-//     data directory at the pod's mount path;
+//     data directory at the pod's mount path; and the other way round, a node's pod re-created
+//     while such a helper pod still mounts its claim gets no server until the helper is gone.
+//     Not honest about one thing: exec maps every path that starts with the mount path onto the
+//     node's local data directory, also a sibling such as /var/lib/mysql.hasteward-restore,
+//     which on a real node is beside the mount, on the container's own filesystem;
 //   - mariadb-operator: unless the MariaDB's spec.suspend is true, it sets the StatefulSet's
 //     replicas back to the MariaDB's spec.replicas (so a scale-down without a suspend is undone,
 //     as the real operator's reconciliation undoes it).
@@ -20,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -62,6 +67,8 @@ class FakeMariaDbOperator {
   void Reconcile(const nlohmann::json& statefulset);  // needs mu_
   void StartServer(int ordinal);                      // needs mu_
   void AdmitHelpers();                                // needs mu_
+  bool ClaimHeld(int ordinal) const;                  // needs mu_
+  void StartFreed();                                  // needs mu_
   bool PodExists(const std::string& name) const;
   std::string PodName(int ordinal) const;
   void Fail(const std::string& what, const core::Status& status);  // needs mu_
@@ -70,8 +77,10 @@ class FakeMariaDbOperator {
   std::string ns_;
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
-  std::set<int> held_;             // pods re-created while starts were held
-  std::set<std::string> pending_;  // helper pods waiting for their volume
+  std::set<int> held_;                   // pods re-created while starts were held
+  std::set<std::string> pending_;        // helper pods waiting for their volume
+  std::map<std::string, int> mounting_;  // admitted helper pod -> the ordinal whose claim it has
+  std::set<int> blocked_;                // pods re-created while a helper still had their claim
   bool hold_ = false;
   std::atomic<FakeSwitchoverMode> mode_{FakeSwitchoverMode::kAsTheOperator};
   std::atomic<bool> stop_{false};

@@ -5,6 +5,7 @@
 #include "platform/kubernetes/cluster_events.h"
 #include "platform/kubernetes/kube_operator_resources.h"
 #include "platform/kubernetes/lease_election.h"
+#include "platform/kubernetes/mariadb_restore_stop.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/operator_primary.h"
 #include "platform/kubernetes/pod_instance.h"
@@ -137,6 +138,15 @@ core::Result<std::unique_ptr<OperatorResources>> KubernetesPlatform::OpenOperato
 core::Result<std::unique_ptr<OperatorSwitchover>> KubernetesPlatform::OpenOperatorSwitchover(
     const Cluster& c) {
   return OpenOperatorPrimary(client_, c);
+}
+
+core::Result<std::unique_ptr<OperatorRestoreStop>> KubernetesPlatform::OpenOperatorRestoreStop(
+    const Cluster& c) {
+  auto op = c.options.find(kOperatorOption);
+  if (op == c.options.end() || op->second != kMariaDbOperator || c.engine == EngineKind::kGalera) {
+    return std::unique_ptr<OperatorRestoreStop>();
+  }
+  return std::unique_ptr<OperatorRestoreStop>(std::make_unique<MariaDbRestoreStop>(client_, c));
 }
 
 }  // namespace hasteward::platform::kubernetes

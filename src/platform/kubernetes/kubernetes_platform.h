@@ -12,6 +12,7 @@
 #include "platform/kubernetes/instance_route.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
+#include "platform/operator_restore.h"
 #include "platform/platform.h"
 
 namespace hasteward::platform::kubernetes {
@@ -48,6 +49,11 @@ class KubernetesPlatform : public Platform {
   // The operator owns every pod's lifecycle here: a switchover is its own (operator_primary.h).
   core::Result<std::unique_ptr<OperatorSwitchover>> OpenOperatorSwitchover(
       const Cluster& c) override;
+  // The stop a native restore needs (operator_restore.h): a mariadb-operator replication
+  // cluster's (mariadb_restore_stop.h); nullptr for CloudNativePG (the user fences the target)
+  // and for Galera (with every node scaled away a Galera cluster must be bootstrapped again,
+  // which only the operator's recovery does: its native restore is refused).
+  core::Result<std::unique_ptr<OperatorRestoreStop>> OpenOperatorRestoreStop(const Cluster& c);
 
  private:
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);

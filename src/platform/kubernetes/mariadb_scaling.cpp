@@ -75,6 +75,23 @@ core::Status MariaDbPodScaling::ScaleDown(std::chrono::milliseconds timeout) con
                        "heal ordinal 0 on the node's machine (--platform local), or let "
                        "mariadb-operator's Galera recovery restart the cluster");
   }
+  return ScaleDownTo(ordinal, timeout);
+}
+
+core::Status MariaDbPodScaling::ScaleDownWithEveryPod(std::chrono::milliseconds timeout) const {
+  HS_ASSIGN_OR_RETURN(int ordinal, Ordinal());
+  HS_ASSIGN_OR_RETURN(json set, client_.Get(resources::kStatefulSets, ns_, mariadb_));
+  const int replicas = set.value("/spec/replicas"_json_pointer, 1);
+  HS_TRY(ScaleDownTo(ordinal, timeout));
+  // Every pod of a higher ordinal went before this one (the StatefulSet's order); checked, so
+  // that no server still runs on a volume the caller writes next.
+  for (int other = ordinal + 1; other < replicas; ++other) {
+    HS_TRY(WaitPodGone(mariadb_ + "-" + std::to_string(other), timeout));
+  }
+  return core::Status::Ok();
+}
+
+core::Status MariaDbPodScaling::ScaleDownTo(int ordinal, std::chrono::milliseconds timeout) const {
   HS_ASSIGN_OR_RETURN(json set, client_.Get(resources::kStatefulSets, ns_, mariadb_));
   const int replicas = set.value("/spec/replicas"_json_pointer, 1);
   if (replicas > ordinal) {
@@ -82,29 +99,47 @@ core::Status MariaDbPodScaling::ScaleDown(std::chrono::milliseconds timeout) con
     HS_TRY(SetReplicas(ordinal).Wrap("scale StatefulSet '" + ns_ + "/" + mariadb_ + "'"));
     core::LogInfo("suspended MariaDB '" + ns_ + "/" + mariadb_ + "' and scaled its StatefulSet " +
                   "from " + std::to_string(replicas) + " to " + std::to_string(ordinal) +
-                  " replicas; 'hasteward --platform kubernetes instance start -n " + ns_ + " -c " +
-                  mariadb_ + " -i " + std::to_string(ordinal) + "' scales it back and resumes it");
+                  " replicas; '" + StartCommand() + "' scales it back and resumes it");
   }
-  return WaitForKube(what() + " not gone", timeout, kKubectlHint, [&]() -> core::Result<bool> {
-    auto got = client_.Get(resources::kPods, ns_, pod_);
-    if (!got.ok() && got.status().code() == core::ErrorCode::kNotFound) {
-      return true;
-    }
-    HS_TRY(got.status());
-    return false;
-  });
+  return WaitPodGone(pod_, timeout);
+}
+
+std::string MariaDbPodScaling::StartCommand() const {
+  auto ordinal = PodOrdinal(pod_);
+  return "hasteward --platform kubernetes instance start -n " + ns_ + " -c " + mariadb_ + " -i " +
+         (ordinal ? std::to_string(*ordinal) : pod_);
+}
+
+core::Status MariaDbPodScaling::WaitPodGone(const std::string& pod,
+                                            std::chrono::milliseconds timeout) const {
+  return WaitForKube("pod '" + ns_ + "/" + pod + "' not gone", timeout, kKubectlHint,
+                     [&]() -> core::Result<bool> {
+                       auto got = client_.Get(resources::kPods, ns_, pod);
+                       if (!got.ok() && got.status().code() == core::ErrorCode::kNotFound) {
+                         return true;
+                       }
+                       HS_TRY(got.status());
+                       return false;
+                     });
 }
 
 core::Status MariaDbPodScaling::ScaleUp(std::chrono::milliseconds timeout) const {
   HS_ASSIGN_OR_RETURN(int ordinal, Ordinal());
-  // The volume must be free before the StatefulSet's pod can mount it.
-  HS_TRY(RemoveHealHelper(client_, ns_, pod_, timeout));
   HS_ASSIGN_OR_RETURN(json cr, client_.Get(resources::kMariaDbs, ns_, mariadb_));
   const int declared = cr.value("/spec/replicas"_json_pointer, 1);
   HS_ASSIGN_OR_RETURN(json set, client_.Get(resources::kStatefulSets, ns_, mariadb_));
-  if (set.value("/spec/replicas"_json_pointer, 1) < std::max(declared, ordinal + 1)) {
-    HS_TRY(SetReplicas(std::max(declared, ordinal + 1))
-               .Wrap("scale StatefulSet '" + ns_ + "/" + mariadb_ + "'"));
+  const int current = set.value("/spec/replicas"_json_pointer, 1);
+  const int wanted = std::max(declared, ordinal + 1);
+  // The volumes must be free before the StatefulSet's pods can mount them: this pod's, and every
+  // other pod's the scale-up brings back (a restore reached each through its helper).
+  HS_TRY(RemoveHealHelper(client_, ns_, pod_, timeout));
+  for (int other = current; other < wanted; ++other) {
+    if (other != ordinal) {
+      HS_TRY(RemoveHealHelper(client_, ns_, mariadb_ + "-" + std::to_string(other), timeout));
+    }
+  }
+  if (current < wanted) {
+    HS_TRY(SetReplicas(wanted).Wrap("scale StatefulSet '" + ns_ + "/" + mariadb_ + "'"));
   }
   // Resumed before the wait, so a server that never comes up leaves the resource in the
   // operator's hands rather than suspended.

@@ -33,14 +33,24 @@ class MariaDbPodScaling {
   // kUsage for ordinal 0: that would stop every node and end the cluster's Primary component.
   // Ok at once when the pod is already scaled away.
   core::Status ScaleDown(std::chrono::milliseconds timeout) const;
-  // Scales the StatefulSet back to the MariaDB's spec.replicas, resumes the MariaDB when
-  // HASteward suspended it, and waits within `timeout` until the pod's container runs again
-  // (its readiness, a joiner's state transfer, is the caller's wait).
+  // Scales the StatefulSet back to the MariaDB's spec.replicas (first removing the helper pods of
+  // every pod it brings back), resumes the MariaDB when HASteward suspended it, and waits within
+  // `timeout` until the pod's container runs again (its readiness, a joiner's state transfer, is
+  // the caller's wait).
   core::Status ScaleUp(std::chrono::milliseconds timeout) const;
+  // ScaleDown without the refusal of ordinal 0, for a caller that stops every pod on purpose (a
+  // native restore replaces every instance's data): waits within `timeout` until this pod and
+  // every pod of a higher ordinal are gone.
+  core::Status ScaleDownWithEveryPod(std::chrono::milliseconds timeout) const;
   // Whether the StatefulSet's spec.replicas leaves the pod out (it is stopped on purpose).
   core::Result<bool> ScaledAway() const;
+  // The command that does what ScaleUp does ("hasteward --platform kubernetes instance start
+  // -n NS -c NAME -i N").
+  std::string StartCommand() const;
 
  private:
+  core::Status ScaleDownTo(int ordinal, std::chrono::milliseconds timeout) const;
+  core::Status WaitPodGone(const std::string& pod, std::chrono::milliseconds timeout) const;
   core::Result<int> Ordinal() const;
   core::Status Suspend() const;
   core::Status ResumeIfOurs() const;

@@ -1,6 +1,8 @@
 #include "platform/kubernetes/operator_discovery.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "core/hex.h"
 #include "platform/kubernetes/cluster_events.h"
@@ -27,6 +29,8 @@ constexpr char kMariaDbContainer[] = "mariadb";
 constexpr int kMariaDbPort = 3306;
 // mariadb-operator mounts the storage PVC at /var/lib/mysql (galera triage reads grastate.dat).
 constexpr char kMariaDbDataDir[] = "/var/lib/mysql";
+// More than any StatefulSet a MariaDB runs; bounds what a damaged spec.replicas can list.
+constexpr int kMaxDeclaredReplicas = 64;
 
 std::string StringAt(const json& object, const json::json_pointer& path) {
   if (!object.contains(path) || !object.at(path).is_string()) {
@@ -122,6 +126,55 @@ std::map<std::string, std::string> AnnotationsOf(const json& object) {
   return out;
 }
 
+// The StatefulSet ordinal of pod `name` of MariaDB `mariadb` ("db-2" is 2); nullopt for a name
+// of another shape.
+std::optional<int> MariaDbOrdinal(const std::string& mariadb, const std::string& name) {
+  const std::string prefix = mariadb + "-";
+  if (name.size() <= prefix.size() || name.size() > prefix.size() + 6 ||
+      name.compare(0, prefix.size(), prefix) != 0 ||
+      name.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoi(name.substr(prefix.size()));
+}
+
+// One instance per StatefulSet ordinal the MariaDB declares (spec.replicas), whether its pod
+// exists or not, plus any other pod found. Why not only the pods: mariadb-operator keeps a server
+// down only by scaling its pod away (mariadb_scaling.h), and an instance stopped that way is still
+// part of the cluster, its data on its volume claim (a restore writes it, a repair heals it). An
+// instance without a pod has no address; reaching it fails, and IsRunning says false.
+std::vector<Instance> MariaDbInstances(const json& cr, const json& pods, int port) {
+  const std::string name = StringAt(cr, "/metadata/name"_json_pointer);
+  std::map<int, json> by_ordinal;
+  std::vector<json> unnumbered;
+  for (auto& pod : SortedPods(pods)) {
+    auto ordinal = MariaDbOrdinal(name, StringAt(pod, "/metadata/name"_json_pointer));
+    if (ordinal) {
+      by_ordinal[*ordinal] = std::move(pod);
+    } else {
+      unnumbered.push_back(std::move(pod));
+    }
+  }
+  const json declared = cr.value("/spec/replicas"_json_pointer, json(1));
+  const int replicas = declared.is_number_integer() ? declared.get<int>() : 1;
+  for (int ordinal = 0; ordinal < replicas && ordinal < kMaxDeclaredReplicas; ++ordinal) {
+    if (!by_ordinal.count(ordinal)) {
+      json absent = {{"metadata", {{"name", name + "-" + std::to_string(ordinal)}}}};
+      by_ordinal[ordinal] = std::move(absent);
+    }
+  }
+  std::vector<Instance> out;
+  out.reserve(by_ordinal.size() + unnumbered.size());
+  for (const auto& [ordinal, pod] : by_ordinal) {
+    out.push_back(InstanceFromPod(pod, ordinal, kMariaDbContainer, "", port));
+  }
+  int next = by_ordinal.empty() ? 0 : by_ordinal.rbegin()->first + 1;
+  for (const auto& pod : unnumbered) {
+    out.push_back(InstanceFromPod(pod, next++, kMariaDbContainer, "", port));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string CnpgPodSelector(const std::string& cluster_name) {
@@ -198,9 +251,7 @@ core::Result<Cluster> ClusterFromMariaDb(std::shared_ptr<const KubeClient> clien
   const int port = cr.value("/spec/port"_json_pointer, kMariaDbPort);
   // status.currentPrimary names the primary pod of a replication cluster.
   const std::string primary = StringAt(cr, "/status/currentPrimary"_json_pointer);
-  int ordinal = 0;
-  for (const auto& pod : SortedPods(pods)) {
-    Instance i = InstanceFromPod(pod, ordinal++, kMariaDbContainer, "", port);
+  for (Instance& i : MariaDbInstances(cr, pods, port)) {
     if (!galera && !primary.empty()) {
       i.labels["role"] = i.name == primary ? "primary" : "replica";
     }

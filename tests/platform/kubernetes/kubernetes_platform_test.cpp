@@ -21,6 +21,7 @@
 #include "core/poll_until.h"
 #include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
+#include "platform/operator_restore.h"
 #include "platform/peer_address.h"
 #include "platform/registry.h"
 #include "support/fake_kube_api.h"
@@ -488,6 +489,84 @@ TEST_F(KubernetesPlatformTest, KeptCopiesArePlainFilesInsideTheDataVolume) {
   EXPECT_EQ(kept.dir, c->instances[1].data_dir);
   EXPECT_EQ(kept.PathOf("grastate.dat"),
             c->instances[1].data_dir + "/hasteward-kept-20260101T000000Z-grastate.dat");
+}
+
+// mariadb-operator keeps a server down by scaling its pod away: that instance is still one of the
+// cluster's (the MariaDB declares it), not running, its data on its claim.
+TEST_F(KubernetesPlatformTest, AMariaDbPodScaledAwayStaysAnInstanceOfItsCluster) {
+  CreateMariaDb("maria", false);
+  api_->store().Delete(*api_->FindResource("", "pods"), kPlatformNamespace, "maria-1", json());
+  auto c = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->instances.size(), 2U);
+  EXPECT_EQ(c->instances[1].name, "maria-1");
+  EXPECT_EQ(c->instances[1].ordinal, 1);
+  EXPECT_EQ(c->instances[1].labels.at("role"), "primary") << "status.currentPrimary";
+  EXPECT_EQ(c->instances[1].data_dir, "/var/lib/mysql");
+  auto running = platform_->IsRunning(*c, c->instances[1]);
+  ASSERT_TRUE(running.ok()) << running.status().ToString();
+  EXPECT_FALSE(*running);
+  EXPECT_TRUE(*platform_->IsRunning(*c, c->instances[0]));
+}
+
+// A native restore stops a mariadb-operator replication cluster itself, and no other: ordinal 0
+// when the operator runs it as primary, every pod scaled away with the MariaDB suspended (marked
+// as HASteward's), and handed back with the helper pods gone and the suspend lifted.
+TEST_F(KubernetesPlatformTest, ANativeRestoreStopsAMariaDbReplicationClusterItself) {
+  CreateMariaDb("maria", false);
+  CreateMariaDb("gal", true);
+  CreateCnpg();
+  Create(hasteward::testing::MariaDbStatefulSet(kPlatformNamespace, "maria", 2));
+  auto opened = [&](const std::string& name) {
+    auto c = platform_->FindCluster(kPlatformNamespace, name);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    auto stop = OpenOperatorRestoreStop(*platform_, *c);
+    EXPECT_TRUE(stop.ok()) << stop.status().ToString();
+    return std::move(stop).value();
+  };
+  EXPECT_EQ(opened("gal"), nullptr) << "a galera native restore is refused";
+  EXPECT_EQ(opened("pg"), nullptr) << "CloudNativePG fences the target";
+  auto stop = opened("maria");
+  ASSERT_NE(stop, nullptr);
+  auto refused = stop->Target();
+  EXPECT_EQ(refused.status().code(), core::ErrorCode::kSafetyStop) << "maria-1 is the primary";
+  EXPECT_NE(refused.status().message().find("'maria-1'"), std::string::npos);
+  const auto& mariadbs = *api_->FindResource("k8s.mariadb.com", "mariadbs");
+  api_->store().Patch(mariadbs, kPlatformNamespace, "maria",
+                      hasteward::testing::FakePatchType::kMerge,
+                      {{"status", {{"currentPrimary", "maria-0"}}}}, true);
+  auto target = stop->Target();
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  EXPECT_EQ(target->name, "maria-0");
+
+  auto object = [&](const std::string& group, const std::string& plural) {
+    return api_->store().Get(*api_->FindResource(group, plural), kPlatformNamespace, "maria").body;
+  };
+  const auto mark = "/metadata/annotations"_json_pointer / std::string(kSuspendedForAnnotation);
+  EXPECT_EQ(stop->StopAll(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "the pods are still there (no StatefulSet controller here)";
+  EXPECT_TRUE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, false));
+  EXPECT_EQ(object("k8s.mariadb.com", "mariadbs").value(mark, ""), "maria-0");
+  EXPECT_EQ(object("apps", "statefulsets").value("/spec/replicas"_json_pointer, -1), 0);
+  for (const char* pod : {"maria-0", "maria-1"}) {
+    api_->store().Delete(*api_->FindResource("", "pods"), kPlatformNamespace, pod, json());
+  }
+  EXPECT_TRUE(stop->StopAll(std::chrono::seconds(1)).ok());
+
+  // The restore reached maria-1's volume through its helper pod: it must go before the
+  // StatefulSet's maria-1 can mount the claim again.
+  Create(OperatorPod(kPlatformNamespace, "maria-1-hasteward-heal", json::object(), "heal", "", 1));
+  EXPECT_EQ(stop->Resume(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "no controller re-creates the pods here";
+  EXPECT_EQ(api_->store()
+                .Get(*api_->FindResource("", "pods"), kPlatformNamespace, "maria-1-hasteward-heal")
+                .code,
+            404);
+  EXPECT_EQ(object("apps", "statefulsets").value("/spec/replicas"_json_pointer, 0), 2);
+  EXPECT_FALSE(object("k8s.mariadb.com", "mariadbs").value("/spec/suspend"_json_pointer, true));
+  EXPECT_FALSE(object("k8s.mariadb.com", "mariadbs").contains(mark));
+  EXPECT_EQ(stop->ResumeCommand(), "hasteward --platform kubernetes instance start -n " +
+                                       std::string(kPlatformNamespace) + " -c maria -i 0");
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+// jobs/operator_native_restore: a native restore of a cluster whose operator keeps no single
+// instance down (platform/operator_restore.h: mariadb-operator's replication clusters). The
+// restore cannot wait for the user to stop its target there, and a stopped instance's position
+// cannot be read, so the order differs from RestoreNativeSnapshot's: the target (the operator's
+// primary) and the confirmation first, then the discard gate on the running instances, and only
+// then the stop of every instance; the tree is streamed into the target's volume through the pod
+// that mounts it (jobs/native_tree_supply.h), swapped in, the target started as the primary and
+// the others rebuilt from it, and the instances handed back to the operator. A failure after the
+// stop hands them back too, or says how to (the `instance start` command).
+#pragma once
+
+#include "jobs/native_backup.h"
+#include "platform/operator_restore.h"
+
+namespace hasteward::jobs {
+
+struct DiscardGateResult;  // jobs/discard_gate.h
+
+// RestoreNativeSnapshotWith whose discard gate the caller ran before it stopped the instances (a
+// stopped MariaDB's position cannot be read, and reading it would start it): `gate` is that
+// gate's result, applied as the gate's own would be. Defined in native_backup.cpp, beside
+// RestoreNativeSnapshotWith.
+core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, NativeTreeSupply& supply,
+    const DiscardGateResult& gate);
+
+// The plan such a restore would run, read-only: its target is stop.Target(), the other instances
+// are rebuilt from it. kConfirmationRequired without options.confirm_overwrite (nothing stopped).
+core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
+    const engine::ClusterHandle& target, platform::OperatorRestoreStop& stop,
+    const engine::NativeRestoreOptions& options);
+
+// Restores native `snapshot` into the cluster through `stop` (see above). Refusals before the
+// stop (kConfirmationRequired, kNewerData from the discard gate, the target's kSafetyStop) stop
+// nothing. The caller holds the repository lock and loaded the index.
+core::Result<NativeRestoreResult> RestoreNativeThroughOperator(
+    const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
+    const engine::NativeRestoreOptions& options, platform::OperatorRestoreStop& stop);
+
+}  // namespace hasteward::jobs
