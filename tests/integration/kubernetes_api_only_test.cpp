@@ -5,7 +5,8 @@
 // Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
 // equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
 // CLI's host) pass; a switchover is the operator's, asked for through the API and proven through
-// port-forward, and an operator that leaves two writable instances is caught (docs/kubernetes.md,
+// port-forward, and an operator that leaves two writable instances is caught; a CloudNativePG
+// point-in-time restore streams its base and WAL into the pod through exec (docs/kubernetes.md,
 // "From a host that reaches only the API server").
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,8 @@
 #include "support/command.h"
 #include "support/isolated_netns.h"
 #include "support/kube_published_cluster.h"
+#include "support/rest_test_server.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -80,6 +83,9 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
   }
 
   std::unique_ptr<IsolatedNetns> netns_;
+  // The archive's repository over HTTP on the root namespace's loopback, where the servers'
+  // archive_command reaches it: destroyed after the cluster, whose servers archive until stopped.
+  std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
@@ -216,6 +222,68 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) 
   const std::string message = report["error"].value("message", "");
   EXPECT_NE(message.find(old_primary), std::string::npos) << message;
   EXPECT_NE(message.find(candidate), std::string::npos) << message;
+}
+
+// `restore --until-lsn` of a CloudNativePG cluster from the isolated namespace: the base and the
+// archived WAL reach the stopped pod only through exec, the server replays to the position and is
+// promoted, and the other instance is re-cloned from it. The archive is set up from the root
+// namespace (the servers push over HTTP there); the command under test reads the same repository
+// as a directory.
+TEST_P(KubernetesApiOnlyTest, PointInTimeRestoreStreamsBaseAndWalThroughTheApi) {
+  if (GetParam().engine != platform::EngineKind::kPostgres) {
+    GTEST_SKIP() << "a WAL archive is PostgreSQL's (MariaDB's binlog replay still refuses here)";
+  }
+  HastewardEnv& env = kube_->env();
+  auto server = RestTestServer::Start(env.Path("rest"));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  rest_ = std::move(server).value();
+  auto password = WriteServerPasswordFile(env.Path("server-password"), env.password(),
+                                          kube_->sandbox().instance(0).os_user);
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  ASSERT_TRUE(kube_->LoadShopDataset().ok());
+  env.SetCommandPrefix({});
+  env.UseRepository(rest_->Location("repo/"));
+  ASSERT_EQ(env.Run({"repo", "init"}).exit_code, 0);
+  auto enabled = kube_->Kube({"archive", "enable", "--password-file", *password});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+  auto backup = kube_->Kube({"backup", "--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+
+  auto sql = [&](const std::string& text) {
+    auto out = kube_->sandbox().Sql(0, text, "shop");
+    EXPECT_TRUE(out.ok()) << out.status().ToString() << " for " << text;
+    return out.ok() ? out->substr(0, out->find('\n')) : std::string();
+  };
+  sql("DELETE FROM orders WHERE id % 3 = 0");
+  const std::string target = sql("SELECT pg_current_wal_lsn()");
+  auto at_target = kube_->ShopChecksums();
+  ASSERT_TRUE(at_target.ok()) << at_target.status().ToString();
+  sql("DELETE FROM items WHERE id < 50");
+  const std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
+      },
+      std::chrono::seconds(60)))
+      << segment << " was not archived";
+
+  env.SetCommandPrefix(netns_->EnterPrefix());
+  env.UseRepository(env.Path("rest/repo"));
+  auto stopped = kube_->Kube({"instance", "stop", "-i", "0"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind",
+                               "--password-file", *password});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  auto after = kube_->ShopChecksums(0);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, *at_target);
+  EXPECT_TRUE(core::PollUntil(
+      [&] {
+        auto other = kube_->ShopChecksums(1);
+        return other.ok() && *other == *at_target;
+      },
+      std::chrono::seconds(60)))
+      << "the other instance was not re-cloned from the restored one";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -151,7 +151,12 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   // The server's own recovery reaches the point (native.recovery): nothing to run after the start.
   HS_ASSIGN_OR_RETURN(RestoredBase restored,
                       RestoreBase(target, repo, result.plan.base.snapshot,
-                                  {.native = native, .instant = options.instant, .to_point = {}}));
+                                  {.native = native,
+                                   .instant = options.instant,
+                                   .to_point = {},
+                                   .before_swap = [&supply](const platform::Instance& replaying) {
+                                     return supply->CheckReplaying(replaying);
+                                   }}));
   result.bytes = restored.bytes;
   result.instant = std::move(restored.instant);
   supply->Finish();

@@ -59,6 +59,9 @@ class FetchServerSupply : public WalSupply {
     return server_ ? server_->RestoreCommand(configured_) : configured_;
   }
   std::string ReadCommand() const override { return RestoreCommand(); }
+  core::Status CheckReplaying(const platform::Instance& /*replaying*/) const override {
+    return core::Status::Ok();  // any instance's server reaches the socket on this machine
+  }
   core::Status Provide(const std::vector<const ArchivedFile*>& /*files*/) override {
     return core::Status::Ok();  // fetched from the repository when the server asks
   }
@@ -131,15 +134,13 @@ core::Result<core::Bytes> CheckedArchivedBytes(repo::Repository& repo,
 
 // The target's files are where it lives (a pod): the files the replay needs are streamed into a
 // directory beside its data directory before the server starts, and restore_command copies them.
-class StreamedWalDir : public WalSupply {
+class StreamedWalDir final : public WalSupply {
  public:
   StreamedWalDir(const WalSupplyRequest& request, std::unique_ptr<platform::InstanceHandle> handle)
-      : platform_(request.target->platform()),
-        cluster_(request.target->cluster()),
-        repo_(*request.repo),
+      : repo_(*request.repo),
         handle_(std::move(handle)),
         dir_(handle_->instance().data_dir + kWalDirSuffix) {}
-  ~StreamedWalDir() override { Finish(); }
+  ~StreamedWalDir() override { RemoveDir(); }
   StreamedWalDir(const StreamedWalDir&) = delete;
   StreamedWalDir& operator=(const StreamedWalDir&) = delete;
 
@@ -151,8 +152,24 @@ class StreamedWalDir : public WalSupply {
     return "cp -- \"$PWD" + std::string(kWalDirSuffix) + "/%f\" \"%p\"";
   }
   std::string ReadCommand() const override { return "cp -- '" + dir_ + "/%f' \"%p\""; }
+  core::Status CheckReplaying(const platform::Instance& replaying) const override {
+    if (replaying.name == handle_->instance().name) {
+      return core::Status::Ok();
+    }
+    // The plan read before the restore stopped what a killed run left (StopUnfinishedRestores).
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the base is restored into '" + replaying.name +
+                            "', but the archived WAL " + "was streamed into the pod of '" +
+                            handle_->instance().name +
+                            "', which the plan named before the restore began",
+                        "nothing was changed; run the same restore again");
+  }
   core::Status Provide(const std::vector<const ArchivedFile*>& files) override;
-  void Finish() override {
+  void Finish() override { RemoveDir(); }
+
+ private:
+  core::Status Stream(const std::vector<const ArchivedFile*>& files, core::ByteSink& sink);
+  void RemoveDir() {
     if (!made_) {
       return;
     }
@@ -166,11 +183,6 @@ class StreamedWalDir : public WalSupply {
     }
   }
 
- private:
-  core::Status Stream(const std::vector<const ArchivedFile*>& files, core::ByteSink& sink);
-
-  platform::Platform& platform_;
-  platform::Cluster cluster_;
   repo::Repository& repo_;
   std::unique_ptr<platform::InstanceHandle> handle_;
   std::string dir_;

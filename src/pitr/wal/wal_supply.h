@@ -34,6 +34,9 @@ class WalSupply {
   // The same fetch as a command run anywhere on ReadingInstance (the proofs' reads, through its
   // exec, whose working directory is not the data directory).
   virtual std::string ReadCommand() const = 0;
+  // Right before the base replaces `replaying`'s data directory: kSafetyStop when that is not the
+  // instance the supply serves (the engine's plan chose another since), nothing changed yet.
+  virtual core::Status CheckReplaying(const platform::Instance& replaying) const = 0;
   // Makes `files` fetchable through RestoreCommand(); files already supplied are skipped.
   // kVerifyFailed naming a file whose archived bytes differ from its recorded size or SHA-256.
   virtual core::Status Provide(const std::vector<const ArchivedFile*>& files) = 0;
