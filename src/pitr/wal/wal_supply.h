@@ -66,9 +66,9 @@ struct WalSupplyRequest {
 // after the promotion), and the engine plan's refusals.
 core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& request);
 
-// The archived files replay from `plan.base` to the plan's last segment reads, oldest first: the
-// segments of every timeline of the base's path up to the last one, and the history files of the
-// path's timelines.
+// The archived files replay from `plan.base` to the plan's last segment reads: the history files
+// of the path's timelines up to the one replay follows, then the segments along the path in replay
+// order, from the base's first to the plan's last.
 std::vector<const ArchivedFile*> ReplayedFiles(const PointPlan& plan, const WalCatalog& catalog,
                                                const engine::Archiving& archiving);
 
