@@ -1,18 +1,51 @@
 #include "pitr/base_restore.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "jobs/native_backup.h"
+#include "jobs/native_tree_supply.h"
 
 namespace hasteward::pitr {
 
 namespace {
 
+// The plan target's tree supply (jobs/native_tree_supply.h) with the caller's check before the
+// swap (BaseRestore::before_swap); a refusal there removes the staged tree like the gate's.
+class CheckedSwap : public jobs::NativeTreeSupply {
+ public:
+  CheckedSwap(std::unique_ptr<jobs::NativeTreeSupply> inner,
+              std::function<core::Status(const platform::Instance&)> check)
+      : inner_(std::move(inner)), check_(std::move(check)) {}
+
+  core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
+                     const repo::Snapshot& snapshot, jobs::NativeRestoreResult& result) override {
+    return inner_->Stage(target, native, snapshot, result);
+  }
+  core::Status BeforeFinish(engine::NativeRestorePlan& plan) override {
+    if (check_) {
+      core::Status checked = check_(plan.target);
+      if (!checked.ok()) {
+        inner_->Abandon(plan);
+        return checked;
+      }
+    }
+    return inner_->BeforeFinish(plan);
+  }
+  void Abandon(const engine::NativeRestorePlan& plan) override { inner_->Abandon(plan); }
+
+ private:
+  std::unique_ptr<jobs::NativeTreeSupply> inner_;
+  std::function<core::Status(const platform::Instance&)> check_;
+};
+
 core::Result<RestoredBase> RestoreToLocalDisk(const engine::ClusterHandle& target,
                                               repo::Repository& repo, const repo::Snapshot& base,
                                               const BaseRestore& how) {
+  CheckedSwap supply(jobs::TreeSupplyForPlanTarget(repo), how.before_swap);
   HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
-                      jobs::RestoreNativeSnapshot(target, repo, base, how.native));
+                      jobs::RestoreNativeSnapshotWith(target, repo, base, how.native, supply));
   RestoredBase out;
   out.instance = restored.plan.target;
   out.bytes = restored.bytes;

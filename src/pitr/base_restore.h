@@ -26,6 +26,10 @@ struct BaseRestore {
   // Run on the restored, started instance before it takes application writes; empty when the
   // native options' recovery already brings it to the point.
   std::function<core::Status(const platform::Instance&)> to_point;
+  // A plain restore's last check before the base replaces the target's data directory (after the
+  // discard gate), given the instance the engine restores into: what the caller prepared for
+  // that instance beforehand (the archived WAL streamed into its pod) must be there. Empty: none.
+  std::function<core::Status(const platform::Instance&)> before_swap = {};
 };
 
 struct RestoredBase {

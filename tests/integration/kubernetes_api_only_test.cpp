@@ -5,8 +5,11 @@
 // Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
 // equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
 // CLI's host) pass; a switchover is the operator's, asked for through the API and proven through
-// port-forward, and an operator that leaves two writable instances is caught (docs/kubernetes.md,
+// port-forward, and an operator that leaves two writable instances is caught; a CloudNativePG
+// point-in-time restore streams its base and WAL into the pod through exec (docs/kubernetes.md,
 // "From a host that reaches only the API server").
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,8 @@
 #include "support/command.h"
 #include "support/isolated_netns.h"
 #include "support/kube_published_cluster.h"
+#include "support/rest_test_server.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -80,6 +85,9 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
   }
 
   std::unique_ptr<IsolatedNetns> netns_;
+  // The archive's repository over HTTP on the root namespace's loopback, where the servers'
+  // archive_command reaches it: destroyed after the cluster, whose servers archive until stopped.
+  std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
@@ -218,12 +226,95 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) 
   EXPECT_NE(message.find(candidate), std::string::npos) << message;
 }
 
+// `restore --until-lsn` of a CloudNativePG cluster from the isolated namespace: the base and the
+// archived WAL reach the stopped pod only through exec, the server replays to the position and is
+// promoted, and the other instance is re-cloned from it. The archive and the base are set up from
+// the root namespace through the local platform (the servers push over HTTP there); the commands
+// under test read the same repository as a directory. PostgreSQL only: MariaDB's binlog replay
+// still refuses on this platform.
+class KubernetesApiOnlyPitrTest : public KubernetesApiOnlyTest {};
+
+TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheApi) {
+  HastewardEnv& env = kube_->env();
+  auto server = RestTestServer::Start(env.Path("rest"));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  rest_ = std::move(server).value();
+  auto password = WriteServerPasswordFile(env.Path("server-password"), env.password(),
+                                          kube_->sandbox().instance(0).os_user);
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  ASSERT_TRUE(kube_->LoadShopDataset().ok());
+  env.SetCommandPrefix({});
+  env.UseRepository(rest_->Location("repo/"));
+  ASSERT_EQ(env.Run({"repo", "init"}).exit_code, 0);
+  // The API server listens only inside the namespace: the setup reaches the same instances as
+  // plain local processes.
+  auto enabled = kube_->Local({"archive", "enable", "--password-file", *password});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+  auto backup = kube_->Local({"backup", "--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+
+  auto sql = [&](const std::string& text) {
+    auto out = kube_->sandbox().Sql(0, text, "shop");
+    EXPECT_TRUE(out.ok()) << out.status().ToString() << " for " << text;
+    return out.ok() ? out->substr(0, out->find('\n')) : std::string();
+  };
+  auto at_base = kube_->ShopChecksums();
+  ASSERT_TRUE(at_base.ok()) << at_base.status().ToString();
+  sql("DELETE FROM orders WHERE id % 3 = 0");
+  // The insert position: the sandbox commits asynchronously (synchronous_commit = off), so the
+  // write position pg_current_wal_lsn() reports may still lie before the commit record.
+  const std::string target = sql("SELECT pg_current_wal_insert_lsn()");
+  auto at_target = kube_->ShopChecksums();
+  ASSERT_TRUE(at_target.ok()) << at_target.status().ToString();
+  sql("DELETE FROM items WHERE id < 50");
+  auto past_target = kube_->ShopChecksums();
+  ASSERT_TRUE(past_target.ok()) << past_target.status().ToString();
+  ASSERT_NE(*past_target, *at_target) << "the write after the target must show";
+  const std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
+      },
+      std::chrono::seconds(60)))
+      << segment << " was not archived";
+
+  env.SetCommandPrefix(netns_->EnterPrefix());
+  env.UseRepository(env.Path("rest/repo"));
+  auto stopped = kube_->Kube({"instance", "stop", "-i", "0"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind",
+                               "--password-file", *password});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  auto commands = kube_->api().ExecCommandsForTest();
+  EXPECT_TRUE(std::any_of(commands.begin(), commands.end(), [](const auto& c) {
+    return std::find(c.begin(), c.end(), "hasteward-untar-wal") != c.end();
+  })) << "the WAL did not go through pod exec";
+  auto after = kube_->ShopChecksums(0);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, *at_target) << "the base held " << *at_base << ", past the target "
+                                << *past_target << "\n"
+                                << restored.out << restored.err;
+  EXPECT_TRUE(core::PollUntil(
+      [&] {
+        auto other = kube_->ShopChecksums(1);
+        return other.ok() && *other == *at_target;
+      },
+      std::chrono::seconds(60)))
+      << "the other instance was not re-cloned from the restored one";
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Operators, KubernetesApiOnlyTest,
     ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg", "pgdumpall.sql",
                                   "PostgreSQL database cluster dump complete"},
                       ApiOnlyCase{platform::EngineKind::kMariadb, "maria", "mysqldump.sql",
                                   "-- Dump completed", true}),
+    [](const ::testing::TestParamInfo<ApiOnlyCase>& param) { return param.param.cluster; });
+
+INSTANTIATE_TEST_SUITE_P(
+    Operators, KubernetesApiOnlyPitrTest,
+    ::testing::Values(ApiOnlyCase{platform::EngineKind::kPostgres, "pg", "pgdumpall.sql",
+                                  "PostgreSQL database cluster dump complete"}),
     [](const ::testing::TestParamInfo<ApiOnlyCase>& param) { return param.param.cluster; });
 
 }  // namespace

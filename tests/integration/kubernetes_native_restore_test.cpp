@@ -8,6 +8,9 @@
 // into a helper pod mounting ordinal 0's claim) and handed back to the operator afterwards.
 // Without --confirm-overwrite, and while newer data would be discarded without --confirm-rewind,
 // nothing is changed.
+// A point-in-time restore (`restore --until`) gets its base the same way and the archived WAL it
+// replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h), from
+// which the server's restore_command copies.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +21,8 @@
 #include "core/poll_until.h"
 #include "support/command.h"
 #include "support/kube_published_cluster.h"
+#include "support/rest_test_server.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -40,10 +45,15 @@ constexpr int kNewerData = 30;
 class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> {
  protected:
   void SetUp() override {
-    if (GetParam().engine != platform::EngineKind::kPostgres &&
-        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())
-                .rfind("AFileDiffering", 0) == 0) {
-      GTEST_SKIP() << "only PostgreSQL's native backups carry a checksum manifest";
+    // PostgreSQL-only cases skip before a cluster is started for nothing.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (GetParam().engine != platform::EngineKind::kPostgres) {
+      if (test.rfind("AFileDiffering", 0) == 0) {
+        GTEST_SKIP() << "only PostgreSQL's native backups carry a checksum manifest";
+      }
+      if (test.rfind("PointInTime", 0) == 0) {
+        GTEST_SKIP() << "a WAL archive is PostgreSQL's (binlog replays still refuse on kubernetes)";
+      }
     }
     auto kube = KubePublishedCluster::Start({.engine = GetParam().engine,
                                              .name = GetParam().cluster,
@@ -63,13 +73,15 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
     return core::PollUntil([&] { return Checksums(ordinal) == expected; },
                            std::chrono::seconds(60));
   }
-  // How many exec sessions ran the streamed tree's `tar -x`.
-  size_t UntarSessions() const {
+  // How many exec sessions ran `sh -c SCRIPT <name> ...`: "hasteward-untar" the streamed tree's
+  // `tar -x`, "hasteward-untar-wal" the streamed WAL's.
+  size_t ExecSessions(const std::string& name = "hasteward-untar") const {
     auto commands = kube_->api().ExecCommandsForTest();
-    return static_cast<size_t>(std::count_if(commands.begin(), commands.end(), [](const auto& c) {
-      return std::find(c.begin(), c.end(), "hasteward-untar") != c.end();
+    return static_cast<size_t>(std::count_if(commands.begin(), commands.end(), [&](const auto& c) {
+      return std::find(c.begin(), c.end(), name) != c.end();
     }));
   }
+  size_t UntarSessions() const { return ExecSessions(); }
 
   // The MariaDB resource and its StatefulSet as the fake API server stores them.
   nlohmann::json MariaDbObject(const std::string& group, const std::string& plural) {
@@ -106,6 +118,9 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
     return uids;
   }
 
+  // A point-in-time restore's repository (over HTTP, as the server's archive_command reaches it):
+  // declared first, so destroyed after the cluster, whose servers archive until they stopped.
+  std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<KubePublishedCluster> kube_;
 };
 
@@ -226,6 +241,65 @@ TEST_P(KubernetesNativeRestoreTest, AFileDifferingFromItsManifestStopsTheStreamA
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   EXPECT_TRUE(Holds(0, before)) << "the refused restore changed the instance's data: "
                                 << Checksums(0);
+}
+
+// `restore --until T` through the kubernetes platform: the base and the archived WAL both reach
+// the pod through exec, the time target's proof reads the streamed segments there, and the server
+// replays from them. Every instance ends with exactly the rows of T: the write before it is in,
+// the one after it is not, and the WAL directory is gone from beside the data directory.
+TEST_P(KubernetesNativeRestoreTest, PointInTimeRestoreReplaysWalStreamedThroughPodExec) {
+  if (GetParam().engine != platform::EngineKind::kPostgres) {
+    GTEST_SKIP() << "a WAL archive is PostgreSQL's";
+  }
+  // The server's archive_command runs as its OS user: the repository is reached over HTTP and
+  // the password comes from a file that user owns (as in pitr_test).
+  HastewardEnv& env = kube_->env();
+  auto server = RestTestServer::Start(env.Path("rest"));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  rest_ = std::move(server).value();
+  env.UseRepository(rest_->Location("repo/"));
+  ASSERT_EQ(env.Run({"repo", "init"}).exit_code, 0);
+  auto password = WriteServerPasswordFile(env.Path("server-password"), env.password(),
+                                          kube_->sandbox().instance(0).os_user);
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  auto enabled = kube_->Kube({"archive", "enable", "--password-file", *password});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+  auto backup = kube_->Kube({"backup", "--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+
+  auto sql = [&](const std::string& text) {
+    auto out = kube_->sandbox().Sql(0, text, "shop");
+    EXPECT_TRUE(out.ok()) << out.status().ToString() << " for " << text;
+    return out.ok() ? out->substr(0, out->find('\n')) : std::string();
+  };
+  sql("DELETE FROM orders WHERE id % 3 = 0");
+  const std::string at_target = Checksums(0);
+  const std::string target = sql(
+      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  sql("DELETE FROM items WHERE id < 50");
+  ASSERT_NE(Checksums(0), at_target) << "the write after the target must show";
+  // The segment holding the write after the target archived, so the proof finds its commit.
+  const std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
+      },
+      std::chrono::seconds(60)))
+      << segment << " was not archived";
+
+  auto stopped = kube_->Kube({"instance", "stop", "-i", GetParam().target});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  auto restored = kube_->Kube(
+      {"restore", "--until", target, "--yes", "--confirm-rewind", "--password-file", *password});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(UntarSessions(), 1U) << "the base went through pod exec";
+  EXPECT_GE(ExecSessions("hasteward-untar-wal"), 1U) << "the WAL went through pod exec";
+  EXPECT_TRUE(Holds(0, at_target)) << Checksums(0);
+  EXPECT_TRUE(Holds(1, at_target))
+      << "the other instance was rebuilt from the restored one: " << Checksums(1);
+  const std::string data_dir = kube_->sandbox().instance(0).data_dir;
+  EXPECT_FALSE(std::filesystem::exists(data_dir + ".hasteward-wal"))
+      << "the streamed WAL directory was left in the pod";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -90,14 +90,14 @@ core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& insta
         !bin_dir.empty() && ::access((bin_dir + "/" + process.argv[0]).c_str(), X_OK) == 0) {
       process.argv[0] = bin_dir + "/" + process.argv[0];
     }
-    // The volume mount: the container's data directory is the instance's, as a path argument
-    // or an option's value (--datadir=/var/lib/mysql).
+    // The volume mount: the container's data directory is the instance's wherever a path names
+    // it, as an argument, an option's value (--datadir=/var/lib/mysql) or inside a command a
+    // shell runs (a restore_command read through exec: cp -- '/var/lib/...' "%p").
     for (auto& arg : process.argv) {
-      size_t value =
-          arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos ? arg.find('=') + 1 : 0;
-      if (!container_data_dir.empty() &&
-          arg.compare(value, container_data_dir.size(), container_data_dir) == 0) {
-        arg.replace(value, container_data_dir.size(), data_dir);
+      for (size_t at = container_data_dir.empty() ? std::string::npos
+                                                  : arg.find(container_data_dir);
+           at != std::string::npos; at = arg.find(container_data_dir, at + data_dir.size())) {
+        arg.replace(at, container_data_dir.size(), data_dir);
       }
     }
     return process;

@@ -40,7 +40,8 @@ inline constexpr char kMariaDbPodDataDir[] = "/var/lib/mysql";
 
 // How a pod backed by sandbox `instance` runs exec commands: as the instance's OS user, a bare
 // command name found in the instance's bin_dir (the image's PATH), and paths below
-// `container_data_dir` mapped to the instance's data directory (the volume mount).
+// `container_data_dir` mapped to the instance's data directory (the volume mount) wherever an
+// argument names them, also inside a command a shell runs.
 core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
                                                  const std::string& container_data_dir);
 

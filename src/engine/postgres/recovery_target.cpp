@@ -6,6 +6,7 @@
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/target_file.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 #include "engine/repair_exec.h"
@@ -71,7 +72,7 @@ core::Result<std::string> RecoveryStopReason(platform::Platform& platform,
       auto timeline, conn.QueryValue("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(std::string history,
-                      handle->ReadDataFile("pg_wal/" + timeline.value_or("") + ".history"));
+                      ReadTargetFile(*handle, "pg_wal/" + timeline.value_or("") + ".history"));
   while (!history.empty() && history.back() == '\n') {
     history.pop_back();
   }

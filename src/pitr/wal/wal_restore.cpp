@@ -3,13 +3,10 @@
 #include <cstdio>
 #include <set>
 
-#include <unistd.h>
-
 #include "core/log.h"
-#include "core/os_user.h"
 #include "jobs/native_backup.h"
 #include "pitr/base_restore.h"
-#include "pitr/wal/wal_fetch_server.h"
+#include "pitr/wal/wal_supply.h"
 #include "repo/lock/repo_lock.h"
 
 namespace hasteward::pitr {
@@ -40,22 +37,12 @@ std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
 // archive, recovery runs out of WAL and PostgreSQL refuses to start, after the data directory was
 // replaced (issue finding 3). Proven from the archived segments' contents before anything changes:
 // from the segment the plan needs (the first the server last wrote at or after the target; no
-// earlier one can hold such a record) up to the newest the replay can reach on that timeline.
+// earlier one can hold such a record) up to the newest the replay can reach on that timeline,
+// each read through the supply the server replays with (wal_supply.h).
 core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
                                     const engine::Archiving& archiving, const WalCatalog& catalog,
-                                    const std::string& restore_command, const PointTarget& point,
-                                    PointPlan& plan) {
-  const platform::Instance* host = nullptr;
-  for (const auto& instance : target.cluster().instances) {
-    if (!instance.data_dir.empty()) {
-      host = &instance;
-      break;
-    }
-  }
-  if (host == nullptr) {
-    return core::Usage("no instance of '" + target.QualifiedName() +
-                       "' has a data directory in the inventory");
-  }
+                                    WalSupply& supply, const PointTarget& point, PointPlan& plan) {
+  const platform::Instance& host = supply.ReadingInstance();
   engine::TransactionQuery query{
       .at_or_after_micros = point.time.unix_seconds * 1000000 + point.time.nanos / 1000,
       .reached_before_switch = plan.stop_before_switch};
@@ -70,13 +57,14 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
     if (archived == segments.end()) {
       break;
     }
-    HS_ASSIGN_OR_RETURN(bool holds, archiving.HoldsTransaction(
-                                        target.platform(), target.cluster(),
-                                        {.instance = host,
-                                         .restore_command = restore_command,
-                                         .name = archived->second->file.name,
-                                         .scratch = host->data_dir + ".hasteward-time-proof"},
-                                        query));
+    HS_TRY(supply.Provide({archived->second}));
+    HS_ASSIGN_OR_RETURN(
+        bool holds, archiving.HoldsTransaction(target.platform(), target.cluster(),
+                                               {.instance = &host,
+                                                .restore_command = supply.ReadCommand(),
+                                                .name = archived->second->file.name,
+                                                .scratch = host.data_dir + ".hasteward-time-proof"},
+                                               query));
     if (holds) {
       plan.last_segment = segment;
       return core::Status::Ok();
@@ -93,40 +81,18 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
       "shows, or wait until the source commits and archives past the target");
 }
 
-// Replay fetches through a server in this process that keeps the repository open and reads ahead
-// (wal_fetch_server.h), so the server's wal-fetch calls do not each open the repository again.
-// It is only a speed-up: without it (no socket could be made) the plain restore_command works.
-std::unique_ptr<FetchServer> StartFetchServer(const engine::ClusterHandle& target,
-                                              repo::Repository& repo,
-                                              const platform::Cluster& cluster,
-                                              const engine::Archiving& archiving,
-                                              const WalCatalog& catalog) {
-  FetchServerOptions options;
-  options.client_uid = ::geteuid();
-  options.client_gid = ::getegid();
-  std::string os_user;
-  for (const auto& instance : target.cluster().instances) {
-    if (!instance.os_user.empty()) {
-      os_user = instance.os_user;
-      break;
-    }
-  }
-  // The server runs wal-fetch as its own OS user when this process is root (core/os_user.h).
-  if (!os_user.empty() && core::RunningAsRoot()) {
-    auto user = core::LookupOsUser(os_user);
-    if (!user.ok()) {
-      core::LogWarn("replaying without a fetch server: " + user.status().ToString());
-      return nullptr;
-    }
-    options.client_uid = user->uid;
-    options.client_gid = user->gid;
-  }
-  auto started = FetchServer::Start(repo, cluster, archiving, catalog, options);
-  if (!started.ok()) {
-    core::LogWarn("replaying without a fetch server: " + started.status().ToString());
-    return nullptr;
-  }
-  return std::move(*started);
+// The native restore of the base as the point-in-time restore runs it: the server's recovery
+// (restore_command from the WAL supply) replays to the planned target.
+engine::NativeRestoreOptions NativeOptionsFor(const PointRestoreOptions& options) {
+  engine::NativeRestoreOptions native;
+  native.confirm_overwrite = options.confirm_overwrite;
+  native.force = options.force;
+  native.heal = options.heal;
+  native.confirm_rewind = options.confirm_rewind;
+  // A sandbox or a DR site promoted at the point must not push its new timeline into the
+  // source's archive, where the source's next restore would follow it.
+  native.into_another_cluster = options.source.has_value();
+  return native;
 }
 
 }  // namespace
@@ -139,9 +105,11 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   if (archiving == nullptr) {
     return engine::Unsupported(target.engine(), "point-in-time recovery");
   }
-  // Before the plan's proofs run anything on an instance: where a native restore is refused anyway,
-  // its clear refusal comes first.
-  HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  // An instant restore serves the base from a FUSE mount on this machine: where the data
+  // directories are elsewhere its clear refusal comes before the plan's proofs run anything.
+  if (options.instant) {
+    HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
@@ -149,33 +117,33 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
-  // Declared after the lock: stopped before it is released, also on every error below.
-  std::unique_ptr<FetchServer> fetch_server =
-      StartFetchServer(target, repo, cluster, *archiving, catalog);
-  const std::string restore_command = fetch_server
-                                          ? fetch_server->RestoreCommand(options.restore_command)
-                                          : options.restore_command;
+  engine::NativeRestoreOptions native = NativeOptionsFor(options);
+  // Declared after the lock: finished (its server stopped, its directory removed) before the lock
+  // is released, also on every error below.
+  HS_ASSIGN_OR_RETURN(std::unique_ptr<WalSupply> supply,
+                      WalSupplyFor({.target = &target,
+                                    .repo = &repo,
+                                    .archive_cluster = &cluster,
+                                    .archiving = archiving,
+                                    .catalog = &catalog,
+                                    .configured_command = options.restore_command,
+                                    .native = native,
+                                    .base = &result.plan.base.snapshot,
+                                    .kind = options.target.kind}));
   if (options.target.kind == engine::RecoveryTargetKind::kTime) {
-    HS_TRY(ProveTimeTargetReached(target, *archiving, catalog, restore_command, options.target,
-                                  result.plan));
+    HS_TRY(
+        ProveTimeTargetReached(target, *archiving, catalog, *supply, options.target, result.plan));
   }
+  HS_TRY(supply->Provide(ReplayedFiles(result.plan, catalog, *archiving)));
   core::LogInfo(
       "point-in-time restore from base " +
           repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,
       {{"timeline", std::to_string(result.plan.timeline)},
        {"last_segment",
         archiving->SegmentFileName(result.plan.last_timeline, result.plan.last_segment)}});
-  engine::NativeRestoreOptions native;
-  native.confirm_overwrite = options.confirm_overwrite;
-  native.force = options.force;
-  native.heal = options.heal;
-  native.confirm_rewind = options.confirm_rewind;
   native.reaches = ArchiveEnd(catalog, *archiving, result.plan.base.snapshot);
-  // A sandbox or a DR site promoted at the point must not push its new timeline into the
-  // source's archive, where the source's next restore would follow it.
-  native.into_another_cluster = options.source.has_value();
   native.recovery = engine::RecoveryRequest{
-      .restore_command = restore_command,
+      .restore_command = supply->RestoreCommand(),
       .kind = options.target.kind,
       .target = result.plan.target,
       .timeline = result.plan.timeline,
@@ -183,16 +151,15 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   // The server's own recovery reaches the point (native.recovery): nothing to run after the start.
   HS_ASSIGN_OR_RETURN(RestoredBase restored,
                       RestoreBase(target, repo, result.plan.base.snapshot,
-                                  {.native = native, .instant = options.instant, .to_point = {}}));
+                                  {.native = native,
+                                   .instant = options.instant,
+                                   .to_point = {},
+                                   .before_swap = [&supply](const platform::Instance& replaying) {
+                                     return supply->CheckReplaying(replaying);
+                                   }}));
   result.bytes = restored.bytes;
   result.instant = std::move(restored.instant);
-  if (fetch_server) {
-    WalAgentCounters served = fetch_server->Stop();
-    core::LogInfo("replay fetched through the restore's fetch server",
-                  {{"fetched", std::to_string(served.fetched)},
-                   {"from_prefetch", std::to_string(served.fetched_from_prefetch)}});
-    fetch_server.reset();
-  }
+  supply->Finish();
   HS_TRY(lock->Release());
   return result;
 }

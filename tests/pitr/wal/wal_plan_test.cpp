@@ -3,6 +3,8 @@
 // 2's history file and its segments from the one holding the switch on (PostgreSQL archiving).
 #include "pitr/wal/wal_plan.h"
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include "pitr/wal/wal_archive.h"
 #include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
+#include "pitr/wal/wal_supply.h"
 
 namespace hasteward::pitr {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
@@ -54,10 +57,21 @@ class PitrPlanTest : public WalDirTest {
     HS_TRY(repo_->LoadIndex());
     HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo_, cluster_, *archiving_));
     HS_TRY(catalog.LoadHistories(*repo_, *archiving_));
-    return PlanPoint(bases, catalog, *archiving_, target, cluster_);
+    catalog_ = std::move(catalog);
+    return PlanPoint(bases, *catalog_, *archiving_, target, cluster_);
+  }
+
+  // The names of the files a streamed WAL supply sends for `plan` (the last Plan's catalog).
+  std::vector<std::string> Replayed(const PointPlan& plan) const {
+    std::vector<std::string> names;
+    for (const ArchivedFile* file : ReplayedFiles(plan, *catalog_, *archiving_)) {
+      names.push_back(file->file.name);
+    }
+    return names;
   }
 
   BaseBackup base_;
+  std::optional<WalCatalog> catalog_;
   std::string last_;
 };
 
@@ -187,6 +201,36 @@ TEST_F(PitrPlanTest, ATimeTargetTakesTheNewestBaseConsistentBeforeItNotStartedBe
   auto after_both = Plan(target, {base_, late});
   // Past the archive's last write: no segment reaches it (refused), whichever base.
   EXPECT_FALSE(after_both.ok());
+}
+
+// What a restore streams to a server that cannot fetch from the repository itself (a pod,
+// pitr/wal/wal_supply.h): the history files and the segments replay reads along the path, from
+// the base's first segment to the plan's last, never a copy the path does not read nor a segment
+// past the target.
+TEST_F(PitrPlanTest, ReplayedFilesAreThePathsSegmentsUpToTheLastAndItsHistory) {
+  for (uint64_t segment = 3; segment <= 6; ++segment) {
+    QueueSegment(1, segment);  // timeline 1's copy of 6 is not what replay along 2 reads
+  }
+  Queue("00000002.history", "1\t0/6000100\tno recovery target specified\n");
+  for (uint64_t segment = 6; segment <= 8; ++segment) {
+    QueueSegment(2, segment);
+  }
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kPosition;
+  target.position = 7 * kSegment + 0x10;
+  auto plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(Replayed(*plan),
+            (std::vector<std::string>{"00000002.history", "000000010000000000000003",
+                                      "000000010000000000000004", "000000010000000000000005",
+                                      "000000020000000000000006", "000000020000000000000007"}));
+  // Before the switch: timeline 1's segments only, and the history of the timeline replay names.
+  target.position = 4 * kSegment + 0x10;
+  plan = Plan(target);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(Replayed(*plan),
+            (std::vector<std::string>{"00000002.history", "000000010000000000000003",
+                                      "000000010000000000000004"}));
 }
 
 }  // namespace

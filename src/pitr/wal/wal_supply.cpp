@@ -1,0 +1,332 @@
+#include "pitr/wal/wal_supply.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/os_user.h"
+#include "core/subprocess.h"
+#include "core/tar_writer.h"
+#include "engine/repair_exec.h"
+#include "jobs/native_backup.h"
+#include "pitr/wal/archived_file_reader.h"
+#include "pitr/wal/wal_fetch_server.h"
+#include "repo/crypto/crypto.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+// Beside the data directory, on the same volume.
+constexpr char kWalDirSuffix[] = ".hasteward-wal";
+
+// $1 the WAL directory, $2 "new" for the first stream (the directory made afresh: a killed
+// restore's leftovers never stand in for a file this one checked), anything else to add to it.
+constexpr char kUntarWal[] =
+    "set -e; if [ \"$2\" = new ]; then rm -rf -- \"$1\"; mkdir -m 0700 -- \"$1\"; fi; "
+    "cd -- \"$1\"; tar -x -f -";
+
+// $1 the WAL directory.
+constexpr char kRemoveWalDir[] = "rm -rf -- \"$1\"";
+
+// The first instance with a data directory: where the proof reads when any instance will do.
+core::Result<const platform::Instance*> AnyInstanceWithDataDir(
+    const engine::ClusterHandle& target) {
+  for (const auto& instance : target.cluster().instances) {
+    if (!instance.data_dir.empty()) {
+      return &instance;
+    }
+  }
+  return core::Usage("no instance of '" + target.QualifiedName() +
+                     "' has a data directory in the inventory");
+}
+
+// The instance's files are on this machine: the server fetches with `hasteward wal-fetch`, served
+// by a fetch server in this process that keeps the repository open and reads ahead
+// (wal_fetch_server.h), so the server's calls do not each open the repository again. It is only
+// a speed-up: without it (no socket could be made) the plain restore_command works.
+class FetchServerSupply : public WalSupply {
+ public:
+  FetchServerSupply(const platform::Instance& reading, std::string configured,
+                    std::unique_ptr<FetchServer> server)
+      : reading_(reading), configured_(std::move(configured)), server_(std::move(server)) {}
+
+  const platform::Instance& ReadingInstance() const override { return reading_; }
+  std::string RestoreCommand() const override {
+    return server_ ? server_->RestoreCommand(configured_) : configured_;
+  }
+  std::string ReadCommand() const override { return RestoreCommand(); }
+  core::Status CheckReplaying(const platform::Instance& /*replaying*/) const override {
+    return core::Status::Ok();  // any instance's server reaches the socket on this machine
+  }
+  core::Status Provide(const std::vector<const ArchivedFile*>& /*files*/) override {
+    return core::Status::Ok();  // fetched from the repository when the server asks
+  }
+  void Finish() override {
+    if (!server_) {
+      return;
+    }
+    WalAgentCounters served = server_->Stop();
+    core::LogInfo("replay fetched through the restore's fetch server",
+                  {{"fetched", std::to_string(served.fetched)},
+                   {"from_prefetch", std::to_string(served.fetched_from_prefetch)}});
+    server_.reset();
+  }
+
+ private:
+  const platform::Instance& reading_;
+  std::string configured_;
+  std::unique_ptr<FetchServer> server_;
+};
+
+std::unique_ptr<FetchServer> StartFetchServer(const WalSupplyRequest& request) {
+  FetchServerOptions options;
+  options.client_uid = ::geteuid();
+  options.client_gid = ::getegid();
+  std::string os_user;
+  for (const auto& instance : request.target->cluster().instances) {
+    if (!instance.os_user.empty()) {
+      os_user = instance.os_user;
+      break;
+    }
+  }
+  // The server runs wal-fetch as its own OS user when this process is root (core/os_user.h).
+  if (!os_user.empty() && core::RunningAsRoot()) {
+    auto user = core::LookupOsUser(os_user);
+    if (!user.ok()) {
+      core::LogWarn("replaying without a fetch server: " + user.status().ToString());
+      return nullptr;
+    }
+    options.client_uid = user->uid;
+    options.client_gid = user->gid;
+  }
+  auto started = FetchServer::Start(*request.repo, *request.archive_cluster, *request.archiving,
+                                    *request.catalog, options);
+  if (!started.ok()) {
+    core::LogWarn("replaying without a fetch server: " + started.status().ToString());
+    return nullptr;
+  }
+  return std::move(*started);
+}
+
+// A file's bytes as the archive holds them, refused unless they have the size and SHA-256 its
+// push recorded (files indexed from the snapshots carry no SHA-256: their blobs' IDs, checked as
+// they are read, are what vouches for them).
+core::Result<core::Bytes> CheckedArchivedBytes(repo::Repository& repo,
+                                               const ArchivedFile& archived) {
+  core::MemorySink bytes;
+  HS_TRY(DumpArchived(repo, archived, bytes));
+  const std::string& name = archived.file.name;
+  const bool size_differs = bytes.data().size() != archived.node.size;
+  if (size_differs ||
+      (!archived.sha256.empty() && repo::IdToHex(repo::Sha256(bytes.data())) != archived.sha256)) {
+    return core::Status(core::ErrorCode::kVerifyFailed,
+                        "the archived '" + name + "' read back with another " +
+                            (size_differs ? "size" : "SHA-256") + " than its push recorded",
+                        "nothing was changed; check the repository ('hasteward repo check "
+                        "--read-data', 'hasteward pitr status')");
+  }
+  return core::Bytes(bytes.data());
+}
+
+// The target's files are where it lives (a pod): the files the replay needs are streamed into a
+// directory beside its data directory before the server starts, and restore_command copies them.
+class StreamedWalDir final : public WalSupply {
+ public:
+  StreamedWalDir(const WalSupplyRequest& request, std::unique_ptr<platform::InstanceHandle> handle)
+      : repo_(*request.repo),
+        handle_(std::move(handle)),
+        dir_(handle_->instance().data_dir + kWalDirSuffix) {}
+  ~StreamedWalDir() override { RemoveDir(); }
+  StreamedWalDir(const StreamedWalDir&) = delete;
+  StreamedWalDir& operator=(const StreamedWalDir&) = delete;
+
+  const platform::Instance& ReadingInstance() const override { return handle_->instance(); }
+  // %f is a bare file name the server chose. Why $PWD: the server runs the command in its data
+  // directory, so it finds the directory beside it by the path it sees itself, whatever the pod
+  // calls it.
+  std::string RestoreCommand() const override {
+    return "cp -- \"$PWD" + std::string(kWalDirSuffix) + "/%f\" \"%p\"";
+  }
+  std::string ReadCommand() const override { return "cp -- '" + dir_ + "/%f' \"%p\""; }
+  core::Status CheckReplaying(const platform::Instance& replaying) const override {
+    if (replaying.name == handle_->instance().name) {
+      return core::Status::Ok();
+    }
+    // The plan read before the restore stopped what a killed run left (StopUnfinishedRestores).
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "the base is restored into '" + replaying.name +
+                            "', but the archived WAL " + "was streamed into the pod of '" +
+                            handle_->instance().name +
+                            "', which the plan named before the restore began",
+                        "nothing was changed; run the same restore again");
+  }
+  core::Status Provide(const std::vector<const ArchivedFile*>& files) override;
+  void Finish() override { RemoveDir(); }
+
+ private:
+  core::Status Stream(const std::vector<const ArchivedFile*>& files, core::ByteSink& sink);
+  void RemoveDir() {
+    if (!made_) {
+      return;
+    }
+    made_ = false;
+    auto removed = engine::RunScript(
+        *handle_,
+        {.what = "remove the streamed WAL directory", .text = kRemoveWalDir, .args = {dir_}});
+    if (!removed.ok()) {
+      core::LogWarn("the streamed WAL directory '" + dir_ + "' on '" + handle_->instance().name +
+                    "' was left: " + removed.status().ToString());
+    }
+  }
+
+  repo::Repository& repo_;
+  std::unique_ptr<platform::InstanceHandle> handle_;
+  std::string dir_;
+  std::set<std::string> supplied_;
+  bool made_ = false;
+  uint64_t bytes_ = 0;
+};
+
+core::Status StreamedWalDir::Provide(const std::vector<const ArchivedFile*>& files) {
+  std::vector<const ArchivedFile*> missing;
+  for (const ArchivedFile* file : files) {
+    if (supplied_.count(file->file.name) == 0) {
+      missing.push_back(file);
+    }
+  }
+  if (missing.empty()) {
+    return core::Status::Ok();
+  }
+  const std::string what = "stream " + std::to_string(missing.size()) +
+                           " archived WAL files into '" + dir_ + "' on '" +
+                           handle_->instance().name + "'";
+  core::SubprocessOptions untar;
+  untar.argv = {"sh", "-c", kUntarWal, "hasteward-untar-wal", dir_, made_ ? "add" : "new"};
+  untar.stdin_mode = core::StdioMode::kPipe;
+  untar.stdout_mode = core::StdioMode::kNull;
+  untar.helper = true;
+  auto started = handle_->Exec(untar);
+  if (!started.ok()) {
+    return started.TakeStatus().Wrap(what);
+  }
+  // From here the directory may exist: removed on every way out (Finish, the destructor).
+  made_ = true;
+  core::ProcessSink sink(std::move(started).value());
+  core::Status streamed = Stream(missing, sink);
+  // After a failed stream too: tar then reads a cut archive and fails.
+  core::Status closed = sink.Close();
+  if (!streamed.ok()) {
+    return streamed.code() == core::ErrorCode::kVerifyFailed ? streamed : streamed.Wrap(what);
+  }
+  HS_TRY(closed.Wrap(what));
+  for (const ArchivedFile* file : missing) {
+    supplied_.insert(file->file.name);
+  }
+  core::LogInfo("streamed archived WAL into the target's pod",
+                {{"files", std::to_string(missing.size())},
+                 {"bytes_total", std::to_string(bytes_)},
+                 {"dir", dir_}});
+  return core::Status::Ok();
+}
+
+core::Status StreamedWalDir::Stream(const std::vector<const ArchivedFile*>& files,
+                                    core::ByteSink& sink) {
+  core::TarWriter tar(sink);
+  for (const ArchivedFile* file : files) {
+    HS_ASSIGN_OR_RETURN(core::Bytes bytes, CheckedArchivedBytes(repo_, *file));
+    core::TarEntry entry;
+    entry.path = file->file.name;
+    entry.type = core::TarEntryType::kFile;
+    entry.mode = 0600;
+    entry.mtime = file->node.mtime.unix_seconds;
+    entry.size = bytes.size();
+    HS_TRY(tar.Begin(entry));
+    HS_TRY(tar.Content().Write(bytes));
+    HS_TRY(tar.End());
+    bytes_ += bytes.size();
+  }
+  return tar.Finish();
+}
+
+// The instance the engine restores the base into, as its plan (read-only, with its refusals)
+// names it now: the one that replays, so the one the WAL goes to.
+core::Result<std::unique_ptr<platform::InstanceHandle>> ReplayingInstance(
+    const WalSupplyRequest& request) {
+  const engine::ClusterHandle& target = *request.target;
+  engine::NativeBackup* native = target.engine().native_backup();
+  if (native == nullptr) {
+    return engine::Unsupported(target.engine(), "native restores");
+  }
+  HS_ASSIGN_OR_RETURN(
+      engine::NativeRestorePlan plan,
+      native->PlanNativeRestore(target.platform(), target.cluster(),
+                                jobs::SnapshotFacts(*request.base), request.native));
+  return target.platform().OpenInstance(target.cluster(), plan.target);
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& request) {
+  const engine::ClusterHandle& target = *request.target;
+  HS_ASSIGN_OR_RETURN(const platform::Instance* any, AnyInstanceWithDataDir(target));
+  HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), *any));
+  // Why by capability: where the server's restore_command runs on this machine it can reach the
+  // fetch server's socket and read from the repository as it replays; elsewhere only what was put
+  // beside the instance's data directory through its exec is within its reach.
+  if (handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    return std::unique_ptr<WalSupply>(std::make_unique<FetchServerSupply>(
+        *any, request.configured_command, StartFetchServer(request)));
+  }
+  if (request.kind == engine::RecoveryTargetKind::kEndOfArchive) {
+    return core::Usage("a replay to the end of the archive (a DR activation) into '" +
+                           target.QualifiedName() +
+                           "', whose data directories are not on this machine, is not supported "
+                           "yet",
+                       "activate into a cluster whose data directories this machine mounts "
+                       "(--platform local), or restore to a time or position (--until, "
+                       "--until-lsn)");
+  }
+  HS_ASSIGN_OR_RETURN(auto replaying, ReplayingInstance(request));
+  return std::unique_ptr<WalSupply>(
+      std::make_unique<StreamedWalDir>(request, std::move(replaying)));
+}
+
+std::vector<const ArchivedFile*> ReplayedFiles(const PointPlan& plan, const WalCatalog& catalog,
+                                               const engine::Archiving& archiving) {
+  const BaseWindow window = WindowOf(plan.base, catalog, archiving);
+  std::vector<const ArchivedFile*> files;
+  std::set<const ArchivedFile*> seen;
+  auto add = [&](const ArchivedFile* file) {
+    if (file != nullptr && seen.insert(file).second) {
+      files.push_back(file);
+    }
+  };
+  for (const TimelineRange& range : window.path.ranges) {
+    if (range.timeline <= plan.timeline) {
+      add(catalog.Find(archiving.HistoryFileName(range.timeline)));
+    }
+  }
+  add(catalog.Find(archiving.HistoryFileName(plan.timeline)));
+  for (const SegmentRange& range : window.segments) {
+    const auto archived = catalog.Segments(range.timeline);
+    const uint64_t last = std::min(range.last.value_or(plan.last_segment), plan.last_segment);
+    for (auto it = archived.lower_bound(range.first); it != archived.end() && it->first <= last;
+         ++it) {
+      add(it->second);
+    }
+  }
+  // A target in the parent's copy of the switch segment (PointPlan::stop_before_switch) lies
+  // outside the parent's range, which ends before that segment.
+  const auto last_timeline = catalog.Segments(plan.last_timeline);
+  auto last = last_timeline.find(plan.last_segment);
+  if (last != last_timeline.end()) {
+    add(last->second);
+  }
+  return files;
+}
+
+}  // namespace hasteward::pitr
