@@ -2,7 +2,8 @@
 
 namespace hasteward::repo {
 
-bool WantsDiskIndex(const IndexOptions& options, const std::vector<storage::FileInfo>& index_files) {
+bool WantsDiskIndex(const IndexOptions& options,
+                    const std::vector<storage::FileInfo>& index_files) {
   if (options.cache_dir.empty() || options.mode == IndexMode::kMemory) {
     return false;
   }

@@ -68,12 +68,13 @@ class DiskGcSource : public GcSource {
   }
 
   core::Status ForEachKept(const KeptPack& keep) override {
-    return gc_->ForEachPack([&](uint32_t number, const Id& id, const std::vector<PackedBlob>& blobs) {
-      if (plan_.packs[number].action == PackAction::kKeep) {
-        keep(id, blobs);
-      }
-      return core::Status::Ok();
-    });
+    return gc_->ForEachPack(
+        [&](uint32_t number, const Id& id, const std::vector<PackedBlob>& blobs) {
+          if (plan_.packs[number].action == PackAction::kKeep) {
+            keep(id, blobs);
+          }
+          return core::Status::Ok();
+        });
   }
 
   const std::vector<Id>& IndexFiles() const override { return gc_->index_files_; }
@@ -184,9 +185,8 @@ PackDecision DiskGc::Account(uint32_t number, const Id& id, const std::vector<Pa
 
 // Every pack's accounting, in index order. Without claims, a used blob counts in the first pack
 // that lists it; `multi` collects the used blobs listed more than once, for ResolveClaims.
-core::Status DiskGc::AccountAll(const std::unordered_map<Id, uint64_t, IdHash>& sizes,
-                                GcPlan* plan, std::vector<PackMeta>* metas,
-                                std::unordered_set<uint64_t>* multi) {
+core::Status DiskGc::AccountAll(const std::unordered_map<Id, uint64_t, IdHash>& sizes, GcPlan* plan,
+                                std::vector<PackMeta>* metas, std::unordered_set<uint64_t>* multi) {
   claimed_.Reset();
   BlobBits seen(BlobCount());
   return ForEachPack([&](uint32_t number, const Id& id, const std::vector<PackedBlob>& blobs) {

@@ -70,8 +70,8 @@ class PruneDiskIndexTest : public ::testing::Test {
   }
 
   std::vector<std::string> PruneArgs() const {
-    return {"prune", "-c",          "db1", "--max-unused", "0", "--keep-last", "2",
-            "--json", "--keep-daily", "0", "--keep-weekly", "0", "--keep-monthly", "0"};
+    return {"prune",  "-c",           "db1", "--max-unused",  "0", "--keep-last",    "2",
+            "--json", "--keep-daily", "0",   "--keep-weekly", "0", "--keep-monthly", "0"};
   }
 
   static std::set<std::string> Packs(const std::string& repository) {
@@ -126,7 +126,8 @@ class PruneDiskIndexTest : public ::testing::Test {
       const std::string exported = hs_.Path("export.bin");
       auto e = hs_.Run({"export", "--snapshot", id, "-o", exported});
       EXPECT_EQ(e.exit_code, 0) << mode << ": " << e.err;
-      EXPECT_EQ(testing::Sha256File(exported), testing::Sha256File(inputs_[id])) << mode << " " << id;
+      EXPECT_EQ(testing::Sha256File(exported), testing::Sha256File(inputs_[id]))
+          << mode << " " << id;
     }
     return out;
   }
