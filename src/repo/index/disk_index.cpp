@@ -1,7 +1,6 @@
 #include "repo/index/disk_index.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <iterator>
 
@@ -20,9 +19,6 @@ namespace hasteward::repo {
 namespace {
 
 constexpr const char* kFilePrefix = "blob-index-";
-// Lookups (in this process, of any index) between two drops of a mapping's resident pages.
-constexpr uint64_t kLookupsPerRelease = 1024;
-std::atomic<uint64_t> lookups{0};
 constexpr const char* kFileSuffix = ".hsidx";
 
 // Reads the file once through a small buffer to check the CRC: read(), not the mapping, so the
@@ -218,14 +214,6 @@ PackedBlob DiskIndex::BlobAt(uint64_t i, Id* pack) const {
 }
 
 std::optional<BlobLocation> DiskIndex::Lookup(const Id& blob_id, BlobType type) const {
-  // Why drop pages: a file mapping's touched pages count as this process's resident memory until
-  // unmapped, and a check or prune that looks up millions of blobs touches every page of the file
-  // (458 MiB at 10 M blobs; 584 MiB peak RSS for check, bench/index_scale.sh). MADV_DONTNEED on
-  // a read-only shared file mapping only unmaps them here; the page cache keeps them, and a
-  // lookup in another thread meanwhile faults the same bytes back.
-  if ((lookups.fetch_add(1, std::memory_order_relaxed) + 1) % kLookupsPerRelease == 0) {
-    ::madvise(const_cast<uint8_t*>(map_), map_size_, MADV_DONTNEED);
-  }
   const uint8_t* records = map_ + kDiskIndexHeaderSize;
   const uint8_t* fanout = records + records_ * sizeof(DiskIndexRecord);
   const std::optional<uint64_t> at = FindRecord(records, fanout, records_, blob_id, type);

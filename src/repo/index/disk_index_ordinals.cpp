@@ -1,77 +1,116 @@
 #include "repo/index/disk_index_ordinals.h"
 
+#include <algorithm>
 #include <cstring>
+#include <span>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fd.h"
 #include "repo/index/disk_index_format.h"
 
 namespace hasteward::repo {
 
-core::Result<std::unique_ptr<DiskIndexOrdinals>> DiskIndexOrdinals::Open(const DiskIndex& index) {
-  const std::string& path = index.path();
-  core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return core::ErrnoStatus("open blob index '" + path + "'", errno);
+namespace {
+
+// Records read at once (192 KiB); a larger bucket (a repository of more than ~270 M blobs) is
+// first narrowed by single-record reads.
+constexpr uint64_t kMaxBucketRecords = 4096;
+
+// Reads buf.size() bytes at `offset` (fewer only at the end of the file).
+core::Result<size_t> PreadFull(int fd, std::span<uint8_t> buf, off_t offset) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, offset + static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return core::ErrnoStatus("read blob index", errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    got += static_cast<size_t>(n);
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return core::ErrnoStatus("stat blob index '" + path + "'", errno);
+  return got;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<DiskIndexOrdinals>> DiskIndexOrdinals::Open(const DiskIndex& index) {
+  std::unique_ptr<DiskIndexOrdinals> view(new DiskIndexOrdinals());
+  view->path_ = index.path();
+  view->fd_ = core::UniqueFd(::open(view->path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!view->fd_.valid()) {
+    return core::ErrnoStatus("open blob index '" + view->path_ + "'", errno);
   }
   DiskIndexHeader header;
-  const auto size = static_cast<uint64_t>(st.st_size);
-  if (size < kDiskIndexHeaderSize ||
-      ::pread(fd.get(), &header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header)) ||
+  struct stat st {};
+  if (::fstat(view->fd_.get(), &st) != 0 ||
+      ::pread(view->fd_.get(), &header, sizeof(header), 0) !=
+          static_cast<ssize_t>(sizeof(header)) ||
       header.records != index.BlobCount() ||
-      size < kDiskIndexHeaderSize + header.records * sizeof(DiskIndexRecord) +
-                 kDiskIndexFanout * sizeof(uint64_t)) {
-    return core::Corruption("blob index '" + path + "' changed since it was verified")
+      static_cast<uint64_t>(st.st_size) < kDiskIndexHeaderSize +
+                                              header.records * sizeof(DiskIndexRecord) +
+                                              kDiskIndexFanout * sizeof(uint64_t)) {
+    return core::Corruption("blob index '" + view->path_ + "' changed since it was verified")
         .WithHint("another process rebuilt the index cache; run the command again");
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (map == MAP_FAILED) {
-    return core::ErrnoStatus("map blob index '" + path + "'", errno);
-  }
-  ::madvise(map, size, MADV_RANDOM);
-  std::unique_ptr<DiskIndexOrdinals> view(new DiskIndexOrdinals());
-  view->map_ = static_cast<const uint8_t*>(map);
-  view->map_size_ = size;
   view->records_ = header.records;
+  view->fanout_.resize(kDiskIndexFanout);
+  const auto at =
+      static_cast<off_t>(kDiskIndexHeaderSize + header.records * sizeof(DiskIndexRecord));
+  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(view->fd_.get(),
+                                            {reinterpret_cast<uint8_t*>(view->fanout_.data()),
+                                             kDiskIndexFanout * sizeof(uint64_t)},
+                                            at));
+  if (got != kDiskIndexFanout * sizeof(uint64_t)) {
+    return core::Corruption("blob index '" + view->path_ + "' is shorter than its fanout");
+  }
   return view;
 }
 
-DiskIndexOrdinals::~DiskIndexOrdinals() {
-  if (map_ != nullptr) {
-    ::munmap(const_cast<uint8_t*>(map_), map_size_);
+core::Status DiskIndexOrdinals::ReadRecords(uint64_t first, uint64_t count, void* out) const {
+  const size_t bytes = count * sizeof(DiskIndexRecord);
+  const auto at = static_cast<off_t>(kDiskIndexHeaderSize + first * sizeof(DiskIndexRecord));
+  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_.get(), {static_cast<uint8_t*>(out), bytes}, at));
+  if (got != bytes) {
+    return core::StorageError("blob index '" + path_ + "' ended early");
   }
+  return core::Status::Ok();
 }
 
-void DiskIndexOrdinals::CountLookup() const {
-  // Why drop pages at all: a file mapping's touched pages count as this process's resident memory
-  // until unmapped, and marking 10 M blobs touches every page of a 458 MiB file. MADV_DONTNEED
-  // on a read-only shared file mapping only unmaps them here (another thread reading meanwhile
-  // faults the same bytes back from the page cache).
-  if ((lookups_.fetch_add(1, std::memory_order_relaxed) + 1) % kLookupsPerRelease == 0) {
-    ::madvise(const_cast<uint8_t*>(map_), map_size_, MADV_DONTNEED);
-  }
-}
-
-std::optional<uint64_t> DiskIndexOrdinals::Find(const Id& blob_id, BlobType type) const {
-  CountLookup();
-  const uint8_t* records = map_ + kDiskIndexHeaderSize;
-  const uint8_t* fanout = records + records_ * sizeof(DiskIndexRecord);
-  return FindRecord(records, fanout, records_, blob_id, type);
-}
-
-std::pair<Id, BlobType> DiskIndexOrdinals::BlobAt(uint64_t ordinal) const {
+core::Result<std::optional<uint64_t>> DiskIndexOrdinals::Find(const Id& blob_id,
+                                                              BlobType type) const {
+  const size_t bucket = FanoutBucket(blob_id);
+  uint64_t low = bucket > 0 ? fanout_[bucket - 1] : 0;
+  uint64_t high = std::min(fanout_[bucket], records_);
   DiskIndexRecord record;
-  std::memcpy(&record, map_ + kDiskIndexHeaderSize + ordinal * sizeof(DiskIndexRecord),
-              sizeof(record));
-  return {record.id, record.type()};
+  while (high - low > kMaxBucketRecords && low < high) {
+    const uint64_t mid = low + (high - low) / 2;
+    HS_TRY(ReadRecords(mid, 1, &record));
+    const int c = CompareRecordKey(record, blob_id, type);
+    if (c == 0) {
+      return std::optional<uint64_t>(mid);
+    }
+    (c < 0 ? low : high) = c < 0 ? mid + 1 : mid;
+  }
+  if (low >= high) {
+    return std::optional<uint64_t>();
+  }
+  thread_local std::vector<uint8_t> buffer;
+  buffer.resize((high - low) * sizeof(DiskIndexRecord));
+  HS_TRY(ReadRecords(low, high - low, buffer.data()));
+  const std::optional<uint64_t> at = FindRecordIn(buffer.data(), 0, high - low, blob_id, type);
+  return at ? std::optional<uint64_t>(low + *at) : std::optional<uint64_t>();
+}
+
+core::Result<std::pair<Id, BlobType>> DiskIndexOrdinals::BlobAt(uint64_t ordinal) const {
+  DiskIndexRecord record;
+  HS_TRY(ReadRecords(ordinal, 1, &record));
+  return std::make_pair(record.id, record.type());
 }
 
 }  // namespace hasteward::repo

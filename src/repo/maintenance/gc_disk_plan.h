@@ -1,7 +1,8 @@
 // repo/maintenance/gc_disk_plan: prune's marking and garbage-collection planning over the on-disk
 // index (disk_index.h), for repositories whose index would not fit a bounded working set
 // (docs/prune.md, "A large repository"). What the in-memory path holds per blob is here a bit
-// per blob number of the on-disk index (used, claimed): 10 M blobs cost 2.5 MiB. What it holds
+// per blob number of the on-disk index (used, claimed): 10 M blobs cost 2.5 MiB; numbers are found
+// by reading the file (disk_index_ordinals.h), which leaves no mapped pages resident. What it holds
 // per pack (its blob list) is read again from the index files, one file at a time, whenever a
 // step needs it: accounting, repacking, writing the new index. Per pack it keeps one
 // PackDecision and its number. The decisions are those PlanGc makes on the same repository
@@ -56,6 +57,9 @@ class DiskGc {
   // reused: prune must know every blob). Errors: the build's (an unreadable index file, kStorage
   // for the cache).
   static core::Result<std::unique_ptr<DiskGc>> Open(Repository& repo, std::vector<Id> index_files);
+
+  // Trees walked at once by Mark.
+  static constexpr int kMarkThreads = 2;
 
   uint64_t BlobCount() const { return ordinals_->count(); }
   const std::vector<Id>& index_files() const { return index_files_; }

@@ -22,14 +22,15 @@ core::Status Visit(Repository& repo, UsedMarks* marks, const Id& tree, const std
   }
   for (const auto& n : *nodes) {
     for (const auto& id : n.content) {
-      if (marks->Use(id, BlobType::kData) == UsedMarks::Mark::kMissing) {
+      HS_ASSIGN_OR_RETURN(UsedMarks::Mark mark, marks->Use(id, BlobType::kData));
+      if (mark == UsedMarks::Mark::kMissing) {
         return Missing(BlobType::kData, id, where + " (file '" + n.name + "')");
       }
     }
     if (!n.subtree) {
       continue;
     }
-    const UsedMarks::Mark mark = marks->Use(*n.subtree, BlobType::kTree);
+    HS_ASSIGN_OR_RETURN(UsedMarks::Mark mark, marks->Use(*n.subtree, BlobType::kTree));
     if (mark == UsedMarks::Mark::kMissing) {
       return Missing(BlobType::kTree, *n.subtree, where + " (directory '" + n.name + "')");
     }
@@ -44,7 +45,7 @@ core::Status Visit(Repository& repo, UsedMarks* marks, const Id& tree, const std
 class SetMarks : public UsedMarks {
  public:
   explicit SetMarks(const MasterIndex& index) : index_(index) {}
-  Mark Use(const Id& blob_id, BlobType type) override {
+  core::Result<Mark> Use(const Id& blob_id, BlobType type) override {
     if (!index_.Has(blob_id, type)) {
       return Mark::kMissing;
     }
@@ -69,7 +70,7 @@ core::Status MarkUsed(Repository& repo, const std::vector<Snapshot>& snapshots, 
   std::vector<std::string> owner;
   for (const auto& s : snapshots) {
     const std::string name = "snapshot '" + IdToHex(s.id).substr(0, 8) + "'";
-    const UsedMarks::Mark mark = marks->Use(s.tree, BlobType::kTree);
+    HS_ASSIGN_OR_RETURN(UsedMarks::Mark mark, marks->Use(s.tree, BlobType::kTree));
     if (mark == UsedMarks::Mark::kMissing) {
       return Missing(BlobType::kTree, s.tree, name);
     }

@@ -18,8 +18,8 @@ class UsedMarks {
   enum class Mark { kMissing, kNew, kSeen };
   virtual ~UsedMarks() = default;
   // Marks the blob used: kMissing when the index does not list it (nothing is marked), kNew the
-  // first time, kSeen after. Called from several threads.
-  virtual Mark Use(const Id& blob_id, BlobType type) = 0;
+  // first time, kSeen after; an error when the index cannot be read. Called from several threads.
+  virtual core::Result<Mark> Use(const Id& blob_id, BlobType type) = 0;
 };
 
 // Walks the trees of `snapshots` (each tree loaded once through repo.LoadBlob, `threads` at a
