@@ -6,9 +6,17 @@
 #   from the index files is part of this run, and timed alone first as "index build"),
 #   hasteward repo check, restic backup --stdin of the same stream, restic check.
 #   restic list blobs (its index load, plus one line a blob).
+# Then a restore of the stream's snapshot by each (hasteward export, restic restore; compared with
+# the stream), and prune: a snapshot of the generator references USED_PERCENT % of its packs fully
+# and USED_PERCENT/5 % half (so prune removes the rest and repacks the half-used ones);
+# hasteward prune runs on the repository, restic prune on a copy of it (with a copy of restic's
+# cache), both with their default --max-unused 5 %; then restic check of hasteward's result.
 # Prints wall s, CPU s and peak RSS MiB of each, and the stock restic listing of the index files.
 #
-#   bench/index_scale.sh [path/to/hasteward]          BLOBS=10000000 SIZE_MB=1024
+#   bench/index_scale.sh [path/to/hasteward]    BLOBS=10000000 SIZE_MB=1024 USED_PERCENT=40
+#
+# ONLY_PRUNE=1 leaves out the checks and restic's index listing before the restores (the backups
+# stay: the restores need them; the on-disk index is then built by the backup).
 #
 # Needs restic 0.14, /usr/bin/time, ~90 bytes of disk a blob plus twice SIZE_MB.
 set -euo pipefail
@@ -17,6 +25,7 @@ HW=${1:-$ROOT/build/src/hasteward}
 GEN=${GEN:-$ROOT/build/bench/index_scale_gen}
 BLOBS=${BLOBS:-10000000}
 SIZE_MB=${SIZE_MB:-1024}
+USED_PERCENT=${USED_PERCENT:-40}
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)"; exit 2; }
 command -v restic >/dev/null || { echo "restic is missing"; exit 2; }
 
@@ -44,7 +53,9 @@ once() {
 head -c $((8 << 20)) /dev/urandom >"$W/small"
 "$HW" -q backup --stdin --stdin-filename small.bin <"$W/small" >/dev/null
 gen_start=$(date +%s)
-"$GEN" "$RESTIC_REPOSITORY" "$BLOBS" 2>/dev/null
+"$GEN" "$RESTIC_REPOSITORY" "$BLOBS" 50000 "$USED_PERCENT" 2>"$W/gen.err" || {
+  cat "$W/gen.err" >&2; exit 1; }
+tr '\r' '\n' <"$W/gen.err" | grep snapshot || true
 echo "generated $BLOBS blobs in $(($(date +%s) - gen_start)) s;" \
   "index files $(ls "$RESTIC_REPOSITORY/index" | wc -l)," \
   "$(du -sm "$RESTIC_REPOSITORY/index" | cut -f1) MiB; packs $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB"
@@ -55,11 +66,38 @@ head -c $((SIZE_MB << 20)) /dev/urandom >"$W/stream"
 printf '%-22s %8s %8s %8s\n' "" "wall s" "CPU s" "RSS MiB"
 # The on-disk index alone: `repo check` of an empty cache builds it from the index files, then
 # checks; the backup after it finds it in the cache (same index files), builds nothing.
-once "hasteward check (build)" "$HW" repo check
-once "hasteward check" "$HW" repo check
+ONLY_PRUNE=${ONLY_PRUNE:-0}
+[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (build)" "$HW" repo check
+[ "$ONLY_PRUNE" = 1 ] || once "hasteward check" "$HW" repo check
 once "hasteward backup" sh -c "'$HW' backup --stdin --stdin-filename stream.bin <'$W/stream'"
-once "hasteward check (new)" "$HW" repo check
+[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (new)" "$HW" repo check
 once "restic backup" sh -c "restic backup --stdin --stdin-filename stream.bin <'$W/stream'"
-once "restic check" restic check
+[ "$ONLY_PRUNE" = 1 ] || once "restic check" restic check
 # restic's index load alone (plus printing one line a blob).
-once "restic list blobs" sh -c "restic list blobs --no-lock >/dev/null"
+[ "$ONLY_PRUNE" = 1 ] || once "restic list blobs" sh -c "restic list blobs --no-lock >/dev/null"
+
+# Restore of the stream: each tool's newest snapshot is its backup of it.
+once "hasteward export" "$HW" export --snapshot latest -o "$W/restored"
+cmp -s "$W/stream" "$W/restored" || { echo "hasteward export differs from the stream"; exit 1; }
+rm -f "$W/restored"
+once "restic restore" restic restore latest --no-lock --target "$W/restored-dir"
+cmp -s "$W/stream" "$W/restored-dir/stream.bin" || { echo "restic restore differs"; exit 1; }
+rm -rf "$W/restored-dir"
+
+# Prune: restic on a copy of the same repository and cache.
+cp -a "$RESTIC_REPOSITORY" "$W/repo-restic"
+cp -a "$RESTIC_CACHE_DIR" "$W/restic-cache-copy"
+echo "before prune: $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB of packs," \
+  "$(ls "$RESTIC_REPOSITORY/snapshots" | wc -l) snapshots; load $(cut -d' ' -f1-3 /proc/loadavg)"
+once "hasteward prune" "$HW" prune --keep-last 100 --type all --json
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); g=j["gc"]
+print("hasteward prune: index %s, %d blobs; packs keep %d remove %d repack %d; deleted %d packs"
+      % (j["index"], j["index_blobs"], g["keep"], g["remove"], g["repack"], g["packs_deleted"]))' "$W/out"
+RESTIC_REPOSITORY=$W/repo-restic RESTIC_CACHE_DIR=$W/restic-cache-copy \
+  once "restic prune" restic prune
+grep -E "^(to delete|to repack|remaining|total prune)" "$W/out" || true
+echo "after prune: hasteward $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB of packs," \
+  "restic $(du -sm "$W/repo-restic/data" | cut -f1) MiB"
+once "restic check (hasteward's prune)" restic check
+[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (after prune)" "$HW" repo check
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

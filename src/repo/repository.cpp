@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "repo/chunker/chunker.h"
 #include "repo/compress/zstd_codec.h"
+#include "repo/index/index_choice.h"
 
 namespace hasteward::repo {
 
@@ -229,14 +230,7 @@ core::Status Repository::LoadIndex() {
 }
 
 bool Repository::WantsDiskIndex(const std::vector<storage::FileInfo>& files) const {
-  if (index_options_.cache_dir.empty() || index_options_.mode == IndexMode::kMemory) {
-    return false;
-  }
-  uint64_t bytes = 0;
-  for (const auto& file : files) {
-    bytes += file.size;
-  }
-  return index_options_.mode == IndexMode::kDisk || bytes > index_options_.disk_threshold_bytes;
+  return repo::WantsDiskIndex(index_options_, files);
 }
 
 core::Status Repository::LoadBlobIndex() {

@@ -214,33 +214,15 @@ PackedBlob DiskIndex::BlobAt(uint64_t i, Id* pack) const {
 }
 
 std::optional<BlobLocation> DiskIndex::Lookup(const Id& blob_id, BlobType type) const {
-  const uint8_t* fanout = map_ + kDiskIndexHeaderSize + records_ * sizeof(DiskIndexRecord);
-  const size_t bucket = FanoutBucket(blob_id);
-  uint64_t low = 0;
-  uint64_t high = 0;
-  if (bucket > 0) {
-    std::memcpy(&low, fanout + (bucket - 1) * sizeof(uint64_t), sizeof(uint64_t));
+  const uint8_t* records = map_ + kDiskIndexHeaderSize;
+  const uint8_t* fanout = records + records_ * sizeof(DiskIndexRecord);
+  const std::optional<uint64_t> at = FindRecord(records, fanout, records_, blob_id, type);
+  if (!at) {
+    return std::nullopt;
   }
-  std::memcpy(&high, fanout + bucket * sizeof(uint64_t), sizeof(uint64_t));
-  high = std::min(high, records_);  // a verified file has sane counts; never read past the records
-  while (low < high) {
-    const uint64_t mid = low + (high - low) / 2;
-    DiskIndexRecord record;
-    std::memcpy(&record, map_ + kDiskIndexHeaderSize + mid * sizeof(DiskIndexRecord),
-                sizeof(record));
-    const int c = CompareRecordKey(record, blob_id, type);
-    if (c == 0) {
-      BlobLocation location;
-      location.blob = BlobAt(mid, &location.pack_id);
-      return location;
-    }
-    if (c < 0) {
-      low = mid + 1;
-    } else {
-      high = mid;
-    }
-  }
-  return std::nullopt;
+  BlobLocation location;
+  location.blob = BlobAt(*at, &location.pack_id);
+  return location;
 }
 
 void DiskIndex::ForEachBlob(

@@ -9,9 +9,11 @@
 // the file's size. A file that fails either is rebuilt, never read.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "repo/crypto/crypto.h"
 #include "repo/pack/pack.h"
@@ -66,6 +68,43 @@ inline bool RecordLess(const DiskIndexRecord& a, const DiskIndexRecord& b) {
 // The fanout bucket of an id: its first two bytes.
 inline size_t FanoutBucket(const Id& id) {
   return (static_cast<size_t>(id[0]) << 8) | id[1];
+}
+
+// The number of the record of (id, type) among records [low, high) of a sorted record area, by
+// binary search; nullopt when none matches.
+inline std::optional<uint64_t> FindRecordIn(const uint8_t* records, uint64_t low, uint64_t high,
+                                            const Id& id, BlobType type) {
+  while (low < high) {
+    const uint64_t mid = low + (high - low) / 2;
+    DiskIndexRecord record;
+    std::memcpy(&record, records + mid * sizeof(DiskIndexRecord), sizeof(record));
+    const int c = CompareRecordKey(record, id, type);
+    if (c == 0) {
+      return mid;
+    }
+    if (c < 0) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return std::nullopt;
+}
+
+// The number (0-based position) of the record of (id, type) in a mapped file's record area, by
+// the fanout bucket and a binary search in it. `records` and `fanout` point into a verified file
+// of `count` records.
+inline std::optional<uint64_t> FindRecord(const uint8_t* records, const uint8_t* fanout,
+                                          uint64_t count, const Id& id, BlobType type) {
+  const size_t bucket = FanoutBucket(id);
+  uint64_t low = 0;
+  uint64_t high = 0;
+  if (bucket > 0) {
+    std::memcpy(&low, fanout + (bucket - 1) * sizeof(uint64_t), sizeof(uint64_t));
+  }
+  std::memcpy(&high, fanout + bucket * sizeof(uint64_t), sizeof(uint64_t));
+  high = std::min(high, count);  // a verified file has sane counts; never read past the records
+  return FindRecordIn(records, low, high, id, type);
 }
 
 }  // namespace hasteward::repo

@@ -1,7 +1,6 @@
 #include "repo/maintenance/gc_execute.h"
 
 #include <atomic>
-#include <unordered_set>
 
 #include "core/failpoint.h"
 #include "repo/backup/packer_pool.h"
@@ -48,64 +47,116 @@ core::Status RepackOne(Repository& repo, const PackDecision& d, PackerPool* pool
   return core::Status::Ok();
 }
 
-core::Status Repack(Repository& repo, const GcPlan& plan, const GcExecuteOptions& o,
-                    GcResult* result) {
-  std::vector<const PackDecision*> todo;
-  for (const auto& d : plan.packs) {
-    if (d.action == PackAction::kRepack)
-      todo.push_back(&d);
-  }
-  if (todo.empty())
-    return core::Status::Ok();
+using SavedPacks = std::vector<std::pair<Id, std::vector<PackedBlob>>>;
+
+core::Status Repack(Repository& repo, GcSource& source, const GcExecuteOptions& o, GcResult* result,
+                    SavedPacks* saved) {
   PackerPool pool(repo, o.pack_size);
-  HS_TRY(ParallelFor(todo.size(), o.threads,
-                     [&](size_t i) { return RepackOne(repo, *todo[i], &pool); }));
+  HS_TRY(source.ForEachRepack([&](const std::vector<PackDecision>& batch) {
+    return ParallelFor(batch.size(), o.threads,
+                       [&](size_t i) { return RepackOne(repo, batch[i], &pool); });
+  }));
   HS_TRY(pool.Flush());
   result->packs_written = pool.packs_saved();
   result->bytes_written = pool.bytes_stored();
+  *saved = pool.TakeSavedPacks();
   return core::Status::Ok();
 }
 
-// New index files for every pack that stays (kept packs and the new ones the repack added to the
-// master index). The last file carries "supersedes", so a reader that honours it only ever sees
-// it once every new file exists.
-core::Status WriteIndex(Repository& repo, const GcPlan& plan, const GcExecuteOptions& o,
-                        GcResult* result) {
-  std::unordered_set<Id, IdHash> gone;
-  for (const auto& d : plan.packs) {
-    if (d.action != PackAction::kKeep)
-      gone.insert(d.id);
-  }
-  std::vector<IndexFile> files(1);
-  size_t blobs = 0;
-  repo.index().ForEachPack([&](const Id& id, const std::vector<PackedBlob>& pack_blobs) {
-    if (gone.count(id) != 0)
-      return;
-    if (blobs > 0 && blobs + pack_blobs.size() > o.max_index_blobs) {
-      files.emplace_back();
-      blobs = 0;
+// Fills index files of at most max_index_blobs blobs (a pack is never split) and saves each full
+// one as it goes, so only one is held at a time; the last (with "supersedes") is saved by Finish.
+class IndexWriter {
+ public:
+  IndexWriter(Repository& repo, const GcExecuteOptions& o, GcResult* result)
+      : repo_(repo), o_(o), result_(result) {}
+
+  core::Status Add(const Id& pack, const std::vector<PackedBlob>& blobs) {
+    if (blobs_ > 0 && blobs_ + blobs.size() > o_.max_index_blobs) {
+      HS_TRY(Save());
     }
-    files.back().packs.emplace_back(id, pack_blobs);
-    blobs += pack_blobs.size();
-  });
-  if (files.back().packs.empty())
-    files.pop_back();  // nothing remains
-  if (!files.empty())
-    files.back().supersedes = repo.index_files();
-  for (const auto& f : files) {
-    HS_TRY(StillLocked(o));
-    auto id = repo.SaveUnpacked(FileType::kIndex, EncodeIndexJson(f));
+    file_.packs.emplace_back(pack, blobs);
+    blobs_ += blobs.size();
+    return core::Status::Ok();
+  }
+  core::Status Finish(const std::vector<Id>& supersedes) {
+    if (file_.packs.empty()) {
+      return core::Status::Ok();  // nothing remains
+    }
+    file_.supersedes = supersedes;
+    return Save();
+  }
+
+ private:
+  core::Status Save() {
+    HS_TRY(StillLocked(o_));
+    auto id = repo_.SaveUnpacked(FileType::kIndex, EncodeIndexJson(file_));
     if (!id.ok())
       return id.TakeStatus().Wrap("save new index");
-    ++result->index_files_written;
+    ++result_->index_files_written;
     core::Failpoint("prune-after-index-save");
+    file_ = IndexFile{};
+    blobs_ = 0;
+    return core::Status::Ok();
   }
-  return core::Status::Ok();
+
+  Repository& repo_;
+  const GcExecuteOptions& o_;
+  GcResult* result_;
+  IndexFile file_;
+  size_t blobs_ = 0;
+};
+
+// New index files for every pack that stays: the kept packs and the new ones the repack wrote.
+// The last file carries "supersedes", so a reader that honours it only ever sees it once every
+// new file exists.
+core::Status WriteIndex(Repository& repo, GcSource& source, const SavedPacks& saved,
+                        const GcExecuteOptions& o, GcResult* result) {
+  IndexWriter writer(repo, o, result);
+  core::Status added = core::Status::Ok();
+  HS_TRY(source.ForEachKept([&](const Id& pack, const std::vector<PackedBlob>& blobs) {
+    if (added.ok())
+      added = writer.Add(pack, blobs);
+  }));
+  HS_TRY(added);
+  for (const auto& [pack, blobs] : saved)
+    HS_TRY(writer.Add(pack, blobs));
+  return writer.Finish(source.IndexFiles());
 }
+
+class InMemorySource : public GcSource {
+ public:
+  InMemorySource(Repository& repo, const GcPlan& plan) : repo_(repo), plan_(plan) {}
+  core::Status ForEachRepack(const RepackBatch& repack) override {
+    std::vector<PackDecision> todo;
+    for (const auto& d : plan_.packs) {
+      if (d.action == PackAction::kRepack)
+        todo.push_back(d);
+    }
+    return todo.empty() ? core::Status::Ok() : repack(todo);
+  }
+  core::Status ForEachKept(const KeptPack& keep) override {
+    for (const auto& d : plan_.packs) {
+      const std::vector<PackedBlob>* blobs = repo_.index().PackBlobs(d.id);
+      if (d.action == PackAction::kKeep && blobs != nullptr)
+        keep(d.id, *blobs);
+    }
+    return core::Status::Ok();
+  }
+  const std::vector<Id>& IndexFiles() const override { return repo_.index_files(); }
+
+ private:
+  Repository& repo_;
+  const GcPlan& plan_;
+};
 
 }  // namespace
 
-core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan, const GcExecuteOptions& o) {
+std::unique_ptr<GcSource> MemoryGcSource(Repository& repo, const GcPlan& plan) {
+  return std::make_unique<InMemorySource>(repo, plan);
+}
+
+core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan, GcSource& source,
+                                 const GcExecuteOptions& o) {
   GcResult result;
   std::vector<std::string> names;
   for (const auto& f : plan.unreferenced) {
@@ -119,12 +170,13 @@ core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan, const GcE
     return result;
   HS_TRY(StillLocked(o));
   core::Failpoint("prune-before-repack");
-  HS_TRY(Repack(repo, plan, o, &result));
+  SavedPacks saved;
+  HS_TRY(Repack(repo, source, o, &result, &saved));
   core::Failpoint("prune-after-repack");
-  HS_TRY(WriteIndex(repo, plan, o, &result));
+  HS_TRY(WriteIndex(repo, source, saved, o, &result));
   HS_TRY(StillLocked(o));
   names.clear();
-  for (const auto& id : repo.index_files())
+  for (const auto& id : source.IndexFiles())
     names.push_back(IdToHex(id));
   HS_TRY(RemoveAll(repo, FileType::kIndex, names, o.threads, "prune-after-index-delete"));
   result.index_files_removed = names.size();

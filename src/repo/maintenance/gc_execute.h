@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "core/status.h"
 #include "repo/maintenance/gc_plan.h"
@@ -31,9 +33,30 @@ struct GcResult {
   uint64_t bytes_deleted = 0;
 };
 
-// The caller holds the exclusive lock and loaded the index the plan was made from (and nothing
-// since). Each repacked blob is verified (MAC, decompression, SHA-256) before it is copied.
-core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan,
+// What ExecuteGc reads besides the plan: the blobs to copy out of the repacked packs and the
+// packs that stay, from the index the plan was made from. Two sources: the in-memory index
+// (MemoryGcSource) and the on-disk one, which reads the index files again one at a time
+// (gc_disk_plan.h), so a large repository's plan never holds every pack's blob list.
+class GcSource {
+ public:
+  using RepackBatch = std::function<core::Status(const std::vector<PackDecision>&)>;
+  using KeptPack = std::function<void(const Id& pack, const std::vector<PackedBlob>& blobs)>;
+  virtual ~GcSource() = default;
+  // Calls `repack` with the plan's repacked packs, `copy` filled, in batches, in index order.
+  virtual core::Status ForEachRepack(const RepackBatch& repack) = 0;
+  // Calls `keep` for each pack the plan keeps, in index order, with its blobs.
+  virtual core::Status ForEachKept(const KeptPack& keep) = 0;
+  // The index files the plan was made from: the new index supersedes them, then they are deleted.
+  virtual const std::vector<Id>& IndexFiles() const = 0;
+};
+
+// The source of a plan PlanGc made over repo.index() (the copy lists are in the plan).
+std::unique_ptr<GcSource> MemoryGcSource(Repository& repo, const GcPlan& plan);
+
+// The caller holds the exclusive lock and read the index the plan was made from (and nothing
+// since). Each repacked blob is verified (MAC, decompression, SHA-256) before it is copied. The
+// new index lists the kept packs in index order, then the packs the repack wrote.
+core::Result<GcResult> ExecuteGc(Repository& repo, const GcPlan& plan, GcSource& source,
                                  const GcExecuteOptions& options);
 
 }  // namespace hasteward::repo

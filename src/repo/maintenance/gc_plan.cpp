@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "repo/maintenance/gc_plan_steps.h"
+
 namespace hasteward::repo {
 
 namespace {
@@ -26,20 +28,13 @@ uint64_t HeaderBytes(const std::vector<PackedBlob>& blobs) {
 }
 
 // Fully used packs first, then by share of used blobs: the copies there are the ones counted.
-std::vector<size_t> AssignmentOrder(const std::vector<PackState>& packs) {
-  std::vector<size_t> order(packs.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  auto full = [&](size_t i) {
-    return packs[i].hits == packs[i].blobs->size();
-  };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (full(a) != full(b))
-      return full(a);
-    // hits_a / n_a > hits_b / n_b, without division
-    return packs[a].hits * packs[b].blobs->size() > packs[b].hits * packs[a].blobs->size();
-  });
-  return order;
+std::vector<size_t> AssignmentOrderOf(const std::vector<PackState>& packs) {
+  std::vector<PackFill> fill;
+  fill.reserve(packs.size());
+  for (const auto& p : packs) {
+    fill.push_back({p.hits, p.blobs->size()});
+  }
+  return AssignmentOrder(fill);
 }
 
 PackDecision Account(const PackState& p, BlobSet* used) {
@@ -52,6 +47,7 @@ PackDecision Account(const PackState& p, BlobSet* used) {
     if (p.eligible && used->Of(b.type).erase(b.id) != 0) {
       ++d.used_blobs;
       d.used_bytes += b.length;
+      d.copy_bytes += b.length;
       d.copy.push_back(b);
     } else {
       ++d.unused_blobs;
@@ -62,8 +58,8 @@ PackDecision Account(const PackState& p, BlobSet* used) {
 }
 
 // First classification; partly used data packs stay kKeep and are returned as candidates.
-bool Classify(const PackState& p, PackDecision* d, uint64_t target) {
-  if (!p.exists) {
+bool Classify(bool exists, PackDecision* d, uint64_t target) {
+  if (!exists) {
     d->action = PackAction::kDrop;
   } else if (d->used_blobs == 0) {
     d->action = PackAction::kRemove;
@@ -154,8 +150,7 @@ void Tally(GcPlan* plan) {
       case PackAction::kRepack:
         ++s.repack;
         s.repack_bytes += d.size;
-        for (const auto& b : d.copy)
-          s.repack_copy_bytes += b.length;
+        s.repack_copy_bytes += d.copy_bytes;
         break;
     }
   }
@@ -243,6 +238,46 @@ const char* PackActionName(PackAction a) {
   return "?";
 }
 
+std::vector<size_t> AssignmentOrder(const std::vector<PackFill>& packs) {
+  std::vector<size_t> order(packs.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  auto full = [&](size_t i) {
+    return packs[i].hits == packs[i].blobs;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (full(a) != full(b))
+      return full(a);
+    // hits_a / n_a > hits_b / n_b, without division
+    return packs[a].hits * packs[b].blobs > packs[b].hits * packs[a].blobs;
+  });
+  return order;
+}
+
+void DecidePacks(GcPlan* plan, const std::vector<bool>& exists, const GcPlanOptions& options) {
+  std::vector<size_t> candidates;
+  uint64_t target = options.pack_size / 25;
+  for (size_t i = 0; i < plan->packs.size(); ++i) {
+    if (Classify(exists[i], &plan->packs[i], target))
+      candidates.push_back(i);
+  }
+  uint64_t used_total = 0;
+  for (const auto& d : plan->packs)
+    used_total += d.used_bytes;
+  plan->stats.unused_budget = options.max_unused.Budget(used_total);
+  auto budget_order = ApplyBudget(plan, std::move(candidates), plan->stats.unused_budget);
+  ApplyRepackCap(plan, budget_order, options.max_repack_bytes);
+  Tally(plan);
+}
+
+core::Status UnclaimedBlobs(size_t count, BlobType type, const Id& example) {
+  return core::Corruption(std::to_string(count) + " used blob(s) are in no intact pack, e.g. " +
+                          BlobTypeName(type) + " blob '" + IdToHex(example) + "'")
+      .WithHint(
+          "the pack holding it is missing or has the wrong size; nothing was deleted. "
+          "Run 'restic check' and 'restic rebuild-index'");
+}
+
 core::Result<GcPlan> PlanGc(const MasterIndex& index, BlobSet used,
                             const std::vector<storage::FileInfo>& pack_files,
                             const GcPlanOptions& options) {
@@ -267,31 +302,17 @@ core::Result<GcPlan> PlanGc(const MasterIndex& index, BlobSet used,
     packs.push_back(p);
   });
   plan.packs.resize(packs.size());
-  for (size_t i : AssignmentOrder(packs))
+  for (size_t i : AssignmentOrderOf(packs))
     plan.packs[i] = Account(packs[i], &used);
   for (BlobType t : {BlobType::kTree, BlobType::kData}) {
-    if (!used.Of(t).empty()) {
-      return core::Corruption(std::to_string(used.size()) +
-                              " used blob(s) are in no intact pack, e.g. " + BlobTypeName(t) +
-                              " blob '" + IdToHex(*used.Of(t).begin()) + "'")
-          .WithHint(
-              "the pack holding it is missing or has the wrong size; nothing was deleted. "
-              "Run 'restic check' and 'restic rebuild-index'");
-    }
+    if (!used.Of(t).empty())
+      return UnclaimedBlobs(used.size(), t, *used.Of(t).begin());
   }
-  std::vector<size_t> candidates;
-  uint64_t target = options.pack_size / 25;
-  for (size_t i = 0; i < packs.size(); ++i) {
-    if (Classify(packs[i], &plan.packs[i], target))
-      candidates.push_back(i);
-  }
-  uint64_t used_total = 0;
-  for (const auto& d : plan.packs)
-    used_total += d.used_bytes;
-  plan.stats.unused_budget = options.max_unused.Budget(used_total);
-  auto budget_order = ApplyBudget(&plan, std::move(candidates), plan.stats.unused_budget);
-  ApplyRepackCap(&plan, budget_order, options.max_repack_bytes);
-  Tally(&plan);
+  std::vector<bool> exists;
+  exists.reserve(packs.size());
+  for (const auto& p : packs)
+    exists.push_back(p.exists);
+  DecidePacks(&plan, exists, options);
   size_t hits = 0;
   for (const auto& p : packs)
     hits += p.eligible ? p.hits : 0;

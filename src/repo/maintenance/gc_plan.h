@@ -68,7 +68,8 @@ struct PackDecision {
   uint64_t unused_bytes = 0;  // unreferenced and duplicate blobs
   uint32_t used_blobs = 0;
   uint32_t unused_blobs = 0;
-  std::vector<PackedBlob> copy;  // kRepack: the blobs to copy into new packs
+  uint64_t copy_bytes = 0;       // the used blobs' bytes (what a repack copies)
+  std::vector<PackedBlob> copy;  // kRepack: the blobs to copy into new packs (PlanGc fills it)
 };
 
 struct GcStats {

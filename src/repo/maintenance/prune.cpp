@@ -13,8 +13,10 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "repo/cursor/standby_cursor.h"
+#include "repo/index/index_choice.h"
 #include "repo/lock/repo_lock.h"
 #include "repo/maintenance/archive_retention.h"
+#include "repo/maintenance/gc_disk_plan.h"
 #include "repo/maintenance/gc_mark.h"
 
 namespace hasteward::repo {
@@ -66,6 +68,7 @@ struct PrunePlan {
   size_t remaining = 0;
   size_t index_blobs = 0;
   GcPlan gc;
+  std::unique_ptr<DiskGc> disk;  // set when the plan was made over the on-disk index
 };
 
 LockOptions PruneLock(const PruneRunOptions& o, bool exclusive) {
@@ -110,6 +113,51 @@ void LogPins(const RetentionPins& pins) {
   }
 }
 
+// Garbage collection over the in-memory index, as restic does it: right for small repositories.
+core::Status PlanGcInMemory(Repository& repo, std::vector<Snapshot> remaining,
+                            const PruneRunOptions& o, int threads, PrunePlan* plan) {
+  HS_TRY(repo.LoadIndex());
+  plan->index_files.insert(repo.index_files().begin(), repo.index_files().end());
+  plan->index_blobs = repo.index().BlobCount();
+  HS_ASSIGN_OR_RETURN(BlobSet used, MarkUsedBlobs(repo, remaining, threads));
+  remaining.clear();
+  HS_ASSIGN_OR_RETURN(auto pack_files, repo.ListFiles(storage::FileType::kPack));
+  HS_ASSIGN_OR_RETURN(plan->gc, PlanGc(repo.index(), std::move(used), pack_files, o.gc));
+  return core::Status::Ok();
+}
+
+// Garbage collection over the on-disk index (gc_disk_plan.h) when the index options choose the
+// disk for this repository's index files, as they do for blob lookups (index_choice.h); false
+// (nothing planned) when they choose memory, or in auto mode when the cache cannot be used.
+core::Result<bool> PlanGcOnDisk(Repository& repo, const std::vector<Snapshot>& remaining,
+                                const PruneRunOptions& o, int threads, PrunePlan* plan) {
+  HS_ASSIGN_OR_RETURN(auto files, repo.ListFiles(storage::FileType::kIndex));
+  if (!WantsDiskIndex(repo.index_options(), files)) {
+    return false;
+  }
+  std::vector<Id> ids;
+  ids.reserve(files.size());
+  for (const auto& file : files) {
+    HS_ASSIGN_OR_RETURN(Id id, IdFromHex(file.name));
+    ids.push_back(id);
+  }
+  auto gc = DiskGc::Open(repo, ids);
+  if (!gc.ok() && repo.index_options().mode == IndexMode::kAuto) {
+    core::LogWarn("prune: the on-disk blob index is unavailable, loading the index into memory",
+                  {{"reason", gc.status().message()}});
+    return false;
+  }
+  HS_TRY(gc.status());
+  plan->disk = std::move(*gc);
+  plan->index_files.insert(ids.begin(), ids.end());
+  plan->index_blobs = plan->disk->BlobCount();
+  HS_TRY(repo.LoadBlobIndex());  // the trees' locations, for the walk
+  HS_TRY(plan->disk->Mark(repo, remaining, threads));
+  HS_ASSIGN_OR_RETURN(auto pack_files, repo.ListFiles(storage::FileType::kPack));
+  HS_ASSIGN_OR_RETURN(plan->gc, plan->disk->Plan(pack_files, o.gc));
+  return true;
+}
+
 // Everything is checked before anything is deleted: a missing or undecodable used blob stops
 // prune here with the repository untouched.
 core::Result<PrunePlan> PlanPrune(Repository& repo, const PruneRunOptions& o, int threads) {
@@ -129,14 +177,11 @@ core::Result<PrunePlan> PlanPrune(Repository& repo, const PruneRunOptions& o, in
     if (removing.count(IdToHex(snapshot.id)) == 0)
       remaining.push_back(std::move(snapshot));
   }
+  snapshots.clear();
   plan.remaining = remaining.size();
-  HS_TRY(repo.LoadIndex());
-  plan.index_files.insert(repo.index_files().begin(), repo.index_files().end());
-  plan.index_blobs = repo.index().BlobCount();
-  HS_ASSIGN_OR_RETURN(BlobSet used, MarkUsedBlobs(repo, remaining, threads));
-  remaining.clear();
-  HS_ASSIGN_OR_RETURN(auto pack_files, repo.ListFiles(storage::FileType::kPack));
-  HS_ASSIGN_OR_RETURN(plan.gc, PlanGc(repo.index(), std::move(used), pack_files, o.gc));
+  HS_ASSIGN_OR_RETURN(bool on_disk, PlanGcOnDisk(repo, remaining, o, threads, &plan));
+  if (!on_disk)
+    HS_TRY(PlanGcInMemory(repo, std::move(remaining), o, threads, &plan));
   return plan;
 }
 
@@ -185,7 +230,9 @@ core::Status ExecutePrune(Repository& repo, RepoLock& lock, const PrunePlan& pla
   eo.threads = threads;
   eo.pack_size = o.gc.pack_size;
   eo.still_locked = still_locked;
-  HS_ASSIGN_OR_RETURN(report->executed, ExecuteGc(repo, plan.gc, eo));
+  std::unique_ptr<GcSource> source =
+      plan.disk ? plan.disk->Source(plan.gc) : MemoryGcSource(repo, plan.gc);
+  HS_ASSIGN_OR_RETURN(report->executed, ExecuteGc(repo, plan.gc, *source, eo));
   core::Failpoint("prune-done");
   return core::Status::Ok();
 }
@@ -228,6 +275,7 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   r.pins = std::move(plan.pins);
   r.snapshots_remaining = plan.remaining;
   r.index_blobs = plan.index_blobs;
+  r.index_on_disk = plan.disk != nullptr;
   r.gc = plan.gc.stats;
   r.seconds = core::SecondsSince(clock, start);
   return r;
@@ -260,6 +308,7 @@ nlohmann::json PruneReport::ToJson() const {
              {"index_files_removed", executed.index_files_removed},
              {"packs_deleted", executed.packs_deleted},
              {"bytes_deleted", executed.bytes_deleted}};
+  j["index"] = index_on_disk ? "disk" : "memory";
   j["standby_cursors"] = pins.ToJson();
   j["seconds"] = seconds;
   return j;

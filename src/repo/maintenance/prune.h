@@ -39,10 +39,11 @@ struct PruneReport {
   GcStats gc;  // what garbage collection found (and did, unless a dry run)
   GcResult executed;
   size_t index_blobs = 0;
+  bool index_on_disk = false;  // planned over the on-disk index (gc_disk_plan.h)
   double seconds = 0;
 
-  // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed", "gc" and
-  // "standby_cursors" (retention_pins.h).
+  // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed", "gc", "index"
+  // ("memory" | "disk"), "index_blobs" and "standby_cursors" (retention_pins.h).
   nlohmann::json ToJson() const;
   // The plan's text plus a summary of the garbage collection.
   std::string ToText() const;
