@@ -4,6 +4,7 @@
 // remaining snapshot restoring byte-identical. Also after an interrupted prune, whose index lists
 // packs and blobs twice (which copy of a blob counts must be decided alike).
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -157,13 +158,22 @@ TEST_F(PruneDiskIndexTest, OnDiskPrunesAsInMemory) {
   ASSERT_EQ(memory.exit_code, 0) << memory.err;
   ASSERT_EQ(disk.exit_code, 0) << disk.err;
   EXPECT_EQ(Json::parse(memory.out)["gc"].dump(2), Json::parse(disk.out)["gc"].dump(2));
-  EXPECT_GT(Json::parse(disk.out)["gc"]["repack"].get<int>(), 0) << disk.out;
+  // Most runs repack (a pack holding kept and forgotten chunks); in about one run of five the
+  // packer threads shared the blobs out so that no pack is partly used, and both plans say so.
+  std::printf("packs to repack: %d\n", Json::parse(disk.out)["gc"]["repack"].get<int>());
   ExpectSameOutcome(base_);
 }
 
 TEST_F(PruneDiskIndexTest, AnInterruptedPruneIsFinishedAlike) {
   // Killed right after saving the new index: the old index files remain beside it, so every kept
-  // pack is listed twice and every repacked blob is stored in an old and a new pack.
+  // pack is listed twice and every repacked blob is stored in an old and a new pack. Whether the
+  // backups left a pack partly used (so that something is repacked) depends on how the packer
+  // threads shared the blobs out: the plan says which case this run is.
+  auto plan_args = PruneArgs();
+  plan_args.push_back("--dry-run");
+  auto plan = hs_.Run(plan_args);
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const bool repacks = Json::parse(plan.out)["gc"]["repack"].get<int>() > 0;
   auto killed = hs_.Run(PruneArgs(), "", {{"HASTEWARD_FAILPOINT", "prune-after-index-save:1"}});
   ASSERT_EQ(killed.exit_code, -1) << killed.err;
   const std::string interrupted = hs_.Path("interrupted");
@@ -173,7 +183,8 @@ TEST_F(PruneDiskIndexTest, AnInterruptedPruneIsFinishedAlike) {
   auto dry = hs_.Run({"prune", "-c", "db1", "--max-unused", "0", "--json", "--dry-run"}, "",
                      {{"HASTEWARD_INDEX", "disk"}});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_GT(Json::parse(dry.out)["gc"]["duplicate_blobs"].get<int>(), 0) << dry.out;
+  EXPECT_EQ(Json::parse(dry.out)["gc"]["duplicate_blobs"].get<int>() > 0, repacks)
+      << "a repack killed after its index save leaves each copied blob in two packs: " << dry.out;
   ExpectSameOutcome(interrupted);
 }
 
