@@ -254,9 +254,9 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
 
   auto sql = [&](const std::string& text) {
-    auto out = kube_->sandbox().Sql(0, text, "shop");
-    EXPECT_TRUE(out.ok()) << out.status().ToString() << " for " << text;
-    return out.ok() ? out->substr(0, out->find('\n')) : std::string();
+    auto value = kube_->ShopValue(text);
+    EXPECT_TRUE(value.ok()) << value.status().ToString() << " for " << text;
+    return value.ok() ? *value : std::string();
   };
   auto at_base = kube_->ShopChecksums();
   ASSERT_TRUE(at_base.ok()) << at_base.status().ToString();

@@ -268,9 +268,9 @@ TEST_P(KubernetesNativeRestoreTest, PointInTimeRestoreReplaysWalStreamedThroughP
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
 
   auto sql = [&](const std::string& text) {
-    auto out = kube_->sandbox().Sql(0, text, "shop");
-    EXPECT_TRUE(out.ok()) << out.status().ToString() << " for " << text;
-    return out.ok() ? out->substr(0, out->find('\n')) : std::string();
+    auto value = kube_->ShopValue(text);
+    EXPECT_TRUE(value.ok()) << value.status().ToString() << " for " << text;
+    return value.ok() ? *value : std::string();
   };
   sql("DELETE FROM orders WHERE id % 3 = 0");
   const std::string at_target = Checksums(0);

@@ -142,6 +142,11 @@ core::Status KubePublishedCluster::LoadShopDataset() {
   return core::Status::Ok();
 }
 
+core::Result<std::string> KubePublishedCluster::ShopValue(const std::string& sql) const {
+  HS_ASSIGN_OR_RETURN(std::string out, sandbox_->Sql(0, sql, "shop"));
+  return out.substr(0, out.find('\n'));
+}
+
 core::Result<std::string> KubePublishedCluster::ShopChecksums(int ordinal) const {
   if (sandbox_->cluster().engine == platform::EngineKind::kPostgres) {
     return sandbox_->Sql(

@@ -62,6 +62,9 @@ class KubePublishedCluster {
   // Per-table checksums of "shop" on instance `ordinal`: md5 over the ordered rows (PostgreSQL),
   // CHECKSUM TABLE (MariaDB).
   core::Result<std::string> ShopChecksums(int ordinal = 0) const;
+  // Runs `sql` in "shop" on instance 0 and returns the first line of what it printed (a
+  // position, a time, a segment name), or an error.
+  core::Result<std::string> ShopValue(const std::string& sql) const;
 
  private:
   KubePublishedCluster() = default;
