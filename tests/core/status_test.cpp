@@ -1,4 +1,5 @@
 #include "core/status.h"
+#include "support/source_dir.h"
 
 #include <fstream>
 #include <map>
@@ -13,7 +14,7 @@ namespace {
 
 // docs/exit-codes.md of the checkout the tests were built from.
 std::string ExitCodesDocPath() {
-  return std::string(HS_SOURCE_DIR) + "/docs/exit-codes.md";
+  return hasteward::testing::SourceDir() + "/docs/exit-codes.md";
 }
 
 // The "| code | name | meaning |" table of docs/exit-codes.md as code -> name.

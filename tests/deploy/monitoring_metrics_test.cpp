@@ -17,6 +17,7 @@
 #include "core/poll_until.h"
 #include "support/hasteward_env.h"
 #include "support/serve_process.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string Monitoring(const std::string& name) {
-  auto text = core::ReadFileToString(std::string(HS_SOURCE_DIR) + "/deploy/monitoring/" + name);
+  auto text = core::ReadFileToString(SourceDir() + "/deploy/monitoring/" + name);
   EXPECT_TRUE(text.ok()) << name;
   return text.ok() ? *text : "";
 }

@@ -24,6 +24,7 @@
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
 #include "support/serve_process.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 namespace {
@@ -132,7 +133,7 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
   auto rendered = RenderDeployManifests();  // kubectl kustomize deploy/ still renders
   ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
   auto crd =
-      core::ReadFileToString(std::string(HS_SOURCE_DIR) + "/deploy/crds/standbyclusters.yaml");
+      core::ReadFileToString(SourceDir() + "/deploy/crds/standbyclusters.yaml");
   ASSERT_TRUE(crd.ok());
   Apply(*crd);
   const std::string config = WriteFile(

@@ -2,6 +2,7 @@
 
 #include "core/subprocess.h"
 #include "support/command.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 
@@ -20,7 +21,7 @@ const std::vector<std::string> kLimitFlags = {"--ulimit", "nofile=4096:4096", "-
 
 core::Result<ContainerImage> ContainerImage::Build(const std::string& tag) {
   core::SubprocessOptions o;
-  o.argv = {std::string(HS_SOURCE_DIR) + "/deploy/image/build.sh", "--binary", HastewardBin(),
+  o.argv = {SourceDir() + "/deploy/image/build.sh", "--binary", HastewardBin(),
             "--tag", tag};
   auto ran = core::Run(o);
   if (!ran.ok())

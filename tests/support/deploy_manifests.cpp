@@ -2,6 +2,7 @@
 
 #include "core/fd.h"
 #include "support/command.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 
@@ -10,7 +11,7 @@ namespace {
 constexpr char kNamespacePlaceholder[] = "DATABASE_NAMESPACE";
 
 std::string DeployDir() {
-  return std::string(HS_SOURCE_DIR) + "/deploy";
+  return SourceDir() + "/deploy";
 }
 
 }  // namespace

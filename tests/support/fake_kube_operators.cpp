@@ -4,13 +4,14 @@
 
 #include "core/hex.h"
 #include "core/os_user.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 
 using nlohmann::json;
 
 std::string PlatformRbacFile() {
-  return std::string(HS_SOURCE_DIR) + "/tests/platform/kubernetes/platform_rbac.yaml";
+  return SourceDir() + "/tests/platform/kubernetes/platform_rbac.yaml";
 }
 
 json OperatorPod(const std::string& ns, const std::string& name, const json& labels,

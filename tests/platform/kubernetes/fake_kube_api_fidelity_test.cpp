@@ -11,12 +11,13 @@
 
 #include "support/command.h"
 #include "support/fake_kube_api.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 namespace {
 
 std::string ScriptPath() {
-  return std::string(HS_SOURCE_DIR) + "/tests/platform/kubernetes/fidelity_client.py";
+  return SourceDir() + "/tests/platform/kubernetes/fidelity_client.py";
 }
 
 class FakeKubeFidelityTest : public ::testing::Test {

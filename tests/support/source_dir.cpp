@@ -1,0 +1,7 @@
+#include "support/source_dir.h"
+
+namespace hasteward::testing {
+
+std::string SourceDir() { return HS_SOURCE_DIR; }
+
+}  // namespace hasteward::testing
