@@ -1,5 +1,4 @@
 #include "core/status.h"
-#include "support/source_dir.h"
 
 #include <fstream>
 #include <map>
@@ -8,6 +7,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "support/source_dir.h"
 
 namespace hasteward::core {
 namespace {

@@ -132,8 +132,7 @@ class ServeStandbyCrdsTest : public ::testing::Test {
 TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsWhenDeleted) {
   auto rendered = RenderDeployManifests();  // kubectl kustomize deploy/ still renders
   ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
-  auto crd =
-      core::ReadFileToString(SourceDir() + "/deploy/crds/standbyclusters.yaml");
+  auto crd = core::ReadFileToString(SourceDir() + "/deploy/crds/standbyclusters.yaml");
   ASSERT_TRUE(crd.ok());
   Apply(*crd);
   const std::string config = WriteFile(

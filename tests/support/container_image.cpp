@@ -21,8 +21,7 @@ const std::vector<std::string> kLimitFlags = {"--ulimit", "nofile=4096:4096", "-
 
 core::Result<ContainerImage> ContainerImage::Build(const std::string& tag) {
   core::SubprocessOptions o;
-  o.argv = {SourceDir() + "/deploy/image/build.sh", "--binary", HastewardBin(),
-            "--tag", tag};
+  o.argv = {SourceDir() + "/deploy/image/build.sh", "--binary", HastewardBin(), "--tag", tag};
   auto ran = core::Run(o);
   if (!ran.ok())
     return ran.TakeStatus();

@@ -2,6 +2,8 @@
 
 namespace hasteward::testing {
 
-std::string SourceDir() { return HS_SOURCE_DIR; }
+std::string SourceDir() {
+  return HS_SOURCE_DIR;
+}
 
 }  // namespace hasteward::testing
