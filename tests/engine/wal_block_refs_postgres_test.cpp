@@ -1,12 +1,13 @@
 // WalBlockReferenceReader on a real PostgreSQL 15's WAL, with pg_waldump as the oracle: over the
 // interval of a workload (inserts, updates, deletes, a new table, TRUNCATE, CREATE DATABASE with
 // both strategies, VACUUM truncating a table, an index build, full-page images after a
-// checkpoint, a 100 KiB record over pages and a record over a segment boundary) the set of
-// (relation, fork, block) it reads equals the set pg_waldump prints, record for record; the
-// changes without block references are read whole.
+// checkpoint (plain and pglz-compressed), a 100 KiB record over pages and a record over a segment
+// boundary) the set of (relation, fork, block) it reads equals the set pg_waldump prints, record
+// for record; the changes without block references are read whole.
 #include <cstdio>
 #include <regex>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <gtest/gtest.h>
@@ -64,9 +65,14 @@ class WalBlockRefsPostgresTest : public ::testing::Test {
   std::unique_ptr<testing::SandboxCluster> pg_;
 };
 
+struct WaldumpView {
+  std::set<BlockKey> blocks;
+  size_t records = 0;
+  bool compressed_images = false;  // a full-page image compressed with pglz
+};
+
 // pg_waldump's block references over [from, to) and its record count.
-std::pair<std::set<BlockKey>, size_t> Waldump(const std::string& wal_dir, uint64_t from,
-                                              uint64_t to) {
+WaldumpView Waldump(const std::string& wal_dir, uint64_t from, uint64_t to) {
   auto run = testing::RunCommand({kWaldump, "--path=" + wal_dir, "--start=" + FormatLsn(from),
                                   "--end=" + FormatLsn(to), "--bkp-details"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -86,7 +92,7 @@ std::pair<std::set<BlockKey>, size_t> Waldump(const std::string& wal_dir, uint64
   for (size_t at = run.out.find("rmgr: "); at != std::string::npos;
        at = run.out.find("rmgr: ", at + 1))
     ++records;
-  return {blocks, records};
+  return {blocks, records, run.out.find("method: pglz") != std::string::npos};
 }
 
 std::set<BlockKey> ReaderBlockKeys(const ChangedBlocks& changed) {
@@ -125,7 +131,16 @@ TEST_F(WalBlockRefsPostgresTest, BlocksEqualPgWaldumpsOverAWorkload) {
       "VACUUM keep;"
       // After a checkpoint the first change of each page logs its full image.
       "CHECKPOINT;"
-      "UPDATE keep SET v = v || 'w' WHERE id < 3000;"
+      "UPDATE keep SET v = v || 'w' WHERE id < 1500;"
+      "ALTER SYSTEM SET wal_compression = 'pglz';"
+      "SELECT pg_reload_conf();");
+  // Then compressed images (their header holds the hole's length): once a new session sees the
+  // setting, the sessions after it do too.
+  for (int i = 0; i < 200 && Sql("SHOW wal_compression") != "pglz"; ++i)
+    std::this_thread::yield();
+  ASSERT_EQ(Sql("SHOW wal_compression"), "pglz");
+  Sql("CHECKPOINT;"
+      "UPDATE keep SET v = v || 'c' WHERE id < 3000;"
       "SELECT pg_logical_emit_message(false, 'walref', repeat('m', 100000));");
   // A record longer than what is left of the segment runs over into the next one.
   const uint64_t before = Lsn("SELECT pg_current_wal_insert_lsn()");
@@ -139,8 +154,11 @@ TEST_F(WalBlockRefsPostgresTest, BlocksEqualPgWaldumpsOverAWorkload) {
   WalBlockReferenceReader reader(from, to);
   Read(reader, from, to);
   ASSERT_TRUE(reader.Covered());
-  auto [expected, records] = Waldump(WalDir(), from, to);
+  const WaldumpView dump = Waldump(WalDir(), from, to);
+  const std::set<BlockKey>& expected = dump.blocks;
+  const size_t records = dump.records;
   ASSERT_GT(expected.size(), 1000u);
+  EXPECT_TRUE(dump.compressed_images);
   const std::set<BlockKey> found = ReaderBlockKeys(reader.Blocks());
   EXPECT_EQ(found, expected);
   EXPECT_EQ(reader.Blocks().BlockCount(), expected.size());

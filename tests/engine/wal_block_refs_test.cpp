@@ -72,6 +72,28 @@ TEST(WalBlockRefsTest, JoinsRecordsOverPagesAndSegments) {
   EXPECT_EQ(reader.Blocks().BlockCount(), 4u);
 }
 
+TEST(WalBlockRefsTest, JoinsARecordWhoseHeaderIsSplitOverAPageBoundary) {
+  WalBytesBuilder wal(kFirst);
+  const uint64_t from = wal.Append(kRmHeap, 0, HeapRecord(kTable, 1));
+  // A filler record ending 16 bytes before the page's end: the next record's 24-byte header
+  // starts on this page and ends on the next. Its payload holds a compressed image.
+  const uint64_t filler_end = kFirst + 8192 - 16;
+  const uint64_t filler_bytes = filler_end - wal.position() - 24;
+  wal.Append(kRmLogicalMessage, 0,
+             WalPayload().MainData(std::string(filler_bytes - 5, 'f')).Bytes());
+  ASSERT_EQ(wal.position(), filler_end);
+  wal.Append(kRmHeap, 0,
+             WalPayload().BlockWithImage(0, kOther, 4, 2000, /*compressed=*/true).Bytes());
+  const uint64_t to = wal.position();
+
+  WalBlockReferenceReader reader(from, to);
+  auto status = Feed(reader, wal, 1);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(reader.Covered());
+  EXPECT_EQ(reader.RecordCount(), 3u);
+  EXPECT_TRUE(reader.Blocks().MayHaveChanged(kOther, 4));
+}
+
 TEST(WalBlockRefsTest, ReadsOnlyRecordsStartingInTheInterval) {
   WalBytesBuilder wal(kFirst);
   wal.Append(kRmHeap, 0, HeapRecord(kTable, 1));  // before from

@@ -49,15 +49,18 @@ class WalPayload {
     data_ += data;
     return *this;
   }
-  // A block reference with a full-page image of `image_bytes` bytes around a hole.
+  // A block reference with a full-page image of `image_bytes` bytes around a hole; a compressed
+  // image stores the hole's length too.
   WalPayload& BlockWithImage(uint8_t id, const RelationFork& fork, uint32_t block,
-                             uint16_t image_bytes) {
+                             uint16_t image_bytes, bool compressed = false) {
     headers_.push_back(static_cast<char>(id));
     headers_.push_back(static_cast<char>(static_cast<uint8_t>(fork.fork) | 0x10));
     PutWal<uint16_t>(headers_, 0);
     PutWal<uint16_t>(headers_, image_bytes);
-    PutWal<uint16_t>(headers_, 64);   // hole offset
-    headers_.push_back(0x01 | 0x02);  // has hole, apply
+    PutWal<uint16_t>(headers_, 64);                              // hole offset
+    headers_.push_back(compressed ? 0x01 | 0x04 : 0x01 | 0x02);  // hole; pglz or apply
+    if (compressed)
+      PutWal<uint16_t>(headers_, 3000);  // hole length
     PutWal(headers_, fork.tablespace);
     PutWal(headers_, fork.database);
     PutWal(headers_, fork.relfilenode);
