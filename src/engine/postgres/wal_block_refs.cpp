@@ -54,14 +54,15 @@ std::optional<RelationFile> ParseRelationFileName(std::string_view name, uint32_
   const size_t underscore = name.find('_');
   if (underscore != std::string_view::npos) {
     const std::string_view suffix = name.substr(underscore + 1);
-    if (suffix == "fsm")
+    if (suffix == "fsm") {
       file.fork.fork = ForkNumber::kFsm;
-    else if (suffix == "vm")
+    } else if (suffix == "vm") {
       file.fork.fork = ForkNumber::kVisibilityMap;
-    else if (suffix == "init")
+    } else if (suffix == "init") {
       file.fork.fork = ForkNumber::kInit;
-    else
+    } else {
       return std::nullopt;
+    }
     name = name.substr(0, underscore);
   }
   auto relfilenode = ParsePositive(name);  // temp relations ("t3_16384") fail here

@@ -28,6 +28,8 @@ struct RelationFork {
   uint32_t database = 0;    // dbOid; 0 for shared (global/) relations
   uint32_t relfilenode = 0;
   ForkNumber fork = ForkNumber::kMain;
+  // clang-tidy 14 takes the 0 a defaulted <=> compares its result with for a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr): a false positive (see above)
   auto operator<=>(const RelationFork&) const = default;
 };
 

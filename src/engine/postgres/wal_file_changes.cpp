@@ -85,9 +85,10 @@ core::Status ApplyFileChanges(const DecodedWalRecord& record, uint64_t lsn, Chan
     return ApplyDbase(record, lsn, blocks);
   // Any other record flagged as changing relation files beyond its blocks (an extension's
   // resource manager, a later server's new kind) cannot be followed: refuse rather than guess.
-  if (record.info & kSpecialRelUpdate)
+  if (record.info & kSpecialRelUpdate) {
     return Unsafe(lsn, "of resource manager " + std::to_string(record.rmid) +
                            " changes relation files beyond its blocks");
+  }
   return core::Status::Ok();
 }
 

@@ -77,6 +77,50 @@ core::Status CheckImageHeader(FragmentReader& reader, uint64_t& data_total) {
   return core::Status::Ok();
 }
 
+// One block reference after its id: flags and data length, the image header, the relation
+// (unless the same as the block before's), the block number.
+core::Status DecodeBlockReference(FragmentReader& reader, DecodedWalRecord& out,
+                                  uint64_t& data_total) {
+  uint8_t fork_flags = 0;
+  uint16_t data_length = 0;
+  HS_TRY(reader.Take(fork_flags));
+  HS_TRY(reader.Take(data_length));
+  if (((fork_flags & kHasData) != 0) != (data_length != 0)) {
+    return reader.Error("block data length " + std::to_string(data_length) +
+                        " disagrees with its flag");
+  }
+  data_total += data_length;
+  if (fork_flags & kHasImage)
+    HS_TRY(CheckImageHeader(reader, data_total));
+  WalBlockReference& ref = out.blocks[out.block_count];
+  if (fork_flags & kSameRel) {
+    if (out.block_count == 0)
+      return reader.Error("a block refers to the relation before it, but none came before");
+    ref.fork = out.blocks[out.block_count - 1].fork;
+  } else {
+    HS_TRY(reader.Take(ref.fork.tablespace));
+    HS_TRY(reader.Take(ref.fork.database));
+    HS_TRY(reader.Take(ref.fork.relfilenode));
+  }
+  const uint8_t fork = fork_flags & kForkMask;
+  if (fork > kMaxFork)
+    return reader.Error("invalid fork number " + std::to_string(fork));
+  ref.fork.fork = static_cast<ForkNumber>(fork);
+  HS_TRY(reader.Take(ref.block));
+  ++out.block_count;
+  return core::Status::Ok();
+}
+
+// The main data's length after its header id (short: one byte, long: four).
+core::Status TakeMainDataLength(FragmentReader& reader, uint8_t id, uint32_t& length) {
+  if (id == kDataLong)
+    return reader.Take(length);
+  uint8_t short_length = 0;
+  HS_TRY(reader.Take(short_length));
+  length = short_length;
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Status DecodeWalRecord(const WalRecord& record, DecodedWalRecord& out) {
@@ -88,64 +132,28 @@ core::Status DecodeWalRecord(const WalRecord& record, DecodedWalRecord& out) {
   uint64_t data_total = 0;  // block data, images and main data announced so far
   uint32_t main_length = 0;
   int last_block_id = -1;
-  const RelationFork* previous_relation = nullptr;
   while (reader.remaining() > data_total) {
     uint8_t id = 0;
     HS_TRY(reader.Take(id));
     if (id == kDataShort || id == kDataLong) {
-      // The main data's header comes last.
-      if (id == kDataShort) {
-        uint8_t length = 0;
-        HS_TRY(reader.Take(length));
-        main_length = length;
-      } else {
-        HS_TRY(reader.Take(main_length));
-      }
+      HS_TRY(TakeMainDataLength(reader, id, main_length));
       data_total += main_length;
-      break;
+      break;  // the main data's header comes last
     }
     if (id == kOrigin) {
       uint16_t origin = 0;
       HS_TRY(reader.Take(origin));
-      continue;
-    }
-    if (id == kToplevelXid) {
+    } else if (id == kToplevelXid) {
       uint32_t xid = 0;
       HS_TRY(reader.Take(xid));
-      continue;
-    }
-    if (id > kMaxWalBlockId)
+    } else if (id > kMaxWalBlockId) {
       return reader.Error("invalid block id " + std::to_string(id));
-    if (static_cast<int>(id) <= last_block_id)
+    } else if (static_cast<int>(id) <= last_block_id) {
       return reader.Error("block id " + std::to_string(id) + " out of order");
-    last_block_id = id;
-    uint8_t fork_flags = 0;
-    uint16_t data_length = 0;
-    HS_TRY(reader.Take(fork_flags));
-    HS_TRY(reader.Take(data_length));
-    if (((fork_flags & kHasData) != 0) != (data_length != 0))
-      return reader.Error("block data length " + std::to_string(data_length) +
-                          " disagrees with its flag");
-    data_total += data_length;
-    if (fork_flags & kHasImage)
-      HS_TRY(CheckImageHeader(reader, data_total));
-    WalBlockReference& ref = out.blocks[out.block_count];
-    if (fork_flags & kSameRel) {
-      if (previous_relation == nullptr)
-        return reader.Error("a block refers to the relation before it, but none came before");
-      ref.fork = *previous_relation;
     } else {
-      HS_TRY(reader.Take(ref.fork.tablespace));
-      HS_TRY(reader.Take(ref.fork.database));
-      HS_TRY(reader.Take(ref.fork.relfilenode));
+      last_block_id = id;
+      HS_TRY(DecodeBlockReference(reader, out, data_total));
     }
-    const uint8_t fork = fork_flags & kForkMask;
-    if (fork > kMaxFork)
-      return reader.Error("invalid fork number " + std::to_string(fork));
-    ref.fork.fork = static_cast<ForkNumber>(fork);
-    HS_TRY(reader.Take(ref.block));
-    previous_relation = &ref.fork;
-    ++out.block_count;
   }
   if (reader.remaining() != data_total)
     return reader.Error("its fragments do not add up to its length");

@@ -64,9 +64,10 @@ core::Status WalRecordStream::AddSegment(uint64_t segment_start_lsn, std::string
                         "WAL segment at " + FormatLsn(segment_start_lsn) + " where the one at " +
                             FormatLsn(next_segment_) + " was expected");
   }
-  if (bytes.size() > segment_bytes_)
+  if (bytes.size() > segment_bytes_) {
     return Corrupt("WAL segment at " + FormatLsn(segment_start_lsn) + " is longer than " +
                    std::to_string(segment_bytes_) + " bytes");
+  }
   next_segment_ = segment_start_lsn + segment_bytes_;
   // The first segment is read from from_lsn's page on: nothing before it is asked for. A switch
   // record leaves the rest of its segment unused (pos_ is then the next segment's start).
@@ -91,15 +92,17 @@ core::Status WalRecordStream::CheckFirstSegment(uint64_t segment_start_lsn,
   if (bytes.size() < kWalPageBytes)
     return Corrupt("WAL segment at " + FormatLsn(segment_start_lsn) + " has no whole first page");
   if (LoadWalField<uint16_t>(bytes, 0) != kWalPageMagic15 ||
-      !(LoadWalField<uint16_t>(bytes, 2) & kLongHeader))
+      !(LoadWalField<uint16_t>(bytes, 2) & kLongHeader)) {
     return Corrupt("WAL segment at " + FormatLsn(segment_start_lsn) +
                    " does not open with a PostgreSQL 15 long page header");
+  }
   const uint32_t segment_bytes = LoadWalField<uint32_t>(bytes, 32);
   const bool plausible = std::has_single_bit(segment_bytes) && segment_bytes >= (1u << 20) &&
                          segment_bytes <= (1u << 30);
-  if (!plausible || LoadWalField<uint32_t>(bytes, 36) != kWalPageBytes)
+  if (!plausible || LoadWalField<uint32_t>(bytes, 36) != kWalPageBytes) {
     return Corrupt("WAL segment at " + FormatLsn(segment_start_lsn) +
                    " names a segment size or page size this reader does not know");
+  }
   if (segment_start_lsn % segment_bytes != 0 || from_ < segment_start_lsn ||
       from_ - segment_start_lsn >= segment_bytes) {
     return core::Status(core::ErrorCode::kIncompleteInput,
@@ -120,15 +123,17 @@ core::Result<WalRecordStream::Page> WalRecordStream::ReadPage(uint64_t page_lsn,
   page.info = LoadWalField<uint16_t>(bytes, 2);
   page.rem_len = LoadWalField<uint32_t>(bytes, 16);
   const std::string where = "WAL page at " + FormatLsn(page_lsn);
-  if (LoadWalField<uint16_t>(bytes, 0) != kWalPageMagic15)
+  if (LoadWalField<uint16_t>(bytes, 0) != kWalPageMagic15) {
     return Corrupt(where + " has magic number " + std::to_string(LoadWalField<uint16_t>(bytes, 0)) +
                    ", not PostgreSQL 15's");
+  }
   if (page.info & ~kAllPageFlags)
     return Corrupt(where + " has unknown info bits");
   const bool long_header = (page.info & kLongHeader) != 0;
-  if (long_header != (page_lsn % segment_bytes_ == 0))
+  if (long_header != (page_lsn % segment_bytes_ == 0)) {
     return Corrupt(where + (long_header ? " has a long header inside a segment"
                                         : " opens a segment without a long header"));
+  }
   if (long_header && (LoadWalField<uint64_t>(bytes, 24) != system_id_ ||
                       LoadWalField<uint32_t>(bytes, 32) != segment_bytes_ ||
                       LoadWalField<uint32_t>(bytes, 36) != kWalPageBytes))
@@ -137,9 +142,10 @@ core::Result<WalRecordStream::Page> WalRecordStream::ReadPage(uint64_t page_lsn,
   if (LoadWalField<uint64_t>(bytes, 8) != page_lsn)
     return Corrupt(where + " holds the page of " + FormatLsn(LoadWalField<uint64_t>(bytes, 8)));
   const uint32_t timeline = LoadWalField<uint32_t>(bytes, 4);
-  if (timeline < last_timeline_)
+  if (timeline < last_timeline_) {
     return Corrupt(where + " is on timeline " + std::to_string(timeline) + " after timeline " +
                    std::to_string(last_timeline_));
+  }
   last_timeline_ = timeline;
   page.header_bytes = long_header ? kWalLongPageHeaderBytes : kWalShortPageHeaderBytes;
   return page;
@@ -169,9 +175,10 @@ core::Status WalRecordStream::ReadPageRecords(const Page& page, const Visitor& v
     }
     seeking_ = false;
   } else {
-    if (page.info & kFirstIsContrecord)
+    if (page.info & kFirstIsContrecord) {
       return Corrupt("WAL page at " + FormatLsn(page.lsn) +
                      " continues a record, but the record before ended on the page before");
+    }
     pos_ = body;
   }
   while (partial_.empty() && pos_ < page.lsn + kWalPageBytes) {
@@ -200,10 +207,11 @@ core::Status WalRecordStream::StartRecord(const Page& page, const Visitor& visit
 
 core::Status WalRecordStream::ContinueRecord(const Page& page, const Visitor& visit) {
   const uint32_t missing = partial_total_ - static_cast<uint32_t>(partial_.size());
-  if (!(page.info & kFirstIsContrecord) || page.rem_len != missing)
+  if (!(page.info & kFirstIsContrecord) || page.rem_len != missing) {
     return Corrupt("WAL page at " + FormatLsn(page.lsn) + " does not continue the record at " +
                    FormatLsn(partial_lsn_) + " (" + std::to_string(missing) +
                    " bytes of it were still to come)");
+  }
   const uint32_t take = std::min(missing, kWalPageBytes - page.header_bytes);
   partial_.append(page.bytes.substr(page.header_bytes, take));
   if (take < missing)
