@@ -2,10 +2,11 @@
 # Memory and time on a repository of N blobs (issue #33): a repository made by
 # build/bench/index_scale_gen (N small data blobs in real packs and restic-shaped index files,
 # after one small real backup), then on it, each once under /usr/bin/time -v:
-#   hasteward backup --stdin of a SIZE_MB stream (on-disk index: HASTEWARD_INDEX=disk; its build
-#   from the index files is part of this run, and timed alone first as "index build"),
-#   hasteward repo check, restic backup --stdin of the same stream, restic check.
-#   restic list blobs (its index load, plus one line a blob).
+#   hasteward backup --stdin of a SIZE_MB stream with an empty index cache (on-disk index:
+#   HASTEWARD_INDEX=disk; it builds the index from the index files first, and the build's own
+#   time is printed from its log line), hasteward repo check after it, with an empty cache again
+#   (builds the index) and with the index cached, restic backup --stdin of the same stream,
+#   restic check, restic list blobs (its index load, plus one line a blob).
 # Then a restore of the stream's snapshot by each (hasteward export, restic restore; compared with
 # the stream), and prune: a snapshot of the generator references USED_PERCENT % of its packs fully
 # and USED_PERCENT/5 % half (so prune removes the rest and repacks the half-used ones);
@@ -16,7 +17,7 @@
 #   bench/index_scale.sh [path/to/hasteward]    BLOBS=10000000 SIZE_MB=1024 USED_PERCENT=40
 #
 # ONLY_PRUNE=1 leaves out the checks and restic's index listing before the restores (the backups
-# stay: the restores need them; the on-disk index is then built by the backup).
+# stay: the restores need them).
 #
 # Needs restic 0.14, /usr/bin/time, ~90 bytes of disk a blob plus twice SIZE_MB.
 set -euo pipefail
@@ -45,7 +46,7 @@ once() {
   fi
   end=$(date +%s.%N)
   awk -v l="$label" -v w="$(echo "$end - $start" | bc)" -F': ' '/Maximum resident/ {r = $2}
-    /User time|System time/ {c += $2} END {printf "%-22s %8.1f %8.1f %8.0f\n", l, w, c, r / 1024}' \
+    /User time|System time/ {c += $2} END {printf "%-34s %8.1f %8.1f %8.0f\n", l, w, c, r / 1024}' \
     "$W/time"
 }
 
@@ -63,14 +64,26 @@ echo "restic list index: $(restic list index --no-lock | wc -l) files;" \
   "restic cat index (first): $(restic cat index "$(restic list index --no-lock | head -1)" --no-lock | head -c 80)..."
 head -c $((SIZE_MB << 20)) /dev/urandom >"$W/stream"
 
-printf '%-22s %8s %8s %8s\n' "" "wall s" "CPU s" "RSS MiB"
-# The on-disk index alone: `repo check` of an empty cache builds it from the index files, then
-# checks; the backup after it finds it in the cache (same index files), builds nothing.
+printf '%-34s %8s %8s %8s\n' "" "wall s" "CPU s" "RSS MiB"
+# build_time: the on-disk index build inside the run just measured, from its log line.
+build_time() {
+  grep -o 'built the on-disk blob index.*' "$W/err" | sed 's/^/  /' || echo "  (no index build)"
+}
+# The backup first, with an empty cache: it builds the on-disk index of the generated index files
+# itself before it reads the stream. Then checks: one right after (the cached file plus the
+# backup's new index file in memory), one with an empty cache again (builds the index of every
+# index file, then checks), one with that file cached.
 ONLY_PRUNE=${ONLY_PRUNE:-0}
-[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (build)" "$HW" repo check
-[ "$ONLY_PRUNE" = 1 ] || once "hasteward check" "$HW" repo check
-once "hasteward backup" sh -c "'$HW' backup --stdin --stdin-filename stream.bin <'$W/stream'"
-[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (new)" "$HW" repo check
+rm -rf "$HASTEWARD_INDEX_CACHE_DIR"
+once "hasteward backup (builds index)" sh -c "'$HW' backup --stdin --stdin-filename stream.bin <'$W/stream'"
+build_time
+if [ "$ONLY_PRUNE" != 1 ]; then
+  once "hasteward check (after backup)" "$HW" repo check
+  rm -rf "$HASTEWARD_INDEX_CACHE_DIR"
+  once "hasteward check (empty cache)" "$HW" repo check
+  build_time
+  once "hasteward check (cached)" "$HW" repo check
+fi
 once "restic backup" sh -c "restic backup --stdin --stdin-filename stream.bin <'$W/stream'"
 [ "$ONLY_PRUNE" = 1 ] || once "restic check" restic check
 # restic's index load alone (plus printing one line a blob).
@@ -90,6 +103,7 @@ cp -a "$RESTIC_CACHE_DIR" "$W/restic-cache-copy"
 echo "before prune: $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB of packs," \
   "$(ls "$RESTIC_REPOSITORY/snapshots" | wc -l) snapshots; load $(cut -d' ' -f1-3 /proc/loadavg)"
 once "hasteward prune" "$HW" prune --keep-last 100 --type all --json
+build_time
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); g=j["gc"]
 print("hasteward prune: index %s, %d blobs; packs keep %d remove %d repack %d; deleted %d packs"
       % (j["index"], j["index_blobs"], g["keep"], g["remove"], g["repack"], g["packs_deleted"]))' "$W/out"
@@ -99,5 +113,5 @@ grep -E "^(to delete|to repack|remaining|total prune)" "$W/out" || true
 echo "after prune: hasteward $(du -sm "$RESTIC_REPOSITORY/data" | cut -f1) MiB of packs," \
   "restic $(du -sm "$W/repo-restic/data" | cut -f1) MiB"
 once "restic check (hasteward's prune)" restic check
-[ "$ONLY_PRUNE" = 1 ] || once "hasteward check (after prune)" "$HW" repo check
+[ "$ONLY_PRUNE" = 1 ] || { once "hasteward check (after prune)" "$HW" repo check; build_time; }
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

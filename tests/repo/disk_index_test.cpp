@@ -4,6 +4,8 @@
 #include "repo/index/disk_index.h"
 
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <random>
 
 #include <fcntl.h>
@@ -156,6 +158,42 @@ TEST_F(DiskIndexTest, ASmallBudgetSpillsManyRunsAndHoldsNoMoreThanOneRun) {
   EXPECT_LE(stats.max_records_held, stats.records_per_run);
   EXPECT_EQ(stats.packs, 15U);
   ExpectSameAsMasterIndex(**disk);
+}
+
+// The lookups read the file: none of it is mapped into the process, so looking up every blob of a
+// large repository adds nothing to the resident set (a mapping kept every page it touched).
+TEST_F(DiskIndexTest, LookingUpEveryBlobLeavesNoPartOfTheFileMapped) {
+  SaveSyntheticIndex(20, 500, {});
+  auto disk = OpenDisk();
+  ASSERT_TRUE(disk.ok()) << disk.status().ToString();
+  ExpectSameAsMasterIndex(**disk);
+  std::ifstream maps("/proc/self/maps");
+  ASSERT_TRUE(maps.good());
+  const std::string name = fs::path((*disk)->path()).filename().string();
+  for (std::string line; std::getline(maps, line);) {
+    EXPECT_EQ(line.find(name), std::string::npos) << line;
+  }
+}
+
+TEST_F(DiskIndexTest, ForEachBlobVisitsEveryRecordInIdOrderWithItsPack) {
+  SaveSyntheticIndex(10, 600, {});  // more records than one read of ForEachBlob holds
+  auto disk = OpenDisk();
+  ASSERT_TRUE(disk.ok()) << disk.status().ToString();
+  const MasterIndex& memory = repo_->index();
+  uint64_t visited = 0;
+  std::optional<Id> last;
+  ASSERT_TRUE((*disk)
+                  ->ForEachBlob([&](const Id& pack, const PackedBlob& blob) {
+                    auto want = memory.Lookup(blob.id, blob.type);
+                    ASSERT_TRUE(want.has_value());
+                    EXPECT_EQ(pack, want->pack_id);
+                    EXPECT_EQ(blob.offset, want->blob.offset);
+                    EXPECT_TRUE(!last || *last <= blob.id);
+                    last = blob.id;
+                    ++visited;
+                  })
+                  .ok());
+  EXPECT_EQ(visited, memory.BlobCount());
 }
 
 TEST(DiskIndexBuildTest, RecordsPerRunIsHalfTheBudgetAndAtLeast1024) {

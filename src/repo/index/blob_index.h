@@ -1,6 +1,6 @@
 // repo/index/blob_index: the question backup, restore and blob loads ask of the index: where is
 // this blob, and is it stored at all. Two answers: MasterIndex (every entry in memory, as restic
-// does; right for small repositories) and DiskBlobIndex (a memory-mapped file in the local cache,
+// does; right for small repositories) and DiskBlobIndex (a file in the local cache, read by pread,
 // for repositories whose index would not fit a bounded working set). Both must pass
 // tests/repo/blob_index_conformance_test.cpp.
 #pragma once

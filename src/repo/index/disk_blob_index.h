@@ -1,5 +1,5 @@
 // repo/index/disk_blob_index: BlobIndex over a DiskIndex (the repository's index files, in a
-// memory-mapped cache file) plus an in-memory overlay of the packs this process saved since: a
+// cache file read by pread) plus an in-memory overlay of the packs this process saved since: a
 // backup must find the blobs it wrote a minute ago (to store each once), and those are in no index
 // file until the backup ends. The overlay holds one backup's new blobs, not the repository's.
 #pragma once

@@ -1,18 +1,20 @@
 #include "repo/index/disk_index.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iterator>
 
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/crc32c.h"
 #include "core/fd.h"
 #include "core/log.h"
-#include "repo/index/disk_index_format.h"
+#include "repo/index/disk_index_read.h"
 
 namespace hasteward::repo {
 
@@ -53,6 +55,16 @@ void RemoveStale(const std::string& dir, const std::string& keep) {
       std::filesystem::remove(entry.path(), ec);
     }
   }
+}
+
+// Hands the heap the build freed back to the system. The build allocates and frees an index file's
+// worth of small objects per file read; glibc keeps freed heap pages resident, and the caller
+// (backup) then allocates its own buffers on top: 279 MiB peak at 10 M blobs before this, against
+// 180 MiB with the index already built.
+void ReleaseFreedMemory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -102,21 +114,21 @@ core::Result<std::unique_ptr<DiskIndex>> DiskIndex::OpenFile(const std::string& 
   if (crc != header.crc) {
     return core::Corruption("blob index '" + path + "' fails its checksum");
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (map == MAP_FAILED) {
-    return core::ErrnoStatus("map blob index '" + path + "'", errno);
-  }
-  // Lookups are scattered: read-ahead would only make pages resident that no lookup wants.
-  ::madvise(map, size, MADV_RANDOM);
   std::unique_ptr<DiskIndex> index(new DiskIndex());
   index->path_ = path;
-  index->map_ = static_cast<const uint8_t*>(map);
-  index->map_size_ = size;
   index->records_ = header.records;
   index->packs_ = header.packs;
-  const uint8_t* files = index->map_ + size - uint64_t{header.index_files} * sizeof(Id);
+  HS_ASSIGN_OR_RETURN(index->fanout_, ReadDiskIndexFanout(fd.get(), header.records));
   index->covered_.resize(header.index_files);
-  std::memcpy(index->covered_.data(), files, index->covered_.size() * sizeof(Id));
+  const uint64_t files_at = size - uint64_t{header.index_files} * sizeof(Id);
+  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(fd.get(),
+                                            {reinterpret_cast<uint8_t*>(index->covered_.data()),
+                                             index->covered_.size() * sizeof(Id)},
+                                            files_at));
+  if (got != index->covered_.size() * sizeof(Id)) {
+    return core::Corruption("blob index '" + path + "' is shorter than its header says");
+  }
+  index->fd_ = std::move(fd);
   return index;
 }
 
@@ -183,8 +195,16 @@ core::Result<std::unique_ptr<DiskIndex>> DiskIndex::Open(const std::vector<Id>& 
                               "': " + ec.message());
   }
   ::chmod(options.dir.c_str(), 0700);
+  const auto start = core::SystemClock::Get().Monotonic();
   HS_ASSIGN_OR_RETURN(DiskIndexBuildStats stats,
                       BuildDiskIndex(path, key, index_files, load, options.build));
+  ReleaseFreedMemory();
+  const std::chrono::duration<double> took = core::SystemClock::Get().Monotonic() - start;
+  core::LogInfo("built the on-disk blob index",
+                {{"index_files", std::to_string(index_files.size())},
+                 {"blobs", std::to_string(stats.blobs)},
+                 {"runs", std::to_string(stats.runs)},
+                 {"seconds", std::to_string(took.count())}});
   HS_ASSIGN_OR_RETURN(auto index, OpenFile(path, key));
   index->built_ = true;
   index->build_stats_ = stats;
@@ -192,18 +212,20 @@ core::Result<std::unique_ptr<DiskIndex>> DiskIndex::Open(const std::vector<Id>& 
   return index;
 }
 
-DiskIndex::~DiskIndex() {
-  if (map_ != nullptr) {
-    ::munmap(const_cast<uint8_t*>(map_), map_size_);
+DiskIndex::~DiskIndex() = default;
+
+core::Result<Id> DiskIndex::PackAt(uint32_t number) const {
+  Id pack;
+  const uint64_t at = kDiskIndexHeaderSize + records_ * sizeof(DiskIndexRecord) +
+                      kDiskIndexFanout * sizeof(uint64_t) + uint64_t{number} * sizeof(Id);
+  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_.get(), {pack.data(), pack.size()}, at));
+  if (got != pack.size()) {
+    return core::StorageError("blob index '" + path_ + "' ended early");
   }
+  return pack;
 }
 
-PackedBlob DiskIndex::BlobAt(uint64_t i, Id* pack) const {
-  DiskIndexRecord record;
-  std::memcpy(&record, map_ + kDiskIndexHeaderSize + i * sizeof(DiskIndexRecord), sizeof(record));
-  const uint8_t* packs = map_ + kDiskIndexHeaderSize + records_ * sizeof(DiskIndexRecord) +
-                         kDiskIndexFanout * sizeof(uint64_t);
-  std::memcpy(pack->data(), packs + uint64_t{record.pack_number()} * sizeof(Id), sizeof(Id));
+PackedBlob DiskIndex::BlobOf(const DiskIndexRecord& record) {
   PackedBlob blob;
   blob.id = record.id;
   blob.type = record.type();
@@ -213,25 +235,55 @@ PackedBlob DiskIndex::BlobAt(uint64_t i, Id* pack) const {
   return blob;
 }
 
+std::optional<DiskIndexRecord> DiskIndex::FindRecord(const Id& blob_id, BlobType type) const {
+  DiskIndexRecord record;
+  auto at = FindDiskIndexRecord(fd_.get(), fanout_, records_, blob_id, type, &record);
+  if (!at.ok()) {
+    // A read error of the local cache file: "not stored" makes backup store the blob again (safe)
+    // and check or restore report it missing, not crash as a fault on a mapping would.
+    core::LogWarn("cannot read the blob index",
+                  {{"path", path_}, {"reason", at.status().message()}});
+    return std::nullopt;
+  }
+  if (!*at) {
+    return std::nullopt;
+  }
+  return record;
+}
+
+bool DiskIndex::Has(const Id& blob_id, BlobType type) const {
+  return FindRecord(blob_id, type).has_value();
+}
+
 std::optional<BlobLocation> DiskIndex::Lookup(const Id& blob_id, BlobType type) const {
-  const uint8_t* records = map_ + kDiskIndexHeaderSize;
-  const uint8_t* fanout = records + records_ * sizeof(DiskIndexRecord);
-  const std::optional<uint64_t> at = FindRecord(records, fanout, records_, blob_id, type);
-  if (!at) {
+  const std::optional<DiskIndexRecord> record = FindRecord(blob_id, type);
+  if (!record) {
+    return std::nullopt;
+  }
+  auto pack = PackAt(record->pack_number());
+  if (!pack.ok()) {
+    core::LogWarn("cannot read the blob index",
+                  {{"path", path_}, {"reason", pack.status().message()}});
     return std::nullopt;
   }
   BlobLocation location;
-  location.blob = BlobAt(*at, &location.pack_id);
+  location.pack_id = *pack;
+  location.blob = BlobOf(*record);
   return location;
 }
 
-void DiskIndex::ForEachBlob(
+core::Status DiskIndex::ForEachBlob(
     const std::function<void(const Id& pack, const PackedBlob& blob)>& fn) const {
-  Id pack;
-  for (uint64_t i = 0; i < records_; ++i) {
-    PackedBlob blob = BlobAt(i, &pack);
-    fn(pack, blob);
+  std::vector<DiskIndexRecord> buffer(4096);
+  for (uint64_t first = 0; first < records_; first += buffer.size()) {
+    const uint64_t count = std::min<uint64_t>(buffer.size(), records_ - first);
+    HS_TRY(ReadDiskIndexRecords(fd_.get(), first, count, buffer.data()));
+    for (uint64_t i = 0; i < count; ++i) {
+      HS_ASSIGN_OR_RETURN(Id pack, PackAt(buffer[i].pack_number()));
+      fn(pack, BlobOf(buffer[i]));
+    }
   }
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::repo

@@ -1,6 +1,7 @@
 // repo/index/disk_index: the repository's blob index as a sorted file of fixed records in the
-// local cache, memory-mapped, so a lookup touches a few pages and a repository of 10 M blobs
-// costs no more memory than one of 10 k (MasterIndex holds ~80 bytes per blob). The file is keyed
+// local cache, read with pread (disk_index_read.h: one read of a fanout bucket a lookup), so a
+// repository of 10 M blobs costs no more memory than one of 10 k (MasterIndex holds ~80 bytes per
+// blob), however many blobs are looked up. The file is keyed
 // by the set of index files it was built from: a repository whose index files changed (a backup
 // added one, prune rewrote them) gets a new file, built by streaming the index files
 // (disk_index_builder.h). A file is verified (size, key, CRC) before it is used: a damaged or
@@ -14,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "core/fd.h"
 #include "core/status.h"
 #include "repo/index/disk_index_builder.h"
+#include "repo/index/disk_index_format.h"
 #include "repo/index/master_index.h"
 
 namespace hasteward::repo {
@@ -29,7 +32,8 @@ struct DiskIndexOpenOptions {
   size_t max_missing_files = 0;
 };
 
-// A verified, memory-mapped index file. Immutable after Open; lookups are thread-safe.
+// A verified index file, held open. Immutable after Open; lookups are thread-safe. Memory: the
+// fanout table (512 KiB) and a bucket's buffer per looking-up thread.
 class DiskIndex {
  public:
   // Opens the file for exactly `index_files` under options.dir, else (max_missing_files) a
@@ -51,14 +55,16 @@ class DiskIndex {
   DiskIndex(const DiskIndex&) = delete;
   DiskIndex& operator=(const DiskIndex&) = delete;
 
-  // The blob's location, nullopt when no index file lists it.
+  // The blob's location, nullopt when no index file lists it (or, logged, when the cache file
+  // cannot be read).
   std::optional<BlobLocation> Lookup(const Id& blob_id, BlobType type) const;
-  bool Has(const Id& blob_id, BlobType type) const { return Lookup(blob_id, type).has_value(); }
+  bool Has(const Id& blob_id, BlobType type) const;
   uint64_t BlobCount() const { return records_; }
   // Pack entries of the index files (a pack listed by two files counts twice).
   uint64_t PackEntryCount() const { return packs_; }
-  // Calls fn for every record in blob id order (check and tests walk the whole index this way).
-  void ForEachBlob(const std::function<void(const Id& pack, const PackedBlob& blob)>& fn) const;
+  // Calls fn for every record in blob id order (tests walk the whole index this way).
+  core::Status ForEachBlob(
+      const std::function<void(const Id& pack, const PackedBlob& blob)>& fn) const;
 
   const std::string& path() const { return path_; }
   // The index files the file was built from (sorted), and those of the set asked for that it
@@ -75,11 +81,13 @@ class DiskIndex {
 
  private:
   DiskIndex() = default;
-  PackedBlob BlobAt(uint64_t i, Id* pack) const;
+  std::optional<DiskIndexRecord> FindRecord(const Id& blob_id, BlobType type) const;
+  core::Result<Id> PackAt(uint32_t number) const;
+  static PackedBlob BlobOf(const DiskIndexRecord& record);
 
   std::string path_;
-  const uint8_t* map_ = nullptr;
-  size_t map_size_ = 0;
+  core::UniqueFd fd_;
+  std::vector<uint64_t> fanout_;
   uint64_t records_ = 0;
   uint64_t packs_ = 0;
   std::vector<Id> covered_;

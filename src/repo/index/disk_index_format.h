@@ -1,5 +1,5 @@
 // repo/index/disk_index_format: the layout of the on-disk blob index file, shared by its builder
-// and its reader. Little-endian, fixed-size, so the reader maps it and reads records in place:
+// and its reader. Little-endian, fixed-size, so the reader finds a record by its position:
 //
 //   header (64 bytes) | records (count x 48, sorted by blob id, then type) |
 //   fanout (65536 x u64: records whose id's first two bytes are <= i) | pack ids (packs x 32) |
@@ -89,22 +89,6 @@ inline std::optional<uint64_t> FindRecordIn(const uint8_t* records, uint64_t low
     }
   }
   return std::nullopt;
-}
-
-// The number (0-based position) of the record of (id, type) in a mapped file's record area, by
-// the fanout bucket and a binary search in it. `records` and `fanout` point into a verified file
-// of `count` records.
-inline std::optional<uint64_t> FindRecord(const uint8_t* records, const uint8_t* fanout,
-                                          uint64_t count, const Id& id, BlobType type) {
-  const size_t bucket = FanoutBucket(id);
-  uint64_t low = 0;
-  uint64_t high = 0;
-  if (bucket > 0) {
-    std::memcpy(&low, fanout + (bucket - 1) * sizeof(uint64_t), sizeof(uint64_t));
-  }
-  std::memcpy(&high, fanout + bucket * sizeof(uint64_t), sizeof(uint64_t));
-  high = std::min(high, count);  // a verified file has sane counts; never read past the records
-  return FindRecordIn(records, low, high, id, type);
 }
 
 }  // namespace hasteward::repo

@@ -1,9 +1,8 @@
 // repo/index/disk_index_ordinals: the on-disk blob index (disk_index.h) seen as a numbering of
 // the repository's distinct blobs: each (id, type) is the number of its record in the sorted file,
 // 0 to count()-1. Prune marks what is used in a bitset over these numbers (10 M blobs: 1.25 MiB)
-// instead of a hash set of IDs (~0.5 GB). Lookups read the file with pread (the fanout table is
-// held, 512 KiB; a lookup reads its bucket, ~150 records at 10 M blobs): looking up every blob of
-// the repository leaves no mapped pages behind, so the working set stays bounded.
+// instead of a hash set of IDs (~0.5 GB). Lookups read the file as DiskIndex's do
+// (disk_index_read.h: the fanout table held, one pread of a bucket a lookup).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +32,6 @@ class DiskIndexOrdinals {
 
  private:
   DiskIndexOrdinals() = default;
-  core::Status ReadRecords(uint64_t first, uint64_t count, void* out) const;
 
   std::string path_;
   core::UniqueFd fd_;

@@ -93,41 +93,4 @@ std::string EncodeIndexJson(const IndexFile& index) {
   return j.dump() + "\n";
 }
 
-core::Result<IndexFile> ParseIndexJson(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return core::Corruption("index is not a JSON object (old index format is not supported)");
-  }
-  IndexFile idx;
-  try {
-    if (j.contains("supersedes") && j["supersedes"].is_array()) {
-      for (const auto& s : j["supersedes"]) {
-        HS_ASSIGN_OR_RETURN(Id id, IdFromHex(s.get<std::string>()));
-        idx.supersedes.push_back(id);
-      }
-    }
-    for (const auto& p : j.at("packs")) {
-      HS_ASSIGN_OR_RETURN(Id pack_id, IdFromHex(p.at("id").get<std::string>()));
-      std::vector<PackedBlob> blobs;
-      for (const auto& b : p.at("blobs")) {
-        PackedBlob pb;
-        HS_ASSIGN_OR_RETURN(pb.id, IdFromHex(b.at("id").get<std::string>()));
-        std::string type = b.at("type").get<std::string>();
-        if (type != "data" && type != "tree") {
-          return core::Corruption("index lists a blob of unknown type '" + type + "'");
-        }
-        pb.type = type == "tree" ? BlobType::kTree : BlobType::kData;
-        pb.offset = b.at("offset").get<uint32_t>();
-        pb.length = b.at("length").get<uint32_t>();
-        pb.uncompressed_length = b.value("uncompressed_length", uint32_t{0});
-        blobs.push_back(pb);
-      }
-      idx.packs.emplace_back(pack_id, std::move(blobs));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return core::Corruption(std::string("index is malformed: ") + e.what());
-  }
-  return idx;
-}
-
 }  // namespace hasteward::repo

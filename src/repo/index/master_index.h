@@ -62,6 +62,8 @@ struct IndexFile {
 
 // Index JSON as restic writes it (with the trailing newline).
 std::string EncodeIndexJson(const IndexFile& index);
+// Parses index JSON as it streams (index_json_parse.cpp): memory is the result, not a DOM of the
+// text. kCorruption when it is not an index file.
 core::Result<IndexFile> ParseIndexJson(const std::string& json);
 
 }  // namespace hasteward::repo

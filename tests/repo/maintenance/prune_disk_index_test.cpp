@@ -189,9 +189,10 @@ TEST_F(PruneDiskIndexTest, AnInterruptedPruneIsFinishedAlike) {
 }
 
 // The two planners on the library level, with the index files read in a chosen order: which
-// copy of a blob stored twice counts must not depend on which index file lists it first.
+// copy of a blob stored twice counts must not depend on which index file lists it first. Blobs
+// are stored twice only when the interrupted prune repacked (`repacked`).
 void ExpectSamePlans(const std::string& repository, const std::string& password,
-                     const std::string& cache) {
+                     const std::string& cache, bool repacked) {
   auto opened = Repository::Open(std::make_unique<storage::LocalBackend>(repository), password);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Repository& repo = **opened;
@@ -230,7 +231,7 @@ void ExpectSamePlans(const std::string& repository, const std::string& password,
     ASSERT_TRUE((*gc)->Mark(repo, *snapshots, 2).ok());
     auto disk = (*gc)->Plan(*pack_files, GcPlanOptions{});
     ASSERT_TRUE(disk.ok()) << disk.status().ToString();
-    EXPECT_GT(memory->stats.duplicate_blobs, 0U);
+    EXPECT_EQ(memory->stats.duplicate_blobs > 0, repacked);
     ASSERT_EQ(memory->packs.size(), disk->packs.size());
     for (size_t i = 0; i < memory->packs.size(); ++i) {
       const PackDecision& m = memory->packs[i];
@@ -247,9 +248,16 @@ void ExpectSamePlans(const std::string& repository, const std::string& password,
 }
 
 TEST_F(PruneDiskIndexTest, WhichCopyCountsDoesNotDependOnTheIndexFileOrder) {
+  // As above: whether anything is repacked (and so stored twice) depends on the packer threads.
+  auto plan_args = PruneArgs();
+  plan_args.push_back("--dry-run");
+  auto plan = hs_.Run(plan_args);
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const bool repacks = Json::parse(plan.out)["gc"]["repack"].get<int>() > 0;
+  std::printf("packs to repack: %d\n", Json::parse(plan.out)["gc"]["repack"].get<int>());
   auto killed = hs_.Run(PruneArgs(), "", {{"HASTEWARD_FAILPOINT", "prune-after-index-save:1"}});
   ASSERT_EQ(killed.exit_code, -1) << killed.err;
-  ExpectSamePlans(base_, "prune-disk-pw", hs_.Path("library-cache"));
+  ExpectSamePlans(base_, "prune-disk-pw", hs_.Path("library-cache"), repacks);
 }
 
 }  // namespace
