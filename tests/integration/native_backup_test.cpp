@@ -5,7 +5,8 @@
 // the standby is re-cloned and replicates again; stock `restic restore` of the snapshot gives a
 // data directory that pg_verifybackup accepts and postgres starts on; a running target, a missing
 // confirmation and another cluster's data are refused; a base backup whose server process is
-// terminated mid-stream saves nothing;
+// terminated mid-stream saves nothing; an incremental whose hasteward is killed -9 midway saves
+// nothing and leaves a repository that checks clean once its stale lock is removed;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
 #include <csignal>
@@ -22,6 +23,7 @@
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
+#include "support/killed_backup.h"
 #include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 
@@ -375,6 +377,36 @@ TEST_F(NativeBackupTest, ABaseBackupWhoseWalsenderIsTerminatedMidStreamSavesNoSn
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   // The next backup works and deduplicates against what was stored.
   EXPECT_FALSE(NativeBackup().empty());
+}
+
+// Issue 33: kill -9 of hasteward itself (not of the server's side, above) in the middle of an
+// incremental native backup (support/killed_backup.h). 64 MiB of new rows that do not compress
+// make it store four packs, so the poll catches it after the first. No snapshot; its lock file
+// stays and `repo unlock` judges it stale; then `repo check` and stock `restic check` pass, and the
+// next backup succeeds and restores every row.
+TEST_F(NativeBackupTest, AnIncrementalKilledMidwayLeavesNoSnapshotAndACheckableRepository) {
+  // The standby stopped: the backups copy the primary, and the restore at the end moves the
+  // standby's data aside instead of dumping 64 MiB of it as newer data, then re-clones it.
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "1"}).exit_code, 0);
+  ASSERT_FALSE(NativeBackup().empty());
+  Sql(0,
+      "CREATE EXTENSION pgcrypto; CREATE TABLE bulk (id int PRIMARY KEY, payload bytea NOT NULL);"
+      "INSERT INTO bulk SELECT g, gen_random_bytes(1024) FROM generate_series(1, 65536) g");
+  const std::string sums = std::string(kChecksumsSql) +
+                           " || ' ' || (SELECT md5(string_agg(md5(payload), ',' ORDER BY id)) "
+                           "FROM bulk)";
+  const std::string before = Sql(0, sums);
+  const ClusterEnv shop = ClusterEnv::On(hs_, *pg_, "cnpg");
+  ASSERT_TRUE(KillNativeBackupMidway(shop, hs_.Path("killed.err")));
+  ExpectNoNewSnapshotAndACheckableRepository(shop, 1);
+
+  std::string next = NativeBackup();
+  ASSERT_FALSE(next.empty());
+  ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto restored = Hs(*pg_, "restore", {"--snapshot", next, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Sql(0, sums), before);
+  EXPECT_EQ(Sql(1, sums), before) << "the standby was not re-cloned from the restored primary";
 }
 
 TEST_F(NativeBackupTest, AnotherClustersBackupIsRefusedUnlessForced) {

@@ -5,7 +5,9 @@
 // replicates again; stock `restic restore` + `mariadb-backup --prepare` gives a directory mariadbd
 // starts on; Galera keeps committing on the other nodes while the source node is desynced, and a
 // restore bootstraps the source node and joins the others; a killed mariadb-backup saves nothing
-// and leaves no node desynced; restore --dry-run and --method see the snapshot's method.
+// and leaves no node desynced; hasteward itself killed -9 in mid-backup saves nothing and leaves a
+// repository that checks clean once its stale lock is removed; restore --dry-run and --method see
+// the snapshot's method.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -17,6 +19,7 @@
 
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
+#include "support/killed_backup.h"
 #include "support/killed_restore.h"
 #include "support/sandbox_cluster.h"
 #include "support/trim.h"
@@ -336,6 +339,31 @@ TEST_F(NativeMariadbTest, KilledMariadbBackupSavesNoSnapshot) {
   auto check = hs_.Restic({"check"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_FALSE(NativeBackup().empty());
+}
+
+// Issue 33: hasteward itself killed -9 (with mariadb-backup, its process group) in the middle of
+// an incremental native backup (support/killed_backup.h): 64 MiB of new rows that do not compress
+// make it store four packs, so the poll catches it after the first. No snapshot, a repository that
+// checks clean once `repo unlock` removed the stale lock, and the next backup restores every row.
+TEST_F(NativeMariadbTest, AnIncrementalKilledMidwayLeavesNoSnapshotAndACheckableRepository) {
+  Up(EngineKind::kMariadb, 1);
+  ASSERT_FALSE(NativeBackup().empty());
+  Sql(0,
+      "CREATE TABLE shop.bulk (id int PRIMARY KEY, payload blob NOT NULL) ENGINE=InnoDB; "
+      "INSERT INTO shop.bulk SELECT seq, random_bytes(1024) FROM seq_1_to_65536",
+      "shop");
+  const std::string sums = "CHECKSUM TABLE shop.accounts, shop.events, shop.bulk EXTENDED";
+  const std::string before = Sql(0, sums);
+  const ClusterEnv shop = ClusterEnv::On(hs_, *db_, kind_);
+  ASSERT_TRUE(KillNativeBackupMidway(shop, hs_.Path("killed.err")));
+  ExpectNoNewSnapshotAndACheckableRepository(shop, 1);
+
+  std::string next = NativeBackup();
+  ASSERT_FALSE(next.empty());
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto restored = Hs("restore", {"--snapshot", next, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Sql(0, sums), before);
 }
 
 TEST_F(NativeMariadbTest, GaleraCommitsDuringTheBackupAndARestoreRebuildsEveryNode) {

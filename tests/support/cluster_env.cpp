@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/subprocess.h"
 #include "support/trim.h"
 
 namespace hasteward::testing {
@@ -53,6 +54,23 @@ core::Result<std::unique_ptr<HeldCommand>> ClusterEnv::Start(
   for (const auto& [name, value] : vars)
     env[name] = value;
   return HeldCommand::Start(argv, env, failpoint, err_file);
+}
+
+core::Result<std::unique_ptr<core::Subprocess>> ClusterEnv::Spawn(
+    std::vector<std::string> args, const std::string& err_file,
+    const HastewardEnv::EnvVars& extra_env) const {
+  auto [argv, vars] = Invocation(std::move(args), extra_env);
+  core::SubprocessOptions options;
+  options.argv = std::move(argv);
+  options.argv.insert(options.argv.begin(), HastewardBin());
+  options.env_set = env_->vars();
+  for (const auto& [name, value] : vars)
+    options.env_set[name] = value;
+  options.new_process_group = true;
+  options.stdout_mode = core::StdioMode::kNull;
+  options.stderr_mode = core::StdioMode::kFile;
+  options.stderr_file = err_file;
+  return core::Subprocess::Start(options);
 }
 
 std::string ClusterEnv::Sql(const std::string& sql, int ordinal,

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/subprocess.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
@@ -42,6 +43,12 @@ class ClusterEnv {
   // its stderr written to `err_file`.
   core::Result<std::unique_ptr<HeldCommand>> Start(
       std::vector<std::string> args, const std::string& failpoint, const std::string& err_file,
+      const HastewardEnv::EnvVars& extra_env = {}) const;
+  // The same command started in the background with no failpoint, in a process group of its own
+  // (Subprocess::Signal reaches its children too), stdout discarded and stderr written to
+  // `err_file`: for a test that kills it at a moment it observes (kill -9 in mid-backup).
+  core::Result<std::unique_ptr<core::Subprocess>> Spawn(
+      std::vector<std::string> args, const std::string& err_file,
       const HastewardEnv::EnvVars& extra_env = {}) const;
 
   // The trimmed output of `sql` on instance `ordinal` of the bound sandbox cluster; "" (and a
