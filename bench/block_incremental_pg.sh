@@ -19,6 +19,9 @@ PROCESSES=${PROCESSES:-2}
 BLOCK_SIZES=${BLOCK_SIZES:-"524288 16384"}
 PERCENT=${PERCENT:-1}
 PAGE=8192
+# WAL_KEEP=2GB keeps the WAL since the full backups in pg_wal, where an incremental hasteward
+# backup can read it when no hasteward WAL archive (wal-push) holds it; unset: the server default.
+WAL_KEEP=${WAL_KEEP:-}
 # shellcheck source=bench/lib/pg_bench_server.sh
 . "$(dirname "$0")/lib/pg_bench_server.sh"
 # shellcheck source=bench/lib/backup_measure.sh
@@ -28,6 +31,7 @@ pg_bench_workdir hs-bench-blockincr
 pg_bench_up
 # A vacuum between two tools' second backups would change pages one saw and the other did not.
 psql_ -c "ALTER SYSTEM SET autovacuum = off"
+if [ -n "$WAL_KEEP" ]; then psql_ -c "ALTER SYSTEM SET wal_keep_size = '$WAL_KEEP'"; fi
 # pgBackRest 2.45 takes repo-block only with beta=y (2.46 made block incremental a release feature).
 pg_bench_pgbackrest beta=y "repo1-path=$W/pgbr-block" repo1-block=y repo1-bundle=y \
   "repo2-path=$W/pgbr-classic"
@@ -54,6 +58,8 @@ hw() { # hw VARIANT: the hasteward backup command of the variant, its repository
   if [ "$mode" = full ]; then
     HW_CMD+=(--full)
     HW_LABEL+=", --full"
+  elif [ "${#MODES[@]}" -gt 1 ]; then
+    HW_LABEL+=", incremental"
   fi
 }
 hw_stored() { echo -e "$1\t$(tail -1 "$W/out" | jq -r .data_added_packed)" >>"$W/tool-stored.tsv"; }
@@ -112,6 +118,8 @@ for v in "${VARIANTS[@]}"; do
   pg_bench_quiet
   measure "$HW_LABEL: second" "$RESTIC_REPOSITORY" tool+server "${HW_CMD[@]}"
   hw_stored "$HW_LABEL: second"
+  # How an incremental-capable build read (its log says; the "read:" line is not printed with --json).
+  grep -iE 'incremental|full read|parent' "$W/err" | tail -2 | sed 's/^/  log: /' || true
 done
 pg_bench_quiet
 measure "pgbackrest block: incr (second)" "$W/pgbr-block" tool+server "${BR[@]}" backup --repo=1 --type=incr
