@@ -16,27 +16,12 @@ TABLES=${TABLES:-8}
 THREADS=${THREADS:-2}
 BLOCK_SIZES=${BLOCK_SIZES:-"16384 65536 262144"}
 
-W=$(mktemp -d /tmp/hs-bench-mbnative-XXXXXX)
-chmod 755 "$W"
-export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
-export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
-cleanup() { "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
-trap cleanup EXIT
+# shellcheck source=bench/lib/mariadb_bench_server.sh
+. "$(dirname "$0")/lib/mariadb_bench_server.sh"
 
-"$HW" sandbox up -e mariadb -c bench -n b --instances 1 >/dev/null
-PORT=$("$HW" sandbox list --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["instances"][0]["port"])')
-DATA=$W/state/b/bench/bench-0/data
-CNF=$(sed -n 's/^ *configFile: //p' "$HASTEWARD_INVENTORY" | head -1)
-PW=$(cat "$W/state/b/bench/admin.password")
-export MYSQL_PWD=$PW
-sql() { mariadb -h 127.0.0.1 -P "$PORT" -u admin -N -B "$@"; }
-sql -e "CREATE DATABASE sbtest"
-echo "sysbench prepare: $TABLES tables x $ROWS rows ..."
-sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$PORT" \
-  --mysql-user=admin --mysql-password="$PW" --tables="$TABLES" --table-size="$ROWS" \
-  --threads="$THREADS" prepare >/dev/null
-DB_BYTES=$(du -sb "$DATA" | cut -f1)
-echo "data directory: $((DB_BYTES / 1048576)) MiB"
+mariadb_bench_workdir hs-bench-mbnative
+mariadb_bench_up
+sysbench_prepare "$TABLES" "$ROWS" "$THREADS"
 
 bytes() { du -sb "$1" | cut -f1; }
 run() {
@@ -68,20 +53,9 @@ run "hasteward native" "$W/hw" "$HW" backup -e mariadb -c bench -n b --method na
 run "mariadb-backup | restic --stdin" "$W/restic" sh -c "$PIPE"
 echo "== 1 % of rows changed, scattered"
 change_one_percent
-# After the update InnoDB flushes dirty pages and purges old row versions in the background:
-# whichever tool ran first would share the CPU and disk with it. Each second backup starts once
-# the buffer pool holds no dirty page.
-quiet() {
-  sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-  for _ in $(seq 600); do
-    [ "$(sql -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)" = 0 ] && return 0
-    sleep 0.5
-  done
-  echo "InnoDB did not flush its dirty pages"; exit 1
-}
-quiet
+mariadb_bench_quiet
 run "hasteward native (second)" "$W/hw" "$HW" backup -e mariadb -c bench -n b --method native --threads "$THREADS"
-quiet
+mariadb_bench_quiet
 run "mariadb-backup | restic (second)" "$W/restic" sh -c "$PIPE"
 
 echo "== restore to a running server"

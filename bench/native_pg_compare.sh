@@ -14,52 +14,13 @@ HW=${1:-$(cd "$(dirname "$0")/.." && pwd)/build/src/hasteward}
 SCALE=${SCALE:-100}
 PROCESSES=${PROCESSES:-2}
 BLOCK_SIZES=${BLOCK_SIZES:-"8192 32768 65536 131072"}
-PGBIN=/usr/lib/postgresql/15/bin
-command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get install pgbackrest)"; exit 2; }
+# shellcheck source=bench/lib/pg_bench_server.sh
+. "$(dirname "$0")/lib/pg_bench_server.sh"
 
-W=$(mktemp -d /tmp/hs-bench-native-XXXXXX)
-chmod 755 "$W"
-export HASTEWARD_STATE_DIR=$W/state HASTEWARD_INVENTORY=$W/inventory.yaml TZ=UTC
-export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
-cleanup() { "$HW" sandbox down -c bench -n b >/dev/null 2>&1 || true; rm -rf "$W"; }
-trap cleanup EXIT
-
-"$HW" sandbox up -e cnpg -c bench -n b --instances 1 >/dev/null
-DATA=$W/state/b/bench/bench-0/data
-SOCK=$W/state/b/bench/bench-0/sock
-PORT=$(sed -n 's/^ *port: //p' "$HASTEWARD_INVENTORY" | head -1)
-psql_() { runuser -u postgres -- psql -h "$SOCK" -p "$PORT" -X -q -A -t "$@"; }
-pgctl() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$W/pgbr-log/pg.log" -w -t 600 "$@" >/dev/null; }
-
-# pgBackRest needs WAL archiving for a consistent backup; HASteward does not use it but pays for
-# it the same way (archive_command runs for both).
-install -d -o postgres -m 700 "$W/pgbr" "$W/pgbr-log" "$W/pgbr-spool"
-cat >"$W/pgbackrest.conf" <<CONF
-[global]
-repo1-path=$W/pgbr
-log-path=$W/pgbr-log
-spool-path=$W/pgbr-spool
-compress-type=zst
-compress-level=3
-process-max=$PROCESSES
-start-fast=y
-[bench]
-pg1-path=$DATA
-pg1-port=$PORT
-pg1-socket-path=$SOCK
-CONF
-chmod 644 "$W/pgbackrest.conf"
-BR=(runuser -u postgres -- pgbackrest --config="$W/pgbackrest.conf" --stanza=bench)
-psql_ -c "ALTER SYSTEM SET archive_mode = on" \
-  -c "ALTER SYSTEM SET archive_command = 'pgbackrest --config=$W/pgbackrest.conf --stanza=bench archive-push %p'"
-pgctl restart
-"${BR[@]}" stanza-create >/dev/null
-
-echo "pgbench -i -s $SCALE ..."
-runuser -u postgres -- pgbench -h "$SOCK" -p "$PORT" -i -s "$SCALE" -q postgres 2>/dev/null
-psql_ -c "CHECKPOINT"
-DB_BYTES=$(psql_ -c "SELECT pg_database_size('postgres')")
-echo "database: $((DB_BYTES / 1048576)) MiB"
+pg_bench_workdir hs-bench-native
+pg_bench_up
+pg_bench_pgbackrest "repo1-path=$W/pgbr"
+pg_bench_init "$SCALE"
 
 bytes() { du -sb "$1" | cut -f1; }
 # run <label> <repo dir> <cmd...>: prints seconds, MB/s of the database size, CPU s, RSS, stored.
@@ -91,21 +52,12 @@ echo "== 1 % of rows changed, scattered"
 psql_ -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.01" \
   -c "UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE random() < 0.01" \
   -c "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE random() < 0.01" -c "CHECKPOINT"
-# The update wrote ~0.5 GB of WAL that pgBackRest's archive-push compresses in the background:
-# whichever tool ran first would share the CPU with it. Each second backup starts once it is done.
-quiet() {
-  psql_ -c "SELECT pg_switch_wal()" >/dev/null
-  for _ in $(seq 600); do
-    ls "$DATA"/pg_wal/archive_status/*.ready >/dev/null 2>&1 || return 0
-    sleep 0.5
-  done
-  echo "the WAL archive did not catch up"; exit 1
-}
-quiet
+# The update wrote ~0.5 GB of WAL: each second backup starts once archive-push took it.
+pg_bench_quiet
 run "hasteward native (second)" "$W/hw" "$HW" backup -e cnpg -c bench -n b --method native --threads "$PROCESSES"
-quiet
+pg_bench_quiet
 run "pgbackrest incr" "$W/pgbr" "${BR[@]}" backup --type=incr
-quiet
+pg_bench_quiet
 run "pg_basebackup | restic (second)" "$W/restic" sh -c \
   "runuser -u postgres -- $PGBIN/pg_basebackup -h $SOCK -p $PORT -D - -F tar -X fetch -c fast | restic -r $W/restic backup --stdin --stdin-filename base.tar -q"
 
