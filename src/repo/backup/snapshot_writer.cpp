@@ -238,6 +238,32 @@ core::Status SnapshotWriter::Append(core::ByteView data) {
   return core::Status::Ok();
 }
 
+core::Status SnapshotWriter::AppendStoredBlob(const Id& id, uint64_t length) {
+  if (!open_file_)
+    return core::Internal("AppendStoredBlob without BeginFile");
+  HS_TRY(Usable());
+  // The fixed-size chunker's next cut lies one block after the last: a whole block appended at a
+  // boundary keeps every later cut where a plain read would put it.
+  if (open_file_->chunking.kind != ChunkingKind::kFixedSize || chunk_.size() != 0 ||
+      length != open_file_->chunking.MaxChunkSize()) {
+    return core::Internal("AppendStoredBlob needs a whole block at a fixed-size chunk boundary");
+  }
+  std::optional<BlobLocation> where = repo_.blobs().Lookup(id, BlobType::kData);
+  if (!where) {
+    return core::Usage("blob " + IdToHex(id).substr(0, 8) + " is not in the repository's index");
+  }
+  if (where->blob.PlaintextLength() != length) {
+    return core::Usage("blob " + IdToHex(id).substr(0, 8) + " holds " +
+                       std::to_string(where->blob.PlaintextLength()) + " bytes, not " +
+                       std::to_string(length));
+  }
+  pipeline_->Reference(open_file_->entry->slot, open_file_->chunks, id);
+  ++open_file_->chunks;
+  open_file_->size += length;
+  reused_bytes_ += length;
+  return core::Status::Ok();
+}
+
 core::Result<uint64_t> SnapshotWriter::FinishFile() {
   if (!open_file_)
     return core::Internal("FinishFile without BeginFile");
