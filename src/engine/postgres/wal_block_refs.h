@@ -1,12 +1,22 @@
-// engine/postgres/wal_block_refs: the block references of WAL records (contract with h-walref;
-// this copy is replaced by h-walref's).
+// Which relation blocks the WAL of an LSN interval may have changed (issue #33): what an
+// incremental native backup reads instead of every block. The WAL's own framing is
+// wal_record_stream.h's, one record's layout wal_record_decode.h's; this unit applies the
+// per-record rules (block references, and the records that change relation files without naming
+// blocks) and answers per block.
 #pragma once
+
 #include <compare>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
+#include <tuple>
+#include <unordered_set>
 
 #include "core/status.h"
+#include "engine/postgres/wal_record_stream.h"
 
 namespace hasteward::engine::postgres {
 
@@ -44,30 +54,42 @@ class ChangedBlocks {
   // Whether `block` of `fork` may differ from its state at the interval's start.
   bool MayHaveChanged(const RelationFork& fork, uint32_t block) const;
   size_t BlockCount() const;  // distinct (fork, block) pairs added
+  // Each distinct (fork, block) added, in no particular order (the whole marks aside).
+  void ForEachBlock(const std::function<void(const RelationFork&, uint32_t)>& visit) const;
+
  private:
-  size_t count_ = 0;  // placeholder: every block may have changed
+  bool WholeFork(const RelationFork& fork) const;
+
+  std::map<RelationFork, std::unordered_set<uint32_t>> blocks_;
+  size_t block_count_ = 0;
+  std::set<RelationFork> whole_forks_;
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t>> whole_relations_;
+  std::set<std::pair<uint32_t, uint32_t>> whole_databases_;
 };
 
 // Reads the block references of every WAL record that starts in [from_lsn, to_lsn), from whole
 // WAL segments fed in order (one timeline). Records crossing segment boundaries are joined; each
-// record's CRC-32C is checked. kUsage-free errors: a gap, a malformed or CRC-failing record before
-// to_lsn, or a record that makes block tracking unsafe (XLOG_PARAMETER_CHANGE to wal_level
-// minimal) -> the caller reads everything instead.
+// record's CRC-32C is checked. kUsage-free errors: a gap (kIncompleteInput), a malformed or
+// CRC-failing record before to_lsn (kCorruption), or a record that makes block tracking unsafe
+// (XLOG_PARAMETER_CHANGE to wal_level minimal, a relation-file change this reader does not know:
+// kSafetyStop) -> the caller reads everything instead.
 class WalBlockReferenceReader {
  public:
   WalBlockReferenceReader(uint64_t from_lsn, uint64_t to_lsn);
   // Segment size from the first segment's long page header (xlp_seg_size); segments must come
-  // in order, starting with the one holding from_lsn.
+  // in order, starting with the one holding from_lsn. After an error the reader stays failed.
   core::Status AddSegment(uint64_t segment_start_lsn, std::string_view bytes);
   bool Covered() const;  // records up to to_lsn were all read
   const ChangedBlocks& Blocks() const;
   uint64_t RecordCount() const;
 
  private:
-  uint64_t from_lsn_;
-  uint64_t to_lsn_;
-  uint64_t next_lsn_;
+  core::Status Apply(const WalRecord& record);
+
+  WalRecordStream stream_;
   ChangedBlocks blocks_;
+  uint64_t records_ = 0;
+  core::Status failed_;
 };
 
 }  // namespace hasteward::engine::postgres

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/postgres/triage_timeline.h"
+#include "engine/postgres/wal_record_stream.h"
 
 namespace hasteward::engine::postgres {
 
@@ -46,10 +47,9 @@ std::optional<uint64_t> LastTransactionEndFromWaldump(std::string_view output) {
 }
 
 uint64_t TransactionEndAtOrBefore(uint64_t redo) {
-  constexpr uint64_t kWalPageBytes = 8192;
-  constexpr uint64_t kLongPageHeaderBytes = 40;  // the first page of a segment; others: 24
+  // The long header opens a segment's first page; others have the short one.
   const uint64_t offset = redo % kWalPageBytes;
-  return offset <= kLongPageHeaderBytes ? redo - offset : redo;
+  return offset <= kWalLongPageHeaderBytes ? redo - offset : redo;
 }
 
 }  // namespace hasteward::engine::postgres
