@@ -189,14 +189,14 @@ TEST_F(SnapshotWriterTest, FixedSizeChunkingStoresOnlyChangedPages) {
 // file is the new content byte for byte, and only the read bytes count as read.
 TEST_F(SnapshotWriterTest, StoredBlobsContinueAFileWithoutReadingThem) {
   constexpr size_t kBlock = 4 * 8192;
-  core::Bytes before = RandomBytes(3 * kBlock, 5);
+  core::Bytes before = RandomBytes(3 * kBlock + 8192, 5);
   auto first = OpenWriter();
   ASSERT_TRUE(AddBytes(*first, "data/16384", before, {}, Chunking::FixedSize(kBlock)).ok());
   ASSERT_TRUE(first->Commit(CommitOptions{}).ok());
   auto block = [&](const core::Bytes& bytes, size_t i) {
     return core::ByteView(bytes.data() + i * kBlock, kBlock);
   };
-  core::Bytes after = before;
+  core::Bytes after(before.begin(), before.begin() + 3 * kBlock);
   after[kBlock + 99] ^= 0x5a;
   core::Bytes tail = RandomBytes(8192, 6);
   after.insert(after.end(), tail.begin(), tail.end());
@@ -217,14 +217,19 @@ TEST_F(SnapshotWriterTest, StoredBlobsContinueAFileWithoutReadingThem) {
   ASSERT_TRUE(second->FinishFile().ok());
   ASSERT_TRUE(second->BeginFile("data/16385", {}, Chunking::FixedSize(kBlock)).ok());
   EXPECT_EQ(second->AppendStoredBlob(Sha256(block(before, 0)), 8192).code(),
-            core::ErrorCode::kInternal)
-      << "a stored blob stands for a whole block only";
+            core::ErrorCode::kUsage)
+      << "a stored blob stands for its own length only";
   ASSERT_TRUE(second->AppendStoredBlob(Sha256(block(before, 0)), kBlock).ok());
+  // The first file's short last block ends this one too; nothing may follow it.
+  core::ByteView short_tail(before.data() + 3 * kBlock, 8192);
+  ASSERT_TRUE(second->AppendStoredBlob(Sha256(short_tail), 8192).ok());
+  EXPECT_EQ(second->Append(short_tail).code(), core::ErrorCode::kInternal);
+  EXPECT_EQ(second->AppendStoredBlob(Sha256(short_tail), 8192).code(), core::ErrorCode::kInternal);
   ASSERT_TRUE(second->FinishFile().ok());
   auto summary = second->Commit(CommitOptions{});
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->bytes_read, 2 * kBlock + tail.size());
-  EXPECT_EQ(second->reused_bytes(), 2 * kBlock);
+  EXPECT_EQ(second->reused_bytes(), 2 * kBlock + 8192);
   EXPECT_EQ(summary->chunks_new, 2U) << "the changed block and the tail";
   ExpectCheckPasses();
 
@@ -234,8 +239,9 @@ TEST_F(SnapshotWriterTest, StoredBlobsContinueAFileWithoutReadingThem) {
   auto restored = RestoreTree(*repo_, *snap, "", Target("incremental"), TreeRestoreOptions{});
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(ReadAll(Target("incremental") + "/data/16384"), core::AsString(after));
-  EXPECT_EQ(ReadAll(Target("incremental") + "/data/16385"),
-            core::AsString(core::Bytes(before.begin(), before.begin() + kBlock)));
+  core::Bytes head_and_tail(before.begin(), before.begin() + kBlock);
+  head_and_tail.insert(head_and_tail.end(), before.begin() + 3 * kBlock, before.end());
+  EXPECT_EQ(ReadAll(Target("incremental") + "/data/16385"), core::AsString(head_and_tail));
 }
 
 // WAL archiving: many segment files in one snapshot take one lock and one index load, and land

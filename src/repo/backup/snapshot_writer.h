@@ -108,7 +108,8 @@ class SnapshotWriter {
   // Continues the open file with `length` bytes held by the data blob `id`, which is already in
   // the repository (an incremental backup's unchanged block, taken from its parent's tree): no
   // byte is read or encoded, the file's content names the blob. Only at a chunk boundary of a
-  // fixed-size chunking, for a whole block (`length` equal to the block size). kUsage when the
+  // fixed-size chunking, for a whole block (`length` equal to the block size) or a shorter last
+  // one (nothing may follow it). kUsage when the
   // index does not know the blob or its plaintext length is not `length`: the caller reads the
   // block instead. Counted in reused_bytes(), not bytes_read().
   core::Status AppendStoredBlob(const Id& id, uint64_t length);
