@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/crc32c.h"
+#include "core/log.h"
 #include "engine/postgres/data_dir_listing.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/triage_timeline.h"
@@ -20,12 +21,16 @@ namespace hasteward::engine::postgres {
 namespace {
 
 constexpr char kControlFile[] = "global/pg_control";
+constexpr uint64_t kLoggedFileBytes = uint64_t{1} << 20;
 
-// The forks whose pages an incremental backup may take from the parent. The free space map is
-// not WAL-logged page by page, and a visibility map bit is cleared by heap records that name only
-// the heap page: both forks are small (a page per 32,000 heap pages and fewer) and read whole.
+// The forks whose pages an incremental backup may take from the parent. The free space map
+// is one: its pages are mostly not WAL-logged, so a server after crash recovery runs on a stale
+// one as well, and PostgreSQL treats it as a hint it corrects (a page read as damaged is zeroed,
+// a page offered with too little space is updated on use). The visibility map is not: a heap
+// record clears its bit naming only the heap page, and a stale bit would let an index-only scan
+// skip a changed heap page; its files are small (a page per 32,672 heap pages) and read whole.
 bool ReusableFork(ForkNumber fork) {
-  return fork == ForkNumber::kMain || fork == ForkNumber::kInit;
+  return fork == ForkNumber::kMain || fork == ForkNumber::kInit || fork == ForkNumber::kFsm;
 }
 
 }  // namespace
@@ -49,6 +54,12 @@ core::Status PgIncrementalStream::Failed(const std::string& cause) const {
 }
 
 void PgIncrementalStream::CloseMember() {
+  // The files an incremental read still read much of, for whoever wonders why it read much.
+  if (open_ && !from_memory_ && start_.changes && member_read_ >= kLoggedFileBytes) {
+    core::LogInfo("read " + std::to_string(member_read_) + " of " + std::to_string(size_) +
+                  " bytes of " + path_);
+  }
+  member_read_ = 0;
   if (open_ && listed_) {
     bool whole = !skipped_ && offset_ == size_;
     manifest_.AddFile(path_, size_, mtime_, whole ? std::optional<uint32_t>(crc_) : std::nullopt);
@@ -246,6 +257,7 @@ core::Result<size_t> PgIncrementalStream::ReadContent(std::span<uint8_t> buf) {
       got += static_cast<size_t>(r);
     }
     bytes_read_ += n;
+    member_read_ += n;
   }
   crc_ = core::Crc32cExtend(crc_, core::ByteView(buf.data(), n));
   offset_ += n;

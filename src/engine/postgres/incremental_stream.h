@@ -81,6 +81,7 @@ class PgIncrementalStream : public NativeBackupStream {
 
   ManifestWriter manifest_;
   uint64_t bytes_read_ = 0;
+  uint64_t member_read_ = 0;  // of the current file
 };
 
 }  // namespace hasteward::engine::postgres
