@@ -16,6 +16,8 @@ namespace hasteward::jobs {
 namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
+// Files of which an incremental backup read at least this many whole blocks are logged.
+constexpr uint64_t kLoggedReadBlocks = 4;
 
 // Whether this backup may read only what changed since a parent, and which parent.
 struct IncrementalPlan {
@@ -172,6 +174,7 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
   if (member.page_may_differ && reuse.parent != nullptr && member.block_size > 0) {
     const uint64_t block = member.block_size;
     const uint64_t pages = block / reuse.page_size;
+    uint64_t read_blocks = 0;
     for (uint64_t offset = 0; offset + block <= member.entry.size; offset += block) {
       uint64_t index = offset / block;
       bool in_parent = offset + block <= reuse.parent->size && index < reuse.parent->content.size();
@@ -195,6 +198,29 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
         }
       }
       HS_TRY(CopyContent(writer, stream, buffer, block));
+      ++read_blocks;
+    }
+    // The last, shorter block: the parent's when the parent's file ended at the same place
+    // (AppendStoredBlob checks the blob's length) and none of its pages may have changed.
+    const uint64_t whole = member.entry.size / block * block;
+    const uint64_t tail = member.entry.size - whole;
+    const uint64_t index = whole / block;
+    if (tail > 0 && tail % reuse.page_size == 0 && index < reuse.parent->content.size() &&
+        reuse.parent->size == member.entry.size &&
+        PagesThatMayDiffer(member, index * pages, tail / reuse.page_size) == 0) {
+      core::Status stored = writer.AppendStoredBlob(reuse.parent->content[index], tail);
+      if (stored.ok()) {
+        HS_TRY(stream.SkipContent(tail));
+        *reuse.reused += tail;
+      } else if (stored.code() != core::ErrorCode::kUsage) {
+        return stored;
+      }
+    }
+    // What an incremental read could not avoid, per file, for whoever wonders why it read much.
+    if (read_blocks >= kLoggedReadBlocks) {
+      core::LogInfo("read " + std::to_string(read_blocks) + " of " +
+                    std::to_string(member.entry.size / block) + " whole blocks of " +
+                    member.entry.path);
     }
   }
   HS_TRY(CopyContent(writer, stream, buffer, UINT64_MAX));
