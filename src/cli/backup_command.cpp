@@ -12,6 +12,7 @@
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/archive.h"
+#include "pitr/wal/archive_segment_source.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -32,6 +33,8 @@ struct BackupFlags {
   std::vector<std::string> command;
   std::string retry_lock = "0";
   size_t block_size = 0;  // --method native: data-file block size (0 = the engine's default)
+  bool full = false;      // --method native: read every page even with a parent snapshot
+  int full_every = 7;     // --method native: every Nth backup in a row reads every page
 };
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
@@ -141,6 +144,26 @@ void RecordBase(ClusterContext& ctx, repo::Repository& repo, const repo::Id& sna
   }
 }
 
+// An incremental-capable backup says how it read: from which parent, or why everything.
+void PrintHowItRead(const GlobalOptions& g, const jobs::NativeBackupResult& result) {
+  auto fact = [&result](const char* key) {
+    auto it = result.facts.find(key);
+    return it == result.facts.end() ? std::string() : it->second;
+  };
+  if (g.quiet || g.WantsJson() || fact("read").empty()) {
+    return;
+  }
+  if (fact("read") == "incremental") {
+    std::printf(
+        "read: incremental from parent %s, %s of data files read, %s reused, %s changed "
+        "blocks\n",
+        fact("parent").substr(0, 8).c_str(), HumanBytes(std::stoull(fact("bytes_read"))).c_str(),
+        HumanBytes(result.reused_bytes).c_str(), fact("changed_blocks").c_str());
+  } else {
+    std::printf("read: full (%s)\n", fact("reason").c_str());
+  }
+}
+
 core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, ClusterContext& ctx) {
   jobs::NativeBackupOptions opts;
   opts.cluster.job_start = repo::LocalTimeNow(core::SystemClock::Get());
@@ -148,6 +171,8 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   HS_ASSIGN_OR_RETURN(opts.cluster.compression, repo::ParseCompression(f.compression));
   opts.block_size = f.block_size;
   opts.threads = f.threads;
+  opts.full = f.full;
+  opts.full_every = f.full_every;
   if (g.dry_run) {
     engine::NativeBackup* native = ctx.target.engine().native_backup();
     if (native == nullptr)
@@ -164,10 +189,15 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   opts.cluster.progress = [&progress](const repo::BackupProgress& p) {
     progress.Update(p.bytes_read, 0, p.seconds);
   };
+  // The archive the WAL since an incremental backup's parent is read from (jobs < pitr).
+  std::unique_ptr<engine::WalSegmentSource> archive =
+      pitr::ArchiveSegmentSource(*r, ctx.target.cluster(), ctx.target.engine().archiving());
+  opts.wal_archive = archive.get();
   auto result = jobs::BackupClusterNative(ctx.target, *r, opts);
   progress.Finish();
   HS_TRY(result.status());
   RecordBase(ctx, *r, result->summary.snapshot_id);
+  PrintHowItRead(g, *result);
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
@@ -242,6 +272,12 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
   cmd->add_option("--block-size", flags->block_size,
                   "--method native: block size in bytes for data files, a multiple of the "
                   "engine's page (default: the engine's, 64 KiB: 8 PostgreSQL or 4 InnoDB pages)");
+  cmd->add_flag("--full", flags->full,
+                "--method native: read every page even when an earlier native snapshot could be "
+                "the parent of an incremental read (PostgreSQL, data directory on this machine)");
+  cmd->add_option("--full-every", flags->full_every,
+                  "--method native: after N-1 incremental reads in a row the next reads every "
+                  "page (default 7; 0: never)");
   cmd->add_option("--retry-lock", flags->retry_lock,
                   "Wait up to this long (90s, 10m) for another job's exclusive repository lock, "
                   "e.g. a prune, instead of failing at once (default 0; serve waits 10m)");

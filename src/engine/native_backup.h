@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +36,10 @@ struct NativeMember {
   // > 0: a page-structured data file, best stored in fixed blocks of this size (a multiple of the
   // engine's page size) so a changed page re-stores only its block; 0: content-defined chunking.
   size_t block_size = 0;
+  // Incremental backups (NativeBackup::OpenIncrementalNativeBackup): set for a data file whose
+  // pages may be taken from the parent snapshot's copy of the same path; says whether page `n`
+  // (0-based in this file) may differ from that copy. Unset: every byte is read.
+  std::function<bool(uint64_t page)> page_may_differ;
 };
 
 // The running base backup. Next() yields the members; the content of the current member is read
@@ -52,6 +58,31 @@ class NativeBackupStream {
   virtual std::map<std::string, std::string> metadata() const = 0;
   // Archive bytes received so far.
   virtual uint64_t bytes_read() const = 0;
+  // Passes over the next `n` bytes of the current member's content without reading them (the
+  // caller stores the parent's copy instead). Only for members with page_may_differ.
+  virtual core::Status SkipContent(uint64_t n) {
+    (void)n;
+    return core::Internal("this backup stream cannot skip content");
+  }
+};
+
+// Where an incremental backup reads the WAL of the interval since its parent (and the WAL its
+// own tree needs): the pitr layer implements it over the repository's WAL archive.
+class WalSegmentSource {
+ public:
+  virtual ~WalSegmentSource() = default;
+  // "the WAL archive", for messages.
+  virtual std::string Name() const = 0;
+  // The whole segment file `file_name` ("000000010000000000000003"); nullopt when this source
+  // does not hold it. Errors: the source failed (a repository read).
+  virtual core::Result<std::optional<std::string>> ReadSegment(const std::string& file_name) = 0;
+};
+
+// What an incremental native backup builds on: its parent snapshot's facts (tags), and the
+// archive to read the WAL from (null: none; the instance's own WAL directory is read then).
+struct IncrementalBase {
+  std::map<std::string, std::string> parent_facts;
+  WalSegmentSource* archive = nullptr;
 };
 
 struct NativeRestoreOptions {
@@ -156,6 +187,23 @@ class NativeBackup {
   virtual core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
       platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
       size_t block_size) = 0;
+  // Whether OpenIncrementalNativeBackup works for this engine (its data directory read where it
+  // lies on this machine).
+  virtual bool SupportsIncremental() const { return false; }
+  // Backs up plan.source by reading its data directory here: relation files' members carry
+  // page_may_differ (pages the WAL since the parent's start never touched are the parent's) when
+  // the WAL of that interval is available and unambiguous; otherwise every byte is read. The
+  // metadata adds "read" (incremental|full), "reason" (why full) and "changed_blocks".
+  virtual core::Result<std::unique_ptr<NativeBackupStream>> OpenIncrementalNativeBackup(
+      platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+      size_t block_size, const IncrementalBase& base) {
+    (void)platform;
+    (void)cluster;
+    (void)plan;
+    (void)block_size;
+    (void)base;
+    return core::Internal("incremental native backups are not implemented for this engine");
+  }
 
   // Chooses the target of a restore of a backup with `facts` (its metadata()) and refuses, before
   // anything changes: kConfirmationRequired without options.confirm_overwrite; kSafetyStop when

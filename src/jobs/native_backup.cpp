@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
+#include "jobs/native_parent.h"
 #include "jobs/native_tree_supply.h"
 #include "jobs/operator_native_restore.h"
 #include "repo/backup/snapshot_writer.h"
@@ -15,6 +16,63 @@ namespace hasteward::jobs {
 namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
+// Files of which an incremental backup read at least this many whole blocks are logged.
+constexpr uint64_t kLoggedReadBlocks = 4;
+
+// Whether this backup may read only what changed since a parent, and which parent.
+struct IncrementalPlan {
+  bool enabled = false;                // the engine and platform allow it: the tags say how it read
+  std::optional<NativeParent> parent;  // set: the engine reads the data directory itself
+  std::string why_full;                // a FullReadReason name when there is no parent
+};
+
+// After the writer's Open: it loaded the blob index the parent's tree is read through.
+core::Result<IncrementalPlan> PlanIncremental(const engine::ClusterHandle& target,
+                                              repo::Repository& repo,
+                                              const engine::BackupPlan& plan, size_t block_size,
+                                              const NativeBackupOptions& options) {
+  IncrementalPlan out;
+  engine::NativeBackup* native = target.engine().native_backup();
+  if (!native->SupportsIncremental()) {
+    return out;
+  }
+  HS_ASSIGN_OR_RETURN(bool local,
+                      DataDirectoryIsLocal(target.platform(), target.cluster(), plan.source));
+  if (!local) {
+    return out;  // a pod's data directory: the base backup protocol, as before
+  }
+  out.enabled = true;
+  HS_ASSIGN_OR_RETURN(
+      out.parent, ChooseNativeParent(repo, target.cluster(),
+                                     {block_size, options.full, options.full_every}, out.why_full));
+  if (out.parent) {
+    core::LogInfo("incremental native backup: parent snapshot " +
+                  repo::IdToHex(out.parent->snapshot.id).substr(0, 8));
+  } else {
+    core::LogInfo("native backup reads everything: " + out.why_full);
+  }
+  return out;
+}
+
+// The tags that say how the backup read: parent, read, reason, bytes_read, changed_blocks, the
+// block size a later backup's parent must share, and the run of incremental reads.
+void RecordIncrementalFacts(const IncrementalPlan& incremental,
+                            const engine::NativeBackupStream& stream, size_t block_size,
+                            NativeBackupResult& result) {
+  auto& facts = result.facts;
+  facts["block_size"] = std::to_string(block_size);
+  facts["bytes_read"] = std::to_string(stream.bytes_read());
+  if (!incremental.parent) {
+    facts["read"] = "full";
+    facts["reason"] = incremental.why_full;
+  }
+  if (incremental.parent && facts["read"] == "incremental") {
+    facts["parent"] = repo::IdToHex(incremental.parent->snapshot.id);
+    facts[kIncrementalRunTag] = std::to_string(incremental.parent->run + 1);
+  } else {
+    facts[kIncrementalRunTag] = "0";
+  }
+}
 
 repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
   repo::NodeAttributes attributes;
@@ -27,9 +85,82 @@ repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
   return attributes;
 }
 
+// How many of `count` pages from `first` may differ from the parent's copy.
+uint64_t PagesThatMayDiffer(const engine::NativeMember& member, uint64_t first, uint64_t count) {
+  uint64_t n = 0;
+  for (uint64_t page = first; page < first + count; ++page) {
+    n += member.page_may_differ(page) ? 1 : 0;
+  }
+  return n;
+}
+
+// Reads exactly `n` bytes of the current member into the writer (fewer only at its end).
+core::Status CopyContent(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
+                         std::vector<uint8_t>& buffer, uint64_t n) {
+  while (n > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n, buffer.size()));
+    HS_ASSIGN_OR_RETURN(size_t got, stream.ReadContent(std::span<uint8_t>(buffer.data(), want)));
+    if (got == 0) {
+      return core::Status::Ok();
+    }
+    HS_TRY(writer.Append(core::ByteView(buffer.data(), got)));
+    n -= got;
+  }
+  return core::Status::Ok();
+}
+
+// Reuse where it is safe to: the parent's block i stands for this file's when it is a whole block
+// inside the parent's copy and no page of it may have changed since the parent's start (the
+// engine's page_may_differ); a block with a few such pages is the parent's with those pages read
+// over it. Everything else is read. Why the tree is then consistent: a page changed after this
+// backup's start gets a full-page image at its first change after the start checkpoint, so the
+// replay from start_lsn rewrites it whatever version the tree holds; a page changed in
+// [parent's start, this start) is named by that WAL and read again; a page named by neither
+// held the same content through both backups, so the parent's copy is it.
+struct BlockReuse {
+  repo::Repository* repo = nullptr;
+  const ParentFile* parent = nullptr;
+  size_t page_size = 0;
+  uint64_t* reused = nullptr;
+};
+
+// A block with few changed pages: the parent's block, loaded from the repository, with only the
+// pages that may differ read from the file over it, so the database is read about as much as it
+// changed. False (nothing consumed) when the parent's blob cannot be loaded whole.
+core::Result<bool> PatchBlock(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
+                              const engine::NativeMember& member, const BlockReuse& reuse,
+                              uint64_t index) {
+  const uint64_t block = member.block_size;
+  const uint64_t pages = block / reuse.page_size;
+  auto base = reuse.repo->LoadBlob(reuse.parent->content[index], repo::BlobType::kData);
+  if (!base.ok() || base->size() != block) {
+    return false;
+  }
+  uint64_t kept = 0;
+  for (uint64_t page = 0; page < pages; ++page) {
+    if (!member.page_may_differ(index * pages + page)) {
+      HS_TRY(stream.SkipContent(reuse.page_size));
+      ++kept;
+      continue;
+    }
+    uint8_t* at = base->data() + page * reuse.page_size;
+    for (size_t got = 0; got < reuse.page_size;) {
+      HS_ASSIGN_OR_RETURN(size_t n,
+                          stream.ReadContent(std::span<uint8_t>(at + got, reuse.page_size - got)));
+      if (n == 0) {
+        return core::Internal("the file ended inside a block it was listed to hold");
+      }
+      got += n;
+    }
+  }
+  HS_TRY(writer.Append(core::ByteView(base->data(), base->size())));
+  *reuse.reused += kept * reuse.page_size;
+  return true;
+}
+
 core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
                        const engine::NativeMember& member, const std::string& path,
-                       std::vector<uint8_t>& buffer) {
+                       std::vector<uint8_t>& buffer, const BlockReuse& reuse) {
   repo::NodeAttributes attributes = AttributesOf(member.entry);
   switch (member.entry.type) {
     case core::TarEntryType::kDirectory: return writer.AddDirectory(path, attributes);
@@ -40,18 +171,65 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
   repo::Chunking chunking = member.block_size > 0 ? repo::Chunking::FixedSize(member.block_size)
                                                   : repo::Chunking::ContentDefined();
   HS_TRY(writer.BeginFile(path, attributes, chunking));
-  for (;;) {
-    HS_ASSIGN_OR_RETURN(size_t n, stream.ReadContent(buffer));
-    if (n == 0) {
-      break;
+  if (member.page_may_differ && reuse.parent != nullptr && member.block_size > 0) {
+    const uint64_t block = member.block_size;
+    const uint64_t pages = block / reuse.page_size;
+    uint64_t read_blocks = 0;
+    for (uint64_t offset = 0; offset + block <= member.entry.size; offset += block) {
+      uint64_t index = offset / block;
+      bool in_parent = offset + block <= reuse.parent->size && index < reuse.parent->content.size();
+      uint64_t changed = in_parent ? PagesThatMayDiffer(member, index * pages, pages) : pages;
+      if (changed == 0) {
+        core::Status stored = writer.AppendStoredBlob(reuse.parent->content[index], block);
+        if (stored.ok()) {
+          HS_TRY(stream.SkipContent(block));
+          *reuse.reused += block;
+          continue;
+        }
+        if (stored.code() != core::ErrorCode::kUsage) {
+          return stored;
+        }
+        // The parent's blob is gone from the index (a prune) or of another size: read the block.
+      } else if (changed * 3 < pages) {
+        // Reading the whole block would read more than three times the changed pages.
+        HS_ASSIGN_OR_RETURN(bool patched, PatchBlock(writer, stream, member, reuse, index));
+        if (patched) {
+          continue;
+        }
+      }
+      HS_TRY(CopyContent(writer, stream, buffer, block));
+      ++read_blocks;
     }
-    HS_TRY(writer.Append(core::ByteView(buffer.data(), n)));
+    // The last, shorter block: the parent's when the parent's file ended at the same place
+    // (AppendStoredBlob checks the blob's length) and none of its pages may have changed.
+    const uint64_t whole = member.entry.size / block * block;
+    const uint64_t tail = member.entry.size - whole;
+    const uint64_t index = whole / block;
+    if (tail > 0 && tail % reuse.page_size == 0 && index < reuse.parent->content.size() &&
+        reuse.parent->size == member.entry.size &&
+        PagesThatMayDiffer(member, index * pages, tail / reuse.page_size) == 0) {
+      core::Status stored = writer.AppendStoredBlob(reuse.parent->content[index], tail);
+      if (stored.ok()) {
+        HS_TRY(stream.SkipContent(tail));
+        *reuse.reused += tail;
+      } else if (stored.code() != core::ErrorCode::kUsage) {
+        return stored;
+      }
+    }
+    // What an incremental read could not avoid, per file, for whoever wonders why it read much.
+    if (read_blocks >= kLoggedReadBlocks) {
+      core::LogInfo("read " + std::to_string(read_blocks) + " of " +
+                    std::to_string(member.entry.size / block) + " whole blocks of " +
+                    member.entry.path);
+    }
   }
+  HS_TRY(CopyContent(writer, stream, buffer, UINT64_MAX));
   return writer.FinishFile().status();
 }
 
 core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
-                          const std::string& root) {
+                          const std::string& root, repo::Repository& repo,
+                          const NativeParent* parent, size_t page_size, uint64_t& reused) {
   std::vector<uint8_t> buffer(kReadBuffer);
   bool have_root = false;
   for (;;) {
@@ -70,7 +248,12 @@ core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStre
       HS_TRY(writer.AddDirectory(root, root_attributes));
       have_root = true;
     }
-    HS_TRY(AddMember(writer, stream, *member, root + "/" + member->entry.path, buffer));
+    BlockReuse reuse{&repo, nullptr, page_size, &reused};
+    if (parent != nullptr) {
+      auto it = parent->files.find(member->entry.path);
+      reuse.parent = it == parent->files.end() ? nullptr : &it->second;
+    }
+    HS_TRY(AddMember(writer, stream, *member, root + "/" + member->entry.path, buffer, reuse));
   }
 }
 
@@ -126,17 +309,31 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
     return writer.TakeStatus().Wrap(what);
   }
   size_t block_size = options.block_size > 0 ? options.block_size : native->DefaultBlockSize();
-  HS_ASSIGN_OR_RETURN(auto stream, native->OpenNativeBackup(platform, cluster, plan, block_size));
+  HS_ASSIGN_OR_RETURN(IncrementalPlan incremental,
+                      PlanIncremental(target, repo, plan, block_size, options));
+  auto stream = incremental.parent ? native->OpenIncrementalNativeBackup(
+                                         platform, cluster, plan, block_size,
+                                         {incremental.parent->facts, options.wal_archive})
+                                   : native->OpenNativeBackup(platform, cluster, plan, block_size);
+  if (!stream.ok()) {
+    (*writer)->Abort();
+    return stream.TakeStatus().Wrap(what);
+  }
   const std::string root = NativeDataPath(cluster);
-  core::Status stored = StoreMembers(**writer, *stream, root);
+  NativeBackupResult result;
+  core::Status stored = StoreMembers(**writer, **stream, root, repo,
+                                     incremental.parent ? &*incremental.parent : nullptr,
+                                     native->PageSize(), result.reused_bytes);
   if (!stored.ok()) {
     (*writer)->Abort();
     return stored.Wrap(what);
   }
-  NativeBackupResult result;
   result.plan = plan;
   result.path = "/" + root;
-  result.facts = stream->metadata();
+  result.facts = (*stream)->metadata();
+  if (incremental.enabled) {
+    RecordIncrementalFacts(incremental, **stream, block_size, result);
+  }
   repo::CommitOptions commit;
   commit.tags = SnapshotTags(cluster, options.cluster.type, options.cluster.job);
   commit.tags.emplace_back("method=native");
@@ -156,11 +353,18 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   return result;
 }
 
+core::Result<bool> DataDirectoryIsLocal(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+  return handle->capabilities().Has(platform::Capability::kLocalFilesystem);
+}
+
 core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
                                          const platform::Cluster& cluster) {
   for (const platform::Instance& instance : cluster.instances) {
-    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
-    if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    HS_ASSIGN_OR_RETURN(bool local, DataDirectoryIsLocal(platform, cluster, instance));
+    if (!local) {
       return core::Usage("the data directory of '" + instance.name +
                              "' is not on this machine, where a native restore writes the tree",
                          "run the native restore where the files are: `hasteward --platform "

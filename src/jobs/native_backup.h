@@ -21,6 +21,13 @@ struct NativeBackupOptions {
   ClusterBackupOptions cluster;  // type, job start, compression, progress, lock wait
   size_t block_size = 0;         // data-file block size; 0 = the engine's default
   int threads = 0;               // encoding workers; 0 = one per core
+  // Incremental reads (an engine that supports them, its source's data directory on this
+  // machine; jobs/native_parent.h): read everything this time (--full), or every N backups
+  // (--full-every N; 0: never).
+  bool full = false;
+  int full_every = 7;
+  // Where the WAL since the parent is read besides the instance's own pg_wal (null: nowhere).
+  engine::WalSegmentSource* wal_archive = nullptr;
 };
 
 struct NativeBackupResult {
@@ -28,7 +35,14 @@ struct NativeBackupResult {
   engine::BackupPlan plan;
   std::string path;                          // "/<ns>/<cluster>/data"
   std::map<std::string, std::string> facts;  // the engine's metadata (also stored as tags)
+  uint64_t reused_bytes = 0;                 // blocks taken from the parent without reading
 };
+
+// Whether the data directory of `instance` is on this machine (the platform gives its files
+// here: kLocalFilesystem).
+core::Result<bool> DataDirectoryIsLocal(platform::Platform& platform,
+                                        const platform::Cluster& cluster,
+                                        const platform::Instance& instance);
 
 // "<ns>/<cluster>/data": where a native snapshot keeps the data directory.
 std::string NativeDataPath(const platform::Cluster& cluster);

@@ -184,6 +184,66 @@ TEST_F(SnapshotWriterTest, FixedSizeChunkingStoresOnlyChangedPages) {
   ExpectCheckPasses();
 }
 
+// An incremental backup's unchanged blocks: the second file names the first one's blobs for
+// blocks 0 and 2 without reading them, reads block 1 (changed) and the short tail; the restored
+// file is the new content byte for byte, and only the read bytes count as read.
+TEST_F(SnapshotWriterTest, StoredBlobsContinueAFileWithoutReadingThem) {
+  constexpr size_t kBlock = 4 * 8192;
+  core::Bytes before = RandomBytes(3 * kBlock + 8192, 5);
+  auto first = OpenWriter();
+  ASSERT_TRUE(AddBytes(*first, "data/16384", before, {}, Chunking::FixedSize(kBlock)).ok());
+  ASSERT_TRUE(first->Commit(CommitOptions{}).ok());
+  auto block = [&](const core::Bytes& bytes, size_t i) {
+    return core::ByteView(bytes.data() + i * kBlock, kBlock);
+  };
+  core::Bytes after(before.begin(), before.begin() + 3 * kBlock);
+  after[kBlock + 99] ^= 0x5a;
+  core::Bytes tail = RandomBytes(8192, 6);
+  after.insert(after.end(), tail.begin(), tail.end());
+
+  auto second = OpenWriter();
+  ASSERT_TRUE(second->BeginFile("data/16384", {}, Chunking::FixedSize(kBlock)).ok());
+  ASSERT_TRUE(second->AppendStoredBlob(Sha256(block(before, 0)), kBlock).ok());
+  ASSERT_TRUE(second->Append(block(after, 1)).ok());
+  // Not at a block boundary: refused.
+  ASSERT_TRUE(second->Append(core::ByteView(after.data() + 2 * kBlock, 8192)).ok());
+  EXPECT_EQ(second->AppendStoredBlob(Sha256(block(before, 2)), kBlock).code(),
+            core::ErrorCode::kInternal);
+  ASSERT_TRUE(second->Append(core::ByteView(after.data() + 2 * kBlock + 8192, kBlock - 8192)).ok());
+  // A blob the index does not know, or one of another length: the caller must read instead.
+  EXPECT_EQ(second->AppendStoredBlob(Sha256(core::AsBytes(std::string("x"))), kBlock).code(),
+            core::ErrorCode::kUsage);
+  ASSERT_TRUE(second->Append(core::ByteView(tail.data(), tail.size())).ok());
+  ASSERT_TRUE(second->FinishFile().ok());
+  ASSERT_TRUE(second->BeginFile("data/16385", {}, Chunking::FixedSize(kBlock)).ok());
+  EXPECT_EQ(second->AppendStoredBlob(Sha256(block(before, 0)), 8192).code(),
+            core::ErrorCode::kUsage)
+      << "a stored blob stands for its own length only";
+  ASSERT_TRUE(second->AppendStoredBlob(Sha256(block(before, 0)), kBlock).ok());
+  // The first file's short last block ends this one too; nothing may follow it.
+  core::ByteView short_tail(before.data() + 3 * kBlock, 8192);
+  ASSERT_TRUE(second->AppendStoredBlob(Sha256(short_tail), 8192).ok());
+  EXPECT_EQ(second->Append(short_tail).code(), core::ErrorCode::kInternal);
+  EXPECT_EQ(second->AppendStoredBlob(Sha256(short_tail), 8192).code(), core::ErrorCode::kInternal);
+  ASSERT_TRUE(second->FinishFile().ok());
+  auto summary = second->Commit(CommitOptions{});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->bytes_read, 2 * kBlock + tail.size());
+  EXPECT_EQ(second->reused_bytes(), 2 * kBlock + 8192);
+  EXPECT_EQ(summary->chunks_new, 2U) << "the changed block and the tail";
+  ExpectCheckPasses();
+
+  ASSERT_TRUE(repo_->LoadIndex().ok());
+  auto snap = repo_->LoadSnapshot(summary->snapshot_id);
+  ASSERT_TRUE(snap.ok());
+  auto restored = RestoreTree(*repo_, *snap, "", Target("incremental"), TreeRestoreOptions{});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(ReadAll(Target("incremental") + "/data/16384"), core::AsString(after));
+  core::Bytes head_and_tail(before.begin(), before.begin() + kBlock);
+  head_and_tail.insert(head_and_tail.end(), before.begin() + 3 * kBlock, before.end());
+  EXPECT_EQ(ReadAll(Target("incremental") + "/data/16385"), core::AsString(head_and_tail));
+}
+
 // WAL archiving: many segment files in one snapshot take one lock and one index load, and land
 // in a handful of packs instead of one snapshot (and pack) per segment.
 TEST_F(SnapshotWriterTest, ManyFilesBatchIntoOneSnapshot) {

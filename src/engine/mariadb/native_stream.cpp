@@ -122,10 +122,10 @@ void MariadbNativeStream::QueueFile(const std::string& path) {
        slash = path.find('/', slash + 1)) {
     std::string dir = path.substr(0, slash);
     if (dirs_.insert(dir).second) {
-      queue_.push_back(NativeMember{EntryFor(dir, core::TarEntryType::kDirectory), 0});
+      queue_.push_back(NativeMember{EntryFor(dir, core::TarEntryType::kDirectory), 0, {}});
     }
   }
-  NativeMember file{EntryFor(path, core::TarEntryType::kFile), 0};
+  NativeMember file{EntryFor(path, core::TarEntryType::kFile), 0, {}};
   if (IsInnodbPagePath(path)) {
     file.block_size = block_size_;
   }

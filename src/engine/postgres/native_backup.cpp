@@ -1,11 +1,15 @@
 #include "engine/postgres/native_backup.h"
 
+#include "core/fd.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "engine/client_tools.h"
 #include "engine/postgres/base_backup_client.h"
+#include "engine/postgres/incremental_stream.h"
 #include "engine/postgres/native_source.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/triage_timeline.h"
 
 namespace hasteward::engine::postgres {
 
@@ -31,6 +35,50 @@ const platform::Credentials& ReplicationCredentials(const platform::Cluster& clu
 }
 
 constexpr char kLabel[] = "hasteward native backup";
+
+core::Status CheckBlockSize(size_t block_size) {
+  if (block_size < kPgPageSize || block_size % kPgPageSize != 0) {
+    return core::Usage("block size " + std::to_string(block_size) +
+                           " is not a multiple of PostgreSQL's 8 KiB page",
+                       "use a multiple of 8192 (default " + std::to_string(kDefaultBlock) + ")");
+  }
+  return core::Status::Ok();
+}
+
+// One value a query on the backup's session must return.
+core::Result<std::string> SessionValue(PgConnection& session, const std::string& sql) {
+  HS_ASSIGN_OR_RETURN(std::optional<std::string> value, session.QueryValue(sql));
+  if (!value) {
+    return core::Status(core::ErrorCode::kDumpFailed, "'" + sql + "' returned nothing");
+  }
+  return *value;
+}
+
+// Whether the pages the parent holds can stand for this backup's, before any WAL is read: the
+// same cluster history (system, timeline), an interval that runs forward, and full-page writes
+// (a page changed while this backup runs is repaired by its full-page image at replay).
+FullReadReason ParentMismatch(const std::map<std::string, std::string>& parent,
+                              const std::map<std::string, std::string>& facts, uint64_t start_lsn,
+                              bool full_page_writes) {
+  auto value = [&parent](const char* key) {
+    auto it = parent.find(key);
+    return it == parent.end() ? std::string() : it->second;
+  };
+  if (value("system_identifier") != facts.at("system_identifier")) {
+    return FullReadReason::kOtherSystem;
+  }
+  if (value("timeline") != facts.at("timeline")) {
+    return FullReadReason::kTimelineChanged;
+  }
+  std::optional<uint64_t> parent_start = ParseLsn(value("start_lsn"));
+  if (!parent_start || *parent_start > start_lsn) {
+    return FullReadReason::kParentAhead;
+  }
+  if (!full_page_writes) {
+    return FullReadReason::kNoFullPageWrites;
+  }
+  return FullReadReason::kNone;
+}
 
 // Servers before 15 send one COPY per tablespace and the manifest apart: pg_basebackup speaks
 // that protocol and writes one tar with the manifest appended.
@@ -100,11 +148,7 @@ core::Result<BackupPlan> PgNativeBackup::PlanNativeBackup(platform::Platform& pl
 core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBackup(
     platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
     size_t block_size) {
-  if (block_size < kPgPageSize || block_size % kPgPageSize != 0) {
-    return core::Usage("block size " + std::to_string(block_size) +
-                           " is not a multiple of PostgreSQL's 8 KiB page",
-                       "use a multiple of 8192 (default " + std::to_string(kDefaultBlock) + ")");
-  }
+  HS_TRY(CheckBlockSize(block_size));
   const platform::Credentials& creds = ReplicationCredentials(cluster);
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
   const platform::Instance& source = plan.source;
@@ -123,6 +167,83 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   }
   client.reset();
   return OpenWithPgBaseBackup(source, params.user, password, block_size);
+}
+
+bool PgNativeBackup::SupportsIncremental() const {
+  return true;
+}
+
+core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementalNativeBackup(
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+    size_t block_size, const IncrementalBase& base) {
+  HS_TRY(CheckBlockSize(block_size));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.source));
+  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    return core::Usage("the data directory of '" + plan.source.name + "' is not on this machine",
+                       "an incremental native backup reads the data files where they are");
+  }
+  IncrementalStreamStart start;
+  start.data_dir = plan.source.data_dir;
+  start.block_size = block_size;
+  HS_ASSIGN_OR_RETURN(start.session, PgConnection::ConnectInstance(*handle));
+  PgConnection& session = *start.session;
+  core::LogInfo("starting a non-exclusive backup that reads the data directory",
+                {{"instance", plan.source.name}, {"data_dir", start.data_dir}});
+  HS_ASSIGN_OR_RETURN(
+      std::string start_text,
+      SessionValue(session, std::string("SELECT pg_backup_start('") + kLabel + "', true)::text"));
+  std::optional<uint64_t> start_lsn = ParseLsn(start_text);
+  if (!start_lsn) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "pg_backup_start returned '" + start_text + "'");
+  }
+  start.start_lsn = *start_lsn;
+  HS_ASSIGN_OR_RETURN(
+      std::string timeline,
+      SessionValue(session, "SELECT timeline_id::text FROM pg_control_checkpoint()"));
+  start.timeline = static_cast<uint32_t>(std::stoul(timeline));
+  HS_ASSIGN_OR_RETURN(
+      std::string system_id,
+      SessionValue(session, "SELECT system_identifier::text FROM pg_control_system()"));
+  HS_ASSIGN_OR_RETURN(std::string full_page_writes, SessionValue(session, "SHOW full_page_writes"));
+  HS_ASSIGN_OR_RETURN(std::string version, core::ReadFileToString(start.data_dir + "/PG_VERSION"));
+  start.facts = {{"start_lsn", start_text},
+                 {"timeline", timeline},
+                 {"system_identifier", system_id},
+                 {"pg_version", core::TrimTrailingSpace(version)}};
+  HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
+  // The archive is read only when the server archives: reading an absent one would build an
+  // empty archive index in the repository on every backup.
+  WalSegmentSource* archive = archive_mode == "off" ? nullptr : base.archive;
+  start.local_wal = std::make_unique<LocalWalSource>(start.data_dir + "/pg_wal");
+  // The tree's WAL (start to stop) is fresh: the local pg_wal holds it; the interval since the
+  // parent is older: the archive first, pg_wal for what is not archived yet.
+  start.wal_sources = {start.local_wal.get(), archive};
+  FullReadReason reason =
+      ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes == "on");
+  std::string detail = FullReadReasonName(reason);
+  if (reason == FullReadReason::kNone) {
+    IntervalPages pages =
+        ReadIntervalPages(*ParseLsn(base.parent_facts.at("start_lsn")), start.start_lsn,
+                          start.timeline, {archive, start.local_wal.get()});
+    reason = pages.reason;
+    detail = pages.detail;
+    start.changes = std::move(pages.reader);
+  }
+  if (reason == FullReadReason::kNone) {
+    start.facts["read"] = "incremental";
+    start.facts["changed_blocks"] = std::to_string(start.changes->Blocks().BlockCount());
+    core::LogInfo("the backup reads only the pages changed since its parent",
+                  {{"changed_blocks", start.facts["changed_blocks"]},
+                   {"wal_records", std::to_string(start.changes->RecordCount())}});
+  } else {
+    start.facts["read"] = "full";
+    start.facts["reason"] = FullReadReasonName(reason);
+    core::LogWarn("the backup reads every page: " + detail,
+                  {{"reason", FullReadReasonName(reason)}});
+  }
+  HS_ASSIGN_OR_RETURN(auto stream, PgIncrementalStream::Open(std::move(start)));
+  return std::unique_ptr<NativeBackupStream>(std::move(stream));
 }
 
 }  // namespace hasteward::engine::postgres

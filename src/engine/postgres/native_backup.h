@@ -20,6 +20,10 @@ class PgNativeBackup : public NativeBackup {
   core::Result<std::unique_ptr<NativeBackupStream>> OpenNativeBackup(
       platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
       size_t block_size) override;
+  bool SupportsIncremental() const override;
+  core::Result<std::unique_ptr<NativeBackupStream>> OpenIncrementalNativeBackup(
+      platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+      size_t block_size, const IncrementalBase& base) override;
   core::Result<NativeRestorePlan> PlanNativeRestore(platform::Platform& platform,
                                                     const platform::Cluster& cluster,
                                                     const std::map<std::string, std::string>& facts,

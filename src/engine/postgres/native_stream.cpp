@@ -129,7 +129,7 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
     done_ = true;
     return std::optional<NativeMember>();
   }
-  NativeMember member{std::move(*entry), 0};
+  NativeMember member{std::move(*entry), 0, {}};
   OwnServerFiles(member.entry);
   const std::string& path = member.entry.path;
   if (member.entry.type == core::TarEntryType::kFile) {
@@ -164,7 +164,7 @@ NativeMember PgNativeStream::ManifestMember() {
   files_[kept_] = manifest_->size() > kManifestTailBytes
                       ? manifest_->substr(manifest_->size() - kManifestTailBytes)
                       : *manifest_;
-  return NativeMember{std::move(entry), 0};
+  return NativeMember{std::move(entry), 0, {}};
 }
 
 core::Result<size_t> PgNativeStream::ReadContent(std::span<uint8_t> buf) {

@@ -49,6 +49,14 @@ bool BlobPipeline::Push(size_t file, uint64_t seq, core::PageBuffer&& data) {
   return queue_.Push(Chunk{seq, std::move(data), file});
 }
 
+void BlobPipeline::Reference(size_t file, uint64_t seq, const Id& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& content = contents_[file];
+  if (content.size() <= seq)
+    content.resize(seq + 1);
+  content[seq] = id;
+}
+
 void BlobPipeline::Worker() {
   core::Bytes scratch;
   core::Bytes encrypted;

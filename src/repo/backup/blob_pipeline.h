@@ -48,6 +48,9 @@ class BlobPipeline {
   // pipeline failed (error() says why).
   bool Push(size_t file, uint64_t seq, core::PageBuffer&& data);
 
+  // Records `id`, a data blob already stored, as chunk `seq` of `file` without encoding anything.
+  void Reference(size_t file, uint64_t seq, const Id& id);
+
   // Lets the workers finish the queued chunks and joins them; the open packs stay for Flush.
   core::Status Drain();
   // Stops the workers at once, dropping queued chunks.

@@ -101,6 +101,7 @@ struct SnapshotWriter::OpenFile {
   Chunking chunking;
   uint64_t size = 0;
   uint64_t chunks = 0;
+  bool ended = false;  // a short stored blob was the last chunk
 };
 
 SnapshotWriter::SnapshotWriter(Repository& repo, const SnapshotWriterOptions& options)
@@ -214,6 +215,8 @@ core::Status SnapshotWriter::PushChunk() {
 core::Status SnapshotWriter::Append(core::ByteView data) {
   if (!open_file_)
     return core::Internal("Append without BeginFile");
+  if (open_file_->ended && !data.empty())
+    return core::Internal("Append after the file's last, short, stored blob");
   HS_TRY(Usable());
   size_t max_chunk = open_file_->chunking.MaxChunkSize();
   for (size_t pos = 0; pos < data.size();) {
@@ -235,6 +238,34 @@ core::Status SnapshotWriter::Append(core::ByteView data) {
     options_.progress(
         BackupProgress{bytes_read_, pipeline_->bytes_stored(), core::SecondsSince(clock, start_)});
   }
+  return core::Status::Ok();
+}
+
+core::Status SnapshotWriter::AppendStoredBlob(const Id& id, uint64_t length) {
+  if (!open_file_)
+    return core::Internal("AppendStoredBlob without BeginFile");
+  HS_TRY(Usable());
+  // The fixed-size chunker's next cut lies one block after the last: a whole block appended at a
+  // boundary keeps every later cut where a plain read would put it, and a shorter one can only
+  // be the file's last.
+  if (open_file_->chunking.kind != ChunkingKind::kFixedSize || chunk_.size() != 0 ||
+      open_file_->ended || length == 0 || length > open_file_->chunking.MaxChunkSize()) {
+    return core::Internal("AppendStoredBlob needs a block at a fixed-size chunk boundary");
+  }
+  std::optional<BlobLocation> where = repo_.blobs().Lookup(id, BlobType::kData);
+  if (!where) {
+    return core::Usage("blob " + IdToHex(id).substr(0, 8) + " is not in the repository's index");
+  }
+  if (where->blob.PlaintextLength() != length) {
+    return core::Usage("blob " + IdToHex(id).substr(0, 8) + " holds " +
+                       std::to_string(where->blob.PlaintextLength()) + " bytes, not " +
+                       std::to_string(length));
+  }
+  pipeline_->Reference(open_file_->entry->slot, open_file_->chunks, id);
+  ++open_file_->chunks;
+  open_file_->size += length;
+  open_file_->ended = length < open_file_->chunking.MaxChunkSize();
+  reused_bytes_ += length;
   return core::Status::Ok();
 }
 

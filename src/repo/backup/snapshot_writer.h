@@ -105,6 +105,14 @@ class SnapshotWriter {
                          const Chunking& chunking = {});
   core::Status Append(core::ByteView data);
   core::Result<uint64_t> FinishFile();
+  // Continues the open file with `length` bytes held by the data blob `id`, which is already in
+  // the repository (an incremental backup's unchanged block, taken from its parent's tree): no
+  // byte is read or encoded, the file's content names the blob. Only at a chunk boundary of a
+  // fixed-size chunking, for a whole block (`length` equal to the block size) or a shorter last
+  // one (nothing may follow it). kUsage when the
+  // index does not know the blob or its plaintext length is not `length`: the caller reads the
+  // block instead. Counted in reused_bytes(), not bytes_read().
+  core::Status AppendStoredBlob(const Id& id, uint64_t length);
   // A whole file read from `source` until its end.
   core::Result<uint64_t> AddFile(const std::string& path, core::ByteSource& source,
                                  const NodeAttributes& attributes = {},
@@ -117,6 +125,7 @@ class SnapshotWriter {
   void Abort();
 
   uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t reused_bytes() const { return reused_bytes_; }
 
  private:
   struct Entry;
@@ -142,6 +151,7 @@ class SnapshotWriter {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_progress_;
   uint64_t bytes_read_ = 0;
+  uint64_t reused_bytes_ = 0;
   uint64_t files_ = 0;
   uint64_t chunks_ = 0;
 };

@@ -1,0 +1,100 @@
+#include "jobs/native_parent.h"
+
+#include "core/log.h"
+#include "jobs/native_backup.h"
+#include "repo/snapshot/snapshot.h"
+
+namespace hasteward::jobs {
+
+namespace {
+
+// Every file below tree `id`, by its path under `prefix`.
+core::Status LoadFiles(repo::Repository& repo, const repo::Id& id, const std::string& prefix,
+                       std::map<std::string, ParentFile>& files) {
+  HS_ASSIGN_OR_RETURN(core::Bytes json, repo.LoadBlob(id, repo::BlobType::kTree));
+  HS_ASSIGN_OR_RETURN(std::vector<repo::Node> nodes, repo::ParseTreeJson(core::AsString(json)));
+  for (repo::Node& node : nodes) {
+    std::string path = prefix.empty() ? node.name : prefix + "/" + node.name;
+    if (node.type == "dir" && node.subtree) {
+      HS_TRY(LoadFiles(repo, *node.subtree, path, files));
+    } else if (node.type == "file") {
+      files[path] = ParentFile{node.size, std::move(node.content)};
+    }
+  }
+  return core::Status::Ok();
+}
+
+// The tree of the data directory `path` ("/ns/cluster/data") in snapshot `snapshot`.
+core::Result<repo::Id> SubtreeOf(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                 const std::string& path) {
+  repo::Id tree = snapshot.tree;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    std::string part = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    start = slash == std::string::npos ? path.size() : slash + 1;
+    if (part.empty()) {
+      continue;
+    }
+    HS_ASSIGN_OR_RETURN(core::Bytes json, repo.LoadBlob(tree, repo::BlobType::kTree));
+    HS_ASSIGN_OR_RETURN(std::vector<repo::Node> nodes, repo::ParseTreeJson(core::AsString(json)));
+    bool found = false;
+    for (const repo::Node& node : nodes) {
+      if (node.name == part && node.type == "dir" && node.subtree) {
+        tree = *node.subtree;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return core::NotFound("'" + path + "' is not in the snapshot");
+    }
+  }
+  return tree;
+}
+
+}  // namespace
+
+core::Result<std::optional<NativeParent>> ChooseNativeParent(repo::Repository& repo,
+                                                             const platform::Cluster& cluster,
+                                                             const ParentRequest& request,
+                                                             std::string& why_full) {
+  if (request.full) {
+    why_full = "requested";
+    return std::optional<NativeParent>();
+  }
+  HS_ASSIGN_OR_RETURN(std::vector<repo::Snapshot> snapshots, repo.ListSnapshots());
+  const std::string path = "/" + NativeDataPath(cluster);
+  // Newest first: the parent whose pages are closest to the database's.
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    const repo::Snapshot& snapshot = *it;
+    std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
+    if (!IsNativeSnapshot(snapshot) || facts["type"] != "backup" ||
+        facts["cluster"] != cluster.name || facts["namespace"] != cluster.ns ||
+        facts["block_size"] != std::to_string(request.block_size) || snapshot.paths.empty() ||
+        snapshot.paths.front() != path) {
+      continue;
+    }
+    NativeParent parent;
+    parent.snapshot = snapshot;
+    parent.facts = facts;
+    parent.run = std::atoi(facts[kIncrementalRunTag].c_str());
+    if (request.full_every > 0 && parent.run + 1 >= request.full_every) {
+      why_full = "full-every";
+      return std::optional<NativeParent>();
+    }
+    auto tree = SubtreeOf(repo, snapshot, path);
+    core::Status loaded = tree.ok() ? LoadFiles(repo, *tree, "", parent.files) : tree.status();
+    if (!loaded.ok()) {
+      // An unreadable parent is passed over: its blobs could not stand for this backup's.
+      core::LogWarn("native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
+                    " cannot be a parent: " + loaded.message());
+      continue;
+    }
+    return std::optional<NativeParent>(std::move(parent));
+  }
+  why_full = "no-parent";
+  return std::optional<NativeParent>();
+}
+
+}  // namespace hasteward::jobs
