@@ -32,9 +32,10 @@ struct BackupFlags {
   bool from_command = false;
   std::vector<std::string> command;
   std::string retry_lock = "0";
-  size_t block_size = 0;  // --method native: data-file block size (0 = the engine's default)
-  bool full = false;      // --method native: read every page even with a parent snapshot
-  int full_every = 7;     // --method native: every Nth backup in a row reads every page
+  size_t block_size = 0;     // --method native: data-file block size (0 = the engine's default)
+  bool incremental = false;  // --method native: read only what changed since a parent snapshot
+  bool full = false;         // --method native: read every page even with a parent snapshot
+  int full_every = 7;        // --method native: every Nth backup in a row reads every page
 };
 
 void PrintSummary(const GlobalOptions& g, const repo::BackupSummary& s) {
@@ -171,7 +172,7 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   HS_ASSIGN_OR_RETURN(opts.cluster.compression, repo::ParseCompression(f.compression));
   opts.block_size = f.block_size;
   opts.threads = f.threads;
-  opts.full = f.full;
+  opts.full = f.full || !f.incremental;
   opts.full_every = f.full_every;
   if (g.dry_run) {
     engine::NativeBackup* native = ctx.target.engine().native_backup();
@@ -269,9 +270,15 @@ void AddBackupFlags(CLI::App* cmd, const std::shared_ptr<BackupFlags>& flags) {
                   "stored as a file tree: pg_basebackup for cnpg, mariadb-backup for mariadb "
                   "and galera) (env HASTEWARD_BACKUP_METHOD)")
       ->envname("HASTEWARD_BACKUP_METHOD");
-  cmd->add_option("--block-size", flags->block_size,
-                  "--method native: block size in bytes for data files, a multiple of the "
-                  "engine's page (default: the engine's, 64 KiB: 8 PostgreSQL or 4 InnoDB pages)");
+  cmd->add_option(
+      "--block-size", flags->block_size,
+      "--method native: block size in bytes for data files, a multiple of the "
+      "engine's page (default: the engine's: 512 KiB for PostgreSQL, 64 KiB for InnoDB)");
+  cmd->add_flag("--incremental", flags->incremental,
+                "--method native: with an earlier native snapshot as parent, read only the "
+                "blocks the WAL since its start names (PostgreSQL, data directory on this "
+                "machine; else, or when the WAL is not there, everything)")
+      ->envname("HASTEWARD_INCREMENTAL");
   cmd->add_flag("--full", flags->full,
                 "--method native: read every page even when an earlier native snapshot could be "
                 "the parent of an incremental read (PostgreSQL, data directory on this machine)");

@@ -93,7 +93,7 @@ class NativeIncrementalTest : public ::testing::Test {
 
   // A native backup with `flags`; its output and the new snapshot's tags.
   std::map<std::string, std::string> Backup(std::vector<std::string> flags, std::string* out) {
-    std::vector<std::string> args = {"backup", "--method", "native"};
+    std::vector<std::string> args = {"backup", "--method", "native", "--incremental"};
     args.insert(args.end(), flags.begin(), flags.end());
     auto r = Hs(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
