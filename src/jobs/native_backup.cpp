@@ -227,9 +227,10 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
   return writer.FinishFile().status();
 }
 
+// `blocks` carries the repository, page size and reuse counter; each member gets its parent file.
 core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
-                          const std::string& root, repo::Repository& repo,
-                          const NativeParent* parent, size_t page_size, uint64_t& reused) {
+                          const std::string& root, const NativeParent* parent,
+                          const BlockReuse& blocks) {
   std::vector<uint8_t> buffer(kReadBuffer);
   bool have_root = false;
   for (;;) {
@@ -248,7 +249,8 @@ core::Status StoreMembers(repo::SnapshotWriter& writer, engine::NativeBackupStre
       HS_TRY(writer.AddDirectory(root, root_attributes));
       have_root = true;
     }
-    BlockReuse reuse{&repo, nullptr, page_size, &reused};
+    BlockReuse reuse = blocks;
+    reuse.parent = nullptr;
     if (parent != nullptr) {
       auto it = parent->files.find(member->entry.path);
       reuse.parent = it == parent->files.end() ? nullptr : &it->second;
@@ -321,9 +323,9 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   }
   const std::string root = NativeDataPath(cluster);
   NativeBackupResult result;
-  core::Status stored = StoreMembers(**writer, **stream, root, repo,
-                                     incremental.parent ? &*incremental.parent : nullptr,
-                                     native->PageSize(), result.reused_bytes);
+  const BlockReuse blocks{&repo, nullptr, native->PageSize(), &result.reused_bytes};
+  core::Status stored = StoreMembers(**writer, **stream, root,
+                                     incremental.parent ? &*incremental.parent : nullptr, blocks);
   if (!stored.ok()) {
     (*writer)->Abort();
     return stored.Wrap(what);
