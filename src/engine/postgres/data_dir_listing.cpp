@@ -98,7 +98,11 @@ struct Walk {
       }
     }
     for (const std::string& name : names) {
-      std::string child = relative.empty() ? name : relative + "/" + name;
+      std::string child = relative;
+      if (!child.empty()) {
+        child += '/';
+      }
+      child += name;
       if (child == "global/pg_control") {
         continue;  // read last, by the stream
       }
