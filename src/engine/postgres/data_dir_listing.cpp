@@ -16,6 +16,16 @@ namespace hasteward::engine::postgres {
 
 namespace {
 
+// "relative/name", or "name" at the data directory's top.
+std::string ChildPath(const std::string& relative, const std::string& name) {
+  std::string child = relative;
+  if (!child.empty()) {
+    child += '/';
+  }
+  child += name;
+  return child;
+}
+
 // basebackup.c (PostgreSQL 15): directories whose contents are never sent (the server recreates
 // or does not need them), pg_wal among them (the backup adds the WAL it needs at its end).
 constexpr std::array<std::string_view, 8> kEmptiedDirectories = {
@@ -98,11 +108,7 @@ struct Walk {
       }
     }
     for (const std::string& name : names) {
-      std::string child = relative;
-      if (!child.empty()) {
-        child += '/';
-      }
-      child += name;
+      std::string child = ChildPath(relative, name);
       if (child == "global/pg_control") {
         continue;  // read last, by the stream
       }
