@@ -145,23 +145,43 @@ void RecordBase(ClusterContext& ctx, repo::Repository& repo, const repo::Id& sna
   }
 }
 
-// An incremental-capable backup says how it read: from which parent, or why everything.
-void PrintHowItRead(const GlobalOptions& g, const jobs::NativeBackupResult& result) {
+// How an incremental-capable native backup read, from its tags; nullopt for a backup that
+// always reads everything (no "read" tag).
+std::optional<NativeReadMessage> NativeReadOf(const jobs::NativeBackupResult& result) {
   auto fact = [&result](const char* key) {
     auto it = result.facts.find(key);
     return it == result.facts.end() ? std::string() : it->second;
   };
-  if (g.quiet || g.WantsJson() || fact("read").empty()) {
+  auto number = [&fact](const char* key) {
+    std::string value = fact(key);
+    return value.empty() ? uint64_t{0} : std::stoull(value);
+  };
+  if (fact("read").empty()) {
+    return std::nullopt;
+  }
+  return NativeReadMessage{.mode = fact("read"),
+                           .reason = fact("reason"),
+                           .parent = fact("parent"),
+                           .data_bytes_read = number("bytes_read"),
+                           .wal_bytes_read = number("wal_bytes_read"),
+                           .reused_bytes = result.reused_bytes,
+                           .changed_blocks = number("changed_blocks")};
+}
+
+// An incremental-capable backup says how it read: from which parent, or why everything.
+void PrintHowItRead(const std::optional<NativeReadMessage>& read) {
+  if (!read) {
     return;
   }
-  if (fact("read") == "incremental") {
+  if (read->mode == "incremental") {
     std::printf(
-        "read: incremental from parent %s, %s of data files read, %s reused, %s changed "
-        "blocks\n",
-        fact("parent").substr(0, 8).c_str(), HumanBytes(std::stoull(fact("bytes_read"))).c_str(),
-        HumanBytes(result.reused_bytes).c_str(), fact("changed_blocks").c_str());
+        "read: incremental from parent %s, %s of data files and %s of WAL read, %s reused, "
+        "%llu changed blocks\n",
+        read->parent.substr(0, 8).c_str(), HumanBytes(read->data_bytes_read).c_str(),
+        HumanBytes(read->wal_bytes_read).c_str(), HumanBytes(read->reused_bytes).c_str(),
+        static_cast<unsigned long long>(read->changed_blocks));
   } else {
-    std::printf("read: full (%s)\n", fact("reason").c_str());
+    std::printf("read: full (%s)\n", read->reason.c_str());
   }
 }
 
@@ -198,12 +218,14 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   progress.Finish();
   HS_TRY(result.status());
   RecordBase(ctx, *r, result->summary.snapshot_id);
-  PrintHowItRead(g, *result);
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, SummaryMessage(ctx, *result));
+    ClusterBackupSummaryMessage message = SummaryMessage(ctx, *result);
+    message.read = NativeReadOf(*result);
+    PrintJsonLine(stdout, message);
   } else if (!g.quiet) {
+    PrintHowItRead(NativeReadOf(*result));
     std::printf(
         "native backup of %s/%s from %s (%s): snapshot %s, %llu files, %s read, %s stored "
         "in %.1fs\n",

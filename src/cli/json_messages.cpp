@@ -48,6 +48,18 @@ nlohmann::json ToJson(const ClusterBackupSummaryMessage& message) {
                         {"data_blobs_new", message.data_blobs_new},
                         {"data_added_packed", message.data_added_packed},
                         {"total_duration", Round(message.total_duration, 0.001)}};
+  if (message.read) {
+    const NativeReadMessage& read = *message.read;
+    out["read"] = {{"mode", read.mode},
+                   {"data_bytes_read", read.data_bytes_read},
+                   {"wal_bytes_read", read.wal_bytes_read},
+                   {"reused_bytes", read.reused_bytes},
+                   {"changed_blocks", read.changed_blocks}};
+    if (!read.reason.empty())
+      out["read"]["reason"] = read.reason;
+    if (!read.parent.empty())
+      out["read"]["parent"] = read.parent;
+  }
   return out;
 }
 

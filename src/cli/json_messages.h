@@ -36,6 +36,18 @@ struct StreamBackupSummaryMessage {
 };
 
 // `backup -e -c -n --json`.
+// How a native backup read (its tags read/reason/parent/bytes_read/...): what an incremental
+// saved, or why it read everything.
+struct NativeReadMessage {
+  std::string mode;              // "incremental" or "full"
+  std::string reason;            // why full ("no-parent", "requested", "wal-missing", ...)
+  std::string parent;            // the parent snapshot of an incremental
+  uint64_t data_bytes_read = 0;  // of the data files
+  uint64_t wal_bytes_read = 0;   // of the WAL parsed for the changed pages and kept in the tree
+  uint64_t reused_bytes = 0;     // blocks taken from the parent without reading
+  uint64_t changed_blocks = 0;   // pages the WAL since the parent named
+};
+
 struct ClusterBackupSummaryMessage {
   std::string snapshot_id;
   std::string cluster;
@@ -46,7 +58,8 @@ struct ClusterBackupSummaryMessage {
   uint64_t total_bytes_processed = 0;
   uint64_t data_blobs_new = 0;
   uint64_t data_added_packed = 0;
-  double total_duration = 0;  // seconds
+  double total_duration = 0;              // seconds
+  std::optional<NativeReadMessage> read;  // a native backup that can read incrementally
 };
 
 // `--progress json`: one line per progress update on stderr.

@@ -4,6 +4,7 @@
 // path forms and ChangedBlocks' answers.
 #include "engine/postgres/wal_block_refs.h"
 
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -217,6 +218,75 @@ TEST(WalBlockRefsTest, ASwitchRecordEndsItsSegment) {
   EXPECT_TRUE(reader.Covered());
   EXPECT_EQ(reader.RecordCount(), 3u);
   EXPECT_TRUE(reader.Blocks().MayHaveChanged(kTable, 2));
+}
+
+// Feeds a part of the segment at `segment` (offset and length from its start).
+core::Status FeedPart(WalBlockReferenceReader& reader, WalBytesBuilder& wal, uint64_t segment,
+                      uint64_t offset, uint64_t length) {
+  return reader.AddSegmentPart(segment, offset, wal.Segment(segment).substr(offset, length));
+}
+
+TEST(WalBlockRefsTest, SegmentPartsReadTheSameAsWholeSegmentsAndSkipWhatIsNotNeeded) {
+  WalBytesBuilder wal(kFirst);
+  // Records before the interval fill the first 40 pages; a long record crosses pages and the
+  // segment boundary after a switch-free run; a switch ends the second segment early.
+  while (wal.position() < kFirst + 40 * 8192)
+    wal.Append(kRmHeap, 0, HeapRecord(kTable, 100));
+  const uint64_t from = wal.Append(kRmHeap, 0, HeapRecord(kTable, 1));
+  wal.Append(
+      kRmLogicalMessage, 0,
+      WalPayload().Block(0, kOther, 5).MainData(std::string(kTestSegmentBytes, 'm')).Bytes());
+  wal.AppendSwitch();
+  wal.Append(kRmHeap, 0, HeapRecord(kTable, 2));
+  const uint64_t to = wal.position();
+  // Garbage where a parts reader never looks: before the interval's page, after the switch.
+  wal.raw()[8192 * 3] = 'g';
+  wal.raw()[2 * kTestSegmentBytes - 8192 * 2] = 'g';
+
+  WalBlockReferenceReader parts(from, to);
+  const uint64_t second = kFirst + kTestSegmentBytes;
+  const uint64_t third = kFirst + 2 * kTestSegmentBytes;
+  uint64_t read = 0;
+  for (uint64_t segment : {kFirst, second, third}) {
+    ASSERT_TRUE(FeedPart(parts, wal, segment, 0, 8192).ok());
+    read += 8192;
+    uint64_t fed = segment + 8192;
+    while (!parts.Covered() && parts.NextWantedLsn() < segment + kTestSegmentBytes) {
+      const uint64_t at = std::max(parts.NextWantedLsn(), fed);
+      auto status = FeedPart(parts, wal, segment, at - segment, 4 * 8192);
+      ASSERT_TRUE(status.ok()) << status.ToString();
+      read += 4 * 8192;
+      fed = at + 4 * 8192;
+    }
+  }
+  EXPECT_TRUE(parts.Covered());
+  EXPECT_EQ(parts.RecordCount(), 4u);
+  std::set<std::pair<RelationFork, uint32_t>> expected = {{kTable, 1}, {kOther, 5}, {kTable, 2}};
+  EXPECT_EQ(BlocksOf(parts), expected);
+  // The first 40 pages and the switched segment's rest were not read: about 1 of 3 segments.
+  EXPECT_LT(read, kTestSegmentBytes + 48 * 8192);
+  EXPECT_GE(read, kTestSegmentBytes - 40 * 8192);
+}
+
+TEST(WalBlockRefsTest, APartThatLeavesOutNeededWalIsAnError) {
+  WalBytesBuilder wal(kFirst);
+  const uint64_t from = wal.Append(kRmHeap, 0, HeapRecord(kTable, 1));
+  wal.Append(kRmLogicalMessage, 0, WalPayload().MainData(std::string(5 * 8192, 'm')).Bytes());
+  const uint64_t to = wal.Append(kRmHeap, 0, HeapRecord(kTable, 2));
+
+  WalBlockReferenceReader reader(from, to);
+  ASSERT_TRUE(FeedPart(reader, wal, kFirst, 0, 2 * 8192).ok());
+  EXPECT_EQ(reader.NextWantedLsn(), kFirst + 2 * 8192);  // the long record goes on there
+  auto skipped = FeedPart(reader, wal, kFirst, 4 * 8192, 8192);
+  EXPECT_EQ(skipped.code(), core::ErrorCode::kIncompleteInput) << skipped.ToString();
+  EXPECT_FALSE(reader.Covered());
+
+  // Parts that overlap, or a segment whose first part is not at its start: a caller's error.
+  WalBlockReferenceReader overlap(from, to);
+  ASSERT_TRUE(FeedPart(overlap, wal, kFirst, 0, 2 * 8192).ok());
+  EXPECT_EQ(FeedPart(overlap, wal, kFirst, 8192, 8192).code(), core::ErrorCode::kInternal);
+  WalBlockReferenceReader unopened(from, to);
+  EXPECT_EQ(FeedPart(unopened, wal, kFirst, 8192, 8192).code(), core::ErrorCode::kInternal);
 }
 
 TEST(WalBlockRefsTest, ARecycledPageIsAnError) {

@@ -21,6 +21,7 @@ namespace hasteward::testing {
 namespace {
 
 constexpr char kPgBin[] = "/usr/lib/postgresql/15/bin";
+constexpr uint64_t kSegmentBytes = uint64_t{16} << 20;  // the server's WAL segment size
 
 // md5 over the ordered rows of every user table, with the table names (table_sums, made in
 // SetUp, lives in the database, so a restored copy has it): a table dropped, emptied or changed
@@ -156,8 +157,18 @@ TEST_F(NativeIncrementalTest, SecondBackupReadsOnlyChangedBlocksAndRestoresWhole
   EXPECT_LT(read, database / 4) << "the incremental backup read " << read << " of " << database
                                 << " bytes: " << out;
   EXPECT_GT(std::stoull(second["changed_blocks"]), 0u);
+  // The WAL since the parent is read only as far as it holds records (a backup's start switches
+  // segments, leaving a segment's rest unused) and the tree's WAL only up to its stop: less than
+  // the segment files that span the two backups.
+  uint64_t wal_read = std::stoull(second["wal_bytes_read"]);
+  uint64_t span = std::stoull(Sql("SELECT pg_wal_lsn_diff('" + second["stop_lsn"] + "', '" +
+                                  parent["start_lsn"] + "')::bigint"));
+  uint64_t segment_files = (span / kSegmentBytes + 2) * kSegmentBytes;
+  EXPECT_GT(wal_read, 0u);
+  EXPECT_LT(wal_read, segment_files - kSegmentBytes / 2) << "WAL read " << wal_read << ": " << out;
   std::cout << "incremental read " << read << " of " << database << " bytes, "
-            << second["changed_blocks"] << " changed blocks: " << out;
+            << second["changed_blocks"] << " changed blocks, " << wal_read << " bytes of WAL over "
+            << span << " bytes of WAL positions: " << out;
   // The blocks it did not read are the parent's blobs: the tree is complete.
   ExpectStockResticRestores(second["id"], expected);
 

@@ -154,6 +154,7 @@ core::Status PgIncrementalStream::Stop() {
     return Failed("backup_label does not match pg_backup_start (" + label + ")");
   }
   start_.facts["stop_lsn"] = stop_text;
+  stop_lsn_ = *stop;
   tail_.emplace_back("backup_label", label);
   if (!map.empty()) {
     tail_.emplace_back("tablespace_map", map);
@@ -163,10 +164,40 @@ core::Status PgIncrementalStream::Stop() {
   if (*stop % kWalSegmentBytes != 0) {
     last = *stop / kWalSegmentBytes;
   }
-  for (uint64_t segment = start_.start_lsn / kWalSegmentBytes; segment <= last; ++segment) {
+  wal_segment_next_ = start_.start_lsn / kWalSegmentBytes;
+  for (uint64_t segment = wal_segment_next_; segment <= last; ++segment) {
     tail_.emplace_back("pg_wal/" + WalSegmentFileName(start_.timeline, segment), std::string());
   }
   return core::Status::Ok();
+}
+
+core::Result<std::string> PgIncrementalStream::ReadTreeSegment(const std::string& name,
+                                                               uint64_t segment) {
+  std::string why;
+  std::unique_ptr<WalSegmentReader> file = OpenSegmentFrom(start_.wal_sources, name, why);
+  if (!file) {
+    return Failed("the WAL the backup needs is gone: " + why);
+  }
+  // The restore replays up to the stop and finds the end of the WAL at the zeros after its page
+  // (as after any last record): what the server wrote past the stop is not part of this backup,
+  // and need not be read.
+  const uint64_t segment_start = segment * kWalSegmentBytes;
+  uint64_t wanted = kWalSegmentBytes;
+  if (stop_lsn_ < segment_start + kWalSegmentBytes) {
+    wanted = (stop_lsn_ - segment_start + kWalPageBytes - 1) / kWalPageBytes * kWalPageBytes;
+  }
+  auto bytes = file->Read(0, static_cast<size_t>(wanted));
+  if (!bytes.ok()) {
+    return Failed("the WAL the backup needs cannot be read: " + bytes.status().message());
+  }
+  if (bytes->size() != wanted) {
+    return Failed("the WAL segment " + name + " ended after " + std::to_string(bytes->size()) +
+                  " bytes");
+  }
+  start_.wal_bytes_read += bytes->size();
+  start_.facts["wal_bytes_read"] = std::to_string(start_.wal_bytes_read);
+  bytes->resize(kWalSegmentBytes, '\0');
+  return std::move(*bytes);
 }
 
 core::Result<std::optional<NativeMember>> PgIncrementalStream::Next() {
@@ -213,13 +244,7 @@ core::Result<std::optional<NativeMember>> PgIncrementalStream::Next() {
       auto& [path, content] = tail_[tail_next_++];
       bool wal = path.rfind("pg_wal/", 0) == 0;
       if (wal) {
-        std::string why;
-        std::optional<std::string> segment =
-            ReadSegmentFrom(start_.wal_sources, path.substr(7), why);
-        if (!segment) {
-          return Failed("the WAL the backup needs is gone: " + why);
-        }
-        content = std::move(*segment);
+        HS_ASSIGN_OR_RETURN(content, ReadTreeSegment(path.substr(7), wal_segment_next_++));
       }
       // BASE_BACKUP's manifest lists backup_label and tablespace_map, never the WAL.
       return std::optional<NativeMember>(MemoryMember(path, std::move(content), !wal));

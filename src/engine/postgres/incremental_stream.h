@@ -31,8 +31,10 @@ struct IncrementalStreamStart {
   // The pages that may differ from the parent's; null: every page is read.
   std::unique_ptr<WalBlockReferenceReader> changes;
   // Where the WAL from start to stop is read after pg_backup_stop: the local pg_wal first.
-  std::vector<WalSegmentSource*> wal_sources;
-  std::unique_ptr<LocalWalSource> local_wal;  // owned here, one of wal_sources
+  std::vector<RangedWalSource*> wal_sources;
+  std::unique_ptr<LocalWalSource> local_wal;    // owned here, one of wal_sources
+  std::unique_ptr<WholeSegmentSource> archive;  // owned here, one of wal_sources (or null)
+  uint64_t wal_bytes_read = 0;  // the interval's, then the tree's WAL too (fact wal_bytes_read)
 };
 
 class PgIncrementalStream : public NativeBackupStream {
@@ -55,6 +57,8 @@ class PgIncrementalStream : public NativeBackupStream {
   // pg_backup_stop and the members that follow the data files.
   core::Status Stop();
   core::Status Failed(const std::string& cause) const;
+  // A segment of the tree's WAL: read up to the stop's page, zeros after it.
+  core::Result<std::string> ReadTreeSegment(const std::string& name, uint64_t segment);
 
   IncrementalStreamStart start_;
   std::vector<core::TarEntry> listing_;
@@ -80,8 +84,10 @@ class PgIncrementalStream : public NativeBackupStream {
   bool open_ = false;
 
   ManifestWriter manifest_;
-  uint64_t bytes_read_ = 0;
+  uint64_t bytes_read_ = 0;   // of the data files
   uint64_t member_read_ = 0;  // of the current file
+  uint64_t stop_lsn_ = 0;
+  uint64_t wal_segment_next_ = 0;  // the tree's next WAL segment number
 };
 
 }  // namespace hasteward::engine::postgres

@@ -214,20 +214,24 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
   // The archive is read only when the server archives: reading an absent one would build an
   // empty archive index in the repository on every backup.
-  WalSegmentSource* archive = archive_mode == "off" ? nullptr : base.archive;
+  if (archive_mode != "off" && base.archive != nullptr) {
+    start.archive = std::make_unique<WholeSegmentSource>(*base.archive);
+  }
   start.local_wal = std::make_unique<LocalWalSource>(start.data_dir + "/pg_wal");
-  // The tree's WAL (start to stop) is fresh: the local pg_wal holds it; the interval since the
-  // parent is older: the archive first, pg_wal for what is not archived yet.
-  start.wal_sources = {start.local_wal.get(), archive};
+  // The instance's own pg_wal first: a segment it still holds is read in place, only the parts
+  // the backup needs; the archive (a segment there is one stored file, read whole) for the
+  // older segments pg_wal has recycled.
+  start.wal_sources = {start.local_wal.get(), start.archive.get()};
   FullReadReason reason =
       ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes == "on");
   std::string detail = FullReadReasonName(reason);
   if (reason == FullReadReason::kNone) {
-    IntervalPages pages =
-        ReadIntervalPages(*ParseLsn(base.parent_facts.at("start_lsn")), start.start_lsn,
-                          start.timeline, {archive, start.local_wal.get()});
+    IntervalPages pages = ReadIntervalPages(*ParseLsn(base.parent_facts.at("start_lsn")),
+                                            start.start_lsn, start.timeline, start.wal_sources);
     reason = pages.reason;
     detail = pages.detail;
+    start.wal_bytes_read = pages.wal_bytes_read;
+    start.facts["wal_bytes_read"] = std::to_string(pages.wal_bytes_read);
     start.changes = std::move(pages.reader);
   }
   if (reason == FullReadReason::kNone) {

@@ -153,6 +153,21 @@ core::Status WalBlockReferenceReader::AddSegment(uint64_t segment_start_lsn,
   return status;
 }
 
+core::Status WalBlockReferenceReader::AddSegmentPart(uint64_t segment_start_lsn, uint64_t offset,
+                                                     std::string_view bytes) {
+  if (!failed_.ok())
+    return failed_;
+  core::Status status = stream_.AddSegmentPart(
+      segment_start_lsn, offset, bytes, [this](const WalRecord& record) { return Apply(record); });
+  if (!status.ok())
+    failed_ = status;
+  return status;
+}
+
+uint64_t WalBlockReferenceReader::NextWantedLsn() const {
+  return stream_.NextWantedLsn();
+}
+
 core::Status WalBlockReferenceReader::Apply(const WalRecord& record) {
   DecodedWalRecord decoded;
   HS_TRY(DecodeWalRecord(record, decoded));

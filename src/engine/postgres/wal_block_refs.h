@@ -81,6 +81,9 @@ class WalBlockReferenceReader {
   // Segment size from the first segment's long page header (xlp_seg_size); segments must come
   // in order, starting with the one holding from_lsn. After an error the reader stays failed.
   core::Status AddSegment(uint64_t segment_start_lsn, std::string_view bytes);
+  // A segment a part at a time, reading only what the interval needs (WalRecordStream's).
+  core::Status AddSegmentPart(uint64_t segment_start_lsn, uint64_t offset, std::string_view bytes);
+  uint64_t NextWantedLsn() const;
   bool Covered() const;  // records up to to_lsn were all read
   const ChangedBlocks& Blocks() const;
   uint64_t RecordCount() const;

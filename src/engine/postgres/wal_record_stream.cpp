@@ -50,6 +50,29 @@ bool CrcMatches(std::string_view record) {
 
 core::Status WalRecordStream::AddSegment(uint64_t segment_start_lsn, std::string_view bytes,
                                          const Visitor& visit) {
+  HS_TRY(AddSegmentPart(segment_start_lsn, 0, bytes, visit));
+  // A whole segment was meant: one that stops short where the stream still wants bytes ends it.
+  if (!Reached() && segment_bytes_ != 0 && NextWantedLsn() < segment_start_lsn + segment_bytes_ &&
+      bytes.size() < segment_bytes_) {
+    ended_ = true;
+  }
+  return core::Status::Ok();
+}
+
+uint64_t WalRecordStream::NextWantedLsn() const {
+  if (Reached())
+    return UINT64_MAX;
+  if (segment_bytes_ == 0)
+    return from_ - from_ % kWalPageBytes;  // refined by the caller to its segment's start
+  // A record in progress goes on on the page after the last one fed; else the next record's
+  // page (after a page read whole, pos_ is at or past its end).
+  if (!partial_.empty())
+    return fed_until_;
+  return pos_ - pos_ % kWalPageBytes;
+}
+
+core::Status WalRecordStream::AddSegmentPart(uint64_t segment_start_lsn, uint64_t offset,
+                                             std::string_view bytes, const Visitor& visit) {
   if (Reached())
     return core::Status::Ok();  // later segments hold nothing the interval asks for
   if (ended_) {
@@ -57,32 +80,51 @@ core::Status WalRecordStream::AddSegment(uint64_t segment_start_lsn, std::string
                         "WAL segment at " + FormatLsn(segment_start_lsn) +
                             " follows one that stopped short of its end");
   }
-  if (segment_bytes_ == 0) {
-    HS_TRY(CheckFirstSegment(segment_start_lsn, bytes));
-  } else if (segment_start_lsn != next_segment_) {
+  if (offset % kWalPageBytes != 0)
+    return core::Internal("a WAL segment part must start at a page boundary");
+  if (offset == 0) {
+    if (segment_bytes_ == 0) {
+      HS_TRY(CheckFirstSegment(segment_start_lsn, bytes));
+    } else if (segment_start_lsn != next_segment_) {
+      return core::Status(core::ErrorCode::kIncompleteInput,
+                          "WAL segment at " + FormatLsn(segment_start_lsn) + " where the one at " +
+                              FormatLsn(next_segment_) + " was expected");
+    }
+    next_segment_ = segment_start_lsn + segment_bytes_;
+    fed_until_ = segment_start_lsn;
+  } else if (segment_bytes_ == 0 || segment_start_lsn + segment_bytes_ != next_segment_ ||
+             segment_start_lsn + offset < fed_until_) {
+    return core::Internal(
+        "a WAL segment's parts come in order, the first at offset 0, none overlapping");
+  } else if (segment_start_lsn + offset > NextWantedLsn()) {
     return core::Status(core::ErrorCode::kIncompleteInput,
-                        "WAL segment at " + FormatLsn(segment_start_lsn) + " where the one at " +
-                            FormatLsn(next_segment_) + " was expected");
+                        "WAL segment at " + FormatLsn(segment_start_lsn) + " read from byte " +
+                            std::to_string(offset) + " leaves out WAL the interval needs");
   }
-  if (bytes.size() > segment_bytes_) {
+  if (offset + bytes.size() > segment_bytes_) {
     return Corrupt("WAL segment at " + FormatLsn(segment_start_lsn) + " is longer than " +
                    std::to_string(segment_bytes_) + " bytes");
   }
-  next_segment_ = segment_start_lsn + segment_bytes_;
-  // The first segment is read from from_lsn's page on: nothing before it is asked for. A switch
-  // record leaves the rest of its segment unused (pos_ is then the next segment's start).
-  const uint64_t first_page = std::max(segment_start_lsn, pos_ - pos_ % kWalPageBytes);
+  // Pages before the next record's are not asked for (the first segment before from_lsn's page;
+  // after a switch record, whose segment's rest is unused, pos_ is the next segment's start).
+  const uint64_t part_start = segment_start_lsn + offset;
+  const uint64_t part_end = part_start + bytes.size();
+  const uint64_t first_page = std::max(part_start, pos_ - pos_ % kWalPageBytes);
   for (uint64_t page_lsn = first_page; page_lsn < next_segment_ && !Reached();
        page_lsn += kWalPageBytes) {
     if (partial_.empty() && pos_ >= page_lsn + kWalPageBytes)
       continue;
-    const uint64_t offset = page_lsn - segment_start_lsn;
-    if (offset + kWalPageBytes > bytes.size()) {
-      ended_ = true;  // a segment still being written: what follows is not known yet
+    if (page_lsn + kWalPageBytes > part_end) {
+      // The part ends here: inside a page, a segment still being written (what follows is not
+      // known yet); at a page boundary, the next part goes on.
+      if (page_lsn < part_end)
+        ended_ = true;
       return core::Status::Ok();
     }
-    HS_ASSIGN_OR_RETURN(Page page, ReadPage(page_lsn, bytes.substr(offset, kWalPageBytes)));
+    HS_ASSIGN_OR_RETURN(Page page,
+                        ReadPage(page_lsn, bytes.substr(page_lsn - part_start, kWalPageBytes)));
     HS_TRY(ReadPageRecords(page, visit));
+    fed_until_ = page_lsn + kWalPageBytes;
   }
   return core::Status::Ok();
 }

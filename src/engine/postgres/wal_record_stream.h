@@ -67,6 +67,19 @@ class WalRecordStream {
   // visitor's error stops the stream and is returned.
   core::Status AddSegment(uint64_t segment_start_lsn, std::string_view bytes, const Visitor& visit);
 
+  // The same, a part at a time, so that a reader need not read what the stream would skip: the
+  // segment's bytes from `offset` (a multiple of the page size) on, a segment's parts in order
+  // and a segment's first part at offset 0. A part starts no later than NextWantedLsn() (one
+  // that leaves out bytes the stream needs is kIncompleteInput); pages before it are skipped
+  // unread. A part ending inside a page ends the stream as a short segment does.
+  core::Status AddSegmentPart(uint64_t segment_start_lsn, uint64_t offset, std::string_view bytes,
+                              const Visitor& visit);
+  // The first WAL position whose page the stream still needs: a segment's start before its first
+  // part (its long header is checked), then the page of the next record (the page after the last
+  // one fed while a record is incomplete). Past the current segment's end after a switch record
+  // (the rest of that segment is unused) or once the interval is read.
+  uint64_t NextWantedLsn() const;
+
   // Every record starting before to_lsn was read (or the interval is empty).
   bool Reached() const { return reached_ || from_ >= to_; }
   uint32_t segment_bytes() const { return segment_bytes_; }
@@ -93,8 +106,9 @@ class WalRecordStream {
   uint64_t to_;
   uint64_t pos_;  // where the next record starts; a page start means "after that page's header"
   bool reached_ = false;
-  bool seeking_ = true;  // before the first page: a continued record there started before from
-  bool ended_ = false;   // the fed bytes stopped short of a segment's end
+  bool seeking_ = true;     // before the first page: a continued record there started before from
+  bool ended_ = false;      // the fed bytes stopped short of a segment's end
+  uint64_t fed_until_ = 0;  // the end of the last page fed (0: none yet)
   uint32_t segment_bytes_ = 0;
   uint64_t system_id_ = 0;
   uint64_t next_segment_ = 0;
