@@ -48,17 +48,18 @@ nlohmann::json ToJson(const ClusterBackupSummaryMessage& message) {
                         {"data_blobs_new", message.data_blobs_new},
                         {"data_added_packed", message.data_added_packed},
                         {"total_duration", Round(message.total_duration, 0.001)}};
+  // Flat keys, not a nested object: the summary stays one level deep like every other line.
   if (message.read) {
     const NativeReadMessage& read = *message.read;
-    out["read"] = {{"mode", read.mode},
-                   {"data_bytes_read", read.data_bytes_read},
-                   {"wal_bytes_read", read.wal_bytes_read},
-                   {"reused_bytes", read.reused_bytes},
-                   {"changed_blocks", read.changed_blocks}};
+    out["read"] = read.mode;
     if (!read.reason.empty())
-      out["read"]["reason"] = read.reason;
+      out["read_reason"] = read.reason;
     if (!read.parent.empty())
-      out["read"]["parent"] = read.parent;
+      out["parent_snapshot_id"] = read.parent;
+    out["data_bytes_read"] = read.data_bytes_read;
+    out["wal_bytes_read"] = read.wal_bytes_read;
+    out["reused_bytes"] = read.reused_bytes;
+    out["changed_blocks"] = read.changed_blocks;
   }
   return out;
 }

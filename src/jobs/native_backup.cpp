@@ -158,6 +158,14 @@ core::Result<bool> PatchBlock(repo::SnapshotWriter& writer, engine::NativeBackup
   return true;
 }
 
+// Whether the parent's stored blob (read from its pack, compressed) plus the changed pages is
+// less to read than the whole block from the file: the block is patched then.
+bool PatchingReadsLess(const BlockReuse& reuse, uint64_t index, uint64_t changed, uint64_t block) {
+  std::optional<repo::BlobLocation> stored =
+      reuse.repo->blobs().Lookup(reuse.parent->content[index], repo::BlobType::kData);
+  return stored && stored->blob.length + changed * reuse.page_size < block;
+}
+
 core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream& stream,
                        const engine::NativeMember& member, const std::string& path,
                        std::vector<uint8_t>& buffer, const BlockReuse& reuse) {
@@ -190,8 +198,7 @@ core::Status AddMember(repo::SnapshotWriter& writer, engine::NativeBackupStream&
           return stored;
         }
         // The parent's blob is gone from the index (a prune) or of another size: read the block.
-      } else if (changed * 3 < pages) {
-        // Reading the whole block would read more than three times the changed pages.
+      } else if (in_parent && PatchingReadsLess(reuse, index, changed, block)) {
         HS_ASSIGN_OR_RETURN(bool patched, PatchBlock(writer, stream, member, reuse, index));
         if (patched) {
           continue;

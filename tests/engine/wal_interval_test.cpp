@@ -81,9 +81,9 @@ class WalIntervalTest : public ::testing::Test {
     dir_ = std::make_unique<core::TempDir>(std::move(*dir));
   }
   void WriteLocal(uint64_t index, const std::string& bytes) {
-    ASSERT_TRUE(core::WriteFileAtomically(dir_->path() + "/" + SegmentName(index),
-                                          core::AsBytes(bytes))
-                    .ok());
+    ASSERT_TRUE(
+        core::WriteFileAtomically(dir_->path() + "/" + SegmentName(index), core::AsBytes(bytes))
+            .ok());
   }
 
   std::unique_ptr<core::TempDir> dir_;

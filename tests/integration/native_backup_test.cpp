@@ -25,6 +25,7 @@
 #include "support/held_command.h"
 #include "support/killed_backup.h"
 #include "support/killed_restore.h"
+#include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -276,30 +277,14 @@ TEST_F(NativeBackupTest, StockResticRestoreGivesADataDirectoryPostgresStartsOn) 
   std::string before = Checksums(0);
   std::string id = NativeBackup();
   ASSERT_FALSE(id.empty());
-  std::string target = hs_.Path("rescued");
-  auto restore = hs_.Restic({"restore", id, "--target", target});
-  ASSERT_EQ(restore.exit_code, 0) << restore.err;
-  ::chmod(target.c_str(), 0755);  // restic makes its target 0700; postgres must reach below it
-  std::string data = target + "/nt/shop/data";
-  auto verified = RunCommand(
-      {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
-  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-
-  std::string sock = hs_.Path("rescued-sock");
-  ASSERT_EQ(RunCommand({"install", "-d", "-o", "postgres", "-m", "0700", sock}).exit_code, 0);
-  std::string port = std::to_string(pg_->instance(0).port + 1000);
-  auto started = RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl",
-                             "-D", data, "-l", sock + "/log", "-w", "-t", "60", "-o",
-                             "-p " + port + " -k " + sock + " -c listen_addresses=''", "start"});
-  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   const std::string checksums =
       "SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) || ' ' || "
       "(SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM events e)";
-  auto rows = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", sock, "-p", port, "-X",
-                          "-A", "-t", "-c", checksums});
-  EXPECT_EQ(rows.out, before) << rows.err;
-  RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl", "-D", data, "-w",
-              "-m", "fast", "stop"});
+  RescuedPostgres rescued = RescueWithStockRestic(hs_, id, "rescued", "nt/shop/data",
+                                                  pg_->instance(0).port + 1000, checksums);
+  EXPECT_EQ(rescued.verify_exit, 0) << rescued.verify_output;
+  ASSERT_TRUE(rescued.started) << rescued.start_output;
+  EXPECT_EQ(rescued.rows, before);
 }
 
 // `export` of a native snapshot is its whole tree as a tar: extracted with plain tar it is the

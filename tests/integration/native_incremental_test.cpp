@@ -11,16 +11,15 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
+#include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
 namespace {
 
-constexpr char kPgBin[] = "/usr/lib/postgresql/15/bin";
 constexpr uint64_t kSegmentBytes = uint64_t{16} << 20;  // the server's WAL segment size
 
 // md5 over the ordered rows of every user table, with the table names (table_sums, made in
@@ -105,26 +104,12 @@ class NativeIncrementalTest : public ::testing::Test {
   // Stock restic restores the snapshot; pg_verifybackup accepts the tree and postgres started on
   // it holds `expected` checksums.
   void ExpectStockResticRestores(const std::string& id, const std::string& expected) {
-    std::string target = hs_.Path("rescued-" + id.substr(0, 8));
-    auto restore = hs_.Restic({"restore", id, "--target", target});
-    ASSERT_EQ(restore.exit_code, 0) << restore.err;
-    ::chmod(target.c_str(), 0755);  // restic makes its target 0700; postgres must reach below it
-    std::string data = target + "/inc/shop/data";
-    auto verified = RunCommand(
-        {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_verifybackup", data});
-    EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-    std::string sock = target + "-sock";
-    ASSERT_EQ(RunCommand({"install", "-d", "-o", "postgres", "-m", "0700", sock}).exit_code, 0);
-    std::string port = std::to_string(pg_->instance(0).port + 1000);
-    auto started = RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl",
-                               "-D", data, "-l", sock + "/log", "-w", "-t", "120", "-o",
-                               "-p " + port + " -k " + sock + " -c listen_addresses=''", "start"});
-    ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
-    auto rows = RunCommand({"runuser", "-u", "postgres", "--", "psql", "-h", sock, "-p", port, "-X",
-                            "-A", "-t", "-c", kChecksumsSql});
-    EXPECT_EQ(rows.out, expected) << rows.err;
-    RunCommand({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/pg_ctl", "-D", data,
-                "-w", "-m", "fast", "stop"});
+    RescuedPostgres rescued =
+        RescueWithStockRestic(hs_, id, "rescued-" + id.substr(0, 8), "inc/shop/data",
+                              pg_->instance(0).port + 1000, kChecksumsSql);
+    EXPECT_EQ(rescued.verify_exit, 0) << rescued.verify_output;
+    ASSERT_TRUE(rescued.started) << rescued.start_output;
+    EXPECT_EQ(rescued.rows, expected);
   }
 
   HastewardEnv hs_{"hs-incremental-", "incremental-test"};
@@ -185,12 +170,20 @@ TEST_F(NativeIncrementalTest, FullFlagReadsEveryPage) {
   auto parent = Backup({}, &out);
   Sql("UPDATE accounts SET note = 'after' WHERE id % 1000 = 3;");
   std::string expected = Sql(kChecksumsSql);
-  auto full = Backup({"--full"}, &out);
+  auto full = Backup({"--full", "--json"}, &out);
   EXPECT_EQ(full["read"], "full");
   EXPECT_EQ(full["reason"], "requested");
   EXPECT_EQ(full.count("parent"), 0u);
-  EXPECT_NE(out.find("read: full (requested)"), std::string::npos) << out;
   EXPECT_GT(std::stoull(full["bytes_read"]), DatabaseBytes() / 2);
+  // The --json summary says the same as the tags.
+  size_t key = out.find("\"message_type\":\"summary\"");
+  ASSERT_NE(key, std::string::npos) << out;
+  size_t at = out.rfind('\n', key) == std::string::npos ? 0 : out.rfind('\n', key) + 1;
+  auto summary = nlohmann::json::parse(out.substr(at, out.find('\n', key) - at));
+  EXPECT_EQ(summary["read"], "full");
+  EXPECT_EQ(summary["read_reason"], "requested");
+  EXPECT_EQ(summary["data_bytes_read"].get<uint64_t>(), std::stoull(full["bytes_read"]));
+  EXPECT_EQ(summary["snapshot_id"], full["id"]);
   ExpectStockResticRestores(full["id"], expected);
 }
 
