@@ -5,13 +5,19 @@
 # into the host's container storage, where `podman run` finds it.
 #
 #   deploy/image/build.sh [--binary build/src/hasteward] [--tag localhost/hasteward:dev]
-#                         [--mirror URL] [--work DIR] [--keep-rootfs]
+#                         [--mirror URL] [--work DIR] [--keep-rootfs] [--cache-dir DIR]
 #
 # deploy/image/Containerfile describes the same image for `podman build` / `docker build` where a
 # registry is reachable (it pulls debian:12-slim and compiles inside); this script is the path for a
 # machine that reaches only a Debian mirror, and the one the image test runs (tests/image/).
 # Needs root (debootstrap), debootstrap and buildah (tools/setup.sh installs both). Prints the image
 # name on its last line.
+# --cache-dir DIR (created when missing) keeps what the next build can reuse unchanged: the .deb
+# files (debootstrap reuses one only when its checksum matches the mirror's index), and the root
+# debootstrap made, as a tar keyed by everything that root depends on: the mirror's signed release
+# file (which pins every package version), the package list, the mirror and debootstrap's version.
+# A build whose key matches unpacks that root instead of running debootstrap again (about 150 s of
+# unpacking and maintainer scripts on 2 shared cores); any change of key runs debootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BINARY=build/src/hasteward
@@ -19,6 +25,7 @@ TAG=localhost/hasteward:dev
 MIRROR=http://deb.debian.org/debian
 WORK=""
 KEEP=0
+CACHE=""
 while [ $# -gt 0 ]; do
   case $1 in
     --binary) BINARY=$2; shift 2 ;;
@@ -26,6 +33,7 @@ while [ $# -gt 0 ]; do
     --mirror) MIRROR=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --keep-rootfs) KEEP=1; shift ;;
+    --cache-dir) CACHE=$2; shift 2 ;;
     *) echo "build.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -36,10 +44,25 @@ for tool in debootstrap buildah; do
 done
 
 # The packages that provide the libraries the binary links (asked of this host's dpkg, so the
-# image carries exactly what the binary needs), plus what the engines run inside a pod.
+# image carries exactly what the binary needs), plus what the engines run inside a pod. Per
+# library: the owner of its resolved path, else of the path ldd names (merged /usr: the symlink's
+# side may be the one dpkg knows). One dpkg -S for every path: each call reads dpkg's whole file
+# list (about half a second), and one per path took 22 s of each image build.
 lib_packages() {
-  ldd "$BINARY" | awk '/=> \// { print $3 }' | while read -r lib; do
-    dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || true
+  local libs owners lib path owner
+  libs=$(ldd "$BINARY" | awk '/=> \// { print $3 }')
+  owners=$(for lib in $libs; do readlink -f "$lib"; echo "$lib"; done | sort -u |
+    xargs -r dpkg -S 2>/dev/null || true)
+  for lib in $libs; do
+    for path in "$(readlink -f "$lib")" "$lib"; do
+      # "package[:arch]: path" (the first ": " ends the owner)
+      owner=$(awk -v want="$path" '{ n = index($0, ": ")
+        if (n > 0 && substr($0, n + 2) == want) { print substr($0, 1, n - 1); exit } }' <<<"$owners")
+      if [ -n "$owner" ]; then
+        echo "$owner"
+        break
+      fi
+    done
   done | cut -d: -f1 | sort -u
 }
 TOOLS="ca-certificates postgresql-client-15 mariadb-client mariadb-backup restic"
@@ -55,12 +78,41 @@ cleanup() {
 trap cleanup EXIT
 
 started=$SECONDS
-echo "== debootstrap (minbase + $PACKAGES)"
-# minbase: no init system, no apt recommends; the packages' maintainer scripts run in the root.
-debootstrap --variant=minbase --include="$PACKAGES" bookworm "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
-  tail -n 30 "$WORK/debootstrap.log" >&2
-  exit 1
-}
+cache_flags=()
+root_tar=""
+if [ -n "$CACHE" ]; then
+  mkdir -p "$CACHE/debs"
+  CACHE=$(cd "$CACHE" && pwd)  # debootstrap takes an absolute path only
+  cache_flags=(--cache-dir="$CACHE/debs")
+  # No release file (mirror unreachable): no key, and debootstrap reports the mirror itself.
+  if release=$(curl -fsS --max-time 60 "$MIRROR/dists/bookworm/InRelease"); then
+    key=$(printf '%s
+' "$release" "$PACKAGES" "$MIRROR" minbase "$(debootstrap --version)" |
+      sha256sum | cut -c1-16)
+    root_tar=$CACHE/root-$key.tar
+  fi
+fi
+if [ -n "$root_tar" ] && [ -f "$root_tar" ]; then
+  echo "== debootstrap root from the cache ($root_tar; minbase + $PACKAGES)"
+  mkdir -p "$ROOTFS"
+  tar -xpf "$root_tar" --numeric-owner --xattrs -C "$ROOTFS"
+else
+  echo "== debootstrap (minbase + $PACKAGES)"
+  # minbase: no init system, no apt recommends; the packages' maintainer scripts run in the root.
+  debootstrap --variant=minbase "${cache_flags[@]}" --include="$PACKAGES" bookworm "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
+    tail -n 30 "$WORK/debootstrap.log" >&2
+    exit 1
+  }
+  if [ -n "$root_tar" ]; then
+    # Written aside and renamed: a build reading the cache meanwhile sees a whole tar or none.
+    # Without the downloaded packages, which the image root drops below anyway.
+    tar -cf "$root_tar.$$" --numeric-owner --xattrs --exclude='./var/cache/apt/archives/*.deb' \
+      -C "$ROOTFS" .
+    mv "$root_tar.$$" "$root_tar"
+    # One root per key in use: the roots of older release files are of no further use.
+    find "$CACHE" -maxdepth 1 -name 'root-*.tar' ! -name "${root_tar##*/}" -delete
+  fi
+fi
 echo "   $((SECONDS - started)) s"
 
 echo "== image root"

@@ -16,8 +16,8 @@ namespace hasteward::testing {
 
 class ContainerImage {
  public:
-  // Builds the image `tag` (minutes: a debootstrap of Debian 12). Its output is kept in
-  // build_log() for a failing test to show.
+  // Builds the image `tag` (minutes for a debootstrap of Debian 12; a minute once its root is
+  // cached). Its output is kept in build_log() for a failing test to show.
   static core::Result<ContainerImage> Build(const std::string& tag);
 
   ContainerImage(ContainerImage&& other) noexcept;
