@@ -43,7 +43,7 @@ SERVER_PID=$(head -1 "$DATA/postmaster.pid")
 MODES=(default)
 HW_HELP=$("$HW" backup --help)
 if grep -qE -- '--incremental' <<<"$HW_HELP"; then
-  MODES=(incremental full)  # the incremental read is opt-in (--incremental)
+  MODES=(incremental full)  # --incremental (the default since session 35; named for older builds)
   grep -E -- '--full|--incremental' <<<"$HW_HELP" | sed 's/^/hasteward: /'
 elif grep -qE -- '--full([^-]|$)' <<<"$HW_HELP"; then
   MODES=(default full)

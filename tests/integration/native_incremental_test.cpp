@@ -4,7 +4,8 @@
 // truncated and a dropped one), reuses the parent's blobs for the rest, and is a complete tree:
 // stock `restic restore` of it gives a data directory pg_verifybackup accepts and postgres
 // starts on with every table as the source held it at the backup, and `hasteward restore` of it
-// gives the same. `--full` reads everything; a parent whose WAL is gone (no archive, its start
+// gives the same. The incremental read is the default; `--full` and `--no-incremental` read
+// everything; a parent whose WAL is gone (no archive, its start
 // segment recycled from pg_wal) makes the backup read everything and say why.
 #include <filesystem>
 #include <iostream>
@@ -93,7 +94,8 @@ class NativeIncrementalTest : public ::testing::Test {
 
   // A native backup with `flags`; its output and the new snapshot's tags.
   std::map<std::string, std::string> Backup(std::vector<std::string> flags, std::string* out) {
-    std::vector<std::string> args = {"backup", "--method", "native", "--incremental"};
+    // No --incremental: reading only what changed is the default.
+    std::vector<std::string> args = {"backup", "--method", "native"};
     args.insert(args.end(), flags.begin(), flags.end());
     auto r = Hs(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -165,7 +167,7 @@ TEST_F(NativeIncrementalTest, SecondBackupReadsOnlyChangedBlocksAndRestoresWhole
   EXPECT_EQ(hs_.Restic({"check", "--read-data"}).exit_code, 0);
 }
 
-TEST_F(NativeIncrementalTest, FullFlagReadsEveryPage) {
+TEST_F(NativeIncrementalTest, FullOrNoIncrementalReadsEveryPage) {
   std::string out;
   auto parent = Backup({}, &out);
   Sql("UPDATE accounts SET note = 'after' WHERE id % 1000 = 3;");
@@ -184,6 +186,12 @@ TEST_F(NativeIncrementalTest, FullFlagReadsEveryPage) {
   EXPECT_EQ(summary["read_reason"], "requested");
   EXPECT_EQ(summary["data_bytes_read"].get<uint64_t>(), std::stoull(full["bytes_read"]));
   EXPECT_EQ(summary["snapshot_id"], full["id"]);
+
+  // --no-incremental turns the default off: everything is read, whatever the parent.
+  auto opted_out = Backup({"--no-incremental"}, &out);
+  EXPECT_EQ(opted_out["read"], "full") << out;
+  EXPECT_EQ(opted_out["reason"], "requested");
+  EXPECT_GT(std::stoull(opted_out["bytes_read"]), DatabaseBytes() / 2);
   ExpectStockResticRestores(full["id"], expected);
 }
 

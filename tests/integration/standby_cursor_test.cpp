@@ -110,10 +110,17 @@ class StandbyCursorTest : public ::testing::Test {
     return "absent";
   }
 
+  // By snapshot ID, not anywhere in the listing: an incremental's tags name its parent's ID.
   static bool ResticLists(const std::string& id) {
     auto run = source_->env().Restic({"snapshots", "--json"});
     EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out.find(id) != std::string::npos;
+    auto listed = nlohmann::json::parse(run.out, nullptr, false);
+    EXPECT_TRUE(listed.is_array()) << run.out;
+    for (const auto& snapshot : listed.is_array() ? listed : nlohmann::json::array()) {
+      if (snapshot.value("id", "") == id)
+        return true;
+    }
+    return false;
   }
 
   static void ExpectResticChecks() {

@@ -36,10 +36,9 @@ RescuedPostgres RescueWithStockRestic(const HastewardEnv& hs, const std::string&
   const std::string sock = target + "-sock";
   RunCommand({"install", "-d", "-o", "postgres", "-m", "0700", sock});
   const std::string port_text = std::to_string(port);
-  auto started = AsPostgres({std::string(kPgBin) + "/pg_ctl", "-D", data, "-l", sock + "/log",
-                             "-w", "-t", "120", "-o",
-                             "-p " + port_text + " -k " + sock + " -c listen_addresses=''",
-                             "start"});
+  auto started = AsPostgres(
+      {std::string(kPgBin) + "/pg_ctl", "-D", data, "-l", sock + "/log", "-w", "-t", "120", "-o",
+       "-p " + port_text + " -k " + sock + " -c listen_addresses=''", "start"});
   out.start_output = started.out + started.err;
   if (started.exit_code != 0) {
     return out;

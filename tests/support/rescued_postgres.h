@@ -14,8 +14,8 @@ struct RescuedPostgres {
   int verify_exit = -1;
   std::string verify_output;  // pg_verifybackup's, for a failure message
   bool started = false;
-  std::string start_output;   // pg_ctl's, for a failure message
-  std::string rows;           // the query's output (psql -A -t), empty when it did not start
+  std::string start_output;  // pg_ctl's, for a failure message
+  std::string rows;          // the query's output (psql -A -t), empty when it did not start
 };
 
 // Restores `snapshot` into hs.Path(name), checks `<that>/<data_path>` with pg_verifybackup, starts

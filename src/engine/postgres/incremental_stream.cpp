@@ -136,10 +136,13 @@ NativeMember PgIncrementalStream::MemoryMember(const std::string& path, std::str
 }
 
 core::Status PgIncrementalStream::Stop() {
+  // wait_for_archive false, as BASE_BACKUP's WAIT false: the tree carries the WAL from start to
+  // stop itself (read from pg_wal below), and with `true` a failing archive_command would hold
+  // the backup forever (the server waits for the segment to be archived, warning each minute).
   HS_ASSIGN_OR_RETURN(
       SqlRows rows,
       start_.session->Query(
-          "SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(true)"));
+          "SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(false)"));
   if (rows.empty()) {
     return Failed("pg_backup_stop returned nothing");
   }
