@@ -23,9 +23,9 @@ struct NativeBackupOptions {
   int threads = 0;               // encoding workers; 0 = one per core
   // Incremental reads (an engine that supports them, its source's data directory on this
   // machine; jobs/native_parent.h): read everything this time (--full), or every N backups
-  // (--full-every N; 0: never). On only when asked (`backup --incremental`): the scheduled
-  // backups of serve and the DR paths keep the full read until the whole suite has run with the
-  // incremental read as their default.
+  // (--full-every N; 0: never). True here, so a caller reads everything unless it asks; the
+  // `backup` command asks by default (--no-incremental: not), and serve's scheduled backups run
+  // that command.
   bool full = true;
   int full_every = 7;
   // Where the WAL since the parent is read besides the instance's own pg_wal (null: nowhere).
