@@ -123,7 +123,8 @@ ClusterBackupSummaryMessage SummaryMessage(const ClusterContext& ctx,
                                      .total_bytes_processed = s.bytes_read,
                                      .data_blobs_new = s.chunks_new,
                                      .data_added_packed = s.bytes_stored,
-                                     .total_duration = s.seconds};
+                                     .total_duration = s.seconds,
+                                     .read = std::nullopt};
 }
 
 // --method native: the engine's base backup stored as a file tree (jobs/native_backup.h).
