@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/crc32c.h"
 #include "core/log.h"
+#include "core/pread_full.h"
 #include "engine/postgres/data_dir_listing.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/triage_timeline.h"
@@ -268,22 +269,12 @@ core::Result<size_t> PgIncrementalStream::ReadContent(std::span<uint8_t> buf) {
   if (from_memory_) {
     std::memcpy(buf.data(), memory_.data() + offset_, n);
   } else {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::pread(fd_.get(), buf.data() + got, n - got, static_cast<off_t>(offset_ + got));
-      if (r < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        return Failed("cannot read " + path_ + ": " + std::strerror(errno));
-      }
-      if (r == 0) {
-        // Truncated while read: zeros, as BASE_BACKUP pads, and the WAL replay truncates it again.
-        std::memset(buf.data() + got, 0, n - got);
-        break;
-      }
-      got += static_cast<size_t>(r);
+    auto got = core::PreadFull(fd_.get(), buf.first(n), offset_, "read " + path_);
+    if (!got.ok()) {
+      return Failed("cannot " + got.status().message());
     }
+    // Truncated while read: zeros, as BASE_BACKUP pads, and the WAL replay truncates it again.
+    std::memset(buf.data() + *got, 0, n - *got);
     bytes_read_ += n;
     member_read_ += n;
   }

@@ -1,13 +1,12 @@
 #include "engine/postgres/wal_interval.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/pread_full.h"
 #include "engine/postgres/triage_timeline.h"
 
 namespace hasteward::engine::postgres {
@@ -24,18 +23,9 @@ class FileSegment : public WalSegmentReader {
 
   core::Result<std::string> Read(uint64_t offset, size_t length) override {
     std::string out(length, '\0');
-    size_t got = 0;
-    while (got < length) {
-      ssize_t n =
-          ::pread(fd_.get(), out.data() + got, length - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return core::StorageError("cannot read " + path_ + ": " + std::strerror(errno));
-      if (n == 0)
-        break;
-      got += static_cast<size_t>(n);
-    }
+    HS_ASSIGN_OR_RETURN(size_t got,
+                        core::PreadFull(fd_.get(), {reinterpret_cast<uint8_t*>(out.data()), length},
+                                        offset, "read '" + path_ + "'"));
     out.resize(got);
     return out;
   }

@@ -14,6 +14,7 @@
 #include "core/crc32c.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/pread_full.h"
 #include "repo/index/disk_index_read.h"
 
 namespace hasteward::repo {
@@ -121,10 +122,11 @@ core::Result<std::unique_ptr<DiskIndex>> DiskIndex::OpenFile(const std::string& 
   HS_ASSIGN_OR_RETURN(index->fanout_, ReadDiskIndexFanout(fd.get(), header.records));
   index->covered_.resize(header.index_files);
   const uint64_t files_at = size - uint64_t{header.index_files} * sizeof(Id);
-  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(fd.get(),
-                                            {reinterpret_cast<uint8_t*>(index->covered_.data()),
-                                             index->covered_.size() * sizeof(Id)},
-                                            files_at));
+  HS_ASSIGN_OR_RETURN(size_t got,
+                      core::PreadFull(fd.get(),
+                                      {reinterpret_cast<uint8_t*>(index->covered_.data()),
+                                       index->covered_.size() * sizeof(Id)},
+                                      files_at, "read blob index '" + path + "'"));
   if (got != index->covered_.size() * sizeof(Id)) {
     return core::Corruption("blob index '" + path + "' is shorter than its header says");
   }
@@ -218,7 +220,8 @@ core::Result<Id> DiskIndex::PackAt(uint32_t number) const {
   Id pack;
   const uint64_t at = kDiskIndexHeaderSize + records_ * sizeof(DiskIndexRecord) +
                       kDiskIndexFanout * sizeof(uint64_t) + uint64_t{number} * sizeof(Id);
-  HS_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_.get(), {pack.data(), pack.size()}, at));
+  HS_ASSIGN_OR_RETURN(size_t got, core::PreadFull(fd_.get(), {pack.data(), pack.size()}, at,
+                                                  "read blob index '" + path_ + "'"));
   if (got != pack.size()) {
     return core::StorageError("blob index '" + path_ + "' ended early");
   }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/pread_full.h"
 
 namespace hasteward::repo {
 
@@ -15,32 +16,16 @@ namespace {
 // Records read at once (192 KiB); a larger bucket (a repository of more than ~270 M blobs) is
 // first narrowed by single-record reads.
 constexpr uint64_t kMaxBucketRecords = 4096;
+constexpr char kReadWhat[] = "read blob index";
 
 }  // namespace
 
-core::Result<size_t> PreadFull(int fd, std::span<uint8_t> buf, uint64_t offset) {
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return core::ErrnoStatus("read blob index", errno);
-    }
-    if (n == 0) {
-      break;
-    }
-    got += static_cast<size_t>(n);
-  }
-  return got;
-}
-
 core::Status ReadDiskIndexRecords(int fd, uint64_t first, uint64_t count, DiskIndexRecord* out) {
   const size_t bytes = count * sizeof(DiskIndexRecord);
-  HS_ASSIGN_OR_RETURN(size_t got,
-                      PreadFull(fd, {reinterpret_cast<uint8_t*>(out), bytes},
-                                kDiskIndexHeaderSize + first * sizeof(DiskIndexRecord)));
+  HS_ASSIGN_OR_RETURN(
+      size_t got,
+      core::PreadFull(fd, {reinterpret_cast<uint8_t*>(out), bytes},
+                      kDiskIndexHeaderSize + first * sizeof(DiskIndexRecord), kReadWhat));
   if (got != bytes) {
     return core::StorageError("the blob index file ended early");
   }
@@ -51,9 +36,9 @@ core::Result<std::vector<uint64_t>> ReadDiskIndexFanout(int fd, uint64_t records
   std::vector<uint64_t> fanout(kDiskIndexFanout);
   HS_ASSIGN_OR_RETURN(
       size_t got,
-      PreadFull(fd,
-                {reinterpret_cast<uint8_t*>(fanout.data()), kDiskIndexFanout * sizeof(uint64_t)},
-                kDiskIndexHeaderSize + records * sizeof(DiskIndexRecord)));
+      core::PreadFull(
+          fd, {reinterpret_cast<uint8_t*>(fanout.data()), kDiskIndexFanout * sizeof(uint64_t)},
+          kDiskIndexHeaderSize + records * sizeof(DiskIndexRecord), kReadWhat));
   if (got != kDiskIndexFanout * sizeof(uint64_t)) {
     return core::Corruption("the blob index file is shorter than its fanout table");
   }

@@ -15,9 +15,6 @@
 
 namespace hasteward::repo {
 
-// Reads buf.size() bytes at `offset` of `fd`; fewer only at the end of the file.
-core::Result<size_t> PreadFull(int fd, std::span<uint8_t> buf, uint64_t offset);
-
 // Records [first, first + count) of the file of `records` records open as `fd`, into `out`.
 core::Status ReadDiskIndexRecords(int fd, uint64_t first, uint64_t count, DiskIndexRecord* out);
 
