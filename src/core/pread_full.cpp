@@ -1,8 +1,8 @@
 #include "core/pread_full.h"
 
-#include <unistd.h>
-
 #include <cerrno>
+
+#include <unistd.h>
 
 #include "core/fd.h"
 

@@ -2,13 +2,12 @@
 // and an error that names what was read when the descriptor cannot be read.
 #include "core/pread_full.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/atomic_file.h"
 #include "core/temp_dir.h"
