@@ -70,7 +70,7 @@ core::Status ParseRepository(const YAML::Node& n, ServeConfig& c) {
 core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"name", "backupSchedule", "triageSchedule", "verifySchedule", "mode",
-                    "repositories", "retention", "pitr"},
+                    "repositories", "retention", "pitr", "backupMethod"},
                    "a policy"));
   PolicySpec p;
   p.name = Str(n, "name");
@@ -85,6 +85,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
     p.repositories = n["repositories"].as<std::vector<std::string>>();
   HS_TRY(ParseRetention(n["retention"], p.retention, where + " retention"));
   p.pitr = n["pitr"].as<bool>(false);
+  HS_ASSIGN_OR_RETURN(p.backup_method, ParseBackupMethod(Str(n, "backupMethod"), where));
   c.policies.push_back(std::move(p));
   return core::Status::Ok();
 }
@@ -92,7 +93,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
 core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"namespace", "name", "policy", "backupSchedule", "triageSchedule",
-                    "verifySchedule", "mode", "pitr", "exclude"},
+                    "verifySchedule", "mode", "pitr", "backupMethod", "exclude"},
                    "a cluster"));
   ClusterSpec s;
   s.ns = Str(n, "namespace", "default");
@@ -106,6 +107,8 @@ core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   s.mode = Str(n, "mode");
   if (n["pitr"])
     s.pitr = n["pitr"].as<bool>();
+  HS_ASSIGN_OR_RETURN(s.backup_method, ParseBackupMethod(Str(n, "backupMethod"),
+                                                         "cluster '" + s.ns + "/" + s.name + "'"));
   s.exclude = n["exclude"].as<bool>(false);
   c.clusters.push_back(std::move(s));
   return core::Status::Ok();
@@ -239,7 +242,8 @@ core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const Clu
                    s.mode.empty() ? p->mode : s.mode,
                    {},
                    p->retention,
-                   s.pitr.value_or(p->pitr)};
+                   s.pitr.value_or(p->pitr),
+                   BackupMethodOver(p->backup_method, s.backup_method)};
   std::string where = "cluster '" + m.Key() + "'";
   if (m.mode != "triage" && m.mode != "repair") {
     return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");

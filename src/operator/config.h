@@ -4,9 +4,9 @@
 //   repositories: [{name, repository|path|url, passwordFile}]
 //   policies: [{name, backupSchedule, triageSchedule, verifySchedule, mode: triage|repair,
 //               repositories: [names], retention: {keepLast, keepHourly, keepDaily, keepWeekly,
-//               keepMonthly, keepYearly}, pitr: bool}]
+//               keepMonthly, keepYearly}, pitr: bool, backupMethod: dump|native}]
 //   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
-//               mode?, pitr?, exclude?}]
+//               mode?, pitr?, backupMethod?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
 //   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
 //   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
@@ -28,6 +28,7 @@
 
 #include "core/status.h"
 #include "dr/standby_spec.h"
+#include "operator/backup_method.h"
 #include "platform/leader_election.h"
 #include "repo/maintenance/retention_policy.h"
 
@@ -58,6 +59,7 @@ struct PolicySpec {
   repo::RetentionPolicy retention;
   // Continuous archiving for point-in-time recovery (operator/archive/archive_supervisor.h).
   bool pitr = false;
+  BackupMethod backup_method = BackupMethod::kUnset;  // the backup command's default
 };
 
 struct ClusterSpec {
@@ -68,7 +70,8 @@ struct ClusterSpec {
   std::string triage_schedule;
   std::string verify_schedule;
   std::string mode;
-  std::optional<bool> pitr;  // nullopt = the policy's
+  std::optional<bool> pitr;                           // nullopt = the policy's
+  BackupMethod backup_method = BackupMethod::kUnset;  // the policy's
   bool exclude = false;
 };
 
@@ -114,6 +117,7 @@ struct ManagedCluster {
   std::vector<RepositorySpec> repositories;  // in policy order; the first one is verified
   repo::RetentionPolicy retention;
   bool pitr = false;  // serve keeps the archive going; into the first repository
+  BackupMethod backup_method = BackupMethod::kUnset;  // scheduled backups' --method, if set
 
   std::string Key() const { return ns + "/" + name; }
 };

@@ -3,6 +3,7 @@
 // over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot, leftover process or
 // repository lock; a restart resumes the schedule from the state file.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,9 @@ class ServeTest : public ::testing::Test {
              std::to_string(rows) + ") g;");
   }
 
+  // `policy_extra`: more keys of the policy, each line as "    key: value\n".
   std::string WriteConfig(const std::string& backup, const std::string& verify,
-                          const std::string& triage) {
+                          const std::string& triage, const std::string& policy_extra = "") {
     std::string path = hs_.dir() + "/serve.yaml";
     WriteFile(path, "inventory: " + hs_.dir() +
                         "/inventory.yaml\n"
@@ -76,7 +78,8 @@ class ServeTest : public ::testing::Test {
                         "\"\n"
                         "    mode: triage\n"
                         "    repositories: [local]\n"
-                        "    retention: {keepLast: 2}\n"
+                        "    retention: {keepLast: 2}\n" +
+                        policy_extra +
                         "clusters:\n"
                         "  - {namespace: test, name: shop, policy: default}\n");
     return path;
@@ -103,6 +106,26 @@ class ServeTest : public ::testing::Test {
   }
 
   int StopServe() { return serve_.Stop(); }
+
+  // The repository's native snapshots, oldest first, each as its tags (k=v) plus "id".
+  std::vector<std::map<std::string, std::string>> NativeSnapshots() {
+    std::vector<std::map<std::string, std::string>> found;
+    auto r = hs_.Restic({"snapshots", "--json"});
+    if (r.exit_code != 0)
+      return found;
+    for (const auto& snap : Json::parse(r.out.empty() ? "[]" : r.out)) {
+      std::map<std::string, std::string> tags;
+      for (const auto& t : snap.value("tags", Json::array())) {
+        std::string tag = t.get<std::string>();
+        size_t eq = tag.find('=');
+        tags[tag.substr(0, eq)] = eq == std::string::npos ? "" : tag.substr(eq + 1);
+      }
+      tags["id"] = snap["id"].get<std::string>();
+      if (tags["method"] == "native")
+        found.push_back(std::move(tags));
+    }
+    return found;
+  }
 
   // Processes whose command line mentions the test's directory (other than the sandbox cluster).
   std::vector<std::string> StrayProcesses() {
@@ -186,6 +209,32 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
   EXPECT_EQ(StopServe(), 0);
   EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+// A policy's backupMethod: native reaches the scheduled backups, so every backup after the first
+// reads only what changed since its parent (the backup command's default for native backups).
+TEST_F(ServeTest, APolicysNativeMethodMakesScheduledBackupsIncrementalAfterTheFirst) {
+  LoadRows(20000);
+  std::string config = WriteConfig("* * * * *", "", "", "    backupMethod: native\n");
+  StartServe(config, 2, 30);
+  std::vector<std::map<std::string, std::string>> native;
+  bool two = core::PollUntil(
+      [&] {
+        native = NativeSnapshots();
+        return native.size() >= 2;
+      },
+      120s);
+  ASSERT_TRUE(two) << serve_.Logs();
+  EXPECT_EQ(StopServe(), 0) << serve_.Logs();
+  native = NativeSnapshots();
+  ASSERT_GE(native.size(), 2U);
+  const auto& newest = native.back();
+  EXPECT_EQ(newest.at("read"), "incremental") << ::testing::PrintToString(newest);
+  EXPECT_EQ(newest.count("parent") ? newest.at("parent") : "", native[native.size() - 2].at("id"))
+      << "the parent is the backup before it";
+  EXPECT_EQ(Snapshots("backup"), static_cast<int>(native.size())) << "no dump was taken";
+  auto check = hs_.Restic({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST_F(ServeTest, SigtermMidBackupLeavesNoPartialSnapshot) {

@@ -124,6 +124,25 @@ TEST(ServeConfigTest, PitrComesFromThePolicyAndAClusterMayOverrideIt) {
   EXPECT_EQ(ErrorOf("pitrStatusSeconds: 0\nclusters: []"), core::ErrorCode::kUsage);
 }
 
+TEST(ServeConfigTest, TheBackupMethodComesFromThePolicyAndAClusterMayOverrideIt) {
+  auto c = ParseServeConfig(
+      "repositories: [{name: r, path: /x}]\n"
+      "policies: [{name: default, backupMethod: native, repositories: [r]}, {name: plain}]\n"
+      "clusters: [{name: a}, {name: b, backupMethod: dump}, {name: c, policy: plain}]",
+      "m.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto clusters = ResolveClusters(*c);
+  ASSERT_TRUE(clusters.ok()) << clusters.status().ToString();
+  EXPECT_EQ((*clusters)[0].backup_method, BackupMethod::kNative);
+  EXPECT_EQ((*clusters)[1].backup_method, BackupMethod::kDump);
+  EXPECT_EQ((*clusters)[2].backup_method, BackupMethod::kUnset) << "the backup command decides";
+  auto bad = ParseServeConfig("policies: [{name: p, backupMethod: physical}]", "m.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(bad.status().message().find("policy 'p'"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(ErrorOf("clusters: [{name: a, backupMethod: logical}]"), core::ErrorCode::kUsage);
+}
+
 TEST(ServeConfigTest, WalAgentDirIsTheDefaultUnsetAndEmptyTurnsAgentsOff) {
   auto unset = ParseServeConfig("clusters: []", "p.yaml");
   ASSERT_TRUE(unset.ok()) << unset.status().ToString();

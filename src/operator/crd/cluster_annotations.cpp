@@ -24,14 +24,15 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
   static const std::set<std::string> kKnown = {kPolicyAnnotation,         kBackupScheduleAnnotation,
                                                kTriageScheduleAnnotation, kVerifyScheduleAnnotation,
                                                kModeAnnotation,           kPitrAnnotation,
-                                               kExcludeAnnotation};
+                                               kBackupMethodAnnotation,   kExcludeAnnotation};
   for (const auto& [key, value] : cluster.annotations) {
     if (key.rfind(kAnnotationPrefix, 0) == 0 && !kKnown.count(key)) {
       std::string message = where;
       message += " has unknown annotation '" + key + "'";
-      return core::Usage(message,
-                         "the annotations are policy, backup-schedule, triage-schedule, "
-                         "verify-schedule, mode, pitr and exclude (docs/operator.md)");
+      return core::Usage(
+          message,
+          "the annotations are policy, backup-schedule, triage-schedule, "
+          "verify-schedule, mode, pitr, backup-method and exclude (docs/operator.md)");
     }
   }
   const std::string exclude = Annotation(cluster, kExcludeAnnotation);
@@ -60,6 +61,10 @@ core::Result<std::optional<ManagedCluster>> ManagedFromAnnotations(
   spec.mode = Annotation(cluster, kModeAnnotation);
   if (!pitr.empty())
     spec.pitr = pitr == "true";
+  HS_ASSIGN_OR_RETURN(
+      spec.backup_method,
+      ParseBackupMethod(Annotation(cluster, kBackupMethodAnnotation),
+                        where + ": annotation '" + std::string(kBackupMethodAnnotation) + "'"));
   auto managed = ResolveCluster(config, spec);
   if (!managed.ok())
     return managed.TakeStatus().Wrap("annotations");

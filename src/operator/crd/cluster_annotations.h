@@ -5,6 +5,7 @@
 //   clinic.hasteward.prplanit.com/backup-schedule: "0 3 * * *"   # optional overrides
 //   clinic.hasteward.prplanit.com/triage-schedule, verify-schedule, mode: triage|repair
 //   clinic.hasteward.prplanit.com/pitr: "true"|"false"    # continuous archiving (policy's)
+//   clinic.hasteward.prplanit.com/backup-method: dump|native   # scheduled backups' method
 //   clinic.hasteward.prplanit.com/exclude: "true"          # opted in, but left alone for now
 //
 // The platform hands the annotations over on platform::Cluster (Kubernetes: metadata.annotations;
@@ -25,6 +26,7 @@ inline constexpr char kTriageScheduleAnnotation[] = "clinic.hasteward.prplanit.c
 inline constexpr char kVerifyScheduleAnnotation[] = "clinic.hasteward.prplanit.com/verify-schedule";
 inline constexpr char kModeAnnotation[] = "clinic.hasteward.prplanit.com/mode";
 inline constexpr char kPitrAnnotation[] = "clinic.hasteward.prplanit.com/pitr";
+inline constexpr char kBackupMethodAnnotation[] = "clinic.hasteward.prplanit.com/backup-method";
 inline constexpr char kExcludeAnnotation[] = "clinic.hasteward.prplanit.com/exclude";
 
 // The cluster as the operator manages it, or nullopt when it does not opt in (no policy

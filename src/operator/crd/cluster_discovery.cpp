@@ -24,7 +24,8 @@ std::string Fingerprint(const ManagedCluster& c) {
   for (const auto& r : c.repositories)
     repositories += RepositoryFingerprint(r) + ",";
   return c.Key() + "|" + c.policy + "|" + c.backup_schedule + "|" + c.triage_schedule + "|" +
-         c.verify_schedule + "|" + c.mode + "|" + repositories + (c.pitr ? "|pitr" : "");
+         c.verify_schedule + "|" + c.mode + "|" + repositories + (c.pitr ? "|pitr" : "") + "|" +
+         BackupMethodName(c.backup_method);
 }
 
 }  // namespace

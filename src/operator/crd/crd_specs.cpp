@@ -107,10 +107,10 @@ core::Result<SecretKeyRef> ParseSecretRef(const json& object, bool with_key,
 core::Result<PolicySpec> PolicyFromResource(const platform::OperatorResource& resource) {
   const std::string where = "BackupPolicy '" + resource.name + "' spec";
   const json& spec = resource.spec;
-  HS_TRY(CheckFields(
-      spec,
-      {"backupSchedule", "triageSchedule", "verifySchedule", "mode", "repositories", "retention"},
-      where));
+  HS_TRY(CheckFields(spec,
+                     {"backupSchedule", "triageSchedule", "verifySchedule", "mode", "repositories",
+                      "retention", "backupMethod"},
+                     where));
   PolicySpec policy;
   policy.name = resource.name;
   HS_ASSIGN_OR_RETURN(policy.backup_schedule, StringField(spec, "backupSchedule", where));
@@ -125,6 +125,8 @@ core::Result<PolicySpec> PolicyFromResource(const platform::OperatorResource& re
     return core::Usage(where + ".mode '" + policy.mode + "' is not triage or repair");
   HS_ASSIGN_OR_RETURN(policy.repositories, RepositoryNames(spec, where));
   HS_TRY(ParseRetention(spec.value("retention", json()), policy.retention, where + ".retention"));
+  HS_ASSIGN_OR_RETURN(std::string method, StringField(spec, "backupMethod", where));
+  HS_ASSIGN_OR_RETURN(policy.backup_method, ParseBackupMethod(method, where + ".backupMethod"));
   return policy;
 }
 

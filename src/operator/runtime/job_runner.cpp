@@ -68,6 +68,9 @@ ChildCommand MakeChild(const std::string& exe, const std::string& verb, const Jo
     // cluster on the same repository) instead of failing at once; prune holds it only while it
     // deletes, so minutes are plenty, and a wedged holder still ends in a clear kLocked error.
     c.argv.insert(c.argv.end(), {"--retry-lock", kScheduledBackupLockWait});
+    // Unset leaves the choice to the backup command (its HASTEWARD_BACKUP_METHOD, else dump).
+    if (req.cluster.backup_method != BackupMethod::kUnset)
+      c.argv.insert(c.argv.end(), {"--method", BackupMethodName(req.cluster.backup_method)});
   }
   return c;
 }

@@ -85,6 +85,22 @@ TEST(ClusterAnnotationsTest, PitrOverridesThePolicy) {
   EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
 }
 
+TEST(ClusterAnnotationsTest, TheBackupMethodOverridesThePolicys) {
+  auto native = ManagedFromAnnotations(
+      Config(), Annotated({{kPolicyAnnotation, "default"}, {kBackupMethodAnnotation, "native"}}));
+  ASSERT_TRUE(native.ok()) << native.status().ToString();
+  EXPECT_EQ((*native)->backup_method, BackupMethod::kNative);
+  auto unset = ManagedFromAnnotations(Config(), Annotated({{kPolicyAnnotation, "default"}}));
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ((*unset)->backup_method, BackupMethod::kUnset) << "the policy names none";
+  auto bad = ManagedFromAnnotations(
+      Config(), Annotated({{kPolicyAnnotation, "default"}, {kBackupMethodAnnotation, "snapshot"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), core::ErrorCode::kUsage);
+  EXPECT_NE(bad.status().message().find("backup-method"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(ClusterAnnotationsTest, BadValuesAndMisspeltKeysAreRefusedNamingTheCluster) {
   const std::map<std::string, std::string> bad_cases[] = {
       {{kPolicyAnnotation, "nope"}},

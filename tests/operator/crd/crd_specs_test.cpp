@@ -48,6 +48,14 @@ TEST(CrdSpecsTest, ModeDefaultsToTriageAsInTheCrd) {
   ASSERT_TRUE(policy.ok()) << policy.status().ToString();
   EXPECT_EQ(policy->mode, "triage");
   EXPECT_TRUE(policy->retention.IsEmpty());
+  EXPECT_EQ(policy->backup_method, BackupMethod::kUnset) << "the backup command's default";
+}
+
+TEST(CrdSpecsTest, TheBackupMethodMapsToTheScheduledBackupsMethod) {
+  auto policy = PolicyFromResource(Resource(OperatorResourceKind::kBackupPolicy,
+                                            {{"repositories", {"r"}}, {"backupMethod", "native"}}));
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->backup_method, BackupMethod::kNative);
 }
 
 TEST(CrdSpecsTest, InvalidPoliciesAreRefusedNamingResourceAndField) {
@@ -63,6 +71,7 @@ TEST(CrdSpecsTest, InvalidPoliciesAreRefusedNamingResourceAndField) {
       {{{"repositories", json::array()}}, "repositories"},
       {{{"repositories", {"r"}}, {"retention", {{"keepLast", -1}}}}, "keepLast"},
       {{{"repositories", {"r"}}, {"triageSchedule", 5}}, "triageSchedule must be a string"},
+      {{{"repositories", {"r"}}, {"backupMethod", "snapshot"}}, "backupMethod"},
   };
   for (const auto& c : cases) {
     auto policy = PolicyFromResource(Resource(OperatorResourceKind::kBackupPolicy, c.spec));
