@@ -41,7 +41,5 @@ endfunction()
 # A test target reuses the tests' one precompiled header (tests/CMakeLists.txt, hs_test_pch); its
 # compile options must be those of hs_test_pch: hasteward_warnings and hasteward_test_build_flags.
 function(hasteward_test_pch target)
-  if(HASTEWARD_TEST_PCH)
-    target_precompile_headers(${target} REUSE_FROM hs_test_pch)
-  endif()
+  target_precompile_headers(${target} REUSE_FROM hs_test_pch)
 endfunction()
