@@ -78,11 +78,19 @@ class WalSegmentSource {
   virtual core::Result<std::optional<std::string>> ReadSegment(const std::string& file_name) = 0;
 };
 
-// What an incremental native backup builds on: its parent snapshot's facts (tags), and the
-// archive to read the WAL from (null: none; the instance's own WAL directory is read then).
+// The parent snapshot's stored copy of a file of its tree, by path relative to the data directory;
+// nullopt when the tree has no such file. Errors: the repository failed.
+using ParentFileReader =
+    std::function<core::Result<std::optional<std::string>>(const std::string& path)>;
+
+// What an incremental native backup builds on: its parent snapshot's facts (tags), the archive to
+// read the WAL from (null: none; the instance's own WAL directory is read then), and the parent's
+// stored files, through which the engine proves the parent lies on the live history before it
+// lends the backup a page (unset: nothing can be proven, the backup reads everything).
 struct IncrementalBase {
   std::map<std::string, std::string> parent_facts;
   WalSegmentSource* archive = nullptr;
+  ParentFileReader parent_file;
 };
 
 struct NativeRestoreOptions {
@@ -126,6 +134,10 @@ struct NativeRestoreOptions {
   // promoted copy's new timeline in the source's archive would be followed by the source's next
   // point-in-time restore).
   bool into_another_cluster = false;
+  // Every restore starts a new history (PostgreSQL: a promotion onto a new timeline): the newest
+  // timeline any snapshot in the repository of the backup's system recorded (its own or one of its
+  // history's), which the new one must lie above. 0: none known beyond the engine's own look.
+  uint32_t newest_taken_timeline = 0;
 };
 
 struct NativeRestorePlan {

@@ -1,5 +1,7 @@
 #include "jobs/native_backup.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "core/failpoint.h"
@@ -52,6 +54,23 @@ core::Result<IncrementalPlan> PlanIncremental(const engine::ClusterHandle& targe
     core::LogInfo("native backup reads everything: " + out.why_full);
   }
   return out;
+}
+
+// The parent's stored files, whole, for the engine's proof that the parent lies on the live
+// history (its WAL against the server's).
+engine::ParentFileReader ParentFiles(repo::Repository& repo, const NativeParent& parent) {
+  return [&repo, &parent](const std::string& path) -> core::Result<std::optional<std::string>> {
+    auto it = parent.files.find(path);
+    if (it == parent.files.end()) {
+      return std::optional<std::string>();
+    }
+    std::string out;
+    for (const repo::Id& id : it->second.content) {
+      HS_ASSIGN_OR_RETURN(core::Bytes blob, repo.LoadBlob(id, repo::BlobType::kData));
+      out.append(reinterpret_cast<const char*>(blob.data()), blob.size());
+    }
+    return std::optional<std::string>(std::move(out));
+  };
 }
 
 // The tags that say how the backup read: parent, read, reason, bytes_read, changed_blocks, the
@@ -322,7 +341,8 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
                       PlanIncremental(target, repo, plan, block_size, options));
   auto stream = incremental.parent ? native->OpenIncrementalNativeBackup(
                                          platform, cluster, plan, block_size,
-                                         {incremental.parent->facts, options.wal_archive})
+                                         {incremental.parent->facts, options.wal_archive,
+                                          ParentFiles(repo, *incremental.parent)})
                                    : native->OpenNativeBackup(platform, cluster, plan, block_size);
   if (!stream.ok()) {
     (*writer)->Abort();
@@ -414,6 +434,34 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
   return gated;
 }
 
+// The newest timeline that the repository's snapshots of `system` recorded, their own or one
+// of their history ("timeline", "timeline_history" = "1:0/3000060,2:0/5000000"): a restore of
+// that system starts its new history above it, so no two recorded histories share a timeline.
+core::Result<uint32_t> NewestRecordedTimeline(repo::Repository& repo, const std::string& system) {
+  uint32_t newest = 0;
+  if (system.empty()) {
+    return newest;
+  }
+  HS_ASSIGN_OR_RETURN(std::vector<repo::Snapshot> snapshots, repo.ListSnapshots());
+  for (const repo::Snapshot& snapshot : snapshots) {
+    std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
+    if (facts["system_identifier"] != system) {
+      continue;
+    }
+    auto take = [&newest](const std::string& text) {
+      newest = std::max(newest, static_cast<uint32_t>(std::strtoul(text.c_str(), nullptr, 10)));
+    };
+    take(facts["timeline"]);
+    std::string history = facts["timeline_history"];
+    for (size_t at = 0; at < history.size();) {
+      size_t comma = history.find(',', at);
+      take(history.substr(at, history.find(':', at) - at));
+      at = comma == std::string::npos ? history.size() : comma + 1;
+    }
+  }
+  return newest;
+}
+
 }  // namespace
 
 core::Result<NativeRestoreResult> RestoreNativeSnapshot(
@@ -450,6 +498,8 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
     return engine::Unsupported(target.engine(), "native restores");
   }
   std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
+  HS_ASSIGN_OR_RETURN(uint32_t newest_taken_timeline,
+                      NewestRecordedTimeline(repo, facts["system_identifier"]));
   NativeRestoreResult result;
   const std::string snapshot_id = repo::IdToHex(snapshot.id);
   // A rerun after a kill: the instances the killed run left holding its output start over. Not
@@ -479,6 +529,7 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
     return gated.TakeStatus();
   }
   core::Failpoint("native-restore-gated");
+  gated->newest_taken_timeline = newest_taken_timeline;
   HS_TRY(supply.BeforeFinish(result.plan));
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   if (!options.caller_finishes) {

@@ -81,6 +81,60 @@ TEST(PgHeldDataTest, AnUnreadablePositionOrAnotherClusterIsUnknown) {
   EXPECT_EQ(postgres::JudgePgHeldData(other, backup).held, HeldData::kUnknown);
 }
 
+// Histories, not positions: a fork is judged by where the replacing data's history left the
+// held data's timeline, not by comparing positions across timelines.
+TEST(PgHeldDataTest, ALowerTimelinePastWhereTheReplacementsHistoryLeftItIsNewer) {
+  // A fenced old primary on timeline 1 kept committing after a standby was promoted at 0/4000000;
+  // the replacement (timeline 2) ends later in LSN terms, but holds none of those commits.
+  const std::map<std::string, std::string> promoted = {
+      {"timeline", "2"}, {"stop_lsn", "0/6000000"}, {"timeline_history", "1:0/4000000"}};
+  InstanceHealth old_primary = Pg("1", "0/5000000", "end_of_wal");
+  old_primary.facts["data_end_lsn"] = "0/4800000";
+  auto judged = postgres::JudgePgHeldData(old_primary, promoted);
+  EXPECT_EQ(judged.held, HeldData::kNewer) << judged.position;
+  EXPECT_NE(judged.position.find("past 0/4000000"), std::string::npos) << judged.position;
+  // Before the fork, the replacement's history holds everything it has.
+  old_primary.facts["data_end_lsn"] = "0/3FFF000";
+  EXPECT_EQ(postgres::JudgePgHeldData(old_primary, promoted).held, HeldData::kNotNewer);
+}
+
+TEST(PgHeldDataTest, ATimelineTheReplacementsHistoryNeverPassedIsNewer) {
+  // Held on timeline 2 (forked from 1 at 0/3000000); the replacement's timeline 3 forked from 1
+  // directly: timeline 2 is another branch whatever its position.
+  InstanceHealth branch = Pg("2", "0/3100000", "end_of_wal");
+  branch.facts["data_end_lsn"] = "0/3080000";
+  branch.facts["history"] = "1:0/3000000";
+  const std::map<std::string, std::string> other = {
+      {"timeline", "3"}, {"stop_lsn", "0/9000000"}, {"timeline_history", "1:0/3000000"}};
+  auto judged = postgres::JudgePgHeldData(branch, other);
+  EXPECT_EQ(judged.held, HeldData::kNewer) << judged.position;
+  EXPECT_NE(judged.position.find("another branch"), std::string::npos) << judged.position;
+}
+
+TEST(PgHeldDataTest, AReplacementOnALaterTimelineWithoutItsHistoryIsUnknown) {
+  const std::map<std::string, std::string> no_history = {{"timeline", "2"},
+                                                         {"stop_lsn", "0/6000000"}};
+  InstanceHealth held = Pg("1", "0/2000000", "end_of_wal");
+  held.facts["data_end_lsn"] = "0/2000000";
+  auto judged = postgres::JudgePgHeldData(held, no_history);
+  EXPECT_EQ(judged.held, HeldData::kUnknown);
+  EXPECT_NE(judged.position.find("records no timeline history"), std::string::npos);
+}
+
+TEST(PgHeldDataTest, AfterARestoreTheRestoredHistoryIsNewerThanAnotherSnapshotOfTheOldTimeline) {
+  // Restored from B1 (timeline 1, end 0/3000100) and promoted to timeline 2, then 500 rows
+  // committed; B2 (timeline 1, end 0/4000000) would replace them.
+  const std::map<std::string, std::string> b2 = {{"timeline", "1"}, {"stop_lsn", "0/4000000"}};
+  InstanceHealth restored = Pg("2", "0/3600000", "end_of_wal");
+  restored.facts["history"] = "1:0/3000100";
+  restored.facts["data_end_lsn"] = "0/3500000";
+  EXPECT_EQ(postgres::JudgePgHeldData(restored, b2).held, HeldData::kNewer);
+  // Promoted but nothing written since: its data ends on timeline 1 at B1's end, which B2's
+  // history (timeline 1 to 0/4000000) holds.
+  restored.facts["data_end_lsn"] = "0/3000100";
+  EXPECT_EQ(postgres::JudgePgHeldData(restored, b2).held, HeldData::kNotNewer);
+}
+
 InstanceHealth Maria(InstanceRole role, const std::string& key, const std::string& gtid) {
   InstanceHealth h;
   h.instance.name = "db-1";

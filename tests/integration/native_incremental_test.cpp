@@ -17,28 +17,12 @@
 #include "support/hasteward_env.h"
 #include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
+#include "support/table_sums.h"
 
 namespace hasteward::testing {
 namespace {
 
 constexpr uint64_t kSegmentBytes = uint64_t{16} << 20;  // the server's WAL segment size
-
-// md5 over the ordered rows of every user table, with the table names (table_sums, made in
-// SetUp, lives in the database, so a restored copy has it): a table dropped, emptied or changed
-// shows.
-constexpr char kChecksumsSql[] = "SELECT table_sums()";
-constexpr char kTableSumsFunction[] = R"sql(
-CREATE FUNCTION table_sums() RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r record; s text := ''; h text;
-BEGIN
-  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1 LOOP
-    EXECUTE format('SELECT md5(coalesce(string_agg(x::text, '','' ORDER BY x::text), '''')) '
-                   'FROM %I x', r.relname) INTO h;
-    s := s || r.relname || ':' || h || ' ';
-  END LOOP;
-  RETURN s;
-END $$)sql";
 
 class NativeIncrementalTest : public ::testing::Test {
  protected:

@@ -1,6 +1,7 @@
 #include "engine/postgres/held_data_judge.h"
 
 #include <cstdlib>
+#include <optional>
 
 #include "engine/postgres/triage_timeline.h"
 
@@ -21,6 +22,27 @@ std::string SourceText(const std::string& source) {
   if (source == "last_record")
     return "start of its last WAL record";
   return source == "replay" ? "received" : "live";
+}
+
+// Where `held` data ends, on the timeline that holds that position: an ancestor's when the held
+// server switched timelines after its last write (a restore's promotion with nothing written).
+Lineage DataPoint(const Lineage& held) {
+  for (const TimelineSwitch& s : held.history) {
+    if (held.lsn <= s.switch_lsn) {
+      return {s.parent, held.lsn, {}};
+    }
+  }
+  return held;
+}
+
+// Where `lineage` left timeline `timeline` for its next one; nullopt when it never was on it.
+std::optional<uint64_t> SwitchFrom(const Lineage& lineage, uint32_t timeline) {
+  for (const TimelineSwitch& s : lineage.history) {
+    if (s.parent == timeline) {
+      return s.switch_lsn;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -51,14 +73,38 @@ HeldDataJudgement JudgePgHeldData(const InstanceHealth& held,
                    held.Fact("data_end_lsn") + " (WAL to " + held.Fact("position_lsn") + ")";
   }
   const auto stop = ParseLsn(Value(replacement, "stop_lsn"));
-  const unsigned long theirs_tli =
-      std::strtoul(Value(replacement, "timeline").c_str(), nullptr, 10);
+  const auto theirs_tli =
+      static_cast<uint32_t>(std::strtoul(Value(replacement, "timeline").c_str(), nullptr, 10));
   if (!stop || theirs_tli == 0)
     return out;
-  const unsigned long mine_tli = std::strtoul(tli_text.c_str(), nullptr, 10);
-  // A later timeline is a history the replacing data does not know, wherever it stands. On the
-  // same or an earlier timeline, WAL past the replacement's end is newer.
-  const bool newer = mine_tli > theirs_tli || (data_end ? *data_end : *lsn) > *stop;
+  // Histories, not positions: the held data is not newer only if the replacing data's history
+  // passes through the point where the held data ends. That point lies on the held timeline, or
+  // on an ancestor of it when nothing was written after the held server switched timelines.
+  const Lineage theirs{theirs_tli, *stop,
+                       ParseHistoryFact(Value(replacement, "timeline_history"))};
+  const Lineage point = DataPoint(
+      {static_cast<uint32_t>(std::strtoul(tli_text.c_str(), nullptr, 10)),
+       data_end ? *data_end : *lsn, ParseHistoryFact(held.Fact("history"))});
+  bool newer = false;
+  if (point.timeline == theirs.timeline) {
+    newer = point.lsn > theirs.lsn;
+  } else if (point.timeline > theirs.timeline) {
+    newer = true;  // a later timeline: a history the replacing data does not know
+  } else if (theirs.history.empty()) {
+    out.position += "; the replacing data on timeline " + std::to_string(theirs.timeline) +
+                    " records no timeline history, so where it left timeline " +
+                    std::to_string(point.timeline) + " is unknown";
+    return out;
+  } else {
+    std::optional<uint64_t> left = SwitchFrom(theirs, point.timeline);
+    newer = !left || point.lsn > *left;
+    if (!left) {
+      out.position += ", a timeline the replacing data's history never passed (another branch)";
+    } else if (newer) {
+      out.position += ", past " + FormatLsn(*left) + " where the replacing data's history left "
+                      "timeline " + std::to_string(point.timeline) + " (another branch)";
+    }
+  }
   if (newer) {
     out.held = HeldData::kNewer;
   } else if (data_end || (source != "checkpoint" && source != "last_record")) {

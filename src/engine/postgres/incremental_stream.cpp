@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/crc32c.h"
+#include "core/fd.h"
 #include "core/log.h"
 #include "core/pread_full.h"
 #include "engine/postgres/data_dir_listing.h"
@@ -32,6 +34,25 @@ constexpr uint64_t kLoggedFileBytes = uint64_t{1} << 20;
 // skip a changed heap page; its files are small (a page per 32,672 heap pages) and read whole.
 bool ReusableFork(ForkNumber fork) {
   return fork == ForkNumber::kMain || fork == ForkNumber::kInit || fork == ForkNumber::kFsm;
+}
+
+// The names of the timeline history files in the data directory's pg_wal, in order.
+core::Result<std::vector<std::string>> HistoryFiles(const std::string& data_dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/pg_wal", ec)) {
+    std::string name = entry.path().filename().string();
+    auto file = ParseWalFileName(name);
+    if (file.ok() && file->kind == ArchiveFileKind::kHistory) {
+      names.push_back(std::move(name));
+    }
+  }
+  if (ec) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "cannot list " + data_dir + "/pg_wal: " + ec.message());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace
@@ -172,6 +193,14 @@ core::Status PgIncrementalStream::Stop() {
   for (uint64_t segment = wal_segment_next_; segment <= last; ++segment) {
     tail_.emplace_back("pg_wal/" + WalSegmentFileName(start_.timeline, segment), std::string());
   }
+  // The timeline history files, as BASE_BACKUP sends them: a restore of a backup on a later
+  // timeline needs its ancestry to follow, and the history says where this one forked.
+  HS_ASSIGN_OR_RETURN(std::vector<std::string> histories, HistoryFiles(start_.data_dir));
+  for (const std::string& name : histories) {
+    HS_ASSIGN_OR_RETURN(std::string text,
+                        core::ReadFileToString(start_.data_dir + "/pg_wal/" + name));
+    tail_.emplace_back("pg_wal/" + name, std::move(text));
+  }
   return core::Status::Ok();
 }
 
@@ -247,7 +276,7 @@ core::Result<std::optional<NativeMember>> PgIncrementalStream::Next() {
     if (tail_next_ < tail_.size()) {
       auto& [path, content] = tail_[tail_next_++];
       bool wal = path.rfind("pg_wal/", 0) == 0;
-      if (wal) {
+      if (wal && content.empty()) {  // a segment, read now (a history file came with its text)
         HS_ASSIGN_OR_RETURN(content, ReadTreeSegment(path.substr(7), wal_segment_next_++));
       }
       // BASE_BACKUP's manifest lists backup_label and tablespace_map, never the WAL.

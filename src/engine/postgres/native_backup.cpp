@@ -8,8 +8,10 @@
 #include "engine/postgres/incremental_stream.h"
 #include "engine/postgres/native_source.h"
 #include "engine/postgres/native_stream.h"
+#include "engine/postgres/parent_ancestry.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
+#include "engine/postgres/wal_names.h"
 
 namespace hasteward::engine::postgres {
 
@@ -77,14 +79,32 @@ FullReadReason ParentMismatch(const std::map<std::string, std::string>& parent,
   if (!full_page_writes) {
     return FullReadReason::kNoFullPageWrites;
   }
+  // pg_checksums --enable rewrites every page without writing WAL: a parent's pages from before
+  // it carry no checksums under a control file that says they are on (and the reverse).
+  if (value("data_checksums").empty() || value("data_checksums") != facts.at("data_checksums")) {
+    return FullReadReason::kChecksumsChanged;
+  }
   return FullReadReason::kNone;
+}
+
+// The parent's own interval, as its tags record it.
+ParentInterval IntervalOf(const std::map<std::string, std::string>& parent) {
+  auto value = [&parent](const char* key) {
+    auto it = parent.find(key);
+    return it == parent.end() ? std::string() : it->second;
+  };
+  ParentInterval interval;
+  interval.timeline = static_cast<uint32_t>(std::strtoul(value("timeline").c_str(), nullptr, 10));
+  interval.start_lsn = ParseLsn(value("start_lsn")).value_or(0);
+  interval.stop_lsn = ParseLsn(value("stop_lsn")).value_or(0);
+  return interval;
 }
 
 // Servers before 15 send one COPY per tablespace and the manifest apart: pg_basebackup speaks
 // that protocol and writes one tar with the manifest appended.
 core::Result<std::unique_ptr<NativeBackupStream>> OpenWithPgBaseBackup(
     const platform::Instance& source, const std::string& user, const std::string& password,
-    size_t block_size) {
+    size_t block_size, std::map<std::string, std::string> known_facts) {
   core::SubprocessOptions options;
   ToolSecrets secrets;
   options.env_unset = {"PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGDATABASE"};
@@ -118,7 +138,8 @@ core::Result<std::unique_ptr<NativeBackupStream>> OpenWithPgBaseBackup(
   // No end marker: the tar reader proves the archive whole and the stream its manifest.
   HS_ASSIGN_OR_RETURN(auto tool, ToolDumpStream::Start(std::move(options), std::move(secrets), ""));
   return std::unique_ptr<NativeBackupStream>(std::make_unique<PgNativeStream>(
-      std::make_unique<ToolBaseBackupArchive>(std::move(tool)), block_size));
+      std::make_unique<ToolBaseBackupArchive>(std::move(tool)), block_size,
+      std::move(known_facts)));
 }
 
 }  // namespace
@@ -157,16 +178,24 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   params.user = creds.user.empty() ? PgUser(cluster) : creds.user;
   params.password = password;
   params.connect_timeout_seconds = 5;
+  // Asked before the backup: the archive's pg_control says it too, but in a layout of the version.
+  std::map<std::string, std::string> known_facts;
+  if (auto session = PgConnection::ConnectInstance(*source_handle); session.ok()) {
+    if (auto checksums = (*session)->QueryValue("SHOW data_checksums");
+        checksums.ok() && *checksums) {
+      known_facts["data_checksums"] = **checksums;
+    }
+  }
   HS_ASSIGN_OR_RETURN(auto client, BaseBackupClient::Connect(params));
   if (client->server_version() >= BaseBackupClient::kMinServerVersion) {
     core::LogInfo("starting base backup over the replication protocol",
                   {{"instance", source.name}, {"user", params.user}});
     HS_TRY(client->Start(kLabel));
     return std::unique_ptr<NativeBackupStream>(
-        std::make_unique<PgNativeStream>(std::move(client), block_size));
+        std::make_unique<PgNativeStream>(std::move(client), block_size, known_facts));
   }
   client.reset();
-  return OpenWithPgBaseBackup(source, params.user, password, block_size);
+  return OpenWithPgBaseBackup(source, params.user, password, block_size, known_facts);
 }
 
 bool PgNativeBackup::SupportsIncremental() const {
@@ -206,11 +235,23 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
       std::string system_id,
       SessionValue(session, "SELECT system_identifier::text FROM pg_control_system()"));
   HS_ASSIGN_OR_RETURN(std::string full_page_writes, SessionValue(session, "SHOW full_page_writes"));
+  HS_ASSIGN_OR_RETURN(std::string data_checksums, SessionValue(session, "SHOW data_checksums"));
   HS_ASSIGN_OR_RETURN(std::string version, core::ReadFileToString(start.data_dir + "/PG_VERSION"));
   start.facts = {{"start_lsn", start_text},
                  {"timeline", timeline},
                  {"system_identifier", system_id},
-                 {"pg_version", core::TrimTrailingSpace(version)}};
+                 {"pg_version", core::TrimTrailingSpace(version)},
+                 {"data_checksums", data_checksums}};
+  if (start.timeline > 1) {
+    // The ancestry the discard gate compares histories with; pg_wal keeps the file for good.
+    auto text =
+        core::ReadFileToString(start.data_dir + "/pg_wal/" + WalHistoryFileName(start.timeline));
+    if (text.ok()) {
+      start.facts["timeline_history"] = TimelineHistoryFact(start.timeline, *text);
+    } else {
+      core::LogWarn("no history file of timeline " + timeline + ": " + text.status().message());
+    }
+  }
   HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
   // The archive is read only when the server archives: reading an absent one would build an
   // empty archive index in the repository on every backup.
@@ -225,6 +266,20 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   FullReadReason reason =
       ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes == "on");
   std::string detail = FullReadReasonName(reason);
+  if (reason == FullReadReason::kNone) {
+    // Same system, timeline and positions are names, not history: prove the parent's WAL is the
+    // live server's before any of its pages stands for this backup's.
+    AncestryVerdict ancestry = base.parent_file
+                                   ? ProveParentAncestry(IntervalOf(base.parent_facts),
+                                                         start.wal_sources, base.parent_file)
+                                   : AncestryVerdict{FullReadReason::kParentUnproven,
+                                                     "the parent's files cannot be read"};
+    reason = ancestry.reason;
+    detail = ancestry.detail;
+    if (reason == FullReadReason::kNone) {
+      core::LogInfo("the parent lies on the live history: " + ancestry.detail);
+    }
+  }
   if (reason == FullReadReason::kNone) {
     IntervalPages pages = ReadIntervalPages(*ParseLsn(base.parent_facts.at("start_lsn")),
                                             start.start_lsn, start.timeline, start.wal_sources);

@@ -2,6 +2,9 @@
 // other instances re-cloned from it.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/wait_for.h"
@@ -11,6 +14,7 @@
 #include "engine/postgres/manifest_check.h"
 #include "engine/postgres/native_backup.h"
 #include "engine/postgres/native_stream.h"
+#include "engine/postgres/new_timeline.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/recovery_target.h"
 #include "engine/postgres/repair.h"
@@ -182,6 +186,7 @@ core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
   HS_TRY(CheckIdentity(platform, cluster, *target, facts, options.force));
   NativeRestorePlan plan;
   plan.target = *target;
+  plan.facts = facts;  // the backup's timeline, which the restored server leaves
   plan.staging_dir = target->data_dir + ".hasteward-restore";
   // Restored as root for an instance run by another OS user: the files must be that user's.
   plan.restore_owner = ::geteuid() == 0 && !target->os_user.empty();
@@ -234,6 +239,18 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                                                  const NativeRestorePlan& plan,
                                                  const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
+  // Read before the swap moves the replaced data aside: the timelines its history took.
+  NewTimelineRequest timeline;
+  if (!options.recovery) {
+    HS_ASSIGN_OR_RETURN(timeline.taken, NewestTimelineOnInstances(platform, cluster));
+    timeline.taken = std::max(timeline.taken, options.newest_taken_timeline);
+    auto backup_timeline = plan.facts.find("timeline");
+    timeline.backup_timeline = static_cast<uint32_t>(std::max(
+        1UL, backup_timeline == plan.facts.end()
+                 ? 1UL
+                 : std::strtoul(backup_timeline->second.c_str(), nullptr, 10)));
+    timeline.into_another_cluster = options.into_another_cluster;
+  }
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
   // A restored standby's signal files would start the primary as a standby.
   HS_ASSIGN_OR_RETURN(
@@ -263,9 +280,14 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                                "source\narchive_mode = 'off'\n"})
                .status());
   }
+  std::optional<std::string> previous_restore_command;
   if (options.recovery) {
     HS_TRY(WriteRecoverySettings(platform, cluster, target, *options.recovery));
     Log(options, "'" + target.name + "' replays archived WAL up to " + options.recovery->target);
+  } else {
+    // Not the backup's timeline continued: its names belong to the history the backup came from.
+    HS_ASSIGN_OR_RETURN(previous_restore_command,
+                        PrepareNewTimeline(platform, cluster, target, timeline));
   }
   core::Failpoint("native-restore-configured");
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
@@ -273,6 +295,13 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
   // A point-in-time restore: promoted, its target not yet checked.
   core::Failpoint("native-restore-started");
+  if (!options.recovery) {
+    HS_ASSIGN_OR_RETURN(uint32_t now, FinishNewTimeline(platform, cluster, target, timeline,
+                                                        previous_restore_command));
+    Log(options, "'" + target.name + "' starts a new history on timeline " +
+                     std::to_string(now) + " (the backup's was " +
+                     std::to_string(timeline.backup_timeline) + ")");
+  }
   if (options.recovery) {
     core::Status reached =
         CheckTargetReached(platform, cluster, target, *options.recovery, options);

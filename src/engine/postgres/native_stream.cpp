@@ -6,6 +6,8 @@
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "engine/postgres/triage_timeline.h"
+#include "engine/postgres/wal_names.h"
 
 namespace hasteward::engine::postgres {
 
@@ -58,6 +60,13 @@ core::Result<std::string> SystemIdentifierFromControl(const std::string& pg_cont
   return std::to_string(id);
 }
 
+std::string TimelineHistoryFact(uint32_t timeline, const std::string& history_text) {
+  if (timeline <= 1) {
+    return std::string();
+  }
+  return FormatHistory(ParseTimelineHistory(history_text));
+}
+
 bool IsRelationPath(const std::string& path) {
   return path.rfind("base/", 0) == 0 || path.rfind("global/", 0) == 0;
 }
@@ -77,9 +86,16 @@ core::Status PgNativeStream::Complete() {
   if (!files_.count(Kept::kControl)) {
     return Incomplete("the archive holds no global/pg_control");
   }
-  metadata_ = ParseBackupLabel(files_[Kept::kLabel]);
+  for (auto& [key, value] : ParseBackupLabel(files_[Kept::kLabel])) {
+    metadata_[key] = value;
+  }
   for (auto& [key, value] : ParseManifestWalRange(files_[Kept::kManifest])) {
     metadata_[key] = value;
+  }
+  // The ancestry of the backup's timeline, which the discard gate compares histories with.
+  const auto timeline = static_cast<uint32_t>(std::strtoul(metadata_["timeline"].c_str(), nullptr, 10));
+  if (timeline > 1 && histories_.count(timeline)) {
+    metadata_["timeline_history"] = TimelineHistoryFact(timeline, histories_[timeline]);
   }
   if (!metadata_.count("start_lsn") || !metadata_.count("stop_lsn")) {
     return Incomplete("backup_label or backup_manifest lacks the WAL range");
@@ -144,6 +160,12 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
       kept_ = Kept::kControl;
     } else if (path == "PG_VERSION") {
       kept_ = Kept::kVersion;
+    } else if (auto file = ParseWalFileName(path.substr(path.rfind('/') + 1));
+               path.rfind("pg_wal/", 0) == 0 && file.ok() &&
+               file->kind == ArchiveFileKind::kHistory) {
+      kept_ = Kept::kHistory;
+      history_timeline_ = file->timeline;
+      histories_[history_timeline_].clear();
     }
     if (kept_ != Kept::kNone) {
       files_[kept_].clear();
@@ -176,7 +198,7 @@ core::Result<size_t> PgNativeStream::ReadContent(std::span<uint8_t> buf) {
   }
   HS_ASSIGN_OR_RETURN(size_t n, reader_.ReadContent(buf));
   if (kept_ != Kept::kNone && n > 0) {
-    std::string& kept = files_[kept_];
+    std::string& kept = kept_ == Kept::kHistory ? histories_[history_timeline_] : files_[kept_];
     kept.append(reinterpret_cast<const char*>(buf.data()), n);
     size_t limit = kept_ == Kept::kManifest ? kManifestTailBytes : kSmallFileBytes;
     if (kept.size() > limit) {

@@ -27,6 +27,10 @@ std::map<std::string, std::string> ParseManifestWalRange(const std::string& mani
 // The system identifier: the first 8 bytes of pg_control, little-endian. kCorruption when short.
 core::Result<std::string> SystemIdentifierFromControl(const std::string& pg_control);
 
+// The timeline_history fact ("1:0/3000060,2:0/5000000", triage_timeline.h) of a backup on
+// `timeline` from the text of its history file; "" on timeline 1 (no ancestors).
+std::string TimelineHistoryFact(uint32_t timeline, const std::string& history_text);
+
 // Whether a data-directory path holds page-structured relation files (base/, global/ except
 // pg_control, pg_filenode.map and the like are still page-sized or tiny: one block either way).
 bool IsRelationPath(const std::string& path);
@@ -45,8 +49,14 @@ class ToolBaseBackupArchive : public BaseBackupArchive {
 
 class PgNativeStream : public NativeBackupStream {
  public:
-  PgNativeStream(std::unique_ptr<BaseBackupArchive> archive, size_t block_size)
-      : archive_(std::move(archive)), reader_(*archive_), block_size_(block_size) {}
+  // `known_facts`: facts asked of the server before the backup started (data_checksums), merged
+  // into metadata() with those read from the archive.
+  PgNativeStream(std::unique_ptr<BaseBackupArchive> archive, size_t block_size,
+                 std::map<std::string, std::string> known_facts = {})
+      : archive_(std::move(archive)),
+        reader_(*archive_),
+        block_size_(block_size),
+        metadata_(std::move(known_facts)) {}
 
   core::Result<std::optional<NativeMember>> Next() override;
   core::Result<size_t> ReadContent(std::span<uint8_t> buf) override;
@@ -54,7 +64,7 @@ class PgNativeStream : public NativeBackupStream {
   uint64_t bytes_read() const override { return reader_.bytes_read() + manifest_offset_; }
 
  private:
-  enum class Kept { kNone, kLabel, kManifest, kControl, kVersion };
+  enum class Kept { kNone, kLabel, kManifest, kControl, kVersion, kHistory };
   core::Status Complete();
   core::Status Incomplete(const std::string& cause) const;
   void OwnServerFiles(core::TarEntry& entry);
@@ -67,6 +77,9 @@ class PgNativeStream : public NativeBackupStream {
   size_t block_size_;
   Kept kept_ = Kept::kNone;
   std::map<Kept, std::string> files_;  // the kept small files (the manifest: its tail)
+  // pg_wal/<timeline>.history members by timeline: the backup's own gives its ancestry.
+  std::map<uint32_t, std::string> histories_;
+  uint32_t history_timeline_ = 0;  // the history member being read (Kept::kHistory)
   std::map<std::string, std::string> metadata_;
   std::optional<core::TarEntry> owner_;  // the first server-sent member: the data directory's owner
   std::optional<std::string> manifest_;  // served by ReadContent after the archive's members

@@ -117,6 +117,9 @@ const char* FullReadReasonName(FullReadReason reason) {
     case FullReadReason::kWalMissing: return "wal-missing";
     case FullReadReason::kWalUnreadable: return "wal-unreadable";
     case FullReadReason::kNoFullPageWrites: return "full-page-writes-off";
+    case FullReadReason::kChecksumsChanged: return "checksums-changed";
+    case FullReadReason::kParentNotAncestor: return "parent-not-ancestor";
+    case FullReadReason::kParentUnproven: return "parent-unproven";
   }
   return "unknown";
 }

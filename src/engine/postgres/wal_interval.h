@@ -72,6 +72,9 @@ enum class FullReadReason {
   kWalMissing,        // a segment of the interval is in no source
   kWalUnreadable,     // a source failed or the WAL reader refused a record
   kNoFullPageWrites,  // full_page_writes is off: pages changed during the backup are not repaired
+  kChecksumsChanged,  // data checksums were turned on or off since the parent (or it never said)
+  kParentNotAncestor,  // the live WAL at the parent's interval differs: another history
+  kParentUnproven,     // the parent's interval WAL is in no source to compare with
 };
 const char* FullReadReasonName(FullReadReason reason);
 
