@@ -76,7 +76,7 @@ class RestoreHistoryTest : public ::testing::Test {
   std::map<std::string, std::string> Backup() {
     auto r = Hs({"backup", "--method", "native"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto listed = hs_.Restic({"snapshots", "--json", "--latest", "1"});
+    auto listed = hs_.Restic({"snapshots", "--json", "--tag", "method=native", "--latest", "1"});
     std::map<std::string, std::string> tags;
     auto snaps = nlohmann::json::parse(listed.out.empty() ? "[]" : listed.out);
     if (snaps.empty())
@@ -145,7 +145,7 @@ TEST_F(RestoreHistoryTest, ARestoreStartsANewTimelineAndTheNextBackupNeverReadsT
   auto b2 = Backup();
   ASSERT_EQ(b2["read"], "incremental") << b2["output"];
 
-  auto restored = StopAndRestore(b1["id"]);
+  auto restored = StopAndRestore(b1["id"], {"--confirm-rewind"});  // back past B2's data
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_NE((restored.out + restored.err).find("starts a new history on timeline 2"),
             std::string::npos)
@@ -213,7 +213,8 @@ TEST_F(RestoreHistoryTest, CommitsOnARestoredHistoryAreNotReplacedByTheAbandoned
   auto b1 = Backup();
   Sql("INSERT INTO filler (v) SELECT 'abandoned' FROM generate_series(1, 100)");
   auto b2 = Backup();
-  ASSERT_EQ(StopAndRestore(b1["id"]).exit_code, 0);
+  auto restored = StopAndRestore(b1["id"], {"--confirm-rewind"});  // back past B2's data
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   Sql("INSERT INTO filler (v) SELECT 'kept' FROM generate_series(1, 500)");
   WriteUntilPast(b2["stop_lsn"]);  // positions alone would call B2 newer
   const std::string kept = Sql("SELECT count(*) FROM filler WHERE v = 'kept'");
