@@ -9,6 +9,7 @@
 #include "engine/postgres/native_source.h"
 #include "engine/postgres/native_stream.h"
 #include "engine/postgres/parent_ancestry.h"
+#include "engine/postgres/parent_check.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
@@ -54,50 +55,6 @@ core::Result<std::string> SessionValue(PgConnection& session, const std::string&
     return core::Status(core::ErrorCode::kDumpFailed, "'" + sql + "' returned nothing");
   }
   return *value;
-}
-
-// Whether the pages the parent holds can stand for this backup's, before any WAL is read: the
-// same cluster history (system, timeline), an interval that runs forward, and full-page writes
-// (a page changed while this backup runs is repaired by its full-page image at replay).
-FullReadReason ParentMismatch(const std::map<std::string, std::string>& parent,
-                              const std::map<std::string, std::string>& facts, uint64_t start_lsn,
-                              bool full_page_writes) {
-  auto value = [&parent](const char* key) {
-    auto it = parent.find(key);
-    return it == parent.end() ? std::string() : it->second;
-  };
-  if (value("system_identifier") != facts.at("system_identifier")) {
-    return FullReadReason::kOtherSystem;
-  }
-  if (value("timeline") != facts.at("timeline")) {
-    return FullReadReason::kTimelineChanged;
-  }
-  std::optional<uint64_t> parent_start = ParseLsn(value("start_lsn"));
-  if (!parent_start || *parent_start > start_lsn) {
-    return FullReadReason::kParentAhead;
-  }
-  if (!full_page_writes) {
-    return FullReadReason::kNoFullPageWrites;
-  }
-  // pg_checksums --enable rewrites every page without writing WAL: a parent's pages from before
-  // it carry no checksums under a control file that says they are on (and the reverse).
-  if (value("data_checksums").empty() || value("data_checksums") != facts.at("data_checksums")) {
-    return FullReadReason::kChecksumsChanged;
-  }
-  return FullReadReason::kNone;
-}
-
-// The parent's own interval, as its tags record it.
-ParentInterval IntervalOf(const std::map<std::string, std::string>& parent) {
-  auto value = [&parent](const char* key) {
-    auto it = parent.find(key);
-    return it == parent.end() ? std::string() : it->second;
-  };
-  ParentInterval interval;
-  interval.timeline = static_cast<uint32_t>(std::strtoul(value("timeline").c_str(), nullptr, 10));
-  interval.start_lsn = ParseLsn(value("start_lsn")).value_or(0);
-  interval.stop_lsn = ParseLsn(value("stop_lsn")).value_or(0);
-  return interval;
 }
 
 // Servers before 15 send one COPY per tablespace and the manifest apart: pg_basebackup speaks
@@ -265,6 +222,7 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   start.wal_sources = {start.local_wal.get(), start.archive.get()};
   FullReadReason reason =
       ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes == "on");
+  // The parent's stored WAL against the live server's: see parent_ancestry.h.
   std::string detail = FullReadReasonName(reason);
   if (reason == FullReadReason::kNone) {
     // Same system, timeline and positions are names, not history: prove the parent's WAL is the
