@@ -26,14 +26,16 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
     const DiscardGateResult& gate);
 
 // The plan such a restore would run, read-only: its target is stop.Target(), the other instances
-// are rebuilt from it. kConfirmationRequired without options.confirm_overwrite (nothing stopped).
+// are rebuilt from it. kUsage when the target's data directory is its volume's mount point (read
+// where its server runs: the swap could not rename it); kConfirmationRequired without
+// options.confirm_overwrite. Nothing is stopped either way.
 core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
     const engine::ClusterHandle& target, platform::OperatorRestoreStop& stop,
     const engine::NativeRestoreOptions& options);
 
 // Restores native `snapshot` into the cluster through `stop` (see above). Refusals before the
-// stop (kConfirmationRequired, kNewerData from the discard gate, the target's kSafetyStop) stop
-// nothing. The caller holds the repository lock and loaded the index.
+// stop (the plan's kUsage and kConfirmationRequired, kNewerData from the discard gate, the
+// target's kSafetyStop) stop nothing. The caller holds the repository lock and loaded the index.
 core::Result<NativeRestoreResult> RestoreNativeThroughOperator(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options, platform::OperatorRestoreStop& stop);

@@ -22,7 +22,14 @@ struct Reading {
   core::Status status;
   engine::TriageReport report;
   std::vector<std::string> writable;  // names of the instances that take writes
+  // Whether the writability of every instance was read: each answered, or the platform says its
+  // server is not running. Only such a reading proves there were not two writable instances.
+  bool every_instance_read = false;
 };
+
+bool WritabilityRead(const engine::InstanceHealth& i) {
+  return i.readable() || i.state == engine::InstanceState::kStopped;
+}
 
 Reading Read(const engine::ClusterHandle& target) {
   Reading out;
@@ -37,13 +44,21 @@ Reading Read(const engine::ClusterHandle& target) {
     return out;
   }
   out.report = std::move(*report);
+  out.every_instance_read = !out.report.instances.empty();
   for (const auto& i : out.report.instances) {
     if (i.writable) {
       out.writable.push_back(i.instance.name);
     }
+    out.every_instance_read = out.every_instance_read && WritabilityRead(i);
   }
   return out;
 }
+
+// The polls of the wait for the operator: how many ran, and how many of them read every instance.
+struct PollTally {
+  int polls = 0;
+  int read_every_instance = 0;
+};
 
 std::string Join(const std::vector<std::string>& names) {
   std::string out;
@@ -53,12 +68,94 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
-core::Status TwoWritable(const std::vector<std::string>& writable) {
-  return core::Status(core::ErrorCode::kSplitBrain,
-                      "instances " + Join(writable) +
-                          " took writes at the same time while the operator switched over",
-                      "stop the applications' writes, run triage, and repair the cluster from the "
-                      "instance that holds the writes to keep");
+// What fencing the writable instances did: the ones stopped and kept down, the ones that still
+// take writes (with why their fence failed).
+struct FenceResult {
+  std::vector<std::string> fenced;
+  std::vector<std::string> unfenced;
+  std::string failures;  // "'db-0': <why>; ..."
+};
+
+core::Status FenceOne(const engine::ClusterHandle& target, const std::string& name,
+                      std::chrono::milliseconds timeout) {
+  const auto& instances = target.cluster().instances;
+  auto found = std::find_if(instances.begin(), instances.end(),
+                            [&](const platform::Instance& i) { return i.name == name; });
+  if (found == instances.end()) {
+    return core::Status(core::ErrorCode::kNotFound, "not an instance of the cluster");
+  }
+  HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), *found));
+  return handle->Fence(timeout);
+}
+
+void Fence(const engine::ClusterHandle& target, const std::string& name,
+           std::chrono::milliseconds timeout, FenceResult* result) {
+  core::Status fenced = FenceOne(target, name, timeout);
+  if (fenced.ok()) {
+    result->fenced.push_back(name);
+    return;
+  }
+  result->unfenced.push_back(name);
+  result->failures += (result->failures.empty() ? "'" : "; '") + name + "': " + fenced.message();
+}
+
+// Two writable instances are never left so: the platform's fence (the operator's own where it has
+// one: CloudNativePG's fencing; mariadb-operator: the pod scaled away) stops every one but the
+// candidate, which the operator was asked to make its primary. Whether the old primary took
+// writes after the candidate's promotion cannot be told here, so nothing is discarded: a fenced
+// instance keeps its data for the repair. Where another cannot be fenced (mariadb-operator's
+// ordinal 0 stops only with every pod), the candidate is fenced instead, so that one stays
+// writable; where the candidate is not among them, which one is authoritative is unclear and all
+// are fenced.
+FenceResult FenceAllButOne(const engine::ClusterHandle& target,
+                           const std::vector<std::string>& writable, const std::string& candidate,
+                           std::chrono::milliseconds timeout) {
+  const bool keep_candidate =
+      std::find(writable.begin(), writable.end(), candidate) != writable.end();
+  FenceResult result;
+  for (const auto& name : writable) {
+    if (!keep_candidate || name != candidate) {
+      Fence(target, name, timeout, &result);
+    }
+  }
+  if (keep_candidate && !result.unfenced.empty()) {
+    Fence(target, candidate, timeout, &result);
+  }
+  return result;
+}
+
+// Fences (FenceAllButOne) and returns the split-brain error saying what was fenced and what not.
+core::Status TwoWritable(const engine::ClusterHandle& target,
+                         const std::vector<std::string>& writable, const std::string& candidate,
+                         std::chrono::milliseconds timeout) {
+  FenceResult fence = FenceAllButOne(target, writable, candidate, timeout);
+  std::string message = "instances " + Join(writable) +
+                        " took writes at the same time while the operator switched over";
+  if (!fence.fenced.empty()) {
+    message += "; fenced " + Join(fence.fenced) + " (stopped and kept down, data kept)";
+  }
+  std::string hint =
+      "stop the applications' writes, run triage, and repair the cluster from the instance that "
+      "holds the writes to keep; 'instance start' brings a fenced instance back";
+  if (!fence.failures.empty()) {
+    message += "; could not fence " + fence.failures;
+  }
+  if (fence.unfenced.size() > 1) {
+    hint = Join(fence.unfenced) +
+           " still take writes: make all but one read-only by hand at once; " + hint;
+  }
+  return core::Status(core::ErrorCode::kSplitBrain, message, hint);
+}
+
+// The promote step's proof: only polls that read every instance prove one writable instance.
+std::string PromoteProof(const PollTally& tally) {
+  std::string proof = "one writable instance at each of " +
+                      std::to_string(tally.read_every_instance) + " polls that read every instance";
+  if (tally.polls > tally.read_every_instance) {
+    proof += " (" + std::to_string(tally.polls - tally.read_every_instance) + " of " +
+             std::to_string(tally.polls) + " polls could not read every instance)";
+  }
+  return proof;
 }
 
 // Records a completed step.
@@ -101,40 +198,54 @@ core::Status CheckOperatorAgrees(platform::OperatorSwitchover& via,
   return core::Status::Ok();
 }
 
-// Polls until the operator reports the candidate as its settled primary; every poll also reads
-// the instances, and two writable ones end the wait with split-brain.
+core::Status OperatorTimeout(const platform::OperatorSwitchover& via, const std::string& candidate,
+                             std::chrono::milliseconds timeout,
+                             const platform::OperatorPrimary& last, const PollTally& tally) {
+  const std::string within = " within " + std::to_string(timeout.count()) + " ms";
+  if (last.settled() && last.current == candidate) {
+    // The operator is done, but nothing proves the instances never had two writable at once.
+    return core::Status(core::ErrorCode::kTimeout,
+                        via.Describe() + ": the operator reports '" + candidate +
+                            "' as its primary, but none of " + std::to_string(tally.polls) +
+                            " polls read the writability of every instance" + within,
+                        "run triage: an instance that cannot be read may still take writes");
+  }
+  return core::Status(core::ErrorCode::kTimeout,
+                      via.Describe() + ": the operator did not report '" + candidate +
+                          "' as its primary" + within + " (current '" + last.current +
+                          "', target '" + last.target + "')",
+                      "the operator may still be switching over: watch its status and run triage");
+}
+
+// Polls until the operator reports the candidate as its settled primary and some poll read every
+// instance (the proof has at least one reading); every poll also reads the instances, and two
+// writable ones are fenced and end the wait with split-brain.
 core::Status WaitForOperator(const engine::ClusterHandle& target, platform::OperatorSwitchover& via,
                              const std::string& candidate, std::chrono::milliseconds timeout,
-                             int* polls) {
+                             PollTally* tally) {
   core::Status failure;
   platform::OperatorPrimary last;
   bool done = core::PollUntil(
       [&] {
-        ++*polls;
+        ++tally->polls;
         Reading reading = Read(target);
         if (reading.status.ok() && reading.writable.size() > 1) {
-          failure = TwoWritable(reading.writable);
+          failure = TwoWritable(target, reading.writable, candidate, timeout);
           return true;
         }
+        tally->read_every_instance += reading.every_instance_read ? 1 : 0;
         auto primary = via.Primary();
         if (primary.ok()) {
           last = *primary;
         }
-        return primary.ok() && primary->settled() && primary->current == candidate;
+        return primary.ok() && primary->settled() && primary->current == candidate &&
+               tally->read_every_instance > 0;
       },
       timeout, kPollInterval);
   if (!failure.ok()) {
     return failure;
   }
-  if (!done) {
-    return core::Status(core::ErrorCode::kTimeout,
-                        via.Describe() + ": the operator did not report '" + candidate +
-                            "' as its primary within " + std::to_string(timeout.count()) +
-                            " ms (current '" + last.current + "', target '" + last.target + "')",
-                        "the operator may still be switching over: watch its status and run "
-                        "triage");
-  }
-  return core::Status::Ok();
+  return done ? core::Status::Ok() : OperatorTimeout(via, candidate, timeout, last, *tally);
 }
 
 // Whether a reading shows the switchover finished: healthy, the candidate the one writable
@@ -159,7 +270,7 @@ core::Status WaitForWhole(const engine::ClusterHandle& target, const engine::Swi
       [&] {
         last = Read(target);
         if (last.status.ok() && last.writable.size() > 1) {
-          failure = TwoWritable(last.writable);
+          failure = TwoWritable(target, last.writable, plan.candidate.name, timeout);
           return true;
         }
         return Whole(last, plan);
@@ -227,15 +338,14 @@ engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& targ
     // Nothing was written: the same class as a refused pre-check.
     return steps.Fail(SwitchoverStep::kPreCheck, asked);
   }
-  int polls = 0;
+  PollTally tally;
   if (core::Status switched =
-          WaitForOperator(target, via, plan.candidate.name, options.timeout, &polls);
+          WaitForOperator(target, via, plan.candidate.name, options.timeout, &tally);
       !switched.ok()) {
     return steps.Fail(SwitchoverStep::kPromote, switched);
   }
   steps.Done(SwitchoverStep::kPromote, "the operator reports '" + plan.candidate.name +
-                                           "' as its primary; one writable instance at each of " +
-                                           std::to_string(polls) + " polls");
+                                           "' as its primary; " + PromoteProof(tally));
   if (core::Status whole = WaitForWhole(target, plan, options.timeout); !whole.ok()) {
     return steps.Fail(SwitchoverStep::kRepoint, whole);
   }

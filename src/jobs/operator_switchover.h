@@ -9,9 +9,12 @@
 //                   writable primary), and the operator reports that same primary, no switch
 //                   pending;
 //   promote         the request to the operator, then polling until it reports the candidate as
-//                   its primary; every poll also reads each instance: two writable instances at any
-//                   poll abort at once with split-brain (exit 5);
-//   repoint         triage healthy: the candidate the one writable instance, the old primary
+//                   its primary and a poll read every instance's writability (only such polls
+//                   count in the proof); every poll also reads each instance: two writable
+//                   instances at any poll are fenced (all but the candidate: FenceAllButOne) and
+//                   abort at once with split-brain (exit 5);
+//   repoint         (two writable instances: as above) triage healthy: the candidate the one
+//   writable instance, the old primary
 //                   replicating from it;
 //   prove-writable  a write on the candidate is accepted (and rolled back).
 #pragma once

@@ -68,6 +68,21 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
     return json::parse(backup.out.substr(at)).value("snapshot_id", "");
   }
 
+  // The ordinals of the sandbox instances that take writes now, read directly (a stopped one
+  // takes none).
+  std::vector<int> WritableOrdinals() const {
+    const bool postgres = GetParam().engine == platform::EngineKind::kPostgres;
+    std::vector<int> writable;
+    for (int ordinal = 0; ordinal < 2; ++ordinal) {
+      auto answer = kube_->sandbox().Sql(
+          ordinal, postgres ? "SELECT pg_is_in_recovery();" : "SELECT @@GLOBAL.read_only;");
+      if (answer.ok() && answer->substr(0, 1) == (postgres ? "f" : "0")) {
+        writable.push_back(ordinal);
+      }
+    }
+    return writable;
+  }
+
   // `triage --json` through the API: its verdict and the name of the instance it calls primary.
   std::pair<std::string, std::string> VerdictAndPrimary() const {
     auto t = kube_->Kube({"triage", "--json"});
@@ -199,7 +214,9 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverIsTheOperatorsAndHastewardProvesIt) {
 // HASteward does not take the operator's word for the switch: an operator that promotes the target
 // while the old primary still takes writes (the fakes' kPromoteWithoutDemoting) is caught by the
 // readings of every instance taken while waiting: exit 5 (split-brain) at step promote or repoint,
-// naming both instances.
+// naming both instances, and never left so: one of them is fenced (CloudNativePG: the old primary;
+// mariadb-operator: the candidate, since ordinal 0 stops only with every pod), and exactly one
+// instance takes writes afterwards.
 TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) {
   if (auto* cnpg = kube_->cnpg_instance_manager(); cnpg != nullptr) {
     cnpg->SetSwitchoverModeForTest(FakeSwitchoverMode::kPromoteWithoutDemoting);
@@ -224,6 +241,11 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverCatchesAnOperatorThatLeavesTwoWritable) 
   const std::string message = report["error"].value("message", "");
   EXPECT_NE(message.find(old_primary), std::string::npos) << message;
   EXPECT_NE(message.find(candidate), std::string::npos) << message;
+  const std::string fenced =
+      GetParam().engine == platform::EngineKind::kPostgres ? old_primary : candidate;
+  EXPECT_NE(message.find("fenced '" + fenced + "'"), std::string::npos) << message;
+  // The old primary is the sandbox's ordinal 0, the candidate its ordinal 1.
+  EXPECT_EQ(WritableOrdinals(), std::vector<int>{fenced == old_primary ? 1 : 0}) << message;
 }
 
 // `restore --until-lsn` of a CloudNativePG cluster from the isolated namespace: the base and the

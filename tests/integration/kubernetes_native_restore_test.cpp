@@ -7,16 +7,21 @@
 // (FakeMariaDbOperator: the MariaDB suspended, its StatefulSet scaled to zero, the tree streamed
 // into a helper pod mounting ordinal 0's claim) and handed back to the operator afterwards.
 // Without --confirm-overwrite, and while newer data would be discarded without --confirm-rewind,
-// nothing is changed.
+// nothing is changed; nor where the volume is mounted at the data directory itself (a real
+// mariadb-operator pod), whose rename the swap needs.
 // A point-in-time restore (`restore --until`) gets its base the same way and the archived WAL it
 // replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h), from
 // which the server's restore_command copies.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/mount.h>
 
 #include "core/poll_until.h"
 #include "support/command.h"
@@ -38,6 +43,7 @@ struct NativeCase {
 };
 
 // docs/exit-codes.md
+constexpr int kUsage = 2;
 constexpr int kConfirmationRequired = 26;
 constexpr int kVerifyFailed = 28;
 constexpr int kNewerData = 30;
@@ -54,6 +60,8 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
       if (test.rfind("PointInTime", 0) == 0) {
         GTEST_SKIP() << "a WAL archive is PostgreSQL's (binlog replays still refuse on kubernetes)";
       }
+    } else if (test.rfind("AVolumeMounted", 0) == 0) {
+      GTEST_SKIP() << "only mariadb-operator's restore stops every instance itself";
     }
     auto kube = KubePublishedCluster::Start({.engine = GetParam().engine,
                                              .name = GetParam().cluster,
@@ -62,6 +70,12 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
     ASSERT_TRUE(kube.ok()) << kube.status().ToString();
     kube_ = std::move(kube).value();
     ASSERT_TRUE(kube_->LoadShopDataset().ok());
+  }
+
+  void TearDown() override {
+    if (!bind_mount_.empty()) {
+      ::umount2(bind_mount_.c_str(), MNT_DETACH);
+    }
   }
 
   std::string Checksums(int ordinal) const {
@@ -122,6 +136,7 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
   // declared first, so destroyed after the cluster, whose servers archive until they stopped.
   std::unique_ptr<RestTestServer> rest_;
   std::unique_ptr<KubePublishedCluster> kube_;
+  std::string bind_mount_;  // unmounted in TearDown, before the cluster is removed
 };
 
 TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEveryInstance) {
@@ -179,6 +194,35 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
     EXPECT_NE(after_write, before);
     EXPECT_TRUE(Holds(1, after_write)) << Checksums(1);
   }
+}
+
+// A real mariadb-operator pod mounts its volume claim at the data directory itself, which the
+// swap would have to rename (the kernel refuses: EBUSY). The fake maps the pod's data directory
+// onto the instance's own directory; bind-mounted onto itself, that directory is the mount point
+// a real pod has. The restore is refused (exit 2, with what to do instead) before anything
+// changes: the MariaDB never suspended, its StatefulSet never scaled, no pod replaced, no tree
+// streamed.
+TEST_P(KubernetesNativeRestoreTest, AVolumeMountedAtTheDataDirectoryIsRefusedBeforeAnythingStops) {
+  auto backup = kube_->Kube({"backup", "--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  const std::string data_dir = kube_->sandbox().instance(0).data_dir;
+  ASSERT_EQ(::mount(data_dir.c_str(), data_dir.c_str(), nullptr, MS_BIND, nullptr), 0)
+      << data_dir << ": " << std::strerror(errno);
+  bind_mount_ = data_dir;
+  const std::string pods_before = PodUids();
+  const std::string before = Checksums(0);
+
+  auto refused = kube_->Kube({"restore", "--method", "native", "--yes", "--confirm-rewind"});
+  EXPECT_EQ(refused.exit_code, kUsage) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("is the mount point"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--method dump"), std::string::npos) << "no hint: " << refused.err;
+  EXPECT_EQ(UntarSessions(), 0U) << "the tree was streamed";
+  const std::set<std::string> grants = kube_->api().GrantsUsedForTest();
+  EXPECT_EQ(grants.count("patch k8s.mariadb.com/mariadbs"), 0U) << "the MariaDB was suspended";
+  EXPECT_EQ(grants.count("patch apps/statefulsets"), 0U) << "the StatefulSet was scaled";
+  EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
+  ExpectInTheOperatorsHands();
+  EXPECT_EQ(Checksums(0), before);
 }
 
 // A file that differs from the backup's manifest is found while the tree streams: tar in the pod
