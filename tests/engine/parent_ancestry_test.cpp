@@ -1,7 +1,8 @@
 // ProveParentAncestry on made-up segments: the parent's stored WAL of its interval against the
 // live sources' (pg_wal first, then the archive). Equal bytes in the interval prove it; a byte
-// that differs inside it names another history; bytes outside it do not matter; a segment either
-// side lacks leaves the ancestry unproven (the backup then reads everything).
+// that differs inside it names another history; bytes outside it do not matter; a segment the live
+// sources lack is missing WAL, one the parent's tree lacks leaves the ancestry unproven (either
+// way the backup reads everything).
 #include "engine/postgres/parent_ancestry.h"
 
 #include <map>
@@ -103,7 +104,7 @@ TEST(ParentAncestryTest, AnIntervalOverTwoSegmentsComparesBoth) {
 TEST(ParentAncestryTest, ASegmentEitherSideLacksLeavesItUnproven) {
   Fixture gone;
   gone.live.segments.clear();
-  EXPECT_EQ(gone.Prove().reason, FullReadReason::kParentUnproven);
+  EXPECT_EQ(gone.Prove().reason, FullReadReason::kWalMissing);
   Fixture unstored;
   unstored.stored.clear();
   EXPECT_EQ(unstored.Prove().reason, FullReadReason::kParentUnproven);

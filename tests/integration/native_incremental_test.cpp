@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/cluster_env.h"
+#include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
@@ -203,6 +204,31 @@ TEST_F(NativeIncrementalTest, ParentWhoseWalIsGoneMakesTheBackupReadEverything) 
   EXPECT_NE(out.find(segment), std::string::npos)
       << "the output names the missing segment: " << out;
   EXPECT_GT(std::stoull(second["bytes_read"]), DatabaseBytes() / 2);
+  ExpectStockResticRestores(second["id"], expected);
+}
+
+// pg_checksums rewrites every page without writing WAL: the parent's pages are of the other
+// checksum state, and no WAL names them changed.
+TEST_F(NativeIncrementalTest, ChecksumsTurnedOffSinceTheParentMakeTheBackupReadEverything) {
+  std::string out;
+  auto parent = Backup({}, &out);
+  ASSERT_EQ(parent["data_checksums"], "on") << "the sandbox initdb's with data checksums";
+  ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
+  const platform::Instance& instance = pg_->instance(0);
+  std::vector<std::string> argv = {"/usr/lib/postgresql/15/bin/pg_checksums", "--disable", "-D",
+                                   instance.data_dir};
+  if (!instance.os_user.empty()) {
+    argv.insert(argv.begin(), {"runuser", "-u", instance.os_user, "--"});
+  }
+  auto disabled = RunCommand(argv);
+  ASSERT_EQ(disabled.exit_code, 0) << disabled.out << disabled.err;
+  ASSERT_EQ(Hs({"instance", "start", "-i", "0"}).exit_code, 0);
+  Sql("UPDATE accounts SET note = 'unchecked' WHERE id % 5000 = 1;");
+  std::string expected = Sql(kChecksumsSql);
+  auto second = Backup({}, &out);
+  EXPECT_EQ(second["read"], "full") << out;
+  EXPECT_EQ(second["reason"], "checksums-changed") << out;
+  EXPECT_EQ(second["data_checksums"], "off");
   ExpectStockResticRestores(second["id"], expected);
 }
 

@@ -178,6 +178,7 @@ core::Status PgIncrementalStream::Stop() {
       label_facts["timeline"] != std::to_string(start_.timeline)) {
     return Failed("backup_label does not match pg_backup_start (" + label + ")");
   }
+  HS_TRY(CheckStoppedOnStartTimeline());
   start_.facts["stop_lsn"] = stop_text;
   stop_lsn_ = *stop;
   tail_.emplace_back("backup_label", label);
@@ -200,6 +201,26 @@ core::Status PgIncrementalStream::Stop() {
     HS_ASSIGN_OR_RETURN(std::string text,
                         core::ReadFileToString(start_.data_dir + "/pg_wal/" + name));
     tail_.emplace_back("pg_wal/" + name, std::move(text));
+  }
+  return core::Status::Ok();
+}
+
+core::Status PgIncrementalStream::CheckStoppedOnStartTimeline() {
+  // A standby whose upstream failed over during the backup follows the new timeline: the WAL from
+  // the start to the stop then lies on two timelines, and a tree holding only the start
+  // timeline's names would be recorded whole and fail at restore.
+  HS_ASSIGN_OR_RETURN(
+      std::optional<std::string> now,
+      start_.session->QueryValue(
+          "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT min_recovery_end_timeline FROM "
+          "pg_control_recovery()) ELSE (SELECT timeline_id FROM pg_control_checkpoint()) "
+          "END::text"));
+  const std::string start_timeline = std::to_string(start_.timeline);
+  if (now && *now != "0" && *now != start_timeline) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "the server moved from timeline " + start_timeline + " to " + *now +
+                            " during the backup (its upstream was promoted)",
+                        "the backup was not saved; take it again, now on the new timeline");
   }
   return core::Status::Ok();
 }

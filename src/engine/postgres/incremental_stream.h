@@ -58,6 +58,8 @@ class PgIncrementalStream : public NativeBackupStream {
   core::Status Stop();
   core::Status Failed(const std::string& cause) const;
   // A segment of the tree's WAL: read up to the stop's page, zeros after it.
+  // kDumpFailed when the server's timeline at the stop is not the start's.
+  core::Status CheckStoppedOnStartTimeline();
   core::Result<std::string> ReadTreeSegment(const std::string& name, uint64_t segment);
 
   IncrementalStreamStart start_;

@@ -48,11 +48,15 @@ AncestryVerdict ProveParentAncestry(const ParentInterval& parent,
     std::string why;
     std::unique_ptr<WalSegmentReader> file = OpenSegmentFrom(live, name, why);
     if (!file) {
-      return Unproven("the live WAL of the parent's interval is gone: " + why);
+      // The interval's own WAL: the same reasons ReadIntervalPages would give.
+      return {why.rfind("reading", 0) == 0 ? FullReadReason::kWalUnreadable
+                                           : FullReadReason::kWalMissing,
+              why};
     }
     auto bytes = file->Read(from, static_cast<size_t>(to - from));
     if (!bytes.ok()) {
-      return Unproven("the live " + name + " cannot be read: " + bytes.status().message());
+      return {FullReadReason::kWalUnreadable,
+              "the live " + name + " cannot be read: " + bytes.status().message()};
     }
     if (bytes->size() != to - from) {
       return Unproven("the live " + name + " is short");

@@ -31,8 +31,9 @@ struct AncestryVerdict {
 };
 
 // kNone when every byte of the parent's interval matches the live WAL (`live` sources, first
-// holder wins); kParentNotAncestor naming the first segment that differs; kParentUnproven when
-// either side lacks a segment of the interval or cannot be read.
+// holder wins); kParentNotAncestor naming the first segment that differs; kWalMissing or
+// kWalUnreadable when no live source holds or reads a segment of it; kParentUnproven when the
+// parent's tree lacks one or it cannot be read.
 AncestryVerdict ProveParentAncestry(const ParentInterval& parent,
                                     const std::vector<RangedWalSource*>& live,
                                     const ParentFileReader& parent_file);
