@@ -2,9 +2,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <sstream>
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fd.h"
@@ -83,6 +85,51 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
   }
   ::closedir(dir);
   return out;
+}
+
+std::optional<uint64_t> ProcessStartTicks(pid_t pid) {
+  // Not an ifstream: a process that exits mid-read fails the read with ESRCH, which libstdc++'s
+  // filebuf throws through an istreambuf_iterator; here it is just a process that is gone.
+  auto read = ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+  if (!read.ok())
+    return std::nullopt;
+  const std::string& text = *read;
+  auto paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 > text.size())
+    return std::nullopt;
+  std::istringstream rest(text.substr(paren + 2));
+  std::string field;
+  // After "pid (comm) " come state (field 3) ... starttime (field 22): skip 19 fields.
+  for (int i = 3; i < 22; ++i)
+    rest >> field;
+  uint64_t ticks = 0;
+  if (!(rest >> ticks))
+    return std::nullopt;
+  return ticks;
+}
+
+std::optional<ProcessIdentity> SelfIdentity() {
+  // A /proc mounted from another PID namespace numbers processes differently: its /proc/<pid>
+  // would describe someone else's process, so such a /proc identifies nothing.
+  char link[32] = {0};
+  ssize_t n = ::readlink("/proc/self", link, sizeof(link) - 1);
+  if (n <= 0 || std::string(link, static_cast<size_t>(n)) != std::to_string(::getpid()))
+    return std::nullopt;
+  ProcessIdentity self;
+  auto boot_id = ReadFileToString("/proc/sys/kernel/random/boot_id");
+  if (!boot_id.ok())
+    return std::nullopt;
+  self.boot_id = boot_id->substr(0, boot_id->find_first_of(" \n"));
+  struct stat ns {};
+  if (::stat("/proc/self/ns/pid", &ns) != 0)
+    return std::nullopt;
+  self.pid_namespace = static_cast<uint64_t>(ns.st_ino);
+  if (::stat("/proc/self/ns/time", &ns) == 0)
+    self.time_namespace = static_cast<uint64_t>(ns.st_ino);
+  self.start_ticks = ProcessStartTicks(::getpid()).value_or(0);
+  if (self.boot_id.empty() || self.pid_namespace == 0 || self.start_ticks == 0)
+    return std::nullopt;
+  return self;
 }
 
 }  // namespace hasteward::core

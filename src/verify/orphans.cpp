@@ -31,27 +31,6 @@ bool OldEnough(const std::string& dir) {
 
 }  // namespace
 
-std::optional<uint64_t> ProcessStartTicks(pid_t pid) {
-  // Not an ifstream: a process that exits mid-read fails the read with ESRCH, which libstdc++'s
-  // filebuf throws through an istreambuf_iterator; here it is just a process that is gone.
-  auto read = core::ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
-  if (!read.ok())
-    return std::nullopt;
-  const std::string& text = *read;
-  auto paren = text.rfind(')');
-  if (paren == std::string::npos)
-    return std::nullopt;
-  std::istringstream rest(text.substr(paren + 2));
-  std::string field;
-  // After "pid (comm) " come state (field 3) ... starttime (field 22): skip 19 fields.
-  for (int i = 3; i < 22; ++i)
-    rest >> field;
-  uint64_t ticks = 0;
-  if (!(rest >> ticks))
-    return std::nullopt;
-  return ticks;
-}
-
 bool RunDirOwnerAlive(const std::string& run_dir) {
   auto text = core::ReadFileToString(run_dir + "/" + kOwnerFile);
   if (!text.ok())
@@ -64,7 +43,7 @@ bool RunDirOwnerAlive(const std::string& run_dir) {
     return false;
   if (!core::ProcessAlive(static_cast<pid_t>(pid)))
     return false;
-  auto now_ticks = ProcessStartTicks(static_cast<pid_t>(pid));
+  auto now_ticks = core::ProcessStartTicks(static_cast<pid_t>(pid));
   return ticks == 0 || (now_ticks && *now_ticks == ticks);
 }
 

@@ -28,7 +28,7 @@ core::Status WriteOwner(const std::string& dir) {
   if (!fd.valid())
     return core::ErrnoStatus("create '" + path + "'", errno);
   std::string text = std::to_string(::getpid()) + " " +
-                     std::to_string(ProcessStartTicks(::getpid()).value_or(0)) + "\n";
+                     std::to_string(core::ProcessStartTicks(::getpid()).value_or(0)) + "\n";
   return core::WriteAll(fd.get(), core::AsBytes(text));
 }
 

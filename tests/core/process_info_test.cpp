@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/subprocess.h"
@@ -93,6 +94,22 @@ TEST(ProcessInfoTest, ProcessesMentioningFindsTheChildAndTerminateEndsIt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(ProcessesMentioning("hs-mention-marker-7f3a").empty());
+}
+
+TEST(ProcessInfoTest, SelfIdentityNamesThisProcessInItsPidNamespace) {
+  auto self = SelfIdentity();
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(self->boot_id.size(), 36U) << self->boot_id;
+  struct stat ns {};
+  ASSERT_EQ(::stat("/proc/self/ns/pid", &ns), 0);
+  EXPECT_EQ(self->pid_namespace, ns.st_ino);
+  EXPECT_EQ(ProcessStartTicks(::getpid()), self->start_ticks);
+  auto child = StartSleeper("hs-identity-marker");
+  ASSERT_NE(child, nullptr);
+  auto child_start = ProcessStartTicks(child->pid());
+  ASSERT_TRUE(child_start.has_value());
+  EXPECT_GE(*child_start, self->start_ticks) << "started after us";
+  EXPECT_EQ(ProcessStartTicks(pid_t{1} << 30), std::nullopt) << "above any pid_max";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -37,7 +38,37 @@ std::string EncodeLock(const LockInfo& l) {
     out += ",\"uid\":" + std::to_string(l.uid);
   if (l.gid != 0)
     out += ",\"gid\":" + std::to_string(l.gid);
+  if (l.process) {
+    // restic decodes lock files into a struct, which ignores fields it does not know.
+    out += ",\"hasteward\":{\"boot_id\":" + GoJsonString(l.process->boot_id) +
+           ",\"pid_namespace\":" + std::to_string(l.process->pid_namespace) +
+           ",\"time_namespace\":" + std::to_string(l.process->time_namespace) +
+           ",\"start_ticks\":" + std::to_string(l.process->start_ticks) + "}";
+  }
   return out + "}";
+}
+
+uint64_t UnsignedField(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+// The "hasteward" object of a lock file; nullopt when absent or incomplete (then only the lock's
+// age can make it stale).
+std::optional<core::ProcessIdentity> DecodeProcess(const nlohmann::json& lock) {
+  auto it = lock.find("hasteward");
+  if (it == lock.end() || !it->is_object())
+    return std::nullopt;
+  core::ProcessIdentity process;
+  auto boot_id = it->find("boot_id");
+  if (boot_id != it->end() && boot_id->is_string())
+    process.boot_id = boot_id->get<std::string>();
+  process.pid_namespace = UnsignedField(*it, "pid_namespace");
+  process.time_namespace = UnsignedField(*it, "time_namespace");
+  process.start_ticks = UnsignedField(*it, "start_ticks");
+  if (process.boot_id.empty() || process.pid_namespace == 0 || process.start_ticks == 0)
+    return std::nullopt;
+  return process;
 }
 
 std::chrono::milliseconds NextRetry(std::chrono::milliseconds previous) {
@@ -81,14 +112,36 @@ std::string LocalUsername() {
   return std::to_string(::geteuid());
 }
 
-bool IsLockStale(const LockInfo& lock, int64_t now_unix, const std::string& this_host) {
+LockHost LocalLockHost() {
+  LockHost host;
+  host.self = core::SelfIdentity();
+  host.start_ticks = [](int64_t pid) -> std::optional<uint64_t> {
+    // kill(0) asks our PID namespace (EPERM: it exists, another user's); /proc may hide other
+    // users' processes (hidepid), so an unreadable start time means "exists", never "gone".
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      return std::nullopt;
+    return core::ProcessStartTicks(static_cast<pid_t>(pid)).value_or(0);
+  };
+  return host;
+}
+
+bool IsLockStale(const LockInfo& lock, int64_t now_unix, const LockHost& host) {
   if (now_unix - lock.time.unix_seconds > kStaleSeconds) {
     return true;
   }
-  if (lock.hostname != this_host || lock.pid <= 0) {
+  // A PID is only meaningful in the namespace it was taken in: a lock from another container
+  // (same host name, same PID, or a live PID invisible from here) must wait for its age. Under
+  // the same boot id and namespaces the host name does not matter, the PID is ours to check.
+  if (!lock.process || !host.self || lock.pid <= 0 || lock.process->boot_id != host.self->boot_id ||
+      lock.process->pid_namespace != host.self->pid_namespace ||
+      lock.process->time_namespace != host.self->time_namespace) {
     return false;
   }
-  return ::kill(static_cast<pid_t>(lock.pid), 0) != 0 && errno == ESRCH;
+  auto start = host.start_ticks(lock.pid);
+  if (!start) {
+    return true;  // the holder is gone
+  }
+  return *start != 0 && *start != lock.process->start_ticks;  // PID reused by a later process
 }
 
 core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
@@ -114,6 +167,7 @@ core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
     info.hostname = j.value("hostname", "");
     info.username = j.value("username", "");
     info.pid = j.value("pid", int64_t{0});
+    info.process = DecodeProcess(j);
     locks.push_back(info);
   }
   return locks;
@@ -122,7 +176,7 @@ core::Result<std::vector<LockInfo>> ListLocks(Repository& repo) {
 core::Result<int> RemoveLocks(Repository& repo, bool all, const core::Clock& clock) {
   HS_ASSIGN_OR_RETURN(auto locks, ListLocks(repo));
   int removed = 0;
-  std::string host = LocalHostname();
+  LockHost host = LocalLockHost();
   for (const auto& l : locks) {
     if (all || IsLockStale(l, clock.NowUnixSeconds(), host)) {
       HS_TRY(repo.backend().Remove(storage::Handle{FileType::kLock, IdToHex(l.id)}));
@@ -142,6 +196,7 @@ core::Status RepoLock::WriteLockFile() {
   l.pid = ::getpid();
   l.uid = ::geteuid();
   l.gid = ::getegid();
+  l.process = core::SelfIdentity();
   HS_ASSIGN_OR_RETURN(current_, repo_.SaveUnpacked(FileType::kLock, EncodeLock(l)));
   return core::Status::Ok();
 }
@@ -151,7 +206,7 @@ core::Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Repository& repo,
   const core::Clock& clock = *opts.clock;
   std::unique_ptr<RepoLock> lock(new RepoLock(repo, opts.exclusive, clock));
   auto deadline = clock.Monotonic() + opts.wait;
-  std::string host = LocalHostname();
+  LockHost host = LocalLockHost();
   bool announced = false;
   auto retry = kFirstRetry / 2;
   while (true) {

@@ -3,13 +3,16 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/process_info.h"
 #include "core/status.h"
 #include "repo/repository.h"
 
@@ -25,10 +28,25 @@ struct LockInfo {
   int64_t pid = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  // Written by HASteward (the "hasteward" object, which restic ignores); absent in restic's locks.
+  std::optional<core::ProcessIdentity> process;
 };
 
-// restic's staleness rule: older than 30 minutes, or on this host with a dead PID.
-bool IsLockStale(const LockInfo& lock, int64_t now_unix, const std::string& this_host);
+// What a staleness judgement knows about the machine it runs on; tests pass a fake.
+struct LockHost {
+  // This process (its boot id and namespaces); nullopt when /proc does not tell.
+  std::optional<core::ProcessIdentity> self;
+  // Start time of `pid` in our PID namespace: nullopt when no such process, 0 when it exists but
+  // its start time is unreadable.
+  std::function<std::optional<uint64_t>(int64_t pid)> start_ticks;
+};
+LockHost LocalLockHost();
+
+// Stale: older than 30 minutes (a live holder refreshes every 5), or written in our PID namespace
+// of this boot by a process that is gone (its PID is free, or taken by a later process). A host
+// name proves nothing: pods and containers share host names and PIDs, so a lock without the
+// holder's identity (restic's, older HASteward's) is judged by its age alone.
+bool IsLockStale(const LockInfo& lock, int64_t now_unix, const LockHost& host);
 
 std::string LocalHostname();
 std::string LocalUsername();
@@ -37,7 +55,7 @@ struct LockOptions {
   bool exclusive = false;
   // How long to wait for a conflicting live lock to go away before refusing (kLocked).
   std::chrono::milliseconds wait{0};
-  // Remove stale locks (dead PID on this host, or older than 30 min) found on the way, with a log.
+  // Remove stale locks (see IsLockStale) found on the way, with a log.
   bool remove_stale = true;
   // Lock file times, staleness and the wait's deadline; tests pass a core::ManualClock.
   const core::Clock* clock = &core::SystemClock::Get();
