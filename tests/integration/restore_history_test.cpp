@@ -215,8 +215,9 @@ TEST_F(RestoreHistoryTest, CommitsOnARestoredHistoryAreNotReplacedByTheAbandoned
   auto b2 = Backup();
   auto restored = StopAndRestore(b1["id"], {"--confirm-rewind"});  // back past B2's data
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  // B2 ended a segment switch past B1: by position the 500 rows lie before B2's end.
   Sql("INSERT INTO filler (v) SELECT 'kept' FROM generate_series(1, 500)");
-  WriteUntilPast(b2["stop_lsn"]);  // positions alone would call B2 newer
+  ASSERT_EQ(Sql("SELECT pg_current_wal_lsn() < '" + b2["stop_lsn"] + "'::pg_lsn"), "t");
   const std::string kept = Sql("SELECT count(*) FROM filler WHERE v = 'kept'");
   ASSERT_EQ(kept, "500");
 
