@@ -410,6 +410,7 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
            .log = options.heal.log}));
   engine::NativeRestoreOptions gated = options;
   gated.heal.keep_replaced = gated.heal.keep_replaced || gate.keep_replaced;
+  result.keep_replaced = gated.heal.keep_replaced;
   result.captured = std::move(gate.captured);
   return gated;
 }
@@ -432,6 +433,7 @@ engine::NativeRestoreOptions ApplyGate(const engine::NativeRestoreOptions& optio
   engine::NativeRestoreOptions gated = options;
   gated.heal.keep_replaced =
       gated.heal.keep_replaced || gate.keep_replaced || !result.unfinished.empty();
+  result.keep_replaced = gated.heal.keep_replaced;
   result.captured = gate.captured;
   return gated;
 }

@@ -268,6 +268,8 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
     Log(options, "'" + target.name + "' replays archived WAL up to " + options.recovery->target);
   }
   core::Failpoint("native-restore-configured");
+  if (plan.before_start)
+    HS_TRY(plan.before_start());
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   HS_TRY(WaitUntilWritable(platform, cluster, target, options));
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
