@@ -163,6 +163,11 @@ struct NativeRestorePlan {
   // The restored snapshot's ID, set by the jobs layer: SwapInStaging records it beside the data
   // directory until the restore finished (native_restore_steps.h, StopUnfinishedRestores).
   std::string snapshot_id;
+  // Set by the jobs layer: run by FinishNativeRestore right before the target's first start, after
+  // the swap and its configuration, so the caller records what the started instance serves
+  // before it can take a write (an instant restore's "hydrating" record). An error fails the
+  // restore with the target not started.
+  std::function<core::Status()> before_start;
 };
 
 // Checks a restored tree against the checksums its backup recorded, file by file as the restore

@@ -80,7 +80,8 @@ core::Result<DiscardGateResult> GateDiscard(const engine::ClusterHandle& target,
   engine::Engine& engine = target.engine();
   std::vector<platform::Instance> holding;
   std::vector<platform::Instance> replaced = request.recloned;
-  replaced.insert(replaced.begin(), request.stays_stopped);
+  if (!request.stays_stopped.name.empty())
+    replaced.insert(replaced.begin(), request.stays_stopped);
   DiscardGateResult result;
   for (const auto& instance : replaced) {
     if (std::find(request.unfinished.begin(), request.unfinished.end(), instance.name) !=

@@ -21,7 +21,9 @@ namespace hasteward::jobs {
 
 struct DiscardGateRequest {
   // The instances whose data the step replaces; `stays_stopped` is the one the step writes while
-  // it is stopped (the others are re-cloned and may be started to read their position).
+  // it is stopped (the others are re-cloned and may be started to read their position). A
+  // `stays_stopped` without a name: the step only re-clones (an instant restore's re-clones after
+  // hydration).
   platform::Instance stays_stopped;
   std::vector<platform::Instance> recloned;
   // The position the replacing data reaches (the backup's facts, or a point-in-time restore's

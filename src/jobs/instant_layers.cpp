@@ -93,8 +93,11 @@ core::Status InstantLayers::MountMerged() const {
 core::Result<SnapshotMountSummary> InstantLayers::StopLower() {
   if (!mount_)
     return SnapshotMountSummary{};
-  // The overlay first: it holds the lower mount, whose unmount would otherwise wait for it.
-  HS_TRY(UnmountIfMounted(merged()));
+  // The overlay first: it holds the lower mount, whose unmount would otherwise wait for it. Not
+  // under a running instance: its data directory would become the empty mountpoint, and what it
+  // wrote there no rerun would see (the lower mount is then detached lazily under the overlay).
+  if (!keep_overlay_)
+    HS_TRY(UnmountIfMounted(merged()));
   auto summary = mount_->Stop();
   mount_.reset();
   if (summary.ok() && summary->read_errors > 0) {

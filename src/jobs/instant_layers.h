@@ -23,7 +23,7 @@ class InstantLayers {
   // `tree_path`: the snapshot's data directory; `instance`: whose data directory it serves.
   InstantLayers(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
                 platform::Instance instance, uint64_t cache_bytes);
-  // Unmounts the lower layer (the overlay stays mounted when it was handed over).
+  // Unmounts the lower layer (the overlay too, unless KeepOverlayMounted).
   ~InstantLayers();
   InstantLayers(const InstantLayers&) = delete;
   InstantLayers& operator=(const InstantLayers&) = delete;
@@ -43,7 +43,11 @@ class InstantLayers {
   core::Status ServeLower();
   // The overlay of lower, upper and work mounted at merged().
   core::Status MountMerged() const;
-  // Unmounts the overlay (when mounted) and the lower layer; the summary of reads that failed.
+  // The instance runs on the overlay: from now on StopLower and the destructor leave it mounted
+  // (its upper layer keeps taking the instance's writes; a rerun serves the lower layer again).
+  void KeepOverlayMounted() { keep_overlay_ = true; }
+  // Unmounts the overlay (when mounted, unless KeepOverlayMounted) and the lower layer; the
+  // summary of reads that failed.
   core::Result<SnapshotMountSummary> StopLower();
   // Removes the directory with everything in it (after the merge the upper layer is empty).
   core::Status Remove();
@@ -56,6 +60,7 @@ class InstantLayers {
   uint64_t cache_bytes_;
   std::unique_ptr<repo::SnapshotTree> tree_;
   std::unique_ptr<BackgroundSnapshotMount> mount_;
+  bool keep_overlay_ = false;
 };
 
 }  // namespace hasteward::jobs

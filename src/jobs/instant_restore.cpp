@@ -12,11 +12,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/os_user.h"
+#include "engine/native_restore_steps.h"
+#include "jobs/discard_gate.h"
 #include "jobs/errno_path.h"
+#include "jobs/hydration_space.h"
 #include "jobs/instant_layers.h"
 #include "jobs/instant_state.h"
 #include "jobs/overlay_mount.h"
@@ -49,19 +53,32 @@ core::Status RemoveLinkTo(const std::string& path, const std::string& target) {
 // engine checks it there (PostgreSQL's pg_verifybackup, MariaDB's --prepare, whose writes land in
 // the upper layer) and its swap moves the symlink into the data directory's place: the engine's
 // restore steps run unchanged, and a mountpoint is never renamed (the kernel refuses that).
+struct InstantSupplyOptions {
+  uint64_t cache_bytes = 0;
+  // The served instance is hydrated afterwards (restore --instant, not verify --instant): its
+  // copy must fit beside the data directory, and it may take writes from its first start.
+  bool hydrates = false;
+  // Its first start opens it for writes (no before_writable step, which keeps it closed until
+  // its point): kServing is recorded right before that start.
+  bool writable_at_start = false;
+};
+
 class InstantSupply : public NativeTreeSupply {
  public:
   InstantSupply(repo::Repository& repo, const repo::Snapshot& snapshot, std::string tree_path,
-                uint64_t cache_bytes)
-      : repo_(repo),
-        snapshot_(snapshot),
-        tree_path_(std::move(tree_path)),
-        cache_bytes_(cache_bytes) {}
+                InstantSupplyOptions options)
+      : repo_(repo), snapshot_(snapshot), tree_path_(std::move(tree_path)), options_(options) {}
 
   core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
                      const repo::Snapshot& /*snapshot*/, NativeRestoreResult& result) override {
+    // Before anything is mounted or moved: a disk that fills during hydration fills the upper
+    // layer the running instance writes to as well.
+    if (options_.hydrates) {
+      const std::string beside = std::filesystem::path(result.plan.target.data_dir).parent_path();
+      HS_TRY(CheckHydrationFits(repo_, snapshot_, tree_path_, beside));
+    }
     layers_ = std::make_unique<InstantLayers>(repo_, snapshot_, tree_path_, result.plan.target,
-                                              cache_bytes_);
+                                              options_.cache_bytes);
     core::Status staged = StageChecked(target, native, result);
     if (!staged.ok())
       Abandon(result.plan);
@@ -77,6 +94,19 @@ class InstantSupply : public NativeTreeSupply {
                                                     .snapshot_id = plan.snapshot_id,
                                                     .instance = plan.target.name}));
     core::Failpoint("instant-restore-starting");
+    if (options_.hydrates && options_.writable_at_start) {
+      // Why before the start: the instance takes writes from its first start, and a rerun after
+      // a kill sets a "starting" attempt aside whole; a kill between the start and a later record
+      // would set aside what it committed. After the swap and the configuration, so a rerun that
+      // finds "hydrating" only restarts it (ServeAgain).
+      plan.before_start = [target = plan.target, id = plan.snapshot_id] {
+        HS_TRY(WriteInstantState(
+            target.data_dir,
+            {.phase = InstantPhase::kServing, .snapshot_id = id, .instance = target.name}));
+        core::Failpoint("instant-restore-serving-recorded");
+        return core::Status::Ok();
+      };
+    }
     return core::Status::Ok();
   }
 
@@ -112,7 +142,7 @@ class InstantSupply : public NativeTreeSupply {
   repo::Repository& repo_;
   const repo::Snapshot& snapshot_;
   std::string tree_path_;
-  uint64_t cache_bytes_;
+  InstantSupplyOptions options_;
   std::unique_ptr<InstantLayers> layers_;
 };
 
@@ -146,6 +176,31 @@ void Tell(const InstantRestoreOptions& options, InstantEvent event, const std::s
     options.on_event(event, name);
 }
 
+// A failed hydration stops there and leaves the instance running on its overlay: unmounting the
+// overlay under it would turn its data directory into the empty mountpoint, where it would go on
+// writing files no rerun sees. The half-written copy is removed (a rerun starts it over anyway),
+// which gives the space back to the upper layer on the same disk when the disk ran full.
+core::Status HydrationFailed(InstantLayers& layers, const platform::Instance& instance,
+                             core::Status failed) {
+  layers.KeepOverlayMounted();
+  std::error_code ec;
+  fs::remove_all(layers.copy(), ec);
+  failed.Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'");
+  if (IsOutOfSpace(failed)) {
+    const std::string hint =
+        "the disk of '" + layers.copy() +
+        "' is full: hydration stopped and its half-written copy was removed; '" + instance.name +
+        "' still runs on its overlay (its writes are in '" + layers.upper() +
+        "') but reads the rest through the snapshot mount, which ends with this command. Free at "
+        "least the snapshot's size there and rerun the same restore: it serves " +
+        "the snapshot again and finishes";
+    return failed.WithHint(hint);
+  }
+  return failed.WithHint(
+      "the instance runs on the snapshot mount only while this command runs; rerun "
+      "the same restore to finish the hydration");
+}
+
 // The lower layer copied to local disk (layers.copy()), restored from the repository as a native
 // restore restores it. A copy a killed run left half-written is started over.
 core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::Snapshot& snapshot,
@@ -160,13 +215,8 @@ core::Status Hydrate(InstantLayers& layers, repo::Repository& repo, const repo::
   tree.restore_owner = core::RunningAsRoot() && !instance.os_user.empty();
   tree.drop_written_pages = true;
   auto restored = repo::RestoreTree(repo, snapshot, layers.tree_path(), layers.copy(), tree);
-  if (!restored.ok()) {
-    return restored.TakeStatus()
-        .Wrap("hydrate '" + instance.name + "' into '" + layers.copy() + "'")
-        .WithHint(
-            "the instance runs on the snapshot mount only while this command runs; rerun "
-            "the same restore to finish the hydration");
-  }
+  if (!restored.ok())
+    return HydrationFailed(layers, instance, restored.TakeStatus());
   result.hydrated_bytes = restored->bytes;
   result.hydrate_seconds = SecondsSince(start);
   core::Failpoint("instant-restore-hydrated");
@@ -218,7 +268,12 @@ core::Status MoveToLocalDisk(const engine::ClusterHandle& target, InstantLayers&
   HS_TRY(UnmountIfMounted(layers.merged()));
   core::Failpoint("instant-restore-merging");
   HS_TRY(MergeOverlayUpper(layers.upper(), layers.copy()));
+  // The merge's renames and the files they moved on disk before the exchange makes the copy the
+  // data directory, and the exchange on disk before the record that says "merging" goes away.
+  HS_TRY(SyncFilesystemOf(layers.copy()));
   HS_TRY(SwapCopyIn(instance->data_dir, layers));
+  HS_TRY(core::FsyncDir(fs::path(instance->data_dir).parent_path()));
+  HS_TRY(core::FsyncDir(layers.dir()));
   core::Failpoint("instant-restore-swapped");
   HS_TRY(RestartRestored(target, *instance, "on its local data directory"));
   result.pause_seconds = SecondsSince(start);
@@ -243,21 +298,6 @@ core::Result<std::optional<InProgress>> FindInProgress(const platform::Cluster& 
   return std::optional<InProgress>();
 }
 
-// Every other instance of the cluster re-cloned from the restored one, now on local disk.
-core::Status RecloneOthers(const engine::ClusterHandle& target, const platform::Instance& restored,
-                           const InstantRestoreOptions& options) {
-  for (const auto& other : target.cluster().instances) {
-    if (other.name == restored.name)
-      continue;
-    HS_TRY(
-        target.engine()
-            .HealInstance(target.platform(), target.cluster(), other, restored, options.native.heal)
-            .Wrap("re-clone '" + other.name + "' from the restored '" + restored.name + "'"));
-  }
-  return core::Status::Ok();
-}
-
-// Hydration, the pause, then the other instances re-cloned from the restored one.
 // What every step of one run works on.
 struct RunContext {
   const engine::ClusterHandle& target;
@@ -266,13 +306,70 @@ struct RunContext {
   const InstantRestoreOptions& options;
 };
 
+// The discard gate on a fresh read of `other`, right before its re-clone: the gate before the
+// start read it hours ago, and a rerun did not run that gate at all. Judged against what the
+// snapshot reaches, as that gate was: data past it that the restored instance did not give it
+// is another branch of history. The heal options with the data directory kept when the gate
+// (now or then) kept data.
+core::Result<engine::HealOptions> GateReclone(const RunContext& run,
+                                              const platform::Instance& other, bool kept_before,
+                                              InstantRestoreResult& result) {
+  engine::NativeBackup* native = run.target.engine().native_backup();
+  if (native == nullptr)
+    return engine::Unsupported(run.target.engine(), "native restores");
+  const engine::NativeRestoreOptions& options = run.options.native;
+  const std::string name = "snapshot " + repo::IdToHex(run.snapshot.id).substr(0, 8);
+  auto gate = GateDiscard(
+      run.target, *native, run.repo,
+      {.stays_stopped = {},  // nothing stays stopped: the step only re-clones
+       .recloned = {other},
+       .reaches = options.reaches.empty() ? SnapshotFacts(run.snapshot) : options.reaches,
+       .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
+       .confirm_rewind = options.confirm_rewind,
+       .unfinished = {},
+       .stamp = options.heal.stamp,
+       .log = options.heal.log});
+  if (!gate.ok()) {
+    core::Status refused = gate.TakeStatus();
+    if (refused.code() == core::ErrorCode::kNewerData) {
+      // The restore itself is done (the record is gone): a rerun would restore again.
+      refused.WithHint("the restored instance runs on its local data directory; '" + other.name +
+                       "' was not replaced. Save what it holds, then re-clone it with "
+                       "'hasteward repair' (do not rerun the restore: it would restore again)");
+    }
+    return refused;
+  }
+  engine::HealOptions heal = options.heal;
+  heal.keep_replaced = heal.keep_replaced || kept_before || gate->keep_replaced;
+  result.captured.insert(result.captured.end(), gate->captured.begin(), gate->captured.end());
+  return heal;
+}
+
+// Every other instance of the cluster re-cloned from the restored one, now on local disk.
+core::Status RecloneOthers(const RunContext& run, const InProgress& restored,
+                           InstantRestoreResult& result) {
+  for (const auto& other : run.target.cluster().instances) {
+    if (other.name == restored.instance.name)
+      continue;
+    HS_ASSIGN_OR_RETURN(engine::HealOptions heal,
+                        GateReclone(run, other, restored.state.keep_replaced, result));
+    HS_TRY(run.target.engine()
+               .HealInstance(run.target.platform(), run.target.cluster(), other, restored.instance,
+                             heal)
+               .Wrap("re-clone '" + other.name + "' from the restored '" + restored.instance.name +
+                     "'"));
+  }
+  return core::Status::Ok();
+}
+
+// Hydration, the pause, then the other instances re-cloned from the restored one.
 core::Status Complete(const RunContext& run, InstantLayers& layers, const InProgress& restored,
                       InstantRestoreResult& result) {
   HS_TRY(Hydrate(layers, run.repo, run.snapshot, restored.instance, result));
   Tell(run.options, InstantEvent::kHydrated, restored.instance.name);
   HS_TRY(MoveToLocalDisk(run.target, layers, restored.state, result));
   Tell(run.options, InstantEvent::kLocal, restored.instance.name);
-  return RecloneOthers(run.target, restored.instance, run.options);
+  return RecloneOthers(run, restored, result);
 }
 
 // A run killed while the instance was being started: the attempt is put aside whole (its upper
@@ -335,6 +432,10 @@ core::Result<InstantRestoreResult> Resume(const engine::ClusterHandle& target,
     return result;
   }
   HS_TRY(ServeAgain(target, layers, found));
+  layers.KeepOverlayMounted();
+  // A run killed after the start and before the native restore's end left its unfinished-restore
+  // record ("hydrating" is recorded before the start): this run finishes that restore.
+  HS_TRY(engine::ClearUnfinishedRestores(target.platform(), target.cluster()));
   Tell(options, InstantEvent::kWritable, found.instance.name);
   HS_TRY(Complete({target, repo, snapshot, options}, layers, found, result));
   return result;
@@ -358,16 +459,23 @@ core::Result<InstantRestoreResult> Fresh(const engine::ClusterHandle& target,
                                          repo::Repository& repo, const repo::Snapshot& snapshot,
                                          const InstantRestoreOptions& options) {
   auto start = core::SystemClock::Get().Monotonic();
-  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot), options.cache_bytes);
+  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot),
+                       {.cache_bytes = options.cache_bytes,
+                        .hydrates = true,
+                        .writable_at_start = !options.before_writable});
   HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                       RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
   std::unique_ptr<InstantLayers> layers = supply.TakeLayers();
   HS_TRY(BringToItsPoint(target, restored.plan.target, options));
+  // Recorded again with the gate's answer (before_start recorded the phase alone, unless a step
+  // before writes kept it "starting" until now).
   InProgress serving{restored.plan.target,
                      {.phase = InstantPhase::kServing,
                       .snapshot_id = repo::IdToHex(snapshot.id),
-                      .instance = restored.plan.target.name}};
+                      .instance = restored.plan.target.name,
+                      .keep_replaced = restored.keep_replaced}};
   HS_TRY(WriteInstantState(serving.instance.data_dir, serving.state));
+  layers->KeepOverlayMounted();
   InstantRestoreResult result;
   result.instance = serving.instance.name;
   result.captured = restored.captured;
@@ -422,7 +530,8 @@ core::Result<std::unique_ptr<InstantServing>> ServeNativeInstant(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const InstantRestoreOptions& options) {
   HS_TRY(RefuseRemoteDataDirectories(target.platform(), target.cluster()));
-  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot), options.cache_bytes);
+  InstantSupply supply(repo, snapshot, NativeTreePathOf(target, snapshot),
+                       {.cache_bytes = options.cache_bytes});
   HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,
                       RestoreNativeSnapshotWith(target, repo, snapshot, options.native, supply));
   return std::unique_ptr<InstantServing>(

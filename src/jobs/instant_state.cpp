@@ -36,7 +36,8 @@ std::string InstantDirFor(const std::string& data_dir) {
 
 core::Status WriteInstantState(const std::string& data_dir, const InstantState& state) {
   std::string text = std::string("phase=") + InstantPhaseName(state.phase) +
-                     "\nsnapshot=" + state.snapshot_id + "\ninstance=" + state.instance + "\n";
+                     "\nsnapshot=" + state.snapshot_id + "\ninstance=" + state.instance +
+                     "\nkeep_replaced=" + (state.keep_replaced ? "yes" : "no") + "\n";
   return core::WriteFileAtomically(StatePath(data_dir), core::AsBytes(text),
                                    {.mode = 0600, .parent_dir_mode = 0700});
 }
@@ -57,6 +58,8 @@ core::Result<std::optional<InstantState>> ReadInstantState(const std::string& da
       state.snapshot_id = value;
     } else if (key == "instance") {
       state.instance = value;
+    } else if (key == "keep_replaced") {
+      state.keep_replaced = value == "yes";
     }
     for (InstantPhase phase : kPhases) {
       if (key == "phase" && value == InstantPhaseName(phase)) {

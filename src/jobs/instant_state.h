@@ -10,10 +10,12 @@
 
 namespace hasteward::jobs {
 
-// The steps of an instant restore, in order. Each is recorded before it starts.
+// The steps of an instant restore, in order. Each is recorded before it starts; kServing before
+// the instance's first start (it may take writes from then on, which a rerun must keep).
 enum class InstantPhase {
   kStarting,  // the overlay is being mounted on the data directory and the instance started
-  kServing,   // the instance runs on the overlay; the lower layer is being copied (hydration)
+  kServing,   // the instance runs (or is being started) on the overlay and may take writes; the
+              // lower layer is being copied (hydration)
   kMerging,   // the copy is complete; the instance is stopped, the upper layer is applied to it
 };
 
@@ -23,6 +25,9 @@ struct InstantState {
   InstantPhase phase = InstantPhase::kStarting;
   std::string snapshot_id;  // full hex ID of the snapshot the instance was restored from
   std::string instance;     // the instance's name
+  // The discard gate kept replaced data (NativeRestoreResult::keep_replaced): the re-clones after
+  // hydration keep the other instances' data directories too, in this run and a rerun.
+  bool keep_replaced = false;
 };
 
 // "<data dir>.hasteward-instant": the directory holding the mount, the layers and the copy.

@@ -430,6 +430,7 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
            .log = options.heal.log}));
   engine::NativeRestoreOptions gated = options;
   gated.heal.keep_replaced = gated.heal.keep_replaced || gate.keep_replaced;
+  result.keep_replaced = gated.heal.keep_replaced;
   result.captured = std::move(gate.captured);
   return gated;
 }
@@ -480,6 +481,7 @@ engine::NativeRestoreOptions ApplyGate(const engine::NativeRestoreOptions& optio
   engine::NativeRestoreOptions gated = options;
   gated.heal.keep_replaced =
       gated.heal.keep_replaced || gate.keep_replaced || !result.unfinished.empty();
+  result.keep_replaced = gated.heal.keep_replaced;
   result.captured = gate.captured;
   return gated;
 }

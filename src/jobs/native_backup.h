@@ -72,6 +72,9 @@ struct NativeRestoreResult {
   // Instances whose data directory a killed run of this restore had left holding its unfinished
   // output (engine::StopUnfinishedRestores): stopped if running, restored again, the old kept.
   std::vector<std::string> unfinished;
+  // The discard gate's answer as the restore applied it (HealOptions::keep_replaced): replaced
+  // data directories are kept. A caller that re-clones later (an instant restore) keeps them too.
+  bool keep_replaced = false;
 };
 
 // kUsage when an instance's data directory is not on this machine (a pod). A plain native restore
@@ -104,7 +107,7 @@ class NativeTreeSupply {
   virtual core::Status Stage(const engine::ClusterHandle& target, engine::NativeBackup& native,
                              const repo::Snapshot& snapshot, NativeRestoreResult& result) = 0;
   // After the discard gate passed, right before the engine swaps the staging directory in: the
-  // supply may set the plan's hooks (mount_data_dir) or take over plan.rebuild.
+  // supply may set the plan's hooks (before_start) or take over plan.rebuild.
   virtual core::Status BeforeFinish(engine::NativeRestorePlan& plan) = 0;
   // The gate refused: undo what Stage made.
   virtual void Abandon(const engine::NativeRestorePlan& plan) = 0;

@@ -6,12 +6,14 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "core/fd.h"
 #include "core/mount_table.h"
 #include "jobs/errno_path.h"
 
@@ -163,6 +165,15 @@ core::Status MergeOverlayUpper(const std::string& upper, const std::string& lowe
   HS_TRY(MergeDir(upper, lower_copy));
   // The overlay's root showed the upper directory's owner and mode (the database's user, 0700).
   return CopyDirAttributes(upper, lower_copy);
+}
+
+core::Status SyncFilesystemOf(const std::string& path) {
+  core::UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid())
+    return PathErrnoStatus("open", path);
+  if (::syncfs(dir.get()) != 0)
+    return PathErrnoStatus("flush to disk the file system of", path);
+  return core::Status::Ok();
 }
 
 }  // namespace hasteward::jobs

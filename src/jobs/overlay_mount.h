@@ -32,4 +32,9 @@ core::Status UnmountIfMounted(const std::string& path);
 // applies the rest and ends with the same tree. Errors: kStorage naming the path.
 core::Status MergeOverlayUpper(const std::string& upper, const std::string& lower_copy);
 
+// Flushes the file system that holds `path` (syncfs): every file written and every rename made
+// there is on disk when it returns. One flush instead of an fsync per moved file and directory.
+// kStorage naming the path, with the write-back error.
+core::Status SyncFilesystemOf(const std::string& path);
+
 }  // namespace hasteward::jobs

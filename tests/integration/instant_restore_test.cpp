@@ -3,13 +3,17 @@
 // equals the source's and a write commits while it still runs on the mount (triage says so);
 // after hydration the checksums are equal again, the instance runs on a plain local data
 // directory and no FUSE mount is left; hasteward killed (SIGKILL) during hydration leaves an
-// instance that the rerun of the same command finishes, with the write made before the kill; the
-// discard gate refuses to replace newer data, leaving it untouched and nothing mounted; `verify
+// instance that the rerun of the same command finishes, with the write made before the kill (also
+// when killed right after the start, before hydration); a failed hydration leaves the running
+// instance on its overlay; the discard gate's consent keeps a newer replica's data at its
+// re-clone after hydration; the discard gate refuses to replace newer data, leaving it untouched
+// and nothing mounted; `verify
 // --instant` checks the snapshot on an overlay and leaves no mount; a damaged pack reaches the
 // database as an I/O error, never as zeros.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -196,6 +200,81 @@ TEST_F(InstantRestoreTest, ADamagedPackReachesTheDatabaseAsAnIoErrorNeverAsZeros
   auto exited = run->WaitForExit(std::chrono::seconds(120));
   ASSERT_TRUE(exited.has_value());
   EXPECT_NE(exited->exit_code, 0) << run->err();
+  // The failed hydration left the running instance on its overlay (unmounted, its data directory
+  // would be the empty mountpoint) and removed its half-written copy.
+  EXPECT_TRUE(OnOverlay()) << run->err();
+  EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-instant/copy"));
+}
+
+TEST_F(InstantRestoreTest, KilledRightAfterTheStartTheRerunKeepsWhatTheInstanceCommitted) {
+  LoseDataDirectory();
+  // Held where the engine's start returned (the instance accepts writes), before the native
+  // restore's end and before hydration.
+  auto run = shop_->Start({"restore", "--instant", "--yes"}, "native-restore-started:hold",
+                          hs_.Path("instant.err"), {{"HASTEWARD_FAILPOINT_RELEASE", release_}});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*run)->WaitUntilHeld()) << (*run)->err();
+  shop_->Sql("INSERT INTO events (body) VALUES ('{\"right_after_start\": true}')");
+  std::string written = shop_->Sql(kChecksumsSql);
+  ASSERT_NE(written, source_);
+  ASSERT_EQ(::kill((*run)->pid(), SIGKILL), 0);
+  ASSERT_TRUE((*run)->WaitForExit(std::chrono::seconds(30)).has_value());
+
+  auto rerun = shop_->Hs({"restore", "--instant", "--yes"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_NE(rerun.err.find("finishing the instant restore"), std::string::npos) << rerun.err;
+  EXPECT_FALSE(fs::is_symlink(data_dir_));
+  EXPECT_FALSE(fs::exists(data_dir_ + ".hasteward-restoring"));
+  EXPECT_EQ(shop_->Sql(kChecksumsSql), written);
+}
+
+// Two instances: the stopped replica holds a commit newer than the snapshot. --confirm-rewind
+// consents to replacing it, and the re-clone after hydration keeps its data directory, as the
+// gate promised.
+TEST(InstantRestoreReplicaTest, ConfirmRewindKeepsTheNewerReplicasDataAtTheRecloneAfterHydration) {
+  if (std::string reason = FuseUnavailableReason(); !reason.empty())
+    GTEST_SKIP() << "FUSE is not usable here: " << reason;
+  HastewardEnv hs("hs-instant-r-", "instant-r-test");
+  auto c = SandboxCluster::Create(
+      {.engine = platform::EngineKind::kPostgres, .instances = 2, .name = "shop", .ns = "ir"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ClusterEnv shop = ClusterEnv::On(hs, **c, "cnpg");
+  ASSERT_EQ(shop.Hs({"repo", "init"}).exit_code, 0);
+  shop.Sql("CREATE TABLE events (id int PRIMARY KEY)");
+  auto backup = shop.Hs({"backup", "--method", "native"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  shop.Sql("INSERT INTO events VALUES (1)");
+  bool replicated = false;
+  for (int i = 0; i < 300 && !replicated; ++i) {
+    auto count = (*c)->Sql(1, "SELECT count(*) FROM events");
+    replicated = count.ok() && count->rfind('1', 0) == 0;
+    if (!replicated)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(replicated) << "the replica did not receive the commit";
+  ASSERT_EQ(shop.Hs({"instance", "stop", "-i", "1"}).exit_code, 0);
+  ASSERT_EQ(shop.Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
+
+  auto restored = shop.Hs({"restore", "--instant", "--yes", "--confirm-rewind"});
+  EXPECT_EQ(restored.exit_code, 0) << restored.err;
+  // Both data directories held the commit: the restored instance's is kept by its swap, the
+  // re-cloned one's only by the gate's consent reaching the re-clone.
+  for (int ordinal : {0, 1}) {
+    const fs::path data_dir = (*c)->instance(ordinal).data_dir;
+    bool kept = false;
+    for (const auto& entry : fs::directory_iterator(data_dir.parent_path())) {
+      kept = kept || entry.path().filename().string().rfind(
+                         data_dir.filename().string() + ".hasteward-replaced-", 0) == 0;
+    }
+    EXPECT_TRUE(kept) << "the newer data directory of instance " << ordinal << " was not kept:\n"
+                      << restored.err;
+  }
+  (void)(*c)->Down();
+  for (int ordinal : {0, 1}) {
+    std::string merged = (*c)->instance(ordinal).data_dir + ".hasteward-instant/merged";
+    while (IsMountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) == 0) {
+    }
+  }
 }
 
 // MariaDB: --prepare runs on the overlay (its writes land in the upper layer), the server starts

@@ -219,6 +219,8 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
   // before a replay the restore's own fence keeps it read-only from its first moment.
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_TRY(options.stay_read_only ? PersistRestoreFence(*handle) : RemovePersistedFence(*handle));
+  if (plan.before_start)
+    HS_TRY(plan.before_start());
   HS_TRY(handle->Start().Wrap("start '" + target.name + "'"));
   HS_TRY(WaitAnswers(*handle, options));
   HS_TRY(BecomePrimary(*handle, Fact(plan.facts, "gtid_position"), options));

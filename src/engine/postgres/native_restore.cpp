@@ -290,6 +290,8 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                         PrepareNewTimeline(platform, cluster, target, timeline));
   }
   core::Failpoint("native-restore-configured");
+  if (plan.before_start)
+    HS_TRY(plan.before_start());
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   HS_TRY(WaitUntilWritable(platform, cluster, target, options));
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
