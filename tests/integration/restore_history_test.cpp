@@ -174,6 +174,10 @@ TEST_F(RestoreHistoryTest, ARestoreStartsANewTimelineAndTheNextBackupNeverReadsT
   EXPECT_EQ(b4["read"], "incremental") << b4["output"];
   EXPECT_EQ(b4["parent"], b3["id"]);
   ExpectStockResticRestores(b4["id"], later);
+  // Its tree carries the timeline's history, as a base backup's does: a restore of it follows
+  // timeline 2 from where it left timeline 1.
+  auto listed = hs_.Restic({"ls", b4["id"], "/hist/shop/data/pg_wal/00000002.history"});
+  EXPECT_NE(listed.out.find("00000002.history"), std::string::npos) << listed.out << listed.err;
 
   // A second restore of B1 takes neither timeline 1 nor 2, which other histories hold.
   auto again = StopAndRestore(b1["id"], {"--confirm-rewind"});

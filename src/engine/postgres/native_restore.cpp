@@ -162,6 +162,71 @@ core::Status WaitUntilWritable(platform::Platform& platform, const platform::Clu
   return core::Status::Ok();
 }
 
+// A plain restore's new timeline: above every one the cluster's instances, the copies kept beside
+// them and the repository (options.newest_taken_timeline) know. Unused for a point-in-time
+// restore, whose recovery promotes on its own.
+core::Result<NewTimelineRequest> NewTimelineFor(platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const NativeRestorePlan& plan,
+                                                const NativeRestoreOptions& options) {
+  NewTimelineRequest timeline;
+  if (options.recovery) {
+    return timeline;
+  }
+  HS_ASSIGN_OR_RETURN(timeline.taken, NewestTimelineOnInstances(platform, cluster));
+  timeline.taken = std::max(timeline.taken, options.newest_taken_timeline);
+  auto backup_timeline = plan.facts.find("timeline");
+  if (backup_timeline != plan.facts.end()) {
+    timeline.backup_timeline = static_cast<uint32_t>(
+        std::max(1UL, std::strtoul(backup_timeline->second.c_str(), nullptr, 10)));
+  }
+  timeline.into_another_cluster = options.into_another_cluster;
+  return timeline;
+}
+
+// The backup carries its source's configuration: the target's own port and socket, and no
+// archiving as the source when the copy goes to another cluster.
+core::Status ConfigureRestored(platform::Platform& platform, const platform::Cluster& cluster,
+                               const platform::Instance& target,
+                               const NativeRestoreOptions& options) {
+  std::string conf =
+      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "write config",
+                    .text = kAppendConfig,
+                    .args = {conf},
+                    .input = OwnSettings(target, "native restore")})
+             .status());
+  if (!options.into_another_cluster) {
+    return core::Status::Ok();
+  }
+  // postgresql.auto.conf (ALTER SYSTEM, `archive enable`) overrides the config file: the off goes
+  // there, after the backup's own archive_mode = on.
+  return RunScript(platform, cluster, target,
+                   {.what = "turn the backup's archiving off",
+                    .text = kAppendConfig,
+                    .args = {target.data_dir + "/postgresql.auto.conf"},
+                    .input = "\n# hasteward: a copy in another cluster never archives as its "
+                             "source\narchive_mode = 'off'\n"})
+      .status();
+}
+
+// A point-in-time restore promoted on WAL that stopped short of its target is stopped again, so
+// that no client writes on top of it before a rerun restores (the error names what was kept).
+core::Status StopUnlessTargetReached(platform::Platform& platform,
+                                     const platform::Cluster& cluster,
+                                     const platform::Instance& target,
+                                     const NativeRestoreOptions& options) {
+  core::Status reached = CheckTargetReached(platform, cluster, target, *options.recovery, options);
+  if (!reached.ok()) {
+    core::Status stopped = platform.StopInstance(cluster, target);
+    if (!stopped.ok()) {
+      core::LogWarn("could not stop '" + target.name + "': " + stopped.message());
+    }
+  }
+  return reached;
+}
+
 }  // namespace
 
 core::Result<NativeRestorePlan> PgNativeBackup::PlanNativeRestore(
@@ -240,17 +305,8 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
                                                  const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
   // Read before the swap moves the replaced data aside: the timelines its history took.
-  NewTimelineRequest timeline;
-  if (!options.recovery) {
-    HS_ASSIGN_OR_RETURN(timeline.taken, NewestTimelineOnInstances(platform, cluster));
-    timeline.taken = std::max(timeline.taken, options.newest_taken_timeline);
-    auto backup_timeline = plan.facts.find("timeline");
-    timeline.backup_timeline = static_cast<uint32_t>(std::max(
-        1UL, backup_timeline == plan.facts.end()
-                 ? 1UL
-                 : std::strtoul(backup_timeline->second.c_str(), nullptr, 10)));
-    timeline.into_another_cluster = options.into_another_cluster;
-  }
+  HS_ASSIGN_OR_RETURN(NewTimelineRequest timeline,
+                      NewTimelineFor(platform, cluster, plan, options));
   std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
   // A restored standby's signal files would start the primary as a standby.
   HS_ASSIGN_OR_RETURN(
@@ -260,26 +316,7 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
     Log(options, "kept the previous data directory of '" + target.name + "' at '" + *kept_at + "'");
   }
   core::Failpoint("native-restore-swapped");  // after the log names the kept copy
-  // The backup carries its source's configuration; another instance needs its own port/socket.
-  std::string conf =
-      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "write config",
-                    .text = kAppendConfig,
-                    .args = {conf},
-                    .input = OwnSettings(target, "native restore")})
-             .status());
-  if (options.into_another_cluster) {
-    // postgresql.auto.conf (ALTER SYSTEM, `archive enable`) overrides the config file: the off
-    // goes there, after the backup's own archive_mode = on.
-    HS_TRY(RunScript(platform, cluster, target,
-                     {.what = "turn the backup's archiving off",
-                      .text = kAppendConfig,
-                      .args = {target.data_dir + "/postgresql.auto.conf"},
-                      .input = "\n# hasteward: a copy in another cluster never archives as its "
-                               "source\narchive_mode = 'off'\n"})
-               .status());
-  }
+  HS_TRY(ConfigureRestored(platform, cluster, target, options));
   std::optional<std::string> previous_restore_command;
   if (options.recovery) {
     HS_TRY(WriteRecoverySettings(platform, cluster, target, *options.recovery));
@@ -297,25 +334,14 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   Log(options, "'" + target.name + "' runs on the restored data and accepts writes");
   // A point-in-time restore: promoted, its target not yet checked.
   core::Failpoint("native-restore-started");
-  if (!options.recovery) {
+  if (options.recovery) {
+    HS_TRY(StopUnlessTargetReached(platform, cluster, target, options));
+  } else {
     HS_ASSIGN_OR_RETURN(uint32_t now, FinishNewTimeline(platform, cluster, target, timeline,
                                                         previous_restore_command));
     Log(options, "'" + target.name + "' starts a new history on timeline " +
                      std::to_string(now) + " (the backup's was " +
                      std::to_string(timeline.backup_timeline) + ")");
-  }
-  if (options.recovery) {
-    core::Status reached =
-        CheckTargetReached(platform, cluster, target, *options.recovery, options);
-    if (!reached.ok()) {
-      // Promoted on WAL that stopped short of the target: stopped again, so that no client writes
-      // on top of it before a rerun restores (the error names what was kept).
-      core::Status stopped = platform.StopInstance(cluster, target);
-      if (!stopped.ok()) {
-        core::LogWarn("could not stop '" + target.name + "': " + stopped.message());
-      }
-      return reached;
-    }
   }
   for (const auto& standby : plan.rebuild) {
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)
