@@ -126,6 +126,12 @@ struct NativeRestoreOptions {
   // promoted copy's new timeline in the source's archive would be followed by the source's next
   // point-in-time restore).
   bool into_another_cluster = false;
+  // MariaDB: the highest GTID domain any snapshot of the cluster in the repository names (jobs
+  // read it from the snapshots' GTID tags; nullopt: none known). A restore starts the restored
+  // primary's writes in a domain above it, above the backup's and above every instance's, so the
+  // new history never reuses a GTID of an abandoned one (docs/restore.md, "A restore starts a new
+  // history").
+  std::optional<uint32_t> newest_taken_gtid_domain;
 };
 
 struct NativeRestorePlan {

@@ -2,6 +2,7 @@
 
 #include "core/wait_for.h"
 #include "engine/client_tools.h"
+#include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/server_state.h"
 #include "engine/repair_exec.h"
@@ -21,17 +22,6 @@ std::string ConninfoValue(const std::string& value) {
     if (c == '\'' || c == '\\')
       out += '\\';
     out += c;
-  }
-  return out + "'";
-}
-
-// A SQL string literal (standard_conforming_strings: only ' is doubled).
-std::string SqlLiteral(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    out += c;
-    if (c == '\'')
-      out += '\'';
   }
   return out + "'";
 }
