@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jobs/gtid_domains.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "repo/format/go_json.h"
@@ -29,7 +30,7 @@ void SetStartPosition(const repo::Snapshot& backup, const engine::Archiving* arc
   if (!jobs::IsNativeSnapshot(backup)) {
     return;  // a dump replays nothing
   }
-  const std::string gtid = backup.TagValue("gtid_position");
+  const std::string gtid = jobs::GtidTagValue(backup.tags, "gtid_position").value_or("");
   if (!gtid.empty()) {
     cursor.position_kind = repo::CursorPositionKind::kGtid;
     cursor.position = gtid;

@@ -138,6 +138,12 @@ struct NativeRestoreOptions {
   // timeline any snapshot in the repository of the backup's system recorded (its own or one of its
   // history's), which the new one must lie above. 0: none known beyond the engine's own look.
   uint32_t newest_taken_timeline = 0;
+  // MariaDB: the highest GTID domain any snapshot of the cluster in the repository names (jobs
+  // read it from the snapshots' GTID tags; nullopt: none known). A restore starts the restored
+  // primary's writes in a domain above it, above the backup's and above every instance's, so the
+  // new history never reuses a GTID of an abandoned one (docs/restore.md, "A restore starts a new
+  // history").
+  std::optional<uint32_t> newest_taken_gtid_domain;
 };
 
 struct NativeRestorePlan {

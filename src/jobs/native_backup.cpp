@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
+#include "jobs/gtid_domains.h"
 #include "jobs/native_parent.h"
 #include "jobs/native_tree_supply.h"
 #include "jobs/operator_native_restore.h"
@@ -307,6 +308,10 @@ std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot)
       facts[tag.substr(0, eq)] = tag.substr(eq + 1);
     }
   }
+  for (const char* key : {"gtid_position", "gtid_slave_pos"}) {
+    if (auto gtid = GtidTagValue(snapshot.tags, key))
+      facts[key] = *gtid;
+  }
   return facts;
 }
 
@@ -486,6 +491,19 @@ engine::NativeRestoreOptions ApplyGate(const engine::NativeRestoreOptions& optio
   return gated;
 }
 
+// A snapshot with a GTID position (MariaDB): the highest domain the cluster's snapshots name, so
+// the restore's new history starts above it (NativeRestoreOptions::newest_taken_gtid_domain).
+// Read after the gate, whose diverged captures count too.
+core::Status AddNewestGtidDomain(repo::Repository& repo, const platform::Cluster& cluster,
+                                 const std::map<std::string, std::string>& facts,
+                                 engine::NativeRestoreOptions& options) {
+  if (options.newest_taken_gtid_domain || !facts.count("gtid_position"))
+    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(auto snapshots, ClusterSnapshots(repo, cluster, {}));
+  options.newest_taken_gtid_domain = NewestGtidDomain(snapshots);
+  return core::Status::Ok();
+}
+
 // RestoreNativeSnapshotWith, with the discard gate run here (`gated_before` null) or before.
 core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& target,
                                                 repo::Repository& repo,
@@ -532,6 +550,7 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   }
   core::Failpoint("native-restore-gated");
   gated->newest_taken_timeline = newest_taken_timeline;
+  HS_TRY(AddNewestGtidDomain(repo, cluster, facts, *gated));
   HS_TRY(supply.BeforeFinish(result.plan));
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   if (!options.caller_finishes) {

@@ -165,6 +165,37 @@ TEST(MariadbHeldDataTest, ComparesTheRunningServersGtidWithTheBackups) {
       << "a domain the backup lacks";
 }
 
+// Issue 49: a restore of B1 (at 0-1-42) writes its new history in a new domain (1), so what it
+// committed after the restore is told apart from the abandoned history's 0-1-43...0-1-60, where
+// the later backup B2 was taken.
+TEST(MariadbHeldDataTest, AfterARestoreTheNewDomainsWritesAreNewerThanTheAbandonedHistorysBackup) {
+  const std::map<std::string, std::string> b2 = {{"gtid_position", "0-1-60"}};
+  auto written = mariadb::JudgeMariadbHeldData(
+      Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-42,1-1-500"), b2);
+  EXPECT_EQ(written.held, HeldData::kNewer);
+  EXPECT_EQ(written.position, "GTID 0-1-42,1-1-500");
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-42,1-1-500"), b2)
+                .held,
+            HeldData::kNewer);
+  // Restored and nothing written since: the new domain is not in its position yet.
+  EXPECT_EQ(
+      mariadb::JudgeMariadbHeldData(Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-42"), b2)
+          .held,
+      HeldData::kNotNewer);
+  const std::map<std::string, std::string> b1 = {{"gtid_position", "0-1-42"}};
+  EXPECT_EQ(
+      mariadb::JudgeMariadbHeldData(Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-42"), b1)
+          .held,
+      HeldData::kNotNewer);
+  // A backup of the new history taken after the writes: nothing newer is held.
+  const std::map<std::string, std::string> b3 = {{"gtid_position", "0-1-42,1-1-500"}};
+  EXPECT_EQ(mariadb::JudgeMariadbHeldData(
+                Maria(InstanceRole::kPrimary, "gtid_binlog_pos", "0-1-42,1-1-500"), b3)
+                .held,
+            HeldData::kNotNewer);
+}
+
 TEST(MariadbHeldDataTest, AStoppedServerOrAMalformedPositionIsUnknown) {
   const std::map<std::string, std::string> backup = {{"gtid_position", "0-1-42"}};
   InstanceHealth stopped = Maria(InstanceRole::kReplica, "gtid_current_pos", "0-1-1");

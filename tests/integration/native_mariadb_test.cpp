@@ -242,6 +242,62 @@ TEST_F(NativeMariadbTest, ARestoreKilledAtEveryStepLeavesOldOrNewDataAndTheRerun
   EXPECT_TRUE(Replicates(0, 1, 900002)) << "the replica does not replicate after the restore";
 }
 
+// Issue 49: a restore continues the backup's GTID numbering, so without a history of its own the
+// restored primary's next transaction would be named like the abandoned history's first one after
+// B1, and the replica holding the 500 rows written after restoring B1 (one transaction) looked
+// "behind" B2, 20 transactions later on the abandoned history: the gate judged it "not newer"
+// (only the stopped primary's unknown position stopped the restore; with that data directory lost
+// it would have gone through, exit 0). In the new GTID domain the restore starts, they are newer:
+// refused naming the replica, and kept with --confirm-rewind (a diverged snapshot of the replica,
+// the primary's data directory moved aside).
+TEST_F(NativeMariadbTest, RowsWrittenAfterARestoreAreNewerThanALaterBackupOfTheAbandonedHistory) {
+  Up(EngineKind::kMariadb, 2);
+  ASSERT_TRUE(ConvergesTo(1, Checksums(0)));
+  const std::string b1 = NativeBackup();
+  std::string abandoned;
+  for (int i = 0; i < 20; ++i)  // 20 transactions: B2 is 20 sequence numbers past B1
+    abandoned += "INSERT INTO shop.events (body) VALUES ('abandoned " + std::to_string(i) + "');";
+  Sql(0, abandoned);
+  ASSERT_TRUE(ConvergesTo(1, Checksums(0)));
+  const std::string b2 = NativeBackup();
+  ASSERT_FALSE(b1.empty() || b2.empty());
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto to_b1 = Hs("restore", {"--snapshot", b1, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(to_b1.exit_code, 0) << to_b1.err;
+  EXPECT_EQ(Sql(0, "SELECT @@global.gtid_domain_id"), "1") << "a new history after the restore";
+
+  Sql(0, "INSERT INTO shop.during (node) SELECT 7 FROM seq_1_to_500", "shop");  // one transaction
+  const std::string written = Sql(0, "SELECT @@global.gtid_binlog_pos");
+  EXPECT_NE(written.find("1-"), std::string::npos) << written;
+  ASSERT_TRUE(Replicates(0, 1, 900003)) << "the replica does not replicate the new domain";
+  EXPECT_EQ(Sql(1, "SELECT count(*) FROM shop.during"), "500");
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto refused = Hs("restore", {"--snapshot", b2, "--yes"});
+  EXPECT_EQ(refused.exit_code, 30) << refused.err;
+  const std::string replica = "'" + db_->instance(1).name + "' holds GTID";
+  ASSERT_NE(refused.err.find(replica), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("(newer)", refused.err.find(replica)), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(Sql(1, "SELECT count(*) FROM shop.during"), "500") << "nothing was replaced";
+
+  auto diverged = [this] {
+    int count = 0;
+    for (const auto& snapshot : Snapshots())
+      count += Tag(snapshot, "type") == "diverged";
+    return count;
+  };
+  const int captured_before = diverged();
+  auto rewound = Hs("restore", {"--snapshot", b2, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(rewound.exit_code, 0) << rewound.err;
+  EXPECT_EQ(diverged(), captured_before + 1) << "the replica's 500 rows were not captured";
+  const std::string kept = db_->instance(0).data_dir + ".hasteward-replaced-";
+  EXPECT_NE((rewound.out + rewound.err).find(kept), std::string::npos)
+      << "the primary's data was not kept aside: " << rewound.err;
+  EXPECT_EQ(Sql(0, "SELECT count(*) FROM shop.during"), "0");
+  EXPECT_EQ(Sql(0, "SELECT @@global.gtid_domain_id"), "2");
+  EXPECT_TRUE(Replicates(0, 1, 900004)) << "the replica does not replicate after the rewind";
+}
+
 TEST_F(NativeMariadbTest, StockResticRestoreThenPrepareGivesADirectoryMariadbdStartsOn) {
   Up(EngineKind::kMariadb, 1);
   std::string before = Checksums(0);

@@ -59,6 +59,10 @@ class MariadbNativeBackup : public NativeBackup {
                                        const platform::Cluster& cluster,
                                        const NativeRestorePlan& plan,
                                        const NativeRestoreOptions& options);
+  // Re-clones plan.rebuild from the running target; each writes in the new history's `domain`.
+  core::Status RebuildReplicas(platform::Platform& platform, const platform::Cluster& cluster,
+                               const NativeRestorePlan& plan, const NativeRestoreOptions& options,
+                               uint32_t domain);
   // Moves plan.staging_dir into the target's data directory, keeping the old one.
   core::Status SwapIn(platform::Platform& platform, const platform::Cluster& cluster,
                       const NativeRestorePlan& plan, const NativeRestoreOptions& options);

@@ -7,6 +7,7 @@
 #include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/held_data_judge.h"
+#include "engine/mariadb/history_domain.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/native_backup.h"
 #include "engine/mariadb/persisted_fence.h"
@@ -104,6 +105,50 @@ core::Status BecomePrimary(const platform::InstanceHandle& handle, const std::st
   const bool read_only = options.stay_read_only;
   HS_TRY(conn->Execute(std::string("SET GLOBAL read_only = ") + (read_only ? "ON" : "OFF")));
   return core::Status::Ok();
+}
+
+// Why a new GTID domain at every restore (docs/restore.md, "A restore starts a new history"): the
+// restored primary continues the backup's numbering (BecomePrimary), so in the backup's domain its
+// next transactions would get the very GTIDs the abandoned history gave other transactions after
+// the backup, and the discard gate, switchover and failover would compare the two histories as
+// one (a restore of a later backup of the abandoned history would replace the new writes as
+// "older"). Of the ways out — a new server_id (the comparison is by sequence number, so 0-2-43
+// still looks behind 0-1-60), a sequence number jumped past every known one (a later snapshot of
+// the abandoned history could still be past it), or a new domain — only the domain makes every
+// later position of the new history name what the abandoned one lacks. The domain is persisted on
+// the target and on every instance rebuilt from it, so a replica promoted later (switchover,
+// failover) writes in it too, and kept across restarts. Returns the domain.
+core::Result<uint32_t> StartNewHistory(platform::Platform& platform,
+                                       const platform::Cluster& cluster,
+                                       const NativeRestorePlan& plan,
+                                       const NativeRestoreOptions& options) {
+  std::string unread;
+  HS_ASSIGN_OR_RETURN(uint32_t domain,
+                      ChooseHistoryDomain(platform, cluster, plan.facts, options, &unread));
+  if (!unread.empty())
+    Log(options, "GTID domains not read from " + unread + " (their data is kept)");
+  std::vector<platform::Instance> writers = plan.rebuild;
+  writers.insert(writers.begin(), plan.target);
+  for (const auto& instance : writers) {
+    HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, instance));
+    HS_ASSIGN_OR_RETURN(std::string why_not, PersistHistoryDomain(*handle, domain));
+    if (!why_not.empty()) {
+      Log(options, "'" + instance.name + "' gets gtid_domain_id = " + std::to_string(domain) +
+                       " only until its next restart (" + why_not +
+                       "): set it in its configuration");
+    }
+    // A replica rebuilt later by the caller (a point-in-time restore's) is running now: it takes
+    // the domain at once, so a promotion before its next restart writes in it too.
+    HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, instance));
+    core::Status set = running && instance.name != plan.target.name
+                           ? SetHistoryDomain(*handle, domain)
+                           : core::Status::Ok();
+    if (!set.ok())
+      Log(options, set.message() + " failed; the persisted setting applies at its next start");
+  }
+  Log(options, "the restored history writes in GTID domain " + std::to_string(domain) +
+                   " (gtid_domain_id, persisted), apart from every history before the restore");
+  return domain;
 }
 
 }  // namespace
@@ -215,6 +260,7 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                   const NativeRestorePlan& plan,
                                                   const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
+  HS_ASSIGN_OR_RETURN(uint32_t domain, StartNewHistory(platform, cluster, plan, options));
   // A demoted old primary's fence would bring the new primary back read-only at its next start;
   // before a replay the restore's own fence keeps it read-only from its first moment.
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
@@ -223,12 +269,22 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
     HS_TRY(plan.before_start());
   HS_TRY(handle->Start().Wrap("start '" + target.name + "'"));
   HS_TRY(WaitAnswers(*handle, options));
+  HS_TRY(SetHistoryDomain(*handle, domain));
   HS_TRY(BecomePrimary(*handle, Fact(plan.facts, "gtid_position"), options));
   Log(options, "'" + target.name + "' runs on the restored data");
   core::Failpoint("native-restore-started");
   if (plan.rebuild_deferred) {
     return core::Status::Ok();
   }
+  return RebuildReplicas(platform, cluster, plan, options, domain);
+}
+
+core::Status MariadbNativeBackup::RebuildReplicas(platform::Platform& platform,
+                                                  const platform::Cluster& cluster,
+                                                  const NativeRestorePlan& plan,
+                                                  const NativeRestoreOptions& options,
+                                                  uint32_t domain) {
+  const platform::Instance& target = plan.target;
   for (const auto& replica : plan.rebuild) {
     // HealReplica re-clones a running replica (its GTID state lives in the server).
     HS_ASSIGN_OR_RETURN(bool running, platform.IsRunning(cluster, replica));
@@ -241,6 +297,7 @@ core::Status MariadbNativeBackup::StartAndRebuild(platform::Platform& platform,
     HS_TRY(WaitReplicaAnswers(*replica_handle, options));
     HS_TRY(HealReplica(platform, cluster, replica, target, options.heal)
                .Wrap("rebuild '" + replica.name + "' from the restored '" + target.name + "'"));
+    HS_TRY(SetHistoryDomain(*replica_handle, domain));
     Log(options, "'" + replica.name + "' rebuilt from '" + target.name + "' and replicating");
     core::Failpoint("native-restore-recloned");
   }

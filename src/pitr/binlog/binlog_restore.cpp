@@ -11,6 +11,7 @@
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
 #include "engine/native_restore_steps.h"
+#include "jobs/gtid_domains.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/base_restore.h"
@@ -152,7 +153,7 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     if (!jobs::IsNativeSnapshot(snapshot)) {
       continue;
     }
-    const std::string base_state = snapshot.TagValue("gtid_position");
+    const std::string base_state = jobs::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
     const bool to_time = target.kind == BinlogTargetKind::kTime;
     if (to_time && !BaseEndsBefore(files, binlogs, base_state, target.time_unix)) {
       continue;

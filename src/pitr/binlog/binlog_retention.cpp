@@ -6,6 +6,7 @@
 
 #include "engine/binlog_archiving.h"
 #include "engine/engine.h"
+#include "jobs/gtid_domains.h"
 #include "pitr/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/maintenance/retention_time.h"
@@ -39,7 +40,7 @@ std::optional<std::vector<KeptBase>> KeptBases(const std::vector<const repo::Sna
     if (TagValue(*backup, "method") != "native") {
       continue;  // a dump replays nothing
     }
-    std::optional<std::string> position = TagValue(*backup, "gtid_position");
+    std::optional<std::string> position = jobs::GtidTagValue(backup->tags, "gtid_position");
     auto time = repo::ParseRfc3339Nano(backup->time_rfc3339);
     if (!position || !time.ok()) {
       return std::nullopt;

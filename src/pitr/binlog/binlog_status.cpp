@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/binlog_archiving.h"
+#include "jobs/gtid_domains.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/binlog/binlog_chain.h"
@@ -264,7 +265,7 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
     }
     BinlogWindow window;
     window.base = snapshot;
-    window.start = snapshot.TagValue("gtid_position");
+    window.start = jobs::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
     window.abandoned = BaseAbandoned(catalog, binlogs, snapshot, window.start);
     BinlogChainWalk walk = WalkBinlogChain(files, binlogs, window.start, BinlogTarget{});
     window.transactions = walk.transactions;
