@@ -46,6 +46,27 @@ TEST(FenceExemptionsTest, SparesTheOwnAccountAndItsLocalTwinsButNoOtherHostOfTha
   EXPECT_FALSE(exempt.Exempts("app", "localhost"));
 }
 
+// Issue 49: an application on HASteward's own account is fenced like any other session; only the
+// connections HASteward holds itself (by id) are spared.
+TEST(SessionsToKillTest, KillsTheOwnAccountsSessionsButHastewardsOwnConnections) {
+  std::vector<ServerSession> sessions = {{"10", "hasteward", "Sleep"},
+                                         {"11", "hasteward", "Query"},
+                                         {"12", "hasteward", "Sleep"},
+                                         {"13", "app", "Query"}};
+  EXPECT_EQ(SessionsToKill(sessions, {"hasteward"}, {"10", "12"}), std::vector<std::string>{"11"});
+}
+
+TEST(SessionsToKillTest, KillsOnlyTheNamedUsersAndSparesBinlogStreams) {
+  std::vector<ServerSession> sessions = {{"20", "dba", "Query"},
+                                         {"21", "dba", "Binlog Dump GTID"},
+                                         {"22", "dba", "Binlog Dump"},
+                                         {"23", "repl", "Query"},
+                                         {"24", "direct", "Sleep"}};
+  EXPECT_EQ(SessionsToKill(sessions, {"dba", "direct"}, {}),
+            (std::vector<std::string>{"20", "24"}));
+  EXPECT_TRUE(SessionsToKill(sessions, {}, {}).empty());
+}
+
 TEST(BypassAccountTest, QuotesAnAccountWithItsHostAndARoleAlone) {
   BypassAccount account{.user = "app", .host = "%", .role = false, .privileges = {}};
   BypassAccount role{.user = "writers", .host = "", .role = true, .privileges = {}};

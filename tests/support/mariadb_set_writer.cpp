@@ -97,6 +97,12 @@ void MariadbSetWriter::Run() {
       const auto& [host, port] = options_.endpoints[target];
       conn = std::make_unique<Connection>(host, port, options_.user, options_.password,
                                           options_.as_observer);
+      if (options_.writable_on_connect && !conn->Writable()) {
+        conn.reset();
+        target = (target + 1) % options_.endpoints.size();
+        std::this_thread::sleep_for(options_.retry_pause);
+        continue;
+      }
     }
     long id = next_id++;
     ++attempts_;

@@ -39,6 +39,10 @@ class MariadbSetWriter {
     // behind a proxy that routes writes by read_only does: an account that bypasses read_only
     // would otherwise write on a replica.
     bool writable_only = false;
+    // Ask @@global.read_only only when (re)connecting, as a connection pool behind a proxy that
+    // routes new connections by read_only does: it keeps writing on a connection until an error
+    // ends it (an account that bypasses read_only then writes on a fenced primary).
+    bool writable_on_connect = false;
     // Connect as the partition observer (support/partition_network.h): no network cut reaches
     // the writer, so it keeps writing to whichever instance accepts, on every side of a partition.
     bool as_observer = false;

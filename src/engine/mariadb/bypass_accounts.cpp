@@ -231,6 +231,29 @@ core::Result<BypassSet> FindBypass(MariadbConnection& conn, const FenceExemption
   return set;
 }
 
+std::vector<std::string> SessionsToKill(const std::vector<ServerSession>& sessions,
+                                        const std::vector<std::string>& users,
+                                        const std::vector<std::string>& spared) {
+  auto contains = [](const std::vector<std::string>& list, const std::string& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+  };
+  std::vector<std::string> ids;
+  for (const auto& session : sessions) {
+    // By connection id, never by account: an application sharing HASteward's account is not
+    // HASteward, and its session would write through read_only (issue 49: acknowledged writes
+    // taken by the demoted primary, lost at the promotion).
+    if (!contains(users, session.user) || contains(spared, session.id))
+      continue;
+    // "Binlog Dump" / "Binlog Dump GTID" streams the binary log and cannot write; it may be the
+    // candidate's own feed (replicas that replicate through HASteward's account): killed, it would
+    // stall the catch-up for the replica's connect retry.
+    if (session.command.rfind("Binlog Dump", 0) == 0)
+      continue;
+    ids.push_back(session.id);
+  }
+  return ids;
+}
+
 std::vector<std::string> GlobalPrivilegesOf(const std::string& show_grants_line,
                                             const std::string& grantee) {
   const std::string grant = "GRANT ";

@@ -30,13 +30,15 @@ struct BypassAccount {
   static std::optional<BypassAccount> FromNote(const std::string& note);
 };
 
-// Who the fence never touches. HASteward's own account is spared as the server matched it
-// (CURRENT_USER()), with the same user on the server's own host (localhost, 127.0.0.1, ::1: the
-// socket and loopback accounts HASteward reaches a local instance through), and nothing else of
-// that name: 'root'@'localhost' running the switchover spares no application on 'root'@'%'. The
-// probe, replication and mariadb.sys accounts are spared by name: the probe is HASteward's own,
-// and the replicas' threads read the old primary's binlog through the replication account until
-// they caught up.
+// Whose privileges the fence never revokes. HASteward's own account is spared as the server
+// matched it (CURRENT_USER()), with the same user on the server's own host (localhost, 127.0.0.1,
+// ::1: the socket and loopback accounts HASteward reaches a local instance through), and nothing
+// else of that name: 'root'@'localhost' running the switchover spares no application on 'root'@'%'.
+// Its privilege stays (HASteward needs READ ONLY ADMIN to set and lift read_only), but its
+// sessions are not spared: the fence kills every one HASteward does not hold itself
+// (SessionsToKill). The probe, replication and mariadb.sys accounts are spared by name, sessions
+// too: the probe is HASteward's own, and the replicas' threads read the old primary's binlog
+// through the replication account until they caught up.
 struct FenceExemptions {
   std::string own_user;
   std::string own_host;
@@ -63,6 +65,20 @@ struct BypassSet {
 // HASteward's own account holds READ ONLY ADMIN only through a role the fence would revoke it
 // from: that would take the switchover's own privilege.
 core::Result<BypassSet> FindBypass(MariadbConnection& conn, const FenceExemptions& exempt);
+
+// A session on the server, as information_schema.PROCESSLIST lists it.
+struct ServerSession {
+  std::string id;
+  std::string user;     // the login name (USER)
+  std::string command;  // COMMAND: "Query", "Sleep", "Binlog Dump", ...
+};
+
+// The ids among `sessions` the fence kills: every session of a name in `users`, except the
+// connection ids in `spared` (the ones HASteward itself holds) and binlog dump threads (they only
+// read the binary log and cannot write: a replica, the candidate too, keeps streaming).
+std::vector<std::string> SessionsToKill(const std::vector<ServerSession>& sessions,
+                                        const std::vector<std::string>& users,
+                                        const std::vector<std::string>& spared);
 
 // The privileges on *.* a `SHOW GRANTS` line grants to `grantee` (the line's own grantee only: a
 // role's SHOW GRANTS also lists the grants of the roles it holds). Empty for another line.

@@ -47,13 +47,18 @@ core::Result<MariadbConnection*> PrimaryFence::Connection() {
   return conn_.get();
 }
 
-// Kills every session `user` holds except HASteward's own; a session that ended meanwhile is fine.
-core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn, const std::string& user) {
-  HS_ASSIGN_OR_RETURN(SqlRows sessions,
-                      conn.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID NOT IN (" +
-                                 SqlList(spared_sessions_) + ") AND USER = " + SqlQuote(user)));
-  for (size_t r = 0; r < sessions.size(); ++r) {
-    std::string id = sessions.GetOr(r, "ID");
+// Kills the sessions of `users` that SessionsToKill picks; a session that ended meanwhile is fine.
+core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn,
+                                          const std::vector<std::string>& users) {
+  if (users.empty())
+    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(SqlRows rows, conn.Query("SELECT ID, USER, COMMAND FROM "
+                                               "information_schema.PROCESSLIST WHERE USER IN (" +
+                                               SqlList(users) + ")"));
+  std::vector<ServerSession> sessions;
+  for (size_t r = 0; r < rows.size(); ++r)
+    sessions.push_back({rows.GetOr(r, "ID"), rows.GetOr(r, "USER"), rows.GetOr(r, "COMMAND")});
+  for (const std::string& id : SessionsToKill(sessions, users, spared_sessions_)) {
     core::Status killed = conn.Execute("KILL CONNECTION " + id);
     if (!killed.ok() && conn.last_errno() != kUnknownThread)
       return killed;
@@ -137,12 +142,18 @@ core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions
                .Wrap("take " + PrivilegeList(holder) + " from " + holder.description()));
     revoked_.push_back(holder);
   }
-  for (const auto& user : bypass.session_users)
-    HS_TRY(KillSessionsOf(*conn, user));
+  HS_TRY(KillSessionsOf(*conn, bypass.session_users));
   read_only_set_ = true;  // Lift() clears it even when the statement below timed out halfway
-  return SetReadOnly(*conn).WithHint(
+  HS_TRY(SetReadOnly(*conn).WithHint(
       "a session holds a table lock (LOCK TABLES / FLUSH TABLES WITH READ LOCK) longer than "
-      "--timeout; find it in SHOW PROCESSLIST");
+      "--timeout; find it in SHOW PROCESSLIST"));
+  // HASteward's own account keeps READ ONLY ADMIN (it sets and lifts read_only with it), so any
+  // session of it bypasses the fence: an application sharing the account kept writing on the old
+  // primary through the switchover, and those acknowledged writes were lost at the promotion
+  // (issue 49). So every session of it but HASteward's own connections is killed, after
+  // read_only=ON: a client that reconnects from now on (through a proxy that routes by read_only)
+  // finds the old primary read-only and moves on; killed before, it could reconnect in between.
+  return KillSessionsOf(*conn, {exempt_.own_user});
 }
 
 // The structural half of the proof: what the probe write and the still position over a short

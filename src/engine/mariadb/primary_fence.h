@@ -3,8 +3,9 @@
 // writing through it — the way an old primary kept extra transactions elsewhere (MySQL added
 // super_read_only for it; MaxScale kills those sessions). So the fence also takes that privilege
 // from every account that is not HASteward's own and kills their sessions (a session keeps the
-// privileges it connected with), and the proof is a write by an ordinary account that must be
-// refused while the GTID position stays still.
+// privileges it connected with), kills every session of HASteward's own account but the ones
+// HASteward holds (by connection id: an application may share the account), and the proof is a
+// write by an ordinary account that must be refused while the GTID position stays still.
 #pragma once
 
 #include <chrono>
@@ -33,8 +34,9 @@ class PrimaryFence {
   // Revokes the bypass privileges (bypass_accounts.h), kills every session that may carry them
   // except `spared_sessions` (connection ids HASteward itself holds on the primary), sets
   // read_only=ON (bounded by `timeout` through lock_wait_timeout: it waits for table locks),
-  // killing the sessions whose open transaction holds it back. Partial effects are recorded, so
-  // Lift() undoes whatever was done.
+  // killing the sessions whose open transaction holds it back, then kills every session of
+  // HASteward's own account except `spared_sessions` and the fence's own. Partial effects are
+  // recorded, so Lift() undoes whatever was done.
   core::Status Raise(const std::vector<std::string>& spared_sessions = {});
   // What Raise will revoke, read once (Raise uses it): the caller journals it first, so that a
   // run killed halfway through the revokes can still give every privilege back.
@@ -61,7 +63,7 @@ class PrimaryFence {
 
  private:
   core::Result<MariadbConnection*> Connection();
-  core::Status KillSessionsOf(MariadbConnection& conn, const std::string& user);
+  core::Status KillSessionsOf(MariadbConnection& conn, const std::vector<std::string>& users);
   core::Status SetReadOnly(MariadbConnection& conn);
   core::Result<std::string> CheckNothingBypasses(MariadbConnection& conn);
 

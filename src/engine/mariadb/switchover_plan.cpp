@@ -35,12 +35,15 @@ std::string BypassSummary(InstanceHandles& handles, const platform::Instance& pr
   std::string out;
   for (const auto& holder : bypass->holders)
     out += (out.empty() ? "" : ", ") + holder.description();
+  std::string own = "kill every session of HASteward's own account '" + exempt->own_user +
+                    "' but its own (an application sharing it would write through read_only)";
   if (out.empty())
-    return "no other account can write through read_only";
+    return "no other account can write through read_only; " + own;
   std::string users;
   for (const auto& user : bypass->session_users)
     users += (users.empty() ? "'" : ", '") + user + "'";
-  return "take the bypass from " + out + (users.empty() ? "" : "; kill the sessions of " + users);
+  return "take the bypass from " + out + (users.empty() ? "" : "; kill the sessions of " + users) +
+         "; " + own;
 }
 
 const InstanceProbe* Named(const std::vector<InstanceProbe>& probes, const std::string& name) {
