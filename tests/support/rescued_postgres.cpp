@@ -36,9 +36,11 @@ RescuedPostgres RescueWithStockRestic(const HastewardEnv& hs, const std::string&
   const std::string sock = target + "-sock";
   RunCommand({"install", "-d", "-o", "postgres", "-m", "0700", sock});
   const std::string port_text = std::to_string(port);
+  // archive_mode off: the copy carries the source's archive_command, and a copy that archived
+  // would push its segments into the source's archive under the source's names.
   auto started = AsPostgres(
       {std::string(kPgBin) + "/pg_ctl", "-D", data, "-l", sock + "/log", "-w", "-t", "120", "-o",
-       "-p " + port_text + " -k " + sock + " -c listen_addresses=''", "start"});
+       "-p " + port_text + " -k " + sock + " -c listen_addresses='' -c archive_mode=off", "start"});
   out.start_output = started.out + started.err;
   if (started.exit_code != 0) {
     return out;

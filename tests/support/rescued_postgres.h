@@ -19,7 +19,8 @@ struct RescuedPostgres {
 };
 
 // Restores `snapshot` into hs.Path(name), checks `<that>/<data_path>` with pg_verifybackup, starts
-// postgres on it at `port` and runs `sql` there.
+// postgres on it at `port` (archive_mode off: it never archives as the source) and runs `sql`
+// there.
 RescuedPostgres RescueWithStockRestic(const HastewardEnv& hs, const std::string& snapshot,
                                       const std::string& name, const std::string& data_path,
                                       int port, const std::string& sql);
