@@ -175,6 +175,42 @@ PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
   return plan;
 }
 
+// The history a target names: the newest timeline the archive knows, which every restore and
+// promotion takes anew (what the server's recovery_target_timeline = 'latest' would follow). A
+// position or a time is a point of one history; after a restore two histories share positions
+// and times, and the target means the live one.
+uint32_t NewestArchivedTimeline(const WalCatalog& catalog) {
+  uint32_t newest = 0;
+  for (const auto& [timeline, branches] : catalog.histories()) {
+    newest = std::max(newest, timeline);
+  }
+  for (uint32_t timeline : catalog.SegmentTimelines()) {
+    newest = std::max(newest, timeline);
+  }
+  return newest;
+}
+
+// Whether `base` lies on the history of `timeline`: on it, or on an ancestor that the history left
+// at or after the base's consistency point. A base of an abandoned history (a timeline the
+// target's history left before the base's stop, or never passed) cannot reach the target however
+// its positions compare. A timeline without an archived history file is not judged here: the
+// window refuses it by name (TimelinePath::unknown_history).
+bool OnHistoryOf(const BaseBackup& base, uint32_t timeline, const TimelineHistories& histories) {
+  if (timeline == 0 || base.timeline == timeline) {
+    return true;
+  }
+  auto history = histories.find(timeline);
+  if (history == histories.end()) {
+    return true;
+  }
+  for (const engine::TimelineBranch& branch : history->second) {
+    if (branch.parent == base.timeline) {
+      return base.stop <= branch.switch_position;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
@@ -273,8 +309,10 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster) {
   const BaseBackup* chosen = nullptr;
+  const uint32_t history = NewestArchivedTimeline(catalog);
   for (const auto& base : bases) {
-    if (Precedes(base, target, catalog, archiving)) {
+    if (Precedes(base, target, catalog, archiving) &&
+        OnHistoryOf(base, history, catalog.histories())) {
       chosen = &base;  // oldest first: the last match is the newest
     }
   }

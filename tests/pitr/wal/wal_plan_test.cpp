@@ -115,6 +115,44 @@ TEST_F(PitrPlanTest, APositionOnTheNewTimelineNeedsItsCopyOfTheSwitchSegment) {
   EXPECT_EQ(plan->last_segment, 5u);
 }
 
+// After a restore of an older base (timeline 2 forked from timeline 1 at 0/4000100), a newer base
+// of the abandoned history (timeline 1, consistent at 0/5000100) precedes a position by LSN, but
+// the target means the live history: the base on it is chosen, and replay follows timeline 2.
+// Before, the abandoned base was chosen and replay followed timeline 1 (the property test's seed
+// 2586: exit 0 with the abandoned history's rows).
+TEST_F(PitrPlanTest, ABaseOfTheHistoryARestoreAbandonedIsNeverChosen) {
+  for (uint64_t segment = 3; segment <= 5; ++segment) {
+    QueueSegment(1, segment);
+  }
+  Queue("00000002.history", "1\t0/4000100\tno recovery target specified\n");
+  for (uint64_t segment = 4; segment <= 6; ++segment) {
+    QueueSegment(2, segment);
+  }
+  BaseBackup live = base_;  // timeline 1, consistent in segment 3: before the fork
+  live.snapshot.id[0] = 1;
+  BaseBackup abandoned;
+  abandoned.snapshot.id[0] = 2;
+  abandoned.timeline = 1;
+  abandoned.start = 5 * kSegment;
+  abandoned.stop = 5 * kSegment + 0x100;
+  PointTarget target;
+  target.kind = engine::RecoveryTargetKind::kPosition;
+  target.position = 6 * kSegment + 0x10;
+  auto plan = Plan(target, {live, abandoned});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->base.snapshot.id, live.snapshot.id);
+  EXPECT_EQ(plan->timeline, 2u);
+  // A base on the live timeline itself, after the fork, is the newest choice.
+  BaseBackup after_fork;
+  after_fork.snapshot.id[0] = 3;
+  after_fork.timeline = 2;
+  after_fork.start = 5 * kSegment;
+  after_fork.stop = 5 * kSegment + 0x200;
+  plan = Plan(target, {live, abandoned, after_fork});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->base.snapshot.id, after_fork.snapshot.id);
+}
+
 TEST_F(PitrPlanTest, SegmentsOfANewerTimelineWithoutItsHistoryRefuse) {
   for (uint64_t segment = 3; segment <= 5; ++segment) {
     QueueSegment(1, segment);
