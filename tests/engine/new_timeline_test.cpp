@@ -25,8 +25,9 @@ TEST(NewTimelineTest, SettingsStopAtConsistencyPromoteAndFetchOnlyHistories) {
   EXPECT_NE(settings.find("recovery_target = 'immediate'"), std::string::npos);
   EXPECT_NE(settings.find("recovery_target_action = 'promote'"), std::string::npos);
   EXPECT_NE(settings.find("recovery_target_timeline = 'current'"), std::string::npos);
-  EXPECT_NE(settings.find("*.history) cp \"/d/pg_wal/m/%f\" \"%p\" 2>/dev/null || { fetch %f %p; }"),
-            std::string::npos)
+  EXPECT_NE(
+      settings.find("*.history) cp \"/d/pg_wal/m/%f\" \"%p\" 2>/dev/null || { fetch %f %p; }"),
+      std::string::npos)
       << settings;
   EXPECT_NE(settings.find("*) exit 1"), std::string::npos);
   EXPECT_NE(NewTimelineSettings("/m", "").find("|| exit 1 ;;"), std::string::npos);

@@ -58,8 +58,8 @@ struct Fixture {
     stored["pg_wal/" + name] = Pattern('a');
   }
   AncestryVerdict Prove() {
-    ParentFileReader reader = [this](const std::string& path)
-        -> core::Result<std::optional<std::string>> {
+    ParentFileReader reader =
+        [this](const std::string& path) -> core::Result<std::optional<std::string>> {
       auto it = stored.find(path);
       if (it == stored.end())
         return std::optional<std::string>();

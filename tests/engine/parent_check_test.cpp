@@ -8,9 +8,11 @@ namespace hasteward::engine::postgres {
 namespace parent_check_test {
 namespace {
 
-const std::map<std::string, std::string> kParent = {
-    {"system_identifier", "7"}, {"timeline", "2"},       {"start_lsn", "0/3000028"},
-    {"stop_lsn", "0/3000100"},  {"data_checksums", "on"}};
+const std::map<std::string, std::string> kParent = {{"system_identifier", "7"},
+                                                    {"timeline", "2"},
+                                                    {"start_lsn", "0/3000028"},
+                                                    {"stop_lsn", "0/3000100"},
+                                                    {"data_checksums", "on"}};
 const std::map<std::string, std::string> kNow = {
     {"system_identifier", "7"}, {"timeline", "2"}, {"data_checksums", "on"}};
 constexpr uint64_t kStart = 0x5000028;

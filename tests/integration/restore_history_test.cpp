@@ -234,8 +234,7 @@ TEST_F(RestoreHistoryTest, CommitsOnARestoredHistoryAreNotReplacedByTheAbandoned
   // With consent the restored history's data directory is kept aside and named.
   auto rewound = StopAndRestore(b2["id"], {"--confirm-rewind"});
   ASSERT_EQ(rewound.exit_code, 0) << rewound.err;
-  EXPECT_NE((rewound.out + rewound.err).find("kept the previous data directory"),
-            std::string::npos)
+  EXPECT_NE((rewound.out + rewound.err).find("kept the previous data directory"), std::string::npos)
       << rewound.out << rewound.err;
   EXPECT_EQ(Sql("SELECT count(*) FROM filler WHERE v = 'kept'"), "0");
   EXPECT_EQ(Sql("SELECT count(*) FROM filler WHERE v = 'abandoned'"), "100");

@@ -80,11 +80,10 @@ HeldDataJudgement JudgePgHeldData(const InstanceHealth& held,
   // Histories, not positions: the held data is not newer only if the replacing data's history
   // passes through the point where the held data ends. That point lies on the held timeline, or
   // on an ancestor of it when nothing was written after the held server switched timelines.
-  const Lineage theirs{theirs_tli, *stop,
-                       ParseHistoryFact(Value(replacement, "timeline_history"))};
-  const Lineage point = DataPoint(
-      {static_cast<uint32_t>(std::strtoul(tli_text.c_str(), nullptr, 10)),
-       data_end ? *data_end : *lsn, ParseHistoryFact(held.Fact("history"))});
+  const Lineage theirs{theirs_tli, *stop, ParseHistoryFact(Value(replacement, "timeline_history"))};
+  const Lineage point =
+      DataPoint({static_cast<uint32_t>(std::strtoul(tli_text.c_str(), nullptr, 10)),
+                 data_end ? *data_end : *lsn, ParseHistoryFact(held.Fact("history"))});
   bool newer = false;
   if (point.timeline == theirs.timeline) {
     newer = point.lsn > theirs.lsn;
@@ -101,8 +100,10 @@ HeldDataJudgement JudgePgHeldData(const InstanceHealth& held,
     if (!left) {
       out.position += ", a timeline the replacing data's history never passed (another branch)";
     } else if (newer) {
-      out.position += ", past " + FormatLsn(*left) + " where the replacing data's history left "
-                      "timeline " + std::to_string(point.timeline) + " (another branch)";
+      out.position += ", past " + FormatLsn(*left) +
+                      " where the replacing data's history left "
+                      "timeline " +
+                      std::to_string(point.timeline) + " (another branch)";
     }
   }
   if (newer) {

@@ -94,9 +94,9 @@ core::Result<std::unique_ptr<NativeBackupStream>> OpenWithPgBaseBackup(
                 {{"instance", source.name}, {"command", core::JoinArgv(options.argv)}});
   // No end marker: the tar reader proves the archive whole and the stream its manifest.
   HS_ASSIGN_OR_RETURN(auto tool, ToolDumpStream::Start(std::move(options), std::move(secrets), ""));
-  return std::unique_ptr<NativeBackupStream>(std::make_unique<PgNativeStream>(
-      std::make_unique<ToolBaseBackupArchive>(std::move(tool)), block_size,
-      std::move(known_facts)));
+  return std::unique_ptr<NativeBackupStream>(
+      std::make_unique<PgNativeStream>(std::make_unique<ToolBaseBackupArchive>(std::move(tool)),
+                                       block_size, std::move(known_facts)));
 }
 
 }  // namespace
@@ -227,11 +227,11 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   if (reason == FullReadReason::kNone) {
     // Same system, timeline and positions are names, not history: prove the parent's WAL is the
     // live server's before any of its pages stands for this backup's.
-    AncestryVerdict ancestry = base.parent_file
-                                   ? ProveParentAncestry(IntervalOf(base.parent_facts),
-                                                         start.wal_sources, base.parent_file)
-                                   : AncestryVerdict{FullReadReason::kParentUnproven,
-                                                     "the parent's files cannot be read"};
+    AncestryVerdict ancestry =
+        base.parent_file
+            ? ProveParentAncestry(IntervalOf(base.parent_facts), start.wal_sources,
+                                  base.parent_file)
+            : AncestryVerdict{FullReadReason::kParentUnproven, "the parent's files cannot be read"};
     reason = ancestry.reason;
     detail = ancestry.detail;
     if (reason == FullReadReason::kNone) {

@@ -1,9 +1,9 @@
 // PgNativeBackup's restore: a stopped instance's data directory replaced by a base backup, then the
 // other instances re-cloned from it.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
+
+#include <unistd.h>
 
 #include "core/failpoint.h"
 #include "core/log.h"
@@ -213,8 +213,7 @@ core::Status ConfigureRestored(platform::Platform& platform, const platform::Clu
 
 // A point-in-time restore promoted on WAL that stopped short of its target is stopped again, so
 // that no client writes on top of it before a rerun restores (the error names what was kept).
-core::Status StopUnlessTargetReached(platform::Platform& platform,
-                                     const platform::Cluster& cluster,
+core::Status StopUnlessTargetReached(platform::Platform& platform, const platform::Cluster& cluster,
                                      const platform::Instance& target,
                                      const NativeRestoreOptions& options) {
   core::Status reached = CheckTargetReached(platform, cluster, target, *options.recovery, options);
@@ -339,9 +338,8 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   } else {
     HS_ASSIGN_OR_RETURN(uint32_t now, FinishNewTimeline(platform, cluster, target, timeline,
                                                         previous_restore_command));
-    Log(options, "'" + target.name + "' starts a new history on timeline " +
-                     std::to_string(now) + " (the backup's was " +
-                     std::to_string(timeline.backup_timeline) + ")");
+    Log(options, "'" + target.name + "' starts a new history on timeline " + std::to_string(now) +
+                     " (the backup's was " + std::to_string(timeline.backup_timeline) + ")");
   }
   for (const auto& standby : plan.rebuild) {
     HS_TRY(HealStandby(platform, cluster, standby, target, options.heal)

@@ -93,7 +93,8 @@ core::Status PgNativeStream::Complete() {
     metadata_[key] = value;
   }
   // The ancestry of the backup's timeline, which the discard gate compares histories with.
-  const auto timeline = static_cast<uint32_t>(std::strtoul(metadata_["timeline"].c_str(), nullptr, 10));
+  const auto timeline =
+      static_cast<uint32_t>(std::strtoul(metadata_["timeline"].c_str(), nullptr, 10));
   if (timeline > 1 && histories_.count(timeline)) {
     metadata_["timeline_history"] = TimelineHistoryFact(timeline, histories_[timeline]);
   }

@@ -119,9 +119,9 @@ core::Result<uint32_t> NewestTimelineOnInstances(platform::Platform& platform,
 }
 
 core::Result<std::optional<std::string>> PrepareNewTimeline(platform::Platform& platform,
-                                                           const platform::Cluster& cluster,
-                                                           const platform::Instance& target,
-                                                           const NewTimelineRequest& request) {
+                                                            const platform::Cluster& cluster,
+                                                            const platform::Instance& target,
+                                                            const NewTimelineRequest& request) {
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   std::optional<std::string> previous;
   if (auto conf = ReadTargetFile(*handle, "postgresql.auto.conf"); conf.ok()) {
@@ -131,20 +131,21 @@ core::Result<std::optional<std::string>> PrepareNewTimeline(platform::Platform& 
   for (uint32_t t = request.backup_timeline + 1; t <= request.taken; ++t) {
     args.push_back(WalHistoryFileName(t));
   }
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "mark the timelines other histories took", .text = kWriteMarkers,
-                    .args = args})
-             .status());
+  HS_TRY(
+      RunScript(
+          platform, cluster, target,
+          {.what = "mark the timelines other histories took", .text = kWriteMarkers, .args = args})
+          .status());
   // The archive's history files are found through the server's own restore_command, unless the
   // copy goes to another cluster (whose archive it must not read as its own).
   std::string history_command = request.into_another_cluster ? "" : previous.value_or("");
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "write the restore's recovery settings",
-                    .text = kAppendRecovery,
-                    .args = {target.data_dir},
-                    .input = NewTimelineSettings(target.data_dir + "/" + kMarkerDir,
-                                                 history_command)})
-             .status());
+  HS_TRY(
+      RunScript(platform, cluster, target,
+                {.what = "write the restore's recovery settings",
+                 .text = kAppendRecovery,
+                 .args = {target.data_dir},
+                 .input = NewTimelineSettings(target.data_dir + "/" + kMarkerDir, history_command)})
+          .status());
   return previous;
 }
 
@@ -163,7 +164,8 @@ core::Result<uint32_t> FinishNewTimeline(
                            : std::string("ALTER SYSTEM RESET restore_command")));
   HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
   HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "remove the timeline markers", .text = kRemoveMarkers,
+                   {.what = "remove the timeline markers",
+                    .text = kRemoveMarkers,
                     .args = {target.data_dir, kMarkerDir}})
              .status());
   // The WAL file name tells the timeline the server writes on now (pg_control's checkpoint
@@ -172,11 +174,12 @@ core::Result<uint32_t> FinishNewTimeline(
       auto writing, conn->QueryValue("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
   unsigned long now = std::strtoul(writing.value_or("0").c_str(), nullptr, 16);
   if (now <= request.taken || now <= request.backup_timeline) {
-    return core::Status(core::ErrorCode::kVerifyFailed,
-                        "'" + target.name + "' writes on timeline " + std::to_string(now) +
-                            ", not above every timeline another history took (" +
-                            std::to_string(request.taken) + ")",
-                        "stop the instance and restore again; the previous data directory was kept");
+    return core::Status(
+        core::ErrorCode::kVerifyFailed,
+        "'" + target.name + "' writes on timeline " + std::to_string(now) +
+            ", not above every timeline another history took (" + std::to_string(request.taken) +
+            ")",
+        "stop the instance and restore again; the previous data directory was kept");
   }
   return static_cast<uint32_t>(now);
 }

@@ -47,17 +47,16 @@ struct NewTimelineRequest {
 // After the restored tree is in place, before the server starts: the markers and the settings.
 // Returns the restore_command the data directory had before (to be set back).
 core::Result<std::optional<std::string>> PrepareNewTimeline(platform::Platform& platform,
-                                                           const platform::Cluster& cluster,
-                                                           const platform::Instance& target,
-                                                           const NewTimelineRequest& request);
+                                                            const platform::Cluster& cluster,
+                                                            const platform::Instance& target,
+                                                            const NewTimelineRequest& request);
 
 // Once the server was promoted: the recovery settings removed (restore_command set back to
 // `previous_restore_command`), the markers removed; the new timeline, checked above `taken`
 // (kVerifyFailed otherwise: the server could not be made to leave the known histories).
-core::Result<uint32_t> FinishNewTimeline(platform::Platform& platform,
-                                         const platform::Cluster& cluster,
-                                         const platform::Instance& target,
-                                         const NewTimelineRequest& request,
-                                         const std::optional<std::string>& previous_restore_command);
+core::Result<uint32_t> FinishNewTimeline(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const platform::Instance& target, const NewTimelineRequest& request,
+    const std::optional<std::string>& previous_restore_command);
 
 }  // namespace hasteward::engine::postgres

@@ -39,8 +39,8 @@ AncestryVerdict ProveParentAncestry(const ParentInterval& parent,
     const uint64_t to = std::min(parent.stop_lsn, segment_start + kWalSegmentBytes) - segment_start;
     auto stored = parent_file("pg_wal/" + name);
     if (!stored.ok()) {
-      return Unproven("the parent's copy of " + name + " cannot be read: " +
-                      stored.status().message());
+      return Unproven("the parent's copy of " + name +
+                      " cannot be read: " + stored.status().message());
     }
     if (!*stored || (*stored)->size() < to) {
       return Unproven("the parent's tree holds no whole copy of " + name);

@@ -62,17 +62,17 @@ class WholeSegmentSource : public RangedWalSource {
 
 // Why an incremental backup reads everything (tag reason=...).
 enum class FullReadReason {
-  kNone,              // the changed pages are known
-  kNoParent,          // no earlier native snapshot of this cluster with the same block size
-  kRequested,         // --full
-  kFullEvery,         // --full-every N: the Nth backup in a row reads everything
-  kOtherSystem,       // the parent is of another system identifier
-  kTimelineChanged,   // the parent is on another timeline
-  kParentAhead,       // the parent starts after this backup's start
-  kWalMissing,        // a segment of the interval is in no source
-  kWalUnreadable,     // a source failed or the WAL reader refused a record
-  kNoFullPageWrites,  // full_page_writes is off: pages changed during the backup are not repaired
-  kChecksumsChanged,  // data checksums were turned on or off since the parent (or it never said)
+  kNone,               // the changed pages are known
+  kNoParent,           // no earlier native snapshot of this cluster with the same block size
+  kRequested,          // --full
+  kFullEvery,          // --full-every N: the Nth backup in a row reads everything
+  kOtherSystem,        // the parent is of another system identifier
+  kTimelineChanged,    // the parent is on another timeline
+  kParentAhead,        // the parent starts after this backup's start
+  kWalMissing,         // a segment of the interval is in no source
+  kWalUnreadable,      // a source failed or the WAL reader refused a record
+  kNoFullPageWrites,   // full_page_writes is off: pages changed during the backup are not repaired
+  kChecksumsChanged,   // data checksums were turned on or off since the parent (or it never said)
   kParentNotAncestor,  // the live WAL at the parent's interval differs: another history
   kParentUnproven,     // the parent's interval WAL is in no source to compare with
 };
