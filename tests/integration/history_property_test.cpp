@@ -10,7 +10,7 @@
 //    the data it recorded (the newest after each backup, all of them at the end of a seed);
 // 3. the archive keeps growing: a switched segment is reported archived and no archiving failed;
 //    and every restore starts a timeline above every one seen before.
-// Seeds: HASTEWARD_PROPERTY_SEED (one) or HASTEWARD_PROPERTY_SEEDS (comma separated), default 1,2;
+// Seeds: HASTEWARD_PROPERTY_SEED (one) or HASTEWARD_PROPERTY_SEEDS (comma separated), default 1,2,2586;
 // steps per seed: HASTEWARD_PROPERTY_STEPS (default 8). Each step is printed before it runs, so a
 // failure names its seed and the steps that led to it. Not yet: switchover and failover (two
 // instances), MariaDB. bench/history_property.sh runs 20 seeds.
@@ -131,7 +131,9 @@ std::vector<uint64_t> SeedsFromEnv() {
   }
   const char* list = std::getenv("HASTEWARD_PROPERTY_SEEDS");
   std::vector<uint64_t> seeds;
-  std::stringstream in(list != nullptr ? list : "1,2");
+  // 2586: a point-in-time restore after a restore, which chose the abandoned history's base by
+  // position before wal_plan's OnHistoryOf (exit 0 with the abandoned history's rows).
+  std::stringstream in(list != nullptr ? list : "1,2,2586");
   for (std::string seed; std::getline(in, seed, ',');) {
     if (!seed.empty()) {
       seeds.push_back(std::stoull(seed));
