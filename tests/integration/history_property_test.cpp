@@ -10,7 +10,8 @@
 //    the data it recorded (the newest after each backup, all of them at the end of a seed);
 // 3. the archive keeps growing: a switched segment is reported archived and no archiving failed;
 //    and every restore starts a timeline above every one seen before.
-// Seeds: HASTEWARD_PROPERTY_SEED (one) or HASTEWARD_PROPERTY_SEEDS (comma separated), default 1,2,2586;
+// Seeds: HASTEWARD_PROPERTY_SEED (one) or HASTEWARD_PROPERTY_SEEDS (comma separated, default
+// 1,2,2586);
 // steps per seed: HASTEWARD_PROPERTY_STEPS (default 8). Each step is printed before it runs, so a
 // failure names its seed and the steps that led to it. Not yet: switchover and failover (two
 // instances), MariaDB. bench/history_property.sh runs 20 seeds.
