@@ -175,19 +175,34 @@ PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
   return plan;
 }
 
-// The history a target names: the newest timeline the archive knows, which every restore and
-// promotion takes anew (what the server's recovery_target_timeline = 'latest' would follow). A
-// position or a time is a point of one history; after a restore two histories share positions
-// and times, and the target means the live one.
-uint32_t NewestArchivedTimeline(const WalCatalog& catalog) {
-  uint32_t newest = 0;
+// The timeline whose history a target names. A position names a point of several histories once
+// a restore started a new one at a position the old one had passed: it means the newest, which
+// every restore and promotion takes anew (what the server's recovery_target_timeline = 'latest'
+// follows), as does the end of the archive. A time names the history that was live then: the
+// newest timeline whose history file the server wrote at or before it (wal-push keeps the
+// server's mtime); before any, the first. A time after a restore's promotion thus follows the
+// history it started, a time before it the history that was live then, even one it abandoned.
+// 0: no timeline is singled out.
+uint32_t TargetTimeline(const PointTarget& target, const WalCatalog& catalog,
+                        const engine::Archiving& archiving) {
+  uint32_t chosen = 0;
+  std::optional<repo::GoTime> started;
   for (const auto& [timeline, branches] : catalog.histories()) {
-    newest = std::max(newest, timeline);
+    const ArchivedFile* history = catalog.Find(archiving.HistoryFileName(timeline));
+    if (target.kind != engine::RecoveryTargetKind::kTime) {
+      chosen = std::max(chosen, timeline);
+    } else if (history != nullptr && !(target.time < history->node.mtime) &&
+               (!started || *started < history->node.mtime)) {
+      chosen = timeline;
+      started = history->node.mtime;
+    }
   }
-  for (uint32_t timeline : catalog.SegmentTimelines()) {
-    newest = std::max(newest, timeline);
+  if (target.kind != engine::RecoveryTargetKind::kTime) {
+    for (uint32_t timeline : catalog.SegmentTimelines()) {
+      chosen = std::max(chosen, timeline);
+    }
   }
-  return newest;
+  return chosen;
 }
 
 // Whether `base` lies on the history of `timeline`: on it, or on an ancestor that the history left
@@ -196,8 +211,8 @@ uint32_t NewestArchivedTimeline(const WalCatalog& catalog) {
 // its positions compare. A timeline without an archived history file is not judged here: the
 // window refuses it by name (TimelinePath::unknown_history).
 bool OnHistoryOf(const BaseBackup& base, uint32_t timeline, const TimelineHistories& histories) {
-  if (timeline == 0 || base.timeline == timeline) {
-    return true;
+  if (timeline <= 1 || base.timeline == timeline) {
+    return true;  // timeline 1 (or none singled out): every base may be on it, by position
   }
   auto history = histories.find(timeline);
   if (history == histories.end()) {
@@ -309,7 +324,7 @@ core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const Wa
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster) {
   const BaseBackup* chosen = nullptr;
-  const uint32_t history = NewestArchivedTimeline(catalog);
+  const uint32_t history = TargetTimeline(target, catalog, archiving);
   for (const auto& base : bases) {
     if (Precedes(base, target, catalog, archiving) &&
         OnHistoryOf(base, history, catalog.histories())) {
