@@ -1,7 +1,7 @@
 // The pure parts of a plain restore's new timeline: the restore_command a data directory's
 // postgresql.auto.conf sets (the last one wins, quotes unescaped), and the recovery settings
-// (the backup's consistent point, a promotion, the backup's own timeline followed, history files
-// from the markers first, segments never fetched).
+// (the tree's WAL replayed in archive recovery and a promotion at its end, the backup's own
+// timeline followed, history files from the markers first, segments never fetched).
 #include "engine/postgres/new_timeline.h"
 
 #include <gtest/gtest.h>
@@ -20,10 +20,12 @@ TEST(NewTimelineTest, TheLastRestoreCommandOfAutoConfWinsUnescaped) {
   EXPECT_FALSE(AutoConfRestoreCommand("restore_command = 'unterminated\n").has_value());
 }
 
-TEST(NewTimelineTest, SettingsStopAtConsistencyPromoteAndFetchOnlyHistories) {
+TEST(NewTimelineTest, SettingsReplayTheTreesWalFollowTheBackupsTimelineAndFetchOnlyHistories) {
   std::string settings = NewTimelineSettings("/d/pg_wal/m", "fetch %f %p");
-  EXPECT_NE(settings.find("recovery_target = 'immediate'"), std::string::npos);
-  EXPECT_NE(settings.find("recovery_target_action = 'promote'"), std::string::npos);
+  // No target: a backup from a standby is consistent only at the end of its WAL, where a target
+  // of 'immediate' is "not reached" and the server refuses to start.
+  EXPECT_EQ(settings.find("recovery_target ="), std::string::npos);
+  EXPECT_EQ(settings.find("recovery_target_action"), std::string::npos);
   EXPECT_NE(settings.find("recovery_target_timeline = 'current'"), std::string::npos);
   EXPECT_NE(
       settings.find("*.history) cp \"/d/pg_wal/m/%f\" \"%p\" 2>/dev/null || { fetch %f %p; }"),

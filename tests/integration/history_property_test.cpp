@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/poll_until.h"
+#include "support/archived_cluster.h"
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -243,31 +244,15 @@ class HistoryRun {
 };
 
 bool HistoryRun::SetUp() {
-  auto cluster = SandboxCluster::Create(
-      {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "hp"});
-  if (!cluster.ok()) {
-    return Fail(cluster.status().ToString());
+  auto archived = StartArchivedCluster(
+      hs_, {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "hp"},
+      kPassword);
+  if (!archived.ok()) {
+    return Fail(archived.status().ToString());
   }
-  pg_ = std::move(*cluster);
-  auto server = RestTestServer::Start(hs_.Path("rest"));
-  if (!server.ok()) {
-    return Fail(server.status().ToString());
-  }
-  server_ = std::move(*server);
-  hs_.UseRepository(server_->Location("repo/"));
-  if (hs_.Run({"repo", "init"}).exit_code != 0) {
-    return Fail("repo init failed");
-  }
-  auto password_file =
-      WriteServerPasswordFile(hs_.Path("password"), kPassword, pg_->instance(0).os_user);
-  if (!password_file.ok()) {
-    return Fail(password_file.status().ToString());
-  }
-  password_file_ = *password_file;
-  auto enabled = Hs({"archive", "enable"});
-  if (enabled.exit_code != 0) {
-    return Fail("archive enable: " + enabled.out + enabled.err);
-  }
+  server_ = std::move(archived->server);
+  pg_ = std::move(archived->cluster);
+  password_file_ = archived->password_file;
   // About 250 pages of filler, so an incremental backup has pages to leave out; aux.tick (outside
   // the sums) holds the transactions a time target needs after it.
   Sql("CREATE TABLE acks (id int PRIMARY KEY);"

@@ -23,6 +23,7 @@
 #include "core/fd.h"
 #include "core/poll_until.h"
 #include "core/subprocess.h"
+#include "support/archived_cluster.h"
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -43,23 +44,16 @@ constexpr size_t kSegmentBytes = size_t{16} * 1024 * 1024;
 class PitrTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = SandboxCluster::Create(
-        {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "pt"});
-    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-    pg_ = std::move(*cluster);
     // The server's archive_command runs as its OS user: the repository is reached over HTTP and
     // the password comes from a file that user owns.
-    auto server = RestTestServer::Start(hs_.Path("rest"));
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    hs_.UseRepository(server_->Location("repo/"));
-    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    auto password_file =
-        WriteServerPasswordFile(hs_.Path("password"), kPassword, pg_->instance(0).os_user);
-    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
-    password_file_ = *password_file;
-    auto enabled = Hs("archive", {"enable"});
-    ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+    auto archived = StartArchivedCluster(
+        hs_,
+        {.engine = platform::EngineKind::kPostgres, .instances = 1, .name = "shop", .ns = "pt"},
+        kPassword);
+    ASSERT_TRUE(archived.ok()) << archived.status().ToString();
+    server_ = std::move(archived->server);
+    pg_ = std::move(archived->cluster);
+    password_file_ = archived->password_file;
     Sql("CREATE TABLE markers (id text PRIMARY KEY)");
   }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
+#include "support/archived_cluster.h"
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -31,21 +32,13 @@ std::string FirstLine(const std::string& text) {
 class PitrTimelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = SandboxCluster::Create(
-        {.engine = platform::EngineKind::kPostgres, .instances = 2, .name = "tl", .ns = "ptl"});
-    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-    pg_ = std::move(*cluster);
-    auto server = RestTestServer::Start(hs_.Path("rest"));
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    hs_.UseRepository(server_->Location("repo/"));
-    ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
-    auto password_file =
-        WriteServerPasswordFile(hs_.Path("password"), kPassword, pg_->instance(0).os_user);
-    ASSERT_TRUE(password_file.ok()) << password_file.status().ToString();
-    password_file_ = *password_file;
-    auto enabled = Hs("archive", {"enable"});
-    ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+    auto archived = StartArchivedCluster(
+        hs_, {.engine = platform::EngineKind::kPostgres, .instances = 2, .name = "tl", .ns = "ptl"},
+        kPassword);
+    ASSERT_TRUE(archived.ok()) << archived.status().ToString();
+    server_ = std::move(archived->server);
+    pg_ = std::move(archived->cluster);
+    password_file_ = archived->password_file;
     Sql(0, "CREATE TABLE markers (id text PRIMARY KEY)");
   }
 

@@ -189,14 +189,7 @@ core::Result<NewTimelineRequest> NewTimelineFor(platform::Platform& platform,
 core::Status ConfigureRestored(platform::Platform& platform, const platform::Cluster& cluster,
                                const platform::Instance& target,
                                const NativeRestoreOptions& options) {
-  std::string conf =
-      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "write config",
-                    .text = kAppendConfig,
-                    .args = {conf},
-                    .input = OwnSettings(target, "native restore")})
-             .status());
+  HS_TRY(AppendOwnSettings(platform, cluster, target, "native restore").status());
   if (!options.into_another_cluster) {
     return core::Status::Ok();
   }

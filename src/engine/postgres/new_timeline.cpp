@@ -86,12 +86,13 @@ std::string NewTimelineSettings(const std::string& marker_dir, const std::string
   std::string fallback = history_command.empty() ? "exit 1" : "{ " + history_command + "; }";
   std::string command = "case \"%f\" in *.history) cp \"" + marker_dir +
                         "/%f\" \"%p\" 2>/dev/null || " + fallback + " ;; *) exit 1 ;; esac";
+  // No recovery target: the server replays all the WAL the tree holds, as crash recovery did,
+  // then ends archive recovery with a promotion. 'immediate' would fail a backup taken from a
+  // standby, whose consistent point is the end of its WAL ("recovery ended before configured
+  // recovery target was reached").
   return "\n# hasteward restore: a new timeline (every restore starts a new history)\n"
          "restore_command = " +
-         SqlLiteral(command) +
-         "\nrecovery_target = 'immediate'\n"
-         "recovery_target_action = 'promote'\n"
-         "recovery_target_timeline = 'current'\n";
+         SqlLiteral(command) + "\nrecovery_target_timeline = 'current'\n";
 }
 
 core::Result<uint32_t> NewestTimelineOnInstances(platform::Platform& platform,

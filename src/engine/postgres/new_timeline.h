@@ -1,6 +1,6 @@
 // engine/postgres/new_timeline: every restore starts a new history. A restored data directory
-// replays its backup's WAL to the first consistent point (recovery_target = 'immediate') and is
-// promoted, so the server writes on a new timeline instead of continuing the backup's: the WAL it
+// replays the WAL its tree holds in archive recovery (recovery.signal, no target) and is promoted
+// at its end, so the server writes on a new timeline instead of continuing the backup's: the WAL it
 // writes then never takes names the backup's history (or the WAL archive) already used, and an
 // incremental backup, the discard gate and repair tell the two histories apart by timeline.
 //
@@ -26,8 +26,8 @@ namespace hasteward::engine::postgres {
 // nullopt when it sets none. Pure, unit-tested.
 std::optional<std::string> AutoConfRestoreCommand(const std::string& auto_conf);
 
-// The recovery settings of a plain restore: the backup's consistent point, then a promotion; the
-// history files of timelines up to `taken` come from `marker_dir` (a file each), other history
+// The recovery settings of a plain restore: archive recovery through the WAL the tree holds, then
+// a promotion; the history files of timelines up to `taken` come from `marker_dir` (a file each), other history
 // files from `history_command` (the server's own restore_command; "" for none), segments from
 // pg_wal only. Pure, unit-tested.
 std::string NewTimelineSettings(const std::string& marker_dir, const std::string& history_command);

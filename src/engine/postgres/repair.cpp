@@ -56,6 +56,21 @@ std::string OwnSettings(const platform::Instance& i, const std::string& why) {
   return s;
 }
 
+core::Result<std::string> AppendOwnSettings(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            const platform::Instance& target,
+                                            const std::string& why) {
+  std::string conf =
+      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
+  HS_TRY(RunScript(platform, cluster, target,
+                   {.what = "write config",
+                    .text = kAppendConfig,
+                    .args = {conf},
+                    .input = OwnSettings(target, why)})
+             .status());
+  return conf;
+}
+
 namespace {
 
 core::Result<bool> Streaming(const platform::InstanceHandle& target) {
@@ -130,14 +145,7 @@ core::Status RestoreOwnConfig(platform::Platform& platform, const platform::Clus
     Log(o, "restored the configuration of '" + target.name + "' from '" + *kept + "'");
     return core::Status::Ok();
   }
-  std::string conf =
-      target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "write config",
-                    .text = kAppendConfig,
-                    .args = {conf},
-                    .input = OwnSettings(target, "repair")})
-             .status());
+  HS_ASSIGN_OR_RETURN(std::string conf, AppendOwnSettings(platform, cluster, target, "repair"));
   Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
   return core::Status::Ok();
 }

@@ -18,4 +18,11 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
 // cluster_name (later lines win), headed by a comment naming `why` ("repair", "native restore").
 std::string OwnSettings(const platform::Instance& instance, const std::string& why);
 
+// Appends OwnSettings(target, why) to the target's config file (the inventory's, else
+// postgresql.conf in its data directory); the file's path.
+core::Result<std::string> AppendOwnSettings(platform::Platform& platform,
+                                            const platform::Cluster& cluster,
+                                            const platform::Instance& target,
+                                            const std::string& why);
+
 }  // namespace hasteward::engine::postgres
