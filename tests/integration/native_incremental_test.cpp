@@ -18,6 +18,7 @@
 #include "support/hasteward_env.h"
 #include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
+#include "support/snapshot_tags.h"
 #include "support/table_sums.h"
 
 namespace hasteward::testing {
@@ -60,22 +61,7 @@ class NativeIncrementalTest : public ::testing::Test {
   }
 
   // The newest snapshot's tags as a map.
-  std::map<std::string, std::string> NewestTags() {
-    auto r = hs_.Restic({"snapshots", "--json", "--latest", "1"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::map<std::string, std::string> tags;
-    auto snaps = nlohmann::json::parse(r.out.empty() ? "[]" : r.out);
-    if (snaps.empty()) {
-      return tags;
-    }
-    for (const auto& t : snaps.back()["tags"]) {
-      std::string tag = t.get<std::string>();
-      size_t eq = tag.find('=');
-      tags[tag.substr(0, eq)] = eq == std::string::npos ? "" : tag.substr(eq + 1);
-    }
-    tags["id"] = snaps.back()["id"].get<std::string>();
-    return tags;
-  }
+  std::map<std::string, std::string> NewestTags() { return NewestSnapshotTags(hs_); }
 
   // A native backup with `flags`; its output and the new snapshot's tags.
   std::map<std::string, std::string> Backup(std::vector<std::string> flags, std::string* out) {

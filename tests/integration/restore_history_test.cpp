@@ -26,6 +26,7 @@
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/server_user_file.h"
+#include "support/snapshot_tags.h"
 #include "support/table_sums.h"
 
 namespace hasteward::testing {
@@ -70,17 +71,7 @@ class RestoreHistoryTest : public ::testing::Test {
   std::map<std::string, std::string> Backup() {
     auto r = Hs({"backup", "--method", "native"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto listed = hs_.Restic({"snapshots", "--json", "--tag", "method=native", "--latest", "1"});
-    std::map<std::string, std::string> tags;
-    auto snaps = nlohmann::json::parse(listed.out.empty() ? "[]" : listed.out);
-    if (snaps.empty())
-      return tags;
-    for (const auto& t : snaps.back()["tags"]) {
-      std::string tag = t.get<std::string>();
-      size_t eq = tag.find('=');
-      tags[tag.substr(0, eq)] = eq == std::string::npos ? "" : tag.substr(eq + 1);
-    }
-    tags["id"] = snaps.back()["id"].get<std::string>();
+    auto tags = NewestSnapshotTags(hs_, {"--tag", "method=native"});
     tags["output"] = r.out + r.err;
     return tags;
   }

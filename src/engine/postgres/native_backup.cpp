@@ -159,31 +159,12 @@ bool PgNativeBackup::SupportsIncremental() const {
   return true;
 }
 
-core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementalNativeBackup(
-    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
-    size_t block_size, const IncrementalBase& base) {
-  HS_TRY(CheckBlockSize(block_size));
-  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.source));
-  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
-    return core::Usage("the data directory of '" + plan.source.name + "' is not on this machine",
-                       "an incremental native backup reads the data files where they are");
-  }
-  IncrementalStreamStart start;
-  start.data_dir = plan.source.data_dir;
-  start.block_size = block_size;
-  HS_ASSIGN_OR_RETURN(start.session, PgConnection::ConnectInstance(*handle));
-  PgConnection& session = *start.session;
-  core::LogInfo("starting a non-exclusive backup that reads the data directory",
-                {{"instance", plan.source.name}, {"data_dir", start.data_dir}});
-  HS_ASSIGN_OR_RETURN(
-      std::string start_text,
-      SessionValue(session, std::string("SELECT pg_backup_start('") + kLabel + "', true)::text"));
-  std::optional<uint64_t> start_lsn = ParseLsn(start_text);
-  if (!start_lsn) {
-    return core::Status(core::ErrorCode::kDumpFailed,
-                        "pg_backup_start returned '" + start_text + "'");
-  }
-  start.start_lsn = *start_lsn;
+namespace {
+
+// The facts of the backup just started on `session` (tags of the snapshot): its start, timeline
+// and the timeline's history, system identifier, version and checksum state.
+core::Status ReadStartFacts(PgConnection& session, const std::string& start_text,
+                            IncrementalStreamStart& start) {
   HS_ASSIGN_OR_RETURN(
       std::string timeline,
       SessionValue(session, "SELECT timeline_id::text FROM pg_control_checkpoint()"));
@@ -191,7 +172,6 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   HS_ASSIGN_OR_RETURN(
       std::string system_id,
       SessionValue(session, "SELECT system_identifier::text FROM pg_control_system()"));
-  HS_ASSIGN_OR_RETURN(std::string full_page_writes, SessionValue(session, "SHOW full_page_writes"));
   HS_ASSIGN_OR_RETURN(std::string data_checksums, SessionValue(session, "SHOW data_checksums"));
   HS_ASSIGN_OR_RETURN(std::string version, core::ReadFileToString(start.data_dir + "/PG_VERSION"));
   start.facts = {{"start_lsn", start_text},
@@ -209,24 +189,18 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
       core::LogWarn("no history file of timeline " + timeline + ": " + text.status().message());
     }
   }
-  HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
-  // The archive is read only when the server archives: reading an absent one would build an
-  // empty archive index in the repository on every backup.
-  if (archive_mode != "off" && base.archive != nullptr) {
-    start.archive = std::make_unique<WholeSegmentSource>(*base.archive);
-  }
-  start.local_wal = std::make_unique<LocalWalSource>(start.data_dir + "/pg_wal");
-  // The instance's own pg_wal first: a segment it still holds is read in place, only the parts
-  // the backup needs; the archive (a segment there is one stored file, read whole) for the
-  // older segments pg_wal has recycled.
-  start.wal_sources = {start.local_wal.get(), start.archive.get()};
+  return core::Status::Ok();
+}
+
+// Whether the parent's pages may stand for this backup's, and which pages changed since: the
+// facts first (parent_check.h), then the parent's WAL against the live server's
+// (parent_ancestry.h: same system, timeline and positions are names, not history), then the WAL
+// of the interval. Sets the read/reason facts and start.changes.
+void ChooseRead(const IncrementalBase& base, bool full_page_writes, IncrementalStreamStart& start) {
   FullReadReason reason =
-      ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes == "on");
-  // The parent's stored WAL against the live server's: see parent_ancestry.h.
+      ParentMismatch(base.parent_facts, start.facts, start.start_lsn, full_page_writes);
   std::string detail = FullReadReasonName(reason);
   if (reason == FullReadReason::kNone) {
-    // Same system, timeline and positions are names, not history: prove the parent's WAL is the
-    // live server's before any of its pages stands for this backup's.
     AncestryVerdict ancestry =
         base.parent_file
             ? ProveParentAncestry(IntervalOf(base.parent_facts), start.wal_sources,
@@ -253,12 +227,54 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
     core::LogInfo("the backup reads only the pages changed since its parent",
                   {{"changed_blocks", start.facts["changed_blocks"]},
                    {"wal_records", std::to_string(start.changes->RecordCount())}});
-  } else {
-    start.facts["read"] = "full";
-    start.facts["reason"] = FullReadReasonName(reason);
-    core::LogWarn("the backup reads every page: " + detail,
-                  {{"reason", FullReadReasonName(reason)}});
+    return;
   }
+  start.facts["read"] = "full";
+  start.facts["reason"] = FullReadReasonName(reason);
+  core::LogWarn("the backup reads every page: " + detail, {{"reason", FullReadReasonName(reason)}});
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementalNativeBackup(
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+    size_t block_size, const IncrementalBase& base) {
+  HS_TRY(CheckBlockSize(block_size));
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, plan.source));
+  if (!handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    return core::Usage("the data directory of '" + plan.source.name + "' is not on this machine",
+                       "an incremental native backup reads the data files where they are");
+  }
+  IncrementalStreamStart start;
+  start.data_dir = plan.source.data_dir;
+  start.block_size = block_size;
+  HS_ASSIGN_OR_RETURN(start.session, PgConnection::ConnectInstance(*handle));
+  PgConnection& session = *start.session;
+  core::LogInfo("starting a non-exclusive backup that reads the data directory",
+                {{"instance", plan.source.name}, {"data_dir", start.data_dir}});
+  HS_ASSIGN_OR_RETURN(
+      std::string start_text,
+      SessionValue(session, std::string("SELECT pg_backup_start('") + kLabel + "', true)::text"));
+  std::optional<uint64_t> start_lsn = ParseLsn(start_text);
+  if (!start_lsn) {
+    return core::Status(core::ErrorCode::kDumpFailed,
+                        "pg_backup_start returned '" + start_text + "'");
+  }
+  start.start_lsn = *start_lsn;
+  HS_TRY(ReadStartFacts(session, start_text, start));
+  HS_ASSIGN_OR_RETURN(std::string full_page_writes, SessionValue(session, "SHOW full_page_writes"));
+  HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
+  // The archive is read only when the server archives: reading an absent one would build an
+  // empty archive index in the repository on every backup.
+  if (archive_mode != "off" && base.archive != nullptr) {
+    start.archive = std::make_unique<WholeSegmentSource>(*base.archive);
+  }
+  start.local_wal = std::make_unique<LocalWalSource>(start.data_dir + "/pg_wal");
+  // The instance's own pg_wal first: a segment it still holds is read in place, only the parts
+  // the backup needs; the archive (a segment there is one stored file, read whole) for the
+  // older segments pg_wal has recycled.
+  start.wal_sources = {start.local_wal.get(), start.archive.get()};
+  ChooseRead(base, full_page_writes == "on", start);
   HS_ASSIGN_OR_RETURN(auto stream, PgIncrementalStream::Open(std::move(start)));
   return std::unique_ptr<NativeBackupStream>(std::move(stream));
 }
