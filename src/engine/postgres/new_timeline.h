@@ -27,9 +27,9 @@ namespace hasteward::engine::postgres {
 std::optional<std::string> AutoConfRestoreCommand(const std::string& auto_conf);
 
 // The recovery settings of a plain restore: archive recovery through the WAL the tree holds, then
-// a promotion; the history files of timelines up to `taken` come from `marker_dir` (a file each), other history
-// files from `history_command` (the server's own restore_command; "" for none), segments from
-// pg_wal only. Pure, unit-tested.
+// a promotion; the history files of timelines up to `taken` come from `marker_dir` (a file each),
+// other history files from `history_command` (the server's own restore_command; "" for none),
+// segments from pg_wal only. Pure, unit-tested.
 std::string NewTimelineSettings(const std::string& marker_dir, const std::string& history_command);
 
 // The newest timeline of which any instance of `cluster` holds a history file, in its data
