@@ -58,10 +58,11 @@ std::pair<std::string_view, char> GtidListOf(std::string_view tag) {
 bool IsBareGtid(std::string_view tag) {
   int dashes = 0;
   for (char c : tag) {
-    if (c == '-')
+    if (c == '-') {
       ++dashes;
-    else if (c < '0' || c > '9')
+    } else if (c < '0' || c > '9') {
       return false;
+    }
   }
   return dashes == 2 && DomainOf(tag).has_value() && tag.back() != '-' &&
          tag.find("--") == std::string_view::npos;

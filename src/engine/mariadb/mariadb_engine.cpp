@@ -1,10 +1,13 @@
 #include "engine/mariadb/mariadb_engine.h"
 
+#include <algorithm>
 #include <regex>
+#include <utility>
 
 #include "core/log.h"
 #include "engine/client_tools.h"
 #include "engine/mariadb/account_filter.h"
+#include "engine/mariadb/backup_catch_up.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/mariadb_connection.h"
 
@@ -117,6 +120,28 @@ core::Result<const InstanceProbe*> SinglePrimary(const platform::Cluster& cluste
     return NoUsableInstance(cluster, probes, "primary");
   }
   return primaries[0];
+}
+
+// The replicas fit to serve a backup (threads running, lag within kMaxBackupLagSeconds), the
+// least lagging first; the others are named in `skipped` with why.
+std::vector<std::pair<int, const InstanceProbe*>> HealthyReplicasByLag(
+    const std::vector<InstanceProbe>& probes, std::string* skipped) {
+  std::vector<std::pair<int, const InstanceProbe*>> healthy;
+  for (const auto& p : probes) {
+    if (!p.status.ok() || p.replication.empty()) {
+      continue;
+    }
+    std::string why;
+    int lag = 0;
+    if (!ReplicaHealthy(p.replication, MariadbEngine::kMaxBackupLagSeconds, &why, &lag)) {
+      *skipped += (skipped->empty() ? "" : "; ") + p.instance->name + ": " + why;
+      continue;
+    }
+    healthy.emplace_back(lag, &p);
+  }
+  std::stable_sort(healthy.begin(), healthy.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return healthy;
 }
 
 }  // namespace
@@ -358,23 +383,23 @@ core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& platform,
                                                    const platform::Cluster& cluster) {
   InstanceHandles handles(platform, cluster);
   std::vector<InstanceProbe> probes = ProbeInstances(handles, false);
+  std::string skipped = SkippedSummary(probes);
+  // The primary's position now: what a replica must hold to serve the backup.
+  auto primary = SinglePrimary(cluster, probes);
+  std::string primary_position = primary.ok() ? (*primary)->vars.at("gtid_binlog_pos") : "";
   const InstanceProbe* best = nullptr;
   int best_lag = 0;
-  std::string skipped = SkippedSummary(probes);
-  for (const auto& p : probes) {
-    if (!p.status.ok() || p.replication.empty()) {
-      continue;
-    }
-    std::string why;
-    int lag = 0;
-    if (!ReplicaHealthy(p.replication, kMaxBackupLagSeconds, &why, &lag)) {
-      skipped += (skipped.empty() ? "" : "; ") + p.instance->name + ": " + why;
-      continue;
-    }
-    if (best == nullptr || lag < best_lag) {
-      best = &p;
+  for (const auto& [lag, p] : HealthyReplicasByLag(probes, &skipped)) {
+    auto handle = handles.Open(*p->instance);
+    core::Status held = handle.ok()
+                            ? WaitReplicaHolds(**handle, primary_position, kBackupCatchUpBound)
+                            : handle.TakeStatus();
+    if (held.ok()) {
+      best = p;
       best_lag = lag;
+      break;
     }
+    skipped += (skipped.empty() ? "" : "; ") + p->instance->name + ": " + held.message();
   }
   BackupPlan plan;
   plan.virtual_filename = DumpFileName();
@@ -382,11 +407,13 @@ core::Result<BackupPlan> MariadbEngine::PlanBackup(platform::Platform& platform,
     plan.role = InstanceRole::kReplica;
     plan.reason = "replica '" + best->instance->name +
                   "' is healthy (IO and SQL threads running, lag " + std::to_string(best_lag) +
-                  " s)";
+                  " s) and holds the primary's position " +
+                  (primary_position.empty() ? "(none)" : primary_position);
   } else {
-    HS_ASSIGN_OR_RETURN(best, SinglePrimary(cluster, probes));
+    HS_ASSIGN_OR_RETURN(best, std::move(primary));
     plan.role = InstanceRole::kPrimary;
-    plan.reason = "no healthy replica; primary '" + best->instance->name + "'";
+    plan.reason = "no healthy replica that holds the primary's position; primary '" +
+                  best->instance->name + "'";
   }
   plan.source = *best->instance;
   plan.metadata = best->vars;

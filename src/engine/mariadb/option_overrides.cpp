@@ -12,12 +12,6 @@ constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMaxValueLength = 1024;
 constexpr const char* kValuePunctuation = ".,:/+-=@%*_";
 
-std::string Upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return text;
-}
-
 std::string Trim(const std::string& text) {
   size_t begin = text.find_first_not_of(" \t\r");
   if (begin == std::string::npos)
@@ -77,6 +71,12 @@ core::Result<std::string> NormalizeEnum(const std::string& name, const std::stri
 }
 
 }  // namespace
+
+std::string Upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
+}
 
 core::Result<std::string> NormalizeVariableName(const std::string& name) {
   bool valid = !name.empty() && name.size() <= kMaxNameLength &&

@@ -18,6 +18,9 @@ using OptionOverrides = std::map<std::string, std::string>;
 // The override file's name; it lives beside the instance's config file, which includes it last.
 inline constexpr const char* kOverrideFileName = "hasteward-overrides.cnf";
 
+// `text` in upper case (ASCII): option values and variable names compare case-blind.
+std::string Upper(std::string text);
+
 // The server's spelling of a variable name: lowercase, '-' as '_'. kUsage unless it is 1-64
 // letters, digits, '_' or '-' (so it can be neither a comment, a section header, a second line
 // nor a quote in the option file or in SQL).

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "engine/instance_handles.h"
+#include "engine/mariadb/option_overrides.h"
 #include "engine/mariadb/override_file.h"
 #include "engine/mariadb/reconfigure.h"
 #include "engine/mariadb/semisync_mode.h"
@@ -11,12 +12,6 @@
 namespace hasteward::engine::mariadb {
 
 namespace {
-
-std::string Upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return text;
-}
 
 // The request's --set values with normalized names; kUsage for a bad name or value, or one name
 // given twice with different values.
