@@ -12,6 +12,11 @@ kinds='^(hasteward|postgres|postmaster|mariadbd|mysqld|mariadb|galera|garbd|rado
 case "${1:-}" in
   machine)
     echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    # A fresh machine has no procps until tools/setup.sh (the next step) installs it.
+    if ! command -v ps >/dev/null 2>&1; then
+      echo "  (no ps yet: tools/setup.sh installs procps)"
+      exit 0
+    fi
     # Not this run's own processes: the shell tree of this script's session leader.
     ps -eo pid=,sid=,pcpu=,etime=,comm= --sort=-pcpu | awk -v sid="$(ps -o sid= $$ | tr -d ' ')" \
       '$2 != sid && $3 > 1.0 { printf "  busy: pid %s %s%% cpu for %s: %s\n", $1, $3, $4, $5; n++ }

@@ -48,4 +48,11 @@ fi
 for svc in mariadb postgresql prometheus; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
+# Go is not Debian's (bookworm's golang-go 1.19 cannot build current Kubernetes): the machine's own
+# Go 1.26 with the module proxy builds the real Kubernetes components (tools/kube/build.sh).
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+  echo "setup: no 'go' on PATH: the tests build etcd and kube-apiserver with the machine's Go 1.26" \
+    "(e.g. PATH=/usr/local/go/bin:\$PATH)" >&2
+  exit 1
+fi
 echo "setup: dependencies present"

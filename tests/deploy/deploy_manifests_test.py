@@ -33,10 +33,11 @@ KUBECTL = os.environ.get("KUBECTL", "kubectl")
 EXPECTED_GRANTS = {
     ("ClusterRoleBinding", "hasteward-operator", "", "pods", verb, ()) for verb in ("get", "list")
 } | {
-    ("ClusterRoleBinding", "hasteward-operator", "", "pods/exec", "create", ()),
-    # SQL sessions and dump tools reach the pods through the API server's port-forward when the
-    # account is used from a kubeconfig (docs/platforms.md); the platform RBAC tests open one.
-    ("ClusterRoleBinding", "hasteward-operator", "", "pods/portforward", "create", ()),
+    # Exec and port-forward over WebSocket are authorized as get and create (KEP-4006), over SPDY
+    # as create. SQL sessions and dump tools reach the pods through the API server's port-forward
+    # when the account is used from a kubeconfig (docs/platforms.md).
+    ("ClusterRoleBinding", "hasteward-operator", "", sub, verb, ())
+    for sub in ("pods/exec", "pods/portforward") for verb in ("get", "create")
 } | {
     ("ClusterRoleBinding", "hasteward-operator", group, plural, verb, ())
     for group, plural in (("postgresql.cnpg.io", "clusters"), ("k8s.mariadb.com", "mariadbs"))

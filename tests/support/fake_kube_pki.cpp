@@ -104,6 +104,7 @@ core::Result<std::unique_ptr<FakeKubePki>> FakeKubePki::Create() {
   if (X509_sign(server_cert.get(), pki->ca_key_, EVP_sha256()) == 0) {
     return PkiError("server certificate signing");
   }
+  pki->server_pair_ = FakePemPair{CertPem(server_cert.get()), KeyPem(server_key.get())};
   pki->server_ctx_ = SSL_CTX_new(TLS_server_method());
   SSL_CTX* ctx = pki->server_ctx_;
   if (ctx == nullptr || SSL_CTX_use_certificate(ctx, server_cert.get()) != 1 ||
@@ -118,6 +119,18 @@ core::Result<std::unique_ptr<FakeKubePki>> FakeKubePki::Create() {
   sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(pki->ca_cert_)));
   SSL_CTX_set_client_CA_list(ctx, names);
   return pki;
+}
+
+FakePemPair FakeKubePki::ca_pair() const {
+  return FakePemPair{ca_pem_, KeyPem(ca_key_)};
+}
+
+core::Result<std::string> FakeKubePki::NewKeyPem() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(NewKey(), EVP_PKEY_free);
+  if (key == nullptr) {
+    return PkiError("key generation");
+  }
+  return KeyPem(key.get());
 }
 
 core::Result<FakePemPair> FakeKubePki::IssueClientCertificate(const std::string& user,

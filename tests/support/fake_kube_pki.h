@@ -25,6 +25,14 @@ class FakeKubePki {
   FakeKubePki& operator=(const FakeKubePki&) = delete;
 
   const std::string& ca_pem() const { return ca_pem_; }
+  // The CA's own key and certificate (a real kube-apiserver signs nothing with them, but
+  // kube-controller-manager's certificate signer would).
+  FakePemPair ca_pair() const;
+  // The server certificate (127.0.0.1, localhost, kubernetes.default.svc) and its key, for a real
+  // kube-apiserver's --tls-cert-file and --tls-private-key-file.
+  const FakePemPair& server_pair() const { return server_pair_; }
+  // A fresh private key (e.g. the service-account token signing key), PEM.
+  static core::Result<std::string> NewKeyPem();
   // A TLS server context presenting the server certificate; it asks for (but does not require)
   // a client certificate and verifies one against the CA.
   SSL_CTX* server_context() const { return server_ctx_; }
@@ -37,6 +45,7 @@ class FakeKubePki {
   EVP_PKEY* ca_key_ = nullptr;
   X509* ca_cert_ = nullptr;
   std::string ca_pem_;
+  FakePemPair server_pair_;
   SSL_CTX* server_ctx_ = nullptr;
 };
 

@@ -56,8 +56,9 @@ bool ParseResourcePath(const std::string& path, ResourcePath* out) {
 }
 
 std::string VerbOf(const FakeKubeRequest& request, const ResourcePath& path) {
-  if (path.subresource == "exec" || path.subresource == "portforward") {
-    return "create";  // the WebSocket upgrade is a GET, authorized as create on pods/exec
+  if ((path.subresource == "exec" || path.subresource == "portforward") &&
+      request.method == "POST") {
+    return "create";  // a SPDY upgrade
   }
   if (request.method == "GET") {
     return !path.name.empty() ? "get" : request.QueryFlag("watch") ? "watch" : "list";
@@ -192,22 +193,34 @@ bool FakeKubeApi::HandleResource(FakeKubeRequest& request, k8s::NetStream& strea
     return WriteFakeKubeReply(
         stream, StatusReply(404, "NotFound", "the server could not find the requested resource"));
   }
-  const std::string verb = VerbOf(request, path);
+  // A WebSocket upgrade of exec or port-forward is a GET: the real server authorizes it as get
+  // and, since 1.35 (KEP-4006), as create too; tests/integration/real_kube_rbac_test.cpp holds
+  // this reading against a real kube-apiserver.
+  std::vector<std::string> verbs = {VerbOf(request, path)};
+  if ((path.subresource == "exec" || path.subresource == "portforward") &&
+      request.method == "GET") {
+    verbs.emplace_back("create");
+  }
   const std::string resource =
       path.subresource.empty() ? path.plural : path.plural + "/" + path.subresource;
-  if (!rbac_.empty() &&
-      !rbac_.Allows(request.user, {verb, path.group, resource, path.ns, path.name})) {
-    std::string message =
-        resource + (path.name.empty() ? "" : " \"" + path.name + "\"") + " is forbidden: User \"" +
-        request.user.name + "\" cannot " + verb + " resource \"" + resource + "\" in API group \"" +
-        path.group + "\"" +
-        (path.ns.empty() ? " at the cluster scope" : " in the namespace \"" + path.ns + "\"");
-    return WriteFakeKubeReply(stream, StatusReply(403, "Forbidden", message));
+  for (const auto& verb : verbs) {
+    if (!rbac_.empty() &&
+        !rbac_.Allows(request.user, {verb, path.group, resource, path.ns, path.name})) {
+      std::string message =
+          resource + (path.name.empty() ? "" : " \"" + path.name + "\"") +
+          " is forbidden: User \"" + request.user.name + "\" cannot " + verb + " resource \"" +
+          resource + "\" in API group \"" + path.group + "\"" +
+          (path.ns.empty() ? " at the cluster scope" : " in the namespace \"" + path.ns + "\"");
+      return WriteFakeKubeReply(stream, StatusReply(403, "Forbidden", message));
+    }
   }
   {
     std::lock_guard lock(mu_);
-    grants_used_.insert(verb + " " + (path.group.empty() ? "" : path.group + "/") + resource);
+    for (const auto& verb : verbs) {
+      grants_used_.insert(verb + " " + (path.group.empty() ? "" : path.group + "/") + resource);
+    }
   }
+  const std::string& verb = verbs.front();
   if (path.subresource == "exec") {
     return HandleExec(request, stream, reader);
   }

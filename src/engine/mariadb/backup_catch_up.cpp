@@ -13,9 +13,9 @@ core::Status WaitReplicaHolds(const platform::InstanceHandle& replica,
   }
   HS_ASSIGN_OR_RETURN(auto conn, ConnectForWait(replica, bound));
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(bound).count();
-  HS_ASSIGN_OR_RETURN(auto waited,
-                      conn->QueryValue("SELECT MASTER_GTID_WAIT(" + SqlQuote(primary_position) +
-                                       ", " + std::to_string(seconds) + ")"));
+  HS_ASSIGN_OR_RETURN(
+      auto waited, conn->QueryValue("SELECT MASTER_GTID_WAIT(" + SqlQuote(primary_position) + ", " +
+                                    std::to_string(seconds) + ")"));
   if (waited.value_or("-1") == "0") {
     return core::Status::Ok();
   }

@@ -20,7 +20,7 @@ rules:
   verbs: [get, list]
 - apiGroups: [""]
   resources: [pods/exec]
-  verbs: [create]
+  verbs: [get, create]
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
   resourceNames: [hasteward-leader]
@@ -69,7 +69,7 @@ TEST(FakeKubeRbacTest, GrantsOnlyWhatTheRulesSay) {
             core::ErrorCode::kAuthFailed);
   EXPECT_EQ((*api)->GrantsUsedForTest(),
             (std::set<std::string>{"create pods/exec", "get coordination.k8s.io/leases", "get pods",
-                                   "list pods"}));
+                                   "get pods/exec", "list pods"}));
 }
 
 }  // namespace

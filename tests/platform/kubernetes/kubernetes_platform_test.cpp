@@ -397,9 +397,10 @@ TEST_F(KubernetesPlatformTest, EveryRuleInThePlatformRbacIsUsed) {
   EXPECT_EQ(api_->GrantsUsedForTest(),
             (std::set<std::string>{
                 "create pods", "create pods/exec", "create pods/portforward", "delete pods",
-                "get apps/statefulsets", "get k8s.mariadb.com/mariadbs", "get pods",
-                "get postgresql.cnpg.io/clusters", "get secrets", "list k8s.mariadb.com/mariadbs",
-                "list pods", "list postgresql.cnpg.io/clusters", "patch apps/statefulsets",
+                "get apps/statefulsets", "get pods/exec", "get pods/portforward",
+                "get k8s.mariadb.com/mariadbs", "get pods", "get postgresql.cnpg.io/clusters",
+                "get secrets", "list k8s.mariadb.com/mariadbs", "list pods",
+                "list postgresql.cnpg.io/clusters", "patch apps/statefulsets",
                 "patch k8s.mariadb.com/mariadbs", "patch postgresql.cnpg.io/clusters"}));
 }
 

@@ -1,0 +1,76 @@
+// RealKubeApi: a real etcd and kube-apiserver for a test binary, on loopback, as envtest starts them
+// (controller-runtime pkg/internal/testing/controlplane): the binaries tools/kube/build.sh built
+// from their Go modules at the pinned versions, TLS from a CA made here, client-certificate and
+// service-account-token authentication, Node and RBAC authorization, and an audit log of every
+// request with the authorizer's decision. No node runs pods: what needs one (exec, port-forward)
+// is proxied by the server to a node that a test registers itself.
+//
+// Both processes die with the test (PR_SET_PDEATHSIG, kill -9 of the test included) and with the
+// fixture; their data lives in a temporary directory removed at the end.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "core/subprocess.h"
+#include "core/temp_dir.h"
+#include "support/command.h"
+#include "support/fake_kube_pki.h"
+
+namespace hasteward::testing {
+
+// Where the binaries are: $HASTEWARD_KUBE_BIN, else what `tools/kube/build.sh --print-dir` names.
+// kNotFound, with the command that builds them, when one is missing.
+core::Result<std::string> RealKubeBinDir();
+
+class RealKubeApi {
+ public:
+  static core::Result<std::unique_ptr<RealKubeApi>> Start();
+  ~RealKubeApi();
+  RealKubeApi(const RealKubeApi&) = delete;
+  RealKubeApi& operator=(const RealKubeApi&) = delete;
+
+  std::string url() const;  // https://127.0.0.1:PORT
+  const std::string& ca_file() const { return ca_file_; }
+  const std::string& admin_kubeconfig() const { return admin_kubeconfig_; }
+  const std::string& bin_dir() const { return bin_dir_; }
+  const std::string& dir() const { return dir_.path(); }
+  FakeKubePki& pki() { return *pki_; }
+
+  // The built kubectl with `args`, as the cluster admin (system:masters).
+  CmdResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
+  // Creates (kubectl create -f -) an object as the admin; the object as stored.
+  core::Result<nlohmann::json> Create(const nlohmann::json& object) const;
+  // A token of service account `ns/name` (the TokenRequest API, as `kubectl create token`).
+  core::Result<std::string> ServiceAccountToken(const std::string& ns,
+                                                const std::string& name) const;
+  // A kubeconfig for this server with `token` as its user; returns its path.
+  core::Result<std::string> WriteKubeconfig(const std::string& token,
+                                            const std::string& ns = "default") const;
+  // The audit log's events (one JSON object per request, level Metadata), in order.
+  std::vector<nlohmann::json> AuditEvents() const;
+
+ private:
+  explicit RealKubeApi(core::TempDir dir) : dir_(std::move(dir)) {}
+  core::Status WriteFiles();
+  core::Status StartEtcd();
+  core::Status StartApiServer();
+  core::Status WaitReady();
+
+  core::TempDir dir_;
+  std::unique_ptr<FakeKubePki> pki_;
+  std::string bin_dir_;
+  std::string ca_file_;
+  std::string admin_kubeconfig_;
+  int etcd_port_ = 0;
+  int port_ = 0;
+  std::unique_ptr<core::Subprocess> etcd_;
+  std::unique_ptr<core::Subprocess> apiserver_;
+};
+
+}  // namespace hasteward::testing
