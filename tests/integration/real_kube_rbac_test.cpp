@@ -10,20 +10,26 @@
 // fake API server did): the server answered 403 Forbidden, 'User
 // "system:serviceaccount:hasteward:hasteward" cannot get resource "pods/exec"'.
 //
-// No node runs here yet, so a request the authorizer allows goes on to the pod's node and fails
-// there ("does not have a host assigned"): the authorizer's answer is what this test judges.
+// The pod's node is a RealKubeNode: the server proxies exec and port-forward to it as to a kubelet
+// (translating our WebSocket exec to SPDY on the way), so a request the authorizer allows runs:
+// `echo` answers, and a port-forward reaches an echo server.
+#include <algorithm>
 #include <functional>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/poll_until.h"
+#include "core/subprocess.h"
 #include "platform/kubernetes/kube_config.h"
 #include "platform/kubernetes/pod_exec.h"
 #include "platform/kubernetes/port_forward.h"
+#include "support/ceph_rgw_server.h"
 #include "support/command.h"
 #include "support/real_kube_api.h"
+#include "support/real_kube_node.h"
 #include "support/source_dir.h"
+#include "support/tcp_echo_server.h"
 
 namespace hasteward::testing {
 namespace {
@@ -36,15 +42,27 @@ constexpr const char* kOperatorAccount = "hasteward";
 constexpr const char* kDbNs = "shop";
 constexpr const char* kPod = "shop-1";
 
+std::string Text(core::ByteView bytes) {
+  return {bytes.begin(), bytes.end()};
+}
+
 class RealKubeRbacTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto api = RealKubeApi::Start();
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(*api).release();
+    auto node = RealKubeNode::Start(*api_, "node-1");
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    node_ = std::move(*node).release();
+    echo_ = new TcpEchoServer();
   }
   static void TearDownTestSuite() {
+    delete echo_;
+    delete node_;
     delete api_;
+    echo_ = nullptr;
+    node_ = nullptr;
     api_ = nullptr;
   }
 
@@ -61,33 +79,111 @@ class RealKubeRbacTest : public ::testing::Test {
     return k8s::KubeClient(*config);
   }
 
-  // What the server answered an exec over WebSocket (our client) as the operator.
+  // What an exec of `echo exec-ok` over WebSocket (our client) as the operator printed, or the
+  // server's refusal.
   static std::string ExecAnswer() {
     k8s::KubeClient client = OperatorClient();
-    auto exec = k8s::PodExec::Start(client, {kDbNs, kPod, "", {"true"}, false});
-    return exec.ok() ? "started" : exec.status().message();
+    auto exec = k8s::PodExec::Start(client, {kDbNs, kPod, "", {"echo", "exec-ok"}, false});
+    if (!exec.ok()) {
+      return exec.status().message();
+    }
+    core::MemorySink out;
+    auto exit = (*exec)->Wait(&out);
+    return exit.ok() ? Text(out.data()) : exit.status().message();
   }
 
-  // What the server answered a port-forward over WebSocket (our client) as the operator.
+  // What a port-forward over WebSocket (our client) as the operator echoed, or the refusal.
   static std::string PortForwardAnswer() {
     k8s::KubeClient client = OperatorClient();
-    auto session = k8s::PortForwardSession::Open(client, {kDbNs, kPod, 5432});
-    return session.ok() ? "started" : session.status().message();
+    auto session = k8s::PortForwardSession::Open(client, {kDbNs, kPod, echo_->port()});
+    if (!session.ok()) {
+      return session.status().message();
+    }
+    const std::string ping = "forward-ok";
+    if (auto sent = (*session)->Send(core::AsBytes(ping)); !sent.ok()) {
+      return sent.message();
+    }
+    std::string echoed;
+    core::Bytes buffer(64);
+    while (echoed.size() < ping.size()) {
+      auto got = (*session)->Receive(buffer);
+      if (!got.ok() || *got == 0) {
+        return got.ok() ? "ended after '" + echoed + "'" : got.status().message();
+      }
+      echoed += Text(std::span(buffer).first(*got));
+    }
+    (*session)->Close();
+    return echoed;
   }
 
-  // What the server answered kubectl's exec over SPDY (Debian 12's kubectl 1.20) as the operator.
-  static std::string SpdyExecAnswer() {
+  // A kubeconfig of the operator's account.
+  static std::string OperatorKubeconfig() {
     auto token = api().ServiceAccountToken(kOperatorNs, kOperatorAccount);
     auto kubeconfig = api().WriteKubeconfig(token.ok() ? *token : "", kDbNs);
-    CmdResult r = RunCommand({"/usr/bin/kubectl", "--kubeconfig", *kubeconfig, "exec", kPod, "--",
-                              "true"});
-    return r.err;
+    return kubeconfig.ok() ? *kubeconfig : "";
+  }
+
+  // What `kubectl exec` printed as the operator (stdout, else stderr): Debian 12's kubectl 1.20
+  // speaks SPDY, the built 1.36 WebSocket.
+  static std::string KubectlExecAnswer(const std::string& kubectl) {
+    CmdResult r = RunCommand(
+        {kubectl, "--kubeconfig", OperatorKubeconfig(), "exec", kPod, "--", "echo", "exec-ok"});
+    return r.exit_code == 0 ? r.out : r.err;
+  }
+  static std::string SpdyExecAnswer() { return KubectlExecAnswer("/usr/bin/kubectl"); }
+
+  // What `kubectl port-forward` relayed as the operator: 1.20 upgrades to SPDY, 1.36 tunnels
+  // SPDY in a WebSocket.
+  static std::string KubectlPortForwardAnswer(const std::string& kubectl) {
+    int local = PickFreePort();
+    core::SubprocessOptions options;
+    options.argv = {kubectl,
+                    "--kubeconfig",
+                    OperatorKubeconfig(),
+                    "port-forward",
+                    "--address",
+                    "127.0.0.1",
+                    "pod/" + std::string(kPod),
+                    std::to_string(local) + ":" + std::to_string(echo_->port())};
+    options.helper = true;
+    auto forwarder = core::Subprocess::Start(options);
+    if (!forwarder.ok()) {
+      return forwarder.status().message();
+    }
+    std::string echoed;
+    core::PollUntil(
+        [&] {
+          auto conn = k8s::NetStream::Connect("127.0.0.1", local, nullptr, std::chrono::seconds(2));
+          if (!conn.ok()) {
+            return (*forwarder)->WaitFor(std::chrono::milliseconds(0)).has_value();
+          }
+          if (!(*conn)->WriteAll(core::AsBytes(std::string("forward-ok"))).ok()) {
+            return false;
+          }
+          core::Bytes buffer(64);
+          while (echoed.size() < 10) {
+            auto got = (*conn)->ReadSome(buffer);
+            if (!got.ok() || *got == 0) {
+              break;
+            }
+            echoed += Text(std::span(buffer).first(*got));
+          }
+          return true;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(200));
+    (*forwarder)->Signal(SIGTERM);
+    (*forwarder)->Wait();
+    return echoed.empty() ? (*forwarder)->StderrAll() : echoed;
   }
 
   static RealKubeApi* api_;
+  static RealKubeNode* node_;
+  static TcpEchoServer* echo_;
 };
 
 RealKubeApi* RealKubeRbacTest::api_ = nullptr;
+RealKubeNode* RealKubeRbacTest::node_ = nullptr;
+TcpEchoServer* RealKubeRbacTest::echo_ = nullptr;
 
 bool Forbidden(const std::string& answer) {
   return answer.find("forbidden") != std::string::npos ||
@@ -131,25 +227,26 @@ TEST_F(RealKubeRbacTest, DeployAppliesAsUsersApplyIt) {
   // Without kube-controller-manager no namespace gets its default ServiceAccount, which the
   // ServiceAccount admission plugin requires of a pod.
   ASSERT_EQ(api().Kubectl({"create", "serviceaccount", "default", "-n", kDbNs}).exit_code, 0);
-  auto pod = api().Create(json{
-      {"apiVersion", "v1"},
-      {"kind", "Pod"},
-      {"metadata", {{"name", kPod}, {"namespace", kDbNs}}},
-      {"spec", {{"containers", json::array({{{"name", "postgres"}, {"image", "localhost/pg:15"}}})}}}});
+  auto pod = node_->AddPod(kDbNs, kPod, {"postgres"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
 }
 
-// The operator's account may exec and port-forward over both transports with deploy/'s RBAC.
-TEST_F(RealKubeRbacTest, OperatorAccountMayExecAndPortForwardOverWebSocketAndSpdy) {
-  std::string exec = AnswerOnce(ExecAnswer, false);
-  EXPECT_FALSE(Forbidden(exec)) << exec;
-  EXPECT_NE(exec.find("does not have a host assigned"), std::string::npos) << exec;
-  std::string forward = PortForwardAnswer();
-  EXPECT_FALSE(Forbidden(forward)) << forward;
-  EXPECT_NE(forward.find("does not have a host assigned"), std::string::npos) << forward;
-  std::string spdy = SpdyExecAnswer();
-  EXPECT_FALSE(Forbidden(spdy)) << spdy;
-  EXPECT_NE(spdy.find("does not have a host assigned"), std::string::npos) << spdy;
+// The operator's account execs and port-forwards over both transports with deploy/'s RBAC,
+// through the real server to the node.
+TEST_F(RealKubeRbacTest, OperatorAccountExecsAndPortForwardsOverWebSocketAndSpdy) {
+  EXPECT_EQ(AnswerOnce(ExecAnswer, false), "exec-ok\n");
+  EXPECT_EQ(PortForwardAnswer(), "forward-ok");
+  EXPECT_EQ(SpdyExecAnswer(), "exec-ok\n");
+  EXPECT_EQ(KubectlExecAnswer(api().bin_dir() + "/kubectl"), "exec-ok\n");
+  EXPECT_EQ(KubectlPortForwardAnswer("/usr/bin/kubectl"), "forward-ok");
+  EXPECT_EQ(KubectlPortForwardAnswer(api().bin_dir() + "/kubectl"), "forward-ok");
+  // What reached the node: the server turned our WebSocket exec into SPDY, as it does for a
+  // kubelet (KEP-4006's translation); the node saw every exec the clients sent.
+  EXPECT_EQ(node_->agent().ExecCommandsForTest().size(), 3U);
+  std::vector<FakeExecTransportKind> transports = node_->agent().ExecTransportsForTest();
+  EXPECT_EQ(std::count(transports.begin(), transports.end(), FakeExecTransportKind::kSpdy), 3)
+      << "every exec reached the node as SPDY";
+  EXPECT_GE(node_->agent().PortForwardsForTest(), 3);
 }
 
 // The check can fail: the ClusterRole as a2220c1 shipped it (create only) is refused by the real

@@ -40,7 +40,11 @@ std::string Base64(const std::string& text) {
 
 core::Result<std::unique_ptr<FakeKubeApi>> FakeKubeApi::Start(FakeKubeApiOptions options) {
   std::unique_ptr<FakeKubeApi> api(new FakeKubeApi(std::move(options)));
-  HS_ASSIGN_OR_RETURN(api->pki_, FakeKubePki::Create());
+  if (api->options_.pki != nullptr) {
+    api->pki_ = api->options_.pki;
+  } else {
+    HS_ASSIGN_OR_RETURN(api->pki_, FakeKubePki::Create());
+  }
   HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create("fake-kube-api-"));
   api->dir_ = std::make_unique<core::TempDir>(std::move(dir));
   api->ca_file_ = api->dir_->path() + "/ca.crt";

@@ -44,6 +44,9 @@ struct FakeKubeApiOptions {
   // A socket already bound and listening (e.g. made inside another network namespace), owned by
   // the server from Start on; -1: listen on 127.0.0.1 on a free port.
   int listen_fd = -1;
+  // Certificates from this authority instead of a new one: a node agent behind a real
+  // kube-apiserver shares its CA (the server verifies the agent, the agent the server).
+  std::shared_ptr<FakeKubePki> pki;
 };
 
 // Semantics broken on purpose, to prove the fidelity checks can fail.
@@ -77,6 +80,10 @@ class FakeKubeApi {
 
   // How commands run "in" a pod (the pod object must exist for exec to reach it).
   void SetPodExecutor(const std::string& ns, const std::string& pod, FakePodExecutor executor);
+  // As a node behind a real kube-apiserver (fake_kubelet_routes.cpp): where port-forwards to a pod
+  // are dialled (127.0.0.1 unless set).
+  void SetKubeletPodAddress(const std::string& ns, const std::string& pod,
+                            const std::string& address);
   void SetFaultForTest(FakeKubeFault fault, bool on);
   // While on, every request carrying `token` is dropped without an answer (its client is cut off
   // from the API server, as by a network partition); other clients are served as usual.
@@ -115,9 +122,19 @@ class FakeKubeApi {
                   platform::kubernetes::BufferedReader& reader);
   bool HandlePortForward(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
                          platform::kubernetes::BufferedReader& reader);
+  // The exec upgrade and session of a pod (`ns/pod`), from the API's path or the kubelet's.
+  bool ServeExec(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
+                 platform::kubernetes::BufferedReader& reader, FakeExecRequest exec,
+                 const std::string& pod_key, const std::vector<std::string>& spdy_protocols);
+  static bool IsKubeletPath(const std::string& path);
+  bool HandleKubelet(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
+                     platform::kubernetes::BufferedReader& reader);
+  bool ServeKubeletPortForward(FakeKubeRequest& request, platform::kubernetes::NetStream& stream,
+                               platform::kubernetes::BufferedReader& reader,
+                               FakePortForwardRequest forward);
 
   FakeKubeApiOptions options_;
-  std::unique_ptr<FakeKubePki> pki_;
+  std::shared_ptr<FakeKubePki> pki_;
   std::unique_ptr<core::TempDir> dir_;
   std::string ca_file_;
   std::string admin_token_;
@@ -127,7 +144,8 @@ class FakeKubeApi {
 
   mutable std::mutex mu_;
   std::map<std::string, FakeKubeUser> tokens_;
-  std::map<std::string, FakePodExecutor> executors_;  // "ns/pod"
+  std::map<std::string, FakePodExecutor> executors_;          // "ns/pod"
+  std::map<std::string, std::string> kubelet_pod_addresses_;  // "ns/pod"
   std::set<FakeKubeFault> faults_;
   std::set<std::string> partitioned_tokens_;
   std::set<std::string> grants_used_;

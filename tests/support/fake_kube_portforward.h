@@ -24,4 +24,10 @@ void RunFakePortForwardSession(platform::kubernetes::NetStream& stream,
                                platform::kubernetes::BufferedReader& reader,
                                const FakePortForwardRequest& request);
 
+// The same over SPDY/3.1 (portforward.k8s.io), as a kubelet serves it: the port comes from each
+// stream pair's headers (fake_kubelet_portforward_spdy.cpp).
+void RunFakeSpdyPortForwardSession(platform::kubernetes::NetStream& stream,
+                                   platform::kubernetes::BufferedReader& reader,
+                                   const FakePortForwardRequest& request);
+
 }  // namespace hasteward::testing

@@ -174,6 +174,9 @@ bool FakeKubeApi::HandleOne(k8s::NetStream& stream, k8s::BufferedReader& reader)
   if (!Authenticate(request, stream)) {
     return WriteFakeKubeReply(stream, StatusReply(401, "Unauthorized", "Unauthorized"));
   }
+  if (IsKubeletPath(request.path)) {
+    return HandleKubelet(request, stream, reader);
+  }
   ResourcePath path;
   if (!ParseResourcePath(request.path, &path) || path.plural == "") {
     return WriteFakeKubeReply(stream, HandleDiscovery(request.path));
@@ -344,13 +347,19 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
     return WriteFakeKubeReply(
         stream, StatusReply(400, "BadRequest", "you must specify at least 1 command"));
   }
+  return ServeExec(request, stream, reader, exec, path.ns + "/" + path.name, {"v4.channel.k8s.io"});
+}
+
+bool FakeKubeApi::ServeExec(FakeKubeRequest& request, k8s::NetStream& stream,
+                            k8s::BufferedReader& reader, FakeExecRequest exec,
+                            const std::string& pod_key,
+                            const std::vector<std::string>& spdy_protocols) {
   // kubectl before 1.30 (Debian 12 ships 1.20) upgrades to SPDY/3.1 and offers its stream
   // protocols in X-Stream-Protocol-Version lines; newer clients upgrade to WebSocket.
   const bool spdy = ::strcasecmp(request.Header("Upgrade").c_str(), "SPDY/3.1") == 0;
   const std::vector<std::string> offered =
       request.HeaderValues(spdy ? "X-Stream-Protocol-Version" : "Sec-WebSocket-Protocol");
-  const std::vector<std::string> served =
-      spdy ? std::vector<std::string>{"v4.channel.k8s.io"} : options_.exec_protocols;
+  const std::vector<std::string> served = spdy ? spdy_protocols : options_.exec_protocols;
   for (const auto& wanted : served) {
     if (exec.protocol.empty() &&
         std::find(offered.begin(), offered.end(), wanted) != offered.end()) {
@@ -371,7 +380,7 @@ bool FakeKubeApi::HandleExec(FakeKubeRequest& request, k8s::NetStream& stream,
     exec_commands_.push_back(exec.command);
     exec_transports_.push_back(spdy ? FakeExecTransportKind::kSpdy
                                     : FakeExecTransportKind::kWebSocket);
-    auto it = executors_.find(path.ns + "/" + path.name);
+    auto it = executors_.find(pod_key);
     if (it != executors_.end()) {
       executor = it->second;
     }

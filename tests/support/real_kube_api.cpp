@@ -1,8 +1,11 @@
 #include "support/real_kube_api.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "core/hex.h"
 #include "core/poll_until.h"
@@ -16,7 +19,9 @@ namespace {
 // The service network only names addresses; no route leads to it (nothing is ever dialled there).
 constexpr const char* kServiceRange = "10.96.0.0/24";
 
-std::string Base64Of(const std::string& text) { return core::Base64Encode(core::AsBytes(text)); }
+std::string Base64Of(const std::string& text) {
+  return core::Base64Encode(core::AsBytes(text));
+}
 
 core::Status Write(const std::string& path, const std::string& content) {
   std::ofstream out(path);
@@ -108,7 +113,9 @@ RealKubeApi::~RealKubeApi() {
   }
 }
 
-std::string RealKubeApi::url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+std::string RealKubeApi::url() const {
+  return "https://127.0.0.1:" + std::to_string(port_);
+}
 
 core::Status RealKubeApi::WriteFiles() {
   const std::string& d = dir();
@@ -119,7 +126,8 @@ core::Status RealKubeApi::WriteFiles() {
   HS_ASSIGN_OR_RETURN(std::string sa_key, FakeKubePki::NewKeyPem());
   HS_TRY(Write(d + "/sa.key", sa_key));
   // The server verifies tokens with the public half (a private key file is not read as one).
-  CmdResult pub = RunCommand({"openssl", "pkey", "-in", d + "/sa.key", "-pubout", "-out", d + "/sa.pub"});
+  CmdResult pub =
+      RunCommand({"openssl", "pkey", "-in", d + "/sa.key", "-pubout", "-out", d + "/sa.pub"});
   if (pub.exit_code != 0) {
     return core::Internal("openssl pkey -pubout: " + pub.err);
   }
@@ -156,25 +164,31 @@ core::Status RealKubeApi::StartEtcd() {
 
 core::Status RealKubeApi::StartApiServer() {
   const std::string& d = dir();
-  HS_ASSIGN_OR_RETURN(
-      apiserver_,
-      StartServer({bin_dir_ + "/kube-apiserver",
-                   "--etcd-servers=http://127.0.0.1:" + std::to_string(etcd_port_),
-                   "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-                   "--secure-port=" + std::to_string(port_), "--cert-dir=" + d + "/certs",
-                   "--tls-cert-file=" + d + "/server.crt",
-                   "--tls-private-key-file=" + d + "/server.key", "--client-ca-file=" + ca_file_,
-                   "--service-cluster-ip-range=" + std::string(kServiceRange),
-                   "--service-account-issuer=https://kubernetes.default.svc",
-                   "--service-account-key-file=" + d + "/sa.pub",
-                   "--service-account-signing-key-file=" + d + "/sa.key",
-                   "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
-                   "--kubelet-client-certificate=" + d + "/kubelet-client.crt",
-                   "--kubelet-client-key=" + d + "/kubelet-client.key",
-                   "--kubelet-preferred-address-types=InternalIP", "--allow-privileged=true",
-                   "--audit-policy-file=" + d + "/audit-policy.yaml",
-                   "--audit-log-path=" + d + "/audit.log", "--audit-log-mode=blocking"},
-                  d + "/apiserver.log"));
+  HS_ASSIGN_OR_RETURN(apiserver_,
+                      StartServer({bin_dir_ + "/kube-apiserver",
+                                   "--etcd-servers=http://127.0.0.1:" + std::to_string(etcd_port_),
+                                   "--bind-address=127.0.0.1",
+                                   "--advertise-address=127.0.0.1",
+                                   "--secure-port=" + std::to_string(port_),
+                                   "--cert-dir=" + d + "/certs",
+                                   "--tls-cert-file=" + d + "/server.crt",
+                                   "--tls-private-key-file=" + d + "/server.key",
+                                   "--client-ca-file=" + ca_file_,
+                                   "--service-cluster-ip-range=" + std::string(kServiceRange),
+                                   "--service-account-issuer=https://kubernetes.default.svc",
+                                   "--service-account-key-file=" + d + "/sa.pub",
+                                   "--service-account-signing-key-file=" + d + "/sa.key",
+                                   "--authorization-mode=Node,RBAC",
+                                   "--enable-admission-plugins=NodeRestriction",
+                                   "--kubelet-client-certificate=" + d + "/kubelet-client.crt",
+                                   "--kubelet-client-key=" + d + "/kubelet-client.key",
+                                   "--kubelet-preferred-address-types=InternalIP",
+                                   "--kubelet-certificate-authority=" + ca_file_,
+                                   "--allow-privileged=true",
+                                   "--audit-policy-file=" + d + "/audit-policy.yaml",
+                                   "--audit-log-path=" + d + "/audit.log",
+                                   "--audit-log-mode=blocking"},
+                                  d + "/apiserver.log"));
   return core::Status::Ok();
 }
 

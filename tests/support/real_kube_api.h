@@ -1,7 +1,7 @@
-// RealKubeApi: a real etcd and kube-apiserver for a test binary, on loopback, as envtest starts them
-// (controller-runtime pkg/internal/testing/controlplane): the binaries tools/kube/build.sh built
-// from their Go modules at the pinned versions, TLS from a CA made here, client-certificate and
-// service-account-token authentication, Node and RBAC authorization, and an audit log of every
+// RealKubeApi: a real etcd and kube-apiserver for a test binary, on loopback, as envtest starts
+// them (controller-runtime pkg/internal/testing/controlplane): the binaries tools/kube/build.sh
+// built from their Go modules at the pinned versions, TLS from a CA made here, client-certificate
+// and service-account-token authentication, Node and RBAC authorization, and an audit log of every
 // request with the authorizer's decision. No node runs pods: what needs one (exec, port-forward)
 // is proxied by the server to a node that a test registers itself.
 //
@@ -40,7 +40,7 @@ class RealKubeApi {
   const std::string& admin_kubeconfig() const { return admin_kubeconfig_; }
   const std::string& bin_dir() const { return bin_dir_; }
   const std::string& dir() const { return dir_.path(); }
-  FakeKubePki& pki() { return *pki_; }
+  const std::shared_ptr<FakeKubePki>& pki() const { return pki_; }
 
   // The built kubectl with `args`, as the cluster admin (system:masters).
   CmdResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
@@ -63,7 +63,7 @@ class RealKubeApi {
   core::Status WaitReady();
 
   core::TempDir dir_;
-  std::unique_ptr<FakeKubePki> pki_;
+  std::shared_ptr<FakeKubePki> pki_;
   std::string bin_dir_;
   std::string ca_file_;
   std::string admin_kubeconfig_;
