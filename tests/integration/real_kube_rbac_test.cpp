@@ -223,10 +223,7 @@ TEST_F(RealKubeRbacTest, DeployAppliesAsUsersApplyIt) {
               0)
         << crd;
   }
-  ASSERT_EQ(api().Kubectl({"create", "namespace", kDbNs}).exit_code, 0);
-  // Without kube-controller-manager no namespace gets its default ServiceAccount, which the
-  // ServiceAccount admission plugin requires of a pod.
-  ASSERT_EQ(api().Kubectl({"create", "serviceaccount", "default", "-n", kDbNs}).exit_code, 0);
+  ASSERT_TRUE(api().CreateNamespace(kDbNs).ok());
   auto pod = node_->AddPod(kDbNs, kPod, {"postgres"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
 }

@@ -116,13 +116,13 @@ class SpdyForwardSession {
   }
 
   void Dial(SpdyForward& forward) {
-    auto pod = k8s::NetStream::Connect(request_.pod_ip, forward.port, nullptr,
-                                       kSpdyForwardDialTimeout);
+    auto pod =
+        k8s::NetStream::Connect(request_.pod_ip, forward.port, nullptr, kSpdyForwardDialTimeout);
     if (!pod.ok()) {
       // The kubelet's wording: the port, the pod, then the dial error.
       SendData(forward.error_stream, kSpdyFlagFin,
-               core::AsBytes("error forwarding port " + std::to_string(forward.port) +
-                             " to pod " + request_.pod + ", uid : " + pod.status().message()));
+               core::AsBytes("error forwarding port " + std::to_string(forward.port) + " to pod " +
+                             request_.pod + ", uid : " + pod.status().message()));
       SendData(forward.data_stream, kSpdyFlagFin, {});
       return;
     }

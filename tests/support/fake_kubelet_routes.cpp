@@ -1,11 +1,12 @@
 // FakeKubeApi as the node a real kube-apiserver proxies pod exec and port-forward to: the
-// kubelet's streaming paths (k8s.io/kubernetes pkg/kubelet/server/server.go), /exec/NS/POD/CONTAINER
-// and /portForward/NS/POD, with the parameters the API server passes on (input, output, error,
-// command; port) and the transports it speaks to a kubelet: SPDY/3.1 (what it translates a
-// WebSocket v5 client to, and what kubectl before 1.30 asks for) or a WebSocket passed through.
-#include <strings.h>
-
+// kubelet's streaming paths (k8s.io/kubernetes pkg/kubelet/server/server.go),
+// /exec/NS/POD/CONTAINER and /portForward/NS/POD, with the parameters the API server passes on
+// (input, output, error, command; port) and the transports it speaks to a kubelet: SPDY/3.1 (what
+// it translates a WebSocket v5 client to, and what kubectl before 1.30 asks for) or a WebSocket
+// passed through.
 #include <algorithm>
+
+#include <strings.h>
 
 #include "platform/kubernetes/websocket.h"
 #include "support/fake_kube_api.h"

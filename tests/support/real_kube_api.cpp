@@ -68,6 +68,14 @@ std::string Tail(const std::string& path) {
 
 }  // namespace
 
+core::Result<std::string> RealKubeManifestsDir() {
+  CmdResult printed = RunCommand({SourceDir() + "/tools/kube/build.sh", "--manifests"});
+  if (printed.exit_code != 0) {
+    return core::Internal("tools/kube/build.sh --manifests: " + printed.err);
+  }
+  return printed.out.substr(0, printed.out.find('\n'));
+}
+
 core::Result<std::string> RealKubeBinDir() {
   std::string dir;
   if (const char* env = std::getenv("HASTEWARD_KUBE_BIN"); env != nullptr && *env != '\0') {
@@ -227,6 +235,26 @@ core::Result<nlohmann::json> RealKubeApi::Create(const nlohmann::json& object) c
     return core::Internal("kubectl create: " + r.err);
   }
   return nlohmann::json::parse(r.out);
+}
+
+core::Status RealKubeApi::CreateNamespace(const std::string& ns) const {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"create", "namespace", ns},
+        std::vector<std::string>{"create", "serviceaccount", "default", "-n", ns}}) {
+    CmdResult r = Kubectl(args);
+    if (r.exit_code != 0) {
+      return core::Internal("kubectl " + args[0] + " " + args[1] + ": " + r.err);
+    }
+  }
+  return core::Status::Ok();
+}
+
+core::Status RealKubeApi::ApplyServerSide(const std::string& file) const {
+  CmdResult r = Kubectl({"apply", "--server-side", "-f", file});
+  if (r.exit_code != 0) {
+    return core::Internal("kubectl apply --server-side -f " + file + ": " + r.err);
+  }
+  return core::Status::Ok();
 }
 
 core::Result<std::string> RealKubeApi::ServiceAccountToken(const std::string& ns,

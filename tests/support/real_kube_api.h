@@ -27,6 +27,10 @@ namespace hasteward::testing {
 // Where the binaries are: $HASTEWARD_KUBE_BIN, else what `tools/kube/build.sh --print-dir` names.
 // kNotFound, with the command that builds them, when one is missing.
 core::Result<std::string> RealKubeBinDir();
+// The pinned operators' CRDs (crds/cnpg.yaml, crds/mariadb-operator.yaml) and examples
+// (examples/cnpg-cluster-example.yaml, examples/mariadb-operator-mariadb*.yaml), taken from their
+// Go modules by `tools/kube/build.sh --manifests`.
+core::Result<std::string> RealKubeManifestsDir();
 
 class RealKubeApi {
  public:
@@ -46,6 +50,12 @@ class RealKubeApi {
   CmdResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
   // Creates (kubectl create -f -) an object as the admin; the object as stored.
   core::Result<nlohmann::json> Create(const nlohmann::json& object) const;
+  // Creates namespace `ns` with its default ServiceAccount (which pods need, and which only
+  // kube-controller-manager would create).
+  core::Status CreateNamespace(const std::string& ns) const;
+  // Applies a manifest file as the admin; server-side, as large CRDs need (their last-applied
+  // annotation would exceed the size limit).
+  core::Status ApplyServerSide(const std::string& file) const;
   // A token of service account `ns/name` (the TokenRequest API, as `kubectl create token`).
   core::Result<std::string> ServiceAccountToken(const std::string& ns,
                                                 const std::string& name) const;

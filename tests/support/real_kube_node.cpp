@@ -40,22 +40,34 @@ core::Status RealKubeNode::Register() {
 
 core::Result<json> RealKubeNode::AddPod(const std::string& ns, const std::string& pod,
                                         const std::vector<std::string>& containers,
-                                        const std::string& address, FakePodExecutor executor) {
+                                        const json& labels, const std::string& address,
+                                        FakePodExecutor executor) {
   json specs = json::array();
   for (const auto& container : containers) {
     specs.push_back({{"name", container}, {"image", "localhost/" + container + ":test"}});
   }
-  HS_ASSIGN_OR_RETURN(json created,
-                      api_.Create(json{{"apiVersion", "v1"},
-                                       {"kind", "Pod"},
-                                       {"metadata", {{"name", pod}, {"namespace", ns}}},
-                                       {"spec", {{"nodeName", name_}, {"containers", specs}}}}));
+  HS_ASSIGN_OR_RETURN(
+      json created,
+      api_.Create(json{{"apiVersion", "v1"},
+                       {"kind", "Pod"},
+                       {"metadata", {{"name", pod}, {"namespace", ns}, {"labels", labels}}},
+                       {"spec", {{"nodeName", name_}, {"containers", specs}}}}));
+  json container_statuses = json::array();
+  for (const auto& container : containers) {
+    container_statuses.push_back({{"name", container},
+                                  {"ready", true},
+                                  {"restartCount", 0},
+                                  {"image", "localhost/" + container + ":test"},
+                                  {"imageID", ""},
+                                  {"state", {{"running", json::object()}}}});
+  }
   const json status = {{"status",
                         {{"phase", "Running"},
                          {"podIP", address},
-                         {"podIPs", json::array({{{"ip", address}}})}}}};
-  CmdResult patched = api_.Kubectl({"patch", "pod", pod, "-n", ns, "--subresource=status",
-                                    "--type=merge", "-p", status.dump()});
+                         {"podIPs", json::array({{{"ip", address}}})},
+                         {"containerStatuses", container_statuses}}}};
+  CmdResult patched = api_.Kubectl(
+      {"patch", "pod", pod, "-n", ns, "--subresource=status", "--type=merge", "-p", status.dump()});
   if (patched.exit_code != 0) {
     return core::Internal("patch pod status: " + patched.err);
   }

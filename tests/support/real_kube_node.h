@@ -29,10 +29,11 @@ class RealKubeNode {
   const std::string& name() const { return name_; }
   FakeKubeApi& agent() { return *agent_; }
 
-  // Creates pod `ns/pod` bound to this node with `containers` (names), Running with `address` as
-  // its pod IP; its commands run as `executor` says (as given when unset).
+  // Creates pod `ns/pod` with `labels`, bound to this node with `containers` (names), Running
+  // with `address` as its pod IP; its commands run as `executor` says (as given when unset).
   core::Result<nlohmann::json> AddPod(const std::string& ns, const std::string& pod,
                                       const std::vector<std::string>& containers,
+                                      const nlohmann::json& labels = nlohmann::json::object(),
                                       const std::string& address = "127.0.0.1",
                                       FakePodExecutor executor = {});
 

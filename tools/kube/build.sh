@@ -4,6 +4,8 @@
 # module proxy and nothing else, into a cache outside the repository keyed by the version and the
 # wrapper's go.sum: a second run costs nothing. Prints the directory that holds the binaries.
 #   tools/kube/build.sh [--print-dir]
+#   tools/kube/build.sh --manifests   the operators' CRDs and examples, taken from their modules
+#                                     (tools/kube/operators/go.mod) into a cache directory it prints
 # HASTEWARD_KUBE_CACHE: the cache (default ~/.cache/hasteward/kube). A cold build of kube-apiserver
 # takes minutes on two cores (docs/kubernetes.md quotes the measured figure); progress goes to stderr.
 set -euo pipefail
@@ -18,6 +20,39 @@ fi
 
 version_of() { awk -v m="$2" '$1 == m { print $2; exit }' "$here/$1/go.mod"; }
 key_of() { sha256sum "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -c1-12; }
+
+# The operators' manifests: CloudNativePG's CRDs from its release manifest, mariadb-operator's from
+# config/crd/bases, and their example clusters, read from the modules the proxy serves.
+if [ "${1:-}" = --manifests ]; then
+  mdir="$cache/operators-$(key_of operators)"
+  if [ ! -f "$mdir/done" ]; then
+    mkdir -p "$cache"
+    mtmp=$(mktemp -d "$cache/.manifests.XXXXXX")
+    trap 'rm -rf "$mtmp"' EXIT
+    module_dir() { (cd "$here/operators" && go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); }
+    cnpg=$(module_dir github.com/cloudnative-pg/cloudnative-pg)
+    cnpg_version=$(version_of operators github.com/cloudnative-pg/cloudnative-pg)
+    mariadb=$(module_dir github.com/mariadb-operator/mariadb-operator/v25)
+    mkdir -p "$mtmp/crds" "$mtmp/examples"
+    python3 - "$cnpg/releases/cnpg-${cnpg_version#v}.yaml" "$mtmp/crds/cnpg.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("kind") == "CustomResourceDefinition"]
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"))
+PY
+    cat "$mariadb"/config/crd/bases/*.yaml >"$mtmp/crds/mariadb-operator.yaml"
+    cp "$cnpg/docs/src/samples/cluster-example.yaml" "$mtmp/examples/cnpg-cluster-example.yaml"
+    for f in mariadb.yaml mariadb_galera.yaml mariadb_replication.yaml; do
+      cp "$mariadb/examples/manifests/$f" "$mtmp/examples/mariadb-operator-$f"
+    done
+    chmod -R u+w "$mtmp"
+    touch "$mtmp/done"
+    rm -rf "$mdir"
+    mv "$mtmp" "$mdir"
+    trap - EXIT
+  fi
+  echo "$mdir"
+  exit 0
+fi
 
 k8s_version=$(version_of kubernetes k8s.io/kubernetes)
 etcd_version=$(version_of etcd go.etcd.io/etcd/server/v3)
