@@ -12,12 +12,13 @@ declare -A allowed=(
   [platform]="platform core"
   [repo]="repo storage core"
   [engine]="engine platform core"
-  [jobs]="jobs repo engine storage platform core"
-  [verify]="verify jobs repo engine storage platform core"
-  [pitr]="pitr jobs repo engine storage platform core"
-  [dr]="dr pitr verify jobs repo engine storage platform core"
-  [operator]="operator verify pitr dr jobs repo engine storage platform core"
-  [cli]="cli operator verify pitr dr jobs repo engine storage platform core"
+  [catalog]="catalog repo engine storage platform core"
+  [jobs]="jobs catalog repo engine storage platform core"
+  [verify]="verify jobs catalog repo engine storage platform core"
+  [pitr]="pitr jobs catalog repo engine storage platform core"
+  [dr]="dr pitr verify jobs catalog repo engine storage platform core"
+  [operator]="operator verify pitr dr jobs catalog repo engine storage platform core"
+  [cli]="cli operator verify pitr dr jobs catalog repo engine storage platform core"
 )
 status=0
 for layer in "${!allowed[@]}"; do
@@ -38,7 +39,7 @@ done
 internals() {  # <layer>: files outside src/<layer> that include <layer>/<sub>/...
   grep -rnE "^#include \"$1/[a-z_]+/" src --include='*.cpp' --include='*.h' | grep -v "^src/$1/" || true
 }
-for layer in platform engine operator; do
+for layer in platform engine catalog operator; do
   if [ -n "$(internals $layer)" ]; then
     internals $layer | sed "s/^/$layer internals included outside src\/$layer: /"
     status=1
@@ -59,6 +60,22 @@ kind_tests='binlog_archiving\(\)|archiving\(\) *[!=]= *nullptr'
 if grep -rnE "$kind_tests" src --include='*.cpp' --include='*.h' |
     grep -vE '^src/engine/|^src/pitr/archive_factory\.cpp:'; then
   echo "archive kind asked outside pitr::MakeArchive (src/pitr/archive_factory.cpp)"
+  status=1
+fi
+# A base backup's facts are read from snapshot tags in one place, the catalogue
+# (catalog::DecodeBaseBackup, catalog::TagFacts): a position, a history or a block size parsed
+# anywhere else would read tags that restic split at their commas, or an older release's, its own
+# way. And dr holds the WAL naming as a catalog::WalNames, never a capability tested for nullptr.
+fact_keys='start_lsn|stop_lsn|timeline|timeline_history|system_identifier|gtid_position|gtid_slave_pos'
+fact_keys+='|pg_version|mariadb_version|data_checksums|block_size|read|reason|parent|incremental_run'
+fact_keys+='|method|source_instance'
+if grep -rnE "TagValue\\(\"($fact_keys)\"\\)" src --include='*.cpp' --include='*.h' |
+    grep -v '^src/catalog/'; then
+  echo "backup fact read from a tag outside src/catalog (use catalog::DecodeBaseBackup)"
+  status=1
+fi
+if grep -rnE 'archiving_? *[!=]= *nullptr' src/dr --include='*.cpp' --include='*.h'; then
+  echo "dr tests the archiving capability (take a catalog::WalNames)"
   status=1
 fi
 # libfuse is an adapter detail of `mount`: only jobs/snapshot_mount.cpp includes it, so the tree

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "catalog/base_backup_record.h"
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/duration_flag.h"
@@ -146,27 +147,20 @@ void RecordBase(ClusterContext& ctx, repo::Repository& repo, const repo::Id& sna
   }
 }
 
-// How an incremental-capable native backup read, from its tags; nullopt for a backup that
-// always reads everything (no "read" tag).
+// How an incremental-capable native backup read, from its record; nullopt for a backup that
+// always reads everything (no "read" fact).
 std::optional<NativeReadMessage> NativeReadOf(const jobs::NativeBackupResult& result) {
-  auto fact = [&result](const char* key) {
-    auto it = result.facts.find(key);
-    return it == result.facts.end() ? std::string() : it->second;
-  };
-  auto number = [&fact](const char* key) {
-    std::string value = fact(key);
-    return value.empty() ? uint64_t{0} : std::stoull(value);
-  };
-  if (fact("read").empty()) {
+  const catalog::BaseBackupRecord& record = result.record;
+  if (record.read == catalog::ReadMode::kUnrecorded) {
     return std::nullopt;
   }
-  return NativeReadMessage{.mode = fact("read"),
-                           .reason = fact("reason"),
-                           .parent = fact("parent"),
-                           .data_bytes_read = number("bytes_read"),
-                           .wal_bytes_read = number("wal_bytes_read"),
+  return NativeReadMessage{.mode = catalog::ReadModeName(record.read),
+                           .reason = record.reason,
+                           .parent = record.parent,
+                           .data_bytes_read = record.bytes_read.value_or(0),
+                           .wal_bytes_read = record.wal_bytes_read.value_or(0),
                            .reused_bytes = result.reused_bytes,
-                           .changed_blocks = number("changed_blocks")};
+                           .changed_blocks = record.changed_blocks.value_or(0)};
 }
 
 // An incremental-capable backup says how it read: from which parent, or why everything.

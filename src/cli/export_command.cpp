@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "catalog/base_backup_record.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
@@ -68,7 +69,7 @@ core::Result<std::unique_ptr<core::ByteSink>> OpenOutput(const std::string& outp
 core::Result<std::optional<repo::Node>> TreeToExport(repo::Repository& r,
                                                      const repo::Snapshot& snap,
                                                      const ExportFlags& f) {
-  if (f.path.empty() && !jobs::IsNativeSnapshot(snap)) {
+  if (f.path.empty() && !catalog::IsNativeBackup(snap)) {
     return std::optional<repo::Node>();
   }
   HS_ASSIGN_OR_RETURN(repo::Node node, repo::FindNode(r, snap, f.path));

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/base_backup_record.h"
 #include "cli/commands.h"
 #include "cli/repo_access.h"
 #include "cli/snapshot_filter.h"
@@ -28,8 +29,9 @@ using VerificationIndex = std::map<std::string, verify::VerificationState>;
 std::string MethodOf(const repo::Snapshot& s) {
   if (repo::TypeOf(s) == repo::SnapshotType::kVerification)
     return "-";
-  std::string method = s.TagValue("method");
-  return method.empty() ? "dump" : method;
+  const auto facts = catalog::TagFacts(s.tags);
+  auto method = facts.find("method");
+  return method == facts.end() || method->second.empty() ? "dump" : method->second;
 }
 
 // The verification state of a cluster backup; "-" for other types and for snapshots without a type

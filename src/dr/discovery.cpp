@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "catalog/base_backup_record.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "repo/format/go_json.h"
@@ -25,33 +26,26 @@ bool EndsLater(const DiscoveredBackup& candidate, const DiscoveredBackup& curren
   return !(candidate.end < current.end) && candidate.id > current.id;
 }
 
-// The segment holding a native backup's stop position ("stop_lsn", "timeline" facts). A stop
-// position exactly on a segment boundary belongs to the segment before it: the next one may
-// never be written (an idle server), and waiting for it would report a backlog that is not there.
+// The segment holding a native backup's stop position. A stop position exactly on a segment
+// boundary belongs to the segment before it: the next one may never be written (an idle server),
+// and waiting for it would report a backlog that is not there.
 std::optional<WalPosition> StopSegment(const repo::Snapshot& snapshot,
-                                       const engine::Archiving& archiving) {
-  auto lsn = archiving.ParsePosition(snapshot.TagValue("stop_lsn"));
-  std::string timeline_text = snapshot.TagValue("timeline");
-  if (!lsn.ok() || *lsn == 0 || timeline_text.empty() ||
-      timeline_text.find_first_not_of("0123456789") != std::string::npos ||
-      timeline_text.size() > 9) {
+                                       const catalog::WalNames& wal_names) {
+  auto record = catalog::DecodeBaseBackup(snapshot);
+  if (!record.ok() || !record->stop()) {
     return std::nullopt;
   }
-  WalPosition position;
-  position.timeline = static_cast<uint32_t>(std::stoul(timeline_text));
-  position.segment = (*lsn - 1) / archiving.SegmentBytes();
-  position.name = archiving.SegmentFileName(position.timeline, position.segment);
-  return position;
+  return wal_names.SegmentEndingAt(*record->stop());
 }
 
-DiscoveredBackup Describe(const repo::Snapshot& snapshot, const engine::Archiving* archiving) {
+DiscoveredBackup Describe(const repo::Snapshot& snapshot, const catalog::WalNames& wal_names) {
   DiscoveredBackup backup;
   backup.id = repo::IdToHex(snapshot.id);
   backup.end = RecordedEnd(snapshot);
   backup.end_recorded = snapshot.backup_end.has_value();
-  backup.native = jobs::IsNativeSnapshot(snapshot);
-  if (backup.native && archiving != nullptr) {
-    backup.end_position = StopSegment(snapshot, *archiving);
+  backup.native = catalog::IsNativeBackup(snapshot);
+  if (backup.native) {
+    backup.end_position = StopSegment(snapshot, wal_names);
   }
   return backup;
 }
@@ -61,7 +55,7 @@ bool Later(const WalPosition& candidate, const WalPosition& current) {
                                                 : candidate.segment > current.segment;
 }
 
-void AddPiece(const repo::Snapshot& snapshot, const engine::Archiving* archiving,
+void AddPiece(const repo::Snapshot& snapshot, const catalog::WalNames& wal_names,
               ArchiveHead& head) {
   ++head.pieces;
   repo::GoTime at = RecordedEnd(snapshot);
@@ -69,18 +63,13 @@ void AddPiece(const repo::Snapshot& snapshot, const engine::Archiving* archiving
     head.newest_piece_id = repo::IdToHex(snapshot.id);
     head.newest_piece_at = at;
   }
-  if (archiving == nullptr || snapshot.HasTag(kBinlogArchiveTag)) {
+  if (snapshot.HasTag(kBinlogArchiveTag)) {
     return;
   }
-  auto file = archiving->ParseFileName(snapshot.TagValue(kWalLastTag));
   // Whole and partial segments only: a history file has no position, and a backup label names
   // the segment its backup started in, not one archived.
-  if (!file.ok() || (file->kind != engine::ArchiveFileKind::kSegment &&
-                     file->kind != engine::ArchiveFileKind::kPartial)) {
-    return;
-  }
-  WalPosition position{file->timeline, file->segment, file->name};
-  if (!head.wal || Later(position, *head.wal)) {
+  std::optional<WalPosition> position = wal_names.ParseSegmentFile(snapshot.TagValue(kWalLastTag));
+  if (position && (!head.wal || Later(*position, *head.wal))) {
     head.wal = position;
   }
 }
@@ -102,7 +91,7 @@ repo::GoTime RecordedEnd(const repo::Snapshot& snapshot) {
 }
 
 Discovery Discover(const std::vector<repo::Snapshot>& snapshots, const platform::Cluster& source,
-                   const engine::Archiving* archiving) {
+                   const catalog::WalNames& wal_names) {
   const auto backup_tags = jobs::SnapshotTags(source, repo::SnapshotType::kBackup, "");
   const auto verification_tags = jobs::SnapshotTags(source, repo::SnapshotType::kVerification, "");
   const auto archive_tags = jobs::SnapshotTags(source, repo::SnapshotType::kWal, "");
@@ -118,10 +107,10 @@ Discovery Discover(const std::vector<repo::Snapshot>& snapshots, const platform:
     } else if (HasAllTags(snapshot, archive_tags)) {
       if (!snapshot.HasTag(kBinlogRewindTag)) {
         found.archive = found.archive.value_or(ArchiveHead{});
-        AddPiece(snapshot, archiving, *found.archive);
+        AddPiece(snapshot, wal_names, *found.archive);
       }
     } else if (HasAllTags(snapshot, backup_tags)) {
-      DiscoveredBackup backup = Describe(snapshot, archiving);
+      DiscoveredBackup backup = Describe(snapshot, wal_names);
       if (backup.native) {
         backups.push_back(std::move(backup));
       } else {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/archiving.h"
+#include "catalog/wal_names.h"
 #include "platform/platform.h"
 #include "repo/snapshot/snapshot.h"
 
@@ -33,11 +33,7 @@ inline constexpr char kBinlogArchiveTag[] = "archive=binlog";
 inline constexpr char kBinlogRewindTag[] = "binlog_rewind=yes";
 
 // A position in a WAL archive: a whole segment on a timeline.
-struct WalPosition {
-  uint32_t timeline = 0;
-  uint64_t segment = 0;
-  std::string name;  // the segment's file name
-};
+using WalPosition = catalog::WalSegment;
 
 struct DiscoveredBackup {
   std::string id;  // full hex ID
@@ -81,9 +77,9 @@ repo::GoTime RecordedEnd(const repo::Snapshot& snapshot);
 
 // Finds, among `snapshots` (any order, any clusters), the source cluster's newest native backup by
 // recorded end, its newest native backup that a verification with verdict ok names, and the
-// archive's head. `archiving` parses WAL names and positions (nullptr: an engine without WAL
-// archiving).
+// archive's head. `wal_names` reads WAL names and positions (the empty naming for an engine
+// without WAL archiving).
 Discovery Discover(const std::vector<repo::Snapshot>& snapshots, const platform::Cluster& source,
-                   const engine::Archiving* archiving);
+                   const catalog::WalNames& wal_names);
 
 }  // namespace hasteward::dr

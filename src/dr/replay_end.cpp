@@ -6,26 +6,8 @@ namespace hasteward::dr {
 
 namespace {
 
-// -1, 0, 1 as `a` is before, at or after `b` (timeline first, then segment); nullopt when either
-// is not a segment name.
-std::optional<int> CompareSegments(const std::string& a, const std::string& b,
-                                   const engine::Archiving& archiving) {
-  auto left = archiving.ParseFileName(a);
-  auto right = archiving.ParseFileName(b);
-  if (!left.ok() || !right.ok()) {
-    return std::nullopt;
-  }
-  if (left->timeline != right->timeline) {
-    return left->timeline < right->timeline ? -1 : 1;
-  }
-  if (left->segment != right->segment) {
-    return left->segment < right->segment ? -1 : 1;
-  }
-  return 0;
-}
-
 std::string Supersession(const DemotionMarker& marker, const Discovery& discovery,
-                         const engine::Archiving* archiving) {
+                         const catalog::WalNames& wal_names) {
   if (!discovery.archive) {
     return "";
   }
@@ -35,9 +17,8 @@ std::string Supersession(const DemotionMarker& marker, const Discovery& discover
            ", after the marker was written at " + repo::GoTime{marker.written_unix, 0, 0}.Format() +
            ": the cluster wrote again";
   }
-  if (marker.position_kind == repo::CursorPositionKind::kWalSegment && head.wal &&
-      archiving != nullptr) {
-    auto order = CompareSegments(head.wal->name, marker.position, *archiving);
+  if (marker.position_kind == repo::CursorPositionKind::kWalSegment && head.wal) {
+    auto order = wal_names.CompareSegmentFiles(head.wal->name, marker.position);
     if (order && *order > 0) {
       return "the archive holds " + head.wal->name + ", past the marker's " + marker.position +
              ": the cluster wrote again";
@@ -59,7 +40,7 @@ const char* MarkerStandingName(MarkerStanding standing) {
 }
 
 MarkerJudgement JudgeMarker(const core::Result<std::optional<DemotionMarker>>& loaded,
-                            const Discovery& discovery, const engine::Archiving* archiving) {
+                            const Discovery& discovery, const catalog::WalNames& wal_names) {
   MarkerJudgement judgement;
   if (!loaded.ok()) {
     judgement.standing = MarkerStanding::kUnreadable;
@@ -70,14 +51,14 @@ MarkerJudgement JudgeMarker(const core::Result<std::optional<DemotionMarker>>& l
     return judgement;
   }
   judgement.marker = **loaded;
-  judgement.reason = Supersession(*judgement.marker, discovery, archiving);
+  judgement.reason = Supersession(*judgement.marker, discovery, wal_names);
   judgement.standing =
       judgement.reason.empty() ? MarkerStanding::kValid : MarkerStanding::kSuperseded;
   return judgement;
 }
 
 ReplayEnd DecideReplayEnd(const MarkerJudgement& judgement, const std::string& reached,
-                          bool point_requested, const engine::Archiving* archiving) {
+                          bool point_requested, const catalog::WalNames& wal_names) {
   ReplayEnd end;
   if (point_requested) {
     end.text = "unknown end (replay to the requested point)";
@@ -92,9 +73,9 @@ ReplayEnd DecideReplayEnd(const MarkerJudgement& judgement, const std::string& r
   }
   const DemotionMarker& marker = *judgement.marker;
   std::optional<int> order;
-  if (marker.position_kind == repo::CursorPositionKind::kWalSegment && archiving != nullptr) {
+  if (marker.position_kind == repo::CursorPositionKind::kWalSegment) {
     order = reached.empty() ? std::optional<int>(-1)
-                            : CompareSegments(reached, marker.position, *archiving);
+                            : wal_names.CompareSegmentFiles(reached, marker.position);
   } else if (marker.position_kind == repo::CursorPositionKind::kGtid) {
     order = reached == marker.position ? 0 : -1;  // a valid marker has nothing archived past it
   }

@@ -17,11 +17,11 @@
 #include <optional>
 #include <string>
 
+#include "catalog/wal_names.h"
 #include "core/status.h"
 #include "dr/activation_machine.h"
 #include "dr/demotion_marker.h"
 #include "dr/discovery.h"
-#include "engine/archiving.h"
 
 namespace hasteward::dr {
 
@@ -41,9 +41,9 @@ struct MarkerJudgement {
 };
 
 // Judges the loaded marker (or the error loading it) against what discovery found.
-// `archiving` parses WAL segment names (nullptr: an engine without WAL).
+// `wal_names` reads WAL segment names (the empty naming for an engine without WAL).
 MarkerJudgement JudgeMarker(const core::Result<std::optional<DemotionMarker>>& loaded,
-                            const Discovery& discovery, const engine::Archiving* archiving);
+                            const Discovery& discovery, const catalog::WalNames& wal_names);
 
 // What the audit says about the end, or why the activation must stop.
 struct ReplayEnd {
@@ -56,6 +56,6 @@ struct ReplayEnd {
 // archive holds none). `point_requested`: the activation replays to activation.pointInTime, where
 // the marker does not apply (the user chose the end).
 ReplayEnd DecideReplayEnd(const MarkerJudgement& judgement, const std::string& reached,
-                          bool point_requested, const engine::Archiving* archiving);
+                          bool point_requested, const catalog::WalNames& wal_names);
 
 }  // namespace hasteward::dr

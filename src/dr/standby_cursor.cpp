@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jobs/gtid_domains.h"
+#include "catalog/base_backup_record.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "repo/format/go_json.h"
@@ -25,29 +25,25 @@ const repo::Snapshot* FindById(const std::vector<repo::Snapshot>& snapshots,
 
 // Where replay onto `backup` starts. A native PostgreSQL base replays WAL from the segment of its
 // start position; a native MariaDB base replays the binlog transactions after its GTID position.
-void SetStartPosition(const repo::Snapshot& backup, const engine::Archiving* archiving,
+void SetStartPosition(const repo::Snapshot& backup, const catalog::WalNames& wal_names,
                       repo::StandbyCursor& cursor) {
-  if (!jobs::IsNativeSnapshot(backup)) {
+  if (!catalog::IsNativeBackup(backup)) {
     return;  // a dump replays nothing
   }
-  const std::string gtid = jobs::GtidTagValue(backup.tags, "gtid_position").value_or("");
+  const std::string gtid = catalog::GtidTagValue(backup.tags, "gtid_position").value_or("");
   if (!gtid.empty()) {
     cursor.position_kind = repo::CursorPositionKind::kGtid;
     cursor.position = gtid;
     return;
   }
-  if (archiving == nullptr) {
+  auto record = catalog::DecodeBaseBackup(backup);
+  if (!record.ok() || !record->start()) {
     return;
   }
-  auto start = archiving->ParsePosition(backup.TagValue("start_lsn"));
-  const std::string timeline = backup.TagValue("timeline");
-  if (!start.ok() || timeline.empty() || timeline.size() > 9 ||
-      timeline.find_first_not_of("0123456789") != std::string::npos) {
-    return;
+  if (std::optional<catalog::WalSegment> start = wal_names.SegmentHolding(*record->start())) {
+    cursor.position_kind = repo::CursorPositionKind::kWalSegment;
+    cursor.position = start->name;
   }
-  cursor.position_kind = repo::CursorPositionKind::kWalSegment;
-  cursor.position = archiving->SegmentFileName(static_cast<uint32_t>(std::stoul(timeline)),
-                                               *start / archiving->SegmentBytes());
 }
 
 // The base an activation to `point` restores: the newest native backup of the source that ended
@@ -66,7 +62,7 @@ std::optional<DiscoveredBackup> BaseForPoint(const StandbySpec& spec,
     const bool of_source =
         std::all_of(backup_tags.begin(), backup_tags.end(),
                     [&](const std::string& tag) { return snapshot.HasTag(tag); });
-    if (!of_source || !jobs::IsNativeSnapshot(snapshot)) {
+    if (!of_source || !catalog::IsNativeBackup(snapshot)) {
       continue;
     }
     const repo::GoTime end = RecordedEnd(snapshot);
@@ -99,7 +95,7 @@ std::optional<DiscoveredBackup> PinnedBackup(const StandbySpec& spec, const Disc
 
 std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const Discovery& discovery,
                                                 const std::vector<repo::Snapshot>& snapshots,
-                                                const engine::Archiving* archiving,
+                                                const catalog::WalNames& wal_names,
                                                 int64_t now_unix) {
   const std::optional<DiscoveredBackup> needed = PinnedBackup(spec, discovery, snapshots);
   if (!needed) {
@@ -116,7 +112,7 @@ std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const D
   cursor.written_unix = now_unix;
   cursor.ttl_seconds = spec.cursor.ttl.count();
   if (const repo::Snapshot* backup = FindById(snapshots, needed->id)) {
-    SetStartPosition(*backup, archiving, cursor);
+    SetStartPosition(*backup, wal_names, cursor);
   }
   return cursor;
 }
@@ -124,13 +120,13 @@ std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const D
 CursorOutcome RefreshCursor(repo::Repository& repository, const StandbySpec& spec,
                             const Discovery& discovery,
                             const std::vector<repo::Snapshot>& snapshots,
-                            const engine::Archiving* archiving, int64_t now_unix) {
+                            const catalog::WalNames& wal_names, int64_t now_unix) {
   CursorOutcome outcome;
   if (!spec.cursor.write) {
     outcome.skipped = "cursor.write is false";
     return outcome;
   }
-  outcome.cursor = NeededCursor(spec, discovery, snapshots, archiving, now_unix);
+  outcome.cursor = NeededCursor(spec, discovery, snapshots, wal_names, now_unix);
   if (!outcome.cursor) {
     outcome.skipped = "no native backup of the source yet";
     return outcome;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "catalog/wal_names.h"
 #include "core/status.h"
 #include "dr/discovery.h"
 #include "dr/standby_spec.h"
@@ -25,11 +26,11 @@ namespace hasteward::dr {
 // covers the point); otherwise, or when no native backup ended by then, the newest verified
 // backup (activation restores a verified backup unless told otherwise), else the newest backup; its
 // start position from its tags (a native PostgreSQL base's start segment, a native MariaDB base's
-// GTID position; none for a dump). nullopt without a backup (nothing to pin). `archiving` names WAL
-// segments (nullptr: an engine without WAL).
+// GTID position; none for a dump), read from the catalogue's record. nullopt without a backup
+// (nothing to pin). `wal_names` names WAL segments (the empty naming: an engine without WAL).
 std::optional<repo::StandbyCursor> NeededCursor(const StandbySpec& spec, const Discovery& discovery,
                                                 const std::vector<repo::Snapshot>& snapshots,
-                                                const engine::Archiving* archiving,
+                                                const catalog::WalNames& wal_names,
                                                 int64_t now_unix);
 
 // What became of the cursor in one `standby status`.
@@ -49,6 +50,6 @@ struct CursorOutcome {
 CursorOutcome RefreshCursor(repo::Repository& repository, const StandbySpec& spec,
                             const Discovery& discovery,
                             const std::vector<repo::Snapshot>& snapshots,
-                            const engine::Archiving* archiving, int64_t now_unix);
+                            const catalog::WalNames& wal_names, int64_t now_unix);
 
 }  // namespace hasteward::dr

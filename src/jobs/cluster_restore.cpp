@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "engine/triage.h"
 #include "jobs/jobs.h"
@@ -43,8 +44,8 @@ core::Result<SnapshotMethod> ParseSnapshotMethod(const std::string& name) {
 bool HasMethod(const repo::Snapshot& snapshot, SnapshotMethod method) {
   switch (method) {
     case SnapshotMethod::kAny: return true;
-    case SnapshotMethod::kDump: return !IsNativeSnapshot(snapshot);
-    case SnapshotMethod::kNative: return IsNativeSnapshot(snapshot);
+    case SnapshotMethod::kDump: return !catalog::IsNativeBackup(snapshot);
+    case SnapshotMethod::kNative: return catalog::IsNativeBackup(snapshot);
   }
   return false;
 }
@@ -82,7 +83,7 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
   RestorePreview preview;
   HS_ASSIGN_OR_RETURN(preview.snapshot,
                       SelectRestoreSnapshot(repo, options.source.value_or(cluster), options));
-  if (IsNativeSnapshot(preview.snapshot)) {
+  if (catalog::IsNativeBackup(preview.snapshot)) {
     engine::NativeBackup* native = engine.native_backup();
     if (native == nullptr) {
       return engine::Unsupported(engine, "native restores");
@@ -92,10 +93,10 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
     native_options.force = options.force;
     HS_ASSIGN_OR_RETURN(auto stop, platform::OpenOperatorRestoreStop(platform, cluster));
     HS_ASSIGN_OR_RETURN(
-        auto plan, stop != nullptr
-                       ? PlanNativeThroughOperator(target, *stop, native_options)
-                       : native->PlanNativeRestore(
-                             platform, cluster, SnapshotFacts(preview.snapshot), native_options));
+        auto plan, stop != nullptr ? PlanNativeThroughOperator(target, *stop, native_options)
+                                   : native->PlanNativeRestore(
+                                         platform, cluster,
+                                         catalog::TagFacts(preview.snapshot.tags), native_options));
     preview.native = true;
     preview.target = plan.target.name;
     preview.reason = "replaces the " + plan.reason;
@@ -117,7 +118,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     return snap.TakeStatus();
   }
   HS_TRY(repo.LoadBlobIndex());
-  if (IsNativeSnapshot(*snap)) {
+  if (catalog::IsNativeBackup(*snap)) {
     // A physical restore replaces the whole cluster from one stopped instance; the engine refuses a
     // running target and another cluster's backup, and rebuilds the other instances.
     engine::NativeRestoreOptions native;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "catalog/base_backup_record.h"
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/failpoint.h"
@@ -323,7 +324,7 @@ core::Result<engine::HealOptions> GateReclone(const RunContext& run,
       run.target, *native, run.repo,
       {.stays_stopped = {},  // nothing stays stopped: the step only re-clones
        .recloned = {other},
-       .reaches = options.reaches.empty() ? SnapshotFacts(run.snapshot) : options.reaches,
+       .reaches = options.reaches.empty() ? catalog::TagFacts(run.snapshot.tags) : options.reaches,
        .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
        .confirm_rewind = options.confirm_rewind,
        .unfinished = {},

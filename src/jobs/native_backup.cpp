@@ -4,11 +4,11 @@
 #include <cstdlib>
 #include <vector>
 
+#include "catalog/base_backup_record.h"
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
-#include "jobs/gtid_domains.h"
 #include "jobs/native_parent.h"
 #include "jobs/native_tree_supply.h"
 #include "jobs/operator_native_restore.h"
@@ -92,6 +92,16 @@ void RecordIncrementalFacts(const IncrementalPlan& incremental,
   } else {
     facts[kIncrementalRunTag] = "0";
   }
+}
+
+// The facts become the catalogue's record, and its tags the snapshot's: a fact the catalogue
+// could not read back is never stored.
+core::Result<catalog::BaseBackupRecord> RecordOfBackup(
+    const std::map<std::string, std::string>& facts, const engine::BackupPlan& plan) {
+  HS_ASSIGN_OR_RETURN(catalog::BaseBackupRecord record, catalog::RecordOfFacts(facts));
+  record.native = true;
+  record.source_instance = plan.source.name;
+  return record;
 }
 
 repo::NodeAttributes AttributesOf(const core::TarEntry& entry) {
@@ -296,25 +306,6 @@ std::string NativeTreePathOf(const engine::ClusterHandle& target, const repo::Sn
   return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
 }
 
-bool IsNativeSnapshot(const repo::Snapshot& snapshot) {
-  return snapshot.TagValue("method") == "native";
-}
-
-std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot) {
-  std::map<std::string, std::string> facts;
-  for (const auto& tag : snapshot.tags) {
-    auto eq = tag.find('=');
-    if (eq != std::string::npos) {
-      facts[tag.substr(0, eq)] = tag.substr(eq + 1);
-    }
-  }
-  for (const char* key : {"gtid_position", "gtid_slave_pos"}) {
-    if (auto gtid = GtidTagValue(snapshot.tags, key))
-      facts[key] = *gtid;
-  }
-  return facts;
-}
-
 core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle& target,
                                                      repo::Repository& repo,
                                                      const NativeBackupOptions& options) {
@@ -368,13 +359,16 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   if (incremental.enabled) {
     RecordIncrementalFacts(incremental, **stream, block_size, result);
   }
+  auto record = RecordOfBackup(result.facts, plan);
+  if (!record.ok()) {
+    (*writer)->Abort();
+    return record.TakeStatus().Wrap(what);
+  }
+  result.record = std::move(*record);
   repo::CommitOptions commit;
   commit.tags = SnapshotTags(cluster, options.cluster.type, options.cluster.job);
-  commit.tags.emplace_back("method=native");
-  commit.tags.push_back("source_instance=" + plan.source.name);
-  for (const auto& [key, value] : result.facts) {
-    commit.tags.push_back(key);
-    commit.tags.back().append("=").append(value);
+  for (std::string& tag : catalog::EncodeTags(result.record)) {
+    commit.tags.push_back(std::move(tag));
   }
   commit.time = options.cluster.job_start;
   commit.hostname = cluster.ns + "-" + cluster.name;
@@ -427,7 +421,7 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
           target, native, repo,
           {.stays_stopped = result.plan.target,
            .recloned = result.plan.rebuild,
-           .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
+           .reaches = options.reaches.empty() ? catalog::TagFacts(snapshot.tags) : options.reaches,
            .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
            .confirm_rewind = options.confirm_rewind,
            .unfinished = result.unfinished,
@@ -440,32 +434,13 @@ core::Result<engine::NativeRestoreOptions> PassDiscardGate(
   return gated;
 }
 
-// The newest timeline that the repository's snapshots of `system` recorded, their own or one
-// of their history ("timeline", "timeline_history" = "1:0/3000060,2:0/5000000"): a restore of
-// that system starts its new history above it, so no two recorded histories share a timeline.
+// The newest timeline the repository's snapshots of `system` recorded (catalog).
 core::Result<uint32_t> NewestRecordedTimeline(repo::Repository& repo, const std::string& system) {
-  uint32_t newest = 0;
   if (system.empty()) {
-    return newest;
+    return uint32_t{0};
   }
   HS_ASSIGN_OR_RETURN(std::vector<repo::Snapshot> snapshots, repo.ListSnapshots());
-  for (const repo::Snapshot& snapshot : snapshots) {
-    std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
-    if (facts["system_identifier"] != system) {
-      continue;
-    }
-    auto take = [&newest](const std::string& text) {
-      newest = std::max(newest, static_cast<uint32_t>(std::strtoul(text.c_str(), nullptr, 10)));
-    };
-    take(facts["timeline"]);
-    std::string history = facts["timeline_history"];
-    for (size_t at = 0; at < history.size();) {
-      size_t comma = history.find(',', at);
-      take(history.substr(at, history.find(':', at) - at));
-      at = comma == std::string::npos ? history.size() : comma + 1;
-    }
-  }
-  return newest;
+  return catalog::NewestRecordedTimeline(snapshots, system);
 }
 
 }  // namespace
@@ -500,7 +475,7 @@ core::Status AddNewestGtidDomain(repo::Repository& repo, const platform::Cluster
   if (options.newest_taken_gtid_domain || !facts.count("gtid_position"))
     return core::Status::Ok();
   HS_ASSIGN_OR_RETURN(auto snapshots, ClusterSnapshots(repo, cluster, {}));
-  options.newest_taken_gtid_domain = NewestGtidDomain(snapshots);
+  options.newest_taken_gtid_domain = catalog::NewestGtidDomain(snapshots);
   return core::Status::Ok();
 }
 
@@ -517,7 +492,7 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   if (native == nullptr) {
     return engine::Unsupported(target.engine(), "native restores");
   }
-  std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
+  std::map<std::string, std::string> facts = catalog::TagFacts(snapshot.tags);
   HS_ASSIGN_OR_RETURN(uint32_t newest_taken_timeline,
                       NewestRecordedTimeline(repo, facts["system_identifier"]));
   NativeRestoreResult result;

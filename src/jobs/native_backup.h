@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/base_backup_record.h"
 #include "core/status.h"
 #include "engine/native_backup.h"
 #include "jobs/jobs.h"
@@ -36,7 +37,8 @@ struct NativeBackupResult {
   repo::BackupSummary summary;
   engine::BackupPlan plan;
   std::string path;                          // "/<ns>/<cluster>/data"
-  std::map<std::string, std::string> facts;  // the engine's metadata (also stored as tags)
+  std::map<std::string, std::string> facts;  // the engine's metadata
+  catalog::BaseBackupRecord record;          // what the catalogue records (stored as tags)
   uint64_t reused_bytes = 0;                 // blocks taken from the parent without reading
 };
 
@@ -117,11 +119,5 @@ class NativeTreeSupply {
 core::Result<NativeRestoreResult> RestoreNativeSnapshotWith(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
     const engine::NativeRestoreOptions& options, NativeTreeSupply& supply);
-
-// Whether a snapshot holds a native backup (tag method=native).
-bool IsNativeSnapshot(const repo::Snapshot& snapshot);
-
-// A native snapshot's facts: its "key=value" tags as a map (source_instance, the engine's facts).
-std::map<std::string, std::string> SnapshotFacts(const repo::Snapshot& snapshot);
 
 }  // namespace hasteward::jobs

@@ -1,5 +1,6 @@
 #include "jobs/native_parent.h"
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "jobs/native_backup.h"
 #include "repo/snapshot/snapshot.h"
@@ -68,17 +69,17 @@ core::Result<std::optional<NativeParent>> ChooseNativeParent(repo::Repository& r
   // Newest first: the parent whose pages are closest to the database's.
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
     const repo::Snapshot& snapshot = *it;
-    std::map<std::string, std::string> facts = SnapshotFacts(snapshot);
-    if (!IsNativeSnapshot(snapshot) || facts["type"] != "backup" ||
-        facts["cluster"] != cluster.name || facts["namespace"] != cluster.ns ||
-        facts["block_size"] != std::to_string(request.block_size) || snapshot.paths.empty() ||
+    auto record = catalog::DecodeBaseBackup(snapshot);
+    if (!record.ok() || !record->native || record->type != "backup" ||
+        record->cluster != cluster.name || record->ns != cluster.ns ||
+        record->block_size != request.block_size || snapshot.paths.empty() ||
         snapshot.paths.front() != path) {
-      continue;
+      continue;  // another cluster's, another block size, or tags that do not decode
     }
     NativeParent parent;
     parent.snapshot = snapshot;
-    parent.facts = facts;
-    parent.run = std::atoi(facts[kIncrementalRunTag].c_str());
+    parent.facts = catalog::FactsOf(*record);
+    parent.run = static_cast<int>(record->incremental_run.value_or(0));
     if (request.full_every > 0 && parent.run + 1 >= request.full_every) {
       why_full = "full-every";
       return std::optional<NativeParent>();

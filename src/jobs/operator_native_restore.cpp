@@ -1,5 +1,6 @@
 #include "jobs/operator_native_restore.h"
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
 #include "jobs/discard_gate.h"
@@ -154,7 +155,7 @@ core::Result<NativeRestoreResult> RestoreNativeThroughOperator(
           target, *native, repo,
           {.stays_stopped = plan.target,
            .recloned = plan.rebuild,
-           .reaches = options.reaches.empty() ? SnapshotFacts(snapshot) : options.reaches,
+           .reaches = options.reaches.empty() ? catalog::TagFacts(snapshot.tags) : options.reaches,
            .reaches_text = options.reaches.empty() ? name : "the restore's end from " + name,
            .confirm_rewind = options.confirm_rewind,
            .unfinished = {},

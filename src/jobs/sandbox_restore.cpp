@@ -1,5 +1,6 @@
 #include "jobs/sandbox_restore.h"
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "jobs/native_backup.h"
@@ -110,7 +111,7 @@ core::Result<SandboxRestoreResult> RestoreIntoSandbox(const platform::Cluster& s
     // Chosen before the sandbox exists, so a missing snapshot makes nothing; the restore below
     // gets its full ID and cannot pick another one.
     HS_ASSIGN_OR_RETURN(snapshot, SelectRestoreSnapshot(repo, source, options.restore));
-    result.native = IsNativeSnapshot(*snapshot);
+    result.native = catalog::IsNativeBackup(*snapshot);
     resolved.restore.snapshot = repo::IdToHex(snapshot->id);
     if (options.instant && !result.native) {
       return core::Usage("--instant serves a native snapshot; " +

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include "catalog/base_backup_record.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
@@ -100,7 +101,7 @@ core::Status Examine(repo::Repository& repo, const repo::Snapshot& snap, Scratch
                      VerificationReport& report) {
   auto phase = core::SystemClock::Get().Monotonic();
   RepositoryAccess access = options.access;
-  if (jobs::IsNativeSnapshot(snap)) {
+  if (catalog::IsNativeBackup(snap)) {
     return ExamineNative(repo, snap, scratch, credentials, options, report);
   }
   HS_ASSIGN_OR_RETURN(auto target,

@@ -2,6 +2,7 @@
 // tags.
 #include <gtest/gtest.h>
 
+#include "catalog/base_backup_record.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 
@@ -36,7 +37,8 @@ TEST(SnapshotMethodTest, ADumpCarriesNoMethodTagAndANativeBackupCarriesMethodNat
 }
 
 TEST(SnapshotMethodTest, FactsAreTheKeyValueTags) {
-  auto facts = SnapshotFacts(WithTags({"method=native", "gtid_position=0-1-42,1-2-3", "loose"}));
+  auto facts =
+      catalog::TagFacts(WithTags({"method=native", "gtid_position=0-1-42,1-2-3", "loose"}).tags);
   EXPECT_EQ(facts["gtid_position"], "0-1-42,1-2-3");
   EXPECT_EQ(facts["method"], "native");
   EXPECT_FALSE(facts.count("loose"));

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "catalog/base_backup_record.h"
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/failpoint.h"
@@ -11,7 +12,6 @@
 #include "core/temp_dir.h"
 #include "engine/binlog_archiving.h"
 #include "engine/native_restore_steps.h"
-#include "jobs/gtid_domains.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/base_restore.h"
@@ -39,7 +39,7 @@ core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Clu
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   for (const auto& snapshot : snapshots) {
-    if (jobs::IsNativeSnapshot(snapshot) && snapshot.time.unix_seconds >= 0) {
+    if (catalog::IsNativeBackup(snapshot) && snapshot.time.unix_seconds >= 0) {
       // BaseAbandoned compares whole seconds.
       at_ns = std::max(at_ns, (static_cast<uint64_t>(snapshot.time.unix_seconds) + 1) * 1000000000);
     }
@@ -150,10 +150,11 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
   bool any_base = false;
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {  // newest first
     const repo::Snapshot& snapshot = *it;
-    if (!jobs::IsNativeSnapshot(snapshot)) {
+    if (!catalog::IsNativeBackup(snapshot)) {
       continue;
     }
-    const std::string base_state = jobs::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
+    const std::string base_state =
+        catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
     const bool to_time = target.kind == BinlogTargetKind::kTime;
     if (to_time && !BaseEndsBefore(files, binlogs, base_state, target.time_unix)) {
       continue;

@@ -4,9 +4,9 @@
 #include <map>
 #include <optional>
 
+#include "catalog/base_backup_record.h"
 #include "engine/binlog_archiving.h"
 #include "engine/engine.h"
-#include "jobs/gtid_domains.h"
 #include "pitr/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/maintenance/retention_time.h"
@@ -37,10 +37,10 @@ struct KeptBase {
 std::optional<std::vector<KeptBase>> KeptBases(const std::vector<const repo::SnapshotMeta*>& kept) {
   std::vector<KeptBase> bases;
   for (const repo::SnapshotMeta* backup : kept) {
-    if (TagValue(*backup, "method") != "native") {
+    if (!catalog::IsNativeBackup(backup->tags)) {
       continue;  // a dump replays nothing
     }
-    std::optional<std::string> position = jobs::GtidTagValue(backup->tags, "gtid_position");
+    std::optional<std::string> position = catalog::GtidTagValue(backup->tags, "gtid_position");
     auto time = repo::ParseRfc3339Nano(backup->time_rfc3339);
     if (!position || !time.ok()) {
       return std::nullopt;

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/base_backup_record.h"
 #include "engine/binlog_archiving.h"
-#include "jobs/gtid_domains.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 #include "pitr/binlog/binlog_chain.h"
@@ -260,12 +260,12 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
   status.archived_at_ns = catalog.last_archived_at_ns();
   const std::vector<LocatedHole> holes = Holes(catalog);
   for (const auto& snapshot : snapshots) {
-    if (!jobs::IsNativeSnapshot(snapshot)) {
+    if (!catalog::IsNativeBackup(snapshot)) {
       continue;
     }
     BinlogWindow window;
     window.base = snapshot;
-    window.start = jobs::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
+    window.start = catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
     window.abandoned = BaseAbandoned(catalog, binlogs, snapshot, window.start);
     BinlogChainWalk walk = WalkBinlogChain(files, binlogs, window.start, BinlogTarget{});
     window.transactions = walk.transactions;

@@ -35,7 +35,7 @@ core::Result<std::optional<WalCatalog>> Rebuild(repo::Repository& repo,
   }
   // The bases too, so status never reads the snapshots: every native base of the cluster,
   // whichever version or command made it.
-  HS_ASSIGN_OR_RETURN(std::vector<BaseBackup> bases, ListBaseBackups(repo, cluster, archiving));
+  HS_ASSIGN_OR_RETURN(std::vector<BaseBackup> bases, ListBaseBackups(repo, cluster));
   std::vector<IndexedBase> indexed_bases;
   indexed_bases.reserve(bases.size());
   for (const BaseBackup& base : bases) {

@@ -103,7 +103,7 @@ core::Status WalArchiveKind::AfterBaseBackup(repo::Repository& repo,
                                              const repo::Id& snapshot) {
   HS_ASSIGN_OR_RETURN(repo::Snapshot committed, repo.LoadSnapshot(snapshot));
   // The same reading of the snapshot's facts as a rebuild's: one without them is no base.
-  std::vector<BaseBackup> bases = BaseBackupsOf({std::move(committed)}, archiving_);
+  std::vector<BaseBackup> bases = BaseBackupsOf({std::move(committed)});
   if (bases.empty()) {
     return core::Status::Ok();
   }

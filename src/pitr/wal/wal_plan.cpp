@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "catalog/base_backup_record.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 
@@ -229,30 +230,25 @@ bool OnHistoryOf(const BaseBackup& base, uint32_t timeline, const TimelineHistor
 }  // namespace
 
 core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
-                                                      const platform::Cluster& cluster,
-                                                      const engine::Archiving& archiving) {
+                                                      const platform::Cluster& cluster) {
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
-  return BaseBackupsOf(std::move(snapshots), archiving);
+  return BaseBackupsOf(std::move(snapshots));
 }
 
-std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
-                                      const engine::Archiving& archiving) {
+std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots) {
   std::vector<BaseBackup> bases;
   for (auto& snapshot : snapshots) {
     if (!repo::MatchesType(snapshot, repo::SnapshotType::kBackup) ||
-        !jobs::IsNativeSnapshot(snapshot)) {
+        !catalog::IsNativeBackup(snapshot)) {
       continue;
     }
-    auto start = archiving.ParsePosition(snapshot.TagValue("start_lsn"));
-    auto stop = archiving.ParsePosition(snapshot.TagValue("stop_lsn"));
-    std::string timeline = snapshot.TagValue("timeline");
-    if (!start.ok() || !stop.ok() || timeline.empty() || timeline.size() > 9 ||
-        timeline.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
+    auto record = catalog::DecodeBaseBackup(snapshot);
+    if (!record.ok() || !record->start() || !record->stop()) {
+      continue;  // no positions: no base a replay can start from
     }
-    bases.push_back(BaseBackup{std::move(snapshot), static_cast<uint32_t>(std::stoul(timeline)),
-                               *start, *stop});
+    const catalog::WalPosition start = *record->start();
+    bases.push_back(BaseBackup{std::move(snapshot), start.timeline, start.lsn, *record->stop_lsn});
   }
   return bases;
 }

@@ -27,12 +27,10 @@ struct BaseBackup {
 // The cluster's native backups (type=backup, method=native) with the facts a replay needs, oldest
 // first. Snapshots without readable facts are skipped.
 core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
-                                                      const platform::Cluster& cluster,
-                                                      const engine::Archiving& archiving);
+                                                      const platform::Cluster& cluster);
 
 // The same from snapshots already listed (oldest first): those of type=backup, method=native.
-std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots,
-                                      const engine::Archiving& archiving);
+std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots);
 
 // A base as the archive index records it (wal_index_format.h), and back: the snapshot then holds
 // only its id and time, what status shows (a restore lists the bases from the snapshots).

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "jobs/native_backup.h"
 #include "pitr/base_restore.h"
@@ -19,7 +20,7 @@ namespace {
 std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
                                               const engine::Archiving& archiving,
                                               const repo::Snapshot& base) {
-  std::map<std::string, std::string> facts = jobs::SnapshotFacts(base);
+  std::map<std::string, std::string> facts = catalog::TagFacts(base.tags);
   std::set<uint32_t> timelines = catalog.SegmentTimelines();
   if (timelines.empty())
     return facts;  // no archive: the base's own end
@@ -112,7 +113,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster, *archiving));
+  HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster));
   HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <set>
 
+#include "catalog/base_backup_record.h"
 #include "engine/archiving.h"
 #include "engine/engine.h"
 #include "pitr/wal/wal_index.h"
@@ -36,22 +37,18 @@ std::optional<OldestStart> OldestKeptStart(
     // Dumps replay nothing; a native base without a readable start position cannot say what it
     // needs, so it does not lower the floor (its pieces are judged by the other bases' floor
     // only when one exists — see below).
-    if (TagValue(*backup, "method") != "native") {
+    if (!catalog::IsNativeBackup(backup->tags)) {
       continue;
     }
-    auto start = archiving.ParsePosition(TagValue(*backup, "start_lsn"));
-    std::string timeline_text = TagValue(*backup, "timeline");
-    if (!start.ok() || timeline_text.empty() ||
-        timeline_text.find_first_not_of("0123456789") != std::string::npos ||
-        timeline_text.size() > 9) {
+    auto record = catalog::RecordOfFacts(catalog::TagFacts(backup->tags));
+    if (!record.ok() || !record->start()) {
       return std::nullopt;  // unreadable: keep everything rather than guess
     }
-    uint64_t segment = *start / archiving.SegmentBytes();
+    const catalog::WalPosition start = *record->start();
+    uint64_t segment = start.lsn / archiving.SegmentBytes();
     if (!oldest || segment < oldest->segment) {
-      oldest = OldestStart{
-          segment,
-          archiving.SegmentFileName(static_cast<uint32_t>(std::stoul(timeline_text)), segment),
-          backup->id.substr(0, 8)};
+      oldest = OldestStart{segment, archiving.SegmentFileName(start.timeline, segment),
+                           backup->id.substr(0, 8)};
     }
   }
   return oldest;

@@ -146,7 +146,7 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
         std::count_if(snapshots.begin(), snapshots.end(), [](const repo::Snapshot& snapshot) {
           return repo::MatchesType(snapshot, repo::SnapshotType::kWal);
         }));
-    bases = BaseBackupsOf(std::move(snapshots), *archiving);
+    bases = BaseBackupsOf(std::move(snapshots));
   }
   PitrStatus status;
   status.cluster = cluster.ns + "/" + cluster.name;

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "catalog/base_backup_record.h"
 #include "core/log.h"
 #include "core/os_user.h"
 #include "core/subprocess.h"
@@ -264,7 +265,7 @@ core::Result<std::unique_ptr<platform::InstanceHandle>> ReplayingInstance(
   HS_ASSIGN_OR_RETURN(
       engine::NativeRestorePlan plan,
       native->PlanNativeRestore(target.platform(), target.cluster(),
-                                jobs::SnapshotFacts(*request.base), request.native));
+                                catalog::TagFacts(request.base->tags), request.native));
   return target.platform().OpenInstance(target.cluster(), plan.target);
 }
 

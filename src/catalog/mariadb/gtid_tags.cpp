@@ -1,11 +1,14 @@
-#include "jobs/gtid_domains.h"
-
+// catalog/mariadb: GTID lists in snapshot tags (catalog/positions.h). A position of several
+// domains is stored split at its commas, as restic splits --tag values ("gtid_position=0-1-42",
+// "1-1-7": the writer normalizes tags like restic, repo::NormalizeTags).
 #include <algorithm>
 #include <charconv>
 #include <string>
 #include <string_view>
 
-namespace hasteward::jobs {
+#include "catalog/positions.h"
+
+namespace hasteward::catalog {
 
 namespace {
 
@@ -55,7 +58,7 @@ std::pair<std::string_view, char> GtidListOf(std::string_view tag) {
 }
 
 // "1-1-7": a domain, a server id and a sequence number, nothing else.
-bool IsBareGtid(std::string_view tag) {
+bool IsBareGtidView(std::string_view tag) {
   int dashes = 0;
   for (char c : tag) {
     if (c == '-') {
@@ -70,6 +73,10 @@ bool IsBareGtid(std::string_view tag) {
 
 }  // namespace
 
+bool IsBareGtid(const std::string& tag) {
+  return IsBareGtidView(tag);
+}
+
 std::optional<std::string> GtidTagValue(const std::vector<std::string>& tags,
                                         const std::string& key) {
   const std::string prefix = key + "=";
@@ -77,7 +84,7 @@ std::optional<std::string> GtidTagValue(const std::vector<std::string>& tags,
     if (tags[i].rfind(prefix, 0) != 0)
       continue;
     std::string value = tags[i].substr(prefix.size());
-    for (size_t next = i + 1; next < tags.size() && IsBareGtid(tags[next]); ++next)
+    for (size_t next = i + 1; next < tags.size() && IsBareGtidView(tags[next]); ++next)
       value += (value.empty() ? "" : ",") + tags[next];
     return value;
   }
@@ -90,11 +97,11 @@ std::optional<uint32_t> NewestGtidDomain(const std::vector<repo::Snapshot>& snap
     for (const auto& tag : snapshot.tags) {
       auto [list, separator] = GtidListOf(tag);
       AddDomains(list, separator, newest);
-      if (IsBareGtid(tag))  // a further domain of a split position (GtidTagValue)
+      if (IsBareGtidView(tag))  // a further domain of a split position (GtidTagValue)
         AddDomains(tag, ',', newest);
     }
   }
   return newest;
 }
 
-}  // namespace hasteward::jobs
+}  // namespace hasteward::catalog

@@ -1,11 +1,11 @@
 // The highest GTID domain a cluster's snapshots name (a restore's new history starts above it):
 // a backup's gtid_position and gtid_slave_pos, and the binlog archive's piece and rewind states,
 // where a comma is written as '+'.
-#include "jobs/gtid_domains.h"
-
 #include <gtest/gtest.h>
 
-namespace hasteward::jobs {
+#include "catalog/positions.h"
+
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace gtid_domains_test {
 namespace {
@@ -55,4 +55,4 @@ TEST(NewestGtidDomainTest, NoneWithoutGtidTagsAndMalformedEntriesAreSkipped) {
 
 }  // namespace
 }  // namespace gtid_domains_test
-}  // namespace hasteward::jobs
+}  // namespace hasteward::catalog
