@@ -61,8 +61,8 @@ class RealKubeOperatorObjectsTest : public ::testing::Test {
     ASSERT_EQ(binding.exit_code, 0) << binding.err;
     // The CRDs are served once Established; a create before that is refused.
     for (const char* crd : {"clusters.postgresql.cnpg.io", "mariadbs.k8s.mariadb.com"}) {
-      CmdResult established = api_->Kubectl({"wait", "--for=condition=Established",
-                                             "--timeout=60s", std::string("crd/") + crd});
+      CmdResult established = api_->Kubectl(
+          {"wait", "--for=condition=Established", "--timeout=60s", std::string("crd/") + crd});
       ASSERT_EQ(established.exit_code, 0) << established.err;
     }
   }
@@ -89,10 +89,9 @@ class RealKubeOperatorObjectsTest : public ::testing::Test {
   }
 
   static std::unique_ptr<k8s::KubernetesPlatform> OperatorPlatform() {
-    return std::make_unique<k8s::KubernetesPlatform>(OperatorClient()->config(),
-                                                     [](const std::string&) {
-                                                       return std::optional<std::string>();
-                                                     });
+    return std::make_unique<k8s::KubernetesPlatform>(
+        OperatorClient()->config(),
+        [](const std::string&) { return std::optional<std::string>(); });
   }
 
   // The example manifest created as a user would (`kubectl apply -f`), in the test namespace.
@@ -122,9 +121,9 @@ TEST_F(RealKubeOperatorObjectsTest, CnpgExampleIsFoundFencedWatchedAndSwitchedOv
   CreateExample("cnpg-cluster-example.yaml");
   const std::string name = "cluster-example";
   for (int n = 1; n <= 3; ++n) {
-    auto pod = node_->AddPod(kNs, name + "-" + std::to_string(n), {"postgres"},
-                             {{"cnpg.io/cluster", name},
-                              {"cnpg.io/instanceRole", n == 1 ? "primary" : "replica"}});
+    auto pod = node_->AddPod(
+        kNs, name + "-" + std::to_string(n), {"postgres"},
+        {{"cnpg.io/cluster", name}, {"cnpg.io/instanceRole", n == 1 ? "primary" : "replica"}});
     ASSERT_TRUE(pod.ok()) << pod.status().ToString();
   }
   // What the operator would report: its primary, through the status subresource.
