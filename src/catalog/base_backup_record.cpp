@@ -273,7 +273,10 @@ std::vector<std::string> EncodeTags(const BaseBackupRecord& record) {
     tags.push_back("source_instance=" + record.source_instance);
   }
   for (const auto& [key, value] : FactsOf(record)) {
-    tags.push_back(key + "=" + value);
+    std::string tag = key;
+    tag += '=';
+    tag += value;
+    tags.push_back(std::move(tag));
   }
   return tags;
 }

@@ -18,7 +18,7 @@ fi
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap
 if [ ! -x "$BASE/usr/bin/apt-get" ] || [ ! -x "$BASE/usr/bin/git" ]; then
   rm -rf "$BASE"
-  nice -n 19 ionice -c3 debootstrap --include=git,ca-certificates bookworm "$BASE" \
+  nice -n 19 ionice -c3 debootstrap --variant=minbase --include=git,ca-certificates bookworm "$BASE" \
     http://deb.debian.org/debian
 fi
 

@@ -102,6 +102,13 @@ cp --remove-destination /etc/hosts "$ROOT/etc/hosts"
 printf '#!/bin/sh\n# fresh run: no service starts inside the chroot\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
 chmod 0700 "$ROOT/root"
+# The machine's Go toolchain (not Debian's: bookworm's 1.19 is too old), read-only, as a project
+# machine has it at /usr/local/go; the Go module and build caches start empty in the root.
+if [ -x /usr/local/go/bin/go ]; then
+  mkdir -p "$ROOT/usr/local/go"
+  mount --bind /usr/local/go "$ROOT/usr/local/go"
+  mount -o remount,bind,ro "$ROOT/usr/local/go"
+fi
 
 # The clone, as a user makes it (file:// transport: a packed clone, not a hardlinked copy).
 mkdir -p "$ROOT/mnt/src"
