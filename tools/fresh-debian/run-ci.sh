@@ -102,6 +102,13 @@ cp --remove-destination /etc/hosts "$ROOT/etc/hosts"
 printf '#!/bin/sh\n# fresh run: no service starts inside the chroot\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
 chmod 0700 "$ROOT/root"
+# The machine's own certificate authorities (its egress proxy's), as a project machine has them: the
+# Go module proxy is reached over TLS through it.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  in_root "$ROOT" update-ca-certificates >/dev/null 9>&-
+fi
 # The machine's Go toolchain (not Debian's: bookworm's 1.19 is too old), read-only, as a project
 # machine has it at /usr/local/go; the Go module and build caches start empty in the root.
 if [ -x /usr/local/go/bin/go ]; then
