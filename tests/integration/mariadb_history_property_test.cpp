@@ -170,6 +170,14 @@ int StepsFromEnv() {
   return steps != nullptr && *steps != '\0' ? std::stoi(steps) : 5;
 }
 
+// HASTEWARD_PROPERTY_ARCHIVE_REACH=warn: invariant 4 is logged, not failed, so that a run measures
+// the other invariants while the binlog archive's rewind gap (the TODO above) is open; a seed
+// otherwise stops at its first restore of a snapshot with archived transactions after it.
+bool ArchiveReachWarnsOnly() {
+  const char* mode = std::getenv("HASTEWARD_PROPERTY_ARCHIVE_REACH");
+  return mode != nullptr && std::string(mode) == "warn";
+}
+
 // The data directory a restore named as kept ("kept the previous data directory of 'X' at 'P'").
 std::optional<std::string> KeptCopy(const std::string& output) {
   const std::string marker = "kept the previous data directory of '";
@@ -561,6 +569,11 @@ bool HistoryRun::CheckArchiveGrows() {
     });
     std::string end = base.value("end", "");
     if (live && (!base.value("recoverable", false) || GtidSet(end) != GtidSet(position))) {
+      if (ArchiveReachWarnsOnly()) {
+        Log("  WARNING (invariant 4): base " + id.substr(0, 8) + " reaches '" + end +
+            "', the primary is at '" + position + "'");
+        continue;
+      }
       return Fail("from base " + id + " of the live history the archive reaches '" + end +
                   "', the primary is at '" + position + "': " + base.dump());
     }
