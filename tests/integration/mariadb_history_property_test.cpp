@@ -24,9 +24,10 @@
 // still continues every base at the restored position with the abandoned history's transactions
 // (invariant 4 fails after a restore of a snapshot with archived writes after it), and
 // `restore --until T` later replays them: seed 618 (write, backup, write, restore, write,
-// pitr-time) exits 0 with the 20 ids the restore had replaced. The default seeds (about a minute)
-// are ones that pass until then: restores of a snapshot with nothing archived after it, a time
-// target after a restore, two failovers, GTID and time targets, a switchover.
+// pitr-time) exits 0 with the 20 ids the restore had replaced (`--until-gtid` did too, seed 49,
+// until a GTID target bounded every domain in pitr/binlog/binlog_chain). The default seeds (about
+// a minute) pass until then: restores of a snapshot with nothing archived after it, a time target
+// after a restore, two failovers, GTID and time targets, a switchover.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
