@@ -69,7 +69,7 @@ MariadbCopy RescueMariadbWithStockRestic(const HastewardEnv& hs, const std::stri
   // restic makes its target 0700 and the tree's directories as the snapshot says; mariadbd runs
   // as the server's user and must reach the data directory below them.
   std::filesystem::path dir = target;
-  for (std::filesystem::path part : std::filesystem::path(data_path).parent_path()) {
+  for (const auto& part : std::filesystem::path(data_path).parent_path()) {
     ::chmod(dir.c_str(), 0755);
     dir /= part;
   }
