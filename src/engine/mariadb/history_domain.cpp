@@ -103,4 +103,31 @@ core::Status SetHistoryDomain(const platform::InstanceHandle& handle, uint32_t d
             "'");
 }
 
+// Why a re-cloned replica takes its primary's domain: it holds the primary's history now, and
+// when it is promoted later (switchover, failover) its own writes must continue that history's
+// domain. With the domain it had before (0 on an instance a restore never rebuilt: a fenced old
+// primary rejoined by repair, the others of an instant restore, re-cloned after hydration) it
+// would name its writes like the history a restore abandoned (0-1-43 on both sides), which is
+// what the restore's new domain exists to prevent (mariadb_history_property_test, seed 4).
+core::Result<std::string> FollowHistoryDomain(platform::InstanceHandle& replica,
+                                              const platform::InstanceHandle& primary) {
+  HS_ASSIGN_OR_RETURN(auto primary_conn, MariadbConnection::ConnectInstance(primary));
+  HS_ASSIGN_OR_RETURN(SqlRows primary_vars,
+                      primary_conn->Query("SELECT @@global.gtid_domain_id AS d"));
+  HistoryDomains domains;
+  domains.AddDomainText(primary_vars.GetOr(0, "d"));
+  if (!domains.highest())
+    return core::Internal("'" + primary.instance().name + "' reported no gtid_domain_id");
+  const uint32_t domain = *domains.highest();
+  auto startup = ReadStartupOptions(replica);
+  const bool persisted = startup.ok() && startup->count("gtid_domain_id") &&
+                         startup->at("gtid_domain_id") == std::to_string(domain);
+  std::string why_not;
+  if (!persisted && !(domain == 0 && startup.ok() && !startup->count("gtid_domain_id"))) {
+    HS_ASSIGN_OR_RETURN(why_not, PersistHistoryDomain(replica, domain));
+  }
+  HS_TRY(SetHistoryDomain(replica, domain));
+  return why_not;
+}
+
 }  // namespace hasteward::engine::mariadb

@@ -58,4 +58,10 @@ core::Result<std::string> PersistHistoryDomain(const platform::InstanceHandle& h
 // SET GLOBAL gtid_domain_id on the running instance (new sessions write in it).
 core::Status SetHistoryDomain(const platform::InstanceHandle& handle, uint32_t domain);
 
+// Makes the running `replica` write in the history domain `primary` writes in (its
+// gtid_domain_id, set and persisted where it differs). Returns "" when persisted or nothing
+// differed, else why it is set only until the replica's next restart (as PersistHistoryDomain).
+core::Result<std::string> FollowHistoryDomain(platform::InstanceHandle& replica,
+                                              const platform::InstanceHandle& primary);
+
 }  // namespace hasteward::engine::mariadb

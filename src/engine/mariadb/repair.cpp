@@ -5,6 +5,7 @@
 #include "engine/client_tools.h"
 #include "engine/dump_spool.h"
 #include "engine/mariadb/account_filter.h"
+#include "engine/mariadb/history_domain.h"
 #include "engine/mariadb/mariadb_connection.h"
 #include "engine/mariadb/mariadb_engine.h"
 #include "engine/mariadb/semisync_role.h"
@@ -220,7 +221,23 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
                        "' may be partly loaded; run the repair again (it dumps '" + primary.name +
                        "' afresh)"));
   Log(o, "loaded the dump of '" + primary.name + "' into '" + target.name + "'");
+  // Why the binlog state too: promoted later, a re-cloned replica whose binlog state stayed empty
+  // reports as written (gtid_binlog_pos) only what it wrote since, and every check that reads a
+  // primary's binlog position as what it holds (switchover, triage, repair, the discard gate)
+  // took the older transactions as missing: a switchover back to the restored old primary was
+  // refused, "holds transactions the primary lacks (0-1-12,2-2-5 vs 2-2-5)"
+  // (mariadb_history_property_test, seed 3). The binlog is empty here (RESET MASTER, then the
+  // load with sql_log_bin=0), as the server requires; a replica replicating with
+  // log_slave_updates from the start would hold the same state.
+  HS_TRY(conn->Execute("SET GLOBAL gtid_binlog_state=" + Quote(gtid)));
   HS_TRY(conn->Execute("SET GLOBAL gtid_slave_pos=" + Quote(gtid)));
+  HS_ASSIGN_OR_RETURN(std::string not_persisted,
+                      FollowHistoryDomain(*target_handle, *primary_handle));
+  if (!not_persisted.empty()) {
+    Log(o, "'" + target.name + "' writes in the GTID domain of '" + primary.name +
+               "' only until its next restart (" + not_persisted +
+               "): set it in its configuration");
+  }
   HS_TRY(TakeSemisyncReplicaSide(*target_handle, *conn, *primary_handle, o));
   HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
   HS_TRY(conn->Execute("START SLAVE"));

@@ -65,6 +65,27 @@ TEST_F(BinlogChainTest, AGtidTargetStopsAtTheStateThatIncludesIt) {
   EXPECT_EQ(walk.transactions, 0U);
 }
 
+// Issue 49: a plain restore back to 0-1-2 started domain 1; the archive holds the abandoned
+// 0-1-3..5 (archived first) and the new history's 1-1-1..3. A target of the new history bounds
+// domain 0 at 2: the walk takes 1-1-1..2 and never 0-1-3.
+TEST_F(BinlogChainTest, AGtidTargetNeverAppliesATransactionPastItInItsDomain) {
+  LoadedBinlogFile restored = File("bin.000001", 1, 0);
+  restored.identity.created = 2;
+  for (int seqno = 1; seqno <= 3; ++seqno) {
+    engine::BinlogTransactionSpan span;
+    span.gtid = "1-1-" + std::to_string(seqno);
+    span.time = static_cast<uint32_t>(2000 + seqno);
+    restored.spans.push_back(span);
+  }
+  std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 5), restored};
+  BinlogChainWalk walk = Walk(files, "0-1-2", BinlogTarget::Gtid("0-1-2,1-1-2"));
+  EXPECT_TRUE(walk.reached);
+  EXPECT_EQ(walk.transactions, 2U);
+  EXPECT_EQ(walk.last_gtid, "1-1-2");
+  ASSERT_EQ(walk.files.size(), 1U);
+  EXPECT_EQ(walk.files[0].identity.created, 2U);
+}
+
 TEST_F(BinlogChainTest, TheWholeArchiveWalksToTheEndAndReachesNothing) {
   std::vector<LoadedBinlogFile> files = {File("bin.000001", 1, 4), File("bin.000002", 5, 8)};
   for (const BinlogTarget& target : {BinlogTarget{}, BinlogTarget::EndOfArchive()}) {
