@@ -51,6 +51,19 @@ core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptio
   return request;
 }
 
+std::function<core::Status(const std::map<std::string, std::string>&)> ArchiveRecordOfRestore(
+    const ClusterContext& ctx, repo::Repository& repo) {
+  auto archive = pitr::MakeArchive(ctx.target.engine());
+  if (!archive.ok()) {
+    return {};  // no archive of this engine: nothing to tell
+  }
+  std::shared_ptr<pitr::Archive> kept = std::move(*archive);
+  const platform::Cluster& cluster = ctx.target.cluster();
+  return [kept, &repo, &cluster](const std::map<std::string, std::string>& facts) {
+    return kept->BeforeRestoredWrites(repo, cluster, facts);
+  };
+}
+
 namespace {
 
 void PrintPointRestored(const GlobalOptions& g, const platform::Cluster& cluster,
@@ -117,6 +130,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.confirm_rewind = f.confirm_rewind;
   opts.force = f.force;
   opts.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  opts.before_first_write = ArchiveRecordOfRestore(ctx, *r);
   if (g.dry_run) {
     // The snapshot decides the plan: a native one replaces a data directory, a dump is loaded.
     HS_ASSIGN_OR_RETURN(auto preview, jobs::PreviewRestore(ctx.target, *r, opts));

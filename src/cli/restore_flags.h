@@ -3,6 +3,8 @@
 // (restore_sandbox.cpp).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 
 #include "cli/cli.h"
@@ -43,6 +45,13 @@ core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptio
                                                                const RestoreFlags& f,
                                                                const ClusterContext& ctx,
                                                                const pitr::Archive& archive);
+
+// What a native restore of the cluster in place records in the cluster's archive before the
+// restored primary takes a write (pitr::Archive::BeforeRestoredWrites; binlogs: the rewind), as
+// NativeRestoreOptions::before_first_write; empty when the engine keeps no archive. `repo` must
+// outlive the restore.
+std::function<core::Status(const std::map<std::string, std::string>&)> ArchiveRecordOfRestore(
+    const ClusterContext& ctx, repo::Repository& repo);
 
 // `restore --into-sandbox`: the snapshot (or point) of the -c/-n cluster restored into a new
 // running sandbox cluster (jobs/sandbox_restore.h); prints how to connect and remove it.

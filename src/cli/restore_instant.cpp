@@ -93,6 +93,7 @@ core::Status RunInstantRestore(const GlobalOptions& g, const RestoreFlags& f, Cl
   options.native.force = f.force;
   options.native.confirm_rewind = f.confirm_rewind;
   options.native.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  options.native.before_first_write = ArchiveRecordOfRestore(ctx, *r);
   HS_ASSIGN_OR_RETURN(jobs::InstantRestoreResult result,
                       jobs::RestoreNativeInstant(ctx.target, *r, snapshot, options));
   std::string id = repo::IdToHex(snapshot.id);

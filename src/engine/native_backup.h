@@ -144,6 +144,13 @@ struct NativeRestoreOptions {
   // new history never reuses a GTID of an abandoned one (docs/restore.md, "A restore starts a new
   // history").
   std::optional<uint32_t> newest_taken_gtid_domain;
+  // A restore of the cluster itself (not into_another_cluster): run with the backup's facts after
+  // the discard gate, right before the restored primary's first start, so that the caller records
+  // in its archives that the cluster went back to the backup's position before anything can be
+  // written on the new history (MariaDB: a rewind in the binlog archive; without it a later
+  // point-in-time restore replays the abandoned history's transactions). An error fails the
+  // restore with the target not started.
+  std::function<core::Status(const std::map<std::string, std::string>& facts)> before_first_write;
 };
 
 struct NativeRestorePlan {

@@ -127,6 +127,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     native.confirm_rewind = options.confirm_rewind;
     native.heal.stamp = options.stamp;
     native.into_another_cluster = options.source.has_value();
+    native.before_first_write = options.before_first_write;
     // Where the operator keeps no single instance down, the restore stops them all itself.
     HS_ASSIGN_OR_RETURN(auto stop, platform::OpenOperatorRestoreStop(target.platform(), cluster));
     HS_ASSIGN_OR_RETURN(NativeRestoreResult restored,

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -91,6 +92,9 @@ struct ClusterRestoreOptions {
   // The cluster whose snapshots are selected (by its tags); none = the target itself. A restore
   // into a sandbox (jobs/sandbox_restore.h) restores another cluster's backup.
   std::optional<platform::Cluster> source;
+  // Native snapshots: engine::NativeRestoreOptions::before_first_write (the caller records the
+  // rewind in the cluster's archive before the restored primary can take a write).
+  std::function<core::Status(const std::map<std::string, std::string>& facts)> before_first_write;
 };
 
 struct ClusterRestoreResult {

@@ -479,6 +479,22 @@ core::Status AddNewestGtidDomain(repo::Repository& repo, const platform::Cluster
   return core::Status::Ok();
 }
 
+// The caller's record of the rewind (NativeRestoreOptions::before_first_write) runs after the
+// supply's own step before the first start (an instant restore's "serving" record).
+void ChainBeforeFirstWrite(const engine::NativeRestoreOptions& options,
+                           const std::map<std::string, std::string>& facts,
+                           engine::NativeRestorePlan* plan) {
+  if (!options.before_first_write || options.into_another_cluster) {
+    return;
+  }
+  plan->before_start = [first = plan->before_start, record = options.before_first_write, facts] {
+    if (first) {
+      HS_TRY(first());
+    }
+    return record(facts);
+  };
+}
+
 // RestoreNativeSnapshotWith, with the discard gate run here (`gated_before` null) or before.
 core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& target,
                                                 repo::Repository& repo,
@@ -527,6 +543,7 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   gated->newest_taken_timeline = newest_taken_timeline;
   HS_TRY(AddNewestGtidDomain(repo, cluster, facts, *gated));
   HS_TRY(supply.BeforeFinish(result.plan));
+  ChainBeforeFirstWrite(*gated, facts, &result.plan);
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   if (!options.caller_finishes) {
     HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -151,6 +152,15 @@ class Archive {
   // every snapshot to find the bases. Errors: storage errors (the backup itself is complete).
   virtual core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
                                        const repo::Id& snapshot) = 0;
+  // Called by a native (plain or instant) restore of `cluster` itself, under its repository lock,
+  // right before the restored primary can take a write (NativeRestoreOptions::before_first_write),
+  // with the restored backup's facts: the archive records that the cluster went back to the
+  // backup's position, so that what it archived of the abandoned history is never replayed or
+  // counted again. Binlogs: a rewind record (a point-in-time restore records its own). WAL: nothing
+  // (the restore promotes onto a new timeline, which the archive keeps apart by itself).
+  virtual core::Status BeforeRestoredWrites(repo::Repository& repo,
+                                            const platform::Cluster& cluster,
+                                            const std::map<std::string, std::string>& facts) = 0;
 };
 
 // The archive `engine` keeps; kUnsupported naming `what` for an engine without one. `engine` must

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/log.h"
 #include "pitr/binlog/binlog_index_prune.h"
 #include "pitr/binlog/binlog_puller.h"
 #include "pitr/binlog/binlog_restore.h"
@@ -102,6 +103,22 @@ std::vector<repo::ArchivePieceDecision> BinlogArchiveKind::DecideRetention(
 core::Status BinlogArchiveKind::BeforeRemoval(repo::Repository& repo,
                                               const repo::PlanGroup& group) const {
   return ForgetPrunedBinlogPieces(repo, group);
+}
+
+core::Status BinlogArchiveKind::BeforeRestoredWrites(
+    repo::Repository& repo, const platform::Cluster& cluster,
+    const std::map<std::string, std::string>& facts) {
+  auto position = facts.find("gtid_position");
+  // Why not refuse: the restore is what the user needs now; the archive's point-in-time restores
+  // after it are what stays unproven, and the warning says so.
+  if (position == facts.end() || position->second.empty()) {
+    core::LogWarn(
+        "the restored backup records no GTID position: the binlog archive is not told "
+        "where the restored history starts; take a new native backup before relying "
+        "on point-in-time restores after this one");
+    return core::Status::Ok();
+  }
+  return RecordNativeRestoreRewind(repo, cluster, position->second);
 }
 
 // The binlog status reads the bases from the snapshots (docs/pitr.md "Not yet").

@@ -32,6 +32,9 @@ class BinlogArchiveKind : public Archive {
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
   core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
+  // A rewind to the backup's gtid_position when the archive holds anything of the cluster.
+  core::Status BeforeRestoredWrites(repo::Repository& repo, const platform::Cluster& cluster,
+                                    const std::map<std::string, std::string>& facts) override;
   core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
                                const repo::Id& snapshot) override;
 

@@ -388,4 +388,18 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   return result;
 }
 
+core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
+                                       const std::string& state) {
+  HS_TRY(repo.LoadIndex());
+  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
+  // Nothing archived: nothing of the abandoned history can come back.
+  if (catalog.files().empty() && catalog.rewinds().empty()) {
+    return core::Status::Ok();
+  }
+  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+  core::LogInfo("recording the restore in the binlog archive", {{"gtid_position", state}});
+  return RecordBinlogRewind(repo, cluster, {at_ns, state, std::nullopt})
+      .Wrap("record the restore in the binlog archive");
+}
+
 }  // namespace hasteward::pitr

@@ -33,6 +33,12 @@ class WalArchiveKind : public Archive {
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
   core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
+  // Nothing: a restored PostgreSQL writes on a new timeline.
+  core::Status BeforeRestoredWrites(repo::Repository& /*repo*/,
+                                    const platform::Cluster& /*cluster*/,
+                                    const std::map<std::string, std::string>& /*facts*/) override {
+    return core::Status::Ok();
+  }
   core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
                                const repo::Id& snapshot) override;
 
