@@ -32,8 +32,6 @@ class BinlogArchiveKind : public Archive {
       const std::vector<const repo::SnapshotMeta*>& kept_backups,
       const std::vector<const repo::SnapshotMeta*>& pieces) const override;
   core::Status BeforeRemoval(repo::Repository& repo, const repo::PlanGroup& group) const override;
-  core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
-                               const repo::Id& snapshot) override;
 
  private:
   engine::BinlogArchiving& binlogs_;
