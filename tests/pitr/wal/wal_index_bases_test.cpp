@@ -196,6 +196,25 @@ TEST_F(WalIndexBasesTest, AcrossASwitchStatusReadsOnlyTheBucketAroundIt) {
   EXPECT_EQ(counts->Count(Op::kLoad, storage::FileType::kSnapshot), 0);
 }
 
+// A native backup records its base for an engine with a WAL archive only (the job passes the
+// engine's optional capability): a MariaDB base is never written into a WAL index.
+TEST_F(WalIndexBasesTest, ABaseIsRecordedOnlyForAnEngineWithAWalArchive) {
+  repo::Id base = CommitBase(1000);
+  ASSERT_TRUE(catalog::WalIndex::Open(*repo_, cluster_)->Replace({Entry(1, base)}, {}).ok());
+  ASSERT_TRUE(catalog::RecordBaseBackup(*repo_, cluster_, nullptr, base).ok());
+  auto without = catalog::WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  ASSERT_TRUE(without->indexed_bases().has_value());
+  EXPECT_TRUE(without->indexed_bases()->empty());
+
+  ASSERT_TRUE(RecordBase(base).ok());
+  auto with = catalog::WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  ASSERT_TRUE(with->indexed_bases().has_value());
+  ASSERT_EQ(with->indexed_bases()->size(), 1u);
+  EXPECT_EQ(with->indexed_bases()->front().snapshot, base);
+}
+
 // A fetch finds its bucket through the summary, without listing the buckets.
 TEST_F(WalIndexBasesTest, AFetchReadsOneBucketWithoutListingThem) {
   IndexSegments(600, CommitBase(900));
