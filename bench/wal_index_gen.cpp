@@ -12,13 +12,14 @@
 #include <cstdlib>
 #include <string>
 
+#include "catalog/wal/wal_bases.h"
+#include "catalog/wal/wal_index.h"
+#include "catalog/wal/wal_index_append.h"
+#include "catalog/wal/wal_path.h"
 #include "core/byte_stream.h"
 #include "engine/engine.h"
 #include "jobs/jobs.h"
-#include "pitr/archive.h"
 #include "pitr/pitr.h"
-#include "pitr/wal/wal_index.h"
-#include "pitr/wal/wal_index_append.h"
 #include "pitr/wal/wal_retention.h"
 #include "repo/backup/snapshot_writer.h"
 #include "storage/registry.h"
@@ -52,8 +53,8 @@ core::Status WriteBatch(repo::Repository& repo, const platform::Cluster& cluster
   repo::SnapshotWriterOptions options;
   options.dedup_against_repository = false;  // as wal-push
   HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, options));
-  pitr::CommittedWal committed;
-  const std::string dir = pitr::WalPath(cluster);
+  catalog::CommittedWal committed;
+  const std::string dir = catalog::WalPath(cluster);
   std::string name;
   for (uint64_t segment = first; segment < first + count; ++segment) {
     name = archiving.SegmentFileName(1, segment);
@@ -76,8 +77,8 @@ core::Status WriteBatch(repo::Repository& repo, const platform::Cluster& cluster
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, writer->Commit(commit));
   committed.snapshot_id = summary.snapshot_id;
   committed.tree_id = summary.tree_id;
-  HS_ASSIGN_OR_RETURN(auto entries, pitr::CommittedEntries(repo, cluster, archiving, committed));
-  return pitr::AppendToIndex(repo, cluster, entries);
+  HS_ASSIGN_OR_RETURN(auto entries, catalog::CommittedEntries(repo, cluster, archiving, committed));
+  return catalog::AppendToIndex(repo, cluster, entries);
 }
 
 core::Status Generate(const std::string& location, const platform::Cluster& cluster,
@@ -91,13 +92,12 @@ core::Status Generate(const std::string& location, const platform::Cluster& clus
   HS_ASSIGN_OR_RETURN(auto engine, engine::MakeEngine(cluster.engine));
   {
     // The empty archive's index, as the first push builds it.
-    HS_ASSIGN_OR_RETURN(pitr::WalIndex empty, pitr::WalIndex::Open(*repo, cluster));
+    HS_ASSIGN_OR_RETURN(catalog::WalIndex empty, catalog::WalIndex::Open(*repo, cluster));
     HS_TRY(empty.Replace({}, {}));
   }
   // The base, recorded in the index as `backup --method native` records it.
   HS_ASSIGN_OR_RETURN(repo::Id base, WriteBase(*repo, cluster));
-  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(*engine));
-  HS_TRY(archive->AfterBaseBackup(*repo, cluster, base));
+  HS_TRY(catalog::RecordBaseBackup(*repo, cluster, engine->archiving(), base));
   for (uint64_t first = 1; first <= segments; first += per_snapshot) {
     const uint64_t count = std::min(per_snapshot, segments + 1 - first);
     HS_TRY(WriteBatch(*repo, cluster, *engine->archiving(), first, count));
@@ -107,7 +107,7 @@ core::Status Generate(const std::string& location, const platform::Cluster& clus
   std::fprintf(stderr, "\n");
   // Pushes leave at most kMaxIndexDeltas deltas of a few files each; this generator's deltas hold
   // a whole batch, so they are merged now to leave the index as a push's steady state has it.
-  HS_ASSIGN_OR_RETURN(pitr::WalIndex index, pitr::WalIndex::Open(*repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::WalIndex index, catalog::WalIndex::Open(*repo, cluster));
   return index.Compact(0);
 }
 

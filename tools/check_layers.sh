@@ -36,15 +36,34 @@ done
 # Sub-folder internals: only the layer itself includes its sub-folders (platform/local,
 # engine/postgres, ...); everything else goes through the front-door headers, which is what keeps
 # a new platform or engine an addition in one folder.
-internals() {  # <layer>: files outside src/<layer> that include <layer>/<sub>/...
-  grep -rnE "^#include \"$1/[a-z_]+/" src --include='*.cpp' --include='*.h' | grep -v "^src/$1/" || true
+internals() {  # <layer> [<sub> regex]: files outside src/<layer> that include <layer>/<sub>/...
+  grep -rnE "^#include \"$1/${2:-[a-z_]+}/" src --include='*.cpp' --include='*.h' | grep -v "^src/$1/" || true
 }
-for layer in platform engine catalog operator; do
+for layer in platform engine operator; do
   if [ -n "$(internals $layer)" ]; then
     internals $layer | sed "s/^/$layer internals included outside src\/$layer: /"
     status=1
   fi
 done
+# The catalogue's engine kinds (catalog/postgres, catalog/mariadb) are its internals like the
+# engine's. Its WAL archive index (catalog/wal: the archived files, the recorded bases) is read by
+# the job that takes a native backup and by the WAL archive kind (pitr/wal) only; everything
+# above goes through pitr::Archive.
+if [ -n "$(internals catalog '(postgres|mariadb)')" ]; then
+  internals catalog '(postgres|mariadb)' | sed "s/^/catalog internals included outside src\/catalog: /"
+  status=1
+fi
+if internals catalog wal | grep -vE '^src/(jobs|pitr/wal)/'; then
+  echo "catalog/wal included outside src/catalog, src/jobs, src/pitr/wal (use pitr::Archive)"
+  status=1
+fi
+# A native backup reads the WAL archive and records its base itself (jobs::BackupClusterNative),
+# so every caller (cli, serve, dr) gets both: no caller wires the archive in.
+if grep -rnE 'ArchiveSegmentSource|RecordBaseBackup' src --include='*.cpp' --include='*.h' |
+    grep -vE '^src/(catalog|jobs)/'; then
+  echo "archive wiring of a native backup outside jobs::BackupClusterNative"
+  status=1
+fi
 # cli starts serve and reads the operator's state; the rest of the operator (its runtime, CRDs,
 # archive supervision, standbys) is its own business, so a change there never reaches the
 # command line.

@@ -8,12 +8,9 @@
 #include "cli/progress.h"
 #include "cli/repo_access.h"
 #include "core/fd.h"
-#include "core/log.h"
 #include "core/subprocess.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
-#include "pitr/archive.h"
-#include "pitr/wal/archive_segment_source.h"
 #include "repo/backup/stream_backup.h"
 #include "repo/lock/repo_lock.h"
 
@@ -128,25 +125,6 @@ ClusterBackupSummaryMessage SummaryMessage(const ClusterContext& ctx,
                                      .read = std::nullopt};
 }
 
-// --method native: the engine's base backup stored as a file tree (jobs/native_backup.h).
-// The archive keeps a record of each base beside the snapshots (the WAL archive index), so
-// `pitr status` need not read every snapshot. The backup is complete either way: a base the record
-// missed is shown once the index is next rebuilt (docs/pitr.md "The archive index"), and a
-// restore lists the bases from the snapshots.
-void RecordBase(ClusterContext& ctx, repo::Repository& repo, const repo::Id& snapshot) {
-  auto archive = pitr::MakeArchive(ctx.target.engine());
-  if (!archive.ok()) {
-    return;  // no point-in-time recovery for this engine: nothing to record
-  }
-  core::Status recorded = (*archive)->AfterBaseBackup(repo, ctx.target.cluster(), snapshot);
-  if (!recorded.ok()) {
-    core::LogWarn(
-        "the base backup is not in the archive index; pitr status shows it after the "
-        "index is rebuilt",
-        {{"error", recorded.message()}});
-  }
-}
-
 // How an incremental-capable native backup read, from its record; nullopt for a backup that
 // always reads everything (no "read" fact).
 std::optional<NativeReadMessage> NativeReadOf(const jobs::NativeBackupResult& result) {
@@ -205,14 +183,9 @@ core::Status RunNativeBackup(const GlobalOptions& g, const BackupFlags& f, Clust
   opts.cluster.progress = [&progress](const repo::BackupProgress& p) {
     progress.Update(p.bytes_read, 0, p.seconds);
   };
-  // The archive the WAL since an incremental backup's parent is read from (jobs < pitr).
-  std::unique_ptr<engine::WalSegmentSource> archive =
-      pitr::ArchiveSegmentSource(*r, ctx.target.cluster(), ctx.target.engine().archiving());
-  opts.wal_archive = archive.get();
   auto result = jobs::BackupClusterNative(ctx.target, *r, opts);
   progress.Finish();
   HS_TRY(result.status());
-  RecordBase(ctx, *r, result->summary.snapshot_id);
   ReportRequests(g, *r);
   const auto& s = result->summary;
   if (g.WantsJson()) {

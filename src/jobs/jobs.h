@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "catalog/cluster_snapshots.h"
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/engine.h"
@@ -125,9 +126,8 @@ core::Result<RestorePreview> PreviewRestore(const engine::ClusterHandle& target,
                                             repo::Repository& repo,
                                             const ClusterRestoreOptions& options);
 
-// The cluster's snapshots of the selected type (any when the selector is empty), oldest first.
-core::Result<std::vector<repo::Snapshot>> ClusterSnapshots(repo::Repository& repo,
-                                                           const platform::Cluster& cluster,
-                                                           const repo::SnapshotTypeSelector& type);
+// The cluster's snapshots of the selected type (catalog/cluster_snapshots.h; the catalogue's
+// WAL index rebuild reads them below jobs).
+using catalog::ClusterSnapshots;
 
 }  // namespace hasteward::jobs

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/wal/archive_segment_source.h"
+#include "catalog/wal/wal_bases.h"
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "engine/native_restore_steps.h"
@@ -306,6 +308,44 @@ std::string NativeTreePathOf(const engine::ClusterHandle& target, const repo::Sn
   return snapshot.paths.empty() ? NativeDataPath(target.cluster()) : snapshot.paths.front();
 }
 
+namespace {
+
+// The archive keeps a record of each base beside the snapshots (the WAL archive index,
+// catalog/wal/wal_bases.h), so `pitr status` need not read every snapshot. The backup is complete
+// either way: a base the record missed is shown once the index is next rebuilt (docs/pitr.md "The
+// archive index"), and a restore lists the bases from the snapshots.
+void RecordBase(const engine::ClusterHandle& target, repo::Repository& repo,
+                const repo::Id& snapshot) {
+  core::Status recorded =
+      catalog::RecordBaseBackup(repo, target.cluster(), target.engine().archiving(), snapshot);
+  if (!recorded.ok()) {
+    core::LogWarn(
+        "the base backup is not in the archive index; pitr status shows it after the "
+        "index is rebuilt",
+        {{"error", recorded.message()}});
+  }
+}
+
+// Commits the stored tree with the record's tags, then records the base in the archive index.
+core::Status CommitNative(repo::SnapshotWriter& writer, const engine::ClusterHandle& target,
+                          repo::Repository& repo, const NativeBackupOptions& options,
+                          NativeBackupResult& result) {
+  const platform::Cluster& cluster = target.cluster();
+  repo::CommitOptions commit;
+  commit.tags = SnapshotTags(cluster, options.cluster.type, options.cluster.job);
+  for (std::string& tag : catalog::EncodeTags(result.record)) {
+    commit.tags.push_back(std::move(tag));
+  }
+  commit.time = options.cluster.job_start;
+  commit.hostname = cluster.ns + "-" + cluster.name;
+  commit.paths = {result.path};
+  HS_ASSIGN_OR_RETURN(result.summary, writer.Commit(commit));
+  RecordBase(target, repo, result.summary.snapshot_id);
+  return core::Status::Ok();
+}
+
+}  // namespace
+
 core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle& target,
                                                      repo::Repository& repo,
                                                      const NativeBackupOptions& options) {
@@ -335,9 +375,13 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
   size_t block_size = options.block_size > 0 ? options.block_size : native->DefaultBlockSize();
   HS_ASSIGN_OR_RETURN(IncrementalPlan incremental,
                       PlanIncremental(target, repo, plan, block_size, options));
+  // The WAL since an incremental backup's parent is read from the instance's pg_wal, else from
+  // the cluster's archive in this repository (none for an engine without a WAL archive).
+  std::unique_ptr<engine::WalSegmentSource> wal_archive =
+      catalog::ArchiveSegmentSource(repo, cluster, target.engine().archiving());
   auto stream = incremental.parent ? native->OpenIncrementalNativeBackup(
                                          platform, cluster, plan, block_size,
-                                         {incremental.parent->facts, options.wal_archive,
+                                         {incremental.parent->facts, wal_archive.get(),
                                           ParentFiles(repo, *incremental.parent)})
                                    : native->OpenNativeBackup(platform, cluster, plan, block_size);
   if (!stream.ok()) {
@@ -365,19 +409,10 @@ core::Result<NativeBackupResult> BackupClusterNative(const engine::ClusterHandle
     return record.TakeStatus().Wrap(what);
   }
   result.record = std::move(*record);
-  repo::CommitOptions commit;
-  commit.tags = SnapshotTags(cluster, options.cluster.type, options.cluster.job);
-  for (std::string& tag : catalog::EncodeTags(result.record)) {
-    commit.tags.push_back(std::move(tag));
+  core::Status committed = CommitNative(**writer, target, repo, options, result);
+  if (!committed.ok()) {
+    return committed.Wrap(what);
   }
-  commit.time = options.cluster.job_start;
-  commit.hostname = cluster.ns + "-" + cluster.name;
-  commit.paths = {result.path};
-  auto summary = (*writer)->Commit(commit);
-  if (!summary.ok()) {
-    return summary.TakeStatus().Wrap(what);
-  }
-  result.summary = *summary;
   return result;
 }
 

@@ -29,8 +29,6 @@ struct NativeBackupOptions {
   // that command.
   bool full = true;
   int full_every = 7;
-  // Where the WAL since the parent is read besides the instance's own pg_wal (null: nowhere).
-  engine::WalSegmentSource* wal_archive = nullptr;
 };
 
 struct NativeBackupResult {

@@ -147,11 +147,6 @@ class Archive {
   // with nothing deleted.
   virtual core::Status BeforeRemoval(repo::Repository& repo,
                                      const repo::PlanGroup& group) const = 0;
-  // Called after a native base backup of `cluster` was committed as `snapshot`: what the archive
-  // keeps beside the snapshots (the WAL archive index) records the base, so status need not read
-  // every snapshot to find the bases. Errors: storage errors (the backup itself is complete).
-  virtual core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
-                                       const repo::Id& snapshot) = 0;
   // Called by a native (plain or instant) restore of `cluster` itself, under its repository lock,
   // right before the restored primary can take a write (NativeRestoreOptions::before_first_write),
   // with the restored backup's facts: the archive records that the cluster went back to the

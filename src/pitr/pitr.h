@@ -16,10 +16,6 @@
 
 namespace hasteward::pitr {
 
-// "<ns>/<cluster>/wal": where WAL snapshots keep the archived files (stock `restic dump <id>
-// /<ns>/<cluster>/wal/<file>` gives one back).
-std::string WalPath(const platform::Cluster& cluster);
-
 // What a server's archive_command / restore_command run: this binary with the cluster's identity,
 // the repository and a password file (never the password itself: postgresql.conf is readable by
 // the server's OS user and copied into every base backup).

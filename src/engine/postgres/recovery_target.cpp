@@ -56,7 +56,7 @@ std::string TargetSettings(const RecoveryRequest& recovery) {
 std::string RecoverySettingsText(const RecoveryRequest& recovery) {
   return "\n# hasteward point-in-time restore\nrestore_command = " +
          SqlLiteral(recovery.restore_command) + "\n" + TargetSettings(recovery) +
-         // The timeline the plan chose and checked (pitr/wal/timeline_path.h: the base's, or the
+         // The timeline the plan chose and checked (catalog/wal/timeline_path.h: the base's, or the
          // newest descendant the archive holds), never 'latest': replay must follow exactly the
          // segments whose presence was proven before anything changed.
          "recovery_target_timeline = '" + std::to_string(recovery.timeline) + "'\n";

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/snapshot_directory.h"
 #include "jobs/jobs.h"
 #include "pitr/binlog/binlog_index_format.h"
-#include "pitr/snapshot_directory.h"
 #include "repo/restore/file_dumper.h"
 
 namespace hasteward::pitr {
@@ -170,7 +170,7 @@ core::Result<BinlogIndexRecords> ScanBinlogSnapshots(repo::Repository& repo,
     if (!IsBinlogSnapshot(snapshot) || !seen->insert(repo::IdToHex(snapshot.id)).second) {
       continue;
     }
-    HS_ASSIGN_OR_RETURN(auto nodes, LoadDirectory(repo, snapshot, BinlogPath(cluster)));
+    HS_ASSIGN_OR_RETURN(auto nodes, catalog::LoadDirectory(repo, snapshot, BinlogPath(cluster)));
     HS_ASSIGN_OR_RETURN(Manifest manifest, ReadManifest(repo, snapshot, nodes));
     for (auto& piece : manifest.pieces) {
       auto node = std::find_if(nodes.begin(), nodes.end(), [&piece](const repo::Node& candidate) {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "catalog/snapshot_directory.h"
 #include "pitr/binlog/binlog_index.h"
-#include "pitr/snapshot_directory.h"
 
 namespace hasteward::pitr {
 
@@ -16,7 +16,7 @@ core::Result<BinlogIndexRecords> CommittedBinlogRecords(repo::Repository& repo,
     snapshot.id = stored.snapshot_id;
     snapshot.tree = stored.tree_id;
     HS_ASSIGN_OR_RETURN(std::vector<repo::Node> nodes,
-                        LoadDirectory(repo, snapshot, BinlogPath(cluster)));
+                        catalog::LoadDirectory(repo, snapshot, BinlogPath(cluster)));
     for (const BinlogPiece& piece : stored.pieces) {
       auto node = std::find_if(nodes.begin(), nodes.end(), [&piece](const repo::Node& candidate) {
         return candidate.name == piece.PieceName() && candidate.type == "file";

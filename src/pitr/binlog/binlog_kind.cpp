@@ -121,11 +121,4 @@ core::Status BinlogArchiveKind::BeforeRestoredWrites(
   return RecordNativeRestoreRewind(repo, cluster, position->second);
 }
 
-// The binlog status reads the bases from the snapshots (docs/pitr.md "Not yet").
-core::Status BinlogArchiveKind::AfterBaseBackup(repo::Repository& /*repo*/,
-                                                const platform::Cluster& /*cluster*/,
-                                                const repo::Id& /*snapshot*/) {
-  return core::Status::Ok();
-}
-
 }  // namespace hasteward::pitr

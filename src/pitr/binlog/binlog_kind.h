@@ -35,8 +35,6 @@ class BinlogArchiveKind : public Archive {
   // A rewind to the backup's gtid_position when the archive holds anything of the cluster.
   core::Status BeforeRestoredWrites(repo::Repository& repo, const platform::Cluster& cluster,
                                     const std::map<std::string, std::string>& facts) override;
-  core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
-                               const repo::Id& snapshot) override;
 
  private:
   engine::BinlogArchiving& binlogs_;

@@ -2,10 +2,6 @@
 
 namespace hasteward::pitr {
 
-std::string WalPath(const platform::Cluster& cluster) {
-  return cluster.ns + "/" + cluster.name + "/wal";
-}
-
 std::string ShellQuote(const std::string& text) {
   std::string out = "'";
   for (char c : text) {

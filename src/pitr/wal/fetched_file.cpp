@@ -66,8 +66,8 @@ core::Status WriteFetchedFile(int fd, const core::Bytes& content) {
   return TruncateTo(fd, content.size());
 }
 
-core::Result<WrittenFile> DumpFetchedFile(repo::Repository& repo, const ArchivedFile& archived,
-                                          int fd) {
+core::Result<WrittenFile> DumpFetchedFile(repo::Repository& repo,
+                                          const catalog::ArchivedFile& archived, int fd) {
   FetchedFileSink sink(fd);
   repo::DumpOptions dump;
   // One file per caller thread, read in order: the callers (the request, the fill-ahead

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/byte_stream.h"
 #include "core/status.h"
-#include "pitr/wal/wal_catalog.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
@@ -28,7 +28,7 @@ core::Status WriteFetchedFile(int fd, const core::Bytes& content);
 // Writes the archived file's content from the repository into `fd` the same way. Every blob is
 // checked against its ID before it is written (repo::DumpFile); on any error the file holds a
 // part at most, and the caller must not take it as complete. The index must be loaded.
-core::Result<WrittenFile> DumpFetchedFile(repo::Repository& repo, const ArchivedFile& archived,
-                                          int fd);
+core::Result<WrittenFile> DumpFetchedFile(repo::Repository& repo,
+                                          const catalog::ArchivedFile& archived, int fd);
 
 }  // namespace hasteward::pitr

@@ -22,10 +22,10 @@
 
 #include <sys/types.h>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/fd.h"
 #include "core/status.h"
 #include "pitr/wal/fetched_file.h"
-#include "pitr/wal/wal_catalog.h"
 
 namespace hasteward::pitr {
 
@@ -38,7 +38,7 @@ struct AheadFd {
 // A fill-ahead file handed over, with the archived file it is for (as the catalog said when the
 // window was registered: the writers never read the catalog, which the request thread reloads).
 struct AheadFile {
-  ArchivedFile archived;
+  catalog::ArchivedFile archived;
   core::UniqueFd fd;
 };
 
@@ -47,7 +47,8 @@ class AheadFiles {
  public:
   // Writes the archived file's verified content into `fd` whole, or fails; runs on a writer
   // thread, several at once. Must return once the owner shuts down what it waits for.
-  using FillFn = std::function<core::Result<WrittenFile>(const ArchivedFile& archived, int fd)>;
+  using FillFn =
+      std::function<core::Result<WrittenFile>(const catalog::ArchivedFile& archived, int fd)>;
   // Why 2 writers: one fill is a pipeline of two threads (read and decrypt, then write), and the
   // server's own fetch calls need the rest of a small machine's CPU.
   static constexpr int kDefaultWriters = 2;
@@ -77,7 +78,7 @@ class AheadFiles {
  private:
   enum class State { kPending, kWriting, kComplete, kFailed };
   struct Entry {
-    ArchivedFile archived;
+    catalog::ArchivedFile archived;
     core::UniqueFd fd;
     dev_t device = 0;
     ino_t inode = 0;

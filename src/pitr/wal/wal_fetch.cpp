@@ -4,12 +4,12 @@
 #include <mutex>
 #include <vector>
 
+#include "catalog/wal/archived_file_reader.h"
+#include "catalog/wal/wal_catalog.h"
 #include "core/atomic_file.h"
 #include "core/failpoint.h"
 #include "core/log.h"
-#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_fetch_service.h"
 #include "repo/restore/file_dumper.h"
 
@@ -17,13 +17,13 @@ namespace hasteward::pitr {
 
 namespace {
 
-core::Status WriteArchived(repo::Repository& repo, const ArchivedFile& archived,
+core::Status WriteArchived(repo::Repository& repo, const catalog::ArchivedFile& archived,
                            const std::string& destination, mode_t parent_dir_mode) {
   core::AtomicFileOptions file_options;
   file_options.mode = 0600;
   file_options.parent_dir_mode = parent_dir_mode;
   HS_ASSIGN_OR_RETURN(auto sink, core::AtomicFileSink::Create(destination, file_options));
-  HS_TRY(DumpArchived(repo, archived, *sink));
+  HS_TRY(catalog::DumpArchived(repo, archived, *sink));
   return sink->Close();
 }
 
@@ -41,12 +41,13 @@ core::Result<bool> TakePrefetched(const std::string& prefetched, const std::stri
 
 // Fetches the archived segments after `file` on its timeline into `dir`; failures only cost the
 // speed-up (the server's call for that segment fetches it directly).
-size_t Prefetch(repo::Repository& repo, const WalCatalog& catalog,
+size_t Prefetch(repo::Repository& repo, const catalog::WalCatalog& catalog,
                 const engine::Archiving& archiving, const engine::ArchiveFile& file,
                 const std::string& dir, const WalFetchOptions& options) {
-  std::vector<const ArchivedFile*> wanted;
+  std::vector<const catalog::ArchivedFile*> wanted;
   for (uint64_t next = file.segment + 1; next <= file.segment + options.prefetch; ++next) {
-    const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(file.timeline, next));
+    const catalog::ArchivedFile* archived =
+        catalog.Find(archiving.SegmentFileName(file.timeline, next));
     std::error_code error;
     if (archived == nullptr || FailpointHidesNewest(catalog, archived->file)) {
       break;  // the archive (or its contiguous part) ends here
@@ -102,10 +103,10 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
     wanted.push_back(engine::ArchiveFile{"", engine::ArchiveFileKind::kSegment, file.timeline,
                                          file.segment + next});
   }
-  auto catalog = WalCatalog::LoadFiles(**repo, cluster, archiving, wanted);
+  auto catalog = catalog::WalCatalog::LoadFiles(**repo, cluster, archiving, wanted);
   if (!catalog.ok())
     return damage(catalog.TakeStatus());
-  const ArchivedFile* archived = catalog->Find(name);
+  const catalog::ArchivedFile* archived = catalog->Find(name);
   if (archived == nullptr || FailpointHidesNewest(*catalog, file)) {
     return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
                           "'");

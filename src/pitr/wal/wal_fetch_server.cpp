@@ -7,11 +7,9 @@
 
 namespace hasteward::pitr {
 
-core::Result<std::unique_ptr<FetchServer>> FetchServer::Start(repo::Repository& repo,
-                                                              const platform::Cluster& cluster,
-                                                              const engine::Archiving& archiving,
-                                                              std::optional<WalCatalog> catalog,
-                                                              const FetchServerOptions& options) {
+core::Result<std::unique_ptr<FetchServer>> FetchServer::Start(
+    repo::Repository& repo, const platform::Cluster& cluster, const engine::Archiving& archiving,
+    std::optional<catalog::WalCatalog> catalog, const FetchServerOptions& options) {
   // Named by this process's pid: a restore killed with -9 leaves its directory, and the next one
   // removes those of dead processes (their servers' wal-fetch then finds no socket and works
   // alone).
@@ -29,7 +27,8 @@ core::Result<std::unique_ptr<FetchServer>> FetchServer::Start(repo::Repository& 
 }
 
 FetchServer::FetchServer(Place place, repo::Repository& repo, const platform::Cluster& cluster,
-                         const engine::Archiving& archiving, std::optional<WalCatalog> catalog,
+                         const engine::Archiving& archiving,
+                         std::optional<catalog::WalCatalog> catalog,
                          const FetchServerOptions& options)
     : dir_(std::move(place.dir)),
       listener_(std::move(place.listener)),

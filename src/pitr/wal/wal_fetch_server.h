@@ -34,11 +34,9 @@ class FetchServer {
  public:
   // Listens at once (errors: the directory or socket could not be made) and serves `cluster`'s
   // archive; `catalog`, when given, is the archive as the caller just read it.
-  static core::Result<std::unique_ptr<FetchServer>> Start(repo::Repository& repo,
-                                                          const platform::Cluster& cluster,
-                                                          const engine::Archiving& archiving,
-                                                          std::optional<WalCatalog> catalog,
-                                                          const FetchServerOptions& options);
+  static core::Result<std::unique_ptr<FetchServer>> Start(
+      repo::Repository& repo, const platform::Cluster& cluster, const engine::Archiving& archiving,
+      std::optional<catalog::WalCatalog> catalog, const FetchServerOptions& options);
   ~FetchServer();
   FetchServer(const FetchServer&) = delete;
   FetchServer& operator=(const FetchServer&) = delete;
@@ -59,7 +57,7 @@ class FetchServer {
     core::UnixListener listener;
   };
   FetchServer(Place place, repo::Repository& repo, const platform::Cluster& cluster,
-              const engine::Archiving& archiving, std::optional<WalCatalog> catalog,
+              const engine::Archiving& archiving, std::optional<catalog::WalCatalog> catalog,
               const FetchServerOptions& options);
 
   core::TempDir dir_;

@@ -17,7 +17,7 @@ core::Status Damage(const core::Status& status) {
 
 }  // namespace
 
-bool FailpointHidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file) {
+bool FailpointHidesNewest(const catalog::WalCatalog& catalog, const engine::ArchiveFile& file) {
   if (file.kind != engine::ArchiveFileKind::kSegment) {
     return false;
   }
@@ -32,15 +32,16 @@ bool FailpointHidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& 
 WalFetchService::WalFetchService(repo::Repository& repo, platform::Cluster cluster,
                                  const engine::Archiving& archiving,
                                  const WalPrefetchOptions& prefetch,
-                                 std::optional<WalCatalog> catalog)
+                                 std::optional<catalog::WalCatalog> catalog)
     : repo_(repo),
       cluster_(std::move(cluster)),
       archiving_(archiving),
       options_(prefetch),
       catalog_(std::move(catalog)),
       prefetch_(std::make_unique<WalPrefetch>(repo, prefetch)),
-      ahead_(std::make_unique<AheadFiles>(
-          [this](const ArchivedFile& archived, int fd) { return FillAhead(archived, fd); })) {}
+      ahead_(std::make_unique<AheadFiles>([this](const catalog::ArchivedFile& archived, int fd) {
+        return FillAhead(archived, fd);
+      })) {}
 
 WalFetchService::~WalFetchService() {
   // The fill-ahead writer may wait in the read-ahead: wake it, then join it before both go.
@@ -50,7 +51,7 @@ WalFetchService::~WalFetchService() {
 
 core::Status WalFetchService::Reload() {
   HS_TRY(Damage(repo_.LoadIndex()));
-  auto loaded = WalCatalog::Load(repo_, cluster_, archiving_);
+  auto loaded = catalog::WalCatalog::Load(repo_, cluster_, archiving_);
   if (!loaded.ok()) {
     return Damage(loaded.status());
   }
@@ -58,9 +59,9 @@ core::Status WalFetchService::Reload() {
   return core::Status::Ok();
 }
 
-core::Result<const ArchivedFile*> WalFetchService::Find(const std::string& name) {
+core::Result<const catalog::ArchivedFile*> WalFetchService::Find(const std::string& name) {
   if (catalog_) {
-    if (const ArchivedFile* archived = catalog_->Find(name); archived != nullptr) {
+    if (const catalog::ArchivedFile* archived = catalog_->Find(name); archived != nullptr) {
       return archived;  // archived files never change: a cached hit stays true
     }
   }
@@ -70,12 +71,12 @@ core::Result<const ArchivedFile*> WalFetchService::Find(const std::string& name)
 }
 
 void WalFetchService::WantAfter(const engine::ArchiveFile& file) {
-  std::vector<ArchivedFile> next;
+  std::vector<catalog::ArchivedFile> next;
   // The fill-ahead writers put these on the server's disk: reading them into memory as well
   // would only cost time and memory.
   const std::set<std::string> registered = ahead_->Registered();
   for (uint64_t segment = file.segment + 1; segment <= file.segment + options_.depth; ++segment) {
-    const ArchivedFile* archived =
+    const catalog::ArchivedFile* archived =
         catalog_->Find(archiving_.SegmentFileName(file.timeline, segment));
     if (archived == nullptr) {
       break;  // the archive (or its contiguous part) ends here
@@ -92,7 +93,7 @@ std::vector<std::string> WalFetchService::RegisterAhead(std::vector<AheadFd> fil
   std::vector<AheadFile> archived;
   for (AheadFd& file : files) {
     // Only what the catalog holds; a segment archived later is fetched directly when asked for.
-    const ArchivedFile* found = catalog_ ? catalog_->Find(file.name) : nullptr;
+    const catalog::ArchivedFile* found = catalog_ ? catalog_->Find(file.name) : nullptr;
     if (found != nullptr && !hidden_.contains(file.name)) {
       archived.push_back(AheadFile{*found, std::move(file.fd)});
     } else {
@@ -103,7 +104,8 @@ std::vector<std::string> WalFetchService::RegisterAhead(std::vector<AheadFd> fil
   return missing;
 }
 
-core::Result<WrittenFile> WalFetchService::FillAhead(const ArchivedFile& archived, int fd) {
+core::Result<WrittenFile> WalFetchService::FillAhead(const catalog::ArchivedFile& archived,
+                                                     int fd) {
   // Read into memory already (by a request without a window): those bytes, checked on Take.
   if (std::optional<WalPrefetch::Held> held = prefetch_->TakeWhenFetched(archived.file.name)) {
     HS_TRY(WriteFetchedFile(fd, held->bytes));
@@ -112,7 +114,7 @@ core::Result<WrittenFile> WalFetchService::FillAhead(const ArchivedFile& archive
   return DumpFetchedFile(repo_, archived, fd);
 }
 
-core::Status WalFetchService::WriteContent(const ArchivedFile& archived,
+core::Status WalFetchService::WriteContent(const catalog::ArchivedFile& archived,
                                            std::optional<WalPrefetch::Held> held, int fd,
                                            ServedWal& served) {
   if (held) {
@@ -145,7 +147,7 @@ core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
     return core::Usage("'" + name + "' is not a WAL file name: " + parsed.status().message());
   }
   const engine::ArchiveFile file = *parsed;
-  HS_ASSIGN_OR_RETURN(const ArchivedFile* archived, Find(name));
+  HS_ASSIGN_OR_RETURN(const catalog::ArchivedFile* archived, Find(name));
   if (archived != nullptr && !hidden_.contains(name) && FailpointHidesNewest(*catalog_, file)) {
     hidden_.insert(name);
   }

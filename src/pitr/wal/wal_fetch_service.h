@@ -11,11 +11,11 @@
 #include <set>
 #include <string>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/status.h"
 #include "engine/archiving.h"
 #include "pitr/wal/fetched_file.h"
 #include "pitr/wal/wal_ahead_files.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_prefetch.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
@@ -47,7 +47,7 @@ class WalFetchService {
  public:
   WalFetchService(repo::Repository& repo, platform::Cluster cluster,
                   const engine::Archiving& archiving, const WalPrefetchOptions& prefetch,
-                  std::optional<WalCatalog> catalog = std::nullopt);
+                  std::optional<catalog::WalCatalog> catalog = std::nullopt);
   ~WalFetchService();
   WalFetchService(const WalFetchService&) = delete;
   WalFetchService& operator=(const WalFetchService&) = delete;
@@ -65,21 +65,21 @@ class WalFetchService {
 
  private:
   core::Status Reload();
-  core::Result<const ArchivedFile*> Find(const std::string& name);
+  core::Result<const catalog::ArchivedFile*> Find(const std::string& name);
   void WantAfter(const engine::ArchiveFile& file);
   // Writes the archived content into `fd`: the bytes read ahead when `held`, else straight from
   // the repository; sets served's checksum and size.
-  core::Status WriteContent(const ArchivedFile& archived, std::optional<WalPrefetch::Held> held,
-                            int fd, ServedWal& served);
+  core::Status WriteContent(const catalog::ArchivedFile& archived,
+                            std::optional<WalPrefetch::Held> held, int fd, ServedWal& served);
   // A fill-ahead writer's work (AheadFiles::FillFn).
-  core::Result<WrittenFile> FillAhead(const ArchivedFile& archived, int fd);
+  core::Result<WrittenFile> FillAhead(const catalog::ArchivedFile& archived, int fd);
   std::vector<std::string> RegisterAhead(std::vector<AheadFd> files);
 
   repo::Repository& repo_;
   platform::Cluster cluster_;
   const engine::Archiving& archiving_;
   WalPrefetchOptions options_;
-  std::optional<WalCatalog> catalog_;
+  std::optional<catalog::WalCatalog> catalog_;
   std::set<std::string> hidden_;  // answered "not archived" by the failpoint: stays so
   std::unique_ptr<WalPrefetch> prefetch_;
   std::unique_ptr<AheadFiles> ahead_;  // may wait in prefetch_: it is shut down first
@@ -88,6 +88,6 @@ class WalFetchService {
 // HASTEWARD_FAILPOINT=wal-fetch-hide-newest:fail: the archive's newest segment answers "not
 // archived", as a stale listing (or a fetch that hid an error as "missing") would. A DR
 // activation must then fail its proof that replay consumed the archive (tests only).
-bool FailpointHidesNewest(const WalCatalog& catalog, const engine::ArchiveFile& file);
+bool FailpointHidesNewest(const catalog::WalCatalog& catalog, const engine::ArchiveFile& file);
 
 }  // namespace hasteward::pitr

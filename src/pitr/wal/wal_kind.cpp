@@ -1,6 +1,6 @@
 #include "pitr/wal/wal_kind.h"
 
-#include "pitr/wal/wal_index_append.h"
+#include "catalog/wal/wal_index_append.h"
 #include "pitr/wal/wal_plan.h"
 #include "pitr/wal/wal_restore.h"
 #include "pitr/wal/wal_retention.h"
@@ -96,18 +96,6 @@ std::vector<repo::ArchivePieceDecision> WalArchiveKind::DecideRetention(
 core::Status WalArchiveKind::BeforeRemoval(repo::Repository& repo,
                                            const repo::PlanGroup& group) const {
   return ForgetPrunedWal(repo, group);
-}
-
-core::Status WalArchiveKind::AfterBaseBackup(repo::Repository& repo,
-                                             const platform::Cluster& cluster,
-                                             const repo::Id& snapshot) {
-  HS_ASSIGN_OR_RETURN(repo::Snapshot committed, repo.LoadSnapshot(snapshot));
-  // The same reading of the snapshot's facts as a rebuild's: one without them is no base.
-  std::vector<BaseBackup> bases = BaseBackupsOf({std::move(committed)});
-  if (bases.empty()) {
-    return core::Status::Ok();
-  }
-  return AppendToIndex(repo, cluster, {}, std::nullopt, {IndexedBaseOf(bases.front())});
 }
 
 }  // namespace hasteward::pitr

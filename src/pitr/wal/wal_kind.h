@@ -39,8 +39,6 @@ class WalArchiveKind : public Archive {
                                     const std::map<std::string, std::string>& /*facts*/) override {
     return core::Status::Ok();
   }
-  core::Status AfterBaseBackup(repo::Repository& repo, const platform::Cluster& cluster,
-                               const repo::Id& snapshot) override;
 
  private:
   engine::Engine& engine_;

@@ -29,22 +29,24 @@ std::string Describe(const PointTarget& target, const engine::Archiving& archivi
 // of the base could pass it anyway. The snapshot's time is when the backup job started, on the
 // backing-up host's clock: a base started before a time target may be consistent only after it,
 // and PostgreSQL then refuses to stop there, after the data directory was replaced (finding 3).
-std::optional<repo::GoTime> ConsistentBy(const BaseBackup& base, const WalCatalog& catalog,
+std::optional<repo::GoTime> ConsistentBy(const catalog::BaseBackup& base,
+                                         const catalog::WalCatalog& catalog,
                                          const engine::Archiving& archiving) {
   if (base.stop == 0) {
     return std::nullopt;
   }
   // A stop exactly on a segment boundary is the end of the segment before.
   const uint64_t segment = (base.stop - 1) / archiving.SegmentBytes();
-  const ArchivedFile* archived = catalog.Find(archiving.SegmentFileName(base.timeline, segment));
+  const catalog::ArchivedFile* archived =
+      catalog.Find(archiving.SegmentFileName(base.timeline, segment));
   if (archived == nullptr) {
     return std::nullopt;
   }
   return archived->node.mtime;
 }
 
-bool Precedes(const BaseBackup& base, const PointTarget& target, const WalCatalog& catalog,
-              const engine::Archiving& archiving) {
+bool Precedes(const catalog::BaseBackup& base, const PointTarget& target,
+              const catalog::WalCatalog& catalog, const engine::Archiving& archiving) {
   switch (target.kind) {
     case engine::RecoveryTargetKind::kTime: {
       std::optional<repo::GoTime> consistent = ConsistentBy(base, catalog, archiving);
@@ -73,15 +75,16 @@ struct PathPoint {
 
 // The newest archived segment along the path (a DR activation's "end of the archive"): replay
 // must reach it, so a missing file before it is never taken for the end of the source's history.
-std::optional<PathPoint> NewestSegment(const BaseWindow& window, const WalCatalog& catalog) {
+std::optional<PathPoint> NewestSegment(const BaseWindow& window,
+                                       const catalog::WalCatalog& catalog) {
   for (size_t i = window.segments.size(); i-- > 0;) {
-    const SegmentRange& range = window.segments[i];
-    const SegmentRuns& runs = catalog.Runs(range.timeline);
+    const catalog::SegmentRange& range = window.segments[i];
+    const catalog::SegmentRuns& runs = catalog.Runs(range.timeline);
     auto after_last = range.last ? runs.upper_bound(*range.last) : runs.end();
     if (after_last == runs.begin()) {
       continue;
     }
-    const SegmentRun& run = std::prev(after_last)->second;
+    const catalog::SegmentRun& run = std::prev(after_last)->second;
     const uint64_t newest = range.last ? std::min(run.last, *range.last) : run.last;
     if (newest >= range.first) {
       return PathPoint{i, newest};
@@ -92,14 +95,14 @@ std::optional<PathPoint> NewestSegment(const BaseWindow& window, const WalCatalo
 
 // The segment of the path a target needs last; nullopt when the archive holds none that reaches a
 // time target (or, to the end of the archive, none on the path at all).
-std::optional<PathPoint> NeededSegment(const BaseWindow& window, const WalCatalog& catalog,
+std::optional<PathPoint> NeededSegment(const BaseWindow& window, const catalog::WalCatalog& catalog,
                                        const engine::Archiving& archiving,
                                        const PointTarget& target) {
   if (target.kind == engine::RecoveryTargetKind::kEndOfArchive) {
     return NewestSegment(window, catalog);
   }
   for (size_t i = 0; i < window.segments.size(); ++i) {
-    const SegmentRange& range = window.segments[i];
+    const catalog::SegmentRange& range = window.segments[i];
     if (target.kind == engine::RecoveryTargetKind::kPosition) {
       uint64_t segment = target.position / archiving.SegmentBytes();
       if (!range.last || segment <= *range.last) {
@@ -107,7 +110,8 @@ std::optional<PathPoint> NeededSegment(const BaseWindow& window, const WalCatalo
       }
       continue;
     }
-    auto found = SegmentReachingTime(TimesOf(catalog, range.timeline), range.first, target.time);
+    auto found =
+        catalog::SegmentReachingTime(TimesOf(catalog, range.timeline), range.first, target.time);
     if (found && (!range.last || *found <= *range.last)) {
       return PathPoint{i, *found};
     }
@@ -128,7 +132,8 @@ struct SwitchPoint {
   uint64_t switch_position = 0;
 };
 
-std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window, const WalCatalog& catalog,
+std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window,
+                                               const catalog::WalCatalog& catalog,
                                                const engine::Archiving& archiving,
                                                const PointTarget& target) {
   if (target.kind != engine::RecoveryTargetKind::kTime) {
@@ -136,9 +141,9 @@ std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window, const W
   }
   const uint64_t lacking = window.next_segment;
   const auto& ranges = window.path.ranges;
-  auto lacking_on = std::find_if(ranges.begin(), ranges.end(), [&](const TimelineRange& r) {
-    return r.timeline == window.next_timeline;
-  });
+  auto lacking_on = std::find_if(
+      ranges.begin(), ranges.end(),
+      [&](const catalog::TimelineRange& r) { return r.timeline == window.next_timeline; });
   for (auto older = std::make_reverse_iterator(lacking_on); older != ranges.rend(); ++older) {
     if (catalog.Find(archiving.SegmentFileName(older->timeline, lacking)) == nullptr) {
       continue;
@@ -147,7 +152,8 @@ std::optional<SwitchPoint> TargetBeforeASwitch(const BaseWindow& window, const W
     if (!older->to || *older->to / archiving.SegmentBytes() != lacking) {
       return std::nullopt;
     }
-    auto found = SegmentReachingTime(TimesOf(catalog, older->timeline), lacking, target.time);
+    auto found =
+        catalog::SegmentReachingTime(TimesOf(catalog, older->timeline), lacking, target.time);
     if (!found || *found != lacking) {
       return std::nullopt;
     }
@@ -162,7 +168,7 @@ bool Reaches(const BaseWindow& window, const PathPoint& needed) {
           (needed.range == window.last_range && needed.segment <= window.reach.last));
 }
 
-PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
+PointPlan BeforeSwitchPlan(const catalog::BaseBackup& base, const SwitchPoint& before,
                            const PointTarget& target) {
   PointPlan plan;
   plan.base = base;
@@ -184,12 +190,12 @@ PointPlan BeforeSwitchPlan(const BaseBackup& base, const SwitchPoint& before,
 // server's mtime); before any, the first. A time after a restore's promotion thus follows the
 // history it started, a time before it the history that was live then, even one it abandoned.
 // 0: no timeline is singled out.
-uint32_t TargetTimeline(const PointTarget& target, const WalCatalog& catalog,
+uint32_t TargetTimeline(const PointTarget& target, const catalog::WalCatalog& catalog,
                         const engine::Archiving& archiving) {
   uint32_t chosen = 0;
   std::optional<repo::GoTime> started;
   for (const auto& [timeline, branches] : catalog.histories()) {
-    const ArchivedFile* history = catalog.Find(archiving.HistoryFileName(timeline));
+    const catalog::ArchivedFile* history = catalog.Find(archiving.HistoryFileName(timeline));
     if (target.kind != engine::RecoveryTargetKind::kTime) {
       chosen = std::max(chosen, timeline);
     } else if (history != nullptr && !(target.time < history->node.mtime) &&
@@ -211,7 +217,8 @@ uint32_t TargetTimeline(const PointTarget& target, const WalCatalog& catalog,
 // target's history left before the base's stop, or never passed) cannot reach the target however
 // its positions compare. A timeline without an archived history file is not judged here: the
 // window refuses it by name (TimelinePath::unknown_history).
-bool OnHistoryOf(const BaseBackup& base, uint32_t timeline, const TimelineHistories& histories) {
+bool OnHistoryOf(const catalog::BaseBackup& base, uint32_t timeline,
+                 const catalog::TimelineHistories& histories) {
   if (timeline <= 1 || base.timeline == timeline) {
     return true;  // timeline 1 (or none singled out): every base may be on it, by position
   }
@@ -229,64 +236,26 @@ bool OnHistoryOf(const BaseBackup& base, uint32_t timeline, const TimelineHistor
 
 }  // namespace
 
-core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
-                                                      const platform::Cluster& cluster) {
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
-  return BaseBackupsOf(std::move(snapshots));
-}
-
-std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots) {
-  std::vector<BaseBackup> bases;
-  for (auto& snapshot : snapshots) {
-    if (!repo::MatchesType(snapshot, repo::SnapshotType::kBackup) ||
-        !catalog::IsNativeBackup(snapshot)) {
-      continue;
-    }
-    auto record = catalog::DecodeBaseBackup(snapshot);
-    if (!record.ok() || !record->start() || !record->stop()) {
-      continue;  // no positions: no base a replay can start from
-    }
-    const catalog::WalPosition start = *record->start();
-    bases.push_back(BaseBackup{std::move(snapshot), start.timeline, start.lsn, *record->stop_lsn});
-  }
-  return bases;
-}
-
-IndexedBase IndexedBaseOf(const BaseBackup& base) {
-  return IndexedBase{base.snapshot.id, base.snapshot.time, base.timeline, base.start, base.stop};
-}
-
-BaseBackup BaseOfIndexed(const IndexedBase& base) {
-  BaseBackup out;
-  out.snapshot.id = base.snapshot;
-  out.snapshot.time = base.time;
-  out.timeline = base.timeline;
-  out.start = base.start;
-  out.stop = base.stop;
-  return out;
-}
-
-SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline) {
-  SegmentTimes times;
+catalog::SegmentTimes TimesOf(const catalog::WalCatalog& catalog, uint32_t timeline) {
+  catalog::SegmentTimes times;
   for (const auto& [segment, archived] : catalog.Segments(timeline)) {
     times.emplace(segment, archived->node.mtime);
   }
   return times;
 }
 
-BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
+BaseWindow WindowOf(const catalog::BaseBackup& base, const catalog::WalCatalog& catalog,
                     const engine::Archiving& archiving) {
   BaseWindow window;
   window.base = base;
-  window.path =
-      ChooseTimelinePath(base.timeline, base.stop, catalog.histories(), catalog.SegmentTimelines());
-  window.segments = PathSegments(window.path, archiving.SegmentBytes());
+  window.path = catalog::ChooseTimelinePath(base.timeline, base.stop, catalog.histories(),
+                                            catalog.SegmentTimelines());
+  window.segments = catalog::PathSegments(window.path, archiving.SegmentBytes());
   window.first_timeline = window.segments.front().timeline;
   window.first_segment = window.segments.front().first;
   for (size_t i = 0; i < window.segments.size(); ++i) {
-    const SegmentRange& range = window.segments[i];
-    ChainReach run = FollowRuns(catalog.Runs(range.timeline), range.first);
+    const catalog::SegmentRange& range = window.segments[i];
+    catalog::ChainReach run = catalog::FollowRuns(catalog.Runs(range.timeline), range.first);
     window.reach.gap = run.gap;
     window.gap_timeline = range.timeline;
     window.next_timeline = range.timeline;
@@ -316,10 +285,11 @@ BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
   return window;
 }
 
-core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
+core::Result<PointPlan> PlanPoint(const std::vector<catalog::BaseBackup>& bases,
+                                  const catalog::WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster) {
-  const BaseBackup* chosen = nullptr;
+  const catalog::BaseBackup* chosen = nullptr;
   const uint32_t history = TargetTimeline(target, catalog, archiving);
   for (const auto& base : bases) {
     if (Precedes(base, target, catalog, archiving) &&

@@ -7,50 +7,31 @@
 #include <string>
 #include <vector>
 
+#include "catalog/wal/timeline_path.h"
+#include "catalog/wal/wal_bases.h"
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_chain.h"
 #include "core/status.h"
 #include "engine/archiving.h"
-#include "pitr/wal/timeline_path.h"
-#include "pitr/wal/wal_catalog.h"
-#include "pitr/wal/wal_chain.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
 
-struct BaseBackup {
-  repo::Snapshot snapshot;
-  uint32_t timeline = 0;
-  uint64_t start = 0;  // position where replay of the base begins
-  uint64_t stop = 0;   // position where the base is consistent
-};
-
-// The cluster's native backups (type=backup, method=native) with the facts a replay needs, oldest
-// first. Snapshots without readable facts are skipped.
-core::Result<std::vector<BaseBackup>> ListBaseBackups(repo::Repository& repo,
-                                                      const platform::Cluster& cluster);
-
-// The same from snapshots already listed (oldest first): those of type=backup, method=native.
-std::vector<BaseBackup> BaseBackupsOf(std::vector<repo::Snapshot> snapshots);
-
-// A base as the archive index records it (wal_index_format.h), and back: the snapshot then holds
-// only its id and time, what status shows (a restore lists the bases from the snapshots).
-IndexedBase IndexedBaseOf(const BaseBackup& base);
-BaseBackup BaseOfIndexed(const IndexedBase& base);
-
 // The archived segments of `timeline` and their files' last write times (a catalog from
 // WalCatalog::Load: every segment).
-SegmentTimes TimesOf(const WalCatalog& catalog, uint32_t timeline);
+catalog::SegmentTimes TimesOf(const catalog::WalCatalog& catalog, uint32_t timeline);
 
 // How far a base can be replayed: from the segment holding its consistency point along the
 // unbroken run of archived segments of its timeline path (timeline_path.h), across timeline
 // switches.
 struct BaseWindow {
-  BaseBackup base;
-  TimelinePath path;                   // the timelines replay follows, the base's first
-  std::vector<SegmentRange> segments;  // PathSegments(path)
-  uint32_t first_timeline = 0;         // the first segment replay reads
+  catalog::BaseBackup base;
+  catalog::TimelinePath path;                   // the timelines replay follows, the base's first
+  std::vector<catalog::SegmentRange> segments;  // PathSegments(path)
+  uint32_t first_timeline = 0;                  // the first segment replay reads
   uint64_t first_segment = 0;
-  ChainReach reach;  // reach.last is a segment of last_timeline, reach.gap of gap_timeline
+  catalog::ChainReach reach;  // reach.last is a segment of last_timeline, reach.gap of gap_timeline
   uint32_t last_timeline = 0;  // (when reach.starts)
   size_t last_range = 0;       // index into segments of reach.last
   uint32_t gap_timeline = 0;   // (when reach.gap)
@@ -62,7 +43,7 @@ struct BaseWindow {
 
 // The window of `base` over the catalog's runs of segments and histories (WalCatalog::
 // LoadHistories); a catalog from WalCatalog::LoadSummary is enough.
-BaseWindow WindowOf(const BaseBackup& base, const WalCatalog& catalog,
+BaseWindow WindowOf(const catalog::BaseBackup& base, const catalog::WalCatalog& catalog,
                     const engine::Archiving& archiving);
 
 struct PointTarget {
@@ -76,7 +57,7 @@ struct PointTarget {
 };
 
 struct PointPlan {
-  BaseBackup base;
+  catalog::BaseBackup base;
   uint32_t timeline = 0;  // the timeline replay follows to the target (recovery_target_timeline)
   uint32_t last_timeline = 0;  // the last archived segment the replay needs, and its timeline
   uint64_t last_segment = 0;
@@ -95,7 +76,8 @@ struct PointPlan {
 // archive ends, or a newer timeline's missing history file) when the newest such base cannot be
 // replayed to the target. The catalog's histories must be loaded, and it must be complete
 // (WalCatalog::Load): a time target reads every segment's time. Nothing is touched either way.
-core::Result<PointPlan> PlanPoint(const std::vector<BaseBackup>& bases, const WalCatalog& catalog,
+core::Result<PointPlan> PlanPoint(const std::vector<catalog::BaseBackup>& bases,
+                                  const catalog::WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
                                   const platform::Cluster& cluster);
 

@@ -34,7 +34,7 @@ void WalPrefetch::Shutdown() {
   fetched_.notify_all();
 }
 
-void WalPrefetch::Want(const std::vector<ArchivedFile>& files) {
+void WalPrefetch::Want(const std::vector<catalog::ArchivedFile>& files) {
   std::set<std::string> wanted;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -61,7 +61,8 @@ void WalPrefetch::Want(const std::vector<ArchivedFile>& files) {
 std::optional<WalPrefetch::Held> WalPrefetch::Take(const std::string& name) {
   std::unique_lock<std::mutex> lock(mu_);
   // Queued but not started: the caller fetches it now, and no worker should fetch it again.
-  if (std::erase_if(queue_, [&](const ArchivedFile& f) { return f.file.name == name; }) > 0) {
+  if (std::erase_if(queue_, [&](const catalog::ArchivedFile& f) { return f.file.name == name; }) >
+      0) {
     fetched_.notify_all();  // a TakeWhenFetched of it stops waiting for a worker
   }
   return TakeFrom(lock, name);
@@ -70,8 +71,9 @@ std::optional<WalPrefetch::Held> WalPrefetch::Take(const std::string& name) {
 std::optional<WalPrefetch::Held> WalPrefetch::TakeWhenFetched(const std::string& name) {
   std::unique_lock<std::mutex> lock(mu_);
   fetched_.wait(lock, [&] {
-    return stop_ || std::none_of(queue_.begin(), queue_.end(),
-                                 [&](const ArchivedFile& f) { return f.file.name == name; });
+    return stop_ || std::none_of(queue_.begin(), queue_.end(), [&](const catalog::ArchivedFile& f) {
+             return f.file.name == name;
+           });
   });
   return TakeFrom(lock, name);
 }
@@ -116,7 +118,7 @@ void WalPrefetch::Work() {
     if (stop_) {
       return;
     }
-    ArchivedFile file = std::move(queue_.front());
+    catalog::ArchivedFile file = std::move(queue_.front());
     queue_.pop_front();
     entries_[file.file.name] = Entry{State::kInFlight, file.node.size, {}, {}};
     reserved_bytes_ += file.node.size;

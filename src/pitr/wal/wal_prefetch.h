@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/byte_stream.h"
-#include "pitr/wal/wal_catalog.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
@@ -47,7 +47,7 @@ class WalPrefetch {
 
   // What to fetch ahead, in this order. Files held or in flight stay; held files not listed are
   // dropped (the server went elsewhere: a new timeline, a restart), so memory follows the replay.
-  void Want(const std::vector<ArchivedFile>& files);
+  void Want(const std::vector<catalog::ArchivedFile>& files);
 
   struct Held {
     core::Bytes bytes;
@@ -90,7 +90,7 @@ class WalPrefetch {
   mutable std::mutex mu_;
   std::condition_variable work_ready_;  // a queued file fits the budget, or stop
   std::condition_variable fetched_;     // an in-flight file finished
-  std::deque<ArchivedFile> queue_;
+  std::deque<catalog::ArchivedFile> queue_;
   std::map<std::string, Entry> entries_;
   size_t reserved_bytes_ = 0;  // sizes of the files held and in flight
   bool stop_ = false;

@@ -11,14 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog/wal/archived_file_reader.h"
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_index_append.h"
+#include "catalog/wal/wal_path.h"
 #include "core/fd.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
 #include "pitr/pitr.h"
-#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
-#include "pitr/wal/wal_catalog.h"
-#include "pitr/wal/wal_index_append.h"
 #include "pitr/wal/wal_retention.h"
 #include "repo/backup/snapshot_writer.h"
 
@@ -84,7 +85,7 @@ std::string Sha256Hex(core::ByteView data) {
 
 // Whether the archived copy has the local file's bytes: by the SHA-256 its push recorded, or, for
 // a file indexed from the snapshots (no hash recorded), by reading the archived copy.
-core::Result<bool> SameAsArchived(repo::Repository& repo, const ArchivedFile& archived,
+core::Result<bool> SameAsArchived(repo::Repository& repo, const catalog::ArchivedFile& archived,
                                   const LocalFile& local) {
   if (archived.node.size != static_cast<uint64_t>(local.info.st_size)) {
     return false;
@@ -94,14 +95,14 @@ core::Result<bool> SameAsArchived(repo::Repository& repo, const ArchivedFile& ar
     return archived.sha256 == Sha256Hex(bytes);
   }
   core::MemorySink stored;
-  core::Status read = DumpArchived(repo, archived, stored);
+  core::Status read = catalog::DumpArchived(repo, archived, stored);
   if (!read.ok()) {
     return read.Wrap("read the archived '" + local.name + "' to compare");
   }
   return stored.data() == bytes;
 }
 
-core::Status CompareWithArchived(repo::Repository& repo, const ArchivedFile& archived,
+core::Status CompareWithArchived(repo::Repository& repo, const catalog::ArchivedFile& archived,
                                  LocalFile& local) {
   HS_ASSIGN_OR_RETURN(bool same, SameAsArchived(repo, archived, local));
   if (!same) {
@@ -130,7 +131,7 @@ core::Status CheckSize(const engine::Archiving& archiving, const engine::Archive
 }
 
 // The requested file first, then queued files that are well-formed and not yet archived.
-std::vector<LocalFile> CollectBatch(LocalFile requested, const WalCatalog& catalog,
+std::vector<LocalFile> CollectBatch(LocalFile requested, const catalog::WalCatalog& catalog,
                                     const engine::Archiving& archiving,
                                     std::vector<LocalFile> queued) {
   std::vector<LocalFile> batch;
@@ -174,10 +175,11 @@ std::vector<std::string> RetentionTags(const std::vector<LocalFile>& batch,
   return tags;
 }
 
-core::Result<CommittedWal> StoreBatch(repo::Repository& repo, const platform::Cluster& cluster,
-                                      const engine::Archiving& archiving,
-                                      std::vector<LocalFile>& batch,
-                                      const WalPushOptions& options) {
+core::Result<catalog::CommittedWal> StoreBatch(repo::Repository& repo,
+                                               const platform::Cluster& cluster,
+                                               const engine::Archiving& archiving,
+                                               std::vector<LocalFile>& batch,
+                                               const WalPushOptions& options) {
   repo::SnapshotWriterOptions writer_options;
   writer_options.compression = options.compression;
   writer_options.clock = options.clock;
@@ -186,8 +188,8 @@ core::Result<CommittedWal> StoreBatch(repo::Repository& repo, const platform::Cl
   writer_options.dedup_against_repository = false;
   writer_options.chunk_buffers = options.chunk_buffers;
   HS_ASSIGN_OR_RETURN(auto writer, repo::SnapshotWriter::Open(repo, writer_options));
-  const std::string dir = WalPath(cluster);
-  CommittedWal stored;
+  const std::string dir = catalog::WalPath(cluster);
+  catalog::CommittedWal stored;
   for (auto& file : batch) {
     repo::NodeAttributes attributes;
     attributes.permissions = 0600;
@@ -264,20 +266,22 @@ core::Result<WalPushResult> PushLocal(repo::Repository& repo, const platform::Cl
       names.push_back(*parsed);
     }
   }
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadFiles(repo, cluster, archiving, names));
+  HS_ASSIGN_OR_RETURN(catalog::WalCatalog catalog,
+                      catalog::WalCatalog::LoadFiles(repo, cluster, archiving, names));
   WalPushResult result;
-  if (const ArchivedFile* archived = catalog.Find(requested.name)) {
+  if (const catalog::ArchivedFile* archived = catalog.Find(requested.name)) {
     HS_TRY(CompareWithArchived(repo, *archived, requested));
     result.already_archived = true;
     return result;
   }
   std::vector<LocalFile> batch =
       CollectBatch(std::move(requested), catalog, archiving, std::move(queued));
-  HS_ASSIGN_OR_RETURN(CommittedWal stored, StoreBatch(repo, cluster, archiving, batch, options));
+  HS_ASSIGN_OR_RETURN(catalog::CommittedWal stored,
+                      StoreBatch(repo, cluster, archiving, batch, options));
   // Indexed before the file is reported archived: every acknowledged file is in the index.
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries,
-                      CommittedEntries(repo, cluster, archiving, stored));
-  HS_TRY(AppendToIndex(repo, cluster, entries, catalog.index_deltas()));
+  HS_ASSIGN_OR_RETURN(std::vector<catalog::WalIndexEntry> entries,
+                      catalog::CommittedEntries(repo, cluster, archiving, stored));
+  HS_TRY(catalog::AppendToIndex(repo, cluster, entries, catalog.index_deltas()));
   result.stored = batch.size();
   result.snapshot_id = repo::IdToHex(stored.snapshot_id);
   core::LogInfo(

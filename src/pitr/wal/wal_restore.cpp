@@ -17,7 +17,7 @@ namespace {
 // Where the archive ends, in a base backup's fact keys (timeline, stop_lsn, system_identifier):
 // the end of the newest whole segment of the newest timeline. An instance holding WAL up to
 // there loses nothing a later restore could not bring back from the archive.
-std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
+std::map<std::string, std::string> ArchiveEnd(const catalog::WalCatalog& catalog,
                                               const engine::Archiving& archiving,
                                               const repo::Snapshot& base) {
   std::map<std::string, std::string> facts = catalog::TagFacts(base.tags);
@@ -41,8 +41,9 @@ std::map<std::string, std::string> ArchiveEnd(const WalCatalog& catalog,
 // earlier one can hold such a record) up to the newest the replay can reach on that timeline,
 // each read through the supply the server replays with (wal_supply.h).
 core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
-                                    const engine::Archiving& archiving, const WalCatalog& catalog,
-                                    WalSupply& supply, const PointTarget& point, PointPlan& plan) {
+                                    const engine::Archiving& archiving,
+                                    const catalog::WalCatalog& catalog, WalSupply& supply,
+                                    const PointTarget& point, PointPlan& plan) {
   const platform::Instance& host = supply.ReadingInstance();
   engine::TransactionQuery query{
       .at_or_after_micros = point.time.unix_seconds * 1000000 + point.time.nanos / 1000,
@@ -113,8 +114,9 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(auto bases, ListBaseBackups(repo, cluster));
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(repo, cluster, *archiving));
+  HS_ASSIGN_OR_RETURN(auto bases, catalog::ListBaseBackups(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::WalCatalog catalog,
+                      catalog::WalCatalog::Load(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));

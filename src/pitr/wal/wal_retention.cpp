@@ -4,9 +4,9 @@
 #include <set>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/wal/wal_index.h"
 #include "engine/archiving.h"
 #include "engine/engine.h"
-#include "pitr/wal/wal_index.h"
 
 namespace hasteward::pitr {
 
@@ -111,14 +111,14 @@ core::Status ForgetPrunedWal(repo::Repository& repo, const repo::PlanGroup& grou
       removed.insert(*id);
     }
   }
-  HS_ASSIGN_OR_RETURN(WalIndex index, WalIndex::Open(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::WalIndex index, catalog::WalIndex::Open(repo, cluster));
   if (!index.exists()) {
     return core::Status::Ok();  // built from the remaining snapshots when next needed
   }
   // A backup group's removed snapshots are bases, a WAL group's pieces: the same rewrite drops
   // whichever the index names.
-  HS_ASSIGN_OR_RETURN(WalIndexSummary summary, index.ReadSummary());
-  std::vector<IndexedBase> bases;
+  HS_ASSIGN_OR_RETURN(catalog::WalIndexSummary summary, index.ReadSummary());
+  std::vector<catalog::IndexedBase> bases;
   for (const auto& [id, base] : summary.bases) {
     if (removed.count(id) == 0) {
       bases.push_back(base);
@@ -128,9 +128,10 @@ core::Status ForgetPrunedWal(repo::Repository& repo, const repo::PlanGroup& grou
   if (group.type != repo::SnapshotType::kWal && !bases_removed) {
     return core::Status::Ok();  // no base it removes is indexed: nothing to read further
   }
-  HS_ASSIGN_OR_RETURN(std::vector<WalIndexEntry> entries, index.ReadAll());
+  HS_ASSIGN_OR_RETURN(std::vector<catalog::WalIndexEntry> entries, index.ReadAll());
   const size_t before = entries.size();
-  std::erase_if(entries, [&](const WalIndexEntry& entry) { return removed.count(entry.snapshot); });
+  std::erase_if(entries,
+                [&](const catalog::WalIndexEntry& entry) { return removed.count(entry.snapshot); });
   if (entries.size() == before && !bases_removed) {
     return core::Status::Ok();
   }

@@ -11,7 +11,7 @@ namespace hasteward::pitr {
 
 namespace {
 
-nlohmann::json PathJson(const TimelinePath& path, const engine::Archiving& archiving) {
+nlohmann::json PathJson(const catalog::TimelinePath& path, const engine::Archiving& archiving) {
   nlohmann::json ranges = nlohmann::json::array();
   for (const auto& range : path.ranges) {
     ranges.push_back({{"timeline", range.timeline},
@@ -50,7 +50,7 @@ nlohmann::json WindowJson(const BaseWindow& window, const engine::Archiving& arc
 }
 
 // " along timelines 1 -> 2 (at 0/6000100)" when replay crosses a switch.
-std::string PathText(const TimelinePath& path, const engine::Archiving& archiving) {
+std::string PathText(const catalog::TimelinePath& path, const engine::Archiving& archiving) {
   if (path.ranges.size() < 2) {
     return "";
   }
@@ -127,26 +127,28 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
   // The bases, the runs and the count of WAL snapshots come from the index's summary, whose size
   // grows with the gaps, timelines and bases, not with the segments or the snapshots: no snapshot
   // file is read. Only a catalog read from the snapshots (no index can be written) lists them.
-  HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::LoadSummary(repo, cluster, *archiving));
+  HS_ASSIGN_OR_RETURN(catalog::WalCatalog catalog,
+                      catalog::WalCatalog::LoadSummary(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
-  std::vector<BaseBackup> bases;
+  std::vector<catalog::BaseBackup> bases;
   size_t wal_snapshots = catalog.snapshots();
   if (catalog.indexed_bases()) {
-    for (const IndexedBase& base : *catalog.indexed_bases()) {
-      bases.push_back(BaseOfIndexed(base));
+    for (const catalog::IndexedBase& base : *catalog.indexed_bases()) {
+      bases.push_back(catalog::BaseOfIndexed(base));
     }
     // Oldest first, as the snapshots list them (by time, then id for equal times).
-    std::sort(bases.begin(), bases.end(), [](const BaseBackup& a, const BaseBackup& b) {
-      return std::tie(a.snapshot.time.unix_seconds, a.snapshot.time.nanos, a.snapshot.id) <
-             std::tie(b.snapshot.time.unix_seconds, b.snapshot.time.nanos, b.snapshot.id);
-    });
+    std::sort(
+        bases.begin(), bases.end(), [](const catalog::BaseBackup& a, const catalog::BaseBackup& b) {
+          return std::tie(a.snapshot.time.unix_seconds, a.snapshot.time.nanos, a.snapshot.id) <
+                 std::tie(b.snapshot.time.unix_seconds, b.snapshot.time.nanos, b.snapshot.id);
+        });
   } else {
     HS_ASSIGN_OR_RETURN(auto snapshots, jobs::ClusterSnapshots(repo, cluster, std::nullopt));
     wal_snapshots = static_cast<size_t>(
         std::count_if(snapshots.begin(), snapshots.end(), [](const repo::Snapshot& snapshot) {
           return repo::MatchesType(snapshot, repo::SnapshotType::kWal);
         }));
-    bases = BaseBackupsOf(std::move(snapshots));
+    bases = catalog::BaseBackupsOf(std::move(snapshots));
   }
   PitrStatus status;
   status.cluster = cluster.ns + "/" + cluster.name;

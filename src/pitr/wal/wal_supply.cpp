@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/wal/archived_file_reader.h"
 #include "core/log.h"
 #include "core/os_user.h"
 #include "core/subprocess.h"
 #include "core/tar_writer.h"
 #include "engine/repair_exec.h"
 #include "jobs/native_backup.h"
-#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_fetch_server.h"
 #include "repo/crypto/crypto.h"
 
@@ -63,7 +63,7 @@ class FetchServerSupply : public WalSupply {
   core::Status CheckReplaying(const platform::Instance& /*replaying*/) const override {
     return core::Status::Ok();  // any instance's server reaches the socket on this machine
   }
-  core::Status Provide(const std::vector<const ArchivedFile*>& /*files*/) override {
+  core::Status Provide(const std::vector<const catalog::ArchivedFile*>& /*files*/) override {
     return core::Status::Ok();  // fetched from the repository when the server asks
   }
   void Finish() override {
@@ -117,9 +117,9 @@ std::unique_ptr<FetchServer> StartFetchServer(const WalSupplyRequest& request) {
 // push recorded (files indexed from the snapshots carry no SHA-256: their blobs' IDs, checked as
 // they are read, are what vouches for them).
 core::Result<core::Bytes> CheckedArchivedBytes(repo::Repository& repo,
-                                               const ArchivedFile& archived) {
+                                               const catalog::ArchivedFile& archived) {
   core::MemorySink bytes;
-  HS_TRY(DumpArchived(repo, archived, bytes));
+  HS_TRY(catalog::DumpArchived(repo, archived, bytes));
   const std::string& name = archived.file.name;
   const bool size_differs = bytes.data().size() != archived.node.size;
   if (size_differs ||
@@ -165,11 +165,11 @@ class StreamedWalDir final : public WalSupply {
                             "', which the plan named before the restore began",
                         "nothing was changed; run the same restore again");
   }
-  core::Status Provide(const std::vector<const ArchivedFile*>& files) override;
+  core::Status Provide(const std::vector<const catalog::ArchivedFile*>& files) override;
   void Finish() override { RemoveDir(); }
 
  private:
-  core::Status Stream(const std::vector<const ArchivedFile*>& files, core::ByteSink& sink);
+  core::Status Stream(const std::vector<const catalog::ArchivedFile*>& files, core::ByteSink& sink);
   void RemoveDir() {
     if (!made_) {
       return;
@@ -192,9 +192,9 @@ class StreamedWalDir final : public WalSupply {
   uint64_t bytes_ = 0;
 };
 
-core::Status StreamedWalDir::Provide(const std::vector<const ArchivedFile*>& files) {
-  std::vector<const ArchivedFile*> missing;
-  for (const ArchivedFile* file : files) {
+core::Status StreamedWalDir::Provide(const std::vector<const catalog::ArchivedFile*>& files) {
+  std::vector<const catalog::ArchivedFile*> missing;
+  for (const catalog::ArchivedFile* file : files) {
     if (supplied_.count(file->file.name) == 0) {
       missing.push_back(file);
     }
@@ -224,7 +224,7 @@ core::Status StreamedWalDir::Provide(const std::vector<const ArchivedFile*>& fil
     return streamed.code() == core::ErrorCode::kVerifyFailed ? streamed : streamed.Wrap(what);
   }
   HS_TRY(closed.Wrap(what));
-  for (const ArchivedFile* file : missing) {
+  for (const catalog::ArchivedFile* file : missing) {
     supplied_.insert(file->file.name);
   }
   core::LogInfo("streamed archived WAL into the target's pod",
@@ -234,10 +234,10 @@ core::Status StreamedWalDir::Provide(const std::vector<const ArchivedFile*>& fil
   return core::Status::Ok();
 }
 
-core::Status StreamedWalDir::Stream(const std::vector<const ArchivedFile*>& files,
+core::Status StreamedWalDir::Stream(const std::vector<const catalog::ArchivedFile*>& files,
                                     core::ByteSink& sink) {
   core::TarWriter tar(sink);
-  for (const ArchivedFile* file : files) {
+  for (const catalog::ArchivedFile* file : files) {
     HS_ASSIGN_OR_RETURN(core::Bytes bytes, CheckedArchivedBytes(repo_, *file));
     core::TarEntry entry;
     entry.path = file->file.name;
@@ -296,23 +296,24 @@ core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& re
       std::make_unique<StreamedWalDir>(request, std::move(replaying)));
 }
 
-std::vector<const ArchivedFile*> ReplayedFiles(const PointPlan& plan, const WalCatalog& catalog,
-                                               const engine::Archiving& archiving) {
+std::vector<const catalog::ArchivedFile*> ReplayedFiles(const PointPlan& plan,
+                                                        const catalog::WalCatalog& catalog,
+                                                        const engine::Archiving& archiving) {
   const BaseWindow window = WindowOf(plan.base, catalog, archiving);
-  std::vector<const ArchivedFile*> files;
-  std::set<const ArchivedFile*> seen;
-  auto add = [&](const ArchivedFile* file) {
+  std::vector<const catalog::ArchivedFile*> files;
+  std::set<const catalog::ArchivedFile*> seen;
+  auto add = [&](const catalog::ArchivedFile* file) {
     if (file != nullptr && seen.insert(file).second) {
       files.push_back(file);
     }
   };
-  for (const TimelineRange& range : window.path.ranges) {
+  for (const catalog::TimelineRange& range : window.path.ranges) {
     if (range.timeline <= plan.timeline) {
       add(catalog.Find(archiving.HistoryFileName(range.timeline)));
     }
   }
   add(catalog.Find(archiving.HistoryFileName(plan.timeline)));
-  for (const SegmentRange& range : window.segments) {
+  for (const catalog::SegmentRange& range : window.segments) {
     const auto archived = catalog.Segments(range.timeline);
     const uint64_t last = std::min(range.last.value_or(plan.last_segment), plan.last_segment);
     for (auto it = archived.lower_bound(range.first); it != archived.end() && it->first <= last;

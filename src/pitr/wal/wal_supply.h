@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/native_backup.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_plan.h"
 #include "repo/repository.h"
 
@@ -39,7 +39,7 @@ class WalSupply {
   virtual core::Status CheckReplaying(const platform::Instance& replaying) const = 0;
   // Makes `files` fetchable through RestoreCommand(); files already supplied are skipped.
   // kVerifyFailed naming a file whose archived bytes differ from its recorded size or SHA-256.
-  virtual core::Status Provide(const std::vector<const ArchivedFile*>& files) = 0;
+  virtual core::Status Provide(const std::vector<const catalog::ArchivedFile*>& files) = 0;
   // After recovery reached the target: stops serving or removes what the supply made. The
   // destructor does the same (best effort) when a restore fails before.
   virtual void Finish() = 0;
@@ -51,7 +51,7 @@ struct WalSupplyRequest {
   repo::Repository* repo = nullptr;                    // index loaded, shared lock held
   const platform::Cluster* archive_cluster = nullptr;  // whose archive is replayed
   const engine::Archiving* archiving = nullptr;
-  const WalCatalog* catalog = nullptr;
+  const catalog::WalCatalog* catalog = nullptr;
   std::string configured_command;  // the restore_command the options carry (hasteward wal-fetch)
   // The restore's own options and the base's facts: a streamed supply asks the engine's plan which
   // instance the base is restored into (the one that replays), with its refusals, before
@@ -69,7 +69,8 @@ core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& re
 // The archived files replay from `plan.base` to the plan's last segment reads: the history files
 // of the path's timelines up to the one replay follows, then the segments along the path in replay
 // order, from the base's first to the plan's last.
-std::vector<const ArchivedFile*> ReplayedFiles(const PointPlan& plan, const WalCatalog& catalog,
-                                               const engine::Archiving& archiving);
+std::vector<const catalog::ArchivedFile*> ReplayedFiles(const PointPlan& plan,
+                                                        const catalog::WalCatalog& catalog,
+                                                        const engine::Archiving& archiving);
 
 }  // namespace hasteward::pitr

@@ -13,11 +13,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/poll_until.h"
 #include "core/temp_dir.h"
 #include "core/unix_socket.h"
 #include "engine/engine.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
 #include "storage/registry.h"
 
@@ -80,7 +80,7 @@ TEST_F(WalAgentTest, StoresTheHandedOverFileWithTheServersQueueAndReportsEachAns
   EXPECT_EQ(answers_, std::vector<std::string>{"000000010000000000000001:ok:2"});
 
   ASSERT_TRUE(repo_->LoadIndex().ok());
-  auto catalog = WalCatalog::Load(*repo_, cluster_, *archiving_);
+  auto catalog = catalog::WalCatalog::Load(*repo_, cluster_, *archiving_);
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_NE(catalog->Find("000000010000000000000002"), nullptr) << "committed before the answer";
 }

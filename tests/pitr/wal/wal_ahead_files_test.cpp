@@ -37,7 +37,7 @@ class AheadFilesTest : public ::testing::Test {
   std::vector<AheadFile> Window(const std::vector<std::string>& names) const {
     std::vector<AheadFile> files;
     for (const auto& name : names) {
-      ArchivedFile archived;
+      catalog::ArchivedFile archived;
       archived.file.name = name;
       files.push_back(AheadFile{archived, Open(name)});
     }
@@ -50,7 +50,7 @@ class AheadFilesTest : public ::testing::Test {
     return WrittenFile{bytes.size(), core::Crc32c(bytes)};
   }
   // Writes "segment <name>".
-  static core::Result<WrittenFile> FillWithName(const ArchivedFile& archived, int fd) {
+  static core::Result<WrittenFile> FillWithName(const catalog::ArchivedFile& archived, int fd) {
     return Fill("segment " + archived.file.name, fd);
   }
   static uint64_t SizeOf(int fd) {
@@ -76,7 +76,7 @@ TEST_F(AheadFilesTest, AFileWrittenWholeIsConfirmedOnceWithItsHash) {
 TEST_F(AheadFilesTest, AFileIsConfirmedOnlyAfterItsContentArrived) {
   std::promise<void> read;
   std::shared_future<void> arrived = read.get_future().share();
-  AheadFiles ahead([arrived](const ArchivedFile&, int fd) {
+  AheadFiles ahead([arrived](const catalog::ArchivedFile&, int fd) {
     arrived.wait();  // the repository is still read
     return Fill("late", fd);
   });
@@ -92,7 +92,7 @@ TEST_F(AheadFilesTest, AFileIsConfirmedOnlyAfterItsContentArrived) {
 
 TEST_F(AheadFilesTest, TwoFilesAreFilledAtOnce) {
   std::atomic<int> started{0};
-  AheadFiles ahead([&started](const ArchivedFile& archived, int fd) {
+  AheadFiles ahead([&started](const catalog::ArchivedFile& archived, int fd) {
     ++started;
     // Each fill waits for the other to start: with one writer, neither would be confirmed.
     if (!core::PollUntil([&] { return started.load() >= 2; }, 10s)) {
@@ -106,7 +106,7 @@ TEST_F(AheadFilesTest, TwoFilesAreFilledAtOnce) {
 }
 
 TEST_F(AheadFilesTest, AFileWhoseReadFailedIsNotConfirmed) {
-  AheadFiles ahead([](const ArchivedFile&, int fd) -> core::Result<WrittenFile> {
+  AheadFiles ahead([](const catalog::ArchivedFile&, int fd) -> core::Result<WrittenFile> {
     HS_TRY(Fill("part of it", fd).status());  // a blob after these bytes failed its check
     return core::Status(core::ErrorCode::kCorruption, "blob does not match its ID");
   });
@@ -139,7 +139,7 @@ TEST_F(AheadFilesTest, ANewWindowForgetsTheFilesItDoesNotList) {
 
 TEST_F(AheadFilesTest, TheSameFileInTheNextWindowKeepsWhatWasWritten) {
   std::atomic<int> reads{0};
-  AheadFiles ahead([&reads](const ArchivedFile& archived, int fd) {
+  AheadFiles ahead([&reads](const catalog::ArchivedFile& archived, int fd) {
     ++reads;
     return FillWithName(archived, fd);
   });

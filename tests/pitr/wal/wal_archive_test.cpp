@@ -8,11 +8,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "catalog/wal/wal_catalog.h"
 #include "core/fd.h"
 #include "core/temp_dir.h"
 #include "engine/archiving.h"
 #include "engine/engine.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
 #include "storage/registry.h"
 

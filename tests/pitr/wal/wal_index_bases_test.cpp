@@ -8,13 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "catalog/wal/wal_bases.h"
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_index.h"
 #include "jobs/jobs.h"
 #include "pitr/archive.h"
 #include "pitr/pitr_retention.h"
 #include "pitr/wal/wal_archive.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
-#include "pitr/wal/wal_index.h"
 #include "pitr/wal/wal_status.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/compress/zstd_codec.h"
@@ -67,8 +68,8 @@ class WalIndexBasesTest : public WalDirTest {
 
   std::string Name(uint64_t segment) { return archiving_->SegmentFileName(1, segment); }
 
-  WalIndexEntry Entry(uint64_t segment, const repo::Id& snapshot) {
-    WalIndexEntry entry;
+  catalog::WalIndexEntry Entry(uint64_t segment, const repo::Id& snapshot) {
+    catalog::WalIndexEntry entry;
     entry.name = Name(segment);
     entry.timeline = 1;
     entry.segment = segment;
@@ -99,25 +100,24 @@ class WalIndexBasesTest : public WalDirTest {
   }
 
   core::Status RecordBase(const repo::Id& snapshot) {
-    HS_ASSIGN_OR_RETURN(auto archive, MakeArchive(*engine_));
-    return archive->AfterBaseBackup(*repo_, cluster_, snapshot);
+    return catalog::RecordBaseBackup(*repo_, cluster_, engine_->archiving(), snapshot);
   }
 
   // The index holding segments 1..`segments` (three buckets for 600), merged: as pushes leave it.
   void IndexSegments(uint64_t segments, const repo::Id& snapshot) {
-    std::vector<WalIndexEntry> entries;
+    std::vector<catalog::WalIndexEntry> entries;
     for (uint64_t segment = 1; segment <= segments; ++segment) {
       entries.push_back(Entry(segment, snapshot));
     }
-    ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace(entries, {}).ok());
+    ASSERT_TRUE(catalog::WalIndex::Open(*repo_, cluster_)->Replace(entries, {}).ok());
   }
 
-  std::vector<IndexedBase> IndexedBases() {
-    auto index = WalIndex::Open(*repo_, cluster_);
+  std::vector<catalog::IndexedBase> IndexedBases() {
+    auto index = catalog::WalIndex::Open(*repo_, cluster_);
     EXPECT_TRUE(index.ok());
     auto summary = index->ReadSummary();
     EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-    std::vector<IndexedBase> bases;
+    std::vector<catalog::IndexedBase> bases;
     for (const auto& [id, base] : summary->bases) {
       bases.push_back(base);
     }
@@ -167,16 +167,16 @@ TEST_F(WalIndexBasesTest, StatusReadsNoBucketAndNoSnapshotFile) {
 // does not keep: it reads that one bucket, found through the summary, and lists none.
 TEST_F(WalIndexBasesTest, AcrossASwitchStatusReadsOnlyTheBucketAroundIt) {
   const repo::Id base = CommitBase(900);
-  std::vector<WalIndexEntry> entries;
+  std::vector<catalog::WalIndexEntry> entries;
   for (uint64_t segment = 1; segment <= 600; ++segment) {
-    WalIndexEntry entry = Entry(segment, base);
+    catalog::WalIndexEntry entry = Entry(segment, base);
     if (segment >= 3) {  // timeline 2 begins in segment 3 (its history: switch at 0/3000000)
       entry.timeline = 2;
       entry.name = archiving_->SegmentFileName(2, segment);
     }
     entries.push_back(entry);
   }
-  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace(entries, {}).ok());
+  ASSERT_TRUE(catalog::WalIndex::Open(*repo_, cluster_)->Replace(entries, {}).ok());
   ASSERT_TRUE(RecordBase(base).ok());
   std::string history =
       WriteWalFile(archiving_->HistoryFileName(2), "1\t0/3000000\tno recovery target\n", false);
@@ -196,12 +196,31 @@ TEST_F(WalIndexBasesTest, AcrossASwitchStatusReadsOnlyTheBucketAroundIt) {
   EXPECT_EQ(counts->Count(Op::kLoad, storage::FileType::kSnapshot), 0);
 }
 
+// A native backup records its base for an engine with a WAL archive only (the job passes the
+// engine's optional capability): a MariaDB base is never written into a WAL index.
+TEST_F(WalIndexBasesTest, ABaseIsRecordedOnlyForAnEngineWithAWalArchive) {
+  repo::Id base = CommitBase(1000);
+  ASSERT_TRUE(catalog::WalIndex::Open(*repo_, cluster_)->Replace({Entry(1, base)}, {}).ok());
+  ASSERT_TRUE(catalog::RecordBaseBackup(*repo_, cluster_, nullptr, base).ok());
+  auto without = catalog::WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  ASSERT_TRUE(without->indexed_bases().has_value());
+  EXPECT_TRUE(without->indexed_bases()->empty());
+
+  ASSERT_TRUE(RecordBase(base).ok());
+  auto with = catalog::WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  ASSERT_TRUE(with->indexed_bases().has_value());
+  ASSERT_EQ(with->indexed_bases()->size(), 1u);
+  EXPECT_EQ(with->indexed_bases()->front().snapshot, base);
+}
+
 // A fetch finds its bucket through the summary, without listing the buckets.
 TEST_F(WalIndexBasesTest, AFetchReadsOneBucketWithoutListingThem) {
   IndexSegments(600, CommitBase(900));
   auto [counted, counts] = OpenCounted();
-  auto catalog = WalCatalog::LoadFiles(*counted, cluster_, *archiving_,
-                                       {*archiving_->ParseFileName(Name(300))});
+  auto catalog = catalog::WalCatalog::LoadFiles(*counted, cluster_, *archiving_,
+                                                {*archiving_->ParseFileName(Name(300))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_NE(catalog->Find(Name(300)), nullptr);
   EXPECT_EQ(counts->Count(Op::kList, storage::FileType::kArchiveBucket), 0);
@@ -216,7 +235,7 @@ TEST_F(WalIndexBasesTest, BasesAreRecordedByABackupAndForgottenByPrune) {
   IndexSegments(10, older);
   ASSERT_TRUE(RecordBase(older).ok());
   ASSERT_TRUE(RecordBase(newer).ok());
-  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Compact(0).ok());
+  ASSERT_TRUE(catalog::WalIndex::Open(*repo_, cluster_)->Compact(0).ok());
   ASSERT_EQ(IndexedBases().size(), 2u);
 
   repo::PlanGroup group;
@@ -228,7 +247,7 @@ TEST_F(WalIndexBasesTest, BasesAreRecordedByABackupAndForgottenByPrune) {
                      {repo::IdToHex(older), "", "", false, {}}};
   ASSERT_TRUE(PitrRetention().BeforeRemoval(*repo_, group).ok());
 
-  std::vector<IndexedBase> bases = IndexedBases();
+  std::vector<catalog::IndexedBase> bases = IndexedBases();
   ASSERT_EQ(bases.size(), 1u);
   EXPECT_EQ(bases[0].snapshot, newer);
   EXPECT_EQ(bases[0].stop, 0x1000100u);
@@ -297,7 +316,7 @@ TEST_F(WalIndexBasesTest, AVersionOneIndexIsRebuiltInTheNewLayout) {
   EXPECT_EQ(status->windows[0].base.snapshot.id, base);
   EXPECT_FALSE(std::filesystem::exists(dir + summary));
   EXPECT_FALSE(std::filesystem::exists(dir + bucket));
-  auto index = WalIndex::Open(*repo_, cluster_);
+  auto index = catalog::WalIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok());
   EXPECT_TRUE(index->exists());
 }

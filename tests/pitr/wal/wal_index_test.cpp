@@ -1,7 +1,7 @@
 // The archive index against a real local repository: what pushes append, what readers find,
 // merging under concurrent writers, a damaged or missing index rebuilt from the snapshots, prune
 // removing entries, and reads that survive stale pack positions.
-#include "pitr/wal/wal_index.h"
+#include "catalog/wal/wal_index.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,10 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include "catalog/wal/archived_file_reader.h"
+#include "catalog/wal/wal_catalog.h"
 #include "pitr/pitr_retention.h"
-#include "pitr/wal/archived_file_reader.h"
 #include "pitr/wal/wal_archive.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
 #include "pitr/wal/wal_retention.h"
 #include "repo/maintenance/retention_plan.h"
@@ -52,8 +52,8 @@ class WalIndexTest : public WalDirTest {
   }
 
   // A synthetic entry: enough for the index's own bookkeeping.
-  WalIndexEntry Entry(uint64_t segment) {
-    WalIndexEntry entry;
+  catalog::WalIndexEntry Entry(uint64_t segment) {
+    catalog::WalIndexEntry entry;
     entry.name = Name(segment);
     entry.timeline = 1;
     entry.segment = segment;
@@ -66,7 +66,7 @@ class WalIndexTest : public WalDirTest {
 TEST_F(WalIndexTest, EachPushAppendsADeltaAndTheFirstBuildsTheSummary) {
   ASSERT_TRUE(PushSegment(1).ok());
   ASSERT_TRUE(PushSegment(2).ok());
-  auto index = WalIndex::Open(*repo_, cluster_);
+  auto index = catalog::WalIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   EXPECT_TRUE(index->exists());
   auto summary = index->ReadSummary();
@@ -74,7 +74,7 @@ TEST_F(WalIndexTest, EachPushAppendsADeltaAndTheFirstBuildsTheSummary) {
   ASSERT_EQ(summary->runs.at(1).size(), 1u);
   EXPECT_EQ(summary->runs.at(1).begin()->second.first, 1u);
   EXPECT_EQ(summary->runs.at(1).begin()->second.last, 2u);
-  auto bucket = index->ReadBucket(1, BucketOf(2));
+  auto bucket = index->ReadBucket(1, catalog::BucketOf(2));
   ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
   ASSERT_EQ(bucket->size(), 2u);
   EXPECT_EQ((*bucket)[1].sha256.size(), 64u);
@@ -85,25 +85,26 @@ TEST_F(WalIndexTest, EachPushAppendsADeltaAndTheFirstBuildsTheSummary) {
 // Pushes append without listing the index again while their own read saw room for one more delta,
 // and the push that finds too many merges them: the deltas a reader reads stay bounded.
 TEST_F(WalIndexTest, PushesMergeTheDeltasOnceThereAreTooMany) {
-  for (uint32_t timeline = 2; timeline < 2 + kMaxIndexDeltas + 4; ++timeline) {
+  for (uint32_t timeline = 2; timeline < 2 + catalog::kMaxIndexDeltas + 4; ++timeline) {
     std::string path =
         WriteWalFile(archiving_->HistoryFileName(timeline), "1\t0/3000000\tno\n", false);
     auto pushed = PushWal(*repo_, cluster_, *archiving_, path, WalPushOptions{});
     ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
     ASSERT_EQ(pushed->stored, 1u);
   }
-  auto index = WalIndex::Open(*repo_, cluster_);
+  auto index = catalog::WalIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok()) << index.status().ToString();
-  EXPECT_LE(index->listed_deltas(), kMaxIndexDeltas);
+  EXPECT_LE(index->listed_deltas(), catalog::kMaxIndexDeltas);
   auto summary = index->ReadSummary();
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-  EXPECT_EQ(summary->histories.size(), kMaxIndexDeltas + 4);
+  EXPECT_EQ(summary->histories.size(), catalog::kMaxIndexDeltas + 4);
 }
 
 // Two writers that append and merge at once never lose an entry: each merge writes its files
 // before removing the ones it merged, and readers union what they list.
 TEST_F(WalIndexTest, ConcurrentAppendersAndMergesLoseNothing) {
-  ASSERT_TRUE(WalIndex::Open(*repo_, cluster_)->Replace({}, {}).ok());  // an empty, complete index
+  ASSERT_TRUE(
+      catalog::WalIndex::Open(*repo_, cluster_)->Replace({}, {}).ok());  // an empty, complete index
   constexpr int kWriters = 2;
   constexpr uint64_t kPerWriter = 40;
   std::vector<std::thread> writers;
@@ -112,7 +113,7 @@ TEST_F(WalIndexTest, ConcurrentAppendersAndMergesLoseNothing) {
     writers.emplace_back([&, writer] {
       auto repo = OpenAgain();
       for (uint64_t i = 0; i < kPerWriter && failures[writer].ok(); ++i) {
-        auto index = WalIndex::Open(*repo, cluster_);
+        auto index = catalog::WalIndex::Open(*repo, cluster_);
         failures[writer] = index.ok() ? index->Append({Entry(writer * 1000 + i)}) : index.status();
         if (failures[writer].ok()) {
           failures[writer] = index->Compact(3);
@@ -126,10 +127,11 @@ TEST_F(WalIndexTest, ConcurrentAppendersAndMergesLoseNothing) {
   for (const auto& failure : failures) {
     ASSERT_TRUE(failure.ok()) << failure.ToString();
   }
-  auto all = WithIndex(*repo_, cluster_, [](WalIndex& index) { return index.ReadAll(); });
+  auto all = catalog::WithIndex(*repo_, cluster_,
+                                [](catalog::WalIndex& index) { return index.ReadAll(); });
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->size(), kWriters * kPerWriter);
-  auto index = WalIndex::Open(*repo_, cluster_);
+  auto index = catalog::WalIndex::Open(*repo_, cluster_);
   EXPECT_LE(index->listed_files(), 1 + 3 + 2 + 2 * 4u) << "merges keep the file count bounded";
 }
 
@@ -139,12 +141,12 @@ TEST_F(WalIndexTest, ADamagedFileIsRebuiltFromTheSnapshotsNeverAWrongAnswer) {
   for (const std::string& name : IndexFiles()) {
     std::ofstream(RepoPath() + "/hasteward/archive-index/" + name, std::ios::trunc) << "torn";
   }
-  auto catalog =
-      WalCatalog::LoadFiles(*repo_, cluster_, *archiving_, {*archiving_->ParseFileName(Name(3))});
+  auto catalog = catalog::WalCatalog::LoadFiles(*repo_, cluster_, *archiving_,
+                                                {*archiving_->ParseFileName(Name(3))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_NE(catalog->Find(Name(3)), nullptr);
   EXPECT_NE(catalog->Find(Name(4)), nullptr);
-  auto index = WalIndex::Open(*repo_, cluster_);
+  auto index = catalog::WalIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok());
   EXPECT_TRUE(index->ReadAll().ok()) << "the damaged files were replaced";
 }
@@ -155,7 +157,7 @@ TEST_F(WalIndexTest, ARepositoryWithoutIndexIsIndexedByItsFirstStatusOrPush) {
   ASSERT_TRUE(PushSegment(5).ok());
   ASSERT_TRUE(PushSegment(6).ok());
   std::filesystem::remove_all(RepoPath() + "/hasteward/archive-index");
-  auto summary = WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
+  auto summary = catalog::WalCatalog::LoadSummary(*repo_, cluster_, *archiving_);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->files(), 2u);
   EXPECT_FALSE(IndexFiles().empty());
@@ -189,7 +191,7 @@ TEST_F(WalIndexTest, PruneRemovesTheEntriesOfTheSnapshotsItDeletes) {
   group.snapshots = {{first->snapshot_id, "", "", false, {}},
                      {second->snapshot_id, "", "", true, {"kept"}}};
   ASSERT_TRUE(PitrRetention().BeforeRemoval(*repo_, group).ok());
-  auto catalog = WalCatalog::Load(*repo_, cluster_, *archiving_);
+  auto catalog = catalog::WalCatalog::Load(*repo_, cluster_, *archiving_);
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_EQ(catalog->Find(Name(8)), nullptr);
   EXPECT_NE(catalog->Find(Name(9)), nullptr);
@@ -201,7 +203,7 @@ TEST_F(WalIndexTest, ASnapshotRemovedBehindTheIndexsBackIsNotTakenForArchived) {
   auto forgotten = PushSegment(11, 'f');
   ASSERT_TRUE(forgotten.ok() && PushSegment(12).ok());
   std::filesystem::remove(RepoPath() + "/snapshots/" + forgotten->snapshot_id);
-  auto catalog = WalCatalog::Load(*repo_, cluster_, *archiving_);
+  auto catalog = catalog::WalCatalog::Load(*repo_, cluster_, *archiving_);
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_EQ(catalog->Find(Name(11)), nullptr);
   EXPECT_NE(catalog->Find(Name(12)), nullptr);
@@ -216,17 +218,17 @@ TEST_F(WalIndexTest, ASnapshotRemovedBehindTheIndexsBackIsNotTakenForArchived) {
 // A repack moves blobs: a recorded position is only a hint, checked against the blob's ID.
 TEST_F(WalIndexTest, AStalePackPositionIsReadThroughThePackIndexInstead) {
   ASSERT_TRUE(PushSegment(10, 'r').ok());
-  auto catalog =
-      WalCatalog::LoadFiles(*repo_, cluster_, *archiving_, {*archiving_->ParseFileName(Name(10))});
+  auto catalog = catalog::WalCatalog::LoadFiles(*repo_, cluster_, *archiving_,
+                                                {*archiving_->ParseFileName(Name(10))});
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-  ArchivedFile gone = *catalog->Find(Name(10));
-  ArchivedFile shifted = gone;
+  catalog::ArchivedFile gone = *catalog->Find(Name(10));
+  catalog::ArchivedFile shifted = gone;
   ASSERT_FALSE(gone.locations.empty());
   gone.locations[0].pack[0] ^= 0xff;  // a pack prune removed
   shifted.locations[0].offset += 1;   // other bytes in a pack that still exists
-  for (const ArchivedFile* stale : {&gone, &shifted}) {
+  for (const catalog::ArchivedFile* stale : {&gone, &shifted}) {
     core::MemorySink out;
-    core::Status read = DumpArchived(*repo_, *stale, out);
+    core::Status read = catalog::DumpArchived(*repo_, *stale, out);
     ASSERT_TRUE(read.ok()) << read.ToString();
     ASSERT_EQ(out.data().size(), kSegmentBytes);
     EXPECT_EQ(out.data()[100], 'r');

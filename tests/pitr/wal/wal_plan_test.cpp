@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 #include <sys/time.h>
 
+#include "catalog/wal/wal_catalog.h"
 #include "pitr/wal/wal_archive.h"
-#include "pitr/wal/wal_catalog.h"
 #include "pitr/wal/wal_dir_test.h"
 #include "pitr/wal/wal_supply.h"
 
@@ -52,10 +52,12 @@ class PitrPlanTest : public WalDirTest {
 
   // Archives the queued files, then plans the restore of the base to `target`.
   core::Result<PointPlan> Plan(const PointTarget& target) { return Plan(target, {base_}); }
-  core::Result<PointPlan> Plan(const PointTarget& target, const std::vector<BaseBackup>& bases) {
+  core::Result<PointPlan> Plan(const PointTarget& target,
+                               const std::vector<catalog::BaseBackup>& bases) {
     HS_TRY(PushWal(*repo_, cluster_, *archiving_, last_, WalPushOptions{}).status());
     HS_TRY(repo_->LoadIndex());
-    HS_ASSIGN_OR_RETURN(WalCatalog catalog, WalCatalog::Load(*repo_, cluster_, *archiving_));
+    HS_ASSIGN_OR_RETURN(catalog::WalCatalog catalog,
+                        catalog::WalCatalog::Load(*repo_, cluster_, *archiving_));
     HS_TRY(catalog.LoadHistories(*repo_, *archiving_));
     catalog_ = std::move(catalog);
     return PlanPoint(bases, *catalog_, *archiving_, target, cluster_);
@@ -64,14 +66,14 @@ class PitrPlanTest : public WalDirTest {
   // The names of the files a streamed WAL supply sends for `plan` (the last Plan's catalog).
   std::vector<std::string> Replayed(const PointPlan& plan) const {
     std::vector<std::string> names;
-    for (const ArchivedFile* file : ReplayedFiles(plan, *catalog_, *archiving_)) {
+    for (const catalog::ArchivedFile* file : ReplayedFiles(plan, *catalog_, *archiving_)) {
       names.push_back(file->file.name);
     }
     return names;
   }
 
-  BaseBackup base_;
-  std::optional<WalCatalog> catalog_;
+  catalog::BaseBackup base_;
+  std::optional<catalog::WalCatalog> catalog_;
   std::string last_;
 };
 
@@ -128,9 +130,9 @@ TEST_F(PitrPlanTest, ABaseOfTheHistoryARestoreAbandonedIsNeverChosen) {
   for (uint64_t segment = 4; segment <= 6; ++segment) {
     QueueSegment(2, segment);
   }
-  BaseBackup live = base_;  // timeline 1, consistent in segment 3: before the fork
+  catalog::BaseBackup live = base_;  // timeline 1, consistent in segment 3: before the fork
   live.snapshot.id[0] = 1;
-  BaseBackup abandoned;
+  catalog::BaseBackup abandoned;
   abandoned.snapshot.id[0] = 2;
   abandoned.timeline = 1;
   abandoned.start = 5 * kSegment;
@@ -143,7 +145,7 @@ TEST_F(PitrPlanTest, ABaseOfTheHistoryARestoreAbandonedIsNeverChosen) {
   EXPECT_EQ(plan->base.snapshot.id, live.snapshot.id);
   EXPECT_EQ(plan->timeline, 2u);
   // A base on the live timeline itself, after the fork, is the newest choice.
-  BaseBackup after_fork;
+  catalog::BaseBackup after_fork;
   after_fork.snapshot.id[0] = 3;
   after_fork.timeline = 2;
   after_fork.start = 5 * kSegment;
@@ -222,7 +224,7 @@ TEST_F(PitrPlanTest, ATimeTargetTakesTheNewestBaseConsistentBeforeItNotStartedBe
   QueueSegment(1, 5);
   WrittenAt(kT0 + 300);  // the late base's stop segment
   base_.snapshot.time = repo::GoTime{kT0 + 50, 0, 0};
-  BaseBackup late;
+  catalog::BaseBackup late;
   late.snapshot.time = repo::GoTime{kT0 + 150, 0, 0};  // started before the target
   late.timeline = 1;
   late.start = 4 * kSegment;

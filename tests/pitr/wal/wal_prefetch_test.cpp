@@ -24,7 +24,7 @@ class WalPrefetchTest : public WalDirTest {
       ASSERT_TRUE(PushWal(*repo_, cluster_, *archiving_, path, WalPushOptions{}).ok());
     }
     ASSERT_TRUE(repo_->LoadIndex().ok());
-    auto catalog = WalCatalog::Load(*repo_, cluster_, *archiving_);
+    auto catalog = catalog::WalCatalog::Load(*repo_, cluster_, *archiving_);
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     for (const auto& [segment, archived] : catalog->Segments(1)) {
       files_.push_back(*archived);
@@ -38,7 +38,7 @@ class WalPrefetchTest : public WalDirTest {
     return content.replace(0, name.size(), name);
   }
 
-  std::vector<ArchivedFile> files_;
+  std::vector<catalog::ArchivedFile> files_;
 };
 
 TEST_F(WalPrefetchTest, HoldsNoMoreThanItsBudgetAndGoesOnAsFilesAreTaken) {

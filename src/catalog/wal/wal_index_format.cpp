@@ -1,11 +1,11 @@
-#include "pitr/wal/wal_index_format.h"
+#include "catalog/wal/wal_index_format.h"
 
 #include <algorithm>
 #include <iterator>
 
 #include <nlohmann/json.hpp>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -326,4 +326,4 @@ core::Result<IndexFileContent> DecodeIndexFile(const std::string& json) {
   return content;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,4 +1,4 @@
-// pitr/wal/wal_index: one cluster's archive index in the repository (docs/pitr.md "The archive
+// catalog/wal/wal_index: one cluster's archive index in the repository (docs/pitr.md "The archive
 // index"). Files, each the JSON of wal_index_format.h compressed and encrypted with the
 // repository's key:
 //   hasteward/archive-index/<key>-d-<id>.idx     a delta: the entries one wal-push stored, or the
@@ -24,13 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "catalog/wal/wal_index_format.h"
 #include "core/status.h"
-#include "pitr/wal/wal_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 #include "storage/backend.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // More deltas than this and the writer that sees them merges them into their buckets and the
 // summary: a reader then reads at most this many small deltas besides one bucket or the summary.
@@ -144,4 +144,4 @@ auto WithIndex(repo::Repository& repo, const platform::Cluster& cluster, Fn fn)
   }
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

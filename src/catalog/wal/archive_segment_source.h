@@ -1,4 +1,4 @@
-// pitr/wal/archive_segment_source: the WAL archive as an engine::WalSegmentSource, for an
+// catalog/wal/archive_segment_source: the WAL archive as an engine::WalSegmentSource, for an
 // incremental native backup (which reads the WAL since its parent to find the changed pages, and
 // the WAL its own tree needs): a segment is read from the repository as wal-fetch reads it.
 #pragma once
@@ -10,7 +10,7 @@
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // The archive of `cluster` in `repo` (both outlive the source). nullptr when the engine has no
 // WAL archiving.
@@ -18,4 +18,4 @@ std::unique_ptr<engine::WalSegmentSource> ArchiveSegmentSource(repo::Repository&
                                                                const platform::Cluster& cluster,
                                                                engine::Archiving* archiving);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,10 +1,10 @@
-#include "pitr/wal/wal_index_append.h"
+#include "catalog/wal/wal_index_append.h"
 
-#include "pitr/pitr.h"
-#include "pitr/wal/wal_catalog.h"
-#include "pitr/wal/wal_index.h"
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_index.h"
+#include "catalog/wal/wal_path.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 core::Result<std::vector<WalIndexEntry>> CommittedEntries(repo::Repository& repo,
                                                           const platform::Cluster& cluster,
@@ -58,4 +58,4 @@ core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& clus
   return index.Compact();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,8 +1,8 @@
-#include "pitr/wal/wal_chain.h"
+#include "catalog/wal/wal_chain.h"
 
 #include <iterator>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 ChainReach FollowChain(const SegmentTimes& segments, uint64_t from) {
   ChainReach reach;
@@ -87,4 +87,4 @@ SegmentRuns RunsOf(const SegmentTimes& segments) {
   return runs;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

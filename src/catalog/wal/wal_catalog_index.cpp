@@ -5,13 +5,13 @@
 #include <set>
 #include <string>
 
+#include "catalog/wal/wal_bases.h"
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_index.h"
 #include "core/log.h"
-#include "pitr/wal/wal_catalog.h"
-#include "pitr/wal/wal_index.h"
-#include "pitr/wal/wal_plan.h"
 #include "repo/lock/repo_lock.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -232,4 +232,4 @@ core::Result<WalCatalog> WalCatalog::LoadSummary(repo::Repository& repo,
   return with_buckets;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

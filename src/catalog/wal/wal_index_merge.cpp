@@ -3,11 +3,11 @@
 // snapshots, or prune's rewrite).
 #include <iterator>
 
+#include "catalog/wal/wal_index.h"
 #include "core/log.h"
-#include "pitr/wal/wal_index.h"
 #include "repo/lock/repo_lock.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 core::Status WalIndex::RemoveAll(const std::vector<storage::Handle>& handles) {
   return repo::ParallelFor(handles.size(), repo_->backend().Connections(), [&](size_t i) {
@@ -155,4 +155,4 @@ core::Status WalIndex::Replace(const std::vector<WalIndexEntry>& entries,
   return RemoveAll(removed);
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

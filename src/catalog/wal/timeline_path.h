@@ -1,7 +1,7 @@
-// pitr/wal/timeline_path: which timelines a replay from a base backup follows, and which archived
-// segments of each it reads (pure functions over the archived timeline histories). PostgreSQL
-// begins a new timeline at every promotion (a switchover, a failover, a point-in-time restore);
-// a restore past one must follow it, or the new primary's writes are out of reach.
+// catalog/wal/timeline_path: which timelines a replay from a base backup follows, and which
+// archived segments of each it reads (pure functions over the archived timeline histories).
+// PostgreSQL begins a new timeline at every promotion (a switchover, a failover, a point-in-time
+// restore); a restore past one must follow it, or the new primary's writes are out of reach.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "engine/archiving.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // The archived history files: timeline -> its ancestors, oldest first.
 using TimelineHistories = std::map<uint32_t, std::vector<engine::TimelineBranch>>;
@@ -55,4 +55,4 @@ struct SegmentRange {
 // holds. Ranges left without a segment are omitted.
 std::vector<SegmentRange> PathSegments(const TimelinePath& path, uint64_t segment_bytes);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

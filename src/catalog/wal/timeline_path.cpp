@@ -1,8 +1,8 @@
-#include "pitr/wal/timeline_path.h"
+#include "catalog/wal/timeline_path.h"
 
 #include <algorithm>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -82,4 +82,4 @@ std::vector<SegmentRange> PathSegments(const TimelinePath& path, uint64_t segmen
   return segments;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,4 +1,4 @@
-// pitr/wal/wal_index_format: the records of the archive index (docs/pitr.md "The archive index")
+// catalog/wal/wal_index_format: the records of the archive index (docs/pitr.md "The archive index")
 // and their JSON. An entry says what one wal-push stored for one file: enough to answer "is it
 // archived, with which bytes" and to read it back without the repository's pack index. A summary
 // says what status and planning need, in a size that grows with gaps and timelines, not segments.
@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/wal/wal_chain.h"
 #include "core/status.h"
 #include "engine/archiving.h"
-#include "pitr/wal/wal_chain.h"
 #include "repo/crypto/crypto.h"
 #include "repo/format/go_json.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // One content blob of an archived file and where the push stored it. The position is a hint: a
 // repack moves blobs, so a reader checks the bytes against `id` and falls back to the pack index.
@@ -112,4 +112,4 @@ std::string EncodeIndexFile(const IndexFileContent& content);
 // kCorruption naming what is wrong: not JSON, another version, a missing or mistyped field.
 core::Result<IndexFileContent> DecodeIndexFile(const std::string& json);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

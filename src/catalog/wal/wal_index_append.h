@@ -1,4 +1,4 @@
-// pitr/wal/wal_index_append: how a WAL snapshot just committed enters the archive index
+// catalog/wal/wal_index_append: how a WAL snapshot just committed enters the archive index
 // (wal_index.h): its files' entries, from the new snapshot's tree and the positions of the packs
 // this process wrote, appended as one delta. wal-push does this before it reports a file archived;
 // the scale bench's generator writes its synthetic archive the same way.
@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "catalog/wal/wal_index_format.h"
 #include "core/status.h"
 #include "engine/archiving.h"
-#include "pitr/wal/wal_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // A WAL snapshot this process committed, and the SHA-256 (hex) of each file it stored, by name.
 struct CommittedWal {
@@ -44,4 +44,4 @@ core::Status AppendToIndex(repo::Repository& repo, const platform::Cluster& clus
                            std::optional<size_t> listed_deltas = std::nullopt,
                            const std::vector<IndexedBase>& bases = {});
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

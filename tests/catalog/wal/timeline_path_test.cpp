@@ -1,11 +1,11 @@
-#include "pitr/wal/timeline_path.h"
+#include "catalog/wal/timeline_path.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace timeline_path_test {
 namespace {
@@ -127,4 +127,4 @@ TEST(TimelinePathTest, RangesCarryTheSwitchPositions) {
 
 }  // namespace
 }  // namespace timeline_path_test
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,8 +1,8 @@
-#include "pitr/wal/wal_index_format.h"
+#include "catalog/wal/wal_index_format.h"
 
 #include <gtest/gtest.h>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace wal_index_format_test {
 namespace {
@@ -187,4 +187,4 @@ TEST(WalIndexFormatTest, AVersionOneFileIsRefused) {
 
 }  // namespace
 }  // namespace wal_index_format_test
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,6 +1,6 @@
 // WalIndex: opening (one listing of hasteward/archive-index/), reading and appending. The merges
 // (Compact, Replace) are in wal_index_merge.cpp.
-#include "pitr/wal/wal_index.h"
+#include "catalog/wal/wal_index.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include "platform/platform.h"
 #include "repo/compress/zstd_codec.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -291,4 +291,4 @@ core::Status WalIndex::Append(const std::vector<WalIndexEntry>& entries,
   return WriteFile(IndexFile("d", NewIndexFileId()), delta);
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,5 +1,5 @@
-// pitr/wal/wal_catalog: the archived files of one cluster, as a caller needs them: read from the
-// archive index (pitr/wal/wal_index.h) — all of them, the summary, or only the buckets of named
+// catalog/wal/wal_catalog: the archived files of one cluster, as a caller needs them: read from the
+// archive index (catalog/wal/wal_index.h) — all of them, the summary, or only the buckets of named
 // files — or, to build that index, from the cluster's type=wal snapshots.
 #pragma once
 
@@ -10,16 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/snapshot_directory.h"
+#include "catalog/wal/timeline_path.h"
+#include "catalog/wal/wal_chain.h"
+#include "catalog/wal/wal_index_format.h"
 #include "core/status.h"
 #include "engine/archiving.h"
-#include "pitr/snapshot_directory.h"
-#include "pitr/wal/timeline_path.h"
-#include "pitr/wal/wal_chain.h"
-#include "pitr/wal/wal_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 struct ArchivedFile {
   engine::ArchiveFile file;
@@ -111,4 +111,4 @@ class WalCatalog {
   std::optional<std::vector<IndexedBase>> bases_;
 };
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

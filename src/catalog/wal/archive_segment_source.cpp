@@ -1,9 +1,9 @@
-#include "pitr/wal/archive_segment_source.h"
+#include "catalog/wal/archive_segment_source.h"
 
-#include "pitr/wal/archived_file_reader.h"
-#include "pitr/wal/wal_catalog.h"
+#include "catalog/wal/archived_file_reader.h"
+#include "catalog/wal/wal_catalog.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -46,4 +46,4 @@ std::unique_ptr<engine::WalSegmentSource> ArchiveSegmentSource(repo::Repository&
   return std::make_unique<ArchiveSource>(repo, cluster, *archiving);
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

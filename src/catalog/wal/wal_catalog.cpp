@@ -1,21 +1,24 @@
-#include "pitr/wal/wal_catalog.h"
+#include "catalog/wal/wal_catalog.h"
 
 #include <cstdlib>
 #include <iterator>
 #include <sstream>
 
+#include "catalog/cluster_snapshots.h"
+#include "catalog/wal/archived_file_reader.h"
+#include "catalog/wal/wal_path.h"
 #include "core/byte_stream.h"
-#include "jobs/jobs.h"
-#include "pitr/pitr.h"
-#include "pitr/wal/archived_file_reader.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
+
+std::string WalPath(const platform::Cluster& cluster) {
+  return cluster.ns + "/" + cluster.name + "/wal";
+}
 
 core::Result<WalCatalog> WalCatalog::LoadFromSnapshots(repo::Repository& repo,
                                                        const platform::Cluster& cluster,
                                                        const engine::Archiving& archiving) {
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
+  HS_ASSIGN_OR_RETURN(auto snapshots, ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
   // Each snapshot's directory is a few dependent tree reads; read the snapshots in parallel, as
   // many as the backend serves at once: one after another, a month of WAL snapshots on S3 costs
   // seconds of round trips.
@@ -198,4 +201,4 @@ core::Status WalCatalog::LoadHistories(repo::Repository& repo, const engine::Arc
   return core::Status::Ok();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,8 +1,8 @@
-#include "pitr/wal/wal_chain.h"
+#include "catalog/wal/wal_chain.h"
 
 #include <gtest/gtest.h>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace wal_chain_test {
 namespace {
@@ -87,4 +87,4 @@ TEST(WalChainTest, FollowingRunsReachesWhatFollowingSegmentsReaches) {
 
 }  // namespace
 }  // namespace wal_chain_test
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,4 +1,4 @@
-// pitr/snapshot_directory: one directory of a snapshot's tree, as both archive kinds read their
+// catalog/snapshot_directory: one directory of a snapshot's tree, as both archive kinds read their
 // snapshots (WAL files, binlog pieces and their manifest), without restoring anything.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // The nodes of the directory at `path` ("a/b/c") below the snapshot's root tree; kNotFound when a
 // component is missing. The pack index must be loaded.
@@ -16,4 +16,4 @@ core::Result<std::vector<repo::Node>> LoadDirectory(repo::Repository& repo,
                                                     const repo::Snapshot& snapshot,
                                                     const std::string& path);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,8 +1,8 @@
-#include "pitr/snapshot_directory.h"
+#include "catalog/snapshot_directory.h"
 
 #include <sstream>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -39,4 +39,4 @@ core::Result<std::vector<repo::Node>> LoadDirectory(repo::Repository& repo,
   return nodes;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

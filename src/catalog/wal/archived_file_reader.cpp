@@ -1,8 +1,8 @@
-#include "pitr/wal/archived_file_reader.h"
+#include "catalog/wal/archived_file_reader.h"
 
 #include "repo/restore/file_dumper.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -55,4 +55,4 @@ core::Status DumpArchived(repo::Repository& repo, const ArchivedFile& archived,
   return core::Status::Ok();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

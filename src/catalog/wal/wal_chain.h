@@ -1,5 +1,5 @@
-// pitr/wal/wal_chain: how far an unbroken run of archived segments reaches (pure functions over the
-// archived segment numbers of one timeline and the times their files were last written).
+// catalog/wal/wal_chain: how far an unbroken run of archived segments reaches (pure functions over
+// the archived segment numbers of one timeline and the times their files were last written).
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 #include "repo/format/go_json.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // Archived segments of one timeline: segment number -> the server's last write to the file.
 using SegmentTimes = std::map<uint64_t, repo::GoTime>;
@@ -56,4 +56,4 @@ SegmentRuns RunsOf(const SegmentTimes& segments);
 std::optional<uint64_t> SegmentReachingTime(const SegmentTimes& segments, uint64_t from,
                                             const repo::GoTime& target);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog
