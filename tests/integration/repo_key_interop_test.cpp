@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
 
 namespace hasteward::testing {
 namespace {
@@ -13,6 +14,15 @@ using Json = nlohmann::json;
 
 constexpr int kWrongPassword = 12;
 constexpr int kSafetyStop = 24;
+
+// The id of the key marked current (restic lists 8-character ids, HASteward full ones).
+std::string CurrentIdOf(const Json& keys) {
+  for (const auto& k : keys) {
+    if (k.value("current", false))
+      return k.value("id", "");
+  }
+  return "";
+}
 
 class RepoKeyInteropTest : public ::testing::Test {
  protected:
@@ -47,14 +57,7 @@ class RepoKeyInteropTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? Json::parse(r.out) : Json::array();
   }
-  // The id of the key marked current (restic lists 8-character ids, HASteward full ones).
-  static std::string CurrentId(const Json& keys) {
-    for (const auto& k : keys) {
-      if (k.value("current", false))
-        return k.value("id", "");
-    }
-    return "";
-  }
+  static std::string CurrentId(const Json& keys) { return CurrentIdOf(keys); }
 
   void ExpectResticOpens(const std::string& password_file) {
     auto snaps = Restic(password_file, {"snapshots", "--json"});
@@ -148,6 +151,37 @@ TEST_F(RepoKeyInteropTest, RefusesToRemoveTheLastKeyOrTheKeyInUse) {
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_EQ(ResticKeys(first_).size(), 2u);
   ExpectResticOpens(first_);
+}
+
+// The same key files through the storage interface on a remote backend (restic's REST protocol):
+// a key HASteward adds opens the repository in restic, restic's passwd opens it in HASteward, and
+// the last key is still refused.
+TEST(RepoKeyRestInteropTest, KeysRoundTripOnARestRepository) {
+  HastewardEnv hs("hs-keys-rest-", "first-password");
+  auto server = RestTestServer::Start(hs.Path("rest"));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  hs.UseRepository((*server)->Location("repo"));
+  ASSERT_EQ(hs.Run({"repo", "init"}).exit_code, 0);
+  std::string second = WriteFile(hs.Path("pw-second"), "second-password\n");
+  std::string third = WriteFile(hs.Path("pw-third"), "third-password\n");
+  auto add = hs.Run({"repo", "key", "add", "--new-password-file", second});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto passwd =
+      hs.Restic({"--password-file", second, "key", "passwd", "--new-password-file", third});
+  ASSERT_EQ(passwd.exit_code, 0) << passwd.err;
+  auto check = hs.Run({"--password-file", third, "repo", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  auto list = hs.Run({"--password-file", third, "repo", "key", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  Json keys = Json::parse(list.out);
+  ASSERT_EQ(keys.size(), 2u) << keys;
+  std::string current = CurrentIdOf(keys);
+  std::string original = keys[0]["id"] == current ? keys[1]["id"] : keys[0]["id"];
+  auto remove = hs.Run({"--password-file", third, "repo", "key", "remove", original.substr(0, 8)});
+  EXPECT_EQ(remove.exit_code, 0) << remove.err;
+  auto last = hs.Run({"--password-file", third, "repo", "key", "remove", current});
+  EXPECT_EQ(last.exit_code, kSafetyStop) << last.err;
+  EXPECT_EQ(hs.Restic({"--password-file", third, "check"}).exit_code, 0);
 }
 
 }  // namespace
