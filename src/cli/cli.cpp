@@ -81,6 +81,18 @@ void GlobalOptions::ApplyEnvironment() {
     output = Env("HASTEWARD_OUTPUT");
 }
 
+core::Result<std::string> ReadPasswordFile(const std::string& path, const std::string& hint) {
+  auto content = core::ReadFileToString(path);
+  if (!content.ok()) {
+    return core::Usage("cannot read password file '" + path + "'", hint);
+  }
+  std::string password = *content;
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  return password;
+}
+
 core::Result<std::string> GlobalOptions::Password() const {
   if (!restic_password.empty() && !password_file.empty()) {
     return core::Usage("both --restic-password and --restic-password-file are given",
@@ -90,16 +102,7 @@ core::Result<std::string> GlobalOptions::Password() const {
     return restic_password;
   }
   if (!password_file.empty()) {
-    auto content = core::ReadFileToString(password_file);
-    if (!content.ok()) {
-      return core::Usage("cannot read password file '" + password_file + "'",
-                         "check --restic-password-file / RESTIC_PASSWORD_FILE");
-    }
-    std::string p = *content;
-    while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) {
-      p.pop_back();
-    }
-    return p;
+    return ReadPasswordFile(password_file, "check --restic-password-file / RESTIC_PASSWORD_FILE");
   }
   return core::Usage("no repository password given",
                      "pass --restic-password, or set RESTIC_PASSWORD or RESTIC_PASSWORD_FILE");

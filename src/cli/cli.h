@@ -55,6 +55,9 @@ int Main(int argc, char** argv);
 // Every command honours --dry-run or refuses it; a command that cannot preview what it would do
 // calls this first. Ok when --dry-run is not given; otherwise a usage error naming the command,
 // `why` it cannot preview and what to run instead (`hint`).
+// The password a file holds, without its trailing line breaks; kUsage with `hint` when unreadable.
+core::Result<std::string> ReadPasswordFile(const std::string& path, const std::string& hint);
+
 core::Status RefuseDryRun(const GlobalOptions& g, const std::string& command,
                           const std::string& why, const std::string& hint);
 

@@ -8,6 +8,8 @@ namespace hasteward::cli {
 // in `out`. Add a new group here and in cli.cpp.
 void RegisterVersionCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `repo key list|add|remove|passwd`, below `repo`.
+void RegisterRepoKeyCommands(CLI::App& repo, GlobalOptions& g, CommandOutcome& out);
 void RegisterBackupCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 void RegisterExportCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `mount`: a snapshot as a read-only FUSE file tree.

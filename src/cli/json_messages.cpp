@@ -107,6 +107,17 @@ nlohmann::json ToJson(const RepoUnlockMessage& message) {
   return out;
 }
 
+nlohmann::json ToJson(const RepoKeyChangeMessage& message) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!message.added.empty())
+    out["added"] = message.added;
+  if (!message.removed.empty())
+    out["removed"] = message.removed;
+  if (message.dry_run)
+    out["dry_run"] = true;
+  return out;
+}
+
 nlohmann::json ToJson(const RestoreResultMessage& message) {
   nlohmann::json out = {{"restored", message.restored},
                         {"cluster", message.cluster},

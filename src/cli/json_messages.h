@@ -105,6 +105,13 @@ struct RepoUnlockMessage {
   bool dry_run = false;  // omitted when false
 };
 
+// `repo key add|remove|passwd --json`: the key written and/or the key removed (full ids).
+struct RepoKeyChangeMessage {
+  std::string added;     // omitted when empty
+  std::string removed;   // omitted when empty
+  bool dry_run = false;  // omitted when false
+};
+
 // `restore --json`.
 struct RestoreResultMessage {
   std::string restored;  // snapshot ID
@@ -136,6 +143,7 @@ nlohmann::json ToJson(const RequestsMessage& message);
 nlohmann::json ToJson(const RepoInitializedMessage& message);
 nlohmann::json ToJson(const RepoCheckMessage& message);
 nlohmann::json ToJson(const RepoUnlockMessage& message);
+nlohmann::json ToJson(const RepoKeyChangeMessage& message);
 nlohmann::json ToJson(const RestoreResultMessage& message);
 nlohmann::json ToJson(const InstanceStateMessage& message);
 nlohmann::json ToJson(const VersionMessage& message);

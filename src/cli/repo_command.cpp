@@ -28,9 +28,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
   repo::InitOptions opts;
   // Checked before anything is created, so a typo never leaves a half-made repository.
-  if (const char* kdf = std::getenv("HASTEWARD_KDF_PARAMS"); kdf != nullptr && *kdf != '\0') {
-    HS_ASSIGN_OR_RETURN(opts.kdf, repo::ParseKdfParams(kdf));
-  }
+  HS_ASSIGN_OR_RETURN(opts.kdf, repo::KdfParamsFromEnvironment());
   if (g.dry_run) {
     // Nothing is created, not even the backend's directory.
     std::printf("would create a repository at %s\n", core::RedactUrlCredentials(location).c_str());
@@ -107,7 +105,8 @@ core::Status RunUnlock(const GlobalOptions& g, const RepoFlags& f) {
 
 void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) {
   auto flags = std::make_shared<RepoFlags>();
-  auto* repo_cmd = app.add_subcommand("repo", "Create, check and unlock the backup repository");
+  auto* repo_cmd =
+      app.add_subcommand("repo", "Create, check and unlock the backup repository; manage its keys");
   repo_cmd->require_subcommand(1);
   auto* init = repo_cmd->add_subcommand("init", "Create a new repository (restic format v2)");
   init->add_option("--polynomial", flags->polynomial,
@@ -120,6 +119,7 @@ void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   auto* unlock = repo_cmd->add_subcommand("unlock", "Remove stale locks");
   unlock->add_flag("--remove-all", flags->remove_all, "Remove all locks, also live ones");
   unlock->callback([&g, &out, flags] { out.status = RunUnlock(g, *flags); });
+  RegisterRepoKeyCommands(*repo_cmd, g, out);
 }
 
 }  // namespace hasteward::cli

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ core::Result<KdfParams> ParseKdfParams(std::string_view text) {
     return Invalid(text, "p must be from 1 to 16");
   }
   return KdfParams{n, static_cast<uint32_t>(numbers[1]), static_cast<uint32_t>(numbers[2])};
+}
+
+core::Result<KdfParams> KdfParamsFromEnvironment() {
+  // Checked before anything is written, so a typo never leaves a half-made repository or key.
+  const char* text = std::getenv("HASTEWARD_KDF_PARAMS");
+  if (text == nullptr || *text == '\0') {
+    return KdfParams{};
+  }
+  return ParseKdfParams(text);
 }
 
 }  // namespace hasteward::repo

@@ -15,4 +15,8 @@ namespace hasteward::repo {
 // key is trivially cheap to brute-force, above them one open needs gigabytes or minutes.
 core::Result<KdfParams> ParseKdfParams(std::string_view text);
 
+// The parameters for new keys (`repo init`, `repo key add|passwd`): HASTEWARD_KDF_PARAMS parsed
+// when set, else restic's defaults.
+core::Result<KdfParams> KdfParamsFromEnvironment();
+
 }  // namespace hasteward::repo
