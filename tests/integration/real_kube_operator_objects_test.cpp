@@ -35,12 +35,11 @@ constexpr const char* kNs = "shop";
 class RealKubeOperatorObjectsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto api = RealKubeApi::Start();
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(*api).release();
-    auto node = RealKubeNode::Start(*api_, "node-1");
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    node_ = std::move(*node).release();
+    auto kube = RealKubeCluster::Start();
+    ASSERT_TRUE(kube.ok()) << kube.status().ToString();
+    kube_ = std::move(*kube).release();
+    api_ = kube_->api.get();
+    node_ = kube_->node.get();
     auto manifests = RealKubeManifestsDir();
     ASSERT_TRUE(manifests.ok()) << manifests.status().ToString();
     manifests_ = *manifests;
@@ -67,8 +66,8 @@ class RealKubeOperatorObjectsTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    delete node_;
-    delete api_;
+    delete kube_;
+    kube_ = nullptr;
     node_ = nullptr;
     api_ = nullptr;
   }
@@ -80,10 +79,9 @@ class RealKubeOperatorObjectsTest : public ::testing::Test {
   }
 
   static std::shared_ptr<const k8s::KubeClient> OperatorClient() {
-    auto token = api_->ServiceAccountToken("hasteward", "hasteward");
-    EXPECT_TRUE(token.ok()) << token.status().ToString();
-    auto kubeconfig = api_->WriteKubeconfig(token.ok() ? *token : "", kNs);
-    auto config = k8s::LoadKubeconfig(*kubeconfig);
+    auto kubeconfig = api_->OperatorKubeconfig(kNs);
+    EXPECT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    auto config = k8s::LoadKubeconfig(kubeconfig.ok() ? *kubeconfig : "");
     EXPECT_TRUE(config.ok()) << config.status().ToString();
     return std::make_shared<const k8s::KubeClient>(*config);
   }
@@ -106,11 +104,13 @@ class RealKubeOperatorObjectsTest : public ::testing::Test {
     return r.exit_code == 0 ? json::parse(r.out) : json();
   }
 
+  static RealKubeCluster* kube_;
   static RealKubeApi* api_;
   static RealKubeNode* node_;
   static std::string manifests_;
 };
 
+RealKubeCluster* RealKubeOperatorObjectsTest::kube_ = nullptr;
 RealKubeApi* RealKubeOperatorObjectsTest::api_ = nullptr;
 RealKubeNode* RealKubeOperatorObjectsTest::node_ = nullptr;
 std::string RealKubeOperatorObjectsTest::manifests_;

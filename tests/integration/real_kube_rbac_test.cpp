@@ -37,8 +37,6 @@ namespace {
 namespace k8s = platform::kubernetes;
 using nlohmann::json;
 
-constexpr const char* kOperatorNs = "hasteward";
-constexpr const char* kOperatorAccount = "hasteward";
 constexpr const char* kDbNs = "shop";
 constexpr const char* kPod = "shop-1";
 
@@ -49,32 +47,23 @@ std::string Text(core::ByteView bytes) {
 class RealKubeRbacTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto api = RealKubeApi::Start();
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(*api).release();
-    auto node = RealKubeNode::Start(*api_, "node-1");
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    node_ = std::move(*node).release();
+    auto kube = RealKubeCluster::Start();
+    ASSERT_TRUE(kube.ok()) << kube.status().ToString();
+    kube_ = std::move(*kube).release();
     echo_ = new TcpEchoServer();
   }
   static void TearDownTestSuite() {
     delete echo_;
-    delete node_;
-    delete api_;
+    delete kube_;
     echo_ = nullptr;
-    node_ = nullptr;
-    api_ = nullptr;
+    kube_ = nullptr;
   }
 
-  static RealKubeApi& api() { return *api_; }
+  static RealKubeApi& api() { return *kube_->api; }
 
   // A client authenticated as the operator's ServiceAccount (a token the real server issued).
   static k8s::KubeClient OperatorClient() {
-    auto token = api().ServiceAccountToken(kOperatorNs, kOperatorAccount);
-    EXPECT_TRUE(token.ok()) << token.status().ToString();
-    auto kubeconfig = api().WriteKubeconfig(token.ok() ? *token : "", kDbNs);
-    EXPECT_TRUE(kubeconfig.ok());
-    auto config = k8s::LoadKubeconfig(*kubeconfig);
+    auto config = k8s::LoadKubeconfig(OperatorKubeconfig());
     EXPECT_TRUE(config.ok()) << config.status().ToString();
     return k8s::KubeClient(*config);
   }
@@ -118,8 +107,8 @@ class RealKubeRbacTest : public ::testing::Test {
 
   // A kubeconfig of the operator's account.
   static std::string OperatorKubeconfig() {
-    auto token = api().ServiceAccountToken(kOperatorNs, kOperatorAccount);
-    auto kubeconfig = api().WriteKubeconfig(token.ok() ? *token : "", kDbNs);
+    auto kubeconfig = api().OperatorKubeconfig(kDbNs);
+    EXPECT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
     return kubeconfig.ok() ? *kubeconfig : "";
   }
 
@@ -176,13 +165,11 @@ class RealKubeRbacTest : public ::testing::Test {
     return echoed.empty() ? (*forwarder)->StderrAll() : echoed;
   }
 
-  static RealKubeApi* api_;
-  static RealKubeNode* node_;
+  static RealKubeCluster* kube_;
   static TcpEchoServer* echo_;
 };
 
-RealKubeApi* RealKubeRbacTest::api_ = nullptr;
-RealKubeNode* RealKubeRbacTest::node_ = nullptr;
+RealKubeCluster* RealKubeRbacTest::kube_ = nullptr;
 TcpEchoServer* RealKubeRbacTest::echo_ = nullptr;
 
 bool Forbidden(const std::string& answer) {
@@ -224,7 +211,7 @@ TEST_F(RealKubeRbacTest, DeployAppliesAsUsersApplyIt) {
         << crd;
   }
   ASSERT_TRUE(api().CreateNamespace(kDbNs).ok());
-  auto pod = node_->AddPod(kDbNs, kPod, {"postgres"});
+  auto pod = kube_->node->AddPod(kDbNs, kPod, {"postgres"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
 }
 
@@ -239,11 +226,11 @@ TEST_F(RealKubeRbacTest, OperatorAccountExecsAndPortForwardsOverWebSocketAndSpdy
   EXPECT_EQ(KubectlPortForwardAnswer(api().bin_dir() + "/kubectl"), "forward-ok");
   // What reached the node: the server turned our WebSocket exec into SPDY, as it does for a
   // kubelet (KEP-4006's translation); the node saw every exec the clients sent.
-  EXPECT_EQ(node_->agent().ExecCommandsForTest().size(), 3U);
-  std::vector<FakeExecTransportKind> transports = node_->agent().ExecTransportsForTest();
+  EXPECT_EQ(kube_->node->agent().ExecCommandsForTest().size(), 3U);
+  std::vector<FakeExecTransportKind> transports = kube_->node->agent().ExecTransportsForTest();
   EXPECT_EQ(std::count(transports.begin(), transports.end(), FakeExecTransportKind::kSpdy), 3)
       << "every exec reached the node as SPDY";
-  EXPECT_GE(node_->agent().PortForwardsForTest(), 3);
+  EXPECT_GE(kube_->node->agent().PortForwardsForTest(), 3);
 }
 
 // The check can fail: the ClusterRole as a2220c1 shipped it (create only) is refused by the real

@@ -273,6 +273,11 @@ core::Result<std::string> RealKubeApi::WriteKubeconfig(const std::string& token,
   return path;
 }
 
+core::Result<std::string> RealKubeApi::OperatorKubeconfig(const std::string& ns) const {
+  HS_ASSIGN_OR_RETURN(std::string token, ServiceAccountToken("hasteward", "hasteward"));
+  return WriteKubeconfig(token, ns);
+}
+
 std::vector<nlohmann::json> RealKubeApi::AuditEvents() const {
   std::vector<nlohmann::json> events;
   std::ifstream in(dir() + "/audit.log");

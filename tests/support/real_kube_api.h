@@ -59,6 +59,9 @@ class RealKubeApi {
   // A token of service account `ns/name` (the TokenRequest API, as `kubectl create token`).
   core::Result<std::string> ServiceAccountToken(const std::string& ns,
                                                 const std::string& name) const;
+  // A kubeconfig of deploy/'s operator ServiceAccount (hasteward/hasteward) with a fresh token,
+  // default namespace `ns`; returns its path.
+  core::Result<std::string> OperatorKubeconfig(const std::string& ns) const;
   // A kubeconfig for this server with `token` as its user; returns its path.
   core::Result<std::string> WriteKubeconfig(const std::string& token,
                                             const std::string& ns = "default") const;

@@ -14,6 +14,13 @@ core::Result<std::unique_ptr<RealKubeNode>> RealKubeNode::Start(const RealKubeAp
   return node;
 }
 
+core::Result<std::unique_ptr<RealKubeCluster>> RealKubeCluster::Start() {
+  auto cluster = std::make_unique<RealKubeCluster>();
+  HS_ASSIGN_OR_RETURN(cluster->api, RealKubeApi::Start());
+  HS_ASSIGN_OR_RETURN(cluster->node, RealKubeNode::Start(*cluster->api, "node-1"));
+  return cluster;
+}
+
 core::Status RealKubeNode::Register() {
   HS_TRY(api_.Create(json{{"apiVersion", "v1"},
                           {"kind", "Node"},

@@ -19,6 +19,16 @@
 
 namespace hasteward::testing {
 
+class RealKubeNode;
+
+// A real API server with one test node ("node-1"): what each real-Kubernetes test binary starts
+// once (SetUpTestSuite).
+struct RealKubeCluster {
+  std::unique_ptr<RealKubeApi> api;
+  std::unique_ptr<RealKubeNode> node;
+  static core::Result<std::unique_ptr<RealKubeCluster>> Start();
+};
+
 class RealKubeNode {
  public:
   // Starts the agent on 127.0.0.1 with certificates of `api`'s authority and registers the Node
