@@ -97,7 +97,7 @@ core::Result<std::string> RealKubeBinDir() {
 }
 
 core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::Start() {
-  HS_ASSIGN_OR_RETURN(auto dir, core::TempDir::Create("hs-real-kube-"));
+  HS_ASSIGN_OR_RETURN(auto dir, core::TempDir::CreateOwned("hs-real-kube-"));
   std::unique_ptr<RealKubeApi> api(new RealKubeApi(std::move(dir)));
   HS_ASSIGN_OR_RETURN(api->bin_dir_, RealKubeBinDir());
   HS_ASSIGN_OR_RETURN(api->pki_, FakeKubePki::Create());
