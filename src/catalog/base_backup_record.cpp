@@ -137,6 +137,12 @@ core::Status TakeRead(std::map<std::string, std::string>& facts, BaseBackupRecor
   }
   Take(facts, "reason", record.reason);
   Take(facts, "parent", record.parent);
+  if (Take(facts, "parent_proof", text)) {
+    if (text != "wal") {
+      return BadFact("parent_proof", text, "wal");
+    }
+    record.parent_proof = ParentProof::kWal;
+  }
   for (auto [key, number] : {std::pair{"block_size", &record.block_size},
                              std::pair{"incremental_run", &record.incremental_run},
                              std::pair{"bytes_read", &record.bytes_read},
@@ -166,6 +172,14 @@ const char* ReadModeName(ReadMode mode) {
     case ReadMode::kFull: return "full";
     case ReadMode::kIncremental: return "incremental";
     case ReadMode::kUnrecorded: break;
+  }
+  return "";
+}
+
+const char* ParentProofName(ParentProof proof) {
+  switch (proof) {
+    case ParentProof::kWal: return "wal";
+    case ParentProof::kUnrecorded: break;
   }
   return "";
 }
@@ -255,6 +269,9 @@ std::map<std::string, std::string> FactsOf(const BaseBackupRecord& record) {
   }
   if (!record.parent.empty()) {
     facts["parent"] = record.parent;
+  }
+  if (record.parent_proof != ParentProof::kUnrecorded) {
+    facts["parent_proof"] = ParentProofName(record.parent_proof);
   }
   PutNumber(facts, "block_size", record.block_size);
   PutNumber(facts, "incremental_run", record.incremental_run);

@@ -28,6 +28,13 @@ namespace hasteward::catalog {
 enum class ReadMode { kUnrecorded, kFull, kIncremental };
 const char* ReadModeName(ReadMode mode);  // "", "full", "incremental"
 
+// How an incremental backup proved its parent an ancestor of the data it read ("parent_proof"
+// tag). kUnrecorded: a backup that proved nothing — every incremental of a release before the
+// proof, whose parent may lie on another history (verify/incremental_audit names them).
+// kWal: the parent's stored WAL at its start was read back from the live server, byte for byte.
+enum class ParentProof { kUnrecorded, kWal };
+const char* ParentProofName(ParentProof proof);  // "", "wal"
+
 // One base backup as the repository records it. Facts without a typed field are kept in
 // `other`, so a record decoded from newer tags encodes them back unchanged.
 struct BaseBackupRecord {
@@ -58,8 +65,9 @@ struct BaseBackupRecord {
   // How it read (incremental-capable backups).
   std::optional<uint64_t> block_size;  // the data-file block size a child must share
   ReadMode read = ReadMode::kUnrecorded;
-  std::string reason;                       // why everything was read (read=full)
-  std::string parent;                       // the parent snapshot's hex ID (read=incremental)
+  std::string reason;  // why everything was read (read=full)
+  std::string parent;  // the parent snapshot's hex ID (read=incremental)
+  ParentProof parent_proof = ParentProof::kUnrecorded;
   std::optional<uint64_t> incremental_run;  // incremental reads in a row this backup ends
   std::optional<uint64_t> bytes_read;       // of data files
   std::optional<uint64_t> wal_bytes_read;   // of WAL, to find the changed blocks

@@ -95,8 +95,14 @@ nlohmann::json ToJson(const RepoInitializedMessage& message) {
 
 nlohmann::json ToJson(const RepoCheckMessage& message) {
   nlohmann::json out = {
-      {"ok", message.ok},       {"errors", message.errors}, {"snapshots", message.snapshots},
-      {"packs", message.packs}, {"blobs", message.blobs},   {"bytes_read", message.bytes_read}};
+      {"ok", message.ok},
+      {"errors", message.errors},
+      {"snapshots", message.snapshots},
+      {"packs", message.packs},
+      {"blobs", message.blobs},
+      {"bytes_read", message.bytes_read},
+      {"incrementals_on_another_history", message.incrementals_on_another_history},
+      {"incrementals_unproven", message.incrementals_unproven}};
   return out;
 }
 

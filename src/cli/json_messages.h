@@ -97,6 +97,10 @@ struct RepoCheckMessage {
   uint64_t packs = 0;
   uint64_t blobs = 0;
   uint64_t bytes_read = 0;
+  // Incremental native snapshots whose parent may lie on another history (evidence in the
+  // repository), and those only unproven (verify/incremental_audit).
+  uint64_t incrementals_on_another_history = 0;
+  uint64_t incrementals_unproven = 0;
 };
 
 // `repo unlock --json`.

@@ -11,6 +11,7 @@
 #include "repo/crypto/kdf_params.h"
 #include "repo/lock/repo_lock.h"
 #include "storage/registry.h"
+#include "verify/incremental_audit.h"
 
 namespace hasteward::cli {
 
@@ -52,6 +53,27 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   return core::Status::Ok();
 }
 
+// The incremental snapshots the audit doubts, one line each: evidenced ones as errors (their
+// parent may be another history's), unproven ones as warnings. Returns how many of each.
+std::pair<uint64_t, uint64_t> PrintDoubtfulIncrementals(
+    const std::vector<verify::DoubtfulIncremental>& doubtful) {
+  uint64_t evidenced = 0;
+  for (const auto& d : doubtful) {
+    bool error = verify::IsEvidenced(d.doubt);
+    evidenced += error ? 1 : 0;
+    std::fprintf(stderr, "%s: incremental snapshot %s (parent %s, %s) %s\n",
+                 error ? "error" : "warning", d.snapshot.substr(0, 8).c_str(),
+                 d.parent.substr(0, 8).c_str(), verify::ParentDoubtName(d.doubt), d.detail.c_str());
+  }
+  if (!doubtful.empty()) {
+    std::fprintf(stderr,
+                 "hint: restore-test those snapshots (hasteward verify --snapshot ID) before "
+                 "trusting them, and take a full native backup now (backup --method native "
+                 "--full): the next incrementals build on it\n");
+  }
+  return {evidenced, doubtful.size() - evidenced};
+}
+
 core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(auto r, OpenRepository(g));
   repo::LockOptions lo;
@@ -59,6 +81,11 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
   lo.wait = std::chrono::seconds(f.lock_wait_seconds);
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(*r, lo));
   HS_ASSIGN_OR_RETURN(auto report, repo::CheckRepository(*r, repo::CheckOptions{f.read_data, 0}));
+  // Structure first: the audit reads trees and the WAL archive through the index just checked.
+  std::vector<verify::DoubtfulIncremental> doubtful;
+  if (report.ok()) {
+    HS_ASSIGN_OR_RETURN(doubtful, verify::AuditIncrementals(*r));
+  }
   HS_TRY(lock->Release());
   ReportRequests(g, *r);
   for (const auto& h : report.hints) {
@@ -67,14 +94,18 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
   for (const auto& e : report.errors) {
     std::fprintf(stderr, "error: %s\n", e.c_str());
   }
+  auto [another_history, unproven] = PrintDoubtfulIncrementals(doubtful);
+  bool ok = report.ok() && another_history == 0;
   if (g.WantsJson()) {
-    PrintJsonLine(stdout, RepoCheckMessage{.ok = report.ok(),
-                                           .errors = report.errors.size(),
+    PrintJsonLine(stdout, RepoCheckMessage{.ok = ok,
+                                           .errors = report.errors.size() + another_history,
                                            .snapshots = report.snapshots,
                                            .packs = report.packs,
                                            .blobs = report.blobs,
-                                           .bytes_read = report.bytes_read});
-  } else if (report.ok()) {
+                                           .bytes_read = report.bytes_read,
+                                           .incrementals_on_another_history = another_history,
+                                           .incrementals_unproven = unproven});
+  } else if (ok) {
     std::printf("checked %zu snapshots, %zu packs, %zu blobs%s: no errors were found\n",
                 report.snapshots, report.packs, report.blobs, f.read_data ? " (data read)" : "");
   }
@@ -83,6 +114,13 @@ core::Status RunCheck(const GlobalOptions& g, const RepoFlags& f) {
                         "check found " + std::to_string(report.errors.size()) + " error(s)",
                         "snapshots that do not use the damaged files still restore; see the "
                         "errors above");
+  }
+  if (another_history > 0) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        "check found " + std::to_string(another_history) +
+                            " incremental snapshot(s) whose parent may lie on another history",
+                        "their files are intact, but pages they took from their parent may be "
+                        "data a restore had removed; see the errors above");
   }
   return core::Status::Ok();
 }

@@ -56,6 +56,17 @@ core::Result<repo::Id> SubtreeOf(repo::Repository& repo, const repo::Snapshot& s
 
 }  // namespace
 
+core::Result<std::map<std::string, ParentFile>> NativeTreeFiles(repo::Repository& repo,
+                                                                const repo::Snapshot& snapshot) {
+  if (snapshot.paths.empty()) {
+    return core::NotFound("the snapshot names no data directory");
+  }
+  HS_ASSIGN_OR_RETURN(repo::Id tree, SubtreeOf(repo, snapshot, snapshot.paths.front()));
+  std::map<std::string, ParentFile> files;
+  HS_TRY(LoadFiles(repo, tree, "", files));
+  return files;
+}
+
 core::Result<std::optional<NativeParent>> ChooseNativeParent(repo::Repository& repo,
                                                              const platform::Cluster& cluster,
                                                              const ParentRequest& request,
@@ -84,14 +95,14 @@ core::Result<std::optional<NativeParent>> ChooseNativeParent(repo::Repository& r
       why_full = "full-every";
       return std::optional<NativeParent>();
     }
-    auto tree = SubtreeOf(repo, snapshot, path);
-    core::Status loaded = tree.ok() ? LoadFiles(repo, *tree, "", parent.files) : tree.status();
-    if (!loaded.ok()) {
+    auto files = NativeTreeFiles(repo, snapshot);
+    if (!files.ok()) {
       // An unreadable parent is passed over: its blobs could not stand for this backup's.
       core::LogWarn("native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) +
-                    " cannot be a parent: " + loaded.message());
+                    " cannot be a parent: " + files.status().message());
       continue;
     }
+    parent.files = std::move(*files);
     return std::optional<NativeParent>(std::move(parent));
   }
   why_full = "no-parent";

@@ -38,6 +38,12 @@ struct ParentRequest {
   int full_every = 7;  // --full-every: at most N-1 incremental reads in a row (0: no limit)
 };
 
+// Every file of a native snapshot's data directory (its first path), by path relative to it, with
+// its blob IDs. The repository's blob index must be loaded. kNotFound when the snapshot holds no
+// such directory; repository errors.
+core::Result<std::map<std::string, ParentFile>> NativeTreeFiles(repo::Repository& repo,
+                                                                const repo::Snapshot& snapshot);
+
 // The parent, or nullopt with `why_full` (a FullReadReason name: no-parent, requested,
 // full-every). The repository's blob index must be loaded (a SnapshotWriter opened it).
 core::Result<std::optional<NativeParent>> ChooseNativeParent(repo::Repository& repo,

@@ -33,6 +33,7 @@ BaseBackupRecord PostgresRecord() {
   record.block_size = 524288;
   record.read = ReadMode::kIncremental;
   record.parent = std::string(64, 'a');
+  record.parent_proof = ParentProof::kWal;
   record.incremental_run = 2;
   record.bytes_read = 123;
   record.wal_bytes_read = 456;
@@ -58,6 +59,7 @@ TEST(BaseBackupRecordTest, EveryPostgresFactSurvivesTheRoundTripThroughStoredTag
   EXPECT_EQ(decoded->block_size, 524288u);
   EXPECT_EQ(decoded->read, ReadMode::kIncremental);
   EXPECT_EQ(decoded->parent, record.parent);
+  EXPECT_EQ(decoded->parent_proof, ParentProof::kWal);
   EXPECT_EQ(decoded->incremental_run, 2u);
   EXPECT_EQ(decoded->bytes_read, 123u);
   EXPECT_EQ(decoded->wal_bytes_read, 456u);
@@ -104,6 +106,7 @@ TEST(BaseBackupRecordTest, DecodesTheTagsEarlierReleasesWrote) {
   EXPECT_EQ(decoded->data_checksums, false);
   EXPECT_EQ(decoded->timeline_history.size(), 2u);
   EXPECT_TRUE(decoded->other.empty());
+  EXPECT_EQ(decoded->parent_proof, ParentProof::kUnrecorded);  // proved nothing
   // The facts map the engine reads holds the whole history, not its first entry only.
   EXPECT_EQ(
       TagFacts(Stored({"timeline_history=1:0/3000060,2:0/5000000"}).tags).at("timeline_history"),
@@ -111,9 +114,9 @@ TEST(BaseBackupRecordTest, DecodesTheTagsEarlierReleasesWrote) {
 }
 
 TEST(BaseBackupRecordTest, AMalformedTagIsAClearError) {
-  for (const char* tag :
-       {"start_lsn=0/xyz", "timeline=three", "read=partial", "data_checksums=maybe",
-        "block_size=-1", "engine=oracle", "timeline_history=1:0/3000060;2"}) {
+  for (const char* tag : {"start_lsn=0/xyz", "timeline=three", "read=partial",
+                          "data_checksums=maybe", "block_size=-1", "engine=oracle",
+                          "parent_proof=position", "timeline_history=1:0/3000060;2"}) {
     auto decoded = DecodeBaseBackup(Stored({"method=native", tag}));
     ASSERT_FALSE(decoded.ok()) << tag;
     EXPECT_EQ(decoded.status().code(), core::ErrorCode::kCorruption) << tag;

@@ -107,6 +107,7 @@ TEST_F(NativeIncrementalTest, SecondBackupReadsOnlyChangedBlocksAndRestoresWhole
   EXPECT_EQ(second["read"], "incremental") << out;
   EXPECT_EQ(second["parent"], parent["id"]);
   EXPECT_EQ(second["incremental_run"], "1");
+  EXPECT_EQ(second["parent_proof"], "wal");  // repo check's audit trusts it for that
   EXPECT_NE(out.find("read: incremental from parent " + parent["id"].substr(0, 8)),
             std::string::npos)
       << out;

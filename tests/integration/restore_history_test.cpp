@@ -36,6 +36,7 @@ namespace fs = std::filesystem;
 
 constexpr char kPassword[] = "history-test";
 constexpr int kExitNewerData = 30;  // docs/exit-codes.md
+constexpr int kExitCorruption = 13;
 
 class RestoreHistoryTest : public ::testing::Test {
  protected:
@@ -118,6 +119,9 @@ class RestoreHistoryTest : public ::testing::Test {
                                  "coalesce(last_failed_wal, '-') FROM pg_stat_archiver");
   }
 
+  void ExpectRepoCheckNamesWhatReleasesBeforeTheProofWrote(const std::string& b2,
+                                                           const std::string& b3);
+
   HastewardEnv hs_{"hs-history-", "history-test"};
   std::unique_ptr<RestTestServer> server_;
   std::unique_ptr<SandboxCluster> pg_;
@@ -179,6 +183,12 @@ TEST_F(RestoreHistoryTest, AParentOfAnotherHistoryOnTheSameTimelineIsNeverUsed) 
   Sql("UPDATE accounts SET balance = -balance WHERE id % 10 = 0");
   auto b2 = Backup();
   ASSERT_EQ(b2["read"], "incremental") << b2["output"];
+  // The abandoned history goes on a few segments, all archived: the names the restored history
+  // will reuse.
+  for (int i = 0; i < 4; ++i) {
+    Sql("INSERT INTO filler (v) VALUES ('abandoned " + std::to_string(i) + "')");
+    ExpectArchived();
+  }
 
   ASSERT_EQ(Hs({"instance", "stop", "-i", "0"}).exit_code, 0);
   const platform::Instance& instance = pg_->instance(0);
@@ -196,6 +206,40 @@ TEST_F(RestoreHistoryTest, AParentOfAnotherHistoryOnTheSameTimelineIsNeverUsed) 
   EXPECT_EQ(b3["reason"], "parent-not-ancestor") << b3["output"];
   EXPECT_NE(b3["output"].find("another history"), std::string::npos) << b3["output"];
   ExpectStockResticRestores(b3["id"], live);
+  ExpectRepoCheckNamesWhatReleasesBeforeTheProofWrote(b2["id"], b3["id"]);
+}
+
+// `repo check` on that repository: nothing to distrust (B2 proved its parent, B3 read everything).
+// Then B3's tags rewritten as releases before the proof wrote them for the same backup
+// (incremental on B2, no proof): the check names it, with the WAL segment of which the
+// repository holds two copies (the archive's, the abandoned history; B3's tree's, the live one).
+void RestoreHistoryTest::ExpectRepoCheckNamesWhatReleasesBeforeTheProofWrote(
+    const std::string& b2, const std::string& b3) {
+  // The stalled archiver's pushes hold shared locks a moment at a time: the check waits them out.
+  const std::vector<std::string> check_args = {"repo", "check", "--lock-wait", "120"};
+  auto clean = Hs(check_args);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_EQ(clean.err.find("incremental snapshot"), std::string::npos) << clean.err;
+
+  auto forged =
+      hs_.Restic({"tag", "--remove", "read=full", "--remove", "reason=parent-not-ancestor", "--add",
+                  "read=incremental", "--add", "parent=" + b2, b3});
+  ASSERT_EQ(forged.exit_code, 0) << forged.out << forged.err;
+  const std::string legacy = NewestSnapshotTags(hs_, {"--tag", "parent=" + b2})["id"];
+  ASSERT_FALSE(legacy.empty());
+  auto check = Hs(check_args);
+  EXPECT_EQ(check.exit_code, kExitCorruption) << check.out << check.err;
+  EXPECT_NE(check.err.find("error: incremental snapshot " + legacy.substr(0, 8) + " (parent " +
+                           b2.substr(0, 8) + ", two-histories)"),
+            std::string::npos)
+      << check.err;
+  EXPECT_NE(check.err.find("differs between snapshot " + legacy.substr(0, 8) +
+                           " and the WAL "
+                           "archive"),
+            std::string::npos)
+      << check.err;
+  auto json = Hs({"repo", "check", "--lock-wait", "120", "--json"});
+  EXPECT_NE(json.out.find("\"incrementals_on_another_history\":1"), std::string::npos) << json.out;
 }
 
 TEST_F(RestoreHistoryTest, CommitsOnARestoredHistoryAreNotReplacedByTheAbandonedOnesSnapshot) {

@@ -223,6 +223,9 @@ void ChooseRead(const IncrementalBase& base, bool full_page_writes, IncrementalS
   }
   if (reason == FullReadReason::kNone) {
     start.facts["read"] = "incremental";
+    // Recorded, so that a later audit tells this backup from the incrementals of releases that
+    // lent pages on positions alone (verify/incremental_audit).
+    start.facts["parent_proof"] = "wal";
     start.facts["changed_blocks"] = std::to_string(start.changes->Blocks().BlockCount());
     core::LogInfo("the backup reads only the pages changed since its parent",
                   {{"changed_blocks", start.facts["changed_blocks"]},
