@@ -3,6 +3,8 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -186,6 +188,35 @@ TEST_F(GaleraEngineTest, AFailedHealNamesTheStartCommandAndARejoinWaitsOnTheNewA
   moving.fail_exec_after_stop = false;
   core::Status rejoined = RejoinNode(moving, stale, node, options);
   EXPECT_TRUE(rejoined.ok()) << rejoined.ToString();
+  auto report = TriageGalera(sandbox_->platform(), cluster_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kHealthy);
+}
+
+// A heal that must keep what it replaces (a node of another history healed with --force, which no
+// snapshot captured) moves the node's whole data directory aside and names where, never only
+// grastate.dat: the state transfer overwrites the rest. The node then rejoins.
+TEST_F(GaleraEngineTest, AHealThatMustKeepTheNodesDataMovesTheWholeDataDirectoryAside) {
+  const platform::Instance node = *cluster_.FindInstance(2);
+  std::ofstream(node.data_dir + "/hasteward-test-mark") << "kept";
+  HealOptions options;
+  options.stamp = "20260102T000000Z";
+  options.heal_timeout = std::chrono::seconds(60);
+  options.only_copy_of_diverged_writes = true;
+  std::string log;
+  options.log = [&](const std::string& line) {
+    log += line + "\n";
+  };
+
+  core::Status healed = HealNode(sandbox_->platform(), cluster_, node, options);
+  ASSERT_TRUE(healed.ok()) << healed.ToString();
+  const std::string kept = node.data_dir + ".hasteward-replaced-" + options.stamp;
+  EXPECT_TRUE(std::filesystem::exists(kept + "/hasteward-test-mark")) << log;
+  EXPECT_TRUE(std::filesystem::exists(kept + "/grastate.dat")) << log;
+  EXPECT_FALSE(std::filesystem::exists(node.data_dir + "/hasteward-test-mark")) << log;
+  EXPECT_NE(log.find("kept the data directory of '" + node.name + "' at '" + kept + "'"),
+            std::string::npos)
+      << log;
   auto report = TriageGalera(sandbox_->platform(), cluster_);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kHealthy);

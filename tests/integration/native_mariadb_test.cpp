@@ -3,20 +3,23 @@
 // tree with the binlog position and GTID as tags; destroying the primary's data directory and
 // restoring gives back every table (per-table checksums), and the replica is rebuilt and
 // replicates again; stock `restic restore` + `mariadb-backup --prepare` gives a directory mariadbd
-// starts on; Galera keeps committing on the other nodes while the source node is desynced, and a
-// restore bootstraps the source node and joins the others; a killed mariadb-backup saves nothing
-// and leaves no node desynced; hasteward itself killed -9 in mid-backup saves nothing and leaves a
-// repository that checks clean once its stale lock is removed; restore --dry-run and --method see
-// the snapshot's method.
+// starts on; Galera keeps committing on the other nodes while the source node is desynced, a
+// restore bootstraps the source node under a new cluster state UUID and joins the others, and
+// repair keeps a node the restore did not rebuild as another history; a killed mariadb-backup
+// saves nothing and leaves no node desynced; hasteward itself killed -9 in mid-backup saves nothing
+// and leaves a repository that checks clean once its stale lock is removed; restore --dry-run and
+// --method see the snapshot's method.
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/fd.h"
 #include "support/cluster_env.h"
 #include "support/hasteward_env.h"
 #include "support/killed_backup.h"
@@ -137,6 +140,51 @@ class NativeMariadbTest : public ::testing::Test {
                                db_->inventory_path() + "' > '" + inventory + "'"});
     EXPECT_EQ(sed.exit_code, 0);
     return inventory;
+  }
+
+  std::string ClusterUuid(int ordinal) {
+    return Sql(ordinal,
+               "SELECT variable_value FROM information_schema.global_status WHERE "
+               "variable_name = 'WSREP_CLUSTER_STATE_UUID'");
+  }
+
+  // grastate.dat of a stopped node ("uuid", "seqno", ...).
+  std::map<std::string, std::string> Grastate(int ordinal) {
+    auto text = core::ReadFileToString(db_->instance(ordinal).data_dir + "/grastate.dat");
+    EXPECT_TRUE(text.ok()) << text.status().ToString();
+    std::map<std::string, std::string> out;
+    std::istringstream lines(text.ok() ? *text : "");
+    for (std::string line; std::getline(lines, line);) {
+      size_t colon = line.find(':');
+      if (!line.starts_with("#") && colon != std::string::npos)
+        out[line.substr(0, colon)] = Trim(line.substr(colon + 1));
+    }
+    return out;
+  }
+
+  // Node `ordinal`, stopped before a restore that did not rebuild it, holds history `old_uuid` at
+  // a seqno past the restored cluster's, and the restored cluster then commits more write sets
+  // than it: by seqno alone the node looks behind. Repair refuses it as another history
+  // (split-brain, 5) and changes nothing; with consent (-i N --force) it rejoins and its data
+  // directory is kept whole where the output says.
+  void ExpectAbandonedNodeKept(int ordinal, const std::string& old_uuid,
+                               const OldDataDirectory& abandoned) {
+    auto state = Grastate(ordinal);
+    ASSERT_EQ(state["uuid"], old_uuid);
+    const long long seqno = std::stoll(state["seqno"]);
+    Sql(1,
+        "CREATE TABLE shop.after (id int PRIMARY KEY) ENGINE=InnoDB;\nDELIMITER //\n"
+        "BEGIN NOT ATOMIC FOR i IN 1.." +
+            std::to_string(seqno + 10) +
+            " DO INSERT INTO shop.after VALUES (i); END FOR; END//\nDELIMITER ;\n",
+        "shop");
+    auto refused = Hs("repair");
+    EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+    EXPECT_EQ(Grastate(ordinal)["uuid"], old_uuid) << "the refused repair changed the node";
+    auto forced = Hs("repair", {"-i", std::to_string(ordinal), "--force"});
+    ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+    abandoned.ExpectKeptWholeAtANamedPath(forced.out + forced.err);
+    EXPECT_EQ(ClusterUuid(ordinal), ClusterUuid(1));
   }
 
   void StopAll(int instances) {
@@ -465,13 +513,27 @@ TEST_F(NativeMariadbTest, GaleraCommitsDuringTheBackupAndARestoreRebuildsEveryNo
 
   auto running = Hs("restore", {"--snapshot", id, "--yes"});
   EXPECT_EQ(running.exit_code, 24) << running.err;
+  const std::string old_uuid = ClusterUuid(0);
   StopAll(3);
   ASSERT_EQ(RunCommand({"rm", "-rf", db_->instance(1).data_dir}).exit_code, 0);
   // Nodes 0 and 2 committed after the backup (the writer): their data needs consent, and is kept.
   auto newer = Hs("restore", {"--snapshot", id, "--yes"});
   EXPECT_EQ(newer.exit_code, 30) << newer.err;
-  auto restored = Hs("restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
-  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  const auto abandoned = OldDataDirectory::Mark(db_->instance(2).data_dir, db_->instance(2).name,
+                                                "the abandoned history");
+  // Killed once node 0 joined the restored node 1: node 2, stopped before the restore, keeps the
+  // abandoned history (the old cluster UUID, a seqno past the backup's).
+  auto restored = ClusterEnv::On(hs_, *db_, kind_)
+                      .Hs({"restore", "--snapshot", id, "--yes", "--confirm-rewind"},
+                          {{"HASTEWARD_FAILPOINT", "native-restore-recloned"}});
+  ASSERT_EQ(restored.signal, SIGKILL) << restored.out << restored.err;
+  EXPECT_FALSE(KeptPathsNamedIn(restored.err, db_->instance(0).name).empty()) << restored.err;
+  // The restore started a new history: a cluster state UUID of its own (issue 49).
+  const std::string new_uuid = ClusterUuid(1);
+  EXPECT_NE(new_uuid, Tag(snaps[0], "wsrep_uuid"));
+  EXPECT_NE(new_uuid, old_uuid);
+  EXPECT_EQ(ClusterUuid(0), new_uuid);
+  ExpectAbandonedNodeKept(2, old_uuid, abandoned);
   for (int node = 0; node < 3; ++node) {
     EXPECT_EQ(Checksums(node), before) << "node " << node;
   }

@@ -16,12 +16,6 @@ namespace hasteward::engine::galera {
 
 namespace {
 
-// $1 data dir, $2 where it is kept: moved aside (never deleted), an empty one in its place; prints
-// "kept <path>". A kept path that exists gets a ".N" suffix (`mv` would nest the data inside it).
-constexpr char kMoveAside[] =
-    "set -e; if [ -e \"$1\" ]; then k=\"$2\"; n=1; while [ -e \"$k\" ]; do k=\"$2.$n\"; "
-    "n=$((n + 1)); done; mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi; mkdir -m 700 -- \"$1\"";
-
 // The MariaDB backup stream with the GTID position added to its facts at its end.
 class GaleraNativeStream : public NativeBackupStream {
  public:
@@ -180,42 +174,42 @@ core::Result<const platform::Instance*> GaleraNativeBackup::ChooseRestoreTarget(
   return first;
 }
 
+// Why the restored cluster gets a new cluster state UUID (docs/restore.md, "A restore starts a new
+// history"): bootstrapped at the backup's position it would continue the backup's UUID and seqno,
+// so its next write sets would be numbered like the ones the abandoned history committed after the
+// backup, and a node of the abandoned history (stopped before the restore, never rebuilt: the
+// restore was killed, or the node was not in the inventory) would be compared with the new history
+// by seqno alone: re-cloned as "behind" by repair, or joined by incremental state transfer, which
+// applies the new history's write sets on top of the other history's data. Under a new UUID every
+// judgement (triage, the authority rule, the bootstrap choice, the discard gate) sees two
+// histories and refuses to order them.
 core::Status GaleraNativeBackup::StartAndRebuild(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  const NativeRestorePlan& plan,
                                                  const NativeRestoreOptions& options) {
-  GaleraPosition position;
-  position.uuid = plan.facts.at("wsrep_uuid");
-  const std::string& seqno = plan.facts.at("wsrep_seqno");
-  auto parsed = std::from_chars(seqno.data(), seqno.data() + seqno.size(), position.seqno);
-  if (parsed.ec != std::errc() || parsed.ptr != seqno.data() + seqno.size()) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        "the snapshot's wsrep_seqno '" + seqno + "' is not a number",
-                        "restore another native snapshot");
-  }
-  position.source = "backup";
+  const std::string backup_position =
+      plan.facts.at("wsrep_uuid") + ":" + plan.facts.at("wsrep_seqno");
   InstanceHandles handles(platform, cluster);
   HS_TRY(FenceBeforeReplay(handles, plan.target, options));
-  HS_TRY(BootstrapNode(platform, cluster, plan.target, position, options.heal)
-             .Wrap("bootstrap '" + plan.target.name + "' on the restored data"));
+  auto uuid = BootstrapNewHistory(platform, cluster, plan.target, options.heal);
+  if (!uuid.ok())
+    return uuid.TakeStatus().Wrap("bootstrap '" + plan.target.name + "' on the restored data");
+  Log(options, "the restored cluster starts a new history: cluster state UUID " + *uuid +
+                   " (the backup was taken at " + backup_position + ")");
   HS_TRY(ReadOnlyBeforeReplay(handles, plan.target, options));
   core::Failpoint("native-restore-started");
   for (const auto& node : plan.rebuild) {
     // Why the whole data directory goes aside, not only grastate.dat: the server recovers its
     // position from InnoDB when grastate.dat is missing, and a node that committed after the
-    // backup (same cluster UUID, higher seqno) then refuses to join the restored, older cluster.
-    // With an empty data directory it joins by a full state transfer; the old one is kept.
-    std::string kept = node.data_dir + ".hasteward-replaced-" + options.heal.stamp;
-    HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, node,
-                                                     {.what = "move the data directory aside",
-                                                      .text = kMoveAside,
-                                                      .args = {node.data_dir, kept}}));
-    if (moved.starts_with("kept ")) {
-      std::string kept_at = moved.substr(5);
-      while (!kept_at.empty() && kept_at.back() == '\n') {
-        kept_at.pop_back();
-      }
-      Log(options, "kept the data directory of '" + node.name + "' at '" + kept_at +
+    // backup then refuses to join the restored cluster (or, on the backup's UUID, would be
+    // given the new history's write sets on top of its own). With an empty data directory it
+    // joins by a full state transfer; the old one is kept.
+    HS_ASSIGN_OR_RETURN(
+        auto kept, MoveDataDirectoryAside(
+                       platform, cluster, node,
+                       node.data_dir + ".hasteward-replaced-" + options.heal.stamp, options.heal));
+    if (kept) {
+      Log(options, "kept the data directory of '" + node.name + "' at '" + *kept +
                        "'; it joins by a full state transfer");
     }
     HS_TRY(FenceBeforeReplay(handles, node, options));

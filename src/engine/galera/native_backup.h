@@ -8,7 +8,8 @@ namespace hasteward::engine::galera {
 // (wsrep_desync) while it is read, so the other nodes keep committing without flow control. A
 // restore needs every node stopped (a restored node bootstraps a new Primary component, which
 // must not meet the old one): the target is the backup's source node (else ordinal 0), it
-// bootstraps at the backup's position, and every other node joins it by state transfer.
+// bootstraps a new history (a new cluster state UUID, engine/galera/repair.h BootstrapNewHistory)
+// on the backup's data, and every other node joins it by a full state transfer.
 class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
  public:
   explicit GaleraNativeBackup(DumpSource& planner) : MariadbNativeBackup(planner) {}

@@ -1,5 +1,6 @@
 #include "engine/galera/repair.h"
 
+#include <optional>
 #include <sstream>
 
 #include "core/log.h"
@@ -24,6 +25,12 @@ constexpr char kKeepState[] =
     "[ -f \"$1/$f\" ] || continue; "
     "if [ \"$4\" = move ]; then mv -- \"$1/$f\" \"$2/$3$f\"; "
     "else cp -p -- \"$1/$f\" \"$2/$3$f\"; fi || exit 1; echo \"$f $2/$3$f\"; done";
+
+// $1 data dir, $2 where it is kept: moved aside (never deleted), an empty one in its place; prints
+// "kept <path>". A kept path that exists gets a ".N" suffix (`mv` would nest the data inside it).
+constexpr char kMoveAside[] =
+    "set -e; if [ -e \"$1\" ]; then k=\"$2\"; n=1; while [ -e \"$k\" ]; do k=\"$2.$n\"; "
+    "n=$((n + 1)); done; mv -- \"$1\" \"$k\"; echo \"kept $k\"; fi; mkdir -m 700 -- \"$1\"";
 
 // How KeepState keeps the files: a copy when they stay in use, a rename when the heal replaces
 // them anyway (galera.cache can be gigabytes; in the same directory a rename costs nothing).
@@ -171,9 +178,41 @@ core::Status RejoinNode(platform::Platform& platform, const platform::Cluster& c
   return core::Status::Ok();
 }
 
+core::Result<std::optional<std::string>> MoveDataDirectoryAside(platform::Platform& platform,
+                                                                const platform::Cluster& cluster,
+                                                                const platform::Instance& node,
+                                                                const std::string& kept,
+                                                                const HealOptions& o) {
+  HS_ASSIGN_OR_RETURN(std::string moved, RunScript(platform, cluster, node,
+                                                   {.what = "move the data directory aside",
+                                                    .text = kMoveAside,
+                                                    .args = {node.data_dir, kept},
+                                                    .exec_start_timeout = o.heal_timeout}));
+  if (!moved.starts_with("kept "))
+    return std::optional<std::string>();
+  std::string kept_at = moved.substr(5);
+  while (!kept_at.empty() && kept_at.back() == '\n')
+    kept_at.pop_back();
+  return std::optional<std::string>(kept_at);
+}
+
 core::Status HealNode(platform::Platform& platform, const platform::Cluster& cluster,
                       const platform::Instance& target, const HealOptions& o) {
   HS_TRY(StopIfRunning(platform, cluster, target, o));
+  // What the heal replaces must be kept whole (a node of another history, e.g. one a restore
+  // abandoned, healed with --force and captured by no snapshot): the state transfer overwrites the
+  // data directory, so all of it goes aside, never only grastate.dat and galera.cache.
+  if (o.keep_replaced || o.only_copy_of_diverged_writes) {
+    auto kept = MoveDataDirectoryAside(platform, cluster, target,
+                                       target.data_dir + ".hasteward-replaced-" + o.stamp, o);
+    if (!kept.ok())
+      return LeftStopped(platform, cluster, target, kept.TakeStatus(), true);
+    const std::string what =
+        *kept ? "kept the data directory of '" + target.name + "' at '" + **kept + "'"
+              : "'" + target.name + "' had no data directory";
+    Log(o, what + "; it joins by a full state transfer");
+    return RejoinNode(platform, cluster, target, o);
+  }
   // Moved, not copied: grastate.dat is removed next, and without it the node rejoins by state
   // transfer, for which Galera starts a new galera.cache (what the old one held is no use then).
   core::Status reset = KeepState(platform, cluster, target, o, Keeping::kMove);
@@ -191,21 +230,18 @@ core::Status HealNode(platform::Platform& platform, const platform::Cluster& clu
   return RejoinNode(platform, cluster, target, o);
 }
 
-core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster& cluster,
-                           const platform::Instance& node, const GaleraPosition& position,
-                           const HealOptions& o) {
-  if (!position.valid()) {
-    return core::Status(core::ErrorCode::kSafetyStop,
-                        "refusing to bootstrap '" + node.name + "' from an empty position",
-                        "its committed position must be read first");
-  }
+namespace {
+
+// Writes `grastate` (safe_to_bootstrap: 1) into the stopped node's data directory after keeping a
+// copy of its Galera state, starts it with --wsrep-new-cluster and waits until it is a Synced
+// Primary component; undoes the flag when it is not (UndoBootstrap).
+core::Status BootstrapWith(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& node, const std::string& grastate,
+                           const std::string& written, const HealOptions& o) {
   HS_TRY(StopIfRunning(platform, cluster, node, o));
   // Copied: the bootstrapped node keeps its galera.cache (other nodes may rejoin from it by
   // incremental state transfer) and gets a rewritten grastate.dat.
   HS_TRY(KeepState(platform, cluster, node, o, Keeping::kCopy));
-  std::string grastate = "# GALERA saved state\nversion: 2.1\nuuid:    " + position.uuid +
-                         "\nseqno:   " + std::to_string(position.seqno) +
-                         "\nsafe_to_bootstrap: 1\n";
   HS_TRY(RunScript(platform, cluster, node,
                    {.what = "write grastate.dat",
                     .text = "cat > \"$1/grastate.dat.hasteward\" && mv "
@@ -214,8 +250,8 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
                     .input = grastate,
                     .exec_start_timeout = o.heal_timeout})
              .status());
-  Log(o, "set safe_to_bootstrap: 1 and position " + position.uuid + ":" +
-             std::to_string(position.seqno) + " in grastate.dat of '" + node.name + "' only");
+  Log(o,
+      "set safe_to_bootstrap: 1 and " + written + " in grastate.dat of '" + node.name + "' only");
   // Bounded and re-read after the start as in RejoinNode.
   auto handle = platform.OpenInstance(cluster, node);
   core::Status started = handle.ok() ? (*handle)->StartNewCluster(o.heal_timeout) : handle.status();
@@ -230,6 +266,44 @@ core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster
     return UndoBootstrap(platform, cluster, node, o, std::move(started));
   Log(o, "'" + node.name + "' bootstrapped a new Primary component with --wsrep-new-cluster");
   return core::Status::Ok();
+}
+
+std::string Grastate(const std::string& uuid, long long seqno) {
+  return "# GALERA saved state\nversion: 2.1\nuuid:    " + uuid +
+         "\nseqno:   " + std::to_string(seqno) + "\nsafe_to_bootstrap: 1\n";
+}
+
+}  // namespace
+
+core::Status BootstrapNode(platform::Platform& platform, const platform::Cluster& cluster,
+                           const platform::Instance& node, const GaleraPosition& position,
+                           const HealOptions& o) {
+  if (!position.valid()) {
+    return core::Status(core::ErrorCode::kSafetyStop,
+                        "refusing to bootstrap '" + node.name + "' from an empty position",
+                        "its committed position must be read first");
+  }
+  return BootstrapWith(platform, cluster, node, Grastate(position.uuid, position.seqno),
+                       "position " + position.uuid + ":" + std::to_string(position.seqno), o);
+}
+
+core::Result<std::string> BootstrapNewHistory(platform::Platform& platform,
+                                              const platform::Cluster& cluster,
+                                              const platform::Instance& node,
+                                              const HealOptions& o) {
+  // Why an undefined state rather than a UUID of our own in grastate.dat: with no saved state
+  // Galera 26.4 starts the group "from scratch" under a UUID it generates, at seqno 1; with a
+  // saved UUID it continues that history. The data and the binlog GTID (seeded from the InnoDB
+  // checkpoint) are untouched by it; only the cluster's name for its history changes.
+  HS_TRY(BootstrapWith(platform, cluster, node, Grastate(kZeroUuid, -1),
+                       "an undefined position (a new cluster state UUID)", o));
+  HS_ASSIGN_OR_RETURN(auto handle,
+                      platform.OpenInstance(cluster, AfterStart(platform, cluster, node)));
+  HS_ASSIGN_OR_RETURN(auto conn, mariadb::MariadbConnection::ConnectInstance(*handle));
+  HS_ASSIGN_OR_RETURN(auto uuid, conn->GlobalStatus("wsrep_cluster_state_uuid"));
+  if (!uuid || uuid->empty() || *uuid == kZeroUuid)
+    return core::Internal("'" + node.name + "' reported no cluster state UUID after its bootstrap");
+  return *uuid;
 }
 
 }  // namespace hasteward::engine::galera
