@@ -1,8 +1,8 @@
 // catalog/positions: the archive positions a base backup's record carries, typed per kind, and
-// the one comparator of each kind. PostgreSQL: a WAL position is a timeline and an LSN, and two
-// positions on different timelines are ordered only through a timeline history (a timeline is a
-// fork: the same LSN on two timelines names two different pasts). MariaDB: a GTID list, stored in
-// snapshot tags split at its commas (restic splits --tag values), read back whole here. Pure.
+// the one comparator of each kind. PostgreSQL: a WAL position is a timeline and an LSN, ordered
+// across timelines only through a timeline history (engine/wal_history.h, re-exported here).
+// MariaDB: a GTID list, stored in snapshot tags split at its commas (restic splits --tag values),
+// read back whole here. Pure.
 #pragma once
 
 #include <cstdint>
@@ -12,48 +12,24 @@
 
 #include "core/status.h"
 #include "engine/archiving.h"
+#include "engine/wal_history.h"
 #include "repo/snapshot/snapshot.h"
 
 namespace hasteward::catalog {
 
-// A PostgreSQL WAL position: an LSN on a timeline.
-struct WalPosition {
-  uint32_t timeline = 0;
-  uint64_t lsn = 0;
-  bool operator==(const WalPosition&) const = default;
-};
-
-// Parses an LSN as PostgreSQL writes it ("0/3000A38": two hex words); nullopt otherwise.
-std::optional<uint64_t> ParseLsnText(const std::string& text);
-// "0/3000A38": the inverse of ParseLsnText.
-std::string FormatLsnText(uint64_t lsn);
+// WAL positions and their one comparator are the engine's (engine/wal_history.h): the discard
+// gate and triage below this layer compare with the same one.
+using engine::CompareWalPositions;
+using engine::FormatLsnText;
+using engine::ParseLsnText;
+using engine::PositionOrder;
+using engine::PositionOrderName;
+using engine::WalPosition;
 
 // The "timeline_history" fact ("1:0/3000060,2:0/5000000": each ancestor timeline and where the
 // history left it, oldest first). kCorruption naming the entry that is not one.
 core::Result<std::vector<engine::TimelineBranch>> ParseTimelineHistoryFact(const std::string& text);
 std::string FormatTimelineHistoryFact(const std::vector<engine::TimelineBranch>& history);
-
-// How position `a` stands to position `b`.
-enum class PositionOrder {
-  kBefore,    // `a` lies on `b`'s history, earlier: b's history contains a
-  kSame,      // the same position of the same history
-  kAfter,     // `b` lies on `a`'s history, earlier
-  kDiverged,  // different branches: each holds what the other lacks
-  kUnknown,   // different timelines and no history that tells how they relate
-};
-
-// "before", "same", "after", "diverged", "unknown".
-const char* PositionOrderName(PositionOrder order);
-
-// The one comparator of WAL positions. On one timeline, by LSN. Across timelines, through the
-// later timeline's history (`a_history` / `b_history`: the ancestors of a's / b's timeline, as
-// ParseTimelineHistoryFact gives): the earlier timeline is an ancestor only up to where the
-// later one left it; a position past that point is on another branch (kDiverged). kUnknown when
-// the history that would decide is empty.
-PositionOrder CompareWalPositions(const WalPosition& a,
-                                  const std::vector<engine::TimelineBranch>& a_history,
-                                  const WalPosition& b,
-                                  const std::vector<engine::TimelineBranch>& b_history);
 
 // The value of the GTID list tag `key` ("gtid_position", "gtid_slave_pos") with every domain it
 // was written with: "key=0-1-42" followed by the bare "1-1-7" tags gives "0-1-42,1-1-7". nullopt

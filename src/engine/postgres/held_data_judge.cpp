@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/postgres/triage_timeline.h"
+#include "engine/wal_history.h"
 
 namespace hasteward::engine::postgres {
 
@@ -78,33 +79,33 @@ HeldDataJudgement JudgePgHeldData(const InstanceHealth& held,
   if (!stop || theirs_tli == 0)
     return out;
   // Histories, not positions: the held data is not newer only if the replacing data's history
-  // passes through the point where the held data ends. That point lies on the held timeline, or
-  // on an ancestor of it when nothing was written after the held server switched timelines.
+  // passes through the point where the held data ends (the one comparator: engine/wal_history.h).
+  // That point lies on the held timeline, or on an ancestor of it when nothing was written after
+  // the held server switched timelines.
   const Lineage theirs{theirs_tli, *stop, ParseHistoryFact(Value(replacement, "timeline_history"))};
   const Lineage point =
       DataPoint({static_cast<uint32_t>(std::strtoul(tli_text.c_str(), nullptr, 10)),
                  data_end ? *data_end : *lsn, ParseHistoryFact(held.Fact("history"))});
-  bool newer = false;
-  if (point.timeline == theirs.timeline) {
-    newer = point.lsn > theirs.lsn;
-  } else if (point.timeline > theirs.timeline) {
-    newer = true;  // a later timeline: a history the replacing data does not know
-  } else if (theirs.history.empty()) {
+  const PositionOrder order =
+      CompareWalPositions({point.timeline, point.lsn}, HistoryBranches(point.history),
+                          {theirs.timeline, theirs.lsn}, HistoryBranches(theirs.history));
+  // Without the held timeline's history the comparator cannot say how the two relate, but a later
+  // timeline is never on the replacing data's history: it holds at least its own start.
+  if (order == PositionOrder::kUnknown && point.timeline < theirs.timeline) {
     out.position += "; the replacing data on timeline " + std::to_string(theirs.timeline) +
                     " records no timeline history, so where it left timeline " +
                     std::to_string(point.timeline) + " is unknown";
     return out;
-  } else {
+  }
+  const bool newer = order == PositionOrder::kAfter || order == PositionOrder::kDiverged ||
+                     order == PositionOrder::kUnknown;
+  if (order == PositionOrder::kDiverged) {
     std::optional<uint64_t> left = SwitchFrom(theirs, point.timeline);
-    newer = !left || point.lsn > *left;
-    if (!left) {
-      out.position += ", a timeline the replacing data's history never passed (another branch)";
-    } else if (newer) {
-      out.position += ", past " + FormatLsn(*left) +
-                      " where the replacing data's history left "
-                      "timeline " +
-                      std::to_string(point.timeline) + " (another branch)";
-    }
+    out.position += left ? ", past " + FormatLsn(*left) +
+                               " where the replacing data's history left timeline " +
+                               std::to_string(point.timeline) + " (another branch)"
+                         : ", a timeline the replacing data's history never passed (another "
+                           "branch)";
   }
   if (newer) {
     out.held = HeldData::kNewer;

@@ -1,25 +1,14 @@
 #include "engine/postgres/triage_timeline.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
 
+#include "engine/wal_history.h"
+
 namespace hasteward::engine::postgres {
 
 namespace {
-
-// Whether `x`'s lineage passes through `y`'s position (y is an ancestor of, or equal to, x).
-bool Contains(const Lineage& x, const Lineage& y) {
-  if (x.timeline == y.timeline)
-    return y.lsn <= x.lsn;
-  for (const auto& s : x.history) {
-    if (s.parent == y.timeline)
-      return y.lsn <= s.switch_lsn;
-  }
-  return false;
-}
 
 std::string Describe(const std::string& name, const Lineage& l) {
   return "'" + name + "' (timeline " + std::to_string(l.timeline) + " at " + FormatLsn(l.lsn) + ")";
@@ -28,25 +17,11 @@ std::string Describe(const std::string& name, const Lineage& l) {
 }  // namespace
 
 std::optional<uint64_t> ParseLsn(const std::string& text) {
-  auto slash = text.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size())
-    return std::nullopt;
-  char* end = nullptr;
-  std::string hi_s = text.substr(0, slash), lo_s = text.substr(slash + 1);
-  uint64_t hi = std::strtoull(hi_s.c_str(), &end, 16);
-  if (end == nullptr || *end != '\0')
-    return std::nullopt;
-  uint64_t lo = std::strtoull(lo_s.c_str(), &end, 16);
-  if (end == nullptr || *end != '\0' || hi > 0xFFFFFFFFULL || lo > 0xFFFFFFFFULL)
-    return std::nullopt;
-  return (hi << 32) | lo;
+  return ParseLsnText(text);
 }
 
 std::string FormatLsn(uint64_t lsn) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%" PRIX64 "/%" PRIX64, lsn >> 32,
-                static_cast<uint64_t>(lsn & 0xFFFFFFFFU));
-  return buf;
+  return FormatLsnText(lsn);
 }
 
 std::vector<TimelineSwitch> ParseTimelineHistory(const std::string& text) {
@@ -103,17 +78,27 @@ const char* LineageRelationName(LineageRelation r) {
   return "unknown";
 }
 
+std::vector<TimelineBranch> HistoryBranches(const std::vector<TimelineSwitch>& history) {
+  std::vector<TimelineBranch> out;
+  for (const TimelineSwitch& s : history) {
+    out.push_back({s.parent, s.switch_lsn});
+  }
+  return out;
+}
+
 LineageRelation CompareLineage(const Lineage& a, const Lineage& b) {
   if (!a.known() || !b.known())
     return LineageRelation::kUnknown;
-  bool a_has_b = Contains(a, b);
-  bool b_has_a = Contains(b, a);
-  if (a_has_b && b_has_a)
-    return LineageRelation::kEqual;
-  if (a_has_b)
-    return LineageRelation::kAhead;
-  if (b_has_a)
-    return LineageRelation::kBehind;
+  switch (CompareWalPositions({a.timeline, a.lsn}, HistoryBranches(a.history), {b.timeline, b.lsn},
+                              HistoryBranches(b.history))) {
+    case PositionOrder::kSame: return LineageRelation::kEqual;
+    case PositionOrder::kAfter: return LineageRelation::kAhead;
+    case PositionOrder::kBefore: return LineageRelation::kBehind;
+    case PositionOrder::kDiverged: break;
+    // Two read positions on timelines no history relates: for triage and repair that is a fork
+    // (neither may be re-cloned from the other), not an unreadable position.
+    case PositionOrder::kUnknown: break;
+  }
   return LineageRelation::kForked;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/archiving.h"
 #include "engine/triage.h"
 
 namespace hasteward::engine::postgres {
@@ -46,7 +47,11 @@ enum class LineageRelation {
 };
 const char* LineageRelationName(LineageRelation r);
 
-// How `a` relates to `b`.
+// A history as the one comparator (engine/wal_history.h) reads it.
+std::vector<TimelineBranch> HistoryBranches(const std::vector<TimelineSwitch>& history);
+
+// How `a` relates to `b`: the one comparator's order (an unrelated pair of read positions is a
+// fork here: neither may be re-cloned from the other).
 LineageRelation CompareLineage(const Lineage& a, const Lineage& b);
 
 // "" when the switch points never go backwards; otherwise a description of the first fork that
