@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <limits>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/positions.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
 
@@ -226,12 +228,12 @@ bool OnHistoryOf(const catalog::BaseBackup& base, uint32_t timeline,
   if (history == histories.end()) {
     return true;
   }
-  for (const engine::TimelineBranch& branch : history->second) {
-    if (branch.parent == base.timeline) {
-      return base.stop <= branch.switch_position;
-    }
-  }
-  return false;
+  // The base's end lies on the target timeline's history: the one comparator decides
+  // (engine/wal_history.h via catalog/positions.h), the target taken as that timeline's end.
+  const catalog::PositionOrder order = catalog::CompareWalPositions(
+      {base.timeline, base.stop}, {}, {timeline, std::numeric_limits<uint64_t>::max()},
+      history->second);
+  return order == catalog::PositionOrder::kBefore || order == catalog::PositionOrder::kSame;
 }
 
 }  // namespace
