@@ -1,0 +1,49 @@
+// What a real kube-apiserver's audit log says about one user's requests (issue 50, deploy/'s
+// RBAC): the requests it denied, and which permissions of a ClusterRole the requests used. Read
+// from RealKubeApi::AuditEvents (level Metadata: user, verb, objectRef, response code).
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hasteward::testing {
+
+// One permission: a verb on a resource ("pods/exec") of an API group ("" for the core group).
+struct KubeGrant {
+  std::string group;
+  std::string resource;
+  std::string verb;
+  bool operator<(const KubeGrant& o) const {
+    return std::tie(group, resource, verb) < std::tie(o.group, o.resource, o.verb);
+  }
+  bool operator==(const KubeGrant&) const = default;
+  std::string Text() const;  // "patch postgresql.cnpg.io clusters/status"
+};
+
+// One request of the audit log: the permission it needed, where, and the server's answer.
+struct AuditedRequest {
+  KubeGrant needed;
+  std::string ns;
+  std::string name;
+  int code = 0;  // the response's HTTP status
+  std::string Text() const;
+};
+
+// The requests `user` made (one entry per request: the ResponseComplete stage, or Panic).
+// Requests without an objectRef (discovery, /version) are left out: RBAC grants no resource
+// for them.
+std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events,
+                                       const std::string& user);
+
+// Every permission a ClusterRole (its JSON as the server returns it) grants, one per group,
+// resource and verb its rules name.
+std::set<KubeGrant> GrantsOf(const nlohmann::json& cluster_role);
+
+// The grants of `grants` that no request of `requests` was allowed under.
+std::set<KubeGrant> UnusedGrants(const std::set<KubeGrant>& grants,
+                                 const std::vector<AuditedRequest>& requests);
+
+}  // namespace hasteward::testing
