@@ -7,6 +7,7 @@
 // confirmation and another cluster's data are refused; a base backup whose server process is
 // terminated mid-stream saves nothing; an incremental whose hasteward is killed -9 midway saves
 // nothing and leaves a repository that checks clean once its stale lock is removed;
+// a standby backup during which its upstream moves to a new timeline fails and saves nothing;
 // `export` writes the data directory as a tar that pg_verifybackup accepts once extracted.
 #include <chrono>
 #include <csignal>
@@ -21,12 +22,14 @@
 #include "core/fd.h"
 #include "core/poll_until.h"
 #include "support/cluster_env.h"
+#include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/held_command.h"
 #include "support/killed_backup.h"
 #include "support/killed_restore.h"
 #include "support/rescued_postgres.h"
 #include "support/sandbox_cluster.h"
+#include "support/trim.h"
 
 namespace hasteward::testing {
 namespace {
@@ -114,6 +117,34 @@ class NativeBackupTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"")));
     return summary.value("snapshot_id", "");
+  }
+
+  // The primary moved to timeline 2 as a failover elsewhere would move it: restarted as a standby
+  // of nobody and promoted. Instance 1 keeps streaming from it and follows the new timeline; rows
+  // written and checkpointed there are replayed and restarted on by the standby, so its
+  // pg_control's minimum recovery point (a standby backup's stop) lies on timeline 2.
+  void MovePrimaryToTimeline2() {
+    const platform::Instance& primary = pg_->instance(0);
+    ASSERT_EQ(Hs(*pg_, "instance", {"stop", "-i", "0"}).exit_code, 0);
+    std::vector<std::string> touch = {"touch", primary.data_dir + "/standby.signal"};
+    if (!primary.os_user.empty()) {
+      touch.insert(touch.begin(), {"runuser", "-u", primary.os_user, "--"});
+    }
+    auto touched = RunCommand(touch);
+    ASSERT_EQ(touched.exit_code, 0) << touched.err;
+    ASSERT_EQ(Hs(*pg_, "instance", {"start", "-i", "0"}).exit_code, 0);
+    ASSERT_EQ(Sql(0, "SELECT pg_promote()"), "t\n") << pg_->LogTail(0);
+    Sql(0, "UPDATE accounts SET note = 'timeline 2' WHERE id BETWEEN 200 AND 300; CHECKPOINT");
+    const std::string lsn = Trim(Sql(0, "SELECT pg_current_wal_lsn()"));
+    ASSERT_TRUE(core::PollUntil(
+        [&] {
+          auto replayed = pg_->Sql(1, "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'");
+          return replayed.ok() && *replayed == "t\n";
+        },
+        std::chrono::seconds(60)))
+        << "the standby did not follow timeline 2: " << pg_->LogTail(1);
+    Sql(1, "CHECKPOINT");
+    ASSERT_EQ(Sql(1, "SELECT min_recovery_end_timeline FROM pg_control_recovery()"), "2\n");
   }
 
   // How many type=diverged snapshots hold instance `ordinal`'s data ("<ns>/<cluster>/<N>-...").
@@ -487,6 +518,49 @@ TEST_F(NativeBackupTest,
   auto restored = Hs(*pg_, "restore", {"--snapshot", id, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(Checksums(0), before);
+}
+
+// Issue #49 finding 7: a standby backed up while its upstream is promoted follows the new
+// timeline, so the WAL from the backup's start to its stop lies on two timelines. On a2220c1 the
+// incremental read stored that WAL under the start timeline's names and recorded the snapshot,
+// which then failed at restore. A failpoint holds the backup after its data files, before
+// pg_backup_stop; the primary moves to timeline 2 meanwhile and the standby replays past the
+// switch. The backup fails (exit 23) and saves nothing; the next one restores with stock restic.
+TEST_F(NativeBackupTest, AStandbyWhoseUpstreamSwitchesTimelineMidBackupSavesNoSnapshot) {
+  ASSERT_FALSE(NativeBackup().empty());  // the parent: the next backup is an incremental read
+  // Few pages written, here and on timeline 2 (by index): the WAL from the backup's start to its
+  // stop stays in one segment, which the start timeline's name also holds up to the switch.
+  Sql(0, "UPDATE accounts SET balance = balance + 1 WHERE id <= 100; CHECKPOINT");
+  const std::string release = hs_.Path("release-stop");
+  auto run = ClusterEnv::On(hs_, *pg_, "cnpg")
+                 .Start({"backup", "--method", "native"}, "native-backup-stopping:hold",
+                        hs_.Path("timeline.err"), {{"HASTEWARD_FAILPOINT_RELEASE", release}});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*run)->WaitUntilHeld()) << (*run)->err();
+  MovePrimaryToTimeline2();
+  WriteFile(release, "go");
+  auto exited = (*run)->WaitForExit(std::chrono::seconds(120));
+  ASSERT_TRUE(exited.has_value());
+  std::string err = (*run)->err();
+  EXPECT_EQ(exited->exit_code, 23) << err;
+  EXPECT_NE(err.find("the server moved from timeline 1 to 2 during the backup"), std::string::npos)
+      << err;
+  EXPECT_EQ(Snapshots().size(), 1u) << "a tree whose WAL lies on two timelines was recorded";
+
+  std::string live = Checksums(0);
+  std::string id = NativeBackup();
+  ASSERT_FALSE(id.empty());
+  for (const auto& snapshot : Snapshots()) {
+    if (snapshot["id"] == id) {
+      EXPECT_EQ(Tag(snapshot, "source_instance"), pg_->instance(1).name);
+      EXPECT_EQ(Tag(snapshot, "timeline"), "2");
+    }
+  }
+  RescuedPostgres rescued = RescueWithStockRestic(hs_, id, "rescued", "nt/shop/data",
+                                                  pg_->instance(0).port + 1000, kChecksumsSql);
+  EXPECT_EQ(rescued.verify_exit, 0) << rescued.verify_output;
+  ASSERT_TRUE(rescued.started) << rescued.start_output;
+  EXPECT_EQ(rescued.rows, live);
 }
 
 // Issue finding 1 as a new user drove it on dbd126e: a standby stopped, the primary left running

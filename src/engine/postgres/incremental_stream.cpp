@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/crc32c.h"
+#include "core/failpoint.h"
 #include "core/fd.h"
 #include "core/log.h"
 #include "core/pread_full.h"
@@ -158,6 +159,9 @@ NativeMember PgIncrementalStream::MemoryMember(const std::string& path, std::str
 }
 
 core::Status PgIncrementalStream::Stop() {
+  // Every data file is read, pg_backup_stop not yet called: a test changes the server here (its
+  // upstream promoted, so a standby follows a new timeline) to meet the stop as production would.
+  core::Failpoint("native-backup-stopping");
   // wait_for_archive false, as BASE_BACKUP's WAIT false: the tree carries the WAL from start to
   // stop itself (read from pg_wal below), and with `true` a failing archive_command would hold
   // the backup forever (the server waits for the segment to be archived, warning each minute).
