@@ -2,17 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "support/fake_kube_admin_test.h"
-#include "support/fake_kube_api.h"
+#include "support/real_kube_admin_test.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
 
-using testing::FakeKubeApi;
-
-class LeaseLockTest : public testing::FakeKubeAdminTest {
+// Against a real kube-apiserver: the Lease's schema, its resourceVersion conflicts (409) and its
+// MicroTime fields are the server's, not our reading of them.
+class LeaseLockTest : public testing::RealKubeAdminTest {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartApi()); }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartApi({"hasteward"})); }
   LeaseSettings Settings(const std::string& identity) {
     return {"hasteward",
             "hasteward-operator",

@@ -1,0 +1,40 @@
+// The start of the Kubernetes client tests that need only an API server: a real kube-apiserver and
+// etcd (RealKubeApi, issue 50) and a KubeClient holding the cluster admin's client certificate.
+// One server per test process (ctest runs each test in its own). Header-only (gtest assertions
+// in a fixture), so only its users compile it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "platform/kubernetes/kube_client.h"
+#include "platform/kubernetes/kube_config.h"
+#include "support/real_kube_api.h"
+
+namespace hasteward::testing {
+
+class RealKubeAdminTest : public ::testing::Test {
+ protected:
+  // Call as ASSERT_NO_FATAL_FAILURE(StartApi()): a server that does not start fails the test.
+  // `namespaces` are created first (a real server refuses objects in a namespace that does not
+  // exist).
+  void StartApi(const std::vector<std::string>& namespaces = {}) {
+    auto started = RealKubeApi::Start();
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    api_ = std::move(started).value();
+    auto config = platform::kubernetes::LoadKubeconfig(api_->admin_kubeconfig());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    client_ = std::make_unique<platform::kubernetes::KubeClient>(*config);
+    for (const std::string& ns : namespaces) {
+      core::Status created = api_->CreateNamespace(ns);
+      ASSERT_TRUE(created.ok()) << created.ToString();
+    }
+  }
+
+  std::unique_ptr<RealKubeApi> api_;
+  std::unique_ptr<platform::kubernetes::KubeClient> client_;
+};
+
+}  // namespace hasteward::testing
