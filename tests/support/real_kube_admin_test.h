@@ -33,6 +33,18 @@ class RealKubeAdminTest : public ::testing::Test {
     }
   }
 
+  // Serves the pinned CloudNativePG release's own CRD (clusters.postgresql.cnpg.io), waiting until
+  // it is Established. Call as ASSERT_NO_FATAL_FAILURE(ServeCnpgClusters()).
+  void ServeCnpgClusters() {
+    auto manifests = RealKubeManifestsDir();
+    ASSERT_TRUE(manifests.ok()) << manifests.status().ToString();
+    core::Status applied = api_->ApplyServerSide(*manifests + "/crds/cnpg.yaml");
+    ASSERT_TRUE(applied.ok()) << applied.ToString();
+    CmdResult established = api_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
+                                           "crd/clusters.postgresql.cnpg.io"});
+    ASSERT_EQ(established.exit_code, 0) << established.err;
+  }
+
   std::unique_ptr<RealKubeApi> api_;
   std::unique_ptr<platform::kubernetes::KubeClient> client_;
 };

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/fake_kube_api.h"
+#include "support/real_kube_admin_test.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -33,16 +33,19 @@ TEST(CnpgFencingTest, ParsesTheAnnotationAsKubectlCnpgWritesIt) {
   }
 }
 
-TEST(CnpgFencingTest, SetFencedKeepsOtherPodsAndNeverLiftsAClusterWideFence) {
-  auto api = hasteward::testing::FakeKubeApi::Start();
-  ASSERT_TRUE(api.ok()) << api.status().ToString();
+// Against a real kube-apiserver serving CloudNativePG's own CRD: the patches are the server's
+// merge semantics and the schema's.
+class CnpgFencingPatchTest : public hasteward::testing::RealKubeAdminTest {};
+
+TEST_F(CnpgFencingPatchTest, SetFencedKeepsOtherPodsAndNeverLiftsAClusterWideFence) {
+  ASSERT_NO_FATAL_FAILURE(StartApi({"db"}));
+  ASSERT_NO_FATAL_FAILURE(ServeCnpgClusters());
   json cr = ClusterWith(R"(["pg-3"])");
   cr["apiVersion"] = "postgresql.cnpg.io/v1";
   cr["kind"] = "Cluster";
-  ASSERT_TRUE((*api)->CreateForTest(cr).ok());
-  auto config = LoadKubeconfig(*(*api)->WriteKubeconfig((*api)->admin_token(), "db"));
-  ASSERT_TRUE(config.ok());
-  KubeClient client(*config);
+  cr["spec"] = {{"instances", 3}};
+  ASSERT_TRUE(client_->Create(resources::kCnpgClusters, "db", cr).ok());
+  KubeClient& client = *client_;
   auto fenced = [&] {
     return *FencedInstances(*client.Get(resources::kCnpgClusters, "db", "pg"));
   };

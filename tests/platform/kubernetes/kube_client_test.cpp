@@ -68,13 +68,7 @@ TEST_F(KubeClientTest, StaleResourceVersionIsAConflict) {
 }
 
 TEST_F(KubeClientTest, CustomResourcesOfTheOperators) {
-  // CloudNativePG's own CRD at the pinned release, served once Established.
-  auto manifests = testing::RealKubeManifestsDir();
-  ASSERT_TRUE(manifests.ok()) << manifests.status().ToString();
-  ASSERT_TRUE(api_->ApplyServerSide(*manifests + "/crds/cnpg.yaml").ok());
-  auto established = api_->Kubectl(
-      {"wait", "--for=condition=Established", "--timeout=60s", "crd/clusters.postgresql.cnpg.io"});
-  ASSERT_EQ(established.exit_code, 0) << established.err;
+  ASSERT_NO_FATAL_FAILURE(ServeCnpgClusters());  // the pinned release's own CRD
   json cluster = {{"apiVersion", "postgresql.cnpg.io/v1"},
                   {"kind", "Cluster"},
                   {"metadata", {{"name", "pg"}}},
