@@ -6,12 +6,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
+#include "support/command.h"
 #include "support/real_kube_api.h"
+#include "support/source_dir.h"
 
 namespace hasteward::testing {
 
@@ -43,6 +46,39 @@ class RealKubeAdminTest : public ::testing::Test {
     CmdResult established = api_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
                                            "crd/clusters.postgresql.cnpg.io"});
     ASSERT_EQ(established.exit_code, 0) << established.err;
+  }
+
+  // deploy/ applied as users apply it (kubectl apply -k: its CRDs, namespace, ServiceAccount and
+  // RBAC), the secret reader bound in each of `database_namespaces` as deploy/examples shows, and
+  // the CRDs Established. Call as ASSERT_NO_FATAL_FAILURE(ApplyDeploy({...})).
+  void ApplyDeploy(const std::vector<std::string>& database_namespaces) {
+    CmdResult deploy = api_->Kubectl({"apply", "-k", SourceDir() + "/deploy"});
+    ASSERT_NE(deploy.out.find("clusterrole.rbac.authorization.k8s.io/hasteward-operator"),
+              std::string::npos)
+        << deploy.out << deploy.err;
+    for (const std::string& ns : database_namespaces) {
+      CmdResult binding = api_->Kubectl(
+          {"apply", "-n", ns, "-f", "-"},
+          RunCommand({"sed", "s/DATABASE_NAMESPACE/" + ns + "/",
+                      SourceDir() + "/deploy/examples/secret-reader-rolebinding.yaml"})
+              .out);
+      ASSERT_EQ(binding.exit_code, 0) << binding.err;
+    }
+    for (const char* crd : {"backuppolicies", "backuprepositories", "standbyclusters"}) {
+      CmdResult established =
+          api_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
+                         std::string("crd/") + crd + ".clinic.hasteward.prplanit.com"});
+      ASSERT_EQ(established.exit_code, 0) << established.err;
+    }
+  }
+
+  // A client of deploy/'s operator ServiceAccount (hasteward/hasteward), default namespace `ns`.
+  platform::kubernetes::KubeConfig OperatorConfig(const std::string& ns) {
+    auto kubeconfig = api_->OperatorKubeconfig(ns);
+    EXPECT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    auto config = platform::kubernetes::LoadKubeconfig(kubeconfig.ok() ? *kubeconfig : "");
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    return config.ok() ? *config : platform::kubernetes::KubeConfig{};
   }
 
   std::unique_ptr<RealKubeApi> api_;

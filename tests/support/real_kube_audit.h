@@ -32,7 +32,8 @@ struct AuditedRequest {
   std::string Text() const;
 };
 
-// The requests `user` made (one entry per request: the ResponseComplete stage, or Panic).
+// The requests `user` made, one entry per request (its first logged stage: a watch's
+// ResponseStarted, else ResponseComplete or Panic).
 // Requests without an objectRef (discovery, /version) are left out: RBAC grants no resource
 // for them.
 std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events,
