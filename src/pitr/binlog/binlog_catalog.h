@@ -57,9 +57,16 @@ struct BinlogPiece {
   std::string PieceName() const;
 };
 
-// A point-in-time restore moved the cluster back to `state` at `at_ns`: transactions archived
-// before then beyond that state belong to the abandoned future (the restored cluster writes the
-// same GTIDs again with other content) and are never replayed or counted again.
+// The native base backup a restore brought back, as its rewind records it.
+struct BinlogRestoredBase {
+  std::string snapshot;       // the snapshot's full ID (hex)
+  int64_t taken_unix = 0;     // the snapshot's time (unix seconds)
+  std::string gtid_position;  // its GTID position
+};
+
+// A restore moved the cluster back to `state` at `at_ns`: transactions archived before then beyond
+// that state belong to the abandoned future (the restored cluster writes the same GTIDs again with
+// other content) and are never replayed or counted again.
 struct BinlogRewind {
   uint64_t at_ns = 0;
   std::string state;
@@ -68,6 +75,10 @@ struct BinlogRewind {
   // is the abandoned future once the rewind is recorded, so a rerun of the same restore (killed
   // after the record) has it from here.
   std::optional<int64_t> reached_at_unix;
+  // The base the restore brought back (none in rewinds recorded before restores named it): that
+  // base, and the archived transactions of its history up to its position, are live again even
+  // where an earlier rewind had abandoned them (binlog_chain.h, BaseAbandoned).
+  std::optional<BinlogRestoredBase> base;
 };
 
 nlohmann::json PieceToJson(const BinlogPiece& piece);

@@ -90,9 +90,17 @@ BinlogChainWalk WalkBinlogChain(const std::vector<LoadedBinlogFile>& files,
 bool TookEveryTransaction(const std::vector<LoadedBinlogFile>& files,
                           const engine::BinlogArchiving& binlogs, const std::string& state);
 
+// Whether the archived transaction `gtid`, stored at `archived_at_ns`, belongs to a future a
+// restore abandoned: archived before a rewind, beyond its state, and not brought back by a later
+// restore of a base whose history holds it (see BaseAbandoned).
+bool SpanAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   uint64_t archived_at_ns, const std::string& gtid);
+
 // Whether the native base `snapshot` (at GTID position `base_state`) was taken in a future a
-// restore abandoned: before a rewind, beyond its state. Such a backup is no base for the history
-// that followed.
+// restore abandoned: before a rewind, beyond its state, and not restored since (a later rewind
+// naming it as its base). Such a backup is no base for the history that followed. A restore of
+// it revives it and the transactions of its history up to its position; rewinds recorded before
+// restores named their base revive nothing.
 bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                    const repo::Snapshot& snapshot, const std::string& base_state);
 

@@ -118,7 +118,9 @@ core::Status BinlogArchiveKind::BeforeRestoredWrites(
         "on point-in-time restores after this one");
     return core::Status::Ok();
   }
-  return RecordNativeRestoreRewind(repo, cluster, position->second);
+  auto snapshot = facts.find(engine::kRestoredSnapshotFact);
+  return RecordNativeRestoreRewind(repo, cluster, position->second,
+                                   snapshot == facts.end() ? "" : snapshot->second);
 }
 
 }  // namespace hasteward::pitr

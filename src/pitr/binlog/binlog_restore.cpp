@@ -29,15 +29,12 @@ uint64_t NowNanos() {
 }
 
 // When the rewind happened, in the archive's order rather than this host's clock alone: after
-// every piece and rewind archived before it and every native base of the cluster, each of which
-// another host may have stamped ahead of this one's clock (the base's backup host, the archiver).
-// What it abandons is judged by comparing with this, so a skewed clock never makes an abandoned
-// piece or base look newer than the restore.
-core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Cluster& cluster,
-                                     const BinlogCatalog& catalog) {
+// every piece and rewind archived before it and every native base of the cluster (`snapshots`),
+// each of which another host may have stamped ahead of this one's clock (the base's backup host,
+// the archiver). What it abandons is judged by comparing with this, so a skewed clock never makes
+// an abandoned piece or base look newer than the restore.
+uint64_t RewindStampNs(const std::vector<repo::Snapshot>& snapshots, const BinlogCatalog& catalog) {
   uint64_t at_ns = catalog.NextStampNs(NowNanos());
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   for (const auto& snapshot : snapshots) {
     if (catalog::IsNativeBackup(snapshot) && snapshot.time.unix_seconds >= 0) {
       // BaseAbandoned compares whole seconds.
@@ -47,17 +44,26 @@ core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Clu
   return at_ns;
 }
 
-// Records that the cluster went back to `final_state` (a rewind), stamped in the archive's order;
-// a time target's rewind also says the source was at that state at the target.
+// The base a rewind names: the restored snapshot, its time and its GTID position.
+BinlogRestoredBase RestoredBaseOf(const repo::Snapshot& snapshot) {
+  return {repo::IdToHex(snapshot.id), snapshot.time.unix_seconds,
+          catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("")};
+}
+
+// Records that the cluster went back to `final_state` (a rewind) from `base`, stamped in the
+// archive's order; a time target's rewind also says the source was at that state at the target.
 core::Status RecordRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
                                  const BinlogCatalog& catalog, const BinlogTarget& target,
-                                 const std::string& final_state) {
-  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+                                 const std::string& final_state, const repo::Snapshot& base) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   std::optional<int64_t> reached_at;
   if (target.kind == BinlogTargetKind::kTime) {
     reached_at = target.time_unix;
   }
-  return RecordBinlogRewind(repo, cluster, {at_ns, final_state, reached_at})
+  return RecordBinlogRewind(
+             repo, cluster,
+             {RewindStampNs(snapshots, catalog), final_state, reached_at, RestoredBaseOf(base)})
       .Wrap("record the restore in the binlog archive");
 }
 
@@ -360,7 +366,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     // future, and its GTIDs will be written again with other content. Not for another cluster's
     // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
     if (!options.source) {
-      HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
+      HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state,
+                                 result.plan.base));
     }
     // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
     // mistake the cluster for a finished restore
@@ -389,17 +396,28 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
 }
 
 core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                       const std::string& state) {
+                                       const std::string& state, const std::string& snapshot_id) {
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
   // Nothing archived: nothing of the abandoned history can come back.
   if (catalog.files().empty() && catalog.rewinds().empty()) {
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
-  core::LogInfo("recording the restore in the binlog archive", {{"gtid_position", state}});
-  return RecordBinlogRewind(repo, cluster, {at_ns, state, std::nullopt})
-      .Wrap("record the restore in the binlog archive");
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  BinlogRewind rewind{RewindStampNs(snapshots, catalog), state, std::nullopt, std::nullopt};
+  // Named, the base is live again even where an earlier rewind abandoned it (BaseAbandoned): seed
+  // 19 of mariadb_history_property_test restored a base the previous restore had abandoned, and
+  // `pitr status` then offered no base for the live history.
+  auto restored = std::find_if(
+      snapshots.begin(), snapshots.end(),
+      [&](const repo::Snapshot& candidate) { return repo::IdToHex(candidate.id) == snapshot_id; });
+  if (restored != snapshots.end()) {
+    rewind.base = RestoredBaseOf(*restored);
+  }
+  core::LogInfo("recording the restore in the binlog archive",
+                {{"gtid_position", state}, {"base", snapshot_id.substr(0, 8)}});
+  return RecordBinlogRewind(repo, cluster, rewind).Wrap("record the restore in the binlog archive");
 }
 
 }  // namespace hasteward::pitr

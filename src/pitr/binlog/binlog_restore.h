@@ -63,11 +63,12 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                                                         engine::BinlogArchiving& binlogs,
                                                         const BinlogRestoreOptions& options);
 
-// After a plain or instant native restore of `cluster` back to `state` (the backup's GTID
-// position), before the restored primary takes a write: records the rewind in the cluster's binlog
-// archive, stamped in the archive's order, unless the archive holds nothing of the cluster. Under
-// the restore's repository lock.
+// After a plain or instant native restore of `cluster` from snapshot `snapshot_id` (full hex ID;
+// "" when unknown) back to `state` (the backup's GTID position), before the restored primary takes
+// a write: records the rewind in the cluster's binlog archive, stamped in the archive's order and
+// naming the restored base (BinlogRewind::base), unless the archive holds nothing of the cluster.
+// Under the restore's repository lock.
 core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                       const std::string& state);
+                                       const std::string& state, const std::string& snapshot_id);
 
 }  // namespace hasteward::pitr

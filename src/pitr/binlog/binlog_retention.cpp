@@ -98,7 +98,7 @@ std::optional<BinlogRewind> RewindOf(const repo::SnapshotMeta& snapshot) {
       at->size() > 19) {
     return std::nullopt;
   }
-  return BinlogRewind{std::stoull(*at), StateFromTag(*state), std::nullopt};
+  return BinlogRewind{std::stoull(*at), StateFromTag(*state), std::nullopt, std::nullopt};
 }
 
 TaggedArchive ReadTags(const std::vector<const repo::SnapshotMeta*>& pieces) {

@@ -151,7 +151,7 @@ TEST(BinlogIndexFormatTest, AFileSurvivesItsJsonAndGarbageIsCorruption) {
   repo::Id blob = repo::Sha256(core::AsBytes(std::string("blob")));
   repo::Id snapshot = repo::Sha256(core::AsBytes(std::string("snapshot")));
   file.records.pieces.push_back({piece, snapshot, 768, {blob}});
-  file.records.rewinds.push_back({{7, "0-1-5", int64_t{1763870009}}, snapshot});
+  file.records.rewinds.push_back({{7, "0-1-5", int64_t{1763870009}, std::nullopt}, snapshot});
   auto decoded = DecodeBinlogIndexFile(EncodeBinlogIndexFile(file));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(EncodeBinlogIndexFile(*decoded), EncodeBinlogIndexFile(file));
@@ -173,7 +173,8 @@ TEST_F(BinlogIndexTest, EachCycleAppendsADeltaAndReadersAnswerLikeTheSnapshots) 
   EXPECT_TRUE(IndexFiles('d').empty()) << "the build replaced the deltas it listed";
   // A retried cycle (the same range stored again later) and a rewind: listed once, as the scan.
   Store({Piece("mariadb-bin.100000", 100, 200, 5000)});
-  ASSERT_TRUE(RecordBinlogRewind(*repo_, cluster_, {6000, "0-1-1001", std::nullopt}).ok());
+  ASSERT_TRUE(
+      RecordBinlogRewind(*repo_, cluster_, {6000, "0-1-1001", std::nullopt, std::nullopt}).ok());
   StoreCycles(2, 3);
   ExpectIndexAnswersLikeTheSnapshots();
   auto catalog = BinlogCatalog::Load(*repo_, cluster_);
