@@ -1,16 +1,16 @@
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/binlog/binlog_index_format.h"
+#include "catalog/cluster_snapshots.h"
 #include "catalog/snapshot_directory.h"
-#include "jobs/jobs.h"
-#include "pitr/binlog/binlog_index_format.h"
 #include "repo/restore/file_dumper.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -185,8 +185,7 @@ core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
 core::Result<BinlogIndexRecords> ScanBinlogSnapshots(repo::Repository& repo,
                                                      const platform::Cluster& cluster,
                                                      std::set<std::string>* seen) {
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
+  HS_ASSIGN_OR_RETURN(auto snapshots, ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
   BinlogIndexRecords records;
   for (const auto& snapshot : snapshots) {
     if (!IsBinlogSnapshot(snapshot) || !seen->insert(repo::IdToHex(snapshot.id)).second) {
@@ -314,4 +313,4 @@ std::vector<std::string> BinlogCatalog::States() const {
   return states;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,11 +1,11 @@
-#include "pitr/binlog/binlog_chain.h"
+#include "catalog/binlog/binlog_chain.h"
 
 #include <algorithm>
 #include <limits>
 
 #include "repo/restore/file_dumper.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -199,4 +199,4 @@ bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& 
       });
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

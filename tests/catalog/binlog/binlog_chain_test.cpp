@@ -2,14 +2,14 @@
 // rules (engine::MakeEngine's binlog archiving; no server): a time target stops before the first
 // later transaction, a GTID target at the state that includes it, the whole archive walks to the
 // end without "reaching" anything, and a walk never steps over a missing transaction.
-#include "pitr/binlog/binlog_chain.h"
+#include "catalog/binlog/binlog_chain.h"
 
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
 #include "repo/snapshot/snapshot.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 namespace {
 
 class BinlogChainTest : public ::testing::Test {
@@ -187,4 +187,4 @@ TEST_F(BinlogChainTest, ARestoredBaseRevivesOnlyTheTransactionsOfItsOwnHistory) 
 }
 
 }  // namespace
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,9 +1,9 @@
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace binlog_catalog_test {
 namespace {
@@ -105,4 +105,4 @@ TEST(BinlogCatalogTest, AddKeepsPiecesInOffsetOrderOnceAndFollowsTheNewestWriter
 
 }  // namespace
 }  // namespace binlog_catalog_test
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,9 +1,9 @@
-// pitr/binlog/binlog_chain: how far the archived binlogs carry a GTID position. The archived files
-// are rebuilt from their pieces (each up to its first missing piece), the abandoned futures that
-// restores recorded are left out, and the walk follows the archive one transaction at a time, each
-// the very next of its replication domain. The restore planner (pitr/binlog/binlog_restore.h) and
-// `pitr status` (pitr/binlog/binlog_status.h) share it, so the window status shows is exactly what
-// a restore can replay.
+// catalog/binlog/binlog_chain: how far the archived binlogs carry a GTID position. The archived
+// files are rebuilt from their pieces (each up to its first missing piece), the abandoned futures
+// that restores recorded are left out, and the walk follows the archive one transaction at a time,
+// each the very next of its replication domain. The restore planner (pitr/binlog/binlog_restore.h)
+// and `pitr status` (pitr/binlog/binlog_status.h) share it, so the window status shows is exactly
+// what a restore can replay.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "catalog/binlog/binlog_catalog.h"
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // What a binlog walk or replay stops at.
 enum class BinlogTargetKind {
@@ -104,4 +104,4 @@ bool SpanAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& 
 bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                    const repo::Snapshot& snapshot, const std::string& base_state);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,8 +1,8 @@
-// pitr/binlog/binlog_catalog: what a MariaDB cluster's binlog archive holds, read from its type=wal
-// snapshots. Each snapshot holds pieces — runs of whole transactions cut from one binlog file —
-// and a manifest naming, per piece, the file's identity (instance, server id, creation time, file
-// name: a server whose numbering started again, or another Galera node, never collides), the byte
-// range, the GTID range, the time span and the GTID state after it. Concatenating one file's
+// catalog/binlog/binlog_catalog: what a MariaDB cluster's binlog archive holds, read from its
+// type=wal snapshots. Each snapshot holds pieces — runs of whole transactions cut from one binlog
+// file — and a manifest naming, per piece, the file's identity (instance, server id, creation time,
+// file name: a server whose numbering started again, or another Galera node, never collides), the
+// byte range, the GTID range, the time span and the GTID state after it. Concatenating one file's
 // pieces in order gives that file's bytes from its start (`restic dump` + `cat` rebuilds it).
 #pragma once
 
@@ -20,7 +20,7 @@
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // "<ns>/<cluster>/binlog": the directory of pieces and the manifest in every binlog snapshot.
 std::string BinlogPath(const platform::Cluster& cluster);
@@ -162,4 +162,4 @@ class BinlogCatalog {
   uint64_t last_archived_at_ns_ = 0;
 };
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog
