@@ -14,9 +14,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "catalog/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_index.h"
 #include "pitr/binlog/binlog_archive.h"
-#include "pitr/binlog/binlog_catalog.h"
-#include "pitr/binlog/binlog_index.h"
 #include "repo/backup/snapshot_writer.h"
 #include "storage/registry.h"
 
@@ -29,7 +29,7 @@ constexpr uint64_t kPieceBytes = 64;
 
 pitr::BinlogPieceBytes SyntheticPiece(uint64_t number) {
   pitr::BinlogPieceBytes made;
-  pitr::BinlogPiece& piece = made.piece;
+  catalog::BinlogPiece& piece = made.piece;
   const uint64_t file_number = 1 + number / kPiecesPerFile;
   char file[32];
   std::snprintf(file, sizeof file, "mariadb-bin.%06llu",
@@ -65,7 +65,7 @@ core::Status Generate(const std::string& location, const platform::Cluster& clus
   HS_ASSIGN_OR_RETURN(auto repo, OpenRepo(location));
   {
     // The empty archive's index, as a repository's first read builds it.
-    HS_ASSIGN_OR_RETURN(pitr::BinlogIndex empty, pitr::BinlogIndex::Open(*repo, cluster));
+    HS_ASSIGN_OR_RETURN(catalog::BinlogIndex empty, catalog::BinlogIndex::Open(*repo, cluster));
     HS_TRY(empty.Replace({}));
   }
   repo::SnapshotWriterOptions options;
@@ -90,9 +90,9 @@ core::Status Load(const std::string& location, const platform::Cluster& cluster,
   HS_TRY(repo->LoadIndex());  // as every caller does first (a restore reads pieces through it)
   const double pack_index_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  HS_ASSIGN_OR_RETURN(pitr::BinlogCatalog catalog,
-                      scan ? pitr::BinlogCatalog::LoadFromSnapshots(*repo, cluster)
-                           : pitr::BinlogCatalog::Load(*repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,
+                      scan ? catalog::BinlogCatalog::LoadFromSnapshots(*repo, cluster)
+                           : catalog::BinlogCatalog::Load(*repo, cluster));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   size_t pieces = 0;

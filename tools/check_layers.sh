@@ -58,6 +58,12 @@ if internals catalog wal | grep -vE '^src/(jobs|pitr/wal)/|^src/verify/increment
   echo "catalog/wal included outside src/catalog, src/jobs, src/pitr/wal, verify's incremental audit (use pitr::Archive)"
   status=1
 fi
+# Likewise the binlog catalogue (catalog/binlog: the archived pieces and rewinds, their index, the
+# chain walk) is read by the binlog archive kind (pitr/binlog) only.
+if internals catalog binlog | grep -vE '^src/pitr/binlog/'; then
+  echo "catalog/binlog included outside src/catalog, src/pitr/binlog (use pitr::Archive)"
+  status=1
+fi
 # A native backup reads the WAL archive and records its base itself (jobs::BackupClusterNative),
 # so every caller (cli, serve, dr) gets both: no caller wires the archive in.
 if grep -rnE 'ArchiveSegmentSource|RecordBaseBackup' src --include='*.cpp' --include='*.h' |

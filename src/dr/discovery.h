@@ -27,7 +27,7 @@ inline constexpr char kVerdictTag[] = "verdict";
 inline constexpr char kVerdictOk[] = "ok";
 // The newest segment of a WAL snapshot (pitr/wal/wal_retention.h, checked the same way).
 inline constexpr char kWalLastTag[] = "wal_last";
-// Marks binlog snapshots among type=wal (pitr/binlog/binlog_catalog.h), and a restore's rewind
+// Marks binlog snapshots among type=wal (catalog/binlog/binlog_catalog.h), and a restore's rewind
 // record.
 inline constexpr char kBinlogArchiveTag[] = "archive=binlog";
 inline constexpr char kBinlogRewindTag[] = "binlog_rewind=yes";

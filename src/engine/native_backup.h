@@ -93,6 +93,10 @@ struct IncrementalBase {
   ParentFileReader parent_file;
 };
 
+// The fact NativeRestoreOptions::before_first_write finds the restored snapshot's full ID (hex)
+// under, beside the backup's own facts (no tag has this key).
+inline constexpr char kRestoredSnapshotFact[] = "restored_snapshot";
+
 struct NativeRestoreOptions {
   // Restoring replaces the target's data directory and rebuilds every other instance from it:
   // without this, PlanNativeRestore fails with kConfirmationRequired.
@@ -148,8 +152,9 @@ struct NativeRestoreOptions {
   // the discard gate, right before the restored primary's first start, so that the caller records
   // in its archives that the cluster went back to the backup's position before anything can be
   // written on the new history (MariaDB: a rewind in the binlog archive; without it a later
-  // point-in-time restore replays the abandoned history's transactions). An error fails the
-  // restore with the target not started.
+  // point-in-time restore replays the abandoned history's transactions). The facts also name the
+  // restored snapshot (kRestoredSnapshotFact), so the record can say which base came back. An
+  // error fails the restore with the target not started.
   std::function<core::Status(const std::map<std::string, std::string>& facts)> before_first_write;
 };
 

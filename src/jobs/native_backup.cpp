@@ -515,14 +515,17 @@ core::Status AddNewestGtidDomain(repo::Repository& repo, const platform::Cluster
 }
 
 // The caller's record of the rewind (NativeRestoreOptions::before_first_write) runs after the
-// supply's own step before the first start (an instant restore's "serving" record).
+// supply's own step before the first start (an instant restore's "serving" record), with the
+// backup's facts and the restored snapshot's ID.
 void ChainBeforeFirstWrite(const engine::NativeRestoreOptions& options,
-                           const std::map<std::string, std::string>& facts,
+                           std::map<std::string, std::string> facts, const std::string& snapshot_id,
                            engine::NativeRestorePlan* plan) {
   if (!options.before_first_write || options.into_another_cluster) {
     return;
   }
-  plan->before_start = [first = plan->before_start, record = options.before_first_write, facts] {
+  facts[engine::kRestoredSnapshotFact] = snapshot_id;
+  plan->before_start = [first = plan->before_start, record = options.before_first_write,
+                        facts = std::move(facts)] {
     if (first) {
       HS_TRY(first());
     }
@@ -578,7 +581,7 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   gated->newest_taken_timeline = newest_taken_timeline;
   HS_TRY(AddNewestGtidDomain(repo, cluster, facts, *gated));
   HS_TRY(supply.BeforeFinish(result.plan));
-  ChainBeforeFirstWrite(*gated, facts, &result.plan);
+  ChainBeforeFirstWrite(*gated, facts, snapshot_id, &result.plan);
   HS_TRY(native->FinishNativeRestore(platform, cluster, result.plan, *gated));
   if (!options.caller_finishes) {
     HS_TRY(engine::ClearUnfinishedRestores(platform, cluster));

@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "catalog/binlog/binlog_catalog.h"
 #include "engine/engine.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "pitr/wal/wal_retention.h"
 #include "verify/evidence.h"
 
@@ -77,7 +77,7 @@ TEST(DiscoveryTagsTest, MatchTheTagsTheirOwnersWrite) {
   EXPECT_STREQ(kVerifiesTag, verify::kTagVerifies);
   EXPECT_STREQ(kVerdictTag, verify::kTagVerdict);
   EXPECT_STREQ(kWalLastTag, pitr::kWalLastTag);
-  EXPECT_STREQ(kBinlogArchiveTag, pitr::kBinlogArchiveTag);
+  EXPECT_STREQ(kBinlogArchiveTag, catalog::kBinlogArchiveTag);
 }
 
 // A long backup started first and ended last: its start time, its ID (smaller) and the listing

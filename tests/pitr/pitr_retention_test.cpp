@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "pitr/wal/wal_retention.h"
 #include "repo/maintenance/retention_pins.h"
@@ -47,18 +47,19 @@ TEST(PitrRetentionTest, MariadbAndGaleraPiecesFollowTheBinlogRules) {
                           "host",
                           {"/ns/c/data"},
                           {"type=backup", "method=native", "gtid_position=0-1-12"}};
-  BinlogPiece sealed_before_base;
+  catalog::BinlogPiece sealed_before_base;
   sealed_before_base.identity = {"c-0", 1, 1600000000, "bin.000001"};
   sealed_before_base.end = 100;
   sealed_before_base.transactions = 1;
   sealed_before_base.gtid_state_after = "0-1-5";
   sealed_before_base.sealed = true;
-  repo::SnapshotMeta piece{"a1",
-                           "2025-12-31T00:00:00Z",
-                           "host",
-                           {"/ns/c/binlog"},
-                           {"type=wal", kBinlogArchiveTag, std::string(kBinlogPiecesTag) + "=1",
-                            BinlogPieceTag(sealed_before_base)}};
+  repo::SnapshotMeta piece{
+      "a1",
+      "2025-12-31T00:00:00Z",
+      "host",
+      {"/ns/c/binlog"},
+      {"type=wal", catalog::kBinlogArchiveTag, std::string(kBinlogPiecesTag) + "=1",
+       BinlogPieceTag(sealed_before_base)}};
   EXPECT_EQ(Keeps("mariadb", base, piece), std::vector<bool>{false});
   EXPECT_EQ(Keeps("galera", base, piece), std::vector<bool>{false});
 }

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/binlog/binlog_index_append.h"
 #include "core/failpoint.h"
 #include "jobs/jobs.h"
-#include "pitr/binlog/binlog_index_append.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/format/go_json.h"
@@ -25,8 +25,9 @@ constexpr uint64_t kMaxReadBytes = 1ULL << 30;
 
 }  // namespace
 
-std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs) {
-  const BinlogRewind* latest = nullptr;
+std::string ArchivedState(const catalog::BinlogCatalog& catalog,
+                          const engine::BinlogArchiving& binlogs) {
+  const catalog::BinlogRewind* latest = nullptr;
   for (const auto& rewind : catalog.rewinds()) {
     if (latest == nullptr || rewind.at_ns > latest->at_ns) {
       latest = &rewind;
@@ -47,37 +48,37 @@ std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArch
 }
 
 core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                const BinlogRewind& rewind) {
+                                const catalog::BinlogRewind& rewind) {
   HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo, {}));
   nlohmann::json manifest = {{"version", 1},
                              {"pieces", nlohmann::json::array()},
-                             {"rewinds", nlohmann::json::array({RewindToJson(rewind)})}};
+                             {"rewinds", nlohmann::json::array({catalog::RewindToJson(rewind)})}};
   std::string text = manifest.dump(1);
   core::MemorySource source(core::Bytes(text.begin(), text.end()));
   repo::NodeAttributes attributes;
   attributes.permissions = 0600;
-  auto added =
-      snapshot_writer->AddFile(BinlogPath(cluster) + "/" + kBinlogManifestName, source, attributes);
+  auto added = snapshot_writer->AddFile(
+      catalog::BinlogPath(cluster) + "/" + catalog::kBinlogManifestName, source, attributes);
   if (!added.ok()) {
     snapshot_writer->Abort();
     return added.TakeStatus().Wrap("store the binlog rewind");
   }
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
-  commit.tags.emplace_back(kBinlogArchiveTag);
+  commit.tags.emplace_back(catalog::kBinlogArchiveTag);
   commit.tags.push_back(std::string(kBinlogRewindTag) + "=yes");
   // Repeated from the manifest for prune, which decides from the listing
   // (pitr/binlog/binlog_tags.h).
   commit.tags.push_back(std::string(kBinlogRewindAtTag) + "=" + std::to_string(rewind.at_ns));
   commit.tags.push_back(std::string(kBinlogRewindStateTag) + "=" + StateToTag(rewind.state));
   commit.hostname = cluster.ns + "-" + cluster.name;
-  commit.paths = {"/" + BinlogPath(cluster)};
+  commit.paths = {"/" + catalog::BinlogPath(cluster)};
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
   // Indexed before a restore goes on: an archiver's next cycle must see the rewind.
-  HS_ASSIGN_OR_RETURN(
-      BinlogIndexRecords records,
-      CommittedBinlogRecords(repo, cluster, {summary.snapshot_id, summary.tree_id, {}, {rewind}}));
-  return AppendToBinlogIndex(repo, cluster, records);
+  HS_ASSIGN_OR_RETURN(catalog::BinlogIndexRecords records,
+                      catalog::CommittedBinlogRecords(
+                          repo, cluster, {summary.snapshot_id, summary.tree_id, {}, {rewind}}));
+  return catalog::AppendToBinlogIndex(repo, cluster, records);
 }
 
 core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
@@ -108,8 +109,8 @@ core::Result<std::vector<BinlogArchiver::FileHead>> BinlogArchiver::ReadHeads(
 }
 
 core::Result<std::optional<BinlogPieceBytes>> BinlogArchiver::NextPiece(
-    const engine::BinlogWriter& writer, const FileHead& head, const ArchivedBinlogFile* archived,
-    BinlogCycleResult* result) {
+    const engine::BinlogWriter& writer, const FileHead& head,
+    const catalog::ArchivedBinlogFile* archived, BinlogCycleResult* result) {
   const uint64_t start = archived == nullptr ? 0 : archived->End();
   if (start >= head.info.size) {
     return std::optional<BinlogPieceBytes>();
@@ -183,7 +184,7 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
                                                    const std::string& writer_instance,
                                                    const repo::SnapshotWriterOptions& options) {
   HS_ASSIGN_OR_RETURN(auto snapshot_writer, repo::SnapshotWriter::Open(repo, options));
-  const std::string dir = BinlogPath(cluster);
+  const std::string dir = catalog::BinlogPath(cluster);
   nlohmann::json manifest = {{"version", 1}, {"pieces", nlohmann::json::array()}};
   for (const auto& piece : batch) {
     repo::NodeAttributes attributes;
@@ -197,13 +198,13 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
       snapshot_writer->Abort();
       return added.TakeStatus().Wrap("store binlog piece " + piece.piece.PieceName());
     }
-    manifest["pieces"].push_back(PieceToJson(piece.piece));
+    manifest["pieces"].push_back(catalog::PieceToJson(piece.piece));
   }
   std::string manifest_text = manifest.dump(1);
   core::MemorySource manifest_source(core::Bytes(manifest_text.begin(), manifest_text.end()));
   repo::NodeAttributes manifest_attributes;
   manifest_attributes.permissions = 0600;
-  auto added = snapshot_writer->AddFile(dir + "/" + kBinlogManifestName, manifest_source,
+  auto added = snapshot_writer->AddFile(dir + "/" + catalog::kBinlogManifestName, manifest_source,
                                         manifest_attributes);
   if (!added.ok()) {
     snapshot_writer->Abort();
@@ -211,7 +212,7 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
   }
   repo::CommitOptions commit;
   commit.tags = jobs::SnapshotTags(cluster, repo::SnapshotType::kWal, "");
-  commit.tags.emplace_back(kBinlogArchiveTag);
+  commit.tags.emplace_back(catalog::kBinlogArchiveTag);
   commit.tags.push_back("binlog_writer=" + writer_instance);
   commit.tags.push_back(std::string(kBinlogPiecesTag) + "=" + std::to_string(batch.size()));
   for (const auto& piece : batch) {
@@ -220,15 +221,16 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
   commit.hostname = cluster.ns + "-" + cluster.name;
   commit.paths = {"/" + dir};
   HS_ASSIGN_OR_RETURN(repo::BackupSummary summary, snapshot_writer->Commit(commit));
-  CommittedBinlog committed{summary.snapshot_id, summary.tree_id, {}, {}};
+  catalog::CommittedBinlog committed{summary.snapshot_id, summary.tree_id, {}, {}};
   for (const auto& piece : batch) {
     committed.pieces.push_back(piece.piece);
   }
   // The pieces count as archived once the index names them: a failure here fails the cycle, and
   // the next one stores the same range again (a retried cycle, which readers list once), rather
   // than leave pieces that status and restores would not see.
-  HS_ASSIGN_OR_RETURN(BinlogIndexRecords records, CommittedBinlogRecords(repo, cluster, committed));
-  HS_TRY(AppendToBinlogIndex(repo, cluster, records));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogIndexRecords records,
+                      catalog::CommittedBinlogRecords(repo, cluster, committed));
+  HS_TRY(catalog::AppendToBinlogIndex(repo, cluster, records));
   return StoredBinlogPieces{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }
 
@@ -237,7 +239,8 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   // restore's rewind, which changes what the archive reaches.
   HS_TRY(repo_.LoadIndex());
   if (!catalog_) {
-    HS_ASSIGN_OR_RETURN(BinlogCatalog loaded, BinlogCatalog::Load(repo_, cluster_));
+    HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog loaded,
+                        catalog::BinlogCatalog::Load(repo_, cluster_));
     catalog_ = std::move(loaded);
   } else {
     HS_TRY(catalog_->Refresh(repo_, cluster_));
@@ -260,9 +263,9 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   result.listed_at_ns = listed_ns;
   std::vector<BinlogPieceBytes> batch;
   for (size_t i = 0; i < heads.size(); ++i) {
-    BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
-                                heads[i].header.created, heads[i].info.name};
-    const ArchivedBinlogFile* archived = catalog_->Find(identity);
+    catalog::BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
+                                         heads[i].header.created, heads[i].info.name};
+    const catalog::ArchivedBinlogFile* archived = catalog_->Find(identity);
     if (archived != nullptr && archived->Sealed()) {
       continue;
     }

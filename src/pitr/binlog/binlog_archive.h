@@ -1,7 +1,7 @@
 // pitr/binlog/binlog_archive: the MariaDB binlog archiver. One cycle: ask the engine which instance
 // writes now (the primary; a Synced Galera node, staying on the same node while it can), list its
 // binlog files, read the bytes after what is archived, and store every run of whole transactions
-// as a piece in one type=wal snapshot with a manifest (pitr/binlog/binlog_catalog.h). The active
+// as a piece in one type=wal snapshot with a manifest (catalog/binlog/binlog_catalog.h). The active
 // file's tail goes too, so the archive trails the server by one cycle, not by one file. A writer
 // that changed (switchover, failover, another Galera node) is picked up at the next cycle: its
 // files whose transactions the archive already holds (by GTID) are skipped, the others are archived
@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "catalog/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_index_format.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_catalog.h"
-#include "pitr/binlog/binlog_index_format.h"
 #include "platform/platform.h"
 #include "repo/backup/snapshot_writer.h"
 #include "repo/compress/zstd_codec.h"
@@ -53,22 +53,23 @@ struct BinlogCycleResult {
 // The GTID state the archive reaches: every piece's state after, merged, except that a restore's
 // rewind (BinlogRewind) starts the count again from its state (the abandoned future's GTIDs come
 // back with other content).
-std::string ArchivedState(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs);
+std::string ArchivedState(const catalog::BinlogCatalog& catalog,
+                          const engine::BinlogArchiving& binlogs);
 
 // Stores a rewind (a snapshot holding only a manifest) so that archivers and later restores treat
 // what was archived before `at_ns` beyond `state` as the abandoned future.
 core::Status RecordBinlogRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                const BinlogRewind& rewind);
+                                const catalog::BinlogRewind& rewind);
 
 // A piece and its bytes, as a cycle cut them.
 struct BinlogPieceBytes {
-  BinlogPiece piece;
+  catalog::BinlogPiece piece;
   std::string bytes;
 };
 
 struct StoredBinlogPieces {
   std::string snapshot_id;
-  BinlogIndexRecords records;
+  catalog::BinlogIndexRecords records;
 };
 
 // Stores the pieces and their manifest as one binlog snapshot of `writer_instance`, then appends
@@ -94,7 +95,7 @@ class BinlogArchiver {
   core::Result<BinlogCycleResult> RunCycle();
   // What the archive held after the last cycle that read it (nullptr before the first one): a
   // failed cycle's backlog is measured against it (pitr/binlog/binlog_backlog.h).
-  const BinlogCatalog* catalog() const { return catalog_ ? &*catalog_ : nullptr; }
+  const catalog::BinlogCatalog* catalog() const { return catalog_ ? &*catalog_ : nullptr; }
 
  private:
   struct FileHead {
@@ -104,16 +105,16 @@ class BinlogArchiver {
   // The writer's files whose header can be read now (a file being created is left for later).
   core::Result<std::vector<FileHead>> ReadHeads(const engine::BinlogWriter& writer);
   // The next piece of `head` (nullopt when nothing whole is new); counts what stays behind.
-  core::Result<std::optional<BinlogPieceBytes>> NextPiece(const engine::BinlogWriter& writer,
-                                                          const FileHead& head,
-                                                          const ArchivedBinlogFile* archived,
-                                                          BinlogCycleResult* result);
+  core::Result<std::optional<BinlogPieceBytes>> NextPiece(
+      const engine::BinlogWriter& writer, const FileHead& head,
+      const catalog::ArchivedBinlogFile* archived, BinlogCycleResult* result);
   repo::Repository& repo_;
   platform::Platform& platform_;
   platform::Cluster cluster_;
   engine::BinlogArchiving& binlogs_;
   BinlogArchiveOptions options_;
-  std::optional<BinlogCatalog> catalog_;  // loaded at the first cycle, then kept up to date
+  // Loaded at the first cycle, then kept up to date.
+  std::optional<catalog::BinlogCatalog> catalog_;
 };
 
 }  // namespace hasteward::pitr

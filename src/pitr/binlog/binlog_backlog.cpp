@@ -8,8 +8,8 @@ namespace {
 
 // Where the archive of `writer`'s file `name` ends, nullopt when no file of that name from that
 // instance is archived. A server whose numbering started again reuses names: the newest wins.
-std::optional<uint64_t> ArchivedEnd(const BinlogCatalog& catalog, const std::string& writer,
-                                    const std::string& name) {
+std::optional<uint64_t> ArchivedEnd(const catalog::BinlogCatalog& catalog,
+                                    const std::string& writer, const std::string& name) {
   std::optional<uint64_t> end;
   uint32_t created = 0;
   for (const auto& [key, file] : catalog.files()) {
@@ -25,7 +25,7 @@ std::optional<uint64_t> ArchivedEnd(const BinlogCatalog& catalog, const std::str
 }  // namespace
 
 BinlogBacklog BacklogOf(const std::string& writer, const std::vector<engine::BinlogFileInfo>& files,
-                        const BinlogCatalog& catalog) {
+                        const catalog::BinlogCatalog& catalog) {
   BinlogBacklog backlog;
   backlog.writer = writer;
   // The newest listed file the archive knows: files before it were archived or skipped (their
@@ -51,7 +51,7 @@ BinlogBacklog BacklogOf(const std::string& writer, const std::vector<engine::Bin
 core::Result<BinlogBacklog> MeasureBinlogBacklog(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  engine::BinlogArchiving& binlogs,
-                                                 const BinlogCatalog& catalog) {
+                                                 const catalog::BinlogCatalog& catalog) {
   HS_ASSIGN_OR_RETURN(engine::BinlogWriter writer,
                       binlogs.FindWriter(platform, cluster, catalog.last_instance()));
   HS_ASSIGN_OR_RETURN(auto files, binlogs.ListFiles(platform, cluster, writer));

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/binlog/binlog_catalog.h"
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "platform/platform.h"
 
 namespace hasteward::pitr {
@@ -26,13 +26,13 @@ struct BinlogBacklog {
 // The files before the newest one the catalog knows are behind only by what that file lacks;
 // without any known file every file counts (a writer the archive never followed).
 BinlogBacklog BacklogOf(const std::string& writer, const std::vector<engine::BinlogFileInfo>& files,
-                        const BinlogCatalog& catalog);
+                        const catalog::BinlogCatalog& catalog);
 
 // Finds the writer (preferring the catalog's last instance) and measures its backlog. Errors as
 // engine::BinlogArchiving::FindWriter and ListFiles.
 core::Result<BinlogBacklog> MeasureBinlogBacklog(platform::Platform& platform,
                                                  const platform::Cluster& cluster,
                                                  engine::BinlogArchiving& binlogs,
-                                                 const BinlogCatalog& catalog);
+                                                 const catalog::BinlogCatalog& catalog);
 
 }  // namespace hasteward::pitr

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
+#include "catalog/binlog/binlog_index_prune.h"
 #include "core/log.h"
-#include "pitr/binlog/binlog_index_prune.h"
 #include "pitr/binlog/binlog_puller.h"
 #include "pitr/binlog/binlog_restore.h"
 #include "pitr/binlog/binlog_retention.h"
@@ -13,15 +13,15 @@ namespace hasteward::pitr {
 
 namespace {
 
-BinlogTarget TargetOf(const RestorePoint& point) {
+catalog::BinlogTarget TargetOf(const RestorePoint& point) {
   switch (point.kind) {
     case RestorePointKind::kTime:
       // Binlog events carry whole seconds.
-      return BinlogTarget::Time(point.time.unix_seconds);
-    case RestorePointKind::kPosition: return BinlogTarget::Gtid(point.position);
+      return catalog::BinlogTarget::Time(point.time.unix_seconds);
+    case RestorePointKind::kPosition: return catalog::BinlogTarget::Gtid(point.position);
     case RestorePointKind::kEndOfArchive: break;
   }
-  return BinlogTarget::EndOfArchive();
+  return catalog::BinlogTarget::EndOfArchive();
 }
 
 std::string Summary(const BinlogRestoreResult& result) {
@@ -102,7 +102,7 @@ std::vector<repo::ArchivePieceDecision> BinlogArchiveKind::DecideRetention(
 // The binlog piece index names snapshots: it forgets the removed ones before they go.
 core::Status BinlogArchiveKind::BeforeRemoval(repo::Repository& repo,
                                               const repo::PlanGroup& group) const {
-  return ForgetPrunedBinlogPieces(repo, group);
+  return catalog::ForgetPrunedBinlogPieces(repo, group);
 }
 
 core::Status BinlogArchiveKind::BeforeRestoredWrites(
@@ -118,7 +118,9 @@ core::Status BinlogArchiveKind::BeforeRestoredWrites(
         "on point-in-time restores after this one");
     return core::Status::Ok();
   }
-  return RecordNativeRestoreRewind(repo, cluster, position->second);
+  auto snapshot = facts.find(engine::kRestoredSnapshotFact);
+  return RecordNativeRestoreRewind(repo, cluster, position->second,
+                                   snapshot == facts.end() ? "" : snapshot->second);
 }
 
 }  // namespace hasteward::pitr

@@ -29,15 +29,13 @@ uint64_t NowNanos() {
 }
 
 // When the rewind happened, in the archive's order rather than this host's clock alone: after
-// every piece and rewind archived before it and every native base of the cluster, each of which
-// another host may have stamped ahead of this one's clock (the base's backup host, the archiver).
-// What it abandons is judged by comparing with this, so a skewed clock never makes an abandoned
-// piece or base look newer than the restore.
-core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Cluster& cluster,
-                                     const BinlogCatalog& catalog) {
+// every piece and rewind archived before it and every native base of the cluster (`snapshots`),
+// each of which another host may have stamped ahead of this one's clock (the base's backup host,
+// the archiver). What it abandons is judged by comparing with this, so a skewed clock never makes
+// an abandoned piece or base look newer than the restore.
+uint64_t RewindStampNs(const std::vector<repo::Snapshot>& snapshots,
+                       const catalog::BinlogCatalog& catalog) {
   uint64_t at_ns = catalog.NextStampNs(NowNanos());
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   for (const auto& snapshot : snapshots) {
     if (catalog::IsNativeBackup(snapshot) && snapshot.time.unix_seconds >= 0) {
       // BaseAbandoned compares whole seconds.
@@ -47,17 +45,27 @@ core::Result<uint64_t> RewindStampNs(repo::Repository& repo, const platform::Clu
   return at_ns;
 }
 
-// Records that the cluster went back to `final_state` (a rewind), stamped in the archive's order;
-// a time target's rewind also says the source was at that state at the target.
+// The base a rewind names: the restored snapshot, its time and its GTID position.
+catalog::BinlogRestoredBase RestoredBaseOf(const repo::Snapshot& snapshot) {
+  return {repo::IdToHex(snapshot.id), snapshot.time.unix_seconds,
+          catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("")};
+}
+
+// Records that the cluster went back to `final_state` (a rewind) from `base`, stamped in the
+// archive's order; a time target's rewind also says the source was at that state at the target.
 core::Status RecordRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                 const BinlogCatalog& catalog, const BinlogTarget& target,
-                                 const std::string& final_state) {
-  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
+                                 const catalog::BinlogCatalog& catalog,
+                                 const catalog::BinlogTarget& target,
+                                 const std::string& final_state, const repo::Snapshot& base) {
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   std::optional<int64_t> reached_at;
-  if (target.kind == BinlogTargetKind::kTime) {
+  if (target.kind == catalog::BinlogTargetKind::kTime) {
     reached_at = target.time_unix;
   }
-  return RecordBinlogRewind(repo, cluster, {at_ns, final_state, reached_at})
+  return RecordBinlogRewind(
+             repo, cluster,
+             {RewindStampNs(snapshots, catalog), final_state, reached_at, RestoredBaseOf(base)})
       .Wrap("record the restore in the binlog archive");
 }
 
@@ -71,12 +79,12 @@ std::string DomainOf(const std::string& gtid) {
 // snapshot's time, which the host that ran the backup stamped (a skewed host would move the base
 // across the target). A base whose last transaction of an archived domain is not in the archive
 // (it was never archived, or pruned) has no known time and is no base for a time target.
-bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
+bool BaseEndsBefore(const std::vector<catalog::LoadedBinlogFile>& files,
                     const engine::BinlogArchiving& binlogs, const std::string& base_state,
                     int64_t target_time) {
   std::vector<std::string> included;
   std::set<std::string> archived_domains;
-  for (const LoadedBinlogFile& file : files) {
+  for (const catalog::LoadedBinlogFile& file : files) {
     for (const auto& span : file.spans) {
       archived_domains.insert(DomainOf(span.gtid));
       if (!binlogs.StateIncludes(base_state, span.gtid)) {
@@ -101,17 +109,19 @@ bool BaseEndsBefore(const std::vector<LoadedBinlogFile>& files,
   return true;
 }
 
-std::string DescribeTarget(const BinlogTarget& target) {
+std::string DescribeTarget(const catalog::BinlogTarget& target) {
   switch (target.kind) {
-    case BinlogTargetKind::kTime: return repo::LocalTimeFromUnix(target.time_unix, 0).Format();
-    case BinlogTargetKind::kGtid: return "GTID " + target.gtid;
-    case BinlogTargetKind::kEndOfArchive: return "the end of its archive";
-    case BinlogTargetKind::kWholeArchive: break;
+    case catalog::BinlogTargetKind::kTime:
+      return repo::LocalTimeFromUnix(target.time_unix, 0).Format();
+    case catalog::BinlogTargetKind::kGtid: return "GTID " + target.gtid;
+    case catalog::BinlogTargetKind::kEndOfArchive: return "the end of its archive";
+    case catalog::BinlogTargetKind::kWholeArchive: break;
   }
   return "the whole archive";
 }
 
-core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& target) {
+core::Status PastTheArchive(const catalog::BinlogChainWalk& walk,
+                            const catalog::BinlogTarget& target) {
   std::string last = walk.last_gtid.empty()
                          ? "the base's position"
                          : "GTID " + walk.last_gtid + ", committed " +
@@ -129,10 +139,10 @@ core::Status PastTheArchive(const BinlogChainWalk& walk, const BinlogTarget& tar
 // then nothing after `state` was committed by then, and the target is reached there. A restore
 // killed after recording its rewind is finished by its rerun this way: the transaction after the
 // target that its plan stopped at is the abandoned future now, and no longer counts.
-bool RewindVouches(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+bool RewindVouches(const catalog::BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                    const std::string& state, int64_t time_unix) {
   return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
-                     [&](const BinlogRewind& rewind) {
+                     [&](const catalog::BinlogRewind& rewind) {
                        return rewind.reached_at_unix && *rewind.reached_at_unix >= time_unix &&
                               binlogs.StateIncludes(rewind.state, state) &&
                               binlogs.StateIncludes(state, rewind.state);
@@ -140,10 +150,10 @@ bool RewindVouches(const BinlogCatalog& catalog, const engine::BinlogArchiving& 
 }
 
 core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform::Cluster& cluster,
-                                          const std::vector<LoadedBinlogFile>& files,
-                                          const BinlogCatalog& catalog,
+                                          const std::vector<catalog::LoadedBinlogFile>& files,
+                                          const catalog::BinlogCatalog& catalog,
                                           const engine::BinlogArchiving& binlogs,
-                                          const BinlogTarget& target) {
+                                          const catalog::BinlogTarget& target) {
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   std::string refusal;
@@ -155,31 +165,32 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
     }
     const std::string base_state =
         catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
-    const bool to_time = target.kind == BinlogTargetKind::kTime;
+    const bool to_time = target.kind == catalog::BinlogTargetKind::kTime;
     if (to_time && !BaseEndsBefore(files, binlogs, base_state, target.time_unix)) {
       continue;
     }
-    if (target.kind == BinlogTargetKind::kGtid && !binlogs.StateIncludes(target.gtid, base_state)) {
+    if (target.kind == catalog::BinlogTargetKind::kGtid &&
+        !binlogs.StateIncludes(target.gtid, base_state)) {
       continue;
     }
     // A backup of a future a restore abandoned is no base for the history that followed.
-    if (BaseAbandoned(catalog, binlogs, snapshot, base_state)) {
+    if (catalog::BaseAbandoned(catalog, binlogs, snapshot, base_state)) {
       continue;
     }
     any_base = true;
-    BinlogChainWalk walk = WalkBinlogChain(files, binlogs, base_state, target);
+    catalog::BinlogChainWalk walk = catalog::WalkBinlogChain(files, binlogs, base_state, target);
     // A time target is reached only at an archived transaction committed after it (the walk stops
     // there): both times are the source's. Past the last archived transaction nothing says the
     // source committed nothing more before the target; when the archive was last current is the
     // archiving host's clock, which says nothing about the source's.
-    if (!walk.reached && to_time && TookEveryTransaction(files, binlogs, walk.state)) {
+    if (!walk.reached && to_time && catalog::TookEveryTransaction(files, binlogs, walk.state)) {
       if (!RewindVouches(catalog, binlogs, walk.state, target.time_unix)) {
         return PastTheArchive(walk, target);
       }
       walk.reached = true;
     }
-    if (target.kind == BinlogTargetKind::kEndOfArchive &&
-        TookEveryTransaction(files, binlogs, walk.state)) {
+    if (target.kind == catalog::BinlogTargetKind::kEndOfArchive &&
+        catalog::TookEveryTransaction(files, binlogs, walk.state)) {
       walk.reached = true;
     }
     if (walk.reached) {
@@ -211,7 +222,7 @@ core::Result<BinlogReplayPlan> PlanReplay(repo::Repository& repo, const platform
 }
 
 // The replay input for one file: its header, then the chosen transactions.
-core::Status WriteReplayFile(const LoadedBinlogFile& file,
+core::Status WriteReplayFile(const catalog::LoadedBinlogFile& file,
                              const BinlogReplayPlan::FileReplay& replay, const std::string& path) {
   std::string bytes = file.bytes.substr(0, file.header.header_end);
   for (size_t index : replay.spans) {
@@ -321,7 +332,7 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                                                         engine::BinlogArchiving& binlogs,
                                                         const BinlogRestoreOptions& options) {
   const platform::Cluster& cluster = options.source ? *options.source : target.cluster();
-  if (options.target.kind == BinlogTargetKind::kWholeArchive) {
+  if (options.target.kind == catalog::BinlogTargetKind::kWholeArchive) {
     return core::Usage("a binlog point-in-time restore needs a target",
                        "pass --until TIME or --until-gtid GTID");
   }
@@ -329,8 +340,9 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
-  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files, LoadBinlogFiles(repo, catalog, binlogs));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(std::vector<catalog::LoadedBinlogFile> files,
+                      catalog::LoadBinlogFiles(repo, catalog, binlogs));
   BinlogRestoreResult result;
   HS_ASSIGN_OR_RETURN(result.plan,
                       PlanReplay(repo, cluster, files, catalog, binlogs, options.target));
@@ -344,14 +356,16 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   // Written before anything changes: a failure here leaves the cluster as it was.
   std::vector<std::string> replay_paths;
   for (const auto& replay : result.plan.files) {
-    auto file = std::find_if(files.begin(), files.end(), [&replay](const LoadedBinlogFile& loaded) {
-      return loaded.identity.Key() == replay.identity.Key();
-    });
+    auto file = std::find_if(files.begin(), files.end(),
+                             [&replay](const catalog::LoadedBinlogFile& loaded) {
+                               return loaded.identity.Key() == replay.identity.Key();
+                             });
     replay_paths.push_back(scratch.path() + "/" + std::to_string(replay_paths.size()) + ".binlog");
     HS_TRY(WriteReplayFile(*file, replay, replay_paths.back()));
   }
   engine::NativeRestoreOptions native = NativeOptions(options);
-  auto whole = PlanReplay(repo, cluster, files, catalog, binlogs, BinlogTarget::EndOfArchive());
+  auto whole =
+      PlanReplay(repo, cluster, files, catalog, binlogs, catalog::BinlogTarget::EndOfArchive());
   native.reaches = {{"gtid_position", whole.ok() ? whole->final_state : result.plan.final_state}};
   // Run on the restored primary before it takes writes (on an instant restore's overlay, before
   // hydration), so the point is reached the same way whether the base was restored or served.
@@ -360,7 +374,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     // future, and its GTIDs will be written again with other content. Not for another cluster's
     // archive (a DR activation): the source's history is not abandoned by a copy elsewhere.
     if (!options.source) {
-      HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state));
+      HS_TRY(RecordRestoreRewind(repo, cluster, catalog, options.target, result.plan.final_state,
+                                 result.plan.base));
     }
     // A crash here leaves the base restored and nothing replayed, the worst place for a rerun to
     // mistake the cluster for a finished restore
@@ -389,17 +404,29 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
 }
 
 core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                       const std::string& state) {
+                                       const std::string& state, const std::string& snapshot_id) {
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::BinlogCatalog::Load(repo, cluster));
   // Nothing archived: nothing of the abandoned history can come back.
   if (catalog.files().empty() && catalog.rewinds().empty()) {
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(uint64_t at_ns, RewindStampNs(repo, cluster, catalog));
-  core::LogInfo("recording the restore in the binlog archive", {{"gtid_position", state}});
-  return RecordBinlogRewind(repo, cluster, {at_ns, state, std::nullopt})
-      .Wrap("record the restore in the binlog archive");
+  HS_ASSIGN_OR_RETURN(auto snapshots,
+                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
+  catalog::BinlogRewind rewind{RewindStampNs(snapshots, catalog), state, std::nullopt,
+                               std::nullopt};
+  // Named, the base is live again even where an earlier rewind abandoned it (BaseAbandoned): seed
+  // 19 of mariadb_history_property_test restored a base the previous restore had abandoned, and
+  // `pitr status` then offered no base for the live history.
+  auto restored = std::find_if(
+      snapshots.begin(), snapshots.end(),
+      [&](const repo::Snapshot& candidate) { return repo::IdToHex(candidate.id) == snapshot_id; });
+  if (restored != snapshots.end()) {
+    rewind.base = RestoredBaseOf(*restored);
+  }
+  core::LogInfo("recording the restore in the binlog archive",
+                {{"gtid_position", state}, {"base", snapshot_id.substr(0, 8)}});
+  return RecordBinlogRewind(repo, cluster, rewind).Wrap("record the restore in the binlog archive");
 }
 
 }  // namespace hasteward::pitr

@@ -11,17 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "catalog/binlog/binlog_chain.h"
 #include "core/status.h"
 #include "engine/cluster_handle.h"
 #include "engine/repair.h"
 #include "jobs/instant_restore.h"
-#include "pitr/binlog/binlog_chain.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
 
 struct BinlogRestoreOptions {
-  BinlogTarget target;
+  catalog::BinlogTarget target;
   bool confirm_overwrite = false;
   bool force = false;
   // Replace instances holding transactions past the target (or of unknown position), keeping
@@ -41,7 +41,7 @@ struct BinlogReplayPlan {
   std::string final_state;  // the position after the last replayed transaction
   size_t transactions = 0;
   // The archived files the transactions come from, in replay order, with the transactions of each.
-  using FileReplay = BinlogFileReplay;
+  using FileReplay = catalog::BinlogFileReplay;
   std::vector<FileReplay> files;
 };
 
@@ -63,11 +63,12 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
                                                         engine::BinlogArchiving& binlogs,
                                                         const BinlogRestoreOptions& options);
 
-// After a plain or instant native restore of `cluster` back to `state` (the backup's GTID
-// position), before the restored primary takes a write: records the rewind in the cluster's binlog
-// archive, stamped in the archive's order, unless the archive holds nothing of the cluster. Under
-// the restore's repository lock.
+// After a plain or instant native restore of `cluster` from snapshot `snapshot_id` (full hex ID;
+// "" when unknown) back to `state` (the backup's GTID position), before the restored primary takes
+// a write: records the rewind in the cluster's binlog archive, stamped in the archive's order and
+// naming the restored base (BinlogRewind::base), unless the archive holds nothing of the cluster.
+// Under the restore's repository lock.
 core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
-                                       const std::string& state);
+                                       const std::string& state, const std::string& snapshot_id);
 
 }  // namespace hasteward::pitr

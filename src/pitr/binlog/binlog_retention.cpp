@@ -5,9 +5,9 @@
 #include <optional>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/binlog/binlog_catalog.h"
 #include "engine/binlog_archiving.h"
 #include "engine/engine.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "repo/maintenance/retention_time.h"
 
@@ -62,7 +62,7 @@ struct TaggedPiece {
 struct TaggedArchive {
   // Per snapshot, why it stays whatever the bases need (untagged, a rewind, not a binlog piece).
   std::vector<std::optional<std::string>> always_kept;
-  std::vector<BinlogRewind> rewinds;
+  std::vector<catalog::BinlogRewind> rewinds;
   std::map<std::string, std::vector<TaggedPiece>> files;  // by file key, in offset order
   std::optional<size_t> newest;                           // the newest snapshot holding pieces
 };
@@ -91,14 +91,14 @@ std::optional<std::vector<BinlogPieceFacts>> PiecesOf(const repo::SnapshotMeta& 
   return pieces;
 }
 
-std::optional<BinlogRewind> RewindOf(const repo::SnapshotMeta& snapshot) {
+std::optional<catalog::BinlogRewind> RewindOf(const repo::SnapshotMeta& snapshot) {
   std::optional<std::string> at = TagValue(snapshot, kBinlogRewindAtTag);
   std::optional<std::string> state = TagValue(snapshot, kBinlogRewindStateTag);
   if (!at || !state || at->empty() || at->find_first_not_of("0123456789") != std::string::npos ||
       at->size() > 19) {
     return std::nullopt;
   }
-  return BinlogRewind{std::stoull(*at), StateFromTag(*state), std::nullopt};
+  return catalog::BinlogRewind{std::stoull(*at), StateFromTag(*state), std::nullopt, std::nullopt};
 }
 
 TaggedArchive ReadTags(const std::vector<const repo::SnapshotMeta*>& pieces) {
@@ -107,7 +107,7 @@ TaggedArchive ReadTags(const std::vector<const repo::SnapshotMeta*>& pieces) {
   std::optional<repo::SnapshotTime> newest_time;
   for (size_t index = 0; index < pieces.size(); ++index) {
     const repo::SnapshotMeta& snapshot = *pieces[index];
-    if (std::find(snapshot.tags.begin(), snapshot.tags.end(), kBinlogArchiveTag) ==
+    if (std::find(snapshot.tags.begin(), snapshot.tags.end(), catalog::kBinlogArchiveTag) ==
         snapshot.tags.end()) {
       archive.always_kept[index] = "not a binlog archive snapshot";
       continue;
@@ -116,7 +116,7 @@ TaggedArchive ReadTags(const std::vector<const repo::SnapshotMeta*>& pieces) {
       // Kept for ever: see the header. An older rewind without its tags only makes retention
       // keep more (it is not used to call anything abandoned).
       archive.always_kept[index] = "records a point-in-time restore's rewind (kept for ever)";
-      if (std::optional<BinlogRewind> rewind = RewindOf(snapshot)) {
+      if (std::optional<catalog::BinlogRewind> rewind = RewindOf(snapshot)) {
         archive.rewinds.push_back(*rewind);
       }
       continue;
@@ -150,12 +150,12 @@ TaggedArchive ReadTags(const std::vector<const repo::SnapshotMeta*>& pieces) {
 // Why `base` replays something from the piece, or nullopt when every transaction of the piece it
 // could replay is in its position (a later rewind to a state it includes abandoned the rest).
 std::optional<std::string> NeededBy(const KeptBase& base, const BinlogPieceFacts& piece,
-                                    const std::vector<BinlogRewind>& rewinds,
+                                    const std::vector<catalog::BinlogRewind>& rewinds,
                                     const engine::BinlogArchiving& binlogs) {
   if (binlogs.StateIncludes(base.position, piece.state_after)) {
     return std::nullopt;
   }
-  for (const BinlogRewind& rewind : rewinds) {
+  for (const catalog::BinlogRewind& rewind : rewinds) {
     if (piece.archived_at_ns < rewind.at_ns && binlogs.StateIncludes(base.position, rewind.state)) {
       return std::nullopt;
     }
@@ -167,7 +167,7 @@ std::optional<std::string> NeededBy(const KeptBase& base, const BinlogPieceFacts
 // Why a file must stay whole, or nullopt.
 std::optional<std::string> FileNeeded(const std::vector<TaggedPiece>& file,
                                       const std::vector<KeptBase>& bases,
-                                      const std::vector<BinlogRewind>& rewinds,
+                                      const std::vector<catalog::BinlogRewind>& rewinds,
                                       const engine::BinlogArchiving& binlogs) {
   for (const TaggedPiece& piece : file) {
     for (const KeptBase& base : bases) {

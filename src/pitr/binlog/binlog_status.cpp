@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/binlog/binlog_chain.h"
 #include "engine/binlog_archiving.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
-#include "pitr/binlog/binlog_chain.h"
 
 namespace hasteward::pitr {
 
@@ -27,11 +27,11 @@ std::string Position(const std::string& state) {
 // A hole in an archived file, with the piece right after it.
 struct LocatedHole {
   BinlogHole hole;
-  const BinlogPiece* next = nullptr;
+  const catalog::BinlogPiece* next = nullptr;
   std::string state_before;  // the GTID state where the missing bytes start
 };
 
-std::vector<LocatedHole> Holes(const BinlogCatalog& catalog) {
+std::vector<LocatedHole> Holes(const catalog::BinlogCatalog& catalog) {
   std::vector<LocatedHole> holes;
   for (const auto& [key, file] : catalog.files()) {
     uint64_t expected = 0;
@@ -50,13 +50,13 @@ std::vector<LocatedHole> Holes(const BinlogCatalog& catalog) {
 // Whether `piece` holds a transaction beyond `state` that a restore would replay: not when its
 // state after is included, nor when a rewind recorded after it went back to a state included in
 // `state` (what it holds beyond that rewind is the abandoned future).
-bool BeyondWindow(const BinlogPiece& piece, const BinlogCatalog& catalog,
+bool BeyondWindow(const catalog::BinlogPiece& piece, const catalog::BinlogCatalog& catalog,
                   const engine::BinlogArchiving& binlogs, const std::string& state) {
   if (piece.transactions == 0 || binlogs.StateIncludes(state, piece.gtid_state_after)) {
     return false;
   }
   return std::none_of(
-      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
+      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const catalog::BinlogRewind& rewind) {
         return piece.archived_at_ns < rewind.at_ns && binlogs.StateIncludes(state, rewind.state);
       });
 }
@@ -67,9 +67,9 @@ struct Resume {
   uint64_t archived_at_ns = 0;
 };
 
-uint64_t ArchivedAt(const BinlogCatalog& catalog, const BinlogFileIdentity& identity,
-                    uint64_t offset) {
-  const ArchivedBinlogFile* file = catalog.Find(identity);
+uint64_t ArchivedAt(const catalog::BinlogCatalog& catalog,
+                    const catalog::BinlogFileIdentity& identity, uint64_t offset) {
+  const catalog::ArchivedBinlogFile* file = catalog.Find(identity);
   if (file == nullptr) {
     return 0;
   }
@@ -83,9 +83,9 @@ uint64_t ArchivedAt(const BinlogCatalog& catalog, const BinlogFileIdentity& iden
 
 // The first archived transaction (in the order it was archived) that `state` does not include:
 // in the files as a restore reads them, and in pieces stored after a hole (which it cannot read).
-std::optional<Resume> FirstBeyond(const std::vector<LoadedBinlogFile>& files,
+std::optional<Resume> FirstBeyond(const std::vector<catalog::LoadedBinlogFile>& files,
                                   const std::vector<LocatedHole>& holes,
-                                  const BinlogCatalog& catalog,
+                                  const catalog::BinlogCatalog& catalog,
                                   const engine::BinlogArchiving& binlogs,
                                   const std::string& state) {
   std::optional<Resume> first;
@@ -94,7 +94,7 @@ std::optional<Resume> FirstBeyond(const std::vector<LoadedBinlogFile>& files,
       first = std::move(candidate);
     }
   };
-  for (const LoadedBinlogFile& file : files) {
+  for (const catalog::LoadedBinlogFile& file : files) {
     for (const auto& span : file.spans) {
       if (!binlogs.StateIncludes(state, span.gtid)) {
         consider({span.gtid, file.identity.Key(), ArchivedAt(catalog, file.identity, span.start)});
@@ -103,7 +103,7 @@ std::optional<Resume> FirstBeyond(const std::vector<LoadedBinlogFile>& files,
     }
   }
   for (const LocatedHole& hole : holes) {
-    const ArchivedBinlogFile* file = catalog.Find(hole.hole.identity);
+    const catalog::ArchivedBinlogFile* file = catalog.Find(hole.hole.identity);
     for (const auto& piece : file->pieces) {
       if (piece.start >= hole.hole.end && BeyondWindow(piece, catalog, binlogs, state)) {
         consider({piece.first_gtid, file->identity.Key(), piece.archived_at_ns});
@@ -117,15 +117,16 @@ std::optional<Resume> FirstBeyond(const std::vector<LoadedBinlogFile>& files,
 // The hole that explains a window ending at `state`: one with pieces beyond `state` after it,
 // preferably one that starts where the window ends.
 std::optional<BinlogHole> MissingPiece(const std::vector<LocatedHole>& holes,
-                                       const BinlogCatalog& catalog,
+                                       const catalog::BinlogCatalog& catalog,
                                        const engine::BinlogArchiving& binlogs,
                                        const std::string& state) {
   const LocatedHole* chosen = nullptr;
   for (const LocatedHole& hole : holes) {
-    const ArchivedBinlogFile* file = catalog.Find(hole.hole.identity);
-    if (std::none_of(file->pieces.begin(), file->pieces.end(), [&](const BinlogPiece& piece) {
-          return piece.start >= hole.hole.end && BeyondWindow(piece, catalog, binlogs, state);
-        })) {
+    const catalog::ArchivedBinlogFile* file = catalog.Find(hole.hole.identity);
+    if (std::none_of(
+            file->pieces.begin(), file->pieces.end(), [&](const catalog::BinlogPiece& piece) {
+              return piece.start >= hole.hole.end && BeyondWindow(piece, catalog, binlogs, state);
+            })) {
       continue;  // nothing after it that the window lacks
     }
     bool starts_at_window = binlogs.StateIncludes(state, hole.state_before);
@@ -245,8 +246,9 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
                                                     const platform::Cluster& cluster,
                                                     const engine::BinlogArchiving& binlogs) {
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(BinlogCatalog catalog, BinlogCatalog::Load(repo, cluster));
-  HS_ASSIGN_OR_RETURN(std::vector<LoadedBinlogFile> files, LoadBinlogFiles(repo, catalog, binlogs));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(std::vector<catalog::LoadedBinlogFile> files,
+                      catalog::LoadBinlogFiles(repo, catalog, binlogs));
   HS_ASSIGN_OR_RETURN(auto snapshots,
                       jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kBackup));
   BinlogPitrStatus status;
@@ -266,8 +268,9 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
     BinlogWindow window;
     window.base = snapshot;
     window.start = catalog::GtidTagValue(snapshot.tags, "gtid_position").value_or("");
-    window.abandoned = BaseAbandoned(catalog, binlogs, snapshot, window.start);
-    BinlogChainWalk walk = WalkBinlogChain(files, binlogs, window.start, BinlogTarget{});
+    window.abandoned = catalog::BaseAbandoned(catalog, binlogs, snapshot, window.start);
+    catalog::BinlogChainWalk walk =
+        catalog::WalkBinlogChain(files, binlogs, window.start, catalog::BinlogTarget{});
     window.transactions = walk.transactions;
     window.end = walk.state;
     window.last_gtid = walk.last_gtid;

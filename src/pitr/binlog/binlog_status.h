@@ -1,7 +1,7 @@
 // pitr/binlog/binlog_status: `hasteward pitr status` for MariaDB/Galera binlog archives — per
 // native base backup, how far the archived binlogs replay it (the restore planner's own walk,
-// pitr/binlog/binlog_chain.h, so what is shown is what a restore can do), the newest transaction it
-// reaches, and the first gap after that window, named by the missing bytes of an archived file
+// catalog/binlog/binlog_chain.h, so what is shown is what a restore can do), the newest transaction
+// it reaches, and the first gap after that window, named by the missing bytes of an archived file
 // and by GTID.
 #pragma once
 
@@ -12,16 +12,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "catalog/binlog/binlog_catalog.h"
 #include "core/status.h"
 #include "engine/engine.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "repo/repository.h"
 
 namespace hasteward::pitr {
 
 // Bytes of an archived file that no snapshot holds, with archived pieces after them.
 struct BinlogHole {
-  BinlogFileIdentity identity;
+  catalog::BinlogFileIdentity identity;
   uint64_t start = 0;
   uint64_t end = 0;
 };
@@ -30,7 +30,7 @@ struct BinlogHole {
 struct BinlogGap {
   std::string after;       // the GTID position the window reaches
   std::string resumes_at;  // the first archived transaction beyond it
-  std::string resumes_in;  // the file holding that transaction (BinlogFileIdentity::Key())
+  std::string resumes_in;  // the file holding that transaction (catalog::BinlogFileIdentity::Key())
   // The missing piece that explains it; nullopt when no archived file has a hole there (the
   // transactions were never archived, or a whole file's snapshot is gone).
   std::optional<BinlogHole> missing;

@@ -49,7 +49,7 @@ std::string StateFromTag(const std::string& value) {
   return state;
 }
 
-std::string BinlogPieceTag(const BinlogPiece& piece) {
+std::string BinlogPieceTag(const catalog::BinlogPiece& piece) {
   return std::string(kBinlogPieceTag) + "=" + std::to_string(piece.start) + "-" +
          std::to_string(piece.end) + "/" + (piece.sealed ? "sealed" : "open") + "/" +
          std::to_string(piece.archived_at_ns) + "/" + std::to_string(piece.last_time) + "/" +

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 
 namespace hasteward::pitr {
 
@@ -26,7 +26,7 @@ constexpr const char* kBinlogRewindStateTag = "binlog_rewind_state";
 
 // What retention needs of one piece.
 struct BinlogPieceFacts {
-  std::string file_key;  // BinlogFileIdentity::Key()
+  std::string file_key;  // catalog::BinlogFileIdentity::Key()
   uint64_t start = 0;
   uint64_t end = 0;
   bool sealed = false;
@@ -36,7 +36,7 @@ struct BinlogPieceFacts {
 };
 
 // The full tag ("binlog_piece=...") for `piece`.
-std::string BinlogPieceTag(const BinlogPiece& piece);
+std::string BinlogPieceTag(const catalog::BinlogPiece& piece);
 // The facts in a tag's value (after "binlog_piece="); nullopt when it does not parse.
 std::optional<BinlogPieceFacts> ParseBinlogPieceTag(const std::string& value);
 

@@ -7,9 +7,9 @@ namespace hasteward::pitr {
 namespace binlog_backlog_test {
 namespace {
 
-BinlogPiece Piece(const std::string& instance, const std::string& file, uint64_t end,
-                  uint32_t created = 1763870000) {
-  BinlogPiece piece;
+catalog::BinlogPiece Piece(const std::string& instance, const std::string& file, uint64_t end,
+                           uint32_t created = 1763870000) {
+  catalog::BinlogPiece piece;
   piece.identity = {instance, 1, created, file};
   piece.start = 0;
   piece.end = end;
@@ -19,7 +19,7 @@ BinlogPiece Piece(const std::string& instance, const std::string& file, uint64_t
 }
 
 TEST(BinlogBacklogTest, AFullyArchivedWriterIsNotBehind) {
-  BinlogCatalog catalog;
+  catalog::BinlogCatalog catalog;
   catalog.Add({Piece("db-0", "bin.000001", 500), Piece("db-0", "bin.000002", 900)});
   auto backlog = BacklogOf("db-0", {{"bin.000001", 500}, {"bin.000002", 900}}, catalog);
   EXPECT_EQ(backlog.files_behind, 0u);
@@ -27,7 +27,7 @@ TEST(BinlogBacklogTest, AFullyArchivedWriterIsNotBehind) {
 }
 
 TEST(BinlogBacklogTest, TheOpenFileAndNewerFilesCountFromWhereTheArchiveEnds) {
-  BinlogCatalog catalog;
+  catalog::BinlogCatalog catalog;
   catalog.Add({Piece("db-0", "bin.000001", 500), Piece("db-0", "bin.000002", 900)});
   // During an outage the open file grew and the server rotated twice.
   auto backlog = BacklogOf(
@@ -38,7 +38,7 @@ TEST(BinlogBacklogTest, TheOpenFileAndNewerFilesCountFromWhereTheArchiveEnds) {
 }
 
 TEST(BinlogBacklogTest, FilesBeforeTheNewestKnownOneAreNotCounted) {
-  BinlogCatalog catalog;
+  catalog::BinlogCatalog catalog;
   // bin.000001 was skipped (its transactions archived from another writer), never stored.
   catalog.Add({Piece("db-0", "bin.000002", 900)});
   auto backlog = BacklogOf("db-0", {{"bin.000001", 4000}, {"bin.000002", 900}}, catalog);
@@ -46,7 +46,7 @@ TEST(BinlogBacklogTest, FilesBeforeTheNewestKnownOneAreNotCounted) {
 }
 
 TEST(BinlogBacklogTest, AWriterTheArchiveNeverFollowedCountsEveryFile) {
-  BinlogCatalog catalog;
+  catalog::BinlogCatalog catalog;
   catalog.Add({Piece("db-0", "bin.000002", 900)});
   auto backlog = BacklogOf("db-1", {{"bin.000001", 400}, {"bin.000002", 100}}, catalog);
   EXPECT_EQ(backlog.writer, "db-1");
@@ -55,7 +55,7 @@ TEST(BinlogBacklogTest, AWriterTheArchiveNeverFollowedCountsEveryFile) {
 }
 
 TEST(BinlogBacklogTest, ARenumberedFileIsMatchedToTheNewestArchivedOfItsName) {
-  BinlogCatalog catalog;
+  catalog::BinlogCatalog catalog;
   catalog.Add({Piece("db-0", "bin.000001", 5000, 1763870000),
                Piece("db-0", "bin.000001", 200, 1763879999)});
   auto backlog = BacklogOf("db-0", {{"bin.000001", 700}}, catalog);

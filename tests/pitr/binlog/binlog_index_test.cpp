@@ -1,7 +1,7 @@
 // The binlog piece index against a real local repository: its file format, readers answering
 // exactly as the snapshot scan does, merging, a missing, damaged or stale index rebuilt from the
 // snapshots, prune forgetting removed snapshots first, and an archiver's refresh.
-#include "pitr/binlog/binlog_index.h"
+#include "catalog/binlog/binlog_index.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,11 +9,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_index_format.h"
+#include "catalog/binlog/binlog_index_prune.h"
 #include "core/temp_dir.h"
 #include "pitr/binlog/binlog_archive.h"
-#include "pitr/binlog/binlog_catalog.h"
-#include "pitr/binlog/binlog_index_format.h"
-#include "pitr/binlog/binlog_index_prune.h"
 #include "repo/crypto/crypto.h"
 #include "repo/maintenance/retention_plan.h"
 #include "repo/repository.h"
@@ -24,8 +24,9 @@ namespace hasteward::pitr {
 namespace binlog_index_test {
 namespace {
 
-BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end, uint64_t archived_at_ns) {
-  BinlogPiece piece;
+catalog::BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end,
+                           uint64_t archived_at_ns) {
+  catalog::BinlogPiece piece;
   piece.identity = {"db-0", 1, 1763870000, file};
   piece.start = start;
   piece.end = end;
@@ -41,15 +42,15 @@ BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end, uint64_
 }
 
 // Everything a reader of the catalog sees, as one comparable document.
-nlohmann::json Describe(const BinlogCatalog& catalog) {
+nlohmann::json Describe(const catalog::BinlogCatalog& catalog) {
   nlohmann::json doc = {{"snapshots", catalog.snapshots()},
                         {"last_instance", catalog.last_instance()},
                         {"last_archived_at_ns", catalog.last_archived_at_ns()},
                         {"files", nlohmann::json::object()},
                         {"rewinds", nlohmann::json::array()}};
   for (const auto& [key, file] : catalog.files()) {
-    for (const BinlogPiece& piece : file.pieces) {
-      nlohmann::json entry = PieceToJson(piece);
+    for (const catalog::BinlogPiece& piece : file.pieces) {
+      nlohmann::json entry = catalog::PieceToJson(piece);
       const repo::Node* node = catalog.NodeOf(piece);
       entry["node_size"] = node == nullptr ? 0 : node->size;
       entry["node_blobs"] = node == nullptr ? 0 : node->content.size();
@@ -59,8 +60,8 @@ nlohmann::json Describe(const BinlogCatalog& catalog) {
       doc["files"][key].push_back(entry);
     }
   }
-  for (const BinlogRewind& rewind : catalog.rewinds()) {
-    doc["rewinds"].push_back(RewindToJson(rewind));
+  for (const catalog::BinlogRewind& rewind : catalog.rewinds()) {
+    doc["rewinds"].push_back(catalog::RewindToJson(rewind));
   }
   return doc;
 }
@@ -87,9 +88,9 @@ class BinlogIndexTest : public ::testing::Test {
   std::string IndexDir() const { return RepoPath() + "/hasteward/archive-index"; }
 
   // One archiver cycle's snapshot holding `pieces` (their bytes are their names, repeated).
-  std::string Store(const std::vector<BinlogPiece>& pieces) {
+  std::string Store(const std::vector<catalog::BinlogPiece>& pieces) {
     std::vector<BinlogPieceBytes> batch;
-    for (const BinlogPiece& piece : pieces) {
+    for (const catalog::BinlogPiece& piece : pieces) {
       std::string bytes;
       while (bytes.size() < piece.end - piece.start) {
         bytes += piece.PieceName();
@@ -130,9 +131,9 @@ class BinlogIndexTest : public ::testing::Test {
   // The catalog through the index must equal the catalog read from every snapshot.
   void ExpectIndexAnswersLikeTheSnapshots() {
     ASSERT_TRUE(repo_->LoadIndex().ok());
-    auto scanned = BinlogCatalog::LoadFromSnapshots(*repo_, cluster_);
+    auto scanned = catalog::BinlogCatalog::LoadFromSnapshots(*repo_, cluster_);
     ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
-    auto indexed = BinlogCatalog::Load(*repo_, cluster_);
+    auto indexed = catalog::BinlogCatalog::Load(*repo_, cluster_);
     ASSERT_TRUE(indexed.ok()) << indexed.status().ToString();
     EXPECT_EQ(Describe(*indexed).dump(1), Describe(*scanned).dump(1));
   }
@@ -143,24 +144,25 @@ class BinlogIndexTest : public ::testing::Test {
 };
 
 TEST(BinlogIndexFormatTest, AFileSurvivesItsJsonAndGarbageIsCorruption) {
-  BinlogIndexFile file;
+  catalog::BinlogIndexFile file;
   file.cluster = "idx/shop";
-  file.part = ArchiveIndexPart::kBucket;
-  BinlogPiece piece = Piece("mariadb-bin.000002", 256, 1024, 42);
+  file.part = catalog::ArchiveIndexPart::kBucket;
+  catalog::BinlogPiece piece = Piece("mariadb-bin.000002", 256, 1024, 42);
   piece.sealed = true;
   repo::Id blob = repo::Sha256(core::AsBytes(std::string("blob")));
   repo::Id snapshot = repo::Sha256(core::AsBytes(std::string("snapshot")));
   file.records.pieces.push_back({piece, snapshot, 768, {blob}});
-  file.records.rewinds.push_back({{7, "0-1-5", int64_t{1763870009}}, snapshot});
-  auto decoded = DecodeBinlogIndexFile(EncodeBinlogIndexFile(file));
+  file.records.rewinds.push_back({{7, "0-1-5", int64_t{1763870009}, std::nullopt}, snapshot});
+  auto decoded = catalog::DecodeBinlogIndexFile(catalog::EncodeBinlogIndexFile(file));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(EncodeBinlogIndexFile(*decoded), EncodeBinlogIndexFile(file));
-  EXPECT_EQ(decoded->part, ArchiveIndexPart::kBucket);
+  EXPECT_EQ(catalog::EncodeBinlogIndexFile(*decoded), catalog::EncodeBinlogIndexFile(file));
+  EXPECT_EQ(decoded->part, catalog::ArchiveIndexPart::kBucket);
   EXPECT_EQ(decoded->records.pieces.at(0).Node().name, piece.PieceName());
   EXPECT_EQ(decoded->records.rewinds.at(0).rewind.reached_at_unix, 1763870009);
-  EXPECT_EQ(DecodeBinlogIndexFile("{\"version\":1}").status().code(), core::ErrorCode::kCorruption);
+  EXPECT_EQ(catalog::DecodeBinlogIndexFile("{\"version\":1}").status().code(),
+            core::ErrorCode::kCorruption);
   file.records.pieces[0].size = 5;  // disagrees with the piece's range
-  EXPECT_EQ(DecodeBinlogIndexFile(EncodeBinlogIndexFile(file)).status().code(),
+  EXPECT_EQ(catalog::DecodeBinlogIndexFile(catalog::EncodeBinlogIndexFile(file)).status().code(),
             core::ErrorCode::kCorruption);
 }
 
@@ -173,10 +175,11 @@ TEST_F(BinlogIndexTest, EachCycleAppendsADeltaAndReadersAnswerLikeTheSnapshots) 
   EXPECT_TRUE(IndexFiles('d').empty()) << "the build replaced the deltas it listed";
   // A retried cycle (the same range stored again later) and a rewind: listed once, as the scan.
   Store({Piece("mariadb-bin.100000", 100, 200, 5000)});
-  ASSERT_TRUE(RecordBinlogRewind(*repo_, cluster_, {6000, "0-1-1001", std::nullopt}).ok());
+  ASSERT_TRUE(
+      RecordBinlogRewind(*repo_, cluster_, {6000, "0-1-1001", std::nullopt, std::nullopt}).ok());
   StoreCycles(2, 3);
   ExpectIndexAnswersLikeTheSnapshots();
-  auto catalog = BinlogCatalog::Load(*repo_, cluster_);
+  auto catalog = catalog::BinlogCatalog::Load(*repo_, cluster_);
   ASSERT_TRUE(catalog.ok());
   EXPECT_EQ(catalog->rewinds().size(), 1u);
   EXPECT_EQ(catalog->snapshots(), 7u);
@@ -185,14 +188,14 @@ TEST_F(BinlogIndexTest, EachCycleAppendsADeltaAndReadersAnswerLikeTheSnapshots) 
 TEST_F(BinlogIndexTest, ManyCyclesMergeIntoOneBucketPerBinlogFile) {
   StoreCycles(1);
   ExpectIndexAnswersLikeTheSnapshots();  // builds the summary: merging needs a complete index
-  StoreCycles(kMaxBinlogIndexDeltas + 9, 1);
-  EXPECT_LE(IndexFiles('d').size(), kMaxBinlogIndexDeltas + 1);
+  StoreCycles(catalog::kMaxBinlogIndexDeltas + 9, 1);
+  EXPECT_LE(IndexFiles('d').size(), catalog::kMaxBinlogIndexDeltas + 1);
   EXPECT_GE(IndexFiles('b').size(), 1u);
-  auto index = BinlogIndex::Open(*repo_, cluster_);
+  auto index = catalog::BinlogIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok());
   auto records = index->ReadAll();
   ASSERT_TRUE(records.ok()) << records.status().ToString();
-  EXPECT_EQ(records->pieces.size(), kMaxBinlogIndexDeltas + 10);
+  EXPECT_EQ(records->pieces.size(), catalog::kMaxBinlogIndexDeltas + 10);
   ExpectIndexAnswersLikeTheSnapshots();
 }
 
@@ -222,7 +225,7 @@ TEST_F(BinlogIndexTest, AnIndexNamingAForgottenSnapshotIsRebuilt) {
   // Stock restic's forget: the snapshot goes, the index is not told.
   std::filesystem::remove(RepoPath() + "/snapshots/" + ids[1]);
   ExpectIndexAnswersLikeTheSnapshots();
-  auto catalog = BinlogCatalog::Load(*repo_, cluster_);
+  auto catalog = catalog::BinlogCatalog::Load(*repo_, cluster_);
   ASSERT_TRUE(catalog.ok());
   EXPECT_EQ(catalog->snapshots(), 2u);
 }
@@ -238,14 +241,14 @@ TEST_F(BinlogIndexTest, PruneForgetsTheRemovedSnapshotsRecordsFirst) {
   for (size_t i = 0; i < ids.size(); ++i) {
     group.snapshots.push_back({ids[i], "", "", i != 0, {}});
   }
-  ASSERT_TRUE(ForgetPrunedBinlogPieces(*repo_, group).ok());
+  ASSERT_TRUE(catalog::ForgetPrunedBinlogPieces(*repo_, group).ok());
   const std::vector<std::string> summaries = IndexFiles('s');
-  auto index = BinlogIndex::Open(*repo_, cluster_);
+  auto index = catalog::BinlogIndex::Open(*repo_, cluster_);
   ASSERT_TRUE(index.ok());
   auto records = index->ReadAll();
   ASSERT_TRUE(records.ok()) << records.status().ToString();
   ASSERT_EQ(records->pieces.size(), 2u);
-  for (const BinlogIndexPiece& record : records->pieces) {
+  for (const catalog::BinlogIndexPiece& record : records->pieces) {
     EXPECT_NE(repo::IdToHex(record.snapshot), ids[0]);
   }
   // Then prune deletes the snapshot: the index answers like the snapshots that remain.
@@ -257,14 +260,14 @@ TEST_F(BinlogIndexTest, PruneForgetsTheRemovedSnapshotsRecordsFirst) {
 TEST_F(BinlogIndexTest, ARefreshAddsWhatOthersStoredSince) {
   StoreCycles(2);
   ASSERT_TRUE(repo_->LoadIndex().ok());
-  auto catalog = BinlogCatalog::Load(*repo_, cluster_);
+  auto catalog = catalog::BinlogCatalog::Load(*repo_, cluster_);
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   EXPECT_EQ(catalog->snapshots(), 2u);
   StoreCycles(1, 2);
   ASSERT_TRUE(repo_->LoadIndex().ok());
   ASSERT_TRUE(catalog->Refresh(*repo_, cluster_).ok());
   EXPECT_EQ(catalog->snapshots(), 3u);
-  auto scanned = BinlogCatalog::LoadFromSnapshots(*repo_, cluster_);
+  auto scanned = catalog::BinlogCatalog::LoadFromSnapshots(*repo_, cluster_);
   ASSERT_TRUE(scanned.ok());
   EXPECT_EQ(Describe(*catalog).dump(1), Describe(*scanned).dump(1));
 }

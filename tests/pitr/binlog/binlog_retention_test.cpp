@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 #include "pitr/binlog/binlog_tags.h"
 #include "pitr/pitr_retention.h"
 
@@ -28,9 +28,10 @@ repo::SnapshotMeta Base(const std::string& id, const std::string& position,
           {"engine=mariadb", "type=backup", "method=" + method, "gtid_position=" + position}};
 }
 
-BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end, const std::string& state,
-                  bool sealed = false, const std::string& instance = "c-0") {
-  BinlogPiece piece;
+catalog::BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end,
+                           const std::string& state, bool sealed = false,
+                           const std::string& instance = "c-0") {
+  catalog::BinlogPiece piece;
   piece.identity = {instance, 1, 1600000000, file};
   piece.start = start;
   piece.end = end;
@@ -44,14 +45,14 @@ BinlogPiece Piece(const std::string& file, uint64_t start, uint64_t end, const s
 
 // A binlog snapshot stored `second` seconds after 2023-11-14T22:00:00Z with these pieces.
 repo::SnapshotMeta Snapshot(const std::string& id, int second,
-                            const std::vector<BinlogPiece>& pieces) {
+                            const std::vector<catalog::BinlogPiece>& pieces) {
   char time[32];
   std::snprintf(time, sizeof(time), "2023-11-14T22:%02d:%02dZ", second / 60, second % 60);
   repo::SnapshotMeta meta{id,
                           time,
                           "host",
                           {"/ns/c/binlog"},
-                          {"engine=mariadb", "type=wal", kBinlogArchiveTag,
+                          {"engine=mariadb", "type=wal", catalog::kBinlogArchiveTag,
                            std::string(kBinlogPiecesTag) + "=" + std::to_string(pieces.size())}};
   for (const auto& piece : pieces) {
     meta.tags.push_back(BinlogPieceTag(piece));
@@ -64,7 +65,7 @@ repo::SnapshotMeta Rewind(const std::string& id, int second, uint64_t at_ns,
   repo::SnapshotMeta meta = Snapshot(id, second, {});
   meta.tags = {"engine=mariadb",
                "type=wal",
-               kBinlogArchiveTag,
+               catalog::kBinlogArchiveTag,
                std::string(kBinlogRewindTag) + "=yes",
                std::string(kBinlogRewindAtTag) + "=" + std::to_string(at_ns),
                std::string(kBinlogRewindStateTag) + "=" + StateToTag(state)};
@@ -115,7 +116,7 @@ TEST(BinlogRetentionTest, TheOldestKeptBaseDecides) {
 
 TEST(BinlogRetentionTest, TransactionsFromTheBasesTimeOnStay) {
   // The restore planner reads them to tell whether a base holds transactions after a time target.
-  BinlogPiece during_backup = Piece("bin.000001", 0, 100, "0-1-10", true);
+  catalog::BinlogPiece during_backup = Piece("bin.000001", 0, 100, "0-1-10", true);
   during_backup.last_time = kBaseTime + 2;
   auto keeps = Keeps({Base("bbbbbbbb1", "0-1-12")},
                      {Snapshot("a1", 1, {during_backup}),
@@ -149,7 +150,7 @@ TEST(BinlogRetentionTest, RewindsStayAndTheFutureTheyAbandonedGoes) {
   // Restored to 0-1-10 after 0-1-30 was archived: the new history writes 0-1-11.. again; the
   // base is taken in it.
   const uint64_t rewind_at = static_cast<uint64_t>(kBaseTime - 50) * kNanos;
-  BinlogPiece new_history = Piece("bin.000001", 0, 100, "0-2-14", false, "c-1");
+  catalog::BinlogPiece new_history = Piece("bin.000001", 0, 100, "0-2-14", false, "c-1");
   new_history.archived_at_ns = rewind_at + 1;
   std::vector<repo::SnapshotMeta> pieces = {
       Snapshot("old", 1, {Piece("bin.000009", 0, 100, "0-1-30", true)}),

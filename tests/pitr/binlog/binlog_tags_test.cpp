@@ -8,7 +8,7 @@ namespace hasteward::pitr {
 namespace {
 
 TEST(BinlogTagsTest, APieceTagReadsBackWithoutCommas) {
-  BinlogPiece piece;
+  catalog::BinlogPiece piece;
   piece.identity = {"db-0", 7, 1700000000, "mariadb-bin.000003"};
   piece.start = 256;
   piece.end = 4096;

@@ -1,20 +1,20 @@
-// pitr/binlog/binlog_index_format: the records of the binlog piece index (binlog_index.h) and their
-// JSON. A record says what one binlog snapshot holds: a piece's manifest entry with the stored
-// file's size and content blobs (enough to read it back without the snapshot's tree), or a rewind,
-// each with the snapshot's ID (prune removes a forgotten snapshot's records by it). Pure: no
-// repository access.
+// catalog/binlog/binlog_index_format: the records of the binlog piece index (binlog_index.h) and
+// their JSON. A record says what one binlog snapshot holds: a piece's manifest entry with the
+// stored file's size and content blobs (enough to read it back without the snapshot's tree), or a
+// rewind, each with the snapshot's ID (prune removes a forgotten snapshot's records by it). Pure:
+// no repository access.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "catalog/archive_index_store.h"
+#include "catalog/binlog/binlog_catalog.h"
 #include "core/status.h"
-#include "pitr/archive_index_store.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 struct BinlogIndexPiece {
   BinlogPiece piece;
@@ -55,4 +55,4 @@ core::Result<BinlogIndexFile> DecodeBinlogIndexFile(const std::string& json);
 // file merges into one bucket file, and a merge rewrites only the files a cycle touched.
 std::string BinlogBucketOf(const BinlogFileIdentity& identity);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

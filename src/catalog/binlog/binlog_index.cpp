@@ -1,4 +1,4 @@
-#include "pitr/binlog/binlog_index.h"
+#include "catalog/binlog/binlog_index.h"
 
 #include <algorithm>
 #include <iterator>
@@ -8,7 +8,7 @@
 #include "repo/crypto/crypto.h"
 #include "repo/lock/repo_lock.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -215,4 +215,4 @@ core::Status BinlogIndex::Replace(const BinlogIndexRecords& records) {
   return store_.Remove(listed);
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

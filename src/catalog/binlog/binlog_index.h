@@ -1,4 +1,4 @@
-// pitr/binlog/binlog_index: one cluster's binlog piece index in the repository, beside the WAL
+// catalog/binlog/binlog_index: one cluster's binlog piece index in the repository, beside the WAL
 // index under hasteward/archive-index/ but with its own key (archive_index_store.h), so neither
 // lists the other's files (docs/pitr.md "The binlog piece index"). Files, each the JSON of
 // binlog_index_format.h:
@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "catalog/archive_index_store.h"
+#include "catalog/binlog/binlog_index_format.h"
 #include "core/status.h"
-#include "pitr/archive_index_store.h"
-#include "pitr/binlog/binlog_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // More deltas than this and the writer that sees them merges them into buckets and the summary:
 // a reader then reads at most this many small deltas besides one bucket per binlog file.
@@ -78,4 +78,4 @@ class BinlogIndex {
 // interrupted after writing its result) are read once.
 BinlogIndexRecords UniqueRecords(BinlogIndexRecords records);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

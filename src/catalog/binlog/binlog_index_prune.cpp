@@ -1,10 +1,10 @@
-#include "pitr/binlog/binlog_index_prune.h"
+#include "catalog/binlog/binlog_index_prune.h"
 
 #include <set>
 
-#include "pitr/binlog/binlog_index.h"
+#include "catalog/binlog/binlog_index.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 core::Status ForgetPrunedBinlogPieces(repo::Repository& repo, const repo::PlanGroup& group) {
   auto kind = platform::ParseEngineKind(group.engine);
@@ -43,4 +43,4 @@ core::Status ForgetPrunedBinlogPieces(repo::Repository& repo, const repo::PlanGr
   return core::Status::Ok();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,4 +1,4 @@
-// pitr/binlog/binlog_index_prune: prune's step for the binlog piece index (binlog_index.h), run
+// catalog/binlog/binlog_index_prune: prune's step for the binlog piece index (binlog_index.h), run
 // under prune's exclusive lock before it deletes anything (pitr::Archive::BeforeRemoval).
 #pragma once
 
@@ -6,7 +6,7 @@
 #include "repo/maintenance/retention_plan.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // Rewrites the index of `group`'s cluster without the records of the snapshots the plan removes,
 // so it never names a snapshot prune is about to forget. Nothing is written when no record names
@@ -14,4 +14,4 @@ namespace hasteward::pitr {
 // Errors: storage and corruption errors (prune then stops with nothing deleted).
 core::Status ForgetPrunedBinlogPieces(repo::Repository& repo, const repo::PlanGroup& group);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

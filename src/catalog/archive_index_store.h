@@ -1,5 +1,5 @@
-// pitr/archive_index_store: where an archive kind's index files live and how their bytes are kept,
-// independent of what they hold (docs/pitr.md "The archive index"). Files sit under
+// catalog/archive_index_store: where an archive kind's index files live and how their bytes are
+// kept, independent of what they hold (docs/pitr.md "The archive index"). Files sit under
 // hasteward/archive-index/ (storage::FileType::kArchiveIndex), named
 // "<key>-<part>[-<fields>]-<random>.idx", each JSON compressed with zstd and encrypted with the
 // repository's key, so stock restic ignores the directory and never reads them. <key> hashes the
@@ -17,7 +17,7 @@
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // The three kinds of index file every archive index has: a delta one writer appends, the merged
 // entries of one part of the archive, and a summary whose presence says the index is complete.
@@ -69,4 +69,4 @@ core::Status CheckIndexedSnapshotsExist(repo::Repository& repo, const std::set<r
 // The hint of a damaged index file: the readers rebuild the index from the snapshots.
 extern const char* const kArchiveIndexRebuildHint;
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,16 +1,16 @@
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/binlog/binlog_index_format.h"
+#include "catalog/cluster_snapshots.h"
 #include "catalog/snapshot_directory.h"
-#include "jobs/jobs.h"
-#include "pitr/binlog/binlog_index_format.h"
 #include "repo/restore/file_dumper.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -20,6 +20,20 @@ std::string Offset16(uint64_t offset) {
   char text[24];
   std::snprintf(text, sizeof(text), "%016llu", static_cast<unsigned long long>(offset));
   return text;
+}
+
+// A rewind's restored base. Malformed is corruption, never "no base": read as none, the base
+// would stay abandoned and the restore's history offer no base (safe, but not what was recorded).
+core::Result<BinlogRestoredBase> RestoredBaseFromJson(const nlohmann::json& json) {
+  if (!json.is_object() || !json.contains("snapshot") || !json["snapshot"].is_string() ||
+      !json.contains("time") || !json["time"].is_number_integer() ||
+      !json.contains("gtid_position") || !json["gtid_position"].is_string()) {
+    return core::Status(core::ErrorCode::kCorruption,
+                        "the restored base of a binlog rewind record is malformed",
+                        "run 'hasteward repo check'; the archive's continuity is unknown");
+  }
+  return BinlogRestoredBase{json["snapshot"].get<std::string>(), json["time"].get<int64_t>(),
+                            json["gtid_position"].get<std::string>()};
 }
 
 bool IsBinlogSnapshot(const repo::Snapshot& snapshot) {
@@ -113,6 +127,11 @@ nlohmann::json RewindToJson(const BinlogRewind& rewind) {
   if (rewind.reached_at_unix) {
     json["reached_at"] = *rewind.reached_at_unix;
   }
+  if (rewind.base) {
+    json["base"] = {{"snapshot", rewind.base->snapshot},
+                    {"time", rewind.base->taken_unix},
+                    {"gtid_position", rewind.base->gtid_position}};
+  }
   return json;
 }
 
@@ -122,10 +141,13 @@ core::Result<BinlogRewind> RewindFromJson(const nlohmann::json& json) {
     return core::Status(core::ErrorCode::kCorruption, "a binlog rewind record is malformed",
                         "run 'hasteward repo check'; the archive's continuity is unknown");
   }
-  BinlogRewind rewind{json["at_ns"].get<uint64_t>(), json["state"].get<std::string>(),
+  BinlogRewind rewind{json["at_ns"].get<uint64_t>(), json["state"].get<std::string>(), std::nullopt,
                       std::nullopt};
   if (json.contains("reached_at") && json["reached_at"].is_number_integer()) {
     rewind.reached_at_unix = json["reached_at"].get<int64_t>();
+  }
+  if (json.contains("base")) {
+    HS_ASSIGN_OR_RETURN(rewind.base, RestoredBaseFromJson(json["base"]));
   }
   return rewind;
 }
@@ -163,8 +185,7 @@ core::Result<BinlogPiece> PieceFromJson(const nlohmann::json& json) {
 core::Result<BinlogIndexRecords> ScanBinlogSnapshots(repo::Repository& repo,
                                                      const platform::Cluster& cluster,
                                                      std::set<std::string>* seen) {
-  HS_ASSIGN_OR_RETURN(auto snapshots,
-                      jobs::ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
+  HS_ASSIGN_OR_RETURN(auto snapshots, ClusterSnapshots(repo, cluster, repo::SnapshotType::kWal));
   BinlogIndexRecords records;
   for (const auto& snapshot : snapshots) {
     if (!IsBinlogSnapshot(snapshot) || !seen->insert(repo::IdToHex(snapshot.id)).second) {
@@ -292,4 +313,4 @@ std::vector<std::string> BinlogCatalog::States() const {
   return states;
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -4,13 +4,13 @@
 #include <set>
 #include <string>
 
+#include "catalog/archive_index_store.h"
+#include "catalog/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_index.h"
 #include "core/log.h"
-#include "pitr/archive_index_store.h"
-#include "pitr/binlog/binlog_catalog.h"
-#include "pitr/binlog/binlog_index.h"
 #include "repo/lock/repo_lock.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -164,4 +164,4 @@ core::Status BinlogCatalog::Refresh(repo::Repository& repo, const platform::Clus
   return core::Status::Ok();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,17 +1,52 @@
-#include "pitr/binlog/binlog_chain.h"
+#include "catalog/binlog/binlog_chain.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "repo/restore/file_dumper.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
 constexpr uint64_t kNanosPerSecond = 1000000000;
 
-// Whether `span` belongs to a future a restore abandoned: archived before a rewind, beyond its
-// state (the restored cluster writes those GTIDs again with other content).
+bool TakenBefore(int64_t unix_seconds, const BinlogRewind& rewind) {
+  return static_cast<uint64_t>(unix_seconds) * kNanosPerSecond < rewind.at_ns;
+}
+
+// When the history `base` was taken in ended: the first rewind after it that went back to a state
+// not including its position (the largest stamp when none did).
+uint64_t HistoryEndNs(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                      const BinlogRestoredBase& base) {
+  uint64_t end = std::numeric_limits<uint64_t>::max();
+  for (const BinlogRewind& rewind : catalog.rewinds()) {
+    if (TakenBefore(base.taken_unix, rewind) &&
+        !binlogs.StateIncludes(rewind.state, base.gtid_position)) {
+      end = std::min(end, rewind.at_ns);
+    }
+  }
+  return end;
+}
+
+// Whether a rewind recorded after `abandoning` restored a base that `abandoning` had abandoned
+// (taken before it) and whose history holds the transaction: in the base's position, and archived
+// before that history ended. Why not "any later rewind's state includes it": repositories written
+// before every restore started a new GTID domain reuse GTIDs across histories, so a position alone
+// would revive another history's transaction of the same GTID (one archived before an earlier
+// rewind, or after the base's history ended).
+bool Revived(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+             const BinlogRewind& abandoning, uint64_t archived_at_ns, const std::string& gtid) {
+  return std::any_of(catalog.rewinds().begin(), catalog.rewinds().end(),
+                     [&](const BinlogRewind& later) {
+                       return later.base && later.at_ns > abandoning.at_ns &&
+                              TakenBefore(later.base->taken_unix, abandoning) &&
+                              binlogs.StateIncludes(later.base->gtid_position, gtid) &&
+                              archived_at_ns < HistoryEndNs(catalog, binlogs, *later.base);
+                     });
+}
+
+// Whether `span` belongs to a future a restore abandoned (SpanAbandoned), by the piece holding it.
 bool Abandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                const std::vector<BinlogPiece>& pieces, const engine::BinlogTransactionSpan& span) {
   uint64_t archived_at_ns = 0;
@@ -20,10 +55,7 @@ bool Abandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binl
       archived_at_ns = piece.archived_at_ns;
     }
   }
-  return std::any_of(
-      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
-        return archived_at_ns < rewind.at_ns && !binlogs.StateIncludes(rewind.state, span.gtid);
-      });
+  return SpanAbandoned(catalog, binlogs, archived_at_ns, span.gtid);
 }
 
 }  // namespace
@@ -142,13 +174,29 @@ bool TookEveryTransaction(const std::vector<LoadedBinlogFile>& files,
   });
 }
 
-bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
-                   const repo::Snapshot& snapshot, const std::string& base_state) {
+bool SpanAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   uint64_t archived_at_ns, const std::string& gtid) {
   return std::any_of(
       catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
-        return static_cast<uint64_t>(snapshot.time.unix_seconds) * kNanosPerSecond < rewind.at_ns &&
-               !binlogs.StateIncludes(rewind.state, base_state);
+        return archived_at_ns < rewind.at_ns && !binlogs.StateIncludes(rewind.state, gtid) &&
+               !Revived(catalog, binlogs, rewind, archived_at_ns, gtid);
       });
 }
 
-}  // namespace hasteward::pitr
+bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   const repo::Snapshot& snapshot, const std::string& base_state) {
+  const std::string id = repo::IdToHex(snapshot.id);
+  auto restored_after = [&](const BinlogRewind& abandoning) {
+    return std::any_of(
+        catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& later) {
+          return later.base && later.base->snapshot == id && later.at_ns > abandoning.at_ns;
+        });
+  };
+  return std::any_of(
+      catalog.rewinds().begin(), catalog.rewinds().end(), [&](const BinlogRewind& rewind) {
+        return TakenBefore(snapshot.time.unix_seconds, rewind) &&
+               !binlogs.StateIncludes(rewind.state, base_state) && !restored_after(rewind);
+      });
+}
+
+}  // namespace hasteward::catalog

@@ -2,13 +2,14 @@
 // rules (engine::MakeEngine's binlog archiving; no server): a time target stops before the first
 // later transaction, a GTID target at the state that includes it, the whole archive walks to the
 // end without "reaching" anything, and a walk never steps over a missing transaction.
-#include "pitr/binlog/binlog_chain.h"
+#include "catalog/binlog/binlog_chain.h"
 
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "repo/snapshot/snapshot.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 namespace {
 
 class BinlogChainTest : public ::testing::Test {
@@ -109,5 +110,81 @@ TEST_F(BinlogChainTest, AMissingTransactionStopsTheWalkBeforeIt) {
   EXPECT_FALSE(TookEveryTransaction(files, *binlogs_, walk.state));
 }
 
+// Seconds as a rewind's or a piece's stamp.
+constexpr uint64_t SecondsNs(uint64_t seconds) {
+  return seconds * 1000000000;
+}
+
+// A native base taken at `seconds` at GTID position `state`, with `fill` as its ID's bytes.
+repo::Snapshot NativeBase(uint8_t fill, int64_t seconds, const std::string& state) {
+  repo::Snapshot snapshot;
+  snapshot.id.fill(fill);
+  snapshot.time.unix_seconds = seconds;
+  snapshot.tags = {"gtid_position=" + state};
+  return snapshot;
+}
+
+BinlogRewind RewindTo(uint64_t seconds, const std::string& state,
+                      const std::optional<repo::Snapshot>& restored) {
+  BinlogRewind rewind{SecondsNs(seconds), state, std::nullopt, std::nullopt};
+  if (restored) {
+    rewind.base = BinlogRestoredBase{repo::IdToHex(restored->id), restored->time.unix_seconds,
+                                     restored->TagValue("gtid_position")};
+  }
+  return rewind;
+}
+
+// mariadb_history_property_test seed 19: base B (0-1-5, taken at 100 s); a restore at 200 s went
+// back to an older base at 0-1-2, abandoning B, its transactions 0-1-3..5 and the writes after it
+// (0-1-6); a restore at 300 s brought B back. B is live again, and so are 0-1-3..5 (a time
+// target's plan reads their commit times), never 0-1-6. Before rewinds named their base, B stayed
+// abandoned: `pitr status` offered no base for the live history.
+TEST_F(BinlogChainTest, ARestoreOfAnAbandonedBaseRevivesItAndItsHistoryUpToIt) {
+  const repo::Snapshot base = NativeBase(0xb3, 100, "0-1-5");
+  const repo::Snapshot other = NativeBase(0xc0, 150, "0-1-5");  // same position, never restored
+  BinlogCatalog catalog;
+  catalog.AddRewind(RewindTo(200, "0-1-2", NativeBase(0xb1, 50, "0-1-2")));
+  EXPECT_TRUE(BaseAbandoned(catalog, *binlogs_, base, "0-1-5"));
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(90), "0-1-4"));
+  catalog.AddRewind(RewindTo(300, "0-1-5", base));
+  EXPECT_FALSE(BaseAbandoned(catalog, *binlogs_, base, "0-1-5"));
+  EXPECT_FALSE(SpanAbandoned(catalog, *binlogs_, SecondsNs(90), "0-1-4"));
+  EXPECT_FALSE(
+      SpanAbandoned(catalog, *binlogs_, SecondsNs(120), "0-1-5"));  // archived after the backup
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(150), "0-1-6"));  // past the base
+  EXPECT_TRUE(BaseAbandoned(catalog, *binlogs_, other, "0-1-5"));           // only the one restored
+  // A later restore that leaves it abandons it again.
+  catalog.AddRewind(RewindTo(400, "0-1-2", std::nullopt));
+  EXPECT_TRUE(BaseAbandoned(catalog, *binlogs_, base, "0-1-5"));
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(90), "0-1-4"));
+}
+
+// A rewind recorded before restores named their base revives nothing, whatever its state.
+TEST_F(BinlogChainTest, ARewindNamingNoBaseRevivesNothing) {
+  const repo::Snapshot base = NativeBase(0xb3, 100, "0-1-5");
+  BinlogCatalog catalog;
+  catalog.AddRewind(RewindTo(200, "0-1-2", std::nullopt));
+  catalog.AddRewind(RewindTo(300, "0-1-5", std::nullopt));
+  EXPECT_TRUE(BaseAbandoned(catalog, *binlogs_, base, "0-1-5"));
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(90), "0-1-4"));
+}
+
+// Written before every restore started a new GTID domain, histories reuse GTIDs: 0-1-4 archived at
+// 40 s was abandoned by a restore at 45 s (before the base was taken), and 0-1-4 archived at 250 s
+// is of the history a restore at 200 s started (after the base's history ended). Restoring the
+// base at 0-1-5 revives only its own 0-1-4, archived at 90 s.
+TEST_F(BinlogChainTest, ARestoredBaseRevivesOnlyTheTransactionsOfItsOwnHistory) {
+  const repo::Snapshot base = NativeBase(0xb3, 100, "0-1-5");
+  BinlogCatalog catalog;
+  catalog.AddRewind(RewindTo(45, "0-1-3", std::nullopt));
+  catalog.AddRewind(RewindTo(200, "0-1-2", std::nullopt));
+  catalog.AddRewind(RewindTo(260, "0-1-2", std::nullopt));
+  catalog.AddRewind(RewindTo(300, "0-1-5", base));
+  EXPECT_FALSE(SpanAbandoned(catalog, *binlogs_, SecondsNs(90), "0-1-4"));
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(40), "0-1-4"));
+  EXPECT_TRUE(SpanAbandoned(catalog, *binlogs_, SecondsNs(250), "0-1-4"));
+  EXPECT_FALSE(BaseAbandoned(catalog, *binlogs_, base, "0-1-5"));
+}
+
 }  // namespace
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,11 +1,11 @@
-#include "pitr/archive_index_store.h"
+#include "catalog/archive_index_store.h"
 
 #include <cstdio>
 
 #include "repo/compress/zstd_codec.h"
 #include "repo/crypto/crypto.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -143,4 +143,4 @@ core::Status CheckIndexedSnapshotsExist(repo::Repository& repo, const std::set<r
   return core::Status::Ok();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,4 +1,4 @@
-// pitr/binlog/binlog_index_append: how a binlog snapshot just committed enters the binlog piece
+// catalog/binlog/binlog_index_append: how a binlog snapshot just committed enters the binlog piece
 // index (binlog_index.h): its pieces with their stored files, read back from the new snapshot's
 // tree, and its rewinds, appended as one delta. The archiver does this before it reports a cycle's
 // pieces archived, a restore when it records a rewind, and the scale bench's generator likewise.
@@ -6,13 +6,13 @@
 
 #include <vector>
 
+#include "catalog/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_index_format.h"
 #include "core/status.h"
-#include "pitr/binlog/binlog_catalog.h"
-#include "pitr/binlog/binlog_index_format.h"
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // A binlog snapshot this process committed: its IDs and the manifest it holds.
 struct CommittedBinlog {
@@ -34,4 +34,4 @@ core::Result<BinlogIndexRecords> CommittedBinlogRecords(repo::Repository& repo,
 core::Status AppendToBinlogIndex(repo::Repository& repo, const platform::Cluster& cluster,
                                  const BinlogIndexRecords& records);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,9 +1,9 @@
-#include "pitr/binlog/binlog_catalog.h"
+#include "catalog/binlog/binlog_catalog.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 // Its own namespace: a helper's name is also another test file's (unity batches, CMakeLists.txt).
 namespace binlog_catalog_test {
 namespace {
@@ -56,13 +56,33 @@ TEST(BinlogCatalogTest, AMalformedOrBackwardsEntryIsCorruptionNotASkip) {
 
 // A rewind and the pieces archived around it are compared by their stamps, which two hosts make:
 // the next stamp is never older than anything the catalog holds, whatever this host's clock says.
+// A rewind names the base its restore brought back (binlog_chain.h, BaseAbandoned); a record
+// without one (written before) reads as naming none, a malformed one as corruption.
+TEST(BinlogCatalogTest, ARewindKeepsTheBaseItRestored) {
+  BinlogRewind rewind{5000, "0-1-5,1-1-2", std::nullopt, BinlogRestoredBase{"b3b3", 100, "0-1-5"}};
+  auto read = RewindFromJson(RewindToJson(rewind));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_TRUE(read->base.has_value());
+  EXPECT_EQ(read->base->snapshot, "b3b3");
+  EXPECT_EQ(read->base->taken_unix, 100);
+  EXPECT_EQ(read->base->gtid_position, "0-1-5");
+  nlohmann::json old_record = {{"at_ns", 5000U}, {"state", "0-1-5"}};
+  read = RewindFromJson(old_record);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_FALSE(read->base.has_value());
+  nlohmann::json malformed = RewindToJson(rewind);
+  malformed["base"].erase("time");
+  EXPECT_EQ(RewindFromJson(malformed).status().code(), core::ErrorCode::kCorruption);
+}
+
 TEST(BinlogCatalogTest, TheNextStampOrdersAfterEveryPieceAndRewindItHolds) {
   BinlogCatalog catalog;
   EXPECT_EQ(catalog.NextStampNs(1000), 1000u);
   catalog.Add({Piece("db-0", 0, 100, "0-1-5", 5000)});
   EXPECT_EQ(catalog.NextStampNs(1000), 5001u) << "this clock is behind the archiver's";
   EXPECT_EQ(catalog.NextStampNs(9000), 9000u);
-  catalog.AddRewind({.at_ns = 20000, .state = "0-1-5", .reached_at_unix = std::nullopt});
+  catalog.AddRewind(
+      {.at_ns = 20000, .state = "0-1-5", .reached_at_unix = std::nullopt, .base = std::nullopt});
   EXPECT_EQ(catalog.NextStampNs(9000), 20001u) << "behind the restoring host's clock";
 }
 
@@ -85,4 +105,4 @@ TEST(BinlogCatalogTest, AddKeepsPiecesInOffsetOrderOnceAndFollowsTheNewestWriter
 
 }  // namespace
 }  // namespace binlog_catalog_test
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

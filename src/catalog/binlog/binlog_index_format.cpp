@@ -1,10 +1,10 @@
-#include "pitr/binlog/binlog_index_format.h"
+#include "catalog/binlog/binlog_index_format.h"
 
 #include <iterator>
 
 #include <nlohmann/json.hpp>
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 namespace {
 
@@ -132,4 +132,4 @@ std::string BinlogBucketOf(const BinlogFileIdentity& identity) {
   return repo::IdToHex(repo::Sha256(core::AsBytes(identity.Key()))).substr(0, 16);
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

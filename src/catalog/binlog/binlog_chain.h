@@ -1,9 +1,9 @@
-// pitr/binlog/binlog_chain: how far the archived binlogs carry a GTID position. The archived files
-// are rebuilt from their pieces (each up to its first missing piece), the abandoned futures that
-// restores recorded are left out, and the walk follows the archive one transaction at a time, each
-// the very next of its replication domain. The restore planner (pitr/binlog/binlog_restore.h) and
-// `pitr status` (pitr/binlog/binlog_status.h) share it, so the window status shows is exactly what
-// a restore can replay.
+// catalog/binlog/binlog_chain: how far the archived binlogs carry a GTID position. The archived
+// files are rebuilt from their pieces (each up to its first missing piece), the abandoned futures
+// that restores recorded are left out, and the walk follows the archive one transaction at a time,
+// each the very next of its replication domain. The restore planner (pitr/binlog/binlog_restore.h)
+// and `pitr status` (pitr/binlog/binlog_status.h) share it, so the window status shows is exactly
+// what a restore can replay.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "catalog/binlog/binlog_catalog.h"
 #include "core/status.h"
 #include "engine/binlog_archiving.h"
-#include "pitr/binlog/binlog_catalog.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // What a binlog walk or replay stops at.
 enum class BinlogTargetKind {
@@ -90,10 +90,18 @@ BinlogChainWalk WalkBinlogChain(const std::vector<LoadedBinlogFile>& files,
 bool TookEveryTransaction(const std::vector<LoadedBinlogFile>& files,
                           const engine::BinlogArchiving& binlogs, const std::string& state);
 
+// Whether the archived transaction `gtid`, stored at `archived_at_ns`, belongs to a future a
+// restore abandoned: archived before a rewind, beyond its state, and not brought back by a later
+// restore of a base whose history holds it (see BaseAbandoned).
+bool SpanAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
+                   uint64_t archived_at_ns, const std::string& gtid);
+
 // Whether the native base `snapshot` (at GTID position `base_state`) was taken in a future a
-// restore abandoned: before a rewind, beyond its state. Such a backup is no base for the history
-// that followed.
+// restore abandoned: before a rewind, beyond its state, and not restored since (a later rewind
+// naming it as its base). Such a backup is no base for the history that followed. A restore of
+// it revives it and the transactions of its history up to its position; rewinds recorded before
+// restores named their base revive nothing.
 bool BaseAbandoned(const BinlogCatalog& catalog, const engine::BinlogArchiving& binlogs,
                    const repo::Snapshot& snapshot, const std::string& base_state);
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

@@ -1,11 +1,11 @@
-#include "pitr/binlog/binlog_index_append.h"
+#include "catalog/binlog/binlog_index_append.h"
 
 #include <algorithm>
 
+#include "catalog/binlog/binlog_index.h"
 #include "catalog/snapshot_directory.h"
-#include "pitr/binlog/binlog_index.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 core::Result<BinlogIndexRecords> CommittedBinlogRecords(repo::Repository& repo,
                                                         const platform::Cluster& cluster,
@@ -46,4 +46,4 @@ core::Status AppendToBinlogIndex(repo::Repository& repo, const platform::Cluster
   return index.Compact();
 }
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog

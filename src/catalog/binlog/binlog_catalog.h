@@ -1,8 +1,8 @@
-// pitr/binlog/binlog_catalog: what a MariaDB cluster's binlog archive holds, read from its type=wal
-// snapshots. Each snapshot holds pieces — runs of whole transactions cut from one binlog file —
-// and a manifest naming, per piece, the file's identity (instance, server id, creation time, file
-// name: a server whose numbering started again, or another Galera node, never collides), the byte
-// range, the GTID range, the time span and the GTID state after it. Concatenating one file's
+// catalog/binlog/binlog_catalog: what a MariaDB cluster's binlog archive holds, read from its
+// type=wal snapshots. Each snapshot holds pieces — runs of whole transactions cut from one binlog
+// file — and a manifest naming, per piece, the file's identity (instance, server id, creation time,
+// file name: a server whose numbering started again, or another Galera node, never collides), the
+// byte range, the GTID range, the time span and the GTID state after it. Concatenating one file's
 // pieces in order gives that file's bytes from its start (`restic dump` + `cat` rebuilds it).
 #pragma once
 
@@ -20,7 +20,7 @@
 #include "platform/platform.h"
 #include "repo/repository.h"
 
-namespace hasteward::pitr {
+namespace hasteward::catalog {
 
 // "<ns>/<cluster>/binlog": the directory of pieces and the manifest in every binlog snapshot.
 std::string BinlogPath(const platform::Cluster& cluster);
@@ -57,9 +57,16 @@ struct BinlogPiece {
   std::string PieceName() const;
 };
 
-// A point-in-time restore moved the cluster back to `state` at `at_ns`: transactions archived
-// before then beyond that state belong to the abandoned future (the restored cluster writes the
-// same GTIDs again with other content) and are never replayed or counted again.
+// The native base backup a restore brought back, as its rewind records it.
+struct BinlogRestoredBase {
+  std::string snapshot;       // the snapshot's full ID (hex)
+  int64_t taken_unix = 0;     // the snapshot's time (unix seconds)
+  std::string gtid_position;  // its GTID position
+};
+
+// A restore moved the cluster back to `state` at `at_ns`: transactions archived before then beyond
+// that state belong to the abandoned future (the restored cluster writes the same GTIDs again with
+// other content) and are never replayed or counted again.
 struct BinlogRewind {
   uint64_t at_ns = 0;
   std::string state;
@@ -68,6 +75,10 @@ struct BinlogRewind {
   // is the abandoned future once the rewind is recorded, so a rerun of the same restore (killed
   // after the record) has it from here.
   std::optional<int64_t> reached_at_unix;
+  // The base the restore brought back (none in rewinds recorded before restores named it): that
+  // base, and the archived transactions of its history up to its position, are live again even
+  // where an earlier rewind had abandoned them (binlog_chain.h, BaseAbandoned).
+  std::optional<BinlogRestoredBase> base;
 };
 
 nlohmann::json PieceToJson(const BinlogPiece& piece);
@@ -151,4 +162,4 @@ class BinlogCatalog {
   uint64_t last_archived_at_ns_ = 0;
 };
 
-}  // namespace hasteward::pitr
+}  // namespace hasteward::catalog
