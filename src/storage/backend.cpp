@@ -17,6 +17,16 @@ const char* FileTypeDir(FileType t) {
   return "";
 }
 
+core::Status DeleteRefused(const std::string& what) {
+  return core::Status(core::ErrorCode::kStorage,
+                      what + ": the storage refuses deletes with these credentials",
+                      kDeleteRefusedHint);
+}
+
+bool IsDeleteRefused(const core::Status& status) {
+  return status.code() == core::ErrorCode::kStorage && status.hint() == kDeleteRefusedHint;
+}
+
 namespace {
 
 bool IsHex(const std::string& name) {

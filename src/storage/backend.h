@@ -62,6 +62,20 @@ struct RequestCounts {
   uint64_t bytes_written = 0, bytes_read = 0;
 };
 
+// The hint of a delete the storage refused for lack of rights (docs/append-only.md).
+inline constexpr char kDeleteRefusedHint[] =
+    "these credentials are append-only (they may add files but not delete them): run prune (or "
+    "another command that deletes) where the repository is writable with delete rights "
+    "(docs/append-only.md)";
+
+// The status of a delete the storage refused for lack of rights: restic's rest-server in
+// --append-only mode and S3 to a user without s3:DeleteObject answer 403; a local directory
+// answers EPERM/EACCES. kStorage (exit 14, which covers permissions), never retryable, with
+// kDeleteRefusedHint. `what` names the request ("DELETE 'snapshots/ab12…' in '…': HTTP 403").
+core::Status DeleteRefused(const std::string& what);
+// True for a status DeleteRefused made (also after Wrap).
+bool IsDeleteRefused(const core::Status& status);
+
 // The driver contract. Every method is thread-safe: the repository calls them from worker threads.
 // Errors: a missing object is ErrorCode::kNotFound; other failures are kStorage with retryable()
 // set when retrying may help (timeouts, resets, 5xx) and clear when it cannot (ENOSPC, 403).
@@ -92,7 +106,9 @@ class Backend {
   // returns. A listing failure is an error, never an empty list.
   virtual core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) = 0;
 
-  // Removes the object; removing a missing object is ok (idempotent).
+  // Removes the object; removing a missing object is ok (idempotent). A delete the storage
+  // refuses for lack of rights (append-only credentials) is DeleteRefused, also for a missing
+  // object: both servers judge the rights before they look for the object (delete_probe.h).
   virtual core::Status Remove(const Handle& h) = 0;
 
   // How many requests the backend serves well in parallel (local: many, S3: a few per core).

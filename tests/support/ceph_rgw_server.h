@@ -43,6 +43,17 @@ class CephRgwServer {
   void ExportClientEnv() const;
   const std::string& dir() const { return dir_.path(); }
 
+  // A second user with append-only rights on the bucket (docs/append-only.md): created with
+  // radosgw-admin, then the bucket owner sets AppendOnlyBucketPolicy(prefix), which lets it read
+  // and write every object but delete only the locks below `prefix` and HASteward's archive
+  // index. The owner (kAccessKey) keeps every right. The policy replaces any earlier one.
+  static constexpr const char* kAppendOnlyAccessKey = "HASTEWARDAPPENDONLY1";
+  static constexpr const char* kAppendOnlySecretKey = "hastewardappendonlysecret000000000000001";
+  static constexpr const char* kAppendOnlyUser = "hasteward-backup";
+  core::Status AddAppendOnlyUser(const std::string& prefix);
+  // The client environment with the append-only user's keys.
+  std::vector<std::pair<std::string, std::string>> AppendOnlyClientEnv() const;
+
  private:
   explicit CephRgwServer(core::TempDir dir) : dir_(std::move(dir)) {}
   core::Status Boot();
@@ -57,6 +68,11 @@ class CephRgwServer {
   std::map<std::string, std::string> env_;
   std::vector<std::unique_ptr<core::Subprocess>> daemons_;  // start order: mon, osd, rgw
 };
+
+// The bucket policy of docs/append-only.md for `bucket`, repositories below `prefix` ("" for the
+// bucket's root), the append-only user `user` and the bucket owner `owner` (RGW user IDs).
+std::string AppendOnlyBucketPolicy(const std::string& bucket, const std::string& prefix,
+                                   const std::string& user, const std::string& owner);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();

@@ -89,7 +89,8 @@ RestTestServer::Response RestTestServer::Handle(const HttpHead& head, const std:
     if (head.method == "POST")
       return Post(file, "", body);
     if (head.method == "DELETE")
-      return {fs::remove(file) ? 200 : 404, "", ""};
+      return append_only_ ? Response{403, "", "append-only\n"}
+                          : Response{fs::remove(file) ? 200 : 404, "", ""};
     return Get(file, head, head.method == "HEAD");
   }
   if (std::regex_match(target, m, kObject)) {
@@ -98,6 +99,8 @@ RestTestServer::Response RestTestServer::Handle(const HttpHead& head, const std:
     std::string file = dir + "/" + (m[2] == "data" ? id.substr(0, 2) + "/" : "") + id;
     if (head.method == "POST")
       return Post(file, id, body);
+    if (head.method == "DELETE" && append_only_ && m[2] != "locks")
+      return {403, "", "append-only\n"};
     if (head.method == "DELETE")
       return {fs::remove(file) ? 200 : 404, "", ""};
     return Get(file, head, head.method == "HEAD");

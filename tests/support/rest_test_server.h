@@ -1,7 +1,8 @@
 // A real HTTP server of ours speaking restic's rest-server protocol v2 (shared/docs/
 // restic-format.md 10.1), because Debian ships no rest-server. It stores files on disk in
 // restic's local layout (data/<xx>/<id>), refuses a POST whose sha256(body) != id (400) or whose
-// object exists (403), writes atomically (temp file + rename) and serves Range requests.
+// object exists (403), writes atomically (temp file + rename) and serves Range requests; it can
+// act as `rest-server --append-only` (SetAppendOnly).
 // Stock restic 0.14 drives it in tests/storage/rest_backend_test.cpp.
 #pragma once
 
@@ -25,6 +26,9 @@ class RestTestServer {
   // While on, every request is answered 503 (the repository is down; the port stays the same, so
   // the commands a server was given work again once it is off).
   void SetOutage(bool on) { outage_ = on; }
+  // While on, the server acts as restic's rest-server started with --append-only: every DELETE
+  // outside locks/ is answered 403 before the file is looked for (rest-server's deleteBlob).
+  void SetAppendOnly(bool on) { append_only_ = on; }
 
  private:
   struct Response {
@@ -44,6 +48,7 @@ class RestTestServer {
   std::string root_;
   std::atomic<uint64_t> requests_{0};
   std::atomic<bool> outage_{false};
+  std::atomic<bool> append_only_{false};
   std::unique_ptr<LoopbackServer> server_;
 };
 

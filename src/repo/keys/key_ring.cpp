@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/format/go_json.h"
+#include "storage/delete_probe.h"
 
 namespace hasteward::repo {
 
@@ -164,6 +165,9 @@ core::Status KeyRing::Remove(const std::string& id) {
 core::Result<std::string> KeyRing::ChangePassword(const std::string& password,
                                                   const NewKeyOptions& options) {
   const std::string old_id = current_;
+  // Append-only credentials could add the new key but not remove the old one (both passwords
+  // would open the repository): refuse before adding.
+  HS_TRY(storage::ProbeDeleteRights(repo_->backend(), {FileType::kKey}, "repo key passwd"));
   HS_ASSIGN_OR_RETURN(std::string new_id, Add(password, options));
   current_ = new_id;
   core::Status removed = repo_->backend().Remove(Handle{FileType::kKey, old_id});

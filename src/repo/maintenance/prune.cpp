@@ -18,6 +18,7 @@
 #include "repo/maintenance/archive_retention.h"
 #include "repo/maintenance/gc_disk_plan.h"
 #include "repo/maintenance/gc_mark.h"
+#include "storage/delete_probe.h"
 
 namespace hasteward::repo {
 
@@ -244,6 +245,16 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
   auto start = clock.Monotonic();
   HS_TRY(o.retention.policy.Validate());
   int threads = o.threads > 0 ? o.threads : std::max(2, repo.backend().Connections());
+  // Why probe first: under append-only credentials (docs/append-only.md) the first refused delete
+  // may come after the repack wrote new packs and index files (a run that forgets nothing), which
+  // would leave them behind; the probe stops prune before its lock or any other write. A dry run
+  // deletes nothing and is useful under such credentials, so it is not probed.
+  if (!o.dry_run) {
+    HS_TRY(storage::ProbeDeleteRights(
+        repo.backend(),
+        {storage::FileType::kSnapshot, storage::FileType::kIndex, storage::FileType::kPack},
+        "prune"));
+  }
   // Why two locks: marking reads every tree of every snapshot and takes long on a big repository;
   // under an exclusive lock it would hold off every scheduled backup (of any cluster sharing the
   // repository) for all that time. So prune plans under a shared lock, beside running backups,

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -160,6 +161,9 @@ Status LocalBackend::List(FileType t, const std::function<Status(const FileInfo&
 Status LocalBackend::Remove(const Handle& h) {
   std::string path = PathOf(h);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    // EPERM: an append-only directory (chattr +a); EACCES: no write permission on it.
+    if (errno == EPERM || errno == EACCES)
+      return DeleteRefused("remove '" + path + "': " + std::strerror(errno));
     return ErrnoStatus("remove '" + path + "'", errno);
   }
   return Status::Ok();

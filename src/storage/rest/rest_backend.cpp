@@ -191,7 +191,12 @@ core::Status RestBackend::Remove(const Handle& h) {
   HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", UrlOf(h)));
   if (http::IsSuccess(resp) || resp.status == 404)
     return core::Status::Ok();
-  return ErrorOf("DELETE '" + PathOf(UrlOf(h)) + "'", resp);
+  std::string what = "DELETE '" + PathOf(UrlOf(h)) + "'";
+  // rest-server --append-only answers 403 to every DELETE outside locks/ (before it looks for
+  // the file); with credentials that read and write, a 403 on a delete means exactly that.
+  if (resp.status == 403)
+    return DeleteRefused(what + " in '" + Location() + "': HTTP 403");
+  return ErrorOf(what, resp);
 }
 
 }  // namespace hasteward::storage::rest

@@ -190,6 +190,13 @@ core::Status S3Backend::Remove(const Handle& h) {
   HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", key, {}, {}, {}));
   if (http::IsSuccess(resp) || resp.status == 404)
     return core::Status::Ok();
+  // A user without s3:DeleteObject here (a bucket policy that grants it only below locks/) gets
+  // 403 AccessDenied, also for a key that does not exist (the policy is judged first).
+  if (resp.status == 403) {
+    std::string code = XmlText(core::AsString(resp.body), "Code");
+    return DeleteRefused("DELETE '" + key + "' in '" + Location() + "': HTTP 403" +
+                         (code.empty() ? "" : " " + code));
+  }
   return ErrorOf("DELETE '" + key + "'", resp);
 }
 

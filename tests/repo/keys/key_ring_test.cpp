@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/temp_dir.h"
+#include "storage/delete_probe.h"
 #include "storage/local/local_backend.h"
 
 namespace hasteward::repo {
@@ -10,12 +11,24 @@ namespace {
 
 constexpr KdfParams kCheapKdf{1024, 8, 1};
 
-// A local backend whose Remove fails: the crash (or outage) between passwd's two steps.
+// A local backend whose Remove of a real file fails: the crash (or outage) between passwd's two
+// steps, after its delete probe (storage/delete_probe.h) passed.
 class RemoveFailsBackend : public storage::LocalBackend {
  public:
   using LocalBackend::LocalBackend;
-  core::Status Remove(const storage::Handle& /*h*/) override {
+  core::Status Remove(const storage::Handle& h) override {
+    if (h.name == storage::kDeleteProbeName)
+      return core::Status::Ok();
     return core::Status(core::ErrorCode::kStorage, "remove failed (test)");
+  }
+};
+
+// A local backend under append-only credentials: every delete is refused.
+class AppendOnlyBackend : public storage::LocalBackend {
+ public:
+  using LocalBackend::LocalBackend;
+  core::Status Remove(const storage::Handle& h) override {
+    return storage::DeleteRefused("remove '" + h.name + "' (test)");
   }
 };
 
@@ -161,6 +174,15 @@ TEST_F(KeyRingTest, PasswdThatCannotRemoveTheOldKeyLeavesBothWorking) {
       << id.status().ToString();
   EXPECT_TRUE(Open("first").ok());
   EXPECT_TRUE(Open("second").ok());
+}
+
+TEST_F(KeyRingTest, PasswdUnderAppendOnlyCredentialsIsRefusedBeforeAddingAKey) {
+  KeyRing ring = Ring("first", std::make_unique<AppendOnlyBackend>(dir_->path()));
+  auto id = ring.ChangePassword("second", Options());
+  EXPECT_TRUE(storage::IsDeleteRefused(id.status())) << id.status().ToString();
+  EXPECT_NE(id.status().message().find("nothing was changed"), std::string::npos);
+  EXPECT_EQ(KeyCount(), 1u);
+  EXPECT_EQ(Open("second").status().code(), core::ErrorCode::kWrongPassword);
 }
 
 }  // namespace
