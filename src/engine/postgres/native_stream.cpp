@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "engine/postgres/data_dir_listing.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 
@@ -135,6 +136,11 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
     return std::optional<NativeMember>();
   }
   HS_ASSIGN_OR_RETURN(auto entry, reader_.Next());
+  // The standby's recovery mode stays behind (data_dir_listing.h says why); the reader skips the
+  // member's content.
+  while (entry && entry->type == core::TarEntryType::kFile && IsRecoverySignalFile(entry->path)) {
+    HS_ASSIGN_OR_RETURN(entry, reader_.Next());
+  }
   if (!entry) {
     // The reader drained the archive: the tool's exit status or the server's end of the backup
     // has been checked by now.
