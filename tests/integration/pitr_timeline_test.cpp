@@ -6,7 +6,8 @@
 // switchover follows the switch (r1 from the old primary and r2 from the new one are back, r3 after
 // T is not), and the other instance streams from the restored one again; a native backup of the
 // demoted old primary right after a switchover (its restartpoint still on timeline 1) is taken
-// and its stock restic copy holds the rows of both timelines.
+// and its stock restic copy holds the rows of both timelines; a time right before the fork of a
+// point-in-time restore's timeline is restored along the new timeline.
 #include <chrono>
 #include <thread>
 
@@ -176,6 +177,42 @@ TEST_F(PitrTimelineTest, ABackupOfTheDemotedPrimaryRightAfterASwitchoverIsTaken)
   EXPECT_EQ(rescued.verify_exit, 0) << rescued.verify_output;
   ASSERT_TRUE(rescued.started) << rescued.start_output;
   EXPECT_EQ(FirstLine(rescued.rows), "false r1,r2");
+}
+
+// History property seed 2518: a time T whose timeline a restore left right after it. r1 is written
+// at T and a segment switch follows; `restore --until-lsn` to T's position replays the switch
+// (inclusive target), so timeline 2 forks at the segment's end with no transaction between T and
+// the fork. `restore --until T` then exited 24 ("no transaction at or after T on timeline 1"): the
+// proof read timeline 1 up to its switch only, while replay follows timeline 2 and stops at its
+// first commit (r3), with T's data. The proof goes on along the path now.
+TEST_F(PitrTimelineTest, ATimeRightBeforeARestoresForkIsRestoredAlongTheNewTimeline) {
+  const std::string streaming =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
+  const std::string markers = "SELECT string_agg(id, ',' ORDER BY id) FROM markers";
+  ASSERT_TRUE(WaitFor(0, streaming, "1"));
+  ASSERT_EQ(Hs("backup", {"--method", "native"}).exit_code, 0);
+  SwitchAndWaitArchived(0);  // the base's segment ends before T
+  Mark(0, "r1");
+  const std::string lsn = Sql(0, "SELECT pg_current_wal_insert_lsn()");
+  const std::string t = Sql(0,
+                            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  SwitchAndWaitArchived(0);
+  Mark(0, "r2");  // after T on timeline 1, abandoned by the first restore
+  SwitchAndWaitArchived(0);
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto first = Hs("restore", {"--until-lsn", lsn, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  int primary = Sql(0, "SELECT pg_is_in_recovery()") == "f" ? 0 : 1;
+  ASSERT_EQ(Sql(primary, markers), "r1");
+  Mark(primary, "r3");  // timeline 2's first commit, after T
+  SwitchAndWaitArchived(primary);
+
+  ASSERT_EQ(Hs("instance", {"stop", "-i", std::to_string(primary)}).exit_code, 0);
+  auto second = Hs("restore", {"--until", t, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  primary = Sql(0, "SELECT pg_is_in_recovery()") == "f" ? 0 : 1;
+  EXPECT_EQ(Sql(primary, markers), "r1");
 }
 
 // CI regression: the switchover above failed at catch-up because its candidate had shut down.
