@@ -23,6 +23,7 @@
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/server_user_file.h"
+#include "support/snapshot_tags.h"
 
 namespace hasteward::testing {
 namespace {
@@ -171,6 +172,10 @@ TEST_F(PitrTimelineTest, ABackupOfTheDemotedPrimaryRightAfterASwitchoverIsTaken)
             std::string::npos)
       << backup.err;
   std::string id = nlohmann::json::parse(LastLine(backup.out)).value("snapshot_id", "");
+  // It ends on timeline 2: the manifest lists that range first (recorded as timeline 1, ending at
+  // the switch, a point-in-time restore chose it for targets before its real end).
+  auto tags = NewestSnapshotTags(hs_, {"--tag", "method=native"});
+  EXPECT_EQ(tags["timeline"], "2") << "stop_lsn " << tags["stop_lsn"];
   RescuedPostgres rescued =
       RescueWithStockRestic(hs_, id, "rescued", "ptl/tl/data", pg_->instance(0).port + 1000,
                             "SELECT pg_is_in_recovery()::text || ' ' || (" + markers + ")");
