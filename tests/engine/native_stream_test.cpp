@@ -26,6 +26,17 @@ TEST(NativeStreamFactsTest, ManifestTailGivesTheLastWalRange) {
   EXPECT_TRUE(ParseManifestWalRange("{\"Files\": []}").empty());
 }
 
+// PostgreSQL writes the ranges newest first (backup_manifest.c follows the end timeline's history):
+// a backup of a standby that replayed a promotion of its upstream ends on the newer timeline.
+TEST(NativeStreamFactsTest, ManifestRangesNewestFirstGiveTheNewestTimelinesEnd) {
+  auto facts = ParseManifestWalRange(
+      "\"WAL-Ranges\": [\n"
+      "{ \"Timeline\": 2, \"Start-LSN\": \"0/60000A0\", \"End-LSN\": \"0/7A21F08\" },\n"
+      "{ \"Timeline\": 1, \"Start-LSN\": \"0/6000028\", \"End-LSN\": \"0/60000A0\" }\n],\n");
+  EXPECT_EQ(facts["timeline"], "2");
+  EXPECT_EQ(facts["stop_lsn"], "0/7A21F08");
+}
+
 TEST(NativeStreamFactsTest, SystemIdentifierIsPgControlsFirstEightBytesLittleEndian) {
   std::string control(8192, '\0');
   const uint64_t id = 7710985414420467352ULL;

@@ -35,6 +35,10 @@ TEST(BaseBackupEntryTest, ExcludesWhatBaseBackupExcludes) {
         "base/5/pg_internal.init.1234", "base/pgsql_tmp", "base/5/pgsql_tmp12.3"}) {
     EXPECT_EQ(ClassifyBaseBackupEntry(file, false), BaseBackupEntry::kSkip) << file;
   }
+  // A standby's recovery mode is not its data: a copy holding it would follow the live cluster.
+  EXPECT_EQ(ClassifyBaseBackupEntry("standby.signal", false), BaseBackupEntry::kSkip);
+  EXPECT_EQ(ClassifyBaseBackupEntry("recovery.signal", false), BaseBackupEntry::kSkip);
+  EXPECT_EQ(ClassifyBaseBackupEntry("base/5/standby.signal", false), BaseBackupEntry::kInclude);
   EXPECT_TRUE(LooksLikeTempRelation("t3_16384"));
   EXPECT_TRUE(LooksLikeTempRelation("t12_16384_fsm"));
   EXPECT_TRUE(LooksLikeTempRelation("t3_16384.1"));

@@ -107,6 +107,20 @@ TEST(BackupManifestCheckTest, AListedFileNeverWrittenFailsFinish) {
   EXPECT_NE(status.message().find("global/pg_control"), std::string::npos) << status.ToString();
 }
 
+// A backup of a standby: the server's manifest lists its standby.signal, which the tree leaves out
+// so that a copy is not a standby of the live cluster (history property seed 1: a stock restic
+// rescue fetched the live archive's later timelines). Any other listed file still must be there.
+TEST(BackupManifestCheckTest, TheStandbysRecoverySignalMayBeLeftOut) {
+  auto check = MakeBackupManifestCheck(Manifest(
+      nlohmann::json::array({Entry("base/5/16384", kRelation), Entry("standby.signal", ""),
+                             Entry("recovery.signal", ""), Entry("base/5/standby.signal", "")})));
+  ASSERT_TRUE(check.ok());
+  ASSERT_TRUE(WriteThrough(**check, "base/5/16384", kRelation, 8192).ok());
+  core::Status status = (*check)->Finish();
+  EXPECT_EQ(status.code(), core::ErrorCode::kVerifyFailed) << "only the top's signal files";
+  EXPECT_NE(status.message().find("base/5/standby.signal"), std::string::npos) << status.ToString();
+}
+
 // Names that are not UTF-8 come hex-encoded as Encoded-Path.
 TEST(BackupManifestCheckTest, AnEncodedPathIsDecoded) {
   nlohmann::json entry = Entry("ignored", kControl);

@@ -31,7 +31,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
@@ -44,6 +43,7 @@
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/history_property.h"
 #include "support/mount_process.h"
 #include "support/rescued_mariadb.h"
 #include "support/sandbox_cluster.h"
@@ -66,63 +66,6 @@ std::string FirstLine(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
-// splitmix64: the same sequence from a seed on every platform (std distributions differ).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  size_t Below(size_t n) { return static_cast<size_t>(Next() % n); }
-
- private:
-  uint64_t state_;
-};
-
-// The data a copy holds: the filler's sums and the acknowledged ids.
-struct State {
-  std::set<int> ids;
-  std::string sums;
-  std::string Text() const {
-    std::string text = sums + "#";
-    for (int id : ids) {
-      text += (text.back() == '#' ? "" : ",") + std::to_string(id);
-    }
-    return text;
-  }
-};
-
-std::set<int> IdsOf(const std::string& state) {
-  std::set<int> ids;
-  std::stringstream in(state.substr(state.find('#') + 1));
-  for (std::string id; std::getline(in, id, ',');) {
-    if (!id.empty()) {
-      ids.insert(std::stoi(id));
-    }
-  }
-  return ids;
-}
-
-// Why `actual` (a kStateSql result) is not `expected`, "" when it is.
-std::string Difference(const State& expected, const std::string& actual) {
-  if (actual == expected.Text()) {
-    return "";
-  }
-  std::set<int> got = IdsOf(actual);
-  std::string missing, extra;
-  for (int id : expected.ids) {
-    missing += got.contains(id) ? "" : std::to_string(id) + " ";
-  }
-  for (int id : got) {
-    extra += expected.ids.contains(id) ? "" : std::to_string(id) + " ";
-  }
-  return "acknowledged ids missing: [" + missing + "], ids that should not be there: [" + extra +
-         "]; expected '" + expected.Text() + "', got '" + actual + "'";
-}
-
 // A GTID list as domain -> "server-seq", so two lists compare whatever their order.
 std::map<std::string, std::string> GtidSet(const std::string& list) {
   std::map<std::string, std::string> out;
@@ -138,35 +81,15 @@ std::map<std::string, std::string> GtidSet(const std::string& list) {
 
 struct Snapshot {
   std::string id;
-  State state;
+  ModelState state;
 };
 
 // A point of the live history a point-in-time restore can go back to.
 struct Point {
   std::string gtid;  // the primary's gtid_current_pos right after the write
   std::string time;  // a second after the write's and before the next one's, "" when not taken
-  State state;
+  ModelState state;
 };
-
-std::vector<uint64_t> SeedsFromEnv() {
-  if (const char* one = std::getenv("HASTEWARD_PROPERTY_SEED"); one != nullptr && *one != '\0') {
-    return {std::stoull(one)};
-  }
-  const char* list = std::getenv("HASTEWARD_PROPERTY_SEEDS");
-  std::vector<uint64_t> seeds;
-  std::stringstream in(list != nullptr ? list : "303,246,78,618");
-  for (std::string seed; std::getline(in, seed, ',');) {
-    if (!seed.empty()) {
-      seeds.push_back(std::stoull(seed));
-    }
-  }
-  return seeds;
-}
-
-int StepsFromEnv() {
-  const char* steps = std::getenv("HASTEWARD_PROPERTY_STEPS");
-  return steps != nullptr && *steps != '\0' ? std::stoi(steps) : 5;
-}
 
 // HASTEWARD_PROPERTY_ARCHIVE_REACH=warn: invariant 4 is logged, not failed, so that a run measures
 // the other invariants while the binlog archive's rewind gap (the TODO above) is open; a seed
@@ -187,32 +110,18 @@ std::string ReachGap(const nlohmann::json& base, const std::string& position) {
          "'";
 }
 
-// The data directory a restore named as kept ("kept the previous data directory of 'X' at 'P'").
-std::optional<std::string> KeptCopy(const std::string& output) {
-  const std::string marker = "kept the previous data directory of '";
-  size_t at = output.find(marker);
-  if (at == std::string::npos || (at = output.find("' at '", at)) == std::string::npos) {
-    return std::nullopt;
-  }
-  at += 6;
-  return output.substr(at, output.find('\'', at) - at);
-}
-
 // One seed's run: a fresh cluster, repository and model.
-class HistoryRun {
+class HistoryRun : public PropertyRun {
  public:
   explicit HistoryRun(uint64_t seed)
-      : seed_(seed), rng_(seed), hs_("hs-mariadb-history-prop-", "mariadb-history-property") {}
+      : PropertyRun("mariadb-history-property", seed),
+        hs_("hs-mariadb-history-prop-", "mariadb-history-property") {}
 
-  bool SetUp();
-  // Runs one random step and checks the invariants; false on a violation (reported already).
-  bool Step(int step);
-  // Every snapshot taken restores with stock restic to exactly what it recorded.
-  bool CheckAllSnapshots();
-  // The operations run, in order ("write,backup,pitr-gtid,...").
-  std::string Ops() const { return ops_; }
+  bool SetUp() override;
+  bool CheckAllSnapshots() override;
 
  private:
+  bool RunStep() override;
   bool Write();
   bool RecordPoint();
   bool Backup();
@@ -220,21 +129,6 @@ class HistoryRun {
   bool RestoreToPoint();
   bool Switchover();
   bool Failover();
-  bool Fail(const std::string& what) {
-    ADD_FAILURE() << "seed " << seed_ << " step " << step_ << " (" << op_ << "): " << what;
-    return false;
-  }
-  void Ran(const std::string& op) { ops_ += (ops_.empty() ? "" : ",") + op; }
-  void Log(const std::string& line) {
-    std::cout << "[mariadb-history-property] seed " << seed_ << " step " << step_ << ": " << line
-              << std::endl;
-  }
-  void LogOutput(const CmdResult& r) {
-    std::stringstream in(r.out + r.err);
-    for (std::string line; std::getline(in, line);) {
-      Log("  | " + line);
-    }
-  }
   CmdResult Hs(std::vector<std::string> args) {
     return ClusterEnv::On(hs_, *db_, "mariadb").Hs(std::move(args));
   }
@@ -248,25 +142,21 @@ class HistoryRun {
   }
   std::string Sql(const std::string& sql) { return Sql(sql, primary_); }
   int replica() const { return 1 - primary_; }
-  bool CheckLive(const State& expected, const std::string& when);
-  bool CheckKept(const std::string& output, const State& replaced);
+  bool CheckLive(const ModelState& expected, const std::string& when);
+  bool CheckKept(const std::string& output, const ModelState& replaced);
   bool CheckNewHistory(const CmdResult& restored);
   bool CheckSameHistory();
   bool CheckArchiveGrows();
   bool CheckRescued(const Snapshot& snapshot);
   CmdResult StopAndRestore(std::vector<std::string> args);
-  bool Restored(const CmdResult& restored, const State& state, const std::string& what);
+  bool Restored(const CmdResult& restored, const ModelState& state, const std::string& what);
 
-  uint64_t seed_;
-  Rng rng_;
-  int step_ = 0;
-  std::string op_ = "setup";
   bool fuse_ = FuseUnavailableReason().empty();
   HastewardEnv hs_;
   std::unique_ptr<SandboxCluster> db_;
   int primary_ = 0;
 
-  State model_;
+  ModelState model_;
   int next_id_ = 1;
   std::vector<Snapshot> snapshots_;
   std::vector<Point> points_;         // of the live history, oldest first, after a base on its path
@@ -274,7 +164,6 @@ class HistoryRun {
   uint32_t domain_ = 0;               // the live history's GTID domain
   uint32_t highest_domain_ = 0;
   int rescues_ = 0;
-  std::string ops_;
 };
 
 bool HistoryRun::SetUp() {
@@ -301,8 +190,7 @@ bool HistoryRun::SetUp() {
   return CheckLive(model_, "after setup");
 }
 
-bool HistoryRun::Step(int step) {
-  step_ = step;
+bool HistoryRun::RunStep() {
   size_t roll = rng_.Below(100);
   bool ok = false;
   if (roll < 35) {
@@ -399,13 +287,14 @@ CmdResult HistoryRun::StopAndRestore(std::vector<std::string> args) {
 }
 
 // The checks every restore passes: the data is `state`, a new domain, the replaced data kept.
-bool HistoryRun::Restored(const CmdResult& restored, const State& state, const std::string& what) {
+bool HistoryRun::Restored(const CmdResult& restored, const ModelState& state,
+                          const std::string& what) {
   if (restored.exit_code != 0) {
     return Fail(what + " exited " + std::to_string(restored.exit_code) + ": " + restored.out +
                 restored.err);
   }
   LogOutput(restored);
-  const State replaced = model_;
+  const ModelState replaced = model_;
   model_ = state;
   return CheckLive(model_, "after the " + what) && CheckNewHistory(restored) &&
          CheckKept(restored.out + restored.err, replaced);
@@ -497,8 +386,8 @@ bool HistoryRun::Failover() {
 }
 
 // The primary holds the model; the replica reaches the primary's position and holds it too.
-bool HistoryRun::CheckLive(const State& expected, const std::string& when) {
-  if (std::string diff = Difference(expected, Sql(kStateSql)); !diff.empty()) {
+bool HistoryRun::CheckLive(const ModelState& expected, const std::string& when) {
+  if (std::string diff = StateDifference(expected, Sql(kStateSql)); !diff.empty()) {
     return Fail("the live data " + when + " is not the model's: " + diff);
   }
   if (Sql("SELECT @@read_only") != "0") {
@@ -509,12 +398,12 @@ bool HistoryRun::CheckLive(const State& expected, const std::string& when) {
     return Fail("the replica did not reach the primary's " + position + " " + when + "\n" +
                 db_->LogTail(replica()));
   }
-  std::string diff = Difference(expected, Sql(kStateSql, replica()));
+  std::string diff = StateDifference(expected, Sql(kStateSql, replica()));
   return diff.empty() || Fail("the replica " + when + " is not the model's: " + diff);
 }
 
 // A restore that replaced data names the copy it kept, and that copy holds exactly that data.
-bool HistoryRun::CheckKept(const std::string& output, const State& replaced) {
+bool HistoryRun::CheckKept(const std::string& output, const ModelState& replaced) {
   std::optional<std::string> kept = KeptCopy(output);
   if (!kept) {
     return replaced.Text() == model_.Text() ||
@@ -526,7 +415,7 @@ bool HistoryRun::CheckKept(const std::string& output, const State& replaced) {
   if (!copy.ok) {
     return Fail("the kept copy '" + *kept + "' does not start: " + copy.output);
   }
-  std::string diff = Difference(replaced, FirstLine(copy.rows));
+  std::string diff = StateDifference(replaced, FirstLine(copy.rows));
   return diff.empty() || Fail("the kept copy '" + *kept + "' is not the data replaced: " + diff);
 }
 
@@ -595,7 +484,7 @@ bool HistoryRun::CheckRescued(const Snapshot& snapshot) {
   if (!copy.ok) {
     return Fail("snapshot " + snapshot.id + " does not restore with stock restic: " + copy.output);
   }
-  std::string diff = Difference(snapshot.state, FirstLine(copy.rows));
+  std::string diff = StateDifference(snapshot.state, FirstLine(copy.rows));
   return diff.empty() ||
          Fail("snapshot " + snapshot.id + " restored by stock restic is not its data: " + diff);
 }
@@ -611,20 +500,9 @@ bool HistoryRun::CheckAllSnapshots() {
 }
 
 TEST(MariadbHistoryPropertyTest, EveryCopyRestoresToWhatItRecordedAndNoAcknowledgedWriteIsLost) {
-  const int steps = StepsFromEnv();
-  for (uint64_t seed : SeedsFromEnv()) {
-    std::cout << "[mariadb-history-property] seed " << seed << " (" << steps
-              << " steps; replay: HASTEWARD_PROPERTY_SEED=" << seed
-              << " HASTEWARD_PROPERTY_STEPS=" << steps << ")" << std::endl;
-    HistoryRun run(seed);
-    bool ok = run.SetUp();
-    for (int step = 1; ok && step <= steps; ++step) {
-      ok = run.Step(step);
-    }
-    ok = ok && run.CheckAllSnapshots();
-    std::cout << "[mariadb-history-property] seed " << seed << ": " << (ok ? "passed" : "FAILED")
-              << " (" << run.Ops() << ")" << std::endl;
-  }
+  RunPropertySeeds("mariadb-history-property", PropertySeedsFromEnv("303,246,78,618"),
+                   PropertyStepsFromEnv(5),
+                   [](uint64_t seed) { return std::make_unique<HistoryRun>(seed); });
 }
 
 }  // namespace

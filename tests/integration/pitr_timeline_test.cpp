@@ -4,7 +4,10 @@
 // `00000002.history` file, found in the repository with restic); `pitr status` shows the base's
 // window continuing from timeline 1 onto timeline 2; `restore --until T` with T after the
 // switchover follows the switch (r1 from the old primary and r2 from the new one are back, r3 after
-// T is not), and the other instance streams from the restored one again.
+// T is not), and the other instance streams from the restored one again; a native backup of the
+// demoted old primary right after a switchover (its restartpoint still on timeline 1) is taken
+// and its stock restic copy holds the rows of both timelines; a time right before the fork of a
+// point-in-time restore's timeline is restored along the new timeline.
 #include <chrono>
 #include <thread>
 
@@ -16,9 +19,11 @@
 #include "support/cluster_env.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
+#include "support/rescued_postgres.h"
 #include "support/rest_test_server.h"
 #include "support/sandbox_cluster.h"
 #include "support/server_user_file.h"
+#include "support/snapshot_tags.h"
 
 namespace hasteward::testing {
 namespace {
@@ -138,6 +143,81 @@ TEST_F(PitrTimelineTest, RestoreUntilAfterASwitchoverFollowsTheNewTimeline) {
   EXPECT_EQ(Sql(primary, "SELECT pg_is_in_recovery()"), "f");
   EXPECT_TRUE(WaitFor(primary, streaming, "1")) << "the other instance streams from it again";
   EXPECT_TRUE(WaitFor(1 - primary, markers, "r1,r2"));
+}
+
+// History property seed 12 (write, backup, switchover, backup): the demoted old primary, now the
+// standby a native backup copies, starts its backup at its last restartpoint, still on timeline 1
+// until it replays the new primary's first checkpoint (minutes after the promotion), so the WAL to
+// the stop lies on two timelines. The incremental read (a parent on timeline 1) exited 23, "moved
+// from timeline 1 to 2 during the backup", on every retry until then. It now reads everything
+// over the replication protocol, which sends both timelines' WAL, and the copy holds both rows.
+TEST_F(PitrTimelineTest, ABackupOfTheDemotedPrimaryRightAfterASwitchoverIsTaken) {
+  const std::string streaming =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
+  ASSERT_TRUE(WaitFor(0, streaming, "1"));
+  ASSERT_EQ(Hs("backup", {"--method", "native"}).exit_code, 0);
+  Mark(0, "r1");
+  auto switched = Hs("switchover", {"--to", pg_->instance(1).name});
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err << pg_->LogTail(1);
+  ASSERT_TRUE(WaitFor(1, streaming, "1"));
+  Mark(1, "r2");
+  const std::string markers = "SELECT string_agg(id, ',' ORDER BY id) FROM markers";
+  ASSERT_TRUE(WaitFor(0, markers, "r1,r2"));
+  ASSERT_EQ(Sql(0, "SELECT timeline_id FROM pg_control_checkpoint()"), "1")
+      << "the old primary made a restartpoint on timeline 2 already: nothing to show";
+
+  auto backup = Hs("backup", {"--method", "native", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  EXPECT_NE(backup.err.find("replays timeline 2, its last restartpoint is on timeline 1"),
+            std::string::npos)
+      << backup.err;
+  std::string id = nlohmann::json::parse(LastLine(backup.out)).value("snapshot_id", "");
+  // It ends on timeline 2: the manifest lists that range first (recorded as timeline 1, ending at
+  // the switch, a point-in-time restore chose it for targets before its real end).
+  auto tags = NewestSnapshotTags(hs_, {"--tag", "method=native"});
+  EXPECT_EQ(tags["timeline"], "2") << "stop_lsn " << tags["stop_lsn"];
+  RescuedPostgres rescued =
+      RescueWithStockRestic(hs_, id, "rescued", "ptl/tl/data", pg_->instance(0).port + 1000,
+                            "SELECT pg_is_in_recovery()::text || ' ' || (" + markers + ")");
+  EXPECT_EQ(rescued.verify_exit, 0) << rescued.verify_output;
+  ASSERT_TRUE(rescued.started) << rescued.start_output;
+  EXPECT_EQ(FirstLine(rescued.rows), "false r1,r2");
+}
+
+// History property seed 2518: a time T whose timeline a restore left right after it. r1 is written
+// at T and a segment switch follows; `restore --until-lsn` to T's position replays the switch
+// (inclusive target), so timeline 2 forks at the segment's end with no transaction between T and
+// the fork. `restore --until T` then exited 24 ("no transaction at or after T on timeline 1"): the
+// proof read timeline 1 up to its switch only, while replay follows timeline 2 and stops at its
+// first commit (r3), with T's data. The proof goes on along the path now.
+TEST_F(PitrTimelineTest, ATimeRightBeforeARestoresForkIsRestoredAlongTheNewTimeline) {
+  const std::string streaming =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'";
+  const std::string markers = "SELECT string_agg(id, ',' ORDER BY id) FROM markers";
+  ASSERT_TRUE(WaitFor(0, streaming, "1"));
+  ASSERT_EQ(Hs("backup", {"--method", "native"}).exit_code, 0);
+  SwitchAndWaitArchived(0);  // the base's segment ends before T
+  Mark(0, "r1");
+  const std::string lsn = Sql(0, "SELECT pg_current_wal_insert_lsn()");
+  const std::string t = Sql(0,
+                            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  SwitchAndWaitArchived(0);
+  Mark(0, "r2");  // after T on timeline 1, abandoned by the first restore
+  SwitchAndWaitArchived(0);
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto first = Hs("restore", {"--until-lsn", lsn, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  int primary = Sql(0, "SELECT pg_is_in_recovery()") == "f" ? 0 : 1;
+  ASSERT_EQ(Sql(primary, markers), "r1");
+  Mark(primary, "r3");  // timeline 2's first commit, after T
+  SwitchAndWaitArchived(primary);
+
+  ASSERT_EQ(Hs("instance", {"stop", "-i", std::to_string(primary)}).exit_code, 0);
+  auto second = Hs("restore", {"--until", t, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  primary = Sql(0, "SELECT pg_is_in_recovery()") == "f" ? 0 : 1;
+  EXPECT_EQ(Sql(primary, markers), "r1");
 }
 
 // CI regression: the switchover above failed at catch-up because its candidate had shut down.

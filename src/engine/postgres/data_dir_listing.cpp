@@ -181,7 +181,14 @@ bool LooksLikeTempRelation(const std::string& name) {
   return !RelfilenodeOf(name.substr(underscore + 1)).empty();
 }
 
+bool IsRecoverySignalFile(const std::string& relative_path) {
+  return relative_path == "standby.signal" || relative_path == "recovery.signal";
+}
+
 BaseBackupEntry ClassifyBaseBackupEntry(const std::string& relative_path, bool is_directory) {
+  if (IsRecoverySignalFile(relative_path)) {
+    return BaseBackupEntry::kSkip;
+  }
   size_t slash = relative_path.rfind('/');
   std::string name = slash == std::string::npos ? relative_path : relative_path.substr(slash + 1);
   if (name.rfind("pgsql_tmp", 0) == 0 || name.rfind("pg_internal.init", 0) == 0) {

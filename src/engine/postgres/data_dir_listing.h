@@ -22,6 +22,13 @@ enum class BaseBackupEntry {
 };
 BaseBackupEntry ClassifyBaseBackupEntry(const std::string& relative_path, bool is_directory);
 
+// "standby.signal" or "recovery.signal" at the data directory's top: the source server's recovery
+// mode, which no backup holds (BASE_BACKUP sends it, a backup of a standby taking the standby's).
+// A copy started from a tree that held one would be a standby of the live cluster (its
+// primary_conninfo, its restore_command reading the live archive) instead of the backed-up data;
+// pg_verifybackup ignores both names, hasteward's restore writes its own. Pure.
+bool IsRecoverySignalFile(const std::string& relative_path);
+
 // "t3_16384", "t3_16384_fsm", "t3_16384.1": a temporary relation's file (never backed up).
 bool LooksLikeTempRelation(const std::string& name);
 

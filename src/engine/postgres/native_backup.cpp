@@ -123,9 +123,13 @@ core::Result<BackupPlan> PgNativeBackup::PlanNativeBackup(platform::Platform& pl
   return plan;
 }
 
-core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBackup(
+namespace {
+
+// The base backup over the replication protocol (pg_basebackup before PostgreSQL 15), with
+// `known_facts` for the snapshot's tags.
+core::Result<std::unique_ptr<NativeBackupStream>> OpenBaseBackup(
     platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
-    size_t block_size) {
+    size_t block_size, std::map<std::string, std::string> known_facts) {
   HS_TRY(CheckBlockSize(block_size));
   const platform::Credentials& creds = ReplicationCredentials(cluster);
   HS_ASSIGN_OR_RETURN(std::string password, creds.password.Resolve());
@@ -136,7 +140,6 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   params.password = password;
   params.connect_timeout_seconds = 5;
   // Asked before the backup: the archive's pg_control says it too, but in a layout of the version.
-  std::map<std::string, std::string> known_facts;
   if (auto session = PgConnection::ConnectInstance(*source_handle); session.ok()) {
     if (auto checksums = (*session)->QueryValue("SHOW data_checksums");
         checksums.ok() && *checksums) {
@@ -153,6 +156,14 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBack
   }
   client.reset();
   return OpenWithPgBaseBackup(source, params.user, password, block_size, known_facts);
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenNativeBackup(
+    platform::Platform& platform, const platform::Cluster& cluster, const BackupPlan& plan,
+    size_t block_size) {
+  return OpenBaseBackup(platform, cluster, plan, block_size, {});
 }
 
 bool PgNativeBackup::SupportsIncremental() const {
@@ -190,6 +201,18 @@ core::Status ReadStartFacts(PgConnection& session, const std::string& start_text
     }
   }
   return core::Status::Ok();
+}
+
+// The timeline a standby replays now (the higher of what its WAL receiver receives and its
+// minimum recovery point's), 0 on a primary.
+core::Result<uint32_t> ReplayTimeline(PgConnection& session) {
+  HS_ASSIGN_OR_RETURN(
+      std::string timeline,
+      SessionValue(session,
+                   "SELECT CASE WHEN pg_is_in_recovery() THEN greatest((SELECT "
+                   "min_recovery_end_timeline FROM pg_control_recovery()), coalesce((SELECT "
+                   "received_tli FROM pg_stat_wal_receiver), 0)) ELSE 0 END::text"));
+  return static_cast<uint32_t>(std::stoul(timeline));
 }
 
 // Whether the parent's pages may stand for this backup's, and which pages changed since: the
@@ -265,6 +288,23 @@ core::Result<std::unique_ptr<NativeBackupStream>> PgNativeBackup::OpenIncrementa
   }
   start.start_lsn = *start_lsn;
   HS_TRY(ReadStartFacts(session, start_text, start));
+  // A standby starts its backup at its last restartpoint, which stays on the timeline before a
+  // promotion of its upstream until the new primary's first checkpoint is replayed (minutes after
+  // a switchover). From there to the stop the WAL lies on two timelines, which this read cannot
+  // name (CheckStoppedOnStartTimeline refused it at the end, and every retry until then); the
+  // base backup protocol sends both timelines' WAL and history. Closing the session ends the
+  // backup started on it.
+  HS_ASSIGN_OR_RETURN(uint32_t replaying, ReplayTimeline(session));
+  if (replaying > start.timeline) {
+    core::LogWarn("the backup reads every page over the replication protocol: '" +
+                      plan.source.name + "' replays timeline " + std::to_string(replaying) +
+                      ", its last restartpoint is on timeline " + std::to_string(start.timeline),
+                  {{"reason", FullReadReasonName(FullReadReason::kTimelineChanged)}});
+    start.session.reset();
+    return OpenBaseBackup(
+        platform, cluster, plan, block_size,
+        {{"read", "full"}, {"reason", FullReadReasonName(FullReadReason::kTimelineChanged)}});
+  }
   HS_ASSIGN_OR_RETURN(std::string full_page_writes, SessionValue(session, "SHOW full_page_writes"));
   HS_ASSIGN_OR_RETURN(std::string archive_mode, SessionValue(session, "SHOW archive_mode"));
   // The archive is read only when the server archives: reading an absent one would build an

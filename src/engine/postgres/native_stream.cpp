@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "engine/postgres/data_dir_listing.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 
@@ -38,11 +39,20 @@ std::map<std::string, std::string> ParseManifestWalRange(const std::string& mani
   std::map<std::string, std::string> facts;
   static const std::regex kRange(
       R"re(\{\s*"Timeline":\s*(\d+),\s*"Start-LSN":\s*"([0-9A-Fa-f/]+)",\s*"End-LSN":\s*"([0-9A-Fa-f/]+)"\s*\})re");
-  // The last range is the one the backup ended on.
+  // The backup ended on the range of the newest timeline. PostgreSQL lists the ranges newest first
+  // (the order of the end timeline's history file): taking the last one, a backup of a standby
+  // whose upstream was promoted before it recorded the old timeline and its switch point as its
+  // stop, and a point-in-time restore from it chose it for a target before its real end (the
+  // server never became consistent; history property seed 2518).
+  unsigned long newest = 0;
   for (auto it = std::sregex_iterator(manifest_tail.begin(), manifest_tail.end(), kRange);
        it != std::sregex_iterator(); ++it) {
-    facts["timeline"] = (*it)[1];
-    facts["stop_lsn"] = (*it)[3];
+    unsigned long timeline = std::stoul((*it)[1]);
+    if (timeline >= newest) {
+      newest = timeline;
+      facts["timeline"] = (*it)[1];
+      facts["stop_lsn"] = (*it)[3];
+    }
   }
   return facts;
 }
@@ -135,6 +145,11 @@ core::Result<std::optional<NativeMember>> PgNativeStream::Next() {
     return std::optional<NativeMember>();
   }
   HS_ASSIGN_OR_RETURN(auto entry, reader_.Next());
+  // The standby's recovery mode stays behind (data_dir_listing.h says why); the reader skips the
+  // member's content.
+  while (entry && entry->type == core::TarEntryType::kFile && IsRecoverySignalFile(entry->path)) {
+    HS_ASSIGN_OR_RETURN(entry, reader_.Next());
+  }
   if (!entry) {
     // The reader drained the archive: the tool's exit status or the server's end of the backup
     // has been checked by now.

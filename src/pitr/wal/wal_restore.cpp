@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "catalog/base_backup_record.h"
 #include "core/log.h"
@@ -34,12 +36,45 @@ std::map<std::string, std::string> ArchiveEnd(const catalog::WalCatalog& catalog
   return facts;
 }
 
+// The segments a time target's proof reads, in replay order: from the plan's first needed segment
+// on its timeline, then along the base's timeline path (the segments replay reads of each next
+// timeline) up to where the archive lets replay reach. Before a switch whose next copy is missing
+// (PointPlan::stop_before_switch) only that timeline's copy.
+std::vector<std::pair<uint32_t, uint64_t>> ProofSegments(const catalog::WalCatalog& catalog,
+                                                         const engine::Archiving& archiving,
+                                                         const PointPlan& plan) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (uint64_t segment = plan.last_segment; segment <= plan.reach_last; ++segment) {
+    out.emplace_back(plan.last_timeline, segment);
+  }
+  if (plan.stop_before_switch) {
+    return out;
+  }
+  // A target whose timeline is left at a switch after it, with no transaction between the target
+  // and the switch (a restore to a point right after a write forks there): replay goes on along
+  // the path and stops at the next timeline's first transaction, with the data of the target.
+  // History property seed 2518: exit 24 for a point of the live history.
+  const BaseWindow window = WindowOf(plan.base, catalog, archiving);
+  bool after = false;
+  for (size_t i = 0; window.reach.starts && i <= window.last_range; ++i) {
+    const catalog::SegmentRange& range = window.segments[i];
+    if (after) {
+      uint64_t last = i == window.last_range ? window.reach.last : range.last.value_or(range.first);
+      for (uint64_t segment = range.first; segment <= last; ++segment) {
+        out.emplace_back(range.timeline, segment);
+      }
+    }
+    after = after || range.timeline == plan.last_timeline;  // a path holds a timeline once
+  }
+  return out;
+}
+
 // A time target stops replay only at a transaction record at or after it: without one in the
 // archive, recovery runs out of WAL and PostgreSQL refuses to start, after the data directory was
 // replaced (issue finding 3). Proven from the archived segments' contents before anything changes:
 // from the segment the plan needs (the first the server last wrote at or after the target; no
-// earlier one can hold such a record) up to the newest the replay can reach on that timeline,
-// each read through the supply the server replays with (wal_supply.h).
+// earlier one can hold such a record) up to the newest the replay can reach (ProofSegments), each
+// read through the supply the server replays with (wal_supply.h).
 core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
                                     const engine::Archiving& archiving,
                                     const catalog::WalCatalog& catalog, WalSupply& supply,
@@ -53,8 +88,8 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
     // past the switch is the future the next timeline abandoned.
     query.at_or_after_micros += 1;
   }
-  const auto segments = catalog.Segments(plan.last_timeline);
-  for (uint64_t segment = plan.last_segment; segment <= plan.reach_last; ++segment) {
+  for (const auto& [timeline, segment] : ProofSegments(catalog, archiving, plan)) {
+    const auto segments = catalog.Segments(timeline);
     auto archived = segments.find(segment);
     if (archived == segments.end()) {
       break;
@@ -68,6 +103,7 @@ core::Status ProveTimeTargetReached(const engine::ClusterHandle& target,
                                                 .scratch = host.data_dir + ".hasteward-time-proof"},
                                                query));
     if (holds) {
+      plan.last_timeline = timeline;
       plan.last_segment = segment;
       return core::Status::Ok();
     }
