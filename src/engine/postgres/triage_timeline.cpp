@@ -80,6 +80,7 @@ const char* LineageRelationName(LineageRelation r) {
 
 std::vector<TimelineBranch> HistoryBranches(const std::vector<TimelineSwitch>& history) {
   std::vector<TimelineBranch> out;
+  out.reserve(history.size());
   for (const TimelineSwitch& s : history) {
     out.push_back({s.parent, s.switch_lsn});
   }
@@ -89,15 +90,14 @@ std::vector<TimelineBranch> HistoryBranches(const std::vector<TimelineSwitch>& h
 LineageRelation CompareLineage(const Lineage& a, const Lineage& b) {
   if (!a.known() || !b.known())
     return LineageRelation::kUnknown;
+  // Two read positions on timelines no history relates (kUnknown) are a fork here, like kDiverged:
+  // neither may be re-cloned from the other.
   switch (CompareWalPositions({a.timeline, a.lsn}, HistoryBranches(a.history), {b.timeline, b.lsn},
                               HistoryBranches(b.history))) {
     case PositionOrder::kSame: return LineageRelation::kEqual;
     case PositionOrder::kAfter: return LineageRelation::kAhead;
     case PositionOrder::kBefore: return LineageRelation::kBehind;
-    case PositionOrder::kDiverged: break;
-    // Two read positions on timelines no history relates: for triage and repair that is a fork
-    // (neither may be re-cloned from the other), not an unreadable position.
-    case PositionOrder::kUnknown: break;
+    default: break;
   }
   return LineageRelation::kForked;
 }
