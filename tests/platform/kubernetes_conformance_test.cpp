@@ -1,22 +1,23 @@
-// The platform conformance suite against the kubernetes platform: FakeKubeApi (with the
-// platform's RBAC) serving a CloudNativePG Cluster whose pod is a real PostgreSQL sandbox
-// instance (fenced and unfenced by FakeCnpgInstanceManager as CNPG's instance manager does), opened
-// through the registry with KUBECONFIG pointing at the fake, as `hasteward --platform kubernetes`
-// opens it.
+// The platform conformance suite against the kubernetes platform: a real kube-apiserver (deploy/
+// applied as users apply it) serving a CloudNativePG Cluster whose pod, on the test node, is a
+// real PostgreSQL sandbox instance (fenced and unfenced by FakeCnpgInstanceManager as CNPG's
+// instance manager does), opened through the registry with KUBECONFIG holding the operator's
+// ServiceAccount token, as `hasteward --platform kubernetes` opens it.
 #include <cstdlib>
 
 #include "core/os_user.h"
 #include "platform/platform_conformance.h"
 #include "platform/registry.h"
 #include "support/fake_cnpg_instance_manager.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
+#include "support/operator_api.h"
+#include "support/real_kube_operators.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::platform::testing {
 namespace {
 
-using hasteward::testing::FakeKubeApi;
+using hasteward::testing::OperatorApi;
 
 class KubernetesFixture : public PlatformFixture {
  public:
@@ -27,22 +28,16 @@ class KubernetesFixture : public PlatformFixture {
     o.name = "conformance";
     std::unique_ptr<KubernetesFixture> f(new KubernetesFixture());
     HS_ASSIGN_OR_RETURN(f->sandbox_, hasteward::testing::SandboxCluster::Create(o));
-    hasteward::testing::FakeKubeApiOptions api_options;
-    api_options.rbac_file = hasteward::testing::PlatformRbacFile();
-    HS_ASSIGN_OR_RETURN(f->api_, FakeKubeApi::Start(api_options));
-    f->api_->AddServiceAccountToken(hasteward::testing::kPlatformServiceAccountToken, "hasteward",
-                                    "hasteward");
-    HS_TRY(hasteward::testing::PublishSandboxAsCnpg(*f->api_, *f->sandbox_,
-                                                    hasteward::testing::kPlatformNamespace));
+    const std::string ns = hasteward::testing::kPlatformNamespace;
+    HS_ASSIGN_OR_RETURN(OperatorApi api, OperatorApi::Start(ns, {ns}));
+    f->api_ = std::make_unique<OperatorApi>(std::move(api));
+    HS_TRY(hasteward::testing::PublishSandboxAsCnpg(f->api_->node(), *f->sandbox_, ns));
     // Stop/Start/Fence go through CNPG's fencing, which its instance manager honours.
-    HS_ASSIGN_OR_RETURN(f->instance_manager_,
-                        hasteward::testing::FakeCnpgInstanceManager::Start(
-                            *f->api_, *f->sandbox_, hasteward::testing::kPlatformNamespace));
-    HS_ASSIGN_OR_RETURN(std::string kubeconfig,
-                        f->api_->WriteKubeconfig(hasteward::testing::kPlatformServiceAccountToken,
-                                                 hasteward::testing::kPlatformNamespace));
+    HS_ASSIGN_OR_RETURN(
+        f->instance_manager_,
+        hasteward::testing::FakeCnpgInstanceManager::Start(f->api_->node(), *f->sandbox_, ns));
     // The registry reads the kubeconfig location from the environment, as the binary does.
-    ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
+    ::setenv("KUBECONFIG", f->api_->env().at("KUBECONFIG").c_str(), 1);
     PlatformOptions where;
     where.name = "kubernetes";
     HS_ASSIGN_OR_RETURN(f->platform_, OpenPlatform(where));
@@ -61,7 +56,7 @@ class KubernetesFixture : public PlatformFixture {
  private:
   KubernetesFixture() = default;
   std::unique_ptr<hasteward::testing::SandboxCluster> sandbox_;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> api_;
   std::unique_ptr<hasteward::testing::FakeCnpgInstanceManager> instance_manager_;
   std::unique_ptr<Platform> platform_;
   Cluster cluster_;

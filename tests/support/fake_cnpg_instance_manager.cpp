@@ -6,6 +6,7 @@
 namespace hasteward::testing {
 namespace {
 
+namespace k8s = platform::kubernetes;
 using nlohmann::json;
 
 constexpr char kFencingAnnotation[] = "cnpg.io/fencedInstances";
@@ -30,21 +31,24 @@ std::set<std::string> FencedPods(const json& cr) {
 }  // namespace
 
 core::Result<std::unique_ptr<FakeCnpgInstanceManager>> FakeCnpgInstanceManager::Start(
-    FakeKubeApi& api, const SandboxCluster& sandbox, const std::string& ns) {
-  std::unique_ptr<FakeCnpgInstanceManager> manager(new FakeCnpgInstanceManager(api, ns));
+    RealKubeNode& node, const SandboxCluster& sandbox, const std::string& ns) {
+  std::unique_ptr<FakeCnpgInstanceManager> manager(new FakeCnpgInstanceManager(node, ns));
   platform::PlatformOptions where;
   where.name = "local";
   where.inventory_path = sandbox.inventory_path();
   HS_ASSIGN_OR_RETURN(manager->local_, platform::OpenPlatform(where));
   HS_ASSIGN_OR_RETURN(manager->cluster_,
                       manager->local_->FindCluster(sandbox.cluster().ns, sandbox.cluster().name));
+  manager->watch_ = std::make_unique<k8s::ResourceWatch>(
+      node.admin(), k8s::resources::kCnpgClusters, ns,
+      k8s::ListOptions{.field_selector = "metadata.name=" + manager->cluster_.name});
   manager->thread_ = std::thread([raw = manager.get()] { raw->Run(); });
   return manager;
 }
 
 FakeCnpgInstanceManager::~FakeCnpgInstanceManager() {
   stop_ = true;
-  api_.store().WakeAll();
+  watch_->Stop();
   if (thread_.joinable()) {
     thread_.join();
   }
@@ -56,19 +60,11 @@ std::string FakeCnpgInstanceManager::last_error() const {
 }
 
 void FakeCnpgInstanceManager::Run() {
-  const FakeKubeResource* clusters = api_.FindResource("postgresql.cnpg.io", "clusters");
-  FakeKubeStore::WatchOptions options;
-  options.selectors.field = "metadata.name=" + cluster_.name;
-  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  api_.store().Watch(
-      *clusters, ns_, options,
-      [this](const FakeWatchEvent& event) {
-        if (event.type == "ADDED" || event.type == "MODIFIED") {
-          Apply(event.object);
-        }
-        return !stop_;
-      },
-      [this] { return stop_.load(); });
+  RunWatchLoop(*watch_, stop_, [this](const json& cluster_cr, bool deleted) {
+    if (!deleted) {
+      Apply(cluster_cr);
+    }
+  });
 }
 
 void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
@@ -124,31 +120,30 @@ void FakeCnpgInstanceManager::SwitchOver(const json& cluster_cr) {
     return;
   }
   // The roles on the pods, then the Cluster's status, as the operator reports a finished switch.
-  const FakeKubeResource* pods = api_.FindResource("", "pods");
+  const k8s::KubeClient& admin = node_.admin();
   for (const auto& [pod, role] : {std::pair{current, "replica"}, std::pair{target, "primary"}}) {
-    api_.store().Patch(*pods, ns_, pod, FakePatchType::kMerge,
-                       {{"metadata", {{"labels", {{"cnpg.io/instanceRole", role}}}}}},
-                       /*status_only=*/false);
+    Record(pod, admin
+                    .Patch(k8s::resources::kPods, ns_, pod, k8s::PatchType::kMerge,
+                           {{"metadata", {{"labels", {{"cnpg.io/instanceRole", role}}}}}})
+                    .status());
   }
-  const FakeKubeResource* clusters = api_.FindResource("postgresql.cnpg.io", "clusters");
-  api_.store().Patch(
-      *clusters, ns_, cluster_.name, FakePatchType::kMerge,
-      {{"status", {{"currentPrimary", target}, {"phase", "Cluster in healthy state"}}}},
-      /*status_only=*/true);
+  Record(cluster_.name,
+         admin
+             .Patch(k8s::resources::kCnpgClusters, ns_, cluster_.name, k8s::PatchType::kMerge,
+                    {{"status", {{"currentPrimary", target}, {"phase", "Cluster in healthy state"}}}},
+                    "status")
+             .status());
+}
+
+void FakeCnpgInstanceManager::Record(const std::string& what, const core::Status& status) {
+  if (!status.ok()) {
+    std::lock_guard lock(mu_);
+    last_error_ = what + ": " + status.ToString();
+  }
 }
 
 core::Status FakeCnpgInstanceManager::SetReady(const std::string& pod, bool ready) {
-  const FakeKubeResource* pods = api_.FindResource("", "pods");
-  json status = {
-      {"status",
-       {{"containerStatuses",
-         {{{"name", "postgres"}, {"ready", ready}, {"state", {{"running", json::object()}}}}}}}}};
-  FakeKubeReply reply = api_.store().Patch(*pods, ns_, pod, FakePatchType::kMerge, status,
-                                           /*status_only=*/true);
-  if (reply.code != 200) {
-    return core::Internal("set readiness of pod '" + pod + "': " + reply.body.dump());
-  }
-  return core::Status::Ok();
+  return node_.SetReady(ns_, pod, ready);
 }
 
 }  // namespace hasteward::testing

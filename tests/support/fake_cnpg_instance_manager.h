@@ -1,6 +1,11 @@
 // FakeCnpgInstanceManager: what CloudNativePG's instance manager (PID 1 of every instance pod)
-// does about fencing, for a sandbox cluster published with PublishSandboxAsCnpg. Emulated, as the
-// real operator behaves (cloudnative-pg docs, "Fencing"):
+// and operator do about fencing and switchovers, for a sandbox cluster published with
+// PublishSandboxAsCnpg on a real kube-apiserver (real_kube_operators.h). A controller watching the
+// real server, emulating the pinned release (cloudnative-pg v1.30.0; docs "Fencing"):
+//   - fencing copies internal/management/controller/instance_controller.go (reconcileFencing)
+//     and pkg/utils/fencing.go (GetFencedInstances);
+//   - the switchover copies internal/controller/cluster_controller.go (handleSwitchover) and
+//     internal/controller/replicas.go (reconcileTargetPrimaryFromPods).
 //   - a pod named in the Cluster's cnpg.io/fencedInstances annotation (a JSON list of pod names,
 //     or ["*"] for every pod) has its PostgreSQL stopped (the sandbox instance is stopped) and
 //     kept down; the pod stays Running and exec still works (the data directory is reachable),
@@ -13,7 +18,7 @@
 //     (fake_operator_switchover.h); then the pods' cnpg.io/instanceRole labels and
 //     status.currentPrimary name the new primary.
 // Not emulated: the operator re-creating deleted pods or PVCs, failovers, and anything else the
-// instance manager does. Watches the Cluster through the store, so it reacts to
+// instance manager does. Watches the Cluster through the real API server, so it reacts to
 // every writer (HASteward's patch, an admin's annotate) like the real one.
 #pragma once
 
@@ -26,7 +31,8 @@
 
 #include "core/status.h"
 #include "platform/platform.h"
-#include "support/fake_kube_api.h"
+#include "platform/kubernetes/kube_watch.h"
+#include "support/real_kube_node.h"
 #include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
@@ -36,7 +42,7 @@ class FakeCnpgInstanceManager {
  public:
   // Starts managing the pods of `sandbox` (published as CNPG Cluster sandbox.cluster().name in
   // `ns`); both must outlive this object.
-  static core::Result<std::unique_ptr<FakeCnpgInstanceManager>> Start(FakeKubeApi& api,
+  static core::Result<std::unique_ptr<FakeCnpgInstanceManager>> Start(RealKubeNode& node,
                                                                       const SandboxCluster& sandbox,
                                                                       const std::string& ns);
   ~FakeCnpgInstanceManager();
@@ -49,15 +55,17 @@ class FakeCnpgInstanceManager {
   std::string last_error() const;
 
  private:
-  FakeCnpgInstanceManager(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
+  FakeCnpgInstanceManager(RealKubeNode& node, std::string ns) : node_(node), ns_(std::move(ns)) {}
   void Run();
   void Apply(const nlohmann::json& cluster_cr);
   void SwitchOver(const nlohmann::json& cluster_cr);
   int OrdinalOf(const std::string& pod) const;  // -1 for another name
   core::Status SetReady(const std::string& pod, bool ready);
+  void Record(const std::string& what, const core::Status& status);
 
-  FakeKubeApi& api_;
+  RealKubeNode& node_;
   std::string ns_;
+  std::unique_ptr<platform::kubernetes::ResourceWatch> watch_;
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
   std::set<std::string> stopped_;  // pods whose PostgreSQL this manager stopped

@@ -61,7 +61,9 @@ json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t r
         {"selector", {{"matchLabels", selector}}},
         {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
         {"volumeClaimTemplates",
-         {{{"metadata", {{"name", "storage"}}}, {"spec", {{"accessModes", {"ReadWriteOnce"}}}}}}}}},
+         {{{"metadata", {{"name", "storage"}}}, {"spec",
+           {{"accessModes", {"ReadWriteOnce"}},
+            {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}}}}}},
       {"status", {{"replicas", replicas}}}};
 }
 

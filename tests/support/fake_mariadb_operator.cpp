@@ -7,6 +7,7 @@
 namespace hasteward::testing {
 namespace {
 
+namespace k8s = platform::kubernetes;
 using nlohmann::json;
 
 // mariadb-operator's StatefulSet mounts volume claim template "storage" at the data directory.
@@ -35,24 +36,34 @@ std::pair<std::string, std::string> ClaimOf(const json& pod) {
 }  // namespace
 
 core::Result<std::unique_ptr<FakeMariaDbOperator>> FakeMariaDbOperator::Start(
-    FakeKubeApi& api, const SandboxCluster& sandbox, const std::string& ns) {
-  std::unique_ptr<FakeMariaDbOperator> op(new FakeMariaDbOperator(api, ns));
+    RealKubeNode& node, const SandboxCluster& sandbox, const std::string& ns) {
+  std::unique_ptr<FakeMariaDbOperator> op(new FakeMariaDbOperator(node, ns));
   platform::PlatformOptions where;
   where.name = "local";
   where.inventory_path = sandbox.inventory_path();
   HS_ASSIGN_OR_RETURN(op->local_, platform::OpenPlatform(where));
   HS_ASSIGN_OR_RETURN(op->cluster_,
                       op->local_->FindCluster(sandbox.cluster().ns, sandbox.cluster().name));
-  op->sets_thread_ = std::thread([raw = op.get()] { raw->WatchStatefulSet(); });
-  op->pods_thread_ = std::thread([raw = op.get()] { raw->WatchPods(); });
-  op->primary_thread_ = std::thread([raw = op.get()] { raw->WatchPrimary(); });
+  const k8s::ListOptions this_one{.field_selector = "metadata.name=" + op->cluster_.name};
+  op->sets_watch_ = std::make_unique<k8s::ResourceWatch>(
+      node.admin(), k8s::resources::kStatefulSets, ns, this_one);
+  op->primary_watch_ =
+      std::make_unique<k8s::ResourceWatch>(node.admin(), k8s::resources::kMariaDbs, ns, this_one);
+  FakeMariaDbOperator* raw = op.get();
+  node.SetPodHooks({.unscheduled = [raw](const json& pod) { raw->OnUnscheduledPod(pod); },
+                    .terminating = [raw](const json& pod) { raw->OnTerminatingPod(pod); },
+                    .deleted = [raw](const json& pod) { raw->OnDeletedPod(pod); }});
+  op->sets_thread_ = std::thread([raw] { raw->WatchStatefulSet(); });
+  op->primary_thread_ = std::thread([raw] { raw->WatchPrimary(); });
   return op;
 }
 
 FakeMariaDbOperator::~FakeMariaDbOperator() {
+  node_.SetPodHooks({});
   stop_ = true;
-  api_.store().WakeAll();
-  for (std::thread* t : {&sets_thread_, &pods_thread_, &primary_thread_}) {
+  sets_watch_->Stop();
+  primary_watch_->Stop();
+  for (std::thread* t : {&sets_thread_, &primary_thread_}) {
     if (t->joinable()) {
       t->join();
     }
@@ -74,51 +85,50 @@ std::string FakeMariaDbOperator::PodName(int ordinal) const {
   return cluster_.name + "-" + std::to_string(ordinal);
 }
 
+int FakeMariaDbOperator::OrdinalOf(const std::string& pod) const {
+  for (const auto& instance : cluster_.instances) {
+    if (PodName(instance.ordinal) == pod) {
+      return instance.ordinal;
+    }
+  }
+  return -1;
+}
+
 bool FakeMariaDbOperator::PodExists(const std::string& name) const {
-  return api_.store().Get(*api_.FindResource("", "pods"), ns_, name).code == 200;
+  return node_.admin().Get(k8s::resources::kPods, ns_, name).ok();
 }
 
 void FakeMariaDbOperator::WatchStatefulSet() {
-  FakeKubeStore::WatchOptions options;
-  options.selectors.field = "metadata.name=" + cluster_.name;
-  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  api_.store().Watch(
-      *api_.FindResource("apps", "statefulsets"), ns_, options,
-      [this](const FakeWatchEvent& event) {
-        if (event.type != "ADDED" && event.type != "MODIFIED") {
-          return !stop_;
-        }
-        std::lock_guard lock(mu_);
-        // mariadb-operator: an unsuspended MariaDB gets its declared size back.
-        FakeKubeReply cr =
-            api_.store().Get(*api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, cluster_.name);
-        const int declared = cr.body.value("/spec/replicas"_json_pointer, 1);
-        if (cr.code == 200 && !cr.body.value("/spec/suspend"_json_pointer, false) &&
-            event.object.value("/spec/replicas"_json_pointer, 1) != declared) {
-          api_.store().Patch(*api_.FindResource("apps", "statefulsets"), ns_, cluster_.name,
-                             FakePatchType::kMerge, {{"spec", {{"replicas", declared}}}}, false);
-          return !stop_;  // its MODIFIED event reconciles the pods
-        }
-        Reconcile(event.object);
-        return !stop_;
-      },
-      [this] { return stop_.load(); });
+  RunWatchLoop(*sets_watch_, stop_, [this](const json& statefulset, bool deleted) {
+    if (!deleted) {
+      OnStatefulSet(statefulset);
+    }
+  });
+}
+
+void FakeMariaDbOperator::OnStatefulSet(const json& statefulset) {
+  std::lock_guard lock(mu_);
+  // mariadb-operator: an unsuspended MariaDB gets its declared size back.
+  auto cr = node_.admin().Get(k8s::resources::kMariaDbs, ns_, cluster_.name);
+  const int declared = cr.ok() ? cr->value("/spec/replicas"_json_pointer, 1) : 1;
+  if (cr.ok() && !cr->value("/spec/suspend"_json_pointer, false) &&
+      statefulset.value("/spec/replicas"_json_pointer, 1) != declared) {
+    Fail(cluster_.name, node_.admin()
+                            .Patch(k8s::resources::kStatefulSets, ns_, cluster_.name,
+                                   k8s::PatchType::kMerge, {{"spec", {{"replicas", declared}}}})
+                            .status());
+    return;  // its MODIFIED event reconciles the pods
+  }
+  Reconcile(statefulset);
 }
 
 void FakeMariaDbOperator::WatchPrimary() {
-  FakeKubeStore::WatchOptions options;
-  options.selectors.field = "metadata.name=" + cluster_.name;
-  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  api_.store().Watch(
-      *api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, options,
-      [this](const FakeWatchEvent& event) {
-        if (event.type == "ADDED" || event.type == "MODIFIED") {
-          std::lock_guard lock(mu_);
-          SwitchOver(event.object);
-        }
-        return !stop_;
-      },
-      [this] { return stop_.load(); });
+  RunWatchLoop(*primary_watch_, stop_, [this](const json& mariadb, bool deleted) {
+    if (!deleted) {
+      std::lock_guard lock(mu_);
+      SwitchOver(mariadb);
+    }
+  });
 }
 
 void FakeMariaDbOperator::SwitchOver(const json& mariadb) {
@@ -132,56 +142,68 @@ void FakeMariaDbOperator::SwitchOver(const json& mariadb) {
   core::Status switched = SwitchMariaDbPrimary(cluster_, current, asked, mode_);
   Fail("switchover to " + PodName(asked), switched);
   if (switched.ok()) {
-    api_.store().Patch(
-        *api_.FindResource("k8s.mariadb.com", "mariadbs"), ns_, cluster_.name,
-        FakePatchType::kMerge,
-        {{"status", {{"currentPrimaryPodIndex", asked}, {"currentPrimary", PodName(asked)}}}},
-        /*status_only=*/true);
+    Fail(cluster_.name,
+         node_.admin()
+             .Patch(k8s::resources::kMariaDbs, ns_, cluster_.name, k8s::PatchType::kMerge,
+                    {{"status",
+                      {{"currentPrimaryPodIndex", asked}, {"currentPrimary", PodName(asked)}}}},
+                    "status")
+             .status());
   }
 }
 
 void FakeMariaDbOperator::Reconcile(const json& statefulset) {
-  const FakeKubeResource& pods = *api_.FindResource("", "pods");
   const int desired = statefulset.value("/spec/replicas"_json_pointer, 1);
   const int count = static_cast<int>(cluster_.instances.size());
+  // Highest ordinal first; the kubelet stops each server before the pod is gone
+  // (OnTerminatingPod).
   for (int ordinal = count - 1; ordinal >= desired && ordinal >= 0; --ordinal) {
-    if (!PodExists(PodName(ordinal))) {
-      continue;
+    if (PodExists(PodName(ordinal))) {
+      held_.erase(ordinal);
+      blocked_.erase(ordinal);
+      Fail(PodName(ordinal), node_.admin().Delete(k8s::resources::kPods, ns_, PodName(ordinal)));
     }
-    held_.erase(ordinal);
-    blocked_.erase(ordinal);
-    Fail(PodName(ordinal), local_->StopInstance(cluster_, cluster_.instances[ordinal]));
-    api_.store().Delete(pods, ns_, PodName(ordinal), json());
   }
   for (int ordinal = 0; ordinal < desired && ordinal < count; ++ordinal) {
-    if (PodExists(PodName(ordinal))) {
-      continue;
-    }
-    json pod = OperatorPod(ns_, PodName(ordinal), {{"app.kubernetes.io/instance", cluster_.name}},
-                           "mariadb", "", cluster_.instances[ordinal].port);
-    pod["status"]["containerStatuses"][0]["ready"] = false;
-    Fail(PodName(ordinal), api_.CreateForTest(pod).status());
-    if (ClaimHeld(ordinal)) {
-      blocked_.insert(ordinal);  // its volume is attached to the helper until that is gone
-    } else if (hold_) {
-      held_.insert(ordinal);
-    } else {
-      StartServer(ordinal);
+    if (!PodExists(PodName(ordinal))) {
+      CreatePod(ordinal);
     }
   }
   AdmitHelpers();
+}
+
+void FakeMariaDbOperator::CreatePod(int ordinal) {
+  const auto& instance = cluster_.instances[ordinal];
+  json pod = OperatorPod(ns_, PodName(ordinal), {{"app.kubernetes.io/instance", cluster_.name}},
+                         "mariadb", "", instance.port);
+  pod["spec"]["containers"][0]["image"] = "docker-registry1.mariadb.com/library/mariadb:10.11";
+  pod["spec"]["containers"][0]["volumeMounts"] = {
+      {{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}};
+  pod["spec"]["volumes"] = {{{"name", "storage"},
+                             {"persistentVolumeClaim",
+                              {{"claimName", kClaimPrefix + PodName(ordinal)}}}}};
+  auto executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
+  Fail(PodName(ordinal), executor.status());
+  if (!executor.ok()) {
+    return;
+  }
+  // Running but not ready until its server accepts connections.
+  Fail(PodName(ordinal),
+       node_.CreatePod(pod, std::move(executor).value(), /*ready=*/false).status());
+  if (ClaimHeld(ordinal)) {
+    blocked_.insert(ordinal);  // its volume is attached to the helper until that is gone
+  } else if (hold_) {
+    held_.insert(ordinal);
+  } else {
+    StartServer(ordinal);
+  }
 }
 
 void FakeMariaDbOperator::StartServer(int ordinal) {
   core::Status started = local_->StartInstance(cluster_, cluster_.instances[ordinal]);
   Fail(PodName(ordinal), started);
   if (started.ok()) {
-    json ready = {
-        {"status",
-         {{"containerStatuses",
-           {{{"name", "mariadb"}, {"ready", true}, {"state", {{"running", json::object()}}}}}}}}};
-    api_.store().Patch(*api_.FindResource("", "pods"), ns_, PodName(ordinal), FakePatchType::kMerge,
-                       ready, /*status_only=*/true);
+    Fail(PodName(ordinal), node_.SetReady(ns_, PodName(ordinal), true));
   }
 }
 
@@ -199,48 +221,59 @@ void FakeMariaDbOperator::HoldServerStartsForTest(bool hold) {
   held_.clear();
 }
 
-void FakeMariaDbOperator::WatchPods() {
-  FakeKubeStore::WatchOptions options;
-  options.deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  api_.store().Watch(
-      *api_.FindResource("", "pods"), ns_, options,
-      [this](const FakeWatchEvent& event) {
-        std::lock_guard lock(mu_);
-        const std::string claim = ClaimOf(event.object).first;
-        const std::string name = event.object.value("/metadata/name"_json_pointer, std::string());
-        if (event.type == "ADDED" && claim.rfind(kClaimPrefix + cluster_.name + "-", 0) == 0) {
-          pending_.insert(name);
-        }
-        if (event.type == "DELETED" && mounting_.erase(name) > 0) {
-          StartFreed();
-        }
-        AdmitHelpers();
-        return !stop_;
-      },
-      [this] { return stop_.load(); });
+void FakeMariaDbOperator::OnUnscheduledPod(const json& pod) {
+  std::lock_guard lock(mu_);
+  const std::string claim = ClaimOf(pod).first;
+  const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+  if (OrdinalOf(name) < 0 && mounting_.count(name) == 0 &&
+      claim.rfind(kClaimPrefix + cluster_.name + "-", 0) == 0) {
+    pending_.insert(name);
+  }
+  AdmitHelpers();
+}
+
+void FakeMariaDbOperator::OnTerminatingPod(const json& pod) {
+  std::lock_guard lock(mu_);
+  // The kubelet's SIGTERM to the server container.
+  const int ordinal = OrdinalOf(pod.value("/metadata/name"_json_pointer, std::string()));
+  if (ordinal >= 0) {
+    Fail(PodName(ordinal), local_->StopInstance(cluster_, cluster_.instances[ordinal]));
+  }
+}
+
+void FakeMariaDbOperator::OnDeletedPod(const json& pod) {
+  std::lock_guard lock(mu_);
+  const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+  if (mounting_.erase(name) > 0) {
+    StartFreed();
+  }
+  if (OrdinalOf(name) >= 0) {
+    // The StatefulSet controller re-creates a pod of its size that went away.
+    auto statefulset = node_.admin().Get(k8s::resources::kStatefulSets, ns_, cluster_.name);
+    if (statefulset.ok()) {
+      Reconcile(*statefulset);
+      return;
+    }
+  }
+  AdmitHelpers();
 }
 
 void FakeMariaDbOperator::AdmitHelpers() {
-  const FakeKubeResource& pods = *api_.FindResource("", "pods");
   for (auto it = pending_.begin(); it != pending_.end();) {
-    FakeKubeReply helper = api_.store().Get(pods, ns_, *it);
-    const auto [claim, mount] = ClaimOf(helper.body);
-    const std::string node = claim.substr(std::string(kClaimPrefix).size());
-    if (helper.code == 200 && PodExists(node)) {
+    auto helper = node_.admin().Get(k8s::resources::kPods, ns_, *it);
+    const auto [claim, mount] = helper.ok() ? ClaimOf(*helper) : std::pair<std::string, std::string>();
+    const std::string node_pod = claim.substr(std::min(claim.size(), std::string(kClaimPrefix).size()));
+    if (helper.ok() && PodExists(node_pod)) {
       ++it;  // ReadWriteOnce: attached to the node's own pod until it is gone
       continue;
     }
-    for (const auto& instance : cluster_.instances) {
-      if (helper.code == 200 && PodName(instance.ordinal) == node) {
-        auto executor = SandboxPodExecutor(instance, mount);
-        Fail(*it, executor.status());
-        if (executor.ok()) {
-          api_.SetPodExecutor(ns_, *it, std::move(executor).value());
-        }
-        api_.store().Patch(pods, ns_, *it, FakePatchType::kMerge,
-                           {{"status", {{"phase", "Running"}, {"podIP", "127.0.0.1"}}}},
-                           /*status_only=*/true);
-        mounting_[*it] = instance.ordinal;
+    const int ordinal = OrdinalOf(node_pod);
+    if (helper.ok() && ordinal >= 0) {
+      auto executor = SandboxPodExecutor(cluster_.instances[ordinal], mount);
+      Fail(*it, executor.status());
+      if (executor.ok()) {
+        Fail(*it, node_.RunPod(ns_, *it, std::move(executor).value(), /*ready=*/true));
+        mounting_[*it] = ordinal;
       }
     }
     it = pending_.erase(it);

@@ -1,6 +1,12 @@
-// FakeMariaDbOperator: what the StatefulSet controller, the kubelet and mariadb-operator do with
-// the pods of a sandbox cluster published with PublishSandboxAsMariaDb, as far as HASteward's
-// heal through the API depends on it:
+// FakeMariaDbOperator: what the StatefulSet controller, the scheduler, the kubelet and
+// mariadb-operator do with the pods of a sandbox cluster published with PublishSandboxAsMariaDb on
+// a real kube-apiserver (real_kube_operators.h), as far as HASteward's heal through the API
+// depends on it. Controllers watching the real server (the node's kubelet hooks for pods),
+// emulating the pinned releases: Kubernetes v1.36.3 pkg/controller/statefulset/
+// stateful_set_control.go (ordinals down, then up), pkg/kubelet/status/status_manager.go (the
+// deletion confirmed once the containers stopped); mariadb-operator v25.10.4
+// internal/controller/mariadb_controller.go (reconcileStatefulSet: replicas from the MariaDB;
+// reconcileSuspend) and pkg/controller/replication/switchover.go:
 //   - StatefulSet controller: lowering spec.replicas removes pods from the highest ordinal down
 //     (each pod's server is stopped, as the kubelet's SIGTERM does, then its object deleted);
 //     raising it re-creates them from the lowest up (the object at once, Running but not ready;
@@ -20,7 +26,7 @@
 //     asked pod once it caught up, points the old primary at it (fake_operator_switchover.h), then
 //     sets status.currentPrimaryPodIndex and status.currentPrimary.
 // Not emulated: rolling updates, the operator's Galera recovery, PVC deletion, failovers. Watches
-// through the store, so it reacts to every writer like the real controllers.
+// through the real API server, so it reacts to every writer like the real controllers.
 #pragma once
 
 #include <atomic>
@@ -33,7 +39,8 @@
 
 #include "core/status.h"
 #include "platform/platform.h"
-#include "support/fake_kube_api.h"
+#include "platform/kubernetes/kube_watch.h"
+#include "support/real_kube_node.h"
 #include "support/fake_operator_switchover.h"
 #include "support/sandbox_cluster.h"
 
@@ -43,7 +50,7 @@ class FakeMariaDbOperator {
  public:
   // Starts managing the pods of `sandbox` (published as MariaDB sandbox.cluster().name in `ns`);
   // both must outlive this object.
-  static core::Result<std::unique_ptr<FakeMariaDbOperator>> Start(FakeKubeApi& api,
+  static core::Result<std::unique_ptr<FakeMariaDbOperator>> Start(RealKubeNode& node,
                                                                   const SandboxCluster& sandbox,
                                                                   const std::string& ns);
   ~FakeMariaDbOperator();
@@ -59,21 +66,26 @@ class FakeMariaDbOperator {
   std::string last_error() const;
 
  private:
-  FakeMariaDbOperator(FakeKubeApi& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
+  FakeMariaDbOperator(RealKubeNode& node, std::string ns) : node_(node), ns_(std::move(ns)) {}
   void WatchStatefulSet();
-  void WatchPods();
   void WatchPrimary();
+  void OnStatefulSet(const nlohmann::json& statefulset);
+  void OnUnscheduledPod(const nlohmann::json& pod);
+  void OnTerminatingPod(const nlohmann::json& pod);
+  void OnDeletedPod(const nlohmann::json& pod);
   void SwitchOver(const nlohmann::json& mariadb);     // needs mu_
   void Reconcile(const nlohmann::json& statefulset);  // needs mu_
+  void CreatePod(int ordinal);                        // needs mu_
   void StartServer(int ordinal);                      // needs mu_
   void AdmitHelpers();                                // needs mu_
   bool ClaimHeld(int ordinal) const;                  // needs mu_
   void StartFreed();                                  // needs mu_
   bool PodExists(const std::string& name) const;
+  int OrdinalOf(const std::string& pod) const;  // -1 for another name
   std::string PodName(int ordinal) const;
   void Fail(const std::string& what, const core::Status& status);  // needs mu_
 
-  FakeKubeApi& api_;
+  RealKubeNode& node_;
   std::string ns_;
   std::unique_ptr<platform::Platform> local_;  // the sandbox's own platform: stop/start
   platform::Cluster cluster_;
@@ -86,8 +98,9 @@ class FakeMariaDbOperator {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string last_error_;
+  std::unique_ptr<platform::kubernetes::ResourceWatch> sets_watch_;
+  std::unique_ptr<platform::kubernetes::ResourceWatch> primary_watch_;
   std::thread sets_thread_;
-  std::thread pods_thread_;
   std::thread primary_thread_;
 };
 

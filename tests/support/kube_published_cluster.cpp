@@ -4,6 +4,7 @@
 #include "core/fd.h"
 #include "core/poll_until.h"
 #include "support/fake_kube_operators.h"
+#include "support/real_kube_operators.h"
 
 namespace hasteward::testing {
 namespace {
@@ -43,19 +44,18 @@ core::Result<std::unique_ptr<KubePublishedCluster>> KubePublishedCluster::Start(
                                                               .name = options.name,
                                                               .ns = kSandboxNamespace}));
   HS_ASSIGN_OR_RETURN(OperatorApi operator_api,
-                      OperatorApi::Start(kube->env_->Path("rbac.yaml"), kPlatformNamespace,
-                                         {kPlatformNamespace}, options.api_listen_fd));
+                      OperatorApi::Start(kPlatformNamespace, {kPlatformNamespace}));
   kube->operator_ = std::make_unique<OperatorApi>(std::move(operator_api));
-  FakeKubeApi& api = kube->operator_->api();
+  RealKubeNode& node = kube->operator_->node();
   if (options.engine == platform::EngineKind::kPostgres) {
-    HS_TRY(PublishSandboxAsCnpg(api, *kube->sandbox_, kPlatformNamespace));
+    HS_TRY(PublishSandboxAsCnpg(node, *kube->sandbox_, kPlatformNamespace));
     HS_TRY(NameInstancesLikeCnpgPods(*kube->sandbox_));
     HS_ASSIGN_OR_RETURN(kube->instance_manager_,
-                        FakeCnpgInstanceManager::Start(api, *kube->sandbox_, kPlatformNamespace));
+                        FakeCnpgInstanceManager::Start(node, *kube->sandbox_, kPlatformNamespace));
   } else {
-    HS_TRY(PublishSandboxAsMariaDb(api, *kube->sandbox_, kPlatformNamespace));
+    HS_TRY(PublishSandboxAsMariaDb(node, *kube->sandbox_, kPlatformNamespace));
     HS_ASSIGN_OR_RETURN(kube->mariadb_operator_,
-                        FakeMariaDbOperator::Start(api, *kube->sandbox_, kPlatformNamespace));
+                        FakeMariaDbOperator::Start(node, *kube->sandbox_, kPlatformNamespace));
   }
   // The operator's credentials, as a command run in its pod has them (not serve's pod variables).
   kube->env_->Set("KUBECONFIG", kube->operator_->env().at("KUBECONFIG"));

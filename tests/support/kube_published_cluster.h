@@ -1,10 +1,10 @@
-// A sandbox cluster published through FakeKubeApi as its operator's resource (a CloudNativePG
-// Cluster or a mariadb-operator MariaDB, fake_kube_operators.h) with the RBAC of deploy/, and a
-// HastewardEnv whose KUBECONFIG is the operator's ServiceAccount and whose repository is
-// initialised: what the kubernetes integration tests drive `hasteward --platform kubernetes`
-// against. A CNPG cluster also gets the fake instance manager (fencing,
-// fake_cnpg_instance_manager.h); a MariaDB its StatefulSet controller and operator
-// (fake_mariadb_operator.h).
+// A sandbox cluster published on a real kube-apiserver (OperatorApi: deploy/ applied as users
+// apply it) as its operator's resource (a CloudNativePG Cluster or a mariadb-operator MariaDB,
+// real_kube_operators.h) with pods on the test node, and a HastewardEnv whose KUBECONFIG is the
+// operator's ServiceAccount and whose repository is initialised: what the kubernetes integration
+// tests drive `hasteward --platform kubernetes` against. A CNPG cluster also gets the emulated
+// instance manager (fencing, switchover: fake_cnpg_instance_manager.h); a MariaDB its emulated
+// StatefulSet controller and operator (fake_mariadb_operator.h).
 //
 //   auto kube = KubePublishedCluster::Start({.engine = EngineKind::kPostgres, .name = "pg"});
 //   auto triage = (*kube)->Kube({"triage", "--json"});
@@ -17,7 +17,6 @@
 #include "core/status.h"
 #include "support/command.h"
 #include "support/fake_cnpg_instance_manager.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_mariadb_operator.h"
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
@@ -32,7 +31,6 @@ class KubePublishedCluster {
     std::string name;  // the sandbox's and the CR's name
     int instances = 2;
     std::string temp_prefix = "hs-kube-";
-    int api_listen_fd = -1;  // FakeKubeApiOptions::listen_fd (owned by the cluster from Start)
   };
   static core::Result<std::unique_ptr<KubePublishedCluster>> Start(const Options& options);
   ~KubePublishedCluster();
@@ -40,7 +38,10 @@ class KubePublishedCluster {
   KubePublishedCluster& operator=(const KubePublishedCluster&) = delete;
 
   SandboxCluster& sandbox() { return *sandbox_; }
-  FakeKubeApi& api() { return operator_->api(); }
+  RealKubeApi& api() { return operator_->api(); }
+  RealKubeNode& node() { return operator_->node(); }
+  // The cluster admin's client: the test's own reads and writes of objects.
+  const platform::kubernetes::KubeClient& admin() const { return operator_->admin(); }
   // The operator's credentials (KUBECONFIG, POD_NAME, POD_NAMESPACE) and an admin kubeconfig.
   OperatorApi& operator_api() { return *operator_; }
   HastewardEnv& env() { return *env_; }

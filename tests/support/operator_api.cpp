@@ -3,29 +3,41 @@
 #include <utility>
 
 #include "support/deploy_manifests.h"
+#include "support/real_kube_audit.h"
+#include "support/real_kube_operators.h"
 
 namespace hasteward::testing {
 
-core::Result<OperatorApi> OperatorApi::Start(const std::string& rbac_path,
-                                             const std::string& kubeconfig_namespace,
-                                             const std::vector<std::string>& secret_namespaces,
-                                             int listen_fd) {
+core::Result<OperatorApi> OperatorApi::Start(const std::string& kubeconfig_namespace,
+                                             const std::vector<std::string>& database_namespaces) {
   OperatorApi made;
-  HS_ASSIGN_OR_RETURN(std::string rbac, WriteDeployRbacFile(rbac_path, secret_namespaces));
-  FakeKubeApiOptions options;
-  options.rbac_file = rbac;
-  options.listen_fd = listen_fd;
-  HS_ASSIGN_OR_RETURN(made.api_, FakeKubeApi::Start(options));
-  made.api_->AddServiceAccountToken(kOperatorToken, kDeployNamespace, kDeployServiceAccount);
-  HS_ASSIGN_OR_RETURN(std::string kubeconfig,
-                      made.api_->WriteKubeconfig(kOperatorToken, kubeconfig_namespace));
+  HS_ASSIGN_OR_RETURN(made.cluster_, RealKubeCluster::Start());
+  RealKubeApi& api = *made.cluster_->api;
+  std::set<std::string> namespaces(database_namespaces.begin(), database_namespaces.end());
+  namespaces.insert(kubeconfig_namespace);
+  namespaces.erase(kDeployNamespace);  // deploy/ makes its own
+  for (const std::string& ns : namespaces) {
+    HS_TRY(api.CreateNamespace(ns));
+  }
+  HS_TRY(ServeOperatorCrds(api));
+  HS_TRY(api.ApplyDeploy(database_namespaces));
+  HS_ASSIGN_OR_RETURN(std::string kubeconfig, api.OperatorKubeconfig(kubeconfig_namespace));
   made.env_ = {
       {"KUBECONFIG", kubeconfig}, {"POD_NAME", "hasteward-0"}, {"POD_NAMESPACE", kDeployNamespace}};
   return made;
 }
 
-core::Result<std::string> OperatorApi::AdminKubeconfig() const {
-  return api_->WriteKubeconfig(api_->admin_token());
+std::set<std::string> OperatorApi::OperatorGrantsUsed() const {
+  std::set<std::string> used;
+  for (const AuditedRequest& request :
+       RequestsBy(cluster_->api->AuditEvents(), std::string("system:serviceaccount:") +
+                                                    kDeployNamespace + ":" +
+                                                    kDeployServiceAccount)) {
+    if (request.code < 400) {
+      used.insert(request.needed.Text());
+    }
+  }
+  return used;
 }
 
 }  // namespace hasteward::testing

@@ -1,9 +1,10 @@
 // The Kubernetes API as the operator of deploy/ meets it, for the tests that run `hasteward serve
-// --platform kubernetes`: FakeKubeApi enforcing the RBAC rendered from deploy/ (secrets readable
-// in the namespaces given, as an admin grants per database namespace), the operator's
-// ServiceAccount token, and the variables serve reads inside its pod.
+// --platform kubernetes` or the CLI through the API: a real kube-apiserver and etcd with one test
+// node (RealKubeCluster), the pinned operators' CRDs, deploy/ applied as users apply it (secrets
+// readable in the namespaces given, as an admin grants per database namespace), a token of the
+// operator's ServiceAccount, and the variables serve reads inside its pod.
 //
-//   auto api = OperatorApi::Start(hs_.Path("rbac.yaml"), "db", {"db"});
+//   auto api = OperatorApi::Start("db", {"db"});
 //   hs_.Set(api->env());  // KUBECONFIG, POD_NAME, POD_NAMESPACE
 #pragma once
 
@@ -13,34 +14,38 @@
 #include <vector>
 
 #include "core/status.h"
-#include "support/fake_kube_api.h"
+#include "support/real_kube_api.h"
+#include "support/real_kube_node.h"
+
+#include <set>
 
 namespace hasteward::testing {
-
-// The operator ServiceAccount's bearer token in FakeKubeApi.
-inline constexpr char kOperatorToken[] = "hasteward-operator-token";
 
 class OperatorApi {
  public:
   using EnvVars = std::map<std::string, std::string>;
 
-  // Writes the RBAC to `rbac_path`, starts the API and registers the operator's token; the
-  // kubeconfig's default namespace is `kubeconfig_namespace`.
-  // `listen_fd`: FakeKubeApiOptions::listen_fd.
-  static core::Result<OperatorApi> Start(const std::string& rbac_path,
-                                         const std::string& kubeconfig_namespace,
-                                         const std::vector<std::string>& secret_namespaces,
-                                         int listen_fd = -1);
+  // Starts the server and its node, creates `database_namespaces` (and `kubeconfig_namespace`),
+  // serves the operators' CRDs, applies deploy/ with the secret reader bound in each database
+  // namespace, and writes the operator's kubeconfig (default namespace `kubeconfig_namespace`).
+  static core::Result<OperatorApi> Start(const std::string& kubeconfig_namespace,
+                                         const std::vector<std::string>& database_namespaces);
 
-  FakeKubeApi& api() { return *api_; }
+  RealKubeApi& api() { return *cluster_->api; }
+  RealKubeNode& node() { return *cluster_->node; }
+  // The cluster admin's client (system:masters): the test's own reads and writes.
+  const platform::kubernetes::KubeClient& admin() const { return cluster_->node->admin(); }
   // KUBECONFIG (the operator's ServiceAccount), POD_NAME and POD_NAMESPACE.
   const EnvVars& env() const { return env_; }
   // A kubeconfig of the cluster's admin (RBAC does not apply): the test's own `kubectl`.
-  core::Result<std::string> AdminKubeconfig() const;
+  std::string AdminKubeconfig() const { return cluster_->api->admin_kubeconfig(); }
+  // Requests of the operator's ServiceAccount in the server's audit log, as "verb resource"
+  // ("get secrets", "create pods/exec", "patch postgresql.cnpg.io/clusters").
+  std::set<std::string> OperatorGrantsUsed() const;
 
  private:
   OperatorApi() = default;
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<RealKubeCluster> cluster_;
   EnvVars env_;
 };
 

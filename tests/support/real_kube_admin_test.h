@@ -52,24 +52,8 @@ class RealKubeAdminTest : public ::testing::Test {
   // RBAC), the secret reader bound in each of `database_namespaces` as deploy/examples shows, and
   // the CRDs Established. Call as ASSERT_NO_FATAL_FAILURE(ApplyDeploy({...})).
   void ApplyDeploy(const std::vector<std::string>& database_namespaces) {
-    CmdResult deploy = api_->Kubectl({"apply", "-k", SourceDir() + "/deploy"});
-    ASSERT_NE(deploy.out.find("clusterrole.rbac.authorization.k8s.io/hasteward-operator"),
-              std::string::npos)
-        << deploy.out << deploy.err;
-    for (const std::string& ns : database_namespaces) {
-      CmdResult binding = api_->Kubectl(
-          {"apply", "-n", ns, "-f", "-"},
-          RunCommand({"sed", "s/DATABASE_NAMESPACE/" + ns + "/",
-                      SourceDir() + "/deploy/examples/secret-reader-rolebinding.yaml"})
-              .out);
-      ASSERT_EQ(binding.exit_code, 0) << binding.err;
-    }
-    for (const char* crd : {"backuppolicies", "backuprepositories", "standbyclusters"}) {
-      CmdResult established =
-          api_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
-                         std::string("crd/") + crd + ".clinic.hasteward.prplanit.com"});
-      ASSERT_EQ(established.exit_code, 0) << established.err;
-    }
+    core::Status applied = api_->ApplyDeploy(database_namespaces);
+    ASSERT_TRUE(applied.ok()) << applied.ToString();
   }
 
   // A client of deploy/'s operator ServiceAccount (hasteward/hasteward), default namespace `ns`.

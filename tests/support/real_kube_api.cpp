@@ -257,6 +257,33 @@ core::Status RealKubeApi::ApplyServerSide(const std::string& file) const {
   return core::Status::Ok();
 }
 
+core::Status RealKubeApi::ApplyDeploy(const std::vector<std::string>& database_namespaces) const {
+  CmdResult deploy = Kubectl({"apply", "-k", SourceDir() + "/deploy"});
+  if (deploy.out.find("clusterrole.rbac.authorization.k8s.io/hasteward-operator") ==
+      std::string::npos) {
+    return core::Internal("kubectl apply -k deploy/: " + deploy.out + deploy.err);
+  }
+  for (const std::string& ns : database_namespaces) {
+    CmdResult binding = Kubectl(
+        {"apply", "-n", ns, "-f", "-"},
+        RunCommand({"sed", "s/DATABASE_NAMESPACE/" + ns + "/",
+                    SourceDir() + "/deploy/examples/secret-reader-rolebinding.yaml"})
+            .out);
+    if (binding.exit_code != 0) {
+      return core::Internal("the secret reader's binding in " + ns + ": " + binding.err);
+    }
+  }
+  for (const char* crd : {"backuppolicies", "backuprepositories", "standbyclusters"}) {
+    CmdResult established =
+        Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
+                 std::string("crd/") + crd + ".clinic.hasteward.prplanit.com"});
+    if (established.exit_code != 0) {
+      return core::Internal(std::string("CRD ") + crd + " not Established: " + established.err);
+    }
+  }
+  return core::Status::Ok();
+}
+
 core::Result<std::string> RealKubeApi::ServiceAccountToken(const std::string& ns,
                                                            const std::string& name) const {
   CmdResult r = Kubectl({"create", "token", name, "-n", ns, "--duration=1h"});

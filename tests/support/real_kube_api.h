@@ -56,6 +56,10 @@ class RealKubeApi {
   // Applies a manifest file as the admin; server-side, as large CRDs need (their last-applied
   // annotation would exceed the size limit).
   core::Status ApplyServerSide(const std::string& file) const;
+  // deploy/ applied as users apply it (`kubectl apply -k deploy/`: its CRDs, namespace,
+  // ServiceAccount and RBAC), the secret reader of deploy/examples bound in each of
+  // `database_namespaces` (which must exist), and deploy/'s CRDs Established.
+  core::Status ApplyDeploy(const std::vector<std::string>& database_namespaces) const;
   // A token of service account `ns/name` (the TokenRequest API, as `kubectl create token`).
   core::Result<std::string> ServiceAccountToken(const std::string& ns,
                                                 const std::string& name) const;

@@ -33,7 +33,48 @@ std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events
     request.ns = ref.value("namespace", "");
     request.name = ref.value("name", "");
     request.code = event.value(nlohmann::json::json_pointer("/responseStatus/code"), 0);
+    request.uri = event.value("requestURI", "");
     out.push_back(std::move(request));
+  }
+  return out;
+}
+
+namespace {
+
+std::string PercentDecoded(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> ExecCommandsOf(const std::vector<AuditedRequest>& requests) {
+  std::vector<std::vector<std::string>> out;
+  for (const AuditedRequest& request : requests) {
+    if (request.needed.resource != "pods/exec") {
+      continue;
+    }
+    // One exec (a WebSocket upgrade is authorized twice but logged once per request).
+    std::vector<std::string> command;
+    const size_t query = request.uri.find('?');
+    std::string rest = query == std::string::npos ? "" : request.uri.substr(query + 1);
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string param = rest.substr(0, amp);
+      rest = amp == std::string::npos ? "" : rest.substr(amp + 1);
+      if (param.rfind("command=", 0) == 0) {
+        command.push_back(PercentDecoded(param.substr(8)));
+      }
+    }
+    out.push_back(std::move(command));
   }
   return out;
 }

@@ -28,7 +28,8 @@ struct AuditedRequest {
   KubeGrant needed;
   std::string ns;
   std::string name;
-  int code = 0;  // the response's HTTP status
+  int code = 0;     // the response's HTTP status
+  std::string uri;  // the request's path and query
   std::string Text() const;
 };
 
@@ -38,6 +39,10 @@ struct AuditedRequest {
 // for them.
 std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events,
                                        const std::string& user);
+
+// The command of each pod exec among `requests` (the `command` parameters of its URI), in order:
+// what crossed the API server in argv.
+std::vector<std::vector<std::string>> ExecCommandsOf(const std::vector<AuditedRequest>& requests);
 
 // Every permission a ClusterRole (its JSON as the server returns it) grants, one per group,
 // resource and verb its rules name.
