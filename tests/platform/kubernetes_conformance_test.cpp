@@ -33,9 +33,8 @@ class KubernetesFixture : public PlatformFixture {
     f->api_ = std::make_unique<OperatorApi>(std::move(api));
     HS_TRY(hasteward::testing::PublishSandboxAsCnpg(f->api_->node(), *f->sandbox_, ns));
     // Stop/Start/Fence go through CNPG's fencing, which its instance manager honours.
-    HS_ASSIGN_OR_RETURN(
-        f->instance_manager_,
-        hasteward::testing::FakeCnpgInstanceManager::Start(f->api_->node(), *f->sandbox_, ns));
+    HS_ASSIGN_OR_RETURN(f->instance_manager_, hasteward::testing::FakeCnpgInstanceManager::Start(
+                                                  f->api_->node(), *f->sandbox_, ns));
     // The registry reads the kubeconfig location from the environment, as the binary does.
     ::setenv("KUBECONFIG", f->api_->env().at("KUBECONFIG").c_str(), 1);
     PlatformOptions where;

@@ -127,12 +127,13 @@ void FakeCnpgInstanceManager::SwitchOver(const json& cluster_cr) {
                            {{"metadata", {{"labels", {{"cnpg.io/instanceRole", role}}}}}})
                     .status());
   }
-  Record(cluster_.name,
-         admin
-             .Patch(k8s::resources::kCnpgClusters, ns_, cluster_.name, k8s::PatchType::kMerge,
-                    {{"status", {{"currentPrimary", target}, {"phase", "Cluster in healthy state"}}}},
-                    "status")
-             .status());
+  Record(
+      cluster_.name,
+      admin
+          .Patch(k8s::resources::kCnpgClusters, ns_, cluster_.name, k8s::PatchType::kMerge,
+                 {{"status", {{"currentPrimary", target}, {"phase", "Cluster in healthy state"}}}},
+                 "status")
+          .status());
 }
 
 void FakeCnpgInstanceManager::Record(const std::string& what, const core::Status& status) {

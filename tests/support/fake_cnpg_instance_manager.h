@@ -30,10 +30,10 @@
 #include <thread>
 
 #include "core/status.h"
-#include "platform/platform.h"
 #include "platform/kubernetes/kube_watch.h"
-#include "support/real_kube_node.h"
+#include "platform/platform.h"
 #include "support/fake_operator_switchover.h"
+#include "support/real_kube_node.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {

@@ -51,20 +51,20 @@ json MariaDbStatefulSet(const std::string& ns, const std::string& name, size_t r
                  {"volumeMounts", {{{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}}}};
   json pod_spec = {{"securityContext", {{"runAsUser", 999}, {"fsGroup", 999}}},
                    {"containers", {server}}};
-  return {
-      {"apiVersion", "apps/v1"},
-      {"kind", "StatefulSet"},
-      {"metadata", {{"name", name}, {"namespace", ns}}},
-      {"spec",
-       {{"replicas", replicas},
-        {"serviceName", name + "-internal"},
-        {"selector", {{"matchLabels", selector}}},
-        {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
-        {"volumeClaimTemplates",
-         {{{"metadata", {{"name", "storage"}}}, {"spec",
-           {{"accessModes", {"ReadWriteOnce"}},
-            {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}}}}}},
-      {"status", {{"replicas", replicas}}}};
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "StatefulSet"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"serviceName", name + "-internal"},
+            {"selector", {{"matchLabels", selector}}},
+            {"template", {{"metadata", {{"labels", selector}}}, {"spec", pod_spec}}},
+            {"volumeClaimTemplates",
+             {{{"metadata", {{"name", "storage"}}},
+               {"spec",
+                {{"accessModes", {"ReadWriteOnce"}},
+                 {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}}}}}},
+          {"status", {{"replicas", replicas}}}};
 }
 
 core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,

@@ -52,7 +52,10 @@ core::Result<std::unique_ptr<FakeMariaDbOperator>> FakeMariaDbOperator::Start(
   FakeMariaDbOperator* raw = op.get();
   node.SetPodHooks({.unscheduled = [raw](const json& pod) { raw->OnUnscheduledPod(pod); },
                     .terminating = [raw](const json& pod) { raw->OnTerminatingPod(pod); },
-                    .deleted = [raw](const json& pod) { raw->OnDeletedPod(pod); }});
+                    .deleted =
+                        [raw](const json& pod) {
+                          raw->OnDeletedPod(pod);
+                        }});
   op->sets_thread_ = std::thread([raw] { raw->WatchStatefulSet(); });
   op->primary_thread_ = std::thread([raw] { raw->WatchPrimary(); });
   return op;
@@ -179,9 +182,9 @@ void FakeMariaDbOperator::CreatePod(int ordinal) {
   pod["spec"]["containers"][0]["image"] = "docker-registry1.mariadb.com/library/mariadb:10.11";
   pod["spec"]["containers"][0]["volumeMounts"] = {
       {{"name", "storage"}, {"mountPath", kMariaDbPodDataDir}}};
-  pod["spec"]["volumes"] = {{{"name", "storage"},
-                             {"persistentVolumeClaim",
-                              {{"claimName", kClaimPrefix + PodName(ordinal)}}}}};
+  pod["spec"]["volumes"] = {
+      {{"name", "storage"},
+       {"persistentVolumeClaim", {{"claimName", kClaimPrefix + PodName(ordinal)}}}}};
   auto executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
   Fail(PodName(ordinal), executor.status());
   if (!executor.ok()) {
@@ -261,8 +264,10 @@ void FakeMariaDbOperator::OnDeletedPod(const json& pod) {
 void FakeMariaDbOperator::AdmitHelpers() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     auto helper = node_.admin().Get(k8s::resources::kPods, ns_, *it);
-    const auto [claim, mount] = helper.ok() ? ClaimOf(*helper) : std::pair<std::string, std::string>();
-    const std::string node_pod = claim.substr(std::min(claim.size(), std::string(kClaimPrefix).size()));
+    const auto [claim, mount] =
+        helper.ok() ? ClaimOf(*helper) : std::pair<std::string, std::string>();
+    const std::string node_pod =
+        claim.substr(std::min(claim.size(), std::string(kClaimPrefix).size()));
     if (helper.ok() && PodExists(node_pod)) {
       ++it;  // ReadWriteOnce: attached to the node's own pod until it is gone
       continue;

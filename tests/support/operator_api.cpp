@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/poll_until.h"
 #include "support/deploy_manifests.h"
 #include "support/real_kube_audit.h"
 #include "support/real_kube_operators.h"
@@ -27,17 +28,34 @@ core::Result<OperatorApi> OperatorApi::Start(const std::string& kubeconfig_names
   return made;
 }
 
+std::vector<AuditedRequest> OperatorApi::OperatorRequests() const {
+  return RequestsBy(
+      cluster_->api->AuditEvents(),
+      std::string("system:serviceaccount:") + kDeployNamespace + ":" + kDeployServiceAccount);
+}
+
 std::set<std::string> OperatorApi::OperatorGrantsUsed() const {
   std::set<std::string> used;
-  for (const AuditedRequest& request :
-       RequestsBy(cluster_->api->AuditEvents(), std::string("system:serviceaccount:") +
-                                                    kDeployNamespace + ":" +
-                                                    kDeployServiceAccount)) {
+  for (const AuditedRequest& request : OperatorRequests()) {
     if (request.code < 400) {
       used.insert(request.needed.Text());
     }
   }
   return used;
+}
+
+int OperatorApi::AllowedOperatorRequests(const std::string& resource, int at_least) const {
+  int count = 0;
+  core::PollUntil(
+      [&] {
+        count = 0;
+        for (const AuditedRequest& request : OperatorRequests()) {
+          count += request.code < 400 && request.needed.resource == resource ? 1 : 0;
+        }
+        return count >= at_least;
+      },
+      std::chrono::seconds(10));
+  return count;
 }
 
 }  // namespace hasteward::testing

@@ -10,14 +10,14 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "support/real_kube_api.h"
+#include "support/real_kube_audit.h"
 #include "support/real_kube_node.h"
-
-#include <set>
 
 namespace hasteward::testing {
 
@@ -42,6 +42,12 @@ class OperatorApi {
   // Requests of the operator's ServiceAccount in the server's audit log, as "verb resource"
   // ("get secrets", "create pods/exec", "patch postgresql.cnpg.io/clusters").
   std::set<std::string> OperatorGrantsUsed() const;
+  // Every request of the operator's ServiceAccount in the audit log, in order.
+  std::vector<AuditedRequest> OperatorRequests() const;
+  // How many requests of the operator's ServiceAccount on `resource` ("pods/portforward",
+  // "secrets") the server allowed, polled for up to 10 s until there is at least `at_least` (a
+  // stream is logged when it ends).
+  int AllowedOperatorRequests(const std::string& resource, int at_least = 1) const;
 
  private:
   OperatorApi() = default;

@@ -264,19 +264,18 @@ core::Status RealKubeApi::ApplyDeploy(const std::vector<std::string>& database_n
     return core::Internal("kubectl apply -k deploy/: " + deploy.out + deploy.err);
   }
   for (const std::string& ns : database_namespaces) {
-    CmdResult binding = Kubectl(
-        {"apply", "-n", ns, "-f", "-"},
-        RunCommand({"sed", "s/DATABASE_NAMESPACE/" + ns + "/",
-                    SourceDir() + "/deploy/examples/secret-reader-rolebinding.yaml"})
-            .out);
+    CmdResult binding =
+        Kubectl({"apply", "-n", ns, "-f", "-"},
+                RunCommand({"sed", "s/DATABASE_NAMESPACE/" + ns + "/",
+                            SourceDir() + "/deploy/examples/secret-reader-rolebinding.yaml"})
+                    .out);
     if (binding.exit_code != 0) {
       return core::Internal("the secret reader's binding in " + ns + ": " + binding.err);
     }
   }
   for (const char* crd : {"backuppolicies", "backuprepositories", "standbyclusters"}) {
-    CmdResult established =
-        Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
-                 std::string("crd/") + crd + ".clinic.hasteward.prplanit.com"});
+    CmdResult established = Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
+                                     std::string("crd/") + crd + ".clinic.hasteward.prplanit.com"});
     if (established.exit_code != 0) {
       return core::Internal(std::string("CRD ") + crd + " not Established: " + established.err);
     }

@@ -151,9 +151,9 @@ core::Status RealKubeNode::ConfirmDeletion(const std::string& ns, const std::str
       {"kind", "DeleteOptions"},
       {"gracePeriodSeconds", 0},
       {"preconditions", {{"uid", current.value("/metadata/uid"_json_pointer, std::string())}}}};
-  HS_ASSIGN_OR_RETURN(k8s::KubeResponse response,
-                      admin_->Request("DELETE", k8s::ResourcePath(k8s::resources::kPods, ns, pod),
-                                      options.dump()));
+  HS_ASSIGN_OR_RETURN(
+      k8s::KubeResponse response,
+      admin_->Request("DELETE", k8s::ResourcePath(k8s::resources::kPods, ns, pod), options.dump()));
   if (response.code >= 300 && response.code != 404 && response.code != 409) {
     return k8s::ApiError(response, "confirm the deletion of pod '" + ns + "/" + pod + "'");
   }
@@ -162,8 +162,9 @@ core::Status RealKubeNode::ConfirmDeletion(const std::string& ns, const std::str
 
 core::Status RealKubeNode::PatchStatus(const std::string& ns, const std::string& pod,
                                        const json& status) const {
-  return admin_->Patch(k8s::resources::kPods, ns, pod, k8s::PatchType::kMerge, {{"status", status}},
-                       "status")
+  return admin_
+      ->Patch(k8s::resources::kPods, ns, pod, k8s::PatchType::kMerge, {{"status", status}},
+              "status")
       .status();
 }
 
@@ -190,21 +191,21 @@ core::Status RealKubeNode::RunPod(const std::string& ns, const std::string& pod,
   if (executor) {
     agent_->SetPodExecutor(ns, pod, std::move(executor));
   }
-  return PatchStatus(ns, pod,
-                     {{"phase", "Running"},
-                      {"podIP", address},
-                      {"podIPs", json::array({{{"ip", address}}})},
-                      {"conditions", json::array({{{"type", "Ready"},
-                                                   {"status", ready ? "True" : "False"}}})},
-                      {"containerStatuses", ContainerStatuses(current, ready)}});
+  return PatchStatus(
+      ns, pod,
+      {{"phase", "Running"},
+       {"podIP", address},
+       {"podIPs", json::array({{{"ip", address}}})},
+       {"conditions", json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})},
+       {"containerStatuses", ContainerStatuses(current, ready)}});
 }
 
 core::Status RealKubeNode::SetReady(const std::string& ns, const std::string& pod, bool ready) {
   HS_ASSIGN_OR_RETURN(json current, admin_->Get(k8s::resources::kPods, ns, pod));
-  return PatchStatus(ns, pod,
-                     {{"conditions", json::array({{{"type", "Ready"},
-                                                   {"status", ready ? "True" : "False"}}})},
-                      {"containerStatuses", ContainerStatuses(current, ready)}});
+  return PatchStatus(
+      ns, pod,
+      {{"conditions", json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})},
+       {"containerStatuses", ContainerStatuses(current, ready)}});
 }
 
 core::Result<json> RealKubeNode::CreatePod(json pod, FakePodExecutor executor, bool ready,

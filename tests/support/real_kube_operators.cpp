@@ -89,10 +89,10 @@ core::Status PublishSandboxAsCnpg(RealKubeNode& node, const SandboxCluster& sand
     HS_TRY(node.CreatePod(object, std::move(executor), /*ready=*/true).status());
   }
   return admin
-      .Create(k8s::resources::kSecrets, ns,
-              SecretObject(ns, cluster.name + "-superuser",
-                           {{"username", cluster.credentials.user},
-                            {"password", sandbox.password()}}))
+      .Create(
+          k8s::resources::kSecrets, ns,
+          SecretObject(ns, cluster.name + "-superuser",
+                       {{"username", cluster.credentials.user}, {"password", sandbox.password()}}))
       .status();
 }
 
@@ -109,16 +109,20 @@ core::Status PublishSandboxAsMariaDb(RealKubeNode& node, const SandboxCluster& s
                          sandbox.password() +
                          "'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;")
              .status());
+  json spec = {{"replicas", cluster.instances.size()},
+               {"port", cluster.instances.front().port},
+               {"storage", {{"size", "1Gi"}}},
+               {"galera", {{"enabled", galera}}},
+               {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}};
+  if (galera && cluster.instances.size() % 2 == 0) {
+    // The CRD refuses an even Galera cluster unless told (split-brain guard), as users must.
+    spec["replicasAllowEvenNumber"] = true;
+  }
   HS_TRY(CreateObject(admin, k8s::resources::kMariaDbs, ns,
                       {{"apiVersion", "k8s.mariadb.com/v1alpha1"},
                        {"kind", "MariaDB"},
                        {"metadata", {{"name", cluster.name}, {"namespace", ns}}},
-                       {"spec",
-                        {{"replicas", cluster.instances.size()},
-                         {"port", cluster.instances.front().port},
-                         {"storage", {{"size", "1Gi"}}},
-                         {"galera", {{"enabled", galera}}},
-                         {"rootPasswordSecretKeyRef", {{"name", secret}, {"key", "password"}}}}}})
+                       {"spec", spec}})
              .status());
   HS_TRY(PatchStatus(admin, k8s::resources::kMariaDbs, ns, cluster.name,
                      {{"currentPrimary", cluster.name + "-0"}, {"currentPrimaryPodIndex", 0}}));

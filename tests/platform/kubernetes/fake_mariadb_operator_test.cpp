@@ -36,9 +36,8 @@ TEST(FakeMariaDbOperatorTest, AStatefulSetScaledDownWithoutASuspendIsScaledBack)
     return set.ok() ? set->value("/spec/replicas"_json_pointer, -1) : -1;
   };
   ASSERT_EQ(replicas(), 1);
-  const std::string first_uid =
-      admin.Get(k8s::resources::kPods, kPlatformNamespace, "solo-0")
-          ->value("/metadata/uid"_json_pointer, std::string());
+  const std::string first_uid = admin.Get(k8s::resources::kPods, kPlatformNamespace, "solo-0")
+                                    ->value("/metadata/uid"_json_pointer, std::string());
 
   ASSERT_TRUE(admin
                   .Patch(k8s::resources::kStatefulSets, kPlatformNamespace, "solo",
