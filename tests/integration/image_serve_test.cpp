@@ -1,7 +1,7 @@
 // The container image as users run it (issue #34): deploy/image/build.sh makes it from Debian 12
 // packages (debootstrap) and the binary under test (buildah, no registry), and the operator is
 // started from it with `podman run` on the host network, as its own unprivileged user, against the
-// fake API server (FakeKubeApi with the RBAC of deploy/). A CloudNativePG Cluster published from a
+// real kube-apiserver (deploy/ applied as users apply it). A CloudNativePG Cluster published from a
 // real PostgreSQL sandbox, a BackupRepository whose password is in a Secret and a minutely
 // BackupPolicy: the operator in the image backs the cluster up on schedule into the repository
 // (a directory shared with the container, as a pod's volume), which stock restic then reads.
@@ -59,7 +59,7 @@ class ImageServeTest : public ::testing::Test {
                                              .temp_prefix = "hs-image-"});
     ASSERT_TRUE(kube.ok()) << kube.status().ToString();
     kube_ = std::move(kube).value();
-    auto admin = k8s::LoadKubeconfig(*kube_->operator_api().AdminKubeconfig());
+    auto admin = k8s::LoadKubeconfig(kube_->operator_api().AdminKubeconfig());
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
     admin_ = std::make_unique<k8s::KubeClient>(*admin);
   }
@@ -127,12 +127,10 @@ class ImageServeTest : public ::testing::Test {
             {"kind", "BackupPolicy"},
             {"metadata", {{"name", "minutely"}}},
             {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
-    const FakeKubeResource* clusters = kube_->api().FindResource("postgresql.cnpg.io", "clusters");
-    auto annotated = kube_->api().store().Patch(
-        *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
-        {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
-        false);
-    ASSERT_EQ(annotated.code, 200) << annotated.body.dump();
+    auto annotated = admin_->Patch(
+        k8s::resources::kCnpgClusters, kPlatformNamespace, kCluster, k8s::PatchType::kMerge,
+        {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}});
+    ASSERT_TRUE(annotated.ok()) << annotated.status().ToString();
   }
 
   static ContainerImage* image_;

@@ -1,9 +1,10 @@
 // `hasteward serve` on the kubernetes platform picks up the opt-in annotation of a database CR
-// through its watch (FakeKubeApi, deploy/ RBAC): a CloudNativePG Cluster published from a real
-// PostgreSQL sandbox is not managed until `clinic.hasteward.prplanit.com/policy` is added, then it
-// is backed up on the policy's schedule (a snapshot lands in the repository); removing the
-// annotation stops its jobs. Each job leaves an Event on the CR. The resync interval is an hour, so
-// only the watch can explain a pickup within seconds.
+// through its watch (a real kube-apiserver, deploy/ applied as users apply it): a CloudNativePG
+// Cluster published from a real PostgreSQL sandbox is not managed until
+// `clinic.hasteward.prplanit.com/policy` is added, then it is backed up on the policy's schedule (a
+// snapshot lands in the repository); removing the annotation stops its jobs. Each job leaves an
+// Event on the CR. The resync interval is an hour, so only the watch can explain a pickup within
+// seconds.
 #include <chrono>
 #include <thread>
 
@@ -12,10 +13,10 @@
 
 #include "core/poll_until.h"
 #include "support/command.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
+#include "support/real_kube_operators.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
 
@@ -44,11 +45,10 @@ class ServeAnnotationsTest : public ::testing::Test {
                                            .ns = "local"});
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(sandbox).value();
-    auto operator_api =
-        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
+    auto operator_api = OperatorApi::Start(kPlatformNamespace, {kPlatformNamespace});
     ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
     operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
-    core::Status published = PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace);
+    core::Status published = PublishSandboxAsCnpg(operator_->node(), *sandbox_, kPlatformNamespace);
     ASSERT_TRUE(published.ok()) << published.ToString();
     hs_.Set(operator_->env());
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
@@ -77,13 +77,11 @@ class ServeAnnotationsTest : public ::testing::Test {
 
   // Sets (or with null, removes) the policy annotation on the Cluster CR, as `kubectl annotate`.
   void Annotate(const json& value) {
-    const FakeKubeResource* clusters =
-        operator_->api().FindResource("postgresql.cnpg.io", "clusters");
-    ASSERT_NE(clusters, nullptr);
     json patch = {{"metadata", {{"annotations", {{kPolicyAnnotation, value}}}}}};
-    auto reply = operator_->api().store().Patch(*clusters, kPlatformNamespace, kCluster,
-                                                FakePatchType::kMerge, patch, false);
-    ASSERT_EQ(reply.code, 200) << reply.body.dump();
+    auto reply =
+        operator_->admin().Patch(platform::kubernetes::resources::kCnpgClusters, kPlatformNamespace,
+                                 kCluster, platform::kubernetes::PatchType::kMerge, patch);
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   }
 
   size_t BackupSnapshots() const {
@@ -95,10 +93,10 @@ class ServeAnnotationsTest : public ::testing::Test {
 
   // Events in the cluster's namespace about the Cluster CR with reason BackupSucceeded.
   size_t BackupEvents() {
-    const FakeKubeResource* events = operator_->api().FindResource("", "events");
-    auto listed = operator_->api().store().List(*events, kPlatformNamespace, {});
+    auto listed =
+        operator_->admin().List(platform::kubernetes::resources::kEvents, kPlatformNamespace);
     size_t n = 0;
-    for (const auto& event : listed.body.value("items", json::array())) {
+    for (const auto& event : listed.ok() ? listed->value("items", json::array()) : json::array()) {
       const json& involved = event.value("involvedObject", json::object());
       if (involved.value("kind", "") == "Cluster" && involved.value("name", "") == kCluster &&
           event.value("reason", "") == "BackupSucceeded" && event.value("type", "") == "Normal")

@@ -1,11 +1,12 @@
 // `hasteward serve --platform kubernetes` driven by its BackupPolicy and BackupRepository
-// resources (FakeKubeApi with the RBAC of deploy/): the serve config names no policy and no
-// repository. A CloudNativePG Cluster published from a real PostgreSQL sandbox opts in with the
-// policy annotation before the policy exists; creating the Secret, the BackupRepository and the
-// BackupPolicy through the API makes serve pick them up through its watch (the resync is an hour)
-// and back the cluster up on the policy's schedule into that repository, with the password from
-// the Secret (never in a file, on a command line or in the logs). The resources' status reflects
-// it, and a repository whose Secret holds a wrong password turns Ready=False with its reason.
+// resources (a real kube-apiserver with deploy/ applied as users apply it): the serve config names
+// no policy and no repository. A CloudNativePG Cluster published from a real PostgreSQL sandbox
+// opts in with the policy annotation before the policy exists; creating the Secret, the
+// BackupRepository and the BackupPolicy through the API makes serve pick them up through its watch
+// (the resync is an hour) and back the cluster up on the policy's schedule into that repository,
+// with the password from the Secret (never in a file, on a command line or in the logs). The
+// resources' status reflects it, and a repository whose Secret holds a wrong password turns
+// Ready=False with its reason.
 #include <chrono>
 #include <filesystem>
 
@@ -17,10 +18,10 @@
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_config.h"
 #include "support/command.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
+#include "support/real_kube_operators.h"
 #include "support/sandbox_cluster.h"
 #include "support/serve_process.h"
 
@@ -58,15 +59,14 @@ class ServeCrdsTest : public ::testing::Test {
                                            .ns = "local"});
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(sandbox).value();
-    auto operator_api =
-        OperatorApi::Start(hs_.Path("rbac.yaml"), kPlatformNamespace, {kPlatformNamespace});
+    auto operator_api = OperatorApi::Start(kPlatformNamespace, {kPlatformNamespace});
     ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
     operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
-    ASSERT_TRUE(PublishSandboxAsCnpg(operator_->api(), *sandbox_, kPlatformNamespace).ok());
+    ASSERT_TRUE(PublishSandboxAsCnpg(operator_->node(), *sandbox_, kPlatformNamespace).ok());
     hs_.Set(operator_->env());
     ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
     // The test's own client: an admin, as `kubectl apply` by the cluster's owner.
-    auto admin = k8s::LoadKubeconfig(*operator_->AdminKubeconfig());
+    auto admin = k8s::LoadKubeconfig(operator_->AdminKubeconfig());
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
     admin_ = std::make_unique<k8s::KubeClient>(*admin);
   }
@@ -145,13 +145,10 @@ class ServeCrdsTest : public ::testing::Test {
 };
 
 TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus) {
-  const FakeKubeResource* clusters =
-      operator_->api().FindResource("postgresql.cnpg.io", "clusters");
-  auto annotated = operator_->api().store().Patch(
-      *clusters, kPlatformNamespace, kCluster, FakePatchType::kMerge,
-      {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}},
-      false);
-  ASSERT_EQ(annotated.code, 200) << annotated.body.dump();
+  auto annotated = admin_->Patch(
+      k8s::resources::kCnpgClusters, kPlatformNamespace, kCluster, k8s::PatchType::kMerge,
+      {{"metadata", {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}});
+  ASSERT_TRUE(annotated.ok()) << annotated.status().ToString();
   StartServe();
   ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("unknown policy 'minutely'") != std::string::npos; }, 10s))
@@ -207,50 +204,50 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
   EXPECT_FALSE(AnyFileHolds(hs_.dir(), kSecretPassword));
 }
 
-// An invalid BackupPolicy or BackupRepository gets, besides its Ready=False/InvalidSpec
-// condition, one Warning Event saying what to fix (kubectl describe shows it): once per generation,
-// however often its status is written again, and again for a new generation still invalid.
+// An invalid BackupPolicy gets, besides its Ready=False/InvalidSpec condition, one Warning Event
+// saying what to fix (kubectl describe shows it): once per generation, however often its status is
+// written again, and again for a new generation still invalid. The invalid specs are those the
+// CRDs' schemas let through (the real server refuses an empty repositories list or a
+// BackupRepository without its password Secret or an empty repository name before serve sees
+// them): cron expressions of five fields that are no schedule.
 TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
   StartServe();
   Create(k8s::resources::kBackupPolicies, "",
          {{"apiVersion", kGroupVersion},
           {"kind", "BackupPolicy"},
           {"metadata", {{"name", "broken"}}},
-          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", json::array()}}}});
+          {"spec", {{"backupSchedule", "61 * * * *"}, {"repositories", json::array({"main"})}}}});
   ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 1; }, 15s))
       << serve_.Logs();
   json event = EventsOn("BackupPolicy", "broken").front();
   EXPECT_EQ(event["type"], "Warning");
   EXPECT_EQ(event["reason"], "InvalidSpec");
-  EXPECT_NE(event.value("message", "").find("must name at least one BackupRepository"),
-            std::string::npos)
-      << event.dump();
+  EXPECT_NE(event.value("message", "").find("backupSchedule"), std::string::npos) << event.dump();
   auto policy = admin_->Get(k8s::resources::kBackupPolicies, "", "broken");
   ASSERT_TRUE(policy.ok());
   EXPECT_EQ(event["involvedObject"]["uid"], (*policy)["metadata"]["uid"]) << event.dump();
   EXPECT_EQ(Ready(Status(k8s::resources::kBackupPolicies, "broken"), "reason"), "InvalidSpec");
 
   // Another invalid resource makes the status writer run again: no second Event on the policy.
-  Create(k8s::resources::kBackupRepositories, "",
+  Create(k8s::resources::kBackupPolicies, "",
          {{"apiVersion", kGroupVersion},
-          {"kind", "BackupRepository"},
-          {"metadata", {{"name", "nowhere"}}},
-          {"spec", {{"restic", json::object()}}}});
-  ASSERT_TRUE(
-      core::PollUntil([&] { return EventsOn("BackupRepository", "nowhere").size() == 1; }, 15s))
+          {"kind", "BackupPolicy"},
+          {"metadata", {{"name", "never"}}},
+          {"spec", {{"triageSchedule", "* 25 * * *"}, {"repositories", json::array({"main"})}}}});
+  ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "never").size() == 1; }, 15s))
       << serve_.Logs();
-  EXPECT_NE(EventsOn("BackupRepository", "nowhere")[0].value("message", "").find("restic"),
+  EXPECT_NE(EventsOn("BackupPolicy", "never")[0].value("message", "").find("triageSchedule"),
             std::string::npos);
   EXPECT_EQ(EventsOn("BackupPolicy", "broken").size(), 1U);
 
   // A new generation, still invalid: one more Event.
   ASSERT_TRUE(admin_
                   ->Patch(k8s::resources::kBackupPolicies, "", "broken", k8s::PatchType::kMerge,
-                          {{"spec", {{"repositories", json::array({""})}}}})
+                          {{"spec", {{"backupSchedule", "99 * * * *"}}}})
                   .ok());
   ASSERT_TRUE(core::PollUntil([&] { return EventsOn("BackupPolicy", "broken").size() == 2; }, 15s))
       << serve_.Logs();
-  EXPECT_EQ(operator_->api().GrantsUsedForTest().count("create events"), 1U);
+  EXPECT_EQ(operator_->OperatorGrantsUsed().count("create core events"), 1U);
 }
 
 }  // namespace

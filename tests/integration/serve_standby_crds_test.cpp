@@ -1,6 +1,6 @@
 // `hasteward serve --platform kubernetes` running DR standbys declared as StandbyCluster resources
-// (FakeKubeApi with the RBAC of deploy/). The CRD and a standby are applied with the real kubectl
-// (as a DR site's owner would, from deploy/crds and a manifest shaped like
+// (a real kube-apiserver with deploy/ applied as users apply it). The CRD and a standby are applied
+// with the real kubectl (as a DR site's owner would, from deploy/crds and a manifest shaped like
 // deploy/examples/standby-cluster.yaml); serve picks the standby up through its watch (the resync
 // is an hour), discovers a real PostgreSQL sandbox's backup through the repository alone with the
 // password from a Secret, and writes the conditions, the discovered backup and the activation
@@ -19,10 +19,10 @@
 #include "storage/local/local_backend.h"
 #include "support/command.h"
 #include "support/deploy_manifests.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
+#include "support/real_kube_operators.h"
 #include "support/serve_process.h"
 #include "support/source_dir.h"
 
@@ -45,7 +45,7 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     auto backup =
         hs_.Run({"backup", "--method", "native", "-e", "cnpg", "-c", "shop", "-n", "src"});
     ASSERT_EQ(backup.exit_code, 0) << backup.err;
-    auto operator_api = OperatorApi::Start(hs_.Path("rbac.yaml"), kDrNamespace, {kDrNamespace});
+    auto operator_api = OperatorApi::Start(kDrNamespace, {kDrNamespace});
     ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
     operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
     serve_env_ = hs_.vars();
@@ -53,7 +53,7 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     for (const auto& [name, value] : operator_->env()) {
       serve_env_[name] = value;
     }
-    admin_kubeconfig_ = *operator_->AdminKubeconfig();
+    admin_kubeconfig_ = operator_->AdminKubeconfig();
   }
 
   void TearDown() override {
@@ -67,11 +67,11 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     return RunCommand(argv);
   }
 
-  // `kubectl apply` of `yaml` (the fake serves no OpenAPI document: no client-side validation).
+  // `kubectl apply` of `yaml`, validated against the server's OpenAPI document.
   void Apply(const std::string& yaml) {
     const std::string path =
         WriteFile(hs_.Path("apply-" + std::to_string(++applied_) + ".yaml"), yaml);
-    CmdResult applied = Kubectl({"apply", "--validate=false", "-f", path});
+    CmdResult applied = Kubectl({"apply", "-f", path});
     ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   }
 
@@ -141,11 +141,11 @@ TEST_F(ServeStandbyCrdsTest, AppliedStandbyIsDiscoveredReportedInStatusAndStopsW
   ASSERT_TRUE(serve_.Start(config, serve_env_, {.tick_seconds = 0.5, .grace_seconds = 20}).ok())
       << serve_.Logs();
 
-  // The Secret as its owner creates it (the fake does not turn kubectl's stringData into data).
-  ASSERT_TRUE(
-      operator_->api()
-          .CreateForTest(SecretObject(kDrNamespace, "shop-repository", {{"password", kPassword}}))
-          .ok());
+  // The Secret as its owner creates it.
+  ASSERT_TRUE(operator_->admin()
+                  .Create(platform::kubernetes::resources::kSecrets, kDrNamespace,
+                          SecretObject(kDrNamespace, "shop-repository", {{"password", kPassword}}))
+                  .ok());
   Apply(Standby("shop-dr", "discoveryInterval: 2s") + "---\n" +
         Standby("shop-bad", "discoveryInterval: 2s, verifySchedule: 5m"));
 

@@ -1,8 +1,7 @@
-// Operator-shaped objects for FakeKubeApi: a CloudNativePG Cluster or a mariadb-operator MariaDB
-// with its pods and credentials Secret, as the operators create them (the fields follow the
-// upstream CRDs; see tests/platform/kubernetes/operator_discovery_test.cpp). A sandbox cluster can
-// be published this way: each pod is backed by one real local instance (exec runs as its OS user,
-// the pod's port is the instance's).
+// The pieces of operator-shaped objects (pods, Secrets, the StatefulSet mariadb-operator makes) and
+// how a pod's exec maps onto a sandbox instance; real_kube_operators.h publishes sandbox clusters
+// with them on a real kube-apiserver (the fields follow the upstream CRDs, whose schemas the real
+// server applies).
 #pragma once
 
 #include <string>
@@ -10,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "support/fake_kube_api.h"
+#include "support/fake_kube_exec.h"
 #include "support/sandbox_cluster.h"
 
 namespace hasteward::testing {
@@ -44,19 +43,5 @@ inline constexpr char kMariaDbPodDataDir[] = "/var/lib/mysql";
 // argument names them, also inside a command a shell runs.
 core::Result<FakePodExecutor> SandboxPodExecutor(const platform::Instance& instance,
                                                  const std::string& container_data_dir);
-
-// Publishes a PostgreSQL sandbox as CNPG Cluster `sandbox.cluster().name` in `ns`: the CR (status
-// currentPrimary = the first pod), pods <name>-1.. (instanceRole primary for the first), the
-// <name>-superuser Secret, and an executor per pod running commands as the instance's OS user.
-core::Status PublishSandboxAsCnpg(FakeKubeApi& api, const SandboxCluster& sandbox,
-                                  const std::string& ns);
-
-// Publishes a MariaDB or Galera sandbox as mariadb-operator MariaDB `sandbox.cluster().name` in
-// `ns`: the CR (galera.enabled for Galera, status.currentPrimary = <name>-0), pods <name>-0..
-// with the instances' ports, their StatefulSet <name> (claim template "storage" at
-// kMariaDbPodDataDir), the root Secret <name>-root (key "password"), and 'root'@'127.0.0.1'
-// created in the database with that password (the operator's root account).
-core::Status PublishSandboxAsMariaDb(FakeKubeApi& api, const SandboxCluster& sandbox,
-                                     const std::string& ns);
 
 }  // namespace hasteward::testing
