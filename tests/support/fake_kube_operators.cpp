@@ -23,7 +23,11 @@ json OperatorPod(const std::string& ns, const std::string& name, const json& lab
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
-          {"spec", {{"containers", {{{"name", container}, {"ports", {port_entry}}}}}}},
+          {"spec",
+           {{"containers",
+             {{{"name", container},
+               {"image", "localhost/" + container + ":test"},
+               {"ports", {port_entry}}}}}}},
           {"status",
            {{"phase", "Running"},
             {"podIP", "127.0.0.1"},
@@ -37,9 +41,11 @@ json SecretObject(const std::string& ns, const std::string& name,
   for (const auto& [key, value] : values) {
     data[key] = core::Base64Encode(core::AsBytes(value));
   }
+  // basic-auth only with both of its keys: the API server refuses it otherwise.
+  const bool basic_auth = values.count("username") != 0 && values.count("password") != 0;
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
-          {"type", "kubernetes.io/basic-auth"},
+          {"type", basic_auth ? "kubernetes.io/basic-auth" : "Opaque"},
           {"metadata", {{"name", name}, {"namespace", ns}}},
           {"data", data}};
 }

@@ -1,14 +1,11 @@
 #include "support/mariadb_pod_rehearsal.h"
 
-#include <atomic>
-#include <thread>
-
 namespace hasteward::testing {
 
+namespace k8s = platform::kubernetes;
 using nlohmann::json;
 
-core::Status RehearseMariaDbPodHeal(FakeKubeApi& api, platform::InstanceHandle& handle) {
-  const FakeKubeResource& pods = *api.FindResource("", "pods");
+core::Status RehearseMariaDbPodHeal(RealKubeNode& node, platform::InstanceHandle& handle) {
   const std::string& ns = handle.cluster().ns;
   const std::string pod = handle.instance().name;
   constexpr std::chrono::milliseconds kShort{100};
@@ -16,21 +13,17 @@ core::Status RehearseMariaDbPodHeal(FakeKubeApi& api, platform::InstanceHandle& 
   if (fenced.code() != core::ErrorCode::kTimeout) {
     return core::Internal("fence without a controller: want a timeout, got " + fenced.ToString());
   }
-  api.store().Delete(pods, ns, pod, json());  // the StatefulSet controller's part
-  std::atomic<bool> done{false};
-  std::thread kubelet([&] {
-    while (!done) {
-      FakeKubeReply helper = api.store().Get(pods, ns, pod + "-hasteward-heal");
-      if (helper.code == 200 && helper.body.value("/status/phase"_json_pointer, "") != "Running") {
-        api.store().Patch(pods, ns, pod + "-hasteward-heal", FakePatchType::kMerge,
-                          {{"status", {{"phase", "Running"}}}}, /*status_only=*/true);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The StatefulSet controller's part; the node's kubelet confirms the deletion.
+  HS_TRY(node.admin().Delete(k8s::resources::kPods, ns, pod));
+  // The scheduler's and kubelet's part: the helper pod runs on the node.
+  node.SetPodHooks({.unscheduled = [&](const json& unbound) {
+    const std::string name = unbound.value("/metadata/name"_json_pointer, std::string());
+    if (name == pod + "-hasteward-heal") {
+      (void)node.RunPod(ns, name, {}, /*ready=*/true);
     }
-  });
+  }});
   auto run = handle.Run({"true"});
-  done = true;
-  kubelet.join();
+  node.SetPodHooks({});
   if (!run.ok() || !run->status.ok()) {
     return core::Internal("exec in the helper pod: " +
                           (run.ok() ? run->err : run.status().ToString()));

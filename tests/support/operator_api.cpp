@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "core/poll_until.h"
 #include "support/deploy_manifests.h"
 #include "support/real_kube_audit.h"
 #include "support/real_kube_operators.h"
@@ -28,6 +27,10 @@ core::Result<OperatorApi> OperatorApi::Start(const std::string& kubeconfig_names
   return made;
 }
 
+std::string OperatorUser() {
+  return std::string("system:serviceaccount:") + kDeployNamespace + ":" + kDeployServiceAccount;
+}
+
 std::vector<AuditedRequest> OperatorApi::OperatorRequests() const {
   return RequestsBy(
       cluster_->api->AuditEvents(),
@@ -45,17 +48,7 @@ std::set<std::string> OperatorApi::OperatorGrantsUsed() const {
 }
 
 int OperatorApi::AllowedOperatorRequests(const std::string& resource, int at_least) const {
-  int count = 0;
-  core::PollUntil(
-      [&] {
-        count = 0;
-        for (const AuditedRequest& request : OperatorRequests()) {
-          count += request.code < 400 && request.needed.resource == resource ? 1 : 0;
-        }
-        return count >= at_least;
-      },
-      std::chrono::seconds(10));
-  return count;
+  return AllowedRequests(*cluster_->api, OperatorUser(), resource, at_least);
 }
 
 }  // namespace hasteward::testing

@@ -21,6 +21,9 @@
 
 namespace hasteward::testing {
 
+// The audit log's user name of deploy/'s operator ServiceAccount.
+std::string OperatorUser();
+
 class OperatorApi {
  public:
   using EnvVars = std::map<std::string, std::string>;

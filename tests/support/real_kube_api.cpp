@@ -279,8 +279,24 @@ core::Status RealKubeApi::ApplyDeploy(const std::vector<std::string>& database_n
     if (established.exit_code != 0) {
       return core::Internal(std::string("CRD ") + crd + " not Established: " + established.err);
     }
+    HS_TRY(WaitServed(std::string(crd) + ".clinic.hasteward.prplanit.com"));
   }
   return core::Status::Ok();
+}
+
+core::Status RealKubeApi::WaitServed(const std::string& resource) const {
+  // Established is not yet served: for a few seconds a list answers 429 "storage is
+  // (re)initializing" (measured on 1.36.3). Tests start once a list succeeds.
+  std::string last;
+  const bool served = core::PollUntil(
+      [&] {
+        CmdResult listed = Kubectl({"get", resource, "-A", "-o", "name"});
+        last = listed.err;
+        return listed.exit_code == 0;
+      },
+      std::chrono::seconds(60));
+  return served ? core::Status::Ok()
+                : core::Internal(resource + " not served within 60 s: " + last);
 }
 
 core::Result<std::string> RealKubeApi::ServiceAccountToken(const std::string& ns,

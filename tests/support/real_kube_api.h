@@ -60,6 +60,9 @@ class RealKubeApi {
   // ServiceAccount and RBAC), the secret reader of deploy/examples bound in each of
   // `database_namespaces` (which must exist), and deploy/'s CRDs Established.
   core::Status ApplyDeploy(const std::vector<std::string>& database_namespaces) const;
+  // Returns once a list of `resource` ("clusters.postgresql.cnpg.io") succeeds: a CRD answers
+  // 429 for a few seconds after it is Established.
+  core::Status WaitServed(const std::string& resource) const;
   // A token of service account `ns/name` (the TokenRequest API, as `kubectl create token`).
   core::Result<std::string> ServiceAccountToken(const std::string& ns,
                                                 const std::string& name) const;

@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include "core/poll_until.h"
+
 namespace hasteward::testing {
 
 std::string KubeGrant::Text() const {
@@ -15,11 +17,14 @@ std::string AuditedRequest::Text() const {
 std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events,
                                        const std::string& user) {
   std::vector<AuditedRequest> out;
+  std::set<std::string> seen;  // auditIDs: a long-running request logs ResponseStarted first
   for (const nlohmann::json& event : events) {
+    const std::string stage = event.is_object() ? event.value("stage", "") : "";
     if (!event.is_object() ||
         event.value(nlohmann::json::json_pointer("/user/username"), "") != user ||
         !event.contains("objectRef") ||
-        (event.value("stage", "") != "ResponseComplete" && event.value("stage", "") != "Panic")) {
+        (stage != "ResponseStarted" && stage != "ResponseComplete" && stage != "Panic") ||
+        !seen.insert(event.value("auditID", "")).second) {
       continue;
     }
     const nlohmann::json& ref = event["objectRef"];
@@ -77,6 +82,21 @@ std::vector<std::vector<std::string>> ExecCommandsOf(const std::vector<AuditedRe
     out.push_back(std::move(command));
   }
   return out;
+}
+
+int AllowedRequests(const RealKubeApi& api, const std::string& user, const std::string& resource,
+                    int at_least) {
+  int count = 0;
+  core::PollUntil(
+      [&] {
+        count = 0;
+        for (const AuditedRequest& request : RequestsBy(api.AuditEvents(), user)) {
+          count += request.code < 400 && request.needed.resource == resource ? 1 : 0;
+        }
+        return count >= at_least;
+      },
+      std::chrono::seconds(10));
+  return count;
 }
 
 std::set<KubeGrant> GrantsOf(const nlohmann::json& cluster_role) {

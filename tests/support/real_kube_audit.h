@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/real_kube_api.h"
+
 namespace hasteward::testing {
 
 // One permission: a verb on a resource ("pods/exec") of an API group ("" for the core group).
@@ -33,8 +35,8 @@ struct AuditedRequest {
   std::string Text() const;
 };
 
-// The requests `user` made, one entry per request (its first logged stage: a watch's
-// ResponseStarted, else ResponseComplete or Panic).
+// The requests `user` made, one entry per request (its first logged stage: a watch's, exec's or
+// port-forward's ResponseStarted, else ResponseComplete or Panic; by auditID).
 // Requests without an objectRef (discovery, /version) are left out: RBAC grants no resource
 // for them.
 std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events,
@@ -43,6 +45,12 @@ std::vector<AuditedRequest> RequestsBy(const std::vector<nlohmann::json>& events
 // The command of each pod exec among `requests` (the `command` parameters of its URI), in order:
 // what crossed the API server in argv.
 std::vector<std::vector<std::string>> ExecCommandsOf(const std::vector<AuditedRequest>& requests);
+
+// How many requests of `user` on `resource` ("pods/portforward", "secrets") `api` allowed, read
+// from its audit log until there are at least `at_least` or 10 s passed (a stream is logged when
+// it ends).
+int AllowedRequests(const RealKubeApi& api, const std::string& user, const std::string& resource,
+                    int at_least = 1);
 
 // Every permission a ClusterRole (its JSON as the server returns it) grants, one per group,
 // resource and verb its rules name.

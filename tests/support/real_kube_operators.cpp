@@ -19,19 +19,7 @@ core::Status ServeOperatorCrds(const RealKubeApi& api) {
     if (established.exit_code != 0) {
       return core::Internal(std::string("CRD ") + crd + " not Established: " + established.err);
     }
-    // Established is not yet served: for a few seconds a list answers 429 "storage is
-    // (re)initializing" (measured on 1.36.3). Tests start once a list succeeds.
-    std::string last;
-    const bool served = core::PollUntil(
-        [&] {
-          CmdResult listed = api.Kubectl({"get", crd, "-A", "-o", "name"});
-          last = listed.err;
-          return listed.exit_code == 0;
-        },
-        std::chrono::seconds(60));
-    if (!served) {
-      return core::Internal(std::string("CRD ") + crd + " not served within 60 s: " + last);
-    }
+    HS_TRY(api.WaitServed(crd));
   }
   return core::Status::Ok();
 }
@@ -59,7 +47,43 @@ core::Status PatchStatus(const k8s::KubeClient& admin, const k8s::KubeResource& 
       .status();
 }
 
+// The resource of an object's kind among those the tests create.
+core::Result<k8s::KubeResource> ResourceOfKind(const std::string& kind) {
+  if (kind == "Cluster")
+    return k8s::resources::kCnpgClusters;
+  if (kind == "MariaDB")
+    return k8s::resources::kMariaDbs;
+  if (kind == "StatefulSet")
+    return k8s::resources::kStatefulSets;
+  if (kind == "Secret")
+    return k8s::resources::kSecrets;
+  if (kind == "Pod")
+    return k8s::resources::kPods;
+  return core::Internal("no resource known for kind '" + kind + "'");
+}
+
 }  // namespace
+
+core::Result<json> CreateWithStatus(RealKubeNode& node, json object) {
+  const std::string kind = object.value("kind", "");
+  const std::string ns = object.value("/metadata/namespace"_json_pointer, std::string());
+  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  const json status = object.value("status", json());
+  if (kind == "Pod") {
+    bool ready = true;
+    for (const auto& container : status.value("containerStatuses", json::array())) {
+      ready = ready && container.value("ready", true);
+    }
+    return node.CreatePod(std::move(object), {}, ready, status.value("podIP", "127.0.0.1"));
+  }
+  HS_ASSIGN_OR_RETURN(k8s::KubeResource res, ResourceOfKind(kind));
+  object.erase("status");
+  HS_ASSIGN_OR_RETURN(json created, CreateObject(node.admin(), res, ns, object));
+  if (status.is_null() || kind == "Secret") {
+    return created;
+  }
+  return node.admin().Patch(res, ns, name, k8s::PatchType::kMerge, {{"status", status}}, "status");
+}
 
 core::Status PublishSandboxAsCnpg(RealKubeNode& node, const SandboxCluster& sandbox,
                                   const std::string& ns) {

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/status.h"
 #include "support/real_kube_api.h"
 #include "support/real_kube_node.h"
@@ -17,6 +19,13 @@ namespace hasteward::testing {
 // Serves the pinned CloudNativePG and mariadb-operator CRDs (from their modules) and waits until
 // they are Established.
 core::Status ServeOperatorCrds(const RealKubeApi& api);
+
+// Creates `object` (a Cluster, MariaDB, StatefulSet, Secret or Pod, with metadata.namespace) as
+// its owner would, then its status as its controller reports it: a custom resource or StatefulSet
+// is created without status and the status written through the status subresource; a Pod is
+// bound to `node` and Running (ready as its containerStatuses say, its commands run as given).
+// Returns the object as stored.
+core::Result<nlohmann::json> CreateWithStatus(RealKubeNode& node, nlohmann::json object);
 
 // Publishes a PostgreSQL sandbox as CNPG Cluster `sandbox.cluster().name` in `ns`: the CR (status
 // currentPrimary and targetPrimary = the first pod, as the operator reports them), pods

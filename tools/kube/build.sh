@@ -19,7 +19,8 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 fi
 
 version_of() { awk -v m="$2" '$1 == m { print $2; exit }' "$here/$1/go.mod"; }
-key_of() { sha256sum "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -c1-12; }
+# The contents only (sha256sum would also hash the paths: every clone would build anew).
+key_of() { cat "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -c1-12; }
 
 # The operators' manifests: CloudNativePG's CRDs from its release manifest, mariadb-operator's from
 # config/crd/bases, and their example clusters, read from the modules the proxy serves.

@@ -1,6 +1,6 @@
-// The RBAC of deploy/ (rendered by the real kubectl) loaded into FakeKubeApi through
-// WriteDeployRbacFile: the operator's ServiceAccount gets what the manifests grant and nothing
-// else.
+// The RBAC of deploy/ applied to a real kube-apiserver as users apply it (`kubectl apply -k
+// deploy/`, the secret reader bound in the database namespace): the operator's ServiceAccount gets
+// what the manifests grant and nothing else, and every grant is used.
 #include <gtest/gtest.h>
 
 #include "core/poll_until.h"
@@ -10,34 +10,41 @@
 #include "platform/operator_resources.h"
 #include "platform/operator_switchover.h"
 #include "support/deploy_manifests.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/http_wire.h"
 #include "support/mariadb_pod_rehearsal.h"
+#include "support/operator_api.h"
+#include "support/real_kube_audit.h"
+#include "support/real_kube_operators.h"
 #include "support/serve_process.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
 
+using nlohmann::json;
+
+// deploy/ applied to a real server with the secret reader bound in "db" (not in "other"), the
+// operator's kubeconfig (default namespace "db").
+std::unique_ptr<testing::OperatorApi> StartDeployed() {
+  auto api = testing::OperatorApi::Start("db", {"db"});
+  EXPECT_TRUE(api.ok()) << api.status().ToString();
+  return api.ok() ? std::make_unique<testing::OperatorApi>(std::move(api).value()) : nullptr;
+}
+
+void Create(testing::OperatorApi& api, const json& object) {
+  auto created = testing::CreateWithStatus(api.node(), object);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+}
+
 TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
-  auto dir = core::TempDir::Create("deploy-rbac-");
-  ASSERT_TRUE(dir.ok());
-  auto rbac_file = testing::WriteDeployRbacFile(dir->path() + "/rbac.yaml", {"db"});
-  ASSERT_TRUE(rbac_file.ok()) << rbac_file.status().ToString();
-  testing::FakeKubeApiOptions options;
-  options.rbac_file = *rbac_file;
-  auto api = testing::FakeKubeApi::Start(options);
-  ASSERT_TRUE(api.ok()) << api.status().ToString();
-  (*api)->AddServiceAccountToken("sa-token", testing::kDeployNamespace,
-                                 testing::kDeployServiceAccount);
+  auto api = StartDeployed();
+  ASSERT_NE(api, nullptr);
+  ASSERT_TRUE(api->api().CreateNamespace("other").ok());
   for (const char* ns : {"db", "other"}) {
-    ASSERT_TRUE((*api)
-                    ->CreateForTest({{"apiVersion", "v1"},
-                                     {"kind", "Secret"},
-                                     {"metadata", {{"name", "pg-superuser"}, {"namespace", ns}}}})
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(
+        Create(*api, testing::SecretObject(ns, "pg-superuser", {{"password", "pw"}})));
   }
-  auto config = LoadKubeconfig(*(*api)->WriteKubeconfig("sa-token"));
+  auto config = LoadKubeconfig(api->env().at("KUBECONFIG"));
   ASSERT_TRUE(config.ok());
   KubeClient client(*config);
 
@@ -103,46 +110,31 @@ TEST(DeployRbacTest, TheOperatorAccountGetsExactlyWhatDeployGrants) {
 // ServiceAccount, and the grants they used are exactly the grants deploy/ gives it. A rule added
 // without code that needs it (or code needing a rule deploy/ lacks) fails here.
 TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
-  auto dir = core::TempDir::Create("deploy-rbac-");
-  ASSERT_TRUE(dir.ok());
-  auto rbac_file = testing::WriteDeployRbacFile(dir->path() + "/rbac.yaml", {"db"});
-  ASSERT_TRUE(rbac_file.ok()) << rbac_file.status().ToString();
-  testing::FakeKubeApiOptions options;
-  options.rbac_file = *rbac_file;
-  auto api = testing::FakeKubeApi::Start(options);
-  ASSERT_TRUE(api.ok()) << api.status().ToString();
-  (*api)->AddServiceAccountToken("sa-token", testing::kDeployNamespace,
-                                 testing::kDeployServiceAccount);
-  ASSERT_TRUE((*api)
-                  ->CreateForTest({{"apiVersion", "postgresql.cnpg.io/v1"},
-                                   {"kind", "Cluster"},
-                                   {"metadata", {{"name", "pg"}, {"namespace", "db"}}},
-                                   {"spec", {{"instances", 1}}},
-                                   {"status", {{"currentPrimary", "pg-1"}}}})
-                  .ok());
-  ASSERT_TRUE((*api)
-                  ->CreateForTest(testing::OperatorPod("db", "pg-1", {{"cnpg.io/cluster", "pg"}},
-                                                       "postgres", "postgresql", 5432))
-                  .ok());
-  ASSERT_TRUE((*api)
-                  ->CreateForTest(testing::SecretObject("db", "pg-superuser", {{"password", "pw"}}))
-                  .ok());
-  ASSERT_TRUE((*api)
-                  ->CreateForTest({{"apiVersion", "k8s.mariadb.com/v1alpha1"},
-                                   {"kind", "MariaDB"},
-                                   {"metadata", {{"name", "maria"}, {"namespace", "db"}}},
-                                   {"spec",
-                                    {{"rootPasswordSecretKeyRef",
-                                      {{"name", "pg-superuser"}, {"key", "password"}}}}}})
-                  .ok());
-  ASSERT_TRUE((*api)->CreateForTest(testing::MariaDbStatefulSet("db", "maria", 2)).ok());
+  auto api = StartDeployed();
+  ASSERT_NE(api, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Create(*api, {{"apiVersion", "postgresql.cnpg.io/v1"},
+                                        {"kind", "Cluster"},
+                                        {"metadata", {{"name", "pg"}, {"namespace", "db"}}},
+                                        {"spec", {{"instances", 1}}},
+                                        {"status", {{"currentPrimary", "pg-1"}}}}));
+  ASSERT_NO_FATAL_FAILURE(
+      Create(*api, testing::OperatorPod("db", "pg-1", {{"cnpg.io/cluster", "pg"}}, "postgres",
+                                        "postgresql", 5432)));
+  ASSERT_NO_FATAL_FAILURE(
+      Create(*api, testing::SecretObject("db", "pg-superuser", {{"password", "pw"}})));
+  ASSERT_NO_FATAL_FAILURE(Create(
+      *api,
+      {{"apiVersion", "k8s.mariadb.com/v1alpha1"},
+       {"kind", "MariaDB"},
+       {"metadata", {{"name", "maria"}, {"namespace", "db"}}},
+       {"spec", {{"rootPasswordSecretKeyRef", {{"name", "pg-superuser"}, {"key", "password"}}}}}}));
+  ASSERT_NO_FATAL_FAILURE(Create(*api, testing::MariaDbStatefulSet("db", "maria", 2)));
   for (const char* pod : {"maria-0", "maria-1"}) {
-    ASSERT_TRUE((*api)
-                    ->CreateForTest(testing::OperatorPod(
-                        "db", pod, {{"app.kubernetes.io/instance", "maria"}}, "mariadb", "", 3306))
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(
+        Create(*api, testing::OperatorPod("db", pod, {{"app.kubernetes.io/instance", "maria"}},
+                                          "mariadb", "", 3306)));
   }
-  auto config = LoadKubeconfig(*(*api)->WriteKubeconfig("sa-token", "db"));
+  auto config = LoadKubeconfig(api->env().at("KUBECONFIG"));
   ASSERT_TRUE(config.ok());
   KubernetesPlatform platform(*config, [](const std::string& name) -> std::optional<std::string> {
     return name == "POD_NAMESPACE" ? std::optional<std::string>(testing::kDeployNamespace)
@@ -160,7 +152,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   // it again (suspend, StatefulSet scaling, helper pod create/delete).
   auto second = platform.OpenInstance(*maria, maria->instances[1]);
   ASSERT_TRUE(second.ok());
-  core::Status rehearsed = testing::RehearseMariaDbPodHeal(**api, **second);
+  core::Status rehearsed = testing::RehearseMariaDbPodHeal(api->node(), **second);
   EXPECT_TRUE(rehearsed.ok()) << rehearsed.ToString();
   ASSERT_TRUE(pg->credentials.password.Resolve().ok());
   auto handle = platform.OpenInstance(*pg, pg->instances[0]);
@@ -169,11 +161,11 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   auto run = (*handle)->Run({"true"});
   ASSERT_TRUE(run.ok() && run->status.ok()) << run.status().ToString();
   // The CLI's SQL sessions: a connection to the endpoint is a port-forward session.
-  const int sessions = (*api)->PortForwardsForTest();
+  const int sessions = api->AllowedOperatorRequests("pods/portforward", 0);
   auto connection = testing::ConnectLoopback((*handle)->endpoint().port);
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
-  EXPECT_TRUE(core::PollUntil([&] { return (*api)->PortForwardsForTest() > sessions; },
-                              std::chrono::seconds(10)));
+  connection->Reset();  // a port-forward is logged when its stream ends
+  EXPECT_GT(api->AllowedOperatorRequests("pods/portforward", sessions + 1), sessions);
   // Repair fences a CNPG instance through its Cluster (no instance manager here to answer).
   EXPECT_EQ((*handle)->Fence(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
 
@@ -191,22 +183,37 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_TRUE(feed.ok() && *feed) << feed.status().ToString();
   ASSERT_TRUE(core::PollUntil(
       [&] {
-        auto used = (*api)->GrantsUsedForTest();
-        return used.count("watch postgresql.cnpg.io/clusters") &&
-               used.count("watch k8s.mariadb.com/mariadbs");
+        auto used = api->OperatorGrantsUsed();
+        return used.count("watch postgresql.cnpg.io clusters") &&
+               used.count("watch k8s.mariadb.com mariadbs");
       },
-      std::chrono::seconds(5)));
+      std::chrono::seconds(10)));
   feed->reset();
 
   // `serve` lists and watches its BackupPolicy/BackupRepository/StandbyCluster resources and
   // writes their status.
-  for (const char* kind : {"BackupPolicy", "BackupRepository", "StandbyCluster"}) {
-    ASSERT_TRUE((*api)
-                    ->CreateForTest({{"apiVersion", "clinic.hasteward.prplanit.com/v1alpha1"},
-                                     {"kind", kind},
-                                     {"metadata", {{"name", "p"}}},
-                                     {"spec", nlohmann::json::object()}})
-                    .ok());
+  // Valid objects of each kind (the CRDs' schemas refuse empty specs).
+  const json secret = {{"name", "s"}, {"namespace", "db"}};
+  const std::vector<std::pair<KubeResource, json>> specs = {
+      {resources::kBackupPolicies, {{"repositories", {"p"}}}},
+      {resources::kBackupRepositories,
+       {{"restic", {{"repository", "/backups/p"}, {"passwordSecretRef", secret}}}}},
+      {resources::kStandbyClusters,
+       {{"source",
+         {{"repository", "/backups/p"},
+          {"passwordSecretRef", secret},
+          {"cluster", {{"engine", "cnpg"}, {"namespace", "db"}, {"name", "pg"}}}}},
+        {"template", {{"engine", "cnpg"}, {"name", "pg-dr"}}}}}};
+  for (const auto& [res, spec] : specs) {
+    auto created =
+        api->admin().Create(res, "",
+                            {{"apiVersion", "clinic.hasteward.prplanit.com/v1alpha1"},
+                             {"kind", res.plural == "backuppolicies"       ? "BackupPolicy"
+                                      : res.plural == "backuprepositories" ? "BackupRepository"
+                                                                           : "StandbyCluster"},
+                             {"metadata", {{"name", "p"}}},
+                             {"spec", spec}});
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
   }
   auto crds = platform.OpenOperatorResources();
   ASSERT_TRUE(crds.ok() && *crds) << crds.status().ToString();
@@ -217,12 +224,12 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   }
   ASSERT_TRUE(core::PollUntil(
       [&] {
-        auto used = (*api)->GrantsUsedForTest();
-        return used.count("watch clinic.hasteward.prplanit.com/backuppolicies") &&
-               used.count("watch clinic.hasteward.prplanit.com/backuprepositories") &&
-               used.count("watch clinic.hasteward.prplanit.com/standbyclusters");
+        auto used = api->OperatorGrantsUsed();
+        return used.count("watch clinic.hasteward.prplanit.com backuppolicies") &&
+               used.count("watch clinic.hasteward.prplanit.com backuprepositories") &&
+               used.count("watch clinic.hasteward.prplanit.com standbyclusters");
       },
-      std::chrono::seconds(5)));
+      std::chrono::seconds(10)));
   crds->reset();
 
   LeaderElectionSettings settings;
@@ -235,9 +242,40 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_TRUE(core::PollUntil([&] { return (*election)->Leading(); }, std::chrono::seconds(5)));
   ASSERT_TRUE((*election)->Stop().ok());
 
-  EXPECT_EQ((*api)->GrantsUsedForTest(),
-            (*api)->GrantsOfServiceAccountForTest(testing::kDeployNamespace,
-                                                  testing::kDeployServiceAccount));
+  // Every grant of deploy/'s roles was used by a request the server allowed, and none was
+  // refused (404s are answers: the heal looks for pods that are gone). A WebSocket exec or
+  // port-forward is one request, logged as `get`, that the server authorizes as `get` and
+  // (since 1.35, KEP-4006) as `create` too: both are needed.
+  std::set<testing::KubeGrant> granted;
+  for (const auto& [kind, name, ns] :
+       {std::tuple{"clusterrole", "hasteward-operator", ""},
+        std::tuple{"clusterrole", "hasteward-secret-reader", ""},
+        std::tuple{"role", "hasteward-leader-election", testing::kDeployNamespace}}) {
+    std::vector<std::string> args = {"get", kind, name, "-o", "json"};
+    if (*ns != '\0') {
+      args.insert(args.end(), {"-n", ns});
+    }
+    auto role = api->api().Kubectl(args);
+    ASSERT_EQ(role.exit_code, 0) << role.err;
+    for (const auto& grant : testing::GrantsOf(json::parse(role.out))) {
+      granted.insert(grant);
+    }
+  }
+  const auto requests = api->OperatorRequests();
+  std::set<testing::KubeGrant> unused = testing::UnusedGrants(granted, requests);
+  for (const char* upgraded : {"pods/exec", "pods/portforward"}) {
+    if (unused.count({"", upgraded, "get"}) == 0) {
+      unused.erase({"", upgraded, "create"});
+    }
+  }
+  std::string listed;
+  for (const auto& grant : unused) {
+    listed += grant.Text() + "; ";
+  }
+  EXPECT_TRUE(unused.empty()) << "granted, never used: " << listed;
+  for (const auto& request : requests) {
+    EXPECT_NE(request.code, 403) << "refused: " << request.Text();
+  }
 }
 
 }  // namespace
