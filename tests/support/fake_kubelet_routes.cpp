@@ -71,6 +71,9 @@ bool FakeKubeApi::HandleKubelet(FakeKubeRequest& request, k8s::NetStream& stream
       auto it = kubelet_pod_addresses_.find(parts[1] + "/" + parts[2]);
       forward.pod_ip = it == kubelet_pod_addresses_.end() ? "127.0.0.1" : it->second;
       ++port_forwards_;
+      // A node that answers for another port: the real API server passes a WebSocket
+      // port-forward through unchanged, so its client judges the node's own framing.
+      forward.wrong_port_prefix = faults_.count(FakeKubeFault::kPortForwardWrongPortPrefix) != 0;
     }
     return ServeKubeletPortForward(request, stream, reader, forward);
   }

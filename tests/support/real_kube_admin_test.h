@@ -14,6 +14,7 @@
 #include "platform/kubernetes/kube_config.h"
 #include "support/command.h"
 #include "support/real_kube_api.h"
+#include "support/real_kube_node.h"
 #include "support/source_dir.h"
 
 namespace hasteward::testing {
@@ -23,8 +24,10 @@ class RealKubeAdminTest : public ::testing::Test {
   // Call as ASSERT_NO_FATAL_FAILURE(StartApi()): a server that does not start fails the test.
   // `namespaces` are created first (a real server refuses objects in a namespace that does not
   // exist).
-  void StartApi(const std::vector<std::string>& namespaces = {}) {
-    auto started = RealKubeApi::Start();
+  void StartApi(const std::vector<std::string>& namespaces = {}) { StartApiWith({}, namespaces); }
+  // StartApi with flags added to the servers' own.
+  void StartApiWith(RealKubeApiOptions options, const std::vector<std::string>& namespaces) {
+    auto started = RealKubeApi::StartWith(std::move(options));
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     api_ = std::move(started).value();
     auto config = platform::kubernetes::LoadKubeconfig(api_->admin_kubeconfig());
@@ -65,8 +68,17 @@ class RealKubeAdminTest : public ::testing::Test {
     return config.ok() ? *config : platform::kubernetes::KubeConfig{};
   }
 
+  // The test node "node-1" (RealKubeNode), its agent started with `agent` (exec protocols, faults).
+  // Call as ASSERT_NO_FATAL_FAILURE(StartNode()) after StartApi.
+  void StartNode(FakeKubeApiOptions agent = {}) {
+    auto node = RealKubeNode::StartWithAgentOptions(*api_, "node-1", std::move(agent));
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    node_ = std::move(node).value();
+  }
+
   std::unique_ptr<RealKubeApi> api_;
   std::unique_ptr<platform::kubernetes::KubeClient> client_;
+  std::unique_ptr<RealKubeNode> node_;  // after api_: ends first
 };
 
 }  // namespace hasteward::testing

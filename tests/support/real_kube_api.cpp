@@ -9,6 +9,7 @@
 
 #include "core/hex.h"
 #include "core/poll_until.h"
+#include "platform/kubernetes/net_stream.h"
 #include "support/ceph_rgw_server.h"
 #include "support/source_dir.h"
 
@@ -97,8 +98,13 @@ core::Result<std::string> RealKubeBinDir() {
 }
 
 core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::Start() {
+  return StartWith({});
+}
+
+core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::StartWith(RealKubeApiOptions options) {
   HS_ASSIGN_OR_RETURN(auto dir, core::TempDir::CreateOwned("hs-real-kube-"));
   std::unique_ptr<RealKubeApi> api(new RealKubeApi(std::move(dir)));
+  api->options_ = std::move(options);
   HS_ASSIGN_OR_RETURN(api->bin_dir_, RealKubeBinDir());
   HS_ASSIGN_OR_RETURN(api->pki_, FakeKubePki::Create());
   HS_TRY(api->WriteFiles());
@@ -157,23 +163,22 @@ core::Status RealKubeApi::WriteFiles() {
 }
 
 core::Status RealKubeApi::StartEtcd() {
-  const std::string client = "http://127.0.0.1:" + std::to_string(etcd_port_);
+  const std::string client = etcd_url();
   const std::string peer = "http://127.0.0.1:" + std::to_string(PickFreePort());
-  HS_ASSIGN_OR_RETURN(
-      etcd_, StartServer({bin_dir_ + "/etcd", "--data-dir=" + dir() + "/etcd",
-                          "--listen-client-urls=" + client, "--advertise-client-urls=" + client,
-                          "--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
-                          "--initial-cluster=default=" + peer,
-                          // A test's data needs no durability; fsync would cost seconds per test.
-                          "--unsafe-no-fsync", "--log-level=warn"},
-                         dir() + "/etcd.log"));
+  std::vector<std::string> argv = {
+      bin_dir_ + "/etcd", "--data-dir=" + dir() + "/etcd", "--listen-client-urls=" + client,
+      "--advertise-client-urls=" + client, "--listen-peer-urls=" + peer,
+      "--initial-advertise-peer-urls=" + peer, "--initial-cluster=default=" + peer,
+      // A test's data needs no durability; fsync would cost seconds per test.
+      "--unsafe-no-fsync", "--log-level=warn"};
+  argv.insert(argv.end(), options_.etcd_flags.begin(), options_.etcd_flags.end());
+  HS_ASSIGN_OR_RETURN(etcd_, StartServer(std::move(argv), dir() + "/etcd.log"));
   return core::Status::Ok();
 }
 
 core::Status RealKubeApi::StartApiServer() {
   const std::string& d = dir();
-  HS_ASSIGN_OR_RETURN(apiserver_,
-                      StartServer({bin_dir_ + "/kube-apiserver",
+  std::vector<std::string> argv = {bin_dir_ + "/kube-apiserver",
                                    "--etcd-servers=http://127.0.0.1:" + std::to_string(etcd_port_),
                                    "--bind-address=127.0.0.1",
                                    "--advertise-address=127.0.0.1",
@@ -195,8 +200,9 @@ core::Status RealKubeApi::StartApiServer() {
                                    "--allow-privileged=true",
                                    "--audit-policy-file=" + d + "/audit-policy.yaml",
                                    "--audit-log-path=" + d + "/audit.log",
-                                   "--audit-log-mode=blocking"},
-                                  d + "/apiserver.log"));
+                                   "--audit-log-mode=blocking"};
+  argv.insert(argv.end(), options_.apiserver_flags.begin(), options_.apiserver_flags.end());
+  HS_ASSIGN_OR_RETURN(apiserver_, StartServer(std::move(argv), d + "/apiserver.log"));
   return core::Status::Ok();
 }
 
@@ -330,6 +336,58 @@ std::vector<nlohmann::json> RealKubeApi::AuditEvents() const {
     }
   }
   return events;
+}
+
+std::string RealKubeApi::etcd_url() const {
+  return "http://127.0.0.1:" + std::to_string(etcd_port_);
+}
+
+namespace {
+
+// A POST to etcd's JSON gateway (its gRPC API as HTTP, /v3/...); the answer's JSON body.
+core::Result<nlohmann::json> EtcdPost(int port, const std::string& path, const std::string& body) {
+  HS_ASSIGN_OR_RETURN(auto conn, platform::kubernetes::NetStream::Connect(
+                                     "127.0.0.1", port, nullptr, std::chrono::seconds(10)));
+  const std::string request = "POST " + path +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "Connection: close\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  HS_TRY(conn->WriteAll(core::AsBytes(request)));
+  std::string answer;
+  core::Bytes buffer(4096);
+  for (;;) {
+    HS_ASSIGN_OR_RETURN(size_t got, conn->ReadSome(buffer));
+    if (got == 0) {
+      break;
+    }
+    answer.append(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(got));
+  }
+  const size_t head_end = answer.find("\r\n\r\n");
+  const size_t open = answer.find('{', head_end == std::string::npos ? 0 : head_end);
+  const size_t close = answer.rfind('}');
+  if (!answer.starts_with("HTTP/1.1 200") || open == std::string::npos || close < open) {
+    return core::Internal("etcd " + path + ": " + answer.substr(0, 500));
+  }
+  auto parsed = nlohmann::json::parse(answer.substr(open, close - open + 1), nullptr, false);
+  if (parsed.is_discarded()) {
+    return core::Internal("etcd " + path + " answered no JSON: " + answer.substr(0, 500));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+core::Result<int64_t> RealKubeApi::CompactEtcd() const {
+  // Any read answers with the current revision in its header.
+  HS_ASSIGN_OR_RETURN(nlohmann::json status, EtcdPost(etcd_port_, "/v3/maintenance/status", "{}"));
+  const std::string revision = status["header"].value("revision", "");
+  if (revision.empty()) {
+    return core::Internal("etcd's status has no revision: " + status.dump());
+  }
+  HS_TRY(EtcdPost(etcd_port_, "/v3/kv/compaction",
+                  nlohmann::json{{"revision", revision}, {"physical", true}}.dump())
+             .status());
+  return std::stoll(revision);
 }
 
 }  // namespace hasteward::testing

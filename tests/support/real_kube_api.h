@@ -32,6 +32,12 @@ core::Result<std::string> RealKubeBinDir();
 // Go modules by `tools/kube/build.sh --manifests`.
 core::Result<std::string> RealKubeManifestsDir();
 
+// Flags a test adds to the servers' own (RealKubeApi::StartWith).
+struct RealKubeApiOptions {
+  std::vector<std::string> etcd_flags;
+  std::vector<std::string> apiserver_flags;
+};
+
 class RealKubeApi {
  public:
   static core::Result<std::unique_ptr<RealKubeApi>> Start();
@@ -75,6 +81,15 @@ class RealKubeApi {
   // The audit log's events (one JSON object per request, level Metadata), in order.
   std::vector<nlohmann::json> AuditEvents() const;
 
+  // Start() with `options`' flags added.
+  static core::Result<std::unique_ptr<RealKubeApi>> StartWith(RealKubeApiOptions options);
+  // etcd's client URL (http://127.0.0.1:PORT), for what only etcd's own API does.
+  std::string etcd_url() const;
+  // Compacts etcd's history up to its current revision (what kube-apiserver's own compactor does
+  // every --etcd-compaction-interval): a watch from any earlier resourceVersion that reaches etcd
+  // is answered 410 Expired. Returns the revision compacted to.
+  core::Result<int64_t> CompactEtcd() const;
+
  private:
   explicit RealKubeApi(core::TempDir dir) : dir_(std::move(dir)) {}
   core::Status WriteFiles();
@@ -91,6 +106,7 @@ class RealKubeApi {
   int port_ = 0;
   std::unique_ptr<core::Subprocess> etcd_;
   std::unique_ptr<core::Subprocess> apiserver_;
+  RealKubeApiOptions options_;
 };
 
 }  // namespace hasteward::testing

@@ -234,4 +234,13 @@ core::Result<json> RealKubeNode::AddPod(const std::string& ns, const std::string
                    std::move(executor), /*ready=*/true, address);
 }
 
+core::Result<std::unique_ptr<RealKubeNode>> RealKubeNode::StartWithAgentOptions(
+    const RealKubeApi& api, const std::string& name, FakeKubeApiOptions agent_options) {
+  std::unique_ptr<RealKubeNode> node(new RealKubeNode(api, name));
+  agent_options.pki = api.pki();
+  HS_ASSIGN_OR_RETURN(node->agent_, FakeKubeApi::Start(std::move(agent_options)));
+  HS_TRY(node->Register());
+  return node;
+}
+
 }  // namespace hasteward::testing

@@ -91,6 +91,11 @@ class RealKubeNode {
                                       const std::string& address = "127.0.0.1",
                                       FakePodExecutor executor = {});
 
+  // Start with the agent's own options (its exec subprotocols, the faults it injects); their
+  // `pki` is `api`'s.
+  static core::Result<std::unique_ptr<RealKubeNode>> StartWithAgentOptions(
+      const RealKubeApi& api, const std::string& name, FakeKubeApiOptions agent_options);
+
  private:
   RealKubeNode(const RealKubeApi& api, std::string name) : api_(api), name_(std::move(name)) {}
   core::Status Register();

@@ -1,5 +1,7 @@
 #include "support/tcp_echo_server.h"
 
+#include <cerrno>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,11 +24,27 @@ core::UniqueFd BoundLoopback(int* port) {
   return fd;
 }
 
+// Sends all of `data`; false when the peer is gone. MSG_NOSIGNAL: a peer that closed while its
+// echo was on the way (a client that stops at an error) must not kill the test with SIGPIPE.
+bool EchoAll(int fd, std::span<const uint8_t> data) {
+  while (!data.empty()) {
+    ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent <= 0) {
+      return false;
+    }
+    data = data.subspan(static_cast<size_t>(sent));
+  }
+  return true;
+}
+
 void Echo(int fd) {
   core::Bytes buffer(65536);
   for (;;) {
     auto got = core::ReadSome(fd, buffer);
-    if (!got.ok() || *got == 0 || !core::WriteAll(fd, std::span(buffer).first(*got)).ok()) {
+    if (!got.ok() || *got == 0 || !EchoAll(fd, std::span(buffer).first(*got))) {
       ::shutdown(fd, SHUT_WR);  // the peer sees the end (closed by the destructor)
       return;
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/clock.h"
+
 namespace hasteward::platform::kubernetes {
 
 namespace resources {
@@ -175,8 +177,16 @@ bool IsConflict(const KubeResponse& response) {
 }
 
 core::Result<std::unique_ptr<NetStream>> KubeClient::Connect() const {
-  return NetStream::Connect(config_.host, config_.port, config_.use_tls ? &config_.tls : nullptr,
-                            kConnectTimeout);
+  const auto start = core::SystemClock::Get().Monotonic();
+  const bool bounded = request_timeout_.count() > 0;
+  HS_ASSIGN_OR_RETURN(
+      std::unique_ptr<NetStream> stream,
+      NetStream::Connect(config_.host, config_.port, config_.use_tls ? &config_.tls : nullptr,
+                         bounded ? std::min(kConnectTimeout, request_timeout_) : kConnectTimeout));
+  if (bounded) {
+    stream->SetDeadline(start + request_timeout_);
+  }
+  return stream;
 }
 
 core::Result<std::string> KubeClient::RequestHead(const std::string& method,

@@ -73,6 +73,10 @@ class KubeClient {
   explicit KubeClient(KubeConfig config) : config_(std::move(config)) {}
 
   const KubeConfig& config() const { return config_; }
+  // Bounds every later request (connection, handshake, request and answer) to `timeout` from its
+  // start; past it the request fails (kUnreachable, retryable). For clients of short requests:
+  // a watch or an exec through this client ends at the bound too.
+  void SetRequestTimeout(std::chrono::milliseconds timeout) { request_timeout_ = timeout; }
 
   // Opens an authenticated connection to the API server.
   core::Result<std::unique_ptr<NetStream>> Connect() const;
@@ -105,6 +109,7 @@ class KubeClient {
                                         const std::string& body, const std::string& content_type,
                                         const std::string& what) const;
   KubeConfig config_;
+  std::chrono::milliseconds request_timeout_{0};  // 0: unbounded
 };
 
 // Reads an HTTP answer's head: status code and lowercased headers.

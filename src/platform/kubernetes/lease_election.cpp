@@ -26,6 +26,17 @@ std::string RandomSuffix() {
   return core::HexEncode(bytes);
 }
 
+// client-go bounds each acquire-or-renew by the renew deadline (leaderelection.go: renew's
+// context.WithTimeout): an answer after it cannot keep the lease anyway, and a request that a
+// network partition leaves unanswered would otherwise hold the campaign (and Lost(), and Stop())
+// until TCP gives up, many minutes later.
+std::shared_ptr<const KubeClient> BoundedBy(const KubeClient& client,
+                                            std::chrono::milliseconds renew_deadline) {
+  auto bounded = std::make_shared<KubeClient>(client);
+  bounded->SetRequestTimeout(renew_deadline);
+  return bounded;
+}
+
 }  // namespace
 
 LeaseSettings ResolveLeaseSettings(const LeaderElectionSettings& settings, const EnvLookup& env,
@@ -51,9 +62,9 @@ LeaseSettings ResolveLeaseSettings(const LeaderElectionSettings& settings, const
   return out;
 }
 
-LeaseElection::LeaseElection(std::shared_ptr<const KubeClient> client, LeaseSettings settings,
-                             const core::Clock& clock)
-    : client_(std::move(client)),
+LeaseElection::LeaseElection(const std::shared_ptr<const KubeClient>& client,
+                             LeaseSettings settings, const core::Clock& clock)
+    : client_(BoundedBy(*client, settings.renew_deadline)),
       settings_(std::move(settings)),
       clock_(clock),
       lock_(*client_, settings_, clock) {}

@@ -19,8 +19,9 @@ namespace hasteward::platform::kubernetes {
 
 class LeaseElection : public LeaderElection {
  public:
-  // `client` must outlive this object; `settings` carry namespace and identity already resolved.
-  LeaseElection(std::shared_ptr<const KubeClient> client, LeaseSettings settings,
+  // `settings` carry namespace and identity already resolved. Each request to the API is bounded
+  // by the renew deadline (a copy of `client` with that request timeout).
+  LeaseElection(const std::shared_ptr<const KubeClient>& client, LeaseSettings settings,
                 const core::Clock& clock);
   ~LeaseElection() override;
   LeaseElection(const LeaseElection&) = delete;

@@ -1,7 +1,9 @@
 #include "platform/kubernetes/net_stream.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,6 +16,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "core/clock.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -225,12 +229,28 @@ NetStream::~NetStream() {
 
 core::Status NetStream::WaitFor(short events) {  // NOLINT(google-runtime-int): poll's type
   pollfd pfd{fd_.get(), events, 0};
-  while (::poll(&pfd, 1, -1) < 0) {
-    if (errno != EINTR) {
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline_ != std::chrono::steady_clock::time_point::max()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                            deadline_ - core::SystemClock::Get().Monotonic())
+                            .count();
+      if (left <= 0) {
+        return core::Status(core::ErrorCode::kUnreachable,
+                            "the server did not answer before the request's deadline",
+                            "check the network path to the Kubernetes API server")
+            .SetRetryable();
+      }
+      timeout_ms = static_cast<int>(std::min<int64_t>(left, std::numeric_limits<int>::max()));
+    }
+    const int ready = ::poll(&pfd, 1, timeout_ms);
+    if (ready > 0) {
+      return core::Status::Ok();
+    }
+    if (ready < 0 && errno != EINTR) {
       return core::ErrnoStatus("poll", errno);
     }
   }
-  return core::Status::Ok();
 }
 
 core::Result<std::unique_ptr<NetStream>> NetStream::Connect(const std::string& host, int port,
@@ -249,9 +269,13 @@ core::Result<std::unique_ptr<NetStream>> NetStream::Connect(const std::string& h
   if (!tls->insecure_skip_verify) {
     ExpectPeerName(ssl, tls->server_name.empty() ? host : tls->server_name);
   }
+  // A server that accepted the connection but says nothing (a partition) must not hold the
+  // handshake forever.
+  stream->SetDeadline(core::SystemClock::Get().Monotonic() + timeout);
   for (;;) {
     int rc = SSL_connect(ssl);
     if (rc == 1) {
+      stream->SetDeadline(std::chrono::steady_clock::time_point::max());
       return stream;
     }
     int err = SSL_get_error(ssl, rc);

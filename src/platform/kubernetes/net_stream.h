@@ -47,6 +47,9 @@ class NetStream {
   core::Status WriteAll(core::ByteView data);
   // Shuts the socket down in both directions so a reader blocked on another thread wakes up.
   void Shutdown();
+  // Every later wait for the peer fails (kUnreachable, retryable) once `deadline` has passed: a
+  // server behind a network partition answers nothing, and nothing else would end the wait.
+  void SetDeadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   // The common name of a verified client certificate ("" when none was sent).
   std::string PeerCommonName() const;
 
@@ -57,6 +60,7 @@ class NetStream {
   core::UniqueFd fd_;
   SSL* ssl_ = nullptr;  // owned; null for plain TCP
   std::mutex ssl_mu_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 // Reads an HTTP/WebSocket byte stream with a buffer in front: lines, heads, exact lengths.

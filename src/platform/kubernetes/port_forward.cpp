@@ -21,8 +21,9 @@ std::string PortForwardPath(const PortForwardTarget& target) {
 std::string PortForwardHint(const PortForwardTarget& target) {
   return "check that pod '" + target.ns + "/" + target.pod + "' is running and listens on port " +
          std::to_string(target.port) +
-         ", and that the Kubernetes user may create pods/portforward in namespace '" + target.ns +
-         "'";
+         // A real server authorizes the WebSocket upgrade as both verbs (deploy/ grants both).
+         ", and that the Kubernetes user may get and create pods/portforward in namespace '" +
+         target.ns + "'";
 }
 
 }  // namespace

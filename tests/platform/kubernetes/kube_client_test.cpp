@@ -4,6 +4,7 @@
 
 #include "support/fake_kube_pki.h"
 #include "support/real_kube_admin_test.h"
+#include "support/stalling_tcp_proxy.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -113,6 +114,29 @@ TEST_F(KubeClientTest, UnknownCertificateAuthorityIsRefused) {
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.status().message().find("certificate verification failed"), std::string::npos)
       << got.status().ToString();
+}
+
+// A server behind a network partition answers nothing and closes nothing: only the request's own
+// timeout ends the wait (the lease election bounds its requests by the renew deadline). Without
+// one, the request below waits until TCP gives up, many minutes later.
+TEST_F(KubeClientTest, RequestTimeoutEndsTheWaitForAServerCutOff) {
+  auto proxy = testing::StallingTcpProxy::Start(client_->config().port);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  KubeConfig config = client_->config();
+  config.port = (*proxy)->port();
+  KubeClient bounded(config);
+  bounded.SetRequestTimeout(std::chrono::milliseconds(500));
+  ASSERT_TRUE(bounded.List(resources::kSecrets, "db").ok()) << "through the proxy, unbroken";
+  (*proxy)->SetPartitioned(true);
+  auto got = bounded.List(resources::kSecrets, "db");  // its TLS handshake gets no answer
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), core::ErrorCode::kUnreachable);
+  EXPECT_TRUE(got.status().retryable());
+  EXPECT_NE(got.status().message().find("did not answer before the request's deadline"),
+            std::string::npos)
+      << got.status().ToString();
+  (*proxy)->SetPartitioned(false);
+  EXPECT_TRUE(bounded.List(resources::kSecrets, "db").ok()) << "healed";
 }
 
 }  // namespace

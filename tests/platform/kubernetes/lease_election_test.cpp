@@ -1,6 +1,10 @@
-// LeaseElection (the kubernetes platform's LeaderElection) against FakeKubeApi with short real
-// durations: one of two candidates leads; a leader cut off from the API stops leading by its own
-// clock at the renew deadline, before the lease lets the other candidate in; Stop releases.
+// LeaseElection (the kubernetes platform's LeaderElection) against a real kube-apiserver and etcd
+// (issue 50) with short real durations, both candidates as deploy/'s operator ServiceAccount with
+// deploy/'s RBAC (two replicas of one Deployment): one of two candidates leads; a leader cut off
+// from the API stops leading by its own clock at the renew deadline, before the lease lets the
+// other candidate in; Stop releases. The cut is a network partition: the leader reaches the server
+// through a proxy that stops passing bytes (StallingTcpProxy), so its requests go unanswered,
+// neither refused nor reset.
 #include "platform/kubernetes/lease_election.h"
 
 #include <thread>
@@ -8,42 +12,44 @@
 #include <gtest/gtest.h>
 
 #include "core/poll_until.h"
-#include "support/fake_kube_api.h"
-#include "support/serve_process.h"
+#include "support/real_kube_admin_test.h"
+#include "support/stalling_tcp_proxy.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
 
-using hasteward::testing::FakeKubeApi;
 using namespace std::chrono_literals;
 
-class LeaseElectionTest : public ::testing::Test {
+class LeaseElectionTest : public testing::RealKubeAdminTest {
  protected:
   void SetUp() override {
-    auto started = FakeKubeApi::Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    api_ = std::move(started).value();
+    ASSERT_NO_FATAL_FAILURE(StartApi());
+    ASSERT_NO_FATAL_FAILURE(ApplyDeploy({}));
+    auto proxy = testing::StallingTcpProxy::Start(client_->config().port);
+    ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+    proxy_ = std::move(proxy).value();
   }
 
-  // A candidate with its own bearer token (so the test can cut it off alone).
-  std::unique_ptr<LeaseElection> Candidate(const std::string& identity) {
-    const std::string token = "token-" + identity;
-    api_->AddServiceAccountToken(token, "hasteward", "hasteward");
-    auto config = LoadKubeconfig(*api_->WriteKubeconfig(token));
-    EXPECT_TRUE(config.ok());
+  // A candidate as the operator's ServiceAccount; `behind_proxy`: its connections go through the
+  // proxy the test can cut.
+  std::unique_ptr<LeaseElection> Candidate(const std::string& identity, bool behind_proxy) {
+    KubeConfig config = OperatorConfig("hasteward");
+    if (behind_proxy) {
+      config.port = proxy_->port();
+    }
     LeaseSettings settings{"hasteward", "hasteward-leader", identity, 1200ms, 800ms, 100ms};
-    return std::make_unique<LeaseElection>(std::make_shared<const KubeClient>(*config), settings,
+    return std::make_unique<LeaseElection>(std::make_shared<const KubeClient>(config), settings,
                                            core::SystemClock::Get());
   }
 
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<testing::StallingTcpProxy> proxy_;
 };
 
 TEST_F(LeaseElectionTest, OneCandidateLeadsAndReleasesOnStop) {
-  auto first = Candidate("a");
+  auto first = Candidate("a", false);
   first->Start();
   ASSERT_TRUE(core::PollUntil([&] { return first->Leading(); }, 5s));
-  auto second = Candidate("b");
+  auto second = Candidate("b", false);
   second->Start();
   std::this_thread::sleep_for(2500ms);  // two lease durations of renewals
   EXPECT_TRUE(first->Leading());
@@ -58,12 +64,12 @@ TEST_F(LeaseElectionTest, OneCandidateLeadsAndReleasesOnStop) {
 }
 
 TEST_F(LeaseElectionTest, ALeaderCutOffStopsLeadingBeforeTheOtherCanTakeOver) {
-  auto first = Candidate("a");
+  auto first = Candidate("a", true);
   first->Start();
   ASSERT_TRUE(core::PollUntil([&] { return first->Leading(); }, 5s));
-  auto second = Candidate("b");
+  auto second = Candidate("b", false);
   second->Start();
-  api_->SetTokenPartitionedForTest("token-a", true);
+  proxy_->SetPartitioned(true);
   bool first_stopped_before = false;
   ASSERT_TRUE(core::PollUntil(
       [&] {
@@ -75,8 +81,9 @@ TEST_F(LeaseElectionTest, ALeaderCutOffStopsLeadingBeforeTheOtherCanTakeOver) {
       },
       10s));
   EXPECT_TRUE(first_stopped_before) << "never two leaders";
-  EXPECT_TRUE(core::PollUntil([&] { return first->Lost(); }, 5s));
-  api_->SetTokenPartitionedForTest("token-a", false);
+  EXPECT_TRUE(core::PollUntil([&] { return first->Lost(); }, 5s))
+      << "a leader whose renewal goes unanswered must know it lost";
+  proxy_->SetPartitioned(false);
   std::this_thread::sleep_for(500ms);
   EXPECT_FALSE(first->Leading()) << "a lost leadership is never regained";
   EXPECT_TRUE(second->Leading());
