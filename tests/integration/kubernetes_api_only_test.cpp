@@ -1,7 +1,9 @@
 // `hasteward --platform kubernetes` from a host that reaches the API server and nothing else: the
 // CLI runs in a network namespace of its own (support/isolated_netns.h) in which the only thing
-// listening is FakeKubeApi (its socket made inside that namespace), while the database "pods"
-// (sandbox instances) listen on the root namespace's loopback, reachable from the fake alone.
+// listening is a relay to the real kube-apiserver (a socket made inside that namespace, each
+// connection joined byte for byte to the API server on the root namespace's loopback: the CLI's
+// TLS session is the API server's own), while the database "pods" (sandbox instances) listen on
+// the root namespace's loopback, reachable from the API server's node alone.
 // Through port-forward and exec: triage, a logical backup + damage + restore round trip, an export
 // equal to stock restic's dump of the snapshot, and a verify (into a scratch instance on the
 // CLI's host) pass; a switchover is the operator's, asked for through the API and proven through
@@ -13,11 +15,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/fd.h"
 #include "core/poll_until.h"
 #include "support/command.h"
 #include "support/isolated_netns.h"
 #include "support/kube_published_cluster.h"
+#include "support/loopback_relay.h"
+#include "support/real_kube_audit.h"
 #include "support/rest_test_server.h"
 #include "support/server_user_file.h"
 
@@ -25,6 +30,7 @@ namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
+namespace resources = platform::kubernetes::resources;
 
 struct ApiOnlyCase {
   platform::EngineKind engine;
@@ -40,15 +46,40 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
     auto netns = IsolatedNetns::Start();
     ASSERT_TRUE(netns.ok()) << netns.status().ToString();
     netns_ = std::move(netns).value();
-    auto listen = netns_->ListenOnLoopback();
-    ASSERT_TRUE(listen.ok()) << listen.status().ToString();
-    auto kube = KubePublishedCluster::Start({.engine = GetParam().engine,
-                                             .name = GetParam().cluster,
-                                             .instances = 2,
-                                             .api_listen_fd = listen->Release()});
+    auto kube = KubePublishedCluster::Start(
+        {.engine = GetParam().engine, .name = GetParam().cluster, .instances = 2});
     ASSERT_TRUE(kube.ok()) << kube.status().ToString();
     kube_ = std::move(kube).value();
+    UseTheRelay();
     kube_->env().SetCommandPrefix(netns_->EnterPrefix());
+  }
+
+  // The API server's port on the root namespace's loopback.
+  int ApiPort() const {
+    const std::string url = kube_->api().url();
+    return std::stoi(url.substr(url.rfind(':') + 1));
+  }
+
+  // A real kube-apiserver binds its own socket: inside the namespace the relay listens, and the
+  // CLI's kubeconfig (the operator's, its server replaced) names it. The server's certificate is
+  // valid for 127.0.0.1, the address dialled on both sides.
+  void UseTheRelay() {
+    auto listen = netns_->ListenOnLoopback();
+    ASSERT_TRUE(listen.ok()) << listen.status().ToString();
+    auto relay = LoopbackRelay::Start(std::move(listen).value(), ApiPort());
+    ASSERT_TRUE(relay.ok()) << relay.status().ToString();
+    relay_ = std::move(relay).value();
+    ASSERT_NE(relay_->port(), ApiPort()) << "the isolation check below tells them apart by port";
+    auto kubeconfig = core::ReadFileToString(kube_->operator_api().env().at("KUBECONFIG"));
+    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    const std::string url = kube_->api().url();
+    std::string relayed = *kubeconfig;
+    ASSERT_NE(relayed.find(url), std::string::npos) << relayed;
+    relayed.replace(relayed.find(url), url.size(),
+                    "https://127.0.0.1:" + std::to_string(relay_->port()));
+    const std::string path = kube_->env().Path("kubeconfig-relayed");
+    ASSERT_TRUE(core::WriteFileAtomically(path, core::AsBytes(relayed)).ok());
+    kube_->env().Set("KUBECONFIG", path);
   }
 
   // Whether a TCP connection to 127.0.0.1:port succeeds from inside the namespace.
@@ -100,6 +131,7 @@ class KubernetesApiOnlyTest : public ::testing::TestWithParam<ApiOnlyCase> {
   }
 
   std::unique_ptr<IsolatedNetns> netns_;
+  std::unique_ptr<LoopbackRelay> relay_;  // the namespace's only listener, to the API server
   // The archive's repository over HTTP on the root namespace's loopback, where the servers'
   // archive_command reaches it: destroyed after the cluster, whose servers archive until stopped.
   std::unique_ptr<RestTestServer> rest_;
@@ -111,10 +143,13 @@ TEST_P(KubernetesApiOnlyTest, TriageBackupRestoreExportAndVerifyReachThePodsOnly
   for (const auto& instance : kube_->sandbox().cluster().instances) {
     ASSERT_FALSE(ReachableInside(instance.port)) << instance.name << " is reachable directly";
   }
+  ASSERT_FALSE(ReachableInside(ApiPort()))
+      << "the API server itself listens outside the namespace: only the relay leads to it";
+  ASSERT_TRUE(ReachableInside(relay_->port())) << "the relay to the API server";
   auto triage = kube_->Kube({"triage", "--json"});
   ASSERT_EQ(triage.exit_code, 0) << triage.out << triage.err;
   EXPECT_EQ(json::parse(triage.out)["verdict"], "healthy") << triage.out;
-  EXPECT_GT(kube_->api().PortForwardsForTest(), 0);
+  EXPECT_GT(kube_->operator_api().AllowedOperatorRequests("pods/portforward"), 0);
 
   ASSERT_TRUE(kube_->LoadShopDataset().ok());
   auto before = kube_->ShopChecksums();
@@ -189,11 +224,10 @@ TEST_P(KubernetesApiOnlyTest, SwitchoverIsTheOperatorsAndHastewardProvesIt) {
 
   // The operator's own record says so too.
   const bool cnpg = GetParam().engine == platform::EngineKind::kPostgres;
-  const FakeKubeResource* kind = cnpg ? kube_->api().FindResource("postgresql.cnpg.io", "clusters")
-                                      : kube_->api().FindResource("k8s.mariadb.com", "mariadbs");
-  FakeKubeReply cr = kube_->api().store().Get(*kind, "db", GetParam().cluster);
-  ASSERT_EQ(cr.code, 200);
-  EXPECT_EQ(cr.body.value("/status/currentPrimary"_json_pointer, ""), candidate) << cr.body.dump();
+  auto cr = kube_->admin().Get(cnpg ? resources::kCnpgClusters : resources::kMariaDbs, "db",
+                               GetParam().cluster);
+  ASSERT_TRUE(cr.ok()) << cr.status().ToString();
+  EXPECT_EQ(cr->value("/status/currentPrimary"_json_pointer, ""), candidate) << cr->dump();
 
   auto after = VerdictAndPrimary();
   EXPECT_EQ(after, std::make_pair(std::string("healthy"), candidate));
@@ -268,8 +302,8 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   env.SetCommandPrefix({});
   env.UseRepository(rest_->Location("repo/"));
   ASSERT_EQ(env.Run({"repo", "init"}).exit_code, 0);
-  // The API server listens only inside the namespace: the setup reaches the same instances as
-  // plain local processes.
+  // Only the relay to the API server listens inside the namespace: the setup reaches the same
+  // instances as plain local processes.
   auto enabled = kube_->Local({"archive", "enable", "--password-file", *password});
   ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
   auto backup = kube_->Local({"backup", "--method", "native", "--json"});
@@ -307,10 +341,16 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind",
                                "--password-file", *password});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  auto commands = kube_->api().ExecCommandsForTest();
-  EXPECT_TRUE(std::any_of(commands.begin(), commands.end(), [](const auto& c) {
-    return std::find(c.begin(), c.end(), "hasteward-untar-wal") != c.end();
-  })) << "the WAL did not go through pod exec";
+  // The audit log has an exec once its stream ended, which may be just after the CLI exited.
+  EXPECT_TRUE(core::PollUntil(
+      [&] {
+        auto commands = ExecCommandsOf(kube_->operator_api().OperatorRequests());
+        return std::any_of(commands.begin(), commands.end(), [](const auto& c) {
+          return std::find(c.begin(), c.end(), "hasteward-untar-wal") != c.end();
+        });
+      },
+      std::chrono::seconds(10)))
+      << "the WAL did not go through pod exec";
   auto after = kube_->ShopChecksums(0);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, *at_target) << "the base held " << *at_base << ", past the target "

@@ -1,17 +1,17 @@
 // A native (physical) restore through `hasteward --platform kubernetes`: the snapshot's tree is
-// streamed as one tar archive into `tar -x` run in the target pod through pod exec (FakeKubeApi
-// backs exec with the sandbox instance's OS user), checked file by file against the backup's
-// checksums on the way, and swapped in there; the target is the instance stopped (fenced: the
-// CNPG fencing annotation, honoured by FakeCnpgInstanceManager) before the restore, and the other
-// instance is re-cloned from it. A mariadb-operator cluster is stopped by the restore itself
-// (FakeMariaDbOperator: the MariaDB suspended, its StatefulSet scaled to zero, the tree streamed
-// into a helper pod mounting ordinal 0's claim) and handed back to the operator afterwards.
-// Without --confirm-overwrite, and while newer data would be discarded without --confirm-rewind,
-// nothing is changed; nor where the volume is mounted at the data directory itself (a real
-// mariadb-operator pod), whose rename the swap needs.
-// A point-in-time restore (`restore --until`) gets its base the same way and the archived WAL it
-// replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h), from
-// which the server's restore_command copies.
+// streamed as one tar archive into `tar -x` run in the target pod through pod exec (a real
+// kube-apiserver proxies it to the test node, which runs it as the sandbox instance's OS user),
+// checked file by file against the backup's checksums on the way, and swapped in there; the target
+// is the instance stopped (fenced: the CNPG fencing annotation, honoured by
+// FakeCnpgInstanceManager) before the restore, and the other instance is re-cloned from it. A
+// mariadb-operator cluster is stopped by the restore itself (FakeMariaDbOperator: the MariaDB
+// suspended, its StatefulSet scaled to zero, the tree streamed into a helper pod mounting ordinal
+// 0's claim) and handed back to the operator afterwards. Without --confirm-overwrite, and while
+// newer data would be discarded without --confirm-rewind, nothing is changed; nor where the volume
+// is mounted at the data directory itself (a real mariadb-operator pod), whose rename the swap
+// needs. A point-in-time restore (`restore --until`) gets its base the same way and the archived
+// WAL it replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h),
+// from which the server's restore_command copies.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -26,6 +26,7 @@
 #include "core/poll_until.h"
 #include "support/command.h"
 #include "support/kube_published_cluster.h"
+#include "support/real_kube_audit.h"
 #include "support/rest_test_server.h"
 #include "support/server_user_file.h"
 
@@ -33,6 +34,7 @@ namespace hasteward::testing {
 namespace {
 
 using nlohmann::json;
+namespace resources = platform::kubernetes::resources;
 
 struct NativeCase {
   platform::EngineKind engine;
@@ -88,31 +90,57 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
                            std::chrono::seconds(60));
   }
   // How many exec sessions ran `sh -c SCRIPT <name> ...`: "hasteward-untar" the streamed tree's
-  // `tar -x`, "hasteward-untar-wal" the streamed WAL's.
-  size_t ExecSessions(const std::string& name = "hasteward-untar") const {
-    auto commands = kube_->api().ExecCommandsForTest();
-    return static_cast<size_t>(std::count_if(commands.begin(), commands.end(), [&](const auto& c) {
-      return std::find(c.begin(), c.end(), name) != c.end();
-    }));
+  // `tar -x`, "hasteward-untar-wal" the streamed WAL's. Only sessions the server opened count: an
+  // exec of a pod scaled away is answered 404 (the restore then uses its helper pod). The audit
+  // log has an exec once its stream ended, which may be just after the CLI exited: polled (10 s)
+  // until there are `at_least`.
+  size_t ExecSessions(const std::string& name = "hasteward-untar", size_t at_least = 0) const {
+    size_t count = 0;
+    core::PollUntil(
+        [&] {
+          std::vector<AuditedRequest> opened;
+          for (const AuditedRequest& request : kube_->operator_api().OperatorRequests()) {
+            if (request.code < 400) {
+              opened.push_back(request);
+            }
+          }
+          auto commands = ExecCommandsOf(opened);
+          count = static_cast<size_t>(std::count_if(
+              commands.begin(), commands.end(),
+              [&](const auto& c) { return std::find(c.begin(), c.end(), name) != c.end(); }));
+          return count >= at_least;
+        },
+        std::chrono::seconds(10));
+    return count;
   }
-  size_t UntarSessions() const { return ExecSessions(); }
+  size_t UntarSessions(size_t at_least = 0) const {
+    return ExecSessions("hasteward-untar", at_least);
+  }
+  // The operator's exec requests as the audit log has them, for failure messages.
+  std::string ExecLog() const {
+    std::string log;
+    for (const AuditedRequest& request : kube_->operator_api().OperatorRequests()) {
+      if (request.needed.resource == "pods/exec") {
+        log += request.Text() + " " + request.uri + "\n";
+      }
+    }
+    return log;
+  }
 
-  // The MariaDB resource and its StatefulSet as the fake API server stores them.
-  nlohmann::json MariaDbObject(const std::string& group, const std::string& plural) {
-    return kube_->api()
-        .store()
-        .Get(*kube_->api().FindResource(group, plural), "db", GetParam().cluster)
-        .body;
+  // The MariaDB resource or its StatefulSet as the API server holds it (null when unread).
+  nlohmann::json MariaDbObject(const platform::kubernetes::KubeResource& res) {
+    auto object = kube_->admin().Get(res, "db", GetParam().cluster);
+    return object.ok() ? *object : json();
   }
   // mariadb-operator has the cluster as it declared it: not suspended, no mark of HASteward's,
   // every pod there and its server ready.
   void ExpectInTheOperatorsHands() {
-    nlohmann::json mariadb = MariaDbObject("k8s.mariadb.com", "mariadbs");
+    nlohmann::json mariadb = MariaDbObject(resources::kMariaDbs);
     EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
     EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
                                   "clinic.hasteward.prplanit.com/suspended-for"))
         << mariadb.dump();
-    nlohmann::json set = MariaDbObject("apps", "statefulsets");
+    nlohmann::json set = MariaDbObject(resources::kStatefulSets);
     EXPECT_EQ(set.value("/spec/replicas"_json_pointer, 0), 2) << set.dump();
     auto pods = kube_->Kube({"triage", "--json"});
     EXPECT_EQ(pods.exit_code, 0) << pods.out << pods.err;
@@ -122,11 +150,10 @@ class KubernetesNativeRestoreTest : public ::testing::TestWithParam<NativeCase> 
   std::string PodUids() {
     std::string uids;
     for (int ordinal = 0; ordinal < 2; ++ordinal) {
-      uids += kube_->api()
-                  .store()
-                  .Get(*kube_->api().FindResource("", "pods"), "db",
-                       GetParam().cluster + "-" + std::to_string(ordinal))
-                  .body.value("/metadata/uid"_json_pointer, std::string("(none)")) +
+      auto pod = kube_->admin().Get(resources::kPods, "db",
+                                    GetParam().cluster + "-" + std::to_string(ordinal));
+      uids += (pod.ok() ? pod->value("/metadata/uid"_json_pointer, std::string("(none)"))
+                        : std::string("(none)")) +
               " ";
     }
     return uids;
@@ -169,7 +196,7 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
   // instance itself, it runs first, while their positions can be read, and nothing is stopped.
   auto gated = kube_->Kube({"restore", "--method", "native", "--yes"});
   EXPECT_EQ(gated.exit_code, kNewerData) << gated.out << gated.err;
-  EXPECT_EQ(UntarSessions(), user_stops ? 1U : 0U);
+  EXPECT_EQ(UntarSessions(user_stops ? 1U : 0U), user_stops ? 1U : 0U);
   if (!user_stops) {
     ExpectInTheOperatorsHands();
     EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
@@ -178,7 +205,9 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
 
   auto restored = kube_->Kube({"restore", "--method", "native", "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_EQ(UntarSessions(), user_stops ? 2U : 1U) << "the tree went through pod exec";
+  EXPECT_EQ(UntarSessions(user_stops ? 2U : 1U), user_stops ? 2U : 1U)
+      << "the tree went through pod exec\n"
+      << ExecLog();
   EXPECT_TRUE(Holds(0, before)) << Checksums(0);
   EXPECT_TRUE(Holds(1, before)) << "the other instance was rebuilt from the restored one: "
                                 << Checksums(1);
@@ -217,9 +246,9 @@ TEST_P(KubernetesNativeRestoreTest, AVolumeMountedAtTheDataDirectoryIsRefusedBef
   EXPECT_NE(refused.err.find("is the mount point"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("--method dump"), std::string::npos) << "no hint: " << refused.err;
   EXPECT_EQ(UntarSessions(), 0U) << "the tree was streamed";
-  const std::set<std::string> grants = kube_->api().GrantsUsedForTest();
-  EXPECT_EQ(grants.count("patch k8s.mariadb.com/mariadbs"), 0U) << "the MariaDB was suspended";
-  EXPECT_EQ(grants.count("patch apps/statefulsets"), 0U) << "the StatefulSet was scaled";
+  const std::set<std::string> grants = kube_->operator_api().OperatorGrantsUsed();
+  EXPECT_EQ(grants.count("patch k8s.mariadb.com mariadbs"), 0U) << "the MariaDB was suspended";
+  EXPECT_EQ(grants.count("patch apps statefulsets"), 0U) << "the StatefulSet was scaled";
   EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
   ExpectInTheOperatorsHands();
   EXPECT_EQ(Checksums(0), before);
@@ -277,7 +306,7 @@ TEST_P(KubernetesNativeRestoreTest, AFileDifferingFromItsManifestStopsTheStreamA
   auto refused = kube_->Kube({"restore", "--snapshot", tampered, "--yes"});
   EXPECT_EQ(refused.exit_code, kVerifyFailed) << refused.out << refused.err;
   EXPECT_NE(refused.err.find(file), std::string::npos) << refused.err;
-  EXPECT_EQ(UntarSessions(), 1U) << "the tree went through pod exec";
+  EXPECT_EQ(UntarSessions(1), 1U) << "the tree went through pod exec";
   const std::string data_dir = kube_->sandbox().instance(0).data_dir;
   EXPECT_FALSE(std::filesystem::exists(data_dir + ".hasteward-restore"))
       << "the staging directory was left in the pod";
@@ -336,8 +365,8 @@ TEST_P(KubernetesNativeRestoreTest, PointInTimeRestoreReplaysWalStreamedThroughP
   auto restored = kube_->Kube(
       {"restore", "--until", target, "--yes", "--confirm-rewind", "--password-file", *password});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_EQ(UntarSessions(), 1U) << "the base went through pod exec";
-  EXPECT_GE(ExecSessions("hasteward-untar-wal"), 1U) << "the WAL went through pod exec";
+  EXPECT_EQ(UntarSessions(1), 1U) << "the base went through pod exec";
+  EXPECT_GE(ExecSessions("hasteward-untar-wal", 1), 1U) << "the WAL went through pod exec";
   EXPECT_TRUE(Holds(0, at_target)) << Checksums(0);
   EXPECT_TRUE(Holds(1, at_target))
       << "the other instance was rebuilt from the restored one: " << Checksums(1);

@@ -1,6 +1,6 @@
 // The local platform's integration scenarios through `hasteward --platform kubernetes`, against
-// FakeKubeApi with the RBAC of deploy/ (a story per engine: one published sandbox cluster, the
-// tests continue it in order). The engines are the local platform's, unchanged; what differs is
+// a real kube-apiserver with deploy/ applied (a story per engine: one published sandbox cluster,
+// the tests continue it in order). The engines are the local platform's, unchanged; what differs is
 // how instances are reached (pod exec, the Secrets, the pods' state) and how a CloudNativePG
 // instance is stopped (its fencing annotation, honoured by FakeCnpgInstanceManager as CNPG's
 // instance manager does):
@@ -32,6 +32,7 @@
 #include "core/temp_dir.h"
 #include "support/fake_kube_operators.h"
 #include "support/kube_published_cluster.h"
+#include "support/real_kube_audit.h"
 #include "support/serve_process.h"
 #include "support/trim.h"
 
@@ -40,6 +41,7 @@ namespace {
 
 using nlohmann::json;
 using platform::EngineKind;
+namespace resources = platform::kubernetes::resources;
 
 template <EngineKind kEngine>
 class KubeScenarioTest : public ::testing::Test {
@@ -175,22 +177,15 @@ TEST_F(CnpgScenarioTest, ANativeBackupThroughTheApiRestoresWithEqualChecksums) {
 
 TEST_F(CnpgScenarioTest, AFencedReplicaThatLostItsDataIsHealedAfterAnEscrowBackup) {
   // An admin fenced pg-2 (`kubectl cnpg fencing on pg pg-2`) and its volume was lost.
-  const FakeKubeResource* clusters = kube().api().FindResource("postgresql.cnpg.io", "clusters");
-  ASSERT_EQ(
-      kube()
-          .api()
-          .store()
-          .Patch(*clusters, kPlatformNamespace, "pg", FakePatchType::kMerge,
-                 {{"metadata", {{"annotations", {{"cnpg.io/fencedInstances", "[\"pg-2\"]"}}}}}},
-                 false)
-          .code,
-      200);
+  auto fenced = kube().admin().Patch(
+      resources::kCnpgClusters, kPlatformNamespace, "pg", platform::kubernetes::PatchType::kMerge,
+      {{"metadata", {{"annotations", {{"cnpg.io/fencedInstances", "[\"pg-2\"]"}}}}}});
+  ASSERT_TRUE(fenced.ok()) << fenced.status().ToString();
   // Done when the pod turns unready (what `kubectl get pod` shows): PostgreSQL has stopped.
-  const FakeKubeResource* pods = kube().api().FindResource("", "pods");
   ASSERT_TRUE(core::PollUntil(
       [&] {
-        auto pod = kube().api().store().Get(*pods, kPlatformNamespace, "pg-2");
-        return !pod.body.value("/status/containerStatuses/0/ready"_json_pointer, true);
+        auto pod = kube().admin().Get(resources::kPods, kPlatformNamespace, "pg-2");
+        return pod.ok() && !pod->value("/status/containerStatuses/0/ready"_json_pointer, true);
       },
       std::chrono::seconds(30)))
       << "the instance manager stops a fenced instance";
@@ -215,12 +210,15 @@ TEST_F(CnpgScenarioTest, AFencedReplicaThatLostItsDataIsHealedAfterAnEscrowBacku
   }
   EXPECT_TRUE(found) << escrow << " in " << listed.dump();
   // Unfenced by the repair, streaming again, with the rows written while it was down.
-  auto cr = kube().api().store().Get(*clusters, kPlatformNamespace, "pg");
-  EXPECT_FALSE(cr.body["metadata"]["annotations"].contains("cnpg.io/fencedInstances"))
-      << cr.body.dump();
+  auto cr = kube().admin().Get(resources::kCnpgClusters, kPlatformNamespace, "pg");
+  ASSERT_TRUE(cr.ok()) << cr.status().ToString();
+  EXPECT_FALSE(cr->value("/metadata/annotations"_json_pointer, json::object())
+                   .contains("cnpg.io/fencedInstances"))
+      << cr->dump();
   EXPECT_EQ(Sql(0, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), "1");
   EXPECT_TRUE(ReplicaCaughtUp(1));
-  EXPECT_EQ(kube().api().GrantsUsedForTest().count("patch postgresql.cnpg.io/clusters"), 1U);
+  EXPECT_EQ(kube().operator_api().OperatorGrantsUsed().count("patch postgresql.cnpg.io clusters"),
+            1U);
 }
 
 TEST_F(CnpgScenarioTest, ASplitBrainTriagesAsSplitBrainAndItsRepairIsRefused) {
@@ -255,7 +253,7 @@ TEST_F(MariaDbScenarioTest, ANativeBackupThroughTheApiRestoresLocallyWithEqualCh
   std::string id = SnapshotIdOf(backup);
   ASSERT_FALSE(id.empty()) << backup.out << backup.err;
   bool ran_in_pod = false;
-  for (const auto& command : kube().api().ExecCommandsForTest()) {
+  for (const auto& command : ExecCommandsOf(kube().operator_api().OperatorRequests())) {
     for (const auto& arg : command) {
       ran_in_pod |= arg == "--stream=mbstream";
       EXPECT_EQ(arg.find(kube().sandbox().password()), std::string::npos) << arg;
@@ -301,7 +299,7 @@ TEST_F(MariaDbScenarioTest, AMariadbBackupKilledInThePodSavesNoSnapshot) {
   for (const auto& instance : instances) {
     auto pod_executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
     ASSERT_TRUE(pod_executor.ok());
-    kube().api().SetPodExecutor(
+    kube().node().agent().SetPodExecutor(
         kPlatformNamespace, "maria-" + std::to_string(instance.ordinal),
         [inner = *pod_executor, bin = killbin->path()](const std::vector<std::string>& command,
                                                        const std::string& container) {
@@ -319,8 +317,8 @@ TEST_F(MariaDbScenarioTest, AMariadbBackupKilledInThePodSavesNoSnapshot) {
   for (const auto& instance : instances) {
     auto pod_executor = SandboxPodExecutor(instance, kMariaDbPodDataDir);
     ASSERT_TRUE(pod_executor.ok());
-    kube().api().SetPodExecutor(kPlatformNamespace, "maria-" + std::to_string(instance.ordinal),
-                                *pod_executor);
+    kube().node().agent().SetPodExecutor(
+        kPlatformNamespace, "maria-" + std::to_string(instance.ordinal), *pod_executor);
   }
   EXPECT_EQ(killed.exit_code, 23) << killed.out << killed.err;
   EXPECT_NE(killed.err.find("mariadb-backup was killed by signal 9"), std::string::npos)
@@ -470,14 +468,24 @@ TEST_F(GaleraScenarioTest, TwoHistoriesTriageAsSplitBrainNamingEachNode) {
             Sql(1, "SELECT @@global.wsrep_cluster_name"));
 }
 
-// The MariaDB resource and its StatefulSet as the API holds them now.
-json GaleraObject(FakeKubeApi& api, const std::string& group, const std::string& plural) {
-  return api.store().Get(*api.FindResource(group, plural), kPlatformNamespace, "galera").body;
+// The MariaDB resource and its StatefulSet as the API holds them now (null when unread).
+json GaleraObject(const KubePublishedCluster& kube, const platform::kubernetes::KubeResource& res) {
+  auto object = kube.admin().Get(res, kPlatformNamespace, "galera");
+  return object.ok() ? *object : json();
 }
-bool HealHelperExists(FakeKubeApi& api) {
-  return api.store()
-             .Get(*api.FindResource("", "pods"), kPlatformNamespace, "galera-1-hasteward-heal")
-             .code == 200;
+// Whether the heal's helper pod is still there. The real server deletes a pod bound to a node
+// gracefully: it is gone once the node's kubelet confirmed its containers stopped.
+bool HealHelperExists(const KubePublishedCluster& kube) {
+  bool exists = true;
+  core::PollUntil(
+      [&] {
+        auto pod =
+            kube.admin().Get(resources::kPods, kPlatformNamespace, "galera-1-hasteward-heal");
+        exists = pod.ok() || pod.status().code() != core::ErrorCode::kNotFound;
+        return !exists;
+      },
+      std::chrono::seconds(30));
+  return exists;
 }
 
 // The node's volume (the sandbox's data directory of galera-1), where the heal kept its Galera
@@ -544,17 +552,16 @@ TEST_F(GaleraScenarioTest, ASplitBrainRepairCapturesBothSidesThenHealsTheNodeThr
             "2");
   // Everything HASteward changed is back: the resource resumed, the StatefulSet at its size,
   // no helper pod; the kept state files lie in the node's volume.
-  json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
+  json mariadb = GaleraObject(kube(), resources::kMariaDbs);
   EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
   EXPECT_FALSE(mariadb.contains("/metadata/annotations"_json_pointer /
                                 std::string("clinic.hasteward.prplanit.com/suspended-for")))
       << mariadb.dump();
-  EXPECT_EQ(
-      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
-      2);
-  EXPECT_FALSE(HealHelperExists(kube().api()));
-  const auto grants = kube().api().GrantsUsedForTest();
-  EXPECT_EQ(grants.count("create pods") + grants.count("delete pods"), 2U)
+  EXPECT_EQ(GaleraObject(kube(), resources::kStatefulSets).value("/spec/replicas"_json_pointer, 0),
+            2);
+  EXPECT_FALSE(HealHelperExists(kube()));
+  const auto grants = kube().operator_api().OperatorGrantsUsed();
+  EXPECT_EQ(grants.count("create core pods") + grants.count("delete core pods"), 2U)
       << "the Galera state was reset through the helper pod, which was deleted afterwards";
   EXPECT_EQ(kube().mariadb_operator()->last_error(), "");
   EXPECT_EQ(Triage(), std::make_pair(0, std::string("healthy")));
@@ -574,12 +581,11 @@ TEST_F(GaleraScenarioTest, AHealThatTimesOutLeavesTheMariaDbResumed) {
   EXPECT_NE(failed.err.find("'galera-1' to be Synced"), std::string::npos) << failed.err;
   EXPECT_EQ(failed.err.find("left stopped"), std::string::npos)
       << "the start succeeded: the error does not send the user to undo a stop" << failed.err;
-  json mariadb = GaleraObject(kube().api(), "k8s.mariadb.com", "mariadbs");
+  json mariadb = GaleraObject(kube(), resources::kMariaDbs);
   EXPECT_FALSE(mariadb.value("/spec/suspend"_json_pointer, false)) << mariadb.dump();
-  EXPECT_EQ(
-      GaleraObject(kube().api(), "apps", "statefulsets").value("/spec/replicas"_json_pointer, 0),
-      2);
-  EXPECT_FALSE(HealHelperExists(kube().api()));
+  EXPECT_EQ(GaleraObject(kube(), resources::kStatefulSets).value("/spec/replicas"_json_pointer, 0),
+            2);
+  EXPECT_FALSE(HealHelperExists(kube()));
 
   kube().mariadb_operator()->HoldServerStartsForTest(false);
   EXPECT_TRUE(ReplicaCaughtUp(1)) << kube().mariadb_operator()->last_error() << ErrorLogTail(1);
