@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <unistd.h>
@@ -167,6 +169,26 @@ void ApplyMergedConfig(ServeConfig merged, ClusterDiscovery& discovery) {
 // The scheduler runs only while this replica leads. Returns true when leadership was lost: then
 // the replica stops acting at once (another may take over when the lease expires). Discovery runs
 // on every replica, so a new leader starts with the current set.
+// A replica that lost the lease stops acting at once and exits (no grace: the other replica may
+// start jobs as soon as the lease expires). Its job and archiver processes are killed first; then
+// the process ends without joining its other threads, which may wait on an API server this
+// replica can no longer reach (a partition answers nothing: a thread recording a job's Event
+// would keep a non-leader alive for as long as its requests take). client-go's controllers exit
+// the same way when they stop leading.
+[[noreturn]] void ExitAfterLeadershipLoss(const Acting& act) {
+  core::LogError("leadership lost: aborting running jobs and exiting");
+  const bool ended = act.scheduler.AbortJobs(std::chrono::seconds(10));
+  act.archives.StopAll();
+  act.standbys.StopAll();
+  core::LogError("leadership of the operator lease was lost",
+                 {{"hint",
+                   "another replica acts now; this one exits and is restarted as a "
+                   "candidate"},
+                  {"jobs_ended", ended ? "true" : "false"}});
+  std::fflush(nullptr);
+  std::_Exit(static_cast<int>(core::ErrorCode::kSafetyStop));
+}
+
 bool RunWhileLeading(const Acting& act, ClusterDiscovery& discovery, CrdSource* crds,
                      const platform::LeaderElection* election) {
   Scheduler& scheduler = act.scheduler;
@@ -277,16 +299,8 @@ core::Status Serve(const ServeOptions& o) {
                                      {"state", state->path()}});
   ready = true;
   if (RunWhileLeading(acting, discovery, crds.get(), election.get())) {
-    // No grace: the other replica may start jobs as soon as the lease expires.
     ready = false;
-    core::LogError("leadership lost: aborting running jobs and exiting");
-    archives.StopAll();
-    standbys.StopAll();
-    if (standby_resources)
-      standby_resources->Stop();
-    scheduler.Shutdown(std::chrono::milliseconds(0));
-    return {core::ErrorCode::kSafetyStop, "leadership of the operator lease was lost",
-            "another replica acts now; this one exits and is restarted as a candidate"};
+    ExitAfterLeadershipLoss(acting);
   }
   ready = false;
   core::LogInfo("shutting down", {{"grace_seconds", std::to_string(o.grace.count())}});

@@ -1,5 +1,6 @@
-// Two `hasteward serve` replicas on the kubernetes platform against FakeKubeApi (deploy/ RBAC, the
-// operator's ServiceAccount, one token per replica) elect a leader on the Lease
+// Two `hasteward serve` replicas on the kubernetes platform against a real kube-apiserver (deploy/
+// applied as users apply it, the operator's ServiceAccount, one token per replica; replica 0
+// through a relay the test can partition) elect a leader on the Lease
 // hasteward/hasteward-leader with short test durations (lease 3 s, renew deadline 2 s, retry
 // 0.5 s): exactly one replica runs scheduled jobs; after kill -9 of the leader the other takes
 // over within the lease duration (plus the retry periods in which the expiry is noticed); a
@@ -15,9 +16,10 @@
 
 #include "core/poll_until.h"
 #include "support/deploy_manifests.h"
-#include "support/fake_kube_api.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
+#include "support/loopback_relay.h"
+#include "support/operator_api.h"
 #include "support/serve_process.h"
 
 namespace hasteward::testing {
@@ -42,13 +44,15 @@ size_t Count(const std::string& text, const std::string& what) {
 class ServeLeaderElectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto rbac = WriteDeployRbacFile(hs_.Path("rbac.yaml"), {kPlatformNamespace});
-    ASSERT_TRUE(rbac.ok()) << rbac.status().ToString();
-    FakeKubeApiOptions options;
-    options.rbac_file = *rbac;
-    auto api = FakeKubeApi::Start(options);
+    auto api = OperatorApi::Start(kPlatformNamespace, {kPlatformNamespace});
     ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(api).value();
+    api_ = std::make_unique<OperatorApi>(std::move(api).value());
+    // Replica 0 reaches the server through a relay that a test may partition.
+    auto config = platform::kubernetes::LoadKubeconfig(api_->AdminKubeconfig());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    auto relay = LoopbackRelay::Start(config->port);
+    ASSERT_TRUE(relay.ok()) << relay.status().ToString();
+    relay_ = std::move(relay).value();
   }
 
   void TearDown() override {
@@ -57,14 +61,23 @@ class ServeLeaderElectionTest : public ::testing::Test {
     }
   }
 
-  static std::string Token(int replica) { return "replica-token-" + std::to_string(replica); }
-
   // Starts replica `replica` (0 or 1): its own token, state file and pod name; a triage of a
   // cluster every scheduler minute (0.5 s), which logs "job start" each time it runs.
   void StartReplica(int replica) {
-    api_->AddServiceAccountToken(Token(replica), kDeployNamespace, kDeployServiceAccount);
-    auto kubeconfig = api_->WriteKubeconfig(Token(replica), kPlatformNamespace);
+    // A token of its own (the TokenRequest API), and for replica 0 the relay as its server.
+    auto token = api_->api().ServiceAccountToken(kDeployNamespace, kDeployServiceAccount);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    auto kubeconfig = api_->api().WriteKubeconfig(*token, kPlatformNamespace);
     ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+    if (replica == 0) {
+      auto text = core::ReadFileToString(*kubeconfig);
+      ASSERT_TRUE(text.ok());
+      const std::string server = api_->api().url();
+      const size_t at = text->find(server);
+      ASSERT_NE(at, std::string::npos);
+      text->replace(at, server.size(), "https://127.0.0.1:" + std::to_string(relay_->port()));
+      kubeconfig = WriteFile(hs_.Path("kubeconfig-0"), *text);
+    }
     const std::string id = std::to_string(replica);
     const std::string config =
         WriteFile(hs_.Path("serve-" + id + ".yaml"),
@@ -107,7 +120,8 @@ class ServeLeaderElectionTest : public ::testing::Test {
   }
 
   HastewardEnv hs_{"hs-leader-", "leader-test"};
-  std::unique_ptr<FakeKubeApi> api_;
+  std::unique_ptr<OperatorApi> api_;
+  std::unique_ptr<LoopbackRelay> relay_;
   std::array<ServeProcess, 2> replicas_;
 };
 
@@ -142,7 +156,7 @@ TEST_F(ServeLeaderElectionTest, ALeaderCutOffFromTheApiStopsActingBeforeTheOther
   ASSERT_TRUE(core::PollUntil([&] { return JobStarts(0) >= 1; }, 20s)) << replicas_[0].Logs();
   ASSERT_FALSE(Leads(1));
 
-  api_->SetTokenPartitionedForTest(Token(0), true);
+  relay_->SetPartitioned(true);
   ASSERT_GE(SecondsUntilLeads(1, 30s), 0) << replicas_[1].Logs();
   // At the moment the standby took over, the cut-off leader had already given up (its renew
   // deadline, 2 s, is shorter than the lease, 3 s): the two never acted at the same time.
@@ -150,7 +164,7 @@ TEST_F(ServeLeaderElectionTest, ALeaderCutOffFromTheApiStopsActingBeforeTheOther
   EXPECT_NE(leader_logs.find("\"leadership lost"), std::string::npos) << leader_logs;
   const size_t leader_jobs = JobStarts(0);
   auto exited = replicas_[0].process().WaitFor(10s);
-  ASSERT_TRUE(exited.has_value()) << "the replica that lost the lease exits";
+  ASSERT_TRUE(exited.has_value()) << "the replica that lost the lease exits" << replicas_[0].Logs();
   EXPECT_EQ(exited->exit_code, kSafetyStopExit) << replicas_[0].Logs();
   EXPECT_EQ(JobStarts(0), leader_jobs) << "no job after leadership was lost";
   EXPECT_TRUE(core::PollUntil([&] { return JobStarts(1) >= 1; }, 20s)) << replicas_[1].Logs();

@@ -1,10 +1,13 @@
 #include "support/loopback_relay.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,11 +45,25 @@ bool SendAll(int fd, const char* data, size_t size) {
   return true;
 }
 
+constexpr int kPollMs = 20;  // how soon a pump notices a partition, a heal or the end
+
+}  // namespace
+
 // Copies `from` to `to` until `from` ends (then `to` is half-closed, as the peer closed its side)
-// or either fails (then both are shut down, which ends the other direction too).
-void Pump(int from, int to) {
+// or either fails (then both are shut down, which ends the other direction too). While
+// partitioned, the bytes wait in the sockets' buffers.
+void LoopbackRelay::Pump(int from, int to) const {
   char buffer[64 * 1024];
   while (true) {
+    if (partitioned_ && !stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+      continue;
+    }
+    pollfd ready{from, POLLIN, 0};
+    const int polled = ::poll(&ready, 1, kPollMs);
+    if (polled == 0 || (polled < 0 && errno == EINTR)) {
+      continue;
+    }
     ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) {
       continue;
@@ -63,7 +80,20 @@ void Pump(int from, int to) {
   }
 }
 
-}  // namespace
+core::Result<std::unique_ptr<LoopbackRelay>> LoopbackRelay::Start(int upstream_port) {
+  core::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return core::ErrnoStatus("socket", errno);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(fd.get(), 64) != 0) {
+    return core::ErrnoStatus("listen on 127.0.0.1", errno);
+  }
+  return Start(std::move(fd), upstream_port);
+}
 
 core::Result<std::unique_ptr<LoopbackRelay>> LoopbackRelay::Start(core::UniqueFd listening,
                                                                   int upstream_port) {

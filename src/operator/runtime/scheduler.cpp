@@ -203,7 +203,16 @@ int Scheduler::Tick() {
 void Scheduler::Execute(const JobRequest& request) {
   std::string job = JobKindName(request.kind);
   core::LogInfo("job start", {{"job", job}, {"cluster", request.cluster.Key()}});
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++in_runner_;
+  }
   JobResult r = runner_.Run(request, abort_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    --in_runner_;
+    idle_cv_.notify_all();
+  }
   std::map<std::string, std::string> fields = {{"job", job},
                                                {"cluster", request.cluster.Key()},
                                                {"outcome", RecordedOutcome(r)},
@@ -309,6 +318,13 @@ void Scheduler::Shutdown(std::chrono::milliseconds grace) {
   l.unlock();
   for (auto& w : all)
     w.thread.join();
+}
+
+bool Scheduler::AbortJobs(std::chrono::milliseconds bound) {
+  std::unique_lock<std::mutex> l(mu_);
+  stopping_ = true;
+  abort_ = true;
+  return idle_cv_.wait_for(l, bound, [this] { return in_runner_ == 0; });
 }
 
 int Scheduler::running() const {

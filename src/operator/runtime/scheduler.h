@@ -59,6 +59,11 @@ class Scheduler {
   // Stops starting jobs, waits up to `grace` for running jobs to finish, then aborts the rest
   // (JobRunner abort) and joins them. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
+  // Stops starting jobs and aborts the running ones at once; returns when their job processes
+  // ended (JobRunner::Run returned) or after `bound`, without waiting for what follows a job (its
+  // events go to the API server, which a replica that lost its lease may no longer reach).
+  // Returns whether every job process ended within `bound`.
+  bool AbortJobs(std::chrono::milliseconds bound);
   int running() const;
   // The next time `kind` runs for a cluster (nullopt when it has no schedule).
   std::optional<core::TimePoint> NextRun(const ManagedCluster& c, JobKind kind) const;
@@ -91,6 +96,7 @@ class Scheduler {
   std::set<std::string> busy_;
   std::vector<Worker> workers_;
   std::atomic<bool> abort_{false};
+  int in_runner_ = 0;  // jobs inside JobRunner::Run (guarded by mu_)
   JobObserver observer_;
   bool stopping_ = false;
 };

@@ -139,6 +139,41 @@ TEST_F(SchedulerTest, ShutdownAbortsAJobThatOutlivesTheGrace) {
   EXPECT_EQ(s.Tick(), 0) << "no new job after shutdown";
 }
 
+// A replica that lost its lease aborts its jobs and exits: AbortJobs returns once the job
+// processes ended, while what follows a job (its observer, recording the job's Event through an
+// API server that may no longer answer) still runs.
+TEST_F(SchedulerTest, AbortJobsReturnsOnceTheJobsEndedWithoutWaitingForTheirObserver) {
+  Scheduler s({Cluster("a", "* * * * *")}, {}, *store_, runner_, clock_);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool observer_entered = false;
+  bool observer_released = false;
+  s.SetJobObserver([&](const JobRequest&, const JobResult&) {
+    std::unique_lock<std::mutex> l(mu);
+    observer_entered = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return observer_released; });
+  });
+  clock_.Advance(1min);
+  ASSERT_EQ(s.Tick(), 1);
+  ASSERT_TRUE(runner_.WaitStarted(1));
+
+  EXPECT_TRUE(s.AbortJobs(5s)) << "the aborted job's process ended";
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 5s, [&] { return observer_entered; }));
+  }
+  EXPECT_EQ(s.running(), 1) << "its observer still runs";
+  clock_.Advance(1min);
+  EXPECT_EQ(s.Tick(), 0) << "no new job after the abort";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    observer_released = true;
+  }
+  cv.notify_all();
+  WaitIdle(s);
+}
+
 TEST_F(SchedulerTest, AClusterThatOptsInLaterStartsItsScheduleThenNotAtTheOperatorsStart) {
   Scheduler s({}, {}, *store_, runner_, clock_);
   clock_.Advance(30min);  // the operator ran for half an hour without the cluster

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_kube_pki.h"
+#include "support/loopback_relay.h"
 #include "support/real_kube_admin_test.h"
-#include "support/stalling_tcp_proxy.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -120,7 +120,7 @@ TEST_F(KubeClientTest, UnknownCertificateAuthorityIsRefused) {
 // timeout ends the wait (the lease election bounds its requests by the renew deadline). Without
 // one, the request below waits until TCP gives up, many minutes later.
 TEST_F(KubeClientTest, RequestTimeoutEndsTheWaitForAServerCutOff) {
-  auto proxy = testing::StallingTcpProxy::Start(client_->config().port);
+  auto proxy = testing::LoopbackRelay::Start(client_->config().port);
   ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
   KubeConfig config = client_->config();
   config.port = (*proxy)->port();

@@ -3,7 +3,7 @@
 // deploy/'s RBAC (two replicas of one Deployment): one of two candidates leads; a leader cut off
 // from the API stops leading by its own clock at the renew deadline, before the lease lets the
 // other candidate in; Stop releases. The cut is a network partition: the leader reaches the server
-// through a proxy that stops passing bytes (StallingTcpProxy), so its requests go unanswered,
+// through a proxy that stops passing bytes (LoopbackRelay), so its requests go unanswered,
 // neither refused nor reset.
 #include "platform/kubernetes/lease_election.h"
 
@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "core/poll_until.h"
+#include "support/loopback_relay.h"
 #include "support/real_kube_admin_test.h"
-#include "support/stalling_tcp_proxy.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -25,7 +25,7 @@ class LeaseElectionTest : public testing::RealKubeAdminTest {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(StartApi());
     ASSERT_NO_FATAL_FAILURE(ApplyDeploy({}));
-    auto proxy = testing::StallingTcpProxy::Start(client_->config().port);
+    auto proxy = testing::LoopbackRelay::Start(client_->config().port);
     ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
     proxy_ = std::move(proxy).value();
   }
@@ -42,7 +42,7 @@ class LeaseElectionTest : public testing::RealKubeAdminTest {
                                            core::SystemClock::Get());
   }
 
-  std::unique_ptr<testing::StallingTcpProxy> proxy_;
+  std::unique_ptr<testing::LoopbackRelay> proxy_;
 };
 
 TEST_F(LeaseElectionTest, OneCandidateLeadsAndReleasesOnStop) {
