@@ -38,9 +38,10 @@ core::Result<std::chrono::seconds> ParseObjectLock(const std::string& text) {
       return std::chrono::seconds(count * 86400);
   }
   auto shorter = ParseDuration("--object-lock", text);
-  if (!shorter.ok())
+  if (!shorter.ok()) {
     return core::Usage("invalid --object-lock '" + text + "'",
                        "give the lock period in days (30 or 30d) or as 12h, 90m, 45s");
+  }
   return shorter;
 }
 
