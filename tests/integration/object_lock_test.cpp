@@ -1,10 +1,10 @@
 // S3 Object Lock on Ceph RGW (docs/object-lock.md): `repo init --object-lock` creates the bucket
 // with Object Lock and records the period; backups under the append-only user's keys write packs
 // and snapshots in COMPLIANCE mode. With those keys no DELETE of a pack, an index or a snapshot
-// succeeds, and an overwrite leaves the locked version as it was; prune before the retention ends
-// changes nothing and says until when (a policy that forgets locked snapshots gets the
-// --keep-within hint); after it ends, the same prune runs. Stock restic's check --read-data
-// passes after every step.
+// succeeds, and an overwrite leaves the locked version as it was; `repo key passwd` and prune
+// before the retention ends change nothing and say until when (a policy that forgets locked
+// snapshots gets the --keep-within hint); after it ends, the same prune runs. Stock restic's
+// check --read-data passes after every step.
 #include <chrono>
 #include <random>
 #include <thread>
@@ -127,6 +127,13 @@ class ObjectLockTest : public ::testing::Test {
 TEST_F(ObjectLockTest, LockedFilesSurviveTheBackupKeysAndPruneWaitsForTheRetention) {
   auto init = hs_.Run({"repo", "init", "--object-lock", std::to_string(kLockSeconds) + "s"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
+  // The key is locked too: replacing it must wait, and changes nothing meanwhile.
+  auto keys = List("keys");
+  std::string password = WriteFile(hs_.Path("new-password"), "another-password\n");
+  auto passwd = hs_.Run({"repo", "key", "passwd", "--new-password-file", password});
+  EXPECT_EQ(passwd.exit_code, 24) << passwd.err;
+  EXPECT_NE(passwd.err.find("under object lock until"), std::string::npos) << passwd.err;
+  EXPECT_EQ(List("keys"), keys);
   ASSERT_TRUE(rgw_->AddAppendOnlyUser("repo", bucket_).ok());
   UseKeys(rgw_->AppendOnlyClientEnv());
   std::string first = Backup(1);
