@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/json_messages.h"
 #include "cli/repo_access.h"
 #include "core/hex.h"
@@ -21,8 +22,28 @@ struct RepoFlags {
   bool read_data = false;
   bool remove_all = false;
   std::string polynomial;
+  std::string object_lock;
   int lock_wait_seconds = 0;
 };
+
+// --object-lock: "30" or "30d" (days, as S3's default retentions count), or a shorter duration
+// "12h", "90m", "45s" (tests and trials). "" = no lock.
+core::Result<std::chrono::seconds> ParseObjectLock(const std::string& text) {
+  if (text.empty())
+    return std::chrono::seconds(0);
+  std::string days = !text.empty() && text.back() == 'd' ? text.substr(0, text.size() - 1) : text;
+  if (!days.empty() && days.find_first_not_of("0123456789") == std::string::npos) {
+    long count = std::strtol(days.c_str(), nullptr, 10);
+    if (count > 0 && count <= 36500)
+      return std::chrono::seconds(count * 86400);
+  }
+  auto shorter = ParseDuration("--object-lock", text);
+  if (!shorter.ok()) {
+    return core::Usage("invalid --object-lock '" + text + "'",
+                       "give the lock period in days (30 or 30d) or as 12h, 90m, 45s");
+  }
+  return shorter;
+}
 
 core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
@@ -30,6 +51,7 @@ core::Status RunInit(const GlobalOptions& g, const RepoFlags& f) {
   repo::InitOptions opts;
   // Checked before anything is created, so a typo never leaves a half-made repository.
   HS_ASSIGN_OR_RETURN(opts.kdf, repo::KdfParamsFromEnvironment());
+  HS_ASSIGN_OR_RETURN(opts.object_lock, ParseObjectLock(f.object_lock));
   if (g.dry_run) {
     // Nothing is created, not even the backend's directory.
     std::printf("would create a repository at %s\n", core::RedactUrlCredentials(location).c_str());
@@ -149,6 +171,9 @@ void RegisterRepoCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   auto* init = repo_cmd->add_subcommand("init", "Create a new repository (restic format v2)");
   init->add_option("--polynomial", flags->polynomial,
                    "Chunker polynomial in hex (default: random, as restic)");
+  init->add_option("--object-lock", flags->object_lock,
+                   "S3: keep packs, snapshots, keys and config undeletable for DAYS (30, 30d; or "
+                   "12h, 90m, 45s) with S3 Object Lock; see docs/object-lock.md");
   init->callback([&g, &out, flags] { out.status = RunInit(g, *flags); });
   auto* check = repo_cmd->add_subcommand("check", "Verify the repository's structure and data");
   check->add_flag("--read-data", flags->read_data, "Also read and verify every pack");

@@ -99,6 +99,16 @@ core::Result<std::unique_ptr<Repository>> Repository::Init(
   if (password.empty()) {
     return core::Usage("an empty password is not allowed");
   }
+  if (options.object_lock.count() > 0) {
+    storage::ObjectLock* lock = backend->ObjectLocking();
+    if (lock == nullptr) {
+      return core::Usage("'" + backend->Location() + "' cannot lock objects",
+                         "--object-lock needs an S3 repository whose bucket has (or is created "
+                         "with) Object Lock (docs/object-lock.md)");
+    }
+    // Before Create: a bucket gets Object Lock only when it is created.
+    HS_TRY(lock->Enable(options.object_lock));
+  }
   HS_TRY(backend->Create());
   MasterKey master = MasterKey::Random();
   RepoConfig config;

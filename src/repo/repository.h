@@ -5,6 +5,7 @@
 // It stores files only through storage::Backend and depends on storage and core, nothing higher.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct InitOptions {
   uint64_t polynomial = 0;  // 0 = random
   std::string hostname;
   std::string username;
+  // > 0: every pack, snapshot, key and the config stay undeletable this long (S3 Object Lock,
+  // docs/object-lock.md); kUsage when the backend cannot lock objects.
+  std::chrono::seconds object_lock{0};
 };
 
 // An open repository: the backend, the master key and the config. The index is loaded on demand

@@ -17,6 +17,11 @@ const char* FileTypeDir(FileType t) {
   return "";
 }
 
+bool IsRetainedType(FileType t) {
+  return t == FileType::kConfig || t == FileType::kKey || t == FileType::kSnapshot ||
+         t == FileType::kPack;
+}
+
 core::Status DeleteRefused(const std::string& what) {
   return core::Status(core::ErrorCode::kStorage,
                       what + ": the storage refuses deletes with these credentials",

@@ -13,6 +13,7 @@
 
 #include "core/byte_stream.h"
 #include "core/status.h"
+#include "storage/object_lock.h"
 
 namespace hasteward::storage {
 
@@ -38,6 +39,13 @@ enum class FileType {
 };
 
 const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
+
+// Object kinds written under retention when the repository has a lock period: the ones restic's
+// data lives in and that nothing but prune (or `repo key passwd`) deletes. Locks stay removable
+// (every command removes its own); index files are derived from the packs (restic `rebuild-index`
+// rebuilds them) and are rewritten by every prune, so locking them would hold off every prune
+// for the lock period after the newest backup; HASteward's own files are rewritten in place.
+bool IsRetainedType(FileType t);
 
 // Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
 // `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
@@ -121,6 +129,10 @@ class Backend {
   virtual bool ListSeesCompletedWrites() const { return false; }
 
   virtual RequestCounts Counts() const { return {}; }
+
+  // The store's object-lock capability (object_lock.h); nullptr when it has none (local, REST).
+  // Decorators forward their inner backend's. Owned by the backend.
+  virtual ObjectLock* ObjectLocking() { return nullptr; }
 };
 
 }  // namespace hasteward::storage

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "storage/backend_conformance.h"
 #include "support/ceph_rgw_server.h"
 #include "support/fault_proxy.h"
@@ -133,6 +134,53 @@ TEST_F(S3BackendTest, CreateMakesAMissingBucket) {
   ASSERT_TRUE(b.Create().ok());
   auto o = MakeTestObject(FileType::kSnapshot, 10, 2);
   EXPECT_TRUE(b.Save(o.handle, o.data).ok());
+}
+
+// Object Lock (docs/object-lock.md): S3 enables it only when a bucket is created, so an existing
+// bucket without it is refused rather than given a repository that only looks protected.
+TEST_F(S3BackendTest, ObjectLockIsRefusedOnABucketCreatedWithoutIt) {
+  s3::S3Backend b(Config(UniquePrefix()));
+  auto enabled = b.Enable(std::chrono::seconds(600));
+  EXPECT_EQ(enabled.code(), core::ErrorCode::kUsage) << enabled.ToString();
+  EXPECT_NE(enabled.ToString().find("has no Object Lock"), std::string::npos);
+}
+
+TEST_F(S3BackendTest, ObjectLockRetainsDataKindsAndLeavesLocksAndIndexRemovable) {
+  auto cfg = Config("repo");
+  cfg.bucket = "hs-lock-unit-" + std::to_string(std::random_device{}() % 1000000);
+  s3::S3Backend b(cfg);
+  ASSERT_TRUE(b.Enable(std::chrono::seconds(600)).ok());
+  auto pack = MakeTestObject(FileType::kPack, 100, 1);
+  auto lock = MakeTestObject(FileType::kLock, 10, 2);
+  auto index = MakeTestObject(FileType::kIndex, 10, 3);
+  for (const auto* o : {&pack, &lock, &index})
+    ASSERT_TRUE(b.Save(o->handle, o->data).ok());
+
+  auto until = b.RetainUntil(pack.handle);
+  ASSERT_TRUE(until.ok() && until->has_value());
+  EXPECT_GT(**until, core::SystemClock::Get().Now() + std::chrono::seconds(590));
+  EXPECT_EQ(b.Remove(pack.handle).code(), core::ErrorCode::kSafetyStop);
+  EXPECT_TRUE(b.Stat(pack.handle).ok());
+  for (const auto* o : {&lock, &index}) {
+    auto free = b.RetainUntil(o->handle);
+    ASSERT_TRUE(free.ok());
+    EXPECT_FALSE(free->has_value());
+    EXPECT_TRUE(b.Remove(o->handle).ok());
+    EXPECT_EQ(b.Stat(o->handle).status().code(), core::ErrorCode::kNotFound);
+  }
+  // Removed by version: nothing of the lock stays behind (no old version, no delete marker).
+  hasteward::testing::CephRgwServer::Call versions;
+  versions.method = "GET";
+  versions.bucket = cfg.bucket;
+  versions.query = {{"versions", ""}, {"prefix", b.KeyOf(lock.handle)}};
+  auto listed = rgw_->Request(versions);
+  ASSERT_TRUE(listed.ok() && listed->status == 200);
+  EXPECT_EQ(core::AsString(listed->body).find("<Key>"), std::string::npos)
+      << core::AsString(listed->body);
+  // Another process reads the period from the record.
+  auto period = s3::S3Backend(cfg).Period();
+  ASSERT_TRUE(period.ok() && period->has_value());
+  EXPECT_EQ(**period, std::chrono::seconds(600));
 }
 
 }  // namespace hasteward::storage::testing

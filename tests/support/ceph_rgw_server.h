@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "core/subprocess.h"
 #include "core/temp_dir.h"
+#include "storage/http/http_client.h"
 
 namespace hasteward::testing {
 
@@ -50,9 +51,25 @@ class CephRgwServer {
   static constexpr const char* kAppendOnlyAccessKey = "HASTEWARDAPPENDONLY1";
   static constexpr const char* kAppendOnlySecretKey = "hastewardappendonlysecret000000000000001";
   static constexpr const char* kAppendOnlyUser = "hasteward-backup";
-  core::Status AddAppendOnlyUser(const std::string& prefix);
+  // `bucket`: another bucket of the owner's (e.g. one `repo init --object-lock` created).
+  core::Status AddAppendOnlyUser(const std::string& prefix, const std::string& bucket = kBucket);
   // The client environment with the append-only user's keys.
   std::vector<std::pair<std::string, std::string>> AppendOnlyClientEnv() const;
+
+  // One raw S3 request signed with SigV4 (path style): what an attacker holding those keys can
+  // send, without any of HASteward's own checks. `key` "" = the bucket; `query` e.g.
+  // {{"versionId", "…"}}.
+  using Query = std::vector<std::pair<std::string, std::string>>;
+  struct Call {
+    std::string method;
+    std::string bucket = kBucket;
+    std::string key;
+    Query query;
+    std::string body;
+    std::string access_key = kAccessKey;
+    std::string secret_key = kSecretKey;
+  };
+  core::Result<storage::http::HttpResponse> Request(const Call& call) const;
 
  private:
   explicit CephRgwServer(core::TempDir dir) : dir_(std::move(dir)) {}

@@ -42,6 +42,7 @@ class CachedBackend : public storage::Backend {
   core::Status Remove(const storage::Handle& h) override;
   int Connections() const override { return inner_->Connections(); }
   bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
+  storage::ObjectLock* ObjectLocking() override { return inner_->ObjectLocking(); }
   storage::RequestCounts Counts() const override { return inner_->Counts(); }
 
  private:

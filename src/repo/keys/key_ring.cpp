@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utc_time.h"
 #include "repo/format/go_json.h"
 #include "storage/delete_probe.h"
 
@@ -157,8 +158,27 @@ core::Status KeyRing::CheckRemovable(const std::string& id) {
   return core::Status::Ok();
 }
 
+core::Status KeyRing::RefuseLockedKey(const std::string& id, const std::string& command) {
+  storage::ObjectLock* lock = repo_->backend().ObjectLocking();
+  if (lock == nullptr)
+    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(auto period, lock->Period());
+  if (!period.has_value())
+    return core::Status::Ok();
+  HS_ASSIGN_OR_RETURN(auto until, lock->RetainUntil(Handle{FileType::kKey, id}));
+  if (!until.has_value())
+    return core::Status::Ok();
+  std::string date = core::Rfc3339Utc(
+      std::chrono::duration_cast<std::chrono::seconds>(until->time_since_epoch()).count());
+  return core::Status(core::ErrorCode::kSafetyStop,
+                      command + " must remove the key '" + id.substr(0, 8) +
+                          "', which is under object lock until " + date + "; nothing was changed",
+                      "run it again after " + date + " (docs/object-lock.md)");
+}
+
 core::Status KeyRing::Remove(const std::string& id) {
   HS_TRY(CheckRemovable(id));
+  HS_TRY(RefuseLockedKey(id, "repo key remove"));
   return repo_->backend().Remove(Handle{FileType::kKey, id});
 }
 
@@ -168,6 +188,8 @@ core::Result<std::string> KeyRing::ChangePassword(const std::string& password,
   // Append-only credentials could add the new key but not remove the old one (both passwords
   // would open the repository): refuse before adding.
   HS_TRY(storage::ProbeDeleteRights(repo_->backend(), {FileType::kKey}, "repo key passwd"));
+  // Likewise a key under object lock (docs/object-lock.md) stays until its retention ends.
+  HS_TRY(RefuseLockedKey(old_id, "repo key passwd"));
   HS_ASSIGN_OR_RETURN(std::string new_id, Add(password, options));
   current_ = new_id;
   core::Status removed = repo_->backend().Remove(Handle{FileType::kKey, old_id});

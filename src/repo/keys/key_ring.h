@@ -69,6 +69,9 @@ class KeyRing {
  private:
   KeyRing(Repository& repo, std::string current) : repo_(&repo), current_(std::move(current)) {}
   core::Result<std::vector<std::string>> Ids();
+  // kSafetyStop (naming `command` and the date) while key `id` is under object lock
+  // (docs/object-lock.md); ok without a lock period.
+  core::Status RefuseLockedKey(const std::string& id, const std::string& command);
 
   Repository* repo_;
   std::string current_;

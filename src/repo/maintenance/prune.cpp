@@ -18,6 +18,7 @@
 #include "repo/maintenance/archive_retention.h"
 #include "repo/maintenance/gc_disk_plan.h"
 #include "repo/maintenance/gc_mark.h"
+#include "repo/maintenance/object_lock_gate.h"
 #include "storage/delete_probe.h"
 
 namespace hasteward::repo {
@@ -278,6 +279,7 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
       core::LogInfo("prune: the repository changed while planning; planning again");
       HS_ASSIGN_OR_RETURN(plan, PlanPrune(repo, o, threads));
     }
+    HS_TRY(RefuseLockedDeletes(repo, plan.remove_ids, plan.gc));
     HS_TRY(ExecutePrune(repo, *lock, plan, threads, o, &r));
     HS_TRY(lock->Release());
   }

@@ -23,6 +23,7 @@ class CountingBackend : public Backend {
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return inner_->Connections(); }
   bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
+  ObjectLock* ObjectLocking() override { return inner_->ObjectLocking(); }
   RequestCounts Counts() const override;
 
  private:

@@ -24,6 +24,7 @@ class LimitBackend : public Backend {
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return limit_; }
   bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
+  ObjectLock* ObjectLocking() override { return inner_->ObjectLocking(); }
   RequestCounts Counts() const override { return inner_->Counts(); }
 
   // The most calls that were ever in flight at once (for tests).

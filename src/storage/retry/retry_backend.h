@@ -46,6 +46,7 @@ class RetryBackend : public Backend {
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return inner_->Connections(); }
   bool ListSeesCompletedWrites() const override { return inner_->ListSeesCompletedWrites(); }
+  ObjectLock* ObjectLocking() override { return inner_->ObjectLocking(); }
   // The inner backend's counts plus `retries` (attempts after the first).
   RequestCounts Counts() const override;
 

@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/hex.h"
+#include "core/utc_time.h"
 #include "storage/http/http_errors.h"
 #include "storage/s3/s3_xml.h"
 
@@ -67,6 +68,10 @@ core::Status S3Backend::ErrorOf(const std::string& what, const http::HttpRespons
 }
 
 core::Status S3Backend::Create() {
+  return CreateBucket(false);
+}
+
+core::Status S3Backend::CreateBucket(bool object_lock) {
   HS_ASSIGN_OR_RETURN(auto head, Send("HEAD", "", {}, {}, {}));
   if (http::IsSuccess(head))
     return core::Status::Ok();
@@ -79,7 +84,10 @@ core::Status S3Backend::Create() {
         "<LocationConstraint>" +
         config_.region + "</LocationConstraint></CreateBucketConfiguration>";
   }
-  HS_ASSIGN_OR_RETURN(auto put, Send("PUT", "", {}, core::AsBytes(body), {}));
+  KeyValues headers;
+  if (object_lock)
+    headers.emplace_back("x-amz-bucket-object-lock-enabled", "true");
+  HS_ASSIGN_OR_RETURN(auto put, Send("PUT", "", {}, core::AsBytes(body), std::move(headers)));
   if (http::IsSuccess(put))
     return core::Status::Ok();
   std::string code = XmlText(core::AsString(put.body), "Code");
@@ -93,6 +101,19 @@ core::Status S3Backend::Save(const Handle& h, core::ByteView data) {
   core::Bytes md5 = Md5(data);
   KeyValues headers = {{"content-md5", core::Base64Encode(md5)},
                        {"content-type", "application/octet-stream"}};
+  if (IsRetainedType(h.type)) {
+    HS_ASSIGN_OR_RETURN(auto period, Period());
+    if (period.has_value()) {
+      // COMPLIANCE, not GOVERNANCE: a governance lock yields to anyone allowed to bypass it
+      // (s3:BypassGovernanceRetention), so a stolen owner key could delete the backups.
+      auto until = core::SystemClock::Get().Now() + *period;
+      headers.emplace_back("x-amz-object-lock-mode", "COMPLIANCE");
+      headers.emplace_back(
+          "x-amz-object-lock-retain-until-date",
+          core::Rfc3339Utc(
+              std::chrono::duration_cast<std::chrono::seconds>(until.time_since_epoch()).count()));
+    }
+  }
   HS_ASSIGN_OR_RETURN(auto resp, Send("PUT", key, {}, data, std::move(headers)));
   if (!http::IsSuccess(resp))
     return ErrorOf("PUT '" + key + "'", resp);
@@ -187,7 +208,14 @@ core::Status S3Backend::List(FileType t, const std::function<core::Status(const 
 
 core::Status S3Backend::Remove(const Handle& h) {
   std::string key = KeyOf(h);
-  HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", key, {}, {}, {}));
+  HS_ASSIGN_OR_RETURN(auto period, Period());
+  if (period.has_value())
+    return RemoveVersion(key);
+  return SendDelete(key, {});
+}
+
+core::Status S3Backend::SendDelete(const std::string& key, const KeyValues& query) {
+  HS_ASSIGN_OR_RETURN(auto resp, Send("DELETE", key, query, {}, {}));
   if (http::IsSuccess(resp) || resp.status == 404)
     return core::Status::Ok();
   // A user without s3:DeleteObject here (a bucket policy that grants it only below locks/) gets

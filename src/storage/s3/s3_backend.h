@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "storage/backend.h"
@@ -15,7 +17,11 @@ namespace hasteward::storage::s3 {
 // <prefix>/snapshots/<id>, <prefix>/locks/<id>. Every request is signed with SigV4 (signed
 // payload hash). Save sends Content-MD5 and checks the returned ETag, so the server stored exactly
 // our bytes; S3 PUTs are atomic. Thread-safe; no retries here (see retry/retry_backend.h).
-class S3Backend : public Backend {
+// With a lock period (docs/object-lock.md, recorded in <prefix>/hasteward/object-lock.json) Save
+// writes the retained kinds (IsRetainedType) in COMPLIANCE mode until now + period, and Remove
+// deletes the current version by its ID, so space is freed instead of hidden behind a delete
+// marker, and refuses an object still retained.
+class S3Backend : public Backend, public ObjectLock {
  public:
   explicit S3Backend(S3Config config);
 
@@ -30,6 +36,12 @@ class S3Backend : public Backend {
   core::Status List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) override;
   core::Status Remove(const Handle& h) override;
   int Connections() const override { return config_.connections; }
+  ObjectLock* ObjectLocking() override { return this; }
+
+  // ObjectLock. Enable creates a missing bucket with Object Lock; Period reads the record once.
+  core::Status Enable(std::chrono::seconds period) override;
+  core::Result<std::optional<std::chrono::seconds>> Period() override;
+  core::Result<std::optional<TimePoint>> RetainUntil(const Handle& h) override;
 
   // The object key of a handle ("prefix/data/ab/ab12…").
   std::string KeyOf(const Handle& h) const;
@@ -40,11 +52,20 @@ class S3Backend : public Backend {
                                         const KeyValues& query, core::ByteView body,
                                         KeyValues extra_headers);
   core::Status ErrorOf(const std::string& what, const http::HttpResponse& resp) const;
+  // HEAD bucket, then PUT it when missing (with Object Lock when `object_lock`).
+  core::Status CreateBucket(bool object_lock);
+  // Sends a DELETE of `key` (`query`: a versionId or none) and maps the answer.
+  core::Status SendDelete(const std::string& key, const KeyValues& query);
+  // Remove under a lock period: the current version by ID, refused while retained.
+  core::Status RemoveVersion(const std::string& key);
+  std::string LockRecordKey() const;
   core::Status ListPrefix(const std::string& prefix,
                           const std::function<core::Status(const FileInfo&)>& fn);
 
   S3Config config_;
   http::HttpClient client_;
+  std::mutex period_mu_;
+  std::optional<std::optional<std::chrono::seconds>> period_;  // outer: read yet
 };
 
 }  // namespace hasteward::storage::s3
