@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issues #16 and #34's exec and port-forward figures: a ~1 GB pg_dump streamed from a "pod"
-# through the Kubernetes exec channel (WebSocket over TLS, FakeKubeApi in the same process: its
-# server side costs CPU here that a kubelet would spend on another machine) against the same
+# through the Kubernetes exec channel (WebSocket over TLS through a real kube-apiserver to the
+# test node's kubelet in the same process: its side costs CPU here that a kubelet would spend on
+# another machine) against the same
 # pg_dump read through a local pipe; and the same dump served on the "pod's" TCP port, read
 # through a port-forward against a direct TCP connection. Best of ROUNDS. The dd-zeros mode of
 # the same binary (no HS_BENCH_PRODUCER) shows the channels' own ceiling.

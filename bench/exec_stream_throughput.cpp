@@ -1,14 +1,14 @@
-// Exec and port-forward streaming throughput: a producer in a "pod" (FakeKubeApi backs it with a
-// local process) streams N bytes of stdout through the WebSocket exec channel over TLS into a
-// counting sink, against the same producer read through a local pipe; and the same bytes served
-// on a TCP port of the "pod" (its status.podIP is 127.0.0.1) read through a port-forward
-// (PortForwarder: a local listener, one pods/portforward WebSocket session over TLS per
-// connection) against a direct TCP connection. Prints MB/s for each and the ratios (targets:
-// exec >= 90 % of the pipe, issue #16; port-forward >= 90 % of direct TCP, issue #34).
-// Run: build/bench/exec_stream_bench [MiB, default 1024] [rounds, default 3]
-// With HS_BENCH_PRODUCER set to a shell command (bench/exec_dump_compare.sh passes a pg_dump of a
-// 1 GB database), that command is the producer on both paths instead of dd, and both must deliver
-// the same number of bytes.
+// Exec and port-forward streaming throughput: a producer in a "pod" (a pod on the test node behind
+// a real kube-apiserver, RealKubeCluster; its kubelet backs it with a local process) streams N
+// bytes of stdout through the WebSocket exec channel over TLS into a counting sink, against the
+// same producer read through a local pipe; and the same bytes served on a TCP port of the "pod"
+// (its status.podIP is 127.0.0.1) read through a port-forward (PortForwarder: a local listener, one
+// pods/portforward WebSocket session over TLS per connection) against a direct TCP connection.
+// Prints MB/s for each and the ratios (targets: exec >= 90 % of the pipe, issue #16; port-forward
+// >= 90 % of direct TCP, issue #34). Run: build/bench/exec_stream_bench [MiB, default 1024]
+// [rounds, default 3] With HS_BENCH_PRODUCER set to a shell command (bench/exec_dump_compare.sh
+// passes a pg_dump of a 1 GB database), that command is the producer on both paths instead of dd,
+// and both must deliver the same number of bytes.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -27,7 +27,7 @@
 #include "core/subprocess.h"
 #include "platform/kubernetes/pod_exec.h"
 #include "platform/kubernetes/port_forwarder.h"
-#include "support/fake_kube_api.h"
+#include "support/real_kube_node.h"
 
 namespace {
 
@@ -78,7 +78,7 @@ Result<Measured> LocalPipe(size_t mib) {
 Result<Measured> ThroughExec(const k8s::KubeClient& client, size_t mib) {
   auto start = std::chrono::steady_clock::now();
   HS_ASSIGN_OR_RETURN(auto exec,
-                      k8s::PodExec::Start(client, {"default", "db-0", "", Producer(mib), false}));
+                      k8s::PodExec::Start(client, {"bench", "db-0", "", Producer(mib), false}));
   k8s::PodExecSource source(std::move(exec));
   HS_ASSIGN_OR_RETURN(size_t bytes, Drain(source));
   if (std::getenv("HS_BENCH_PRODUCER") == nullptr && bytes != mib << 20) {
@@ -162,24 +162,21 @@ Result<Measured> ReadTcp(int port) {
 int main(int argc, char** argv) {
   const size_t mib = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 1024;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
-  auto api = hasteward::testing::FakeKubeApi::Start();
-  if (!api.ok()) {
-    std::fprintf(stderr, "%s\n", api.status().ToString().c_str());
+  auto kube = hasteward::testing::RealKubeCluster::Start();
+  if (!kube.ok()) {
+    std::fprintf(stderr, "%s\n", kube.status().ToString().c_str());
     return 1;
   }
-  (void)(*api)->CreateForTest({{"apiVersion", "v1"},
-                               {"kind", "Pod"},
-                               {"metadata", {{"name", "db-0"}}},
-                               {"spec", {{"containers", {{{"name", "db"}}}}}},
-                               {"status", {{"podIP", "127.0.0.1"}}}});
-  auto config = k8s::LoadKubeconfig(*(*api)->WriteKubeconfig((*api)->admin_token()));
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
+  auto ns = (*kube)->api->CreateNamespace("bench");
+  auto pod = ns.ok() ? (*kube)->node->AddPod("bench", "db-0", {"db"})
+                     : hasteward::core::Result<nlohmann::json>(ns);
+  if (!pod.ok()) {
+    std::fprintf(stderr, "%s\n", pod.status().ToString().c_str());
     return 1;
   }
-  k8s::KubeClient client(*config);
+  const k8s::KubeClient& client = (*kube)->node->admin();
   ProducerPort pod_port(mib);
-  auto forwarder = k8s::PortForwarder::Start(client, {"default", "db-0", pod_port.port()});
+  auto forwarder = k8s::PortForwarder::Start(client, {"bench", "db-0", pod_port.port()});
   if (!forwarder.ok()) {
     std::fprintf(stderr, "%s\n", forwarder.status().ToString().c_str());
     return 1;

@@ -28,7 +28,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 KUBECTL = os.environ.get("KUBECTL", "kubectl")
 
 # The complete grant set of the base, pinned: a rule added to deploy/ must be added here on
-# purpose (and be needed by a test against FakeKubeApi, which enforces these rules).
+# purpose (and be needed by a test against the real kube-apiserver, which enforces these rules).
 # (binding kind, role name, api group, resource, verb, resourceNames)
 EXPECTED_GRANTS = {
     ("ClusterRoleBinding", "hasteward-operator", "", "pods", verb, ()) for verb in ("get", "list")
@@ -354,7 +354,7 @@ class OperatorDeploymentTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="hs-deploy-") as tmp:
             config["stateFile"] = os.path.join(tmp, os.path.basename(config["stateFile"]))
             # No API server here: the probes and metrics do not depend on the platform (serve on
-            # the kubernetes platform is run against FakeKubeApi in tests/integration/serve_*).
+            # the kubernetes platform is run against a real kube-apiserver in tests/integration/serve_*).
             config.pop("platform")
             config.pop("discovery")
             config_path = os.path.join(tmp, "config.yaml")

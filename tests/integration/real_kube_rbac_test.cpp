@@ -226,7 +226,7 @@ TEST_F(RealKubeRbacTest, OperatorAccountExecsAndPortForwardsOverWebSocketAndSpdy
   EXPECT_EQ(KubectlPortForwardAnswer(api().bin_dir() + "/kubectl"), "forward-ok");
   // What reached the node: the server turned our WebSocket exec into SPDY, as it does for a
   // kubelet (KEP-4006's translation); the node saw every exec the clients sent.
-  EXPECT_EQ(kube_->node->agent().ExecCommandsForTest().size(), 3U);
+  EXPECT_EQ(kube_->node->agent().ExecTransportsForTest().size(), 3U);
   std::vector<FakeExecTransportKind> transports = kube_->node->agent().ExecTransportsForTest();
   EXPECT_EQ(std::count(transports.begin(), transports.end(), FakeExecTransportKind::kSpdy), 3)
       << "every exec reached the node as SPDY";

@@ -1,5 +1,5 @@
-// The deploy/ manifests as tests see them: rendered by the real `kubectl kustomize deploy/`, so
-// FakeKubeApi enforces exactly the RBAC a cluster would get from `kubectl apply -k deploy/`.
+// The deploy/ manifests as tests see them: rendered by the real `kubectl kustomize deploy/` (tests
+// against the real API server apply them with `kubectl apply -k`, RealKubeApi::ApplyDeploy).
 #pragma once
 
 #include <string>
@@ -16,11 +16,5 @@ inline constexpr char kDeployLeaseName[] = "hasteward-leader";
 
 // `kubectl kustomize <checkout>/deploy` (multi-document YAML). kInternal when kubectl fails.
 core::Result<std::string> RenderDeployManifests();
-
-// Writes the rendered deploy/ manifests plus, for each namespace in `secret_namespaces`, the
-// RoleBinding of deploy/examples/secret-reader-rolebinding.yaml (secrets get in that namespace, as
-// an admin adds per database namespace) to `path`, for FakeKubeApiOptions::rbac_file. Returns path.
-core::Result<std::string> WriteDeployRbacFile(const std::string& path,
-                                              const std::vector<std::string>& secret_namespaces);
 
 }  // namespace hasteward::testing

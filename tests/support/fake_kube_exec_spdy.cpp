@@ -1,4 +1,4 @@
-// Pod exec of FakeKubeApi over SPDY/3.1, the transport of kubectl before 1.30 (see
+// Pod exec of the test kubelet (KubeletAgent) over SPDY/3.1, the transport of kubectl before 1.30 (see
 // fake_kube_exec.h): the streams the client opens are mapped to the WebSocket channel numbers so
 // RunFakeExecProcess serves both transports.
 #include <algorithm>

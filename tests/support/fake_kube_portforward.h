@@ -1,4 +1,4 @@
-// Pod port-forward of FakeKubeApi over WebSocket (v4.channel.k8s.io), as the kubelet serves it:
+// Pod port-forward of the test kubelet (KubeletAgent) over WebSocket (v4.channel.k8s.io), as the kubelet serves it:
 // for the one requested port, channel 0 carries data and channel 1 errors; the server's first
 // message on each channel is the port (2 bytes, little-endian). The fake dials the pod's
 // status.podIP and the port from its own network namespace and relays; a failed dial is a

@@ -6,6 +6,17 @@
 #include "support/http_wire.h"
 
 namespace hasteward::testing {
+
+FakeKubeReply StatusReply(int code, const std::string& reason, const std::string& message) {
+  return {code,
+          {{"kind", "Status"},
+           {"apiVersion", "v1"},
+           {"metadata", nlohmann::json::object()},
+           {"status", "Failure"},
+           {"message", message},
+           {"reason", reason},
+           {"code", code}}};
+}
 namespace {
 
 std::string UrlDecode(const std::string& text) {

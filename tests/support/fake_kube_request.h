@@ -1,5 +1,5 @@
-// One HTTP request to FakeKubeApi, parsed: method, path, decoded query, headers, body and the
-// authenticated user; plus the response writers of the fake.
+// One HTTP request to the test node's kubelet (KubeletAgent), parsed: method, path, decoded query,
+// headers and body; plus its response writers.
 #pragma once
 
 #include <string>
@@ -10,10 +10,16 @@
 
 #include "core/status.h"
 #include "platform/kubernetes/net_stream.h"
-#include "support/fake_kube_rbac.h"
-#include "support/fake_kube_store.h"
-
 namespace hasteward::testing {
+
+// An HTTP status and its JSON body (a metav1.Status for errors).
+struct FakeKubeReply {
+  int code = 200;
+  nlohmann::json body;
+};
+
+// metav1.Status for an error: {"kind":"Status","status":"Failure","reason":...,"code":...}.
+FakeKubeReply StatusReply(int code, const std::string& reason, const std::string& message);
 
 struct FakeKubeRequest {
   std::string method;
@@ -21,7 +27,6 @@ struct FakeKubeRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  FakeKubeUser user;
 
   std::string Query(const std::string& name) const;  // first value or ""
   std::vector<std::string> QueryAll(const std::string& name) const;

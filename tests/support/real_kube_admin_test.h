@@ -70,8 +70,8 @@ class RealKubeAdminTest : public ::testing::Test {
 
   // The test node "node-1" (RealKubeNode), its agent started with `agent` (exec protocols, faults).
   // Call as ASSERT_NO_FATAL_FAILURE(StartNode()) after StartApi.
-  void StartNode(FakeKubeApiOptions agent = {}) {
-    auto node = RealKubeNode::StartWithAgentOptions(*api_, "node-1", std::move(agent));
+  void StartNode(KubeletAgentOptions agent = {}) {
+    auto node = RealKubeNode::Start(*api_, "node-1", std::move(agent));
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     node_ = std::move(node).value();
   }

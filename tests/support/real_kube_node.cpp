@@ -29,11 +29,11 @@ json ContainerStatuses(const json& pod, bool ready) {
 }  // namespace
 
 core::Result<std::unique_ptr<RealKubeNode>> RealKubeNode::Start(const RealKubeApi& api,
-                                                                const std::string& name) {
+                                                                const std::string& name,
+                                                                KubeletAgentOptions agent_options) {
   std::unique_ptr<RealKubeNode> node(new RealKubeNode(api, name));
-  FakeKubeApiOptions options;
-  options.pki = api.pki();
-  HS_ASSIGN_OR_RETURN(node->agent_, FakeKubeApi::Start(options));
+  agent_options.pki = api.pki();
+  HS_ASSIGN_OR_RETURN(node->agent_, KubeletAgent::Start(std::move(agent_options)));
   HS_ASSIGN_OR_RETURN(k8s::KubeConfig admin, k8s::LoadKubeconfig(api.admin_kubeconfig()));
   node->admin_ = std::make_unique<k8s::KubeClient>(admin);
   HS_TRY(node->Register());
@@ -187,7 +187,7 @@ core::Status RealKubeNode::RunPod(const std::string& ns, const std::string& pod,
     }
   }
   // Exec and port-forward work before the pod reports Running, as on a real node.
-  agent_->SetKubeletPodAddress(ns, pod, address);
+  agent_->SetPodAddress(ns, pod, address);
   if (executor) {
     agent_->SetPodExecutor(ns, pod, std::move(executor));
   }
@@ -232,15 +232,6 @@ core::Result<json> RealKubeNode::AddPod(const std::string& ns, const std::string
                     {"metadata", {{"name", pod}, {"namespace", ns}, {"labels", labels}}},
                     {"spec", {{"containers", specs}}}},
                    std::move(executor), /*ready=*/true, address);
-}
-
-core::Result<std::unique_ptr<RealKubeNode>> RealKubeNode::StartWithAgentOptions(
-    const RealKubeApi& api, const std::string& name, FakeKubeApiOptions agent_options) {
-  std::unique_ptr<RealKubeNode> node(new RealKubeNode(api, name));
-  agent_options.pki = api.pki();
-  HS_ASSIGN_OR_RETURN(node->agent_, FakeKubeApi::Start(std::move(agent_options)));
-  HS_TRY(node->Register());
-  return node;
 }
 
 }  // namespace hasteward::testing

@@ -1,5 +1,5 @@
-// RealKubeNode: a node registered with a RealKubeApi whose "kubelet" is FakeKubeApi's kubelet
-// routes (fake_kubelet_routes.cpp): the real API server proxies pod exec and port-forward to it as
+// RealKubeNode: a node registered with a RealKubeApi whose "kubelet" is the test's KubeletAgent
+// (kubelet_agent.h): the real API server proxies pod exec and port-forward to it as
 // to a kubelet (its address and port in the Node's status), so every byte of a test's exec and
 // port-forward passes the real server's routing, authentication, authorization and protocol
 // translation. Pods are real objects bound to the node; their commands run as local processes
@@ -20,7 +20,7 @@
 #include "core/status.h"
 #include "platform/kubernetes/kube_client.h"
 #include "platform/kubernetes/kube_watch.h"
-#include "support/fake_kube_api.h"
+#include "support/kubelet_agent.h"
 #include "support/real_kube_api.h"
 
 namespace hasteward::testing {
@@ -57,15 +57,17 @@ class RealKubeNode {
 
   // Starts the agent on 127.0.0.1 with certificates of `api`'s authority and registers the Node
   // `name` (Ready, InternalIP 127.0.0.1, the agent's port as its kubelet endpoint).
+  // `agent_options`: the kubelet's exec subprotocols (its authority is `api`'s).
   static core::Result<std::unique_ptr<RealKubeNode>> Start(const RealKubeApi& api,
-                                                           const std::string& name);
+                                                           const std::string& name,
+                                                           KubeletAgentOptions agent_options = {});
 
   ~RealKubeNode();
   RealKubeNode(const RealKubeNode&) = delete;
   RealKubeNode& operator=(const RealKubeNode&) = delete;
 
   const std::string& name() const { return name_; }
-  FakeKubeApi& agent() { return *agent_; }
+  KubeletAgent& agent() { return *agent_; }
   // The cluster admin's client (system:masters), as the node's own writes use.
   const platform::kubernetes::KubeClient& admin() const { return *admin_; }
 
@@ -91,11 +93,6 @@ class RealKubeNode {
                                       const std::string& address = "127.0.0.1",
                                       FakePodExecutor executor = {});
 
-  // Start with the agent's own options (its exec subprotocols, the faults it injects); their
-  // `pki` is `api`'s.
-  static core::Result<std::unique_ptr<RealKubeNode>> StartWithAgentOptions(
-      const RealKubeApi& api, const std::string& name, FakeKubeApiOptions agent_options);
-
  private:
   RealKubeNode(const RealKubeApi& api, std::string name) : api_(api), name_(std::move(name)) {}
   core::Status Register();
@@ -107,7 +104,7 @@ class RealKubeNode {
 
   const RealKubeApi& api_;
   std::string name_;
-  std::unique_ptr<FakeKubeApi> agent_;
+  std::unique_ptr<KubeletAgent> agent_;
   std::unique_ptr<platform::kubernetes::KubeClient> admin_;
   std::mutex hooks_mu_;  // held while a hook runs
   PodHooks hooks_;

@@ -12,12 +12,12 @@
 namespace hasteward::platform::kubernetes {
 namespace {
 
-using testing::FakeKubeApiOptions;
-using testing::FakeKubeFault;
+using testing::KubeletAgentOptions;
+using testing::KubeletFault;
 
 class PodExecTest : public testing::RealKubeAdminTest {
  protected:
-  void Start(testing::RealKubeApiOptions server = {}, FakeKubeApiOptions agent = {}) {
+  void Start(testing::RealKubeApiOptions server = {}, KubeletAgentOptions agent = {}) {
     ASSERT_NO_FATAL_FAILURE(StartApiWith(std::move(server), {"db"}));
     ASSERT_NO_FATAL_FAILURE(StartNode(std::move(agent)));
     auto pod = node_->AddPod("db", "db-0", {"db"});
@@ -82,10 +82,10 @@ constexpr const char* kPassThroughWebSocket =
 // remotecommand/errorstream.go), and it writes a Success status to us, so the client cannot tell
 // (measured: exit 0).
 TEST_F(PodExecTest, MissingStatusIsAnErrorNeverSuccess) {
-  FakeKubeApiOptions agent;
+  KubeletAgentOptions agent;
   agent.exec_protocols = {"v4.channel.k8s.io"};
   ASSERT_NO_FATAL_FAILURE(Start({{}, {kPassThroughWebSocket}}, agent));
-  node_->agent().SetFaultForTest(FakeKubeFault::kExecOmitsStatus, true);
+  node_->agent().SetFaultForTest(KubeletFault::kExecOmitsStatus, true);
   core::MemorySink sink;
   auto exit = RunInPod(*client_, Request({"sh", "-c", "echo fine"}), nullptr, &sink);
   ASSERT_FALSE(exit.ok()) << "exit " << exit->exit_code;
@@ -95,7 +95,7 @@ TEST_F(PodExecTest, MissingStatusIsAnErrorNeverSuccess) {
 
 // A server that upgrades to v4.channel.k8s.io only: one that passes the WebSocket on to a kubelet.
 TEST_F(PodExecTest, FallsBackToV4AndRefusesToCloseStdinThere) {
-  FakeKubeApiOptions agent;
+  KubeletAgentOptions agent;
   agent.exec_protocols = {"v4.channel.k8s.io"};
   ASSERT_NO_FATAL_FAILURE(Start({{}, {kPassThroughWebSocket}}, agent));
   core::MemorySink sink;

@@ -73,7 +73,7 @@ TEST_F(PortForwardTest, ErrorChannelMessageBecomesTheError) {
 
 TEST_F(PortForwardTest, AnswerForAnotherPortIsAnError) {
   testing::TcpEchoServer echo;
-  node_->agent().SetFaultForTest(testing::FakeKubeFault::kPortForwardWrongPortPrefix, true);
+  node_->agent().SetFaultForTest(testing::KubeletFault::kPortForwardWrongPortPrefix, true);
   auto session = PortForwardSession::Open(*client_, {"db", "db-0", echo.port()});
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   ASSERT_TRUE((*session)->Send(core::AsBytes(std::string("x"))).ok());

@@ -1,8 +1,7 @@
 // The SPDY/3.1 framing of the test node agent (tests/support/spdy_framing.h), a unit test with no
 // server. End to end it is checked by real peers: the real kube-apiserver translates every
 // WebSocket exec of pod_exec_test.cpp to SPDY toward the agent, and kubectl 1.20 upgrades to SPDY
-// itself in tests/integration/real_kube_rbac_test.cpp (and against FakeKubeApi in
-// fake_kube_api_fidelity_test.cpp).
+// itself in tests/integration/real_kube_rbac_test.cpp.
 #include "support/spdy_framing.h"
 
 #include <gtest/gtest.h>
