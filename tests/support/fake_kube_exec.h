@@ -1,5 +1,5 @@
-// Pod exec of the test kubelet (KubeletAgent), backed by a real local process, over either transport a client may
-// ask for:
+// Pod exec of the test kubelet (KubeletAgent), backed by a real local process, over either
+// transport a client may ask for:
 // - WebSocket, the Kubernetes channel protocol (v5.channel.k8s.io / v4.channel.k8s.io): binary or
 //   text messages carry one channel byte and the payload: 0 stdin, 1 stdout, 2 stderr, 3 the final
 //   metav1.Status (Success, or Failure/NonZeroExitCode with an ExitCode cause), 4 resize

@@ -1,6 +1,6 @@
-// Pod exec of the test kubelet (KubeletAgent) over SPDY/3.1, the transport of kubectl before 1.30 (see
-// fake_kube_exec.h): the streams the client opens are mapped to the WebSocket channel numbers so
-// RunFakeExecProcess serves both transports.
+// Pod exec of the test kubelet (KubeletAgent) over SPDY/3.1, the transport of kubectl before 1.30
+// (see fake_kube_exec.h): the streams the client opens are mapped to the WebSocket channel numbers
+// so RunFakeExecProcess serves both transports.
 #include <algorithm>
 #include <functional>
 #include <map>

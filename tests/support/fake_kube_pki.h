@@ -1,6 +1,7 @@
-// The certificates of a real test kube-apiserver and its test kubelet, generated with OpenSSL at start: a self-signed CA, a server
-// certificate for 127.0.0.1/localhost signed by it, and client certificates on demand (common
-// name = user, organization = group), like a cluster's CA. Nothing is written to disk here.
+// The certificates of a real test kube-apiserver and its test kubelet, generated with OpenSSL at
+// start: a self-signed CA, a server certificate for 127.0.0.1/localhost signed by it, and client
+// certificates on demand (common name = user, organization = group), like a cluster's CA. Nothing
+// is written to disk here.
 #pragma once
 
 #include <memory>

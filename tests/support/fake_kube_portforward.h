@@ -1,7 +1,7 @@
-// Pod port-forward of the test kubelet (KubeletAgent) over WebSocket (v4.channel.k8s.io), as the kubelet serves it:
-// for the one requested port, channel 0 carries data and channel 1 errors; the server's first
-// message on each channel is the port (2 bytes, little-endian). The fake dials the pod's
-// status.podIP and the port from its own network namespace and relays; a failed dial is a
+// Pod port-forward of the test kubelet (KubeletAgent) over WebSocket (v4.channel.k8s.io), as the
+// kubelet serves it: for the one requested port, channel 0 carries data and channel 1 errors; the
+// server's first message on each channel is the port (2 bytes, little-endian). The fake dials the
+// pod's status.podIP and the port from its own network namespace and relays; a failed dial is a
 // message on the error channel. Checked with python3-kubernetes' portforward in
 // tests/platform/kubernetes/fake_kube_api_fidelity_test.cpp.
 #pragma once
