@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include <gtest/gtest.h>
+
 #include "core/poll_until.h"
 
 namespace hasteward::testing {
@@ -122,7 +124,24 @@ std::set<KubeGrant> UnusedGrants(const std::set<KubeGrant>& grants,
       unused.erase(request.needed);
     }
   }
+  for (const char* upgraded : {"pods/exec", "pods/portforward"}) {
+    if (unused.count({"", upgraded, "get"}) == 0) {
+      unused.erase({"", upgraded, "create"});
+    }
+  }
   return unused;
+}
+
+void ExpectEveryGrantUsedAndNoneRefused(const std::set<KubeGrant>& granted,
+                                        const std::vector<AuditedRequest>& requests) {
+  std::string listed;
+  for (const KubeGrant& grant : UnusedGrants(granted, requests)) {
+    listed += grant.Text() + "; ";
+  }
+  EXPECT_EQ(listed, "") << "granted, never used";
+  for (const AuditedRequest& request : requests) {
+    EXPECT_NE(request.code, 403) << "refused: " << request.Text();
+  }
 }
 
 }  // namespace hasteward::testing

@@ -56,8 +56,15 @@ int AllowedRequests(const RealKubeApi& api, const std::string& user, const std::
 // resource and verb its rules name.
 std::set<KubeGrant> GrantsOf(const nlohmann::json& cluster_role);
 
-// The grants of `grants` that no request of `requests` was allowed under.
+// The grants of `grants` that no request of `requests` was allowed under. A WebSocket exec or
+// port-forward is one request, logged as `get`, that the server authorizes as `get` and (since
+// 1.35, KEP-4006) as `create` too: its `get` counts as the use of both.
 std::set<KubeGrant> UnusedGrants(const std::set<KubeGrant>& grants,
                                  const std::vector<AuditedRequest>& requests);
+
+// gtest expectations: every grant of `granted` was used by a request of `requests` the server
+// allowed, and none of `requests` was refused (403; a 404 is an answer).
+void ExpectEveryGrantUsedAndNoneRefused(const std::set<KubeGrant>& granted,
+                                        const std::vector<AuditedRequest>& requests);
 
 }  // namespace hasteward::testing

@@ -243,9 +243,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
   ASSERT_TRUE((*election)->Stop().ok());
 
   // Every grant of deploy/'s roles was used by a request the server allowed, and none was
-  // refused (404s are answers: the heal looks for pods that are gone). A WebSocket exec or
-  // port-forward is one request, logged as `get`, that the server authorizes as `get` and
-  // (since 1.35, KEP-4006) as `create` too: both are needed.
+  // refused (404s are answers: the heal looks for pods that are gone).
   std::set<testing::KubeGrant> granted;
   for (const auto& [kind, name, ns] :
        {std::tuple{"clusterrole", "hasteward-operator", ""},
@@ -262,20 +260,7 @@ TEST(DeployRbacTest, EveryGrantIsUsedByTheKubernetesCode) {
     }
   }
   const auto requests = api->OperatorRequests();
-  std::set<testing::KubeGrant> unused = testing::UnusedGrants(granted, requests);
-  for (const char* upgraded : {"pods/exec", "pods/portforward"}) {
-    if (unused.count({"", upgraded, "get"}) == 0) {
-      unused.erase({"", upgraded, "create"});
-    }
-  }
-  std::string listed;
-  for (const auto& grant : unused) {
-    listed += grant.Text() + "; ";
-  }
-  EXPECT_TRUE(unused.empty()) << "granted, never used: " << listed;
-  for (const auto& request : requests) {
-    EXPECT_NE(request.code, 403) << "refused: " << request.Text();
-  }
+  testing::ExpectEveryGrantUsedAndNoneRefused(granted, requests);
 }
 
 }  // namespace
