@@ -53,7 +53,6 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     for (const auto& [name, value] : operator_->env()) {
       serve_env_[name] = value;
     }
-    admin_kubeconfig_ = operator_->AdminKubeconfig();
   }
 
   void TearDown() override {
@@ -61,10 +60,10 @@ class ServeStandbyCrdsTest : public ::testing::Test {
     hs_.Run({"sandbox", "down", "-c", "shop", "-n", "src"});
   }
 
+  // The kubectl built with the server (RealKubeApi::Kubectl, as the admin): the host's kubectl is
+  // Debian's 1.20 on a fresh machine, whatever a development machine carries.
   CmdResult Kubectl(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {"timeout", "60", "kubectl", "--kubeconfig", admin_kubeconfig_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    return operator_->api().Kubectl(args);
   }
 
   // `kubectl apply` of `yaml`, validated against the server's OpenAPI document.
@@ -123,7 +122,6 @@ class ServeStandbyCrdsTest : public ::testing::Test {
 
   HastewardEnv hs_{"hs-standby-crds-", kPassword};
   std::unique_ptr<OperatorApi> operator_;
-  std::string admin_kubeconfig_;
   HastewardEnv::EnvVars serve_env_;
   ServeProcess serve_;
   int applied_ = 0;
