@@ -31,8 +31,10 @@ if [ "${1:-}" = --bench ]; then
   PKGS+=(pgbackrest barman patroni etcd-server python3-etcd mydumper
     pg-auto-failover-cli postgresql-15-auto-failover python3-psycopg2 python3-pymysql)
 fi
-# kubectl for the fake Kubernetes API's fidelity tests: Debian's kubernetes-client (1.20) unless a
-# kubectl is already installed (a newer one from another package would conflict with it).
+
+# kubectl: `kubectl kustomize deploy/` (the deploy tests) and kubectl 1.20's SPDY exec and
+# port-forward against the real API server (real_kube_rbac_test): Debian's kubernetes-client unless
+# a kubectl is already installed (a newer one from another package would conflict with it).
 if ! command -v kubectl >/dev/null 2>&1; then PKGS+=(kubernetes-client); fi
 missing=()
 for p in "${PKGS[@]}"; do
