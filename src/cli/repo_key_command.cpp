@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/json_messages.h"
 #include "cli/repo_access.h"
 #include "cli/table.h"
@@ -22,16 +23,21 @@ struct KeyFlags {
   std::string username;
   std::string hostname;
   std::string key_ref;
+  std::string retry_lock = "0";  // --retry-lock: how long to wait for other commands' locks
 };
 
 std::string ShortId(const std::string& id) {
   return id.substr(0, 8);
 }
 
-core::Result<std::unique_ptr<repo::RepoLock>> LockRepository(repo::Repository& r, bool exclusive) {
+core::Result<std::unique_ptr<repo::RepoLock>> LockRepository(repo::Repository& r, bool exclusive,
+                                                             const KeyFlags& f) {
   repo::LockOptions options;
   // Removing a key must not race another removal: two could each leave the other's key last.
   options.exclusive = exclusive;
+  // An exclusive lock waits for every running backup (each holds a shared lock): without a wait a
+  // key rotation beside scheduled backups fails whenever one runs.
+  HS_ASSIGN_OR_RETURN(options.wait, ParseDuration("--retry-lock", f.retry_lock, true));
   return repo::RepoLock::Acquire(r, options);
 }
 
@@ -120,7 +126,7 @@ core::Status RunKeyAdd(const GlobalOptions& g, const KeyFlags& f) {
     PrintKeyChange(g, RepoKeyChangeMessage{.added = "(new)", .removed = "", .dry_run = true});
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, false));
+  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, false, f));
   HS_ASSIGN_OR_RETURN(std::string id, k.ring->Add(password, options));
   HS_TRY(lock->Release());
   PrintKeyChange(g, RepoKeyChangeMessage{.added = id, .removed = "", .dry_run = false});
@@ -135,7 +141,7 @@ core::Status RunKeyRemove(const GlobalOptions& g, const KeyFlags& f) {
     PrintKeyChange(g, RepoKeyChangeMessage{.added = "", .removed = id, .dry_run = true});
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, true));
+  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, true, f));
   HS_TRY(k.ring->Remove(id));
   HS_TRY(lock->Release());
   PrintKeyChange(g, RepoKeyChangeMessage{.added = "", .removed = id, .dry_run = false});
@@ -153,11 +159,17 @@ core::Status RunKeyPasswd(const GlobalOptions& g, const KeyFlags& f) {
     PrintKeyChange(g, RepoKeyChangeMessage{.added = "(new)", .removed = old_id, .dry_run = true});
     return core::Status::Ok();
   }
-  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, true));
+  HS_ASSIGN_OR_RETURN(auto lock, LockRepository(*k.repo, true, f));
   HS_ASSIGN_OR_RETURN(std::string id, k.ring->ChangePassword(password, options));
   HS_TRY(lock->Release());
   PrintKeyChange(g, RepoKeyChangeMessage{.added = id, .removed = old_id, .dry_run = false});
   return core::Status::Ok();
+}
+
+void AddRetryLockFlag(CLI::App& command, KeyFlags& flags) {
+  command.add_option("--retry-lock", flags.retry_lock,
+                     "Wait up to this long (90s, 10m) for other commands' repository locks, e.g. "
+                     "running backups, instead of failing at once (default 0)");
 }
 
 void AddNewKeyFlags(CLI::App& command, KeyFlags& flags) {
@@ -165,6 +177,7 @@ void AddNewKeyFlags(CLI::App& command, KeyFlags& flags) {
                      "File holding the new key's password (as restic's flag)");
   command.add_option("--user", flags.username, "User name recorded in the key (default: current)");
   command.add_option("--host", flags.hostname, "Host name recorded in the key (default: this)");
+  AddRetryLockFlag(command, flags);
 }
 
 }  // namespace
@@ -181,6 +194,7 @@ void RegisterRepoKeyCommands(CLI::App& repo, GlobalOptions& g, CommandOutcome& o
   auto* remove =
       key->add_subcommand("remove", "Remove a key (never the last one or the one in use)");
   remove->add_option("id", flags->key_ref, "Key ID or a unique prefix")->required();
+  AddRetryLockFlag(*remove, *flags);
   remove->callback([&g, &out, flags] { out.status = RunKeyRemove(g, *flags); });
   auto* passwd = key->add_subcommand("passwd", "Replace the key in use with a new password");
   AddNewKeyFlags(*passwd, *flags);

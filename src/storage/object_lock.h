@@ -27,6 +27,9 @@ class ObjectLock {
   // Until when `h` can be neither deleted nor changed; nullopt when it is not retained (or past).
   // kNotFound when the object does not exist.
   virtual core::Result<std::optional<TimePoint>> RetainUntil(const Handle& h) = 0;
+  // Retains `h` until `until` (the same mode it was written with). A retention can only grow:
+  // the storage refuses a date earlier than the current one. kNotFound when `h` does not exist.
+  virtual core::Status Extend(const Handle& h, TimePoint until) = 0;
 };
 
 }  // namespace hasteward::storage

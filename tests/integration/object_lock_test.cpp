@@ -3,7 +3,8 @@
 // and snapshots in COMPLIANCE mode. With those keys no DELETE of a pack, an index or a snapshot
 // succeeds, and an overwrite leaves the locked version as it was; `repo key passwd` and prune
 // before the retention ends change nothing and say until when (a policy that forgets locked
-// snapshots gets the --keep-within hint); after it ends, the same prune runs. Stock restic's
+// snapshots gets the --keep-within hint); after it ends, the same prune runs and retains what the
+// kept backup references for another period. Stock restic's
 // check --read-data passes after every step.
 #include <chrono>
 #include <random>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/utc_time.h"
 #include "support/ceph_rgw_server.h"
 #include "support/hasteward_env.h"
 
@@ -177,6 +179,19 @@ TEST_F(ObjectLockTest, LockedFilesSurviveTheBackupKeysAndPruneWaitsForTheRetenti
   ASSERT_EQ(after.size(), 1u);
   EXPECT_NE(after.front(), first);
   EXPECT_NE(List("packs"), packs_before);
+  // What the kept backup references is locked again for a whole period (its retention had run
+  // out): its snapshot and every pack left.
+  EXPECT_NE(late.out.find("object lock: retained "), std::string::npos) << late.out;
+  const std::string now = core::Rfc3339Utc(std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+  std::vector<std::string> kept = {"snapshots/" + after.front()};
+  for (const auto& name : List("packs"))
+    kept.push_back("data/" + name.substr(0, 2) + "/" + name);
+  for (const auto& key : kept) {
+    std::string until = Raw("HEAD", key).Header("x-amz-object-lock-retain-until-date");
+    EXPECT_GT(until.substr(0, 19), now.substr(0, 19)) << key;
+  }
   ExpectResticCheckPasses();
 }
 

@@ -250,5 +250,68 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
   EXPECT_EQ(operator_->OperatorGrantsUsed().count("create core events"), 1U);
 }
 
+// Rotating a repository's password (docs/operator.md#rotating-a-repository-password): a second
+// key is added with the new password, the BackupRepository is pointed at a new Secret holding it,
+// and once its status shows the new generation Ready the old key is removed. serve's scheduled
+// backups go on with the new password throughout, and the old one no longer opens the repository.
+TEST_F(ServeCrdsTest, ARepositoryRotatesToANewPasswordSecret) {
+  const std::string rotated = "rotated-password-77c0";
+  CreateRepository("main", kSecretPassword);
+  Create(k8s::resources::kBackupPolicies, "",
+         {{"apiVersion", kGroupVersion},
+          {"kind", "BackupPolicy"},
+          {"metadata", {{"name", "minutely"}}},
+          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+  ASSERT_TRUE(
+      admin_
+          ->Patch(k8s::resources::kCnpgClusters, kPlatformNamespace, kCluster,
+                  k8s::PatchType::kMerge,
+                  {{"metadata",
+                    {{"annotations", {{"clinic.hasteward.prplanit.com/policy", "minutely"}}}}}})
+          .ok());
+  StartServe();
+  ASSERT_TRUE(core::PollUntil([&] { return BackupSnapshots() >= 1; }, 45s)) << serve_.Logs();
+
+  // 1. A second key with the new password (the old one still opens the repository).
+  auto keys_before = hs_.Run({"repo", "key", "list", "--json"});
+  ASSERT_EQ(keys_before.exit_code, 0) << keys_before.err;
+  std::string old_key;
+  for (const auto& key : json::parse(keys_before.out)) {
+    if (key.value("current", false))
+      old_key = key.value("id", "");
+  }
+  ASSERT_FALSE(old_key.empty()) << keys_before.out;
+  const std::string new_password_file = WriteFile(hs_.Path("rotated"), rotated + "\n");
+  auto added = hs_.Run({"repo", "key", "add", "--new-password-file", new_password_file});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  // 2. The BackupRepository reads a new Secret; serve takes it at the change (no restart).
+  Create(k8s::resources::kSecrets, kPlatformNamespace,
+         SecretObject(kPlatformNamespace, "main-rotated", {{"password", rotated}}));
+  ASSERT_TRUE(
+      admin_
+          ->Patch(k8s::resources::kBackupRepositories, "", "main", k8s::PatchType::kMerge,
+                  {{"spec", {{"restic", {{"passwordSecretRef", {{"name", "main-rotated"}}}}}}}})
+          .ok());
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        json status = Status(k8s::resources::kBackupRepositories, "main");
+        return status.value("observedGeneration", 0) == 2 && Ready(status) == "True";
+      },
+      15s))
+      << Status(k8s::resources::kBackupRepositories, "main").dump() << serve_.Logs();
+  // 3. The old key goes; only the new password opens the repository now.
+  hs_.Set("RESTIC_PASSWORD", rotated);
+  // Exclusive: it waits for the scheduled backup holding its shared lock.
+  auto removed = hs_.Run({"repo", "key", "remove", old_key, "--retry-lock", "2m"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  const size_t before = BackupSnapshots();
+  ASSERT_TRUE(core::PollUntil([&] { return BackupSnapshots() > before; }, 45s)) << serve_.Logs();
+  for (const char* bad : {"\"outcome\":\"failed\"", "\"outcome\":\"error\""})
+    EXPECT_EQ(serve_.Logs().find(bad), std::string::npos) << serve_.Logs();
+  hs_.Set("RESTIC_PASSWORD", kSecretPassword);
+  EXPECT_NE(hs_.Restic({"snapshots"}).exit_code, 0) << "the old password still opens it";
+  EXPECT_EQ(serve_.Logs().find(rotated), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasteward::testing

@@ -1,7 +1,8 @@
 // `hasteward serve` against a real sandbox PostgreSQL cluster with a fast scheduler clock
 // (--tick-seconds): scheduled backups, verification and triage happen and show in metrics scraped
-// over real HTTP; SIGTERM mid-backup aborts it without a partial snapshot, leftover process or
-// repository lock; a restart resumes the schedule from the state file.
+// over real HTTP, also under append-only credentials; SIGTERM mid-backup aborts it without a
+// partial snapshot, leftover process or repository lock; a restart resumes the schedule from the
+// state file.
 #include <filesystem>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "core/poll_until.h"
 #include "support/hasteward_env.h"
+#include "support/rest_test_server.h"
 #include "support/serve_process.h"
 
 namespace hasteward::testing {
@@ -63,7 +65,7 @@ class ServeTest : public ::testing::Test {
                         "/serve-state.json\n"
                         "repositories:\n"
                         "  - {name: local, repository: " +
-                        hs_.dir() + "/repo, passwordFile: " + hs_.dir() +
+                        repository_ + ", passwordFile: " + hs_.dir() +
                         "/password}\n"
                         "policies:\n"
                         "  - name: default\n"
@@ -77,9 +79,8 @@ class ServeTest : public ::testing::Test {
                         triage +
                         "\"\n"
                         "    mode: triage\n"
-                        "    repositories: [local]\n"
-                        "    retention: {keepLast: 2}\n" +
-                        policy_extra +
+                        "    repositories: [local]\n" +
+                        retention_ + policy_extra +
                         "clusters:\n"
                         "  - {namespace: test, name: shop, policy: default}\n");
     return path;
@@ -141,6 +142,9 @@ class ServeTest : public ::testing::Test {
 
   HastewardEnv hs_{"hs-serve-", "serve-test"};
   ServeProcess serve_;
+  // The policy's repository and retention (a test may change them before WriteConfig).
+  std::string repository_ = hs_.dir() + "/repo";
+  std::string retention_ = "    retention: {keepLast: 2}\n";
 };
 
 const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
@@ -208,6 +212,51 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   EXPECT_EQ(after["first_start"], before["first_start"]);
   EXPECT_GE(after["clock_now"].get<int64_t>(), before["clock_now"].get<int64_t>());
   EXPECT_EQ(StopServe(), 0);
+  EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
+}
+
+// Append-only credentials (docs/append-only.md): a repository on a REST server that refuses every
+// delete outside locks/ (as `rest-server --append-only`). serve's scheduled backups, verification
+// and triage all run there (the policy has no retention, which needs delete rights); prune is
+// refused before it changes anything.
+TEST_F(ServeTest, ScheduledBackupVerifyAndTriageWorkUnderAppendOnlyCredentials) {
+  auto server = RestTestServer::Start(hs_.Path("rest"));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  repository_ = (*server)->Location("repo/");
+  retention_ = "";
+  hs_.UseRepository(repository_);
+  ASSERT_EQ(hs_.Run({"repo", "init"}).exit_code, 0);
+  (*server)->SetAppendOnly(true);
+  LoadRows(2000);
+  StartServe(WriteConfig("* * * * *", "*/2 * * * *", "* * * * *"), 2, 30);
+  std::string m;
+  bool seen = core::PollUntil(
+      [&] {
+        m = Metrics();
+        return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
+                   std::string::npos &&
+               m.find(std::string("hasteward_verification_success") + kLabels + " 1") !=
+                   std::string::npos &&
+               m.find("state=\"healthy\"} 1") != std::string::npos;
+      },
+      100s);
+  ASSERT_TRUE(seen) << m << "\n" << serve_.Logs();
+  EXPECT_EQ(StopServe(), 0) << serve_.Logs();
+  for (const char* job : {"backup", "verify", "triage"}) {
+    EXPECT_NE(m.find("hasteward_job_errors_total{job=\"" + std::string(job) + "\"} 0"),
+              std::string::npos)
+        << job << "\n"
+        << m;
+  }
+  EXPECT_GE(Snapshots("backup"), 1);
+  EXPECT_GE(Snapshots("verification"), 1);
+
+  auto before = hs_.Restic({"list", "snapshots", "--no-lock"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  auto prune = hs_.Run({"prune", "--keep-last", "1"});
+  EXPECT_EQ(prune.exit_code, 14) << prune.err;
+  EXPECT_NE(prune.err.find("these credentials are append-only"), std::string::npos) << prune.err;
+  EXPECT_EQ(hs_.Restic({"list", "snapshots", "--no-lock"}).out, before.out);
   EXPECT_EQ(hs_.Restic({"check"}).exit_code, 0);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/clock.h"
 #include "core/utc_time.h"
 #include "repo/crypto/crypto.h"
 
@@ -84,6 +85,43 @@ core::Status RefuseLockedDeletes(Repository& repo, const std::vector<std::string
                             PeriodText(*period) + "), or " + after);
   }
   return core::Status(core::ErrorCode::kSafetyStop, what, after);
+}
+
+core::Result<RetentionRenewal> ExtendReferencedRetention(
+    Repository& repo, const std::vector<std::string>& kept_snapshots, const GcPlan& gc) {
+  RetentionRenewal renewal;
+  storage::ObjectLock* lock = repo.backend().ObjectLocking();
+  if (lock == nullptr)
+    return renewal;
+  HS_ASSIGN_OR_RETURN(auto period, lock->Period());
+  if (!period.has_value())
+    return renewal;
+  std::vector<Handle> referenced = {Handle{FileType::kConfig, ""}};
+  HS_ASSIGN_OR_RETURN(auto keys, repo.ListFiles(FileType::kKey));
+  for (const auto& key : keys)
+    referenced.push_back(Handle{FileType::kKey, key.name});
+  for (const auto& id : kept_snapshots)
+    referenced.push_back(Handle{FileType::kSnapshot, id});
+  for (const PackDecision& pack : gc.packs) {
+    if (pack.action == PackAction::kKeep)
+      referenced.push_back(Handle{FileType::kPack, IdToHex(pack.id)});
+  }
+  const TimePoint now = core::SystemClock::Get().Now();
+  const TimePoint until = now + *period;
+  const TimePoint renew_before = now + *period / 2;
+  for (const Handle& h : referenced) {
+    auto current = lock->RetainUntil(h);
+    if (!current.ok() && current.status().code() == core::ErrorCode::kNotFound)
+      continue;  // nothing to retain (a pack the storage lacks is planned as "drop", not kept)
+    HS_TRY(current.status());
+    ++renewal.checked;
+    if (current->has_value() && **current >= renew_before)
+      continue;
+    HS_TRY(lock->Extend(h, until));
+    ++renewal.extended;
+    renewal.until = until;
+  }
+  return renewal;
 }
 
 }  // namespace hasteward::repo

@@ -12,6 +12,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "core/utc_time.h"
 #include "repo/cursor/standby_cursor.h"
 #include "repo/index/index_choice.h"
 #include "repo/lock/repo_lock.h"
@@ -72,6 +73,17 @@ struct PrunePlan {
   GcPlan gc;
   std::unique_ptr<DiskGc> disk;  // set when the plan was made over the on-disk index
 };
+
+// The snapshot files the plan keeps (every file seen minus those it removes).
+std::vector<std::string> KeptSnapshots(const PrunePlan& plan) {
+  std::set<std::string> removed(plan.remove_ids.begin(), plan.remove_ids.end());
+  std::vector<std::string> kept;
+  for (const auto& name : plan.snapshot_files) {
+    if (removed.count(name) == 0)
+      kept.push_back(name);
+  }
+  return kept;
+}
 
 LockOptions PruneLock(const PruneRunOptions& o, bool exclusive) {
   LockOptions lock;
@@ -281,6 +293,8 @@ core::Result<PruneReport> RunPrune(Repository& repo, const PruneRunOptions& o) {
     }
     HS_TRY(RefuseLockedDeletes(repo, plan.remove_ids, plan.gc));
     HS_TRY(ExecutePrune(repo, *lock, plan, threads, o, &r));
+    // Under object lock, what the kept backups reference stays locked as long as they are kept.
+    HS_ASSIGN_OR_RETURN(r.renewal, ExtendReferencedRetention(repo, KeptSnapshots(plan), plan.gc));
     HS_TRY(lock->Release());
   }
   LogPins(plan.pins);
@@ -299,6 +313,11 @@ nlohmann::json PruneReport::ToJson() const {
   j["dry_run"] = dry_run;
   j["snapshots_removed"] = snapshots_removed;
   j["snapshots_remaining"] = snapshots_remaining;
+  if (renewal.checked > 0) {
+    j["object_lock"] = {{"checked", renewal.checked}, {"extended", renewal.extended}};
+    if (renewal.until.has_value())
+      j["object_lock"]["retained_until"] = core::Rfc3339Utc(UnixSeconds(*renewal.until));
+  }
   j["gc"] = {{"packs", gc.packs},
              {"keep", gc.keep},
              {"remove", gc.remove},
@@ -358,7 +377,17 @@ std::string PruneReport::ToText() const {
                   executed.index_files_written, executed.packs_deleted,
                   Bytes(executed.bytes_deleted).c_str(), executed.index_files_removed, seconds);
   }
-  return out + line;
+  out += line;
+  if (renewal.checked > 0) {
+    std::string until =
+        renewal.until.has_value() ? " until " + core::Rfc3339Utc(UnixSeconds(*renewal.until)) : "";
+    std::snprintf(line, sizeof(line),
+                  "object lock: retained %zu of %zu kept file(s) again%s (the others have more "
+                  "than half the period left)\n",
+                  renewal.extended, renewal.checked, until.c_str());
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace hasteward::repo

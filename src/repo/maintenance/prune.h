@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "repo/maintenance/gc_execute.h"
 #include "repo/maintenance/gc_plan.h"
+#include "repo/maintenance/object_lock_gate.h"
 #include "repo/maintenance/retention_pins.h"
 #include "repo/maintenance/retention_plan.h"
 #include "repo/repository.h"
@@ -40,10 +41,13 @@ struct PruneReport {
   GcResult executed;
   size_t index_blobs = 0;
   bool index_on_disk = false;  // planned over the on-disk index (gc_disk_plan.h)
+  // Under object lock: the kept files retained again (object_lock_gate.h); empty otherwise.
+  RetentionRenewal renewal;
   double seconds = 0;
 
   // The plan's JSON (retention_plan.h) plus "dry_run", "snapshots_removed", "gc", "index"
-  // ("memory" | "disk"), "index_blobs" and "standby_cursors" (retention_pins.h).
+  // ("memory" | "disk"), "index_blobs", "standby_cursors" (retention_pins.h) and, under object
+  // lock, "object_lock" {"checked", "extended", "retained_until"}.
   nlohmann::json ToJson() const;
   // The plan's text plus a summary of the garbage collection.
   std::string ToText() const;

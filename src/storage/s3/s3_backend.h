@@ -42,6 +42,8 @@ class S3Backend : public Backend, public ObjectLock {
   core::Status Enable(std::chrono::seconds period) override;
   core::Result<std::optional<std::chrono::seconds>> Period() override;
   core::Result<std::optional<TimePoint>> RetainUntil(const Handle& h) override;
+  // PutObjectRetention on the current version.
+  core::Status Extend(const Handle& h, TimePoint until) override;
 
   // The object key of a handle ("prefix/data/ab/ab12…").
   std::string KeyOf(const Handle& h) const;

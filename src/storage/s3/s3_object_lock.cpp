@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/hex.h"
 #include "core/utc_time.h"
 #include "storage/http/http_errors.h"
 #include "storage/s3/s3_backend.h"
@@ -95,6 +96,22 @@ core::Result<std::optional<ObjectLock::TimePoint>> S3Backend::RetainUntil(const 
   if (!until.has_value() || *until <= core::SystemClock::Get().Now())
     return std::optional<TimePoint>();
   return until;
+}
+
+core::Status S3Backend::Extend(const Handle& h, TimePoint until) {
+  std::string key = KeyOf(h);
+  std::string body =
+      "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode>"
+      "<RetainUntilDate>" +
+      IsoUtc(until) + "</RetainUntilDate></Retention>";
+  // S3 requires an integrity header on PutObjectRetention.
+  KeyValues headers = {{"content-md5", core::Base64Encode(Md5(core::AsBytes(body)))},
+                       {"content-type", "application/xml"}};
+  HS_ASSIGN_OR_RETURN(
+      auto put, Send("PUT", key, {{"retention", ""}}, core::AsBytes(body), std::move(headers)));
+  if (!http::IsSuccess(put))
+    return ErrorOf("PUT '" + key + "?retention'", put);
+  return core::Status::Ok();
 }
 
 core::Status S3Backend::RemoveVersion(const std::string& key) {

@@ -52,8 +52,22 @@ class FakeLockingBackend : public storage::Backend, public storage::ObjectLock {
     return std::optional<TimePoint>(it->second);
   }
 
+  core::Status Extend(const Handle& h, TimePoint to) override {
+    if (!extend_error.ok())
+      return extend_error;
+    // As S3: a compliance retention can only grow.
+    auto it = until.find(h.name);
+    if (it != until.end() && it->second > to)
+      return core::StorageError("retention of '" + h.name + "' cannot be shortened", false);
+    extended[storage::FileTypeDir(h.type) + std::string("/") + h.name] = to;
+    until[h.name] = to;
+    return core::Status::Ok();
+  }
+
   std::map<std::string, TimePoint> until;
   std::set<std::string> missing;
+  std::map<std::string, TimePoint> extended;  // "dir/name" -> the new date
+  core::Status extend_error;
 
  private:
   storage::LocalBackend inner_;
@@ -134,6 +148,45 @@ TEST_F(ObjectLockGateTest, ExpiredOrMissingFilesAndRepositoriesWithoutAPeriodPas
   Init(seconds(0));  // no --object-lock: dates are not asked for
   fake_->until[Name('a')] = In(seconds(600));
   EXPECT_TRUE(RefuseLockedDeletes(*repo_, {}, Plan()).ok());
+}
+
+// After a prune: the kept files with less than half the period left are retained for a whole
+// period again; the kept ones with more are left; what the prune deletes or repacks never is.
+TEST_F(ObjectLockGateTest, PruneRetainsKeptFilesAgainAndNeverWhatItDeletes) {
+  Init(seconds(3600));
+  fake_->until.clear();                       // the config and key: expired, as if written long ago
+  fake_->until[Name('1')] = In(seconds(-5));  // kept snapshot, retention over
+  fake_->until[Name('2')] = In(seconds(3000));  // kept snapshot, more than half left
+  fake_->until[Name('c')] = In(seconds(600));   // kept pack, less than half left
+  auto keys = repo_->ListFiles(FileType::kKey);
+  ASSERT_TRUE(keys.ok() && keys->size() == 1);
+  auto before = core::SystemClock::Get().Now();
+  auto renewal = ExtendReferencedRetention(*repo_, {Name('1'), Name('2')}, Plan());
+  ASSERT_TRUE(renewal.ok()) << renewal.status().ToString();
+  std::set<std::string> extended;
+  for (const auto& [name, to] : fake_->extended) {
+    extended.insert(name);
+    EXPECT_GE(to, before + seconds(3600)) << name;
+  }
+  EXPECT_EQ(extended, (std::set<std::string>{"/", "keys/" + keys->front().name,
+                                             "snapshots/" + Name('1'), "data/" + Name('c')}));
+  EXPECT_EQ(renewal->checked, 5u);  // config, key, two snapshots, one kept pack
+  EXPECT_EQ(renewal->extended, 4u);
+  ASSERT_TRUE(renewal->until.has_value());
+  EXPECT_EQ(*renewal->until, fake_->until[Name('c')]);
+}
+
+TEST_F(ObjectLockGateTest, RenewalAsksNothingWithoutAPeriodAndPassesStorageErrorsOn) {
+  Init(seconds(0));
+  auto none = ExtendReferencedRetention(*repo_, {Name('1')}, Plan());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->checked, 0u);
+  EXPECT_TRUE(fake_->extended.empty());
+
+  Init(seconds(3600));
+  fake_->extend_error = core::StorageError("PUT refused", false);
+  auto failed = ExtendReferencedRetention(*repo_, {Name('1')}, Plan());
+  EXPECT_EQ(failed.status().code(), core::ErrorCode::kStorage);
 }
 
 TEST(ObjectLockInitTest, BackendThatCannotLockIsRefusedBeforeWritingAnything) {
