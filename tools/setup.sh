@@ -23,7 +23,8 @@ PKGS=(
   prometheus
   # the image test builds deploy/image with debootstrap and buildah and runs it with podman;
   # runc, because crun refuses a host whose cgroup v1 controllers sit beside a v2 mount
-  debootstrap buildah podman runc
+  # (curl: the image build asks the mirror for its release file, the key of its cached root)
+  debootstrap buildah podman runc curl
 )
 if [ "${1:-}" = --bench ]; then
   # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni

@@ -91,6 +91,9 @@ echo "== run dir $RUN (mode $MODE), command: $CMD"
 mkdir -p "$ROOT"
 if [ "$MODE" = copy ]; then
   cp -a --reflink=auto "$BASE/." "$ROOT/"
+  # A machine's / is a mount point; a chroot's directory is not, and what remounts / (buildah
+  # commit makes it private, MS_REC|MS_PRIVATE) fails there with EINVAL. (An overlay is one.)
+  mount --bind "$ROOT" "$ROOT"
 else
   mkdir -p "$RUN/upper" "$RUN/work"
   mount -t overlay fresh-overlay -o "lowerdir=$BASE,upperdir=$RUN/upper,workdir=$RUN/work" "$ROOT"
