@@ -107,6 +107,15 @@ class ServeCrdsTest : public ::testing::Test {
                 {"passwordSecretRef", {{"name", name}, {"namespace", kPlatformNamespace}}}}}}}});
   }
 
+  // BackupPolicy "minutely": a backup every (scaled) minute into repository "main".
+  void CreateMinutelyPolicy() {
+    Create(k8s::resources::kBackupPolicies, "",
+           {{"apiVersion", kGroupVersion},
+            {"kind", "BackupPolicy"},
+            {"metadata", {{"name", "minutely"}}},
+            {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+  }
+
   json Status(const k8s::KubeResource& resource, const std::string& name) const {
     auto got = admin_->Get(resource, "", name);
     return got.ok() ? got->value("status", json::object()) : json::object();
@@ -155,11 +164,7 @@ TEST_F(ServeCrdsTest, PolicyAndRepositoryResourcesScheduleBackupsAndReportStatus
       << "before the policy exists the cluster is refused" << serve_.Logs();
 
   CreateRepository("main", kSecretPassword);
-  Create(k8s::resources::kBackupPolicies, "",
-         {{"apiVersion", kGroupVersion},
-          {"kind", "BackupPolicy"},
-          {"metadata", {{"name", "minutely"}}},
-          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+  CreateMinutelyPolicy();
   ASSERT_TRUE(core::PollUntil(
       [&] { return serve_.Logs().find("\"cluster now managed\"") != std::string::npos; }, 10s))
       << "the watch did not deliver the policy" << serve_.Logs();
@@ -257,11 +262,7 @@ TEST_F(ServeCrdsTest, InvalidResourcesGetOneWarningEventPerGeneration) {
 TEST_F(ServeCrdsTest, ARepositoryRotatesToANewPasswordSecret) {
   const std::string rotated = "rotated-password-77c0";
   CreateRepository("main", kSecretPassword);
-  Create(k8s::resources::kBackupPolicies, "",
-         {{"apiVersion", kGroupVersion},
-          {"kind", "BackupPolicy"},
-          {"metadata", {{"name", "minutely"}}},
-          {"spec", {{"backupSchedule", "* * * * *"}, {"repositories", {"main"}}}}});
+  CreateMinutelyPolicy();
   ASSERT_TRUE(
       admin_
           ->Patch(k8s::resources::kCnpgClusters, kPlatformNamespace, kCluster,

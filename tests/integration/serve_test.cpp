@@ -22,6 +22,8 @@ namespace {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
+const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
+
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -93,6 +95,20 @@ class ServeTest : public ::testing::Test {
 
   std::string Metrics() { return serve_.Metrics(); }
 
+  // Polls the metrics (into *m) until a backup, a verification and a healthy triage show.
+  bool BackedUpVerifiedAndTriaged(std::string* m) {
+    return core::PollUntil(
+        [&] {
+          *m = Metrics();
+          return m->find(std::string("hasteward_backup_success") + kLabels + " 1") !=
+                     std::string::npos &&
+                 m->find(std::string("hasteward_verification_success") + kLabels + " 1") !=
+                     std::string::npos &&
+                 m->find("state=\"healthy\"} 1") != std::string::npos;
+        },
+        100s);
+  }
+
   std::vector<std::string> LockFiles() {
     std::vector<std::string> names;
     std::error_code error;
@@ -147,8 +163,6 @@ class ServeTest : public ::testing::Test {
   std::string retention_ = "    retention: {keepLast: 2}\n";
 };
 
-const char kLabels[] = "{cluster=\"shop\",namespace=\"test\",engine=\"cnpg\"}";
-
 // The value of `name` + kLabels in a scrape, or -1.
 double Sample(const std::string& metrics, const std::string& name) {
   std::string key = name + kLabels + " ";
@@ -161,17 +175,7 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageShowInMetricsAndRestartResumes) 
   std::string config = WriteConfig("* * * * *", "*/2 * * * *", "* * * * *");
   StartServe(config, 2, 30);
   std::string m;
-  bool seen = core::PollUntil(
-      [&] {
-        m = Metrics();
-        return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
-                   std::string::npos &&
-               m.find(std::string("hasteward_verification_success") + kLabels + " 1") !=
-                   std::string::npos &&
-               m.find("state=\"healthy\"} 1") != std::string::npos;
-      },
-      100s);
-  ASSERT_TRUE(seen) << m << "\n" << serve_.Logs();
+  ASSERT_TRUE(BackedUpVerifiedAndTriaged(&m)) << m << "\n" << serve_.Logs();
   EXPECT_NE(m.find(std::string("hasteward_last_backup_timestamp_seconds") + kLabels),
             std::string::npos);
   EXPECT_NE(m.find(std::string("hasteward_last_backup_size_bytes") + kLabels), std::string::npos);
@@ -230,17 +234,7 @@ TEST_F(ServeTest, ScheduledBackupVerifyAndTriageWorkUnderAppendOnlyCredentials) 
   LoadRows(2000);
   StartServe(WriteConfig("* * * * *", "*/2 * * * *", "* * * * *"), 2, 30);
   std::string m;
-  bool seen = core::PollUntil(
-      [&] {
-        m = Metrics();
-        return m.find(std::string("hasteward_backup_success") + kLabels + " 1") !=
-                   std::string::npos &&
-               m.find(std::string("hasteward_verification_success") + kLabels + " 1") !=
-                   std::string::npos &&
-               m.find("state=\"healthy\"} 1") != std::string::npos;
-      },
-      100s);
-  ASSERT_TRUE(seen) << m << "\n" << serve_.Logs();
+  ASSERT_TRUE(BackedUpVerifiedAndTriaged(&m)) << m << "\n" << serve_.Logs();
   EXPECT_EQ(StopServe(), 0) << serve_.Logs();
   for (const char* job : {"backup", "verify", "triage"}) {
     EXPECT_NE(m.find("hasteward_job_errors_total{job=\"" + std::string(job) + "\"} 0"),
