@@ -6,6 +6,7 @@
 #include "core/poll_until.h"
 #include "engine/triage.h"
 #include "engine/write_probe.h"
+#include "jobs/two_writable_judge.h"
 
 namespace hasteward::jobs {
 
@@ -52,6 +53,20 @@ Reading Read(const engine::ClusterHandle& target) {
     out.every_instance_read = out.every_instance_read && WritabilityRead(i);
   }
   return out;
+}
+
+// Reads the instances and judges the reading (TwoWritableJudge): one that sees several writable
+// instances is read again at once, since it may have straddled the handover. A reading that
+// failed proves nothing either way and is not judged.
+Reading ReadJudged(const engine::ClusterHandle& target, TwoWritableJudge& judge,
+                   WritableVerdict* verdict) {
+  Reading reading = Read(target);
+  *verdict = reading.status.ok() ? judge.Observe(reading.writable) : WritableVerdict::kAtMostOne;
+  if (*verdict == WritableVerdict::kUnconfirmed) {
+    reading = Read(target);
+    *verdict = reading.status.ok() ? judge.Observe(reading.writable) : WritableVerdict::kAtMostOne;
+  }
+  return reading;
 }
 
 // The polls of the wait for the operator: how many ran, and how many of them read every instance.
@@ -148,12 +163,17 @@ core::Status TwoWritable(const engine::ClusterHandle& target,
 }
 
 // The promote step's proof: only polls that read every instance prove one writable instance.
-std::string PromoteProof(const PollTally& tally) {
+std::string PromoteProof(const PollTally& tally, const TwoWritableJudge& judge) {
   std::string proof = "one writable instance at each of " +
                       std::to_string(tally.read_every_instance) + " polls that read every instance";
   if (tally.polls > tally.read_every_instance) {
     proof += " (" + std::to_string(tally.polls - tally.read_every_instance) + " of " +
              std::to_string(tally.polls) + " polls could not read every instance)";
+  }
+  if (judge.straddled() > 0) {
+    proof += "; " + std::to_string(judge.straddled()) +
+             " reading(s) saw two writable instances across the handover and the reading right "
+             "after saw one";
   }
   return proof;
 }
@@ -222,14 +242,15 @@ core::Status OperatorTimeout(const platform::OperatorSwitchover& via, const std:
 // writable ones are fenced and end the wait with split-brain.
 core::Status WaitForOperator(const engine::ClusterHandle& target, platform::OperatorSwitchover& via,
                              const std::string& candidate, std::chrono::milliseconds timeout,
-                             PollTally* tally) {
+                             TwoWritableJudge& judge, PollTally* tally) {
   core::Status failure;
   platform::OperatorPrimary last;
   bool done = core::PollUntil(
       [&] {
         ++tally->polls;
-        Reading reading = Read(target);
-        if (reading.status.ok() && reading.writable.size() > 1) {
+        WritableVerdict verdict{};
+        Reading reading = ReadJudged(target, judge, &verdict);
+        if (verdict == WritableVerdict::kSplitBrain) {
           failure = TwoWritable(target, reading.writable, candidate, timeout);
           return true;
         }
@@ -263,13 +284,14 @@ bool Whole(const Reading& reading, const engine::SwitchoverPlan& plan) {
 }
 
 core::Status WaitForWhole(const engine::ClusterHandle& target, const engine::SwitchoverPlan& plan,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, TwoWritableJudge& judge) {
   Reading last;
   core::Status failure;
   bool whole = core::PollUntil(
       [&] {
-        last = Read(target);
-        if (last.status.ok() && last.writable.size() > 1) {
+        WritableVerdict verdict{};
+        last = ReadJudged(target, judge, &verdict);
+        if (verdict == WritableVerdict::kSplitBrain) {
           failure = TwoWritable(target, last.writable, plan.candidate.name, timeout);
           return true;
         }
@@ -339,14 +361,15 @@ engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& targ
     return steps.Fail(SwitchoverStep::kPreCheck, asked);
   }
   PollTally tally;
+  TwoWritableJudge judge;
   if (core::Status switched =
-          WaitForOperator(target, via, plan.candidate.name, options.timeout, &tally);
+          WaitForOperator(target, via, plan.candidate.name, options.timeout, judge, &tally);
       !switched.ok()) {
     return steps.Fail(SwitchoverStep::kPromote, switched);
   }
   steps.Done(SwitchoverStep::kPromote, "the operator reports '" + plan.candidate.name +
-                                           "' as its primary; " + PromoteProof(tally));
-  if (core::Status whole = WaitForWhole(target, plan, options.timeout); !whole.ok()) {
+                                           "' as its primary; " + PromoteProof(tally, judge));
+  if (core::Status whole = WaitForWhole(target, plan, options.timeout, judge); !whole.ok()) {
     return steps.Fail(SwitchoverStep::kRepoint, whole);
   }
   steps.Done(SwitchoverStep::kRepoint, "'" + plan.old_primary.name + "' replicates from '" +

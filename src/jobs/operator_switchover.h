@@ -11,11 +11,11 @@
 //   promote         the request to the operator, then polling until it reports the candidate as
 //                   its primary and a poll read every instance's writability (only such polls
 //                   count in the proof); every poll also reads each instance: two writable
-//                   instances at any poll are fenced (all but the candidate: FenceAllButOne) and
+//                   instances seen by a reading and by the one right after it
+//                   (TwoWritableJudge) are fenced (all but the candidate: FenceAllButOne) and
 //                   abort at once with split-brain (exit 5);
 //   repoint         (two writable instances: as above) triage healthy: the candidate the one
-//   writable instance, the old primary
-//                   replicating from it;
+//                   writable instance, the old primary replicating from it;
 //   prove-writable  a write on the candidate is accepted (and rolled back).
 #pragma once
 
