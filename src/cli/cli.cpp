@@ -172,6 +172,7 @@ int Main(int argc, char** argv) {
   RegisterVerifyCommand(app, g, out);
   RegisterServeCommand(app, g, out);
   RegisterWalCommands(app, g, out);
+  RegisterWalReceiveCommand(app, g, out);
   RegisterPitrCommands(app, g, out);
   RegisterStandbyCommands(app, g, out);
   try {

@@ -39,6 +39,8 @@ void RegisterVerifyCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out)
 void RegisterServeCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `wal-push` / `wal-fetch` (the server's archive and restore commands).
 void RegisterWalCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
+// `wal-receive` (the synchronous WAL receiver).
+void RegisterWalReceiveCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `archive enable` and `pitr status`.
 void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out);
 // `standby status` (cross-cluster DR standby).

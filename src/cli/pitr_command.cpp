@@ -20,12 +20,14 @@ namespace hasteward::cli {
 
 namespace {
 
-core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_socket) {
+core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_socket,
+                              bool synchronous) {
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine(),
                                                       "WAL archiving (point-in-time recovery)"));
   HS_ASSIGN_OR_RETURN(engine::ArchiveCommands commands,
                       ServerArchiveCommands(g, ctx.target.cluster(), agent_socket));
+  commands.synchronous_receiver = synchronous;
   if (g.dry_run) {
     std::printf(
         "would set on the primary of %s/%s:\narchive_mode = on\narchive_command = %s\n"
@@ -138,7 +140,14 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
   enable->add_option("--agent-socket", *agent_socket,
                      "Socket of a 'hasteward wal-agent' that wal-push hands its files to (it "
                      "archives alone when no agent answers)");
-  enable->callback([&g, &out, agent_socket] { out.status = RunArchiveEnable(g, *agent_socket); });
+  auto synchronous = std::make_shared<bool>(false);
+  enable->add_flag("--sync", *synchronous,
+                   "Also make the running 'hasteward wal-receive' the primary's synchronous "
+                   "standby (synchronous_commit = on): a commit is acknowledged once the "
+                   "repository holds it. Refused when no receiver streams");
+  enable->callback([&g, &out, agent_socket, synchronous] {
+    out.status = RunArchiveEnable(g, *agent_socket, *synchronous);
+  });
   auto binlog_flags = std::make_shared<BinlogFlags>();
   auto* binlog = archive->add_subcommand(
       "binlog",

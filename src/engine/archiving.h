@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "engine/wal_stream.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine {
@@ -83,6 +85,10 @@ struct TransactionQuery {
 struct ArchiveCommands {
   std::string archive_command;
   std::string restore_command;
+  // Also make the synchronous WAL receiver (kWalReceiverName, which must be streaming already)
+  // the primary's synchronous standby, with synchronous_commit = on: a commit is acknowledged
+  // once the repository holds its WAL (docs/pitr.md, "Recovery point zero").
+  bool synchronous_receiver = false;
 };
 
 // What the server's own archiver reports (PostgreSQL: pg_stat_archiver and the archive queue).
@@ -151,6 +157,10 @@ class Archiving {
                                               const platform::Cluster& cluster,
                                               const ArchivedFileRead& read,
                                               const TransactionQuery& query) const = 0;
+  // A replication connection to `primary` for a synchronous WAL receiver (engine/wal_stream.h),
+  // its slot made when missing.
+  virtual core::Result<std::unique_ptr<WalStreamSource>> OpenWalStream(
+      const platform::InstanceHandle& primary) const = 0;
 };
 
 }  // namespace hasteward::engine

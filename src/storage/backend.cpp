@@ -13,6 +13,7 @@ const char* FileTypeDir(FileType t) {
     case FileType::kStandbyCursor: return "hasteward/standby-cursors";
     case FileType::kArchiveIndex: return "hasteward/archive-index";
     case FileType::kArchiveBucket: return "hasteward/archive-buckets";
+    case FileType::kWalStream: return "hasteward/wal-stream";
   }
   return "";
 }
@@ -49,15 +50,14 @@ bool IsCursorName(const std::string& name) {
          stem.front() != '.' && stem.front() != '-';
 }
 
-// "<stem>.idx" with a stem of lowercase letters, digits and '-': safe in every backend's path, and
-// never an interrupted write's temp file ("<name>.tmp-<random>").
-bool IsArchiveIndexName(const std::string& name) {
-  constexpr std::string_view kSuffix = ".idx";
-  if (name.size() <= kSuffix.size() || name.size() > 128 ||
-      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+// "<stem><suffix>" with a stem of lowercase letters, digits and '-': safe in every backend's path,
+// and never an interrupted write's temp file ("<name>.tmp-<random>").
+bool IsStemName(const std::string& name, std::string_view suffix) {
+  if (name.size() <= suffix.size() || name.size() > 128 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
     return false;
   }
-  const std::string stem = name.substr(0, name.size() - kSuffix.size());
+  const std::string stem = name.substr(0, name.size() - suffix.size());
   return stem.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
          stem.front() != '-';
 }
@@ -71,7 +71,8 @@ bool IsValidName(FileType t, const std::string& name) {
   switch (t) {
     case FileType::kStandbyCursor: return IsCursorName(name);
     case FileType::kArchiveIndex:
-    case FileType::kArchiveBucket: return IsArchiveIndexName(name);
+    case FileType::kArchiveBucket: return IsStemName(name, ".idx");
+    case FileType::kWalStream: return IsStemName(name, ".piece");
     default: return IsHex(name);
   }
 }

@@ -25,7 +25,10 @@ namespace hasteward::storage {
 // index of a cluster's archived WAL (hasteward/archive-index/<name>, docs/pitr.md), kept beside the
 // snapshots it summarises so wal-push, wal-fetch and status need not read them all; its merged
 // buckets live apart in kArchiveBucket (hasteward/archive-buckets/<name>), so listing the index's
-// summaries and deltas does not list one file per 256 segments.
+// summaries and deltas does not list one file per 256 segments. kWalStream holds the pieces a
+// synchronous WAL receiver made durable before the segment they belong to was whole
+// (hasteward/wal-stream/<name>, docs/pitr.md "Recovery point zero"): a few per segment, removed
+// once the whole segment is archived.
 enum class FileType {
   kConfig,
   kKey,
@@ -35,7 +38,8 @@ enum class FileType {
   kLock,
   kStandbyCursor,
   kArchiveIndex,
-  kArchiveBucket
+  kArchiveBucket,
+  kWalStream
 };
 
 const char* FileTypeDir(FileType t);  // "data", "keys", ... ("" for config)
@@ -50,8 +54,8 @@ bool IsRetainedType(FileType t);
 // Whether `name` is a valid object name for type `t`: 64 lowercase hex chars for restic's kinds,
 // `<standby>.json` (lowercase letters, digits, '-' and '.', at most 63 before ".json") for
 // kStandbyCursor, `<stem>.idx` (lowercase letters, digits and '-', not starting with '-', at most
-// 128 characters in all) for kArchiveIndex and kArchiveBucket. Listings skip other names (temp
-// files of interrupted writes).
+// 128 characters in all) for kArchiveIndex and kArchiveBucket, and the same stem ending in
+// `.piece` for kWalStream. Listings skip other names (temp files of interrupted writes).
 bool IsValidName(FileType t, const std::string& name);
 
 struct Handle {

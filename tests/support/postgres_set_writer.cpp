@@ -134,10 +134,15 @@ bool PostgresSetWriter::WaitForMore(size_t count, std::chrono::milliseconds time
 }
 
 core::Result<PostgresSetWriter::Outcome> PostgresSetWriter::Check(int ordinal) const {
-  const platform::Instance* instance = options_.cluster.FindInstance(ordinal);
+  return CheckOn(options_.cluster, ordinal);
+}
+
+core::Result<PostgresSetWriter::Outcome> PostgresSetWriter::CheckOn(
+    const platform::Cluster& cluster, int ordinal) const {
+  const platform::Instance* instance = cluster.FindInstance(ordinal);
   if (instance == nullptr)
     return core::NotFound("no instance " + std::to_string(ordinal));
-  PgConnPtr conn = Connect(options_.cluster, *instance, options_.as_observer);
+  PgConnPtr conn = Connect(cluster, *instance, options_.as_observer);
   PGresult* result = PQexec(conn.get(), ("SELECT id FROM " + options_.table).c_str());
   if (PQresultStatus(result) != PGRES_TUPLES_OK) {
     std::string error = PQerrorMessage(conn.get());

@@ -60,6 +60,8 @@ class PostgresSetWriter {
   bool WaitForMore(size_t count, std::chrono::milliseconds timeout) const;
   // Compares the acknowledged ids with the table on instance `ordinal`. Call after Stop().
   core::Result<Outcome> Check(int ordinal) const;
+  // The same on instance `ordinal` of another cluster (a DR site's, restored from the repository).
+  core::Result<Outcome> CheckOn(const platform::Cluster& cluster, int ordinal) const;
 
  private:
   explicit PostgresSetWriter(Options options) : options_(std::move(options)) {}

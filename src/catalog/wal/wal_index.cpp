@@ -64,13 +64,14 @@ std::string NewIndexFileId() {
   return hex;
 }
 
-WalIndex WalIndex::Unlisted(repo::Repository& repo, const platform::Cluster& cluster) {
-  // A hash, not the names: names may hold characters an object name cannot, and the listing of
-  // a shared repository then tells nobody which clusters it holds.
+std::string ArchiveFileKey(const platform::Cluster& cluster) {
   const std::string identity =
       std::string(platform::EngineKindName(cluster.engine)) + "/" + cluster.ns + "/" + cluster.name;
-  std::string key = repo::IdToHex(repo::Sha256(core::AsBytes(identity))).substr(0, 16);
-  return WalIndex(repo, cluster.ns + "/" + cluster.name, std::move(key));
+  return repo::IdToHex(repo::Sha256(core::AsBytes(identity))).substr(0, 16);
+}
+
+WalIndex WalIndex::Unlisted(repo::Repository& repo, const platform::Cluster& cluster) {
+  return WalIndex(repo, cluster.ns + "/" + cluster.name, ArchiveFileKey(cluster));
 }
 
 core::Result<WalIndex> WalIndex::Open(repo::Repository& repo, const platform::Cluster& cluster) {

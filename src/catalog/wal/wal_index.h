@@ -127,6 +127,11 @@ class WalIndex {
 // A new random file id: 16 hex digits.
 std::string NewIndexFileId();
 
+// The name prefix of a cluster's files in the archive index and the WAL stream store: a hash of
+// its engine, namespace and name, not the names themselves (they may hold characters an object
+// name cannot, and a listing of a shared repository then tells nobody which clusters it holds).
+std::string ArchiveFileKey(const platform::Cluster& cluster);
+
 // Calls fn on a freshly opened index, again (up to a few times) when a file it listed vanished
 // before it was read: another writer merged it into a file the next listing shows.
 template <typename Fn>

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/poll_until.h"
 #include "core/wait_for.h"
 #include "engine/instance_handles.h"
 #include "engine/postgres/archive_end_proof.h"
@@ -15,6 +16,7 @@
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
+#include "engine/postgres/wal_stream_client.h"
 #include "engine/repair_exec.h"
 
 namespace hasteward::engine::postgres {
@@ -188,6 +190,45 @@ bool PgArchiving::FetchingServerStandsBy() const {
   return ::access("standby.signal", F_OK) == 0;
 }
 
+namespace {
+
+// How long `archive enable --sync` waits for the receiver to stream before it refuses.
+constexpr std::chrono::seconds kReceiverWait{30};
+
+// Only once the receiver streams: naming a synchronous standby that is not there stops every
+// commit until it comes.
+core::Status MakeReceiverSynchronous(PgConnection& conn, const std::string& primary) {
+  const std::string streaming = std::string(
+                                    "SELECT count(*) FROM pg_stat_replication WHERE "
+                                    "application_name = '") +
+                                kWalReceiverName + "' AND state = 'streaming'";
+  bool found = false;
+  core::PollUntil(
+      [&] {
+        auto count = conn.QueryValue(streaming);
+        found = count.ok() && count->value_or("0") != "0";
+        return found;
+      },
+      kReceiverWait, std::chrono::milliseconds(200));
+  if (!found) {
+    return core::Status(core::ErrorCode::kUsage,
+                        "no WAL receiver streams from '" + primary + "' (application_name '" +
+                            kWalReceiverName + "' in pg_stat_replication)",
+                        "start 'hasteward wal-receive' for this cluster (or serve with the "
+                        "receiver on) first: a synchronous standby that is not there stops every "
+                        "commit");
+  }
+  HS_TRY(conn.Execute(std::string("ALTER SYSTEM SET synchronous_standby_names = '") +
+                      kWalReceiverName + "'"));
+  HS_TRY(conn.Execute("ALTER SYSTEM SET synchronous_commit = 'on'"));
+  HS_TRY(conn.Execute("SELECT pg_reload_conf()"));
+  core::LogInfo("'" + primary + "' acknowledges a commit once the repository holds it",
+                {{"synchronous_standby_names", kWalReceiverName}});
+  return core::Status::Ok();
+}
+
+}  // namespace
+
 core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
                                           const platform::Cluster& cluster,
                                           const ArchiveCommands& commands) {
@@ -226,6 +267,9 @@ core::Status PgArchiving::EnableArchiving(platform::Platform& platform,
       HS_ASSIGN_OR_RETURN(platform::InstanceHandle * standby, handles.Open(instance));
       HS_TRY(EnableOnStandby(*standby, commands));
     }
+  }
+  if (commands.synchronous_receiver) {
+    HS_TRY(MakeReceiverSynchronous(*conn, primary.name));
   }
   return core::Status::Ok();
 }
@@ -277,6 +321,11 @@ core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& p
   state.last_failed_time = number(6);
   state.waiting = number(7);
   return state;
+}
+
+core::Result<std::unique_ptr<WalStreamSource>> PgArchiving::OpenWalStream(
+    const platform::InstanceHandle& primary) const {
+  return OpenWalStreamSource(primary);
 }
 
 }  // namespace hasteward::engine::postgres

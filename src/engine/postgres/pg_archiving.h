@@ -33,6 +33,8 @@ class PgArchiving : public Archiving {
                                       const platform::Cluster& cluster,
                                       const ArchivedFileRead& read,
                                       const TransactionQuery& query) const override;
+  core::Result<std::unique_ptr<WalStreamSource>> OpenWalStream(
+      const platform::InstanceHandle& primary) const override;
 
  private:
   DumpSource& planner_;

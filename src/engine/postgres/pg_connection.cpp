@@ -55,7 +55,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnec
                                      p.user.c_str(),
                                      p.dbname.c_str(),
                                      timeout.c_str(),
-                                     "hasteward",
+                                     p.application_name.c_str(),
                                      "5",
                                      "2",
                                      "3",

@@ -22,6 +22,9 @@ struct PgConnectParams {
   // A physical replication connection (BASE_BACKUP, IDENTIFY_SYSTEM): pg_hba's "replication"
   // lines apply and dbname is ignored.
   bool replication = false;
+  // What pg_stat_activity shows, and what synchronous_standby_names matches for a replication
+  // connection (the WAL receiver's is engine::kWalReceiverName).
+  std::string application_name = "hasteward";
   std::string display_name;  // for messages, e.g. "'pg-0' (127.0.0.1:5432)"
 };
 

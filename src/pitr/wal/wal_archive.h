@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,8 +73,19 @@ struct WalFetchOptions {
 struct WalFetchResult {
   bool from_prefetch = false;  // served from an earlier call's prefetch, without the repository
   bool from_ahead = false;     // the agent had already written it into its fill-ahead file
+  // Not whole in the archive: the part a synchronous receiver stored, zero-filled.
+  bool from_stream = false;
   size_t prefetched = 0;
 };
+
+// The part of segment `file` a synchronous WAL receiver stored and the archive does not hold
+// whole (catalog/wal/wal_stream_store.h), zero-filled to the segment's size as PostgreSQL leaves
+// a partial segment: replay ends at its first empty page. nullopt when no piece holds its start.
+// Errors: storage, and kCorruption for pieces that disagree or are not this cluster's.
+core::Result<std::optional<core::Bytes>> StreamedSegmentBytes(repo::Repository& repo,
+                                                              const platform::Cluster& cluster,
+                                                              const engine::Archiving& archiving,
+                                                              const engine::ArchiveFile& file);
 
 using RepositoryOpener = std::function<core::Result<std::unique_ptr<repo::Repository>>()>;
 

@@ -2,10 +2,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "catalog/wal/archived_file_reader.h"
 #include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_stream_store.h"
 #include "core/atomic_file.h"
 #include "core/failpoint.h"
 #include "core/log.h"
@@ -71,7 +73,46 @@ size_t Prefetch(repo::Repository& repo, const catalog::WalCatalog& catalog,
   return done;
 }
 
+core::Result<bool> WriteStreamed(repo::Repository& repo, const platform::Cluster& cluster,
+                                 const engine::Archiving& archiving,
+                                 const engine::ArchiveFile& file, const std::string& destination) {
+  HS_ASSIGN_OR_RETURN(std::optional<core::Bytes> streamed,
+                      StreamedSegmentBytes(repo, cluster, archiving, file));
+  if (!streamed) {
+    return false;
+  }
+  core::AtomicFileOptions file_options;
+  file_options.mode = 0600;
+  HS_ASSIGN_OR_RETURN(auto sink, core::AtomicFileSink::Create(destination, file_options));
+  HS_TRY(sink->Write(*streamed));
+  HS_TRY(sink->Close());
+  return true;
+}
+
 }  // namespace
+
+core::Result<std::optional<core::Bytes>> StreamedSegmentBytes(repo::Repository& repo,
+                                                              const platform::Cluster& cluster,
+                                                              const engine::Archiving& archiving,
+                                                              const engine::ArchiveFile& file) {
+  if (file.kind != engine::ArchiveFileKind::kSegment) {
+    return std::optional<core::Bytes>();
+  }
+  HS_ASSIGN_OR_RETURN(catalog::WalStreamStore store, catalog::WalStreamStore::Open(repo, cluster));
+  auto streamed = store.Read(file.timeline, file.segment, archiving.SegmentBytes());
+  if (!streamed.ok()) {
+    if (streamed.status().code() == core::ErrorCode::kNotFound) {
+      return std::optional<core::Bytes>();
+    }
+    return streamed.TakeStatus();
+  }
+  if (streamed->durable_end == 0) {
+    return std::optional<core::Bytes>();
+  }
+  core::LogInfo("served '" + file.name + "' from the WAL stream",
+                {{"durable_bytes", std::to_string(streamed->durable_end)}});
+  return std::optional<core::Bytes>(std::move(streamed->bytes));
+}
 
 core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
                                       const platform::Cluster& cluster,
@@ -107,6 +148,16 @@ core::Result<WalFetchResult> FetchWal(const RepositoryOpener& open_repository,
   if (!catalog.ok())
     return damage(catalog.TakeStatus());
   const catalog::ArchivedFile* archived = catalog->Find(name);
+  if (archived == nullptr && file.kind == engine::ArchiveFileKind::kSegment) {
+    // Not whole in the archive: a synchronous receiver's pieces may hold its acknowledged part.
+    auto streamed = WriteStreamed(**repo, cluster, archiving, file, destination);
+    if (!streamed.ok())
+      return damage(streamed.TakeStatus());
+    if (*streamed) {
+      result.from_stream = true;
+      return result;
+    }
+  }
   if (archived == nullptr || FailpointHidesNewest(*catalog, file)) {
     return core::NotFound("'" + name + "' is not archived for '" + cluster.ns + "/" + cluster.name +
                           "'");

@@ -1,7 +1,9 @@
 #include "pitr/wal/wal_fetch_service.h"
 
+#include "core/crc32c.h"
 #include "core/failpoint.h"
 #include "pitr/wal/fetched_file.h"
+#include "pitr/wal/wal_archive.h"
 
 namespace hasteward::pitr {
 
@@ -150,6 +152,20 @@ core::Result<ServedWal> WalFetchService::Serve(FetchRequest request) {
   HS_ASSIGN_OR_RETURN(const catalog::ArchivedFile* archived, Find(name));
   if (archived != nullptr && !hidden_.contains(name) && FailpointHidesNewest(*catalog_, file)) {
     hidden_.insert(name);
+  }
+  if (archived == nullptr && !hidden_.contains(name)) {
+    // Not whole in the archive: a synchronous receiver's pieces may hold its acknowledged part.
+    auto streamed = StreamedSegmentBytes(repo_, cluster_, archiving_, file);
+    if (!streamed.ok()) {
+      return Damage(streamed.status());
+    }
+    if (*streamed) {
+      HS_TRY(WriteFetchedFile(request.fd, **streamed));
+      ServedWal served;
+      served.size = (*streamed)->size();
+      served.crc32c = core::Crc32c(**streamed);
+      return served;
+    }
   }
   if (archived == nullptr || hidden_.contains(name)) {
     return core::NotFound("'" + name + "' is not archived for '" + cluster_.ns + "/" +

@@ -109,6 +109,15 @@ core::Status RestBackend::Save(const Handle& h, core::ByteView data) {
                        "WAL is read from the snapshots instead; use S3 or a filesystem path for "
                        "large archives");
   }
+  // A receiver's pieces are the only copy of what it acknowledged: refused as storage, which the
+  // receiver reports and never acknowledges past.
+  if (h.type == FileType::kWalStream) {
+    return core::Status(core::ErrorCode::kStorage,
+                        "the REST repository '" + Location() +
+                            "' cannot store a WAL receiver's pieces (the protocol has only "
+                            "restic's own files)",
+                        "receive WAL into a repository on S3 or a filesystem path");
+  }
   HS_ASSIGN_OR_RETURN(auto resp, Send("POST", UrlOf(h), data));
   if (http::IsSuccess(resp))
     return core::Status::Ok();
@@ -156,7 +165,7 @@ core::Result<FileInfo> RestBackend::Stat(const Handle& h) {
 
 core::Status RestBackend::List(FileType t, const std::function<core::Status(const FileInfo&)>& fn) {
   if (t == FileType::kStandbyCursor || t == FileType::kArchiveIndex ||
-      t == FileType::kArchiveBucket)
+      t == FileType::kArchiveBucket || t == FileType::kWalStream)
     return core::Status::Ok();  // never stored (Save)
   if (t == FileType::kConfig) {
     auto info = Stat(Handle{t, ""});

@@ -1,0 +1,467 @@
+#include "pitr/wal/wal_receiver.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "catalog/wal/wal_catalog.h"
+#include "catalog/wal/wal_stream_store.h"
+#include "core/clock.h"
+#include "core/fd.h"
+#include "core/log.h"
+#include "engine/triage.h"
+
+namespace hasteward::pitr {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A segment being received: its bytes from its start, how far they were received and stored,
+// and the pieces that hold the stored part.
+struct OpenSegment {
+  uint32_t timeline = 0;
+  uint64_t number = 0;
+  core::Bytes bytes;
+  uint32_t received = 0;
+  uint32_t durable = 0;
+  std::vector<catalog::WalPiece> pieces;
+};
+
+// Work for the consolidation thread.
+struct Consolidation {
+  enum class Kind { kArchive, kMerge } kind = Kind::kArchive;
+  std::string name;  // kArchive: the archive file name
+  uint32_t timeline = 0;
+  uint64_t segment = 0;
+  core::Bytes bytes;                      // kArchive: the file; kMerge: the stored prefix
+  std::vector<catalog::WalPiece> pieces;  // removed once the work is stored
+};
+
+// An anonymous in-memory file: PushOpenWal takes descriptors, as wal-push hands them over.
+core::Result<core::UniqueFd> MemoryFile(const std::string& name, core::ByteView bytes) {
+  core::UniqueFd fd(::memfd_create(name.c_str(), MFD_CLOEXEC));
+  if (!fd.valid()) {
+    return core::ErrnoStatus("memfd_create", errno);
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return core::ErrnoStatus("write an in-memory copy of '" + name + "'", errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return fd;
+}
+
+// Archives whole segments (and history files, and a timeline's last partial segment) as wal-push
+// does, then removes the pieces they replace; merges a segment's many pieces into one. On its own
+// thread: a commit never waits for it. Its first error stops the receiver (Check).
+class Consolidator {
+ public:
+  Consolidator(repo::Repository& repo, const platform::Cluster& cluster,
+               const engine::Archiving& archiving, catalog::WalStreamStore& store,
+               const WalPushOptions& push, std::string system_id)
+      : repo_(repo),
+        cluster_(cluster),
+        archiving_(archiving),
+        store_(store),
+        push_(push),
+        system_id_(std::move(system_id)),
+        thread_([this] { Loop(); }) {}
+  ~Consolidator() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  Consolidator(const Consolidator&) = delete;
+  Consolidator& operator=(const Consolidator&) = delete;
+
+  void Add(Consolidation work) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(work));
+    }
+    wake_.notify_all();
+  }
+  core::Status Check() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+  uint64_t archived() {
+    std::lock_guard lock(mu_);
+    return archived_;
+  }
+  // Waits until the queue is done (the end of Run: what is whole gets archived before exit).
+  void Drain() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      Consolidation work;
+      {
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) {
+          return;
+        }
+        work = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+      }
+      core::Status done = Do(work);
+      {
+        std::lock_guard lock(mu_);
+        busy_ = false;
+        if (!done.ok() && error_.ok()) {
+          error_ = done;
+        }
+        archived_ += done.ok() && work.kind == Consolidation::Kind::kArchive ? 1 : 0;
+      }
+      idle_.notify_all();
+    }
+  }
+
+  core::Status Do(const Consolidation& work) {
+    if (work.kind == Consolidation::Kind::kMerge) {
+      // The merged piece is durable before the ones it replaces go.
+      HS_TRY(store_.Write(work.timeline, work.segment, 0, work.bytes, system_id_).status());
+      return store_.Remove(work.pieces);
+    }
+    HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(work.name, work.bytes));
+    core::Status pushed =
+        PushOpenWal(repo_, cluster_, archiving_, OpenWalFile{work.name, std::move(fd)}, {}, push_)
+            .status();
+    HS_TRY(pushed.Wrap("archive the received '" + work.name + "'"));
+    return store_.Remove(work.pieces);
+  }
+
+  repo::Repository& repo_;
+  const platform::Cluster& cluster_;
+  const engine::Archiving& archiving_;
+  catalog::WalStreamStore& store_;
+  WalPushOptions push_;
+  std::string system_id_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Consolidation> queue_;
+  bool closing_ = false;
+  bool busy_ = false;
+  uint64_t archived_ = 0;
+  core::Status error_;
+  std::thread thread_;
+};
+
+// The one writable instance triage finds.
+core::Result<platform::Instance> FindPrimary(const engine::ClusterHandle& target) {
+  HS_ASSIGN_OR_RETURN(engine::TriageReport report,
+                      target.engine().Triage(target.platform(), target.cluster()));
+  std::vector<platform::Instance> writable;
+  for (const auto& health : report.instances) {
+    if (health.writable) {
+      writable.push_back(health.instance);
+    }
+  }
+  if (writable.size() != 1) {
+    core::Status s(core::ErrorCode::kUnreachable,
+                   "the WAL receiver found " + std::to_string(writable.size()) +
+                       " writable instances in '" + target.QualifiedName() + "', not one",
+                   "it streams from the primary only; it retries until triage finds one");
+    s.SetRetryable();
+    return s;
+  }
+  return writable.front();
+}
+
+class Receiver {
+ public:
+  Receiver(repo::Repository& repo, const engine::ClusterHandle& target,
+           const engine::Archiving& archiving, const WalReceiverOptions& options)
+      : repo_(repo), target_(target), archiving_(archiving), options_(options) {}
+
+  core::Status Run() {
+    // connect: the primary, its slot and where its WAL stands.
+    HS_ASSIGN_OR_RETURN(platform::Instance primary, FindPrimary(target_));
+    HS_ASSIGN_OR_RETURN(auto handle, target_.platform().OpenInstance(target_.cluster(), primary));
+    HS_ASSIGN_OR_RETURN(auto source, archiving_.OpenWalStream(*handle));
+    const engine::WalStreamOrigin& origin = source->origin();
+    progress_.primary = primary.name;
+    progress_.system_id = origin.system_id;
+    // resume: the stored pieces say where the repository ends.
+    HS_ASSIGN_OR_RETURN(catalog::WalStreamStore store,
+                        catalog::WalStreamStore::Open(repo_, target_.cluster()));
+    store_ = &store;
+    HS_TRY(Resume(origin));
+    Consolidator consolidator(repo_, target_.cluster(), archiving_, store, options_.push,
+                              origin.system_id);
+    consolidator_ = &consolidator;
+    HS_TRY(ArchiveLeftWholeSegments(origin.system_id));
+    HS_ASSIGN_OR_RETURN(auto stream, source->Start(timeline_, received_));
+    core::LogInfo("receiving WAL", {{"primary", primary.name},
+                                    {"timeline", std::to_string(timeline_)},
+                                    {"from", archiving_.FormatPosition(received_)}});
+    core::Status streamed = Stream(*stream);
+    // What is whole is archived before the receiver ends; a later start resumes the rest.
+    consolidator.Drain();
+    HS_TRY(streamed);
+    return consolidator.Check();
+  }
+
+ private:
+  uint64_t SegmentBytes() const { return archiving_.SegmentBytes(); }
+
+  // Where streaming starts: the slot's restart position (the new slot's: now), continued from
+  // what the pieces of that segment already hold.
+  core::Status Resume(const engine::WalStreamOrigin& origin) {
+    const bool slot_known = origin.slot_restart != 0;
+    timeline_ = slot_known ? origin.slot_timeline : origin.timeline;
+    const uint64_t from = slot_known ? origin.slot_restart : origin.position;
+    OpenSegment segment;
+    segment.timeline = timeline_;
+    segment.number = from / SegmentBytes();
+    segment.bytes.assign(SegmentBytes(), 0);
+    auto stored = store_->Read(timeline_, segment.number, SegmentBytes(), origin.system_id);
+    if (stored.ok()) {
+      segment.bytes = std::move(stored->bytes);
+      segment.received = segment.durable = stored->durable_end;
+      segment.pieces = store_->Pieces(timeline_, segment.number);
+    } else if (stored.status().code() != core::ErrorCode::kNotFound) {
+      return stored.status();
+    }
+    // The server keeps the whole segment that holds the slot's position: streaming from its start
+    // (or from where the pieces end) leaves no hole in the segment.
+    received_ = durable_ = segment.number * SegmentBytes() + segment.received;
+    open_.push_back(std::move(segment));
+    progress_.timeline = timeline_;
+    progress_.received = received_;
+    progress_.durable = durable_;
+    return core::Status::Ok();
+  }
+
+  // A receiver killed after a segment became whole but before it was archived left only its
+  // pieces: archived now (a segment archived before with the same bytes only loses its pieces).
+  core::Status ArchiveLeftWholeSegments(const std::string& system_id) {
+    for (const auto& [timeline, number] : store_->Segments()) {
+      if (timeline == open_.front().timeline && number == open_.front().number) {
+        continue;
+      }
+      HS_ASSIGN_OR_RETURN(catalog::StreamedSegment stored,
+                          store_->Read(timeline, number, SegmentBytes(), system_id));
+      if (stored.durable_end != SegmentBytes()) {
+        core::LogWarn("the WAL stream holds part of segment " +
+                      archiving_.SegmentFileName(timeline, number) +
+                      " that is not being received: kept for a restore");
+        continue;
+      }
+      consolidator_->Add({Consolidation::Kind::kArchive,
+                          archiving_.SegmentFileName(timeline, number), timeline, number,
+                          std::move(stored.bytes), store_->Pieces(timeline, number)});
+    }
+    return core::Status::Ok();
+  }
+
+  core::Status Stream(engine::WalStream& stream) {
+    Clock::time_point last_status = Clock::now();
+    while (!(options_.stop && options_.stop())) {
+      HS_TRY(consolidator_->Check());
+      // receive: wait for one message, then take every one already there (group commit).
+      bool reply = false;
+      HS_ASSIGN_OR_RETURN(engine::WalStreamEvent event, stream.Next(options_.wait));
+      while (event.kind != engine::WalStreamEventKind::kNothing) {
+        if (event.kind == engine::WalStreamEventKind::kTimelineEnd) {
+          HS_TRY(StoreReceived());
+          HS_TRY(stream.Report(received_, durable_, false));
+          HS_TRY(FollowTimeline(stream, event));
+          break;
+        }
+        if (event.kind == engine::WalStreamEventKind::kData) {
+          HS_TRY(Take(event));
+        }
+        reply = reply || event.reply_requested;
+        HS_ASSIGN_OR_RETURN(event, stream.Next(std::chrono::milliseconds(0)));
+      }
+      // store, then report: the primary hears of nothing the repository does not hold.
+      const bool stored = received_ > durable_;
+      HS_TRY(StoreReceived());
+      if (stored || reply || Clock::now() - last_status >= options_.status_interval) {
+        HS_TRY(stream.Report(received_, durable_, false));
+        last_status = Clock::now();
+      }
+    }
+    return StoreReceived();
+  }
+
+  // Copies a data message into the open segments (it may cross into the next segment).
+  core::Status Take(const engine::WalStreamEvent& event) {
+    if (event.start != received_) {
+      return core::Internal("the WAL stream jumped from " + archiving_.FormatPosition(received_) +
+                            " to " + archiving_.FormatPosition(event.start));
+    }
+    size_t done = 0;
+    while (done < event.data.size()) {
+      OpenSegment& segment = open_.back();
+      if (segment.received == SegmentBytes()) {
+        open_.push_back(NextSegment(segment));
+        continue;
+      }
+      const size_t room = SegmentBytes() - segment.received;
+      const size_t n = std::min(room, event.data.size() - done);
+      std::copy_n(event.data.begin() + static_cast<ptrdiff_t>(done), n,
+                  segment.bytes.begin() + segment.received);
+      segment.received += static_cast<uint32_t>(n);
+      done += n;
+    }
+    received_ += event.data.size();
+    return core::Status::Ok();
+  }
+
+  OpenSegment NextSegment(const OpenSegment& full) const {
+    OpenSegment next;
+    next.timeline = full.timeline;
+    next.number = full.number + 1;
+    next.bytes.assign(SegmentBytes(), 0);
+    return next;
+  }
+
+  // Stores what was received since the last store: one piece per open segment; a segment that is
+  // whole goes to the consolidator.
+  core::Status StoreReceived() {
+    if (received_ == durable_) {
+      return core::Status::Ok();
+    }
+    const auto started = Clock::now();
+    for (OpenSegment& segment : open_) {
+      if (segment.received == segment.durable) {
+        continue;
+      }
+      HS_ASSIGN_OR_RETURN(catalog::WalPiece piece,
+                          store_->Write(segment.timeline, segment.number, segment.durable,
+                                        core::ByteView(segment.bytes.data() + segment.durable,
+                                                       segment.received - segment.durable),
+                                        progress_.system_id));
+      segment.pieces.push_back(piece);
+      segment.durable = segment.received;
+      ++progress_.pieces_written;
+    }
+    durable_ = received_;
+    // consolidate: whole segments are archived; a segment with many pieces has them merged.
+    while (open_.size() > 1 || (open_.front().durable == SegmentBytes())) {
+      OpenSegment whole = std::move(open_.front());
+      open_.erase(open_.begin());
+      if (open_.empty()) {
+        open_.push_back(NextSegment(whole));
+      }
+      consolidator_->Add({Consolidation::Kind::kArchive,
+                          archiving_.SegmentFileName(whole.timeline, whole.number), whole.timeline,
+                          whole.number, std::move(whole.bytes), std::move(whole.pieces)});
+    }
+    OpenSegment& current = open_.front();
+    if (current.pieces.size() > options_.merge_after) {
+      consolidator_->Add(
+          {Consolidation::Kind::kMerge, "", current.timeline, current.number,
+           core::Bytes(current.bytes.begin(), current.bytes.begin() + current.durable),
+           current.pieces});
+      current.pieces.clear();  // the merged piece replaces them; the next merge counts anew
+    }
+    progress_.timeline = timeline_;
+    progress_.received = received_;
+    progress_.durable = durable_;
+    progress_.segments_archived = consolidator_->archived();
+    progress_.store_micros = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+    if (options_.progress) {
+      options_.progress(progress_);
+    }
+    return core::Status::Ok();
+  }
+
+  // The server ended the timeline at event.switch_position (a promotion): its history file is
+  // archived, the old timeline's last segment is archived as its ".partial" file, the new
+  // timeline's copy of that segment starts with the same bytes, and streaming goes on there.
+  core::Status FollowTimeline(engine::WalStream& stream, const engine::WalStreamEvent& event) {
+    HS_ASSIGN_OR_RETURN(std::string history, stream.TimelineHistory(event.next_timeline));
+    const std::string history_name = archiving_.HistoryFileName(event.next_timeline);
+    HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(history_name, core::AsBytes(history)));
+    core::Status pushed = PushOpenWal(repo_, target_.cluster(), archiving_,
+                                      OpenWalFile{history_name, std::move(fd)}, {}, options_.push)
+                              .status();
+    HS_TRY(pushed.Wrap("archive the received '" + history_name + "'"));
+    if (event.switch_position != received_) {
+      return core::Internal("timeline " + std::to_string(timeline_) + " ended at " +
+                            archiving_.FormatPosition(event.switch_position) +
+                            ", but the receiver holds it to " +
+                            archiving_.FormatPosition(received_));
+    }
+    OpenSegment last = std::move(open_.back());
+    open_.clear();
+    OpenSegment next;
+    next.timeline = event.next_timeline;
+    next.number = last.number;
+    next.bytes = last.bytes;
+    next.received = last.received;
+    if (last.received == SegmentBytes()) {
+      next = NextSegment(last);
+      next.timeline = event.next_timeline;
+    }
+    if (last.received > 0 && last.received < SegmentBytes()) {
+      consolidator_->Add({Consolidation::Kind::kArchive,
+                          archiving_.SegmentFileName(last.timeline, last.number) + ".partial",
+                          last.timeline, last.number, std::move(last.bytes),
+                          std::move(last.pieces)});
+    } else if (last.received == SegmentBytes()) {
+      consolidator_->Add({Consolidation::Kind::kArchive,
+                          archiving_.SegmentFileName(last.timeline, last.number), last.timeline,
+                          last.number, std::move(last.bytes), std::move(last.pieces)});
+    }
+    timeline_ = event.next_timeline;
+    open_.push_back(std::move(next));
+    // The new timeline's copy of the segment holds its first bytes at once: stored now.
+    HS_TRY(StoreReceived());
+    core::LogInfo("following timeline " + std::to_string(timeline_),
+                  {{"from", archiving_.FormatPosition(received_)}});
+    return stream.Restart(timeline_, received_);
+  }
+
+  repo::Repository& repo_;
+  const engine::ClusterHandle& target_;
+  const engine::Archiving& archiving_;
+  const WalReceiverOptions& options_;
+  catalog::WalStreamStore* store_ = nullptr;
+  Consolidator* consolidator_ = nullptr;
+  std::vector<OpenSegment> open_;
+  uint32_t timeline_ = 0;
+  uint64_t received_ = 0;
+  uint64_t durable_ = 0;
+  WalReceiverProgress progress_;
+};
+
+}  // namespace
+
+core::Status RunWalReceiver(repo::Repository& repo, const engine::ClusterHandle& target,
+                            const WalReceiverOptions& options) {
+  engine::Archiving* archiving = target.engine().archiving();
+  if (archiving == nullptr) {
+    return engine::Unsupported(target.engine(), "a synchronous WAL receiver");
+  }
+  Receiver receiver(repo, target, *archiving, options);
+  return receiver.Run();
+}
+
+}  // namespace hasteward::pitr
