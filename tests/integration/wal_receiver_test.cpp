@@ -4,8 +4,10 @@
 // synchronous standby (refused while no receiver streams). A writer commits ids under
 // synchronous_commit = on (only ids whose COMMIT returned count); at a random moment (seed
 // printed) the whole source site is killed with kill -9, the primary and the receiver, so the
-// last acknowledged commits exist only as the receiver's pieces in the repository. A DR standby
-// activated from the repository alone holds every acknowledged id.
+// last acknowledged commits exist only as the receiver's pieces in the repository (halfway, the
+// receiver alone is killed and restarted: it resumes from its pieces). A DR standby activated
+// from the repository alone holds every acknowledged id; served without the pieces (checked by
+// hand, 2026-11-28) the same drill loses the last acknowledged ids.
 #include <csignal>
 #include <random>
 
@@ -132,7 +134,15 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
   auto writer = PostgresSetWriter::Start(
       {.cluster = Source().cluster->cluster(), .synchronous_commit = "on"});
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  ASSERT_TRUE((*writer)->WaitForMore(before_kill, std::chrono::seconds(120)))
+  ASSERT_TRUE((*writer)->WaitForMore(before_kill / 2, std::chrono::seconds(120)))
+      << "acknowledged: " << (*writer)->acknowledged() << "\n"
+      << ReceiverErr();
+  // kill -9 of the receiver alone: commits wait for it; a new one resumes from its stored pieces
+  // (the slot kept the WAL) and the commits go on.
+  ::kill(receiver_->pid(), SIGKILL);
+  receiver_->Wait();
+  StartReceiver();
+  ASSERT_TRUE((*writer)->WaitForMore(before_kill - before_kill / 2, std::chrono::seconds(120)))
       << "acknowledged: " << (*writer)->acknowledged() << "\n"
       << ReceiverErr();
   Kill9Source();

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include "core/clock.h"
 #include "core/text.h"
 #include "engine/postgres/pg_connection.h"
 
@@ -47,10 +48,10 @@ core::Result<uint64_t> ParseLsn(const std::string& text) {
   return (uint64_t{hi} << 32) | lo;
 }
 
+// The protocol's field is wall-clock time.
 int64_t NowPgMicros() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);  // the protocol's field is wall-clock time
-  return int64_t{now.tv_sec} * 1000000 + now.tv_nsec / 1000 - kPgEpochMicros;
+  const auto now = core::SystemClock::Get().Now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::microseconds>(now).count() - kPgEpochMicros;
 }
 
 class PgWalStream : public WalStream {

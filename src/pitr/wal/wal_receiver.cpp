@@ -21,7 +21,9 @@ namespace hasteward::pitr {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+std::chrono::steady_clock::time_point Now() {
+  return core::SystemClock::Get().Monotonic();
+}
 
 // A segment being received: its bytes from its start, how far they were received and stored,
 // and the pieces that hold the stored part.
@@ -278,7 +280,7 @@ class Receiver {
   }
 
   core::Status Stream(engine::WalStream& stream) {
-    Clock::time_point last_status = Clock::now();
+    std::chrono::steady_clock::time_point last_status = Now();
     while (!(options_.stop && options_.stop())) {
       HS_TRY(consolidator_->Check());
       // receive: wait for one message, then take every one already there (group commit).
@@ -300,9 +302,9 @@ class Receiver {
       // store, then report: the primary hears of nothing the repository does not hold.
       const bool stored = received_ > durable_;
       HS_TRY(StoreReceived());
-      if (stored || reply || Clock::now() - last_status >= options_.status_interval) {
+      if (stored || reply || Now() - last_status >= options_.status_interval) {
         HS_TRY(stream.Report(received_, durable_, false));
-        last_status = Clock::now();
+        last_status = Now();
       }
     }
     return StoreReceived();
@@ -346,7 +348,7 @@ class Receiver {
     if (received_ == durable_) {
       return core::Status::Ok();
     }
-    const auto started = Clock::now();
+    const auto started = Now();
     for (OpenSegment& segment : open_) {
       if (segment.received == segment.durable) {
         continue;
@@ -385,7 +387,7 @@ class Receiver {
     progress_.durable = durable_;
     progress_.segments_archived = consolidator_->archived();
     progress_.store_micros = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(Now() - started).count());
     if (options_.progress) {
       options_.progress(progress_);
     }
