@@ -259,6 +259,33 @@ TEST_P(BackendConformanceTest, ArchiveBucketsAreListedApartFromTheIndex) {
   EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveBucket).empty());
 }
 
+// A WAL receiver's pieces live in hasteward/wal-stream/; REST refuses them as storage (the
+// receiver then never confirms the bytes), never silently.
+TEST_P(BackendConformanceTest, WalStreamPiecesAreStoredApartAndRestRefusesThem) {
+  Handle piece{FileType::kWalStream,
+               "0123abcd-00000001-0000000000000003-00000000-00000010-ff00.piece"};
+  core::Bytes data = {'w', 'a', 'l'};
+  core::Status saved = backend_->Save(piece, data);
+  if (GetParam().name == "Rest") {
+    EXPECT_EQ(saved.code(), core::ErrorCode::kStorage) << saved.ToString();
+    EXPECT_TRUE(ListAll(*backend_, FileType::kWalStream).empty());
+    return;
+  }
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
+  EXPECT_EQ(ListAll(*backend_, FileType::kWalStream),
+            (std::map<std::string, uint64_t>{{piece.name, 3}}));
+  EXPECT_TRUE(ListAll(*backend_, FileType::kArchiveIndex).empty());
+  ASSERT_TRUE(backend_->Remove(piece).ok());
+  EXPECT_TRUE(ListAll(*backend_, FileType::kWalStream).empty());
+}
+
+TEST(StorageNamesTest, WalStreamNamesEndInPiece) {
+  EXPECT_TRUE(IsValidName(FileType::kWalStream, "0123-00000001-00-00-10-ab.piece"));
+  EXPECT_FALSE(IsValidName(FileType::kWalStream, "0123-00000001.idx"));
+  EXPECT_FALSE(IsValidName(FileType::kWalStream, "0123.piece.tmp-1234"));
+  EXPECT_FALSE(IsValidName(FileType::kWalStream, "-0123.piece"));
+}
+
 TEST(StorageNamesTest, ArchiveIndexNamesEndInIdxAndAreNeverTempFiles) {
   EXPECT_TRUE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx"));
   EXPECT_FALSE(IsValidName(FileType::kArchiveIndex, "0123abcd-d-00ff.idx.tmp-ab12"));
