@@ -33,7 +33,7 @@ struct OpenSegment {
   core::Bytes bytes;
   uint32_t received = 0;
   uint32_t durable = 0;
-  std::vector<catalog::WalPiece> pieces;
+  size_t stores_since_merge = 0;  // pieces written since the last merge was asked for
 };
 
 // Work for the consolidation thread.
@@ -42,8 +42,7 @@ struct Consolidation {
   std::string name;  // kArchive: the archive file name
   uint32_t timeline = 0;
   uint64_t segment = 0;
-  core::Bytes bytes;                      // kArchive: the file; kMerge: the stored prefix
-  std::vector<catalog::WalPiece> pieces;  // removed once the work is stored
+  core::Bytes bytes;  // kArchive: the file; kMerge: the segment's stored bytes from its start
 };
 
 // An anonymous in-memory file: PushOpenWal takes descriptors, as wal-push hands them over.
@@ -142,16 +141,50 @@ class Consolidator {
 
   core::Status Do(const Consolidation& work) {
     if (work.kind == Consolidation::Kind::kMerge) {
-      // The merged piece is durable before the ones it replaces go.
-      HS_TRY(store_.Write(work.timeline, work.segment, 0, work.bytes, system_id_).status());
-      return store_.Remove(work.pieces);
+      return MergeTail(work);
     }
     HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(work.name, work.bytes));
     core::Status pushed =
         PushOpenWal(repo_, cluster_, archiving_, OpenWalFile{work.name, std::move(fd)}, {}, push_)
             .status();
     HS_TRY(pushed.Wrap("archive the received '" + work.name + "'"));
-    return store_.Remove(work.pieces);
+    // Every piece of the segment goes, the merges' included: nothing writes to it any more.
+    return store_.Remove(store_.Pieces(work.timeline, work.segment));
+  }
+
+  // Merges the segment's newest pieces into one, choosing them so that piece sizes grow
+  // geometrically from the newest to the oldest (a run of pieces is merged while it is at least
+  // as large as the next older piece): a segment keeps a few dozen pieces at most, and each byte
+  // is rewritten a logarithmic number of times, not once per merge.
+  core::Status MergeTail(const Consolidation& work) {
+    std::vector<catalog::WalPiece> pieces = store_.Pieces(work.timeline, work.segment);
+    std::erase_if(pieces, [&](const catalog::WalPiece& p) { return p.end > work.bytes.size(); });
+    if (pieces.size() < 2) {
+      return core::Status::Ok();
+    }
+    size_t first = pieces.size() - 1;
+    uint64_t run = pieces[first].end - pieces[first].start;
+    while (first > 0 && run >= pieces[first - 1].end - pieces[first - 1].start) {
+      --first;
+      run += pieces[first].end - pieces[first].start;
+    }
+    if (first + 1 == pieces.size()) {
+      first = pieces.size() - 2;  // at least two pieces become one
+    }
+    const uint32_t from = pieces[first].start;
+    const uint32_t to = pieces.back().end;
+    for (size_t i = first; i < pieces.size(); ++i) {
+      if (pieces[i].start < from) {
+        return core::Status::Ok();  // overlapping pieces (a resumed receiver's): left as they are
+      }
+    }
+    // The merged piece is durable before the ones it replaces go.
+    HS_TRY(store_
+               .Write(work.timeline, work.segment, from,
+                      core::ByteView(work.bytes.data() + from, to - from), system_id_)
+               .status());
+    return store_.Remove(std::vector<catalog::WalPiece>(
+        pieces.begin() + static_cast<ptrdiff_t>(first), pieces.end()));
   }
 
   repo::Repository& repo_;
@@ -243,7 +276,6 @@ class Receiver {
     if (stored.ok()) {
       segment.bytes = std::move(stored->bytes);
       segment.received = segment.durable = stored->durable_end;
-      segment.pieces = store_->Pieces(timeline_, segment.number);
     } else if (stored.status().code() != core::ErrorCode::kNotFound) {
       return stored.status();
     }
@@ -274,7 +306,7 @@ class Receiver {
       }
       consolidator_->Add({Consolidation::Kind::kArchive,
                           archiving_.SegmentFileName(timeline, number), timeline, number,
-                          std::move(stored.bytes), store_->Pieces(timeline, number)});
+                          std::move(stored.bytes)});
     }
     return core::Status::Ok();
   }
@@ -353,12 +385,13 @@ class Receiver {
       if (segment.received == segment.durable) {
         continue;
       }
-      HS_ASSIGN_OR_RETURN(catalog::WalPiece piece,
-                          store_->Write(segment.timeline, segment.number, segment.durable,
-                                        core::ByteView(segment.bytes.data() + segment.durable,
-                                                       segment.received - segment.durable),
-                                        progress_.system_id));
-      segment.pieces.push_back(piece);
+      HS_TRY(store_
+                 ->Write(segment.timeline, segment.number, segment.durable,
+                         core::ByteView(segment.bytes.data() + segment.durable,
+                                        segment.received - segment.durable),
+                         progress_.system_id)
+                 .status());
+      ++segment.stores_since_merge;
       segment.durable = segment.received;
       ++progress_.pieces_written;
     }
@@ -372,15 +405,14 @@ class Receiver {
       }
       consolidator_->Add({Consolidation::Kind::kArchive,
                           archiving_.SegmentFileName(whole.timeline, whole.number), whole.timeline,
-                          whole.number, std::move(whole.bytes), std::move(whole.pieces)});
+                          whole.number, std::move(whole.bytes)});
     }
     OpenSegment& current = open_.front();
-    if (current.pieces.size() > options_.merge_after) {
+    if (current.stores_since_merge > options_.merge_after) {
       consolidator_->Add(
           {Consolidation::Kind::kMerge, "", current.timeline, current.number,
-           core::Bytes(current.bytes.begin(), current.bytes.begin() + current.durable),
-           current.pieces});
-      current.pieces.clear();  // the merged piece replaces them; the next merge counts anew
+           core::Bytes(current.bytes.begin(), current.bytes.begin() + current.durable)});
+      current.stores_since_merge = 0;
     }
     progress_.timeline = timeline_;
     progress_.received = received_;
@@ -425,12 +457,11 @@ class Receiver {
     if (last.received > 0 && last.received < SegmentBytes()) {
       consolidator_->Add({Consolidation::Kind::kArchive,
                           archiving_.SegmentFileName(last.timeline, last.number) + ".partial",
-                          last.timeline, last.number, std::move(last.bytes),
-                          std::move(last.pieces)});
+                          last.timeline, last.number, std::move(last.bytes)});
     } else if (last.received == SegmentBytes()) {
       consolidator_->Add({Consolidation::Kind::kArchive,
                           archiving_.SegmentFileName(last.timeline, last.number), last.timeline,
-                          last.number, std::move(last.bytes), std::move(last.pieces)});
+                          last.number, std::move(last.bytes)});
     }
     timeline_ = event.next_timeline;
     open_.push_back(std::move(next));
