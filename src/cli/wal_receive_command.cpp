@@ -8,6 +8,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/repo_access.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,7 +23,27 @@ namespace {
 struct WalReceiveFlags {
   int retry_seconds = 2;  // the pause before reconnecting
   int merge_after = 64;
+  std::string fallback_after = "10s";
 };
+
+// A store that fails fails within this (the storage layer's retries otherwise last minutes): the
+// receiver's own retry loop and its fallback bound the primary's wait instead.
+constexpr std::chrono::seconds kStoreRetryBound{3};
+
+// Errors the receiver waits out by reconnecting: the primary or the repository away for a while.
+bool Reconnectable(const core::Status& status) {
+  return status.retryable() || status.code() == core::ErrorCode::kUnreachable ||
+         status.code() == core::ErrorCode::kStorage || status.code() == core::ErrorCode::kTimeout;
+}
+
+core::Result<std::unique_ptr<repo::Repository>> OpenReceiverRepository(const GlobalOptions& g) {
+  HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
+  HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  storage::OpenOptions options = BackendOptions(g);
+  options.retry_options.max_total = kStoreRetryBound;
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, options));
+  return repo::Repository::Open(std::move(backend), password);
+}
 
 // With --json, one line per store (what serve and the tests read): the durable end.
 void PrintProgress(const pitr::WalReceiverProgress& p) {
@@ -32,7 +53,10 @@ void PrintProgress(const pitr::WalReceiverProgress& p) {
                          {"durable", p.durable},
                          {"pieces_written", p.pieces_written},
                          {"segments_archived", p.segments_archived},
-                         {"store_micros", p.store_micros}};
+                         {"store_micros", p.store_micros},
+                         {"synchronous", p.synchronous},
+                         {"fallbacks", p.fallbacks},
+                         {"repository_down", p.repository_down}};
   std::printf("%s\n", line.dump().c_str());
   std::fflush(stdout);
 }
@@ -40,11 +64,14 @@ void PrintProgress(const pitr::WalReceiverProgress& p) {
 core::Status RunWalReceive(const GlobalOptions& g, const WalReceiveFlags& f) {
   HS_TRY(RefuseDryRun(g, "wal-receive", "it stores the primary's WAL as it is written",
                       "run 'hasteward pitr status' to see what is archived"));
+  HS_ASSIGN_OR_RETURN(std::chrono::seconds fallback_after,
+                      ParseDuration("--fallback-after", f.fallback_after, true));
   HS_ASSIGN_OR_RETURN(ClusterContext context, OpenCluster(g));
-  HS_ASSIGN_OR_RETURN(auto repo, OpenRepository(g));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenReceiverRepository(g));
   core::InstallStopSignalHandlers();
   pitr::WalReceiverOptions options;
   options.merge_after = static_cast<size_t>(std::max(f.merge_after, 2));
+  options.fallback_after = fallback_after;
   options.stop = [] {
     return core::StopSignal() != 0;
   };
@@ -56,7 +83,7 @@ core::Status RunWalReceive(const GlobalOptions& g, const WalReceiveFlags& f) {
     if (core::StopSignal() != 0) {
       return ran;
     }
-    if (!ran.ok() && !ran.retryable()) {
+    if (!ran.ok() && !Reconnectable(ran)) {
       return ran;
     }
     // Lost primary, a switchover, a restarting server: reconnect after a pause (the slot keeps
@@ -83,7 +110,11 @@ void RegisterWalReceiveCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& 
   receive->add_option("--retry-seconds", flags->retry_seconds,
                       "Pause before reconnecting (default 2)");
   receive->add_option("--merge-after", flags->merge_after,
-                      "Merge a segment's stored pieces into one past this many (default 64)");
+                      "Merge a segment's newest stored pieces after this many stores (default 64)");
+  receive->add_option("--fallback-after", flags->fallback_after,
+                      "When the repository refuses stores this long, let the primary commit "
+                      "without waiting for the receiver (an alert; undone once caught up): the "
+                      "bound on the primary's stall (default 10s; 0: never, commits wait)");
   receive->callback([&g, &out, flags] { out.status = RunWalReceive(g, *flags); });
 }
 

@@ -73,6 +73,16 @@ class WalStreamSource {
   virtual ~WalStreamSource() = default;
   virtual const WalStreamOrigin& origin() const = 0;
   virtual core::Result<std::unique_ptr<WalStream>> Start(uint32_t timeline, uint64_t position) = 0;
+  // The history file of `timeline` (before Start).
+  virtual core::Result<std::string> TimelineHistory(uint32_t timeline) = 0;
+
+  // The receiver's fallback (pitr/wal/wal_receiver.h): FallBack stops the primary waiting for the
+  // receiver (PostgreSQL: synchronous_standby_names emptied, reloaded) and marks that the receiver
+  // did it; Restore names the receiver again, only where that mark is set (a person's own
+  // choice of asynchronous commit is never undone), and clears the mark. Each over an ordinary
+  // connection of its own.
+  virtual core::Status FallBack() = 0;
+  virtual core::Result<bool> Restore() = 0;  // true when it restored synchronous commit
 };
 
 }  // namespace hasteward::engine

@@ -70,7 +70,7 @@ core::Status ParseRepository(const YAML::Node& n, ServeConfig& c) {
 core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"name", "backupSchedule", "triageSchedule", "verifySchedule", "mode",
-                    "repositories", "retention", "pitr", "backupMethod"},
+                    "repositories", "retention", "pitr", "pitrSync", "backupMethod"},
                    "a policy"));
   PolicySpec p;
   p.name = Str(n, "name");
@@ -85,6 +85,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
     p.repositories = n["repositories"].as<std::vector<std::string>>();
   HS_TRY(ParseRetention(n["retention"], p.retention, where + " retention"));
   p.pitr = n["pitr"].as<bool>(false);
+  p.pitr_sync = n["pitrSync"].as<bool>(false);
   HS_ASSIGN_OR_RETURN(p.backup_method, ParseBackupMethod(Str(n, "backupMethod"), where));
   c.policies.push_back(std::move(p));
   return core::Status::Ok();
@@ -93,7 +94,7 @@ core::Status ParsePolicy(const YAML::Node& n, ServeConfig& c) {
 core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   HS_TRY(CheckKeys(n,
                    {"namespace", "name", "policy", "backupSchedule", "triageSchedule",
-                    "verifySchedule", "mode", "pitr", "backupMethod", "exclude"},
+                    "verifySchedule", "mode", "pitr", "pitrSync", "backupMethod", "exclude"},
                    "a cluster"));
   ClusterSpec s;
   s.ns = Str(n, "namespace", "default");
@@ -107,6 +108,8 @@ core::Status ParseCluster(const YAML::Node& n, ServeConfig& c) {
   s.mode = Str(n, "mode");
   if (n["pitr"])
     s.pitr = n["pitr"].as<bool>();
+  if (n["pitrSync"])
+    s.pitr_sync = n["pitrSync"].as<bool>();
   HS_ASSIGN_OR_RETURN(s.backup_method, ParseBackupMethod(Str(n, "backupMethod"),
                                                          "cluster '" + s.ns + "/" + s.name + "'"));
   s.exclude = n["exclude"].as<bool>(false);
@@ -244,7 +247,12 @@ core::Result<ManagedCluster> ResolveCluster(const ServeConfig& config, const Clu
                    p->retention,
                    s.pitr.value_or(p->pitr),
                    BackupMethodOver(p->backup_method, s.backup_method)};
+  m.pitr_sync = s.pitr_sync.value_or(p->pitr_sync);
   std::string where = "cluster '" + m.Key() + "'";
+  if (m.pitr_sync && !m.pitr) {
+    return core::Usage(where + " has pitrSync on but pitr off",
+                       "the synchronous receiver stores into the archive: turn pitr on too");
+  }
   if (m.mode != "triage" && m.mode != "repair") {
     return core::Usage(where + ": mode '" + m.mode + "' is not triage or repair");
   }

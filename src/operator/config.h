@@ -4,9 +4,9 @@
 //   repositories: [{name, repository|path|url, passwordFile}]
 //   policies: [{name, backupSchedule, triageSchedule, verifySchedule, mode: triage|repair,
 //               repositories: [names], retention: {keepLast, keepHourly, keepDaily, keepWeekly,
-//               keepMonthly, keepYearly}, pitr: bool, backupMethod: dump|native}]
+//               keepMonthly, keepYearly}, pitr: bool, pitrSync: bool, backupMethod: dump|native}]
 //   clusters: [{namespace, name, policy, backupSchedule?, triageSchedule?, verifySchedule?,
-//               mode?, pitr?, backupMethod?, exclude?}]
+//               mode?, pitr?, pitrSync?, backupMethod?, exclude?}]
 //   inventory: path (optional), stateFile: path (optional)
 //   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
 //   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
@@ -59,6 +59,9 @@ struct PolicySpec {
   repo::RetentionPolicy retention;
   // Continuous archiving for point-in-time recovery (operator/archive/archive_supervisor.h).
   bool pitr = false;
+  // PostgreSQL with pitr: serve also runs the synchronous WAL receiver (`wal-receive`,
+  // pitr/wal/wal_receiver.h); `archive enable --sync` then makes it the synchronous standby.
+  bool pitr_sync = false;
   BackupMethod backup_method = BackupMethod::kUnset;  // the backup command's default
 };
 
@@ -71,6 +74,7 @@ struct ClusterSpec {
   std::string verify_schedule;
   std::string mode;
   std::optional<bool> pitr;                           // nullopt = the policy's
+  std::optional<bool> pitr_sync;                      // nullopt = the policy's
   BackupMethod backup_method = BackupMethod::kUnset;  // the policy's
   bool exclude = false;
 };
@@ -118,6 +122,7 @@ struct ManagedCluster {
   repo::RetentionPolicy retention;
   bool pitr = false;  // serve keeps the archive going; into the first repository
   BackupMethod backup_method = BackupMethod::kUnset;  // scheduled backups' --method, if set
+  bool pitr_sync = false;  // with pitr, on PostgreSQL: serve runs the synchronous WAL receiver
 
   std::string Key() const { return ns + "/" + name; }
 };

@@ -110,6 +110,9 @@ class MonitoringMetricsTest : public ::testing::Test {
                         "    mode: triage\n"
                         "    repositories: [local]\n"
                         "    retention: {keepLast: 2}\n"
+                        // The WAL receiver's alert needs its samples: serve runs one.
+                        "    pitr: true\n"
+                        "    pitrSync: true\n"
                         "clusters:\n"
                         "  - {namespace: test, name: shop, policy: every-minute}\n");
     return path;

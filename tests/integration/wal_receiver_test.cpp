@@ -19,6 +19,7 @@
 #include "core/subprocess.h"
 #include "core/tcp_probe.h"
 #include "support/command.h"
+#include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/postgres_set_writer.h"
 #include "support/standby_sites.h"
@@ -68,14 +69,19 @@ class WalReceiverTest : public ::testing::Test {
     return Source().Hs(args);
   }
 
-  // `hasteward wal-receive --json` for the source, in the background.
-  void StartReceiver() {
+  // `hasteward wal-receive --json` for the source, in the background; `location` replaces the
+  // repository's (the same bucket through a proxy).
+  void StartReceiver(std::vector<std::string> extra = {}, const std::string& location = "") {
     const platform::Cluster& own = Source().cluster->cluster();
     core::SubprocessOptions options;
     options.argv = {
         HastewardBin(), "wal-receive", "--json", "-e",  platform::EngineKindName(own.engine),
         "-c",           own.name,      "-n",     own.ns};
+    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
     options.env_set = Source().env->vars();
+    if (!location.empty()) {
+      options.env_set["HASTEWARD_BACKUPS_PATH"] = location;
+    }
     options.stdout_mode = core::StdioMode::kFile;
     options.stdout_file = Source().env->Path("receiver.out");
     options.stderr_mode = core::StdioMode::kFile;
@@ -110,6 +116,38 @@ class WalReceiverTest : public ::testing::Test {
         std::chrono::seconds(20)));
   }
 
+  // Kills the source site, activates the DR standby from the repository and checks that it holds
+  // every id the writer saw acknowledged.
+  void LoseTheSiteAndCheckTheDrSite(PostgresSetWriter& writer, unsigned seed) {
+    Kill9Source();
+    writer.Stop();
+    const size_t acknowledged = writer.acknowledged();
+    ASSERT_TRUE(StandbySites::ShareCredentials(Source(), Dr()).ok());
+    std::string config =
+        sites_->Declare(Dr(), Source(), "shop-dr", "  activation: {acceptUnverified: true}\n");
+    auto activated = StandbySites::Activate(Dr(), config, "2026-11-28T10:00:00Z");
+    ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
+    auto outcome = writer.CheckOn(Dr().cluster->cluster(), 0);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    EXPECT_EQ(outcome->lost, 0U) << "seed " << seed << ": first lost id " << outcome->first_lost
+                                 << " of " << outcome->acknowledged << " acknowledged";
+    EXPECT_EQ(outcome->duplicates, 0U);
+    EXPECT_EQ(outcome->acknowledged, acknowledged);
+    EXPECT_GE(outcome->present, acknowledged);
+  }
+
+  // Declared after a synchronous writer: if the test stops early, the primary stops waiting for
+  // the receiver before the writer (whose commit may wait for it) is joined.
+  struct ReleaseCommits {
+    WalReceiverTest* test;
+    ~ReleaseCommits() {
+      if (core::TcpAccepts("127.0.0.1", test->Source().cluster->instance(0).port)) {
+        (void)test->Source().cluster->Sql(0, "ALTER SYSTEM SET synchronous_standby_names = ''");
+        (void)test->Source().cluster->Sql(0, "SELECT pg_reload_conf()");
+      }
+    }
+  };
+
   std::unique_ptr<StandbySites> sites_;
   std::unique_ptr<core::Subprocess> receiver_;
 };
@@ -130,14 +168,15 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
 
   // bench/wal_receiver_drill.sh runs the drill with the seeds it chooses.
   const char* given = std::getenv("HASTEWARD_DRILL_SEED");
-  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
-                                         : std::random_device{}();
+  const unsigned seed =
+      given != nullptr ? static_cast<unsigned>(std::stoul(given)) : std::random_device{}();
   std::mt19937 rng(seed);
   const size_t before_kill = 100 + rng() % 400;
   std::printf("seed %u: kill -9 after %zu more acknowledged commits\n", seed, before_kill);
   auto writer = PostgresSetWriter::Start(
       {.cluster = Source().cluster->cluster(), .synchronous_commit = "on"});
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ReleaseCommits release{this};
   ASSERT_TRUE((*writer)->WaitForMore(before_kill / 2, std::chrono::seconds(120)))
       << "acknowledged: " << (*writer)->acknowledged() << "\n"
       << ReceiverErr();
@@ -149,24 +188,58 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
   ASSERT_TRUE((*writer)->WaitForMore(before_kill - before_kill / 2, std::chrono::seconds(120)))
       << "acknowledged: " << (*writer)->acknowledged() << "\n"
       << ReceiverErr();
-  Kill9Source();
-  (*writer)->Stop();
-  const size_t acknowledged = (*writer)->acknowledged();
-  ASSERT_GE(acknowledged, before_kill);
+  LoseTheSiteAndCheckTheDrSite(**writer, seed);
+}
 
-  // The DR site, from the repository alone.
-  ASSERT_TRUE(StandbySites::ShareCredentials(Source(), Dr()).ok());
-  std::string config =
-      sites_->Declare(Dr(), Source(), "shop-dr", "  activation: {acceptUnverified: true}\n");
-  auto activated = StandbySites::Activate(Dr(), config, "2026-11-28T10:00:00Z");
-  ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
-  auto outcome = (*writer)->CheckOn(Dr().cluster->cluster(), 0);
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
-  EXPECT_EQ(outcome->lost, 0U) << "seed " << seed << ": first lost id " << outcome->first_lost
-                               << " of " << outcome->acknowledged << " acknowledged";
-  EXPECT_EQ(outcome->duplicates, 0U);
-  EXPECT_EQ(outcome->acknowledged, acknowledged);
-  EXPECT_GE(outcome->present, acknowledged);
+// The repository refuses every request (a proxy answers 503) under a synchronous writer: the
+// primary's commits stall, then go on once the receiver fell back (within --fallback-after plus
+// one failed store, asserted with room for a loaded machine), synchronous_standby_names is empty
+// meanwhile; once the repository is back the receiver catches up and names itself again. After
+// kill -9 of the whole site a DR standby still holds every acknowledged id: what was committed
+// asynchronously was stored once the repository came back.
+TEST_F(WalReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing) {
+  ASSERT_EQ(ArchiveEnable().exit_code, 0);
+  // The receiver reaches the bucket through a proxy that can refuse everything.
+  const std::string location = sites_->RepositoryLocation();
+  const size_t host = location.find("127.0.0.1:");
+  ASSERT_NE(host, std::string::npos) << location;
+  const size_t port_at = host + std::string("127.0.0.1:").size();
+  const size_t port_end = location.find('/', port_at);
+  auto proxy =
+      FaultProxy::Start({.upstream_port = std::stoi(location.substr(port_at, port_end - port_at)),
+                         .fault_rate = 0.0,
+                         .faults = {FaultProxy::Fault::kError503}});
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  const std::string proxied =
+      location.substr(0, port_at) + std::to_string((*proxy)->port()) + location.substr(port_end);
+  StartReceiver({"--fallback-after", "3s"}, proxied);
+  auto synced = ArchiveEnable({"--sync"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err << ReceiverErr();
+  ASSERT_FALSE(NativeBackup(Source()).empty());
+  auto writer = PostgresSetWriter::Start(
+      {.cluster = Source().cluster->cluster(), .synchronous_commit = "on"});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ReleaseCommits release{this};
+  ASSERT_TRUE((*writer)->WaitForMore(50, std::chrono::seconds(60))) << ReceiverErr();
+
+  (*proxy)->SetFaultRate(1.0);
+  ASSERT_TRUE(
+      core::PollUntil([&] { return Sql(Source(), "SHOW synchronous_standby_names").empty(); },
+                      std::chrono::seconds(60)))
+      << ReceiverErr();
+  EXPECT_NE(ReceiverErr().find("ALERT"), std::string::npos) << ReceiverErr();
+  ASSERT_TRUE((*writer)->WaitForMore(100, std::chrono::seconds(60))) << ReceiverErr();
+  // The documented bound: --fallback-after (3 s) + one failed store (its retries end within 3 s)
+  // + the retry pause (1 s); twice that for a loaded machine.
+  EXPECT_LT((*writer)->longest_gap(), std::chrono::seconds(14));
+
+  (*proxy)->SetFaultRate(0.0);
+  ASSERT_TRUE(core::PollUntil(
+      [&] { return Sql(Source(), "SHOW synchronous_standby_names") == "hasteward_receiver"; },
+      std::chrono::seconds(120)))
+      << ReceiverErr();
+  ASSERT_TRUE((*writer)->WaitForMore(50, std::chrono::seconds(60))) << ReceiverErr();
+  LoseTheSiteAndCheckTheDrSite(**writer, 0);
 }
 
 }  // namespace

@@ -124,6 +124,24 @@ TEST(ServeConfigTest, PitrComesFromThePolicyAndAClusterMayOverrideIt) {
   EXPECT_EQ(ErrorOf("pitrStatusSeconds: 0\nclusters: []"), core::ErrorCode::kUsage);
 }
 
+TEST(ServeConfigTest, PitrSyncComesFromThePolicyAndNeedsPitr) {
+  auto c = ParseServeConfig(
+      "repositories: [{name: r, path: /x}]\n"
+      "policies: [{name: default, pitr: true, pitrSync: true, repositories: [r]}]\n"
+      "clusters: [{name: a}, {name: b, pitrSync: false}]",
+      "p.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto clusters = ResolveClusters(*c);
+  ASSERT_TRUE(clusters.ok()) << clusters.status().ToString();
+  EXPECT_TRUE((*clusters)[0].pitr_sync);
+  EXPECT_FALSE((*clusters)[1].pitr_sync);
+  EXPECT_EQ(ErrorOf("repositories: [{name: r, path: /x}]\n"
+                    "policies: [{name: default, repositories: [r]}]\n"
+                    "clusters: [{name: a, pitrSync: true}]"),
+            core::ErrorCode::kUsage)
+      << "the receiver stores into the archive: pitr must be on";
+}
+
 TEST(ServeConfigTest, TheBackupMethodComesFromThePolicyAndAClusterMayOverrideIt) {
   auto c = ParseServeConfig(
       "repositories: [{name: r, path: /x}]\n"

@@ -54,6 +54,19 @@ core::Status Corrupt(const WalPiece& piece, const std::string& why) {
 
 }  // namespace
 
+uint32_t ContiguousEnd(const std::vector<WalPiece>& pieces) {
+  std::vector<WalPiece> sorted = pieces;
+  std::sort(sorted.begin(), sorted.end(), PieceOrder);
+  uint32_t end = 0;
+  for (const WalPiece& piece : sorted) {
+    if (piece.start > end) {
+      break;
+    }
+    end = std::max(end, piece.end);
+  }
+  return end;
+}
+
 core::Result<WalStreamStore> WalStreamStore::Open(repo::Repository& repo,
                                                   const platform::Cluster& cluster) {
   WalStreamStore store(repo, {cluster.ns + "/" + cluster.name, ""}, ArchiveFileKey(cluster));

@@ -51,6 +51,10 @@ struct StreamedSegment {
   core::Bytes bytes;         // segment_bytes long
 };
 
+// How far a segment's pieces reach from its start without a hole, by their names alone (the
+// bytes are not read: Read checks them).
+uint32_t ContiguousEnd(const std::vector<WalPiece>& pieces);
+
 class WalStreamStore {
  public:
   // Lists the cluster's pieces (one listing of hasteward/wal-stream/). Storage errors.

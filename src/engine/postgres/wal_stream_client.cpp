@@ -188,20 +188,67 @@ class PgWalStream : public WalStream {
   std::shared_ptr<PgConnection> connection_;
 };
 
+// Set by the receiver's fallback beside the emptied synchronous_standby_names: only then does a
+// receiver that caught up name itself again. A setting of database "postgres" (pg_db_role_setting:
+// PostgreSQL 15 keeps no custom setting in postgresql.auto.conf), written without waiting for a
+// synchronous standby.
+constexpr char kFallbackMark[] = "hasteward.receiver_fell_back";
+
 class PgWalStreamSource : public WalStreamSource {
  public:
-  PgWalStreamSource(std::shared_ptr<PgConnection> connection, WalStreamOrigin origin)
-      : connection_(std::move(connection)), origin_(std::move(origin)) {}
+  PgWalStreamSource(std::shared_ptr<PgConnection> connection, WalStreamOrigin origin,
+                    PgConnectParams params)
+      : connection_(std::move(connection)),
+        origin_(std::move(origin)),
+        params_(std::move(params)) {}
   const WalStreamOrigin& origin() const override { return origin_; }
   core::Result<std::unique_ptr<WalStream>> Start(uint32_t timeline, uint64_t position) override {
     auto stream = std::make_unique<PgWalStream>(connection_);
     HS_TRY(stream->Restart(timeline, position));
     return std::unique_ptr<WalStream>(std::move(stream));
   }
+  core::Result<std::string> TimelineHistory(uint32_t timeline) override {
+    return PgWalStream(connection_).TimelineHistory(timeline);
+  }
+
+  core::Status FallBack() override {
+    HS_ASSIGN_OR_RETURN(auto conn, Ordinary());
+    HS_TRY(conn->Execute("ALTER SYSTEM SET synchronous_standby_names = ''"));
+    HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
+    return conn->Execute(std::string("ALTER DATABASE postgres SET ") + kFallbackMark + " = 'on'");
+  }
+
+  core::Result<bool> Restore() override {
+    HS_ASSIGN_OR_RETURN(auto conn, Ordinary());
+    HS_ASSIGN_OR_RETURN(auto mark, conn->QueryValue(std::string("SELECT current_setting('") +
+                                                    kFallbackMark + "', true)"));
+    if (mark.value_or("") != "on") {
+      return false;
+    }
+    // The mark goes last (a receiver killed in between finds it and names itself again); this
+    // session's commit does not wait for the receiver, which waits for this call.
+    HS_TRY(conn->Execute(std::string("ALTER SYSTEM SET synchronous_standby_names = '") +
+                         kWalReceiverName + "'"));
+    HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
+    HS_TRY(conn->Execute(std::string("ALTER DATABASE postgres RESET ") + kFallbackMark));
+    return true;
+  }
 
  private:
+  core::Result<std::unique_ptr<PgConnection>> Ordinary() const {
+    auto ordinary = params_;  // InstanceConnectParams' own, as a plain session
+    ordinary.replication = false;
+    ordinary.dbname = "postgres";
+    HS_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(ordinary));
+    // This session's commits (the mark) never wait for a synchronous standby: the receiver, the
+    // only one, is the caller.
+    HS_TRY(conn->Execute("SET synchronous_commit = local"));
+    return conn;
+  }
+
   std::shared_ptr<PgConnection> connection_;
   WalStreamOrigin origin_;
+  PgConnectParams params_;
 };
 
 core::Result<WalStreamOrigin> ReadOrigin(PgConnection& connection) {
@@ -254,7 +301,8 @@ core::Result<std::unique_ptr<WalStreamSource>> OpenWalStreamSource(
   HS_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(params));
   std::shared_ptr<PgConnection> shared = std::move(connection);
   HS_ASSIGN_OR_RETURN(WalStreamOrigin origin, ReadOrigin(*shared));
-  return std::unique_ptr<WalStreamSource>(new PgWalStreamSource(shared, std::move(origin)));
+  return std::unique_ptr<WalStreamSource>(
+      new PgWalStreamSource(shared, std::move(origin), std::move(params)));
 }
 
 }  // namespace hasteward::engine::postgres

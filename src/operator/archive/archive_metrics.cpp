@@ -64,6 +64,57 @@ void AddWalAgentFamilies(Families& f) {
         agent([](const ArchiveProgress& a) { return a.agent_errors; }));
 }
 
+// PostgreSQL's synchronous WAL receiver, where serve runs one (pitrSync).
+void AddWalReceiverFamilies(Families& f) {
+  auto receiver = [](std::optional<double> (*field)(const ArchiveProgress&)) {
+    return [field](const ArchiveProgress& a) {
+      return a.receiver ? field(a) : std::nullopt;
+    };
+  };
+  f.Add("hasteward_wal_receiver_up", "gauge",
+        "PostgreSQL: 1 while the cluster's synchronous WAL receiver runs",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return a.receiver_running ? 1 : 0;
+        }));
+  f.Add("hasteward_wal_receiver_restarts_total", "counter",
+        "Times the WAL receiver was started again after it ended",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return static_cast<double>(a.receiver_restarts);
+        }));
+  f.Add("hasteward_wal_receiver_durable_position_bytes", "gauge",
+        "The WAL position the repository holds (every commit before it is stored)",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return a.receiver_durable
+                     ? std::optional<double>(static_cast<double>(*a.receiver_durable))
+                     : std::nullopt;
+        }));
+  f.Add("hasteward_wal_receiver_lag_bytes", "gauge",
+        "WAL the receiver has read but the repository does not hold yet",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          if (!a.receiver_durable || !a.receiver_received)
+            return std::nullopt;
+          return static_cast<double>(*a.receiver_received - *a.receiver_durable);
+        }));
+  f.Add("hasteward_wal_receiver_synchronous", "gauge",
+        "1 while the primary waits for the receiver (recovery point zero); 0 after a fallback "
+        "(alert on 0)",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return a.receiver_synchronous ? std::optional<double>(*a.receiver_synchronous ? 1 : 0)
+                                        : std::nullopt;
+        }));
+  f.Add("hasteward_wal_receiver_fallbacks_total", "counter",
+        "Times the receiver let the primary commit without waiting (a repository outage longer "
+        "than --fallback-after), since it started",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return static_cast<double>(a.receiver_fallbacks);
+        }));
+  f.Add("hasteward_wal_receiver_repository_down", "gauge",
+        "1 while the repository refuses the receiver's stores",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return a.receiver_repository_down ? 1 : 0;
+        }));
+}
+
 }  // namespace
 
 std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, double now) {
@@ -87,6 +138,7 @@ std::string RenderArchiveMetrics(const std::vector<ArchiveProgress>& archives, d
           return a.enabled ? std::optional<double>(*a.enabled ? 1 : 0) : std::nullopt;
         });
   AddWalAgentFamilies(f);
+  AddWalReceiverFamilies(f);
   f.Add("hasteward_archive_lag_seconds", "gauge",
         "Seconds since the newest moment up to which everything the writer committed is archived",
         [now](const ArchiveProgress& a) { return LagSeconds(a, now); });

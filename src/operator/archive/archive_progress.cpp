@@ -65,6 +65,20 @@ bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress) {
   return true;
 }
 
+bool ApplyReceiverLine(const std::string& line, ArchiveProgress& progress) {
+  auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("durable") ||
+      !json["durable"].is_number_unsigned() || !json.contains("synchronous") ||
+      !json["synchronous"].is_boolean())
+    return false;
+  progress.receiver_durable = json["durable"].get<uint64_t>();
+  progress.receiver_received = json.value("received", *progress.receiver_durable);
+  progress.receiver_synchronous = json["synchronous"].get<bool>();
+  progress.receiver_fallbacks = json.value("fallbacks", int64_t{0});
+  progress.receiver_repository_down = json.value("repository_down", false);
+  return true;
+}
+
 void ApplyServerArchiver(const engine::ArchiverState& state, uint64_t segment_bytes, double read_at,
                          ArchiveProgress& progress) {
   progress.enabled = state.enabled;

@@ -47,9 +47,20 @@ struct ArchiveProgress {
   bool agent = false;
   bool agent_running = false;
   int64_t agent_restarts = 0;
-  int64_t agent_requests = 0;               // wal-push calls answered (a refusal included)
-  int64_t agent_files_archived = 0;         // files stored (the requested ones and the queued ones)
-  int64_t agent_errors = 0;                 // requests answered with an error
+  int64_t agent_requests = 0;        // wal-push calls answered (a refusal included)
+  int64_t agent_files_archived = 0;  // files stored (the requested ones and the queued ones)
+  int64_t agent_errors = 0;          // requests answered with an error
+  // PostgreSQL's synchronous WAL receiver (`wal-receive`) when the cluster has pitrSync on: its
+  // durable position (what the repository holds, as a WAL byte position), whether the primary
+  // waits for it, and its fallbacks (operator/archive/archive_supervisor.h).
+  bool receiver = false;
+  bool receiver_running = false;
+  int64_t receiver_restarts = 0;
+  std::optional<uint64_t> receiver_durable;
+  std::optional<uint64_t> receiver_received;
+  std::optional<bool> receiver_synchronous;
+  int64_t receiver_fallbacks = 0;
+  bool receiver_repository_down = false;
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked
 
@@ -63,6 +74,10 @@ bool ApplyCycleLine(const std::string& line, ArchiveProgress& progress);
 // Applies one line of the WAL agent's output (`wal-agent --json`, one per answered request);
 // false (nothing changed) for any other line.
 bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress);
+
+// Applies one line of the WAL receiver's output (`wal-receive --json`, one per store and per
+// change of state); false (nothing changed) for any other line.
+bool ApplyReceiverLine(const std::string& line, ArchiveProgress& progress);
 
 // Applies what a PostgreSQL server's archiver reported at `read_at` (unix seconds): the queue is
 // the lag in files, the last archived file the position. With nothing queued the archive holds

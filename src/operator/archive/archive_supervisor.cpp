@@ -46,7 +46,8 @@ bool RunsBinlogArchiver(const std::string& engine_name) {
 // What restarts an archive: another engine or another repository.
 std::string Fingerprint(const ManagedCluster& cluster, const std::string& engine) {
   const RepositorySpec& repo = cluster.repositories.front();
-  return engine + "|" + repo.name + "|" + repo.location + "|" + repo.password_file;
+  return engine + "|" + repo.name + "|" + repo.location + "|" + repo.password_file + "|" +
+         (cluster.pitr_sync ? "sync" : "");
 }
 
 // The window `pitr status --json` printed, or why there is none.
@@ -72,6 +73,7 @@ struct ArchiveSupervisor::Archive {
   ArchiveProgress progress;
   std::thread archiver;
   std::thread agent;
+  std::thread receiver;
   std::thread status;
 
   void Update(const std::function<void(ArchiveProgress&)>& change) {
@@ -89,6 +91,8 @@ struct ArchiveSupervisor::Archive {
       archiver.join();
     if (agent.joinable())
       agent.join();
+    if (receiver.joinable())
+      receiver.join();
     if (status.joinable())
       status.join();
   }
@@ -252,6 +256,20 @@ ArchiveSupervisor::ChildKind ArchiveSupervisor::WalAgentKind() const {
                    }};
 }
 
+ArchiveSupervisor::ChildKind ArchiveSupervisor::WalReceiverKind() const {
+  return ChildKind{"WAL receiver",
+                   [this](const Archive& a) -> core::Result<ChildCommand> {
+                     return MakeClusterChild(options_.self_exe, {"wal-receive"}, a.cluster,
+                                             a.cluster.repositories.front(), options_.platform,
+                                             options_.log_format);
+                   },
+                   ApplyReceiverLine,
+                   [](ArchiveProgress& p, bool running) { p.receiver_running = running; },
+                   [](ArchiveProgress& p) {
+                     ++p.receiver_restarts;
+                   }};
+}
+
 std::string WalAgentSocket(const std::string& dir, const std::string& ns, const std::string& name) {
   return dir + "/" + ns + "." + name + ".sock";
 }
@@ -380,6 +398,17 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
             "the server uses it once 'hasteward archive enable ... "
             "--agent-socket SOCKET' named it in its archive_command"}});
       raw->agent = std::thread([this, raw] { Supervise(*raw, WalAgentKind()); });
+    }
+    // The synchronous receiver (pitrSync): a child like the agent; the primary waits for it only
+    // once `archive enable --sync` named it (serve never changes server settings).
+    raw->progress.receiver = !raw->binlogs && raw->cluster.pitr_sync;
+    if (raw->progress.receiver) {
+      core::LogInfo("WAL receiver started",
+                    {{"cluster", key},
+                     {"hint",
+                      "the primary waits for it once 'hasteward archive enable ... --sync' named "
+                      "it in synchronous_standby_names"}});
+      raw->receiver = std::thread([this, raw] { Supervise(*raw, WalReceiverKind()); });
     }
     raw->status = std::thread([this, raw] { RefreshWindow(*raw); });
     archives_[key] = std::move(a);

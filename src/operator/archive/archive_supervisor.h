@@ -13,6 +13,9 @@
 //   reads the server's archiver state (pg_stat_archiver, the .ready queue) every 5 s for the lag
 //   and whether archiving through hasteward is on (a warning when it is not: serve never changes
 //   server settings).
+// - PostgreSQL with pitrSync: the synchronous WAL receiver (`hasteward wal-receive --json`,
+//   pitr/wal/wal_receiver.h), a child supervised the same way; its lines feed the receiver's
+//   metrics (durable position, synchronous or fallen back, fallbacks).
 // - Every pitr cluster: `pitr status --json` at the configured interval for the window and gaps
 //   (it reads every archived piece, so never per scrape).
 // Children, not threads of serve: a stopped or killed archiver never presents anything as archived
@@ -81,6 +84,7 @@ class ArchiveSupervisor {
   core::Result<ChildCommand> AgentCommand(const Archive& archive) const;
   ChildKind BinlogArchiverKind() const;
   ChildKind WalAgentKind() const;
+  ChildKind WalReceiverKind() const;
   void RefreshWindow(Archive& archive) const;
   void WatchServer(Archive& archive) const;
 

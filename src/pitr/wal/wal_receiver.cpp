@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "core/clock.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/poll_until.h"
 #include "engine/triage.h"
 
 namespace hasteward::pitr {
@@ -65,6 +67,16 @@ core::Result<core::UniqueFd> MemoryFile(const std::string& name, core::ByteView 
   return fd;
 }
 
+bool TransientStore(const core::Status& status) {
+  return status.code() == core::ErrorCode::kStorage ||
+         status.code() == core::ErrorCode::kUnreachable ||
+         status.code() == core::ErrorCode::kTimeout;
+}
+
+constexpr std::chrono::seconds kRetryPause{1};
+// How long the end of a run waits for the consolidator's queue.
+constexpr std::chrono::seconds kDrainBound{30};
+
 // Archives whole segments (and history files, and a timeline's last partial segment) as wal-push
 // does, then removes the pieces they replace; merges a segment's many pieces into one. On its own
 // thread: a commit never waits for it. Its first error stops the receiver (Check).
@@ -106,10 +118,11 @@ class Consolidator {
     std::lock_guard lock(mu_);
     return archived_;
   }
-  // Waits until the queue is done (the end of Run: what is whole gets archived before exit).
-  void Drain() {
+  // Waits until the queue is done (the end of Run: what is whole gets archived before exit), at
+  // most `bound`: a whole segment left behind keeps its pieces and the next start archives it.
+  void Drain(std::chrono::milliseconds bound) {
     std::unique_lock lock(mu_);
-    idle_.wait(lock, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
+    idle_.wait_for(lock, bound, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
   }
 
  private:
@@ -127,6 +140,23 @@ class Consolidator {
         busy_ = true;
       }
       core::Status done = Do(work);
+      if (!done.ok() && TransientStore(done)) {
+        // The repository is away: the work waits at the head of the queue (its bytes are in the
+        // pieces meanwhile) and is tried again.
+        // One line per ten attempts: an outage of minutes is not a screen of warnings.
+        if (waits_++ % 10 == 0) {
+          core::LogWarn("archiving the received WAL waits for the repository: " + done.message());
+        }
+        std::unique_lock lock(mu_);
+        queue_.push_front(std::move(work));
+        busy_ = false;
+        wake_.wait_for(lock, kRetryPause, [&] { return closing_; });
+        if (closing_) {
+          return;
+        }
+        continue;
+      }
+      waits_ = 0;
       {
         std::lock_guard lock(mu_);
         busy_ = false;
@@ -199,6 +229,7 @@ class Consolidator {
   std::deque<Consolidation> queue_;
   bool closing_ = false;
   bool busy_ = false;
+  uint64_t waits_ = 0;  // failed attempts of the work at the head (the loop's thread only)
   uint64_t archived_ = 0;
   core::Status error_;
   std::thread thread_;
@@ -248,13 +279,15 @@ class Receiver {
                               origin.system_id);
     consolidator_ = &consolidator;
     HS_TRY(ArchiveLeftWholeSegments(origin.system_id));
+    HS_TRY(ArchiveHistory(*source, timeline_));
     HS_ASSIGN_OR_RETURN(auto stream, source->Start(timeline_, received_));
     core::LogInfo("receiving WAL", {{"primary", primary.name},
                                     {"timeline", std::to_string(timeline_)},
                                     {"from", archiving_.FormatPosition(received_)}});
-    core::Status streamed = Stream(*stream);
+    Publish();  // where the repository ends, before the first store
+    core::Status streamed = Stream(*stream, *source);
     // What is whole is archived before the receiver ends; a later start resumes the rest.
-    consolidator.Drain();
+    consolidator.Drain(kDrainBound);
     HS_TRY(streamed);
     return consolidator.Check();
   }
@@ -311,14 +344,99 @@ class Receiver {
     return core::Status::Ok();
   }
 
-  core::Status Stream(engine::WalStream& stream) {
+  // The history file of a timeline past the first, as the server has it: a receiver that starts
+  // on a promoted server (after a switchover) stores it before any segment of that timeline.
+  core::Status ArchiveHistory(engine::WalStreamSource& source, uint32_t timeline) {
+    if (timeline <= 1) {
+      return core::Status::Ok();
+    }
+    HS_ASSIGN_OR_RETURN(std::string history, source.TimelineHistory(timeline));
+    return ArchiveFile(archiving_.HistoryFileName(timeline), core::AsBytes(history));
+  }
+
+  core::Status ArchiveFile(const std::string& name, core::ByteView bytes) {
+    HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(name, bytes));
+    core::Status pushed = PushOpenWal(repo_, target_.cluster(), archiving_,
+                                      OpenWalFile{name, std::move(fd)}, {}, options_.push)
+                              .status();
+    return pushed.Wrap("archive the received '" + name + "'");
+  }
+
+  // Errors of the repository that may pass (an outage, a network cut): waited out.
+  static bool Transient(const core::Status& status) { return TransientStore(status); }
+
+  // During an outage nothing more is read (the slot keeps the WAL; memory stays bounded) and the
+  // store is tried again now and then; the server still hears from the receiver (its
+  // wal_sender_timeout). After fallback_after the primary stops waiting (an alert), so its stall
+  // is bounded by fallback_after plus one failed store.
+  core::Status RideOutOutage(engine::WalStream& stream, engine::WalStreamSource& source) {
+    core::PollUntil([&] { return options_.stop && options_.stop(); }, options_.outage_retry,
+                    std::chrono::milliseconds(50));
+    HS_TRY(stream.Report(received_, durable_, false));
+    core::Status stored = StoreReceived();
+    if (stored.ok()) {
+      core::LogInfo("the repository takes the receiver's stores again",
+                    {{"durable", archiving_.FormatPosition(durable_)}});
+      outage_since_.reset();
+      progress_.repository_down = false;
+      return stream.Report(received_, durable_, false);
+    }
+    if (!Transient(stored)) {
+      return stored;
+    }
+    if (progress_.synchronous && options_.fallback_after.count() > 0 &&
+        Now() - *outage_since_ >= options_.fallback_after) {
+      HS_TRY(source.FallBack());
+      progress_.synchronous = false;
+      ++progress_.fallbacks;
+      may_restore_ = true;
+      core::LogError("ALERT: the repository refused the receiver's stores for " +
+                     std::to_string(options_.fallback_after.count()) +
+                     " ms: the primary commits without waiting for the repository until the "
+                     "receiver caught up (recovery point no longer zero): " +
+                     stored.message());
+      Publish();
+    }
+    return core::Status::Ok();
+  }
+
+  // Caught up (within a small distance of what the server last said it has): the primary waits
+  // for the receiver again where the receiver's fallback (now or before a restart) stopped it.
+  core::Status RestoreWhenCaughtUp(engine::WalStreamSource& source) {
+    constexpr uint64_t kCaughtUpBytes = uint64_t{1} << 20;
+    if (!may_restore_ || durable_ + kCaughtUpBytes < server_end_) {
+      return core::Status::Ok();
+    }
+    HS_ASSIGN_OR_RETURN(bool restored, source.Restore());
+    may_restore_ = false;
+    if (restored) {
+      progress_.synchronous = true;
+      core::LogInfo("the primary waits for the receiver again (recovery point zero)",
+                    {{"durable", archiving_.FormatPosition(durable_)}});
+      Publish();
+    }
+    return core::Status::Ok();
+  }
+
+  void Publish() {
+    if (options_.progress) {
+      options_.progress(progress_);
+    }
+  }
+
+  core::Status Stream(engine::WalStream& stream, engine::WalStreamSource& source) {
     std::chrono::steady_clock::time_point last_status = Now();
     while (!(options_.stop && options_.stop())) {
       HS_TRY(consolidator_->Check());
+      if (outage_since_) {
+        HS_TRY(RideOutOutage(stream, source));
+        continue;
+      }
       // receive: wait for one message, then take every one already there (group commit).
       bool reply = false;
       HS_ASSIGN_OR_RETURN(engine::WalStreamEvent event, stream.Next(options_.wait));
       while (event.kind != engine::WalStreamEventKind::kNothing) {
+        server_end_ = std::max(server_end_, event.server_end);
         if (event.kind == engine::WalStreamEventKind::kTimelineEnd) {
           HS_TRY(StoreReceived());
           HS_TRY(stream.Report(received_, durable_, false));
@@ -333,11 +451,21 @@ class Receiver {
       }
       // store, then report: the primary hears of nothing the repository does not hold.
       const bool stored = received_ > durable_;
-      HS_TRY(StoreReceived());
+      if (core::Status s = StoreReceived(); !s.ok()) {
+        if (!Transient(s)) {
+          return s;
+        }
+        core::LogWarn("the repository refused a store; retrying: " + s.message());
+        outage_since_ = Now();
+        progress_.repository_down = true;
+        Publish();
+        continue;
+      }
       if (stored || reply || Now() - last_status >= options_.status_interval) {
         HS_TRY(stream.Report(received_, durable_, false));
         last_status = Now();
       }
+      HS_TRY(RestoreWhenCaughtUp(source));
     }
     return StoreReceived();
   }
@@ -420,9 +548,7 @@ class Receiver {
     progress_.segments_archived = consolidator_->archived();
     progress_.store_micros = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(Now() - started).count());
-    if (options_.progress) {
-      options_.progress(progress_);
-    }
+    Publish();
     return core::Status::Ok();
   }
 
@@ -431,12 +557,7 @@ class Receiver {
   // timeline's copy of that segment starts with the same bytes, and streaming goes on there.
   core::Status FollowTimeline(engine::WalStream& stream, const engine::WalStreamEvent& event) {
     HS_ASSIGN_OR_RETURN(std::string history, stream.TimelineHistory(event.next_timeline));
-    const std::string history_name = archiving_.HistoryFileName(event.next_timeline);
-    HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(history_name, core::AsBytes(history)));
-    core::Status pushed = PushOpenWal(repo_, target_.cluster(), archiving_,
-                                      OpenWalFile{history_name, std::move(fd)}, {}, options_.push)
-                              .status();
-    HS_TRY(pushed.Wrap("archive the received '" + history_name + "'"));
+    HS_TRY(ArchiveFile(archiving_.HistoryFileName(event.next_timeline), core::AsBytes(history)));
     if (event.switch_position != received_) {
       return core::Internal("timeline " + std::to_string(timeline_) + " ended at " +
                             archiving_.FormatPosition(event.switch_position) +
@@ -479,6 +600,10 @@ class Receiver {
   catalog::WalStreamStore* store_ = nullptr;
   Consolidator* consolidator_ = nullptr;
   std::vector<OpenSegment> open_;
+  std::optional<std::chrono::steady_clock::time_point> outage_since_;
+  uint64_t server_end_ = 0;  // the server's WAL end as it last reported it
+  // Check (once caught up) whether a fallback, this receiver's or an earlier one's, is to undo.
+  bool may_restore_ = true;
   uint32_t timeline_ = 0;
   uint64_t received_ = 0;
   uint64_t durable_ = 0;

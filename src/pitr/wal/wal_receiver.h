@@ -16,7 +16,8 @@
 //                 pieces has them merged into one.
 // Timeline ends (a promotion on the server) store the next timeline's history file and go on.
 // A restart resumes from the stored pieces (the slot keeps the WAL the receiver has not
-// confirmed).
+// confirmed). A repository outage stops the reading (the slot keeps the WAL) and retries the
+// store; after `fallback_after` the primary stops waiting for the receiver, until it caught up.
 #pragma once
 
 #include <chrono>
@@ -37,8 +38,14 @@ struct WalReceiverOptions {
   std::chrono::milliseconds wait{200};
   // A status update at least this often while idle (the server's wal_sender_timeout is 60 s).
   std::chrono::milliseconds status_interval{10000};
-  // A segment's pieces are merged into one when there are more than this many.
+  // A segment's pieces are merged once this many were written since the last merge.
   size_t merge_after = 64;
+  // When the repository refuses stores this long, the primary stops waiting for the receiver
+  // (engine::WalStreamSource::FallBack: commits go on asynchronously, an alert is logged and
+  // counted) until the receiver caught up again; zero: never (commits wait for the repository).
+  std::chrono::milliseconds fallback_after{10000};
+  // How often a store is tried again during an outage.
+  std::chrono::milliseconds outage_retry{1000};
   WalPushOptions push;
   // Polled between waits: true ends Run with OK.
   std::function<bool()> stop;
@@ -55,6 +62,10 @@ struct WalReceiverProgress {
   uint64_t pieces_written = 0;
   uint64_t segments_archived = 0;
   uint64_t store_micros = 0;  // the last store's duration
+  // False while the receiver's fallback has the primary commit without waiting for it.
+  bool synchronous = true;
+  uint64_t fallbacks = 0;        // times it fell back
+  bool repository_down = false;  // stores fail now
 };
 
 // Streams from the cluster's primary (the one writable instance triage finds) until `stop`, a

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/wal/wal_stream_store.h"
 #include "jobs/jobs.h"
 
 namespace hasteward::pitr {
@@ -100,10 +101,18 @@ nlohmann::json PitrStatus::ToJson() const {
   for (const auto& window : windows) {
     bases.push_back(WindowJson(window, *archiving));
   }
+  nlohmann::json streamed_json = nlohmann::json::array();
+  for (const StreamedTail& tail : streamed) {
+    streamed_json.push_back({{"timeline", tail.timeline},
+                             {"segment", archiving->SegmentFileName(tail.timeline, tail.segment)},
+                             {"end", archiving->FormatPosition(tail.end_position)},
+                             {"pieces", tail.pieces}});
+  }
   return {{"cluster", cluster},
           {"wal_files", wal_files},
           {"wal_snapshots", wal_snapshots},
-          {"bases", bases}};
+          {"bases", bases},
+          {"streamed", streamed_json}};
 }
 
 std::string PitrStatus::ToText() const {
@@ -114,6 +123,12 @@ std::string PitrStatus::ToText() const {
   }
   for (const auto& window : windows) {
     out += WindowText(window, *archiving);
+  }
+  for (const StreamedTail& tail : streamed) {
+    out += "received, not archived whole yet: " +
+           archiving->SegmentFileName(tail.timeline, tail.segment) + " up to " +
+           archiving->FormatPosition(tail.end_position) + " (" + std::to_string(tail.pieces) +
+           " pieces of the WAL receiver; a replay to the end of the archive reaches it)\n";
   }
   return out;
 }
@@ -157,6 +172,16 @@ core::Result<PitrStatus> ReadPitrStatus(repo::Repository& repo, const platform::
   status.wal_snapshots = wal_snapshots;
   for (const auto& base : bases) {
     status.windows.push_back(WindowOf(base, catalog, *archiving));
+  }
+  // The receiver's durable end beyond the whole segments: its pieces, by their names.
+  HS_ASSIGN_OR_RETURN(catalog::WalStreamStore store, catalog::WalStreamStore::Open(repo, cluster));
+  for (const auto& [timeline, segment] : store.Segments()) {
+    const std::vector<catalog::WalPiece> pieces = store.Pieces(timeline, segment);
+    const uint32_t end = catalog::ContiguousEnd(pieces);
+    if (end > 0) {
+      status.streamed.push_back(
+          {timeline, segment, segment * archiving->SegmentBytes() + end, pieces.size()});
+    }
   }
   return status;
 }

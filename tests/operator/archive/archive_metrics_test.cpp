@@ -97,6 +97,48 @@ TEST(ArchiveMetricsTest, AWalAgentHasItsOwnSamplesAndOnlyWhereServeRunsOne) {
       << "the agent is not an archiver";
 }
 
+// The synchronous receiver's samples exist only where serve runs one (pitrSync); its fallback is
+// a 0 of hasteward_wal_receiver_synchronous, what an alert watches.
+TEST(ArchiveMetricsTest, AWalReceiverHasItsOwnSamplesAndAFallbackShowsAsZero) {
+  ArchiveProgress pg = Archive();
+  pg.archiver = false;
+  pg.engine = "cnpg";
+  pg.receiver = true;
+  pg.receiver_running = true;
+  ASSERT_TRUE(ApplyReceiverLine(
+      R"({"durable":83886080,"received":83886180,"synchronous":false,"fallbacks":2,)"
+      R"("repository_down":true,"primary":"pg-0","timeline":1})",
+      pg));
+  ArchiveProgress binlogs = Archive();
+  const std::string text = RenderArchiveMetrics({pg, binlogs}, 1000);
+  const std::string labels = "{cluster=\"m\",namespace=\"db\",engine=\"cnpg\"}";
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_up" + labels + " 1")) << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_durable_position_bytes" + labels + " 83886080"))
+      << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_lag_bytes" + labels + " 100")) << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_synchronous" + labels + " 0")) << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_fallbacks_total" + labels + " 2")) << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_repository_down" + labels + " 1")) << text;
+  EXPECT_EQ(text.find("hasteward_wal_receiver_up" + std::string(kLabels)), std::string::npos)
+      << "a binlog archive has no WAL receiver";
+}
+
+// Before its first line the receiver's position and state are unknown: no sample, never a zero.
+TEST(ArchiveMetricsTest, AWalReceiverWithoutALineHasNoPositionSample) {
+  ArchiveProgress pg = Archive();
+  pg.archiver = false;
+  pg.engine = "cnpg";
+  pg.receiver = true;
+  EXPECT_FALSE(ApplyReceiverLine("receiving WAL from=0/3000000", pg));
+  EXPECT_FALSE(ApplyReceiverLine(R"({"file":"x","ok":true})", pg)) << "an agent line";
+  const std::string text = RenderArchiveMetrics({pg}, 1000);
+  EXPECT_EQ(text.find("hasteward_wal_receiver_durable_position_bytes{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("hasteward_wal_receiver_synchronous{"), std::string::npos) << text;
+  EXPECT_TRUE(
+      Has(text, "hasteward_wal_receiver_up{cluster=\"m\",namespace=\"db\",engine=\"cnpg\"} 0"))
+      << text;
+}
+
 }  // namespace
 }  // namespace archive_metrics_test
 }  // namespace hasteward::op
