@@ -82,6 +82,13 @@ core::Status EnableOnStandby(platform::InstanceHandle& standby_handle,
                           SqlLiteral(commands.archive_command)));
   HS_TRY((*conn)->Execute("ALTER SYSTEM SET restore_command = " +
                           SqlLiteral(commands.restore_command)));
+  if (commands.synchronous_receiver) {
+    // Ignored while it stands by; once promoted (a switchover) it waits for the receiver, which
+    // follows the new primary, so the recovery point stays zero across the switch.
+    HS_TRY((*conn)->Execute(std::string("ALTER SYSTEM SET synchronous_standby_names = '") +
+                            kWalReceiverName + "'"));
+    HS_TRY((*conn)->Execute("ALTER SYSTEM SET synchronous_commit = 'on'"));
+  }
   if (mode.value_or("") == "on" || mode.value_or("") == "always") {
     return (*conn)->Execute("SELECT pg_reload_conf()");
   }

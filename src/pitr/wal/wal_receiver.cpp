@@ -331,6 +331,14 @@ class Receiver {
       }
       HS_ASSIGN_OR_RETURN(catalog::StreamedSegment stored,
                           store_->Read(timeline, number, SegmentBytes(), system_id));
+      if (stored.durable_end != SegmentBytes() && timeline < timeline_) {
+        // An older timeline's last segment (the receiver followed a promotion from another
+        // connection): archived as the ".partial" file the server itself would leave.
+        consolidator_->Add({Consolidation::Kind::kArchive,
+                            archiving_.SegmentFileName(timeline, number) + ".partial", timeline,
+                            number, std::move(stored.bytes)});
+        continue;
+      }
       if (stored.durable_end != SegmentBytes()) {
         core::LogWarn("the WAL stream holds part of segment " +
                       archiving_.SegmentFileName(timeline, number) +
