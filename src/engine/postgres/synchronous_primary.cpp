@@ -1,6 +1,9 @@
 #include "engine/postgres/synchronous_primary.h"
 
+#include <cctype>
+
 #include "engine/client_tools.h"
+#include "engine/wal_stream.h"
 
 namespace hasteward::engine::postgres {
 
@@ -26,7 +29,45 @@ core::Result<std::string> RequireSynchronousPrimary(platform::InstanceHandle& ol
                         "a commit it acknowledged may be on no standby; --force promotes the most "
                         "advanced standby anyway");
   }
+  if (WalReceiverMayAcknowledge(names)) {
+    return core::Status(
+        core::ErrorCode::kSafetyStop,
+        "--require-sync: the old primary '" + old_primary.name +
+            "' waited for HASteward's WAL "
+            "receiver (synchronous_standby_names = '" +
+            names +
+            "'): a commit it acknowledged is in the repository, not necessarily on a standby",
+        "activate from the repository ('hasteward standby activate', which replays the "
+        "receiver's stored WAL), or --force to promote the most advanced standby anyway (the "
+        "repository's later commits stay on the old timeline)");
+  }
   return names;
+}
+
+bool WalReceiverMayAcknowledge(const std::string& synchronous_standby_names) {
+  // Split on what is not part of a name; a quoted name keeps its case, others compare folded.
+  std::string token;
+  auto matches = [&] {
+    return token == kWalReceiverName;
+  };
+  bool quoted = false;
+  for (char c : synchronous_standby_names + ",") {
+    if (c == '"') {
+      quoted = !quoted;
+      continue;
+    }
+    const bool part = quoted || std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+                      c == '-' || c == '.' || c == '*';
+    if (part) {
+      token.push_back(quoted ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      continue;
+    }
+    if (matches()) {
+      return true;
+    }
+    token.clear();
+  }
+  return false;
 }
 
 }  // namespace hasteward::engine::postgres

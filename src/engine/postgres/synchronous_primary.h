@@ -12,7 +12,15 @@
 namespace hasteward::engine::postgres {
 
 // The old primary's synchronous_standby_names; kSafetyStop when it is empty (commits were
-// acknowledged asynchronously) or cannot be read (nothing proves it was not).
+// acknowledged asynchronously), names HASteward's WAL receiver (its acknowledgement puts a commit
+// in the repository, not on a standby: the most advanced standby may lack it), or cannot be read
+// (nothing proves it was not).
 core::Result<std::string> RequireSynchronousPrimary(platform::InstanceHandle& old_primary_handle);
+
+// Whether synchronous_standby_names (any of its forms: "a, b", "FIRST 1 (a, b)", "ANY 1 (...)",
+// names quoted or not, any case) names engine::kWalReceiverName. "*" does not count: it is what
+// `reconfigure --replication-mode semisync` writes for the cluster's own standbys; a receiver
+// streaming beside it could acknowledge too (docs/switchover.md says so).
+bool WalReceiverMayAcknowledge(const std::string& synchronous_standby_names);
 
 }  // namespace hasteward::engine::postgres
