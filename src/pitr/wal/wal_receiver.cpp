@@ -258,34 +258,29 @@ core::Result<platform::Instance> FindPrimary(const engine::ClusterHandle& target
 
 class Receiver {
  public:
-  Receiver(repo::Repository& repo, const engine::ClusterHandle& target,
+  Receiver(repo::Repository& repo, const platform::Cluster& cluster,
            const engine::Archiving& archiving, const WalReceiverOptions& options)
-      : repo_(repo), target_(target), archiving_(archiving), options_(options) {}
+      : repo_(repo), cluster_(cluster), archiving_(archiving), options_(options) {}
 
-  core::Status Run() {
-    // connect: the primary, its slot and where its WAL stands.
-    HS_ASSIGN_OR_RETURN(platform::Instance primary, FindPrimary(target_));
-    HS_ASSIGN_OR_RETURN(auto handle, target_.platform().OpenInstance(target_.cluster(), primary));
-    HS_ASSIGN_OR_RETURN(auto source, archiving_.OpenWalStream(*handle));
-    const engine::WalStreamOrigin& origin = source->origin();
-    progress_.primary = primary.name;
+  core::Status Run(engine::WalStreamSource& source, const std::string& primary) {
+    const engine::WalStreamOrigin& origin = source.origin();
+    progress_.primary = primary;
     progress_.system_id = origin.system_id;
     // resume: the stored pieces say where the repository ends.
     HS_ASSIGN_OR_RETURN(catalog::WalStreamStore store,
-                        catalog::WalStreamStore::Open(repo_, target_.cluster()));
+                        catalog::WalStreamStore::Open(repo_, cluster_));
     store_ = &store;
     HS_TRY(Resume(origin));
-    Consolidator consolidator(repo_, target_.cluster(), archiving_, store, options_.push,
-                              origin.system_id);
+    Consolidator consolidator(repo_, cluster_, archiving_, store, options_.push, origin.system_id);
     consolidator_ = &consolidator;
     HS_TRY(ArchiveLeftWholeSegments(origin.system_id));
-    HS_TRY(ArchiveHistory(*source, timeline_));
-    HS_ASSIGN_OR_RETURN(auto stream, source->Start(timeline_, received_));
-    core::LogInfo("receiving WAL", {{"primary", primary.name},
+    HS_TRY(ArchiveHistory(source, timeline_));
+    HS_ASSIGN_OR_RETURN(auto stream, source.Start(timeline_, received_));
+    core::LogInfo("receiving WAL", {{"primary", primary},
                                     {"timeline", std::to_string(timeline_)},
                                     {"from", archiving_.FormatPosition(received_)}});
     Publish();  // where the repository ends, before the first store
-    core::Status streamed = Stream(*stream, *source);
+    core::Status streamed = Stream(*stream, source);
     // What is whole is archived before the receiver ends; a later start resumes the rest.
     consolidator.Drain(kDrainBound);
     HS_TRY(streamed);
@@ -364,8 +359,8 @@ class Receiver {
 
   core::Status ArchiveFile(const std::string& name, core::ByteView bytes) {
     HS_ASSIGN_OR_RETURN(core::UniqueFd fd, MemoryFile(name, bytes));
-    core::Status pushed = PushOpenWal(repo_, target_.cluster(), archiving_,
-                                      OpenWalFile{name, std::move(fd)}, {}, options_.push)
+    core::Status pushed = PushOpenWal(repo_, cluster_, archiving_, OpenWalFile{name, std::move(fd)},
+                                      {}, options_.push)
                               .status();
     return pushed.Wrap("archive the received '" + name + "'");
   }
@@ -602,7 +597,7 @@ class Receiver {
   }
 
   repo::Repository& repo_;
-  const engine::ClusterHandle& target_;
+  const platform::Cluster& cluster_;
   const engine::Archiving& archiving_;
   const WalReceiverOptions& options_;
   catalog::WalStreamStore* store_ = nullptr;
@@ -620,14 +615,24 @@ class Receiver {
 
 }  // namespace
 
+core::Status RunWalReceiverOn(repo::Repository& repo, const platform::Cluster& cluster,
+                              const engine::Archiving& archiving, engine::WalStreamSource& source,
+                              const std::string& primary, const WalReceiverOptions& options) {
+  Receiver receiver(repo, cluster, archiving, options);
+  return receiver.Run(source, primary);
+}
+
 core::Status RunWalReceiver(repo::Repository& repo, const engine::ClusterHandle& target,
                             const WalReceiverOptions& options) {
   engine::Archiving* archiving = target.engine().archiving();
   if (archiving == nullptr) {
     return engine::Unsupported(target.engine(), "a synchronous WAL receiver");
   }
-  Receiver receiver(repo, target, *archiving, options);
-  return receiver.Run();
+  // connect: the primary, its slot and where its WAL stands.
+  HS_ASSIGN_OR_RETURN(platform::Instance primary, FindPrimary(target));
+  HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), primary));
+  HS_ASSIGN_OR_RETURN(auto source, archiving->OpenWalStream(*handle));
+  return RunWalReceiverOn(repo, target.cluster(), *archiving, *source, primary.name, options);
 }
 
 }  // namespace hasteward::pitr

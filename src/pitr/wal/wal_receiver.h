@@ -27,6 +27,7 @@
 
 #include "core/status.h"
 #include "engine/cluster_handle.h"
+#include "engine/wal_stream.h"
 #include "pitr/wal/wal_archive.h"
 #include "repo/repository.h"
 
@@ -73,5 +74,11 @@ struct WalReceiverProgress {
 // person. Nothing is acknowledged that is not stored.
 core::Status RunWalReceiver(repo::Repository& repo, const engine::ClusterHandle& target,
                             const WalReceiverOptions& options);
+
+// The same on an open source (`primary` names it in messages): what RunWalReceiver runs once it
+// connected, and what tests drive with a scripted source.
+core::Status RunWalReceiverOn(repo::Repository& repo, const platform::Cluster& cluster,
+                              const engine::Archiving& archiving, engine::WalStreamSource& source,
+                              const std::string& primary, const WalReceiverOptions& options);
 
 }  // namespace hasteward::pitr
