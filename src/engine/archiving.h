@@ -6,6 +6,7 @@
 // fetches the files (pitr/wal/wal_archive.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -157,6 +158,14 @@ class Archiving {
                                               const platform::Cluster& cluster,
                                               const ArchivedFileRead& read,
                                               const TransactionQuery& query) const = 0;
+  // The watchdog of a synchronous WAL receiver (serve runs it for pitrSync clusters): when the
+  // primary waits for the receiver (synchronous_standby_names names it) and a commit has waited
+  // longer than `bound` (the receiver gone, hung or cut off), the primary stops waiting, with the
+  // receiver's fallback mark, so the receiver names itself again once it caught up. True when it
+  // released the commits.
+  virtual core::Result<bool> ReleaseStalledCommits(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   std::chrono::milliseconds bound) = 0;
   // A replication connection to `primary` for a synchronous WAL receiver (engine/wal_stream.h),
   // its slot made when missing.
   virtual core::Result<std::unique_ptr<WalStreamSource>> OpenWalStream(

@@ -14,6 +14,7 @@
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/history_file.h"
 #include "engine/postgres/pg_connection.h"
+#include "engine/postgres/synchronous_primary.h"
 #include "engine/postgres/triage_timeline.h"
 #include "engine/postgres/wal_names.h"
 #include "engine/postgres/wal_stream_client.h"
@@ -328,6 +329,30 @@ core::Result<ArchiverState> PgArchiving::ReadArchiverState(platform::Platform& p
   state.last_failed_time = number(6);
   state.waiting = number(7);
   return state;
+}
+
+core::Result<bool> PgArchiving::ReleaseStalledCommits(platform::Platform& platform,
+                                                      const platform::Cluster& cluster,
+                                                      std::chrono::milliseconds bound) {
+  HS_ASSIGN_OR_RETURN(BackupPlan plan, planner_.PlanBackup(platform, cluster));
+  HS_ASSIGN_OR_RETURN(auto primary, platform.OpenInstance(cluster, plan.source));
+  HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*primary));
+  HS_ASSIGN_OR_RETURN(auto names, conn->QueryValue("SHOW synchronous_standby_names"));
+  if (!WalReceiverMayAcknowledge(names.value_or(""))) {
+    return false;
+  }
+  // How long the oldest commit has waited for a synchronous standby (its statement's start: a
+  // commit waits at the statement's end, so this errs long by the statement's own run time).
+  HS_ASSIGN_OR_RETURN(
+      auto waited,
+      conn->QueryValue("SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), "
+                       "0) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"));
+  const double seconds = std::strtod(waited.value_or("0").c_str(), nullptr);
+  if (seconds * 1000 < static_cast<double>(bound.count())) {
+    return false;
+  }
+  HS_TRY(FallBackFromReceiver(*conn));
+  return true;
 }
 
 core::Result<std::unique_ptr<WalStreamSource>> PgArchiving::OpenWalStream(

@@ -33,6 +33,9 @@ class PgArchiving : public Archiving {
                                       const platform::Cluster& cluster,
                                       const ArchivedFileRead& read,
                                       const TransactionQuery& query) const override;
+  core::Result<bool> ReleaseStalledCommits(platform::Platform& platform,
+                                           const platform::Cluster& cluster,
+                                           std::chrono::milliseconds bound) override;
   core::Result<std::unique_ptr<WalStreamSource>> OpenWalStream(
       const platform::InstanceHandle& primary) const override;
 

@@ -213,9 +213,7 @@ class PgWalStreamSource : public WalStreamSource {
 
   core::Status FallBack() override {
     HS_ASSIGN_OR_RETURN(auto conn, Ordinary());
-    HS_TRY(conn->Execute("ALTER SYSTEM SET synchronous_standby_names = ''"));
-    HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
-    return conn->Execute(std::string("ALTER DATABASE postgres SET ") + kFallbackMark + " = 'on'");
+    return FallBackFromReceiver(*conn);
   }
 
   core::Result<bool> Restore() override {
@@ -292,6 +290,13 @@ core::Result<WalStreamOrigin> ReadOrigin(PgConnection& connection) {
 }
 
 }  // namespace
+
+core::Status FallBackFromReceiver(PgConnection& conn) {
+  HS_TRY(conn.Execute("SET synchronous_commit = local"));
+  HS_TRY(conn.Execute("ALTER SYSTEM SET synchronous_standby_names = ''"));
+  HS_TRY(conn.Execute("SELECT pg_reload_conf()"));
+  return conn.Execute(std::string("ALTER DATABASE postgres SET ") + kFallbackMark + " = 'on'");
+}
 
 core::Result<std::unique_ptr<WalStreamSource>> OpenWalStreamSource(
     const platform::InstanceHandle& primary) {

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "engine/postgres/pg_connection.h"
 #include "engine/wal_stream.h"
 #include "platform/platform.h"
 
@@ -16,5 +17,11 @@ namespace hasteward::engine::postgres {
 // kWalReceiverName, and makes kWalReceiverSlot when it is missing.
 core::Result<std::unique_ptr<WalStreamSource>> OpenWalStreamSource(
     const platform::InstanceHandle& primary);
+
+// The receiver's fallback on an ordinary connection to the primary whose commits must stop
+// waiting: synchronous_standby_names emptied and reloaded, and the mark that lets a receiver that
+// caught up name itself again (WalStreamSource::FallBack; serve's watchdog). The session commits
+// locally (it must not wait for the receiver itself).
+core::Status FallBackFromReceiver(PgConnection& conn);
 
 }  // namespace hasteward::engine::postgres

@@ -108,6 +108,12 @@ void AddWalReceiverFamilies(Families& f) {
         receiver([](const ArchiveProgress& a) -> std::optional<double> {
           return static_cast<double>(a.receiver_fallbacks);
         }));
+  f.Add("hasteward_wal_receiver_watchdog_releases_total", "counter",
+        "Times serve let the primary commit without the receiver after a commit waited for it "
+        "longer than 10 s (the receiver gone, hung or cut off)",
+        receiver([](const ArchiveProgress& a) -> std::optional<double> {
+          return static_cast<double>(a.receiver_watchdog_releases);
+        }));
   f.Add("hasteward_wal_receiver_repository_down", "gauge",
         "1 while the repository refuses the receiver's stores",
         receiver([](const ArchiveProgress& a) -> std::optional<double> {

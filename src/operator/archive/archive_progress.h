@@ -60,6 +60,7 @@ struct ArchiveProgress {
   std::optional<uint64_t> receiver_received;
   std::optional<bool> receiver_synchronous;
   int64_t receiver_fallbacks = 0;
+  int64_t receiver_watchdog_releases = 0;  // times serve released commits that waited too long
   bool receiver_repository_down = false;
   std::optional<PitrWindowSummary> window;  // nullopt until `pitr status` was read once
   std::string window_error;                 // the last failed `pitr status`, "" when it worked

@@ -289,9 +289,47 @@ core::Result<engine::ArchiverState> ReadServerArchiver(const platform::PlatformO
   return archiving->ReadArchiverState(*platform, handle.cluster());
 }
 
+// How long a commit may wait for a pitrSync cluster's receiver before serve's watchdog lets the
+// primary commit without it (the receiver's own --fallback-after default).
+constexpr std::chrono::seconds kReceiverStallBound{10};
+
+core::Result<bool> ReleaseStalledCommits(const platform::PlatformOptions& where,
+                                         const ManagedCluster& managed) {
+  HS_ASSIGN_OR_RETURN(auto platform, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, platform->FindCluster(managed.ns, managed.name));
+  HS_ASSIGN_OR_RETURN(engine::ClusterHandle handle,
+                      engine::ClusterHandle::Open(*platform, std::move(cluster)));
+  engine::Archiving* archiving = handle.engine().archiving();
+  if (archiving == nullptr)
+    return engine::Unsupported(handle.engine(), "a synchronous WAL receiver");
+  return archiving->ReleaseStalledCommits(*platform, handle.cluster(), kReceiverStallBound);
+}
+
+// serve's watchdog of a pitrSync cluster's receiver: the receiver falls back by itself when the
+// repository refuses its stores, but one that is gone, hung or cut off from the primary cannot;
+// commits that waited longer than kReceiverStallBound are released here (an alert). True when it
+// released them.
+bool WatchReceiver(const platform::PlatformOptions& where, const ManagedCluster& managed) {
+  auto released = ReleaseStalledCommits(where, managed);
+  if (!released.ok() || !*released)
+    return false;
+  core::LogError("ALERT: commits waited for the WAL receiver longer than " +
+                     std::to_string(kReceiverStallBound.count()) +
+                     " s: the primary now commits without it (recovery point no longer zero) "
+                     "until the receiver caught up",
+                 {{"cluster", managed.Key()}});
+  return true;
+}
+
 void ArchiveSupervisor::WatchServer(Archive& a) const {
   bool warned = false;
   while (!a.stop) {
+    if (a.cluster.pitr_sync && WatchReceiver(options_.platform, a.cluster)) {
+      a.Update([](ArchiveProgress& p) {
+        ++p.receiver_watchdog_releases;
+        p.receiver_synchronous = false;
+      });
+    }
     uint64_t segment_bytes = 0;
     auto state = ReadServerArchiver(options_.platform, a.cluster, &segment_bytes);
     const double read_at =

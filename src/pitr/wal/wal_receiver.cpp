@@ -468,6 +468,12 @@ class Receiver {
         HS_TRY(stream.Report(received_, durable_, false));
         last_status = Now();
       }
+      // Every status interval the fallback mark is read again: serve's watchdog may have released
+      // the primary's commits while this receiver was away or hung.
+      if (Now() - last_mark_check_ >= options_.status_interval) {
+        may_restore_ = true;
+        last_mark_check_ = Now();
+      }
       HS_TRY(RestoreWhenCaughtUp(source));
     }
     return StoreReceived();
@@ -607,6 +613,7 @@ class Receiver {
   uint64_t server_end_ = 0;  // the server's WAL end as it last reported it
   // Check (once caught up) whether a fallback, this receiver's or an earlier one's, is to undo.
   bool may_restore_ = true;
+  std::chrono::steady_clock::time_point last_mark_check_ = Now();
   uint32_t timeline_ = 0;
   uint64_t received_ = 0;
   uint64_t durable_ = 0;
