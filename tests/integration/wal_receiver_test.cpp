@@ -253,7 +253,10 @@ TEST_F(WalReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing)
       core::PollUntil([&] { return Sql(Source(), "SHOW synchronous_standby_names").empty(); },
                       std::chrono::seconds(60)))
       << ReceiverErr();
-  EXPECT_NE(ReceiverErr().find("ALERT"), std::string::npos) << ReceiverErr();
+  // The receiver logs its alert once its fallback finished (the setting is reloaded first).
+  EXPECT_TRUE(core::PollUntil([&] { return ReceiverErr().find("ALERT") != std::string::npos; },
+                              std::chrono::seconds(30)))
+      << ReceiverErr();
   ASSERT_TRUE((*writer)->WaitForMore(100, std::chrono::seconds(60))) << ReceiverErr();
   // The documented bound: --fallback-after (3 s) + one failed store (its retries end within 3 s)
   // + the retry pause (1 s); twice that for a loaded machine.

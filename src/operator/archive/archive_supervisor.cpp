@@ -4,6 +4,7 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include <poll.h>
 #include <unistd.h>
@@ -275,18 +276,35 @@ std::string WalAgentSocket(const std::string& dir, const std::string& ns, const 
 }
 
 // The PostgreSQL server's archiver state, read in-process (read-only, one query, like triage).
+// A cluster's platform, engine handle and WAL archiving, opened afresh for one read: the platform
+// may have changed since the last (a switchover, a new pod).
+struct ArchivingTarget {
+  std::unique_ptr<platform::Platform> platform;
+  std::optional<engine::ClusterHandle> handle;
+  engine::Archiving* archiving = nullptr;
+};
+
+core::Result<ArchivingTarget> OpenArchivingTarget(const platform::PlatformOptions& where,
+                                                  const ManagedCluster& managed) {
+  ArchivingTarget target;
+  HS_ASSIGN_OR_RETURN(target.platform, platform::OpenPlatform(where));
+  HS_ASSIGN_OR_RETURN(platform::Cluster cluster,
+                      target.platform->FindCluster(managed.ns, managed.name));
+  HS_ASSIGN_OR_RETURN(engine::ClusterHandle handle,
+                      engine::ClusterHandle::Open(*target.platform, std::move(cluster)));
+  target.handle.emplace(std::move(handle));
+  target.archiving = target.handle->engine().archiving();
+  if (target.archiving == nullptr)
+    return engine::Unsupported(target.handle->engine(), "WAL archiving (point-in-time recovery)");
+  return target;
+}
+
 core::Result<engine::ArchiverState> ReadServerArchiver(const platform::PlatformOptions& where,
                                                        const ManagedCluster& managed,
                                                        uint64_t* segment_bytes) {
-  HS_ASSIGN_OR_RETURN(auto platform, platform::OpenPlatform(where));
-  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, platform->FindCluster(managed.ns, managed.name));
-  HS_ASSIGN_OR_RETURN(engine::ClusterHandle handle,
-                      engine::ClusterHandle::Open(*platform, std::move(cluster)));
-  engine::Archiving* archiving = handle.engine().archiving();
-  if (archiving == nullptr)
-    return engine::Unsupported(handle.engine(), "WAL archiving (point-in-time recovery)");
-  *segment_bytes = archiving->SegmentBytes();
-  return archiving->ReadArchiverState(*platform, handle.cluster());
+  HS_ASSIGN_OR_RETURN(ArchivingTarget target, OpenArchivingTarget(where, managed));
+  *segment_bytes = target.archiving->SegmentBytes();
+  return target.archiving->ReadArchiverState(*target.platform, target.handle->cluster());
 }
 
 // How long a commit may wait for a pitrSync cluster's receiver before serve's watchdog lets the
@@ -295,14 +313,9 @@ constexpr std::chrono::seconds kReceiverStallBound{10};
 
 core::Result<bool> ReleaseStalledCommits(const platform::PlatformOptions& where,
                                          const ManagedCluster& managed) {
-  HS_ASSIGN_OR_RETURN(auto platform, platform::OpenPlatform(where));
-  HS_ASSIGN_OR_RETURN(platform::Cluster cluster, platform->FindCluster(managed.ns, managed.name));
-  HS_ASSIGN_OR_RETURN(engine::ClusterHandle handle,
-                      engine::ClusterHandle::Open(*platform, std::move(cluster)));
-  engine::Archiving* archiving = handle.engine().archiving();
-  if (archiving == nullptr)
-    return engine::Unsupported(handle.engine(), "a synchronous WAL receiver");
-  return archiving->ReleaseStalledCommits(*platform, handle.cluster(), kReceiverStallBound);
+  HS_ASSIGN_OR_RETURN(ArchivingTarget target, OpenArchivingTarget(where, managed));
+  return target.archiving->ReleaseStalledCommits(*target.platform, target.handle->cluster(),
+                                                 kReceiverStallBound);
 }
 
 // serve's watchdog of a pitrSync cluster's receiver: the receiver falls back by itself when the
