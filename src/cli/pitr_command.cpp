@@ -52,6 +52,8 @@ core::Status RunArchiveEnable(const GlobalOptions& g, const std::string& agent_s
 struct BinlogFlags {
   bool follow = false;
   std::string interval = "1";
+  bool sync = false;
+  std::string fallback_after = "10s";
 };
 
 // Errors a following archiver waits out: the writer or the repository is away for a while
@@ -61,9 +63,33 @@ bool Transient(core::ErrorCode code) {
          code == core::ErrorCode::kLocked || code == core::ErrorCode::kTimeout;
 }
 
+// `archive binlog --sync`: the semi-synchronous receiver (pitr/binlog/binlog_receiver.h), until
+// SIGTERM/SIGINT. With --json one line per store and per reading of the writer's state.
+core::Status RunBinlogReceiver(const GlobalOptions& g, const BinlogFlags& f) {
+  HS_ASSIGN_OR_RETURN(std::chrono::seconds fallback_after,
+                      ParseDuration("--fallback-after", f.fallback_after));
+  HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
+  HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine(), "binlog archiving"));
+  HS_ASSIGN_OR_RETURN(auto repo, OpenReceiverRepository(g));
+  core::InstallStopSignalHandlers();
+  pitr::SyncReceiverOptions options;
+  options.fallback_after = fallback_after;
+  options.stop = [] { return core::StopSignal() != 0; };
+  if (g.WantsJson()) {
+    options.progress = [](const nlohmann::json& line) {
+      std::printf("%s\n", line.dump().c_str());
+      std::fflush(stdout);
+    };
+  }
+  return archive->RunSyncReceiver(*repo, ctx.target.platform(), ctx.target.cluster(), options);
+}
+
 core::Status RunArchiveBinlog(const GlobalOptions& g, const BinlogFlags& f) {
   HS_TRY(RefuseDryRun(g, "archive binlog", "it only copies binlogs into the repository",
                       "run 'hasteward pitr status' to see what is archived"));
+  if (f.sync) {
+    return RunBinlogReceiver(g, f);
+  }
   HS_ASSIGN_OR_RETURN(std::chrono::seconds interval, ParseDuration("--interval", f.interval));
   HS_ASSIGN_OR_RETURN(ClusterContext ctx, OpenCluster(g));
   HS_ASSIGN_OR_RETURN(auto archive, pitr::MakeArchive(ctx.target.engine(), "binlog archiving"));
@@ -155,6 +181,14 @@ void RegisterPitrCommands(CLI::App& app, GlobalOptions& g, CommandOutcome& out) 
       "whole transactions only, the active file's tail included; with --follow, every "
       "--interval until stopped (a switchover or failover is followed at the next cycle)");
   binlog->add_flag("--follow", binlog_flags->follow, "Keep archiving until SIGINT/SIGTERM");
+  binlog->add_flag("--sync", binlog_flags->sync,
+                   "Recovery point zero: receive the binlog as a semi-synchronous replica and "
+                   "acknowledge a commit only once the repository holds it (the writer waits for "
+                   "that after syncing, AFTER_SYNC); runs until SIGINT/SIGTERM");
+  binlog->add_option("--fallback-after", binlog_flags->fallback_after,
+                     "--sync: the writer's bound on one commit's wait for the receiver "
+                     "(rpl_semi_sync_master_timeout), then it commits asynchronously until the "
+                     "receiver caught up (default 10s)");
   binlog->add_option("--interval", binlog_flags->interval,
                      "Time between cycles with --follow (default 1s)");
   binlog->callback([&g, &out, binlog_flags] { out.status = RunArchiveBinlog(g, *binlog_flags); });

@@ -1,5 +1,6 @@
 #include "cli/repo_access.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "cli/json_messages.h"
@@ -10,6 +11,16 @@ core::Result<std::unique_ptr<repo::Repository>> OpenRepository(const GlobalOptio
   HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
   HS_ASSIGN_OR_RETURN(std::string password, g.Password());
   HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, BackendOptions(g)));
+  return repo::Repository::Open(std::move(backend), password);
+}
+
+core::Result<std::unique_ptr<repo::Repository>> OpenReceiverRepository(const GlobalOptions& g) {
+  constexpr std::chrono::seconds kStoreRetryBound{3};
+  HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
+  HS_ASSIGN_OR_RETURN(std::string password, g.Password());
+  storage::OpenOptions options = BackendOptions(g);
+  options.retry_options.max_total = kStoreRetryBound;
+  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, options));
   return repo::Repository::Open(std::move(backend), password);
 }
 

@@ -26,23 +26,10 @@ struct WalReceiveFlags {
   std::string fallback_after = "10s";
 };
 
-// A store that fails fails within this (the storage layer's retries otherwise last minutes): the
-// receiver's own retry loop and its fallback bound the primary's wait instead.
-constexpr std::chrono::seconds kStoreRetryBound{3};
-
 // Errors the receiver waits out by reconnecting: the primary or the repository away for a while.
 bool Reconnectable(const core::Status& status) {
   return status.retryable() || status.code() == core::ErrorCode::kUnreachable ||
          status.code() == core::ErrorCode::kStorage || status.code() == core::ErrorCode::kTimeout;
-}
-
-core::Result<std::unique_ptr<repo::Repository>> OpenReceiverRepository(const GlobalOptions& g) {
-  HS_ASSIGN_OR_RETURN(std::string location, g.Repository());
-  HS_ASSIGN_OR_RETURN(std::string password, g.Password());
-  storage::OpenOptions options = BackendOptions(g);
-  options.retry_options.max_total = kStoreRetryBound;
-  HS_ASSIGN_OR_RETURN(auto backend, storage::OpenBackend(location, options));
-  return repo::Repository::Open(std::move(backend), password);
 }
 
 // With --json, one line per store (what serve and the tests read): the durable end.

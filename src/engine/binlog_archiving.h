@@ -6,13 +6,16 @@
 // them).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "engine/binlog_stream.h"
 #include "platform/platform.h"
 
 namespace hasteward::engine {
@@ -152,6 +155,24 @@ class BinlogArchiving {
                                      const platform::Instance& primary) = 0;
   // The GTID position the instance of `instance` has written to its binlog (gtid_binlog_pos).
   virtual core::Result<std::string> BinlogPosition(const platform::InstanceHandle& instance) = 0;
+
+  // The semi-synchronous receiver (engine/binlog_stream.h). A replica connection streaming
+  // `writer`'s binlog from `file` at `offset` (a transaction's end, or 4: the file's start).
+  // kUsage when the connection is encrypted (the acknowledgement is written on the socket).
+  virtual core::Result<std::unique_ptr<BinlogStream>> OpenBinlogStream(
+      platform::Platform& platform, const platform::Cluster& cluster, const BinlogWriter& writer,
+      const std::string& file, uint64_t offset) = 0;
+  // Makes `writer` wait, after syncing each commit to its binlog (AFTER_SYNC), until a
+  // semi-synchronous replica acknowledged it, at most `timeout`; then it commits asynchronously
+  // until a replica caught up again (the server's own fallback). Not persisted: a restarted
+  // server waits for nobody until the receiver connects and sets it again.
+  virtual core::Status RequireAcknowledgement(platform::Platform& platform,
+                                              const platform::Cluster& cluster,
+                                              const BinlogWriter& writer,
+                                              std::chrono::milliseconds timeout) = 0;
+  virtual core::Result<SemiSyncState> AcknowledgementState(platform::Platform& platform,
+                                                           const platform::Cluster& cluster,
+                                                           const BinlogWriter& writer) = 0;
 };
 
 }  // namespace hasteward::engine

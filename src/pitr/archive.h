@@ -6,6 +6,7 @@
 // archive kind is a new sub-folder and one line in the factory, not an edit across three layers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -100,6 +101,14 @@ class ArchivePuller {
   virtual nlohmann::json FailedCycle(const core::Status& error) = 0;
 };
 
+// `archive binlog --sync`: what a synchronous receiver of a pulled archive is told.
+struct SyncReceiverOptions {
+  // The writer's bound on one commit's wait for the receiver, then it commits asynchronously.
+  std::chrono::milliseconds fallback_after{10000};
+  std::function<bool()> stop;  // polled: true ends the receiver with OK
+  std::function<void(const nlohmann::json&)> progress;  // one status line per store or reading
+};
+
 class Archive {
  public:
   virtual ~Archive() = default;
@@ -131,6 +140,11 @@ class Archive {
   // the server pushes. `repo` and `platform` must outlive it.
   virtual core::Result<std::unique_ptr<ArchivePuller>> OpenPuller(
       repo::Repository& repo, platform::Platform& platform, const platform::Cluster& cluster) = 0;
+  // The semi-synchronous receiver of an archive that pulls (pitr/binlog/binlog_receiver.h), until
+  // `options.stop`; kUnsupported for one the server pushes (PostgreSQL's is `wal-receive`).
+  virtual core::Status RunSyncReceiver(repo::Repository& repo, platform::Platform& platform,
+                                       const platform::Cluster& cluster,
+                                       const SyncReceiverOptions& options) = 0;
   // Turns the server's own archiving on with `commands` (archive_command and restore_command);
   // kUnsupported for an archive that pulls.
   virtual core::Status EnableServerArchiving(platform::Platform& platform,

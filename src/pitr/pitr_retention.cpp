@@ -16,10 +16,6 @@ core::Result<std::unique_ptr<Archive>> ArchiveOf(const std::string& engine,
   return MakeArchive(*holder);
 }
 
-std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string& reason) {
-  return std::vector<repo::ArchivePieceDecision>(count, repo::ArchivePieceDecision{true, reason});
-}
-
 }  // namespace
 
 std::vector<repo::ArchivePieceDecision> PitrRetention::Decide(
@@ -27,12 +23,12 @@ std::vector<repo::ArchivePieceDecision> PitrRetention::Decide(
     const std::vector<const repo::SnapshotMeta*>& pieces) const {
   // Nothing proves a piece of an unknown archive unneeded: it stays.
   if (!platform::ParseEngineKind(engine).ok()) {
-    return KeepAll(pieces.size(), "unknown engine '" + engine + "'");
+    return repo::KeepEveryPiece(pieces.size(), "unknown engine '" + engine + "'");
   }
   std::unique_ptr<engine::Engine> holder;
   auto archive = ArchiveOf(engine, holder);
   if (!archive.ok()) {
-    return KeepAll(pieces.size(), "engine '" + engine + "' does not archive");
+    return repo::KeepEveryPiece(pieces.size(), "engine '" + engine + "' does not archive");
   }
   return (*archive)->DecideRetention(kept_backups, pieces);
 }

@@ -133,33 +133,9 @@ class MariadbStandbyActivationTest : public ::testing::Test {
                                 std::chrono::seconds(20)));
   }
 
-  // The DR cluster runs with the source's credentials (a replicated secret), as docs/standby.md
-  // requires: the physical restore brings the source's users to the restored primary, and its
-  // replicas are rebuilt by a client that logs in to them with the inventory's credentials. Set on
-  // the DR primary (replicated to its replica), then in the DR inventory's files.
   static void AdoptSourceCredentials() {
-    const platform::Cluster& source = Source().cluster->cluster();
-    std::string alter;  // one statement list: the admin's own password changes in it
-    for (const platform::Credentials* credentials : {&source.replication, &source.credentials}) {
-      auto password = core::ReadFileToString(credentials->password.file);
-      ASSERT_TRUE(password.ok()) << password.status().ToString();
-      std::string hosts = Sql(Dr(), 0,
-                              "SELECT GROUP_CONCAT(host SEPARATOR ' ') FROM mysql.user WHERE user "
-                              "= '" +
-                                  credentials->user + "'");
-      ASSERT_FALSE(hosts.empty()) << credentials->user;
-      for (size_t start = 0; start < hosts.size();) {
-        size_t end = std::min(hosts.find(' ', start), hosts.size());
-        alter += "ALTER USER '" + credentials->user + "'@'" + hosts.substr(start, end - start) +
-                 "' IDENTIFIED BY '" + password->substr(0, password->find('\n')) + "';\n";
-        start = end + 1;
-      }
-    }
-    Sql(Dr(), 0, alter);
-    ASSERT_TRUE(StandbySites::ShareCredentials(Source(), Dr()).ok());
-    // The replica applied it once the source's admin password logs in there too.
-    EXPECT_TRUE(core::PollUntil([&] { return Dr().cluster->Sql(1, "SELECT 1").ok(); },
-                                std::chrono::seconds(20), std::chrono::milliseconds(100)));
+    core::Status adopted = StandbySites::AdoptSourceCredentials(Source(), Dr());
+    ASSERT_TRUE(adopted.ok()) << adopted.ToString();
   }
 
   // Both instances of the DR site hold `count` rows (the replica may lag a moment).

@@ -1,10 +1,12 @@
 #include "support/standby_sites.h"
 
+#include <algorithm>
 #include <future>
 
 #include <gtest/gtest.h>
 
 #include "core/fd.h"
+#include "core/poll_until.h"
 #include "support/server_user_file.h"
 
 namespace hasteward::testing {
@@ -129,6 +131,40 @@ std::vector<std::string> StandbySites::Phases(const nlohmann::json& record) {
     }
   }
   return phases;
+}
+
+core::Status StandbySites::AdoptSourceCredentials(StandbySite& source, StandbySite& dr) {
+  const platform::Cluster& from = source.cluster->cluster();
+  std::string alter;  // one statement list: the admin's own password changes in it
+  for (const platform::Credentials* credentials : {&from.replication, &from.credentials}) {
+    HS_ASSIGN_OR_RETURN(std::string password, core::ReadFileToString(credentials->password.file));
+    HS_ASSIGN_OR_RETURN(std::string hosts,
+                        dr.cluster->Sql(0,
+                                        "SELECT GROUP_CONCAT(host SEPARATOR ' ') FROM mysql.user "
+                                        "WHERE user = '" +
+                                            credentials->user + "'"));
+    while (!hosts.empty() && hosts.back() == '\n') {
+      hosts.pop_back();
+    }
+    if (hosts.empty()) {
+      return core::NotFound("no user '" + credentials->user + "' at the DR site");
+    }
+    for (size_t start = 0; start < hosts.size();) {
+      size_t end = std::min(hosts.find(' ', start), hosts.size());
+      alter += "ALTER USER '" + credentials->user + "'@'" + hosts.substr(start, end - start) +
+               "' IDENTIFIED BY '" + password.substr(0, password.find('\n')) + "';\n";
+      start = end + 1;
+    }
+  }
+  HS_TRY(dr.cluster->Sql(0, alter).status());
+  HS_TRY(ShareCredentials(source, dr));
+  // The replica applied it once the source's admin password logs in there too.
+  if (!core::PollUntil([&] { return dr.cluster->Sql(1, "SELECT 1").ok(); },
+                       std::chrono::seconds(20), std::chrono::milliseconds(100))) {
+    return core::Status(core::ErrorCode::kTimeout,
+                        "the DR replica does not take the source's admin password");
+  }
+  return core::Status::Ok();
 }
 
 core::Status StandbySites::ShareCredentials(StandbySite& from, StandbySite& to) {

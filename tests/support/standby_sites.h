@@ -91,6 +91,12 @@ class StandbySites {
   // A physical restore brings the source's users and passwords: the DR site's inventory must hold
   // the source's credentials (provisioned ahead, as a replicated secret would be).
   static core::Status ShareCredentials(StandbySite& from, StandbySite& to);
+  // MariaDB: the DR site runs with the source's credentials (a replicated secret), as
+  // docs/standby.md requires: the physical restore brings the source's users to the restored
+  // primary, and its replicas are rebuilt by a client that logs in with the inventory's
+  // credentials. Set on `dr`'s primary (replicated to its replicas), then in its inventory's files
+  // (ShareCredentials); waits until instance 1 takes the source's admin password.
+  static core::Status AdoptSourceCredentials(StandbySite& source, StandbySite& dr);
 
  private:
   StandbySites() = default;

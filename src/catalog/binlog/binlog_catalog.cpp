@@ -303,6 +303,16 @@ const repo::Node* BinlogCatalog::NodeOf(const BinlogPiece& piece) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
+void BinlogCatalog::AddStreamed(const BinlogPiece& piece, std::string bytes) {
+  Add({piece});
+  streamed_[piece.PieceName()] = std::move(bytes);
+}
+
+const std::string* BinlogCatalog::StreamedBytesOf(const BinlogPiece& piece) const {
+  auto it = streamed_.find(piece.PieceName());
+  return it == streamed_.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> BinlogCatalog::States() const {
   std::vector<std::string> states;
   for (const auto& [key, file] : files_) {

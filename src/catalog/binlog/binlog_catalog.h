@@ -149,10 +149,16 @@ class BinlogCatalog {
   uint64_t NextStampNs(uint64_t now_ns) const;
   // The stored file of a piece listed by Load (nullptr for pieces only added by Add).
   const repo::Node* NodeOf(const BinlogPiece& piece) const;
+  // Adds a piece the binlog receiver streamed, with its bytes (binlog_stream_store.h): no
+  // snapshot holds it yet.
+  void AddStreamed(const BinlogPiece& piece, std::string bytes);
+  // The bytes of a piece added by AddStreamed (nullptr for any other).
+  const std::string* StreamedBytesOf(const BinlogPiece& piece) const;
 
  private:
   std::map<std::string, ArchivedBinlogFile> files_;  // by identity key
   std::map<std::string, repo::Node> nodes_;          // by piece name
+  std::map<std::string, std::string> streamed_;      // by piece name: AddStreamed's bytes
   std::vector<BinlogRewind> rewinds_;
   std::set<std::string> seen_snapshots_;  // ids of the snapshots whose records are held
   std::set<std::pair<std::string, uint64_t>> seen_rewinds_;  // (snapshot id, at_ns)

@@ -68,8 +68,16 @@ core::Result<std::vector<LoadedBinlogFile>> LoadBinlogFiles(
     file.identity = archived.identity;
     file.first_archived_at_ns = archived.pieces.front().archived_at_ns;
     for (const auto& piece : archived.pieces) {
+      if (piece.start != file.bytes.size()) {
+        break;
+      }
+      // The receiver's tail no snapshot holds yet (binlog_stream_store.h).
+      if (const std::string* streamed = catalog.StreamedBytesOf(piece)) {
+        file.bytes.append(*streamed);
+        continue;
+      }
       const repo::Node* node = catalog.NodeOf(piece);
-      if (piece.start != file.bytes.size() || node == nullptr) {
+      if (node == nullptr) {
         break;
       }
       core::MemorySink sink;

@@ -11,6 +11,7 @@
 #include "engine/client_tools.h"
 #include "engine/instance_handles.h"
 #include "engine/mariadb/binlog_events.h"
+#include "engine/mariadb/binlog_stream_client.h"
 #include "engine/mariadb/client_args.h"
 #include "engine/mariadb/gtid_compare.h"
 #include "engine/mariadb/last_transaction_split.h"
@@ -493,6 +494,53 @@ core::Result<BinlogRun> MariadbBinlogSource::ScanRun(std::string_view bytes, uin
     run.last_time = scan.transactions.back().timestamp;
   }
   return run;
+}
+
+core::Result<std::unique_ptr<BinlogStream>> MariadbBinlogSource::OpenBinlogStream(
+    platform::Platform& platform, const platform::Cluster& cluster, const BinlogWriter& writer,
+    const std::string& file, uint64_t offset) {
+  if (!IsPlainBinlogFileName(file)) {
+    return core::Usage("'" + file + "' is not a binlog file name");
+  }
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, writer.instance));
+  return OpenMariadbBinlogStream(std::move(handle), file, offset);
+}
+
+core::Status MariadbBinlogSource::RequireAcknowledgement(platform::Platform& platform,
+                                                         const platform::Cluster& cluster,
+                                                         const BinlogWriter& writer,
+                                                         std::chrono::milliseconds timeout) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, writer.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
+  // AFTER_SYNC: a commit waits before the engine commits it, so no other session can read a
+  // transaction the repository may not hold (AFTER_COMMIT would show it, then lose it with the
+  // site).
+  HS_TRY(conn->Execute("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'"));
+  HS_TRY(conn->Execute("SET GLOBAL rpl_semi_sync_master_timeout = " +
+                       std::to_string(std::max<int64_t>(timeout.count(), 1))));
+  return conn->Execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+}
+
+core::Result<SemiSyncState> MariadbBinlogSource::AcknowledgementState(
+    platform::Platform& platform, const platform::Cluster& cluster, const BinlogWriter& writer) {
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, writer.instance));
+  HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*handle));
+  HS_ASSIGN_OR_RETURN(
+      SqlRows vars,
+      conn->Query("SELECT @@rpl_semi_sync_master_enabled AS enabled, "
+                  "@@rpl_semi_sync_master_wait_point AS wait_point, "
+                  "@@rpl_semi_sync_master_timeout AS timeout"));
+  SemiSyncState state;
+  state.enabled = vars.GetOr(0, "enabled") == "1";
+  state.after_sync = vars.GetOr(0, "wait_point") == "AFTER_SYNC";
+  state.timeout_ms = std::strtoull(vars.GetOr(0, "timeout", "0").c_str(), nullptr, 10);
+  HS_ASSIGN_OR_RETURN(auto status, conn->GlobalStatus("Rpl_semi_sync_master_status"));
+  state.active = status.value_or("OFF") == "ON";
+  HS_ASSIGN_OR_RETURN(auto clients, conn->GlobalStatus("Rpl_semi_sync_master_clients"));
+  state.clients = std::strtoull(clients.value_or("0").c_str(), nullptr, 10);
+  HS_ASSIGN_OR_RETURN(auto no_times, conn->GlobalStatus("Rpl_semi_sync_master_no_times"));
+  state.fallbacks = std::strtoull(no_times.value_or("0").c_str(), nullptr, 10);
+  return state;
 }
 
 }  // namespace hasteward::engine::mariadb

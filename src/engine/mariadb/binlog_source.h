@@ -38,6 +38,17 @@ class MariadbBinlogSource : public BinlogArchiving {
   core::Status OpenForWrites(platform::Platform& platform, const platform::Cluster& cluster,
                              const platform::Instance& primary) override;
   core::Result<std::string> BinlogPosition(const platform::InstanceHandle& instance) override;
+  core::Result<std::unique_ptr<BinlogStream>> OpenBinlogStream(platform::Platform& platform,
+                                                               const platform::Cluster& cluster,
+                                                               const BinlogWriter& writer,
+                                                               const std::string& file,
+                                                               uint64_t offset) override;
+  core::Status RequireAcknowledgement(platform::Platform& platform,
+                                      const platform::Cluster& cluster, const BinlogWriter& writer,
+                                      std::chrono::milliseconds timeout) override;
+  core::Result<SemiSyncState> AcknowledgementState(platform::Platform& platform,
+                                                   const platform::Cluster& cluster,
+                                                   const BinlogWriter& writer) override;
 
  private:
   // mariadb-binlog decoding `local_path` into one client session on `target`; on Galera

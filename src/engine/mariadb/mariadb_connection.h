@@ -55,6 +55,9 @@ class MariadbConnection {
   // The server's error number of the last statement (0 after a success), e.g. 1290 for a write
   // refused by read_only: the fence proof tells that refusal from any other failure.
   unsigned last_errno() const;
+  // The Connector/C connection, for the binlog dump stream alone (binlog_stream_client.h), which
+  // reads the replication packets itself once the dump started.
+  MYSQL* native() const { return conn_; }
 
  private:
   MariadbConnection(MYSQL* conn, std::string display_name)

@@ -234,6 +234,38 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
   return StoredBinlogPieces{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }
 
+core::Result<BinlogResumePoint> BinlogArchiver::ResumePoint() {
+  if (!catalog_) {
+    return core::Status(core::ErrorCode::kInternal, "ResumePoint before a cycle");
+  }
+  HS_ASSIGN_OR_RETURN(engine::BinlogWriter writer,
+                      binlogs_.FindWriter(platform_, cluster_, catalog_->last_instance()));
+  HS_ASSIGN_OR_RETURN(std::vector<FileHead> heads, ReadHeads(writer));
+  const std::string archived_state = ArchivedState(*catalog_, binlogs_);
+  for (size_t i = 0; i < heads.size(); ++i) {
+    catalog::BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
+                                         heads[i].header.created, heads[i].info.name};
+    const catalog::ArchivedBinlogFile* archived = catalog_->Find(identity);
+    if (archived != nullptr && archived->Sealed()) {
+      continue;
+    }
+    // As a cycle: a file whose every transaction the archive holds is not archived.
+    if (archived == nullptr && i + 1 < heads.size() && !archived_state.empty() &&
+        binlogs_.StateIncludes(archived_state, heads[i + 1].header.gtid_list)) {
+      continue;
+    }
+    BinlogResumePoint point{writer, identity, heads[i].header, 0, heads[i].header.gtid_list};
+    if (archived != nullptr) {
+      point.offset = archived->End();
+      point.state_before = archived->pieces.back().gtid_state_after;
+    }
+    return point;
+  }
+  return core::Status(core::ErrorCode::kUnreachable,
+                      "'" + writer.instance.name + "' lists no binlog file to continue from",
+                      "the server may be rotating its binlog; the receiver tries again");
+}
+
 core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
   // Every cycle sees what others stored meanwhile: another archiver (a leader handover) or a
   // restore's rewind, which changes what the archive reaches.

@@ -82,6 +82,16 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
                                                    const std::string& writer_instance,
                                                    const repo::SnapshotWriterOptions& options);
 
+// Where the archive of the writer's binlog ends: the first file with bytes not archived, at the
+// archived end of it (0: nothing of it yet), for the receiver's dump to continue exactly there.
+struct BinlogResumePoint {
+  engine::BinlogWriter writer;
+  catalog::BinlogFileIdentity identity;
+  engine::BinlogFileHeader header;
+  uint64_t offset = 0;
+  std::string state_before;  // the GTID state before the byte at `offset`
+};
+
 class BinlogArchiver {
  public:
   BinlogArchiver(repo::Repository& repo, platform::Platform& platform,
@@ -96,6 +106,9 @@ class BinlogArchiver {
   // What the archive held after the last cycle that read it (nullptr before the first one): a
   // failed cycle's backlog is measured against it (pitr/binlog/binlog_backlog.h).
   const catalog::BinlogCatalog* catalog() const { return catalog_ ? &*catalog_ : nullptr; }
+  // After a cycle: where the archive of the writer it archived from ends (the same choice of
+  // files a cycle makes). kUnreachable when the writer changed meanwhile.
+  core::Result<BinlogResumePoint> ResumePoint();
 
  private:
   struct FileHead {

@@ -5,6 +5,7 @@
 #include "catalog/binlog/binlog_index_prune.h"
 #include "core/log.h"
 #include "pitr/binlog/binlog_puller.h"
+#include "pitr/binlog/binlog_receiver.h"
 #include "pitr/binlog/binlog_restore.h"
 #include "pitr/binlog/binlog_retention.h"
 #include "pitr/binlog/binlog_status.h"
@@ -76,6 +77,31 @@ core::Result<PointRestoreOutcome> BinlogArchiveKind::RestoreToPoint(
   outcome.summary = Summary(result);
   outcome.instant = std::move(result.instant);
   return outcome;
+}
+
+core::Status BinlogArchiveKind::RunSyncReceiver(repo::Repository& repo,
+                                                platform::Platform& platform,
+                                                const platform::Cluster& cluster,
+                                                const SyncReceiverOptions& options) {
+  BinlogReceiverOptions receiver;
+  receiver.fallback_after = options.fallback_after;
+  receiver.stop = options.stop;
+  if (options.progress) {
+    receiver.progress = [&options](const BinlogReceiverProgress& p) {
+      options.progress({{"writer", p.writer},
+                        {"file", p.file},
+                        {"durable", p.durable},
+                        {"durable_state", p.durable_state},
+                        {"pieces_written", p.pieces_written},
+                        {"snapshots", p.snapshots},
+                        {"store_micros", p.store_micros},
+                        {"acknowledged", p.acknowledged},
+                        {"synchronous", p.synchronous},
+                        {"fallbacks", p.fallbacks},
+                        {"repository_down", p.repository_down}});
+    };
+  }
+  return RunBinlogReceiver(repo, platform, cluster, binlogs_, receiver);
 }
 
 core::Result<std::unique_ptr<ArchivePuller>> BinlogArchiveKind::OpenPuller(

@@ -227,10 +227,6 @@ void KeepFilesConsistent(const TaggedArchive& archive, Decisions* decisions) {
   }
 }
 
-std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string& reason) {
-  return std::vector<repo::ArchivePieceDecision>(count, repo::ArchivePieceDecision{true, reason});
-}
-
 }  // namespace
 
 std::vector<repo::ArchivePieceDecision> DecideBinlogPieces(
@@ -240,7 +236,7 @@ std::vector<repo::ArchivePieceDecision> DecideBinlogPieces(
   std::optional<std::vector<KeptBase>> bases = KeptBases(kept_backups);
   if (!bases || bases->empty()) {
     // Nothing says where replay starts: nothing proves a piece unneeded, so all stay.
-    return KeepAll(pieces.size(), "no kept native base backup with a readable GTID position");
+    return repo::KeepEveryPiece(pieces.size(), "no kept native base backup with a readable GTID position");
   }
   const TaggedArchive archive = ReadTags(pieces);
   Decisions decisions(pieces.size());

@@ -6,6 +6,7 @@
 
 #include "catalog/base_backup_record.h"
 #include "catalog/binlog/binlog_chain.h"
+#include "catalog/binlog/binlog_stream_store.h"
 #include "engine/binlog_archiving.h"
 #include "jobs/jobs.h"
 #include "jobs/native_backup.h"
@@ -246,7 +247,7 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
                                                     const platform::Cluster& cluster,
                                                     const engine::BinlogArchiving& binlogs) {
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::BinlogCatalog::Load(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::LoadBinlogCatalogWithStream(repo, cluster));
   HS_ASSIGN_OR_RETURN(std::vector<catalog::LoadedBinlogFile> files,
                       catalog::LoadBinlogFiles(repo, catalog, binlogs));
   HS_ASSIGN_OR_RETURN(auto snapshots,

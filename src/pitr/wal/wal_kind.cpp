@@ -73,6 +73,15 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
   return outcome;
 }
 
+core::Status WalArchiveKind::RunSyncReceiver(repo::Repository& /*repo*/,
+                                             platform::Platform& /*platform*/,
+                                             const platform::Cluster& /*cluster*/,
+                                             const SyncReceiverOptions& /*options*/) {
+  return engine::Unsupported(engine_,
+                             "a binlog receiver (PostgreSQL's synchronous receiver is 'hasteward "
+                             "wal-receive')");
+}
+
 core::Result<std::unique_ptr<ArchivePuller>> WalArchiveKind::OpenPuller(
     repo::Repository& /*repo*/, platform::Platform& /*platform*/,
     const platform::Cluster& /*cluster*/) {

@@ -24,6 +24,9 @@ class WalArchiveKind : public Archive {
   core::Result<PointRestoreOutcome> RestoreToPoint(const engine::ClusterHandle& target,
                                                    repo::Repository& repo,
                                                    const PointRestoreRequest& request) override;
+  core::Status RunSyncReceiver(repo::Repository& repo, platform::Platform& platform,
+                               const platform::Cluster& cluster,
+                               const SyncReceiverOptions& options) override;
   core::Result<std::unique_ptr<ArchivePuller>> OpenPuller(
       repo::Repository& repo, platform::Platform& platform,
       const platform::Cluster& cluster) override;

@@ -54,10 +54,6 @@ std::optional<OldestStart> OldestKeptStart(
   return oldest;
 }
 
-std::vector<repo::ArchivePieceDecision> KeepAll(size_t count, const std::string& reason) {
-  return std::vector<repo::ArchivePieceDecision>(count, repo::ArchivePieceDecision{true, reason});
-}
-
 }  // namespace
 
 std::vector<repo::ArchivePieceDecision> DecideWalPieces(
@@ -67,7 +63,7 @@ std::vector<repo::ArchivePieceDecision> DecideWalPieces(
   if (!oldest) {
     // No kept base says where replay starts (only dumps are kept, or a base's start position is
     // unreadable): nothing proves a piece unneeded, so all stay.
-    return KeepAll(pieces.size(), "no kept native base backup with a readable start position");
+    return repo::KeepEveryPiece(pieces.size(), "no kept native base backup with a readable start position");
   }
   std::vector<repo::ArchivePieceDecision> decisions;
   decisions.reserve(pieces.size());

@@ -19,6 +19,11 @@ struct ArchivePieceDecision {
   std::string reason;  // one line: "needed by base 3f2a9c1d (from 000000010000000000000005)"
 };
 
+// `count` decisions to keep, each for `reason` (when what the pieces serve cannot be decided).
+inline std::vector<ArchivePieceDecision> KeepEveryPiece(size_t count, const std::string& reason) {
+  return std::vector<ArchivePieceDecision>(count, ArchivePieceDecision{true, reason});
+}
+
 class ArchiveRetention {
  public:
   virtual ~ArchiveRetention() = default;
