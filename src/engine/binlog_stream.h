@@ -56,6 +56,9 @@ struct SemiSyncState {
   uint64_t clients = 0;     // semi-synchronous replicas connected (the receiver included)
   uint64_t timeout_ms = 0;  // rpl_semi_sync_master_timeout
   uint64_t fallbacks = 0;   // Rpl_semi_sync_master_no_times: times it fell back to asynchronous
+  // It still takes the cluster's writes: read_only off and, on Galera, Synced. False after a
+  // switchover or failover moved the writes elsewhere: the receiver follows them.
+  bool takes_writes = false;
 };
 
 }  // namespace hasteward::engine

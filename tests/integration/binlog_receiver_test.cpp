@@ -96,6 +96,8 @@ class BinlogReceiverTest : public ::testing::Test {
               ordinal,
               "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME "
               "= 'Rpl_semi_sync_master_clients'");
+          last_seen_ = (rows.ok() ? *rows : rows.status().ToString()) + " clients " +
+                       (clients.ok() ? *clients : clients.status().ToString());
           return rows.ok() && rows->rfind("AFTER_SYNC ON", 0) == 0 && clients.ok() &&
                  clients->rfind("1", 0) == 0;
         },
@@ -152,6 +154,7 @@ class BinlogReceiverTest : public ::testing::Test {
   std::unique_ptr<StandbySites> sites_;
   std::unique_ptr<core::Subprocess> receiver_;
   std::unique_ptr<MariadbSetWriter> writer_;
+  std::string last_seen_;  // WaitsForTheReceiver's last reading
 };
 
 TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
@@ -185,7 +188,7 @@ TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite)
   // A switchover under the writer: the receiver follows the new primary and makes it wait.
   auto switched = Source().Hs({"switchover", "--to", Source().cluster->instance(1).name});
   ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
-  ASSERT_TRUE(WaitsForTheReceiver(1)) << ReceiverErr();
+  ASSERT_TRUE(WaitsForTheReceiver(1)) << last_seen_ << "\n" << ReceiverErr();
   ASSERT_TRUE(writer_->WaitForAcknowledged(before_kill - before_kill / 2 - before_kill / 4,
                                            std::chrono::seconds(120)))
       << ReceiverErr();

@@ -529,7 +529,7 @@ core::Result<SemiSyncState> MariadbBinlogSource::AcknowledgementState(
       SqlRows vars,
       conn->Query("SELECT @@rpl_semi_sync_master_enabled AS enabled, "
                   "@@rpl_semi_sync_master_wait_point AS wait_point, "
-                  "@@rpl_semi_sync_master_timeout AS timeout"));
+                  "@@rpl_semi_sync_master_timeout AS timeout, @@read_only AS read_only"));
   SemiSyncState state;
   state.enabled = vars.GetOr(0, "enabled") == "1";
   state.after_sync = vars.GetOr(0, "wait_point") == "AFTER_SYNC";
@@ -540,6 +540,11 @@ core::Result<SemiSyncState> MariadbBinlogSource::AcknowledgementState(
   state.clients = std::strtoull(clients.value_or("0").c_str(), nullptr, 10);
   HS_ASSIGN_OR_RETURN(auto no_times, conn->GlobalStatus("Rpl_semi_sync_master_no_times"));
   state.fallbacks = std::strtoull(no_times.value_or("0").c_str(), nullptr, 10);
+  state.takes_writes = vars.GetOr(0, "read_only") == "0";
+  if (galera_) {
+    HS_ASSIGN_OR_RETURN(auto local_state, conn->GlobalStatus("wsrep_local_state"));
+    state.takes_writes = state.takes_writes && local_state.value_or("") == kGaleraSynced;
+  }
   return state;
 }
 

@@ -200,7 +200,12 @@ core::Result<SwitchoverTopology> CheckSwitchover(const platform::Cluster& cluste
     }
   }
   HS_TRY(CheckCandidate(*topology.candidate, *topology.primary, &topology));
-  topology.semisync = SemisyncPrimary(*topology.primary);
+  // The cluster's own semi-sync is its replicas acknowledging. The primary's master side alone
+  // may be the binlog receiver's (archive binlog --sync), which must stay the only acknowledger:
+  // a demoted primary made a semi-sync replica would acknowledge commits the repository may not
+  // hold yet. Unreadable counts as on (fail closed).
+  topology.semisync = SemisyncPrimary(*topology.primary) &&
+                      Var(*topology.candidate, "rpl_semi_sync_slave_enabled") != "OFF";
   for (const auto& probe : probes) {
     if (&probe != topology.primary && &probe != topology.candidate)
       topology.others.push_back(&probe);

@@ -351,16 +351,33 @@ class Session {
       last_state_ = now;
       auto state = binlogs_.AcknowledgementState(platform_, cluster_, writer_);
       if (state.ok()) {
+        if (!state->takes_writes) {
+          return core::Status(core::ErrorCode::kUnreachable,
+                              "'" + writer_.instance.name +
+                                  "' no longer takes the cluster's writes (a switchover, a "
+                                  "failover, a Galera node change)",
+                              "the receiver follows the instance that writes now");
+        }
         if (!state->enabled) {
           // A restarted writer forgot the setting: it waits for the receiver again.
           HS_TRY(binlogs_.RequireAcknowledgement(platform_, cluster_, writer_,
                                                  options_.fallback_after));
         }
-        const bool synchronous = state->enabled && state->active && state->after_sync;
+        // Another semi-synchronous replica's acknowledgement releases a commit too: then a
+        // client may be told "committed" before the repository holds it.
+        const bool only_acknowledger = state->clients <= 1;
+        const bool synchronous =
+            state->enabled && state->active && state->after_sync && only_acknowledger;
         if (progress_.synchronous && !synchronous) {
-          core::LogWarn("ALERT binlog receiver: '" + writer_.instance.name +
-                        "' commits without waiting for the repository (semi-sync fell back "
-                        "after its timeout); it waits again once the receiver caught up");
+          core::LogWarn(
+              "ALERT binlog receiver: '" + writer_.instance.name +
+              (only_acknowledger
+                   ? "' commits without waiting for the repository (semi-sync fell back after "
+                     "its timeout); it waits again once the receiver caught up"
+                   : "' also takes semi-sync acknowledgements from " +
+                         std::to_string(state->clients - 1) +
+                         " replica(s): a commit may be acknowledged before the repository "
+                         "holds it (set rpl_semi_sync_slave_enabled = OFF on the replicas)"));
         }
         progress_.synchronous = synchronous;
         progress_.fallbacks = state->fallbacks;
