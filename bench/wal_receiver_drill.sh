@@ -6,17 +6,21 @@
 # repository (Ceph RGW) alone must hold every acknowledged id. Prints each seed and verdict, then the count of failed runs.
 #
 #   bench/wal_receiver_drill.sh [build dir]          (RUNS=20, FIRST_SEED=1)
+#
+# DRILL_TEST=binlog_receiver_test runs MariaDB's (bench/binlog_receiver_drill.sh): the binlog
+# receiver (archive binlog --sync) instead, a primary and a replica, the same story.
 set -uo pipefail
 BUILD=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 RUNS=${RUNS:-20}
 FIRST_SEED=${FIRST_SEED:-1}
+DRILL_TEST=${DRILL_TEST:-wal_receiver_test}
 export HASTEWARD_TEST_BIN=$BUILD/src/hasteward
 failed=0
 start=$(date +%s)
 for i in $(seq 0 $((RUNS - 1))); do
   seed=$((FIRST_SEED + i))
   t0=$(date +%s)
-  if out=$(HASTEWARD_DRILL_SEED=$seed "$BUILD/tests/integration/wal_receiver_test" \
+  if out=$(HASTEWARD_DRILL_SEED=$seed "$BUILD/tests/integration/$DRILL_TEST" \
     --gtest_filter="*EveryAcknowledgedCommit*" 2>&1); then
     verdict=ok
   else
