@@ -20,6 +20,7 @@
 #include "core/subprocess.h"
 #include "core/tcp_probe.h"
 #include "support/command.h"
+#include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
 #include "support/standby_sites.h"
@@ -61,13 +62,18 @@ class BinlogReceiverTest : public ::testing::Test {
     return rows.ok() ? rows->substr(0, rows->find('\n')) : "";
   }
 
-  // `hasteward archive binlog --sync --json` for the source, in the background.
-  void StartReceiver() {
+  // `hasteward archive binlog --sync --json` for the source, in the background; `location`
+  // replaces the repository's (the same bucket through a proxy).
+  void StartReceiver(std::vector<std::string> extra = {}, const std::string& location = "") {
     const platform::Cluster& own = Source().cluster->cluster();
     core::SubprocessOptions options;
     options.argv = {HastewardBin(), "archive", "binlog", "--sync", "--json", "-e", "mariadb",
                     "-c",           own.name,  "-n",     own.ns};
+    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
     options.env_set = Source().env->vars();
+    if (!location.empty()) {
+      options.env_set["HASTEWARD_BACKUPS_PATH"] = location;
+    }
     options.stdout_mode = core::StdioMode::kFile;
     options.stdout_file = Source().env->Path("receiver.out");
     options.stderr_mode = core::StdioMode::kFile;
@@ -151,6 +157,35 @@ class BinlogReceiverTest : public ::testing::Test {
     }
   }
 
+  void CreateTableAndBase() {
+    Sql(Source(), 0,
+        "CREATE DATABASE drill; CREATE TABLE drill.ids (seq BIGINT AUTO_INCREMENT PRIMARY KEY, "
+        "id BIGINT NOT NULL)");
+    auto backup = Source().Hs({"backup", "--method", "native", "--json"});
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  }
+
+  // Kills the source site, activates the DR standby from the repository and checks that it holds
+  // every id the writer saw acknowledged.
+  void LoseTheSiteAndCheckTheDrSite(unsigned seed) {
+    Kill9Source();
+    writer_->Stop();
+    const std::set<long> acknowledged = writer_->acknowledged();
+    core::Status adopted = StandbySites::AdoptSourceCredentials(Source(), Dr());
+    ASSERT_TRUE(adopted.ok()) << adopted.ToString();
+    const std::string config =
+        sites_->Declare(Dr(), Source(), "shop-dr", "  activation: {acceptUnverified: true}\n");
+    auto activated = StandbySites::Activate(Dr(), config, "2026-11-28T10:00:00Z");
+    ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
+    auto ids = Dr().cluster->Sql(0, "SELECT id FROM drill.ids");
+    ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+    SetCheck check = CheckSet(acknowledged, *ids);
+    EXPECT_EQ(check.lost, 0) << "seed " << seed << ": of " << check.acknowledged
+                             << " acknowledged";
+    EXPECT_EQ(check.duplicated, 0);
+    EXPECT_EQ(check.acknowledged, static_cast<long>(acknowledged.size()));
+  }
+
   std::unique_ptr<StandbySites> sites_;
   std::unique_ptr<core::Subprocess> receiver_;
   std::unique_ptr<MariadbSetWriter> writer_;
@@ -158,11 +193,7 @@ class BinlogReceiverTest : public ::testing::Test {
 };
 
 TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
-  Sql(Source(), 0,
-      "CREATE DATABASE drill; CREATE TABLE drill.ids (seq BIGINT AUTO_INCREMENT PRIMARY KEY, "
-      "id BIGINT NOT NULL)");
-  auto backup = Source().Hs({"backup", "--method", "native", "--json"});
-  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  CreateTableAndBase();
   StartReceiver();
   ASSERT_TRUE(WaitsForTheReceiver(0)) << ReceiverErr();
 
@@ -193,21 +224,59 @@ TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite)
                                            std::chrono::seconds(120)))
       << ReceiverErr();
 
-  Kill9Source();
-  writer_->Stop();
-  const std::set<long> acknowledged = writer_->acknowledged();
-  core::Status adopted = StandbySites::AdoptSourceCredentials(Source(), Dr());
-  ASSERT_TRUE(adopted.ok()) << adopted.ToString();
-  const std::string config =
-      sites_->Declare(Dr(), Source(), "shop-dr", "  activation: {acceptUnverified: true}\n");
-  auto activated = StandbySites::Activate(Dr(), config, "2026-11-28T10:00:00Z");
-  ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
-  auto ids = Dr().cluster->Sql(0, "SELECT id FROM drill.ids");
-  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
-  SetCheck check = CheckSet(acknowledged, *ids);
-  EXPECT_EQ(check.lost, 0) << "seed " << seed << ": of " << check.acknowledged << " acknowledged";
-  EXPECT_EQ(check.duplicated, 0);
-  EXPECT_EQ(check.acknowledged, static_cast<long>(acknowledged.size()));
+  LoseTheSiteAndCheckTheDrSite(seed);
+}
+
+// The repository refuses every request (a proxy answers 503) under the writer: its commits stall,
+// then go on once the writer's own timeout (--fallback-after 3s) let it commit asynchronously;
+// once the repository is back the receiver catches up and the writer waits for it again. After
+// kill -9 of the whole site a DR standby still holds every acknowledged id: what was committed
+// asynchronously was stored once the repository came back.
+TEST_F(BinlogReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing) {
+  CreateTableAndBase();
+  const std::string location = sites_->RepositoryLocation();
+  const size_t host = location.find("127.0.0.1:");
+  ASSERT_NE(host, std::string::npos) << location;
+  const size_t port_at = host + std::string("127.0.0.1:").size();
+  const size_t port_end = location.find('/', port_at);
+  auto proxy =
+      FaultProxy::Start({.upstream_port = std::stoi(location.substr(port_at, port_end - port_at)),
+                         .fault_rate = 0.0,
+                         .faults = {FaultProxy::Fault::kError503}});
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  const std::string proxied =
+      location.substr(0, port_at) + std::to_string((*proxy)->port()) + location.substr(port_end);
+  StartReceiver({"--fallback-after", "3s"}, proxied);
+  ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
+  writer_ = std::make_unique<MariadbSetWriter>(WriterOptions());
+  writer_->Start();
+  ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
+
+  (*proxy)->SetFaultRate(1.0);
+  // The writer falls back by itself once a commit waited 3 s.
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return Sql(Source(), 0,
+                   "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                   "VARIABLE_NAME = 'Rpl_semi_sync_master_status'") == "OFF";
+      },
+      std::chrono::seconds(60)))
+      << ReceiverErr();
+  ASSERT_TRUE(writer_->WaitForAcknowledged(100, std::chrono::seconds(60))) << ReceiverErr();
+  // The documented bound: --fallback-after (3 s) for the first commit that waited; the writer
+  // commits asynchronously after it. Twice that for a loaded machine.
+  std::printf("longest commit stall during the outage: %lld ms\n",
+              static_cast<long long>(writer_->longest_gap().count()));
+  EXPECT_LT(writer_->longest_gap(), std::chrono::seconds(6));
+  EXPECT_TRUE(core::PollUntil(
+      [&] { return ReceiverErr().find("refuses stores") != std::string::npos; },
+      std::chrono::seconds(30)))
+      << ReceiverErr();
+
+  (*proxy)->SetFaultRate(0.0);
+  ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
+  ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
+  LoseTheSiteAndCheckTheDrSite(0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "support/mariadb_set_writer.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,6 +88,11 @@ bool MariadbSetWriter::WaitForAcknowledged(long count, std::chrono::milliseconds
   return false;
 }
 
+std::chrono::milliseconds MariadbSetWriter::longest_gap() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return longest_gap_;
+}
+
 void MariadbSetWriter::Run() {
   mysql_thread_init();
   size_t target = 0;
@@ -112,6 +118,12 @@ void MariadbSetWriter::Run() {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         acknowledged_.insert(id);
+        const auto now = std::chrono::steady_clock::now();
+        if (last_ack_ != std::chrono::steady_clock::time_point{}) {
+          longest_gap_ = std::max(longest_gap_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    now - last_ack_));
+        }
+        last_ack_ = now;
       }
       if (options_.pace.count() > 0)
         std::this_thread::sleep_for(options_.pace);

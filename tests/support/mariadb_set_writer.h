@@ -64,6 +64,8 @@ class MariadbSetWriter {
   long failures() const { return failures_.load(); }
   // Waits until at least `count` more ids were acknowledged, or `timeout`; false on timeout.
   bool WaitForAcknowledged(long count, std::chrono::milliseconds timeout) const;
+  // The longest time between two acknowledged inserts (a stall, a write outage).
+  std::chrono::milliseconds longest_gap() const;
 
  private:
   void Run();
@@ -75,6 +77,8 @@ class MariadbSetWriter {
   std::atomic<long> failures_{0};
   mutable std::mutex mutex_;
   std::set<long> acknowledged_;
+  std::chrono::steady_clock::time_point last_ack_{};
+  std::chrono::milliseconds longest_gap_{0};
 };
 
 // Compares what the writer was told with the rows of `table` on an instance: `ids` as returned

@@ -79,6 +79,18 @@ bool ApplyReceiverLine(const std::string& line, ArchiveProgress& progress) {
   return true;
 }
 
+bool ApplyBinlogReceiverLine(const std::string& line, ArchiveProgress& progress) {
+  if (!ApplyReceiverLine(line, progress))
+    return false;
+  auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  progress.covered_at = std::max(progress.covered_at, json.value("covered_at", 0.0));
+  const std::string state = json.value("durable_state", "");
+  if (!state.empty())
+    progress.position = state;
+  progress.last_error.clear();
+  return true;
+}
+
 void ApplyServerArchiver(const engine::ArchiverState& state, uint64_t segment_bytes, double read_at,
                          ArchiveProgress& progress) {
   progress.enabled = state.enabled;

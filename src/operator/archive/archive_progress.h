@@ -80,6 +80,11 @@ bool ApplyAgentLine(const std::string& line, ArchiveProgress& progress);
 // change of state); false (nothing changed) for any other line.
 bool ApplyReceiverLine(const std::string& line, ArchiveProgress& progress);
 
+// Applies one line of MariaDB's binlog receiver (`archive binlog --sync --json`, one per store and
+// per reading of the writer's state): the receiver's fields, and, being the cluster's archiver,
+// what the archive covers (covered_at: everything the writer had sent is stored) and reaches.
+bool ApplyBinlogReceiverLine(const std::string& line, ArchiveProgress& progress);
+
 // Applies what a PostgreSQL server's archiver reported at `read_at` (unix seconds): the queue is
 // the lag in files, the last archived file the position. With nothing queued the archive holds
 // every complete segment at `read_at`; otherwise only what was archived by the last success.

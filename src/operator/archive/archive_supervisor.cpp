@@ -271,6 +271,27 @@ ArchiveSupervisor::ChildKind ArchiveSupervisor::WalReceiverKind() const {
                    }};
 }
 
+// MariaDB's binlog receiver (pitrSync): the cluster's archiver, in place of `archive binlog
+// --follow`. No watchdog: the writer bounds a commit's wait itself (rpl_semi_sync_master_timeout,
+// the receiver's --fallback-after) and waits again once the receiver caught up.
+ArchiveSupervisor::ChildKind ArchiveSupervisor::BinlogReceiverKind() const {
+  return ChildKind{"binlog receiver",
+                   [this](const Archive& a) -> core::Result<ChildCommand> {
+                     return MakeClusterChild(options_.self_exe, {"archive", "binlog", "--sync"},
+                                             a.cluster, a.cluster.repositories.front(),
+                                             options_.platform, options_.log_format);
+                   },
+                   ApplyBinlogReceiverLine,
+                   [](ArchiveProgress& p, bool running) {
+                     p.running = running;
+                     p.receiver_running = running;
+                   },
+                   [](ArchiveProgress& p) {
+                     ++p.restarts;
+                     ++p.receiver_restarts;
+                   }};
+}
+
 std::string WalAgentSocket(const std::string& dir, const std::string& ns, const std::string& name) {
   return dir + "/" + ns + "." + name + ".sock";
 }
@@ -431,12 +452,18 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
     core::LogInfo("archiving started",
                   {{"cluster", key},
                    {"repository", a->cluster.repositories.front().name},
-                   {"archiver", a->binlogs ? "archive binlog --follow"
-                                           : "the server's archive_command (archive enable)"}});
+                   {"archiver", !a->binlogs ? "the server's archive_command (archive enable)"
+                                : a->cluster.pitr_sync ? "archive binlog --sync"
+                                                       : "archive binlog --follow"}});
     a->progress.agent = !a->binlogs && !options_.wal_agent_dir.empty();
     Archive* raw = a.get();
     if (raw->binlogs) {
-      raw->archiver = std::thread([this, raw] { Supervise(*raw, BinlogArchiverKind()); });
+      // pitrSync: the semi-synchronous receiver is the archiver (it catches up the way a cycle
+      // does, then streams).
+      raw->progress.receiver = raw->cluster.pitr_sync;
+      raw->archiver = std::thread([this, raw] {
+        Supervise(*raw, raw->cluster.pitr_sync ? BinlogReceiverKind() : BinlogArchiverKind());
+      });
     } else {
       raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
     }
@@ -452,8 +479,8 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
     }
     // The synchronous receiver (pitrSync): a child like the agent; the primary waits for it only
     // once `archive enable --sync` named it (serve never changes server settings).
-    raw->progress.receiver = !raw->binlogs && raw->cluster.pitr_sync;
-    if (raw->progress.receiver) {
+    if (!raw->binlogs && raw->cluster.pitr_sync) {
+      raw->progress.receiver = true;
       core::LogInfo("WAL receiver started",
                     {{"cluster", key},
                      {"hint",

@@ -85,6 +85,7 @@ class ArchiveSupervisor {
   ChildKind BinlogArchiverKind() const;
   ChildKind WalAgentKind() const;
   ChildKind WalReceiverKind() const;
+  ChildKind BinlogReceiverKind() const;
   void RefreshWindow(Archive& archive) const;
   void WatchServer(Archive& archive) const;
 

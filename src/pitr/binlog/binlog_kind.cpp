@@ -98,7 +98,8 @@ core::Status BinlogArchiveKind::RunSyncReceiver(repo::Repository& repo,
                         {"acknowledged", p.acknowledged},
                         {"synchronous", p.synchronous},
                         {"fallbacks", p.fallbacks},
-                        {"repository_down", p.repository_down}});
+                        {"repository_down", p.repository_down},
+                        {"covered_at", p.covered_at}});
     };
   }
   return RunBinlogReceiver(repo, platform, cluster, binlogs_, receiver);

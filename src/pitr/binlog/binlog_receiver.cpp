@@ -25,6 +25,10 @@ uint64_t NowNs(const core::Clock& clock) {
           .count());
 }
 
+double UnixSeconds(const core::Clock& clock) {
+  return std::chrono::duration<double>(clock.Now().time_since_epoch()).count();
+}
+
 bool Reconnectable(const core::Status& status) {
   return status.retryable() || status.code() == core::ErrorCode::kUnreachable ||
          status.code() == core::ErrorCode::kStorage || status.code() == core::ErrorCode::kTimeout ||
@@ -182,19 +186,25 @@ class Session {
       }
       HS_ASSIGN_OR_RETURN(engine::BinlogStreamEvent first, stream_->Next(options_.wait));
       size_t taken = 0;
+      bool drained = true;  // the batch ended because nothing more had arrived
       // Receive: every event already there, without waiting once one arrived.
       for (engine::BinlogStreamEvent event = std::move(first);
            event.kind != engine::BinlogStreamEventKind::kNothing;) {
         taken += event.bytes.size();
         HS_TRY(Take(std::move(event)));
         if (taken >= kMaxBatchBytes) {
+          drained = false;
           break;
         }
         HS_ASSIGN_OR_RETURN(event, stream_->Next(std::chrono::milliseconds(0)));
       }
+      const double received_at = UnixSeconds(*options_.archive.clock);
       // Store, then acknowledge only what the repository holds.
       HS_TRY(Cut(file_, /*sealed_by_rotate=*/false));
       HS_TRY(StorePending());
+      if (drained) {
+        progress_.covered_at = received_at;
+      }
       // An acknowledgement of a position covers every commit before it: one per store.
       if (stored_any_ && (stored_file_ != acked_file_ || stored_end_ != acked_offset_)) {
         HS_TRY(stream_->Acknowledge(stored_file_, stored_end_));

@@ -48,6 +48,9 @@ struct BinlogReceiverProgress {
   bool synchronous = false;
   uint64_t fallbacks = 0;        // the writer's fallbacks to asynchronous commits (its count)
   bool repository_down = false;  // stores fail now
+  // Unix seconds when the receiver had stored everything the writer had sent: every commit
+  // acknowledged by then is in the repository (the archive's lag counts from here).
+  double covered_at = 0;
 };
 
 struct BinlogReceiverOptions {

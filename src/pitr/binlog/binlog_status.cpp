@@ -219,6 +219,7 @@ nlohmann::json BinlogPitrStatus::ToJson() const {
                          {"binlog_snapshots", binlog_snapshots},
                          {"rewinds", rewinds},
                          {"archived_at", nullptr},
+                         {"streamed", {{"pieces", streamed_pieces}, {"state", streamed_state}}},
                          {"bases", bases}};
   if (archived_at_ns > 0) {
     json["archived_at"] = FormatUnix(archived_at_ns / kNanosPerSecond);
@@ -233,6 +234,10 @@ std::string BinlogPitrStatus::ToText() const {
                     " rewinds";
   out += archived_at_ns > 0 ? "; last archived " + FormatUnix(archived_at_ns / kNanosPerSecond)
                             : "; nothing archived (run: hasteward archive binlog)";
+  if (streamed_pieces > 0) {
+    out += "; streamed (receiver, not yet in a snapshot): " + std::to_string(streamed_pieces) +
+           " pieces to GTID " + streamed_state;
+  }
   out += "\n";
   if (windows.empty()) {
     out += "no native base backups (take one: hasteward backup --method native)\n";
@@ -255,8 +260,19 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
   BinlogPitrStatus status;
   status.cluster = cluster.ns + "/" + cluster.name;
   status.binlog_files = catalog.files().size();
+  uint64_t newest_streamed_ns = 0;
   for (const auto& [key, file] : catalog.files()) {
     status.binlog_pieces += file.pieces.size();
+    for (const auto& piece : file.pieces) {
+      if (catalog.StreamedBytesOf(piece) == nullptr) {
+        continue;
+      }
+      ++status.streamed_pieces;
+      if (piece.archived_at_ns >= newest_streamed_ns) {
+        newest_streamed_ns = piece.archived_at_ns;
+        status.streamed_state = piece.gtid_state_after;
+      }
+    }
   }
   status.binlog_snapshots = catalog.snapshots();
   status.rewinds = catalog.rewinds().size();

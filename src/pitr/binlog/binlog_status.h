@@ -57,9 +57,14 @@ struct BinlogPitrStatus {
   size_t binlog_snapshots = 0;
   size_t rewinds = 0;
   uint64_t archived_at_ns = 0;        // when the newest piece was stored (0: nothing archived)
+  // The receiver's tail no snapshot holds yet (archive binlog --sync): its pieces and the GTID
+  // state it reaches ("" when none), what a restore replays after the snapshots.
+  size_t streamed_pieces = 0;
+  std::string streamed_state;
   std::vector<BinlogWindow> windows;  // oldest base first
 
   // {"cluster","binlog_files","binlog_pieces","binlog_snapshots","rewinds","archived_at",
+  //  "streamed":{"pieces","state"},
   //  "bases":[{"snapshot","time","start","abandoned","recoverable","transactions","end",
   //  "last_gtid","end_time","gap":{"after","resumes_at","resumes_in",
   //  "missing":{"file","start","end"}|null}|null}]}

@@ -123,6 +123,30 @@ TEST(ArchiveMetricsTest, AWalReceiverHasItsOwnSamplesAndAFallbackShowsAsZero) {
       << "a binlog archive has no WAL receiver";
 }
 
+// MariaDB's binlog receiver (pitrSync) is the cluster's archiver: its lines give the receiver's
+// samples and the archive's coverage, so the archive lag counts from its last caught-up moment.
+TEST(ArchiveMetricsTest, ABinlogReceiverIsTheArchiverAndItsLagCountsFromItsCoverage) {
+  ArchiveProgress binlogs = Archive();
+  binlogs.receiver = true;
+  binlogs.receiver_running = true;
+  EXPECT_FALSE(ApplyBinlogReceiverLine(R"({"ok":true,"listed_at":900})", binlogs))
+      << "a cycle line is not the receiver's";
+  ASSERT_TRUE(ApplyBinlogReceiverLine(
+      R"({"writer":"db-0","file":"mariadb-bin.000002","durable":4096,)"
+      R"("durable_state":"0-1-42","synchronous":true,"fallbacks":1,)"
+      R"("repository_down":false,"covered_at":990.5})",
+      binlogs));
+  EXPECT_EQ(binlogs.position, "0-1-42");
+  EXPECT_EQ(binlogs.covered_at, 990.5);
+  ASSERT_TRUE(LagSeconds(binlogs, 1000).has_value());
+  EXPECT_DOUBLE_EQ(*LagSeconds(binlogs, 1000), 9.5);
+  const std::string text = RenderArchiveMetrics({binlogs}, 1000);
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_synchronous" + std::string(kLabels) + " 1"))
+      << text;
+  EXPECT_TRUE(Has(text, "hasteward_wal_receiver_fallbacks_total" + std::string(kLabels) + " 1"))
+      << text;
+}
+
 // Before its first line the receiver's position and state are unknown: no sample, never a zero.
 TEST(ArchiveMetricsTest, AWalReceiverWithoutALineHasNoPositionSample) {
   ArchiveProgress pg = Archive();
