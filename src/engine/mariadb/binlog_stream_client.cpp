@@ -32,6 +32,9 @@ constexpr unsigned kSendAnnotateRows = 2;
 // times as long is a lost connection (a partition, a frozen writer).
 constexpr int kHeartbeatSeconds = 1;
 constexpr int kReadTimeoutSeconds = 5;
+// Connector/C's packet_error: ((unsigned int) -1) widened to the return type, not ULONG_MAX (a
+// real run caught the difference: a lost connection read as a 4 GiB packet).
+constexpr unsigned long kPacketError = 0xFFFFFFFFUL;
 
 uint32_t Le32(const char* p) {
   uint32_t value = 0;
@@ -149,7 +152,7 @@ class MariadbBinlogStream : public BinlogStream {
           return;
         }
       }
-      if (length == static_cast<unsigned long>(-1) || length == 0) {
+      if (length == kPacketError || length == 0) {
         Fail(Lost("the binlog dump from " + name_ + " ended: " + mysql_error(mysql) + " (error " +
                   std::to_string(mysql_errno(mysql)) + ")"));
         return;
