@@ -74,7 +74,9 @@ core::Status RunBinlogReceiver(const GlobalOptions& g, const BinlogFlags& f) {
   core::InstallStopSignalHandlers();
   pitr::SyncReceiverOptions options;
   options.fallback_after = fallback_after;
-  options.stop = [] { return core::StopSignal() != 0; };
+  options.stop = [] {
+    return core::StopSignal() != 0;
+  };
   if (g.WantsJson()) {
     options.progress = [](const nlohmann::json& line) {
       std::printf("%s\n", line.dump().c_str());

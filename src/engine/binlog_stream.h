@@ -50,8 +50,8 @@ class BinlogStream {
 
 // Whether the writer waits for a semi-synchronous acknowledgement, as the server reports it.
 struct SemiSyncState {
-  bool enabled = false;  // rpl_semi_sync_master_enabled
-  bool active = false;   // Rpl_semi_sync_master_status: off while it fell back (its timeout)
+  bool enabled = false;     // rpl_semi_sync_master_enabled
+  bool active = false;      // Rpl_semi_sync_master_status: off while it fell back (its timeout)
   bool after_sync = false;  // rpl_semi_sync_master_wait_point = AFTER_SYNC
   uint64_t clients = 0;     // semi-synchronous replicas connected (the receiver included)
   uint64_t timeout_ms = 0;  // rpl_semi_sync_master_timeout

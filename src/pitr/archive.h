@@ -105,7 +105,7 @@ class ArchivePuller {
 struct SyncReceiverOptions {
   // The writer's bound on one commit's wait for the receiver, then it commits asynchronously.
   std::chrono::milliseconds fallback_after{10000};
-  std::function<bool()> stop;  // polled: true ends the receiver with OK
+  std::function<bool()> stop;                           // polled: true ends the receiver with OK
   std::function<void(const nlohmann::json&)> progress;  // one status line per store or reading
 };
 

@@ -67,8 +67,8 @@ class BinlogReceiverTest : public ::testing::Test {
   void StartReceiver(std::vector<std::string> extra = {}, const std::string& location = "") {
     const platform::Cluster& own = Source().cluster->cluster();
     core::SubprocessOptions options;
-    options.argv = {HastewardBin(), "archive", "binlog", "--sync", "--json", "-e", "mariadb",
-                    "-c",           own.name,  "-n",     own.ns};
+    options.argv = {HastewardBin(), "archive", "binlog", "--sync", "--json", "-e",
+                    "mariadb",      "-c",      own.name, "-n",     own.ns};
     options.argv.insert(options.argv.end(), extra.begin(), extra.end());
     options.env_set = Source().env->vars();
     if (!location.empty()) {
@@ -180,8 +180,7 @@ class BinlogReceiverTest : public ::testing::Test {
     auto ids = Dr().cluster->Sql(0, "SELECT id FROM drill.ids");
     ASSERT_TRUE(ids.ok()) << ids.status().ToString();
     SetCheck check = CheckSet(acknowledged, *ids);
-    EXPECT_EQ(check.lost, 0) << "seed " << seed << ": of " << check.acknowledged
-                             << " acknowledged";
+    EXPECT_EQ(check.lost, 0) << "seed " << seed << ": of " << check.acknowledged << " acknowledged";
     EXPECT_EQ(check.duplicated, 0);
     EXPECT_EQ(check.acknowledged, static_cast<long>(acknowledged.size()));
   }
@@ -268,9 +267,9 @@ TEST_F(BinlogReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothi
   std::printf("longest commit stall during the outage: %lld ms\n",
               static_cast<long long>(writer_->longest_gap().count()));
   EXPECT_LT(writer_->longest_gap(), std::chrono::seconds(6));
-  EXPECT_TRUE(core::PollUntil(
-      [&] { return ReceiverErr().find("refuses stores") != std::string::npos; },
-      std::chrono::seconds(30)))
+  EXPECT_TRUE(
+      core::PollUntil([&] { return ReceiverErr().find("refuses stores") != std::string::npos; },
+                      std::chrono::seconds(30)))
       << ReceiverErr();
 
   (*proxy)->SetFaultRate(0.0);

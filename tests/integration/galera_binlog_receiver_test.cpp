@@ -3,8 +3,8 @@
 // commits ids through that node. The followed node is killed with kill -9 under the writer: the
 // receiver follows another node (a Galera node change) and makes that one wait, and the writer
 // moves there. Then the writer stops and the receiver is killed with kill -9: every acknowledged
-// commit is in the repository — the recoverable window after the base counts at least as many transactions as
-// were acknowledged (each insert is one), the receiver's streamed tail included.
+// commit is in the repository — the recoverable window after the base counts at least as many
+// transactions as were acknowledged (each insert is one), the receiver's streamed tail included.
 #include <csignal>
 
 #include <gtest/gtest.h>
@@ -110,8 +110,8 @@ class GaleraBinlogReceiverTest : public StorySuite<GaleraBinlogReceiverTest> {
   void WriteThrough(int node) {
     MariadbSetWriter::Options options;
     options.endpoints = {{"127.0.0.1", sc_->instance(node).port}};
-    options.user = sc_->cluster().credentials.user.empty() ? "root"
-                                                           : sc_->cluster().credentials.user;
+    options.user =
+        sc_->cluster().credentials.user.empty() ? "root" : sc_->cluster().credentials.user;
     options.password = sc_->password();
     options.table = "drill.ids";
     writer_ = std::make_unique<MariadbSetWriter>(options);

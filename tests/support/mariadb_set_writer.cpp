@@ -120,8 +120,8 @@ void MariadbSetWriter::Run() {
         acknowledged_.insert(id);
         const auto now = std::chrono::steady_clock::now();
         if (last_ack_ != std::chrono::steady_clock::time_point{}) {
-          longest_gap_ = std::max(longest_gap_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                    now - last_ack_));
+          longest_gap_ = std::max(
+              longest_gap_, std::chrono::duration_cast<std::chrono::milliseconds>(now - last_ack_));
         }
         last_ack_ = now;
       }

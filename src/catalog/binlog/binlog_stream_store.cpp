@@ -79,8 +79,7 @@ core::Result<StreamedBinlogPiece> BinlogStreamStore::Write(const BinlogPiece& pi
                              Hex16(piece.start) + "-" + NewIndexFileId() +
                              std::string(kPieceSuffix);
   HS_TRY(repo_->backend()
-             .Save({storage::FileType::kWalStream, object},
-                   repo::Encrypt(repo_->key(), compressed))
+             .Save({storage::FileType::kWalStream, object}, repo::Encrypt(repo_->key(), compressed))
              .Wrap("store binlog bytes " + std::to_string(piece.start) + ".." +
                    std::to_string(piece.end) + " of " + piece.identity.file));
   objects_.push_back(object);
@@ -107,8 +106,7 @@ core::Result<StreamedBinlogPiece> BinlogStreamStore::ReadPiece(const std::string
   }
   auto header =
       nlohmann::json::parse(plain.begin() + 8, plain.begin() + 8 + length, nullptr, false);
-  if (!header.is_object() || header.value("cluster", "") != cluster_ ||
-      !header.contains("piece")) {
+  if (!header.is_object() || header.value("cluster", "") != cluster_ || !header.contains("piece")) {
     return Corrupt(object, "belongs to another cluster or has no piece record");
   }
   auto piece = PieceFromJson(header["piece"]);

@@ -1,7 +1,5 @@
 #include "engine/mariadb/binlog_stream_client.h"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include <thread>
 
 #include <mysql.h>
+#include <sys/socket.h>
 // After mysql.h, whose types it uses.
 #include <mariadb_rpl.h>
 
@@ -120,8 +119,8 @@ class MariadbBinlogStream : public BinlogStream {
         continue;
       }
       if (n <= 0) {
-        return Lost("acknowledge " + file + ":" + std::to_string(position) + " to " + name_ +
-                    ": " + std::strerror(errno));
+        return Lost("acknowledge " + file + ":" + std::to_string(position) + " to " + name_ + ": " +
+                    std::strerror(errno));
       }
       sent += static_cast<size_t>(n);
     }
@@ -217,9 +216,9 @@ core::Result<DumpPacket> ParseDumpPacket(std::string_view payload) {
     payload.remove_prefix(2);
   }
   if (payload.size() < kEventHeaderBytes) {
-    return core::Status(core::ErrorCode::kCorruption,
-                        "a replication packet of " + std::to_string(payload.size()) +
-                            " bytes is too short for an event");
+    return core::Status(core::ErrorCode::kCorruption, "a replication packet of " +
+                                                          std::to_string(payload.size()) +
+                                                          " bytes is too short for an event");
   }
   packet.type = static_cast<uint8_t>(payload[4]);
   const uint32_t event_length = Le32(payload.data() + 9);
@@ -242,8 +241,8 @@ core::Result<RotateTarget> ParseRotate(std::string_view event, bool checksums) {
   }
   RotateTarget target;
   target.position = Le64(event.data() + kEventHeaderBytes);
-  target.file = std::string(event.substr(kEventHeaderBytes + 8,
-                                         event.size() - kEventHeaderBytes - 8 - tail));
+  target.file =
+      std::string(event.substr(kEventHeaderBytes + 8, event.size() - kEventHeaderBytes - 8 - tail));
   return target;
 }
 
@@ -266,10 +265,10 @@ core::Result<std::unique_ptr<BinlogStream>> OpenMariadbBinlogStream(
   // send one itself without acknowledging on arrival; under TLS that write would break the
   // session.
   if (mysql_get_ssl_cipher(mysql) != nullptr) {
-    return core::Usage("the binlog receiver's connection to " + connection->display_name() +
-                           " is encrypted (TLS)",
-                       "the semi-synchronous receiver needs a plain connection to the writer "
-                       "(loopback, a pod network, or a tunnel of its own)");
+    return core::Usage(
+        "the binlog receiver's connection to " + connection->display_name() + " is encrypted (TLS)",
+        "the semi-synchronous receiver needs a plain connection to the writer "
+        "(loopback, a pod network, or a tunnel of its own)");
   }
   HS_ASSIGN_OR_RETURN(auto checksum, connection->QueryValue("SELECT @@global.binlog_checksum"));
   const bool checksums = checksum.value_or("NONE") != "NONE";

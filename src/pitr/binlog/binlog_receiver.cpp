@@ -11,18 +11,19 @@ namespace hasteward::pitr {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;  // the type of core::Clock::Monotonic()
 
 // At most this much is taken from the writer before it is stored: a commit storm is stored in
 // bounded pieces, and the first commits of it do not wait for the last.
 constexpr size_t kMaxBatchBytes = 8ULL << 20;
-constexpr char kBinlogMagic[] = "\xfe" "bin";
+constexpr char kBinlogMagic[] =
+    "\xfe"
+    "bin";
 constexpr uint64_t kFirstEventOffset = 4;
 
 uint64_t NowNs(const core::Clock& clock) {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch())
-          .count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch()).count());
 }
 
 double UnixSeconds(const core::Clock& clock) {
@@ -56,10 +57,10 @@ std::vector<BinlogPieceBytes> MergeRuns(std::vector<catalog::StreamedBinlogPiece
   for (auto& streamed : pieces) {
     const catalog::BinlogPiece& piece = streamed.piece;
     BinlogPieceBytes* last = runs.empty() ? nullptr : &runs.back();
-    const bool continues = last != nullptr &&
-                           last->piece.identity.Key() == piece.identity.Key() &&
-                           last->piece.end == piece.start &&
-                           !RewindBetween(rewinds, last->piece.archived_at_ns, piece.archived_at_ns);
+    const bool continues =
+        last != nullptr && last->piece.identity.Key() == piece.identity.Key() &&
+        last->piece.end == piece.start &&
+        !RewindBetween(rewinds, last->piece.archived_at_ns, piece.archived_at_ns);
     if (!continues) {
       runs.push_back({piece, std::move(streamed.bytes)});
       continue;
@@ -82,8 +83,7 @@ std::vector<BinlogPieceBytes> MergeRuns(std::vector<catalog::StreamedBinlogPiece
 }
 
 // Stores the runs as one binlog snapshot of `writer`.
-core::Result<StoredBinlogPieces> StoreRuns(repo::Repository& repo,
-                                           const platform::Cluster& cluster,
+core::Result<StoredBinlogPieces> StoreRuns(repo::Repository& repo, const platform::Cluster& cluster,
                                            const std::vector<BinlogPieceBytes>& runs,
                                            const BinlogArchiveOptions& options) {
   repo::SnapshotWriterOptions writer_options;
@@ -135,7 +135,7 @@ class Session {
                                                   std::max(file_.offset, kFirstEventOffset)));
     core::LogInfo("binlog receiver: streaming " + file_.name + " from " +
                   std::to_string(file_.offset) + " on '" + writer_.instance.name + "'");
-    last_consolidated_ = Clock::now();
+    last_consolidated_ = options_.archive.clock->Monotonic();
     last_state_ = Clock::time_point{};
     core::Status streamed = Stream();
     // What was stored is kept either way; moved into a snapshot when the repository allows.
@@ -272,9 +272,10 @@ class Session {
     if (file.offset + file.pending.size() < scan_from) {
       return core::Status::Ok();
     }
-    HS_ASSIGN_OR_RETURN(engine::BinlogRun run,
-                        binlogs_.ScanRun(std::string_view(file.pending).substr(scan_from - file.offset),
-                                         scan_from, *file.header));
+    HS_ASSIGN_OR_RETURN(
+        engine::BinlogRun run,
+        binlogs_.ScanRun(std::string_view(file.pending).substr(scan_from - file.offset), scan_from,
+                         *file.header));
     if (sealed_by_rotate && !run.sealed) {
       return core::Status(core::ErrorCode::kCorruption,
                           "binlog " + file.name + " of '" + writer_.instance.name +
@@ -308,7 +309,7 @@ class Session {
   // bounds its commits' wait meanwhile).
   core::Status StorePending() {
     for (auto& pending : to_store_) {
-      const auto started = Clock::now();
+      const auto started = options_.archive.clock->Monotonic();
       while (true) {
         auto written = store_->Write(pending.piece, pending.bytes);
         if (written.ok()) {
@@ -325,15 +326,17 @@ class Session {
         }
         progress_.repository_down = true;
         Report();
-        core::PollUntil([this] { return options_.stop && options_.stop(); },
-                        options_.outage_retry, std::chrono::milliseconds(50));
+        core::PollUntil([this] { return options_.stop && options_.stop(); }, options_.outage_retry,
+                        std::chrono::milliseconds(50));
         if (options_.stop && options_.stop()) {
           return written.TakeStatus();
         }
       }
       progress_.repository_down = false;
-      progress_.store_micros = static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+      progress_.store_micros =
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    options_.archive.clock->Monotonic() - started)
+                                    .count());
       ++progress_.pieces_written;
       stored_any_ = true;
       stored_file_ = pending.piece.identity.file;
@@ -349,7 +352,7 @@ class Session {
 
   // Consolidation every few seconds; the writer's semi-sync state every couple of seconds.
   core::Status Periodic() {
-    const auto now = Clock::now();
+    const auto now = options_.archive.clock->Monotonic();
     if (now - last_consolidated_ >= options_.consolidate_every) {
       core::Status consolidated = Consolidate();
       if (!consolidated.ok() && !Reconnectable(consolidated)) {

@@ -36,9 +36,9 @@
 namespace hasteward::pitr {
 
 struct BinlogReceiverProgress {
-  std::string writer;     // the instance streamed from
-  std::string file;       // its binlog file being received
-  uint64_t durable = 0;   // the offset in `file` the repository holds to (acknowledged)
+  std::string writer;         // the instance streamed from
+  std::string file;           // its binlog file being received
+  uint64_t durable = 0;       // the offset in `file` the repository holds to (acknowledged)
   std::string durable_state;  // the GTID state there
   uint64_t pieces_written = 0;
   uint64_t snapshots = 0;     // consolidations into binlog snapshots

@@ -340,7 +340,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::LoadBinlogCatalogWithStream(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,
+                      catalog::LoadBinlogCatalogWithStream(repo, cluster));
   HS_ASSIGN_OR_RETURN(std::vector<catalog::LoadedBinlogFile> files,
                       catalog::LoadBinlogFiles(repo, catalog, binlogs));
   BinlogRestoreResult result;
@@ -406,7 +407,8 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
 core::Status RecordNativeRestoreRewind(repo::Repository& repo, const platform::Cluster& cluster,
                                        const std::string& state, const std::string& snapshot_id) {
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::LoadBinlogCatalogWithStream(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,
+                      catalog::LoadBinlogCatalogWithStream(repo, cluster));
   // Nothing archived: nothing of the abandoned history can come back.
   if (catalog.files().empty() && catalog.rewinds().empty()) {
     return core::Status::Ok();

@@ -236,7 +236,8 @@ std::vector<repo::ArchivePieceDecision> DecideBinlogPieces(
   std::optional<std::vector<KeptBase>> bases = KeptBases(kept_backups);
   if (!bases || bases->empty()) {
     // Nothing says where replay starts: nothing proves a piece unneeded, so all stay.
-    return repo::KeepEveryPiece(pieces.size(), "no kept native base backup with a readable GTID position");
+    return repo::KeepEveryPiece(pieces.size(),
+                                "no kept native base backup with a readable GTID position");
   }
   const TaggedArchive archive = ReadTags(pieces);
   Decisions decisions(pieces.size());

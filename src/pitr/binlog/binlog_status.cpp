@@ -252,7 +252,8 @@ core::Result<BinlogPitrStatus> ReadBinlogPitrStatus(repo::Repository& repo,
                                                     const platform::Cluster& cluster,
                                                     const engine::BinlogArchiving& binlogs) {
   HS_TRY(repo.LoadIndex());
-  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog, catalog::LoadBinlogCatalogWithStream(repo, cluster));
+  HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,
+                      catalog::LoadBinlogCatalogWithStream(repo, cluster));
   HS_ASSIGN_OR_RETURN(std::vector<catalog::LoadedBinlogFile> files,
                       catalog::LoadBinlogFiles(repo, catalog, binlogs));
   HS_ASSIGN_OR_RETURN(auto snapshots,

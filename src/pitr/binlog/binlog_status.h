@@ -56,7 +56,7 @@ struct BinlogPitrStatus {
   size_t binlog_pieces = 0;
   size_t binlog_snapshots = 0;
   size_t rewinds = 0;
-  uint64_t archived_at_ns = 0;        // when the newest piece was stored (0: nothing archived)
+  uint64_t archived_at_ns = 0;  // when the newest piece was stored (0: nothing archived)
   // The receiver's tail no snapshot holds yet (archive binlog --sync): its pieces and the GTID
   // state it reaches ("" when none), what a restore replays after the snapshots.
   size_t streamed_pieces = 0;

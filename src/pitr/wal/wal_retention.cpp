@@ -63,7 +63,8 @@ std::vector<repo::ArchivePieceDecision> DecideWalPieces(
   if (!oldest) {
     // No kept base says where replay starts (only dumps are kept, or a base's start position is
     // unreadable): nothing proves a piece unneeded, so all stay.
-    return repo::KeepEveryPiece(pieces.size(), "no kept native base backup with a readable start position");
+    return repo::KeepEveryPiece(pieces.size(),
+                                "no kept native base backup with a readable start position");
   }
   std::vector<repo::ArchivePieceDecision> decisions;
   decisions.reserve(pieces.size());

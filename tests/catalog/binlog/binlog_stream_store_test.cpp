@@ -49,7 +49,9 @@ class BinlogStreamStoreTest : public pitr::WalDirTest {
     return std::move(*store);
   }
 
-  std::filesystem::path StreamDir() { return std::filesystem::path(RepoPath()) / "hasteward" / "wal-stream"; }
+  std::filesystem::path StreamDir() {
+    return std::filesystem::path(RepoPath()) / "hasteward" / "wal-stream";
+  }
 };
 
 TEST_F(BinlogStreamStoreTest, PiecesReadBackInStampOrderAndRemovedOnesAreGone) {
@@ -89,7 +91,8 @@ TEST_F(BinlogStreamStoreTest, APieceUnderAnotherClustersNameOrDamagedIsCorruptio
   std::filesystem::copy_file(StreamDir() / written->object, StreamDir() / moved);
   EXPECT_EQ(Open(other).ReadAll().status().code(), core::ErrorCode::kCorruption);
 
-  std::fstream damage(StreamDir() / written->object, std::ios::in | std::ios::out | std::ios::binary);
+  std::fstream damage(StreamDir() / written->object,
+                      std::ios::in | std::ios::out | std::ios::binary);
   damage.seekp(40);
   damage.put('\x5a');
   damage.close();

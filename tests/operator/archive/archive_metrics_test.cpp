@@ -131,11 +131,11 @@ TEST(ArchiveMetricsTest, ABinlogReceiverIsTheArchiverAndItsLagCountsFromItsCover
   binlogs.receiver_running = true;
   EXPECT_FALSE(ApplyBinlogReceiverLine(R"({"ok":true,"listed_at":900})", binlogs))
       << "a cycle line is not the receiver's";
-  ASSERT_TRUE(ApplyBinlogReceiverLine(
-      R"({"writer":"db-0","file":"mariadb-bin.000002","durable":4096,)"
-      R"("durable_state":"0-1-42","synchronous":true,"fallbacks":1,)"
-      R"("repository_down":false,"covered_at":990.5})",
-      binlogs));
+  ASSERT_TRUE(
+      ApplyBinlogReceiverLine(R"({"writer":"db-0","file":"mariadb-bin.000002","durable":4096,)"
+                              R"("durable_state":"0-1-42","synchronous":true,"fallbacks":1,)"
+                              R"("repository_down":false,"covered_at":990.5})",
+                              binlogs));
   EXPECT_EQ(binlogs.position, "0-1-42");
   EXPECT_EQ(binlogs.covered_at, 990.5);
   ASSERT_TRUE(LagSeconds(binlogs, 1000).has_value());
