@@ -87,4 +87,6 @@ echo "store per piece (local): $(python3 -c '
 import json, sys
 m = [json.loads(l)["store_micros"] for l in open(sys.argv[1]) if l.startswith("{")]
 print(f"{sum(m) / len(m) / 1000:.2f} ms mean over {len(m)} readings" if m else "none")' "$W/receiver.json")"
+# A receiver stopped by SIGTERM leaves the pieces stored since its last consolidation (every 5 s):
+# its next session moves them into a snapshot first; restores read them either way.
 echo "streamed pieces left in the local repository: $(find "$W/repo/hasteward/wal-stream" -type f 2>/dev/null | wc -l)"

@@ -57,6 +57,11 @@ core::Result<BinlogStreamStore> BinlogStreamStore::Open(repo::Repository& repo,
   return store;
 }
 
+std::vector<std::string> BinlogStreamStore::objects() const {
+  std::lock_guard lock(*mu_);
+  return objects_;
+}
+
 core::Result<StreamedBinlogPiece> BinlogStreamStore::Write(const BinlogPiece& piece,
                                                            std::string_view bytes) {
   if (bytes.size() != piece.end - piece.start || bytes.empty()) {
@@ -82,7 +87,10 @@ core::Result<StreamedBinlogPiece> BinlogStreamStore::Write(const BinlogPiece& pi
              .Save({storage::FileType::kWalStream, object}, repo::Encrypt(repo_->key(), compressed))
              .Wrap("store binlog bytes " + std::to_string(piece.start) + ".." +
                    std::to_string(piece.end) + " of " + piece.identity.file));
-  objects_.push_back(object);
+  {
+    std::lock_guard lock(*mu_);
+    objects_.push_back(object);
+  }
   return StreamedBinlogPiece{piece, object, std::string(bytes)};
 }
 
@@ -123,7 +131,7 @@ core::Result<StreamedBinlogPiece> BinlogStreamStore::ReadPiece(const std::string
 
 core::Result<std::vector<StreamedBinlogPiece>> BinlogStreamStore::ReadAll() const {
   std::vector<StreamedBinlogPiece> pieces;
-  for (const std::string& object : objects_) {
+  for (const std::string& object : objects()) {
     auto piece = ReadPiece(object);
     if (!piece.ok() && piece.status().code() == core::ErrorCode::kNotFound) {
       continue;  // moved into a snapshot and removed since the listing
@@ -140,6 +148,7 @@ core::Status BinlogStreamStore::Remove(const std::vector<std::string>& objects) 
     if (!removed.ok() && removed.code() != core::ErrorCode::kNotFound) {
       return removed.Wrap("remove binlog stream piece '" + object + "'");
     }
+    std::lock_guard lock(*mu_);
     std::erase(objects_, object);
   }
   return core::Status::Ok();

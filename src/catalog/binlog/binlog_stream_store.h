@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +41,8 @@ class BinlogStreamStore {
   static core::Result<BinlogStreamStore> Open(repo::Repository& repo,
                                               const platform::Cluster& cluster);
 
-  // The listed objects, oldest stamp first.
-  const std::vector<std::string>& objects() const { return objects_; }
+  // The listed objects, oldest stamp first (a copy: Write and Remove may run on other threads).
+  std::vector<std::string> objects() const;
 
   // Reads every listed piece, in stamp order. kCorruption when one cannot be decrypted, belongs
   // to another cluster, or holds other bytes than it says.
@@ -55,12 +57,17 @@ class BinlogStreamStore {
 
  private:
   BinlogStreamStore(repo::Repository& repo, std::string cluster, std::string key)
-      : repo_(&repo), cluster_(std::move(cluster)), key_(std::move(key)) {}
+      : repo_(&repo),
+        cluster_(std::move(cluster)),
+        key_(std::move(key)),
+        mu_(std::make_unique<std::mutex>()) {}
   core::Result<StreamedBinlogPiece> ReadPiece(const std::string& object) const;
 
   repo::Repository* repo_;
   std::string cluster_;  // "<ns>/<name>", checked on every read (the key is only a hash)
   std::string key_;
+  std::unique_ptr<std::mutex>
+      mu_;  // guards objects_ (the receiver writes, its consolidator removes)
   std::vector<std::string> objects_;
 };
 

@@ -1,6 +1,10 @@
 #include "pitr/binlog/binlog_receiver.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "catalog/binlog/binlog_stream_store.h"
@@ -93,6 +97,100 @@ core::Result<StoredBinlogPieces> StoreRuns(repo::Repository& repo, const platfor
                            writer_options);
 }
 
+// Moves the stored pieces into binlog snapshots on a thread of its own, every `every`: a snapshot
+// (packs, index, tree, snapshot file, binlog index) costs several repository writes, which the
+// commits waiting for the next acknowledgement must not wait for.
+class Consolidator {
+ public:
+  Consolidator(repo::Repository& repo, const platform::Cluster& cluster,
+               const BinlogArchiveOptions& options, catalog::BinlogStreamStore& store,
+               std::chrono::milliseconds every)
+      : repo_(repo), cluster_(cluster), options_(options), store_(store), every_(every) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  Consolidator(const Consolidator&) = delete;
+  Consolidator& operator=(const Consolidator&) = delete;
+  ~Consolidator() { Stop(); }
+
+  void Add(catalog::StreamedBinlogPiece piece) {
+    std::lock_guard lock(mu_);
+    pending_.push_back(std::move(piece));
+  }
+  uint64_t snapshots() const { return snapshots_.load(); }
+
+  // Ends the thread, then moves what is left (the end of a session). Pieces a failed move leaves
+  // stay in the store: the next session moves them first.
+  core::Status Finish() {
+    Stop();
+    return Round();
+  }
+
+ private:
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, every_, [this] { return stop_; });
+      if (stop_) {
+        return;
+      }
+      lock.unlock();
+      core::Status moved = Round();
+      if (!moved.ok()) {
+        core::LogWarn("binlog receiver: streamed pieces stay until the next consolidation: " +
+                      moved.message());
+      }
+      lock.lock();
+    }
+  }
+
+  core::Status Round() {
+    std::vector<catalog::StreamedBinlogPiece> taken;
+    {
+      std::lock_guard lock(mu_);
+      taken.swap(pending_);
+    }
+    if (taken.empty()) {
+      return core::Status::Ok();
+    }
+    std::vector<std::string> objects;
+    for (const auto& piece : taken) {
+      objects.push_back(piece.object);
+    }
+    core::Status stored = StoreRuns(repo_, cluster_, MergeRuns(taken, {}), options_).status();
+    if (!stored.ok()) {
+      std::lock_guard lock(mu_);
+      pending_.insert(pending_.begin(), std::make_move_iterator(taken.begin()),
+                      std::make_move_iterator(taken.end()));
+      return stored;
+    }
+    ++snapshots_;
+    return store_.Remove(objects);
+  }
+
+  repo::Repository& repo_;
+  const platform::Cluster& cluster_;
+  const BinlogArchiveOptions& options_;
+  catalog::BinlogStreamStore& store_;
+  std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<catalog::StreamedBinlogPiece> pending_;
+  std::atomic<uint64_t> snapshots_{0};
+  std::thread thread_;
+};
+
 // What is being received of one binlog file: its bytes from `offset` not stored yet.
 struct OpenFile {
   std::string name;
@@ -135,11 +233,12 @@ class Session {
                                                   std::max(file_.offset, kFirstEventOffset)));
     core::LogInfo("binlog receiver: streaming " + file_.name + " from " +
                   std::to_string(file_.offset) + " on '" + writer_.instance.name + "'");
-    last_consolidated_ = options_.archive.clock->Monotonic();
     last_state_ = Clock::time_point{};
+    snapshots_before_ = progress_.snapshots;
+    consolidator_.emplace(repo_, cluster_, options_.archive, *store_, options_.consolidate_every);
     core::Status streamed = Stream();
     // What was stored is kept either way; moved into a snapshot when the repository allows.
-    core::Status consolidated = Consolidate();
+    core::Status consolidated = consolidator_->Finish();
     if (!consolidated.ok()) {
       core::LogWarn("binlog receiver: streamed pieces stay for the next session: " +
                     consolidated.message());
@@ -313,7 +412,7 @@ class Session {
       while (true) {
         auto written = store_->Write(pending.piece, pending.bytes);
         if (written.ok()) {
-          streamed_.push_back(std::move(*written));
+          consolidator_->Add(std::move(*written));
           break;
         }
         if (!Reconnectable(written.status())) {
@@ -350,16 +449,9 @@ class Session {
     return core::Status::Ok();
   }
 
-  // Consolidation every few seconds; the writer's semi-sync state every couple of seconds.
+  // The writer's semi-sync state every couple of seconds.
   core::Status Periodic() {
     const auto now = options_.archive.clock->Monotonic();
-    if (now - last_consolidated_ >= options_.consolidate_every) {
-      core::Status consolidated = Consolidate();
-      if (!consolidated.ok() && !Reconnectable(consolidated)) {
-        return consolidated;
-      }
-      last_consolidated_ = now;
-    }
     if (now - last_state_ >= options_.state_every) {
       last_state_ = now;
       auto state = binlogs_.AcknowledgementState(platform_, cluster_, writer_);
@@ -400,22 +492,10 @@ class Session {
     return core::Status::Ok();
   }
 
-  core::Status Consolidate() {
-    if (streamed_.empty()) {
-      return core::Status::Ok();
-    }
-    std::vector<std::string> objects;
-    for (const auto& piece : streamed_) {
-      objects.push_back(piece.object);
-    }
-    std::vector<BinlogPieceBytes> runs = MergeRuns(streamed_, {});
-    HS_TRY(StoreRuns(repo_, cluster_, runs, options_.archive).status());
-    streamed_.clear();
-    ++progress_.snapshots;
-    return store_->Remove(objects);
-  }
-
   void Report() {
+    if (consolidator_) {
+      progress_.snapshots = snapshots_before_ + consolidator_->snapshots();
+    }
     if (options_.progress) {
       options_.progress(progress_);
     }
@@ -432,14 +512,14 @@ class Session {
   std::optional<catalog::BinlogStreamStore> store_;
   std::unique_ptr<engine::BinlogStream> stream_;
   std::vector<catalog::StreamedBinlogPiece> to_store_;  // cut, not stored yet
-  std::vector<catalog::StreamedBinlogPiece> streamed_;  // stored, not in a snapshot yet
+  std::optional<Consolidator> consolidator_;            // takes the stored pieces into snapshots
+  uint64_t snapshots_before_ = 0;                       // consolidations of earlier sessions
   uint64_t stamp_ns_ = 0;
   bool stored_any_ = false;
   std::string stored_file_;
   uint64_t stored_end_ = 0;
   std::string acked_file_;
   uint64_t acked_offset_ = 0;
-  Clock::time_point last_consolidated_;
   Clock::time_point last_state_;
 };
 
