@@ -23,38 +23,23 @@
 #include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/mariadb_set_writer.h"
+#include "support/receiver_sites.h"
 #include "support/standby_sites.h"
 
 namespace hasteward::testing {
 namespace {
 
-constexpr char kPassword[] = "binlog-receiver-test";
-
-class BinlogReceiverTest : public ::testing::Test {
+class BinlogReceiverTest : public ReceiverSitesTest {
  protected:
-  void SetUp() override {
-    auto sites = StandbySites::Start({.engine = platform::EngineKind::kMariadb,
-                                      .instances = 2,
-                                      .name = "shop",
-                                      .password = kPassword,
-                                      .temp_prefix = "hs-binlog-receive-"});
-    ASSERT_TRUE(sites.ok()) << sites.status().ToString();
-    sites_ = std::move(*sites);
-  }
+  void SetUp() override { StartSites(platform::EngineKind::kMariadb, "hs-binlog-receive-"); }
 
   void TearDown() override {
     if (writer_ != nullptr) {
       ReleaseCommits();
       writer_->Stop();
     }
-    if (receiver_ != nullptr) {
-      ::kill(receiver_->pid(), SIGKILL);
-      receiver_->Wait();
-    }
+    ReceiverSitesTest::TearDown();
   }
-
-  StandbySite& Source() { return sites_->source(); }
-  StandbySite& Dr() { return sites_->dr(); }
 
   std::string Sql(StandbySite& site, int ordinal, const std::string& sql) {
     auto rows = site.cluster->Sql(ordinal, sql);
@@ -62,30 +47,9 @@ class BinlogReceiverTest : public ::testing::Test {
     return rows.ok() ? rows->substr(0, rows->find('\n')) : "";
   }
 
-  // `hasteward archive binlog --sync --json` for the source, in the background; `location`
-  // replaces the repository's (the same bucket through a proxy).
+  // `hasteward archive binlog --sync --json` for the source, in the background.
   void StartReceiver(std::vector<std::string> extra = {}, const std::string& location = "") {
-    const platform::Cluster& own = Source().cluster->cluster();
-    core::SubprocessOptions options;
-    options.argv = {HastewardBin(), "archive", "binlog", "--sync", "--json", "-e",
-                    "mariadb",      "-c",      own.name, "-n",     own.ns};
-    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
-    options.env_set = Source().env->vars();
-    if (!location.empty()) {
-      options.env_set["HASTEWARD_BACKUPS_PATH"] = location;
-    }
-    options.stdout_mode = core::StdioMode::kFile;
-    options.stdout_file = Source().env->Path("receiver.out");
-    options.stderr_mode = core::StdioMode::kFile;
-    options.stderr_file = Source().env->Path("receiver.err");
-    auto started = core::Subprocess::Start(options);
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    receiver_ = std::move(*started);
-  }
-
-  std::string ReceiverErr() {
-    auto text = core::ReadFileToString(Source().env->Path("receiver.err"));
-    return text.ok() ? *text : "";
+    ReceiverSitesTest::StartReceiver({"archive", "binlog", "--sync"}, extra, location);
   }
 
   // Instance `ordinal` waits for the receiver: semi-sync on, AFTER_SYNC, not fallen back, the
@@ -137,26 +101,6 @@ class BinlogReceiverTest : public ::testing::Test {
     return options;
   }
 
-  void Kill9Source() {
-    // The whole site at once: the receiver and every server, back to back.
-    ::kill(receiver_->pid(), SIGKILL);
-    for (int i = 0; i < 2; ++i) {
-      const platform::Instance& instance = Source().cluster->instance(i);
-      const std::string dir = instance.data_dir.substr(0, instance.data_dir.rfind('/'));
-      auto pid = core::ReadFileToString(dir + "/mariadbd.pid");
-      if (pid.ok()) {
-        RunCommand({"kill", "-9", pid->substr(0, pid->find('\n'))});
-      }
-    }
-    receiver_->Wait();
-    receiver_.reset();
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(core::PollUntil(
-          [&] { return !core::TcpAccepts("127.0.0.1", Source().cluster->instance(i).port); },
-          std::chrono::seconds(20)));
-    }
-  }
-
   void CreateTableAndBase() {
     Sql(Source(), 0,
         "CREATE DATABASE drill; CREATE TABLE drill.ids (seq BIGINT AUTO_INCREMENT PRIMARY KEY, "
@@ -185,8 +129,6 @@ class BinlogReceiverTest : public ::testing::Test {
     EXPECT_EQ(check.acknowledged, static_cast<long>(acknowledged.size()));
   }
 
-  std::unique_ptr<StandbySites> sites_;
-  std::unique_ptr<core::Subprocess> receiver_;
   std::unique_ptr<MariadbSetWriter> writer_;
   std::string last_seen_;  // WaitsForTheReceiver's last reading
 };
@@ -209,8 +151,7 @@ TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite)
       << ReceiverErr();
   // kill -9 of the receiver alone: commits wait for it (at most the writer's timeout); a new one
   // continues from where the repository ends.
-  ::kill(receiver_->pid(), SIGKILL);
-  receiver_->Wait();
+  KillReceiver();
   StartReceiver();
   ASSERT_TRUE(WaitsForTheReceiver(0)) << ReceiverErr();
   ASSERT_TRUE(writer_->WaitForAcknowledged(before_kill / 4, std::chrono::seconds(120)))
@@ -233,25 +174,14 @@ TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite)
 // asynchronously was stored once the repository came back.
 TEST_F(BinlogReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing) {
   CreateTableAndBase();
-  const std::string location = sites_->RepositoryLocation();
-  const size_t host = location.find("127.0.0.1:");
-  ASSERT_NE(host, std::string::npos) << location;
-  const size_t port_at = host + std::string("127.0.0.1:").size();
-  const size_t port_end = location.find('/', port_at);
-  auto proxy =
-      FaultProxy::Start({.upstream_port = std::stoi(location.substr(port_at, port_end - port_at)),
-                         .fault_rate = 0.0,
-                         .faults = {FaultProxy::Fault::kError503}});
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  const std::string proxied =
-      location.substr(0, port_at) + std::to_string((*proxy)->port()) + location.substr(port_end);
+  const std::string proxied = ProxiedLocation();
   StartReceiver({"--fallback-after", "3s"}, proxied);
   ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
   writer_ = std::make_unique<MariadbSetWriter>(WriterOptions());
   writer_->Start();
   ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
 
-  (*proxy)->SetFaultRate(1.0);
+  proxy().SetFaultRate(1.0);
   // The writer falls back by itself once a commit waited 3 s.
   ASSERT_TRUE(core::PollUntil(
       [&] {
@@ -272,7 +202,7 @@ TEST_F(BinlogReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothi
                       std::chrono::seconds(30)))
       << ReceiverErr();
 
-  (*proxy)->SetFaultRate(0.0);
+  proxy().SetFaultRate(0.0);
   ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
   ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
   LoseTheSiteAndCheckTheDrSite(0);

@@ -23,34 +23,15 @@
 #include "support/fault_proxy.h"
 #include "support/hasteward_env.h"
 #include "support/postgres_set_writer.h"
+#include "support/receiver_sites.h"
 #include "support/standby_sites.h"
 
 namespace hasteward::testing {
 namespace {
 
-constexpr char kPassword[] = "receiver-test";
-
-class WalReceiverTest : public ::testing::Test {
+class WalReceiverTest : public ReceiverSitesTest {
  protected:
-  void SetUp() override {
-    auto sites = StandbySites::Start({.engine = platform::EngineKind::kPostgres,
-                                      .instances = 2,
-                                      .name = "shop",
-                                      .password = kPassword,
-                                      .temp_prefix = "hs-receive-"});
-    ASSERT_TRUE(sites.ok()) << sites.status().ToString();
-    sites_ = std::move(*sites);
-  }
-
-  void TearDown() override {
-    if (receiver_ != nullptr) {
-      ::kill(receiver_->pid(), SIGKILL);
-      receiver_->Wait();
-    }
-  }
-
-  StandbySite& Source() { return sites_->source(); }
-  StandbySite& Dr() { return sites_->dr(); }
+  void SetUp() override { StartSites(platform::EngineKind::kPostgres, "hs-receive-"); }
 
   std::string Sql(StandbySite& site, const std::string& sql) {
     auto rows = site.cluster->Sql(0, sql);
@@ -70,31 +51,9 @@ class WalReceiverTest : public ::testing::Test {
     return Source().Hs(args);
   }
 
-  // `hasteward wal-receive --json` for the source, in the background; `location` replaces the
-  // repository's (the same bucket through a proxy).
+  // `hasteward wal-receive --json` for the source, in the background.
   void StartReceiver(std::vector<std::string> extra = {}, const std::string& location = "") {
-    const platform::Cluster& own = Source().cluster->cluster();
-    core::SubprocessOptions options;
-    options.argv = {
-        HastewardBin(), "wal-receive", "--json", "-e",  platform::EngineKindName(own.engine),
-        "-c",           own.name,      "-n",     own.ns};
-    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
-    options.env_set = Source().env->vars();
-    if (!location.empty()) {
-      options.env_set["HASTEWARD_BACKUPS_PATH"] = location;
-    }
-    options.stdout_mode = core::StdioMode::kFile;
-    options.stdout_file = Source().env->Path("receiver.out");
-    options.stderr_mode = core::StdioMode::kFile;
-    options.stderr_file = Source().env->Path("receiver.err");
-    auto started = core::Subprocess::Start(options);
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    receiver_ = std::move(*started);
-  }
-
-  std::string ReceiverErr() {
-    auto text = core::ReadFileToString(Source().env->Path("receiver.err"));
-    return text.ok() ? *text : "";
+    ReceiverSitesTest::StartReceiver({"wal-receive"}, extra, location);
   }
 
   std::string NativeBackup(StandbySite& site) {
@@ -102,24 +61,6 @@ class WalReceiverTest : public ::testing::Test {
     EXPECT_EQ(run.exit_code, 0) << run.err;
     auto summary = nlohmann::json::parse(run.out.substr(run.out.rfind("{\"")), nullptr, false);
     return summary.is_object() ? summary.value("snapshot_id", "") : "";
-  }
-
-  void Kill9Source() {
-    // The whole site at once: the receiver and every instance, back to back.
-    ::kill(receiver_->pid(), SIGKILL);
-    for (int i = 0; i < 2; ++i) {
-      auto pid = core::ReadFileToString(Source().cluster->instance(i).data_dir + "/postmaster.pid");
-      if (pid.ok()) {
-        RunCommand({"kill", "-9", pid->substr(0, pid->find('\n'))});
-      }
-    }
-    receiver_->Wait();
-    receiver_.reset();
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(core::PollUntil(
-          [&] { return !core::TcpAccepts("127.0.0.1", Source().cluster->instance(i).port); },
-          std::chrono::seconds(20)));
-    }
   }
 
   // Kills the source site, activates the DR standby from the repository and checks that it holds
@@ -153,9 +94,6 @@ class WalReceiverTest : public ::testing::Test {
       }
     }
   };
-
-  std::unique_ptr<StandbySites> sites_;
-  std::unique_ptr<core::Subprocess> receiver_;
 };
 
 TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
@@ -188,8 +126,7 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
       << ReceiverErr();
   // kill -9 of the receiver alone: commits wait for it; a new one resumes from its stored pieces
   // (the slot kept the WAL) and the commits go on.
-  ::kill(receiver_->pid(), SIGKILL);
-  receiver_->Wait();
+  KillReceiver();
   StartReceiver();
   ASSERT_TRUE((*writer)->WaitForMore(before_kill / 4, std::chrono::seconds(120)))
       << "acknowledged: " << (*writer)->acknowledged() << "\n"
@@ -226,18 +163,7 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
 TEST_F(WalReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing) {
   ASSERT_EQ(ArchiveEnable().exit_code, 0);
   // The receiver reaches the bucket through a proxy that can refuse everything.
-  const std::string location = sites_->RepositoryLocation();
-  const size_t host = location.find("127.0.0.1:");
-  ASSERT_NE(host, std::string::npos) << location;
-  const size_t port_at = host + std::string("127.0.0.1:").size();
-  const size_t port_end = location.find('/', port_at);
-  auto proxy =
-      FaultProxy::Start({.upstream_port = std::stoi(location.substr(port_at, port_end - port_at)),
-                         .fault_rate = 0.0,
-                         .faults = {FaultProxy::Fault::kError503}});
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  const std::string proxied =
-      location.substr(0, port_at) + std::to_string((*proxy)->port()) + location.substr(port_end);
+  const std::string proxied = ProxiedLocation();
   StartReceiver({"--fallback-after", "3s"}, proxied);
   auto synced = ArchiveEnable({"--sync"});
   ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err << ReceiverErr();
@@ -248,7 +174,7 @@ TEST_F(WalReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing)
   ReleaseCommits release{this};
   ASSERT_TRUE((*writer)->WaitForMore(50, std::chrono::seconds(60))) << ReceiverErr();
 
-  (*proxy)->SetFaultRate(1.0);
+  proxy().SetFaultRate(1.0);
   ASSERT_TRUE(
       core::PollUntil([&] { return Sql(Source(), "SHOW synchronous_standby_names").empty(); },
                       std::chrono::seconds(60)))
@@ -262,7 +188,7 @@ TEST_F(WalReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothing)
   // + the retry pause (1 s); twice that for a loaded machine.
   EXPECT_LT((*writer)->longest_gap(), std::chrono::seconds(14));
 
-  (*proxy)->SetFaultRate(0.0);
+  proxy().SetFaultRate(0.0);
   ASSERT_TRUE(core::PollUntil(
       [&] { return Sql(Source(), "SHOW synchronous_standby_names") == "hasteward_receiver"; },
       std::chrono::seconds(120)))

@@ -7,9 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/stream_piece.h"
 #include "catalog/wal/wal_index.h"
-#include "repo/compress/zstd_codec.h"
-#include "repo/crypto/crypto.h"
 
 namespace hasteward::catalog {
 
@@ -19,9 +18,7 @@ constexpr std::string_view kPieceSuffix = ".piece";
 // Beside the WAL receiver's "<key>-<timeline hex>-..." pieces: 'm' is no hex digit, so neither
 // store ever parses the other's names.
 constexpr std::string_view kBinlogTag = "-mb-";
-constexpr char kPieceMagic[4] = {'H', 'S', 'B', '1'};
-// Fast: a piece is written while a commit waits for it.
-constexpr int kZstdLevel = 1;
+constexpr StreamPieceMagic kPieceMagic = {'H', 'S', 'B', '1'};
 
 std::string Hex16(uint64_t value) {
   char buf[24];
@@ -63,35 +60,26 @@ std::vector<std::string> BinlogStreamStore::objects() const {
 }
 
 core::Result<StreamedBinlogPiece> BinlogStreamStore::Write(const BinlogPiece& piece,
-                                                           std::string_view bytes) {
+                                                           const std::string& bytes) {
   if (bytes.size() != piece.end - piece.start || bytes.empty()) {
     return core::Usage("a binlog stream piece of " + std::to_string(bytes.size()) +
                        " bytes for the range " + std::to_string(piece.start) + ".." +
                        std::to_string(piece.end));
   }
   const nlohmann::json header = {{"cluster", cluster_}, {"piece", PieceToJson(piece)}};
-  const std::string text = header.dump();
-  core::Bytes plain(kPieceMagic, kPieceMagic + sizeof kPieceMagic);
-  const auto length = static_cast<uint32_t>(text.size());
-  for (int shift = 0; shift < 32; shift += 8) {
-    plain.push_back(static_cast<uint8_t>(length >> shift));
-  }
-  plain.insert(plain.end(), text.begin(), text.end());
-  plain.insert(plain.end(), bytes.begin(), bytes.end());
-  core::Bytes compressed;
-  repo::ZstdCompressAppend(plain, kZstdLevel, &compressed);
   const std::string object = key_ + std::string(kBinlogTag) + Hex16(piece.archived_at_ns) + "-" +
                              Hex16(piece.start) + "-" + NewIndexFileId() +
                              std::string(kPieceSuffix);
   HS_TRY(repo_->backend()
-             .Save({storage::FileType::kWalStream, object}, repo::Encrypt(repo_->key(), compressed))
+             .Save({storage::FileType::kWalStream, object},
+                   SealStreamPiece(repo_->key(), kPieceMagic, header, core::AsBytes(bytes)))
              .Wrap("store binlog bytes " + std::to_string(piece.start) + ".." +
                    std::to_string(piece.end) + " of " + piece.identity.file));
   {
     std::lock_guard lock(*mu_);
     objects_.push_back(object);
   }
-  return StreamedBinlogPiece{piece, object, std::string(bytes)};
+  return StreamedBinlogPiece{piece, object, bytes};
 }
 
 core::Result<StreamedBinlogPiece> BinlogStreamStore::ReadPiece(const std::string& object) const {
@@ -99,29 +87,19 @@ core::Result<StreamedBinlogPiece> BinlogStreamStore::ReadPiece(const std::string
   HS_TRY(repo_->backend()
              .Load({storage::FileType::kWalStream, object}, 0, 0, &stored)
              .Wrap("read binlog stream piece '" + object + "'"));
-  auto compressed = repo::Decrypt(repo_->key(), stored);
-  core::Bytes plain;
-  if (!compressed.ok() || !repo::ZstdDecompress(*compressed, 0, &plain).ok() || plain.size() < 8 ||
-      std::memcmp(plain.data(), kPieceMagic, sizeof kPieceMagic) != 0) {
-    return Corrupt(object, "cannot be decrypted (torn, altered, or another key's)");
+  std::optional<OpenedStreamPiece> opened = OpenStreamPiece(repo_->key(), kPieceMagic, stored);
+  if (!opened) {
+    return Corrupt(object, "cannot be read (torn, cut short, altered, or another key's)");
   }
-  uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) {
-    length |= static_cast<uint32_t>(plain[4 + i]) << (8 * i);
-  }
-  if (plain.size() < 8 + size_t{length}) {
-    return Corrupt(object, "is cut short");
-  }
-  auto header =
-      nlohmann::json::parse(plain.begin() + 8, plain.begin() + 8 + length, nullptr, false);
-  if (!header.is_object() || header.value("cluster", "") != cluster_ || !header.contains("piece")) {
+  const nlohmann::json& header = opened->header;
+  if (header.value("cluster", "") != cluster_ || !header.contains("piece")) {
     return Corrupt(object, "belongs to another cluster or has no piece record");
   }
   auto piece = PieceFromJson(header["piece"]);
   if (!piece.ok()) {
     return Corrupt(object, "has a malformed piece record");
   }
-  StreamedBinlogPiece out{*piece, object, std::string(plain.begin() + 8 + length, plain.end())};
+  StreamedBinlogPiece out{*piece, object, std::string(opened->data.begin(), opened->data.end())};
   if (out.bytes.size() != out.piece.end - out.piece.start) {
     return Corrupt(object, "holds " + std::to_string(out.bytes.size()) + " bytes, not " +
                                std::to_string(out.piece.end - out.piece.start));

@@ -50,7 +50,7 @@ class BinlogStreamStore {
 
   // Stores `piece` with its bytes: durable when it returns (the backend's Save). The object joins
   // the listing.
-  core::Result<StreamedBinlogPiece> Write(const BinlogPiece& piece, std::string_view bytes);
+  core::Result<StreamedBinlogPiece> Write(const BinlogPiece& piece, const std::string& bytes);
 
   // Removes stored pieces (after a snapshot holds them). One already gone is fine.
   core::Status Remove(const std::vector<std::string>& objects);

@@ -7,18 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/stream_piece.h"
 #include "catalog/wal/wal_index.h"
-#include "repo/compress/zstd_codec.h"
-#include "repo/crypto/crypto.h"
 
 namespace hasteward::catalog {
 
 namespace {
 
 constexpr std::string_view kPieceSuffix = ".piece";
-constexpr char kPieceMagic[4] = {'H', 'S', 'W', '1'};
-// Fast: a piece is written while a commit waits for it.
-constexpr int kZstdLevel = 1;
+constexpr StreamPieceMagic kPieceMagic = {'H', 'S', 'W', '1'};
 
 std::string PieceHex(uint64_t value, int digits) {
   char buf[24];
@@ -115,21 +112,12 @@ core::Result<WalPiece> WalStreamStore::Write(uint32_t timeline, uint64_t segment
   const nlohmann::json header = {
       {"cluster", owner_.cluster}, {"system_id", system_id}, {"timeline", timeline},
       {"segment", segment},        {"start", start},         {"end", end}};
-  const std::string text = header.dump();
-  core::Bytes plain(kPieceMagic, kPieceMagic + sizeof kPieceMagic);
-  const auto length = static_cast<uint32_t>(text.size());
-  for (int shift = 0; shift < 32; shift += 8) {
-    plain.push_back(static_cast<uint8_t>(length >> shift));
-  }
-  plain.insert(plain.end(), text.begin(), text.end());
-  plain.insert(plain.end(), data.begin(), data.end());
-  core::Bytes compressed;
-  repo::ZstdCompressAppend(plain, kZstdLevel, &compressed);
   const std::string file = key_ + "-" + PieceHex(timeline, 8) + "-" + PieceHex(segment, 16) + "-" +
                            PieceHex(start, 8) + "-" + PieceHex(end, 8) + "-" + NewIndexFileId() +
                            std::string(kPieceSuffix);
-  core::Status saved = repo_->backend().Save({storage::FileType::kWalStream, file},
-                                             repo::Encrypt(repo_->key(), compressed));
+  core::Status saved =
+      repo_->backend().Save({storage::FileType::kWalStream, file},
+                            SealStreamPiece(repo_->key(), kPieceMagic, header, data));
   if (!saved.ok()) {
     return saved.Wrap("store WAL bytes " + std::to_string(start) + ".." + std::to_string(end) +
                       " of segment " + PieceHex(segment, 16) + " (timeline " +
@@ -149,22 +137,12 @@ core::Result<core::Bytes> WalStreamStore::ReadPiece(const WalPiece& piece,
   HS_TRY(repo_->backend()
              .Load({storage::FileType::kWalStream, piece.file}, 0, 0, &stored)
              .Wrap("read WAL stream piece '" + piece.file + "'"));
-  auto compressed = repo::Decrypt(repo_->key(), stored);
-  core::Bytes plain;
-  if (!compressed.ok() || !repo::ZstdDecompress(*compressed, 0, &plain).ok() || plain.size() < 8 ||
-      std::memcmp(plain.data(), kPieceMagic, sizeof kPieceMagic) != 0) {
-    return Corrupt(piece, "cannot be decrypted (torn, altered, or another key's)");
+  std::optional<OpenedStreamPiece> opened = OpenStreamPiece(repo_->key(), kPieceMagic, stored);
+  if (!opened) {
+    return Corrupt(piece, "cannot be read (torn, cut short, altered, or another key's)");
   }
-  uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) {
-    length |= static_cast<uint32_t>(plain[4 + i]) << (8 * i);
-  }
-  if (plain.size() < 8 + size_t{length}) {
-    return Corrupt(piece, "is cut short");
-  }
-  auto header =
-      nlohmann::json::parse(plain.begin() + 8, plain.begin() + 8 + length, nullptr, false);
-  if (!header.is_object() || header.value("cluster", "") != owner_.cluster ||
+  const nlohmann::json& header = opened->header;
+  if (header.value("cluster", "") != owner_.cluster ||
       header.value("timeline", 0U) != piece.timeline ||
       header.value("segment", uint64_t{0}) != piece.segment ||
       header.value("start", 0U) != piece.start || header.value("end", 0U) != piece.end) {
@@ -174,7 +152,7 @@ core::Result<core::Bytes> WalStreamStore::ReadPiece(const WalPiece& piece,
   if (!system_id.empty() && !stored_system.empty() && stored_system != system_id) {
     return Corrupt(piece, "was received from server " + stored_system + ", not " + system_id);
   }
-  core::Bytes data(plain.begin() + 8 + length, plain.end());
+  core::Bytes data = std::move(opened->data);
   if (data.size() != piece.end - piece.start) {
     return Corrupt(piece, "holds " + std::to_string(data.size()) + " bytes, not " +
                               std::to_string(piece.end - piece.start));

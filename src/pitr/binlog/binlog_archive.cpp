@@ -234,6 +234,18 @@ core::Result<StoredBinlogPieces> StoreBinlogPieces(repo::Repository& repo,
   return StoredBinlogPieces{repo::IdToHex(summary.snapshot_id), std::move(records)};
 }
 
+bool BinlogArchiver::HasBytesToArchive(const std::vector<FileHead>& heads, size_t i,
+                                       const catalog::ArchivedBinlogFile* archived,
+                                       const std::string& archived_state) const {
+  if (archived != nullptr && archived->Sealed()) {
+    return false;
+  }
+  // A file this archive never saw (the first cycle, a new writer, another Galera node) whose
+  // every transaction is archived already: the next file starts from a state the archive holds.
+  return !(archived == nullptr && i + 1 < heads.size() && !archived_state.empty() &&
+           binlogs_.StateIncludes(archived_state, heads[i + 1].header.gtid_list));
+}
+
 core::Result<BinlogResumePoint> BinlogArchiver::ResumePoint() {
   if (!catalog_) {
     return core::Status(core::ErrorCode::kInternal, "ResumePoint before a cycle");
@@ -246,12 +258,7 @@ core::Result<BinlogResumePoint> BinlogArchiver::ResumePoint() {
     catalog::BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
                                          heads[i].header.created, heads[i].info.name};
     const catalog::ArchivedBinlogFile* archived = catalog_->Find(identity);
-    if (archived != nullptr && archived->Sealed()) {
-      continue;
-    }
-    // As a cycle: a file whose every transaction the archive holds is not archived.
-    if (archived == nullptr && i + 1 < heads.size() && !archived_state.empty() &&
-        binlogs_.StateIncludes(archived_state, heads[i + 1].header.gtid_list)) {
+    if (!HasBytesToArchive(heads, i, archived, archived_state)) {
       continue;
     }
     BinlogResumePoint point{writer, identity, heads[i].header, 0, heads[i].header.gtid_list};
@@ -298,13 +305,7 @@ core::Result<BinlogCycleResult> BinlogArchiver::RunCycle() {
     catalog::BinlogFileIdentity identity{writer.instance.name, heads[i].header.server_id,
                                          heads[i].header.created, heads[i].info.name};
     const catalog::ArchivedBinlogFile* archived = catalog_->Find(identity);
-    if (archived != nullptr && archived->Sealed()) {
-      continue;
-    }
-    // A file this archive never saw (the first cycle, a new writer, another Galera node) whose
-    // every transaction is archived already: the next file starts from a state the archive holds.
-    if (archived == nullptr && i + 1 < heads.size() && !archived_state.empty() &&
-        binlogs_.StateIncludes(archived_state, heads[i + 1].header.gtid_list)) {
+    if (!HasBytesToArchive(heads, i, archived, archived_state)) {
       continue;
     }
     HS_ASSIGN_OR_RETURN(auto piece, NextPiece(writer, heads[i], archived, &result));

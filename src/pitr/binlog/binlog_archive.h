@@ -117,6 +117,11 @@ class BinlogArchiver {
   };
   // The writer's files whose header can be read now (a file being created is left for later).
   core::Result<std::vector<FileHead>> ReadHeads(const engine::BinlogWriter& writer);
+  // Whether file `heads[i]` has bytes the archive lacks: not sealed in the archive, and not a file
+  // the archive never saw whose every transaction it holds by GTID (the next file's start state).
+  bool HasBytesToArchive(const std::vector<FileHead>& heads, size_t i,
+                         const catalog::ArchivedBinlogFile* archived,
+                         const std::string& archived_state) const;
   // The next piece of `head` (nullopt when nothing whole is new); counts what stays behind.
   core::Result<std::optional<BinlogPieceBytes>> NextPiece(
       const engine::BinlogWriter& writer, const FileHead& head,

@@ -170,6 +170,35 @@ bool Reaches(const BaseWindow& window, const PathPoint& needed) {
           (needed.range == window.last_range && needed.segment <= window.reach.last));
 }
 
+// The segments the receiver streamed right after the window's last whole one (or from the base's
+// own first segment), on the same timeline: the window reaches through them. nullopt when there
+// are none (or the window has a gap: replay would stop there anyway).
+std::optional<PathPoint> ExtendByStreamedTail(
+    BaseWindow& window, const std::set<std::pair<uint32_t, uint64_t>>& streamed) {
+  if (window.reach.gap) {
+    return std::nullopt;
+  }
+  std::optional<PathPoint> tail;
+  for (size_t i = window.reach.starts ? window.last_range : 0; i < window.segments.size(); ++i) {
+    const catalog::SegmentRange& range = window.segments[i];
+    if (range.timeline != window.next_timeline || window.next_segment < range.first ||
+        (range.last && window.next_segment > *range.last)) {
+      continue;
+    }
+    while (streamed.count({window.next_timeline, window.next_segment}) != 0 &&
+           (!range.last || window.next_segment <= *range.last)) {
+      window.reach.starts = true;
+      window.reach.last = window.next_segment;
+      window.last_range = i;
+      window.last_timeline = range.timeline;
+      tail = PathPoint{i, window.next_segment};
+      ++window.next_segment;
+    }
+    break;
+  }
+  return tail;
+}
+
 PointPlan BeforeSwitchPlan(const catalog::BaseBackup& base, const SwitchPoint& before,
                            const PointTarget& target) {
   PointPlan plan;
@@ -290,7 +319,8 @@ BaseWindow WindowOf(const catalog::BaseBackup& base, const catalog::WalCatalog& 
 core::Result<PointPlan> PlanPoint(const std::vector<catalog::BaseBackup>& bases,
                                   const catalog::WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
-                                  const platform::Cluster& cluster) {
+                                  const platform::Cluster& cluster,
+                                  const std::set<std::pair<uint32_t, uint64_t>>& streamed) {
   const catalog::BaseBackup* chosen = nullptr;
   const uint32_t history = TargetTimeline(target, catalog, archiving);
   for (const auto& base : bases) {
@@ -316,6 +346,11 @@ core::Result<PointPlan> PlanPoint(const std::vector<catalog::BaseBackup>& bases,
         "or remove the timeline's segments if it is not part of this cluster's history");
   }
   std::optional<PathPoint> needed = NeededSegment(window, catalog, archiving, target);
+  if (target.kind == engine::RecoveryTargetKind::kEndOfArchive) {
+    if (std::optional<PathPoint> tail = ExtendByStreamedTail(window, streamed)) {
+      needed = tail;
+    }
+  }
   if (!needed || !Reaches(window, *needed)) {
     if (auto before = TargetBeforeASwitch(window, catalog, archiving, target)) {
       return BeforeSwitchPlan(*chosen, *before, target);

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catalog/wal/timeline_path.h"
@@ -76,10 +78,16 @@ struct PointPlan {
 // archive ends, or a newer timeline's missing history file) when the newest such base cannot be
 // replayed to the target. The catalog's histories must be loaded, and it must be complete
 // (WalCatalog::Load): a time target reads every segment's time. Nothing is touched either way.
+// `streamed`: the (timeline, segment) pairs the synchronous receiver holds pieces of
+// (catalog/wal/wal_stream_store.h); a replay to the end of the archive continues through those
+// that follow its last whole segment (wal-fetch serves them from the pieces), so a DR activation
+// right after a base whose end segment is not whole yet still reaches the last acknowledged
+// commit.
 core::Result<PointPlan> PlanPoint(const std::vector<catalog::BaseBackup>& bases,
                                   const catalog::WalCatalog& catalog,
                                   const engine::Archiving& archiving, const PointTarget& target,
-                                  const platform::Cluster& cluster);
+                                  const platform::Cluster& cluster,
+                                  const std::set<std::pair<uint32_t, uint64_t>>& streamed = {});
 
 // "2026-11-22 16:40:01.123456+00" (UTC, microseconds), PostgreSQL's timestamptz input.
 std::string RecoveryTimeText(const repo::GoTime& time);

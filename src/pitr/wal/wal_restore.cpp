@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/wal/wal_stream_store.h"
 #include "core/log.h"
 #include "jobs/native_backup.h"
 #include "pitr/base_restore.h"
@@ -155,7 +156,19 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
                       catalog::WalCatalog::Load(repo, cluster, *archiving));
   HS_TRY(catalog.LoadHistories(repo, *archiving));
   PointRestoreResult result;
-  HS_ASSIGN_OR_RETURN(result.plan, PlanPoint(bases, catalog, *archiving, options.target, cluster));
+  // A DR activation replays the receiver's streamed tail too (wal-fetch serves its pieces).
+  std::set<std::pair<uint32_t, uint64_t>> streamed;
+  if (options.target.kind == engine::RecoveryTargetKind::kEndOfArchive) {
+    HS_ASSIGN_OR_RETURN(catalog::WalStreamStore store,
+                        catalog::WalStreamStore::Open(repo, cluster));
+    for (const auto& [timeline, segment] : store.Segments()) {
+      if (catalog::ContiguousEnd(store.Pieces(timeline, segment)) > 0) {
+        streamed.insert({timeline, segment});
+      }
+    }
+  }
+  HS_ASSIGN_OR_RETURN(result.plan,
+                      PlanPoint(bases, catalog, *archiving, options.target, cluster, streamed));
   engine::NativeRestoreOptions native = NativeOptionsFor(options);
   // Declared after the lock: finished (its server stopped, its directory removed) before the lock
   // is released, also on every error below.

@@ -4,7 +4,9 @@
 #include "pitr/wal/wal_plan.h"
 
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -53,14 +55,15 @@ class PitrPlanTest : public WalDirTest {
   // Archives the queued files, then plans the restore of the base to `target`.
   core::Result<PointPlan> Plan(const PointTarget& target) { return Plan(target, {base_}); }
   core::Result<PointPlan> Plan(const PointTarget& target,
-                               const std::vector<catalog::BaseBackup>& bases) {
+                               const std::vector<catalog::BaseBackup>& bases,
+                               const std::set<std::pair<uint32_t, uint64_t>>& streamed = {}) {
     HS_TRY(PushWal(*repo_, cluster_, *archiving_, last_, WalPushOptions{}).status());
     HS_TRY(repo_->LoadIndex());
     HS_ASSIGN_OR_RETURN(catalog::WalCatalog catalog,
                         catalog::WalCatalog::Load(*repo_, cluster_, *archiving_));
     HS_TRY(catalog.LoadHistories(*repo_, *archiving_));
     catalog_ = std::move(catalog);
-    return PlanPoint(bases, *catalog_, *archiving_, target, cluster_);
+    return PlanPoint(bases, *catalog_, *archiving_, target, cluster_, streamed);
   }
 
   // The names of the files a streamed WAL supply sends for `plan` (the last Plan's catalog).
@@ -92,6 +95,30 @@ TEST_F(PitrPlanTest, TheEndOfTheArchiveIsTheNewestSegmentOfTheNewTimeline) {
   EXPECT_EQ(plan->last_timeline, 2u);
   EXPECT_EQ(plan->last_segment, 7u);
   EXPECT_EQ(plan->target, "0/7000000");
+}
+
+// The synchronous receiver holds the segment after the archive's last whole one in pieces: a
+// replay to the end of the archive (a DR activation) continues through it, also when it is the
+// base's own first segment; a time or position target does not, and without pieces the archive
+// ends before it (the refusal a DR activation right after a base met before).
+TEST_F(PitrPlanTest, TheEndOfTheArchiveContinuesThroughTheReceiversStreamedSegments) {
+  PointTarget end;
+  end.kind = engine::RecoveryTargetKind::kEndOfArchive;
+  QueueSegment(1, 2);  // before the base: the base's own segment 3 is not archived whole yet
+  auto refused = Plan(end);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("the archive ends before '000000010000000000000003'"),
+            std::string::npos)
+      << refused.status().ToString();
+  auto planned = Plan(end, {base_}, {{1, 3}, {1, 4}, {1, 9}});
+  ASSERT_TRUE(planned.ok()) << planned.status().ToString();
+  EXPECT_EQ(planned->last_timeline, 1u);
+  EXPECT_EQ(planned->last_segment, 4u) << "segment 9 is past a hole";
+  PointTarget position;
+  position.kind = engine::RecoveryTargetKind::kPosition;
+  position.position = 3 * kSegment + 0x200;
+  EXPECT_FALSE(Plan(position, {base_}, {{1, 3}}).ok())
+      << "a point inside the pieces is not planned (yet): only the end of the archive";
 }
 
 TEST_F(PitrPlanTest, APositionOnTheNewTimelineNeedsItsCopyOfTheSwitchSegment) {
