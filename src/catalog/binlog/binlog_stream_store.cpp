@@ -135,6 +135,7 @@ core::Status BinlogStreamStore::Remove(const std::vector<std::string>& objects) 
 core::Result<size_t> AddStreamedPieces(BinlogCatalog& catalog,
                                        const std::vector<StreamedBinlogPiece>& streamed) {
   std::vector<const StreamedBinlogPiece*> ordered;
+  ordered.reserve(streamed.size());
   for (const auto& piece : streamed) {
     ordered.push_back(&piece);
   }

@@ -439,58 +439,63 @@ void ArchiveSupervisor::Reconcile(const std::vector<ManagedCluster>& clusters,
   }
   std::lock_guard<std::mutex> l(mu_);
   for (const auto& [key, want] : wanted) {
-    if (archives_.count(key))
-      continue;
-    auto a = std::make_unique<Archive>();
-    a->cluster = *want.first;
-    a->binlogs = RunsBinlogArchiver(want.second);
-    a->fingerprint = Fingerprint(*want.first, want.second);
-    a->progress.ns = a->cluster.ns;
-    a->progress.name = a->cluster.name;
-    a->progress.engine = want.second;
-    a->progress.archiver = a->binlogs;
-    core::LogInfo("archiving started",
-                  {{"cluster", key},
-                   {"repository", a->cluster.repositories.front().name},
-                   {"archiver", !a->binlogs ? "the server's archive_command (archive enable)"
-                                : a->cluster.pitr_sync ? "archive binlog --sync"
-                                                       : "archive binlog --follow"}});
-    a->progress.agent = !a->binlogs && !options_.wal_agent_dir.empty();
-    Archive* raw = a.get();
-    if (raw->binlogs) {
-      // pitrSync: the semi-synchronous receiver is the archiver (it catches up the way a cycle
-      // does, then streams).
-      raw->progress.receiver = raw->cluster.pitr_sync;
-      raw->archiver = std::thread([this, raw] {
-        Supervise(*raw, raw->cluster.pitr_sync ? BinlogReceiverKind() : BinlogArchiverKind());
-      });
-    } else {
-      raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
-    }
-    if (raw->progress.agent) {
-      core::LogInfo(
-          "WAL agent started",
-          {{"cluster", key},
-           {"socket", WalAgentSocket(options_.wal_agent_dir, raw->cluster.ns, raw->cluster.name)},
-           {"hint",
-            "the server uses it once 'hasteward archive enable ... "
-            "--agent-socket SOCKET' named it in its archive_command"}});
-      raw->agent = std::thread([this, raw] { Supervise(*raw, WalAgentKind()); });
-    }
-    // The synchronous receiver (pitrSync): a child like the agent; the primary waits for it only
-    // once `archive enable --sync` named it (serve never changes server settings).
-    if (!raw->binlogs && raw->cluster.pitr_sync) {
-      raw->progress.receiver = true;
-      core::LogInfo("WAL receiver started",
-                    {{"cluster", key},
-                     {"hint",
-                      "the primary waits for it once 'hasteward archive enable ... --sync' named "
-                      "it in synchronous_standby_names"}});
-      raw->receiver = std::thread([this, raw] { Supervise(*raw, WalReceiverKind()); });
-    }
-    raw->status = std::thread([this, raw] { RefreshWindow(*raw); });
-    archives_[key] = std::move(a);
+    if (!archives_.count(key))
+      archives_[key] = StartArchive(*want.first, want.second);
   }
+}
+
+std::unique_ptr<ArchiveSupervisor::Archive> ArchiveSupervisor::StartArchive(
+    const ManagedCluster& cluster, const std::string& engine) {
+  const std::string key = cluster.Key();
+  auto a = std::make_unique<Archive>();
+  a->cluster = cluster;
+  a->binlogs = RunsBinlogArchiver(engine);
+  a->fingerprint = Fingerprint(cluster, engine);
+  a->progress.ns = a->cluster.ns;
+  a->progress.name = a->cluster.name;
+  a->progress.engine = engine;
+  a->progress.archiver = a->binlogs;
+  core::LogInfo("archiving started",
+                {{"cluster", key},
+                 {"repository", a->cluster.repositories.front().name},
+                 {"archiver", !a->binlogs ? "the server's archive_command (archive enable)"
+                              : a->cluster.pitr_sync ? "archive binlog --sync"
+                                                     : "archive binlog --follow"}});
+  a->progress.agent = !a->binlogs && !options_.wal_agent_dir.empty();
+  Archive* raw = a.get();
+  if (raw->binlogs) {
+    // pitrSync: the semi-synchronous receiver is the archiver (it catches up the way a cycle
+    // does, then streams).
+    raw->progress.receiver = raw->cluster.pitr_sync;
+    raw->archiver = std::thread([this, raw] {
+      Supervise(*raw, raw->cluster.pitr_sync ? BinlogReceiverKind() : BinlogArchiverKind());
+    });
+  } else {
+    raw->archiver = std::thread([this, raw] { WatchServer(*raw); });
+  }
+  if (raw->progress.agent) {
+    core::LogInfo(
+        "WAL agent started",
+        {{"cluster", key},
+         {"socket", WalAgentSocket(options_.wal_agent_dir, raw->cluster.ns, raw->cluster.name)},
+         {"hint",
+          "the server uses it once 'hasteward archive enable ... "
+          "--agent-socket SOCKET' named it in its archive_command"}});
+    raw->agent = std::thread([this, raw] { Supervise(*raw, WalAgentKind()); });
+  }
+  // The synchronous receiver (pitrSync): a child like the agent; the primary waits for it only
+  // once `archive enable --sync` named it (serve never changes server settings).
+  if (!raw->binlogs && raw->cluster.pitr_sync) {
+    raw->progress.receiver = true;
+    core::LogInfo("WAL receiver started",
+                  {{"cluster", key},
+                   {"hint",
+                    "the primary waits for it once 'hasteward archive enable ... --sync' named "
+                    "it in synchronous_standby_names"}});
+    raw->receiver = std::thread([this, raw] { Supervise(*raw, WalReceiverKind()); });
+  }
+  raw->status = std::thread([this, raw] { RefreshWindow(*raw); });
+  return a;
 }
 
 void ArchiveSupervisor::StopAll() {

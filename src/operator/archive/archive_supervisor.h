@@ -82,6 +82,9 @@ class ArchiveSupervisor {
   // One run: started, its stdout lines applied to the progress, stopped with SIGTERM on stop.
   void RunOnce(Archive& archive, const ChildKind& kind) const;
   core::Result<ChildCommand> AgentCommand(const Archive& archive) const;
+  // The threads of one cluster's archive: its archiver or server watch, agent, receiver and
+  // window refresh (called under mu_).
+  std::unique_ptr<Archive> StartArchive(const ManagedCluster& cluster, const std::string& engine);
   ChildKind BinlogArchiverKind() const;
   ChildKind WalAgentKind() const;
   ChildKind WalReceiverKind() const;

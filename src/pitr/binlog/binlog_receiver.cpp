@@ -164,6 +164,7 @@ class Consolidator {
       return core::Status::Ok();
     }
     std::vector<std::string> objects;
+    objects.reserve(taken.size());
     for (const auto& piece : taken) {
       objects.push_back(piece.object);
     }
@@ -290,7 +291,7 @@ class Session {
       for (engine::BinlogStreamEvent event = std::move(first);
            event.kind != engine::BinlogStreamEventKind::kNothing;) {
         taken += event.bytes.size();
-        HS_TRY(Take(std::move(event)));
+        HS_TRY(Take(event));
         if (taken >= kMaxBatchBytes) {
           drained = false;
           break;
@@ -316,7 +317,7 @@ class Session {
   }
 
   // One event or rotate, in file order.
-  core::Status Take(engine::BinlogStreamEvent event) {
+  core::Status Take(const engine::BinlogStreamEvent& event) {
     if (event.kind == engine::BinlogStreamEventKind::kRotate) {
       const uint64_t at = file_.offset + file_.pending.size();
       if (event.file == file_.name && (event.position == at || at <= kFirstEventOffset)) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "catalog/base_backup_record.h"
+#include "catalog/binlog/binlog_stream_store.h"
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/failpoint.h"
