@@ -8,7 +8,8 @@
 #   bench/wal_receiver_drill.sh [build dir]          (RUNS=20, FIRST_SEED=1)
 #
 # DRILL_TEST=binlog_receiver_test runs MariaDB's (bench/binlog_receiver_drill.sh): the binlog
-# receiver (archive binlog --sync) instead, a primary and a replica, the same story.
+# receiver (archive binlog --sync) instead, a primary and a replica, the same story;
+# HASTEWARD_DRILL_REPOSITORY=local puts its repository in a local directory instead of Ceph RGW.
 set -uo pipefail
 BUILD=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 RUNS=${RUNS:-20}

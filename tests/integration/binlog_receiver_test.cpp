@@ -144,7 +144,9 @@ TEST_F(BinlogReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite)
       given != nullptr ? static_cast<unsigned>(std::stoul(given)) : std::random_device{}();
   std::mt19937 rng(seed);
   const long before_kill = 100 + static_cast<long>(rng() % 400);
-  std::printf("seed %u: kill -9 after %ld more acknowledged commits\n", seed, before_kill);
+  std::printf("seed %u: kill -9 after %ld more acknowledged commits (repository %s)\n", seed,
+              before_kill,
+              sites_->RepositoryLocation().rfind("s3:", 0) == 0 ? "Ceph RGW" : "local");
   writer_ = std::make_unique<MariadbSetWriter>(WriterOptions());
   writer_->Start();
   ASSERT_TRUE(writer_->WaitForAcknowledged(before_kill / 2, std::chrono::seconds(120)))

@@ -49,6 +49,11 @@ core::Result<std::unique_ptr<StandbySites>> StandbySites::Start(const Options& o
   static int fixtures = 0;
   sites->location_ =
       sites->rgw_->Location(options.temp_prefix + "repo" + std::to_string(++fixtures));
+  if (options.local_repository) {
+    HS_ASSIGN_OR_RETURN(core::TempDir dir, core::TempDir::Create(options.temp_prefix + "repo-"));
+    sites->local_repository_ = std::make_unique<core::TempDir>(std::move(dir));
+    sites->location_ = sites->local_repository_->path() + "/repo";
+  }
   for (StandbySite* site : {&sites->source_, &sites->dr_}) {
     for (const auto& [name, value] : sites->rgw_->ClientEnv()) {
       site->env->Set(name, value);

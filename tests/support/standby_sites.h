@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "core/temp_dir.h"
 #include "support/ceph_rgw_server.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
@@ -43,6 +44,10 @@ class StandbySites {
     std::string name = "shop";  // the cluster's name at both sites
     std::string password;       // the repository's
     std::string temp_prefix;    // "hs-activate-" -> hs-activate-src-*, hs-activate-dr-*
+    // A repository in a local directory both sites reach (this machine's filesystem) instead of
+    // the shared Ceph RGW: what a DR site on shared storage reads. Not for PostgreSQL sites whose
+    // server pushes its WAL (wal-push runs as the server's OS user, the repository is root's).
+    bool local_repository = false;
   };
 
   // Both sites (namespaces "src" and "dr") on the process's shared Ceph RGW (started on first use,
@@ -105,6 +110,7 @@ class StandbySites {
   StandbySite dr_;
   CephRgwServer* rgw_ = nullptr;  // the process's shared server, outlives the sites
   std::string location_;
+  std::unique_ptr<core::TempDir> local_repository_;  // local_repository: its directory
 };
 
 }  // namespace hasteward::testing
