@@ -8,8 +8,9 @@
 #   bench/wal_receiver_drill.sh [build dir]          (RUNS=20, FIRST_SEED=1)
 #
 # DRILL_TEST=binlog_receiver_test runs MariaDB's (bench/binlog_receiver_drill.sh): the binlog
-# receiver (archive binlog --sync) instead, a primary and a replica, the same story;
-# HASTEWARD_DRILL_REPOSITORY=local puts its repository in a local directory instead of Ceph RGW.
+# receiver (archive binlog --sync) instead, a primary and a replica, the same story.
+# HASTEWARD_DRILL_REPOSITORY=local puts the repository in a local directory instead of Ceph RGW
+# (PostgreSQL's server then archives through a WAL agent: the repository is root's).
 set -uo pipefail
 BUILD=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 RUNS=${RUNS:-20}

@@ -210,5 +210,43 @@ TEST_F(BinlogReceiverTest, ARepositoryOutageFallsBackWithinTheBoundAndLosesNothi
   LoseTheSiteAndCheckTheDrSite(0);
 }
 
+// The receiver hangs (SIGSTOP: what a partition between the writer and the receiver looks like
+// from the writer) under the writer: commits stall for the writer's own timeout at most, then go
+// on asynchronously; resumed (SIGCONT), the receiver catches up and the writer waits for it again;
+// two binlog rotations follow; after kill -9 of the whole site a DR standby holds every
+// acknowledged id.
+TEST_F(BinlogReceiverTest, AHungReceiverStallsCommitsWithinTheWritersTimeoutAndLosesNothing) {
+  CreateTableAndBase();
+  StartReceiver({"--fallback-after", "3s"});
+  ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
+  writer_ = std::make_unique<MariadbSetWriter>(WriterOptions());
+  writer_->Start();
+  ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
+
+  receiver_->Signal(SIGSTOP);
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return Sql(Source(), 0,
+                   "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                   "VARIABLE_NAME = 'Rpl_semi_sync_master_status'") == "OFF";
+      },
+      std::chrono::seconds(60)));
+  ASSERT_TRUE(writer_->WaitForAcknowledged(100, std::chrono::seconds(60)));
+  std::printf("longest commit stall with the receiver hung: %lld ms\n",
+              static_cast<long long>(writer_->longest_gap().count()));
+  EXPECT_LT(writer_->longest_gap(), std::chrono::seconds(6));
+
+  receiver_->Signal(SIGCONT);
+  ASSERT_TRUE(WaitsForTheReceiver(0)) << last_seen_ << "\n" << ReceiverErr();
+  ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
+  // Two rotations under the writer: the receiver seals each file with its rotate event and goes on
+  // from the next file's start, so the DR site's replay crosses both files.
+  for (int rotation = 0; rotation < 2; ++rotation) {
+    Sql(Source(), 0, "FLUSH BINARY LOGS");
+    ASSERT_TRUE(writer_->WaitForAcknowledged(50, std::chrono::seconds(60))) << ReceiverErr();
+  }
+  LoseTheSiteAndCheckTheDrSite(0);
+}
+
 }  // namespace
 }  // namespace hasteward::testing

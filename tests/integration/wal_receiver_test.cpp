@@ -39,14 +39,17 @@ class WalReceiverTest : public ReceiverSitesTest {
     return rows.ok() ? rows->substr(0, rows->find('\n')) : "";
   }
 
-  // `archive enable` at the source with the server's own password and S3 credentials files.
+  // `archive enable` at the source with the server's own password and S3 credentials files; on a
+  // local repository (root's) through the site's WAL agent.
   CmdResult ArchiveEnable(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"archive",
-                                     "enable",
-                                     "--password-file",
-                                     sites_->PasswordFileFor(Source(), Source()),
-                                     "--s3-credentials-file",
-                                     sites_->S3CredentialsFileFor(Source(), Source())};
+    std::vector<std::string> args = {"archive", "enable", "--password-file",
+                                     sites_->PasswordFileFor(Source(), Source())};
+    if (LocalRepository()) {
+      args.insert(args.end(), {"--agent-socket", WalAgentSocket()});
+    } else {
+      args.insert(args.end(),
+                  {"--s3-credentials-file", sites_->S3CredentialsFileFor(Source(), Source())});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     return Source().Hs(args);
   }
@@ -98,7 +101,8 @@ class WalReceiverTest : public ReceiverSitesTest {
 
 TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
   // archive enable --sync without a receiver: refused, and the server never waits for one.
-  ASSERT_EQ(ArchiveEnable().exit_code, 0);
+  auto enabled = ArchiveEnable();
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
   auto refused = ArchiveEnable({"--sync"});
   EXPECT_NE(refused.exit_code, 0) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("wal-receive"), std::string::npos) << refused.err;
@@ -116,7 +120,8 @@ TEST_F(WalReceiverTest, EveryAcknowledgedCommitSurvivesTheLossOfTheWholeSite) {
       given != nullptr ? static_cast<unsigned>(std::stoul(given)) : std::random_device{}();
   std::mt19937 rng(seed);
   const size_t before_kill = 100 + rng() % 400;
-  std::printf("seed %u: kill -9 after %zu more acknowledged commits\n", seed, before_kill);
+  std::printf("seed %u: kill -9 after %zu more acknowledged commits (repository %s)\n", seed,
+              before_kill, LocalRepository() ? "local" : "Ceph RGW");
   auto writer = PostgresSetWriter::Start(
       {.cluster = Source().cluster->cluster(), .synchronous_commit = "on"});
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 
 #include "core/fd.h"
 #include "core/poll_until.h"
@@ -30,6 +31,10 @@ void ReceiverSitesTest::TearDown() {
   if (receiver_ != nullptr) {
     KillReceiver();
   }
+  if (agent_ != nullptr) {
+    agent_->Signal(SIGKILL);
+    agent_->Wait();
+  }
 }
 
 void ReceiverSitesTest::StartSites(platform::EngineKind engine, const std::string& temp_prefix) {
@@ -37,10 +42,6 @@ void ReceiverSitesTest::StartSites(platform::EngineKind engine, const std::strin
   // (bench/binlog_receiver_drill.sh runs both).
   const char* repository = std::getenv("HASTEWARD_DRILL_REPOSITORY");
   const bool local = repository != nullptr && std::string(repository) == "local";
-  if (local && engine == platform::EngineKind::kPostgres) {
-    GTEST_SKIP() << "a local repository is for MariaDB's drill: PostgreSQL's wal-push runs as "
-                    "the server's OS user, the repository is root's";
-  }
   auto sites = StandbySites::Start({.engine = engine,
                                     .instances = 2,
                                     .name = "shop",
@@ -89,6 +90,43 @@ std::string ReceiverSitesTest::ReceiverOutPath() {
   return Source().env->Path("receiver.out");
 }
 
+bool ReceiverSitesTest::LocalRepository() const {
+  return sites_->RepositoryLocation().rfind("s3:", 0) != 0;
+}
+
+std::string ReceiverSitesTest::WalAgentSocket() {
+  const std::string socket = Source().env->Path("agent.sock");
+  if (agent_ != nullptr) {
+    return socket;
+  }
+  const platform::Cluster& own = Source().cluster->cluster();
+  core::SubprocessOptions options;
+  options.argv = {HastewardBin(),
+                  "wal-agent",
+                  "-e",
+                  platform::EngineKindName(own.engine),
+                  "-c",
+                  own.name,
+                  "-n",
+                  own.ns,
+                  "--socket",
+                  socket,
+                  "--client-user",
+                  Source().cluster->instance(0).os_user};
+  options.env_set = Source().env->vars();
+  options.stdout_mode = core::StdioMode::kNull;
+  auto started = core::Subprocess::Start(options);
+  EXPECT_TRUE(started.ok()) << started.status().ToString();
+  if (!started.ok()) {
+    return socket;
+  }
+  agent_ = std::move(*started);
+  EXPECT_TRUE(
+      core::PollUntil([&] { return std::filesystem::exists(socket); }, std::chrono::seconds(10)))
+      << agent_->StderrAll();
+  return socket;
+}
+
 std::string ReceiverSitesTest::ProxiedLocation() {
   const std::string location = sites_->RepositoryLocation();
   const size_t host = location.find("127.0.0.1:");
@@ -111,9 +149,12 @@ std::string ReceiverSitesTest::ProxiedLocation() {
 }
 
 void ReceiverSitesTest::Kill9Source() {
-  // The whole site at once: the receiver and every server, back to back.
+  // The whole site at once: the receiver (and the WAL agent) and every server, back to back.
   const platform::EngineKind engine = Source().cluster->cluster().engine;
   ::kill(receiver_->pid(), SIGKILL);
+  if (agent_ != nullptr) {
+    agent_->Signal(SIGKILL);
+  }
   for (int i = 0; i < 2; ++i) {
     auto pid = core::ReadFileToString(PidFile(engine, Source().cluster->instance(i)));
     if (pid.ok()) {
@@ -122,6 +163,10 @@ void ReceiverSitesTest::Kill9Source() {
   }
   receiver_->Wait();
   receiver_.reset();
+  if (agent_ != nullptr) {
+    agent_->Wait();
+    agent_.reset();
+  }
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(core::PollUntil(
         [&] { return !core::TcpAccepts("127.0.0.1", Source().cluster->instance(i).port); },

@@ -45,9 +45,17 @@ class ReceiverSitesTest : public ::testing::Test {
   // kill -9 of the receiver and of both source servers, back to back; waits until none answers.
   void Kill9Source();
 
+  // Whether the sites share a local directory as their repository (HASTEWARD_DRILL_REPOSITORY).
+  bool LocalRepository() const;
+  // PostgreSQL on a local repository: the server's wal-push cannot write root's repository, so it
+  // hands its segments to a `wal-agent` at the source (started once, part of the site: killed
+  // with it); returns its socket, for `archive enable --agent-socket`.
+  std::string WalAgentSocket();
+
   std::unique_ptr<StandbySites> sites_;
   std::unique_ptr<core::Subprocess> receiver_;
   std::unique_ptr<FaultProxy> proxy_;
+  std::unique_ptr<core::Subprocess> agent_;
 };
 
 }  // namespace hasteward::testing

@@ -45,8 +45,8 @@ class StandbySites {
     std::string password;       // the repository's
     std::string temp_prefix;    // "hs-activate-" -> hs-activate-src-*, hs-activate-dr-*
     // A repository in a local directory both sites reach (this machine's filesystem) instead of
-    // the shared Ceph RGW: what a DR site on shared storage reads. Not for PostgreSQL sites whose
-    // server pushes its WAL (wal-push runs as the server's OS user, the repository is root's).
+    // the shared Ceph RGW: what a DR site on shared storage reads. The repository is root's: a
+    // PostgreSQL server's wal-push reaches it through a WAL agent (support/receiver_sites.h).
     bool local_repository = false;
   };
 
