@@ -20,6 +20,8 @@ THREADS=${THREADS:-4}
 DURATION=${DURATION:-20}
 # shellcheck source=bench/lib/mariadb_bench_server.sh
 . "$(dirname "$0")/lib/mariadb_bench_server.sh"
+# shellcheck source=bench/lib/s3_bench_server.sh
+. "$(dirname "$0")/lib/s3_bench_server.sh"
 mariadb_bench_workdir hs-bench-binlog-receiver
 export HASTEWARD_BACKUPS_PATH=$W/repo
 mariadb_bench_up
@@ -65,13 +67,8 @@ sql -e "SET GLOBAL rpl_semi_sync_master_enabled = OFF"
 
 SERVER=${SERVER:-$(dirname "$(dirname "$HW")")/bench/s3_bench_server}
 if [ -x "$SERVER" ]; then
-  coproc SRV { "$SERVER"; }
-  read -r _ endpoint <&"${SRV[0]}"
-  read -r _ bucket <&"${SRV[0]}"
-  read -r _ AWS_ACCESS_KEY_ID <&"${SRV[0]}"
-  read -r _ AWS_SECRET_ACCESS_KEY <&"${SRV[0]}"
-  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-  S3="s3:$endpoint/$bucket/receiver"
+  s3_bench_up "$SERVER"
+  S3="s3:$S3_ENDPOINT/$S3_BUCKET/receiver"
   HASTEWARD_BACKUPS_PATH=$S3 "$HW" repo init >/dev/null
   HASTEWARD_BACKUPS_PATH=$S3 "$HW" archive binlog --sync -e mariadb -c bench -n b \
     >"$W/receiver-s3.log" 2>&1 &
@@ -80,8 +77,7 @@ if [ -x "$SERVER" ]; then
   run_sysbench hasteward-s3
   stop_bg $RECEIVER
   sql -e "SET GLOBAL rpl_semi_sync_master_enabled = OFF"
-  eval 'exec {SRV[1]}>&-'  # the server stops the RGW at the end of its input
-  wait "$SRV_PID" 2>/dev/null || true
+  s3_bench_down
 fi
 echo "store per piece (local): $(python3 -c '
 import json, sys

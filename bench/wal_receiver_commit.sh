@@ -20,6 +20,8 @@ CLIENTS=${CLIENTS:-4}
 DURATION=${DURATION:-20}
 # shellcheck source=bench/lib/pg_bench_server.sh
 . "$(dirname "$0")/lib/pg_bench_server.sh"
+# shellcheck source=bench/lib/s3_bench_server.sh
+. "$(dirname "$0")/lib/s3_bench_server.sh"
 # shellcheck source=bench/lib/kill_tree.sh
 . "$(dirname "$0")/lib/kill_tree.sh"
 pg_bench_workdir hs-bench-receiver
@@ -87,13 +89,8 @@ stop_bg $RECEIVEWAL
 
 SERVER=${SERVER:-$(dirname "$(dirname "$HW")")/bench/s3_bench_server}
 if [ -x "$SERVER" ]; then
-  coproc SRV { "$SERVER"; }
-  read -r _ endpoint <&"${SRV[0]}"
-  read -r _ bucket <&"${SRV[0]}"
-  read -r _ AWS_ACCESS_KEY_ID <&"${SRV[0]}"
-  read -r _ AWS_SECRET_ACCESS_KEY <&"${SRV[0]}"
-  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-  S3="s3:$endpoint/$bucket/receiver"
+  s3_bench_up "$SERVER"
+  S3="s3:$S3_ENDPOINT/$S3_BUCKET/receiver"
   HASTEWARD_BACKUPS_PATH=$S3 "$HW" repo init >/dev/null
   HASTEWARD_BACKUPS_PATH=$S3 "$HW" wal-receive -e cnpg -c bench -n b >"$W/receiver-s3.log" 2>&1 &
   RECEIVER=$!
@@ -102,8 +99,7 @@ if [ -x "$SERVER" ]; then
   run_pgbench hasteward-s3
   sync_names ''
   stop_bg $RECEIVER
-  eval 'exec {SRV[1]}>&-'  # the server stops the RGW at the end of its input
-  wait "$SRV_PID" 2>/dev/null || true
+  s3_bench_down
 fi
 echo "store per piece (local): $(python3 -c '
 import json, sys
