@@ -10,8 +10,11 @@
 // and leaves a repository that checks clean once its stale lock is removed; restore --dry-run and
 // --method see the snapshot's method.
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -445,6 +448,30 @@ TEST_F(NativeMariadbTest, KilledMariadbBackupSavesNoSnapshot) {
   EXPECT_FALSE(NativeBackup().empty());
 }
 
+// The scratch directories of native backups (`hasteward-mariadb-backup-<pid>-*` in /tmp) whose
+// process is gone: what a backup killed with kill -9 leaves.
+std::set<std::string> AbandonedScratchDirs() {
+  const std::string prefix = "hasteward-mariadb-backup-";
+  std::set<std::string> abandoned;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) {
+      continue;
+    }
+    const std::string rest = name.substr(prefix.size());
+    const size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || rest.find_first_not_of("0123456789") != dash) {
+      continue;  // not an owned name (an older run's)
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (::kill(pid, 0) != 0 && errno == ESRCH) {
+      abandoned.insert(entry.path().string());
+    }
+  }
+  return abandoned;
+}
+
 // Issue 33: hasteward itself killed -9 (with mariadb-backup, its process group) in the middle of
 // an incremental native backup (support/killed_backup.h): 64 MiB of new rows that do not compress
 // make it store four packs, so the poll catches it after the first. No snapshot, a repository that
@@ -461,9 +488,16 @@ TEST_F(NativeMariadbTest, AnIncrementalKilledMidwayLeavesNoSnapshotAndACheckable
   const ClusterEnv shop = ClusterEnv::On(hs_, *db_, kind_);
   ASSERT_TRUE(KillNativeBackupMidway(shop, hs_.Path("killed.err")));
   ExpectNoNewSnapshotAndACheckableRepository(shop, 1);
+  const std::set<std::string> left = AbandonedScratchDirs();
+  EXPECT_FALSE(left.empty()) << "the killed backup's scratch directory stays behind";
 
   std::string next = NativeBackup();
   ASSERT_FALSE(next.empty());
+  for (const std::string& dir : left) {
+    EXPECT_FALSE(std::filesystem::exists(dir)) << dir
+                                               << ": the next backup removes what a killed "
+                                                  "one left";
+  }
   ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
   auto restored = Hs("restore", {"--snapshot", next, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;

@@ -164,7 +164,9 @@ core::Result<std::unique_ptr<NativeBackupStream>> MariadbNativeBackup::OpenNativ
         std::move(held), std::move(tool), block_size, std::move(owner)));
   }
   HS_ASSIGN_OR_RETURN(MemberOwner owner, OwnerOf(source));
-  HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::Create("hasteward-mariadb-backup-"));
+  // Owned (named by this process): a backup killed with kill -9 leaves its scratch directory, which
+  // the next backup on this machine removes instead of letting them pile up in /tmp.
+  HS_ASSIGN_OR_RETURN(auto scratch_dir, core::TempDir::CreateOwned("hasteward-mariadb-backup-"));
   HS_ASSIGN_OR_RETURN(auto held, HoldSource(*handle));
   auto hold = std::make_unique<ScratchHold>(std::move(scratch_dir), std::move(held));
   HS_ASSIGN_OR_RETURN(auto tool, StartLocalBackup(source, credentials, flags, hold->path()));
