@@ -10,6 +10,7 @@
 #include "catalog/binlog/binlog_stream_store.h"
 #include "core/log.h"
 #include "core/poll_until.h"
+#include "pitr/binlog/binlog_stream_runs.h"
 
 namespace hasteward::pitr {
 
@@ -38,52 +39,6 @@ bool Reconnectable(const core::Status& status) {
   return status.retryable() || status.code() == core::ErrorCode::kUnreachable ||
          status.code() == core::ErrorCode::kStorage || status.code() == core::ErrorCode::kTimeout ||
          status.code() == core::ErrorCode::kLocked;
-}
-
-// Whether a rewind was recorded between two pieces' stamps: their transactions belong to
-// different histories, so they are never merged into one piece (one stamp).
-bool RewindBetween(const std::vector<catalog::BinlogRewind>& rewinds, uint64_t from_ns,
-                   uint64_t to_ns) {
-  return std::any_of(rewinds.begin(), rewinds.end(), [&](const catalog::BinlogRewind& rewind) {
-    return rewind.at_ns > from_ns && rewind.at_ns <= to_ns;
-  });
-}
-
-// Contiguous streamed pieces of one file become one archive piece: the first one's start, file
-// header state and stamp, the last one's end, state and seal.
-std::vector<BinlogPieceBytes> MergeRuns(std::vector<catalog::StreamedBinlogPiece> pieces,
-                                        const std::vector<catalog::BinlogRewind>& rewinds) {
-  std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.piece.identity.Key(), a.piece.start) <
-           std::make_pair(b.piece.identity.Key(), b.piece.start);
-  });
-  std::vector<BinlogPieceBytes> runs;
-  for (auto& streamed : pieces) {
-    const catalog::BinlogPiece& piece = streamed.piece;
-    BinlogPieceBytes* last = runs.empty() ? nullptr : &runs.back();
-    const bool continues =
-        last != nullptr && last->piece.identity.Key() == piece.identity.Key() &&
-        last->piece.end == piece.start &&
-        !RewindBetween(rewinds, last->piece.archived_at_ns, piece.archived_at_ns);
-    if (!continues) {
-      runs.push_back({piece, std::move(streamed.bytes)});
-      continue;
-    }
-    last->bytes += streamed.bytes;
-    last->piece.end = piece.end;
-    last->piece.transactions += piece.transactions;
-    if (last->piece.first_gtid.empty()) {
-      last->piece.first_gtid = piece.first_gtid;
-      last->piece.first_time = piece.first_time;
-    }
-    if (!piece.last_gtid.empty()) {
-      last->piece.last_gtid = piece.last_gtid;
-      last->piece.last_time = piece.last_time;
-    }
-    last->piece.gtid_state_after = piece.gtid_state_after;
-    last->piece.sealed = piece.sealed;
-  }
-  return runs;
 }
 
 // Stores the runs as one binlog snapshot of `writer`.
@@ -168,7 +123,8 @@ class Consolidator {
     for (const auto& piece : taken) {
       objects.push_back(piece.object);
     }
-    core::Status stored = StoreRuns(repo_, cluster_, MergeRuns(taken, {}), options_).status();
+    core::Status stored =
+        StoreRuns(repo_, cluster_, MergeStreamedRuns(taken, {}), options_).status();
     if (!stored.ok()) {
       std::lock_guard lock(mu_);
       pending_.insert(pending_.begin(), std::make_move_iterator(taken.begin()),
@@ -547,7 +503,7 @@ core::Result<size_t> ConsolidateBinlogStream(repo::Repository& repo,
     }
   }
   if (!missing.empty()) {
-    std::vector<BinlogPieceBytes> runs = MergeRuns(std::move(missing), catalog.rewinds());
+    std::vector<BinlogPieceBytes> runs = MergeStreamedRuns(std::move(missing), catalog.rewinds());
     HS_TRY(StoreRuns(repo, cluster, runs, options).status());
   }
   HS_TRY(store.Remove(store.objects()));
