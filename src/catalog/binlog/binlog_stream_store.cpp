@@ -154,7 +154,9 @@ core::Result<size_t> AddStreamedPieces(BinlogCatalog& catalog,
     std::string bytes = streamed_piece->bytes;
     if (piece.start < end) {
       // Held in part (the archiver stored up to a transaction inside it): the same file's bytes
-      // from the same offset, so the rest continues the snapshot's exactly.
+      // from the same offset, so the rest continues the snapshot's exactly. Only the end-side
+      // facts (end, state after, last time, seal: what retention reads) stay exact; the first
+      // transaction and the count describe the untrimmed piece, and replay rescans the bytes.
       bytes.erase(0, end - piece.start);
       piece.start = end;
     }
