@@ -91,10 +91,13 @@ TEST_F(BinlogStreamStoreTest, APieceUnderAnotherClustersNameOrDamagedIsCorruptio
   std::filesystem::copy_file(StreamDir() / written->object, StreamDir() / moved);
   EXPECT_EQ(Open(other).ReadAll().status().code(), core::ErrorCode::kCorruption);
 
+  // Flipped, not overwritten: an overwrite leaves the piece intact when the byte had that value.
   std::fstream damage(StreamDir() / written->object,
                       std::ios::in | std::ios::out | std::ios::binary);
+  damage.seekg(40);
+  const int byte = damage.get();
   damage.seekp(40);
-  damage.put('\x5a');
+  damage.put(static_cast<char>(byte ^ 0xff));
   damage.close();
   auto read = Open(cluster_).ReadAll();
   EXPECT_EQ(read.status().code(), core::ErrorCode::kCorruption);
