@@ -4,6 +4,8 @@
 # module proxy and nothing else, into a cache outside the repository keyed by the version and the
 # wrapper's go.sum: a second run costs nothing. Prints the directory that holds the binaries.
 #   tools/kube/build.sh [--print-dir]
+#   tools/kube/build.sh --node        kubelet, kube-proxy, kube-scheduler, containerd, CoreDNS
+#   tools/kube/build.sh --operators   CloudNativePG's manager and mariadb-operator's binary
 #   tools/kube/build.sh --manifests   the operators' CRDs and examples, taken from their modules
 #                                     (tools/kube/operators/go.mod) into a cache directory it prints
 # HASTEWARD_KUBE_CACHE: the cache (default ~/.cache/hasteward/kube). A cold build of kube-apiserver
@@ -18,7 +20,9 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH="/usr/local/go/bin:$PATH"
 fi
 
-version_of() { awk -v m="$2" '$1 == m { print $2; exit }' "$here/$1/go.mod"; }
+version_of() {
+  awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$here/$1/go.mod"
+}
 # The contents only (sha256sum would also hash the paths: every clone would build anew).
 key_of() { cat "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -c1-12; }
 
@@ -57,6 +61,76 @@ fi
 
 k8s_version=$(version_of kubernetes k8s.io/kubernetes)
 etcd_version=$(version_of etcd go.etcd.io/etcd/server/v3)
+minor=$(echo "$k8s_version" | cut -d. -f2)
+# Version stamps as upstream's hack/lib/version.sh sets them: clients read /version (CloudNativePG
+# parses the minor) and kubectl warns on skew; without them the binaries say v0.0.0-master.
+stamp=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  stamp+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+# Builds the Go packages $3... of wrapper $2 into the cache directory $1 unless it holds them all;
+# one go build per set so the shared packages compile once. Extra go build flags in the array go_flags.
+build_set() {
+  local dir="$1" wrapper="$2"
+  shift 2
+  local have_all=1 p
+  for p in "$@"; do [ -x "$dir/$(basename "$p")" ] || have_all=0; done
+  [ "$have_all" = 1 ] && return 0
+  mkdir -p "$cache"
+  local tmp
+  tmp=$(mktemp -d "$cache/.build.XXXXXX")
+  local start
+  start=$(date +%s)
+  echo "kube build: $* (cold: minutes to tens of minutes on two cores)" >&2
+  if ! (cd "$here/$wrapper" && go build -trimpath "${go_flags[@]}" -o "$tmp/" "$@"); then
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  mv "$tmp" "$dir"
+  echo "kube build: done in $(( $(date +%s) - start )) s" >&2
+}
+
+# The real node (tools/kube-node.sh): kubelet, kube-proxy and kube-scheduler of the same release,
+# containerd 2 with its shim and ctr, and CoreDNS with the few plugins the cluster needs.
+if [ "${1:-}" = --node ]; then
+  node="$cache/node-$k8s_version-$(key_of kubernetes)"
+  # kubelet links cgo like upstream's (hack/lib/golang.sh leaves it out of the static set).
+  go_flags=(-ldflags "-s -w$stamp")
+  build_set "$node/kubernetes" kubernetes \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy \
+    k8s.io/kubernetes/cmd/kube-scheduler
+  containerd="$cache/containerd-$(version_of containerd github.com/containerd/containerd/v2)-$(key_of containerd)"
+  # no_btrfs: containerd's BUILDING.md tag for a machine without the btrfs headers.
+  go_flags=(-tags no_btrfs -ldflags "-s -w")
+  build_set "$containerd" containerd \
+    github.com/containerd/containerd/v2/cmd/containerd \
+    github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+    github.com/containerd/containerd/v2/cmd/ctr
+  coredns="$cache/coredns-$(version_of coredns github.com/coredns/coredns)-$(key_of coredns)"
+  go_flags=(-ldflags "-s -w")
+  build_set "$coredns" coredns hasteward.local/kube/coredns
+  echo "$node/kubernetes $containerd $coredns"
+  exit 0
+fi
+
+# The real operators (tools/test-kubernetes.sh): CloudNativePG's manager and mariadb-operator's
+# binary, both static as their own Dockerfiles build them (CGO_ENABLED=0): the same file runs in
+# the operator's image and, copied by an init container, in every instance pod.
+if [ "${1:-}" = --operators ]; then
+  cnpg="$cache/cnpg-$(version_of cnpg github.com/cloudnative-pg/cloudnative-pg)-$(key_of cnpg)"
+  go_flags=(-ldflags "-s -w")
+  CGO_ENABLED=0 build_set "$cnpg" cnpg github.com/cloudnative-pg/cloudnative-pg/cmd/manager
+  mariadb="$cache/mariadb-operator-$(version_of mariadb-operator github.com/mariadb-operator/mariadb-operator/v25)-$(key_of mariadb-operator)"
+  CGO_ENABLED=0 build_set "$mariadb" mariadb-operator \
+    github.com/mariadb-operator/mariadb-operator/v25/cmd/controller
+  echo "$cnpg $mariadb"
+  exit 0
+fi
+
 dir="$cache/kubernetes-$k8s_version-etcd-$etcd_version-$(key_of kubernetes)$(key_of etcd)"
 if [ "${1:-}" = --print-dir ]; then
   echo "$dir"
@@ -75,14 +149,6 @@ trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 echo "kube build: etcd $etcd_version (cold: about a minute)" >&2
 (cd "$here/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
-# Version stamps as upstream's hack/lib/version.sh sets them: clients read /version (CloudNativePG
-# parses the minor) and kubectl warns on skew; without them the binaries say v0.0.0-master.
-minor=$(echo "$k8s_version" | cut -d. -f2)
-stamp=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  stamp+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-done
 echo "kube build: kube-apiserver, kube-controller-manager, kubectl $k8s_version in one go build" \
   "(cold: tens of minutes on two cores)" >&2
 # One go build: the thousands of shared packages compile once. CGO off as upstream builds them.

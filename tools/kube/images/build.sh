@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the container images HASteward's real node runs (tools/kube-node.sh), with no registry:
+# each image root made by debootstrap from Debian 12's packages (or of one static binary), packed
+# by oci_archive.py into an OCI archive that `ctr images import` reads. Every archive is cached in
+# $HASTEWARD_KUBE_CACHE/images (default ~/.cache/hasteward/kube/images) under a key of everything it
+# depends on: the mirror's signed release file (which pins every package version), the package
+# list, this script and the binaries it adds. Prints the directory of the archives.
+#   tools/kube/images/build.sh [IMAGE...]     (default: every image below)
+# Images: pause (localhost/pause:3.10), debian (localhost/debian-test:12, bash and coreutils for
+# test pods), postgresql (localhost/cnpg-postgresql:15-deb12, shaped as CloudNativePG expects).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${HASTEWARD_KUBE_CACHE:-$HOME/.cache/hasteward/kube}/images"
+debs=/var/cache/hasteward-test/image/debs   # shared with deploy/image/build.sh's .deb cache
+MIRROR=${HASTEWARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+[ "$(id -u)" = 0 ] || { echo "images/build.sh: needs root (debootstrap)" >&2; exit 2; }
+mkdir -p "$cache" "$debs"
+release=$(curl -fsS --max-time 60 "$MIRROR/dists/bookworm/InRelease") || {
+  echo "images/build.sh: the Debian mirror $MIRROR answers no release file" >&2
+  exit 2
+}
+script_key=$(cat "$here/build.sh" "$here/oci_archive.py" "$here/pause.c" | sha256sum | cut -c1-12)
+
+# key_for NAME EXTRA...: the cache key of image NAME.
+key_for() { printf '%s\n' "$release" "$script_key" "$MIRROR" "$(debootstrap --version)" "$@" | sha256sum | cut -c1-16; }
+
+# debian_root DIR PACKAGES: a minbase Debian 12 root with PACKAGES (comma-separated) in DIR.
+debian_root() {
+  debootstrap --variant=minbase --cache-dir="$debs" --include="$2" bookworm "$1" "$MIRROR" \
+    >"$1.log" 2>&1 || { tail -n 30 "$1.log" >&2; return 1; }
+  # What an image does not need: package caches and lists, documentation, locales.
+  rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/usr/share/man/* \
+    "$1"/usr/share/doc/* "$1"/usr/share/locale/*
+}
+
+image_pause() {
+  mkdir -p "$1/root"
+  gcc -static -O2 -o "$1/root/pause" "$here/pause.c"
+  python3 "$here/oci_archive.py" "$1/root" localhost/pause:3.10 "$2" --entrypoint '["/pause"]'
+}
+
+image_debian() {
+  debian_root "$1/root" procps,iproute2
+  python3 "$here/oci_archive.py" "$1/root" localhost/debian-test:12 "$2" --cmd '["/bin/bash"]'
+}
+
+# CloudNativePG's contract for an operand image (its docs/src/container_images.md): initdb,
+# postgres, pg_ctl, pg_controldata and pg_basebackup on PATH, no entrypoint (the operator runs its
+# instance manager), the postgres user as uid/gid 26 (its default postgresUID/GID), and a tag that
+# begins with the major version, which it reads from the tag.
+image_postgresql() {
+  debian_root "$1/root" postgresql-15,locales-all
+  # postgresql-common made a 'main' cluster: the operator's initdb makes the only one.
+  rm -rf "$1/root/etc/postgresql/15/main" "$1/root/var/lib/postgresql/15/main"
+  # Debian's gid 26 is the tape group's: it moves aside.
+  chroot "$1/root" groupmod -g 2600 tape
+  chroot "$1/root" groupmod -g 26 postgres
+  chroot "$1/root" usermod -u 26 -g 26 postgres
+  chroot "$1/root" chown -R 26:26 /var/lib/postgresql /var/run/postgresql
+  python3 "$here/oci_archive.py" "$1/root" localhost/cnpg-postgresql:15-deb12 "$2" \
+    --env PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --user 26
+}
+
+images=("$@")
+[ ${#images[@]} -gt 0 ] || images=(pause debian postgresql)
+for name in "${images[@]}"; do
+  declare -F "image_$name" >/dev/null || { echo "images/build.sh: no image '$name'" >&2; exit 2; }
+  out="$cache/$name-$(key_for "$name" "$(declare -f "image_$name")").tar"
+  [ -f "$out" ] && continue
+  work=$(mktemp -d /var/tmp/hasteward-kube-image-XXXXXX)
+  started=$SECONDS
+  echo "images: $name" >&2
+  if ! "image_$name" "$work" "$out.partial"; then
+    rm -rf "$work" "$out.partial"
+    echo "images/build.sh: the $name image failed" >&2
+    exit 1
+  fi
+  mv "$out.partial" "$out"
+  rm -rf "$work"
+  # One archive per image in use: older keys' archives are of no further use.
+  find "$cache" -maxdepth 1 -name "$name-*.tar" ! -name "${out##*/}" -delete
+  echo "images: $name in $((SECONDS - started)) s ($(du -m "$out" | cut -f1) MiB)" >&2
+done
+echo "$cache"
