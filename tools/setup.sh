@@ -25,6 +25,9 @@ PKGS=(
   # runc, because crun refuses a host whose cgroup v1 controllers sit beside a v2 mount
   # (curl: the image build asks the mirror for its release file, the key of its cached root)
   debootstrap buildah podman runc curl
+  # the real-node tier (tools/test-kubernetes.sh): the pods' network (CNI plugins) and
+  # kube-proxy's service rules (iptables, conntrack)
+  containernetworking-plugins iptables conntrack
 )
 if [ "${1:-}" = --bench ]; then
   # python3-etcd: Patroni's etcd3 DCS imports the v2 client's exceptions, and Debian's patroni

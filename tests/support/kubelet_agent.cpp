@@ -158,6 +158,15 @@ bool KubeletAgent::HandleOne(k8s::NetStream& stream, k8s::BufferedReader& reader
     return WriteFakeKubeReply(stream, StatusReply(401, "Unauthorized", "Unauthorized"));
   }
   const std::vector<std::string> parts = PathParts(request.path);
+  // The kubelet's streaming routes (exec, attach, portForward) declare no representation they
+  // produce, so its router (go-restful) answers any Accept but none or */* with this 406; the
+  // API server passes the client's Accept through. Seen on the real kubelet 1.36 (issue 51),
+  // where HASteward's `Accept: application/json` on the upgrade failed every exec.
+  const std::string accept = request.Header("Accept");
+  if ((parts.empty() || parts[0] == "exec" || parts[0] == "portForward") && !accept.empty() &&
+      accept.find("*/*") == std::string::npos) {
+    return WriteFakeKubeReply(stream, {406, "406: Not Acceptable"});
+  }
   if (parts.size() >= 4 && parts[0] == "exec") {
     FakeExecRequest exec;
     exec.command = request.QueryAll("command");

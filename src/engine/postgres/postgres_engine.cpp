@@ -302,6 +302,19 @@ core::Status RoleFilterSink::EmitLine(std::string_view line) {
   } else if (std::find(skip_lines_.begin(), skip_lines_.end(), body) != skip_lines_.end()) {
     return core::Status::Ok();
   }
+  if (filtering_ && body.rfind("DROP ROLE ", 0) == 0 && body.back() == ';') {
+    // An existing role is kept, never dropped: an operator's own roles hold grants it made and
+    // replication depends on (CloudNativePG's streaming_replica: its DROP fails on them, found on
+    // the real operator, issue 51); the dump's CREATE (below, only when missing) and ALTER ROLE
+    // then give the role the dumped attributes.
+    return core::Status::Ok();
+  }
+  if (filtering_ && body.rfind("CREATE ROLE ", 0) == 0 && body.back() == ';') {
+    const std::string create(body);
+    return inner_->Write(core::AsBytes("DO $hasteward$ BEGIN " + create +
+                                       " EXCEPTION WHEN duplicate_object THEN NULL; END "
+                                       "$hasteward$;\n"));
+  }
   // The restoring role keeps its own password: the dump's (the source cluster's) would make the
   // client's next \connect — and every later HASteward connection — fail authentication.
   auto password = body.find(" PASSWORD '");

@@ -61,9 +61,10 @@ class PostgresEngine : public Engine {
 inline constexpr const char* kPgDumpallEndMarker = "PostgreSQL database cluster dump complete";
 
 // A ByteSink decorator for restoring a pg_dumpall --clean script as `role`: in the roles section
-// (before the first "\connect" line) it drops the lines "DROP ROLE [IF EXISTS] <role>;" and
-// "CREATE ROLE <role>;", which would fail under ON_ERROR_STOP because a session cannot drop or
-// recreate its own role (the following ALTER ROLE still applies the dumped attributes), and it
+// (before the first "\connect" line) it drops every "DROP ROLE [IF EXISTS] ...;" line (an
+// existing role is kept: a session cannot drop its own, and an operator's roles hold grants that
+// block their DROP), drops "CREATE ROLE <role>;" and makes every other "CREATE ROLE x;" create x
+// only when missing, so the following ALTER ROLE lines give each role the dumped attributes. It
 // cuts the PASSWORD clause from "ALTER ROLE <role> WITH ... PASSWORD '...';" so the role keeps the
 // password HASteward connects with. All other bytes pass through unchanged; after the roles
 // section it is a plain pass-through.

@@ -190,10 +190,13 @@ core::Result<std::unique_ptr<NetStream>> KubeClient::Connect() const {
 }
 
 core::Result<std::string> KubeClient::RequestHead(const std::string& method,
-                                                  const std::string& target) const {
+                                                  const std::string& target,
+                                                  Accepts accepts) const {
   std::string head = method + " " + target + " HTTP/1.1\r\nHost: " + config_.host + ":" +
-                     std::to_string(config_.port) +
-                     "\r\nUser-Agent: hasteward\r\nAccept: application/json\r\n";
+                     std::to_string(config_.port) + "\r\nUser-Agent: hasteward\r\n";
+  if (accepts == Accepts::kJson) {
+    head += "Accept: application/json\r\n";
+  }
   HS_ASSIGN_OR_RETURN(std::string token, config_.BearerToken());
   if (!token.empty()) {
     head += "Authorization: Bearer " + token + "\r\n";

@@ -233,7 +233,30 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
   // A missing Secret is not fatal for discovery (triage of a cluster without superuser access
   // still lists it); connecting then fails naming the Secret.
   c.credentials.user = user.ok() ? *user : "postgres";
-  c.credentials.password = KubeSecretRef(std::move(client), c.ns, secret, "password");
+  // CloudNativePG makes <cluster>-superuser only with spec.enableSuperuserAccess (false by default
+  // since 1.21, what its own example cluster has: found on the real operator, issue 51): a missing
+  // Secret then says how to grant the access rather than only that it is missing.
+  const bool access = cr.value("/spec/enableSuperuserAccess"_json_pointer, false) ||
+                      !StringAt(cr, "/spec/superuserSecret/name"_json_pointer).empty();
+  if (access) {
+    c.credentials.password = KubeSecretRef(std::move(client), c.ns, secret, "password");
+    return c;
+  }
+  c.credentials.password = SecretRef::Fetched([client = std::move(client), ns = c.ns, name = c.name,
+                                               secret]() -> core::Result<std::string> {
+    auto password = SecretValue(*client, ns, secret, "password");
+    if (password.ok() || password.status().code() != core::ErrorCode::kNotFound) {
+      return password;
+    }
+    return core::NotFound(
+        "CloudNativePG Cluster '" + ns + "/" + name +
+            "' grants no superuser access (spec.enableSuperuserAccess is false, the "
+            "operator's default), so its Secret '" +
+            secret + "' does not exist",
+        "kubectl -n " + ns + " patch clusters.postgresql.cnpg.io " + name +
+            " --type=merge -p '{\"spec\":{\"enableSuperuserAccess\":true}}' (or name a "
+            "superuser's Secret in spec.superuserSecret)");
+  });
   return c;
 }
 

@@ -40,7 +40,8 @@ core::Result<std::unique_ptr<PodExec>> PodExec::Start(const KubeClient& client,
   std::unique_ptr<PodExec> exec(new PodExec());
   exec->what_ = "exec in pod '" + request.ns + "/" + request.pod + "'";
   HS_ASSIGN_OR_RETURN(exec->stream_, client.Connect());
-  HS_ASSIGN_OR_RETURN(std::string head, client.RequestHead("GET", ExecTarget(request)));
+  HS_ASSIGN_OR_RETURN(std::string head,
+                      client.RequestHead("GET", ExecTarget(request), KubeClient::Accepts::kStream));
   const std::string key = NewWsKey();
   head +=
       "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"

@@ -37,7 +37,8 @@ core::Result<std::unique_ptr<PortForwardSession>> PortForwardSession::Open(
                    std::to_string(target.port);
   session->target_ = target;
   HS_ASSIGN_OR_RETURN(session->stream_, client.Connect());
-  HS_ASSIGN_OR_RETURN(std::string head, client.RequestHead("GET", PortForwardPath(target)));
+  HS_ASSIGN_OR_RETURN(std::string head, client.RequestHead("GET", PortForwardPath(target),
+                                                           KubeClient::Accepts::kStream));
   const std::string key = NewWsKey();
   head +=
       "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"

@@ -7,7 +7,8 @@
 # list, this script and the binaries it adds. Prints the directory of the archives.
 #   tools/kube/images/build.sh [IMAGE...]     (default: every image below)
 # Images: pause (localhost/pause:3.10), debian (localhost/debian-test:12, bash and coreutils for
-# test pods), postgresql (localhost/cnpg-postgresql:15-deb12, shaped as CloudNativePG expects).
+# test pods), postgresql (localhost/cnpg-postgresql:15-deb12, shaped as CloudNativePG expects),
+# cnpg (localhost/cloudnative-pg:<version>, its operator, from tools/kube/build.sh --operators).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${HASTEWARD_KUBE_CACHE:-$HOME/.cache/hasteward/kube}/images"
@@ -19,10 +20,13 @@ release=$(curl -fsS --max-time 60 "$MIRROR/dists/bookworm/InRelease") || {
   echo "images/build.sh: the Debian mirror $MIRROR answers no release file" >&2
   exit 2
 }
-script_key=$(cat "$here/build.sh" "$here/oci_archive.py" "$here/pause.c" | sha256sum | cut -c1-12)
 
-# key_for NAME EXTRA...: the cache key of image NAME.
-key_for() { printf '%s\n' "$release" "$script_key" "$MIRROR" "$(debootstrap --version)" "$@" | sha256sum | cut -c1-16; }
+# key_for NAME EXTRA...: the cache key of image NAME: its recipe (the image_NAME function, the root
+# maker, the packer), the Debian release and EXTRA (the binaries it adds).
+key_for() {
+  printf '%s\n' "$release" "$MIRROR" "$(debootstrap --version)" "$(declare -f debian_root)" \
+    "$(sha256sum <"$here/oci_archive.py")" "$(declare -f "image_$1")" "${@:2}" | sha256sum | cut -c1-16
+}
 
 # debian_root DIR PACKAGES: a minbase Debian 12 root with PACKAGES (comma-separated) in DIR.
 debian_root() {
@@ -49,7 +53,7 @@ image_debian() {
 # instance manager), the postgres user as uid/gid 26 (its default postgresUID/GID), and a tag that
 # begins with the major version, which it reads from the tag.
 image_postgresql() {
-  debian_root "$1/root" postgresql-15,locales-all
+  debian_root "$1/root" postgresql-15
   # postgresql-common made a 'main' cluster: the operator's initdb makes the only one.
   rm -rf "$1/root/etc/postgresql/15/main" "$1/root/var/lib/postgresql/15/main"
   # Debian's gid 26 is the tape group's: it moves aside.
@@ -62,11 +66,35 @@ image_postgresql() {
     --user 26
 }
 
+# CloudNativePG's operator image, as its Dockerfile lays it out: the manager at
+# /operator/manager_amd64 (the operator globs operator/manager_* from its working directory for the
+# instance managers it offers) and /manager pointing at it, run as a user without privileges. Its
+# init container copies /manager into every PostgreSQL pod, where it runs as the instance manager.
+image_cnpg() {
+  mkdir -p "$1/root/operator" "$1/root/etc" "$1/root/tmp"
+  install -m 0755 "$cnpg_bin/manager" "$1/root/operator/manager_amd64"
+  ln -s operator/manager_amd64 "$1/root/manager"
+  echo "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin" >"$1/root/etc/passwd"
+  echo "nonroot:x:65532:" >"$1/root/etc/group"
+  chmod 1777 "$1/root/tmp"
+  python3 "$here/oci_archive.py" "$1/root" "localhost/cloudnative-pg:$cnpg_version" "$2" \
+    --entrypoint '["/manager"]' --user 65532:65532 --workdir /
+}
+
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(pause debian postgresql)
+[ ${#images[@]} -gt 0 ] || images=(pause debian postgresql cnpg)
+for name in "${images[@]}"; do
+  if [ "$name" = cnpg ]; then
+    read -r cnpg_bin _ < <("$here/../build.sh" --operators)
+    cnpg_version=$(basename "$cnpg_bin" | cut -d- -f2)
+    cnpg_version=${cnpg_version#v}
+  fi
+done
 for name in "${images[@]}"; do
   declare -F "image_$name" >/dev/null || { echo "images/build.sh: no image '$name'" >&2; exit 2; }
-  out="$cache/$name-$(key_for "$name" "$(declare -f "image_$name")").tar"
+  extra=()
+  [ "$name" = cnpg ] && extra=("$(sha256sum <"$cnpg_bin/manager")")
+  out="$cache/$name-$(key_for "$name" "${extra[@]}").tar"
   [ -f "$out" ] && continue
   work=$(mktemp -d /var/tmp/hasteward-kube-image-XXXXXX)
   started=$SECONDS

@@ -192,6 +192,52 @@ start kubelet kubelet --config="$RUN/kubelet.yaml" --kubeconfig="$pki/kubelet.ku
 start kube-proxy kube-proxy --config="$RUN/kube-proxy.yaml"
 wait_for "node $NODE_NAME Ready" 240 \
   kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
+# Storage: static local PersistentVolumes under RUN in a default StorageClass bound when a pod
+# needs one (kubelet applies a pod's fsGroup to local volumes, so uid 26 and 999 may write them),
+# recycled by the loop below when released: the job of the external local-volume provisioner.
+kubectl apply -f - >/dev/null <<EOF || failed "the StorageClass"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: hasteward-local
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
+for i in $(seq 1 "${VOLUMES:-16}"); do
+  mkdir -p "$RUN/volumes/pv-$i"
+  chmod 0777 "$RUN/volumes/pv-$i"
+  cat <<EOF
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: hasteward-local-$i}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: hasteward-local
+  local: {path: $RUN/volumes/pv-$i}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: kubernetes.io/hostname, operator: In, values: [$NODE_NAME]}
+EOF
+done | kubectl apply -f - >/dev/null || failed "the PersistentVolumes"
+
+# A released volume (its claim deleted) is emptied and offered again.
+recycle_volumes() {
+  local name path
+  kubectl get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name} {.spec.local.path}{"\n"}{end}' 2>/dev/null |
+    while read -r name path; do
+      case $path in "$RUN/volumes/"*) ;; *) continue ;; esac
+      find "$path" -mindepth 1 -delete 2>/dev/null
+      kubectl patch pv "$name" --type=json -p='[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null 2>&1
+    done
+}
+
 say "ready"
 touch "$RUN/ready"
 
@@ -203,6 +249,7 @@ while true; do
       unset "pids[$name]"
     fi
   done
-  sleep 1 &
+  recycle_volumes
+  sleep 2 &
   wait $! 2>/dev/null
 done
