@@ -45,6 +45,13 @@ struct Credentials {
   SecretRef password;  // empty: no password (e.g. peer/trust auth over a socket)
 };
 
+// Who writes a server's own settings (port, listen address, socket, name) into its configuration
+// once HASteward has replaced its data directory: HASteward, from the inventory; or the operator,
+// whose instance manager writes the configuration on every start (CloudNativePG: what HASteward
+// appended overrode its listen_addresses = '*' with the pod's address, and the server no longer
+// answered on localhost, where every port-forward arrives: found on the real operator, issue 51).
+enum class SettingsOwner { kHasteward, kOperator };
+
 struct Instance {
   std::string name;  // e.g. "pg-0"
   int ordinal = 0;   // 0, 1, 2 ... (the HASteward -i N)
@@ -59,6 +66,7 @@ struct Instance {
   std::string config_file;  // my.cnf / postgresql.conf path when relevant
   std::string log_file;
   std::map<std::string, std::string> labels;  // free-form (e.g. role hint "primary")
+  SettingsOwner settings_owner = SettingsOwner::kHasteward;
 };
 
 struct Cluster {

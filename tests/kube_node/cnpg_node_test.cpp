@@ -4,6 +4,14 @@
 // Debian's packages, and HASteward's CLI with deploy/'s RBAC from inside the node's network (it
 // reaches the databases through the API server's port-forward and exec, the kubelet and runc).
 // Each test continues the cluster the one before left.
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <utility>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -56,7 +64,9 @@ class CnpgNodeTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete env_;
     env_ = nullptr;
-    if (node_ != nullptr) {
+    // HASTEWARD_KUBE_NODE_KEEP=1 leaves the cluster for a look (tools/kube-node.sh run -- kubectl).
+    const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
+    if (node_ != nullptr && (keep == nullptr || std::string(keep) != "1")) {
       (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=true", "--timeout=300s"});
     }
     delete node_;
@@ -104,6 +114,49 @@ class CnpgNodeTest : public ::testing::Test {
                        " || ' ' || (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)",
                        "shop");
     return r.exit_code == 0 ? r.out : "error: " + r.err;
+  }
+
+  // The snapshot id of `backup ... --json` (its last JSON object).
+  static std::string SnapshotIdOf(const CmdResult& backup) {
+    const size_t at = backup.out.rfind("{\"");
+    if (backup.exit_code != 0 || at == std::string::npos) {
+      return "";
+    }
+    return json::parse(backup.out.substr(at)).value("snapshot_id", "");
+  }
+
+  // The triage report (exit code and JSON).
+  static std::pair<int, json> Triage() {
+    CmdResult triage = Kube({"triage", "--json"});
+    const std::string last = LastLine(triage.out);
+    return {triage.exit_code, json::accept(last) ? json::parse(last) : json::object()};
+  }
+
+  // HASteward's ordinal of pod `pod` (its place in the triage report).
+  static int OrdinalOf(const std::string& pod) {
+    const json report = Triage().second;
+    for (const json& instance : report.value("instances", json::array())) {
+      if (instance.value("name", "") == pod) {
+        return instance.value("ordinal", -1);
+      }
+    }
+    return -1;
+  }
+
+  // Waits until every instance holds `sums` (the replicas replay what the primary got).
+  static void ExpectEveryInstanceHolds(const std::string& sums) {
+    CmdResult pods = node_->Kubectl({"get", "pods", "-n", kNamespace, "-l",
+                                     std::string("cnpg.io/cluster=") + kCluster + ",role", "-o",
+                                     "jsonpath={.items[*].metadata.name}"});
+    std::istringstream names(pods.out);
+    int seen = 0;
+    for (std::string pod; names >> pod; ++seen) {
+      auto same =
+          node_->WaitFor("instance " + pod + " to hold the expected rows",
+                         std::chrono::seconds(180), [&] { return ShopChecksums(pod) == sums; });
+      EXPECT_TRUE(same.ok()) << same.ToString() << ShopChecksums(pod);
+    }
+    EXPECT_EQ(seen, kInstances) << pods.out;
   }
 
   static KubeNode* node_;
@@ -177,13 +230,237 @@ TEST_F(CnpgNodeTest, DumpBackupAndRestoreKeepTableChecksums) {
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(ShopChecksums(primary), before);
   // The replicas replay the restore: every instance holds the same rows.
-  for (int ordinal = 1; ordinal <= kInstances; ++ordinal) {
-    const std::string pod = std::string(kCluster) + "-" + std::to_string(ordinal);
-    auto same =
-        node_->WaitFor("instance " + pod + " to hold the restored rows", std::chrono::seconds(120),
-                       [&] { return ShopChecksums(pod) == before; });
-    EXPECT_TRUE(same.ok()) << same.ToString() << ShopChecksums(pod);
+  ExpectEveryInstanceHolds(before);
+}
+
+// A switchover through the operator (CloudNativePG's targetPrimary, asked for and proven by
+// HASteward) under a writer pod that commits through the operator's -rw Service and logs each
+// acknowledged id: every acknowledged id is on the new primary, and no sample of the instances
+// ever found two writable.
+TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
+  const std::string old_primary = Primary();
+  ASSERT_EQ(
+      Psql(old_primary, "CREATE TABLE IF NOT EXISTS acks (id int PRIMARY KEY)", "app").exit_code,
+      0);
+  ASSERT_EQ(Psql(old_primary, "ALTER TABLE acks OWNER TO app", "app").exit_code, 0);
+  const json writer = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", "writer"}, {"namespace", kNamespace}}},
+      {"spec",
+       {{"restartPolicy", "Never"},
+        {"containers",
+         {{{"name", "writer"},
+           {"image", kImage},
+           {"imagePullPolicy", "Never"},
+           {"env",
+            {{{"name", "PGPASSWORD"},
+              {"valueFrom",
+               {{"secretKeyRef",
+                 {{"name", std::string(kCluster) + "-app"}, {"key", "password"}}}}}}}},
+           {"command",
+            {"bash", "-c",
+             std::string("i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); "
+                         "if psql -X -q -v ON_ERROR_STOP=1 \"host=") +
+                 kCluster +
+                 "-rw user=app dbname=app connect_timeout=3\" -c \"INSERT INTO acks VALUES "
+                 "($i)\" 2>/dev/null; then echo ack $i; fi; sleep 0.05; done; echo stopped"}}}}}}}};
+  ASSERT_TRUE(node_->Apply(writer.dump()).ok());
+  auto acked = [] {
+    CmdResult logs = node_->Kubectl({"logs", "-n", kNamespace, "writer"});
+    std::vector<int> ids;
+    std::istringstream lines(logs.out);
+    for (std::string word; lines >> word;) {
+      if (word == "ack") {
+        int id = 0;
+        lines >> id;
+        ids.push_back(id);
+      }
+    }
+    return ids;
+  };
+  ASSERT_TRUE(node_
+                  ->WaitFor("the writer's first acknowledged commits", std::chrono::seconds(120),
+                            [&] { return acked().size() >= 20; })
+                  .ok());
+
+  // Samples every instance's role while the switchover runs: never two writable at once.
+  std::atomic<bool> stop{false};
+  std::atomic<int> samples{0};
+  std::atomic<int> two_writable{0};
+  std::thread sampler([&] {
+    while (!stop) {
+      int writable = 0;
+      for (int n = 1; n <= kInstances; ++n) {
+        CmdResult r =
+            Psql(std::string(kCluster) + "-" + std::to_string(n), "SELECT NOT pg_is_in_recovery()");
+        writable += r.exit_code == 0 && r.out.rfind("t", 0) == 0 ? 1 : 0;
+      }
+      ++samples;
+      two_writable += writable > 1 ? 1 : 0;
+    }
+  });
+  std::string target;
+  for (int n = 1; n <= kInstances && target.empty(); ++n) {
+    const std::string pod = std::string(kCluster) + "-" + std::to_string(n);
+    if (pod != old_primary) {
+      target = pod;
+    }
   }
+  CmdResult switched = Kube({"switchover", "--to", target, "--timeout", "300s"});
+  const size_t during = acked().size();
+  // The writer goes on against the new primary before it stops.
+  const bool more =
+      node_
+          ->WaitFor("acknowledged commits after the switchover", std::chrono::seconds(120),
+                    [&] { return acked().size() >= during + 20; })
+          .ok();
+  stop = true;
+  sampler.join();
+  (void)node_->Exec(kNamespace, "writer", "writer", {"touch", "/tmp/stop"});
+  ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
+  EXPECT_TRUE(more) << "the writer made no progress on the new primary";
+  EXPECT_EQ(Primary(), target);
+  (void)node_->WaitFor("the writer to stop", std::chrono::seconds(30), [&] {
+    return node_->Kubectl({"logs", "-n", kNamespace, "writer"}).out.find("stopped") !=
+           std::string::npos;
+  });
+  const std::vector<int> ids = acked();
+  CmdResult stored = Psql(target, "SELECT string_agg(id::text, ' ' ORDER BY id) FROM acks", "app");
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+  std::set<int> present;
+  std::istringstream values(stored.out);
+  for (int id = 0; values >> id;) {
+    present.insert(id);
+  }
+  int lost = 0;
+  for (int id : ids) {
+    lost += present.count(id) == 0 ? 1 : 0;
+  }
+  std::cout << "switchover under the writer: " << ids.size() << " acknowledged, " << lost
+            << " lost, " << present.size() << " stored; " << samples << " samples of the roles, "
+            << two_writable << " with two writable\n";
+  EXPECT_EQ(lost, 0);
+  EXPECT_GT(samples.load(), 0);
+  EXPECT_EQ(two_writable.load(), 0);
+  (void)node_->Kubectl({"delete", "pod", "writer", "-n", kNamespace, "--wait=false"});
+}
+
+// verify restores the snapshot into a scratch instance on the CLI's host and checks every table.
+TEST_F(CnpgNodeTest, ABackupTakenThroughTheApiVerifies) {
+  const std::string id = SnapshotIdOf(Kube({"backup", "--json"}));
+  ASSERT_FALSE(id.empty());
+  CmdResult verify = Kube({"verify", "--snapshot", id, "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  const json report = json::parse(LastLine(verify.out));
+  EXPECT_EQ(report["report"]["verdict"], "ok") << verify.out;
+  // shop's orders and items (and the switchover writer's acks), each checked.
+  EXPECT_GE(report["report"]["tables"].size(), 2U) << verify.out;
+  for (const json& table : report["report"]["tables"]) {
+    EXPECT_EQ(table["check"], "ok") << table.dump();
+  }
+}
+
+// CloudNativePG admits replication connections only of streaming_replica with its client
+// certificate (its pg_hba), so a base backup as the superuser, which a native backup and a
+// replica's re-clone run, is refused until the Cluster's own pg_hba admits it (docs/kubernetes.md;
+// the emulated operator's instances admitted it). The instance manager reloads each instance.
+TEST_F(CnpgNodeTest, ANativeBackupNeedsTheClustersPgHbaToAdmitTheSuperusersReplication) {
+  CmdResult refused = Kube({"backup", "--method", "native", "--json"});
+  EXPECT_EQ(refused.exit_code, 21) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("no pg_hba.conf entry for replication connection"),
+            std::string::npos)
+      << refused.out << refused.err;
+  CmdResult hba = node_->Kubectl(
+      {"patch", "clusters.postgresql.cnpg.io", kCluster, "-n", kNamespace, "--type=merge", "-p",
+       R"({"spec":{"postgresql":{"pg_hba":["host replication postgres all scram-sha-256"]}}})"});
+  ASSERT_EQ(hba.exit_code, 0) << hba.err;
+  for (int n = 1; n <= kInstances; ++n) {
+    const std::string pod = std::string(kCluster) + "-" + std::to_string(n);
+    auto reloaded =
+        node_->WaitFor("the replication rule in " + pod, std::chrono::seconds(120), [&] {
+          return Psql(pod,
+                      "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY(database)"
+                      " AND 'postgres' = ANY(user_name)")
+                     .out.rfind("1", 0) == 0;
+        });
+    ASSERT_TRUE(reloaded.ok()) << reloaded.ToString();
+  }
+}
+
+// A native backup (pg_basebackup through the API) restored into the fenced primary: the real
+// instance manager stops PostgreSQL when fenced and keeps the pod, the tree streams in through
+// exec, the operator's replicas follow the restored primary.
+TEST_F(CnpgNodeTest, ANativeBackupRestoresIntoTheFencedPrimaryWithEqualChecksums) {
+  const std::string primary = Primary();
+  const std::string before = ShopChecksums(primary);
+  CmdResult backup = Kube({"backup", "--method", "native", "--json"});
+  const std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  ASSERT_EQ(
+      Psql(primary, "DELETE FROM orders WHERE id % 3 = 0; DROP TABLE items;", "shop").exit_code, 0);
+  ASSERT_NE(ShopChecksums(primary), before);
+  const int ordinal = OrdinalOf(primary);
+  ASSERT_GE(ordinal, 0);
+  CmdResult stopped = Kube({"instance", "stop", "-i", std::to_string(ordinal)});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  CmdResult restored = Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(ShopChecksums(Primary()), before);
+  ExpectEveryInstanceHolds(before);
+  auto healthy =
+      node_->WaitFor("a healthy triage after the native restore", std::chrono::seconds(180),
+                     [] { return Triage().second.value("verdict", "") == "healthy"; });
+  EXPECT_TRUE(healthy.ok()) << healthy.ToString() << Triage().second.dump();
+}
+
+// HASteward's README: a replica that lost its data is healed through fencing. An admin fenced it
+// (`kubectl cnpg fencing on`), the real instance manager stopped PostgreSQL, its data directory
+// was lost; the repair re-clones it from the primary, lifts the fence, and it streams again.
+TEST_F(CnpgNodeTest, AFencedReplicaThatLostItsDataIsHealedThroughTheOperator) {
+  const std::string primary = Primary();
+  std::string replica;
+  for (int n = 1; n <= kInstances + 3 && replica.empty(); ++n) {
+    const std::string pod = std::string(kCluster) + "-" + std::to_string(n);
+    if (pod != primary && node_->Get("pod", kNamespace, pod).ok()) {
+      replica = pod;
+    }
+  }
+  ASSERT_FALSE(replica.empty());
+  CmdResult fenced =
+      node_->Kubectl({"annotate", "clusters.postgresql.cnpg.io", kCluster, "-n", kNamespace,
+                      "--overwrite", "cnpg.io/fencedInstances=[\"" + replica + "\"]"});
+  ASSERT_EQ(fenced.exit_code, 0) << fenced.err;
+  auto unready =
+      node_->WaitFor("the fenced instance's pod to turn unready", std::chrono::seconds(120), [&] {
+        auto pod = node_->Get("pod", kNamespace, replica);
+        return pod.ok() && !pod->value("/status/containerStatuses/0/ready"_json_pointer, true);
+      });
+  ASSERT_TRUE(unready.ok()) << unready.ToString();
+  CmdResult lost = node_->Exec(kNamespace, replica, "postgres",
+                               {"sh", "-c", "rm -rf /var/lib/postgresql/data/pgdata/*"});
+  ASSERT_EQ(lost.exit_code, 0) << lost.err;
+  ASSERT_EQ(
+      Psql(primary,
+           "INSERT INTO orders SELECT g, 'while-fenced' FROM generate_series(900001, 900100) g",
+           "shop")
+          .exit_code,
+      0);
+  const std::string expected = ShopChecksums(primary);
+  EXPECT_EQ(Triage().first, 4) << Triage().second.dump();
+
+  CmdResult repair = Kube({"repair", "--heal-timeout", "300s", "--json"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  const json result = json::parse(LastLine(repair.out));
+  EXPECT_EQ(result["healed"], json::array({replica})) << repair.out;
+  EXPECT_EQ(result["after"]["verdict"], "healthy") << repair.out;
+  EXPECT_FALSE(result.value("escrow_snapshot", "").empty()) << repair.out;
+  auto cr = node_->Get("clusters.postgresql.cnpg.io", kNamespace, kCluster);
+  ASSERT_TRUE(cr.ok());
+  EXPECT_FALSE(cr->value("/metadata/annotations"_json_pointer, json::object())
+                   .contains("cnpg.io/fencedInstances"))
+      << "the repair lifts the fence";
+  ExpectEveryInstanceHolds(expected);
 }
 
 }  // namespace

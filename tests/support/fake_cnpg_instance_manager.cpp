@@ -1,5 +1,7 @@
 #include "support/fake_cnpg_instance_manager.h"
 
+#include <fstream>
+
 #include "platform/registry.h"
 #include "support/fake_operator_switchover.h"
 
@@ -83,7 +85,10 @@ void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
         acted = SetReady(pod, false);
       }
     } else if (!want_down && down) {
-      acted = local_->StartInstance(cluster_, instance);
+      acted = WriteOwnSettings(instance);
+      if (acted.ok()) {
+        acted = local_->StartInstance(cluster_, instance);
+      }
       if (acted.ok()) {
         stopped_.erase(pod);
         acted = SetReady(pod, true);
@@ -94,6 +99,24 @@ void FakeCnpgInstanceManager::Apply(const json& cluster_cr) {
       last_error_ = pod + ": " + acted.ToString();
     }
   }
+}
+
+core::Status FakeCnpgInstanceManager::WriteOwnSettings(const platform::Instance& instance) const {
+  // CloudNativePG's instance manager writes the server's configuration (its custom.conf, which
+  // postgresql.conf includes) before every start; HASteward leaves it to the operator
+  // (platform::SettingsOwner::kOperator). A restored or re-cloned data directory carries its
+  // source's settings until then.
+  std::ofstream conf(instance.data_dir + "/postgresql.conf", std::ios::app);
+  conf << "\n# fake CNPG instance manager: the instance's own settings\nport = " << instance.port
+       << "\nlisten_addresses = '" << instance.host << "'\n";
+  if (!instance.socket.empty()) {
+    conf << "unix_socket_directories = '" << instance.socket << "'\n";
+  }
+  conf << "cluster_name = '" << instance.name << "'\n";
+  conf.close();
+  return conf ? core::Status::Ok()
+              : core::Internal("write the settings of '" + instance.name + "' into its " +
+                               instance.data_dir + "/postgresql.conf");
 }
 
 int FakeCnpgInstanceManager::OrdinalOf(const std::string& pod) const {

@@ -60,6 +60,9 @@ class FakeCnpgInstanceManager {
   void Apply(const nlohmann::json& cluster_cr);
   void SwitchOver(const nlohmann::json& cluster_cr);
   int OrdinalOf(const std::string& pod) const;  // -1 for another name
+  // Appends the instance's port, address, socket and name to its postgresql.conf, as the real
+  // instance manager writes its configuration before a start.
+  core::Status WriteOwnSettings(const platform::Instance& instance) const;
   core::Status SetReady(const std::string& pod, bool ready);
   void Record(const std::string& what, const core::Status& status);
 

@@ -10,6 +10,7 @@
 #include "core/wait_for.h"
 #include "engine/client_tools.h"
 #include "engine/native_restore_steps.h"
+#include "engine/postgres/config_append.h"
 #include "engine/postgres/held_data_judge.h"
 #include "engine/postgres/manifest_check.h"
 #include "engine/postgres/native_backup.h"
@@ -24,8 +25,6 @@
 namespace hasteward::engine::postgres {
 
 namespace {
-
-constexpr char kAppendConfig[] = "cat >> \"$1\"";
 
 void Log(const NativeRestoreOptions& o, const std::string& line) {
   core::LogInfo(line);
@@ -197,7 +196,7 @@ core::Status ConfigureRestored(platform::Platform& platform, const platform::Clu
   // there, after the backup's own archive_mode = on.
   return RunScript(platform, cluster, target,
                    {.what = "turn the backup's archiving off",
-                    .text = kAppendConfig,
+                    .text = kAppendConfigScript,
                     .args = {target.data_dir + "/postgresql.auto.conf"},
                     .input = "\n# hasteward: a copy in another cluster never archives as its "
                              "source\narchive_mode = 'off'\n"})

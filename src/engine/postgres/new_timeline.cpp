@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "engine/postgres/config_append.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/target_file.h"
@@ -22,8 +23,6 @@ constexpr char kWriteMarkers[] =
     "set -e; d=\"$1/$2\"; shift 2; mkdir -p \"$d\"; for f in \"$@\"; do "
     "echo '# hasteward: this timeline is taken by another history' > \"$d/$f\"; done";
 // $1 data dir; stdin: settings.
-constexpr char kAppendRecovery[] =
-    "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
 constexpr char kRemoveMarkers[] = "rm -rf -- \"$1/$2\"";
 // $1 data dir: the history file names of the instance and the copies kept beside it.
 constexpr char kListHistories[] =
@@ -143,7 +142,7 @@ core::Result<std::optional<std::string>> PrepareNewTimeline(platform::Platform& 
   HS_TRY(
       RunScript(platform, cluster, target,
                 {.what = "write the restore's recovery settings",
-                 .text = kAppendRecovery,
+                 .text = kAppendRecoveryScript,
                  .args = {target.data_dir},
                  .input = NewTimelineSettings(target.data_dir + "/" + kMarkerDir, history_command)})
           .status());

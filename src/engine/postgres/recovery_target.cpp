@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "engine/postgres/archive_end_proof.h"
+#include "engine/postgres/config_append.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/target_file.h"
@@ -18,8 +19,6 @@ namespace {
 // $1 data dir; stdin: the recovery settings. postgresql.auto.conf, not postgresql.conf: ALTER
 // SYSTEM RESET removes them again once the server is promoted, so a standby cloned from it later
 // never inherits a recovery target (it would stop replicating there and promote itself).
-constexpr char kRecoveryConfig[] =
-    "set -e; cat >> \"$1/postgresql.auto.conf\"; : > \"$1/recovery.signal\"";
 // $1 data dir: segments wal-fetch prefetched past the target.
 constexpr char kDropPrefetched[] = "rm -rf -- \"$1/pg_wal/hasteward-prefetch\"";
 constexpr const char* kRecoveryTargetSettings[] = {"recovery_target_time", "recovery_target_lsn",
@@ -131,7 +130,7 @@ core::Status WriteRecoverySettings(platform::Platform& platform, const platform:
                                    const RecoveryRequest& recovery) {
   return RunScript(platform, cluster, target,
                    {.what = "write the recovery settings",
-                    .text = kRecoveryConfig,
+                    .text = kAppendRecoveryScript,
                     .args = {target.data_dir},
                     .input = RecoverySettingsText(recovery)})
       .status();

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/wait_for.h"
 #include "engine/client_tools.h"
+#include "engine/postgres/config_append.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/repair_exec.h"
 #include "platform/peer_address.h"
@@ -34,8 +35,6 @@ constexpr char kRestoreConfig[] =
     "for f in postgresql.conf pg_hba.conf pg_ident.conf; do "
     "if [ -f \"$1/$f\" ]; then cp -p \"$1/$f\" \"$2/$f\" || exit 1; fi; done";
 
-constexpr char kAppendConfig[] = "cat >> \"$1\"";
-
 void Log(const HealOptions& o, const std::string& line) {
   core::LogInfo(line);
   if (o.log)
@@ -62,9 +61,12 @@ core::Result<std::string> AppendOwnSettings(platform::Platform& platform,
                                             const std::string& why) {
   std::string conf =
       target.config_file.empty() ? target.data_dir + "/postgresql.conf" : target.config_file;
+  if (target.settings_owner == platform::SettingsOwner::kOperator) {
+    return conf;  // the operator's instance manager writes them on the start that follows
+  }
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "write config",
-                    .text = kAppendConfig,
+                    .text = kAppendConfigScript,
                     .args = {conf},
                     .input = OwnSettings(target, why)})
              .status());
@@ -146,7 +148,9 @@ core::Status RestoreOwnConfig(platform::Platform& platform, const platform::Clus
     return core::Status::Ok();
   }
   HS_ASSIGN_OR_RETURN(std::string conf, AppendOwnSettings(platform, cluster, target, "repair"));
-  Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
+  if (target.settings_owner == platform::SettingsOwner::kHasteward) {
+    Log(o, "wrote the inventory settings of '" + target.name + "' into '" + conf + "'");
+  }
   return core::Status::Ok();
 }
 

@@ -19,7 +19,8 @@ core::Status HealStandby(platform::Platform& platform, const platform::Cluster& 
 std::string OwnSettings(const platform::Instance& instance, const std::string& why);
 
 // Appends OwnSettings(target, why) to the target's config file (the inventory's, else
-// postgresql.conf in its data directory); the file's path.
+// postgresql.conf in its data directory); the file's path. Nothing is written when the operator
+// owns the settings (Instance::settings_owner).
 core::Result<std::string> AppendOwnSettings(platform::Platform& platform,
                                             const platform::Cluster& cluster,
                                             const platform::Instance& target,

@@ -218,6 +218,7 @@ core::Result<Cluster> ClusterFromCnpg(std::shared_ptr<const KubeClient> client, 
     }
     i.os_user = "postgres";
     i.data_dir = kCnpgDataDir;
+    i.settings_owner = SettingsOwner::kOperator;
     c.instances.push_back(std::move(i));
   }
   // spec.superuserSecret.name overrides the Secret the operator creates, <cluster>-superuser
