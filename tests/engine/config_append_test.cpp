@@ -78,6 +78,21 @@ TEST_F(ConfigAppendTest, AWritableFileKeepsItsModeAndAMissingOneIsCreated) {
   EXPECT_EQ(Read(data_ + "/extra.conf"), "recovery_target_timeline = 'latest'\n");
 }
 
+// ALTER SYSTEM needs a writable postgresql.auto.conf: unlocked (saying it was read-only), then
+// locked again, and a writable one is left as it is.
+TEST_F(ConfigAppendTest, AReadOnlyAutoConfIsUnlockedForAlterSystemAndLockedAgain) {
+  testing::CmdResult unlocked = RunAsNobody(kUnlockAutoConfScript, data_);
+  ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
+  EXPECT_EQ(unlocked.out, "read-only\n");
+  EXPECT_EQ(ModeOf(data_ + "/postgresql.auto.conf") & 0200, 0200U);
+  ASSERT_EQ(RunAsNobody(kLockAutoConfScript, data_).exit_code, 0);
+  EXPECT_EQ(ModeOf(data_ + "/postgresql.auto.conf") & 0222, 0U);
+  ASSERT_EQ(::chmod((data_ + "/postgresql.auto.conf").c_str(), 0600), 0);
+  testing::CmdResult writable = RunAsNobody(kUnlockAutoConfScript, data_);
+  ASSERT_EQ(writable.exit_code, 0) << writable.err;
+  EXPECT_EQ(writable.out, "");
+}
+
 }  // namespace
 }  // namespace config_append_test
 }  // namespace hasteward::engine::postgres

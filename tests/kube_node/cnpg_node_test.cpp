@@ -184,6 +184,13 @@ TEST_F(CnpgNodeTest, WithoutSuperuserAccessTheCliSaysHowToGrantIt) {
     return node_->Get("secret", kNamespace, std::string(kCluster) + "-superuser").ok();
   });
   ASSERT_TRUE(secret.ok()) << secret.ToString();
+  // The instance manager sets the superuser's password on its next reconciliation, after the
+  // Secret exists: until then the password is refused.
+  auto accepted =
+      node_->WaitFor("the superuser's password to be set", std::chrono::seconds(120), [] {
+        return Kube({"triage", "--json"}).exit_code == 0;
+      });
+  ASSERT_TRUE(accepted.ok()) << accepted.ToString() << Kube({"triage"}).out;
 }
 
 TEST_F(CnpgNodeTest, TriageFindsThePrimaryAndTwoStreamingReplicas) {

@@ -5,7 +5,7 @@
 # wrapper's go.sum: a second run costs nothing. Prints the directory that holds the binaries.
 #   tools/kube/build.sh [--print-dir]
 #   tools/kube/build.sh --node        kubelet, kube-proxy, kube-scheduler, containerd, CoreDNS
-#   tools/kube/build.sh --operators   CloudNativePG's manager and mariadb-operator's binary
+#   tools/kube/build.sh --operators   CloudNativePG's manager, mariadb-operator's binary, helm
 #   tools/kube/build.sh --manifests   the operators' CRDs and examples, taken from their modules
 #                                     (tools/kube/operators/go.mod) into a cache directory it prints
 # HASTEWARD_KUBE_CACHE: the cache (default ~/.cache/hasteward/kube). A cold build of kube-apiserver
@@ -127,7 +127,10 @@ if [ "${1:-}" = --operators ]; then
   mariadb="$cache/mariadb-operator-$(version_of mariadb-operator github.com/mariadb-operator/mariadb-operator/v25)-$(key_of mariadb-operator)"
   CGO_ENABLED=0 build_set "$mariadb" mariadb-operator \
     github.com/mariadb-operator/mariadb-operator/v25/cmd/controller
-  echo "$cnpg $mariadb"
+  # Helm renders mariadb-operator's chart (its installation is published as a chart only).
+  helm="$cache/helm-$(version_of helm helm.sh/helm/v3)-$(key_of helm)"
+  CGO_ENABLED=0 build_set "$helm" helm helm.sh/helm/v3/cmd/helm
+  echo "$cnpg $mariadb $helm"
   exit 0
 fi
 

@@ -21,4 +21,13 @@ inline constexpr char kAppendRecoveryScript[] = "set -e; " HASTEWARD_APPEND_READ
 
 #undef HASTEWARD_APPEND_READ_ONLY_TOO
 
+// $1: the data directory. Makes a read-only postgresql.auto.conf writable for an ALTER SYSTEM
+// (which CloudNativePG's read-only file refuses: "could not open file", found on the real
+// operator, issue 51) and prints "read-only" when it was; kLockAutoConfScript puts the mode back
+// (ALTER SYSTEM replaces the file with a new, writable one).
+inline constexpr char kUnlockAutoConfScript[] =
+    "f=\"$1/postgresql.auto.conf\"; if [ -e \"$f\" ] && [ ! -w \"$f\" ]; then "
+    "chmod u+w \"$f\" && echo read-only; fi";
+inline constexpr char kLockAutoConfScript[] = "chmod a-w \"$1/postgresql.auto.conf\"";
+
 }  // namespace hasteward::engine::postgres

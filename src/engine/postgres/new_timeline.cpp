@@ -155,6 +155,11 @@ core::Result<uint32_t> FinishNewTimeline(
     const std::optional<std::string>& previous_restore_command) {
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
+  HS_ASSIGN_OR_RETURN(std::string unlocked,
+                      RunScript(platform, cluster, target,
+                                {.what = "make postgresql.auto.conf writable for ALTER SYSTEM",
+                                 .text = kUnlockAutoConfScript,
+                                 .args = {target.data_dir}}));
   for (const char* setting : kResetAfterPromotion) {
     HS_TRY(conn->Execute(std::string("ALTER SYSTEM RESET ") + setting));
   }
@@ -162,6 +167,13 @@ core::Result<uint32_t> FinishNewTimeline(
                            ? "ALTER SYSTEM SET restore_command = " +
                                  SqlLiteral(*previous_restore_command)
                            : std::string("ALTER SYSTEM RESET restore_command")));
+  if (unlocked.find("read-only") != std::string::npos) {
+    HS_TRY(RunScript(platform, cluster, target,
+                     {.what = "make postgresql.auto.conf read-only again",
+                      .text = kLockAutoConfScript,
+                      .args = {target.data_dir}})
+               .status());
+  }
   HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "remove the timeline markers",

@@ -24,11 +24,20 @@ constexpr char kMoveAside[] =
 // The password file ($7, 0600, the OS user's) outlives the run: -R records it as the standby's
 // primary_conninfo passfile, so the password never lands in argv or postgresql.auto.conf.
 // --foreground keeps pg_basebackup in the script's process group, which a stop kills.
+// The clone is made beside the data directory and renamed into place: an operator's instance
+// manager writes its configuration files into the emptied path while the server is down
+// (CloudNativePG does, even when fenced: pg_basebackup then found the directory "not empty", on
+// the real operator, issue 51). What appeared there holds no data directory (no PG_VERSION; the
+// instance's data was moved aside before) and is replaced; a data directory there is refused.
 constexpr char kBaseBackup[] =
     "umask 077; cat > \"$7.tmp\" && mv \"$7.tmp\" \"$7\" || exit 1; "
+    "c=\"$5.hasteward-cloning\"; rm -rf -- \"$c\" || exit 1; "
     "PGPASSFILE=\"$7\" timeout --foreground -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D "
-    "\"$5\" "
-    "-R -X stream -c fast -w";
+    "\"$c\" -R -X stream -c fast -w || exit $?; "
+    "if [ -e \"$5/PG_VERSION\" ]; then echo \"$5 holds a data directory again; the clone is at "
+    "$c\" "
+    ">&2; exit 3; fi; "
+    "rm -rf -- \"$5\" && mv -- \"$c\" \"$5\"";
 
 // Copies the instance's own config files from the kept directory over the primary's copies.
 constexpr char kRestoreConfig[] =

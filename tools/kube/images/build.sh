@@ -8,7 +8,8 @@
 #   tools/kube/images/build.sh [IMAGE...]     (default: every image below)
 # Images: pause (localhost/pause:3.10), debian (localhost/debian-test:12, bash and coreutils for
 # test pods), postgresql (localhost/cnpg-postgresql:15-deb12, shaped as CloudNativePG expects),
-# cnpg (localhost/cloudnative-pg:<version>, its operator, from tools/kube/build.sh --operators).
+# cnpg (localhost/cloudnative-pg:<version>, its operator, from tools/kube/build.sh --operators),
+# mariadb (localhost/mariadb:10.11.N) and mariadb_operator (localhost/mariadb-operator:<version>).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${HASTEWARD_KUBE_CACHE:-$HOME/.cache/hasteward/kube}/images"
@@ -81,19 +82,68 @@ image_cnpg() {
     --entrypoint '["/manager"]' --user 65532:65532 --workdir /
 }
 
+# A MariaDB 10.11 image from Debian's packages to the contract mariadb-operator expects of the
+# official image (../shared/docs/real-kubernetes.md §8): the official image's entrypoint (the copy
+# the operator itself embeds, pkg/embed/mariadb-docker/10.11, which its Galera init sources), the
+# mysql user as uid/gid 999, an empty data directory, Galera, mariadb-backup and socat for state
+# transfers, gosu for the entrypoint's drop of privileges, and a tag 10.11.x (the operator picks
+# the entrypoint by the tag's minor version).
+image_mariadb() {
+  debian_root "$1/root" mariadb-server,mariadb-client,mariadb-backup,galera-4,gosu,socat,pwgen,tzdata
+  chroot "$1/root" groupmod -g 999 mysql
+  chroot "$1/root" usermod -u 999 -g 999 mysql
+  rm -rf "$1/root/var/lib/mysql" && install -d -o 999 -g 999 "$1/root/var/lib/mysql"
+  install -d -o 999 -g 999 "$1/root/run/mysqld" "$1/root/docker-entrypoint-initdb.d"
+  install -m 0755 "$mariadb_module/pkg/embed/mariadb-docker/10.11/docker-entrypoint.sh" \
+    "$1/root/usr/local/bin/docker-entrypoint.sh"
+  python3 "$here/oci_archive.py" "$1/root" "localhost/mariadb:$mariadb_version" "$2" \
+    --entrypoint '["docker-entrypoint.sh"]' --cmd '["mariadbd"]' \
+    --env "MARIADB_VERSION=$mariadb_version"
+}
+
+# mariadb-operator's image, as its Dockerfile lays it out: the one binary at /bin/mariadb-operator
+# (controller, webhook, init, agent), run as a user without privileges. Its Galera and replication
+# pods run it as init container and sidecar.
+image_mariadb_operator() {
+  mkdir -p "$1/root/bin" "$1/root/etc" "$1/root/tmp"
+  install -m 0755 "$mariadb_operator_bin/controller" "$1/root/bin/mariadb-operator"
+  echo "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin" >"$1/root/etc/passwd"
+  echo "nonroot:x:65532:" >"$1/root/etc/group"
+  chmod 1777 "$1/root/tmp"
+  python3 "$here/oci_archive.py" "$1/root" "localhost/mariadb-operator:$mariadb_operator_version" \
+    "$2" --entrypoint '["/bin/mariadb-operator"]' --user 65532:65532 --workdir /
+}
+
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(pause debian postgresql cnpg)
 for name in "${images[@]}"; do
-  if [ "$name" = cnpg ]; then
-    read -r cnpg_bin _ < <("$here/../build.sh" --operators)
-    cnpg_version=$(basename "$cnpg_bin" | cut -d- -f2)
-    cnpg_version=${cnpg_version#v}
-  fi
+  case $name in
+    cnpg | mariadb_operator)
+      read -r cnpg_bin mariadb_operator_bin _ < <("$here/../build.sh" --operators)
+      cnpg_version=$(basename "$cnpg_bin" | cut -d- -f2)
+      cnpg_version=${cnpg_version#v}
+      mariadb_operator_version=$(basename "$mariadb_operator_bin" | cut -d- -f3)
+      mariadb_operator_version=${mariadb_operator_version#v}
+      ;;
+    mariadb)
+      mariadb_module=$(cd "$here/../mariadb-operator" && GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+        go mod download -json github.com/mariadb-operator/mariadb-operator/v25 |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+      # The server version Debian's release file pins (10.11.N), as the tag and MARIADB_VERSION.
+      mariadb_version=$(curl -fsS --max-time 60 \
+        "$MIRROR/dists/bookworm/main/binary-amd64/Packages.xz" | xz -dc |
+        awk '/^Package: mariadb-server$/ { p = 1 } p && /^Version:/ && v == "" { v = $2 } END { print v }' |
+        sed -E 's/^[0-9]+://; s/-.*//')
+      [ -n "$mariadb_version" ] || { echo "images/build.sh: no mariadb-server in $MIRROR" >&2; exit 2; }
+      ;;
+  esac
 done
 for name in "${images[@]}"; do
   declare -F "image_$name" >/dev/null || { echo "images/build.sh: no image '$name'" >&2; exit 2; }
   extra=()
   [ "$name" = cnpg ] && extra=("$(sha256sum <"$cnpg_bin/manager")")
+  [ "$name" = mariadb_operator ] && extra=("$(sha256sum <"$mariadb_operator_bin/controller")")
+  [ "$name" = mariadb ] && extra=("$mariadb_version" "$(sha256sum <"$mariadb_module/pkg/embed/mariadb-docker/10.11/docker-entrypoint.sh")")
   out="$cache/$name-$(key_for "$name" "${extra[@]}").tar"
   [ -f "$out" ] && continue
   work=$(mktemp -d /var/tmp/hasteward-kube-image-XXXXXX)
