@@ -4,12 +4,10 @@
 // Debian's packages, and HASteward's CLI with deploy/'s RBAC from inside the node's network (it
 // reaches the databases through the API server's port-forward and exec, the kubelet and runc).
 // Each test continues the cluster the one before left.
-#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -18,6 +16,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
+#include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
 
 namespace hasteward::testing {
@@ -250,62 +249,25 @@ TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
       Psql(old_primary, "CREATE TABLE IF NOT EXISTS acks (id int PRIMARY KEY)", "app").exit_code,
       0);
   ASSERT_EQ(Psql(old_primary, "ALTER TABLE acks OWNER TO app", "app").exit_code, 0);
-  const json writer = {
-      {"apiVersion", "v1"},
-      {"kind", "Pod"},
-      {"metadata", {{"name", "writer"}, {"namespace", kNamespace}}},
-      {"spec",
-       {{"restartPolicy", "Never"},
-        {"containers",
-         {{{"name", "writer"},
-           {"image", kImage},
-           {"imagePullPolicy", "Never"},
-           {"env",
-            {{{"name", "PGPASSWORD"},
-              {"valueFrom",
-               {{"secretKeyRef",
-                 {{"name", std::string(kCluster) + "-app"}, {"key", "password"}}}}}}}},
-           {"command",
-            {"bash", "-c",
-             std::string("i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); "
-                         "if psql -X -q -v ON_ERROR_STOP=1 \"host=") +
-                 kCluster +
-                 "-rw user=app dbname=app connect_timeout=3\" -c \"INSERT INTO acks VALUES "
-                 "($i)\" 2>/dev/null; then echo ack $i; fi; sleep 0.05; done; echo stopped"}}}}}}}};
-  ASSERT_TRUE(node_->Apply(writer.dump()).ok());
-  auto acked = [] {
-    CmdResult logs = node_->Kubectl({"logs", "-n", kNamespace, "writer"});
-    std::vector<int> ids;
-    std::istringstream lines(logs.out);
-    for (std::string word; lines >> word;) {
-      if (word == "ack") {
-        int id = 0;
-        lines >> id;
-        ids.push_back(id);
-      }
+  const json env = {
+      {{"name", "PGPASSWORD"},
+       {"valueFrom",
+        {{"secretKeyRef", {{"name", std::string(kCluster) + "-app"}, {"key", "password"}}}}}}};
+  auto writer = AckWriterPod::Start(
+      *node_, kNamespace, "writer", kImage,
+      std::string("psql -X -q -v ON_ERROR_STOP=1 \"host=") + kCluster +
+          "-rw user=app dbname=app connect_timeout=3\" -c \"INSERT INTO acks VALUES ($i)\"",
+      env);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  // Every instance's role, sampled while the switchover runs: never two writable at once.
+  WritableSampler sampler([] {
+    int writable = 0;
+    for (int n = 1; n <= kInstances; ++n) {
+      CmdResult r =
+          Psql(std::string(kCluster) + "-" + std::to_string(n), "SELECT NOT pg_is_in_recovery()");
+      writable += r.exit_code == 0 && r.out.rfind("t", 0) == 0 ? 1 : 0;
     }
-    return ids;
-  };
-  ASSERT_TRUE(node_
-                  ->WaitFor("the writer's first acknowledged commits", std::chrono::seconds(120),
-                            [&] { return acked().size() >= 20; })
-                  .ok());
-
-  // Samples every instance's role while the switchover runs: never two writable at once.
-  std::atomic<bool> stop{false};
-  std::atomic<int> samples{0};
-  std::atomic<int> two_writable{0};
-  std::thread sampler([&] {
-    while (!stop) {
-      int writable = 0;
-      for (int n = 1; n <= kInstances; ++n) {
-        CmdResult r =
-            Psql(std::string(kCluster) + "-" + std::to_string(n), "SELECT NOT pg_is_in_recovery()");
-        writable += r.exit_code == 0 && r.out.rfind("t", 0) == 0 ? 1 : 0;
-      }
-      ++samples;
-      two_writable += writable > 1 ? 1 : 0;
-    }
+    return writable;
   });
   std::string target;
   for (int n = 1; n <= kInstances && target.empty(); ++n) {
@@ -315,24 +277,14 @@ TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
     }
   }
   CmdResult switched = Kube({"switchover", "--to", target, "--timeout", "300s"});
-  const size_t during = acked().size();
   // The writer goes on against the new primary before it stops.
-  const bool more =
-      node_
-          ->WaitFor("acknowledged commits after the switchover", std::chrono::seconds(120),
-                    [&] { return acked().size() >= during + 20; })
-          .ok();
-  stop = true;
-  sampler.join();
-  (void)node_->Exec(kNamespace, "writer", "writer", {"touch", "/tmp/stop"});
+  const bool more = writer->WaitForMore(writer->Acknowledged().size(), 20);
+  sampler.Stop();
+  writer->Stop();
   ASSERT_EQ(switched.exit_code, 0) << switched.out << switched.err;
   EXPECT_TRUE(more) << "the writer made no progress on the new primary";
   EXPECT_EQ(Primary(), target);
-  (void)node_->WaitFor("the writer to stop", std::chrono::seconds(30), [&] {
-    return node_->Kubectl({"logs", "-n", kNamespace, "writer"}).out.find("stopped") !=
-           std::string::npos;
-  });
-  const std::vector<int> ids = acked();
+  const std::vector<int> ids = writer->Acknowledged();
   CmdResult stored = Psql(target, "SELECT string_agg(id::text, ' ' ORDER BY id) FROM acks", "app");
   ASSERT_EQ(stored.exit_code, 0) << stored.err;
   std::set<int> present;
@@ -340,17 +292,13 @@ TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
   for (int id = 0; values >> id;) {
     present.insert(id);
   }
-  int lost = 0;
-  for (int id : ids) {
-    lost += present.count(id) == 0 ? 1 : 0;
-  }
+  const int lost = CountLost(ids, present);
   std::cout << "switchover under the writer: " << ids.size() << " acknowledged, " << lost
-            << " lost, " << present.size() << " stored; " << samples << " samples of the roles, "
-            << two_writable << " with two writable\n";
+            << " lost, " << present.size() << " stored; " << sampler.samples()
+            << " samples of the roles, " << sampler.two_writable() << " with two writable\n";
   EXPECT_EQ(lost, 0);
-  EXPECT_GT(samples.load(), 0);
-  EXPECT_EQ(two_writable.load(), 0);
-  (void)node_->Kubectl({"delete", "pod", "writer", "-n", kNamespace, "--wait=false"});
+  EXPECT_GT(sampler.samples(), 0);
+  EXPECT_EQ(sampler.two_writable(), 0);
 }
 
 // verify restores the snapshot into a scratch instance on the CLI's host and checks every table.

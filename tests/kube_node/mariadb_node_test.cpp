@@ -4,12 +4,10 @@
 // semi-synchronous, GTID strict mode, TLS) with the MariaDB 10.11 image built from Debian's
 // packages to the official image's contract, and HASteward's CLI with deploy/'s RBAC from inside
 // the node's network. Each test continues the cluster the one before left.
-#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +15,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
+#include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
 
 namespace hasteward::testing {
@@ -200,80 +199,33 @@ TEST_F(MariadbNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) 
   CmdResult image = node_->Kubectl({"get", "pod", old_primary, "-n", kNamespace, "-o",
                                     "jsonpath={.spec.containers[?(@.name=='mariadb')].image}"});
   ASSERT_EQ(image.exit_code, 0) << image.err;
-  const json writer = {
-      {"apiVersion", "v1"},
-      {"kind", "Pod"},
-      {"metadata", {{"name", "writer"}, {"namespace", kNamespace}}},
-      {"spec",
-       {{"restartPolicy", "Never"},
-        {"containers",
-         {{{"name", "writer"},
-           {"image", image.out},
-           {"imagePullPolicy", "Never"},
-           {"env",
-            {{{"name", "ROOT_PASSWORD"},
-              {"valueFrom", {{"secretKeyRef", {{"name", "mariadb"}, {"key", "root-password"}}}}}}}},
-           {"command",
-            {"bash", "-c",
-             std::string("i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); if mariadb -h ") +
-                 kCluster +
-                 "-primary -uroot -p\"$ROOT_PASSWORD\" --connect-timeout=3 -e \"INSERT INTO "
-                 "shop.acks VALUES ($i)\" 2>/dev/null; then echo ack $i; fi; sleep 0.05; done; "
-                 "echo stopped"}}}}}}}};
-  ASSERT_TRUE(node_->Apply(writer.dump()).ok());
-  auto acked = [] {
-    CmdResult logs = node_->Kubectl({"logs", "-n", kNamespace, "writer"});
-    std::vector<int> ids;
-    std::istringstream words(logs.out);
-    for (std::string word; words >> word;) {
-      if (word == "ack") {
-        int id = 0;
-        words >> id;
-        ids.push_back(id);
-      }
+  const json env = {
+      {{"name", "ROOT_PASSWORD"},
+       {"valueFrom", {{"secretKeyRef", {{"name", "mariadb"}, {"key", "root-password"}}}}}}};
+  auto writer = AckWriterPod::Start(*node_, kNamespace, "writer", image.out,
+                                    std::string("mariadb -h ") + kCluster +
+                                        "-primary -uroot -p\"$ROOT_PASSWORD\" --connect-timeout=3 "
+                                        "-e \"INSERT INTO shop.acks VALUES ($i)\"",
+                                    env);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  WritableSampler sampler([] {
+    int writable = 0;
+    for (int n = 0; n < kReplicas; ++n) {
+      CmdResult r = Sql(std::string(kCluster) + "-" + std::to_string(n), "SELECT @@read_only");
+      writable += r.exit_code == 0 && r.out.rfind("0", 0) == 0 ? 1 : 0;
     }
-    return ids;
-  };
-  ASSERT_TRUE(node_
-                  ->WaitFor("the writer's first acknowledged commits", std::chrono::seconds(120),
-                            [&] { return acked().size() >= 20; })
-                  .ok())
-      << node_->Kubectl({"logs", "-n", kNamespace, "writer"}).out;
-
-  std::atomic<bool> stop{false};
-  std::atomic<int> samples{0};
-  std::atomic<int> two_writable{0};
-  std::thread sampler([&] {
-    while (!stop) {
-      int writable = 0;
-      for (int n = 0; n < kReplicas; ++n) {
-        CmdResult r = Sql(std::string(kCluster) + "-" + std::to_string(n), "SELECT @@read_only");
-        writable += r.exit_code == 0 && r.out.rfind("0", 0) == 0 ? 1 : 0;
-      }
-      ++samples;
-      two_writable += writable > 1 ? 1 : 0;
-    }
+    return writable;
   });
   const std::string target = old_primary == std::string(kCluster) + "-0"
                                  ? std::string(kCluster) + "-1"
                                  : std::string(kCluster) + "-0";
-  CmdResult switched = Kube({"switchover", "--to", target, "--timeout", "300s"});
-  const size_t during = acked().size();
-  const bool more =
-      node_
-          ->WaitFor("acknowledged commits after the switchover", std::chrono::seconds(120),
-                    [&] { return acked().size() >= during + 20; })
-          .ok();
-  stop = true;
-  sampler.join();
-  (void)node_->Exec(kNamespace, "writer", "writer", {"touch", "/tmp/stop"});
+  CmdResult switched = Kube({"switchover", "--to", target, "--timeout", "120s"});
+  const bool more = writer->WaitForMore(writer->Acknowledged().size(), 20);
+  sampler.Stop();
+  writer->Stop();
   EXPECT_TRUE(more) << "the writer made no progress on the new primary";
   EXPECT_EQ(Primary(), target);
-  (void)node_->WaitFor("the writer to stop", std::chrono::seconds(30), [&] {
-    return node_->Kubectl({"logs", "-n", kNamespace, "writer"}).out.find("stopped") !=
-           std::string::npos;
-  });
-  const std::vector<int> ids = acked();
+  const std::vector<int> ids = writer->Acknowledged();
   CmdResult stored = Sql(target, "SELECT id FROM shop.acks ORDER BY id");
   ASSERT_EQ(stored.exit_code, 0) << stored.err;
   std::set<int> present;
@@ -281,22 +233,18 @@ TEST_F(MariadbNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) 
   for (int id = 0; values >> id;) {
     present.insert(id);
   }
-  int lost = 0;
-  for (int id : ids) {
-    lost += present.count(id) == 0 ? 1 : 0;
-  }
+  const int lost = CountLost(ids, present);
   std::cout << "switchover under the writer: " << ids.size() << " acknowledged, " << lost
-            << " lost, " << present.size() << " stored; " << samples << " samples of the roles, "
-            << two_writable << " with two writable\n";
+            << " lost, " << present.size() << " stored; " << sampler.samples()
+            << " samples of the roles, " << sampler.two_writable() << " with two writable\n";
   // mariadb-operator 25.10.4's own switchover let an acknowledged commit land on the old primary
   // after it was no longer replicated (seen here: one id, kept on the old primary as GTID 0-10-1
   // after the operator reset its binary log); HASteward then refuses to call the switchover done
   // (triage: split-brain, errant GTID). Both must hold: nothing lost, and success only then.
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(switched.exit_code, lost == 0 ? 0 : 4) << switched.out << switched.err;
-  EXPECT_GT(samples.load(), 0);
-  EXPECT_EQ(two_writable.load(), 0);
-  (void)node_->Kubectl({"delete", "pod", "writer", "-n", kNamespace, "--wait=false"});
+  EXPECT_GT(sampler.samples(), 0);
+  EXPECT_EQ(sampler.two_writable(), 0);
 }
 
 }  // namespace

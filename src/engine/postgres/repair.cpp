@@ -26,18 +26,24 @@ constexpr char kMoveAside[] =
 // --foreground keeps pg_basebackup in the script's process group, which a stop kills.
 // The clone is made beside the data directory and renamed into place: an operator's instance
 // manager writes its configuration files into the emptied path while the server is down
-// (CloudNativePG does, even when fenced: pg_basebackup then found the directory "not empty", on
-// the real operator, issue 51). What appeared there holds no data directory (no PG_VERSION; the
-// instance's data was moved aside before) and is replaced; a data directory there is refused.
+// (CloudNativePG does, even when fenced: pg_basebackup found the directory "not empty", and a
+// plain rename nested the clone inside the directory it had just made again: on the real operator,
+// issue 51). What appeared there holds no data directory (no PG_VERSION; the instance's data was
+// moved aside before): it is renamed away and the clone renamed in with mv -T, which never nests,
+// retried while the operator keeps making the path. A data directory there is refused.
 constexpr char kBaseBackup[] =
     "umask 077; cat > \"$7.tmp\" && mv \"$7.tmp\" \"$7\" || exit 1; "
-    "c=\"$5.hasteward-cloning\"; rm -rf -- \"$c\" || exit 1; "
+    "c=\"$5.hasteward-cloning\"; o=\"$5.hasteward-operator-files\"; rm -rf -- \"$c\" || exit 1; "
     "PGPASSFILE=\"$7\" timeout --foreground -k 5 \"$6\" \"$1\" -h \"$2\" -p \"$3\" -U \"$4\" -D "
     "\"$c\" -R -X stream -c fast -w || exit $?; "
+    "i=0; while :; do "
     "if [ -e \"$5/PG_VERSION\" ]; then echo \"$5 holds a data directory again; the clone is at "
     "$c\" "
     ">&2; exit 3; fi; "
-    "rm -rf -- \"$5\" && mv -- \"$c\" \"$5\"";
+    "if [ -e \"$5\" ]; then rm -rf -- \"$o\" && mv -T -- \"$5\" \"$o\" || exit 1; fi; "
+    "mv -T -- \"$c\" \"$5\" 2>/dev/null && break; "
+    "i=$((i + 1)); if [ $i -ge 50 ]; then echo \"$5 keeps being made again; the clone is at $c\" "
+    ">&2; exit 3; fi; done; rm -rf -- \"$o\"";
 
 // Copies the instance's own config files from the kept directory over the primary's copies.
 constexpr char kRestoreConfig[] =
