@@ -76,6 +76,11 @@ leftovers() {
     echo "network namespace: $netns"
   fi
   awk -v run="$RUN" '$5 == run || index($5, run "/") == 1 { print "mount: " $5 }' /proc/self/mountinfo
+  # Pod network namespaces containerd pinned outside RUN (it must not: config.sh says so).
+  local f
+  for f in /run/netns/cni-*; do
+    [ -e "$f" ] && grep -qs "$f" "$RUN/log/containerd.log" && echo "network namespace file: $f"
+  done
   cgroup_dirs | sed 's/^/cgroup: /'
   return 0
 }

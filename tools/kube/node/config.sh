@@ -93,6 +93,9 @@ state = "$RUN/containerd/state"
 # every request to its own score instead.
 [plugins.'io.containerd.cri.v1.runtime']
   restrict_oom_score_adj = true
+  # The pods' network namespaces pinned under RUN, not in the machine's /run/netns (where the
+  # mounts stay in the node's mount namespace but their files were left behind on the host).
+  netns_mounts_under_state_dir = true
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
