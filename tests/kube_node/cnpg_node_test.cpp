@@ -64,9 +64,11 @@ class CnpgNodeTest : public ::testing::Test {
     delete env_;
     env_ = nullptr;
     // HASTEWARD_KUBE_NODE_KEEP=1 leaves the cluster for a look (tools/kube-node.sh run -- kubectl).
+    // Not waited for: the namespace controller took minutes to remove the operator's volume
+    // claims here, and the node's `down` removes everything anyway.
     const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
     if (node_ != nullptr && (keep == nullptr || std::string(keep) != "1")) {
-      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=true", "--timeout=300s"});
+      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=false"});
     }
     delete node_;
     node_ = nullptr;

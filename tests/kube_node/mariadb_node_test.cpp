@@ -74,7 +74,7 @@ class MariadbNodeTest : public ::testing::Test {
     env_ = nullptr;
     const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
     if (node_ != nullptr && (keep == nullptr || std::string(keep) != "1")) {
-      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=true", "--timeout=300s"});
+      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=false"});
     }
     delete node_;
     node_ = nullptr;
