@@ -131,7 +131,8 @@ for name in "${images[@]}"; do
         python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
       # The server version Debian's release file pins (10.11.N), as the tag and MARIADB_VERSION.
       mariadb_version=$(curl -fsS --max-time 60 \
-        "$MIRROR/dists/bookworm/main/binary-amd64/Packages.xz" | xz -dc |
+        "$MIRROR/dists/bookworm/main/binary-amd64/Packages.xz" |
+        python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.decompress(sys.stdin.buffer.read()))' |
         awk '/^Package: mariadb-server$/ { p = 1 } p && /^Version:/ && v == "" { v = $2 } END { print v }' |
         sed -E 's/^[0-9]+://; s/-.*//')
       [ -n "$mariadb_version" ] || { echo "images/build.sh: no mariadb-server in $MIRROR" >&2; exit 2; }
