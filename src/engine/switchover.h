@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,28 @@ struct SwitchoverReport {
   std::string promoted_at;
 };
 
+// The engine's part of a switchover that an operator performs (jobs/operator_switchover.h): what
+// runs on the instances before the operator is asked, so that the operator's own handover cannot
+// take an acknowledged commit with it. Made for one plan; holds the connections it opened until
+// destroyed.
+class OperatorHandover {
+ public:
+  virtual ~OperatorHandover() = default;
+  OperatorHandover() = default;
+  OperatorHandover(const OperatorHandover&) = delete;
+  OperatorHandover& operator=(const OperatorHandover&) = delete;
+
+  // The plan's lines for the fence and the catch-up (a dry run prints them). No I/O.
+  virtual std::vector<std::string> Describe() const = 0;
+  // Stops writes on the old primary and proves it (steps kFence and kProveFence in one).
+  virtual core::Result<std::string> Fence() = 0;
+  // Waits until the candidate has applied exactly the fenced primary's final position.
+  virtual core::Result<std::string> CatchUp() = 0;
+  // After an abort before the operator was asked: the old primary takes writes again. Says what
+  // was undone, or what could not be.
+  virtual std::string Lift() = 0;
+};
+
 // Capability: change the primary (Engine::switchover(); nullptr where the engine has none).
 class Switchover {
  public:
@@ -111,6 +134,13 @@ class Switchover {
   virtual SwitchoverReport RunFailover(platform::Platform& platform,
                                        const platform::Cluster& cluster, const SwitchoverPlan& plan,
                                        const SwitchoverOptions& options) = 0;
+  // The handover before an operator's switchover of `plan` (made by PlanSwitchover);
+  // `operator_account` is the database account the operator switches over with
+  // (OperatorSwitchover::DatabaseAccount), which keeps its privileges. `platform` and `cluster`
+  // must outlive it. No I/O until its Fence.
+  virtual std::unique_ptr<OperatorHandover> PrepareOperatorHandover(
+      platform::Platform& platform, const platform::Cluster& cluster, const SwitchoverPlan& plan,
+      const SwitchoverOptions& options, const std::string& operator_account) = 0;
 };
 
 }  // namespace hasteward::engine

@@ -315,6 +315,15 @@ core::Status WaitForWhole(const engine::ClusterHandle& target, const engine::Swi
                       "run triage; the operator may still be rejoining it");
 }
 
+// An abort before the operator was asked: the handover's fence is lifted, and the error says
+// whether it was.
+core::Status Lifted(const core::Status& failure, engine::OperatorHandover& handover) {
+  std::string lifted = handover.Lift();
+  return core::Status(failure.code(),
+                      lifted.empty() ? failure.message() : failure.message() + "; " + lifted,
+                      failure.hint());
+}
+
 core::Status ProveWritable(const engine::ClusterHandle& target, const platform::Instance& who) {
   HS_ASSIGN_OR_RETURN(auto handle, target.platform().OpenInstance(target.cluster(), who));
   platform::Endpoint at = handle->endpoint();
@@ -332,20 +341,25 @@ core::Status ProveWritable(const engine::ClusterHandle& target, const platform::
 
 }  // namespace
 
-void DescribeOperatorSwitchover(const platform::OperatorSwitchover& via,
+void DescribeOperatorSwitchover(const engine::OperatorHandover& handover,
+                                const platform::OperatorSwitchover& via,
                                 engine::SwitchoverPlan* plan) {
-  plan->steps = {
-      "pre-check: '" + plan->candidate.name + "' is a healthy replica of '" +
-          plan->old_primary.name + "', which the operator also runs as its primary",
-      "promote: ask the operator (" + via.Describe() + ") for '" + plan->candidate.name +
-          "' and wait until it reports it as its primary; never two writable instances",
-      "repoint: wait until triage is healthy with '" + plan->candidate.name +
-          "' the one writable instance and '" + plan->old_primary.name + "' replicating from it",
-      "prove-writable: a write on '" + plan->candidate.name + "' is accepted (rolled back)",
-  };
+  plan->steps = {"pre-check: '" + plan->candidate.name + "' is a healthy replica of '" +
+                 plan->old_primary.name + "', which the operator also runs as its primary"};
+  for (std::string& line : handover.Describe()) {
+    plan->steps.push_back(std::move(line));
+  }
+  plan->steps.insert(
+      plan->steps.end(),
+      {"promote: ask the operator (" + via.Describe() + ") for '" + plan->candidate.name +
+           "' and wait until it reports it as its primary; never two writable instances",
+       "repoint: wait until triage is healthy with '" + plan->candidate.name +
+           "' the one writable instance and '" + plan->old_primary.name + "' replicating from it",
+       "prove-writable: a write on '" + plan->candidate.name + "' is accepted (rolled back)"});
 }
 
 engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& target,
+                                               engine::OperatorHandover& handover,
                                                platform::OperatorSwitchover& via,
                                                const engine::SwitchoverPlan& plan,
                                                const engine::SwitchoverOptions& options) {
@@ -356,9 +370,23 @@ engine::SwitchoverReport RunOperatorSwitchover(const engine::ClusterHandle& targ
     return steps.Fail(SwitchoverStep::kPreCheck, agrees);
   }
   steps.Done(SwitchoverStep::kPreCheck, "the operator runs '" + plan.old_primary.name + "'");
+  // The operator's own handover may let a write through to the old primary after it was last
+  // replicated (mariadb-operator: engine/mariadb/operator_handover.h): the engine fences first.
+  auto fenced = handover.Fence();
+  if (!fenced.ok()) {
+    return steps.Fail(SwitchoverStep::kFence, Lifted(fenced.TakeStatus(), handover));
+  }
+  steps.Done(SwitchoverStep::kFence, *fenced);
+  // The operator is asked only for a candidate that holds every write of the fenced primary.
+  auto caught_up = handover.CatchUp();
+  if (!caught_up.ok()) {
+    return steps.Fail(SwitchoverStep::kCatchUp, Lifted(caught_up.TakeStatus(), handover));
+  }
+  steps.Done(SwitchoverStep::kCatchUp, *caught_up);
   if (core::Status asked = via.RequestPrimary(plan.candidate); !asked.ok()) {
-    // Nothing was written: the same class as a refused pre-check.
-    return steps.Fail(SwitchoverStep::kPreCheck, asked);
+    // Nothing was asked of the operator and the fence goes: the class of a refused pre-check
+    // (exit code), whatever steps the report shows done.
+    return steps.Fail(SwitchoverStep::kPreCheck, Lifted(asked, handover));
   }
   PollTally tally;
   TwoWritableJudge judge;

@@ -109,8 +109,11 @@ SwitchoverJobResult RunSwitchoverJob(const engine::ClusterHandle& target,
     result.report.total = Since(clock, start);
     return result;
   }
+  std::unique_ptr<engine::OperatorHandover> handover;
   if (via) {
-    DescribeOperatorSwitchover(*via, &*plan);
+    handover = capability->PrepareOperatorHandover(target.platform(), target.cluster(), *plan,
+                                                   options.engine_options, via->DatabaseAccount());
+    DescribeOperatorSwitchover(*handover, *via, &*plan);
   }
   if (options.dry_run) {
     result.report.plan = std::move(*plan);
@@ -118,7 +121,7 @@ SwitchoverJobResult RunSwitchoverJob(const engine::ClusterHandle& target,
     return result;
   }
   if (via) {
-    result.report = RunOperatorSwitchover(target, *via, *plan, options.engine_options);
+    result.report = RunOperatorSwitchover(target, *handover, *via, *plan, options.engine_options);
   } else {
     result.report = failover ? capability->RunFailover(target.platform(), target.cluster(), *plan,
                                                        options.engine_options)

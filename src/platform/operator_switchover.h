@@ -33,6 +33,11 @@ class OperatorSwitchover {
 
   // Where the request goes, for plans and messages ("CloudNativePG status.targetPrimary").
   virtual std::string Describe() const = 0;
+  // The database account the operator runs its switchover with ("" where it uses none HASteward
+  // could take a privilege from): the engine's fence before the request leaves it its privileges,
+  // since the operator needs them for the handover (mariadb-operator: 'root', which sets
+  // read_only, a READ ONLY ADMIN privilege).
+  virtual std::string DatabaseAccount() const = 0;
   // Reads the operator's view of its primary now.
   virtual core::Result<OperatorPrimary> Primary() = 0;
   // Asks the operator to make `candidate` the primary; returns once the request is stored (the

@@ -50,6 +50,7 @@ class SettlingOperator : public platform::OperatorSwitchover {
  public:
   explicit SettlingOperator(const std::string& primary) : primary_{primary, primary} {}
   std::string Describe() const override { return "the fake operator"; }
+  std::string DatabaseAccount() const override { return ""; }
   core::Result<platform::OperatorPrimary> Primary() override { return primary_; }
   core::Status RequestPrimary(const platform::Instance& candidate) override {
     primary_ = {candidate.name, candidate.name};
@@ -58,6 +59,20 @@ class SettlingOperator : public platform::OperatorSwitchover {
 
  private:
   platform::OperatorPrimary primary_;
+};
+
+// The engine's part before the request, done at once (what it does is the engines' tests'),
+// recording whether it was lifted.
+class InstantHandover : public engine::OperatorHandover {
+ public:
+  std::vector<std::string> Describe() const override { return {"fence: at once"}; }
+  core::Result<std::string> Fence() override { return std::string("fenced"); }
+  core::Result<std::string> CatchUp() override { return std::string("caught up"); }
+  std::string Lift() override {
+    lifted = true;
+    return "lifted";
+  }
+  bool lifted = false;
 };
 
 TEST(OperatorSwitchoverTest, PollsThatReadNoInstanceProveNothingAndThePromoteStepFails) {
@@ -71,7 +86,9 @@ TEST(OperatorSwitchoverTest, PollsThatReadNoInstanceProveNothingAndThePromoteSte
   engine::SwitchoverOptions options;
   options.timeout = std::chrono::milliseconds(100);  // a bound on the wait, not a measurement
 
-  engine::SwitchoverReport report = RunOperatorSwitchover(*target, via, plan, options);
+  InstantHandover handover;
+
+  engine::SwitchoverReport report = RunOperatorSwitchover(*target, handover, via, plan, options);
 
   ASSERT_TRUE(report.failed_step.has_value()) << "the switchover claimed success";
   EXPECT_EQ(*report.failed_step, engine::SwitchoverStep::kPromote) << report.status.ToString();
@@ -83,6 +100,40 @@ TEST(OperatorSwitchoverTest, PollsThatReadNoInstanceProveNothingAndThePromoteSte
     EXPECT_EQ(step.detail.find("one writable instance at each of"), std::string::npos)
         << engine::SwitchoverStepName(step.step) << ": " << step.detail;
   }
+  // The operator was asked: its handover may be under way, so the fence stays.
+  EXPECT_FALSE(handover.lifted);
+}
+
+// An operator that refuses the request (another switchover pending): the fence raised before it
+// is lifted, and the error says so.
+class RefusingOperator : public SettlingOperator {
+ public:
+  using SettlingOperator::SettlingOperator;
+  core::Status RequestPrimary(const platform::Instance& /*candidate*/) override {
+    return core::Status(core::ErrorCode::kSafetyStop, "a switchover is pending");
+  }
+};
+
+TEST(OperatorSwitchoverTest, ARefusedRequestLiftsTheFence) {
+  UnreadablePlatform platform(TwoInstances());
+  auto target = engine::ClusterHandle::Open(platform, TwoInstances());
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  RefusingOperator via("db-0");
+  engine::SwitchoverPlan plan;
+  plan.old_primary = target->cluster().instances[0];
+  plan.candidate = target->cluster().instances[1];
+  InstantHandover handover;
+
+  engine::SwitchoverReport report = RunOperatorSwitchover(*target, handover, via, plan, {});
+
+  ASSERT_TRUE(report.failed_step.has_value());
+  // Nothing was asked of the operator: the class of a refused pre-check.
+  EXPECT_EQ(*report.failed_step, engine::SwitchoverStep::kPreCheck);
+  EXPECT_TRUE(handover.lifted);
+  EXPECT_NE(report.status.message().find("lifted"), std::string::npos) << report.status.ToString();
+  ASSERT_EQ(report.steps.size(), 3U);
+  EXPECT_EQ(report.steps[1].step, engine::SwitchoverStep::kFence);
+  EXPECT_EQ(report.steps[2].step, engine::SwitchoverStep::kCatchUp);
 }
 
 }  // namespace operator_switchover_test

@@ -142,7 +142,12 @@ void FakeMariaDbOperator::SwitchOver(const json& mariadb) {
       asked >= count || current < 0 || current >= count) {
     return;
   }
-  core::Status switched = SwitchMariaDbPrimary(cluster_, current, asked, mode_);
+  // As the real operator, through its root account (rootPasswordSecretKeyRef: the sandbox's
+  // admin password, real_kube_operators.cpp), not the sandbox's admin: HASteward's fence before
+  // the request spares that account only.
+  platform::Cluster as_operator = cluster_;
+  as_operator.credentials.user = "root";
+  core::Status switched = SwitchMariaDbPrimary(as_operator, current, asked, mode_);
   Fail("switchover to " + PodName(asked), switched);
   if (switched.ok()) {
     Fail(cluster_.name,

@@ -52,6 +52,9 @@ core::Status SwitchPostgresPrimary(platform::Platform& local, const platform::Cl
 core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, int to,
                                   FakeSwitchoverMode mode) {
   if (mode == FakeSwitchoverMode::kPromoteWithoutDemoting) {
+    // The old primary is made writable too (HASteward's handover set it read-only before asking):
+    // an operator that leaves two writable instances, whatever was done before it acted.
+    HS_TRY(RunClusterSql(cluster, from, "SET GLOBAL read_only = OFF;").status());
     return RunClusterSql(cluster, to, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF;")
         .status();
   }

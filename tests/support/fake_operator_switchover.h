@@ -24,7 +24,12 @@ core::Status SwitchPostgresPrimary(platform::Platform& local, const platform::Cl
 
 // mariadb-operator's switchover: read_only on the old primary, the target waits for the old
 // primary's GTID position, stops replicating and turns read_only off, and the old primary
-// replicates from it (CHANGE MASTER ... MASTER_USE_GTID=slave_pos).
+// replicates from it (CHANGE MASTER ... MASTER_USE_GTID=slave_pos). Like the real one (25.10,
+// pkg/controller/replication/switchover.go) it reads the old primary's position once, after
+// read_only, and nothing stops an account that bypasses read_only from writing on the old
+// primary after that read: such a commit is acknowledged and never reaches the target (the real
+// operator's lock is released again before its Service moves). kPromoteWithoutDemoting also
+// turns the old primary's read_only off.
 core::Status SwitchMariaDbPrimary(const platform::Cluster& cluster, int from, int to,
                                   FakeSwitchoverMode mode = FakeSwitchoverMode::kAsTheOperator);
 

@@ -33,8 +33,18 @@ std::string PrivilegeList(const BypassAccount& account) {
 }  // namespace
 
 PrimaryFence::PrimaryFence(const platform::InstanceHandle& primary,
-                           std::chrono::milliseconds timeout)
-    : handle_(primary), primary_(primary.instance()), timeout_(timeout) {}
+                           std::chrono::milliseconds timeout,
+                           std::vector<std::string> kept_accounts)
+    : handle_(primary),
+      primary_(primary.instance()),
+      timeout_(timeout),
+      kept_accounts_(std::move(kept_accounts)) {}
+
+core::Status PrimaryFence::ReadExemptions(MariadbConnection& conn) {
+  HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(handle_.cluster(), conn));
+  exempt_.users.insert(exempt_.users.end(), kept_accounts_.begin(), kept_accounts_.end());
+  return core::Status::Ok();
+}
 
 core::Result<MariadbConnection*> PrimaryFence::Connection() {
   if (conn_ == nullptr) {
@@ -80,11 +90,18 @@ core::Status PrimaryFence::KillSessionsOf(MariadbConnection& conn,
 // finds the new primary.
 core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
   HS_ASSIGN_OR_RETURN(auto killer, MariadbConnection::ConnectInstance(handle_, timeout_));
+  // A kept account keeps its privileges, not its open transactions: one would hold read_only
+  // back like any other.
+  std::vector<std::string> never_killed;
+  for (const auto& user : exempt_.users) {
+    if (std::find(kept_accounts_.begin(), kept_accounts_.end(), user) == kept_accounts_.end())
+      never_killed.push_back(user);
+  }
   const std::string open_transactions =
       "SELECT t.trx_mysql_thread_id AS ID FROM information_schema.INNODB_TRX t JOIN "
       "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID NOT IN (" +
-      SqlList(spared_sessions_) + ", CONNECTION_ID()) AND p.USER NOT IN (" +
-      SqlList(exempt_.users) + ")";
+      SqlList(spared_sessions_) + ", CONNECTION_ID()) AND p.USER NOT IN (" + SqlList(never_killed) +
+      ")";
   std::atomic<bool> done{false};
   core::Status result;
   {
@@ -112,7 +129,7 @@ core::Status PrimaryFence::SetReadOnly(MariadbConnection& conn) {
 core::Result<std::vector<BypassAccount>> PrimaryFence::Prepare(
     const std::vector<std::string>& spared_sessions) {
   HS_ASSIGN_OR_RETURN(MariadbConnection * conn, Connection());
-  HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(handle_.cluster(), *conn));
+  HS_TRY(ReadExemptions(*conn));
   HS_ASSIGN_OR_RETURN(auto own_id, conn->QueryValue("SELECT CONNECTION_ID()"));
   spared_sessions_ = spared_sessions;
   spared_sessions_.push_back(own_id.value_or("0"));
@@ -153,7 +170,11 @@ core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions
   // (issue 49). So every session of it but HASteward's own connections is killed, after
   // read_only=ON: a client that reconnects from now on (through a proxy that routes by read_only)
   // finds the old primary read-only and moves on; killed before, it could reconnect in between.
-  return KillSessionsOf(*conn, {exempt_.own_user});
+  std::vector<std::string> killed_accounts = kept_accounts_;
+  if (std::find(killed_accounts.begin(), killed_accounts.end(), exempt_.own_user) ==
+      killed_accounts.end())
+    killed_accounts.push_back(exempt_.own_user);
+  return KillSessionsOf(*conn, killed_accounts);
 }
 
 // The structural half of the proof: what the probe write and the still position over a short
@@ -161,7 +182,7 @@ core::Status PrimaryFence::Raise(const std::vector<std::string>& spared_sessions
 // event) or a killed session still running could write after the final position was taken.
 core::Result<std::string> PrimaryFence::CheckNothingBypasses(MariadbConnection& conn) {
   if (exempt_.own_user.empty()) {  // a fence resumed from a journal read no exemptions yet
-    HS_ASSIGN_OR_RETURN(exempt_, ReadFenceExemptions(handle_.cluster(), conn));
+    HS_TRY(ReadExemptions(conn));
   }
   HS_ASSIGN_OR_RETURN(BypassSet left, FindBypass(conn, exempt_));
   if (!left.empty()) {

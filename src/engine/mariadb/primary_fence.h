@@ -28,8 +28,11 @@ namespace hasteward::engine::mariadb {
 // keeps accepting their writes because it is not read-only. Not thread-safe.
 class PrimaryFence {
  public:
-  // `primary` is the run's handle of the old primary; it must outlive the fence.
-  PrimaryFence(const platform::InstanceHandle& primary, std::chrono::milliseconds timeout);
+  // `primary` is the run's handle of the old primary; it must outlive the fence. `kept_accounts`
+  // keep their privileges from every host (an operator's own account, which it needs READ ONLY
+  // ADMIN on to set read_only: operator_handover.h); their sessions are still killed.
+  PrimaryFence(const platform::InstanceHandle& primary, std::chrono::milliseconds timeout,
+               std::vector<std::string> kept_accounts = {});
 
   // Revokes the bypass privileges (bypass_accounts.h), kills every session that may carry them
   // except `spared_sessions` (connection ids HASteward itself holds on the primary), sets
@@ -66,10 +69,13 @@ class PrimaryFence {
   core::Status KillSessionsOf(MariadbConnection& conn, const std::vector<std::string>& users);
   core::Status SetReadOnly(MariadbConnection& conn);
   core::Result<std::string> CheckNothingBypasses(MariadbConnection& conn);
+  // ReadFenceExemptions, with the kept accounts among the exempt users.
+  core::Status ReadExemptions(MariadbConnection& conn);
 
   const platform::InstanceHandle& handle_;
   const platform::Instance& primary_;
   std::chrono::milliseconds timeout_;
+  std::vector<std::string> kept_accounts_;
   std::unique_ptr<MariadbConnection> conn_;
   FenceExemptions exempt_;
   std::optional<BypassSet> prepared_;

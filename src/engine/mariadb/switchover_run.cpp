@@ -7,6 +7,7 @@
 #include "core/failpoint.h"
 #include "engine/mariadb/bypass_accounts.h"
 #include "engine/mariadb/mariadb_connection.h"
+#include "engine/mariadb/operator_handover.h"
 #include "engine/mariadb/persisted_fence.h"
 #include "engine/mariadb/primary_fence.h"
 #include "engine/mariadb/probe_account.h"
@@ -323,6 +324,12 @@ SwitchoverReport MariadbSwitchover::RunSwitchover(platform::Platform& platform,
                                                   const SwitchoverOptions& options) {
   SwitchoverRun run(platform, cluster, plan, options);
   return RunSwitchoverSteps(plan, run);
+}
+
+std::unique_ptr<OperatorHandover> MariadbSwitchover::PrepareOperatorHandover(
+    platform::Platform& platform, const platform::Cluster& cluster, const SwitchoverPlan& plan,
+    const SwitchoverOptions& options, const std::string& operator_account) {
+  return MakeOperatorHandover(platform, cluster, plan, options, operator_account);
 }
 
 }  // namespace hasteward::engine::mariadb

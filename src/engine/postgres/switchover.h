@@ -26,6 +26,9 @@ class PgSwitchover : public Switchover {
   SwitchoverReport RunFailover(platform::Platform& platform, const platform::Cluster& cluster,
                                const SwitchoverPlan& plan,
                                const SwitchoverOptions& options) override;
+  std::unique_ptr<OperatorHandover> PrepareOperatorHandover(
+      platform::Platform& platform, const platform::Cluster& cluster, const SwitchoverPlan& plan,
+      const SwitchoverOptions& options, const std::string& operator_account) override;
 };
 
 }  // namespace hasteward::engine::postgres

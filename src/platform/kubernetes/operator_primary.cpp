@@ -43,6 +43,9 @@ class CnpgTargetPrimary : public OperatorSwitchover {
       : client_(std::move(client)), cluster_(std::move(c)) {}
 
   std::string Describe() const override { return "CloudNativePG status.targetPrimary"; }
+  // The instance manager switches over as the pod's own postgres process owner, through no
+  // account a fence would touch.
+  std::string DatabaseAccount() const override { return ""; }
 
   core::Result<OperatorPrimary> Primary() override {
     HS_ASSIGN_OR_RETURN(json cr,
@@ -96,6 +99,9 @@ class MariaDbPrimaryPodIndex : public OperatorSwitchover {
   std::string Describe() const override {
     return "mariadb-operator spec.replication.primary.podIndex";
   }
+  // Its replication controller connects to every pod as root (the MariaDB's
+  // rootPasswordSecretKeyRef) to lock, set read_only and reconfigure replication.
+  std::string DatabaseAccount() const override { return "root"; }
 
   core::Result<OperatorPrimary> Primary() override {
     HS_ASSIGN_OR_RETURN(json cr, client_->Get(resources::kMariaDbs, cluster_.ns, cluster_.name));
