@@ -23,6 +23,7 @@
 #include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/operator_restore.h"
+#include "platform/operator_switchover.h"
 #include "platform/peer_address.h"
 #include "platform/registry.h"
 #include "support/fake_kube_operators.h"
@@ -233,6 +234,14 @@ TEST_F(KubernetesPlatformTest, FindsACnpgClusterWithItsPodsRolesAndSuperuser) {
   auto password = c->credentials.password.Resolve();
   ASSERT_TRUE(password.ok()) << password.status().ToString();
   EXPECT_EQ(*password, "s3cret pw");
+  // The instance manager writes the server's settings before every start: HASteward appends none
+  // (a restored server's listen_addresses once overrode CNPG's '*').
+  for (const auto& instance : c->instances) {
+    EXPECT_EQ(instance.settings_owner, platform::SettingsOwner::kOperator) << instance.name;
+  }
+  auto via = platform_->OpenOperatorSwitchover(*c);
+  ASSERT_TRUE(via.ok()) << via.status().ToString();
+  EXPECT_EQ((*via)->DatabaseAccount(), "") << "CNPG switches over through no database account";
 }
 
 TEST_F(KubernetesPlatformTest, CnpgLegacyRoleLabelAndSuperuserSecretOverride) {
@@ -266,6 +275,10 @@ TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
   EXPECT_EQ(maria->instances[0].labels.at("role"), "replica");
   EXPECT_EQ(maria->credentials.user, "root");
   EXPECT_EQ(*maria->credentials.password.Resolve(), "root pw");
+  EXPECT_EQ(maria->instances[0].settings_owner, platform::SettingsOwner::kHasteward);
+  auto via = platform_->OpenOperatorSwitchover(*maria);
+  ASSERT_TRUE(via.ok()) << via.status().ToString();
+  EXPECT_EQ((*via)->DatabaseAccount(), "root") << "the account HASteward's fence must spare";
 
   auto gal = platform_->FindCluster(kPlatformNamespace, "gal");
   ASSERT_TRUE(gal.ok()) << gal.status().ToString();
