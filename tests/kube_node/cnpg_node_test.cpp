@@ -4,7 +4,6 @@
 // Debian's packages, and HASteward's CLI with deploy/'s RBAC from inside the node's network (it
 // reaches the databases through the API server's port-forward and exec, the kubelet and runc).
 // Each test continues the cluster the one before left.
-#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -16,6 +15,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
+#include "support/kube_node_suite.h"
 #include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
 
@@ -32,12 +32,10 @@ constexpr char kImage[] = "localhost/cnpg-postgresql:15-deb12";
 class CnpgNodeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto node = KubeNode::Attach();
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    node_ = std::move(node).value().release();
-    auto installed = node_->InstallOperator("cnpg");
-    ASSERT_TRUE(installed.ok()) << installed.ToString();
-    ASSERT_TRUE(node_->FreshNamespace(kNamespace).ok());
+    auto suite = KubeNodeSuite::Begin("cnpg", kNamespace);
+    ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+    suite_ = std::move(suite).value().release();
+    node_ = &suite_->node();
     ASSERT_TRUE(node_->Apply(ExampleCluster().dump()).ok());
     auto ready = node_->WaitFor(
         "3 ready instances of the CNPG example cluster", std::chrono::seconds(900),
@@ -52,26 +50,16 @@ class CnpgNodeTest : public ::testing::Test {
                  node_->Kubectl({"get", "events", "-n", kNamespace}).out;
         });
     ASSERT_TRUE(ready.ok()) << ready.ToString();
-    env_ = new HastewardEnv("hs-cnpg-node-", "cnpg-node-test");
-    env_->SetCommandPrefix(node_->EnterPrefix());
-    auto kubeconfig = node_->HastewardKubeconfig(kNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    env_->Set("KUBECONFIG", *kubeconfig);
-    ASSERT_EQ(env_->Run({"repo", "init"}).exit_code, 0);
+    core::Status started = suite_->StartHasteward("hs-cnpg-node-", "cnpg-node-test");
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    env_ = &suite_->env();
   }
 
   static void TearDownTestSuite() {
-    delete env_;
-    env_ = nullptr;
-    // HASTEWARD_KUBE_NODE_KEEP=1 leaves the cluster for a look (tools/kube-node.sh run -- kubectl).
-    // Not waited for: the namespace controller took minutes to remove the operator's volume
-    // claims here, and the node's `down` removes everything anyway.
-    const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
-    if (node_ != nullptr && (keep == nullptr || std::string(keep) != "1")) {
-      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=false"});
-    }
-    delete node_;
+    delete suite_;
+    suite_ = nullptr;
     node_ = nullptr;
+    env_ = nullptr;
   }
 
   // CloudNativePG's own example (docs/src/samples/cluster-example.yaml of the pinned module), its
@@ -117,15 +105,6 @@ class CnpgNodeTest : public ::testing::Test {
     return r.exit_code == 0 ? r.out : "error: " + r.err;
   }
 
-  // The snapshot id of `backup ... --json` (its last JSON object).
-  static std::string SnapshotIdOf(const CmdResult& backup) {
-    const size_t at = backup.out.rfind("{\"");
-    if (backup.exit_code != 0 || at == std::string::npos) {
-      return "";
-    }
-    return json::parse(backup.out.substr(at)).value("snapshot_id", "");
-  }
-
   // The triage report (exit code and JSON).
   static std::pair<int, json> Triage() {
     CmdResult triage = Kube({"triage", "--json"});
@@ -160,10 +139,12 @@ class CnpgNodeTest : public ::testing::Test {
     EXPECT_EQ(seen, kInstances) << pods.out;
   }
 
-  static KubeNode* node_;
-  static HastewardEnv* env_;
+  static KubeNodeSuite* suite_;
+  static KubeNode* node_;     // suite_'s
+  static HastewardEnv* env_;  // suite_'s
 };
 
+KubeNodeSuite* CnpgNodeTest::suite_ = nullptr;
 KubeNode* CnpgNodeTest::node_ = nullptr;
 HastewardEnv* CnpgNodeTest::env_ = nullptr;
 

@@ -4,7 +4,6 @@
 // semi-synchronous, GTID strict mode, TLS) with the MariaDB 10.11 image built from Debian's
 // packages to the official image's contract, and HASteward's CLI with deploy/'s RBAC from inside
 // the node's network. Each test continues the cluster the one before left.
-#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -15,6 +14,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
+#include "support/kube_node_suite.h"
 #include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
 
@@ -30,12 +30,10 @@ constexpr int kReplicas = 2;
 class MariadbNodeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto node = KubeNode::Attach();
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    node_ = std::move(node).value().release();
-    auto installed = node_->InstallOperator("mariadb-operator");
-    ASSERT_TRUE(installed.ok()) << installed.ToString();
-    ASSERT_TRUE(node_->FreshNamespace(kNamespace).ok());
+    auto suite = KubeNodeSuite::Begin("mariadb-operator", kNamespace);
+    ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+    suite_ = std::move(suite).value().release();
+    node_ = &suite_->node();
     CmdResult secret = node_->Kubectl({"create", "secret", "generic", "mariadb", "-n", kNamespace,
                                        "--from-literal=root-password=Root-Node-Test-1",
                                        "--from-literal=password=Repl-Node-Test-1"});
@@ -61,23 +59,16 @@ class MariadbNodeTest : public ::testing::Test {
                  node_->Kubectl({"get", "events", "-n", kNamespace}).out;
         });
     ASSERT_TRUE(ready.ok()) << ready.ToString();
-    env_ = new HastewardEnv("hs-mariadb-node-", "mariadb-node-test");
-    env_->SetCommandPrefix(node_->EnterPrefix());
-    auto kubeconfig = node_->HastewardKubeconfig(kNamespace);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    env_->Set("KUBECONFIG", *kubeconfig);
-    ASSERT_EQ(env_->Run({"repo", "init"}).exit_code, 0);
+    core::Status started = suite_->StartHasteward("hs-mariadb-node-", "mariadb-node-test");
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    env_ = &suite_->env();
   }
 
   static void TearDownTestSuite() {
-    delete env_;
-    env_ = nullptr;
-    const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
-    if (node_ != nullptr && (keep == nullptr || std::string(keep) != "1")) {
-      (void)node_->Kubectl({"delete", "namespace", kNamespace, "--wait=false"});
-    }
-    delete node_;
+    delete suite_;
+    suite_ = nullptr;
     node_ = nullptr;
+    env_ = nullptr;
   }
 
   // mariadb-operator's own example (examples/manifests/mariadb_replication.yaml of the pinned
@@ -140,8 +131,9 @@ class MariadbNodeTest : public ::testing::Test {
     }
   }
 
-  static KubeNode* node_;
-  static HastewardEnv* env_;
+  static KubeNodeSuite* suite_;
+  static KubeNode* node_;     // suite_'s
+  static HastewardEnv* env_;  // suite_'s
 
  public:
   // For the helpers below the fixture.
@@ -151,6 +143,7 @@ class MariadbNodeTest : public ::testing::Test {
   static CmdResult SqlFor(const std::string& pod, const std::string& sql) { return Sql(pod, sql); }
 };
 
+KubeNodeSuite* MariadbNodeTest::suite_ = nullptr;
 KubeNode* MariadbNodeTest::node_ = nullptr;
 HastewardEnv* MariadbNodeTest::env_ = nullptr;
 
@@ -318,6 +311,23 @@ TEST_F(MariadbNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) 
   EXPECT_EQ(run.lost, 0);
   EXPECT_GT(run.samples, 0);
   EXPECT_EQ(run.two_writable, 0);
+}
+
+// verify restores the snapshot into a scratch MariaDB on the CLI's host and checks every table
+// (the shop's and the switchover writers' tables).
+TEST_F(MariadbNodeTest, ABackupTakenThroughTheApiVerifies) {
+  const std::string id = SnapshotIdOf(Kube({"backup", "--json"}));
+  ASSERT_FALSE(id.empty());
+  CmdResult verify = Kube({"verify", "--snapshot", id, "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  const json report = json::parse(LastLine(verify.out));
+  EXPECT_EQ(report["report"]["verdict"], "ok") << verify.out;
+  int shop_tables = 0;
+  for (const json& table : report["report"]["tables"]) {
+    EXPECT_EQ(table["check"], "ok") << table.dump();
+    shop_tables += table.value("database", "") == "shop" ? 1 : 0;
+  }
+  EXPECT_GE(shop_tables, 4) << verify.out;  // orders, items, acks_root, acks_app
 }
 
 }  // namespace

@@ -10,11 +10,6 @@ namespace hasteward::engine::mariadb {
 
 namespace {
 
-// How long the old primary's position must stand still after the fence. Longer than HASteward's
-// own switchover waits (200 ms): the operator's account keeps its bypass, and a writer on it is
-// seen only by the position moving.
-constexpr std::chrono::milliseconds kSettleBeforeOperator{1000};
-
 class MariadbOperatorHandover final : public OperatorHandover {
  public:
   MariadbOperatorHandover(platform::Platform& platform, const platform::Cluster& cluster,
@@ -34,7 +29,7 @@ class MariadbOperatorHandover final : public OperatorHandover {
                 Kept() +
                 ", their sessions killed; proven by a refused probe write and a position "
                 "still for " +
-                std::to_string(kSettleBeforeOperator.count()) + " ms",
+                std::to_string(kFenceSettleBeforeOperator.count()) + " ms",
             "catch-up: '" + plan_.candidate.name +
                 "' applies exactly the fenced primary's final GTID position"};
   }
@@ -50,7 +45,7 @@ class MariadbOperatorHandover final : public OperatorHandover {
       kept.push_back(operator_account_);
     fence_ = std::make_unique<PrimaryFence>(*old_, options_.timeout, kept);
     HS_TRY(fence_->Raise({probe_admin}));
-    auto proven = fence_->Prove(*probe_, kSettleBeforeOperator);
+    auto proven = fence_->Prove(*probe_, kFenceSettleBeforeOperator);
     if (!proven.ok()) {
       core::Status failed = proven.TakeStatus();
       if (!operator_account_.empty()) {
@@ -64,7 +59,7 @@ class MariadbOperatorHandover final : public OperatorHandover {
     final_position_ = *proven;
     return "'" + plan_.old_primary.name + "': " + fence_->Describe() + Kept() +
            "; a probe write was refused and gtid_binlog_pos stayed at " + final_position_ +
-           " for " + std::to_string(kSettleBeforeOperator.count()) + " ms";
+           " for " + std::to_string(kFenceSettleBeforeOperator.count()) + " ms";
   }
 
   core::Result<std::string> CatchUp() override {

@@ -22,6 +22,12 @@
 
 namespace hasteward::engine::mariadb {
 
+// How long the old primary's position must stand still after the fence (Prove's `settle`): in
+// HASteward's own switchover, and before an operator's (operator_handover.h), longer there: the
+// operator's account keeps its bypass, and a writer on it is seen only by the position moving.
+inline constexpr std::chrono::milliseconds kFenceSettle{200};
+inline constexpr std::chrono::milliseconds kFenceSettleBeforeOperator{1000};
+
 // The fence on one primary, raised and — on an abort — lifted again. The REVOKE and GRANT are
 // written to the binary log on purpose: they reach every replica, so after a switchover the
 // accounts and roles cannot write on any replica (the old primary included), and the new primary

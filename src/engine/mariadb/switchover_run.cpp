@@ -21,9 +21,6 @@ namespace hasteward::engine::mariadb {
 
 namespace {
 
-// How long the old primary's position must stand still after the fence.
-constexpr std::chrono::milliseconds kFenceSettle{200};
-
 class SwitchoverRun final : public SwitchoverSteps {
  public:
   SwitchoverRun(platform::Platform& platform, const platform::Cluster& cluster,

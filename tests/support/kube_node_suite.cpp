@@ -1,0 +1,46 @@
+#include "support/kube_node_suite.h"
+
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace hasteward::testing {
+
+core::Result<std::unique_ptr<KubeNodeSuite>> KubeNodeSuite::Begin(const std::string& operator_name,
+                                                                  const std::string& ns) {
+  HS_ASSIGN_OR_RETURN(std::unique_ptr<KubeNode> node, KubeNode::Attach());
+  HS_TRY(node->InstallOperator(operator_name));
+  HS_TRY(node->FreshNamespace(ns));
+  return std::unique_ptr<KubeNodeSuite>(new KubeNodeSuite(std::move(node), ns));
+}
+
+KubeNodeSuite::~KubeNodeSuite() {
+  env_.reset();
+  const char* keep = std::getenv("HASTEWARD_KUBE_NODE_KEEP");
+  if (keep == nullptr || std::string(keep) != "1") {
+    (void)node_->Kubectl({"delete", "namespace", ns_, "--wait=false"});
+  }
+}
+
+core::Status KubeNodeSuite::StartHasteward(const std::string& prefix, const std::string& name) {
+  env_ = std::make_unique<HastewardEnv>(prefix, name);
+  env_->SetCommandPrefix(node_->EnterPrefix());
+  HS_ASSIGN_OR_RETURN(std::string kubeconfig, node_->HastewardKubeconfig(ns_));
+  env_->Set("KUBECONFIG", kubeconfig);
+  CmdResult init = env_->Run({"repo", "init"});
+  if (init.exit_code != 0) {
+    return core::Internal("repo init failed (exit " + std::to_string(init.exit_code) +
+                          "): " + init.out + init.err);
+  }
+  return core::Status::Ok();
+}
+
+std::string SnapshotIdOf(const CmdResult& backup) {
+  const size_t at = backup.out.rfind("{\"");
+  if (backup.exit_code != 0 || at == std::string::npos) {
+    return "";
+  }
+  return nlohmann::json::parse(backup.out.substr(at)).value("snapshot_id", "");
+}
+
+}  // namespace hasteward::testing
