@@ -286,17 +286,13 @@ TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
 
 // verify restores the snapshot into a scratch instance on the CLI's host and checks every table.
 TEST_F(CnpgNodeTest, ABackupTakenThroughTheApiVerifies) {
-  const std::string id = SnapshotIdOf(Kube({"backup", "--json"}));
-  ASSERT_FALSE(id.empty());
-  CmdResult verify = Kube({"verify", "--snapshot", id, "--json"});
-  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  const json report = json::parse(LastLine(verify.out));
-  EXPECT_EQ(report["report"]["verdict"], "ok") << verify.out;
+  auto report = BackupAndVerify(Kube);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->value("verdict", ""), "ok") << report->dump();
   // shop's orders and items (and the switchover writer's acks), each checked.
-  EXPECT_GE(report["report"]["tables"].size(), 2U) << verify.out;
-  for (const json& table : report["report"]["tables"]) {
-    EXPECT_EQ(table["check"], "ok") << table.dump();
-  }
+  EXPECT_GE(TablesVerified(*report), 2U) << report->dump();
+  EXPECT_EQ(TablesVerified(*report), report->value("tables", json::array()).size())
+      << report->dump();
 }
 
 // CloudNativePG admits replication connections only of streaming_replica with its client

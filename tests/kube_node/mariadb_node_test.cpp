@@ -316,18 +316,13 @@ TEST_F(MariadbNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) 
 // verify restores the snapshot into a scratch MariaDB on the CLI's host and checks every table
 // (the shop's and the switchover writers' tables).
 TEST_F(MariadbNodeTest, ABackupTakenThroughTheApiVerifies) {
-  const std::string id = SnapshotIdOf(Kube({"backup", "--json"}));
-  ASSERT_FALSE(id.empty());
-  CmdResult verify = Kube({"verify", "--snapshot", id, "--json"});
-  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  const json report = json::parse(LastLine(verify.out));
-  EXPECT_EQ(report["report"]["verdict"], "ok") << verify.out;
-  int shop_tables = 0;
-  for (const json& table : report["report"]["tables"]) {
-    EXPECT_EQ(table["check"], "ok") << table.dump();
-    shop_tables += table.value("database", "") == "shop" ? 1 : 0;
-  }
-  EXPECT_GE(shop_tables, 4) << verify.out;  // orders, items, acks_root, acks_app
+  auto report = BackupAndVerify(Kube);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->value("verdict", ""), "ok") << report->dump();
+  EXPECT_GE(TablesVerified(*report, "shop"), 4U)  // orders, items, acks_root, acks_app
+      << report->dump();
+  EXPECT_EQ(TablesVerified(*report), report->value("tables", json::array()).size())
+      << report->dump();
 }
 
 }  // namespace

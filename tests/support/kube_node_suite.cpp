@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/command.h"
+
 namespace hasteward::testing {
 
 core::Result<std::unique_ptr<KubeNodeSuite>> KubeNodeSuite::Begin(const std::string& operator_name,
@@ -41,6 +43,33 @@ std::string SnapshotIdOf(const CmdResult& backup) {
     return "";
   }
   return nlohmann::json::parse(backup.out.substr(at)).value("snapshot_id", "");
+}
+
+core::Result<nlohmann::json> BackupAndVerify(
+    const std::function<CmdResult(std::vector<std::string>)>& kube) {
+  CmdResult backup = kube({"backup", "--json"});
+  const std::string id = SnapshotIdOf(backup);
+  if (id.empty()) {
+    return core::Internal("backup failed (exit " + std::to_string(backup.exit_code) +
+                          "): " + backup.out + backup.err);
+  }
+  CmdResult verify = kube({"verify", "--snapshot", id, "--json"});
+  if (verify.exit_code != 0) {
+    return core::Internal("verify failed (exit " + std::to_string(verify.exit_code) +
+                          "): " + verify.out + verify.err);
+  }
+  return nlohmann::json::parse(LastLine(verify.out)).value("report", nlohmann::json::object());
+}
+
+size_t TablesVerified(const nlohmann::json& report, const std::string& database) {
+  size_t ok = 0;
+  for (const auto& table : report.value("tables", nlohmann::json::array())) {
+    if (table.value("check", "") == "ok" &&
+        (database.empty() || table.value("database", "") == database)) {
+      ++ok;
+    }
+  }
+  return ok;
 }
 
 }  // namespace hasteward::testing

@@ -14,8 +14,12 @@
 //   static void TearDownTestSuite() { delete suite_; }
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "support/hasteward_env.h"
@@ -51,5 +55,14 @@ class KubeNodeSuite {
 
 // The snapshot id of `backup ... --json` (its last JSON object), "" when it failed.
 std::string SnapshotIdOf(const CmdResult& backup);
+
+// `backup --json`, then `verify --snapshot <id> --json`, through `kube` (a suite's CLI call with
+// its cluster's flags): verify's report object ({"verdict", "tables": [...]}), or an error naming
+// the command that failed and its output.
+core::Result<nlohmann::json> BackupAndVerify(
+    const std::function<CmdResult(std::vector<std::string>)>& kube);
+
+// How many tables of a verify report passed their check, in `database` ("" = in any).
+size_t TablesVerified(const nlohmann::json& report, const std::string& database = "");
 
 }  // namespace hasteward::testing
