@@ -4,6 +4,7 @@
 // semi-synchronous, GTID strict mode, TLS) with the MariaDB 10.11 image built from Debian's
 // packages to the official image's contract, and HASteward's CLI with deploy/'s RBAC from inside
 // the node's network. Each test continues the cluster the one before left.
+#include <filesystem>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
+#include "support/kube_node_api_only.h"
 #include "support/kube_node_suite.h"
 #include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
@@ -97,10 +99,13 @@ class MariadbNodeTest : public ::testing::Test {
     return mariadb;
   }
 
-  static CmdResult Kube(std::vector<std::string> args) {
+  static CmdResult Kube(std::vector<std::string> args) { return KubeIn(*env_, std::move(args)); }
+
+  // `hasteward --platform kubernetes <args> -e mariadb -c <cluster> -n <namespace>` in `env`.
+  static CmdResult KubeIn(HastewardEnv& env, std::vector<std::string> args) {
     args.insert(args.begin(), {"--platform", "kubernetes"});
     args.insert(args.end(), {"-e", "mariadb", "-c", kCluster, "-n", kNamespace});
-    return env_->Run(args);
+    return env.Run(args);
   }
 
   static std::string Primary() {
@@ -323,6 +328,44 @@ TEST_F(MariadbNodeTest, ABackupTakenThroughTheApiVerifies) {
       << report->dump();
   EXPECT_EQ(TablesVerified(*report), report->value("tables", json::array()).size())
       << report->dump();
+}
+
+// HASteward's CLI from a network namespace that reaches the API server and nothing else (no pod
+// address routes from there, checked against the node's own namespace, from which it does):
+// triage, a backup and its verify pass through port-forward and exec alone.
+TEST_F(MariadbNodeTest, TheCliFromANamespaceThatReachesOnlyTheApiServerTriagesBacksUpAndVerifies) {
+  auto kubeconfig = node_->HastewardKubeconfig(kNamespace);
+  ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
+  auto api_server = ApiServerOf(*kubeconfig);
+  ASSERT_TRUE(api_server.ok()) << api_server.status().ToString();
+  HastewardEnv cli("hs-mariadb-api-only-", "mariadb-node-test");
+  const std::string work = cli.Path("api-only");
+  std::filesystem::create_directories(work);
+  auto api_only = ApiOnlyNamespace::Start(*node_, *api_server, work);
+  ASSERT_TRUE(api_only.ok()) << api_only.status().ToString();
+  auto relayed = (*api_only)->Relayed(*kubeconfig);
+  ASSERT_TRUE(relayed.ok()) << relayed.status().ToString();
+  cli.SetCommandPrefix((*api_only)->EnterPrefix());
+  cli.Set("KUBECONFIG", *relayed);
+
+  CmdResult pod_ip =
+      node_->Kubectl({"get", "pod", Primary(), "-n", kNamespace, "-o", "jsonpath={.status.podIP}"});
+  ASSERT_EQ(pod_ip.exit_code, 0) << pod_ip.err;
+  std::vector<std::string> from_node = node_->EnterPrefix();
+  from_node.insert(from_node.end(),
+                   {"timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/" + pod_ip.out + "/3306"});
+  ASSERT_EQ(RunCommand(from_node).exit_code, 0) << "the pod must answer where it is routed";
+  EXPECT_FALSE((*api_only)->Reaches(pod_ip.out, 3306)) << "the pod is reachable from inside";
+
+  ASSERT_EQ(cli.Run({"repo", "init"}).exit_code, 0);
+  CmdResult triage = KubeIn(cli, {"triage", "--json"});
+  ASSERT_EQ(triage.exit_code, 0) << triage.out << triage.err;
+  EXPECT_EQ(json::parse(LastLine(triage.out))["verdict"], "healthy") << triage.out;
+  auto report =
+      BackupAndVerify([&](std::vector<std::string> args) { return KubeIn(cli, std::move(args)); });
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->value("verdict", ""), "ok") << report->dump();
+  EXPECT_GE(TablesVerified(*report, "shop"), 4U) << report->dump();
 }
 
 }  // namespace
