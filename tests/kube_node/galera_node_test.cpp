@@ -137,13 +137,11 @@ TEST_F(GaleraNodeTest, TriageFindsThreeSyncedNodes) {
 // a helper pod on its volume, scales back up and resumes; the node rejoins by state transfer and
 // holds the rows written before, and everything HASteward changed is back.
 TEST_F(GaleraNodeTest, AForcedRepairHealsANodeThroughSuspendAndScaleDown) {
-  ASSERT_EQ(
-      Sql(0,
-          "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.items (id INT "
-          "PRIMARY KEY, name VARCHAR(64)); INSERT INTO shop.items SELECT seq, concat('item ', "
-          "seq) FROM seq_1_to_2000;")
-          .exit_code,
-      0);
+  CmdResult loaded = Sql(0,
+                         "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
+                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT INTO "
+                         "shop.items SELECT seq, concat('item ', seq) FROM seq_1_to_2000;");
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
   const std::string before = Checksum(0);
   ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
 
