@@ -60,40 +60,10 @@ class GaleraNodeTest : public ::testing::Test {
   // with what a machine without a registry or load balancer needs: the local image, no metrics
   // exporter, ClusterIP Services.
   static json ExampleCluster() {
-    auto manifests = RealKubeManifestsDir();
-    EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
-    CmdResult rendered =
-        node_->Kubectl({"create", "--dry-run=client", "-o", "json", "-f",
-                        *manifests + "/examples/mariadb-operator-mariadb_galera.yaml"});
-    EXPECT_EQ(rendered.exit_code, 0) << rendered.err;
-    json mariadb = json::parse(rendered.out);
-    mariadb["metadata"]["namespace"] = kNamespace;
-    mariadb["spec"]["replicas"] = kNodes;
-    CmdResult image =
-        node_->Kubectl({"get", "configmap", "mariadb-operator-env", "-n", "mariadb-operator", "-o",
-                        "jsonpath={.data.RELATED_IMAGE_MARIADB}"});
-    EXPECT_EQ(image.exit_code, 0) << image.err;
-    mariadb["spec"]["image"] = image.out;
-    mariadb["spec"]["imagePullPolicy"] = "IfNotPresent";
-    mariadb["spec"]["metrics"] = {{"enabled", false}};
-    for (const char* service : {"service", "primaryService", "secondaryService"}) {
-      mariadb["spec"][service] = {{"type", "ClusterIP"}};
-    }
-    return mariadb;
+    return MariaDbOperatorExample(*node_, "mariadb_galera.yaml", kNamespace, kNodes);
   }
 
-  static bool Ready() {
-    auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
-    if (!mariadb.ok()) {
-      return false;
-    }
-    for (const json& c : mariadb->value("/status/conditions"_json_pointer, json::array())) {
-      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
-        return true;
-      }
-    }
-    return false;
-  }
+  static bool Ready() { return MariaDbReady(*node_, kNamespace, kCluster); }
 
   static CmdResult Kube(std::vector<std::string> args) {
     args.insert(args.begin(), {"--platform", "kubernetes"});

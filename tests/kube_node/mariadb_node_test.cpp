@@ -43,18 +43,7 @@ class MariadbNodeTest : public ::testing::Test {
     ASSERT_TRUE(node_->Apply(ExampleCluster().dump()).ok());
     auto ready = node_->WaitFor(
         "the mariadb-operator replication example Ready", std::chrono::seconds(900),
-        [] {
-          auto mariadb = node_->Get("mariadbs.k8s.mariadb.com", kNamespace, kCluster);
-          if (!mariadb.ok()) {
-            return false;
-          }
-          for (const json& c : mariadb->value("/status/conditions"_json_pointer, json::array())) {
-            if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
-              return true;
-            }
-          }
-          return false;
-        },
+        [] { return MariaDbReady(*node_, kNamespace, kCluster); },
         [] {
           return node_->Kubectl({"get", "pods,pvc,mariadbs.k8s.mariadb.com", "-n", kNamespace})
                      .out +
@@ -77,26 +66,7 @@ class MariadbNodeTest : public ::testing::Test {
   // module) with what a machine without a registry or load balancer needs: the local image, no
   // metrics exporter (its image is not here), ClusterIP Services (no load balancer), 2 replicas.
   static json ExampleCluster() {
-    auto manifests = RealKubeManifestsDir();
-    EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
-    CmdResult rendered =
-        node_->Kubectl({"create", "--dry-run=client", "-o", "json", "-f",
-                        *manifests + "/examples/mariadb-operator-mariadb_replication.yaml"});
-    EXPECT_EQ(rendered.exit_code, 0) << rendered.err;
-    json mariadb = json::parse(rendered.out);
-    mariadb["metadata"]["namespace"] = kNamespace;
-    mariadb["spec"]["replicas"] = kReplicas;
-    CmdResult image =
-        node_->Kubectl({"get", "configmap", "mariadb-operator-env", "-n", "mariadb-operator", "-o",
-                        "jsonpath={.data.RELATED_IMAGE_MARIADB}"});
-    EXPECT_EQ(image.exit_code, 0) << image.err;
-    mariadb["spec"]["image"] = image.out;
-    mariadb["spec"]["imagePullPolicy"] = "IfNotPresent";
-    mariadb["spec"]["metrics"] = {{"enabled", false}};
-    for (const char* service : {"service", "primaryService", "secondaryService"}) {
-      mariadb["spec"][service] = {{"type", "ClusterIP"}};
-    }
-    return mariadb;
+    return MariaDbOperatorExample(*node_, "mariadb_replication.yaml", kNamespace, kReplicas);
   }
 
   static CmdResult Kube(std::vector<std::string> args) { return KubeIn(*env_, std::move(args)); }

@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/command.h"
+#include "support/real_kube_api.h"
 
 namespace hasteward::testing {
 
@@ -43,6 +45,43 @@ std::string SnapshotIdOf(const CmdResult& backup) {
     return "";
   }
   return nlohmann::json::parse(backup.out.substr(at)).value("snapshot_id", "");
+}
+
+nlohmann::json MariaDbOperatorExample(const KubeNode& node, const std::string& file,
+                                      const std::string& ns, int replicas) {
+  auto manifests = RealKubeManifestsDir();
+  EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
+  CmdResult rendered = node.Kubectl({"create", "--dry-run=client", "-o", "json", "-f",
+                                     *manifests + "/examples/mariadb-operator-" + file});
+  EXPECT_EQ(rendered.exit_code, 0) << rendered.err;
+  nlohmann::json mariadb = nlohmann::json::parse(rendered.out);
+  mariadb["metadata"]["namespace"] = ns;
+  mariadb["spec"]["replicas"] = replicas;
+  CmdResult image =
+      node.Kubectl({"get", "configmap", "mariadb-operator-env", "-n", "mariadb-operator", "-o",
+                    "jsonpath={.data.RELATED_IMAGE_MARIADB}"});
+  EXPECT_EQ(image.exit_code, 0) << image.err;
+  mariadb["spec"]["image"] = image.out;
+  mariadb["spec"]["imagePullPolicy"] = "IfNotPresent";
+  mariadb["spec"]["metrics"] = {{"enabled", false}};
+  for (const char* service : {"service", "primaryService", "secondaryService"}) {
+    mariadb["spec"][service] = {{"type", "ClusterIP"}};
+  }
+  return mariadb;
+}
+
+bool MariaDbReady(const KubeNode& node, const std::string& ns, const std::string& name) {
+  auto mariadb = node.Get("mariadbs.k8s.mariadb.com", ns, name);
+  if (!mariadb.ok()) {
+    return false;
+  }
+  for (const auto& c : mariadb->value(nlohmann::json::json_pointer("/status/conditions"),
+                                      nlohmann::json::array())) {
+    if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
+      return true;
+    }
+  }
+  return false;
 }
 
 core::Result<nlohmann::json> BackupAndVerify(

@@ -56,6 +56,16 @@ class KubeNodeSuite {
 // The snapshot id of `backup ... --json` (its last JSON object), "" when it failed.
 std::string SnapshotIdOf(const CmdResult& backup);
 
+// mariadb-operator's example `file` (examples/mariadb-operator-<file> of the pinned module) in
+// namespace `ns` with `replicas`, and what a machine without a registry or load balancer needs:
+// the operator's own local MariaDB image (IfNotPresent), no metrics exporter (its image is not
+// here), ClusterIP Services.
+nlohmann::json MariaDbOperatorExample(const KubeNode& node, const std::string& file,
+                                      const std::string& ns, int replicas);
+
+// Whether the MariaDB `name` in `ns` has condition Ready True.
+bool MariaDbReady(const KubeNode& node, const std::string& ns, const std::string& name);
+
 // `backup --json`, then `verify --snapshot <id> --json`, through `kube` (a suite's CLI call with
 // its cluster's flags): verify's report object ({"verdict", "tables": [...]}), or an error naming
 // the command that failed and its output.
