@@ -110,7 +110,7 @@ TEST_F(GaleraNodeTest, AForcedRepairHealsANodeThroughSuspendAndScaleDown) {
   CmdResult loaded = Sql(0,
                          "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
                          "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT INTO "
-                         "shop.items SELECT seq, concat('item ', seq) FROM seq_1_to_2000;");
+                         "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
   ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
   const std::string before = Checksum(0);
   ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
