@@ -185,6 +185,25 @@ TEST_F(PitrTest, ATimeTargetPastTheArchivesLastTransactionIsRefusedBeforeAnythin
   EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
 }
 
+// The restored server on this machine fetches the archive with `hasteward wal-fetch`, which needs
+// the repository password in a file: without one the restore is refused after its plan and before
+// the data directory is touched (a restore into a pod never asks for it: the WAL is streamed
+// there).
+TEST_F(PitrTest, ARestoreWithoutAPasswordFileIsRefusedBeforeAnythingChanges) {
+  ASSERT_FALSE(NativeBackup().empty());
+  Mark("r1");
+  const std::string t = Now();
+  SwitchAndWaitArchived();
+  ASSERT_EQ(Hs("instance", {"stop", "-i", "0"}).exit_code, 0);
+  auto refused = ClusterEnv::On(hs_, *pg_, "cnpg").Hs({"restore", "--until", t, "--yes"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("need the repository password in a file"), std::string::npos)
+      << refused.err;
+  ASSERT_EQ(Hs("instance", {"start", "-i", "0"}).exit_code, 0);
+  EXPECT_EQ(Markers(), "r1\n") << "the data directory was never replaced";
+  EXPECT_EQ(Sql("SELECT pg_is_in_recovery()"), "f\n");
+}
+
 // Issue 30: `restore --until T` (nothing past the archive's end: no consent needed) killed at
 // every step of its base restore up to the server's start: the data directory is the old one or
 // the restored tree, and the same command, rerun, restores exactly the rows before T and names

@@ -4,6 +4,8 @@
 // Debian's packages, and HASteward's CLI with deploy/'s RBAC from inside the node's network (it
 // reaches the databases through the API server's port-forward and exec, the kubelet and runc).
 // Each test continues the cluster the one before left.
+#include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -12,12 +14,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/fd.h"
+#include "core/subprocess.h"
 #include "support/command.h"
 #include "support/hasteward_env.h"
 #include "support/kube_node.h"
 #include "support/kube_node_suite.h"
 #include "support/kube_node_writer.h"
 #include "support/real_kube_api.h"
+#include "support/server_user_file.h"
 
 namespace hasteward::testing {
 namespace {
@@ -344,6 +349,123 @@ TEST_F(CnpgNodeTest, ANativeBackupRestoresIntoTheFencedPrimaryWithEqualChecksums
   ExpectEveryInstanceHolds(before);
   auto healthy =
       node_->WaitFor("a healthy triage after the native restore", std::chrono::seconds(180),
+                     [] { return Triage().second.value("verdict", "") == "healthy"; });
+  EXPECT_TRUE(healthy.ok()) << healthy.ToString() << Triage().second.dump();
+}
+
+// A PostgreSQL position "X/Y" as a number (0 when it is not one).
+uint64_t LsnValue(const std::string& lsn) {
+  const size_t slash = lsn.find('/');
+  if (slash == std::string::npos) {
+    return 0;
+  }
+  try {
+    return (std::stoull(lsn.substr(0, slash), nullptr, 16) << 32) |
+           std::stoull(lsn.substr(slash + 1), nullptr, 16);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// A point-in-time restore on the real operator. CloudNativePG owns archive_command (its own
+// instance manager archives; `archive enable` cannot set it, the operator keeps
+// postgresql.auto.conf read-only), so the WAL reaches the repository through HASteward's streaming
+// receiver: `wal-receive`, a replication client through the API server's port-forward, admitted
+// by the pg_hba rule the test above added. The restore streams the base and the archived WAL into
+// the fenced primary's pod through exec and replays to the position.
+TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
+  const std::string primary = Primary();
+  CmdResult base = Kube({"backup", "--method", "native", "--json"});
+  ASSERT_FALSE(SnapshotIdOf(base).empty()) << base.out << base.err;
+
+  core::SubprocessOptions options;
+  // nsenter execs the binary: the SIGTERM below reaches the receiver itself.
+  options.argv = env_->Argv({"--platform", "kubernetes", "wal-receive", "--json", "-e", "cnpg",
+                             "-c", kCluster, "-n", kNamespace});
+  options.env_set = env_->vars();
+  options.stdout_mode = core::StdioMode::kFile;
+  options.stdout_file = env_->Path("receiver.out");
+  options.stderr_mode = core::StdioMode::kFile;
+  options.stderr_file = env_->Path("receiver.err");
+  auto receiver = core::Subprocess::Start(options);
+  ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
+  auto receiver_log = [&] {
+    std::string log;
+    for (const char* name : {"receiver.out", "receiver.err"}) {
+      auto text = core::ReadFileToString(env_->Path(name));
+      log += text.ok() ? *text : std::string();
+    }
+    return log;
+  };
+  auto streaming = node_->WaitFor(
+      "the receiver to stream from " + primary, std::chrono::seconds(120),
+      [&] {
+        return Psql(primary,
+                    "SELECT count(*) FROM pg_stat_replication WHERE application_name = "
+                    "'hasteward_receiver'")
+                   .out.rfind("1", 0) == 0;
+      },
+      receiver_log);
+  ASSERT_TRUE(streaming.ok()) << streaming.ToString();
+
+  ASSERT_EQ(Psql(primary,
+                 "INSERT INTO orders SELECT g, 'before-target' FROM generate_series(800001, "
+                 "800200) g",
+                 "shop")
+                .exit_code,
+            0);
+  // The insert position: pg_current_wal_lsn() may still lie before the commit record.
+  std::string target = Psql(primary, "SELECT pg_current_wal_insert_lsn()").out;
+  target.erase(target.find_last_not_of(" \n") + 1);
+  const std::string at_target = ShopChecksums(primary);
+  ASSERT_EQ(Psql(primary,
+                 "INSERT INTO orders SELECT g, 'after-target' FROM generate_series(800201, 800300) "
+                 "g; DELETE FROM items WHERE id % 2 = 0",
+                 "shop")
+                .exit_code,
+            0);
+  ASSERT_NE(ShopChecksums(primary), at_target);
+  ASSERT_EQ(Psql(primary, "SELECT pg_switch_wal()").exit_code, 0);
+  // The segment holding the target archived whole by the receiver: the base's recoverable end
+  // reaches past it.
+  auto archived = node_->WaitFor(
+      "the archive to reach " + target, std::chrono::seconds(180),
+      [&] {
+        CmdResult status = Kube({"pitr", "status", "--json"});
+        const std::string last = LastLine(status.out);
+        if (status.exit_code != 0 || !json::accept(last)) {
+          return false;
+        }
+        for (const json& window : json::parse(last).value("bases", json::array())) {
+          if (window.contains("end") && window["end"].is_string() &&
+              LsnValue(window["end"].get<std::string>()) > LsnValue(target)) {
+            return true;
+          }
+        }
+        return false;
+      },
+      [&] {
+        return Kube({"pitr", "status"}).out + receiver_log();
+      });
+  ::kill((*receiver)->pid(), SIGTERM);
+  (void)(*receiver)->Wait();
+  ASSERT_TRUE(archived.ok()) << archived.ToString();
+
+  const int ordinal = OrdinalOf(primary);
+  ASSERT_GE(ordinal, 0);
+  CmdResult stopped = Kube({"instance", "stop", "-i", std::to_string(ordinal)});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  // The restored server's archive_command names a password file (documented for this restore);
+  // the replay itself copies the WAL streamed into the pod.
+  auto password = WriteServerPasswordFile(env_->Path("server-password"), env_->password(), "root");
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  CmdResult restored = Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind",
+                             "--password-file", *password});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(ShopChecksums(Primary()), at_target);
+  ExpectEveryInstanceHolds(at_target);
+  auto healthy =
+      node_->WaitFor("a healthy triage after the point-in-time restore", std::chrono::seconds(180),
                      [] { return Triage().second.value("verdict", "") == "healthy"; });
   EXPECT_TRUE(healthy.ok()) << healthy.ToString() << Triage().second.dump();
 }

@@ -38,10 +38,16 @@ HastewardEnv::HastewardEnv(const std::string& temp_prefix, const std::string& pa
         return options;
       }()) {}
 
+std::vector<std::string> HastewardEnv::Argv(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = prefix_;
+  argv.push_back(HastewardBin());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 CmdResult HastewardEnv::Run(std::vector<std::string> args, const std::string& stdin_file,
                             const EnvVars& extra_env) const {
-  args.insert(args.begin(), HastewardBin());
-  args.insert(args.begin(), prefix_.begin(), prefix_.end());
+  args = Argv(args);
   EnvVars env = vars_;
   for (const auto& [name, value] : extra_env)
     env[name] = value;

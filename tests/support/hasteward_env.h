@@ -50,6 +50,8 @@ class HastewardEnv {
   void Set(const std::string& name, const std::string& value) { vars_[name] = value; }
   // Run() starts `prefix... hasteward args...` (e.g. nsenter into another network namespace).
   void SetCommandPrefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+  // The argv Run() starts for `args` (for tests that start the binary themselves).
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const;
   // Sets each of `vars` (an override where one is set already).
   void Set(const EnvVars& vars) {
     for (const auto& [name, value] : vars) {

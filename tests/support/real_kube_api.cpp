@@ -102,9 +102,24 @@ core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::Start() {
 }
 
 core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::StartWith(RealKubeApiOptions options) {
+  // The ports are picked free before the servers bind them, so a test running beside this one
+  // may take one in between (a local CI run met it: "bind: address already in use"). Such a start
+  // is made again from the beginning, on new ports; any other failure is reported at once.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto started = StartOnce(options);
+    if (started.ok() || attempt == kAttempts ||
+        started.status().message().find("address already in use") == std::string::npos) {
+      return started;
+    }
+  }
+}
+
+core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::StartOnce(
+    const RealKubeApiOptions& options) {
   HS_ASSIGN_OR_RETURN(auto dir, core::TempDir::CreateOwned("hs-real-kube-"));
   std::unique_ptr<RealKubeApi> api(new RealKubeApi(std::move(dir)));
-  api->options_ = std::move(options);
+  api->options_ = options;
   HS_ASSIGN_OR_RETURN(api->bin_dir_, RealKubeBinDir());
   HS_ASSIGN_OR_RETURN(api->pki_, FakeKubePki::Create());
   HS_TRY(api->WriteFiles());

@@ -92,6 +92,7 @@ class RealKubeApi {
 
  private:
   explicit RealKubeApi(core::TempDir dir) : dir_(std::move(dir)) {}
+  static core::Result<std::unique_ptr<RealKubeApi>> StartOnce(const RealKubeApiOptions& options);
   core::Status WriteFiles();
   core::Status StartEtcd();
   core::Status StartApiServer();

@@ -8,17 +8,6 @@
 
 namespace hasteward::pitr {
 
-namespace {
-
-core::Result<std::string> ServerRestoreCommand(const PointRestoreRequest& request) {
-  if (!request.server_restore_command) {
-    return core::Internal("a WAL point-in-time restore needs the restored server's fetch command");
-  }
-  return request.server_restore_command();
-}
-
-}  // namespace
-
 core::Status WalArchiveKind::CheckPosition(const std::string& position) const {
   return archiving_.ParsePosition(position).status();
 }
@@ -29,8 +18,13 @@ core::Result<RenderedPitrStatus> WalArchiveKind::Status(repo::Repository& repo,
   return RenderedPitrStatus{status.ToJson(), status.ToText()};
 }
 
+// The fetch command is not built here: only a restore into a server on this machine needs it
+// (WalSupplyFor asks for it there, before anything changes).
 core::Status WalArchiveKind::CheckRequest(const PointRestoreRequest& request) const {
-  return ServerRestoreCommand(request).status();
+  if (!request.server_restore_command) {
+    return core::Internal("a WAL point-in-time restore needs the restored server's fetch command");
+  }
+  return core::Status::Ok();
 }
 
 core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
@@ -52,7 +46,7 @@ core::Result<PointRestoreOutcome> WalArchiveKind::RestoreToPoint(
       options.target.kind = engine::RecoveryTargetKind::kEndOfArchive;
       break;
   }
-  HS_ASSIGN_OR_RETURN(options.restore_command, ServerRestoreCommand(request));
+  options.restore_command = request.server_restore_command;
   options.confirm_overwrite = request.confirm_overwrite;
   options.force = request.force;
   options.confirm_rewind = request.confirm_rewind;

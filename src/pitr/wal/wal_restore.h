@@ -3,6 +3,7 @@
 // touched, restored, replayed by the server up to the target and promoted.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,10 @@ namespace hasteward::pitr {
 
 struct PointRestoreOptions {
   PointTarget target;
-  std::string restore_command;  // BuildArchiveCommands(...).restore_command
+  // The server's own fetch command (BuildArchiveCommands(...).restore_command), asked for only
+  // where the replaying server runs on this machine: in a pod the replay copies the WAL streamed
+  // beside its data directory, and a password file of this machine's would name nothing there.
+  std::function<core::Result<std::string>()> restore_command;
   bool confirm_overwrite = false;
   bool force = false;  // as for a native restore: another system identifier or version
   // As for a native restore: replace instances holding WAL past the archive's end (or of unknown

@@ -279,8 +279,13 @@ core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& re
   // fetch server's socket and read from the repository as it replays; elsewhere only what was put
   // beside the instance's data directory through its exec is within its reach.
   if (handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    if (!request.configured_command) {
+      return core::Internal(
+          "a WAL point-in-time restore needs the restored server's fetch command");
+    }
+    HS_ASSIGN_OR_RETURN(std::string configured, request.configured_command());
     return std::unique_ptr<WalSupply>(std::make_unique<FetchServerSupply>(
-        *any, request.configured_command, StartFetchServer(request)));
+        *any, std::move(configured), StartFetchServer(request)));
   }
   if (request.kind == engine::RecoveryTargetKind::kEndOfArchive) {
     return core::Usage("a replay to the end of the archive (a DR activation) into '" +

@@ -11,6 +11,7 @@
 // which the server takes for "not archived": what it is.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,7 +53,9 @@ struct WalSupplyRequest {
   const platform::Cluster* archive_cluster = nullptr;  // whose archive is replayed
   const engine::Archiving* archiving = nullptr;
   const catalog::WalCatalog* catalog = nullptr;
-  std::string configured_command;  // the restore_command the options carry (hasteward wal-fetch)
+  // The restore_command the options carry (hasteward wal-fetch): asked for by the supply that
+  // serves a server on this machine only.
+  std::function<core::Result<std::string>()> configured_command;
   // The restore's own options and the base's facts: a streamed supply asks the engine's plan which
   // instance the base is restored into (the one that replays), with its refusals, before
   // streaming anything there.
