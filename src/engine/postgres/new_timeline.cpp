@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/postgres/config_append.h"
+#include "engine/postgres/guarded_alter_system.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/target_file.h"
@@ -155,25 +156,15 @@ core::Result<uint32_t> FinishNewTimeline(
     const std::optional<std::string>& previous_restore_command) {
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(auto conn, PgConnection::ConnectInstance(*handle));
-  HS_ASSIGN_OR_RETURN(std::string unlocked,
-                      RunScript(platform, cluster, target,
-                                {.what = "make postgresql.auto.conf writable for ALTER SYSTEM",
-                                 .text = kUnlockAutoConfScript,
-                                 .args = {target.data_dir}}));
+  std::vector<std::string> statements;
   for (const char* setting : kResetAfterPromotion) {
-    HS_TRY(conn->Execute(std::string("ALTER SYSTEM RESET ") + setting));
+    statements.push_back(std::string("ALTER SYSTEM RESET ") + setting);
   }
-  HS_TRY(conn->Execute(previous_restore_command
+  statements.push_back(previous_restore_command
                            ? "ALTER SYSTEM SET restore_command = " +
                                  SqlLiteral(*previous_restore_command)
-                           : std::string("ALTER SYSTEM RESET restore_command")));
-  if (unlocked.find("read-only") != std::string::npos) {
-    HS_TRY(RunScript(platform, cluster, target,
-                     {.what = "make postgresql.auto.conf read-only again",
-                      .text = kLockAutoConfScript,
-                      .args = {target.data_dir}})
-               .status());
-  }
+                           : std::string("ALTER SYSTEM RESET restore_command"));
+  HS_TRY(GuardedAlterSystem(platform, cluster, target, *conn, statements));
   HS_TRY(conn->Execute("SELECT pg_reload_conf()"));
   HS_TRY(RunScript(platform, cluster, target,
                    {.what = "remove the timeline markers",

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "engine/postgres/archive_end_proof.h"
 #include "engine/postgres/config_append.h"
+#include "engine/postgres/guarded_alter_system.h"
 #include "engine/postgres/pg_archiving.h"
 #include "engine/postgres/pg_connection.h"
 #include "engine/postgres/target_file.h"
@@ -167,9 +168,11 @@ core::Status CheckTargetReached(platform::Platform& platform, const platform::Cl
     HS_TRY(ProveArchiveEndReplayed(platform, cluster, target, recovery, *conn));
   }
   Log(options, "'" + target.name + "' stopped recovery at the target: " + reason);
+  std::vector<std::string> resets;
   for (const char* setting : kRecoveryTargetSettings) {
-    HS_TRY(conn->Execute(std::string("ALTER SYSTEM RESET ") + setting));
+    resets.push_back(std::string("ALTER SYSTEM RESET ") + setting);
   }
+  HS_TRY(GuardedAlterSystem(platform, cluster, target, *conn, resets));
   return RunScript(
              platform, cluster, target,
              {.what = "remove prefetched WAL", .text = kDropPrefetched, .args = {target.data_dir}})
