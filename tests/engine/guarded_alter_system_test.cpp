@@ -3,9 +3,8 @@
 // GuardedAlterSystem, and the guard back in place afterwards, also when a statement failed.
 #include "engine/postgres/guarded_alter_system.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/fd.h"
 #include "engine_sandbox.h"
@@ -47,8 +46,8 @@ class GuardedAlterSystemTest : public ::testing::Test {
 TEST_F(GuardedAlterSystemTest, WritesThroughTheReadOnlyFileAndPutsTheGuardBack) {
   // What the real instance answered (the sandbox runs the server as its own OS user, not root).
   EXPECT_FALSE(conn_->Execute("ALTER SYSTEM SET work_mem = '5MB'").ok());
-  ASSERT_TRUE(Alter({"ALTER SYSTEM SET work_mem = '6MB'", "ALTER SYSTEM RESET recovery_target_lsn"})
-                  .ok());
+  ASSERT_TRUE(
+      Alter({"ALTER SYSTEM SET work_mem = '6MB'", "ALTER SYSTEM RESET recovery_target_lsn"}).ok());
   auto text = core::ReadFileToString(AutoConf());
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_NE(text->find("work_mem = '6MB'"), std::string::npos) << *text;
@@ -58,8 +57,7 @@ TEST_F(GuardedAlterSystemTest, WritesThroughTheReadOnlyFileAndPutsTheGuardBack) 
 TEST_F(GuardedAlterSystemTest, AFailedStatementStillPutsTheGuardBack) {
   core::Status failed = Alter({"ALTER SYSTEM SET no_such_setting_here = 1"});
   EXPECT_FALSE(failed.ok());
-  EXPECT_NE(failed.ToString().find("no_such_setting_here"), std::string::npos)
-      << failed.ToString();
+  EXPECT_NE(failed.ToString().find("no_such_setting_here"), std::string::npos) << failed.ToString();
   EXPECT_FALSE(Writable());
 }
 

@@ -102,6 +102,38 @@ TEST_F(GaleraNodeTest, TriageFindsThreeSyncedNodes) {
   EXPECT_EQ(report["instances"].size(), static_cast<size_t>(kNodes)) << triage.out;
 }
 
+// Issue 51, item 4, on the real operator: a Galera native restore into pods is refused (exit 2)
+// before anything is suspended, scaled or streamed. The restore bootstraps a new cluster from the
+// restored node, and mariadb-operator keeps bootstrapping to itself: its Galera recovery asks the
+// agent sidecar (pkg/agent/handler/galera/galera.go, PUT /galera/bootstrap) to write
+// 1-bootstrap.cnf (wsrep_new_cluster="ON", pkg/galera/recovery/recovery.go) into the node it
+// chose. The native backup it would restore streams from a pod.
+TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingStops) {
+  CmdResult loaded = Sql(0,
+                         "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
+                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT IGNORE INTO "
+                         "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  const std::string before = Checksum(0);
+  CmdResult backup = Kube({"backup", "--method", "native", "--json"});
+  const std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  CmdResult refused = Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("which its operator does not let hasteward start that way"),
+            std::string::npos)
+      << refused.err;
+  auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
+  ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
+  EXPECT_FALSE(mariadb->value("/spec/suspend"_json_pointer, false)) << mariadb->dump();
+  auto statefulset = node_->Get("statefulsets", kNamespace, kCluster);
+  ASSERT_TRUE(statefulset.ok()) << statefulset.status().ToString();
+  EXPECT_EQ(statefulset->value("/spec/replicas"_json_pointer, 0), kNodes);
+  for (int n = 0; n < kNodes; ++n) {
+    EXPECT_EQ(Checksum(n), before) << Pod(n);
+  }
+}
+
 // The origin README's Galera repair on the real operator: a forced re-clone of node 2 suspends
 // the MariaDB, scales its StatefulSet down past the node, resets the node's Galera state through
 // a helper pod on its volume, scales back up and resumes; the node rejoins by state transfer and
@@ -109,7 +141,7 @@ TEST_F(GaleraNodeTest, TriageFindsThreeSyncedNodes) {
 TEST_F(GaleraNodeTest, AForcedRepairHealsANodeThroughSuspendAndScaleDown) {
   CmdResult loaded = Sql(0,
                          "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
-                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT INTO "
+                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT IGNORE INTO "
                          "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
   ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
   const std::string before = Checksum(0);

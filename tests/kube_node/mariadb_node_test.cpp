@@ -28,6 +28,7 @@ using nlohmann::json;
 constexpr char kNamespace[] = "mdb";
 constexpr char kCluster[] = "mariadb-repl";
 constexpr int kReplicas = 2;
+constexpr char kMariaDbs[] = "mariadbs.k8s.mariadb.com";
 
 class MariadbNodeTest : public ::testing::Test {
  protected:
@@ -243,6 +244,38 @@ UnderWriter SwitchOverUnderWriter(const std::string& user, const json& password_
             << present.size() << " stored; " << out.samples << " samples of the roles, "
             << out.two_writable << " with two writable\n";
   return out;
+}
+
+// Issue 51, item 4, on the real operator: mariadb-operator mounts each instance's claim at the data
+// directory itself (pkg/builder/container_builder.go: the storage volume's MountPath is
+// MariadbStorageMountPath, "/var/lib/mysql"), which the native restore's swap would have to
+// rename. A native backup streams from the pod (mariadb-backup through exec); its restore, and a
+// binlog point-in-time restore (which replays into a data directory on this machine), are refused
+// (exit 2) before anything is suspended, scaled or streamed: the resource is not suspended, the
+// StatefulSet keeps its replicas, the primary and its rows are as they were.
+TEST_F(MariadbNodeTest, ANativeBackupStreamsButANativeOrBinlogRestoreIsRefusedBeforeAnythingStops) {
+  const std::string primary = Primary();
+  const std::string before = ShopChecksums(primary);
+  ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
+  CmdResult backup = Kube({"backup", "--method", "native", "--json"});
+  const std::string id = SnapshotIdOf(backup);
+  ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+
+  CmdResult native = Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
+  EXPECT_EQ(native.exit_code, 2) << native.out << native.err;
+  EXPECT_NE(native.err.find("is the mount point of the volume"), std::string::npos) << native.err;
+  CmdResult binlog = Kube({"restore", "--until", "2026-01-01T00:00:00Z", "--yes"});
+  EXPECT_EQ(binlog.exit_code, 2) << binlog.out << binlog.err;
+  EXPECT_NE(binlog.err.find("is not on this machine"), std::string::npos) << binlog.err;
+
+  auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
+  ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
+  EXPECT_FALSE(mariadb->value("/spec/suspend"_json_pointer, false)) << mariadb->dump();
+  auto statefulset = node_->Get("statefulsets", kNamespace, kCluster);
+  ASSERT_TRUE(statefulset.ok()) << statefulset.status().ToString();
+  EXPECT_EQ(statefulset->value("/spec/replicas"_json_pointer, 0), kReplicas);
+  EXPECT_EQ(Primary(), primary);
+  EXPECT_EQ(ShopChecksums(primary), before);
 }
 
 // mariadb-operator 25.10.4's own switchover lets a commit of an account that bypasses read_only
