@@ -398,8 +398,8 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   env.UseRepository(env.Path("rest/repo"));
   auto stopped = kube_->Kube({"instance", "stop", "-i", "0"});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
-  auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind",
-                               "--password-file", *password});
+  // No --password-file: the pod's replay copies the streamed WAL, it never runs wal-fetch.
+  auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   // The audit log has an exec once its stream ended, which may be just after the CLI exited.
   EXPECT_TRUE(core::PollUntil(
