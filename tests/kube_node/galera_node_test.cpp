@@ -80,6 +80,15 @@ class GaleraNodeTest : public ::testing::Test {
         {"sh", "-c", "mariadb -uroot -p\"$MARIADB_ROOT_PASSWORD\" -N -B -e \"$1\"", "sql", sql});
   }
 
+  // shop.items with 2,000 rows, through node 0 (each test may be the first to run).
+  static void LoadShop() {
+    CmdResult loaded = Sql(0,
+                           "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
+                           "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT IGNORE INTO "
+                           "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  }
+
   static std::string Checksum(int node) {
     CmdResult r = Sql(node, "CHECKSUM TABLE shop.items");
     return r.exit_code == 0 ? r.out : "error: " + r.err;
@@ -109,11 +118,7 @@ TEST_F(GaleraNodeTest, TriageFindsThreeSyncedNodes) {
 // 1-bootstrap.cnf (wsrep_new_cluster="ON", pkg/galera/recovery/recovery.go) into the node it
 // chose. The native backup it would restore streams from a pod.
 TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingStops) {
-  CmdResult loaded = Sql(0,
-                         "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
-                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT IGNORE INTO "
-                         "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
-  ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  ASSERT_NO_FATAL_FAILURE(LoadShop());
   const std::string before = Checksum(0);
   CmdResult backup = Kube({"backup", "--method", "native", "--json"});
   const std::string id = SnapshotIdOf(backup);
@@ -123,12 +128,7 @@ TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingS
   EXPECT_NE(refused.err.find("which its operator does not let hasteward start that way"),
             std::string::npos)
       << refused.err;
-  auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
-  ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
-  EXPECT_FALSE(mariadb->value("/spec/suspend"_json_pointer, false)) << mariadb->dump();
-  auto statefulset = node_->Get("statefulsets", kNamespace, kCluster);
-  ASSERT_TRUE(statefulset.ok()) << statefulset.status().ToString();
-  EXPECT_EQ(statefulset->value("/spec/replicas"_json_pointer, 0), kNodes);
+  EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kNodes), "");
   for (int n = 0; n < kNodes; ++n) {
     EXPECT_EQ(Checksum(n), before) << Pod(n);
   }
@@ -139,11 +139,7 @@ TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingS
 // a helper pod on its volume, scales back up and resumes; the node rejoins by state transfer and
 // holds the rows written before, and everything HASteward changed is back.
 TEST_F(GaleraNodeTest, AForcedRepairHealsANodeThroughSuspendAndScaleDown) {
-  CmdResult loaded = Sql(0,
-                         "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS "
-                         "shop.items (id INT PRIMARY KEY, name VARCHAR(64)); INSERT IGNORE INTO "
-                         "shop.items SELECT seq, concat('item ', seq) FROM shop.seq_1_to_2000;");
-  ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  ASSERT_NO_FATAL_FAILURE(LoadShop());
   const std::string before = Checksum(0);
   ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
 
@@ -161,12 +157,7 @@ TEST_F(GaleraNodeTest, AForcedRepairHealsANodeThroughSuspendAndScaleDown) {
                        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
                        "VARIABLE_NAME = 'wsrep_cluster_size'");
   EXPECT_EQ(size.out.substr(0, 1), "3") << size.out << size.err;
-  auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
-  ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
-  EXPECT_FALSE(mariadb->value("/spec/suspend"_json_pointer, false)) << mariadb->dump();
-  auto statefulset = node_->Get("statefulsets", kNamespace, kCluster);
-  ASSERT_TRUE(statefulset.ok()) << statefulset.status().ToString();
-  EXPECT_EQ(statefulset->value("/spec/replicas"_json_pointer, 0), kNodes);
+  EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kNodes), "");
   auto ready =
       node_->WaitFor("the MariaDB Ready again", std::chrono::seconds(300), [] { return Ready(); });
   EXPECT_TRUE(ready.ok()) << ready.ToString();

@@ -28,7 +28,6 @@ using nlohmann::json;
 constexpr char kNamespace[] = "mdb";
 constexpr char kCluster[] = "mariadb-repl";
 constexpr int kReplicas = 2;
-constexpr char kMariaDbs[] = "mariadbs.k8s.mariadb.com";
 
 class MariadbNodeTest : public ::testing::Test {
  protected:
@@ -268,12 +267,7 @@ TEST_F(MariadbNodeTest, ANativeBackupStreamsButANativeOrBinlogRestoreIsRefusedBe
   EXPECT_EQ(binlog.exit_code, 2) << binlog.out << binlog.err;
   EXPECT_NE(binlog.err.find("is not on this machine"), std::string::npos) << binlog.err;
 
-  auto mariadb = node_->Get(kMariaDbs, kNamespace, kCluster);
-  ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
-  EXPECT_FALSE(mariadb->value("/spec/suspend"_json_pointer, false)) << mariadb->dump();
-  auto statefulset = node_->Get("statefulsets", kNamespace, kCluster);
-  ASSERT_TRUE(statefulset.ok()) << statefulset.status().ToString();
-  EXPECT_EQ(statefulset->value("/spec/replicas"_json_pointer, 0), kReplicas);
+  EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas), "");
   EXPECT_EQ(Primary(), primary);
   EXPECT_EQ(ShopChecksums(primary), before);
 }

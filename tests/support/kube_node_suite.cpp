@@ -84,6 +84,25 @@ bool MariaDbReady(const KubeNode& node, const std::string& ns, const std::string
   return false;
 }
 
+std::string MariaDbHandedBack(const KubeNode& node, const std::string& ns, const std::string& name,
+                              int replicas) {
+  auto mariadb = node.Get("mariadbs.k8s.mariadb.com", ns, name);
+  if (!mariadb.ok()) {
+    return mariadb.status().ToString();
+  }
+  if (mariadb->value(nlohmann::json::json_pointer("/spec/suspend"), false)) {
+    return "the MariaDB is suspended: " + mariadb->dump();
+  }
+  auto statefulset = node.Get("statefulsets", ns, name);
+  if (!statefulset.ok()) {
+    return statefulset.status().ToString();
+  }
+  const int scaled = statefulset->value(nlohmann::json::json_pointer("/spec/replicas"), -1);
+  return scaled == replicas ? std::string()
+                            : "the StatefulSet has " + std::to_string(scaled) + " replicas, not " +
+                                  std::to_string(replicas);
+}
+
 core::Result<nlohmann::json> BackupAndVerify(
     const std::function<CmdResult(std::vector<std::string>)>& kube) {
   CmdResult backup = kube({"backup", "--json"});

@@ -66,6 +66,11 @@ nlohmann::json MariaDbOperatorExample(const KubeNode& node, const std::string& f
 // Whether the MariaDB `name` in `ns` has condition Ready True.
 bool MariaDbReady(const KubeNode& node, const std::string& ns, const std::string& name);
 
+// "" when mariadb-operator's MariaDB `ns/name` is handed back to the operator (not suspended, its
+// StatefulSet at `replicas`), as a refused or finished step must leave it; what differs otherwise.
+std::string MariaDbHandedBack(const KubeNode& node, const std::string& ns, const std::string& name,
+                              int replicas);
+
 // `backup --json`, then `verify --snapshot <id> --json`, through `kube` (a suite's CLI call with
 // its cluster's flags): verify's report object ({"verdict", "tables": [...]}), or an error naming
 // the command that failed and its output.
