@@ -12,11 +12,13 @@
 //     raising it re-creates them from the lowest up (the object at once, Running but not ready;
 //     then the server starts with its join command and the container turns ready);
 //   - kubelet: a pod that mounts a node's volume claim (storage-<pod>) runs once that node's pod
-//     is gone (the claim is ReadWriteOnce: until then it stays Pending); its exec sees the node's
-//     data directory at the pod's mount path; and the other way round, a node's pod re-created
-//     while such a helper pod still mounts its claim gets no server until the helper is gone.
-//     Not honest about one thing: exec maps every path that starts with the mount path onto the
-//     node's local data directory, also a sibling such as /var/lib/mysql.hasteward-restore,
+//     is gone (the claim is ReadWriteOnce: until then it stays Pending, as an attachable volume
+//     on another node would; the real kubelet on the node of a local volume runs both at once,
+//     watched on the real node: HASteward waits for the pod to be gone itself); its exec sees the
+//     node's data directory at the pod's mount path; and the other way round, a node's pod
+//     re-created while such a helper pod still mounts its claim gets no server until the helper is
+//     gone. Not honest about one thing: exec maps every path that starts with the mount path onto
+//     the node's local data directory, also a sibling such as /var/lib/mysql.hasteward-restore,
 //     which on a real node is beside the mount, on the container's own filesystem;
 //   - mariadb-operator: unless the MariaDB's spec.suspend is true, it sets the StatefulSet's
 //     replicas back to the MariaDB's spec.replicas (so a scale-down without a suspend is undone,
