@@ -252,7 +252,7 @@ TEST_F(CnpgNodeTest, ASwitchoverThroughTheOperatorLosesNoAcknowledgedCommit) {
     for (int n = 1; n <= kInstances; ++n) {
       CmdResult r =
           Psql(std::string(kCluster) + "-" + std::to_string(n), "SELECT NOT pg_is_in_recovery()");
-      writable += r.exit_code == 0 && r.out.rfind("t", 0) == 0 ? 1 : 0;
+      writable += r.exit_code == 0 && r.out.rfind('t', 0) == 0 ? 1 : 0;
     }
     return writable;
   });
@@ -320,7 +320,7 @@ TEST_F(CnpgNodeTest, ANativeBackupNeedsTheClustersPgHbaToAdmitTheSuperusersRepli
           return Psql(pod,
                       "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY(database)"
                       " AND 'postgres' = ANY(user_name)")
-                     .out.rfind("1", 0) == 0;
+                     .out.rfind('1', 0) == 0;
         });
     ASSERT_TRUE(reloaded.ok()) << reloaded.ToString();
   }
@@ -402,7 +402,7 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
         return Psql(primary,
                     "SELECT count(*) FROM pg_stat_replication WHERE application_name = "
                     "'hasteward_receiver'")
-                   .out.rfind("1", 0) == 0;
+                   .out.rfind('1', 0) == 0;
       },
       receiver_log);
   ASSERT_TRUE(streaming.ok()) << streaming.ToString();

@@ -101,7 +101,8 @@ core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::Start() {
   return StartWith({});
 }
 
-core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::StartWith(RealKubeApiOptions options) {
+core::Result<std::unique_ptr<RealKubeApi>> RealKubeApi::StartWith(
+    const RealKubeApiOptions& options) {
   // The ports are picked free before the servers bind them, so a test running beside this one
   // may take one in between (a local CI run met it: "bind: address already in use"). Such a start
   // is made again from the beginning, on new ports; any other failure is reported at once.

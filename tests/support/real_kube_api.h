@@ -82,7 +82,7 @@ class RealKubeApi {
   std::vector<nlohmann::json> AuditEvents() const;
 
   // Start() with `options`' flags added.
-  static core::Result<std::unique_ptr<RealKubeApi>> StartWith(RealKubeApiOptions options);
+  static core::Result<std::unique_ptr<RealKubeApi>> StartWith(const RealKubeApiOptions& options);
   // etcd's client URL (http://127.0.0.1:PORT), for what only etcd's own API does.
   std::string etcd_url() const;
   // Compacts etcd's history up to its current revision (what kube-apiserver's own compactor does
