@@ -6,7 +6,11 @@
 #
 #   deploy/image/build.sh [--binary build/src/hasteward] [--tag localhost/hasteward:dev]
 #                         [--mirror URL] [--work DIR] [--keep-rootfs] [--cache-dir DIR]
+#                         [--archive FILE]
 #
+# --archive FILE writes the same image as an OCI archive instead (tools/kube/images/oci_archive.py,
+# no buildah needed), which `ctr images import` reads: how the real node of the Kubernetes tier
+# (tools/kube-node.sh import) runs the operator from it.
 # deploy/image/Containerfile describes the same image for `podman build` / `docker build` where a
 # registry is reachable (it pulls debian:12-slim and compiles inside); this script is the path for a
 # machine that reaches only a Debian mirror, and the one the image test runs (tests/image/).
@@ -26,6 +30,7 @@ MIRROR=http://deb.debian.org/debian
 WORK=""
 KEEP=0
 CACHE=""
+ARCHIVE=""
 while [ $# -gt 0 ]; do
   case $1 in
     --binary) BINARY=$2; shift 2 ;;
@@ -34,12 +39,15 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift 2 ;;
     --keep-rootfs) KEEP=1; shift ;;
     --cache-dir) CACHE=$2; shift 2 ;;
+    --archive) ARCHIVE=$2; shift 2 ;;
     *) echo "build.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "build.sh: needs root (debootstrap)" >&2; exit 2; }
 [ -x "$BINARY" ] || { echo "build.sh: no binary at $BINARY (run tools/build.sh first)" >&2; exit 2; }
-for tool in debootstrap buildah; do
+tools=(debootstrap)
+[ -n "$ARCHIVE" ] || tools+=(buildah)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool is not installed (tools/setup.sh)" >&2; exit 2; }
 done
 
@@ -135,6 +143,16 @@ if chroot "$ROOTFS" ldd /usr/local/bin/hasteward | grep -q "not found"; then
   exit 1
 fi
 chroot "$ROOTFS" /usr/local/bin/hasteward version >/dev/null
+
+if [ -n "$ARCHIVE" ]; then
+  echo "== OCI archive $ARCHIVE ($TAG)"
+  python3 tools/kube/images/oci_archive.py "$ROOTFS" "$TAG" "$ARCHIVE" \
+    --entrypoint '["/usr/local/bin/hasteward"]' --cmd '["serve", "--config=/etc/hasteward/config.yaml"]' \
+    --env HASTEWARD_STATE_DIR=/var/lib/hasteward --user 65532:65532 --workdir /var/lib/hasteward
+  echo "   $((SECONDS - started)) s in all; $(du -sm "$ROOTFS" | cut -f1) MiB root"
+  echo "$TAG"
+  exit 0
+fi
 
 echo "== buildah commit $TAG"
 CONTAINER=$(buildah from scratch)

@@ -62,9 +62,10 @@ core::Status Fill(const platform::Cluster& source, repo::Repository& repo,
                   const SandboxRestoreOptions& options, const platform::Cluster& made,
                   const repo::Snapshot* snapshot, SandboxRestoreResult& result) {
   // A sandbox is always served by the local platform, whatever --platform says of the source.
-  HS_ASSIGN_OR_RETURN(auto local, platform::OpenPlatform(platform::PlatformOptions{
-                                      .name = platform::kDefaultPlatform,
-                                      .inventory_path = options.sandbox.inventory_path}));
+  platform::PlatformOptions local_platform;
+  local_platform.name = platform::kDefaultPlatform;
+  local_platform.inventory_path = options.sandbox.inventory_path;
+  HS_ASSIGN_OR_RETURN(auto local, platform::OpenPlatform(local_platform));
   platform::Cluster cluster = made;
   if (result.native) {
     // The restored data holds the source's roles and passwords, and a physical restore replaces

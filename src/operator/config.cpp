@@ -140,8 +140,9 @@ core::Status ParseLeaderElection(const YAML::Node& n, platform::LeaderElectionSe
 core::Status ParseDiscovery(const YAML::Node& n, DiscoverySpec& d) {
   if (!n)
     return core::Status::Ok();
-  HS_TRY(CheckKeys(n, {"annotations", "resyncSeconds"}, "discovery"));
+  HS_TRY(CheckKeys(n, {"annotations", "resyncSeconds", "namespace"}, "discovery"));
   d.annotations = n["annotations"].as<bool>(false);
+  d.ns = n["namespace"].as<std::string>("");
   // Fractions of a second are accepted so tests can resync fast.
   if (n["resyncSeconds"]) {
     const double seconds = n["resyncSeconds"].as<double>();

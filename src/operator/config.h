@@ -11,7 +11,8 @@
 //   pitrStatusSeconds: how often the archive's window and gaps are read again (optional)
 //   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
 //                <state dir>/wal-agent; "" = serve runs no WAL agent)
-//   discovery: {annotations: bool, resyncSeconds} (optional; clusters that opt in through
+//   discovery: {annotations: bool, resyncSeconds, namespace} (optional; clusters that opt in
+//   through
 //              their annotations, operator/crd/cluster_annotations.h)
 //   standbys: [...] (optional; DR standbys serve runs, each entry exactly as in a standby
 //              declaration file, dr/standby_spec.h)
@@ -86,6 +87,9 @@ struct DiscoverySpec {
   // How often the platform's clusters are listed again even without a change notification (the
   // kubernetes platform watches its CRs; the local one is polled at this interval alone).
   std::chrono::milliseconds resync{std::chrono::seconds(300)};
+  // kubernetes: the one namespace whose clusters are listed; "" = every namespace the operator's
+  // account may list (its ClusterRole), as an operator in a namespace of its own needs.
+  std::string ns;
 };
 
 struct ServeConfig {

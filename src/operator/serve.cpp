@@ -262,6 +262,11 @@ core::Status Serve(const ServeOptions& o) {
   platform::PlatformOptions where;
   where.name = config.platform;
   where.inventory_path = config.inventory;
+  // The operator serves the clusters of every namespace (or the one its config names), not only
+  // those of its own.
+  where.cluster_scope = config.discovery.ns.empty() ? platform::ClusterScope::kAllNamespaces
+                                                    : platform::ClusterScope::kOneNamespace;
+  where.scope_namespace = config.discovery.ns;
   HS_ASSIGN_OR_RETURN(auto election, StartElection(config, where));
   HS_ASSIGN_OR_RETURN(auto crds, CrdSource::Open(config, where, config.discovery.resync));
   ServeConfig effective = crds ? crds->Start(core::SystemClock::Get().Monotonic()) : config;

@@ -21,8 +21,15 @@ core::Result<std::unique_ptr<Platform>> OpenLocal(const PlatformOptions& options
   return std::unique_ptr<Platform>(std::move(local));
 }
 
-core::Result<std::unique_ptr<Platform>> OpenKubernetes(const PlatformOptions& /*options*/) {
+core::Result<std::unique_ptr<Platform>> OpenKubernetes(const PlatformOptions& options) {
   HS_ASSIGN_OR_RETURN(auto kube, kubernetes::KubernetesPlatform::Open(kubernetes::ProcessEnv()));
+  switch (options.cluster_scope) {
+    case ClusterScope::kConfiguredNamespace: break;
+    case ClusterScope::kAllNamespaces:
+      kube->ListIn(kubernetes::KubernetesPlatform::kAllNamespaces);
+      break;
+    case ClusterScope::kOneNamespace: kube->ListIn(options.scope_namespace); break;
+  }
   return std::unique_ptr<Platform>(std::move(kube));
 }
 

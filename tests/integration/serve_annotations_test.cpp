@@ -4,7 +4,9 @@
 // `clinic.hasteward.prplanit.com/policy` is added, then it is backed up on the policy's schedule (a
 // snapshot lands in the repository); removing the annotation stops its jobs. Each job leaves an
 // Event on the CR. The resync interval is an hour, so only the watch can explain a pickup within
-// seconds.
+// seconds. The operator's own namespace is deploy/'s (`hasteward`), the cluster's another, as on
+// a user's cluster: serve lists and watches every namespace (until it did, the real node's tier
+// found an operator in its pod that managed nothing).
 #include <chrono>
 #include <thread>
 
@@ -13,6 +15,7 @@
 
 #include "core/poll_until.h"
 #include "support/command.h"
+#include "support/deploy_manifests.h"
 #include "support/fake_kube_operators.h"
 #include "support/hasteward_env.h"
 #include "support/operator_api.h"
@@ -45,7 +48,7 @@ class ServeAnnotationsTest : public ::testing::Test {
                                            .ns = "local"});
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(sandbox).value();
-    auto operator_api = OperatorApi::Start(kPlatformNamespace, {kPlatformNamespace});
+    auto operator_api = OperatorApi::Start(kDeployNamespace, {kPlatformNamespace});
     ASSERT_TRUE(operator_api.ok()) << operator_api.status().ToString();
     operator_ = std::make_unique<OperatorApi>(std::move(operator_api).value());
     core::Status published = PublishSandboxAsCnpg(operator_->node(), *sandbox_, kPlatformNamespace);

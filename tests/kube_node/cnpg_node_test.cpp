@@ -6,6 +6,7 @@
 // Each test continues the cluster the one before left.
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -32,6 +33,9 @@ constexpr char kNamespace[] = "db";
 constexpr char kCluster[] = "cluster-example";
 constexpr int kInstances = 3;
 constexpr char kImage[] = "localhost/cnpg-postgresql:15-deb12";
+constexpr char kHastewardImage[] = "localhost/hasteward:tier";
+constexpr char kPodRepository[] = "/repository/restic";  // on the operator pod's claim
+constexpr char kPolicyAnnotation[] = "clinic.hasteward.prplanit.com/policy";
 
 class CnpgNodeTest : public ::testing::Test {
  protected:
@@ -141,6 +145,62 @@ class CnpgNodeTest : public ::testing::Test {
       EXPECT_TRUE(same.ok()) << same.ToString() << ShopChecksums(pod);
     }
     EXPECT_EQ(seen, kInstances) << pods.out;
+  }
+
+  // What the operator in its pod needs beside deploy/: its repository's password (in the database
+  // namespace, where deploy/'s secret reader is bound), the claim its repository lives on, the
+  // BackupRepository and a minutely BackupPolicy.
+  static std::string ServeResources(const std::string& password) {
+    return std::string(
+               "apiVersion: v1\nkind: Secret\nmetadata: {name: tier-repository, "
+               "namespace: ") +
+           kNamespace + "}\nstringData: {password: \"" + password +
+           "\"}\n---\n"
+           "apiVersion: v1\nkind: PersistentVolumeClaim\n"
+           "metadata: {name: hasteward-repository, namespace: hasteward}\n"
+           "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n---\n"
+           "apiVersion: clinic.hasteward.prplanit.com/v1alpha1\nkind: BackupRepository\n"
+           "metadata: {name: tier}\nspec: {restic: {repository: " +
+           kPodRepository +
+           ", passwordSecretRef: {name: tier-repository, namespace: " + kNamespace +
+           "}}}\n---\n"
+           "apiVersion: clinic.hasteward.prplanit.com/v1alpha1\nkind: BackupPolicy\n"
+           "metadata: {name: tier-minutely}\n"
+           "spec: {backupSchedule: \"* * * * *\", repositories: [tier]}\n";
+  }
+
+  // deploy/'s Deployment as a user on a machine without a registry changes it: the image imported
+  // into the node (never pulled), one replica, the repository's claim mounted.
+  static json OperatorPodPatch() {
+    return {{"spec",
+             {{"replicas", 1},
+              {"template",
+               {{"spec",
+                 {{"containers",
+                   {{{"name", "hasteward"},
+                     {"image", kHastewardImage},
+                     {"imagePullPolicy", "Never"},
+                     {"volumeMounts", {{{"name", "repository"}, {"mountPath", "/repository"}}}}}}},
+                  {"volumes",
+                   {{{"name", "repository"},
+                     {"persistentVolumeClaim", {{"claimName", "hasteward-repository"}}}}}}}}}}}}};
+  }
+
+  // Events on the Cluster with reason BackupSucceeded (what `kubectl describe` lists).
+  static size_t BackupEvents() {
+    CmdResult listed = node_->Kubectl({"get", "events", "-n", kNamespace, "-o", "json"});
+    if (listed.exit_code != 0 || !json::accept(listed.out)) {
+      return 0;
+    }
+    size_t n = 0;
+    for (const json& event : json::parse(listed.out).value("items", json::array())) {
+      const json& involved = event.value("involvedObject", json::object());
+      if (involved.value("kind", "") == "Cluster" && involved.value("name", "") == kCluster &&
+          event.value("reason", "") == "BackupSucceeded") {
+        ++n;
+      }
+    }
+    return n;
   }
 
   static KubeNodeSuite* suite_;
@@ -513,6 +573,87 @@ TEST_F(CnpgNodeTest, AFencedReplicaThatLostItsDataIsHealedThroughTheOperator) {
                    .contains("cnpg.io/fencedInstances"))
       << "the repair lifts the fence";
   ExpectEveryInstanceHolds(expected);
+}
+
+// Scheduled backups by `serve` running in its pod (issue 51, item 3): deploy/'s operator
+// Deployment runs HASteward's image (deploy/image/build.sh, imported into the node's containerd)
+// with its repository on a volume claim, the Cluster opts in through its annotation. The operator
+// in namespace `hasteward` finds the Cluster in `db` (discovery lists every namespace), reaches
+// its pods over the pod network with its ServiceAccount, backs it up on the minutely schedule and
+// leaves a BackupSucceeded Event on it. The CLI then reads that repository (the claim's volume on
+// the node), restores the operator's snapshot over damage, and every instance holds the checksums
+// of the time of the scheduled backup.
+TEST_F(CnpgNodeTest, ServeInItsPodBacksTheAnnotatedClusterUpOnSchedule) {
+  const char* binary = std::getenv("HASTEWARD_TEST_BIN");
+  ASSERT_NE(binary, nullptr) << "HASTEWARD_TEST_BIN names the binary the image is made from";
+  core::Status imported = node_->ImportHastewardImage(binary, kHastewardImage);
+  ASSERT_TRUE(imported.ok()) << imported.ToString();
+  const std::string password = env_->password() + "-serve";
+  ASSERT_TRUE(node_->Apply(ServeResources(password)).ok());
+  CmdResult patched = node_->Kubectl({"patch", "deployment", "hasteward", "-n", "hasteward",
+                                      "--type", "strategic", "-p", OperatorPodPatch().dump()});
+  ASSERT_EQ(patched.exit_code, 0) << patched.err;
+  auto running = node_->WaitFor(
+      "the operator's pod from HASteward's image to be ready", std::chrono::seconds(300),
+      [] {
+        auto deployment = node_->Get("deployment", "hasteward", "hasteward");
+        return deployment.ok() && deployment->value("/status/readyReplicas"_json_pointer, 0) == 1 &&
+               deployment->value("/status/updatedReplicas"_json_pointer, 0) == 1 &&
+               deployment->value("/status/replicas"_json_pointer, 0) == 1;
+      },
+      [] {
+        return node_->Kubectl({"get", "pods", "-n", "hasteward", "-o", "wide"}).out +
+               node_->Kubectl({"get", "events", "-n", "hasteward"}).out +
+               node_->Kubectl({"logs", "-n", "hasteward", "deployment/hasteward"}).out;
+      });
+  ASSERT_TRUE(running.ok()) << running.ToString();
+  // The repository is made once by its owner, here inside the operator's pod on its volume.
+  CmdResult init = node_->Kubectl({"exec", "-n", "hasteward", "deployment/hasteward", "--", "env",
+                                   "RESTIC_PASSWORD=" + password, "hasteward", "repo", "init", "-r",
+                                   kPodRepository});
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+
+  const std::string primary = Primary();
+  const std::string before = ShopChecksums(primary);
+  ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
+  ASSERT_EQ(node_
+                ->Kubectl({"annotate", "clusters.postgresql.cnpg.io", kCluster, "-n", kNamespace,
+                           "--overwrite", std::string(kPolicyAnnotation) + "=tier-minutely"})
+                .exit_code,
+            0);
+  auto backed_up = node_->WaitFor(
+      "a BackupSucceeded Event of the operator's scheduled backup on the Cluster",
+      std::chrono::seconds(300), [] { return BackupEvents() >= 1; },
+      [] {
+        return node_->Kubectl({"logs", "-n", "hasteward", "deployment/hasteward"}).out;
+      });
+  ASSERT_TRUE(backed_up.ok()) << backed_up.ToString();
+  // The operator stops backing up before the restore (no new snapshot of the damage), and on.
+  ASSERT_EQ(node_
+                ->Kubectl({"annotate", "clusters.postgresql.cnpg.io", kCluster, "-n", kNamespace,
+                           std::string(kPolicyAnnotation) + "-"})
+                .exit_code,
+            0);
+  (void)node_->Kubectl({"scale", "-n", "hasteward", "deployment/hasteward", "--replicas=0"});
+
+  // The repository as the node holds it: the claim's local volume.
+  auto claim = node_->Get("pvc", "hasteward", "hasteward-repository");
+  ASSERT_TRUE(claim.ok()) << claim.status().ToString();
+  auto volume = node_->Get("pv", "", claim->value("/spec/volumeName"_json_pointer, std::string()));
+  ASSERT_TRUE(volume.ok()) << volume.status().ToString();
+  const std::string repository =
+      volume->value("/spec/local/path"_json_pointer, std::string()) + "/restic";
+  const std::string password_file = WriteFile(env_->Path("serve-password"), password + "\n");
+  auto in_pod_repository = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-r", repository, "--password-file", password_file});
+    return Kube(std::move(args));
+  };
+  ASSERT_EQ(Psql(primary, "DELETE FROM orders WHERE id > 100", "shop").exit_code, 0);
+  ASSERT_NE(ShopChecksums(primary), before) << "the damage must show";
+  CmdResult restored = in_pod_repository({"restore", "--confirm-overwrite"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(ShopChecksums(primary), before);
+  ExpectEveryInstanceHolds(before);
 }
 
 }  // namespace

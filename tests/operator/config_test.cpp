@@ -44,6 +44,20 @@ TEST(ServeConfigTest, AppliesPolicyAndOverrides) {
   EXPECT_EQ(maria.mode, "triage");
 }
 
+// Discovery lists every namespace unless the config names one (an operator in its own namespace
+// serves the databases of the others).
+TEST(ServeConfigTest, DiscoveryListsEveryNamespaceUnlessOneIsNamed) {
+  auto every = ParseServeConfig("discovery: {annotations: true}", "every.yaml");
+  ASSERT_TRUE(every.ok()) << every.status().ToString();
+  EXPECT_TRUE(every->discovery.annotations);
+  EXPECT_EQ(every->discovery.ns, "");
+  auto one = ParseServeConfig("discovery: {annotations: true, namespace: shop}", "one.yaml");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->discovery.ns, "shop");
+  EXPECT_EQ(ParseServeConfig("discovery: {namespaces: [shop]}", "bad.yaml").status().code(),
+            core::ErrorCode::kUsage);
+}
+
 core::ErrorCode ErrorOf(const std::string& yaml) {
   return ParseServeConfig(yaml, "bad.yaml").status().code();
 }

@@ -1,6 +1,7 @@
 #include "support/kube_node.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -181,6 +182,25 @@ core::Status KubeNode::InstallOperator(const std::string& operator_name) const {
   if (r.exit_code != 0) {
     return core::Internal("tools/kube/operators/install.sh " + operator_name + ": " + r.err +
                           r.out);
+  }
+  return core::Status::Ok();
+}
+
+core::Status KubeNode::ImportHastewardImage(const std::string& binary,
+                                            const std::string& tag) const {
+  const std::string archive = run_dir_ + "/hasteward-image.tar";
+  CmdResult built =
+      RunCommand({SourceDir() + "/deploy/image/build.sh", "--binary", binary, "--tag", tag,
+                  "--cache-dir", "/var/cache/hasteward-test/image", "--archive", archive});
+  if (built.exit_code != 0) {
+    return core::Internal("deploy/image/build.sh --archive: " + built.err + built.out);
+  }
+  CmdResult imported =
+      RunCommand({SourceDir() + "/tools/kube-node.sh", "import", "--dir", run_dir_, archive});
+  std::error_code ignored;
+  std::filesystem::remove(archive, ignored);
+  if (imported.exit_code != 0) {
+    return core::Internal("tools/kube-node.sh import: " + imported.err + imported.out);
   }
   return core::Status::Ok();
 }

@@ -52,6 +52,10 @@ class KubeNode {
   core::Result<std::string> HastewardKubeconfig(const std::string& ns) const;
   // tools/kube/operators/install.sh `operator` (cnpg): the real operator from its release manifest.
   core::Status InstallOperator(const std::string& operator_name) const;
+  // HASteward's own image made by deploy/image/build.sh from `binary` (an OCI archive, the
+  // image's Debian root cached as the image test caches it) and imported into the node's
+  // containerd as `tag`: what deploy/'s operator Deployment runs on the node.
+  core::Status ImportHastewardImage(const std::string& binary, const std::string& tag) const;
 
  private:
   explicit KubeNode(std::string run_dir, std::map<std::string, std::string> env)

@@ -31,24 +31,38 @@ KubernetesPlatform::KubernetesPlatform(KubeConfig config, EnvLookup env)
 KubernetesPlatform::KubernetesPlatform(KubeConfig config, EnvLookup env, KubeConnectMode mode)
     : client_(std::make_shared<const KubeClient>(std::move(config))),
       env_(std::move(env)),
+      listing_ns_(client_->config().ns),
       route_(MakeInstanceRoute(mode, client_)) {}
 
 core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::string& ns) {
   std::vector<Cluster> out;
-  HS_ASSIGN_OR_RETURN(auto cnpg, client_->List(resources::kCnpgClusters, ns));
+  // Each CR's pods are listed in the CR's own namespace: `ns` may be every namespace.
+  auto own_namespace = [](const nlohmann::json& cr) {
+    return cr.value("/metadata/namespace"_json_pointer, std::string());
+  };
+  // An operator that is not installed serves no resource of its kind (the list answers 404): it
+  // has no clusters, and must not hide the other operator's (a user with CloudNativePG alone).
+  auto installed = [&](const KubeResource& kind) -> core::Result<nlohmann::json> {
+    auto listed = client_->List(kind, ns);
+    if (!listed.ok() && listed.status().code() == core::ErrorCode::kNotFound) {
+      return nlohmann::json{{"items", nlohmann::json::array()}};
+    }
+    return listed;
+  };
+  HS_ASSIGN_OR_RETURN(auto cnpg, installed(resources::kCnpgClusters));
   for (const auto& cr : cnpg.value("items", nlohmann::json::array())) {
     const std::string name = cr.value("/metadata/name"_json_pointer, std::string());
-    HS_ASSIGN_OR_RETURN(auto pods,
-                        client_->List(resources::kPods, ns, {CnpgPodSelector(name), ""}));
+    HS_ASSIGN_OR_RETURN(
+        auto pods, client_->List(resources::kPods, own_namespace(cr), {CnpgPodSelector(name), ""}));
     HS_ASSIGN_OR_RETURN(auto c, ClusterFromCnpg(client_, cr, pods));
     HS_TRY(route_->Apply(&c));
     out.push_back(std::move(c));
   }
-  HS_ASSIGN_OR_RETURN(auto mariadbs, client_->List(resources::kMariaDbs, ns));
+  HS_ASSIGN_OR_RETURN(auto mariadbs, installed(resources::kMariaDbs));
   for (const auto& cr : mariadbs.value("items", nlohmann::json::array())) {
     const std::string name = cr.value("/metadata/name"_json_pointer, std::string());
-    HS_ASSIGN_OR_RETURN(auto pods,
-                        client_->List(resources::kPods, ns, {MariaDbPodSelector(name), ""}));
+    HS_ASSIGN_OR_RETURN(auto pods, client_->List(resources::kPods, own_namespace(cr),
+                                                 {MariaDbPodSelector(name), ""}));
     HS_ASSIGN_OR_RETURN(auto c, ClusterFromMariaDb(client_, cr, pods));
     HS_TRY(route_->Apply(&c));
     out.push_back(std::move(c));
@@ -57,12 +71,12 @@ core::Result<std::vector<Cluster>> KubernetesPlatform::ClustersIn(const std::str
 }
 
 core::Result<std::vector<Cluster>> KubernetesPlatform::ListClusters() {
-  return ClustersIn(client_->config().ns);
+  return ClustersIn(listing_ns_);
 }
 
 core::Result<std::unique_ptr<ClusterChangeFeed>> KubernetesPlatform::WatchClusters() {
   return std::unique_ptr<ClusterChangeFeed>(std::make_unique<ClusterChangeWatch>(
-      client_, client_->config().ns,
+      client_, listing_ns_,
       std::vector<KubeResource>{resources::kCnpgClusters, resources::kMariaDbs}));
 }
 

@@ -28,15 +28,20 @@ class KubernetesPlatform : public Platform {
   KubernetesPlatform(KubeConfig config, EnvLookup env, KubeConnectMode mode);
 
   std::string name() const override { return "kubernetes"; }
-  // Clusters of both operators in the configuration's namespace.
+  // What ListIn takes for every namespace the account may list (the API's cluster-wide list).
+  static constexpr char kAllNamespaces[] = "";
+  // The namespace ListClusters and WatchClusters read from now on (kAllNamespaces: every one);
+  // the configuration's namespace until then.
+  void ListIn(std::string ns) { listing_ns_ = std::move(ns); }
+  // Clusters of both operators in the listing namespace (ListIn), each with the pods of its own.
   core::Result<std::vector<Cluster>> ListClusters() override;
   // A CNPG Cluster named `name` in `ns`, else a MariaDB; kNotFound listing the namespace's
   // clusters otherwise.
   core::Result<Cluster> FindCluster(const std::string& ns, const std::string& name) override;
   core::Result<std::unique_ptr<InstanceHandle>> OpenInstance(const Cluster& c,
                                                              const Instance& i) override;
-  // A ClusterChangeWatch (cluster_change_watch.h) on both CR kinds in the configuration's
-  // namespace, the one ListClusters reads.
+  // A ClusterChangeWatch (cluster_change_watch.h) on both CR kinds in the listing namespace, the
+  // one ListClusters reads.
   core::Result<std::unique_ptr<ClusterChangeFeed>> WatchClusters() override;
   // A core/v1 Event on the cluster's CR (cluster_events.h), reported as $POD_NAME.
   core::Status RecordEvent(const Cluster& cluster, const ClusterEvent& event) override;
@@ -59,6 +64,7 @@ class KubernetesPlatform : public Platform {
   core::Result<std::vector<Cluster>> ClustersIn(const std::string& ns);
   std::shared_ptr<const KubeClient> client_;
   EnvLookup env_;
+  std::string listing_ns_;  // ListIn's; the configuration's namespace by default
   // Shared with the instance handles it opens: their port-forwards outlive neither.
   std::shared_ptr<InstanceRoute> route_;
 };

@@ -302,6 +302,36 @@ TEST_F(KubernetesPlatformTest, ListsBothOperatorsAndNamesThemWhenOneIsMissing) {
   EXPECT_NE(missing.status().hint().find("maria (mariadb)"), std::string::npos);
 }
 
+// A user with CloudNativePG alone: mariadb-operator's CRD is not installed, so listing MariaDBs
+// answers 404, and the CloudNativePG clusters are still listed, in the configuration's namespace
+// and in every namespace (serve's). Until this, the operator in its pod on the real node managed
+// nothing there: each listing failed on the missing kind.
+TEST_F(KubernetesPlatformTest, AnOperatorThatIsNotInstalledHasNoClustersAndHidesNoneOfTheOther) {
+  CreateCnpg();
+  ASSERT_EQ(kube_->api->Kubectl({"delete", "crd", "mariadbs.k8s.mariadb.com"}).exit_code, 0);
+  ASSERT_TRUE(core::PollUntil(
+      [&] {
+        return admin().List(resources::kMariaDbs, kPlatformNamespace).status().code() ==
+               core::ErrorCode::kNotFound;
+      },
+      std::chrono::seconds(30)))
+      << "the server still serves MariaDBs";
+  // The configuration's namespace with the platform's Role; every namespace as the admin (the
+  // platform's Role grants one namespace, deploy/'s ClusterRole every one).
+  auto admin_config = LoadKubeconfig(kube_->api->admin_kubeconfig());
+  ASSERT_TRUE(admin_config.ok()) << admin_config.status().ToString();
+  KubernetesPlatform everywhere(*admin_config);
+  everywhere.ListIn(KubernetesPlatform::kAllNamespaces);
+  for (KubernetesPlatform* platform : {platform_.get(), &everywhere}) {
+    auto all = platform->ListClusters();
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->size(), 1U);
+    EXPECT_EQ((*all)[0].name, "pg");
+    EXPECT_EQ((*all)[0].ns, kPlatformNamespace);
+    EXPECT_EQ((*all)[0].instances.size(), 3U) << "its pods, listed in its own namespace";
+  }
+}
+
 TEST_F(KubernetesPlatformTest, AMissingSecretFailsAtConnectionNamingIt) {
   Create({{"apiVersion", "postgresql.cnpg.io/v1"},
           {"kind", "Cluster"},
