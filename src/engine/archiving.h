@@ -50,6 +50,9 @@ enum class RecoveryTargetKind { kTime, kPosition, kEndOfArchive };
 struct RecoveryRequest {
   // The server's command for fetching an archived file (hasteward wal-fetch ...).
   std::string restore_command;
+  // The same fetch as a command run anywhere on the instance (the end-of-archive proof's read,
+  // through its exec, whose working directory is not the data directory); "" = restore_command.
+  std::string read_command;
   RecoveryTargetKind kind = RecoveryTargetKind::kTime;
   // In the engine's own syntax: "2026-11-22 16:40:01.123456+00" (kTime) or "0/3000A38" (kPosition,
   // kEndOfArchive).

@@ -348,32 +348,75 @@ TEST_P(KubernetesApiOnlyMariadbTest,
 // the root namespace through the local platform (the servers push over HTTP there); the commands
 // under test read the same repository as a directory. PostgreSQL only: MariaDB's binlog replay
 // still refuses on this platform.
-class KubernetesApiOnlyPitrTest : public KubernetesApiOnlyTest {};
+class KubernetesApiOnlyPitrTest : public KubernetesApiOnlyTest {
+ protected:
+  // The archive and a native base, set up from the root namespace through the local platform;
+  // returns the repository's password file the servers read (readable by their OS user), "" after
+  // a failed expectation.
+  std::string ArchiveAndBackUp() {
+    HastewardEnv& env = kube_->env();
+    auto server = RestTestServer::Start(env.Path("rest"));
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    if (!server.ok()) {
+      return "";
+    }
+    rest_ = std::move(server).value();
+    auto password = WriteServerPasswordFile(env.Path("server-password"), env.password(),
+                                            kube_->sandbox().instance(0).os_user);
+    EXPECT_TRUE(password.ok()) << password.status().ToString();
+    if (!password.ok()) {
+      return "";
+    }
+    EXPECT_TRUE(kube_->LoadShopDataset().ok());
+    env.SetCommandPrefix({});
+    env.UseRepository(rest_->Location("repo/"));
+    EXPECT_EQ(env.Run({"repo", "init"}).exit_code, 0);
+    // Only the relay to the API server listens inside the namespace: the setup reaches the same
+    // instances as plain local processes.
+    auto enabled = kube_->Local({"archive", "enable", "--password-file", *password});
+    EXPECT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
+    auto backup = kube_->Local({"backup", "--method", "native", "--json"});
+    EXPECT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+    return enabled.exit_code == 0 && backup.exit_code == 0 ? *password : "";
+  }
 
-TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheApi) {
-  HastewardEnv& env = kube_->env();
-  auto server = RestTestServer::Start(env.Path("rest"));
-  ASSERT_TRUE(server.ok()) << server.status().ToString();
-  rest_ = std::move(server).value();
-  auto password = WriteServerPasswordFile(env.Path("server-password"), env.password(),
-                                          kube_->sandbox().instance(0).os_user);
-  ASSERT_TRUE(password.ok()) << password.status().ToString();
-  ASSERT_TRUE(kube_->LoadShopDataset().ok());
-  env.SetCommandPrefix({});
-  env.UseRepository(rest_->Location("repo/"));
-  ASSERT_EQ(env.Run({"repo", "init"}).exit_code, 0);
-  // Only the relay to the API server listens inside the namespace: the setup reaches the same
-  // instances as plain local processes.
-  auto enabled = kube_->Local({"archive", "enable", "--password-file", *password});
-  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err;
-  auto backup = kube_->Local({"backup", "--method", "native", "--json"});
-  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
-
-  auto sql = [&](const std::string& text) {
+  // A value the shop database answers on instance 0 ("" after a failed expectation).
+  std::string Sql(const std::string& text) {
     auto value = kube_->ShopValue(text);
     EXPECT_TRUE(value.ok()) << value.status().ToString() << " for " << text;
     return value.ok() ? *value : std::string();
-  };
+  }
+
+  // Switches to a new WAL segment and waits until the server archived the one it closed.
+  void SwitchAndWaitArchived() {
+    const std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
+    ASSERT_TRUE(core::PollUntil(
+        [&] {
+          return Sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
+        },
+        std::chrono::seconds(60)))
+        << segment << " was not archived";
+  }
+
+  // Whether the operator's account ran the WAL's untar in a pod (the audit log has an exec once
+  // its stream ended, which may be just after the CLI exited).
+  bool WalWentThroughPodExec() {
+    return core::PollUntil(
+        [&] {
+          auto commands = ExecCommandsOf(kube_->operator_api().OperatorRequests());
+          return std::any_of(commands.begin(), commands.end(), [](const auto& c) {
+            return std::find(c.begin(), c.end(), "hasteward-untar-wal") != c.end();
+          });
+        },
+        std::chrono::seconds(10));
+  }
+};
+
+TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheApi) {
+  HastewardEnv& env = kube_->env();
+  ASSERT_FALSE(ArchiveAndBackUp().empty());
+
+  auto sql = [&](const std::string& text) { return Sql(text); };
   auto at_base = kube_->ShopChecksums();
   ASSERT_TRUE(at_base.ok()) << at_base.status().ToString();
   sql("DELETE FROM orders WHERE id % 3 = 0");
@@ -386,13 +429,7 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   auto past_target = kube_->ShopChecksums();
   ASSERT_TRUE(past_target.ok()) << past_target.status().ToString();
   ASSERT_NE(*past_target, *at_target) << "the write after the target must show";
-  const std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
-  ASSERT_TRUE(core::PollUntil(
-      [&] {
-        return sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
-      },
-      std::chrono::seconds(60)))
-      << segment << " was not archived";
+  SwitchAndWaitArchived();
 
   env.SetCommandPrefix(netns_->EnterPrefix());
   env.UseRepository(env.Path("rest/repo"));
@@ -401,16 +438,7 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   // No --password-file: the pod's replay copies the streamed WAL, it never runs wal-fetch.
   auto restored = kube_->Kube({"restore", "--until-lsn", target, "--yes", "--confirm-rewind"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  // The audit log has an exec once its stream ended, which may be just after the CLI exited.
-  EXPECT_TRUE(core::PollUntil(
-      [&] {
-        auto commands = ExecCommandsOf(kube_->operator_api().OperatorRequests());
-        return std::any_of(commands.begin(), commands.end(), [](const auto& c) {
-          return std::find(c.begin(), c.end(), "hasteward-untar-wal") != c.end();
-        });
-      },
-      std::chrono::seconds(10)))
-      << "the WAL did not go through pod exec";
+  EXPECT_TRUE(WalWentThroughPodExec()) << "the WAL did not go through pod exec";
   auto after = kube_->ShopChecksums(0);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, *at_target) << "the base held " << *at_base << ", past the target "
@@ -439,6 +467,52 @@ INSTANTIATE_TEST_SUITE_P(Operators, KubernetesApiOnlyMariadbTest,
                          [](const ::testing::TestParamInfo<ApiOnlyCase>& param) {
                            return param.param.cluster;
                          });
+
+// A DR activation into the pods (`standby activate`; its template the published cluster, its source
+// the cluster's archive, as after a fail-over to a site that archived into this repository): the
+// base and every archived segment reach the stopped pod through exec, the server replays to the
+// end of the archive, the proof reads the newest segment again inside the pod (its exec does not
+// start in the data directory), and the cluster holds what the last archived segment held. Until
+// issue 51 an activation into pods was refused (exit 2) before anything changed.
+TEST_P(KubernetesApiOnlyPitrTest, ADrActivationReplaysTheWholeArchiveIntoThePodsThroughTheApi) {
+  HastewardEnv& env = kube_->env();
+  const std::string password_file = ArchiveAndBackUp();
+  ASSERT_FALSE(password_file.empty());
+  Sql("DELETE FROM orders WHERE id % 7 = 0");
+  Sql("UPDATE items SET name = name || ' (after the base)' WHERE id < 20");
+  SwitchAndWaitArchived();
+  auto at_end = kube_->ShopChecksums();
+  ASSERT_TRUE(at_end.ok()) << at_end.status().ToString();
+
+  env.SetCommandPrefix(netns_->EnterPrefix());
+  env.UseRepository(env.Path("rest/repo"));
+  const std::string name = GetParam().cluster;
+  const std::string config =
+      WriteFile(env.Path("standby.yaml"),
+                "standbys:\n"
+                "- name: shop-dr\n"
+                "  source:\n"
+                "    repository: " +
+                    env.Path("rest/repo") + "\n    passwordFile: " + password_file +
+                    "\n    cluster: {engine: cnpg, namespace: db, name: " + name +
+                    "}\n"
+                    "  template: {engine: cnpg, instances: 2, platform: kubernetes, namespace: db, "
+                    "name: " +
+                    name +
+                    "}\n"
+                    "  activation: {acceptUnverified: true}\n");
+  // CloudNativePG's instances are fenced by their user before a restore replaces one.
+  auto stopped = kube_->Kube({"instance", "stop", "-i", "0"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  auto activated = env.Run({"standby", "activate", "shop-dr", "--config", config, "--confirm",
+                            "2026-11-29T00:00:00Z", "--json"});
+  ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
+  EXPECT_TRUE(WalWentThroughPodExec()) << "the WAL did not go through pod exec";
+  auto after = kube_->ShopChecksums(0);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, *at_end) << activated.out << activated.err;
+  EXPECT_NE(activated.out.find("Activated"), std::string::npos) << activated.out;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Operators, KubernetesApiOnlyPitrTest,

@@ -33,6 +33,8 @@ constexpr char kNamespace[] = "db";
 constexpr char kCluster[] = "cluster-example";
 constexpr int kInstances = 3;
 constexpr char kImage[] = "localhost/cnpg-postgresql:15-deb12";
+constexpr char kDrNamespace[] = "dr";
+constexpr char kDrCluster[] = "cluster-dr";
 constexpr char kHastewardImage[] = "localhost/hasteward:tier";
 constexpr char kPodRepository[] = "/repository/restic";  // on the operator pod's claim
 constexpr char kPolicyAnnotation[] = "clinic.hasteward.prplanit.com/policy";
@@ -201,6 +203,49 @@ class CnpgNodeTest : public ::testing::Test {
       }
     }
     return n;
+  }
+
+  // HASteward's streaming receiver (`wal-receive`, through the API server's port-forward) of the
+  // cluster, once it streams from `primary`; its output in receiver.out/.err.
+  static core::Result<std::unique_ptr<core::Subprocess>> StartReceiver(const std::string& primary) {
+    core::SubprocessOptions options;
+    // nsenter execs the binary: StopReceiver's SIGTERM reaches the receiver itself.
+    options.argv = env_->Argv({"--platform", "kubernetes", "wal-receive", "--json", "-e", "cnpg",
+                               "-c", kCluster, "-n", kNamespace});
+    options.env_set = env_->vars();
+    options.stdout_mode = core::StdioMode::kFile;
+    options.stdout_file = env_->Path("receiver.out");
+    options.stderr_mode = core::StdioMode::kFile;
+    options.stderr_file = env_->Path("receiver.err");
+    HS_ASSIGN_OR_RETURN(auto receiver, core::Subprocess::Start(options));
+    core::Status streaming = node_->WaitFor(
+        "the receiver to stream from " + primary, std::chrono::seconds(120),
+        [&] {
+          return Psql(primary,
+                      "SELECT count(*) FROM pg_stat_replication WHERE application_name = "
+                      "'hasteward_receiver'")
+                     .out.rfind('1', 0) == 0;
+        },
+        ReceiverLog);
+    if (!streaming.ok()) {
+      StopReceiver(*receiver);
+      return streaming;
+    }
+    return receiver;
+  }
+
+  static void StopReceiver(core::Subprocess& receiver) {
+    ::kill(receiver.pid(), SIGTERM);
+    (void)receiver.Wait();
+  }
+
+  static std::string ReceiverLog() {
+    std::string log;
+    for (const char* name : {"receiver.out", "receiver.err"}) {
+      auto text = core::ReadFileToString(env_->Path(name));
+      log += text.ok() ? *text : std::string();
+    }
+    return log;
   }
 
   static KubeNodeSuite* suite_;
@@ -437,35 +482,9 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
   CmdResult base = Kube({"backup", "--method", "native", "--json"});
   ASSERT_FALSE(SnapshotIdOf(base).empty()) << base.out << base.err;
 
-  core::SubprocessOptions options;
-  // nsenter execs the binary: the SIGTERM below reaches the receiver itself.
-  options.argv = env_->Argv({"--platform", "kubernetes", "wal-receive", "--json", "-e", "cnpg",
-                             "-c", kCluster, "-n", kNamespace});
-  options.env_set = env_->vars();
-  options.stdout_mode = core::StdioMode::kFile;
-  options.stdout_file = env_->Path("receiver.out");
-  options.stderr_mode = core::StdioMode::kFile;
-  options.stderr_file = env_->Path("receiver.err");
-  auto receiver = core::Subprocess::Start(options);
+  auto receiver = StartReceiver(primary);
   ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
-  auto receiver_log = [&] {
-    std::string log;
-    for (const char* name : {"receiver.out", "receiver.err"}) {
-      auto text = core::ReadFileToString(env_->Path(name));
-      log += text.ok() ? *text : std::string();
-    }
-    return log;
-  };
-  auto streaming = node_->WaitFor(
-      "the receiver to stream from " + primary, std::chrono::seconds(120),
-      [&] {
-        return Psql(primary,
-                    "SELECT count(*) FROM pg_stat_replication WHERE application_name = "
-                    "'hasteward_receiver'")
-                   .out.rfind('1', 0) == 0;
-      },
-      receiver_log);
-  ASSERT_TRUE(streaming.ok()) << streaming.ToString();
+  auto receiver_log = [] { return ReceiverLog(); };
 
   ASSERT_EQ(Psql(primary,
                  "INSERT INTO orders SELECT g, 'before-target' FROM generate_series(800001, "
@@ -506,8 +525,7 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
       [&] {
         return Kube({"pitr", "status"}).out + receiver_log();
       });
-  ::kill((*receiver)->pid(), SIGTERM);
-  (void)(*receiver)->Wait();
+  StopReceiver(**receiver);
   ASSERT_TRUE(archived.ok()) << archived.ToString();
 
   const int ordinal = OrdinalOf(primary);
@@ -573,6 +591,115 @@ TEST_F(CnpgNodeTest, AFencedReplicaThatLostItsDataIsHealedThroughTheOperator) {
                    .contains("cnpg.io/fencedInstances"))
       << "the repair lifts the fence";
   ExpectEveryInstanceHolds(expected);
+}
+
+// A DR standby activated into a second namespace (issue 51, items 3 and 4): a CloudNativePG
+// cluster of one instance in `dr` (the source's superuser Secret copied there, as the DR site
+// provisions the source's credentials ahead: a physical restore brings the source's roles), fenced
+// by its user; `standby activate` restores the source's newest native base into its pod through
+// exec and replays the source's archive to its end, the receiver's streamed tail (the segment the
+// source was writing, never archived whole) included: the DR cluster holds every row the source
+// committed before the receiver stopped, and is the writable primary, healthy.
+TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail) {
+  ASSERT_TRUE(node_->FreshNamespace(kDrNamespace).ok());
+  auto bound = node_->HastewardKubeconfig(kDrNamespace);  // deploy/'s secret reader in `dr`
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  auto superuser = node_->Get("secret", kNamespace, std::string(kCluster) + "-superuser");
+  ASSERT_TRUE(superuser.ok()) << superuser.status().ToString();
+  json copied = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"type", superuser->value("type", "Opaque")},
+                 {"metadata", {{"name", "source-superuser"}, {"namespace", kDrNamespace}}},
+                 {"data", superuser->value("data", json::object())}};
+  ASSERT_TRUE(node_->Apply(copied.dump()).ok());
+  json dr = ExampleCluster();
+  dr["metadata"] = {{"name", kDrCluster}, {"namespace", kDrNamespace}};
+  dr["spec"]["instances"] = 1;
+  dr["spec"]["enableSuperuserAccess"] = true;
+  dr["spec"]["superuserSecret"] = {{"name", "source-superuser"}};
+  ASSERT_TRUE(node_->Apply(dr.dump()).ok());
+  auto dr_ready = node_->WaitFor(
+      "the DR cluster's instance", std::chrono::seconds(600),
+      [] {
+        auto cluster = node_->Get("clusters.postgresql.cnpg.io", kDrNamespace, kDrCluster);
+        return cluster.ok() && cluster->value("/status/readyInstances"_json_pointer, 0) == 1;
+      },
+      [] { return node_->Kubectl({"get", "pods,pvc,events", "-n", kDrNamespace}).out; });
+  ASSERT_TRUE(dr_ready.ok()) << dr_ready.ToString();
+
+  // The source: a new native base, then rows archived whole and rows only the stream holds.
+  const std::string primary = Primary();
+  CmdResult base = Kube({"backup", "--method", "native", "--json"});
+  ASSERT_FALSE(SnapshotIdOf(base).empty()) << base.out << base.err;
+  auto receiver = StartReceiver(primary);
+  ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
+  ASSERT_EQ(Psql(primary,
+                 "INSERT INTO orders SELECT g, 'archived whole' FROM generate_series(700001, "
+                 "700300) g; SELECT pg_switch_wal()",
+                 "shop")
+                .exit_code,
+            0);
+  ASSERT_EQ(Psql(primary,
+                 "INSERT INTO orders SELECT g, 'streamed tail' FROM generate_series(700301, "
+                 "700350) g; UPDATE items SET name = 'tail ' || id WHERE id <= 10",
+                 "shop")
+                .exit_code,
+            0);
+  std::string written = Psql(primary, "SELECT pg_current_wal_insert_lsn()").out;
+  written.erase(written.find_last_not_of(" \n") + 1);
+  const std::string at_end = ShopChecksums(primary);
+  auto streamed = node_->WaitFor(
+      "the streamed tail to reach " + written, std::chrono::seconds(180),
+      [&] {
+        CmdResult status = Kube({"pitr", "status", "--json"});
+        const std::string last = LastLine(status.out);
+        if (status.exit_code != 0 || !json::accept(last)) {
+          return false;
+        }
+        for (const json& tail : json::parse(last).value("streamed", json::array())) {
+          if (LsnValue(tail.value("end", "")) >= LsnValue(written)) {
+            return true;
+          }
+        }
+        return false;
+      },
+      [] { return Kube({"pitr", "status"}).out + ReceiverLog(); });
+  StopReceiver(**receiver);  // the source site is lost here
+  ASSERT_TRUE(streamed.ok()) << streamed.ToString();
+
+  auto in_dr = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--platform", "kubernetes"});
+    args.insert(args.end(), {"-e", "cnpg", "-c", kDrCluster, "-n", kDrNamespace});
+    return env_->Run(args);
+  };
+  CmdResult fenced = in_dr({"instance", "stop", "-i", "0"});
+  ASSERT_EQ(fenced.exit_code, 0) << fenced.out << fenced.err;
+  const std::string password_file = WriteFile(env_->Path("dr-password"), env_->password() + "\n");
+  const std::string config = WriteFile(
+      env_->Path("standby.yaml"),
+      std::string("standbys:\n- name: shop-dr\n  source:\n    repository: ") +
+          env_->repository() + "\n    passwordFile: " + password_file +
+          "\n    cluster: {engine: cnpg, namespace: " + kNamespace + ", name: " + kCluster +
+          "}\n  template: {engine: cnpg, instances: 1, platform: kubernetes, namespace: " +
+          kDrNamespace + ", name: " + kDrCluster + "}\n  activation: {acceptUnverified: true}\n");
+  CmdResult activated = env_->Run({"standby", "activate", "shop-dr", "--config", config,
+                                   "--confirm", "2026-11-29T00:00:00Z", "--json"});
+  ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
+  EXPECT_NE(activated.out.find("Activated"), std::string::npos) << activated.out;
+  const std::string dr_pod = std::string(kDrCluster) + "-1";
+  CmdResult dr_sums =
+      node_->Exec(kDrNamespace, dr_pod, "postgres",
+                  {"psql", "-X", "-A", "-t", "-d", "shop", "-c",
+                   "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o)"
+                   " || ' ' || (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)"});
+  EXPECT_EQ(dr_sums.out, at_end) << dr_sums.err << activated.out << activated.err;
+  auto healthy = node_->WaitFor(
+      "a healthy triage of the activated DR cluster", std::chrono::seconds(180), [&] {
+        CmdResult triage = in_dr({"triage", "--json"});
+        const std::string last = LastLine(triage.out);
+        return json::accept(last) && json::parse(last).value("verdict", "") == "healthy";
+      });
+  EXPECT_TRUE(healthy.ok()) << healthy.ToString() << in_dr({"triage"}).out;
 }
 
 // Scheduled backups by `serve` running in its pod (issue 51, item 3): deploy/'s operator

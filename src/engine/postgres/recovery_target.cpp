@@ -114,7 +114,9 @@ core::Status ProveArchiveEndReplayed(platform::Platform& platform, const platfor
   HS_ASSIGN_OR_RETURN(std::string dump,
                       DumpArchivedFile(platform, cluster,
                                        {.instance = &target,
-                                        .restore_command = recovery.restore_command,
+                                        .restore_command = recovery.read_command.empty()
+                                                               ? recovery.restore_command
+                                                               : recovery.read_command,
                                         .name = recovery.last_file,
                                         .scratch = target.data_dir + "/pg_wal/hasteward-end-proof"},
                                        {"-s", replay_end}));

@@ -187,6 +187,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
         ProveTimeTargetReached(target, *archiving, catalog, *supply, options.target, result.plan));
   }
   HS_TRY(supply->Provide(ReplayedFiles(result.plan, catalog, *archiving)));
+  HS_TRY(supply->ProvideStreamed(ReplayedStreamedSegments(result.plan, catalog, *archiving, streamed)));
   core::LogInfo(
       "point-in-time restore from base " +
           repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,
@@ -196,6 +197,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
   native.reaches = ArchiveEnd(catalog, *archiving, result.plan.base.snapshot);
   native.recovery = engine::RecoveryRequest{
       .restore_command = supply->RestoreCommand(),
+      .read_command = supply->ReadCommand(),
       .kind = options.target.kind,
       .target = result.plan.target,
       .timeline = result.plan.timeline,

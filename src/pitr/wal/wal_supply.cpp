@@ -66,6 +66,9 @@ class FetchServerSupply : public WalSupply {
   core::Status Provide(const std::vector<const catalog::ArchivedFile*>& /*files*/) override {
     return core::Status::Ok();  // fetched from the repository when the server asks
   }
+  core::Status ProvideStreamed(const std::vector<engine::ArchiveFile>& /*segments*/) override {
+    return core::Status::Ok();  // wal-fetch assembles a streamed segment from its pieces itself
+  }
   void Finish() override {
     if (!server_) {
       return;
@@ -139,6 +142,8 @@ class StreamedWalDir final : public WalSupply {
  public:
   StreamedWalDir(const WalSupplyRequest& request, std::unique_ptr<platform::InstanceHandle> handle)
       : repo_(*request.repo),
+        archive_cluster_(*request.archive_cluster),
+        archiving_(*request.archiving),
         handle_(std::move(handle)),
         dir_(handle_->instance().data_dir + kWalDirSuffix) {}
   ~StreamedWalDir() override { RemoveDir(); }
@@ -166,10 +171,19 @@ class StreamedWalDir final : public WalSupply {
                         "nothing was changed; run the same restore again");
   }
   core::Status Provide(const std::vector<const catalog::ArchivedFile*>& files) override;
+  core::Status ProvideStreamed(const std::vector<engine::ArchiveFile>& segments) override;
   void Finish() override { RemoveDir(); }
 
  private:
-  core::Status Stream(const std::vector<const catalog::ArchivedFile*>& files, core::ByteSink& sink);
+  // One file of the tar Untar writes: its name, mtime and bytes, each read when its turn comes.
+  struct TarFile {
+    std::string name;
+    int64_t mtime = 0;
+    std::function<core::Result<core::Bytes>()> read;
+  };
+  // Streams `files` as one tar into `tar -x` in the pod's directory (made afresh the first time).
+  core::Status Untar(const std::string& what, const std::vector<TarFile>& files);
+  core::Status Stream(const std::vector<TarFile>& files, core::ByteSink& sink);
   void RemoveDir() {
     if (!made_) {
       return;
@@ -185,6 +199,8 @@ class StreamedWalDir final : public WalSupply {
   }
 
   repo::Repository& repo_;
+  const platform::Cluster& archive_cluster_;
+  const engine::Archiving& archiving_;
   std::unique_ptr<platform::InstanceHandle> handle_;
   std::string dir_;
   std::set<std::string> supplied_;
@@ -193,18 +209,46 @@ class StreamedWalDir final : public WalSupply {
 };
 
 core::Status StreamedWalDir::Provide(const std::vector<const catalog::ArchivedFile*>& files) {
-  std::vector<const catalog::ArchivedFile*> missing;
+  std::vector<TarFile> missing;
   for (const catalog::ArchivedFile* file : files) {
     if (supplied_.count(file->file.name) == 0) {
-      missing.push_back(file);
+      missing.push_back({file->file.name, file->node.mtime.unix_seconds,
+                         [this, file] { return CheckedArchivedBytes(repo_, *file); }});
     }
   }
-  if (missing.empty()) {
+  return Untar("archived WAL files", missing);
+}
+
+core::Status StreamedWalDir::ProvideStreamed(const std::vector<engine::ArchiveFile>& segments) {
+  std::vector<TarFile> missing;
+  for (const engine::ArchiveFile& segment : segments) {
+    if (supplied_.count(segment.name) == 0) {
+      missing.push_back({segment.name, 0, [this, segment]() -> core::Result<core::Bytes> {
+                           HS_ASSIGN_OR_RETURN(
+                               std::optional<core::Bytes> bytes,
+                               StreamedSegmentBytes(repo_, archive_cluster_, archiving_, segment));
+                           if (!bytes) {
+                             // The plan saw its pieces: gone since is damage, not "not archived".
+                             return core::Status(
+                                 core::ErrorCode::kCorruption,
+                                 "the streamed WAL segment '" + segment.name +
+                                     "' the plan replays has no pieces any more",
+                                 "nothing was changed; run 'hasteward pitr status' and restore "
+                                 "again");
+                           }
+                           return std::move(*bytes);
+                         }});
+    }
+  }
+  return Untar("streamed WAL segments", missing);
+}
+
+core::Status StreamedWalDir::Untar(const std::string& kind, const std::vector<TarFile>& files) {
+  if (files.empty()) {
     return core::Status::Ok();
   }
-  const std::string what = "stream " + std::to_string(missing.size()) +
-                           " archived WAL files into '" + dir_ + "' on '" +
-                           handle_->instance().name + "'";
+  const std::string what = "stream " + std::to_string(files.size()) + " " + kind + " into '" +
+                           dir_ + "' on '" + handle_->instance().name + "'";
   core::SubprocessOptions untar;
   untar.argv = {"sh", "-c", kUntarWal, "hasteward-untar-wal", dir_, made_ ? "add" : "new"};
   untar.stdin_mode = core::StdioMode::kPipe;
@@ -217,33 +261,32 @@ core::Status StreamedWalDir::Provide(const std::vector<const catalog::ArchivedFi
   // From here the directory may exist: removed on every way out (Finish, the destructor).
   made_ = true;
   core::ProcessSink sink(std::move(started).value());
-  core::Status streamed = Stream(missing, sink);
+  core::Status streamed = Stream(files, sink);
   // After a failed stream too: tar then reads a cut archive and fails.
   core::Status closed = sink.Close();
   if (!streamed.ok()) {
     return streamed.code() == core::ErrorCode::kVerifyFailed ? streamed : streamed.Wrap(what);
   }
   HS_TRY(closed.Wrap(what));
-  for (const catalog::ArchivedFile* file : missing) {
-    supplied_.insert(file->file.name);
+  for (const TarFile& file : files) {
+    supplied_.insert(file.name);
   }
-  core::LogInfo("streamed archived WAL into the target's pod",
-                {{"files", std::to_string(missing.size())},
+  core::LogInfo("streamed " + kind + " into the target's pod",
+                {{"files", std::to_string(files.size())},
                  {"bytes_total", std::to_string(bytes_)},
                  {"dir", dir_}});
   return core::Status::Ok();
 }
 
-core::Status StreamedWalDir::Stream(const std::vector<const catalog::ArchivedFile*>& files,
-                                    core::ByteSink& sink) {
+core::Status StreamedWalDir::Stream(const std::vector<TarFile>& files, core::ByteSink& sink) {
   core::TarWriter tar(sink);
-  for (const catalog::ArchivedFile* file : files) {
-    HS_ASSIGN_OR_RETURN(core::Bytes bytes, CheckedArchivedBytes(repo_, *file));
+  for (const TarFile& file : files) {
+    HS_ASSIGN_OR_RETURN(core::Bytes bytes, file.read());
     core::TarEntry entry;
-    entry.path = file->file.name;
+    entry.path = file.name;
     entry.type = core::TarEntryType::kFile;
     entry.mode = 0600;
-    entry.mtime = file->node.mtime.unix_seconds;
+    entry.mtime = file.mtime;
     entry.size = bytes.size();
     HS_TRY(tar.Begin(entry));
     HS_TRY(tar.Content().Write(bytes));
@@ -287,15 +330,6 @@ core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& re
     return std::unique_ptr<WalSupply>(std::make_unique<FetchServerSupply>(
         *any, std::move(configured), StartFetchServer(request)));
   }
-  if (request.kind == engine::RecoveryTargetKind::kEndOfArchive) {
-    return core::Usage("a replay to the end of the archive (a DR activation) into '" +
-                           target.QualifiedName() +
-                           "', whose data directories are not on this machine, is not supported "
-                           "yet",
-                       "activate into a cluster whose data directories this machine mounts "
-                       "(--platform local), or restore to a time or position (--until, "
-                       "--until-lsn)");
-  }
   HS_ASSIGN_OR_RETURN(auto replaying, ReplayingInstance(request));
   return std::unique_ptr<WalSupply>(
       std::make_unique<StreamedWalDir>(request, std::move(replaying)));
@@ -334,6 +368,20 @@ std::vector<const catalog::ArchivedFile*> ReplayedFiles(const PointPlan& plan,
     add(last->second);
   }
   return files;
+}
+
+std::vector<engine::ArchiveFile> ReplayedStreamedSegments(
+    const PointPlan& plan, const catalog::WalCatalog& catalog, const engine::Archiving& archiving,
+    const std::set<std::pair<uint32_t, uint64_t>>& streamed) {
+  std::vector<engine::ArchiveFile> tail;
+  for (const auto& [timeline, segment] : streamed) {
+    const std::string name = archiving.SegmentFileName(timeline, segment);
+    if (timeline == plan.last_timeline && segment <= plan.last_segment &&
+        catalog.Find(name) == nullptr) {
+      tail.push_back({name, engine::ArchiveFileKind::kSegment, timeline, segment});
+    }
+  }
+  return tail;
 }
 
 }  // namespace hasteward::pitr

@@ -8,12 +8,17 @@
 // beside its data directory, each checked against its archived size and SHA-256 as it passes,
 // and restore_command copies from there (`$PWD.hasteward-wal`: the server runs it in its data
 // directory, so the command names no path of the pod's). A file the directory lacks fails the copy,
-// which the server takes for "not archived": what it is.
+// which the server takes for "not archived": what it is. A replay to the end of the archive (a DR
+// activation) also reads the receiver's streamed tail (segments not archived whole): wal-fetch
+// serves those itself, the streamed directory gets them as files, zero-filled past their durable
+// end as PostgreSQL leaves a partial segment.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catalog/wal/wal_catalog.h"
@@ -41,6 +46,8 @@ class WalSupply {
   // Makes `files` fetchable through RestoreCommand(); files already supplied are skipped.
   // kVerifyFailed naming a file whose archived bytes differ from its recorded size or SHA-256.
   virtual core::Status Provide(const std::vector<const catalog::ArchivedFile*>& files) = 0;
+  // Makes the streamed tail's `segments` (ReplayedStreamedSegments) fetchable the same way.
+  virtual core::Status ProvideStreamed(const std::vector<engine::ArchiveFile>& segments) = 0;
   // After recovery reached the target: stops serving or removes what the supply made. The
   // destructor does the same (best effort) when a restore fails before.
   virtual void Finish() = 0;
@@ -64,9 +71,8 @@ struct WalSupplyRequest {
   engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
 };
 
-// The supply for a restore into request.target. Where the WAL must be streamed: kUsage for a
-// replay to the end of the archive (a DR activation, whose proof reads the newest segment again
-// after the promotion), and the engine plan's refusals.
+// The supply for a restore into request.target. Where the WAL must be streamed: the engine plan's
+// refusals.
 core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& request);
 
 // The archived files replay from `plan.base` to the plan's last segment reads: the history files
@@ -75,5 +81,11 @@ core::Result<std::unique_ptr<WalSupply>> WalSupplyFor(const WalSupplyRequest& re
 std::vector<const catalog::ArchivedFile*> ReplayedFiles(const PointPlan& plan,
                                                         const catalog::WalCatalog& catalog,
                                                         const engine::Archiving& archiving);
+
+// The segments of the receiver's streamed tail replay to the end of the archive reads (PlanPoint's
+// `streamed` extension): on the plan's last timeline, up to its last segment, not archived whole.
+std::vector<engine::ArchiveFile> ReplayedStreamedSegments(
+    const PointPlan& plan, const catalog::WalCatalog& catalog, const engine::Archiving& archiving,
+    const std::set<std::pair<uint32_t, uint64_t>>& streamed);
 
 }  // namespace hasteward::pitr
