@@ -416,7 +416,9 @@ TEST_P(KubernetesApiOnlyPitrTest, PointInTimeRestoreStreamsBaseAndWalThroughTheA
   HastewardEnv& env = kube_->env();
   ASSERT_FALSE(ArchiveAndBackUp().empty());
 
-  auto sql = [&](const std::string& text) { return Sql(text); };
+  auto sql = [&](const std::string& text) {
+    return Sql(text);
+  };
   auto at_base = kube_->ShopChecksums();
   ASSERT_TRUE(at_base.ok()) << at_base.status().ToString();
   sql("DELETE FROM orders WHERE id % 3 = 0");

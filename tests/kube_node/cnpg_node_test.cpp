@@ -484,7 +484,9 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
 
   auto receiver = StartReceiver(primary);
   ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
-  auto receiver_log = [] { return ReceiverLog(); };
+  auto receiver_log = [] {
+    return ReceiverLog();
+  };
 
   ASSERT_EQ(Psql(primary,
                  "INSERT INTO orders SELECT g, 'before-target' FROM generate_series(800001, "
@@ -624,7 +626,9 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
         auto cluster = node_->Get("clusters.postgresql.cnpg.io", kDrNamespace, kDrCluster);
         return cluster.ok() && cluster->value("/status/readyInstances"_json_pointer, 0) == 1;
       },
-      [] { return node_->Kubectl({"get", "pods,pvc,events", "-n", kDrNamespace}).out; });
+      [] {
+        return node_->Kubectl({"get", "pods,pvc,events", "-n", kDrNamespace}).out;
+      });
   ASSERT_TRUE(dr_ready.ok()) << dr_ready.ToString();
 
   // The source: a new native base, then rows archived whole and rows only the stream holds.
@@ -663,7 +667,9 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
         }
         return false;
       },
-      [] { return Kube({"pitr", "status"}).out + ReceiverLog(); });
+      [] {
+        return Kube({"pitr", "status"}).out + ReceiverLog();
+      });
   StopReceiver(**receiver);  // the source site is lost here
   ASSERT_TRUE(streamed.ok()) << streamed.ToString();
 
@@ -677,8 +683,8 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
   const std::string password_file = WriteFile(env_->Path("dr-password"), env_->password() + "\n");
   const std::string config = WriteFile(
       env_->Path("standby.yaml"),
-      std::string("standbys:\n- name: shop-dr\n  source:\n    repository: ") +
-          env_->repository() + "\n    passwordFile: " + password_file +
+      std::string("standbys:\n- name: shop-dr\n  source:\n    repository: ") + env_->repository() +
+          "\n    passwordFile: " + password_file +
           "\n    cluster: {engine: cnpg, namespace: " + kNamespace + ", name: " + kCluster +
           "}\n  template: {engine: cnpg, instances: 1, platform: kubernetes, namespace: " +
           kDrNamespace + ", name: " + kDrCluster + "}\n  activation: {acceptUnverified: true}\n");
@@ -686,6 +692,9 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
                                    "--confirm", "2026-11-29T00:00:00Z", "--json"});
   ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
   EXPECT_NE(activated.out.find("Activated"), std::string::npos) << activated.out;
+  EXPECT_NE((activated.out + activated.err).find("streamed WAL segments into the target's pod"),
+            std::string::npos)
+      << "the tail the receiver streamed (not archived whole) reached the pod: " << activated.err;
   const std::string dr_pod = std::string(kDrCluster) + "-1";
   CmdResult dr_sums =
       node_->Exec(kDrNamespace, dr_pod, "postgres",
@@ -719,9 +728,8 @@ TEST_F(CnpgNodeTest, ServeInItsPodBacksTheAnnotatedClusterUpOnSchedule) {
   // once the operator's pod is gone, the claim's deletion completes and the node empties the
   // volume.
   (void)node_->Kubectl({"scale", "-n", "hasteward", "deployment/hasteward", "--replicas=0"});
-  CmdResult old_claim =
-      node_->Kubectl({"delete", "pvc", "hasteward-repository", "-n", "hasteward",
-                      "--ignore-not-found", "--wait=true", "--timeout=180s"});
+  CmdResult old_claim = node_->Kubectl({"delete", "pvc", "hasteward-repository", "-n", "hasteward",
+                                        "--ignore-not-found", "--wait=true", "--timeout=180s"});
   ASSERT_EQ(old_claim.exit_code, 0) << old_claim.err;
   const std::string password = env_->password() + "-serve";
   ASSERT_TRUE(node_->Apply(ServeResources(password)).ok());

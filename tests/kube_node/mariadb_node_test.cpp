@@ -270,6 +270,22 @@ TEST_F(MariadbNodeTest, ANativeBackupStreamsButANativeOrBinlogRestoreIsRefusedBe
   EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas), "");
   EXPECT_EQ(Primary(), primary);
   EXPECT_EQ(ShopChecksums(primary), before);
+
+  // Item 5's watch of what exec sees beside the mount path: the data directory is the volume's
+  // mount point and its parent the container's own filesystem (another device), so a sibling such
+  // as /var/lib/mysql.hasteward-restore would not lie on the volume. The emulated pods (sandbox
+  // directories) keep both on one filesystem: the refusal above is what keeps the difference from
+  // mattering.
+  CmdResult devices = node_->Exec(kNamespace, primary, "mariadb",
+                                  {"stat", "-c", "%d", "/var/lib/mysql", "/var/lib"});
+  ASSERT_EQ(devices.exit_code, 0) << devices.err;
+  std::istringstream numbers(devices.out);
+  std::string data_device;
+  std::string parent_device;
+  numbers >> data_device >> parent_device;
+  ASSERT_FALSE(parent_device.empty()) << devices.out;
+  EXPECT_NE(data_device, parent_device)
+      << "the data directory is not a mount point: " << devices.out;
 }
 
 // mariadb-operator 25.10.4's own switchover lets a commit of an account that bypasses read_only

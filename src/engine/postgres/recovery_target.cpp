@@ -111,15 +111,15 @@ core::Status ProveArchiveEndReplayed(platform::Platform& platform, const platfor
       return StoppedEarly(target, recovery, replay_end, "replay never read it");
     case ReplayEndVerdict::kReadSegment: break;
   }
-  HS_ASSIGN_OR_RETURN(std::string dump,
-                      DumpArchivedFile(platform, cluster,
-                                       {.instance = &target,
-                                        .restore_command = recovery.read_command.empty()
-                                                               ? recovery.restore_command
-                                                               : recovery.read_command,
-                                        .name = recovery.last_file,
-                                        .scratch = target.data_dir + "/pg_wal/hasteward-end-proof"},
-                                       {"-s", replay_end}));
+  HS_ASSIGN_OR_RETURN(
+      std::string dump,
+      DumpArchivedFile(platform, cluster,
+                       {.instance = &target,
+                        .restore_command = recovery.read_command.empty() ? recovery.restore_command
+                                                                         : recovery.read_command,
+                        .name = recovery.last_file,
+                        .scratch = target.data_dir + "/pg_wal/hasteward-end-proof"},
+                       {"-s", replay_end}));
   if (WaldumpShowsRecords(dump)) {
     return StoppedEarly(target, recovery, replay_end, "the archived copy holds records after it");
   }

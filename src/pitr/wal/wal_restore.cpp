@@ -187,7 +187,8 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
         ProveTimeTargetReached(target, *archiving, catalog, *supply, options.target, result.plan));
   }
   HS_TRY(supply->Provide(ReplayedFiles(result.plan, catalog, *archiving)));
-  HS_TRY(supply->ProvideStreamed(ReplayedStreamedSegments(result.plan, catalog, *archiving, streamed)));
+  HS_TRY(supply->ProvideStreamed(
+      ReplayedStreamedSegments(result.plan, catalog, *archiving, streamed)));
   core::LogInfo(
       "point-in-time restore from base " +
           repo::IdToHex(result.plan.base.snapshot.id).substr(0, 8) + " to " + result.plan.target,

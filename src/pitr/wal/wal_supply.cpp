@@ -212,8 +212,9 @@ core::Status StreamedWalDir::Provide(const std::vector<const catalog::ArchivedFi
   std::vector<TarFile> missing;
   for (const catalog::ArchivedFile* file : files) {
     if (supplied_.count(file->file.name) == 0) {
-      missing.push_back({file->file.name, file->node.mtime.unix_seconds,
-                         [this, file] { return CheckedArchivedBytes(repo_, *file); }});
+      missing.push_back({file->file.name, file->node.mtime.unix_seconds, [this, file] {
+                           return CheckedArchivedBytes(repo_, *file);
+                         }});
     }
   }
   return Untar("archived WAL files", missing);
