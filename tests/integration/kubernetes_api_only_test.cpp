@@ -26,6 +26,7 @@
 #include "support/real_kube_audit.h"
 #include "support/rest_test_server.h"
 #include "support/server_user_file.h"
+#include "support/wal_switch.h"
 
 namespace hasteward::testing {
 namespace {
@@ -389,13 +390,9 @@ class KubernetesApiOnlyPitrTest : public KubernetesApiOnlyTest {
 
   // Switches to a new WAL segment and waits until the server archived the one it closed.
   void SwitchAndWaitArchived() {
-    const std::string segment = Sql("SELECT pg_walfile_name(pg_switch_wal())");
-    ASSERT_TRUE(core::PollUntil(
-        [&] {
-          return Sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
-        },
-        std::chrono::seconds(60)))
-        << segment << " was not archived";
+    core::Status archived =
+        SwitchWalAndWaitArchived([this](const std::string& text) { return Sql(text); });
+    ASSERT_TRUE(archived.ok()) << archived.ToString();
   }
 
   // Whether the operator's account ran the WAL's untar in a pod (the audit log has an exec once

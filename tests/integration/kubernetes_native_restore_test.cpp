@@ -29,6 +29,7 @@
 #include "support/real_kube_audit.h"
 #include "support/rest_test_server.h"
 #include "support/server_user_file.h"
+#include "support/wal_switch.h"
 
 namespace hasteward::testing {
 namespace {
@@ -352,13 +353,8 @@ TEST_P(KubernetesNativeRestoreTest, PointInTimeRestoreReplaysWalStreamedThroughP
   sql("DELETE FROM items WHERE id < 50");
   ASSERT_NE(Checksums(0), at_target) << "the write after the target must show";
   // The segment holding the write after the target archived, so the proof finds its commit.
-  const std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
-  ASSERT_TRUE(core::PollUntil(
-      [&] {
-        return sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment;
-      },
-      std::chrono::seconds(60)))
-      << segment << " was not archived";
+  core::Status archived = SwitchWalAndWaitArchived(sql);
+  ASSERT_TRUE(archived.ok()) << archived.ToString();
 
   auto stopped = kube_->Kube({"instance", "stop", "-i", GetParam().target});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;

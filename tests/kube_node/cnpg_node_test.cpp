@@ -33,6 +33,10 @@ constexpr char kNamespace[] = "db";
 constexpr char kCluster[] = "cluster-example";
 constexpr int kInstances = 3;
 constexpr char kImage[] = "localhost/cnpg-postgresql:15-deb12";
+// md5 over the ordered rows of the shop database's two tables.
+constexpr char kShopChecksumsSql[] =
+    "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o)"
+    " || ' ' || (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)";
 constexpr char kDrNamespace[] = "dr";
 constexpr char kDrCluster[] = "cluster-dr";
 constexpr char kHastewardImage[] = "localhost/hasteward:tier";
@@ -108,10 +112,7 @@ class CnpgNodeTest : public ::testing::Test {
   }
 
   static std::string ShopChecksums(const std::string& pod) {
-    CmdResult r = Psql(pod,
-                       "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o)"
-                       " || ' ' || (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)",
-                       "shop");
+    CmdResult r = Psql(pod, kShopChecksumsSql, "shop");
     return r.exit_code == 0 ? r.out : "error: " + r.err;
   }
 
@@ -203,6 +204,13 @@ class CnpgNodeTest : public ::testing::Test {
       }
     }
     return n;
+  }
+
+  // `pitr status --json` of the cluster's archive ({} when it failed).
+  static json PitrStatus() {
+    CmdResult status = Kube({"pitr", "status", "--json"});
+    const std::string last = LastLine(status.out);
+    return status.exit_code == 0 && json::accept(last) ? json::parse(last) : json::object();
   }
 
   // HASteward's streaming receiver (`wal-receive`, through the API server's port-forward) of the
@@ -511,12 +519,7 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
   auto archived = node_->WaitFor(
       "the archive to reach " + target, std::chrono::seconds(180),
       [&] {
-        CmdResult status = Kube({"pitr", "status", "--json"});
-        const std::string last = LastLine(status.out);
-        if (status.exit_code != 0 || !json::accept(last)) {
-          return false;
-        }
-        for (const json& window : json::parse(last).value("bases", json::array())) {
+        for (const json& window : PitrStatus().value("bases", json::array())) {
           if (window.contains("end") && window["end"].is_string() &&
               LsnValue(window["end"].get<std::string>()) > LsnValue(target)) {
             return true;
@@ -655,12 +658,7 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
   auto streamed = node_->WaitFor(
       "the streamed tail to reach " + written, std::chrono::seconds(180),
       [&] {
-        CmdResult status = Kube({"pitr", "status", "--json"});
-        const std::string last = LastLine(status.out);
-        if (status.exit_code != 0 || !json::accept(last)) {
-          return false;
-        }
-        for (const json& tail : json::parse(last).value("streamed", json::array())) {
+        for (const json& tail : PitrStatus().value("streamed", json::array())) {
           if (LsnValue(tail.value("end", "")) >= LsnValue(written)) {
             return true;
           }
@@ -698,9 +696,7 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
   const std::string dr_pod = std::string(kDrCluster) + "-1";
   CmdResult dr_sums =
       node_->Exec(kDrNamespace, dr_pod, "postgres",
-                  {"psql", "-X", "-A", "-t", "-d", "shop", "-c",
-                   "SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o)"
-                   " || ' ' || (SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i)"});
+                  {"psql", "-X", "-A", "-t", "-d", "shop", "-c", kShopChecksumsSql});
   EXPECT_EQ(dr_sums.out, at_end) << dr_sums.err << activated.out << activated.err;
   auto healthy = node_->WaitFor(
       "a healthy triage of the activated DR cluster", std::chrono::seconds(180), [&] {
