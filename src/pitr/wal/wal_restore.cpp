@@ -180,8 +180,7 @@ core::Result<PointRestoreResult> RestoreToPoint(const engine::ClusterHandle& tar
                                     .catalog = &catalog,
                                     .configured_command = options.restore_command,
                                     .native = native,
-                                    .base = &result.plan.base.snapshot,
-                                    .kind = options.target.kind}));
+                                    .base = &result.plan.base.snapshot}));
   if (options.target.kind == engine::RecoveryTargetKind::kTime) {
     HS_TRY(
         ProveTimeTargetReached(target, *archiving, catalog, *supply, options.target, result.plan));

@@ -68,7 +68,6 @@ struct WalSupplyRequest {
   // streaming anything there.
   engine::NativeRestoreOptions native;
   const repo::Snapshot* base = nullptr;
-  engine::RecoveryTargetKind kind = engine::RecoveryTargetKind::kTime;
 };
 
 // The supply for a restore into request.target. Where the WAL must be streamed: the engine plan's
