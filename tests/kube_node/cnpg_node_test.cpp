@@ -206,6 +206,14 @@ class CnpgNodeTest : public ::testing::Test {
     return n;
   }
 
+  // The primary's WAL insert position ("X/Y"): pg_current_wal_lsn() may still lie before the
+  // commit record just written.
+  static std::string InsertLsn(const std::string& primary) {
+    std::string lsn = Psql(primary, "SELECT pg_current_wal_insert_lsn()").out;
+    lsn.erase(lsn.find_last_not_of(" \n") + 1);
+    return lsn;
+  }
+
   // `pitr status --json` of the cluster's archive ({} when it failed).
   static json PitrStatus() {
     CmdResult status = Kube({"pitr", "status", "--json"});
@@ -492,9 +500,6 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
 
   auto receiver = StartReceiver(primary);
   ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
-  auto receiver_log = [] {
-    return ReceiverLog();
-  };
 
   ASSERT_EQ(Psql(primary,
                  "INSERT INTO orders SELECT g, 'before-target' FROM generate_series(800001, "
@@ -503,8 +508,7 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
                 .exit_code,
             0);
   // The insert position: pg_current_wal_lsn() may still lie before the commit record.
-  std::string target = Psql(primary, "SELECT pg_current_wal_insert_lsn()").out;
-  target.erase(target.find_last_not_of(" \n") + 1);
+  const std::string target = InsertLsn(primary);
   const std::string at_target = ShopChecksums(primary);
   ASSERT_EQ(Psql(primary,
                  "INSERT INTO orders SELECT g, 'after-target' FROM generate_series(800201, 800300) "
@@ -528,7 +532,7 @@ TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
         return false;
       },
       [&] {
-        return Kube({"pitr", "status"}).out + receiver_log();
+        return Kube({"pitr", "status"}).out + ReceiverLog();
       });
   StopReceiver(**receiver);
   ASSERT_TRUE(archived.ok()) << archived.ToString();
@@ -652,8 +656,7 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
                  "shop")
                 .exit_code,
             0);
-  std::string written = Psql(primary, "SELECT pg_current_wal_insert_lsn()").out;
-  written.erase(written.find_last_not_of(" \n") + 1);
+  const std::string written = InsertLsn(primary);
   const std::string at_end = ShopChecksums(primary);
   auto streamed = node_->WaitFor(
       "the streamed tail to reach " + written, std::chrono::seconds(180),
