@@ -12,8 +12,7 @@
 //   walAgentDir: where PostgreSQL clusters' WAL agents listen (optional; default
 //                <state dir>/wal-agent; "" = serve runs no WAL agent)
 //   discovery: {annotations: bool, resyncSeconds, namespace} (optional; clusters that opt in
-//   through
-//              their annotations, operator/crd/cluster_annotations.h)
+//              through their annotations, operator/crd/cluster_annotations.h)
 //   standbys: [...] (optional; DR standbys serve runs, each entry exactly as in a standby
 //              declaration file, dr/standby_spec.h)
 //   leaderElection: {leaseName, namespace, leaseDurationSeconds, renewDeadlineSeconds,

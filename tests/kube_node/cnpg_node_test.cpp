@@ -221,6 +221,17 @@ class CnpgNodeTest : public ::testing::Test {
     return status.exit_code == 0 && json::accept(last) ? json::parse(last) : json::object();
   }
 
+  // A native base backup of the cluster, then its receiver streaming from `primary`
+  // (StartReceiver): where a point-in-time or DR replay begins.
+  static core::Result<std::unique_ptr<core::Subprocess>> NativeBaseThenReceiver(
+      const std::string& primary) {
+    CmdResult base = Kube({"backup", "--method", "native", "--json"});
+    if (SnapshotIdOf(base).empty()) {
+      return core::Internal("the native base backup failed: " + base.out + base.err);
+    }
+    return StartReceiver(primary);
+  }
+
   // HASteward's streaming receiver (`wal-receive`, through the API server's port-forward) of the
   // cluster, once it streams from `primary`; its output in receiver.out/.err.
   static core::Result<std::unique_ptr<core::Subprocess>> StartReceiver(const std::string& primary) {
@@ -495,10 +506,7 @@ uint64_t LsnValue(const std::string& lsn) {
 // the fenced primary's pod through exec and replays to the position.
 TEST_F(CnpgNodeTest, APointInTimeRestoreFromTheStreamedWalStopsAtThePosition) {
   const std::string primary = Primary();
-  CmdResult base = Kube({"backup", "--method", "native", "--json"});
-  ASSERT_FALSE(SnapshotIdOf(base).empty()) << base.out << base.err;
-
-  auto receiver = StartReceiver(primary);
+  auto receiver = NativeBaseThenReceiver(primary);
   ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
 
   ASSERT_EQ(Psql(primary,
@@ -640,9 +648,7 @@ TEST_F(CnpgNodeTest, ADrStandbyActivatesIntoASecondNamespaceWithTheStreamedTail)
 
   // The source: a new native base, then rows archived whole and rows only the stream holds.
   const std::string primary = Primary();
-  CmdResult base = Kube({"backup", "--method", "native", "--json"});
-  ASSERT_FALSE(SnapshotIdOf(base).empty()) << base.out << base.err;
-  auto receiver = StartReceiver(primary);
+  auto receiver = NativeBaseThenReceiver(primary);
   ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
   ASSERT_EQ(Psql(primary,
                  "INSERT INTO orders SELECT g, 'archived whole' FROM generate_series(700001, "
