@@ -158,12 +158,25 @@ struct NativeRestoreOptions {
   std::function<core::Status(const std::map<std::string, std::string>& facts)> before_first_write;
 };
 
+// Where a native restore stages the snapshot's tree and keeps the data directory it replaces
+// (engine/native_restore_steps.h, ChooseSwapPlace).
+enum class SwapPlace {
+  // Beside the data directory, on the filesystem of its parent: each move is one rename.
+  kBesideDataDir,
+  // Inside it: the data directory is its volume's mount point (mariadb-operator mounts its claim
+  // at /var/lib/mysql), which cannot be renamed, and its parent lies on another filesystem (the
+  // container's own), where a staged tree would not outlive the pod. Entries move one by one,
+  // under names MariaDB lists as no database ("#sql-" prefix).
+  kInsideDataDir,
+};
+
 struct NativeRestorePlan {
   platform::Instance target;
   std::string reason;
-  // An empty directory beside the target's data directory that the jobs layer fills with the
-  // snapshot's tree (FinishNativeRestore moves it into place).
+  // An empty directory that the jobs layer fills with the snapshot's tree (FinishNativeRestore
+  // moves it into place): beside the target's data directory, or inside it (swap_place).
   std::string staging_dir;
+  SwapPlace swap_place = SwapPlace::kBesideDataDir;
   // Whether files restored by this process must be chowned to the owners the snapshot recorded
   // (the instance runs as another OS user than hasteward).
   bool restore_owner = false;

@@ -23,6 +23,20 @@ core::Status CompleteNativeRestorePlan(const platform::Cluster& cluster,
                                        const NativeRestoreOptions& options,
                                        NativeRestorePlan& plan);
 
+// Reads, where the target's data directory lives (an exec on a stopped pod runs in the helper
+// pod that mounts its volume the same way), whether that directory is its volume's mount point,
+// and sets plan.swap_place and plan.staging_dir accordingly: inside the data directory when it
+// is ("<data dir>/#sql-hasteward-restore"), beside it otherwise ("<data dir>.hasteward-restore").
+// A place that cannot tell (no /proc, a path it cannot enter) keeps the plan beside: there a
+// swap that meets a mount point fails at its first rename, changing nothing.
+core::Status ChooseSwapPlace(platform::Platform& platform, const platform::Cluster& cluster,
+                             NativeRestorePlan& plan);
+
+// Where the swap keeps the data directory it replaces: "<data dir>.hasteward-replaced-<stamp>"
+// beside it, "<data dir>/#sql-hasteward-replaced-<stamp>" inside it (SwapInStaging adds ".N" when
+// that exists).
+std::string KeptDirFor(const NativeRestorePlan& plan, const std::string& stamp);
+
 // Empties (or creates) plan.staging_dir on the target's host, mode 0700. First completes a swap
 // that a killed restore left half done (SwapInStaging), so its verified tree is never removed
 // while the data directory is missing.
@@ -45,13 +59,17 @@ core::Status ClearUnfinishedRestores(platform::Platform& platform,
 
 // Moves plan.staging_dir into the target's data directory and the old data directory (when there
 // is one) to `kept` (or `kept`.N when that exists), never deleting either: a two-phase swap
-// recorded in a journal beside the data directory ("<data dir>.hasteward-swap", naming `kept`)
-// before the first rename and removed after the second. A process killed between the two renames
-// (failpoint "native-restore-swap") leaves the journal; the next restore's MakeStagingDirectory
-// completes that swap. Before the first rename, plan.snapshot_id is recorded beside the data
-// directory (StopUnfinishedRestores). The data directory is chmod 700 and `remove` (paths relative
-// to it) deleted from the new tree. Returns where the old data directory was kept (nullopt: there
-// was none).
+// recorded in a journal before the first move and removed after the second phase. Beside the
+// data directory ("<data dir>.hasteward-swap", naming `kept`) each phase is one rename. Inside it
+// ("<data dir>/#sql-hasteward-swap", naming the phase and `kept`) phase one moves every entry of
+// the data directory but lost+found and the "#sql-hasteward-" ones into `kept`, phase two every
+// entry of the staging directory into the data directory; each move is one rename within the
+// volume, and a rerun redoes the phase the journal names (a redone move finds what was moved
+// gone). A process killed between the phases (failpoint "native-restore-swap") leaves the
+// journal; the next restore's MakeStagingDirectory completes that swap. Before the first move,
+// plan.snapshot_id is recorded beside (or inside) the data directory (StopUnfinishedRestores).
+// The data directory is chmod 700 and `remove` (paths relative to it) deleted from the new tree.
+// Returns where the old data directory was kept (nullopt: there was none).
 core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platform,
                                                        const platform::Cluster& cluster,
                                                        const NativeRestorePlan& plan,

@@ -124,6 +124,15 @@ class InstantSupply : public NativeTreeSupply {
  private:
   core::Status StageChecked(const engine::ClusterHandle& target, engine::NativeBackup& native,
                             NativeRestoreResult& result) {
+    // The overlay takes the data directory's place as a link, which a volume's mount point
+    // cannot be renamed for: refused before any layer exists (the empty staging directory inside
+    // it is all there is, and the next restore empties it).
+    if (result.plan.swap_place == engine::SwapPlace::kInsideDataDir) {
+      return core::Usage("an instant restore replaces the data directory of '" +
+                             result.plan.target.name + "' with a link, but '" +
+                             result.plan.target.data_dir + "' is its volume's mount point",
+                         "restore without --instant (the tree is then staged inside the volume)");
+    }
     // What a killed earlier attempt left is not this restore's: start from empty layers.
     HS_TRY(layers_->Remove());
     HS_TRY(layers_->Create());

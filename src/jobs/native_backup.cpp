@@ -559,6 +559,9 @@ core::Result<NativeRestoreResult> RestoreNative(const engine::ClusterHandle& tar
   }
   HS_ASSIGN_OR_RETURN(result.plan, native->PlanNativeRestore(platform, cluster, facts, options));
   result.plan.snapshot_id = snapshot_id;
+  // Read where the target lives, not in the plan (a preview must start nothing): a volume mounted
+  // at the data directory itself cannot be renamed, so the swap happens inside it.
+  HS_TRY(engine::ChooseSwapPlace(platform, cluster, result.plan));
   core::LogInfo("restoring native snapshot " + repo::IdToHex(snapshot.id).substr(0, 8) + " into " +
                 result.plan.reason);
   HS_TRY(native->PrepareNativeRestore(platform, cluster, result.plan));

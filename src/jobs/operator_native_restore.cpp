@@ -57,79 +57,12 @@ class ResumeOnExit {
   bool armed_ = false;
 };
 
-// What the target's data directory is in the place that runs its server.
-enum class DataDirMount {
-  kInsideAVolume,  // a directory of a filesystem mounted above it: the swap can rename it
-  kMountPoint,     // the volume's mount point itself: the kernel refuses to rename it (EBUSY)
-  kUnknown,        // the server is not running there, or the answer could not be read
-};
-
-// Run where the server runs: exits 0 when "$1" is a mount point (listed in mountinfo, whose
-// fifth field is the mount point), 1 when not, 2 when it cannot tell. Shell builtins only: the
-// server's image need not carry util-linux. A path with a space (escaped in mountinfo) never
-// matches: that answers "not a mount point", and the swap then fails as before, changing nothing.
-constexpr char kMountPointScript[] =
-    "d=$(cd \"$1\" 2>/dev/null && pwd -P) || exit 2\n"
-    "[ -r /proc/self/mountinfo ] || exit 2\n"
-    "while read -r _ _ _ _ point _; do [ \"$point\" = \"$d\" ] && exit 0; done "
-    "< /proc/self/mountinfo\n"
-    "exit 1\n";
-
-// Asks the target's running server's place whether its data directory is a mount point. Never
-// starts anything: a stopped target (whose Exec would start a helper pod) is kUnknown.
-DataDirMount ReadDataDirMount(const engine::ClusterHandle& target,
-                              const platform::Instance& instance) {
-  auto handle = target.platform().OpenInstance(target.cluster(), instance);
-  if (!handle.ok()) {
-    return DataDirMount::kUnknown;
-  }
-  auto running = (*handle)->IsRunning();
-  if (!running.ok() || !*running) {
-    return DataDirMount::kUnknown;
-  }
-  auto ran =
-      (*handle)->Run({"sh", "-c", kMountPointScript, "hasteward-mountpoint", instance.data_dir});
-  if (!ran.ok()) {
-    return DataDirMount::kUnknown;
-  }
-  switch (ran->status.exit_code) {
-    case 0: return DataDirMount::kMountPoint;
-    case 1: return DataDirMount::kInsideAVolume;
-    default: return DataDirMount::kUnknown;
-  }
-}
-
-// The swap renames the data directory to keep it and renames the staging directory (its sibling)
-// into its place. Where the volume is mounted at the data directory itself (mariadb-operator
-// mounts its claim at /var/lib/mysql), that rename fails, and only after every instance was
-// stopped and the whole tree streamed: refused here, before anything is stopped or written.
-// Where the answer cannot be read the restore goes on: a failed swap changes nothing.
-core::Status CheckDataDirSwappable(const engine::ClusterHandle& target,
-                                   const platform::Instance& instance) {
-  DataDirMount mount = ReadDataDirMount(target, instance);
-  if (mount == DataDirMount::kUnknown) {
-    core::LogWarn("native restore: could not tell whether '" + instance.data_dir + "' of '" +
-                  instance.name + "' is a mount point; the swap refuses it if it is");
-  }
-  if (mount != DataDirMount::kMountPoint) {
-    return core::Status::Ok();
-  }
-  return core::Usage(
-      "a native restore of '" + target.QualifiedName() + "' cannot swap its data directory: '" +
-          instance.data_dir + "' is the mount point of the volume of '" + instance.name +
-          "', which cannot be renamed; nothing was stopped or changed",
-      "restore a dump instead (restore --method dump --confirm-overwrite), or run the native "
-      "restore with --platform local on the node that mounts the volume, or restic-restore the "
-      "snapshot into the volume by hand (docs/native-backups.md)");
-}
-
 }  // namespace
 
 core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
     const engine::ClusterHandle& target, platform::OperatorRestoreStop& stop,
     const engine::NativeRestoreOptions& options) {
   HS_ASSIGN_OR_RETURN(platform::Instance primary, stop.Target());
-  HS_TRY(CheckDataDirSwappable(target, primary));
   engine::NativeRestorePlan plan;
   plan.target = primary;
   HS_TRY(engine::CompleteNativeRestorePlan(target.cluster(), primary, "rebuilt", options, plan));

@@ -26,9 +26,9 @@ core::Result<NativeRestoreResult> RestoreNativeSnapshotGated(
     const DiscardGateResult& gate);
 
 // The plan such a restore would run, read-only: its target is stop.Target(), the other instances
-// are rebuilt from it. kUsage when the target's data directory is its volume's mount point (read
-// where its server runs: the swap could not rename it); kConfirmationRequired without
-// options.confirm_overwrite. Nothing is stopped either way.
+// are rebuilt from it. kConfirmationRequired without options.confirm_overwrite. Nothing is
+// stopped either way. (Where the tree is staged, beside or inside a data directory that is its
+// volume's mount point, is read once the instances are stopped: engine::ChooseSwapPlace.)
 core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
     const engine::ClusterHandle& target, platform::OperatorRestoreStop& stop,
     const engine::NativeRestoreOptions& options);

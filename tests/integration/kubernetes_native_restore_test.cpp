@@ -7,9 +7,9 @@
 // mariadb-operator cluster is stopped by the restore itself (FakeMariaDbOperator: the MariaDB
 // suspended, its StatefulSet scaled to zero, the tree streamed into a helper pod mounting ordinal
 // 0's claim) and handed back to the operator afterwards. Without --confirm-overwrite, and while
-// newer data would be discarded without --confirm-rewind, nothing is changed; nor where the volume
-// is mounted at the data directory itself (a real mariadb-operator pod), whose rename the swap
-// needs. A point-in-time restore (`restore --until`) gets its base the same way and the archived
+// newer data would be discarded without --confirm-rewind, nothing is changed. Where the volume is
+// mounted at the data directory itself (a real mariadb-operator pod) the tree is staged and
+// swapped inside it. A point-in-time restore (`restore --until`) gets its base the same way and the archived
 // WAL it replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h),
 // from which the server's restore_command copies.
 #include <algorithm>
@@ -46,7 +46,6 @@ struct NativeCase {
 };
 
 // docs/exit-codes.md
-constexpr int kUsage = 2;
 constexpr int kConfirmationRequired = 26;
 constexpr int kVerifyFailed = 28;
 constexpr int kNewerData = 30;
@@ -226,33 +225,54 @@ TEST_P(KubernetesNativeRestoreTest, RestoresThroughPodExecWithEqualChecksumsOnEv
   }
 }
 
-// A real mariadb-operator pod mounts its volume claim at the data directory itself, which the
-// swap would have to rename (the kernel refuses: EBUSY). The fake maps the pod's data directory
-// onto the instance's own directory; bind-mounted onto itself, that directory is the mount point
-// a real pod has. The restore is refused (exit 2, with what to do instead) before anything
-// changes: the MariaDB never suspended, its StatefulSet never scaled, no pod replaced, no tree
-// streamed.
-TEST_P(KubernetesNativeRestoreTest, AVolumeMountedAtTheDataDirectoryIsRefusedBeforeAnythingStops) {
+// A real mariadb-operator pod mounts its volume claim at the data directory itself: the kernel
+// refuses to rename it (EBUSY), and its parent is the container's own filesystem, where a staged
+// tree would not outlive the pod. The fake maps the pod's data directory onto the instance's own
+// directory; bind-mounted onto itself, that directory is the mount point a real pod has. The
+// restore stages the tree inside it and swaps entry by entry (engine/native_restore_steps.h):
+// equal checksums on both instances, the replaced data kept inside the volume under a name
+// MariaDB lists as no database, nothing of the swap's own left, and a dump backup afterwards
+// holds the cluster's databases only.
+TEST_P(KubernetesNativeRestoreTest, AVolumeMountedAtTheDataDirectoryIsSwappedInsideIt) {
+  const std::string before = Checksums(0);
+  ASSERT_TRUE(Holds(1, before)) << "instance 1 did not catch up: " << Checksums(1);
   auto backup = kube_->Kube({"backup", "--method", "native", "--json"});
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  auto damaged = kube_->sandbox().Sql(0, "DELETE FROM items WHERE id < 50", "shop");
+  ASSERT_TRUE(damaged.ok()) << damaged.status().ToString();
+  ASSERT_NE(Checksums(0), before) << "the damage must show";
   const std::string data_dir = kube_->sandbox().instance(0).data_dir;
   ASSERT_EQ(::mount(data_dir.c_str(), data_dir.c_str(), nullptr, MS_BIND, nullptr), 0)
       << data_dir << ": " << std::strerror(errno);
   bind_mount_ = data_dir;
-  const std::string pods_before = PodUids();
-  const std::string before = Checksums(0);
 
-  auto refused = kube_->Kube({"restore", "--method", "native", "--yes", "--confirm-rewind"});
-  EXPECT_EQ(refused.exit_code, kUsage) << refused.out << refused.err;
-  EXPECT_NE(refused.err.find("is the mount point"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("--method dump"), std::string::npos) << "no hint: " << refused.err;
-  EXPECT_EQ(UntarSessions(), 0U) << "the tree was streamed";
-  const std::set<std::string> grants = kube_->operator_api().OperatorGrantsUsed();
-  EXPECT_EQ(grants.count("patch k8s.mariadb.com mariadbs"), 0U) << "the MariaDB was suspended";
-  EXPECT_EQ(grants.count("patch apps statefulsets"), 0U) << "the StatefulSet was scaled";
-  EXPECT_EQ(PodUids(), pods_before) << "a refused restore stopped a pod";
+  auto restored = kube_->Kube({"restore", "--method", "native", "--yes", "--confirm-rewind"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.err.find("is its volume's mount point"), std::string::npos) << restored.err;
+  EXPECT_EQ(UntarSessions(1), 1U) << "the tree went through pod exec\n" << ExecLog();
+  EXPECT_TRUE(Holds(0, before)) << Checksums(0);
+  EXPECT_TRUE(Holds(1, before)) << "the other instance was rebuilt from the restored one: "
+                                << Checksums(1);
   ExpectInTheOperatorsHands();
-  EXPECT_EQ(Checksums(0), before);
+
+  std::vector<std::string> ours;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("#sql-hasteward-", 0) == 0) {
+      ours.push_back(name);
+    }
+  }
+  ASSERT_EQ(ours.size(), 1U) << "only the kept data directory is left of the swap";
+  EXPECT_EQ(ours[0].rfind("#sql-hasteward-replaced-", 0), 0U) << ours[0];
+  EXPECT_NE(restored.err.find(data_dir + "/" + ours[0]), std::string::npos)
+      << "the log names where the replaced data is kept: " << restored.err;
+  EXPECT_TRUE(std::filesystem::is_directory(data_dir + "/" + ours[0] + "/shop"))
+      << "the replaced data directory's databases are kept";
+  auto databases = kube_->sandbox().Sql(0, "SHOW DATABASES", "");
+  ASSERT_TRUE(databases.ok()) << databases.status().ToString();
+  EXPECT_EQ(databases->find("hasteward"), std::string::npos) << *databases;
+  auto dump = kube_->Kube({"backup", "--method", "dump", "--json"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.out << dump.err;
 }
 
 // A file that differs from the backup's manifest is found while the tree streams: tar in the pod

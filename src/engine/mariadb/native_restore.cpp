@@ -231,7 +231,7 @@ core::Status MariadbNativeBackup::SwapIn(platform::Platform& platform,
                                          const NativeRestorePlan& plan,
                                          const NativeRestoreOptions& options) {
   const platform::Instance& target = plan.target;
-  std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
+  std::string kept = KeptDirFor(plan, options.heal.stamp);
   HS_ASSIGN_OR_RETURN(std::optional<std::string> kept_at,
                       SwapInStaging(platform, cluster, plan, kept));
   if (kept_at) {

@@ -298,7 +298,7 @@ core::Status PgNativeBackup::FinishNativeRestore(platform::Platform& platform,
   // Read before the swap moves the replaced data aside: the timelines its history took.
   HS_ASSIGN_OR_RETURN(NewTimelineRequest timeline,
                       NewTimelineFor(platform, cluster, plan, options));
-  std::string kept = target.data_dir + ".hasteward-replaced-" + options.heal.stamp;
+  std::string kept = KeptDirFor(plan, options.heal.stamp);
   // A restored standby's signal files would start the primary as a standby.
   HS_ASSIGN_OR_RETURN(
       std::optional<std::string> kept_at,
