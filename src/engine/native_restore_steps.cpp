@@ -60,7 +60,8 @@ constexpr char kCompleteSwap[] =
 constexpr char kInsideMoves[] =
     "move_old() { for e in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do "
     "{ [ -e \"$e\" ] || [ -L \"$e\" ]; } || continue; "
-    "case \"${e##*/}\" in '#sql-hasteward-'*|lost+found) ;; *) mv -- \"$e\" \"$2/\";; esac; done; }\n"
+    "case \"${e##*/}\" in '#sql-hasteward-'*|lost+found) ;; *) mv -- \"$e\" \"$2/\";; esac; done; "
+    "}\n"
     "move_new() { for e in \"$2\"/* \"$2\"/.[!.]* \"$2\"/..?*; do "
     "{ [ -e \"$e\" ] || [ -L \"$e\" ]; } || continue; mv -- \"$e\" \"$1/\"; done; "
     "rmdir -- \"$2\"; }\n"
@@ -111,24 +112,33 @@ constexpr char kMountPointScript[] =
     "< /proc/self/mountinfo\n"
     "exit 1\n";
 
+// $1 data dir, then paths relative to it to delete. The data directory moved in beside is the
+// staging directory this process made: mode 700, as PostgreSQL requires.
+constexpr char kSettle[] =
+    "set -e; d=\"$1\"; shift; chmod 700 \"$d\"; for p in \"$@\"; do rm -f -- \"$d/$p\"; done";
+
+// The same inside: the data directory is the volume's root, whose owner and mode are the
+// volume's (on a real mariadb-operator pod another user's, group-writable through the pod's
+// fsGroup: chmod is refused there) and served the server before the restore as they are.
+constexpr char kSettleInside[] =
+    "set -e; d=\"$1\"; shift; for p in \"$@\"; do rm -f -- \"$d/$p\"; done";
+
 // The scripts of one swap place.
 struct SwapScripts {
   std::string complete;
   std::string swap_out;
   std::string swap_in;
+  std::string settle;
 };
 
 SwapScripts ScriptsFor(SwapPlace place) {
   if (place == SwapPlace::kInsideDataDir) {
     return {std::string(kInsideMoves) + kCompleteSwapInside,
-            std::string(kInsideMoves) + kSwapOutInside, std::string(kInsideMoves) + kSwapInInside};
+            std::string(kInsideMoves) + kSwapOutInside, std::string(kInsideMoves) + kSwapInInside,
+            kSettleInside};
   }
-  return {kCompleteSwap, kSwapOut, kSwapIn};
+  return {kCompleteSwap, kSwapOut, kSwapIn, kSettle};
 }
-
-// $1 data dir, then paths relative to it to delete.
-constexpr char kSettle[] =
-    "set -e; d=\"$1\"; shift; chmod 700 \"$d\"; for p in \"$@\"; do rm -f -- \"$d/$p\"; done";
 
 }  // namespace
 
@@ -159,7 +169,7 @@ core::Status ChooseSwapPlace(platform::Platform& platform, const platform::Clust
   const platform::Instance& target = plan.target;
   HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
   HS_ASSIGN_OR_RETURN(core::RunOutput ran, handle->Run({"sh", "-c", kMountPointScript,
-                                                       "hasteward-mountpoint", target.data_dir}));
+                                                        "hasteward-mountpoint", target.data_dir}));
   switch (ran.status.exit_code) {
     case 0:
       plan.swap_place = SwapPlace::kInsideDataDir;
@@ -267,8 +277,9 @@ core::Result<std::optional<std::string>> SwapInStaging(platform::Platform& platf
              .status());
   std::vector<std::string> args = {target.data_dir};
   args.insert(args.end(), remove.begin(), remove.end());
-  HS_TRY(RunScript(platform, cluster, target,
-                   {.what = "settle the restored data directory", .text = kSettle, .args = args})
+  HS_TRY(RunScript(
+             platform, cluster, target,
+             {.what = "settle the restored data directory", .text = scripts.settle, .args = args})
              .status());
   if (!out.starts_with("kept "))
     return std::optional<std::string>();

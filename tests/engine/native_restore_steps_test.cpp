@@ -1,8 +1,5 @@
 #include "engine/native_restore_steps.h"
 
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +11,8 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "core/temp_dir.h"
 #include "platform/local/local_platform.h"
@@ -96,10 +95,10 @@ void Write(const std::string& path, const std::string& bytes) {
 // A data directory's kind of entries: plain and hidden files, database directories, names with
 // spaces and a leading dash (the scripts' quoting and `--`).
 void FillDataDirectory(const std::string& dir, const std::string& tag, std::mt19937& random) {
-  const std::vector<std::string> names = {"ibdata1",  "ib_logfile0", ".hidden", "..twodots",
-                                          "-dash",    "with space",  "aria_log_control",
-                                          "mysql/db.frm", "shop/orders.ibd", "shop/.opt",
-                                          "my db/t.frm"};
+  const std::vector<std::string> names = {"ibdata1",          "ib_logfile0",  ".hidden",
+                                          "..twodots",        "-dash",        "with space",
+                                          "aria_log_control", "mysql/db.frm", "shop/orders.ibd",
+                                          "shop/.opt",        "my db/t.frm"};
   for (const auto& name : names) {
     if (random() % 4 != 0) {
       Write(dir + "/" + name, tag + ":" + name + ":" + std::to_string(random()));
@@ -147,9 +146,12 @@ class InsideSwapTest : public ::testing::Test {
 TEST_F(InsideSwapTest, TheStagedTreeTakesThePlaceOfEveryEntryAndTheOldOnesAreKeptInside) {
   std::mt19937 random(7);
   FillDataDirectory(data_dir_, "old", random);
+  // A volume's root keeps its own mode (a real pod's is another user's: chmod is refused there).
+  fs::permissions(data_dir_, fs::perms(0775));
   fs::create_directories(data_dir_ + "/lost+found");
   fs::create_directories(data_dir_ + "/#sql-hasteward-replaced-earlier/mysql");
-  const auto old_tree = Without(TreeOf(data_dir_), {"lost+found", "#sql-hasteward-replaced-earlier"});
+  const auto old_tree =
+      Without(TreeOf(data_dir_), {"lost+found", "#sql-hasteward-replaced-earlier"});
   Stage("new", random);
   const auto new_tree = TreeOf(plan_.staging_dir);
 
@@ -158,10 +160,11 @@ TEST_F(InsideSwapTest, TheStagedTreeTakesThePlaceOfEveryEntryAndTheOldOnesAreKep
   ASSERT_TRUE(kept->has_value());
   EXPECT_EQ(**kept, data_dir_ + "/#sql-hasteward-replaced-20261129T070000Z");
   EXPECT_EQ(TreeOf(**kept), old_tree);
-  EXPECT_EQ(Without(TreeOf(data_dir_), {"lost+found", "#sql-hasteward-replaced-earlier",
-                                        "#sql-hasteward-replaced-20261129T070000Z",
-                                        "#sql-hasteward-restoring"}),
+  EXPECT_EQ(Without(TreeOf(data_dir_),
+                    {"lost+found", "#sql-hasteward-replaced-earlier",
+                     "#sql-hasteward-replaced-20261129T070000Z", "#sql-hasteward-restoring"}),
             new_tree);
+  EXPECT_EQ(fs::status(data_dir_).permissions(), fs::perms(0775));
   EXPECT_TRUE(fs::exists(data_dir_ + "/lost+found"));
   EXPECT_TRUE(fs::exists(data_dir_ + "/#sql-hasteward-replaced-earlier/mysql"));
   EXPECT_FALSE(fs::exists(plan_.staging_dir));
@@ -209,8 +212,8 @@ TEST_F(InsideSwapTest, ASwapKilledAfterAnyMoveIsCompletedByTheNextRestore) {
 
     // The state a kill leaves: the journal, then some moves of its phase done.
     const bool phase_in = random() % 2 == 0;
-    Write(data_dir_ + "/#sql-hasteward-swap", std::string(phase_in ? "in" : "out") + "\n" +
-                                                   kept + "\n");
+    Write(data_dir_ + "/#sql-hasteward-swap",
+          std::string(phase_in ? "in" : "out") + "\n" + kept + "\n");
     const bool kept_made = phase_in || random() % 4 != 0;
     if (kept_made) {
       fs::create_directories(kept);

@@ -9,9 +9,9 @@
 // 0's claim) and handed back to the operator afterwards. Without --confirm-overwrite, and while
 // newer data would be discarded without --confirm-rewind, nothing is changed. Where the volume is
 // mounted at the data directory itself (a real mariadb-operator pod) the tree is staged and
-// swapped inside it. A point-in-time restore (`restore --until`) gets its base the same way and the archived
-// WAL it replays streamed into a directory beside the pod's data directory (pitr/wal/wal_supply.h),
-// from which the server's restore_command copies.
+// swapped inside it. A point-in-time restore (`restore --until`) gets its base the same way and the
+// archived WAL it replays streamed into a directory beside the pod's data directory
+// (pitr/wal/wal_supply.h), from which the server's restore_command copies.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>

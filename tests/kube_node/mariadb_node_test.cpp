@@ -247,36 +247,59 @@ UnderWriter SwitchOverUnderWriter(const std::string& user, const json& password_
 
 // Issue 51, item 4, on the real operator: mariadb-operator mounts each instance's claim at the data
 // directory itself (pkg/builder/container_builder.go: the storage volume's MountPath is
-// MariadbStorageMountPath, "/var/lib/mysql"), which the native restore's swap would have to
-// rename. A native backup streams from the pod (mariadb-backup through exec); its restore, and a
-// binlog point-in-time restore (which replays into a data directory on this machine), are refused
-// (exit 2) before anything is suspended, scaled or streamed: the resource is not suspended, the
-// StatefulSet keeps its replicas, the primary and its rows are as they were.
-TEST_F(MariadbNodeTest, ANativeBackupStreamsButANativeOrBinlogRestoreIsRefusedBeforeAnythingStops) {
+// MariadbStorageMountPath, "/var/lib/mysql"): the swap cannot rename it, and its parent is the
+// container's own filesystem. A native backup streams from the pod (mariadb-backup through exec);
+// its restore stages the tree inside the volume and swaps entry by entry (through the helper pod
+// while the operator is suspended and the StatefulSet scaled away), then hands the cluster back:
+// every instance holds the backup's checksums, the replaced data is kept inside the volume as
+// "#sql-hasteward-replaced-<stamp>", which MariaDB lists as no database, and a dump backup
+// afterwards works. A binlog point-in-time restore (its replay runs in a data directory on this
+// machine) is still refused (exit 2) before anything is suspended, scaled or streamed.
+TEST_F(MariadbNodeTest, ANativeRestoreSwapsInsideTheVolumeAndKeepsTheReplacedData) {
   const std::string primary = Primary();
   const std::string before = ShopChecksums(primary);
   ASSERT_EQ(before.rfind("error", 0), std::string::npos) << before;
   CmdResult backup = Kube({"backup", "--method", "native", "--json"});
   const std::string id = SnapshotIdOf(backup);
   ASSERT_FALSE(id.empty()) << backup.out << backup.err;
+  ASSERT_EQ(Sql(primary, "DELETE FROM shop.items WHERE id % 2 = 0").exit_code, 0);
+  const std::string damaged = ShopChecksums(primary);
+  ASSERT_NE(damaged, before) << "the damage must show";
+  ExpectEveryInstanceHolds(damaged);
 
-  CmdResult native = Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
-  EXPECT_EQ(native.exit_code, 2) << native.out << native.err;
-  EXPECT_NE(native.err.find("is the mount point of the volume"), std::string::npos) << native.err;
   CmdResult binlog = Kube({"restore", "--until", "2026-01-01T00:00:00Z", "--yes"});
   EXPECT_EQ(binlog.exit_code, 2) << binlog.out << binlog.err;
   EXPECT_NE(binlog.err.find("is not on this machine"), std::string::npos) << binlog.err;
-
   EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas), "");
-  EXPECT_EQ(Primary(), primary);
-  EXPECT_EQ(ShopChecksums(primary), before);
+  EXPECT_EQ(ShopChecksums(primary), damaged);
+
+  CmdResult native = Kube({"restore", "--snapshot", id, "--yes", "--confirm-rewind"});
+  ASSERT_EQ(native.exit_code, 0) << native.out << native.err;
+  EXPECT_NE(native.err.find("is its volume's mount point"), std::string::npos) << native.err;
+  ExpectEveryInstanceHolds(before);
+  auto handed_back = node_->WaitFor(
+      "the cluster handed back to the operator", std::chrono::seconds(300),
+      [] { return MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas).empty(); },
+      [] { return MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas); });
+  EXPECT_TRUE(handed_back.ok()) << handed_back.ToString();
+  const std::string restored = Primary();
+  CmdResult kept = node_->Exec(kNamespace, restored, "mariadb",
+                               {"sh", "-c", "cd /var/lib/mysql && ls -d '#sql-hasteward-'*/shop"});
+  EXPECT_EQ(kept.exit_code, 0) << kept.out << kept.err;
+  EXPECT_EQ(kept.out.rfind("#sql-hasteward-replaced-", 0), 0U) << kept.out;
+  EXPECT_NE(native.err.find(kept.out.substr(0, kept.out.find("/shop"))), std::string::npos)
+      << "the log names where the replaced data is kept: " << native.err;
+  CmdResult databases = Sql(restored, "SHOW DATABASES");
+  EXPECT_EQ(databases.exit_code, 0) << databases.err;
+  EXPECT_EQ(databases.out.find("hasteward"), std::string::npos) << databases.out;
+  CmdResult dump = Kube({"backup", "--json"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.out << dump.err;
 
   // Item 5's watch of what exec sees beside the mount path: the data directory is the volume's
-  // mount point and its parent the container's own filesystem (another device), so a sibling such
-  // as /var/lib/mysql.hasteward-restore would not lie on the volume. The emulated pods (sandbox
-  // directories) keep both on one filesystem: the refusal above is what keeps the difference from
-  // mattering.
-  CmdResult devices = node_->Exec(kNamespace, primary, "mariadb",
+  // mount point and its parent the container's own filesystem (another device). The emulated
+  // pods (sandbox directories) keep both on one filesystem; their CI test bind-mounts the data
+  // directory onto itself to have the mount point.
+  CmdResult devices = node_->Exec(kNamespace, restored, "mariadb",
                                   {"stat", "-c", "%d", "/var/lib/mysql", "/var/lib"});
   ASSERT_EQ(devices.exit_code, 0) << devices.err;
   std::istringstream numbers(devices.out);

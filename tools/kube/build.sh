@@ -15,10 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache="${HASTEWARD_KUBE_CACHE:-$HOME/.cache/hasteward/kube}"
 # The installed toolchain only: the go lines of the wrappers must never fetch another compiler.
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
-# The machine's Go where its installer puts it, when a non-login shell's PATH lacks it.
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
+. "$here/go-path.sh"
 
 version_of() {
   awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$here/$1/go.mod"

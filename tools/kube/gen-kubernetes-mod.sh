@@ -6,6 +6,7 @@
 # version changes; tools/kube/build.sh reads the version back from go.mod.
 set -euo pipefail
 cd "$(dirname "$0")/kubernetes"
+. ../go-path.sh
 V="$1"
 export GOTOOLCHAIN=local
 upstream=$(go mod download -json "k8s.io/kubernetes@v$V" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')

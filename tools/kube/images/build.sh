@@ -12,6 +12,7 @@
 # mariadb (localhost/mariadb:10.11.N) and mariadb_operator (localhost/mariadb-operator:<version>).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../go-path.sh"
 cache="${HASTEWARD_KUBE_CACHE:-$HOME/.cache/hasteward/kube}/images"
 debs=/var/cache/hasteward-test/image/debs   # shared with deploy/image/build.sh's .deb cache
 MIRROR=${HASTEWARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}

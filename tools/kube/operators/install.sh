@@ -16,6 +16,7 @@ dir_args=()
 [ "${1:-}" = --dir ] && dir_args=(--dir "$2")
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+. "$here/../go-path.sh"
 module_dir() { (cd "$here" && go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); }
 version_of() { awk -v m="$1" '$1 == m { print $2; exit }' "$here/go.mod"; }
 
