@@ -32,6 +32,12 @@ const std::string& PeerHost(const Instance& instance) {
   return HasPeerAddress(instance) ? instance.labels.at(kPeerHostLabel) : instance.host;
 }
 
+const std::string& StableHost(const Instance& instance) {
+  auto found = instance.labels.find(kStableHostLabel);
+  return found != instance.labels.end() && !found->second.empty() ? found->second
+                                                                  : PeerHost(instance);
+}
+
 int PeerPort(const Instance& instance) {
   return HasPeerAddress(instance) ? LabelPort(instance) : instance.port;
 }
@@ -51,7 +57,7 @@ bool NamesInstance(const Instance& instance, std::string_view host, int port) {
     return false;
   }
   const std::string& peer_host = PeerHost(instance);
-  if (host == peer_host) {
+  if (host == peer_host || host == StableHost(instance)) {
     return true;
   }
   const std::string& name = instance.name;

@@ -66,6 +66,16 @@ TEST(PeerAddressTest, ChangeMasterNamesThePrimarysPodAddress) {
   EXPECT_NE(sql.find("MASTER_HOST='10.244.1.7', MASTER_PORT=5432"), std::string::npos) << sql;
 }
 
+TEST(PeerAddressTest, ChangeMasterNamesAStableHostWhereThePlatformGivesOne) {
+  platform::Instance pod = ForwardedPod();
+  pod.labels[platform::kStableHostLabel] = "pg-2.pg-internal.db.svc";
+  const std::string sql = mariadb::ChangeMasterSql(pod, "repl", "pw");
+  EXPECT_NE(sql.find("MASTER_HOST='pg-2.pg-internal.db.svc', MASTER_PORT=5432"), std::string::npos)
+      << sql;
+  EXPECT_TRUE(platform::NamesInstance(pod, "pg-2.pg-internal.db.svc", 5432));
+  EXPECT_TRUE(platform::NamesInstance(pod, "10.244.1.7", 5432)) << "the peer host still names it";
+}
+
 TEST(PeerAddressTest, AStandbyStreamingFromThePodAddressStreamsFromThePrimary) {
   postgres::ServerState standby;
   standby.in_recovery = true;

@@ -186,9 +186,10 @@ core::Status ClearReplica(MariadbConnection& conn, const platform::Instance& tar
 
 std::string ChangeMasterSql(const platform::Instance& primary, const std::string& user,
                             const std::string& password) {
-  // The replica dials the primary itself: its peer address.
-  return "CHANGE MASTER TO MASTER_HOST=" +
-         Quote(platform::PeerHost(primary).empty() ? "127.0.0.1" : platform::PeerHost(primary)) +
+  // The replica dials the primary itself, for good: its stable name where the platform gives
+  // one (a pod's IP changes when the pod is recreated), else its peer address.
+  const std::string& host = platform::StableHost(primary);
+  return "CHANGE MASTER TO MASTER_HOST=" + Quote(host.empty() ? "127.0.0.1" : host) +
          ", MASTER_PORT=" + std::to_string(platform::PeerPort(primary)) +
          ", MASTER_USER=" + Quote(user) + ", MASTER_PASSWORD=" + Quote(password) +
          ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";

@@ -6,6 +6,7 @@
 
 #include "core/hex.h"
 #include "platform/kubernetes/cluster_events.h"
+#include "platform/peer_address.h"
 
 namespace hasteward::platform::kubernetes {
 namespace {
@@ -87,6 +88,13 @@ Instance InstanceFromPod(const json& pod, int ordinal, const std::string& contai
   i.port = ContainerPort(pod, container, port_name, default_port);
   i.labels[kPodLabel] = i.name;
   i.labels[kContainerLabel] = container;
+  // A StatefulSet's pod: hostname and subdomain (its governing Service) give it a DNS name.
+  const std::string hostname = StringAt(pod, "/spec/hostname"_json_pointer);
+  const std::string subdomain = StringAt(pod, "/spec/subdomain"_json_pointer);
+  const std::string ns = StringAt(pod, "/metadata/namespace"_json_pointer);
+  if (!hostname.empty() && !subdomain.empty() && !ns.empty()) {
+    i.labels[kStableHostLabel] = hostname + "." + subdomain + "." + ns + ".svc";
+  }
   return i;
 }
 

@@ -287,6 +287,27 @@ TEST_F(KubernetesPlatformTest, FindsMariaDbReplicationAndGalera) {
   EXPECT_EQ(gal->instances[0].labels.count("role"), 0U) << "galera nodes are all primaries";
 }
 
+// A StatefulSet's pod carries its hostname and its governing Service as subdomain: its DNS name
+// is what a replica is pointed at for good (a pod recreated by a restore's scale to zero and back
+// gets another IP; the real node showed a rebuilt replica left dialling the old one). A pod
+// without them has none, and its peer host stands in.
+TEST_F(KubernetesPlatformTest, AStatefulSetPodsDnsNameIsItsStableHost) {
+  CreateMariaDb("maria", false);
+  json pod = OperatorPod(kPlatformNamespace, "maria-2", {{"app.kubernetes.io/instance", "maria"}},
+                         "mariadb", "", 3307);
+  pod["spec"]["hostname"] = "maria-2";
+  pod["spec"]["subdomain"] = "maria-internal";
+  Create(pod);
+  auto maria = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(maria.ok()) << maria.status().ToString();
+  ASSERT_EQ(maria->instances.size(), 3U);
+  const platform::Instance& stateful = maria->instances[2];
+  EXPECT_EQ(platform::StableHost(stateful),
+            "maria-2.maria-internal." + std::string(kPlatformNamespace) + ".svc");
+  EXPECT_TRUE(platform::NamesInstance(stateful, platform::StableHost(stateful), 3307));
+  EXPECT_EQ(platform::StableHost(maria->instances[0]), platform::PeerHost(maria->instances[0]));
+}
+
 TEST_F(KubernetesPlatformTest, ListsBothOperatorsAndNamesThemWhenOneIsMissing) {
   CreateCnpg();
   CreateMariaDb("maria", false);
