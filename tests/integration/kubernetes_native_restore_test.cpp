@@ -254,6 +254,9 @@ TEST_P(KubernetesNativeRestoreTest, AVolumeMountedAtTheDataDirectoryIsSwappedIns
   EXPECT_TRUE(Holds(1, before)) << "the other instance was rebuilt from the restored one: "
                                 << Checksums(1);
   ExpectInTheOperatorsHands();
+  auto read_only = kube_->sandbox().Sql(1, "SELECT @@global.read_only", "");
+  ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+  EXPECT_EQ(read_only->substr(0, 1), "1") << "the rebuilt replica takes writes";
 
   std::vector<std::string> ours;
   for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {

@@ -283,6 +283,8 @@ TEST_F(MariadbNodeTest, ANativeRestoreSwapsInsideTheVolumeAndKeepsTheReplacedDat
       [] { return MariaDbHandedBack(*node_, kNamespace, kCluster, kReplicas); });
   EXPECT_TRUE(handed_back.ok()) << handed_back.ToString();
   const std::string restored = Primary();
+  EXPECT_FALSE(Writable(restored == std::string(kCluster) + "-0" ? 1 : 0))
+      << "the rebuilt replica takes writes";
   CmdResult kept = node_->Exec(kNamespace, restored, "mariadb",
                                {"sh", "-c", "cd /var/lib/mysql && ls -d '#sql-hasteward-'*/shop"});
   EXPECT_EQ(kept.exit_code, 0) << kept.out << kept.err;

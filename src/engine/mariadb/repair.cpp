@@ -240,6 +240,11 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
                "): set it in its configuration");
   }
   HS_TRY(TakeSemisyncReplicaSide(*target_handle, *conn, *primary_handle, o));
+  // A replica takes no writes of its own (its SQL thread writes through read_only). Not left to
+  // its configuration or its operator: on the real node a replica recreated by a restore's scale
+  // to zero and back started writable, and mariadb-operator set read_only again only some
+  // seconds after it was handed back (two writable instances sampled meanwhile).
+  HS_TRY(conn->Execute("SET GLOBAL read_only = ON"));
   HS_TRY(conn->Execute(ChangeMasterSql(primary, repl.user, repl_password)));
   HS_TRY(conn->Execute("START SLAVE"));
   Log(o, "'" + target.name + "' replicates from '" + primary.name +
