@@ -241,7 +241,9 @@ case $command in
     . "$RUN/env"
     for archive in "$@"; do
       # ctr inside the node's mount namespace: containerd's socket and snapshots are there.
-      nsenter --target "$pid" --mount --net -- "$BIN_CONTAINERD/ctr" \
+      # --root: entering a mount namespace resets the root to the namespace's own; in a chroot
+      # (a fresh root made by tools/fresh-debian) the node's paths are under the chroot's.
+      nsenter --target "$pid" --mount --net --root -- "$BIN_CONTAINERD/ctr" \
         --address "$RUN/containerd.sock" -n k8s.io images import --local "$archive" >&2
     done
     ;;
