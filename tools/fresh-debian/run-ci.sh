@@ -11,6 +11,8 @@
 #   FRESH_KEEP=1     keep the run's files after a successful run (a failed run's are always kept)
 #   FRESH_MODE=overlay  an overlayfs mount over the base instead of a copy (cp -a) of it
 #   FRESH_NAME=run   prefix of the log and run directory names
+#   FRESH_RESUME=DIR a kept run directory ($FRESH_DIR/runs/<name>-<timestamp>) to run in again:
+#                    its root as that run left it (its caches warm), the clone checked out at REV
 # Log: $FRESH_DIR/logs/<name>-<timestamp>.log. Run files: $FRESH_DIR/runs/<name>-<timestamp>/
 # (overlay: upper/ holds everything the run changed, e.g. upper/root/project/build).
 set -euo pipefail
@@ -42,7 +44,7 @@ if ! flock -n 9; then
 fi
 
 TS=$(date -u +%Y%m%d-%H%M%S)
-RUN=$FRESH/runs/$NAME-$TS
+RUN=${FRESH_RESUME:-$FRESH/runs/$NAME-$TS}
 ROOT=$RUN/root
 LOG=$FRESH/logs/$NAME-$TS.log
 mkdir -p "$FRESH/logs" "$RUN"
@@ -89,7 +91,10 @@ echo "== started $(date -u +%FT%TZ) on $(hostname), $(nproc) CPUs, base: $(cat "
 echo "== run dir $RUN (mode $MODE), command: $CMD"
 
 mkdir -p "$ROOT"
-if [ "$MODE" = copy ]; then
+if [ -n "${FRESH_RESUME:-}" ]; then
+  [ -d "$ROOT/root/project/.git" ] || { echo "run-ci.sh: no clone in $ROOT" >&2; exit 2; }
+  mount --bind "$ROOT" "$ROOT"
+elif [ "$MODE" = copy ]; then
   cp -a --reflink=auto "$BASE/." "$ROOT/"
   # A machine's / is a mount point; a chroot's directory is not, and what remounts / (buildah
   # commit makes it private, MS_REC|MS_PRIVATE) fails there with EINVAL. (An overlay is one.)
@@ -127,8 +132,12 @@ mount -o remount,bind,ro "$ROOT/mnt/src"
 echo "== clone ($(date -u +%H:%M:%S))"
 BRANCH=""
 if git -C "$SRC" show-ref --verify --quiet "refs/heads/$REV"; then BRANCH="-b $REV"; fi
-in_root "$ROOT" /bin/bash -c "set -e; umask 022; git clone -q $BRANCH file:///mnt/src /root/project
-  cd /root/project; [ \$(git rev-parse HEAD) = $SHA ] || git checkout -q --detach $SHA
+if [ -n "${FRESH_RESUME:-}" ]; then
+  CLONE="cd /root/project; git fetch -q file:///mnt/src '+refs/heads/*:refs/remotes/src/*'"
+else
+  CLONE="git clone -q $BRANCH file:///mnt/src /root/project; cd /root/project"
+fi
+in_root "$ROOT" /bin/bash -c "set -e; umask 022; $CLONE; [ \$(git rev-parse HEAD) = $SHA ] || git checkout -q --detach $SHA
   git log -1 --format='checked out %H %s' | cut -c1-120; git status -sb | head -1" 9>&-
 umount "$ROOT/mnt/src"
 rmdir "$ROOT/mnt/src"
