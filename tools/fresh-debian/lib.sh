@@ -21,12 +21,15 @@ mount_system() {
   chmod 1777 "$r/tmp"
 }
 
-# procs_in_root ROOT: pids of processes whose root directory is ROOT (or below it).
+# procs_in_root ROOT: pids of processes whose root directory is ROOT (or below it), or whose
+# root holds ROOT's marker (in_pivoted_root: seen from the host, their root is another mount
+# namespace's "/").
 procs_in_root() {
   local r=$1 p root
   for p in /proc/[0-9]*; do
     root=$(readlink "$p/root" 2>/dev/null) || continue
-    if [ "$root" = "$r" ] || [[ "$root" == "$r"/* ]]; then
+    if [ "$root" = "$r" ] || [[ "$root" == "$r"/* ]] ||
+      [ "$(cat "$p/root/.hasteward-fresh-root" 2>/dev/null)" = "$r" ]; then
       echo "${p#/proc/}"
     fi
   done
@@ -81,4 +84,19 @@ in_root() {
   shift
   env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash PATH=$CHROOT_PATH LANG=C.UTF-8 \
     TERM=xterm chroot "$r" "$@"
+}
+
+# in_pivoted_root ROOT CMD...: as in_root, but ROOT becomes the root of a mount namespace of its
+# own (pivot_root, the host's tree detached), as a machine's root is, not a chroot. Why: whatever
+# enters a mount namespace later (setns: runc exec into a container, nsenter) gets the
+# namespace's root, which for a chroot is the host's: exec into a pod of the real node then ran in
+# the host's tree. ROOT must be a mount point (run-ci.sh binds it onto itself).
+in_pivoted_root() {
+  local r=$1
+  shift
+  echo "$r" >"$r/.hasteward-fresh-root"
+  env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash PATH=$CHROOT_PATH LANG=C.UTF-8 \
+    TERM=xterm unshare --mount --propagation private -- /bin/sh -c \
+    'cd "$1" && mkdir -p .host-root && pivot_root . .host-root && cd / &&
+     umount -l /.host-root && rmdir /.host-root && shift && exec "$@"' in-pivoted-root "$r" "$@"
 }

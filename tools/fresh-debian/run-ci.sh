@@ -163,7 +163,7 @@ fi
 
 echo "== $CMD ($(date -u +%H:%M:%S))"
 # In the background and waited for, so that a signal to this script runs the cleanup at once.
-in_root "$ROOT" "${RUNCMD[@]}" </dev/null 9>&- &
+in_pivoted_root "$ROOT" "${RUNCMD[@]}" </dev/null 9>&- &
 CHILD=$!
 set +e
 wait "$CHILD"
