@@ -67,7 +67,9 @@ finish() {
     kill_root_procs "$ROOT"
     umount_tree "$ROOT" || rc=1
   fi
-  if [ "$STATUS" = passed ] && [ "${FRESH_KEEP:-0}" != 1 ] && [ -z "$(mounts_under "$ROOT")" ]; then
+  # A resumed run's directory is an earlier run's, kept on purpose: never removed here.
+  if [ "$STATUS" = passed ] && [ "${FRESH_KEEP:-0}" != 1 ] && [ -z "${FRESH_RESUME:-}" ] &&
+    [ -z "$(mounts_under "$ROOT")" ]; then
     rm -rf --one-file-system "$RUN"
     echo "removed $RUN"
   elif [ -d "$RUN" ]; then
