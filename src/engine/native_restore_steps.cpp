@@ -105,7 +105,10 @@ constexpr char kCompleteSwapInside[] =
 // field is the mount point), 1 when not, 2 when it cannot tell. Shell builtins only: a server's
 // image need not carry util-linux. A path with a space (escaped in mountinfo) never matches:
 // that answers "not a mount point", and the swap beside it then fails at its first rename.
+// A data directory that does not exist (a fresh instance, or one a killed swap beside it moved
+// away) is no mount point.
 constexpr char kMountPointScript[] =
+    "[ -e \"$1\" ] || exit 1\n"
     "d=$(cd \"$1\" 2>/dev/null && pwd -P) || exit 2\n"
     "[ -r /proc/self/mountinfo ] || exit 2\n"
     "while read -r _ _ _ _ point _; do [ \"$point\" = \"$d\" ] && exit 0; done "

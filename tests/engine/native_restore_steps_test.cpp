@@ -273,6 +273,12 @@ TEST(SwapPlaceTest, AMountPointIsSwappedInsideAndAPlainDirectoryBeside) {
   EXPECT_EQ(plan.staging_dir, data_dir + ".hasteward-restore");
   EXPECT_EQ(KeptDirFor(plan, "s"), data_dir + ".hasteward-replaced-s");
 
+  // A data directory a killed swap beside it moved away is no mount point either.
+  plan.target.data_dir = data_dir + "-gone";
+  ASSERT_TRUE(ChooseSwapPlace(**local, cluster, plan).ok());
+  EXPECT_EQ(plan.swap_place, SwapPlace::kBesideDataDir);
+  plan.target.data_dir = data_dir;
+
   if (::geteuid() != 0) {
     GTEST_SKIP() << "a bind mount needs root (CI runs as root)";
   }
