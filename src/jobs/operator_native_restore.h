@@ -9,6 +9,8 @@
 // stop hands them back too, or says how to (the `instance start` command).
 #pragma once
 
+#include <functional>
+
 #include "jobs/native_backup.h"
 #include "platform/operator_restore.h"
 
@@ -33,11 +35,26 @@ core::Result<engine::NativeRestorePlan> PlanNativeThroughOperator(
     const engine::ClusterHandle& target, platform::OperatorRestoreStop& stop,
     const engine::NativeRestoreOptions& options);
 
+// What a restore through the operator's stop does beyond the native restore's own steps.
+struct OperatorRestoreSteps {
+  // Where the tree comes from; null: TreeSupplyForPlanTarget (the plan target's own).
+  NativeTreeSupply* supply = nullptr;
+  // Set: run on the started target before the instances go back to the operator, the others
+  // still stopped and the operator still told to leave the cluster alone
+  // (platform::HandBack::kAtResume): a point-in-time restore's replay on its read-only target.
+  std::function<core::Status(const NativeRestoreResult&)> before_hand_back;
+};
+
 // Restores native `snapshot` into the cluster through `stop` (see above). Refusals before the
 // stop (the plan's kUsage and kConfirmationRequired, kNewerData from the discard gate, the
-// target's kSafetyStop) stop nothing. The caller holds the repository lock and loaded the index.
+// target's kSafetyStop) stop nothing. A failure after the stop hands the instances back, except
+// where that would hand over data no restore finished (the hold of kAtResume once the target's
+// data was replaced, or a cluster an earlier restore left held): the cluster then stays held and
+// the error says to run the restore again, or how to hand it back as it is. The caller holds the
+// repository lock and loaded the index.
 core::Result<NativeRestoreResult> RestoreNativeThroughOperator(
     const engine::ClusterHandle& target, repo::Repository& repo, const repo::Snapshot& snapshot,
-    const engine::NativeRestoreOptions& options, platform::OperatorRestoreStop& stop);
+    const engine::NativeRestoreOptions& options, platform::OperatorRestoreStop& stop,
+    const OperatorRestoreSteps& steps = {});
 
 }  // namespace hasteward::jobs

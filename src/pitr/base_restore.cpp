@@ -6,6 +6,8 @@
 
 #include "jobs/native_backup.h"
 #include "jobs/native_tree_supply.h"
+#include "jobs/operator_native_restore.h"
+#include "platform/operator_restore.h"
 
 namespace hasteward::pitr {
 
@@ -44,15 +46,28 @@ core::Result<RestoredBase> RestoreToLocalDisk(const engine::ClusterHandle& targe
                                               repo::Repository& repo, const repo::Snapshot& base,
                                               const BaseRestore& how) {
   CheckedSwap supply(jobs::TreeSupplyForPlanTarget(repo), how.before_swap);
-  HS_ASSIGN_OR_RETURN(jobs::NativeRestoreResult restored,
-                      jobs::RestoreNativeSnapshotWith(target, repo, base, how.native, supply));
+  auto to_point = [&how](const jobs::NativeRestoreResult& restored) {
+    return how.to_point ? how.to_point(restored.plan.target) : core::Status::Ok();
+  };
+  // Where the operator keeps no single instance down, the restore stops them all itself, and the
+  // point is reached before the operator gets them back (it would open the target for writes).
+  HS_ASSIGN_OR_RETURN(auto stop,
+                      platform::OpenOperatorRestoreStop(target.platform(), target.cluster()));
+  jobs::NativeRestoreResult restored;
+  if (stop != nullptr) {
+    HS_ASSIGN_OR_RETURN(restored, jobs::RestoreNativeThroughOperator(
+                                      target, repo, base, how.native, *stop,
+                                      {.supply = &supply, .before_hand_back = to_point}));
+  } else {
+    HS_ASSIGN_OR_RETURN(restored,
+                        jobs::RestoreNativeSnapshotWith(target, repo, base, how.native, supply));
+    HS_TRY(to_point(restored));
+  }
   RestoredBase out;
   out.instance = restored.plan.target;
   out.bytes = restored.bytes;
   if (restored.plan.rebuild_deferred)
     out.rebuild_deferred = restored.plan.rebuild;
-  if (how.to_point)
-    HS_TRY(how.to_point(out.instance));
   return out;
 }
 

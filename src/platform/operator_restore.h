@@ -20,6 +20,21 @@ namespace hasteward::platform {
 
 class Platform;
 
+// How the instances come back to the operator once a restore starts its target.
+enum class HandBack {
+  // With the target: its start brings every instance back and the operator takes over at once (a
+  // plain restore: the restored target is the primary from its first moment).
+  kWithTheTarget,
+  // At Resume only: the target's start brings it back alone, and the operator is still told to
+  // leave the cluster alone until Resume. For a restore whose target must stay read-only after its
+  // start (a binlog replay): mariadb-operator sets read_only = 0 on its primary as soon as it
+  // reconciles one with no connected replica (pkg/controller/replication/config.go,
+  // ConfigurePrimary; the role is Primary only with connected replicas,
+  // internal/controller/mariadb_controller_status.go), which would open a half-replayed primary.
+  // A kill leaves the cluster held so; the restore's rerun finishes it.
+  kAtResume,
+};
+
 // The operator's stop of one cluster for a native restore (bound to the cluster it was opened
 // for). Not thread-safe.
 class OperatorRestoreStop {
@@ -34,7 +49,12 @@ class OperatorRestoreStop {
   virtual core::Result<Instance> Target() = 0;
   // Stops every instance and keeps it stopped (the operator told to leave them alone), then waits
   // within `timeout` until none runs. Their data stays reachable through InstanceHandle::Exec.
-  virtual core::Status StopAll(std::chrono::milliseconds timeout) = 0;
+  // `hand_back` says when the instances go back to the operator (above).
+  virtual core::Status StopAll(std::chrono::milliseconds timeout, HandBack hand_back) = 0;
+  // Whether an earlier restore left the cluster held (HandBack::kAtResume, then killed or failed
+  // after its swap): its target then holds that restore's unfinished output, which must not be
+  // handed to the operator before a restore finishes it. Read when the stop was opened.
+  virtual bool FoundHeld() const = 0;
   // Hands the instances back to the operator as StopAll found them, and waits within `timeout`
   // until the target's server runs. Ok at once when StopAll changed nothing or this already ran.
   virtual core::Status Resume(std::chrono::milliseconds timeout) = 0;

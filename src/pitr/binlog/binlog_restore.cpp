@@ -337,8 +337,12 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
     return core::Usage("a binlog point-in-time restore needs a target",
                        "pass --until TIME or --until-gtid GTID");
   }
-  // Before anything is read or changed: where the replay cannot run, its clear refusal comes first.
-  HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  // An instant restore serves the base from a FUSE mount on this machine: where the data
+  // directories are elsewhere its clear refusal comes before anything is read or changed. A plain
+  // base streams into the pod and the replay reaches the server through its connection.
+  if (options.instant) {
+    HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
+  }
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,

@@ -6,6 +6,7 @@
 #include "platform/kubernetes/kube_operator_resources.h"
 #include "platform/kubernetes/lease_election.h"
 #include "platform/kubernetes/mariadb_restore_stop.h"
+#include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/kubernetes/operator_discovery.h"
 #include "platform/kubernetes/operator_primary.h"
 #include "platform/kubernetes/pod_instance.h"
@@ -160,7 +161,10 @@ core::Result<std::unique_ptr<OperatorRestoreStop>> KubernetesPlatform::OpenOpera
   if (op == c.options.end() || op->second != kMariaDbOperator || c.engine == EngineKind::kGalera) {
     return std::unique_ptr<OperatorRestoreStop>();
   }
-  return std::unique_ptr<OperatorRestoreStop>(std::make_unique<MariaDbRestoreStop>(client_, c));
+  HS_ASSIGN_OR_RETURN(std::string held,
+                      MariaDbPodScaling(*client_, c.ns, c.name, c.name + "-0").HeldFor());
+  return std::unique_ptr<OperatorRestoreStop>(
+      std::make_unique<MariaDbRestoreStop>(client_, c, !held.empty()));
 }
 
 }  // namespace hasteward::platform::kubernetes

@@ -26,17 +26,39 @@ core::Result<Instance> MariaDbRestoreStop::Target() {
   return *first;
 }
 
-core::Status MariaDbRestoreStop::StopAll(std::chrono::milliseconds timeout) {
-  return MariaDbPodScaling(*client_, cluster_.ns, cluster_.name, FirstPod())
-      .ScaleDownWithEveryPod(timeout);
+MariaDbPodScaling MariaDbRestoreStop::Scaling() const {
+  return MariaDbPodScaling(*client_, cluster_.ns, cluster_.name, FirstPod());
+}
+
+core::Status MariaDbRestoreStop::StopAll(std::chrono::milliseconds timeout, HandBack hand_back) {
+  HS_TRY(Scaling().ScaleDownWithEveryPod(timeout));
+  if (hand_back == HandBack::kAtResume || found_held_) {
+    // After the scale-down, before the target's start: whatever starts a pod from now on leaves
+    // the resource suspended. A held cluster stays held (its target is an earlier restore's
+    // unfinished output) whatever this restore asks.
+    HS_TRY(Scaling().Hold().Wrap("hold MariaDB '" + cluster_.ns + "/" + cluster_.name + "'"));
+    holds_ = true;
+  }
+  return core::Status::Ok();
 }
 
 core::Status MariaDbRestoreStop::Resume(std::chrono::milliseconds timeout) {
-  return MariaDbPodScaling(*client_, cluster_.ns, cluster_.name, FirstPod()).ScaleUp(timeout);
+  if (holds_ || found_held_) {
+    HS_TRY(Scaling().Release().Wrap("lift the hold of MariaDB '" + cluster_.ns + "/" +
+                                    cluster_.name + "'"));
+    holds_ = false;
+    found_held_ = false;
+  }
+  return Scaling().ScaleUp(timeout);
 }
 
 std::string MariaDbRestoreStop::ResumeCommand() const {
-  return MariaDbPodScaling(*client_, cluster_.ns, cluster_.name, FirstPod()).StartCommand();
+  const std::string start = Scaling().StartCommand();
+  if (!holds_ && !found_held_) {
+    return start;
+  }
+  return "kubectl annotate mariadb -n " + cluster_.ns + " " + cluster_.name + " " +
+         kHeldForAnnotation + "- && " + start;
 }
 
 }  // namespace hasteward::platform::kubernetes

@@ -10,6 +10,7 @@
 
 #include "platform/cluster.h"
 #include "platform/kubernetes/kube_client.h"
+#include "platform/kubernetes/mariadb_scaling.h"
 #include "platform/operator_restore.h"
 
 namespace hasteward::platform::kubernetes {
@@ -17,22 +18,30 @@ namespace hasteward::platform::kubernetes {
 class MariaDbRestoreStop : public OperatorRestoreStop {
  public:
   // `cluster` is a mariadb-operator replication cluster as discovery describes it.
-  MariaDbRestoreStop(std::shared_ptr<const KubeClient> client, Cluster cluster)
-      : client_(std::move(client)), cluster_(std::move(cluster)) {}
+  // `found_held`: the MariaDB was held by a restore when the stop was opened.
+  MariaDbRestoreStop(std::shared_ptr<const KubeClient> client, Cluster cluster, bool found_held)
+      : client_(std::move(client)), cluster_(std::move(cluster)), found_held_(found_held) {}
 
   // Ordinal 0, when mariadb-operator calls it the primary (status.currentPrimary); kSafetyStop
   // naming the operator's primary otherwise (after the restore the operator would make the
   // restored instance a replica of a pod whose data was replaced).
   core::Result<Instance> Target() override;
-  core::Status StopAll(std::chrono::milliseconds timeout) override;
+  // kAtResume marks the MariaDB held for ordinal 0 (kHeldForAnnotation) once every pod is gone.
+  core::Status StopAll(std::chrono::milliseconds timeout, HandBack hand_back) override;
+  bool FoundHeld() const override { return found_held_; }
+  // Lifts the hold first, then scales back and resumes as `instance start -i 0` does.
   core::Status Resume(std::chrono::milliseconds timeout) override;
+  // `instance start -i 0`, after `kubectl annotate` lifting a hold when the cluster is held.
   std::string ResumeCommand() const override;
 
  private:
   std::string FirstPod() const { return cluster_.name + "-0"; }
+  MariaDbPodScaling Scaling() const;
 
   std::shared_ptr<const KubeClient> client_;
   Cluster cluster_;
+  bool found_held_ = false;
+  bool holds_ = false;  // this stop (or an earlier restore) left the hold on
 };
 
 }  // namespace hasteward::platform::kubernetes

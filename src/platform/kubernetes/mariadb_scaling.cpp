@@ -10,6 +10,13 @@ using nlohmann::json;
 
 constexpr char kKubectlHint[] = "check the StatefulSet's events (kubectl describe statefulset)";
 
+std::string HeldForIn(const json& mariadb) {
+  const auto mark = json::json_pointer("/metadata/annotations") / kHeldForAnnotation;
+  return mariadb.contains(mark) && mariadb.at(mark).is_string()
+             ? mariadb.at(mark).get<std::string>()
+             : std::string();
+}
+
 }  // namespace
 
 std::optional<int> PodOrdinal(const std::string& pod) {
@@ -58,6 +65,21 @@ core::Status MariaDbPodScaling::ResumeIfOurs() const {
   HS_TRY(client_.Patch(resources::kMariaDbs, ns_, mariadb_, PatchType::kMerge, patch).status());
   core::LogInfo("resumed MariaDB '" + ns_ + "/" + mariadb_ + "'");
   return core::Status::Ok();
+}
+
+core::Status MariaDbPodScaling::Hold() const {
+  json patch = {{"metadata", {{"annotations", {{kHeldForAnnotation, pod_}}}}}};
+  return client_.Patch(resources::kMariaDbs, ns_, mariadb_, PatchType::kMerge, patch).status();
+}
+
+core::Status MariaDbPodScaling::Release() const {
+  json patch = {{"metadata", {{"annotations", {{kHeldForAnnotation, nullptr}}}}}};
+  return client_.Patch(resources::kMariaDbs, ns_, mariadb_, PatchType::kMerge, patch).status();
+}
+
+core::Result<std::string> MariaDbPodScaling::HeldFor() const {
+  HS_ASSIGN_OR_RETURN(json cr, client_.Get(resources::kMariaDbs, ns_, mariadb_));
+  return HeldForIn(cr);
 }
 
 core::Status MariaDbPodScaling::SetReplicas(int replicas) const {
@@ -129,7 +151,11 @@ core::Status MariaDbPodScaling::ScaleUp(std::chrono::milliseconds timeout) const
   const int declared = cr.value("/spec/replicas"_json_pointer, 1);
   HS_ASSIGN_OR_RETURN(json set, client_.Get(resources::kStatefulSets, ns_, mariadb_));
   const int current = set.value("/spec/replicas"_json_pointer, 1);
-  const int wanted = std::max(declared, ordinal + 1);
+  const std::string held = HeldForIn(cr);
+  // Held: up to this pod only, so a restore's target comes back alone (its replicas would be
+  // re-pointed at it by nobody, and must not run ahead of its replay).
+  const int wanted =
+      held.empty() ? std::max(declared, ordinal + 1) : std::max(current, ordinal + 1);
   // The volumes must be free before the StatefulSet's pods can mount them: this pod's, and every
   // other pod's the scale-up brings back (a restore reached each through its helper).
   HS_TRY(RemoveHealHelper(client_, ns_, pod_, timeout));
@@ -142,8 +168,15 @@ core::Status MariaDbPodScaling::ScaleUp(std::chrono::milliseconds timeout) const
     HS_TRY(SetReplicas(wanted).Wrap("scale StatefulSet '" + ns_ + "/" + mariadb_ + "'"));
   }
   // Resumed before the wait, so a server that never comes up leaves the resource in the
-  // operator's hands rather than suspended.
-  HS_TRY(ResumeIfOurs().Wrap("resume MariaDB '" + ns_ + "/" + mariadb_ + "'"));
+  // operator's hands rather than suspended. Never while a restore holds it: the operator would
+  // open the held pod for writes before the restore reached its point.
+  if (held.empty()) {
+    HS_TRY(ResumeIfOurs().Wrap("resume MariaDB '" + ns_ + "/" + mariadb_ + "'"));
+  } else {
+    core::LogInfo("MariaDB '" + ns_ + "/" + mariadb_ +
+                  "' stays suspended: a restore holds it for '" + held +
+                  "' until it hands the cluster back");
+  }
   return WaitForKube(what() + " not running", timeout, kKubectlHint, [&]() -> core::Result<bool> {
     auto got = client_.Get(resources::kPods, ns_, pod_);
     if (!got.ok() && got.status().code() == core::ErrorCode::kNotFound) {

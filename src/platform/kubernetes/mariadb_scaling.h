@@ -19,6 +19,11 @@ namespace hasteward::platform::kubernetes {
 // Annotation on the MariaDB naming the pod HASteward suspended it for.
 inline constexpr char kSuspendedForAnnotation[] = "clinic.hasteward.prplanit.com/suspended-for";
 
+// Annotation on a suspended MariaDB naming the pod a restore holds it for (HandBack::kAtResume,
+// platform/operator_restore.h): while it is there, a start brings pods back but never resumes the
+// resource, and the held pod's own start brings back no pod above it.
+inline constexpr char kHeldForAnnotation[] = "clinic.hasteward.prplanit.com/held-for";
+
 // The StatefulSet ordinal of `pod` ("galera-1" is 1); nullopt without a numeric suffix.
 std::optional<int> PodOrdinal(const std::string& pod);
 
@@ -36,8 +41,14 @@ class MariaDbPodScaling {
   // Scales the StatefulSet back to the MariaDB's spec.replicas (first removing the helper pods of
   // every pod it brings back), resumes the MariaDB when HASteward suspended it, and waits within
   // `timeout` until the pod's container runs again (its readiness, a joiner's state transfer, is
-  // the caller's wait).
+  // the caller's wait). While a restore holds the MariaDB (kHeldForAnnotation) the resource stays
+  // suspended and the StatefulSet goes up to this pod only.
   core::Status ScaleUp(std::chrono::milliseconds timeout) const;
+  // Marks the suspended MariaDB held for this pod (kHeldForAnnotation); Release removes the mark.
+  core::Status Hold() const;
+  core::Status Release() const;
+  // The pod the MariaDB is held for; "" when it is not held.
+  core::Result<std::string> HeldFor() const;
   // ScaleDown without the refusal of ordinal 0, for a caller that stops every pod on purpose (a
   // native restore replaces every instance's data): waits within `timeout` until this pod and
   // every pod of a higher ordinal are gone.

@@ -631,7 +631,9 @@ TEST_F(KubernetesPlatformTest, ANativeRestoreStopsAMariaDbReplicationClusterItse
     return Object(res, "maria");
   };
   const auto mark = "/metadata/annotations"_json_pointer / std::string(kSuspendedForAnnotation);
-  EXPECT_EQ(stop->StopAll(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+  EXPECT_FALSE(stop->FoundHeld());
+  EXPECT_EQ(stop->StopAll(std::chrono::milliseconds(100), HandBack::kWithTheTarget).code(),
+            core::ErrorCode::kTimeout)
       << "the pods are still there (no StatefulSet controller here)";
   EXPECT_TRUE(object(resources::kMariaDbs).value("/spec/suspend"_json_pointer, false));
   EXPECT_EQ(object(resources::kMariaDbs).value(mark, ""), "maria-0");
@@ -639,7 +641,11 @@ TEST_F(KubernetesPlatformTest, ANativeRestoreStopsAMariaDbReplicationClusterItse
   for (const char* pod : {"maria-0", "maria-1"}) {
     DeletePod(pod);
   }
-  EXPECT_TRUE(stop->StopAll(std::chrono::seconds(1)).ok());
+  EXPECT_TRUE(stop->StopAll(std::chrono::seconds(1), HandBack::kWithTheTarget).ok());
+  EXPECT_FALSE(
+      object(resources::kMariaDbs)
+          .contains("/metadata/annotations"_json_pointer / std::string(kHeldForAnnotation)))
+      << "a plain restore does not hold the cluster";
 
   // The restore reached maria-1's volume through its helper pod: it must go before the
   // StatefulSet's maria-1 can mount the claim again.
@@ -652,6 +658,68 @@ TEST_F(KubernetesPlatformTest, ANativeRestoreStopsAMariaDbReplicationClusterItse
   EXPECT_FALSE(object(resources::kMariaDbs).contains(mark));
   EXPECT_EQ(stop->ResumeCommand(), "hasteward --platform kubernetes instance start -n " +
                                        std::string(kPlatformNamespace) + " -c maria -i 0");
+}
+
+// A restore that must reach its point before the operator gets the cluster back (a binlog replay
+// on a read-only target) holds it: the target's start brings ordinal 0 back alone and leaves the
+// MariaDB suspended (mariadb-operator would set read_only = 0 on it), a start of another pod
+// (the discard gate reading a replica) brings it back without resuming either, and only Resume
+// lifts the hold, scales back to the declared size and resumes. A stop opened on a held cluster
+// finds it held (a rerun after a kill) and keeps the hold whatever its restore asks.
+TEST_F(KubernetesPlatformTest, ARestoreHoldsAMariaDbUntilItHandsItBack) {
+  CreateMariaDb("maria", false);
+  Create(hasteward::testing::MariaDbStatefulSet(kPlatformNamespace, "maria", 2));
+  ASSERT_TRUE(admin()
+                  .Patch(resources::kMariaDbs, kPlatformNamespace, "maria", PatchType::kMerge,
+                         {{"status", {{"currentPrimary", "maria-0"}}}}, "status")
+                  .ok());
+  auto c = platform_->FindCluster(kPlatformNamespace, "maria");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto object = [&](const KubeResource& res) {
+    return Object(res, "maria");
+  };
+  const auto held = "/metadata/annotations"_json_pointer / std::string(kHeldForAnnotation);
+  auto stop = OpenOperatorRestoreStop(*platform_, *c);
+  ASSERT_TRUE(stop.ok() && *stop != nullptr) << stop.status().ToString();
+  for (const char* pod : {"maria-0", "maria-1"}) {
+    DeletePod(pod);
+  }
+  ASSERT_TRUE((*stop)->StopAll(std::chrono::seconds(1), HandBack::kAtResume).ok());
+  EXPECT_EQ(object(resources::kMariaDbs).value(held, ""), "maria-0");
+  EXPECT_NE((*stop)->ResumeCommand().find(std::string(kHeldForAnnotation) + "-"), std::string::npos)
+      << "handing back by hand lifts the hold: " << (*stop)->ResumeCommand();
+
+  auto target = platform_->OpenInstance(*c, c->instances[0]);
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  EXPECT_EQ((*target)->Start(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "no controller re-creates the pod here";
+  EXPECT_EQ(object(resources::kStatefulSets).value("/spec/replicas"_json_pointer, -1), 1)
+      << "the target comes back alone";
+  EXPECT_TRUE(object(resources::kMariaDbs).value("/spec/suspend"_json_pointer, false))
+      << "the operator is kept away from the held target";
+  auto replica = platform_->OpenInstance(*c, c->instances[1]);
+  ASSERT_TRUE(replica.ok()) << replica.status().ToString();
+  EXPECT_EQ((*replica)->Start(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout);
+  EXPECT_EQ(object(resources::kStatefulSets).value("/spec/replicas"_json_pointer, -1), 2);
+  EXPECT_TRUE(object(resources::kMariaDbs).value("/spec/suspend"_json_pointer, false))
+      << "a replica's start does not resume a held MariaDB";
+
+  // A rerun after a kill: its stop finds the hold and keeps it, even for a plain restore.
+  auto again = OpenOperatorRestoreStop(*platform_, *c);
+  ASSERT_TRUE(again.ok() && *again != nullptr) << again.status().ToString();
+  EXPECT_TRUE((*again)->FoundHeld());
+  ASSERT_TRUE(admin()
+                  .Patch(resources::kStatefulSets, kPlatformNamespace, "maria", PatchType::kMerge,
+                         {{"spec", {{"replicas", 0}}}})
+                  .ok());
+  ASSERT_TRUE((*again)->StopAll(std::chrono::seconds(1), HandBack::kWithTheTarget).ok());
+  EXPECT_EQ(object(resources::kMariaDbs).value(held, ""), "maria-0");
+
+  EXPECT_EQ((*again)->Resume(std::chrono::milliseconds(100)).code(), core::ErrorCode::kTimeout)
+      << "no controller re-creates the pods here";
+  EXPECT_FALSE(object(resources::kMariaDbs).contains(held));
+  EXPECT_FALSE(object(resources::kMariaDbs).value("/spec/suspend"_json_pointer, true));
+  EXPECT_EQ(object(resources::kStatefulSets).value("/spec/replicas"_json_pointer, -1), 2);
 }
 
 }  // namespace
