@@ -92,6 +92,9 @@ struct HealOptions {
   // The target diverged and no snapshot captured it: what the heal replaces is the only copy of
   // its own writes. A heal that cannot keep it (no moved-aside data) must refuse.
   bool only_copy_of_diverged_writes = false;
+  // The target was just brought back by its operator (a cluster handed back after a restore): it
+  // may still be starting its server, so the heal waits within heal_timeout until it answers.
+  bool target_starting = false;
   RepairLog log;
 };
 

@@ -74,8 +74,8 @@ void RunFakePortForwardSession(k8s::NetStream& stream, k8s::BufferedReader& read
   if (!writer.Send(kFakeForwardData, port_bytes) || !writer.Send(kFakeForwardError, port_bytes)) {
     return;
   }
-  auto pod =
-      k8s::NetStream::Connect(request.pod_ip, request.port, nullptr, kFakeForwardDialTimeout);
+  auto pod = k8s::NetStream::Connect(request.pod_ip, request.Dialled(request.port), nullptr,
+                                     kFakeForwardDialTimeout);
   if (!pod.ok()) {
     // The kubelet's wording: the port, the pod, then the dial error.
     writer.Send(kFakeForwardError,

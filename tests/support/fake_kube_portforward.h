@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "platform/kubernetes/net_stream.h"
 
@@ -17,6 +18,10 @@ struct FakePortForwardRequest {
   std::string pod_ip;
   int port = 0;
   bool wrong_port_prefix = false;  // a broken server, for fidelity
+  // (named, dialled): a forward of port `named` dials `dialled` (KubeletAgent::SetPodPortAlias).
+  std::pair<int, int> port_alias = {0, 0};
+  // The port dialled for a forward of `named`.
+  int Dialled(int named) const { return named == port_alias.first ? port_alias.second : named; }
 };
 
 // Runs the session on a connection already upgraded to WebSocket; returns when either side ends.

@@ -116,8 +116,8 @@ class SpdyForwardSession {
   }
 
   void Dial(SpdyForward& forward) {
-    auto pod =
-        k8s::NetStream::Connect(request_.pod_ip, forward.port, nullptr, kSpdyForwardDialTimeout);
+    auto pod = k8s::NetStream::Connect(request_.pod_ip, request_.Dialled(forward.port), nullptr,
+                                       kSpdyForwardDialTimeout);
     if (!pod.ok()) {
       // The kubelet's wording: the port, the pod, then the dial error.
       SendData(forward.error_stream, kSpdyFlagFin,

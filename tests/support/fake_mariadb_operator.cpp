@@ -195,6 +195,10 @@ void FakeMariaDbOperator::CreatePod(int ordinal) {
   if (!executor.ok()) {
     return;
   }
+  // The resource's port (spec.port: ordinal 0's, tests/support/real_kube_operators.cpp) reaches
+  // this pod's own server, as in a real pod's network namespace.
+  node_.agent().SetPodPortAlias(ns_, PodName(ordinal), cluster_.instances.front().port,
+                                instance.port);
   // Running but not ready until its server accepts connections.
   Fail(PodName(ordinal),
        node_.CreatePod(pod, std::move(executor).value(), /*ready=*/false).status());

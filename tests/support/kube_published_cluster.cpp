@@ -81,14 +81,15 @@ std::string KubePublishedCluster::engine_flag() const {
   }
 }
 
-CmdResult KubePublishedCluster::Kube(std::vector<std::string> args) const {
+CmdResult KubePublishedCluster::Kube(std::vector<std::string> args,
+                                     const HastewardEnv::EnvVars& extra_env) const {
   args.insert(args.begin(), {"--platform", "kubernetes"});
   for (const std::string& extra :
        {std::string("-e"), engine_flag(), std::string("-c"), sandbox_->cluster().name,
         std::string("-n"), std::string(kPlatformNamespace)}) {
     args.push_back(extra);
   }
-  return env_->Run(args);
+  return env_->Run(args, "", extra_env);
 }
 
 CmdResult KubePublishedCluster::Local(std::vector<std::string> args) const {

@@ -51,8 +51,9 @@ class KubePublishedCluster {
   FakeCnpgInstanceManager* cnpg_instance_manager() { return instance_manager_.get(); }
   // "cnpg", "mariadb" or "galera": the -e of the published cluster.
   std::string engine_flag() const;
-  // `hasteward --platform kubernetes <args> -e E -c NAME -n db`.
-  CmdResult Kube(std::vector<std::string> args) const;
+  // `hasteward --platform kubernetes <args> -e E -c NAME -n db`, with `extra_env` added to its
+  // environment (a failpoint).
+  CmdResult Kube(std::vector<std::string> args, const HastewardEnv::EnvVars& extra_env = {}) const;
   // `hasteward --platform local --inventory <sandbox's> <args> -e E -c NAME -n db`: the same
   // instances reached as plain local processes (the sandbox's inventory uses namespace db too).
   CmdResult Local(std::vector<std::string> args) const;

@@ -95,6 +95,12 @@ void KubeletAgent::SetPodAddress(const std::string& ns, const std::string& pod,
   addresses_[ns + "/" + pod] = address;
 }
 
+void KubeletAgent::SetPodPortAlias(const std::string& ns, const std::string& pod, int named,
+                                   int dialled) {
+  std::lock_guard lock(mu_);
+  port_aliases_[ns + "/" + pod] = {named, dialled};
+}
+
 void KubeletAgent::SetFaultForTest(KubeletFault fault, bool on) {
   std::lock_guard lock(mu_);
   if (on) {
@@ -183,6 +189,10 @@ bool KubeletAgent::HandleOne(k8s::NetStream& stream, k8s::BufferedReader& reader
       std::lock_guard lock(mu_);
       auto it = addresses_.find(parts[1] + "/" + parts[2]);
       forward.pod_ip = it == addresses_.end() ? "127.0.0.1" : it->second;
+      auto alias = port_aliases_.find(parts[1] + "/" + parts[2]);
+      if (alias != port_aliases_.end()) {
+        forward.port_alias = alias->second;
+      }
       ++port_forwards_;
       // A node that answers for another port: the real API server passes a WebSocket
       // port-forward through unchanged, so its client judges the node's own framing.

@@ -53,6 +53,12 @@ class KubeletAgent {
   void SetPodExecutor(const std::string& ns, const std::string& pod, FakePodExecutor executor);
   // Where port-forwards to pod `ns/pod` are dialled (127.0.0.1 unless set).
   void SetPodAddress(const std::string& ns, const std::string& pod, const std::string& address);
+  // A port-forward to pod `ns/pod` on port `named` dials `dialled`. Why: every real pod of a
+  // StatefulSet listens on the same port in its own network namespace (a MariaDB's spec.port),
+  // while the emulated servers share the loopback, each on a port of its own; a client that names
+  // a pod by the resource's port (HASteward does for a pod it found scaled away) must reach that
+  // pod's server, not the one that happens to listen on that port here.
+  void SetPodPortAlias(const std::string& ns, const std::string& pod, int named, int dialled);
   void SetFaultForTest(KubeletFault fault, bool on);
   // The transport of every exec served, in order (which one the API server chose).
   std::vector<FakeExecTransportKind> ExecTransportsForTest() const;
@@ -74,8 +80,9 @@ class KubeletAgent {
 
   KubeletAgentOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, FakePodExecutor> executors_;  // "ns/pod"
-  std::map<std::string, std::string> addresses_;      // "ns/pod"
+  std::map<std::string, FakePodExecutor> executors_;         // "ns/pod"
+  std::map<std::string, std::string> addresses_;             // "ns/pod"
+  std::map<std::string, std::pair<int, int>> port_aliases_;  // "ns/pod" -> (named, dialled)
   std::set<KubeletFault> faults_;
   std::vector<FakeExecTransportKind> exec_transports_;
   int port_forwards_ = 0;

@@ -282,6 +282,13 @@ core::Result<BinlogReplayReport> ReplayThroughParallelApplier(platform::Platform
   HS_ASSIGN_OR_RETURN(SqlRows slaves, conn->Query("SHOW ALL SLAVES STATUS"));
   BinlogReplayReport report;
   report.fallback_reason = ParallelReplayRefusal(vars, !slaves.empty());
+  if (report.fallback_reason.empty() &&
+      !handle->capabilities().Has(platform::Capability::kLocalFilesystem)) {
+    // A pod's data directory: the relay logs cannot be written into it from here, while the
+    // client reaches the server through the same connection as every query.
+    report.fallback_reason = "the data directory of '" + target.name +
+                             "' is not on this machine, where the relay logs would be written";
+  }
   std::string basename = vars.GetOr(0, "relay_log_basename");
   if (report.fallback_reason.empty() && basename.empty()) {
     // A probe that fails (a privilege, an odd name) costs the speed, not the restore: the

@@ -215,6 +215,13 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   InstanceHandles handles(platform, cluster);
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target_handle, handles.Open(target));
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
+  if (o.target_starting) {
+    // A rejected login ends the wait too: the connection below reports it.
+    HS_TRY(core::WaitFor("'" + target.name + "' to accept connections", o.heal_timeout, [&] {
+      auto probe = MariadbConnection::ConnectInstance(*target_handle);
+      return probe.ok() || probe.status().code() == core::ErrorCode::kAuthFailed;
+    }));
+  }
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target_handle));
   HS_TRY(ClearReplica(*conn, target, o));
   HS_TRY(LoadDump(cluster, target, spool)

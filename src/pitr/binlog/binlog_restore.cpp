@@ -247,8 +247,12 @@ core::Status RebuildFrom(const engine::ClusterHandle& target, const platform::In
                  .StartInstance(target.cluster(), replica)
                  .Wrap("start '" + replica.name + "'"));
     }
+    // Running is not answering: a replica its operator brought back with the hand-back (a
+    // StatefulSet scaled up again) may still be starting its server.
+    engine::HealOptions starting = heal;
+    starting.target_starting = true;
     HS_TRY(target.engine()
-               .HealInstance(target.platform(), target.cluster(), replica, primary, heal)
+               .HealInstance(target.platform(), target.cluster(), replica, primary, starting)
                .Wrap("rebuild '" + replica.name + "' from the restored '" + primary.name + "'"));
     core::Failpoint("binlog-restore-rebuilt");
   }
