@@ -116,7 +116,9 @@ TEST_F(GaleraNodeTest, TriageFindsThreeSyncedNodes) {
 // restored node, and mariadb-operator keeps bootstrapping to itself: its Galera recovery asks the
 // agent sidecar (pkg/agent/handler/galera/galera.go, PUT /galera/bootstrap) to write
 // 1-bootstrap.cnf (wsrep_new_cluster="ON", pkg/galera/recovery/recovery.go) into the node it
-// chose. The native backup it would restore streams from a pod.
+// chose. The native backup it would restore streams from a pod. A binlog point-in-time restore,
+// whose base is that native restore, is refused for the same reason once it found its base and
+// archived binlogs (the binlogs archived through the port-forward).
 TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingStops) {
   ASSERT_NO_FATAL_FAILURE(LoadShop());
   const std::string before = Checksum(0);
@@ -128,6 +130,17 @@ TEST_F(GaleraNodeTest, ANativeBackupStreamsButItsRestoreIsRefusedBeforeAnythingS
   EXPECT_NE(refused.err.find("which its operator does not let hasteward start that way"),
             std::string::npos)
       << refused.err;
+  CmdResult archived = Kube({"archive", "binlog", "--json"});
+  ASSERT_EQ(archived.exit_code, 0) << archived.out << archived.err;
+  CmdResult position = Sql(0, "SELECT @@gtid_binlog_pos");
+  ASSERT_EQ(position.exit_code, 0) << position.err;
+  CmdResult to_point =
+      Kube({"restore", "--until-gtid", position.out.substr(0, position.out.find('\n')), "--yes",
+            "--confirm-rewind"});
+  EXPECT_EQ(to_point.exit_code, 2) << to_point.out << to_point.err;
+  EXPECT_NE(to_point.err.find("which its operator does not let hasteward start that way"),
+            std::string::npos)
+      << to_point.err;
   EXPECT_EQ(MariaDbHandedBack(*node_, kNamespace, kCluster, kNodes), "");
   for (int n = 0; n < kNodes; ++n) {
     EXPECT_EQ(Checksum(n), before) << Pod(n);
