@@ -253,6 +253,17 @@ class NativeBackup {
     return core::Internal("incremental native backups are not implemented for this engine");
   }
 
+  // Whether a native restore of `cluster` can run on `platform` at all, whatever the backup: kUsage
+  // naming why not (a Galera restore bootstraps a node, which an operator that owns the pods does
+  // not let HASteward do). Read-only; for callers that would read or prepare much before the plan
+  // (a binlog point-in-time restore), so that the refusal comes first. PlanNativeRestore refuses
+  // the same way.
+  virtual core::Status CheckRestorable(platform::Platform& platform,
+                                       const platform::Cluster& cluster) {
+    (void)platform;
+    (void)cluster;
+    return core::Status::Ok();
+  }
   // Chooses the target of a restore of a backup with `facts` (its metadata()) and refuses, before
   // anything changes: kConfirmationRequired without options.confirm_overwrite; kSafetyStop when
   // the target's server runs, or when its data directory holds another system identifier or

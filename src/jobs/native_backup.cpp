@@ -423,6 +423,14 @@ core::Result<bool> DataDirectoryIsLocal(platform::Platform& platform,
   return handle->capabilities().Has(platform::Capability::kLocalFilesystem);
 }
 
+core::Status CheckNativeRestorable(const engine::ClusterHandle& target) {
+  engine::NativeBackup* native = target.engine().native_backup();
+  if (native == nullptr) {
+    return engine::Unsupported(target.engine(), "native restores");
+  }
+  return native->CheckRestorable(target.platform(), target.cluster());
+}
+
 core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
                                          const platform::Cluster& cluster) {
   for (const platform::Instance& instance : cluster.instances) {

@@ -77,11 +77,16 @@ struct NativeRestoreResult {
   bool keep_replaced = false;
 };
 
+// Whether a native restore into `target` can run on its platform at all, before a caller reads
+// or prepares anything for it (engine::NativeBackup::CheckRestorable); the engine's Unsupported
+// error where it has no native restores.
+core::Status CheckNativeRestorable(const engine::ClusterHandle& target);
+
 // kUsage when an instance's data directory is not on this machine (a pod). A plain native restore
-// no longer needs that (it streams the tree through the instance's exec, native_tree_supply.h);
-// an instant restore does (it serves the snapshot from a FUSE mount on this machine), and so, until
-// their replay steps are made to run through exec, do the point-in-time restores (WAL and binlog).
-// Those call it first, so nothing is read or changed before.
+// no longer needs that (it streams the tree through the instance's exec, native_tree_supply.h),
+// nor do the point-in-time restores (the WAL streams into the pod, the binlogs replay through the
+// server's connection); an instant restore does (it serves the snapshot from a FUSE mount on
+// this machine). It calls this first, so nothing is read or changed before.
 core::Status RefuseRemoteDataDirectories(platform::Platform& platform,
                                          const platform::Cluster& cluster);
 

@@ -124,11 +124,10 @@ core::Result<std::unique_ptr<mariadb::BackupHold>> GaleraNativeBackup::HoldSourc
   return std::unique_ptr<mariadb::BackupHold>(std::move(desync));
 }
 
-core::Result<const platform::Instance*> GaleraNativeBackup::ChooseRestoreTarget(
-    platform::Platform& platform, const platform::Cluster& cluster,
-    const std::map<std::string, std::string>& facts) {
-  // Refused before anything is stopped or written: the restored node must be started with
-  // --wsrep-new-cluster (BootstrapNode), which an operator that owns the pods does not offer.
+core::Status GaleraNativeBackup::CheckRestorable(platform::Platform& platform,
+                                                 const platform::Cluster& cluster) {
+  // The restored node must be started with --wsrep-new-cluster (BootstrapNode), which an operator
+  // that owns the pods does not offer (mariadb-operator keeps bootstrapping to its own recovery).
   for (const auto& node : cluster.instances) {
     HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, node));
     if (handle->capabilities().Has(platform::Capability::kOperatorOwnsLifecycle)) {
@@ -138,6 +137,14 @@ core::Result<const platform::Instance*> GaleraNativeBackup::ChooseRestoreTarget(
                          "--platform local` on the nodes' hosts (docs/native-backups.md)");
     }
   }
+  return core::Status::Ok();
+}
+
+core::Result<const platform::Instance*> GaleraNativeBackup::ChooseRestoreTarget(
+    platform::Platform& platform, const platform::Cluster& cluster,
+    const std::map<std::string, std::string>& facts) {
+  // Refused before anything is stopped or written.
+  HS_TRY(CheckRestorable(platform, cluster));
   // A node restored while others run would bootstrap a second Primary component beside theirs.
   std::string running;
   for (const auto& node : cluster.instances) {

@@ -25,6 +25,9 @@ class GaleraNativeBackup : public mariadb::MariadbNativeBackup {
   HeldDataJudgement JudgeHeldData(
       const InstanceHealth& fresh,
       const std::map<std::string, std::string>& replacement) const override;
+  // kUsage where an operator owns a node's lifecycle (see ChooseRestoreTarget).
+  core::Status CheckRestorable(platform::Platform& platform,
+                               const platform::Cluster& cluster) override;
 
  protected:
   std::vector<std::string> SourceFlags(const BackupPlan& plan) const override;

@@ -347,6 +347,9 @@ core::Result<BinlogRestoreResult> RestoreBinlogsToPoint(const engine::ClusterHan
   if (options.instant) {
     HS_TRY(jobs::RefuseRemoteDataDirectories(target.platform(), target.cluster()));
   }
+  // A base that cannot be restored here at all (a Galera cluster in an operator's pods) is refused
+  // before the archive is read: nothing it holds would change that.
+  HS_TRY(jobs::CheckNativeRestorable(target));
   HS_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::Acquire(repo, repo::LockOptions{}));
   HS_TRY(repo.LoadIndex());
   HS_ASSIGN_OR_RETURN(catalog::BinlogCatalog catalog,
