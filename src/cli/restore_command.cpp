@@ -2,6 +2,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/duration_flag.h"
 #include "cli/json_messages.h"
 #include "cli/progress.h"
 #include "cli/repo_access.h"
@@ -48,6 +49,7 @@ core::Result<pitr::PointRestoreRequest> PointRestoreRequestFor(const GlobalOptio
   request.force = f.force;
   request.confirm_rewind = f.confirm_rewind;
   request.heal.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  HS_ASSIGN_OR_RETURN(request.heal.heal_timeout, ParseDuration("--heal-timeout", f.heal_timeout));
   return request;
 }
 
@@ -130,6 +132,7 @@ core::Status RunRestore(const GlobalOptions& g, const RestoreFlags& f) {
   opts.confirm_rewind = f.confirm_rewind;
   opts.force = f.force;
   opts.stamp = jobs::JobStamp(core::SystemClock::Get().NowUnixSeconds());
+  HS_ASSIGN_OR_RETURN(opts.heal_timeout, ParseDuration("--heal-timeout", f.heal_timeout));
   opts.before_first_write = ArchiveRecordOfRestore(ctx, *r);
   if (g.dry_run) {
     // The snapshot decides the plan: a native one replaces a data directory, a dump is loaded.
@@ -222,6 +225,10 @@ void RegisterRestoreCommand(CLI::App& app, GlobalOptions& g, CommandOutcome& out
                 "time, or of unknown position, or triage found a split-brain (the restore "
                 "rewinds it; a native or point-in-time restore first keeps that data: running "
                 "instances captured as diverged snapshots, data directories moved aside)");
+  cmd->add_option("--heal-timeout", flags->heal_timeout,
+                  "Native and point-in-time restores: time the restored instance has to start "
+                  "and each rebuilt one to catch up (default 600s; env HASTEWARD_HEAL_TIMEOUT)")
+      ->envname("HASTEWARD_HEAL_TIMEOUT");
   cmd->add_flag(
       "--instant", flags->instant,
       "Native snapshots: start the instance on the snapshot itself (a FUSE mount under "

@@ -22,13 +22,14 @@ struct RestoreFlags {
   bool confirm_rewind = false;
   std::string users;  // "" = the default (create-missing)
   bool force = false;
-  std::string method;         // "" = any
-  std::string until;          // point-in-time: RFC 3339 time
-  std::string until_lsn;      // point-in-time: WAL position
-  std::string until_gtid;     // point-in-time: MariaDB GTID position
-  bool into_sandbox = false;  // --into-sandbox was given
-  std::string sandbox_name;   // its value; "" = DefaultSandboxName
-  bool instant = false;       // --instant: serve the native snapshot, then hydrate
+  std::string method;                 // "" = any
+  std::string until;                  // point-in-time: RFC 3339 time
+  std::string until_lsn;              // point-in-time: WAL position
+  std::string until_gtid;             // point-in-time: MariaDB GTID position
+  bool into_sandbox = false;          // --into-sandbox was given
+  std::string sandbox_name;           // its value; "" = DefaultSandboxName
+  bool instant = false;               // --instant: serve the native snapshot, then hydrate
+  std::string heal_timeout = "600s";  // a started or rebuilt instance's time to come back
 
   bool point() const { return !until.empty() || !until_lsn.empty() || !until_gtid.empty(); }
 };

@@ -111,6 +111,7 @@ core::Result<ClusterRestoreResult> RestoreCluster(const engine::ClusterHandle& t
     native.force = options.force;
     native.confirm_rewind = options.confirm_rewind;
     native.heal.stamp = options.stamp;
+    native.heal.heal_timeout = options.heal_timeout;
     native.into_another_cluster = options.source.has_value();
     native.before_first_write = options.before_first_write;
     // Where the operator keeps no single instance down, the restore stops them all itself.

@@ -90,6 +90,9 @@ struct ClusterRestoreOptions {
   // than the target's data; the stamp naming the kept data directories.
   bool force = false;
   std::string stamp;
+  // Native snapshots: how long a started or rebuilt instance has to come back
+  // (engine::HealOptions::heal_timeout).
+  std::chrono::seconds heal_timeout{600};
   // The cluster whose snapshots are selected (by its tags); none = the target itself. A restore
   // into a sandbox (jobs/sandbox_restore.h) restores another cluster's backup.
   std::optional<platform::Cluster> source;

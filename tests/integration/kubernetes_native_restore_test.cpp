@@ -422,8 +422,9 @@ TEST_P(KubernetesNativeRestoreTest, BinlogPointInTimeRestoreReplaysIntoTheHeldTa
   auto archived = kube_->Kube({"archive", "binlog", "--json"});
   ASSERT_EQ(archived.exit_code, 0) << archived.out << archived.err;
 
-  const std::vector<std::string> restore = {"restore", "--until-gtid", target, "--yes",
-                                            "--confirm-rewind"};
+  // --heal-timeout: the time the rebuilt replica has to catch up (the hint of its wait names it).
+  const std::vector<std::string> restore = {"restore",          "--until-gtid",   target, "--yes",
+                                            "--confirm-rewind", "--heal-timeout", "300s"};
   auto killed = kube_->Kube(restore, {{"HASTEWARD_FAILPOINT", "binlog-restore-before-replay"}});
   ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
   nlohmann::json mariadb = MariaDbObject(resources::kMariaDbs);

@@ -53,7 +53,7 @@ core::Status MariaDbRestoreStop::Resume(std::chrono::milliseconds timeout) {
 }
 
 std::string MariaDbRestoreStop::ResumeCommand() const {
-  const std::string start = Scaling().StartCommand();
+  std::string start = Scaling().StartCommand();
   if (!holds_ && !found_held_) {
     return start;
   }
