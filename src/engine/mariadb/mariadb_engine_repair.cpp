@@ -67,7 +67,12 @@ core::Status MariadbEngine::PrepareToHeal(platform::Platform& platform,
   HS_TRY(platform.StartInstance(cluster, target).Wrap("start '" + target.name + "'"));
   if (options.log)
     options.log("started '" + target.name + "' to read its position");
-  return core::Status::Ok();
+  // Started is not answering: a pod an operator's StatefulSet brings back runs before its server
+  // accepts connections, and a position read too early is "unknown" (seen in CI under load, where
+  // the gate then took the replica's data for unknown). A rejected login ends the wait too: the
+  // read reports it.
+  HS_ASSIGN_OR_RETURN(auto handle, platform.OpenInstance(cluster, target));
+  return WaitAcceptsConnections(*handle, options.heal_timeout);
 }
 
 core::Status MariadbEngine::HealInstance(platform::Platform& platform,

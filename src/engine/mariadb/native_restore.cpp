@@ -69,16 +69,6 @@ core::Status WaitAnswers(const platform::InstanceHandle& handle,
   return core::Status::Ok();
 }
 
-// A replica to be rebuilt answers. A rejected login ends the wait too: HealReplica reports it.
-core::Status WaitReplicaAnswers(const platform::InstanceHandle& handle,
-                                const NativeRestoreOptions& options) {
-  return core::WaitFor("'" + handle.instance().name + "' to accept connections",
-                       options.heal.heal_timeout, [&]() -> core::Result<bool> {
-                         auto conn = MariadbConnection::ConnectInstance(handle);
-                         return conn.ok() || conn.status().code() == core::ErrorCode::kAuthFailed;
-                       });
-}
-
 // The restored primary replicates from no one and continues the backup's GTID sequence: its
 // binary log starts empty (mariadb-backup copies none), so without the backup's binlog state the
 // next transaction would reuse sequence numbers the old replicas and a point-in-time recovery
@@ -294,7 +284,7 @@ core::Status MariadbNativeBackup::RebuildReplicas(platform::Platform& platform,
     // Running is not answering: a replica its operator brought back with the target (a
     // StatefulSet scaled up again) may still be starting its server.
     HS_ASSIGN_OR_RETURN(auto replica_handle, platform.OpenInstance(cluster, replica));
-    HS_TRY(WaitReplicaAnswers(*replica_handle, options));
+    HS_TRY(WaitAcceptsConnections(*replica_handle, options.heal.heal_timeout));
     HS_TRY(HealReplica(platform, cluster, replica, target, options.heal)
                .Wrap("rebuild '" + replica.name + "' from the restored '" + target.name + "'"));
     HS_TRY(SetHistoryDomain(*replica_handle, domain));

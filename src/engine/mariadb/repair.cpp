@@ -195,6 +195,14 @@ std::string ChangeMasterSql(const platform::Instance& primary, const std::string
          ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
 }
 
+core::Status WaitAcceptsConnections(const platform::InstanceHandle& instance,
+                                    std::chrono::seconds timeout) {
+  return core::WaitFor("'" + instance.instance().name + "' to accept connections", timeout, [&] {
+    auto probe = MariadbConnection::ConnectInstance(instance);
+    return probe.ok() || probe.status().code() == core::ErrorCode::kAuthFailed;
+  });
+}
+
 core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
                          const platform::Instance& target, const platform::Instance& primary,
                          const HealOptions& o) {
@@ -216,11 +224,7 @@ core::Status HealReplica(platform::Platform& platform, const platform::Cluster& 
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * target_handle, handles.Open(target));
   HS_ASSIGN_OR_RETURN(platform::InstanceHandle * primary_handle, handles.Open(primary));
   if (o.target_starting) {
-    // A rejected login ends the wait too: the connection below reports it.
-    HS_TRY(core::WaitFor("'" + target.name + "' to accept connections", o.heal_timeout, [&] {
-      auto probe = MariadbConnection::ConnectInstance(*target_handle);
-      return probe.ok() || probe.status().code() == core::ErrorCode::kAuthFailed;
-    }));
+    HS_TRY(WaitAcceptsConnections(*target_handle, o.heal_timeout));
   }
   HS_ASSIGN_OR_RETURN(auto conn, MariadbConnection::ConnectInstance(*target_handle));
   HS_TRY(ClearReplica(*conn, target, o));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include "engine/repair.h"
 
 namespace hasteward::engine::mariadb {
@@ -11,6 +13,12 @@ namespace hasteward::engine::mariadb {
 // the spooled dump without binlogging it,
 // set gtid_slave_pos to the dump's position, reconnect with MASTER_USE_GTID=slave_pos and wait
 // until the IO and SQL threads run and the replica has caught up with the primary.
+// Waits within `timeout` until `instance` accepts connections; a rejected login ends the wait too
+// (the caller's next connection reports it). For a server just started: a pod runs before its
+// server answers.
+core::Status WaitAcceptsConnections(const platform::InstanceHandle& instance,
+                                    std::chrono::seconds timeout);
+
 core::Status HealReplica(platform::Platform& platform, const platform::Cluster& cluster,
                          const platform::Instance& target, const platform::Instance& primary,
                          const HealOptions& options);
